@@ -1,0 +1,71 @@
+// Package apperr defines the errors a client of CaseGraph can see: a small set
+// of stable codes (DESIGN.md, decision 7) and a message meant for a person.
+// Any error that is not an *Error is internal: the client sees only INTERNAL
+// and a request id, and the details go to the log.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable error code, sent to clients as extensions.code.
+type Code string
+
+// The codes of DESIGN.md.
+const (
+	Unauthenticated Code = "UNAUTHENTICATED"
+	Forbidden       Code = "FORBIDDEN"
+	BadUserInput    Code = "BAD_USER_INPUT"
+	NotFound        Code = "NOT_FOUND"
+	Conflict        Code = "CONFLICT"
+	RateLimited     Code = "RATE_LIMITED"
+	Unavailable     Code = "UNAVAILABLE"
+	Internal        Code = "INTERNAL"
+)
+
+// Error is an error meant for the client.
+type Error struct {
+	Code    Code
+	Message string
+	// Field, when set, names the input field or schema field the error is
+	// about (e.g. "input.stage" or "Victim.legalName").
+	Field string
+	// Details are extra, client-safe facts (e.g. the allowed transitions).
+	Details map[string]any
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with code and a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// InvalidField returns a BAD_USER_INPUT error about one input field.
+func InvalidField(field, format string, args ...any) *Error {
+	return &Error{Code: BadUserInput, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err, or Internal if err is not (or does not
+// wrap) an *Error. A nil error has no code.
+func ErrorCode(err error) Code {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return Internal
+}
+
+// ErrorMessage returns the client-safe message of err: its own for an
+// *Error, a generic one otherwise.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}

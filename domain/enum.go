@@ -1,0 +1,36 @@
+// Package domain holds the enumerations of DOMAIN.md and the lifecycles that
+// govern stage and status changes. They are plain Go string types so that the
+// same enumeration (a region, a form of exploitation) is one type in ent, one
+// enum in GraphQL and one column type in SQL, wherever it is used.
+package domain
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+)
+
+// enum is implemented by every enumeration of this package.
+type enum interface {
+	~string
+	Values() []string
+}
+
+func marshalEnum[E enum](w io.Writer, e E) {
+	_, _ = io.WriteString(w, strconv.Quote(string(e)))
+}
+
+func unmarshalEnum[E enum](v any, e *E) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enum must be a string, got %T", v)
+	}
+	if !slices.Contains((*e).Values(), s) {
+		return fmt.Errorf("%q is not a valid value", s)
+	}
+	*e = E(s)
+	return nil
+}
+
+func valid[E enum](e E) bool { return slices.Contains(e.Values(), string(e)) }

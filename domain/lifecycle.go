@@ -1,0 +1,86 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// proceedingTransitions is the lifecycle of a criminal proceeding
+// (DOMAIN.md, Criminal proceedings). A case follows the same stages as the
+// proceeding that leads it. Any stage that is not terminal may also exit
+// sideways to TRANSFERRED (e.g. to SPAK) or MERGED.
+var proceedingTransitions = map[ProceedingStage][]ProceedingStage{
+	ProceedingStageNoticeReceived:     {ProceedingStageRegistered},
+	ProceedingStageRegistered:         {ProceedingStageUnderInvestigation},
+	ProceedingStageUnderInvestigation: {ProceedingStageInvestigationClosed},
+	ProceedingStageInvestigationClosed: {
+		ProceedingStageDismissed, ProceedingStageDismissalRequested, ProceedingStageTrialRequested,
+	},
+	// The court grants the dismissal request or sends the file back for
+	// further investigation (Art. 329/a).
+	ProceedingStageDismissalRequested:   {ProceedingStageDismissed, ProceedingStageUnderInvestigation},
+	ProceedingStageTrialRequested:       {ProceedingStageFirstInstanceTrial},
+	ProceedingStageFirstInstanceTrial:   {ProceedingStageFirstInstanceDecided},
+	ProceedingStageFirstInstanceDecided: {ProceedingStageAppeal, ProceedingStageFinal},
+	ProceedingStageAppeal:               {ProceedingStageAppealDecided},
+	// An appeal decision becomes final, goes to the High Court, or quashes
+	// the first decision and sends the case back to trial.
+	ProceedingStageAppealDecided: {
+		ProceedingStageHighCourtRecourse, ProceedingStageFinal, ProceedingStageFirstInstanceTrial,
+	},
+	// The High Court decides finally or sends the case back to an earlier
+	// instance.
+	ProceedingStageHighCourtRecourse: {
+		ProceedingStageFinal, ProceedingStageAppeal, ProceedingStageFirstInstanceTrial,
+	},
+}
+
+// Terminal reports whether no stage follows s.
+func (s ProceedingStage) Terminal() bool {
+	switch s {
+	case ProceedingStageDismissed, ProceedingStageFinal, ProceedingStageTransferred, ProceedingStageMerged:
+		return true
+	}
+	return false
+}
+
+// NextStages lists the stages a proceeding in stage s may move to.
+func (s ProceedingStage) NextStages() []ProceedingStage {
+	if s.Terminal() || !s.Valid() {
+		return nil
+	}
+	next := slices.Clone(proceedingTransitions[s])
+	return append(next, ProceedingStageTransferred, ProceedingStageMerged)
+}
+
+// CanMoveTo reports whether a proceeding in stage s may move to next.
+func (s ProceedingStage) CanMoveTo(next ProceedingStage) bool {
+	return slices.Contains(s.NextStages(), next)
+}
+
+// referralTransitions is the lifecycle of a referral (DOMAIN.md, Support):
+// PENDING → ACCEPTED | REJECTED → COMPLETED, or REVOKED by the referring
+// agency while it is still open.
+var referralTransitions = map[ReferralStatus][]ReferralStatus{
+	ReferralStatusPending:  {ReferralStatusAccepted, ReferralStatusRejected, ReferralStatusRevoked},
+	ReferralStatusAccepted: {ReferralStatusCompleted, ReferralStatusRevoked},
+}
+
+// NextStatuses lists the statuses a referral in status s may move to.
+func (s ReferralStatus) NextStatuses() []ReferralStatus {
+	return slices.Clone(referralTransitions[s])
+}
+
+// CanMoveTo reports whether a referral in status s may move to next.
+func (s ReferralStatus) CanMoveTo(next ReferralStatus) bool {
+	return slices.Contains(referralTransitions[s], next)
+}
+
+// ReferralStatusChange is one step in a referral's history: the status it
+// moved to, when, and who moved it. It holds no personal data of the victim.
+type ReferralStatusChange struct {
+	Status       ReferralStatus `json:"status"`
+	At           time.Time      `json:"at"`
+	ActorSubject string         `json:"actorSubject"`
+	ActorAgency  string         `json:"actorAgency"`
+}

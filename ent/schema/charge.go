@@ -1,0 +1,59 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/casegraph/casegraph/domain"
+)
+
+// Charge is an offence a prosecution charges, under an article of the
+// Criminal Code. When a THB charge is reclassified to a lesser offence, the
+// article it had before is kept: the monitoring mechanism counts them.
+type Charge struct {
+	ent.Schema
+}
+
+// Mixin of Charge.
+func (Charge) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+
+// Fields of Charge.
+func (Charge) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("article").GoType(domain.Article("")).
+			Comment("Changes only through reclassifyCharge.").
+			Annotations(immutableInput, entgql.OrderField("ARTICLE")),
+		field.Enum("reclassified_from").GoType(domain.Article("")).Optional().Nillable().
+			Annotations(notSettable, entgql.OrderField("RECLASSIFIED_FROM")),
+		field.Time("reclassified_at").Optional().Nillable().
+			Annotations(notSettable, entgql.Skip(entgql.SkipWhereInput)),
+		field.Int("prosecution_id").Immutable(),
+		field.Int("suspect_id").Optional().Nillable(),
+	}
+}
+
+// Edges of Charge.
+func (Charge) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("prosecution", Prosecution.Type).Ref("charges").Field("prosecution_id").
+			Unique().Required().Immutable(),
+		edge.To("suspect", Suspect.Type).Field("suspect_id").Unique(),
+	}
+}
+
+// Indexes of Charge.
+func (Charge) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("article"), index.Fields("reclassified_from"),
+		index.Fields("prosecution_id"), index.Fields("suspect_id"),
+	}
+}
+
+// Annotations of Charge.
+func (Charge) Annotations() []schema.Annotation {
+	return connectionAnnotations(createInput)
+}

@@ -1,0 +1,67 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/casegraph/casegraph/domain"
+)
+
+// Consent is a victim's consent (or, for a child under 16, a parent's or
+// guardian's) to share their data with kinds of agency for given purposes.
+// It can be withdrawn; a withdrawn consent is kept, never deleted.
+type Consent struct {
+	ent.Schema
+}
+
+// Mixin of Consent.
+func (Consent) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+
+// Fields of Consent.
+func (Consent) Fields() []ent.Field {
+	return []ent.Field{
+		field.JSON("agency_kinds", []domain.AgencyKind{}).
+			Annotations(immutableInput, entgql.Type("[AgencyKind!]")),
+		field.JSON("purposes", []domain.ConsentPurpose{}).
+			Annotations(immutableInput, entgql.Type("[ConsentPurpose!]")),
+		field.Enum("given_by").GoType(domain.ConsentGivenBy("")).
+			Annotations(immutableInput, entgql.OrderField("GIVEN_BY")),
+		field.Time("given_at").Immutable().
+			Annotations(entgql.OrderField("GIVEN_AT")),
+		field.Time("withdrawn_at").Optional().Nillable().
+			Comment("Set by withdrawConsent.").
+			Annotations(notSettable, entgql.OrderField("WITHDRAWN_AT")),
+		field.String("recorded_by").Immutable().
+			Comment("Subject of the principal who recorded the consent.").
+			Annotations(notSettable, entgql.Skip(entgql.SkipWhereInput)),
+		field.Int("victim_id").Immutable(),
+		field.Int("recorded_by_agency_id").Immutable(),
+	}
+}
+
+// Edges of Consent.
+func (Consent) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("victim", Victim.Type).Ref("consents").Field("victim_id").
+			Unique().Required().Immutable(),
+		edge.To("recorded_by_agency", Agency.Type).Field("recorded_by_agency_id").
+			Unique().Required().Immutable().Annotations(notSettable),
+	}
+}
+
+// Indexes of Consent.
+func (Consent) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("given_by"), index.Fields("given_at"), index.Fields("withdrawn_at"),
+		index.Fields("victim_id"), index.Fields("recorded_by_agency_id"),
+	}
+}
+
+// Annotations of Consent.
+func (Consent) Annotations() []schema.Annotation {
+	return connectionAnnotations(createInput)
+}

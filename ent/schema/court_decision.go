@@ -1,0 +1,66 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/casegraph/casegraph/domain"
+)
+
+// CourtDecision is a court's decision in a prosecution, at one instance:
+// the verdict, the sentence, and compensation ordered to the victim.
+type CourtDecision struct {
+	ent.Schema
+}
+
+// Mixin of CourtDecision.
+func (CourtDecision) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+
+// Fields of CourtDecision.
+func (CourtDecision) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("instance").GoType(domain.Instance("")).
+			Annotations(immutableInput, entgql.OrderField("INSTANCE")),
+		field.Time("decided_on").
+			Annotations(entgql.OrderField("DECIDED_ON")),
+		field.Enum("verdict").GoType(domain.Verdict("")).
+			Annotations(entgql.OrderField("VERDICT")),
+		field.Enum("sentence_kind").GoType(domain.SentenceKind("")).Optional().Nillable().
+			Annotations(entgql.OrderField("SENTENCE_KIND")),
+		field.Int("sentence_months").Optional().Nillable().Range(0, 1200).
+			Annotations(entgql.OrderField("SENTENCE_MONTHS")),
+		field.Int64("compensation_ordered_lek").Optional().Nillable().NonNegative().
+			Comment("Compensation ordered to the victim, in Albanian lek.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.Bool("compensation_paid").Default(false),
+		field.Int("prosecution_id").Immutable(),
+		field.Int("court_id").Immutable(),
+	}
+}
+
+// Edges of CourtDecision.
+func (CourtDecision) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("prosecution", Prosecution.Type).Ref("decisions").Field("prosecution_id").
+			Unique().Required().Immutable(),
+		edge.To("court", Agency.Type).Field("court_id").Unique().Required().Immutable(),
+	}
+}
+
+// Indexes of CourtDecision.
+func (CourtDecision) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("instance"), index.Fields("decided_on"), index.Fields("verdict"),
+		index.Fields("sentence_kind"), index.Fields("sentence_months"), index.Fields("compensation_paid"),
+		index.Fields("prosecution_id"), index.Fields("court_id"),
+	}
+}
+
+// Annotations of CourtDecision.
+func (CourtDecision) Annotations() []schema.Annotation {
+	return connectionAnnotations(createAndUpdateInputs)
+}

@@ -1,0 +1,64 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"entgo.io/ent/schema/mixin"
+)
+
+// Record is mixed into every entity: when it was created and last updated,
+// and a version number for optimistic concurrency (an update names the
+// version it last saw and fails with CONFLICT if it changed). None of them is
+// settable through a mutation input.
+type Record struct {
+	mixin.Schema
+}
+
+// Fields of the Record mixin.
+func (Record) Fields() []ent.Field {
+	notInput := entgql.Skip(entgql.SkipMutationCreateInput | entgql.SkipMutationUpdateInput)
+	return []ent.Field{
+		field.Time("created_at").Immutable().Default(time.Now).
+			Annotations(notInput, entgql.OrderField("CREATED_AT")),
+		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now).
+			Annotations(notInput, entgql.OrderField("UPDATED_AT")),
+		field.Int("version").Default(1).Positive().
+			Comment("Incremented by every update; updates must name the version they last saw.").
+			Annotations(notInput, entgql.Skip(entgql.SkipWhereInput)),
+	}
+}
+
+// Indexes of the Record mixin: connections order by both timestamps.
+func (Record) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("created_at"), index.Fields("updated_at")}
+}
+
+// connectionAnnotations are the GraphQL annotations of an entity that is
+// listed through a cursor connection: a Relay connection and multi-field
+// ordering, plus whatever the entity adds (generated inputs, query field).
+func connectionAnnotations(extra ...schema.Annotation) []schema.Annotation {
+	return append([]schema.Annotation{entgql.RelayConnection(), entgql.MultiOrder()}, extra...)
+}
+
+// createAndUpdateInputs asks entgql for Create<T>Input and Update<T>Input.
+var createAndUpdateInputs = entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate())
+
+// createInput asks entgql for Create<T>Input only: the entity changes after
+// creation only through dedicated mutations.
+var createInput = entgql.Mutations(entgql.MutationCreate())
+
+// notFilterable keeps a field out of `where` inputs: free text, which is
+// neither indexed nor meant for exact matching.
+var notFilterable = entgql.Skip(entgql.SkipWhereInput)
+
+// notSettable keeps a field out of generated mutation inputs; it changes only
+// through a dedicated mutation (a stage transition, a withdrawal).
+var notSettable = entgql.Skip(entgql.SkipMutationCreateInput | entgql.SkipMutationUpdateInput)
+
+// immutableInput keeps a field out of the generated update input.
+var immutableInput = entgql.Skip(entgql.SkipMutationUpdateInput)

@@ -1,0 +1,68 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/casegraph/casegraph/domain"
+)
+
+// Referral is a victim's referral from one agency to another for a service,
+// in the National Referral Mechanism. Its status follows PENDING → ACCEPTED |
+// REJECTED → COMPLETED, or REVOKED, and keeps its history.
+type Referral struct {
+	ent.Schema
+}
+
+// Mixin of Referral.
+func (Referral) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+
+// Fields of Referral.
+func (Referral) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("service_kind").GoType(domain.ServiceKind("")).
+			Annotations(immutableInput, entgql.OrderField("SERVICE_KIND")),
+		field.Enum("status").GoType(domain.ReferralStatus("")).
+			Default(string(domain.ReferralStatusPending)).
+			Comment("Changes only through moveReferralStatus.").
+			Annotations(notSettable, entgql.OrderField("STATUS")),
+		field.JSON("status_history", []domain.ReferralStatusChange{}).Default([]domain.ReferralStatusChange{}).
+			Annotations(notSettable, entgql.Type("[ReferralStatusChange!]")),
+		field.Time("referred_at").Immutable().
+			Annotations(entgql.OrderField("REFERRED_AT")),
+		field.Int("victim_id").Immutable(),
+		field.Int("case_id").Optional().Nillable().Immutable(),
+		field.Int("from_agency_id").Immutable(),
+		field.Int("to_agency_id").Immutable(),
+	}
+}
+
+// Edges of Referral.
+func (Referral) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("victim", Victim.Type).Ref("referrals").Field("victim_id").
+			Unique().Required().Immutable(),
+		edge.From("case", CaseFile.Type).Ref("referrals").Field("case_id").
+			Unique().Immutable(),
+		edge.To("from_agency", Agency.Type).Field("from_agency_id").Unique().Required().Immutable(),
+		edge.To("to_agency", Agency.Type).Field("to_agency_id").Unique().Required().Immutable(),
+	}
+}
+
+// Indexes of Referral.
+func (Referral) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("service_kind"), index.Fields("status"), index.Fields("referred_at"),
+		index.Fields("victim_id"), index.Fields("case_id"),
+		index.Fields("from_agency_id"), index.Fields("to_agency_id"),
+	}
+}
+
+// Annotations of Referral.
+func (Referral) Annotations() []schema.Annotation {
+	return connectionAnnotations(createInput, entgql.QueryField())
+}

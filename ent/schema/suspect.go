@@ -1,0 +1,64 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/sensitivity"
+)
+
+// Suspect is a person suspected of a role in a trafficking case.
+type Suspect struct {
+	ent.Schema
+}
+
+// Mixin of Suspect.
+func (Suspect) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+
+// Fields of Suspect.
+func (Suspect) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("pseudonym").Unique().Immutable().NotEmpty().MaxLen(64).
+			Comment("Stable pseudonym such as S-2024-0007.").
+			Annotations(entgql.OrderField("PSEUDONYM")),
+		field.Enum("sex").GoType(domain.Sex("")).
+			Annotations(entgql.OrderField("SEX")),
+		field.String("nationality").MaxLen(64).
+			Annotations(entgql.OrderField("NATIONALITY")),
+		field.Enum("role").GoType(domain.SuspectRole("")).
+			Annotations(entgql.OrderField("ROLE")),
+		field.Int("case_id").Immutable(),
+
+		field.String("legal_name").Optional().Nillable().MaxLen(200).
+			Annotations(sensitivity.Annotate(sensitivity.Identity)...),
+		field.String("personal_number").Optional().Nillable().MaxLen(32).
+			Annotations(sensitivity.Annotate(sensitivity.Identity)...),
+	}
+}
+
+// Edges of Suspect.
+func (Suspect) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("case", CaseFile.Type).Ref("suspects").Field("case_id").
+			Unique().Required().Immutable(),
+		edge.From("prosecutions", Prosecution.Type).Ref("defendants").
+			Annotations(notSettable),
+	}
+}
+
+// Indexes of Suspect.
+func (Suspect) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("sex"), index.Fields("nationality"), index.Fields("role"), index.Fields("case_id"),
+	}
+}
+
+// Annotations of Suspect.
+func (Suspect) Annotations() []schema.Annotation {
+	return connectionAnnotations(createAndUpdateInputs, entgql.QueryField())
+}
