@@ -34,3 +34,22 @@ func unmarshalEnum[E enum](v any, e *E) error {
 }
 
 func valid[E enum](e E) bool { return slices.Contains(e.Values(), string(e)) }
+
+// IsProsecution reports whether agencies of kind k prosecute.
+func (k AgencyKind) IsProsecution() bool {
+	switch k {
+	case AgencyKindProsecutionOffice, AgencyKindGeneralProsecutionOffice, AgencyKindSpecialProsecutionOffice:
+		return true
+	}
+	return false
+}
+
+// IsCourt reports whether agencies of kind k are courts.
+func (k AgencyKind) IsCourt() bool {
+	switch k {
+	case AgencyKindCourtFirstInstance, AgencyKindSpecialCourtFirstInstance, AgencyKindCourtOfAppeal,
+		AgencyKindSpecialCourtOfAppeal, AgencyKindHighCourt:
+		return true
+	}
+	return false
+}

@@ -66,9 +66,11 @@ type CaseFileEdges struct {
 	Events []*CaseEvent `json:"events,omitempty"`
 	// Assignments holds the value of the assignments edge.
 	Assignments []*CaseAssignment `json:"assignments,omitempty"`
+	// VictimLinks holds the value of the victim_links edge.
+	VictimLinks []*CaseVictim `json:"victim_links,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [8]bool
+	loadedTypes [9]bool
 	// totalCount holds the count of the edges above.
 	totalCount [8]map[string]int
 
@@ -79,6 +81,7 @@ type CaseFileEdges struct {
 	namedReferrals    map[string][]*Referral
 	namedEvents       map[string][]*CaseEvent
 	namedAssignments  map[string][]*CaseAssignment
+	namedVictimLinks  map[string][]*CaseVictim
 }
 
 // LeadAgencyOrErr returns the LeadAgency value or an error if the edge
@@ -153,6 +156,15 @@ func (e CaseFileEdges) AssignmentsOrErr() ([]*CaseAssignment, error) {
 		return e.Assignments, nil
 	}
 	return nil, &NotLoadedError{edge: "assignments"}
+}
+
+// VictimLinksOrErr returns the VictimLinks value or an error if the edge
+// was not loaded in eager-loading.
+func (e CaseFileEdges) VictimLinksOrErr() ([]*CaseVictim, error) {
+	if e.loadedTypes[8] {
+		return e.VictimLinks, nil
+	}
+	return nil, &NotLoadedError{edge: "victim_links"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -309,6 +321,11 @@ func (_m *CaseFile) QueryEvents() *CaseEventQuery {
 // QueryAssignments queries the "assignments" edge of the CaseFile entity.
 func (_m *CaseFile) QueryAssignments() *CaseAssignmentQuery {
 	return NewCaseFileClient(_m.config).QueryAssignments(_m)
+}
+
+// QueryVictimLinks queries the "victim_links" edge of the CaseFile entity.
+func (_m *CaseFile) QueryVictimLinks() *CaseVictimQuery {
+	return NewCaseFileClient(_m.config).QueryVictimLinks(_m)
 }
 
 // Update returns a builder for updating this CaseFile.
@@ -537,6 +554,30 @@ func (_m *CaseFile) appendNamedAssignments(name string, edges ...*CaseAssignment
 		_m.Edges.namedAssignments[name] = []*CaseAssignment{}
 	} else {
 		_m.Edges.namedAssignments[name] = append(_m.Edges.namedAssignments[name], edges...)
+	}
+}
+
+// NamedVictimLinks returns the VictimLinks named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *CaseFile) NamedVictimLinks(name string) ([]*CaseVictim, error) {
+	if _m.Edges.namedVictimLinks == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedVictimLinks[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *CaseFile) appendNamedVictimLinks(name string, edges ...*CaseVictim) {
+	if _m.Edges.namedVictimLinks == nil {
+		_m.Edges.namedVictimLinks = make(map[string][]*CaseVictim)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedVictimLinks[name] = []*CaseVictim{}
+	} else {
+		_m.Edges.namedVictimLinks[name] = append(_m.Edges.namedVictimLinks[name], edges...)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/caseevent"
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/referral"
@@ -39,6 +40,7 @@ type CaseFileQuery struct {
 	withReferrals         *ReferralQuery
 	withEvents            *CaseEventQuery
 	withAssignments       *CaseAssignmentQuery
+	withVictimLinks       *CaseVictimQuery
 	loadTotal             []func(context.Context, []*CaseFile) error
 	modifiers             []func(*sql.Selector)
 	withNamedAgencies     map[string]*AgencyQuery
@@ -48,6 +50,7 @@ type CaseFileQuery struct {
 	withNamedReferrals    map[string]*ReferralQuery
 	withNamedEvents       map[string]*CaseEventQuery
 	withNamedAssignments  map[string]*CaseAssignmentQuery
+	withNamedVictimLinks  map[string]*CaseVictimQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -260,6 +263,28 @@ func (_q *CaseFileQuery) QueryAssignments() *CaseAssignmentQuery {
 	return query
 }
 
+// QueryVictimLinks chains the current query on the "victim_links" edge.
+func (_q *CaseFileQuery) QueryVictimLinks() *CaseVictimQuery {
+	query := (&CaseVictimClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(casefile.Table, casefile.FieldID, selector),
+			sqlgraph.To(casevictim.Table, casevictim.CaseColumn),
+			sqlgraph.Edge(sqlgraph.O2M, true, casefile.VictimLinksTable, casefile.VictimLinksColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first CaseFile entity from the query.
 // Returns a *NotFoundError when no CaseFile was found.
 func (_q *CaseFileQuery) First(ctx context.Context) (*CaseFile, error) {
@@ -460,6 +485,7 @@ func (_q *CaseFileQuery) Clone() *CaseFileQuery {
 		withReferrals:    _q.withReferrals.Clone(),
 		withEvents:       _q.withEvents.Clone(),
 		withAssignments:  _q.withAssignments.Clone(),
+		withVictimLinks:  _q.withVictimLinks.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -554,6 +580,17 @@ func (_q *CaseFileQuery) WithAssignments(opts ...func(*CaseAssignmentQuery)) *Ca
 	return _q
 }
 
+// WithVictimLinks tells the query-builder to eager-load the nodes that are connected to
+// the "victim_links" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CaseFileQuery) WithVictimLinks(opts ...func(*CaseVictimQuery)) *CaseFileQuery {
+	query := (&CaseVictimClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withVictimLinks = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -632,7 +669,7 @@ func (_q *CaseFileQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cas
 	var (
 		nodes       = []*CaseFile{}
 		_spec       = _q.querySpec()
-		loadedTypes = [8]bool{
+		loadedTypes = [9]bool{
 			_q.withLeadAgency != nil,
 			_q.withAgencies != nil,
 			_q.withVictims != nil,
@@ -641,6 +678,7 @@ func (_q *CaseFileQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cas
 			_q.withReferrals != nil,
 			_q.withEvents != nil,
 			_q.withAssignments != nil,
+			_q.withVictimLinks != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -719,6 +757,13 @@ func (_q *CaseFileQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cas
 			return nil, err
 		}
 	}
+	if query := _q.withVictimLinks; query != nil {
+		if err := _q.loadVictimLinks(ctx, query, nodes,
+			func(n *CaseFile) { n.Edges.VictimLinks = []*CaseVictim{} },
+			func(n *CaseFile, e *CaseVictim) { n.Edges.VictimLinks = append(n.Edges.VictimLinks, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedAgencies {
 		if err := _q.loadAgencies(ctx, query, nodes,
 			func(n *CaseFile) { n.appendNamedAgencies(name) },
@@ -765,6 +810,13 @@ func (_q *CaseFileQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cas
 		if err := _q.loadAssignments(ctx, query, nodes,
 			func(n *CaseFile) { n.appendNamedAssignments(name) },
 			func(n *CaseFile, e *CaseAssignment) { n.appendNamedAssignments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedVictimLinks {
+		if err := _q.loadVictimLinks(ctx, query, nodes,
+			func(n *CaseFile) { n.appendNamedVictimLinks(name) },
+			func(n *CaseFile, e *CaseVictim) { n.appendNamedVictimLinks(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1080,6 +1132,36 @@ func (_q *CaseFileQuery) loadAssignments(ctx context.Context, query *CaseAssignm
 	}
 	return nil
 }
+func (_q *CaseFileQuery) loadVictimLinks(ctx context.Context, query *CaseVictimQuery, nodes []*CaseFile, init func(*CaseFile), assign func(*CaseFile, *CaseVictim)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*CaseFile)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(casevictim.FieldCaseID)
+	}
+	query.Where(predicate.CaseVictim(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(casefile.VictimLinksColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CaseID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "case_id" returned %v for node %v`, fk, n)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *CaseFileQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1292,6 +1374,20 @@ func (_q *CaseFileQuery) WithNamedAssignments(name string, opts ...func(*CaseAss
 		_q.withNamedAssignments = make(map[string]*CaseAssignmentQuery)
 	}
 	_q.withNamedAssignments[name] = query
+	return _q
+}
+
+// WithNamedVictimLinks tells the query-builder to eager-load the nodes that are connected to the "victim_links"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CaseFileQuery) WithNamedVictimLinks(name string, opts ...func(*CaseVictimQuery)) *CaseFileQuery {
+	query := (&CaseVictimClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedVictimLinks == nil {
+		_q.withNamedVictimLinks = make(map[string]*CaseVictimQuery)
+	}
+	_q.withNamedVictimLinks[name] = query
 	return _q
 }
 

@@ -19,11 +19,13 @@ import (
 	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/caseevent"
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/idempotencyrecord"
 	"github.com/casegraph/casegraph/ent/prosecution"
+	"github.com/casegraph/casegraph/ent/prosecutiondefendant"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
 	"github.com/casegraph/casegraph/ent/suspect"
@@ -43,6 +45,8 @@ type Client struct {
 	CaseEvent *CaseEventClient
 	// CaseFile is the client for interacting with the CaseFile builders.
 	CaseFile *CaseFileClient
+	// CaseVictim is the client for interacting with the CaseVictim builders.
+	CaseVictim *CaseVictimClient
 	// Charge is the client for interacting with the Charge builders.
 	Charge *ChargeClient
 	// Consent is the client for interacting with the Consent builders.
@@ -53,6 +57,8 @@ type Client struct {
 	IdempotencyRecord *IdempotencyRecordClient
 	// Prosecution is the client for interacting with the Prosecution builders.
 	Prosecution *ProsecutionClient
+	// ProsecutionDefendant is the client for interacting with the ProsecutionDefendant builders.
+	ProsecutionDefendant *ProsecutionDefendantClient
 	// Referral is the client for interacting with the Referral builders.
 	Referral *ReferralClient
 	// SupportService is the client for interacting with the SupportService builders.
@@ -76,11 +82,13 @@ func (c *Client) init() {
 	c.CaseAssignment = NewCaseAssignmentClient(c.config)
 	c.CaseEvent = NewCaseEventClient(c.config)
 	c.CaseFile = NewCaseFileClient(c.config)
+	c.CaseVictim = NewCaseVictimClient(c.config)
 	c.Charge = NewChargeClient(c.config)
 	c.Consent = NewConsentClient(c.config)
 	c.CourtDecision = NewCourtDecisionClient(c.config)
 	c.IdempotencyRecord = NewIdempotencyRecordClient(c.config)
 	c.Prosecution = NewProsecutionClient(c.config)
+	c.ProsecutionDefendant = NewProsecutionDefendantClient(c.config)
 	c.Referral = NewReferralClient(c.config)
 	c.SupportService = NewSupportServiceClient(c.config)
 	c.Suspect = NewSuspectClient(c.config)
@@ -175,21 +183,23 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		Agency:            NewAgencyClient(cfg),
-		CaseAssignment:    NewCaseAssignmentClient(cfg),
-		CaseEvent:         NewCaseEventClient(cfg),
-		CaseFile:          NewCaseFileClient(cfg),
-		Charge:            NewChargeClient(cfg),
-		Consent:           NewConsentClient(cfg),
-		CourtDecision:     NewCourtDecisionClient(cfg),
-		IdempotencyRecord: NewIdempotencyRecordClient(cfg),
-		Prosecution:       NewProsecutionClient(cfg),
-		Referral:          NewReferralClient(cfg),
-		SupportService:    NewSupportServiceClient(cfg),
-		Suspect:           NewSuspectClient(cfg),
-		Victim:            NewVictimClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		Agency:               NewAgencyClient(cfg),
+		CaseAssignment:       NewCaseAssignmentClient(cfg),
+		CaseEvent:            NewCaseEventClient(cfg),
+		CaseFile:             NewCaseFileClient(cfg),
+		CaseVictim:           NewCaseVictimClient(cfg),
+		Charge:               NewChargeClient(cfg),
+		Consent:              NewConsentClient(cfg),
+		CourtDecision:        NewCourtDecisionClient(cfg),
+		IdempotencyRecord:    NewIdempotencyRecordClient(cfg),
+		Prosecution:          NewProsecutionClient(cfg),
+		ProsecutionDefendant: NewProsecutionDefendantClient(cfg),
+		Referral:             NewReferralClient(cfg),
+		SupportService:       NewSupportServiceClient(cfg),
+		Suspect:              NewSuspectClient(cfg),
+		Victim:               NewVictimClient(cfg),
 	}, nil
 }
 
@@ -207,21 +217,23 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		Agency:            NewAgencyClient(cfg),
-		CaseAssignment:    NewCaseAssignmentClient(cfg),
-		CaseEvent:         NewCaseEventClient(cfg),
-		CaseFile:          NewCaseFileClient(cfg),
-		Charge:            NewChargeClient(cfg),
-		Consent:           NewConsentClient(cfg),
-		CourtDecision:     NewCourtDecisionClient(cfg),
-		IdempotencyRecord: NewIdempotencyRecordClient(cfg),
-		Prosecution:       NewProsecutionClient(cfg),
-		Referral:          NewReferralClient(cfg),
-		SupportService:    NewSupportServiceClient(cfg),
-		Suspect:           NewSuspectClient(cfg),
-		Victim:            NewVictimClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		Agency:               NewAgencyClient(cfg),
+		CaseAssignment:       NewCaseAssignmentClient(cfg),
+		CaseEvent:            NewCaseEventClient(cfg),
+		CaseFile:             NewCaseFileClient(cfg),
+		CaseVictim:           NewCaseVictimClient(cfg),
+		Charge:               NewChargeClient(cfg),
+		Consent:              NewConsentClient(cfg),
+		CourtDecision:        NewCourtDecisionClient(cfg),
+		IdempotencyRecord:    NewIdempotencyRecordClient(cfg),
+		Prosecution:          NewProsecutionClient(cfg),
+		ProsecutionDefendant: NewProsecutionDefendantClient(cfg),
+		Referral:             NewReferralClient(cfg),
+		SupportService:       NewSupportServiceClient(cfg),
+		Suspect:              NewSuspectClient(cfg),
+		Victim:               NewVictimClient(cfg),
 	}, nil
 }
 
@@ -251,9 +263,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Agency, c.CaseAssignment, c.CaseEvent, c.CaseFile, c.Charge, c.Consent,
-		c.CourtDecision, c.IdempotencyRecord, c.Prosecution, c.Referral,
-		c.SupportService, c.Suspect, c.Victim,
+		c.Agency, c.CaseAssignment, c.CaseEvent, c.CaseFile, c.CaseVictim, c.Charge,
+		c.Consent, c.CourtDecision, c.IdempotencyRecord, c.Prosecution,
+		c.ProsecutionDefendant, c.Referral, c.SupportService, c.Suspect, c.Victim,
 	} {
 		n.Use(hooks...)
 	}
@@ -263,9 +275,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Agency, c.CaseAssignment, c.CaseEvent, c.CaseFile, c.Charge, c.Consent,
-		c.CourtDecision, c.IdempotencyRecord, c.Prosecution, c.Referral,
-		c.SupportService, c.Suspect, c.Victim,
+		c.Agency, c.CaseAssignment, c.CaseEvent, c.CaseFile, c.CaseVictim, c.Charge,
+		c.Consent, c.CourtDecision, c.IdempotencyRecord, c.Prosecution,
+		c.ProsecutionDefendant, c.Referral, c.SupportService, c.Suspect, c.Victim,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -282,6 +294,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CaseEvent.mutate(ctx, m)
 	case *CaseFileMutation:
 		return c.CaseFile.mutate(ctx, m)
+	case *CaseVictimMutation:
+		return c.CaseVictim.mutate(ctx, m)
 	case *ChargeMutation:
 		return c.Charge.mutate(ctx, m)
 	case *ConsentMutation:
@@ -292,6 +306,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.IdempotencyRecord.mutate(ctx, m)
 	case *ProsecutionMutation:
 		return c.Prosecution.mutate(ctx, m)
+	case *ProsecutionDefendantMutation:
+		return c.ProsecutionDefendant.mutate(ctx, m)
 	case *ReferralMutation:
 		return c.Referral.mutate(ctx, m)
 	case *SupportServiceMutation:
@@ -1084,6 +1100,22 @@ func (c *CaseFileClient) QueryAssignments(_m *CaseFile) *CaseAssignmentQuery {
 	return query
 }
 
+// QueryVictimLinks queries the victim_links edge of a CaseFile.
+func (c *CaseFileClient) QueryVictimLinks(_m *CaseFile) *CaseVictimQuery {
+	query := (&CaseVictimClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(casefile.Table, casefile.FieldID, id),
+			sqlgraph.To(casevictim.Table, casevictim.CaseColumn),
+			sqlgraph.Edge(sqlgraph.O2M, true, casefile.VictimLinksTable, casefile.VictimLinksColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *CaseFileClient) Hooks() []Hook {
 	return c.hooks.CaseFile
@@ -1106,6 +1138,122 @@ func (c *CaseFileClient) mutate(ctx context.Context, m *CaseFileMutation) (Value
 		return (&CaseFileDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CaseFile mutation op: %q", m.Op())
+	}
+}
+
+// CaseVictimClient is a client for the CaseVictim schema.
+type CaseVictimClient struct {
+	config
+}
+
+// NewCaseVictimClient returns a client for the CaseVictim from the given config.
+func NewCaseVictimClient(c config) *CaseVictimClient {
+	return &CaseVictimClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `casevictim.Hooks(f(g(h())))`.
+func (c *CaseVictimClient) Use(hooks ...Hook) {
+	c.hooks.CaseVictim = append(c.hooks.CaseVictim, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `casevictim.Intercept(f(g(h())))`.
+func (c *CaseVictimClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CaseVictim = append(c.inters.CaseVictim, interceptors...)
+}
+
+// Create returns a builder for creating a CaseVictim entity.
+func (c *CaseVictimClient) Create() *CaseVictimCreate {
+	mutation := newCaseVictimMutation(c.config, OpCreate)
+	return &CaseVictimCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CaseVictim entities.
+func (c *CaseVictimClient) CreateBulk(builders ...*CaseVictimCreate) *CaseVictimCreateBulk {
+	return &CaseVictimCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CaseVictimClient) MapCreateBulk(slice any, setFunc func(*CaseVictimCreate, int)) *CaseVictimCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CaseVictimCreateBulk{err: fmt.Errorf("calling to CaseVictimClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CaseVictimCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CaseVictimCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CaseVictim.
+func (c *CaseVictimClient) Update() *CaseVictimUpdate {
+	mutation := newCaseVictimMutation(c.config, OpUpdate)
+	return &CaseVictimUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CaseVictimClient) UpdateOne(_m *CaseVictim) *CaseVictimUpdateOne {
+	mutation := newCaseVictimMutation(c.config, OpUpdateOne)
+	mutation._case = &_m.CaseID
+	mutation.victim = &_m.VictimID
+	return &CaseVictimUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CaseVictim.
+func (c *CaseVictimClient) Delete() *CaseVictimDelete {
+	mutation := newCaseVictimMutation(c.config, OpDelete)
+	return &CaseVictimDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Query returns a query builder for CaseVictim.
+func (c *CaseVictimClient) Query() *CaseVictimQuery {
+	return &CaseVictimQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCaseVictim},
+		inters: c.Interceptors(),
+	}
+}
+
+// QueryCase queries the case edge of a CaseVictim.
+func (c *CaseVictimClient) QueryCase(_m *CaseVictim) *CaseFileQuery {
+	return c.Query().
+		Where(casevictim.CaseID(_m.CaseID), casevictim.VictimID(_m.VictimID)).
+		QueryCase()
+}
+
+// QueryVictim queries the victim edge of a CaseVictim.
+func (c *CaseVictimClient) QueryVictim(_m *CaseVictim) *VictimQuery {
+	return c.Query().
+		Where(casevictim.CaseID(_m.CaseID), casevictim.VictimID(_m.VictimID)).
+		QueryVictim()
+}
+
+// Hooks returns the client hooks.
+func (c *CaseVictimClient) Hooks() []Hook {
+	return c.hooks.CaseVictim
+}
+
+// Interceptors returns the client interceptors.
+func (c *CaseVictimClient) Interceptors() []Interceptor {
+	return c.inters.CaseVictim
+}
+
+func (c *CaseVictimClient) mutate(ctx context.Context, m *CaseVictimMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CaseVictimCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CaseVictimUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CaseVictimUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CaseVictimDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CaseVictim mutation op: %q", m.Op())
 	}
 }
 
@@ -1925,6 +2073,22 @@ func (c *ProsecutionClient) QueryDecisions(_m *Prosecution) *CourtDecisionQuery 
 	return query
 }
 
+// QueryDefendantLinks queries the defendant_links edge of a Prosecution.
+func (c *ProsecutionClient) QueryDefendantLinks(_m *Prosecution) *ProsecutionDefendantQuery {
+	query := (&ProsecutionDefendantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(prosecution.Table, prosecution.FieldID, id),
+			sqlgraph.To(prosecutiondefendant.Table, prosecutiondefendant.ProsecutionColumn),
+			sqlgraph.Edge(sqlgraph.O2M, true, prosecution.DefendantLinksTable, prosecution.DefendantLinksColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ProsecutionClient) Hooks() []Hook {
 	return c.hooks.Prosecution
@@ -1947,6 +2111,122 @@ func (c *ProsecutionClient) mutate(ctx context.Context, m *ProsecutionMutation) 
 		return (&ProsecutionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Prosecution mutation op: %q", m.Op())
+	}
+}
+
+// ProsecutionDefendantClient is a client for the ProsecutionDefendant schema.
+type ProsecutionDefendantClient struct {
+	config
+}
+
+// NewProsecutionDefendantClient returns a client for the ProsecutionDefendant from the given config.
+func NewProsecutionDefendantClient(c config) *ProsecutionDefendantClient {
+	return &ProsecutionDefendantClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `prosecutiondefendant.Hooks(f(g(h())))`.
+func (c *ProsecutionDefendantClient) Use(hooks ...Hook) {
+	c.hooks.ProsecutionDefendant = append(c.hooks.ProsecutionDefendant, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `prosecutiondefendant.Intercept(f(g(h())))`.
+func (c *ProsecutionDefendantClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ProsecutionDefendant = append(c.inters.ProsecutionDefendant, interceptors...)
+}
+
+// Create returns a builder for creating a ProsecutionDefendant entity.
+func (c *ProsecutionDefendantClient) Create() *ProsecutionDefendantCreate {
+	mutation := newProsecutionDefendantMutation(c.config, OpCreate)
+	return &ProsecutionDefendantCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ProsecutionDefendant entities.
+func (c *ProsecutionDefendantClient) CreateBulk(builders ...*ProsecutionDefendantCreate) *ProsecutionDefendantCreateBulk {
+	return &ProsecutionDefendantCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ProsecutionDefendantClient) MapCreateBulk(slice any, setFunc func(*ProsecutionDefendantCreate, int)) *ProsecutionDefendantCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ProsecutionDefendantCreateBulk{err: fmt.Errorf("calling to ProsecutionDefendantClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ProsecutionDefendantCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ProsecutionDefendantCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ProsecutionDefendant.
+func (c *ProsecutionDefendantClient) Update() *ProsecutionDefendantUpdate {
+	mutation := newProsecutionDefendantMutation(c.config, OpUpdate)
+	return &ProsecutionDefendantUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ProsecutionDefendantClient) UpdateOne(_m *ProsecutionDefendant) *ProsecutionDefendantUpdateOne {
+	mutation := newProsecutionDefendantMutation(c.config, OpUpdateOne)
+	mutation.prosecution = &_m.ProsecutionID
+	mutation.suspect = &_m.SuspectID
+	return &ProsecutionDefendantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ProsecutionDefendant.
+func (c *ProsecutionDefendantClient) Delete() *ProsecutionDefendantDelete {
+	mutation := newProsecutionDefendantMutation(c.config, OpDelete)
+	return &ProsecutionDefendantDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Query returns a query builder for ProsecutionDefendant.
+func (c *ProsecutionDefendantClient) Query() *ProsecutionDefendantQuery {
+	return &ProsecutionDefendantQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeProsecutionDefendant},
+		inters: c.Interceptors(),
+	}
+}
+
+// QueryProsecution queries the prosecution edge of a ProsecutionDefendant.
+func (c *ProsecutionDefendantClient) QueryProsecution(_m *ProsecutionDefendant) *ProsecutionQuery {
+	return c.Query().
+		Where(prosecutiondefendant.ProsecutionID(_m.ProsecutionID), prosecutiondefendant.SuspectID(_m.SuspectID)).
+		QueryProsecution()
+}
+
+// QuerySuspect queries the suspect edge of a ProsecutionDefendant.
+func (c *ProsecutionDefendantClient) QuerySuspect(_m *ProsecutionDefendant) *SuspectQuery {
+	return c.Query().
+		Where(prosecutiondefendant.ProsecutionID(_m.ProsecutionID), prosecutiondefendant.SuspectID(_m.SuspectID)).
+		QuerySuspect()
+}
+
+// Hooks returns the client hooks.
+func (c *ProsecutionDefendantClient) Hooks() []Hook {
+	return c.hooks.ProsecutionDefendant
+}
+
+// Interceptors returns the client interceptors.
+func (c *ProsecutionDefendantClient) Interceptors() []Interceptor {
+	return c.inters.ProsecutionDefendant
+}
+
+func (c *ProsecutionDefendantClient) mutate(ctx context.Context, m *ProsecutionDefendantMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ProsecutionDefendantCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ProsecutionDefendantUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ProsecutionDefendantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ProsecutionDefendantDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ProsecutionDefendant mutation op: %q", m.Op())
 	}
 }
 
@@ -2452,6 +2732,22 @@ func (c *SuspectClient) QueryProsecutions(_m *Suspect) *ProsecutionQuery {
 	return query
 }
 
+// QueryDefendantLinks queries the defendant_links edge of a Suspect.
+func (c *SuspectClient) QueryDefendantLinks(_m *Suspect) *ProsecutionDefendantQuery {
+	query := (&ProsecutionDefendantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(suspect.Table, suspect.FieldID, id),
+			sqlgraph.To(prosecutiondefendant.Table, prosecutiondefendant.SuspectColumn),
+			sqlgraph.Edge(sqlgraph.O2M, true, suspect.DefendantLinksTable, suspect.DefendantLinksColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *SuspectClient) Hooks() []Hook {
 	return c.hooks.Suspect
@@ -2649,6 +2945,22 @@ func (c *VictimClient) QueryConsents(_m *Victim) *ConsentQuery {
 	return query
 }
 
+// QueryCaseLinks queries the case_links edge of a Victim.
+func (c *VictimClient) QueryCaseLinks(_m *Victim) *CaseVictimQuery {
+	query := (&CaseVictimClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(victim.Table, victim.FieldID, id),
+			sqlgraph.To(casevictim.Table, casevictim.VictimColumn),
+			sqlgraph.Edge(sqlgraph.O2M, true, victim.CaseLinksTable, victim.CaseLinksColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *VictimClient) Hooks() []Hook {
 	return c.hooks.Victim
@@ -2677,13 +2989,13 @@ func (c *VictimClient) mutate(ctx context.Context, m *VictimMutation) (Value, er
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Agency, CaseAssignment, CaseEvent, CaseFile, Charge, Consent, CourtDecision,
-		IdempotencyRecord, Prosecution, Referral, SupportService, Suspect,
-		Victim []ent.Hook
+		Agency, CaseAssignment, CaseEvent, CaseFile, CaseVictim, Charge, Consent,
+		CourtDecision, IdempotencyRecord, Prosecution, ProsecutionDefendant, Referral,
+		SupportService, Suspect, Victim []ent.Hook
 	}
 	inters struct {
-		Agency, CaseAssignment, CaseEvent, CaseFile, Charge, Consent, CourtDecision,
-		IdempotencyRecord, Prosecution, Referral, SupportService, Suspect,
-		Victim []ent.Interceptor
+		Agency, CaseAssignment, CaseEvent, CaseFile, CaseVictim, Charge, Consent,
+		CourtDecision, IdempotencyRecord, Prosecution, ProsecutionDefendant, Referral,
+		SupportService, Suspect, Victim []ent.Interceptor
 	}
 )

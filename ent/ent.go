@@ -16,11 +16,13 @@ import (
 	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/caseevent"
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/idempotencyrecord"
 	"github.com/casegraph/casegraph/ent/prosecution"
+	"github.com/casegraph/casegraph/ent/prosecutiondefendant"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
 	"github.com/casegraph/casegraph/ent/suspect"
@@ -85,19 +87,21 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			agency.Table:            agency.ValidColumn,
-			caseassignment.Table:    caseassignment.ValidColumn,
-			caseevent.Table:         caseevent.ValidColumn,
-			casefile.Table:          casefile.ValidColumn,
-			charge.Table:            charge.ValidColumn,
-			consent.Table:           consent.ValidColumn,
-			courtdecision.Table:     courtdecision.ValidColumn,
-			idempotencyrecord.Table: idempotencyrecord.ValidColumn,
-			prosecution.Table:       prosecution.ValidColumn,
-			referral.Table:          referral.ValidColumn,
-			supportservice.Table:    supportservice.ValidColumn,
-			suspect.Table:           suspect.ValidColumn,
-			victim.Table:            victim.ValidColumn,
+			agency.Table:               agency.ValidColumn,
+			caseassignment.Table:       caseassignment.ValidColumn,
+			caseevent.Table:            caseevent.ValidColumn,
+			casefile.Table:             casefile.ValidColumn,
+			casevictim.Table:           casevictim.ValidColumn,
+			charge.Table:               charge.ValidColumn,
+			consent.Table:              consent.ValidColumn,
+			courtdecision.Table:        courtdecision.ValidColumn,
+			idempotencyrecord.Table:    idempotencyrecord.ValidColumn,
+			prosecution.Table:          prosecution.ValidColumn,
+			prosecutiondefendant.Table: prosecutiondefendant.ValidColumn,
+			referral.Table:             referral.ValidColumn,
+			supportservice.Table:       supportservice.ValidColumn,
+			suspect.Table:              suspect.ValidColumn,
+			victim.Table:               victim.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

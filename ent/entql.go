@@ -7,12 +7,14 @@ import (
 	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/caseevent"
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/idempotencyrecord"
 	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/prosecution"
+	"github.com/casegraph/casegraph/ent/prosecutiondefendant"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
 	"github.com/casegraph/casegraph/ent/suspect"
@@ -26,7 +28,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 13)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 15)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agency.Table,
@@ -117,6 +119,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   casevictim.Table,
+			Columns: casevictim.Columns,
+			CompositeID: []*sqlgraph.FieldSpec{
+				{
+					Type:   field.TypeInt,
+					Column: casevictim.FieldCaseID,
+				},
+				{
+					Type:   field.TypeInt,
+					Column: casevictim.FieldVictimID,
+				},
+			},
+		},
+		Type: "CaseVictim",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			casevictim.FieldCaseID:   {Type: field.TypeInt, Column: casevictim.FieldCaseID},
+			casevictim.FieldVictimID: {Type: field.TypeInt, Column: casevictim.FieldVictimID},
+			casevictim.FieldLinkedAt: {Type: field.TypeTime, Column: casevictim.FieldLinkedAt},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   charge.Table,
 			Columns: charge.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -136,7 +160,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			charge.FieldSuspectID:        {Type: field.TypeInt, Column: charge.FieldSuspectID},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   consent.Table,
 			Columns: consent.Columns,
@@ -160,7 +184,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			consent.FieldRecordedByAgencyID: {Type: field.TypeInt, Column: consent.FieldRecordedByAgencyID},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   courtdecision.Table,
 			Columns: courtdecision.Columns,
@@ -185,7 +209,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			courtdecision.FieldCourtID:                {Type: field.TypeInt, Column: courtdecision.FieldCourtID},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   idempotencyrecord.Table,
 			Columns: idempotencyrecord.Columns,
@@ -205,7 +229,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			idempotencyrecord.FieldCreatedAt:   {Type: field.TypeTime, Column: idempotencyrecord.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   prosecution.Table,
 			Columns: prosecution.Columns,
@@ -235,7 +259,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 			prosecution.FieldOfficeID:               {Type: field.TypeInt, Column: prosecution.FieldOfficeID},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   prosecutiondefendant.Table,
+			Columns: prosecutiondefendant.Columns,
+			CompositeID: []*sqlgraph.FieldSpec{
+				{
+					Type:   field.TypeInt,
+					Column: prosecutiondefendant.FieldProsecutionID,
+				},
+				{
+					Type:   field.TypeInt,
+					Column: prosecutiondefendant.FieldSuspectID,
+				},
+			},
+		},
+		Type: "ProsecutionDefendant",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			prosecutiondefendant.FieldProsecutionID: {Type: field.TypeInt, Column: prosecutiondefendant.FieldProsecutionID},
+			prosecutiondefendant.FieldSuspectID:     {Type: field.TypeInt, Column: prosecutiondefendant.FieldSuspectID},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   referral.Table,
 			Columns: referral.Columns,
@@ -259,7 +304,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			referral.FieldToAgencyID:    {Type: field.TypeInt, Column: referral.FieldToAgencyID},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   supportservice.Table,
 			Columns: supportservice.Columns,
@@ -281,7 +326,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			supportservice.FieldProviderID: {Type: field.TypeInt, Column: supportservice.FieldProviderID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   suspect.Table,
 			Columns: suspect.Columns,
@@ -304,7 +349,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			suspect.FieldPersonalNumber: {Type: field.TypeString, Column: suspect.FieldPersonalNumber},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   victim.Table,
 			Columns: victim.Columns,
@@ -544,6 +589,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"CaseAssignment",
 	)
 	graph.MustAddE(
+		"victim_links",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   casefile.VictimLinksTable,
+			Columns: []string{casefile.VictimLinksColumn},
+			Bidi:    false,
+		},
+		"CaseFile",
+		"CaseVictim",
+	)
+	graph.MustAddE(
+		"case",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   casevictim.CaseTable,
+			Columns: []string{casevictim.CaseColumn},
+			Bidi:    false,
+		},
+		"CaseVictim",
+		"CaseFile",
+	)
+	graph.MustAddE(
+		"victim",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   casevictim.VictimTable,
+			Columns: []string{casevictim.VictimColumn},
+			Bidi:    false,
+		},
+		"CaseVictim",
+		"Victim",
+	)
+	graph.MustAddE(
 		"prosecution",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -676,6 +757,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"CourtDecision",
 	)
 	graph.MustAddE(
+		"defendant_links",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   prosecution.DefendantLinksTable,
+			Columns: []string{prosecution.DefendantLinksColumn},
+			Bidi:    false,
+		},
+		"Prosecution",
+		"ProsecutionDefendant",
+	)
+	graph.MustAddE(
+		"prosecution",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   prosecutiondefendant.ProsecutionTable,
+			Columns: []string{prosecutiondefendant.ProsecutionColumn},
+			Bidi:    false,
+		},
+		"ProsecutionDefendant",
+		"Prosecution",
+	)
+	graph.MustAddE(
+		"suspect",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   prosecutiondefendant.SuspectTable,
+			Columns: []string{prosecutiondefendant.SuspectColumn},
+			Bidi:    false,
+		},
+		"ProsecutionDefendant",
+		"Suspect",
+	)
+	graph.MustAddE(
 		"victim",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -772,6 +889,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Prosecution",
 	)
 	graph.MustAddE(
+		"defendant_links",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   suspect.DefendantLinksTable,
+			Columns: []string{suspect.DefendantLinksColumn},
+			Bidi:    false,
+		},
+		"Suspect",
+		"ProsecutionDefendant",
+	)
+	graph.MustAddE(
 		"cases",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -818,6 +947,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Victim",
 		"Consent",
+	)
+	graph.MustAddE(
+		"case_links",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   victim.CaseLinksTable,
+			Columns: []string{victim.CaseLinksColumn},
+			Bidi:    false,
+		},
+		"Victim",
+		"CaseVictim",
 	)
 	return graph
 }()
@@ -1406,6 +1547,98 @@ func (f *CaseFileFilter) WhereHasAssignmentsWith(preds ...predicate.CaseAssignme
 	})))
 }
 
+// WhereHasVictimLinks applies a predicate to check if query has an edge victim_links.
+func (f *CaseFileFilter) WhereHasVictimLinks() {
+	f.Where(entql.HasEdge("victim_links"))
+}
+
+// WhereHasVictimLinksWith applies a predicate to check if query has an edge victim_links with a given conditions (other predicates).
+func (f *CaseFileFilter) WhereHasVictimLinksWith(preds ...predicate.CaseVictim) {
+	f.Where(entql.HasEdgeWith("victim_links", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *CaseVictimQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CaseVictimQuery builder.
+func (_q *CaseVictimQuery) Filter() *CaseVictimFilter {
+	return &CaseVictimFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CaseVictimMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CaseVictimMutation builder.
+func (m *CaseVictimMutation) Filter() *CaseVictimFilter {
+	return &CaseVictimFilter{config: m.config, predicateAdder: m}
+}
+
+// CaseVictimFilter provides a generic filtering capability at runtime for CaseVictimQuery.
+type CaseVictimFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CaseVictimFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereCaseID applies the entql int predicate on the case_id field.
+func (f *CaseVictimFilter) WhereCaseID(p entql.IntP) {
+	f.Where(p.Field(casevictim.FieldCaseID))
+}
+
+// WhereVictimID applies the entql int predicate on the victim_id field.
+func (f *CaseVictimFilter) WhereVictimID(p entql.IntP) {
+	f.Where(p.Field(casevictim.FieldVictimID))
+}
+
+// WhereLinkedAt applies the entql time.Time predicate on the linked_at field.
+func (f *CaseVictimFilter) WhereLinkedAt(p entql.TimeP) {
+	f.Where(p.Field(casevictim.FieldLinkedAt))
+}
+
+// WhereHasCase applies a predicate to check if query has an edge case.
+func (f *CaseVictimFilter) WhereHasCase() {
+	f.Where(entql.HasEdge("case"))
+}
+
+// WhereHasCaseWith applies a predicate to check if query has an edge case with a given conditions (other predicates).
+func (f *CaseVictimFilter) WhereHasCaseWith(preds ...predicate.CaseFile) {
+	f.Where(entql.HasEdgeWith("case", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasVictim applies a predicate to check if query has an edge victim.
+func (f *CaseVictimFilter) WhereHasVictim() {
+	f.Where(entql.HasEdge("victim"))
+}
+
+// WhereHasVictimWith applies a predicate to check if query has an edge victim with a given conditions (other predicates).
+func (f *CaseVictimFilter) WhereHasVictimWith(preds ...predicate.Victim) {
+	f.Where(entql.HasEdgeWith("victim", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ChargeQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1435,7 +1668,7 @@ type ChargeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ChargeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1543,7 +1776,7 @@ type ConsentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConsentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1666,7 +1899,7 @@ type CourtDecisionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CourtDecisionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1794,7 +2027,7 @@ type IdempotencyRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IdempotencyRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1869,7 +2102,7 @@ type ProsecutionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProsecutionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2035,6 +2268,93 @@ func (f *ProsecutionFilter) WhereHasDecisionsWith(preds ...predicate.CourtDecisi
 	})))
 }
 
+// WhereHasDefendantLinks applies a predicate to check if query has an edge defendant_links.
+func (f *ProsecutionFilter) WhereHasDefendantLinks() {
+	f.Where(entql.HasEdge("defendant_links"))
+}
+
+// WhereHasDefendantLinksWith applies a predicate to check if query has an edge defendant_links with a given conditions (other predicates).
+func (f *ProsecutionFilter) WhereHasDefendantLinksWith(preds ...predicate.ProsecutionDefendant) {
+	f.Where(entql.HasEdgeWith("defendant_links", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ProsecutionDefendantQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ProsecutionDefendantQuery builder.
+func (_q *ProsecutionDefendantQuery) Filter() *ProsecutionDefendantFilter {
+	return &ProsecutionDefendantFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ProsecutionDefendantMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ProsecutionDefendantMutation builder.
+func (m *ProsecutionDefendantMutation) Filter() *ProsecutionDefendantFilter {
+	return &ProsecutionDefendantFilter{config: m.config, predicateAdder: m}
+}
+
+// ProsecutionDefendantFilter provides a generic filtering capability at runtime for ProsecutionDefendantQuery.
+type ProsecutionDefendantFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ProsecutionDefendantFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereProsecutionID applies the entql int predicate on the prosecution_id field.
+func (f *ProsecutionDefendantFilter) WhereProsecutionID(p entql.IntP) {
+	f.Where(p.Field(prosecutiondefendant.FieldProsecutionID))
+}
+
+// WhereSuspectID applies the entql int predicate on the suspect_id field.
+func (f *ProsecutionDefendantFilter) WhereSuspectID(p entql.IntP) {
+	f.Where(p.Field(prosecutiondefendant.FieldSuspectID))
+}
+
+// WhereHasProsecution applies a predicate to check if query has an edge prosecution.
+func (f *ProsecutionDefendantFilter) WhereHasProsecution() {
+	f.Where(entql.HasEdge("prosecution"))
+}
+
+// WhereHasProsecutionWith applies a predicate to check if query has an edge prosecution with a given conditions (other predicates).
+func (f *ProsecutionDefendantFilter) WhereHasProsecutionWith(preds ...predicate.Prosecution) {
+	f.Where(entql.HasEdgeWith("prosecution", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSuspect applies a predicate to check if query has an edge suspect.
+func (f *ProsecutionDefendantFilter) WhereHasSuspect() {
+	f.Where(entql.HasEdge("suspect"))
+}
+
+// WhereHasSuspectWith applies a predicate to check if query has an edge suspect with a given conditions (other predicates).
+func (f *ProsecutionDefendantFilter) WhereHasSuspectWith(preds ...predicate.Suspect) {
+	f.Where(entql.HasEdgeWith("suspect", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ReferralQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2064,7 +2384,7 @@ type ReferralFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReferralFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2215,7 +2535,7 @@ type SupportServiceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SupportServiceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2328,7 +2648,7 @@ type SuspectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SuspectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2417,6 +2737,20 @@ func (f *SuspectFilter) WhereHasProsecutionsWith(preds ...predicate.Prosecution)
 	})))
 }
 
+// WhereHasDefendantLinks applies a predicate to check if query has an edge defendant_links.
+func (f *SuspectFilter) WhereHasDefendantLinks() {
+	f.Where(entql.HasEdge("defendant_links"))
+}
+
+// WhereHasDefendantLinksWith applies a predicate to check if query has an edge defendant_links with a given conditions (other predicates).
+func (f *SuspectFilter) WhereHasDefendantLinksWith(preds ...predicate.ProsecutionDefendant) {
+	f.Where(entql.HasEdgeWith("defendant_links", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *VictimQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2446,7 +2780,7 @@ type VictimFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VictimFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2617,6 +2951,20 @@ func (f *VictimFilter) WhereHasConsents() {
 // WhereHasConsentsWith applies a predicate to check if query has an edge consents with a given conditions (other predicates).
 func (f *VictimFilter) WhereHasConsentsWith(preds ...predicate.Consent) {
 	f.Where(entql.HasEdgeWith("consents", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCaseLinks applies a predicate to check if query has an edge case_links.
+func (f *VictimFilter) WhereHasCaseLinks() {
+	f.Where(entql.HasEdge("case_links"))
+}
+
+// WhereHasCaseLinksWith applies a predicate to check if query has an edge case_links with a given conditions (other predicates).
+func (f *VictimFilter) WhereHasCaseLinksWith(preds ...predicate.CaseVictim) {
+	f.Where(entql.HasEdgeWith("case_links", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -1003,7 +1003,7 @@ func (_q *CaseFileQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 							ids[i] = nodes[i].ID
 						}
 						var v []struct {
-							NodeID int `sql:"case_file_id"`
+							NodeID int `sql:"case_id"`
 							Count  int `sql:"count"`
 						}
 						query.Where(func(s *sql.Selector) {

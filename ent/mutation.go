@@ -16,12 +16,14 @@ import (
 	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/caseevent"
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/idempotencyrecord"
 	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/prosecution"
+	"github.com/casegraph/casegraph/ent/prosecutiondefendant"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
 	"github.com/casegraph/casegraph/ent/suspect"
@@ -37,19 +39,21 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAgency            = "Agency"
-	TypeCaseAssignment    = "CaseAssignment"
-	TypeCaseEvent         = "CaseEvent"
-	TypeCaseFile          = "CaseFile"
-	TypeCharge            = "Charge"
-	TypeConsent           = "Consent"
-	TypeCourtDecision     = "CourtDecision"
-	TypeIdempotencyRecord = "IdempotencyRecord"
-	TypeProsecution       = "Prosecution"
-	TypeReferral          = "Referral"
-	TypeSupportService    = "SupportService"
-	TypeSuspect           = "Suspect"
-	TypeVictim            = "Victim"
+	TypeAgency               = "Agency"
+	TypeCaseAssignment       = "CaseAssignment"
+	TypeCaseEvent            = "CaseEvent"
+	TypeCaseFile             = "CaseFile"
+	TypeCaseVictim           = "CaseVictim"
+	TypeCharge               = "Charge"
+	TypeConsent              = "Consent"
+	TypeCourtDecision        = "CourtDecision"
+	TypeIdempotencyRecord    = "IdempotencyRecord"
+	TypeProsecution          = "Prosecution"
+	TypeProsecutionDefendant = "ProsecutionDefendant"
+	TypeReferral             = "Referral"
+	TypeSupportService       = "SupportService"
+	TypeSuspect              = "Suspect"
+	TypeVictim               = "Victim"
 )
 
 // AgencyMutation represents an operation that mutates the Agency nodes in the graph.
@@ -4552,6 +4556,423 @@ func (m *CaseFileMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown CaseFile edge %s", name)
+}
+
+// CaseVictimMutation represents an operation that mutates the CaseVictim nodes in the graph.
+type CaseVictimMutation struct {
+	config
+	op            Op
+	typ           string
+	linked_at     *time.Time
+	clearedFields map[string]struct{}
+	_case         *int
+	cleared_case  bool
+	victim        *int
+	clearedvictim bool
+	done          bool
+	oldValue      func(context.Context) (*CaseVictim, error)
+	predicates    []predicate.CaseVictim
+}
+
+var _ ent.Mutation = (*CaseVictimMutation)(nil)
+
+// casevictimOption allows management of the mutation configuration using functional options.
+type casevictimOption func(*CaseVictimMutation)
+
+// newCaseVictimMutation creates new mutation for the CaseVictim entity.
+func newCaseVictimMutation(c config, op Op, opts ...casevictimOption) *CaseVictimMutation {
+	m := &CaseVictimMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCaseVictim,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CaseVictimMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CaseVictimMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetCaseID sets the "case_id" field.
+func (m *CaseVictimMutation) SetCaseID(i int) {
+	m._case = &i
+}
+
+// CaseID returns the value of the "case_id" field in the mutation.
+func (m *CaseVictimMutation) CaseID() (r int, exists bool) {
+	v := m._case
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCaseID resets all changes to the "case_id" field.
+func (m *CaseVictimMutation) ResetCaseID() {
+	m._case = nil
+}
+
+// SetVictimID sets the "victim_id" field.
+func (m *CaseVictimMutation) SetVictimID(i int) {
+	m.victim = &i
+}
+
+// VictimID returns the value of the "victim_id" field in the mutation.
+func (m *CaseVictimMutation) VictimID() (r int, exists bool) {
+	v := m.victim
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVictimID resets all changes to the "victim_id" field.
+func (m *CaseVictimMutation) ResetVictimID() {
+	m.victim = nil
+}
+
+// SetLinkedAt sets the "linked_at" field.
+func (m *CaseVictimMutation) SetLinkedAt(t time.Time) {
+	m.linked_at = &t
+}
+
+// LinkedAt returns the value of the "linked_at" field in the mutation.
+func (m *CaseVictimMutation) LinkedAt() (r time.Time, exists bool) {
+	v := m.linked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLinkedAt resets all changes to the "linked_at" field.
+func (m *CaseVictimMutation) ResetLinkedAt() {
+	m.linked_at = nil
+}
+
+// ClearCase clears the "case" edge to the CaseFile entity.
+func (m *CaseVictimMutation) ClearCase() {
+	m.cleared_case = true
+	m.clearedFields[casevictim.FieldCaseID] = struct{}{}
+}
+
+// CaseCleared reports if the "case" edge to the CaseFile entity was cleared.
+func (m *CaseVictimMutation) CaseCleared() bool {
+	return m.cleared_case
+}
+
+// CaseIDs returns the "case" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CaseID instead. It exists only for internal usage by the builders.
+func (m *CaseVictimMutation) CaseIDs() (ids []int) {
+	if id := m._case; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCase resets all changes to the "case" edge.
+func (m *CaseVictimMutation) ResetCase() {
+	m._case = nil
+	m.cleared_case = false
+}
+
+// ClearVictim clears the "victim" edge to the Victim entity.
+func (m *CaseVictimMutation) ClearVictim() {
+	m.clearedvictim = true
+	m.clearedFields[casevictim.FieldVictimID] = struct{}{}
+}
+
+// VictimCleared reports if the "victim" edge to the Victim entity was cleared.
+func (m *CaseVictimMutation) VictimCleared() bool {
+	return m.clearedvictim
+}
+
+// VictimIDs returns the "victim" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// VictimID instead. It exists only for internal usage by the builders.
+func (m *CaseVictimMutation) VictimIDs() (ids []int) {
+	if id := m.victim; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetVictim resets all changes to the "victim" edge.
+func (m *CaseVictimMutation) ResetVictim() {
+	m.victim = nil
+	m.clearedvictim = false
+}
+
+// Where appends a list predicates to the CaseVictimMutation builder.
+func (m *CaseVictimMutation) Where(ps ...predicate.CaseVictim) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CaseVictimMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CaseVictimMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CaseVictim, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CaseVictimMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CaseVictimMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CaseVictim).
+func (m *CaseVictimMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CaseVictimMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m._case != nil {
+		fields = append(fields, casevictim.FieldCaseID)
+	}
+	if m.victim != nil {
+		fields = append(fields, casevictim.FieldVictimID)
+	}
+	if m.linked_at != nil {
+		fields = append(fields, casevictim.FieldLinkedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CaseVictimMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case casevictim.FieldCaseID:
+		return m.CaseID()
+	case casevictim.FieldVictimID:
+		return m.VictimID()
+	case casevictim.FieldLinkedAt:
+		return m.LinkedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CaseVictimMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	return nil, errors.New("edge schema CaseVictim does not support getting old values")
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CaseVictimMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case casevictim.FieldCaseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCaseID(v)
+		return nil
+	case casevictim.FieldVictimID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVictimID(v)
+		return nil
+	case casevictim.FieldLinkedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLinkedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CaseVictim field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CaseVictimMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CaseVictimMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CaseVictimMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown CaseVictim numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CaseVictimMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CaseVictimMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CaseVictimMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown CaseVictim nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CaseVictimMutation) ResetField(name string) error {
+	switch name {
+	case casevictim.FieldCaseID:
+		m.ResetCaseID()
+		return nil
+	case casevictim.FieldVictimID:
+		m.ResetVictimID()
+		return nil
+	case casevictim.FieldLinkedAt:
+		m.ResetLinkedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown CaseVictim field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CaseVictimMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m._case != nil {
+		edges = append(edges, casevictim.EdgeCase)
+	}
+	if m.victim != nil {
+		edges = append(edges, casevictim.EdgeVictim)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CaseVictimMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case casevictim.EdgeCase:
+		if id := m._case; id != nil {
+			return []ent.Value{*id}
+		}
+	case casevictim.EdgeVictim:
+		if id := m.victim; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CaseVictimMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CaseVictimMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CaseVictimMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.cleared_case {
+		edges = append(edges, casevictim.EdgeCase)
+	}
+	if m.clearedvictim {
+		edges = append(edges, casevictim.EdgeVictim)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CaseVictimMutation) EdgeCleared(name string) bool {
+	switch name {
+	case casevictim.EdgeCase:
+		return m.cleared_case
+	case casevictim.EdgeVictim:
+		return m.clearedvictim
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CaseVictimMutation) ClearEdge(name string) error {
+	switch name {
+	case casevictim.EdgeCase:
+		m.ClearCase()
+		return nil
+	case casevictim.EdgeVictim:
+		m.ClearVictim()
+		return nil
+	}
+	return fmt.Errorf("unknown CaseVictim unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CaseVictimMutation) ResetEdge(name string) error {
+	switch name {
+	case casevictim.EdgeCase:
+		m.ResetCase()
+		return nil
+	case casevictim.EdgeVictim:
+		m.ResetVictim()
+		return nil
+	}
+	return fmt.Errorf("unknown CaseVictim edge %s", name)
 }
 
 // ChargeMutation represents an operation that mutates the Charge nodes in the graph.
@@ -10143,6 +10564,388 @@ func (m *ProsecutionMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Prosecution edge %s", name)
+}
+
+// ProsecutionDefendantMutation represents an operation that mutates the ProsecutionDefendant nodes in the graph.
+type ProsecutionDefendantMutation struct {
+	config
+	op                 Op
+	typ                string
+	clearedFields      map[string]struct{}
+	prosecution        *int
+	clearedprosecution bool
+	suspect            *int
+	clearedsuspect     bool
+	done               bool
+	oldValue           func(context.Context) (*ProsecutionDefendant, error)
+	predicates         []predicate.ProsecutionDefendant
+}
+
+var _ ent.Mutation = (*ProsecutionDefendantMutation)(nil)
+
+// prosecutiondefendantOption allows management of the mutation configuration using functional options.
+type prosecutiondefendantOption func(*ProsecutionDefendantMutation)
+
+// newProsecutionDefendantMutation creates new mutation for the ProsecutionDefendant entity.
+func newProsecutionDefendantMutation(c config, op Op, opts ...prosecutiondefendantOption) *ProsecutionDefendantMutation {
+	m := &ProsecutionDefendantMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeProsecutionDefendant,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ProsecutionDefendantMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ProsecutionDefendantMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetProsecutionID sets the "prosecution_id" field.
+func (m *ProsecutionDefendantMutation) SetProsecutionID(i int) {
+	m.prosecution = &i
+}
+
+// ProsecutionID returns the value of the "prosecution_id" field in the mutation.
+func (m *ProsecutionDefendantMutation) ProsecutionID() (r int, exists bool) {
+	v := m.prosecution
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProsecutionID resets all changes to the "prosecution_id" field.
+func (m *ProsecutionDefendantMutation) ResetProsecutionID() {
+	m.prosecution = nil
+}
+
+// SetSuspectID sets the "suspect_id" field.
+func (m *ProsecutionDefendantMutation) SetSuspectID(i int) {
+	m.suspect = &i
+}
+
+// SuspectID returns the value of the "suspect_id" field in the mutation.
+func (m *ProsecutionDefendantMutation) SuspectID() (r int, exists bool) {
+	v := m.suspect
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSuspectID resets all changes to the "suspect_id" field.
+func (m *ProsecutionDefendantMutation) ResetSuspectID() {
+	m.suspect = nil
+}
+
+// ClearProsecution clears the "prosecution" edge to the Prosecution entity.
+func (m *ProsecutionDefendantMutation) ClearProsecution() {
+	m.clearedprosecution = true
+	m.clearedFields[prosecutiondefendant.FieldProsecutionID] = struct{}{}
+}
+
+// ProsecutionCleared reports if the "prosecution" edge to the Prosecution entity was cleared.
+func (m *ProsecutionDefendantMutation) ProsecutionCleared() bool {
+	return m.clearedprosecution
+}
+
+// ProsecutionIDs returns the "prosecution" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProsecutionID instead. It exists only for internal usage by the builders.
+func (m *ProsecutionDefendantMutation) ProsecutionIDs() (ids []int) {
+	if id := m.prosecution; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProsecution resets all changes to the "prosecution" edge.
+func (m *ProsecutionDefendantMutation) ResetProsecution() {
+	m.prosecution = nil
+	m.clearedprosecution = false
+}
+
+// ClearSuspect clears the "suspect" edge to the Suspect entity.
+func (m *ProsecutionDefendantMutation) ClearSuspect() {
+	m.clearedsuspect = true
+	m.clearedFields[prosecutiondefendant.FieldSuspectID] = struct{}{}
+}
+
+// SuspectCleared reports if the "suspect" edge to the Suspect entity was cleared.
+func (m *ProsecutionDefendantMutation) SuspectCleared() bool {
+	return m.clearedsuspect
+}
+
+// SuspectIDs returns the "suspect" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SuspectID instead. It exists only for internal usage by the builders.
+func (m *ProsecutionDefendantMutation) SuspectIDs() (ids []int) {
+	if id := m.suspect; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSuspect resets all changes to the "suspect" edge.
+func (m *ProsecutionDefendantMutation) ResetSuspect() {
+	m.suspect = nil
+	m.clearedsuspect = false
+}
+
+// Where appends a list predicates to the ProsecutionDefendantMutation builder.
+func (m *ProsecutionDefendantMutation) Where(ps ...predicate.ProsecutionDefendant) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ProsecutionDefendantMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ProsecutionDefendantMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ProsecutionDefendant, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ProsecutionDefendantMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ProsecutionDefendantMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ProsecutionDefendant).
+func (m *ProsecutionDefendantMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ProsecutionDefendantMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.prosecution != nil {
+		fields = append(fields, prosecutiondefendant.FieldProsecutionID)
+	}
+	if m.suspect != nil {
+		fields = append(fields, prosecutiondefendant.FieldSuspectID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ProsecutionDefendantMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case prosecutiondefendant.FieldProsecutionID:
+		return m.ProsecutionID()
+	case prosecutiondefendant.FieldSuspectID:
+		return m.SuspectID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ProsecutionDefendantMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	return nil, errors.New("edge schema ProsecutionDefendant does not support getting old values")
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ProsecutionDefendantMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case prosecutiondefendant.FieldProsecutionID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProsecutionID(v)
+		return nil
+	case prosecutiondefendant.FieldSuspectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSuspectID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ProsecutionDefendant field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ProsecutionDefendantMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ProsecutionDefendantMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ProsecutionDefendantMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ProsecutionDefendant numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ProsecutionDefendantMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ProsecutionDefendantMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ProsecutionDefendantMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ProsecutionDefendant nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ProsecutionDefendantMutation) ResetField(name string) error {
+	switch name {
+	case prosecutiondefendant.FieldProsecutionID:
+		m.ResetProsecutionID()
+		return nil
+	case prosecutiondefendant.FieldSuspectID:
+		m.ResetSuspectID()
+		return nil
+	}
+	return fmt.Errorf("unknown ProsecutionDefendant field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ProsecutionDefendantMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.prosecution != nil {
+		edges = append(edges, prosecutiondefendant.EdgeProsecution)
+	}
+	if m.suspect != nil {
+		edges = append(edges, prosecutiondefendant.EdgeSuspect)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ProsecutionDefendantMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case prosecutiondefendant.EdgeProsecution:
+		if id := m.prosecution; id != nil {
+			return []ent.Value{*id}
+		}
+	case prosecutiondefendant.EdgeSuspect:
+		if id := m.suspect; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ProsecutionDefendantMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ProsecutionDefendantMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ProsecutionDefendantMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedprosecution {
+		edges = append(edges, prosecutiondefendant.EdgeProsecution)
+	}
+	if m.clearedsuspect {
+		edges = append(edges, prosecutiondefendant.EdgeSuspect)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ProsecutionDefendantMutation) EdgeCleared(name string) bool {
+	switch name {
+	case prosecutiondefendant.EdgeProsecution:
+		return m.clearedprosecution
+	case prosecutiondefendant.EdgeSuspect:
+		return m.clearedsuspect
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ProsecutionDefendantMutation) ClearEdge(name string) error {
+	switch name {
+	case prosecutiondefendant.EdgeProsecution:
+		m.ClearProsecution()
+		return nil
+	case prosecutiondefendant.EdgeSuspect:
+		m.ClearSuspect()
+		return nil
+	}
+	return fmt.Errorf("unknown ProsecutionDefendant unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ProsecutionDefendantMutation) ResetEdge(name string) error {
+	switch name {
+	case prosecutiondefendant.EdgeProsecution:
+		m.ResetProsecution()
+		return nil
+	case prosecutiondefendant.EdgeSuspect:
+		m.ResetSuspect()
+		return nil
+	}
+	return fmt.Errorf("unknown ProsecutionDefendant edge %s", name)
 }
 
 // ReferralMutation represents an operation that mutates the Referral nodes in the graph.

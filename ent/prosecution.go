@@ -72,15 +72,18 @@ type ProsecutionEdges struct {
 	Charges []*Charge `json:"charges,omitempty"`
 	// Decisions holds the value of the decisions edge.
 	Decisions []*CourtDecision `json:"decisions,omitempty"`
+	// DefendantLinks holds the value of the defendant_links edge.
+	DefendantLinks []*ProsecutionDefendant `json:"defendant_links,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
 	totalCount [5]map[string]int
 
-	namedDefendants map[string][]*Suspect
-	namedCharges    map[string][]*Charge
-	namedDecisions  map[string][]*CourtDecision
+	namedDefendants     map[string][]*Suspect
+	namedCharges        map[string][]*Charge
+	namedDecisions      map[string][]*CourtDecision
+	namedDefendantLinks map[string][]*ProsecutionDefendant
 }
 
 // CaseOrErr returns the Case value or an error if the edge
@@ -130,6 +133,15 @@ func (e ProsecutionEdges) DecisionsOrErr() ([]*CourtDecision, error) {
 		return e.Decisions, nil
 	}
 	return nil, &NotLoadedError{edge: "decisions"}
+}
+
+// DefendantLinksOrErr returns the DefendantLinks value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProsecutionEdges) DefendantLinksOrErr() ([]*ProsecutionDefendant, error) {
+	if e.loadedTypes[5] {
+		return e.DefendantLinks, nil
+	}
+	return nil, &NotLoadedError{edge: "defendant_links"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -312,6 +324,11 @@ func (_m *Prosecution) QueryDecisions() *CourtDecisionQuery {
 	return NewProsecutionClient(_m.config).QueryDecisions(_m)
 }
 
+// QueryDefendantLinks queries the "defendant_links" edge of the Prosecution entity.
+func (_m *Prosecution) QueryDefendantLinks() *ProsecutionDefendantQuery {
+	return NewProsecutionClient(_m.config).QueryDefendantLinks(_m)
+}
+
 // Update returns a builder for updating this Prosecution.
 // Note that you need to call Prosecution.Unwrap() before calling this method if this Prosecution
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -474,6 +491,30 @@ func (_m *Prosecution) appendNamedDecisions(name string, edges ...*CourtDecision
 		_m.Edges.namedDecisions[name] = []*CourtDecision{}
 	} else {
 		_m.Edges.namedDecisions[name] = append(_m.Edges.namedDecisions[name], edges...)
+	}
+}
+
+// NamedDefendantLinks returns the DefendantLinks named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Prosecution) NamedDefendantLinks(name string) ([]*ProsecutionDefendant, error) {
+	if _m.Edges.namedDefendantLinks == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDefendantLinks[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Prosecution) appendNamedDefendantLinks(name string, edges ...*ProsecutionDefendant) {
+	if _m.Edges.namedDefendantLinks == nil {
+		_m.Edges.namedDefendantLinks = make(map[string][]*ProsecutionDefendant)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDefendantLinks[name] = []*ProsecutionDefendant{}
+	} else {
+		_m.Edges.namedDefendantLinks[name] = append(_m.Edges.namedDefendantLinks[name], edges...)
 	}
 }
 

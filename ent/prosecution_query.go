@@ -19,26 +19,29 @@ import (
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/prosecution"
+	"github.com/casegraph/casegraph/ent/prosecutiondefendant"
 	"github.com/casegraph/casegraph/ent/suspect"
 )
 
 // ProsecutionQuery is the builder for querying Prosecution entities.
 type ProsecutionQuery struct {
 	config
-	ctx                 *QueryContext
-	order               []prosecution.OrderOption
-	inters              []Interceptor
-	predicates          []predicate.Prosecution
-	withCase            *CaseFileQuery
-	withOffice          *AgencyQuery
-	withDefendants      *SuspectQuery
-	withCharges         *ChargeQuery
-	withDecisions       *CourtDecisionQuery
-	loadTotal           []func(context.Context, []*Prosecution) error
-	modifiers           []func(*sql.Selector)
-	withNamedDefendants map[string]*SuspectQuery
-	withNamedCharges    map[string]*ChargeQuery
-	withNamedDecisions  map[string]*CourtDecisionQuery
+	ctx                     *QueryContext
+	order                   []prosecution.OrderOption
+	inters                  []Interceptor
+	predicates              []predicate.Prosecution
+	withCase                *CaseFileQuery
+	withOffice              *AgencyQuery
+	withDefendants          *SuspectQuery
+	withCharges             *ChargeQuery
+	withDecisions           *CourtDecisionQuery
+	withDefendantLinks      *ProsecutionDefendantQuery
+	loadTotal               []func(context.Context, []*Prosecution) error
+	modifiers               []func(*sql.Selector)
+	withNamedDefendants     map[string]*SuspectQuery
+	withNamedCharges        map[string]*ChargeQuery
+	withNamedDecisions      map[string]*CourtDecisionQuery
+	withNamedDefendantLinks map[string]*ProsecutionDefendantQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -178,6 +181,28 @@ func (_q *ProsecutionQuery) QueryDecisions() *CourtDecisionQuery {
 			sqlgraph.From(prosecution.Table, prosecution.FieldID, selector),
 			sqlgraph.To(courtdecision.Table, courtdecision.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, prosecution.DecisionsTable, prosecution.DecisionsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDefendantLinks chains the current query on the "defendant_links" edge.
+func (_q *ProsecutionQuery) QueryDefendantLinks() *ProsecutionDefendantQuery {
+	query := (&ProsecutionDefendantClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(prosecution.Table, prosecution.FieldID, selector),
+			sqlgraph.To(prosecutiondefendant.Table, prosecutiondefendant.ProsecutionColumn),
+			sqlgraph.Edge(sqlgraph.O2M, true, prosecution.DefendantLinksTable, prosecution.DefendantLinksColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -372,16 +397,17 @@ func (_q *ProsecutionQuery) Clone() *ProsecutionQuery {
 		return nil
 	}
 	return &ProsecutionQuery{
-		config:         _q.config,
-		ctx:            _q.ctx.Clone(),
-		order:          append([]prosecution.OrderOption{}, _q.order...),
-		inters:         append([]Interceptor{}, _q.inters...),
-		predicates:     append([]predicate.Prosecution{}, _q.predicates...),
-		withCase:       _q.withCase.Clone(),
-		withOffice:     _q.withOffice.Clone(),
-		withDefendants: _q.withDefendants.Clone(),
-		withCharges:    _q.withCharges.Clone(),
-		withDecisions:  _q.withDecisions.Clone(),
+		config:             _q.config,
+		ctx:                _q.ctx.Clone(),
+		order:              append([]prosecution.OrderOption{}, _q.order...),
+		inters:             append([]Interceptor{}, _q.inters...),
+		predicates:         append([]predicate.Prosecution{}, _q.predicates...),
+		withCase:           _q.withCase.Clone(),
+		withOffice:         _q.withOffice.Clone(),
+		withDefendants:     _q.withDefendants.Clone(),
+		withCharges:        _q.withCharges.Clone(),
+		withDecisions:      _q.withDecisions.Clone(),
+		withDefendantLinks: _q.withDefendantLinks.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -440,6 +466,17 @@ func (_q *ProsecutionQuery) WithDecisions(opts ...func(*CourtDecisionQuery)) *Pr
 		opt(query)
 	}
 	_q.withDecisions = query
+	return _q
+}
+
+// WithDefendantLinks tells the query-builder to eager-load the nodes that are connected to
+// the "defendant_links" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProsecutionQuery) WithDefendantLinks(opts ...func(*ProsecutionDefendantQuery)) *ProsecutionQuery {
+	query := (&ProsecutionDefendantClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDefendantLinks = query
 	return _q
 }
 
@@ -521,12 +558,13 @@ func (_q *ProsecutionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*Prosecution{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [6]bool{
 			_q.withCase != nil,
 			_q.withOffice != nil,
 			_q.withDefendants != nil,
 			_q.withCharges != nil,
 			_q.withDecisions != nil,
+			_q.withDefendantLinks != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -583,6 +621,15 @@ func (_q *ProsecutionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			return nil, err
 		}
 	}
+	if query := _q.withDefendantLinks; query != nil {
+		if err := _q.loadDefendantLinks(ctx, query, nodes,
+			func(n *Prosecution) { n.Edges.DefendantLinks = []*ProsecutionDefendant{} },
+			func(n *Prosecution, e *ProsecutionDefendant) {
+				n.Edges.DefendantLinks = append(n.Edges.DefendantLinks, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedDefendants {
 		if err := _q.loadDefendants(ctx, query, nodes,
 			func(n *Prosecution) { n.appendNamedDefendants(name) },
@@ -601,6 +648,13 @@ func (_q *ProsecutionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 		if err := _q.loadDecisions(ctx, query, nodes,
 			func(n *Prosecution) { n.appendNamedDecisions(name) },
 			func(n *Prosecution, e *CourtDecision) { n.appendNamedDecisions(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDefendantLinks {
+		if err := _q.loadDefendantLinks(ctx, query, nodes,
+			func(n *Prosecution) { n.appendNamedDefendantLinks(name) },
+			func(n *Prosecution, e *ProsecutionDefendant) { n.appendNamedDefendantLinks(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -791,6 +845,36 @@ func (_q *ProsecutionQuery) loadDecisions(ctx context.Context, query *CourtDecis
 	}
 	return nil
 }
+func (_q *ProsecutionQuery) loadDefendantLinks(ctx context.Context, query *ProsecutionDefendantQuery, nodes []*Prosecution, init func(*Prosecution), assign func(*Prosecution, *ProsecutionDefendant)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Prosecution)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(prosecutiondefendant.FieldProsecutionID)
+	}
+	query.Where(predicate.ProsecutionDefendant(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(prosecution.DefendantLinksColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProsecutionID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "prosecution_id" returned %v for node %v`, fk, n)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *ProsecutionQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -950,6 +1034,20 @@ func (_q *ProsecutionQuery) WithNamedDecisions(name string, opts ...func(*CourtD
 		_q.withNamedDecisions = make(map[string]*CourtDecisionQuery)
 	}
 	_q.withNamedDecisions[name] = query
+	return _q
+}
+
+// WithNamedDefendantLinks tells the query-builder to eager-load the nodes that are connected to the "defendant_links"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProsecutionQuery) WithNamedDefendantLinks(name string, opts ...func(*ProsecutionDefendantQuery)) *ProsecutionQuery {
+	query := (&ProsecutionDefendantClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDefendantLinks == nil {
+		_q.withNamedDefendantLinks = make(map[string]*ProsecutionDefendantQuery)
+	}
+	_q.withNamedDefendantLinks[name] = query
 	return _q
 }
 

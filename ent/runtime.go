@@ -10,6 +10,7 @@ import (
 	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/caseevent"
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/courtdecision"
@@ -202,6 +203,12 @@ func init() {
 	casefileDescOpenedAt := casefileFields[5].Descriptor()
 	// casefile.DefaultOpenedAt holds the default value on creation for the opened_at field.
 	casefile.DefaultOpenedAt = casefileDescOpenedAt.Default.(func() time.Time)
+	casevictimFields := schema.CaseVictim{}.Fields()
+	_ = casevictimFields
+	// casevictimDescLinkedAt is the schema descriptor for linked_at field.
+	casevictimDescLinkedAt := casevictimFields[2].Descriptor()
+	// casevictim.DefaultLinkedAt holds the default value on creation for the linked_at field.
+	casevictim.DefaultLinkedAt = casevictimDescLinkedAt.Default.(func() time.Time)
 	chargeMixin := schema.Charge{}.Mixin()
 	chargeMixinFields0 := chargeMixin[0].Fields()
 	_ = chargeMixinFields0

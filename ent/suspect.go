@@ -51,13 +51,16 @@ type SuspectEdges struct {
 	Case *CaseFile `json:"case,omitempty"`
 	// Prosecutions holds the value of the prosecutions edge.
 	Prosecutions []*Prosecution `json:"prosecutions,omitempty"`
+	// DefendantLinks holds the value of the defendant_links edge.
+	DefendantLinks []*ProsecutionDefendant `json:"defendant_links,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
 
-	namedProsecutions map[string][]*Prosecution
+	namedProsecutions   map[string][]*Prosecution
+	namedDefendantLinks map[string][]*ProsecutionDefendant
 }
 
 // CaseOrErr returns the Case value or an error if the edge
@@ -78,6 +81,15 @@ func (e SuspectEdges) ProsecutionsOrErr() ([]*Prosecution, error) {
 		return e.Prosecutions, nil
 	}
 	return nil, &NotLoadedError{edge: "prosecutions"}
+}
+
+// DefendantLinksOrErr returns the DefendantLinks value or an error if the edge
+// was not loaded in eager-loading.
+func (e SuspectEdges) DefendantLinksOrErr() ([]*ProsecutionDefendant, error) {
+	if e.loadedTypes[2] {
+		return e.DefendantLinks, nil
+	}
+	return nil, &NotLoadedError{edge: "defendant_links"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -197,6 +209,11 @@ func (_m *Suspect) QueryProsecutions() *ProsecutionQuery {
 	return NewSuspectClient(_m.config).QueryProsecutions(_m)
 }
 
+// QueryDefendantLinks queries the "defendant_links" edge of the Suspect entity.
+func (_m *Suspect) QueryDefendantLinks() *ProsecutionDefendantQuery {
+	return NewSuspectClient(_m.config).QueryDefendantLinks(_m)
+}
+
 // Update returns a builder for updating this Suspect.
 // Note that you need to call Suspect.Unwrap() before calling this method if this Suspect
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -278,6 +295,30 @@ func (_m *Suspect) appendNamedProsecutions(name string, edges ...*Prosecution) {
 		_m.Edges.namedProsecutions[name] = []*Prosecution{}
 	} else {
 		_m.Edges.namedProsecutions[name] = append(_m.Edges.namedProsecutions[name], edges...)
+	}
+}
+
+// NamedDefendantLinks returns the DefendantLinks named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Suspect) NamedDefendantLinks(name string) ([]*ProsecutionDefendant, error) {
+	if _m.Edges.namedDefendantLinks == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDefendantLinks[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Suspect) appendNamedDefendantLinks(name string, edges ...*ProsecutionDefendant) {
+	if _m.Edges.namedDefendantLinks == nil {
+		_m.Edges.namedDefendantLinks = make(map[string][]*ProsecutionDefendant)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDefendantLinks[name] = []*ProsecutionDefendant{}
+	} else {
+		_m.Edges.namedDefendantLinks[name] = append(_m.Edges.namedDefendantLinks[name], edges...)
 	}
 }
 

@@ -16,21 +16,24 @@ import (
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/prosecution"
+	"github.com/casegraph/casegraph/ent/prosecutiondefendant"
 	"github.com/casegraph/casegraph/ent/suspect"
 )
 
 // SuspectQuery is the builder for querying Suspect entities.
 type SuspectQuery struct {
 	config
-	ctx                   *QueryContext
-	order                 []suspect.OrderOption
-	inters                []Interceptor
-	predicates            []predicate.Suspect
-	withCase              *CaseFileQuery
-	withProsecutions      *ProsecutionQuery
-	loadTotal             []func(context.Context, []*Suspect) error
-	modifiers             []func(*sql.Selector)
-	withNamedProsecutions map[string]*ProsecutionQuery
+	ctx                     *QueryContext
+	order                   []suspect.OrderOption
+	inters                  []Interceptor
+	predicates              []predicate.Suspect
+	withCase                *CaseFileQuery
+	withProsecutions        *ProsecutionQuery
+	withDefendantLinks      *ProsecutionDefendantQuery
+	loadTotal               []func(context.Context, []*Suspect) error
+	modifiers               []func(*sql.Selector)
+	withNamedProsecutions   map[string]*ProsecutionQuery
+	withNamedDefendantLinks map[string]*ProsecutionDefendantQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -104,6 +107,28 @@ func (_q *SuspectQuery) QueryProsecutions() *ProsecutionQuery {
 			sqlgraph.From(suspect.Table, suspect.FieldID, selector),
 			sqlgraph.To(prosecution.Table, prosecution.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, suspect.ProsecutionsTable, suspect.ProsecutionsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDefendantLinks chains the current query on the "defendant_links" edge.
+func (_q *SuspectQuery) QueryDefendantLinks() *ProsecutionDefendantQuery {
+	query := (&ProsecutionDefendantClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(suspect.Table, suspect.FieldID, selector),
+			sqlgraph.To(prosecutiondefendant.Table, prosecutiondefendant.SuspectColumn),
+			sqlgraph.Edge(sqlgraph.O2M, true, suspect.DefendantLinksTable, suspect.DefendantLinksColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -298,13 +323,14 @@ func (_q *SuspectQuery) Clone() *SuspectQuery {
 		return nil
 	}
 	return &SuspectQuery{
-		config:           _q.config,
-		ctx:              _q.ctx.Clone(),
-		order:            append([]suspect.OrderOption{}, _q.order...),
-		inters:           append([]Interceptor{}, _q.inters...),
-		predicates:       append([]predicate.Suspect{}, _q.predicates...),
-		withCase:         _q.withCase.Clone(),
-		withProsecutions: _q.withProsecutions.Clone(),
+		config:             _q.config,
+		ctx:                _q.ctx.Clone(),
+		order:              append([]suspect.OrderOption{}, _q.order...),
+		inters:             append([]Interceptor{}, _q.inters...),
+		predicates:         append([]predicate.Suspect{}, _q.predicates...),
+		withCase:           _q.withCase.Clone(),
+		withProsecutions:   _q.withProsecutions.Clone(),
+		withDefendantLinks: _q.withDefendantLinks.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -330,6 +356,17 @@ func (_q *SuspectQuery) WithProsecutions(opts ...func(*ProsecutionQuery)) *Suspe
 		opt(query)
 	}
 	_q.withProsecutions = query
+	return _q
+}
+
+// WithDefendantLinks tells the query-builder to eager-load the nodes that are connected to
+// the "defendant_links" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *SuspectQuery) WithDefendantLinks(opts ...func(*ProsecutionDefendantQuery)) *SuspectQuery {
+	query := (&ProsecutionDefendantClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDefendantLinks = query
 	return _q
 }
 
@@ -411,9 +448,10 @@ func (_q *SuspectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Susp
 	var (
 		nodes       = []*Suspect{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withCase != nil,
 			_q.withProsecutions != nil,
+			_q.withDefendantLinks != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -450,10 +488,24 @@ func (_q *SuspectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Susp
 			return nil, err
 		}
 	}
+	if query := _q.withDefendantLinks; query != nil {
+		if err := _q.loadDefendantLinks(ctx, query, nodes,
+			func(n *Suspect) { n.Edges.DefendantLinks = []*ProsecutionDefendant{} },
+			func(n *Suspect, e *ProsecutionDefendant) { n.Edges.DefendantLinks = append(n.Edges.DefendantLinks, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedProsecutions {
 		if err := _q.loadProsecutions(ctx, query, nodes,
 			func(n *Suspect) { n.appendNamedProsecutions(name) },
 			func(n *Suspect, e *Prosecution) { n.appendNamedProsecutions(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDefendantLinks {
+		if err := _q.loadDefendantLinks(ctx, query, nodes,
+			func(n *Suspect) { n.appendNamedDefendantLinks(name) },
+			func(n *Suspect, e *ProsecutionDefendant) { n.appendNamedDefendantLinks(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -552,6 +604,36 @@ func (_q *SuspectQuery) loadProsecutions(ctx context.Context, query *Prosecution
 		for kn := range nodes {
 			assign(kn, n)
 		}
+	}
+	return nil
+}
+func (_q *SuspectQuery) loadDefendantLinks(ctx context.Context, query *ProsecutionDefendantQuery, nodes []*Suspect, init func(*Suspect), assign func(*Suspect, *ProsecutionDefendant)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Suspect)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(prosecutiondefendant.FieldSuspectID)
+	}
+	query.Where(predicate.ProsecutionDefendant(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(suspect.DefendantLinksColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.SuspectID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "suspect_id" returned %v for node %v`, fk, n)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -683,6 +765,20 @@ func (_q *SuspectQuery) WithNamedProsecutions(name string, opts ...func(*Prosecu
 		_q.withNamedProsecutions = make(map[string]*ProsecutionQuery)
 	}
 	_q.withNamedProsecutions[name] = query
+	return _q
+}
+
+// WithNamedDefendantLinks tells the query-builder to eager-load the nodes that are connected to the "defendant_links"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *SuspectQuery) WithNamedDefendantLinks(name string, opts ...func(*ProsecutionDefendantQuery)) *SuspectQuery {
+	query := (&ProsecutionDefendantClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDefendantLinks == nil {
+		_q.withNamedDefendantLinks = make(map[string]*ProsecutionDefendantQuery)
+	}
+	_q.withNamedDefendantLinks[name] = query
 	return _q
 }
 

@@ -20,6 +20,8 @@ type Tx struct {
 	CaseEvent *CaseEventClient
 	// CaseFile is the client for interacting with the CaseFile builders.
 	CaseFile *CaseFileClient
+	// CaseVictim is the client for interacting with the CaseVictim builders.
+	CaseVictim *CaseVictimClient
 	// Charge is the client for interacting with the Charge builders.
 	Charge *ChargeClient
 	// Consent is the client for interacting with the Consent builders.
@@ -30,6 +32,8 @@ type Tx struct {
 	IdempotencyRecord *IdempotencyRecordClient
 	// Prosecution is the client for interacting with the Prosecution builders.
 	Prosecution *ProsecutionClient
+	// ProsecutionDefendant is the client for interacting with the ProsecutionDefendant builders.
+	ProsecutionDefendant *ProsecutionDefendantClient
 	// Referral is the client for interacting with the Referral builders.
 	Referral *ReferralClient
 	// SupportService is the client for interacting with the SupportService builders.
@@ -173,11 +177,13 @@ func (tx *Tx) init() {
 	tx.CaseAssignment = NewCaseAssignmentClient(tx.config)
 	tx.CaseEvent = NewCaseEventClient(tx.config)
 	tx.CaseFile = NewCaseFileClient(tx.config)
+	tx.CaseVictim = NewCaseVictimClient(tx.config)
 	tx.Charge = NewChargeClient(tx.config)
 	tx.Consent = NewConsentClient(tx.config)
 	tx.CourtDecision = NewCourtDecisionClient(tx.config)
 	tx.IdempotencyRecord = NewIdempotencyRecordClient(tx.config)
 	tx.Prosecution = NewProsecutionClient(tx.config)
+	tx.ProsecutionDefendant = NewProsecutionDefendantClient(tx.config)
 	tx.Referral = NewReferralClient(tx.config)
 	tx.SupportService = NewSupportServiceClient(tx.config)
 	tx.Suspect = NewSuspectClient(tx.config)

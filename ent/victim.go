@@ -79,9 +79,11 @@ type VictimEdges struct {
 	Services []*SupportService `json:"services,omitempty"`
 	// Consents holds the value of the consents edge.
 	Consents []*Consent `json:"consents,omitempty"`
+	// CaseLinks holds the value of the case_links edge.
+	CaseLinks []*CaseVictim `json:"case_links,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
 	totalCount [4]map[string]int
 
@@ -89,6 +91,7 @@ type VictimEdges struct {
 	namedReferrals map[string][]*Referral
 	namedServices  map[string][]*SupportService
 	namedConsents  map[string][]*Consent
+	namedCaseLinks map[string][]*CaseVictim
 }
 
 // CasesOrErr returns the Cases value or an error if the edge
@@ -125,6 +128,15 @@ func (e VictimEdges) ConsentsOrErr() ([]*Consent, error) {
 		return e.Consents, nil
 	}
 	return nil, &NotLoadedError{edge: "consents"}
+}
+
+// CaseLinksOrErr returns the CaseLinks value or an error if the edge
+// was not loaded in eager-loading.
+func (e VictimEdges) CaseLinksOrErr() ([]*CaseVictim, error) {
+	if e.loadedTypes[4] {
+		return e.CaseLinks, nil
+	}
+	return nil, &NotLoadedError{edge: "case_links"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -340,6 +352,11 @@ func (_m *Victim) QueryConsents() *ConsentQuery {
 	return NewVictimClient(_m.config).QueryConsents(_m)
 }
 
+// QueryCaseLinks queries the "case_links" edge of the Victim entity.
+func (_m *Victim) QueryCaseLinks() *CaseVictimQuery {
+	return NewVictimClient(_m.config).QueryCaseLinks(_m)
+}
+
 // Update returns a builder for updating this Victim.
 // Note that you need to call Victim.Unwrap() before calling this method if this Victim
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -545,6 +562,30 @@ func (_m *Victim) appendNamedConsents(name string, edges ...*Consent) {
 		_m.Edges.namedConsents[name] = []*Consent{}
 	} else {
 		_m.Edges.namedConsents[name] = append(_m.Edges.namedConsents[name], edges...)
+	}
+}
+
+// NamedCaseLinks returns the CaseLinks named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Victim) NamedCaseLinks(name string) ([]*CaseVictim, error) {
+	if _m.Edges.namedCaseLinks == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCaseLinks[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Victim) appendNamedCaseLinks(name string, edges ...*CaseVictim) {
+	if _m.Edges.namedCaseLinks == nil {
+		_m.Edges.namedCaseLinks = make(map[string][]*CaseVictim)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCaseLinks[name] = []*CaseVictim{}
+	} else {
+		_m.Edges.namedCaseLinks[name] = append(_m.Edges.namedCaseLinks[name], edges...)
 	}
 }
 

@@ -622,6 +622,10 @@ func (_c *VictimCreate) createSpec() (*Victim, *sqlgraph.CreateSpec) {
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
+		createE := &CaseVictimCreate{config: _c.config, mutation: newCaseVictimMutation(_c.config, OpCreate)}
+		createE.defaults()
+		_, specE := createE.createSpec()
+		edge.Target.Fields = specE.Fields
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.ReferralsIDs(); len(nodes) > 0 {

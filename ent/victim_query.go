@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/referral"
@@ -32,12 +33,14 @@ type VictimQuery struct {
 	withReferrals      *ReferralQuery
 	withServices       *SupportServiceQuery
 	withConsents       *ConsentQuery
+	withCaseLinks      *CaseVictimQuery
 	loadTotal          []func(context.Context, []*Victim) error
 	modifiers          []func(*sql.Selector)
 	withNamedCases     map[string]*CaseFileQuery
 	withNamedReferrals map[string]*ReferralQuery
 	withNamedServices  map[string]*SupportServiceQuery
 	withNamedConsents  map[string]*ConsentQuery
+	withNamedCaseLinks map[string]*CaseVictimQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -155,6 +158,28 @@ func (_q *VictimQuery) QueryConsents() *ConsentQuery {
 			sqlgraph.From(victim.Table, victim.FieldID, selector),
 			sqlgraph.To(consent.Table, consent.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, victim.ConsentsTable, victim.ConsentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCaseLinks chains the current query on the "case_links" edge.
+func (_q *VictimQuery) QueryCaseLinks() *CaseVictimQuery {
+	query := (&CaseVictimClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(victim.Table, victim.FieldID, selector),
+			sqlgraph.To(casevictim.Table, casevictim.VictimColumn),
+			sqlgraph.Edge(sqlgraph.O2M, true, victim.CaseLinksTable, victim.CaseLinksColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -358,6 +383,7 @@ func (_q *VictimQuery) Clone() *VictimQuery {
 		withReferrals: _q.withReferrals.Clone(),
 		withServices:  _q.withServices.Clone(),
 		withConsents:  _q.withConsents.Clone(),
+		withCaseLinks: _q.withCaseLinks.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -405,6 +431,17 @@ func (_q *VictimQuery) WithConsents(opts ...func(*ConsentQuery)) *VictimQuery {
 		opt(query)
 	}
 	_q.withConsents = query
+	return _q
+}
+
+// WithCaseLinks tells the query-builder to eager-load the nodes that are connected to
+// the "case_links" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *VictimQuery) WithCaseLinks(opts ...func(*CaseVictimQuery)) *VictimQuery {
+	query := (&CaseVictimClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCaseLinks = query
 	return _q
 }
 
@@ -486,11 +523,12 @@ func (_q *VictimQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Victi
 	var (
 		nodes       = []*Victim{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withCases != nil,
 			_q.withReferrals != nil,
 			_q.withServices != nil,
 			_q.withConsents != nil,
+			_q.withCaseLinks != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -542,6 +580,13 @@ func (_q *VictimQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Victi
 			return nil, err
 		}
 	}
+	if query := _q.withCaseLinks; query != nil {
+		if err := _q.loadCaseLinks(ctx, query, nodes,
+			func(n *Victim) { n.Edges.CaseLinks = []*CaseVictim{} },
+			func(n *Victim, e *CaseVictim) { n.Edges.CaseLinks = append(n.Edges.CaseLinks, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedCases {
 		if err := _q.loadCases(ctx, query, nodes,
 			func(n *Victim) { n.appendNamedCases(name) },
@@ -567,6 +612,13 @@ func (_q *VictimQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Victi
 		if err := _q.loadConsents(ctx, query, nodes,
 			func(n *Victim) { n.appendNamedConsents(name) },
 			func(n *Victim, e *Consent) { n.appendNamedConsents(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCaseLinks {
+		if err := _q.loadCaseLinks(ctx, query, nodes,
+			func(n *Victim) { n.appendNamedCaseLinks(name) },
+			func(n *Victim, e *CaseVictim) { n.appendNamedCaseLinks(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -724,6 +776,36 @@ func (_q *VictimQuery) loadConsents(ctx context.Context, query *ConsentQuery, no
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "victim_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *VictimQuery) loadCaseLinks(ctx context.Context, query *CaseVictimQuery, nodes []*Victim, init func(*Victim), assign func(*Victim, *CaseVictim)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Victim)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(casevictim.FieldVictimID)
+	}
+	query.Where(predicate.CaseVictim(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(victim.CaseLinksColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.VictimID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "victim_id" returned %v for node %v`, fk, n)
 		}
 		assign(node, n)
 	}
@@ -896,6 +978,20 @@ func (_q *VictimQuery) WithNamedConsents(name string, opts ...func(*ConsentQuery
 		_q.withNamedConsents = make(map[string]*ConsentQuery)
 	}
 	_q.withNamedConsents[name] = query
+	return _q
+}
+
+// WithNamedCaseLinks tells the query-builder to eager-load the nodes that are connected to the "case_links"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *VictimQuery) WithNamedCaseLinks(name string, opts ...func(*CaseVictimQuery)) *VictimQuery {
+	query := (&CaseVictimClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCaseLinks == nil {
+		_q.withNamedCaseLinks = make(map[string]*CaseVictimQuery)
+	}
+	_q.withNamedCaseLinks[name] = query
 	return _q
 }
 

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/casegraph/casegraph/ent"
@@ -15,67 +14,69 @@ import (
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	return r.node(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Nodes - nodes"))
+	return r.nodes(ctx, ids)
 }
 
 // Agencies is the resolver for the agencies field.
 func (r *queryResolver) Agencies(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder, where *ent.AgencyWhereInput) (*ent.AgencyConnection, error) {
-	panic(fmt.Errorf("not implemented: Agencies - agencies"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.client.Agency.Query().Paginate(ctx, after, defaultFirst(first, last), before, last,
+		ent.WithAgencyOrder(orderBy), ent.WithAgencyFilter(where.Filter))
 }
 
 // Cases is the resolver for the cases field.
 func (r *queryResolver) Cases(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) (*ent.CaseConnection, error) {
-	panic(fmt.Errorf("not implemented: Cases - cases"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.client.CaseFile.Query().Paginate(ctx, after, defaultFirst(first, last), before, last,
+		ent.WithCaseOrder(orderBy), ent.WithCaseFilter(where.Filter))
 }
 
 // Prosecutions is the resolver for the prosecutions field.
 func (r *queryResolver) Prosecutions(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) (*ent.ProsecutionConnection, error) {
-	panic(fmt.Errorf("not implemented: Prosecutions - prosecutions"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.client.Prosecution.Query().Paginate(ctx, after, defaultFirst(first, last), before, last,
+		ent.WithProsecutionOrder(orderBy), ent.WithProsecutionFilter(where.Filter))
 }
 
 // Referrals is the resolver for the referrals field.
 func (r *queryResolver) Referrals(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) (*ent.ReferralConnection, error) {
-	panic(fmt.Errorf("not implemented: Referrals - referrals"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.client.Referral.Query().Paginate(ctx, after, defaultFirst(first, last), before, last,
+		ent.WithReferralOrder(orderBy), ent.WithReferralFilter(where.Filter))
 }
 
 // Suspects is the resolver for the suspects field.
 func (r *queryResolver) Suspects(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) (*ent.SuspectConnection, error) {
-	panic(fmt.Errorf("not implemented: Suspects - suspects"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.client.Suspect.Query().Paginate(ctx, after, defaultFirst(first, last), before, last,
+		ent.WithSuspectOrder(orderBy), ent.WithSuspectFilter(where.Filter))
 }
 
 // Victims is the resolver for the victims field.
 func (r *queryResolver) Victims(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) (*ent.VictimConnection, error) {
-	panic(fmt.Errorf("not implemented: Victims - victims"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.client.Victim.Query().Paginate(ctx, after, defaultFirst(first, last), before, last,
+		ent.WithVictimOrder(orderBy), ent.WithVictimFilter(where.Filter))
 }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type queryResolver struct{ *Resolver }
-
-// !!! WARNING !!!
-// The code below was going to be deleted when updating resolvers. It has been copied here so you have
-// one last chance to move it out of harms way if you want. There are two reasons this happens:
-//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
-//    it when you're done.
-//  - You have helper methods in this file. Move them out to keep these resolver files clean.
-/*
-	func (r *agencyResolver) Assignments(ctx context.Context, obj *ent.Agency) ([]*ent.CaseAssignment, error) {
-	panic(fmt.Errorf("not implemented: Assignments - assignments"))
-}
-func (r *caseResolver) Assignments(ctx context.Context, obj *ent.CaseFile) ([]*ent.CaseAssignment, error) {
-	panic(fmt.Errorf("not implemented: Assignments - assignments"))
-}
-func (r *Resolver) Agency() AgencyResolver { return &agencyResolver{r} }
-func (r *Resolver) Case() CaseResolver { return &caseResolver{r} }
-type (
-	agencyResolver struct{ *Resolver }
-	caseResolver   struct{ *Resolver }
-	queryResolver  struct{ *Resolver }
-)
-*/

@@ -7,7 +7,8 @@ package graph
 
 import (
 	"context"
-	"fmt"
+
+	"github.com/casegraph/casegraph/casework"
 	"time"
 
 	"github.com/casegraph/casegraph/domain"
@@ -16,122 +17,122 @@ import (
 
 // OpenCase is the resolver for the openCase field.
 func (r *mutationResolver) OpenCase(ctx context.Context, input ent.CreateCaseInput, idempotencyKey *string) (*ent.CaseFile, error) {
-	panic(fmt.Errorf("not implemented: OpenCase - openCase"))
+	return casework.OpenCase(ctx, ent.FromContext(ctx), input, idempotencyKey)
 }
 
 // UpdateCase is the resolver for the updateCase field.
 func (r *mutationResolver) UpdateCase(ctx context.Context, id int, expectedVersion int, input ent.UpdateCaseInput) (*ent.CaseFile, error) {
-	panic(fmt.Errorf("not implemented: UpdateCase - updateCase"))
+	return casework.UpdateCase(ctx, ent.FromContext(ctx), id, expectedVersion, input)
 }
 
 // MoveCaseStage is the resolver for the moveCaseStage field.
 func (r *mutationResolver) MoveCaseStage(ctx context.Context, id int, expectedVersion int, stage domain.ProceedingStage) (*ent.CaseFile, error) {
-	panic(fmt.Errorf("not implemented: MoveCaseStage - moveCaseStage"))
+	return casework.MoveCaseStage(ctx, ent.FromContext(ctx), id, expectedVersion, stage)
 }
 
 // AssignAgencyToCase is the resolver for the assignAgencyToCase field.
 func (r *mutationResolver) AssignAgencyToCase(ctx context.Context, caseID int, agencyID int, part domain.CasePart) (*ent.CaseAssignment, error) {
-	panic(fmt.Errorf("not implemented: AssignAgencyToCase - assignAgencyToCase"))
+	return casework.AssignAgency(ctx, ent.FromContext(ctx), caseID, agencyID, part)
 }
 
 // RegisterVictim is the resolver for the registerVictim field.
 func (r *mutationResolver) RegisterVictim(ctx context.Context, input ent.CreateVictimInput, caseIDs []int, idempotencyKey *string) (*ent.Victim, error) {
-	panic(fmt.Errorf("not implemented: RegisterVictim - registerVictim"))
+	return casework.RegisterVictim(ctx, ent.FromContext(ctx), input, caseIDs, idempotencyKey)
 }
 
 // UpdateVictim is the resolver for the updateVictim field.
 func (r *mutationResolver) UpdateVictim(ctx context.Context, id int, expectedVersion int, input ent.UpdateVictimInput) (*ent.Victim, error) {
-	panic(fmt.Errorf("not implemented: UpdateVictim - updateVictim"))
+	return casework.UpdateVictim(ctx, ent.FromContext(ctx), id, expectedVersion, input)
 }
 
 // LinkVictimToCase is the resolver for the linkVictimToCase field.
 func (r *mutationResolver) LinkVictimToCase(ctx context.Context, victimID int, caseID int) (*ent.CaseFile, error) {
-	panic(fmt.Errorf("not implemented: LinkVictimToCase - linkVictimToCase"))
+	return casework.LinkVictim(ctx, ent.FromContext(ctx), victimID, caseID)
 }
 
 // RecordConsent is the resolver for the recordConsent field.
 func (r *mutationResolver) RecordConsent(ctx context.Context, input ent.CreateConsentInput, idempotencyKey *string) (*ent.Consent, error) {
-	panic(fmt.Errorf("not implemented: RecordConsent - recordConsent"))
+	return casework.RecordConsent(ctx, ent.FromContext(ctx), input, idempotencyKey)
 }
 
 // WithdrawConsent is the resolver for the withdrawConsent field.
 func (r *mutationResolver) WithdrawConsent(ctx context.Context, id int, expectedVersion int) (*ent.Consent, error) {
-	panic(fmt.Errorf("not implemented: WithdrawConsent - withdrawConsent"))
+	return casework.WithdrawConsent(ctx, ent.FromContext(ctx), id, expectedVersion)
 }
 
 // RecordSuspect is the resolver for the recordSuspect field.
 func (r *mutationResolver) RecordSuspect(ctx context.Context, input ent.CreateSuspectInput, idempotencyKey *string) (*ent.Suspect, error) {
-	panic(fmt.Errorf("not implemented: RecordSuspect - recordSuspect"))
+	return casework.RecordSuspect(ctx, ent.FromContext(ctx), input, idempotencyKey)
 }
 
 // UpdateSuspect is the resolver for the updateSuspect field.
 func (r *mutationResolver) UpdateSuspect(ctx context.Context, id int, expectedVersion int, input ent.UpdateSuspectInput) (*ent.Suspect, error) {
-	panic(fmt.Errorf("not implemented: UpdateSuspect - updateSuspect"))
+	return casework.UpdateSuspect(ctx, ent.FromContext(ctx), id, expectedVersion, input)
 }
 
 // RegisterProsecution is the resolver for the registerProsecution field.
 func (r *mutationResolver) RegisterProsecution(ctx context.Context, input ent.CreateProsecutionInput, idempotencyKey *string) (*ent.Prosecution, error) {
-	panic(fmt.Errorf("not implemented: RegisterProsecution - registerProsecution"))
+	return casework.RegisterProsecution(ctx, ent.FromContext(ctx), input, idempotencyKey)
 }
 
 // UpdateProsecution is the resolver for the updateProsecution field.
 func (r *mutationResolver) UpdateProsecution(ctx context.Context, id int, expectedVersion int, input ent.UpdateProsecutionInput) (*ent.Prosecution, error) {
-	panic(fmt.Errorf("not implemented: UpdateProsecution - updateProsecution"))
+	return casework.UpdateProsecution(ctx, ent.FromContext(ctx), id, expectedVersion, input)
 }
 
 // MoveProsecutionStage is the resolver for the moveProsecutionStage field.
 func (r *mutationResolver) MoveProsecutionStage(ctx context.Context, id int, expectedVersion int, stage domain.ProceedingStage, at *time.Time) (*ent.Prosecution, error) {
-	panic(fmt.Errorf("not implemented: MoveProsecutionStage - moveProsecutionStage"))
+	return casework.MoveProsecutionStage(ctx, ent.FromContext(ctx), id, expectedVersion, stage, at)
 }
 
 // ExtendInvestigationDeadline is the resolver for the extendInvestigationDeadline field.
 func (r *mutationResolver) ExtendInvestigationDeadline(ctx context.Context, id int, expectedVersion int, until time.Time) (*ent.Prosecution, error) {
-	panic(fmt.Errorf("not implemented: ExtendInvestigationDeadline - extendInvestigationDeadline"))
+	return casework.ExtendInvestigationDeadline(ctx, ent.FromContext(ctx), id, expectedVersion, until)
 }
 
 // AddCharge is the resolver for the addCharge field.
 func (r *mutationResolver) AddCharge(ctx context.Context, input ent.CreateChargeInput, idempotencyKey *string) (*ent.Charge, error) {
-	panic(fmt.Errorf("not implemented: AddCharge - addCharge"))
+	return casework.AddCharge(ctx, ent.FromContext(ctx), input, idempotencyKey)
 }
 
 // ReclassifyCharge is the resolver for the reclassifyCharge field.
 func (r *mutationResolver) ReclassifyCharge(ctx context.Context, id int, expectedVersion int, article domain.Article) (*ent.Charge, error) {
-	panic(fmt.Errorf("not implemented: ReclassifyCharge - reclassifyCharge"))
+	return casework.ReclassifyCharge(ctx, ent.FromContext(ctx), id, expectedVersion, article)
 }
 
 // RecordCourtDecision is the resolver for the recordCourtDecision field.
 func (r *mutationResolver) RecordCourtDecision(ctx context.Context, input ent.CreateCourtDecisionInput, idempotencyKey *string) (*ent.CourtDecision, error) {
-	panic(fmt.Errorf("not implemented: RecordCourtDecision - recordCourtDecision"))
+	return casework.RecordCourtDecision(ctx, ent.FromContext(ctx), input, idempotencyKey)
 }
 
 // UpdateCourtDecision is the resolver for the updateCourtDecision field.
 func (r *mutationResolver) UpdateCourtDecision(ctx context.Context, id int, expectedVersion int, input ent.UpdateCourtDecisionInput) (*ent.CourtDecision, error) {
-	panic(fmt.Errorf("not implemented: UpdateCourtDecision - updateCourtDecision"))
+	return casework.UpdateCourtDecision(ctx, ent.FromContext(ctx), id, expectedVersion, input)
 }
 
 // CreateReferral is the resolver for the createReferral field.
 func (r *mutationResolver) CreateReferral(ctx context.Context, input ent.CreateReferralInput, idempotencyKey *string) (*ent.Referral, error) {
-	panic(fmt.Errorf("not implemented: CreateReferral - createReferral"))
+	return casework.CreateReferral(ctx, ent.FromContext(ctx), input, idempotencyKey)
 }
 
 // MoveReferralStatus is the resolver for the moveReferralStatus field.
 func (r *mutationResolver) MoveReferralStatus(ctx context.Context, id int, expectedVersion int, status domain.ReferralStatus) (*ent.Referral, error) {
-	panic(fmt.Errorf("not implemented: MoveReferralStatus - moveReferralStatus"))
+	return casework.MoveReferralStatus(ctx, ent.FromContext(ctx), id, expectedVersion, status)
 }
 
 // RecordSupportService is the resolver for the recordSupportService field.
 func (r *mutationResolver) RecordSupportService(ctx context.Context, input ent.CreateSupportServiceInput, idempotencyKey *string) (*ent.SupportService, error) {
-	panic(fmt.Errorf("not implemented: RecordSupportService - recordSupportService"))
+	return casework.RecordSupportService(ctx, ent.FromContext(ctx), input, idempotencyKey)
 }
 
 // UpdateSupportService is the resolver for the updateSupportService field.
 func (r *mutationResolver) UpdateSupportService(ctx context.Context, id int, expectedVersion int, input ent.UpdateSupportServiceInput) (*ent.SupportService, error) {
-	panic(fmt.Errorf("not implemented: UpdateSupportService - updateSupportService"))
+	return casework.UpdateSupportService(ctx, ent.FromContext(ctx), id, expectedVersion, input)
 }
 
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*Viewer, error) {
-	panic(fmt.Errorf("not implemented: Viewer - viewer"))
+	return r.viewer(ctx)
 }
 
 // Mutation returns MutationResolver implementation.

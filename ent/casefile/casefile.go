@@ -55,6 +55,8 @@ const (
 	EdgeEvents = "events"
 	// EdgeAssignments holds the string denoting the assignments edge name in mutations.
 	EdgeAssignments = "assignments"
+	// EdgeVictimLinks holds the string denoting the victim_links edge name in mutations.
+	EdgeVictimLinks = "victim_links"
 	// Table holds the table name of the casefile in the database.
 	Table = "case_files"
 	// LeadAgencyTable is the table that holds the lead_agency relation/edge.
@@ -70,7 +72,7 @@ const (
 	// It exists in this package in order to avoid circular dependency with the "agency" package.
 	AgenciesInverseTable = "agencies"
 	// VictimsTable is the table that holds the victims relation/edge. The primary key declared below.
-	VictimsTable = "case_file_victims"
+	VictimsTable = "case_victims"
 	// VictimsInverseTable is the table name for the Victim entity.
 	// It exists in this package in order to avoid circular dependency with the "victim" package.
 	VictimsInverseTable = "victims"
@@ -109,6 +111,13 @@ const (
 	AssignmentsInverseTable = "case_assignments"
 	// AssignmentsColumn is the table column denoting the assignments relation/edge.
 	AssignmentsColumn = "case_id"
+	// VictimLinksTable is the table that holds the victim_links relation/edge.
+	VictimLinksTable = "case_victims"
+	// VictimLinksInverseTable is the table name for the CaseVictim entity.
+	// It exists in this package in order to avoid circular dependency with the "casevictim" package.
+	VictimLinksInverseTable = "case_victims"
+	// VictimLinksColumn is the table column denoting the victim_links relation/edge.
+	VictimLinksColumn = "case_id"
 )
 
 // Columns holds all SQL columns for casefile fields.
@@ -133,7 +142,7 @@ var (
 	AgenciesPrimaryKey = []string{"case_id", "agency_id"}
 	// VictimsPrimaryKey and VictimsColumn2 are the table columns denoting the
 	// primary key for the victims relation (M2M).
-	VictimsPrimaryKey = []string{"case_file_id", "victim_id"}
+	VictimsPrimaryKey = []string{"case_id", "victim_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -351,6 +360,20 @@ func ByAssignments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newAssignmentsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByVictimLinksCount orders the results by victim_links count.
+func ByVictimLinksCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newVictimLinksStep(), opts...)
+	}
+}
+
+// ByVictimLinks orders the results by victim_links terms.
+func ByVictimLinks(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newVictimLinksStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newLeadAgencyStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -405,6 +428,13 @@ func newAssignmentsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AssignmentsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, true, AssignmentsTable, AssignmentsColumn),
+	)
+}
+func newVictimLinksStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(VictimLinksInverseTable, VictimLinksColumn),
+		sqlgraph.Edge(sqlgraph.O2M, true, VictimLinksTable, VictimLinksColumn),
 	)
 }
 

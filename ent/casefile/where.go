@@ -700,6 +700,29 @@ func HasAssignmentsWith(preds ...predicate.CaseAssignment) predicate.CaseFile {
 	})
 }
 
+// HasVictimLinks applies the HasEdge predicate on the "victim_links" edge.
+func HasVictimLinks() predicate.CaseFile {
+	return predicate.CaseFile(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, VictimLinksTable, VictimLinksColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasVictimLinksWith applies the HasEdge predicate on the "victim_links" edge with a given conditions (other predicates).
+func HasVictimLinksWith(preds ...predicate.CaseVictim) predicate.CaseFile {
+	return predicate.CaseFile(func(s *sql.Selector) {
+		step := newVictimLinksStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.CaseFile) predicate.CaseFile {
 	return predicate.CaseFile(sql.AndPredicates(predicates...))

@@ -57,6 +57,18 @@ func (f CaseFileFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CaseFileMutation", m)
 }
 
+// The CaseVictimFunc type is an adapter to allow the use of ordinary
+// function as CaseVictim mutator.
+type CaseVictimFunc func(context.Context, *ent.CaseVictimMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CaseVictimFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CaseVictimMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CaseVictimMutation", m)
+}
+
 // The ChargeFunc type is an adapter to allow the use of ordinary
 // function as Charge mutator.
 type ChargeFunc func(context.Context, *ent.ChargeMutation) (ent.Value, error)
@@ -115,6 +127,18 @@ func (f ProsecutionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ProsecutionMutation", m)
+}
+
+// The ProsecutionDefendantFunc type is an adapter to allow the use of ordinary
+// function as ProsecutionDefendant mutator.
+type ProsecutionDefendantFunc func(context.Context, *ent.ProsecutionDefendantMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ProsecutionDefendantFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ProsecutionDefendantMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ProsecutionDefendantMutation", m)
 }
 
 // The ReferralFunc type is an adapter to allow the use of ordinary

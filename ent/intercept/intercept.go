@@ -12,12 +12,14 @@ import (
 	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/caseevent"
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/idempotencyrecord"
 	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/prosecution"
+	"github.com/casegraph/casegraph/ent/prosecutiondefendant"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
 	"github.com/casegraph/casegraph/ent/suspect"
@@ -188,6 +190,33 @@ func (f TraverseCaseFile) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.CaseFileQuery", q)
 }
 
+// The CaseVictimFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CaseVictimFunc func(context.Context, *ent.CaseVictimQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CaseVictimFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CaseVictimQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CaseVictimQuery", q)
+}
+
+// The TraverseCaseVictim type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCaseVictim func(context.Context, *ent.CaseVictimQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCaseVictim) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCaseVictim) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CaseVictimQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CaseVictimQuery", q)
+}
+
 // The ChargeFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ChargeFunc func(context.Context, *ent.ChargeQuery) (ent.Value, error)
 
@@ -323,6 +352,33 @@ func (f TraverseProsecution) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ProsecutionQuery", q)
 }
 
+// The ProsecutionDefendantFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ProsecutionDefendantFunc func(context.Context, *ent.ProsecutionDefendantQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ProsecutionDefendantFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ProsecutionDefendantQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ProsecutionDefendantQuery", q)
+}
+
+// The TraverseProsecutionDefendant type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseProsecutionDefendant func(context.Context, *ent.ProsecutionDefendantQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseProsecutionDefendant) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseProsecutionDefendant) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ProsecutionDefendantQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ProsecutionDefendantQuery", q)
+}
+
 // The ReferralFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ReferralFunc func(context.Context, *ent.ReferralQuery) (ent.Value, error)
 
@@ -442,6 +498,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CaseEventQuery, predicate.CaseEvent, caseevent.OrderOption]{typ: ent.TypeCaseEvent, tq: q}, nil
 	case *ent.CaseFileQuery:
 		return &query[*ent.CaseFileQuery, predicate.CaseFile, casefile.OrderOption]{typ: ent.TypeCaseFile, tq: q}, nil
+	case *ent.CaseVictimQuery:
+		return &query[*ent.CaseVictimQuery, predicate.CaseVictim, casevictim.OrderOption]{typ: ent.TypeCaseVictim, tq: q}, nil
 	case *ent.ChargeQuery:
 		return &query[*ent.ChargeQuery, predicate.Charge, charge.OrderOption]{typ: ent.TypeCharge, tq: q}, nil
 	case *ent.ConsentQuery:
@@ -452,6 +510,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.IdempotencyRecordQuery, predicate.IdempotencyRecord, idempotencyrecord.OrderOption]{typ: ent.TypeIdempotencyRecord, tq: q}, nil
 	case *ent.ProsecutionQuery:
 		return &query[*ent.ProsecutionQuery, predicate.Prosecution, prosecution.OrderOption]{typ: ent.TypeProsecution, tq: q}, nil
+	case *ent.ProsecutionDefendantQuery:
+		return &query[*ent.ProsecutionDefendantQuery, predicate.ProsecutionDefendant, prosecutiondefendant.OrderOption]{typ: ent.TypeProsecutionDefendant, tq: q}, nil
 	case *ent.ReferralQuery:
 		return &query[*ent.ReferralQuery, predicate.Referral, referral.OrderOption]{typ: ent.TypeReferral, tq: q}, nil
 	case *ent.SupportServiceQuery:

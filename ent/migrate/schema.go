@@ -252,6 +252,39 @@ var (
 			},
 		},
 	}
+	// CaseVictimsColumns holds the columns for the "case_victims" table.
+	CaseVictimsColumns = []*schema.Column{
+		{Name: "linked_at", Type: field.TypeTime},
+		{Name: "case_id", Type: field.TypeInt},
+		{Name: "victim_id", Type: field.TypeInt},
+	}
+	// CaseVictimsTable holds the schema information for the "case_victims" table.
+	CaseVictimsTable = &schema.Table{
+		Name:       "case_victims",
+		Columns:    CaseVictimsColumns,
+		PrimaryKey: []*schema.Column{CaseVictimsColumns[1], CaseVictimsColumns[2]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "case_victims_case_files_case",
+				Columns:    []*schema.Column{CaseVictimsColumns[1]},
+				RefColumns: []*schema.Column{CaseFilesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "case_victims_victims_victim",
+				Columns:    []*schema.Column{CaseVictimsColumns[2]},
+				RefColumns: []*schema.Column{VictimsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "casevictim_victim_id",
+				Unique:  false,
+				Columns: []*schema.Column{CaseVictimsColumns[2]},
+			},
+		},
+	}
 	// ChargesColumns holds the columns for the "charges" table.
 	ChargesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -598,6 +631,38 @@ var (
 			},
 		},
 	}
+	// ProsecutionDefendantsColumns holds the columns for the "prosecution_defendants" table.
+	ProsecutionDefendantsColumns = []*schema.Column{
+		{Name: "prosecution_id", Type: field.TypeInt},
+		{Name: "suspect_id", Type: field.TypeInt},
+	}
+	// ProsecutionDefendantsTable holds the schema information for the "prosecution_defendants" table.
+	ProsecutionDefendantsTable = &schema.Table{
+		Name:       "prosecution_defendants",
+		Columns:    ProsecutionDefendantsColumns,
+		PrimaryKey: []*schema.Column{ProsecutionDefendantsColumns[0], ProsecutionDefendantsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "prosecution_defendants_prosecutions_prosecution",
+				Columns:    []*schema.Column{ProsecutionDefendantsColumns[0]},
+				RefColumns: []*schema.Column{ProsecutionsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "prosecution_defendants_suspects_suspect",
+				Columns:    []*schema.Column{ProsecutionDefendantsColumns[1]},
+				RefColumns: []*schema.Column{SuspectsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "prosecutiondefendant_suspect_id",
+				Unique:  false,
+				Columns: []*schema.Column{ProsecutionDefendantsColumns[1]},
+			},
+		},
+	}
 	// ReferralsColumns holds the columns for the "referrals" table.
 	ReferralsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -901,73 +966,23 @@ var (
 			},
 		},
 	}
-	// CaseFileVictimsColumns holds the columns for the "case_file_victims" table.
-	CaseFileVictimsColumns = []*schema.Column{
-		{Name: "case_file_id", Type: field.TypeInt},
-		{Name: "victim_id", Type: field.TypeInt},
-	}
-	// CaseFileVictimsTable holds the schema information for the "case_file_victims" table.
-	CaseFileVictimsTable = &schema.Table{
-		Name:       "case_file_victims",
-		Columns:    CaseFileVictimsColumns,
-		PrimaryKey: []*schema.Column{CaseFileVictimsColumns[0], CaseFileVictimsColumns[1]},
-		ForeignKeys: []*schema.ForeignKey{
-			{
-				Symbol:     "case_file_victims_case_file_id",
-				Columns:    []*schema.Column{CaseFileVictimsColumns[0]},
-				RefColumns: []*schema.Column{CaseFilesColumns[0]},
-				OnDelete:   schema.Cascade,
-			},
-			{
-				Symbol:     "case_file_victims_victim_id",
-				Columns:    []*schema.Column{CaseFileVictimsColumns[1]},
-				RefColumns: []*schema.Column{VictimsColumns[0]},
-				OnDelete:   schema.Cascade,
-			},
-		},
-	}
-	// ProsecutionDefendantsColumns holds the columns for the "prosecution_defendants" table.
-	ProsecutionDefendantsColumns = []*schema.Column{
-		{Name: "prosecution_id", Type: field.TypeInt},
-		{Name: "suspect_id", Type: field.TypeInt},
-	}
-	// ProsecutionDefendantsTable holds the schema information for the "prosecution_defendants" table.
-	ProsecutionDefendantsTable = &schema.Table{
-		Name:       "prosecution_defendants",
-		Columns:    ProsecutionDefendantsColumns,
-		PrimaryKey: []*schema.Column{ProsecutionDefendantsColumns[0], ProsecutionDefendantsColumns[1]},
-		ForeignKeys: []*schema.ForeignKey{
-			{
-				Symbol:     "prosecution_defendants_prosecution_id",
-				Columns:    []*schema.Column{ProsecutionDefendantsColumns[0]},
-				RefColumns: []*schema.Column{ProsecutionsColumns[0]},
-				OnDelete:   schema.Cascade,
-			},
-			{
-				Symbol:     "prosecution_defendants_suspect_id",
-				Columns:    []*schema.Column{ProsecutionDefendantsColumns[1]},
-				RefColumns: []*schema.Column{SuspectsColumns[0]},
-				OnDelete:   schema.Cascade,
-			},
-		},
-	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AgenciesTable,
 		CaseAssignmentsTable,
 		CaseEventsTable,
 		CaseFilesTable,
+		CaseVictimsTable,
 		ChargesTable,
 		ConsentsTable,
 		CourtDecisionsTable,
 		IdempotencyRecordsTable,
 		ProsecutionsTable,
+		ProsecutionDefendantsTable,
 		ReferralsTable,
 		SupportServicesTable,
 		SuspectsTable,
 		VictimsTable,
-		CaseFileVictimsTable,
-		ProsecutionDefendantsTable,
 	}
 )
 
@@ -989,6 +1004,11 @@ func init() {
 	CaseFilesTable.ForeignKeys[0].RefTable = AgenciesTable
 	CaseFilesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(12884901888),
+	}
+	CaseVictimsTable.ForeignKeys[0].RefTable = CaseFilesTable
+	CaseVictimsTable.ForeignKeys[1].RefTable = VictimsTable
+	CaseVictimsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(55834574848),
 	}
 	ChargesTable.ForeignKeys[0].RefTable = SuspectsTable
 	ChargesTable.ForeignKeys[1].RefTable = ProsecutionsTable
@@ -1013,6 +1033,11 @@ func init() {
 	ProsecutionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(34359738368),
 	}
+	ProsecutionDefendantsTable.ForeignKeys[0].RefTable = ProsecutionsTable
+	ProsecutionDefendantsTable.ForeignKeys[1].RefTable = SuspectsTable
+	ProsecutionDefendantsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(60129542144),
+	}
 	ReferralsTable.ForeignKeys[0].RefTable = CaseFilesTable
 	ReferralsTable.ForeignKeys[1].RefTable = AgenciesTable
 	ReferralsTable.ForeignKeys[2].RefTable = AgenciesTable
@@ -1032,8 +1057,4 @@ func init() {
 	VictimsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(51539607552),
 	}
-	CaseFileVictimsTable.ForeignKeys[0].RefTable = CaseFilesTable
-	CaseFileVictimsTable.ForeignKeys[1].RefTable = VictimsTable
-	ProsecutionDefendantsTable.ForeignKeys[0].RefTable = ProsecutionsTable
-	ProsecutionDefendantsTable.ForeignKeys[1].RefTable = SuspectsTable
 }

@@ -18,6 +18,9 @@ type CaseEvent func(*sql.Selector)
 // CaseFile is the predicate function for casefile builders.
 type CaseFile func(*sql.Selector)
 
+// CaseVictim is the predicate function for casevictim builders.
+type CaseVictim func(*sql.Selector)
+
 // Charge is the predicate function for charge builders.
 type Charge func(*sql.Selector)
 
@@ -32,6 +35,9 @@ type IdempotencyRecord func(*sql.Selector)
 
 // Prosecution is the predicate function for prosecution builders.
 type Prosecution func(*sql.Selector)
+
+// ProsecutionDefendant is the predicate function for prosecutiondefendant builders.
+type ProsecutionDefendant func(*sql.Selector)
 
 // Referral is the predicate function for referral builders.
 type Referral func(*sql.Selector)

@@ -207,6 +207,30 @@ func (f CaseFileMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CaseFileMutation", m)
 }
 
+// The CaseVictimQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CaseVictimQueryRuleFunc func(context.Context, *ent.CaseVictimQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CaseVictimQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CaseVictimQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CaseVictimQuery", q)
+}
+
+// The CaseVictimMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CaseVictimMutationRuleFunc func(context.Context, *ent.CaseVictimMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CaseVictimMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CaseVictimMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CaseVictimMutation", m)
+}
+
 // The ChargeQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ChargeQueryRuleFunc func(context.Context, *ent.ChargeQuery) error
@@ -325,6 +349,30 @@ func (f ProsecutionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mut
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ProsecutionMutation", m)
+}
+
+// The ProsecutionDefendantQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ProsecutionDefendantQueryRuleFunc func(context.Context, *ent.ProsecutionDefendantQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ProsecutionDefendantQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ProsecutionDefendantQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ProsecutionDefendantQuery", q)
+}
+
+// The ProsecutionDefendantMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ProsecutionDefendantMutationRuleFunc func(context.Context, *ent.ProsecutionDefendantMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ProsecutionDefendantMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ProsecutionDefendantMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ProsecutionDefendantMutation", m)
 }
 
 // The ReferralQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -466,6 +514,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.CaseFileQuery:
 		return q.Filter(), nil
+	case *ent.CaseVictimQuery:
+		return q.Filter(), nil
 	case *ent.ChargeQuery:
 		return q.Filter(), nil
 	case *ent.ConsentQuery:
@@ -475,6 +525,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.IdempotencyRecordQuery:
 		return q.Filter(), nil
 	case *ent.ProsecutionQuery:
+		return q.Filter(), nil
+	case *ent.ProsecutionDefendantQuery:
 		return q.Filter(), nil
 	case *ent.ReferralQuery:
 		return q.Filter(), nil
@@ -499,6 +551,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.CaseFileMutation:
 		return m.Filter(), nil
+	case *ent.CaseVictimMutation:
+		return m.Filter(), nil
 	case *ent.ChargeMutation:
 		return m.Filter(), nil
 	case *ent.ConsentMutation:
@@ -508,6 +562,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.IdempotencyRecordMutation:
 		return m.Filter(), nil
 	case *ent.ProsecutionMutation:
+		return m.Filter(), nil
+	case *ent.ProsecutionDefendantMutation:
 		return m.Filter(), nil
 	case *ent.ReferralMutation:
 		return m.Filter(), nil

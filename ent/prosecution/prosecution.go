@@ -61,6 +61,8 @@ const (
 	EdgeCharges = "charges"
 	// EdgeDecisions holds the string denoting the decisions edge name in mutations.
 	EdgeDecisions = "decisions"
+	// EdgeDefendantLinks holds the string denoting the defendant_links edge name in mutations.
+	EdgeDefendantLinks = "defendant_links"
 	// Table holds the table name of the prosecution in the database.
 	Table = "prosecutions"
 	// CaseTable is the table that holds the case relation/edge.
@@ -96,6 +98,13 @@ const (
 	DecisionsInverseTable = "court_decisions"
 	// DecisionsColumn is the table column denoting the decisions relation/edge.
 	DecisionsColumn = "prosecution_id"
+	// DefendantLinksTable is the table that holds the defendant_links relation/edge.
+	DefendantLinksTable = "prosecution_defendants"
+	// DefendantLinksInverseTable is the table name for the ProsecutionDefendant entity.
+	// It exists in this package in order to avoid circular dependency with the "prosecutiondefendant" package.
+	DefendantLinksInverseTable = "prosecution_defendants"
+	// DefendantLinksColumn is the table column denoting the defendant_links relation/edge.
+	DefendantLinksColumn = "prosecution_id"
 )
 
 // Columns holds all SQL columns for prosecution fields.
@@ -315,6 +324,20 @@ func ByDecisions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newDecisionsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByDefendantLinksCount orders the results by defendant_links count.
+func ByDefendantLinksCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDefendantLinksStep(), opts...)
+	}
+}
+
+// ByDefendantLinks orders the results by defendant_links terms.
+func ByDefendantLinks(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDefendantLinksStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newCaseStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -348,6 +371,13 @@ func newDecisionsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(DecisionsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, DecisionsTable, DecisionsColumn),
+	)
+}
+func newDefendantLinksStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DefendantLinksInverseTable, DefendantLinksColumn),
+		sqlgraph.Edge(sqlgraph.O2M, true, DefendantLinksTable, DefendantLinksColumn),
 	)
 }
 

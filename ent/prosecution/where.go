@@ -986,6 +986,29 @@ func HasDecisionsWith(preds ...predicate.CourtDecision) predicate.Prosecution {
 	})
 }
 
+// HasDefendantLinks applies the HasEdge predicate on the "defendant_links" edge.
+func HasDefendantLinks() predicate.Prosecution {
+	return predicate.Prosecution(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, DefendantLinksTable, DefendantLinksColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDefendantLinksWith applies the HasEdge predicate on the "defendant_links" edge with a given conditions (other predicates).
+func HasDefendantLinksWith(preds ...predicate.ProsecutionDefendant) predicate.Prosecution {
+	return predicate.Prosecution(func(s *sql.Selector) {
+		step := newDefendantLinksStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Prosecution) predicate.Prosecution {
 	return predicate.Prosecution(sql.AndPredicates(predicates...))

@@ -56,7 +56,7 @@ func (CaseFile) Edges() []ent.Edge {
 		edge.To("agencies", Agency.Type).
 			Through("assignments", CaseAssignment.Type).
 			Annotations(entgql.RelayConnection(), notSettable),
-		edge.To("victims", Victim.Type).
+		edge.To("victims", Victim.Type).Through("victim_links", CaseVictim.Type).
 			Annotations(entgql.RelayConnection(), notSettable),
 		edge.To("suspects", Suspect.Type).
 			Annotations(entgql.RelayConnection(), notSettable),

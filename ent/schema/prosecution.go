@@ -65,7 +65,7 @@ func (Prosecution) Edges() []ent.Edge {
 		edge.From("case", CaseFile.Type).Ref("prosecutions").Field("case_id").
 			Unique().Required().Immutable(),
 		edge.To("office", Agency.Type).Field("office_id").Unique().Required(),
-		edge.To("defendants", Suspect.Type),
+		edge.To("defendants", Suspect.Type).Through("defendant_links", ProsecutionDefendant.Type),
 		edge.To("charges", Charge.Type).
 			Annotations(entgql.RelayConnection(), notSettable),
 		edge.To("decisions", CourtDecision.Type).

@@ -46,7 +46,7 @@ func (Suspect) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("case", CaseFile.Type).Ref("suspects").Field("case_id").
 			Unique().Required().Immutable(),
-		edge.From("prosecutions", Prosecution.Type).Ref("defendants").
+		edge.From("prosecutions", Prosecution.Type).Ref("defendants").Through("defendant_links", ProsecutionDefendant.Type).
 			Annotations(notSettable),
 	}
 }

@@ -79,7 +79,7 @@ func (Victim) Fields() []ent.Field {
 // Edges of Victim.
 func (Victim) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("cases", CaseFile.Type).Ref("victims").
+		edge.From("cases", CaseFile.Type).Ref("victims").Through("case_links", CaseVictim.Type).
 			Annotations(entgql.RelayConnection(), notSettable),
 		edge.To("referrals", Referral.Type).
 			Annotations(entgql.RelayConnection(), notSettable),

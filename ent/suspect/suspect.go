@@ -41,6 +41,8 @@ const (
 	EdgeCase = "case"
 	// EdgeProsecutions holds the string denoting the prosecutions edge name in mutations.
 	EdgeProsecutions = "prosecutions"
+	// EdgeDefendantLinks holds the string denoting the defendant_links edge name in mutations.
+	EdgeDefendantLinks = "defendant_links"
 	// Table holds the table name of the suspect in the database.
 	Table = "suspects"
 	// CaseTable is the table that holds the case relation/edge.
@@ -55,6 +57,13 @@ const (
 	// ProsecutionsInverseTable is the table name for the Prosecution entity.
 	// It exists in this package in order to avoid circular dependency with the "prosecution" package.
 	ProsecutionsInverseTable = "prosecutions"
+	// DefendantLinksTable is the table that holds the defendant_links relation/edge.
+	DefendantLinksTable = "prosecution_defendants"
+	// DefendantLinksInverseTable is the table name for the ProsecutionDefendant entity.
+	// It exists in this package in order to avoid circular dependency with the "prosecutiondefendant" package.
+	DefendantLinksInverseTable = "prosecution_defendants"
+	// DefendantLinksColumn is the table column denoting the defendant_links relation/edge.
+	DefendantLinksColumn = "suspect_id"
 )
 
 // Columns holds all SQL columns for suspect fields.
@@ -207,6 +216,20 @@ func ByProsecutions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newProsecutionsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByDefendantLinksCount orders the results by defendant_links count.
+func ByDefendantLinksCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDefendantLinksStep(), opts...)
+	}
+}
+
+// ByDefendantLinks orders the results by defendant_links terms.
+func ByDefendantLinks(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDefendantLinksStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newCaseStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -219,6 +242,13 @@ func newProsecutionsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ProsecutionsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, true, ProsecutionsTable, ProsecutionsPrimaryKey...),
+	)
+}
+func newDefendantLinksStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DefendantLinksInverseTable, DefendantLinksColumn),
+		sqlgraph.Edge(sqlgraph.O2M, true, DefendantLinksTable, DefendantLinksColumn),
 	)
 }
 

@@ -622,6 +622,29 @@ func HasProsecutionsWith(preds ...predicate.Prosecution) predicate.Suspect {
 	})
 }
 
+// HasDefendantLinks applies the HasEdge predicate on the "defendant_links" edge.
+func HasDefendantLinks() predicate.Suspect {
+	return predicate.Suspect(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, DefendantLinksTable, DefendantLinksColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDefendantLinksWith applies the HasEdge predicate on the "defendant_links" edge with a given conditions (other predicates).
+func HasDefendantLinksWith(preds ...predicate.ProsecutionDefendant) predicate.Suspect {
+	return predicate.Suspect(func(s *sql.Selector) {
+		step := newDefendantLinksStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Suspect) predicate.Suspect {
 	return predicate.Suspect(sql.AndPredicates(predicates...))

@@ -69,10 +69,12 @@ const (
 	EdgeServices = "services"
 	// EdgeConsents holds the string denoting the consents edge name in mutations.
 	EdgeConsents = "consents"
+	// EdgeCaseLinks holds the string denoting the case_links edge name in mutations.
+	EdgeCaseLinks = "case_links"
 	// Table holds the table name of the victim in the database.
 	Table = "victims"
 	// CasesTable is the table that holds the cases relation/edge. The primary key declared below.
-	CasesTable = "case_file_victims"
+	CasesTable = "case_victims"
 	// CasesInverseTable is the table name for the CaseFile entity.
 	// It exists in this package in order to avoid circular dependency with the "casefile" package.
 	CasesInverseTable = "case_files"
@@ -97,6 +99,13 @@ const (
 	ConsentsInverseTable = "consents"
 	// ConsentsColumn is the table column denoting the consents relation/edge.
 	ConsentsColumn = "victim_id"
+	// CaseLinksTable is the table that holds the case_links relation/edge.
+	CaseLinksTable = "case_victims"
+	// CaseLinksInverseTable is the table name for the CaseVictim entity.
+	// It exists in this package in order to avoid circular dependency with the "casevictim" package.
+	CaseLinksInverseTable = "case_victims"
+	// CaseLinksColumn is the table column denoting the case_links relation/edge.
+	CaseLinksColumn = "victim_id"
 )
 
 // Columns holds all SQL columns for victim fields.
@@ -129,7 +138,7 @@ var Columns = []string{
 var (
 	// CasesPrimaryKey and CasesColumn2 are the table columns denoting the
 	// primary key for the cases relation (M2M).
-	CasesPrimaryKey = []string{"case_file_id", "victim_id"}
+	CasesPrimaryKey = []string{"case_id", "victim_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -393,6 +402,20 @@ func ByConsents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newConsentsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByCaseLinksCount orders the results by case_links count.
+func ByCaseLinksCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCaseLinksStep(), opts...)
+	}
+}
+
+// ByCaseLinks orders the results by case_links terms.
+func ByCaseLinks(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCaseLinksStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newCasesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -419,6 +442,13 @@ func newConsentsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ConsentsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, ConsentsTable, ConsentsColumn),
+	)
+}
+func newCaseLinksStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CaseLinksInverseTable, CaseLinksColumn),
+		sqlgraph.Edge(sqlgraph.O2M, true, CaseLinksTable, CaseLinksColumn),
 	)
 }
 

@@ -1313,6 +1313,29 @@ func HasConsentsWith(preds ...predicate.Consent) predicate.Victim {
 	})
 }
 
+// HasCaseLinks applies the HasEdge predicate on the "case_links" edge.
+func HasCaseLinks() predicate.Victim {
+	return predicate.Victim(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, CaseLinksTable, CaseLinksColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCaseLinksWith applies the HasEdge predicate on the "case_links" edge with a given conditions (other predicates).
+func HasCaseLinksWith(preds ...predicate.CaseVictim) predicate.Victim {
+	return predicate.Victim(func(s *sql.Selector) {
+		step := newCaseLinksStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Victim) predicate.Victim {
 	return predicate.Victim(sql.AndPredicates(predicates...))

@@ -1,0 +1,49 @@
+# CaseGraph. `make run` starts it with demo data; `make test` runs every test.
+# Nothing but Go is needed: generated code, migrations and GraphiQL's assets
+# are committed.
+
+GO       ?= go
+BIN      := bin/casegraph
+PKGS     := ./...
+
+.PHONY: all build run test test-short bench generate check-generated migration lint vet clean help
+
+all: build
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+build: ## Build bin/casegraph.
+	$(GO) build -o $(BIN) ./cmd/casegraph
+
+run: build ## Build and start on the embedded database, with demo data on first start.
+	./$(BIN) serve --seed-demo-if-empty
+
+test: ## Run every test (PostgreSQL tests skip, saying so, when no server answers).
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+test-short: ## Run the fast tests only.
+	$(GO) test -short -count=1 $(PKGS)
+
+bench: ## Run the benchmarks (see README for what they measure).
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
+
+generate: ## Regenerate ent, the GraphQL schema and the gqlgen executor.
+	$(GO) generate ./...
+
+check-generated: generate ## Fail when generated code is not up to date.
+	@git add -N . && git diff --exit-code --stat -- . || \
+		(echo "generated code is out of date: run 'make generate' and commit" >&2; exit 1)
+
+migration: ## Write a new migration from the ent schema: make migration NAME=add_x (needs PostgreSQL for its dialect).
+	@test -n "$(NAME)" || (echo "usage: make migration NAME=what_it_does" >&2; exit 2)
+	$(GO) run ./cmd/migrategen -name $(NAME)
+
+vet: ## go vet.
+	$(GO) vet $(PKGS)
+
+lint: vet ## go vet and gofmt.
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+
+clean: ## Remove the binary (not the data).
+	rm -rf bin

@@ -1,0 +1,186 @@
+package casework
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/caseassignment"
+	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/casevictim"
+	"github.com/casegraph/casegraph/ent/victim"
+)
+
+// OpenCase opens a case at NOTICE_RECEIVED and assigns its lead agency to
+// it, in the part that the agency's kind plays. Returns CONFLICT when the
+// reference is taken.
+func OpenCase(ctx context.Context, c *ent.Client, in ent.CreateCaseInput, key *string) (*ent.CaseFile, error) {
+	id, err := idempotent(ctx, c, "openCase", key, in, func() (int, error) {
+		if err := validateExploitation(in.FormsOfExploitation); err != nil {
+			return 0, err
+		}
+		lead, err := c.Agency.Query().Where(agency.ID(in.LeadAgencyID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return 0, apperr.InvalidField("leadAgencyID", "No agency with the id given in leadAgencyID exists.")
+		} else if err != nil {
+			return 0, err
+		}
+		taken, err := c.CaseFile.Query().Where(casefile.Reference(in.Reference)).Exist(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if taken {
+			return 0, &apperr.Error{Code: apperr.Conflict, Field: "reference", Message: fmt.Sprintf("A case with reference %q already exists.", in.Reference)}
+		}
+		cf, err := c.CaseFile.Create().SetInput(in).Save(ctx)
+		if err != nil {
+			return 0, translate(err)
+		}
+		err = c.CaseAssignment.Create().SetCaseID(cf.ID).SetAgencyID(lead.ID).SetPart(partOf(lead.Kind)).Exec(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return cf.ID, event(ctx, c, cf.ID, domain.CaseEventKindCaseOpened, cf.ID, fmt.Sprintf("Case %s opened; lead agency %s.", cf.Reference, lead.Code))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.CaseFile.Get(ctx, id)
+}
+
+// UpdateCase changes a case's descriptive fields. Returns CONFLICT when
+// expectedVersion is not the case's current version.
+func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in ent.UpdateCaseInput) (*ent.CaseFile, error) {
+	if err := validateExploitation(in.FormsOfExploitation); err != nil {
+		return nil, err
+	}
+	if in.LeadAgencyID != nil {
+		if err := agencyOfKind(ctx, c, "input.leadAgencyID", *in.LeadAgencyID, "", nil); err != nil {
+			return nil, err
+		}
+	}
+	n, err := c.CaseFile.Update().Where(casefile.ID(id), casefile.Version(expectedVersion)).
+		SetInput(in).AddVersion(1).Save(ctx)
+	if err := updated(ctx, n, err, "case", c.CaseFile.Query().Where(casefile.ID(id)).Exist); err != nil {
+		return nil, err
+	}
+	if err := event(ctx, c, id, domain.CaseEventKindCaseUpdated, id, "Case details updated."); err != nil {
+		return nil, err
+	}
+	return c.CaseFile.Get(ctx, id)
+}
+
+// MoveCaseStage moves a case along the proceeding lifecycle; reaching a
+// terminal stage closes it. An impossible move is BAD_USER_INPUT listing the
+// allowed stages.
+func MoveCaseStage(ctx context.Context, c *ent.Client, id, expectedVersion int, stage domain.ProceedingStage) (*ent.CaseFile, error) {
+	cf, err := get(ctx, "case", c.CaseFile.Get, id)
+	if err != nil {
+		return nil, err
+	}
+	if !cf.Stage.CanMoveTo(stage) {
+		return nil, transitionError("stage", cf.Stage, stage, cf.Stage.NextStages())
+	}
+	u := c.CaseFile.Update().Where(casefile.ID(id), casefile.Version(expectedVersion)).
+		SetStage(stage).AddVersion(1)
+	if stage.Terminal() {
+		u.SetClosedAt(time.Now())
+	}
+	n, err := u.Save(ctx)
+	if err := updated(ctx, n, err, "case", c.CaseFile.Query().Where(casefile.ID(id)).Exist); err != nil {
+		return nil, err
+	}
+	if err := event(ctx, c, id, domain.CaseEventKindStageChanged, id, fmt.Sprintf("Stage changed from %s to %s.", cf.Stage, stage)); err != nil {
+		return nil, err
+	}
+	return c.CaseFile.Get(ctx, id)
+}
+
+// AssignAgency assigns an agency to a case in a part, or changes the part it
+// has there. Assigning the part it already has changes nothing, so a retry
+// is harmless.
+func AssignAgency(ctx context.Context, c *ent.Client, caseID, agencyID int, part domain.CasePart) (*ent.CaseAssignment, error) {
+	if err := reference(ctx, "caseID", "case", c.CaseFile.Query().Where(casefile.ID(caseID)).Exist); err != nil {
+		return nil, err
+	}
+	a, err := c.Agency.Query().Where(agency.ID(agencyID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.InvalidField("agencyID", "No agency with the id given in agencyID exists.")
+	} else if err != nil {
+		return nil, err
+	}
+	existing, err := c.CaseAssignment.Query().
+		Where(caseassignment.CaseID(caseID), caseassignment.AgencyID(agencyID)).Only(ctx)
+	switch {
+	case err == nil && existing.Part == part:
+		return existing, nil
+	case err == nil:
+		existing, err = existing.Update().SetPart(part).AddVersion(1).Save(ctx)
+	case ent.IsNotFound(err):
+		existing, err = c.CaseAssignment.Create().SetCaseID(caseID).SetAgencyID(agencyID).SetPart(part).Save(ctx)
+	}
+	if err != nil {
+		return nil, translate(err)
+	}
+	if err := event(ctx, c, caseID, domain.CaseEventKindAgencyAssigned, agencyID, fmt.Sprintf("%s assigned as %s.", a.Code, part)); err != nil {
+		return nil, err
+	}
+	return existing, nil
+}
+
+// LinkVictim links a victim to a case; linking twice changes nothing.
+func LinkVictim(ctx context.Context, c *ent.Client, victimID, caseID int) (*ent.CaseFile, error) {
+	if err := reference(ctx, "victimID", "victim", c.Victim.Query().Where(victim.ID(victimID)).Exist); err != nil {
+		return nil, err
+	}
+	if err := reference(ctx, "caseID", "case", c.CaseFile.Query().Where(casefile.ID(caseID)).Exist); err != nil {
+		return nil, err
+	}
+	if err := linkVictim(ctx, c, victimID, caseID); err != nil {
+		return nil, err
+	}
+	return c.CaseFile.Get(ctx, caseID)
+}
+
+func linkVictim(ctx context.Context, c *ent.Client, victimID, caseID int) error {
+	linked, err := c.CaseVictim.Query().Where(casevictim.CaseID(caseID), casevictim.VictimID(victimID)).Exist(ctx)
+	if err != nil || linked {
+		return err
+	}
+	if err := c.CaseVictim.Create().SetCaseID(caseID).SetVictimID(victimID).Exec(ctx); err != nil {
+		return translate(err)
+	}
+	return event(ctx, c, caseID, domain.CaseEventKindVictimLinked, victimID, "Victim linked to the case.")
+}
+
+// partOf is the part an agency of kind k plays in a case it leads.
+func partOf(k domain.AgencyKind) domain.CasePart {
+	switch {
+	case k.IsProsecution():
+		return domain.CasePartProsecuting
+	case k.IsCourt():
+		return domain.CasePartAdjudicating
+	}
+	switch k {
+	case domain.AgencyKindStatePoliceGeneralDirectorate, domain.AgencyKindLocalPoliceDirectorate,
+		domain.AgencyKindBorderAndMigrationPolice, domain.AgencyKindNationalBureauOfInvestigation:
+		return domain.CasePartInvestigating
+	case domain.AgencyKindNationalAntiTraffickingCoordinator, domain.AgencyKindResponsibleAuthority,
+		domain.AgencyKindMinistryOfInterior, domain.AgencyKindHighProsecutorialCouncil:
+		return domain.CasePartCoordinating
+	}
+	return domain.CasePartSupporting
+}
+
+func validateExploitation(forms []domain.Exploitation) error {
+	for _, f := range forms {
+		if !f.Valid() {
+			return apperr.InvalidField("formsOfExploitation", "%q is not a form of exploitation.", f)
+		}
+	}
+	return nil
+}

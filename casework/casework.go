@@ -1,0 +1,248 @@
+// Package casework is the everyday work of the agencies: opening and moving
+// cases, registering victims and their consents, recording suspects,
+// prosecutions, charges and decisions, referring victims and recording the
+// support they get. GraphQL mutations call it with the transactional ent
+// client of the request, so each call is all or nothing.
+//
+// Every function returns *apperr.Error for anything the client can fix:
+// BAD_USER_INPUT (invalid or unknown input, impossible transition),
+// NOT_FOUND, CONFLICT (stale version, duplicate key, reused idempotency key).
+// Any other error is internal.
+package casework
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/casevictim"
+	"github.com/casegraph/casegraph/ent/idempotencyrecord"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// actor returns the principal on whose behalf the work is done.
+func actor(ctx context.Context) (*viewer.Principal, error) {
+	p := viewer.FromContext(ctx)
+	if p == nil {
+		return nil, apperr.Errorf(apperr.Unauthenticated, "This operation needs an authenticated caller.")
+	}
+	return p, nil
+}
+
+// event adds an entry to a case's timeline, on behalf of the caller.
+func event(ctx context.Context, c *ent.Client, caseID int, kind domain.CaseEventKind, subjectID int, summary string) error {
+	p, err := actor(ctx)
+	if err != nil {
+		return err
+	}
+	b := c.CaseEvent.Create().
+		SetCaseID(caseID).SetKind(kind).SetSummary(summary).
+		SetActorSubject(p.Subject).SetActorAgencyID(p.AgencyID)
+	if subjectID != 0 {
+		b.SetSubjectID(fmt.Sprint(subjectID))
+	}
+	return b.Exec(ctx)
+}
+
+// victimEvent adds a timeline entry to every case the victim appears in.
+func victimEvent(ctx context.Context, c *ent.Client, victimID int, kind domain.CaseEventKind, subjectID int, summary string) error {
+	caseIDs, err := c.CaseVictim.Query().Where(casevictim.VictimID(victimID)).
+		Select(casevictim.FieldCaseID).Ints(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range caseIDs {
+		if err := event(ctx, c, id, kind, subjectID, summary); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idempotent runs create unless the caller already made the same operation
+// with the same key, in which case it returns the id the first call made.
+// The same key with a different input is a CONFLICT. A nil key always
+// creates.
+func idempotent(ctx context.Context, c *ent.Client, operation string, key *string, input any, create func() (int, error)) (int, error) {
+	if key == nil {
+		return create()
+	}
+	if *key == "" || len(*key) > 200 {
+		return 0, apperr.InvalidField("idempotencyKey", "The idempotency key must be 1 to 200 characters long.")
+	}
+	p, err := actor(ctx)
+	if err != nil {
+		return 0, err
+	}
+	buf, err := json.Marshal(input)
+	if err != nil {
+		return 0, err
+	}
+	sum := sha256.Sum256(buf)
+	hash := hex.EncodeToString(sum[:])
+	prior, err := c.IdempotencyRecord.Query().Where(
+		idempotencyrecord.AgencyCode(p.AgencyCode), idempotencyrecord.Subject(p.Subject),
+		idempotencyrecord.Operation(operation), idempotencyrecord.Key(*key),
+	).Only(ctx)
+	switch {
+	case err == nil:
+		if prior.RequestHash != hash {
+			return 0, apperr.Errorf(apperr.Conflict, "This idempotency key was already used for a different %s request.", operation)
+		}
+		return prior.ResultID, nil
+	case !ent.IsNotFound(err):
+		return 0, err
+	}
+	id, err := create()
+	if err != nil {
+		return 0, err
+	}
+	err = c.IdempotencyRecord.Create().
+		SetAgencyCode(p.AgencyCode).SetSubject(p.Subject).SetOperation(operation).
+		SetKey(*key).SetRequestHash(hash).SetResultID(id).Exec(ctx)
+	if ent.IsConstraintError(err) {
+		return 0, apperr.Errorf(apperr.Conflict, "A request with the same idempotency key is being processed; retry it.")
+	}
+	return id, err
+}
+
+// updated turns the outcome of a versioned update (UPDATE … WHERE id = ?
+// AND version = ?) into NOT_FOUND or CONFLICT when no row changed.
+func updated(ctx context.Context, n int, err error, entity string, exists func(context.Context) (bool, error)) error {
+	if err != nil {
+		return translate(err)
+	}
+	if n > 0 {
+		return nil
+	}
+	ok, err := exists(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notFound(entity)
+	}
+	return &apperr.Error{
+		Code:    apperr.Conflict,
+		Field:   "expectedVersion",
+		Message: fmt.Sprintf("The %s was changed since you read it; read it again and retry with its current version.", entity),
+	}
+}
+
+func notFound(entity string) error {
+	return apperr.Errorf(apperr.NotFound, "No %s with that id exists.", entity)
+}
+
+// get loads a record by id, turning ent's not-found into NOT_FOUND.
+func get[T any](ctx context.Context, entity string, load func(context.Context, int) (T, error), id int) (T, error) {
+	v, err := load(ctx, id)
+	if ent.IsNotFound(err) {
+		return v, notFound(entity)
+	}
+	return v, err
+}
+
+// reference checks that an id given in input names an existing record of
+// the expected type, so that a wrong id is BAD_USER_INPUT naming the field
+// rather than a foreign-key failure.
+func reference(ctx context.Context, field, entity string, exists func(context.Context) (bool, error)) error {
+	ok, err := exists(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.InvalidField(field, "No %s with the id given in %s exists.", entity, field)
+	}
+	return nil
+}
+
+// agencyOfKind checks that field names an existing agency for which ok holds.
+func agencyOfKind(ctx context.Context, c *ent.Client, field string, id int, what string, ok func(domain.AgencyKind) bool) error {
+	a, err := c.Agency.Query().Where(agency.ID(id)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return apperr.InvalidField(field, "No agency with the id given in %s exists.", field)
+	}
+	if err != nil {
+		return err
+	}
+	if ok != nil && !ok(a.Kind) {
+		return apperr.InvalidField(field, "The agency given in %s must be %s; %s is a %s.", field, what, a.Code, a.Kind)
+	}
+	return nil
+}
+
+// translate maps ent's validation and constraint errors to client errors.
+// Other errors pass through unchanged (and are internal).
+func translate(err error) error {
+	var ve *ent.ValidationError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, new(*apperr.Error)):
+		return err
+	case errors.As(err, &ve):
+		field := inputName(ve.Name)
+		return apperr.InvalidField(field, "%s is not valid: %s.", field, validationReason(ve))
+	case ent.IsConstraintError(err):
+		return apperr.Errorf(apperr.Conflict, "The change conflicts with an existing record.")
+	case ent.IsNotFound(err):
+		return apperr.Errorf(apperr.NotFound, "The record does not exist.")
+	}
+	return err
+}
+
+// inputName turns ent's "CaseFile.opened_at" or "opened_at" into "openedAt".
+func inputName(name string) string {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	var b strings.Builder
+	up := false
+	for _, r := range name {
+		if r == '_' {
+			up = true
+			continue
+		}
+		if up {
+			r = unicode.ToUpper(r)
+			up = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// validationReason is the reason of an ent validation error without ent's
+// prefix; ent's validators describe the rule, never other records.
+func validationReason(ve *ent.ValidationError) string {
+	msg := ve.Unwrap().Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return strings.TrimSuffix(msg, ".")
+}
+
+// transitionError refuses an impossible stage or status change, listing the
+// possible ones.
+func transitionError[S ~string](field string, from, to S, allowed []S) error {
+	names := make([]string, len(allowed))
+	for i, s := range allowed {
+		names[i] = string(s)
+	}
+	msg := fmt.Sprintf("Cannot move from %s to %s.", from, to)
+	if len(names) == 0 {
+		msg += fmt.Sprintf(" %s is final.", from)
+	} else {
+		msg += " Allowed: " + strings.Join(names, ", ") + "."
+	}
+	return &apperr.Error{Code: apperr.BadUserInput, Field: field, Message: msg, Details: map[string]any{"allowed": names}}
+}

@@ -1,0 +1,156 @@
+package casework
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/casevictim"
+	"github.com/casegraph/casegraph/ent/referral"
+	"github.com/casegraph/casegraph/ent/supportservice"
+	"github.com/casegraph/casegraph/ent/victim"
+)
+
+// CreateReferral refers a victim from one agency to another for a service,
+// PENDING. When a case is named, the victim must appear in it.
+func CreateReferral(ctx context.Context, c *ent.Client, in ent.CreateReferralInput, key *string) (*ent.Referral, error) {
+	p, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := idempotent(ctx, c, "createReferral", key, in, func() (int, error) {
+		if err := reference(ctx, "victimID", "victim", c.Victim.Query().Where(victim.ID(in.VictimID)).Exist); err != nil {
+			return 0, err
+		}
+		if err := reference(ctx, "fromAgencyID", "agency", c.Agency.Query().Where(agency.ID(in.FromAgencyID)).Exist); err != nil {
+			return 0, err
+		}
+		if err := reference(ctx, "toAgencyID", "agency", c.Agency.Query().Where(agency.ID(in.ToAgencyID)).Exist); err != nil {
+			return 0, err
+		}
+		if in.FromAgencyID == in.ToAgencyID {
+			return 0, apperr.InvalidField("toAgencyID", "An agency cannot refer a victim to itself.")
+		}
+		if in.CaseID != nil {
+			if err := reference(ctx, "caseID", "case", c.CaseFile.Query().Where(casefile.ID(*in.CaseID)).Exist); err != nil {
+				return 0, err
+			}
+			linked, err := c.CaseVictim.Query().Where(casevictim.CaseID(*in.CaseID), casevictim.VictimID(in.VictimID)).Exist(ctx)
+			if err != nil {
+				return 0, err
+			}
+			if !linked {
+				return 0, apperr.InvalidField("caseID", "The victim does not appear in the case given in caseID.")
+			}
+		}
+		history := []domain.ReferralStatusChange{{
+			Status: domain.ReferralStatusPending, At: time.Now().UTC(), ActorSubject: p.Subject, ActorAgency: p.AgencyCode,
+		}}
+		r, err := c.Referral.Create().SetInput(in).SetStatusHistory(history).Save(ctx)
+		if err != nil {
+			return 0, translate(err)
+		}
+		return r.ID, referralEvent(ctx, c, r, domain.CaseEventKindReferralCreated, fmt.Sprintf("Referral for %s created.", r.ServiceKind))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.Referral.Get(ctx, id)
+}
+
+// MoveReferralStatus moves a referral along PENDING → ACCEPTED | REJECTED →
+// COMPLETED, or REVOKED, appending to its history.
+func MoveReferralStatus(ctx context.Context, c *ent.Client, id, expectedVersion int, status domain.ReferralStatus) (*ent.Referral, error) {
+	p, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := get(ctx, "referral", c.Referral.Get, id)
+	if err != nil {
+		return nil, err
+	}
+	if !r.Status.CanMoveTo(status) {
+		return nil, transitionError("status", r.Status, status, r.Status.NextStatuses())
+	}
+	history := append(r.StatusHistory, domain.ReferralStatusChange{
+		Status: status, At: time.Now().UTC(), ActorSubject: p.Subject, ActorAgency: p.AgencyCode,
+	})
+	n, err := c.Referral.Update().Where(referral.ID(id), referral.Version(expectedVersion)).
+		SetStatus(status).SetStatusHistory(history).AddVersion(1).Save(ctx)
+	if err := updated(ctx, n, err, "referral", c.Referral.Query().Where(referral.ID(id)).Exist); err != nil {
+		return nil, err
+	}
+	summary := fmt.Sprintf("Referral for %s moved from %s to %s.", r.ServiceKind, r.Status, status)
+	if err := referralEvent(ctx, c, r, domain.CaseEventKindReferralStatusChanged, summary); err != nil {
+		return nil, err
+	}
+	return c.Referral.Get(ctx, id)
+}
+
+// referralEvent writes to the referral's case, or to every case of its
+// victim when it names none.
+func referralEvent(ctx context.Context, c *ent.Client, r *ent.Referral, kind domain.CaseEventKind, summary string) error {
+	if r.CaseID != nil {
+		return event(ctx, c, *r.CaseID, kind, r.ID, summary)
+	}
+	return victimEvent(ctx, c, r.VictimID, kind, r.ID, summary)
+}
+
+// RecordSupportService records support a victim received from a provider.
+func RecordSupportService(ctx context.Context, c *ent.Client, in ent.CreateSupportServiceInput, key *string) (*ent.SupportService, error) {
+	id, err := idempotent(ctx, c, "recordSupportService", key, in, func() (int, error) {
+		if err := reference(ctx, "victimID", "victim", c.Victim.Query().Where(victim.ID(in.VictimID)).Exist); err != nil {
+			return 0, err
+		}
+		if err := reference(ctx, "providerID", "agency", c.Agency.Query().Where(agency.ID(in.ProviderID)).Exist); err != nil {
+			return 0, err
+		}
+		if in.EndedOn != nil && in.EndedOn.Before(in.StartedOn) {
+			return 0, apperr.InvalidField("endedOn", "The support cannot end before it started.")
+		}
+		s, err := c.SupportService.Create().SetInput(in).Save(ctx)
+		if err != nil {
+			return 0, translate(err)
+		}
+		return s.ID, victimEvent(ctx, c, in.VictimID, domain.CaseEventKindSupportRecorded, s.ID, fmt.Sprintf("%s support recorded.", s.Kind))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.SupportService.Get(ctx, id)
+}
+
+// UpdateSupportService changes the dates or notes of support given.
+func UpdateSupportService(ctx context.Context, c *ent.Client, id, expectedVersion int, in ent.UpdateSupportServiceInput) (*ent.SupportService, error) {
+	s, err := get(ctx, "support service", c.SupportService.Get, id)
+	if err != nil {
+		return nil, err
+	}
+	start, end := s.StartedOn, s.EndedOn
+	if in.StartedOn != nil {
+		start = *in.StartedOn
+	}
+	if in.ClearEndedOn {
+		end = nil
+	}
+	if in.EndedOn != nil {
+		end = in.EndedOn
+	}
+	if end != nil && end.Before(start) {
+		return nil, apperr.InvalidField("endedOn", "The support cannot end before it started.")
+	}
+	n, err := c.SupportService.Update().Where(supportservice.ID(id), supportservice.Version(expectedVersion)).
+		SetInput(in).AddVersion(1).Save(ctx)
+	if err := updated(ctx, n, err, "support service", c.SupportService.Query().Where(supportservice.ID(id)).Exist); err != nil {
+		return nil, err
+	}
+	if err := victimEvent(ctx, c, s.VictimID, domain.CaseEventKindSupportUpdated, id, fmt.Sprintf("%s support updated.", s.Kind)); err != nil {
+		return nil, err
+	}
+	return c.SupportService.Get(ctx, id)
+}

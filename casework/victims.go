@@ -1,0 +1,144 @@
+package casework
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/consent"
+	"github.com/casegraph/casegraph/ent/victim"
+)
+
+// registerVictimRequest is what an idempotent registerVictim is keyed on.
+type registerVictimRequest struct {
+	Input   ent.CreateVictimInput
+	CaseIDs []int
+}
+
+// RegisterVictim registers a victim and links them to caseIDs. Returns
+// CONFLICT when the pseudonym is taken, BAD_USER_INPUT for an unknown case.
+func RegisterVictim(ctx context.Context, c *ent.Client, in ent.CreateVictimInput, caseIDs []int, key *string) (*ent.Victim, error) {
+	id, err := idempotent(ctx, c, "registerVictim", key, registerVictimRequest{in, caseIDs}, func() (int, error) {
+		if err := validateExploitation(in.FormsOfExploitation); err != nil {
+			return 0, err
+		}
+		for _, cid := range caseIDs {
+			if err := reference(ctx, "caseIDs", "case", c.CaseFile.Query().Where(casefile.ID(cid)).Exist); err != nil {
+				return 0, err
+			}
+		}
+		taken, err := c.Victim.Query().Where(victim.Pseudonym(in.Pseudonym)).Exist(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if taken {
+			return 0, &apperr.Error{Code: apperr.Conflict, Field: "pseudonym", Message: fmt.Sprintf("A victim with pseudonym %q already exists.", in.Pseudonym)}
+		}
+		v, err := c.Victim.Create().SetInput(in).Save(ctx)
+		if err != nil {
+			return 0, translate(err)
+		}
+		for _, cid := range caseIDs {
+			if err := linkVictim(ctx, c, v.ID, cid); err != nil {
+				return 0, err
+			}
+		}
+		return v.ID, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.Victim.Get(ctx, id)
+}
+
+// UpdateVictim changes a victim's record. The timeline of each of the
+// victim's cases says that it changed, never what.
+func UpdateVictim(ctx context.Context, c *ent.Client, id, expectedVersion int, in ent.UpdateVictimInput) (*ent.Victim, error) {
+	if err := validateExploitation(in.FormsOfExploitation); err != nil {
+		return nil, err
+	}
+	n, err := c.Victim.Update().Where(victim.ID(id), victim.Version(expectedVersion)).
+		SetInput(in).AddVersion(1).Save(ctx)
+	if err := updated(ctx, n, err, "victim", c.Victim.Query().Where(victim.ID(id)).Exist); err != nil {
+		return nil, err
+	}
+	if err := victimEvent(ctx, c, id, domain.CaseEventKindVictimUpdated, id, "Victim record updated."); err != nil {
+		return nil, err
+	}
+	return c.Victim.Get(ctx, id)
+}
+
+// RecordConsent records a consent for the caller's agency. A consent must
+// name at least one kind of agency and one purpose; for a minor it is given
+// by a parent, guardian or legal representative unless the victim gives it
+// (over 16, Criminal Procedure Code Art. 58/a).
+func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput, key *string) (*ent.Consent, error) {
+	p, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := idempotent(ctx, c, "recordConsent", key, in, func() (int, error) {
+		v, err := c.Victim.Query().Where(victim.ID(in.VictimID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return 0, apperr.InvalidField("victimID", "No victim with the id given in victimID exists.")
+		} else if err != nil {
+			return 0, err
+		}
+		if len(in.AgencyKinds) == 0 {
+			return 0, apperr.InvalidField("agencyKinds", "A consent must name at least one kind of agency.")
+		}
+		if len(in.Purposes) == 0 {
+			return 0, apperr.InvalidField("purposes", "A consent must name at least one purpose.")
+		}
+		for _, k := range in.AgencyKinds {
+			if !k.Valid() {
+				return 0, apperr.InvalidField("agencyKinds", "%q is not a kind of agency.", k)
+			}
+		}
+		for _, pu := range in.Purposes {
+			if !pu.Valid() {
+				return 0, apperr.InvalidField("purposes", "%q is not a purpose.", pu)
+			}
+		}
+		if in.GivenAt.After(time.Now().Add(time.Minute)) {
+			return 0, apperr.InvalidField("givenAt", "givenAt is in the future.")
+		}
+		if v.ExactAge != nil && *v.ExactAge < 16 && in.GivenBy == domain.ConsentGivenByVictim {
+			return 0, apperr.InvalidField("givenBy", "A victim under 16 cannot consent alone; a parent, guardian or legal representative gives consent.")
+		}
+		cs, err := c.Consent.Create().SetInput(in).SetRecordedBy(p.Subject).SetRecordedByAgencyID(p.AgencyID).Save(ctx)
+		if err != nil {
+			return 0, translate(err)
+		}
+		return cs.ID, victimEvent(ctx, c, in.VictimID, domain.CaseEventKindConsentRecorded, cs.ID, "Consent recorded.")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.Consent.Get(ctx, id)
+}
+
+// WithdrawConsent withdraws a consent. Withdrawing one that is already
+// withdrawn is BAD_USER_INPUT.
+func WithdrawConsent(ctx context.Context, c *ent.Client, id, expectedVersion int) (*ent.Consent, error) {
+	cs, err := get(ctx, "consent", c.Consent.Get, id)
+	if err != nil {
+		return nil, err
+	}
+	if cs.WithdrawnAt != nil {
+		return nil, apperr.InvalidField("id", "This consent was already withdrawn.")
+	}
+	n, err := c.Consent.Update().Where(consent.ID(id), consent.Version(expectedVersion)).
+		SetWithdrawnAt(time.Now()).AddVersion(1).Save(ctx)
+	if err := updated(ctx, n, err, "consent", c.Consent.Query().Where(consent.ID(id)).Exist); err != nil {
+		return nil, err
+	}
+	if err := victimEvent(ctx, c, cs.VictimID, domain.CaseEventKindConsentWithdrawn, id, "Consent withdrawn."); err != nil {
+		return nil, err
+	}
+	return c.Consent.Get(ctx, id)
+}

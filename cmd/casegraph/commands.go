@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/casegraph/casegraph/auth"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/migrations"
+	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/server"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// serve starts the API. The embedded database is migrated at start; a
+// PostgreSQL database must be migrated on purpose (casegraph migrate), and
+// serve refuses to start on one with pending migrations.
+func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, banner io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	seedIfEmpty := fs.Bool("seed-demo-if-empty", false, "load the demo data when the database has no cases")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if db.Dialect == dialect.SQLite {
+		applied, err := migrations.Apply(ctx, db.SQL, db.Dialect)
+		if err != nil {
+			return err
+		}
+		if len(applied) > 0 {
+			logger.Info("migrated the embedded database", "versions", applied)
+		}
+	} else {
+		pending, err := migrations.Pending(ctx, db.SQL, db.Dialect)
+		if err != nil {
+			return err
+		}
+		if pending > 0 {
+			return fmt.Errorf("the database has %d pending migrations: run `casegraph migrate` first", pending)
+		}
+	}
+	if *seedIfEmpty {
+		empty, err := seed.IsEmpty(ctx, db.Client)
+		if err != nil {
+			return err
+		}
+		if empty {
+			logger.Info("loading demo data into the empty database")
+			stats, err := seed.Demo(ctx, db.Client, seed.Options{Scale: 1, Seed: 1})
+			if err != nil {
+				return fmt.Errorf("seeding demo data: %w", err)
+			}
+			logger.Info("demo data loaded", "cases", stats.Cases, "victims", stats.Victims)
+		}
+	}
+	verifier, dev, err := verifierFor(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	srv := server.New(server.Config{DB: db, Verifier: verifier, Logger: logger, RateLimit: cfg.RateLimit})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	logger.Info("serving", "addr", ln.Addr().String(), "database", db.Dialect, "location", db.Location, "dev_tokens", dev != nil)
+	if dev != nil {
+		printBanner(banner, ln.Addr(), dev)
+	}
+	return srv.ListenAndServe(ctx, ln, 20*time.Second)
+}
+
+// verifierFor returns the development issuer or the OIDC verifier.
+func verifierFor(ctx context.Context, cfg config) (auth.Verifier, *auth.DevIssuer, error) {
+	if cfg.Dev {
+		dev, err := auth.LoadOrCreateDevKey(cfg.DataDir)
+		return dev, dev, err
+	}
+	if cfg.OIDCIssuer == "" || cfg.OIDCAudience == "" {
+		return nil, nil, errors.New("production mode needs CASEGRAPH_OIDC_ISSUER and CASEGRAPH_OIDC_AUDIENCE (or CASEGRAPH_DEV=1 for development tokens)")
+	}
+	v, err := auth.NewOIDCVerifier(ctx, cfg.OIDCIssuer, cfg.OIDCAudience)
+	return v, nil, err
+}
+
+// demoPrincipals are the people the banner prints tokens for.
+var demoPrincipals = []struct {
+	subject, agency string
+	role            viewer.Role
+}{
+	{"investigator.demo", "police-tirane", viewer.RoleInvestigator},
+	{"prosecutor.demo", "prosecution-tirane", viewer.RoleProsecutor},
+	{"judge.demo", "court-tirane", viewer.RoleJudge},
+	{"caseworker.demo", "ngo-vatra", viewer.RoleCaseWorker},
+	{"coordinator.demo", "onac", viewer.RoleCoordinator},
+	{"analyst.demo", "onac", viewer.RoleAnalyst},
+	{"admin.demo", "onac", viewer.RoleAdmin},
+}
+
+func printBanner(w io.Writer, addr net.Addr, dev *auth.DevIssuer) {
+	host := addr.String()
+	if tcp, ok := addr.(*net.TCPAddr); ok && (tcp.IP.IsUnspecified() || tcp.IP == nil) {
+		host = fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	fmt.Fprintf(w, "\nCaseGraph is running.\n  GraphiQL: http://%s/\n  GraphQL:  http://%s/graphql\n\n", host, host)
+	fmt.Fprintln(w, "Paste one of these into GraphiQL's Headers tab (valid 8 hours):")
+	for _, p := range demoPrincipals {
+		tok, err := dev.Issue(p.subject, p.agency, []viewer.Role{p.role}, auth.DefaultTokenTTL)
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(w, "\n  %s at %s:\n  {\"Authorization\": \"Bearer %s\"}\n", p.role, p.agency, tok)
+	}
+	fmt.Fprintln(w, "\nMore: bin/casegraph token --subject you --agency police-tirane --role investigator")
+	fmt.Fprintln(w)
+}
+
+// migrate applies pending migrations, or reports how many are pending.
+func migrate(ctx context.Context, cfg config, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	status := fs.Bool("status", false, "only report how many migrations are pending")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *status {
+		n, err := migrations.Pending(ctx, db.SQL, db.Dialect)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%d pending migrations\n", n)
+		return nil
+	}
+	applied, err := migrations.Apply(ctx, db.SQL, db.Dialect)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "applied %d migrations to %s\n", len(applied), db.Location)
+	return nil
+}
+
+// seedCmd loads the agency registry or the demo data into a migrated
+// database.
+func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	demo := fs.Bool("demo", false, "load the agencies and about five years of synthetic cases")
+	agencies := fs.Bool("agencies", false, "load only the agency registry")
+	scale := fs.Int("scale", 1, "multiply the demo volumes (for benchmarks)")
+	seedValue := fs.Int64("seed", 1, "random seed: the same seed makes the same data")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *demo == *agencies {
+		return errors.New("seed needs exactly one of --demo or --agencies")
+	}
+	if *scale < 1 {
+		return errors.New("--scale must be at least 1")
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if db.Dialect == dialect.SQLite {
+		if _, err := migrations.Apply(ctx, db.SQL, db.Dialect); err != nil {
+			return err
+		}
+	} else if n, err := migrations.Pending(ctx, db.SQL, db.Dialect); err != nil || n > 0 {
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("the database has %d pending migrations: run `casegraph migrate` first", n)
+	}
+	if *agencies {
+		if err := seed.Agencies(ctx, db.Client); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "agency registry loaded")
+		return nil
+	}
+	empty, err := seed.IsEmpty(ctx, db.Client)
+	if err != nil {
+		return err
+	}
+	if !empty {
+		return errors.New("the database already has cases; demo data goes into an empty database")
+	}
+	stats, err := seed.Demo(ctx, db.Client, seed.Options{Scale: *scale, Seed: *seedValue})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "demo data loaded: %d agencies, %d cases, %d victims, %d suspects, %d prosecutions, %d decisions, %d referrals\n",
+		stats.Agencies, stats.Cases, stats.Victims, stats.Suspects, stats.Prosecutions, stats.Decisions, stats.Referrals)
+	return nil
+}
+
+// roleFlags collects repeated --role flags.
+type roleFlags []viewer.Role
+
+func (r *roleFlags) String() string {
+	s := make([]string, len(*r))
+	for i, v := range *r {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ",")
+}
+
+func (r *roleFlags) Set(v string) error {
+	role := viewer.Role(v)
+	if !role.Valid() {
+		return fmt.Errorf("unknown role %q (known: %s)", v, strings.Join(roleNames(), ", "))
+	}
+	*r = append(*r, role)
+	return nil
+}
+
+func roleNames() []string {
+	names := make([]string, len(viewer.Roles))
+	for i, r := range viewer.Roles {
+		names[i] = string(r)
+	}
+	return names
+}
+
+// token prints a development token signed with the key under the data
+// directory, which the server in development mode accepts.
+func token(cfg config, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	subject := fs.String("subject", "", "who the token is for")
+	agencyCode := fs.String("agency", "", "the agency code they act for, e.g. police-tirane")
+	ttl := fs.Duration("ttl", auth.DefaultTokenTTL, "how long the token is valid")
+	var roles roleFlags
+	fs.Var(&roles, "role", "a role (repeatable): "+strings.Join(roleNames(), ", "))
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dev, err := auth.LoadOrCreateDevKey(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	tok, err := dev.Issue(*subject, *agencyCode, roles, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, tok)
+	return nil
+}

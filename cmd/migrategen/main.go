@@ -1,0 +1,75 @@
+// Command migrategen writes a new versioned migration for each dialect from
+// the difference between the committed migrations and the ent schema:
+//
+//	go run ./cmd/migrategen -name add_something
+//
+// SQLite needs nothing; PostgreSQL needs a server where it may create and
+// drop a scratch database (DEV_DATABASE_URL, default the local one).
+package main
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"log"
+	"net/url"
+	"os"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/migrations"
+)
+
+func main() {
+	name := flag.String("name", "", "name of the migration (lower_snake)")
+	flag.Parse()
+	if *name == "" {
+		log.Fatal("migrategen: -name is required")
+	}
+	ctx := context.Background()
+	if err := sqlite(ctx, *name); err != nil {
+		log.Fatalf("migrategen: sqlite: %v", err)
+	}
+	if err := postgres(ctx, *name); err != nil {
+		log.Fatalf("migrategen: postgres: %v", err)
+	}
+}
+
+func sqlite(ctx context.Context, name string) error {
+	db, err := database.OpenSQLiteMemory(ctx, "migrategen")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return migrations.Diff(ctx, db.Client, dialect.SQLite, "migrations/sqlite", name)
+}
+
+func postgres(ctx context.Context, name string) error {
+	base := os.Getenv("DEV_DATABASE_URL")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	admin, err := sql.Open("postgres", base)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	scratch := fmt.Sprintf("casegraph_migrategen_%d", os.Getpid())
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+scratch); err != nil {
+		return err
+	}
+	defer admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+scratch+" WITH (FORCE)")
+	u, err := url.Parse(base)
+	if err != nil {
+		return err
+	}
+	u.Path = "/" + scratch
+	db, err := database.OpenPostgres(ctx, u.String())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return migrations.Diff(ctx, db.Client, dialect.Postgres, "migrations/postgres", name)
+}

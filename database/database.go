@@ -1,0 +1,116 @@
+// Package database opens CaseGraph's database: the embedded SQLite file by
+// default, PostgreSQL (through lib/pq, imported here and nowhere else) when
+// DATABASE_URL names one.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	// PostgreSQL driver, registered as "postgres".
+	_ "github.com/lib/pq"
+	// Pure-Go SQLite driver, registered as "sqlite".
+	_ "modernc.org/sqlite"
+
+	"github.com/casegraph/casegraph/ent"
+)
+
+// DefaultFile is the embedded database's file name inside the data directory.
+const DefaultFile = "casegraph.db"
+
+// DB is an open database: the ent client over it and the raw connection pool
+// (for migrations, health checks and the few statements ent cannot express).
+type DB struct {
+	Client  *ent.Client
+	SQL     *sql.DB
+	Dialect string
+	// Location names the database for logs without credentials: a file path
+	// or host/database.
+	Location string
+}
+
+// Open opens the database that databaseURL names. An empty URL means the
+// embedded SQLite file DefaultFile under dataDir, created if missing; a
+// postgres:// or postgresql:// URL means PostgreSQL. It does not migrate.
+func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+	switch {
+	case databaseURL == "":
+		return OpenSQLite(ctx, filepath.Join(dataDir, DefaultFile))
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		return OpenPostgres(ctx, databaseURL)
+	default:
+		return nil, fmt.Errorf("DATABASE_URL must be empty (embedded SQLite) or a postgres:// URL")
+	}
+}
+
+// OpenSQLite opens (creating it and its directory if needed) the SQLite file
+// at path. Foreign keys are on (ent's migrations need them), the journal is
+// in WAL mode so readers do not block the writer, and a writer waits for a
+// busy lock instead of failing at once.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	return open(ctx, "sqlite", dialect.SQLite, dsn, path)
+}
+
+// OpenSQLiteMemory opens a private in-memory SQLite database named name; it
+// lives as long as one of its connections does.
+func OpenSQLiteMemory(ctx context.Context, name string) (*DB, error) {
+	dsn := "file:" + url.PathEscape(name) + "?mode=memory&cache=shared&_pragma=foreign_keys(1)&_txlock=immediate"
+	return open(ctx, "sqlite", dialect.SQLite, dsn, "memory:"+name)
+}
+
+// OpenPostgres opens the PostgreSQL database that databaseURL names.
+func OpenPostgres(ctx context.Context, databaseURL string) (*DB, error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL is not a valid URL")
+	}
+	return open(ctx, "postgres", dialect.Postgres, databaseURL, u.Host+u.Path)
+}
+
+func open(ctx context.Context, driver, dialectName, dsn, location string) (*DB, error) {
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s database: %w", dialectName, err)
+	}
+	if dialectName == dialect.SQLite {
+		// One writer at a time is SQLite's nature; a small pool keeps
+		// readers concurrent without piling up lock waits.
+		db.SetMaxOpenConns(8)
+	} else {
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(16)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("connecting to %s database at %s: %w", dialectName, location, err)
+	}
+	drv := entsql.OpenDB(dialectName, db)
+	return &DB{
+		Client:   ent.NewClient(ent.Driver(drv)),
+		SQL:      db,
+		Dialect:  dialectName,
+		Location: location,
+	}, nil
+}
+
+// Close closes the ent client and the pool.
+func (db *DB) Close() error { return db.Client.Close() }
+
+// Ping reports whether the database answers within ctx.
+func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }

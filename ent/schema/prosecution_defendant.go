@@ -1,0 +1,40 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// ProsecutionDefendant links a suspect to a proceeding against them. It is
+// the edge schema of Prosecution.defendants, so that the reverse direction
+// has an index of its own.
+type ProsecutionDefendant struct {
+	ent.Schema
+}
+
+// Annotations of ProsecutionDefendant.
+func (ProsecutionDefendant) Annotations() []schema.Annotation {
+	return []schema.Annotation{field.ID("prosecution_id", "suspect_id"), entgql.Skip(entgql.SkipAll)}
+}
+
+// Fields of ProsecutionDefendant.
+func (ProsecutionDefendant) Fields() []ent.Field {
+	return []ent.Field{field.Int("prosecution_id"), field.Int("suspect_id")}
+}
+
+// Edges of ProsecutionDefendant.
+func (ProsecutionDefendant) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("prosecution", Prosecution.Type).Field("prosecution_id").Unique().Required(),
+		edge.To("suspect", Suspect.Type).Field("suspect_id").Unique().Required(),
+	}
+}
+
+// Indexes of ProsecutionDefendant.
+func (ProsecutionDefendant) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("suspect_id")}
+}

@@ -1,0 +1,106 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/requestid"
+)
+
+// resolverError marks an error that a resolver returned, as opposed to one
+// gqlgen raised itself while reading the request (a malformed argument).
+// The two are presented differently: the first may carry internal detail,
+// the second is the client's own input.
+type resolverError struct{ err error }
+
+func (e resolverError) Error() string { return e.err.Error() }
+func (e resolverError) Unwrap() error { return e.err }
+
+// markResolverErrors is a field middleware that marks every error a
+// resolver returns.
+func markResolverErrors(ctx context.Context, next graphql.Resolver) (any, error) {
+	res, err := next(ctx)
+	if err != nil && !errors.As(err, new(resolverError)) {
+		err = resolverError{err}
+	}
+	return res, err
+}
+
+// errorPresenter maps every error to one of the codes of apperr, with a
+// message meant for a person. Anything not known to be safe becomes
+// INTERNAL with the request id; the details go to the log only.
+type errorPresenter struct {
+	logger *slog.Logger
+}
+
+func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error {
+	out := graphql.DefaultErrorPresenter(ctx, err)
+	var ae *apperr.Error
+	var ge *gqlerror.Error
+	var re resolverError
+	switch {
+	case errors.As(err, &ae):
+		return withCode(out, ae.Code, ae.Message, ae, requestid.FromContext(ctx))
+	case errors.As(err, &re):
+		inner := re.err
+		switch {
+		case errors.As(inner, &ge) && ge.Extensions["code"] == "NOT_FOUND":
+			return withCode(out, apperr.NotFound, "Not found.", nil, "")
+		case ent.IsNotFound(inner):
+			return withCode(out, apperr.NotFound, "Not found.", nil, "")
+		case errors.Is(inner, context.DeadlineExceeded):
+			return withCode(out, apperr.Unavailable, "The request took too long; try again or ask for less.", nil, requestid.FromContext(ctx))
+		case errors.Is(inner, context.Canceled):
+			return withCode(out, apperr.Unavailable, "The request was cancelled.", nil, requestid.FromContext(ctx))
+		}
+		return p.internal(ctx, out, inner)
+	}
+	// Not from a resolver: gqlgen's own errors about the request (parse,
+	// validation, argument coercion, entgql's node-not-found).
+	if code, _ := out.Extensions["code"].(string); code == "NOT_FOUND" {
+		return withCode(out, apperr.NotFound, out.Message, nil, "")
+	}
+	if code, _ := out.Extensions["code"].(string); code == "GRAPHQL_VALIDATION_FAILED" || code == "GRAPHQL_PARSE_FAILED" || out.Rule != "" || out.Err != nil || errors.As(err, &ge) && ge.Err != nil {
+		return withCode(out, apperr.BadUserInput, out.Message, nil, "")
+	}
+	return p.internal(ctx, out, err)
+}
+
+// internal logs err (never the request's variables) and hides it.
+func (p errorPresenter) internal(ctx context.Context, out *gqlerror.Error, err error) *gqlerror.Error {
+	id := requestid.FromContext(ctx)
+	p.logger.ErrorContext(ctx, "internal error", "request_id", id, "path", out.Path.String(), "error", err.Error())
+	return withCode(out, apperr.Internal, "Internal error. Quote the request id "+id+" when you report it.", nil, id)
+}
+
+func withCode(out *gqlerror.Error, code apperr.Code, message string, ae *apperr.Error, reqID string) *gqlerror.Error {
+	out.Message = message
+	out.Extensions = map[string]any{"code": string(code)}
+	if ae != nil {
+		if ae.Field != "" {
+			out.Extensions["field"] = ae.Field
+		}
+		for k, v := range ae.Details {
+			out.Extensions[k] = v
+		}
+	}
+	if reqID != "" && (code == apperr.Internal || code == apperr.Unavailable) {
+		out.Extensions["requestId"] = reqID
+	}
+	out.Rule = ""
+	return out
+}
+
+// recoverFunc turns a panic in a resolver into INTERNAL, logging the stack.
+func (p errorPresenter) recoverFunc(ctx context.Context, v any) error {
+	p.logger.ErrorContext(ctx, "panic while resolving", "request_id", requestid.FromContext(ctx),
+		"panic", v, "stack", string(debug.Stack()))
+	return resolverError{errors.New("panic while resolving")}
+}

@@ -1,0 +1,61 @@
+package graph
+
+import (
+	"log/slog"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/casegraph/casegraph/ent"
+)
+
+// Options configure the GraphQL handler.
+type Options struct {
+	Client *ent.Client
+	Logger *slog.Logger
+	// Guard decides sensitive fields; nil means AnyRoleGuard.
+	Guard FieldGuard
+	// ComplexityLimit bounds the cost of one operation (gqlgen's fixed
+	// complexity: one point a field, times the page size of lists).
+	ComplexityLimit int
+}
+
+// DefaultComplexityLimit lets a dashboard fetch a page of 50 cases with
+// their victims, prosecutions and agencies, and refuses far bigger trees.
+const DefaultComplexityLimit = 50_000
+
+// NewHandler returns the GraphQL handler: POST and GET (queries only)
+// transports, introspection, a complexity limit, one transaction per
+// mutation, and the error presenter.
+func NewHandler(opts Options) *handler.Server {
+	if opts.Guard == nil {
+		opts.Guard = AnyRoleGuard{}
+	}
+	if opts.ComplexityLimit == 0 {
+		opts.ComplexityLimit = DefaultComplexityLimit
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	schema := NewExecutableSchema(Config{
+		Resolvers:  &Resolver{client: opts.Client},
+		Directives: DirectiveRoot{Sensitive: sensitiveDirective(opts.Guard)},
+	})
+	srv := handler.New(schema)
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
+	srv.Use(entgql.Transactioner{TxOpener: opts.Client})
+	srv.AroundFields(markResolverErrors)
+	p := errorPresenter{logger: opts.Logger}
+	srv.SetErrorPresenter(p.present)
+	srv.SetRecoverFunc(p.recoverFunc)
+	return srv
+}

@@ -1,0 +1,209 @@
+// Package seed loads CaseGraph's reference data (the agencies of DOMAIN.md)
+// and, on request, five years of synthetic demo cases at Albanian volumes or
+// any multiple of them. Every personal value it writes is made up.
+package seed
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// AgencyDef describes one agency of the demo registry.
+type AgencyDef struct {
+	// Code is the agency's stable lower-kebab code, e.g. police-tirane.
+	Code string
+	// Name is the agency's proper name.
+	Name string
+	Kind domain.AgencyKind
+	// Region is the region the agency serves; empty for national bodies.
+	Region domain.Region
+	// Parent is the code of the parent agency; empty for none.
+	Parent string
+}
+
+// district is a first-instance judicial district (2023 judicial map): its
+// code slug, its name in agency names and titles, its region and the
+// three-letter code used in registration numbers.
+type district struct {
+	slug, name string
+	region     domain.Region
+	abbr       string
+}
+
+// districts lists the thirteen judicial districts in the order of DOMAIN.md.
+var districts = []district{
+	{"berat", "Berat", domain.RegionBerat, "BER"},
+	{"diber", "Dibër", domain.RegionDiber, "DIB"},
+	{"durres", "Durrës", domain.RegionDurres, "DUR"},
+	{"elbasan", "Elbasan", domain.RegionElbasan, "ELB"},
+	{"fier", "Fier", domain.RegionFier, "FIE"},
+	{"gjirokaster", "Gjirokastër", domain.RegionGjirokaster, "GJI"},
+	{"korce", "Korçë", domain.RegionKorce, "KOR"},
+	{"kukes", "Kukës", domain.RegionKukes, "KUK"},
+	{"lezhe", "Lezhë", domain.RegionLezhe, "LEZ"},
+	{"sarande", "Sarandë", domain.RegionVlore, "SAR"},
+	{"shkoder", "Shkodër", domain.RegionShkoder, "SHK"},
+	{"tirane", "Tirana", domain.RegionTirane, "TIR"},
+	{"vlore", "Vlorë", domain.RegionVlore, "VLO"},
+}
+
+// regionInfo is what the generator needs to know about a region.
+type regionInfo struct {
+	region domain.Region
+	name   string // English name, as in agency names
+	abbr   string // three-letter code of case references
+	// district is the slug of the region's main judicial district.
+	district string
+}
+
+// regions lists the twelve regions in domain order.
+var regions = []regionInfo{
+	{domain.RegionBerat, "Berat", "BER", "berat"},
+	{domain.RegionDiber, "Dibër", "DIB", "diber"},
+	{domain.RegionDurres, "Durrës", "DUR", "durres"},
+	{domain.RegionElbasan, "Elbasan", "ELB", "elbasan"},
+	{domain.RegionFier, "Fier", "FIE", "fier"},
+	{domain.RegionGjirokaster, "Gjirokastër", "GJI", "gjirokaster"},
+	{domain.RegionKorce, "Korçë", "KOR", "korce"},
+	{domain.RegionKukes, "Kukës", "KUK", "kukes"},
+	{domain.RegionLezhe, "Lezhë", "LEZ", "lezhe"},
+	{domain.RegionShkoder, "Shkodër", "SHK", "shkoder"},
+	{domain.RegionTirane, "Tirana", "TIR", "tirane"},
+	{domain.RegionVlore, "Vlorë", "VLO", "vlore"},
+}
+
+// RegionSlug returns the lower-case slug of r used in agency codes
+// (police-<slug>, miu-<slug>), or "" when r is not a known region.
+func RegionSlug(r domain.Region) string {
+	if !r.Valid() {
+		return ""
+	}
+	return strings.ToLower(string(r))
+}
+
+// AgencyRegistry is every agency the demo data needs: all codes of DOMAIN.md
+// ("Demo agency codes") plus border-police, nbi and special-court-appeal.
+// Parents come before their children.
+var AgencyRegistry = buildRegistry()
+
+func buildRegistry() []AgencyDef {
+	var defs []AgencyDef
+	add := func(code, name string, kind domain.AgencyKind, region domain.Region, parent string) {
+		defs = append(defs, AgencyDef{Code: code, Name: name, Kind: kind, Region: region, Parent: parent})
+	}
+
+	add("police-gd", "General Directorate of State Police", domain.AgencyKindStatePoliceGeneralDirectorate, "", "")
+	for _, r := range regions {
+		add("police-"+RegionSlug(r.region), r.name+" Local Police Directorate",
+			domain.AgencyKindLocalPoliceDirectorate, r.region, "police-gd")
+	}
+	add("border-police", "Border and Migration Police Department", domain.AgencyKindBorderAndMigrationPolice, "", "police-gd")
+
+	add("prosecution-general", "General Prosecution Office", domain.AgencyKindGeneralProsecutionOffice, "", "")
+	for _, d := range districts {
+		add("prosecution-"+d.slug, "Prosecution Office of the "+d.name+" Judicial District",
+			domain.AgencyKindProsecutionOffice, d.region, "prosecution-general")
+	}
+	add("spak", "Special Prosecution Office against Corruption and Organised Crime (SPAK)",
+		domain.AgencyKindSpecialProsecutionOffice, "", "")
+	add("nbi", "National Bureau of Investigation (BKH)", domain.AgencyKindNationalBureauOfInvestigation, "", "spak")
+
+	for _, d := range districts {
+		add("court-"+d.slug, d.name+" Court of First Instance", domain.AgencyKindCourtFirstInstance, d.region, "")
+	}
+	add("court-appeal", "Court of Appeal of General Jurisdiction, Tirana", domain.AgencyKindCourtOfAppeal, "", "")
+	add("special-court", "Special Court of First Instance for Corruption and Organised Crime",
+		domain.AgencyKindSpecialCourtFirstInstance, "", "")
+	add("special-court-appeal", "Special Court of Appeal for Corruption and Organised Crime",
+		domain.AgencyKindSpecialCourtOfAppeal, "", "")
+	add("high-court", "High Court", domain.AgencyKindHighCourt, "", "")
+
+	add("hpc", "High Prosecutorial Council", domain.AgencyKindHighProsecutorialCouncil, "", "")
+	add("moi", "Ministry of Interior", domain.AgencyKindMinistryOfInterior, "", "")
+	add("onac", "Office of the National Anti-Trafficking Coordinator",
+		domain.AgencyKindNationalAntiTraffickingCoordinator, "", "")
+	add("responsible-authority", "Responsible Authority of the National Referral Mechanism",
+		domain.AgencyKindResponsibleAuthority, "", "")
+
+	add("social-service", "State Social Service", domain.AgencyKindStateSocialService, "", "")
+	add("child-rights", "State Agency for the Rights and Protection of the Child",
+		domain.AgencyKindStateAgencyForChildRights, "", "")
+	add("labour-inspectorate", "State Labour and Social Services Inspectorate", domain.AgencyKindLabourInspectorate, "", "")
+
+	add("shelter-national", "National Reception Centre for Victims of Trafficking, Linzë", domain.AgencyKindStateShelter, "", "")
+	add("ngo-vatra", "Vatra Psycho-Social Centre", domain.AgencyKindNgoShelter, domain.RegionVlore, "")
+	add("ngo-tjeter-vizion", "Tjetër Vizion", domain.AgencyKindNgoShelter, domain.RegionElbasan, "")
+	add("ngo-different-equal", "Different & Equal (Të Ndryshëm dhe të Barabartë)",
+		domain.AgencyKindNgoServiceProvider, domain.RegionTirane, "")
+	for _, r := range regions {
+		add("miu-"+RegionSlug(r.region), "Mobile Identification Unit, "+r.name,
+			domain.AgencyKindMobileIdentificationUnit, r.region, "social-service")
+	}
+	return defs
+}
+
+// Agencies creates every agency of AgencyRegistry whose code does not exist
+// yet, with its parent, in one transaction. Existing agencies are left as
+// they are, so calling it again creates nothing.
+func Agencies(ctx context.Context, client *ent.Client) error {
+	_, _, err := ensureAgencies(viewer.SystemContext(ctx), client)
+	return err
+}
+
+// ensureAgencies is Agencies returning the id of every registry code and
+// how many agencies it created.
+func ensureAgencies(ctx context.Context, client *ent.Client) (ids map[string]int, created int, err error) {
+	codes := make([]string, len(AgencyRegistry))
+	for i, d := range AgencyRegistry {
+		codes[i] = d.Code
+	}
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("seed: starting transaction: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	existing, err := tx.Agency.Query().Where(agency.CodeIn(codes...)).All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("seed: reading agencies: %w", err)
+	}
+	ids = make(map[string]int, len(AgencyRegistry))
+	for _, a := range existing {
+		ids[a.Code] = a.ID
+	}
+	for _, d := range AgencyRegistry {
+		if _, ok := ids[d.Code]; ok {
+			continue
+		}
+		c := tx.Agency.Create().SetCode(d.Code).SetName(d.Name).SetKind(d.Kind)
+		if d.Region != "" {
+			c.SetRegion(d.Region)
+		}
+		if d.Parent != "" {
+			pid, ok := ids[d.Parent]
+			if !ok {
+				return nil, 0, fmt.Errorf("seed: agency %s: parent %s is not defined before it", d.Code, d.Parent)
+			}
+			c.SetParentID(pid)
+		}
+		a, err := c.Save(ctx)
+		if err != nil {
+			return nil, 0, fmt.Errorf("seed: creating agency %s: %w", d.Code, err)
+		}
+		ids[d.Code] = a.ID
+		created++
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, 0, fmt.Errorf("seed: committing agencies: %w", err)
+	}
+	return ids, created, nil
+}

@@ -1,0 +1,217 @@
+// Package server is CaseGraph's HTTP front: routing, authentication of
+// /graphql, request ids, structured logs, limits, health, readiness and
+// metrics, and graceful shutdown. GraphQL itself is the graph package's.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httprate"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/auth"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/graph"
+	"github.com/casegraph/casegraph/requestid"
+	"github.com/casegraph/casegraph/server/graphiql"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// Config configures a Server.
+type Config struct {
+	DB       *database.DB
+	Verifier auth.Verifier
+	Logger   *slog.Logger
+	// Guard decides sensitive fields; nil means graph.AnyRoleGuard.
+	Guard graph.FieldGuard
+	// RateLimit is the number of requests a minute one client address may
+	// make to /graphql; 0 means no limit.
+	RateLimit int
+	// MaxBodyBytes bounds a request body; 0 means 1 MiB.
+	MaxBodyBytes int64
+}
+
+// Server serves CaseGraph over HTTP.
+type Server struct {
+	cfg     Config
+	handler http.Handler
+}
+
+// New builds a Server from cfg.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	s := &Server{cfg: cfg}
+	s.handler = s.routes()
+	return s
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) routes() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := newHTTPMetrics(reg)
+
+	r := chi.NewRouter()
+	r.Use(requestid.Middleware)
+	r.Use(s.logRequests)
+	r.Use(metrics.middleware)
+	r.Use(s.recoverPanics)
+
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", s.ready)
+	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+
+	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Guard: s.cfg.Guard})
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.Compress(5))
+		r.Use(s.limitBody)
+		if s.cfg.RateLimit > 0 {
+			r.Use(httprate.Limit(s.cfg.RateLimit, time.Minute,
+				httprate.WithKeyFuncs(httprate.KeyByIP),
+				httprate.WithLimitHandler(func(w http.ResponseWriter, _ *http.Request) {
+					writeGraphQLError(w, http.StatusTooManyRequests, apperr.RateLimited, "Too many requests; slow down and retry.")
+				})))
+		}
+		r.Use(auth.Middleware(s.cfg.Verifier, s.resolveAgency, s.cfg.Logger))
+		r.Use(recordPrincipal)
+		r.Handle("/graphql", gql)
+	})
+
+	ui := graphiql.Handler("/graphql")
+	r.With(middleware.Compress(5)).Handle("/", ui)
+	r.With(middleware.Compress(5)).Handle("/graphiql/*", ui)
+	return r
+}
+
+// resolveAgency finds the agency a token names, as system work: the caller
+// is not known yet.
+func (s *Server) resolveAgency(ctx context.Context, code string) (int, bool, error) {
+	id, err := s.cfg.DB.Client.Agency.Query().Where(agency.Code(code)).OnlyID(viewer.SystemContext(ctx))
+	if ent.IsNotFound(err) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return id, true, nil
+}
+
+// ready answers 200 while the database answers, 503 otherwise.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.cfg.DB.Ping(ctx); err != nil {
+		s.cfg.Logger.WarnContext(ctx, "not ready: database unreachable", "request_id", requestid.FromContext(ctx), "error", err.Error())
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+}
+
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// logRequests writes one JSON line a request: method, path (never the
+// query string, which can carry a GraphQL query's variables), status,
+// duration, request id and, when authenticated, the subject and agency.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		var principal *viewer.Principal
+		next.ServeHTTP(ww, r.WithContext(withPrincipalSink(r.Context(), &principal)))
+		attrs := []any{
+			"request_id", requestid.FromContext(r.Context()),
+			"method", r.Method, "path", r.URL.Path,
+			"status", ww.Status(), "bytes", ww.BytesWritten(),
+			"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+		}
+		if principal != nil {
+			attrs = append(attrs, "subject", principal.Subject, "agency", principal.AgencyCode)
+		}
+		s.cfg.Logger.InfoContext(r.Context(), "request", attrs...)
+	})
+}
+
+// recoverPanics turns a panic outside GraphQL into a 500 with INTERNAL and
+// the request id, never a stack trace.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				id := requestid.FromContext(r.Context())
+				s.cfg.Logger.ErrorContext(r.Context(), "panic", "request_id", id, "panic", v)
+				writeGraphQLError(w, http.StatusInternalServerError, apperr.Internal, "Internal error. Quote the request id "+id+" when you report it.")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ListenAndServe serves on addr until ctx is done, then stops accepting
+// connections and lets requests in flight finish (up to grace).
+func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := hs.Shutdown(shutdownCtx)
+	if serveErr := <-errc; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return err
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeGraphQLError(w http.ResponseWriter, status int, code apperr.Code, message string) {
+	writeJSON(w, status, map[string]any{"errors": []map[string]any{{
+		"message": message, "extensions": map[string]any{"code": string(code)},
+	}}})
+}
