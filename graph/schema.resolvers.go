@@ -7,10 +7,9 @@ package graph
 
 import (
 	"context"
-
-	"github.com/casegraph/casegraph/casework"
 	"time"
 
+	"github.com/casegraph/casegraph/casework"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 )
