@@ -1,0 +1,289 @@
+package graph_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// countingDB returns db with an ent client that counts the statements it
+// sends.
+func countingDB(db *database.DB) (*database.DB, *atomic.Int64) {
+	var n atomic.Int64
+	drv := dialect.DebugWithContext(entsql.OpenDB(db.Dialect, db.SQL), func(context.Context, ...any) { n.Add(1) })
+	return &database.DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db.SQL, Dialect: db.Dialect, Location: db.Location}, &n
+}
+
+func seedDemo(t *testing.T, db *database.DB) seed.Stats {
+	t.Helper()
+	stats, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 7})
+	if err != nil {
+		t.Fatalf("seeding: %v", err)
+	}
+	return stats
+}
+
+// nestedCasesQuery is what a dashboard asks for: a page of cases with their
+// victims, prosecutions (with charges and decisions) and agencies.
+const nestedCasesQuery = `query ($n: Int!) {
+  cases(first: $n, orderBy: [{field: OPENED_AT, direction: DESC}]) {
+    totalCount
+    edges { node {
+      reference stage leadAgency { code }
+      victims(first: 10) { totalCount edges { node { pseudonym legalName ageGroup cases { totalCount } } } }
+      prosecutions { totalCount edges { node {
+        registrationNumber stage office { code }
+        charges { edges { node { article reclassifiedFrom } } }
+        decisions { totalCount edges { node { verdict court { code } } } }
+      } } }
+      agencies { edges { node { code kind } } }
+      assignments { edges { node { part agency { code } } } }
+      events(first: 3) { totalCount }
+    } }
+  }
+}`
+
+// TestNestedPageStatementCount fails if loading a page of cases with their
+// victims, prosecutions and agencies costs a statement per row: the count
+// for 50 cases must equal the count for 10.
+func TestNestedPageStatementCount(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		seedDemo(t, db)
+		counted, n := countingDB(db)
+		s := testserver.Start(t, counted)
+		token := s.Token(t, "prosecution-tirane", viewer.RoleProsecutor)
+		count := func(size int) (int64, int) {
+			n.Store(0)
+			r := s.Do(t, token, nestedCasesQuery, map[string]any{"n": size}).MustOK(t)
+			var data struct {
+				Cases struct {
+					Edges []struct{ Node struct{ Victims struct{ TotalCount int } } }
+				}
+			}
+			r.Decode(t, &data)
+			return n.Load(), len(data.Cases.Edges)
+		}
+		small, rows := count(10)
+		if rows != 10 {
+			t.Fatalf("want 10 cases, got %d", rows)
+		}
+		big, rows := count(50)
+		if rows != 50 {
+			t.Fatalf("want 50 cases, got %d", rows)
+		}
+		t.Logf("%s: %d statements for 10 cases, %d for 50", db.Dialect, small, big)
+		if big != small {
+			t.Errorf("statements grow with the page: %d for 10 cases, %d for 50", small, big)
+		}
+		if big > 40 {
+			t.Errorf("%d statements for one page is more than the nesting needs", big)
+		}
+	})
+}
+
+// TestPagination walks victims forwards and backwards with a filter and an
+// ordering, and checks that the pages tile the filtered, ordered list.
+func TestPagination(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		seedDemo(t, db)
+		s := testserver.Start(t, db)
+		token := s.Token(t, "onac", viewer.RoleCoordinator)
+		const query = `query ($first: Int, $after: Cursor, $last: Int, $before: Cursor) {
+  victims(first: $first, after: $after, last: $last, before: $before,
+          where: {ageGroup: MINOR, sexIn: [FEMALE]},
+          orderBy: [{field: IDENTIFIED_AT, direction: DESC}, {field: PSEUDONYM}]) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { id pseudonym ageGroup sex identifiedAt } }
+  }
+}`
+		type page struct {
+			Victims struct {
+				TotalCount int
+				PageInfo   struct {
+					HasNextPage, HasPreviousPage bool
+					StartCursor, EndCursor       *string
+				}
+				Edges []struct {
+					Cursor string
+					Node   struct{ ID, Pseudonym, AgeGroup, Sex, IdentifiedAt string }
+				}
+			}
+		}
+		fetch := func(vars map[string]any) page {
+			var p page
+			s.Do(t, token, query, vars).MustOK(t).Decode(t, &p)
+			return p
+		}
+		var forward []string
+		var after any
+		for pages := 0; ; pages++ {
+			if pages > 100 {
+				t.Fatal("pagination does not end")
+			}
+			p := fetch(map[string]any{"first": 25, "after": after})
+			for _, e := range p.Victims.Edges {
+				if e.Node.AgeGroup != "MINOR" || e.Node.Sex != "FEMALE" {
+					t.Fatalf("filter leaked %s (%s, %s)", e.Node.Pseudonym, e.Node.AgeGroup, e.Node.Sex)
+				}
+				forward = append(forward, e.Node.Pseudonym)
+			}
+			if !p.Victims.PageInfo.HasNextPage {
+				if len(forward) != p.Victims.TotalCount {
+					t.Fatalf("walked %d victims, totalCount says %d", len(forward), p.Victims.TotalCount)
+				}
+				break
+			}
+			after = *p.Victims.PageInfo.EndCursor
+		}
+		if len(forward) < 100 {
+			t.Fatalf("only %d minor female victims in the demo data; the test needs several pages", len(forward))
+		}
+		seen := map[string]bool{}
+		for _, v := range forward {
+			if seen[v] {
+				t.Fatalf("%s appears twice while paging forwards", v)
+			}
+			seen[v] = true
+		}
+		// Backwards from the end must give the same list reversed.
+		var backward []string
+		var before any
+		for pages := 0; ; pages++ {
+			if pages > 100 {
+				t.Fatal("backward pagination does not end")
+			}
+			p := fetch(map[string]any{"last": 25, "before": before})
+			for i := len(p.Victims.Edges) - 1; i >= 0; i-- {
+				backward = append(backward, p.Victims.Edges[i].Node.Pseudonym)
+			}
+			if !p.Victims.PageInfo.HasPreviousPage {
+				break
+			}
+			before = *p.Victims.PageInfo.StartCursor
+		}
+		if len(backward) != len(forward) {
+			t.Fatalf("backwards gave %d victims, forwards %d", len(backward), len(forward))
+		}
+		for i := range forward {
+			if forward[i] != backward[len(backward)-1-i] {
+				t.Fatalf("position %d: forwards %s, backwards %s", i, forward[i], backward[len(backward)-1-i])
+			}
+		}
+		// The order is the one asked for.
+		var last string
+		p := fetch(map[string]any{"first": 200})
+		for _, e := range p.Victims.Edges {
+			if last != "" && e.Node.IdentifiedAt > last {
+				t.Fatalf("not ordered by identifiedAt descending: %s after %s", e.Node.IdentifiedAt, last)
+			}
+			last = e.Node.IdentifiedAt
+		}
+	})
+}
+
+// TestPageSizeLimits refuses pages beyond the maximum and defaults an
+// unbounded list to a bounded page.
+func TestPageSizeLimits(t *testing.T) {
+	db := testdb.SQLite(t)
+	seedDemo(t, db)
+	s := testserver.Start(t, db)
+	token := s.Token(t, "onac", viewer.RoleCoordinator)
+	r := s.Do(t, token, `{ victims(first: 100000) { totalCount } }`, nil)
+	if got := r.Codes(); len(got) != 1 || got[0] != "BAD_USER_INPUT" {
+		t.Fatalf("first: 100000: want BAD_USER_INPUT, got %v\n%s", got, r.Body)
+	}
+	var data struct {
+		Victims struct {
+			TotalCount int
+			Edges      []struct{ Node struct{ ID string } }
+		}
+	}
+	s.Do(t, token, `{ victims { totalCount edges { node { id } } } }`, nil).MustOK(t).Decode(t, &data)
+	if data.Victims.TotalCount <= 50 || len(data.Victims.Edges) != 50 {
+		t.Fatalf("an unbounded list should give the default page of 50 of %d, got %d", data.Victims.TotalCount, len(data.Victims.Edges))
+	}
+}
+
+// TestNodeForEveryType resolves one record of every node type through
+// node(id:) and nodes(ids:), and checks that an id naming nothing is null
+// with NOT_FOUND.
+func TestNodeForEveryType(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		seedDemo(t, db)
+		s := testserver.Start(t, db)
+		token := s.Token(t, "prosecution-tirane", viewer.RoleProsecutor)
+		ctx := viewer.SystemContext(context.Background())
+		c := db.Client
+		ids := map[string]func() (int, error){
+			"Agency":         func() (int, error) { return c.Agency.Query().FirstID(ctx) },
+			"Case":           func() (int, error) { return c.CaseFile.Query().FirstID(ctx) },
+			"CaseAssignment": func() (int, error) { return c.CaseAssignment.Query().FirstID(ctx) },
+			"CaseEvent":      func() (int, error) { return c.CaseEvent.Query().FirstID(ctx) },
+			"Charge":         func() (int, error) { return c.Charge.Query().FirstID(ctx) },
+			"Consent":        func() (int, error) { return c.Consent.Query().FirstID(ctx) },
+			"CourtDecision":  func() (int, error) { return c.CourtDecision.Query().FirstID(ctx) },
+			"Prosecution":    func() (int, error) { return c.Prosecution.Query().FirstID(ctx) },
+			"Referral":       func() (int, error) { return c.Referral.Query().FirstID(ctx) },
+			"SupportService": func() (int, error) { return c.SupportService.Query().FirstID(ctx) },
+			"Suspect":        func() (int, error) { return c.Suspect.Query().FirstID(ctx) },
+			"Victim":         func() (int, error) { return c.Victim.Query().FirstID(ctx) },
+		}
+		// Every type that implements Node is covered.
+		for _, def := range servedSchema().Types {
+			for _, iface := range def.Interfaces {
+				if iface == "Node" {
+					if _, ok := ids[def.Name]; !ok {
+						t.Errorf("node type %s is not covered by this test", def.Name)
+					}
+				}
+			}
+		}
+		var all []string
+		for typ, first := range ids {
+			id, err := first()
+			if err != nil {
+				t.Fatalf("%s: %v", typ, err)
+			}
+			gid := fmt.Sprint(id)
+			all = append(all, gid)
+			var data struct{ Node struct{ Typename, ID string } }
+			s.Do(t, token, `query ($id: ID!) { node(id: $id) { typename: __typename id } }`, map[string]any{"id": gid}).MustOK(t).Decode(t, &data)
+			if data.Node.Typename != typ || data.Node.ID != gid {
+				t.Errorf("node(%s) = %s %s, want %s", gid, data.Node.Typename, data.Node.ID, typ)
+			}
+		}
+		var many struct{ Nodes []*struct{ ID string } }
+		s.Do(t, token, `query ($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": all}).MustOK(t).Decode(t, &many)
+		if len(many.Nodes) != len(all) {
+			t.Fatalf("nodes gave %d, want %d", len(many.Nodes), len(all))
+		}
+		for i, n := range many.Nodes {
+			if n == nil || n.ID != all[i] {
+				t.Errorf("nodes[%d] = %v, want %s", i, n, all[i])
+			}
+		}
+		// An id that names nothing, of a known type's range and of none.
+		for _, missing := range []string{"51539999999", "999999999999999"} {
+			r := s.Do(t, token, `query ($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": missing})
+			if string(r.Data) != `{"node":null}` || len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
+				t.Errorf("node(%s): want null with NOT_FOUND, got %s", missing, r.Body)
+			}
+			r = s.Do(t, token, `query ($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []string{all[0], missing}})
+			if len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
+				t.Errorf("nodes([%s, %s]): want one NOT_FOUND, got %s", all[0], missing, r.Body)
+			}
+		}
+	})
+}

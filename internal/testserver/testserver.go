@@ -1,0 +1,176 @@
+// Package testserver runs the real CaseGraph HTTP server over a test
+// database, with real development tokens, and sends it real GraphQL, so
+// tests look at the bytes a client would get.
+package testserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/auth"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/server"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// Server is a running test server.
+type Server struct {
+	URL    string
+	DB     *database.DB
+	Issuer *auth.DevIssuer
+	HTTP   *httptest.Server
+	logs   *lockedWriter
+}
+
+// Logs returns what the server has logged so far (JSON lines).
+func (s *Server) Logs() string {
+	s.logs.mu.Lock()
+	defer s.logs.mu.Unlock()
+	return s.logs.w.(*bytes.Buffer).String()
+}
+
+// Options tune Start.
+type Options struct {
+	// Config is passed to server.New; DB, Verifier and Logger are filled in.
+	Config server.Config
+	// NoAgencies skips loading the agency registry.
+	NoAgencies bool
+}
+
+// Start loads the agency registry into db (unless told not to) and serves
+// it on a loopback port until the test ends.
+func Start(tb testing.TB, db *database.DB, opts ...Options) *Server {
+	tb.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if !o.NoAgencies {
+		if err := seed.Agencies(context.Background(), db.Client); err != nil {
+			tb.Fatalf("loading agencies: %v", err)
+		}
+	}
+	issuer, err := auth.LoadOrCreateDevKey(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	logs := &lockedWriter{w: &bytes.Buffer{}}
+	cfg := o.Config
+	cfg.DB = db
+	cfg.Verifier = issuer
+	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	hs := httptest.NewServer(server.New(cfg).Handler())
+	tb.Cleanup(hs.Close)
+	return &Server{URL: hs.URL, DB: db, Issuer: issuer, HTTP: hs, logs: logs}
+}
+
+// Token returns a token for a person at agency with roles.
+func (s *Server) Token(tb testing.TB, agency string, roles ...viewer.Role) string {
+	tb.Helper()
+	if len(roles) == 0 {
+		roles = []viewer.Role{viewer.RoleInvestigator}
+	}
+	tok, err := s.Issuer.Issue("test-"+string(roles[0])+"@"+agency, agency, roles, time.Hour)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tok
+}
+
+// Response is a GraphQL response as the client got it.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	Data   json.RawMessage `json:"data"`
+	Errors []Error         `json:"errors"`
+}
+
+// Error is one GraphQL error.
+type Error struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Code returns extensions.code.
+func (e Error) Code() string { s, _ := e.Extensions["code"].(string); return s }
+
+// Codes returns the codes of every error, in order.
+func (r *Response) Codes() []string {
+	codes := make([]string, len(r.Errors))
+	for i, e := range r.Errors {
+		codes[i] = e.Code()
+	}
+	return codes
+}
+
+// Decode unmarshals data into v, failing the test on errors.
+func (r *Response) Decode(tb testing.TB, v any) {
+	tb.Helper()
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		tb.Fatalf("decoding data: %v\n%s", err, r.Body)
+	}
+}
+
+// Do posts a GraphQL operation with token (none when empty).
+func (s *Server) Do(tb testing.TB, token, query string, vars map[string]any) *Response {
+	tb.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return s.send(tb, req)
+}
+
+// Send sends req and reads its GraphQL response.
+func (s *Server) send(tb testing.TB, req *http.Request) *Response {
+	tb.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := &Response{Status: res.StatusCode, Header: res.Header, Body: raw}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			tb.Fatalf("response is not JSON (status %d): %v\n%s", res.StatusCode, err, raw)
+		}
+	}
+	return out
+}
+
+// Send sends a prepared request (for other methods and headers).
+func (s *Server) Send(tb testing.TB, req *http.Request) *Response {
+	tb.Helper()
+	return s.send(tb, req)
+}
+
+// MustOK fails the test unless the response has no errors.
+func (r *Response) MustOK(tb testing.TB) *Response {
+	tb.Helper()
+	if r.Status != http.StatusOK || len(r.Errors) > 0 {
+		tb.Fatalf("want a clean response, got status %d:\n%s", r.Status, r.Body)
+	}
+	return r
+}
