@@ -1,0 +1,96 @@
+package domain_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/casegraph/casegraph/domain"
+)
+
+func TestProceedingTransitions(t *testing.T) {
+	tests := []struct {
+		from, to domain.ProceedingStage
+		ok       bool
+	}{
+		{domain.ProceedingStageNoticeReceived, domain.ProceedingStageRegistered, true},
+		{domain.ProceedingStageNoticeReceived, domain.ProceedingStageFinal, false},
+		{domain.ProceedingStageRegistered, domain.ProceedingStageUnderInvestigation, true},
+		{domain.ProceedingStageUnderInvestigation, domain.ProceedingStageTrialRequested, false},
+		{domain.ProceedingStageInvestigationClosed, domain.ProceedingStageDismissed, true},
+		{domain.ProceedingStageInvestigationClosed, domain.ProceedingStageDismissalRequested, true},
+		{domain.ProceedingStageInvestigationClosed, domain.ProceedingStageTrialRequested, true},
+		{domain.ProceedingStageDismissalRequested, domain.ProceedingStageUnderInvestigation, true},
+		{domain.ProceedingStageFirstInstanceDecided, domain.ProceedingStageFinal, true},
+		{domain.ProceedingStageAppealDecided, domain.ProceedingStageFirstInstanceTrial, true},
+		{domain.ProceedingStageHighCourtRecourse, domain.ProceedingStageFinal, true},
+		{domain.ProceedingStageUnderInvestigation, domain.ProceedingStageTransferred, true},
+		{domain.ProceedingStageAppeal, domain.ProceedingStageMerged, true},
+		{domain.ProceedingStageFinal, domain.ProceedingStageAppeal, false},
+		{domain.ProceedingStageDismissed, domain.ProceedingStageTransferred, false},
+		{domain.ProceedingStageRegistered, domain.ProceedingStageRegistered, false},
+		{"BOGUS", domain.ProceedingStageRegistered, false},
+	}
+	for _, tt := range tests {
+		if got := tt.from.CanMoveTo(tt.to); got != tt.ok {
+			t.Errorf("%s → %s: got %v, want %v", tt.from, tt.to, got, tt.ok)
+		}
+	}
+}
+
+// TestEveryStageIsReachable walks the lifecycle from NOTICE_RECEIVED and
+// checks every stage can be reached and every non-terminal stage has a way
+// forward.
+func TestEveryStageIsReachable(t *testing.T) {
+	seen := map[domain.ProceedingStage]bool{domain.ProceedingStageNoticeReceived: true}
+	queue := []domain.ProceedingStage{domain.ProceedingStageNoticeReceived}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		if !s.Terminal() && len(s.NextStages()) == 0 {
+			t.Errorf("%s is not terminal but leads nowhere", s)
+		}
+		for _, n := range s.NextStages() {
+			if !seen[n] {
+				seen[n] = true
+				queue = append(queue, n)
+			}
+		}
+	}
+	for _, v := range domain.ProceedingStage("").Values() {
+		if !seen[domain.ProceedingStage(v)] {
+			t.Errorf("%s cannot be reached from NOTICE_RECEIVED", v)
+		}
+	}
+}
+
+func TestReferralTransitions(t *testing.T) {
+	allowed := map[domain.ReferralStatus][]domain.ReferralStatus{
+		domain.ReferralStatusPending:   {domain.ReferralStatusAccepted, domain.ReferralStatusRejected, domain.ReferralStatusRevoked},
+		domain.ReferralStatusAccepted:  {domain.ReferralStatusCompleted, domain.ReferralStatusRevoked},
+		domain.ReferralStatusRejected:  nil,
+		domain.ReferralStatusCompleted: nil,
+		domain.ReferralStatusRevoked:   nil,
+	}
+	for _, from := range domain.ReferralStatus("").Values() {
+		for _, to := range domain.ReferralStatus("").Values() {
+			f, tt := domain.ReferralStatus(from), domain.ReferralStatus(to)
+			want := slices.Contains(allowed[f], tt)
+			if got := f.CanMoveTo(tt); got != want {
+				t.Errorf("%s → %s: got %v, want %v", from, to, got, want)
+			}
+		}
+	}
+}
+
+func TestEnumUnmarshalRejectsUnknownValues(t *testing.T) {
+	var r domain.Region
+	if err := r.UnmarshalGQL("ATLANTIS"); err == nil {
+		t.Error("ATLANTIS accepted as a region")
+	}
+	if err := r.UnmarshalGQL(42); err == nil {
+		t.Error("42 accepted as a region")
+	}
+	if err := r.UnmarshalGQL("TIRANE"); err != nil || r != domain.RegionTirane {
+		t.Errorf("TIRANE: %v, %q", err, r)
+	}
+}
