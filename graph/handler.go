@@ -52,7 +52,7 @@ func NewHandler(opts Options) *handler.Server {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
-	srv.Use(entgql.Transactioner{TxOpener: opts.Client})
+	srv.Use(transactioner{entgql.Transactioner{TxOpener: opts.Client}})
 	srv.AroundFields(markResolverErrors)
 	p := errorPresenter{logger: opts.Logger}
 	srv.SetErrorPresenter(p.present)
