@@ -18,6 +18,9 @@ import (
 
 	// PostgreSQL driver, registered as "postgres".
 	_ "github.com/lib/pq"
+	// The ent runtime: hooks, defaults and, above all, the privacy policies
+	// that limit rows. Every client is built here, so none goes without.
+	_ "github.com/casegraph/casegraph/ent/runtime"
 	// Pure-Go SQLite driver, registered as "sqlite".
 	_ "modernc.org/sqlite"
 

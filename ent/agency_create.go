@@ -183,7 +183,9 @@ func (_c *AgencyCreate) Mutation() *AgencyMutation {
 
 // Save creates the Agency in the database.
 func (_c *AgencyCreate) Save(ctx context.Context) (*Agency, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -210,12 +212,18 @@ func (_c *AgencyCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *AgencyCreate) defaults() {
+func (_c *AgencyCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if agency.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized agency.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := agency.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if agency.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized agency.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := agency.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -223,6 +231,7 @@ func (_c *AgencyCreate) defaults() {
 		v := agency.DefaultVersion
 		_c.mutation.SetVersion(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -372,7 +381,7 @@ func (_c *AgencyCreate) createSpec() (*Agency, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseAssignmentCreate{config: _c.config, mutation: newCaseAssignmentMutation(_c.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges = append(_spec.Edges, edge)

@@ -288,7 +288,9 @@ func (_u *AgencyUpdate) RemoveAssignments(v ...*CaseAssignment) *AgencyUpdate {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *AgencyUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -315,11 +317,15 @@ func (_u *AgencyUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *AgencyUpdate) defaults() {
+func (_u *AgencyUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if agency.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized agency.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := agency.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -466,7 +472,7 @@ func (_u *AgencyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			},
 		}
 		createE := &CaseAssignmentCreate{config: _u.config, mutation: newCaseAssignmentMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -486,7 +492,7 @@ func (_u *AgencyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseAssignmentCreate{config: _u.config, mutation: newCaseAssignmentMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -506,7 +512,7 @@ func (_u *AgencyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseAssignmentCreate{config: _u.config, mutation: newCaseAssignmentMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
@@ -891,7 +897,9 @@ func (_u *AgencyUpdateOne) Select(field string, fields ...string) *AgencyUpdateO
 
 // Save executes the query and returns the updated Agency entity.
 func (_u *AgencyUpdateOne) Save(ctx context.Context) (*Agency, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -918,11 +926,15 @@ func (_u *AgencyUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *AgencyUpdateOne) defaults() {
+func (_u *AgencyUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if agency.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized agency.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := agency.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -1086,7 +1098,7 @@ func (_u *AgencyUpdateOne) sqlSave(ctx context.Context) (_node *Agency, err erro
 			},
 		}
 		createE := &CaseAssignmentCreate{config: _u.config, mutation: newCaseAssignmentMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -1106,7 +1118,7 @@ func (_u *AgencyUpdateOne) sqlSave(ctx context.Context) (_node *Agency, err erro
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseAssignmentCreate{config: _u.config, mutation: newCaseAssignmentMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -1126,7 +1138,7 @@ func (_u *AgencyUpdateOne) sqlSave(ctx context.Context) (_node *Agency, err erro
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseAssignmentCreate{config: _u.config, mutation: newCaseAssignmentMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)

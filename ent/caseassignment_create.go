@@ -114,7 +114,9 @@ func (_c *CaseAssignmentCreate) Mutation() *CaseAssignmentMutation {
 
 // Save creates the CaseAssignment in the database.
 func (_c *CaseAssignmentCreate) Save(ctx context.Context) (*CaseAssignment, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -141,12 +143,18 @@ func (_c *CaseAssignmentCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *CaseAssignmentCreate) defaults() {
+func (_c *CaseAssignmentCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if caseassignment.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized caseassignment.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := caseassignment.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if caseassignment.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized caseassignment.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := caseassignment.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -155,9 +163,13 @@ func (_c *CaseAssignmentCreate) defaults() {
 		_c.mutation.SetVersion(v)
 	}
 	if _, ok := _c.mutation.AssignedAt(); !ok {
+		if caseassignment.DefaultAssignedAt == nil {
+			return fmt.Errorf("ent: uninitialized caseassignment.DefaultAssignedAt (forgotten import ent/runtime?)")
+		}
 		v := caseassignment.DefaultAssignedAt()
 		_c.mutation.SetAssignedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -77,7 +77,9 @@ func (_u *CaseAssignmentUpdate) Mutation() *CaseAssignmentMutation {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *CaseAssignmentUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -104,11 +106,15 @@ func (_u *CaseAssignmentUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *CaseAssignmentUpdate) defaults() {
+func (_u *CaseAssignmentUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if caseassignment.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized caseassignment.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := caseassignment.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -237,7 +243,9 @@ func (_u *CaseAssignmentUpdateOne) Select(field string, fields ...string) *CaseA
 
 // Save executes the query and returns the updated CaseAssignment entity.
 func (_u *CaseAssignmentUpdateOne) Save(ctx context.Context) (*CaseAssignment, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -264,11 +272,15 @@ func (_u *CaseAssignmentUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *CaseAssignmentUpdateOne) defaults() {
+func (_u *CaseAssignmentUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if caseassignment.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized caseassignment.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := caseassignment.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

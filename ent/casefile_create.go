@@ -259,7 +259,9 @@ func (_c *CaseFileCreate) Mutation() *CaseFileMutation {
 
 // Save creates the CaseFile in the database.
 func (_c *CaseFileCreate) Save(ctx context.Context) (*CaseFile, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -286,12 +288,18 @@ func (_c *CaseFileCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *CaseFileCreate) defaults() {
+func (_c *CaseFileCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if casefile.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized casefile.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := casefile.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if casefile.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized casefile.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := casefile.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -308,9 +316,13 @@ func (_c *CaseFileCreate) defaults() {
 		_c.mutation.SetFormsOfExploitation(v)
 	}
 	if _, ok := _c.mutation.OpenedAt(); !ok {
+		if casefile.DefaultOpenedAt == nil {
+			return fmt.Errorf("ent: uninitialized casefile.DefaultOpenedAt (forgotten import ent/runtime?)")
+		}
 		v := casefile.DefaultOpenedAt()
 		_c.mutation.SetOpenedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -471,7 +483,7 @@ func (_c *CaseFileCreate) createSpec() (*CaseFile, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseAssignmentCreate{config: _c.config, mutation: newCaseAssignmentMutation(_c.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges = append(_spec.Edges, edge)
@@ -491,7 +503,7 @@ func (_c *CaseFileCreate) createSpec() (*CaseFile, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseVictimCreate{config: _c.config, mutation: newCaseVictimMutation(_c.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges = append(_spec.Edges, edge)

@@ -436,7 +436,9 @@ func (_u *CaseFileUpdate) RemoveAssignments(v ...*CaseAssignment) *CaseFileUpdat
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *CaseFileUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -463,11 +465,15 @@ func (_u *CaseFileUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *CaseFileUpdate) defaults() {
+func (_u *CaseFileUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if casefile.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized casefile.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := casefile.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -586,7 +592,7 @@ func (_u *CaseFileUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			},
 		}
 		createE := &CaseAssignmentCreate{config: _u.config, mutation: newCaseAssignmentMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -606,7 +612,7 @@ func (_u *CaseFileUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseAssignmentCreate{config: _u.config, mutation: newCaseAssignmentMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -626,7 +632,7 @@ func (_u *CaseFileUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseAssignmentCreate{config: _u.config, mutation: newCaseAssignmentMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
@@ -643,7 +649,7 @@ func (_u *CaseFileUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			},
 		}
 		createE := &CaseVictimCreate{config: _u.config, mutation: newCaseVictimMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -663,7 +669,7 @@ func (_u *CaseFileUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseVictimCreate{config: _u.config, mutation: newCaseVictimMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -683,7 +689,7 @@ func (_u *CaseFileUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseVictimCreate{config: _u.config, mutation: newCaseVictimMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
@@ -1345,7 +1351,9 @@ func (_u *CaseFileUpdateOne) Select(field string, fields ...string) *CaseFileUpd
 
 // Save executes the query and returns the updated CaseFile entity.
 func (_u *CaseFileUpdateOne) Save(ctx context.Context) (*CaseFile, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -1372,11 +1380,15 @@ func (_u *CaseFileUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *CaseFileUpdateOne) defaults() {
+func (_u *CaseFileUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if casefile.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized casefile.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := casefile.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -1512,7 +1524,7 @@ func (_u *CaseFileUpdateOne) sqlSave(ctx context.Context) (_node *CaseFile, err 
 			},
 		}
 		createE := &CaseAssignmentCreate{config: _u.config, mutation: newCaseAssignmentMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -1532,7 +1544,7 @@ func (_u *CaseFileUpdateOne) sqlSave(ctx context.Context) (_node *CaseFile, err 
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseAssignmentCreate{config: _u.config, mutation: newCaseAssignmentMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -1552,7 +1564,7 @@ func (_u *CaseFileUpdateOne) sqlSave(ctx context.Context) (_node *CaseFile, err 
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseAssignmentCreate{config: _u.config, mutation: newCaseAssignmentMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
@@ -1569,7 +1581,7 @@ func (_u *CaseFileUpdateOne) sqlSave(ctx context.Context) (_node *CaseFile, err 
 			},
 		}
 		createE := &CaseVictimCreate{config: _u.config, mutation: newCaseVictimMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -1589,7 +1601,7 @@ func (_u *CaseFileUpdateOne) sqlSave(ctx context.Context) (_node *CaseFile, err 
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseVictimCreate{config: _u.config, mutation: newCaseVictimMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -1609,7 +1621,7 @@ func (_u *CaseFileUpdateOne) sqlSave(ctx context.Context) (_node *CaseFile, err 
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseVictimCreate{config: _u.config, mutation: newCaseVictimMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)

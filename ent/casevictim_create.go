@@ -65,7 +65,9 @@ func (_c *CaseVictimCreate) Mutation() *CaseVictimMutation {
 
 // Save creates the CaseVictim in the database.
 func (_c *CaseVictimCreate) Save(ctx context.Context) (*CaseVictim, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -92,11 +94,15 @@ func (_c *CaseVictimCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *CaseVictimCreate) defaults() {
+func (_c *CaseVictimCreate) defaults() error {
 	if _, ok := _c.mutation.LinkedAt(); !ok {
+		if casevictim.DefaultLinkedAt == nil {
+			return fmt.Errorf("ent: uninitialized casevictim.DefaultLinkedAt (forgotten import ent/runtime?)")
+		}
 		v := casevictim.DefaultLinkedAt()
 		_c.mutation.SetLinkedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -328,6 +329,12 @@ func (_q *CaseVictimQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if casevictim.Policy == nil {
+		return errors.New("ent: uninitialized casevictim.Policy (forgotten import ent/runtime?)")
+	}
+	if err := casevictim.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

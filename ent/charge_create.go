@@ -136,7 +136,9 @@ func (_c *ChargeCreate) Mutation() *ChargeMutation {
 
 // Save creates the Charge in the database.
 func (_c *ChargeCreate) Save(ctx context.Context) (*Charge, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -163,12 +165,18 @@ func (_c *ChargeCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *ChargeCreate) defaults() {
+func (_c *ChargeCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if charge.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized charge.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := charge.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if charge.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized charge.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := charge.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -176,6 +184,7 @@ func (_c *ChargeCreate) defaults() {
 		v := charge.DefaultVersion
 		_c.mutation.SetVersion(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -23,13 +23,18 @@ import (
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/courtdecision"
+	"github.com/casegraph/casegraph/ent/emergencygrant"
 	"github.com/casegraph/casegraph/ent/idempotencyrecord"
+	"github.com/casegraph/casegraph/ent/policychange"
+	"github.com/casegraph/casegraph/ent/policyrule"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/prosecutiondefendant"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
 	"github.com/casegraph/casegraph/ent/suspect"
 	"github.com/casegraph/casegraph/ent/victim"
+
+	stdsql "database/sql"
 )
 
 // Client is the client that holds all ent builders.
@@ -53,8 +58,14 @@ type Client struct {
 	Consent *ConsentClient
 	// CourtDecision is the client for interacting with the CourtDecision builders.
 	CourtDecision *CourtDecisionClient
+	// EmergencyGrant is the client for interacting with the EmergencyGrant builders.
+	EmergencyGrant *EmergencyGrantClient
 	// IdempotencyRecord is the client for interacting with the IdempotencyRecord builders.
 	IdempotencyRecord *IdempotencyRecordClient
+	// PolicyChange is the client for interacting with the PolicyChange builders.
+	PolicyChange *PolicyChangeClient
+	// PolicyRule is the client for interacting with the PolicyRule builders.
+	PolicyRule *PolicyRuleClient
 	// Prosecution is the client for interacting with the Prosecution builders.
 	Prosecution *ProsecutionClient
 	// ProsecutionDefendant is the client for interacting with the ProsecutionDefendant builders.
@@ -86,7 +97,10 @@ func (c *Client) init() {
 	c.Charge = NewChargeClient(c.config)
 	c.Consent = NewConsentClient(c.config)
 	c.CourtDecision = NewCourtDecisionClient(c.config)
+	c.EmergencyGrant = NewEmergencyGrantClient(c.config)
 	c.IdempotencyRecord = NewIdempotencyRecordClient(c.config)
+	c.PolicyChange = NewPolicyChangeClient(c.config)
+	c.PolicyRule = NewPolicyRuleClient(c.config)
 	c.Prosecution = NewProsecutionClient(c.config)
 	c.ProsecutionDefendant = NewProsecutionDefendantClient(c.config)
 	c.Referral = NewReferralClient(c.config)
@@ -193,7 +207,10 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Charge:               NewChargeClient(cfg),
 		Consent:              NewConsentClient(cfg),
 		CourtDecision:        NewCourtDecisionClient(cfg),
+		EmergencyGrant:       NewEmergencyGrantClient(cfg),
 		IdempotencyRecord:    NewIdempotencyRecordClient(cfg),
+		PolicyChange:         NewPolicyChangeClient(cfg),
+		PolicyRule:           NewPolicyRuleClient(cfg),
 		Prosecution:          NewProsecutionClient(cfg),
 		ProsecutionDefendant: NewProsecutionDefendantClient(cfg),
 		Referral:             NewReferralClient(cfg),
@@ -227,7 +244,10 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Charge:               NewChargeClient(cfg),
 		Consent:              NewConsentClient(cfg),
 		CourtDecision:        NewCourtDecisionClient(cfg),
+		EmergencyGrant:       NewEmergencyGrantClient(cfg),
 		IdempotencyRecord:    NewIdempotencyRecordClient(cfg),
+		PolicyChange:         NewPolicyChangeClient(cfg),
+		PolicyRule:           NewPolicyRuleClient(cfg),
 		Prosecution:          NewProsecutionClient(cfg),
 		ProsecutionDefendant: NewProsecutionDefendantClient(cfg),
 		Referral:             NewReferralClient(cfg),
@@ -264,8 +284,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Agency, c.CaseAssignment, c.CaseEvent, c.CaseFile, c.CaseVictim, c.Charge,
-		c.Consent, c.CourtDecision, c.IdempotencyRecord, c.Prosecution,
-		c.ProsecutionDefendant, c.Referral, c.SupportService, c.Suspect, c.Victim,
+		c.Consent, c.CourtDecision, c.EmergencyGrant, c.IdempotencyRecord,
+		c.PolicyChange, c.PolicyRule, c.Prosecution, c.ProsecutionDefendant,
+		c.Referral, c.SupportService, c.Suspect, c.Victim,
 	} {
 		n.Use(hooks...)
 	}
@@ -276,8 +297,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Agency, c.CaseAssignment, c.CaseEvent, c.CaseFile, c.CaseVictim, c.Charge,
-		c.Consent, c.CourtDecision, c.IdempotencyRecord, c.Prosecution,
-		c.ProsecutionDefendant, c.Referral, c.SupportService, c.Suspect, c.Victim,
+		c.Consent, c.CourtDecision, c.EmergencyGrant, c.IdempotencyRecord,
+		c.PolicyChange, c.PolicyRule, c.Prosecution, c.ProsecutionDefendant,
+		c.Referral, c.SupportService, c.Suspect, c.Victim,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -302,8 +324,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Consent.mutate(ctx, m)
 	case *CourtDecisionMutation:
 		return c.CourtDecision.mutate(ctx, m)
+	case *EmergencyGrantMutation:
+		return c.EmergencyGrant.mutate(ctx, m)
 	case *IdempotencyRecordMutation:
 		return c.IdempotencyRecord.mutate(ctx, m)
+	case *PolicyChangeMutation:
+		return c.PolicyChange.mutate(ctx, m)
+	case *PolicyRuleMutation:
+		return c.PolicyRule.mutate(ctx, m)
 	case *ProsecutionMutation:
 		return c.Prosecution.mutate(ctx, m)
 	case *ProsecutionDefendantMutation:
@@ -511,7 +539,8 @@ func (c *AgencyClient) QueryAssignments(_m *Agency) *CaseAssignmentQuery {
 
 // Hooks returns the client hooks.
 func (c *AgencyClient) Hooks() []Hook {
-	return c.hooks.Agency
+	hooks := c.hooks.Agency
+	return append(hooks[:len(hooks):len(hooks)], agency.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -676,7 +705,8 @@ func (c *CaseAssignmentClient) QueryAgency(_m *CaseAssignment) *AgencyQuery {
 
 // Hooks returns the client hooks.
 func (c *CaseAssignmentClient) Hooks() []Hook {
-	return c.hooks.CaseAssignment
+	hooks := c.hooks.CaseAssignment
+	return append(hooks[:len(hooks):len(hooks)], caseassignment.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -841,7 +871,8 @@ func (c *CaseEventClient) QueryActorAgency(_m *CaseEvent) *AgencyQuery {
 
 // Hooks returns the client hooks.
 func (c *CaseEventClient) Hooks() []Hook {
-	return c.hooks.CaseEvent
+	hooks := c.hooks.CaseEvent
+	return append(hooks[:len(hooks):len(hooks)], caseevent.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1118,7 +1149,8 @@ func (c *CaseFileClient) QueryVictimLinks(_m *CaseFile) *CaseVictimQuery {
 
 // Hooks returns the client hooks.
 func (c *CaseFileClient) Hooks() []Hook {
-	return c.hooks.CaseFile
+	hooks := c.hooks.CaseFile
+	return append(hooks[:len(hooks):len(hooks)], casefile.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1234,7 +1266,8 @@ func (c *CaseVictimClient) QueryVictim(_m *CaseVictim) *VictimQuery {
 
 // Hooks returns the client hooks.
 func (c *CaseVictimClient) Hooks() []Hook {
-	return c.hooks.CaseVictim
+	hooks := c.hooks.CaseVictim
+	return append(hooks[:len(hooks):len(hooks)], casevictim.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1399,7 +1432,8 @@ func (c *ChargeClient) QuerySuspect(_m *Charge) *SuspectQuery {
 
 // Hooks returns the client hooks.
 func (c *ChargeClient) Hooks() []Hook {
-	return c.hooks.Charge
+	hooks := c.hooks.Charge
+	return append(hooks[:len(hooks):len(hooks)], charge.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1564,7 +1598,8 @@ func (c *ConsentClient) QueryRecordedByAgency(_m *Consent) *AgencyQuery {
 
 // Hooks returns the client hooks.
 func (c *ConsentClient) Hooks() []Hook {
-	return c.hooks.Consent
+	hooks := c.hooks.Consent
+	return append(hooks[:len(hooks):len(hooks)], consent.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1729,7 +1764,8 @@ func (c *CourtDecisionClient) QueryCourt(_m *CourtDecision) *AgencyQuery {
 
 // Hooks returns the client hooks.
 func (c *CourtDecisionClient) Hooks() []Hook {
-	return c.hooks.CourtDecision
+	hooks := c.hooks.CourtDecision
+	return append(hooks[:len(hooks):len(hooks)], courtdecision.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1749,6 +1785,172 @@ func (c *CourtDecisionClient) mutate(ctx context.Context, m *CourtDecisionMutati
 		return (&CourtDecisionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CourtDecision mutation op: %q", m.Op())
+	}
+}
+
+// EmergencyGrantClient is a client for the EmergencyGrant schema.
+type EmergencyGrantClient struct {
+	config
+}
+
+// NewEmergencyGrantClient returns a client for the EmergencyGrant from the given config.
+func NewEmergencyGrantClient(c config) *EmergencyGrantClient {
+	return &EmergencyGrantClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `emergencygrant.Hooks(f(g(h())))`.
+func (c *EmergencyGrantClient) Use(hooks ...Hook) {
+	c.hooks.EmergencyGrant = append(c.hooks.EmergencyGrant, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `emergencygrant.Intercept(f(g(h())))`.
+func (c *EmergencyGrantClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EmergencyGrant = append(c.inters.EmergencyGrant, interceptors...)
+}
+
+// Create returns a builder for creating a EmergencyGrant entity.
+func (c *EmergencyGrantClient) Create() *EmergencyGrantCreate {
+	mutation := newEmergencyGrantMutation(c.config, OpCreate)
+	return &EmergencyGrantCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EmergencyGrant entities.
+func (c *EmergencyGrantClient) CreateBulk(builders ...*EmergencyGrantCreate) *EmergencyGrantCreateBulk {
+	return &EmergencyGrantCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EmergencyGrantClient) MapCreateBulk(slice any, setFunc func(*EmergencyGrantCreate, int)) *EmergencyGrantCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EmergencyGrantCreateBulk{err: fmt.Errorf("calling to EmergencyGrantClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EmergencyGrantCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EmergencyGrantCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EmergencyGrant.
+func (c *EmergencyGrantClient) Update() *EmergencyGrantUpdate {
+	mutation := newEmergencyGrantMutation(c.config, OpUpdate)
+	return &EmergencyGrantUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EmergencyGrantClient) UpdateOne(_m *EmergencyGrant) *EmergencyGrantUpdateOne {
+	mutation := newEmergencyGrantMutation(c.config, OpUpdateOne, withEmergencyGrant(_m))
+	return &EmergencyGrantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EmergencyGrantClient) UpdateOneID(id int) *EmergencyGrantUpdateOne {
+	mutation := newEmergencyGrantMutation(c.config, OpUpdateOne, withEmergencyGrantID(id))
+	return &EmergencyGrantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EmergencyGrant.
+func (c *EmergencyGrantClient) Delete() *EmergencyGrantDelete {
+	mutation := newEmergencyGrantMutation(c.config, OpDelete)
+	return &EmergencyGrantDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EmergencyGrantClient) DeleteOne(_m *EmergencyGrant) *EmergencyGrantDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EmergencyGrantClient) DeleteOneID(id int) *EmergencyGrantDeleteOne {
+	builder := c.Delete().Where(emergencygrant.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EmergencyGrantDeleteOne{builder}
+}
+
+// Query returns a query builder for EmergencyGrant.
+func (c *EmergencyGrantClient) Query() *EmergencyGrantQuery {
+	return &EmergencyGrantQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEmergencyGrant},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EmergencyGrant entity by its id.
+func (c *EmergencyGrantClient) Get(ctx context.Context, id int) (*EmergencyGrant, error) {
+	return c.Query().Where(emergencygrant.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EmergencyGrantClient) GetX(ctx context.Context, id int) *EmergencyGrant {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryAgency queries the agency edge of a EmergencyGrant.
+func (c *EmergencyGrantClient) QueryAgency(_m *EmergencyGrant) *AgencyQuery {
+	query := (&AgencyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(emergencygrant.Table, emergencygrant.FieldID, id),
+			sqlgraph.To(agency.Table, agency.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, emergencygrant.AgencyTable, emergencygrant.AgencyColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCase queries the case edge of a EmergencyGrant.
+func (c *EmergencyGrantClient) QueryCase(_m *EmergencyGrant) *CaseFileQuery {
+	query := (&CaseFileClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(emergencygrant.Table, emergencygrant.FieldID, id),
+			sqlgraph.To(casefile.Table, casefile.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, emergencygrant.CaseTable, emergencygrant.CaseColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *EmergencyGrantClient) Hooks() []Hook {
+	hooks := c.hooks.EmergencyGrant
+	return append(hooks[:len(hooks):len(hooks)], emergencygrant.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *EmergencyGrantClient) Interceptors() []Interceptor {
+	return c.inters.EmergencyGrant
+}
+
+func (c *EmergencyGrantClient) mutate(ctx context.Context, m *EmergencyGrantMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EmergencyGrantCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EmergencyGrantUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EmergencyGrantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EmergencyGrantDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EmergencyGrant mutation op: %q", m.Op())
 	}
 }
 
@@ -1862,7 +2064,8 @@ func (c *IdempotencyRecordClient) GetX(ctx context.Context, id int) *Idempotency
 
 // Hooks returns the client hooks.
 func (c *IdempotencyRecordClient) Hooks() []Hook {
-	return c.hooks.IdempotencyRecord
+	hooks := c.hooks.IdempotencyRecord
+	return append(hooks[:len(hooks):len(hooks)], idempotencyrecord.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1882,6 +2085,274 @@ func (c *IdempotencyRecordClient) mutate(ctx context.Context, m *IdempotencyReco
 		return (&IdempotencyRecordDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown IdempotencyRecord mutation op: %q", m.Op())
+	}
+}
+
+// PolicyChangeClient is a client for the PolicyChange schema.
+type PolicyChangeClient struct {
+	config
+}
+
+// NewPolicyChangeClient returns a client for the PolicyChange from the given config.
+func NewPolicyChangeClient(c config) *PolicyChangeClient {
+	return &PolicyChangeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `policychange.Hooks(f(g(h())))`.
+func (c *PolicyChangeClient) Use(hooks ...Hook) {
+	c.hooks.PolicyChange = append(c.hooks.PolicyChange, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `policychange.Intercept(f(g(h())))`.
+func (c *PolicyChangeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PolicyChange = append(c.inters.PolicyChange, interceptors...)
+}
+
+// Create returns a builder for creating a PolicyChange entity.
+func (c *PolicyChangeClient) Create() *PolicyChangeCreate {
+	mutation := newPolicyChangeMutation(c.config, OpCreate)
+	return &PolicyChangeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PolicyChange entities.
+func (c *PolicyChangeClient) CreateBulk(builders ...*PolicyChangeCreate) *PolicyChangeCreateBulk {
+	return &PolicyChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PolicyChangeClient) MapCreateBulk(slice any, setFunc func(*PolicyChangeCreate, int)) *PolicyChangeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PolicyChangeCreateBulk{err: fmt.Errorf("calling to PolicyChangeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PolicyChangeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PolicyChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PolicyChange.
+func (c *PolicyChangeClient) Update() *PolicyChangeUpdate {
+	mutation := newPolicyChangeMutation(c.config, OpUpdate)
+	return &PolicyChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PolicyChangeClient) UpdateOne(_m *PolicyChange) *PolicyChangeUpdateOne {
+	mutation := newPolicyChangeMutation(c.config, OpUpdateOne, withPolicyChange(_m))
+	return &PolicyChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PolicyChangeClient) UpdateOneID(id int) *PolicyChangeUpdateOne {
+	mutation := newPolicyChangeMutation(c.config, OpUpdateOne, withPolicyChangeID(id))
+	return &PolicyChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PolicyChange.
+func (c *PolicyChangeClient) Delete() *PolicyChangeDelete {
+	mutation := newPolicyChangeMutation(c.config, OpDelete)
+	return &PolicyChangeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PolicyChangeClient) DeleteOne(_m *PolicyChange) *PolicyChangeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PolicyChangeClient) DeleteOneID(id int) *PolicyChangeDeleteOne {
+	builder := c.Delete().Where(policychange.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PolicyChangeDeleteOne{builder}
+}
+
+// Query returns a query builder for PolicyChange.
+func (c *PolicyChangeClient) Query() *PolicyChangeQuery {
+	return &PolicyChangeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePolicyChange},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PolicyChange entity by its id.
+func (c *PolicyChangeClient) Get(ctx context.Context, id int) (*PolicyChange, error) {
+	return c.Query().Where(policychange.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PolicyChangeClient) GetX(ctx context.Context, id int) *PolicyChange {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PolicyChangeClient) Hooks() []Hook {
+	hooks := c.hooks.PolicyChange
+	return append(hooks[:len(hooks):len(hooks)], policychange.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PolicyChangeClient) Interceptors() []Interceptor {
+	return c.inters.PolicyChange
+}
+
+func (c *PolicyChangeClient) mutate(ctx context.Context, m *PolicyChangeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PolicyChangeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PolicyChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PolicyChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PolicyChangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PolicyChange mutation op: %q", m.Op())
+	}
+}
+
+// PolicyRuleClient is a client for the PolicyRule schema.
+type PolicyRuleClient struct {
+	config
+}
+
+// NewPolicyRuleClient returns a client for the PolicyRule from the given config.
+func NewPolicyRuleClient(c config) *PolicyRuleClient {
+	return &PolicyRuleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `policyrule.Hooks(f(g(h())))`.
+func (c *PolicyRuleClient) Use(hooks ...Hook) {
+	c.hooks.PolicyRule = append(c.hooks.PolicyRule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `policyrule.Intercept(f(g(h())))`.
+func (c *PolicyRuleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PolicyRule = append(c.inters.PolicyRule, interceptors...)
+}
+
+// Create returns a builder for creating a PolicyRule entity.
+func (c *PolicyRuleClient) Create() *PolicyRuleCreate {
+	mutation := newPolicyRuleMutation(c.config, OpCreate)
+	return &PolicyRuleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PolicyRule entities.
+func (c *PolicyRuleClient) CreateBulk(builders ...*PolicyRuleCreate) *PolicyRuleCreateBulk {
+	return &PolicyRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PolicyRuleClient) MapCreateBulk(slice any, setFunc func(*PolicyRuleCreate, int)) *PolicyRuleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PolicyRuleCreateBulk{err: fmt.Errorf("calling to PolicyRuleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PolicyRuleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PolicyRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PolicyRule.
+func (c *PolicyRuleClient) Update() *PolicyRuleUpdate {
+	mutation := newPolicyRuleMutation(c.config, OpUpdate)
+	return &PolicyRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PolicyRuleClient) UpdateOne(_m *PolicyRule) *PolicyRuleUpdateOne {
+	mutation := newPolicyRuleMutation(c.config, OpUpdateOne, withPolicyRule(_m))
+	return &PolicyRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PolicyRuleClient) UpdateOneID(id int) *PolicyRuleUpdateOne {
+	mutation := newPolicyRuleMutation(c.config, OpUpdateOne, withPolicyRuleID(id))
+	return &PolicyRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PolicyRule.
+func (c *PolicyRuleClient) Delete() *PolicyRuleDelete {
+	mutation := newPolicyRuleMutation(c.config, OpDelete)
+	return &PolicyRuleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PolicyRuleClient) DeleteOne(_m *PolicyRule) *PolicyRuleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PolicyRuleClient) DeleteOneID(id int) *PolicyRuleDeleteOne {
+	builder := c.Delete().Where(policyrule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PolicyRuleDeleteOne{builder}
+}
+
+// Query returns a query builder for PolicyRule.
+func (c *PolicyRuleClient) Query() *PolicyRuleQuery {
+	return &PolicyRuleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePolicyRule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PolicyRule entity by its id.
+func (c *PolicyRuleClient) Get(ctx context.Context, id int) (*PolicyRule, error) {
+	return c.Query().Where(policyrule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PolicyRuleClient) GetX(ctx context.Context, id int) *PolicyRule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PolicyRuleClient) Hooks() []Hook {
+	hooks := c.hooks.PolicyRule
+	return append(hooks[:len(hooks):len(hooks)], policyrule.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PolicyRuleClient) Interceptors() []Interceptor {
+	return c.inters.PolicyRule
+}
+
+func (c *PolicyRuleClient) mutate(ctx context.Context, m *PolicyRuleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PolicyRuleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PolicyRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PolicyRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PolicyRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PolicyRule mutation op: %q", m.Op())
 	}
 }
 
@@ -2091,7 +2562,8 @@ func (c *ProsecutionClient) QueryDefendantLinks(_m *Prosecution) *ProsecutionDef
 
 // Hooks returns the client hooks.
 func (c *ProsecutionClient) Hooks() []Hook {
-	return c.hooks.Prosecution
+	hooks := c.hooks.Prosecution
+	return append(hooks[:len(hooks):len(hooks)], prosecution.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -2207,7 +2679,8 @@ func (c *ProsecutionDefendantClient) QuerySuspect(_m *ProsecutionDefendant) *Sus
 
 // Hooks returns the client hooks.
 func (c *ProsecutionDefendantClient) Hooks() []Hook {
-	return c.hooks.ProsecutionDefendant
+	hooks := c.hooks.ProsecutionDefendant
+	return append(hooks[:len(hooks):len(hooks)], prosecutiondefendant.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -2404,7 +2877,8 @@ func (c *ReferralClient) QueryToAgency(_m *Referral) *AgencyQuery {
 
 // Hooks returns the client hooks.
 func (c *ReferralClient) Hooks() []Hook {
-	return c.hooks.Referral
+	hooks := c.hooks.Referral
+	return append(hooks[:len(hooks):len(hooks)], referral.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -2569,7 +3043,8 @@ func (c *SupportServiceClient) QueryProvider(_m *SupportService) *AgencyQuery {
 
 // Hooks returns the client hooks.
 func (c *SupportServiceClient) Hooks() []Hook {
-	return c.hooks.SupportService
+	hooks := c.hooks.SupportService
+	return append(hooks[:len(hooks):len(hooks)], supportservice.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -2750,7 +3225,8 @@ func (c *SuspectClient) QueryDefendantLinks(_m *Suspect) *ProsecutionDefendantQu
 
 // Hooks returns the client hooks.
 func (c *SuspectClient) Hooks() []Hook {
-	return c.hooks.Suspect
+	hooks := c.hooks.Suspect
+	return append(hooks[:len(hooks):len(hooks)], suspect.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -2963,7 +3439,8 @@ func (c *VictimClient) QueryCaseLinks(_m *Victim) *CaseVictimQuery {
 
 // Hooks returns the client hooks.
 func (c *VictimClient) Hooks() []Hook {
-	return c.hooks.Victim
+	hooks := c.hooks.Victim
+	return append(hooks[:len(hooks):len(hooks)], victim.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -2990,12 +3467,38 @@ func (c *VictimClient) mutate(ctx context.Context, m *VictimMutation) (Value, er
 type (
 	hooks struct {
 		Agency, CaseAssignment, CaseEvent, CaseFile, CaseVictim, Charge, Consent,
-		CourtDecision, IdempotencyRecord, Prosecution, ProsecutionDefendant, Referral,
-		SupportService, Suspect, Victim []ent.Hook
+		CourtDecision, EmergencyGrant, IdempotencyRecord, PolicyChange, PolicyRule,
+		Prosecution, ProsecutionDefendant, Referral, SupportService, Suspect,
+		Victim []ent.Hook
 	}
 	inters struct {
 		Agency, CaseAssignment, CaseEvent, CaseFile, CaseVictim, Charge, Consent,
-		CourtDecision, IdempotencyRecord, Prosecution, ProsecutionDefendant, Referral,
-		SupportService, Suspect, Victim []ent.Interceptor
+		CourtDecision, EmergencyGrant, IdempotencyRecord, PolicyChange, PolicyRule,
+		Prosecution, ProsecutionDefendant, Referral, SupportService, Suspect,
+		Victim []ent.Interceptor
 	}
 )
+
+// ExecContext allows calling the underlying ExecContext method of the driver if it is supported by it.
+// See, database/sql#DB.ExecContext for more information.
+func (c *config) ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error) {
+	ex, ok := c.driver.(interface {
+		ExecContext(context.Context, string, ...any) (stdsql.Result, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("Driver.ExecContext is not supported")
+	}
+	return ex.ExecContext(ctx, query, args...)
+}
+
+// QueryContext allows calling the underlying QueryContext method of the driver if it is supported by it.
+// See, database/sql#DB.QueryContext for more information.
+func (c *config) QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error) {
+	q, ok := c.driver.(interface {
+		QueryContext(context.Context, string, ...any) (*stdsql.Rows, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("Driver.QueryContext is not supported")
+	}
+	return q.QueryContext(ctx, query, args...)
+}

@@ -138,7 +138,9 @@ func (_c *ConsentCreate) Mutation() *ConsentMutation {
 
 // Save creates the Consent in the database.
 func (_c *ConsentCreate) Save(ctx context.Context) (*Consent, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -165,12 +167,18 @@ func (_c *ConsentCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *ConsentCreate) defaults() {
+func (_c *ConsentCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if consent.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized consent.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := consent.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if consent.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized consent.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := consent.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -178,6 +186,7 @@ func (_c *ConsentCreate) defaults() {
 		v := consent.DefaultVersion
 		_c.mutation.SetVersion(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -122,7 +122,9 @@ func (_u *ConsentUpdate) Mutation() *ConsentMutation {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *ConsentUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -149,11 +151,15 @@ func (_u *ConsentUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ConsentUpdate) defaults() {
+func (_u *ConsentUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if consent.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized consent.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := consent.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -348,7 +354,9 @@ func (_u *ConsentUpdateOne) Select(field string, fields ...string) *ConsentUpdat
 
 // Save executes the query and returns the updated Consent entity.
 func (_u *ConsentUpdateOne) Save(ctx context.Context) (*Consent, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -375,11 +383,15 @@ func (_u *ConsentUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ConsentUpdateOne) defaults() {
+func (_u *ConsentUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if consent.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized consent.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := consent.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

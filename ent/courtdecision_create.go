@@ -168,7 +168,9 @@ func (_c *CourtDecisionCreate) Mutation() *CourtDecisionMutation {
 
 // Save creates the CourtDecision in the database.
 func (_c *CourtDecisionCreate) Save(ctx context.Context) (*CourtDecision, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -195,12 +197,18 @@ func (_c *CourtDecisionCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *CourtDecisionCreate) defaults() {
+func (_c *CourtDecisionCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if courtdecision.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized courtdecision.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := courtdecision.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if courtdecision.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized courtdecision.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := courtdecision.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -212,6 +220,7 @@ func (_c *CourtDecisionCreate) defaults() {
 		v := courtdecision.DefaultCompensationPaid
 		_c.mutation.SetCompensationPaid(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

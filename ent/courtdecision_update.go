@@ -193,7 +193,9 @@ func (_u *CourtDecisionUpdate) Mutation() *CourtDecisionMutation {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *CourtDecisionUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -220,11 +222,15 @@ func (_u *CourtDecisionUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *CourtDecisionUpdate) defaults() {
+func (_u *CourtDecisionUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if courtdecision.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized courtdecision.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := courtdecision.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -522,7 +528,9 @@ func (_u *CourtDecisionUpdateOne) Select(field string, fields ...string) *CourtD
 
 // Save executes the query and returns the updated CourtDecision entity.
 func (_u *CourtDecisionUpdateOne) Save(ctx context.Context) (*CourtDecision, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -549,11 +557,15 @@ func (_u *CourtDecisionUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *CourtDecisionUpdateOne) defaults() {
+func (_u *CourtDecisionUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if courtdecision.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized courtdecision.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := courtdecision.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

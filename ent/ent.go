@@ -20,7 +20,10 @@ import (
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/courtdecision"
+	"github.com/casegraph/casegraph/ent/emergencygrant"
 	"github.com/casegraph/casegraph/ent/idempotencyrecord"
+	"github.com/casegraph/casegraph/ent/policychange"
+	"github.com/casegraph/casegraph/ent/policyrule"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/prosecutiondefendant"
 	"github.com/casegraph/casegraph/ent/referral"
@@ -95,7 +98,10 @@ func checkColumn(t, c string) error {
 			charge.Table:               charge.ValidColumn,
 			consent.Table:              consent.ValidColumn,
 			courtdecision.Table:        courtdecision.ValidColumn,
+			emergencygrant.Table:       emergencygrant.ValidColumn,
 			idempotencyrecord.Table:    idempotencyrecord.ValidColumn,
+			policychange.Table:         policychange.ValidColumn,
+			policyrule.Table:           policyrule.ValidColumn,
 			prosecution.Table:          prosecution.ValidColumn,
 			prosecutiondefendant.Table: prosecutiondefendant.ValidColumn,
 			referral.Table:             referral.ValidColumn,

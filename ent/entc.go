@@ -37,6 +37,7 @@ func main() {
 			gen.FeatureNamedEdges,
 			gen.FeatureVersionedMigration,
 			gen.FeatureLock,
+			gen.FeatureExecQuery,
 		},
 	}, entc.Extensions(ex))
 	if err != nil {

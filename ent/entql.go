@@ -11,7 +11,10 @@ import (
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/courtdecision"
+	"github.com/casegraph/casegraph/ent/emergencygrant"
 	"github.com/casegraph/casegraph/ent/idempotencyrecord"
+	"github.com/casegraph/casegraph/ent/policychange"
+	"github.com/casegraph/casegraph/ent/policyrule"
 	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/prosecutiondefendant"
@@ -28,7 +31,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 15)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 18)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agency.Table,
@@ -211,6 +214,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   emergencygrant.Table,
+			Columns: emergencygrant.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: emergencygrant.FieldID,
+			},
+		},
+		Type: "EmergencyGrant",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			emergencygrant.FieldCreatedAt:     {Type: field.TypeTime, Column: emergencygrant.FieldCreatedAt},
+			emergencygrant.FieldUpdatedAt:     {Type: field.TypeTime, Column: emergencygrant.FieldUpdatedAt},
+			emergencygrant.FieldVersion:       {Type: field.TypeInt, Column: emergencygrant.FieldVersion},
+			emergencygrant.FieldSubject:       {Type: field.TypeString, Column: emergencygrant.FieldSubject},
+			emergencygrant.FieldJustification: {Type: field.TypeString, Column: emergencygrant.FieldJustification},
+			emergencygrant.FieldGrantedAt:     {Type: field.TypeTime, Column: emergencygrant.FieldGrantedAt},
+			emergencygrant.FieldExpiresAt:     {Type: field.TypeTime, Column: emergencygrant.FieldExpiresAt},
+			emergencygrant.FieldRevokedAt:     {Type: field.TypeTime, Column: emergencygrant.FieldRevokedAt},
+			emergencygrant.FieldRevokedBy:     {Type: field.TypeString, Column: emergencygrant.FieldRevokedBy},
+			emergencygrant.FieldAgencyID:      {Type: field.TypeInt, Column: emergencygrant.FieldAgencyID},
+			emergencygrant.FieldCaseID:        {Type: field.TypeInt, Column: emergencygrant.FieldCaseID},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   idempotencyrecord.Table,
 			Columns: idempotencyrecord.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -229,7 +256,46 @@ var schemaGraph = func() *sqlgraph.Schema {
 			idempotencyrecord.FieldCreatedAt:   {Type: field.TypeTime, Column: idempotencyrecord.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   policychange.Table,
+			Columns: policychange.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: policychange.FieldID,
+			},
+		},
+		Type: "PolicyChange",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			policychange.FieldAt:           {Type: field.TypeTime, Column: policychange.FieldAt},
+			policychange.FieldActorSubject: {Type: field.TypeString, Column: policychange.FieldActorSubject},
+			policychange.FieldActorAgency:  {Type: field.TypeString, Column: policychange.FieldActorAgency},
+			policychange.FieldReason:       {Type: field.TypeString, Column: policychange.FieldReason},
+			policychange.FieldAdded:        {Type: field.TypeJSON, Column: policychange.FieldAdded},
+			policychange.FieldRemoved:      {Type: field.TypeJSON, Column: policychange.FieldRemoved},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   policyrule.Table,
+			Columns: policyrule.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: policyrule.FieldID,
+			},
+		},
+		Type: "PolicyRule",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			policyrule.FieldPtype: {Type: field.TypeString, Column: policyrule.FieldPtype},
+			policyrule.FieldV0:    {Type: field.TypeString, Column: policyrule.FieldV0},
+			policyrule.FieldV1:    {Type: field.TypeString, Column: policyrule.FieldV1},
+			policyrule.FieldV2:    {Type: field.TypeString, Column: policyrule.FieldV2},
+			policyrule.FieldV3:    {Type: field.TypeString, Column: policyrule.FieldV3},
+			policyrule.FieldV4:    {Type: field.TypeString, Column: policyrule.FieldV4},
+			policyrule.FieldV5:    {Type: field.TypeString, Column: policyrule.FieldV5},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   prosecution.Table,
 			Columns: prosecution.Columns,
@@ -259,7 +325,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			prosecution.FieldOfficeID:               {Type: field.TypeInt, Column: prosecution.FieldOfficeID},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   prosecutiondefendant.Table,
 			Columns: prosecutiondefendant.Columns,
@@ -280,7 +346,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			prosecutiondefendant.FieldSuspectID:     {Type: field.TypeInt, Column: prosecutiondefendant.FieldSuspectID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   referral.Table,
 			Columns: referral.Columns,
@@ -304,7 +370,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			referral.FieldToAgencyID:    {Type: field.TypeInt, Column: referral.FieldToAgencyID},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   supportservice.Table,
 			Columns: supportservice.Columns,
@@ -326,7 +392,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			supportservice.FieldProviderID: {Type: field.TypeInt, Column: supportservice.FieldProviderID},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   suspect.Table,
 			Columns: suspect.Columns,
@@ -349,7 +415,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			suspect.FieldPersonalNumber: {Type: field.TypeString, Column: suspect.FieldPersonalNumber},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   victim.Table,
 			Columns: victim.Columns,
@@ -695,6 +761,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"CourtDecision",
 		"Agency",
+	)
+	graph.MustAddE(
+		"agency",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   emergencygrant.AgencyTable,
+			Columns: []string{emergencygrant.AgencyColumn},
+			Bidi:    false,
+		},
+		"EmergencyGrant",
+		"Agency",
+	)
+	graph.MustAddE(
+		"case",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   emergencygrant.CaseTable,
+			Columns: []string{emergencygrant.CaseColumn},
+			Bidi:    false,
+		},
+		"EmergencyGrant",
+		"CaseFile",
 	)
 	graph.MustAddE(
 		"case",
@@ -1999,6 +2089,129 @@ func (f *CourtDecisionFilter) WhereHasCourtWith(preds ...predicate.Agency) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *EmergencyGrantQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the EmergencyGrantQuery builder.
+func (_q *EmergencyGrantQuery) Filter() *EmergencyGrantFilter {
+	return &EmergencyGrantFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *EmergencyGrantMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the EmergencyGrantMutation builder.
+func (m *EmergencyGrantMutation) Filter() *EmergencyGrantFilter {
+	return &EmergencyGrantFilter{config: m.config, predicateAdder: m}
+}
+
+// EmergencyGrantFilter provides a generic filtering capability at runtime for EmergencyGrantQuery.
+type EmergencyGrantFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *EmergencyGrantFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *EmergencyGrantFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(emergencygrant.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *EmergencyGrantFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(emergencygrant.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *EmergencyGrantFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(emergencygrant.FieldUpdatedAt))
+}
+
+// WhereVersion applies the entql int predicate on the version field.
+func (f *EmergencyGrantFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(emergencygrant.FieldVersion))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *EmergencyGrantFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(emergencygrant.FieldSubject))
+}
+
+// WhereJustification applies the entql string predicate on the justification field.
+func (f *EmergencyGrantFilter) WhereJustification(p entql.StringP) {
+	f.Where(p.Field(emergencygrant.FieldJustification))
+}
+
+// WhereGrantedAt applies the entql time.Time predicate on the granted_at field.
+func (f *EmergencyGrantFilter) WhereGrantedAt(p entql.TimeP) {
+	f.Where(p.Field(emergencygrant.FieldGrantedAt))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *EmergencyGrantFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(emergencygrant.FieldExpiresAt))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *EmergencyGrantFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(emergencygrant.FieldRevokedAt))
+}
+
+// WhereRevokedBy applies the entql string predicate on the revoked_by field.
+func (f *EmergencyGrantFilter) WhereRevokedBy(p entql.StringP) {
+	f.Where(p.Field(emergencygrant.FieldRevokedBy))
+}
+
+// WhereAgencyID applies the entql int predicate on the agency_id field.
+func (f *EmergencyGrantFilter) WhereAgencyID(p entql.IntP) {
+	f.Where(p.Field(emergencygrant.FieldAgencyID))
+}
+
+// WhereCaseID applies the entql int predicate on the case_id field.
+func (f *EmergencyGrantFilter) WhereCaseID(p entql.IntP) {
+	f.Where(p.Field(emergencygrant.FieldCaseID))
+}
+
+// WhereHasAgency applies a predicate to check if query has an edge agency.
+func (f *EmergencyGrantFilter) WhereHasAgency() {
+	f.Where(entql.HasEdge("agency"))
+}
+
+// WhereHasAgencyWith applies a predicate to check if query has an edge agency with a given conditions (other predicates).
+func (f *EmergencyGrantFilter) WhereHasAgencyWith(preds ...predicate.Agency) {
+	f.Where(entql.HasEdgeWith("agency", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCase applies a predicate to check if query has an edge case.
+func (f *EmergencyGrantFilter) WhereHasCase() {
+	f.Where(entql.HasEdge("case"))
+}
+
+// WhereHasCaseWith applies a predicate to check if query has an edge case with a given conditions (other predicates).
+func (f *EmergencyGrantFilter) WhereHasCaseWith(preds ...predicate.CaseFile) {
+	f.Where(entql.HasEdgeWith("case", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *IdempotencyRecordQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2027,7 +2240,7 @@ type IdempotencyRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IdempotencyRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2074,6 +2287,151 @@ func (f *IdempotencyRecordFilter) WhereCreatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PolicyChangeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PolicyChangeQuery builder.
+func (_q *PolicyChangeQuery) Filter() *PolicyChangeFilter {
+	return &PolicyChangeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PolicyChangeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PolicyChangeMutation builder.
+func (m *PolicyChangeMutation) Filter() *PolicyChangeFilter {
+	return &PolicyChangeFilter{config: m.config, predicateAdder: m}
+}
+
+// PolicyChangeFilter provides a generic filtering capability at runtime for PolicyChangeQuery.
+type PolicyChangeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PolicyChangeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PolicyChangeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(policychange.FieldID))
+}
+
+// WhereAt applies the entql time.Time predicate on the at field.
+func (f *PolicyChangeFilter) WhereAt(p entql.TimeP) {
+	f.Where(p.Field(policychange.FieldAt))
+}
+
+// WhereActorSubject applies the entql string predicate on the actor_subject field.
+func (f *PolicyChangeFilter) WhereActorSubject(p entql.StringP) {
+	f.Where(p.Field(policychange.FieldActorSubject))
+}
+
+// WhereActorAgency applies the entql string predicate on the actor_agency field.
+func (f *PolicyChangeFilter) WhereActorAgency(p entql.StringP) {
+	f.Where(p.Field(policychange.FieldActorAgency))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *PolicyChangeFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(policychange.FieldReason))
+}
+
+// WhereAdded applies the entql json.RawMessage predicate on the added field.
+func (f *PolicyChangeFilter) WhereAdded(p entql.BytesP) {
+	f.Where(p.Field(policychange.FieldAdded))
+}
+
+// WhereRemoved applies the entql json.RawMessage predicate on the removed field.
+func (f *PolicyChangeFilter) WhereRemoved(p entql.BytesP) {
+	f.Where(p.Field(policychange.FieldRemoved))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *PolicyRuleQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PolicyRuleQuery builder.
+func (_q *PolicyRuleQuery) Filter() *PolicyRuleFilter {
+	return &PolicyRuleFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PolicyRuleMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PolicyRuleMutation builder.
+func (m *PolicyRuleMutation) Filter() *PolicyRuleFilter {
+	return &PolicyRuleFilter{config: m.config, predicateAdder: m}
+}
+
+// PolicyRuleFilter provides a generic filtering capability at runtime for PolicyRuleQuery.
+type PolicyRuleFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PolicyRuleFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PolicyRuleFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(policyrule.FieldID))
+}
+
+// WherePtype applies the entql string predicate on the ptype field.
+func (f *PolicyRuleFilter) WherePtype(p entql.StringP) {
+	f.Where(p.Field(policyrule.FieldPtype))
+}
+
+// WhereV0 applies the entql string predicate on the v0 field.
+func (f *PolicyRuleFilter) WhereV0(p entql.StringP) {
+	f.Where(p.Field(policyrule.FieldV0))
+}
+
+// WhereV1 applies the entql string predicate on the v1 field.
+func (f *PolicyRuleFilter) WhereV1(p entql.StringP) {
+	f.Where(p.Field(policyrule.FieldV1))
+}
+
+// WhereV2 applies the entql string predicate on the v2 field.
+func (f *PolicyRuleFilter) WhereV2(p entql.StringP) {
+	f.Where(p.Field(policyrule.FieldV2))
+}
+
+// WhereV3 applies the entql string predicate on the v3 field.
+func (f *PolicyRuleFilter) WhereV3(p entql.StringP) {
+	f.Where(p.Field(policyrule.FieldV3))
+}
+
+// WhereV4 applies the entql string predicate on the v4 field.
+func (f *PolicyRuleFilter) WhereV4(p entql.StringP) {
+	f.Where(p.Field(policyrule.FieldV4))
+}
+
+// WhereV5 applies the entql string predicate on the v5 field.
+func (f *PolicyRuleFilter) WhereV5(p entql.StringP) {
+	f.Where(p.Field(policyrule.FieldV5))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ProsecutionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2102,7 +2460,7 @@ type ProsecutionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProsecutionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2311,7 +2669,7 @@ type ProsecutionDefendantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProsecutionDefendantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2384,7 +2742,7 @@ type ReferralFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReferralFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2535,7 +2893,7 @@ type SupportServiceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SupportServiceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2648,7 +3006,7 @@ type SuspectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SuspectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2780,7 +3138,7 @@ type VictimFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VictimFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/courtdecision"
+	"github.com/casegraph/casegraph/ent/emergencygrant"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
@@ -2147,6 +2148,181 @@ func newCourtDecisionPaginateArgs(rv map[string]any) *courtdecisionPaginateArgs 
 	}
 	if v, ok := rv[whereField].(*CourtDecisionWhereInput); ok {
 		args.opts = append(args.opts, WithCourtDecisionFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *EmergencyGrantQuery) CollectFields(ctx context.Context, satisfies ...string) (*EmergencyGrantQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *EmergencyGrantQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(emergencygrant.Columns))
+		selectedFields = []string{emergencygrant.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "agency":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AgencyClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, agencyImplementors)...); err != nil {
+				return err
+			}
+			_q.withAgency = query
+			if _, ok := fieldSeen[emergencygrant.FieldAgencyID]; !ok {
+				selectedFields = append(selectedFields, emergencygrant.FieldAgencyID)
+				fieldSeen[emergencygrant.FieldAgencyID] = struct{}{}
+			}
+
+		case "case":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CaseFileClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, casefileImplementors)...); err != nil {
+				return err
+			}
+			_q.withCase = query
+			if _, ok := fieldSeen[emergencygrant.FieldCaseID]; !ok {
+				selectedFields = append(selectedFields, emergencygrant.FieldCaseID)
+				fieldSeen[emergencygrant.FieldCaseID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[emergencygrant.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, emergencygrant.FieldCreatedAt)
+				fieldSeen[emergencygrant.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[emergencygrant.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, emergencygrant.FieldUpdatedAt)
+				fieldSeen[emergencygrant.FieldUpdatedAt] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[emergencygrant.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, emergencygrant.FieldVersion)
+				fieldSeen[emergencygrant.FieldVersion] = struct{}{}
+			}
+		case "subject":
+			if _, ok := fieldSeen[emergencygrant.FieldSubject]; !ok {
+				selectedFields = append(selectedFields, emergencygrant.FieldSubject)
+				fieldSeen[emergencygrant.FieldSubject] = struct{}{}
+			}
+		case "justification":
+			if _, ok := fieldSeen[emergencygrant.FieldJustification]; !ok {
+				selectedFields = append(selectedFields, emergencygrant.FieldJustification)
+				fieldSeen[emergencygrant.FieldJustification] = struct{}{}
+			}
+		case "grantedAt":
+			if _, ok := fieldSeen[emergencygrant.FieldGrantedAt]; !ok {
+				selectedFields = append(selectedFields, emergencygrant.FieldGrantedAt)
+				fieldSeen[emergencygrant.FieldGrantedAt] = struct{}{}
+			}
+		case "expiresAt":
+			if _, ok := fieldSeen[emergencygrant.FieldExpiresAt]; !ok {
+				selectedFields = append(selectedFields, emergencygrant.FieldExpiresAt)
+				fieldSeen[emergencygrant.FieldExpiresAt] = struct{}{}
+			}
+		case "revokedAt":
+			if _, ok := fieldSeen[emergencygrant.FieldRevokedAt]; !ok {
+				selectedFields = append(selectedFields, emergencygrant.FieldRevokedAt)
+				fieldSeen[emergencygrant.FieldRevokedAt] = struct{}{}
+			}
+		case "revokedBy":
+			if _, ok := fieldSeen[emergencygrant.FieldRevokedBy]; !ok {
+				selectedFields = append(selectedFields, emergencygrant.FieldRevokedBy)
+				fieldSeen[emergencygrant.FieldRevokedBy] = struct{}{}
+			}
+		case "agencyID":
+			if _, ok := fieldSeen[emergencygrant.FieldAgencyID]; !ok {
+				selectedFields = append(selectedFields, emergencygrant.FieldAgencyID)
+				fieldSeen[emergencygrant.FieldAgencyID] = struct{}{}
+			}
+		case "caseID":
+			if _, ok := fieldSeen[emergencygrant.FieldCaseID]; !ok {
+				selectedFields = append(selectedFields, emergencygrant.FieldCaseID)
+				fieldSeen[emergencygrant.FieldCaseID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type emergencygrantPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []EmergencyGrantPaginateOption
+}
+
+func newEmergencyGrantPaginateArgs(rv map[string]any) *emergencygrantPaginateArgs {
+	args := &emergencygrantPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*EmergencyGrantOrder:
+			args.opts = append(args.opts, WithEmergencyGrantOrder(v))
+		case []any:
+			var orders []*EmergencyGrantOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &EmergencyGrantOrder{Field: &EmergencyGrantOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithEmergencyGrantOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*EmergencyGrantWhereInput); ok {
+		args.opts = append(args.opts, WithEmergencyGrantFilter(v.Filter))
 	}
 	return args
 }

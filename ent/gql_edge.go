@@ -333,6 +333,22 @@ func (_m *CourtDecision) Court(ctx context.Context) (*Agency, error) {
 	return result, err
 }
 
+func (_m *EmergencyGrant) Agency(ctx context.Context) (*Agency, error) {
+	result, err := _m.Edges.AgencyOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAgency().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *EmergencyGrant) Case(ctx context.Context) (*CaseFile, error) {
+	result, err := _m.Edges.CaseOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCase().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Prosecution) Case(ctx context.Context) (*CaseFile, error) {
 	result, err := _m.Edges.CaseOrErr()
 	if IsNotLoaded(err) {

@@ -16,6 +16,7 @@ import (
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/courtdecision"
+	"github.com/casegraph/casegraph/ent/emergencygrant"
 	"github.com/casegraph/casegraph/ent/internal"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/referral"
@@ -64,6 +65,11 @@ var courtdecisionImplementors = []string{"CourtDecision", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*CourtDecision) IsNode() {}
+
+var emergencygrantImplementors = []string{"EmergencyGrant", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*EmergencyGrant) IsNode() {}
 
 var prosecutionImplementors = []string{"Prosecution", "Node"}
 
@@ -226,6 +232,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(courtdecision.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, courtdecisionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case emergencygrant.Table:
+		query := c.EmergencyGrant.Query().
+			Where(emergencygrant.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, emergencygrantImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -448,6 +463,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.CourtDecision.Query().
 			Where(courtdecision.IDIn(ids...))
 		query, err := query.CollectFields(ctx, courtdecisionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case emergencygrant.Table:
+		query := c.EmergencyGrant.Query().
+			Where(emergencygrant.IDIn(ids...))
+		query, err := query.CollectFields(ctx, emergencygrantImplementors...)
 		if err != nil {
 			return nil, err
 		}

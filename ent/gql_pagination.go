@@ -21,6 +21,7 @@ import (
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/courtdecision"
+	"github.com/casegraph/casegraph/ent/emergencygrant"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
@@ -2899,6 +2900,428 @@ func (_m *CourtDecision) ToEdge(order *CourtDecisionOrder) *CourtDecisionEdge {
 		order = DefaultCourtDecisionOrder
 	}
 	return &CourtDecisionEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// EmergencyGrantEdge is the edge representation of EmergencyGrant.
+type EmergencyGrantEdge struct {
+	Node   *EmergencyGrant `json:"node"`
+	Cursor Cursor          `json:"cursor"`
+}
+
+// EmergencyGrantConnection is the connection containing edges to EmergencyGrant.
+type EmergencyGrantConnection struct {
+	Edges      []*EmergencyGrantEdge `json:"edges"`
+	PageInfo   PageInfo              `json:"pageInfo"`
+	TotalCount int                   `json:"totalCount"`
+}
+
+func (c *EmergencyGrantConnection) build(nodes []*EmergencyGrant, pager *emergencygrantPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *EmergencyGrant
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *EmergencyGrant {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *EmergencyGrant {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*EmergencyGrantEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &EmergencyGrantEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// EmergencyGrantPaginateOption enables pagination customization.
+type EmergencyGrantPaginateOption func(*emergencygrantPager) error
+
+// WithEmergencyGrantOrder configures pagination ordering.
+func WithEmergencyGrantOrder(order []*EmergencyGrantOrder) EmergencyGrantPaginateOption {
+	return func(pager *emergencygrantPager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithEmergencyGrantFilter configures pagination filter.
+func WithEmergencyGrantFilter(filter func(*EmergencyGrantQuery) (*EmergencyGrantQuery, error)) EmergencyGrantPaginateOption {
+	return func(pager *emergencygrantPager) error {
+		if filter == nil {
+			return errors.New("EmergencyGrantQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type emergencygrantPager struct {
+	reverse bool
+	order   []*EmergencyGrantOrder
+	filter  func(*EmergencyGrantQuery) (*EmergencyGrantQuery, error)
+}
+
+func newEmergencyGrantPager(opts []EmergencyGrantPaginateOption, reverse bool) (*emergencygrantPager, error) {
+	pager := &emergencygrantPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *emergencygrantPager) applyFilter(query *EmergencyGrantQuery) (*EmergencyGrantQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *emergencygrantPager) toCursor(_m *EmergencyGrant) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
+	}
+	return Cursor{ID: _m.ID, Value: cs_}
+}
+
+func (p *emergencygrantPager) applyCursors(query *EmergencyGrantQuery, after, before *Cursor) (*EmergencyGrantQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultEmergencyGrantOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *emergencygrantPager) applyOrder(query *EmergencyGrantQuery) *EmergencyGrantQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultEmergencyGrantOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultEmergencyGrantOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *emergencygrantPager) orderExpr(query *EmergencyGrantQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultEmergencyGrantOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to EmergencyGrant.
+func (_m *EmergencyGrantQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...EmergencyGrantPaginateOption,
+) (*EmergencyGrantConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newEmergencyGrantPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &EmergencyGrantConnection{Edges: []*EmergencyGrantEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// EmergencyGrantOrderFieldCreatedAt orders EmergencyGrant by created_at.
+	EmergencyGrantOrderFieldCreatedAt = &EmergencyGrantOrderField{
+		Value: func(_m *EmergencyGrant) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: emergencygrant.FieldCreatedAt,
+		toTerm: emergencygrant.ByCreatedAt,
+		toCursor: func(_m *EmergencyGrant) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// EmergencyGrantOrderFieldUpdatedAt orders EmergencyGrant by updated_at.
+	EmergencyGrantOrderFieldUpdatedAt = &EmergencyGrantOrderField{
+		Value: func(_m *EmergencyGrant) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: emergencygrant.FieldUpdatedAt,
+		toTerm: emergencygrant.ByUpdatedAt,
+		toCursor: func(_m *EmergencyGrant) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// EmergencyGrantOrderFieldSubject orders EmergencyGrant by subject.
+	EmergencyGrantOrderFieldSubject = &EmergencyGrantOrderField{
+		Value: func(_m *EmergencyGrant) (ent.Value, error) {
+			return _m.Subject, nil
+		},
+		column: emergencygrant.FieldSubject,
+		toTerm: emergencygrant.BySubject,
+		toCursor: func(_m *EmergencyGrant) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Subject,
+			}
+		},
+	}
+	// EmergencyGrantOrderFieldGrantedAt orders EmergencyGrant by granted_at.
+	EmergencyGrantOrderFieldGrantedAt = &EmergencyGrantOrderField{
+		Value: func(_m *EmergencyGrant) (ent.Value, error) {
+			return _m.GrantedAt, nil
+		},
+		column: emergencygrant.FieldGrantedAt,
+		toTerm: emergencygrant.ByGrantedAt,
+		toCursor: func(_m *EmergencyGrant) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.GrantedAt,
+			}
+		},
+	}
+	// EmergencyGrantOrderFieldExpiresAt orders EmergencyGrant by expires_at.
+	EmergencyGrantOrderFieldExpiresAt = &EmergencyGrantOrderField{
+		Value: func(_m *EmergencyGrant) (ent.Value, error) {
+			return _m.ExpiresAt, nil
+		},
+		column: emergencygrant.FieldExpiresAt,
+		toTerm: emergencygrant.ByExpiresAt,
+		toCursor: func(_m *EmergencyGrant) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ExpiresAt,
+			}
+		},
+	}
+	// EmergencyGrantOrderFieldRevokedAt orders EmergencyGrant by revoked_at.
+	EmergencyGrantOrderFieldRevokedAt = &EmergencyGrantOrderField{
+		Value: func(_m *EmergencyGrant) (ent.Value, error) {
+			return _m.RevokedAt, nil
+		},
+		column: emergencygrant.FieldRevokedAt,
+		toTerm: emergencygrant.ByRevokedAt,
+		toCursor: func(_m *EmergencyGrant) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.RevokedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f EmergencyGrantOrderField) String() string {
+	var str string
+	switch f.column {
+	case EmergencyGrantOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case EmergencyGrantOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case EmergencyGrantOrderFieldSubject.column:
+		str = "SUBJECT"
+	case EmergencyGrantOrderFieldGrantedAt.column:
+		str = "GRANTED_AT"
+	case EmergencyGrantOrderFieldExpiresAt.column:
+		str = "EXPIRES_AT"
+	case EmergencyGrantOrderFieldRevokedAt.column:
+		str = "REVOKED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f EmergencyGrantOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *EmergencyGrantOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("EmergencyGrantOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *EmergencyGrantOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *EmergencyGrantOrderFieldUpdatedAt
+	case "SUBJECT":
+		*f = *EmergencyGrantOrderFieldSubject
+	case "GRANTED_AT":
+		*f = *EmergencyGrantOrderFieldGrantedAt
+	case "EXPIRES_AT":
+		*f = *EmergencyGrantOrderFieldExpiresAt
+	case "REVOKED_AT":
+		*f = *EmergencyGrantOrderFieldRevokedAt
+	default:
+		return fmt.Errorf("%s is not a valid EmergencyGrantOrderField", str)
+	}
+	return nil
+}
+
+// EmergencyGrantOrderField defines the ordering field of EmergencyGrant.
+type EmergencyGrantOrderField struct {
+	// Value extracts the ordering value from the given EmergencyGrant.
+	Value    func(*EmergencyGrant) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) emergencygrant.OrderOption
+	toCursor func(*EmergencyGrant) Cursor
+}
+
+// EmergencyGrantOrder defines the ordering of EmergencyGrant.
+type EmergencyGrantOrder struct {
+	Direction OrderDirection            `json:"direction"`
+	Field     *EmergencyGrantOrderField `json:"field"`
+}
+
+// DefaultEmergencyGrantOrder is the default ordering of EmergencyGrant.
+var DefaultEmergencyGrantOrder = &EmergencyGrantOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &EmergencyGrantOrderField{
+		Value: func(_m *EmergencyGrant) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: emergencygrant.FieldID,
+		toTerm: emergencygrant.ByID,
+		toCursor: func(_m *EmergencyGrant) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts EmergencyGrant into EmergencyGrantEdge.
+func (_m *EmergencyGrant) ToEdge(order *EmergencyGrantOrder) *EmergencyGrantEdge {
+	if order == nil {
+		order = DefaultEmergencyGrantOrder
+	}
+	return &EmergencyGrantEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

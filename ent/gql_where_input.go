@@ -14,6 +14,7 @@ import (
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/courtdecision"
+	"github.com/casegraph/casegraph/ent/emergencygrant"
 	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/referral"
@@ -2441,6 +2442,442 @@ func (i *CourtDecisionWhereInput) P() (predicate.CourtDecision, error) {
 		return predicates[0], nil
 	default:
 		return courtdecision.And(predicates...), nil
+	}
+}
+
+// EmergencyGrantWhereInput represents a where input for filtering EmergencyGrant queries.
+type EmergencyGrantWhereInput struct {
+	Predicates []predicate.EmergencyGrant  `json:"-"`
+	Not        *EmergencyGrantWhereInput   `json:"not,omitempty"`
+	Or         []*EmergencyGrantWhereInput `json:"or,omitempty"`
+	And        []*EmergencyGrantWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "subject" field predicates.
+	Subject             *string  `json:"subject,omitempty"`
+	SubjectNEQ          *string  `json:"subjectNEQ,omitempty"`
+	SubjectIn           []string `json:"subjectIn,omitempty"`
+	SubjectNotIn        []string `json:"subjectNotIn,omitempty"`
+	SubjectGT           *string  `json:"subjectGT,omitempty"`
+	SubjectGTE          *string  `json:"subjectGTE,omitempty"`
+	SubjectLT           *string  `json:"subjectLT,omitempty"`
+	SubjectLTE          *string  `json:"subjectLTE,omitempty"`
+	SubjectContains     *string  `json:"subjectContains,omitempty"`
+	SubjectHasPrefix    *string  `json:"subjectHasPrefix,omitempty"`
+	SubjectHasSuffix    *string  `json:"subjectHasSuffix,omitempty"`
+	SubjectEqualFold    *string  `json:"subjectEqualFold,omitempty"`
+	SubjectContainsFold *string  `json:"subjectContainsFold,omitempty"`
+
+	// "granted_at" field predicates.
+	GrantedAt      *time.Time  `json:"grantedAt,omitempty"`
+	GrantedAtNEQ   *time.Time  `json:"grantedAtNEQ,omitempty"`
+	GrantedAtIn    []time.Time `json:"grantedAtIn,omitempty"`
+	GrantedAtNotIn []time.Time `json:"grantedAtNotIn,omitempty"`
+	GrantedAtGT    *time.Time  `json:"grantedAtGT,omitempty"`
+	GrantedAtGTE   *time.Time  `json:"grantedAtGTE,omitempty"`
+	GrantedAtLT    *time.Time  `json:"grantedAtLT,omitempty"`
+	GrantedAtLTE   *time.Time  `json:"grantedAtLTE,omitempty"`
+
+	// "expires_at" field predicates.
+	ExpiresAt      *time.Time  `json:"expiresAt,omitempty"`
+	ExpiresAtNEQ   *time.Time  `json:"expiresAtNEQ,omitempty"`
+	ExpiresAtIn    []time.Time `json:"expiresAtIn,omitempty"`
+	ExpiresAtNotIn []time.Time `json:"expiresAtNotIn,omitempty"`
+	ExpiresAtGT    *time.Time  `json:"expiresAtGT,omitempty"`
+	ExpiresAtGTE   *time.Time  `json:"expiresAtGTE,omitempty"`
+	ExpiresAtLT    *time.Time  `json:"expiresAtLT,omitempty"`
+	ExpiresAtLTE   *time.Time  `json:"expiresAtLTE,omitempty"`
+
+	// "revoked_at" field predicates.
+	RevokedAt       *time.Time  `json:"revokedAt,omitempty"`
+	RevokedAtNEQ    *time.Time  `json:"revokedAtNEQ,omitempty"`
+	RevokedAtIn     []time.Time `json:"revokedAtIn,omitempty"`
+	RevokedAtNotIn  []time.Time `json:"revokedAtNotIn,omitempty"`
+	RevokedAtGT     *time.Time  `json:"revokedAtGT,omitempty"`
+	RevokedAtGTE    *time.Time  `json:"revokedAtGTE,omitempty"`
+	RevokedAtLT     *time.Time  `json:"revokedAtLT,omitempty"`
+	RevokedAtLTE    *time.Time  `json:"revokedAtLTE,omitempty"`
+	RevokedAtIsNil  bool        `json:"revokedAtIsNil,omitempty"`
+	RevokedAtNotNil bool        `json:"revokedAtNotNil,omitempty"`
+
+	// "agency_id" field predicates.
+	AgencyID      *int  `json:"agencyID,omitempty"`
+	AgencyIDNEQ   *int  `json:"agencyIDNEQ,omitempty"`
+	AgencyIDIn    []int `json:"agencyIDIn,omitempty"`
+	AgencyIDNotIn []int `json:"agencyIDNotIn,omitempty"`
+
+	// "case_id" field predicates.
+	CaseID      *int  `json:"caseID,omitempty"`
+	CaseIDNEQ   *int  `json:"caseIDNEQ,omitempty"`
+	CaseIDIn    []int `json:"caseIDIn,omitempty"`
+	CaseIDNotIn []int `json:"caseIDNotIn,omitempty"`
+
+	// "agency" edge predicates.
+	HasAgency     *bool               `json:"hasAgency,omitempty"`
+	HasAgencyWith []*AgencyWhereInput `json:"hasAgencyWith,omitempty"`
+
+	// "case" edge predicates.
+	HasCase     *bool             `json:"hasCase,omitempty"`
+	HasCaseWith []*CaseWhereInput `json:"hasCaseWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *EmergencyGrantWhereInput) AddPredicates(predicates ...predicate.EmergencyGrant) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the EmergencyGrantWhereInput filter on the EmergencyGrantQuery builder.
+func (i *EmergencyGrantWhereInput) Filter(q *EmergencyGrantQuery) (*EmergencyGrantQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyEmergencyGrantWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyEmergencyGrantWhereInput is returned in case the EmergencyGrantWhereInput is empty.
+var ErrEmptyEmergencyGrantWhereInput = errors.New("ent: empty predicate EmergencyGrantWhereInput")
+
+// P returns a predicate for filtering emergencygrants.
+// An error is returned if the input is empty or invalid.
+func (i *EmergencyGrantWhereInput) P() (predicate.EmergencyGrant, error) {
+	var predicates []predicate.EmergencyGrant
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, emergencygrant.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.EmergencyGrant, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, emergencygrant.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.EmergencyGrant, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, emergencygrant.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, emergencygrant.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, emergencygrant.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, emergencygrant.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, emergencygrant.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, emergencygrant.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, emergencygrant.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, emergencygrant.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, emergencygrant.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, emergencygrant.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, emergencygrant.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, emergencygrant.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, emergencygrant.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, emergencygrant.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, emergencygrant.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, emergencygrant.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, emergencygrant.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, emergencygrant.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, emergencygrant.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, emergencygrant.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, emergencygrant.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, emergencygrant.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, emergencygrant.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, emergencygrant.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, emergencygrant.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Subject != nil {
+		predicates = append(predicates, emergencygrant.SubjectEQ(*i.Subject))
+	}
+	if i.SubjectNEQ != nil {
+		predicates = append(predicates, emergencygrant.SubjectNEQ(*i.SubjectNEQ))
+	}
+	if len(i.SubjectIn) > 0 {
+		predicates = append(predicates, emergencygrant.SubjectIn(i.SubjectIn...))
+	}
+	if len(i.SubjectNotIn) > 0 {
+		predicates = append(predicates, emergencygrant.SubjectNotIn(i.SubjectNotIn...))
+	}
+	if i.SubjectGT != nil {
+		predicates = append(predicates, emergencygrant.SubjectGT(*i.SubjectGT))
+	}
+	if i.SubjectGTE != nil {
+		predicates = append(predicates, emergencygrant.SubjectGTE(*i.SubjectGTE))
+	}
+	if i.SubjectLT != nil {
+		predicates = append(predicates, emergencygrant.SubjectLT(*i.SubjectLT))
+	}
+	if i.SubjectLTE != nil {
+		predicates = append(predicates, emergencygrant.SubjectLTE(*i.SubjectLTE))
+	}
+	if i.SubjectContains != nil {
+		predicates = append(predicates, emergencygrant.SubjectContains(*i.SubjectContains))
+	}
+	if i.SubjectHasPrefix != nil {
+		predicates = append(predicates, emergencygrant.SubjectHasPrefix(*i.SubjectHasPrefix))
+	}
+	if i.SubjectHasSuffix != nil {
+		predicates = append(predicates, emergencygrant.SubjectHasSuffix(*i.SubjectHasSuffix))
+	}
+	if i.SubjectEqualFold != nil {
+		predicates = append(predicates, emergencygrant.SubjectEqualFold(*i.SubjectEqualFold))
+	}
+	if i.SubjectContainsFold != nil {
+		predicates = append(predicates, emergencygrant.SubjectContainsFold(*i.SubjectContainsFold))
+	}
+	if i.GrantedAt != nil {
+		predicates = append(predicates, emergencygrant.GrantedAtEQ(*i.GrantedAt))
+	}
+	if i.GrantedAtNEQ != nil {
+		predicates = append(predicates, emergencygrant.GrantedAtNEQ(*i.GrantedAtNEQ))
+	}
+	if len(i.GrantedAtIn) > 0 {
+		predicates = append(predicates, emergencygrant.GrantedAtIn(i.GrantedAtIn...))
+	}
+	if len(i.GrantedAtNotIn) > 0 {
+		predicates = append(predicates, emergencygrant.GrantedAtNotIn(i.GrantedAtNotIn...))
+	}
+	if i.GrantedAtGT != nil {
+		predicates = append(predicates, emergencygrant.GrantedAtGT(*i.GrantedAtGT))
+	}
+	if i.GrantedAtGTE != nil {
+		predicates = append(predicates, emergencygrant.GrantedAtGTE(*i.GrantedAtGTE))
+	}
+	if i.GrantedAtLT != nil {
+		predicates = append(predicates, emergencygrant.GrantedAtLT(*i.GrantedAtLT))
+	}
+	if i.GrantedAtLTE != nil {
+		predicates = append(predicates, emergencygrant.GrantedAtLTE(*i.GrantedAtLTE))
+	}
+	if i.ExpiresAt != nil {
+		predicates = append(predicates, emergencygrant.ExpiresAtEQ(*i.ExpiresAt))
+	}
+	if i.ExpiresAtNEQ != nil {
+		predicates = append(predicates, emergencygrant.ExpiresAtNEQ(*i.ExpiresAtNEQ))
+	}
+	if len(i.ExpiresAtIn) > 0 {
+		predicates = append(predicates, emergencygrant.ExpiresAtIn(i.ExpiresAtIn...))
+	}
+	if len(i.ExpiresAtNotIn) > 0 {
+		predicates = append(predicates, emergencygrant.ExpiresAtNotIn(i.ExpiresAtNotIn...))
+	}
+	if i.ExpiresAtGT != nil {
+		predicates = append(predicates, emergencygrant.ExpiresAtGT(*i.ExpiresAtGT))
+	}
+	if i.ExpiresAtGTE != nil {
+		predicates = append(predicates, emergencygrant.ExpiresAtGTE(*i.ExpiresAtGTE))
+	}
+	if i.ExpiresAtLT != nil {
+		predicates = append(predicates, emergencygrant.ExpiresAtLT(*i.ExpiresAtLT))
+	}
+	if i.ExpiresAtLTE != nil {
+		predicates = append(predicates, emergencygrant.ExpiresAtLTE(*i.ExpiresAtLTE))
+	}
+	if i.RevokedAt != nil {
+		predicates = append(predicates, emergencygrant.RevokedAtEQ(*i.RevokedAt))
+	}
+	if i.RevokedAtNEQ != nil {
+		predicates = append(predicates, emergencygrant.RevokedAtNEQ(*i.RevokedAtNEQ))
+	}
+	if len(i.RevokedAtIn) > 0 {
+		predicates = append(predicates, emergencygrant.RevokedAtIn(i.RevokedAtIn...))
+	}
+	if len(i.RevokedAtNotIn) > 0 {
+		predicates = append(predicates, emergencygrant.RevokedAtNotIn(i.RevokedAtNotIn...))
+	}
+	if i.RevokedAtGT != nil {
+		predicates = append(predicates, emergencygrant.RevokedAtGT(*i.RevokedAtGT))
+	}
+	if i.RevokedAtGTE != nil {
+		predicates = append(predicates, emergencygrant.RevokedAtGTE(*i.RevokedAtGTE))
+	}
+	if i.RevokedAtLT != nil {
+		predicates = append(predicates, emergencygrant.RevokedAtLT(*i.RevokedAtLT))
+	}
+	if i.RevokedAtLTE != nil {
+		predicates = append(predicates, emergencygrant.RevokedAtLTE(*i.RevokedAtLTE))
+	}
+	if i.RevokedAtIsNil {
+		predicates = append(predicates, emergencygrant.RevokedAtIsNil())
+	}
+	if i.RevokedAtNotNil {
+		predicates = append(predicates, emergencygrant.RevokedAtNotNil())
+	}
+	if i.AgencyID != nil {
+		predicates = append(predicates, emergencygrant.AgencyIDEQ(*i.AgencyID))
+	}
+	if i.AgencyIDNEQ != nil {
+		predicates = append(predicates, emergencygrant.AgencyIDNEQ(*i.AgencyIDNEQ))
+	}
+	if len(i.AgencyIDIn) > 0 {
+		predicates = append(predicates, emergencygrant.AgencyIDIn(i.AgencyIDIn...))
+	}
+	if len(i.AgencyIDNotIn) > 0 {
+		predicates = append(predicates, emergencygrant.AgencyIDNotIn(i.AgencyIDNotIn...))
+	}
+	if i.CaseID != nil {
+		predicates = append(predicates, emergencygrant.CaseIDEQ(*i.CaseID))
+	}
+	if i.CaseIDNEQ != nil {
+		predicates = append(predicates, emergencygrant.CaseIDNEQ(*i.CaseIDNEQ))
+	}
+	if len(i.CaseIDIn) > 0 {
+		predicates = append(predicates, emergencygrant.CaseIDIn(i.CaseIDIn...))
+	}
+	if len(i.CaseIDNotIn) > 0 {
+		predicates = append(predicates, emergencygrant.CaseIDNotIn(i.CaseIDNotIn...))
+	}
+
+	if i.HasAgency != nil {
+		p := emergencygrant.HasAgency()
+		if !*i.HasAgency {
+			p = emergencygrant.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAgencyWith) > 0 {
+		with := make([]predicate.Agency, 0, len(i.HasAgencyWith))
+		for _, w := range i.HasAgencyWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAgencyWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, emergencygrant.HasAgencyWith(with...))
+	}
+	if i.HasCase != nil {
+		p := emergencygrant.HasCase()
+		if !*i.HasCase {
+			p = emergencygrant.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCaseWith) > 0 {
+		with := make([]predicate.CaseFile, 0, len(i.HasCaseWith))
+		for _, w := range i.HasCaseWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCaseWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, emergencygrant.HasCaseWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyEmergencyGrantWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return emergencygrant.And(predicates...), nil
 	}
 }
 

@@ -77,7 +77,9 @@ func (_c *IdempotencyRecordCreate) Mutation() *IdempotencyRecordMutation {
 
 // Save creates the IdempotencyRecord in the database.
 func (_c *IdempotencyRecordCreate) Save(ctx context.Context) (*IdempotencyRecord, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -104,11 +106,15 @@ func (_c *IdempotencyRecordCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *IdempotencyRecordCreate) defaults() {
+func (_c *IdempotencyRecordCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if idempotencyrecord.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized idempotencyrecord.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := idempotencyrecord.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -294,7 +294,9 @@ func (_c *ProsecutionCreate) Mutation() *ProsecutionMutation {
 
 // Save creates the Prosecution in the database.
 func (_c *ProsecutionCreate) Save(ctx context.Context) (*Prosecution, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -321,12 +323,18 @@ func (_c *ProsecutionCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *ProsecutionCreate) defaults() {
+func (_c *ProsecutionCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if prosecution.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized prosecution.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := prosecution.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if prosecution.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized prosecution.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := prosecution.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -342,6 +350,7 @@ func (_c *ProsecutionCreate) defaults() {
 		v := prosecution.DefaultDeadlineExtensions
 		_c.mutation.SetDeadlineExtensions(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

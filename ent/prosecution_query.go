@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -550,6 +551,12 @@ func (_q *ProsecutionQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if prosecution.Policy == nil {
+		return errors.New("ent: uninitialized prosecution.Policy (forgotten import ent/runtime?)")
+	}
+	if err := prosecution.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

@@ -409,7 +409,9 @@ func (_u *ProsecutionUpdate) RemoveDecisions(v ...*CourtDecision) *ProsecutionUp
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *ProsecutionUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -436,11 +438,15 @@ func (_u *ProsecutionUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ProsecutionUpdate) defaults() {
+func (_u *ProsecutionUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if prosecution.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized prosecution.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := prosecution.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -1123,7 +1129,9 @@ func (_u *ProsecutionUpdateOne) Select(field string, fields ...string) *Prosecut
 
 // Save executes the query and returns the updated Prosecution entity.
 func (_u *ProsecutionUpdateOne) Save(ctx context.Context) (*Prosecution, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -1150,11 +1158,15 @@ func (_u *ProsecutionUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ProsecutionUpdateOne) defaults() {
+func (_u *ProsecutionUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if prosecution.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized prosecution.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := prosecution.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

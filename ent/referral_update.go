@@ -104,7 +104,9 @@ func (_u *ReferralUpdate) Mutation() *ReferralMutation {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *ReferralUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -131,11 +133,15 @@ func (_u *ReferralUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ReferralUpdate) defaults() {
+func (_u *ReferralUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if referral.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized referral.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := referral.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -309,7 +315,9 @@ func (_u *ReferralUpdateOne) Select(field string, fields ...string) *ReferralUpd
 
 // Save executes the query and returns the updated Referral entity.
 func (_u *ReferralUpdateOne) Save(ctx context.Context) (*Referral, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -336,11 +344,15 @@ func (_u *ReferralUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ReferralUpdateOne) defaults() {
+func (_u *ReferralUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if referral.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized referral.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := referral.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

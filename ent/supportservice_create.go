@@ -134,7 +134,9 @@ func (_c *SupportServiceCreate) Mutation() *SupportServiceMutation {
 
 // Save creates the SupportService in the database.
 func (_c *SupportServiceCreate) Save(ctx context.Context) (*SupportService, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -161,12 +163,18 @@ func (_c *SupportServiceCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *SupportServiceCreate) defaults() {
+func (_c *SupportServiceCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if supportservice.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized supportservice.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := supportservice.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if supportservice.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized supportservice.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := supportservice.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -174,6 +182,7 @@ func (_c *SupportServiceCreate) defaults() {
 		v := supportservice.DefaultVersion
 		_c.mutation.SetVersion(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -131,7 +131,9 @@ func (_u *SupportServiceUpdate) Mutation() *SupportServiceMutation {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *SupportServiceUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -158,11 +160,15 @@ func (_u *SupportServiceUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *SupportServiceUpdate) defaults() {
+func (_u *SupportServiceUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if supportservice.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized supportservice.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := supportservice.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -360,7 +366,9 @@ func (_u *SupportServiceUpdateOne) Select(field string, fields ...string) *Suppo
 
 // Save executes the query and returns the updated SupportService entity.
 func (_u *SupportServiceUpdateOne) Save(ctx context.Context) (*SupportService, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -387,11 +395,15 @@ func (_u *SupportServiceUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *SupportServiceUpdateOne) defaults() {
+func (_u *SupportServiceUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if supportservice.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized supportservice.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := supportservice.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -150,7 +150,9 @@ func (_c *SuspectCreate) Mutation() *SuspectMutation {
 
 // Save creates the Suspect in the database.
 func (_c *SuspectCreate) Save(ctx context.Context) (*Suspect, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -177,12 +179,18 @@ func (_c *SuspectCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *SuspectCreate) defaults() {
+func (_c *SuspectCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if suspect.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized suspect.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := suspect.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if suspect.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized suspect.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := suspect.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -190,6 +198,7 @@ func (_c *SuspectCreate) defaults() {
 		v := suspect.DefaultVersion
 		_c.mutation.SetVersion(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -182,7 +182,9 @@ func (_u *SuspectUpdate) RemoveProsecutions(v ...*Prosecution) *SuspectUpdate {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *SuspectUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -209,11 +211,15 @@ func (_u *SuspectUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *SuspectUpdate) defaults() {
+func (_u *SuspectUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if suspect.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized suspect.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := suspect.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -526,7 +532,9 @@ func (_u *SuspectUpdateOne) Select(field string, fields ...string) *SuspectUpdat
 
 // Save executes the query and returns the updated Suspect entity.
 func (_u *SuspectUpdateOne) Save(ctx context.Context) (*Suspect, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -553,11 +561,15 @@ func (_u *SuspectUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *SuspectUpdateOne) defaults() {
+func (_u *SuspectUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if suspect.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized suspect.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := suspect.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -4,6 +4,8 @@ package ent
 
 import (
 	"context"
+	stdsql "database/sql"
+	"fmt"
 	"sync"
 
 	"entgo.io/ent/dialect"
@@ -28,8 +30,14 @@ type Tx struct {
 	Consent *ConsentClient
 	// CourtDecision is the client for interacting with the CourtDecision builders.
 	CourtDecision *CourtDecisionClient
+	// EmergencyGrant is the client for interacting with the EmergencyGrant builders.
+	EmergencyGrant *EmergencyGrantClient
 	// IdempotencyRecord is the client for interacting with the IdempotencyRecord builders.
 	IdempotencyRecord *IdempotencyRecordClient
+	// PolicyChange is the client for interacting with the PolicyChange builders.
+	PolicyChange *PolicyChangeClient
+	// PolicyRule is the client for interacting with the PolicyRule builders.
+	PolicyRule *PolicyRuleClient
 	// Prosecution is the client for interacting with the Prosecution builders.
 	Prosecution *ProsecutionClient
 	// ProsecutionDefendant is the client for interacting with the ProsecutionDefendant builders.
@@ -181,7 +189,10 @@ func (tx *Tx) init() {
 	tx.Charge = NewChargeClient(tx.config)
 	tx.Consent = NewConsentClient(tx.config)
 	tx.CourtDecision = NewCourtDecisionClient(tx.config)
+	tx.EmergencyGrant = NewEmergencyGrantClient(tx.config)
 	tx.IdempotencyRecord = NewIdempotencyRecordClient(tx.config)
+	tx.PolicyChange = NewPolicyChangeClient(tx.config)
+	tx.PolicyRule = NewPolicyRuleClient(tx.config)
 	tx.Prosecution = NewProsecutionClient(tx.config)
 	tx.ProsecutionDefendant = NewProsecutionDefendantClient(tx.config)
 	tx.Referral = NewReferralClient(tx.config)
@@ -250,3 +261,27 @@ func (tx *txDriver) Query(ctx context.Context, query string, args, v any) error 
 }
 
 var _ dialect.Driver = (*txDriver)(nil)
+
+// ExecContext allows calling the underlying ExecContext method of the transaction if it is supported by it.
+// See, database/sql#Tx.ExecContext for more information.
+func (tx *txDriver) ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error) {
+	ex, ok := tx.tx.(interface {
+		ExecContext(context.Context, string, ...any) (stdsql.Result, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("Tx.ExecContext is not supported")
+	}
+	return ex.ExecContext(ctx, query, args...)
+}
+
+// QueryContext allows calling the underlying QueryContext method of the transaction if it is supported by it.
+// See, database/sql#Tx.QueryContext for more information.
+func (tx *txDriver) QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error) {
+	q, ok := tx.tx.(interface {
+		QueryContext(context.Context, string, ...any) (*stdsql.Rows, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("Tx.QueryContext is not supported")
+	}
+	return q.QueryContext(ctx, query, args...)
+}

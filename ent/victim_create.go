@@ -336,7 +336,9 @@ func (_c *VictimCreate) Mutation() *VictimMutation {
 
 // Save creates the Victim in the database.
 func (_c *VictimCreate) Save(ctx context.Context) (*Victim, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -363,12 +365,18 @@ func (_c *VictimCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *VictimCreate) defaults() {
+func (_c *VictimCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if victim.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized victim.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := victim.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if victim.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized victim.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := victim.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -384,6 +392,7 @@ func (_c *VictimCreate) defaults() {
 		v := victim.DefaultForeignNational
 		_c.mutation.SetForeignNational(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -623,7 +632,7 @@ func (_c *VictimCreate) createSpec() (*Victim, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseVictimCreate{config: _c.config, mutation: newCaseVictimMutation(_c.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges = append(_spec.Edges, edge)

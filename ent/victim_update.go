@@ -529,7 +529,9 @@ func (_u *VictimUpdate) RemoveConsents(v ...*Consent) *VictimUpdate {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *VictimUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -556,11 +558,15 @@ func (_u *VictimUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *VictimUpdate) defaults() {
+func (_u *VictimUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if victim.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized victim.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := victim.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -758,7 +764,7 @@ func (_u *VictimUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			},
 		}
 		createE := &CaseVictimCreate{config: _u.config, mutation: newCaseVictimMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -778,7 +784,7 @@ func (_u *VictimUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseVictimCreate{config: _u.config, mutation: newCaseVictimMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -798,7 +804,7 @@ func (_u *VictimUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseVictimCreate{config: _u.config, mutation: newCaseVictimMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
@@ -1466,7 +1472,9 @@ func (_u *VictimUpdateOne) Select(field string, fields ...string) *VictimUpdateO
 
 // Save executes the query and returns the updated Victim entity.
 func (_u *VictimUpdateOne) Save(ctx context.Context) (*Victim, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -1493,11 +1501,15 @@ func (_u *VictimUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *VictimUpdateOne) defaults() {
+func (_u *VictimUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if victim.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized victim.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := victim.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -1712,7 +1724,7 @@ func (_u *VictimUpdateOne) sqlSave(ctx context.Context) (_node *Victim, err erro
 			},
 		}
 		createE := &CaseVictimCreate{config: _u.config, mutation: newCaseVictimMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -1732,7 +1744,7 @@ func (_u *VictimUpdateOne) sqlSave(ctx context.Context) (_node *Victim, err erro
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseVictimCreate{config: _u.config, mutation: newCaseVictimMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
@@ -1752,7 +1764,7 @@ func (_u *VictimUpdateOne) sqlSave(ctx context.Context) (_node *Victim, err erro
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		createE := &CaseVictimCreate{config: _u.config, mutation: newCaseVictimMutation(_u.config, OpCreate)}
-		createE.defaults()
+		_ = createE.defaults()
 		_, specE := createE.createSpec()
 		edge.Target.Fields = specE.Fields
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)

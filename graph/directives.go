@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/viewer"
@@ -17,14 +18,53 @@ type FieldGuard interface {
 	CanReadField(ctx context.Context, p *viewer.Principal, field string, obj any) (bool, error)
 }
 
-// AnyRoleGuard lets a principal that holds at least one role read every
-// sensitive field, and nobody else. It is the guard of the foundation, until
-// per-agency policy decides.
-type AnyRoleGuard struct{}
+// MutationGuard decides whether the caller may call a mutation with the
+// input keys it sent: calling the mutation at all, and writing each
+// sensitive field the input sets. It returns a FORBIDDEN *apperr.Error when
+// not.
+type MutationGuard interface {
+	CheckMutation(ctx context.Context, mutation, inputType string, inputKeys []string) error
+}
 
-// CanReadField implements FieldGuard.
-func (AnyRoleGuard) CanReadField(_ context.Context, p *viewer.Principal, _ string, _ any) (bool, error) {
-	return p != nil && len(p.Roles) > 0, nil
+// checkMutations is a root-field middleware that asks guard before any
+// mutation runs, so a refused mutation changes nothing.
+func checkMutations(guard MutationGuard) graphql.RootFieldMiddleware {
+	return func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		oc := graphql.GetOperationContext(ctx)
+		if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+			return next(ctx)
+		}
+		field := graphql.GetRootFieldContext(ctx).Field
+		inputType, keys := inputKeys(field, oc.Variables)
+		if err := guard.CheckMutation(ctx, field.Name, inputType, keys); err != nil {
+			graphql.AddError(ctx, err)
+			return graphql.Null
+		}
+		return next(ctx)
+	}
+}
+
+// inputKeys returns the type of the mutation's "input" argument and the
+// keys the client sent in it.
+func inputKeys(field graphql.CollectedField, vars map[string]any) (string, []string) {
+	arg := field.Arguments.ForName("input")
+	if arg == nil || field.Definition == nil {
+		return "", nil
+	}
+	def := field.Definition.Arguments.ForName("input")
+	if def == nil {
+		return "", nil
+	}
+	val, err := arg.Value.Value(vars)
+	if err != nil {
+		return def.Type.Name(), nil
+	}
+	m, _ := val.(map[string]any)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return def.Type.Name(), keys
 }
 
 // sensitiveDirective implements @sensitive: the field's value is resolved

@@ -40,6 +40,15 @@ func (r *queryResolver) Cases(ctx context.Context, after *entgql.Cursor[int], fi
 		ent.WithCaseOrder(orderBy), ent.WithCaseFilter(where.Filter))
 }
 
+// EmergencyGrants is the resolver for the emergencyGrants field.
+func (r *queryResolver) EmergencyGrants(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.EmergencyGrantOrder, where *ent.EmergencyGrantWhereInput) (*ent.EmergencyGrantConnection, error) {
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.client.EmergencyGrant.Query().Paginate(ctx, after, defaultFirst(first, last), before, last,
+		ent.WithEmergencyGrantOrder(orderBy), ent.WithEmergencyGrantFilter(where.Filter))
+}
+
 // Prosecutions is the resolver for the prosecutions field.
 func (r *queryResolver) Prosecutions(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) (*ent.ProsecutionConnection, error) {
 	if err := checkPage(first, last); err != nil {

@@ -237,9 +237,38 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	EmergencyGrant struct {
+		Agency        func(childComplexity int) int
+		AgencyID      func(childComplexity int) int
+		Case          func(childComplexity int) int
+		CaseID        func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
+		GrantedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Justification func(childComplexity int) int
+		RevokedAt     func(childComplexity int) int
+		RevokedBy     func(childComplexity int) int
+		Subject       func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		Version       func(childComplexity int) int
+	}
+
+	EmergencyGrantConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	EmergencyGrantEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AddCharge                   func(childComplexity int, input ent.CreateChargeInput, idempotencyKey *string) int
 		AssignAgencyToCase          func(childComplexity int, caseID int, agencyID int, part domain.CasePart) int
+		ChangePolicy                func(childComplexity int, add [][]string, remove [][]string, reason string) int
 		CreateReferral              func(childComplexity int, input ent.CreateReferralInput, idempotencyKey *string) int
 		ExtendInvestigationDeadline func(childComplexity int, id int, expectedVersion int, until time.Time) int
 		LinkVictimToCase            func(childComplexity int, victimID int, caseID int) int
@@ -254,6 +283,8 @@ type ComplexityRoot struct {
 		RecordSuspect               func(childComplexity int, input ent.CreateSuspectInput, idempotencyKey *string) int
 		RegisterProsecution         func(childComplexity int, input ent.CreateProsecutionInput, idempotencyKey *string) int
 		RegisterVictim              func(childComplexity int, input ent.CreateVictimInput, caseIDs []int, idempotencyKey *string) int
+		RequestEmergencyAccess      func(childComplexity int, caseID int, justification string, hours *int) int
+		RevokeEmergencyAccess       func(childComplexity int, id int) int
 		UpdateCase                  func(childComplexity int, id int, expectedVersion int, input ent.UpdateCaseInput) int
 		UpdateCourtDecision         func(childComplexity int, id int, expectedVersion int, input ent.UpdateCourtDecisionInput) int
 		UpdateProsecution           func(childComplexity int, id int, expectedVersion int, input ent.UpdateProsecutionInput) int
@@ -268,6 +299,11 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	PolicyChangeResult struct {
+		Added   func(childComplexity int) int
+		Removed func(childComplexity int) int
 	}
 
 	Prosecution struct {
@@ -308,15 +344,17 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Agencies     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder, where *ent.AgencyWhereInput) int
-		Cases        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
-		Node         func(childComplexity int, id int) int
-		Nodes        func(childComplexity int, ids []int) int
-		Prosecutions func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) int
-		Referrals    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) int
-		Suspects     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) int
-		Victims      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) int
-		Viewer       func(childComplexity int) int
+		Agencies        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder, where *ent.AgencyWhereInput) int
+		Cases           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
+		EmergencyGrants func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.EmergencyGrantOrder, where *ent.EmergencyGrantWhereInput) int
+		Node            func(childComplexity int, id int) int
+		Nodes           func(childComplexity int, ids []int) int
+		PolicyLines     func(childComplexity int) int
+		Prosecutions    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) int
+		Referrals       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) int
+		Suspects        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) int
+		Victims         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) int
+		Viewer          func(childComplexity int) int
 	}
 
 	Referral struct {
@@ -485,17 +523,22 @@ type MutationResolver interface {
 	MoveReferralStatus(ctx context.Context, id int, expectedVersion int, status domain.ReferralStatus) (*ent.Referral, error)
 	RecordSupportService(ctx context.Context, input ent.CreateSupportServiceInput, idempotencyKey *string) (*ent.SupportService, error)
 	UpdateSupportService(ctx context.Context, id int, expectedVersion int, input ent.UpdateSupportServiceInput) (*ent.SupportService, error)
+	RequestEmergencyAccess(ctx context.Context, caseID int, justification string, hours *int) (*ent.EmergencyGrant, error)
+	RevokeEmergencyAccess(ctx context.Context, id int) (*ent.EmergencyGrant, error)
+	ChangePolicy(ctx context.Context, add [][]string, remove [][]string, reason string) (*PolicyChangeResult, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
 	Agencies(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder, where *ent.AgencyWhereInput) (*ent.AgencyConnection, error)
 	Cases(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) (*ent.CaseConnection, error)
+	EmergencyGrants(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.EmergencyGrantOrder, where *ent.EmergencyGrantWhereInput) (*ent.EmergencyGrantConnection, error)
 	Prosecutions(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) (*ent.ProsecutionConnection, error)
 	Referrals(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) (*ent.ReferralConnection, error)
 	Suspects(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) (*ent.SuspectConnection, error)
 	Victims(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) (*ent.VictimConnection, error)
 	Viewer(ctx context.Context) (*Viewer, error)
+	PolicyLines(ctx context.Context) ([][]string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1384,6 +1427,123 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CourtDecisionEdge.Node(childComplexity), true
 
+	case "EmergencyGrant.agency":
+		if e.ComplexityRoot.EmergencyGrant.Agency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrant.Agency(childComplexity), true
+	case "EmergencyGrant.agencyID":
+		if e.ComplexityRoot.EmergencyGrant.AgencyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrant.AgencyID(childComplexity), true
+	case "EmergencyGrant.case":
+		if e.ComplexityRoot.EmergencyGrant.Case == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrant.Case(childComplexity), true
+	case "EmergencyGrant.caseID":
+		if e.ComplexityRoot.EmergencyGrant.CaseID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrant.CaseID(childComplexity), true
+	case "EmergencyGrant.createdAt":
+		if e.ComplexityRoot.EmergencyGrant.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrant.CreatedAt(childComplexity), true
+	case "EmergencyGrant.expiresAt":
+		if e.ComplexityRoot.EmergencyGrant.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrant.ExpiresAt(childComplexity), true
+	case "EmergencyGrant.grantedAt":
+		if e.ComplexityRoot.EmergencyGrant.GrantedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrant.GrantedAt(childComplexity), true
+	case "EmergencyGrant.id":
+		if e.ComplexityRoot.EmergencyGrant.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrant.ID(childComplexity), true
+	case "EmergencyGrant.justification":
+		if e.ComplexityRoot.EmergencyGrant.Justification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrant.Justification(childComplexity), true
+	case "EmergencyGrant.revokedAt":
+		if e.ComplexityRoot.EmergencyGrant.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrant.RevokedAt(childComplexity), true
+	case "EmergencyGrant.revokedBy":
+		if e.ComplexityRoot.EmergencyGrant.RevokedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrant.RevokedBy(childComplexity), true
+	case "EmergencyGrant.subject":
+		if e.ComplexityRoot.EmergencyGrant.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrant.Subject(childComplexity), true
+	case "EmergencyGrant.updatedAt":
+		if e.ComplexityRoot.EmergencyGrant.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrant.UpdatedAt(childComplexity), true
+	case "EmergencyGrant.version":
+		if e.ComplexityRoot.EmergencyGrant.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrant.Version(childComplexity), true
+
+	case "EmergencyGrantConnection.edges":
+		if e.ComplexityRoot.EmergencyGrantConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrantConnection.Edges(childComplexity), true
+	case "EmergencyGrantConnection.pageInfo":
+		if e.ComplexityRoot.EmergencyGrantConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrantConnection.PageInfo(childComplexity), true
+	case "EmergencyGrantConnection.totalCount":
+		if e.ComplexityRoot.EmergencyGrantConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrantConnection.TotalCount(childComplexity), true
+
+	case "EmergencyGrantEdge.cursor":
+		if e.ComplexityRoot.EmergencyGrantEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrantEdge.Cursor(childComplexity), true
+	case "EmergencyGrantEdge.node":
+		if e.ComplexityRoot.EmergencyGrantEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrantEdge.Node(childComplexity), true
+
 	case "Mutation.addCharge":
 		if e.ComplexityRoot.Mutation.AddCharge == nil {
 			break
@@ -1406,6 +1566,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AssignAgencyToCase(childComplexity, args["caseID"].(int), args["agencyID"].(int), args["part"].(domain.CasePart)), true
+	case "Mutation.changePolicy":
+		if e.ComplexityRoot.Mutation.ChangePolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePolicy(childComplexity, args["add"].([][]string), args["remove"].([][]string), args["reason"].(string)), true
 	case "Mutation.createReferral":
 		if e.ComplexityRoot.Mutation.CreateReferral == nil {
 			break
@@ -1560,6 +1731,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterVictim(childComplexity, args["input"].(ent.CreateVictimInput), args["caseIDs"].([]int), args["idempotencyKey"].(*string)), true
+	case "Mutation.requestEmergencyAccess":
+		if e.ComplexityRoot.Mutation.RequestEmergencyAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestEmergencyAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestEmergencyAccess(childComplexity, args["caseID"].(int), args["justification"].(string), args["hours"].(*int)), true
+	case "Mutation.revokeEmergencyAccess":
+		if e.ComplexityRoot.Mutation.RevokeEmergencyAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeEmergencyAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeEmergencyAccess(childComplexity, args["id"].(int)), true
 	case "Mutation.updateCase":
 		if e.ComplexityRoot.Mutation.UpdateCase == nil {
 			break
@@ -1662,6 +1855,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PolicyChangeResult.added":
+		if e.ComplexityRoot.PolicyChangeResult.Added == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChangeResult.Added(childComplexity), true
+	case "PolicyChangeResult.removed":
+		if e.ComplexityRoot.PolicyChangeResult.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChangeResult.Removed(childComplexity), true
 
 	case "Prosecution.appealDecidedAt":
 		if e.ComplexityRoot.Prosecution.AppealDecidedAt == nil {
@@ -1866,6 +2072,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Cases(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CaseOrder), args["where"].(*ent.CaseWhereInput)), true
+	case "Query.emergencyGrants":
+		if e.ComplexityRoot.Query.EmergencyGrants == nil {
+			break
+		}
+
+		args, err := ec.field_Query_emergencyGrants_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EmergencyGrants(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.EmergencyGrantOrder), args["where"].(*ent.EmergencyGrantWhereInput)), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -1889,6 +2106,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.policyLines":
+		if e.ComplexityRoot.Query.PolicyLines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PolicyLines(childComplexity), true
 	case "Query.prosecutions":
 		if e.ComplexityRoot.Query.Prosecutions == nil {
 			break
@@ -2575,6 +2798,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateSupportServiceInput", ec.unmarshalInputCreateSupportServiceInput),
 			graphql.NewInputUnmarshaler("CreateSuspectInput", ec.unmarshalInputCreateSuspectInput),
 			graphql.NewInputUnmarshaler("CreateVictimInput", ec.unmarshalInputCreateVictimInput),
+			graphql.NewInputUnmarshaler("EmergencyGrantOrder", ec.unmarshalInputEmergencyGrantOrder),
+			graphql.NewInputUnmarshaler("EmergencyGrantWhereInput", ec.unmarshalInputEmergencyGrantWhereInput),
 			graphql.NewInputUnmarshaler("ProsecutionOrder", ec.unmarshalInputProsecutionOrder),
 			graphql.NewInputUnmarshaler("ProsecutionWhereInput", ec.unmarshalInputProsecutionWhereInput),
 			graphql.NewInputUnmarshaler("ReferralOrder", ec.unmarshalInputReferralOrder),
@@ -2809,6 +3034,38 @@ type Mutation {
 
   recordSupportService(input: CreateSupportServiceInput!, idempotencyKey: String): SupportService!
   updateSupportService(id: ID!, expectedVersion: Int!, input: UpdateSupportServiceInput!): SupportService!
+}
+
+extend type Mutation {
+  """
+  Asks for time-limited access to the sensitive fields of one case's victims
+  and suspects, with a written justification (at least 20 characters). It is
+  granted at once, for at most 4 hours (default 2), shows on the case's
+  timeline, and data protection officers of the agency can list and revoke it.
+  """
+  requestEmergencyAccess(caseID: ID!, justification: String!, hours: Int = 2): EmergencyGrant!
+  "Revokes an emergency grant at once (data protection officers of the grant's agency)."
+  revokeEmergencyAccess(id: ID!): EmergencyGrant!
+
+  """
+  Changes the access policy (admins): adds and removes policy lines, each
+  written as in policies/policy.csv, e.g. ["p", "judge", "court",
+  "Victim:CONTACT", "read", "proceedings"]. A reason is required. The change
+  is validated (an unknown role, kind, object, action or condition is
+  BAD_USER_INPUT), recorded, and in force on every server within a second.
+  """
+  changePolicy(add: [[String!]!], remove: [[String!]!], reason: String!): PolicyChangeResult!
+}
+
+"What a policy change did."
+type PolicyChangeResult {
+  added: Int!
+  removed: Int!
+}
+
+extend type Query {
+  "The access policy in force, one line a list (admins and data protection officers)."
+  policyLines: [[String!]!]!
 }
 `, BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
@@ -3209,6 +3466,62 @@ func (ec *executionContext) childFields_CourtDecisionEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type CourtDecisionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_EmergencyGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EmergencyGrant_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_EmergencyGrant_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_EmergencyGrant_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_EmergencyGrant_version(ctx, field)
+	case "subject":
+		return ec.fieldContext_EmergencyGrant_subject(ctx, field)
+	case "justification":
+		return ec.fieldContext_EmergencyGrant_justification(ctx, field)
+	case "grantedAt":
+		return ec.fieldContext_EmergencyGrant_grantedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_EmergencyGrant_expiresAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_EmergencyGrant_revokedAt(ctx, field)
+	case "revokedBy":
+		return ec.fieldContext_EmergencyGrant_revokedBy(ctx, field)
+	case "agencyID":
+		return ec.fieldContext_EmergencyGrant_agencyID(ctx, field)
+	case "caseID":
+		return ec.fieldContext_EmergencyGrant_caseID(ctx, field)
+	case "agency":
+		return ec.fieldContext_EmergencyGrant_agency(ctx, field)
+	case "case":
+		return ec.fieldContext_EmergencyGrant_case(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EmergencyGrant", field.Name)
+}
+
+func (ec *executionContext) childFields_EmergencyGrantConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EmergencyGrantConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EmergencyGrantConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EmergencyGrantConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EmergencyGrantConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EmergencyGrantEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_EmergencyGrantEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_EmergencyGrantEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EmergencyGrantEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -3221,6 +3534,16 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyChangeResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "added":
+		return ec.fieldContext_PolicyChangeResult_added(ctx, field)
+	case "removed":
+		return ec.fieldContext_PolicyChangeResult_removed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyChangeResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Prosecution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4331,6 +4654,36 @@ func (ec *executionContext) field_Mutation_assignAgencyToCase_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_changePolicy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "add",
+		func(ctx context.Context, v any) ([][]string, error) {
+			return ec.unmarshalOString2ᚕᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["add"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "remove",
+		func(ctx context.Context, v any) ([][]string, error) {
+			return ec.unmarshalOString2ᚕᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["remove"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createReferral_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4692,6 +5045,50 @@ func (ec *executionContext) field_Mutation_registerVictim_args(ctx context.Conte
 		return nil, err
 	}
 	args["idempotencyKey"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestEmergencyAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "caseID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["caseID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "justification",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["justification"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "hours",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["hours"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeEmergencyAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -5119,6 +5516,60 @@ func (ec *executionContext) field_Query_cases_args(ctx context.Context, rawArgs 
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.CaseWhereInput, error) {
 			return ec.unmarshalOCaseWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_emergencyGrants_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.EmergencyGrantOrder, error) {
+			return ec.unmarshalOEmergencyGrantOrder2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.EmergencyGrantWhereInput, error) {
+			return ec.unmarshalOEmergencyGrantWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9225,6 +9676,488 @@ func (ec *executionContext) fieldContext_CourtDecisionEdge_cursor(_ context.Cont
 	return graphql.NewScalarFieldContext("CourtDecisionEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _EmergencyGrant_id(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrant_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrant_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyGrant", field, false, false, "ID")
+}
+
+func (ec *executionContext) _EmergencyGrant_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrant_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrant_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyGrant", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EmergencyGrant_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrant_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrant_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyGrant", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EmergencyGrant_version(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrant_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrant_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyGrant", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EmergencyGrant_subject(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrant_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrant_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyGrant", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmergencyGrant_justification(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrant_justification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Justification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrant_justification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyGrant", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmergencyGrant_grantedAt(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrant_grantedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GrantedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrant_grantedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyGrant", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EmergencyGrant_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrant_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrant_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyGrant", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EmergencyGrant_revokedAt(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrant_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrant_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyGrant", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EmergencyGrant_revokedBy(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrant_revokedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrant_revokedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyGrant", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmergencyGrant_agencyID(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrant_agencyID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AgencyID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrant_agencyID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyGrant", field, false, false, "ID")
+}
+
+func (ec *executionContext) _EmergencyGrant_caseID(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrant_caseID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CaseID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrant_caseID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyGrant", field, false, false, "ID")
+}
+
+func (ec *executionContext) _EmergencyGrant_agency(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrant_agency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agency(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agency) graphql.Marshaler {
+			return ec.marshalNAgency2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgency(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrant_agency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EmergencyGrant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agency(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EmergencyGrant_case(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrant_case(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Case(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseFile) graphql.Marshaler {
+			return ec.marshalNCase2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseFile(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrant_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EmergencyGrant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Case(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EmergencyGrantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrantConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrantConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.EmergencyGrantEdge) graphql.Marshaler {
+			return ec.marshalOEmergencyGrantEdge2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrantConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EmergencyGrantConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmergencyGrantEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EmergencyGrantConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrantConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrantConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrantConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EmergencyGrantConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EmergencyGrantConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrantConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrantConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrantConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyGrantConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EmergencyGrantEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrantEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrantEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.EmergencyGrant) graphql.Marshaler {
+			return ec.marshalOEmergencyGrant2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrant(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrantEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EmergencyGrantEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmergencyGrant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EmergencyGrantEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrantEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyGrantEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyGrantEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyGrantEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _Mutation_openCase(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10237,6 +11170,138 @@ func (ec *executionContext) fieldContext_Mutation_updateSupportService(ctx conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestEmergencyAccess(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestEmergencyAccess(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestEmergencyAccess(ctx, fc.Args["caseID"].(int), fc.Args["justification"].(string), fc.Args["hours"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.EmergencyGrant) graphql.Marshaler {
+			return ec.marshalNEmergencyGrant2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestEmergencyAccess(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmergencyGrant(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestEmergencyAccess_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeEmergencyAccess(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeEmergencyAccess(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeEmergencyAccess(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.EmergencyGrant) graphql.Marshaler {
+			return ec.marshalNEmergencyGrant2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeEmergencyAccess(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmergencyGrant(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeEmergencyAccess_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changePolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changePolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangePolicy(ctx, fc.Args["add"].([][]string), fc.Args["remove"].([][]string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *PolicyChangeResult) graphql.Marshaler {
+			return ec.marshalNPolicyChangeResult2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐPolicyChangeResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changePolicy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyChangeResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changePolicy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10327,6 +11392,52 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _PolicyChangeResult_added(ctx context.Context, field graphql.CollectedField, obj *PolicyChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChangeResult_added(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Added, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChangeResult_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChangeResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PolicyChangeResult_removed(ctx context.Context, field graphql.CollectedField, obj *PolicyChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChangeResult_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChangeResult_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChangeResult", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Prosecution_id(ctx context.Context, field graphql.CollectedField, obj *ent.Prosecution) (ret graphql.Marshaler) {
@@ -11245,6 +12356,50 @@ func (ec *executionContext) fieldContext_Query_cases(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_emergencyGrants(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_emergencyGrants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EmergencyGrants(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.EmergencyGrantOrder), fc.Args["where"].(*ent.EmergencyGrantWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.EmergencyGrantConnection) graphql.Marshaler {
+			return ec.marshalNEmergencyGrantConnection2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_emergencyGrants(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmergencyGrantConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_emergencyGrants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_prosecutions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11451,6 +12606,29 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Query_policyLines(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_policyLines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PolicyLines(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v [][]string) graphql.Marshaler {
+			return ec.marshalNString2ᚕᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_policyLines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
 }
 
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -19447,6 +20625,640 @@ func UnmarshalCreateVictimInput(ctx context.Context, raw any) (ent.CreateVictimI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputEmergencyGrantOrder(ctx context.Context, obj any) (ent.EmergencyGrantOrder, error) {
+	var it ent.EmergencyGrantOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNEmergencyGrantOrderField2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEmergencyGrantOrder unmarshals raw into the EmergencyGrantOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEmergencyGrantOrder(ctx context.Context, raw any) (ent.EmergencyGrantOrder, error) {
+	var out ent.EmergencyGrantOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EmergencyGrantOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputEmergencyGrantWhereInput(ctx context.Context, obj any) (ent.EmergencyGrantWhereInput, error) {
+	var it ent.EmergencyGrantWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "subject", "subjectNEQ", "subjectIn", "subjectNotIn", "subjectGT", "subjectGTE", "subjectLT", "subjectLTE", "subjectContains", "subjectHasPrefix", "subjectHasSuffix", "subjectEqualFold", "subjectContainsFold", "grantedAt", "grantedAtNEQ", "grantedAtIn", "grantedAtNotIn", "grantedAtGT", "grantedAtGTE", "grantedAtLT", "grantedAtLTE", "expiresAt", "expiresAtNEQ", "expiresAtIn", "expiresAtNotIn", "expiresAtGT", "expiresAtGTE", "expiresAtLT", "expiresAtLTE", "revokedAt", "revokedAtNEQ", "revokedAtIn", "revokedAtNotIn", "revokedAtGT", "revokedAtGTE", "revokedAtLT", "revokedAtLTE", "revokedAtIsNil", "revokedAtNotNil", "agencyID", "agencyIDNEQ", "agencyIDIn", "agencyIDNotIn", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn", "hasAgency", "hasAgencyWith", "hasCase", "hasCaseWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOEmergencyGrantWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOEmergencyGrantWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOEmergencyGrantWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "subject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subject"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subject = data
+		case "subjectNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectNEQ = data
+		case "subjectIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectIn = data
+		case "subjectNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectNotIn = data
+		case "subjectGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectGT = data
+		case "subjectGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectGTE = data
+		case "subjectLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectLT = data
+		case "subjectLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectLTE = data
+		case "subjectContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectContains = data
+		case "subjectHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectHasPrefix = data
+		case "subjectHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectHasSuffix = data
+		case "subjectEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectEqualFold = data
+		case "subjectContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectContainsFold = data
+		case "grantedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GrantedAt = data
+		case "grantedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GrantedAtNEQ = data
+		case "grantedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GrantedAtIn = data
+		case "grantedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GrantedAtNotIn = data
+		case "grantedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GrantedAtGT = data
+		case "grantedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GrantedAtGTE = data
+		case "grantedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GrantedAtLT = data
+		case "grantedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GrantedAtLTE = data
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		case "expiresAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAtNEQ = data
+		case "expiresAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAtIn = data
+		case "expiresAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAtNotIn = data
+		case "expiresAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAtGT = data
+		case "expiresAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAtGTE = data
+		case "expiresAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAtLT = data
+		case "expiresAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAtLTE = data
+		case "revokedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAt = data
+		case "revokedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtNEQ = data
+		case "revokedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtIn = data
+		case "revokedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtNotIn = data
+		case "revokedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtGT = data
+		case "revokedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtGTE = data
+		case "revokedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtLT = data
+		case "revokedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtLTE = data
+		case "revokedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtIsNil = data
+		case "revokedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtNotNil = data
+		case "agencyID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agencyID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgencyID = data
+		case "agencyIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agencyIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgencyIDNEQ = data
+		case "agencyIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agencyIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgencyIDIn = data
+		case "agencyIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agencyIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgencyIDNotIn = data
+		case "caseID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CaseID = data
+		case "caseIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CaseIDNEQ = data
+		case "caseIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CaseIDIn = data
+		case "caseIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CaseIDNotIn = data
+		case "hasAgency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAgency"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAgency = data
+		case "hasAgencyWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAgencyWith"))
+			data, err := ec.unmarshalOAgencyWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgencyWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAgencyWith = data
+		case "hasCase":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCase"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCase = data
+		case "hasCaseWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCaseWith"))
+			data, err := ec.unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCaseWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEmergencyGrantWhereInput unmarshals raw into the EmergencyGrantWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEmergencyGrantWhereInput(ctx context.Context, raw any) (ent.EmergencyGrantWhereInput, error) {
+	var out ent.EmergencyGrantWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EmergencyGrantWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputProsecutionOrder(ctx context.Context, obj any) (ent.ProsecutionOrder, error) {
 	var it ent.ProsecutionOrder
 	if obj == nil {
@@ -23252,6 +25064,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Prosecution(ctx, sel, obj)
+	case *ent.EmergencyGrant:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._EmergencyGrant(ctx, sel, obj)
 	case *ent.CourtDecision:
 		if obj == nil {
 			return graphql.Null
@@ -24571,6 +26388,187 @@ func (ec *executionContext) _CourtDecisionEdge(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var emergencyGrantImplementors = []string{"EmergencyGrant", "Node"}
+
+func (ec *executionContext) _EmergencyGrant(ctx context.Context, sel ast.SelectionSet, obj *ent.EmergencyGrant) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, emergencyGrantImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EmergencyGrant")
+		case "id":
+			out.Values[i] = ec._EmergencyGrant_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._EmergencyGrant_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._EmergencyGrant_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._EmergencyGrant_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subject":
+			out.Values[i] = ec._EmergencyGrant_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "justification":
+			out.Values[i] = ec._EmergencyGrant_justification(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "grantedAt":
+			out.Values[i] = ec._EmergencyGrant_grantedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._EmergencyGrant_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revokedAt":
+			out.Values[i] = ec._EmergencyGrant_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revokedBy":
+			out.Values[i] = ec._EmergencyGrant_revokedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "agencyID":
+			out.Values[i] = ec._EmergencyGrant_agencyID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "caseID":
+			out.Values[i] = ec._EmergencyGrant_caseID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "agency":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EmergencyGrant_agency(ctx, field, obj)
+				})
+		case "case":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EmergencyGrant_case(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var emergencyGrantConnectionImplementors = []string{"EmergencyGrantConnection"}
+
+func (ec *executionContext) _EmergencyGrantConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.EmergencyGrantConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, emergencyGrantConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EmergencyGrantConnection")
+		case "edges":
+			out.Values[i] = ec._EmergencyGrantConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._EmergencyGrantConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._EmergencyGrantConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var emergencyGrantEdgeImplementors = []string{"EmergencyGrantEdge"}
+
+func (ec *executionContext) _EmergencyGrantEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.EmergencyGrantEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, emergencyGrantEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EmergencyGrantEdge")
+		case "node":
+			out.Values[i] = ec._EmergencyGrantEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._EmergencyGrantEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -24751,6 +26749,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "requestEmergencyAccess":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestEmergencyAccess(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeEmergencyAccess":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeEmergencyAccess(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changePolicy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changePolicy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24797,6 +26816,44 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var policyChangeResultImplementors = []string{"PolicyChangeResult"}
+
+func (ec *executionContext) _PolicyChangeResult(ctx context.Context, sel ast.SelectionSet, obj *PolicyChangeResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, policyChangeResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PolicyChangeResult")
+		case "added":
+			out.Values[i] = ec._PolicyChangeResult_added(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removed":
+			out.Values[i] = ec._PolicyChangeResult_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -25088,6 +27145,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_cases(ctx, field)
 				})
+		case "emergencyGrants":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_emergencyGrants(ctx, field)
+				})
 		case "prosecutions":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -25117,6 +27180,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_viewer(ctx, field)
+				})
+		case "policyLines":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_policyLines(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -26851,6 +28920,46 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) marshalNEmergencyGrant2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrant(ctx context.Context, sel ast.SelectionSet, v *ent.EmergencyGrant) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EmergencyGrant!")
+		return graphql.Null
+	}
+	return ec._EmergencyGrant(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEmergencyGrantConnection2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantConnection(ctx context.Context, sel ast.SelectionSet, v *ent.EmergencyGrantConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EmergencyGrantConnection!")
+		return graphql.Null
+	}
+	return ec._EmergencyGrantConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEmergencyGrantOrder2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantOrder(ctx context.Context, v any) (*ent.EmergencyGrantOrder, error) {
+	res, err := ec.unmarshalInputEmergencyGrantOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNEmergencyGrantOrderField2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantOrderField(ctx context.Context, v any) (*ent.EmergencyGrantOrderField, error) {
+	var res = new(ent.EmergencyGrantOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEmergencyGrantOrderField2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.EmergencyGrantOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EmergencyGrantOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNEmergencyGrantWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantWhereInput(ctx context.Context, v any) (*ent.EmergencyGrantWhereInput, error) {
+	res, err := ec.unmarshalInputEmergencyGrantWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNExploitation2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐExploitation(ctx context.Context, v any) (domain.Exploitation, error) {
 	var res domain.Exploitation
 	err := res.UnmarshalGQL(v)
@@ -27000,6 +29109,14 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPolicyChangeResult2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐPolicyChangeResult(ctx context.Context, sel ast.SelectionSet, v *PolicyChangeResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PolicyChangeResult!")
+		return graphql.Null
+	}
+	return ec._PolicyChangeResult(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNProceedingStage2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐProceedingStage(ctx context.Context, v any) (domain.ProceedingStage, error) {
@@ -27224,6 +29341,64 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNString2ᚕᚕstringᚄ(ctx context.Context, v any) ([][]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([][]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2ᚕstringᚄ(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v [][]string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2ᚕstringᚄ(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNSupportService2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSupportService(ctx context.Context, sel ast.SelectionSet, v *ent.SupportService) graphql.Marshaler {
@@ -28315,6 +30490,75 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 	return v
 }
 
+func (ec *executionContext) marshalOEmergencyGrant2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrant(ctx context.Context, sel ast.SelectionSet, v *ent.EmergencyGrant) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EmergencyGrant(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOEmergencyGrantEdge2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.EmergencyGrantEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOEmergencyGrantEdge2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOEmergencyGrantEdge2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantEdge(ctx context.Context, sel ast.SelectionSet, v *ent.EmergencyGrantEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EmergencyGrantEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOEmergencyGrantOrder2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantOrderᚄ(ctx context.Context, v any) ([]*ent.EmergencyGrantOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.EmergencyGrantOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEmergencyGrantOrder2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOEmergencyGrantWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantWhereInputᚄ(ctx context.Context, v any) ([]*ent.EmergencyGrantWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.EmergencyGrantWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEmergencyGrantWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOEmergencyGrantWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantWhereInput(ctx context.Context, v any) (*ent.EmergencyGrantWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputEmergencyGrantWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOExploitation2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐExploitationᚄ(ctx context.Context, v any) ([]domain.Exploitation, error) {
 	if v == nil {
 		return nil, nil
@@ -29143,6 +31387,41 @@ func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel
 	ret := make(graphql.Array, len(v))
 	for i := range v {
 		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOString2ᚕᚕstringᚄ(ctx context.Context, v any) ([][]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([][]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2ᚕstringᚄ(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOString2ᚕᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v [][]string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2ᚕstringᚄ(ctx, sel, v[i])
 	}
 
 	for _, e := range ret {

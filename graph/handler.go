@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/ent"
 )
 
@@ -17,8 +18,9 @@ import (
 type Options struct {
 	Client *ent.Client
 	Logger *slog.Logger
-	// Guard decides sensitive fields; nil means AnyRoleGuard.
-	Guard FieldGuard
+	// Enforcer is the access policy: it decides sensitive fields and
+	// mutations, and changes the policy. Required.
+	Enforcer *authz.Enforcer
 	// ComplexityLimit bounds the cost of one operation (gqlgen's fixed
 	// complexity: one point a field, times the page size of lists).
 	ComplexityLimit int
@@ -32,8 +34,8 @@ const DefaultComplexityLimit = 50_000
 // transports, introspection, a complexity limit, one transaction per
 // mutation, and the error presenter.
 func NewHandler(opts Options) *handler.Server {
-	if opts.Guard == nil {
-		opts.Guard = AnyRoleGuard{}
+	if opts.Enforcer == nil {
+		panic("graph.NewHandler: an Enforcer is required (deny by default)")
 	}
 	if opts.ComplexityLimit == 0 {
 		opts.ComplexityLimit = DefaultComplexityLimit
@@ -42,8 +44,8 @@ func NewHandler(opts Options) *handler.Server {
 		opts.Logger = slog.Default()
 	}
 	schema := NewExecutableSchema(Config{
-		Resolvers:  &Resolver{client: opts.Client},
-		Directives: DirectiveRoot{Sensitive: sensitiveDirective(opts.Guard)},
+		Resolvers:  &Resolver{client: opts.Client, enforcer: opts.Enforcer},
+		Directives: DirectiveRoot{Sensitive: sensitiveDirective(opts.Enforcer)},
 	})
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Options{})
@@ -54,6 +56,7 @@ func NewHandler(opts Options) *handler.Server {
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
 	srv.Use(transactioner{entgql.Transactioner{TxOpener: opts.Client}})
 	srv.AroundFields(markResolverErrors)
+	srv.AroundRootFields(checkMutations(opts.Enforcer))
 	p := errorPresenter{logger: opts.Logger}
 	srv.SetErrorPresenter(p.present)
 	srv.SetRecoverFunc(p.recoverFunc)

@@ -12,6 +12,12 @@ import (
 	"github.com/casegraph/casegraph/viewer"
 )
 
+// What a policy change did.
+type PolicyChangeResult struct {
+	Added   int `json:"added"`
+	Removed int `json:"removed"`
+}
+
 // The caller of the request, as their token names them.
 type Viewer struct {
 	Subject string        `json:"subject"`

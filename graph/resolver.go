@@ -10,13 +10,15 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/viewer"
 )
 
 // Resolver is the root resolver; it holds what every resolver needs.
 type Resolver struct {
-	client *ent.Client
+	client   *ent.Client
+	enforcer *authz.Enforcer
 }
 
 // Page sizes of connections: a list without first or last gets
@@ -83,4 +85,48 @@ func (r *queryResolver) nodes(ctx context.Context, ids []int) ([]ent.Noder, erro
 
 func notFoundNode(id int) error {
 	return apperr.Errorf(apperr.NotFound, "No node with id %d exists.", id)
+}
+
+func valueOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// changePolicy applies a policy change through the enforcer.
+func (r *mutationResolver) changePolicy(ctx context.Context, add, remove [][]string, reason string) (*PolicyChangeResult, error) {
+	if r.enforcer == nil {
+		return nil, apperr.Errorf(apperr.Unavailable, "This server has no access policy to change.")
+	}
+	addLines, err := authz.ParseLines(add)
+	if err != nil {
+		return nil, err
+	}
+	removeLines, err := authz.ParseLines(remove)
+	if err != nil {
+		return nil, err
+	}
+	added, removed, err := r.enforcer.Change(ctx, ent.FromContext(ctx), addLines, removeLines, reason)
+	if err != nil {
+		return nil, err
+	}
+	return &PolicyChangeResult{Added: added, Removed: removed}, nil
+}
+
+// policyLines lists the policy in force for those who may read it.
+func (r *queryResolver) policyLines(ctx context.Context) ([][]string, error) {
+	req := authz.FromContext(ctx)
+	if r.enforcer == nil || req == nil || !req.CanReadPolicy() {
+		return nil, apperr.Errorf(apperr.Forbidden, "Your role may not read the access policy.")
+	}
+	lines, err := r.enforcer.Lines(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]string, len(lines))
+	for i, l := range lines {
+		out[i] = []string(l)
+	}
+	return out, nil
 }

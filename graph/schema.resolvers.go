@@ -7,6 +7,8 @@ package graph
 
 import (
 	"context"
+
+	"github.com/casegraph/casegraph/authz"
 	"time"
 
 	"github.com/casegraph/casegraph/casework"
@@ -129,9 +131,29 @@ func (r *mutationResolver) UpdateSupportService(ctx context.Context, id int, exp
 	return casework.UpdateSupportService(ctx, ent.FromContext(ctx), id, expectedVersion, input)
 }
 
+// RequestEmergencyAccess is the resolver for the requestEmergencyAccess field.
+func (r *mutationResolver) RequestEmergencyAccess(ctx context.Context, caseID int, justification string, hours *int) (*ent.EmergencyGrant, error) {
+	return authz.RequestEmergencyAccess(ctx, ent.FromContext(ctx), caseID, justification, valueOr(hours, 2))
+}
+
+// RevokeEmergencyAccess is the resolver for the revokeEmergencyAccess field.
+func (r *mutationResolver) RevokeEmergencyAccess(ctx context.Context, id int) (*ent.EmergencyGrant, error) {
+	return authz.RevokeEmergencyAccess(ctx, ent.FromContext(ctx), id)
+}
+
+// ChangePolicy is the resolver for the changePolicy field.
+func (r *mutationResolver) ChangePolicy(ctx context.Context, add [][]string, remove [][]string, reason string) (*PolicyChangeResult, error) {
+	return r.changePolicy(ctx, add, remove, reason)
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*Viewer, error) {
 	return r.viewer(ctx)
+}
+
+// PolicyLines is the resolver for the policyLines field.
+func (r *queryResolver) PolicyLines(ctx context.Context) ([][]string, error) {
+	return r.policyLines(ctx)
 }
 
 // Mutation returns MutationResolver implementation.

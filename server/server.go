@@ -21,6 +21,7 @@ import (
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/auth"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
@@ -35,8 +36,8 @@ type Config struct {
 	DB       *database.DB
 	Verifier auth.Verifier
 	Logger   *slog.Logger
-	// Guard decides sensitive fields; nil means graph.AnyRoleGuard.
-	Guard graph.FieldGuard
+	// Enforcer is the access policy. Required.
+	Enforcer *authz.Enforcer
 	// RateLimit is the number of requests a minute one client address may
 	// make to /graphql; 0 means no limit.
 	RateLimit int
@@ -83,7 +84,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
-	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Guard: s.cfg.Guard})
+	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Compress(5))
 		r.Use(s.limitBody)
@@ -96,6 +97,7 @@ func (s *Server) routes() http.Handler {
 		}
 		r.Use(auth.Middleware(s.cfg.Verifier, s.resolveAgency, s.cfg.Logger))
 		r.Use(recordPrincipal)
+		r.Use(s.cfg.Enforcer.Middleware(s.cfg.Logger))
 		r.Handle("/graphql", gql)
 	})
 

@@ -14,7 +14,9 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/casegraph/casegraph/auth"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/migrations"
 	"github.com/casegraph/casegraph/seed"
 	"github.com/casegraph/casegraph/server"
@@ -70,7 +72,22 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 	if err != nil {
 		return err
 	}
-	srv := server.New(server.Config{DB: db, Verifier: verifier, Logger: logger, RateLimit: cfg.RateLimit})
+	enforcer, err := authz.New(ctx, db.Client, db.Dialect, graph.Vocabulary())
+	if err != nil {
+		return err
+	}
+	if db.Dialect == dialect.Postgres {
+		// Every server reloads the policy when any of them changes it.
+		reload := func() {
+			if err := enforcer.Reload(); err != nil {
+				logger.Error("reloading the access policy", "error", err.Error())
+			}
+		}
+		if err := database.Listen(ctx, cfg.DatabaseURL, authz.PolicyChannel, reload, logger); err != nil {
+			return fmt.Errorf("listening for policy changes: %w", err)
+		}
+	}
+	srv := server.New(server.Config{DB: db, Verifier: verifier, Enforcer: enforcer, Logger: logger, RateLimit: cfg.RateLimit})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

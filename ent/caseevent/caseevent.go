@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/99designs/gqlgen/graphql"
@@ -84,7 +85,14 @@ func ValidColumn(column string) bool {
 	return false
 }
 
+// Note that the variables below are initialized by the runtime
+// package on the initialization of the application. Therefore,
+// it should be imported in the main as follows:
+//
+//	import _ "github.com/casegraph/casegraph/ent/runtime"
 var (
+	Hooks  [1]ent.Hook
+	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
@@ -104,7 +112,7 @@ var (
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k domain.CaseEventKind) error {
 	switch k {
-	case "CASE_OPENED", "CASE_UPDATED", "STAGE_CHANGED", "AGENCY_ASSIGNED", "VICTIM_LINKED", "VICTIM_UPDATED", "CONSENT_RECORDED", "CONSENT_WITHDRAWN", "SUSPECT_RECORDED", "SUSPECT_UPDATED", "PROSECUTION_REGISTERED", "PROSECUTION_STAGE_CHANGED", "DEADLINE_EXTENDED", "CHARGE_ADDED", "CHARGE_RECLASSIFIED", "COURT_DECISION_RECORDED", "REFERRAL_CREATED", "REFERRAL_STATUS_CHANGED", "SUPPORT_RECORDED", "SUPPORT_UPDATED":
+	case "CASE_OPENED", "CASE_UPDATED", "STAGE_CHANGED", "AGENCY_ASSIGNED", "VICTIM_LINKED", "VICTIM_UPDATED", "CONSENT_RECORDED", "CONSENT_WITHDRAWN", "SUSPECT_RECORDED", "SUSPECT_UPDATED", "PROSECUTION_REGISTERED", "PROSECUTION_STAGE_CHANGED", "DEADLINE_EXTENDED", "CHARGE_ADDED", "CHARGE_RECLASSIFIED", "COURT_DECISION_RECORDED", "REFERRAL_CREATED", "REFERRAL_STATUS_CHANGED", "SUPPORT_RECORDED", "SUPPORT_UPDATED", "EMERGENCY_ACCESS_GRANTED", "EMERGENCY_ACCESS_REVOKED":
 		return nil
 	default:
 		return fmt.Errorf("caseevent: invalid enum value for kind field: %q", k)

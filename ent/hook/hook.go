@@ -105,6 +105,18 @@ func (f CourtDecisionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CourtDecisionMutation", m)
 }
 
+// The EmergencyGrantFunc type is an adapter to allow the use of ordinary
+// function as EmergencyGrant mutator.
+type EmergencyGrantFunc func(context.Context, *ent.EmergencyGrantMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f EmergencyGrantFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.EmergencyGrantMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EmergencyGrantMutation", m)
+}
+
 // The IdempotencyRecordFunc type is an adapter to allow the use of ordinary
 // function as IdempotencyRecord mutator.
 type IdempotencyRecordFunc func(context.Context, *ent.IdempotencyRecordMutation) (ent.Value, error)
@@ -115,6 +127,30 @@ func (f IdempotencyRecordFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.IdempotencyRecordMutation", m)
+}
+
+// The PolicyChangeFunc type is an adapter to allow the use of ordinary
+// function as PolicyChange mutator.
+type PolicyChangeFunc func(context.Context, *ent.PolicyChangeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PolicyChangeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PolicyChangeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PolicyChangeMutation", m)
+}
+
+// The PolicyRuleFunc type is an adapter to allow the use of ordinary
+// function as PolicyRule mutator.
+type PolicyRuleFunc func(context.Context, *ent.PolicyRuleMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PolicyRuleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PolicyRuleMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PolicyRuleMutation", m)
 }
 
 // The ProsecutionFunc type is an adapter to allow the use of ordinary

@@ -16,7 +16,10 @@ import (
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/courtdecision"
+	"github.com/casegraph/casegraph/ent/emergencygrant"
 	"github.com/casegraph/casegraph/ent/idempotencyrecord"
+	"github.com/casegraph/casegraph/ent/policychange"
+	"github.com/casegraph/casegraph/ent/policyrule"
 	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/prosecutiondefendant"
@@ -298,6 +301,33 @@ func (f TraverseCourtDecision) Traverse(ctx context.Context, q ent.Query) error 
 	return fmt.Errorf("unexpected query type %T. expect *ent.CourtDecisionQuery", q)
 }
 
+// The EmergencyGrantFunc type is an adapter to allow the use of ordinary function as a Querier.
+type EmergencyGrantFunc func(context.Context, *ent.EmergencyGrantQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f EmergencyGrantFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.EmergencyGrantQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.EmergencyGrantQuery", q)
+}
+
+// The TraverseEmergencyGrant type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseEmergencyGrant func(context.Context, *ent.EmergencyGrantQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseEmergencyGrant) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseEmergencyGrant) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EmergencyGrantQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.EmergencyGrantQuery", q)
+}
+
 // The IdempotencyRecordFunc type is an adapter to allow the use of ordinary function as a Querier.
 type IdempotencyRecordFunc func(context.Context, *ent.IdempotencyRecordQuery) (ent.Value, error)
 
@@ -323,6 +353,60 @@ func (f TraverseIdempotencyRecord) Traverse(ctx context.Context, q ent.Query) er
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.IdempotencyRecordQuery", q)
+}
+
+// The PolicyChangeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PolicyChangeFunc func(context.Context, *ent.PolicyChangeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PolicyChangeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PolicyChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PolicyChangeQuery", q)
+}
+
+// The TraversePolicyChange type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePolicyChange func(context.Context, *ent.PolicyChangeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePolicyChange) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePolicyChange) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PolicyChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PolicyChangeQuery", q)
+}
+
+// The PolicyRuleFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PolicyRuleFunc func(context.Context, *ent.PolicyRuleQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PolicyRuleFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PolicyRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PolicyRuleQuery", q)
+}
+
+// The TraversePolicyRule type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePolicyRule func(context.Context, *ent.PolicyRuleQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePolicyRule) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePolicyRule) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PolicyRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PolicyRuleQuery", q)
 }
 
 // The ProsecutionFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -506,8 +590,14 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ConsentQuery, predicate.Consent, consent.OrderOption]{typ: ent.TypeConsent, tq: q}, nil
 	case *ent.CourtDecisionQuery:
 		return &query[*ent.CourtDecisionQuery, predicate.CourtDecision, courtdecision.OrderOption]{typ: ent.TypeCourtDecision, tq: q}, nil
+	case *ent.EmergencyGrantQuery:
+		return &query[*ent.EmergencyGrantQuery, predicate.EmergencyGrant, emergencygrant.OrderOption]{typ: ent.TypeEmergencyGrant, tq: q}, nil
 	case *ent.IdempotencyRecordQuery:
 		return &query[*ent.IdempotencyRecordQuery, predicate.IdempotencyRecord, idempotencyrecord.OrderOption]{typ: ent.TypeIdempotencyRecord, tq: q}, nil
+	case *ent.PolicyChangeQuery:
+		return &query[*ent.PolicyChangeQuery, predicate.PolicyChange, policychange.OrderOption]{typ: ent.TypePolicyChange, tq: q}, nil
+	case *ent.PolicyRuleQuery:
+		return &query[*ent.PolicyRuleQuery, predicate.PolicyRule, policyrule.OrderOption]{typ: ent.TypePolicyRule, tq: q}, nil
 	case *ent.ProsecutionQuery:
 		return &query[*ent.ProsecutionQuery, predicate.Prosecution, prosecution.OrderOption]{typ: ent.TypeProsecution, tq: q}, nil
 	case *ent.ProsecutionDefendantQuery:

@@ -126,7 +126,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "version", Type: field.TypeInt, Default: 1},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"CASE_OPENED", "CASE_UPDATED", "STAGE_CHANGED", "AGENCY_ASSIGNED", "VICTIM_LINKED", "VICTIM_UPDATED", "CONSENT_RECORDED", "CONSENT_WITHDRAWN", "SUSPECT_RECORDED", "SUSPECT_UPDATED", "PROSECUTION_REGISTERED", "PROSECUTION_STAGE_CHANGED", "DEADLINE_EXTENDED", "CHARGE_ADDED", "CHARGE_RECLASSIFIED", "COURT_DECISION_RECORDED", "REFERRAL_CREATED", "REFERRAL_STATUS_CHANGED", "SUPPORT_RECORDED", "SUPPORT_UPDATED"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"CASE_OPENED", "CASE_UPDATED", "STAGE_CHANGED", "AGENCY_ASSIGNED", "VICTIM_LINKED", "VICTIM_UPDATED", "CONSENT_RECORDED", "CONSENT_WITHDRAWN", "SUSPECT_RECORDED", "SUSPECT_UPDATED", "PROSECUTION_REGISTERED", "PROSECUTION_STAGE_CHANGED", "DEADLINE_EXTENDED", "CHARGE_ADDED", "CHARGE_RECLASSIFIED", "COURT_DECISION_RECORDED", "REFERRAL_CREATED", "REFERRAL_STATUS_CHANGED", "SUPPORT_RECORDED", "SUPPORT_UPDATED", "EMERGENCY_ACCESS_GRANTED", "EMERGENCY_ACCESS_REVOKED"}},
 		{Name: "at", Type: field.TypeTime},
 		{Name: "actor_subject", Type: field.TypeString},
 		{Name: "summary", Type: field.TypeString, Size: 500},
@@ -509,6 +509,83 @@ var (
 			},
 		},
 	}
+	// EmergencyGrantsColumns holds the columns for the "emergency_grants" table.
+	EmergencyGrantsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt, Default: 1},
+		{Name: "subject", Type: field.TypeString},
+		{Name: "justification", Type: field.TypeString, Size: 2147483647},
+		{Name: "granted_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_by", Type: field.TypeString, Nullable: true},
+		{Name: "agency_id", Type: field.TypeInt},
+		{Name: "case_id", Type: field.TypeInt},
+	}
+	// EmergencyGrantsTable holds the schema information for the "emergency_grants" table.
+	EmergencyGrantsTable = &schema.Table{
+		Name:       "emergency_grants",
+		Columns:    EmergencyGrantsColumns,
+		PrimaryKey: []*schema.Column{EmergencyGrantsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "emergency_grants_agencies_agency",
+				Columns:    []*schema.Column{EmergencyGrantsColumns[10]},
+				RefColumns: []*schema.Column{AgenciesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "emergency_grants_case_files_case",
+				Columns:    []*schema.Column{EmergencyGrantsColumns[11]},
+				RefColumns: []*schema.Column{CaseFilesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "emergencygrant_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{EmergencyGrantsColumns[1]},
+			},
+			{
+				Name:    "emergencygrant_updated_at",
+				Unique:  false,
+				Columns: []*schema.Column{EmergencyGrantsColumns[2]},
+			},
+			{
+				Name:    "emergencygrant_subject_agency_id_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{EmergencyGrantsColumns[4], EmergencyGrantsColumns[10], EmergencyGrantsColumns[7]},
+			},
+			{
+				Name:    "emergencygrant_granted_at",
+				Unique:  false,
+				Columns: []*schema.Column{EmergencyGrantsColumns[6]},
+			},
+			{
+				Name:    "emergencygrant_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{EmergencyGrantsColumns[7]},
+			},
+			{
+				Name:    "emergencygrant_revoked_at",
+				Unique:  false,
+				Columns: []*schema.Column{EmergencyGrantsColumns[8]},
+			},
+			{
+				Name:    "emergencygrant_agency_id",
+				Unique:  false,
+				Columns: []*schema.Column{EmergencyGrantsColumns[10]},
+			},
+			{
+				Name:    "emergencygrant_case_id",
+				Unique:  false,
+				Columns: []*schema.Column{EmergencyGrantsColumns[11]},
+			},
+		},
+	}
 	// IdempotencyRecordsColumns holds the columns for the "idempotency_records" table.
 	IdempotencyRecordsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -535,6 +612,53 @@ var (
 				Name:    "idempotencyrecord_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{IdempotencyRecordsColumns[7]},
+			},
+		},
+	}
+	// PolicyChangesColumns holds the columns for the "policy_changes" table.
+	PolicyChangesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "at", Type: field.TypeTime},
+		{Name: "actor_subject", Type: field.TypeString},
+		{Name: "actor_agency", Type: field.TypeString},
+		{Name: "reason", Type: field.TypeString, Size: 2147483647},
+		{Name: "added", Type: field.TypeJSON},
+		{Name: "removed", Type: field.TypeJSON},
+	}
+	// PolicyChangesTable holds the schema information for the "policy_changes" table.
+	PolicyChangesTable = &schema.Table{
+		Name:       "policy_changes",
+		Columns:    PolicyChangesColumns,
+		PrimaryKey: []*schema.Column{PolicyChangesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "policychange_at",
+				Unique:  false,
+				Columns: []*schema.Column{PolicyChangesColumns[1]},
+			},
+		},
+	}
+	// PolicyRulesColumns holds the columns for the "policy_rules" table.
+	PolicyRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "ptype", Type: field.TypeString},
+		{Name: "v0", Type: field.TypeString, Default: ""},
+		{Name: "v1", Type: field.TypeString, Default: ""},
+		{Name: "v2", Type: field.TypeString, Default: ""},
+		{Name: "v3", Type: field.TypeString, Default: ""},
+		{Name: "v4", Type: field.TypeString, Default: ""},
+		{Name: "v5", Type: field.TypeString, Default: ""},
+	}
+	// PolicyRulesTable holds the schema information for the "policy_rules" table.
+	PolicyRulesTable = &schema.Table{
+		Name:       "policy_rules",
+		Columns:    PolicyRulesColumns,
+		PrimaryKey: []*schema.Column{PolicyRulesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "policyrule_ptype_v0_v1_v2_v3_v4_v5",
+				Unique:  true,
+				Columns: []*schema.Column{PolicyRulesColumns[1], PolicyRulesColumns[2], PolicyRulesColumns[3], PolicyRulesColumns[4], PolicyRulesColumns[5], PolicyRulesColumns[6], PolicyRulesColumns[7]},
 			},
 		},
 	}
@@ -976,7 +1100,10 @@ var (
 		ChargesTable,
 		ConsentsTable,
 		CourtDecisionsTable,
+		EmergencyGrantsTable,
 		IdempotencyRecordsTable,
+		PolicyChangesTable,
+		PolicyRulesTable,
 		ProsecutionsTable,
 		ProsecutionDefendantsTable,
 		ReferralsTable,
@@ -1025,8 +1152,19 @@ func init() {
 	CourtDecisionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(25769803776),
 	}
+	EmergencyGrantsTable.ForeignKeys[0].RefTable = AgenciesTable
+	EmergencyGrantsTable.ForeignKeys[1].RefTable = CaseFilesTable
+	EmergencyGrantsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(64424509440),
+	}
 	IdempotencyRecordsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(30064771072),
+	}
+	PolicyChangesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(68719476736),
+	}
+	PolicyRulesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(73014444032),
 	}
 	ProsecutionsTable.ForeignKeys[0].RefTable = CaseFilesTable
 	ProsecutionsTable.ForeignKeys[1].RefTable = AgenciesTable

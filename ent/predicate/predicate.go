@@ -30,8 +30,17 @@ type Consent func(*sql.Selector)
 // CourtDecision is the predicate function for courtdecision builders.
 type CourtDecision func(*sql.Selector)
 
+// EmergencyGrant is the predicate function for emergencygrant builders.
+type EmergencyGrant func(*sql.Selector)
+
 // IdempotencyRecord is the predicate function for idempotencyrecord builders.
 type IdempotencyRecord func(*sql.Selector)
+
+// PolicyChange is the predicate function for policychange builders.
+type PolicyChange func(*sql.Selector)
+
+// PolicyRule is the predicate function for policyrule builders.
+type PolicyRule func(*sql.Selector)
 
 // Prosecution is the predicate function for prosecution builders.
 type Prosecution func(*sql.Selector)

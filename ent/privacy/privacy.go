@@ -303,6 +303,30 @@ func (f CourtDecisionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CourtDecisionMutation", m)
 }
 
+// The EmergencyGrantQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type EmergencyGrantQueryRuleFunc func(context.Context, *ent.EmergencyGrantQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f EmergencyGrantQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EmergencyGrantQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.EmergencyGrantQuery", q)
+}
+
+// The EmergencyGrantMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type EmergencyGrantMutationRuleFunc func(context.Context, *ent.EmergencyGrantMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f EmergencyGrantMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.EmergencyGrantMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EmergencyGrantMutation", m)
+}
+
 // The IdempotencyRecordQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type IdempotencyRecordQueryRuleFunc func(context.Context, *ent.IdempotencyRecordQuery) error
@@ -325,6 +349,54 @@ func (f IdempotencyRecordMutationRuleFunc) EvalMutation(ctx context.Context, m e
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.IdempotencyRecordMutation", m)
+}
+
+// The PolicyChangeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PolicyChangeQueryRuleFunc func(context.Context, *ent.PolicyChangeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PolicyChangeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PolicyChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PolicyChangeQuery", q)
+}
+
+// The PolicyChangeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PolicyChangeMutationRuleFunc func(context.Context, *ent.PolicyChangeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PolicyChangeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PolicyChangeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PolicyChangeMutation", m)
+}
+
+// The PolicyRuleQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PolicyRuleQueryRuleFunc func(context.Context, *ent.PolicyRuleQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PolicyRuleQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PolicyRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PolicyRuleQuery", q)
+}
+
+// The PolicyRuleMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PolicyRuleMutationRuleFunc func(context.Context, *ent.PolicyRuleMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PolicyRuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PolicyRuleMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PolicyRuleMutation", m)
 }
 
 // The ProsecutionQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -522,7 +594,13 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.CourtDecisionQuery:
 		return q.Filter(), nil
+	case *ent.EmergencyGrantQuery:
+		return q.Filter(), nil
 	case *ent.IdempotencyRecordQuery:
+		return q.Filter(), nil
+	case *ent.PolicyChangeQuery:
+		return q.Filter(), nil
+	case *ent.PolicyRuleQuery:
 		return q.Filter(), nil
 	case *ent.ProsecutionQuery:
 		return q.Filter(), nil
@@ -559,7 +637,13 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.CourtDecisionMutation:
 		return m.Filter(), nil
+	case *ent.EmergencyGrantMutation:
+		return m.Filter(), nil
 	case *ent.IdempotencyRecordMutation:
+		return m.Filter(), nil
+	case *ent.PolicyChangeMutation:
+		return m.Filter(), nil
+	case *ent.PolicyRuleMutation:
 		return m.Filter(), nil
 	case *ent.ProsecutionMutation:
 		return m.Filter(), nil

@@ -2,7 +2,751 @@
 
 package runtime
 
-// The schema-stitching logic is generated in github.com/casegraph/casegraph/ent/runtime.go
+import (
+	"context"
+	"time"
+
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/caseassignment"
+	"github.com/casegraph/casegraph/ent/caseevent"
+	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/casevictim"
+	"github.com/casegraph/casegraph/ent/charge"
+	"github.com/casegraph/casegraph/ent/consent"
+	"github.com/casegraph/casegraph/ent/courtdecision"
+	"github.com/casegraph/casegraph/ent/emergencygrant"
+	"github.com/casegraph/casegraph/ent/idempotencyrecord"
+	"github.com/casegraph/casegraph/ent/policychange"
+	"github.com/casegraph/casegraph/ent/policyrule"
+	"github.com/casegraph/casegraph/ent/prosecution"
+	"github.com/casegraph/casegraph/ent/prosecutiondefendant"
+	"github.com/casegraph/casegraph/ent/referral"
+	"github.com/casegraph/casegraph/ent/schema"
+	"github.com/casegraph/casegraph/ent/supportservice"
+	"github.com/casegraph/casegraph/ent/suspect"
+	"github.com/casegraph/casegraph/ent/victim"
+
+	"entgo.io/ent"
+	"entgo.io/ent/privacy"
+)
+
+// The init function reads all schema descriptors with runtime code
+// (default values, validators, hooks and policies) and stitches it
+// to their package variables.
+func init() {
+	agencyMixin := schema.Agency{}.Mixin()
+	agency.Policy = privacy.NewPolicies(schema.Agency{})
+	agency.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := agency.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	agencyMixinFields0 := agencyMixin[0].Fields()
+	_ = agencyMixinFields0
+	agencyFields := schema.Agency{}.Fields()
+	_ = agencyFields
+	// agencyDescCreatedAt is the schema descriptor for created_at field.
+	agencyDescCreatedAt := agencyMixinFields0[0].Descriptor()
+	// agency.DefaultCreatedAt holds the default value on creation for the created_at field.
+	agency.DefaultCreatedAt = agencyDescCreatedAt.Default.(func() time.Time)
+	// agencyDescUpdatedAt is the schema descriptor for updated_at field.
+	agencyDescUpdatedAt := agencyMixinFields0[1].Descriptor()
+	// agency.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	agency.DefaultUpdatedAt = agencyDescUpdatedAt.Default.(func() time.Time)
+	// agency.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	agency.UpdateDefaultUpdatedAt = agencyDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// agencyDescVersion is the schema descriptor for version field.
+	agencyDescVersion := agencyMixinFields0[2].Descriptor()
+	// agency.DefaultVersion holds the default value on creation for the version field.
+	agency.DefaultVersion = agencyDescVersion.Default.(int)
+	// agency.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	agency.VersionValidator = agencyDescVersion.Validators[0].(func(int) error)
+	// agencyDescCode is the schema descriptor for code field.
+	agencyDescCode := agencyFields[0].Descriptor()
+	// agency.CodeValidator is a validator for the "code" field. It is called by the builders before save.
+	agency.CodeValidator = func() func(string) error {
+		validators := agencyDescCode.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(code string) error {
+			for _, fn := range fns {
+				if err := fn(code); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// agencyDescName is the schema descriptor for name field.
+	agencyDescName := agencyFields[1].Descriptor()
+	// agency.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	agency.NameValidator = func() func(string) error {
+		validators := agencyDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	caseassignmentMixin := schema.CaseAssignment{}.Mixin()
+	caseassignment.Policy = privacy.NewPolicies(schema.CaseAssignment{})
+	caseassignment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := caseassignment.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	caseassignmentMixinFields0 := caseassignmentMixin[0].Fields()
+	_ = caseassignmentMixinFields0
+	caseassignmentFields := schema.CaseAssignment{}.Fields()
+	_ = caseassignmentFields
+	// caseassignmentDescCreatedAt is the schema descriptor for created_at field.
+	caseassignmentDescCreatedAt := caseassignmentMixinFields0[0].Descriptor()
+	// caseassignment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	caseassignment.DefaultCreatedAt = caseassignmentDescCreatedAt.Default.(func() time.Time)
+	// caseassignmentDescUpdatedAt is the schema descriptor for updated_at field.
+	caseassignmentDescUpdatedAt := caseassignmentMixinFields0[1].Descriptor()
+	// caseassignment.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	caseassignment.DefaultUpdatedAt = caseassignmentDescUpdatedAt.Default.(func() time.Time)
+	// caseassignment.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	caseassignment.UpdateDefaultUpdatedAt = caseassignmentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// caseassignmentDescVersion is the schema descriptor for version field.
+	caseassignmentDescVersion := caseassignmentMixinFields0[2].Descriptor()
+	// caseassignment.DefaultVersion holds the default value on creation for the version field.
+	caseassignment.DefaultVersion = caseassignmentDescVersion.Default.(int)
+	// caseassignment.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	caseassignment.VersionValidator = caseassignmentDescVersion.Validators[0].(func(int) error)
+	// caseassignmentDescAssignedAt is the schema descriptor for assigned_at field.
+	caseassignmentDescAssignedAt := caseassignmentFields[3].Descriptor()
+	// caseassignment.DefaultAssignedAt holds the default value on creation for the assigned_at field.
+	caseassignment.DefaultAssignedAt = caseassignmentDescAssignedAt.Default.(func() time.Time)
+	caseeventMixin := schema.CaseEvent{}.Mixin()
+	caseevent.Policy = privacy.NewPolicies(schema.CaseEvent{})
+	caseevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := caseevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	caseeventMixinFields0 := caseeventMixin[0].Fields()
+	_ = caseeventMixinFields0
+	caseeventFields := schema.CaseEvent{}.Fields()
+	_ = caseeventFields
+	// caseeventDescCreatedAt is the schema descriptor for created_at field.
+	caseeventDescCreatedAt := caseeventMixinFields0[0].Descriptor()
+	// caseevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	caseevent.DefaultCreatedAt = caseeventDescCreatedAt.Default.(func() time.Time)
+	// caseeventDescUpdatedAt is the schema descriptor for updated_at field.
+	caseeventDescUpdatedAt := caseeventMixinFields0[1].Descriptor()
+	// caseevent.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	caseevent.DefaultUpdatedAt = caseeventDescUpdatedAt.Default.(func() time.Time)
+	// caseevent.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	caseevent.UpdateDefaultUpdatedAt = caseeventDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// caseeventDescVersion is the schema descriptor for version field.
+	caseeventDescVersion := caseeventMixinFields0[2].Descriptor()
+	// caseevent.DefaultVersion holds the default value on creation for the version field.
+	caseevent.DefaultVersion = caseeventDescVersion.Default.(int)
+	// caseevent.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	caseevent.VersionValidator = caseeventDescVersion.Validators[0].(func(int) error)
+	// caseeventDescAt is the schema descriptor for at field.
+	caseeventDescAt := caseeventFields[1].Descriptor()
+	// caseevent.DefaultAt holds the default value on creation for the at field.
+	caseevent.DefaultAt = caseeventDescAt.Default.(func() time.Time)
+	// caseeventDescSummary is the schema descriptor for summary field.
+	caseeventDescSummary := caseeventFields[3].Descriptor()
+	// caseevent.SummaryValidator is a validator for the "summary" field. It is called by the builders before save.
+	caseevent.SummaryValidator = caseeventDescSummary.Validators[0].(func(string) error)
+	casefileMixin := schema.CaseFile{}.Mixin()
+	casefile.Policy = privacy.NewPolicies(schema.CaseFile{})
+	casefile.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := casefile.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	casefileMixinFields0 := casefileMixin[0].Fields()
+	_ = casefileMixinFields0
+	casefileFields := schema.CaseFile{}.Fields()
+	_ = casefileFields
+	// casefileDescCreatedAt is the schema descriptor for created_at field.
+	casefileDescCreatedAt := casefileMixinFields0[0].Descriptor()
+	// casefile.DefaultCreatedAt holds the default value on creation for the created_at field.
+	casefile.DefaultCreatedAt = casefileDescCreatedAt.Default.(func() time.Time)
+	// casefileDescUpdatedAt is the schema descriptor for updated_at field.
+	casefileDescUpdatedAt := casefileMixinFields0[1].Descriptor()
+	// casefile.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	casefile.DefaultUpdatedAt = casefileDescUpdatedAt.Default.(func() time.Time)
+	// casefile.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	casefile.UpdateDefaultUpdatedAt = casefileDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// casefileDescVersion is the schema descriptor for version field.
+	casefileDescVersion := casefileMixinFields0[2].Descriptor()
+	// casefile.DefaultVersion holds the default value on creation for the version field.
+	casefile.DefaultVersion = casefileDescVersion.Default.(int)
+	// casefile.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	casefile.VersionValidator = casefileDescVersion.Validators[0].(func(int) error)
+	// casefileDescReference is the schema descriptor for reference field.
+	casefileDescReference := casefileFields[0].Descriptor()
+	// casefile.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
+	casefile.ReferenceValidator = func() func(string) error {
+		validators := casefileDescReference.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference string) error {
+			for _, fn := range fns {
+				if err := fn(reference); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// casefileDescTitle is the schema descriptor for title field.
+	casefileDescTitle := casefileFields[1].Descriptor()
+	// casefile.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	casefile.TitleValidator = func() func(string) error {
+		validators := casefileDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// casefileDescFormsOfExploitation is the schema descriptor for forms_of_exploitation field.
+	casefileDescFormsOfExploitation := casefileFields[3].Descriptor()
+	// casefile.DefaultFormsOfExploitation holds the default value on creation for the forms_of_exploitation field.
+	casefile.DefaultFormsOfExploitation = casefileDescFormsOfExploitation.Default.([]domain.Exploitation)
+	// casefileDescOpenedAt is the schema descriptor for opened_at field.
+	casefileDescOpenedAt := casefileFields[5].Descriptor()
+	// casefile.DefaultOpenedAt holds the default value on creation for the opened_at field.
+	casefile.DefaultOpenedAt = casefileDescOpenedAt.Default.(func() time.Time)
+	casevictim.Policy = privacy.NewPolicies(schema.CaseVictim{})
+	casevictim.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := casevictim.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	casevictimFields := schema.CaseVictim{}.Fields()
+	_ = casevictimFields
+	// casevictimDescLinkedAt is the schema descriptor for linked_at field.
+	casevictimDescLinkedAt := casevictimFields[2].Descriptor()
+	// casevictim.DefaultLinkedAt holds the default value on creation for the linked_at field.
+	casevictim.DefaultLinkedAt = casevictimDescLinkedAt.Default.(func() time.Time)
+	chargeMixin := schema.Charge{}.Mixin()
+	charge.Policy = privacy.NewPolicies(schema.Charge{})
+	charge.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := charge.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	chargeMixinFields0 := chargeMixin[0].Fields()
+	_ = chargeMixinFields0
+	chargeFields := schema.Charge{}.Fields()
+	_ = chargeFields
+	// chargeDescCreatedAt is the schema descriptor for created_at field.
+	chargeDescCreatedAt := chargeMixinFields0[0].Descriptor()
+	// charge.DefaultCreatedAt holds the default value on creation for the created_at field.
+	charge.DefaultCreatedAt = chargeDescCreatedAt.Default.(func() time.Time)
+	// chargeDescUpdatedAt is the schema descriptor for updated_at field.
+	chargeDescUpdatedAt := chargeMixinFields0[1].Descriptor()
+	// charge.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	charge.DefaultUpdatedAt = chargeDescUpdatedAt.Default.(func() time.Time)
+	// charge.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	charge.UpdateDefaultUpdatedAt = chargeDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// chargeDescVersion is the schema descriptor for version field.
+	chargeDescVersion := chargeMixinFields0[2].Descriptor()
+	// charge.DefaultVersion holds the default value on creation for the version field.
+	charge.DefaultVersion = chargeDescVersion.Default.(int)
+	// charge.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	charge.VersionValidator = chargeDescVersion.Validators[0].(func(int) error)
+	consentMixin := schema.Consent{}.Mixin()
+	consent.Policy = privacy.NewPolicies(schema.Consent{})
+	consent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := consent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	consentMixinFields0 := consentMixin[0].Fields()
+	_ = consentMixinFields0
+	consentFields := schema.Consent{}.Fields()
+	_ = consentFields
+	// consentDescCreatedAt is the schema descriptor for created_at field.
+	consentDescCreatedAt := consentMixinFields0[0].Descriptor()
+	// consent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	consent.DefaultCreatedAt = consentDescCreatedAt.Default.(func() time.Time)
+	// consentDescUpdatedAt is the schema descriptor for updated_at field.
+	consentDescUpdatedAt := consentMixinFields0[1].Descriptor()
+	// consent.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	consent.DefaultUpdatedAt = consentDescUpdatedAt.Default.(func() time.Time)
+	// consent.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	consent.UpdateDefaultUpdatedAt = consentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// consentDescVersion is the schema descriptor for version field.
+	consentDescVersion := consentMixinFields0[2].Descriptor()
+	// consent.DefaultVersion holds the default value on creation for the version field.
+	consent.DefaultVersion = consentDescVersion.Default.(int)
+	// consent.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	consent.VersionValidator = consentDescVersion.Validators[0].(func(int) error)
+	courtdecisionMixin := schema.CourtDecision{}.Mixin()
+	courtdecision.Policy = privacy.NewPolicies(schema.CourtDecision{})
+	courtdecision.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := courtdecision.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	courtdecisionMixinFields0 := courtdecisionMixin[0].Fields()
+	_ = courtdecisionMixinFields0
+	courtdecisionFields := schema.CourtDecision{}.Fields()
+	_ = courtdecisionFields
+	// courtdecisionDescCreatedAt is the schema descriptor for created_at field.
+	courtdecisionDescCreatedAt := courtdecisionMixinFields0[0].Descriptor()
+	// courtdecision.DefaultCreatedAt holds the default value on creation for the created_at field.
+	courtdecision.DefaultCreatedAt = courtdecisionDescCreatedAt.Default.(func() time.Time)
+	// courtdecisionDescUpdatedAt is the schema descriptor for updated_at field.
+	courtdecisionDescUpdatedAt := courtdecisionMixinFields0[1].Descriptor()
+	// courtdecision.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	courtdecision.DefaultUpdatedAt = courtdecisionDescUpdatedAt.Default.(func() time.Time)
+	// courtdecision.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	courtdecision.UpdateDefaultUpdatedAt = courtdecisionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// courtdecisionDescVersion is the schema descriptor for version field.
+	courtdecisionDescVersion := courtdecisionMixinFields0[2].Descriptor()
+	// courtdecision.DefaultVersion holds the default value on creation for the version field.
+	courtdecision.DefaultVersion = courtdecisionDescVersion.Default.(int)
+	// courtdecision.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	courtdecision.VersionValidator = courtdecisionDescVersion.Validators[0].(func(int) error)
+	// courtdecisionDescSentenceMonths is the schema descriptor for sentence_months field.
+	courtdecisionDescSentenceMonths := courtdecisionFields[4].Descriptor()
+	// courtdecision.SentenceMonthsValidator is a validator for the "sentence_months" field. It is called by the builders before save.
+	courtdecision.SentenceMonthsValidator = courtdecisionDescSentenceMonths.Validators[0].(func(int) error)
+	// courtdecisionDescCompensationOrderedLek is the schema descriptor for compensation_ordered_lek field.
+	courtdecisionDescCompensationOrderedLek := courtdecisionFields[5].Descriptor()
+	// courtdecision.CompensationOrderedLekValidator is a validator for the "compensation_ordered_lek" field. It is called by the builders before save.
+	courtdecision.CompensationOrderedLekValidator = courtdecisionDescCompensationOrderedLek.Validators[0].(func(int64) error)
+	// courtdecisionDescCompensationPaid is the schema descriptor for compensation_paid field.
+	courtdecisionDescCompensationPaid := courtdecisionFields[6].Descriptor()
+	// courtdecision.DefaultCompensationPaid holds the default value on creation for the compensation_paid field.
+	courtdecision.DefaultCompensationPaid = courtdecisionDescCompensationPaid.Default.(bool)
+	emergencygrantMixin := schema.EmergencyGrant{}.Mixin()
+	emergencygrant.Policy = privacy.NewPolicies(schema.EmergencyGrant{})
+	emergencygrant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := emergencygrant.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	emergencygrantMixinFields0 := emergencygrantMixin[0].Fields()
+	_ = emergencygrantMixinFields0
+	emergencygrantFields := schema.EmergencyGrant{}.Fields()
+	_ = emergencygrantFields
+	// emergencygrantDescCreatedAt is the schema descriptor for created_at field.
+	emergencygrantDescCreatedAt := emergencygrantMixinFields0[0].Descriptor()
+	// emergencygrant.DefaultCreatedAt holds the default value on creation for the created_at field.
+	emergencygrant.DefaultCreatedAt = emergencygrantDescCreatedAt.Default.(func() time.Time)
+	// emergencygrantDescUpdatedAt is the schema descriptor for updated_at field.
+	emergencygrantDescUpdatedAt := emergencygrantMixinFields0[1].Descriptor()
+	// emergencygrant.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	emergencygrant.DefaultUpdatedAt = emergencygrantDescUpdatedAt.Default.(func() time.Time)
+	// emergencygrant.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	emergencygrant.UpdateDefaultUpdatedAt = emergencygrantDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// emergencygrantDescVersion is the schema descriptor for version field.
+	emergencygrantDescVersion := emergencygrantMixinFields0[2].Descriptor()
+	// emergencygrant.DefaultVersion holds the default value on creation for the version field.
+	emergencygrant.DefaultVersion = emergencygrantDescVersion.Default.(int)
+	// emergencygrant.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	emergencygrant.VersionValidator = emergencygrantDescVersion.Validators[0].(func(int) error)
+	// emergencygrantDescGrantedAt is the schema descriptor for granted_at field.
+	emergencygrantDescGrantedAt := emergencygrantFields[2].Descriptor()
+	// emergencygrant.DefaultGrantedAt holds the default value on creation for the granted_at field.
+	emergencygrant.DefaultGrantedAt = emergencygrantDescGrantedAt.Default.(func() time.Time)
+	idempotencyrecord.Policy = privacy.NewPolicies(schema.IdempotencyRecord{})
+	idempotencyrecord.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := idempotencyrecord.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	idempotencyrecordFields := schema.IdempotencyRecord{}.Fields()
+	_ = idempotencyrecordFields
+	// idempotencyrecordDescKey is the schema descriptor for key field.
+	idempotencyrecordDescKey := idempotencyrecordFields[3].Descriptor()
+	// idempotencyrecord.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	idempotencyrecord.KeyValidator = func() func(string) error {
+		validators := idempotencyrecordDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// idempotencyrecordDescCreatedAt is the schema descriptor for created_at field.
+	idempotencyrecordDescCreatedAt := idempotencyrecordFields[6].Descriptor()
+	// idempotencyrecord.DefaultCreatedAt holds the default value on creation for the created_at field.
+	idempotencyrecord.DefaultCreatedAt = idempotencyrecordDescCreatedAt.Default.(func() time.Time)
+	policychange.Policy = privacy.NewPolicies(schema.PolicyChange{})
+	policychange.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := policychange.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	policychangeFields := schema.PolicyChange{}.Fields()
+	_ = policychangeFields
+	// policychangeDescAt is the schema descriptor for at field.
+	policychangeDescAt := policychangeFields[0].Descriptor()
+	// policychange.DefaultAt holds the default value on creation for the at field.
+	policychange.DefaultAt = policychangeDescAt.Default.(func() time.Time)
+	// policychangeDescReason is the schema descriptor for reason field.
+	policychangeDescReason := policychangeFields[3].Descriptor()
+	// policychange.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	policychange.ReasonValidator = policychangeDescReason.Validators[0].(func(string) error)
+	policyrule.Policy = privacy.NewPolicies(schema.PolicyRule{})
+	policyrule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := policyrule.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	policyruleFields := schema.PolicyRule{}.Fields()
+	_ = policyruleFields
+	// policyruleDescPtype is the schema descriptor for ptype field.
+	policyruleDescPtype := policyruleFields[0].Descriptor()
+	// policyrule.PtypeValidator is a validator for the "ptype" field. It is called by the builders before save.
+	policyrule.PtypeValidator = policyruleDescPtype.Validators[0].(func(string) error)
+	// policyruleDescV0 is the schema descriptor for v0 field.
+	policyruleDescV0 := policyruleFields[1].Descriptor()
+	// policyrule.DefaultV0 holds the default value on creation for the v0 field.
+	policyrule.DefaultV0 = policyruleDescV0.Default.(string)
+	// policyruleDescV1 is the schema descriptor for v1 field.
+	policyruleDescV1 := policyruleFields[2].Descriptor()
+	// policyrule.DefaultV1 holds the default value on creation for the v1 field.
+	policyrule.DefaultV1 = policyruleDescV1.Default.(string)
+	// policyruleDescV2 is the schema descriptor for v2 field.
+	policyruleDescV2 := policyruleFields[3].Descriptor()
+	// policyrule.DefaultV2 holds the default value on creation for the v2 field.
+	policyrule.DefaultV2 = policyruleDescV2.Default.(string)
+	// policyruleDescV3 is the schema descriptor for v3 field.
+	policyruleDescV3 := policyruleFields[4].Descriptor()
+	// policyrule.DefaultV3 holds the default value on creation for the v3 field.
+	policyrule.DefaultV3 = policyruleDescV3.Default.(string)
+	// policyruleDescV4 is the schema descriptor for v4 field.
+	policyruleDescV4 := policyruleFields[5].Descriptor()
+	// policyrule.DefaultV4 holds the default value on creation for the v4 field.
+	policyrule.DefaultV4 = policyruleDescV4.Default.(string)
+	// policyruleDescV5 is the schema descriptor for v5 field.
+	policyruleDescV5 := policyruleFields[6].Descriptor()
+	// policyrule.DefaultV5 holds the default value on creation for the v5 field.
+	policyrule.DefaultV5 = policyruleDescV5.Default.(string)
+	prosecutionMixin := schema.Prosecution{}.Mixin()
+	prosecution.Policy = privacy.NewPolicies(schema.Prosecution{})
+	prosecution.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := prosecution.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	prosecutionMixinFields0 := prosecutionMixin[0].Fields()
+	_ = prosecutionMixinFields0
+	prosecutionFields := schema.Prosecution{}.Fields()
+	_ = prosecutionFields
+	// prosecutionDescCreatedAt is the schema descriptor for created_at field.
+	prosecutionDescCreatedAt := prosecutionMixinFields0[0].Descriptor()
+	// prosecution.DefaultCreatedAt holds the default value on creation for the created_at field.
+	prosecution.DefaultCreatedAt = prosecutionDescCreatedAt.Default.(func() time.Time)
+	// prosecutionDescUpdatedAt is the schema descriptor for updated_at field.
+	prosecutionDescUpdatedAt := prosecutionMixinFields0[1].Descriptor()
+	// prosecution.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	prosecution.DefaultUpdatedAt = prosecutionDescUpdatedAt.Default.(func() time.Time)
+	// prosecution.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	prosecution.UpdateDefaultUpdatedAt = prosecutionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// prosecutionDescVersion is the schema descriptor for version field.
+	prosecutionDescVersion := prosecutionMixinFields0[2].Descriptor()
+	// prosecution.DefaultVersion holds the default value on creation for the version field.
+	prosecution.DefaultVersion = prosecutionDescVersion.Default.(int)
+	// prosecution.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	prosecution.VersionValidator = prosecutionDescVersion.Validators[0].(func(int) error)
+	// prosecutionDescRegistrationNumber is the schema descriptor for registration_number field.
+	prosecutionDescRegistrationNumber := prosecutionFields[0].Descriptor()
+	// prosecution.RegistrationNumberValidator is a validator for the "registration_number" field. It is called by the builders before save.
+	prosecution.RegistrationNumberValidator = func() func(string) error {
+		validators := prosecutionDescRegistrationNumber.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(registration_number string) error {
+			for _, fn := range fns {
+				if err := fn(registration_number); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// prosecutionDescDeadlineExtensions is the schema descriptor for deadline_extensions field.
+	prosecutionDescDeadlineExtensions := prosecutionFields[4].Descriptor()
+	// prosecution.DefaultDeadlineExtensions holds the default value on creation for the deadline_extensions field.
+	prosecution.DefaultDeadlineExtensions = prosecutionDescDeadlineExtensions.Default.(int)
+	// prosecution.DeadlineExtensionsValidator is a validator for the "deadline_extensions" field. It is called by the builders before save.
+	prosecution.DeadlineExtensionsValidator = prosecutionDescDeadlineExtensions.Validators[0].(func(int) error)
+	prosecutiondefendant.Policy = privacy.NewPolicies(schema.ProsecutionDefendant{})
+	prosecutiondefendant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := prosecutiondefendant.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	referralMixin := schema.Referral{}.Mixin()
+	referral.Policy = privacy.NewPolicies(schema.Referral{})
+	referral.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := referral.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	referralMixinFields0 := referralMixin[0].Fields()
+	_ = referralMixinFields0
+	referralFields := schema.Referral{}.Fields()
+	_ = referralFields
+	// referralDescCreatedAt is the schema descriptor for created_at field.
+	referralDescCreatedAt := referralMixinFields0[0].Descriptor()
+	// referral.DefaultCreatedAt holds the default value on creation for the created_at field.
+	referral.DefaultCreatedAt = referralDescCreatedAt.Default.(func() time.Time)
+	// referralDescUpdatedAt is the schema descriptor for updated_at field.
+	referralDescUpdatedAt := referralMixinFields0[1].Descriptor()
+	// referral.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	referral.DefaultUpdatedAt = referralDescUpdatedAt.Default.(func() time.Time)
+	// referral.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	referral.UpdateDefaultUpdatedAt = referralDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// referralDescVersion is the schema descriptor for version field.
+	referralDescVersion := referralMixinFields0[2].Descriptor()
+	// referral.DefaultVersion holds the default value on creation for the version field.
+	referral.DefaultVersion = referralDescVersion.Default.(int)
+	// referral.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	referral.VersionValidator = referralDescVersion.Validators[0].(func(int) error)
+	// referralDescStatusHistory is the schema descriptor for status_history field.
+	referralDescStatusHistory := referralFields[2].Descriptor()
+	// referral.DefaultStatusHistory holds the default value on creation for the status_history field.
+	referral.DefaultStatusHistory = referralDescStatusHistory.Default.([]domain.ReferralStatusChange)
+	supportserviceMixin := schema.SupportService{}.Mixin()
+	supportservice.Policy = privacy.NewPolicies(schema.SupportService{})
+	supportservice.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := supportservice.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	supportserviceMixinFields0 := supportserviceMixin[0].Fields()
+	_ = supportserviceMixinFields0
+	supportserviceFields := schema.SupportService{}.Fields()
+	_ = supportserviceFields
+	// supportserviceDescCreatedAt is the schema descriptor for created_at field.
+	supportserviceDescCreatedAt := supportserviceMixinFields0[0].Descriptor()
+	// supportservice.DefaultCreatedAt holds the default value on creation for the created_at field.
+	supportservice.DefaultCreatedAt = supportserviceDescCreatedAt.Default.(func() time.Time)
+	// supportserviceDescUpdatedAt is the schema descriptor for updated_at field.
+	supportserviceDescUpdatedAt := supportserviceMixinFields0[1].Descriptor()
+	// supportservice.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	supportservice.DefaultUpdatedAt = supportserviceDescUpdatedAt.Default.(func() time.Time)
+	// supportservice.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	supportservice.UpdateDefaultUpdatedAt = supportserviceDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// supportserviceDescVersion is the schema descriptor for version field.
+	supportserviceDescVersion := supportserviceMixinFields0[2].Descriptor()
+	// supportservice.DefaultVersion holds the default value on creation for the version field.
+	supportservice.DefaultVersion = supportserviceDescVersion.Default.(int)
+	// supportservice.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	supportservice.VersionValidator = supportserviceDescVersion.Validators[0].(func(int) error)
+	suspectMixin := schema.Suspect{}.Mixin()
+	suspect.Policy = privacy.NewPolicies(schema.Suspect{})
+	suspect.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := suspect.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	suspectMixinFields0 := suspectMixin[0].Fields()
+	_ = suspectMixinFields0
+	suspectFields := schema.Suspect{}.Fields()
+	_ = suspectFields
+	// suspectDescCreatedAt is the schema descriptor for created_at field.
+	suspectDescCreatedAt := suspectMixinFields0[0].Descriptor()
+	// suspect.DefaultCreatedAt holds the default value on creation for the created_at field.
+	suspect.DefaultCreatedAt = suspectDescCreatedAt.Default.(func() time.Time)
+	// suspectDescUpdatedAt is the schema descriptor for updated_at field.
+	suspectDescUpdatedAt := suspectMixinFields0[1].Descriptor()
+	// suspect.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	suspect.DefaultUpdatedAt = suspectDescUpdatedAt.Default.(func() time.Time)
+	// suspect.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	suspect.UpdateDefaultUpdatedAt = suspectDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// suspectDescVersion is the schema descriptor for version field.
+	suspectDescVersion := suspectMixinFields0[2].Descriptor()
+	// suspect.DefaultVersion holds the default value on creation for the version field.
+	suspect.DefaultVersion = suspectDescVersion.Default.(int)
+	// suspect.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	suspect.VersionValidator = suspectDescVersion.Validators[0].(func(int) error)
+	// suspectDescPseudonym is the schema descriptor for pseudonym field.
+	suspectDescPseudonym := suspectFields[0].Descriptor()
+	// suspect.PseudonymValidator is a validator for the "pseudonym" field. It is called by the builders before save.
+	suspect.PseudonymValidator = func() func(string) error {
+		validators := suspectDescPseudonym.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(pseudonym string) error {
+			for _, fn := range fns {
+				if err := fn(pseudonym); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// suspectDescNationality is the schema descriptor for nationality field.
+	suspectDescNationality := suspectFields[2].Descriptor()
+	// suspect.NationalityValidator is a validator for the "nationality" field. It is called by the builders before save.
+	suspect.NationalityValidator = suspectDescNationality.Validators[0].(func(string) error)
+	// suspectDescLegalName is the schema descriptor for legal_name field.
+	suspectDescLegalName := suspectFields[5].Descriptor()
+	// suspect.LegalNameValidator is a validator for the "legal_name" field. It is called by the builders before save.
+	suspect.LegalNameValidator = suspectDescLegalName.Validators[0].(func(string) error)
+	// suspectDescPersonalNumber is the schema descriptor for personal_number field.
+	suspectDescPersonalNumber := suspectFields[6].Descriptor()
+	// suspect.PersonalNumberValidator is a validator for the "personal_number" field. It is called by the builders before save.
+	suspect.PersonalNumberValidator = suspectDescPersonalNumber.Validators[0].(func(string) error)
+	victimMixin := schema.Victim{}.Mixin()
+	victim.Policy = privacy.NewPolicies(schema.Victim{})
+	victim.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := victim.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	victimMixinFields0 := victimMixin[0].Fields()
+	_ = victimMixinFields0
+	victimFields := schema.Victim{}.Fields()
+	_ = victimFields
+	// victimDescCreatedAt is the schema descriptor for created_at field.
+	victimDescCreatedAt := victimMixinFields0[0].Descriptor()
+	// victim.DefaultCreatedAt holds the default value on creation for the created_at field.
+	victim.DefaultCreatedAt = victimDescCreatedAt.Default.(func() time.Time)
+	// victimDescUpdatedAt is the schema descriptor for updated_at field.
+	victimDescUpdatedAt := victimMixinFields0[1].Descriptor()
+	// victim.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	victim.DefaultUpdatedAt = victimDescUpdatedAt.Default.(func() time.Time)
+	// victim.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	victim.UpdateDefaultUpdatedAt = victimDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// victimDescVersion is the schema descriptor for version field.
+	victimDescVersion := victimMixinFields0[2].Descriptor()
+	// victim.DefaultVersion holds the default value on creation for the version field.
+	victim.DefaultVersion = victimDescVersion.Default.(int)
+	// victim.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	victim.VersionValidator = victimDescVersion.Validators[0].(func(int) error)
+	// victimDescPseudonym is the schema descriptor for pseudonym field.
+	victimDescPseudonym := victimFields[0].Descriptor()
+	// victim.PseudonymValidator is a validator for the "pseudonym" field. It is called by the builders before save.
+	victim.PseudonymValidator = victimDescPseudonym.Validators[0].(func(string) error)
+	// victimDescFormsOfExploitation is the schema descriptor for forms_of_exploitation field.
+	victimDescFormsOfExploitation := victimFields[6].Descriptor()
+	// victim.DefaultFormsOfExploitation holds the default value on creation for the forms_of_exploitation field.
+	victim.DefaultFormsOfExploitation = victimDescFormsOfExploitation.Default.([]domain.Exploitation)
+	// victimDescForeignNational is the schema descriptor for foreign_national field.
+	victimDescForeignNational := victimFields[8].Descriptor()
+	// victim.DefaultForeignNational holds the default value on creation for the foreign_national field.
+	victim.DefaultForeignNational = victimDescForeignNational.Default.(bool)
+	// victimDescLegalName is the schema descriptor for legal_name field.
+	victimDescLegalName := victimFields[9].Descriptor()
+	// victim.LegalNameValidator is a validator for the "legal_name" field. It is called by the builders before save.
+	victim.LegalNameValidator = victimDescLegalName.Validators[0].(func(string) error)
+	// victimDescPersonalNumber is the schema descriptor for personal_number field.
+	victimDescPersonalNumber := victimFields[11].Descriptor()
+	// victim.PersonalNumberValidator is a validator for the "personal_number" field. It is called by the builders before save.
+	victim.PersonalNumberValidator = victimDescPersonalNumber.Validators[0].(func(string) error)
+	// victimDescNationality is the schema descriptor for nationality field.
+	victimDescNationality := victimFields[12].Descriptor()
+	// victim.NationalityValidator is a validator for the "nationality" field. It is called by the builders before save.
+	victim.NationalityValidator = victimDescNationality.Validators[0].(func(string) error)
+	// victimDescExactAge is the schema descriptor for exact_age field.
+	victimDescExactAge := victimFields[13].Descriptor()
+	// victim.ExactAgeValidator is a validator for the "exact_age" field. It is called by the builders before save.
+	victim.ExactAgeValidator = victimDescExactAge.Validators[0].(func(int) error)
+	// victimDescPhone is the schema descriptor for phone field.
+	victimDescPhone := victimFields[14].Descriptor()
+	// victim.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	victim.PhoneValidator = victimDescPhone.Validators[0].(func(string) error)
+	// victimDescAddress is the schema descriptor for address field.
+	victimDescAddress := victimFields[15].Descriptor()
+	// victim.AddressValidator is a validator for the "address" field. It is called by the builders before save.
+	victim.AddressValidator = victimDescAddress.Validators[0].(func(string) error)
+	// victimDescShelterLocation is the schema descriptor for shelter_location field.
+	victimDescShelterLocation := victimFields[18].Descriptor()
+	// victim.ShelterLocationValidator is a validator for the "shelter_location" field. It is called by the builders before save.
+	victim.ShelterLocationValidator = victimDescShelterLocation.Validators[0].(func(string) error)
+}
 
 const (
 	Version = "v0.14.5"                                         // Version of ent codegen.

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"github.com/casegraph/casegraph/rowrule"
 	"regexp"
 
 	"entgo.io/contrib/entgql"
@@ -65,3 +66,6 @@ func (Agency) Indexes() []ent.Index {
 func (Agency) Annotations() []schema.Annotation {
 	return connectionAnnotations(entgql.QueryField())
 }
+
+// Policy of Agency: see package rowrule.
+func (Agency) Policy() ent.Policy { return rowrule.AllowPrincipalsPolicy() }

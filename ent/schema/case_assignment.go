@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -53,3 +54,6 @@ func (CaseAssignment) Indexes() []ent.Index {
 func (CaseAssignment) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
 }
+
+// Policy of CaseAssignment: see package rowrule.
+func (CaseAssignment) Policy() ent.Policy { return rowrule.CaseAssignmentPolicy() }

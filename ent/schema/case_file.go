@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -81,3 +82,6 @@ func (CaseFile) Indexes() []ent.Index {
 func (CaseFile) Annotations() []schema.Annotation {
 	return connectionAnnotations(createAndUpdateInputs, entgql.Type("Case"), entgql.QueryField("cases"))
 }
+
+// Policy of CaseFile: see package rowrule.
+func (CaseFile) Policy() ent.Policy { return rowrule.CaseFilePolicy() }

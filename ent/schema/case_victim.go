@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -44,3 +45,6 @@ func (CaseVictim) Edges() []ent.Edge {
 func (CaseVictim) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("victim_id")}
 }
+
+// Policy of CaseVictim: see package rowrule.
+func (CaseVictim) Policy() ent.Policy { return rowrule.CaseVictimPolicy() }

@@ -7,6 +7,7 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -64,3 +65,6 @@ func (CourtDecision) Indexes() []ent.Index {
 func (CourtDecision) Annotations() []schema.Annotation {
 	return connectionAnnotations(createAndUpdateInputs)
 }
+
+// Policy of CourtDecision: see package rowrule.
+func (CourtDecision) Policy() ent.Policy { return rowrule.CourtDecisionPolicy() }

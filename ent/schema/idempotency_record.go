@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -43,3 +44,6 @@ func (IdempotencyRecord) Indexes() []ent.Index {
 func (IdempotencyRecord) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }
+
+// Policy of IdempotencyRecord: see package rowrule.
+func (IdempotencyRecord) Policy() ent.Policy { return rowrule.AllowPrincipalsPolicy() }

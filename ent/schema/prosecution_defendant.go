@@ -7,6 +7,7 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+	"github.com/casegraph/casegraph/rowrule"
 )
 
 // ProsecutionDefendant links a suspect to a proceeding against them. It is
@@ -38,3 +39,6 @@ func (ProsecutionDefendant) Edges() []ent.Edge {
 func (ProsecutionDefendant) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("suspect_id")}
 }
+
+// Policy of ProsecutionDefendant: see package rowrule.
+func (ProsecutionDefendant) Policy() ent.Policy { return rowrule.ProsecutionDefendantPolicy() }

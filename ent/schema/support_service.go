@@ -7,6 +7,7 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/sensitivity"
@@ -59,3 +60,6 @@ func (SupportService) Indexes() []ent.Index {
 func (SupportService) Annotations() []schema.Annotation {
 	return connectionAnnotations(createAndUpdateInputs)
 }
+
+// Policy of SupportService: see package rowrule.
+func (SupportService) Policy() ent.Policy { return rowrule.SupportServicePolicy() }

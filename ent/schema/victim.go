@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"github.com/casegraph/casegraph/rowrule"
 	"regexp"
 
 	"entgo.io/contrib/entgql"
@@ -103,3 +104,6 @@ func (Victim) Indexes() []ent.Index {
 func (Victim) Annotations() []schema.Annotation {
 	return connectionAnnotations(createAndUpdateInputs, entgql.QueryField())
 }
+
+// Policy of Victim: see package rowrule.
+func (Victim) Policy() ent.Policy { return rowrule.VictimPolicy() }

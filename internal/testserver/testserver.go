@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/auth"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/seed"
 	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/viewer"
@@ -27,7 +29,9 @@ type Server struct {
 	DB     *database.DB
 	Issuer *auth.DevIssuer
 	HTTP   *httptest.Server
-	logs   *lockedWriter
+	// Enforcer is the server's access policy.
+	Enforcer *authz.Enforcer
+	logs     *lockedWriter
 }
 
 // Logs returns what the server has logged so far (JSON lines).
@@ -67,9 +71,14 @@ func Start(tb testing.TB, db *database.DB, opts ...Options) *Server {
 	cfg.DB = db
 	cfg.Verifier = issuer
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	enforcer, err := authz.New(context.Background(), db.Client, db.Dialect, graph.Vocabulary())
+	if err != nil {
+		tb.Fatalf("loading the access policy: %v", err)
+	}
+	cfg.Enforcer = enforcer
 	hs := httptest.NewServer(server.New(cfg).Handler())
 	tb.Cleanup(hs.Close)
-	return &Server{URL: hs.URL, DB: db, Issuer: issuer, HTTP: hs, logs: logs}
+	return &Server{URL: hs.URL, DB: db, Issuer: issuer, HTTP: hs, Enforcer: cfg.Enforcer, logs: logs}
 }
 
 // Token returns a token for a person at agency with roles.

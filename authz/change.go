@@ -1,0 +1,139 @@
+package authz
+
+import (
+	"context"
+	"strings"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// PolicyChannel is the PostgreSQL notification channel on which a policy
+// change is announced to every server.
+const PolicyChannel = "casegraph_policy"
+
+// Change applies a policy change made by the caller, in the transaction of
+// client (the mutation's): removes and adds lines, records who and why, and
+// announces it. The local enforcer reloads when the transaction commits;
+// other servers reload on the announcement. Returns FORBIDDEN for a caller
+// who may not change the policy and BAD_USER_INPUT for an invalid change.
+func (e *Enforcer) Change(ctx context.Context, client *ent.Client, add, remove []policies.Line, reason string) (added, removed int, err error) {
+	r := FromContext(ctx)
+	if r == nil {
+		return 0, 0, apperr.Errorf(apperr.Unauthenticated, "This operation needs an authenticated caller.")
+	}
+	if !r.CanChangePolicy() {
+		return 0, 0, apperr.Errorf(apperr.Forbidden, "Your role may not change the access policy.")
+	}
+	reason = strings.TrimSpace(reason)
+	if len(reason) < 10 {
+		return 0, 0, apperr.InvalidField("reason", "A policy change needs a reason of at least 10 characters.")
+	}
+	if len(add)+len(remove) == 0 {
+		return 0, 0, apperr.InvalidField("add", "The change adds and removes nothing.")
+	}
+	current, err := (&adapter{client: client}).rules(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	next := applyLines(current, add, remove)
+	if err := policies.Validate(next, e.vocab); err != nil {
+		return 0, 0, apperr.InvalidField("add", "%s", err.Error())
+	}
+	for _, l := range remove {
+		found, err := deleteRule(ctx, client, l)
+		if err != nil {
+			return 0, 0, err
+		}
+		if !found {
+			return 0, 0, apperr.InvalidField("remove", "%q is not in the policy.", l.String())
+		}
+		removed++
+	}
+	for _, l := range add {
+		if err := createRule(ctx, client, l); err != nil {
+			if ent.IsConstraintError(err) {
+				return 0, 0, apperr.InvalidField("add", "%q is already in the policy.", l.String())
+			}
+			return 0, 0, err
+		}
+		added++
+	}
+	p := r.Principal()
+	err = client.PolicyChange.Create().
+		SetActorSubject(p.Subject).SetActorAgency(p.AgencyCode).SetReason(reason).
+		SetAdded(toStrings(add)).SetRemoved(toStrings(remove)).Exec(viewer.SystemContext(ctx))
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := e.announce(ctx, client); err != nil {
+		return 0, 0, err
+	}
+	if tx := ent.TxFromContext(ctx); tx != nil {
+		tx.OnCommit(func(next ent.Committer) ent.Committer {
+			return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+				if err := next.Commit(ctx, tx); err != nil {
+					return err
+				}
+				return e.Reload()
+			})
+		})
+	} else if err := e.Reload(); err != nil {
+		return 0, 0, err
+	}
+	return added, removed, nil
+}
+
+// announce sends the change notification inside the transaction, so that
+// PostgreSQL delivers it only if the change commits.
+func (e *Enforcer) announce(ctx context.Context, client *ent.Client) error {
+	if e.dialect != dialect.Postgres {
+		return nil
+	}
+	_, err := client.ExecContext(ctx, "SELECT pg_notify($1, '')", PolicyChannel)
+	return err
+}
+
+// applyLines returns current without remove and with add.
+func applyLines(current, add, remove []policies.Line) []policies.Line {
+	drop := map[string]bool{}
+	for _, l := range remove {
+		drop[l.String()] = true
+	}
+	var out []policies.Line
+	for _, l := range current {
+		if !drop[l.String()] {
+			out = append(out, l)
+		}
+	}
+	return append(out, add...)
+}
+
+func toStrings(lines []policies.Line) [][]string {
+	out := make([][]string, len(lines))
+	for i, l := range lines {
+		out[i] = []string(l)
+	}
+	return out
+}
+
+// ParseLines turns the lists a client sent into policy lines, trimming
+// spaces.
+func ParseLines(raw [][]string) ([]policies.Line, error) {
+	out := make([]policies.Line, len(raw))
+	for i, r := range raw {
+		if len(r) == 0 {
+			return nil, apperr.InvalidField("add", "Line %d is empty.", i+1)
+		}
+		l := make(policies.Line, len(r))
+		for j, v := range r {
+			l[j] = strings.TrimSpace(v)
+		}
+		out[i] = l
+	}
+	return out, nil
+}

@@ -1,0 +1,188 @@
+// Package authz decides, with casbin, what each principal may see and do:
+// which rows (a scope that ent's privacy rules turn into SQL), which
+// sensitive fields of each row (policy, then the conditions of relation,
+// consent and emergency access checked on the row), which mutations, and
+// which sensitive fields a mutation may write. The policy lives in the
+// database, is seeded from package policies, and every change reaches every
+// server (PostgreSQL LISTEN/NOTIFY).
+package authz
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/rowscope"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// Enforcer is the policy of one server: casbin over the policy in the
+// database, with decisions cached until the policy changes.
+type Enforcer struct {
+	casbin *casbin.SyncedEnforcer
+	client *ent.Client
+	vocab  policies.Vocabulary
+
+	// generation counts reloads; the cache belongs to one generation.
+	generation atomic.Int64
+	cache      sync.Map // decisionKey → decision
+
+	// dialect decides how a change is announced to other servers.
+	dialect string
+}
+
+// Decision is casbin's answer to one question, with the policy line that
+// allowed it (empty when denied: nothing allows).
+type Decision struct {
+	Allowed bool
+	Rule    []string
+}
+
+type decisionKey struct {
+	gen                        int64
+	role, kind, obj, act, cond string
+}
+
+// New builds the enforcer over client's policy table, seeding it from the
+// default policy when it is empty, and validates the policy it loads: an
+// unknown role, kind, object, action or condition is an error, not a
+// silent deny.
+func New(ctx context.Context, client *ent.Client, dialectName string, vocab policies.Vocabulary) (*Enforcer, error) {
+	m, err := model.NewModelFromString(policies.Model)
+	if err != nil {
+		return nil, fmt.Errorf("policy model: %w", err)
+	}
+	if err := seedDefault(ctx, client, vocab); err != nil {
+		return nil, err
+	}
+	a := &adapter{client: client, fields: vocab.Fields}
+	lines, err := a.rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := policies.Validate(lines, vocab); err != nil {
+		return nil, fmt.Errorf("the policy in the database: %w", err)
+	}
+	ce, err := casbin.NewSyncedEnforcer(m, a)
+	if err != nil {
+		return nil, fmt.Errorf("loading policy: %w", err)
+	}
+	ce.EnableAutoSave(false)
+	client.Intercept(observe())
+	return &Enforcer{casbin: ce, client: client, vocab: vocab, dialect: dialectName}, nil
+}
+
+// seedDefault loads the default policy into an empty policy table.
+func seedDefault(ctx context.Context, client *ent.Client, vocab policies.Vocabulary) error {
+	sys := viewer.SystemContext(ctx)
+	n, err := client.PolicyRule.Query().Count(sys)
+	if err != nil || n > 0 {
+		return err
+	}
+	lines, err := policies.Parse(policies.DefaultPolicy)
+	if err != nil {
+		return err
+	}
+	if err := policies.Validate(lines, vocab); err != nil {
+		return fmt.Errorf("the default policy: %w", err)
+	}
+	tx, err := client.Tx(sys)
+	if err != nil {
+		return err
+	}
+	for _, l := range lines {
+		if err := createRule(sys, tx.Client(), l); err != nil {
+			_ = tx.Rollback()
+			if ent.IsConstraintError(err) {
+				return nil // another server seeded it first
+			}
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil && !ent.IsConstraintError(err) {
+		return err
+	}
+	return nil
+}
+
+// Vocabulary returns what the policy may name.
+func (e *Enforcer) Vocabulary() policies.Vocabulary { return e.vocab }
+
+// Reload reads the policy from the database again and forgets every cached
+// decision.
+func (e *Enforcer) Reload() error {
+	if err := e.casbin.LoadPolicy(); err != nil {
+		return err
+	}
+	e.generation.Add(1)
+	return nil
+}
+
+// Decide asks the policy one question, cached per policy generation.
+func (e *Enforcer) Decide(role viewer.Role, kind, obj, act, cond string) Decision {
+	k := decisionKey{e.generation.Load(), string(role), kind, obj, act, cond}
+	if d, ok := e.cache.Load(k); ok {
+		return d.(Decision)
+	}
+	ok, rule, err := e.casbin.EnforceEx(string(role), kind, obj, act, cond)
+	d := Decision{Allowed: ok && err == nil, Rule: rule}
+	e.cache.Store(k, d)
+	return d
+}
+
+// Lines returns the policy in force, as stored.
+func (e *Enforcer) Lines(ctx context.Context) ([]policies.Line, error) {
+	return (&adapter{client: e.client}).rules(ctx)
+}
+
+// rowLevel is the widest level of rows any of p's roles may see of obj.
+func (e *Enforcer) rowLevel(p *viewer.Principal, kind, obj string) rowscope.Level {
+	for _, l := range rowscope.Levels {
+		for _, r := range p.Roles {
+			if e.Decide(r, kind, obj, policies.See, l.Name()).Allowed {
+				return l
+			}
+		}
+	}
+	return rowscope.None
+}
+
+// allows reports whether any of p's roles may act on obj without condition.
+func (e *Enforcer) allows(p *viewer.Principal, kind, obj, act string) bool {
+	for _, r := range p.Roles {
+		if e.Decide(r, kind, obj, act, policies.Any).Allowed {
+			return true
+		}
+	}
+	return false
+}
+
+// readConditions lists the conditions under which any of p's roles may read
+// field, with the rule that allows each.
+func (e *Enforcer) readConditions(p *viewer.Principal, kind, field string) map[string][]string {
+	out := map[string][]string{}
+	for _, c := range policies.FieldConditions {
+		for _, r := range p.Roles {
+			if d := e.Decide(r, kind, field, policies.Read, c); d.Allowed {
+				out[c] = d.Rule
+				break
+			}
+		}
+	}
+	return out
+}
+
+// RuleString renders a casbin rule as its policy line.
+func RuleString(rule []string) string {
+	if len(rule) == 0 {
+		return ""
+	}
+	return "p, " + strings.Join(rule, ", ")
+}

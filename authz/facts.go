@@ -1,0 +1,207 @@
+package authz
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/caseassignment"
+	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/casevictim"
+	"github.com/casegraph/casegraph/ent/consent"
+	"github.com/casegraph/casegraph/ent/courtdecision"
+	"github.com/casegraph/casegraph/ent/predicate"
+	"github.com/casegraph/casegraph/ent/prosecution"
+	"github.com/casegraph/casegraph/ent/referral"
+	"github.com/casegraph/casegraph/ent/supportservice"
+	"github.com/casegraph/casegraph/ent/victim"
+	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// facts answers, for one request, the questions field conditions ask about
+// rows: is this victim in one of the agency's cases, in its criminal
+// proceedings, referred to it; what did they consent to; is there an
+// emergency grant. Each question is one query per batch of rows, asked
+// only when a condition needs it, with system rights (the facts are about
+// rows the principal already sees).
+type facts struct {
+	client *ent.Client
+	p      *viewer.Principal
+	agency *ent.Agency
+
+	seen seen
+
+	victimOnCase, victimProceedings, victimReferred *prefetch[bool]
+	caseOnCase, caseProceedings                     *prefetch[bool]
+	victimConsents                                  *prefetch[[]*ent.Consent]
+	victimEmergency                                 *prefetch[bool]
+
+	grantsOnce sync.Once
+	grants     []int
+	grantsErr  error
+}
+
+// row is what the conditions need to know of the object a field belongs to.
+type row struct {
+	victimID   int // 0 for a suspect
+	caseID     int // a suspect's case
+	providerID int // a support service's provider
+}
+
+func (f *facts) rowOf(obj any) (row, error) {
+	switch o := obj.(type) {
+	case *ent.Victim:
+		return row{victimID: o.ID}, nil
+	case *ent.SupportService:
+		return row{victimID: o.VictimID, providerID: o.ProviderID}, nil
+	case *ent.Suspect:
+		return row{caseID: o.CaseID}, nil
+	}
+	return row{}, fmt.Errorf("no access conditions for %T", obj)
+}
+
+func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *facts {
+	f := &facts{client: client, p: p, agency: agency}
+	a := agency.ID
+	assigned := casefile.Or(casefile.LeadAgencyID(a), casefile.HasAssignmentsWith(caseassignment.AgencyID(a)))
+	proceedings := casefile.Or(
+		casefile.HasAssignmentsWith(caseassignment.AgencyID(a),
+			caseassignment.PartIn(domain.CasePartProsecuting, domain.CasePartAdjudicating)),
+		casefile.HasProsecutionsWith(prosecution.Or(
+			prosecution.OfficeID(a),
+			prosecution.HasDecisionsWith(courtdecision.CourtID(a)),
+		)),
+	)
+	victimsIn := func(cases predicate.CaseFile) func(context.Context, []int) (map[int]bool, error) {
+		return func(ctx context.Context, ids []int) (map[int]bool, error) {
+			found, err := client.CaseVictim.Query().
+				Where(casevictim.VictimIDIn(ids...), casevictim.HasCaseWith(cases)).
+				Select(casevictim.FieldVictimID).Ints(viewer.SystemContext(ctx))
+			return set(found), err
+		}
+	}
+	casesIn := func(cases predicate.CaseFile) func(context.Context, []int) (map[int]bool, error) {
+		return func(ctx context.Context, ids []int) (map[int]bool, error) {
+			found, err := client.CaseFile.Query().Where(casefile.IDIn(ids...), cases).IDs(viewer.SystemContext(ctx))
+			return set(found), err
+		}
+	}
+	victims, cases := f.seen.victimIDs, f.seen.caseIDs
+	f.victimOnCase = newPrefetch(victims, victimsIn(assigned))
+	f.victimProceedings = newPrefetch(victims, victimsIn(proceedings))
+	f.caseOnCase = newPrefetch(cases, casesIn(assigned))
+	f.caseProceedings = newPrefetch(cases, casesIn(proceedings))
+	f.victimReferred = newPrefetch(victims, func(ctx context.Context, ids []int) (map[int]bool, error) {
+		found, err := client.Victim.Query().Where(victim.IDIn(ids...), victim.Or(
+			victim.HasReferralsWith(referral.ToAgencyID(a),
+				referral.StatusIn(domain.ReferralStatusAccepted, domain.ReferralStatusCompleted)),
+			victim.HasServicesWith(supportservice.ProviderID(a)),
+		)).IDs(viewer.SystemContext(ctx))
+		return set(found), err
+	})
+	f.victimConsents = newPrefetch(victims, func(ctx context.Context, ids []int) (map[int][]*ent.Consent, error) {
+		cs, err := client.Consent.Query().
+			Where(consent.VictimIDIn(ids...), consent.WithdrawnAtIsNil()).All(viewer.SystemContext(ctx))
+		out := map[int][]*ent.Consent{}
+		for _, c := range cs {
+			out[c.VictimID] = append(out[c.VictimID], c)
+		}
+		return out, err
+	})
+	f.victimEmergency = newPrefetch(victims, func(ctx context.Context, ids []int) (map[int]bool, error) {
+		grants, err := f.activeGrants(ctx)
+		if err != nil || len(grants) == 0 {
+			return map[int]bool{}, err
+		}
+		found, err := client.CaseVictim.Query().
+			Where(casevictim.VictimIDIn(ids...), casevictim.CaseIDIn(grants...)).
+			Select(casevictim.FieldVictimID).Ints(viewer.SystemContext(ctx))
+		return set(found), err
+	})
+	return f
+}
+
+func set(ids []int) map[int]bool {
+	m := make(map[int]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+// load returns the answer for id.
+func load(ctx context.Context, l *prefetch[bool], id int) (bool, error) {
+	return l.Load(ctx, id)
+}
+
+// holds reports whether condition c holds for r.
+func (f *facts) holds(ctx context.Context, c string, r row) (bool, error) {
+	switch c {
+	case policies.Any:
+		return true, nil
+	case policies.OnCase:
+		if r.victimID == 0 {
+			return load(ctx, f.caseOnCase, r.caseID)
+		}
+		return load(ctx, f.victimOnCase, r.victimID)
+	case policies.Proceedings:
+		if r.victimID == 0 {
+			return load(ctx, f.caseProceedings, r.caseID)
+		}
+		return load(ctx, f.victimProceedings, r.victimID)
+	case policies.Referred:
+		if r.victimID == 0 {
+			return false, nil
+		}
+		if r.providerID == f.agency.ID {
+			return true, nil
+		}
+		return load(ctx, f.victimReferred, r.victimID)
+	}
+	return false, nil
+}
+
+// consented reports whether a current consent of r's victim covers
+// agencies of kind for one of purposes.
+func (f *facts) consented(ctx context.Context, r row, kind domain.AgencyKind, purposes []domain.ConsentPurpose) (bool, error) {
+	if r.victimID == 0 {
+		return true, nil
+	}
+	cs, err := f.victimConsents.Load(ctx, r.victimID)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cs {
+		if !slices.Contains(c.AgencyKinds, kind) {
+			continue
+		}
+		for _, pu := range purposes {
+			if slices.Contains(c.Purposes, pu) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+func (f *facts) activeGrants(ctx context.Context) ([]int, error) {
+	f.grantsOnce.Do(func() { f.grants, f.grantsErr = activeGrantCases(ctx, f.client, f.p) })
+	return f.grants, f.grantsErr
+}
+
+// emergency reports whether an active emergency grant of the principal
+// covers r.
+func (f *facts) emergency(ctx context.Context, r row) (bool, error) {
+	grants, err := f.activeGrants(ctx)
+	if err != nil || len(grants) == 0 {
+		return false, err
+	}
+	if r.victimID == 0 {
+		return slices.Contains(grants, r.caseID), nil
+	}
+	return load(ctx, f.victimEmergency, r.victimID)
+}

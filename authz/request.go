@@ -1,0 +1,252 @@
+package authz
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/emergencygrant"
+	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/rowscope"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// Request is the policy applied to one request: the principal, their
+// agency's kind and region, their row scope, and the facts about rows that
+// field conditions need, loaded in batches.
+type Request struct {
+	e      *Enforcer
+	p      *viewer.Principal
+	kind   domain.AgencyKind
+	scope  *rowscope.Scope
+	facts  *facts
+	fields sync.Map // field → map[cond]rule
+}
+
+type requestKey struct{}
+
+// NewRequest prepares the policy for one request of p.
+func (e *Enforcer) NewRequest(ctx context.Context, p *viewer.Principal) (*Request, error) {
+	a, err := e.client.Agency.Get(viewer.SystemContext(ctx), p.AgencyID)
+	if err != nil {
+		return nil, fmt.Errorf("loading the principal's agency: %w", err)
+	}
+	kind := string(a.Kind)
+	scope := &rowscope.Scope{
+		Subject:        p.Subject,
+		AgencyID:       a.ID,
+		Region:         a.Region,
+		Cases:          e.rowLevel(p, kind, policies.RowsCases),
+		Victims:        e.rowLevel(p, kind, policies.RowsVictims),
+		GrantsOfAgency: e.allows(p, kind, policies.Emergency, policies.Review),
+	}
+	r := &Request{e: e, p: p, kind: a.Kind, scope: scope}
+	r.facts = newFacts(e.client, p, a)
+	return r, nil
+}
+
+// NewContext returns ctx carrying r and its row scope.
+func NewContext(ctx context.Context, r *Request) context.Context {
+	return rowscope.NewContext(context.WithValue(ctx, requestKey{}, r), r.scope)
+}
+
+// FromContext returns the request policy of ctx, or nil.
+func FromContext(ctx context.Context) *Request {
+	r, _ := ctx.Value(requestKey{}).(*Request)
+	return r
+}
+
+// Scope returns the request's row scope.
+func (r *Request) Scope() *rowscope.Scope { return r.scope }
+
+// purposes are the purposes for which the principal's roles use victims'
+// data, which a consent must name.
+func (r *Request) purposes() []domain.ConsentPurpose {
+	var out []domain.ConsentPurpose
+	for _, role := range r.p.Roles {
+		var pu domain.ConsentPurpose
+		switch role {
+		case viewer.RoleInvestigator, viewer.RoleProsecutor, viewer.RoleJudge:
+			pu = domain.ConsentPurposeCriminalProceedings
+		case viewer.RoleCaseWorker, viewer.RoleCoordinator:
+			pu = domain.ConsentPurposeServices
+		case viewer.RoleAnalyst:
+			pu = domain.ConsentPurposeStatistics
+		default:
+			continue
+		}
+		if !slices.Contains(out, pu) {
+			out = append(out, pu)
+		}
+	}
+	return out
+}
+
+// consentCategories are the categories whose reading needs the victim's
+// consent unless the law gives a basis without it.
+var consentCategories = []string{"IDENTITY", "CONTACT", "HEALTH", "TESTIMONY"}
+
+func (r *Request) conditions(field string) map[string][]string {
+	if c, ok := r.fields.Load(field); ok {
+		return c.(map[string][]string)
+	}
+	c := r.e.readConditions(r.p, string(r.kind), field)
+	r.fields.Store(field, c)
+	return c
+}
+
+// Verdict is the outcome of one field check, with what decided it.
+type Verdict struct {
+	Allowed   bool
+	Rule      string // the policy line that allowed it
+	Emergency bool   // allowed by an emergency grant
+	Reason    string // why it was denied
+}
+
+// ReadField decides whether the principal may read field (e.g.
+// "Victim.legalName") of obj (an *ent.Victim, *ent.Suspect or
+// *ent.SupportService).
+func (r *Request) ReadField(ctx context.Context, field string, obj any) (Verdict, error) {
+	conds := r.conditions(field)
+	category := r.e.vocab.Fields[field]
+	needsConsent := false
+	if typ, cat, ok := strings.Cut(category, ":"); ok && (typ == "Victim" || typ == "SupportService") {
+		needsConsent = slices.Contains(consentCategories, cat)
+	}
+	row, err := r.facts.rowOf(obj)
+	if err != nil {
+		return Verdict{}, err
+	}
+	reason := "no policy rule lets your role read it"
+	for _, c := range policies.FieldConditions {
+		rule, ok := conds[c]
+		if !ok {
+			continue
+		}
+		holds, err := r.facts.holds(ctx, c, row)
+		if err != nil {
+			return Verdict{}, err
+		}
+		if !holds {
+			reason = "the record is not in your agency's " + conditionPhrase(c)
+			continue
+		}
+		if needsConsent && c != policies.Proceedings {
+			covered, err := r.facts.consented(ctx, row, r.kind, r.purposes())
+			if err != nil {
+				return Verdict{}, err
+			}
+			if !covered {
+				reason = "the victim's consent does not cover your agency for your purpose"
+				continue
+			}
+		}
+		return Verdict{Allowed: true, Rule: RuleString(rule)}, nil
+	}
+	granted, err := r.facts.emergency(ctx, row)
+	if err != nil {
+		return Verdict{}, err
+	}
+	if granted {
+		return Verdict{Allowed: true, Emergency: true, Rule: "emergency access"}, nil
+	}
+	return Verdict{Reason: reason}, nil
+}
+
+func conditionPhrase(c string) string {
+	switch c {
+	case policies.OnCase:
+		return "cases"
+	case policies.Proceedings:
+		return "criminal proceedings"
+	case policies.Referred:
+		return "referrals or support"
+	}
+	return "scope"
+}
+
+// CanReadField implements graph.FieldGuard for the request in ctx.
+func (e *Enforcer) CanReadField(ctx context.Context, _ *viewer.Principal, field string, obj any) (bool, error) {
+	r := FromContext(ctx)
+	if r == nil {
+		return false, nil
+	}
+	v, err := r.ReadField(ctx, field, obj)
+	return v.Allowed, err
+}
+
+// CheckMutation implements graph.MutationGuard: the principal's roles must
+// allow calling the mutation, and writing every sensitive field its input
+// sets. inputType is the GraphQL type of its input argument ("" if none)
+// and inputKeys the keys the client sent in it.
+func (e *Enforcer) CheckMutation(ctx context.Context, mutation, inputType string, inputKeys []string) error {
+	r := FromContext(ctx)
+	if r == nil {
+		return apperr.Errorf(apperr.Unauthenticated, "This operation needs an authenticated caller.")
+	}
+	if !e.allows(r.p, string(r.kind), policies.MutationObject(mutation), policies.Call) {
+		return &apperr.Error{Code: apperr.Forbidden, Field: "Mutation." + mutation,
+			Message: fmt.Sprintf("Your role may not call %s.", mutation)}
+	}
+	typ := entityOfInput(inputType)
+	for _, k := range inputKeys {
+		name := strings.TrimPrefix(k, "clear")
+		if name != k {
+			name = strings.ToLower(name[:1]) + name[1:]
+		}
+		field := typ + "." + name
+		if _, sensitive := e.vocab.Fields[field]; !sensitive {
+			continue
+		}
+		if !e.allows(r.p, string(r.kind), field, policies.Write) {
+			return &apperr.Error{Code: apperr.Forbidden, Field: field,
+				Message: fmt.Sprintf("Your role may not write %s.", field)}
+		}
+	}
+	return nil
+}
+
+// entityOfInput maps CreateVictimInput or UpdateVictimInput to Victim.
+func entityOfInput(inputType string) string {
+	t := strings.TrimSuffix(inputType, "Input")
+	for _, p := range []string{"Create", "Update"} {
+		if s, ok := strings.CutPrefix(t, p); ok {
+			return s
+		}
+	}
+	return t
+}
+
+// CanRequestEmergency reports whether the principal may ask for emergency
+// access.
+func (r *Request) CanRequestEmergency() bool {
+	return r.e.allows(r.p, string(r.kind), policies.Emergency, policies.Request)
+}
+
+// CanChangePolicy reports whether the principal may change the policy.
+func (r *Request) CanChangePolicy() bool {
+	return r.e.allows(r.p, string(r.kind), policies.Policy, policies.Change)
+}
+
+// CanReadPolicy reports whether the principal may read the policy.
+func (r *Request) CanReadPolicy() bool {
+	return r.e.allows(r.p, string(r.kind), policies.Policy, policies.Read)
+}
+
+// Principal returns the request's principal.
+func (r *Request) Principal() *viewer.Principal { return r.p }
+
+// activeGrantCases lists the cases for which the principal holds emergency
+// access now.
+func activeGrantCases(ctx context.Context, client *ent.Client, p *viewer.Principal) ([]int, error) {
+	return client.EmergencyGrant.Query().Where(
+		emergencygrant.Subject(p.Subject), emergencygrant.AgencyID(p.AgencyID),
+		emergencygrant.ExpiresAtGT(time.Now()), emergencygrant.RevokedAtIsNil(),
+	).Select(emergencygrant.FieldCaseID).Ints(viewer.SystemContext(ctx))
+}

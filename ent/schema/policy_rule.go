@@ -1,0 +1,39 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"github.com/casegraph/casegraph/rowrule"
+)
+
+// PolicyRule is one line of the casbin access policy, as casbin's adapters
+// store it: the policy type and up to six values. The database holds the
+// policy in force; policies/ holds the default it is seeded from.
+type PolicyRule struct {
+	ent.Schema
+}
+
+// Fields of PolicyRule.
+func (PolicyRule) Fields() []ent.Field {
+	fields := []ent.Field{field.String("ptype").NotEmpty()}
+	for _, v := range []string{"v0", "v1", "v2", "v3", "v4", "v5"} {
+		fields = append(fields, field.String(v).Default(""))
+	}
+	return fields
+}
+
+// Indexes of PolicyRule: a line is in the policy once.
+func (PolicyRule) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("ptype", "v0", "v1", "v2", "v3", "v4", "v5").Unique()}
+}
+
+// Annotations of PolicyRule: not part of the generated API.
+func (PolicyRule) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// Policy of PolicyRule: see package rowrule.
+func (PolicyRule) Policy() ent.Policy { return rowrule.SystemOnlyPolicy() }

@@ -1,0 +1,223 @@
+// Package policies holds CaseGraph's access model and default policy
+// (casbin), embedded in the binary, with the names that code uses to ask
+// about them and the validation that refuses a policy line naming an
+// unknown role, agency kind, object, action or condition.
+package policies
+
+import (
+	_ "embed"
+	"encoding/csv"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// Model is the casbin model (model.conf).
+//
+//go:embed model.conf
+var Model string
+
+// DefaultPolicy is the policy the database is seeded with (policy.csv).
+//
+//go:embed policy.csv
+var DefaultPolicy string
+
+// Objects that are not fields or mutations.
+const (
+	RowsCases   = "rows:cases"
+	RowsVictims = "rows:victims"
+	Emergency   = "emergency"
+	Policy      = "policy"
+)
+
+// Actions.
+const (
+	Read    = "read"
+	Write   = "write"
+	See     = "see"
+	Call    = "call"
+	Request = "request"
+	Review  = "review"
+	Change  = "change"
+)
+
+// Conditions on field reads (rows use rowscope's level names).
+const (
+	Any         = "any"
+	OnCase      = "on_case"
+	Proceedings = "proceedings"
+	Referred    = "referred"
+)
+
+// FieldConditions lists the conditions a field read may carry, the
+// cheapest to check first.
+var FieldConditions = []string{Any, Proceedings, OnCase, Referred}
+
+// Policy types.
+const (
+	PtypeP  = "p"
+	PtypeG  = "g"
+	PtypeG2 = "g2"
+)
+
+// AnyKind matches every kind of agency.
+const AnyKind = "*"
+
+// MutationObject is the object of calling a mutation.
+func MutationObject(name string) string { return "Mutation." + name }
+
+// CategoryObject is the object grouping every field of a type in a category,
+// e.g. "Victim:IDENTITY".
+func CategoryObject(typeName, category string) string { return typeName + ":" + category }
+
+// Line is one policy line: its type ("p", "g2") and values.
+type Line []string
+
+// String renders l as in policy.csv.
+func (l Line) String() string { return strings.Join(l, ", ") }
+
+// Parse reads policy lines in casbin's CSV form; # starts a comment.
+func Parse(text string) ([]Line, error) {
+	var out []Line
+	for i, raw := range strings.Split(text, "\n") {
+		s := strings.TrimSpace(raw)
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		r := csv.NewReader(strings.NewReader(s))
+		r.TrimLeadingSpace = true
+		rec, err := r.Read()
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", i+1, err)
+		}
+		for j := range rec {
+			rec[j] = strings.TrimSpace(rec[j])
+		}
+		out = append(out, Line(rec))
+	}
+	return out, nil
+}
+
+// Vocabulary is what a policy may name besides the fixed objects: the
+// sensitive fields (field → its category object) and the mutations, both
+// read from the served GraphQL schema.
+type Vocabulary struct {
+	Fields    map[string]string
+	Mutations []string
+}
+
+// Categories returns the category objects of the vocabulary.
+func (v Vocabulary) Categories() []string {
+	var out []string
+	for _, c := range v.Fields {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Validate checks every line; it returns an error naming each line that
+// names something unknown. Families are the g2 lines' second values.
+func Validate(lines []Line, v Vocabulary) error {
+	families := map[string]bool{}
+	for _, l := range lines {
+		if len(l) == 3 && l[0] == PtypeG2 {
+			families[l[2]] = true
+		}
+	}
+	var problems []string
+	for _, l := range lines {
+		if err := validateLine(l, v, families); err != nil {
+			problems = append(problems, fmt.Sprintf("%q: %v", l.String(), err))
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("invalid policy:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return nil
+}
+
+// ValidateLine checks one line against v and the families already known.
+func ValidateLine(l Line, v Vocabulary, families map[string]bool) error {
+	return validateLine(l, v, families)
+}
+
+func validateLine(l Line, v Vocabulary, families map[string]bool) error {
+	if len(l) == 0 {
+		return fmt.Errorf("empty line")
+	}
+	switch l[0] {
+	case PtypeG2:
+		if len(l) != 3 {
+			return fmt.Errorf("a g2 line is: g2, KIND, family")
+		}
+		if !domain.AgencyKind(l[1]).Valid() {
+			return fmt.Errorf("unknown agency kind %q", l[1])
+		}
+		if domain.AgencyKind(l[2]).Valid() || l[2] == AnyKind || l[2] == "" {
+			return fmt.Errorf("a family needs a name of its own, not %q", l[2])
+		}
+		return nil
+	case PtypeP:
+	default:
+		return fmt.Errorf("unknown policy type %q (p or g2)", l[0])
+	}
+	if len(l) != 6 {
+		return fmt.Errorf("a p line is: p, role, kind, object, action, condition")
+	}
+	role, kind, obj, act, cond := l[1], l[2], l[3], l[4], l[5]
+	if !viewer.Role(role).Valid() {
+		return fmt.Errorf("unknown role %q", role)
+	}
+	if kind != AnyKind && !domain.AgencyKind(kind).Valid() && !families[kind] {
+		return fmt.Errorf("unknown agency kind or family %q", kind)
+	}
+	switch {
+	case obj == RowsCases || obj == RowsVictims:
+		return expect(act, cond, See, "all", "region", "assigned")
+	case obj == Emergency:
+		if act != Request && act != Review {
+			return fmt.Errorf("emergency takes request or review, not %q", act)
+		}
+		return expect(Request, cond, Request, Any)
+	case obj == Policy:
+		if act != Change && act != Read {
+			return fmt.Errorf("policy takes change or read, not %q", act)
+		}
+		return expect(Change, cond, Change, Any)
+	case strings.HasPrefix(obj, "Mutation."):
+		if !slices.Contains(v.Mutations, strings.TrimPrefix(obj, "Mutation.")) {
+			return fmt.Errorf("unknown mutation %q", obj)
+		}
+		return expect(act, cond, Call, Any)
+	}
+	_, isField := v.Fields[obj]
+	if !isField && !slices.Contains(v.Categories(), obj) {
+		return fmt.Errorf("unknown object %q (a sensitive field, a category such as Victim:IDENTITY, rows:cases, rows:victims, a Mutation.name, emergency or policy)", obj)
+	}
+	switch act {
+	case Read:
+		if !slices.Contains(FieldConditions, cond) {
+			return fmt.Errorf("unknown condition %q (any, on_case, proceedings, referred)", cond)
+		}
+		return nil
+	case Write:
+		return expect(act, cond, Write, Any)
+	}
+	return fmt.Errorf("a field takes read or write, not %q", act)
+}
+
+func expect(act, cond, wantAct string, conds ...string) error {
+	if act != wantAct {
+		return fmt.Errorf("action must be %s, not %q", wantAct, act)
+	}
+	if !slices.Contains(conds, cond) {
+		return fmt.Errorf("condition must be one of %s, not %q", strings.Join(conds, ", "), cond)
+	}
+	return nil
+}

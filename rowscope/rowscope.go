@@ -1,0 +1,88 @@
+// Package rowscope carries, for one request, which rows its principal may
+// see: the access policy (package authz) computes a Scope once per request
+// and puts it in the context; ent's privacy rules (package rowrule) turn it
+// into SQL predicates, so connections, totalCount, node, edges and counts
+// all see the same rows.
+package rowscope
+
+import (
+	"context"
+
+	"github.com/casegraph/casegraph/domain"
+)
+
+// Level is how far a principal's view of rows reaches. Levels are ordered:
+// each one includes the ones before it.
+type Level int
+
+// The levels, from nothing to everything.
+const (
+	// None: no rows at all.
+	None Level = iota
+	// Assigned: rows of cases the principal's agency works on (is assigned
+	// to or leads), and victims it works with (in such a case, referred to
+	// or by it, or supported by it).
+	Assigned
+	// Region: Assigned, plus every row of the agency's region.
+	Region
+	// All: every row in the country.
+	All
+)
+
+// Levels lists the levels from widest to narrowest, the order in which
+// policy is asked.
+var Levels = []Level{All, Region, Assigned}
+
+// Name is the level's name in policy.
+func (l Level) Name() string {
+	switch l {
+	case Assigned:
+		return "assigned"
+	case Region:
+		return "region"
+	case All:
+		return "all"
+	}
+	return "none"
+}
+
+// ParseLevel reads a level's policy name.
+func ParseLevel(s string) (Level, bool) {
+	for _, l := range []Level{None, Assigned, Region, All} {
+		if l.Name() == s {
+			return l, true
+		}
+	}
+	return None, false
+}
+
+// Scope is what one principal may see.
+type Scope struct {
+	Subject  string
+	AgencyID int
+	// Region of the agency; nil for national bodies, for which Region
+	// means Assigned.
+	Region *domain.Region
+	// Cases is the level for cases and what hangs off them (suspects,
+	// prosecutions, charges, decisions, assignments, events).
+	Cases Level
+	// Victims is the level for victims and what hangs off them (referrals,
+	// support services, consents).
+	Victims Level
+	// GrantsOfAgency lets the principal see the emergency grants of their
+	// whole agency (data protection officers); others see their own.
+	GrantsOfAgency bool
+}
+
+type key struct{}
+
+// NewContext returns a copy of ctx carrying s.
+func NewContext(ctx context.Context, s *Scope) context.Context {
+	return context.WithValue(ctx, key{}, s)
+}
+
+// FromContext returns the scope of ctx, or nil.
+func FromContext(ctx context.Context) *Scope {
+	s, _ := ctx.Value(key{}).(*Scope)
+	return s
+}
