@@ -13,10 +13,11 @@ import (
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/victim"
+	"github.com/casegraph/casegraph/viewer"
 )
 
-// OpenCase opens a case at NOTICE_RECEIVED and assigns its lead agency to
-// it, in the part that the agency's kind plays. Returns CONFLICT when the
+// OpenCase opens a case at NOTICE_RECEIVED and assigns its lead agency
+// (and the caller's, when another) to it, in the part each one's kind plays. Returns CONFLICT when the
 // reference is taken.
 func OpenCase(ctx context.Context, c *ent.Client, in ent.CreateCaseInput, key *string) (*ent.CaseFile, error) {
 	id, err := idempotent(ctx, c, "openCase", key, in, func() (int, error) {
@@ -44,12 +45,24 @@ func OpenCase(ctx context.Context, c *ent.Client, in ent.CreateCaseInput, key *s
 		if err != nil {
 			return 0, err
 		}
+		// The agency that opens a case for another works on it too, so it
+		// keeps seeing what it opened.
+		if p := viewer.FromContext(ctx); p != nil && p.AgencyID != lead.ID {
+			own, err := c.Agency.Get(ctx, p.AgencyID)
+			if err != nil {
+				return 0, err
+			}
+			err = c.CaseAssignment.Create().SetCaseID(cf.ID).SetAgencyID(own.ID).SetPart(partOf(own.Kind)).Exec(ctx)
+			if err != nil {
+				return 0, err
+			}
+		}
 		return cf.ID, event(ctx, c, cf.ID, domain.CaseEventKindCaseOpened, cf.ID, fmt.Sprintf("Case %s opened; lead agency %s.", cf.Reference, lead.Code))
 	})
 	if err != nil {
 		return nil, err
 	}
-	return c.CaseFile.Get(ctx, id)
+	return c.CaseFile.Get(viewer.SystemContext(ctx), id)
 }
 
 // UpdateCase changes a case's descriptive fields. Returns CONFLICT when

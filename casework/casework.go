@@ -53,10 +53,11 @@ func event(ctx context.Context, c *ent.Client, caseID int, kind domain.CaseEvent
 	return b.Exec(ctx)
 }
 
-// victimEvent adds a timeline entry to every case the victim appears in.
+// victimEvent adds a timeline entry to every case the victim appears in,
+// including cases the caller does not see: each case's timeline is complete.
 func victimEvent(ctx context.Context, c *ent.Client, victimID int, kind domain.CaseEventKind, subjectID int, summary string) error {
 	caseIDs, err := c.CaseVictim.Query().Where(casevictim.VictimID(victimID)).
-		Select(casevictim.FieldCaseID).Ints(ctx)
+		Select(casevictim.FieldCaseID).Ints(viewer.SystemContext(ctx))
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/suspect"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // MaxDeadlineExtension is the longest one extension of an investigation
@@ -42,7 +43,7 @@ func RecordSuspect(ctx context.Context, c *ent.Client, in ent.CreateSuspectInput
 	if err != nil {
 		return nil, err
 	}
-	return c.Suspect.Get(ctx, id)
+	return c.Suspect.Get(viewer.SystemContext(ctx), id)
 }
 
 // UpdateSuspect changes a suspect's record.
@@ -92,7 +93,7 @@ func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsec
 	if err != nil {
 		return nil, err
 	}
-	return c.Prosecution.Get(ctx, id)
+	return c.Prosecution.Get(viewer.SystemContext(ctx), id)
 }
 
 // UpdateProsecution changes a proceeding's office, registration date or
@@ -234,7 +235,7 @@ func AddCharge(ctx context.Context, c *ent.Client, in ent.CreateChargeInput, key
 	if err != nil {
 		return nil, err
 	}
-	return c.Charge.Get(ctx, id)
+	return c.Charge.Get(viewer.SystemContext(ctx), id)
 }
 
 // ReclassifyCharge moves a charge to another article, keeping the article it
@@ -294,7 +295,7 @@ func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtD
 	if err != nil {
 		return nil, err
 	}
-	return c.CourtDecision.Get(ctx, id)
+	return c.CourtDecision.Get(viewer.SystemContext(ctx), id)
 }
 
 // UpdateCourtDecision corrects a decision or records that compensation was

@@ -14,6 +14,7 @@ import (
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
 	"github.com/casegraph/casegraph/ent/victim"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // CreateReferral refers a victim from one agency to another for a service,
@@ -60,7 +61,7 @@ func CreateReferral(ctx context.Context, c *ent.Client, in ent.CreateReferralInp
 	if err != nil {
 		return nil, err
 	}
-	return c.Referral.Get(ctx, id)
+	return c.Referral.Get(viewer.SystemContext(ctx), id)
 }
 
 // MoveReferralStatus moves a referral along PENDING → ACCEPTED | REJECTED →
@@ -122,7 +123,7 @@ func RecordSupportService(ctx context.Context, c *ent.Client, in ent.CreateSuppo
 	if err != nil {
 		return nil, err
 	}
-	return c.SupportService.Get(ctx, id)
+	return c.SupportService.Get(viewer.SystemContext(ctx), id)
 }
 
 // UpdateSupportService changes the dates or notes of support given.

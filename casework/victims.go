@@ -11,6 +11,7 @@ import (
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/victim"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // registerVictimRequest is what an idempotent registerVictim is keyed on.
@@ -52,7 +53,7 @@ func RegisterVictim(ctx context.Context, c *ent.Client, in ent.CreateVictimInput
 	if err != nil {
 		return nil, err
 	}
-	return c.Victim.Get(ctx, id)
+	return c.Victim.Get(viewer.SystemContext(ctx), id)
 }
 
 // UpdateVictim changes a victim's record. The timeline of each of the
@@ -119,7 +120,7 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 	if err != nil {
 		return nil, err
 	}
-	return c.Consent.Get(ctx, id)
+	return c.Consent.Get(viewer.SystemContext(ctx), id)
 }
 
 // WithdrawConsent withdraws a consent. Withdrawing one that is already

@@ -1,6 +1,3 @@
-// Package seed loads CaseGraph's reference data (the agencies of DOMAIN.md)
-// and, on request, five years of synthetic demo cases at Albanian volumes or
-// any multiple of them. Every personal value it writes is made up.
 package seed
 
 import (

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/casegraph/casegraph/ent"
+	// The schema's privacy policies and defaults are registered by the
+	// runtime package; without it every query fails.
+	_ "github.com/casegraph/casegraph/ent/runtime"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -137,7 +141,7 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 	// Victims.
 	victimIDs := make([]int, len(p.victims))
 	err := insertBatches(ctx, len(p.victims), func(i int) *ent.VictimCreate {
-		v := p.victims[i]
+		v := p.victims[p.victimOrder[i]]
 		return tx.Victim.Create().
 			SetCreatedAt(v.identifiedAt).SetUpdatedAt(v.updatedAt).
 			SetPseudonym(v.pseudonym).SetSex(v.sex).SetAgeGroup(v.ageGroup).
@@ -148,7 +152,7 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 			SetNillableHealthNotes(v.health).SetNillableTestimonySummary(v.testimony).SetNillableShelterLocation(v.shelter)
 	}, func(ctx context.Context, bs []*ent.VictimCreate) ([]*ent.Victim, error) {
 		return tx.Victim.CreateBulk(bs...).Save(ctx)
-	}, func(i int, v *ent.Victim) { victimIDs[i] = v.ID })
+	}, func(i int, v *ent.Victim) { victimIDs[p.victimOrder[i]] = v.ID })
 	if err != nil {
 		return fmt.Errorf("victims: %w", err)
 	}
@@ -321,6 +325,9 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 			referrals = append(referrals, pair{vi, ri})
 		}
 	}
+	slices.SortStableFunc(referrals, func(a, b pair) int {
+		return p.victims[a.a].referrals[a.b].referredAt.Compare(p.victims[b.a].referrals[b.b].referredAt)
+	})
 	err = insertBatches(ctx, len(referrals), func(i int) *ent.ReferralCreate {
 		v := p.victims[referrals[i].a]
 		r := v.referrals[referrals[i].b]
@@ -343,6 +350,9 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 			services = append(services, rp)
 		}
 	}
+	slices.SortStableFunc(services, func(a, b pair) int {
+		return p.victims[a.a].referrals[a.b].service.started.Compare(p.victims[b.a].referrals[b.b].service.started)
+	})
 	err = insertBatches(ctx, len(services), func(i int) *ent.SupportServiceCreate {
 		r := p.victims[services[i].a].referrals[services[i].b]
 		s := r.service
@@ -364,11 +374,14 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 	// Consents.
 	var consents []int
 	consentIDs := make([]int, len(p.victims))
-	for vi, v := range p.victims {
-		if v.consent != nil {
+	for _, vi := range p.victimOrder {
+		if p.victims[vi].consent != nil {
 			consents = append(consents, vi)
 		}
 	}
+	slices.SortStableFunc(consents, func(a, b int) int {
+		return p.victims[a].consent.givenAt.Compare(p.victims[b].consent.givenAt)
+	})
 	err = insertBatches(ctx, len(consents), func(i int) *ent.ConsentCreate {
 		k := p.victims[consents[i]].consent
 		updated := k.givenAt
@@ -394,6 +407,9 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 			events = append(events, pair{ci, ei})
 		}
 	}
+	slices.SortStableFunc(events, func(a, b pair) int {
+		return p.cases[a.a].events[a.b].at.Compare(p.cases[b.a].events[b.b].at)
+	})
 	err = insertBatches(ctx, len(events), func(i int) *ent.CaseEventCreate {
 		ci := events[i].a
 		e := p.cases[ci].events[events[i].b]

@@ -98,15 +98,35 @@ var healthNotes = []string{
 	"Attends group therapy twice a month.",
 }
 
-var testimonies = []string{
-	"Described recruitment through an offer of work abroad.",
-	"Described recruitment by an acquaintance who promised a relationship.",
-	"Described control through debts and withheld identity documents.",
+// testimonies are synthetic testimony summaries by form of exploitation;
+// commonTestimonies fit any form.
+var testimonies = map[domain.Exploitation][]string{
+	domain.ExploitationSexual: {
+		"Described recruitment through an offer of work abroad.",
+		"Described recruitment by an acquaintance who promised a relationship.",
+		"Described control through debts and withheld identity documents.",
+	},
+	domain.ExploitationForcedLabour: {
+		"Described long working hours without pay and restricted movement.",
+		"Described a job offer whose conditions changed on arrival.",
+		"Described debts for travel and lodging deducted from wages.",
+	},
+	domain.ExploitationForcedBegging: {
+		"Described being sent to beg in the street and handing over the earnings.",
+		"Described being taken to other towns to beg during the tourist season.",
+	},
+	domain.ExploitationForcedCriminality: {
+		"Described being told to commit petty thefts under threat.",
+		"Described being made to carry packages for others.",
+	},
+	domain.ExploitationForcedMarriageDomesticServitude: {
+		"Described an arranged marriage and work in the household without pay.",
+		"Described being kept at home and from school after a marriage arranged by relatives.",
+	},
+}
+
+var commonTestimonies = []string{
 	"Described being moved between towns and kept from contacting family.",
-	"Described being sent to beg in the street and handing over the earnings.",
-	"Described long working hours without pay and restricted movement.",
-	"Described an arranged marriage and work in the household without pay.",
-	"Described being told to commit petty thefts under threat.",
 	"Statement recorded with an interviewer of the same gender; audio-visual recording made.",
 	"Gave a short statement; a further interview is planned with a psychologist present.",
 }

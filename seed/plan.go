@@ -60,6 +60,8 @@ type yearPlan struct {
 	year    int
 	cases   []*casePlan
 	victims []*victimPlan
+	// victimOrder lists the victims in the order of their pseudonyms.
+	victimOrder []int
 }
 
 type casePlan struct {
@@ -77,6 +79,7 @@ type casePlan struct {
 	spak             bool
 	minors, adults   bool
 	foreign          bool
+	staff            staff
 	links            []victimLink
 	suspects         []*suspectPlan
 	pros             *prosPlan
@@ -185,6 +188,7 @@ type victimPlan struct {
 	health, testimony *string
 	shelter           *string
 	primaryCase       int
+	staff             staff
 	referrals         []*referralPlan
 	consent           *consentPlan
 }
@@ -244,12 +248,33 @@ func pickW[T any](g *gen, xs []weighted[T]) T {
 	return xs[len(xs)-1].v
 }
 
-// after returns t plus lo–hi days and a few working hours.
+// after returns a time in office hours (08:00–17:00 UTC) lo–hi days after
+// t, and always after t.
 func (g *gen) after(t time.Time, lo, hi int) time.Time {
-	return t.AddDate(0, 0, g.between(lo, hi)).Add(time.Duration(g.r.IntN(8*60)) * time.Minute)
+	d := t.AddDate(0, 0, g.between(lo, hi))
+	at := time.Date(d.Year(), d.Month(), d.Day(), 8, 0, 0, 0, time.UTC).Add(time.Duration(g.r.IntN(9*60)) * time.Minute)
+	if !at.After(t) {
+		at = t.Add(time.Duration(1+g.r.IntN(60)) * time.Minute)
+	}
+	return at
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// staff remembers who at each agency works on one case or victim, so that
+// the same person acts at every step.
+type staff map[string]string
+
+// actorFor returns the person at agency code who works on the record whose
+// staff s is, drawing one the first time.
+func (g *gen) actorFor(s staff, code string) string {
+	if a, ok := s[code]; ok {
+		return a
+	}
+	a := g.actor(code)
+	s[code] = a
+	return a
+}
 
 // actor is the subject of a synthetic person working at agency code.
 func (g *gen) actor(code string) string {
@@ -306,17 +331,21 @@ func (g *gen) year(y int) *yearPlan {
 			remaining -= extra
 		}
 	}
-	weights := make([]weighted[int], nCases)
+	cumulative := make([]int, nCases) // cumulative weights, searched per draw
+	total := 0
 	for i, c := range p.cases {
-		w := 2
 		switch c.forms[0] {
 		case domain.ExploitationForcedBegging, domain.ExploitationForcedLabour:
-			w = 3
+			total += 3
+		default:
+			total += 2
 		}
-		weights[i] = weighted[int]{i, w}
+		cumulative[i] = total
 	}
 	for ; remaining > 0; remaining-- {
-		counts[pickW(g, weights)]++
+		n := g.r.IntN(total)
+		i, _ := slices.BinarySearch(cumulative, n+1)
+		counts[i]++
 	}
 	for i, c := range p.cases {
 		for range counts[i] {
@@ -356,8 +385,7 @@ func (g *gen) year(y int) *yearPlan {
 			c.title += " (organised group)"
 		}
 		g.suspects(c)
-		c.events = append(c.events, eventPlan{kind: domain.CaseEventKindCaseOpened, at: c.openedAt,
-			agency: c.police, actor: g.actor(c.police), summary: "Case opened"})
+		g.event(c, domain.CaseEventKindCaseOpened, c.openedAt, c.police, "Case opened", refNone, 0)
 		g.assign(c, c.police, domain.CasePartInvestigating, c.openedAt)
 		g.proceed(c)
 		if g.chance(0.15) {
@@ -391,6 +419,7 @@ func (g *gen) year(y int) *yearPlan {
 	for n, i := range order {
 		p.victims[i].pseudonym = fmt.Sprintf("V-%d-%04d", y, n+1)
 	}
+	p.victimOrder = order
 	n := 0
 	for _, c := range p.cases {
 		for _, sp := range c.suspects {
@@ -430,7 +459,7 @@ var caseForms = []weighted[domain.Exploitation]{
 }
 
 func (g *gen) newCase(y int) *casePlan {
-	c := &casePlan{region: pickW(g, caseRegions)}
+	c := &casePlan{region: pickW(g, caseRegions), staff: staff{}}
 	c.town = pick(g, towns[c.region])
 	ri := regions[regionIndex(c.region)]
 	c.district = districtBySlug(ri.district)
@@ -469,7 +498,7 @@ func districtBySlug(slug string) district {
 
 func (g *gen) newVictim(y int, c *casePlan) *victimPlan {
 	form := c.forms[0]
-	v := &victimPlan{region: c.region, forms: []domain.Exploitation{form}}
+	v := &victimPlan{region: c.region, forms: []domain.Exploitation{form}, staff: staff{}}
 	if len(c.forms) > 1 && g.chance(0.7) {
 		v.forms = append(v.forms, c.forms[1])
 	}
@@ -578,7 +607,11 @@ func (g *gen) newVictim(y int, c *casePlan) *victimPlan {
 		pt = 0.75
 	}
 	if g.chance(pt) {
-		v.testimony = ptr(pick(g, testimonies))
+		if phrases := testimonies[form]; len(phrases) > 0 && g.chance(0.7) {
+			v.testimony = ptr(pick(g, phrases))
+		} else {
+			v.testimony = ptr(pick(g, commonTestimonies))
+		}
 	}
 	return v
 }
@@ -757,7 +790,7 @@ func (g *gen) assign(c *casePlan, code string, part domain.CasePart, at time.Tim
 }
 
 func (g *gen) event(c *casePlan, kind domain.CaseEventKind, at time.Time, agency, summary string, ref refKind, idx int) {
-	c.events = append(c.events, eventPlan{kind: kind, at: at, agency: agency, actor: g.actor(agency), summary: summary, ref: ref, idx: idx})
+	c.events = append(c.events, eventPlan{kind: kind, at: at, agency: agency, actor: g.actorFor(c.staff, agency), summary: summary, ref: ref, idx: idx})
 	if c.pros != nil && ref != refConsent && at.After(c.pros.updatedAt) {
 		c.pros.updatedAt = at
 	}
@@ -783,7 +816,7 @@ func (g *gen) move(c *casePlan, s domain.ProceedingStage, at time.Time, agency s
 // proceed simulates the proceeding of case c from its notice until it ends
 // or ReferenceTime comes.
 func (g *gen) proceed(c *casePlan) {
-	if !c.spak && g.chance(0.04) {
+	if !c.spak && g.chance(0.025) {
 		// Merged into another case before a proceeding was registered.
 		if at := g.after(c.openedAt, 10, 90); !at.After(g.asOf) {
 			g.move(c, domain.ProceedingStageMerged, at, c.police)
@@ -901,9 +934,11 @@ func (g *gen) afterInvestigation(c *casePlan, closed time.Time, first bool) {
 	if at.After(g.asOf) {
 		return
 	}
-	pTrial := 0.25
+	// Calibrated so that first-instance convictions stay near 7 a year
+	// (DOMAIN.md: 0–11), with most investigations dismissed.
+	pTrial := 0.2
 	if c.spak {
-		pTrial = 0.7
+		pTrial = 0.6
 	}
 	if !first {
 		pTrial = 0.45
@@ -977,7 +1012,10 @@ func (g *gen) trial(c *casePlan, from time.Time) {
 		p.appealDecided = ptr(apDec)
 		g.move(c, domain.ProceedingStageAppealDecided, apDec, p.apCourt)
 		if ad.verdict == domain.VerdictQuashedRetrial {
+			// Back to trial: the stage dates describe the current round; the
+			// quashing decision stays among the decisions.
 			at = apDec
+			p.appealDecided = nil
 			continue
 		}
 		if g.chance(0.25) {
@@ -1096,9 +1134,9 @@ func (g *gen) firstInstance(c *casePlan, at time.Time) *decisionPlan {
 		}
 	} else {
 		switch {
-		case u < 0.58:
+		case u < 0.5:
 			v = domain.VerdictConvicted
-		case u < 0.75:
+		case u < 0.68:
 			v = domain.VerdictConvictedOfLesserOffence
 		case u < 0.95:
 			v = domain.VerdictAcquitted
@@ -1322,7 +1360,7 @@ func (g *gen) referrals(v *victimPlan, c *casePlan) {
 		if at.After(g.asOf) {
 			continue
 		}
-		r := g.referral(kind, at, from, to)
+		r := g.referral(v.staff, kind, at, from, to)
 		v.referrals = append(v.referrals, r)
 		if r.service != nil {
 			if kind == domain.ServiceKindShelter && slices.Contains(shelterAgencies, to) {
@@ -1340,11 +1378,11 @@ func (g *gen) referrals(v *victimPlan, c *casePlan) {
 }
 
 // referral simulates one referral's statuses from PENDING on.
-func (g *gen) referral(kind domain.ServiceKind, at time.Time, from, to string) *referralPlan {
+func (g *gen) referral(people staff, kind domain.ServiceKind, at time.Time, from, to string) *referralPlan {
 	r := &referralPlan{kind: kind, status: domain.ReferralStatusPending, referredAt: at, from: from, to: to}
 	step := func(s domain.ReferralStatus, when time.Time, by string) {
 		r.status = s
-		r.history = append(r.history, domain.ReferralStatusChange{Status: s, At: when, ActorSubject: g.actor(by), ActorAgency: by})
+		r.history = append(r.history, domain.ReferralStatusChange{Status: s, At: when, ActorSubject: g.actorFor(people, by), ActorAgency: by})
 	}
 	step(domain.ReferralStatusPending, at, from)
 	decAt := g.after(at, 0, 10)
@@ -1395,7 +1433,7 @@ func (g *gen) consent(vi int, v *victimPlan, c *casePlan) {
 		return
 	}
 	k := &consentPlan{givenAt: at, givenBy: domain.ConsentGivenByVictim, agency: v.identifyingAgency}
-	k.recordedBy = g.actor(k.agency)
+	k.recordedBy = g.actorFor(v.staff, k.agency)
 	if v.age < 16 {
 		k.givenBy = domain.ConsentGivenByParentOrGuardian
 		if g.chance(0.15) {
