@@ -39,7 +39,14 @@ type DB struct {
 	// Location names the database for logs without credentials: a file path
 	// or host/database.
 	Location string
+	// dsn is how it was opened (PostgreSQL's URL); never logged.
+	dsn string
 }
+
+// DSN returns the data source the database was opened with (for a second
+// connection such as a notification listener). It may hold credentials:
+// never log it.
+func (db *DB) DSN() string { return db.dsn }
 
 // Open opens the database that databaseURL names. An empty URL means the
 // embedded SQLite file DefaultFile under dataDir, created if missing; a
@@ -109,6 +116,7 @@ func open(ctx context.Context, driver, dialectName, dsn, location string) (*DB, 
 		SQL:      db,
 		Dialect:  dialectName,
 		Location: location,
+		dsn:      dsn,
 	}, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"entgo.io/ent/dialect"
 	"io"
 	"log/slog"
 	"net/http"
@@ -47,6 +48,9 @@ type Options struct {
 	Config server.Config
 	// NoAgencies skips loading the agency registry.
 	NoAgencies bool
+	// ListenForPolicy makes the server reload its policy when another
+	// server announces a change (PostgreSQL only), as `casegraph serve` does.
+	ListenForPolicy bool
 }
 
 // Start loads the agency registry into db (unless told not to) and serves
@@ -76,6 +80,14 @@ func Start(tb testing.TB, db *database.DB, opts ...Options) *Server {
 		tb.Fatalf("loading the access policy: %v", err)
 	}
 	cfg.Enforcer = enforcer
+	if o.ListenForPolicy && db.Dialect == dialect.Postgres {
+		ctx, cancel := context.WithCancel(context.Background())
+		tb.Cleanup(cancel)
+		reload := func() { _ = enforcer.Reload() }
+		if err := database.Listen(ctx, db.DSN(), authz.PolicyChannel, reload, cfg.Logger); err != nil {
+			tb.Fatalf("listening for policy changes: %v", err)
+		}
+	}
 	hs := httptest.NewServer(server.New(cfg).Handler())
 	tb.Cleanup(hs.Close)
 	return &Server{URL: hs.URL, DB: db, Issuer: issuer, HTTP: hs, Enforcer: cfg.Enforcer, logs: logs}
