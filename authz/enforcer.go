@@ -186,3 +186,6 @@ func RuleString(rule []string) string {
 	}
 	return "p, " + strings.Join(rule, ", ")
 }
+
+// Client returns the ent client the enforcer reads its facts with.
+func (e *Enforcer) Client() *ent.Client { return e.client }

@@ -62,6 +62,12 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 		}
 		return p.internal(ctx, out, inner)
 	}
+	// No operation at all: gqlgen could not read the request (malformed
+	// JSON, a body cut off). Its message may quote the body, which can
+	// carry a victim's data: neither the client nor the log gets it.
+	if !graphql.HasOperationContext(ctx) {
+		return withCode(out, apperr.BadUserInput, "The request could not be read: send a JSON GraphQL request (query, variables, operationName).", nil, "")
+	}
 	// Not from a resolver: gqlgen's own errors about the request (parse,
 	// validation, argument coercion, entgql's node-not-found).
 	if code, _ := out.Extensions["code"].(string); code == "NOT_FOUND" {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/emergencygrant"
@@ -105,11 +106,34 @@ func viaCase[P ~func(*sql.Selector)](s *rowscope.Scope, hasCaseWith func(...pred
 	return hasCaseWith(cp)
 }
 
+// victimInAssignedCase: the victim is in a case the agency leads or is
+// assigned to. Written as a correlated EXISTS over case_victims (indexed by
+// victim) rather than ent's IN over every such victim, which PostgreSQL
+// cannot combine well with the OR of a regional scope.
+func victimInAssignedCase(agencyID int) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		cv := sql.Table(casevictim.Table).As("scope_cv")
+		cf := sql.Table(casefile.Table).As("scope_cf")
+		ca := sql.Table(caseassignment.Table).As("scope_ca")
+		assigned := sql.Select(ca.C(caseassignment.FieldCaseID)).From(ca).Where(sql.And(
+			sql.ColumnsEQ(ca.C(caseassignment.FieldCaseID), cf.C(casefile.FieldID)),
+			sql.EQ(ca.C(caseassignment.FieldAgencyID), agencyID),
+		))
+		inCase := sql.Select(cv.C(casevictim.FieldCaseID)).From(cv).
+			Join(cf).On(cv.C(casevictim.FieldCaseID), cf.C(casefile.FieldID)).
+			Where(sql.And(
+				sql.ColumnsEQ(cv.C(casevictim.FieldVictimID), s.C(victim.FieldID)),
+				sql.Or(sql.EQ(cf.C(casefile.FieldLeadAgencyID), agencyID), sql.Exists(assigned)),
+			))
+		s.Where(sql.Exists(inCase))
+	}
+}
+
 // victimAssigned: the victim is in a case the agency works on, was
 // referred to or by the agency, or is supported by it.
 func victimAssigned(agencyID int) func(*sql.Selector) {
 	return victim.Or(
-		victim.HasCasesWith(caseAssigned(agencyID)),
+		victimInAssignedCase(agencyID),
 		victim.HasReferralsWith(referral.Or(referral.FromAgencyID(agencyID), referral.ToAgencyID(agencyID))),
 		victim.HasServicesWith(supportservice.ProviderID(agencyID)),
 	)

@@ -4,9 +4,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/auth"
@@ -88,6 +92,7 @@ func (s *Server) routes() http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Compress(5))
 		r.Use(s.limitBody)
+		r.Use(queriesOnlyOverGET)
 		if s.cfg.RateLimit > 0 {
 			r.Use(httprate.Limit(s.cfg.RateLimit, time.Minute,
 				httprate.WithKeyFuncs(httprate.KeyByIP),
@@ -133,14 +138,50 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 // limitBody refuses a body over MaxBodyBytes with 413 before GraphQL
-// reads it.
+// reads it, whether its length was declared or it came in chunks.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.cfg.MaxBodyBytes {
+		tooLarge := func() {
 			writeGraphQLError(w, http.StatusRequestEntityTooLarge, apperr.BadUserInput, "The request body is too large.")
+		}
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			tooLarge()
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		if r.Body != nil && r.Body != http.NoBody {
+			body, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxBodyBytes+1))
+			if err != nil {
+				writeGraphQLError(w, http.StatusBadRequest, apperr.BadUserInput, "The request body could not be read.")
+				return
+			}
+			if int64(len(body)) > s.cfg.MaxBodyBytes {
+				tooLarge()
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// queriesOnlyOverGET refuses a mutation sent with GET (the GraphQL-over-HTTP
+// spec allows only queries there) with a coded error, before gqlgen answers
+// with an uncoded one.
+func queriesOnlyOverGET(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			if doc, err := parser.ParseQuery(&ast.Source{Input: r.URL.Query().Get("query")}); err == nil {
+				name := r.URL.Query().Get("operationName")
+				for _, op := range doc.Operations {
+					if op.Operation != ast.Query && (name == "" || op.Name == name) {
+						w.Header().Set("Allow", "POST")
+						writeGraphQLError(w, http.StatusMethodNotAllowed, apperr.BadUserInput,
+							"GET runs queries only; send mutations with POST.")
+						return
+					}
+				}
+			}
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -178,7 +219,10 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				}
 				id := requestid.FromContext(r.Context())
 				s.cfg.Logger.ErrorContext(r.Context(), "panic", "request_id", id, "panic", v)
-				writeGraphQLError(w, http.StatusInternalServerError, apperr.Internal, "Internal error. Quote the request id "+id+" when you report it.")
+				writeJSON(w, http.StatusInternalServerError, map[string]any{"errors": []map[string]any{{
+					"message":    "Internal error. Quote the request id " + id + " when you report it.",
+					"extensions": map[string]any{"code": string(apperr.Internal), "requestId": id},
+				}}})
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -1,0 +1,824 @@
+//go:build unix
+
+package main_test
+
+// End-to-end tests of the casegraph binary: they build it once, run its
+// subcommands as a user would (environment variables, flags, exit codes,
+// output) and talk to `casegraph serve` over real HTTP.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/internal/testdb"
+)
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	binPath   string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// binary builds ./cmd/casegraph once per test run and returns its path.
+func binary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: builds and runs the binary; skipped with -short")
+	}
+	buildOnce.Do(func() {
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			goTool = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+		}
+		buildDir, err = os.MkdirTemp("", "casegraph-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(buildDir, "casegraph")
+		cmd := exec.Command(goTool, "build", "-o", binPath, ".")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/casegraph: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// childEnv is the test process's environment without anything that
+// configures casegraph, plus vars ("NAME=value").
+func childEnv(vars ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if name == "DATABASE_URL" || strings.HasPrefix(name, "CASEGRAPH_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, vars...)
+}
+
+// syncBuffer collects a child's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// result is a finished run of the binary.
+type result struct {
+	args           []string
+	code           int
+	stdout, stderr string
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("casegraph %s: exit %d\n--- stdout:\n%s\n--- stderr:\n%s", strings.Join(r.args, " "), r.code, r.stdout, r.stderr)
+}
+
+// run runs the binary to completion (at most a minute).
+func run(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd.Env = env
+	cmd.Dir = t.TempDir()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{args: args, stdout: stdout.String(), stderr: stderr.String()}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit) && ctx.Err() == nil:
+		r.code = exit.ExitCode()
+	default:
+		t.Fatalf("running casegraph %s: %v (timed out: %v)\n%s", strings.Join(args, " "), err, ctx.Err() != nil, r)
+	}
+	return r
+}
+
+// mustRun runs the binary and fails the test unless it exits 0.
+func mustRun(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	r := run(t, env, args...)
+	if r.code != 0 {
+		t.Fatalf("want exit 0:\n%s", r)
+	}
+	return r
+}
+
+// mustRefuse runs the binary and fails the test unless it exits non-zero
+// and its stderr mentions every one of wants.
+func mustRefuse(t *testing.T, env []string, wants []string, args ...string) result {
+	t.Helper()
+	r := run(t, env, args...)
+	if r.code == 0 {
+		t.Fatalf("want a non-zero exit:\n%s", r)
+	}
+	for _, w := range wants {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr does not mention %q:\n%s", w, r)
+		}
+	}
+	return r
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
+}
+
+// serving is a running `casegraph serve`.
+type serving struct {
+	addr           string
+	cmd            *exec.Cmd
+	stdout, stderr *syncBuffer
+	done           chan struct{}
+	waitErr        error // set before done is closed
+}
+
+func (s *serving) base() string { return "http://" + s.addr }
+
+func (s *serving) output() string {
+	return fmt.Sprintf("--- serve stdout:\n%s\n--- serve stderr:\n%s", s.stdout, s.stderr)
+}
+
+// exited reports whether the process has exited, waiting up to d.
+func (s *serving) exited(d time.Duration) bool {
+	select {
+	case <-s.done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+func (s *serving) exitCode() int {
+	var exit *exec.ExitError
+	if errors.As(s.waitErr, &exit) {
+		return exit.ExitCode()
+	}
+	if s.waitErr != nil {
+		return -1
+	}
+	return 0
+}
+
+// startServe starts `casegraph serve` on a free loopback port and waits
+// until /readyz answers 200. The process is killed at cleanup if still
+// running; its output is printed if the test failed.
+func startServe(t *testing.T, env []string, args ...string) *serving {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		s := spawnServe(t, env, args...)
+		err := s.waitReady(30 * time.Second)
+		if err == nil {
+			return s
+		}
+		// Another process may have taken the port between freeAddr and
+		// serve: try another one.
+		if attempt < 3 && strings.Contains(s.stderr.String(), "address already in use") {
+			continue
+		}
+		t.Fatalf("casegraph serve did not become ready: %v\n%s", err, s.output())
+	}
+}
+
+func spawnServe(t *testing.T, env []string, args ...string) *serving {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(binary(t), append([]string{"serve"}, args...)...)
+	cmd.Env = append(append([]string{}, env...), "CASEGRAPH_ADDR="+addr)
+	cmd.Dir = t.TempDir()
+	s := &serving{addr: addr, cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting casegraph serve: %v", err)
+	}
+	go func() {
+		s.waitErr = cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		if !s.exited(0) {
+			_ = cmd.Process.Kill()
+			<-s.done
+		}
+		if t.Failed() {
+			t.Logf("casegraph serve on %s (exit %v):\n%s", addr, s.waitErr, s.output())
+		}
+	})
+	return s
+}
+
+func (s *serving) waitReady(within time.Duration) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(within)
+	for {
+		select {
+		case <-s.done:
+			return fmt.Errorf("serve exited early: %v", s.waitErr)
+		default:
+		}
+		res, err := client.Get(s.base() + "/readyz")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no 200 from /readyz within %v (last: %v)", within, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// terminate sends SIGTERM and fails the test unless serve exits 0 within
+// the given time.
+func (s *serving) terminate(t *testing.T, within time.Duration) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	if !s.exited(within) {
+		t.Fatalf("casegraph serve still running %v after SIGTERM", within)
+	}
+	if code := s.exitCode(); code != 0 {
+		t.Fatalf("casegraph serve exited %d after SIGTERM (%v), want 0", code, s.waitErr)
+	}
+}
+
+// httpGet fetches path and returns status, headers and body.
+func httpGet(t *testing.T, base, path string) (int, http.Header, []byte) {
+	t.Helper()
+	client := &http.Client{Timeout: 10 * time.Second}
+	res, err := client.Get(base + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, res.Header, body
+}
+
+// graphQL posts query with token and decodes a clean response's data into
+// out.
+func graphQL(t *testing.T, base, token, query string, out any) {
+	t.Helper()
+	if codes := graphQLPartial(t, base, token, query, out); len(codes) > 0 {
+		t.Fatalf("POST /graphql: errors %v", codes)
+	}
+}
+
+// graphQLPartial posts query with token, decodes data into out and returns
+// the codes of the errors, if any.
+func graphQLPartial(t *testing.T, base, token, query string, out any) []string {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	client := &http.Client{Timeout: 30 * time.Second}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("POST /graphql: %v", err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []struct {
+			Extensions struct{ Code string } `json:"extensions"`
+		} `json:"errors"`
+	}
+	if res.StatusCode != http.StatusOK || json.Unmarshal(raw, &resp) != nil {
+		t.Fatalf("POST /graphql: status %d:\n%.2000s", res.StatusCode, raw)
+	}
+	if err := json.Unmarshal(resp.Data, out); err != nil {
+		t.Fatalf("decoding data: %v\n%.2000s", err, raw)
+	}
+	var codes []string
+	for _, e := range resp.Errors {
+		codes = append(codes, e.Extensions.Code)
+	}
+	if len(codes) > 0 {
+		t.Logf("POST /graphql answered errors %v:\n%.2000s", codes, raw)
+	}
+	return codes
+}
+
+// token runs `casegraph token` and returns the one line it prints.
+func token(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	r := mustRun(t, env, append([]string{"token"}, args...)...)
+	tok := strings.TrimSpace(r.stdout)
+	if strings.Count(tok, ".") != 2 || strings.ContainsAny(tok, " \n") {
+		t.Fatalf("token does not print one JWT:\n%s", r)
+	}
+	return tok
+}
+
+var demoLoaded = regexp.MustCompile(`demo data loaded: (\d+) agencies, (\d+) cases, (\d+) victims`)
+
+// seedDemo runs `casegraph seed --demo` and returns the number of cases it
+// says it loaded.
+func seedDemo(t *testing.T, env []string) int {
+	t.Helper()
+	r := mustRun(t, env, "seed", "--demo")
+	m := demoLoaded.FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("seed --demo does not report what it loaded:\n%s", r)
+	}
+	agencies, _ := strconv.Atoi(m[1])
+	cases, _ := strconv.Atoi(m[2])
+	victims, _ := strconv.Atoi(m[3])
+	if agencies == 0 || cases == 0 || victims == 0 {
+		t.Fatalf("seed --demo loaded nothing:\n%s", r)
+	}
+	return cases
+}
+
+type casesData struct {
+	Viewer struct {
+		Subject string
+		Agency  struct{ Code string }
+		Roles   []string
+	}
+	Cases struct {
+		TotalCount int
+		Edges      []struct {
+			Node struct {
+				Reference string
+				Victims   struct{ TotalCount int }
+			}
+		}
+	}
+}
+
+const casesQuery = `{
+  viewer { subject agency { code } roles }
+  cases(first: 5) { totalCount edges { node { reference victims { totalCount } } } }
+}`
+
+var caseReference = regexp.MustCompile(`^[A-Z]{3}-[0-9]{4}-[0-9]{4}$`)
+
+// checkCases runs casesQuery and checks the demo data shows through it.
+func checkCases(t *testing.T, base, tok, subject string, seeded int) {
+	t.Helper()
+	var d casesData
+	graphQL(t, base, tok, casesQuery, &d)
+	if d.Viewer.Subject != subject || d.Viewer.Agency.Code != "police-tirane" || len(d.Viewer.Roles) != 1 || d.Viewer.Roles[0] != "investigator" {
+		t.Errorf("viewer = %+v, want %s at police-tirane as investigator", d.Viewer, subject)
+	}
+	if d.Cases.TotalCount <= 0 || d.Cases.TotalCount > seeded {
+		t.Errorf("cases.totalCount = %d, want 1..%d (the seeded cases)", d.Cases.TotalCount, seeded)
+	}
+	if len(d.Cases.Edges) != min(5, d.Cases.TotalCount) {
+		t.Errorf("cases(first: 5) returned %d edges of %d", len(d.Cases.Edges), d.Cases.TotalCount)
+	}
+	victims := 0
+	for _, e := range d.Cases.Edges {
+		if !caseReference.MatchString(e.Node.Reference) {
+			t.Errorf("case reference %q does not look like TIR-2024-0042", e.Node.Reference)
+		}
+		victims += e.Node.Victims.TotalCount
+	}
+	if victims == 0 {
+		t.Errorf("the first five demo cases have no victims: %+v", d.Cases.Edges)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// SQLite
+// ---------------------------------------------------------------------------
+
+func TestE2ESQLite(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	env := childEnv("CASEGRAPH_DATA_DIR=" + dataDir)
+
+	seeded := seedDemo(t, env)
+	if _, err := os.Stat(filepath.Join(dataDir, "casegraph.db")); err != nil {
+		t.Fatalf("seed --demo did not create the embedded database under CASEGRAPH_DATA_DIR: %v", err)
+	}
+	mustRefuse(t, env, []string{"already has cases"}, "seed", "--demo")
+	if r := mustRun(t, env, "migrate", "--status"); !strings.Contains(r.stdout, "0 pending migrations") {
+		t.Errorf("migrate --status after seed:\n%s", r)
+	}
+
+	tok := token(t, env, "--subject", "e2e", "--agency", "police-tirane", "--role", "investigator")
+	s := startServe(t, env)
+	base := s.base()
+
+	t.Run("graphql", func(t *testing.T) {
+		checkCases(t, base, tok, "e2e", seeded)
+	})
+
+	t.Run("graphql refuses no token", func(t *testing.T) {
+		res, err := http.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ viewer { subject } }"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), `"UNAUTHENTICATED"`) {
+			t.Fatalf("status %d:\n%s", res.StatusCode, body)
+		}
+	})
+
+	t.Run("graphiql", func(t *testing.T) {
+		status, h, body := httpGet(t, base, "/")
+		if status != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+			t.Fatalf("GET /: status %d, Content-Type %q", status, h.Get("Content-Type"))
+		}
+		page := string(body)
+		if !strings.Contains(page, `id="graphiql"`) || !strings.Contains(page, `data-endpoint="/graphql"`) {
+			t.Errorf("GET / is not the GraphiQL page:\n%s", page)
+		}
+		if h.Get("Content-Security-Policy") == "" {
+			t.Error("GraphiQL page without Content-Security-Policy")
+		}
+		// Every script comes from the binary itself, not a CDN.
+		srcs := regexp.MustCompile(`(?:src|href)="([^"]+)"`).FindAllStringSubmatch(page, -1)
+		scripts := 0
+		for _, m := range srcs {
+			src := m[1]
+			if strings.HasPrefix(src, "data:") {
+				continue
+			}
+			if !strings.HasPrefix(src, "/graphiql/") {
+				t.Errorf("the page loads %q from elsewhere than the binary", src)
+				continue
+			}
+			status, _, asset := httpGet(t, base, src)
+			if status != http.StatusOK || len(asset) == 0 {
+				t.Errorf("GET %s: status %d, %d bytes", src, status, len(asset))
+			}
+			scripts++
+		}
+		if scripts < 4 {
+			t.Errorf("the page links %d embedded assets, want the GraphiQL scripts and stylesheet", scripts)
+		}
+	})
+
+	t.Run("healthz and readyz", func(t *testing.T) {
+		for _, p := range []string{"/healthz", "/readyz"} {
+			if status, _, body := httpGet(t, base, p); status != http.StatusOK || !strings.Contains(string(body), `"ok"`) {
+				t.Errorf("GET %s: status %d: %s", p, status, body)
+			}
+		}
+	})
+
+	t.Run("metrics", func(t *testing.T) {
+		status, _, body := httpGet(t, base, "/metrics")
+		if status != http.StatusOK {
+			t.Fatalf("GET /metrics: status %d", status)
+		}
+		for _, want := range []string{
+			"casegraph_http_requests_total",
+			`casegraph_http_requests_total{method="POST",route="/graphql",status="200"}`,
+		} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	})
+
+	t.Run("logs are JSON and carry no victim names", func(t *testing.T) {
+		// A prosecutor reads the names of the victims of their office's
+		// proceedings; other victims' names are FORBIDDEN.
+		prosecutor := token(t, env, "--subject", "e2e-prosecutor", "--agency", "prosecution-tirane", "--role", "prosecutor")
+		var d struct {
+			Victims struct {
+				Edges []struct{ Node struct{ LegalName *string } }
+			}
+		}
+		for _, code := range graphQLPartial(t, base, prosecutor, `{ victims(first: 50) { edges { node { legalName } } } }`, &d) {
+			if code != "FORBIDDEN" {
+				t.Fatalf("reading victims' names: error %s", code)
+			}
+		}
+		names := 0
+		for _, e := range d.Victims.Edges {
+			if e.Node.LegalName == nil || *e.Node.LegalName == "" {
+				continue
+			}
+			names++
+			if out := s.stdout.String() + s.stderr.String(); strings.Contains(out, *e.Node.LegalName) {
+				t.Errorf("the server's output holds victim name %q", *e.Node.LegalName)
+			}
+		}
+		if names == 0 {
+			t.Fatal("the demo victims have no legal names to look for")
+		}
+		lines := 0
+		sc := bufio.NewScanner(strings.NewReader(s.stdout.String()))
+		for sc.Scan() {
+			var v map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+				t.Errorf("stdout line is not JSON: %q", sc.Text())
+			}
+			lines++
+		}
+		if lines == 0 || !strings.Contains(s.stdout.String(), `"msg":"serving"`) {
+			t.Errorf("no JSON log lines on stdout:\n%s", s.stdout)
+		}
+	})
+
+	// A request in flight when SIGTERM arrives still completes, and the
+	// process then exits 0.
+	t.Run("graceful shutdown", func(t *testing.T) {
+		f := startInflight(t, s.addr, tok, `{ viewer { subject } cases(first: 1) { totalCount } }`)
+		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		waitRefused(t, s.addr, 10*time.Second)
+		if s.exited(0) {
+			t.Fatalf("serve exited (%v) with a request in flight", s.waitErr)
+		}
+		status, body := f.finish(t)
+		if status != http.StatusOK || !strings.Contains(string(body), `"subject":"e2e"`) {
+			t.Fatalf("the in-flight request did not complete: status %d:\n%s", status, body)
+		}
+		if !s.exited(10 * time.Second) {
+			t.Fatal("serve still running 10s after SIGTERM and its last request")
+		}
+		if code := s.exitCode(); code != 0 {
+			t.Fatalf("serve exited %d after SIGTERM, want 0", code)
+		}
+	})
+}
+
+// A plain SIGTERM with nothing in flight: prompt exit 0. Also
+// --seed-demo-if-empty fills an empty database.
+func TestE2EServeSeedIfEmptyAndSIGTERM(t *testing.T) {
+	t.Parallel()
+	env := childEnv("CASEGRAPH_DATA_DIR=" + filepath.Join(t.TempDir(), "data"))
+	s := startServe(t, env, "--seed-demo-if-empty")
+	tok := token(t, env, "--subject", "e2e-2", "--agency", "police-tirane", "--role", "investigator")
+	checkCases(t, s.base(), tok, "e2e-2", 1<<30)
+	// The banner names the address it listens on.
+	if !strings.Contains(s.stderr.String(), "http://"+s.addr+"/") {
+		t.Errorf("the banner does not name http://%s/:\n%s", s.addr, s.stderr)
+	}
+	s.terminate(t, 5*time.Second)
+}
+
+// ---------------------------------------------------------------------------
+// PostgreSQL
+// ---------------------------------------------------------------------------
+
+func TestE2EPostgres(t *testing.T) {
+	t.Parallel()
+	dbURL := testdb.CreatePostgres(t)
+	binary(t)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	env := childEnv("DATABASE_URL="+dbURL, "CASEGRAPH_DATA_DIR="+dataDir)
+	dev := append(append([]string{}, env...), "CASEGRAPH_DEV=1")
+
+	if r := mustRun(t, env, "migrate", "--status"); !regexp.MustCompile(`^[1-9][0-9]* pending migrations`).MatchString(r.stdout) {
+		t.Errorf("migrate --status on an empty database:\n%s", r)
+	}
+	// serve and seed refuse an unmigrated database, naming the fix.
+	mustRefuse(t, append(dev, "CASEGRAPH_ADDR="+freeAddr(t)), []string{"pending migrations", "casegraph migrate"}, "serve")
+	mustRefuse(t, dev, []string{"casegraph migrate"}, "seed", "--demo")
+
+	if r := mustRun(t, env, "migrate"); !regexp.MustCompile(`applied [1-9][0-9]* migrations`).MatchString(r.stdout) {
+		t.Errorf("migrate:\n%s", r)
+	}
+	if r := mustRun(t, env, "migrate", "--status"); !strings.Contains(r.stdout, "0 pending migrations") {
+		t.Errorf("migrate --status after migrate:\n%s", r)
+	}
+	if r := mustRun(t, env, "migrate"); !strings.Contains(r.stdout, "applied 0 migrations") {
+		t.Errorf("a second migrate:\n%s", r)
+	}
+
+	// Development tokens are off by default on PostgreSQL: without an OIDC
+	// issuer, serve refuses to start.
+	r := mustRefuse(t, append(env, "CASEGRAPH_ADDR="+freeAddr(t)), []string{"CASEGRAPH_OIDC_ISSUER", "CASEGRAPH_DEV=1"}, "serve")
+	if strings.Contains(r.stderr, "Bearer ") {
+		t.Errorf("serve printed development tokens although they are off:\n%s", r)
+	}
+
+	seeded := seedDemo(t, env)
+	tok := token(t, dev, "--subject", "e2e-pg", "--agency", "police-tirane", "--role", "investigator")
+	s := startServe(t, dev)
+	if !strings.Contains(s.stdout.String(), `"database":"postgres"`) {
+		t.Errorf("serve does not say it runs on PostgreSQL:\n%s", s.stdout)
+	}
+	if strings.Contains(s.stdout.String()+s.stderr.String(), "postgres@") {
+		t.Errorf("serve prints the database URL with its user:\n%s", s.output())
+	}
+	checkCases(t, s.base(), tok, "e2e-pg", seeded)
+	s.terminate(t, 10*time.Second)
+}
+
+// ---------------------------------------------------------------------------
+// Refusals of the command line
+// ---------------------------------------------------------------------------
+
+func TestE2ETokenRefusals(t *testing.T) {
+	t.Parallel()
+	env := childEnv("CASEGRAPH_DATA_DIR=" + filepath.Join(t.TempDir(), "data"))
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown role", []string{"--subject", "s", "--agency", "police-tirane", "--role", "wizard"}, `unknown role "wizard"`},
+		{"no subject", []string{"--agency", "police-tirane", "--role", "investigator"}, "subject"},
+		{"blank subject", []string{"--subject", "  ", "--agency", "police-tirane", "--role", "investigator"}, "subject"},
+		{"no agency", []string{"--subject", "s", "--role", "investigator"}, "agency"},
+		{"no role", []string{"--subject", "s", "--agency", "police-tirane"}, "role"},
+		{"ttl beyond the maximum", []string{"--subject", "s", "--agency", "police-tirane", "--role", "investigator", "--ttl", "1000h"}, "lifetime"},
+		{"negative ttl", []string{"--subject", "s", "--agency", "police-tirane", "--role", "investigator", "--ttl", "-1h"}, "lifetime"},
+		{"unknown flag", []string{"--subject", "s", "--agency", "police-tirane", "--role", "investigator", "--admin"}, "flag provided but not defined"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mustRefuse(t, env, []string{tc.want}, append([]string{"token"}, tc.args...)...)
+			if strings.Count(strings.TrimSpace(r.stdout), ".") == 2 {
+				t.Errorf("a refused token command printed a token:\n%s", r)
+			}
+		})
+	}
+	// Two roles are fine.
+	token(t, env, "--subject", "s", "--agency", "police-tirane", "--role", "investigator", "--role", "analyst")
+}
+
+func TestE2EConfigRefusals(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	base := childEnv("CASEGRAPH_DATA_DIR="+dataDir, "CASEGRAPH_ADDR="+freeAddr(t))
+	with := func(vars ...string) []string { return append(append([]string{}, base...), vars...) }
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"no command", base, nil, "Usage:"},
+		{"unknown command", base, []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"CASEGRAPH_DEV not a boolean", with("CASEGRAPH_DEV=maybe"), []string{"serve"}, "CASEGRAPH_DEV"},
+		{"CASEGRAPH_RATE_LIMIT not a number", with("CASEGRAPH_RATE_LIMIT=lots"), []string{"serve"}, "CASEGRAPH_RATE_LIMIT"},
+		{"CASEGRAPH_LOG_LEVEL unknown", with("CASEGRAPH_LOG_LEVEL=chatty"), []string{"serve"}, "CASEGRAPH_LOG_LEVEL"},
+		{"DATABASE_URL not postgres", with("DATABASE_URL=mysql://x"), []string{"migrate"}, "DATABASE_URL"},
+		{"dev tokens turned off on SQLite without OIDC", with("CASEGRAPH_DEV=0"), []string{"serve"}, "CASEGRAPH_OIDC_ISSUER"},
+		{"seed needs a mode", base, []string{"seed"}, "--demo or --agencies"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustRefuse(t, tc.env, []string{tc.want}, tc.args...)
+		})
+	}
+	if r := mustRun(t, base, "help"); !strings.Contains(r.stdout, "casegraph serve") {
+		t.Errorf("help:\n%s", r)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// A request held in flight
+// ---------------------------------------------------------------------------
+
+// inflight is a POST /graphql sent with "Expect: 100-continue": once the
+// server has answered "100 Continue", its handler is running and waiting for
+// the body, so the request stays in flight for as long as the test withholds
+// the body. No sleeps, no slow queries.
+type inflight struct {
+	conn net.Conn
+	br   *bufio.Reader
+	body []byte
+}
+
+func startInflight(t *testing.T, addr, token, query string) *inflight {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n",
+		addr, token, len(body))
+	br := bufio.NewReader(conn)
+	status, err := br.ReadString('\n')
+	if err != nil {
+		t.Fatalf("waiting for 100 Continue: %v", err)
+	}
+	if !strings.HasPrefix(status, "HTTP/1.1 100 ") {
+		rest, _ := io.ReadAll(io.LimitReader(br, 4096))
+		t.Fatalf("want 100 Continue, got %q%s", status, rest)
+	}
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading 100 Continue: %v", err)
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	return &inflight{conn: conn, br: br, body: body}
+}
+
+// finish sends the body and reads the response.
+func (f *inflight) finish(t *testing.T) (int, []byte) {
+	t.Helper()
+	if _, err := f.conn.Write(f.body); err != nil {
+		t.Fatalf("sending the body: %v", err)
+	}
+	res, err := http.ReadResponse(f.br, nil)
+	if err != nil {
+		t.Fatalf("reading the response: %v", err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("reading the response body: %v", err)
+	}
+	return res.StatusCode, raw
+}
+
+// waitRefused waits until addr refuses connections (the server has closed
+// its listener, i.e. shutdown has begun).
+func waitRefused(t *testing.T, addr string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still accepts connections %v after SIGTERM", addr, within)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,119 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"github.com/casegraph/casegraph/authz"
+	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// accessBenchQuery is a dashboard's page of 50 cases with their victims'
+// identity fields, their prosecutions and agencies.
+const accessBenchQuery = `query ($where: CaseWhereInput) {
+  cases(first: 50, where: $where, orderBy: [{field: OPENED_AT, direction: DESC}]) {
+    totalCount
+    edges { node {
+      reference stage leadAgency { code }
+      victims(first: 10) { totalCount edges { node { pseudonym ageGroup legalName dateOfBirth personalNumber } } }
+      prosecutions { edges { node { registrationNumber stage office { code } charges { edges { node { article } } } } } }
+      agencies { edges { node { code } } }
+    } }
+  }
+}`
+
+// BenchmarkAccessChecks compares the same query with the access policy's
+// field and row checks on ("checked") and off ("unchecked": no row scope,
+// every sensitive field resolved). The ratio of the two is the cost of
+// access control. "national" is a prosecutor of the General Prosecution
+// Office (every row, identity where the office is on the proceeding);
+// "regional" an investigator of the Tirana police (rows of the region,
+// identity with consent), against the same rows unchecked.
+func BenchmarkAccessChecks(b *testing.B) {
+	for _, d := range testdb.Backends {
+		b.Run(d, func(b *testing.B) {
+			db := testdb.Open(b, d)
+			if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 10, Seed: 1}); err != nil {
+				b.Fatal(err)
+			}
+			enforcer, err := authz.New(context.Background(), db.Client, db.Dialect, Vocabulary())
+			if err != nil {
+				b.Fatal(err)
+			}
+			principal := func(code string, role viewer.Role) *viewer.Principal {
+				a := db.Client.Agency.Query().Where(agency.Code(code)).OnlyX(viewer.SystemContext(context.Background()))
+				return &viewer.Principal{Subject: "bench@" + code, AgencyCode: code, AgencyID: a.ID, Roles: []viewer.Role{role}}
+			}
+			cases := []struct {
+				name  string
+				p     *viewer.Principal
+				where map[string]any
+			}{
+				{"national", principal("prosecution-general", viewer.RoleProsecutor), nil},
+				{"regional", principal("police-tirane", viewer.RoleInvestigator), map[string]any{"region": "TIRANE"}},
+			}
+			for _, c := range cases {
+				checked := benchHandler(b, enforcer, c.p, true)
+				unchecked := benchHandler(b, enforcer, c.p, false)
+				vars := map[string]any{"where": c.where}
+				b.Run(c.name+"/checked", func(b *testing.B) { runBench(b, checked, vars) })
+				b.Run(c.name+"/unchecked", func(b *testing.B) { runBench(b, unchecked, vars) })
+			}
+		})
+	}
+}
+
+// benchHandler serves GraphQL for principal p, with the access checks of
+// enforcer or without any.
+func benchHandler(b *testing.B, enforcer *authz.Enforcer, p *viewer.Principal, checked bool) http.Handler {
+	b.Helper()
+	directive := sensitiveDirective(enforcer)
+	if !checked {
+		directive = func(ctx context.Context, _ any, next graphql.Resolver, _ SensitivityCategory) (any, error) {
+			return next(ctx)
+		}
+	}
+	srv := handler.New(NewExecutableSchema(Config{
+		Resolvers:  &Resolver{client: enforcer.Client(), enforcer: enforcer},
+		Directives: DirectiveRoot{Sensitive: directive},
+	}))
+	srv.AddTransport(transport.POST{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := viewer.NewContext(r.Context(), p)
+		if checked {
+			req, err := enforcer.NewRequest(ctx, p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx = authz.NewContext(ctx, req)
+		} else {
+			ctx = viewer.SystemContext(ctx)
+		}
+		srv.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func runBench(b *testing.B, h http.Handler, vars map[string]any) {
+	body, _ := json.Marshal(map[string]any{"query": accessBenchQuery, "variables": vars})
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK || bytes.Contains(w.Body.Bytes(), []byte(`"data":null`)) {
+			b.Fatalf("%d %s", w.Code, w.Body.String())
+		}
+	}
+}
