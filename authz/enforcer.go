@@ -116,8 +116,16 @@ func seedDefault(ctx context.Context, client *ent.Client, vocab policies.Vocabul
 func (e *Enforcer) Vocabulary() policies.Vocabulary { return e.vocab }
 
 // Reload reads the policy from the database again and forgets every cached
-// decision.
+// decision. A policy that does not validate (edited in the database by
+// hand) is refused and the one in force stays.
 func (e *Enforcer) Reload() error {
+	lines, err := (&adapter{client: e.client}).rules(context.Background())
+	if err != nil {
+		return err
+	}
+	if err := policies.Validate(lines, e.vocab); err != nil {
+		return fmt.Errorf("not reloading an invalid policy: %w", err)
+	}
 	if err := e.casbin.LoadPolicy(); err != nil {
 		return err
 	}

@@ -67,7 +67,8 @@ func (f *facts) rowOf(obj any) (row, error) {
 func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *facts {
 	f := &facts{client: client, p: p, agency: agency}
 	a := agency.ID
-	assigned := casefile.Or(casefile.LeadAgencyID(a), casefile.HasAssignmentsWith(caseassignment.AgencyID(a)))
+	assigned := casefile.Or(casefile.LeadAgencyID(a), casefile.HasAssignmentsWith(caseassignment.AgencyID(a)),
+		casefile.HasProsecutionsWith(prosecution.OfficeID(a)))
 	proceedings := casefile.Or(
 		casefile.HasAssignmentsWith(caseassignment.AgencyID(a),
 			caseassignment.PartIn(domain.CasePartProsecuting, domain.CasePartAdjudicating)),

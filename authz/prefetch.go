@@ -5,7 +5,11 @@ import (
 	"slices"
 	"sync"
 
+	entgo "entgo.io/ent"
+
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/supportservice"
+	"github.com/casegraph/casegraph/ent/suspect"
 )
 
 // seen collects the ids of the rows a request has loaded, by kind, so that
@@ -50,10 +54,21 @@ func (s *seen) caseIDs() []int {
 }
 
 // observe is an ent interceptor that tells the request in ctx which rows
-// its queries returned.
+// its queries returned. It also makes sure the columns that field
+// conditions read (a suspect's case, a support service's victim and
+// provider) are selected, whatever fields the client asked for: entgql
+// selects only the requested ones.
 func observe() ent.Interceptor {
 	return ent.InterceptFunc(func(next ent.Querier) ent.Querier {
 		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+			if FromContext(ctx) != nil {
+				switch q.(type) {
+				case *ent.SuspectQuery:
+					selectAlso(ctx, suspect.FieldCaseID)
+				case *ent.SupportServiceQuery:
+					selectAlso(ctx, supportservice.FieldVictimID, supportservice.FieldProviderID)
+				}
+			}
 			v, err := next.Query(ctx, q)
 			if err == nil {
 				if r := FromContext(ctx); r != nil {
@@ -63,6 +78,25 @@ func observe() ent.Interceptor {
 			return v, err
 		})
 	})
+}
+
+// selectAlso adds columns to the running query's selection when it selects
+// only some columns (an empty selection means all of them).
+func selectAlso(ctx context.Context, columns ...string) {
+	qc := entgo.QueryFromContext(ctx)
+	if qc == nil || len(qc.Fields) == 0 {
+		return
+	}
+	switch qc.Op {
+	case entgo.OpQueryAll, entgo.OpQueryFirst, entgo.OpQueryOnly:
+	default:
+		return // Exist, IDs, Count scan exactly the columns they chose.
+	}
+	for _, c := range columns {
+		if !slices.Contains(qc.Fields, c) {
+			qc.Fields = append(qc.Fields, c)
+		}
+	}
 }
 
 // prefetch answers a question about rows by id, asking the database about

@@ -21,12 +21,28 @@ import (
 // agency's kind and region, their row scope, and the facts about rows that
 // field conditions need, loaded in batches.
 type Request struct {
-	e      *Enforcer
-	p      *viewer.Principal
-	kind   domain.AgencyKind
-	scope  *rowscope.Scope
-	facts  *facts
-	fields sync.Map // field → map[cond]rule
+	e        *Enforcer
+	p        *viewer.Principal
+	kind     domain.AgencyKind
+	scope    *rowscope.Scope
+	facts    *facts
+	fields   sync.Map // field → *fieldRule
+	verdicts sync.Map // verdictKey → Verdict
+}
+
+// fieldRule is what the policy says about reading one field, for this
+// request's principal.
+type fieldRule struct {
+	conds        map[string][]string
+	needsConsent bool
+	// signature identifies fields that are decided alike (same conditions,
+	// same consent rule), so a row's verdict serves all of them.
+	signature string
+}
+
+type verdictKey struct {
+	signature string
+	row       row
 }
 
 type requestKey struct{}
@@ -92,13 +108,27 @@ func (r *Request) purposes() []domain.ConsentPurpose {
 // consent unless the law gives a basis without it.
 var consentCategories = []string{"IDENTITY", "CONTACT", "HEALTH", "TESTIMONY"}
 
-func (r *Request) conditions(field string) map[string][]string {
+func (r *Request) rule(field string) *fieldRule {
 	if c, ok := r.fields.Load(field); ok {
-		return c.(map[string][]string)
+		return c.(*fieldRule)
 	}
-	c := r.e.readConditions(r.p, string(r.kind), field)
-	r.fields.Store(field, c)
-	return c
+	fr := &fieldRule{conds: r.e.readConditions(r.p, string(r.kind), field)}
+	category := r.e.vocab.Fields[field]
+	typ, cat, _ := strings.Cut(category, ":")
+	fr.needsConsent = (typ == "Victim" || typ == "SupportService") && slices.Contains(consentCategories, cat)
+	var sig strings.Builder
+	sig.WriteString(typ)
+	for _, c := range policies.FieldConditions {
+		if _, ok := fr.conds[c]; ok {
+			sig.WriteString("|" + c + "=" + RuleString(fr.conds[c]))
+		}
+	}
+	if fr.needsConsent {
+		sig.WriteString("|consent")
+	}
+	fr.signature = sig.String()
+	r.fields.Store(field, fr)
+	return fr
 }
 
 // Verdict is the outcome of one field check, with what decided it.
@@ -113,16 +143,24 @@ type Verdict struct {
 // "Victim.legalName") of obj (an *ent.Victim, *ent.Suspect or
 // *ent.SupportService).
 func (r *Request) ReadField(ctx context.Context, field string, obj any) (Verdict, error) {
-	conds := r.conditions(field)
-	category := r.e.vocab.Fields[field]
-	needsConsent := false
-	if typ, cat, ok := strings.Cut(category, ":"); ok && (typ == "Victim" || typ == "SupportService") {
-		needsConsent = slices.Contains(consentCategories, cat)
-	}
+	fr := r.rule(field)
 	row, err := r.facts.rowOf(obj)
 	if err != nil {
 		return Verdict{}, err
 	}
+	key := verdictKey{fr.signature, row}
+	if v, ok := r.verdicts.Load(key); ok {
+		return v.(Verdict), nil
+	}
+	v, err := r.decide(ctx, fr, row)
+	if err == nil {
+		r.verdicts.Store(key, v)
+	}
+	return v, err
+}
+
+func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, error) {
+	conds, needsConsent := fr.conds, fr.needsConsent
 	reason := "no policy rule lets your role read it"
 	for _, c := range policies.FieldConditions {
 		rule, ok := conds[c]

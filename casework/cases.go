@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/casegraph/casegraph/apperr"
@@ -56,6 +57,10 @@ func OpenCase(ctx context.Context, c *ent.Client, in ent.CreateCaseInput, key *s
 			if err != nil {
 				return 0, err
 			}
+			err = event(ctx, c, cf.ID, domain.CaseEventKindAgencyAssigned, own.ID, fmt.Sprintf("%s assigned as %s.", own.Code, partOf(own.Kind)))
+			if err != nil {
+				return 0, err
+			}
 		}
 		return cf.ID, event(ctx, c, cf.ID, domain.CaseEventKindCaseOpened, cf.ID, fmt.Sprintf("Case %s opened; lead agency %s.", cf.Reference, lead.Code))
 	})
@@ -68,8 +73,16 @@ func OpenCase(ctx context.Context, c *ent.Client, in ent.CreateCaseInput, key *s
 // UpdateCase changes a case's descriptive fields. Returns CONFLICT when
 // expectedVersion is not the case's current version.
 func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in ent.UpdateCaseInput) (*ent.CaseFile, error) {
-	if err := validateExploitation(in.FormsOfExploitation); err != nil {
+	if err := validateExploitation(append(slices.Clone(in.FormsOfExploitation), in.AppendFormsOfExploitation...)); err != nil {
 		return nil, err
+	}
+	if in.AppendFormsOfExploitation != nil {
+		cf, err := get(ctx, "case", c.CaseFile.Get, id)
+		if err != nil {
+			return nil, err
+		}
+		in.FormsOfExploitation = appendForms(cf.FormsOfExploitation, in.FormsOfExploitation, in.AppendFormsOfExploitation)
+		in.AppendFormsOfExploitation = nil
 	}
 	if in.LeadAgencyID != nil {
 		if err := agencyOfKind(ctx, c, "input.leadAgencyID", *in.LeadAgencyID, "", nil); err != nil {
@@ -125,6 +138,9 @@ func AssignAgency(ctx context.Context, c *ent.Client, caseID, agencyID int, part
 		return nil, apperr.InvalidField("agencyID", "No agency with the id given in agencyID exists.")
 	} else if err != nil {
 		return nil, err
+	}
+	if !partFits(a.Kind, part) {
+		return nil, apperr.InvalidField("part", "%s is a %s; it cannot take the part %s in a case.", a.Code, a.Kind, part)
 	}
 	existing, err := c.CaseAssignment.Query().
 		Where(caseassignment.CaseID(caseID), caseassignment.AgencyID(agencyID)).Only(ctx)
@@ -187,6 +203,34 @@ func partOf(k domain.AgencyKind) domain.CasePart {
 		return domain.CasePartCoordinating
 	}
 	return domain.CasePartSupporting
+}
+
+// partFits reports whether an agency of kind k may take part p in a case:
+// only prosecution offices prosecute and only courts adjudicate (these
+// parts are the legal basis for reading victims' data without consent), and
+// only police and investigation bodies investigate.
+func partFits(k domain.AgencyKind, p domain.CasePart) bool {
+	switch p {
+	case domain.CasePartProsecuting:
+		return k.IsProsecution()
+	case domain.CasePartAdjudicating:
+		return k.IsCourt()
+	case domain.CasePartInvestigating:
+		return partOf(k) == domain.CasePartInvestigating
+	}
+	return !k.IsProsecution() && !k.IsCourt() || p == domain.CasePartCoordinating
+}
+
+// appendForms is what appendFormsOfExploitation means: the forms set in the
+// same input (or else the current ones) followed by the appended ones. The
+// generated UpdateXInput.Mutate appends the wrong list (entgql bug, fixed
+// upstream in ent/contrib#639), so callers do it here and clear the append.
+func appendForms(current, set, add []domain.Exploitation) []domain.Exploitation {
+	base := current
+	if set != nil {
+		base = set
+	}
+	return append(slices.Clone(base), add...)
 }
 
 func validateExploitation(forms []domain.Exploitation) error {

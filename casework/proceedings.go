@@ -16,9 +16,18 @@ import (
 	"github.com/casegraph/casegraph/viewer"
 )
 
-// MaxDeadlineExtension is the longest one extension of an investigation
-// deadline may be.
-const MaxDeadlineExtension = 3 * 31 * 24 * time.Hour
+// DeadlineMonths is the length of an investigation's first period and the
+// most one extension may add, in calendar months.
+const DeadlineMonths = 3
+
+// addMonths adds n calendar months to t, keeping to the last day of a
+// shorter month (31 August + 3 months is 30 November, not 1 December).
+func addMonths(t time.Time, n int) time.Time {
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(n), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+	last := first.AddDate(0, 1, -1).Day()
+	return first.AddDate(0, 0, min(d, last)-1)
+}
 
 // RecordSuspect records a suspect in a case. Returns CONFLICT when the
 // pseudonym is taken.
@@ -71,7 +80,7 @@ func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsec
 		if err := agencyOfKind(ctx, c, "officeID", in.OfficeID, "a prosecution office", domain.AgencyKind.IsProsecution); err != nil {
 			return 0, err
 		}
-		if err := defendantsOfCase(ctx, c, in.CaseID, in.DefendantIDs); err != nil {
+		if err := defendantsOfCase(ctx, c, "defendantIDs", in.CaseID, in.DefendantIDs); err != nil {
 			return 0, err
 		}
 		if in.InvestigationDeadline != nil && in.InvestigationDeadline.Before(in.RegisteredAt) {
@@ -108,7 +117,7 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 			return nil, err
 		}
 	}
-	if err := defendantsOfCase(ctx, c, p.CaseID, in.AddDefendantIDs); err != nil {
+	if err := defendantsOfCase(ctx, c, "input.addDefendantIDs", p.CaseID, in.AddDefendantIDs); err != nil {
 		return nil, err
 	}
 	n, err := c.Prosecution.Update().Where(prosecution.ID(id), prosecution.Version(expectedVersion)).
@@ -149,7 +158,7 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 	case domain.ProceedingStageUnderInvestigation:
 		u.SetInvestigationStartedAt(when)
 		if p.InvestigationDeadline == nil {
-			u.SetInvestigationDeadline(when.AddDate(0, 3, 0))
+			u.SetInvestigationDeadline(addMonths(when, DeadlineMonths))
 		}
 	case domain.ProceedingStageInvestigationClosed:
 		u.SetInvestigationClosedAt(when)
@@ -177,7 +186,7 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 }
 
 // ExtendInvestigationDeadline extends the deadline of a proceeding under
-// investigation to until, at most MaxDeadlineExtension past the current one.
+// investigation to until, at most DeadlineMonths past the current one.
 func ExtendInvestigationDeadline(ctx context.Context, c *ent.Client, id, expectedVersion int, until time.Time) (*ent.Prosecution, error) {
 	p, err := get(ctx, "prosecution", c.Prosecution.Get, id)
 	if err != nil {
@@ -193,7 +202,7 @@ func ExtendInvestigationDeadline(ctx context.Context, c *ent.Client, id, expecte
 	if !until.After(current) {
 		return nil, apperr.InvalidField("until", "The new deadline must be later than the current one (%s).", current.Format(time.DateOnly))
 	}
-	if until.Sub(current) > MaxDeadlineExtension {
+	if until.After(addMonths(current, DeadlineMonths)) {
 		return nil, apperr.InvalidField("until", "One extension may add at most three months to the current deadline (%s).", current.Format(time.DateOnly))
 	}
 	n, err := c.Prosecution.Update().Where(prosecution.ID(id), prosecution.Version(expectedVersion)).
@@ -222,7 +231,7 @@ func AddCharge(ctx context.Context, c *ent.Client, in ent.CreateChargeInput, key
 			return 0, apperr.InvalidField("prosecutionID", "The proceeding is closed (%s); no charge can be added.", p.Stage)
 		}
 		if in.SuspectID != nil {
-			if err := defendantsOfCase(ctx, c, p.CaseID, []int{*in.SuspectID}); err != nil {
+			if err := defendantsOfCase(ctx, c, "suspectID", p.CaseID, []int{*in.SuspectID}); err != nil {
 				return 0, err
 			}
 		}
@@ -355,7 +364,7 @@ func validateSentence(verdict domain.Verdict, kind *domain.SentenceKind, months 
 }
 
 // defendantsOfCase checks that every suspect id belongs to the case.
-func defendantsOfCase(ctx context.Context, c *ent.Client, caseID int, suspectIDs []int) error {
+func defendantsOfCase(ctx context.Context, c *ent.Client, field string, caseID int, suspectIDs []int) error {
 	if len(suspectIDs) == 0 {
 		return nil
 	}
@@ -364,7 +373,7 @@ func defendantsOfCase(ctx context.Context, c *ent.Client, caseID int, suspectIDs
 		return err
 	}
 	if n != len(uniq(suspectIDs)) {
-		return apperr.InvalidField("defendantIDs", "Every defendant must be a suspect recorded in the same case.")
+		return apperr.InvalidField(field, "Every defendant must be a suspect recorded in the same case.")
 	}
 	return nil
 }

@@ -78,6 +78,15 @@ func MoveReferralStatus(ctx context.Context, c *ent.Client, id, expectedVersion 
 	if !r.Status.CanMoveTo(status) {
 		return nil, transitionError("status", r.Status, status, r.Status.NextStatuses())
 	}
+	// The receiving agency accepts, rejects and completes; the referring
+	// agency revokes. Nobody accepts a referral on another's behalf (an
+	// accepted referral opens the victim's data to the receiver).
+	switch {
+	case status == domain.ReferralStatusRevoked && p.AgencyID != r.FromAgencyID:
+		return nil, apperr.Errorf(apperr.Forbidden, "Only the referring agency may revoke a referral.")
+	case status != domain.ReferralStatusRevoked && p.AgencyID != r.ToAgencyID:
+		return nil, apperr.Errorf(apperr.Forbidden, "Only the agency the victim was referred to may accept, reject or complete the referral.")
+	}
 	history := append(r.StatusHistory, domain.ReferralStatusChange{
 		Status: status, At: time.Now().UTC(), ActorSubject: p.Subject, ActorAgency: p.AgencyCode,
 	})

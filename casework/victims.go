@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/casegraph/casegraph/apperr"
@@ -59,8 +60,16 @@ func RegisterVictim(ctx context.Context, c *ent.Client, in ent.CreateVictimInput
 // UpdateVictim changes a victim's record. The timeline of each of the
 // victim's cases says that it changed, never what.
 func UpdateVictim(ctx context.Context, c *ent.Client, id, expectedVersion int, in ent.UpdateVictimInput) (*ent.Victim, error) {
-	if err := validateExploitation(in.FormsOfExploitation); err != nil {
+	if err := validateExploitation(append(slices.Clone(in.FormsOfExploitation), in.AppendFormsOfExploitation...)); err != nil {
 		return nil, err
+	}
+	if in.AppendFormsOfExploitation != nil {
+		v, err := get(ctx, "victim", c.Victim.Get, id)
+		if err != nil {
+			return nil, err
+		}
+		in.FormsOfExploitation = appendForms(v.FormsOfExploitation, in.FormsOfExploitation, in.AppendFormsOfExploitation)
+		in.AppendFormsOfExploitation = nil
 	}
 	n, err := c.Victim.Update().Where(victim.ID(id), victim.Version(expectedVersion)).
 		SetInput(in).AddVersion(1).Save(ctx)
@@ -108,8 +117,8 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 		if in.GivenAt.After(time.Now().Add(time.Minute)) {
 			return 0, apperr.InvalidField("givenAt", "givenAt is in the future.")
 		}
-		if v.ExactAge != nil && *v.ExactAge < 16 && in.GivenBy == domain.ConsentGivenByVictim {
-			return 0, apperr.InvalidField("givenBy", "A victim under 16 cannot consent alone; a parent, guardian or legal representative gives consent.")
+		if in.GivenBy == domain.ConsentGivenByVictim && mayBeUnder16(v, in.GivenAt) {
+			return 0, apperr.InvalidField("givenBy", "A victim under 16 (or a minor of unknown age) cannot consent alone; a parent, guardian or legal representative gives consent.")
 		}
 		cs, err := c.Consent.Create().SetInput(in).SetRecordedBy(p.Subject).SetRecordedByAgencyID(p.AgencyID).Save(ctx)
 		if err != nil {
@@ -121,6 +130,19 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 		return nil, err
 	}
 	return c.Consent.Get(viewer.SystemContext(ctx), id)
+}
+
+// mayBeUnder16 reports whether the victim was, or may have been, under 16
+// at time at: by exact age, else date of birth, else (a minor of unknown
+// age) the age group.
+func mayBeUnder16(v *ent.Victim, at time.Time) bool {
+	switch {
+	case v.ExactAge != nil:
+		return *v.ExactAge < 16
+	case v.DateOfBirth != nil:
+		return v.DateOfBirth.AddDate(16, 0, 0).After(at)
+	}
+	return v.AgeGroup == domain.AgeGroupMinor
 }
 
 // WithdrawConsent withdraws a consent. Withdrawing one that is already

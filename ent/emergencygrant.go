@@ -57,7 +57,7 @@ type EmergencyGrantEdges struct {
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [2]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [1]map[string]int
 }
 
 // AgencyOrErr returns the Agency value or an error if the edge

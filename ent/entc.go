@@ -28,7 +28,7 @@ func main() {
 	}
 	err = entc.Generate("./ent/schema", &gen.Config{
 		// Runs before the extension's hooks, so entgql sees the names.
-		Hooks: []gen.Hook{nameDomainEnums},
+		Hooks: []gen.Hook{nameDomainEnums, edgesNotFilterable},
 		Features: []gen.Feature{
 			gen.FeaturePrivacy,
 			gen.FeatureEntQL,
@@ -76,6 +76,30 @@ const (
 	domainPkg        = "github.com/casegraph/casegraph/domain"
 	entgqlAnnotation = "EntGQL"
 )
+
+// edgesNotFilterable keeps every edge out of the generated where inputs
+// (hasVictims, hasCasesWith…). Their SQL subqueries do not pass through the
+// privacy rules that limit rows, so a filter through an edge would match
+// visible rows by the attributes of rows the caller may not see: an oracle.
+func edgesNotFilterable(next gen.Generator) gen.Generator {
+	return gen.GenerateFunc(func(g *gen.Graph) error {
+		for _, n := range g.Nodes {
+			for _, e := range n.Edges {
+				if e.Annotations == nil {
+					e.Annotations = gen.Annotations{}
+				}
+				ant, _ := e.Annotations[entgqlAnnotation].(map[string]any)
+				if ant == nil {
+					ant = map[string]any{}
+				}
+				skip, _ := ant["Skip"].(float64)
+				ant["Skip"] = float64(int(skip) | int(entgql.SkipWhereInput))
+				e.Annotations[entgqlAnnotation] = ant
+			}
+		}
+		return next.Generate(g)
+	})
+}
 
 // sensitiveFieldsNullable makes every field that carries the @sensitive
 // directive nullable in GraphQL, whatever its column says: a denied field

@@ -68,7 +68,7 @@ func (_q *AgencyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				path  = append(path, alias)
 				query = (&AgencyClient{config: _q.config}).Query()
 			)
-			args := newAgencyPaginateArgs(fieldArgs(ctx, new(AgencyWhereInput), path...))
+			args := newAgencyPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -157,7 +157,7 @@ func (_q *AgencyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				path  = append(path, alias)
 				query = (&CaseFileClient{config: _q.config}).Query()
 			)
-			args := newCasePaginateArgs(fieldArgs(ctx, new(CaseWhereInput), path...))
+			args := newCasePaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -250,7 +250,7 @@ func (_q *AgencyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				path  = append(path, alias)
 				query = (&CaseFileClient{config: _q.config}).Query()
 			)
-			args := newCasePaginateArgs(fieldArgs(ctx, new(CaseWhereInput), path...))
+			args := newCasePaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -889,7 +889,7 @@ func (_q *CaseFileQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				path  = append(path, alias)
 				query = (&AgencyClient{config: _q.config}).Query()
 			)
-			args := newAgencyPaginateArgs(fieldArgs(ctx, new(AgencyWhereInput), path...))
+			args := newAgencyPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -982,7 +982,7 @@ func (_q *CaseFileQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				path  = append(path, alias)
 				query = (&VictimClient{config: _q.config}).Query()
 			)
-			args := newVictimPaginateArgs(fieldArgs(ctx, new(VictimWhereInput), path...))
+			args := newVictimPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -1075,7 +1075,7 @@ func (_q *CaseFileQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				path  = append(path, alias)
 				query = (&SuspectClient{config: _q.config}).Query()
 			)
-			args := newSuspectPaginateArgs(fieldArgs(ctx, new(SuspectWhereInput), path...))
+			args := newSuspectPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -1164,7 +1164,7 @@ func (_q *CaseFileQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				path  = append(path, alias)
 				query = (&ProsecutionClient{config: _q.config}).Query()
 			)
-			args := newProsecutionPaginateArgs(fieldArgs(ctx, new(ProsecutionWhereInput), path...))
+			args := newProsecutionPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -1253,7 +1253,7 @@ func (_q *CaseFileQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				path  = append(path, alias)
 				query = (&ReferralClient{config: _q.config}).Query()
 			)
-			args := newReferralPaginateArgs(fieldArgs(ctx, new(ReferralWhereInput), path...))
+			args := newReferralPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -1342,7 +1342,7 @@ func (_q *CaseFileQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				path  = append(path, alias)
 				query = (&CaseEventClient{config: _q.config}).Query()
 			)
-			args := newCaseEventPaginateArgs(fieldArgs(ctx, new(CaseEventWhereInput), path...))
+			args := newCaseEventPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -2188,21 +2188,6 @@ func (_q *EmergencyGrantQuery) collectField(ctx context.Context, oneNode bool, o
 				selectedFields = append(selectedFields, emergencygrant.FieldAgencyID)
 				fieldSeen[emergencygrant.FieldAgencyID] = struct{}{}
 			}
-
-		case "case":
-			var (
-				alias = field.Alias
-				path  = append(path, alias)
-				query = (&CaseFileClient{config: _q.config}).Query()
-			)
-			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, casefileImplementors)...); err != nil {
-				return err
-			}
-			_q.withCase = query
-			if _, ok := fieldSeen[emergencygrant.FieldCaseID]; !ok {
-				selectedFields = append(selectedFields, emergencygrant.FieldCaseID)
-				fieldSeen[emergencygrant.FieldCaseID] = struct{}{}
-			}
 		case "createdAt":
 			if _, ok := fieldSeen[emergencygrant.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, emergencygrant.FieldCreatedAt)
@@ -2398,7 +2383,7 @@ func (_q *ProsecutionQuery) collectField(ctx context.Context, oneNode bool, opCt
 				path  = append(path, alias)
 				query = (&ChargeClient{config: _q.config}).Query()
 			)
-			args := newChargePaginateArgs(fieldArgs(ctx, new(ChargeWhereInput), path...))
+			args := newChargePaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -2487,7 +2472,7 @@ func (_q *ProsecutionQuery) collectField(ctx context.Context, oneNode bool, opCt
 				path  = append(path, alias)
 				query = (&CourtDecisionClient{config: _q.config}).Query()
 			)
-			args := newCourtDecisionPaginateArgs(fieldArgs(ctx, new(CourtDecisionWhereInput), path...))
+			args := newCourtDecisionPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -3289,7 +3274,7 @@ func (_q *VictimQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				path  = append(path, alias)
 				query = (&CaseFileClient{config: _q.config}).Query()
 			)
-			args := newCasePaginateArgs(fieldArgs(ctx, new(CaseWhereInput), path...))
+			args := newCasePaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -3382,7 +3367,7 @@ func (_q *VictimQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				path  = append(path, alias)
 				query = (&ReferralClient{config: _q.config}).Query()
 			)
-			args := newReferralPaginateArgs(fieldArgs(ctx, new(ReferralWhereInput), path...))
+			args := newReferralPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -3471,7 +3456,7 @@ func (_q *VictimQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				path  = append(path, alias)
 				query = (&SupportServiceClient{config: _q.config}).Query()
 			)
-			args := newSupportServicePaginateArgs(fieldArgs(ctx, new(SupportServiceWhereInput), path...))
+			args := newSupportServicePaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -3560,7 +3545,7 @@ func (_q *VictimQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				path  = append(path, alias)
 				query = (&ConsentClient{config: _q.config}).Query()
 			)
-			args := newConsentPaginateArgs(fieldArgs(ctx, new(ConsentWhereInput), path...))
+			args := newConsentPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}

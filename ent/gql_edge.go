@@ -17,11 +17,10 @@ func (_m *Agency) Parent(ctx context.Context) (*Agency, error) {
 }
 
 func (_m *Agency) Children(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AgencyOrder, where *AgencyWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AgencyOrder,
 ) (*AgencyConnection, error) {
 	opts := []AgencyPaginateOption{
 		WithAgencyOrder(orderBy),
-		WithAgencyFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
@@ -38,11 +37,10 @@ func (_m *Agency) Children(
 }
 
 func (_m *Agency) Cases(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CaseOrder, where *CaseWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CaseOrder,
 ) (*CaseConnection, error) {
 	opts := []CasePaginateOption{
 		WithCaseOrder(orderBy),
-		WithCaseFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
@@ -59,11 +57,10 @@ func (_m *Agency) Cases(
 }
 
 func (_m *Agency) LedCases(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CaseOrder, where *CaseWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CaseOrder,
 ) (*CaseConnection, error) {
 	opts := []CasePaginateOption{
 		WithCaseOrder(orderBy),
-		WithCaseFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
@@ -140,11 +137,10 @@ func (_m *CaseFile) LeadAgency(ctx context.Context) (*Agency, error) {
 }
 
 func (_m *CaseFile) Agencies(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AgencyOrder, where *AgencyWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AgencyOrder,
 ) (*AgencyConnection, error) {
 	opts := []AgencyPaginateOption{
 		WithAgencyOrder(orderBy),
-		WithAgencyFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
@@ -161,11 +157,10 @@ func (_m *CaseFile) Agencies(
 }
 
 func (_m *CaseFile) Victims(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*VictimOrder, where *VictimWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*VictimOrder,
 ) (*VictimConnection, error) {
 	opts := []VictimPaginateOption{
 		WithVictimOrder(orderBy),
-		WithVictimFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
@@ -182,11 +177,10 @@ func (_m *CaseFile) Victims(
 }
 
 func (_m *CaseFile) Suspects(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SuspectOrder, where *SuspectWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SuspectOrder,
 ) (*SuspectConnection, error) {
 	opts := []SuspectPaginateOption{
 		WithSuspectOrder(orderBy),
-		WithSuspectFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
@@ -203,11 +197,10 @@ func (_m *CaseFile) Suspects(
 }
 
 func (_m *CaseFile) Prosecutions(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ProsecutionOrder, where *ProsecutionWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ProsecutionOrder,
 ) (*ProsecutionConnection, error) {
 	opts := []ProsecutionPaginateOption{
 		WithProsecutionOrder(orderBy),
-		WithProsecutionFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
@@ -224,11 +217,10 @@ func (_m *CaseFile) Prosecutions(
 }
 
 func (_m *CaseFile) Referrals(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ReferralOrder, where *ReferralWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ReferralOrder,
 ) (*ReferralConnection, error) {
 	opts := []ReferralPaginateOption{
 		WithReferralOrder(orderBy),
-		WithReferralFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[5][alias]
@@ -245,11 +237,10 @@ func (_m *CaseFile) Referrals(
 }
 
 func (_m *CaseFile) Events(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CaseEventOrder, where *CaseEventWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CaseEventOrder,
 ) (*CaseEventConnection, error) {
 	opts := []CaseEventPaginateOption{
 		WithCaseEventOrder(orderBy),
-		WithCaseEventFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
@@ -341,14 +332,6 @@ func (_m *EmergencyGrant) Agency(ctx context.Context) (*Agency, error) {
 	return result, err
 }
 
-func (_m *EmergencyGrant) Case(ctx context.Context) (*CaseFile, error) {
-	result, err := _m.Edges.CaseOrErr()
-	if IsNotLoaded(err) {
-		result, err = _m.QueryCase().Only(ctx)
-	}
-	return result, err
-}
-
 func (_m *Prosecution) Case(ctx context.Context) (*CaseFile, error) {
 	result, err := _m.Edges.CaseOrErr()
 	if IsNotLoaded(err) {
@@ -378,11 +361,10 @@ func (_m *Prosecution) Defendants(ctx context.Context) (result []*Suspect, err e
 }
 
 func (_m *Prosecution) Charges(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ChargeOrder, where *ChargeWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ChargeOrder,
 ) (*ChargeConnection, error) {
 	opts := []ChargePaginateOption{
 		WithChargeOrder(orderBy),
-		WithChargeFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
@@ -399,11 +381,10 @@ func (_m *Prosecution) Charges(
 }
 
 func (_m *Prosecution) Decisions(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CourtDecisionOrder, where *CourtDecisionWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CourtDecisionOrder,
 ) (*CourtDecisionConnection, error) {
 	opts := []CourtDecisionPaginateOption{
 		WithCourtDecisionOrder(orderBy),
-		WithCourtDecisionFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
@@ -488,11 +469,10 @@ func (_m *Suspect) Prosecutions(ctx context.Context) (result []*Prosecution, err
 }
 
 func (_m *Victim) Cases(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CaseOrder, where *CaseWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CaseOrder,
 ) (*CaseConnection, error) {
 	opts := []CasePaginateOption{
 		WithCaseOrder(orderBy),
-		WithCaseFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
@@ -509,11 +489,10 @@ func (_m *Victim) Cases(
 }
 
 func (_m *Victim) Referrals(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ReferralOrder, where *ReferralWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ReferralOrder,
 ) (*ReferralConnection, error) {
 	opts := []ReferralPaginateOption{
 		WithReferralOrder(orderBy),
-		WithReferralFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
@@ -530,11 +509,10 @@ func (_m *Victim) Referrals(
 }
 
 func (_m *Victim) Services(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SupportServiceOrder, where *SupportServiceWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SupportServiceOrder,
 ) (*SupportServiceConnection, error) {
 	opts := []SupportServicePaginateOption{
 		WithSupportServiceOrder(orderBy),
-		WithSupportServiceFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
@@ -551,11 +529,10 @@ func (_m *Victim) Services(
 }
 
 func (_m *Victim) Consents(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ConsentOrder, where *ConsentWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ConsentOrder,
 ) (*ConsentConnection, error) {
 	opts := []ConsentPaginateOption{
 		WithConsentOrder(orderBy),
-		WithConsentFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]

@@ -111,22 +111,6 @@ type AgencyWhereInput struct {
 	ParentIDNotIn  []int `json:"parentIDNotIn,omitempty"`
 	ParentIDIsNil  bool  `json:"parentIDIsNil,omitempty"`
 	ParentIDNotNil bool  `json:"parentIDNotNil,omitempty"`
-
-	// "parent" edge predicates.
-	HasParent     *bool               `json:"hasParent,omitempty"`
-	HasParentWith []*AgencyWhereInput `json:"hasParentWith,omitempty"`
-
-	// "children" edge predicates.
-	HasChildren     *bool               `json:"hasChildren,omitempty"`
-	HasChildrenWith []*AgencyWhereInput `json:"hasChildrenWith,omitempty"`
-
-	// "cases" edge predicates.
-	HasCases     *bool             `json:"hasCases,omitempty"`
-	HasCasesWith []*CaseWhereInput `json:"hasCasesWith,omitempty"`
-
-	// "led_cases" edge predicates.
-	HasLedCases     *bool             `json:"hasLedCases,omitempty"`
-	HasLedCasesWith []*CaseWhereInput `json:"hasLedCasesWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -399,78 +383,6 @@ func (i *AgencyWhereInput) P() (predicate.Agency, error) {
 		predicates = append(predicates, agency.ParentIDNotNil())
 	}
 
-	if i.HasParent != nil {
-		p := agency.HasParent()
-		if !*i.HasParent {
-			p = agency.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasParentWith) > 0 {
-		with := make([]predicate.Agency, 0, len(i.HasParentWith))
-		for _, w := range i.HasParentWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasParentWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, agency.HasParentWith(with...))
-	}
-	if i.HasChildren != nil {
-		p := agency.HasChildren()
-		if !*i.HasChildren {
-			p = agency.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasChildrenWith) > 0 {
-		with := make([]predicate.Agency, 0, len(i.HasChildrenWith))
-		for _, w := range i.HasChildrenWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasChildrenWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, agency.HasChildrenWith(with...))
-	}
-	if i.HasCases != nil {
-		p := agency.HasCases()
-		if !*i.HasCases {
-			p = agency.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCasesWith) > 0 {
-		with := make([]predicate.CaseFile, 0, len(i.HasCasesWith))
-		for _, w := range i.HasCasesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCasesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, agency.HasCasesWith(with...))
-	}
-	if i.HasLedCases != nil {
-		p := agency.HasLedCases()
-		if !*i.HasLedCases {
-			p = agency.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasLedCasesWith) > 0 {
-		with := make([]predicate.CaseFile, 0, len(i.HasLedCasesWith))
-		for _, w := range i.HasLedCasesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasLedCasesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, agency.HasLedCasesWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyAgencyWhereInput
@@ -545,14 +457,6 @@ type CaseEventWhereInput struct {
 	ActorAgencyIDNEQ   *int  `json:"actorAgencyIDNEQ,omitempty"`
 	ActorAgencyIDIn    []int `json:"actorAgencyIDIn,omitempty"`
 	ActorAgencyIDNotIn []int `json:"actorAgencyIDNotIn,omitempty"`
-
-	// "case" edge predicates.
-	HasCase     *bool             `json:"hasCase,omitempty"`
-	HasCaseWith []*CaseWhereInput `json:"hasCaseWith,omitempty"`
-
-	// "actor_agency" edge predicates.
-	HasActorAgency     *bool               `json:"hasActorAgency,omitempty"`
-	HasActorAgencyWith []*AgencyWhereInput `json:"hasActorAgencyWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -759,42 +663,6 @@ func (i *CaseEventWhereInput) P() (predicate.CaseEvent, error) {
 		predicates = append(predicates, caseevent.ActorAgencyIDNotIn(i.ActorAgencyIDNotIn...))
 	}
 
-	if i.HasCase != nil {
-		p := caseevent.HasCase()
-		if !*i.HasCase {
-			p = caseevent.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCaseWith) > 0 {
-		with := make([]predicate.CaseFile, 0, len(i.HasCaseWith))
-		for _, w := range i.HasCaseWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCaseWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, caseevent.HasCaseWith(with...))
-	}
-	if i.HasActorAgency != nil {
-		p := caseevent.HasActorAgency()
-		if !*i.HasActorAgency {
-			p = caseevent.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasActorAgencyWith) > 0 {
-		with := make([]predicate.Agency, 0, len(i.HasActorAgencyWith))
-		for _, w := range i.HasActorAgencyWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasActorAgencyWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, caseevent.HasActorAgencyWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyCaseEventWhereInput
@@ -896,34 +764,6 @@ type CaseWhereInput struct {
 	LeadAgencyIDNEQ   *int  `json:"leadAgencyIDNEQ,omitempty"`
 	LeadAgencyIDIn    []int `json:"leadAgencyIDIn,omitempty"`
 	LeadAgencyIDNotIn []int `json:"leadAgencyIDNotIn,omitempty"`
-
-	// "lead_agency" edge predicates.
-	HasLeadAgency     *bool               `json:"hasLeadAgency,omitempty"`
-	HasLeadAgencyWith []*AgencyWhereInput `json:"hasLeadAgencyWith,omitempty"`
-
-	// "agencies" edge predicates.
-	HasAgencies     *bool               `json:"hasAgencies,omitempty"`
-	HasAgenciesWith []*AgencyWhereInput `json:"hasAgenciesWith,omitempty"`
-
-	// "victims" edge predicates.
-	HasVictims     *bool               `json:"hasVictims,omitempty"`
-	HasVictimsWith []*VictimWhereInput `json:"hasVictimsWith,omitempty"`
-
-	// "suspects" edge predicates.
-	HasSuspects     *bool                `json:"hasSuspects,omitempty"`
-	HasSuspectsWith []*SuspectWhereInput `json:"hasSuspectsWith,omitempty"`
-
-	// "prosecutions" edge predicates.
-	HasProsecutions     *bool                    `json:"hasProsecutions,omitempty"`
-	HasProsecutionsWith []*ProsecutionWhereInput `json:"hasProsecutionsWith,omitempty"`
-
-	// "referrals" edge predicates.
-	HasReferrals     *bool                 `json:"hasReferrals,omitempty"`
-	HasReferralsWith []*ReferralWhereInput `json:"hasReferralsWith,omitempty"`
-
-	// "events" edge predicates.
-	HasEvents     *bool                  `json:"hasEvents,omitempty"`
-	HasEventsWith []*CaseEventWhereInput `json:"hasEventsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1199,132 +1039,6 @@ func (i *CaseWhereInput) P() (predicate.CaseFile, error) {
 		predicates = append(predicates, casefile.LeadAgencyIDNotIn(i.LeadAgencyIDNotIn...))
 	}
 
-	if i.HasLeadAgency != nil {
-		p := casefile.HasLeadAgency()
-		if !*i.HasLeadAgency {
-			p = casefile.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasLeadAgencyWith) > 0 {
-		with := make([]predicate.Agency, 0, len(i.HasLeadAgencyWith))
-		for _, w := range i.HasLeadAgencyWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasLeadAgencyWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, casefile.HasLeadAgencyWith(with...))
-	}
-	if i.HasAgencies != nil {
-		p := casefile.HasAgencies()
-		if !*i.HasAgencies {
-			p = casefile.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasAgenciesWith) > 0 {
-		with := make([]predicate.Agency, 0, len(i.HasAgenciesWith))
-		for _, w := range i.HasAgenciesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasAgenciesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, casefile.HasAgenciesWith(with...))
-	}
-	if i.HasVictims != nil {
-		p := casefile.HasVictims()
-		if !*i.HasVictims {
-			p = casefile.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasVictimsWith) > 0 {
-		with := make([]predicate.Victim, 0, len(i.HasVictimsWith))
-		for _, w := range i.HasVictimsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasVictimsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, casefile.HasVictimsWith(with...))
-	}
-	if i.HasSuspects != nil {
-		p := casefile.HasSuspects()
-		if !*i.HasSuspects {
-			p = casefile.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasSuspectsWith) > 0 {
-		with := make([]predicate.Suspect, 0, len(i.HasSuspectsWith))
-		for _, w := range i.HasSuspectsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasSuspectsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, casefile.HasSuspectsWith(with...))
-	}
-	if i.HasProsecutions != nil {
-		p := casefile.HasProsecutions()
-		if !*i.HasProsecutions {
-			p = casefile.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasProsecutionsWith) > 0 {
-		with := make([]predicate.Prosecution, 0, len(i.HasProsecutionsWith))
-		for _, w := range i.HasProsecutionsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasProsecutionsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, casefile.HasProsecutionsWith(with...))
-	}
-	if i.HasReferrals != nil {
-		p := casefile.HasReferrals()
-		if !*i.HasReferrals {
-			p = casefile.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasReferralsWith) > 0 {
-		with := make([]predicate.Referral, 0, len(i.HasReferralsWith))
-		for _, w := range i.HasReferralsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasReferralsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, casefile.HasReferralsWith(with...))
-	}
-	if i.HasEvents != nil {
-		p := casefile.HasEvents()
-		if !*i.HasEvents {
-			p = casefile.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasEventsWith) > 0 {
-		with := make([]predicate.CaseEvent, 0, len(i.HasEventsWith))
-		for _, w := range i.HasEventsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasEventsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, casefile.HasEventsWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyCaseWhereInput
@@ -1399,14 +1113,6 @@ type ChargeWhereInput struct {
 	SuspectIDNotIn  []int `json:"suspectIDNotIn,omitempty"`
 	SuspectIDIsNil  bool  `json:"suspectIDIsNil,omitempty"`
 	SuspectIDNotNil bool  `json:"suspectIDNotNil,omitempty"`
-
-	// "prosecution" edge predicates.
-	HasProsecution     *bool                    `json:"hasProsecution,omitempty"`
-	HasProsecutionWith []*ProsecutionWhereInput `json:"hasProsecutionWith,omitempty"`
-
-	// "suspect" edge predicates.
-	HasSuspect     *bool                `json:"hasSuspect,omitempty"`
-	HasSuspectWith []*SuspectWhereInput `json:"hasSuspectWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1613,42 +1319,6 @@ func (i *ChargeWhereInput) P() (predicate.Charge, error) {
 		predicates = append(predicates, charge.SuspectIDNotNil())
 	}
 
-	if i.HasProsecution != nil {
-		p := charge.HasProsecution()
-		if !*i.HasProsecution {
-			p = charge.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasProsecutionWith) > 0 {
-		with := make([]predicate.Prosecution, 0, len(i.HasProsecutionWith))
-		for _, w := range i.HasProsecutionWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasProsecutionWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, charge.HasProsecutionWith(with...))
-	}
-	if i.HasSuspect != nil {
-		p := charge.HasSuspect()
-		if !*i.HasSuspect {
-			p = charge.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasSuspectWith) > 0 {
-		with := make([]predicate.Suspect, 0, len(i.HasSuspectWith))
-		for _, w := range i.HasSuspectWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasSuspectWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, charge.HasSuspectWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyChargeWhereInput
@@ -1735,14 +1405,6 @@ type ConsentWhereInput struct {
 	RecordedByAgencyIDNEQ   *int  `json:"recordedByAgencyIDNEQ,omitempty"`
 	RecordedByAgencyIDIn    []int `json:"recordedByAgencyIDIn,omitempty"`
 	RecordedByAgencyIDNotIn []int `json:"recordedByAgencyIDNotIn,omitempty"`
-
-	// "victim" edge predicates.
-	HasVictim     *bool               `json:"hasVictim,omitempty"`
-	HasVictimWith []*VictimWhereInput `json:"hasVictimWith,omitempty"`
-
-	// "recorded_by_agency" edge predicates.
-	HasRecordedByAgency     *bool               `json:"hasRecordedByAgency,omitempty"`
-	HasRecordedByAgencyWith []*AgencyWhereInput `json:"hasRecordedByAgencyWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1979,42 +1641,6 @@ func (i *ConsentWhereInput) P() (predicate.Consent, error) {
 		predicates = append(predicates, consent.RecordedByAgencyIDNotIn(i.RecordedByAgencyIDNotIn...))
 	}
 
-	if i.HasVictim != nil {
-		p := consent.HasVictim()
-		if !*i.HasVictim {
-			p = consent.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasVictimWith) > 0 {
-		with := make([]predicate.Victim, 0, len(i.HasVictimWith))
-		for _, w := range i.HasVictimWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasVictimWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, consent.HasVictimWith(with...))
-	}
-	if i.HasRecordedByAgency != nil {
-		p := consent.HasRecordedByAgency()
-		if !*i.HasRecordedByAgency {
-			p = consent.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasRecordedByAgencyWith) > 0 {
-		with := make([]predicate.Agency, 0, len(i.HasRecordedByAgencyWith))
-		for _, w := range i.HasRecordedByAgencyWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasRecordedByAgencyWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, consent.HasRecordedByAgencyWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyConsentWhereInput
@@ -2119,14 +1745,6 @@ type CourtDecisionWhereInput struct {
 	CourtIDNEQ   *int  `json:"courtIDNEQ,omitempty"`
 	CourtIDIn    []int `json:"courtIDIn,omitempty"`
 	CourtIDNotIn []int `json:"courtIDNotIn,omitempty"`
-
-	// "prosecution" edge predicates.
-	HasProsecution     *bool                    `json:"hasProsecution,omitempty"`
-	HasProsecutionWith []*ProsecutionWhereInput `json:"hasProsecutionWith,omitempty"`
-
-	// "court" edge predicates.
-	HasCourt     *bool               `json:"hasCourt,omitempty"`
-	HasCourtWith []*AgencyWhereInput `json:"hasCourtWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -2399,42 +2017,6 @@ func (i *CourtDecisionWhereInput) P() (predicate.CourtDecision, error) {
 		predicates = append(predicates, courtdecision.CourtIDNotIn(i.CourtIDNotIn...))
 	}
 
-	if i.HasProsecution != nil {
-		p := courtdecision.HasProsecution()
-		if !*i.HasProsecution {
-			p = courtdecision.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasProsecutionWith) > 0 {
-		with := make([]predicate.Prosecution, 0, len(i.HasProsecutionWith))
-		for _, w := range i.HasProsecutionWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasProsecutionWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, courtdecision.HasProsecutionWith(with...))
-	}
-	if i.HasCourt != nil {
-		p := courtdecision.HasCourt()
-		if !*i.HasCourt {
-			p = courtdecision.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCourtWith) > 0 {
-		with := make([]predicate.Agency, 0, len(i.HasCourtWith))
-		for _, w := range i.HasCourtWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCourtWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, courtdecision.HasCourtWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyCourtDecisionWhereInput
@@ -2540,14 +2122,6 @@ type EmergencyGrantWhereInput struct {
 	CaseIDNEQ   *int  `json:"caseIDNEQ,omitempty"`
 	CaseIDIn    []int `json:"caseIDIn,omitempty"`
 	CaseIDNotIn []int `json:"caseIDNotIn,omitempty"`
-
-	// "agency" edge predicates.
-	HasAgency     *bool               `json:"hasAgency,omitempty"`
-	HasAgencyWith []*AgencyWhereInput `json:"hasAgencyWith,omitempty"`
-
-	// "case" edge predicates.
-	HasCase     *bool             `json:"hasCase,omitempty"`
-	HasCaseWith []*CaseWhereInput `json:"hasCaseWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -2835,42 +2409,6 @@ func (i *EmergencyGrantWhereInput) P() (predicate.EmergencyGrant, error) {
 		predicates = append(predicates, emergencygrant.CaseIDNotIn(i.CaseIDNotIn...))
 	}
 
-	if i.HasAgency != nil {
-		p := emergencygrant.HasAgency()
-		if !*i.HasAgency {
-			p = emergencygrant.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasAgencyWith) > 0 {
-		with := make([]predicate.Agency, 0, len(i.HasAgencyWith))
-		for _, w := range i.HasAgencyWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasAgencyWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, emergencygrant.HasAgencyWith(with...))
-	}
-	if i.HasCase != nil {
-		p := emergencygrant.HasCase()
-		if !*i.HasCase {
-			p = emergencygrant.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCaseWith) > 0 {
-		with := make([]predicate.CaseFile, 0, len(i.HasCaseWith))
-		for _, w := range i.HasCaseWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCaseWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, emergencygrant.HasCaseWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyEmergencyGrantWhereInput
@@ -3006,26 +2544,6 @@ type ProsecutionWhereInput struct {
 	OfficeIDNEQ   *int  `json:"officeIDNEQ,omitempty"`
 	OfficeIDIn    []int `json:"officeIDIn,omitempty"`
 	OfficeIDNotIn []int `json:"officeIDNotIn,omitempty"`
-
-	// "case" edge predicates.
-	HasCase     *bool             `json:"hasCase,omitempty"`
-	HasCaseWith []*CaseWhereInput `json:"hasCaseWith,omitempty"`
-
-	// "office" edge predicates.
-	HasOffice     *bool               `json:"hasOffice,omitempty"`
-	HasOfficeWith []*AgencyWhereInput `json:"hasOfficeWith,omitempty"`
-
-	// "defendants" edge predicates.
-	HasDefendants     *bool                `json:"hasDefendants,omitempty"`
-	HasDefendantsWith []*SuspectWhereInput `json:"hasDefendantsWith,omitempty"`
-
-	// "charges" edge predicates.
-	HasCharges     *bool               `json:"hasCharges,omitempty"`
-	HasChargesWith []*ChargeWhereInput `json:"hasChargesWith,omitempty"`
-
-	// "decisions" edge predicates.
-	HasDecisions     *bool                      `json:"hasDecisions,omitempty"`
-	HasDecisionsWith []*CourtDecisionWhereInput `json:"hasDecisionsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -3385,96 +2903,6 @@ func (i *ProsecutionWhereInput) P() (predicate.Prosecution, error) {
 		predicates = append(predicates, prosecution.OfficeIDNotIn(i.OfficeIDNotIn...))
 	}
 
-	if i.HasCase != nil {
-		p := prosecution.HasCase()
-		if !*i.HasCase {
-			p = prosecution.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCaseWith) > 0 {
-		with := make([]predicate.CaseFile, 0, len(i.HasCaseWith))
-		for _, w := range i.HasCaseWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCaseWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, prosecution.HasCaseWith(with...))
-	}
-	if i.HasOffice != nil {
-		p := prosecution.HasOffice()
-		if !*i.HasOffice {
-			p = prosecution.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasOfficeWith) > 0 {
-		with := make([]predicate.Agency, 0, len(i.HasOfficeWith))
-		for _, w := range i.HasOfficeWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasOfficeWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, prosecution.HasOfficeWith(with...))
-	}
-	if i.HasDefendants != nil {
-		p := prosecution.HasDefendants()
-		if !*i.HasDefendants {
-			p = prosecution.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasDefendantsWith) > 0 {
-		with := make([]predicate.Suspect, 0, len(i.HasDefendantsWith))
-		for _, w := range i.HasDefendantsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasDefendantsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, prosecution.HasDefendantsWith(with...))
-	}
-	if i.HasCharges != nil {
-		p := prosecution.HasCharges()
-		if !*i.HasCharges {
-			p = prosecution.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasChargesWith) > 0 {
-		with := make([]predicate.Charge, 0, len(i.HasChargesWith))
-		for _, w := range i.HasChargesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasChargesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, prosecution.HasChargesWith(with...))
-	}
-	if i.HasDecisions != nil {
-		p := prosecution.HasDecisions()
-		if !*i.HasDecisions {
-			p = prosecution.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasDecisionsWith) > 0 {
-		with := make([]predicate.CourtDecision, 0, len(i.HasDecisionsWith))
-		for _, w := range i.HasDecisionsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasDecisionsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, prosecution.HasDecisionsWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyProsecutionWhereInput
@@ -3569,22 +2997,6 @@ type ReferralWhereInput struct {
 	ToAgencyIDNEQ   *int  `json:"toAgencyIDNEQ,omitempty"`
 	ToAgencyIDIn    []int `json:"toAgencyIDIn,omitempty"`
 	ToAgencyIDNotIn []int `json:"toAgencyIDNotIn,omitempty"`
-
-	// "victim" edge predicates.
-	HasVictim     *bool               `json:"hasVictim,omitempty"`
-	HasVictimWith []*VictimWhereInput `json:"hasVictimWith,omitempty"`
-
-	// "case" edge predicates.
-	HasCase     *bool             `json:"hasCase,omitempty"`
-	HasCaseWith []*CaseWhereInput `json:"hasCaseWith,omitempty"`
-
-	// "from_agency" edge predicates.
-	HasFromAgency     *bool               `json:"hasFromAgency,omitempty"`
-	HasFromAgencyWith []*AgencyWhereInput `json:"hasFromAgencyWith,omitempty"`
-
-	// "to_agency" edge predicates.
-	HasToAgency     *bool               `json:"hasToAgency,omitempty"`
-	HasToAgencyWith []*AgencyWhereInput `json:"hasToAgencyWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -3833,78 +3245,6 @@ func (i *ReferralWhereInput) P() (predicate.Referral, error) {
 		predicates = append(predicates, referral.ToAgencyIDNotIn(i.ToAgencyIDNotIn...))
 	}
 
-	if i.HasVictim != nil {
-		p := referral.HasVictim()
-		if !*i.HasVictim {
-			p = referral.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasVictimWith) > 0 {
-		with := make([]predicate.Victim, 0, len(i.HasVictimWith))
-		for _, w := range i.HasVictimWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasVictimWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, referral.HasVictimWith(with...))
-	}
-	if i.HasCase != nil {
-		p := referral.HasCase()
-		if !*i.HasCase {
-			p = referral.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCaseWith) > 0 {
-		with := make([]predicate.CaseFile, 0, len(i.HasCaseWith))
-		for _, w := range i.HasCaseWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCaseWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, referral.HasCaseWith(with...))
-	}
-	if i.HasFromAgency != nil {
-		p := referral.HasFromAgency()
-		if !*i.HasFromAgency {
-			p = referral.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasFromAgencyWith) > 0 {
-		with := make([]predicate.Agency, 0, len(i.HasFromAgencyWith))
-		for _, w := range i.HasFromAgencyWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasFromAgencyWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, referral.HasFromAgencyWith(with...))
-	}
-	if i.HasToAgency != nil {
-		p := referral.HasToAgency()
-		if !*i.HasToAgency {
-			p = referral.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasToAgencyWith) > 0 {
-		with := make([]predicate.Agency, 0, len(i.HasToAgencyWith))
-		for _, w := range i.HasToAgencyWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasToAgencyWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, referral.HasToAgencyWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyReferralWhereInput
@@ -3991,14 +3331,6 @@ type SupportServiceWhereInput struct {
 	ProviderIDNEQ   *int  `json:"providerIDNEQ,omitempty"`
 	ProviderIDIn    []int `json:"providerIDIn,omitempty"`
 	ProviderIDNotIn []int `json:"providerIDNotIn,omitempty"`
-
-	// "victim" edge predicates.
-	HasVictim     *bool               `json:"hasVictim,omitempty"`
-	HasVictimWith []*VictimWhereInput `json:"hasVictimWith,omitempty"`
-
-	// "provider" edge predicates.
-	HasProvider     *bool               `json:"hasProvider,omitempty"`
-	HasProviderWith []*AgencyWhereInput `json:"hasProviderWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -4235,42 +3567,6 @@ func (i *SupportServiceWhereInput) P() (predicate.SupportService, error) {
 		predicates = append(predicates, supportservice.ProviderIDNotIn(i.ProviderIDNotIn...))
 	}
 
-	if i.HasVictim != nil {
-		p := supportservice.HasVictim()
-		if !*i.HasVictim {
-			p = supportservice.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasVictimWith) > 0 {
-		with := make([]predicate.Victim, 0, len(i.HasVictimWith))
-		for _, w := range i.HasVictimWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasVictimWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, supportservice.HasVictimWith(with...))
-	}
-	if i.HasProvider != nil {
-		p := supportservice.HasProvider()
-		if !*i.HasProvider {
-			p = supportservice.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasProviderWith) > 0 {
-		with := make([]predicate.Agency, 0, len(i.HasProviderWith))
-		for _, w := range i.HasProviderWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasProviderWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, supportservice.HasProviderWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptySupportServiceWhereInput
@@ -4365,14 +3661,6 @@ type SuspectWhereInput struct {
 	CaseIDNEQ   *int  `json:"caseIDNEQ,omitempty"`
 	CaseIDIn    []int `json:"caseIDIn,omitempty"`
 	CaseIDNotIn []int `json:"caseIDNotIn,omitempty"`
-
-	// "case" edge predicates.
-	HasCase     *bool             `json:"hasCase,omitempty"`
-	HasCaseWith []*CaseWhereInput `json:"hasCaseWith,omitempty"`
-
-	// "prosecutions" edge predicates.
-	HasProsecutions     *bool                    `json:"hasProsecutions,omitempty"`
-	HasProsecutionsWith []*ProsecutionWhereInput `json:"hasProsecutionsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -4633,42 +3921,6 @@ func (i *SuspectWhereInput) P() (predicate.Suspect, error) {
 		predicates = append(predicates, suspect.CaseIDNotIn(i.CaseIDNotIn...))
 	}
 
-	if i.HasCase != nil {
-		p := suspect.HasCase()
-		if !*i.HasCase {
-			p = suspect.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCaseWith) > 0 {
-		with := make([]predicate.CaseFile, 0, len(i.HasCaseWith))
-		for _, w := range i.HasCaseWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCaseWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, suspect.HasCaseWith(with...))
-	}
-	if i.HasProsecutions != nil {
-		p := suspect.HasProsecutions()
-		if !*i.HasProsecutions {
-			p = suspect.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasProsecutionsWith) > 0 {
-		with := make([]predicate.Prosecution, 0, len(i.HasProsecutionsWith))
-		for _, w := range i.HasProsecutionsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasProsecutionsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, suspect.HasProsecutionsWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptySuspectWhereInput
@@ -4774,22 +4026,6 @@ type VictimWhereInput struct {
 	// "foreign_national" field predicates.
 	ForeignNational    *bool `json:"foreignNational,omitempty"`
 	ForeignNationalNEQ *bool `json:"foreignNationalNEQ,omitempty"`
-
-	// "cases" edge predicates.
-	HasCases     *bool             `json:"hasCases,omitempty"`
-	HasCasesWith []*CaseWhereInput `json:"hasCasesWith,omitempty"`
-
-	// "referrals" edge predicates.
-	HasReferrals     *bool                 `json:"hasReferrals,omitempty"`
-	HasReferralsWith []*ReferralWhereInput `json:"hasReferralsWith,omitempty"`
-
-	// "services" edge predicates.
-	HasServices     *bool                       `json:"hasServices,omitempty"`
-	HasServicesWith []*SupportServiceWhereInput `json:"hasServicesWith,omitempty"`
-
-	// "consents" edge predicates.
-	HasConsents     *bool                `json:"hasConsents,omitempty"`
-	HasConsentsWith []*ConsentWhereInput `json:"hasConsentsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -5065,78 +4301,6 @@ func (i *VictimWhereInput) P() (predicate.Victim, error) {
 		predicates = append(predicates, victim.ForeignNationalNEQ(*i.ForeignNationalNEQ))
 	}
 
-	if i.HasCases != nil {
-		p := victim.HasCases()
-		if !*i.HasCases {
-			p = victim.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCasesWith) > 0 {
-		with := make([]predicate.CaseFile, 0, len(i.HasCasesWith))
-		for _, w := range i.HasCasesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCasesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, victim.HasCasesWith(with...))
-	}
-	if i.HasReferrals != nil {
-		p := victim.HasReferrals()
-		if !*i.HasReferrals {
-			p = victim.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasReferralsWith) > 0 {
-		with := make([]predicate.Referral, 0, len(i.HasReferralsWith))
-		for _, w := range i.HasReferralsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasReferralsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, victim.HasReferralsWith(with...))
-	}
-	if i.HasServices != nil {
-		p := victim.HasServices()
-		if !*i.HasServices {
-			p = victim.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasServicesWith) > 0 {
-		with := make([]predicate.SupportService, 0, len(i.HasServicesWith))
-		for _, w := range i.HasServicesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasServicesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, victim.HasServicesWith(with...))
-	}
-	if i.HasConsents != nil {
-		p := victim.HasConsents()
-		if !*i.HasConsents {
-			p = victim.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasConsentsWith) > 0 {
-		with := make([]predicate.Consent, 0, len(i.HasConsentsWith))
-		for _, w := range i.HasConsentsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasConsentsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, victim.HasConsentsWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyVictimWhereInput

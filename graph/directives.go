@@ -2,7 +2,7 @@ package graph
 
 import (
 	"context"
-	"fmt"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -71,9 +71,16 @@ func inputKeys(field graphql.CollectedField, vars map[string]any) (string, []str
 // only when the guard allows it; otherwise the field is null with a
 // FORBIDDEN error naming it, and the rest of the response stands.
 func sensitiveDirective(guard FieldGuard) func(ctx context.Context, obj any, next graphql.Resolver, category SensitivityCategory) (any, error) {
+	var names sync.Map // *ast.FieldDefinition → "Type.field"
 	return func(ctx context.Context, obj any, next graphql.Resolver, _ SensitivityCategory) (any, error) {
 		fc := graphql.GetFieldContext(ctx)
-		field := fmt.Sprintf("%s.%s", fc.Object, fc.Field.Name)
+		var field string
+		if n, ok := names.Load(fc.Field.Definition); ok {
+			field = n.(string)
+		} else {
+			field = fc.Object + "." + fc.Field.Name
+			names.Store(fc.Field.Definition, field)
+		}
 		ok, err := guard.CanReadField(ctx, viewer.FromContext(ctx), field, obj)
 		if err != nil {
 			return nil, err

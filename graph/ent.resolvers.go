@@ -85,7 +85,13 @@ func (r *queryResolver) Victims(ctx context.Context, after *entgql.Cursor[int], 
 		ent.WithVictimOrder(orderBy), ent.WithVictimFilter(where.Filter))
 }
 
+// EmergencyGrant returns EmergencyGrantResolver implementation.
+func (r *Resolver) EmergencyGrant() EmergencyGrantResolver { return &emergencyGrantResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	emergencyGrantResolver struct{ *Resolver }
+	queryResolver          struct{ *Resolver }
+)

@@ -73,8 +73,18 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 	if code, _ := out.Extensions["code"].(string); code == "NOT_FOUND" {
 		return withCode(out, apperr.NotFound, out.Message, nil, "")
 	}
-	if code, _ := out.Extensions["code"].(string); code == "GRAPHQL_VALIDATION_FAILED" || code == "GRAPHQL_PARSE_FAILED" || out.Rule != "" || out.Err != nil || errors.As(err, &ge) && ge.Err != nil {
+	if code, _ := out.Extensions["code"].(string); code == "GRAPHQL_VALIDATION_FAILED" || code == "GRAPHQL_PARSE_FAILED" || out.Rule != "" {
+		// gqlparser's messages describe the document, never data.
 		return withCode(out, apperr.BadUserInput, out.Message, nil, "")
+	}
+	if out.Err != nil || errors.As(err, &ge) && ge.Err != nil {
+		// An argument that could not be read into its Go type (an id that
+		// is not a number, a malformed time): say where, not Go's words.
+		msg := "A value in the request is not valid"
+		if len(out.Path) > 0 {
+			msg += " (at " + out.Path.String() + ")"
+		}
+		return withCode(out, apperr.BadUserInput, msg+".", nil, "")
 	}
 	return p.internal(ctx, out, err)
 }

@@ -33,6 +33,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	EmergencyGrant() EmergencyGrantResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 }
@@ -44,13 +45,13 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	Agency struct {
 		Assignments func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CaseAssignmentOrder) int
-		Cases       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
-		Children    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder, where *ent.AgencyWhereInput) int
+		Cases       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder) int
+		Children    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder) int
 		Code        func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Kind        func(childComplexity int) int
-		LedCases    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
+		LedCases    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder) int
 		Name        func(childComplexity int) int
 		Parent      func(childComplexity int) int
 		ParentID    func(childComplexity int) int
@@ -71,26 +72,26 @@ type ComplexityRoot struct {
 	}
 
 	Case struct {
-		Agencies            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder, where *ent.AgencyWhereInput) int
+		Agencies            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder) int
 		Assignments         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CaseAssignmentOrder) int
 		ClosedAt            func(childComplexity int) int
 		CreatedAt           func(childComplexity int) int
-		Events              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseEventOrder, where *ent.CaseEventWhereInput) int
+		Events              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseEventOrder) int
 		FormsOfExploitation func(childComplexity int) int
 		ID                  func(childComplexity int) int
 		LeadAgency          func(childComplexity int) int
 		LeadAgencyID        func(childComplexity int) int
 		OpenedAt            func(childComplexity int) int
-		Prosecutions        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) int
+		Prosecutions        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder) int
 		Reference           func(childComplexity int) int
-		Referrals           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) int
+		Referrals           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder) int
 		Region              func(childComplexity int) int
 		Stage               func(childComplexity int) int
-		Suspects            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) int
+		Suspects            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder) int
 		Title               func(childComplexity int) int
 		UpdatedAt           func(childComplexity int) int
 		Version             func(childComplexity int) int
-		Victims             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) int
+		Victims             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder) int
 	}
 
 	CaseAssignment struct {
@@ -240,8 +241,8 @@ type ComplexityRoot struct {
 	EmergencyGrant struct {
 		Agency        func(childComplexity int) int
 		AgencyID      func(childComplexity int) int
-		Case          func(childComplexity int) int
 		CaseID        func(childComplexity int) int
+		CaseReference func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
 		ExpiresAt     func(childComplexity int) int
 		GrantedAt     func(childComplexity int) int
@@ -310,11 +311,11 @@ type ComplexityRoot struct {
 		AppealDecidedAt        func(childComplexity int) int
 		Case                   func(childComplexity int) int
 		CaseID                 func(childComplexity int) int
-		Charges                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ChargeOrder, where *ent.ChargeWhereInput) int
+		Charges                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ChargeOrder) int
 		ClosedAt               func(childComplexity int) int
 		CreatedAt              func(childComplexity int) int
 		DeadlineExtensions     func(childComplexity int) int
-		Decisions              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CourtDecisionOrder, where *ent.CourtDecisionWhereInput) int
+		Decisions              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CourtDecisionOrder) int
 		Defendants             func(childComplexity int) int
 		DismissedAt            func(childComplexity int) int
 		FirstInstanceDecidedAt func(childComplexity int) int
@@ -450,8 +451,8 @@ type ComplexityRoot struct {
 	Victim struct {
 		Address              func(childComplexity int) int
 		AgeGroup             func(childComplexity int) int
-		Cases                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
-		Consents             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ConsentOrder, where *ent.ConsentWhereInput) int
+		Cases                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder) int
+		Consents             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ConsentOrder) int
 		CreatedAt            func(childComplexity int) int
 		DateOfBirth          func(childComplexity int) int
 		ExactAge             func(childComplexity int) int
@@ -467,9 +468,9 @@ type ComplexityRoot struct {
 		PersonalNumber       func(childComplexity int) int
 		Phone                func(childComplexity int) int
 		Pseudonym            func(childComplexity int) int
-		Referrals            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) int
+		Referrals            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder) int
 		Region               func(childComplexity int) int
-		Services             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SupportServiceOrder, where *ent.SupportServiceWhereInput) int
+		Services             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SupportServiceOrder) int
 		Sex                  func(childComplexity int) int
 		ShelterLocation      func(childComplexity int) int
 		TestimonySummary     func(childComplexity int) int
@@ -499,6 +500,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type EmergencyGrantResolver interface {
+	CaseReference(ctx context.Context, obj *ent.EmergencyGrant) (string, error)
+}
 type MutationResolver interface {
 	OpenCase(ctx context.Context, input ent.CreateCaseInput, idempotencyKey *string) (*ent.CaseFile, error)
 	UpdateCase(ctx context.Context, id int, expectedVersion int, input ent.UpdateCaseInput) (*ent.CaseFile, error)
@@ -580,7 +584,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Agency.Cases(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CaseOrder), args["where"].(*ent.CaseWhereInput)), true
+		return e.ComplexityRoot.Agency.Cases(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CaseOrder)), true
 	case "Agency.children":
 		if e.ComplexityRoot.Agency.Children == nil {
 			break
@@ -591,7 +595,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Agency.Children(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AgencyOrder), args["where"].(*ent.AgencyWhereInput)), true
+		return e.ComplexityRoot.Agency.Children(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AgencyOrder)), true
 	case "Agency.code":
 		if e.ComplexityRoot.Agency.Code == nil {
 			break
@@ -626,7 +630,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Agency.LedCases(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CaseOrder), args["where"].(*ent.CaseWhereInput)), true
+		return e.ComplexityRoot.Agency.LedCases(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CaseOrder)), true
 	case "Agency.name":
 		if e.ComplexityRoot.Agency.Name == nil {
 			break
@@ -706,7 +710,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Case.Agencies(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AgencyOrder), args["where"].(*ent.AgencyWhereInput)), true
+		return e.ComplexityRoot.Case.Agencies(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AgencyOrder)), true
 	case "Case.assignments":
 		if e.ComplexityRoot.Case.Assignments == nil {
 			break
@@ -740,7 +744,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Case.Events(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CaseEventOrder), args["where"].(*ent.CaseEventWhereInput)), true
+		return e.ComplexityRoot.Case.Events(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CaseEventOrder)), true
 	case "Case.formsOfExploitation":
 		if e.ComplexityRoot.Case.FormsOfExploitation == nil {
 			break
@@ -781,7 +785,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Case.Prosecutions(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ProsecutionOrder), args["where"].(*ent.ProsecutionWhereInput)), true
+		return e.ComplexityRoot.Case.Prosecutions(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ProsecutionOrder)), true
 	case "Case.reference":
 		if e.ComplexityRoot.Case.Reference == nil {
 			break
@@ -798,7 +802,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Case.Referrals(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ReferralOrder), args["where"].(*ent.ReferralWhereInput)), true
+		return e.ComplexityRoot.Case.Referrals(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ReferralOrder)), true
 	case "Case.region":
 		if e.ComplexityRoot.Case.Region == nil {
 			break
@@ -821,7 +825,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Case.Suspects(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SuspectOrder), args["where"].(*ent.SuspectWhereInput)), true
+		return e.ComplexityRoot.Case.Suspects(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SuspectOrder)), true
 	case "Case.title":
 		if e.ComplexityRoot.Case.Title == nil {
 			break
@@ -850,7 +854,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Case.Victims(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.VictimOrder), args["where"].(*ent.VictimWhereInput)), true
+		return e.ComplexityRoot.Case.Victims(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.VictimOrder)), true
 
 	case "CaseAssignment.agency":
 		if e.ComplexityRoot.CaseAssignment.Agency == nil {
@@ -1439,18 +1443,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EmergencyGrant.AgencyID(childComplexity), true
-	case "EmergencyGrant.case":
-		if e.ComplexityRoot.EmergencyGrant.Case == nil {
-			break
-		}
-
-		return e.ComplexityRoot.EmergencyGrant.Case(childComplexity), true
 	case "EmergencyGrant.caseID":
 		if e.ComplexityRoot.EmergencyGrant.CaseID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.EmergencyGrant.CaseID(childComplexity), true
+	case "EmergencyGrant.caseReference":
+		if e.ComplexityRoot.EmergencyGrant.CaseReference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyGrant.CaseReference(childComplexity), true
 	case "EmergencyGrant.createdAt":
 		if e.ComplexityRoot.EmergencyGrant.CreatedAt == nil {
 			break
@@ -1897,7 +1901,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Prosecution.Charges(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ChargeOrder), args["where"].(*ent.ChargeWhereInput)), true
+		return e.ComplexityRoot.Prosecution.Charges(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ChargeOrder)), true
 	case "Prosecution.closedAt":
 		if e.ComplexityRoot.Prosecution.ClosedAt == nil {
 			break
@@ -1926,7 +1930,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Prosecution.Decisions(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CourtDecisionOrder), args["where"].(*ent.CourtDecisionWhereInput)), true
+		return e.ComplexityRoot.Prosecution.Decisions(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CourtDecisionOrder)), true
 	case "Prosecution.defendants":
 		if e.ComplexityRoot.Prosecution.Defendants == nil {
 			break
@@ -2555,7 +2559,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Victim.Cases(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CaseOrder), args["where"].(*ent.CaseWhereInput)), true
+		return e.ComplexityRoot.Victim.Cases(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CaseOrder)), true
 	case "Victim.consents":
 		if e.ComplexityRoot.Victim.Consents == nil {
 			break
@@ -2566,7 +2570,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Victim.Consents(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ConsentOrder), args["where"].(*ent.ConsentWhereInput)), true
+		return e.ComplexityRoot.Victim.Consents(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ConsentOrder)), true
 	case "Victim.createdAt":
 		if e.ComplexityRoot.Victim.CreatedAt == nil {
 			break
@@ -2667,7 +2671,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Victim.Referrals(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ReferralOrder), args["where"].(*ent.ReferralWhereInput)), true
+		return e.ComplexityRoot.Victim.Referrals(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ReferralOrder)), true
 	case "Victim.region":
 		if e.ComplexityRoot.Victim.Region == nil {
 			break
@@ -2684,7 +2688,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Victim.Services(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SupportServiceOrder), args["where"].(*ent.SupportServiceWhereInput)), true
+		return e.ComplexityRoot.Victim.Services(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SupportServiceOrder)), true
 	case "Victim.sex":
 		if e.ComplexityRoot.Victim.Sex == nil {
 			break
@@ -3066,6 +3070,11 @@ type PolicyChangeResult {
 extend type Query {
   "The access policy in force, one line a list (admins and data protection officers)."
   policyLines: [[String!]!]!
+}
+
+extend type EmergencyGrant {
+  "The reference of the case (caseID) the grant is for, shown even to a reviewer who may not see the case."
+  caseReference: String!
 }
 `, BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
@@ -3494,8 +3503,8 @@ func (ec *executionContext) childFields_EmergencyGrant(ctx context.Context, fiel
 		return ec.fieldContext_EmergencyGrant_caseID(ctx, field)
 	case "agency":
 		return ec.fieldContext_EmergencyGrant_agency(ctx, field)
-	case "case":
-		return ec.fieldContext_EmergencyGrant_case(ctx, field)
+	case "caseReference":
+		return ec.fieldContext_EmergencyGrant_caseReference(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EmergencyGrant", field.Name)
 }
@@ -4113,14 +4122,6 @@ func (ec *executionContext) field_Agency_cases_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.CaseWhereInput, error) {
-			return ec.unmarshalOCaseWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4167,14 +4168,6 @@ func (ec *executionContext) field_Agency_children_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.AgencyWhereInput, error) {
-			return ec.unmarshalOAgencyWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgencyWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4221,14 +4214,6 @@ func (ec *executionContext) field_Agency_ledCases_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.CaseWhereInput, error) {
-			return ec.unmarshalOCaseWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4275,14 +4260,6 @@ func (ec *executionContext) field_Case_agencies_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.AgencyWhereInput, error) {
-			return ec.unmarshalOAgencyWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgencyWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4375,14 +4352,6 @@ func (ec *executionContext) field_Case_events_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.CaseEventWhereInput, error) {
-			return ec.unmarshalOCaseEventWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseEventWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4429,14 +4398,6 @@ func (ec *executionContext) field_Case_prosecutions_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.ProsecutionWhereInput, error) {
-			return ec.unmarshalOProsecutionWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecutionWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4483,14 +4444,6 @@ func (ec *executionContext) field_Case_referrals_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.ReferralWhereInput, error) {
-			return ec.unmarshalOReferralWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐReferralWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4537,14 +4490,6 @@ func (ec *executionContext) field_Case_suspects_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.SuspectWhereInput, error) {
-			return ec.unmarshalOSuspectWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSuspectWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4591,14 +4536,6 @@ func (ec *executionContext) field_Case_victims_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.VictimWhereInput, error) {
-			return ec.unmarshalOVictimWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐVictimWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -5337,14 +5274,6 @@ func (ec *executionContext) field_Prosecution_charges_args(ctx context.Context, 
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.ChargeWhereInput, error) {
-			return ec.unmarshalOChargeWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐChargeWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -5391,14 +5320,6 @@ func (ec *executionContext) field_Prosecution_decisions_args(ctx context.Context
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.CourtDecisionWhereInput, error) {
-			return ec.unmarshalOCourtDecisionWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCourtDecisionWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -5865,14 +5786,6 @@ func (ec *executionContext) field_Victim_cases_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.CaseWhereInput, error) {
-			return ec.unmarshalOCaseWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -5919,14 +5832,6 @@ func (ec *executionContext) field_Victim_consents_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.ConsentWhereInput, error) {
-			return ec.unmarshalOConsentWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐConsentWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -5973,14 +5878,6 @@ func (ec *executionContext) field_Victim_referrals_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.ReferralWhereInput, error) {
-			return ec.unmarshalOReferralWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐReferralWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -6027,14 +5924,6 @@ func (ec *executionContext) field_Victim_services_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.SupportServiceWhereInput, error) {
-			return ec.unmarshalOSupportServiceWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSupportServiceWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -6361,7 +6250,7 @@ func (ec *executionContext) _Agency_children(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Children(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AgencyOrder), fc.Args["where"].(*ent.AgencyWhereInput))
+			return obj.Children(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AgencyOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AgencyConnection) graphql.Marshaler {
@@ -6405,7 +6294,7 @@ func (ec *executionContext) _Agency_cases(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Cases(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CaseOrder), fc.Args["where"].(*ent.CaseWhereInput))
+			return obj.Cases(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CaseOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseConnection) graphql.Marshaler {
@@ -6449,7 +6338,7 @@ func (ec *executionContext) _Agency_ledCases(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.LedCases(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CaseOrder), fc.Args["where"].(*ent.CaseWhereInput))
+			return obj.LedCases(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CaseOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseConnection) graphql.Marshaler {
@@ -6987,7 +6876,7 @@ func (ec *executionContext) _Case_agencies(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Agencies(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AgencyOrder), fc.Args["where"].(*ent.AgencyWhereInput))
+			return obj.Agencies(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AgencyOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AgencyConnection) graphql.Marshaler {
@@ -7031,7 +6920,7 @@ func (ec *executionContext) _Case_victims(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Victims(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.VictimOrder), fc.Args["where"].(*ent.VictimWhereInput))
+			return obj.Victims(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.VictimOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.VictimConnection) graphql.Marshaler {
@@ -7075,7 +6964,7 @@ func (ec *executionContext) _Case_suspects(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Suspects(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.SuspectOrder), fc.Args["where"].(*ent.SuspectWhereInput))
+			return obj.Suspects(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.SuspectOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SuspectConnection) graphql.Marshaler {
@@ -7119,7 +7008,7 @@ func (ec *executionContext) _Case_prosecutions(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Prosecutions(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ProsecutionOrder), fc.Args["where"].(*ent.ProsecutionWhereInput))
+			return obj.Prosecutions(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ProsecutionOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProsecutionConnection) graphql.Marshaler {
@@ -7163,7 +7052,7 @@ func (ec *executionContext) _Case_referrals(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Referrals(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ReferralOrder), fc.Args["where"].(*ent.ReferralWhereInput))
+			return obj.Referrals(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ReferralOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ReferralConnection) graphql.Marshaler {
@@ -7207,7 +7096,7 @@ func (ec *executionContext) _Case_events(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Events(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CaseEventOrder), fc.Args["where"].(*ent.CaseEventWhereInput))
+			return obj.Events(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CaseEventOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseEventConnection) graphql.Marshaler {
@@ -9984,36 +9873,27 @@ func (ec *executionContext) fieldContext_EmergencyGrant_agency(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _EmergencyGrant_case(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmergencyGrant_caseReference(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_EmergencyGrant_case(ctx, field)
+			return ec.fieldContext_EmergencyGrant_caseReference(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Case(ctx)
+			return ec.Resolvers.EmergencyGrant().CaseReference(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseFile) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseFile(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_EmergencyGrant_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "EmergencyGrant",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: false,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Case(ctx, field)
-		},
-	}
-	return fc, nil
+func (ec *executionContext) fieldContext_EmergencyGrant_caseReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyGrant", field, true, true, "String")
 }
 
 func (ec *executionContext) _EmergencyGrantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrantConnection) (ret graphql.Marshaler) {
@@ -11960,7 +11840,7 @@ func (ec *executionContext) _Prosecution_charges(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Charges(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ChargeOrder), fc.Args["where"].(*ent.ChargeWhereInput))
+			return obj.Charges(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ChargeOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ChargeConnection) graphql.Marshaler {
@@ -12004,7 +11884,7 @@ func (ec *executionContext) _Prosecution_decisions(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Decisions(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CourtDecisionOrder), fc.Args["where"].(*ent.CourtDecisionWhereInput))
+			return obj.Decisions(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CourtDecisionOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CourtDecisionConnection) graphql.Marshaler {
@@ -15022,7 +14902,7 @@ func (ec *executionContext) _Victim_cases(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Cases(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CaseOrder), fc.Args["where"].(*ent.CaseWhereInput))
+			return obj.Cases(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CaseOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseConnection) graphql.Marshaler {
@@ -15066,7 +14946,7 @@ func (ec *executionContext) _Victim_referrals(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Referrals(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ReferralOrder), fc.Args["where"].(*ent.ReferralWhereInput))
+			return obj.Referrals(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ReferralOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ReferralConnection) graphql.Marshaler {
@@ -15110,7 +14990,7 @@ func (ec *executionContext) _Victim_services(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Services(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.SupportServiceOrder), fc.Args["where"].(*ent.SupportServiceWhereInput))
+			return obj.Services(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.SupportServiceOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportServiceConnection) graphql.Marshaler {
@@ -15154,7 +15034,7 @@ func (ec *executionContext) _Victim_consents(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Consents(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ConsentOrder), fc.Args["where"].(*ent.ConsentWhereInput))
+			return obj.Consents(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ConsentOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConsentConnection) graphql.Marshaler {
@@ -16545,7 +16425,7 @@ func (ec *executionContext) unmarshalInputAgencyWhereInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "code", "codeNEQ", "codeIn", "codeNotIn", "codeGT", "codeGTE", "codeLT", "codeLTE", "codeContains", "codeHasPrefix", "codeHasSuffix", "codeEqualFold", "codeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "region", "regionNEQ", "regionIn", "regionNotIn", "regionIsNil", "regionNotNil", "parentID", "parentIDNEQ", "parentIDIn", "parentIDNotIn", "parentIDIsNil", "parentIDNotNil", "hasParent", "hasParentWith", "hasChildren", "hasChildrenWith", "hasCases", "hasCasesWith", "hasLedCases", "hasLedCasesWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "code", "codeNEQ", "codeIn", "codeNotIn", "codeGT", "codeGTE", "codeLT", "codeLTE", "codeContains", "codeHasPrefix", "codeHasSuffix", "codeEqualFold", "codeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "region", "regionNEQ", "regionIn", "regionNotIn", "regionIsNil", "regionNotNil", "parentID", "parentIDNEQ", "parentIDIn", "parentIDNotIn", "parentIDIsNil", "parentIDNotNil"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17035,62 +16915,6 @@ func (ec *executionContext) unmarshalInputAgencyWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.ParentIDNotNil = data
-		case "hasParent":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasParent"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasParent = data
-		case "hasParentWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasParentWith"))
-			data, err := ec.unmarshalOAgencyWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgencyWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasParentWith = data
-		case "hasChildren":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasChildren"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasChildren = data
-		case "hasChildrenWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasChildrenWith"))
-			data, err := ec.unmarshalOAgencyWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgencyWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasChildrenWith = data
-		case "hasCases":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCases"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCases = data
-		case "hasCasesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCasesWith"))
-			data, err := ec.unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCasesWith = data
-		case "hasLedCases":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasLedCases"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasLedCases = data
-		case "hasLedCasesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasLedCasesWith"))
-			data, err := ec.unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasLedCasesWith = data
 		}
 	}
 	return it, nil
@@ -17225,7 +17049,7 @@ func (ec *executionContext) unmarshalInputCaseEventWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "at", "atNEQ", "atIn", "atNotIn", "atGT", "atGTE", "atLT", "atLTE", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn", "actorAgencyID", "actorAgencyIDNEQ", "actorAgencyIDIn", "actorAgencyIDNotIn", "hasCase", "hasCaseWith", "hasActorAgency", "hasActorAgencyWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "at", "atNEQ", "atIn", "atNotIn", "atGT", "atGTE", "atLT", "atLTE", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn", "actorAgencyID", "actorAgencyIDNEQ", "actorAgencyIDIn", "actorAgencyIDNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17561,34 +17385,6 @@ func (ec *executionContext) unmarshalInputCaseEventWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.ActorAgencyIDNotIn = data
-		case "hasCase":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCase"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCase = data
-		case "hasCaseWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCaseWith"))
-			data, err := ec.unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCaseWith = data
-		case "hasActorAgency":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActorAgency"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasActorAgency = data
-		case "hasActorAgencyWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasActorAgencyWith"))
-			data, err := ec.unmarshalOAgencyWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgencyWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasActorAgencyWith = data
 		}
 	}
 	return it, nil
@@ -17670,7 +17466,7 @@ func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "reference", "referenceNEQ", "referenceIn", "referenceNotIn", "referenceGT", "referenceGTE", "referenceLT", "referenceLTE", "referenceContains", "referenceHasPrefix", "referenceHasSuffix", "referenceEqualFold", "referenceContainsFold", "stage", "stageNEQ", "stageIn", "stageNotIn", "region", "regionNEQ", "regionIn", "regionNotIn", "openedAt", "openedAtNEQ", "openedAtIn", "openedAtNotIn", "openedAtGT", "openedAtGTE", "openedAtLT", "openedAtLTE", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "leadAgencyID", "leadAgencyIDNEQ", "leadAgencyIDIn", "leadAgencyIDNotIn", "hasLeadAgency", "hasLeadAgencyWith", "hasAgencies", "hasAgenciesWith", "hasVictims", "hasVictimsWith", "hasSuspects", "hasSuspectsWith", "hasProsecutions", "hasProsecutionsWith", "hasReferrals", "hasReferralsWith", "hasEvents", "hasEventsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "reference", "referenceNEQ", "referenceIn", "referenceNotIn", "referenceGT", "referenceGTE", "referenceLT", "referenceLTE", "referenceContains", "referenceHasPrefix", "referenceHasSuffix", "referenceEqualFold", "referenceContainsFold", "stage", "stageNEQ", "stageIn", "stageNotIn", "region", "regionNEQ", "regionIn", "regionNotIn", "openedAt", "openedAtNEQ", "openedAtIn", "openedAtNotIn", "openedAtGT", "openedAtGTE", "openedAtLT", "openedAtLTE", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "leadAgencyID", "leadAgencyIDNEQ", "leadAgencyIDIn", "leadAgencyIDNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18167,104 +17963,6 @@ func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.LeadAgencyIDNotIn = data
-		case "hasLeadAgency":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasLeadAgency"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasLeadAgency = data
-		case "hasLeadAgencyWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasLeadAgencyWith"))
-			data, err := ec.unmarshalOAgencyWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgencyWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasLeadAgencyWith = data
-		case "hasAgencies":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAgencies"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasAgencies = data
-		case "hasAgenciesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAgenciesWith"))
-			data, err := ec.unmarshalOAgencyWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgencyWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasAgenciesWith = data
-		case "hasVictims":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasVictims"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasVictims = data
-		case "hasVictimsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasVictimsWith"))
-			data, err := ec.unmarshalOVictimWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐVictimWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasVictimsWith = data
-		case "hasSuspects":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSuspects"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasSuspects = data
-		case "hasSuspectsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSuspectsWith"))
-			data, err := ec.unmarshalOSuspectWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSuspectWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasSuspectsWith = data
-		case "hasProsecutions":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProsecutions"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasProsecutions = data
-		case "hasProsecutionsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProsecutionsWith"))
-			data, err := ec.unmarshalOProsecutionWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecutionWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasProsecutionsWith = data
-		case "hasReferrals":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasReferrals"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasReferrals = data
-		case "hasReferralsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasReferralsWith"))
-			data, err := ec.unmarshalOReferralWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐReferralWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasReferralsWith = data
-		case "hasEvents":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEvents"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasEvents = data
-		case "hasEventsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEventsWith"))
-			data, err := ec.unmarshalOCaseEventWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseEventWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasEventsWith = data
 		}
 	}
 	return it, nil
@@ -18346,7 +18044,7 @@ func (ec *executionContext) unmarshalInputChargeWhereInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "article", "articleNEQ", "articleIn", "articleNotIn", "reclassifiedFrom", "reclassifiedFromNEQ", "reclassifiedFromIn", "reclassifiedFromNotIn", "reclassifiedFromIsNil", "reclassifiedFromNotNil", "prosecutionID", "prosecutionIDNEQ", "prosecutionIDIn", "prosecutionIDNotIn", "suspectID", "suspectIDNEQ", "suspectIDIn", "suspectIDNotIn", "suspectIDIsNil", "suspectIDNotNil", "hasProsecution", "hasProsecutionWith", "hasSuspect", "hasSuspectWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "article", "articleNEQ", "articleIn", "articleNotIn", "reclassifiedFrom", "reclassifiedFromNEQ", "reclassifiedFromIn", "reclassifiedFromNotIn", "reclassifiedFromIsNil", "reclassifiedFromNotNil", "prosecutionID", "prosecutionIDNEQ", "prosecutionIDIn", "prosecutionIDNotIn", "suspectID", "suspectIDNEQ", "suspectIDIn", "suspectIDNotIn", "suspectIDIsNil", "suspectIDNotNil"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18682,34 +18380,6 @@ func (ec *executionContext) unmarshalInputChargeWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.SuspectIDNotNil = data
-		case "hasProsecution":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProsecution"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasProsecution = data
-		case "hasProsecutionWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProsecutionWith"))
-			data, err := ec.unmarshalOProsecutionWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecutionWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasProsecutionWith = data
-		case "hasSuspect":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSuspect"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasSuspect = data
-		case "hasSuspectWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSuspectWith"))
-			data, err := ec.unmarshalOSuspectWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSuspectWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasSuspectWith = data
 		}
 	}
 	return it, nil
@@ -18791,7 +18461,7 @@ func (ec *executionContext) unmarshalInputConsentWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "givenBy", "givenByNEQ", "givenByIn", "givenByNotIn", "givenAt", "givenAtNEQ", "givenAtIn", "givenAtNotIn", "givenAtGT", "givenAtGTE", "givenAtLT", "givenAtLTE", "withdrawnAt", "withdrawnAtNEQ", "withdrawnAtIn", "withdrawnAtNotIn", "withdrawnAtGT", "withdrawnAtGTE", "withdrawnAtLT", "withdrawnAtLTE", "withdrawnAtIsNil", "withdrawnAtNotNil", "victimID", "victimIDNEQ", "victimIDIn", "victimIDNotIn", "recordedByAgencyID", "recordedByAgencyIDNEQ", "recordedByAgencyIDIn", "recordedByAgencyIDNotIn", "hasVictim", "hasVictimWith", "hasRecordedByAgency", "hasRecordedByAgencyWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "givenBy", "givenByNEQ", "givenByIn", "givenByNotIn", "givenAt", "givenAtNEQ", "givenAtIn", "givenAtNotIn", "givenAtGT", "givenAtGTE", "givenAtLT", "givenAtLTE", "withdrawnAt", "withdrawnAtNEQ", "withdrawnAtIn", "withdrawnAtNotIn", "withdrawnAtGT", "withdrawnAtGTE", "withdrawnAtLT", "withdrawnAtLTE", "withdrawnAtIsNil", "withdrawnAtNotNil", "victimID", "victimIDNEQ", "victimIDIn", "victimIDNotIn", "recordedByAgencyID", "recordedByAgencyIDNEQ", "recordedByAgencyIDIn", "recordedByAgencyIDNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19197,34 +18867,6 @@ func (ec *executionContext) unmarshalInputConsentWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.RecordedByAgencyIDNotIn = data
-		case "hasVictim":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasVictim"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasVictim = data
-		case "hasVictimWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasVictimWith"))
-			data, err := ec.unmarshalOVictimWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐVictimWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasVictimWith = data
-		case "hasRecordedByAgency":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRecordedByAgency"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasRecordedByAgency = data
-		case "hasRecordedByAgencyWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRecordedByAgencyWith"))
-			data, err := ec.unmarshalOAgencyWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgencyWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasRecordedByAgencyWith = data
 		}
 	}
 	return it, nil
@@ -19306,7 +18948,7 @@ func (ec *executionContext) unmarshalInputCourtDecisionWhereInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "instance", "instanceNEQ", "instanceIn", "instanceNotIn", "decidedOn", "decidedOnNEQ", "decidedOnIn", "decidedOnNotIn", "decidedOnGT", "decidedOnGTE", "decidedOnLT", "decidedOnLTE", "verdict", "verdictNEQ", "verdictIn", "verdictNotIn", "sentenceKind", "sentenceKindNEQ", "sentenceKindIn", "sentenceKindNotIn", "sentenceKindIsNil", "sentenceKindNotNil", "sentenceMonths", "sentenceMonthsNEQ", "sentenceMonthsIn", "sentenceMonthsNotIn", "sentenceMonthsGT", "sentenceMonthsGTE", "sentenceMonthsLT", "sentenceMonthsLTE", "sentenceMonthsIsNil", "sentenceMonthsNotNil", "compensationPaid", "compensationPaidNEQ", "prosecutionID", "prosecutionIDNEQ", "prosecutionIDIn", "prosecutionIDNotIn", "courtID", "courtIDNEQ", "courtIDIn", "courtIDNotIn", "hasProsecution", "hasProsecutionWith", "hasCourt", "hasCourtWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "instance", "instanceNEQ", "instanceIn", "instanceNotIn", "decidedOn", "decidedOnNEQ", "decidedOnIn", "decidedOnNotIn", "decidedOnGT", "decidedOnGTE", "decidedOnLT", "decidedOnLTE", "verdict", "verdictNEQ", "verdictIn", "verdictNotIn", "sentenceKind", "sentenceKindNEQ", "sentenceKindIn", "sentenceKindNotIn", "sentenceKindIsNil", "sentenceKindNotNil", "sentenceMonths", "sentenceMonthsNEQ", "sentenceMonthsIn", "sentenceMonthsNotIn", "sentenceMonthsGT", "sentenceMonthsGTE", "sentenceMonthsLT", "sentenceMonthsLTE", "sentenceMonthsIsNil", "sentenceMonthsNotNil", "compensationPaid", "compensationPaidNEQ", "prosecutionID", "prosecutionIDNEQ", "prosecutionIDIn", "prosecutionIDNotIn", "courtID", "courtIDNEQ", "courtIDIn", "courtIDNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19796,34 +19438,6 @@ func (ec *executionContext) unmarshalInputCourtDecisionWhereInput(ctx context.Co
 				return it, err
 			}
 			it.CourtIDNotIn = data
-		case "hasProsecution":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProsecution"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasProsecution = data
-		case "hasProsecutionWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProsecutionWith"))
-			data, err := ec.unmarshalOProsecutionWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecutionWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasProsecutionWith = data
-		case "hasCourt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCourt"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCourt = data
-		case "hasCourtWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCourtWith"))
-			data, err := ec.unmarshalOAgencyWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgencyWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCourtWith = data
 		}
 	}
 	return it, nil
@@ -20689,7 +20303,7 @@ func (ec *executionContext) unmarshalInputEmergencyGrantWhereInput(ctx context.C
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "subject", "subjectNEQ", "subjectIn", "subjectNotIn", "subjectGT", "subjectGTE", "subjectLT", "subjectLTE", "subjectContains", "subjectHasPrefix", "subjectHasSuffix", "subjectEqualFold", "subjectContainsFold", "grantedAt", "grantedAtNEQ", "grantedAtIn", "grantedAtNotIn", "grantedAtGT", "grantedAtGTE", "grantedAtLT", "grantedAtLTE", "expiresAt", "expiresAtNEQ", "expiresAtIn", "expiresAtNotIn", "expiresAtGT", "expiresAtGTE", "expiresAtLT", "expiresAtLTE", "revokedAt", "revokedAtNEQ", "revokedAtIn", "revokedAtNotIn", "revokedAtGT", "revokedAtGTE", "revokedAtLT", "revokedAtLTE", "revokedAtIsNil", "revokedAtNotNil", "agencyID", "agencyIDNEQ", "agencyIDIn", "agencyIDNotIn", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn", "hasAgency", "hasAgencyWith", "hasCase", "hasCaseWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "subject", "subjectNEQ", "subjectIn", "subjectNotIn", "subjectGT", "subjectGTE", "subjectLT", "subjectLTE", "subjectContains", "subjectHasPrefix", "subjectHasSuffix", "subjectEqualFold", "subjectContainsFold", "grantedAt", "grantedAtNEQ", "grantedAtIn", "grantedAtNotIn", "grantedAtGT", "grantedAtGTE", "grantedAtLT", "grantedAtLTE", "expiresAt", "expiresAtNEQ", "expiresAtIn", "expiresAtNotIn", "expiresAtGT", "expiresAtGTE", "expiresAtLT", "expiresAtLTE", "revokedAt", "revokedAtNEQ", "revokedAtIn", "revokedAtNotIn", "revokedAtGT", "revokedAtGTE", "revokedAtLT", "revokedAtLTE", "revokedAtIsNil", "revokedAtNotNil", "agencyID", "agencyIDNEQ", "agencyIDIn", "agencyIDNotIn", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -21214,34 +20828,6 @@ func (ec *executionContext) unmarshalInputEmergencyGrantWhereInput(ctx context.C
 				return it, err
 			}
 			it.CaseIDNotIn = data
-		case "hasAgency":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAgency"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasAgency = data
-		case "hasAgencyWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAgencyWith"))
-			data, err := ec.unmarshalOAgencyWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgencyWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasAgencyWith = data
-		case "hasCase":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCase"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCase = data
-		case "hasCaseWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCaseWith"))
-			data, err := ec.unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCaseWith = data
 		}
 	}
 	return it, nil
@@ -21323,7 +20909,7 @@ func (ec *executionContext) unmarshalInputProsecutionWhereInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "registrationNumber", "registrationNumberNEQ", "registrationNumberIn", "registrationNumberNotIn", "registrationNumberGT", "registrationNumberGTE", "registrationNumberLT", "registrationNumberLTE", "registrationNumberContains", "registrationNumberHasPrefix", "registrationNumberHasSuffix", "registrationNumberEqualFold", "registrationNumberContainsFold", "stage", "stageNEQ", "stageIn", "stageNotIn", "registeredAt", "registeredAtNEQ", "registeredAtIn", "registeredAtNotIn", "registeredAtGT", "registeredAtGTE", "registeredAtLT", "registeredAtLTE", "investigationDeadline", "investigationDeadlineNEQ", "investigationDeadlineIn", "investigationDeadlineNotIn", "investigationDeadlineGT", "investigationDeadlineGTE", "investigationDeadlineLT", "investigationDeadlineLTE", "investigationDeadlineIsNil", "investigationDeadlineNotNil", "deadlineExtensions", "deadlineExtensionsNEQ", "deadlineExtensionsIn", "deadlineExtensionsNotIn", "deadlineExtensionsGT", "deadlineExtensionsGTE", "deadlineExtensionsLT", "deadlineExtensionsLTE", "trialRequestedAt", "trialRequestedAtNEQ", "trialRequestedAtIn", "trialRequestedAtNotIn", "trialRequestedAtGT", "trialRequestedAtGTE", "trialRequestedAtLT", "trialRequestedAtLTE", "trialRequestedAtIsNil", "trialRequestedAtNotNil", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn", "officeID", "officeIDNEQ", "officeIDIn", "officeIDNotIn", "hasCase", "hasCaseWith", "hasOffice", "hasOfficeWith", "hasDefendants", "hasDefendantsWith", "hasCharges", "hasChargesWith", "hasDecisions", "hasDecisionsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "registrationNumber", "registrationNumberNEQ", "registrationNumberIn", "registrationNumberNotIn", "registrationNumberGT", "registrationNumberGTE", "registrationNumberLT", "registrationNumberLTE", "registrationNumberContains", "registrationNumberHasPrefix", "registrationNumberHasSuffix", "registrationNumberEqualFold", "registrationNumberContainsFold", "stage", "stageNEQ", "stageIn", "stageNotIn", "registeredAt", "registeredAtNEQ", "registeredAtIn", "registeredAtNotIn", "registeredAtGT", "registeredAtGTE", "registeredAtLT", "registeredAtLTE", "investigationDeadline", "investigationDeadlineNEQ", "investigationDeadlineIn", "investigationDeadlineNotIn", "investigationDeadlineGT", "investigationDeadlineGTE", "investigationDeadlineLT", "investigationDeadlineLTE", "investigationDeadlineIsNil", "investigationDeadlineNotNil", "deadlineExtensions", "deadlineExtensionsNEQ", "deadlineExtensionsIn", "deadlineExtensionsNotIn", "deadlineExtensionsGT", "deadlineExtensionsGTE", "deadlineExtensionsLT", "deadlineExtensionsLTE", "trialRequestedAt", "trialRequestedAtNEQ", "trialRequestedAtIn", "trialRequestedAtNotIn", "trialRequestedAtGT", "trialRequestedAtGTE", "trialRequestedAtLT", "trialRequestedAtLTE", "trialRequestedAtIsNil", "trialRequestedAtNotNil", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn", "officeID", "officeIDNEQ", "officeIDIn", "officeIDNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22016,76 +21602,6 @@ func (ec *executionContext) unmarshalInputProsecutionWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.OfficeIDNotIn = data
-		case "hasCase":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCase"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCase = data
-		case "hasCaseWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCaseWith"))
-			data, err := ec.unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCaseWith = data
-		case "hasOffice":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOffice"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasOffice = data
-		case "hasOfficeWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOfficeWith"))
-			data, err := ec.unmarshalOAgencyWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgencyWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasOfficeWith = data
-		case "hasDefendants":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDefendants"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasDefendants = data
-		case "hasDefendantsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDefendantsWith"))
-			data, err := ec.unmarshalOSuspectWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSuspectWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasDefendantsWith = data
-		case "hasCharges":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCharges"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCharges = data
-		case "hasChargesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasChargesWith"))
-			data, err := ec.unmarshalOChargeWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐChargeWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasChargesWith = data
-		case "hasDecisions":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDecisions"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasDecisions = data
-		case "hasDecisionsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDecisionsWith"))
-			data, err := ec.unmarshalOCourtDecisionWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCourtDecisionWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasDecisionsWith = data
 		}
 	}
 	return it, nil
@@ -22167,7 +21683,7 @@ func (ec *executionContext) unmarshalInputReferralWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "serviceKind", "serviceKindNEQ", "serviceKindIn", "serviceKindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "referredAt", "referredAtNEQ", "referredAtIn", "referredAtNotIn", "referredAtGT", "referredAtGTE", "referredAtLT", "referredAtLTE", "victimID", "victimIDNEQ", "victimIDIn", "victimIDNotIn", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn", "caseIDIsNil", "caseIDNotNil", "fromAgencyID", "fromAgencyIDNEQ", "fromAgencyIDIn", "fromAgencyIDNotIn", "toAgencyID", "toAgencyIDNEQ", "toAgencyIDIn", "toAgencyIDNotIn", "hasVictim", "hasVictimWith", "hasCase", "hasCaseWith", "hasFromAgency", "hasFromAgencyWith", "hasToAgency", "hasToAgencyWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "serviceKind", "serviceKindNEQ", "serviceKindIn", "serviceKindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "referredAt", "referredAtNEQ", "referredAtIn", "referredAtNotIn", "referredAtGT", "referredAtGTE", "referredAtLT", "referredAtLTE", "victimID", "victimIDNEQ", "victimIDIn", "victimIDNotIn", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn", "caseIDIsNil", "caseIDNotNil", "fromAgencyID", "fromAgencyIDNEQ", "fromAgencyIDIn", "fromAgencyIDNotIn", "toAgencyID", "toAgencyIDNEQ", "toAgencyIDIn", "toAgencyIDNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22601,62 +22117,6 @@ func (ec *executionContext) unmarshalInputReferralWhereInput(ctx context.Context
 				return it, err
 			}
 			it.ToAgencyIDNotIn = data
-		case "hasVictim":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasVictim"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasVictim = data
-		case "hasVictimWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasVictimWith"))
-			data, err := ec.unmarshalOVictimWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐVictimWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasVictimWith = data
-		case "hasCase":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCase"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCase = data
-		case "hasCaseWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCaseWith"))
-			data, err := ec.unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCaseWith = data
-		case "hasFromAgency":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFromAgency"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasFromAgency = data
-		case "hasFromAgencyWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFromAgencyWith"))
-			data, err := ec.unmarshalOAgencyWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgencyWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasFromAgencyWith = data
-		case "hasToAgency":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasToAgency"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasToAgency = data
-		case "hasToAgencyWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasToAgencyWith"))
-			data, err := ec.unmarshalOAgencyWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgencyWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasToAgencyWith = data
 		}
 	}
 	return it, nil
@@ -22738,7 +22198,7 @@ func (ec *executionContext) unmarshalInputSupportServiceWhereInput(ctx context.C
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "startedOn", "startedOnNEQ", "startedOnIn", "startedOnNotIn", "startedOnGT", "startedOnGTE", "startedOnLT", "startedOnLTE", "endedOn", "endedOnNEQ", "endedOnIn", "endedOnNotIn", "endedOnGT", "endedOnGTE", "endedOnLT", "endedOnLTE", "endedOnIsNil", "endedOnNotNil", "victimID", "victimIDNEQ", "victimIDIn", "victimIDNotIn", "providerID", "providerIDNEQ", "providerIDIn", "providerIDNotIn", "hasVictim", "hasVictimWith", "hasProvider", "hasProviderWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "startedOn", "startedOnNEQ", "startedOnIn", "startedOnNotIn", "startedOnGT", "startedOnGTE", "startedOnLT", "startedOnLTE", "endedOn", "endedOnNEQ", "endedOnIn", "endedOnNotIn", "endedOnGT", "endedOnGTE", "endedOnLT", "endedOnLTE", "endedOnIsNil", "endedOnNotNil", "victimID", "victimIDNEQ", "victimIDIn", "victimIDNotIn", "providerID", "providerIDNEQ", "providerIDIn", "providerIDNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23144,34 +22604,6 @@ func (ec *executionContext) unmarshalInputSupportServiceWhereInput(ctx context.C
 				return it, err
 			}
 			it.ProviderIDNotIn = data
-		case "hasVictim":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasVictim"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasVictim = data
-		case "hasVictimWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasVictimWith"))
-			data, err := ec.unmarshalOVictimWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐVictimWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasVictimWith = data
-		case "hasProvider":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProvider"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasProvider = data
-		case "hasProviderWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProviderWith"))
-			data, err := ec.unmarshalOAgencyWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐAgencyWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasProviderWith = data
 		}
 	}
 	return it, nil
@@ -23253,7 +22685,7 @@ func (ec *executionContext) unmarshalInputSuspectWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "pseudonym", "pseudonymNEQ", "pseudonymIn", "pseudonymNotIn", "pseudonymGT", "pseudonymGTE", "pseudonymLT", "pseudonymLTE", "pseudonymContains", "pseudonymHasPrefix", "pseudonymHasSuffix", "pseudonymEqualFold", "pseudonymContainsFold", "sex", "sexNEQ", "sexIn", "sexNotIn", "nationality", "nationalityNEQ", "nationalityIn", "nationalityNotIn", "nationalityGT", "nationalityGTE", "nationalityLT", "nationalityLTE", "nationalityContains", "nationalityHasPrefix", "nationalityHasSuffix", "nationalityEqualFold", "nationalityContainsFold", "role", "roleNEQ", "roleIn", "roleNotIn", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn", "hasCase", "hasCaseWith", "hasProsecutions", "hasProsecutionsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "pseudonym", "pseudonymNEQ", "pseudonymIn", "pseudonymNotIn", "pseudonymGT", "pseudonymGTE", "pseudonymLT", "pseudonymLTE", "pseudonymContains", "pseudonymHasPrefix", "pseudonymHasSuffix", "pseudonymEqualFold", "pseudonymContainsFold", "sex", "sexNEQ", "sexIn", "sexNotIn", "nationality", "nationalityNEQ", "nationalityIn", "nationalityNotIn", "nationalityGT", "nationalityGTE", "nationalityLT", "nationalityLTE", "nationalityContains", "nationalityHasPrefix", "nationalityHasSuffix", "nationalityEqualFold", "nationalityContainsFold", "role", "roleNEQ", "roleIn", "roleNotIn", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23715,34 +23147,6 @@ func (ec *executionContext) unmarshalInputSuspectWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.CaseIDNotIn = data
-		case "hasCase":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCase"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCase = data
-		case "hasCaseWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCaseWith"))
-			data, err := ec.unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCaseWith = data
-		case "hasProsecutions":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProsecutions"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasProsecutions = data
-		case "hasProsecutionsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProsecutionsWith"))
-			data, err := ec.unmarshalOProsecutionWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecutionWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasProsecutionsWith = data
 		}
 	}
 	return it, nil
@@ -24461,7 +23865,7 @@ func (ec *executionContext) unmarshalInputVictimWhereInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "pseudonym", "pseudonymNEQ", "pseudonymIn", "pseudonymNotIn", "pseudonymGT", "pseudonymGTE", "pseudonymLT", "pseudonymLTE", "pseudonymContains", "pseudonymHasPrefix", "pseudonymHasSuffix", "pseudonymEqualFold", "pseudonymContainsFold", "sex", "sexNEQ", "sexIn", "sexNotIn", "ageGroup", "ageGroupNEQ", "ageGroupIn", "ageGroupNotIn", "identificationStatus", "identificationStatusNEQ", "identificationStatusIn", "identificationStatusNotIn", "identifiedBy", "identifiedByNEQ", "identifiedByIn", "identifiedByNotIn", "identifiedAt", "identifiedAtNEQ", "identifiedAtIn", "identifiedAtNotIn", "identifiedAtGT", "identifiedAtGTE", "identifiedAtLT", "identifiedAtLTE", "region", "regionNEQ", "regionIn", "regionNotIn", "foreignNational", "foreignNationalNEQ", "hasCases", "hasCasesWith", "hasReferrals", "hasReferralsWith", "hasServices", "hasServicesWith", "hasConsents", "hasConsentsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "pseudonym", "pseudonymNEQ", "pseudonymIn", "pseudonymNotIn", "pseudonymGT", "pseudonymGTE", "pseudonymLT", "pseudonymLTE", "pseudonymContains", "pseudonymHasPrefix", "pseudonymHasSuffix", "pseudonymEqualFold", "pseudonymContainsFold", "sex", "sexNEQ", "sexIn", "sexNotIn", "ageGroup", "ageGroupNEQ", "ageGroupIn", "ageGroupNotIn", "identificationStatus", "identificationStatusNEQ", "identificationStatusIn", "identificationStatusNotIn", "identifiedBy", "identifiedByNEQ", "identifiedByIn", "identifiedByNotIn", "identifiedAt", "identifiedAtNEQ", "identifiedAtIn", "identifiedAtNotIn", "identifiedAtGT", "identifiedAtGTE", "identifiedAtLT", "identifiedAtLTE", "region", "regionNEQ", "regionIn", "regionNotIn", "foreignNational", "foreignNationalNEQ"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -24958,62 +24362,6 @@ func (ec *executionContext) unmarshalInputVictimWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.ForeignNationalNEQ = data
-		case "hasCases":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCases"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCases = data
-		case "hasCasesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCasesWith"))
-			data, err := ec.unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCasesWith = data
-		case "hasReferrals":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasReferrals"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasReferrals = data
-		case "hasReferralsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasReferralsWith"))
-			data, err := ec.unmarshalOReferralWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐReferralWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasReferralsWith = data
-		case "hasServices":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasServices"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasServices = data
-		case "hasServicesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasServicesWith"))
-			data, err := ec.unmarshalOSupportServiceWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSupportServiceWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasServicesWith = data
-		case "hasConsents":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConsents"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasConsents = data
-		case "hasConsentsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConsentsWith"))
-			data, err := ec.unmarshalOConsentWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐConsentWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasConsentsWith = data
 		}
 	}
 	return it, nil
@@ -26465,11 +25813,11 @@ func (ec *executionContext) _EmergencyGrant(ctx context.Context, sel ast.Selecti
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._EmergencyGrant_agency(ctx, field, obj)
 				})
-		case "case":
+		case "caseReference":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
-					return ec._EmergencyGrant_case(ctx, field, obj)
+					return ec._EmergencyGrant_caseReference(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -7,14 +7,18 @@ package graph
 
 import (
 	"context"
-
-	"github.com/casegraph/casegraph/authz"
 	"time"
 
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/casework"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 )
+
+// CaseReference is the resolver for the caseReference field.
+func (r *emergencyGrantResolver) CaseReference(ctx context.Context, obj *ent.EmergencyGrant) (string, error) {
+	return r.caseReference(ctx, obj)
+}
 
 // OpenCase is the resolver for the openCase field.
 func (r *mutationResolver) OpenCase(ctx context.Context, input ent.CreateCaseInput, idempotencyKey *string) (*ent.CaseFile, error) {

@@ -50,9 +50,14 @@ func narrows(op ent.Op) bool {
 // none is a predicate no row satisfies.
 func none(s *sql.Selector) { s.Where(sql.False()) }
 
-// caseAssigned: the agency leads the case or is assigned to it.
+// caseAssigned: the agency leads the case, is assigned to it, or is the
+// prosecution office of one of its proceedings.
 func caseAssigned(agencyID int) func(*sql.Selector) {
-	return casefile.Or(casefile.LeadAgencyID(agencyID), casefile.HasAssignmentsWith(caseassignment.AgencyID(agencyID)))
+	return casefile.Or(
+		casefile.LeadAgencyID(agencyID),
+		casefile.HasAssignmentsWith(caseassignment.AgencyID(agencyID)),
+		casefile.HasProsecutionsWith(prosecution.OfficeID(agencyID)),
+	)
 }
 
 // casePredicate is the row predicate of cases for s, or nil for all.
@@ -106,8 +111,8 @@ func viaCase[P ~func(*sql.Selector)](s *rowscope.Scope, hasCaseWith func(...pred
 	return hasCaseWith(cp)
 }
 
-// victimInAssignedCase: the victim is in a case the agency leads or is
-// assigned to. Written as a correlated EXISTS over case_victims (indexed by
+// victimInAssignedCase: the victim is in a case the agency leads, is
+// assigned to, or prosecutes. Written as a correlated EXISTS over case_victims (indexed by
 // victim) rather than ent's IN over every such victim, which PostgreSQL
 // cannot combine well with the OR of a regional scope.
 func victimInAssignedCase(agencyID int) func(*sql.Selector) {
@@ -115,15 +120,20 @@ func victimInAssignedCase(agencyID int) func(*sql.Selector) {
 		cv := sql.Table(casevictim.Table).As("scope_cv")
 		cf := sql.Table(casefile.Table).As("scope_cf")
 		ca := sql.Table(caseassignment.Table).As("scope_ca")
+		pr := sql.Table(prosecution.Table).As("scope_pr")
 		assigned := sql.Select(ca.C(caseassignment.FieldCaseID)).From(ca).Where(sql.And(
 			sql.ColumnsEQ(ca.C(caseassignment.FieldCaseID), cf.C(casefile.FieldID)),
 			sql.EQ(ca.C(caseassignment.FieldAgencyID), agencyID),
+		))
+		prosecutes := sql.Select(pr.C(prosecution.FieldCaseID)).From(pr).Where(sql.And(
+			sql.ColumnsEQ(pr.C(prosecution.FieldCaseID), cf.C(casefile.FieldID)),
+			sql.EQ(pr.C(prosecution.FieldOfficeID), agencyID),
 		))
 		inCase := sql.Select(cv.C(casevictim.FieldCaseID)).From(cv).
 			Join(cf).On(cv.C(casevictim.FieldCaseID), cf.C(casefile.FieldID)).
 			Where(sql.And(
 				sql.ColumnsEQ(cv.C(casevictim.FieldVictimID), s.C(victim.FieldID)),
-				sql.Or(sql.EQ(cf.C(casefile.FieldLeadAgencyID), agencyID), sql.Exists(assigned)),
+				sql.Or(sql.EQ(cf.C(casefile.FieldLeadAgencyID), agencyID), sql.Exists(assigned), sql.Exists(prosecutes)),
 			))
 		s.Where(sql.Exists(inCase))
 	}

@@ -103,7 +103,7 @@ func (s *Server) routes() http.Handler {
 		r.Use(auth.Middleware(s.cfg.Verifier, s.resolveAgency, s.cfg.Logger))
 		r.Use(recordPrincipal)
 		r.Use(s.cfg.Enforcer.Middleware(s.cfg.Logger))
-		r.Handle("/graphql", gql)
+		r.Handle("/graphql", okForGraphQLErrors(gql))
 	})
 
 	ui := graphiql.Handler("/graphql")
@@ -163,6 +163,28 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// okForGraphQLErrors answers 200 where gqlgen answers 422 for a request
+// that failed validation: CaseGraph responds with application/json, for
+// which the GraphQL-over-HTTP spec says a well-formed request gets 200
+// whatever its GraphQL errors (extensions.code says what went wrong).
+func okForGraphQLErrors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&validationStatus{ResponseWriter: w}, r)
+	})
+}
+
+type validationStatus struct{ http.ResponseWriter }
+
+func (v *validationStatus) WriteHeader(code int) {
+	if code == http.StatusUnprocessableEntity {
+		code = http.StatusOK
+	}
+	v.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (v *validationStatus) Unwrap() http.ResponseWriter { return v.ResponseWriter }
 
 // queriesOnlyOverGET refuses a mutation sent with GET (the GraphQL-over-HTTP
 // spec allows only queries there) with a coded error, before gqlgen answers

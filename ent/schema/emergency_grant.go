@@ -48,7 +48,10 @@ func (EmergencyGrant) Fields() []ent.Field {
 func (EmergencyGrant) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("agency", Agency.Type).Field("agency_id").Unique().Required().Immutable(),
-		edge.To("case", CaseFile.Type).Field("case_id").Unique().Required().Immutable(),
+		// Not an edge in GraphQL: a data protection officer reviews grants
+		// on cases they may not see; caseID and caseReference say which.
+		edge.To("case", CaseFile.Type).Field("case_id").Unique().Required().Immutable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
