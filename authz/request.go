@@ -33,6 +33,7 @@ type Request struct {
 // fieldRule is what the policy says about reading one field, for this
 // request's principal.
 type fieldRule struct {
+	field        string
 	conds        map[string][]string
 	needsConsent bool
 	// signature identifies fields that are decided alike (same conditions,
@@ -112,10 +113,12 @@ func (r *Request) rule(field string) *fieldRule {
 	if c, ok := r.fields.Load(field); ok {
 		return c.(*fieldRule)
 	}
-	fr := &fieldRule{conds: r.e.readConditions(r.p, string(r.kind), field)}
+	fr := &fieldRule{field: field, conds: r.e.readConditions(r.p, string(r.kind), field)}
 	category := r.e.vocab.Fields[field]
-	typ, cat, _ := strings.Cut(category, ":")
-	fr.needsConsent = (typ == "Victim" || typ == "SupportService") && slices.Contains(consentCategories, cat)
+	typ, _, _ := strings.Cut(category, ":")
+	// Consent is asked for under every condition but proceedings (see
+	// decide); ConsentRequired is the one statement of that rule.
+	fr.needsConsent = ConsentRequired(category, policies.Any)
 	var sig strings.Builder
 	sig.WriteString(typ)
 	for _, c := range policies.FieldConditions {
@@ -175,7 +178,7 @@ func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, 
 			reason = "the record is not in your agency's " + conditionPhrase(c)
 			continue
 		}
-		if needsConsent && c != policies.Proceedings {
+		if needsConsent && ConsentRequired(r.e.vocab.Fields[fr.field], c) {
 			covered, err := r.facts.consented(ctx, row, r.kind, r.purposes())
 			if err != nil {
 				return Verdict{}, err
