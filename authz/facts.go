@@ -17,6 +17,7 @@ import (
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
+	"github.com/casegraph/casegraph/ent/suspect"
 	"github.com/casegraph/casegraph/ent/victim"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/viewer"
@@ -39,6 +40,11 @@ type facts struct {
 	caseOnCase, caseProceedings                     *prefetch[bool]
 	victimConsents                                  *prefetch[[]*ent.Consent]
 	victimEmergency                                 *prefetch[bool]
+	// suspectCase and serviceRow find the columns a row was loaded
+	// without (ent loads a shared-table edge such as
+	// Prosecution.defendants under its parent's selection).
+	suspectCase *prefetch[int]
+	serviceRow  *prefetch[row]
 
 	grantsOnce sync.Once
 	grants     []int
@@ -52,13 +58,20 @@ type row struct {
 	providerID int // a support service's provider
 }
 
-func (f *facts) rowOf(obj any) (row, error) {
+func (f *facts) rowOf(ctx context.Context, obj any) (row, error) {
 	switch o := obj.(type) {
 	case *ent.Victim:
 		return row{victimID: o.ID}, nil
 	case *ent.SupportService:
+		if o.VictimID == 0 {
+			return f.serviceRow.Load(ctx, o.ID)
+		}
 		return row{victimID: o.VictimID, providerID: o.ProviderID}, nil
 	case *ent.Suspect:
+		if o.CaseID == 0 {
+			caseID, err := f.suspectCase.Load(ctx, o.ID)
+			return row{caseID: caseID}, err
+		}
 		return row{caseID: o.CaseID}, nil
 	}
 	return row{}, fmt.Errorf("no access conditions for %T", obj)
@@ -96,6 +109,27 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 	f.victimProceedings = newPrefetch(victims, victimsIn(proceedings))
 	f.caseOnCase = newPrefetch(cases, casesIn(assigned))
 	f.caseProceedings = newPrefetch(cases, casesIn(proceedings))
+	f.suspectCase = newPrefetch(f.seen.suspectIDs, func(ctx context.Context, ids []int) (map[int]int, error) {
+		rows, err := client.Suspect.Query().Where(suspect.IDIn(ids...)).
+			Select(suspect.FieldID, suspect.FieldCaseID).All(viewer.SystemContext(ctx))
+		out := make(map[int]int, len(rows))
+		for _, r := range rows {
+			out[r.ID] = r.CaseID
+			f.seen.addCase(r.CaseID)
+		}
+		return out, err
+	})
+	f.serviceRow = newPrefetch(f.seen.serviceIDs, func(ctx context.Context, ids []int) (map[int]row, error) {
+		rows, err := client.SupportService.Query().Where(supportservice.IDIn(ids...)).
+			Select(supportservice.FieldID, supportservice.FieldVictimID, supportservice.FieldProviderID).
+			All(viewer.SystemContext(ctx))
+		out := make(map[int]row, len(rows))
+		for _, r := range rows {
+			out[r.ID] = row{victimID: r.VictimID, providerID: r.ProviderID}
+			f.seen.addVictim(r.VictimID)
+		}
+		return out, err
+	})
 	f.victimReferred = newPrefetch(victims, func(ctx context.Context, ids []int) (map[int]bool, error) {
 		found, err := client.Victim.Query().Where(victim.IDIn(ids...), victim.Or(
 			victim.HasReferralsWith(referral.ToAgencyID(a),

@@ -253,7 +253,7 @@ func (m Matrix) Markdown() string {
 	}, []string{"—", "—"})
 	b.WriteString("\nall: every one in the country. " +
 		"region: those of the agency's region, and those it works on (an agency without a region: only those it works on). " +
-		"assigned: cases the agency leads or is assigned to; victims in such cases, referred to or by the agency, or supported by it. " +
+		"assigned: cases the agency leads, is assigned to or prosecutes; victims in such cases, referred to or by the agency, or supported by it. " +
 		"A row shows only what is always safe to show (pseudonym, sex, age group, identification status, forms of exploitation, region); " +
 		"its sensitive fields follow the tables below.\n")
 
@@ -274,7 +274,7 @@ func (m Matrix) Markdown() string {
 		}
 		return out
 	}, nothing)
-	b.WriteString("\non case: the victim is in a case the agency leads or is assigned to (for a suspect: the suspect's case). " +
+	b.WriteString("\non case: the victim is in a case the agency leads, is assigned to or prosecutes (for a suspect: the suspect's case). " +
 		"proceedings: the agency prosecutes or adjudicates a case of the victim (for a suspect: the suspect's case). " +
 		"referred: the victim was referred to the agency (accepted or completed) or receives its support. " +
 		"any: every row the role sees. " +

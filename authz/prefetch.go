@@ -17,9 +17,35 @@ import (
 // whole page (and its nested lists) before any field resolves, so one query
 // per fact answers a page of any size.
 type seen struct {
-	mu      sync.Mutex
-	victims []int
-	cases   []int
+	mu       sync.Mutex
+	victims  []int
+	cases    []int
+	suspects []int // loaded without their case
+	services []int // loaded without their victim
+}
+
+func (s *seen) addCase(id int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cases = append(s.cases, id)
+}
+
+func (s *seen) addVictim(id int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.victims = append(s.victims, id)
+}
+
+func (s *seen) suspectIDs() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.suspects)
+}
+
+func (s *seen) serviceIDs() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.services)
 }
 
 func (s *seen) add(v ent.Value) {
@@ -32,11 +58,19 @@ func (s *seen) add(v ent.Value) {
 		}
 	case []*ent.SupportService:
 		for _, r := range rows {
-			s.victims = append(s.victims, r.VictimID)
+			if r.VictimID == 0 {
+				s.services = append(s.services, r.ID)
+			} else {
+				s.victims = append(s.victims, r.VictimID)
+			}
 		}
 	case []*ent.Suspect:
 		for _, r := range rows {
-			s.cases = append(s.cases, r.CaseID)
+			if r.CaseID == 0 {
+				s.suspects = append(s.suspects, r.ID)
+			} else {
+				s.cases = append(s.cases, r.CaseID)
+			}
 		}
 	}
 }

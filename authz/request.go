@@ -147,7 +147,7 @@ type Verdict struct {
 // *ent.SupportService).
 func (r *Request) ReadField(ctx context.Context, field string, obj any) (Verdict, error) {
 	fr := r.rule(field)
-	row, err := r.facts.rowOf(obj)
+	row, err := r.facts.rowOf(ctx, obj)
 	if err != nil {
 		return Verdict{}, err
 	}

@@ -19,9 +19,10 @@ type Level int
 const (
 	// None: no rows at all.
 	None Level = iota
-	// Assigned: rows of cases the principal's agency works on (is assigned
-	// to or leads), and victims it works with (in such a case, referred to
-	// or by it, or supported by it).
+	// Assigned: rows of cases the principal's agency works on (leads, is
+	// assigned to, or prosecutes as the office of one of its proceedings),
+	// and victims it works with (in such a case, referred to or by it, or
+	// supported by it).
 	Assigned
 	// Region: Assigned, plus every row of the agency's region.
 	Region
