@@ -130,6 +130,7 @@ func (e *Enforcer) Reload() error {
 		return err
 	}
 	e.generation.Add(1)
+	e.cache.Clear() // decisions of older generations are never asked again
 	return nil
 }
 

@@ -47,7 +47,7 @@ type facts struct {
 	serviceRow  *prefetch[row]
 
 	grantsOnce sync.Once
-	grants     []int
+	grants     []*ent.EmergencyGrant
 	grantsErr  error
 }
 
@@ -131,11 +131,13 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 		return out, err
 	})
 	f.victimReferred = newPrefetch(victims, func(ctx context.Context, ids []int) (map[int]bool, error) {
-		found, err := client.Victim.Query().Where(victim.IDIn(ids...), victim.Or(
+		// Only a referral another agency made, and this one accepted,
+		// opens the victim's data: a support service the agency records
+		// itself does not.
+		found, err := client.Victim.Query().Where(victim.IDIn(ids...),
 			victim.HasReferralsWith(referral.ToAgencyID(a),
 				referral.StatusIn(domain.ReferralStatusAccepted, domain.ReferralStatusCompleted)),
-			victim.HasServicesWith(supportservice.ProviderID(a)),
-		)).IDs(viewer.SystemContext(ctx))
+		).IDs(viewer.SystemContext(ctx))
 		return set(found), err
 	})
 	f.victimConsents = newPrefetch(victims, func(ctx context.Context, ids []int) (map[int][]*ent.Consent, error) {
@@ -152,8 +154,14 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 		if err != nil || len(grants) == 0 {
 			return map[int]bool{}, err
 		}
+		// A grant covers the victims that were in its case when it was
+		// granted, not those linked to the case afterwards.
+		covered := make([]predicate.CaseVictim, len(grants))
+		for i, g := range grants {
+			covered[i] = casevictim.And(casevictim.CaseID(g.CaseID), casevictim.LinkedAtLTE(g.GrantedAt))
+		}
 		found, err := client.CaseVictim.Query().
-			Where(casevictim.VictimIDIn(ids...), casevictim.CaseIDIn(grants...)).
+			Where(casevictim.VictimIDIn(ids...), casevictim.Or(covered...)).
 			Select(casevictim.FieldVictimID).Ints(viewer.SystemContext(ctx))
 		return set(found), err
 	})
@@ -192,9 +200,6 @@ func (f *facts) holds(ctx context.Context, c string, r row) (bool, error) {
 		if r.victimID == 0 {
 			return false, nil
 		}
-		if r.providerID == f.agency.ID {
-			return true, nil
-		}
 		return load(ctx, f.victimReferred, r.victimID)
 	}
 	return false, nil
@@ -223,7 +228,7 @@ func (f *facts) consented(ctx context.Context, r row, kind domain.AgencyKind, pu
 	return false, nil
 }
 
-func (f *facts) activeGrants(ctx context.Context) ([]int, error) {
+func (f *facts) activeGrants(ctx context.Context) ([]*ent.EmergencyGrant, error) {
 	f.grantsOnce.Do(func() { f.grants, f.grantsErr = activeGrantCases(ctx, f.client, f.p) })
 	return f.grants, f.grantsErr
 }
@@ -236,7 +241,12 @@ func (f *facts) emergency(ctx context.Context, r row) (bool, error) {
 		return false, err
 	}
 	if r.victimID == 0 {
-		return slices.Contains(grants, r.caseID), nil
+		for _, g := range grants {
+			if g.CaseID == r.caseID {
+				return true, nil
+			}
+		}
+		return false, nil
 	}
 	return load(ctx, f.victimEmergency, r.victimID)
 }

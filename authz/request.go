@@ -82,23 +82,30 @@ func FromContext(ctx context.Context) *Request {
 // Scope returns the request's row scope.
 func (r *Request) Scope() *rowscope.Scope { return r.scope }
 
-// purposes are the purposes for which the principal's roles use victims'
-// data, which a consent must name.
-func (r *Request) purposes() []domain.ConsentPurpose {
+// purposeOf is the purpose for which a role uses victims' data, which a
+// consent must name.
+func purposeOf(role viewer.Role) (domain.ConsentPurpose, bool) {
+	switch role {
+	case viewer.RoleInvestigator, viewer.RoleProsecutor, viewer.RoleJudge:
+		return domain.ConsentPurposeCriminalProceedings, true
+	case viewer.RoleCaseWorker, viewer.RoleCoordinator:
+		return domain.ConsentPurposeServices, true
+	case viewer.RoleAnalyst:
+		return domain.ConsentPurposeStatistics, true
+	}
+	return "", false
+}
+
+// purposesFor lists the purposes of the principal's roles that may read
+// field under condition c: a consent given for one role's purpose does not
+// open a field to another role of the same person.
+func (r *Request) purposesFor(field, c string) []domain.ConsentPurpose {
 	var out []domain.ConsentPurpose
 	for _, role := range r.p.Roles {
-		var pu domain.ConsentPurpose
-		switch role {
-		case viewer.RoleInvestigator, viewer.RoleProsecutor, viewer.RoleJudge:
-			pu = domain.ConsentPurposeCriminalProceedings
-		case viewer.RoleCaseWorker, viewer.RoleCoordinator:
-			pu = domain.ConsentPurposeServices
-		case viewer.RoleAnalyst:
-			pu = domain.ConsentPurposeStatistics
-		default:
+		if !r.e.Decide(role, string(r.kind), field, policies.Read, c).Allowed {
 			continue
 		}
-		if !slices.Contains(out, pu) {
+		if pu, ok := purposeOf(role); ok && !slices.Contains(out, pu) {
 			out = append(out, pu)
 		}
 	}
@@ -179,7 +186,7 @@ func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, 
 			continue
 		}
 		if needsConsent && ConsentRequired(r.e.vocab.Fields[fr.field], c) {
-			covered, err := r.facts.consented(ctx, row, r.kind, r.purposes())
+			covered, err := r.facts.consented(ctx, row, r.kind, r.purposesFor(fr.field, c))
 			if err != nil {
 				return Verdict{}, err
 			}
@@ -189,6 +196,12 @@ func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, 
 			}
 		}
 		return Verdict{Allowed: true, Rule: RuleString(rule)}, nil
+	}
+	// Emergency access opens only fields the role may read at all (an
+	// investigator still never reads health notes), and only for victims
+	// in the case when it was granted.
+	if len(conds) == 0 {
+		return Verdict{Reason: reason}, nil
 	}
 	granted, err := r.facts.emergency(ctx, row)
 	if err != nil {
@@ -285,9 +298,9 @@ func (r *Request) Principal() *viewer.Principal { return r.p }
 
 // activeGrantCases lists the cases for which the principal holds emergency
 // access now.
-func activeGrantCases(ctx context.Context, client *ent.Client, p *viewer.Principal) ([]int, error) {
+func activeGrantCases(ctx context.Context, client *ent.Client, p *viewer.Principal) ([]*ent.EmergencyGrant, error) {
 	return client.EmergencyGrant.Query().Where(
 		emergencygrant.Subject(p.Subject), emergencygrant.AgencyID(p.AgencyID),
 		emergencygrant.ExpiresAtGT(time.Now()), emergencygrant.RevokedAtIsNil(),
-	).Select(emergencygrant.FieldCaseID).Ints(viewer.SystemContext(ctx))
+	).All(viewer.SystemContext(ctx))
 }

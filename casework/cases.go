@@ -31,11 +31,11 @@ func OpenCase(ctx context.Context, c *ent.Client, in ent.CreateCaseInput, key *s
 		} else if err != nil {
 			return 0, err
 		}
-		taken, err := c.CaseFile.Query().Where(casefile.Reference(in.Reference)).Exist(ctx)
+		inUse, err := taken(ctx, c.CaseFile.Query().Where(casefile.Reference(in.Reference)).Exist)
 		if err != nil {
 			return 0, err
 		}
-		if taken {
+		if inUse {
 			return 0, &apperr.Error{Code: apperr.Conflict, Field: "reference", Message: fmt.Sprintf("A case with reference %q already exists.", in.Reference)}
 		}
 		cf, err := c.CaseFile.Create().SetInput(in).Save(ctx)
@@ -88,6 +88,9 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 		if err := agencyOfKind(ctx, c, "input.leadAgencyID", *in.LeadAgencyID, "", nil); err != nil {
 			return nil, err
 		}
+		if err := requireWorksOnIfSelf(ctx, c, "input.leadAgencyID", id, *in.LeadAgencyID); err != nil {
+			return nil, err
+		}
 	}
 	n, err := c.CaseFile.Update().Where(casefile.ID(id), casefile.Version(expectedVersion)).
 		SetInput(in).AddVersion(1).Save(ctx)
@@ -137,6 +140,9 @@ func AssignAgency(ctx context.Context, c *ent.Client, caseID, agencyID int, part
 	if ent.IsNotFound(err) {
 		return nil, apperr.InvalidField("agencyID", "No agency with the id given in agencyID exists.")
 	} else if err != nil {
+		return nil, err
+	}
+	if err := requireWorksOnIfSelf(ctx, c, "agencyID", caseID, agencyID); err != nil {
 		return nil, err
 	}
 	if !partFits(a.Kind, part) {

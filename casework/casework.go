@@ -24,8 +24,12 @@ import (
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/caseassignment"
+	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/idempotencyrecord"
+	"github.com/casegraph/casegraph/ent/predicate"
+	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -179,6 +183,62 @@ func agencyOfKind(ctx context.Context, c *ent.Client, field string, id int, what
 		return apperr.InvalidField(field, "The agency given in %s must be %s; %s is a %s.", field, what, a.Code, a.Kind)
 	}
 	return nil
+}
+
+// worksOn reports whether the caller's agency already works on the case
+// (leads it, is assigned to it, or prosecutes it), or is competent for it by
+// territory (a regional agency, for a case of its region, as a district
+// prosecution office is for every notice of its district). A write that
+// puts the caller's own agency on a case (an assignment, the lead, a
+// proceeding's office) needs it: otherwise an agency that merely sees a
+// case (a national body sees them all) could give itself the standing that
+// opens its victims' data.
+func worksOn(ctx context.Context, c *ent.Client, caseID int) (bool, error) {
+	p, err := actor(ctx)
+	if err != nil {
+		return false, err
+	}
+	sys := viewer.SystemContext(ctx)
+	own, err := c.Agency.Get(sys, p.AgencyID)
+	if err != nil {
+		return false, err
+	}
+	standing := []predicate.CaseFile{
+		casefile.LeadAgencyID(p.AgencyID),
+		casefile.HasAssignmentsWith(caseassignment.AgencyID(p.AgencyID)),
+		casefile.HasProsecutionsWith(prosecution.OfficeID(p.AgencyID)),
+	}
+	if own.Region != nil {
+		standing = append(standing, casefile.RegionEQ(*own.Region))
+	}
+	return c.CaseFile.Query().Where(casefile.ID(caseID), casefile.Or(standing...)).Exist(sys)
+}
+
+// requireWorksOnIfSelf refuses to put the caller's own agency (agencyID) on
+// a case it does not already work on.
+func requireWorksOnIfSelf(ctx context.Context, c *ent.Client, field string, caseID, agencyID int) error {
+	p, err := actor(ctx)
+	if err != nil {
+		return err
+	}
+	if agencyID != p.AgencyID {
+		return nil
+	}
+	ok, err := worksOn(ctx, c, caseID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &apperr.Error{Code: apperr.Forbidden, Field: field,
+			Message: "Your agency does not work on this case; the lead agency or a coordinator assigns it."}
+	}
+	return nil
+}
+
+// taken reports whether a business key is in use by any row, seen or not,
+// so that the answer does not depend on the caller's rows.
+func taken(ctx context.Context, exists func(context.Context) (bool, error)) (bool, error) {
+	return exists(viewer.SystemContext(ctx))
 }
 
 // translate maps ent's validation and constraint errors to client errors.

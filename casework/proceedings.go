@@ -36,11 +36,11 @@ func RecordSuspect(ctx context.Context, c *ent.Client, in ent.CreateSuspectInput
 		if err := reference(ctx, "caseID", "case", c.CaseFile.Query().Where(casefile.ID(in.CaseID)).Exist); err != nil {
 			return 0, err
 		}
-		taken, err := c.Suspect.Query().Where(suspect.Pseudonym(in.Pseudonym)).Exist(ctx)
+		inUse, err := taken(ctx, c.Suspect.Query().Where(suspect.Pseudonym(in.Pseudonym)).Exist)
 		if err != nil {
 			return 0, err
 		}
-		if taken {
+		if inUse {
 			return 0, &apperr.Error{Code: apperr.Conflict, Field: "pseudonym", Message: fmt.Sprintf("A suspect with pseudonym %q already exists.", in.Pseudonym)}
 		}
 		s, err := c.Suspect.Create().SetInput(in).Save(ctx)
@@ -86,11 +86,14 @@ func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsec
 		if in.InvestigationDeadline != nil && in.InvestigationDeadline.Before(in.RegisteredAt) {
 			return 0, apperr.InvalidField("investigationDeadline", "The investigation deadline is before the registration.")
 		}
-		taken, err := c.Prosecution.Query().Where(prosecution.RegistrationNumber(in.RegistrationNumber)).Exist(ctx)
+		if err := requireWorksOnIfSelf(ctx, c, "officeID", in.CaseID, in.OfficeID); err != nil {
+			return 0, err
+		}
+		inUse, err := taken(ctx, c.Prosecution.Query().Where(prosecution.RegistrationNumber(in.RegistrationNumber)).Exist)
 		if err != nil {
 			return 0, err
 		}
-		if taken {
+		if inUse {
 			return 0, &apperr.Error{Code: apperr.Conflict, Field: "registrationNumber", Message: fmt.Sprintf("A prosecution with registration number %q already exists.", in.RegistrationNumber)}
 		}
 		p, err := c.Prosecution.Create().SetInput(in).Save(ctx)
@@ -114,6 +117,9 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 	}
 	if in.OfficeID != nil {
 		if err := agencyOfKind(ctx, c, "input.officeID", *in.OfficeID, "a prosecution office", domain.AgencyKind.IsProsecution); err != nil {
+			return nil, err
+		}
+		if err := requireWorksOnIfSelf(ctx, c, "input.officeID", p.CaseID, *in.OfficeID); err != nil {
 			return nil, err
 		}
 	}

@@ -34,6 +34,13 @@ func CreateReferral(ctx context.Context, c *ent.Client, in ent.CreateReferralInp
 		if err := reference(ctx, "toAgencyID", "agency", c.Agency.Query().Where(agency.ID(in.ToAgencyID)).Exist); err != nil {
 			return 0, err
 		}
+		// An agency refers from itself; only coordinators (the National
+		// Referral Mechanism's responsible authority) record referrals
+		// between others. An accepted referral opens the victim's data to
+		// its receiver, so nobody may make one up in another's name.
+		if in.FromAgencyID != p.AgencyID && !p.HasRole(viewer.RoleCoordinator) {
+			return 0, &apperr.Error{Code: apperr.Forbidden, Field: "fromAgencyID", Message: "You may refer a victim only from your own agency."}
+		}
 		if in.FromAgencyID == in.ToAgencyID {
 			return 0, apperr.InvalidField("toAgencyID", "An agency cannot refer a victim to itself.")
 		}
@@ -113,12 +120,19 @@ func referralEvent(ctx context.Context, c *ent.Client, r *ent.Referral, kind dom
 
 // RecordSupportService records support a victim received from a provider.
 func RecordSupportService(ctx context.Context, c *ent.Client, in ent.CreateSupportServiceInput, key *string) (*ent.SupportService, error) {
+	p, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
 	id, err := idempotent(ctx, c, "recordSupportService", key, in, func() (int, error) {
 		if err := reference(ctx, "victimID", "victim", c.Victim.Query().Where(victim.ID(in.VictimID)).Exist); err != nil {
 			return 0, err
 		}
 		if err := reference(ctx, "providerID", "agency", c.Agency.Query().Where(agency.ID(in.ProviderID)).Exist); err != nil {
 			return 0, err
+		}
+		if in.ProviderID != p.AgencyID {
+			return 0, &apperr.Error{Code: apperr.Forbidden, Field: "providerID", Message: "You may record only the support your own agency gives."}
 		}
 		if in.EndedOn != nil && in.EndedOn.Before(in.StartedOn) {
 			return 0, apperr.InvalidField("endedOn", "The support cannot end before it started.")

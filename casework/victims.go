@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/casefile"
@@ -33,11 +34,11 @@ func RegisterVictim(ctx context.Context, c *ent.Client, in ent.CreateVictimInput
 				return 0, err
 			}
 		}
-		taken, err := c.Victim.Query().Where(victim.Pseudonym(in.Pseudonym)).Exist(ctx)
+		inUse, err := taken(ctx, c.Victim.Query().Where(victim.Pseudonym(in.Pseudonym)).Exist)
 		if err != nil {
 			return 0, err
 		}
-		if taken {
+		if inUse {
 			return 0, &apperr.Error{Code: apperr.Conflict, Field: "pseudonym", Message: fmt.Sprintf("A victim with pseudonym %q already exists.", in.Pseudonym)}
 		}
 		v, err := c.Victim.Create().SetInput(in).Save(ctx)
@@ -117,7 +118,7 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 		if in.GivenAt.After(time.Now().Add(time.Minute)) {
 			return 0, apperr.InvalidField("givenAt", "givenAt is in the future.")
 		}
-		if in.GivenBy == domain.ConsentGivenByVictim && mayBeUnder16(v, in.GivenAt) {
+		if in.GivenBy == domain.ConsentGivenByVictim && mayBeUnder16(ctx, v, in.GivenAt) {
 			return 0, apperr.InvalidField("givenBy", "A victim under 16 (or a minor of unknown age) cannot consent alone; a parent, guardian or legal representative gives consent.")
 		}
 		cs, err := c.Consent.Create().SetInput(in).SetRecordedBy(p.Subject).SetRecordedByAgencyID(p.AgencyID).Save(ctx)
@@ -133,16 +134,30 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 }
 
 // mayBeUnder16 reports whether the victim was, or may have been, under 16
-// at time at: by exact age, else date of birth, else (a minor of unknown
-// age) the age group.
-func mayBeUnder16(v *ent.Victim, at time.Time) bool {
-	switch {
-	case v.ExactAge != nil:
-		return *v.ExactAge < 16
-	case v.DateOfBirth != nil:
-		return v.DateOfBirth.AddDate(16, 0, 0).After(at)
+// at time at. It looks at the exact age and date of birth only when the
+// caller may read both: otherwise the answer (refused or not) would tell
+// them what they may not read. Without them, every minor counts.
+func mayBeUnder16(ctx context.Context, v *ent.Victim, at time.Time) bool {
+	if canRead(ctx, "Victim.exactAge", v) && canRead(ctx, "Victim.dateOfBirth", v) {
+		switch {
+		case v.ExactAge != nil:
+			return *v.ExactAge < 16
+		case v.DateOfBirth != nil:
+			return v.DateOfBirth.AddDate(16, 0, 0).After(at)
+		}
 	}
 	return v.AgeGroup == domain.AgeGroupMinor
+}
+
+// canRead reports whether the caller may read field of obj under the
+// request's access policy (false without one).
+func canRead(ctx context.Context, field string, obj any) bool {
+	r := authz.FromContext(ctx)
+	if r == nil {
+		return false
+	}
+	v, err := r.ReadField(ctx, field, obj)
+	return err == nil && v.Allowed
 }
 
 // WithdrawConsent withdraws a consent. Withdrawing one that is already

@@ -54,7 +54,7 @@ func NewHandler(opts Options) *handler.Server {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
-	srv.Use(transactioner{entgql.Transactioner{TxOpener: opts.Client}})
+	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: opts.Client}, logger: opts.Logger})
 	srv.AroundFields(markResolverErrors)
 	srv.AroundRootFields(checkMutations(opts.Enforcer))
 	p := errorPresenter{logger: opts.Logger}

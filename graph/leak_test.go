@@ -606,17 +606,13 @@ func (v *lkView) proceedings(caseID int) bool {
 	return false
 }
 
-// referred: the victim was referred to the agency (accepted or completed)
-// or receives a support service from it.
+// referred: the victim was referred to the agency, and it accepted (or
+// completed) the referral. A support service the agency records itself
+// does not count: it could record one for anybody.
 func (v *lkView) referred(victimID int) bool {
 	for _, rid := range v.w.referralsOfVictim[victimID] {
 		r := v.w.referrals[rid]
 		if r.ToAgencyID == v.a.ID && (r.Status == domain.ReferralStatusAccepted || r.Status == domain.ReferralStatusCompleted) {
-			return true
-		}
-	}
-	for _, sid := range v.w.servicesOfVictim[victimID] {
-		if v.w.services[sid].ProviderID == v.a.ID {
 			return true
 		}
 	}
@@ -738,7 +734,7 @@ func (v *lkView) decide(typ string, id int, field string) bool {
 				case "Victim":
 					holds = v.referred(id)
 				case "SupportService":
-					holds = v.w.services[id].ProviderID == v.a.ID || v.referred(victimID)
+					holds = v.referred(victimID)
 				}
 			}
 			needsConsent := (typ == "Victim" || typ == "SupportService") && lkConsentCategories[cat] && cond != "proceedings"
@@ -747,7 +743,15 @@ func (v *lkView) decide(typ string, id int, field string) bool {
 			}
 		}
 	}
-	// An active emergency grant of the principal on a case of the row.
+	// An active emergency grant of the principal on a case of the row, for
+	// a field the role may read at all under some condition.
+	rules, ok := lkReadRules[v.p.role]
+	if !ok || lkFamily[v.kind] != rules.family {
+		return false
+	}
+	if _, readable := rules.cats[typ+":"+cat]; !readable {
+		return false
+	}
 	return slices.ContainsFunc(caseIDs, func(c int) bool { return v.grants[c] })
 }
 

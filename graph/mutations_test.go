@@ -269,6 +269,18 @@ func (h *harness) principal(t *testing.T, agencyCode string, role viewer.Role) p
 	return principal{token: h.s.Token(t, agencyCode, role), subject: "test-" + string(role) + "@" + agencyCode, agency: agencyCode}
 }
 
+// colleague is another person at agencyCode with role: same rights, own
+// subject (and so own idempotency keys).
+func (h *harness) colleague(t *testing.T, agencyCode string, role viewer.Role) principal {
+	t.Helper()
+	subject := "colleague-" + string(role) + "@" + agencyCode
+	tok, err := h.s.Issuer.Issue(subject, agencyCode, []viewer.Role{role}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return principal{token: tok, subject: subject, agency: agencyCode}
+}
+
 // agency returns the global id of the agency with code.
 func (h *harness) agency(t *testing.T, code string) string {
 	t.Helper()
@@ -2089,11 +2101,11 @@ func TestMutationIdempotency(t *testing.T) {
 				in := h.referralInput(t, v.ID, c.ID)
 				in["referredAt"] = stamp(date(5, n))
 				return map[string]any{"in": in}
-			}, client.Referral.Query().Count, "REFERRAL_CREATED", h.police, h.reader},
+			}, client.Referral.Query().Count, "REFERRAL_CREATED", h.police, h.colleague(t, "police-tirane", viewer.RoleInvestigator)},
 			{"recordSupportService", recordServiceMutation, func(n int) map[string]any {
 				return map[string]any{"in": map[string]any{"kind": "MEDICAL", "startedOn": stamp(date(4, n)), "victimID": v.ID,
 					"providerID": h.agency(t, "ngo-vatra")}}
-			}, client.SupportService.Query().Count, "SUPPORT_RECORDED", h.ngo, h.shelter},
+			}, client.SupportService.Query().Count, "SUPPORT_RECORDED", h.ngo, h.colleague(t, "ngo-vatra", viewer.RoleCaseWorker)},
 		}
 		for _, op := range ops {
 			t.Run(op.name, func(t *testing.T) {

@@ -2,9 +2,14 @@ package graph
 
 import (
 	"context"
+	"log/slog"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/requestid"
 )
 
 // transactioner runs each mutation operation in one transaction
@@ -13,12 +18,32 @@ import (
 // the limit, malformed JSON) without one, where entgql's would panic.
 type transactioner struct {
 	entgql.Transactioner
+	logger *slog.Logger
 }
 
-// InterceptResponse implements graphql.ResponseInterceptor.
+// InterceptResponse implements graphql.ResponseInterceptor. entgql answers
+// a transaction that cannot begin or commit with the driver's own words and
+// no code: those become UNAVAILABLE with the request id, and the words go to
+// the log.
 func (t transactioner) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	if !graphql.HasOperationContext(ctx) {
 		return next(ctx)
 	}
-	return t.Transactioner.InterceptResponse(ctx, next)
+	resp := t.Transactioner.InterceptResponse(ctx, next)
+	if resp == nil {
+		return resp
+	}
+	for i, e := range resp.Errors {
+		if _, coded := e.Extensions["code"]; coded {
+			continue
+		}
+		id := requestid.FromContext(ctx)
+		t.logger.ErrorContext(ctx, "transaction failed", "request_id", id, "error", e.Message)
+		resp.Errors[i] = &gqlerror.Error{
+			Message:    "The change could not be saved; try again. Quote the request id " + id + " if it persists.",
+			Path:       e.Path,
+			Extensions: map[string]any{"code": string(apperr.Unavailable), "requestId": id},
+		}
+	}
+	return resp
 }
