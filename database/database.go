@@ -130,6 +130,14 @@ func open(ctx context.Context, driver, dialectName, dsn, location string) (*DB, 
 	}, nil
 }
 
+// Analyze refreshes the planner's statistics (SQL ANALYZE, the same word on
+// SQLite and PostgreSQL). Run it after a bulk load such as the demo data:
+// without statistics SQLite plans the row-scope predicates badly.
+func (db *DB) Analyze(ctx context.Context) error {
+	_, err := db.SQL.ExecContext(ctx, "ANALYZE")
+	return err
+}
+
 // Close closes the ent client and the pool.
 func (db *DB) Close() error { return db.Client.Close() }
 

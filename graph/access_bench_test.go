@@ -49,6 +49,9 @@ func BenchmarkAccessChecks(b *testing.B) {
 			if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 10, Seed: 1}); err != nil {
 				b.Fatal(err)
 			}
+			if err := db.Analyze(context.Background()); err != nil {
+				b.Fatal(err)
+			}
 			enforcer, err := authz.New(context.Background(), db.Client, db.Dialect, Vocabulary())
 			if err != nil {
 				b.Fatal(err)

@@ -40,4 +40,7 @@ func benchSeed(b *testing.B, db *database.DB, scale int) {
 	if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: scale, Seed: 1}); err != nil {
 		b.Fatal(err)
 	}
+	if err := db.Analyze(context.Background()); err != nil {
+		b.Fatal(err)
+	}
 }

@@ -45,6 +45,10 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 		if len(applied) > 0 {
 			logger.Info("migrated the embedded database", "versions", applied)
 		}
+		// Keep SQLite's planner statistics current (cheap when they are).
+		if _, err := db.SQL.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+			return err
+		}
 	} else {
 		pending, err := migrations.Pending(ctx, db.SQL, db.Dialect)
 		if err != nil {
@@ -66,6 +70,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 				return fmt.Errorf("seeding demo data: %w", err)
 			}
 			logger.Info("demo data loaded", "cases", stats.Cases, "victims", stats.Victims)
+			if err := db.Analyze(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	verifier, dev, err := verifierFor(ctx, cfg)
@@ -220,6 +227,9 @@ func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) erro
 	}
 	stats, err := seed.Demo(ctx, db.Client, seed.Options{Scale: *scale, Seed: *seedValue})
 	if err != nil {
+		return err
+	}
+	if err := db.Analyze(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "demo data loaded: %d agencies, %d cases, %d victims, %d suspects, %d prosecutions, %d decisions, %d referrals\n",
