@@ -276,10 +276,10 @@ func (m Matrix) Markdown() string {
 	}, nothing)
 	b.WriteString("\non case: the victim is in a case the agency leads, is assigned to or prosecutes (for a suspect: the suspect's case). " +
 		"proceedings: the agency prosecutes or adjudicates a case of the victim (for a suspect: the suspect's case). " +
-		"referred: the victim was referred to the agency (accepted or completed) or receives its support. " +
+		"referred: the victim was referred to the agency by another, and the agency accepted (or completed) the referral. " +
 		"any: every row the role sees. " +
 		"consent: also needs a current consent of the victim naming the agency's kind and the role's purpose. " +
-		fmt.Sprintf("An emergency grant opens every sensitive field of one case's victims and suspects to its holder for at most %d hours, whatever this table says.\n", MaxEmergencyHours))
+		fmt.Sprintf("An emergency grant opens, for at most %d hours, the fields its holder's role reads under some condition, of the victims in one case when it was granted and of its suspects, whatever the condition and consent say.\n", MaxEmergencyHours))
 
 	header("Which sensitive fields each role may write")
 	m.groups(&b, func(role viewer.Role, kind domain.AgencyKind) []string {
