@@ -1,13 +1,10 @@
 // Package apperr defines the errors a client of CaseGraph can see: a small set
 // of stable codes (DESIGN.md, decision 7) and a message meant for a person.
 // Any error that is not an *Error is internal: the client sees only INTERNAL
-// and a request id, and the details go to the log.
+// and a request id, and the details go to the log (graph's error presenter).
 package apperr
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
 // Code is a stable error code, sent to clients as extensions.code.
 type Code string
@@ -45,27 +42,4 @@ func Errorf(code Code, format string, args ...any) *Error {
 // InvalidField returns a BAD_USER_INPUT error about one input field.
 func InvalidField(field, format string, args ...any) *Error {
 	return &Error{Code: BadUserInput, Field: field, Message: fmt.Sprintf(format, args...)}
-}
-
-// ErrorCode returns the code of err, or Internal if err is not (or does not
-// wrap) an *Error. A nil error has no code.
-func ErrorCode(err error) Code {
-	if err == nil {
-		return ""
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return Internal
-}
-
-// ErrorMessage returns the client-safe message of err: its own for an
-// *Error, a generic one otherwise.
-func ErrorMessage(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Message
-	}
-	return "Internal error."
 }

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -171,43 +170,5 @@ func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, reason, caus
 	default:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+`", error="invalid_token"`)
 	}
-	writeError(w, status, code, message, requestIDIfOutage(r, code))
-}
-
-// requestIDIfOutage is the request id an UNAVAILABLE answer carries, so a
-// person can quote it; refusals of a token need none.
-func requestIDIfOutage(r *http.Request, code apperr.Code) string {
-	if code == apperr.Unavailable {
-		return requestid.FromContext(r.Context())
-	}
-	return ""
-}
-
-// graphQLResponse is a GraphQL response that carries only errors.
-type graphQLResponse struct {
-	Errors []graphQLError `json:"errors"`
-}
-
-type graphQLError struct {
-	Message    string `json:"message"`
-	Extensions struct {
-		Code      apperr.Code `json:"code"`
-		RequestID string      `json:"requestId,omitempty"`
-	} `json:"extensions"`
-}
-
-// writeError writes a GraphQL error response, so clients handle refusals
-// like any other API error.
-func writeError(w http.ResponseWriter, status int, code apperr.Code, message, reqID string) {
-	e := graphQLError{Message: message}
-	e.Extensions.Code = code
-	e.Extensions.RequestID = reqID
-	body, err := json.Marshal(graphQLResponse{Errors: []graphQLError{e}})
-	if err != nil {
-		// Cannot happen: the value holds only strings.
-		panic(err)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	apperr.WriteHTTP(w, status, code, message, requestid.FromContext(r.Context()))
 }

@@ -1,10 +1,10 @@
 package authz
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
 
+	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/requestid"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -24,12 +24,9 @@ func (e *Enforcer) Middleware(logger *slog.Logger) func(http.Handler) http.Handl
 			req, err := e.NewRequest(r.Context(), p)
 			if err != nil {
 				logger.ErrorContext(r.Context(), "preparing access policy", "request_id", requestid.FromContext(r.Context()), "error", err.Error())
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusServiceUnavailable)
-				_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
-					"message":    "Service unavailable. Quote the request id " + requestid.FromContext(r.Context()) + " when you report it.",
-					"extensions": map[string]any{"code": "UNAVAILABLE", "requestId": requestid.FromContext(r.Context())},
-				}}})
+				id := requestid.FromContext(r.Context())
+				apperr.WriteHTTP(w, http.StatusServiceUnavailable, apperr.Unavailable,
+					"Service unavailable. Quote the request id "+id+" when you report it.", id)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), req)))

@@ -142,11 +142,6 @@ func Validate(lines []Line, v Vocabulary) error {
 	return nil
 }
 
-// ValidateLine checks one line against v and the families already known.
-func ValidateLine(l Line, v Vocabulary, families map[string]bool) error {
-	return validateLine(l, v, families)
-}
-
 func validateLine(l Line, v Vocabulary, families map[string]bool) error {
 	if len(l) == 0 {
 		return fmt.Errorf("empty line")

@@ -47,16 +47,6 @@ func (l Level) Name() string {
 	return "none"
 }
 
-// ParseLevel reads a level's policy name.
-func ParseLevel(s string) (Level, bool) {
-	for _, l := range []Level{None, Assigned, Region, All} {
-		if l.Name() == s {
-			return l, true
-		}
-	}
-	return None, false
-}
-
 // Scope is what one principal may see.
 type Scope struct {
 	Subject  string

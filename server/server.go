@@ -241,10 +241,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				}
 				id := requestid.FromContext(r.Context())
 				s.cfg.Logger.ErrorContext(r.Context(), "panic", "request_id", id, "panic", v)
-				writeJSON(w, http.StatusInternalServerError, map[string]any{"errors": []map[string]any{{
-					"message":    "Internal error. Quote the request id " + id + " when you report it.",
-					"extensions": map[string]any{"code": string(apperr.Internal), "requestId": id},
-				}}})
+				apperr.WriteHTTP(w, http.StatusInternalServerError, apperr.Internal, "Internal error. Quote the request id "+id+" when you report it.", id)
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -285,7 +282,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeGraphQLError(w http.ResponseWriter, status int, code apperr.Code, message string) {
-	writeJSON(w, status, map[string]any{"errors": []map[string]any{{
-		"message": message, "extensions": map[string]any{"code": string(code)},
-	}}})
+	apperr.WriteHTTP(w, status, code, message, "")
 }
