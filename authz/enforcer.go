@@ -33,6 +33,7 @@ type Enforcer struct {
 	// generation counts reloads; the cache belongs to one generation.
 	generation atomic.Int64
 	cache      sync.Map // decisionKey → decision
+	agencies   sync.Map // agency id → *ent.Agency
 
 	// dialect decides how a change is announced to other servers.
 	dialect string

@@ -50,9 +50,9 @@ type requestKey struct{}
 
 // NewRequest prepares the policy for one request of p.
 func (e *Enforcer) NewRequest(ctx context.Context, p *viewer.Principal) (*Request, error) {
-	a, err := e.client.Agency.Get(viewer.SystemContext(ctx), p.AgencyID)
+	a, err := e.agency(ctx, p.AgencyID)
 	if err != nil {
-		return nil, fmt.Errorf("loading the principal's agency: %w", err)
+		return nil, err
 	}
 	kind := string(a.Kind)
 	scope := &rowscope.Scope{
@@ -66,6 +66,22 @@ func (e *Enforcer) NewRequest(ctx context.Context, p *viewer.Principal) (*Reques
 	r := &Request{e: e, p: p, kind: a.Kind, scope: scope}
 	r.facts = newFacts(e.client, p, a)
 	return r, nil
+}
+
+// agency returns the agency with id, from a cache: an agency's kind and
+// region decide every request of its people, and nothing in CaseGraph
+// changes them once the agency exists (the registry only grows, through
+// `casegraph seed --agencies`), so they need not be read per request.
+func (e *Enforcer) agency(ctx context.Context, id int) (*ent.Agency, error) {
+	if a, ok := e.agencies.Load(id); ok {
+		return a.(*ent.Agency), nil
+	}
+	a, err := e.client.Agency.Get(viewer.SystemContext(ctx), id)
+	if err != nil {
+		return nil, fmt.Errorf("loading the principal's agency: %w", err)
+	}
+	e.agencies.Store(id, a)
+	return a, nil
 }
 
 // NewContext returns ctx carrying r and its row scope.
