@@ -925,69 +925,6 @@ func TestLogsCarryNoVictimData(t *testing.T) {
 // Graceful shutdown
 // ---------------------------------------------------------------------------
 
-// inflight is a POST /graphql sent with "Expect: 100-continue": once the
-// server has answered "100 Continue", its handler is running and waiting for
-// the body, so the request is in flight for as long as the test withholds
-// the body. No sleeps needed.
-type inflight struct {
-	conn net.Conn
-	br   *bufio.Reader
-	body []byte
-}
-
-func startInflight(t *testing.T, addr, token, query string) *inflight {
-	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
-	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n",
-		addr, token, len(body))
-	br := bufio.NewReader(conn)
-	status, err := br.ReadString('\n')
-	if err != nil {
-		t.Fatalf("waiting for 100 Continue: %v", err)
-	}
-	if !strings.HasPrefix(status, "HTTP/1.1 100 ") {
-		rest, _ := io.ReadAll(io.LimitReader(br, 4096))
-		t.Fatalf("want 100 Continue, got %q%s", status, rest)
-	}
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatalf("reading 100 Continue: %v", err)
-		}
-		if line == "\r\n" {
-			break
-		}
-	}
-	return &inflight{conn: conn, br: br, body: body}
-}
-
-// finish sends the body and reads the response.
-func (f *inflight) finish(t *testing.T) (int, []byte) {
-	t.Helper()
-	if _, err := f.conn.Write(f.body); err != nil {
-		t.Fatalf("sending the body: %v", err)
-	}
-	res, err := http.ReadResponse(f.br, nil)
-	if err != nil {
-		t.Fatalf("reading the response: %v", err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("reading the response body: %v", err)
-	}
-	return res.StatusCode, raw
-}
-
 // waitRefused waits until addr refuses connections.
 func waitRefused(t *testing.T, addr string, within time.Duration) {
 	t.Helper()
@@ -1094,7 +1031,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("status %d:\n%s", r.Status, r.Body)
 	}
 
-	f := startInflight(t, addr, token, `{ viewer { subject } cases(first: 1) { totalCount } }`)
+	f := testserver.StartInflight(t, addr, token, `{ viewer { subject } cases(first: 1) { totalCount } }`)
 	l.cancel()
 	waitRefused(t, addr, 10*time.Second)
 
@@ -1107,7 +1044,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("ListenAndServe returned (%v) while a request was in flight", l.err)
 	}
 
-	status, body := f.finish(t)
+	status, body := f.Finish(t)
 	if status != http.StatusOK || !strings.Contains(string(body), `"subject":"shutdown@test"`) || !strings.Contains(string(body), `"totalCount":0`) {
 		t.Fatalf("the in-flight request did not complete: status %d:\n%s", status, body)
 	}
@@ -1127,7 +1064,7 @@ func TestShutdownGraceExpires(t *testing.T) {
 	t.Parallel()
 	const grace = 300 * time.Millisecond
 	l := startListening(t, grace)
-	_ = startInflight(t, l.addr, l.token, `{ viewer { subject } }`) // never finished
+	_ = testserver.StartInflight(t, l.addr, l.token, `{ viewer { subject } }`) // never finished
 	start := time.Now()
 	l.cancel()
 	if !l.returned(grace + 10*time.Second) {

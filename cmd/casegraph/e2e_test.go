@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
 )
 
 var (
@@ -592,7 +593,7 @@ func TestE2ESQLite(t *testing.T) {
 	// A request in flight when SIGTERM arrives still completes, and the
 	// process then exits 0.
 	t.Run("graceful shutdown", func(t *testing.T) {
-		f := startInflight(t, s.addr, tok, `{ viewer { subject } cases(first: 1) { totalCount } }`)
+		f := testserver.StartInflight(t, s.addr, tok, `{ viewer { subject } cases(first: 1) { totalCount } }`)
 		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
@@ -600,7 +601,7 @@ func TestE2ESQLite(t *testing.T) {
 		if s.exited(0) {
 			t.Fatalf("serve exited (%v) with a request in flight", s.waitErr)
 		}
-		status, body := f.finish(t)
+		status, body := f.Finish(t)
 		if status != http.StatusOK || !strings.Contains(string(body), `"subject":"e2e"`) {
 			t.Fatalf("the in-flight request did not complete: status %d:\n%s", status, body)
 		}
@@ -741,69 +742,6 @@ func TestE2EConfigRefusals(t *testing.T) {
 // ---------------------------------------------------------------------------
 // A request held in flight
 // ---------------------------------------------------------------------------
-
-// inflight is a POST /graphql sent with "Expect: 100-continue": once the
-// server has answered "100 Continue", its handler is running and waiting for
-// the body, so the request stays in flight for as long as the test withholds
-// the body. No sleeps, no slow queries.
-type inflight struct {
-	conn net.Conn
-	br   *bufio.Reader
-	body []byte
-}
-
-func startInflight(t *testing.T, addr, token, query string) *inflight {
-	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
-	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n",
-		addr, token, len(body))
-	br := bufio.NewReader(conn)
-	status, err := br.ReadString('\n')
-	if err != nil {
-		t.Fatalf("waiting for 100 Continue: %v", err)
-	}
-	if !strings.HasPrefix(status, "HTTP/1.1 100 ") {
-		rest, _ := io.ReadAll(io.LimitReader(br, 4096))
-		t.Fatalf("want 100 Continue, got %q%s", status, rest)
-	}
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatalf("reading 100 Continue: %v", err)
-		}
-		if line == "\r\n" {
-			break
-		}
-	}
-	return &inflight{conn: conn, br: br, body: body}
-}
-
-// finish sends the body and reads the response.
-func (f *inflight) finish(t *testing.T) (int, []byte) {
-	t.Helper()
-	if _, err := f.conn.Write(f.body); err != nil {
-		t.Fatalf("sending the body: %v", err)
-	}
-	res, err := http.ReadResponse(f.br, nil)
-	if err != nil {
-		t.Fatalf("reading the response: %v", err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("reading the response body: %v", err)
-	}
-	return res.StatusCode, raw
-}
 
 // waitRefused waits until addr refuses connections (the server has closed
 // its listener, i.e. shutdown has begun).
