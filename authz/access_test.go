@@ -365,34 +365,10 @@ func masked(r *testserver.Response, ids ...string) string {
 // gives every type a range of 1<<32 ids, and the fixture is tiny.
 func missing(id int) int { return id + 1_000_000 }
 
-// counts counts the rows of every table a request could write.
+// counts counts the rows of every table.
 func counts(t *testing.T, c *ent.Client) map[string]int {
 	t.Helper()
-	ctx := sys()
-	counters := map[string]func(context.Context) (int, error){
-		"case_assignments":       c.CaseAssignment.Query().Count,
-		"case_events":            c.CaseEvent.Query().Count,
-		"case_files":             c.CaseFile.Query().Count,
-		"case_victims":           c.CaseVictim.Query().Count,
-		"charges":                c.Charge.Query().Count,
-		"consents":               c.Consent.Query().Count,
-		"court_decisions":        c.CourtDecision.Query().Count,
-		"emergency_grants":       c.EmergencyGrant.Query().Count,
-		"idempotency_records":    c.IdempotencyRecord.Query().Count,
-		"policy_changes":         c.PolicyChange.Query().Count,
-		"policy_rules":           c.PolicyRule.Query().Count,
-		"prosecutions":           c.Prosecution.Query().Count,
-		"prosecution_defendants": c.ProsecutionDefendant.Query().Count,
-		"referrals":              c.Referral.Query().Count,
-		"support_services":       c.SupportService.Query().Count,
-		"suspects":               c.Suspect.Query().Count,
-		"victims":                c.Victim.Query().Count,
-	}
-	out := map[string]int{}
-	for table, count := range counters {
-		out[table] = ok(count(ctx))(t)
-	}
-	return out
+	return testdb.RowCounts(t, c)
 }
 
 // unchanged fails the test if any table gained or lost rows since before.

@@ -417,36 +417,10 @@ func nullData(data json.RawMessage) bool {
 	return true
 }
 
-// rows counts the rows of every table that a mutation can write.
+// rows counts the rows of every table.
 func (h *harness) rows(t *testing.T) map[string]int {
 	t.Helper()
-	c := h.s.DB.Client
-	counters := map[string]func(context.Context) (int, error){
-		"agencies":               c.Agency.Query().Count,
-		"case_assignments":       c.CaseAssignment.Query().Count,
-		"case_events":            c.CaseEvent.Query().Count,
-		"case_files":             c.CaseFile.Query().Count,
-		"case_victims":           c.CaseVictim.Query().Count,
-		"charges":                c.Charge.Query().Count,
-		"consents":               c.Consent.Query().Count,
-		"court_decisions":        c.CourtDecision.Query().Count,
-		"idempotency_records":    c.IdempotencyRecord.Query().Count,
-		"prosecutions":           c.Prosecution.Query().Count,
-		"prosecution_defendants": c.ProsecutionDefendant.Query().Count,
-		"referrals":              c.Referral.Query().Count,
-		"support_services":       c.SupportService.Query().Count,
-		"suspects":               c.Suspect.Query().Count,
-		"victims":                c.Victim.Query().Count,
-	}
-	out := make(map[string]int, len(counters))
-	for table, count := range counters {
-		n, err := count(systemCtx())
-		if err != nil {
-			t.Fatalf("counting %s: %v", table, err)
-		}
-		out[table] = n
-	}
-	return out
+	return testdb.RowCounts(t, h.s.DB.Client)
 }
 
 func diffCounts(before, after map[string]int) string {
