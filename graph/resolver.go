@@ -30,9 +30,12 @@ const (
 )
 
 func checkPage(first, last *int) error {
-	for name, v := range map[string]*int{"first": first, "last": last} {
-		if v != nil && (*v < 0 || *v > MaxPageSize) {
-			return apperr.InvalidField(name, "%s must be between 0 and %d.", name, MaxPageSize)
+	for _, a := range []struct {
+		name string
+		v    *int
+	}{{"first", first}, {"last", last}} {
+		if a.v != nil && (*a.v < 0 || *a.v > MaxPageSize) {
+			return apperr.InvalidField(a.name, "%s must be between 0 and %d.", a.name, MaxPageSize)
 		}
 	}
 	return nil
