@@ -92,6 +92,9 @@ var MatrixPowers = []Power{
 	{policies.Emergency, policies.Review},
 	{policies.Policy, policies.Read},
 	{policies.Policy, policies.Change},
+	{policies.Audit, policies.Read},
+	{policies.Audit, policies.ReadAll},
+	{policies.Audit, policies.Verify},
 }
 
 // Matrix computes the access matrix of the policy e holds now: for every
@@ -295,9 +298,9 @@ func (m Matrix) Markdown() string {
 	b.WriteString("\nA write is always limited to the rows the role sees.\n")
 
 	b.WriteString("\n### What each role may do\n\n")
-	b.WriteString("| Role | Agency kinds | Mutations | Emergency access | Policy |\n|---|---|---|---|---|\n")
+	b.WriteString("| Role | Agency kinds | Mutations | Emergency access | Policy | Audit trail |\n|---|---|---|---|---|---|\n")
 	m.groups(&b, func(role viewer.Role, kind domain.AgencyKind) []string {
-		var mus, em, po []string
+		var mus, em, po, au []string
 		for _, c := range m.Mutations {
 			if c.Role == role && c.Kind == kind && c.Allowed {
 				mus = append(mus, c.Mutation)
@@ -312,10 +315,12 @@ func (m Matrix) Markdown() string {
 				em = append(em, powerPhrase(c.Action))
 			case policies.Policy:
 				po = append(po, c.Action)
+			case policies.Audit:
+				au = append(au, powerPhrase(c.Action))
 			}
 		}
-		return []string{orDash(strings.Join(mus, ", ")), orDash(strings.Join(em, ", ")), orDash(strings.Join(po, ", "))}
-	}, []string{"—", "—", "—"})
+		return []string{orDash(strings.Join(mus, ", ")), orDash(strings.Join(em, ", ")), orDash(strings.Join(po, ", ")), orDash(strings.Join(au, ", "))}
+	}, []string{"—", "—", "—", "—"})
 	return b.String()
 }
 
@@ -528,6 +533,10 @@ func powerPhrase(action string) string {
 		return "request for one case"
 	case policies.Review:
 		return "list and revoke the agency's grants"
+	case policies.ReadAll:
+		return "read every agency's events"
+	case policies.Verify:
+		return "verify the hash chain"
 	}
 	return action
 }

@@ -211,7 +211,12 @@ var wantGrants = []grant{
 	{
 		role: viewer.RoleDPO, kinds: allKinds(),
 		mutations: []string{"revokeEmergencyAccess"},
-		powers:    []string{"emergency review", "policy read"},
+		powers:    []string{"emergency review", "policy read", "audit read", "audit verify"},
+	},
+	{
+		// The national coordinator's DPO reads every agency's audit events.
+		role: viewer.RoleDPO, kinds: kindList(domain.AgencyKindNationalAntiTraffickingCoordinator),
+		powers: []string{"audit read_all"},
 	},
 	{
 		role: viewer.RoleAdmin, kinds: allKinds(),
@@ -221,7 +226,8 @@ var wantGrants = []grant{
 }
 
 // matrixPowers are the powers compared, as "object action".
-var matrixPowers = []string{"emergency request", "emergency review", "policy read", "policy change"}
+var matrixPowers = []string{"emergency request", "emergency review", "policy read", "policy change",
+	"audit read", "audit read_all", "audit verify"}
 
 func kindList(ks ...domain.AgencyKind) []domain.AgencyKind { return ks }
 

@@ -31,6 +31,7 @@ const (
 	RowsVictims = "rows:victims"
 	Emergency   = "emergency"
 	Policy      = "policy"
+	Audit       = "audit"
 )
 
 // Actions.
@@ -42,6 +43,10 @@ const (
 	Request = "request"
 	Review  = "review"
 	Change  = "change"
+	// ReadAll and Verify are actions on the audit trail: read the events of
+	// every agency (read is the agency's own), and check its hash chain.
+	ReadAll = "read_all"
+	Verify  = "verify"
 )
 
 // Conditions on field reads (rows use rowscope's level names).
@@ -185,6 +190,11 @@ func validateLine(l Line, v Vocabulary, families map[string]bool) error {
 			return fmt.Errorf("policy takes change or read, not %q", act)
 		}
 		return expect(Change, cond, Change, Any)
+	case obj == Audit:
+		if act != Read && act != ReadAll && act != Verify {
+			return fmt.Errorf("audit takes read, read_all or verify, not %q", act)
+		}
+		return expect(Read, cond, Read, Any)
 	case strings.HasPrefix(obj, "Mutation."):
 		if !slices.Contains(v.Mutations, strings.TrimPrefix(obj, "Mutation.")) {
 			return fmt.Errorf("unknown mutation %q", obj)
@@ -193,7 +203,7 @@ func validateLine(l Line, v Vocabulary, families map[string]bool) error {
 	}
 	_, isField := v.Fields[obj]
 	if !isField && !slices.Contains(v.Categories(), obj) {
-		return fmt.Errorf("unknown object %q (a sensitive field, a category such as Victim:IDENTITY, rows:cases, rows:victims, a Mutation.name, emergency or policy)", obj)
+		return fmt.Errorf("unknown object %q (a sensitive field, a category such as Victim:IDENTITY, rows:cases, rows:victims, a Mutation.name, emergency, policy or audit)", obj)
 	}
 	switch act {
 	case Read:
