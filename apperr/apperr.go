@@ -19,6 +19,10 @@ const (
 	RateLimited     Code = "RATE_LIMITED"
 	Unavailable     Code = "UNAVAILABLE"
 	Internal        Code = "INTERNAL"
+	// AuditUnavailable: the audit trail could not be written, so the
+	// sensitive values of a response are withheld and a mutation is not
+	// made. Retrying later is safe.
+	AuditUnavailable Code = "AUDIT_UNAVAILABLE"
 )
 
 // Error is an error meant for the client.

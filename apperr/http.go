@@ -13,7 +13,7 @@ import (
 func WriteHTTP(w http.ResponseWriter, status int, code Code, message, requestID string) {
 	e := httpError{Message: message}
 	e.Extensions.Code = code
-	if code == Internal || code == Unavailable {
+	if code == Internal || code == Unavailable || code == AuditUnavailable {
 		e.Extensions.RequestID = requestID
 	}
 	body, err := json.Marshal(httpResponse{Errors: []httpError{e}})

@@ -2,11 +2,13 @@ package authz
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 
 	"entgo.io/ent/dialect"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/viewer"
@@ -69,6 +71,19 @@ func (e *Enforcer) Change(ctx context.Context, client *ent.Client, add, remove [
 		SetAdded(toStrings(add)).SetRemoved(toStrings(remove)).Exec(viewer.SystemContext(ctx))
 	if err != nil {
 		return 0, 0, err
+	}
+	if rec := audit.FromContext(ctx); rec != nil {
+		detail, err := json.Marshal(map[string]any{
+			"reason": reason, "added": toStrings(add), "removed": toStrings(remove),
+			"before": toStrings(current), "after": toStrings(next),
+		})
+		if err != nil {
+			return 0, 0, err
+		}
+		rec.Change(audit.PolicyChange, "", 0, nil, func(ev *audit.Event) {
+			ev.Reason = reason
+			ev.Detail = string(detail)
+		})
 	}
 	if err := e.announce(ctx, client); err != nil {
 		return 0, 0, err

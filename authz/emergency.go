@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/casefile"
@@ -58,6 +59,12 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 	if err != nil {
 		return nil, err
 	}
+	if rec := audit.FromContext(ctx); rec != nil {
+		rec.Change(audit.EmergencyGranted, "Case", caseID, nil, func(ev *audit.Event) {
+			ev.Justification = justification
+			ev.Detail = fmt.Sprintf(`{"grant":%d,"hours":%d,"expiresAt":%q}`, g.ID, hours, g.ExpiresAt.UTC().Format(time.RFC3339))
+		})
+	}
 	err = c.CaseEvent.Create().SetCaseID(caseID).SetKind(domain.CaseEventKindEmergencyAccessGranted).
 		SetActorSubject(p.Subject).SetActorAgencyID(p.AgencyID).SetSubjectID(fmt.Sprint(g.ID)).
 		SetSummary(fmt.Sprintf(emergencyGrantedSummary, p.Subject, hours)).Exec(ctx)
@@ -90,6 +97,12 @@ func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.Eme
 	}
 	if n == 0 {
 		return nil, apperr.Errorf(apperr.Conflict, "The grant changed meanwhile; read it again.")
+	}
+	if rec := audit.FromContext(ctx); rec != nil {
+		rec.Change(audit.EmergencyRevoked, "Case", g.CaseID, nil, func(ev *audit.Event) {
+			ev.Justification = g.Justification
+			ev.Detail = fmt.Sprintf(`{"grant":%d,"grantedTo":%q}`, g.ID, g.Subject)
+		})
 	}
 	err = c.CaseEvent.Create().SetCaseID(g.CaseID).SetKind(domain.CaseEventKindEmergencyAccessRevoked).
 		SetActorSubject(p.Subject).SetActorAgencyID(p.AgencyID).SetSubjectID(fmt.Sprint(g.ID)).

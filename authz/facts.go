@@ -39,7 +39,7 @@ type facts struct {
 	victimOnCase, victimProceedings, victimReferred *prefetch[bool]
 	caseOnCase, caseProceedings                     *prefetch[bool]
 	victimConsents                                  *prefetch[[]*ent.Consent]
-	victimEmergency                                 *prefetch[bool]
+	victimEmergency                                 *prefetch[*ent.EmergencyGrant]
 	// suspectCase and serviceRow find the columns a row was loaded
 	// without (ent loads a shared-table edge such as
 	// Prosecution.defendants under its parent's selection).
@@ -149,10 +149,10 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 		}
 		return out, err
 	})
-	f.victimEmergency = newPrefetch(victims, func(ctx context.Context, ids []int) (map[int]bool, error) {
+	f.victimEmergency = newPrefetch(victims, func(ctx context.Context, ids []int) (map[int]*ent.EmergencyGrant, error) {
 		grants, err := f.activeGrants(ctx)
 		if err != nil || len(grants) == 0 {
-			return map[int]bool{}, err
+			return map[int]*ent.EmergencyGrant{}, err
 		}
 		// A grant covers the victims that were in its case when it was
 		// granted, not those linked to the case afterwards.
@@ -160,10 +160,19 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 		for i, g := range grants {
 			covered[i] = casevictim.And(casevictim.CaseID(g.CaseID), casevictim.LinkedAtLTE(g.GrantedAt))
 		}
-		found, err := client.CaseVictim.Query().
+		links, err := client.CaseVictim.Query().
 			Where(casevictim.VictimIDIn(ids...), casevictim.Or(covered...)).
-			Select(casevictim.FieldVictimID).Ints(viewer.SystemContext(ctx))
-		return set(found), err
+			Select(casevictim.FieldVictimID, casevictim.FieldCaseID, casevictim.FieldLinkedAt).All(viewer.SystemContext(ctx))
+		out := map[int]*ent.EmergencyGrant{}
+		for _, l := range links {
+			for _, g := range grants {
+				if g.CaseID == l.CaseID && !l.LinkedAt.After(g.GrantedAt) {
+					out[l.VictimID] = g
+					break
+				}
+			}
+		}
+		return out, err
 	})
 	return f
 }
@@ -233,20 +242,20 @@ func (f *facts) activeGrants(ctx context.Context) ([]*ent.EmergencyGrant, error)
 	return f.grants, f.grantsErr
 }
 
-// emergency reports whether an active emergency grant of the principal
-// covers r.
-func (f *facts) emergency(ctx context.Context, r row) (bool, error) {
+// emergency returns the principal's active emergency grant that covers r,
+// or nil.
+func (f *facts) emergency(ctx context.Context, r row) (*ent.EmergencyGrant, error) {
 	grants, err := f.activeGrants(ctx)
 	if err != nil || len(grants) == 0 {
-		return false, err
+		return nil, err
 	}
 	if r.victimID == 0 {
 		for _, g := range grants {
 			if g.CaseID == r.caseID {
-				return true, nil
+				return g, nil
 			}
 		}
-		return false, nil
+		return nil, nil
 	}
-	return load(ctx, f.victimEmergency, r.victimID)
+	return f.victimEmergency.Load(ctx, r.victimID)
 }

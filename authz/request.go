@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/emergencygrant"
@@ -163,6 +164,18 @@ type Verdict struct {
 	Rule      string // the policy line that allowed it
 	Emergency bool   // allowed by an emergency grant
 	Reason    string // why it was denied
+	// Grant is the emergency grant that allowed it.
+	Grant *ent.EmergencyGrant
+}
+
+// Access is the verdict as the audit trail records it.
+func (v Verdict) Access() audit.Access {
+	a := audit.Access{Allowed: v.Allowed, Rule: v.Rule, Reason: v.Reason, Emergency: v.Emergency}
+	if v.Grant != nil {
+		a.Rule = fmt.Sprintf("emergency access (grant %d, until %s)", v.Grant.ID, v.Grant.ExpiresAt.UTC().Format(time.RFC3339))
+		a.Justification = v.Grant.Justification
+	}
+	return a
 }
 
 // ReadField decides whether the principal may read field (e.g.
@@ -219,12 +232,12 @@ func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, 
 	if len(conds) == 0 {
 		return Verdict{Reason: reason}, nil
 	}
-	granted, err := r.facts.emergency(ctx, row)
+	grant, err := r.facts.emergency(ctx, row)
 	if err != nil {
 		return Verdict{}, err
 	}
-	if granted {
-		return Verdict{Allowed: true, Emergency: true, Rule: "emergency access"}, nil
+	if grant != nil {
+		return Verdict{Allowed: true, Emergency: true, Rule: "emergency access", Grant: grant}, nil
 	}
 	return Verdict{Reason: reason}, nil
 }
@@ -241,14 +254,15 @@ func conditionPhrase(c string) string {
 	return "scope"
 }
 
-// CanReadField implements graph.FieldGuard for the request in ctx.
-func (e *Enforcer) CanReadField(ctx context.Context, _ *viewer.Principal, field string, obj any) (bool, error) {
+// CanReadField implements graph.FieldGuard for the request in ctx: the
+// decision and what decided it, for the audit trail.
+func (e *Enforcer) CanReadField(ctx context.Context, _ *viewer.Principal, field string, obj any) (audit.Access, error) {
 	r := FromContext(ctx)
 	if r == nil {
-		return false, nil
+		return audit.Access{Reason: "no authenticated caller"}, nil
 	}
 	v, err := r.ReadField(ctx, field, obj)
-	return v.Allowed, err
+	return v.Access(), err
 }
 
 // CheckMutation implements graph.MutationGuard: the principal's roles must

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/caseevent"
 	"github.com/casegraph/casegraph/ent/casefile"
@@ -91,6 +92,7 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			agency.Table:               agency.ValidColumn,
+			auditevent.Table:           auditevent.ValidColumn,
 			caseassignment.Table:       caseassignment.ValidColumn,
 			caseevent.Table:            caseevent.ValidColumn,
 			casefile.Table:             casefile.ValidColumn,

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/caseevent"
 	"github.com/casegraph/casegraph/ent/casefile"
@@ -31,7 +32,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 18)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 19)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agency.Table,
@@ -55,6 +56,39 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   auditevent.Table,
+			Columns: auditevent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt64,
+				Column: auditevent.FieldID,
+			},
+		},
+		Type: "AuditEvent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			auditevent.FieldOccurredAt:    {Type: field.TypeTime, Column: auditevent.FieldOccurredAt},
+			auditevent.FieldKind:          {Type: field.TypeString, Column: auditevent.FieldKind},
+			auditevent.FieldRequestID:     {Type: field.TypeString, Column: auditevent.FieldRequestID},
+			auditevent.FieldOperation:     {Type: field.TypeString, Column: auditevent.FieldOperation},
+			auditevent.FieldClientAddress: {Type: field.TypeString, Column: auditevent.FieldClientAddress},
+			auditevent.FieldActorSubject:  {Type: field.TypeString, Column: auditevent.FieldActorSubject},
+			auditevent.FieldActorAgencyID: {Type: field.TypeInt, Column: auditevent.FieldActorAgencyID},
+			auditevent.FieldActorAgency:   {Type: field.TypeString, Column: auditevent.FieldActorAgency},
+			auditevent.FieldActorRoles:    {Type: field.TypeString, Column: auditevent.FieldActorRoles},
+			auditevent.FieldEntityType:    {Type: field.TypeString, Column: auditevent.FieldEntityType},
+			auditevent.FieldEntityID:      {Type: field.TypeInt, Column: auditevent.FieldEntityID},
+			auditevent.FieldFields:        {Type: field.TypeString, Column: auditevent.FieldFields},
+			auditevent.FieldDecision:      {Type: field.TypeString, Column: auditevent.FieldDecision},
+			auditevent.FieldRule:          {Type: field.TypeString, Column: auditevent.FieldRule},
+			auditevent.FieldReason:        {Type: field.TypeString, Column: auditevent.FieldReason},
+			auditevent.FieldEmergency:     {Type: field.TypeBool, Column: auditevent.FieldEmergency},
+			auditevent.FieldJustification: {Type: field.TypeString, Column: auditevent.FieldJustification},
+			auditevent.FieldDetail:        {Type: field.TypeString, Column: auditevent.FieldDetail},
+			auditevent.FieldPrevHash:      {Type: field.TypeString, Column: auditevent.FieldPrevHash},
+			auditevent.FieldHash:          {Type: field.TypeString, Column: auditevent.FieldHash},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   caseassignment.Table,
 			Columns: caseassignment.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -73,7 +107,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			caseassignment.FieldAssignedAt: {Type: field.TypeTime, Column: caseassignment.FieldAssignedAt},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   caseevent.Table,
 			Columns: caseevent.Columns,
@@ -96,7 +130,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			caseevent.FieldActorAgencyID: {Type: field.TypeInt, Column: caseevent.FieldActorAgencyID},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   casefile.Table,
 			Columns: casefile.Columns,
@@ -120,7 +154,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			casefile.FieldLeadAgencyID:        {Type: field.TypeInt, Column: casefile.FieldLeadAgencyID},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   casevictim.Table,
 			Columns: casevictim.Columns,
@@ -142,7 +176,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			casevictim.FieldLinkedAt: {Type: field.TypeTime, Column: casevictim.FieldLinkedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   charge.Table,
 			Columns: charge.Columns,
@@ -163,7 +197,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			charge.FieldSuspectID:        {Type: field.TypeInt, Column: charge.FieldSuspectID},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   consent.Table,
 			Columns: consent.Columns,
@@ -187,7 +221,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			consent.FieldRecordedByAgencyID: {Type: field.TypeInt, Column: consent.FieldRecordedByAgencyID},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   courtdecision.Table,
 			Columns: courtdecision.Columns,
@@ -212,7 +246,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			courtdecision.FieldCourtID:                {Type: field.TypeInt, Column: courtdecision.FieldCourtID},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   emergencygrant.Table,
 			Columns: emergencygrant.Columns,
@@ -236,7 +270,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			emergencygrant.FieldCaseID:        {Type: field.TypeInt, Column: emergencygrant.FieldCaseID},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   idempotencyrecord.Table,
 			Columns: idempotencyrecord.Columns,
@@ -256,7 +290,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			idempotencyrecord.FieldCreatedAt:   {Type: field.TypeTime, Column: idempotencyrecord.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   policychange.Table,
 			Columns: policychange.Columns,
@@ -275,7 +309,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			policychange.FieldRemoved:      {Type: field.TypeJSON, Column: policychange.FieldRemoved},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   policyrule.Table,
 			Columns: policyrule.Columns,
@@ -295,7 +329,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			policyrule.FieldV5:    {Type: field.TypeString, Column: policyrule.FieldV5},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   prosecution.Table,
 			Columns: prosecution.Columns,
@@ -325,7 +359,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			prosecution.FieldOfficeID:               {Type: field.TypeInt, Column: prosecution.FieldOfficeID},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   prosecutiondefendant.Table,
 			Columns: prosecutiondefendant.Columns,
@@ -346,7 +380,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			prosecutiondefendant.FieldSuspectID:     {Type: field.TypeInt, Column: prosecutiondefendant.FieldSuspectID},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   referral.Table,
 			Columns: referral.Columns,
@@ -370,7 +404,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			referral.FieldToAgencyID:    {Type: field.TypeInt, Column: referral.FieldToAgencyID},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   supportservice.Table,
 			Columns: supportservice.Columns,
@@ -392,7 +426,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			supportservice.FieldProviderID: {Type: field.TypeInt, Column: supportservice.FieldProviderID},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   suspect.Table,
 			Columns: suspect.Columns,
@@ -415,7 +449,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			suspect.FieldPersonalNumber: {Type: field.TypeString, Column: suspect.FieldPersonalNumber},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   victim.Table,
 			Columns: victim.Columns,
@@ -1210,6 +1244,146 @@ func (f *AgencyFilter) WhereHasAssignmentsWith(preds ...predicate.CaseAssignment
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AuditEventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AuditEventQuery builder.
+func (_q *AuditEventQuery) Filter() *AuditEventFilter {
+	return &AuditEventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AuditEventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AuditEventMutation builder.
+func (m *AuditEventMutation) Filter() *AuditEventFilter {
+	return &AuditEventFilter{config: m.config, predicateAdder: m}
+}
+
+// AuditEventFilter provides a generic filtering capability at runtime for AuditEventQuery.
+type AuditEventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AuditEventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int64 predicate on the id field.
+func (f *AuditEventFilter) WhereID(p entql.Int64P) {
+	f.Where(p.Field(auditevent.FieldID))
+}
+
+// WhereOccurredAt applies the entql time.Time predicate on the occurred_at field.
+func (f *AuditEventFilter) WhereOccurredAt(p entql.TimeP) {
+	f.Where(p.Field(auditevent.FieldOccurredAt))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *AuditEventFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldKind))
+}
+
+// WhereRequestID applies the entql string predicate on the request_id field.
+func (f *AuditEventFilter) WhereRequestID(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldRequestID))
+}
+
+// WhereOperation applies the entql string predicate on the operation field.
+func (f *AuditEventFilter) WhereOperation(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldOperation))
+}
+
+// WhereClientAddress applies the entql string predicate on the client_address field.
+func (f *AuditEventFilter) WhereClientAddress(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldClientAddress))
+}
+
+// WhereActorSubject applies the entql string predicate on the actor_subject field.
+func (f *AuditEventFilter) WhereActorSubject(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldActorSubject))
+}
+
+// WhereActorAgencyID applies the entql int predicate on the actor_agency_id field.
+func (f *AuditEventFilter) WhereActorAgencyID(p entql.IntP) {
+	f.Where(p.Field(auditevent.FieldActorAgencyID))
+}
+
+// WhereActorAgency applies the entql string predicate on the actor_agency field.
+func (f *AuditEventFilter) WhereActorAgency(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldActorAgency))
+}
+
+// WhereActorRoles applies the entql string predicate on the actor_roles field.
+func (f *AuditEventFilter) WhereActorRoles(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldActorRoles))
+}
+
+// WhereEntityType applies the entql string predicate on the entity_type field.
+func (f *AuditEventFilter) WhereEntityType(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldEntityType))
+}
+
+// WhereEntityID applies the entql int predicate on the entity_id field.
+func (f *AuditEventFilter) WhereEntityID(p entql.IntP) {
+	f.Where(p.Field(auditevent.FieldEntityID))
+}
+
+// WhereFields applies the entql string predicate on the fields field.
+func (f *AuditEventFilter) WhereFields(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldFields))
+}
+
+// WhereDecision applies the entql string predicate on the decision field.
+func (f *AuditEventFilter) WhereDecision(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldDecision))
+}
+
+// WhereRule applies the entql string predicate on the rule field.
+func (f *AuditEventFilter) WhereRule(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldRule))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *AuditEventFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldReason))
+}
+
+// WhereEmergency applies the entql bool predicate on the emergency field.
+func (f *AuditEventFilter) WhereEmergency(p entql.BoolP) {
+	f.Where(p.Field(auditevent.FieldEmergency))
+}
+
+// WhereJustification applies the entql string predicate on the justification field.
+func (f *AuditEventFilter) WhereJustification(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldJustification))
+}
+
+// WhereDetail applies the entql string predicate on the detail field.
+func (f *AuditEventFilter) WhereDetail(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldDetail))
+}
+
+// WherePrevHash applies the entql string predicate on the prev_hash field.
+func (f *AuditEventFilter) WherePrevHash(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldPrevHash))
+}
+
+// WhereHash applies the entql string predicate on the hash field.
+func (f *AuditEventFilter) WhereHash(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldHash))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CaseAssignmentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1238,7 +1412,7 @@ type CaseAssignmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CaseAssignmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1341,7 +1515,7 @@ type CaseEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CaseEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1459,7 +1633,7 @@ type CaseFileFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CaseFileFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1680,7 +1854,7 @@ type CaseVictimFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CaseVictimFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1758,7 +1932,7 @@ type ChargeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ChargeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1866,7 +2040,7 @@ type ConsentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConsentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1989,7 +2163,7 @@ type CourtDecisionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CourtDecisionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2117,7 +2291,7 @@ type EmergencyGrantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmergencyGrantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2240,7 +2414,7 @@ type IdempotencyRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IdempotencyRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2315,7 +2489,7 @@ type PolicyChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PolicyChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2385,7 +2559,7 @@ type PolicyRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PolicyRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2460,7 +2634,7 @@ type ProsecutionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProsecutionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2669,7 +2843,7 @@ type ProsecutionDefendantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProsecutionDefendantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2742,7 +2916,7 @@ type ReferralFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReferralFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2893,7 +3067,7 @@ type SupportServiceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SupportServiceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3006,7 +3180,7 @@ type SuspectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SuspectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3138,7 +3312,7 @@ type VictimFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VictimFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

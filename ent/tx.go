@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// Agency is the client for interacting with the Agency builders.
 	Agency *AgencyClient
+	// AuditEvent is the client for interacting with the AuditEvent builders.
+	AuditEvent *AuditEventClient
 	// CaseAssignment is the client for interacting with the CaseAssignment builders.
 	CaseAssignment *CaseAssignmentClient
 	// CaseEvent is the client for interacting with the CaseEvent builders.
@@ -182,6 +184,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.Agency = NewAgencyClient(tx.config)
+	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.CaseAssignment = NewCaseAssignmentClient(tx.config)
 	tx.CaseEvent = NewCaseEventClient(tx.config)
 	tx.CaseFile = NewCaseFileClient(tx.config)

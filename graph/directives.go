@@ -2,20 +2,23 @@ package graph
 
 import (
 	"context"
+	"errors"
+	"reflect"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/viewer"
 )
 
 // FieldGuard decides whether a principal may read a sensitive field, named
-// as "Type.field" (e.g. "Victim.legalName"), of one object. It is asked on
-// every path that reaches the field.
+// as "Type.field" (e.g. "Victim.legalName"), of one object, and says what
+// decided it. It is asked on every path that reaches the field.
 type FieldGuard interface {
-	CanReadField(ctx context.Context, p *viewer.Principal, field string, obj any) (bool, error)
+	CanReadField(ctx context.Context, p *viewer.Principal, field string, obj any) (audit.Access, error)
 }
 
 // MutationGuard decides whether the caller may call a mutation with the
@@ -37,6 +40,9 @@ func checkMutations(guard MutationGuard) graphql.RootFieldMiddleware {
 		field := graphql.GetRootFieldContext(ctx).Field
 		inputType, keys := inputKeys(field, oc.Variables)
 		if err := guard.CheckMutation(ctx, field.Name, inputType, keys); err != nil {
+			if rec := audit.FromContext(ctx); rec != nil {
+				rec.Refusal(audit.Mutation, []string{"Mutation." + field.Name}, refusalReason(err))
+			}
 			graphql.AddError(ctx, err)
 			return graphql.Null
 		}
@@ -67,9 +73,21 @@ func inputKeys(field graphql.CollectedField, vars map[string]any) (string, []str
 	return def.Type.Name(), keys
 }
 
+// refusalReason is the message of a refusal, for the audit trail.
+func refusalReason(err error) string {
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return ae.Message
+	}
+	return "refused"
+}
+
 // sensitiveDirective implements @sensitive: the field's value is resolved
 // only when the guard allows it; otherwise the field is null with a
-// FORBIDDEN error naming it, and the rest of the response stands.
+// FORBIDDEN error naming it, and the rest of the response stands. Either
+// way the decision goes to the request's audit record, with the path of
+// an allowed value so that it can be withheld if the record cannot be
+// written.
 func sensitiveDirective(guard FieldGuard) func(ctx context.Context, obj any, next graphql.Resolver, category SensitivityCategory) (any, error) {
 	var names sync.Map // *ast.FieldDefinition → "Type.field"
 	return func(ctx context.Context, obj any, next graphql.Resolver, _ SensitivityCategory) (any, error) {
@@ -81,13 +99,31 @@ func sensitiveDirective(guard FieldGuard) func(ctx context.Context, obj any, nex
 			field = fc.Object + "." + fc.Field.Name
 			names.Store(fc.Field.Definition, field)
 		}
-		ok, err := guard.CanReadField(ctx, viewer.FromContext(ctx), field, obj)
+		access, err := guard.CanReadField(ctx, viewer.FromContext(ctx), field, obj)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
+		if rec := audit.FromContext(ctx); rec != nil {
+			var path ast.Path
+			if access.Allowed {
+				path = fc.Path()
+			}
+			rec.FieldRead(fc.Object, entityID(obj), field, access, path)
+		}
+		if !access.Allowed {
 			return nil, &apperr.Error{Code: apperr.Forbidden, Field: field, Message: "You may not read " + field + "."}
 		}
 		return next(ctx)
 	}
+}
+
+// entityID is the id of an ent entity (every one has an int ID field).
+func entityID(obj any) int {
+	v := reflect.ValueOf(obj)
+	if v.Kind() == reflect.Pointer && !v.IsNil() {
+		if f := v.Elem().FieldByName("ID"); f.IsValid() && f.CanInt() {
+			return int(f.Int())
+		}
+	}
+	return 0
 }

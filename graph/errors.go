@@ -107,7 +107,7 @@ func withCode(out *gqlerror.Error, code apperr.Code, message string, ae *apperr.
 			out.Extensions[k] = v
 		}
 	}
-	if reqID != "" && (code == apperr.Internal || code == apperr.Unavailable) {
+	if reqID != "" && (code == apperr.Internal || code == apperr.Unavailable || code == apperr.AuditUnavailable) {
 		out.Extensions["requestId"] = reqID
 	}
 	out.Rule = ""

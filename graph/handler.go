@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/ent"
 )
@@ -21,6 +22,9 @@ type Options struct {
 	// Enforcer is the access policy: it decides sensitive fields and
 	// mutations, and changes the policy. Required.
 	Enforcer *authz.Enforcer
+	// Audit writes the audit trail (audit.Install). Required: a response
+	// that carries sensitive values leaves only after its record is written.
+	Audit *audit.Writer
 	// ComplexityLimit bounds the cost of one operation (gqlgen's fixed
 	// complexity: one point a field, times the page size of lists).
 	ComplexityLimit int
@@ -37,6 +41,9 @@ func NewHandler(opts Options) *handler.Server {
 	if opts.Enforcer == nil {
 		panic("graph.NewHandler: an Enforcer is required (deny by default)")
 	}
+	if opts.Audit == nil {
+		panic("graph.NewHandler: an audit Writer is required (audit is part of the read)")
+	}
 	if opts.ComplexityLimit == 0 {
 		opts.ComplexityLimit = DefaultComplexityLimit
 	}
@@ -44,7 +51,7 @@ func NewHandler(opts Options) *handler.Server {
 		opts.Logger = slog.Default()
 	}
 	schema := NewExecutableSchema(Config{
-		Resolvers:  &Resolver{client: opts.Client, enforcer: opts.Enforcer},
+		Resolvers:  &Resolver{client: opts.Client, enforcer: opts.Enforcer, audit: opts.Audit},
 		Directives: DirectiveRoot{Sensitive: sensitiveDirective(opts.Enforcer)},
 	})
 	srv := handler.New(schema)
@@ -54,7 +61,10 @@ func NewHandler(opts Options) *handler.Server {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
-	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: opts.Client}, logger: opts.Logger})
+	// The audit trail wraps the transaction: it writes what the
+	// transaction did not (reads of queries, refusals) after it ends.
+	srv.Use(auditTrail{writer: opts.Audit, logger: opts.Logger})
+	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: auditedTxOpener{client: opts.Client, writer: opts.Audit}}, logger: opts.Logger})
 	srv.AroundFields(markResolverErrors)
 	srv.AroundRootFields(checkMutations(opts.Enforcer))
 	p := errorPresenter{logger: opts.Logger}

@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/casefile"
@@ -20,6 +21,7 @@ import (
 type Resolver struct {
 	client   *ent.Client
 	enforcer *authz.Enforcer
+	audit    *audit.Writer
 }
 
 // Page sizes of connections: a list without first or last gets

@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/requestid"
 )
 
@@ -33,11 +34,24 @@ func (t transactioner) InterceptResponse(ctx context.Context, next graphql.Respo
 	if resp == nil {
 		return resp
 	}
+	auditFailed := false
+	if rec := audit.FromContext(ctx); rec != nil {
+		auditFailed = rec.HasFailed()
+	}
 	for i, e := range resp.Errors {
 		if _, coded := e.Extensions["code"]; coded {
 			continue
 		}
 		id := requestid.FromContext(ctx)
+		if auditFailed {
+			t.logger.ErrorContext(ctx, "audit trail unavailable: the change was not made", "request_id", id, "error", e.Message)
+			resp.Errors[i] = &gqlerror.Error{
+				Message:    "The change was not made because the audit trail is unavailable; try again later. Quote the request id " + id + " if it persists.",
+				Path:       e.Path,
+				Extensions: map[string]any{"code": string(apperr.AuditUnavailable), "requestId": id},
+			}
+			continue
+		}
 		t.logger.ErrorContext(ctx, "transaction failed", "request_id", id, "error", e.Message)
 		resp.Errors[i] = &gqlerror.Error{
 			Message:    "The change could not be saved; try again. Quote the request id " + id + " if it persists.",

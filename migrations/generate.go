@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/sqltool"
 	"entgo.io/ent/dialect/sql/schema"
 
@@ -28,4 +29,19 @@ func Diff(ctx context.Context, client *ent.Client, dialectName, dir, name string
 		schema.WithDropColumn(true),
 		schema.WithDropIndex(true),
 	)
+}
+
+// Rehash rewrites dir's atlas.sum after a hand-written migration (a trigger,
+// which ent does not model) was added: Diff refuses a directory whose files
+// do not match their sums.
+func Rehash(dir string) error {
+	d, err := sqltool.NewGooseDir(dir)
+	if err != nil {
+		return fmt.Errorf("opening migration directory: %w", err)
+	}
+	sum, err := d.Checksum()
+	if err != nil {
+		return fmt.Errorf("summing %s: %w", dir, err)
+	}
+	return migrate.WriteSumFile(d, sum)
 }

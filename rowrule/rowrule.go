@@ -251,3 +251,27 @@ func grantPredicate(s *rowscope.Scope) func(*sql.Selector) {
 	}
 	return emergencygrant.And(emergencygrant.AgencyID(s.AgencyID), emergencygrant.Subject(s.Subject))
 }
+
+// AppendOnlyPolicy lets system work read and create, and nobody update or
+// delete: for the audit trail.
+func AppendOnlyPolicy() ent.Policy {
+	appendOnly := privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if !m.Op().Is(ent.OpCreate) {
+			return privacy.Denyf("the audit trail is append-only")
+		}
+		if viewer.IsSystem(ctx) {
+			return privacy.Allow
+		}
+		return privacy.Denyf("system work only")
+	})
+	systemOnly := privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if viewer.IsSystem(ctx) {
+			return privacy.Allow
+		}
+		return privacy.Denyf("system work only")
+	})
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{systemOnly},
+		Mutation: privacy.MutationPolicy{appendOnly},
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/auth"
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/database"
@@ -42,6 +43,8 @@ type Config struct {
 	Logger   *slog.Logger
 	// Enforcer is the access policy. Required.
 	Enforcer *authz.Enforcer
+	// Audit writes the audit trail; nil installs one on DB (audit.Install).
+	Audit *audit.Writer
 	// RateLimit is the number of requests a minute one client address may
 	// make to /graphql; 0 means no limit.
 	RateLimit int
@@ -62,6 +65,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Audit == nil {
+		cfg.Audit = audit.Install(cfg.DB.Client, cfg.DB.Dialect)
 	}
 	s := &Server{cfg: cfg}
 	s.handler = s.routes()
@@ -88,7 +94,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
-	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer})
+	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer, Audit: s.cfg.Audit})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Compress(5))
 		r.Use(s.limitBody)
@@ -100,8 +106,9 @@ func (s *Server) routes() http.Handler {
 					writeGraphQLError(w, http.StatusTooManyRequests, apperr.RateLimited, "Too many requests; slow down and retry.")
 				})))
 		}
-		r.Use(auth.Middleware(s.cfg.Verifier, s.resolveAgency, s.cfg.Logger))
+		r.Use(auth.Middleware(s.cfg.Verifier, s.resolveAgency, s.cfg.Logger, auth.WithRefusalHook(s.auditRefusal)))
 		r.Use(recordPrincipal)
+		r.Use(startAuditRecord)
 		r.Use(s.cfg.Enforcer.Middleware(s.cfg.Logger))
 		r.Handle("/graphql", okForGraphQLErrors(gql))
 	})

@@ -24,7 +24,16 @@ import (
 
 func main() {
 	name := flag.String("name", "", "name of the migration (lower_snake)")
+	rehash := flag.Bool("rehash", false, "only rewrite atlas.sum after adding a hand-written migration")
 	flag.Parse()
+	if *rehash {
+		for _, dir := range []string{"migrations/sqlite", "migrations/postgres"} {
+			if err := migrations.Rehash(dir); err != nil {
+				log.Fatalf("migrategen: %v", err)
+			}
+		}
+		return
+	}
 	if *name == "" {
 		log.Fatal("migrategen: -name is required")
 	}

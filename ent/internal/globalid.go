@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"agencies\":0,\"case_assignments\":4294967296,\"case_events\":8589934592,\"case_files\":12884901888,\"case_victims\":55834574848,\"charges\":17179869184,\"consents\":21474836480,\"court_decisions\":25769803776,\"emergency_grants\":64424509440,\"idempotency_records\":30064771072,\"policy_changes\":68719476736,\"policy_rules\":73014444032,\"prosecution_defendants\":60129542144,\"prosecutions\":34359738368,\"referrals\":38654705664,\"support_services\":42949672960,\"suspects\":47244640256,\"victims\":51539607552}"
+const IncrementStarts = "{\"agencies\":0,\"audit_events\":77309411328,\"case_assignments\":4294967296,\"case_events\":8589934592,\"case_files\":12884901888,\"case_victims\":55834574848,\"charges\":17179869184,\"consents\":21474836480,\"court_decisions\":25769803776,\"emergency_grants\":64424509440,\"idempotency_records\":30064771072,\"policy_changes\":68719476736,\"policy_rules\":73014444032,\"prosecution_defendants\":60129542144,\"prosecutions\":34359738368,\"referrals\":38654705664,\"support_services\":42949672960,\"suspects\":47244640256,\"victims\":51539607552}"

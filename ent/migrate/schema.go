@@ -67,6 +67,63 @@ var (
 			},
 		},
 	}
+	// AuditEventsColumns holds the columns for the "audit_events" table.
+	AuditEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt64, Increment: true},
+		{Name: "occurred_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeString},
+		{Name: "request_id", Type: field.TypeString, Default: ""},
+		{Name: "operation", Type: field.TypeString, Default: ""},
+		{Name: "client_address", Type: field.TypeString, Default: ""},
+		{Name: "actor_subject", Type: field.TypeString, Default: ""},
+		{Name: "actor_agency_id", Type: field.TypeInt, Nullable: true},
+		{Name: "actor_agency", Type: field.TypeString, Default: ""},
+		{Name: "actor_roles", Type: field.TypeString, Default: ""},
+		{Name: "entity_type", Type: field.TypeString, Default: ""},
+		{Name: "entity_id", Type: field.TypeInt, Nullable: true},
+		{Name: "fields", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "decision", Type: field.TypeString, Default: ""},
+		{Name: "rule", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "reason", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "emergency", Type: field.TypeBool, Default: false},
+		{Name: "justification", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "detail", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "prev_hash", Type: field.TypeString},
+		{Name: "hash", Type: field.TypeString},
+	}
+	// AuditEventsTable holds the schema information for the "audit_events" table.
+	AuditEventsTable = &schema.Table{
+		Name:       "audit_events",
+		Columns:    AuditEventsColumns,
+		PrimaryKey: []*schema.Column{AuditEventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditevent_occurred_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[1]},
+			},
+			{
+				Name:    "auditevent_entity_type_entity_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[10], AuditEventsColumns[11]},
+			},
+			{
+				Name:    "auditevent_actor_subject",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[6]},
+			},
+			{
+				Name:    "auditevent_actor_agency_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[7]},
+			},
+			{
+				Name:    "auditevent_kind",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[2]},
+			},
+		},
+	}
 	// CaseAssignmentsColumns holds the columns for the "case_assignments" table.
 	CaseAssignmentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1093,6 +1150,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AgenciesTable,
+		AuditEventsTable,
 		CaseAssignmentsTable,
 		CaseEventsTable,
 		CaseFilesTable,
@@ -1117,6 +1175,9 @@ func init() {
 	AgenciesTable.ForeignKeys[0].RefTable = AgenciesTable
 	AgenciesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
+	}
+	AuditEventsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(77309411328),
 	}
 	CaseAssignmentsTable.ForeignKeys[0].RefTable = CaseFilesTable
 	CaseAssignmentsTable.ForeignKeys[1].RefTable = AgenciesTable

@@ -9,6 +9,9 @@ import (
 // Agency is the predicate function for agency builders.
 type Agency func(*sql.Selector)
 
+// AuditEvent is the predicate function for auditevent builders.
+type AuditEvent func(*sql.Selector)
+
 // CaseAssignment is the predicate function for caseassignment builders.
 type CaseAssignment func(*sql.Selector)
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/caseevent"
 	"github.com/casegraph/casegraph/ent/casefile"
@@ -101,6 +102,77 @@ func init() {
 			return nil
 		}
 	}()
+	auditevent.Policy = privacy.NewPolicies(schema.AuditEvent{})
+	auditevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := auditevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	auditeventFields := schema.AuditEvent{}.Fields()
+	_ = auditeventFields
+	// auditeventDescRequestID is the schema descriptor for request_id field.
+	auditeventDescRequestID := auditeventFields[3].Descriptor()
+	// auditevent.DefaultRequestID holds the default value on creation for the request_id field.
+	auditevent.DefaultRequestID = auditeventDescRequestID.Default.(string)
+	// auditeventDescOperation is the schema descriptor for operation field.
+	auditeventDescOperation := auditeventFields[4].Descriptor()
+	// auditevent.DefaultOperation holds the default value on creation for the operation field.
+	auditevent.DefaultOperation = auditeventDescOperation.Default.(string)
+	// auditeventDescClientAddress is the schema descriptor for client_address field.
+	auditeventDescClientAddress := auditeventFields[5].Descriptor()
+	// auditevent.DefaultClientAddress holds the default value on creation for the client_address field.
+	auditevent.DefaultClientAddress = auditeventDescClientAddress.Default.(string)
+	// auditeventDescActorSubject is the schema descriptor for actor_subject field.
+	auditeventDescActorSubject := auditeventFields[6].Descriptor()
+	// auditevent.DefaultActorSubject holds the default value on creation for the actor_subject field.
+	auditevent.DefaultActorSubject = auditeventDescActorSubject.Default.(string)
+	// auditeventDescActorAgency is the schema descriptor for actor_agency field.
+	auditeventDescActorAgency := auditeventFields[8].Descriptor()
+	// auditevent.DefaultActorAgency holds the default value on creation for the actor_agency field.
+	auditevent.DefaultActorAgency = auditeventDescActorAgency.Default.(string)
+	// auditeventDescActorRoles is the schema descriptor for actor_roles field.
+	auditeventDescActorRoles := auditeventFields[9].Descriptor()
+	// auditevent.DefaultActorRoles holds the default value on creation for the actor_roles field.
+	auditevent.DefaultActorRoles = auditeventDescActorRoles.Default.(string)
+	// auditeventDescEntityType is the schema descriptor for entity_type field.
+	auditeventDescEntityType := auditeventFields[10].Descriptor()
+	// auditevent.DefaultEntityType holds the default value on creation for the entity_type field.
+	auditevent.DefaultEntityType = auditeventDescEntityType.Default.(string)
+	// auditeventDescFields is the schema descriptor for fields field.
+	auditeventDescFields := auditeventFields[12].Descriptor()
+	// auditevent.DefaultFields holds the default value on creation for the fields field.
+	auditevent.DefaultFields = auditeventDescFields.Default.(string)
+	// auditeventDescDecision is the schema descriptor for decision field.
+	auditeventDescDecision := auditeventFields[13].Descriptor()
+	// auditevent.DefaultDecision holds the default value on creation for the decision field.
+	auditevent.DefaultDecision = auditeventDescDecision.Default.(string)
+	// auditeventDescRule is the schema descriptor for rule field.
+	auditeventDescRule := auditeventFields[14].Descriptor()
+	// auditevent.DefaultRule holds the default value on creation for the rule field.
+	auditevent.DefaultRule = auditeventDescRule.Default.(string)
+	// auditeventDescReason is the schema descriptor for reason field.
+	auditeventDescReason := auditeventFields[15].Descriptor()
+	// auditevent.DefaultReason holds the default value on creation for the reason field.
+	auditevent.DefaultReason = auditeventDescReason.Default.(string)
+	// auditeventDescEmergency is the schema descriptor for emergency field.
+	auditeventDescEmergency := auditeventFields[16].Descriptor()
+	// auditevent.DefaultEmergency holds the default value on creation for the emergency field.
+	auditevent.DefaultEmergency = auditeventDescEmergency.Default.(bool)
+	// auditeventDescJustification is the schema descriptor for justification field.
+	auditeventDescJustification := auditeventFields[17].Descriptor()
+	// auditevent.DefaultJustification holds the default value on creation for the justification field.
+	auditevent.DefaultJustification = auditeventDescJustification.Default.(string)
+	// auditeventDescDetail is the schema descriptor for detail field.
+	auditeventDescDetail := auditeventFields[18].Descriptor()
+	// auditevent.DefaultDetail holds the default value on creation for the detail field.
+	auditevent.DefaultDetail = auditeventDescDetail.Default.(string)
+	// auditeventDescID is the schema descriptor for id field.
+	auditeventDescID := auditeventFields[0].Descriptor()
+	// auditevent.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	auditevent.IDValidator = auditeventDescID.Validators[0].(func(int64) error)
 	caseassignmentMixin := schema.CaseAssignment{}.Mixin()
 	caseassignment.Policy = privacy.NewPolicies(schema.CaseAssignment{})
 	caseassignment.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -1,0 +1,192 @@
+package audit
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// Recorder collects the events of one request until they are written. It
+// is safe for concurrent use (GraphQL resolves fields concurrently).
+type Recorder struct {
+	mu   sync.Mutex
+	base Event
+	now  func() time.Time
+
+	pending []*pendingEvent
+	// reads groups the fields of one record decided alike into one event.
+	reads map[readKey]*pendingEvent
+	// released are the response paths of sensitive values the response
+	// carries: withheld if their events cannot be written.
+	released []ast.Path
+	failed   bool
+}
+
+type pendingEvent struct {
+	Event
+	// txBound events record changes made in the request's transaction:
+	// dropped when it rolls back, since the change did not happen.
+	txBound bool
+}
+
+type readKey struct {
+	entityType string
+	entityID   int
+	access     Access
+}
+
+// Access is the decision on one sensitive field of one record.
+type Access struct {
+	Allowed       bool
+	Rule          string // the policy line (or "emergency access") that allowed it
+	Reason        string // why it was refused
+	Emergency     bool
+	Justification string // the emergency grant's
+}
+
+// NewRecorder starts the record of one request by p (nil before
+// authentication) from clientAddress.
+func NewRecorder(requestID, clientAddress string, p *viewer.Principal) *Recorder {
+	r := &Recorder{now: time.Now, reads: map[readKey]*pendingEvent{}}
+	r.base = Event{RequestID: requestID, ClientAddress: clientAddress}
+	if p != nil {
+		r.base.ActorSubject = p.Subject
+		r.base.ActorAgencyID = p.AgencyID
+		r.base.ActorAgency = p.AgencyCode
+		for _, role := range p.Roles {
+			r.base.ActorRoles = append(r.base.ActorRoles, string(role))
+		}
+	}
+	return r
+}
+
+// SetOperation names the GraphQL operation the events belong to.
+func (r *Recorder) SetOperation(name string) {
+	r.mu.Lock()
+	r.base.Operation = name
+	for _, e := range r.pending {
+		e.Operation = name
+	}
+	r.mu.Unlock()
+}
+
+func (r *Recorder) event(kind Kind) Event {
+	e := r.base
+	e.ActorRoles = slices.Clone(r.base.ActorRoles)
+	e.Kind = kind
+	e.OccurredAt = r.now()
+	return e
+}
+
+// FieldRead records the decision on field (e.g. "Victim.legalName") of
+// one record; path is where an allowed value sits in the response.
+func (r *Recorder) FieldRead(entityType string, entityID int, field string, a Access, path ast.Path) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := readKey{entityType, entityID, a}
+	pe, ok := r.reads[k]
+	if !ok {
+		e := r.event(FieldAccess)
+		e.EntityType, e.EntityID = entityType, entityID
+		e.Decision = Denied
+		if a.Allowed {
+			e.Decision = Allowed
+		}
+		e.Rule, e.Reason, e.Emergency, e.Justification = a.Rule, a.Reason, a.Emergency, a.Justification
+		pe = &pendingEvent{Event: e}
+		r.reads[k] = pe
+		r.pending = append(r.pending, pe)
+	}
+	if !slices.Contains(pe.Fields, field) {
+		pe.Fields = append(pe.Fields, field)
+	}
+	if a.Allowed && path != nil {
+		r.released = append(r.released, path)
+	}
+}
+
+// Change records a change made in the request's transaction: kind
+// (Mutation, PolicyChange, EmergencyGranted, EmergencyRevoked), the record,
+// the names of the fields set or cleared (never their values), and detail.
+// It is forgotten if the transaction rolls back.
+func (r *Recorder) Change(kind Kind, entityType string, entityID int, fields []string, fill func(*Event)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.event(kind)
+	e.EntityType, e.EntityID, e.Fields, e.Decision = entityType, entityID, fields, Allowed
+	if fill != nil {
+		fill(&e)
+	}
+	r.pending = append(r.pending, &pendingEvent{Event: e, txBound: true})
+}
+
+// Refusal records something refused that changed nothing (a mutation the
+// policy does not allow), with the reason.
+func (r *Recorder) Refusal(kind Kind, fields []string, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.event(kind)
+	e.Fields, e.Decision, e.Reason = fields, Denied, reason
+	r.pending = append(r.pending, &pendingEvent{Event: e})
+}
+
+// Take returns the pending events and forgets them.
+func (r *Recorder) Take() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Event, len(r.pending))
+	for i, pe := range r.pending {
+		out[i] = pe.Event
+	}
+	r.pending = nil
+	clear(r.reads)
+	return out
+}
+
+// RolledBack forgets the changes of the request's transaction, which did
+// not happen; reads and refusals stay to be written.
+func (r *Recorder) RolledBack() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pending = slices.DeleteFunc(r.pending, func(pe *pendingEvent) bool { return pe.txBound })
+}
+
+// Released returns the response paths of the sensitive values read.
+func (r *Recorder) Released() []ast.Path {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.released)
+}
+
+// Failed marks that the request's events could not be written.
+func (r *Recorder) Failed() {
+	r.mu.Lock()
+	r.failed = true
+	r.mu.Unlock()
+}
+
+// HasFailed reports whether the request's events could not be written.
+func (r *Recorder) HasFailed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed
+}
+
+type recorderKey struct{}
+
+// NewContext returns ctx carrying r.
+func NewContext(ctx context.Context, r *Recorder) context.Context {
+	return context.WithValue(ctx, recorderKey{}, r)
+}
+
+// FromContext returns the recorder of ctx, or nil when the work is not a
+// request's (seeding, migrations).
+func FromContext(ctx context.Context) *Recorder {
+	r, _ := ctx.Value(recorderKey{}).(*Recorder)
+	return r
+}

@@ -1,0 +1,71 @@
+package schema
+
+import (
+	"github.com/casegraph/casegraph/rowrule"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// AuditEvent is one entry of the audit trail: a look at sensitive fields of
+// one record (allowed or refused), a mutation, a policy change, a refused
+// authentication, an emergency grant or revocation. Entries are written by
+// package audit, never updated or deleted (the policy below, and database
+// triggers, refuse it), and chained: hash covers the entry's content and
+// prev_hash, the hash of the entry before it (id - 1).
+type AuditEvent struct {
+	ent.Schema
+}
+
+// Fields of AuditEvent.
+func (AuditEvent) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int64("id").Immutable().Positive().
+			Comment("Position in the chain, from 1 without gaps."),
+		field.Time("occurred_at").Immutable(),
+		field.String("kind").Immutable(),
+		field.String("request_id").Immutable().Default(""),
+		field.String("operation").Immutable().Default(""),
+		field.String("client_address").Immutable().Default(""),
+		field.String("actor_subject").Immutable().Default(""),
+		field.Int("actor_agency_id").Immutable().Optional().Nillable(),
+		field.String("actor_agency").Immutable().Default(""),
+		field.String("actor_roles").Immutable().Default("").
+			Comment("The principal's roles, comma-separated."),
+		field.String("entity_type").Immutable().Default(""),
+		field.Int("entity_id").Immutable().Optional().Nillable(),
+		field.Text("fields").Immutable().Default("").
+			Comment("Names of the fields concerned (Victim.legalName), comma-separated; never values."),
+		field.String("decision").Immutable().Default(""),
+		field.Text("rule").Immutable().Default(""),
+		field.Text("reason").Immutable().Default(""),
+		field.Bool("emergency").Immutable().Default(false),
+		field.Text("justification").Immutable().Default(""),
+		field.Text("detail").Immutable().Default("").
+			Comment("JSON: what else the kind of event records (a policy change's lines before and after)."),
+		field.String("prev_hash").Immutable(),
+		field.String("hash").Immutable(),
+	}
+}
+
+// Indexes of AuditEvent: the filters a DPO uses, each with the chain order.
+func (AuditEvent) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("occurred_at"),
+		index.Fields("entity_type", "entity_id"),
+		index.Fields("actor_subject"),
+		index.Fields("actor_agency_id"),
+		index.Fields("kind"),
+	}
+}
+
+// Annotations of AuditEvent: exposed through hand-written queries.
+func (AuditEvent) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// Policy of AuditEvent: see package rowrule.
+func (AuditEvent) Policy() ent.Policy { return rowrule.AppendOnlyPolicy() }

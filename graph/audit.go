@@ -1,0 +1,266 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/requestid"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// auditTrail writes each operation's audit events before its response
+// leaves. A mutation's events are written in its transaction (see
+// auditedTxOpener); what is left (reads of a query, refusals, reads of a
+// mutation that rolled back) is written here, after the response is built
+// and before it is sent. If that write fails, every sensitive value of the
+// response is replaced by null with an AUDIT_UNAVAILABLE error: the rest
+// of the response stands.
+type auditTrail struct {
+	writer *audit.Writer
+	logger *slog.Logger
+}
+
+func (auditTrail) ExtensionName() string                   { return "AuditTrail" }
+func (auditTrail) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptResponse implements graphql.ResponseInterceptor. It runs
+// outside the transaction of a mutation.
+func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	rec := audit.FromContext(ctx)
+	if rec == nil {
+		// The HTTP server starts the record with the client's address;
+		// this keeps any other way in audited too.
+		rec = audit.NewRecorder(requestid.FromContext(ctx), "", viewer.FromContext(ctx))
+		ctx = audit.NewContext(ctx, rec)
+	}
+	rec.SetOperation(operationLabel(graphql.GetOperationContext(ctx)))
+	resp := next(ctx)
+	events := rec.Take()
+	if len(events) == 0 || resp == nil {
+		return resp
+	}
+	if err := a.writer.Write(ctx, events); err != nil {
+		a.logger.ErrorContext(ctx, "audit trail unavailable: withholding sensitive values",
+			"request_id", requestid.FromContext(ctx), "error", err.Error(), "events", len(events))
+		withhold(ctx, resp, rec.Released())
+	}
+	return resp
+}
+
+// operationLabel names an operation for the audit trail: its type and
+// name, or its root fields when it has no name ("query victims,cases").
+func operationLabel(oc *graphql.OperationContext) string {
+	if oc == nil || oc.Operation == nil {
+		return ""
+	}
+	label := string(oc.Operation.Operation)
+	if oc.Operation.Name != "" {
+		return label + " " + oc.Operation.Name
+	}
+	var roots []string
+	for _, s := range oc.Operation.SelectionSet {
+		if f, ok := s.(*ast.Field); ok {
+			roots = append(roots, f.Name)
+		}
+	}
+	return label + " " + strings.Join(roots, ",")
+}
+
+// withhold nulls the values at paths in resp and adds an
+// AUDIT_UNAVAILABLE error for each. A response that cannot be rewritten
+// loses its data altogether.
+func withhold(ctx context.Context, resp *graphql.Response, paths []ast.Path) {
+	id := requestid.FromContext(ctx)
+	if len(paths) == 0 {
+		return
+	}
+	data, err := nullPaths(resp.Data, paths)
+	if err != nil {
+		data = json.RawMessage("null")
+	}
+	resp.Data = data
+	for _, p := range paths {
+		resp.Errors = append(resp.Errors, &gqlerror.Error{
+			Message:    "The audit trail is unavailable, so this value is withheld; try again later. Quote the request id " + id + " if it persists.",
+			Path:       p,
+			Extensions: map[string]any{"code": string(apperr.AuditUnavailable), "requestId": id},
+		})
+	}
+}
+
+// nullPaths rewrites a JSON document with null at each path, keeping the
+// order of object keys (GraphQL's response order).
+func nullPaths(doc json.RawMessage, paths []ast.Path) (json.RawMessage, error) {
+	var root jsonNode
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	if err := root.decode(dec); err != nil {
+		return nil, err
+	}
+	for _, p := range paths {
+		root.null(p)
+	}
+	var buf bytes.Buffer
+	root.encode(&buf)
+	return buf.Bytes(), nil
+}
+
+// jsonNode is a JSON value that keeps its object keys in order.
+type jsonNode struct {
+	keys   []string
+	fields []*jsonNode // object members, in keys' order
+	items  []*jsonNode // array items
+	kind   byte        // '{', '[' or 0 for a scalar
+	scalar json.RawMessage
+}
+
+func (n *jsonNode) decode(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		n.kind = byte(t)
+		for dec.More() {
+			if n.kind == '{' {
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				n.keys = append(n.keys, k.(string))
+			}
+			child := &jsonNode{}
+			if err := child.decode(dec); err != nil {
+				return err
+			}
+			if n.kind == '{' {
+				n.fields = append(n.fields, child)
+			} else {
+				n.items = append(n.items, child)
+			}
+		}
+		_, err = dec.Token() // the closing delimiter
+		return err
+	default:
+		n.scalar, err = json.Marshal(t)
+		return err
+	}
+}
+
+func (n *jsonNode) null(p ast.Path) {
+	cur := n
+	for i, el := range p {
+		var next *jsonNode
+		switch e := el.(type) {
+		case ast.PathName:
+			for j, k := range cur.keys {
+				if k == string(e) {
+					next = cur.fields[j]
+				}
+			}
+		case ast.PathIndex:
+			if int(e) < len(cur.items) {
+				next = cur.items[e]
+			}
+		}
+		if next == nil {
+			return // not in the response (a null parent)
+		}
+		if i == len(p)-1 {
+			*next = jsonNode{scalar: json.RawMessage("null")}
+			return
+		}
+		cur = next
+	}
+}
+
+func (n *jsonNode) encode(buf *bytes.Buffer) {
+	switch n.kind {
+	case '{':
+		buf.WriteByte('{')
+		for i, k := range n.keys {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			kb, _ := json.Marshal(k)
+			buf.Write(kb)
+			buf.WriteByte(':')
+			n.fields[i].encode(buf)
+		}
+		buf.WriteByte('}')
+	case '[':
+		buf.WriteByte('[')
+		for i, it := range n.items {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			it.encode(buf)
+		}
+		buf.WriteByte(']')
+	default:
+		buf.Write(n.scalar)
+	}
+}
+
+// auditedTxOpener opens the transaction of a mutation (for
+// entgql.Transactioner) so that committing it first writes the request's
+// audit events in it: the change and its record stand or fall together,
+// and a change whose record cannot be written is not made.
+type auditedTxOpener struct {
+	client *ent.Client
+	writer *audit.Writer
+}
+
+func (o auditedTxOpener) OpenTx(ctx context.Context) (context.Context, driver.Tx, error) {
+	txCtx, dtx, err := o.client.OpenTx(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	tx, ok := dtx.(*ent.Tx)
+	if !ok {
+		_ = dtx.Rollback()
+		return nil, nil, fmt.Errorf("unexpected transaction type %T", dtx)
+	}
+	return txCtx, &auditedTx{tx: tx, ctx: txCtx, writer: o.writer, rec: audit.FromContext(ctx)}, nil
+}
+
+type auditedTx struct {
+	tx     *ent.Tx
+	ctx    context.Context
+	writer *audit.Writer
+	rec    *audit.Recorder
+}
+
+func (t *auditedTx) Commit() error {
+	if t.rec != nil {
+		if err := t.writer.WriteTx(t.ctx, t.tx, t.rec.Take()); err != nil {
+			t.rec.Failed()
+			_ = t.tx.Rollback()
+			return err
+		}
+	}
+	return t.tx.Commit()
+}
+
+func (t *auditedTx) Rollback() error {
+	if t.rec != nil {
+		t.rec.RolledBack()
+	}
+	return t.tx.Rollback()
+}

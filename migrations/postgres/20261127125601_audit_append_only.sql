@@ -1,0 +1,23 @@
+-- The audit trail is append-only: no update, delete or truncate, whoever
+-- asks, the table's owner included (only dropping the trigger, which shows
+-- in the database's own log, gets round it). Run the server as a role that
+-- does not own the table and it cannot drop it either.
+-- Hand-written (ent does not model triggers); see migrations/README.md.
+-- +goose Up
+-- +goose StatementBegin
+CREATE FUNCTION "audit_events_append_only"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_events is append-only' USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER "audit_events_no_change" BEFORE UPDATE OR DELETE ON "audit_events"
+  FOR EACH ROW EXECUTE FUNCTION "audit_events_append_only"();
+CREATE TRIGGER "audit_events_no_truncate" BEFORE TRUNCATE ON "audit_events"
+  FOR EACH STATEMENT EXECUTE FUNCTION "audit_events_append_only"();
+REVOKE UPDATE, DELETE, TRUNCATE ON "audit_events" FROM PUBLIC;
+
+-- +goose Down
+DROP TRIGGER "audit_events_no_truncate" ON "audit_events";
+DROP TRIGGER "audit_events_no_change" ON "audit_events";
+DROP FUNCTION "audit_events_append_only"();
