@@ -334,3 +334,21 @@ func activeGrantCases(ctx context.Context, client *ent.Client, p *viewer.Princip
 		emergencygrant.ExpiresAtGT(time.Now()), emergencygrant.RevokedAtIsNil(),
 	).All(viewer.SystemContext(ctx))
 }
+
+// CanReadAudit reports whether the principal may read the audit trail (of
+// their agency, at least).
+func (r *Request) CanReadAudit() bool {
+	return r.e.allows(r.p, string(r.kind), policies.Audit, policies.Read) || r.CanReadAllAudit()
+}
+
+// CanReadAllAudit reports whether the principal may read every agency's
+// audit events.
+func (r *Request) CanReadAllAudit() bool {
+	return r.e.allows(r.p, string(r.kind), policies.Audit, policies.ReadAll)
+}
+
+// CanVerifyAudit reports whether the principal may check the audit trail's
+// hash chain.
+func (r *Request) CanVerifyAudit() bool {
+	return r.e.allows(r.p, string(r.kind), policies.Audit, policies.Verify)
+}

@@ -7,10 +7,45 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
+	"entgo.io/contrib/entgql"
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/viewer"
 )
+
+type AuditEventConnection struct {
+	Edges    []*AuditEventEdge     `json:"edges"`
+	PageInfo *entgql.PageInfo[int] `json:"pageInfo"`
+}
+
+type AuditEventEdge struct {
+	Node   *audit.Event       `json:"node"`
+	Cursor entgql.Cursor[int] `json:"cursor"`
+}
+
+// Narrows the audit events read; every field given must match.
+type AuditTrailFilter struct {
+	Kind *AuditEventKind `json:"kind,omitempty"`
+	// Subject of the person who acted.
+	ActorSubject *string `json:"actorSubject,omitempty"`
+	// Code of the agency they acted for.
+	ActorAgency *string `json:"actorAgency,omitempty"`
+	// One record, e.g. a victim's id: who looked at this person.
+	Entity *int `json:"entity,omitempty"`
+	// A type of record: Victim, Suspect, SupportService, Case…
+	EntityType *string `json:"entityType,omitempty"`
+	// A sensitive field, as the policy names it: Victim.legalName.
+	Field    *string        `json:"field,omitempty"`
+	Decision *AuditDecision `json:"decision,omitempty"`
+	// Events at or after this time.
+	Since *time.Time `json:"since,omitempty"`
+	// Events before this time.
+	Until *time.Time `json:"until,omitempty"`
+	// Only reads made under emergency access.
+	EmergencyOnly *bool `json:"emergencyOnly,omitempty"`
+}
 
 // What a policy change did.
 type PolicyChangeResult struct {
@@ -23,6 +58,130 @@ type Viewer struct {
 	Subject string        `json:"subject"`
 	Agency  *ent.Agency   `json:"agency"`
 	Roles   []viewer.Role `json:"roles"`
+}
+
+// The decision an audit event records.
+type AuditDecision string
+
+const (
+	AuditDecisionAllowed AuditDecision = "ALLOWED"
+	AuditDecisionDenied  AuditDecision = "DENIED"
+)
+
+var AllAuditDecision = []AuditDecision{
+	AuditDecisionAllowed,
+	AuditDecisionDenied,
+}
+
+func (e AuditDecision) IsValid() bool {
+	switch e {
+	case AuditDecisionAllowed, AuditDecisionDenied:
+		return true
+	}
+	return false
+}
+
+func (e AuditDecision) String() string {
+	return string(e)
+}
+
+func (e *AuditDecision) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuditDecision(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuditDecision", str)
+	}
+	return nil
+}
+
+func (e AuditDecision) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuditDecision) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuditDecision) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What an audit event records.
+type AuditEventKind string
+
+const (
+	// Sensitive fields of one record were read, or refused.
+	AuditEventKindFieldAccess AuditEventKind = "FIELD_ACCESS"
+	// A record was created, updated or deleted; or a mutation was refused.
+	AuditEventKindMutation AuditEventKind = "MUTATION"
+	// The access policy changed (detail holds it before and after).
+	AuditEventKindPolicyChange AuditEventKind = "POLICY_CHANGE"
+	// A request's token was refused.
+	AuditEventKindAuthenticationRefused  AuditEventKind = "AUTHENTICATION_REFUSED"
+	AuditEventKindEmergencyAccessGranted AuditEventKind = "EMERGENCY_ACCESS_GRANTED"
+	AuditEventKindEmergencyAccessRevoked AuditEventKind = "EMERGENCY_ACCESS_REVOKED"
+)
+
+var AllAuditEventKind = []AuditEventKind{
+	AuditEventKindFieldAccess,
+	AuditEventKindMutation,
+	AuditEventKindPolicyChange,
+	AuditEventKindAuthenticationRefused,
+	AuditEventKindEmergencyAccessGranted,
+	AuditEventKindEmergencyAccessRevoked,
+}
+
+func (e AuditEventKind) IsValid() bool {
+	switch e {
+	case AuditEventKindFieldAccess, AuditEventKindMutation, AuditEventKindPolicyChange, AuditEventKindAuthenticationRefused, AuditEventKindEmergencyAccessGranted, AuditEventKindEmergencyAccessRevoked:
+		return true
+	}
+	return false
+}
+
+func (e AuditEventKind) String() string {
+	return string(e)
+}
+
+func (e *AuditEventKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuditEventKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuditEventKind", str)
+	}
+	return nil
+}
+
+func (e AuditEventKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuditEventKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuditEventKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // The category of a sensitive field.

@@ -9,11 +9,38 @@ import (
 	"context"
 	"time"
 
+	"entgo.io/contrib/entgql"
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/casework"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 )
+
+// Kind is the resolver for the kind field.
+func (r *auditEventResolver) Kind(ctx context.Context, obj *audit.Event) (AuditEventKind, error) {
+	return AuditEventKind(obj.Kind), nil
+}
+
+// Entity is the resolver for the entity field.
+func (r *auditEventResolver) Entity(ctx context.Context, obj *audit.Event) (*int, error) {
+	return optionalID(obj.EntityID), nil
+}
+
+// Decision is the resolver for the decision field.
+func (r *auditEventResolver) Decision(ctx context.Context, obj *audit.Event) (*AuditDecision, error) {
+	return auditDecision(obj.Decision), nil
+}
+
+// BrokenAt is the resolver for the brokenAt field.
+func (r *auditVerificationResolver) BrokenAt(ctx context.Context, obj *audit.Verification) (*int, error) {
+	return optionalID(int(obj.BrokenAt)), nil
+}
+
+// Problem is the resolver for the problem field.
+func (r *auditVerificationResolver) Problem(ctx context.Context, obj *audit.Verification) (*string, error) {
+	return optionalString(obj.Problem), nil
+}
 
 // CaseReference is the resolver for the caseReference field.
 func (r *emergencyGrantResolver) CaseReference(ctx context.Context, obj *ent.EmergencyGrant) (string, error) {
@@ -160,7 +187,29 @@ func (r *queryResolver) PolicyLines(ctx context.Context) ([][]string, error) {
 	return r.policyLines(ctx)
 }
 
+// AuditEvents is the resolver for the auditEvents field.
+func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst *bool) (*AuditEventConnection, error) {
+	return r.auditEvents(ctx, first, after, where, oldestFirst != nil && *oldestFirst)
+}
+
+// VerifyAuditTrail is the resolver for the verifyAuditTrail field.
+func (r *queryResolver) VerifyAuditTrail(ctx context.Context) (*audit.Verification, error) {
+	return r.verifyAuditTrail(ctx)
+}
+
+// AuditEvent returns AuditEventResolver implementation.
+func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
+
+// AuditVerification returns AuditVerificationResolver implementation.
+func (r *Resolver) AuditVerification() AuditVerificationResolver {
+	return &auditVerificationResolver{r}
+}
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
-type mutationResolver struct{ *Resolver }
+type (
+	auditEventResolver        struct{ *Resolver }
+	auditVerificationResolver struct{ *Resolver }
+	mutationResolver          struct{ *Resolver }
+)

@@ -1,0 +1,143 @@
+package audit
+
+import (
+	"context"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/auditevent"
+	"github.com/casegraph/casegraph/ent/caseassignment"
+	"github.com/casegraph/casegraph/ent/casevictim"
+	"github.com/casegraph/casegraph/ent/predicate"
+	"github.com/casegraph/casegraph/ent/supportservice"
+	"github.com/casegraph/casegraph/ent/suspect"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// Filter narrows the events read; zero values do not filter.
+type Filter struct {
+	Kind          Kind
+	ActorSubject  string
+	ActorAgencyID int
+	EntityType    string
+	EntityID      int
+	Field         string // e.g. "Victim.legalName"
+	Decision      string // Allowed or Denied
+	Since, Until  time.Time
+	EmergencyOnly bool
+	// AfterSeq and BeforeSeq page through the chain (exclusive).
+	AfterSeq, BeforeSeq int64
+}
+
+// Scope is whose events a reader may see: all, or those of one agency —
+// events of its people, and events about the records it works on (victims
+// and suspects of its cases, its cases, its support services), as they
+// stand when the trail is read.
+type Scope struct {
+	All      bool
+	AgencyID int
+}
+
+// Query returns the events scope may see that match f, in chain order
+// (ascending or, with newestFirst, descending), at most limit of them.
+func Query(ctx context.Context, client *ent.Client, scope Scope, f Filter, newestFirst bool, limit int) ([]Event, error) {
+	q := client.AuditEvent.Query().Where(predicates(scope, f)...)
+	if newestFirst {
+		q = q.Order(ent.Desc(auditevent.FieldID))
+	} else {
+		q = q.Order(ent.Asc(auditevent.FieldID))
+	}
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	rows, err := q.All(viewer.SystemContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Event, len(rows))
+	for i, r := range rows {
+		out[i] = FromRow(r)
+	}
+	return out, nil
+}
+
+func predicates(scope Scope, f Filter) []predicate.AuditEvent {
+	var ps []predicate.AuditEvent
+	if !scope.All {
+		ps = append(ps, ofAgency(scope.AgencyID))
+	}
+	if f.Kind != "" {
+		ps = append(ps, auditevent.Kind(string(f.Kind)))
+	}
+	if f.ActorSubject != "" {
+		ps = append(ps, auditevent.ActorSubject(f.ActorSubject))
+	}
+	if f.ActorAgencyID != 0 {
+		ps = append(ps, auditevent.ActorAgencyID(f.ActorAgencyID))
+	}
+	if f.EntityType != "" {
+		ps = append(ps, auditevent.EntityType(f.EntityType))
+	}
+	if f.EntityID != 0 {
+		ps = append(ps, auditevent.EntityID(f.EntityID))
+	}
+	if f.Field != "" {
+		// fields is a comma-separated list: match a whole name.
+		ps = append(ps, auditevent.Or(auditevent.Fields(f.Field),
+			auditevent.FieldsHasPrefix(f.Field+","), auditevent.FieldsHasSuffix(","+f.Field),
+			auditevent.FieldsContains(","+f.Field+",")))
+	}
+	if f.Decision != "" {
+		ps = append(ps, auditevent.Decision(f.Decision))
+	}
+	if !f.Since.IsZero() {
+		ps = append(ps, auditevent.OccurredAtGTE(f.Since))
+	}
+	if !f.Until.IsZero() {
+		ps = append(ps, auditevent.OccurredAtLT(f.Until))
+	}
+	if f.EmergencyOnly {
+		ps = append(ps, auditevent.Emergency(true))
+	}
+	if f.AfterSeq != 0 {
+		ps = append(ps, auditevent.IDGT(f.AfterSeq))
+	}
+	if f.BeforeSeq != 0 {
+		ps = append(ps, auditevent.IDLT(f.BeforeSeq))
+	}
+	return ps
+}
+
+// ofAgency keeps the events of agency's people and about its records.
+func ofAgency(agencyID int) predicate.AuditEvent {
+	return func(s *sql.Selector) {
+		cases := casesOf(agencyID)
+		cv := sql.Table(casevictim.Table)
+		victims := sql.Select(cv.C(casevictim.FieldVictimID)).From(cv).
+			Where(sql.In(cv.C(casevictim.FieldCaseID), casesOf(agencyID)))
+		su := sql.Table(suspect.Table)
+		suspects := sql.Select(su.C(suspect.FieldID)).From(su).
+			Where(sql.In(su.C(suspect.FieldCaseID), casesOf(agencyID)))
+		ss := sql.Table(supportservice.Table)
+		services := sql.Select(ss.C(supportservice.FieldID)).From(ss).
+			Where(sql.EQ(ss.C(supportservice.FieldProviderID), agencyID))
+		about := func(typ string, ids *sql.Selector) *sql.Predicate {
+			return sql.And(sql.EQ(s.C(auditevent.FieldEntityType), typ), sql.In(s.C(auditevent.FieldEntityID), ids))
+		}
+		s.Where(sql.Or(
+			sql.EQ(s.C(auditevent.FieldActorAgencyID), agencyID),
+			about("Case", cases),
+			about("Victim", victims),
+			about("Suspect", suspects),
+			about("SupportService", services),
+		))
+	}
+}
+
+func casesOf(agencyID int) *sql.Selector {
+	ca := sql.Table(caseassignment.Table)
+	return sql.Select(ca.C(caseassignment.FieldCaseID)).From(ca).
+		Where(sql.EQ(ca.C(caseassignment.FieldAgencyID), agencyID))
+}

@@ -1,0 +1,198 @@
+package authz_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// trail returns every audit event, in chain order.
+func trail(t *testing.T, db *database.DB) []audit.Event {
+	t.Helper()
+	events, err := audit.Query(context.Background(), db.Client, audit.Scope{All: true}, audit.Filter{}, false, 0)
+	if err != nil {
+		t.Fatalf("reading the trail: %v", err)
+	}
+	return events
+}
+
+// eventsOf returns the events of the request whose response is r.
+func eventsOf(t *testing.T, db *database.DB, requestID string) []audit.Event {
+	t.Helper()
+	var out []audit.Event
+	for _, e := range trail(t, db) {
+		if e.RequestID == requestID {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func findEvent(events []audit.Event, match func(audit.Event) bool) (audit.Event, bool) {
+	i := slices.IndexFunc(events, match)
+	if i < 0 {
+		return audit.Event{}, false
+	}
+	return events[i], true
+}
+
+func dump(events []audit.Event) string {
+	b, _ := json.MarshalIndent(events, "", "  ")
+	return string(b)
+}
+
+// TestAuditEventContent checks what each kind of event records, from the
+// outside: real requests, then the rows the trail holds.
+func TestAuditEventContent(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		e := start(t, db)
+		f := e.f
+		prosecutor := e.tok(t, "prosecution-tirane", viewer.RoleProsecutor)
+		prosecutorSubject := subject("prosecution-tirane", viewer.RoleProsecutor)
+
+		t.Run("ReadAndRefusal", func(t *testing.T) {
+			r := e.do(t, prosecutor, `query VictimFile($id: ID!) { node(id: $id) { ... on Victim { pseudonym legalName dateOfBirth healthNotes } } }`,
+				map[string]any{"id": gid(f.vT)})
+			id := r.Header.Get("X-Request-Id")
+			events := eventsOf(t, db, id)
+			read, ok := findEvent(events, func(ev audit.Event) bool { return ev.Decision == audit.Allowed })
+			if !ok {
+				t.Fatalf("no ALLOWED event for request %s:\n%s", id, dump(trail(t, db)))
+			}
+			if read.Kind != audit.FieldAccess || read.EntityType != "Victim" || read.EntityID != f.vT ||
+				!slices.Equal(read.Fields, []string{"Victim.legalName", "Victim.dateOfBirth"}) {
+				t.Errorf("read event = %s", dump([]audit.Event{read}))
+			}
+			if read.ActorSubject != prosecutorSubject || read.ActorAgency != "prosecution-tirane" ||
+				read.ActorAgencyID != f.id(t, "prosecution-tirane") || !slices.Equal(read.ActorRoles, []string{"prosecutor"}) {
+				t.Errorf("read event's actor = %q %q %d %v", read.ActorSubject, read.ActorAgency, read.ActorAgencyID, read.ActorRoles)
+			}
+			if read.Operation != "query VictimFile" || read.ClientAddress != "127.0.0.1" || read.OccurredAt.IsZero() {
+				t.Errorf("read event's request = %q %q %v", read.Operation, read.ClientAddress, read.OccurredAt)
+			}
+			if !strings.HasPrefix(read.Rule, "p, prosecutor, ") || !strings.HasSuffix(read.Rule, ", read, proceedings") {
+				t.Errorf("read event's rule = %q, want the casbin line that allowed it", read.Rule)
+			}
+			refused, ok := findEvent(events, func(ev audit.Event) bool { return ev.Decision == audit.Denied })
+			if !ok || refused.EntityID != f.vT || !slices.Equal(refused.Fields, []string{"Victim.healthNotes"}) ||
+				refused.Reason == "" || refused.Rule != "" {
+				t.Errorf("refusal event = %s", dump(events))
+			}
+			if len(events) != 2 {
+				t.Errorf("want 2 events (one per decision on the record), got %s", dump(events))
+			}
+		})
+
+		t.Run("Mutation", func(t *testing.T) {
+			const newPhone = "+355 69 000 1234"
+			var v struct{ Node struct{ Version int } }
+			e.do(t, prosecutor, `query ($id: ID!) { node(id: $id) { ... on Victim { version } } }`, map[string]any{"id": gid(f.vT)}).MustOK(t).Decode(t, &v)
+			r := e.do(t, prosecutor, `mutation ($id: ID!, $v: Int!) { updateVictim(id: $id, expectedVersion: $v, input: {phone: "`+newPhone+`", nationality: "IT"}) { id } }`,
+				map[string]any{"id": gid(f.vT), "v": v.Node.Version}).MustOK(t)
+			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			m, ok := findEvent(events, func(ev audit.Event) bool { return ev.Kind == audit.Mutation })
+			if !ok || m.EntityType != "Victim" || m.EntityID != f.vT || m.Decision != audit.Allowed ||
+				!slices.Contains(m.Fields, "Victim.phone") || !slices.Contains(m.Fields, "Victim.nationality") ||
+				m.Operation != "mutation updateVictim" || m.ActorSubject != prosecutorSubject {
+				t.Errorf("mutation event = %s", dump(events))
+			}
+			if all := dump(trail(t, db)); strings.Contains(all, newPhone) || strings.Contains(all, secret(f.pseudonym[f.vT], "legalName")) {
+				t.Errorf("the trail holds a sensitive value")
+			}
+		})
+
+		t.Run("RefusedMutation", func(t *testing.T) {
+			judge := e.tok(t, "court-tirane", viewer.RoleJudge)
+			r := e.do(t, judge, `mutation { changePolicy(add: [["p","judge","court","Victim.phone","read","any"]], reason: "judges want phones") { added } }`, nil)
+			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			if len(events) != 1 || events[0].Kind != audit.Mutation || events[0].Decision != audit.Denied ||
+				!slices.Equal(events[0].Fields, []string{"Mutation.changePolicy"}) || events[0].Reason == "" {
+				t.Errorf("refused mutation events = %s", dump(events))
+			}
+		})
+
+		t.Run("PolicyChange", func(t *testing.T) {
+			admin := e.tok(t, "onac", viewer.RoleAdmin)
+			line := []string{"p", "judge", "court", "Victim.phone", "read", "on_case"}
+			const reason = "Judges call victims to schedule hearings."
+			r := e.do(t, admin, `mutation ($add: [[String!]!]) { changePolicy(add: $add, reason: "`+reason+`") { added } }`,
+				map[string]any{"add": [][]string{line}}).MustOK(t)
+			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			pc, ok := findEvent(events, func(ev audit.Event) bool { return ev.Kind == audit.PolicyChange })
+			if !ok {
+				t.Fatalf("no POLICY_CHANGE event: %s", dump(events))
+			}
+			var detail struct {
+				Reason        string
+				Added         [][]string
+				Before, After [][]string
+			}
+			if err := json.Unmarshal([]byte(pc.Detail), &detail); err != nil {
+				t.Fatalf("detail %q: %v", pc.Detail, err)
+			}
+			has := func(ls [][]string) bool { return slices.ContainsFunc(ls, func(l []string) bool { return slices.Equal(l, line) }) }
+			if pc.Reason != reason || detail.Reason != reason || !has(detail.Added) || has(detail.Before) || !has(detail.After) ||
+				len(detail.After) != len(detail.Before)+1 || pc.ActorAgency != "onac" {
+				t.Errorf("policy change event = %s", dump([]audit.Event{pc}))
+			}
+		})
+
+		t.Run("Emergency", func(t *testing.T) {
+			police := e.tok(t, "police-durres", viewer.RoleInvestigator)
+			const why = "Victim missing from shelter, life at risk tonight."
+			r := e.do(t, police, `mutation ($c: ID!) { requestEmergencyAccess(caseID: $c, justification: "`+why+`", hours: 1) { id } }`,
+				map[string]any{"c": gid(f.caseD)}).MustOK(t)
+			var g struct{ RequestEmergencyAccess struct{ ID string } }
+			r.Decode(t, &g)
+			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			if ev, ok := findEvent(events, func(ev audit.Event) bool { return ev.Kind == audit.EmergencyGranted }); !ok ||
+				ev.Justification != why || ev.EntityType != "Case" || ev.EntityID != f.caseD || !strings.Contains(ev.Detail, `"grant":`+g.RequestEmergencyAccess.ID) {
+				t.Errorf("grant events = %s", dump(events))
+			}
+			r = e.do(t, police, `query ($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`, map[string]any{"id": gid(f.vD)}).MustOK(t)
+			events = eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			if len(events) != 1 || !events[0].Emergency || events[0].Justification != why || events[0].Decision != audit.Allowed ||
+				!strings.Contains(events[0].Rule, "emergency access (grant "+g.RequestEmergencyAccess.ID) {
+				t.Errorf("emergency read events = %s", dump(events))
+			}
+			dpo := e.tok(t, "police-durres", viewer.RoleDPO)
+			r = e.do(t, dpo, `mutation ($id: ID!) { revokeEmergencyAccess(id: $id) { id } }`, map[string]any{"id": g.RequestEmergencyAccess.ID}).MustOK(t)
+			events = eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			if ev, ok := findEvent(events, func(ev audit.Event) bool { return ev.Kind == audit.EmergencyRevoked }); !ok ||
+				ev.ActorSubject != subject("police-durres", viewer.RoleDPO) || ev.EntityID != f.caseD {
+				t.Errorf("revoke events = %s", dump(events))
+			}
+		})
+
+		t.Run("RefusedToken", func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, e.s.URL+"/graphql", strings.NewReader(`{"query":"{ viewer { subject } }"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer not-a-token")
+			r := e.s.Send(t, req)
+			if r.Status != http.StatusUnauthorized {
+				t.Fatalf("status %d", r.Status)
+			}
+			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			if len(events) != 1 || events[0].Kind != audit.AuthenticationRefused || events[0].Decision != audit.Denied ||
+				events[0].ClientAddress != "127.0.0.1" || events[0].Reason == "" || events[0].ActorSubject != "" {
+				t.Errorf("refused token events = %s", dump(events))
+			}
+		})
+
+		if v, err := audit.Verify(context.Background(), db.Client); err != nil || !v.Valid || v.Checked != int64(len(trail(t, db))) {
+			t.Errorf("the chain does not verify: %+v %v", v, err)
+		}
+	})
+}
