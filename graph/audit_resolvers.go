@@ -40,7 +40,7 @@ func (r *Resolver) auditEvents(ctx context.Context, first *int, after *entgql.Cu
 	if err != nil {
 		return nil, err
 	}
-	conn := &AuditEventConnection{Edges: []*AuditEventEdge{}}
+	conn := &AuditEventConnection{Edges: []*AuditEventEdge{}, PageInfo: &entgql.PageInfo[int]{}}
 	conn.PageInfo.HasPreviousPage = after != nil
 	if len(events) > limit {
 		events = events[:limit]

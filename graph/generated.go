@@ -3348,7 +3348,6 @@ extend type Query {
   their victims and suspects, its support services); the national
   coordinator's DPO reads every agency's. Anyone else gets FORBIDDEN.
   Newest first unless oldestFirst; first defaults to 50, at most 500.
-  Reading the trail is itself recorded.
   """
   auditEvents(first: Int, after: Cursor, where: AuditTrailFilter, oldestFirst: Boolean = false): AuditEventConnection!
   """

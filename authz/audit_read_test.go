@@ -1,0 +1,267 @@
+package authz_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// breakAuditWrites makes every insert into the audit trail fail, as a full
+// disk or a lost table would; the returned function mends it.
+func breakAuditWrites(t *testing.T, db *database.DB) (mend func()) {
+	t.Helper()
+	ctx := context.Background()
+	stmts := []string{`CREATE TRIGGER audit_broken BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit storage failed'); END`}
+	undo := []string{`DROP TRIGGER audit_broken`}
+	if db.Dialect == dialect.Postgres {
+		stmts = []string{
+			`CREATE FUNCTION audit_broken() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit storage failed'; END; $$`,
+			`CREATE TRIGGER audit_broken BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_broken()`,
+		}
+		undo = []string{`DROP TRIGGER audit_broken ON audit_events`, `DROP FUNCTION audit_broken()`}
+	}
+	for _, s := range stmts {
+		if _, err := db.SQL.ExecContext(ctx, s); err != nil {
+			t.Fatalf("breaking the audit trail: %v", err)
+		}
+	}
+	return func() {
+		for _, s := range undo {
+			if _, err := db.SQL.ExecContext(ctx, s); err != nil {
+				t.Fatalf("mending the audit trail: %v", err)
+			}
+		}
+	}
+}
+
+// TestAuditBeforeAnswer breaks the audit write: sensitive values are
+// withheld with AUDIT_UNAVAILABLE while the rest of the answer stands, and
+// a mutation does not happen.
+func TestAuditBeforeAnswer(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		e := start(t, db)
+		f := e.f
+		prosecutor := e.tok(t, "prosecution-tirane", viewer.RoleProsecutor)
+		const read = `query ($id: ID!) { node(id: $id) { ... on Victim { pseudonym legalName healthNotes version nationality } } agencies(first: 1) { totalCount } }`
+		const readAllowed = `query ($id: ID!) { node(id: $id) { ... on Victim { pseudonym legalName version nationality } } }`
+		legalName := secret(f.pseudonym[f.vT], "legalName")
+		type victim struct {
+			Pseudonym, Nationality string
+			LegalName, HealthNotes *string
+			Version                int
+		}
+		var before struct{ Node victim }
+		e.do(t, prosecutor, read, map[string]any{"id": gid(f.vT)}).Decode(t, &before)
+		if before.Node.LegalName == nil || *before.Node.LegalName != legalName {
+			t.Fatalf("the prosecutor should read the legal name before the break: %+v", before)
+		}
+		var brokenRequests []string
+		mend := breakAuditWrites(t, db)
+		t.Run("QueryWithholds", func(t *testing.T) {
+			r := e.do(t, prosecutor, read, map[string]any{"id": gid(f.vT)})
+			if r.Status != 200 {
+				t.Fatalf("status %d: %s", r.Status, r.Body)
+			}
+			if strings.Contains(string(r.Body), legalName) {
+				t.Fatalf("the legal name left without its audit record: %s", r.Body)
+			}
+			var got struct {
+				Node     victim
+				Agencies struct{ TotalCount int }
+			}
+			r.Decode(t, &got)
+			if got.Node.Pseudonym != f.pseudonym[f.vT] || got.Node.LegalName != nil || got.Node.HealthNotes != nil || got.Agencies.TotalCount == 0 {
+				t.Errorf("want the pseudonym and agencies kept and sensitive fields null: %s", r.Body)
+			}
+			brokenRequests = append(brokenRequests, r.Header.Get("X-Request-Id"))
+			// nationality is a quasi-identifier: sensitive too.
+			wantErrors(t, r, "AUDIT_UNAVAILABLE  node.legalName", "AUDIT_UNAVAILABLE  node.nationality", forbidden("Victim.healthNotes", "node.healthNotes"))
+			for _, er := range r.Errors {
+				if er.Code() == "AUDIT_UNAVAILABLE" && (er.Extensions["requestId"] != r.Header.Get("X-Request-Id") || strings.Contains(er.Message, "storage failed")) {
+					t.Errorf("AUDIT_UNAVAILABLE should carry the request id and no internal detail: %+v", er)
+				}
+			}
+		})
+		t.Run("MutationDoesNotHappen", func(t *testing.T) {
+			rows := counts(t, db.Client)
+			r := e.do(t, prosecutor, `mutation ($id: ID!, $v: Int!) { updateVictim(id: $id, expectedVersion: $v, input: {nationality: "IT"}) { id version } }`,
+				map[string]any{"id": gid(f.vT), "v": before.Node.Version})
+			brokenRequests = append(brokenRequests, r.Header.Get("X-Request-Id"))
+			if codes := r.Codes(); !slices.Equal(codes, []string{"AUDIT_UNAVAILABLE"}) || !nullData(r.Data) {
+				t.Errorf("want only AUDIT_UNAVAILABLE and no data, got %s", r.Body)
+			}
+			unchanged(t, db.Client, rows)
+			mend()
+			var after struct{ Node victim }
+			e.do(t, prosecutor, readAllowed, map[string]any{"id": gid(f.vT)}).MustOK(t).Decode(t, &after)
+			if after.Node.Version != before.Node.Version || after.Node.Nationality != before.Node.Nationality {
+				t.Errorf("the victim changed although its audit record could not be written: %+v → %+v", before.Node, after.Node)
+			}
+			if after.Node.LegalName == nil || *after.Node.LegalName != legalName {
+				t.Errorf("once mended, the value is served again: %+v", after.Node)
+			}
+		})
+		// Nothing of the requests made while broken was written, and the
+		// chain holds.
+		if len(brokenRequests) != 2 {
+			t.Fatalf("requests made while broken: %v", brokenRequests)
+		}
+		for _, id := range brokenRequests {
+			if ev := eventsOf(t, db, id); len(ev) != 0 {
+				t.Errorf("request %s, made while the trail was broken, has events: %s", id, dump(ev))
+			}
+		}
+		if v, err := audit.Verify(context.Background(), db.Client); err != nil || !v.Valid {
+			t.Errorf("the chain does not verify: %+v %v", v, err)
+		}
+	})
+}
+
+type auditPage struct {
+	AuditEvents struct {
+		Edges []struct {
+			Cursor string
+			Node   struct {
+				Seq                     int
+				Kind                    string
+				ActorAgency, EntityType string
+				Entity                  *string
+				Fields                  []string
+				Decision                *string
+				Emergency               bool
+			}
+		}
+		PageInfo struct {
+			HasNextPage bool
+			EndCursor   *string
+		}
+	}
+}
+
+const auditQuery = `query ($where: AuditTrailFilter, $first: Int, $after: Cursor, $oldest: Boolean) {
+  auditEvents(where: $where, first: $first, after: $after, oldestFirst: $oldest) {
+    edges { cursor node { seq kind actorAgency entityType entity fields decision emergency } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`
+
+// TestAuditTrailReading checks who reads the trail and what each DPO sees,
+// and the filters.
+func TestAuditTrailReading(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		e := start(t, db)
+		f := e.f
+		const readVictim = `query ($id: ID!) { node(id: $id) { ... on Victim { legalName healthNotes } } }`
+		start := time.Now().Add(-time.Second)
+		// A Tirana prosecutor reads a victim of a Tirana case; a Durrës
+		// prosecutor one of a Durrës case; a Durrës investigator reads a
+		// Tirana victim they may not see (no event: no row, no field).
+		e.do(t, e.tok(t, "prosecution-tirane", viewer.RoleProsecutor), readVictim, map[string]any{"id": gid(f.vT)}).Decode(t, &struct{}{})
+		e.do(t, e.tok(t, "prosecution-durres", viewer.RoleProsecutor), readVictim, map[string]any{"id": gid(f.vD)}).Decode(t, &struct{}{})
+
+		list := func(t *testing.T, token string, where map[string]any) auditPage {
+			t.Helper()
+			var p auditPage
+			e.do(t, token, auditQuery, map[string]any{"where": where, "first": 100}).MustOK(t).Decode(t, &p)
+			return p
+		}
+		about := func(p auditPage) (entities []string) {
+			for _, ed := range p.AuditEvents.Edges {
+				if ed.Node.Entity != nil && !slices.Contains(entities, *ed.Node.Entity) {
+					entities = append(entities, *ed.Node.Entity)
+				}
+			}
+			slices.Sort(entities)
+			return entities
+		}
+		want := func(ids ...int) []string { s := gids(ids...); slices.Sort(s); return s }
+
+		t.Run("OnlyDPOs", func(t *testing.T) {
+			for _, tok := range []string{
+				e.tok(t, "police-tirane", viewer.RoleInvestigator), e.tok(t, "onac", viewer.RoleAdmin),
+				e.tok(t, "onac", viewer.RoleCoordinator), e.tok(t, "onac", viewer.RoleAnalyst),
+			} {
+				r := e.do(t, tok, auditQuery, nil)
+				if codes := r.Codes(); !slices.Equal(codes, []string{"FORBIDDEN"}) || !nullData(r.Data) {
+					t.Errorf("want FORBIDDEN and no data, got %s", r.Body)
+				}
+			}
+		})
+		t.Run("AgencyScope", func(t *testing.T) {
+			// police-tirane works on the Tirana case: it sees who read vT,
+			// not who read vD.
+			if got := about(list(t, e.tok(t, "police-tirane", viewer.RoleDPO), nil)); !slices.Equal(got, want(f.vT)) {
+				t.Errorf("police-tirane's DPO sees events about %v, want %v", got, want(f.vT))
+			}
+			if got := about(list(t, e.tok(t, "prosecution-durres", viewer.RoleDPO), nil)); !slices.Equal(got, want(f.vD)) {
+				t.Errorf("prosecution-durres's DPO sees events about %v, want %v", got, want(f.vD))
+			}
+			// An agency with no part in either case sees neither.
+			if got := about(list(t, e.tok(t, "police-kukes", viewer.RoleDPO), nil)); len(got) != 0 {
+				t.Errorf("police-kukes's DPO sees events about %v, want none", got)
+			}
+			// The national coordinator's DPO sees every agency's.
+			if got := about(list(t, e.tok(t, "onac", viewer.RoleDPO), nil)); !slices.Equal(got, want(f.vT, f.vD)) {
+				t.Errorf("the national DPO sees events about %v, want %v", got, want(f.vT, f.vD))
+			}
+		})
+		national := e.tok(t, "onac", viewer.RoleDPO)
+		t.Run("Filters", func(t *testing.T) {
+			cases := []struct {
+				name  string
+				where map[string]any
+				check func(auditPage) bool
+			}{
+				{"entity", map[string]any{"entity": gid(f.vT)}, func(p auditPage) bool { return slices.Equal(about(p), want(f.vT)) }},
+				{"actorAgency", map[string]any{"actorAgency": "prosecution-durres"}, func(p auditPage) bool { return slices.Equal(about(p), want(f.vD)) }},
+				{"fieldAndDecision", map[string]any{"field": "Victim.healthNotes", "decision": "DENIED"}, func(p auditPage) bool {
+					return len(p.AuditEvents.Edges) == 2 && slices.Equal(p.AuditEvents.Edges[0].Node.Fields, []string{"Victim.healthNotes"})
+				}},
+				{"fieldIsWhole", map[string]any{"field": "Victim.legal"}, func(p auditPage) bool { return len(p.AuditEvents.Edges) == 0 }},
+				{"kind", map[string]any{"kind": "POLICY_CHANGE"}, func(p auditPage) bool { return len(p.AuditEvents.Edges) == 0 }},
+				{"emergencyOnly", map[string]any{"emergencyOnly": true}, func(p auditPage) bool { return len(p.AuditEvents.Edges) == 0 }},
+				{"timeRange", map[string]any{"since": start.Format(time.RFC3339Nano), "until": time.Now().Add(time.Minute).Format(time.RFC3339Nano)},
+					func(p auditPage) bool { return len(p.AuditEvents.Edges) == 4 }},
+				{"future", map[string]any{"since": time.Now().Add(time.Hour).Format(time.RFC3339)}, func(p auditPage) bool { return len(p.AuditEvents.Edges) == 0 }},
+			}
+			for _, c := range cases {
+				if p := list(t, national, c.where); !c.check(p) {
+					t.Errorf("%s: unexpected events %+v", c.name, p.AuditEvents.Edges)
+				}
+			}
+			r := e.do(t, national, auditQuery, map[string]any{"where": map[string]any{"actorAgency": "no-such-agency"}})
+			if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) {
+				t.Errorf("an unknown agency code: %s", r.Body)
+			}
+		})
+		t.Run("Pages", func(t *testing.T) {
+			var seqs []int
+			var after any
+			for range 10 {
+				var p auditPage
+				e.do(t, national, auditQuery, map[string]any{"first": 1, "after": after, "oldest": true}).MustOK(t).Decode(t, &p)
+				for _, ed := range p.AuditEvents.Edges {
+					seqs = append(seqs, ed.Node.Seq)
+				}
+				if !p.AuditEvents.PageInfo.HasNextPage {
+					break
+				}
+				after = *p.AuditEvents.PageInfo.EndCursor
+			}
+			if !slices.Equal(seqs, []int{1, 2, 3, 4}) {
+				t.Errorf("paging oldest first gave %v, want 1..4", seqs)
+			}
+		})
+	})
+}
