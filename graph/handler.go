@@ -44,6 +44,12 @@ func NewHandler(opts Options) *handler.Server {
 	if opts.Audit == nil {
 		panic("graph.NewHandler: an audit Writer is required (audit is part of the read)")
 	}
+	return newHandler(opts, true)
+}
+
+// newHandler builds the handler; only a benchmark of the audit's cost
+// builds one without it.
+func newHandler(opts Options, audited bool) *handler.Server {
 	if opts.ComplexityLimit == 0 {
 		opts.ComplexityLimit = DefaultComplexityLimit
 	}
@@ -63,8 +69,12 @@ func NewHandler(opts Options) *handler.Server {
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
 	// The audit trail wraps the transaction: it writes what the
 	// transaction did not (reads of queries, refusals) after it ends.
-	srv.Use(auditTrail{writer: opts.Audit, logger: opts.Logger})
-	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: auditedTxOpener{client: opts.Client, writer: opts.Audit}}, logger: opts.Logger})
+	var opener entgql.TxOpener = opts.Client
+	if audited {
+		srv.Use(auditTrail{writer: opts.Audit, logger: opts.Logger})
+		opener = auditedTxOpener{client: opts.Client, writer: opts.Audit}
+	}
+	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: opener}, logger: opts.Logger})
 	srv.AroundFields(markResolverErrors)
 	srv.AroundRootFields(checkMutations(opts.Enforcer))
 	p := errorPresenter{logger: opts.Logger}
