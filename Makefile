@@ -6,7 +6,7 @@ GO       ?= go
 BIN      := bin/casegraph
 PKGS     := ./...
 
-.PHONY: all build run test test-short bench generate check-generated migration lint vet clean help
+.PHONY: all build run test test-short bench generate check-generated migration migration-sums lint vet clean help
 
 all: build
 
@@ -38,6 +38,9 @@ check-generated: generate ## Fail when generated code is not up to date.
 migration: ## Write a new migration from the ent schema: make migration NAME=add_x (needs PostgreSQL for its dialect).
 	@test -n "$(NAME)" || (echo "usage: make migration NAME=what_it_does" >&2; exit 2)
 	$(GO) run ./cmd/migrategen -name $(NAME)
+
+migration-sums: ## Rewrite atlas.sum after adding a hand-written migration (a trigger ent cannot model).
+	$(GO) run ./cmd/migrategen -rehash
 
 vet: ## go vet.
 	$(GO) vet $(PKGS)

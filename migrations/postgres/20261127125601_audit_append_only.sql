@@ -2,7 +2,7 @@
 -- asks, the table's owner included (only dropping the trigger, which shows
 -- in the database's own log, gets round it). Run the server as a role that
 -- does not own the table and it cannot drop it either.
--- Hand-written (ent does not model triggers); see migrations/README.md.
+-- Hand-written (ent does not model triggers): after editing, `make migration-sums`.
 -- +goose Up
 -- +goose StatementBegin
 CREATE FUNCTION "audit_events_append_only"() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -1,5 +1,5 @@
 -- The audit trail is append-only: no update or delete, whoever asks.
--- Hand-written (ent does not model triggers); see migrations/README.md.
+-- Hand-written (ent does not model triggers): after editing, `make migration-sums`.
 -- +goose Up
 -- +goose StatementBegin
 CREATE TRIGGER "audit_events_no_update" BEFORE UPDATE ON "audit_events"
