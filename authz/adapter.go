@@ -53,23 +53,39 @@ func (a *adapter) LoadPolicy(m model.Model) error {
 	if err != nil {
 		return err
 	}
+	return loadLines(m, lines, a.fields)
+}
+
+// loadLines loads lines into m, with the grouping of each sensitive field
+// under its category (fields: field → category object).
+func loadLines(m model.Model, lines []policies.Line, fields map[string]string) error {
 	for _, l := range lines {
 		if err := persist.LoadPolicyArray(l, m); err != nil {
 			return err
 		}
 	}
-	fields := make([]string, 0, len(a.fields))
-	for f := range a.fields {
-		fields = append(fields, f)
+	names := make([]string, 0, len(fields))
+	for f := range fields {
+		names = append(names, f)
 	}
-	sort.Strings(fields)
-	for _, f := range fields {
-		if err := persist.LoadPolicyArray([]string{policies.PtypeG, f, a.fields[f]}, m); err != nil {
+	sort.Strings(names)
+	for _, f := range names {
+		if err := persist.LoadPolicyArray([]string{policies.PtypeG, f, fields[f]}, m); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// memoryAdapter loads a policy held in memory, not the one in force: what
+// WhatIf asks about. Like adapter, it refuses every write.
+type memoryAdapter struct {
+	adapter
+	lines []policies.Line
+}
+
+// LoadPolicy implements persist.Adapter.
+func (a *memoryAdapter) LoadPolicy(m model.Model) error { return loadLines(m, a.lines, a.fields) }
 
 // SavePolicy implements persist.Adapter; see errReadOnly.
 func (a *adapter) SavePolicy(model.Model) error { return errReadOnly }

@@ -102,6 +102,13 @@ var MatrixPowers = []Power{
 // that role alone, exactly as a request asks (rowLevel, readConditions,
 // allows).
 func (e *Enforcer) Matrix() Matrix {
+	return e.matrix(func(viewer.Role, domain.AgencyKind) bool { return true })
+}
+
+// matrix computes the cells of the roles at the kinds that include
+// accepts, in Matrix's order; WhatIf asks only for those a change can
+// touch, since every cell costs casbin a pass over the whole policy.
+func (e *Enforcer) matrix(include func(viewer.Role, domain.AgencyKind) bool) Matrix {
 	kinds := agencyKinds()
 	fields := make([]string, 0, len(e.vocab.Fields))
 	categories := make(map[string]string, len(e.vocab.Fields))
@@ -114,6 +121,9 @@ func (e *Enforcer) Matrix() Matrix {
 	for _, role := range viewer.Roles {
 		p := &viewer.Principal{Roles: []viewer.Role{role}}
 		for _, kind := range kinds {
+			if !include(role, kind) {
+				continue
+			}
 			k := string(kind)
 			m.Rows = append(m.Rows, RowCell{Role: role, Kind: kind,
 				Cases:   e.rowLevel(p, k, policies.RowsCases),

@@ -23,7 +23,7 @@ import (
 	"github.com/casegraph/casegraph/viewer"
 )
 
-var updateReadme = flag.Bool("update", false, "rewrite the matrix section of policies/README.md")
+var update = flag.Bool("update", false, "rewrite the golden files under testdata and the matrix section of policies/README.md")
 
 // THE POLICY TEST. The expected access of every role at every kind of
 // agency is written out below, by hand, from what each institution needs;
@@ -723,7 +723,7 @@ func TestPolicyReadmeIsCurrent(t *testing.T) {
 	if !ok || !ok2 {
 		t.Fatalf("%s lacks the markers %s and %s", readmePath, matrixBegin, matrixEnd)
 	}
-	if *updateReadme {
+	if *update {
 		next := before + matrixBegin + "\n" + md + matrixEnd + after
 		if next != text {
 			if err := os.WriteFile(readmePath, []byte(next), 0o644); err != nil {

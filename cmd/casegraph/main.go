@@ -1,6 +1,7 @@
 // Command casegraph runs CaseGraph: `casegraph serve` starts the API,
 // `migrate` applies the schema migrations, `seed` loads agencies and demo
-// data, `token` prints a development token. Configuration comes from the
+// data, `token` prints a development token, `policy` reads the access
+// policy, `audit` verifies and exports the audit trail. Configuration comes from the
 // environment (see README.md): DATABASE_URL, CASEGRAPH_ADDR,
 // CASEGRAPH_DATA_DIR, CASEGRAPH_DEV, CASEGRAPH_OIDC_ISSUER,
 // CASEGRAPH_OIDC_AUDIENCE, CASEGRAPH_RATE_LIMIT, CASEGRAPH_LOG_LEVEL.
@@ -28,8 +29,12 @@ Usage:
                                            load the agency registry, or demo data
   casegraph token --subject S --agency CODE --role ROLE [--role ROLE2] [--ttl 8h]
                                            print a development token
+` + policyUsage + `  casegraph audit verify                   walk the audit trail's hash chain (exit 1 if broken)
+  casegraph audit export --since TIME [--format jsonl|csv]
+                                           the audit events since TIME, for the Commissioner
+`
 
-Environment: DATABASE_URL (empty: embedded SQLite under CASEGRAPH_DATA_DIR,
+const usageEnvironment = `Environment: DATABASE_URL (empty: embedded SQLite under CASEGRAPH_DATA_DIR,
 default ./data), CASEGRAPH_ADDR (default :8080), CASEGRAPH_DEV (1 or 0),
 CASEGRAPH_OIDC_ISSUER and CASEGRAPH_OIDC_AUDIENCE (production tokens),
 CASEGRAPH_RATE_LIMIT (requests a minute per client address, default 1200),
@@ -43,13 +48,16 @@ func main() {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "casegraph:", err)
 		}
+		if errors.Is(err, errChainBroken) {
+			os.Exit(1) // a finding, not a failure to run
+		}
 		os.Exit(2)
 	}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage+"\n"+usageEnvironment)
 		return flag.ErrHelp
 	}
 	cfg, err := configFromEnv()
@@ -66,11 +74,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return seedCmd(ctx, cfg, args[1:], stdout)
 	case "token":
 		return token(cfg, args[1:], stdout)
+	case "policy":
+		return policyCmd(ctx, cfg, args[1:], stdout)
+	case "audit":
+		return auditCmd(ctx, cfg, args[1:], stdout)
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage+"\n"+usageEnvironment)
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
+	fmt.Fprint(stderr, usage+"\n"+usageEnvironment)
 	return fmt.Errorf("unknown command %q", args[0])
 }
 

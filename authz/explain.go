@@ -1,0 +1,420 @@
+package authz
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/rowscope"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// Question asks the policy in force what a person holding Roles at an
+// agency of Kind may do with one thing: a sensitive Field (Action read, the
+// default, or write), a Mutation (by name, "openCase"), or an Object: a
+// power (emergency, policy or audit, with its Action) or rows ("rows:cases",
+// "rows:victims"; Action see, the default). Exactly one of Field, Mutation
+// and Object is set.
+type Question struct {
+	Roles    []viewer.Role
+	Kind     domain.AgencyKind
+	Field    string
+	Mutation string
+	Object   string
+	Action   string
+}
+
+// Explanation is the policy's answer to a Question, with the lines that
+// give it and what the code still checks on the row. It agrees with what a
+// request decides because it asks the same functions (Decide, rowLevel,
+// readConditions, allows).
+type Explanation struct {
+	Question Question
+	// Object and Action are what the policy was asked: the field,
+	// "Mutation.name", the power or the rows, and the action.
+	Object string
+	Action string
+	// Allowed: for a field read, under at least one condition; for rows,
+	// at some level.
+	Allowed bool
+	// Rules are the policy lines that allow it, as RuleString renders them.
+	Rules []string
+	// Category is the field's category object, e.g. "Victim:IDENTITY".
+	Category string
+	// Conditions are, for a field read, the answer under each of
+	// policies.FieldConditions, in that order.
+	Conditions []ConditionAnswer
+	// Emergency says, for a field read, whether emergency access opens it.
+	Emergency *EmergencyAnswer
+	// Level is, for rows, the widest level the roles see (rowscope.None:
+	// no row).
+	Level   rowscope.Level
+	Summary string
+}
+
+// ConditionAnswer is whether a field may be read under one condition.
+type ConditionAnswer struct {
+	Condition string
+	Allowed   bool
+	Rule      string
+	// ConsentRequired: reading under this condition also needs a current
+	// consent of the victim naming the agency's kind and one of Purposes.
+	ConsentRequired bool
+	Purposes        []domain.ConsentPurpose
+	// Checks says what the code checks on the row for this condition.
+	Checks string
+}
+
+// EmergencyAnswer is whether an emergency grant opens a field.
+type EmergencyAnswer struct {
+	// Opens: the roles read the field under some condition, so a grant
+	// opens it whatever the condition and consent say.
+	Opens bool
+	// CanRequest: one of the roles may ask for a grant (emergency, request).
+	CanRequest bool
+	Note       string
+}
+
+// Explain answers q from the policy in force. An unknown role, kind, field,
+// mutation, object or action is a BAD_USER_INPUT *apperr.Error naming it.
+func (e *Enforcer) Explain(q Question) (Explanation, error) {
+	if err := e.checkQuestion(q); err != nil {
+		return Explanation{}, err
+	}
+	p := &viewer.Principal{Roles: q.Roles}
+	kind := string(q.Kind)
+	x := Explanation{Question: q}
+	switch {
+	case q.Field != "" && (q.Action == "" || q.Action == policies.Read):
+		e.explainRead(&x, p)
+	case q.Field != "":
+		x.Object, x.Action, x.Category = q.Field, policies.Write, e.vocab.Fields[q.Field]
+		e.explainAllows(&x, p)
+		if x.Allowed {
+			x.Summary += " A write is always limited to the rows the role sees."
+		}
+	case q.Mutation != "":
+		x.Object, x.Action = policies.MutationObject(strings.TrimPrefix(q.Mutation, "Mutation.")), policies.Call
+		e.explainAllows(&x, p)
+		if x.Allowed {
+			x.Summary += " Each sensitive field its input sets must also be one the role may write."
+		}
+	case isRows(q.Object):
+		x.Object, x.Action = q.Object, policies.See
+		x.Level = e.rowLevel(p, kind, q.Object)
+		x.Allowed = x.Level != rowscope.None
+		if x.Allowed {
+			x.Rules = e.rulesFor(q.Roles, kind, q.Object, policies.See, x.Level.Name())
+		}
+		x.Summary = fmt.Sprintf("%s sees %s.", who(q), rowsPhrase(q.Object, x.Level))
+	default:
+		x.Object, x.Action = q.Object, q.Action
+		e.explainAllows(&x, p)
+	}
+	return x, nil
+}
+
+// explainRead answers a field read, condition by condition, as
+// Request.decide checks it.
+func (e *Enforcer) explainRead(x *Explanation, p *viewer.Principal) {
+	q, kind := x.Question, string(x.Question.Kind)
+	x.Object, x.Action, x.Category = q.Field, policies.Read, e.vocab.Fields[q.Field]
+	conds := e.readConditions(p, kind, q.Field)
+	var allowed []string
+	for _, c := range policies.FieldConditions {
+		a := ConditionAnswer{Condition: c, Checks: conditionChecks(c)}
+		if rule, ok := conds[c]; ok {
+			a.Allowed, a.Rule = true, RuleString(rule)
+			a.ConsentRequired = ConsentRequired(x.Category, c)
+			if a.ConsentRequired {
+				a.Purposes = e.readPurposes(q.Roles, kind, q.Field, c)
+			}
+			if !slices.Contains(x.Rules, a.Rule) {
+				x.Rules = append(x.Rules, a.Rule)
+			}
+			allowed = append(allowed, conditionSummary(a, q.Kind))
+		}
+		x.Conditions = append(x.Conditions, a)
+	}
+	x.Allowed = len(conds) > 0
+	em := &EmergencyAnswer{Opens: x.Allowed, CanRequest: e.allows(p, kind, policies.Emergency, policies.Request)}
+	switch {
+	case !em.Opens:
+		em.Note = "A grant cannot open it: a grant opens only the fields the role reads under some condition."
+	default:
+		em.Note = fmt.Sprintf("A grant opens it whatever the condition and consent say: for at most %d hours, "+
+			"for the victims in one case when it was granted and the case's suspects, "+
+			"asked with a written justification of at least %d characters.", MaxEmergencyHours, MinJustificationLength)
+		if em.CanRequest {
+			em.Note += " These roles may ask for one."
+		} else {
+			em.Note += " None of these roles may ask for one (emergency, request)."
+		}
+	}
+	x.Emergency = em
+	if x.Allowed {
+		x.Summary = fmt.Sprintf("%s may read %s under the condition %s.", who(q), q.Field, strings.Join(allowed, "; or under the condition "))
+	} else {
+		x.Summary = fmt.Sprintf("%s may not read %s: no policy line allows it under any condition, and emergency access cannot open it.", who(q), q.Field)
+	}
+}
+
+// explainAllows answers a question without condition (a field write, a
+// mutation, a power), as allows does.
+func (e *Enforcer) explainAllows(x *Explanation, p *viewer.Principal) {
+	kind := string(x.Question.Kind)
+	x.Allowed = e.allows(p, kind, x.Object, x.Action)
+	x.Rules = e.rulesFor(x.Question.Roles, kind, x.Object, x.Action, policies.Any)
+	verb := "may"
+	if !x.Allowed {
+		verb = "may not"
+	}
+	x.Summary = fmt.Sprintf("%s %s %s.", who(x.Question), verb, actionPhrase(x.Object, x.Action))
+	if !x.Allowed {
+		x.Summary = strings.TrimSuffix(x.Summary, ".") + ": no policy line allows it."
+	}
+}
+
+// rulesFor lists the distinct lines that allow any of roles to act.
+func (e *Enforcer) rulesFor(roles []viewer.Role, kind, obj, act, cond string) []string {
+	var out []string
+	for _, r := range roles {
+		if d := e.Decide(r, kind, obj, act, cond); d.Allowed && !slices.Contains(out, RuleString(d.Rule)) {
+			out = append(out, RuleString(d.Rule))
+		}
+	}
+	return out
+}
+
+// readPurposes lists the purposes of the roles that may read field under
+// c: a consent must name one of them (see Request.purposesFor).
+func (e *Enforcer) readPurposes(roles []viewer.Role, kind, field, c string) []domain.ConsentPurpose {
+	var out []domain.ConsentPurpose
+	for _, r := range roles {
+		if !e.Decide(r, kind, field, policies.Read, c).Allowed {
+			continue
+		}
+		if pu, ok := purposeOf(r); ok && !slices.Contains(out, pu) {
+			out = append(out, pu)
+		}
+	}
+	return out
+}
+
+func (e *Enforcer) checkQuestion(q Question) error {
+	if len(q.Roles) == 0 {
+		return apperr.InvalidField("role", "Name at least one role.")
+	}
+	for _, r := range q.Roles {
+		if !r.Valid() {
+			return apperr.InvalidField("role", "Unknown role %q (known: %s).", r, joinRoles(viewer.Roles))
+		}
+	}
+	if !q.Kind.Valid() {
+		return apperr.InvalidField("kind", "Unknown agency kind %q.", q.Kind)
+	}
+	asked := 0
+	for _, s := range []string{q.Field, q.Mutation, q.Object} {
+		if s != "" {
+			asked++
+		}
+	}
+	if asked != 1 {
+		return apperr.InvalidField("field", "Ask about exactly one field, mutation or object.")
+	}
+	switch {
+	case q.Field != "":
+		if _, ok := e.vocab.Fields[q.Field]; !ok {
+			if slices.Contains(e.vocab.Categories(), q.Field) {
+				return apperr.InvalidField("field", "%q is a category; ask about one of its fields: %s.", q.Field, strings.Join(fieldsIn(e.vocab, q.Field), ", "))
+			}
+			return apperr.InvalidField("field", "%q is not a sensitive field.", q.Field)
+		}
+		if q.Action != "" && q.Action != policies.Read && q.Action != policies.Write {
+			return apperr.InvalidField("action", "A field takes read or write, not %q.", q.Action)
+		}
+	case q.Mutation != "":
+		if !slices.Contains(e.vocab.Mutations, strings.TrimPrefix(q.Mutation, "Mutation.")) {
+			return apperr.InvalidField("mutation", "Unknown mutation %q.", q.Mutation)
+		}
+		if q.Action != "" && q.Action != policies.Call {
+			return apperr.InvalidField("action", "A mutation takes call, not %q.", q.Action)
+		}
+	case isRows(q.Object):
+		if q.Action != "" && q.Action != policies.See {
+			return apperr.InvalidField("action", "Rows take see, not %q.", q.Action)
+		}
+	default:
+		var actions []string
+		for _, pw := range MatrixPowers {
+			if pw.Object == q.Object {
+				actions = append(actions, pw.Action)
+			}
+		}
+		if len(actions) == 0 {
+			return apperr.InvalidField("object", "Unknown object %q (rows:cases, rows:victims, emergency, policy or audit; or ask about a field or mutation).", q.Object)
+		}
+		if !slices.Contains(actions, q.Action) {
+			return apperr.InvalidField("action", "%s takes %s, not %q.", q.Object, strings.Join(actions, ", "), q.Action)
+		}
+	}
+	return nil
+}
+
+func isRows(obj string) bool { return obj == policies.RowsCases || obj == policies.RowsVictims }
+
+func fieldsIn(v policies.Vocabulary, category string) []string {
+	var out []string
+	for f, c := range v.Fields {
+		if c == category {
+			out = append(out, f)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func joinRoles(roles []viewer.Role) string {
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ", ")
+}
+
+// who names the asker: "case_worker at NGO_SHELTER", "dpo and admin at
+// HIGH_COURT".
+func who(q Question) string {
+	names := strings.Split(joinRoles(q.Roles), ", ")
+	if n := len(names); n > 1 {
+		names = append(names[:n-2], names[n-2]+" and "+names[n-1])
+	}
+	return strings.Join(names, ", ") + " at " + string(q.Kind)
+}
+
+// conditionChecks says what facts.holds checks on the row for c.
+func conditionChecks(c string) string {
+	switch c {
+	case policies.Any:
+		return "Nothing is checked on the row: every row the role sees qualifies."
+	case policies.Proceedings:
+		return "The agency prosecutes or adjudicates a case of the victim (assigned to it as PROSECUTING or ADJUDICATING, " +
+			"the office of one of its prosecutions, or the court of a decision in one); for a suspect, the suspect's case."
+	case policies.OnCase:
+		return "The victim is in a case the agency leads, is assigned to or prosecutes; for a suspect, the suspect's case."
+	case policies.Referred:
+		return "Another agency referred the victim to this one and it accepted or completed the referral " +
+			"(support the agency records itself does not count); never a suspect."
+	}
+	return ""
+}
+
+// conditionSummary is one allowed condition in a summary: "referred, with
+// the victim's consent for NGO_SHELTER and SERVICES".
+func conditionSummary(a ConditionAnswer, kind domain.AgencyKind) string {
+	s := a.Condition
+	if a.ConsentRequired {
+		s += ", with " + consentPhrase(a.Purposes, kind)
+	}
+	return s
+}
+
+func consentPhrase(purposes []domain.ConsentPurpose, kind domain.AgencyKind) string {
+	if len(purposes) == 0 {
+		return "a consent of the victim, which no consent can give: none of these roles has a purpose a consent names"
+	}
+	names := make([]string, len(purposes))
+	for i, p := range purposes {
+		names[i] = string(p)
+	}
+	return fmt.Sprintf("a current consent of the victim naming %s and the purpose %s", kind, strings.Join(names, " or "))
+}
+
+// rowsPhrase says which rows a level shows, as the matrix's note does.
+func rowsPhrase(obj string, l rowscope.Level) string {
+	what := "cases"
+	if obj == policies.RowsVictims {
+		what = "victims"
+	}
+	switch l {
+	case rowscope.All:
+		return "every one of the " + what + " in the country (all)"
+	case rowscope.Region:
+		return "the " + what + " of the agency's region and those it works on (region; an agency without a region: only those it works on)"
+	case rowscope.Assigned:
+		if what == "victims" {
+			return "the victims in cases the agency leads, is assigned to or prosecutes, referred to or by it, or supported by it (assigned)"
+		}
+		return "the cases the agency leads, is assigned to or prosecutes (assigned)"
+	}
+	return "no " + what + " at all"
+}
+
+// actionPhrase says what a condition-free question asks.
+func actionPhrase(obj, act string) string {
+	switch {
+	case strings.HasPrefix(obj, "Mutation."):
+		return "call " + strings.TrimPrefix(obj, "Mutation.")
+	case act == policies.Write:
+		return "write " + obj
+	case obj == policies.Emergency && act == policies.Request:
+		return "ask for emergency access to one case"
+	case obj == policies.Emergency && act == policies.Review:
+		return "list and revoke the agency's emergency grants"
+	case obj == policies.Policy:
+		return act + " the access policy"
+	case obj == policies.Audit && act == policies.Read:
+		return "read the audit events of the agency's people and records"
+	case obj == policies.Audit && act == policies.ReadAll:
+		return "read every agency's audit events"
+	case obj == policies.Audit && act == policies.Verify:
+		return "verify the audit trail's hash chain"
+	}
+	return act + " " + obj
+}
+
+// Text renders x for people, as the command line prints it.
+func (x Explanation) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Question: may %s %s %s", who(x.Question), x.Action, x.Object)
+	if x.Category != "" {
+		fmt.Fprintf(&b, " (category %s)", x.Category)
+	}
+	b.WriteString("?")
+	answer := "denied"
+	if x.Allowed {
+		answer = "allowed"
+	}
+	fmt.Fprintf(&b, "\nAnswer:   %s\n\n%s\n", answer, x.Summary)
+	if x.Conditions != nil {
+		b.WriteString("\nUnder each condition:\n")
+		for _, c := range x.Conditions {
+			if c.Allowed {
+				fmt.Fprintf(&b, "  %-12s allowed by %s\n", c.Condition, c.Rule)
+			} else {
+				fmt.Fprintf(&b, "  %-12s denied\n", c.Condition)
+			}
+			fmt.Fprintf(&b, "  %-12s %s\n", "", c.Checks)
+			switch {
+			case c.Allowed && c.ConsentRequired:
+				fmt.Fprintf(&b, "  %-12s Consent: also needs %s.\n", "", consentPhrase(c.Purposes, x.Question.Kind))
+			case c.Allowed && c.Condition == policies.Proceedings && ConsentRequired(x.Category, policies.Any):
+				fmt.Fprintf(&b, "  %-12s Consent: not needed; the criminal proceeding is the legal basis.\n", "")
+			}
+		}
+	}
+	if x.Emergency != nil {
+		fmt.Fprintf(&b, "\nEmergency access: %s\n", x.Emergency.Note)
+	}
+	b.WriteString("\nPolicy lines that allow it:\n")
+	if len(x.Rules) == 0 {
+		b.WriteString("  none (the policy denies what no line allows)\n")
+	}
+	for _, r := range x.Rules {
+		fmt.Fprintf(&b, "  %s\n", r)
+	}
+	return b.String()
+}
