@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/viewer"
@@ -34,6 +35,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AccessExplanation() AccessExplanationResolver
 	AuditEvent() AuditEventResolver
 	AuditVerification() AuditVerificationResolver
 	EmergencyGrant() EmergencyGrantResolver
@@ -46,6 +48,43 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AccessCell struct {
+		Action    func(childComplexity int) int
+		Allowed   func(childComplexity int) int
+		Condition func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Object    func(childComplexity int) int
+		Role      func(childComplexity int) int
+	}
+
+	AccessCondition struct {
+		Allowed         func(childComplexity int) int
+		Checks          func(childComplexity int) int
+		Condition       func(childComplexity int) int
+		ConsentRequired func(childComplexity int) int
+		Purposes        func(childComplexity int) int
+		Rule            func(childComplexity int) int
+	}
+
+	AccessExplanation struct {
+		Action     func(childComplexity int) int
+		Allowed    func(childComplexity int) int
+		Category   func(childComplexity int) int
+		Conditions func(childComplexity int) int
+		Emergency  func(childComplexity int) int
+		Object     func(childComplexity int) int
+		RowLevel   func(childComplexity int) int
+		Rules      func(childComplexity int) int
+		Summary    func(childComplexity int) int
+		Text       func(childComplexity int) int
+	}
+
+	AccessMatrix struct {
+		CSV      func(childComplexity int) int
+		Cells    func(childComplexity int) int
+		Markdown func(childComplexity int) int
+	}
+
 	Agency struct {
 		Assignments func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CaseAssignmentOrder) int
 		Cases       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder) int
@@ -283,6 +322,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	EmergencyAnswer struct {
+		CanRequest func(childComplexity int) int
+		Note       func(childComplexity int) int
+		Opens      func(childComplexity int) int
+	}
+
 	EmergencyGrant struct {
 		Agency        func(childComplexity int) int
 		AgencyID      func(childComplexity int) int
@@ -347,6 +392,24 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PolicyCellChange struct {
+		Action func(childComplexity int) int
+		After  func(childComplexity int) int
+		Before func(childComplexity int) int
+		Kind   func(childComplexity int) int
+		Object func(childComplexity int) int
+		Role   func(childComplexity int) int
+	}
+
+	PolicyChange struct {
+		ActorAgency  func(childComplexity int) int
+		ActorSubject func(childComplexity int) int
+		Added        func(childComplexity int) int
+		At           func(childComplexity int) int
+		Reason       func(childComplexity int) int
+		Removed      func(childComplexity int) int
+	}
+
 	PolicyChangeResult struct {
 		Added   func(childComplexity int) int
 		Removed func(childComplexity int) int
@@ -390,13 +453,17 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AccessMatrix     func(childComplexity int) int
 		Agencies         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder, where *ent.AgencyWhereInput) int
 		AuditEvents      func(childComplexity int, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst *bool) int
 		Cases            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
 		EmergencyGrants  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.EmergencyGrantOrder, where *ent.EmergencyGrantWhereInput) int
+		ExplainAccess    func(childComplexity int, question AccessQuestion) int
 		Node             func(childComplexity int, id int) int
 		Nodes            func(childComplexity int, ids []int) int
+		PolicyChanges    func(childComplexity int, first *int) int
 		PolicyLines      func(childComplexity int) int
+		PolicyWhatIf     func(childComplexity int, add [][]string, remove [][]string) int
 		Prosecutions     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) int
 		Referrals        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) int
 		Suspects         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) int
@@ -547,6 +614,11 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AccessExplanationResolver interface {
+	RowLevel(ctx context.Context, obj *authz.Explanation) (*string, error)
+
+	Text(ctx context.Context, obj *authz.Explanation) (string, error)
+}
 type AuditEventResolver interface {
 	Kind(ctx context.Context, obj *audit.Event) (AuditEventKind, error)
 
@@ -603,6 +675,10 @@ type QueryResolver interface {
 	PolicyLines(ctx context.Context) ([][]string, error)
 	AuditEvents(ctx context.Context, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst *bool) (*AuditEventConnection, error)
 	VerifyAuditTrail(ctx context.Context) (*audit.Verification, error)
+	AccessMatrix(ctx context.Context) (*AccessMatrix, error)
+	ExplainAccess(ctx context.Context, question AccessQuestion) (*authz.Explanation, error)
+	PolicyWhatIf(ctx context.Context, add [][]string, remove [][]string) ([]*authz.CellChange, error)
+	PolicyChanges(ctx context.Context, first *int) ([]*ent.PolicyChange, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -622,6 +698,160 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AccessCell.action":
+		if e.ComplexityRoot.AccessCell.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessCell.Action(childComplexity), true
+	case "AccessCell.allowed":
+		if e.ComplexityRoot.AccessCell.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessCell.Allowed(childComplexity), true
+	case "AccessCell.condition":
+		if e.ComplexityRoot.AccessCell.Condition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessCell.Condition(childComplexity), true
+	case "AccessCell.kind":
+		if e.ComplexityRoot.AccessCell.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessCell.Kind(childComplexity), true
+	case "AccessCell.object":
+		if e.ComplexityRoot.AccessCell.Object == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessCell.Object(childComplexity), true
+	case "AccessCell.role":
+		if e.ComplexityRoot.AccessCell.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessCell.Role(childComplexity), true
+
+	case "AccessCondition.allowed":
+		if e.ComplexityRoot.AccessCondition.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessCondition.Allowed(childComplexity), true
+	case "AccessCondition.checks":
+		if e.ComplexityRoot.AccessCondition.Checks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessCondition.Checks(childComplexity), true
+	case "AccessCondition.condition":
+		if e.ComplexityRoot.AccessCondition.Condition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessCondition.Condition(childComplexity), true
+	case "AccessCondition.consentRequired":
+		if e.ComplexityRoot.AccessCondition.ConsentRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessCondition.ConsentRequired(childComplexity), true
+	case "AccessCondition.purposes":
+		if e.ComplexityRoot.AccessCondition.Purposes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessCondition.Purposes(childComplexity), true
+	case "AccessCondition.rule":
+		if e.ComplexityRoot.AccessCondition.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessCondition.Rule(childComplexity), true
+
+	case "AccessExplanation.action":
+		if e.ComplexityRoot.AccessExplanation.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessExplanation.Action(childComplexity), true
+	case "AccessExplanation.allowed":
+		if e.ComplexityRoot.AccessExplanation.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessExplanation.Allowed(childComplexity), true
+	case "AccessExplanation.category":
+		if e.ComplexityRoot.AccessExplanation.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessExplanation.Category(childComplexity), true
+	case "AccessExplanation.conditions":
+		if e.ComplexityRoot.AccessExplanation.Conditions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessExplanation.Conditions(childComplexity), true
+	case "AccessExplanation.emergency":
+		if e.ComplexityRoot.AccessExplanation.Emergency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessExplanation.Emergency(childComplexity), true
+	case "AccessExplanation.object":
+		if e.ComplexityRoot.AccessExplanation.Object == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessExplanation.Object(childComplexity), true
+	case "AccessExplanation.rowLevel":
+		if e.ComplexityRoot.AccessExplanation.RowLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessExplanation.RowLevel(childComplexity), true
+	case "AccessExplanation.rules":
+		if e.ComplexityRoot.AccessExplanation.Rules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessExplanation.Rules(childComplexity), true
+	case "AccessExplanation.summary":
+		if e.ComplexityRoot.AccessExplanation.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessExplanation.Summary(childComplexity), true
+	case "AccessExplanation.text":
+		if e.ComplexityRoot.AccessExplanation.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessExplanation.Text(childComplexity), true
+
+	case "AccessMatrix.csv":
+		if e.ComplexityRoot.AccessMatrix.CSV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessMatrix.CSV(childComplexity), true
+	case "AccessMatrix.cells":
+		if e.ComplexityRoot.AccessMatrix.Cells == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessMatrix.Cells(childComplexity), true
+	case "AccessMatrix.markdown":
+		if e.ComplexityRoot.AccessMatrix.Markdown == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessMatrix.Markdown(childComplexity), true
 
 	case "Agency.assignments":
 		if e.ComplexityRoot.Agency.Assignments == nil {
@@ -1675,6 +1905,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CourtDecisionEdge.Node(childComplexity), true
 
+	case "EmergencyAnswer.canRequest":
+		if e.ComplexityRoot.EmergencyAnswer.CanRequest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyAnswer.CanRequest(childComplexity), true
+	case "EmergencyAnswer.note":
+		if e.ComplexityRoot.EmergencyAnswer.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyAnswer.Note(childComplexity), true
+	case "EmergencyAnswer.opens":
+		if e.ComplexityRoot.EmergencyAnswer.Opens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmergencyAnswer.Opens(childComplexity), true
+
 	case "EmergencyGrant.agency":
 		if e.ComplexityRoot.EmergencyGrant.Agency == nil {
 			break
@@ -2104,6 +2353,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "PolicyCellChange.action":
+		if e.ComplexityRoot.PolicyCellChange.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyCellChange.Action(childComplexity), true
+	case "PolicyCellChange.after":
+		if e.ComplexityRoot.PolicyCellChange.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyCellChange.After(childComplexity), true
+	case "PolicyCellChange.before":
+		if e.ComplexityRoot.PolicyCellChange.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyCellChange.Before(childComplexity), true
+	case "PolicyCellChange.kind":
+		if e.ComplexityRoot.PolicyCellChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyCellChange.Kind(childComplexity), true
+	case "PolicyCellChange.object":
+		if e.ComplexityRoot.PolicyCellChange.Object == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyCellChange.Object(childComplexity), true
+	case "PolicyCellChange.role":
+		if e.ComplexityRoot.PolicyCellChange.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyCellChange.Role(childComplexity), true
+
+	case "PolicyChange.actorAgency":
+		if e.ComplexityRoot.PolicyChange.ActorAgency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChange.ActorAgency(childComplexity), true
+	case "PolicyChange.actorSubject":
+		if e.ComplexityRoot.PolicyChange.ActorSubject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChange.ActorSubject(childComplexity), true
+	case "PolicyChange.added":
+		if e.ComplexityRoot.PolicyChange.Added == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChange.Added(childComplexity), true
+	case "PolicyChange.at":
+		if e.ComplexityRoot.PolicyChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChange.At(childComplexity), true
+	case "PolicyChange.reason":
+		if e.ComplexityRoot.PolicyChange.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChange.Reason(childComplexity), true
+	case "PolicyChange.removed":
+		if e.ComplexityRoot.PolicyChange.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChange.Removed(childComplexity), true
+
 	case "PolicyChangeResult.added":
 		if e.ComplexityRoot.PolicyChangeResult.Added == nil {
 			break
@@ -2298,6 +2621,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProsecutionEdge.Node(childComplexity), true
 
+	case "Query.accessMatrix":
+		if e.ComplexityRoot.Query.AccessMatrix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AccessMatrix(childComplexity), true
 	case "Query.agencies":
 		if e.ComplexityRoot.Query.Agencies == nil {
 			break
@@ -2342,6 +2671,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.EmergencyGrants(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.EmergencyGrantOrder), args["where"].(*ent.EmergencyGrantWhereInput)), true
+	case "Query.explainAccess":
+		if e.ComplexityRoot.Query.ExplainAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Query_explainAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExplainAccess(childComplexity, args["question"].(AccessQuestion)), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -2365,12 +2705,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.policyChanges":
+		if e.ComplexityRoot.Query.PolicyChanges == nil {
+			break
+		}
+
+		args, err := ec.field_Query_policyChanges_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PolicyChanges(childComplexity, args["first"].(*int)), true
 	case "Query.policyLines":
 		if e.ComplexityRoot.Query.PolicyLines == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.PolicyLines(childComplexity), true
+	case "Query.policyWhatIf":
+		if e.ComplexityRoot.Query.PolicyWhatIf == nil {
+			break
+		}
+
+		args, err := ec.field_Query_policyWhatIf_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PolicyWhatIf(childComplexity, args["add"].([][]string), args["remove"].([][]string)), true
 	case "Query.prosecutions":
 		if e.ComplexityRoot.Query.Prosecutions == nil {
 			break
@@ -3041,6 +3403,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AccessQuestion", ec.unmarshalInputAccessQuestion),
 			graphql.NewInputUnmarshaler("AgencyOrder", ec.unmarshalInputAgencyOrder),
 			graphql.NewInputUnmarshaler("AgencyWhereInput", ec.unmarshalInputAgencyWhereInput),
 			graphql.NewInputUnmarshaler("AuditTrailFilter", ec.unmarshalInputAuditTrailFilter),
@@ -3456,6 +3819,123 @@ type AuditVerification {
   "How it does not verify."
   problem: String
 }
+
+# --- Reading the access policy (data protection officers and admins) ---
+
+extend type Query {
+  """
+  The access matrix of the policy in force: every role × kind of agency ×
+  sensitive field (read under which conditions, write), rows, mutations and
+  powers, before the conditions on the row are checked.
+  """
+  accessMatrix: AccessMatrix!
+  """
+  Why the policy allows or denies one thing to a person holding roles at a
+  kind of agency: the exact policy lines, the conditions checked on the row,
+  consent and emergency access. An unknown name is BAD_USER_INPUT.
+  """
+  explainAccess(question: AccessQuestion!): AccessExplanation!
+  """
+  The cells of the matrix that a change (lines to add and remove, as for
+  changePolicy) would change, without changing anything. A change that
+  changePolicy would refuse is refused the same way (BAD_USER_INPUT).
+  """
+  policyWhatIf(add: [[String!]!], remove: [[String!]!]): [PolicyCellChange!]!
+  "The changes of the policy, newest first, with who made them and why."
+  policyChanges(first: Int = 50): [PolicyChange!]!
+}
+
+"The access matrix, for people (Markdown tables) and for tools (cells, also as CSV)."
+type AccessMatrix {
+  markdown: String!
+  "Columns: role, kind, object, action, allowed, condition."
+  csv: String!
+  cells: [AccessCell!]!
+}
+
+"One cell of the access matrix: a denied read has no condition; an allowed read one cell per condition."
+type AccessCell {
+  role: Role!
+  kind: AgencyKind!
+  "A field (Victim.legalName), rows:cases or rows:victims, Mutation.name, emergency, policy or audit."
+  object: String!
+  action: String!
+  allowed: Boolean!
+  "The condition or row level under which it is allowed."
+  condition: String
+}
+
+"A question to the policy: exactly one of field, mutation and object."
+input AccessQuestion {
+  "The roles the person holds (one or more)."
+  roles: [Role!]!
+  agencyKind: AgencyKind!
+  "A sensitive field, e.g. Victim.legalName (action read, the default, or write)."
+  field: String
+  "A mutation, e.g. openCase."
+  mutation: String
+  "rows:cases, rows:victims, emergency, policy or audit."
+  object: String
+  action: String
+}
+
+"The policy's answer to an AccessQuestion."
+type AccessExplanation {
+  allowed: Boolean!
+  object: String!
+  action: String!
+  "The policy lines that allow it, as casbin reports them."
+  rules: [String!]!
+  "The field's category object, e.g. Victim:IDENTITY."
+  category: String!
+  "For a field read: the answer under each condition."
+  conditions: [AccessCondition!]!
+  "For a field read: whether emergency access opens it."
+  emergency: EmergencyAnswer
+  "For rows: the widest level seen (none, assigned, region, all)."
+  rowLevel: String
+  summary: String!
+  "The whole explanation as text."
+  text: String!
+}
+
+"Whether a field may be read under one condition, and what the code checks on the row."
+type AccessCondition {
+  condition: String!
+  allowed: Boolean!
+  rule: String!
+  "Reading under this condition also needs the victim's consent naming the agency's kind and one of purposes."
+  consentRequired: Boolean!
+  purposes: [ConsentPurpose!]!
+  checks: String!
+}
+
+"Whether an emergency grant opens a field."
+type EmergencyAnswer {
+  opens: Boolean!
+  canRequest: Boolean!
+  note: String!
+}
+
+"One cell a policy change would change."
+type PolicyCellChange {
+  role: Role!
+  kind: AgencyKind!
+  object: String!
+  action: String!
+  before: String!
+  after: String!
+}
+
+"One change of the access policy."
+type PolicyChange {
+  at: Time!
+  actorSubject: String!
+  actorAgency: String!
+  reason: String!
+  added: [[String!]!]!
+  removed: [[String!]!]!
+}
 `, BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
 }
@@ -3464,6 +3944,80 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AccessCell(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "role":
+		return ec.fieldContext_AccessCell_role(ctx, field)
+	case "kind":
+		return ec.fieldContext_AccessCell_kind(ctx, field)
+	case "object":
+		return ec.fieldContext_AccessCell_object(ctx, field)
+	case "action":
+		return ec.fieldContext_AccessCell_action(ctx, field)
+	case "allowed":
+		return ec.fieldContext_AccessCell_allowed(ctx, field)
+	case "condition":
+		return ec.fieldContext_AccessCell_condition(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccessCell", field.Name)
+}
+
+func (ec *executionContext) childFields_AccessCondition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "condition":
+		return ec.fieldContext_AccessCondition_condition(ctx, field)
+	case "allowed":
+		return ec.fieldContext_AccessCondition_allowed(ctx, field)
+	case "rule":
+		return ec.fieldContext_AccessCondition_rule(ctx, field)
+	case "consentRequired":
+		return ec.fieldContext_AccessCondition_consentRequired(ctx, field)
+	case "purposes":
+		return ec.fieldContext_AccessCondition_purposes(ctx, field)
+	case "checks":
+		return ec.fieldContext_AccessCondition_checks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccessCondition", field.Name)
+}
+
+func (ec *executionContext) childFields_AccessExplanation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "allowed":
+		return ec.fieldContext_AccessExplanation_allowed(ctx, field)
+	case "object":
+		return ec.fieldContext_AccessExplanation_object(ctx, field)
+	case "action":
+		return ec.fieldContext_AccessExplanation_action(ctx, field)
+	case "rules":
+		return ec.fieldContext_AccessExplanation_rules(ctx, field)
+	case "category":
+		return ec.fieldContext_AccessExplanation_category(ctx, field)
+	case "conditions":
+		return ec.fieldContext_AccessExplanation_conditions(ctx, field)
+	case "emergency":
+		return ec.fieldContext_AccessExplanation_emergency(ctx, field)
+	case "rowLevel":
+		return ec.fieldContext_AccessExplanation_rowLevel(ctx, field)
+	case "summary":
+		return ec.fieldContext_AccessExplanation_summary(ctx, field)
+	case "text":
+		return ec.fieldContext_AccessExplanation_text(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccessExplanation", field.Name)
+}
+
+func (ec *executionContext) childFields_AccessMatrix(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "markdown":
+		return ec.fieldContext_AccessMatrix_markdown(ctx, field)
+	case "csv":
+		return ec.fieldContext_AccessMatrix_csv(ctx, field)
+	case "cells":
+		return ec.fieldContext_AccessMatrix_cells(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccessMatrix", field.Name)
+}
 
 func (ec *executionContext) childFields_Agency(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -3939,6 +4493,18 @@ func (ec *executionContext) childFields_CourtDecisionEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type CourtDecisionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_EmergencyAnswer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "opens":
+		return ec.fieldContext_EmergencyAnswer_opens(ctx, field)
+	case "canRequest":
+		return ec.fieldContext_EmergencyAnswer_canRequest(ctx, field)
+	case "note":
+		return ec.fieldContext_EmergencyAnswer_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EmergencyAnswer", field.Name)
+}
+
 func (ec *executionContext) childFields_EmergencyGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4007,6 +4573,42 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyCellChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "role":
+		return ec.fieldContext_PolicyCellChange_role(ctx, field)
+	case "kind":
+		return ec.fieldContext_PolicyCellChange_kind(ctx, field)
+	case "object":
+		return ec.fieldContext_PolicyCellChange_object(ctx, field)
+	case "action":
+		return ec.fieldContext_PolicyCellChange_action(ctx, field)
+	case "before":
+		return ec.fieldContext_PolicyCellChange_before(ctx, field)
+	case "after":
+		return ec.fieldContext_PolicyCellChange_after(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyCellChange", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_PolicyChange_at(ctx, field)
+	case "actorSubject":
+		return ec.fieldContext_PolicyChange_actorSubject(ctx, field)
+	case "actorAgency":
+		return ec.fieldContext_PolicyChange_actorAgency(ctx, field)
+	case "reason":
+		return ec.fieldContext_PolicyChange_reason(ctx, field)
+	case "added":
+		return ec.fieldContext_PolicyChange_added(ctx, field)
+	case "removed":
+		return ec.fieldContext_PolicyChange_removed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyChange", field.Name)
 }
 
 func (ec *executionContext) childFields_PolicyChangeResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6001,6 +6603,20 @@ func (ec *executionContext) field_Query_emergencyGrants_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_explainAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "question",
+		func(ctx context.Context, v any) (AccessQuestion, error) {
+			return ec.unmarshalNAccessQuestion2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAccessQuestion(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["question"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6026,6 +6642,42 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_policyChanges_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_policyWhatIf_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "add",
+		func(ctx context.Context, v any) ([][]string, error) {
+			return ec.unmarshalOString2ᚕᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["add"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "remove",
+		func(ctx context.Context, v any) ([][]string, error) {
+			return ec.unmarshalOString2ᚕᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["remove"] = arg1
 	return args, nil
 }
 
@@ -6502,6 +7154,608 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AccessCell_role(ctx context.Context, field graphql.CollectedField, obj *AccessCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessCell_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v viewer.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋcasegraphᚋcasegraphᚋviewerᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessCell_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessCell", field, false, false, "Role")
+}
+
+func (ec *executionContext) _AccessCell_kind(ctx context.Context, field graphql.CollectedField, obj *AccessCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessCell_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.AgencyKind) graphql.Marshaler {
+			return ec.marshalNAgencyKind2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐAgencyKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessCell_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessCell", field, false, false, "AgencyKind")
+}
+
+func (ec *executionContext) _AccessCell_object(ctx context.Context, field graphql.CollectedField, obj *AccessCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessCell_object(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Object, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessCell_object(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessCell", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessCell_action(ctx context.Context, field graphql.CollectedField, obj *AccessCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessCell_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessCell_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessCell", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessCell_allowed(ctx context.Context, field graphql.CollectedField, obj *AccessCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessCell_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessCell_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessCell", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AccessCell_condition(ctx context.Context, field graphql.CollectedField, obj *AccessCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessCell_condition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Condition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AccessCell_condition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessCell", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessCondition_condition(ctx context.Context, field graphql.CollectedField, obj *authz.ConditionAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessCondition_condition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Condition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessCondition_condition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessCondition", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessCondition_allowed(ctx context.Context, field graphql.CollectedField, obj *authz.ConditionAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessCondition_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessCondition_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessCondition", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AccessCondition_rule(ctx context.Context, field graphql.CollectedField, obj *authz.ConditionAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessCondition_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessCondition_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessCondition", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessCondition_consentRequired(ctx context.Context, field graphql.CollectedField, obj *authz.ConditionAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessCondition_consentRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConsentRequired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessCondition_consentRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessCondition", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AccessCondition_purposes(ctx context.Context, field graphql.CollectedField, obj *authz.ConditionAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessCondition_purposes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purposes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.ConsentPurpose) graphql.Marshaler {
+			return ec.marshalNConsentPurpose2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐConsentPurposeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessCondition_purposes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessCondition", field, false, false, "ConsentPurpose")
+}
+
+func (ec *executionContext) _AccessCondition_checks(ctx context.Context, field graphql.CollectedField, obj *authz.ConditionAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessCondition_checks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Checks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessCondition_checks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessCondition", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessExplanation_allowed(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessExplanation_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessExplanation_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessExplanation", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AccessExplanation_object(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessExplanation_object(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Object, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessExplanation_object(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessExplanation", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessExplanation_action(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessExplanation_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessExplanation_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessExplanation", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessExplanation_rules(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessExplanation_rules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessExplanation_rules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessExplanation", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessExplanation_category(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessExplanation_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessExplanation_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessExplanation", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessExplanation_conditions(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessExplanation_conditions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conditions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []authz.ConditionAnswer) graphql.Marshaler {
+			return ec.marshalNAccessCondition2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐConditionAnswerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessExplanation_conditions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccessExplanation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccessCondition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccessExplanation_emergency(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessExplanation_emergency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Emergency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *authz.EmergencyAnswer) graphql.Marshaler {
+			return ec.marshalOEmergencyAnswer2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐEmergencyAnswer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AccessExplanation_emergency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccessExplanation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmergencyAnswer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccessExplanation_rowLevel(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessExplanation_rowLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AccessExplanation().RowLevel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AccessExplanation_rowLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessExplanation", field, true, true, "String")
+}
+
+func (ec *executionContext) _AccessExplanation_summary(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessExplanation_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessExplanation_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessExplanation", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessExplanation_text(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessExplanation_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AccessExplanation().Text(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessExplanation_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessExplanation", field, true, true, "String")
+}
+
+func (ec *executionContext) _AccessMatrix_markdown(ctx context.Context, field graphql.CollectedField, obj *AccessMatrix) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessMatrix_markdown(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Markdown, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessMatrix_markdown(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessMatrix", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessMatrix_csv(ctx context.Context, field graphql.CollectedField, obj *AccessMatrix) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessMatrix_csv(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CSV, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessMatrix_csv(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessMatrix", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessMatrix_cells(ctx context.Context, field graphql.CollectedField, obj *AccessMatrix) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessMatrix_cells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cells, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*AccessCell) graphql.Marshaler {
+			return ec.marshalNAccessCell2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAccessCellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessMatrix_cells(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccessMatrix",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccessCell(ctx, field)
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _Agency_id(ctx context.Context, field graphql.CollectedField, obj *ent.Agency) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -10784,6 +12038,75 @@ func (ec *executionContext) fieldContext_CourtDecisionEdge_cursor(_ context.Cont
 	return graphql.NewScalarFieldContext("CourtDecisionEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _EmergencyAnswer_opens(ctx context.Context, field graphql.CollectedField, obj *authz.EmergencyAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyAnswer_opens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Opens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyAnswer_opens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyAnswer", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _EmergencyAnswer_canRequest(ctx context.Context, field graphql.CollectedField, obj *authz.EmergencyAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyAnswer_canRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CanRequest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyAnswer_canRequest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyAnswer", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _EmergencyAnswer_note(ctx context.Context, field graphql.CollectedField, obj *authz.EmergencyAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmergencyAnswer_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmergencyAnswer_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmergencyAnswer", field, false, false, "String")
+}
+
 func (ec *executionContext) _EmergencyGrant_id(ctx context.Context, field graphql.CollectedField, obj *ent.EmergencyGrant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12493,6 +13816,282 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _PolicyCellChange_role(ctx context.Context, field graphql.CollectedField, obj *authz.CellChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyCellChange_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v viewer.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋcasegraphᚋcasegraphᚋviewerᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyCellChange_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyCellChange", field, false, false, "Role")
+}
+
+func (ec *executionContext) _PolicyCellChange_kind(ctx context.Context, field graphql.CollectedField, obj *authz.CellChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyCellChange_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.AgencyKind) graphql.Marshaler {
+			return ec.marshalNAgencyKind2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐAgencyKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyCellChange_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyCellChange", field, false, false, "AgencyKind")
+}
+
+func (ec *executionContext) _PolicyCellChange_object(ctx context.Context, field graphql.CollectedField, obj *authz.CellChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyCellChange_object(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Object, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyCellChange_object(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyCellChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyCellChange_action(ctx context.Context, field graphql.CollectedField, obj *authz.CellChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyCellChange_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyCellChange_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyCellChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyCellChange_before(ctx context.Context, field graphql.CollectedField, obj *authz.CellChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyCellChange_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyCellChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyCellChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyCellChange_after(ctx context.Context, field graphql.CollectedField, obj *authz.CellChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyCellChange_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.After, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyCellChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyCellChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyChange_at(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyChange_actorSubject(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChange_actorSubject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorSubject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChange_actorSubject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyChange_actorAgency(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChange_actorAgency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorAgency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChange_actorAgency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyChange_reason(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChange_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChange_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyChange_added(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChange_added(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Added, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v [][]string) graphql.Marshaler {
+			return ec.marshalNString2ᚕᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChange_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyChange_removed(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChange_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v [][]string) graphql.Marshaler {
+			return ec.marshalNString2ᚕᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChange_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "String")
+}
+
 func (ec *executionContext) _PolicyChangeResult_added(ctx context.Context, field graphql.CollectedField, obj *PolicyChangeResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13802,6 +15401,170 @@ func (ec *executionContext) fieldContext_Query_verifyAuditTrail(_ context.Contex
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AuditVerification(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_accessMatrix(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_accessMatrix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AccessMatrix(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *AccessMatrix) graphql.Marshaler {
+			return ec.marshalNAccessMatrix2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAccessMatrix(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_accessMatrix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccessMatrix(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_explainAccess(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_explainAccess(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExplainAccess(ctx, fc.Args["question"].(AccessQuestion))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *authz.Explanation) graphql.Marshaler {
+			return ec.marshalNAccessExplanation2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐExplanation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_explainAccess(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccessExplanation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_explainAccess_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_policyWhatIf(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_policyWhatIf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PolicyWhatIf(ctx, fc.Args["add"].([][]string), fc.Args["remove"].([][]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*authz.CellChange) graphql.Marshaler {
+			return ec.marshalNPolicyCellChange2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐCellChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_policyWhatIf(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyCellChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_policyWhatIf_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_policyChanges(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_policyChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PolicyChanges(ctx, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PolicyChange) graphql.Marshaler {
+			return ec.marshalNPolicyChange2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐPolicyChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_policyChanges(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_policyChanges_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -17655,6 +19418,83 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
+
+func (ec *executionContext) unmarshalInputAccessQuestion(ctx context.Context, obj any) (AccessQuestion, error) {
+	var it AccessQuestion
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"roles", "agencyKind", "field", "mutation", "object", "action"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "roles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roles"))
+			data, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋviewerᚐRoleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Roles = data
+		case "agencyKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agencyKind"))
+			data, err := ec.unmarshalNAgencyKind2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐAgencyKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgencyKind = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "mutation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mutation"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mutation = data
+		case "object":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("object"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Object = data
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAccessQuestion unmarshals raw into the AccessQuestion input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAccessQuestion(ctx context.Context, raw any) (AccessQuestion, error) {
+	var out AccessQuestion
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AccessQuestion", raw, &out)
+	return out, err
+}
 
 func (ec *executionContext) unmarshalInputAgencyOrder(ctx context.Context, obj any) (ent.AgencyOrder, error) {
 	var it ent.AgencyOrder
@@ -25865,6 +27705,245 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 // region    **************************** object.gotpl ****************************
 
+var accessCellImplementors = []string{"AccessCell"}
+
+func (ec *executionContext) _AccessCell(ctx context.Context, sel ast.SelectionSet, obj *AccessCell) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accessCellImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccessCell")
+		case "role":
+			out.Values[i] = ec._AccessCell_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._AccessCell_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "object":
+			out.Values[i] = ec._AccessCell_object(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._AccessCell_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "allowed":
+			out.Values[i] = ec._AccessCell_allowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "condition":
+			out.Values[i] = ec._AccessCell_condition(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accessConditionImplementors = []string{"AccessCondition"}
+
+func (ec *executionContext) _AccessCondition(ctx context.Context, sel ast.SelectionSet, obj *authz.ConditionAnswer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accessConditionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccessCondition")
+		case "condition":
+			out.Values[i] = ec._AccessCondition_condition(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "allowed":
+			out.Values[i] = ec._AccessCondition_allowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rule":
+			out.Values[i] = ec._AccessCondition_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "consentRequired":
+			out.Values[i] = ec._AccessCondition_consentRequired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purposes":
+			out.Values[i] = ec._AccessCondition_purposes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checks":
+			out.Values[i] = ec._AccessCondition_checks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accessExplanationImplementors = []string{"AccessExplanation"}
+
+func (ec *executionContext) _AccessExplanation(ctx context.Context, sel ast.SelectionSet, obj *authz.Explanation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accessExplanationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccessExplanation")
+		case "allowed":
+			out.Values[i] = ec._AccessExplanation_allowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "object":
+			out.Values[i] = ec._AccessExplanation_object(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._AccessExplanation_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rules":
+			out.Values[i] = ec._AccessExplanation_rules(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "category":
+			out.Values[i] = ec._AccessExplanation_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conditions":
+			out.Values[i] = ec._AccessExplanation_conditions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "emergency":
+			out.Values[i] = ec._AccessExplanation_emergency(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rowLevel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AccessExplanation_rowLevel(ctx, field, obj)
+				})
+		case "summary":
+			out.Values[i] = ec._AccessExplanation_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "text":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AccessExplanation_text(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accessMatrixImplementors = []string{"AccessMatrix"}
+
+func (ec *executionContext) _AccessMatrix(ctx context.Context, sel ast.SelectionSet, obj *AccessMatrix) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accessMatrixImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccessMatrix")
+		case "markdown":
+			out.Values[i] = ec._AccessMatrix_markdown(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "csv":
+			out.Values[i] = ec._AccessMatrix_csv(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cells":
+			out.Values[i] = ec._AccessMatrix_cells(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var agencyImplementors = []string{"Agency", "Node"}
 
 func (ec *executionContext) _Agency(ctx context.Context, sel ast.SelectionSet, obj *ent.Agency) graphql.Marshaler {
@@ -27403,6 +29482,49 @@ func (ec *executionContext) _CourtDecisionEdge(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var emergencyAnswerImplementors = []string{"EmergencyAnswer"}
+
+func (ec *executionContext) _EmergencyAnswer(ctx context.Context, sel ast.SelectionSet, obj *authz.EmergencyAnswer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, emergencyAnswerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EmergencyAnswer")
+		case "opens":
+			out.Values[i] = ec._EmergencyAnswer_opens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "canRequest":
+			out.Values[i] = ec._EmergencyAnswer_canRequest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._EmergencyAnswer_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var emergencyGrantImplementors = []string{"EmergencyGrant", "Node"}
 
 func (ec *executionContext) _EmergencyGrant(ctx context.Context, sel ast.SelectionSet, obj *ent.EmergencyGrant) graphql.Marshaler {
@@ -27850,6 +29972,122 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var policyCellChangeImplementors = []string{"PolicyCellChange"}
+
+func (ec *executionContext) _PolicyCellChange(ctx context.Context, sel ast.SelectionSet, obj *authz.CellChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, policyCellChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PolicyCellChange")
+		case "role":
+			out.Values[i] = ec._PolicyCellChange_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._PolicyCellChange_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "object":
+			out.Values[i] = ec._PolicyCellChange_object(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._PolicyCellChange_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "before":
+			out.Values[i] = ec._PolicyCellChange_before(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "after":
+			out.Values[i] = ec._PolicyCellChange_after(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var policyChangeImplementors = []string{"PolicyChange"}
+
+func (ec *executionContext) _PolicyChange(ctx context.Context, sel ast.SelectionSet, obj *ent.PolicyChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, policyChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PolicyChange")
+		case "at":
+			out.Values[i] = ec._PolicyChange_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actorSubject":
+			out.Values[i] = ec._PolicyChange_actorSubject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actorAgency":
+			out.Values[i] = ec._PolicyChange_actorAgency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._PolicyChange_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "added":
+			out.Values[i] = ec._PolicyChange_added(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removed":
+			out.Values[i] = ec._PolicyChange_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var policyChangeResultImplementors = []string{"PolicyChangeResult"}
 
 func (ec *executionContext) _PolicyChangeResult(ctx context.Context, sel ast.SelectionSet, obj *PolicyChangeResult) graphql.Marshaler {
@@ -28213,6 +30451,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_verifyAuditTrail(ctx, field)
+				})
+		case "accessMatrix":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_accessMatrix(ctx, field)
+				})
+		case "explainAccess":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_explainAccess(ctx, field)
+				})
+		case "policyWhatIf":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_policyWhatIf(ctx, field)
+				})
+		case "policyChanges":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_policyChanges(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -29486,6 +31748,71 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAccessCell2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAccessCellᚄ(ctx context.Context, sel ast.SelectionSet, v []*AccessCell) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAccessCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAccessCell(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAccessCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAccessCell(ctx context.Context, sel ast.SelectionSet, v *AccessCell) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AccessCell!")
+		return graphql.Null
+	}
+	return ec._AccessCell(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAccessCondition2githubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐConditionAnswer(ctx context.Context, sel ast.SelectionSet, v authz.ConditionAnswer) graphql.Marshaler {
+	return ec._AccessCondition(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAccessCondition2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐConditionAnswerᚄ(ctx context.Context, sel ast.SelectionSet, v []authz.ConditionAnswer) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAccessCondition2githubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐConditionAnswer(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAccessExplanation2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐExplanation(ctx context.Context, sel ast.SelectionSet, v *authz.Explanation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AccessExplanation!")
+		return graphql.Null
+	}
+	return ec._AccessExplanation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAccessMatrix2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAccessMatrix(ctx context.Context, sel ast.SelectionSet, v *AccessMatrix) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AccessMatrix!")
+		return graphql.Null
+	}
+	return ec._AccessMatrix(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAccessQuestion2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAccessQuestion(ctx context.Context, v any) (AccessQuestion, error) {
+	res, err := ec.unmarshalInputAccessQuestion(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAgeGroup2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐAgeGroup(ctx context.Context, v any) (domain.AgeGroup, error) {
 	var res domain.AgeGroup
 	err := res.UnmarshalGQL(v)
@@ -30216,6 +32543,54 @@ func (ec *executionContext) marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐ
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPolicyCellChange2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐCellChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*authz.CellChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPolicyCellChange2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐCellChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPolicyCellChange2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐCellChange(ctx context.Context, sel ast.SelectionSet, v *authz.CellChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PolicyCellChange!")
+		return graphql.Null
+	}
+	return ec._PolicyCellChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPolicyChange2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐPolicyChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PolicyChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPolicyChange2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐPolicyChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPolicyChange2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐPolicyChange(ctx context.Context, sel ast.SelectionSet, v *ent.PolicyChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PolicyChange!")
+		return graphql.Null
+	}
+	return ec._PolicyChange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPolicyChangeResult2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐPolicyChangeResult(ctx context.Context, sel ast.SelectionSet, v *PolicyChangeResult) graphql.Marshaler {
@@ -31635,6 +34010,13 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOEmergencyAnswer2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐEmergencyAnswer(ctx context.Context, sel ast.SelectionSet, v *authz.EmergencyAnswer) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EmergencyAnswer(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOEmergencyGrant2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrant(ctx context.Context, sel ast.SelectionSet, v *ent.EmergencyGrant) graphql.Marshaler {

@@ -11,9 +11,44 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/viewer"
 )
+
+// One cell of the access matrix: a denied read has no condition; an allowed read one cell per condition.
+type AccessCell struct {
+	Role viewer.Role       `json:"role"`
+	Kind domain.AgencyKind `json:"kind"`
+	// A field (Victim.legalName), rows:cases or rows:victims, Mutation.name, emergency, policy or audit.
+	Object  string `json:"object"`
+	Action  string `json:"action"`
+	Allowed bool   `json:"allowed"`
+	// The condition or row level under which it is allowed.
+	Condition *string `json:"condition,omitempty"`
+}
+
+// The access matrix, for people (Markdown tables) and for tools (cells, also as CSV).
+type AccessMatrix struct {
+	Markdown string `json:"markdown"`
+	// Columns: role, kind, object, action, allowed, condition.
+	CSV   string        `json:"csv"`
+	Cells []*AccessCell `json:"cells"`
+}
+
+// A question to the policy: exactly one of field, mutation and object.
+type AccessQuestion struct {
+	// The roles the person holds (one or more).
+	Roles      []viewer.Role     `json:"roles"`
+	AgencyKind domain.AgencyKind `json:"agencyKind"`
+	// A sensitive field, e.g. Victim.legalName (action read, the default, or write).
+	Field *string `json:"field,omitempty"`
+	// A mutation, e.g. openCase.
+	Mutation *string `json:"mutation,omitempty"`
+	// rows:cases, rows:victims, emergency, policy or audit.
+	Object *string `json:"object,omitempty"`
+	Action *string `json:"action,omitempty"`
+}
 
 type AuditEventConnection struct {
 	Edges    []*AuditEventEdge     `json:"edges"`

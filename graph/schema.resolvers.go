@@ -15,7 +15,21 @@ import (
 	"github.com/casegraph/casegraph/casework"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/policies"
 )
+
+// RowLevel is the resolver for the rowLevel field.
+func (r *accessExplanationResolver) RowLevel(ctx context.Context, obj *authz.Explanation) (*string, error) {
+	if obj.Object != policies.RowsCases && obj.Object != policies.RowsVictims {
+		return nil, nil
+	}
+	return optionalString(obj.Level.Name()), nil
+}
+
+// Text is the resolver for the text field.
+func (r *accessExplanationResolver) Text(ctx context.Context, obj *authz.Explanation) (string, error) {
+	return obj.Text(), nil
+}
 
 // Kind is the resolver for the kind field.
 func (r *auditEventResolver) Kind(ctx context.Context, obj *audit.Event) (AuditEventKind, error) {
@@ -197,6 +211,31 @@ func (r *queryResolver) VerifyAuditTrail(ctx context.Context) (*audit.Verificati
 	return r.verifyAuditTrail(ctx)
 }
 
+// AccessMatrix is the resolver for the accessMatrix field.
+func (r *queryResolver) AccessMatrix(ctx context.Context) (*AccessMatrix, error) {
+	return r.accessMatrix(ctx)
+}
+
+// ExplainAccess is the resolver for the explainAccess field.
+func (r *queryResolver) ExplainAccess(ctx context.Context, question AccessQuestion) (*authz.Explanation, error) {
+	return r.explainAccess(ctx, question)
+}
+
+// PolicyWhatIf is the resolver for the policyWhatIf field.
+func (r *queryResolver) PolicyWhatIf(ctx context.Context, add [][]string, remove [][]string) ([]*authz.CellChange, error) {
+	return r.policyWhatIf(ctx, add, remove)
+}
+
+// PolicyChanges is the resolver for the policyChanges field.
+func (r *queryResolver) PolicyChanges(ctx context.Context, first *int) ([]*ent.PolicyChange, error) {
+	return r.policyChanges(ctx, first)
+}
+
+// AccessExplanation returns AccessExplanationResolver implementation.
+func (r *Resolver) AccessExplanation() AccessExplanationResolver {
+	return &accessExplanationResolver{r}
+}
+
 // AuditEvent returns AuditEventResolver implementation.
 func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
 
@@ -209,6 +248,7 @@ func (r *Resolver) AuditVerification() AuditVerificationResolver {
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 type (
+	accessExplanationResolver struct{ *Resolver }
 	auditEventResolver        struct{ *Resolver }
 	auditVerificationResolver struct{ *Resolver }
 	mutationResolver          struct{ *Resolver }

@@ -1,0 +1,143 @@
+package authz_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+func readGolden(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestPolicyReadingOverGraphQL asks the matrix, an explanation, a what-if
+// and the history over HTTP, as a DPO and an admin would, and checks them
+// against the golden files of the shipped policy (the same the command
+// line is held to) and that nobody else may ask.
+func TestPolicyReadingOverGraphQL(t *testing.T) {
+	t.Parallel()
+	db := testdb.SQLite(t)
+	e := start(t, db)
+	dpo := e.tok(t, "ngo-vatra", viewer.RoleDPO)
+	admin := e.tok(t, "onac", viewer.RoleAdmin)
+
+	t.Run("OnlyDPOsAndAdmins", func(t *testing.T) {
+		for _, q := range []string{
+			`{ accessMatrix { csv } }`,
+			`{ explainAccess(question: {roles: [judge], agencyKind: HIGH_COURT, field: "Victim.legalName"}) { allowed } }`,
+			`{ policyWhatIf(add: [["p","judge","court","Victim.phone","read","any"]]) { role } }`,
+			`{ policyChanges { reason } }`,
+		} {
+			r := e.do(t, e.tok(t, "court-tirane", viewer.RoleJudge), q, nil)
+			if codes := r.Codes(); !slices.Equal(codes, []string{"FORBIDDEN"}) || !nullData(r.Data) {
+				t.Errorf("%s as a judge: %s", q, r.Body)
+			}
+		}
+	})
+	t.Run("Matrix", func(t *testing.T) {
+		var d struct {
+			AccessMatrix struct {
+				Markdown, CSV string
+				Cells         []struct {
+					Role, Kind, Object, Action string
+					Allowed                    bool
+					Condition                  *string
+				}
+			}
+		}
+		e.do(t, dpo, `{ accessMatrix { markdown csv cells { role kind object action allowed condition } } }`, nil).MustOK(t).Decode(t, &d)
+		if d.AccessMatrix.CSV != readGolden(t, "matrix.csv.golden") || d.AccessMatrix.Markdown != readGolden(t, "matrix.md.golden") {
+			t.Errorf("the matrix over GraphQL is not the shipped policy's")
+		}
+		i := slices.IndexFunc(d.AccessMatrix.Cells, func(c struct {
+			Role, Kind, Object, Action string
+			Allowed                    bool
+			Condition                  *string
+		}) bool {
+			return c.Role == "judge" && c.Kind == "HIGH_COURT" && c.Object == "Victim.legalName" && c.Action == "read"
+		})
+		if i < 0 || !d.AccessMatrix.Cells[i].Allowed || d.AccessMatrix.Cells[i].Condition == nil || *d.AccessMatrix.Cells[i].Condition != "proceedings" {
+			t.Errorf("the judge's legal name cell is missing or wrong")
+		}
+	})
+	t.Run("Explain", func(t *testing.T) {
+		var d struct {
+			ExplainAccess struct {
+				Allowed    bool
+				Rules      []string
+				Text       string
+				Conditions []struct {
+					Condition       string
+					Allowed         bool
+					ConsentRequired bool
+					Purposes        []string
+				}
+				Emergency struct{ Opens bool }
+			}
+		}
+		e.do(t, admin, `{ explainAccess(question: {roles: [case_worker], agencyKind: NGO_SHELTER, field: "Victim.legalName"}) {
+			allowed rules text conditions { condition allowed consentRequired purposes } emergency { opens } } }`, nil).MustOK(t).Decode(t, &d)
+		x := d.ExplainAccess
+		if !x.Allowed || !slices.Equal(x.Rules, []string{"p, case_worker, support, Victim:IDENTITY, read, referred"}) || !x.Emergency.Opens ||
+			x.Text != readGolden(t, "explain_case_worker_ngo_shelter_read_legal_name.golden") {
+			t.Errorf("explanation = %+v", x)
+		}
+		if i := slices.IndexFunc(x.Conditions, func(c struct {
+			Condition       string
+			Allowed         bool
+			ConsentRequired bool
+			Purposes        []string
+		}) bool {
+			return c.Condition == "referred"
+		}); i < 0 || !x.Conditions[i].Allowed || !x.Conditions[i].ConsentRequired || !slices.Equal(x.Conditions[i].Purposes, []string{"SERVICES"}) {
+			t.Errorf("referred condition = %+v", x.Conditions)
+		}
+		r := e.do(t, dpo, `{ explainAccess(question: {roles: [judge], agencyKind: HIGH_COURT, field: "Victim.shoeSize"}) { allowed } }`, nil)
+		if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) {
+			t.Errorf("an unknown field: %s", r.Body)
+		}
+	})
+	t.Run("WhatIfChangesNothing", func(t *testing.T) {
+		var d struct {
+			PolicyWhatIf []struct{ Role, Kind, Object, Action, Before, After string }
+		}
+		e.do(t, dpo, `{ policyWhatIf(add: [["p","judge","court","Victim.legalName","read","on_case"]]) { role kind object action before after } }`, nil).MustOK(t).Decode(t, &d)
+		if len(d.PolicyWhatIf) != 5 || d.PolicyWhatIf[0].Role != "judge" || d.PolicyWhatIf[0].Kind != "COURT_FIRST_INSTANCE" ||
+			d.PolicyWhatIf[0].Before != "proceedings" || d.PolicyWhatIf[0].After != "on_case, proceedings" {
+			t.Errorf("what-if = %+v (see testdata/whatif_add_judge_legal_name_on_case.golden)", d.PolicyWhatIf)
+		}
+		var m struct{ AccessMatrix struct{ CSV string } }
+		e.do(t, dpo, `{ accessMatrix { csv } }`, nil).MustOK(t).Decode(t, &m)
+		if m.AccessMatrix.CSV != readGolden(t, "matrix.csv.golden") {
+			t.Errorf("a what-if changed the policy in force")
+		}
+		r := e.do(t, dpo, `{ policyWhatIf(add: [["p","judge","court","Victim.legalName","peek","on_case"]]) { role } }`, nil)
+		if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) {
+			t.Errorf("an invalid line: %s", r.Body)
+		}
+	})
+	t.Run("History", func(t *testing.T) {
+		const reason = "Judges call victims to schedule hearings."
+		e.do(t, admin, `mutation { changePolicy(add: [["p","judge","court","Victim.phone","read","on_case"]], reason: "`+reason+`") { added } }`, nil).MustOK(t)
+		var d struct {
+			PolicyChanges []struct {
+				ActorSubject, ActorAgency, Reason string
+				Added, Removed                    [][]string
+			}
+		}
+		e.do(t, dpo, `{ policyChanges { actorSubject actorAgency reason added removed } }`, nil).MustOK(t).Decode(t, &d)
+		if len(d.PolicyChanges) != 1 || d.PolicyChanges[0].Reason != reason || d.PolicyChanges[0].ActorAgency != "onac" ||
+			d.PolicyChanges[0].ActorSubject != subject("onac", viewer.RoleAdmin) || len(d.PolicyChanges[0].Added) != 1 || len(d.PolicyChanges[0].Removed) != 0 {
+			t.Errorf("history = %+v", d.PolicyChanges)
+		}
+	})
+}
