@@ -139,7 +139,9 @@ func TestAuditEventContent(t *testing.T) {
 			if err := json.Unmarshal([]byte(pc.Detail), &detail); err != nil {
 				t.Fatalf("detail %q: %v", pc.Detail, err)
 			}
-			has := func(ls [][]string) bool { return slices.ContainsFunc(ls, func(l []string) bool { return slices.Equal(l, line) }) }
+			has := func(ls [][]string) bool {
+				return slices.ContainsFunc(ls, func(l []string) bool { return slices.Equal(l, line) })
+			}
 			if pc.Reason != reason || detail.Reason != reason || !has(detail.Added) || has(detail.Before) || !has(detail.After) ||
 				len(detail.After) != len(detail.Before)+1 || pc.ActorAgency != "onac" {
 				t.Errorf("policy change event = %s", dump([]audit.Event{pc}))
