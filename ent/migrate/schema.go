@@ -103,24 +103,29 @@ var (
 				Columns: []*schema.Column{AuditEventsColumns[1]},
 			},
 			{
-				Name:    "auditevent_entity_type_entity_id",
+				Name:    "auditevent_entity_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{AuditEventsColumns[10], AuditEventsColumns[11]},
+				Columns: []*schema.Column{AuditEventsColumns[11], AuditEventsColumns[0]},
 			},
 			{
-				Name:    "auditevent_actor_subject",
+				Name:    "auditevent_actor_subject_id",
 				Unique:  false,
-				Columns: []*schema.Column{AuditEventsColumns[6]},
+				Columns: []*schema.Column{AuditEventsColumns[6], AuditEventsColumns[0]},
 			},
 			{
-				Name:    "auditevent_actor_agency_id",
+				Name:    "auditevent_actor_agency_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{AuditEventsColumns[7]},
+				Columns: []*schema.Column{AuditEventsColumns[7], AuditEventsColumns[0]},
 			},
 			{
-				Name:    "auditevent_kind",
+				Name:    "auditevent_kind_id",
 				Unique:  false,
-				Columns: []*schema.Column{AuditEventsColumns[2]},
+				Columns: []*schema.Column{AuditEventsColumns[2], AuditEventsColumns[0]},
+			},
+			{
+				Name:    "auditevent_emergency_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[16], AuditEventsColumns[0]},
 			},
 		},
 	}

@@ -5,24 +5,28 @@ CREATE TABLE `audit_events` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `o
 INSERT INTO sqlite_sequence (name, seq) VALUES ("audit_events", 77309411328);
 -- create index "auditevent_occurred_at" to table: "audit_events"
 CREATE INDEX `auditevent_occurred_at` ON `audit_events` (`occurred_at`);
--- create index "auditevent_entity_type_entity_id" to table: "audit_events"
-CREATE INDEX `auditevent_entity_type_entity_id` ON `audit_events` (`entity_type`, `entity_id`);
--- create index "auditevent_actor_subject" to table: "audit_events"
-CREATE INDEX `auditevent_actor_subject` ON `audit_events` (`actor_subject`);
--- create index "auditevent_actor_agency_id" to table: "audit_events"
-CREATE INDEX `auditevent_actor_agency_id` ON `audit_events` (`actor_agency_id`);
--- create index "auditevent_kind" to table: "audit_events"
-CREATE INDEX `auditevent_kind` ON `audit_events` (`kind`);
+-- create index "auditevent_entity_id_id" to table: "audit_events"
+CREATE INDEX `auditevent_entity_id_id` ON `audit_events` (`entity_id`, `id`);
+-- create index "auditevent_actor_subject_id" to table: "audit_events"
+CREATE INDEX `auditevent_actor_subject_id` ON `audit_events` (`actor_subject`, `id`);
+-- create index "auditevent_actor_agency_id_id" to table: "audit_events"
+CREATE INDEX `auditevent_actor_agency_id_id` ON `audit_events` (`actor_agency_id`, `id`);
+-- create index "auditevent_kind_id" to table: "audit_events"
+CREATE INDEX `auditevent_kind_id` ON `audit_events` (`kind`, `id`);
+-- create index "auditevent_emergency_id" to table: "audit_events"
+CREATE INDEX `auditevent_emergency_id` ON `audit_events` (`emergency`, `id`);
 
 -- +goose Down
--- reverse: create index "auditevent_kind" to table: "audit_events"
-DROP INDEX `auditevent_kind`;
--- reverse: create index "auditevent_actor_agency_id" to table: "audit_events"
-DROP INDEX `auditevent_actor_agency_id`;
--- reverse: create index "auditevent_actor_subject" to table: "audit_events"
-DROP INDEX `auditevent_actor_subject`;
--- reverse: create index "auditevent_entity_type_entity_id" to table: "audit_events"
-DROP INDEX `auditevent_entity_type_entity_id`;
+-- reverse: create index "auditevent_emergency_id" to table: "audit_events"
+DROP INDEX `auditevent_emergency_id`;
+-- reverse: create index "auditevent_kind_id" to table: "audit_events"
+DROP INDEX `auditevent_kind_id`;
+-- reverse: create index "auditevent_actor_agency_id_id" to table: "audit_events"
+DROP INDEX `auditevent_actor_agency_id_id`;
+-- reverse: create index "auditevent_actor_subject_id" to table: "audit_events"
+DROP INDEX `auditevent_actor_subject_id`;
+-- reverse: create index "auditevent_entity_id_id" to table: "audit_events"
+DROP INDEX `auditevent_entity_id_id`;
 -- reverse: create index "auditevent_occurred_at" to table: "audit_events"
 DROP INDEX `auditevent_occurred_at`;
 -- reverse: set sequence for "audit_events" table

@@ -1,0 +1,123 @@
+package audit_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// trailSize is the number of events the reading benchmarks run over: a
+// year of a busy region, far beyond the demo's volumes.
+const trailSize = 300_000
+
+// fillTrail loads the demo's cases and agencies and writes n synthetic
+// events about its victims, read by people of its agencies, in batches as
+// requests write them. It returns the victims' ids.
+func fillTrail(b *testing.B, db *database.DB, n int) []int {
+	b.Helper()
+	ctx := context.Background()
+	if _, err := seed.Demo(ctx, db.Client, seed.Options{Scale: 1, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	sys := viewer.SystemContext(ctx)
+	victims, err := db.Client.Victim.Query().IDs(sys)
+	if err != nil {
+		b.Fatal(err)
+	}
+	agencies, err := db.Client.Agency.Query().All(sys)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := audit.NewWriter(db.Client, db.Dialect)
+	rng := rand.New(rand.NewPCG(1, 2))
+	start := time.Now().Add(-365 * 24 * time.Hour)
+	const batch = 1000
+	for i := 0; i < n; i += batch {
+		events := make([]audit.Event, 0, batch)
+		for j := 0; j < batch && i+j < n; j++ {
+			a := agencies[rng.IntN(len(agencies))]
+			ev := audit.Event{
+				OccurredAt: start.Add(time.Duration(i+j) * time.Minute), Kind: audit.FieldAccess,
+				RequestID: fmt.Sprintf("r%d", i+j), Operation: "query VictimFile", ClientAddress: "10.0.0.1",
+				ActorSubject: fmt.Sprintf("user%d@%s", rng.IntN(5), a.Code), ActorAgencyID: a.ID, ActorAgency: a.Code,
+				ActorRoles: []string{"investigator"}, EntityType: "Victim", EntityID: victims[rng.IntN(len(victims))],
+				Fields: []string{"Victim.legalName", "Victim.dateOfBirth"}, Decision: audit.Allowed,
+				Rule: "p, investigator, investigation, Victim:IDENTITY, read, on_case", Emergency: rng.IntN(500) == 0,
+			}
+			if rng.IntN(4) == 0 {
+				ev.Decision, ev.Rule, ev.Reason = audit.Denied, "", "no policy rule lets your role read it"
+				ev.Fields = []string{"Victim.healthNotes"}
+			}
+			events = append(events, ev)
+		}
+		if err := w.Write(ctx, events); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := db.Analyze(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return victims
+}
+
+// BenchmarkAuditTrailReading reads a page of 50 events from a trail of
+// trailSize: the newest of every agency (the national DPO), of one agency
+// (its DPO: its people's events and those about its cases' records), about
+// one victim ("who looked at this person"), and one field's refusals.
+func BenchmarkAuditTrailReading(b *testing.B) {
+	for _, d := range testdb.Backends {
+		b.Run(d, func(b *testing.B) {
+			db := testdb.Open(b, d)
+			victims := fillTrail(b, db, trailSize)
+			ctx := context.Background()
+			all, err := db.Client.Agency.Query().All(viewer.SystemContext(ctx))
+			if err != nil {
+				b.Fatal(err)
+			}
+			agencyID := 0
+			for _, a := range all {
+				if a.Code == "police-tirane" {
+					agencyID = a.ID
+				}
+			}
+			cases := []struct {
+				name  string
+				scope audit.Scope
+				f     audit.Filter
+			}{
+				{"national", audit.Scope{All: true}, audit.Filter{}},
+				{"agency", audit.Scope{AgencyID: agencyID}, audit.Filter{}},
+				{"victim", audit.Scope{All: true}, audit.Filter{EntityID: victims[len(victims)/2]}},
+				{"agencyVictim", audit.Scope{AgencyID: agencyID}, audit.Filter{EntityID: victims[len(victims)/2]}},
+				{"fieldDenied", audit.Scope{All: true}, audit.Filter{Field: "Victim.healthNotes", Decision: audit.Denied}},
+				{"emergencyOnly", audit.Scope{All: true}, audit.Filter{EmergencyOnly: true}},
+			}
+			for _, c := range cases {
+				b.Run(c.name, func(b *testing.B) {
+					for b.Loop() {
+						if _, err := audit.Query(ctx, db.Client, c.scope, c.f, true, 50); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+			b.Run("verify", func(b *testing.B) {
+				for b.Loop() {
+					v, err := audit.Verify(ctx, db.Client)
+					if err != nil || !v.Valid {
+						b.Fatalf("%+v %v", v, err)
+					}
+				}
+				b.ReportMetric(float64(trailSize), "events")
+			})
+		})
+	}
+}
