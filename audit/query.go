@@ -92,11 +92,13 @@ func predicates(scope Scope, f Filter) []predicate.AuditEvent {
 	if f.Decision != "" {
 		ps = append(ps, auditevent.Decision(f.Decision))
 	}
+	// Times are stored in UTC; SQLite compares them as text, so a bound
+	// in another zone must be turned into UTC to compare as an instant.
 	if !f.Since.IsZero() {
-		ps = append(ps, auditevent.OccurredAtGTE(f.Since))
+		ps = append(ps, auditevent.OccurredAtGTE(f.Since.UTC()))
 	}
 	if !f.Until.IsZero() {
-		ps = append(ps, auditevent.OccurredAtLT(f.Until))
+		ps = append(ps, auditevent.OccurredAtLT(f.Until.UTC()))
 	}
 	if f.EmergencyOnly {
 		ps = append(ps, auditevent.Emergency(true))

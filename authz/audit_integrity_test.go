@@ -1,0 +1,221 @@
+package authz_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// tamperWithEvent changes the reason of event seq behind the application's
+// back, as only someone with the table owner's rights can: first switching
+// off the triggers that keep the trail append-only.
+func tamperWithEvent(t *testing.T, db *database.DB, seq int64) {
+	t.Helper()
+	stmts := []string{"DROP TRIGGER audit_events_no_update"}
+	if db.Dialect == dialect.Postgres {
+		stmts = []string{"ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change"}
+	}
+	stmts = append(stmts, fmt.Sprintf("UPDATE audit_events SET reason = 'nothing happened' WHERE id = %d", seq))
+	for _, s := range stmts {
+		if _, err := db.SQL.ExecContext(context.Background(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// exchange is one GraphQL request and its response, sent from a goroutine
+// (where a test must not stop): failures are returned, not reported.
+type exchange struct {
+	status    int
+	requestID string
+	body      []byte
+	err       error
+}
+
+func postGraphQL(url, token, query string, vars map[string]any) exchange {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return exchange{err: err}
+	}
+	req, err := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		return exchange{err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return exchange{err: err}
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	return exchange{status: res.StatusCode, requestID: res.Header.Get("X-Request-Id"), body: raw, err: err}
+}
+
+// TestAuditChainAcrossServers: two servers on one PostgreSQL database
+// answer reads of a sensitive field at once; every read is answered, every
+// read is recorded once, and the chain they share stays whole.
+func TestAuditChainAcrossServers(t *testing.T) {
+	t.Parallel()
+	db1 := testdb.Postgres(t)
+	e := start(t, db1)
+	db2, err := database.OpenPostgres(context.Background(), db1.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db2.Close() })
+	two := testserver.Start(t, db2, testserver.Options{NoAgencies: true})
+	f := e.f
+	before := len(trail(t, db1))
+
+	const goroutines, rounds = 10, 3
+	const query = `query ($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`
+	vars := map[string]any{"id": gid(f.vT)}
+	want := secret(f.pseudonym[f.vT], "legalName")
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		answers []exchange
+	)
+	for _, s := range []*testserver.Server{e.s, two} {
+		token := s.Token(t, "prosecution-tirane", viewer.RoleProsecutor) // each server trusts its own key
+		for range goroutines {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range rounds {
+					x := postGraphQL(s.URL, token, query, vars)
+					mu.Lock()
+					answers = append(answers, x)
+					mu.Unlock()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+
+	requests := map[string]bool{}
+	for _, x := range answers {
+		if x.err != nil {
+			t.Errorf("request failed: %v", x.err)
+			continue
+		}
+		var r struct {
+			Data   struct{ Node struct{ LegalName *string } }
+			Errors []testserver.Error
+		}
+		if err := json.Unmarshal(x.body, &r); err != nil {
+			t.Errorf("status %d, response is not JSON: %v\n%s", x.status, err, x.body)
+			continue
+		}
+		if x.status != http.StatusOK || len(r.Errors) > 0 || r.Data.Node.LegalName == nil || *r.Data.Node.LegalName != want {
+			t.Errorf("want status 200 with legalName %q, got %d:\n%s", want, x.status, x.body)
+		}
+		if x.requestID == "" || requests[x.requestID] {
+			t.Errorf("request id %q is missing or repeated", x.requestID)
+		}
+		requests[x.requestID] = true
+	}
+	if t.Failed() {
+		return
+	}
+
+	events := trail(t, db1)
+	v, err := audit.Verify(context.Background(), db1.Client)
+	if err != nil || !v.Valid || v.Checked != int64(len(events)) {
+		t.Errorf("verify = %+v, %v; want valid over %d events", v, err, len(events))
+	}
+	for i, ev := range events {
+		if ev.Seq != int64(i+1) {
+			t.Fatalf("event %d has seq %d: the numbering has a gap or a repeat", i+1, ev.Seq)
+		}
+	}
+	recorded := map[string]int{}
+	reads := 0
+	for _, ev := range events[before:] {
+		if ev.Kind != audit.FieldAccess {
+			continue
+		}
+		reads++
+		recorded[ev.RequestID]++
+		if ev.EntityID != f.vT || ev.Decision != audit.Allowed || !slices.Equal(ev.Fields, []string{"Victim.legalName"}) {
+			t.Errorf("unexpected read event: %s", dump([]audit.Event{ev}))
+		}
+	}
+	if reads != len(answers) {
+		t.Errorf("%d FIELD_ACCESS events for %d requests", reads, len(answers))
+	}
+	for id := range requests {
+		if recorded[id] != 1 {
+			t.Errorf("request %s has %d read events, want 1", id, recorded[id])
+		}
+	}
+}
+
+// TestVerifyAuditTrailThroughGraphQL: a data protection officer checks the
+// chain through the API and sees where it was tampered with; nobody else
+// may check it.
+func TestVerifyAuditTrailThroughGraphQL(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		e := start(t, db)
+		prosecutor := e.tok(t, "prosecution-tirane", viewer.RoleProsecutor)
+		for _, id := range []int{e.f.vT, e.f.vBridge, e.f.vT, e.f.vBridge, e.f.vT} {
+			e.do(t, prosecutor, `query ($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`,
+				map[string]any{"id": gid(id)}).MustOK(t)
+		}
+		n := int64(len(trail(t, db)))
+		if n < 5 {
+			t.Fatalf("want at least 5 events to tamper with one in the middle, have %d", n)
+		}
+
+		const query = `{ verifyAuditTrail { valid checked lastSeq brokenAt problem } }`
+		type verification struct {
+			Valid    bool
+			Checked  int64
+			LastSeq  int64
+			BrokenAt *int64
+			Problem  *string
+		}
+		dpo := e.tok(t, "police-tirane", viewer.RoleDPO)
+		verifyAsDPO := func(t *testing.T) verification {
+			t.Helper()
+			return decode[struct{ VerifyAuditTrail verification }](t, e.do(t, dpo, query, nil).MustOK(t)).VerifyAuditTrail
+		}
+
+		if got := verifyAsDPO(t); !got.Valid || got.Checked != n || got.LastSeq != n || got.BrokenAt != nil || got.Problem != nil {
+			t.Errorf("intact chain: %+v, want valid with %d events checked", got, n)
+		}
+
+		k := n/2 + 1
+		tamperWithEvent(t, db, k)
+		got := verifyAsDPO(t)
+		if got.Valid || got.BrokenAt == nil || *got.BrokenAt != k || got.Problem == nil || *got.Problem == "" || got.Checked != k-1 {
+			t.Errorf("tampered chain: %+v (brokenAt %v), want invalid, broken at %d, with a problem", got, deref(got.BrokenAt), k)
+		}
+
+		investigator := e.tok(t, "police-tirane", viewer.RoleInvestigator)
+		wantRefusal(t, e.do(t, investigator, query, nil), "FORBIDDEN", "")
+	})
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

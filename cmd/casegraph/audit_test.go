@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/database"
+)
+
+// TestAuditCommand runs `casegraph audit …` in-process on a fresh embedded
+// database holding events written as the server writes them.
+func TestAuditCommand(t *testing.T) {
+	ctx := context.Background()
+	cfg := config{DataDir: t.TempDir()}
+	if err := migrate(ctx, cfg, nil, io.Discard); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	db, err := database.Open(ctx, "", cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+
+	// Two events of 1999, before every --since below but one, then four.
+	old := time.Date(1999, time.December, 31, 23, 59, 59, 0, time.UTC)
+	var events []audit.Event
+	for i := range 6 {
+		at := time.Now()
+		if i < 2 {
+			at = old
+		}
+		events = append(events, audit.Event{
+			OccurredAt: at, Kind: audit.Kinds[i%len(audit.Kinds)], RequestID: fmt.Sprintf("req-%d", i),
+			ActorSubject: "dpo@police-tirane", ActorAgency: "police-tirane", ActorRoles: []string{"dpo", "investigator"},
+			EntityType: "Victim", EntityID: 10 + i, Fields: []string{"Victim.legalName", "Victim.phone"},
+			Decision: audit.Denied, Reason: "not on the case, \"closed\"\nsince March",
+		})
+	}
+	if err := audit.NewWriter(db.Client, db.Dialect).Write(ctx, events); err != nil {
+		t.Fatalf("writing events: %v", err)
+	}
+
+	auditRun := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := auditCmd(ctx, cfg, args, &out)
+		return out.String(), err
+	}
+
+	t.Run("VerifyOK", func(t *testing.T) {
+		out, err := auditRun("verify")
+		if err != nil {
+			t.Fatalf("verify: %v\n%s", err, out)
+		}
+		if want := fmt.Sprintf("OK: %d events verify; the chain ends at event %d with hash %s\n", 6, 6, events[5].Hash); out != want {
+			t.Errorf("verify printed %q, want %q", out, want)
+		}
+	})
+
+	t.Run("ExportCSV", func(t *testing.T) {
+		out, err := auditRun("export", "--since", "2000-01-01", "--format", "csv")
+		if err != nil {
+			t.Fatalf("export: %v", err)
+		}
+		records, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil {
+			t.Fatalf("parsing the CSV: %v\n%s", err, out)
+		}
+		if len(records) != 1+4 {
+			t.Fatalf("%d records, want a header and the 4 events since 2000:\n%s", len(records), out)
+		}
+		if strings.Join(records[0], ",") != strings.Join(audit.CSVHeader, ",") {
+			t.Errorf("header = %q", records[0])
+		}
+		col := func(r []string, name string) string {
+			for i, h := range audit.CSVHeader {
+				if h == name {
+					return r[i]
+				}
+			}
+			t.Fatalf("no column %q", name)
+			return ""
+		}
+		for i, r := range records[1:] {
+			e := events[2+i]
+			if col(r, "seq") != fmt.Sprint(e.Seq) || col(r, "hash") != e.Hash || col(r, "reason") != e.Reason ||
+				col(r, "fields") != "Victim.legalName;Victim.phone" || col(r, "actor_roles") != "dpo;investigator" {
+				t.Errorf("record %d = %q, want event %d", i+1, r, e.Seq)
+			}
+		}
+	})
+
+	t.Run("ExportJSONL", func(t *testing.T) {
+		for _, tc := range []struct {
+			since string
+			from  int // the index of the first event exported
+		}{
+			{"2000-01-01", 2},
+			{"2000-01-01T00:00:00Z", 2},
+			// 1999-12-31T23:00:00Z: the events of 1999 are after it.
+			{"2000-01-01T01:00:00+02:00", 0},
+		} {
+			out, err := auditRun("export", "--since", tc.since, "--format", "jsonl")
+			if err != nil {
+				t.Fatalf("export --since %s: %v", tc.since, err)
+			}
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			if want := len(events) - tc.from; len(lines) != want {
+				t.Errorf("export --since %s: %d lines, want %d:\n%s", tc.since, len(lines), want, out)
+				continue
+			}
+			for i, l := range lines {
+				var e audit.Event
+				if err := json.Unmarshal([]byte(l), &e); err != nil {
+					t.Fatalf("line %d: %v\n%s", i+1, err, l)
+				}
+				want := events[tc.from+i]
+				if e.Seq != want.Seq || e.Hash != want.Hash || e.ComputeHash() != e.Hash || e.Reason != want.Reason {
+					t.Errorf("export --since %s, line %d = %s, want event %d", tc.since, i+1, l, want.Seq)
+				}
+			}
+		}
+	})
+
+	t.Run("Refusals", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"export"},
+			{"export", "--format", "csv"},
+			{"export", "--since", "yesterday"},
+			{"export", "--since", "2026-13-01"},
+			{"export", "--since", "2000-01-01", "--format", "xml"},
+			{"verify", "--quick"},
+			{"prune"},
+		} {
+			out, err := auditRun(args...)
+			if err == nil || errors.Is(err, errChainBroken) {
+				t.Errorf("audit %s: err = %v, want a usage error", strings.Join(args, " "), err)
+			}
+			if strings.Contains(out, "seq") || strings.Contains(out, "OK:") {
+				t.Errorf("audit %s printed events or a verdict:\n%s", strings.Join(args, " "), out)
+			}
+		}
+		if _, err := auditRun(); !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("audit with no command: err = %v, want flag.ErrHelp", err)
+		}
+	})
+
+	// Last: the tampering cannot be undone.
+	t.Run("VerifyBroken", func(t *testing.T) {
+		const k = 3
+		for _, s := range []string{
+			"DROP TRIGGER audit_events_no_update",
+			fmt.Sprintf("UPDATE audit_events SET reason = 'nothing happened' WHERE id = %d", k),
+		} {
+			if _, err := db.SQL.ExecContext(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		out, err := auditRun("verify")
+		if !errors.Is(err, errChainBroken) {
+			t.Errorf("verify of a tampered chain: err = %v, want errChainBroken", err)
+		}
+		if want := fmt.Sprintf("BROKEN at event %d: ", k); !strings.HasPrefix(out, want) {
+			t.Errorf("verify printed %q, want it to start with %q", out, want)
+		}
+	})
+}
