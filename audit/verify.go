@@ -26,13 +26,29 @@ type Verification struct {
 	Problem  string `json:"problem,omitempty"`
 }
 
+// Anchor is an event's number and hash kept outside the database (from an
+// earlier verification or export). The chain alone cannot show that its
+// last events were removed, or that someone able to drop the triggers
+// rewrote it whole with fresh hashes; an anchor can.
+type Anchor struct {
+	Seq  int64
+	Hash string
+}
+
 // verifyBatch is how many events are read at a time.
 const verifyBatch = 5000
 
-// Verify walks the whole chain in order and reports the first broken link.
-func Verify(ctx context.Context, client *ent.Client) (Verification, error) {
+// Verify walks the whole chain in order and reports the first broken link,
+// checking also that each anchor's event is still there with its hash.
+func Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verification, error) {
 	sys := viewer.SystemContext(ctx)
 	v := Verification{Valid: true, LastHash: GenesisHash}
+	want := map[int64]string{}
+	var furthest int64
+	for _, a := range anchors {
+		want[a.Seq] = a.Hash
+		furthest = max(furthest, a.Seq)
+	}
 	for {
 		rows, err := client.AuditEvent.Query().Where(auditevent.IDGT(v.LastSeq)).
 			Order(ent.Asc(auditevent.FieldID)).Limit(verifyBatch).All(sys)
@@ -49,6 +65,8 @@ func Verify(ctx context.Context, client *ent.Client) (Verification, error) {
 				problem = "its previous hash is not the hash of the event before it"
 			case e.ComputeHash() != e.Hash:
 				problem = "its content does not match its hash: it was altered"
+			case want[e.Seq] != "" && want[e.Seq] != e.Hash:
+				problem = "its hash is not the anchor's: the chain was rewritten up to here"
 			}
 			if problem != "" {
 				v.Valid, v.BrokenAt, v.Problem = false, e.Seq, problem
@@ -58,6 +76,10 @@ func Verify(ctx context.Context, client *ent.Client) (Verification, error) {
 			v.LastSeq, v.LastHash = e.Seq, e.Hash
 		}
 		if len(rows) < verifyBatch {
+			if v.LastSeq < furthest {
+				v.Valid, v.BrokenAt = false, v.LastSeq+1
+				v.Problem = fmt.Sprintf("the chain ends at event %d but an anchor names event %d: events were removed from its end", v.LastSeq, furthest)
+			}
 			return v, nil
 		}
 	}

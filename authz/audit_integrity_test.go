@@ -200,6 +200,27 @@ func TestVerifyAuditTrailThroughGraphQL(t *testing.T) {
 		if got := verifyAsDPO(t); !got.Valid || got.Checked != n || got.LastSeq != n || got.BrokenAt != nil || got.Problem != nil {
 			t.Errorf("intact chain: %+v, want valid with %d events checked", got, n)
 		}
+		// An anchor kept from earlier: its own passes; one past the end
+		// (a removed tail) or with another hash (a rewritten chain) fails.
+		withAnchor := func(t *testing.T, seq int64, hash string) verification {
+			t.Helper()
+			const q = `query ($a: [AuditAnchor!]) { verifyAuditTrail(anchors: $a) { valid checked lastSeq brokenAt problem } }`
+			r := e.do(t, dpo, q, map[string]any{"a": []map[string]any{{"seq": seq, "hash": hash}}}).MustOK(t)
+			return decode[struct{ VerifyAuditTrail verification }](t, r).VerifyAuditTrail
+		}
+		last := trail(t, db)[n-1].Hash
+		if got := withAnchor(t, n, last); !got.Valid {
+			t.Errorf("the chain's own anchor: %+v", got)
+		}
+		if got := withAnchor(t, n+3, last); got.Valid || deref(got.BrokenAt) != n+1 {
+			t.Errorf("an anchor past the end: %+v, want broken at %d", got, n+1)
+		}
+		if got := withAnchor(t, 2, last); got.Valid || deref(got.BrokenAt) != int64(2) {
+			t.Errorf("an anchor with another hash: %+v, want broken at 2", got)
+		}
+		if r := e.do(t, dpo, `{ verifyAuditTrail(anchors: [{seq: 0, hash: "x"}]) { valid } }`, nil); !slices.Equal(r.Codes(), []string{"BAD_USER_INPUT"}) {
+			t.Errorf("a malformed anchor: %s", r.Body)
+		}
 
 		k := n/2 + 1
 		tamperWithEvent(t, db, k)

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"entgo.io/contrib/entgql"
 
@@ -102,12 +103,19 @@ func (r *Resolver) auditFilter(ctx context.Context, w *AuditTrailFilter) (audit.
 }
 
 // verifyAuditTrail walks the chain for a data protection officer.
-func (r *Resolver) verifyAuditTrail(ctx context.Context) (*audit.Verification, error) {
+func (r *Resolver) verifyAuditTrail(ctx context.Context, anchors []*AuditAnchor) (*audit.Verification, error) {
 	req := authz.FromContext(ctx)
 	if req == nil || !req.CanVerifyAudit() {
 		return nil, apperr.Errorf(apperr.Forbidden, "Only data protection officers verify the audit trail.")
 	}
-	v, err := audit.Verify(ctx, r.client)
+	as := make([]audit.Anchor, len(anchors))
+	for i, a := range anchors {
+		if a.Seq < 1 || len(a.Hash) != len(audit.GenesisHash) {
+			return nil, apperr.InvalidField("anchors", "An anchor is an event's seq (from 1) and its 64-character hash.")
+		}
+		as[i] = audit.Anchor{Seq: int64(a.Seq), Hash: strings.ToLower(a.Hash)}
+	}
+	v, err := audit.Verify(ctx, r.client, as...)
 	if err != nil {
 		return nil, err
 	}

@@ -467,7 +467,7 @@ type ComplexityRoot struct {
 		Prosecutions     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) int
 		Referrals        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) int
 		Suspects         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) int
-		VerifyAuditTrail func(childComplexity int) int
+		VerifyAuditTrail func(childComplexity int, anchors []*AuditAnchor) int
 		Victims          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) int
 		Viewer           func(childComplexity int) int
 	}
@@ -674,7 +674,7 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*Viewer, error)
 	PolicyLines(ctx context.Context) ([][]string, error)
 	AuditEvents(ctx context.Context, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst *bool) (*AuditEventConnection, error)
-	VerifyAuditTrail(ctx context.Context) (*audit.Verification, error)
+	VerifyAuditTrail(ctx context.Context, anchors []*AuditAnchor) (*audit.Verification, error)
 	AccessMatrix(ctx context.Context) (*AccessMatrix, error)
 	ExplainAccess(ctx context.Context, question AccessQuestion) (*authz.Explanation, error)
 	PolicyWhatIf(ctx context.Context, add [][]string, remove [][]string) ([]*authz.CellChange, error)
@@ -2771,7 +2771,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Query.VerifyAuditTrail(childComplexity), true
+		args, err := ec.field_Query_verifyAuditTrail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VerifyAuditTrail(childComplexity, args["anchors"].([]*AuditAnchor)), true
 	case "Query.victims":
 		if e.ComplexityRoot.Query.Victims == nil {
 			break
@@ -3406,6 +3411,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AccessQuestion", ec.unmarshalInputAccessQuestion),
 			graphql.NewInputUnmarshaler("AgencyOrder", ec.unmarshalInputAgencyOrder),
 			graphql.NewInputUnmarshaler("AgencyWhereInput", ec.unmarshalInputAgencyWhereInput),
+			graphql.NewInputUnmarshaler("AuditAnchor", ec.unmarshalInputAuditAnchor),
 			graphql.NewInputUnmarshaler("AuditTrailFilter", ec.unmarshalInputAuditTrailFilter),
 			graphql.NewInputUnmarshaler("CaseAssignmentOrder", ec.unmarshalInputCaseAssignmentOrder),
 			graphql.NewInputUnmarshaler("CaseEventOrder", ec.unmarshalInputCaseEventOrder),
@@ -3715,9 +3721,16 @@ extend type Query {
   auditEvents(first: Int, after: Cursor, where: AuditTrailFilter, oldestFirst: Boolean = false): AuditEventConnection!
   """
   Walks the audit trail's hash chain from its first event and reports the
-  first broken link (data protection officers).
+  first broken link (data protection officers). Anchors kept from an
+  earlier verification also show a removed tail or a chain rewritten whole.
   """
-  verifyAuditTrail: AuditVerification!
+  verifyAuditTrail(anchors: [AuditAnchor!]): AuditVerification!
+}
+
+"An event's number and hash, kept outside CaseGraph from an earlier verification."
+input AuditAnchor {
+  seq: Int!
+  hash: String!
 }
 
 "What an audit event records."
@@ -6840,6 +6853,20 @@ func (ec *executionContext) field_Query_suspects_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_verifyAuditTrail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "anchors",
+		func(ctx context.Context, v any) ([]*AuditAnchor, error) {
+			return ec.unmarshalOAuditAnchor2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAuditAnchorᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["anchors"] = arg0
 	return args, nil
 }
 
@@ -15382,7 +15409,8 @@ func (ec *executionContext) _Query_verifyAuditTrail(ctx context.Context, field g
 			return ec.fieldContext_Query_verifyAuditTrail(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().VerifyAuditTrail(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().VerifyAuditTrail(ctx, fc.Args["anchors"].([]*AuditAnchor))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *audit.Verification) graphql.Marshaler {
@@ -15392,7 +15420,7 @@ func (ec *executionContext) _Query_verifyAuditTrail(ctx context.Context, field g
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Query_verifyAuditTrail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Query_verifyAuditTrail(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
@@ -15401,6 +15429,17 @@ func (ec *executionContext) fieldContext_Query_verifyAuditTrail(_ context.Contex
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AuditVerification(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_verifyAuditTrail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -20064,6 +20103,55 @@ func (ec *executionContext) unmarshalInputAgencyWhereInput(ctx context.Context, 
 func UnmarshalAgencyWhereInput(ctx context.Context, raw any) (ent.AgencyWhereInput, error) {
 	var out ent.AgencyWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AgencyWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAuditAnchor(ctx context.Context, obj any) (AuditAnchor, error) {
+	var it AuditAnchor
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"seq", "hash"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "seq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seq"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Seq = data
+		case "hash":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hash"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hash = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAuditAnchor unmarshals raw into the AuditAnchor input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuditAnchor(ctx context.Context, raw any) (AuditAnchor, error) {
+	var out AuditAnchor
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditAnchor", raw, &out)
 	return out, err
 }
 
@@ -31913,6 +32001,11 @@ func (ec *executionContext) marshalNArticle2githubᚗcomᚋcasegraphᚋcasegraph
 	return v
 }
 
+func (ec *executionContext) unmarshalNAuditAnchor2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAuditAnchor(ctx context.Context, v any) (*AuditAnchor, error) {
+	res, err := ec.unmarshalInputAuditAnchor(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNAuditEvent2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauditᚐEvent(ctx context.Context, sel ast.SelectionSet, v *audit.Event) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuditEvent!")
@@ -33440,6 +33533,23 @@ func (ec *executionContext) marshalOArticle2ᚖgithubᚗcomᚋcasegraphᚋcasegr
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOAuditAnchor2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAuditAnchorᚄ(ctx context.Context, v any) ([]*AuditAnchor, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*AuditAnchor, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAuditAnchor2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAuditAnchor(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOAuditDecision2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAuditDecision(ctx context.Context, v any) (*AuditDecision, error) {

@@ -207,8 +207,8 @@ func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *entg
 }
 
 // VerifyAuditTrail is the resolver for the verifyAuditTrail field.
-func (r *queryResolver) VerifyAuditTrail(ctx context.Context) (*audit.Verification, error) {
-	return r.verifyAuditTrail(ctx)
+func (r *queryResolver) VerifyAuditTrail(ctx context.Context, anchors []*AuditAnchor) (*audit.Verification, error) {
+	return r.verifyAuditTrail(ctx, anchors)
 }
 
 // AccessMatrix is the resolver for the accessMatrix field.

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/casegraph/casegraph/audit"
@@ -14,7 +16,8 @@ import (
 )
 
 const auditUsage = `Usage:
-  casegraph audit verify                 walk the audit trail's hash chain; exit 1 at the first broken link
+  casegraph audit verify [--anchor SEQ:HASH]...
+                                         walk the audit trail's hash chain; exit 1 at the first broken link
   casegraph audit export --since TIME [--format jsonl|csv]
                                          write the events since TIME (RFC 3339 or YYYY-MM-DD, UTC) to stdout
 `
@@ -59,6 +62,8 @@ func openMigrated(ctx context.Context, cfg config) (*database.DB, error) {
 
 func auditVerify(ctx context.Context, cfg config, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	var anchors anchorFlags
+	fs.Var(&anchors, "anchor", "SEQ:HASH of an event kept from an earlier verification (repeatable): shows a removed tail or a rewritten chain")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,7 +72,7 @@ func auditVerify(ctx context.Context, cfg config, args []string, out io.Writer) 
 		return err
 	}
 	defer db.Close()
-	v, err := audit.Verify(ctx, db.Client)
+	v, err := audit.Verify(ctx, db.Client, anchors...)
 	if err != nil {
 		return err
 	}
@@ -76,6 +81,22 @@ func auditVerify(ctx context.Context, cfg config, args []string, out io.Writer) 
 		return errChainBroken
 	}
 	fmt.Fprintf(out, "OK: %d events verify; the chain ends at event %d with hash %s\n", v.Checked, v.LastSeq, v.LastHash)
+	fmt.Fprintf(out, "Keep the anchor %d:%s elsewhere and pass it with --anchor next time.\n", v.LastSeq, v.LastHash)
+	return nil
+}
+
+// anchorFlags are repeated --anchor SEQ:HASH flags.
+type anchorFlags []audit.Anchor
+
+func (a *anchorFlags) String() string { return fmt.Sprint(*a) }
+
+func (a *anchorFlags) Set(v string) error {
+	seq, hash, ok := strings.Cut(v, ":")
+	n, err := strconv.ParseInt(seq, 10, 64)
+	if !ok || err != nil || n < 1 || len(hash) != len(audit.GenesisHash) {
+		return fmt.Errorf("an anchor is SEQ:HASH as audit verify prints it, not %q", v)
+	}
+	*a = append(*a, audit.Anchor{Seq: n, Hash: strings.ToLower(hash)})
 	return nil
 }
 
