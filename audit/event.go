@@ -55,11 +55,11 @@ type Event struct {
 	Operation     string    `json:"operation"`
 	ClientAddress string    `json:"clientAddress"`
 	ActorSubject  string    `json:"actorSubject"`
-	ActorAgencyID int       `json:"actorAgencyId,omitempty"`
+	ActorAgencyID int       `json:"actorAgencyId"`
 	ActorAgency   string    `json:"actorAgency"`
 	ActorRoles    []string  `json:"actorRoles"`
 	EntityType    string    `json:"entityType"`
-	EntityID      int       `json:"entityId,omitempty"`
+	EntityID      int       `json:"entityId"`
 	Fields        []string  `json:"fields"`
 	Decision      string    `json:"decision"`
 	Rule          string    `json:"rule"`
@@ -76,8 +76,12 @@ type Event struct {
 const timePrecision = time.Microsecond
 
 // ComputeHash returns the hash of e's content and e.PrevHash: SHA-256 over
-// a canonical JSON rendering (fixed field order, UTC time in microseconds,
-// lists joined), hex-encoded.
+// a canonical JSON rendering, hex-encoded. The rendering (version 1) is the
+// object below, keys in this order, no spaces, as Go's encoding/json writes
+// it: the time in UTC, RFC 3339 with up to 6 fractional digits and no
+// trailing zeros; absent ids as 0; the roles and fields joined with ","
+// (role and field names never contain one: they are enumerations and
+// GraphQL names). An exported JSON line holds every value needed.
 func (e Event) ComputeHash() string {
 	c := struct {
 		Seq           int64  `json:"seq"`

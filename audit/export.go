@@ -70,13 +70,24 @@ func Export(ctx context.Context, client *ent.Client, since time.Time, format str
 }
 
 func csvRecord(e Event) []string {
-	return []string{
+	return defuse([]string{
 		strconv.FormatInt(e.Seq, 10), e.OccurredAt.UTC().Format(time.RFC3339Nano), string(e.Kind),
 		e.RequestID, e.Operation, e.ClientAddress, e.ActorSubject, optionalInt(e.ActorAgencyID),
 		e.ActorAgency, strings.Join(e.ActorRoles, ";"), e.EntityType, optionalInt(e.EntityID),
 		strings.Join(e.Fields, ";"), e.Decision, e.Rule, e.Reason, strconv.FormatBool(e.Emergency),
 		e.Justification, e.Detail, e.PrevHash, e.Hash,
+	})
+}
+
+// defuse prefixes with ' a cell a spreadsheet would run as a formula (a
+// justification is free text). The JSON lines keep the exact values.
+func defuse(cells []string) []string {
+	for i, c := range cells {
+		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+			cells[i] = "'" + c
+		}
 	}
+	return cells
 }
 
 func optionalInt(n int) string {

@@ -156,6 +156,19 @@ func (r *Recorder) RolledBack() {
 	r.pending = slices.DeleteFunc(r.pending, func(pe *pendingEvent) bool { return pe.txBound })
 }
 
+// NothingReleased forgets the allowed reads of a request whose answer
+// carries no data (a mutation rolled back): nothing was disclosed.
+// Refusals stay.
+func (r *Recorder) NothingReleased() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pending = slices.DeleteFunc(r.pending, func(pe *pendingEvent) bool {
+		return pe.Kind == FieldAccess && pe.Decision == Allowed
+	})
+	clear(r.reads)
+	r.released = nil
+}
+
 // Released returns the response paths of the sensitive values read.
 func (r *Recorder) Released() []ast.Path {
 	r.mu.Lock()

@@ -61,6 +61,7 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 	}
 	if rec := audit.FromContext(ctx); rec != nil {
 		rec.Change(audit.EmergencyGranted, "Case", caseID, nil, func(ev *audit.Event) {
+			ev.Emergency = true
 			ev.Justification = justification
 			ev.Detail = fmt.Sprintf(`{"grant":%d,"hours":%d,"expiresAt":%q}`, g.ID, hours, g.ExpiresAt.UTC().Format(time.RFC3339))
 		})
@@ -100,6 +101,7 @@ func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.Eme
 	}
 	if rec := audit.FromContext(ctx); rec != nil {
 		rec.Change(audit.EmergencyRevoked, "Case", g.CaseID, nil, func(ev *audit.Event) {
+			ev.Emergency = true
 			ev.Justification = g.Justification
 			ev.Detail = fmt.Sprintf(`{"grant":%d,"grantedTo":%q}`, g.ID, g.Subject)
 		})

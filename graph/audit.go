@@ -50,6 +50,11 @@ func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.Response
 	}
 	rec.SetOperation(operationLabel(graphql.GetOperationContext(ctx)))
 	resp := next(ctx)
+	if resp != nil && (len(resp.Data) == 0 || string(resp.Data) == "null") {
+		// A mutation rolled back, or an error nulled the whole answer: the
+		// values read were not sent.
+		rec.NothingReleased()
+	}
 	events := rec.Take()
 	if len(events) == 0 || resp == nil {
 		return resp
@@ -91,6 +96,8 @@ func withhold(ctx context.Context, resp *graphql.Response, paths []ast.Path) {
 	}
 	data, err := nullPaths(resp.Data, paths)
 	if err != nil {
+		// Fail closed: a value that cannot be found to withhold is not
+		// sent either.
 		data = json.RawMessage("null")
 	}
 	resp.Data = data
@@ -113,7 +120,9 @@ func nullPaths(doc json.RawMessage, paths []ast.Path) (json.RawMessage, error) {
 		return nil, err
 	}
 	for _, p := range paths {
-		root.null(p)
+		if !root.null(p) {
+			return nil, fmt.Errorf("no value at %v to withhold", p)
+		}
 	}
 	var buf bytes.Buffer
 	root.encode(&buf)
@@ -163,7 +172,9 @@ func (n *jsonNode) decode(dec *json.Decoder) error {
 	}
 }
 
-func (n *jsonNode) null(p ast.Path) {
+// null sets the value at p to null; false if p is not in the document
+// (nor under a null parent, which holds nothing to withhold).
+func (n *jsonNode) null(p ast.Path) bool {
 	cur := n
 	for i, el := range p {
 		var next *jsonNode
@@ -180,14 +191,15 @@ func (n *jsonNode) null(p ast.Path) {
 			}
 		}
 		if next == nil {
-			return // not in the response (a null parent)
+			return cur.kind == 0 && string(cur.scalar) == "null" // a null parent
 		}
 		if i == len(p)-1 {
 			*next = jsonNode{scalar: json.RawMessage("null")}
-			return
+			return true
 		}
 		cur = next
 	}
+	return false
 }
 
 func (n *jsonNode) encode(buf *bytes.Buffer) {

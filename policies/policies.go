@@ -191,6 +191,11 @@ func validateLine(l Line, v Vocabulary, families map[string]bool) error {
 		}
 		return expect(Change, cond, Change, Any)
 	case obj == Audit:
+		// Who keeps the system running does not read who looked at whom:
+		// no policy change can give the audit trail to another role.
+		if role != string(viewer.RoleDPO) {
+			return fmt.Errorf("only the dpo role may be given the audit trail, not %q", role)
+		}
 		if act != Read && act != ReadAll && act != Verify {
 			return fmt.Errorf("audit takes read, read_all or verify, not %q", act)
 		}
