@@ -587,3 +587,36 @@ func concurrentWriters(t *testing.T, dbs ...*database.DB) {
 		seen[e.RequestID] = true
 	}
 }
+
+// TestTimesFollowTheChain writes an event dated before the one ahead of it
+// in the chain (a request that waited for the lock, or another server's
+// clock): it is dated like the one before, so time ranges are runs of the
+// chain, and an export from a time is contiguous.
+func TestTimesFollowTheChain(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		w := audit.NewWriter(db.Client, db.Dialect)
+		t0 := time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC)
+		evs := sampleEvents(3, t0)
+		evs[0].OccurredAt = t0.Add(time.Second)
+		evs[1].OccurredAt = t0
+		evs[2].OccurredAt = t0.Add(2 * time.Second)
+		write(t, w, evs[:1])
+		write(t, w, evs[1:])
+		got := all(t, db)
+		if len(got) != 3 || !got[1].OccurredAt.Equal(t0.Add(time.Second)) || !got[2].OccurredAt.Equal(t0.Add(2*time.Second)) {
+			t.Fatalf("times along the chain: %v", []time.Time{got[0].OccurredAt, got[1].OccurredAt, got[2].OccurredAt})
+		}
+		if v := verify(t, db); !v.Valid {
+			t.Fatalf("chain: %+v", v)
+		}
+		var buf bytes.Buffer
+		n, err := audit.Export(context.Background(), db.Client, t0.Add(500*time.Millisecond), audit.FormatJSONL, &buf)
+		if err != nil || n != 3 {
+			t.Errorf("export since t0+0.5s: %d events, %v; want all 3, contiguous", n, err)
+		}
+		buf.Reset()
+		if n, err := audit.Export(context.Background(), db.Client, t0.Add(time.Hour), audit.FormatJSONL, &buf); err != nil || n != 0 || buf.Len() != 0 {
+			t.Errorf("export since after the end: %d events, %q, %v", n, buf.String(), err)
+		}
+	})
+}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/auditevent"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // Export formats.
@@ -49,8 +51,19 @@ func Export(ctx context.Context, client *ent.Client, since time.Time, format str
 	default:
 		return 0, fmt.Errorf("unknown format %q (jsonl or csv)", format)
 	}
+	// The export is a contiguous run of the chain, from the first event
+	// dated at or after since to the end, so that its reader can check
+	// every link (the first event's prevHash is the anchor before it).
 	n := 0
-	f := Filter{Since: since}
+	first, err := client.AuditEvent.Query().Where(auditevent.OccurredAtGTE(since.UTC())).
+		Order(ent.Asc(auditevent.FieldID)).FirstID(viewer.SystemContext(ctx))
+	if ent.IsNotFound(err) {
+		return 0, flush()
+	}
+	if err != nil {
+		return 0, err
+	}
+	f := Filter{AfterSeq: first - 1}
 	for {
 		events, err := Query(ctx, client, Scope{All: true}, f, false, exportBatch)
 		if err != nil {

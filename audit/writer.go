@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -69,22 +70,29 @@ func (w *Writer) WriteTx(ctx context.Context, tx *ent.Tx, events []Event) error 
 			return fmt.Errorf("audit: locking the chain: %w", err)
 		}
 	}
-	seq, prev := int64(0), GenesisHash
+	seq, prev, notBefore := int64(0), GenesisHash, time.Time{}
 	last, err := c.AuditEvent.Query().Order(ent.Desc(auditevent.FieldID)).
-		Select(auditevent.FieldID, auditevent.FieldHash).First(sys)
+		Select(auditevent.FieldID, auditevent.FieldHash, auditevent.FieldOccurredAt).First(sys)
 	switch {
 	case ent.IsNotFound(err):
 	case err != nil:
 		return fmt.Errorf("audit: reading the chain's end: %w", err)
 	default:
-		seq, prev = last.ID, last.Hash
+		seq, prev, notBefore = last.ID, last.Hash, last.OccurredAt
 	}
 	creates := make([]*ent.AuditEventCreate, 0, min(len(events), insertBatch))
 	for i := range events {
 		e := &events[i]
 		seq++
 		e.Seq, e.PrevHash = seq, prev
+		// Times never go back along the chain (a request that waited for
+		// the lock, another server's clock): an event is dated at least
+		// like the one before it, so that time ranges are runs of it.
 		e.OccurredAt = e.OccurredAt.UTC().Truncate(timePrecision)
+		if e.OccurredAt.Before(notBefore) {
+			e.OccurredAt = notBefore.UTC()
+		}
+		notBefore = e.OccurredAt
 		e.Hash = e.ComputeHash()
 		prev = e.Hash
 		creates = append(creates, create(c, e))
