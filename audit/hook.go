@@ -40,6 +40,9 @@ func recordChanges() ent.Hook {
 			if err != nil {
 				return v, err
 			}
+			if recordLink(rec, m) {
+				return v, nil
+			}
 			if m.Op().Is(ent.OpCreate) {
 				if id, ok := createdID(m); ok {
 					ids = []int{id}
@@ -61,6 +64,36 @@ func recordChanges() ent.Hook {
 			return v, nil
 		})
 	}
+}
+
+// recordLink records a new link between two records (an edge record,
+// which has no id of its own) as a change of both: "who linked this victim
+// to that case" is then found from either.
+func recordLink(rec *Recorder, m ent.Mutation) bool {
+	if !m.Op().Is(ent.OpCreate) {
+		return false
+	}
+	link := func(typeA string, idA int, edgeA, typeB string, idB int, edgeB string) {
+		rec.Change(Mutation, typeA, idA, []string{typeA + "." + edgeA}, func(e *Event) {
+			e.Detail = fmt.Sprintf(`{"op":"link","%s":%d}`, strings.ToLower(typeB), idB)
+		})
+		rec.Change(Mutation, typeB, idB, []string{typeB + "." + edgeB}, func(e *Event) {
+			e.Detail = fmt.Sprintf(`{"op":"link","%s":%d}`, strings.ToLower(typeA), idA)
+		})
+	}
+	switch lm := m.(type) {
+	case *gen.CaseVictimMutation:
+		v, _ := lm.VictimID()
+		c, _ := lm.CaseID()
+		link("Victim", v, "cases", "Case", c, "victims")
+		return true
+	case *gen.ProsecutionDefendantMutation:
+		s, _ := lm.SuspectID()
+		p, _ := lm.ProsecutionID()
+		link("Suspect", s, "prosecutions", "Prosecution", p, "defendants")
+		return true
+	}
+	return false
 }
 
 // targets returns the ids an update or delete will touch, asked before it

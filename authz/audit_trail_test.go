@@ -110,6 +110,19 @@ func TestAuditEventContent(t *testing.T) {
 			}
 		})
 
+		t.Run("Link", func(t *testing.T) {
+			police := e.tok(t, "police-tirane", viewer.RoleInvestigator)
+			r := e.do(t, police, `mutation ($v: ID!, $c: ID!) { linkVictimToCase(victimID: $v, caseID: $c) { id } }`,
+				map[string]any{"v": gid(f.vT2), "c": gid(f.caseT)}).MustOK(t)
+			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			onVictim, ok1 := findEvent(events, func(ev audit.Event) bool { return ev.EntityType == "Victim" && ev.EntityID == f.vT2 })
+			onCase, ok2 := findEvent(events, func(ev audit.Event) bool { return ev.EntityType == "Case" && ev.EntityID == f.caseT })
+			if !ok1 || !ok2 || !slices.Equal(onVictim.Fields, []string{"Victim.cases"}) || !slices.Equal(onCase.Fields, []string{"Case.victims"}) ||
+				!strings.Contains(onVictim.Detail, gid(f.caseT)) || !strings.Contains(onCase.Detail, gid(f.vT2)) {
+				t.Errorf("a link is recorded on both records: %s", dump(events))
+			}
+		})
+
 		t.Run("RefusedMutation", func(t *testing.T) {
 			judge := e.tok(t, "court-tirane", viewer.RoleJudge)
 			r := e.do(t, judge, `mutation { changePolicy(add: [["p","judge","court","Victim.phone","read","any"]], reason: "judges want phones") { added } }`, nil)
