@@ -2,17 +2,15 @@ package audit
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/auditevent"
-	"github.com/casegraph/casegraph/ent/caseassignment"
-	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/predicate"
-	"github.com/casegraph/casegraph/ent/supportservice"
-	"github.com/casegraph/casegraph/ent/suspect"
+	"github.com/casegraph/casegraph/rowrule"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -32,9 +30,8 @@ type Filter struct {
 }
 
 // Scope is whose events a reader may see: all, or those of one agency —
-// events of its people, and events about the records it works on (victims
-// and suspects of its cases, its cases, its support services), as they
-// stand when the trail is read.
+// events of its people, and events about the records it works on (see
+// rowrule.WorkedOnBy), as they stand when the trail is read.
 type Scope struct {
 	All      bool
 	AgencyID int
@@ -112,34 +109,21 @@ func predicates(scope Scope, f Filter) []predicate.AuditEvent {
 	return ps
 }
 
-// ofAgency keeps the events of agency's people and about its records.
+// ofAgency keeps the events of agency's people and those about the records
+// it works on (rowrule.WorkedOnBy), as they stand when the trail is read.
 func ofAgency(agencyID int) predicate.AuditEvent {
 	return func(s *sql.Selector) {
-		cases := casesOf(agencyID)
-		cv := sql.Table(casevictim.Table)
-		victims := sql.Select(cv.C(casevictim.FieldVictimID)).From(cv).
-			Where(sql.In(cv.C(casevictim.FieldCaseID), casesOf(agencyID)))
-		su := sql.Table(suspect.Table)
-		suspects := sql.Select(su.C(suspect.FieldID)).From(su).
-			Where(sql.In(su.C(suspect.FieldCaseID), casesOf(agencyID)))
-		ss := sql.Table(supportservice.Table)
-		services := sql.Select(ss.C(supportservice.FieldID)).From(ss).
-			Where(sql.EQ(ss.C(supportservice.FieldProviderID), agencyID))
-		about := func(typ string, ids *sql.Selector) *sql.Predicate {
-			return sql.And(sql.EQ(s.C(auditevent.FieldEntityType), typ), sql.In(s.C(auditevent.FieldEntityID), ids))
+		or := []*sql.Predicate{sql.EQ(s.C(auditevent.FieldActorAgencyID), agencyID)}
+		records := rowrule.WorkedOnBy(agencyID)
+		types := make([]string, 0, len(records))
+		for typ := range records {
+			types = append(types, typ)
 		}
-		s.Where(sql.Or(
-			sql.EQ(s.C(auditevent.FieldActorAgencyID), agencyID),
-			about("Case", cases),
-			about("Victim", victims),
-			about("Suspect", suspects),
-			about("SupportService", services),
-		))
+		slices.Sort(types) // the same SQL every time (statement caches)
+		for _, typ := range types {
+			or = append(or, sql.And(sql.EQ(s.C(auditevent.FieldEntityType), typ),
+				sql.In(s.C(auditevent.FieldEntityID), records[typ])))
+		}
+		s.Where(sql.Or(or...))
 	}
-}
-
-func casesOf(agencyID int) *sql.Selector {
-	ca := sql.Table(caseassignment.Table)
-	return sql.Select(ca.C(caseassignment.FieldCaseID)).From(ca).
-		Where(sql.EQ(ca.C(caseassignment.FieldAgencyID), agencyID))
 }

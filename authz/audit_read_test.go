@@ -207,6 +207,15 @@ func TestAuditTrailReading(t *testing.T) {
 			if got := about(list(t, e.tok(t, "prosecution-durres", viewer.RoleDPO), nil)); !slices.Equal(got, want(f.vD)) {
 				t.Errorf("prosecution-durres's DPO sees events about %v, want %v", got, want(f.vD))
 			}
+			// Agencies that work on a victim without a part in the case: a
+			// referral to ngo-vatra (vT), services of shelter-national (vT
+			// and vD).
+			if got := about(list(t, e.tok(t, "ngo-vatra", viewer.RoleDPO), nil)); !slices.Equal(got, want(f.vT)) {
+				t.Errorf("ngo-vatra's DPO (vT referred to it) sees events about %v, want %v", got, want(f.vT))
+			}
+			if got := about(list(t, e.tok(t, "shelter-national", viewer.RoleDPO), nil)); !slices.Equal(got, want(f.vT, f.vD)) {
+				t.Errorf("shelter-national's DPO (supports vT and vD) sees events about %v, want %v", got, want(f.vT, f.vD))
+			}
 			// An agency with no part in either case sees neither.
 			if got := about(list(t, e.tok(t, "police-kukes", viewer.RoleDPO), nil)); len(got) != 0 {
 				t.Errorf("police-kukes's DPO sees events about %v, want none", got)
