@@ -24,6 +24,9 @@ const (
 	// Mutation: one record was created, updated or deleted (or a mutation
 	// was refused before it ran).
 	Mutation Kind = "MUTATION"
+	// RecordRefused: a record asked for by id was not shown (outside the
+	// caller's rows, or not existing).
+	RecordRefused Kind = "RECORD_REFUSED"
 	// PolicyChange: the access policy changed; detail holds it before and after.
 	PolicyChange Kind = "POLICY_CHANGE"
 	// AuthenticationRefused: a request's token was refused.
@@ -34,7 +37,7 @@ const (
 )
 
 // Kinds lists every kind, in the order above.
-var Kinds = []Kind{FieldAccess, Mutation, PolicyChange, AuthenticationRefused, EmergencyGranted, EmergencyRevoked}
+var Kinds = []Kind{FieldAccess, RecordRefused, Mutation, PolicyChange, AuthenticationRefused, EmergencyGranted, EmergencyRevoked}
 
 // Decisions on a field access or a mutation.
 const (

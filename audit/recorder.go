@@ -135,6 +135,20 @@ func (r *Recorder) Refusal(kind Kind, fields []string, reason string) {
 	r.pending = append(r.pending, &pendingEvent{Event: e})
 }
 
+// RefusedRecord records a record asked for by id and refused (not found in
+// the caller's rows), as kind: RecordRefused for a read, Mutation for a
+// mutation of it.
+func (r *Recorder) RefusedRecord(kind Kind, entityType string, entityID int, fields []string, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.event(kind)
+	e.EntityType, e.EntityID, e.Fields, e.Decision, e.Reason = entityType, entityID, fields, Denied, reason
+	if fields == nil {
+		e.Fields = []string{}
+	}
+	r.pending = append(r.pending, &pendingEvent{Event: e})
+}
+
 // Take returns the pending events and forgets them.
 func (r *Recorder) Take() []Event {
 	r.mu.Lock()

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -155,4 +156,16 @@ func splitList(s string) []string {
 func Install(client *ent.Client, dialectName string) *Writer {
 	client.Use(recordChanges())
 	return NewWriter(client, dialectName)
+}
+
+// RoleOwnsTrail reports whether the PostgreSQL role of db owns the audit
+// table: its owner can disable the triggers that keep it append-only.
+func RoleOwnsTrail(ctx context.Context, db *sql.DB) (bool, error) {
+	var owns bool
+	err := db.QueryRowContext(ctx,
+		`SELECT pg_get_userbyid(relowner) = current_user FROM pg_class WHERE oid = 'audit_events'::regclass`).Scan(&owns)
+	if err != nil {
+		return false, fmt.Errorf("audit: checking who owns the trail: %w", err)
+	}
+	return owns, nil
 }

@@ -63,6 +63,9 @@ func TestAuditEventContent(t *testing.T) {
 			r := e.do(t, prosecutor, `query VictimFile($id: ID!) { node(id: $id) { ... on Victim { pseudonym legalName dateOfBirth healthNotes } } }`,
 				map[string]any{"id": gid(f.vT)})
 			id := r.Header.Get("X-Request-Id")
+			if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control = %q: no cache may serve a disclosure again without its audit", cc)
+			}
 			events := eventsOf(t, db, id)
 			read, ok := findEvent(events, func(ev audit.Event) bool { return ev.Decision == audit.Allowed })
 			if !ok {
@@ -120,6 +123,35 @@ func TestAuditEventContent(t *testing.T) {
 			if !ok1 || !ok2 || !slices.Equal(onVictim.Fields, []string{"Victim.cases"}) || !slices.Equal(onCase.Fields, []string{"Case.victims"}) ||
 				!strings.Contains(onVictim.Detail, gid(f.caseT)) || !strings.Contains(onCase.Detail, gid(f.vT2)) {
 				t.Errorf("a link is recorded on both records: %s", dump(events))
+			}
+		})
+
+		t.Run("RecordsOutsideRows", func(t *testing.T) {
+			durres := e.tok(t, "police-durres", viewer.RoleInvestigator)
+			r := e.do(t, durres, `query ($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": gid(f.vT)})
+			if !slices.Equal(r.Codes(), []string{"NOT_FOUND"}) {
+				t.Fatalf("want NOT_FOUND: %s", r.Body)
+			}
+			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			if len(events) != 1 || events[0].Kind != audit.RecordRefused || events[0].EntityType != "Victim" || events[0].EntityID != f.vT ||
+				events[0].Decision != audit.Denied || events[0].ActorAgency != "police-durres" {
+				t.Errorf("node outside the rows: %s", dump(events))
+			}
+			r = e.do(t, durres, `query ($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": gids(f.vD, f.vT)})
+			events = eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			if len(events) != 1 || events[0].Kind != audit.RecordRefused || events[0].EntityID != f.vT {
+				t.Errorf("nodes, one outside the rows: %s\n%s", dump(events), r.Body)
+			}
+			r = e.do(t, durres, `query ($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": gid(missing(f.vT))})
+			events = eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			if len(events) != 1 || events[0].Kind != audit.RecordRefused || events[0].EntityType != "" || events[0].EntityID != missing(f.vT) {
+				t.Errorf("an id that names nothing: %s", dump(events))
+			}
+			r = e.do(t, durres, `mutation ($id: ID!) { updateVictim(id: $id, expectedVersion: 1, input: {nationality: "IT"}) { id } }`, map[string]any{"id": gid(f.vT)})
+			events = eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			if !slices.Equal(r.Codes(), []string{"NOT_FOUND"}) || len(events) != 1 || events[0].Kind != audit.Mutation || events[0].Decision != audit.Denied ||
+				events[0].EntityType != "Victim" || events[0].EntityID != f.vT || !slices.Equal(events[0].Fields, []string{"Mutation.updateVictim"}) {
+				t.Errorf("a mutation of a record outside the rows: %s\n%s", dump(events), r.Body)
 			}
 		})
 

@@ -80,6 +80,10 @@ func New(ctx context.Context, client *ent.Client, dialectName string, vocab poli
 	return &Enforcer{casbin: ce, client: client, vocab: vocab, dialect: dialectName}, nil
 }
 
+// DefaultPolicyActor is the actor of the first entry of the policy's
+// history: CaseGraph loading its default policy.
+const DefaultPolicyActor = "casegraph"
+
 // seedDefault loads the default policy into an empty policy table.
 func seedDefault(ctx context.Context, client *ent.Client, vocab policies.Vocabulary) error {
 	sys := viewer.SystemContext(ctx)
@@ -106,6 +110,15 @@ func seedDefault(ctx context.Context, client *ent.Client, vocab policies.Vocabul
 			}
 			return err
 		}
+	}
+	// The history starts with the policy as loaded, so that every line in
+	// force can be traced to the change that brought it.
+	err = tx.PolicyChange.Create().SetActorSubject(DefaultPolicyActor).SetActorAgency(DefaultPolicyActor).
+		SetReason("The default policy (policies/policy.csv) was loaded into an empty policy table.").
+		SetAdded(toStrings(lines)).SetRemoved([][]string{}).Exec(sys)
+	if err != nil {
+		_ = tx.Rollback()
+		return err
 	}
 	if err := tx.Commit(); err != nil && !ent.IsConstraintError(err) {
 		return err

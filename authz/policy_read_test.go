@@ -6,7 +6,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -135,9 +137,17 @@ func TestPolicyReadingOverGraphQL(t *testing.T) {
 			}
 		}
 		e.do(t, dpo, `{ policyChanges { actorSubject actorAgency reason added removed } }`, nil).MustOK(t).Decode(t, &d)
-		if len(d.PolicyChanges) != 1 || d.PolicyChanges[0].Reason != reason || d.PolicyChanges[0].ActorAgency != "onac" ||
+		if len(d.PolicyChanges) != 2 || d.PolicyChanges[0].Reason != reason || d.PolicyChanges[0].ActorAgency != "onac" ||
 			d.PolicyChanges[0].ActorSubject != subject("onac", viewer.RoleAdmin) || len(d.PolicyChanges[0].Added) != 1 || len(d.PolicyChanges[0].Removed) != 0 {
-			t.Errorf("history = %+v", d.PolicyChanges)
+			t.Fatalf("history = %+v", d.PolicyChanges)
+		}
+		// It starts with the default policy as loaded, every line of it.
+		shipped, err := policies.Parse(policies.DefaultPolicy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first := d.PolicyChanges[1]; first.ActorSubject != authz.DefaultPolicyActor || len(first.Added) != len(shipped) || len(first.Removed) != 0 {
+			t.Errorf("the history's first entry: %s, %d lines added, want the %d of the default policy", first.ActorSubject, len(first.Added), len(shipped))
 		}
 	})
 }

@@ -3737,6 +3737,8 @@ input AuditAnchor {
 enum AuditEventKind {
   "Sensitive fields of one record were read, or refused."
   FIELD_ACCESS
+  "A record asked for by id was not shown: outside the caller's rows, or not existing."
+  RECORD_REFUSED
   "A record was created, updated or deleted; or a mutation was refused."
   MUTATION
   "The access policy changed (detail holds it before and after)."

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"log/slog"
 
 	"entgo.io/contrib/entgql"
@@ -9,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/authz"
@@ -78,7 +80,13 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	srv.AroundFields(markResolverErrors)
 	srv.AroundRootFields(checkMutations(opts.Enforcer))
 	p := errorPresenter{logger: opts.Logger}
-	srv.SetErrorPresenter(p.present)
+	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
+		out := p.present(ctx, err)
+		if audited {
+			recordNotFound(ctx, opts.Client, out)
+		}
+		return out
+	})
 	srv.SetRecoverFunc(p.recoverFunc)
 	return srv
 }

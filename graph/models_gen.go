@@ -163,6 +163,8 @@ type AuditEventKind string
 const (
 	// Sensitive fields of one record were read, or refused.
 	AuditEventKindFieldAccess AuditEventKind = "FIELD_ACCESS"
+	// A record asked for by id was not shown: outside the caller's rows, or not existing.
+	AuditEventKindRecordRefused AuditEventKind = "RECORD_REFUSED"
 	// A record was created, updated or deleted; or a mutation was refused.
 	AuditEventKindMutation AuditEventKind = "MUTATION"
 	// The access policy changed (detail holds it before and after).
@@ -175,6 +177,7 @@ const (
 
 var AllAuditEventKind = []AuditEventKind{
 	AuditEventKindFieldAccess,
+	AuditEventKindRecordRefused,
 	AuditEventKindMutation,
 	AuditEventKindPolicyChange,
 	AuditEventKindAuthenticationRefused,
@@ -184,7 +187,7 @@ var AllAuditEventKind = []AuditEventKind{
 
 func (e AuditEventKind) IsValid() bool {
 	switch e {
-	case AuditEventKindFieldAccess, AuditEventKindMutation, AuditEventKindPolicyChange, AuditEventKindAuthenticationRefused, AuditEventKindEmergencyAccessGranted, AuditEventKindEmergencyAccessRevoked:
+	case AuditEventKindFieldAccess, AuditEventKindRecordRefused, AuditEventKindMutation, AuditEventKindPolicyChange, AuditEventKindAuthenticationRefused, AuditEventKindEmergencyAccessGranted, AuditEventKindEmergencyAccessRevoked:
 		return true
 	}
 	return false

@@ -177,6 +177,9 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 // whatever its GraphQL errors (extensions.code says what went wrong).
 func okForGraphQLErrors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// An answer may carry victims' data, each disclosure audited: no
+		// cache (a browser's, a proxy's) may serve it again.
+		w.Header().Set("Cache-Control", "no-store")
 		next.ServeHTTP(&validationStatus{ResponseWriter: w}, r)
 	})
 }

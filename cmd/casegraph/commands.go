@@ -13,6 +13,7 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/auth"
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/database"
@@ -56,6 +57,14 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 		}
 		if pending > 0 {
 			return fmt.Errorf("the database has %d pending migrations: run `casegraph migrate` first", pending)
+		}
+		owns, err := audit.RoleOwnsTrail(ctx, db.SQL)
+		if err != nil {
+			return err
+		}
+		if owns {
+			logger.Warn("the server's database role owns audit_events, so it could disable the triggers that keep the audit trail append-only; " +
+				"run `casegraph migrate` as the owner and `serve` as a role granted only SELECT, INSERT on it (README: The audit trail)")
 		}
 	}
 	if *seedIfEmpty {

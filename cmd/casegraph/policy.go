@@ -165,6 +165,10 @@ func policyHistory(ctx context.Context, cfg config, args []string, out io.Writer
 			fmt.Fprintln(out)
 		}
 		fmt.Fprintf(out, "%s  %s (%s)\n  Reason: %s\n", c.At.UTC().Format(time.RFC3339), c.ActorSubject, c.ActorAgency, c.Reason)
+		if c.ActorSubject == authz.DefaultPolicyActor {
+			fmt.Fprintf(out, "  + the %d lines of the default policy (casegraph policy matrix shows what they allow)\n", len(c.Added))
+			continue
+		}
 		for _, l := range c.Added {
 			fmt.Fprintf(out, "  + %s\n", policies.Line(l))
 		}

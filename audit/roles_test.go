@@ -1,0 +1,74 @@
+package audit_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+)
+
+// TestServerRoleCannotGetRoundTheTrail sets up PostgreSQL as README.md
+// advises: the migrations run as the table's owner, the server as a role
+// granted only SELECT and INSERT on the trail. That role writes events,
+// cannot alter, delete or truncate them, and cannot disable the triggers
+// either; RoleOwnsTrail tells the two apart (serve warns on the owner).
+func TestServerRoleCannotGetRoundTheTrail(t *testing.T) {
+	owner := testdb.Postgres(t)
+	ctx := context.Background()
+	if owns, err := audit.RoleOwnsTrail(ctx, owner.SQL); err != nil || !owns {
+		t.Fatalf("the migrating role owns the trail: %v %v", owns, err)
+	}
+	role := fmt.Sprintf("casegraph_app_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000)
+	for _, q := range []string{
+		"CREATE ROLE " + role + " LOGIN PASSWORD 'app-secret'",
+		"GRANT USAGE ON SCHEMA public TO " + role,
+		"GRANT SELECT, INSERT ON audit_events TO " + role,
+	} {
+		mustExec(t, owner, q)
+	}
+	t.Cleanup(func() {
+		_, _ = owner.SQL.Exec("REVOKE ALL ON audit_events FROM " + role)
+		_, _ = owner.SQL.Exec("REVOKE ALL ON SCHEMA public FROM " + role)
+		_, _ = owner.SQL.Exec("DROP ROLE IF EXISTS " + role)
+	})
+	var dbName string
+	if err := owner.SQL.QueryRowContext(ctx, "SELECT current_database()").Scan(&dbName); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(testdb.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(role, "app-secret")
+	u.Path = "/" + dbName
+	app, err := database.OpenPostgres(ctx, u.String())
+	if err != nil {
+		t.Skipf("cannot log in as a second role here (%v): the server's pg_hba decides", err)
+	}
+	t.Cleanup(func() { _ = app.Close() })
+
+	if owns, err := audit.RoleOwnsTrail(ctx, app.SQL); err != nil || owns {
+		t.Fatalf("the server's role does not own the trail: %v %v", owns, err)
+	}
+	write(t, audit.NewWriter(app.Client, app.Dialect), sampleEvents(3, time.Now()))
+	for _, q := range []string{
+		"UPDATE audit_events SET reason = 'nothing happened' WHERE id = 2",
+		"DELETE FROM audit_events WHERE id = 2",
+		"TRUNCATE audit_events",
+		"ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change",
+		"DROP TRIGGER audit_events_no_change ON audit_events",
+	} {
+		if err := exec(app, q); err == nil {
+			t.Errorf("the server's role could run %q", q)
+		}
+	}
+	if v := verify(t, owner); !v.Valid || v.Checked != 3 {
+		t.Errorf("the trail: %+v", v)
+	}
+}
