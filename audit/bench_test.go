@@ -121,3 +121,34 @@ func BenchmarkAuditTrailReading(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWrite writes the events of one dashboard request (98, the
+// audited 50-case page of graph's BenchmarkAuditOverhead) in one
+// transaction: the audit's own share of that request.
+func BenchmarkWrite(b *testing.B) {
+	for _, d := range testdb.Backends {
+		b.Run(d, func(b *testing.B) {
+			db := testdb.Open(b, d)
+			w := audit.NewWriter(db.Client, db.Dialect)
+			events := make([]audit.Event, 98)
+			for i := range events {
+				events[i] = audit.Event{Kind: audit.FieldAccess, RequestID: "r", Operation: "query Dashboard",
+					ClientAddress: "10.0.0.1", ActorSubject: "bench@prosecution-tirane", ActorAgencyID: 3,
+					ActorAgency: "prosecution-tirane", ActorRoles: []string{"prosecutor"}, EntityType: "Victim",
+					EntityID: 51539607552 + i, Fields: []string{"Victim.legalName", "Victim.dateOfBirth", "Victim.personalNumber"},
+					Decision: audit.Allowed, Rule: "p, prosecutor, prosecution, Victim:IDENTITY, read, proceedings"}
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				batch := append([]audit.Event(nil), events...)
+				for i := range batch {
+					batch[i].OccurredAt = time.Now()
+				}
+				if err := w.Write(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
