@@ -513,6 +513,41 @@ func TestConcurrentWriters(t *testing.T) {
 		}
 		concurrentWriters(t, one, two)
 	})
+	// A database whose default isolation is REPEATABLE READ: the writers'
+	// transactions ask for READ COMMITTED, so each sees the chain's end as
+	// committed once it holds the lock.
+	t.Run("postgres-repeatable-read", func(t *testing.T) {
+		t.Parallel()
+		url := testdb.CreatePostgres(t)
+		admin, err := database.OpenPostgres(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var name string
+		if err := admin.SQL.QueryRowContext(ctx, "SELECT current_database()").Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.SQL.ExecContext(ctx, "ALTER DATABASE "+name+" SET default_transaction_isolation = 'repeatable read'"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := migrations.Apply(ctx, admin.SQL, admin.Dialect); err != nil {
+			t.Fatal(err)
+		}
+		_ = admin.Close()
+		open := func() *database.DB {
+			db, err := database.OpenPostgres(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = db.Close() })
+			var iso string
+			if err := db.SQL.QueryRowContext(ctx, "SHOW default_transaction_isolation").Scan(&iso); err != nil || iso != "repeatable read" {
+				t.Fatalf("default isolation %q, %v", iso, err)
+			}
+			return db
+		}
+		concurrentWriters(t, open(), open())
+	})
 	t.Run("sqlite-file", func(t *testing.T) {
 		t.Parallel()
 		path := t.TempDir() + "/casegraph.db"

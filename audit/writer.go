@@ -39,7 +39,7 @@ func (w *Writer) Write(ctx context.Context, events []Event) error {
 		return nil
 	}
 	sys := viewer.SystemContext(ctx)
-	tx, err := w.client.Tx(sys)
+	tx, err := w.client.BeginTx(sys, TxOptions(w.dialect))
 	if err != nil {
 		return fmt.Errorf("audit: beginning: %w", err)
 	}
@@ -53,7 +53,17 @@ func (w *Writer) Write(ctx context.Context, events []Event) error {
 	return nil
 }
 
-// WriteTx appends events in tx, which the caller commits: the events then
+// TxOptions are the options of a transaction that appends to the trail:
+// on PostgreSQL, READ COMMITTED whatever the database's default, so that
+// the chain's end read after taking the lock is the committed one.
+func TxOptions(dialectName string) *sql.TxOptions {
+	if dialectName == dialect.Postgres {
+		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	return nil
+}
+
+// WriteTx appends events in tx (begun with TxOptions), which the caller commits: the events then
 // stand or fall with the transaction's other changes.
 func (w *Writer) WriteTx(ctx context.Context, tx *ent.Tx, events []Event) error {
 	if len(events) == 0 {
@@ -218,3 +228,6 @@ func RoleOwnsTrail(ctx context.Context, db *sql.DB) (bool, error) {
 	}
 	return owns, nil
 }
+
+// Dialect is the database dialect the writer writes to (ent's names).
+func (w *Writer) Dialect() string { return w.dialect }

@@ -237,20 +237,17 @@ func (n *jsonNode) encode(buf *bytes.Buffer) {
 // audit events in it: the change and its record stand or fall together,
 // and a change whose record cannot be written is not made.
 type auditedTxOpener struct {
-	client *ent.Client
-	writer *audit.Writer
+	client  *ent.Client
+	writer  *audit.Writer
+	dialect string
 }
 
 func (o auditedTxOpener) OpenTx(ctx context.Context) (context.Context, driver.Tx, error) {
-	txCtx, dtx, err := o.client.OpenTx(ctx)
+	tx, err := o.client.BeginTx(ctx, audit.TxOptions(o.dialect))
 	if err != nil {
 		return nil, nil, err
 	}
-	tx, ok := dtx.(*ent.Tx)
-	if !ok {
-		_ = dtx.Rollback()
-		return nil, nil, fmt.Errorf("unexpected transaction type %T", dtx)
-	}
+	txCtx := ent.NewContext(ent.NewTxContext(ctx, tx), tx.Client())
 	return txCtx, &auditedTx{tx: tx, ctx: txCtx, writer: o.writer, rec: audit.FromContext(ctx)}, nil
 }
 

@@ -74,7 +74,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	var opener entgql.TxOpener = opts.Client
 	if audited {
 		srv.Use(auditTrail{writer: opts.Audit, logger: opts.Logger})
-		opener = auditedTxOpener{client: opts.Client, writer: opts.Audit}
+		opener = auditedTxOpener{client: opts.Client, writer: opts.Audit, dialect: opts.Audit.Dialect()}
 	}
 	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: opener}, logger: opts.Logger})
 	srv.AroundFields(markResolverErrors)
