@@ -140,6 +140,8 @@ var demoPrincipals = []struct {
 	{"coordinator.demo", "onac", viewer.RoleCoordinator},
 	{"analyst.demo", "onac", viewer.RoleAnalyst},
 	{"admin.demo", "onac", viewer.RoleAdmin},
+	// The national coordinator's DPO reads every agency's audit trail.
+	{"dpo.demo", "onac", viewer.RoleDPO},
 }
 
 func printBanner(w io.Writer, addr net.Addr, dev *auth.DevIssuer) {
