@@ -30,8 +30,9 @@ func (s *Server) auditRefusal(r *http.Request, reason string) {
 	}
 }
 
-// clientAddress is the address the request came from (the proxy's, behind
-// one: CaseGraph does not trust forwarded headers it cannot verify).
+// clientAddress is the address the request came from: the client's, or
+// behind a load balancer not in TrustedProxies, the balancer's (see
+// clientBehindProxies).
 func clientAddress(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -50,6 +51,9 @@ type Config struct {
 	RateLimit int
 	// MaxBodyBytes bounds a request body; 0 means 1 MiB.
 	MaxBodyBytes int64
+	// TrustedProxies are the load balancers whose X-Forwarded-For names
+	// the client (for rate limits and the audit trail); none: ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves CaseGraph over HTTP.
@@ -83,6 +87,7 @@ func (s *Server) routes() http.Handler {
 	metrics := newHTTPMetrics(reg)
 
 	r := chi.NewRouter()
+	r.Use(clientBehindProxies(s.cfg.TrustedProxies))
 	r.Use(requestid.Middleware)
 	r.Use(s.logRequests)
 	r.Use(metrics.middleware)

@@ -27,6 +27,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/auth"
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/database"
@@ -843,6 +844,61 @@ func TestRateLimit(t *testing.T) {
 	// Probes are not limited.
 	if r := send(t, get(t, s.URL, "/healthz")); r.Status != http.StatusOK {
 		t.Errorf("/healthz after the limit: status %d", r.Status)
+	}
+}
+
+// TestTrustedProxies puts the test client behind a "load balancer" on the
+// loopback address: its X-Forwarded-For then names the client, for the
+// rate limit and the audit trail; a forged hop left of the real one is not
+// believed, and without trusted proxies the header counts for nothing.
+func TestTrustedProxies(t *testing.T) {
+	t.Parallel()
+	trusted, err := server.ParseTrustedProxies("127.0.0.0/8, ::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.ParseTrustedProxies("10.0.0.0/8, lb.internal"); err == nil {
+		t.Error("a host name is not an address")
+	}
+	db := testdb.SQLite(t)
+	s := testserver.Start(t, db, testserver.Options{Config: server.Config{RateLimit: 2, TrustedProxies: trusted}})
+	token := s.Token(t, "police-tirane")
+	from := func(xff string) *reply {
+		req := post(t, s.URL, token, `{ viewer { subject } }`, nil)
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		return send(t, req)
+	}
+	// Each client has its own limit behind the balancer.
+	for _, xff := range []string{"203.0.113.1", "203.0.113.1", "203.0.113.2", "198.51.100.7, 203.0.113.2"} {
+		if r := from(xff); r.Status != http.StatusOK {
+			t.Fatalf("from %s: status %d", xff, r.Status)
+		}
+	}
+	if r := from("203.0.113.1"); r.Status != http.StatusTooManyRequests {
+		t.Errorf("203.0.113.1's third request: status %d, want 429", r.Status)
+	}
+	// A refused token is recorded with the client's address, not the
+	// balancer's; the forged left-most hop is ignored.
+	req := post(t, s.URL, "not-a-token", `{ viewer { subject } }`, nil)
+	req.Header.Set("X-Forwarded-For", "192.0.2.66, 203.0.113.3")
+	r := send(t, req)
+	events, err := audit.Query(context.Background(), db.Client, audit.Scope{All: true},
+		audit.Filter{Kind: audit.AuthenticationRefused}, false, 0)
+	if err != nil || r.Status != http.StatusUnauthorized || len(events) != 1 || events[0].ClientAddress != "203.0.113.3" {
+		t.Errorf("refused token recorded from %+v (%v), want 203.0.113.3", events, err)
+	}
+
+	// Without trusted proxies the header is ignored.
+	plain := testserver.Start(t, testdb.SQLite(t), testserver.Options{Config: server.Config{RateLimit: 1}})
+	tok := plain.Token(t, "police-tirane")
+	for i, xff := range []string{"203.0.113.1", "203.0.113.2"} {
+		req := post(t, plain.URL, tok, `{ viewer { subject } }`, nil)
+		req.Header.Set("X-Forwarded-For", xff)
+		if r := send(t, req); (i == 0) != (r.Status == http.StatusOK) {
+			t.Errorf("untrusted X-Forwarded-For %s: status %d", xff, r.Status)
+		}
 	}
 }
 

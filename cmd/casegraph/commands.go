@@ -103,7 +103,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 			return fmt.Errorf("listening for policy changes: %w", err)
 		}
 	}
-	srv := server.New(server.Config{DB: db, Verifier: verifier, Enforcer: enforcer, Logger: logger, RateLimit: cfg.RateLimit})
+	srv := server.New(server.Config{DB: db, Verifier: verifier, Enforcer: enforcer, Logger: logger, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

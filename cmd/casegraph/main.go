@@ -4,7 +4,8 @@
 // policy, `audit` verifies and exports the audit trail. Configuration comes from the
 // environment (see README.md): DATABASE_URL, CASEGRAPH_ADDR,
 // CASEGRAPH_DATA_DIR, CASEGRAPH_DEV, CASEGRAPH_OIDC_ISSUER,
-// CASEGRAPH_OIDC_AUDIENCE, CASEGRAPH_RATE_LIMIT, CASEGRAPH_LOG_LEVEL.
+// CASEGRAPH_OIDC_AUDIENCE, CASEGRAPH_RATE_LIMIT, CASEGRAPH_TRUSTED_PROXIES,
+// CASEGRAPH_LOG_LEVEL.
 package main
 
 import (
@@ -14,10 +15,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/casegraph/casegraph/server"
 )
 
 const usage = `casegraph: one GraphQL API over trafficking cases, per-agency access to victim data.
@@ -38,6 +42,8 @@ const usageEnvironment = `Environment: DATABASE_URL (empty: embedded SQLite unde
 default ./data), CASEGRAPH_ADDR (default :8080), CASEGRAPH_DEV (1 or 0),
 CASEGRAPH_OIDC_ISSUER and CASEGRAPH_OIDC_AUDIENCE (production tokens),
 CASEGRAPH_RATE_LIMIT (requests a minute per client address, default 1200),
+CASEGRAPH_TRUSTED_PROXIES (load balancers whose X-Forwarded-For names the
+client: addresses or CIDR prefixes, comma-separated; default none),
 CASEGRAPH_LOG_LEVEL (debug, info, warn, error).
 `
 
@@ -95,7 +101,9 @@ type config struct {
 	OIDCIssuer   string
 	OIDCAudience string
 	RateLimit    int
-	LogLevel     slog.Level
+	// TrustedProxies: CASEGRAPH_TRUSTED_PROXIES, comma-separated.
+	TrustedProxies []netip.Prefix
+	LogLevel       slog.Level
 }
 
 func configFromEnv() (config, error) {
@@ -117,6 +125,13 @@ func configFromEnv() (config, error) {
 		c.Dev = false
 	default:
 		return c, fmt.Errorf("CASEGRAPH_DEV must be 1 or 0, not %q", v)
+	}
+	if v := os.Getenv("CASEGRAPH_TRUSTED_PROXIES"); v != "" {
+		p, err := server.ParseTrustedProxies(v)
+		if err != nil {
+			return c, fmt.Errorf("CASEGRAPH_TRUSTED_PROXIES: %w", err)
+		}
+		c.TrustedProxies = p
 	}
 	if v := os.Getenv("CASEGRAPH_RATE_LIMIT"); v != "" {
 		if _, err := fmt.Sscan(v, &c.RateLimit); err != nil || c.RateLimit < 0 {
