@@ -1,8 +1,12 @@
 package audit
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/auditevent"
@@ -42,45 +46,99 @@ const verifyBatch = 5000
 // checking also that each anchor's event is still there with its hash.
 func Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verification, error) {
 	sys := viewer.SystemContext(ctx)
-	v := Verification{Valid: true, LastHash: GenesisHash}
-	want := map[int64]string{}
-	var furthest int64
-	for _, a := range anchors {
-		want[a.Seq] = a.Hash
-		furthest = max(furthest, a.Seq)
-	}
+	w := newWalk(anchors)
 	for {
-		rows, err := client.AuditEvent.Query().Where(auditevent.IDGT(v.LastSeq)).
+		rows, err := client.AuditEvent.Query().Where(auditevent.IDGT(w.v.LastSeq)).
 			Order(ent.Asc(auditevent.FieldID)).Limit(verifyBatch).All(sys)
 		if err != nil {
-			return v, fmt.Errorf("audit: reading the chain: %w", err)
+			return w.v, fmt.Errorf("audit: reading the chain: %w", err)
 		}
 		for _, r := range rows {
-			e := FromRow(r)
-			problem := ""
-			switch {
-			case e.Seq != v.LastSeq+1:
-				problem = fmt.Sprintf("events %d to %d are missing", v.LastSeq+1, e.Seq-1)
-			case e.PrevHash != v.LastHash:
-				problem = "its previous hash is not the hash of the event before it"
-			case e.ComputeHash() != e.Hash:
-				problem = "its content does not match its hash: it was altered"
-			case want[e.Seq] != "" && want[e.Seq] != e.Hash:
-				problem = "its hash is not the anchor's: the chain was rewritten up to here"
+			if !w.step(FromRow(r)) {
+				return w.v, nil
 			}
-			if problem != "" {
-				v.Valid, v.BrokenAt, v.Problem = false, e.Seq, problem
-				return v, nil
-			}
-			v.Checked++
-			v.LastSeq, v.LastHash = e.Seq, e.Hash
 		}
 		if len(rows) < verifyBatch {
-			if v.LastSeq < furthest {
-				v.Valid, v.BrokenAt = false, v.LastSeq+1
-				v.Problem = fmt.Sprintf("the chain ends at event %d but an anchor names event %d: events were removed from its end", v.LastSeq, furthest)
-			}
-			return v, nil
+			return w.finish(), nil
 		}
 	}
+}
+
+// VerifyExport checks a JSON-lines export (Export) on its own, without the
+// database: the Commissioner's check. An export is a run of the chain; its
+// first event's prevHash is taken as given (compare it, or pass an anchor,
+// with what an earlier export or verification ended with).
+func VerifyExport(r io.Reader, anchors ...Anchor) (Verification, error) {
+	w := newWalk(anchors)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 16<<20)
+	first := true
+	for line := 1; sc.Scan(); line++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var e Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return w.v, fmt.Errorf("line %d is not an exported event: %w", line, err)
+		}
+		if first {
+			// The run starts where the export starts.
+			w.v.LastSeq, w.v.LastHash = e.Seq-1, e.PrevHash
+			first = false
+		}
+		if !w.step(e) {
+			return w.v, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return w.v, err
+	}
+	return w.finish(), nil
+}
+
+// walk checks events one after the other.
+type walk struct {
+	v        Verification
+	want     map[int64]string
+	furthest int64
+}
+
+func newWalk(anchors []Anchor) *walk {
+	w := &walk{v: Verification{Valid: true, LastHash: GenesisHash}, want: map[int64]string{}}
+	for _, a := range anchors {
+		w.want[a.Seq] = a.Hash
+		w.furthest = max(w.furthest, a.Seq)
+	}
+	return w
+}
+
+// step checks e, the next event; false at the first broken link.
+func (w *walk) step(e Event) bool {
+	problem := ""
+	switch {
+	case e.Seq != w.v.LastSeq+1:
+		problem = fmt.Sprintf("events %d to %d are missing", w.v.LastSeq+1, e.Seq-1)
+	case e.PrevHash != w.v.LastHash:
+		problem = "its previous hash is not the hash of the event before it"
+	case e.ComputeHash() != e.Hash:
+		problem = "its content does not match its hash: it was altered"
+	case w.want[e.Seq] != "" && w.want[e.Seq] != e.Hash:
+		problem = "its hash is not the anchor's: the chain was rewritten up to here"
+	}
+	if problem != "" {
+		w.v.Valid, w.v.BrokenAt, w.v.Problem = false, e.Seq, problem
+		return false
+	}
+	w.v.Checked++
+	w.v.LastSeq, w.v.LastHash = e.Seq, e.Hash
+	return true
+}
+
+// finish checks, at the chain's end, that no anchor lies beyond it.
+func (w *walk) finish() Verification {
+	if w.v.LastSeq < w.furthest {
+		w.v.Valid, w.v.BrokenAt = false, w.v.LastSeq+1
+		w.v.Problem = fmt.Sprintf("the chain ends at event %d but an anchor names event %d: events were removed from its end", w.v.LastSeq, w.furthest)
+	}
+	return w.v
 }

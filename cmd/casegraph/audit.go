@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -16,8 +17,9 @@ import (
 )
 
 const auditUsage = `Usage:
-  casegraph audit verify [--anchor SEQ:HASH]...
-                                         walk the audit trail's hash chain; exit 1 at the first broken link
+  casegraph audit verify [--anchor SEQ:HASH]... [--file EXPORT.jsonl]
+                                         walk the audit trail's hash chain (or an export's, without
+                                         the database); exit 1 at the first broken link
   casegraph audit export --since TIME [--format jsonl|csv]
                                          write the events since TIME (RFC 3339 or YYYY-MM-DD, UTC) to stdout
 `
@@ -64,17 +66,34 @@ func auditVerify(ctx context.Context, cfg config, args []string, out io.Writer) 
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	var anchors anchorFlags
 	fs.Var(&anchors, "anchor", "SEQ:HASH of an event kept from an earlier verification (repeatable): shows a removed tail or a rewritten chain")
+	file := fs.String("file", "", "check a JSON-lines export (audit export --format jsonl) instead of the database; - for stdin")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, err := openMigrated(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	v, err := audit.Verify(ctx, db.Client, anchors...)
-	if err != nil {
-		return err
+	var v audit.Verification
+	if *file != "" {
+		in := io.Reader(os.Stdin)
+		if *file != "-" {
+			f, err := os.Open(*file)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			in = f
+		}
+		var err error
+		if v, err = audit.VerifyExport(in, anchors...); err != nil {
+			return err
+		}
+	} else {
+		db, err := openMigrated(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if v, err = audit.Verify(ctx, db.Client, anchors...); err != nil {
+			return err
+		}
 	}
 	if !v.Valid {
 		fmt.Fprintf(out, "BROKEN at event %d: %s (%d events before it verify)\n", v.BrokenAt, v.Problem, v.Checked)

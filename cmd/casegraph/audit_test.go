@@ -9,6 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -146,6 +148,40 @@ func TestAuditCommand(t *testing.T) {
 					t.Errorf("export --since %s, line %d = %s, want event %d", tc.since, i+1, l, want.Seq)
 				}
 			}
+		}
+	})
+
+	t.Run("VerifyAnExport", func(t *testing.T) {
+		// The Commissioner checks a file, without the database.
+		out, err := auditRun("export", "--since", "2000-01-01", "--format", "jsonl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "export.jsonl")
+		if err := os.WriteFile(path, []byte(out), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := auditRun("verify", "--file", path); err != nil || !strings.HasPrefix(got, "OK: 4 events verify") {
+			t.Errorf("verify --file of a good export: %v\n%s", err, got)
+		}
+		// The run starts at event 3: its first prevHash is event 2's hash.
+		if got, err := auditRun("verify", "--file", path, "--anchor", fmt.Sprintf("6:%s", events[5].Hash)); err != nil {
+			t.Errorf("verify --file with the chain's anchor: %v\n%s", err, got)
+		}
+		lines := strings.SplitAfter(out, "\n")
+		lines[1] = strings.Replace(lines[1], `"decision":"`, `"decision":"X`, 1) // event 4
+		if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := auditRun("verify", "--file", path); !errors.Is(err, errChainBroken) || !strings.HasPrefix(got, "BROKEN at event 4: ") {
+			t.Errorf("verify --file of an altered export: %v\n%s", err, got)
+		}
+		lines[1] = "" // event 4 removed
+		if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := auditRun("verify", "--file", path); !errors.Is(err, errChainBroken) || !strings.HasPrefix(got, "BROKEN at event 5: ") {
+			t.Errorf("verify --file of an export missing a line: %v\n%s", err, got)
 		}
 	})
 

@@ -33,7 +33,8 @@ Usage:
                                            load the agency registry, or demo data
   casegraph token --subject S --agency CODE --role ROLE [--role ROLE2] [--ttl 8h]
                                            print a development token
-` + policyUsage + `  casegraph audit verify                   walk the audit trail's hash chain (exit 1 if broken)
+` + policyUsage + `  casegraph audit verify [--anchor SEQ:HASH] [--file EXPORT.jsonl]
+                                           walk the audit trail's hash chain, or an export's (exit 1 if broken)
   casegraph audit export --since TIME [--format jsonl|csv]
                                            the audit events since TIME, for the Commissioner
 `
