@@ -34,10 +34,13 @@ const (
 	// EmergencyGranted and EmergencyRevoked: emergency access to a case.
 	EmergencyGranted Kind = "EMERGENCY_ACCESS_GRANTED"
 	EmergencyRevoked Kind = "EMERGENCY_ACCESS_REVOKED"
+	// TrailRead: someone read the audit trail; detail holds what they
+	// asked for and how many events they got.
+	TrailRead Kind = "AUDIT_TRAIL_READ"
 )
 
 // Kinds lists every kind, in the order above.
-var Kinds = []Kind{FieldAccess, RecordRefused, Mutation, PolicyChange, AuthenticationRefused, EmergencyGranted, EmergencyRevoked}
+var Kinds = []Kind{FieldAccess, RecordRefused, Mutation, PolicyChange, AuthenticationRefused, EmergencyGranted, EmergencyRevoked, TrailRead}
 
 // Decisions on a field access or a mutation.
 const (

@@ -149,6 +149,16 @@ func (r *Recorder) RefusedRecord(kind Kind, entityType string, entityID int, fie
 	r.pending = append(r.pending, &pendingEvent{Event: e})
 }
 
+// Note records something done that is neither a read of a record nor a
+// change (reading the audit trail), with detail.
+func (r *Recorder) Note(kind Kind, detail string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.event(kind)
+	e.Fields, e.Decision, e.Detail = []string{}, Allowed, detail
+	r.pending = append(r.pending, &pendingEvent{Event: e})
+}
+
 // Take returns the pending events and forgets them.
 func (r *Recorder) Take() []Event {
 	r.mu.Lock()

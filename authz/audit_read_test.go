@@ -240,7 +240,7 @@ func TestAuditTrailReading(t *testing.T) {
 				{"fieldIsWhole", map[string]any{"field": "Victim.legal"}, func(p auditPage) bool { return len(p.AuditEvents.Edges) == 0 }},
 				{"kind", map[string]any{"kind": "POLICY_CHANGE"}, func(p auditPage) bool { return len(p.AuditEvents.Edges) == 0 }},
 				{"emergencyOnly", map[string]any{"emergencyOnly": true}, func(p auditPage) bool { return len(p.AuditEvents.Edges) == 0 }},
-				{"timeRange", map[string]any{"since": start.Format(time.RFC3339Nano), "until": time.Now().Add(time.Minute).Format(time.RFC3339Nano)},
+				{"timeRange", map[string]any{"kind": "FIELD_ACCESS", "since": start.Format(time.RFC3339Nano), "until": time.Now().Add(time.Minute).Format(time.RFC3339Nano)},
 					func(p auditPage) bool { return len(p.AuditEvents.Edges) == 4 }},
 				{"future", map[string]any{"since": time.Now().Add(time.Hour).Format(time.RFC3339)}, func(p auditPage) bool { return len(p.AuditEvents.Edges) == 0 }},
 			}
@@ -254,12 +254,19 @@ func TestAuditTrailReading(t *testing.T) {
 				t.Errorf("an unknown agency code: %s", r.Body)
 			}
 		})
+		t.Run("ReadingIsRecorded", func(t *testing.T) {
+			p := list(t, national, map[string]any{"kind": "AUDIT_TRAIL_READ", "actorAgency": "police-tirane"})
+			if len(p.AuditEvents.Edges) == 0 || p.AuditEvents.Edges[0].Node.ActorAgency != "police-tirane" {
+				t.Errorf("police-tirane's DPO read the trail, and it does not show: %+v", p.AuditEvents.Edges)
+			}
+		})
 		t.Run("Pages", func(t *testing.T) {
 			var seqs []int
 			var after any
 			for range 10 {
 				var p auditPage
-				e.do(t, national, auditQuery, map[string]any{"first": 1, "after": after, "oldest": true}).MustOK(t).Decode(t, &p)
+				e.do(t, national, auditQuery, map[string]any{"first": 1, "after": after, "oldest": true,
+					"where": map[string]any{"kind": "FIELD_ACCESS"}}).MustOK(t).Decode(t, &p)
 				for _, ed := range p.AuditEvents.Edges {
 					seqs = append(seqs, ed.Node.Seq)
 				}

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 
 	"entgo.io/contrib/entgql"
@@ -54,6 +55,15 @@ func (r *Resolver) auditEvents(ctx context.Context, first *int, after *entgql.Cu
 	if n := len(conn.Edges); n > 0 {
 		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
 		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
+	}
+	// Who looked at who looked: the reading is itself recorded.
+	if rec := audit.FromContext(ctx); rec != nil {
+		detail, err := json.Marshal(map[string]any{"where": where, "after": after, "oldestFirst": oldestFirst,
+			"allAgencies": scope.All, "returned": len(conn.Edges)})
+		if err != nil {
+			return nil, err
+		}
+		rec.Note(audit.TrailRead, string(detail))
 	}
 	return conn, nil
 }

@@ -3747,6 +3747,8 @@ enum AuditEventKind {
   AUTHENTICATION_REFUSED
   EMERGENCY_ACCESS_GRANTED
   EMERGENCY_ACCESS_REVOKED
+  "Someone read the audit trail (detail: what they asked for, how many events they got)."
+  AUDIT_TRAIL_READ
 }
 
 "The decision an audit event records."

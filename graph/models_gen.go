@@ -173,6 +173,8 @@ const (
 	AuditEventKindAuthenticationRefused  AuditEventKind = "AUTHENTICATION_REFUSED"
 	AuditEventKindEmergencyAccessGranted AuditEventKind = "EMERGENCY_ACCESS_GRANTED"
 	AuditEventKindEmergencyAccessRevoked AuditEventKind = "EMERGENCY_ACCESS_REVOKED"
+	// Someone read the audit trail (detail: what they asked for, how many events they got).
+	AuditEventKindAuditTrailRead AuditEventKind = "AUDIT_TRAIL_READ"
 )
 
 var AllAuditEventKind = []AuditEventKind{
@@ -183,11 +185,12 @@ var AllAuditEventKind = []AuditEventKind{
 	AuditEventKindAuthenticationRefused,
 	AuditEventKindEmergencyAccessGranted,
 	AuditEventKindEmergencyAccessRevoked,
+	AuditEventKindAuditTrailRead,
 }
 
 func (e AuditEventKind) IsValid() bool {
 	switch e {
-	case AuditEventKindFieldAccess, AuditEventKindRecordRefused, AuditEventKindMutation, AuditEventKindPolicyChange, AuditEventKindAuthenticationRefused, AuditEventKindEmergencyAccessGranted, AuditEventKindEmergencyAccessRevoked:
+	case AuditEventKindFieldAccess, AuditEventKindRecordRefused, AuditEventKindMutation, AuditEventKindPolicyChange, AuditEventKindAuthenticationRefused, AuditEventKindEmergencyAccessGranted, AuditEventKindEmergencyAccessRevoked, AuditEventKindAuditTrailRead:
 		return true
 	}
 	return false
