@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"entgo.io/contrib/entgql"
@@ -125,7 +126,13 @@ func (r *Resolver) verifyAuditTrail(ctx context.Context, anchors []*AuditAnchor)
 		}
 		as[i] = audit.Anchor{Seq: int64(a.Seq), Hash: strings.ToLower(a.Hash)}
 	}
-	v, err := audit.Verify(ctx, r.client, as...)
+	// A walk reads the whole trail: callers asking at the same time (with
+	// the same anchors) share one.
+	key := fmt.Sprint(as)
+	res, err, _ := r.verifications.Do(key, func() (any, error) {
+		return audit.Verify(context.WithoutCancel(ctx), r.client, as...)
+	})
+	v, _ := res.(audit.Verification)
 	if err != nil {
 		return nil, err
 	}

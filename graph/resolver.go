@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
@@ -22,6 +23,9 @@ type Resolver struct {
 	client   *ent.Client
 	enforcer *authz.Enforcer
 	audit    *audit.Writer
+	// verifications lets concurrent verifications of the audit trail
+	// share one walk of it.
+	verifications singleflight.Group
 }
 
 // Page sizes of connections: a list without first or last gets
