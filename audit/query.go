@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -114,15 +113,8 @@ func predicates(scope Scope, f Filter) []predicate.AuditEvent {
 func ofAgency(agencyID int) predicate.AuditEvent {
 	return func(s *sql.Selector) {
 		or := []*sql.Predicate{sql.EQ(s.C(auditevent.FieldActorAgencyID), agencyID)}
-		records := rowrule.WorkedOnBy(agencyID)
-		types := make([]string, 0, len(records))
-		for typ := range records {
-			types = append(types, typ)
-		}
-		slices.Sort(types) // the same SQL every time (statement caches)
-		for _, typ := range types {
-			or = append(or, sql.And(sql.EQ(s.C(auditevent.FieldEntityType), typ),
-				sql.In(s.C(auditevent.FieldEntityID), records[typ])))
+		for _, ids := range rowrule.WorkedOnBy(agencyID) {
+			or = append(or, sql.In(s.C(auditevent.FieldEntityID), ids))
 		}
 		s.Where(sql.Or(or...))
 	}

@@ -142,10 +142,20 @@ func TestAuditEventContent(t *testing.T) {
 			if len(events) != 1 || events[0].Kind != audit.RecordRefused || events[0].EntityID != f.vT {
 				t.Errorf("nodes, one outside the rows: %s\n%s", dump(events), r.Body)
 			}
+			// An id that names nothing is recorded alike, typed by its range.
 			r = e.do(t, durres, `query ($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": gid(missing(f.vT))})
 			events = eventsOf(t, db, r.Header.Get("X-Request-Id"))
-			if len(events) != 1 || events[0].Kind != audit.RecordRefused || events[0].EntityType != "" || events[0].EntityID != missing(f.vT) {
+			if len(events) != 1 || events[0].Kind != audit.RecordRefused || events[0].EntityType != "Victim" || events[0].EntityID != missing(f.vT) {
 				t.Errorf("an id that names nothing: %s", dump(events))
+			}
+			// The DPOs of the victim's agencies see who probed for it; the
+			// prober's own agency's DPO sees it too.
+			for _, agency := range []string{"police-tirane", "police-durres"} {
+				var p auditPage
+				e.do(t, e.tok(t, agency, viewer.RoleDPO), auditQuery, map[string]any{"where": map[string]any{"kind": "RECORD_REFUSED", "entity": gid(f.vT)}}).MustOK(t).Decode(t, &p)
+				if len(p.AuditEvents.Edges) != 2 {
+					t.Errorf("%s's DPO sees %d refusals of vT, want 2 (node, nodes)", agency, len(p.AuditEvents.Edges))
+				}
 			}
 			r = e.do(t, durres, `mutation ($id: ID!) { updateVictim(id: $id, expectedVersion: 1, input: {nationality: "IT"}) { id } }`, map[string]any{"id": gid(f.vT)})
 			events = eventsOf(t, db, r.Header.Get("X-Request-Id"))

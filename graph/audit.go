@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"strings"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -19,6 +17,7 @@ import (
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/requestid"
+	"github.com/casegraph/casegraph/rowrule"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -278,9 +277,9 @@ func (t *auditedTx) Rollback() error {
 
 // recordNotFound records a record asked for by id and not shown (NOT_FOUND:
 // outside the caller's rows, or not existing; the caller cannot tell
-// which, the trail need not): probing ids is what a DPO looks for. A
+// which, nor does the trail): probing ids is what a DPO looks for. A
 // mutation so refused is a refused mutation of that record.
-func recordNotFound(ctx context.Context, client *ent.Client, e *gqlerror.Error) {
+func recordNotFound(ctx context.Context, e *gqlerror.Error) {
 	rec := audit.FromContext(ctx)
 	if rec == nil || e == nil || e.Extensions["code"] != string(apperr.NotFound) || len(e.Path) == 0 {
 		return
@@ -298,44 +297,15 @@ func recordNotFound(ctx context.Context, client *ent.Client, e *gqlerror.Error) 
 	} else if v, ok := args["id"].(int); ok {
 		id = v
 	}
-	typ := typeOfID(ctx, client, id)
+	// The type comes from the id's range, not from the database: asking
+	// whether the record exists would cost a query per refused id.
+	typ := rowrule.TypeOfID(id)
 	oc := graphql.GetOperationContext(ctx)
 	if oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
 		rec.RefusedRecord(audit.Mutation, typ, id, []string{"Mutation." + string(root)}, "not found in the caller's rows")
 		return
 	}
 	rec.RefusedRecord(audit.RecordRefused, typ, id, nil, "not found in the caller's rows")
-}
-
-// typeOfID names the type of the record id names, asked with system rights
-// so that the DPOs of the record's agencies see who asked for it; "" when
-// no record has that id. The caller is told nothing.
-func typeOfID(ctx context.Context, client *ent.Client, id int) string {
-	if id == 0 {
-		return ""
-	}
-	// A context of its own: the request's carries its access policy, whose
-	// row observer must not see this look-up (and holds a lock while the
-	// error is being presented).
-	// In a mutation, ask in its transaction: SQLite would make a second
-	// connection wait for it.
-	if tx := ent.FromContext(ctx); tx != nil {
-		client = tx
-	}
-	sys, cancel := context.WithTimeout(viewer.SystemContext(context.Background()), 5*time.Second)
-	defer cancel()
-	n, err := client.Noder(sys, id)
-	if err != nil {
-		return ""
-	}
-	t := reflect.TypeOf(n)
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t.Name() == "CaseFile" {
-		return "Case"
-	}
-	return t.Name()
 }
 
 // rootArgs returns the arguments of the root field ctx is under.

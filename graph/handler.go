@@ -83,7 +83,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
 		out := p.present(ctx, err)
 		if audited {
-			recordNotFound(ctx, opts.Client, out)
+			recordNotFound(ctx, out)
 		}
 		return out
 	})
