@@ -165,6 +165,25 @@ func TestAuditEventContent(t *testing.T) {
 			}
 		})
 
+		t.Run("RolledBackMutation", func(t *testing.T) {
+			// The payload asks for a field the prosecutor may not read: the
+			// error rolls the whole mutation back and no data is sent, so
+			// neither the change nor the legal name read in the payload is
+			// recorded as done; the refusal is.
+			var v struct{ Node struct{ Version int } }
+			e.do(t, prosecutor, `query ($id: ID!) { node(id: $id) { ... on Victim { version } } }`, map[string]any{"id": gid(f.vT)}).MustOK(t).Decode(t, &v)
+			r := e.do(t, prosecutor, `mutation ($id: ID!, $v: Int!) { updateVictim(id: $id, expectedVersion: $v, input: {nationality: "FR"}) { legalName healthNotes } }`,
+				map[string]any{"id": gid(f.vT), "v": v.Node.Version})
+			if !nullData(r.Data) || !slices.Contains(r.Codes(), "FORBIDDEN") {
+				t.Fatalf("want the mutation refused as a whole: %s", r.Body)
+			}
+			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			if len(events) != 1 || events[0].Kind != audit.FieldAccess || events[0].Decision != audit.Denied ||
+				!slices.Equal(events[0].Fields, []string{"Victim.healthNotes"}) {
+				t.Errorf("a rolled-back mutation records only its refusal: %s", dump(events))
+			}
+		})
+
 		t.Run("RefusedMutation", func(t *testing.T) {
 			judge := e.tok(t, "court-tirane", viewer.RoleJudge)
 			r := e.do(t, judge, `mutation { changePolicy(add: [["p","judge","court","Victim.phone","read","any"]], reason: "judges want phones") { added } }`, nil)
@@ -212,7 +231,8 @@ func TestAuditEventContent(t *testing.T) {
 			r.Decode(t, &g)
 			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
 			if ev, ok := findEvent(events, func(ev audit.Event) bool { return ev.Kind == audit.EmergencyGranted }); !ok ||
-				ev.Justification != why || ev.EntityType != "Case" || ev.EntityID != f.caseD || !strings.Contains(ev.Detail, `"grant":`+g.RequestEmergencyAccess.ID) {
+				ev.Justification != why || ev.EntityType != "Case" || ev.EntityID != f.caseD || !ev.Emergency ||
+				!strings.Contains(ev.Detail, `"grant":`+g.RequestEmergencyAccess.ID) {
 				t.Errorf("grant events = %s", dump(events))
 			}
 			r = e.do(t, police, `query ($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`, map[string]any{"id": gid(f.vD)}).MustOK(t)
@@ -225,7 +245,7 @@ func TestAuditEventContent(t *testing.T) {
 			r = e.do(t, dpo, `mutation ($id: ID!) { revokeEmergencyAccess(id: $id) { id } }`, map[string]any{"id": g.RequestEmergencyAccess.ID}).MustOK(t)
 			events = eventsOf(t, db, r.Header.Get("X-Request-Id"))
 			if ev, ok := findEvent(events, func(ev audit.Event) bool { return ev.Kind == audit.EmergencyRevoked }); !ok ||
-				ev.ActorSubject != subject("police-durres", viewer.RoleDPO) || ev.EntityID != f.caseD {
+				ev.ActorSubject != subject("police-durres", viewer.RoleDPO) || ev.EntityID != f.caseD || !ev.Emergency {
 				t.Errorf("revoke events = %s", dump(events))
 			}
 		})

@@ -8,16 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
-
-	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/authz"
-	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/seed"
@@ -39,7 +33,7 @@ func BenchmarkAuditOverhead(b *testing.B) {
 			if err := db.Analyze(context.Background()); err != nil {
 				b.Fatal(err)
 			}
-			counted, statements := countStatements(db)
+			counted, statements := testdb.CountingStatements(db)
 			enforcer, err := authz.New(context.Background(), counted.Client, counted.Dialect, Vocabulary())
 			if err != nil {
 				b.Fatal(err)
@@ -100,12 +94,4 @@ func runAuditBench(b *testing.B, h http.Handler, vars map[string]any) {
 			b.Fatalf("%d %s", w.Code, w.Body.String())
 		}
 	}
-}
-
-// countStatements returns db with an ent client that counts the statements
-// it sends.
-func countStatements(db *database.DB) (*database.DB, *atomic.Int64) {
-	var n atomic.Int64
-	drv := dialect.DebugWithContext(entsql.OpenDB(db.Dialect, db.SQL), func(context.Context, ...any) { n.Add(1) })
-	return &database.DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db.SQL, Dialect: db.Dialect, Location: db.Location}, &n
 }

@@ -59,7 +59,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 		opts.Logger = slog.Default()
 	}
 	schema := NewExecutableSchema(Config{
-		Resolvers:  &Resolver{client: opts.Client, enforcer: opts.Enforcer, audit: opts.Audit},
+		Resolvers:  &Resolver{client: opts.Client, enforcer: opts.Enforcer},
 		Directives: DirectiveRoot{Sensitive: sensitiveDirective(opts.Enforcer)},
 	})
 	srv := handler.New(schema)

@@ -52,7 +52,7 @@ func (r *Resolver) explainAccess(ctx context.Context, q AccessQuestion) (*authz.
 		return nil, err
 	}
 	x, err := r.enforcer.Explain(authz.Question{Roles: q.Roles, Kind: q.AgencyKind,
-		Field: deref(q.Field), Mutation: deref(q.Mutation), Object: deref(q.Object), Action: deref(q.Action)})
+		Field: valueOr(q.Field, ""), Mutation: valueOr(q.Mutation, ""), Object: valueOr(q.Object, ""), Action: valueOr(q.Action, "")})
 	if err != nil {
 		return nil, err
 	}
@@ -91,11 +91,4 @@ func (r *Resolver) policyChanges(ctx context.Context, first *int) ([]*ent.Policy
 	}
 	return r.client.PolicyChange.Query().Order(ent.Desc(policychange.FieldAt), ent.Desc(policychange.FieldID)).
 		Limit(*defaultFirst(first, nil)).All(viewer.SystemContext(ctx))
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

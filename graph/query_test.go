@@ -3,29 +3,16 @@ package graph_test
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
-
 	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/seed"
 	"github.com/casegraph/casegraph/viewer"
 )
-
-// countingDB returns db with an ent client that counts the statements it
-// sends.
-func countingDB(db *database.DB) (*database.DB, *atomic.Int64) {
-	var n atomic.Int64
-	drv := dialect.DebugWithContext(entsql.OpenDB(db.Dialect, db.SQL), func(context.Context, ...any) { n.Add(1) })
-	return &database.DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db.SQL, Dialect: db.Dialect, Location: db.Location}, &n
-}
 
 func seedDemo(t *testing.T, db *database.DB) seed.Stats {
 	t.Helper()
@@ -68,7 +55,7 @@ const factQueries = 8
 func TestNestedPageStatementCount(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		seedDemo(t, db)
-		counted, n := countingDB(db)
+		counted, n := testdb.CountingStatements(db)
 		s := testserver.Start(t, counted)
 		// The General Prosecution Office sees every case; its prosecutors
 		// read victims' identity where the office is on the proceeding.

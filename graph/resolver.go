@@ -11,7 +11,6 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/casegraph/casegraph/apperr"
-	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/casefile"
@@ -22,7 +21,6 @@ import (
 type Resolver struct {
 	client   *ent.Client
 	enforcer *authz.Enforcer
-	audit    *audit.Writer
 	// verifications lets concurrent verifications of the audit trail
 	// share one walk of it.
 	verifications singleflight.Group

@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent/entc/gen"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/sensitivity"
@@ -212,6 +213,9 @@ func TestDomainEnumsMatchGraphQL(t *testing.T) {
 		"Instance": domain.Instance("").Values(), "CasePart": domain.CasePart("").Values(),
 		"ConsentPurpose": domain.ConsentPurpose("").Values(), "ConsentGivenBy": domain.ConsentGivenBy("").Values(),
 		"SuspectRole": domain.SuspectRole("").Values(), "CaseEventKind": domain.CaseEventKind("").Values(),
+		// The audit trail's kinds and decisions are written by package
+		// audit and read back through these enums.
+		"AuditEventKind": kinds(), "AuditDecision": {audit.Allowed, audit.Denied},
 	}
 	for name, want := range enums {
 		def := s.Types[name]
@@ -232,4 +236,12 @@ func TestDomainEnumsMatchGraphQL(t *testing.T) {
 			t.Errorf("enum %s duplicates ProceedingStage", name)
 		}
 	}
+}
+
+func kinds() []string {
+	out := make([]string, len(audit.Kinds))
+	for i, k := range audit.Kinds {
+		out[i] = string(k)
+	}
+	return out
 }
