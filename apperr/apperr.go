@@ -23,6 +23,14 @@ const (
 	// sensitive values of a response are withheld and a mutation is not
 	// made. Retrying later is safe.
 	AuditUnavailable Code = "AUDIT_UNAVAILABLE"
+	// TooComplex: the request is over one of the limits on what one
+	// request may cost (its cost, depth, size, aliases, fragments or
+	// answer); extensions say which limit, the value and the maximum.
+	// Nothing ran. Ask for less.
+	TooComplex Code = "TOO_COMPLEX"
+	// PersistedQueryNotFound: the server runs only registered documents
+	// and the request named none it knows (by hash, or by its text).
+	PersistedQueryNotFound Code = "PERSISTED_QUERY_NOT_FOUND"
 )
 
 // Error is an error meant for the client.

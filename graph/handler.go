@@ -14,6 +14,7 @@ import (
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/authz"
+	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/ent"
 )
 
@@ -27,18 +28,22 @@ type Options struct {
 	// Audit writes the audit trail (audit.Install). Required: a response
 	// that carries sensitive values leaves only after its record is written.
 	Audit *audit.Writer
-	// ComplexityLimit bounds the cost of one operation (gqlgen's fixed
-	// complexity: one point a field, times the page size of lists).
-	ComplexityLimit int
+	// Limits bound what one request may ask for (package cost); the zero
+	// value means cost.DefaultLimits.
+	Limits cost.Limits
+	// MaxResponseBytes bounds an answer's data; 0 means
+	// DefaultMaxResponseBytes.
+	MaxResponseBytes int
 }
 
-// DefaultComplexityLimit lets a dashboard fetch a page of 50 cases with
-// their victims, prosecutions and agencies, and refuses far bigger trees.
-const DefaultComplexityLimit = 50_000
+// DefaultMaxResponseBytes bounds an answer's data. The cost ceiling
+// already bounds how many values an answer holds; this bounds their
+// length (a page of long testimonies).
+const DefaultMaxResponseBytes = 8 << 20
 
 // NewHandler returns the GraphQL handler: POST and GET (queries only)
-// transports, introspection, a complexity limit, one transaction per
-// mutation, and the error presenter.
+// transports, introspection, the limits of package cost, one transaction
+// per mutation, and the error presenter.
 func NewHandler(opts Options) *handler.Server {
 	if opts.Enforcer == nil {
 		panic("graph.NewHandler: an Enforcer is required (deny by default)")
@@ -52,9 +57,13 @@ func NewHandler(opts Options) *handler.Server {
 // newHandler builds the handler; only a benchmark of the audit's cost
 // builds one without it.
 func newHandler(opts Options, audited bool) *handler.Server {
-	if opts.ComplexityLimit == 0 {
-		opts.ComplexityLimit = DefaultComplexityLimit
+	if opts.Limits.MaxCost == 0 {
+		opts.Limits = cost.DefaultLimits()
 	}
+	if opts.MaxResponseBytes == 0 {
+		opts.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	registerRefusalKinds()
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -66,9 +75,11 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	documents := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(documents)
+	srv.SetParserTokenLimit(opts.Limits.MaxTokens)
 	srv.Use(extension.Introspection{})
-	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
+	srv.Use(newRequestLimits(opts.Limits, documents))
 	// The audit trail wraps the transaction: it writes what the
 	// transaction did not (reads of queries, refusals) after it ends.
 	var opener entgql.TxOpener = opts.Client
@@ -76,6 +87,9 @@ func newHandler(opts Options, audited bool) *handler.Server {
 		srv.Use(auditTrail{writer: opts.Audit, logger: opts.Logger})
 		opener = auditedTxOpener{client: opts.Client, writer: opts.Audit, dialect: opts.Audit.Dialect()}
 	}
+	// Registered after the audit trail, so it runs inside it: an answer
+	// dropped for its size disclosed nothing, and no read is recorded.
+	srv.Use(responseSizeLimit{maxBytes: opts.MaxResponseBytes})
 	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: opener}, logger: opts.Logger})
 	srv.AroundFields(markResolverErrors)
 	srv.AroundRootFields(checkMutations(opts.Enforcer))

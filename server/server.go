@@ -28,6 +28,7 @@ import (
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/auth"
 	"github.com/casegraph/casegraph/authz"
+	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
@@ -54,6 +55,15 @@ type Config struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For names
 	// the client (for rate limits and the audit trail); none: ignored.
 	TrustedProxies []netip.Prefix
+	// RequestTimeout bounds one GraphQL request's work; 0 means
+	// DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// Limits bound what one operation may ask for (package cost); the
+	// zero value means cost.DefaultLimits.
+	Limits cost.Limits
+	// CostPerMinute is the cost one principal may spend a minute (four
+	// times as much per client address); 0 means no limit.
+	CostPerMinute int
 }
 
 // Server serves CaseGraph over HTTP.
@@ -69,6 +79,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
 	}
 	if cfg.Audit == nil {
 		cfg.Audit = audit.Install(cfg.DB.Client, cfg.DB.Dialect)
@@ -99,7 +112,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
-	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer, Audit: s.cfg.Audit})
+	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer, Audit: s.cfg.Audit, Limits: s.cfg.Limits})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Compress(5))
 		r.Use(s.limitBody)
@@ -111,8 +124,13 @@ func (s *Server) routes() http.Handler {
 					writeGraphQLError(w, http.StatusTooManyRequests, apperr.RateLimited, "Too many requests; slow down and retry.")
 				})))
 		}
+		r.Use(withDeadline(s.cfg.RequestTimeout))
+		r.Use(withPoolShare(s.cfg.DB))
 		r.Use(auth.Middleware(s.cfg.Verifier, s.resolveAgency, s.cfg.Logger, auth.WithRefusalHook(s.auditRefusal)))
 		r.Use(recordPrincipal)
+		if s.cfg.CostPerMinute > 0 {
+			r.Use(newCostBudgets(s.cfg.CostPerMinute).middleware)
+		}
 		r.Use(startAuditRecord)
 		r.Use(s.cfg.Enforcer.Middleware(s.cfg.Logger))
 		r.Handle("/graphql", okForGraphQLErrors(gql))

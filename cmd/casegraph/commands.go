@@ -16,6 +16,7 @@ import (
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/auth"
 	"github.com/casegraph/casegraph/authz"
+	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/migrations"
@@ -33,7 +34,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	// A statement outlives its request by at most a second on PostgreSQL.
+	db, err := database.Open(ctx, database.WithStatementTimeout(cfg.DatabaseURL, cfg.RequestTimeout+time.Second), cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -103,7 +105,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 			return fmt.Errorf("listening for policy changes: %w", err)
 		}
 	}
-	srv := server.New(server.Config{DB: db, Verifier: verifier, Enforcer: enforcer, Logger: logger, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies})
+	srv := server.New(server.Config{DB: db, Verifier: verifier, Enforcer: enforcer, Logger: logger, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
+		RequestTimeout: cfg.RequestTimeout, CostPerMinute: cfg.CostLimit, Limits: limitsFrom(cfg)})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -298,4 +301,12 @@ func token(cfg config, args []string, out io.Writer) error {
 	}
 	fmt.Fprintln(out, tok)
 	return nil
+}
+
+// limitsFrom returns the default request limits with the configured cost
+// ceiling.
+func limitsFrom(cfg config) cost.Limits {
+	l := cost.DefaultLimits()
+	l.MaxCost = cfg.MaxCost
+	return l
 }
