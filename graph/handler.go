@@ -16,6 +16,7 @@ import (
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/trusted"
 )
 
 // Options configure the GraphQL handler.
@@ -34,6 +35,9 @@ type Options struct {
 	// MaxResponseBytes bounds an answer's data; 0 means
 	// DefaultMaxResponseBytes.
 	MaxResponseBytes int
+	// TrustedDocuments, when set, are the only documents the handler runs
+	// (check them first with CheckTrustedDocuments); nil runs any.
+	TrustedDocuments *trusted.Documents
 }
 
 // DefaultMaxResponseBytes bounds an answer's data. The cost ceiling
@@ -79,6 +83,8 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	srv.SetQueryCache(documents)
 	srv.SetParserTokenLimit(opts.Limits.MaxTokens)
 	srv.Use(extension.Introspection{})
+	// Registered documents are looked up first, then costed like others.
+	srv.Use(trustedDocuments{docs: opts.TrustedDocuments})
 	srv.Use(newRequestLimits(opts.Limits, documents))
 	// The audit trail wraps the transaction: it writes what the
 	// transaction did not (reads of queries, refusals) after it ends.

@@ -91,8 +91,11 @@ const costStatsKey = "cost"
 // queries included, so they wait here (until their deadline) while cheap
 // operations pass at once.
 func (l *requestLimits) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx) // a request that could not be read: nothing runs
+	}
 	c, _ := graphql.GetOperationContext(ctx).Stats.GetExtension(costStatsKey).(int)
-	if c <= cheapCost || l.inFlight == nil {
+	if c <= cheapCost {
 		return next(ctx)
 	}
 	weight := min(int64(c), l.capacity)

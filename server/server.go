@@ -35,6 +35,7 @@ import (
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/requestid"
 	"github.com/casegraph/casegraph/server/graphiql"
+	"github.com/casegraph/casegraph/trusted"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -64,6 +65,9 @@ type Config struct {
 	// CostPerMinute is the cost one principal may spend a minute (four
 	// times as much per client address); 0 means no limit.
 	CostPerMinute int
+	// TrustedDocuments, when set, are the only GraphQL documents served
+	// (production); nil serves any (development, GraphiQL).
+	TrustedDocuments *trusted.Documents
 }
 
 // Server serves CaseGraph over HTTP.
@@ -112,7 +116,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
-	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer, Audit: s.cfg.Audit, Limits: s.cfg.Limits})
+	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer, Audit: s.cfg.Audit, Limits: s.cfg.Limits, TrustedDocuments: s.cfg.TrustedDocuments})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Compress(5))
 		r.Use(s.limitBody)

@@ -22,6 +22,7 @@ import (
 	"github.com/casegraph/casegraph/migrations"
 	"github.com/casegraph/casegraph/seed"
 	"github.com/casegraph/casegraph/server"
+	"github.com/casegraph/casegraph/trusted"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -105,7 +106,17 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 			return fmt.Errorf("listening for policy changes: %w", err)
 		}
 	}
-	srv := server.New(server.Config{DB: db, Verifier: verifier, Enforcer: enforcer, Logger: logger, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
+	var docs *trusted.Documents
+	if cfg.TrustedDocuments != "" {
+		if docs, err = trusted.Load(cfg.TrustedDocuments); err != nil {
+			return err
+		}
+		if err := graph.CheckTrustedDocuments(docs, limitsFrom(cfg)); err != nil {
+			return err
+		}
+		logger.Info("serving only trusted documents", "manifest", cfg.TrustedDocuments, "documents", docs.Len())
+	}
+	srv := server.New(server.Config{TrustedDocuments: docs, DB: db, Verifier: verifier, Enforcer: enforcer, Logger: logger, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
 		RequestTimeout: cfg.RequestTimeout, CostPerMinute: cfg.CostLimit, Limits: limitsFrom(cfg)})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

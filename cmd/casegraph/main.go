@@ -5,7 +5,8 @@
 // environment (see README.md): DATABASE_URL, CASEGRAPH_ADDR,
 // CASEGRAPH_DATA_DIR, CASEGRAPH_DEV, CASEGRAPH_OIDC_ISSUER,
 // CASEGRAPH_OIDC_AUDIENCE, CASEGRAPH_RATE_LIMIT, CASEGRAPH_COST_LIMIT,
-// CASEGRAPH_MAX_COST, CASEGRAPH_REQUEST_TIMEOUT, CASEGRAPH_TRUSTED_PROXIES,
+// CASEGRAPH_MAX_COST, CASEGRAPH_REQUEST_TIMEOUT, CASEGRAPH_TRUSTED_DOCUMENTS,
+// CASEGRAPH_TRUSTED_PROXIES,
 // CASEGRAPH_LOG_LEVEL.
 package main
 
@@ -40,7 +41,7 @@ Usage:
                                            walk the audit trail's hash chain, or an export's (exit 1 if broken)
   casegraph audit export --since TIME [--format jsonl|csv]
                                            the audit events since TIME, for the Commissioner
-`
+` + documentsUsage
 
 const usageEnvironment = `Environment: DATABASE_URL (empty: embedded SQLite under CASEGRAPH_DATA_DIR,
 default ./data), CASEGRAPH_ADDR (default :8080), CASEGRAPH_DEV (1 or 0),
@@ -49,7 +50,8 @@ CASEGRAPH_RATE_LIMIT (requests a minute per client address, default 1200;
 0 turns every rate limit off), CASEGRAPH_COST_LIMIT (cost a minute per
 principal, default 1000000; four times that per address),
 CASEGRAPH_MAX_COST (cost ceiling of one operation, default 25000),
-CASEGRAPH_REQUEST_TIMEOUT (default 5s),
+CASEGRAPH_REQUEST_TIMEOUT (default 5s), CASEGRAPH_TRUSTED_DOCUMENTS (a
+manifest of the only GraphQL documents served; default: any),
 CASEGRAPH_TRUSTED_PROXIES (load balancers whose X-Forwarded-For names the
 client: addresses or CIDR prefixes, comma-separated; default none),
 CASEGRAPH_LOG_LEVEL (debug, info, warn, error).
@@ -92,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return policyCmd(ctx, cfg, args[1:], stdout)
 	case "audit":
 		return auditCmd(ctx, cfg, args[1:], stdout)
+	case "documents":
+		return documentsCmd(cfg, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage+"\n"+usageEnvironment)
 		return nil
@@ -116,6 +120,9 @@ type config struct {
 	MaxCost int
 	// RequestTimeout bounds one request (CASEGRAPH_REQUEST_TIMEOUT).
 	RequestTimeout time.Duration
+	// TrustedDocuments is the manifest of the only documents served
+	// (CASEGRAPH_TRUSTED_DOCUMENTS); empty serves any.
+	TrustedDocuments string
 	// TrustedProxies: CASEGRAPH_TRUSTED_PROXIES, comma-separated.
 	TrustedProxies []netip.Prefix
 	LogLevel       slog.Level

@@ -17,6 +17,7 @@ import (
 
 	"github.com/casegraph/casegraph/auth"
 	"github.com/casegraph/casegraph/authz"
+	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/seed"
@@ -91,6 +92,15 @@ func Start(tb testing.TB, db *database.DB, opts ...Options) *Server {
 	hs := httptest.NewServer(server.New(cfg).Handler())
 	tb.Cleanup(hs.Close)
 	return &Server{URL: hs.URL, DB: db, Issuer: issuer, HTTP: hs, Enforcer: cfg.Enforcer, logs: logs}
+}
+
+// SweepLimits are request limits wide enough for tests that read every row
+// in few requests (the leak test asks for hundreds of nodes at once); the
+// server's own limits are tested in package abuse.
+func SweepLimits() cost.Limits {
+	l := cost.DefaultLimits()
+	l.MaxCost, l.MaxAliases, l.MaxFields, l.MaxTokens = 10_000_000, 1_000, 100_000, 1_000_000
+	return l
 }
 
 // Token returns a token for a person at agency with roles.
