@@ -165,11 +165,13 @@ func (r *Recorder) RefusedRecord(kind Kind, entityType string, entityID int, fie
 	if r.refusedRecords[k] {
 		return
 	}
-	if len(r.refusedRecords) >= MaxRefusedRecords {
+	// Every record is remembered, so that each counts once; the map is as
+	// large as the ids a request may name, which its cost bounds.
+	r.refusedRecords[k] = true
+	if len(r.refusedRecords) > MaxRefusedRecords {
 		r.notItemised++
 		return
 	}
-	r.refusedRecords[k] = true
 	e := r.event(kind)
 	e.EntityType, e.EntityID, e.Fields, e.Decision, e.Reason = entityType, entityID, fields, Denied, reason
 	if fields == nil {

@@ -72,6 +72,29 @@ func (d sharedDriver) Query(ctx context.Context, query string, args, v any) erro
 	return d.Driver.Query(ctx, query, args, v)
 }
 
+// ExecContext and QueryContext are the raw statements ent passes through
+// (client.ExecContext): counted the same.
+func (d sharedDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	release, err := acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return d.Driver.ExecContext(ctx, query, args...)
+}
+
+func (d sharedDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	release, err := acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The slot is the connection's: it is free once the rows are read,
+	// which the caller does later; release at once rather than hold it
+	// past the caller's Close (the pool still bounds connections).
+	defer release()
+	return d.Driver.QueryContext(ctx, query, args...)
+}
+
 // Tx and BeginTx keep the transactions ent opens; they need no share
 // (one connection for the transaction's life).
 func (d sharedDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.Driver.Tx(ctx) }

@@ -65,6 +65,9 @@ type Config struct {
 	// CostPerMinute is the cost one principal may spend a minute (four
 	// times as much per client address); 0 means no limit.
 	CostPerMinute int
+	// MaxResponseBytes bounds an answer's data; 0 means
+	// graph.DefaultMaxResponseBytes.
+	MaxResponseBytes int
 	// TrustedDocuments, when set, are the only GraphQL documents served
 	// (production); nil serves any (development, GraphiQL).
 	TrustedDocuments *trusted.Documents
@@ -116,7 +119,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
-	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer, Audit: s.cfg.Audit, Limits: s.cfg.Limits, TrustedDocuments: s.cfg.TrustedDocuments})
+	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer, Audit: s.cfg.Audit, Limits: s.cfg.Limits, TrustedDocuments: s.cfg.TrustedDocuments, MaxResponseBytes: s.cfg.MaxResponseBytes})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Compress(5))
 		r.Use(s.limitBody)
