@@ -77,7 +77,7 @@ func TestEverydayDocumentsPass(t *testing.T) {
 		"README's dashboard page": `{ cases(first: 50){ edges{ node{ reference stage leadAgency{ name }
 			victims(first: 20){ edges{ node{ pseudonym sex legalName } } }
 			prosecutions(first: 10){ edges{ node{ registrationNumber stage charges(first: 10){ edges{ node{ article } } } } } } } } } }`,
-		"README's example": readmeExample,
+		"README's example":           readmeExample,
 		"a DPO's page of 500 events": `{ auditEvents(first: 500){ edges{ node{ seq occurredAt kind actorSubject actorAgency entityType entity fields decision reason } } } }`,
 		"GraphiQL's introspection":   readFile(t, "testdata/introspection.graphql"),
 	} {
