@@ -23,6 +23,11 @@ const (
 	// sensitive values of a response are withheld and a mutation is not
 	// made. Retrying later is safe.
 	AuditUnavailable Code = "AUDIT_UNAVAILABLE"
+	// UnsupportedMediaType: the request's body is of a kind CaseGraph does
+	// not read (HTTP 415): a POST to /graphql must be application/json in
+	// UTF-8. Its own code rather than BAD_USER_INPUT because the fix is in
+	// the client's HTTP set-up (a header), not in the GraphQL it sends.
+	UnsupportedMediaType Code = "UNSUPPORTED_MEDIA_TYPE"
 )
 
 // Error is an error meant for the client.

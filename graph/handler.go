@@ -8,7 +8,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -36,8 +35,8 @@ type Options struct {
 // their victims, prosecutions and agencies, and refuses far bigger trees.
 const DefaultComplexityLimit = 50_000
 
-// NewHandler returns the GraphQL handler: POST and GET (queries only)
-// transports, introspection, a complexity limit, one transaction per
+// NewHandler returns the GraphQL handler: GraphQL over HTTP (POST, and GET
+// for queries; see overHTTP), introspection, a complexity limit, one transaction per
 // mutation, and the error presenter.
 func NewHandler(opts Options) *handler.Server {
 	if opts.Enforcer == nil {
@@ -63,9 +62,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 		Directives: DirectiveRoot{Sensitive: sensitiveDirective(opts.Enforcer)},
 	})
 	srv := handler.New(schema)
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(overHTTP{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
