@@ -21,8 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
@@ -87,6 +85,7 @@ func (s *Server) routes() http.Handler {
 	metrics := newHTTPMetrics(reg)
 
 	r := chi.NewRouter()
+	r.MethodNotAllowed(methodNotAllowed(r))
 	r.Use(clientBehindProxies(s.cfg.TrustedProxies))
 	r.Use(requestid.Middleware)
 	r.Use(s.logRequests)
@@ -103,7 +102,6 @@ func (s *Server) routes() http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Compress(5))
 		r.Use(s.limitBody)
-		r.Use(queriesOnlyOverGET)
 		if s.cfg.RateLimit > 0 {
 			r.Use(httprate.Limit(s.cfg.RateLimit, time.Minute,
 				httprate.WithKeyFuncs(httprate.KeyByIP),
@@ -115,7 +113,9 @@ func (s *Server) routes() http.Handler {
 		r.Use(recordPrincipal)
 		r.Use(startAuditRecord)
 		r.Use(s.cfg.Enforcer.Middleware(s.cfg.Logger))
-		r.Handle("/graphql", okForGraphQLErrors(gql))
+		for _, method := range graph.HTTPMethods {
+			r.Method(method, "/graphql", gql)
+		}
 	})
 
 	ui := graphiql.Handler("/graphql")
@@ -171,53 +171,6 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// okForGraphQLErrors answers 200 where gqlgen answers 422 for a request
-// that failed validation: CaseGraph responds with application/json, for
-// which the GraphQL-over-HTTP spec says a well-formed request gets 200
-// whatever its GraphQL errors (extensions.code says what went wrong).
-func okForGraphQLErrors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// An answer may carry victims' data, each disclosure audited: no
-		// cache (a browser's, a proxy's) may serve it again.
-		w.Header().Set("Cache-Control", "no-store")
-		next.ServeHTTP(&validationStatus{ResponseWriter: w}, r)
-	})
-}
-
-type validationStatus struct{ http.ResponseWriter }
-
-func (v *validationStatus) WriteHeader(code int) {
-	if code == http.StatusUnprocessableEntity {
-		code = http.StatusOK
-	}
-	v.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach the real writer.
-func (v *validationStatus) Unwrap() http.ResponseWriter { return v.ResponseWriter }
-
-// queriesOnlyOverGET refuses a mutation sent with GET (the GraphQL-over-HTTP
-// spec allows only queries there) with a coded error, before gqlgen answers
-// with an uncoded one.
-func queriesOnlyOverGET(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
-			if doc, err := parser.ParseQuery(&ast.Source{Input: r.URL.Query().Get("query")}); err == nil {
-				name := r.URL.Query().Get("operationName")
-				for _, op := range doc.Operations {
-					if op.Operation != ast.Query && (name == "" || op.Name == name) {
-						w.Header().Set("Allow", "POST")
-						writeGraphQLError(w, http.StatusMethodNotAllowed, apperr.BadUserInput,
-							"GET runs queries only; send mutations with POST.")
-						return
-					}
-				}
-			}
 		}
 		next.ServeHTTP(w, r)
 	})
