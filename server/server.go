@@ -19,8 +19,6 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/httprate"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
@@ -52,12 +50,19 @@ type Config struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For names
 	// the client (for rate limits and the audit trail); none: ignored.
 	TrustedProxies []netip.Prefix
+	// MetricsToken, when set, is the bearer token /metrics requires
+	// (metrics.go); empty: /metrics is open to whoever reaches it.
+	MetricsToken string
+	// MetricsOnOwnListener leaves /metrics off Handler: serve it on an
+	// address of its own with ServeMetrics.
+	MetricsOnOwnListener bool
 }
 
 // Server serves CaseGraph over HTTP.
 type Server struct {
-	cfg     Config
-	handler http.Handler
+	cfg      Config
+	handler  http.Handler
+	registry *prometheus.Registry
 }
 
 // New builds a Server from cfg.
@@ -71,7 +76,7 @@ func New(cfg Config) *Server {
 	if cfg.Audit == nil {
 		cfg.Audit = audit.Install(cfg.DB.Client, cfg.DB.Dialect)
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, registry: newMetricsRegistry()}
 	s.handler = s.routes()
 	return s
 }
@@ -80,12 +85,11 @@ func New(cfg Config) *Server {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) routes() http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := newHTTPMetrics(reg)
+	metrics := newHTTPMetrics(s.registry)
 
 	r := chi.NewRouter()
 	r.MethodNotAllowed(methodNotAllowed(r))
+	r.Use(securityHeaders)
 	r.Use(clientBehindProxies(s.cfg.TrustedProxies))
 	r.Use(requestid.Middleware)
 	r.Use(s.logRequests)
@@ -96,7 +100,9 @@ func (s *Server) routes() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Get("/readyz", s.ready)
-	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if !s.cfg.MetricsOnOwnListener {
+		r.Handle("/metrics", s.MetricsHandler())
+	}
 
 	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer, Audit: s.cfg.Audit})
 	r.Group(func(r chi.Router) {
@@ -121,6 +127,7 @@ func (s *Server) routes() http.Handler {
 	ui := graphiql.Handler("/graphql")
 	r.With(middleware.Compress(5)).Handle("/", ui)
 	r.With(middleware.Compress(5)).Handle("/graphiql/*", ui)
+	metrics.learnRoutes(r)
 	return r
 }
 
