@@ -5,7 +5,7 @@
 // environment (see README.md): DATABASE_URL, CASEGRAPH_ADDR,
 // CASEGRAPH_DATA_DIR, CASEGRAPH_DEV, CASEGRAPH_OIDC_ISSUER,
 // CASEGRAPH_OIDC_AUDIENCE, CASEGRAPH_RATE_LIMIT, CASEGRAPH_TRUSTED_PROXIES,
-// CASEGRAPH_LOG_LEVEL.
+// CASEGRAPH_METRICS_ADDR, CASEGRAPH_METRICS_TOKEN, CASEGRAPH_LOG_LEVEL.
 package main
 
 import (
@@ -45,6 +45,9 @@ CASEGRAPH_OIDC_ISSUER and CASEGRAPH_OIDC_AUDIENCE (production tokens),
 CASEGRAPH_RATE_LIMIT (requests a minute per client address, default 1200),
 CASEGRAPH_TRUSTED_PROXIES (load balancers whose X-Forwarded-For names the
 client: addresses or CIDR prefixes, comma-separated; default none),
+CASEGRAPH_METRICS_ADDR (serve /metrics there only, e.g. 127.0.0.1:9090;
+default: next to /graphql), CASEGRAPH_METRICS_TOKEN (/metrics needs
+"Authorization: Bearer <token>"; default: open),
 CASEGRAPH_LOG_LEVEL (debug, info, warn, error).
 `
 
@@ -104,7 +107,13 @@ type config struct {
 	RateLimit    int
 	// TrustedProxies: CASEGRAPH_TRUSTED_PROXIES, comma-separated.
 	TrustedProxies []netip.Prefix
-	LogLevel       slog.Level
+	// MetricsAddr: CASEGRAPH_METRICS_ADDR, where /metrics is served
+	// instead of Addr; empty: at Addr.
+	MetricsAddr string
+	// MetricsToken: CASEGRAPH_METRICS_TOKEN, the bearer token /metrics
+	// needs; empty: none.
+	MetricsToken string
+	LogLevel     slog.Level
 }
 
 func configFromEnv() (config, error) {
@@ -115,6 +124,8 @@ func configFromEnv() (config, error) {
 		OIDCIssuer:   os.Getenv("CASEGRAPH_OIDC_ISSUER"),
 		OIDCAudience: os.Getenv("CASEGRAPH_OIDC_AUDIENCE"),
 		RateLimit:    1200,
+		MetricsAddr:  os.Getenv("CASEGRAPH_METRICS_ADDR"),
+		MetricsToken: os.Getenv("CASEGRAPH_METRICS_TOKEN"),
 	}
 	// Development tokens are on by default only for the embedded database.
 	c.Dev = c.DatabaseURL == ""
