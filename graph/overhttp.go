@@ -76,8 +76,10 @@ var _ graphql.Transport = overHTTP{}
 // supported".
 func (overHTTP) Supports(*http.Request) bool { return true }
 
+// Do answers one request by the rules of overHTTP.
 func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
+	start := graphql.Now()
 	answer := responseMediaType(r.Header.Get("Accept"))
 	var params *graphql.RawParams
 	var refusal *requestRefusal
@@ -99,7 +101,7 @@ func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 		return
 	}
 	params.Headers = r.Header
-	params.ReadTime = graphql.TraceTiming{Start: graphql.Now(), End: graphql.Now()}
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
