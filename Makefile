@@ -6,7 +6,7 @@ GO       ?= go
 BIN      := bin/casegraph
 PKGS     := ./...
 
-.PHONY: all build run test test-short bench generate check-generated migration migration-sums lint vet clean help
+.PHONY: all build run test test-short bench conformance generate check-generated migration migration-sums lint vet clean help
 
 all: build
 
@@ -27,6 +27,9 @@ test-short: ## Run the fast tests only.
 
 bench: ## Run the benchmarks (see README for what they measure).
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
+
+conformance: build ## GraphQL over HTTP: graphql-http's audits against a fresh server (needs Node 18+ and npm).
+	scripts/conformance/run.sh $(BIN)
 
 generate: ## Regenerate ent, the GraphQL schema and the gqlgen executor.
 	$(GO) generate ./...

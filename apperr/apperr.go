@@ -31,6 +31,11 @@ const (
 	// PersistedQueryNotFound: the server runs only registered documents
 	// and the request named none it knows (by hash, or by its text).
 	PersistedQueryNotFound Code = "PERSISTED_QUERY_NOT_FOUND"
+	// UnsupportedMediaType: the request's body is of a kind CaseGraph does
+	// not read (HTTP 415): a POST to /graphql must be application/json in
+	// UTF-8. Its own code rather than BAD_USER_INPUT because the fix is in
+	// the client's HTTP set-up (a header), not in the GraphQL it sends.
+	UnsupportedMediaType Code = "UNSUPPORTED_MEDIA_TYPE"
 )
 
 // Error is an error meant for the client.

@@ -8,7 +8,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -45,9 +44,9 @@ type Options struct {
 // length (a page of long testimonies).
 const DefaultMaxResponseBytes = 8 << 20
 
-// NewHandler returns the GraphQL handler: POST and GET (queries only)
-// transports, introspection, the limits of package cost, one transaction
-// per mutation, and the error presenter.
+// NewHandler returns the GraphQL handler: GraphQL over HTTP (POST, and GET
+// for queries; see overHTTP), introspection, the limits of package cost,
+// one transaction per mutation, and the error presenter.
 func NewHandler(opts Options) *handler.Server {
 	if opts.Enforcer == nil {
 		panic("graph.NewHandler: an Enforcer is required (deny by default)")
@@ -67,7 +66,6 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	if opts.MaxResponseBytes == 0 {
 		opts.MaxResponseBytes = DefaultMaxResponseBytes
 	}
-	registerRefusalKinds()
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -76,9 +74,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 		Directives: DirectiveRoot{Sensitive: sensitiveDirective(opts.Enforcer)},
 	})
 	srv := handler.New(schema)
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(overHTTP{})
 	documents := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(documents)
 	srv.SetParserTokenLimit(opts.Limits.MaxTokens)

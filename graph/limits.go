@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"golang.org/x/sync/semaphore"
@@ -122,19 +120,10 @@ func WithCostBudget(ctx context.Context, b CostBudget) context.Context {
 	return context.WithValue(ctx, costBudgetKey{}, b)
 }
 
-// refusedBeforeExecution are the codes of requests refused as a whole
-// before anything ran: like a validation error, an answer in
-// application/graphql-response+json gets status 400, and one in
-// application/json 200 (see okForGraphQLErrors in package server).
-var registerRefusalKinds = sync.OnceFunc(func() {
-	for _, c := range []apperr.Code{apperr.TooComplex, apperr.BadUserInput, apperr.PersistedQueryNotFound} {
-		errcode.RegisterErrorType(string(c), errcode.KindProtocol)
-	}
-})
-
 // requestError turns an error about the request as a whole into the
-// gqlerror gqlgen expects, with its code set already so that gqlgen picks
-// the HTTP status from it; the error presenter completes it.
+// gqlerror gqlgen expects, with its code set already so that the transport
+// picks the HTTP status from it (overHTTP); the error presenter completes
+// it.
 func requestError(err error) *gqlerror.Error {
 	var ae *apperr.Error
 	if !errors.As(err, &ae) {

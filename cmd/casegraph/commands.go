@@ -116,11 +116,28 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 		}
 		logger.Info("serving only trusted documents", "manifest", cfg.TrustedDocuments, "documents", docs.Len())
 	}
-	srv := server.New(server.Config{TrustedDocuments: docs, DB: db, Verifier: verifier, Enforcer: enforcer, Logger: logger, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
-		RequestTimeout: cfg.RequestTimeout, CostPerMinute: cfg.CostLimit, Limits: limitsFrom(cfg)})
+	srv := server.New(server.Config{DB: db, Verifier: verifier, Enforcer: enforcer, Logger: logger, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
+		RequestTimeout: cfg.RequestTimeout, CostPerMinute: cfg.CostLimit, Limits: limitsFrom(cfg), TrustedDocuments: docs,
+		MetricsToken: cfg.MetricsToken, MetricsOnOwnListener: cfg.MetricsAddr != ""})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
+	}
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("CASEGRAPH_METRICS_ADDR: %w", err)
+		}
+		logger.Info("serving /metrics", "addr", mln.Addr().String(), "token", cfg.MetricsToken != "")
+		go func() {
+			if err := srv.ServeMetrics(ctx, mln); err != nil {
+				logger.Error("serving /metrics", "error", err.Error())
+			}
+		}()
+	} else if cfg.MetricsToken == "" && dev == nil {
+		logger.Warn("/metrics is open to anyone who reaches " + cfg.Addr +
+			": set CASEGRAPH_METRICS_ADDR to an internal address or CASEGRAPH_METRICS_TOKEN (README: Configuration)")
 	}
 	logger.Info("serving", "addr", ln.Addr().String(), "database", db.Dialect, "location", db.Location, "dev_tokens", dev != nil)
 	if dev != nil {

@@ -6,7 +6,7 @@
 // CASEGRAPH_DATA_DIR, CASEGRAPH_DEV, CASEGRAPH_OIDC_ISSUER,
 // CASEGRAPH_OIDC_AUDIENCE, CASEGRAPH_RATE_LIMIT, CASEGRAPH_COST_LIMIT,
 // CASEGRAPH_MAX_COST, CASEGRAPH_REQUEST_TIMEOUT, CASEGRAPH_TRUSTED_DOCUMENTS,
-// CASEGRAPH_TRUSTED_PROXIES,
+// CASEGRAPH_TRUSTED_PROXIES, CASEGRAPH_METRICS_ADDR, CASEGRAPH_METRICS_TOKEN,
 // CASEGRAPH_LOG_LEVEL.
 package main
 
@@ -54,6 +54,9 @@ CASEGRAPH_REQUEST_TIMEOUT (default 5s), CASEGRAPH_TRUSTED_DOCUMENTS (a
 manifest of the only GraphQL documents served; default: any),
 CASEGRAPH_TRUSTED_PROXIES (load balancers whose X-Forwarded-For names the
 client: addresses or CIDR prefixes, comma-separated; default none),
+CASEGRAPH_METRICS_ADDR (serve /metrics there only, e.g. 127.0.0.1:9090;
+default: next to /graphql), CASEGRAPH_METRICS_TOKEN (/metrics needs
+"Authorization: Bearer <token>"; default: open),
 CASEGRAPH_LOG_LEVEL (debug, info, warn, error).
 `
 
@@ -125,7 +128,13 @@ type config struct {
 	TrustedDocuments string
 	// TrustedProxies: CASEGRAPH_TRUSTED_PROXIES, comma-separated.
 	TrustedProxies []netip.Prefix
-	LogLevel       slog.Level
+	// MetricsAddr: CASEGRAPH_METRICS_ADDR, where /metrics is served
+	// instead of Addr; empty: at Addr.
+	MetricsAddr string
+	// MetricsToken: CASEGRAPH_METRICS_TOKEN, the bearer token /metrics
+	// needs; empty: none.
+	MetricsToken string
+	LogLevel     slog.Level
 }
 
 func configFromEnv() (config, error) {
@@ -139,6 +148,8 @@ func configFromEnv() (config, error) {
 		CostLimit:      server.DefaultCostPerMinute,
 		MaxCost:        cost.DefaultLimits().MaxCost,
 		RequestTimeout: server.DefaultRequestTimeout,
+		MetricsAddr:    os.Getenv("CASEGRAPH_METRICS_ADDR"),
+		MetricsToken:   os.Getenv("CASEGRAPH_METRICS_TOKEN"),
 	}
 	// Development tokens are on by default only for the embedded database.
 	c.Dev = c.DatabaseURL == ""
