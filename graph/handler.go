@@ -79,6 +79,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: opener}, logger: opts.Logger})
 	srv.AroundFields(markResolverErrors)
 	srv.AroundRootFields(checkMutations(opts.Enforcer))
+	srv.AroundRootFields(checkInput(schema.Schema()))
 	p := errorPresenter{logger: opts.Logger}
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
 		out := p.present(ctx, err)
