@@ -8,6 +8,12 @@
 // BAD_USER_INPUT (invalid or unknown input, impossible transition),
 // NOT_FOUND, CONFLICT (stale version, duplicate key, reused idempotency key).
 // Any other error is internal.
+//
+// An update checks the expectedVersion first, before any rule that reads
+// the record's current state: two clients racing on one record both pass
+// every rule against what they read, and the loser must hear CONFLICT
+// (read again, then decide), not a lifecycle error about a state it never
+// saw.
 package casework
 
 import (
