@@ -79,6 +79,21 @@ func LoadOrCreateDevKey(dir string) (*DevIssuer, error) {
 	return newDevIssuer(key), nil
 }
 
+// LoadDevKey returns a DevIssuer using the existing key in dir/DevKeyFile,
+// and never creates one: a tool that mints tokens for a server must sign
+// with that server's key, and a fresh key would make tokens no server
+// accepts. The error wraps fs.ErrNotExist when there is no key.
+func LoadDevKey(dir string) (*DevIssuer, error) {
+	if dir == "" {
+		dir = DefaultDataDir
+	}
+	key, err := readDevKey(filepath.Join(dir, DevKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	return newDevIssuer(key), nil
+}
+
 func newDevIssuer(key ed25519.PrivateKey) *DevIssuer {
 	opts := append([]jwt.ParserOption{jwt.WithValidMethods([]string{devAlg.Alg()})},
 		validatorOptions(DevIssuerName, DevAudience)...)

@@ -71,6 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	cfg.Notices = stderr
 	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	switch args[0] {
 	case "serve":
@@ -105,6 +106,9 @@ type config struct {
 	// TrustedProxies: CASEGRAPH_TRUSTED_PROXIES, comma-separated.
 	TrustedProxies []netip.Prefix
 	LogLevel       slog.Level
+	// Notices is where commands say which data directory they use (the
+	// command's stderr); nil discards.
+	Notices io.Writer
 }
 
 func configFromEnv() (config, error) {
