@@ -259,10 +259,15 @@ func TestFilterInputRefused(t *testing.T) {
 			{"TooDeep", casesQuery, orTree(17), "where"},
 			{"SecondFieldTooManyIDs", secondQuery, map[string]any{"idIn": ids(1001)}, "where"},
 			{"NUL", casesQuery, map[string]any{"reference": "TIR\x00"}, "where.reference"},
+			{"TooManyNodeIDs", `query ($w: [ID!]!) { nodes(ids: $w) { id } }`, nil, "ids"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				before := h.rows(t)
-				r := h.do(t, h.police, tc.query, map[string]any{"w": tc.where})
+				var w any = tc.where
+				if tc.where == nil {
+					w = ids(1001)
+				}
+				r := h.do(t, h.police, tc.query, map[string]any{"w": w})
 				if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
 					t.Log(string(r.Body))
 					t.Fatalf("want one BAD_USER_INPUT error:\n%s", r.Body)

@@ -36,7 +36,8 @@ const (
 //   - every String argument of any operation, payload fields included, must
 //     be valid UTF-8 without NUL: PostgreSQL cannot even compare such a
 //     string, SQLite would, so the answer would depend on the database;
-//   - every where argument must be small enough for the database.
+//   - every where argument, and every list of ids, must be small enough
+//     for the database.
 //
 // It walks the arguments by their GraphQL types, not by a list of fields,
 // so a field or mutation added to the schema is covered without anyone
@@ -89,13 +90,13 @@ func (c *inputChecker) field(f *ast.Field, prefix string, root bool) error {
 				continue // gqlgen reports it, with its own code
 			}
 			path := prefix + arg.Name
-			if err := c.value(path, arg.Name, def.Type, v, root && c.mutation); err != nil {
-				return err
-			}
 			if arg.Name == "where" {
 				if err := c.filterSize(path, v); err != nil {
 					return err
 				}
+			}
+			if err := c.value(path, arg.Name, def.Type, v, root && c.mutation); err != nil {
+				return err
 			}
 		}
 	}
@@ -139,6 +140,16 @@ func (c *inputChecker) value(path, name string, t *ast.Type, v any, stored bool)
 		items, ok := v.([]any)
 		if !ok { // a single value given for a list (input coercion)
 			return c.value(path, name, t.Elem, v, stored)
+		}
+		// A list of ids (nodes(ids:), caseIDs…) becomes one IN (…) of
+		// bound parameters, like a filter's values.
+		if t.Elem.NamedType == "ID" && len(items) > MaxFilterValues {
+			return &apperr.Error{
+				Code:    apperr.BadUserInput,
+				Field:   path,
+				Message: fmt.Sprintf("%s holds %d ids; one list may hold at most %d values. Split the request into several.", path, len(items), MaxFilterValues),
+				Details: map[string]any{"maxValues": MaxFilterValues},
+			}
 		}
 		for i, item := range items {
 			if err := c.value(fmt.Sprintf("%s[%d]", path, i), name, t.Elem, item, stored); err != nil {
