@@ -159,9 +159,12 @@ func TestMutationInputTimeRefused(t *testing.T) {
 		now := time.Now().UTC()
 
 		for _, tc := range []struct {
-			name, value string
-			rfc3339     bool // the message must say RFC 3339 is expected
+			name    string
+			value   any
+			rfc3339 bool // the message must say RFC 3339 is expected
 		}{
+			{"Number", 1772323200, true},
+			{"Object", map[string]any{"year": 2026}, true},
 			{"YearOne", "0001-01-01T00:00:00Z", false},
 			{"Year9999", "9999-12-31T00:00:00Z", false},
 			{"Before1900", "1899-12-31T23:59:59Z", false},

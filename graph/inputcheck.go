@@ -175,7 +175,10 @@ func (c *inputChecker) value(path, name string, t *ast.Type, v any, stored bool)
 	}
 	s, ok := v.(string)
 	if !ok {
-		return nil // not a string: gqlgen's coercion refuses what does not fit
+		if t.NamedType == "Time" { // a number or an object: still say what a time is
+			return input.NotRFC3339(path)
+		}
+		return nil // gqlgen's coercion refuses what does not fit
 	}
 	switch t.NamedType {
 	case "String":
