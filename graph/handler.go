@@ -38,7 +38,8 @@ const DefaultComplexityLimit = 50_000
 
 // NewHandler returns the GraphQL handler: POST and GET (queries only)
 // transports, introspection, a complexity limit, one transaction per
-// mutation, and the error presenter.
+// mutation, the checks of every argument against package input's rules
+// (docs/input.md), and the error presenter.
 func NewHandler(opts Options) *handler.Server {
 	if opts.Enforcer == nil {
 		panic("graph.NewHandler: an Enforcer is required (deny by default)")
@@ -78,6 +79,8 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	}
 	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: opener}, logger: opts.Logger})
 	srv.AroundFields(markResolverErrors)
+	// The policy first: a caller who may not call a mutation is refused
+	// for that, and audited, whatever its input holds.
 	srv.AroundRootFields(checkMutations(opts.Enforcer))
 	srv.AroundRootFields(checkInput(schema.Schema()))
 	p := errorPresenter{logger: opts.Logger}

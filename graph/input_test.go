@@ -143,6 +143,21 @@ func TestMutationInputTextRefused(t *testing.T) {
 	})
 }
 
+// The policy is asked first: a caller who may not call a mutation is
+// refused for that (and the refusal audited), whatever the input holds.
+func TestMutationInputCheckedAfterPolicy(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		in := caseInput(h, t, newReference(), "police-tirane")
+		in["title"] = "Forced\x00labour"
+		e := h.refuse(t, h.principal(t, "onac", viewer.RoleAnalyst), openCaseMutation, map[string]any{"in": in}, want{code: "FORBIDDEN"})
+		if e.Extensions["field"] != "Mutation.openCase" {
+			t.Errorf("extensions.field = %v, want Mutation.openCase", e.Extensions["field"])
+		}
+	})
+}
+
 func ptrString(s *string) string {
 	if s == nil {
 		return "<nil>"
