@@ -85,6 +85,14 @@ func TestMutationInputTextRefused(t *testing.T) {
 			}
 			v = got
 		})
+		// The same in the document itself rather than in variables.
+		for _, lit := range []string{`a\ud800b`, `a\u0000b`, `a\u202eb`, `   `} {
+			t.Run("Literal/"+lit, func(t *testing.T) {
+				q := `mutation { openCase(input: {reference: "` + newReference() + `", title: "` + lit + `", region: TIRANE, leadAgencyID: "` +
+					h.agency(t, "police-tirane") + `"}) { id } }`
+				h.refuse(t, h.police, q, nil, badField("input.title"))
+			})
+		}
 		t.Run("OKOtherScripts", func(t *testing.T) {
 			// Letters of any script, right-to-left ones included, are text;
 			// only the invisible formatting characters are refused.
