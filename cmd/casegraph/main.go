@@ -32,7 +32,8 @@ Usage:
   casegraph seed --agencies | --demo [--scale N] [--seed S]
                                            load the agency registry, or demo data
   casegraph token --subject S --agency CODE --role ROLE [--role ROLE2] [--ttl 8h]
-                                           print a development token
+                                           print a development token, signed with the key
+                                           serve made in the data directory (never a new one)
 ` + policyUsage + `  casegraph audit verify [--anchor SEQ:HASH] [--file EXPORT.jsonl]
                                            walk the audit trail's hash chain, or an export's (exit 1 if broken)
   casegraph audit export --since TIME [--format jsonl|csv]
@@ -40,7 +41,7 @@ Usage:
 `
 
 const usageEnvironment = `Environment: DATABASE_URL (empty: embedded SQLite under CASEGRAPH_DATA_DIR,
-default ./data), CASEGRAPH_ADDR (default :8080), CASEGRAPH_DEV (1 or 0),
+default ./data; every command says on stderr which files there it uses), CASEGRAPH_ADDR (default :8080), CASEGRAPH_DEV (1 or 0),
 CASEGRAPH_OIDC_ISSUER and CASEGRAPH_OIDC_AUDIENCE (production tokens),
 CASEGRAPH_RATE_LIMIT (requests a minute per client address, default 1200),
 CASEGRAPH_TRUSTED_PROXIES (load balancers whose X-Forwarded-For names the
