@@ -38,6 +38,28 @@ const (
 	UnsupportedMediaType Code = "UNSUPPORTED_MEDIA_TYPE"
 )
 
+// Refusal says which kind of rule refused a sensitive field, sent as
+// extensions.reason next to FORBIDDEN. Each kind tells the caller only what
+// they may know already (policies/README.md, "Why a field is refused"), and
+// what to do: ROLE, nothing (the role never reads the field); ROW, work on
+// the record (be assigned to its case, accept a referral); CONSENT, ask
+// for the victim's consent.
+type Refusal string
+
+// The kinds of refusal of a sensitive field.
+const (
+	// RefusedByRole: no policy line lets any of the caller's roles read
+	// the field, whatever the record.
+	RefusedByRole Refusal = "ROLE"
+	// RefusedByRow: a line would, but the record is not in the caller's
+	// agency's cases, proceedings or referrals, as the line requires.
+	RefusedByRow Refusal = "ROW"
+	// RefusedByConsent: the record is the caller's agency's, but the
+	// victim's current consent does not name its kind of agency and
+	// purpose.
+	RefusedByConsent Refusal = "CONSENT"
+)
+
 // Error is an error meant for the client.
 type Error struct {
 	Code    Code

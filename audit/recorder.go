@@ -9,6 +9,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -61,9 +62,12 @@ type readKey struct {
 
 // Access is the decision on one sensitive field of one record.
 type Access struct {
-	Allowed       bool
-	Rule          string // the policy line (or "emergency access") that allowed it
-	Reason        string // why it was refused
+	Allowed bool
+	Rule    string // the policy line (or "emergency access") that allowed it
+	Reason  string // why it was refused
+	// Refusal is the kind of rule that refused it, told to the client;
+	// the audit trail keeps Reason.
+	Refusal       apperr.Refusal
 	Emergency     bool
 	Justification string // the emergency grant's
 }

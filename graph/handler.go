@@ -46,7 +46,8 @@ const DefaultMaxResponseBytes = 8 << 20
 
 // NewHandler returns the GraphQL handler: GraphQL over HTTP (POST, and GET
 // for queries; see overHTTP), introspection, the limits of package cost,
-// one transaction per mutation, and the error presenter.
+// one transaction per mutation, the checks of every argument against
+// package input's rules (docs/input.md), and the error presenter.
 func NewHandler(opts Options) *handler.Server {
 	if opts.Enforcer == nil {
 		panic("graph.NewHandler: an Enforcer is required (deny by default)")
@@ -94,7 +95,10 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	srv.Use(responseSizeLimit{maxBytes: opts.MaxResponseBytes})
 	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: opener}, logger: opts.Logger})
 	srv.AroundFields(markResolverErrors)
+	// The policy first: a caller who may not call a mutation is refused
+	// for that, and audited, whatever its input holds.
 	srv.AroundRootFields(checkMutations(opts.Enforcer))
+	srv.AroundRootFields(checkInput(schema.Schema()))
 	p := errorPresenter{logger: opts.Logger}
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
 		out := p.present(ctx, err)

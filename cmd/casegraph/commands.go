@@ -36,7 +36,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 		return err
 	}
 	// A statement outlives its request by at most a second on PostgreSQL.
-	db, err := database.Open(ctx, database.WithStatementTimeout(cfg.DatabaseURL, cfg.RequestTimeout+time.Second), cfg.DataDir)
+	dbCfg := cfg
+	dbCfg.DatabaseURL = database.WithStatementTimeout(cfg.DatabaseURL, cfg.RequestTimeout+time.Second)
+	db, err := openDatabase(ctx, dbCfg, true)
 	if err != nil {
 		return err
 	}
@@ -149,7 +151,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 // verifierFor returns the development issuer or the OIDC verifier.
 func verifierFor(ctx context.Context, cfg config) (auth.Verifier, *auth.DevIssuer, error) {
 	if cfg.Dev {
-		dev, err := auth.LoadOrCreateDevKey(cfg.DataDir)
+		dev, err := prepareDevKey(cfg)
 		return dev, dev, err
 	}
 	if cfg.OIDCIssuer == "" || cfg.OIDCAudience == "" {
@@ -200,7 +202,8 @@ func migrate(ctx context.Context, cfg config, args []string, out io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	// Asking for the status of a database creates none.
+	db, err := openDatabase(ctx, cfg, !*status)
 	if err != nil {
 		return err
 	}
@@ -215,6 +218,9 @@ func migrate(ctx context.Context, cfg config, args []string, out io.Writer) erro
 	}
 	applied, err := migrations.Apply(ctx, db.SQL, db.Dialect)
 	if err != nil {
+		return err
+	}
+	if _, err := prepareDevKey(cfg); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "applied %d migrations to %s\n", len(applied), db.Location)
@@ -238,7 +244,7 @@ func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) erro
 	if *scale < 1 {
 		return errors.New("--scale must be at least 1")
 	}
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	db, err := openDatabase(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
@@ -252,6 +258,9 @@ func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) erro
 			return err
 		}
 		return fmt.Errorf("the database has %d pending migrations: run `casegraph migrate` first", n)
+	}
+	if _, err := prepareDevKey(cfg); err != nil {
+		return err
 	}
 	if *agencies {
 		if err := seed.Agencies(ctx, db.Client); err != nil {
@@ -308,7 +317,8 @@ func roleNames() []string {
 }
 
 // token prints a development token signed with the key under the data
-// directory, which the server in development mode accepts.
+// directory, which the server in development mode accepts. It never makes
+// a key: one that no server uses would sign tokens every server refuses.
 func token(cfg config, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	subject := fs.String("subject", "", "who the token is for")
@@ -319,7 +329,7 @@ func token(cfg config, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dev, err := auth.LoadOrCreateDevKey(cfg.DataDir)
+	dev, err := existingDevKey(cfg)
 	if err != nil {
 		return err
 	}

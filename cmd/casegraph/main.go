@@ -36,7 +36,8 @@ Usage:
   casegraph seed --agencies | --demo [--scale N] [--seed S]
                                            load the agency registry, or demo data
   casegraph token --subject S --agency CODE --role ROLE [--role ROLE2] [--ttl 8h]
-                                           print a development token
+                                           print a development token, signed with the key
+                                           serve made in the data directory (never a new one)
 ` + policyUsage + `  casegraph audit verify [--anchor SEQ:HASH] [--file EXPORT.jsonl]
                                            walk the audit trail's hash chain, or an export's (exit 1 if broken)
   casegraph audit export --since TIME [--format jsonl|csv]
@@ -44,7 +45,7 @@ Usage:
 ` + documentsUsage
 
 const usageEnvironment = `Environment: DATABASE_URL (empty: embedded SQLite under CASEGRAPH_DATA_DIR,
-default ./data), CASEGRAPH_ADDR (default :8080), CASEGRAPH_DEV (1 or 0),
+default ./data; every command says on stderr which files there it uses), CASEGRAPH_ADDR (default :8080), CASEGRAPH_DEV (1 or 0),
 CASEGRAPH_OIDC_ISSUER and CASEGRAPH_OIDC_AUDIENCE (production tokens),
 CASEGRAPH_RATE_LIMIT (requests a minute per client address, default 1200;
 0 turns every rate limit off), CASEGRAPH_COST_LIMIT (cost a minute per
@@ -83,6 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	cfg.Notices = stderr
 	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	switch args[0] {
 	case "serve":
@@ -135,6 +137,9 @@ type config struct {
 	// needs; empty: none.
 	MetricsToken string
 	LogLevel     slog.Level
+	// Notices is where commands say which data directory they use (the
+	// command's stderr); nil discards.
+	Notices io.Writer
 }
 
 func configFromEnv() (config, error) {
