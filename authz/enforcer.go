@@ -37,6 +37,9 @@ type Enforcer struct {
 
 	// dialect decides how a change is announced to other servers.
 	dialect string
+
+	// fresh says whether the policy is known to be current (see Follow).
+	fresh freshness
 }
 
 // Decision is casbin's answer to one question, with the policy line that

@@ -94,12 +94,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 	}
 	if db.Dialect == dialect.Postgres {
 		// Every server reloads the policy when any of them changes it.
-		reload := func() {
-			if err := enforcer.Reload(); err != nil {
-				logger.Error("reloading the access policy", "error", err.Error())
-			}
-		}
-		if err := database.Listen(ctx, cfg.DatabaseURL, authz.PolicyChannel, reload, logger); err != nil {
+		if err := enforcer.Follow(ctx, cfg.DatabaseURL, logger); err != nil {
 			return fmt.Errorf("listening for policy changes: %w", err)
 		}
 	}
