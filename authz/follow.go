@@ -132,6 +132,12 @@ func (e *Enforcer) Follow(ctx context.Context, databaseURL string, logger *slog.
 	if err != nil {
 		return err
 	}
+	// The first reload before returning, so that a server is ready when it
+	// starts serving; if it fails, the loop retries it.
+	epoch := e.fresh.reloadStarting()
+	if err := e.Reload(); err == nil {
+		e.fresh.reloaded(epoch)
+	}
 	go e.reloadWhenDue(ctx, due, logger)
 	return nil
 }
