@@ -267,6 +267,9 @@ func (e *Enforcer) CanReadField(ctx context.Context, _ *viewer.Principal, field 
 	if r == nil {
 		return audit.Access{Reason: "no authenticated caller"}, nil
 	}
+	if e.StaleReason() != "" {
+		return audit.Access{}, errPolicyUnconfirmed(field)
+	}
 	v, err := r.ReadField(ctx, field, obj)
 	return v.Access(), err
 }
@@ -279,6 +282,9 @@ func (e *Enforcer) CheckMutation(ctx context.Context, mutation, inputType string
 	r := FromContext(ctx)
 	if r == nil {
 		return apperr.Errorf(apperr.Unauthenticated, "This operation needs an authenticated caller.")
+	}
+	if e.StaleReason() != "" {
+		return errPolicyUnconfirmed("Mutation." + mutation)
 	}
 	if !e.allows(r.p, string(r.kind), policies.MutationObject(mutation), policies.Call) {
 		return &apperr.Error{Code: apperr.Forbidden, Field: "Mutation." + mutation,

@@ -169,7 +169,10 @@ func (s *Server) resolveAgency(ctx context.Context, code string) (int, bool, err
 	return id, true, nil
 }
 
-// ready answers 200 while the database answers, 503 otherwise.
+// ready answers 200 while the database answers and the access policy is
+// known to be current, 503 otherwise: a server that may enforce a policy
+// another has changed refuses sensitive fields, so a load balancer should
+// send its traffic elsewhere until it has reloaded (the reason says why).
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -178,7 +181,11 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+	if reason := s.cfg.Enforcer.StaleReason(); reason != "" {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "ok", "policy": "unconfirmed", "reason": reason})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok", "policy": "current"})
 }
 
 // limitBody refuses a body over MaxBodyBytes with 413 before GraphQL

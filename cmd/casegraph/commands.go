@@ -79,7 +79,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 		}
 		if empty {
 			logger.Info("loading demo data into the empty database")
-			stats, err := seed.Demo(ctx, db.Client, seed.Options{Scale: 1, Seed: 1})
+			stats, err := seed.Demo(ctx, db.Client, seed.Options{Scale: 1, Seed: 1, Today: time.Now()})
 			if err != nil {
 				return fmt.Errorf("seeding demo data: %w", err)
 			}
@@ -99,12 +99,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 	}
 	if db.Dialect == dialect.Postgres {
 		// Every server reloads the policy when any of them changes it.
-		reload := func() {
-			if err := enforcer.Reload(); err != nil {
-				logger.Error("reloading the access policy", "error", err.Error())
-			}
-		}
-		if err := database.Listen(ctx, cfg.DatabaseURL, authz.PolicyChannel, reload, logger); err != nil {
+		if err := enforcer.Follow(ctx, cfg.DatabaseURL, logger); err != nil {
 			return fmt.Errorf("listening for policy changes: %w", err)
 		}
 	}
@@ -231,12 +226,21 @@ func migrate(ctx context.Context, cfg config, args []string, out io.Writer) erro
 // database.
 func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-	demo := fs.Bool("demo", false, "load the agencies and about five years of synthetic cases")
+	demo := fs.Bool("demo", false, "load the agencies, five years of synthetic cases and the current year up to --today")
 	agencies := fs.Bool("agencies", false, "load only the agency registry")
 	scale := fs.Int("scale", 1, "multiply the demo volumes (for benchmarks)")
-	seedValue := fs.Int64("seed", 1, "random seed: the same seed makes the same data")
+	seedValue := fs.Int64("seed", 1, "random seed: the same seed and --today make the same data")
+	todayFlag := fs.String("today", "", "the demo's date, YYYY-MM-DD (default: today, UTC); the demo ends the day before")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	today := time.Now().UTC()
+	if *todayFlag != "" {
+		t, err := time.Parse(time.DateOnly, *todayFlag)
+		if err != nil {
+			return fmt.Errorf("--today must be a date like 2026-03-01, got %q", *todayFlag)
+		}
+		today = t
 	}
 	if *demo == *agencies {
 		return errors.New("seed needs exactly one of --demo or --agencies")
@@ -276,15 +280,17 @@ func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) erro
 	if !empty {
 		return errors.New("the database already has cases; demo data goes into an empty database")
 	}
-	stats, err := seed.Demo(ctx, db.Client, seed.Options{Scale: *scale, Seed: *seedValue})
+	stats, err := seed.Demo(ctx, db.Client, seed.Options{Scale: *scale, Seed: *seedValue, Today: today})
 	if err != nil {
 		return err
 	}
 	if err := db.Analyze(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "demo data loaded: %d agencies, %d cases, %d victims, %d suspects, %d prosecutions, %d decisions, %d referrals\n",
-		stats.Agencies, stats.Cases, stats.Victims, stats.Suspects, stats.Prosecutions, stats.Decisions, stats.Referrals)
+	first, _ := seed.Years(today)
+	fmt.Fprintf(out, "demo data loaded: %d agencies, %d cases, %d victims, %d suspects, %d prosecutions, %d decisions, %d referrals (January %d to %s)\n",
+		stats.Agencies, stats.Cases, stats.Victims, stats.Suspects, stats.Prosecutions, stats.Decisions, stats.Referrals,
+		first, seed.AsOf(today).AddDate(0, 0, -1).Format(time.DateOnly))
 	return nil
 }
 

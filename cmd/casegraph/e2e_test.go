@@ -389,7 +389,13 @@ var demoLoaded = regexp.MustCompile(`demo data loaded: (\d+) agencies, (\d+) cas
 // says it loaded.
 func seedDemo(t *testing.T, env []string) int {
 	t.Helper()
+	before := time.Now().UTC()
 	r := mustRun(t, env, "seed", "--demo")
+	// Without --today the demo ends the day before the current date.
+	ends := func(now time.Time) string { return " to " + now.AddDate(0, 0, -1).Format(time.DateOnly) + ")" }
+	if !strings.Contains(r.stdout, ends(before)) && !strings.Contains(r.stdout, ends(time.Now().UTC())) {
+		t.Errorf("seed --demo does not end the day before today (%s):\n%s", ends(before), r)
+	}
 	m := demoLoaded.FindStringSubmatch(r.stdout)
 	if m == nil {
 		t.Fatalf("seed --demo does not report what it loaded:\n%s", r)
@@ -799,6 +805,7 @@ func TestE2EConfigRefusals(t *testing.T) {
 		{"DATABASE_URL not postgres", with("DATABASE_URL=mysql://x"), []string{"migrate"}, "DATABASE_URL"},
 		{"dev tokens turned off on SQLite without OIDC", with("CASEGRAPH_DEV=0"), []string{"serve"}, "CASEGRAPH_OIDC_ISSUER"},
 		{"seed needs a mode", base, []string{"seed"}, "--demo or --agencies"},
+		{"seed --today not a date", base, []string{"seed", "--demo", "--today", "14/09/2026"}, "--today must be a date like"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mustRefuse(t, tc.env, []string{tc.want}, tc.args...)

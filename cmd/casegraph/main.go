@@ -33,7 +33,7 @@ const usage = `casegraph: one GraphQL API over trafficking cases, per-agency acc
 Usage:
   casegraph serve [--seed-demo-if-empty]   start the API (GraphiQL at /)
   casegraph migrate [--status]             apply pending schema migrations
-  casegraph seed --agencies | --demo [--scale N] [--seed S]
+  casegraph seed --agencies | --demo [--scale N] [--seed S] [--today YYYY-MM-DD]
                                            load the agency registry, or demo data
   casegraph token --subject S --agency CODE --role ROLE [--role ROLE2] [--ttl 8h]
                                            print a development token, signed with the key

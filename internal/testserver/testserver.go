@@ -52,6 +52,9 @@ type Options struct {
 	// ListenForPolicy makes the server reload its policy when another
 	// server announces a change (PostgreSQL only), as `casegraph serve` does.
 	ListenForPolicy bool
+	// PolicyListenerURL is where the policy listener connects, when not to
+	// the database's own URL (a test's proxy, to cut it alone).
+	PolicyListenerURL string
 }
 
 // Start loads the agency registry into db (unless told not to) and serves
@@ -84,8 +87,11 @@ func Start(tb testing.TB, db *database.DB, opts ...Options) *Server {
 	if o.ListenForPolicy && db.Dialect == dialect.Postgres {
 		ctx, cancel := context.WithCancel(context.Background())
 		tb.Cleanup(cancel)
-		reload := func() { _ = enforcer.Reload() }
-		if err := database.Listen(ctx, db.DSN(), authz.PolicyChannel, reload, cfg.Logger); err != nil {
+		listenAt := o.PolicyListenerURL
+		if listenAt == "" {
+			listenAt = db.DSN()
+		}
+		if err := enforcer.Follow(ctx, listenAt, cfg.Logger); err != nil {
 			tb.Fatalf("listening for policy changes: %v", err)
 		}
 	}
