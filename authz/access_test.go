@@ -581,7 +581,7 @@ func TestRowScopeOtherRegion(t *testing.T) {
     referrals { totalCount edges { node { id } } }
     agencies { totalCount edges { node { id } } }
     assignments { totalCount edges { node { id } } }
-    prosecutions { totalCount edges { node { id
+    prosecutions(first: 10) { totalCount edges { node { id
       charges { totalCount edges { node { id } } }
       decisions { totalCount edges { node { id } } } } } }
   } }
@@ -597,7 +597,7 @@ func TestRowScopeOtherRegion(t *testing.T) {
   courtTirane: node(id: $courtTirane) { ... on Agency { cases { totalCount edges { node { id } } } } }
   prosecutionTirane: node(id: $prosecutionTirane) { ... on Agency { cases { totalCount edges { node { id } } } } }
   policeDurres: node(id: $policeDurres) { ... on Agency { cases { totalCount edges { node { id } } } ledCases { totalCount edges { node { id } } } } }
-  agencies(where: {codeIn: ["police-tirane", "court-tirane", "prosecution-tirane"]}) { edges { node { code cases { totalCount edges { node { id } } } ledCases { totalCount edges { node { id } } } } } }
+  agencies(first: 3, where: {codeIn: ["police-tirane", "court-tirane", "prosecution-tirane"]}) { edges { node { code cases { totalCount edges { node { id } } } ledCases { totalCount edges { node { id } } } } } }
 }`
 			r := e.do(t, durres, q, map[string]any{
 				"bridge": gid(f.vBridge), "caseD": gid(f.caseD), "caseD3": gid(f.caseD3), "vD": gid(f.vD),

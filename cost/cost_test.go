@@ -57,6 +57,8 @@ func TestCost(t *testing.T) {
 		{"ids are looked up", `{ nodes(ids: ["1", "2", "3"]){ id } }`, nil, 64},
 		// policyChanges is a plain list with a page: 1 + 50 × (1 + 1)
 		{"a plain list with a page", `{ policyChanges{ reason at } }`, nil, 101},
+		// the access matrix costs building it, whatever is read of it
+		{"a field of fixed cost", `{ accessMatrix{ cells{ role kind object action allowed condition } } }`, nil, 5000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := measure(t, tc.query, tc.vars, l)

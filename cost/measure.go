@@ -138,6 +138,11 @@ func (m *measurer) field(f *ast.Field, page int, parent string) measured {
 	if def == nil {
 		return measured{cost: 1, depth: 1}
 	}
+	if f.ObjectDefinition != nil {
+		if c, ok := m.limits.FixedCosts[f.ObjectDefinition.Name+"."+f.Name]; ok {
+			return measured{cost: c, depth: m.set(f.SelectionSet, 0, path).depth + 1}
+		}
+	}
 	times := 1
 	if def.Type.Elem != nil && len(f.SelectionSet) > 0 {
 		switch {
@@ -147,7 +152,7 @@ func (m *measurer) field(f *ast.Field, page int, parent string) measured {
 			times = m.listLength(f, "ids")
 			if times > m.limits.MaxPage && m.err == nil {
 				m.err = &apperr.Error{Code: apperr.BadUserInput, Field: path + ".ids",
-					Message: fmt.Sprintf("At most %d ids at a time.", m.limits.MaxPage)}
+					Message: fmt.Sprintf("At most %d ids at a time.", m.limits.MaxPage), Details: map[string]any{"maximum": m.limits.MaxPage}}
 			}
 		default:
 			times = m.limits.UnpagedList
@@ -200,6 +205,7 @@ func (m *measurer) page(f *ast.Field, path string) int {
 					Code:    apperr.BadUserInput,
 					Field:   path + "." + name,
 					Message: fmt.Sprintf("%s on %s must be between 0 and %d.", name, path, m.limits.MaxPage),
+					Details: map[string]any{"maximum": m.limits.MaxPage},
 				}
 			}
 			return 0

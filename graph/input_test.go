@@ -285,7 +285,6 @@ func TestFilterInputRefused(t *testing.T) {
 			{"TooDeep", casesQuery, orTree(17), "where"},
 			{"SecondFieldTooManyIDs", secondQuery, map[string]any{"idIn": ids(1001)}, "where"},
 			{"NUL", casesQuery, map[string]any{"reference": "TIR\x00"}, "where.reference"},
-			{"TooManyNodeIDs", `query ($w: [ID!]!) { nodes(ids: $w) { id } }`, nil, "ids"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				before := h.rows(t)
