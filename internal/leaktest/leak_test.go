@@ -1,4 +1,4 @@
-package graph_test
+package leaktest_test
 
 // TestNoSensitiveValueLeaks is an end-to-end leak test. It seeds the demo
 // data, then, for a principal of every role at several agencies, sends a
@@ -58,8 +58,8 @@ import (
 	"github.com/casegraph/casegraph/viewer"
 )
 
-// lkPrincipal is one person the test acts as.
-type lkPrincipal struct {
+// principal is one person the test acts as.
+type principal struct {
 	role   viewer.Role
 	agency string
 	// seesIdentity: the oracle must allow, and the response must show, at
@@ -71,9 +71,9 @@ type lkPrincipal struct {
 	emergency bool
 }
 
-func (p lkPrincipal) String() string { return string(p.role) + "@" + p.agency }
+func (p principal) String() string { return string(p.role) + "@" + p.agency }
 
-var lkPrincipals = []lkPrincipal{
+var principals = []principal{
 	{viewer.RoleInvestigator, "police-tirane", true, false},
 	{viewer.RoleInvestigator, "police-gd", false, false},
 	{viewer.RoleInvestigator, "border-police", false, false},
@@ -96,9 +96,9 @@ var lkPrincipals = []lkPrincipal{
 
 // --- The oracle: policies/policy.csv, written out by hand ---
 
-// lkSensitive lists every sensitive field and its category (the @sensitive
+// sensitive lists every sensitive field and its category (the @sensitive
 // directives of graph/ent.graphqls).
-var lkSensitive = map[string]map[string]string{
+var sensitive = map[string]map[string]string{
 	"Victim": {
 		"legalName": "IDENTITY", "dateOfBirth": "IDENTITY", "personalNumber": "IDENTITY",
 		"nationality": "QUASI_IDENTIFIER", "exactAge": "QUASI_IDENTIFIER",
@@ -111,15 +111,15 @@ var lkSensitive = map[string]map[string]string{
 	"SupportService": {"notes": "HEALTH"},
 }
 
-// lkNoByteScan are fields whose values are too short or too common to look
+// noByteScan are fields whose values are too short or too common to look
 // for in raw bytes (an age, a nationality); they are checked structurally.
-var lkNoByteScan = map[string]bool{"Victim.exactAge": true, "Victim.nationality": true}
+var noByteScan = map[string]bool{"Victim.exactAge": true, "Victim.nationality": true}
 
-// lkAliases are the aliases the queries below use, and the field each names.
-var lkAliases = map[string]string{"a": "legalName", "b": "legalName", "x": "legalName", "pn": "personalNumber", "secret": "healthNotes", "n2": "notes"}
+// aliases are the aliases the queries below use, and the field each names.
+var aliases = map[string]string{"a": "legalName", "b": "legalName", "x": "legalName", "pn": "personalNumber", "secret": "healthNotes", "n2": "notes"}
 
-// lkFamily is the g2 section of the policy: agency kind → family.
-var lkFamily = map[string]string{
+// familyOf is the g2 section of the policy: agency kind → family.
+var familyOf = map[string]string{
 	"STATE_POLICE_GENERAL_DIRECTORATE":      "investigation",
 	"LOCAL_POLICE_DIRECTORATE":              "investigation",
 	"BORDER_AND_MIGRATION_POLICE":           "investigation",
@@ -145,11 +145,11 @@ var lkFamily = map[string]string{
 	"MOBILE_IDENTIFICATION_UNIT":            "support",
 }
 
-// lkRowLevels is the "Rows" section of the policy: the level (all, region,
+// rowLevels is the "Rows" section of the policy: the level (all, region,
 // assigned, none) at which a role at an agency of kind sees cases and
 // victims.
-func lkRowLevels(role viewer.Role, kind string) (cases, victims string) {
-	fam := lkFamily[kind]
+func rowLevels(role viewer.Role, kind string) (cases, victims string) {
+	fam := familyOf[kind]
 	switch role {
 	case viewer.RoleInvestigator:
 		switch kind {
@@ -187,9 +187,9 @@ func lkRowLevels(role viewer.Role, kind string) (cases, victims string) {
 	return "none", "none"
 }
 
-// lkReadRules is the "Sensitive fields: read" section: per role, the family
+// readRules is the "Sensitive fields: read" section: per role, the family
 // the rules name and the condition under which each category may be read.
-var lkReadRules = map[viewer.Role]struct {
+var readRules = map[viewer.Role]struct {
 	family string
 	cats   map[string]string
 }{
@@ -210,12 +210,12 @@ var lkReadRules = map[viewer.Role]struct {
 	}},
 }
 
-// lkConsentCategories need a current consent of the victim naming the
+// consentCategories need a current consent of the victim naming the
 // agency's kind and the role's purpose, unless the criminal proceeding is
 // the basis (proceedings).
-var lkConsentCategories = map[string]bool{"IDENTITY": true, "CONTACT": true, "HEALTH": true, "TESTIMONY": true}
+var consentCategories = map[string]bool{"IDENTITY": true, "CONTACT": true, "HEALTH": true, "TESTIMONY": true}
 
-var lkPurpose = map[viewer.Role]domain.ConsentPurpose{
+var purposeOf = map[viewer.Role]domain.ConsentPurpose{
 	viewer.RoleInvestigator: domain.ConsentPurposeCriminalProceedings,
 	viewer.RoleProsecutor:   domain.ConsentPurposeCriminalProceedings,
 	viewer.RoleJudge:        domain.ConsentPurposeCriminalProceedings,
@@ -224,7 +224,7 @@ var lkPurpose = map[viewer.Role]domain.ConsentPurpose{
 
 // --- The truth, read from the database with system rights ---
 
-type lkWorld struct {
+type world struct {
 	agencies          map[int]*ent.Agency
 	byCode            map[string]*ent.Agency
 	cases             map[int]*ent.CaseFile
@@ -253,7 +253,7 @@ type lkWorld struct {
 	victimIDs, suspectIDs, serviceIDs []int
 }
 
-func lkLoadWorld(t *testing.T, c *ent.Client) *lkWorld {
+func loadWorld(t *testing.T, c *ent.Client) *world {
 	t.Helper()
 	ctx := viewer.SystemContext(context.Background())
 	must := func(err error) {
@@ -262,7 +262,7 @@ func lkLoadWorld(t *testing.T, c *ent.Client) *lkWorld {
 			t.Fatalf("reading the truth from the database: %v", err)
 		}
 	}
-	w := &lkWorld{
+	w := &world{
 		agencies: map[int]*ent.Agency{}, byCode: map[string]*ent.Agency{}, cases: map[int]*ent.CaseFile{},
 		victimsOfCase: map[int][]int{}, casesOfVictim: map[int][]int{}, assignments: map[int][]*ent.CaseAssignment{},
 		prosecutions: map[int]*ent.Prosecution{}, prosOfCase: map[int][]int{}, decisionsOfPros: map[int][]*ent.CourtDecision{},
@@ -359,7 +359,7 @@ func lkLoadWorld(t *testing.T, c *ent.Client) *lkWorld {
 	return w
 }
 
-func lkStr(p *string) any {
+func strOrNil(p *string) any {
 	if p == nil {
 		return nil
 	}
@@ -368,7 +368,7 @@ func lkStr(p *string) any {
 
 // value is the true value of a sensitive field: string, time.Time, int, or
 // nil when the row has none.
-func (w *lkWorld) value(typ string, id int, field string) any {
+func (w *world) value(typ string, id int, field string) any {
 	switch typ {
 	case "Victim":
 		v := w.victims[id]
@@ -377,31 +377,31 @@ func (w *lkWorld) value(typ string, id int, field string) any {
 		}
 		switch field {
 		case "legalName":
-			return lkStr(v.LegalName)
+			return strOrNil(v.LegalName)
 		case "dateOfBirth":
 			if v.DateOfBirth == nil {
 				return nil
 			}
 			return *v.DateOfBirth
 		case "personalNumber":
-			return lkStr(v.PersonalNumber)
+			return strOrNil(v.PersonalNumber)
 		case "nationality":
-			return lkStr(v.Nationality)
+			return strOrNil(v.Nationality)
 		case "exactAge":
 			if v.ExactAge == nil {
 				return nil
 			}
 			return *v.ExactAge
 		case "phone":
-			return lkStr(v.Phone)
+			return strOrNil(v.Phone)
 		case "address":
-			return lkStr(v.Address)
+			return strOrNil(v.Address)
 		case "healthNotes":
-			return lkStr(v.HealthNotes)
+			return strOrNil(v.HealthNotes)
 		case "testimonySummary":
-			return lkStr(v.TestimonySummary)
+			return strOrNil(v.TestimonySummary)
 		case "shelterLocation":
-			return lkStr(v.ShelterLocation)
+			return strOrNil(v.ShelterLocation)
 		}
 	case "Suspect":
 		s := w.suspects[id]
@@ -410,20 +410,20 @@ func (w *lkWorld) value(typ string, id int, field string) any {
 		}
 		switch field {
 		case "legalName":
-			return lkStr(s.LegalName)
+			return strOrNil(s.LegalName)
 		case "personalNumber":
-			return lkStr(s.PersonalNumber)
+			return strOrNil(s.PersonalNumber)
 		}
 	case "SupportService":
 		if s := w.services[id]; s != nil && field == "notes" {
-			return lkStr(s.Notes)
+			return strOrNil(s.Notes)
 		}
 	}
 	return nil
 }
 
-// lkForms are the ways a value can be written in a JSON response.
-func lkForms(v any) []string {
+// jsonForms are the ways a value can be written in a JSON response.
+func jsonForms(v any) []string {
 	var out []string
 	add := func(s string) {
 		if !slices.Contains(out, s) {
@@ -447,15 +447,15 @@ func lkForms(v any) []string {
 
 // --- What one principal may see, per the oracle ---
 
-type lkFieldKey struct {
+type fieldKey struct {
 	typ   string
 	id    int
 	field string
 }
 
-type lkView struct {
-	w        *lkWorld
-	p        lkPrincipal
+type view struct {
+	w        *world
+	p        principal
 	a        *ent.Agency
 	kind     string
 	subject  string
@@ -463,18 +463,18 @@ type lkView struct {
 	victLvl  string
 	rows     map[string]map[int]bool // type → visible ids
 	grants   map[int]bool            // cases under an active emergency grant
-	allowed  map[lkFieldKey]bool
+	allowed  map[fieldKey]bool
 	nAllowed map[string]int // "Victim.legalName" → allowed rows with a value
 }
 
-func lkNewView(t *testing.T, w *lkWorld, p lkPrincipal, grants []*ent.EmergencyGrant) *lkView {
+func newView(t *testing.T, w *world, p principal, grants []*ent.EmergencyGrant) *view {
 	a := w.byCode[p.agency]
 	if a == nil {
 		t.Fatalf("no agency %s in the database", p.agency)
 	}
-	v := &lkView{w: w, p: p, a: a, kind: string(a.Kind), subject: "test-" + string(p.role) + "@" + p.agency,
-		rows: map[string]map[int]bool{}, grants: map[int]bool{}, allowed: map[lkFieldKey]bool{}, nAllowed: map[string]int{}}
-	v.caseLvl, v.victLvl = lkRowLevels(p.role, v.kind)
+	v := &view{w: w, p: p, a: a, kind: string(a.Kind), subject: "test-" + string(p.role) + "@" + p.agency,
+		rows: map[string]map[int]bool{}, grants: map[int]bool{}, allowed: map[fieldKey]bool{}, nAllowed: map[string]int{}}
+	v.caseLvl, v.victLvl = rowLevels(p.role, v.kind)
 	now := time.Now()
 	for _, g := range grants {
 		if g.Subject == v.subject && g.AgencyID == a.ID && g.RevokedAt == nil && g.ExpiresAt.After(now) {
@@ -490,10 +490,10 @@ func lkNewView(t *testing.T, w *lkWorld, p lkPrincipal, grants []*ent.EmergencyG
 		}
 		v.rows[typ] = m
 	}
-	set("Case", lkKeys(w.cases), v.caseVisible)
+	set("Case", sortedKeys(w.cases), v.caseVisible)
 	set("Victim", w.victimIDs, v.victimVisible)
 	set("Suspect", w.suspectIDs, func(id int) bool { return v.caseLvl != "none" && v.rows["Case"][w.suspects[id].CaseID] })
-	set("Prosecution", lkKeys(w.prosecutions), func(id int) bool {
+	set("Prosecution", sortedKeys(w.prosecutions), func(id int) bool {
 		p := w.prosecutions[id]
 		switch v.caseLvl {
 		case "all":
@@ -503,7 +503,7 @@ func lkNewView(t *testing.T, w *lkWorld, p lkPrincipal, grants []*ent.EmergencyG
 		}
 		return v.rows["Case"][p.CaseID] || p.OfficeID == a.ID
 	})
-	set("Referral", lkKeys(w.referrals), func(id int) bool {
+	set("Referral", sortedKeys(w.referrals), func(id int) bool {
 		r := w.referrals[id]
 		switch v.victLvl {
 		case "all":
@@ -532,7 +532,7 @@ func lkNewView(t *testing.T, w *lkWorld, p lkPrincipal, grants []*ent.EmergencyG
 		}
 	}
 	v.rows["EmergencyGrant"] = grantRows
-	set("Consent", lkKeys(w.consents), func(id int) bool {
+	set("Consent", sortedKeys(w.consents), func(id int) bool {
 		switch v.victLvl {
 		case "all":
 			return true
@@ -541,11 +541,11 @@ func lkNewView(t *testing.T, w *lkWorld, p lkPrincipal, grants []*ent.EmergencyG
 		}
 		return v.rows["Victim"][w.consents[id].VictimID]
 	})
-	for typ, fields := range lkSensitive {
+	for typ, fields := range sensitive {
 		for id := range v.rows[typ] {
 			for field := range fields {
 				if v.decide(typ, id, field) {
-					v.allowed[lkFieldKey{typ, id, field}] = true
+					v.allowed[fieldKey{typ, id, field}] = true
 					if w.value(typ, id, field) != nil {
 						v.nAllowed[typ+"."+field]++
 					}
@@ -556,7 +556,7 @@ func lkNewView(t *testing.T, w *lkWorld, p lkPrincipal, grants []*ent.EmergencyG
 	return v
 }
 
-func lkKeys[V any](m map[int]V) []int {
+func sortedKeys[V any](m map[int]V) []int {
 	out := make([]int, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -567,7 +567,7 @@ func lkKeys[V any](m map[int]V) []int {
 
 // assigned: the agency leads the case, is assigned to it in any part, or
 // is the office of one of its proceedings.
-func (v *lkView) assigned(caseID int) bool {
+func (v *view) assigned(caseID int) bool {
 	if c := v.w.cases[caseID]; c != nil && c.LeadAgencyID == v.a.ID {
 		return true
 	}
@@ -587,7 +587,7 @@ func (v *lkView) assigned(caseID int) bool {
 // proceedings: the agency prosecutes or adjudicates the case (an assignment
 // as PROSECUTING or ADJUDICATING, a proceeding of its office, or a decision
 // of its court).
-func (v *lkView) proceedings(caseID int) bool {
+func (v *view) proceedings(caseID int) bool {
 	for _, x := range v.w.assignments[caseID] {
 		if x.AgencyID == v.a.ID && (x.Part == domain.CasePartProsecuting || x.Part == domain.CasePartAdjudicating) {
 			return true
@@ -609,7 +609,7 @@ func (v *lkView) proceedings(caseID int) bool {
 // referred: the victim was referred to the agency, and it accepted (or
 // completed) the referral. A support service the agency records itself
 // does not count: it could record one for anybody.
-func (v *lkView) referred(victimID int) bool {
+func (v *view) referred(victimID int) bool {
 	for _, rid := range v.w.referralsOfVictim[victimID] {
 		r := v.w.referrals[rid]
 		if r.ToAgencyID == v.a.ID && (r.Status == domain.ReferralStatusAccepted || r.Status == domain.ReferralStatusCompleted) {
@@ -621,7 +621,7 @@ func (v *lkView) referred(victimID int) bool {
 
 // consented: a current (not withdrawn) consent of the victim names the
 // agency's kind and purpose.
-func (v *lkView) consented(victimID int, purpose domain.ConsentPurpose) bool {
+func (v *view) consented(victimID int, purpose domain.ConsentPurpose) bool {
 	for _, k := range v.w.consentsOfVictim[victimID] {
 		if k.WithdrawnAt == nil && slices.Contains(k.AgencyKinds, v.a.Kind) && slices.Contains(k.Purposes, purpose) {
 			return true
@@ -630,7 +630,7 @@ func (v *lkView) consented(victimID int, purpose domain.ConsentPurpose) bool {
 	return false
 }
 
-func (v *lkView) caseVisible(id int) bool {
+func (v *view) caseVisible(id int) bool {
 	switch v.caseLvl {
 	case "all":
 		return true
@@ -645,7 +645,7 @@ func (v *lkView) caseVisible(id int) bool {
 
 // victimAssigned: the victim is in a case the agency works on, was referred
 // to or by it, or receives its support.
-func (v *lkView) victimAssigned(id int) bool {
+func (v *view) victimAssigned(id int) bool {
 	for _, c := range v.w.casesOfVictim[id] {
 		if v.assigned(c) {
 			return true
@@ -664,7 +664,7 @@ func (v *lkView) victimAssigned(id int) bool {
 	return false
 }
 
-func (v *lkView) victimVisible(id int) bool {
+func (v *view) victimVisible(id int) bool {
 	switch v.victLvl {
 	case "all":
 		return true
@@ -678,7 +678,7 @@ func (v *lkView) victimVisible(id int) bool {
 
 // visible reports whether a row of typ is within the principal's rows, and
 // whether the oracle knows the type at all.
-func (v *lkView) visible(typ string, id int) (vis, known bool) {
+func (v *view) visible(typ string, id int) (vis, known bool) {
 	m, ok := v.rows[typ]
 	if !ok {
 		return false, false
@@ -687,7 +687,7 @@ func (v *lkView) visible(typ string, id int) (vis, known bool) {
 }
 
 // exists reports whether the row is in the database.
-func (w *lkWorld) exists(typ string, id int) bool {
+func (w *world) exists(typ string, id int) bool {
 	switch typ {
 	case "Case":
 		return w.cases[id] != nil
@@ -709,8 +709,8 @@ func (w *lkWorld) exists(typ string, id int) bool {
 
 // decide is the field rule of the policy for a row already known to be
 // visible.
-func (v *lkView) decide(typ string, id int, field string) bool {
-	cat := lkSensitive[typ][field]
+func (v *view) decide(typ string, id int, field string) bool {
+	cat := sensitive[typ][field]
 	victimID, caseIDs := 0, []int(nil)
 	switch typ {
 	case "Victim":
@@ -721,7 +721,7 @@ func (v *lkView) decide(typ string, id int, field string) bool {
 	case "Suspect":
 		caseIDs = []int{v.w.suspects[id].CaseID}
 	}
-	if rules, ok := lkReadRules[v.p.role]; ok && lkFamily[v.kind] == rules.family {
+	if rules, ok := readRules[v.p.role]; ok && familyOf[v.kind] == rules.family {
 		if cond, ok := rules.cats[typ+":"+cat]; ok {
 			holds := false
 			switch cond {
@@ -737,16 +737,16 @@ func (v *lkView) decide(typ string, id int, field string) bool {
 					holds = v.referred(victimID)
 				}
 			}
-			needsConsent := (typ == "Victim" || typ == "SupportService") && lkConsentCategories[cat] && cond != "proceedings"
-			if holds && (!needsConsent || v.consented(victimID, lkPurpose[v.p.role])) {
+			needsConsent := (typ == "Victim" || typ == "SupportService") && consentCategories[cat] && cond != "proceedings"
+			if holds && (!needsConsent || v.consented(victimID, purposeOf[v.p.role])) {
 				return true
 			}
 		}
 	}
 	// An active emergency grant of the principal on a case of the row, for
 	// a field the role may read at all under some condition.
-	rules, ok := lkReadRules[v.p.role]
-	if !ok || lkFamily[v.kind] != rules.family {
+	rules, ok := readRules[v.p.role]
+	if !ok || familyOf[v.kind] != rules.family {
 		return false
 	}
 	if _, readable := rules.cats[typ+":"+cat]; !readable {
@@ -755,14 +755,14 @@ func (v *lkView) decide(typ string, id int, field string) bool {
 	return slices.ContainsFunc(caseIDs, func(c int) bool { return v.grants[c] })
 }
 
-func (v *lkView) may(typ string, id int, field string) bool {
-	return v.allowed[lkFieldKey{typ, id, field}]
+func (v *view) may(typ string, id int, field string) bool {
+	return v.allowed[fieldKey{typ, id, field}]
 }
 
 // edge returns the ids a nested edge of a row must hold (the related rows
 // the principal sees), and whether the edge is a connection, a list or a
 // single object; ok is false for edges the oracle does not check.
-func (v *lkView) edge(typ string, id int, key string) (want map[int]bool, shape string, ok bool) {
+func (v *view) edge(typ string, id int, key string) (want map[int]bool, shape string, ok bool) {
 	w := v.w
 	filter := func(rowType string, ids []int) map[int]bool {
 		m := map[int]bool{}
@@ -813,39 +813,39 @@ func (v *lkView) edge(typ string, id int, key string) (want map[int]bool, shape 
 
 // --- Scanning raw bytes ---
 
-type lkNeedle struct {
+type needle struct {
 	val    string
 	b      []byte
 	labels []string
 }
 
-// lkNeedles finds many strings in a byte slice at once: a filter on the
+// needles finds many strings in a byte slice at once: a filter on the
 // first two bytes, then candidates by their first four.
-type lkNeedles struct {
+type needles struct {
 	filter   []bool
-	byPrefix map[uint32][]*lkNeedle
-	byVal    map[string]*lkNeedle
+	byPrefix map[uint32][]*needle
+	byVal    map[string]*needle
 }
 
-func lkNewNeedles() *lkNeedles {
-	return &lkNeedles{filter: make([]bool, 1<<16), byPrefix: map[uint32][]*lkNeedle{}, byVal: map[string]*lkNeedle{}}
+func newNeedles() *needles {
+	return &needles{filter: make([]bool, 1<<16), byPrefix: map[uint32][]*needle{}, byVal: map[string]*needle{}}
 }
 
-func (n *lkNeedles) add(val, label string) {
+func (n *needles) add(val, label string) {
 	if nd := n.byVal[val]; nd != nil {
 		if len(nd.labels) < 3 {
 			nd.labels = append(nd.labels, label)
 		}
 		return
 	}
-	nd := &lkNeedle{val: val, b: []byte(val), labels: []string{label}}
+	nd := &needle{val: val, b: []byte(val), labels: []string{label}}
 	n.byVal[val] = nd
 	n.filter[binary.LittleEndian.Uint16(nd.b)] = true
 	k := binary.LittleEndian.Uint32(nd.b)
 	n.byPrefix[k] = append(n.byPrefix[k], nd)
 }
 
-func (n *lkNeedles) find(b []byte, fn func(i int, nd *lkNeedle)) {
+func (n *needles) find(b []byte, fn func(i int, nd *needle)) {
 	for i := 0; i+4 <= len(b); i++ {
 		if !n.filter[binary.LittleEndian.Uint16(b[i:])] {
 			continue
@@ -860,52 +860,52 @@ func (n *lkNeedles) find(b []byte, fn func(i int, nd *lkNeedle)) {
 
 // --- One principal's run ---
 
-type lkErr struct {
+type errorUse struct {
 	e    testserver.Error
 	used bool
 }
 
-// lkResp is what the checks of one response share.
-type lkResp struct {
+// responseChecks is what the checks of one response share.
+type responseChecks struct {
 	name    string
-	errs    map[string][]*lkErr
+	errs    map[string][]*errorUse
 	cursors []string
 }
 
-// lkNodeWant is the row a node(id) or nodes(ids) position asks for.
-type lkNodeWant struct {
+// nodeWant is the row a node(id) or nodes(ids) position asks for.
+type nodeWant struct {
 	typ    string
 	id     int
 	single bool // node(id) or nodes with one id, not nodes with several
 }
 
-type lkRun struct {
+type leakRun struct {
 	t     *testing.T
 	s     *testserver.Server
-	w     *lkWorld
-	v     *lkView
+	w     *world
+	v     *view
 	token string
 
-	needles      *lkNeedles
+	needles      *needles
 	allowedForms map[string]bool
 	allowedList  []string
-	containers   map[*lkNeedle][]string
+	containers   map[*needle][]string
 
 	// NOT_FOUND messages of an id that names nothing, the id replaced by <ID>.
 	nfNode, nfNodes string
 
 	responses, bytes, deniedChecked, allowedChecked int
-	allowedSeen                                     map[lkFieldKey]bool
-	findings                                        map[string][]lkFinding
+	allowedSeen                                     map[fieldKey]bool
+	findings                                        map[string][]finding
 	order                                           []string
 }
 
-func lkNewRun(t *testing.T, s *testserver.Server, w *lkWorld, p lkPrincipal, grants []*ent.EmergencyGrant) *lkRun {
-	r := &lkRun{t: t, s: s, w: w, v: lkNewView(t, w, p, grants), token: s.Token(t, p.agency, p.role),
-		needles: lkNewNeedles(), allowedForms: map[string]bool{}, containers: map[*lkNeedle][]string{},
-		allowedSeen: map[lkFieldKey]bool{}, findings: map[string][]lkFinding{}}
+func newLeakRun(t *testing.T, s *testserver.Server, w *world, p principal, grants []*ent.EmergencyGrant) *leakRun {
+	r := &leakRun{t: t, s: s, w: w, v: newView(t, w, p, grants), token: s.Token(t, p.agency, p.role),
+		needles: newNeedles(), allowedForms: map[string]bool{}, containers: map[*needle][]string{},
+		allowedSeen: map[fieldKey]bool{}, findings: map[string][]finding{}}
 	for k := range r.v.allowed {
-		for _, f := range lkForms(w.value(k.typ, k.id, k.field)) {
+		for _, f := range jsonForms(w.value(k.typ, k.id, k.field)) {
 			if !r.allowedForms[f] {
 				r.allowedForms[f] = true
 				r.allowedList = append(r.allowedList, f)
@@ -915,11 +915,11 @@ func lkNewRun(t *testing.T, s *testserver.Server, w *lkWorld, p lkPrincipal, gra
 	sort.Strings(r.allowedList)
 	addRows := func(typ string, ids []int) {
 		for _, id := range ids {
-			for field := range lkSensitive[typ] {
-				if lkNoByteScan[typ+"."+field] {
+			for field := range sensitive[typ] {
+				if noByteScan[typ+"."+field] {
 					continue
 				}
-				for _, f := range lkForms(w.value(typ, id, field)) {
+				for _, f := range jsonForms(w.value(typ, id, field)) {
 					if len(f) >= 6 && !r.allowedForms[f] {
 						r.needles.add(f, fmt.Sprintf("%s.%s of %s %d", typ, field, typ, id))
 					}
@@ -935,30 +935,30 @@ func lkNewRun(t *testing.T, s *testserver.Server, w *lkWorld, p lkPrincipal, gra
 
 // add records a finding; findings of a category are reported grouped by
 // signature (the query and the shape of the path), one example each.
-func (r *lkRun) add(category, format string, args ...any) {
+func (r *leakRun) add(category, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	name, _, _ := strings.Cut(msg, ": ")
-	r.addSig(category, lkQueryBase(name), msg)
+	r.addSig(category, queryBase(name), msg)
 }
 
-func (r *lkRun) addSig(category, sig, msg string) {
+func (r *leakRun) addSig(category, sig, msg string) {
 	if _, ok := r.findings[category]; !ok {
 		r.order = append(r.order, category)
 	}
-	r.findings[category] = append(r.findings[category], lkFinding{sig, msg})
+	r.findings[category] = append(r.findings[category], finding{sig, msg})
 }
 
-type lkFinding struct{ sig, msg string }
+type finding struct{ sig, msg string }
 
-// lkQueryBase is a query's name without its page or batch.
-func lkQueryBase(name string) string {
+// queryBase is a query's name without its page or batch.
+func queryBase(name string) string {
 	base, _, _ := strings.Cut(name, " (page")
 	base, _, _ = strings.Cut(base, " ×")
 	return base
 }
 
-// lkShape is a path with its list indexes and node aliases generalised.
-func lkShape(path string) string {
+// pathShape is a path with its list indexes and node aliases generalised.
+func pathShape(path string) string {
 	parts := strings.Split(path, "/")
 	for i, p := range parts {
 		if _, err := strconv.Atoi(p); err == nil {
@@ -972,11 +972,11 @@ func lkShape(path string) string {
 	return strings.Join(parts, "/")
 }
 
-func lkAppend(path []string, k string) []string {
+func appendPath(path []string, k string) []string {
 	return append(path[:len(path):len(path)], k)
 }
 
-func lkPathKey(path []any) string {
+func pathKey(path []any) string {
 	parts := make([]string, len(path))
 	for i, p := range path {
 		switch x := p.(type) {
@@ -991,7 +991,7 @@ func lkPathKey(path []any) string {
 	return strings.Join(parts, "/")
 }
 
-func lkDecode(raw []byte) any {
+func decodeJSON(raw []byte) any {
 	if len(raw) == 0 {
 		return nil
 	}
@@ -1004,7 +1004,7 @@ func lkDecode(raw []byte) any {
 	return v
 }
 
-func lkAt(v any, path string) any {
+func valueAt(v any, path string) any {
 	for _, k := range strings.Split(path, "/") {
 		switch x := v.(type) {
 		case map[string]any:
@@ -1022,14 +1022,14 @@ func lkAt(v any, path string) any {
 	return v
 }
 
-func lkClip(b []byte, i, n int) string {
+func clip(b []byte, i, n int) string {
 	lo, hi := max(0, i-n), min(len(b), i+n)
 	return string(b[lo:hi])
 }
 
 // do sends one operation and checks its response; want names the node
 // positions it asks for. It returns the decoded data.
-func (r *lkRun) do(name, query string, vars map[string]any, want map[string]lkNodeWant) any {
+func (r *leakRun) do(name, query string, vars map[string]any, want map[string]nodeWant) any {
 	r.t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
@@ -1048,23 +1048,23 @@ func (r *lkRun) do(name, query string, vars map[string]any, want map[string]lkNo
 }
 
 // scan looks for denied values in raw bytes.
-func (r *lkRun) scan(name string, b []byte) {
-	reported := map[*lkNeedle]bool{}
-	r.needles.find(b, func(i int, nd *lkNeedle) {
+func (r *leakRun) scan(name string, b []byte) {
+	reported := map[*needle]bool{}
+	r.needles.find(b, func(i int, nd *needle) {
 		if reported[nd] || r.covered(b, i, nd) {
 			return
 		}
 		reported[nd] = true
 		label, _, _ := strings.Cut(nd.labels[0], " of ")
-		r.addSig("LEAK in raw bytes", lkQueryBase(name)+" "+label,
+		r.addSig("LEAK in raw bytes", queryBase(name)+" "+label,
 			fmt.Sprintf("%s: %s may not see %q (%s), yet it is in the response at byte %d: …%s…",
-				name, r.v.p, nd.val, strings.Join(nd.labels, "; "), i, lkClip(b, i, 80)))
+				name, r.v.p, nd.val, strings.Join(nd.labels, "; "), i, clip(b, i, 80)))
 	})
 }
 
 // covered reports whether the occurrence of nd at i is part of an
 // occurrence of a longer value the principal may see.
-func (r *lkRun) covered(b []byte, i int, nd *lkNeedle) bool {
+func (r *leakRun) covered(b []byte, i int, nd *needle) bool {
 	cs, ok := r.containers[nd]
 	if !ok {
 		for _, a := range r.allowedList {
@@ -1090,7 +1090,7 @@ func (r *lkRun) covered(b []byte, i int, nd *lkNeedle) bool {
 	return false
 }
 
-func (r *lkRun) walk(rc *lkResp, v any, path []string) {
+func (r *leakRun) walk(rc *responseChecks, v any, path []string) {
 	switch x := v.(type) {
 	case map[string]any:
 		typ, _ := x["__typename"].(string)
@@ -1106,33 +1106,33 @@ func (r *lkRun) walk(rc *lkResp, v any, path []string) {
 			if s, ok := c.(string); ok && (k == "cursor" || k == "startCursor" || k == "endCursor") {
 				rc.cursors = append(rc.cursors, s)
 			}
-			r.walk(rc, c, lkAppend(path, k))
+			r.walk(rc, c, appendPath(path, k))
 		}
 	case []any:
 		for i, c := range x {
-			r.walk(rc, c, lkAppend(path, strconv.Itoa(i)))
+			r.walk(rc, c, appendPath(path, strconv.Itoa(i)))
 		}
 	}
 }
 
-func (r *lkRun) checkObject(rc *lkResp, typ string, id int, obj map[string]any, path []string) {
+func (r *leakRun) checkObject(rc *responseChecks, typ string, id int, obj map[string]any, path []string) {
 	at := strings.Join(path, "/")
 	if !r.w.exists(typ, id) {
 		r.add("unknown row", "%s: %s %d at %s is not in the database", rc.name, typ, id, at)
 		return
 	}
 	if vis, known := r.v.visible(typ, id); known && !vis {
-		r.addSig("LEAK of a row outside the principal's scope", lkQueryBase(rc.name)+" "+lkShape(at),
+		r.addSig("LEAK of a row outside the principal's scope", queryBase(rc.name)+" "+pathShape(at),
 			fmt.Sprintf("%s: %s %d at %s", rc.name, typ, id, at))
 	}
-	if fields := lkSensitive[typ]; fields != nil {
+	if fields := sensitive[typ]; fields != nil {
 		for key, val := range obj {
 			field := key
-			if f, ok := lkAliases[key]; ok {
+			if f, ok := aliases[key]; ok {
 				field = f
 			}
 			if _, ok := fields[field]; ok {
-				r.checkField(rc, typ, id, field, val, lkAppend(path, key))
+				r.checkField(rc, typ, id, field, val, appendPath(path, key))
 			}
 		}
 	}
@@ -1161,7 +1161,7 @@ func (r *lkRun) checkObject(rc *lkResp, typ string, id int, obj map[string]any, 
 				em, _ := e.(map[string]any)
 				if n, ok := em["node"]; ok {
 					if i := idOf(n); !want[i] {
-						r.add("wrong row in a nested edge", "%s: holds %d, want one of %v", where, i, lkKeys(want))
+						r.add("wrong row in a nested edge", "%s: holds %d, want one of %v", where, i, sortedKeys(want))
 					}
 				}
 			}
@@ -1169,7 +1169,7 @@ func (r *lkRun) checkObject(rc *lkResp, typ string, id int, obj map[string]any, 
 			list, _ := val.([]any)
 			for _, n := range list {
 				if i := idOf(n); !want[i] {
-					r.add("wrong row in a nested edge", "%s: holds %d, want one of %v", where, i, lkKeys(want))
+					r.add("wrong row in a nested edge", "%s: holds %d, want one of %v", where, i, sortedKeys(want))
 				}
 			}
 			if len(list) != len(want) {
@@ -1177,13 +1177,13 @@ func (r *lkRun) checkObject(rc *lkResp, typ string, id int, obj map[string]any, 
 			}
 		case "object":
 			if i := idOf(val); !want[i] {
-				r.add("wrong row in a nested edge", "%s: is %d, want %v", where, i, lkKeys(want))
+				r.add("wrong row in a nested edge", "%s: is %d, want %v", where, i, sortedKeys(want))
 			}
 		}
 	}
 }
 
-func lkSame(got, truth any) bool {
+func sameValue(got, truth any) bool {
 	switch x := truth.(type) {
 	case nil:
 		return got == nil
@@ -1208,7 +1208,7 @@ func lkSame(got, truth any) bool {
 	return false
 }
 
-func (r *lkRun) checkField(rc *lkResp, typ string, id int, field string, got any, path []string) {
+func (r *leakRun) checkField(rc *responseChecks, typ string, id int, field string, got any, path []string) {
 	pk := strings.Join(path, "/")
 	errs := rc.errs[pk]
 	for _, e := range errs {
@@ -1216,17 +1216,17 @@ func (r *lkRun) checkField(rc *lkResp, typ string, id int, field string, got any
 	}
 	name := typ + "." + field
 	truth := r.w.value(typ, id, field)
-	key := lkFieldKey{typ, id, field}
+	key := fieldKey{typ, id, field}
 	if r.v.may(typ, id, field) {
 		r.allowedChecked++
 		if len(errs) > 0 {
 			b, _ := json.Marshal(errs[0].e)
-			r.addSig("allowed value withheld", lkQueryBase(rc.name)+" "+lkShape(pk),
+			r.addSig("allowed value withheld", queryBase(rc.name)+" "+pathShape(pk),
 				fmt.Sprintf("%s: %s of %s %d at %s: the policy allows it, the server answered %s", rc.name, name, typ, id, pk, b))
 			return
 		}
-		if !lkSame(got, truth) {
-			r.addSig("wrong value", lkQueryBase(rc.name)+" "+lkShape(pk),
+		if !sameValue(got, truth) {
+			r.addSig("wrong value", queryBase(rc.name)+" "+pathShape(pk),
 				fmt.Sprintf("%s: %s of %s %d at %s is %v, the database holds %v", rc.name, name, typ, id, pk, got, truth))
 			return
 		}
@@ -1237,7 +1237,7 @@ func (r *lkRun) checkField(rc *lkResp, typ string, id int, field string, got any
 	}
 	r.deniedChecked++
 	if got != nil {
-		r.addSig("LEAK of a denied field", lkQueryBase(rc.name)+" "+lkShape(pk),
+		r.addSig("LEAK of a denied field", queryBase(rc.name)+" "+pathShape(pk),
 			fmt.Sprintf("%s: %s got %s of %s %d = %v at %s; the policy denies it", rc.name, r.v.p, name, typ, id, got, pk))
 	}
 	if len(errs) != 1 || errs[0].e.Code() != "FORBIDDEN" || errs[0].e.Extensions["field"] != name {
@@ -1246,14 +1246,14 @@ func (r *lkRun) checkField(rc *lkResp, typ string, id int, field string, got any
 			b, _ := json.Marshal(e.e)
 			bs = append(bs, string(b))
 		}
-		r.addSig("denial without its FORBIDDEN error", lkQueryBase(rc.name)+" "+lkShape(pk),
+		r.addSig("denial without its FORBIDDEN error", queryBase(rc.name)+" "+pathShape(pk),
 			fmt.Sprintf("%s: %s of %s %d at %s: want null and one FORBIDDEN error with extensions.field %q, got value %v and errors %v",
 				rc.name, name, typ, id, pk, name, got, bs))
 	}
 }
 
-func (r *lkRun) checkNode(rc *lkResp, data any, pk string, nw lkNodeWant) {
-	got := lkAt(data, pk)
+func (r *leakRun) checkNode(rc *responseChecks, data any, pk string, nw nodeWant) {
+	got := valueAt(data, pk)
 	errs := rc.errs[pk]
 	for _, e := range errs {
 		e.used = true
@@ -1289,7 +1289,7 @@ func (r *lkRun) checkNode(rc *lkResp, data any, pk string, nw lkNodeWant) {
 
 // --- The queries ---
 
-var lkFragments = map[string]string{
+var fragments = map[string]string{
 	"LkVictim":  `fragment LkVictim on Victim { __typename id pseudonym legalName dateOfBirth personalNumber nationality exactAge phone address healthNotes testimonySummary shelterLocation }`,
 	"LkSuspect": `fragment LkSuspect on Suspect { __typename id pseudonym legalName personalNumber }`,
 	"LkService": `fragment LkService on SupportService { __typename id kind notes }`,
@@ -1300,13 +1300,13 @@ var lkFragments = map[string]string{
 }`,
 }
 
-// lkDoc appends the fragments an operation uses (and only those: GraphQL
+// withFragments appends the fragments an operation uses (and only those: GraphQL
 // refuses unused fragments).
-func lkDoc(op string) string {
+func withFragments(op string) string {
 	doc := op
 	for changed := true; changed; {
 		changed = false
-		for name, frag := range lkFragments {
+		for name, frag := range fragments {
 			if strings.Contains(doc, "..."+name) && !strings.Contains(doc, "fragment "+name+" ") {
 				doc += "\n" + frag
 				changed = true
@@ -1316,12 +1316,12 @@ func lkDoc(op string) string {
 	return doc
 }
 
-const lkPageInfo = `pageInfo { hasNextPage hasPreviousPage startCursor endCursor }`
+const pageInfoFields = `pageInfo { hasNextPage hasPreviousPage startCursor endCursor }`
 
 var (
-	lkVictimsForward = lkDoc(`query ($n: Int, $cursor: Cursor) {
+	victimsForward = withFragments(`query ($n: Int, $cursor: Cursor) {
   victims(first: $n, after: $cursor, orderBy: [{field: PSEUDONYM, direction: ASC}]) {
-    totalCount ` + lkPageInfo + `
+    totalCount ` + pageInfoFields + `
     edges { cursor node {
       ...LkVictim
       a: legalName
@@ -1330,27 +1330,27 @@ var (
     } }
   }
 }`)
-	lkVictimsBackward = lkDoc(`query ($n: Int, $cursor: Cursor) {
+	victimsBackward = withFragments(`query ($n: Int, $cursor: Cursor) {
   victims(last: $n, before: $cursor, orderBy: [{field: IDENTIFIED_AT, direction: DESC}, {field: PSEUDONYM}]) {
-    totalCount ` + lkPageInfo + `
+    totalCount ` + pageInfoFields + `
     edges { cursor node { ... on Node { __typename id } ... on Victim { x: legalName healthNotes } } }
   }
 }`)
-	lkVictimsMinorFemale = lkDoc(`query ($n: Int, $cursor: Cursor) {
+	victimsMinorFemale = withFragments(`query ($n: Int, $cursor: Cursor) {
   victims(first: $n, after: $cursor, where: {ageGroup: MINOR, sexIn: [FEMALE]}, orderBy: [{field: REGION, direction: DESC}, {field: PSEUDONYM}]) {
-    totalCount ` + lkPageInfo + `
+    totalCount ` + pageInfoFields + `
     edges { cursor node { __typename id pseudonym legalName phone shelterLocation } }
   }
 }`)
-	lkVictimsForeignOrOfficial = lkDoc(`query ($n: Int, $cursor: Cursor) {
+	victimsForeignOrOfficial = withFragments(`query ($n: Int, $cursor: Cursor) {
   victims(first: $n, after: $cursor, where: {or: [{foreignNational: true}, {identificationStatus: OFFICIAL_VICTIM}]}, orderBy: [{field: IDENTIFIED_BY}]) {
-    totalCount ` + lkPageInfo + `
+    totalCount ` + pageInfoFields + `
     edges { cursor node { ...LkVictim } }
   }
 }`)
-	lkCasesNested = lkDoc(`query ($n: Int, $cursor: Cursor) {
+	casesNested = withFragments(`query ($n: Int, $cursor: Cursor) {
   cases(first: $n, after: $cursor, orderBy: [{field: OPENED_AT, direction: DESC}]) {
-    totalCount ` + lkPageInfo + `
+    totalCount ` + pageInfoFields + `
     edges { cursor node {
       __typename id reference title
       victims(first: 5) { totalCount edges { node {
@@ -1367,9 +1367,9 @@ var (
     } }
   }
 }`)
-	lkCasesFlat = lkDoc(`query ($n: Int, $cursor: Cursor) {
+	casesFlat = withFragments(`query ($n: Int, $cursor: Cursor) {
   cases(first: $n, after: $cursor, orderBy: [{field: REFERENCE}]) {
-    totalCount ` + lkPageInfo + `
+    totalCount ` + pageInfoFields + `
     edges { cursor node {
       __typename id reference
       victims(first: 3) { edges { node { __typename id legalName } } }
@@ -1377,21 +1377,21 @@ var (
     } }
   }
 }`)
-	lkProsecutionsFlat = lkDoc(`query ($n: Int, $cursor: Cursor) {
+	prosecutionsFlat = withFragments(`query ($n: Int, $cursor: Cursor) {
   prosecutions(first: $n, after: $cursor) {
-    totalCount ` + lkPageInfo + `
+    totalCount ` + pageInfoFields + `
     edges { cursor node { __typename id case { __typename id } defendants { __typename id caseID legalName } } }
   }
 }`)
-	lkReferralsFlat = lkDoc(`query ($n: Int, $cursor: Cursor) {
+	referralsFlat = withFragments(`query ($n: Int, $cursor: Cursor) {
   referrals(first: $n, after: $cursor, orderBy: [{field: STATUS}, {field: REFERRED_AT, direction: DESC}]) {
-    totalCount ` + lkPageInfo + `
+    totalCount ` + pageInfoFields + `
     edges { cursor node { __typename id status victim { __typename id legalName } } }
   }
 }`)
-	lkCasesFiltered = lkDoc(`query ($n: Int, $cursor: Cursor) {
+	casesFiltered = withFragments(`query ($n: Int, $cursor: Cursor) {
   cases(first: $n, after: $cursor, where: {regionIn: [TIRANE, VLORE], closedAtIsNil: true}, orderBy: [{field: STAGE}, {field: REFERENCE, direction: DESC}]) {
-    totalCount ` + lkPageInfo + `
+    totalCount ` + pageInfoFields + `
     edges { cursor node {
       __typename id stage
       victims(first: 5) { totalCount edges { node { __typename id ageGroup legalName address } } }
@@ -1399,9 +1399,9 @@ var (
     } }
   }
 }`)
-	lkSuspects = lkDoc(`query ($n: Int, $cursor: Cursor) {
+	suspectsQuery = withFragments(`query ($n: Int, $cursor: Cursor) {
   suspects(first: $n, after: $cursor, orderBy: [{field: PSEUDONYM}]) {
-    totalCount ` + lkPageInfo + `
+    totalCount ` + pageInfoFields + `
     edges { cursor node {
       ...LkSuspect
       a: legalName
@@ -1410,9 +1410,9 @@ var (
     } }
   }
 }`)
-	lkProsecutions = lkDoc(`query ($n: Int, $cursor: Cursor) {
+	prosecutionsQuery = withFragments(`query ($n: Int, $cursor: Cursor) {
   prosecutions(first: $n, after: $cursor, orderBy: [{field: REGISTERED_AT, direction: DESC}]) {
-    totalCount ` + lkPageInfo + `
+    totalCount ` + pageInfoFields + `
     edges { cursor node {
       __typename id registrationNumber
       case {
@@ -1424,9 +1424,9 @@ var (
     } }
   }
 }`)
-	lkReferrals = lkDoc(`query ($n: Int, $cursor: Cursor) {
+	referralsQuery = withFragments(`query ($n: Int, $cursor: Cursor) {
   referrals(first: $n, after: $cursor, orderBy: [{field: REFERRED_AT}]) {
-    totalCount ` + lkPageInfo + `
+    totalCount ` + pageInfoFields + `
     edges { cursor node {
       __typename id status
       victim {
@@ -1437,9 +1437,9 @@ var (
     } }
   }
 }`)
-	lkVictimServices = lkDoc(`query ($n: Int, $cursor: Cursor) {
+	victimServices = withFragments(`query ($n: Int, $cursor: Cursor) {
   victims(first: $n, after: $cursor, where: {identificationStatusIn: [OFFICIAL_VICTIM, POTENTIAL_VICTIM], not: {region: TIRANE}}, orderBy: [{field: PSEUDONYM}]) {
-    totalCount ` + lkPageInfo + `
+    totalCount ` + pageInfoFields + `
     edges { cursor node {
       ...LkVictim
       services(first: 10) { totalCount edges { node { ...LkService n2: notes victim { __typename id legalName phone } } } }
@@ -1447,7 +1447,7 @@ var (
     } }
   }
 }`)
-	lkAgencies = lkDoc(`query {
+	agenciesQuery = withFragments(`query {
   viewer { agency { __typename id code ledCases(first: 3) { totalCount edges { node { __typename id victims(first: 3) { totalCount edges { node { ...LkVictim } } } } } } } }
   agencies(first: 100, orderBy: [{field: CODE}]) {
     totalCount
@@ -1463,32 +1463,32 @@ var (
     } }
   }
 }`)
-	lkOtherNodes = lkDoc(`query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+	otherNodes = withFragments(`query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id
   ... on Case { victims(first: 3) { totalCount edges { node { __typename id legalName healthNotes } } } suspects(first: 2) { totalCount edges { node { __typename id caseID legalName } } } }
   ... on Prosecution { case { __typename id } defendants { __typename id caseID personalNumber } }
   ... on Referral { victim { __typename id legalName phone testimonySummary } }
   ... on Consent { victim { __typename id legalName address shelterLocation services(first: 2) { totalCount edges { node { __typename id victim { __typename id } notes } } } } }
 } }`)
-	lkGrants = `query ($n: Int, $cursor: Cursor) {
+	grantsQuery = `query ($n: Int, $cursor: Cursor) {
   emergencyGrants(first: $n, after: $cursor) {
-    totalCount ` + lkPageInfo + `
+    totalCount ` + pageInfoFields + `
     edges { cursor node { __typename id caseID caseReference subject justification } }
   }
 }`
-	lkVictimsGET = lkDoc(`query { victims(first: 100, orderBy: [{field: UPDATED_AT, direction: DESC}]) { totalCount edges { node { ...LkVictim } } } }`)
-	lkNodeLight  = `{ __typename id ... on Victim { legalName healthNotes } ... on Suspect { legalName } ... on SupportService { notes } }`
-	lkNodeQuery  = lkDoc(`query ($id: ID!) { node(id: $id) { ...LkNode } }`)
-	lkNodesQuery = lkDoc(`query ($ids: [ID!]!) { nodes(ids: $ids) { ...LkNode } }`)
+	victimsGET = withFragments(`query { victims(first: 100, orderBy: [{field: UPDATED_AT, direction: DESC}]) { totalCount edges { node { ...LkVictim } } } }`)
+	nodeLight  = `{ __typename id ... on Victim { legalName healthNotes } ... on Suspect { legalName } ... on SupportService { notes } }`
+	nodeQuery  = withFragments(`query ($id: ID!) { node(id: $id) { ...LkNode } }`)
+	nodesQuery = withFragments(`query ($ids: [ID!]!) { nodes(ids: $ids) { ...LkNode } }`)
 )
 
 // page walks a top-level connection forwards (first/after) or backwards
 // (last/before), at most maxPages pages; it returns the ids in list order,
 // the totalCount and whether it reached the end.
-func (r *lkRun) page(name, query, field string, size int, forward bool, maxPages int) (ids []int, total int, complete bool) {
+func (r *leakRun) page(name, query, field string, size int, forward bool, maxPages int) (ids []int, total int, complete bool) {
 	var cursor any
 	for n := 0; n < maxPages; n++ {
 		data := r.do(fmt.Sprintf("%s (page %d)", name, n+1), query, map[string]any{"n": size, "cursor": cursor}, nil)
-		conn, _ := lkAt(data, field).(map[string]any)
+		conn, _ := valueAt(data, field).(map[string]any)
 		if conn == nil {
 			r.add("paging", "%s: no %s in the data", name, field)
 			return ids, total, false
@@ -1503,7 +1503,7 @@ func (r *lkRun) page(name, query, field string, size int, forward bool, maxPages
 		edges, _ := conn["edges"].([]any)
 		var pageIDs []int
 		for _, e := range edges {
-			id, _ := strconv.Atoi(fmt.Sprint(lkAt(e, "node/id")))
+			id, _ := strconv.Atoi(fmt.Sprint(valueAt(e, "node/id")))
 			pageIDs = append(pageIDs, id)
 		}
 		if len(pageIDs) > size {
@@ -1533,7 +1533,7 @@ func (r *lkRun) page(name, query, field string, size int, forward bool, maxPages
 
 // expect compares a paged list with the rows the oracle says the principal
 // sees.
-func (r *lkRun) expect(name string, ids []int, total int, complete bool, want map[int]bool) {
+func (r *leakRun) expect(name string, ids []int, total int, complete bool, want map[int]bool) {
 	seen := map[int]bool{}
 	for _, id := range ids {
 		if seen[id] {
@@ -1562,7 +1562,7 @@ func (r *lkRun) expect(name string, ids []int, total int, complete bool, want ma
 	}
 }
 
-func (r *lkRun) victimsWhere(f func(*ent.Victim) bool) map[int]bool {
+func (r *leakRun) victimsWhere(f func(*ent.Victim) bool) map[int]bool {
 	out := map[int]bool{}
 	for id := range r.v.rows["Victim"] {
 		if f(r.w.victims[id]) {
@@ -1574,14 +1574,14 @@ func (r *lkRun) victimsWhere(f func(*ent.Victim) bool) map[int]bool {
 
 // canary makes sure the byte scan finds a denied value, so that a clean
 // scan means something.
-func (r *lkRun) canary() {
+func (r *leakRun) canary() {
 	if len(r.needles.byVal) == 0 {
 		if len(r.v.rows["Victim"]) < len(r.w.victims) || len(r.v.allowed) == 0 {
 			r.t.Fatalf("%s: no denied value to look for", r.v.p)
 		}
 		return
 	}
-	var nd *lkNeedle
+	var nd *needle
 	for _, x := range r.needles.byVal {
 		if nd == nil || x.val < nd.val {
 			nd = x
@@ -1589,7 +1589,7 @@ func (r *lkRun) canary() {
 	}
 	body := []byte(`{"data":{"x":"` + nd.val + `"}}`)
 	found := 0
-	r.needles.find(body, func(i int, got *lkNeedle) {
+	r.needles.find(body, func(i int, got *needle) {
 		if got == nd && !r.covered(body, i, got) {
 			found++
 		}
@@ -1600,15 +1600,15 @@ func (r *lkRun) canary() {
 }
 
 // notFoundTemplates learns the answer to an id that names nothing.
-func (r *lkRun) notFoundTemplates() {
+func (r *leakRun) notFoundTemplates() {
 	missing := strconv.Itoa(r.w.victimIDs[len(r.w.victimIDs)-1] + 1000)
 	missing2 := strconv.Itoa(r.w.victimIDs[len(r.w.victimIDs)-1] + 2000)
-	resp := r.s.Do(r.t, r.token, lkNodeQuery, map[string]any{"id": missing})
+	resp := r.s.Do(r.t, r.token, nodeQuery, map[string]any{"id": missing})
 	if string(resp.Data) != `{"node":null}` || len(resp.Errors) != 1 || resp.Errors[0].Code() != "NOT_FOUND" {
 		r.t.Fatalf("node(%s) of an id that names nothing: want null and one NOT_FOUND, got %s", missing, resp.Body)
 	}
 	r.nfNode = strings.ReplaceAll(resp.Errors[0].Message, missing, "<ID>")
-	resp = r.s.Do(r.t, r.token, lkNodesQuery, map[string]any{"ids": []string{missing, missing2}})
+	resp = r.s.Do(r.t, r.token, nodesQuery, map[string]any{"ids": []string{missing, missing2}})
 	if string(resp.Data) != `{"nodes":[null,null]}` || len(resp.Errors) != 2 || resp.Errors[0].Code() != "NOT_FOUND" {
 		r.t.Fatalf("nodes([%s, %s]) of ids that name nothing: want two nulls with NOT_FOUND, got %s", missing, missing2, resp.Body)
 	}
@@ -1620,7 +1620,7 @@ func (r *lkRun) notFoundTemplates() {
 
 // nodeShapes compares, byte for byte (ids replaced), the answer to a row
 // outside the principal's rows with the answer to an id that names nothing.
-func (r *lkRun) nodeShapes() {
+func (r *leakRun) nodeShapes() {
 	for _, typ := range []string{"Victim", "Suspect", "SupportService"} {
 		var all []int
 		switch typ {
@@ -1648,7 +1648,7 @@ func (r *lkRun) nodeShapes() {
 		norm := func(b []byte, id int) string {
 			return strings.ReplaceAll(string(b), strconv.Itoa(id), "<ID>")
 		}
-		compare := func(what, q string, vars func(id int) map[string]any, want map[string]lkNodeWant) {
+		compare := func(what, q string, vars func(id int) map[string]any, want map[string]nodeWant) {
 			a := r.s.Do(r.t, r.token, q, vars(out))
 			b := r.s.Do(r.t, r.token, q, vars(missing))
 			if a.Status != b.Status || norm(a.Body, out) != norm(b.Body, missing) {
@@ -1658,14 +1658,14 @@ func (r *lkRun) nodeShapes() {
 			// Both responses go through the leak checks too.
 			r.check(what+" of "+typ+" outside the scope", a, want)
 		}
-		one := map[string]lkNodeWant{"node": {typ, out, true}}
-		compare("node(id)", lkNodeQuery, func(id int) map[string]any { return map[string]any{"id": strconv.Itoa(id)} }, one)
-		compare("nodes([id])", lkNodesQuery, func(id int) map[string]any { return map[string]any{"ids": []string{strconv.Itoa(id)}} },
-			map[string]lkNodeWant{"nodes/0": {typ, out, true}})
+		one := map[string]nodeWant{"node": {typ, out, true}}
+		compare("node(id)", nodeQuery, func(id int) map[string]any { return map[string]any{"id": strconv.Itoa(id)} }, one)
+		compare("nodes([id])", nodesQuery, func(id int) map[string]any { return map[string]any{"ids": []string{strconv.Itoa(id)}} },
+			map[string]nodeWant{"nodes/0": {typ, out, true}})
 		if in != 0 {
-			compare("nodes([visible, id])", lkNodesQuery, func(id int) map[string]any {
+			compare("nodes([visible, id])", nodesQuery, func(id int) map[string]any {
 				return map[string]any{"ids": []string{strconv.Itoa(in), strconv.Itoa(id)}}
-			}, map[string]lkNodeWant{"nodes/0": {typ, in, false}, "nodes/1": {typ, out, false}})
+			}, map[string]nodeWant{"nodes/0": {typ, in, false}, "nodes/1": {typ, out, false}})
 		}
 	}
 }
@@ -1673,18 +1673,18 @@ func (r *lkRun) nodeShapes() {
 // check runs every check on a response: rows in scope, denied fields null
 // with their FORBIDDEN error, allowed fields true, node positions, no other
 // error, and no denied value in the raw bytes or in a decoded cursor.
-func (r *lkRun) check(name string, resp *testserver.Response, want map[string]lkNodeWant) any {
+func (r *leakRun) check(name string, resp *testserver.Response, want map[string]nodeWant) any {
 	r.responses++
 	r.bytes += len(resp.Body)
 	if resp.Status != http.StatusOK {
-		r.add("HTTP status", "%s: status %d: %s", name, resp.Status, lkClip(resp.Body, 0, 400))
+		r.add("HTTP status", "%s: status %d: %s", name, resp.Status, clip(resp.Body, 0, 400))
 	}
-	rc := &lkResp{name: name, errs: map[string][]*lkErr{}}
+	rc := &responseChecks{name: name, errs: map[string][]*errorUse{}}
 	for _, e := range resp.Errors {
-		k := lkPathKey(e.Path)
-		rc.errs[k] = append(rc.errs[k], &lkErr{e: e})
+		k := pathKey(e.Path)
+		rc.errs[k] = append(rc.errs[k], &errorUse{e: e})
 	}
-	data := lkDecode(resp.Data)
+	data := decodeJSON(resp.Data)
 	r.walk(rc, data, nil)
 	for pk, nw := range want {
 		r.checkNode(rc, data, pk, nw)
@@ -1693,7 +1693,7 @@ func (r *lkRun) check(name string, resp *testserver.Response, want map[string]lk
 		for _, e := range list {
 			if !e.used {
 				b, _ := json.Marshal(e.e)
-				r.addSig("unexpected error", lkQueryBase(name)+" "+lkShape(lkPathKey(e.e.Path))+" "+e.e.Code(), fmt.Sprintf("%s: %s", name, b))
+				r.addSig("unexpected error", queryBase(name)+" "+pathShape(pathKey(e.e.Path))+" "+e.e.Code(), fmt.Sprintf("%s: %s", name, b))
 			}
 		}
 	}
@@ -1709,16 +1709,16 @@ func (r *lkRun) check(name string, resp *testserver.Response, want map[string]lk
 	return data
 }
 
-// lkNodeSample bounds, per type and per side of the principal's scope, the
+// nodeSample bounds, per type and per side of the principal's scope, the
 // rows asked one by one with node(id): each costs the server a query of its
 // own (nodes(ids) asks for every row, in batches).
-const lkNodeSample = 100
+const nodeSample = 100
 
 // everyNode asks nodes(ids) for every victim, suspect and support service
-// in the database, and node(id) for up to lkNodeSample of each type inside
+// in the database, and node(id) for up to nodeSample of each type inside
 // the principal's rows and as many outside, spread over the ids.
-func (r *lkRun) everyNode() {
-	var refs, sample []lkNodeWant
+func (r *leakRun) everyNode() {
+	var refs, sample []nodeWant
 	for _, typ := range []string{"Victim", "Suspect", "SupportService"} {
 		var ids []int
 		switch typ {
@@ -1729,9 +1729,9 @@ func (r *lkRun) everyNode() {
 		case "SupportService":
 			ids = r.w.serviceIDs
 		}
-		var in, out []lkNodeWant
+		var in, out []nodeWant
 		for _, id := range ids {
-			ref := lkNodeWant{typ: typ, id: id}
+			ref := nodeWant{typ: typ, id: id}
 			refs = append(refs, ref)
 			if vis, _ := r.v.visible(typ, id); vis {
 				in = append(in, ref)
@@ -1739,8 +1739,8 @@ func (r *lkRun) everyNode() {
 				out = append(out, ref)
 			}
 		}
-		for _, side := range [][]lkNodeWant{in, out} {
-			n := min(len(side), lkNodeSample)
+		for _, side := range [][]nodeWant{in, out} {
+			n := min(len(side), nodeSample)
 			for i := range n {
 				sample = append(sample, side[i*len(side)/n])
 			}
@@ -1752,15 +1752,15 @@ func (r *lkRun) everyNode() {
 		chunk := sample[i:min(i+perOp, len(sample))]
 		var b strings.Builder
 		b.WriteString("query {")
-		want := map[string]lkNodeWant{}
+		want := map[string]nodeWant{}
 		for j, ref := range chunk {
 			alias := fmt.Sprintf("n%d", j)
-			fmt.Fprintf(&b, "\n  %s: node(id: %q) %s", alias, strconv.Itoa(ref.id), lkNodeLight)
+			fmt.Fprintf(&b, "\n  %s: node(id: %q) %s", alias, strconv.Itoa(ref.id), nodeLight)
 			ref.single = true
 			want[alias] = ref
 		}
 		b.WriteString("\n}")
-		r.do(fmt.Sprintf("node(id) ×%d from #%d", len(chunk), i), lkDoc(b.String()), nil, want)
+		r.do(fmt.Sprintf("node(id) ×%d from #%d", len(chunk), i), withFragments(b.String()), nil, want)
 	}
 	// nodes(ids:), in batches.
 	const perBatch = 400
@@ -1770,39 +1770,39 @@ func (r *lkRun) everyNode() {
 			chunk = refs[i-1:]
 		}
 		ids := make([]string, len(chunk))
-		want := map[string]lkNodeWant{}
+		want := map[string]nodeWant{}
 		for j, ref := range chunk {
 			ids[j] = strconv.Itoa(ref.id)
 			want[fmt.Sprintf("nodes/%d", j)] = ref
 		}
-		r.do(fmt.Sprintf("nodes(ids) ×%d from #%d", len(chunk), i), lkNodesQuery, map[string]any{"ids": ids}, want)
+		r.do(fmt.Sprintf("nodes(ids) ×%d from #%d", len(chunk), i), nodesQuery, map[string]any{"ids": ids}, want)
 	}
 }
 
-func (r *lkRun) battery() {
+func (r *leakRun) battery() {
 	v := r.v
 	r.canary()
 	r.notFoundTemplates()
 
 	// Every victim, forwards with every sensitive field, aliases and
 	// fragments, then backwards with a few.
-	ids, total, done := r.page("victims forwards", lkVictimsForward, "victims", 200, true, 20)
+	ids, total, done := r.page("victims forwards", victimsForward, "victims", 200, true, 20)
 	r.expect("victims forwards", ids, total, done, v.rows["Victim"])
-	ids, total, done = r.page("victims backwards", lkVictimsBackward, "victims", 200, false, 20)
+	ids, total, done = r.page("victims backwards", victimsBackward, "victims", 200, false, 20)
 	r.expect("victims backwards", ids, total, done, v.rows["Victim"])
 
 	// Filters and orderings on non-sensitive fields.
-	ids, total, done = r.page("victims: female minors", lkVictimsMinorFemale, "victims", 250, true, 10)
+	ids, total, done = r.page("victims: female minors", victimsMinorFemale, "victims", 250, true, 10)
 	r.expect("victims: female minors", ids, total, done, r.victimsWhere(func(x *ent.Victim) bool {
 		return x.AgeGroup == domain.AgeGroupMinor && x.Sex == domain.SexFemale
 	}))
-	ids, total, done = r.page("victims: foreign or official", lkVictimsForeignOrOfficial, "victims", 250, true, 10)
+	ids, total, done = r.page("victims: foreign or official", victimsForeignOrOfficial, "victims", 250, true, 10)
 	r.expect("victims: foreign or official", ids, total, done, r.victimsWhere(func(x *ent.Victim) bool {
 		return x.ForeignNational || x.IdentificationStatus == domain.IdentificationStatusOfficialVictim
 	}))
 
 	// Victim → services (notes) and referrals → victim: the first pages.
-	ids, total, done = r.page("victims → services, referrals", lkVictimServices, "victims", 50, true, lkNestedPages)
+	ids, total, done = r.page("victims → services, referrals", victimServices, "victims", 50, true, nestedPages)
 	r.expect("victims → services, referrals", ids, total, done, r.victimsWhere(func(x *ent.Victim) bool {
 		return (x.IdentificationStatus == domain.IdentificationStatusOfficialVictim ||
 			x.IdentificationStatus == domain.IdentificationStatusPotentialVictim) && x.Region != domain.RegionTirane
@@ -1810,32 +1810,32 @@ func (r *lkRun) battery() {
 
 	// Cases: every one with a nested count, the first pages deeply nested
 	// (case → victims → cases → victims, suspects, proceedings, referrals).
-	ids, total, done = r.page("cases", lkCasesFlat, "cases", 250, true, 20)
+	ids, total, done = r.page("cases", casesFlat, "cases", 250, true, 20)
 	r.expect("cases", ids, total, done, v.rows["Case"])
-	ids, total, done = r.page("cases nested", lkCasesNested, "cases", 25, true, lkNestedPages)
+	ids, total, done = r.page("cases nested", casesNested, "cases", 25, true, nestedPages)
 	r.expect("cases nested", ids, total, done, v.rows["Case"])
 	r.casesWhere()
 
-	ids, total, done = r.page("suspects", lkSuspects, "suspects", 250, true, 20)
+	ids, total, done = r.page("suspects", suspectsQuery, "suspects", 250, true, 20)
 	r.expect("suspects", ids, total, done, v.rows["Suspect"])
 
 	// Proceedings and referrals: every one, then the first pages nested.
-	ids, total, done = r.page("prosecutions", lkProsecutionsFlat, "prosecutions", 250, true, 20)
+	ids, total, done = r.page("prosecutions", prosecutionsFlat, "prosecutions", 250, true, 20)
 	r.expect("prosecutions", ids, total, done, v.rows["Prosecution"])
-	ids, total, done = r.page("prosecutions nested", lkProsecutions, "prosecutions", 50, true, 1)
+	ids, total, done = r.page("prosecutions nested", prosecutionsQuery, "prosecutions", 50, true, 1)
 	r.expect("prosecutions nested", ids, total, done, v.rows["Prosecution"])
-	ids, total, done = r.page("referrals", lkReferralsFlat, "referrals", 250, true, 20)
+	ids, total, done = r.page("referrals", referralsFlat, "referrals", 250, true, 20)
 	r.expect("referrals", ids, total, done, v.rows["Referral"])
-	ids, total, done = r.page("referrals nested", lkReferrals, "referrals", 50, true, 1)
+	ids, total, done = r.page("referrals nested", referralsQuery, "referrals", 50, true, 1)
 	r.expect("referrals nested", ids, total, done, v.rows["Referral"])
 
 	// Agencies (every principal sees them all) → their cases → victims and
 	// suspects; the viewer's own agency; consents → victim.
-	r.do("agencies", lkAgencies, nil, nil)
+	r.do("agencies", agenciesQuery, nil, nil)
 
 	// Emergency grants: one's own, or the agency's for its data protection
 	// officer.
-	ids, total, done = r.page("emergency grants", lkGrants, "emergencyGrants", 100, true, 5)
+	ids, total, done = r.page("emergency grants", grantsQuery, "emergencyGrants", 100, true, 5)
 	r.expect("emergency grants", ids, total, done, v.rows["EmergencyGrant"])
 
 	r.everyNode()
@@ -1846,22 +1846,22 @@ func (r *lkRun) battery() {
 
 // otherNodes asks nodes(ids) for every case, proceeding, referral and
 // consent, each with a path to victims or suspects.
-func (r *lkRun) otherNodes() {
-	var refs []lkNodeWant
+func (r *leakRun) otherNodes() {
+	var refs []nodeWant
 	for _, typ := range []string{"Case", "Prosecution", "Referral", "Consent"} {
 		var ids []int
 		switch typ {
 		case "Case":
-			ids = lkKeys(r.w.cases)
+			ids = sortedKeys(r.w.cases)
 		case "Prosecution":
-			ids = lkKeys(r.w.prosecutions)
+			ids = sortedKeys(r.w.prosecutions)
 		case "Referral":
-			ids = lkKeys(r.w.referrals)
+			ids = sortedKeys(r.w.referrals)
 		case "Consent":
-			ids = lkKeys(r.w.consents)
+			ids = sortedKeys(r.w.consents)
 		}
 		for _, id := range ids {
-			refs = append(refs, lkNodeWant{typ: typ, id: id})
+			refs = append(refs, nodeWant{typ: typ, id: id})
 		}
 	}
 	const perBatch = 500
@@ -1871,18 +1871,18 @@ func (r *lkRun) otherNodes() {
 			chunk = refs[i-1:]
 		}
 		ids := make([]string, len(chunk))
-		want := map[string]lkNodeWant{}
+		want := map[string]nodeWant{}
 		for j, ref := range chunk {
 			ids[j] = strconv.Itoa(ref.id)
 			want[fmt.Sprintf("nodes/%d", j)] = ref
 		}
-		r.do(fmt.Sprintf("nodes(ids) of other types ×%d from #%d", len(chunk), i), lkOtherNodes, map[string]any{"ids": ids}, want)
+		r.do(fmt.Sprintf("nodes(ids) of other types ×%d from #%d", len(chunk), i), otherNodes, map[string]any{"ids": ids}, want)
 	}
 }
 
 // overGET sends a query with GET, the other transport.
-func (r *lkRun) overGET() {
-	req, err := http.NewRequest(http.MethodGet, r.s.URL+"/graphql?query="+url.QueryEscape(lkVictimsGET), nil)
+func (r *leakRun) overGET() {
+	req, err := http.NewRequest(http.MethodGet, r.s.URL+"/graphql?query="+url.QueryEscape(victimsGET), nil)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -1890,13 +1890,13 @@ func (r *lkRun) overGET() {
 	r.check("victims over GET", r.s.Send(r.t, req), nil)
 }
 
-// lkNestedPages caps the pages of the deeply nested queries (the flat
+// nestedPages caps the pages of the deeply nested queries (the flat
 // lists page through everything).
-const lkNestedPages = 2
+const nestedPages = 2
 
 // casesWhere filters cases on non-sensitive fields.
-func (r *lkRun) casesWhere() {
-	ids, total, done := r.page("cases: Tirana or Vlorë, open", lkCasesFiltered, "cases", 250, true, 10)
+func (r *leakRun) casesWhere() {
+	ids, total, done := r.page("cases: Tirana or Vlorë, open", casesFiltered, "cases", 250, true, 10)
 	want := map[int]bool{}
 	for id := range r.v.rows["Case"] {
 		c := r.w.cases[id]
@@ -1907,7 +1907,7 @@ func (r *lkRun) casesWhere() {
 	r.expect("cases: Tirana or Vlorë, open", ids, total, done, want)
 }
 
-func (r *lkRun) report(t *testing.T) {
+func (r *leakRun) report(t *testing.T) {
 	v := r.v
 	names := 0
 	for k := range r.allowedSeen {
@@ -1960,17 +1960,17 @@ func (r *lkRun) report(t *testing.T) {
 	}
 }
 
-// lkCheckVocabulary fails if the schema has sensitive fields this test does
+// checkVocabulary fails if the schema has sensitive fields this test does
 // not know.
-func lkCheckVocabulary(t *testing.T) {
+func checkVocabulary(t *testing.T) {
 	got := graph.Vocabulary().Fields
 	for field, cat := range got {
 		typ, name, _ := strings.Cut(field, ".")
-		if want, ok := lkSensitive[typ][name]; !ok || typ+":"+want != cat {
+		if want, ok := sensitive[typ][name]; !ok || typ+":"+want != cat {
 			t.Errorf("sensitive field %s (%s) is not covered by this test (it knows %q)", field, cat, want)
 		}
 	}
-	for typ, fields := range lkSensitive {
+	for typ, fields := range sensitive {
 		for name := range fields {
 			if _, ok := got[typ+"."+name]; !ok {
 				t.Errorf("this test treats %s.%s as sensitive; the schema does not", typ, name)
@@ -1980,32 +1980,32 @@ func lkCheckVocabulary(t *testing.T) {
 }
 
 func TestNoSensitiveValueLeaks(t *testing.T) {
-	lkCheckVocabulary(t)
+	checkVocabulary(t)
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		start := time.Now()
 		if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 7}); err != nil {
 			t.Fatalf("seeding: %v", err)
 		}
 		s := testserver.Start(t, db)
-		w := lkLoadWorld(t, db.Client)
+		w := loadWorld(t, db.Client)
 		t.Logf("%s: seeded in %s: %d cases, %d victims, %d suspects, %d services, %d referrals, %d proceedings, %d consents",
 			db.Dialect, time.Since(start).Round(time.Millisecond), len(w.cases), len(w.victims), len(w.suspects), len(w.services),
 			len(w.referrals), len(w.prosecutions), len(w.consents))
 		// The server's log must hold no sensitive value at all; looked at
 		// once every run of this backend is done.
-		t.Cleanup(func() { lkScanLogs(t, s, w) })
+		t.Cleanup(func() { scanLogs(t, s, w) })
 		// Emergency grants are asked for before the parallel runs start, so
 		// that every run reads a database nobody writes to.
-		for _, p := range lkPrincipals {
+		for _, p := range principals {
 			if p.emergency {
-				w.grants = lkRequestEmergency(t, s, w, p)
+				w.grants = requestEmergency(t, s, w, p)
 			}
 		}
-		for _, p := range lkPrincipals {
+		for _, p := range principals {
 			t.Run(p.String(), func(t *testing.T) {
 				t.Parallel()
 				begin := time.Now()
-				r := lkNewRun(t, s, w, p, w.grants)
+				r := newLeakRun(t, s, w, p, w.grants)
 				r.battery()
 				r.report(t)
 				t.Logf("%s: %s", p, time.Since(begin).Round(time.Millisecond))
@@ -2014,14 +2014,14 @@ func TestNoSensitiveValueLeaks(t *testing.T) {
 	})
 }
 
-// lkRequestEmergency has p ask for emergency access to the case of its
+// requestEmergency has p ask for emergency access to the case of its
 // region whose victims have the most health notes (fields an investigator
 // never reads otherwise), and returns the grants in the database after.
-func lkRequestEmergency(t *testing.T, s *testserver.Server, w *lkWorld, p lkPrincipal) []*ent.EmergencyGrant {
+func requestEmergency(t *testing.T, s *testserver.Server, w *world, p principal) []*ent.EmergencyGrant {
 	t.Helper()
 	a := w.byCode[p.agency]
 	best, bestN := 0, 0
-	for _, id := range lkKeys(w.cases) {
+	for _, id := range sortedKeys(w.cases) {
 		if a.Region == nil || w.cases[id].Region != *a.Region {
 			continue
 		}
@@ -2053,16 +2053,16 @@ func lkRequestEmergency(t *testing.T, s *testserver.Server, w *lkWorld, p lkPrin
 	return grants
 }
 
-// lkScanLogs looks for every sensitive value in the server's log.
-func lkScanLogs(t *testing.T, s *testserver.Server, w *lkWorld) {
-	needles := lkNewNeedles()
+// scanLogs looks for every sensitive value in the server's log.
+func scanLogs(t *testing.T, s *testserver.Server, w *world) {
+	needles := newNeedles()
 	for typ, ids := range map[string][]int{"Victim": w.victimIDs, "Suspect": w.suspectIDs, "SupportService": w.serviceIDs} {
 		for _, id := range ids {
-			for field := range lkSensitive[typ] {
-				if lkNoByteScan[typ+"."+field] {
+			for field := range sensitive[typ] {
+				if noByteScan[typ+"."+field] {
 					continue
 				}
-				for _, f := range lkForms(w.value(typ, id, field)) {
+				for _, f := range jsonForms(w.value(typ, id, field)) {
 					if len(f) >= 6 {
 						needles.add(f, fmt.Sprintf("%s.%s of %s %d", typ, field, typ, id))
 					}
@@ -2071,11 +2071,11 @@ func lkScanLogs(t *testing.T, s *testserver.Server, w *lkWorld) {
 		}
 	}
 	logs := []byte(s.Logs())
-	seen := map[*lkNeedle]bool{}
-	needles.find(logs, func(i int, nd *lkNeedle) {
+	seen := map[*needle]bool{}
+	needles.find(logs, func(i int, nd *needle) {
 		if !seen[nd] {
 			seen[nd] = true
-			t.Errorf("LEAK in the server log: %q (%s) at byte %d: …%s…", nd.val, strings.Join(nd.labels, "; "), i, lkClip(logs, i, 120))
+			t.Errorf("LEAK in the server log: %q (%s) at byte %d: …%s…", nd.val, strings.Join(nd.labels, "; "), i, clip(logs, i, 120))
 		}
 	})
 	t.Logf("server log: %d bytes scanned, %d sensitive values found", len(logs), len(seen))
