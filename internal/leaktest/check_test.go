@@ -76,6 +76,9 @@ type responseChecks struct {
 	name    string
 	errs    map[string][]*errorUse
 	cursors []string
+	// reached collects the schema paths at which the response holds an
+	// object with sensitive fields (generated queries only).
+	reached map[string]bool
 }
 
 // nodeWant is the row a node(id) or nodes(ids) position asks for.
@@ -83,6 +86,14 @@ type nodeWant struct {
 	typ    string
 	id     int
 	single bool // node(id) or nodes with one id, not nodes with several
+}
+
+// rowsModelled reports whether the oracle knows which rows of the type the
+// principal sees; for other types (a charge, a court decision) a node is
+// either the row or NOT_FOUND.
+func (v *view) rowsModelled(typ string) bool {
+	_, ok := v.rows[typ]
+	return ok
 }
 
 type leakRun struct {
@@ -102,14 +113,17 @@ type leakRun struct {
 
 	responses, bytes, deniedChecked, allowedChecked int
 	allowedSeen                                     map[fieldKey]bool
-	findings                                        map[string][]finding
-	order                                           []string
+	// reached are the schema paths of the generated queries at which a
+	// response held an object with sensitive fields.
+	reached  map[string]bool
+	findings map[string][]finding
+	order    []string
 }
 
 func newLeakRun(t *testing.T, s *testserver.Server, w *world, p principal, grants []*ent.EmergencyGrant) *leakRun {
 	r := &leakRun{t: t, s: s, w: w, v: newView(t, w, p, grants), token: s.Token(t, p.agency, p.role),
 		needles: newNeedles(), allowedForms: map[string]bool{}, containers: map[*needle][]string{},
-		allowedSeen: map[fieldKey]bool{}, findings: map[string][]finding{}}
+		allowedSeen: map[fieldKey]bool{}, reached: map[string]bool{}, findings: map[string][]finding{}}
 	for k := range r.v.allowed {
 		for _, f := range jsonForms(w.value(k.typ, k.id, k.field)) {
 			if !r.allowedForms[f] {
@@ -296,10 +310,16 @@ func (r *leakRun) covered(b []byte, i int, nd *needle) bool {
 	return false
 }
 
-func (r *leakRun) walk(rc *responseChecks, v any, path []string) {
+func (r *leakRun) walk(rc *responseChecks, v any, path []string, spath string) {
 	switch x := v.(type) {
 	case map[string]any:
 		typ, _ := x["__typename"].(string)
+		if spath == "Query.nodes" && typ != "" {
+			spath = "Query.nodes(" + typ + ")"
+		}
+		if typ != "" && rc.reached != nil && len(sensitive[typ]) > 0 {
+			rc.reached[spath] = true
+		}
 		if idStr, ok := x["id"].(string); ok && typ != "" {
 			id, err := strconv.Atoi(idStr)
 			if err != nil {
@@ -312,13 +332,27 @@ func (r *leakRun) walk(rc *responseChecks, v any, path []string) {
 			if s, ok := c.(string); ok && (k == "cursor" || k == "startCursor" || k == "endCursor") {
 				rc.cursors = append(rc.cursors, s)
 			}
-			r.walk(rc, c, appendPath(path, k))
+			r.walk(rc, c, appendPath(path, k), schemaPath(spath, typ, k))
 		}
 	case []any:
 		for i, c := range x {
-			r.walk(rc, c, appendPath(path, strconv.Itoa(i)))
+			r.walk(rc, c, appendPath(path, strconv.Itoa(i)), spath)
 		}
 	}
+}
+
+// schemaPath is the path through the schema (Query.cases/Case.victims) of
+// the value under key k of an object of type typ at spath: the data's root
+// fields are Query's, and a connection's edges and nodes are transparent.
+// (Generated queries use no aliases.)
+func schemaPath(spath, typ, k string) string {
+	switch {
+	case spath == "" && typ == "":
+		return "Query." + k
+	case typ == "":
+		return spath
+	}
+	return spath + "/" + typ + "." + k
 }
 
 func (r *leakRun) checkObject(rc *responseChecks, typ string, id int, obj map[string]any, path []string) {
@@ -465,6 +499,15 @@ func (r *leakRun) checkNode(rc *responseChecks, data any, pk string, nw nodeWant
 		e.used = true
 	}
 	idStr := strconv.Itoa(nw.id)
+	if !r.v.rowsModelled(nw.typ) {
+		obj, _ := got.(map[string]any)
+		shown := obj != nil && obj["id"] == idStr && obj["__typename"] == nw.typ && len(errs) == 0
+		hidden := got == nil && len(errs) == 1 && errs[0].e.Code() == "NOT_FOUND"
+		if !shown && !hidden {
+			r.add("node of a row", "%s: %s %s at %s: want the row or NOT_FOUND, got %v, errors %v", rc.name, nw.typ, idStr, pk, got, len(errs))
+		}
+		return
+	}
 	if vis, _ := r.v.visible(nw.typ, nw.id); vis {
 		obj, _ := got.(map[string]any)
 		if obj == nil || obj["id"] != idStr || obj["__typename"] != nw.typ || len(errs) > 0 {
@@ -502,13 +545,13 @@ func (r *leakRun) check(name string, resp *testserver.Response, want map[string]
 	if resp.Status != http.StatusOK {
 		r.add("HTTP status", "%s: status %d: %s", name, resp.Status, clip(resp.Body, 0, 400))
 	}
-	rc := &responseChecks{name: name, errs: map[string][]*errorUse{}}
+	rc := &responseChecks{name: name, errs: map[string][]*errorUse{}, reached: r.reached}
 	for _, e := range resp.Errors {
 		k := pathKey(e.Path)
 		rc.errs[k] = append(rc.errs[k], &errorUse{e: e})
 	}
 	data := decodeJSON(resp.Data)
-	r.walk(rc, data, nil)
+	r.walk(rc, data, nil, "")
 	for pk, nw := range want {
 		r.checkNode(rc, data, pk, nw)
 	}

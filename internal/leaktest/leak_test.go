@@ -35,6 +35,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,17 +177,73 @@ func TestNoSensitiveValueLeaks(t *testing.T) {
 				w.grants = requestEmergency(t, s, w, p)
 			}
 		}
-		for _, p := range principals {
-			t.Run(p.String(), func(t *testing.T) {
-				t.Parallel()
-				begin := time.Now()
-				r := newLeakRun(t, s, w, p, w.grants)
-				r.battery()
-				r.report(t)
-				t.Logf("%s: %s", p, time.Since(begin).Round(time.Millisecond))
-			})
-		}
+		walk := walkSchema(servedSchema)
+		paths := map[string]string{}
+		queries := walk.generatedQueries(paths)
+		var mu sync.Mutex
+		reached := map[string]bool{}
+		t.Run("principals", func(t *testing.T) {
+			for _, p := range principals {
+				t.Run(p.String(), func(t *testing.T) {
+					t.Parallel()
+					begin := time.Now()
+					r := newLeakRun(t, s, w, p, w.grants)
+					r.battery()
+					r.generated(queries)
+					r.report(t)
+					mu.Lock()
+					for k := range r.reached {
+						reached[k] = true
+					}
+					mu.Unlock()
+					t.Logf("%s: %s", p, time.Since(begin).Round(time.Millisecond))
+				})
+			}
+		})
+		checkPathsReached(t, walk, paths, reached)
 	})
+}
+
+// checkPathsReached fails for a generated path to sensitive fields that no
+// principal's response reached (the data never exercises it, so the test
+// would pass whatever the server did there), and for a field the walk
+// cannot call that leads to sensitive fields.
+func checkPathsReached(t *testing.T, walk *schemaWalk, paths map[string]string, reached map[string]bool) {
+	t.Helper()
+	// Every path is asked; some cannot hold data (a court leads no case),
+	// so what must be reached is every edge into a type with sensitive
+	// fields, on some path, and every root field that leads to one.
+	lastEdge := func(p string) string { return p[strings.LastIndex(p, "/")+1:] }
+	want, got := map[string]bool{}, map[string]bool{}
+	unreached := 0
+	for p := range paths {
+		want[lastEdge(p)] = true
+		if reached[p] {
+			got[lastEdge(p)] = true
+		} else {
+			unreached++
+		}
+	}
+	var missing []string
+	for _, e := range sortedNames(want) {
+		if !got[e] {
+			missing = append(missing, e)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("no principal's response held a row at the end of any generated path through %s: the fixtures do not exercise it, and a leak there would pass",
+			strings.Join(missing, ", "))
+	}
+	t.Logf("generated paths to sensitive fields: %d (%d reached a row); edges into sensitive types: %d (%d reached)",
+		len(paths), len(paths)-unreached, len(want), len(got))
+	for _, e := range walk.uncallable {
+		if e.String() == "Query.node" || e.String() == "Query.nodes" {
+			continue // asked with ids of every Node type
+		}
+		if walk.reaches(e.to, pathDepth) {
+			t.Errorf("%s takes a required argument the generated battery has no value for, and leads to sensitive fields: teach the battery to call it", e)
+		}
+	}
 }
 
 // requestEmergency has p ask for emergency access to the case of its

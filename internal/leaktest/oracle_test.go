@@ -12,21 +12,6 @@ import (
 
 // --- The oracle: policies/policy.csv, written out by hand ---
 
-// sensitive lists every sensitive field and its category (the @sensitive
-// directives of graph/ent.graphqls).
-var sensitive = map[string]map[string]string{
-	"Victim": {
-		"legalName": "IDENTITY", "dateOfBirth": "IDENTITY", "personalNumber": "IDENTITY",
-		"nationality": "QUASI_IDENTIFIER", "exactAge": "QUASI_IDENTIFIER",
-		"phone": "CONTACT", "address": "CONTACT",
-		"healthNotes":      "HEALTH",
-		"testimonySummary": "TESTIMONY",
-		"shelterLocation":  "LOCATION",
-	},
-	"Suspect":        {"legalName": "IDENTITY", "personalNumber": "IDENTITY"},
-	"SupportService": {"notes": "HEALTH"},
-}
-
 // noByteScan are fields whose values are too short or too common to look
 // for in raw bytes (an age, a nationality); they are checked structurally.
 var noByteScan = map[string]bool{"Victim.exactAge": true, "Victim.nationality": true}

@@ -41,6 +41,31 @@ type world struct {
 	grants            []*ent.EmergencyGrant
 
 	victimIDs, suspectIDs, serviceIDs []int
+	// nodeIDs are the ids of every row of each type implementing Node, by
+	// GraphQL type name, sorted.
+	nodeIDs map[string][]int
+}
+
+// nodeLister lists the ids of one Node type's rows, with system rights.
+type nodeLister func(ctx context.Context, c *ent.Client) ([]int, error)
+
+// nodeListers name, for every type of the schema implementing Node, how to
+// list its rows; a type added to the schema without one here fails the
+// test, so that nodes(ids:) of it is asked too.
+var nodeListers = map[string]nodeLister{
+	"Agency":         func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Agency.Query().IDs(ctx) },
+	"Case":           func(ctx context.Context, c *ent.Client) ([]int, error) { return c.CaseFile.Query().IDs(ctx) },
+	"CaseAssignment": func(ctx context.Context, c *ent.Client) ([]int, error) { return c.CaseAssignment.Query().IDs(ctx) },
+	"CaseEvent":      func(ctx context.Context, c *ent.Client) ([]int, error) { return c.CaseEvent.Query().IDs(ctx) },
+	"Charge":         func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Charge.Query().IDs(ctx) },
+	"Consent":        func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Consent.Query().IDs(ctx) },
+	"CourtDecision":  func(ctx context.Context, c *ent.Client) ([]int, error) { return c.CourtDecision.Query().IDs(ctx) },
+	"EmergencyGrant": func(ctx context.Context, c *ent.Client) ([]int, error) { return c.EmergencyGrant.Query().IDs(ctx) },
+	"Prosecution":    func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Prosecution.Query().IDs(ctx) },
+	"Referral":       func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Referral.Query().IDs(ctx) },
+	"SupportService": func(ctx context.Context, c *ent.Client) ([]int, error) { return c.SupportService.Query().IDs(ctx) },
+	"Suspect":        func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Suspect.Query().IDs(ctx) },
+	"Victim":         func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Victim.Query().IDs(ctx) },
 }
 
 func loadWorld(t *testing.T, c *ent.Client) *world {
@@ -139,6 +164,17 @@ func loadWorld(t *testing.T, c *ent.Client) *world {
 	}
 	w.grants, err = c.EmergencyGrant.Query().All(ctx)
 	must(err)
+	w.nodeIDs = map[string][]int{}
+	for _, typ := range walkSchema(servedSchema).implementations("Node") {
+		list, ok := nodeListers[typ]
+		if !ok {
+			t.Fatalf("the schema's Node type %s has no entry in nodeListers: the leak test cannot ask nodes(ids:) for it", typ)
+		}
+		ids, err := list(ctx, c)
+		must(err)
+		slices.Sort(ids)
+		w.nodeIDs[typ] = ids
+	}
 	slices.Sort(w.victimIDs)
 	slices.Sort(w.suspectIDs)
 	slices.Sort(w.serviceIDs)
