@@ -79,6 +79,9 @@ type responseChecks struct {
 	// reached collects the schema paths at which the response holds an
 	// object with sensitive fields (generated queries only).
 	reached map[string]bool
+	// requestID is the response's X-Request-Id, under which its audit
+	// events are written.
+	requestID string
 }
 
 // nodeWant is the row a node(id) or nodes(ids) position asks for.
@@ -115,15 +118,19 @@ type leakRun struct {
 	allowedSeen                                     map[fieldKey]bool
 	// reached are the schema paths of the generated queries at which a
 	// response held an object with sensitive fields.
-	reached  map[string]bool
-	findings map[string][]finding
-	order    []string
+	reached map[string]bool
+	// expectedEvents are the decisions on sensitive fields each response
+	// carried, by request id; requestNames name the requests.
+	expectedEvents map[string]map[auditKey]bool
+	requestNames   map[string]string
+	findings       map[string][]finding
+	order          []string
 }
 
 func newLeakRun(t *testing.T, s *testserver.Server, w *world, p principal, grants []*ent.EmergencyGrant) *leakRun {
 	r := &leakRun{t: t, s: s, w: w, v: newView(t, w, p, grants), token: s.Token(t, p.agency, p.role),
 		needles: newNeedles(), allowedForms: map[string]bool{}, containers: map[*needle][]string{},
-		allowedSeen: map[fieldKey]bool{}, reached: map[string]bool{}, findings: map[string][]finding{}}
+		allowedSeen: map[fieldKey]bool{}, reached: map[string]bool{}, expectedEvents: map[string]map[auditKey]bool{}, requestNames: map[string]string{}, findings: map[string][]finding{}}
 	for k := range r.v.allowed {
 		for _, f := range jsonForms(w.value(k.typ, k.id, k.field)) {
 			if !r.allowedForms[f] {
@@ -457,6 +464,7 @@ func (r *leakRun) checkField(rc *responseChecks, typ string, id int, field strin
 	name := typ + "." + field
 	truth := r.w.value(typ, id, field)
 	key := fieldKey{typ, id, field}
+	r.expectEvent(rc, typ, id, field, r.v.may(typ, id, field))
 	if r.v.may(typ, id, field) {
 		r.allowedChecked++
 		if len(errs) > 0 {
@@ -545,7 +553,12 @@ func (r *leakRun) check(name string, resp *testserver.Response, want map[string]
 	if resp.Status != http.StatusOK {
 		r.add("HTTP status", "%s: status %d: %s", name, resp.Status, clip(resp.Body, 0, 400))
 	}
-	rc := &responseChecks{name: name, errs: map[string][]*errorUse{}, reached: r.reached}
+	rc := &responseChecks{name: name, errs: map[string][]*errorUse{}, reached: r.reached, requestID: resp.Header.Get("X-Request-Id")}
+	if rc.requestID != "" {
+		r.requestNames[rc.requestID] = name
+	} else {
+		r.add("no request id", "%s: the response has no X-Request-Id", name)
+	}
 	for _, e := range resp.Errors {
 		k := pathKey(e.Path)
 		rc.errs[k] = append(rc.errs[k], &errorUse{e: e})

@@ -181,6 +181,7 @@ func TestNoSensitiveValueLeaks(t *testing.T) {
 		paths := map[string]string{}
 		queries := walk.generatedQueries(paths)
 		var mu sync.Mutex
+		var audited auditCoverage
 		reached := map[string]bool{}
 		t.Run("principals", func(t *testing.T) {
 			for _, p := range principals {
@@ -190,6 +191,7 @@ func TestNoSensitiveValueLeaks(t *testing.T) {
 					r := newLeakRun(t, s, w, p, w.grants)
 					r.battery()
 					r.generated(queries)
+					r.checkAudit(db, &audited)
 					r.report(t)
 					mu.Lock()
 					for k := range r.reached {
@@ -201,6 +203,7 @@ func TestNoSensitiveValueLeaks(t *testing.T) {
 			}
 		})
 		checkPathsReached(t, walk, paths, reached)
+		audited.check(t)
 	})
 }
 
