@@ -163,6 +163,7 @@ func TestNoSensitiveValueLeaks(t *testing.T) {
 			t.Fatalf("seeding: %v", err)
 		}
 		s := testserver.Start(t, db)
+		addReachabilityFixtures(t, db.Client)
 		w := loadWorld(t, db.Client)
 		t.Logf("%s: seeded in %s: %d cases, %d victims, %d suspects, %d services, %d referrals, %d proceedings, %d consents",
 			db.Dialect, time.Since(start).Round(time.Millisecond), len(w.cases), len(w.victims), len(w.suspects), len(w.services),
@@ -204,6 +205,7 @@ func TestNoSensitiveValueLeaks(t *testing.T) {
 		})
 		checkPathsReached(t, walk, paths, reached)
 		audited.check(t)
+		checkPolicyLinesExercised(t, s, db)
 	})
 }
 
