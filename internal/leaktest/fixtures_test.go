@@ -149,5 +149,5 @@ func checkPolicyLinesExercised(t *testing.T, s *testserver.Server, db *database.
 		t.Errorf("%d of %d policy lines that can allow a sensitive read allowed none in the leak run (give the fixtures or the principals what reaches them):\n  %s",
 			len(missed), len(lines), strings.Join(missed, "\n  "))
 	}
-	t.Logf("policy lines allowing sensitive reads: %d, each exercised (allowed reads per line: %v)", len(lines), hit)
+	t.Logf("policy lines allowing sensitive reads: %d (allowed reads per line: %v)", len(lines), hit)
 }

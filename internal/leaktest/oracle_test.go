@@ -150,9 +150,14 @@ func newView(t *testing.T, w *world, p principal, grants []*ent.EmergencyGrant) 
 	if a == nil {
 		t.Fatalf("no agency %s in the database", p.agency)
 	}
-	v := &view{w: w, p: p, a: a, kind: string(a.Kind), subject: "test-" + string(p.role) + "@" + p.agency,
+	v := &view{w: w, p: p, a: a, kind: string(a.Kind), subject: "test-" + string(p.roles[0]) + "@" + p.agency,
 		rows: map[string]map[int]bool{}, grants: map[int]bool{}, allowed: map[fieldKey]bool{}, nAllowed: map[string]int{}}
-	v.caseLvl, v.victLvl = rowLevels(p.role, v.kind)
+	// Rows: the widest level any of the roles sees.
+	v.caseLvl, v.victLvl = "none", "none"
+	for _, role := range p.roles {
+		c, vl := rowLevels(role, v.kind)
+		v.caseLvl, v.victLvl = widerLevel(v.caseLvl, c), widerLevel(v.victLvl, vl)
+	}
 	now := time.Now()
 	for _, g := range grants {
 		if g.Subject == v.subject && g.AgencyID == a.ID && g.RevokedAt == nil && g.ExpiresAt.After(now) {
@@ -205,7 +210,7 @@ func newView(t *testing.T, w *world, p principal, grants []*ent.EmergencyGrant) 
 	// (who may review them) the agency's.
 	grantRows := map[int]bool{}
 	for _, g := range grants {
-		if g.AgencyID == a.ID && (p.role == viewer.RoleDPO || g.Subject == v.subject) {
+		if g.AgencyID == a.ID && (p.has(viewer.RoleDPO) || g.Subject == v.subject) {
 			grantRows[g.ID] = true
 		}
 	}
@@ -399,38 +404,56 @@ func (v *view) decide(typ string, id int, field string) bool {
 	case "Suspect":
 		caseIDs = []int{v.w.suspects[id].CaseID}
 	}
-	if rules, ok := readRules[v.p.role]; ok && familyOf[v.kind] == rules.family {
-		if cond, ok := rules.cats[typ+":"+cat]; ok {
-			holds := false
-			switch cond {
-			case "on_case":
-				holds = slices.ContainsFunc(caseIDs, v.assigned)
-			case "proceedings":
-				holds = slices.ContainsFunc(caseIDs, v.proceedings)
-			case "referred":
-				switch typ {
-				case "Victim":
-					holds = v.referred(id)
-				case "SupportService":
-					holds = v.referred(victimID)
-				}
-			}
-			needsConsent := (typ == "Victim" || typ == "SupportService") && consentCategories[cat] && cond != "proceedings"
-			if holds && (!needsConsent || v.consented(victimID, purposeOf[v.p.role])) {
-				return true
-			}
+	for _, role := range v.p.roles {
+		if v.roleMayRead(role, typ, id, cat, victimID, caseIDs) {
+			return true
 		}
 	}
-	// An active emergency grant of the principal on a case of the row, for
-	// a field the role may read at all under some condition.
-	rules, ok := readRules[v.p.role]
+	return false
+}
+
+// roleMayRead is the field rule of one role: its line for the category
+// and the condition (and consent, for the role's purpose) on the row; or
+// an active emergency grant of the principal on a case of the row, for a
+// category the role may read at all under some condition.
+func (v *view) roleMayRead(role viewer.Role, typ string, id int, cat string, victimID int, caseIDs []int) bool {
+	rules, ok := readRules[role]
 	if !ok || familyOf[v.kind] != rules.family {
 		return false
 	}
-	if _, readable := rules.cats[typ+":"+cat]; !readable {
+	cond, ok := rules.cats[typ+":"+cat]
+	if !ok {
 		return false
 	}
+	holds := false
+	switch cond {
+	case "on_case":
+		holds = slices.ContainsFunc(caseIDs, v.assigned)
+	case "proceedings":
+		holds = slices.ContainsFunc(caseIDs, v.proceedings)
+	case "referred":
+		switch typ {
+		case "Victim":
+			holds = v.referred(id)
+		case "SupportService":
+			holds = v.referred(victimID)
+		}
+	}
+	needsConsent := (typ == "Victim" || typ == "SupportService") && consentCategories[cat] && cond != "proceedings"
+	if holds && (!needsConsent || v.consented(victimID, purposeOf[role])) {
+		return true
+	}
 	return slices.ContainsFunc(caseIDs, func(c int) bool { return v.grants[c] })
+}
+
+// widerLevel is the wider of two row levels (none ⊂ assigned ⊂ region ⊂
+// all).
+func widerLevel(a, b string) string {
+	order := []string{"none", "assigned", "region", "all"}
+	if slices.Index(order, b) > slices.Index(order, a) {
+		return b
+	}
+	return a
 }
 
 func (v *view) may(typ string, id int, field string) bool {

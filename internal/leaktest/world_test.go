@@ -41,6 +41,7 @@ type world struct {
 	grants            []*ent.EmergencyGrant
 
 	victimIDs, suspectIDs, serviceIDs []int
+	charges                           map[int]*ent.Charge
 	// nodeIDs are the ids of every row of each type implementing Node, by
 	// GraphQL type name, sorted.
 	nodeIDs map[string][]int
@@ -164,6 +165,12 @@ func loadWorld(t *testing.T, c *ent.Client) *world {
 	}
 	w.grants, err = c.EmergencyGrant.Query().All(ctx)
 	must(err)
+	charges, err := c.Charge.Query().All(ctx)
+	must(err)
+	w.charges = map[int]*ent.Charge{}
+	for _, ch := range charges {
+		w.charges[ch.ID] = ch
+	}
 	w.nodeIDs = map[string][]int{}
 	for _, typ := range walkSchema(servedSchema).implementations("Node") {
 		list, ok := nodeListers[typ]
