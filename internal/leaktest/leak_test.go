@@ -172,6 +172,14 @@ func checkVocabulary(t *testing.T) {
 			if _, ok := got[typ+"."+name]; !ok {
 				t.Errorf("this test treats %s.%s as sensitive; the schema does not", typ, name)
 			}
+			rt, ok := rowTypes[typ]
+			if !ok {
+				t.Errorf("%s has sensitive fields and no entry in rowTypes (and world.row): the oracle cannot read its values", typ)
+				continue
+			}
+			if _, ok := rt.FieldByName(goField(name)); !ok {
+				t.Errorf("the oracle finds no field %s in ent.%s to read %s.%s from", goField(name), rt.Name(), typ, name)
+			}
 		}
 	}
 }
