@@ -1,0 +1,270 @@
+package leaktest_test
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// --- The truth, read from the database with system rights ---
+
+type world struct {
+	agencies          map[int]*ent.Agency
+	byCode            map[string]*ent.Agency
+	cases             map[int]*ent.CaseFile
+	victimsOfCase     map[int][]int
+	casesOfVictim     map[int][]int
+	assignments       map[int][]*ent.CaseAssignment // by case
+	prosecutions      map[int]*ent.Prosecution
+	prosOfCase        map[int][]int
+	decisionsOfPros   map[int][]*ent.CourtDecision
+	defendantsOfPros  map[int][]int
+	prosOfSuspect     map[int][]int
+	victims           map[int]*ent.Victim
+	suspects          map[int]*ent.Suspect
+	suspectsOfCase    map[int][]int
+	referrals         map[int]*ent.Referral
+	referralsOfVictim map[int][]int
+	referralsOfCase   map[int][]int
+	services          map[int]*ent.SupportService
+	servicesOfVictim  map[int][]int
+	consentsOfVictim  map[int][]*ent.Consent
+	consents          map[int]*ent.Consent
+	casesOfAgency     map[int][]int // through assignments
+	ledBy             map[int][]int
+	grants            []*ent.EmergencyGrant
+
+	victimIDs, suspectIDs, serviceIDs []int
+	charges                           map[int]*ent.Charge
+	// nodeIDs are the ids of every row of each type implementing Node, by
+	// GraphQL type name, sorted.
+	nodeIDs map[string][]int
+}
+
+// nodeLister lists the ids of one Node type's rows, with system rights.
+type nodeLister func(ctx context.Context, c *ent.Client) ([]int, error)
+
+// nodeListers name, for every type of the schema implementing Node, how to
+// list its rows; a type added to the schema without one here fails the
+// test, so that nodes(ids:) of it is asked too.
+var nodeListers = map[string]nodeLister{
+	"Agency":         func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Agency.Query().IDs(ctx) },
+	"Case":           func(ctx context.Context, c *ent.Client) ([]int, error) { return c.CaseFile.Query().IDs(ctx) },
+	"CaseAssignment": func(ctx context.Context, c *ent.Client) ([]int, error) { return c.CaseAssignment.Query().IDs(ctx) },
+	"CaseEvent":      func(ctx context.Context, c *ent.Client) ([]int, error) { return c.CaseEvent.Query().IDs(ctx) },
+	"Charge":         func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Charge.Query().IDs(ctx) },
+	"Consent":        func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Consent.Query().IDs(ctx) },
+	"CourtDecision":  func(ctx context.Context, c *ent.Client) ([]int, error) { return c.CourtDecision.Query().IDs(ctx) },
+	"EmergencyGrant": func(ctx context.Context, c *ent.Client) ([]int, error) { return c.EmergencyGrant.Query().IDs(ctx) },
+	"Prosecution":    func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Prosecution.Query().IDs(ctx) },
+	"Referral":       func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Referral.Query().IDs(ctx) },
+	"SupportService": func(ctx context.Context, c *ent.Client) ([]int, error) { return c.SupportService.Query().IDs(ctx) },
+	"Suspect":        func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Suspect.Query().IDs(ctx) },
+	"Victim":         func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Victim.Query().IDs(ctx) },
+}
+
+func loadWorld(t *testing.T, c *ent.Client) *world {
+	t.Helper()
+	ctx := viewer.SystemContext(context.Background())
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("reading the truth from the database: %v", err)
+		}
+	}
+	w := &world{
+		agencies: map[int]*ent.Agency{}, byCode: map[string]*ent.Agency{}, cases: map[int]*ent.CaseFile{},
+		victimsOfCase: map[int][]int{}, casesOfVictim: map[int][]int{}, assignments: map[int][]*ent.CaseAssignment{},
+		prosecutions: map[int]*ent.Prosecution{}, prosOfCase: map[int][]int{}, decisionsOfPros: map[int][]*ent.CourtDecision{},
+		defendantsOfPros: map[int][]int{}, prosOfSuspect: map[int][]int{},
+		victims: map[int]*ent.Victim{}, suspects: map[int]*ent.Suspect{}, suspectsOfCase: map[int][]int{},
+		referrals: map[int]*ent.Referral{}, referralsOfVictim: map[int][]int{}, referralsOfCase: map[int][]int{},
+		services: map[int]*ent.SupportService{}, servicesOfVictim: map[int][]int{}, consentsOfVictim: map[int][]*ent.Consent{},
+		consents: map[int]*ent.Consent{}, casesOfAgency: map[int][]int{}, ledBy: map[int][]int{},
+	}
+	agencies, err := c.Agency.Query().All(ctx)
+	must(err)
+	for _, a := range agencies {
+		w.agencies[a.ID], w.byCode[a.Code] = a, a
+	}
+	cases, err := c.CaseFile.Query().All(ctx)
+	must(err)
+	for _, x := range cases {
+		w.cases[x.ID] = x
+		w.ledBy[x.LeadAgencyID] = append(w.ledBy[x.LeadAgencyID], x.ID)
+	}
+	links, err := c.CaseVictim.Query().All(ctx)
+	must(err)
+	for _, l := range links {
+		w.victimsOfCase[l.CaseID] = append(w.victimsOfCase[l.CaseID], l.VictimID)
+		w.casesOfVictim[l.VictimID] = append(w.casesOfVictim[l.VictimID], l.CaseID)
+	}
+	assignments, err := c.CaseAssignment.Query().All(ctx)
+	must(err)
+	for _, a := range assignments {
+		w.assignments[a.CaseID] = append(w.assignments[a.CaseID], a)
+		w.casesOfAgency[a.AgencyID] = append(w.casesOfAgency[a.AgencyID], a.CaseID)
+	}
+	pros, err := c.Prosecution.Query().All(ctx)
+	must(err)
+	for _, p := range pros {
+		w.prosecutions[p.ID] = p
+		w.prosOfCase[p.CaseID] = append(w.prosOfCase[p.CaseID], p.ID)
+	}
+	decisions, err := c.CourtDecision.Query().All(ctx)
+	must(err)
+	for _, d := range decisions {
+		w.decisionsOfPros[d.ProsecutionID] = append(w.decisionsOfPros[d.ProsecutionID], d)
+	}
+	defendants, err := c.ProsecutionDefendant.Query().All(ctx)
+	must(err)
+	for _, d := range defendants {
+		w.defendantsOfPros[d.ProsecutionID] = append(w.defendantsOfPros[d.ProsecutionID], d.SuspectID)
+		w.prosOfSuspect[d.SuspectID] = append(w.prosOfSuspect[d.SuspectID], d.ProsecutionID)
+	}
+	victims, err := c.Victim.Query().All(ctx)
+	must(err)
+	for _, v := range victims {
+		w.victims[v.ID] = v
+		w.victimIDs = append(w.victimIDs, v.ID)
+	}
+	suspects, err := c.Suspect.Query().All(ctx)
+	must(err)
+	for _, s := range suspects {
+		w.suspects[s.ID] = s
+		w.suspectIDs = append(w.suspectIDs, s.ID)
+		w.suspectsOfCase[s.CaseID] = append(w.suspectsOfCase[s.CaseID], s.ID)
+	}
+	referrals, err := c.Referral.Query().All(ctx)
+	must(err)
+	for _, r := range referrals {
+		w.referrals[r.ID] = r
+		w.referralsOfVictim[r.VictimID] = append(w.referralsOfVictim[r.VictimID], r.ID)
+		if r.CaseID != nil {
+			w.referralsOfCase[*r.CaseID] = append(w.referralsOfCase[*r.CaseID], r.ID)
+		}
+	}
+	services, err := c.SupportService.Query().All(ctx)
+	must(err)
+	for _, s := range services {
+		w.services[s.ID] = s
+		w.serviceIDs = append(w.serviceIDs, s.ID)
+		w.servicesOfVictim[s.VictimID] = append(w.servicesOfVictim[s.VictimID], s.ID)
+	}
+	consents, err := c.Consent.Query().All(ctx)
+	must(err)
+	for _, k := range consents {
+		w.consentsOfVictim[k.VictimID] = append(w.consentsOfVictim[k.VictimID], k)
+		w.consents[k.ID] = k
+	}
+	w.grants, err = c.EmergencyGrant.Query().All(ctx)
+	must(err)
+	charges, err := c.Charge.Query().All(ctx)
+	must(err)
+	w.charges = map[int]*ent.Charge{}
+	for _, ch := range charges {
+		w.charges[ch.ID] = ch
+	}
+	w.nodeIDs = map[string][]int{}
+	for _, typ := range walkSchema(servedSchema).implementations("Node") {
+		list, ok := nodeListers[typ]
+		if !ok {
+			t.Fatalf("the schema's Node type %s has no entry in nodeListers: the leak test cannot ask nodes(ids:) for it", typ)
+		}
+		ids, err := list(ctx, c)
+		must(err)
+		slices.Sort(ids)
+		w.nodeIDs[typ] = ids
+	}
+	slices.Sort(w.victimIDs)
+	slices.Sort(w.suspectIDs)
+	slices.Sort(w.serviceIDs)
+	if len(w.victimIDs) < 100 || len(w.suspectIDs) < 100 || len(w.serviceIDs) < 100 {
+		t.Fatalf("the demo data is too small for this test: %d victims, %d suspects, %d services",
+			len(w.victimIDs), len(w.suspectIDs), len(w.serviceIDs))
+	}
+	return w
+}
+
+// rowTypes are the ent types of the GraphQL types with sensitive fields.
+var rowTypes = map[string]reflect.Type{
+	"Victim":         reflect.TypeFor[ent.Victim](),
+	"Suspect":        reflect.TypeFor[ent.Suspect](),
+	"SupportService": reflect.TypeFor[ent.SupportService](),
+}
+
+// row is the stored row of a type with sensitive fields, or nil.
+func (w *world) row(typ string, id int) any {
+	switch typ {
+	case "Victim":
+		if v := w.victims[id]; v != nil {
+			return v
+		}
+	case "Suspect":
+		if s := w.suspects[id]; s != nil {
+			return s
+		}
+	case "SupportService":
+		if s := w.services[id]; s != nil {
+			return s
+		}
+	}
+	return nil
+}
+
+// goField is the ent struct field holding a GraphQL field (legalName →
+// LegalName).
+func goField(field string) string { return strings.ToUpper(field[:1]) + field[1:] }
+
+// value is the true value of a sensitive field: string, time.Time, int, or
+// nil when the row has none. It reads the ent struct field of the same
+// name, so a sensitive field added to the schema needs nothing here
+// (checkVocabulary fails if its struct field cannot be found).
+func (w *world) value(typ string, id int, field string) any {
+	row := w.row(typ, id)
+	if row == nil {
+		return nil
+	}
+	f := reflect.ValueOf(row).Elem().FieldByName(goField(field))
+	if !f.IsValid() {
+		return nil
+	}
+	if f.Kind() == reflect.Pointer {
+		if f.IsNil() {
+			return nil
+		}
+		f = f.Elem()
+	}
+	return f.Interface()
+}
+
+// jsonForms are the ways a value can be written in a JSON response.
+func jsonForms(v any) []string {
+	var out []string
+	add := func(s string) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	switch x := v.(type) {
+	case string:
+		add(x)
+		b, _ := json.Marshal(x)
+		add(string(b[1 : len(b)-1]))
+	case time.Time:
+		add(x.Format(time.RFC3339Nano))
+		add(x.UTC().Format(time.RFC3339Nano))
+		add(x.UTC().Format(time.RFC3339))
+	case int:
+		add(strconv.Itoa(x))
+	}
+	return out
+}
