@@ -45,8 +45,8 @@ import (
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/viewer"
 )
 
