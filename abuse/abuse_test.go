@@ -168,10 +168,7 @@ func manyIDs(n int) []string {
 
 func TestAbuse(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		srv := testserver.Start(t, db)
-		if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 1}); err != nil {
-			t.Fatal(err)
-		}
+		srv := startSeeded(t, db)
 		coordinator := srv.Token(t, "onac", viewer.RoleCoordinator)
 
 		for _, a := range attacks() {
@@ -217,10 +214,7 @@ func TestAbuse(t *testing.T) {
 // theirs answers, and fast.
 func TestServesOthersUnderAbuse(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		srv := testserver.Start(t, db)
-		if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 1}); err != nil {
-			t.Fatal(err)
-		}
+		srv := startSeeded(t, db)
 		coordinator := srv.Token(t, "onac", viewer.RoleCoordinator)
 		investigator := srv.Token(t, "police-tirane", viewer.RoleInvestigator)
 		heavy := attacks()
@@ -272,6 +266,16 @@ func TestServesOthersUnderAbuse(t *testing.T) {
 			}
 		}
 	})
+}
+
+// startSeeded serves db, with the demo data, with the server's own limits.
+func startSeeded(t *testing.T, db *database.DB) *testserver.Server {
+	t.Helper()
+	srv := testserver.Start(t, db)
+	if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	return srv
 }
 
 // send posts a's request as token and returns the response and the time
