@@ -38,7 +38,7 @@ const DefaultComplexityLimit = 50_000
 
 // NewHandler returns the GraphQL handler: POST and GET (queries only)
 // transports, introspection, a complexity limit, one transaction per
-// mutation, and the error presenter.
+// mutation (docs/mutations.md), and the error presenter.
 func NewHandler(opts Options) *handler.Server {
 	if opts.Enforcer == nil {
 		panic("graph.NewHandler: an Enforcer is required (deny by default)")
@@ -69,14 +69,16 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
-	// The audit trail wraps the transaction: it writes what the
-	// transaction did not (reads of queries, refusals) after it ends.
+	// The audit trail writes what no mutation's transaction did (reads of
+	// queries, refusals) after the operation ends. checkMutations is added
+	// after the transactions so that it runs first: a refused mutation
+	// opens none.
 	var opener entgql.TxOpener = opts.Client
 	if audited {
 		srv.Use(auditTrail{writer: opts.Audit, logger: opts.Logger})
 		opener = auditedTxOpener{client: opts.Client, writer: opts.Audit, dialect: opts.Audit.Dialect()}
 	}
-	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: opener}, logger: opts.Logger})
+	srv.Use(mutationTransactions{opener: opener, logger: opts.Logger})
 	srv.AroundFields(markResolverErrors)
 	srv.AroundRootFields(checkMutations(opts.Enforcer))
 	p := errorPresenter{logger: opts.Logger}

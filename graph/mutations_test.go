@@ -2165,8 +2165,8 @@ func TestMutationIdempotency(t *testing.T) {
 	})
 }
 
-// TestMutationAtomicity checks that a mutation that fails part-way, or an
-// operation whose later mutation fails, writes nothing.
+// TestMutationAtomicity checks that a mutation that fails part-way writes
+// nothing.
 func TestMutationAtomicity(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
@@ -2186,23 +2186,7 @@ func TestMutationAtomicity(t *testing.T) {
 			events = h.expectEvents(t, c.ID, events)
 		})
 
-		t.Run("ErrSecondMutationRollsBackFirst", func(t *testing.T) {
-			ref := newReference()
-			q := `mutation($a: CreateCaseInput!, $b: CreateCaseInput!) { a: openCase(input: $a) { id } b: openCase(input: $b) { id } }`
-			h.refuse(t, h.police, q, map[string]any{
-				"a": caseInput(h, t, ref, "police-tirane"),
-				"b": caseInput(h, t, ref, "police-tirane"),
-			}, want{code: "CONFLICT", field: "reference"})
-		})
-
-		t.Run("ErrLinkAfterRegisterRollsBack", func(t *testing.T) {
-			q := `mutation($in: CreateVictimInput!, $cases: [ID!], $other: ID!) {
-				registerVictim(input: $in, caseIDs: $cases) { id }
-				linkVictimToCase(victimID: $other, caseID: "` + missingCaseID + `") { id }
-			}`
-			h.refuse(t, h.police, q, map[string]any{"in": victimInput(newVictimName(), 30), "cases": []string{c.ID}, "other": missingVictimID},
-				badField("victimID"), c.ID)
-			events = h.expectEvents(t, c.ID, events)
-		})
+		// Several mutations of one document commit one by one: see
+		// TestMutationsOfOneDocumentCommitEach (docs/mutations.md).
 	})
 }
