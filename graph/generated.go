@@ -3634,7 +3634,7 @@ type Mutation {
   "Opens a case. Its stage starts at NOTICE_RECEIVED; the lead agency is assigned to it."
   openCase(input: CreateCaseInput!, idempotencyKey: String): Case
   updateCase(id: ID!, expectedVersion: Int!, input: UpdateCaseInput!): Case
-  "Moves a case to its next stage; a terminal stage closes it."
+  "Moves a case to its next stage; a terminal stage closes it. A case with criminal proceedings follows them and is not moved by hand (BAD_USER_INPUT on stage)."
   moveCaseStage(id: ID!, expectedVersion: Int!, stage: ProceedingStage!): Case
   "Assigns an agency to a case in a part, or changes the part it has. Assigning the same part again changes nothing."
   assignAgencyToCase(caseID: ID!, agencyID: ID!, part: CasePart!): CaseAssignment
@@ -3653,7 +3653,7 @@ type Mutation {
   recordSuspect(input: CreateSuspectInput!, idempotencyKey: String): Suspect
   updateSuspect(id: ID!, expectedVersion: Int!, input: UpdateSuspectInput!): Suspect
 
-  "Registers a criminal proceeding (Art. 287); it starts at REGISTERED."
+  "Registers a criminal proceeding (Art. 287); it starts at REGISTERED. The office is assigned to the case as PROSECUTING, and the case's stage follows its proceedings."
   registerProsecution(input: CreateProsecutionInput!, idempotencyKey: String): Prosecution
   updateProsecution(id: ID!, expectedVersion: Int!, input: UpdateProsecutionInput!): Prosecution
   "Moves a proceeding to its next stage and records the date it reached it (default: now)."
