@@ -216,12 +216,52 @@ func (r *Recorder) Take() []Event {
 	return out
 }
 
-// RolledBack forgets the changes of the request's transaction, which did
-// not happen; reads and refusals stay to be written.
-func (r *Recorder) RolledBack() {
+// Mark is a point in a request's record: where one mutation of the
+// request began, so that its own events can be told from those before it.
+type Mark struct{ pending, released int }
+
+// Mark returns the current point of the record. Events are only taken at a
+// commit, so a mark stays valid until the transaction it starts ends.
+func (r *Recorder) Mark() Mark {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.pending = slices.DeleteFunc(r.pending, func(pe *pendingEvent) bool { return pe.txBound })
+	return Mark{pending: len(r.pending), released: len(r.released)}
+}
+
+// RolledBack forgets what the transaction begun at m did and showed: its
+// changes, which did not happen, and the allowed reads of its payload,
+// which the response does not carry (a mutation that is not made answers
+// null). Refusals, and everything recorded before m, stay to be written.
+func (r *Recorder) RolledBack(m Mark) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m.pending > len(r.pending) || m.released > len(r.released) {
+		m = Mark{} // taken since: nothing of it is pending any more
+	}
+	undone := func(pe *pendingEvent) bool {
+		return pe.txBound || pe.Kind == FieldAccess && pe.Decision == Allowed
+	}
+	kept := r.pending[:m.pending]
+	for _, pe := range r.pending[m.pending:] {
+		if !undone(pe) {
+			kept = append(kept, pe)
+		}
+	}
+	r.pending = kept
+	for k, pe := range r.reads {
+		if undone(pe) {
+			delete(r.reads, k)
+		}
+	}
+	r.released = r.released[:m.released]
+}
+
+// Committed forgets the response paths of the values whose events were
+// just written with a transaction: they need no withholding any more.
+func (r *Recorder) Committed() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.released = nil
 }
 
 // NothingReleased forgets the allowed reads of a request whose answer

@@ -165,22 +165,32 @@ func TestAuditEventContent(t *testing.T) {
 			}
 		})
 
-		t.Run("RolledBackMutation", func(t *testing.T) {
+		t.Run("CommittedMutationWithRefusedPayload", func(t *testing.T) {
 			// The payload asks for a field the prosecutor may not read: the
-			// error rolls the whole mutation back and no data is sent, so
-			// neither the change nor the legal name read in the payload is
-			// recorded as done; the refusal is.
+			// mutation is still made (docs/mutations.md), and the trail
+			// holds its change, the legal name read in its payload and the
+			// refusal of the health notes.
 			var v struct{ Node struct{ Version int } }
 			e.do(t, prosecutor, `query ($id: ID!) { node(id: $id) { ... on Victim { version } } }`, map[string]any{"id": gid(f.vT)}).MustOK(t).Decode(t, &v)
-			r := e.do(t, prosecutor, `mutation ($id: ID!, $v: Int!) { updateVictim(id: $id, expectedVersion: $v, input: {nationality: "FR"}) { legalName healthNotes } }`,
+			r := e.do(t, prosecutor, `mutation ($id: ID!, $v: Int!) { updateVictim(id: $id, expectedVersion: $v, input: {nationality: "FR"}) { version legalName healthNotes } }`,
 				map[string]any{"id": gid(f.vT), "v": v.Node.Version})
-			if !nullData(r.Data) || !slices.Contains(r.Codes(), "FORBIDDEN") {
-				t.Fatalf("want the mutation refused as a whole: %s", r.Body)
+			var data struct{ UpdateVictim *struct{ Version int } }
+			if err := json.Unmarshal(r.Data, &data); err != nil || data.UpdateVictim == nil || data.UpdateVictim.Version != v.Node.Version+1 ||
+				!slices.Equal(r.Codes(), []string{"FORBIDDEN"}) {
+				t.Fatalf("want the mutation made and healthNotes refused: %s", r.Body)
 			}
 			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
-			if len(events) != 1 || events[0].Kind != audit.FieldAccess || events[0].Decision != audit.Denied ||
-				!slices.Equal(events[0].Fields, []string{"Victim.healthNotes"}) {
-				t.Errorf("a rolled-back mutation records only its refusal: %s", dump(events))
+			_, changed := findEvent(events, func(e audit.Event) bool {
+				return e.Kind == audit.Mutation && e.Decision == audit.Allowed && e.EntityID == f.vT
+			})
+			_, read := findEvent(events, func(e audit.Event) bool {
+				return e.Kind == audit.FieldAccess && e.Decision == audit.Allowed && slices.Equal(e.Fields, []string{"Victim.legalName"})
+			})
+			_, refused := findEvent(events, func(e audit.Event) bool {
+				return e.Kind == audit.FieldAccess && e.Decision == audit.Denied && slices.Equal(e.Fields, []string{"Victim.healthNotes"})
+			})
+			if !changed || !read || !refused || len(events) != 3 {
+				t.Errorf("want the change, the read and the refusal: %s", dump(events))
 			}
 		})
 

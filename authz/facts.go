@@ -79,6 +79,7 @@ func (f *facts) rowOf(ctx context.Context, obj any) (row, error) {
 
 func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *facts {
 	f := &facts{client: client, p: p, agency: agency}
+	db := f.db
 	a := agency.ID
 	assigned := casefile.Or(casefile.LeadAgencyID(a), casefile.HasAssignmentsWith(caseassignment.AgencyID(a)),
 		casefile.HasProsecutionsWith(prosecution.OfficeID(a)))
@@ -92,7 +93,7 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 	)
 	victimsIn := func(cases predicate.CaseFile) func(context.Context, []int) (map[int]bool, error) {
 		return func(ctx context.Context, ids []int) (map[int]bool, error) {
-			found, err := client.CaseVictim.Query().
+			found, err := db(ctx).CaseVictim.Query().
 				Where(casevictim.VictimIDIn(ids...), casevictim.HasCaseWith(cases)).
 				Select(casevictim.FieldVictimID).Ints(viewer.SystemContext(ctx))
 			return set(found), err
@@ -100,7 +101,7 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 	}
 	casesIn := func(cases predicate.CaseFile) func(context.Context, []int) (map[int]bool, error) {
 		return func(ctx context.Context, ids []int) (map[int]bool, error) {
-			found, err := client.CaseFile.Query().Where(casefile.IDIn(ids...), cases).IDs(viewer.SystemContext(ctx))
+			found, err := db(ctx).CaseFile.Query().Where(casefile.IDIn(ids...), cases).IDs(viewer.SystemContext(ctx))
 			return set(found), err
 		}
 	}
@@ -110,7 +111,7 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 	f.caseOnCase = newPrefetch(cases, casesIn(assigned))
 	f.caseProceedings = newPrefetch(cases, casesIn(proceedings))
 	f.suspectCase = newPrefetch(f.seen.suspectIDs, func(ctx context.Context, ids []int) (map[int]int, error) {
-		rows, err := client.Suspect.Query().Where(suspect.IDIn(ids...)).
+		rows, err := db(ctx).Suspect.Query().Where(suspect.IDIn(ids...)).
 			Select(suspect.FieldID, suspect.FieldCaseID).All(viewer.SystemContext(ctx))
 		out := make(map[int]int, len(rows))
 		for _, r := range rows {
@@ -120,7 +121,7 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 		return out, err
 	})
 	f.serviceRow = newPrefetch(f.seen.serviceIDs, func(ctx context.Context, ids []int) (map[int]row, error) {
-		rows, err := client.SupportService.Query().Where(supportservice.IDIn(ids...)).
+		rows, err := db(ctx).SupportService.Query().Where(supportservice.IDIn(ids...)).
 			Select(supportservice.FieldID, supportservice.FieldVictimID, supportservice.FieldProviderID).
 			All(viewer.SystemContext(ctx))
 		out := make(map[int]row, len(rows))
@@ -134,14 +135,14 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 		// Only a referral another agency made, and this one accepted,
 		// opens the victim's data: a support service the agency records
 		// itself does not.
-		found, err := client.Victim.Query().Where(victim.IDIn(ids...),
+		found, err := db(ctx).Victim.Query().Where(victim.IDIn(ids...),
 			victim.HasReferralsWith(referral.ToAgencyID(a),
 				referral.StatusIn(domain.ReferralStatusAccepted, domain.ReferralStatusCompleted)),
 		).IDs(viewer.SystemContext(ctx))
 		return set(found), err
 	})
 	f.victimConsents = newPrefetch(victims, func(ctx context.Context, ids []int) (map[int][]*ent.Consent, error) {
-		cs, err := client.Consent.Query().
+		cs, err := db(ctx).Consent.Query().
 			Where(consent.VictimIDIn(ids...), consent.WithdrawnAtIsNil()).All(viewer.SystemContext(ctx))
 		out := map[int][]*ent.Consent{}
 		for _, c := range cs {
@@ -160,7 +161,7 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 		for i, g := range grants {
 			covered[i] = casevictim.And(casevictim.CaseID(g.CaseID), casevictim.LinkedAtLTE(g.GrantedAt))
 		}
-		links, err := client.CaseVictim.Query().
+		links, err := db(ctx).CaseVictim.Query().
 			Where(casevictim.VictimIDIn(ids...), casevictim.Or(covered...)).
 			Select(casevictim.FieldVictimID, casevictim.FieldCaseID, casevictim.FieldLinkedAt).All(viewer.SystemContext(ctx))
 		out := map[int]*ent.EmergencyGrant{}
@@ -175,6 +176,16 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 		return out, err
 	})
 	return f
+}
+
+// db is the client facts are read with: in a mutation, its transaction,
+// so that the checks of its payload see what it just did (a victim linked
+// to the caller's case in the same mutation); otherwise the server's.
+func (f *facts) db(ctx context.Context) *ent.Client {
+	if tx := ent.TxFromContext(ctx); tx != nil {
+		return tx.Client()
+	}
+	return f.client
 }
 
 func set(ids []int) map[int]bool {
@@ -238,7 +249,7 @@ func (f *facts) consented(ctx context.Context, r row, kind domain.AgencyKind, pu
 }
 
 func (f *facts) activeGrants(ctx context.Context) ([]*ent.EmergencyGrant, error) {
-	f.grantsOnce.Do(func() { f.grants, f.grantsErr = activeGrantCases(ctx, f.client, f.p) })
+	f.grantsOnce.Do(func() { f.grants, f.grantsErr = activeGrantCases(ctx, f.db(ctx), f.p) })
 	return f.grants, f.grantsErr
 }
 

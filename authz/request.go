@@ -96,6 +96,15 @@ func FromContext(ctx context.Context) *Request {
 	return r
 }
 
+// Refresh forgets the facts and verdicts loaded so far. A mutation calls it
+// before and after it runs: what it changes (a case link, a consent, an
+// emergency grant) decides the fields of its payload and of what follows.
+// It must not run while fields of the request are being resolved.
+func (r *Request) Refresh() {
+	r.facts = newFacts(r.e.client, r.p, r.facts.agency)
+	r.verdicts.Clear()
+}
+
 // Scope returns the request's row scope.
 func (r *Request) Scope() *rowscope.Scope { return r.scope }
 

@@ -108,13 +108,17 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 
 // MoveCaseStage moves a case along the proceeding lifecycle; reaching a
 // terminal stage closes it. An impossible move is BAD_USER_INPUT listing the
-// allowed stages.
+// allowed stages; so is moving a case that has proceedings, whose stage
+// follows them (followProceedings).
 func MoveCaseStage(ctx context.Context, c *ent.Client, id, expectedVersion int, stage domain.ProceedingStage) (*ent.CaseFile, error) {
 	cf, err := get(ctx, "case", c.CaseFile.Get, id)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkVersion("case", cf.Version, expectedVersion); err != nil {
+		return nil, err
+	}
+	if err := stageFollowsProceedings(ctx, c, id); err != nil {
 		return nil, err
 	}
 	if !cf.Stage.CanMoveTo(stage) {

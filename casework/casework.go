@@ -4,6 +4,13 @@
 // support they get. GraphQL mutations call it with the transactional ent
 // client of the request, so each call is all or nothing.
 //
+// The case follows its criminal proceedings: registering one assigns its
+// office to the case as PROSECUTING (moving an existing part of that office
+// to it), and the case's stage is the one domain.CaseStageFollowing gives
+// its proceedings, set at every registration and stage move of one (a
+// timeline entry, a new version). A case without proceedings is moved by
+// hand (moveCaseStage); one with proceedings is not.
+//
 // Every function returns *apperr.Error for anything the client can fix:
 // BAD_USER_INPUT (invalid or unknown input, impossible transition),
 // NOT_FOUND, CONFLICT (stale version, duplicate key, reused idempotency key).

@@ -8,6 +8,7 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/courtdecision"
@@ -100,7 +101,10 @@ func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsec
 		if err != nil {
 			return 0, translate(err)
 		}
-		return p.ID, event(ctx, c, in.CaseID, domain.CaseEventKindProsecutionRegistered, p.ID, fmt.Sprintf("Proceeding %s registered.", p.RegistrationNumber))
+		if err := event(ctx, c, in.CaseID, domain.CaseEventKindProsecutionRegistered, p.ID, fmt.Sprintf("Proceeding %s registered.", p.RegistrationNumber)); err != nil {
+			return 0, err
+		}
+		return p.ID, proceedingRegistered(ctx, c, in.CaseID, in.OfficeID)
 	})
 	if err != nil {
 		return nil, err
@@ -136,6 +140,11 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 	}
 	if err := event(ctx, c, p.CaseID, domain.CaseEventKindCaseUpdated, id, fmt.Sprintf("Proceeding %s updated.", p.RegistrationNumber)); err != nil {
 		return nil, err
+	}
+	if in.OfficeID != nil {
+		if err := assignProsecutingOffice(ctx, c, p.CaseID, *in.OfficeID); err != nil {
+			return nil, err
+		}
 	}
 	return c.Prosecution.Get(ctx, id)
 }
@@ -192,6 +201,9 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 	}
 	summary := fmt.Sprintf("Proceeding %s moved from %s to %s.", p.RegistrationNumber, p.Stage, stage)
 	if err := event(ctx, c, p.CaseID, domain.CaseEventKindProsecutionStageChanged, id, summary); err != nil {
+		return nil, err
+	}
+	if err := followProceedings(ctx, c, p.CaseID); err != nil {
 		return nil, err
 	}
 	return c.Prosecution.Get(ctx, id)
@@ -405,4 +417,91 @@ func uniq(ids []int) map[int]struct{} {
 		m[id] = struct{}{}
 	}
 	return m
+}
+
+// proceedingRegistered keeps the case consistent with a proceeding of
+// office registered in it (or moved to office): the office prosecutes the
+// case, and the case's stage follows its proceedings.
+func proceedingRegistered(ctx context.Context, c *ent.Client, caseID, officeID int) error {
+	if err := assignProsecutingOffice(ctx, c, caseID, officeID); err != nil {
+		return err
+	}
+	return followProceedings(ctx, c, caseID)
+}
+
+// assignProsecutingOffice gives office the part PROSECUTING on the case,
+// unless it has it: an office that brings a proceeding prosecutes the
+// case, whatever part it had before. An office that no longer has a
+// proceeding keeps its part; assignAgencyToCase changes it.
+func assignProsecutingOffice(ctx context.Context, c *ent.Client, caseID, officeID int) error {
+	existing, err := c.CaseAssignment.Query().
+		Where(caseassignment.CaseID(caseID), caseassignment.AgencyID(officeID)).Only(ctx)
+	switch {
+	case err == nil && existing.Part == domain.CasePartProsecuting:
+		return nil
+	case err == nil:
+		err = existing.Update().SetPart(domain.CasePartProsecuting).AddVersion(1).Exec(ctx)
+	case ent.IsNotFound(err):
+		err = c.CaseAssignment.Create().SetCaseID(caseID).SetAgencyID(officeID).SetPart(domain.CasePartProsecuting).Exec(ctx)
+	}
+	if err != nil {
+		return translate(err)
+	}
+	office, err := c.Agency.Get(ctx, officeID)
+	if err != nil {
+		return err
+	}
+	return event(ctx, c, caseID, domain.CaseEventKindAgencyAssigned, officeID,
+		fmt.Sprintf("%s assigned as %s.", office.Code, domain.CasePartProsecuting))
+}
+
+// followProceedings sets the case's stage to the one its proceedings give
+// it (domain.CaseStageFollowing), closing the case when they have all
+// ended and reopening it when a new one starts. The case's version moves,
+// so a client holding the old one gets CONFLICT on its next update.
+func followProceedings(ctx context.Context, c *ent.Client, caseID int) error {
+	stages, err := c.Prosecution.Query().Where(prosecution.CaseID(caseID)).
+		Select(prosecution.FieldStage).Strings(viewer.SystemContext(ctx))
+	if err != nil {
+		return err
+	}
+	ps := make([]domain.ProceedingStage, len(stages))
+	for i, s := range stages {
+		ps[i] = domain.ProceedingStage(s)
+	}
+	stage, ok := domain.CaseStageFollowing(ps)
+	if !ok {
+		return nil
+	}
+	cf, err := c.CaseFile.Get(viewer.SystemContext(ctx), caseID)
+	if err != nil {
+		return err
+	}
+	if cf.Stage == stage {
+		return nil
+	}
+	u := cf.Update().SetStage(stage).AddVersion(1)
+	if stage.Terminal() {
+		u.SetClosedAt(time.Now())
+	} else {
+		u.ClearClosedAt()
+	}
+	if err := u.Exec(viewer.SystemContext(ctx)); err != nil {
+		return translate(err)
+	}
+	return event(ctx, c, caseID, domain.CaseEventKindStageChanged, caseID,
+		fmt.Sprintf("Stage changed from %s to %s, following its proceedings.", cf.Stage, stage))
+}
+
+// stageFollowsProceedings refuses to move by hand the stage of a case that
+// has proceedings: it follows them.
+func stageFollowsProceedings(ctx context.Context, c *ent.Client, caseID int) error {
+	has, err := c.Prosecution.Query().Where(prosecution.CaseID(caseID)).Exist(viewer.SystemContext(ctx))
+	if err != nil {
+		return err
+	}
+	if has {
+		return apperr.InvalidField("stage", "This case's stage follows its criminal proceedings; move the proceeding (moveProsecutionStage) instead.")
+	}
+	return nil
 }

@@ -84,3 +84,38 @@ type ReferralStatusChange struct {
 	ActorSubject string         `json:"actorSubject"`
 	ActorAgency  string         `json:"actorAgency"`
 }
+
+// CaseStageFollowing is the stage of a case with proceedings in stages: a
+// case follows its proceedings (DOMAIN.md, "a case follows the same stages
+// as the proceeding that leads it"). The proceeding that leads is the open
+// one furthest along the lifecycle (the order of ProceedingStage.Values):
+// a case is under investigation while any of its proceedings is, and at
+// trial once one reaches trial. When every proceeding has ended, the case
+// ends with the most conclusive outcome among them: FINAL (a court
+// decided), else DISMISSED, else TRANSFERRED, else MERGED. ok is false for
+// a case without proceedings, whose stage is moved by hand.
+func CaseStageFollowing(stages []ProceedingStage) (stage ProceedingStage, ok bool) {
+	if len(stages) == 0 {
+		return "", false
+	}
+	order := ProceedingStage("").Values()
+	rank := func(s ProceedingStage) int { return slices.Index(order, string(s)) }
+	open := false
+	for _, s := range stages {
+		if s.Terminal() {
+			continue
+		}
+		if !open || rank(s) > rank(stage) {
+			stage, open = s, true
+		}
+	}
+	if open {
+		return stage, true
+	}
+	for _, outcome := range []ProceedingStage{ProceedingStageFinal, ProceedingStageDismissed, ProceedingStageTransferred, ProceedingStageMerged} {
+		if slices.Contains(stages, outcome) {
+			return outcome, true
+		}
+	}
+	return "", false
+}

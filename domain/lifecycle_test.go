@@ -94,3 +94,31 @@ func TestEnumUnmarshalRejectsUnknownValues(t *testing.T) {
 		t.Errorf("TIRANE: %v, %q", err, r)
 	}
 }
+
+func TestCaseStageFollowing(t *testing.T) {
+	type s = domain.ProceedingStage
+	tests := []struct {
+		name   string
+		stages []s
+		want   s
+		ok     bool
+	}{
+		{"NoProceedings", nil, "", false},
+		{"One", []s{domain.ProceedingStageRegistered}, domain.ProceedingStageRegistered, true},
+		{"FurthestOpen", []s{domain.ProceedingStageRegistered, domain.ProceedingStageFirstInstanceTrial, domain.ProceedingStageUnderInvestigation},
+			domain.ProceedingStageFirstInstanceTrial, true},
+		{"EndedOnesDoNotLead", []s{domain.ProceedingStageFinal, domain.ProceedingStageRegistered}, domain.ProceedingStageRegistered, true},
+		{"FinalOutranksDismissed", []s{domain.ProceedingStageDismissed, domain.ProceedingStageFinal}, domain.ProceedingStageFinal, true},
+		{"DismissedOutranksTransferred", []s{domain.ProceedingStageTransferred, domain.ProceedingStageDismissed}, domain.ProceedingStageDismissed, true},
+		{"TransferredOutranksMerged", []s{domain.ProceedingStageMerged, domain.ProceedingStageTransferred}, domain.ProceedingStageTransferred, true},
+		{"Merged", []s{domain.ProceedingStageMerged}, domain.ProceedingStageMerged, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := domain.CaseStageFollowing(tc.stages)
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("CaseStageFollowing(%v) = %s, %v; want %s, %v", tc.stages, got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -23,8 +24,8 @@ import (
 
 // auditTrail writes each operation's audit events before its response
 // leaves. A mutation's events are written in its transaction (see
-// auditedTxOpener); what is left (reads of a query, refusals, reads of a
-// mutation that rolled back) is written here, after the response is built
+// auditedTxOpener); what is left (reads of a query, refusals, refusals of
+// a mutation that rolled back) is written here, after the response is built
 // and before it is sent. If that write fails, every sensitive value of the
 // response is replaced by null with an AUDIT_UNAVAILABLE error: the rest
 // of the response stands.
@@ -231,15 +232,20 @@ func (n *jsonNode) encode(buf *bytes.Buffer) {
 	}
 }
 
-// auditedTxOpener opens the transaction of a mutation (for
-// entgql.Transactioner) so that committing it first writes the request's
-// audit events in it: the change and its record stand or fall together,
-// and a change whose record cannot be written is not made.
+// auditedTxOpener opens the transaction of a mutation (see
+// mutationTransactions) so that committing it first writes the request's
+// pending audit events in it: the change, the reads of its payload and
+// their record stand or fall together, and a change whose record cannot
+// be written is not made.
 type auditedTxOpener struct {
 	client  *ent.Client
 	writer  *audit.Writer
 	dialect string
 }
+
+// errAuditWrite marks a commit refused because the audit events could not
+// be written.
+var errAuditWrite = errors.New("writing the audit events")
 
 func (o auditedTxOpener) OpenTx(ctx context.Context) (context.Context, driver.Tx, error) {
 	tx, err := o.client.BeginTx(ctx, audit.TxOptions(o.dialect))
@@ -247,7 +253,11 @@ func (o auditedTxOpener) OpenTx(ctx context.Context) (context.Context, driver.Tx
 		return nil, nil, err
 	}
 	txCtx := ent.NewContext(ent.NewTxContext(ctx, tx), tx.Client())
-	return txCtx, &auditedTx{tx: tx, ctx: txCtx, writer: o.writer, rec: audit.FromContext(ctx)}, nil
+	t := &auditedTx{tx: tx, ctx: txCtx, writer: o.writer, rec: audit.FromContext(ctx)}
+	if t.rec != nil {
+		t.mark = t.rec.Mark()
+	}
+	return txCtx, t, nil
 }
 
 type auditedTx struct {
@@ -255,22 +265,28 @@ type auditedTx struct {
 	ctx    context.Context
 	writer *audit.Writer
 	rec    *audit.Recorder
+	mark   audit.Mark // where this transaction's events begin
 }
 
 func (t *auditedTx) Commit() error {
-	if t.rec != nil {
-		if err := t.writer.WriteTx(t.ctx, t.tx, t.rec.Take()); err != nil {
-			t.rec.Failed()
-			_ = t.tx.Rollback()
-			return err
-		}
+	if t.rec == nil {
+		return t.tx.Commit()
 	}
-	return t.tx.Commit()
+	if err := t.writer.WriteTx(t.ctx, t.tx, t.rec.Take()); err != nil {
+		t.rec.Failed()
+		_ = t.tx.Rollback()
+		return fmt.Errorf("%w: %w", errAuditWrite, err)
+	}
+	if err := t.tx.Commit(); err != nil {
+		return err
+	}
+	t.rec.Committed()
+	return nil
 }
 
 func (t *auditedTx) Rollback() error {
 	if t.rec != nil {
-		t.rec.RolledBack()
+		t.rec.RolledBack(t.mark)
 	}
 	return t.tx.Rollback()
 }

@@ -3616,8 +3616,13 @@ extend type Query {
 }
 
 """
-The everyday work of each agency. Every mutation runs in one transaction and,
-where it concerns a case, adds an entry to the case's timeline. Creates take
+The everyday work of each agency. Every mutation runs in a transaction of its
+own and, where it concerns a case, adds an entry to the case's timeline. A
+mutation whose field has a value was made (committed), even if fields of its
+payload the caller may not read are null with FORBIDDEN; one whose field is
+null was not, and its error says why. Several mutations in one document run
+one after another, each committed on its own: a later failure never undoes an
+earlier one's success. Creates take
 an optional idempotencyKey: a retried request with the same key and the same
 input returns the record the first one made; the same key with other input is
 refused with CONFLICT. Updates take the version the client last saw and are
@@ -3627,48 +3632,48 @@ BAD_USER_INPUT, whose extensions.allowed lists the possible next values.
 """
 type Mutation {
   "Opens a case. Its stage starts at NOTICE_RECEIVED; the lead agency is assigned to it."
-  openCase(input: CreateCaseInput!, idempotencyKey: String): Case!
-  updateCase(id: ID!, expectedVersion: Int!, input: UpdateCaseInput!): Case!
-  "Moves a case to its next stage; a terminal stage closes it."
-  moveCaseStage(id: ID!, expectedVersion: Int!, stage: ProceedingStage!): Case!
+  openCase(input: CreateCaseInput!, idempotencyKey: String): Case
+  updateCase(id: ID!, expectedVersion: Int!, input: UpdateCaseInput!): Case
+  "Moves a case to its next stage; a terminal stage closes it. A case with criminal proceedings follows them and is not moved by hand (BAD_USER_INPUT on stage)."
+  moveCaseStage(id: ID!, expectedVersion: Int!, stage: ProceedingStage!): Case
   "Assigns an agency to a case in a part, or changes the part it has. Assigning the same part again changes nothing."
-  assignAgencyToCase(caseID: ID!, agencyID: ID!, part: CasePart!): CaseAssignment!
+  assignAgencyToCase(caseID: ID!, agencyID: ID!, part: CasePart!): CaseAssignment
 
   "Registers a victim, optionally linking them to cases at once."
-  registerVictim(input: CreateVictimInput!, caseIDs: [ID!], idempotencyKey: String): Victim!
-  updateVictim(id: ID!, expectedVersion: Int!, input: UpdateVictimInput!): Victim!
+  registerVictim(input: CreateVictimInput!, caseIDs: [ID!], idempotencyKey: String): Victim
+  updateVictim(id: ID!, expectedVersion: Int!, input: UpdateVictimInput!): Victim
   "Links a victim to a case; linking twice changes nothing."
-  linkVictimToCase(victimID: ID!, caseID: ID!): Case!
+  linkVictimToCase(victimID: ID!, caseID: ID!): Case
 
   "Records a consent, given by the victim or (under 16) a parent or guardian."
-  recordConsent(input: CreateConsentInput!, idempotencyKey: String): Consent!
+  recordConsent(input: CreateConsentInput!, idempotencyKey: String): Consent
   "Withdraws a consent; it takes effect on the next request."
-  withdrawConsent(id: ID!, expectedVersion: Int!): Consent!
+  withdrawConsent(id: ID!, expectedVersion: Int!): Consent
 
-  recordSuspect(input: CreateSuspectInput!, idempotencyKey: String): Suspect!
-  updateSuspect(id: ID!, expectedVersion: Int!, input: UpdateSuspectInput!): Suspect!
+  recordSuspect(input: CreateSuspectInput!, idempotencyKey: String): Suspect
+  updateSuspect(id: ID!, expectedVersion: Int!, input: UpdateSuspectInput!): Suspect
 
-  "Registers a criminal proceeding (Art. 287); it starts at REGISTERED."
-  registerProsecution(input: CreateProsecutionInput!, idempotencyKey: String): Prosecution!
-  updateProsecution(id: ID!, expectedVersion: Int!, input: UpdateProsecutionInput!): Prosecution!
+  "Registers a criminal proceeding (Art. 287); it starts at REGISTERED. The office is assigned to the case as PROSECUTING, and the case's stage follows its proceedings."
+  registerProsecution(input: CreateProsecutionInput!, idempotencyKey: String): Prosecution
+  updateProsecution(id: ID!, expectedVersion: Int!, input: UpdateProsecutionInput!): Prosecution
   "Moves a proceeding to its next stage and records the date it reached it (default: now)."
-  moveProsecutionStage(id: ID!, expectedVersion: Int!, stage: ProceedingStage!, at: Time): Prosecution!
+  moveProsecutionStage(id: ID!, expectedVersion: Int!, stage: ProceedingStage!, at: Time): Prosecution
   "Extends the investigation deadline of a proceeding under investigation, by at most three months at a time."
-  extendInvestigationDeadline(id: ID!, expectedVersion: Int!, until: Time!): Prosecution!
+  extendInvestigationDeadline(id: ID!, expectedVersion: Int!, until: Time!): Prosecution
 
-  addCharge(input: CreateChargeInput!, idempotencyKey: String): Charge!
+  addCharge(input: CreateChargeInput!, idempotencyKey: String): Charge
   "Reclassifies a charge to another article, keeping the article it was first brought under."
-  reclassifyCharge(id: ID!, expectedVersion: Int!, article: Article!): Charge!
+  reclassifyCharge(id: ID!, expectedVersion: Int!, article: Article!): Charge
 
-  recordCourtDecision(input: CreateCourtDecisionInput!, idempotencyKey: String): CourtDecision!
-  updateCourtDecision(id: ID!, expectedVersion: Int!, input: UpdateCourtDecisionInput!): CourtDecision!
+  recordCourtDecision(input: CreateCourtDecisionInput!, idempotencyKey: String): CourtDecision
+  updateCourtDecision(id: ID!, expectedVersion: Int!, input: UpdateCourtDecisionInput!): CourtDecision
 
   "Refers a victim from one agency to another, for a service. It starts PENDING."
-  createReferral(input: CreateReferralInput!, idempotencyKey: String): Referral!
-  moveReferralStatus(id: ID!, expectedVersion: Int!, status: ReferralStatus!): Referral!
+  createReferral(input: CreateReferralInput!, idempotencyKey: String): Referral
+  moveReferralStatus(id: ID!, expectedVersion: Int!, status: ReferralStatus!): Referral
 
-  recordSupportService(input: CreateSupportServiceInput!, idempotencyKey: String): SupportService!
-  updateSupportService(id: ID!, expectedVersion: Int!, input: UpdateSupportServiceInput!): SupportService!
+  recordSupportService(input: CreateSupportServiceInput!, idempotencyKey: String): SupportService
+  updateSupportService(id: ID!, expectedVersion: Int!, input: UpdateSupportServiceInput!): SupportService
 }
 
 extend type Mutation {
@@ -3678,9 +3683,9 @@ extend type Mutation {
   granted at once, for at most 4 hours (default 2), shows on the case's
   timeline, and data protection officers of the agency can list and revoke it.
   """
-  requestEmergencyAccess(caseID: ID!, justification: String!, hours: Int = 2): EmergencyGrant!
+  requestEmergencyAccess(caseID: ID!, justification: String!, hours: Int = 2): EmergencyGrant
   "Revokes an emergency grant at once (data protection officers of the grant's agency)."
-  revokeEmergencyAccess(id: ID!): EmergencyGrant!
+  revokeEmergencyAccess(id: ID!): EmergencyGrant
 
   """
   Changes the access policy (admins): adds and removes policy lines, each
@@ -3689,7 +3694,7 @@ extend type Mutation {
   is validated (an unknown role, kind, object, action or condition is
   BAD_USER_INPUT), recorded, and in force on every server within a second.
   """
-  changePolicy(add: [[String!]!], remove: [[String!]!], reason: String!): PolicyChangeResult!
+  changePolicy(add: [[String!]!], remove: [[String!]!], reason: String!): PolicyChangeResult
 }
 
 "What a policy change did."
@@ -12625,10 +12630,10 @@ func (ec *executionContext) _Mutation_openCase(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseFile) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseFile(ctx, selections, v)
+			return ec.marshalOCase2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseFile(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_openCase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12669,10 +12674,10 @@ func (ec *executionContext) _Mutation_updateCase(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseFile) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseFile(ctx, selections, v)
+			return ec.marshalOCase2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseFile(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateCase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12713,10 +12718,10 @@ func (ec *executionContext) _Mutation_moveCaseStage(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseFile) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseFile(ctx, selections, v)
+			return ec.marshalOCase2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseFile(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_moveCaseStage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12757,10 +12762,10 @@ func (ec *executionContext) _Mutation_assignAgencyToCase(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseAssignment) graphql.Marshaler {
-			return ec.marshalNCaseAssignment2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseAssignment(ctx, selections, v)
+			return ec.marshalOCaseAssignment2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseAssignment(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_assignAgencyToCase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12801,10 +12806,10 @@ func (ec *executionContext) _Mutation_registerVictim(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Victim) graphql.Marshaler {
-			return ec.marshalNVictim2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐVictim(ctx, selections, v)
+			return ec.marshalOVictim2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐVictim(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_registerVictim(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12845,10 +12850,10 @@ func (ec *executionContext) _Mutation_updateVictim(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Victim) graphql.Marshaler {
-			return ec.marshalNVictim2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐVictim(ctx, selections, v)
+			return ec.marshalOVictim2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐVictim(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateVictim(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12889,10 +12894,10 @@ func (ec *executionContext) _Mutation_linkVictimToCase(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CaseFile) graphql.Marshaler {
-			return ec.marshalNCase2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseFile(ctx, selections, v)
+			return ec.marshalOCase2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseFile(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_linkVictimToCase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12933,10 +12938,10 @@ func (ec *executionContext) _Mutation_recordConsent(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Consent) graphql.Marshaler {
-			return ec.marshalNConsent2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐConsent(ctx, selections, v)
+			return ec.marshalOConsent2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐConsent(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_recordConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12977,10 +12982,10 @@ func (ec *executionContext) _Mutation_withdrawConsent(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Consent) graphql.Marshaler {
-			return ec.marshalNConsent2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐConsent(ctx, selections, v)
+			return ec.marshalOConsent2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐConsent(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_withdrawConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13021,10 +13026,10 @@ func (ec *executionContext) _Mutation_recordSuspect(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Suspect) graphql.Marshaler {
-			return ec.marshalNSuspect2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSuspect(ctx, selections, v)
+			return ec.marshalOSuspect2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSuspect(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_recordSuspect(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13065,10 +13070,10 @@ func (ec *executionContext) _Mutation_updateSuspect(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Suspect) graphql.Marshaler {
-			return ec.marshalNSuspect2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSuspect(ctx, selections, v)
+			return ec.marshalOSuspect2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSuspect(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateSuspect(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13109,10 +13114,10 @@ func (ec *executionContext) _Mutation_registerProsecution(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Prosecution) graphql.Marshaler {
-			return ec.marshalNProsecution2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecution(ctx, selections, v)
+			return ec.marshalOProsecution2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecution(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_registerProsecution(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13153,10 +13158,10 @@ func (ec *executionContext) _Mutation_updateProsecution(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Prosecution) graphql.Marshaler {
-			return ec.marshalNProsecution2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecution(ctx, selections, v)
+			return ec.marshalOProsecution2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecution(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateProsecution(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13197,10 +13202,10 @@ func (ec *executionContext) _Mutation_moveProsecutionStage(ctx context.Context, 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Prosecution) graphql.Marshaler {
-			return ec.marshalNProsecution2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecution(ctx, selections, v)
+			return ec.marshalOProsecution2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecution(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_moveProsecutionStage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13241,10 +13246,10 @@ func (ec *executionContext) _Mutation_extendInvestigationDeadline(ctx context.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Prosecution) graphql.Marshaler {
-			return ec.marshalNProsecution2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecution(ctx, selections, v)
+			return ec.marshalOProsecution2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecution(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_extendInvestigationDeadline(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13285,10 +13290,10 @@ func (ec *executionContext) _Mutation_addCharge(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Charge) graphql.Marshaler {
-			return ec.marshalNCharge2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCharge(ctx, selections, v)
+			return ec.marshalOCharge2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCharge(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_addCharge(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13329,10 +13334,10 @@ func (ec *executionContext) _Mutation_reclassifyCharge(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Charge) graphql.Marshaler {
-			return ec.marshalNCharge2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCharge(ctx, selections, v)
+			return ec.marshalOCharge2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCharge(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_reclassifyCharge(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13373,10 +13378,10 @@ func (ec *executionContext) _Mutation_recordCourtDecision(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CourtDecision) graphql.Marshaler {
-			return ec.marshalNCourtDecision2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCourtDecision(ctx, selections, v)
+			return ec.marshalOCourtDecision2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCourtDecision(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_recordCourtDecision(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13417,10 +13422,10 @@ func (ec *executionContext) _Mutation_updateCourtDecision(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CourtDecision) graphql.Marshaler {
-			return ec.marshalNCourtDecision2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCourtDecision(ctx, selections, v)
+			return ec.marshalOCourtDecision2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCourtDecision(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateCourtDecision(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13461,10 +13466,10 @@ func (ec *executionContext) _Mutation_createReferral(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Referral) graphql.Marshaler {
-			return ec.marshalNReferral2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐReferral(ctx, selections, v)
+			return ec.marshalOReferral2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐReferral(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createReferral(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13505,10 +13510,10 @@ func (ec *executionContext) _Mutation_moveReferralStatus(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Referral) graphql.Marshaler {
-			return ec.marshalNReferral2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐReferral(ctx, selections, v)
+			return ec.marshalOReferral2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐReferral(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_moveReferralStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13549,10 +13554,10 @@ func (ec *executionContext) _Mutation_recordSupportService(ctx context.Context, 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportService) graphql.Marshaler {
-			return ec.marshalNSupportService2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSupportService(ctx, selections, v)
+			return ec.marshalOSupportService2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSupportService(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_recordSupportService(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13593,10 +13598,10 @@ func (ec *executionContext) _Mutation_updateSupportService(ctx context.Context, 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportService) graphql.Marshaler {
-			return ec.marshalNSupportService2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSupportService(ctx, selections, v)
+			return ec.marshalOSupportService2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSupportService(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateSupportService(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13637,10 +13642,10 @@ func (ec *executionContext) _Mutation_requestEmergencyAccess(ctx context.Context
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.EmergencyGrant) graphql.Marshaler {
-			return ec.marshalNEmergencyGrant2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrant(ctx, selections, v)
+			return ec.marshalOEmergencyGrant2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrant(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_requestEmergencyAccess(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13681,10 +13686,10 @@ func (ec *executionContext) _Mutation_revokeEmergencyAccess(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.EmergencyGrant) graphql.Marshaler {
-			return ec.marshalNEmergencyGrant2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrant(ctx, selections, v)
+			return ec.marshalOEmergencyGrant2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrant(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_revokeEmergencyAccess(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13725,10 +13730,10 @@ func (ec *executionContext) _Mutation_changePolicy(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *PolicyChangeResult) graphql.Marshaler {
-			return ec.marshalNPolicyChangeResult2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐPolicyChangeResult(ctx, selections, v)
+			return ec.marshalOPolicyChangeResult2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐPolicyChangeResult(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_changePolicy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -29821,182 +29826,182 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_openCase(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateCase":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateCase(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "moveCaseStage":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_moveCaseStage(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "assignAgencyToCase":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_assignAgencyToCase(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "registerVictim":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_registerVictim(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateVictim":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateVictim(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "linkVictimToCase":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_linkVictimToCase(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "recordConsent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordConsent(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "withdrawConsent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_withdrawConsent(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "recordSuspect":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordSuspect(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateSuspect":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateSuspect(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "registerProsecution":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_registerProsecution(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateProsecution":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateProsecution(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "moveProsecutionStage":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_moveProsecutionStage(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "extendInvestigationDeadline":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_extendInvestigationDeadline(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "addCharge":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_addCharge(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "reclassifyCharge":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_reclassifyCharge(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "recordCourtDecision":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordCourtDecision(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateCourtDecision":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateCourtDecision(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createReferral":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createReferral(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "moveReferralStatus":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_moveReferralStatus(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "recordSupportService":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordSupportService(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateSupportService":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateSupportService(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "requestEmergencyAccess":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_requestEmergencyAccess(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "revokeEmergencyAccess":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeEmergencyAccess(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "changePolicy":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_changePolicy(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -32090,14 +32095,6 @@ func (ec *executionContext) marshalNCase2ᚖgithubᚗcomᚋcasegraphᚋcasegraph
 	return ec._Case(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCaseAssignment2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseAssignment(ctx context.Context, sel ast.SelectionSet, v *ent.CaseAssignment) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CaseAssignment!")
-		return graphql.Null
-	}
-	return ec._CaseAssignment(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNCaseAssignmentConnection2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseAssignmentConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CaseAssignmentConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CaseAssignmentConnection!")
@@ -32204,14 +32201,6 @@ func (ec *executionContext) unmarshalNCaseWhereInput2ᚖgithubᚗcomᚋcasegraph
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCharge2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCharge(ctx context.Context, sel ast.SelectionSet, v *ent.Charge) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Charge!")
-		return graphql.Null
-	}
-	return ec._Charge(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNChargeConnection2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐChargeConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ChargeConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ChargeConnection!")
@@ -32242,14 +32231,6 @@ func (ec *executionContext) marshalNChargeOrderField2ᚖgithubᚗcomᚋcasegraph
 func (ec *executionContext) unmarshalNChargeWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐChargeWhereInput(ctx context.Context, v any) (*ent.ChargeWhereInput, error) {
 	res, err := ec.unmarshalInputChargeWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNConsent2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐConsent(ctx context.Context, sel ast.SelectionSet, v *ent.Consent) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Consent!")
-		return graphql.Null
-	}
-	return ec._Consent(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNConsentConnection2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐConsentConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ConsentConnection) graphql.Marshaler {
@@ -32332,14 +32313,6 @@ func (ec *executionContext) marshalNConsentPurpose2ᚕgithubᚗcomᚋcasegraph�
 func (ec *executionContext) unmarshalNConsentWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐConsentWhereInput(ctx context.Context, v any) (*ent.ConsentWhereInput, error) {
 	res, err := ec.unmarshalInputConsentWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNCourtDecision2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCourtDecision(ctx context.Context, sel ast.SelectionSet, v *ent.CourtDecision) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CourtDecision!")
-		return graphql.Null
-	}
-	return ec._CourtDecision(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCourtDecisionConnection2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCourtDecisionConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CourtDecisionConnection) graphql.Marshaler {
@@ -32427,14 +32400,6 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
 	return v
-}
-
-func (ec *executionContext) marshalNEmergencyGrant2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrant(ctx context.Context, sel ast.SelectionSet, v *ent.EmergencyGrant) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "EmergencyGrant!")
-		return graphql.Null
-	}
-	return ec._EmergencyGrant(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNEmergencyGrantConnection2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantConnection(ctx context.Context, sel ast.SelectionSet, v *ent.EmergencyGrantConnection) graphql.Marshaler {
@@ -32690,14 +32655,6 @@ func (ec *executionContext) marshalNPolicyChange2ᚖgithubᚗcomᚋcasegraphᚋc
 	return ec._PolicyChange(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPolicyChangeResult2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐPolicyChangeResult(ctx context.Context, sel ast.SelectionSet, v *PolicyChangeResult) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "PolicyChangeResult!")
-		return graphql.Null
-	}
-	return ec._PolicyChangeResult(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNProceedingStage2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐProceedingStage(ctx context.Context, v any) (domain.ProceedingStage, error) {
 	var res domain.ProceedingStage
 	err := res.UnmarshalGQL(v)
@@ -32746,14 +32703,6 @@ func (ec *executionContext) marshalNProsecutionOrderField2ᚖgithubᚗcomᚋcase
 func (ec *executionContext) unmarshalNProsecutionWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecutionWhereInput(ctx context.Context, v any) (*ent.ProsecutionWhereInput, error) {
 	res, err := ec.unmarshalInputProsecutionWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNReferral2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐReferral(ctx context.Context, sel ast.SelectionSet, v *ent.Referral) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Referral!")
-		return graphql.Null
-	}
-	return ec._Referral(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNReferralConnection2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐReferralConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ReferralConnection) graphql.Marshaler {
@@ -32978,14 +32927,6 @@ func (ec *executionContext) marshalNString2ᚕᚕstringᚄ(ctx context.Context, 
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalNSupportService2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSupportService(ctx context.Context, sel ast.SelectionSet, v *ent.SupportService) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "SupportService!")
-		return graphql.Null
-	}
-	return ec._SupportService(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSupportServiceConnection2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSupportServiceConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SupportServiceConnection) graphql.Marshaler {
@@ -34523,6 +34464,13 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋcasegraphᚋcasegraphᚋ
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPolicyChangeResult2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐPolicyChangeResult(ctx context.Context, sel ast.SelectionSet, v *PolicyChangeResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PolicyChangeResult(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOProceedingStage2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐProceedingStageᚄ(ctx context.Context, v any) ([]domain.ProceedingStage, error) {

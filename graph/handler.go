@@ -46,8 +46,9 @@ const DefaultMaxResponseBytes = 8 << 20
 
 // NewHandler returns the GraphQL handler: GraphQL over HTTP (POST, and GET
 // for queries; see overHTTP), introspection, the limits of package cost,
-// one transaction per mutation, the checks of every argument against
-// package input's rules (docs/input.md), and the error presenter.
+// one transaction per mutation (docs/mutations.md), the checks of every
+// argument against package input's rules (docs/input.md), and the error
+// presenter.
 func NewHandler(opts Options) *handler.Server {
 	if opts.Enforcer == nil {
 		panic("graph.NewHandler: an Enforcer is required (deny by default)")
@@ -83,8 +84,10 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	// Registered documents are looked up first, then costed like others.
 	srv.Use(trustedDocuments{docs: opts.TrustedDocuments})
 	srv.Use(newRequestLimits(opts.Limits, documents))
-	// The audit trail wraps the transaction: it writes what the
-	// transaction did not (reads of queries, refusals) after it ends.
+	// The audit trail writes what no mutation's transaction did (reads of
+	// queries, refusals) after the operation ends. checkMutations is added
+	// after the transactions so that it runs first: a refused mutation
+	// opens none.
 	var opener entgql.TxOpener = opts.Client
 	if audited {
 		srv.Use(auditTrail{writer: opts.Audit, logger: opts.Logger})
@@ -93,7 +96,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	// Registered after the audit trail, so it runs inside it: an answer
 	// dropped for its size disclosed nothing, and no read is recorded.
 	srv.Use(responseSizeLimit{maxBytes: opts.MaxResponseBytes})
-	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: opener}, logger: opts.Logger})
+	srv.Use(mutationTransactions{opener: opener, logger: opts.Logger})
 	srv.AroundFields(markResolverErrors)
 	// The policy first: a caller who may not call a mutation is refused
 	// for that, and audited, whatever its input holds.

@@ -1376,6 +1376,11 @@ func TestMutationProsecution(t *testing.T) {
 		moved := func(from, to string) eventT {
 			return h.prosecutor.event("PROSECUTION_STAGE_CHANGED", fmt.Sprintf("Proceeding %s moved from %s to %s.", p.RegistrationNumber, from, to))
 		}
+		// The case's stage follows its one proceeding (see also
+		// TestCaseFollowsProceedings).
+		caseFollows := func(from, to string) eventT {
+			return h.prosecutor.event("STAGE_CHANGED", fmt.Sprintf("Stage changed from %s to %s, following its proceedings.", from, to))
+		}
 
 		t.Run("RegisterOK", func(t *testing.T) {
 			number := newRegistration()
@@ -1388,7 +1393,8 @@ func TestMutationProsecution(t *testing.T) {
 				p.Case.ID != c.ID || len(p.Defendants) != 2 {
 				t.Errorf("registerProsecution = %+v", p)
 			}
-			events = h.expectEvents(t, c.ID, events, h.prosecutor.event("PROSECUTION_REGISTERED", "Proceeding "+number+" registered."))
+			events = h.expectEvents(t, c.ID, events, h.prosecutor.event("PROSECUTION_REGISTERED", "Proceeding "+number+" registered."),
+				h.prosecutor.event("AGENCY_ASSIGNED", "prosecution-tirane assigned as PROSECUTING."), caseFollows("NOTICE_RECEIVED", "REGISTERED"))
 		})
 
 		for _, tc := range []struct {
@@ -1428,7 +1434,8 @@ func TestMutationProsecution(t *testing.T) {
 			if got.Version != 2 || got.Office.Code != "spak" || len(got.Defendants) != 1 || got.Defendants[0].ID != s1.ID || got.Stage != "REGISTERED" {
 				t.Errorf("updateProsecution = %+v", got)
 			}
-			events = h.expectEvents(t, c.ID, events, h.prosecutor.event("CASE_UPDATED", "Proceeding "+p.RegistrationNumber+" updated."))
+			events = h.expectEvents(t, c.ID, events, h.prosecutor.event("CASE_UPDATED", "Proceeding "+p.RegistrationNumber+" updated."),
+				h.prosecutor.event("AGENCY_ASSIGNED", "spak assigned as PROSECUTING."))
 			p = got
 		})
 
@@ -1499,7 +1506,7 @@ func TestMutationProsecution(t *testing.T) {
 			}
 			sameTime(t, "investigationStartedAt", got.InvestigationStartedAt, startedAt)
 			sameTime(t, "investigationDeadline", got.InvestigationDeadline, date(6, 10)) // three months later
-			events = h.expectEvents(t, c.ID, events, moved("REGISTERED", "UNDER_INVESTIGATION"))
+			events = h.expectEvents(t, c.ID, events, moved("REGISTERED", "UNDER_INVESTIGATION"), caseFollows("REGISTERED", "UNDER_INVESTIGATION"))
 			p = got
 		})
 
@@ -1565,7 +1572,7 @@ func TestMutationProsecution(t *testing.T) {
 				if (got.ClosedAt != nil) != (st.stage == "FINAL") {
 					t.Errorf("after %s closedAt = %v", st.stage, got.ClosedAt)
 				}
-				events = h.expectEvents(t, c.ID, events, moved(p.Stage, st.stage))
+				events = h.expectEvents(t, c.ID, events, moved(p.Stage, st.stage), caseFollows(p.Stage, st.stage))
 				p = got
 			}
 			// Earlier dates stay as they were.
@@ -2165,8 +2172,8 @@ func TestMutationIdempotency(t *testing.T) {
 	})
 }
 
-// TestMutationAtomicity checks that a mutation that fails part-way, or an
-// operation whose later mutation fails, writes nothing.
+// TestMutationAtomicity checks that a mutation that fails part-way writes
+// nothing.
 func TestMutationAtomicity(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
@@ -2186,23 +2193,7 @@ func TestMutationAtomicity(t *testing.T) {
 			events = h.expectEvents(t, c.ID, events)
 		})
 
-		t.Run("ErrSecondMutationRollsBackFirst", func(t *testing.T) {
-			ref := newReference()
-			q := `mutation($a: CreateCaseInput!, $b: CreateCaseInput!) { a: openCase(input: $a) { id } b: openCase(input: $b) { id } }`
-			h.refuse(t, h.police, q, map[string]any{
-				"a": caseInput(h, t, ref, "police-tirane"),
-				"b": caseInput(h, t, ref, "police-tirane"),
-			}, want{code: "CONFLICT", field: "reference"})
-		})
-
-		t.Run("ErrLinkAfterRegisterRollsBack", func(t *testing.T) {
-			q := `mutation($in: CreateVictimInput!, $cases: [ID!], $other: ID!) {
-				registerVictim(input: $in, caseIDs: $cases) { id }
-				linkVictimToCase(victimID: $other, caseID: "` + missingCaseID + `") { id }
-			}`
-			h.refuse(t, h.police, q, map[string]any{"in": victimInput(newVictimName(), 30), "cases": []string{c.ID}, "other": missingVictimID},
-				badField("victimID"), c.ID)
-			events = h.expectEvents(t, c.ID, events)
-		})
+		// Several mutations of one document commit one by one: see
+		// TestMutationsOfOneDocumentCommitEach (docs/mutations.md).
 	})
 }

@@ -2,62 +2,139 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"sync"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/casegraph/casegraph/apperr"
-	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/requestid"
 )
 
-// transactioner runs each mutation operation in one transaction
-// (entgql.Transactioner), and stays out of the way of responses that have
-// no operation at all: gqlgen answers an unreadable request (a body over
-// the limit, malformed JSON) without one, where entgql's would panic.
-type transactioner struct {
-	entgql.Transactioner
+// mutationTransactions gives each mutation of an operation a transaction
+// of its own (docs/mutations.md):
+//
+//   - The mutation's change and its payload are made and read in the
+//     transaction, so the payload's field checks see what the mutation
+//     just did (the case a victim was linked to, a consent withdrawn).
+//   - It commits when the mutation's field has a value: the mutation
+//     succeeded and its payload could be built. A sensitive field of the
+//     payload the caller may not read is null with FORBIDDEN, like
+//     anywhere else, and does not undo the write. A mutation whose field
+//     is null (its own error, or a non-null payload field that could not
+//     be read) rolls back: nothing of it is written.
+//   - Mutations of one document run one after another and each commits on
+//     its own: a later failure never undoes an earlier success the
+//     response reports.
+//
+// The request's audit events are written in each transaction as it
+// commits (auditedTxOpener), the payload's reads with them.
+type mutationTransactions struct {
+	opener entgql.TxOpener
 	logger *slog.Logger
 }
 
-// InterceptResponse implements graphql.ResponseInterceptor. entgql answers
-// a transaction that cannot begin or commit with the driver's own words and
-// no code: those become UNAVAILABLE with the request id, and the words go to
-// the log.
-func (t transactioner) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	if !graphql.HasOperationContext(ctx) {
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+	graphql.RootFieldInterceptor
+	graphql.FieldInterceptor
+} = mutationTransactions{}
+
+func (mutationTransactions) ExtensionName() string                   { return "MutationTransactions" }
+func (mutationTransactions) Validate(graphql.ExecutableSchema) error { return nil }
+
+func isMutation(oc *graphql.OperationContext) bool {
+	return oc != nil && oc.Operation != nil && oc.Operation.Operation == ast.Mutation
+}
+
+// MutateOperationContext serialises the field resolvers of a mutation
+// operation: a payload is read in its transaction, whose one connection
+// runs one statement at a time.
+func (mutationTransactions) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if !isMutation(oc) {
+		return nil
+	}
+	previous := oc.ResolverMiddleware
+	var mu sync.Mutex
+	oc.ResolverMiddleware = func(ctx context.Context, next graphql.Resolver) (any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return previous(ctx, next)
+	}
+	return nil
+}
+
+// InterceptRootField runs one mutation and its payload in a transaction
+// and commits it if the mutation's field has a value.
+func (m mutationTransactions) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	if !isMutation(graphql.GetOperationContext(ctx)) {
 		return next(ctx)
 	}
-	resp := t.Transactioner.InterceptResponse(ctx, next)
-	if resp == nil {
-		return resp
+	errCtx := graphql.WithPathContext(ctx, graphql.NewPathWithField(graphql.GetRootFieldContext(ctx).Field.Alias))
+	// The facts field checks rest on (case links, consents) may have been
+	// changed by the mutation before this one.
+	refreshFacts(ctx)
+
+	txCtx, tx, err := m.opener.OpenTx(ctx)
+	if err != nil {
+		graphql.AddError(errCtx, m.unsaved(ctx, err))
+		return graphql.Null
 	}
-	auditFailed := false
-	if rec := audit.FromContext(ctx); rec != nil {
-		auditFailed = rec.HasFailed()
+	done := false
+	defer func() {
+		if !done {
+			_ = tx.Rollback() // a panic on its way out
+		}
+	}()
+	out := next(txCtx)
+	done = true
+	if out == nil || out == graphql.Null {
+		_ = tx.Rollback()
+		return graphql.Null
 	}
-	for i, e := range resp.Errors {
-		if _, coded := e.Extensions["code"]; coded {
-			continue
-		}
-		id := requestid.FromContext(ctx)
-		if auditFailed {
-			t.logger.ErrorContext(ctx, "audit trail unavailable: the change was not made", "request_id", id, "error", e.Message)
-			resp.Errors[i] = &gqlerror.Error{
-				Message:    "The change was not made because the audit trail is unavailable; try again later. Quote the request id " + id + " if it persists.",
-				Path:       e.Path,
-				Extensions: map[string]any{"code": string(apperr.AuditUnavailable), "requestId": id},
-			}
-			continue
-		}
-		t.logger.ErrorContext(ctx, "transaction failed", "request_id", id, "error", e.Message)
-		resp.Errors[i] = &gqlerror.Error{
-			Message:    "The change could not be saved; try again. Quote the request id " + id + " if it persists.",
-			Path:       e.Path,
-			Extensions: map[string]any{"code": string(apperr.Unavailable), "requestId": id},
-		}
+	if err := tx.Commit(); err != nil {
+		graphql.AddError(errCtx, m.unsaved(ctx, err))
+		return graphql.Null
 	}
-	return resp
+	return out
+}
+
+// InterceptField forgets, once a mutation's resolver has run, the facts
+// its own checks loaded: its payload is decided on what it did (a consent
+// it recorded, a referral it accepted), not on what was before.
+func (mutationTransactions) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+	res, err := next(ctx)
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "Mutation" && isMutation(graphql.GetOperationContext(ctx)) {
+		refreshFacts(ctx)
+	}
+	return res, err
+}
+
+// unsaved is the error of a mutation whose transaction could not begin or
+// commit: UNAVAILABLE, or AUDIT_UNAVAILABLE when its audit events could not
+// be written. The driver's words go to the log only.
+func (m mutationTransactions) unsaved(ctx context.Context, err error) error {
+	id := requestid.FromContext(ctx)
+	if errors.Is(err, errAuditWrite) {
+		m.logger.ErrorContext(ctx, "audit trail unavailable: the change was not made", "request_id", id, "error", err.Error())
+		return &apperr.Error{Code: apperr.AuditUnavailable,
+			Message: "The change was not made because the audit trail is unavailable; try again later. Quote the request id " + id + " if it persists."}
+	}
+	m.logger.ErrorContext(ctx, "transaction failed", "request_id", id, "error", err.Error())
+	return &apperr.Error{Code: apperr.Unavailable,
+		Message: "The change could not be saved; try again. Quote the request id " + id + " if it persists."}
+}
+
+// refreshFacts makes the request's field checks load again what they rest
+// on.
+func refreshFacts(ctx context.Context) {
+	if r := authz.FromContext(ctx); r != nil {
+		r.Refresh()
+	}
 }

@@ -1,0 +1,123 @@
+package graph_test
+
+// End-to-end tests of how a case follows its criminal proceedings (README,
+// "The case follows its proceedings"; domain.CaseStageFollowing).
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+)
+
+// caseState is what a case says of its stage and who prosecutes it.
+type caseState struct {
+	stage   string
+	closed  bool
+	version int
+	partsOf map[string][]string // agency code → parts
+}
+
+func (h *harness) caseState(t *testing.T, id string) caseState {
+	t.Helper()
+	var data struct {
+		Node struct {
+			Stage       string
+			Version     int
+			ClosedAt    *string
+			Assignments struct {
+				Edges []struct {
+					Node struct {
+						Part   string
+						Agency agencyRef
+					}
+				}
+			}
+		}
+	}
+	h.do(t, h.reader, `query($id: ID!) { node(id: $id) { ... on Case { stage version closedAt assignments(first: 500) { edges { node { part agency { code } } } } } } }`,
+		map[string]any{"id": id}).MustOK(t).Decode(t, &data)
+	st := caseState{stage: data.Node.Stage, closed: data.Node.ClosedAt != nil, version: data.Node.Version, partsOf: map[string][]string{}}
+	for _, e := range data.Node.Assignments.Edges {
+		st.partsOf[e.Node.Agency.Code] = append(st.partsOf[e.Node.Agency.Code], e.Node.Part)
+	}
+	return st
+}
+
+func TestCaseFollowsProceedings(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+
+		t.Run("RegisterAssignsOfficeAndMovesCase", func(t *testing.T) {
+			c := h.openCase(t)
+			before := h.caseState(t, c.ID)
+			if before.stage != "NOTICE_RECEIVED" || len(before.partsOf["prosecution-tirane"]) != 0 {
+				t.Fatalf("a new case: %+v", before)
+			}
+			h.registerProsecution(t, c.ID, date(3, 2))
+			after := h.caseState(t, c.ID)
+			if after.stage != "REGISTERED" || after.closed || after.version <= before.version {
+				t.Errorf("after registering a proceeding the case is %+v, want REGISTERED with a new version", after)
+			}
+			if parts := after.partsOf["prosecution-tirane"]; !slices.Equal(parts, []string{"PROSECUTING"}) {
+				t.Errorf("prosecution-tirane's parts = %v, want [PROSECUTING]", parts)
+			}
+		})
+
+		t.Run("OfficeWithAnotherPartNowProsecutes", func(t *testing.T) {
+			c := h.openCase(t)
+			h.assign(t, c.ID, "COORDINATING", "prosecution-tirane")
+			h.registerProsecution(t, c.ID, date(3, 2))
+			if parts := h.caseState(t, c.ID).partsOf["prosecution-tirane"]; !slices.Equal(parts, []string{"PROSECUTING"}) {
+				t.Errorf("prosecution-tirane's parts = %v, want [PROSECUTING] (one assignment)", parts)
+			}
+		})
+
+		t.Run("OfficeAlreadyProsecutingIsLeftAlone", func(t *testing.T) {
+			c := h.openCase(t)
+			h.assign(t, c.ID, "PROSECUTING", "prosecution-tirane")
+			events := h.timeline(t, c.ID)
+			p := h.registerProsecution(t, c.ID, date(3, 2))
+			h.expectEvents(t, c.ID, events,
+				h.prosecutor.event("PROSECUTION_REGISTERED", "Proceeding "+p.RegistrationNumber+" registered."),
+				h.prosecutor.event("STAGE_CHANGED", "Stage changed from NOTICE_RECEIVED to REGISTERED, following its proceedings."))
+			if parts := h.caseState(t, c.ID).partsOf["prosecution-tirane"]; !slices.Equal(parts, []string{"PROSECUTING"}) {
+				t.Errorf("prosecution-tirane's parts = %v, want [PROSECUTING]", parts)
+			}
+		})
+
+		t.Run("StageOfFurthestOpenProceedingThenOutcome", func(t *testing.T) {
+			c := h.openCase(t)
+			started, closed := date(3, 10), date(4, 1)
+			p1 := h.registerProsecution(t, c.ID, date(3, 2))
+			p2 := h.registerProsecution(t, c.ID, date(3, 5))
+			p1 = h.moveProsecution(t, p1, "UNDER_INVESTIGATION", &started)
+			if st := h.caseState(t, c.ID); st.stage != "UNDER_INVESTIGATION" {
+				t.Errorf("one proceeding under investigation, one registered: case %s, want UNDER_INVESTIGATION", st.stage)
+			}
+			p1 = h.moveProsecution(t, p1, "INVESTIGATION_CLOSED", &closed)
+			h.moveProsecution(t, p1, "DISMISSED", &closed)
+			if st := h.caseState(t, c.ID); st.stage != "REGISTERED" || st.closed {
+				t.Errorf("one dismissed, one registered: case %+v, want REGISTERED and open (it follows the open one)", st)
+			}
+			h.moveProsecution(t, p2, "TRANSFERRED", &closed)
+			if st := h.caseState(t, c.ID); st.stage != "DISMISSED" || !st.closed {
+				t.Errorf("dismissed and transferred: case %+v, want DISMISSED and closed", st)
+			}
+			h.registerProsecution(t, c.ID, date(4, 2))
+			if st := h.caseState(t, c.ID); st.stage != "REGISTERED" || st.closed {
+				t.Errorf("a new proceeding after all ended: case %+v, want REGISTERED and reopened", st)
+			}
+		})
+
+		t.Run("ErrMoveByHand", func(t *testing.T) {
+			c := h.openCase(t)
+			h.registerProsecution(t, c.ID, date(3, 2))
+			st := h.caseState(t, c.ID)
+			h.refuse(t, h.police, moveCaseStageMutation, map[string]any{"id": c.ID, "v": st.version, "stage": "UNDER_INVESTIGATION"},
+				badField("stage"), c.ID)
+		})
+	})
+}
