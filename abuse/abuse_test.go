@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -348,4 +349,60 @@ func auditEvents(t *testing.T, db *database.DB) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestListsThatLoopStop: a proceeding's defendants and a suspect's
+// proceedings are lists without page arguments, which the cost model can
+// only estimate. When every one of 30 suspects is a defendant in every one
+// of 30 proceedings, four levels of them would be 810,000 fields from a
+// request the model prices at about 11,000: the server stops the answer
+// from growing past twice its cost, quickly, with TOO_COMPLEX.
+func TestListsThatLoopStop(t *testing.T) {
+	db := testdb.SQLite(t)
+	srv := startSeeded(t, db)
+	ctx := viewer.SystemContext(context.Background())
+	suspects, err := db.Client.Suspect.Query().Limit(30).IDs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proceedings, err := db.Client.Prosecution.Query().Limit(30).IDs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(suspects) < 30 || len(proceedings) < 30 {
+		t.Fatalf("the demo data has %d suspects and %d proceedings", len(suspects), len(proceedings))
+	}
+	for _, p := range proceedings {
+		have, err := db.Client.Prosecution.GetX(ctx, p).QueryDefendants().IDs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var add []int
+		for _, s := range suspects {
+			if !slices.Contains(have, s) {
+				add = append(add, s)
+			}
+		}
+		if err := db.Client.Prosecution.UpdateOneID(p).AddDefendantIDs(add...).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gpo := srv.Token(t, "prosecution-general", viewer.RoleProsecutor)
+	a := attack{query: `{ prosecutions(first: 1){ edges{ node{ defendants{ prosecutions{ defendants{ prosecutions{ registrationNumber } } } } } } } }`}
+	var res *testserver.Response
+	var elapsed time.Duration
+	extraHeap := peakHeapGrowth(func() { res, elapsed = send(t, srv, gpo, a) })
+	found := false
+	for _, e := range res.Errors {
+		if e.Code() == "TOO_COMPLEX" && e.Extensions["limit"] == "fields resolved" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("want TOO_COMPLEX on the fields resolved, got status %d %v, %d bytes", res.Status, res.Codes(), len(res.Body))
+	}
+	if elapsed > maxServerTime || extraHeap > maxExtraHeap {
+		t.Errorf("took %v and %d MB", elapsed, extraHeap>>20)
+	}
+	t.Logf("%v, heap +%d KB, %d bytes", elapsed.Round(time.Millisecond), extraHeap>>10, len(res.Body))
 }

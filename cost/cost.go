@@ -85,6 +85,8 @@ func DefaultLimits() Limits {
 			"Query.accessMatrix": 5_000,
 			// A what-if builds the matrix twice.
 			"Query.policyWhatIf": 10_000,
+			// Verifying walks the whole audit trail: one a request.
+			"Query.verifyAuditTrail": 20_000,
 		},
 	}
 }

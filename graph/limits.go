@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -77,10 +78,56 @@ func (l *requestLimits) MutateOperationContext(ctx context.Context, oc *graphql.
 		}
 	}
 	oc.Stats.SetExtension(costStatsKey, report.Cost)
+	oc.Stats.SetExtension(fieldBudgetKey, newFieldBudget(report.Cost))
 	return nil
 }
 
-const costStatsKey = "cost"
+const (
+	costStatsKey   = "cost"
+	fieldBudgetKey = "fieldBudget"
+)
+
+// fieldBudget counts the fields an operation resolves. The cost model is an
+// upper bound where it knows a list's size (a page), and an estimate where
+// it cannot (a list without page arguments, such as a proceeding's
+// defendants): lists that refer back to each other could make an answer
+// far larger than its cost. An operation that resolves more fields than
+// twice its cost, plus some slack, is stopped: each further field is an
+// error, so the answer stops growing. Every field also stops once the
+// request's context has ended (its deadline, or the client gone): gqlgen
+// checks the context only where a resolver does.
+type fieldBudget struct {
+	resolved atomic.Int64
+	limit    int64
+}
+
+// fieldSlack lets small operations resolve a few more fields than they cost.
+const fieldSlack = 1_000
+
+func newFieldBudget(cost int) *fieldBudget {
+	return &fieldBudget{limit: 2*int64(cost) + fieldSlack}
+}
+
+// InterceptField implements graphql.FieldInterceptor.
+func (l *requestLimits) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if graphql.HasOperationContext(ctx) {
+		if b, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(fieldBudgetKey).(*fieldBudget); ok {
+			if n := b.resolved.Add(1); n > b.limit {
+				return nil, tooLarge(n, b.limit)
+			}
+		}
+	}
+	return next(ctx)
+}
+
+func tooLarge(n, limit int64) error {
+	return &apperr.Error{Code: apperr.TooComplex,
+		Message: fmt.Sprintf("The answer grew past %d fields, more than its cost foretold: ask for smaller pages or fewer nested lists.", limit),
+		Details: map[string]any{"limit": "fields resolved", "value": n, "maximum": limit}}
+}
 
 // InterceptResponse implements graphql.ResponseInterceptor: it admits an
 // operation once the costs of the heavy operations running leave room for

@@ -86,6 +86,18 @@ func addReachabilityFixtures(t *testing.T, c *ent.Client) {
 	for _, cf := range cases {
 		must(c.CaseAssignment.Create().SetCaseID(cf.ID).SetAgencyID(onac.ID).SetPart(domain.CasePartCoordinating).Exec(ctx))
 	}
+	// A notice the police still work on, with a victim and no proceedings:
+	// the only kind of case whose stage is moved by hand (moveCaseStage).
+	police, err := c.Agency.Query().Where(agency.Code("police-tirane")).Only(ctx)
+	must(err)
+	led, err := c.CaseFile.Query().Where(casefile.LeadAgencyID(police.ID), casefile.HasVictims()).
+		Order(ent.Asc(casefile.FieldID)).First(ctx)
+	must(err)
+	victimID, err := led.QueryVictims().FirstID(ctx)
+	must(err)
+	must(c.CaseFile.Create().SetReference("TIR-NOTICE-LEAK").SetTitle("A notice without proceedings").
+		SetRegion(domain.RegionTirane).SetLeadAgencyID(police.ID).SetOpenedAt(time.Now().Add(-48 * time.Hour)).
+		AddVictimIDs(victimID).Exec(ctx))
 }
 
 // readsSensitive reports whether a policy line can allow reading a

@@ -56,7 +56,14 @@ var mutationCalls = map[string]func(w *world) mutationCall{
 	},
 	"moveCaseStage": func(w *world) mutationCall {
 		c := w.cases[w.openLedCase("police-tirane")]
-		return mutationCall{investigatorTirane, map[string]any{"id": gid(c.ID), "expectedVersion": c.Version, "stage": string(c.Stage)}}
+		if c == nil {
+			panic("the fixtures hold no open case of police-tirane with victims and no proceedings to move")
+		}
+		stage := c.Stage
+		if next := c.Stage.NextStages(); len(next) > 0 {
+			stage = next[0]
+		}
+		return mutationCall{investigatorTirane, map[string]any{"id": gid(c.ID), "expectedVersion": c.Version, "stage": string(stage)}}
 	},
 	"assignAgencyToCase": func(w *world) mutationCall {
 		return mutationCall{investigatorTirane, map[string]any{"caseID": gid(w.ledCase("police-tirane")), "agencyID": gid(w.byCode["ngo-vatra"].ID), "part": "SUPPORTING"}}
@@ -203,7 +210,9 @@ func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 func (w *world) openLedCase(agency string) int {
 	for _, id := range sortedKeys(w.cases) {
 		c := w.cases[id]
-		if c.LeadAgencyID == w.byCode[agency].ID && c.ClosedAt == nil && len(w.victimsOfCase[id]) > 0 {
+		// Without proceedings: a case's stage follows its proceedings, and
+		// only one without any is moved by hand.
+		if c.LeadAgencyID == w.byCode[agency].ID && c.ClosedAt == nil && len(w.victimsOfCase[id]) > 0 && len(w.prosOfCase[id]) == 0 {
 			return id
 		}
 	}
