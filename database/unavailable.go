@@ -90,3 +90,11 @@ func sqliteUnavailable(code int) bool {
 	primary := code & 0xff
 	return primary == sqliteBusy || primary == sqliteLocked
 }
+
+// IsBusy reports whether err is SQLite's busy or locked error, returned
+// after waiting out the busy timeout: retrying at once would only wait as
+// long again, and a COMMIT that answered busy did not take effect.
+func IsBusy(err error) bool {
+	var liteErr *sqlite.Error
+	return errors.As(err, &liteErr) && sqliteUnavailable(liteErr.Code())
+}

@@ -76,7 +76,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 		srv.Use(auditTrail{writer: opts.Audit, logger: opts.Logger})
 		opener = auditedTxOpener{client: opts.Client, writer: opts.Audit, dialect: opts.Audit.Dialect()}
 	}
-	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: opener}, logger: opts.Logger})
+	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: outcomeWatch{TxOpener: opener, logger: opts.Logger}}, logger: opts.Logger})
 	srv.AroundFields(markResolverErrors)
 	srv.AroundRootFields(checkMutations(opts.Enforcer))
 	p := errorPresenter{logger: opts.Logger}
