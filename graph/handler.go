@@ -69,6 +69,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
+	srv.Use(connectionArguments{})
 	// The audit trail wraps the transaction: it writes what the
 	// transaction did not (reads of queries, refusals) after it ends.
 	var opener entgql.TxOpener = opts.Client

@@ -1,0 +1,184 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/casegraph/casegraph/apperr"
+)
+
+// connectionArguments refuses, before anything runs, a connection
+// argument that ent's generated pagination cannot take: a cursor that does
+// not decode or has not the shape the connection gives out for its
+// ordering, an ordering that names a field twice, first and last
+// together, or a negative page size. Left to ent, these
+// fail deep inside execution with an uncoded error (INTERNAL), and a bad
+// cursor on a nested connection even panics while the parent's query is
+// planned (found by FuzzCursor). Each fragment is looked at once, so a
+// document of spreads cannot make the check expensive.
+type connectionArguments struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = connectionArguments{}
+
+func (connectionArguments) ExtensionName() string                   { return "ConnectionArguments" }
+func (connectionArguments) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext implements graphql.OperationContextMutator.
+func (connectionArguments) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var check func(ast.SelectionSet) *apperr.Error
+	check = func(set ast.SelectionSet) *apperr.Error {
+		for _, sel := range set {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				if err := checkConnectionField(sel, oc.Variables); err != nil {
+					return err
+				}
+				if err := check(sel.SelectionSet); err != nil {
+					return err
+				}
+			case *ast.InlineFragment:
+				if err := check(sel.SelectionSet); err != nil {
+					return err
+				}
+			case *ast.FragmentSpread:
+				if seen[sel.Name] || sel.Definition == nil {
+					continue
+				}
+				seen[sel.Name] = true
+				if err := check(sel.Definition.SelectionSet); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := check(oc.Operation.SelectionSet); err != nil {
+		return &gqlerror.Error{Message: err.Message, Err: err}
+	}
+	return nil
+}
+
+// checkConnectionField checks the cursors and ordering of one field.
+func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
+	if f.Definition == nil {
+		return nil
+	}
+	var cursors []string
+	orderCount, orderIsList := 0, false
+	for _, def := range f.Definition.Arguments {
+		switch {
+		case def.Type.Name() == "Cursor":
+			cursors = append(cursors, def.Name)
+		case def.Name == "orderBy":
+			orderIsList = def.Type.Elem != nil
+			arg := f.Arguments.ForName("orderBy")
+			if arg == nil || !orderIsList {
+				continue
+			}
+			value, _ := arg.Value.Value(vars)
+			list, _ := value.([]any)
+			fields := map[any]bool{}
+			for _, o := range list {
+				o, _ := o.(map[string]any)
+				if fields[o["field"]] {
+					return apperr.InvalidField(f.Name+".orderBy", "orderBy of %s names the field %v twice; name each field once.", f.Name, o["field"])
+				}
+				fields[o["field"]] = true
+			}
+			orderCount = len(list)
+		}
+	}
+	if err := checkPageArguments(f, vars); err != nil {
+		return err
+	}
+	for _, name := range cursors {
+		arg := f.Arguments.ForName(name)
+		if arg == nil {
+			continue
+		}
+		value, err := arg.Value.Value(vars)
+		if err != nil || value == nil {
+			continue
+		}
+		var c entgql.Cursor[int]
+		if c.UnmarshalGQL(value) != nil || !cursorFits(c.Value, orderIsList, orderCount) {
+			return apperr.InvalidField(f.Name+"."+name,
+				"%s of %s is not a cursor this server gave out for this ordering: pass edges.cursor or pageInfo.startCursor/endCursor from a page with the same orderBy.", name, f.Name)
+		}
+	}
+	return nil
+}
+
+// checkPageArguments refuses first and last together, and either below
+// zero, on any connection (ent's pagination answers both with an uncoded
+// error). The upper bound is the cost model's business.
+func checkPageArguments(f *ast.Field, vars map[string]any) *apperr.Error {
+	if f.Definition.Arguments.ForName("first") == nil || f.Definition.Arguments.ForName("last") == nil {
+		return nil
+	}
+	given := 0
+	for _, name := range []string{"first", "last"} {
+		arg := f.Arguments.ForName(name)
+		if arg == nil {
+			continue
+		}
+		value, err := arg.Value.Value(vars)
+		if err != nil || value == nil {
+			continue
+		}
+		given++
+		if n, err := graphql.UnmarshalInt(value); err == nil && n < 0 {
+			return apperr.InvalidField(f.Name+"."+name, "%s of %s must not be negative.", name, f.Name)
+		}
+	}
+	if given == 2 {
+		return apperr.InvalidField(f.Name, "%s takes first or last, not both: page forwards with first/after or backwards with last/before.", f.Name)
+	}
+	return nil
+}
+
+// cursorFits reports whether a decoded cursor's value has the shape ent's
+// pagination gives out: for a list ordering, one scalar a field of the
+// ordering (none without one, which encodes as no value at all); for a
+// single ordering, nothing or a scalar.
+func cursorFits(value any, orderIsList bool, orderCount int) bool {
+	if !orderIsList {
+		return value == nil || isCursorScalar(value)
+	}
+	if value == nil {
+		return orderCount == 0
+	}
+	values, ok := value.([]any)
+	if !ok || len(values) != orderCount {
+		return false
+	}
+	for _, v := range values {
+		if !isCursorScalar(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// isCursorScalar reports whether v is a value an ordered column can hold
+// as msgpack decodes it: what a database driver accepts as an argument.
+func isCursorScalar(v any) bool {
+	switch v.(type) {
+	case nil, bool, string, time.Time,
+		int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64:
+		return true
+	}
+	return false
+}

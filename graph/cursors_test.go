@@ -1,0 +1,78 @@
+package graph_test
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// TestConnectionArgumentsRefused: connection arguments that ent's
+// pagination cannot take are BAD_USER_INPUT naming the argument, on root
+// and nested connections alike, before anything runs (they were INTERNAL,
+// and a bad nested cursor a panic: found by server.FuzzCursor); cursors the
+// server gave out still page.
+func TestConnectionArgumentsRefused(t *testing.T) {
+	db := testdb.SQLite(t)
+	s := testserver.Start(t, db)
+	tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	lead := agencyGlobalID(t, db, "police-tirane")
+	for i := range 3 {
+		s.Do(t, tok, openCaseDoc, map[string]any{"in": faultCaseInput("TIR-CURSOR-"+strconv.Itoa(i), lead)}).MustOK(t)
+	}
+	var page struct {
+		Cases struct {
+			Edges []struct {
+				Cursor string
+				Node   struct{ Reference string }
+			}
+		}
+	}
+	s.Do(t, tok, `{ cases(first: 1, orderBy: [{field: REFERENCE}]) { edges { cursor node { reference } } } }`, nil).MustOK(t).Decode(t, &page)
+	byReference := page.Cases.Edges[0].Cursor
+	s.Do(t, tok, `{ cases(first: 1) { edges { cursor node { reference } } } }`, nil).MustOK(t).Decode(t, &page)
+	byID := page.Cases.Edges[0].Cursor
+
+	t.Run("OK", func(t *testing.T) {
+		for _, tc := range []struct{ doc, cursor string }{
+			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { reference } } } }`, byReference},
+			{`query ($c: Cursor) { cases(first: 1, after: $c) { edges { node { reference } } } }`, byID},
+			{`query ($c: Cursor) { agencies(first: 1) { edges { node { cases(first: 1, after: $c) { totalCount } } } } }`, byID},
+		} {
+			var got struct {
+				Cases struct{ Edges []struct{ Node struct{ Reference string } } }
+			}
+			s.Do(t, tok, tc.doc, map[string]any{"c": tc.cursor}).MustOK(t).Decode(t, &got)
+			if got.Cases.Edges != nil && (len(got.Cases.Edges) != 1 || got.Cases.Edges[0].Node.Reference != "TIR-CURSOR-1") {
+				t.Errorf("the page after the first: %+v", got)
+			}
+		}
+	})
+
+	for _, tc := range []struct {
+		name, doc, cursor, field string
+	}{
+		{"NestedCursorNotDecodable", `query ($c: Cursor) { victims(first: 1) { edges { node { cases(first: 1, after: $c) { totalCount } } } } }`, "@@@", "cases.after"},
+		{"CursorOfAnotherOrdering", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT}, {field: REFERENCE}]) { totalCount } }`, byReference, "cases.after"},
+		{"CursorWithOrderingUsedWithout", `query ($c: Cursor) { cases(last: 1, before: $c) { totalCount } }`, byReference, "cases.before"},
+		{"CursorValueNotScalar", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { totalCount } }`, "gqFpAaF2kYGhYQE", "cases.after"},
+		{"FirstAndLast", `{ cases(first: 1, last: 1) { totalCount } }`, "", "cases"},
+		{"NestedNegativeFirst", `{ cases(first: 1) { edges { node { victims(first: -1) { totalCount } } } } }`, "", "victims.first"},
+		{"OrderingFieldTwice", `{ cases(first: 1, orderBy: [{field: REFERENCE}, {field: REFERENCE, direction: DESC}]) { totalCount } }`, "", "cases.orderBy"},
+		{"OrderingInFragmentSpreadTwice", `{ ...A ...A } fragment A on Query { cases(first: 1, orderBy: [{field: REFERENCE}, {field: REFERENCE}]) { totalCount } }`, "", "cases.orderBy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var vars map[string]any
+			if tc.cursor != "" {
+				vars = map[string]any{"c": tc.cursor}
+			}
+			res := s.Do(t, tok, tc.doc, vars)
+			if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.BadUserInput) || res.Errors[0].Extensions["field"] != tc.field {
+				t.Fatalf("want one BAD_USER_INPUT on %s, got:\n%s", tc.field, res.Body)
+			}
+		})
+	}
+}
