@@ -43,7 +43,9 @@ func TestConnectionArgumentsRefused(t *testing.T) {
 			{`query ($c: Cursor) { agencies(first: 1) { edges { node { cases(first: 1, after: $c) { totalCount } } } } }`, byID},
 		} {
 			var got struct {
-				Cases struct{ Edges []struct{ Node struct{ Reference string } } }
+				Cases struct {
+					Edges []struct{ Node struct{ Reference string } }
+				}
 			}
 			s.Do(t, tok, tc.doc, map[string]any{"c": tc.cursor}).MustOK(t).Decode(t, &got)
 			if got.Cases.Edges != nil && (len(got.Cases.Edges) != 1 || got.Cases.Edges[0].Node.Reference != "TIR-CURSOR-1") {
