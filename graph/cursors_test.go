@@ -78,3 +78,22 @@ func TestConnectionArgumentsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestEmptyNestedFilterRefused: an empty filter inside not, and or or is
+// BAD_USER_INPUT (it was INTERNAL: found by server.FuzzGraphQLRequest); an
+// empty where at the top is no filter at all.
+func TestEmptyNestedFilterRefused(t *testing.T) {
+	s := testserver.Start(t, testdb.SQLite(t))
+	tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	s.Do(t, tok, `{ cases(where: {}) { totalCount } }`, nil).MustOK(t)
+	for _, doc := range []string{
+		`{ cases(where: {not: {}}) { totalCount } }`,
+		`{ victims(where: {and: [{ageGroup: MINOR}, {}]}) { totalCount } }`,
+		`{ agencies(where: {or: [{not: {not: {}}}]}) { totalCount } }`,
+	} {
+		res := s.Do(t, tok, doc, nil)
+		if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.BadUserInput) {
+			t.Errorf("%s: want BAD_USER_INPUT, got:\n%s", doc, res.Body)
+		}
+	}
+}

@@ -62,6 +62,8 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 			return withCode(out, apperr.Unavailable, "The request was cancelled.", nil, requestid.FromContext(ctx))
 		case database.IsUnavailable(inner):
 			return p.databaseUnavailable(ctx, out, inner)
+		case isEmptyNestedFilter(inner):
+			return withCode(out, apperr.BadUserInput, "A filter inside not, and or or in where is empty ({}): give it at least one condition, or leave it out.", nil, "")
 		}
 		return p.internal(ctx, out, inner)
 	}
