@@ -33,8 +33,8 @@ import (
 // Bounds on one fuzzed input, so that each iteration stays cheap; the
 // abuse suite, not the fuzzer, is where big documents are tried.
 const (
-	fuzzMaxDocument  = 4 << 10
-	fuzzMaxVariables = 1 << 10
+	fuzzMaxDocument  = 32 << 10
+	fuzzMaxVariables = 16 << 10
 	fuzzMaxValue     = 256
 )
 
