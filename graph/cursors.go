@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"reflect"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -76,28 +77,31 @@ func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
 		return nil
 	}
 	var cursors []string
-	orderCount, orderIsList := 0, false
+	var order ordering
 	for _, def := range f.Definition.Arguments {
 		switch {
 		case def.Type.Name() == "Cursor":
 			cursors = append(cursors, def.Name)
 		case def.Name == "orderBy":
-			orderIsList = def.Type.Elem != nil
+			order.typ, order.isList = def.Type.Name(), def.Type.Elem != nil
 			arg := f.Arguments.ForName("orderBy")
-			if arg == nil || !orderIsList {
+			if arg == nil {
 				continue
 			}
 			value, _ := arg.Value.Value(vars)
-			list, _ := value.([]any)
-			fields := map[any]bool{}
-			for _, o := range list {
-				o, _ := o.(map[string]any)
-				if fields[o["field"]] {
-					return apperr.InvalidField(f.Name+".orderBy", "orderBy of %s names the field %v twice; name each field once.", f.Name, o["field"])
-				}
-				fields[o["field"]] = true
+			terms, _ := value.([]any)
+			if !order.isList && value != nil {
+				terms = []any{value}
 			}
-			orderCount = len(list)
+			seen := map[any]bool{}
+			for _, t := range terms {
+				t, _ := t.(map[string]any)
+				if seen[t["field"]] {
+					return apperr.InvalidField(f.Name+".orderBy", "orderBy of %s names the field %v twice; name each field once.", f.Name, t["field"])
+				}
+				seen[t["field"]] = true
+				order.fields = append(order.fields, t["field"])
+			}
 		}
 	}
 	if err := checkPageArguments(f, vars); err != nil {
@@ -113,7 +117,7 @@ func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
 			continue
 		}
 		var c entgql.Cursor[int]
-		if c.UnmarshalGQL(value) != nil || !cursorFits(c.Value, orderIsList, orderCount) {
+		if c.UnmarshalGQL(value) != nil || !order.fits(c.Value) {
 			return apperr.InvalidField(f.Name+"."+name,
 				"%s of %s is not a cursor this server gave out for this ordering: pass edges.cursor or pageInfo.startCursor/endCursor from a page with the same orderBy.", name, f.Name)
 		}
@@ -149,23 +153,40 @@ func checkPageArguments(f *ast.Field, vars map[string]any) *apperr.Error {
 	return nil
 }
 
-// cursorFits reports whether a decoded cursor's value has the shape ent's
-// pagination gives out: for a list ordering, one scalar a field of the
-// ordering (none without one, which encodes as no value at all); for a
-// single ordering, nothing or a scalar.
-func cursorFits(value any, orderIsList bool, orderCount int) bool {
-	if !orderIsList {
-		return value == nil || isCursorScalar(value)
+// ordering is a connection's orderBy: its GraphQL input type, whether it
+// is a list, and the fields it names, in order.
+type ordering struct {
+	typ    string
+	isList bool
+	fields []any
+}
+
+// fits reports whether a decoded cursor's value has the shape ent's
+// pagination gives out for the ordering, each value of a type its field
+// can hold: for a list ordering, one value a field (none without an
+// ordering, which encodes as no value at all); for a single ordering,
+// nothing, or a value of its field (of the id without one).
+func (o ordering) fits(value any) bool {
+	if !o.isList {
+		switch {
+		case value == nil:
+			return true
+		case !isCursorScalar(value):
+			return false
+		case len(o.fields) == 0:
+			return isInteger(reflect.TypeOf(value).Kind())
+		}
+		return cursorValueFits(o.typ, o.fields[0], value)
 	}
 	if value == nil {
-		return orderCount == 0
+		return len(o.fields) == 0
 	}
 	values, ok := value.([]any)
-	if !ok || len(values) != orderCount {
+	if !ok || len(values) != len(o.fields) {
 		return false
 	}
-	for _, v := range values {
-		if !isCursorScalar(v) {
+	for i, v := range values {
+		if !isCursorScalar(v) || !cursorValueFits(o.typ, o.fields[i], v) {
 			return false
 		}
 	}

@@ -1,10 +1,14 @@
 package graph_test
 
 import (
+	"bytes"
 	"strconv"
 	"testing"
 
+	"entgo.io/contrib/entgql"
+
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
@@ -16,7 +20,10 @@ import (
 // and a bad nested cursor a panic: found by server.FuzzCursor); cursors the
 // server gave out still page.
 func TestConnectionArgumentsRefused(t *testing.T) {
-	db := testdb.SQLite(t)
+	testdb.Each(t, testConnectionArgumentsRefused)
+}
+
+func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 	s := testserver.Start(t, db)
 	tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
 	lead := agencyGlobalID(t, db, "police-tirane")
@@ -35,12 +42,25 @@ func TestConnectionArgumentsRefused(t *testing.T) {
 	byReference := page.Cases.Edges[0].Cursor
 	s.Do(t, tok, `{ cases(first: 1) { edges { cursor node { reference } } } }`, nil).MustOK(t).Decode(t, &page)
 	byID := page.Cases.Edges[0].Cursor
+	s.Do(t, tok, `{ cases(first: 1, orderBy: [{field: OPENED_AT, direction: DESC}, {field: STAGE}]) { edges { cursor node { reference } } } }`, nil).MustOK(t).Decode(t, &page)
+	byOpenedAndStage := page.Cases.Edges[0].Cursor
+	forged := func(values ...any) string {
+		var b bytes.Buffer
+		entgql.Cursor[int]{ID: 1, Value: values}.MarshalGQL(&b)
+		c, err := strconv.Unquote(b.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
 
 	t.Run("OK", func(t *testing.T) {
-		for _, tc := range []struct{ doc, cursor string }{
-			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { reference } } } }`, byReference},
-			{`query ($c: Cursor) { cases(first: 1, after: $c) { edges { node { reference } } } }`, byID},
-			{`query ($c: Cursor) { agencies(first: 1) { edges { node { cases(first: 1, after: $c) { totalCount } } } } }`, byID},
+		for _, tc := range []struct{ doc, cursor, next string }{
+			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { reference } } } }`, byReference, "TIR-CURSOR-1"},
+			{`query ($c: Cursor) { cases(first: 1, after: $c) { edges { node { reference } } } }`, byID, "TIR-CURSOR-1"},
+			{`query ($c: Cursor) { agencies(first: 1) { edges { node { cases(first: 1, after: $c) { totalCount } } } } }`, byID, ""},
+			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT, direction: DESC}, {field: STAGE}]) { edges { node { reference } } } }`, byOpenedAndStage, ""},
+			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { reference } } } }`, forged(nil), ""},
 		} {
 			var got struct {
 				Cases struct {
@@ -48,8 +68,8 @@ func TestConnectionArgumentsRefused(t *testing.T) {
 				}
 			}
 			s.Do(t, tok, tc.doc, map[string]any{"c": tc.cursor}).MustOK(t).Decode(t, &got)
-			if got.Cases.Edges != nil && (len(got.Cases.Edges) != 1 || got.Cases.Edges[0].Node.Reference != "TIR-CURSOR-1") {
-				t.Errorf("the page after the first: %+v", got)
+			if tc.next != "" && (len(got.Cases.Edges) != 1 || got.Cases.Edges[0].Node.Reference != tc.next) {
+				t.Errorf("%s: the page after the first: %+v, want %s", tc.doc, got, tc.next)
 			}
 		}
 	})
@@ -61,6 +81,9 @@ func TestConnectionArgumentsRefused(t *testing.T) {
 		{"CursorOfAnotherOrdering", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT}, {field: REFERENCE}]) { totalCount } }`, byReference, "cases.after"},
 		{"CursorWithOrderingUsedWithout", `query ($c: Cursor) { cases(last: 1, before: $c) { totalCount } }`, byReference, "cases.before"},
 		{"CursorValueNotScalar", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { totalCount } }`, "gqFpAaF2kYGhYQE", "cases.after"},
+		{"CursorValueOfAnotherTypeForADate", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT}]) { edges { node { id } } } }`, forged("abc"), "cases.after"},
+		{"CursorValueOfAnotherTypeForAString", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { id } } } }`, forged(true), "cases.after"},
+		{"CursorValueOfAnotherTypeForAnEnum", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: STAGE}]) { edges { node { id } } } }`, forged(int64(3)), "cases.after"},
 		{"FirstAndLast", `{ cases(first: 1, last: 1) { totalCount } }`, "", "cases"},
 		{"NestedNegativeFirst", `{ cases(first: 1) { edges { node { victims(first: -1) { totalCount } } } } }`, "", "victims.first"},
 		{"OrderingFieldTwice", `{ cases(first: 1, orderBy: [{field: REFERENCE}, {field: REFERENCE, direction: DESC}]) { totalCount } }`, "", "cases.orderBy"},
