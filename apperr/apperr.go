@@ -28,6 +28,41 @@ const (
 	// sensitive values of a response are withheld and a mutation is not
 	// made. Retrying later is safe.
 	AuditUnavailable Code = "AUDIT_UNAVAILABLE"
+	// TooComplex: the request is over one of the limits on what one
+	// request may cost (its cost, depth, size, aliases, fragments or
+	// answer); extensions say which limit, the value and the maximum.
+	// Nothing ran. Ask for less.
+	TooComplex Code = "TOO_COMPLEX"
+	// PersistedQueryNotFound: the server runs only registered documents
+	// and the request named none it knows (by hash, or by its text).
+	PersistedQueryNotFound Code = "PERSISTED_QUERY_NOT_FOUND"
+	// UnsupportedMediaType: the request's body is of a kind CaseGraph does
+	// not read (HTTP 415): a POST to /graphql must be application/json in
+	// UTF-8. Its own code rather than BAD_USER_INPUT because the fix is in
+	// the client's HTTP set-up (a header), not in the GraphQL it sends.
+	UnsupportedMediaType Code = "UNSUPPORTED_MEDIA_TYPE"
+)
+
+// Refusal says which kind of rule refused a sensitive field, sent as
+// extensions.reason next to FORBIDDEN. Each kind tells the caller only what
+// they may know already (policies/README.md, "Why a field is refused"), and
+// what to do: ROLE, nothing (the role never reads the field); ROW, work on
+// the record (be assigned to its case, accept a referral); CONSENT, ask
+// for the victim's consent.
+type Refusal string
+
+// The kinds of refusal of a sensitive field.
+const (
+	// RefusedByRole: no policy line lets any of the caller's roles read
+	// the field, whatever the record.
+	RefusedByRole Refusal = "ROLE"
+	// RefusedByRow: a line would, but the record is not in the caller's
+	// agency's cases, proceedings or referrals, as the line requires.
+	RefusedByRow Refusal = "ROW"
+	// RefusedByConsent: the record is the caller's agency's, but the
+	// victim's current consent does not name its kind of agency and
+	// purpose.
+	RefusedByConsent Refusal = "CONSENT"
 )
 
 // Error is an error meant for the client.

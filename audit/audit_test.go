@@ -123,11 +123,16 @@ func dump(v any) string {
 // exec runs a statement through the application's own connection, with
 // PostgreSQL's $n placeholders turned into SQLite's ? there.
 func exec(db *database.DB, query string, args ...any) error {
-	if db.Dialect == dialect.SQLite {
-		query = regexp.MustCompile(`\$\d+`).ReplaceAllString(query, "?")
-	}
-	_, err := db.SQL.ExecContext(context.Background(), query, args...)
+	_, err := db.SQL.ExecContext(context.Background(), rebind(db, query), args...)
 	return err
+}
+
+// rebind turns PostgreSQL's $n placeholders into SQLite's ? there.
+func rebind(db *database.DB, query string) string {
+	if db.Dialect == dialect.SQLite {
+		return regexp.MustCompile(`\$\d+`).ReplaceAllString(query, "?")
+	}
+	return query
 }
 
 // bypassTriggers does what only someone with the table owner's rights can:

@@ -84,10 +84,13 @@ const timePrecision = time.Microsecond
 // ComputeHash returns the hash of e's content and e.PrevHash: SHA-256 over
 // a canonical JSON rendering, hex-encoded. The rendering (version 1) is the
 // object below, keys in this order, no spaces, as Go's encoding/json writes
-// it: the time in UTC, RFC 3339 with up to 6 fractional digits and no
-// trailing zeros; absent ids as 0; the roles and fields joined with ","
-// (role and field names never contain one: they are enumerations and
-// GraphQL names). An exported JSON line holds every value needed.
+// it (which escapes <, > and & as \u003c, \u003e, \u0026): the time in
+// UTC, RFC 3339 with up to 6 fractional digits and no trailing zeros;
+// absent ids as 0; the roles and fields joined with "," (role and field
+// names never contain one: they are enumerations and GraphQL names). An
+// exported JSON line holds every value needed. docs/audit.md defines it
+// for independent checkers, with a worked example; changing it breaks
+// every chain already written.
 func (e Event) ComputeHash() string {
 	c := struct {
 		Seq           int64  `json:"seq"`

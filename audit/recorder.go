@@ -2,12 +2,14 @@ package audit
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -25,6 +27,24 @@ type Recorder struct {
 	// carries: withheld if their events cannot be written.
 	released []ast.Path
 	failed   bool
+
+	// refusedRecords are the records refused by id so far, each recorded
+	// once; past MaxRefusedRecords they are only counted (notItemised),
+	// and one event says how many.
+	refusedRecords map[refusedKey]bool
+	notItemised    int
+}
+
+// MaxRefusedRecords bounds the records refused by id that one request
+// records one by one: enough to show a DPO what was probed, while a
+// request asking for thousands of unknown ids cannot fill the
+// append-only trail. The rest are counted in one summary event.
+const MaxRefusedRecords = 20
+
+type refusedKey struct {
+	kind       Kind
+	entityType string
+	entityID   int
 }
 
 type pendingEvent struct {
@@ -42,9 +62,12 @@ type readKey struct {
 
 // Access is the decision on one sensitive field of one record.
 type Access struct {
-	Allowed       bool
-	Rule          string // the policy line (or "emergency access") that allowed it
-	Reason        string // why it was refused
+	Allowed bool
+	Rule    string // the policy line (or "emergency access") that allowed it
+	Reason  string // why it was refused
+	// Refusal is the kind of rule that refused it, told to the client;
+	// the audit trail keeps Reason.
+	Refusal       apperr.Refusal
 	Emergency     bool
 	Justification string // the emergency grant's
 }
@@ -52,7 +75,7 @@ type Access struct {
 // NewRecorder starts the record of one request by p (nil before
 // authentication) from clientAddress.
 func NewRecorder(requestID, clientAddress string, p *viewer.Principal) *Recorder {
-	r := &Recorder{now: time.Now, reads: map[readKey]*pendingEvent{}}
+	r := &Recorder{now: time.Now, reads: map[readKey]*pendingEvent{}, refusedRecords: map[refusedKey]bool{}}
 	r.base = Event{RequestID: requestID, ClientAddress: clientAddress}
 	if p != nil {
 		r.base.ActorSubject = p.Subject
@@ -137,10 +160,22 @@ func (r *Recorder) Refusal(kind Kind, fields []string, reason string) {
 
 // RefusedRecord records a record asked for by id and refused (not found in
 // the caller's rows), as kind: RecordRefused for a read, Mutation for a
-// mutation of it.
+// mutation of it. A record is recorded once a request, and at most
+// MaxRefusedRecords of them; the rest are counted (see Take).
 func (r *Recorder) RefusedRecord(kind Kind, entityType string, entityID int, fields []string, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	k := refusedKey{kind, entityType, entityID}
+	if r.refusedRecords[k] {
+		return
+	}
+	// Every record is remembered, so that each counts once; the map is as
+	// large as the ids a request may name, which its cost bounds.
+	r.refusedRecords[k] = true
+	if len(r.refusedRecords) > MaxRefusedRecords {
+		r.notItemised++
+		return
+	}
 	e := r.event(kind)
 	e.EntityType, e.EntityID, e.Fields, e.Decision, e.Reason = entityType, entityID, fields, Denied, reason
 	if fields == nil {
@@ -159,13 +194,22 @@ func (r *Recorder) Note(kind Kind, detail string) {
 	r.pending = append(r.pending, &pendingEvent{Event: e})
 }
 
-// Take returns the pending events and forgets them.
+// Take returns the pending events and forgets them. Records refused past
+// MaxRefusedRecords become one RecordRefused event without a record,
+// whose detail says how many there were.
 func (r *Recorder) Take() []Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]Event, len(r.pending))
+	out := make([]Event, len(r.pending), len(r.pending)+1)
 	for i, pe := range r.pending {
 		out[i] = pe.Event
+	}
+	if r.notItemised > 0 {
+		e := r.event(RecordRefused)
+		e.Fields, e.Decision, e.Reason = []string{}, Denied, "not found in the caller's rows"
+		e.Detail = fmt.Sprintf(`{"notItemised":%d}`, r.notItemised)
+		out = append(out, e)
+		r.notItemised = 0
 	}
 	r.pending = nil
 	clear(r.reads)

@@ -31,6 +31,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/casegraph/casegraph/input"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -94,8 +95,14 @@ var (
 	// ErrAudience: the token was issued for another service.
 	ErrAudience = errors.New("token not issued for this service")
 	// ErrClaims: a required claim (sub, agency, roles, exp) is missing or
-	// empty, or roles names an unknown role.
+	// empty, longer than its bound (MaxSubjectLength, MaxAgencyLength,
+	// MaxRoleClaims) or not plain text, or roles names an unknown role.
 	ErrClaims = errors.New("missing or invalid claims")
+	// ErrLifetime: the token's exp lies more than MaxTokenTTL ahead. No
+	// issuer CaseGraph trusts makes such a token; one that exists was made
+	// with a stolen key or a misconfigured issuer, and would outlive every
+	// revocation.
+	ErrLifetime = errors.New("token lifetime exceeds the maximum")
 	// ErrUnknownAgency: the token's agency code names no known agency.
 	ErrUnknownAgency = errors.New("unknown agency")
 	// ErrUnavailable: the token could not be checked because something it
@@ -111,7 +118,7 @@ var (
 var reasons = []error{
 	ErrNoToken, ErrBadHeader, ErrMalformed, ErrAlgorithm, ErrSignature,
 	ErrExpired, ErrNotYetValid, ErrIssuer, ErrAudience, ErrClaims,
-	ErrUnknownAgency, ErrUnavailable, ErrInvalidToken,
+	ErrLifetime, ErrUnknownAgency, ErrUnavailable, ErrInvalidToken,
 }
 
 // Reason returns the reason error that err wraps (ErrExpired, …), or
@@ -138,6 +145,36 @@ func refusal(reason, cause error) error {
 	return fmt.Errorf("auth: %w: %w", reason, cause)
 }
 
+// Bounds on the claims of any token, checked when verifying (a token may
+// come from anywhere that holds a key) as well as when issuing. Without
+// them a token could carry megabytes of subject that every audit event and
+// log line then repeats.
+const (
+	// MaxSubjectLength is OpenID Connect's bound on sub: 255 characters.
+	MaxSubjectLength = 255
+	// MaxAgencyLength bounds the agency code; the registry's are far
+	// shorter.
+	MaxAgencyLength = 64
+	// MaxRoleClaims bounds the roles claim. A person holds a few of the
+	// eight roles; an issuer may repeat one, but not without end.
+	MaxRoleClaims = 16
+)
+
+// checkClaimText refuses a sub or agency claim that is empty, longer than
+// limit bytes, or not one line of plain text (the rule of package input:
+// it is written to the audit trail and the logs).
+func checkClaimText(claim, value string, limit int) error {
+	switch {
+	case strings.TrimSpace(value) == "":
+		return errors.New("claim " + claim + " is missing")
+	case len(value) > limit:
+		return fmt.Errorf("claim %s is longer than %d bytes", claim, limit)
+	case input.CheckText(claim, claim, value) != nil:
+		return errors.New("claim " + claim + " is not plain text")
+	}
+	return nil
+}
+
 // tokenClaims is the JSON payload of a CaseGraph token. The JSON names of
 // Agency and Roles must stay equal to ClaimAgency and ClaimRoles.
 type tokenClaims struct {
@@ -149,15 +186,21 @@ type tokenClaims struct {
 // toClaims checks the CaseGraph-specific claims of a token whose signature
 // and registered claims have been verified, and converts them.
 func (tc *tokenClaims) toClaims() (*Claims, error) {
+	if err := checkClaimText("sub", tc.Subject, MaxSubjectLength); err != nil {
+		return nil, refusal(ErrClaims, err)
+	}
+	if err := checkClaimText(ClaimAgency, tc.Agency, MaxAgencyLength); err != nil {
+		return nil, refusal(ErrClaims, err)
+	}
 	switch {
-	case strings.TrimSpace(tc.Subject) == "":
-		return nil, refusal(ErrClaims, errors.New("claim sub is missing"))
-	case strings.TrimSpace(tc.Agency) == "":
-		return nil, refusal(ErrClaims, errors.New("claim "+ClaimAgency+" is missing"))
 	case len(tc.Roles) == 0:
 		return nil, refusal(ErrClaims, errors.New("claim "+ClaimRoles+" is missing or empty"))
+	case len(tc.Roles) > MaxRoleClaims:
+		return nil, refusal(ErrClaims, fmt.Errorf("claim %s holds more than %d roles", ClaimRoles, MaxRoleClaims))
 	case tc.ExpiresAt == nil:
 		return nil, refusal(ErrClaims, errors.New("claim exp is missing"))
+	case tc.ExpiresAt.After(time.Now().Add(MaxTokenTTL + ClockSkew)):
+		return nil, refusal(ErrLifetime, nil)
 	}
 	roles := make([]viewer.Role, 0, len(tc.Roles))
 	for _, s := range tc.Roles {

@@ -262,6 +262,10 @@ func TestIssueRejectsBadInput(t *testing.T) {
 		{"zero ttl", "s", agencyCode, ok, 0, "ttl"},
 		{"negative ttl", "s", agencyCode, ok, -time.Minute, "ttl"},
 		{"ttl over 7 days", "s", agencyCode, ok, auth.MaxTokenTTL + time.Second, "ttl"},
+		{"subject too long", strings.Repeat("s", auth.MaxSubjectLength+1), agencyCode, ok, time.Hour, "subject"},
+		{"subject with a line break", "officer\n42", agencyCode, ok, time.Hour, "subject"},
+		{"agency too long", "s", strings.Repeat("a", auth.MaxAgencyLength+1), ok, time.Hour, "agency"},
+		{"too many roles", "s", agencyCode, slices.Repeat(ok, auth.MaxRoleClaims+1), time.Hour, "roles"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,8 +35,10 @@ const (
 	// DefaultTokenTTL is the lifetime callers should give development tokens
 	// unless told otherwise: one working day.
 	DefaultTokenTTL = 8 * time.Hour
-	// MaxTokenTTL bounds the lifetime of development tokens, so a leaked one
-	// does not stay useful forever.
+	// MaxTokenTTL bounds the lifetime of every token, development or OIDC,
+	// so a leaked one does not stay useful forever: Issue refuses a longer
+	// ttl, and Verify refuses a token whose exp lies further ahead
+	// (ErrLifetime), whoever signed it.
 	MaxTokenTTL = 7 * 24 * time.Hour
 )
 
@@ -71,6 +73,21 @@ func LoadOrCreateDevKey(dir string) (*DevIssuer, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		key, err = createDevKey(path)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return newDevIssuer(key), nil
+}
+
+// LoadDevKey returns a DevIssuer using the existing key in dir/DevKeyFile,
+// and never creates one: a tool that mints tokens for a server must sign
+// with that server's key, and a fresh key would make tokens no server
+// accepts. The error wraps fs.ErrNotExist when there is no key.
+func LoadDevKey(dir string) (*DevIssuer, error) {
+	if dir == "" {
+		dir = DefaultDataDir
+	}
+	key, err := readDevKey(filepath.Join(dir, DevKeyFile))
 	if err != nil {
 		return nil, err
 	}
@@ -165,10 +182,16 @@ func (d *DevIssuer) Issue(subject, agency string, roles []viewer.Role, ttl time.
 	switch {
 	case strings.TrimSpace(subject) == "":
 		return "", apperr.InvalidField("subject", "The subject must not be empty.")
+	case checkClaimText("sub", subject, MaxSubjectLength) != nil:
+		return "", apperr.InvalidField("subject", "The subject must be one line of plain text of at most %d bytes.", MaxSubjectLength)
 	case strings.TrimSpace(agency) == "":
 		return "", apperr.InvalidField("agency", "The agency code must not be empty.")
+	case checkClaimText(ClaimAgency, agency, MaxAgencyLength) != nil:
+		return "", apperr.InvalidField("agency", "The agency code must be one line of plain text of at most %d bytes.", MaxAgencyLength)
 	case len(roles) == 0:
 		return "", apperr.InvalidField("roles", "At least one role is required.")
+	case len(roles) > MaxRoleClaims:
+		return "", apperr.InvalidField("roles", "At most %d roles are allowed.", MaxRoleClaims)
 	case ttl <= 0 || ttl > MaxTokenTTL:
 		return "", apperr.InvalidField("ttl", "The lifetime must be positive and at most %d days.", MaxTokenTTL/(24*time.Hour))
 	}

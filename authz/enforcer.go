@@ -4,7 +4,9 @@
 // consent and emergency access checked on the row), which mutations, and
 // which sensitive fields a mutation may write. The policy lives in the
 // database, is seeded from package policies, and every change reaches every
-// server (PostgreSQL LISTEN/NOTIFY).
+// server (PostgreSQL LISTEN/NOTIFY); a server that cannot confirm its policy
+// is current refuses sensitive fields and mutations until it can (Follow,
+// docs/policy-propagation.md).
 package authz
 
 import (
@@ -37,6 +39,9 @@ type Enforcer struct {
 
 	// dialect decides how a change is announced to other servers.
 	dialect string
+
+	// fresh says whether the policy is known to be current (see Follow).
+	fresh freshness
 }
 
 // Decision is casbin's answer to one question, with the policy line that

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -404,6 +405,7 @@ func TestPolicyMatrix(t *testing.T) {
 			t.Errorf("compared %d cells, want the full cross product of %d", n, want)
 		}
 		t.Logf("compared %d matrix cells", n)
+		readmeStatesCellCount(t, n)
 	})
 
 	t.Run("only investigators, prosecutors, judges and case workers read or write sensitive fields", func(t *testing.T) {
@@ -711,6 +713,38 @@ const (
 	matrixBegin = "<!-- matrix:begin -->"
 	matrixEnd   = "<!-- matrix:end -->"
 )
+
+// cellCount is how policies/README.md states the number of cells this
+// test compares.
+var cellCount = regexp.MustCompile(`compares all [0-9,]+ cells`)
+
+// readmeStatesCellCount checks that policies/README.md gives n as the
+// number of cells compared (-update rewrites it): a number in prose goes
+// stale unless a test keeps it.
+func readmeStatesCellCount(t *testing.T, n int) {
+	t.Helper()
+	raw, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digits := strconv.Itoa(n)
+	for i := len(digits) - 3; i > 0; i -= 3 {
+		digits = digits[:i] + "," + digits[i:]
+	}
+	want := "compares all " + digits + " cells"
+	got := cellCount.Find(raw)
+	switch {
+	case got == nil:
+		t.Errorf("%s must say how many cells this test compares (%q)", readmePath, want)
+	case string(got) == want:
+	case *update:
+		if err := os.WriteFile(readmePath, cellCount.ReplaceAll(raw, []byte(want)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Errorf("%s says %q; this test compares %d: run go test ./authz -run TestPolicyMatrix -update", readmePath, got, n)
+	}
+}
 
 // TestPolicyReadmeIsCurrent checks that policies/README.md shows the
 // matrix of the shipped policy; -update rewrites that section.

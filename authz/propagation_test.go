@@ -2,16 +2,91 @@ package authz_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
+
+// victimPhone is the phone of the victim victimBeforeCourt creates.
+const victimPhone = "+355 69 000 9001"
+
+// judgesReadPhones is the policy line the propagation tests add and remove.
+const judgesReadPhones = `["p", "judge", "court", "Victim:CONTACT", "read", "proceedings"]`
+
+// victimBeforeCourt creates a case before the Tirana court with a victim
+// who has a phone number (which judges do not read under the default
+// policy) and returns the victim's id.
+func victimBeforeCourt(t *testing.T, c *ent.Client) int {
+	t.Helper()
+	ctx := viewer.SystemContext(context.Background())
+	police := c.Agency.Query().Where(agency.Code("police-tirane")).OnlyX(ctx)
+	court := c.Agency.Query().Where(agency.Code("court-tirane")).OnlyX(ctx)
+	cf := c.CaseFile.Create().SetReference("TIR-2026-9001").SetTitle("Propagation test").
+		SetRegion(domain.RegionTirane).SetLeadAgencyID(police.ID).SaveX(ctx)
+	c.CaseAssignment.Create().SetCaseID(cf.ID).SetAgencyID(court.ID).SetPart(domain.CasePartAdjudicating).ExecX(ctx)
+	v := c.Victim.Create().SetPseudonym("V-2026-9001").SetSex(domain.SexFemale).SetAgeGroup(domain.AgeGroupAdult).
+		SetIdentificationStatus(domain.IdentificationStatusOfficialVictim).SetIdentifiedBy(domain.IdentifyingBodyStatePolice).
+		SetIdentifiedAt(time.Now()).SetRegion(domain.RegionTirane).SetPhone(victimPhone).SaveX(ctx)
+	c.CaseVictim.Create().SetCaseID(cf.ID).SetVictimID(v.ID).ExecX(ctx)
+	return v.ID
+}
+
+// What a server answered a Tirana judge who asked for the victim's phone.
+const (
+	phoneShown       = "the phone"
+	phoneForbidden   = "FORBIDDEN"
+	phoneUnavailable = "UNAVAILABLE"
+)
+
+// judgeAsksPhone asks s, as a Tirana judge, for the victim's pseudonym and
+// phone; it returns phoneShown, or the code of the phone's error (or of the
+// response's errors when the phone's path has none).
+func judgeAsksPhone(t *testing.T, s *testserver.Server, victim int) string {
+	t.Helper()
+	r := s.Do(t, s.Token(t, "court-tirane", viewer.RoleJudge),
+		`query ($id: ID!) { node(id: $id) { ... on Victim { pseudonym phone } } }`, map[string]any{"id": victim})
+	var data struct {
+		Node *struct {
+			Pseudonym string
+			Phone     *string
+		}
+	}
+	if len(r.Data) > 0 && string(r.Data) != "null" {
+		r.Decode(t, &data)
+	}
+	if data.Node != nil && data.Node.Phone != nil {
+		if *data.Node.Phone != victimPhone {
+			t.Fatalf("the phone is %q, want %q", *data.Node.Phone, victimPhone)
+		}
+		return phoneShown
+	}
+	for _, e := range r.Errors {
+		if len(e.Path) > 0 && e.Path[len(e.Path)-1] == "phone" {
+			if data.Node == nil || data.Node.Pseudonym != "V-2026-9001" {
+				t.Fatalf("a refused phone must leave the rest of the answer standing:\n%s", r.Body)
+			}
+			return e.Code()
+		}
+	}
+	return "errors " + jsonString(r.Codes())
+}
+
+func jsonString(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 // TestPolicyChangeReachesEveryServer runs two servers against one
 // PostgreSQL database, changes the policy through one, and watches the
@@ -25,65 +100,296 @@ func TestPolicyChangeReachesEveryServer(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = db2.Close() })
 	two := testserver.Start(t, db2, testserver.Options{ListenForPolicy: true, NoAgencies: true})
+	victim := victimBeforeCourt(t, db1.Client)
 
-	// A case before the Tirana court, with a victim who has a phone number.
-	ctx := viewer.SystemContext(context.Background())
-	c := db1.Client
-	police := c.Agency.Query().Where(agency.Code("police-tirane")).OnlyX(ctx)
-	court := c.Agency.Query().Where(agency.Code("court-tirane")).OnlyX(ctx)
-	cf := c.CaseFile.Create().SetReference("TIR-2026-9001").SetTitle("Propagation test").
-		SetRegion(domain.RegionTirane).SetLeadAgencyID(police.ID).SaveX(ctx)
-	c.CaseAssignment.Create().SetCaseID(cf.ID).SetAgencyID(court.ID).SetPart(domain.CasePartAdjudicating).ExecX(ctx)
-	v := c.Victim.Create().SetPseudonym("V-2026-9001").SetSex(domain.SexFemale).SetAgeGroup(domain.AgeGroupAdult).
-		SetIdentificationStatus(domain.IdentificationStatusOfficialVictim).SetIdentifiedBy(domain.IdentifyingBodyStatePolice).
-		SetIdentifiedAt(time.Now()).SetRegion(domain.RegionTirane).SetPhone("+355 69 000 9001").SaveX(ctx)
-	c.CaseVictim.Create().SetCaseID(cf.ID).SetVictimID(v.ID).ExecX(ctx)
-
-	const query = `query ($id: ID!) { node(id: $id) { ... on Victim { pseudonym phone } } }`
-	vars := map[string]any{"id": v.ID}
-	judgeOnTwo := two.Token(t, "court-tirane", viewer.RoleJudge)
-	phone := func() (string, []string) {
-		r := two.Do(t, judgeOnTwo, query, vars)
-		var data struct{ Node struct{ Phone *string } }
-		r.Decode(t, &data)
-		if data.Node.Phone == nil {
-			return "", r.Codes()
-		}
-		return *data.Node.Phone, r.Codes()
+	if got := judgeAsksPhone(t, two, victim); got != phoneForbidden {
+		t.Fatalf("before the change a judge must not read the phone: got %s", got)
 	}
-	if got, codes := phone(); got != "" || len(codes) != 1 || codes[0] != "FORBIDDEN" {
-		t.Fatalf("before the change a judge must not read the phone: got %q, %v", got, codes)
-	}
-
 	admin := one.Token(t, "onac", viewer.RoleAdmin)
 	start := time.Now()
-	one.Do(t, admin, `mutation { changePolicy(add: [["p", "judge", "court", "Victim:CONTACT", "read", "proceedings"]],
+	one.Do(t, admin, `mutation { changePolicy(add: [`+judgesReadPhones+`],
 		reason: "Courts summon victims by phone") { added removed } }`, nil).MustOK(t)
-
-	deadline := start.Add(time.Second)
-	for {
-		got, _ := phone()
-		if got == "+355 69 000 9001" {
-			t.Logf("the change reached the other server in %v", time.Since(start))
-			break
-		}
+	for deadline := start.Add(time.Second); judgeAsksPhone(t, two, victim) != phoneShown; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the other server still refuses the phone %v after the change", time.Since(start))
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
+	t.Logf("the change reached the other server in %v", time.Since(start))
 
 	// And back: removing the line takes effect there too.
-	one.Do(t, admin, `mutation { changePolicy(remove: [["p", "judge", "court", "Victim:CONTACT", "read", "proceedings"]],
+	one.Do(t, admin, `mutation { changePolicy(remove: [`+judgesReadPhones+`],
 		reason: "Summons go through the prosecution office") { added removed } }`, nil).MustOK(t)
-	deadline = time.Now().Add(time.Second)
-	for {
-		if got, _ := phone(); got == "" {
-			break
-		}
+	for deadline := time.Now().Add(time.Second); judgeAsksPhone(t, two, victim) != phoneForbidden; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the other server still shows the phone a second after the line was removed")
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestPolicyChangeSurvivesLostListener: a server (the follower) loses the
+// connection on which policy changes are announced while another server
+// changes the policy, and the first reload once it is back fails on the
+// follower's dead pooled connections. The follower must say it is not
+// ready and refuse the phone (and mutations) with UNAVAILABLE from the
+// moment it knows, never answer under the policy it had, and enforce the
+// new policy on its own once the database is reachable again: a grant,
+// then a revoke. The grant cuts the connections at a TCP proxy; the revoke
+// kills them in PostgreSQL (pg_terminate_backend), finding the listener by
+// its application name.
+func TestPolicyChangeSurvivesLostListener(t *testing.T) {
+	db := testdb.Postgres(t)
+	changer := testserver.Start(t, db)
+	victim := victimBeforeCourt(t, db.Client)
+
+	pg, err := url.Parse(db.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	poolProxy, listenerProxy := startProxy(t, pg.Host), startProxy(t, pg.Host)
+	const poolApp = "casegraph-test-follower"
+	followerDB, err := database.OpenPostgres(context.Background(), poolProxy.dsn(pg, poolApp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = followerDB.Close() })
+	follower := testserver.Start(t, followerDB, testserver.Options{
+		NoAgencies: true, ListenForPolicy: true, PolicyListenerURL: listenerProxy.dsn(pg, ""),
+	})
+	admin := changer.Token(t, "onac", viewer.RoleAdmin)
+
+	waitReady(t, follower, http.StatusOK)
+	if got := judgeAsksPhone(t, follower, victim); got != phoneForbidden {
+		t.Fatalf("under the default policy a judge must not read the phone: got %s", got)
+	}
+
+	// terminate ends the backends of this database with application name
+	// app, and returns how many it ended.
+	terminate := func(app string) int {
+		var n int
+		err := db.SQL.QueryRow(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name = $1`, app).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	for _, step := range []struct {
+		name           string
+		change         string
+		before, after  string
+		cutConnections func()
+	}{
+		{
+			name:   "grant",
+			change: `changePolicy(add: [` + judgesReadPhones + `], reason: "Courts summon victims by phone")`,
+			before: phoneForbidden, after: phoneShown,
+			cutConnections: func() { listenerProxy.cut() },
+		},
+		{
+			name:   "revoke",
+			change: `changePolicy(remove: [` + judgesReadPhones + `], reason: "Summons go through the prosecution office")`,
+			before: phoneShown, after: phoneForbidden,
+			cutConnections: func() {
+				listenerProxy.refuse()
+				if n := terminate("casegraph-listen-casegraph_policy"); n != 1 {
+					t.Fatalf("terminated %d backends named casegraph-listen-casegraph_policy, want the listener's", n)
+				}
+			},
+		},
+	} {
+		ok := t.Run(step.name, func(t *testing.T) {
+			if got := judgeAsksPhone(t, follower, victim); got != step.before {
+				t.Fatalf("before the change the follower answers %s, want %s", got, step.before)
+			}
+
+			// The listener goes; the follower knows and says so.
+			step.cutConnections()
+			waitReady(t, follower, http.StatusServiceUnavailable)
+			if got := judgeAsksPhone(t, follower, victim); got != phoneUnavailable {
+				t.Fatalf("without its listener the follower answers %s, want %s", got, phoneUnavailable)
+			}
+			rules := db.Client.PolicyRule.Query().CountX(viewer.SystemContext(context.Background()))
+			r := follower.Do(t, follower.Token(t, "onac", viewer.RoleAdmin), `mutation { `+step.change+` { added } }`, nil)
+			if codes := r.Codes(); !slices.Equal(codes, []string{phoneUnavailable}) {
+				t.Fatalf("a policy change through the follower: codes %v, want [UNAVAILABLE]:\n%s", codes, r.Body)
+			}
+			if n := db.Client.PolicyRule.Query().CountX(viewer.SystemContext(context.Background())); n != rules {
+				t.Fatalf("a refused change wrote policy rules: %d, was %d", n, rules)
+			}
+
+			// Meanwhile the other server changes the policy.
+			changer.Do(t, admin, `mutation { `+step.change+` { added removed } }`, nil).MustOK(t)
+			if got := judgeAsksPhone(t, changer, victim); got != step.after {
+				t.Fatalf("the server that changed the policy answers %s, want %s", got, step.after)
+			}
+
+			// The listener comes back while the follower's pooled
+			// connections are dead and new ones refused: its first reload
+			// fails.
+			accepted := listenerProxy.accepted.Load()
+			poolProxy.refuse()
+			if step.name == "grant" {
+				poolProxy.cut()
+			} else if n := terminate(poolApp); n == 0 {
+				t.Fatal("the follower's pool had no connection to terminate")
+			}
+			listenerProxy.restore()
+			for deadline := time.Now().Add(5 * time.Second); listenerProxy.accepted.Load() == accepted; time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the listener did not reconnect within 5 s")
+				}
+			}
+			time.Sleep(300 * time.Millisecond) // the reload runs, and fails
+			if s, _ := readyz(t, follower); s != http.StatusServiceUnavailable {
+				t.Fatalf("/readyz answers %d while the follower cannot reach its database", s)
+			}
+
+			// The database is reachable again: the follower catches up
+			// without any further change, and never answers under the
+			// policy it had.
+			poolProxy.restore()
+			start := time.Now()
+			for deadline := start.Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+				got := judgeAsksPhone(t, follower, victim)
+				if got == step.before {
+					t.Fatalf("%v after the database came back the follower answered under the old policy (%s)", time.Since(start), got)
+				}
+				if got == step.after {
+					if s, body := readyz(t, follower); s != http.StatusOK {
+						t.Fatalf("the follower enforces the new policy but /readyz answers %d: %s", s, body)
+					}
+					t.Logf("the follower enforced the new policy %v after the database came back", time.Since(start))
+					break
+				}
+				if time.Now().After(deadline) {
+					s, body := readyz(t, follower)
+					t.Fatalf("10 s after the database came back the follower still answers %s (/readyz %d %s)", got, s, body)
+				}
+			}
+		})
+		if !ok {
+			return // the next step starts from this one's policy
+		}
+	}
+}
+
+// readyz returns the status and body of s's /readyz.
+func readyz(t *testing.T, s *testserver.Server) (int, map[string]string) {
+	t.Helper()
+	res, err := http.Get(s.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body map[string]string
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatalf("/readyz: %v", err)
+	}
+	return res.StatusCode, body
+}
+
+// waitReady waits up to 5 s for s's /readyz to answer status; a 503 must
+// say what is wrong.
+func waitReady(t *testing.T, s *testserver.Server, status int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		got, body := readyz(t, s)
+		if got == status {
+			if status == http.StatusServiceUnavailable && (body["policy"] != "unconfirmed" || body["reason"] == "") {
+				t.Fatalf("/readyz must name the unconfirmed policy and why: %v", body)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz answers %d %v, want %d", got, body, status)
+		}
+	}
+}
+
+// proxy forwards TCP connections to a PostgreSQL server, and can cut them
+// and refuse new ones, as a network would.
+type proxy struct {
+	ln       net.Listener
+	target   string
+	accepted atomic.Int64 // connections forwarded
+
+	mu      sync.Mutex
+	refused bool
+	conns   []net.Conn
+}
+
+func startProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target}
+	t.Cleanup(func() { _ = ln.Close(); p.cut() })
+	go p.serve()
+	return p
+}
+
+// dsn is pg's URL through the proxy, with application name app if any.
+func (p *proxy) dsn(pg *url.URL, app string) string {
+	u := *pg
+	u.Host = p.ln.Addr().String()
+	if app != "" {
+		q := u.Query()
+		q.Set("application_name", app)
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+func (p *proxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		if p.refused {
+			p.mu.Unlock()
+			_ = c.Close()
+			continue
+		}
+		up, err := net.Dial("tcp", p.target)
+		if err != nil {
+			p.mu.Unlock()
+			_ = c.Close()
+			continue
+		}
+		p.conns = append(p.conns, c, up)
+		p.accepted.Add(1)
+		p.mu.Unlock()
+		go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
+		go func() { _, _ = io.Copy(c, up); _ = c.Close() }()
+	}
+}
+
+// refuse closes every new connection at once.
+func (p *proxy) refuse() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refused = true
+}
+
+// cut refuses new connections and closes the open ones.
+func (p *proxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refused = true
+	for _, c := range p.conns {
+		_ = c.Close()
+	}
+	p.conns = nil
+}
+
+// restore forwards new connections again.
+func (p *proxy) restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refused = false
 }

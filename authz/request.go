@@ -164,13 +164,15 @@ type Verdict struct {
 	Rule      string // the policy line that allowed it
 	Emergency bool   // allowed by an emergency grant
 	Reason    string // why it was denied
+	// Refusal is the kind of rule that denied it (the client is told).
+	Refusal apperr.Refusal
 	// Grant is the emergency grant that allowed it.
 	Grant *ent.EmergencyGrant
 }
 
 // Access is the verdict as the audit trail records it.
 func (v Verdict) Access() audit.Access {
-	a := audit.Access{Allowed: v.Allowed, Rule: v.Rule, Reason: v.Reason, Emergency: v.Emergency}
+	a := audit.Access{Allowed: v.Allowed, Rule: v.Rule, Reason: v.Reason, Refusal: v.Refusal, Emergency: v.Emergency}
 	if v.Grant != nil {
 		a.Rule = fmt.Sprintf("emergency access (grant %d, until %s)", v.Grant.ID, v.Grant.ExpiresAt.UTC().Format(time.RFC3339))
 		a.Justification = v.Grant.Justification
@@ -200,7 +202,8 @@ func (r *Request) ReadField(ctx context.Context, field string, obj any) (Verdict
 
 func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, error) {
 	conds, needsConsent := fr.conds, fr.needsConsent
-	reason := "no policy rule lets your role read it"
+	reason, refusal := "no policy rule lets your role read it", apperr.RefusedByRole
+	rowHeld := false // some condition held on the row: then consent refused it
 	for _, c := range policies.FieldConditions {
 		rule, ok := conds[c]
 		if !ok {
@@ -211,16 +214,19 @@ func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, 
 			return Verdict{}, err
 		}
 		if !holds {
-			reason = "the record is not in your agency's " + conditionPhrase(c)
+			if !rowHeld {
+				reason, refusal = "the record is not in your agency's "+conditionPhrase(c), apperr.RefusedByRow
+			}
 			continue
 		}
+		rowHeld = true
 		if needsConsent && ConsentRequired(r.e.vocab.Fields[fr.field], c) {
 			covered, err := r.facts.consented(ctx, row, r.kind, r.purposesFor(fr.field, c))
 			if err != nil {
 				return Verdict{}, err
 			}
 			if !covered {
-				reason = "the victim's consent does not cover your agency for your purpose"
+				reason, refusal = "the victim's consent does not cover your agency for your purpose", apperr.RefusedByConsent
 				continue
 			}
 		}
@@ -230,7 +236,7 @@ func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, 
 	// investigator still never reads health notes), and only for victims
 	// in the case when it was granted.
 	if len(conds) == 0 {
-		return Verdict{Reason: reason}, nil
+		return Verdict{Reason: reason, Refusal: refusal}, nil
 	}
 	grant, err := r.facts.emergency(ctx, row)
 	if err != nil {
@@ -239,7 +245,7 @@ func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, 
 	if grant != nil {
 		return Verdict{Allowed: true, Emergency: true, Rule: "emergency access", Grant: grant}, nil
 	}
-	return Verdict{Reason: reason}, nil
+	return Verdict{Reason: reason, Refusal: refusal}, nil
 }
 
 func conditionPhrase(c string) string {
@@ -261,6 +267,9 @@ func (e *Enforcer) CanReadField(ctx context.Context, _ *viewer.Principal, field 
 	if r == nil {
 		return audit.Access{Reason: "no authenticated caller"}, nil
 	}
+	if e.StaleReason() != "" {
+		return audit.Access{}, errPolicyUnconfirmed(field)
+	}
 	v, err := r.ReadField(ctx, field, obj)
 	return v.Access(), err
 }
@@ -273,6 +282,9 @@ func (e *Enforcer) CheckMutation(ctx context.Context, mutation, inputType string
 	r := FromContext(ctx)
 	if r == nil {
 		return apperr.Errorf(apperr.Unauthenticated, "This operation needs an authenticated caller.")
+	}
+	if e.StaleReason() != "" {
+		return errPolicyUnconfirmed("Mutation." + mutation)
 	}
 	if !e.allows(r.p, string(r.kind), policies.MutationObject(mutation), policies.Call) {
 		return &apperr.Error{Code: apperr.Forbidden, Field: "Mutation." + mutation,

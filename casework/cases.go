@@ -76,11 +76,14 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 	if err := validateExploitation(append(slices.Clone(in.FormsOfExploitation), in.AppendFormsOfExploitation...)); err != nil {
 		return nil, err
 	}
+	cf, err := get(ctx, "case", c.CaseFile.Get, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion("case", cf.Version, expectedVersion); err != nil {
+		return nil, err
+	}
 	if in.AppendFormsOfExploitation != nil {
-		cf, err := get(ctx, "case", c.CaseFile.Get, id)
-		if err != nil {
-			return nil, err
-		}
 		in.FormsOfExploitation = appendForms(cf.FormsOfExploitation, in.FormsOfExploitation, in.AppendFormsOfExploitation)
 		in.AppendFormsOfExploitation = nil
 	}
@@ -109,6 +112,9 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 func MoveCaseStage(ctx context.Context, c *ent.Client, id, expectedVersion int, stage domain.ProceedingStage) (*ent.CaseFile, error) {
 	cf, err := get(ctx, "case", c.CaseFile.Get, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion("case", cf.Version, expectedVersion); err != nil {
 		return nil, err
 	}
 	if !cf.Stage.CanMoveTo(stage) {

@@ -8,6 +8,12 @@
 // BAD_USER_INPUT (invalid or unknown input, impossible transition),
 // NOT_FOUND, CONFLICT (stale version, duplicate key, reused idempotency key).
 // Any other error is internal.
+//
+// An update checks the expectedVersion first, before any rule that reads
+// the record's current state: two clients racing on one record both pass
+// every rule against what they read, and the loser must hear CONFLICT
+// (read again, then decide), not a lifecycle error about a state it never
+// saw.
 package casework
 
 import (
@@ -136,6 +142,23 @@ func updated(ctx context.Context, n int, err error, entity string, exists func(c
 	if !ok {
 		return notFound(entity)
 	}
+	return staleVersion(entity)
+}
+
+// checkVersion refuses a stale expectedVersion before any rule that reads
+// the record's current state (its stage, status, article, withdrawal) is
+// applied: the loser of a race must learn that the record changed
+// (CONFLICT, read it again), not that a move from the winner's new state is
+// impossible. The versioned UPDATE still guards the write itself, for a
+// change made between this read and it.
+func checkVersion(entity string, current, expected int) error {
+	if current != expected {
+		return staleVersion(entity)
+	}
+	return nil
+}
+
+func staleVersion(entity string) error {
 	return &apperr.Error{
 		Code:    apperr.Conflict,
 		Field:   "expectedVersion",

@@ -115,6 +115,9 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 	if err != nil {
 		return nil, err
 	}
+	if err := checkVersion("prosecution", p.Version, expectedVersion); err != nil {
+		return nil, err
+	}
 	if in.OfficeID != nil {
 		if err := agencyOfKind(ctx, c, "input.officeID", *in.OfficeID, "a prosecution office", domain.AgencyKind.IsProsecution); err != nil {
 			return nil, err
@@ -143,6 +146,9 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersion int, stage domain.ProceedingStage, at *time.Time) (*ent.Prosecution, error) {
 	p, err := get(ctx, "prosecution", c.Prosecution.Get, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion("prosecution", p.Version, expectedVersion); err != nil {
 		return nil, err
 	}
 	if !p.Stage.CanMoveTo(stage) {
@@ -196,6 +202,9 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 func ExtendInvestigationDeadline(ctx context.Context, c *ent.Client, id, expectedVersion int, until time.Time) (*ent.Prosecution, error) {
 	p, err := get(ctx, "prosecution", c.Prosecution.Get, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion("prosecution", p.Version, expectedVersion); err != nil {
 		return nil, err
 	}
 	if p.Stage != domain.ProceedingStageUnderInvestigation {
@@ -260,6 +269,9 @@ func ReclassifyCharge(ctx context.Context, c *ent.Client, id, expectedVersion in
 	if err != nil {
 		return nil, err
 	}
+	if err := checkVersion("charge", ch.Version, expectedVersion); err != nil {
+		return nil, err
+	}
 	if ch.Article == article {
 		return nil, apperr.InvalidField("article", "The charge is already under %s.", article)
 	}
@@ -318,6 +330,9 @@ func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtD
 func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion int, in ent.UpdateCourtDecisionInput) (*ent.CourtDecision, error) {
 	d, err := get(ctx, "court decision", c.CourtDecision.Get, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion("court decision", d.Version, expectedVersion); err != nil {
 		return nil, err
 	}
 	verdict, kind, months := d.Verdict, d.SentenceKind, d.SentenceMonths

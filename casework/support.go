@@ -82,6 +82,9 @@ func MoveReferralStatus(ctx context.Context, c *ent.Client, id, expectedVersion 
 	if err != nil {
 		return nil, err
 	}
+	if err := checkVersion("referral", r.Version, expectedVersion); err != nil {
+		return nil, err
+	}
 	if !r.Status.CanMoveTo(status) {
 		return nil, transitionError("status", r.Status, status, r.Status.NextStatuses())
 	}
@@ -153,6 +156,9 @@ func RecordSupportService(ctx context.Context, c *ent.Client, in ent.CreateSuppo
 func UpdateSupportService(ctx context.Context, c *ent.Client, id, expectedVersion int, in ent.UpdateSupportServiceInput) (*ent.SupportService, error) {
 	s, err := get(ctx, "support service", c.SupportService.Get, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion("support service", s.Version, expectedVersion); err != nil {
 		return nil, err
 	}
 	start, end := s.StartedOn, s.EndedOn

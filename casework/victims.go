@@ -69,6 +69,11 @@ func UpdateVictim(ctx context.Context, c *ent.Client, id, expectedVersion int, i
 		if err != nil {
 			return nil, err
 		}
+		// The appended forms extend what the client last saw; on a
+		// newer record they would extend something else.
+		if err := checkVersion("victim", v.Version, expectedVersion); err != nil {
+			return nil, err
+		}
 		in.FormsOfExploitation = appendForms(v.FormsOfExploitation, in.FormsOfExploitation, in.AppendFormsOfExploitation)
 		in.AppendFormsOfExploitation = nil
 	}
@@ -165,6 +170,9 @@ func canRead(ctx context.Context, field string, obj any) bool {
 func WithdrawConsent(ctx context.Context, c *ent.Client, id, expectedVersion int) (*ent.Consent, error) {
 	cs, err := get(ctx, "consent", c.Consent.Get, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion("consent", cs.Version, expectedVersion); err != nil {
 		return nil, err
 	}
 	if cs.WithdrawnAt != nil {

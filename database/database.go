@@ -120,7 +120,7 @@ func open(ctx context.Context, driver, dialectName, dsn, location string) (*DB, 
 		_ = db.Close()
 		return nil, fmt.Errorf("connecting to %s database at %s: %w", dialectName, location, err)
 	}
-	drv := entsql.OpenDB(dialectName, db)
+	drv := sharedDriver{entsql.OpenDB(dialectName, db)}
 	return &DB{
 		Client:   ent.NewClient(ent.Driver(drv)),
 		SQL:      db,

@@ -3,42 +3,70 @@ package database
 import (
 	"context"
 	"log/slog"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
 )
 
-// Listen calls onEvent for every notification on channel of the PostgreSQL
-// database at databaseURL, and once after each reconnection (a
-// notification may have been missed while the connection was down), until
-// ctx is done. It returns once the first connection is listening.
-func Listen(ctx context.Context, databaseURL, channel string, onEvent func(), logger *slog.Logger) error {
-	l := pq.NewListener(databaseURL, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
-		switch ev {
-		case pq.ListenerEventReconnected:
-			logger.Info("policy listener reconnected", "channel", channel)
-			onEvent()
-		case pq.ListenerEventConnectionAttemptFailed, pq.ListenerEventDisconnected:
-			if err != nil {
-				logger.Warn("policy listener lost its connection", "channel", channel, "error", err.Error())
+// ListenEvents are what Listen reports about one channel. Each is called
+// from the listener's own goroutine and must not block.
+type ListenEvents struct {
+	// Notified: a notification arrived on the channel.
+	Notified func()
+	// Lost: the connection was lost, or an attempt to restore it failed;
+	// notifications sent from now until Listening are missed.
+	Lost func(err error)
+	// Listening: the connection is up and listening on the channel (the
+	// first time, and after each reconnection): anything committed from now
+	// on is notified, but what was committed while it was down was not.
+	Listening func()
+}
+
+// Listen reports the notifications on channel of the PostgreSQL database
+// at databaseURL, and the state of its connection, until ctx is done. It
+// returns once the first connection is listening (and has called
+// Listening). The connection carries the application name
+// "casegraph-listen-<channel>" unless databaseURL names one, so that an
+// operator finds it in pg_stat_activity.
+func Listen(ctx context.Context, databaseURL, channel string, events ListenEvents, logger *slog.Logger) error {
+	// A lost listener leaves the server unable to confirm its policy (see
+	// authz.Enforcer.Follow): try again soon rather than back off to minutes.
+	l := pq.NewListener(withApplicationName(databaseURL, "casegraph-listen-"+channel), 100*time.Millisecond, 2*time.Second,
+		func(ev pq.ListenerEventType, err error) {
+			switch ev {
+			case pq.ListenerEventReconnected:
+				logger.Info("listener reconnected", "channel", channel)
+				events.Listening()
+			case pq.ListenerEventConnectionAttemptFailed, pq.ListenerEventDisconnected:
+				attrs := []any{"channel", channel}
+				if err != nil {
+					attrs = append(attrs, "error", err.Error())
+				}
+				logger.Warn("listener lost its connection", attrs...)
+				events.Lost(err)
 			}
-		}
-	})
+		})
 	if err := l.Listen(channel); err != nil {
 		_ = l.Close()
 		return err
 	}
+	events.Listening()
 	go func() {
 		defer l.Close()
-		ping := time.NewTicker(30 * time.Second)
+		// A connection that died without a word (a partition, no reset) is
+		// found by pinging it: its failure then shows as Lost.
+		ping := time.NewTicker(10 * time.Second)
 		defer ping.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case n := <-l.Notify:
+				// nil follows a reconnection, which Listening reported.
 				if n != nil {
-					onEvent()
+					events.Notified()
 				}
 			case <-ping.C:
 				_ = l.Ping()
@@ -46,4 +74,23 @@ func Listen(ctx context.Context, databaseURL, channel string, onEvent func(), lo
 		}
 	}()
 	return nil
+}
+
+// withApplicationName adds application_name=name to a postgres:// URL that
+// names none; other forms are returned as they are.
+func withApplicationName(databaseURL, name string) string {
+	if !strings.HasPrefix(databaseURL, "postgres://") && !strings.HasPrefix(databaseURL, "postgresql://") {
+		return databaseURL
+	}
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return databaseURL
+	}
+	q := u.Query()
+	if q.Get("application_name") != "" {
+		return databaseURL
+	}
+	q.Set("application_name", name)
+	u.RawQuery = q.Encode()
+	return u.String()
 }

@@ -22,10 +22,10 @@ func (r *Resolver) auditEvents(ctx context.Context, first *int, after *entgql.Cu
 	if req == nil || !req.CanReadAudit() {
 		return nil, apperr.Errorf(apperr.Forbidden, "Only data protection officers read the audit trail.")
 	}
-	if err := checkPage(first, nil); err != nil {
+	limit, err := pageSize(first)
+	if err != nil {
 		return nil, err
 	}
-	limit := *defaultFirst(first, nil)
 	p := req.Principal()
 	scope := audit.Scope{All: req.CanReadAllAudit(), AgencyID: p.AgencyID}
 	f, err := r.auditFilter(ctx, where)

@@ -16,8 +16,8 @@ import (
 // connectionArguments refuses, before anything runs, a connection
 // argument that ent's generated pagination cannot take: a cursor that does
 // not decode or has not the shape the connection gives out for its
-// ordering, an ordering that names a field twice, first and last
-// together, or a negative page size. Left to ent, these
+// ordering, an ordering that names a field twice, or first and last
+// together. Left to ent, these
 // fail deep inside execution with an uncoded error (INTERNAL), and a bad
 // cursor on a nested connection even panics while the parent's query is
 // planned (found by FuzzCursor). Each fragment is looked at once, so a
@@ -125,32 +125,23 @@ func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
 	return nil
 }
 
-// checkPageArguments refuses first and last together, and either below
-// zero, on any connection (ent's pagination answers both with an uncoded
-// error). The upper bound is the cost model's business.
+// checkPageArguments refuses first and last together on any connection
+// (ent's pagination answers it with an uncoded error). Their bounds are the
+// cost model's (package cost).
 func checkPageArguments(f *ast.Field, vars map[string]any) *apperr.Error {
 	if f.Definition.Arguments.ForName("first") == nil || f.Definition.Arguments.ForName("last") == nil {
 		return nil
 	}
-	given := 0
 	for _, name := range []string{"first", "last"} {
 		arg := f.Arguments.ForName(name)
 		if arg == nil {
-			continue
+			return nil
 		}
-		value, err := arg.Value.Value(vars)
-		if err != nil || value == nil {
-			continue
-		}
-		given++
-		if n, err := graphql.UnmarshalInt(value); err == nil && n < 0 {
-			return apperr.InvalidField(f.Name+"."+name, "%s of %s must not be negative.", name, f.Name)
+		if value, err := arg.Value.Value(vars); err != nil || value == nil {
+			return nil
 		}
 	}
-	if given == 2 {
-		return apperr.InvalidField(f.Name, "%s takes first or last, not both: page forwards with first/after or backwards with last/before.", f.Name)
-	}
-	return nil
+	return apperr.InvalidField(f.Name, "%s takes first or last, not both: page forwards with first/after or backwards with last/before.", f.Name)
 }
 
 // ordering is a connection's orderBy: its GraphQL input type, whether it

@@ -111,10 +111,30 @@ func sensitiveDirective(guard FieldGuard) func(ctx context.Context, obj any, nex
 			rec.FieldRead(fc.Object, entityID(obj), field, access, path)
 		}
 		if !access.Allowed {
-			return nil, &apperr.Error{Code: apperr.Forbidden, Field: field, Message: "You may not read " + field + "."}
+			return nil, fieldRefused(field, access.Refusal)
 		}
 		return next(ctx)
 	}
+}
+
+// fieldRefused is the FORBIDDEN error of a sensitive field, saying which
+// kind of rule refused it (extensions.reason) and what the caller can do.
+// Every kind is something the caller may know already: the policy is
+// theirs to read, their agency's cases are theirs to list, and the
+// consents of a victim they see are theirs to read (policies/README.md).
+func fieldRefused(field string, why apperr.Refusal) error {
+	var msg string
+	switch why {
+	case apperr.RefusedByRole:
+		msg = "Your role may not read " + field + "."
+	case apperr.RefusedByRow:
+		msg = "You may not read " + field + " of this record: it is not in your agency's cases, proceedings or accepted referrals."
+	case apperr.RefusedByConsent:
+		msg = "You may not read " + field + " of this record: the victim's current consent does not cover your agency for this purpose."
+	default:
+		return &apperr.Error{Code: apperr.Forbidden, Field: field, Message: "You may not read " + field + "."}
+	}
+	return &apperr.Error{Code: apperr.Forbidden, Field: field, Message: msg, Details: map[string]any{"reason": string(why)}}
 }
 
 // entityID is the id of an ent entity (every one has an int ID field).

@@ -24,64 +24,43 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, erro
 
 // Agencies is the resolver for the agencies field.
 func (r *queryResolver) Agencies(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder, where *ent.AgencyWhereInput) (*ent.AgencyConnection, error) {
-	if err := checkPage(first, last); err != nil {
-		return nil, err
-	}
-	return r.client.Agency.Query().Paginate(ctx, after, defaultFirst(first, last), before, last,
+	return r.client.Agency.Query().Paginate(ctx, after, first, before, last,
 		ent.WithAgencyOrder(orderBy), ent.WithAgencyFilter(where.Filter))
 }
 
 // Cases is the resolver for the cases field.
 func (r *queryResolver) Cases(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) (*ent.CaseConnection, error) {
-	if err := checkPage(first, last); err != nil {
-		return nil, err
-	}
-	return r.client.CaseFile.Query().Paginate(ctx, after, defaultFirst(first, last), before, last,
+	return r.client.CaseFile.Query().Paginate(ctx, after, first, before, last,
 		ent.WithCaseOrder(orderBy), ent.WithCaseFilter(where.Filter))
 }
 
 // EmergencyGrants is the resolver for the emergencyGrants field.
 func (r *queryResolver) EmergencyGrants(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.EmergencyGrantOrder, where *ent.EmergencyGrantWhereInput) (*ent.EmergencyGrantConnection, error) {
-	if err := checkPage(first, last); err != nil {
-		return nil, err
-	}
-	return r.client.EmergencyGrant.Query().Paginate(ctx, after, defaultFirst(first, last), before, last,
+	return r.client.EmergencyGrant.Query().Paginate(ctx, after, first, before, last,
 		ent.WithEmergencyGrantOrder(orderBy), ent.WithEmergencyGrantFilter(where.Filter))
 }
 
 // Prosecutions is the resolver for the prosecutions field.
 func (r *queryResolver) Prosecutions(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) (*ent.ProsecutionConnection, error) {
-	if err := checkPage(first, last); err != nil {
-		return nil, err
-	}
-	return r.client.Prosecution.Query().Paginate(ctx, after, defaultFirst(first, last), before, last,
+	return r.client.Prosecution.Query().Paginate(ctx, after, first, before, last,
 		ent.WithProsecutionOrder(orderBy), ent.WithProsecutionFilter(where.Filter))
 }
 
 // Referrals is the resolver for the referrals field.
 func (r *queryResolver) Referrals(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) (*ent.ReferralConnection, error) {
-	if err := checkPage(first, last); err != nil {
-		return nil, err
-	}
-	return r.client.Referral.Query().Paginate(ctx, after, defaultFirst(first, last), before, last,
+	return r.client.Referral.Query().Paginate(ctx, after, first, before, last,
 		ent.WithReferralOrder(orderBy), ent.WithReferralFilter(where.Filter))
 }
 
 // Suspects is the resolver for the suspects field.
 func (r *queryResolver) Suspects(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) (*ent.SuspectConnection, error) {
-	if err := checkPage(first, last); err != nil {
-		return nil, err
-	}
-	return r.client.Suspect.Query().Paginate(ctx, after, defaultFirst(first, last), before, last,
+	return r.client.Suspect.Query().Paginate(ctx, after, first, before, last,
 		ent.WithSuspectOrder(orderBy), ent.WithSuspectFilter(where.Filter))
 }
 
 // Victims is the resolver for the victims field.
 func (r *queryResolver) Victims(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) (*ent.VictimConnection, error) {
-	if err := checkPage(first, last); err != nil {
-		return nil, err
-	}
-	return r.client.Victim.Query().Paginate(ctx, after, defaultFirst(first, last), before, last,
+	return r.client.Victim.Query().Paginate(ctx, after, first, before, last,
 		ent.WithVictimOrder(orderBy), ent.WithVictimFilter(where.Filter))
 }
 

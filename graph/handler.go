@@ -8,13 +8,14 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/authz"
+	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/trusted"
 )
 
 // Options configure the GraphQL handler.
@@ -27,18 +28,26 @@ type Options struct {
 	// Audit writes the audit trail (audit.Install). Required: a response
 	// that carries sensitive values leaves only after its record is written.
 	Audit *audit.Writer
-	// ComplexityLimit bounds the cost of one operation (gqlgen's fixed
-	// complexity: one point a field, times the page size of lists).
-	ComplexityLimit int
+	// Limits bound what one request may ask for (package cost); the zero
+	// value means cost.DefaultLimits.
+	Limits cost.Limits
+	// MaxResponseBytes bounds an answer's data; 0 means
+	// DefaultMaxResponseBytes.
+	MaxResponseBytes int
+	// TrustedDocuments, when set, are the only documents the handler runs
+	// (check them first with CheckTrustedDocuments); nil runs any.
+	TrustedDocuments *trusted.Documents
 }
 
-// DefaultComplexityLimit lets a dashboard fetch a page of 50 cases with
-// their victims, prosecutions and agencies, and refuses far bigger trees.
-const DefaultComplexityLimit = 50_000
+// DefaultMaxResponseBytes bounds an answer's data. The cost ceiling
+// already bounds how many values an answer holds; this bounds their
+// length (a page of long testimonies).
+const DefaultMaxResponseBytes = 8 << 20
 
-// NewHandler returns the GraphQL handler: POST and GET (queries only)
-// transports, introspection, a complexity limit, one transaction per
-// mutation, and the error presenter.
+// NewHandler returns the GraphQL handler: GraphQL over HTTP (POST, and GET
+// for queries; see overHTTP), introspection, the limits of package cost,
+// one transaction per mutation, the checks of every argument against
+// package input's rules (docs/input.md), and the error presenter.
 func NewHandler(opts Options) *handler.Server {
 	if opts.Enforcer == nil {
 		panic("graph.NewHandler: an Enforcer is required (deny by default)")
@@ -52,8 +61,11 @@ func NewHandler(opts Options) *handler.Server {
 // newHandler builds the handler; only a benchmark of the audit's cost
 // builds one without it.
 func newHandler(opts Options, audited bool) *handler.Server {
-	if opts.ComplexityLimit == 0 {
-		opts.ComplexityLimit = DefaultComplexityLimit
+	if opts.Limits.MaxCost == 0 {
+		opts.Limits = cost.DefaultLimits()
+	}
+	if opts.MaxResponseBytes == 0 {
+		opts.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -63,12 +75,14 @@ func newHandler(opts Options, audited bool) *handler.Server {
 		Directives: DirectiveRoot{Sensitive: sensitiveDirective(opts.Enforcer)},
 	})
 	srv := handler.New(schema)
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.AddTransport(overHTTP{})
+	documents := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(documents)
+	srv.SetParserTokenLimit(opts.Limits.MaxTokens)
 	srv.Use(extension.Introspection{})
-	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
+	// Registered documents are looked up first, then costed like others.
+	srv.Use(trustedDocuments{docs: opts.TrustedDocuments})
+	srv.Use(newRequestLimits(opts.Limits, documents))
 	srv.Use(connectionArguments{})
 	// The audit trail wraps the transaction: it writes what the
 	// transaction did not (reads of queries, refusals) after it ends.
@@ -77,9 +91,15 @@ func newHandler(opts Options, audited bool) *handler.Server {
 		srv.Use(auditTrail{writer: opts.Audit, logger: opts.Logger})
 		opener = auditedTxOpener{client: opts.Client, writer: opts.Audit, dialect: opts.Audit.Dialect()}
 	}
+	// Registered after the audit trail, so it runs inside it: an answer
+	// dropped for its size disclosed nothing, and no read is recorded.
+	srv.Use(responseSizeLimit{maxBytes: opts.MaxResponseBytes})
 	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: outcomeWatch{TxOpener: opener, logger: opts.Logger}}, logger: opts.Logger})
 	srv.AroundFields(markResolverErrors)
+	// The policy first: a caller who may not call a mutation is refused
+	// for that, and audited, whatever its input holds.
 	srv.AroundRootFields(checkMutations(opts.Enforcer))
+	srv.AroundRootFields(checkInput(schema.Schema()))
 	p := errorPresenter{logger: opts.Logger}
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
 		out := p.present(ctx, err)

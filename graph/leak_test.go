@@ -55,6 +55,7 @@ import (
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -1986,7 +1987,7 @@ func TestNoSensitiveValueLeaks(t *testing.T) {
 		if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 7}); err != nil {
 			t.Fatalf("seeding: %v", err)
 		}
-		s := testserver.Start(t, db)
+		s := testserver.Start(t, db, testserver.Options{Config: server.Config{Limits: testserver.SweepLimits()}})
 		w := lkLoadWorld(t, db.Client)
 		t.Logf("%s: seeded in %s: %d cases, %d victims, %d suspects, %d services, %d referrals, %d proceedings, %d consents",
 			db.Dialect, time.Since(start).Round(time.Millisecond), len(w.cases), len(w.victims), len(w.suspects), len(w.services),

@@ -788,7 +788,7 @@ func TestMutationOpenCase(t *testing.T) {
 				in := caseInput(h, t, newReference(), "police-tirane")
 				in["title"] = ""
 				return in
-			}, badField("title")},
+			}, badField("input.title")},
 			{"ErrReferenceTooLong", func() map[string]any {
 				return caseInput(h, t, strings.Repeat("R", 65), "police-tirane")
 			}, badField("reference")},
@@ -893,7 +893,7 @@ func TestMutationUpdateCase(t *testing.T) {
 			}, badField("input.leadAgencyID")},
 			{"ErrEmptyTitle", func() map[string]any {
 				return map[string]any{"id": c.ID, "v": c.Version, "in": map[string]any{"title": ""}}
-			}, badField("title")},
+			}, badField("input.title")},
 			{"ErrBadRegionEnum", func() map[string]any {
 				return map[string]any{"id": c.ID, "v": c.Version, "in": map[string]any{"region": "NOPE"}}
 			}, invalid},
@@ -1318,7 +1318,7 @@ func TestMutationSuspect(t *testing.T) {
 			}, badField("caseID")},
 			{"RecordErrEmptyPseudonym", func() map[string]any {
 				return map[string]any{"pseudonym": "", "sex": "MALE", "nationality": "AL", "role": "CLIENT", "caseID": c.ID}
-			}, badField("pseudonym")},
+			}, badField("input.pseudonym")},
 			{"RecordErrBadRoleEnum", func() map[string]any {
 				return map[string]any{"pseudonym": newSuspectName(), "sex": "MALE", "nationality": "AL", "role": "NOPE", "caseID": c.ID}
 			}, invalid},

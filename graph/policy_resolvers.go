@@ -86,9 +86,10 @@ func (r *Resolver) policyChanges(ctx context.Context, first *int) ([]*ent.Policy
 	if err := mayReadPolicy(ctx); err != nil {
 		return nil, err
 	}
-	if err := checkPage(first, nil); err != nil {
+	limit, err := pageSize(first)
+	if err != nil {
 		return nil, err
 	}
 	return r.client.PolicyChange.Query().Order(ent.Desc(policychange.FieldAt), ent.Desc(policychange.FieldID)).
-		Limit(*defaultFirst(first, nil)).All(viewer.SystemContext(ctx))
+		Limit(limit).All(viewer.SystemContext(ctx))
 }

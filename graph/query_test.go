@@ -31,13 +31,13 @@ const nestedCasesQuery = `query ($n: Int!) {
     edges { node {
       reference stage leadAgency { code }
       victims(first: 10) { totalCount edges { node { pseudonym legalName ageGroup cases { totalCount } } } }
-      prosecutions { totalCount edges { node {
+      prosecutions(first: 3) { totalCount edges { node {
         registrationNumber stage office { code }
-        charges { edges { node { article reclassifiedFrom } } }
-        decisions { totalCount edges { node { verdict court { code } } } }
+        charges(first: 3) { edges { node { article reclassifiedFrom } } }
+        decisions(first: 3) { totalCount edges { node { verdict court { code } } } }
       } } }
-      agencies { edges { node { code kind } } }
-      assignments { edges { node { part agency { code } } } }
+      agencies(first: 3) { edges { node { code kind } } }
+      assignments(first: 3) { edges { node { part agency { code } } } }
       events(first: 3) { totalCount }
     } }
   }

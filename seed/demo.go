@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/casegraph/casegraph/ent"
 	// The schema's privacy policies and defaults are registered by the
@@ -19,8 +20,14 @@ type Options struct {
 	// Scale multiplies the yearly volumes; 1 means real Albanian volumes. It
 	// must be at least 1.
 	Scale int
-	// Seed seeds the generator: the same seed and scale give the same data.
+	// Seed seeds the generator: the same seed, scale and Today give the
+	// same data.
 	Seed int64
+	// Today anchors the demo: it holds HistoryYears whole years before
+	// Today's year and that year up to the day before Today (UTC; the time
+	// of day does not matter). Zero means the current date, so the demo is
+	// never out of date; pass a date to reproduce a demo exactly.
+	Today time.Time
 }
 
 // Stats counts what Demo wrote. Agencies is the number of agencies of
@@ -47,10 +54,11 @@ func IsEmpty(ctx context.Context, client *ent.Client) (bool, error) {
 	return !exists, nil
 }
 
-// Demo creates the agencies of AgencyRegistry (see Agencies) and five years
-// (FirstYear–LastYear) of synthetic cases, victims, suspects, proceedings,
-// court decisions, referrals, services, consents and case events, at
-// opts.Scale times the Albanian volumes of DOMAIN.md, as of ReferenceTime.
+// Demo creates the agencies of AgencyRegistry (see Agencies) and
+// HistoryYears whole years, and the current year so far, of synthetic
+// cases, victims, suspects, proceedings, court decisions, referrals,
+// services, consents and case events, at opts.Scale times the Albanian
+// volumes of DOMAIN.md, as of opts.Today (see Years and AsOf).
 // It writes one transaction per year. It returns ErrNotEmpty when the
 // database already holds cases, and an error when opts.Scale < 1.
 func Demo(ctx context.Context, client *ent.Client, opts Options) (Stats, error) {
@@ -72,9 +80,17 @@ func Demo(ctx context.Context, client *ent.Client, opts Options) (Stats, error) 
 	}
 	st.Agencies = len(agencies)
 
-	g := newGen(opts.Seed, opts.Scale)
-	for y := FirstYear; y <= LastYear; y++ {
+	today := opts.Today
+	if today.IsZero() {
+		today = time.Now()
+	}
+	g := newGen(opts.Seed, opts.Scale, today)
+	first, last := Years(today)
+	for y := first; y <= last; y++ {
 		plan := g.year(y)
+		if len(plan.cases) == 0 {
+			continue // the first day of a year: nothing yet
+		}
 		if err := insertYear(ctx, client, plan, agencies, &st); err != nil {
 			return st, fmt.Errorf("seed: year %d: %w", y, err)
 		}

@@ -1,10 +1,13 @@
 // Package seed loads CaseGraph's reference data and demo data.
 //
 // Agencies creates the agencies of DOMAIN.md (AgencyRegistry) that do not
-// exist yet; it is safe to call at every start. Demo adds five years
-// (FirstYear–LastYear) of synthetic cases at the Albanian volumes of
-// DOMAIN.md, or any multiple of them (Options.Scale), as of the fixed clock
-// ReferenceTime: the same seed and scale always give the same data.
+// exist yet; it is safe to call at every start. Demo adds five whole years
+// of synthetic cases at the Albanian volumes of DOMAIN.md, or any multiple
+// of them (Options.Scale), and the current year up to yesterday at its
+// share of them, as of Options.Today (by default the current date): the
+// demo always ends where the clock is, so some investigations are within
+// their deadline and others overdue, as in a live system. The same seed,
+// scale and date always give the same data.
 //
 // Every personal value Demo writes is synthetic: common Albanian given names
 // and surnames combined at random, dates of birth and personal numbers made

@@ -9,18 +9,25 @@ import (
 	"github.com/casegraph/casegraph/domain"
 )
 
-// The demo covers the five years FirstYear–LastYear; ReferenceTime is its
-// "now": nothing happens after it, and whatever has not finished by then is
-// still open.
-const (
-	FirstYear = 2021
-	LastYear  = 2025
-)
+// HistoryYears is how many whole calendar years the demo holds before the
+// current one, which it holds up to the day before its "today" (see
+// Options.Today): so that open investigations are a mix of ones within
+// their deadline and overdue ones, and the current year has cases.
+const HistoryYears = 5
 
-// ReferenceTime is the fixed clock of the demo data: 2025-12-31 23:59:59 UTC.
-// Stages still open at that time stay open, and investigation deadlines are
-// judged against it.
-func ReferenceTime() time.Time { return time.Date(LastYear, 12, 31, 23, 59, 59, 0, time.UTC) }
+// Years returns the first and last calendar year of the demo as of today.
+func Years(today time.Time) (first, last int) {
+	last = today.UTC().Year()
+	return last - HistoryYears, last
+}
+
+// AsOf is the clock of the demo data as of today: the start of that day,
+// UTC. Nothing happens after it; stages still open at that time stay open,
+// and investigation deadlines fall before or after it.
+func AsOf(today time.Time) time.Time {
+	t := today.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
 
 // seedMix is xor-ed with the seed to make the second PCG word.
 const seedMix = 0x9e3779b97f4a7c15
@@ -39,7 +46,7 @@ type gen struct {
 	kinds  map[string]domain.AgencyKind
 }
 
-func newGen(seed int64, scale int) *gen {
+func newGen(seed int64, scale int, today time.Time) *gen {
 	kinds := make(map[string]domain.AgencyKind, len(AgencyRegistry))
 	for _, d := range AgencyRegistry {
 		kinds[d.Code] = d.Kind
@@ -47,7 +54,7 @@ func newGen(seed int64, scale int) *gen {
 	return &gen{
 		r:           rand.New(rand.NewPCG(uint64(seed), uint64(seed)^seedMix)),
 		scale:       scale,
-		asOf:        ReferenceTime(),
+		asOf:        AsOf(today),
 		convictions: map[int]int{},
 		regSeq:      map[string]int{},
 		kinds:       kinds,
@@ -303,6 +310,16 @@ func (g *gen) year(y int) *yearPlan {
 	nCases := 50*s + g.r.IntN(10*s+1)   // prosecution: 50–60 a year
 	nVictims := 81*s + g.r.IntN(78*s+1) // 81–159 a year
 	nSpak := 2*s + g.r.IntN(2*s+1)      // SPAK: 2–4 a year
+	if elapsed, days := g.daysOf(y); elapsed < days {
+		// The current year, so far: its share of the year's volumes, at
+		// least one case once a day has passed.
+		share := func(n int) int { return n * elapsed / days }
+		nCases = share(nCases)
+		if elapsed > 0 {
+			nCases = max(nCases, s)
+		}
+		nVictims, nSpak = max(share(nVictims), nCases), min(share(nSpak), nCases)
+	}
 
 	p := &yearPlan{year: y, cases: make([]*casePlan, nCases)}
 	for i := range p.cases {
@@ -475,14 +492,20 @@ func (g *gen) newCase(y int) *casePlan {
 		}
 	}
 	start := time.Date(y, 1, 1, 8, 0, 0, 0, time.UTC)
-	days := 365
-	if y%4 == 0 {
-		days = 366
-	}
-	c.openedAt = start.AddDate(0, 0, g.r.IntN(days)).Add(time.Duration(g.r.IntN(9*60)) * time.Minute)
+	elapsed, _ := g.daysOf(y)
+	c.openedAt = start.AddDate(0, 0, g.r.IntN(elapsed)).Add(time.Duration(g.r.IntN(9*60)) * time.Minute)
 	c.stage = domain.ProceedingStageNoticeReceived
 	c.updatedAt = c.openedAt
 	return c
+}
+
+// daysOf returns how many days of year y are before the demo's clock, and
+// how many days it has: the same for a past year.
+func (g *gen) daysOf(y int) (elapsed, days int) {
+	first := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+	days = int(first.AddDate(1, 0, 0).Sub(first).Hours() / 24)
+	elapsed = min(days, max(0, int(g.asOf.Sub(first).Hours()/24)))
+	return elapsed, days
 }
 
 func districtBySlug(slug string) district {
@@ -550,6 +573,9 @@ func (g *gen) newVictim(y int, c *casePlan) *victimPlan {
 	// Identified around the time the case was opened, within the year.
 	yearStart := time.Date(y, 1, 1, 8, 0, 0, 0, time.UTC)
 	yearEnd := time.Date(y, 12, 31, 17, 0, 0, 0, time.UTC)
+	if last := g.asOf.Add(-7 * time.Hour); last.Before(yearEnd) {
+		yearEnd = last // the current year ends at the demo's clock
+	}
 	at := c.openedAt.AddDate(0, 0, g.between(-20, 45))
 	if at.Before(yearStart) {
 		at = yearStart.Add(time.Duration(g.r.IntN(8*60)) * time.Minute)
@@ -814,7 +840,7 @@ func (g *gen) move(c *casePlan, s domain.ProceedingStage, at time.Time, agency s
 }
 
 // proceed simulates the proceeding of case c from its notice until it ends
-// or ReferenceTime comes.
+// or the demo's clock (AsOf) comes.
 func (g *gen) proceed(c *casePlan) {
 	if !c.spak && g.chance(0.025) {
 		// Merged into another case before a proceeding was registered.

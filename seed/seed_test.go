@@ -303,22 +303,30 @@ func load(t *testing.T, client *ent.Client) *world {
 	return w
 }
 
+// demoToday is the date TestDemo seeds as of: in the middle of a year, so
+// that the current year holds some of its volume.
+var demoToday = time.Date(2026, time.September, 14, 15, 4, 5, 0, time.UTC)
+
 func TestDemo(t *testing.T) {
 	ctx := context.Background()
 	client := openClient(t)
 	start := time.Now()
-	st, err := seed.Demo(ctx, client, seed.Options{Scale: 1, Seed: 1})
+	st, err := seed.Demo(ctx, client, seed.Options{Scale: 1, Seed: 1, Today: demoToday})
 	if err != nil {
 		t.Fatalf("Demo: %v", err)
 	}
 	t.Logf("scale 1 in %v: %+v", time.Since(start).Round(time.Millisecond), st)
 	w := load(t, client)
-	asOf := seed.ReferenceTime()
-	begin := time.Date(seed.FirstYear, 1, 1, 0, 0, 0, 0, time.UTC)
+	asOf := seed.AsOf(demoToday)
+	firstYear, currentYear := seed.Years(demoToday)
+	if firstYear != 2021 || currentYear != 2026 || !asOf.Equal(time.Date(2026, time.September, 14, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("as of %v: years %d–%d, clock %v", demoToday, firstYear, currentYear, asOf)
+	}
+	begin := time.Date(firstYear, 1, 1, 0, 0, 0, 0, time.UTC)
 	inRange := func(what string, at time.Time) {
 		t.Helper()
 		if at.Before(begin) || at.After(asOf) {
-			t.Errorf("%s at %v, outside %d–%d", what, at, seed.FirstYear, seed.LastYear)
+			t.Errorf("%s at %v, outside %v–%v", what, at, begin, asOf)
 		}
 	}
 
@@ -334,12 +342,6 @@ func TestDemo(t *testing.T) {
 	})
 
 	t.Run("Volumes", func(t *testing.T) {
-		if n := len(w.cases); n < 250 || n > 300 {
-			t.Errorf("%d cases in five years, want 250–300", n)
-		}
-		if n := len(w.victims); n < 400 || n > 800 {
-			t.Errorf("%d victims in five years, want 400–800", n)
-		}
 		casesByYear, victimsByYear := map[int]int{}, map[int]int{}
 		for _, c := range w.cases {
 			casesByYear[c.OpenedAt.Year()]++
@@ -347,13 +349,22 @@ func TestDemo(t *testing.T) {
 		for _, v := range w.victims {
 			victimsByYear[v.IdentifiedAt.Year()]++
 		}
-		for y := seed.FirstYear; y <= seed.LastYear; y++ {
+		for y := firstYear; y < currentYear; y++ {
 			if n := casesByYear[y]; n < 50 || n > 60 {
 				t.Errorf("%d: %d cases, want 50–60", y, n)
 			}
 			if n := victimsByYear[y]; n < 81 || n > 159 {
 				t.Errorf("%d: %d victims, want 81–159", y, n)
 			}
+		}
+		// The current year up to the clock: its share of a year's volume
+		// (256 of 365 days on 14 September).
+		share := float64(asOf.YearDay()-1) / 365
+		if n := casesByYear[currentYear]; n < int(50*share) || n > int(60*share)+1 {
+			t.Errorf("%d so far: %d cases, want %d–%d", currentYear, n, int(50*share), int(60*share)+1)
+		}
+		if n := victimsByYear[currentYear]; n < int(81*share) || n > int(159*share)+1 {
+			t.Errorf("%d so far: %d victims, want %d–%d", currentYear, n, int(81*share), int(159*share)+1)
 		}
 		var minors, female, foreign int
 		for _, v := range w.victims {
@@ -640,7 +651,10 @@ func TestDemo(t *testing.T) {
 		if pastDeadline == 0 {
 			t.Error("no investigation past its deadline")
 		}
-		for y := seed.FirstYear; y <= seed.LastYear; y++ {
+		if spak[currentYear] > 4 {
+			t.Errorf("%d so far: %d SPAK cases, want at most 4", currentYear, spak[currentYear])
+		}
+		for y := firstYear; y < currentYear; y++ {
 			if spak[y] < 2 || spak[y] > 4 {
 				t.Errorf("%d: %d SPAK cases, want 2–4", y, spak[y])
 			}
@@ -860,26 +874,94 @@ func dump(t *testing.T, client *ent.Client) []byte {
 	return buf.Bytes()
 }
 
+// TestDemoDeterministic: the same seed and date give the same data, byte
+// for byte; another seed, or another date, other data.
 func TestDemoDeterministic(t *testing.T) {
 	ctx := context.Background()
-	run := func(s int64) []byte {
+	run := func(s int64, today time.Time) []byte {
 		client := openClient(t)
-		if _, err := seed.Demo(ctx, client, seed.Options{Scale: 1, Seed: s}); err != nil {
-			t.Fatalf("Demo(seed %d): %v", s, err)
+		if _, err := seed.Demo(ctx, client, seed.Options{Scale: 1, Seed: s, Today: today}); err != nil {
+			t.Fatalf("Demo(seed %d, %v): %v", s, today, err)
 		}
 		return dump(t, client)
 	}
-	a, b, c := run(42), run(42), run(43)
+	// The same day at another hour is the same date.
+	a, b := run(42, demoToday), run(42, demoToday.Add(5*time.Hour))
 	if !bytes.Equal(a, b) {
 		i := 0
 		for i < len(a) && i < len(b) && a[i] == b[i] {
 			i++
 		}
 		lo := max(0, i-200)
-		t.Fatalf("same seed, different data at byte %d:\n%s\nvs\n%s", i, a[lo:min(len(a), i+200)], b[lo:min(len(b), i+200)])
+		t.Fatalf("same seed and date, different data at byte %d:\n%s\nvs\n%s", i, a[lo:min(len(a), i+200)], b[lo:min(len(b), i+200)])
 	}
-	if bytes.Equal(a, c) {
+	if bytes.Equal(a, run(43, demoToday)) {
 		t.Fatal("different seeds, same data")
+	}
+	if bytes.Equal(a, run(42, demoToday.AddDate(0, 0, 1))) {
+		t.Fatal("different dates, same data")
+	}
+}
+
+// TestDemoEndsWhereTheClockIs seeds as of several dates: the current year
+// has cases, nothing happens on or after the date, and the investigations
+// still open are a mix of ones within their deadline and overdue ones, as
+// in a live system, not all overdue because the demo stopped years ago.
+func TestDemoEndsWhereTheClockIs(t *testing.T) {
+	for _, today := range []time.Time{
+		time.Date(2026, time.December, 3, 17, 0, 0, 0, time.UTC),
+		time.Date(2027, time.March, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2028, time.February, 29, 23, 59, 0, 0, time.UTC), // a leap day
+	} {
+		t.Run(today.Format(time.DateOnly), func(t *testing.T) {
+			client := openClient(t)
+			if _, err := seed.Demo(context.Background(), client, seed.Options{Scale: 1, Seed: 1, Today: today}); err != nil {
+				t.Fatalf("Demo: %v", err)
+			}
+			w := load(t, client)
+			// Worked out here, not asked of the package under test.
+			asOf := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
+			currentYear := today.Year()
+			thisYear, latest := 0, time.Time{}
+			for _, c := range w.cases {
+				if c.OpenedAt.Year() == currentYear {
+					thisYear++
+				}
+				if c.OpenedAt.After(latest) {
+					latest = c.OpenedAt
+				}
+			}
+			for _, e := range w.events {
+				if e.At.After(latest) {
+					latest = e.At
+				}
+			}
+			if thisYear == 0 {
+				t.Errorf("no case opened in %d", currentYear)
+			}
+			if !latest.Before(asOf) {
+				t.Errorf("something happens at %v, on or after the demo's date %v", latest, asOf)
+			}
+			if asOf.Sub(latest) > 7*24*time.Hour {
+				t.Errorf("the last thing happens at %v, more than a week before %v", latest, asOf)
+			}
+			within, overdue := 0, 0
+			for _, p := range w.pros {
+				if p.Stage != domain.ProceedingStageUnderInvestigation {
+					continue
+				}
+				if p.InvestigationDeadline.Before(asOf) {
+					overdue++
+				} else {
+					within++
+				}
+			}
+			open := within + overdue
+			t.Logf("%d cases in %d; open investigations: %d within their deadline, %d overdue", thisYear, currentYear, within, overdue)
+			if open == 0 || within < open/4 || overdue == 0 {
+				t.Errorf("open investigations: %d within their deadline, %d overdue; want at least a quarter within and some overdue", within, overdue)
+			}
+		})
 	}
 }
 
@@ -889,12 +971,15 @@ func TestDemoScaled(t *testing.T) {
 	}
 	const scale = 4
 	client := openClient(t)
-	st, err := seed.Demo(context.Background(), client, seed.Options{Scale: scale, Seed: 3})
+	st, err := seed.Demo(context.Background(), client, seed.Options{Scale: scale, Seed: 3, Today: demoToday})
 	if err != nil {
 		t.Fatalf("Demo: %v", err)
 	}
 	t.Logf("scale %d: %+v", scale, st)
-	if st.Cases < 250*scale || st.Cases > 300*scale || st.Victims < 405*scale || st.Victims > 795*scale {
+	// Five years, and the current one up to 14 September (256 days).
+	share := 256.0 / 365
+	if st.Cases < (250+int(50*share))*scale || st.Cases > (300+int(60*share)+1)*scale ||
+		st.Victims < (405+int(81*share))*scale || st.Victims > (795+int(159*share)+1)*scale {
 		t.Errorf("scale %d: %d cases, %d victims", scale, st.Cases, st.Victims)
 	}
 }

@@ -19,21 +19,19 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/httprate"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/auth"
 	"github.com/casegraph/casegraph/authz"
+	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/requestid"
 	"github.com/casegraph/casegraph/server/graphiql"
+	"github.com/casegraph/casegraph/trusted"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -54,12 +52,34 @@ type Config struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For names
 	// the client (for rate limits and the audit trail); none: ignored.
 	TrustedProxies []netip.Prefix
+	// RequestTimeout bounds one GraphQL request's work; 0 means
+	// DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// Limits bound what one operation may ask for (package cost); the
+	// zero value means cost.DefaultLimits.
+	Limits cost.Limits
+	// CostPerMinute is the cost one principal may spend a minute (four
+	// times as much per client address); 0 means no limit.
+	CostPerMinute int
+	// MaxResponseBytes bounds an answer's data; 0 means
+	// graph.DefaultMaxResponseBytes.
+	MaxResponseBytes int
+	// TrustedDocuments, when set, are the only GraphQL documents served
+	// (production); nil serves any (development, GraphiQL).
+	TrustedDocuments *trusted.Documents
+	// MetricsToken, when set, is the bearer token /metrics requires
+	// (metrics.go); empty: /metrics is open to whoever reaches it.
+	MetricsToken string
+	// MetricsOnOwnListener leaves /metrics off Handler: serve it on an
+	// address of its own with ServeMetrics.
+	MetricsOnOwnListener bool
 }
 
 // Server serves CaseGraph over HTTP.
 type Server struct {
-	cfg     Config
-	handler http.Handler
+	cfg      Config
+	handler  http.Handler
+	registry *prometheus.Registry
 }
 
 // New builds a Server from cfg.
@@ -70,10 +90,13 @@ func New(cfg Config) *Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
 	if cfg.Audit == nil {
 		cfg.Audit = audit.Install(cfg.DB.Client, cfg.DB.Dialect)
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, registry: newMetricsRegistry()}
 	s.handler = s.routes()
 	return s
 }
@@ -82,11 +105,11 @@ func New(cfg Config) *Server {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) routes() http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := newHTTPMetrics(reg)
+	metrics := newHTTPMetrics(s.registry)
 
 	r := chi.NewRouter()
+	r.MethodNotAllowed(methodNotAllowed(r))
+	r.Use(securityHeaders)
 	r.Use(clientBehindProxies(s.cfg.TrustedProxies))
 	r.Use(requestid.Middleware)
 	r.Use(s.logRequests)
@@ -97,13 +120,14 @@ func (s *Server) routes() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Get("/readyz", s.ready)
-	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if !s.cfg.MetricsOnOwnListener {
+		r.Handle("/metrics", s.MetricsHandler())
+	}
 
-	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer, Audit: s.cfg.Audit})
+	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer, Audit: s.cfg.Audit, Limits: s.cfg.Limits, TrustedDocuments: s.cfg.TrustedDocuments, MaxResponseBytes: s.cfg.MaxResponseBytes})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Compress(5))
 		r.Use(s.limitBody)
-		r.Use(queriesOnlyOverGET)
 		if s.cfg.RateLimit > 0 {
 			r.Use(httprate.Limit(s.cfg.RateLimit, time.Minute,
 				httprate.WithKeyFuncs(httprate.KeyByIP),
@@ -111,16 +135,24 @@ func (s *Server) routes() http.Handler {
 					writeGraphQLError(w, http.StatusTooManyRequests, apperr.RateLimited, "Too many requests; slow down and retry.")
 				})))
 		}
+		r.Use(withDeadline(s.cfg.RequestTimeout))
+		r.Use(withPoolShare(s.cfg.DB))
 		r.Use(auth.Middleware(s.cfg.Verifier, s.resolveAgency, s.cfg.Logger, auth.WithRefusalHook(s.auditRefusal)))
 		r.Use(recordPrincipal)
+		if s.cfg.CostPerMinute > 0 {
+			r.Use(newCostBudgets(s.cfg.CostPerMinute).middleware)
+		}
 		r.Use(startAuditRecord)
 		r.Use(s.cfg.Enforcer.Middleware(s.cfg.Logger))
-		r.Handle("/graphql", okForGraphQLErrors(gql))
+		for _, method := range graph.HTTPMethods {
+			r.Method(method, "/graphql", gql)
+		}
 	})
 
 	ui := graphiql.Handler("/graphql")
 	r.With(middleware.Compress(5)).Handle("/", ui)
 	r.With(middleware.Compress(5)).Handle("/graphiql/*", ui)
+	metrics.learnRoutes(r)
 	return r
 }
 
@@ -137,7 +169,10 @@ func (s *Server) resolveAgency(ctx context.Context, code string) (int, bool, err
 	return id, true, nil
 }
 
-// ready answers 200 while the database answers, 503 otherwise.
+// ready answers 200 while the database answers and the access policy is
+// known to be current, 503 otherwise: a server that may enforce a policy
+// another has changed refuses sensitive fields, so a load balancer should
+// send its traffic elsewhere until it has reloaded (the reason says why).
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -146,7 +181,11 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+	if reason := s.cfg.Enforcer.StaleReason(); reason != "" {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "ok", "policy": "unconfirmed", "reason": reason})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok", "policy": "current"})
 }
 
 // limitBody refuses a body over MaxBodyBytes with 413 before GraphQL
@@ -171,53 +210,6 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// okForGraphQLErrors answers 200 where gqlgen answers 422 for a request
-// that failed validation: CaseGraph responds with application/json, for
-// which the GraphQL-over-HTTP spec says a well-formed request gets 200
-// whatever its GraphQL errors (extensions.code says what went wrong).
-func okForGraphQLErrors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// An answer may carry victims' data, each disclosure audited: no
-		// cache (a browser's, a proxy's) may serve it again.
-		w.Header().Set("Cache-Control", "no-store")
-		next.ServeHTTP(&validationStatus{ResponseWriter: w}, r)
-	})
-}
-
-type validationStatus struct{ http.ResponseWriter }
-
-func (v *validationStatus) WriteHeader(code int) {
-	if code == http.StatusUnprocessableEntity {
-		code = http.StatusOK
-	}
-	v.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach the real writer.
-func (v *validationStatus) Unwrap() http.ResponseWriter { return v.ResponseWriter }
-
-// queriesOnlyOverGET refuses a mutation sent with GET (the GraphQL-over-HTTP
-// spec allows only queries there) with a coded error, before gqlgen answers
-// with an uncoded one.
-func queriesOnlyOverGET(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
-			if doc, err := parser.ParseQuery(&ast.Source{Input: r.URL.Query().Get("query")}); err == nil {
-				name := r.URL.Query().Get("operationName")
-				for _, op := range doc.Operations {
-					if op.Operation != ast.Query && (name == "" || op.Name == name) {
-						w.Header().Set("Allow", "POST")
-						writeGraphQLError(w, http.StatusMethodNotAllowed, apperr.BadUserInput,
-							"GET runs queries only; send mutations with POST.")
-						return
-					}
-				}
-			}
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -47,7 +47,7 @@ func auditCmd(ctx context.Context, cfg config, args []string, out io.Writer) err
 // openMigrated opens the database and checks it is migrated: reading the
 // trail of an older schema would mislead.
 func openMigrated(ctx context.Context, cfg config) (*database.DB, error) {
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	db, err := openDatabase(ctx, cfg, false)
 	if err != nil {
 		return nil, err
 	}

@@ -16,11 +16,13 @@ import (
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/auth"
 	"github.com/casegraph/casegraph/authz"
+	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/migrations"
 	"github.com/casegraph/casegraph/seed"
 	"github.com/casegraph/casegraph/server"
+	"github.com/casegraph/casegraph/trusted"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -33,7 +35,10 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	// A statement outlives its request by at most a second on PostgreSQL.
+	dbCfg := cfg
+	dbCfg.DatabaseURL = database.WithStatementTimeout(cfg.DatabaseURL, cfg.RequestTimeout+time.Second)
+	db, err := openDatabase(ctx, dbCfg, true)
 	if err != nil {
 		return err
 	}
@@ -74,7 +79,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 		}
 		if empty {
 			logger.Info("loading demo data into the empty database")
-			stats, err := seed.Demo(ctx, db.Client, seed.Options{Scale: 1, Seed: 1})
+			stats, err := seed.Demo(ctx, db.Client, seed.Options{Scale: 1, Seed: 1, Today: time.Now()})
 			if err != nil {
 				return fmt.Errorf("seeding demo data: %w", err)
 			}
@@ -94,19 +99,42 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 	}
 	if db.Dialect == dialect.Postgres {
 		// Every server reloads the policy when any of them changes it.
-		reload := func() {
-			if err := enforcer.Reload(); err != nil {
-				logger.Error("reloading the access policy", "error", err.Error())
-			}
-		}
-		if err := database.Listen(ctx, cfg.DatabaseURL, authz.PolicyChannel, reload, logger); err != nil {
+		if err := enforcer.Follow(ctx, cfg.DatabaseURL, logger); err != nil {
 			return fmt.Errorf("listening for policy changes: %w", err)
 		}
 	}
-	srv := server.New(server.Config{DB: db, Verifier: verifier, Enforcer: enforcer, Logger: logger, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies})
+	var docs *trusted.Documents
+	if cfg.TrustedDocuments != "" {
+		if docs, err = trusted.Load(cfg.TrustedDocuments); err != nil {
+			return err
+		}
+		if err := graph.CheckTrustedDocuments(docs, limitsFrom(cfg)); err != nil {
+			return err
+		}
+		logger.Info("serving only trusted documents", "manifest", cfg.TrustedDocuments, "documents", docs.Len())
+	}
+	srv := server.New(server.Config{DB: db, Verifier: verifier, Enforcer: enforcer, Logger: logger, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
+		RequestTimeout: cfg.RequestTimeout, CostPerMinute: cfg.CostLimit, Limits: limitsFrom(cfg), TrustedDocuments: docs,
+		MetricsToken: cfg.MetricsToken, MetricsOnOwnListener: cfg.MetricsAddr != ""})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
+	}
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("CASEGRAPH_METRICS_ADDR: %w", err)
+		}
+		logger.Info("serving /metrics", "addr", mln.Addr().String(), "token", cfg.MetricsToken != "")
+		go func() {
+			if err := srv.ServeMetrics(ctx, mln); err != nil {
+				logger.Error("serving /metrics", "error", err.Error())
+			}
+		}()
+	} else if cfg.MetricsToken == "" && dev == nil {
+		logger.Warn("/metrics is open to anyone who reaches " + cfg.Addr +
+			": set CASEGRAPH_METRICS_ADDR to an internal address or CASEGRAPH_METRICS_TOKEN (README: Configuration)")
 	}
 	logger.Info("serving", "addr", ln.Addr().String(), "database", db.Dialect, "location", db.Location, "dev_tokens", dev != nil)
 	if dev != nil {
@@ -118,7 +146,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 // verifierFor returns the development issuer or the OIDC verifier.
 func verifierFor(ctx context.Context, cfg config) (auth.Verifier, *auth.DevIssuer, error) {
 	if cfg.Dev {
-		dev, err := auth.LoadOrCreateDevKey(cfg.DataDir)
+		dev, err := prepareDevKey(cfg)
 		return dev, dev, err
 	}
 	if cfg.OIDCIssuer == "" || cfg.OIDCAudience == "" {
@@ -169,7 +197,8 @@ func migrate(ctx context.Context, cfg config, args []string, out io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	// Asking for the status of a database creates none.
+	db, err := openDatabase(ctx, cfg, !*status)
 	if err != nil {
 		return err
 	}
@@ -186,6 +215,9 @@ func migrate(ctx context.Context, cfg config, args []string, out io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if _, err := prepareDevKey(cfg); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "applied %d migrations to %s\n", len(applied), db.Location)
 	return nil
 }
@@ -194,12 +226,21 @@ func migrate(ctx context.Context, cfg config, args []string, out io.Writer) erro
 // database.
 func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-	demo := fs.Bool("demo", false, "load the agencies and about five years of synthetic cases")
+	demo := fs.Bool("demo", false, "load the agencies, five years of synthetic cases and the current year up to --today")
 	agencies := fs.Bool("agencies", false, "load only the agency registry")
 	scale := fs.Int("scale", 1, "multiply the demo volumes (for benchmarks)")
-	seedValue := fs.Int64("seed", 1, "random seed: the same seed makes the same data")
+	seedValue := fs.Int64("seed", 1, "random seed: the same seed and --today make the same data")
+	todayFlag := fs.String("today", "", "the demo's date, YYYY-MM-DD (default: today, UTC); the demo ends the day before")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	today := time.Now().UTC()
+	if *todayFlag != "" {
+		t, err := time.Parse(time.DateOnly, *todayFlag)
+		if err != nil {
+			return fmt.Errorf("--today must be a date like 2026-03-01, got %q", *todayFlag)
+		}
+		today = t
 	}
 	if *demo == *agencies {
 		return errors.New("seed needs exactly one of --demo or --agencies")
@@ -207,7 +248,7 @@ func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) erro
 	if *scale < 1 {
 		return errors.New("--scale must be at least 1")
 	}
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	db, err := openDatabase(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
@@ -221,6 +262,9 @@ func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) erro
 			return err
 		}
 		return fmt.Errorf("the database has %d pending migrations: run `casegraph migrate` first", n)
+	}
+	if _, err := prepareDevKey(cfg); err != nil {
+		return err
 	}
 	if *agencies {
 		if err := seed.Agencies(ctx, db.Client); err != nil {
@@ -236,15 +280,17 @@ func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) erro
 	if !empty {
 		return errors.New("the database already has cases; demo data goes into an empty database")
 	}
-	stats, err := seed.Demo(ctx, db.Client, seed.Options{Scale: *scale, Seed: *seedValue})
+	stats, err := seed.Demo(ctx, db.Client, seed.Options{Scale: *scale, Seed: *seedValue, Today: today})
 	if err != nil {
 		return err
 	}
 	if err := db.Analyze(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "demo data loaded: %d agencies, %d cases, %d victims, %d suspects, %d prosecutions, %d decisions, %d referrals\n",
-		stats.Agencies, stats.Cases, stats.Victims, stats.Suspects, stats.Prosecutions, stats.Decisions, stats.Referrals)
+	first, _ := seed.Years(today)
+	fmt.Fprintf(out, "demo data loaded: %d agencies, %d cases, %d victims, %d suspects, %d prosecutions, %d decisions, %d referrals (January %d to %s)\n",
+		stats.Agencies, stats.Cases, stats.Victims, stats.Suspects, stats.Prosecutions, stats.Decisions, stats.Referrals,
+		first, seed.AsOf(today).AddDate(0, 0, -1).Format(time.DateOnly))
 	return nil
 }
 
@@ -277,7 +323,8 @@ func roleNames() []string {
 }
 
 // token prints a development token signed with the key under the data
-// directory, which the server in development mode accepts.
+// directory, which the server in development mode accepts. It never makes
+// a key: one that no server uses would sign tokens every server refuses.
 func token(cfg config, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	subject := fs.String("subject", "", "who the token is for")
@@ -288,7 +335,7 @@ func token(cfg config, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dev, err := auth.LoadOrCreateDevKey(cfg.DataDir)
+	dev, err := existingDevKey(cfg)
 	if err != nil {
 		return err
 	}
@@ -298,4 +345,12 @@ func token(cfg config, args []string, out io.Writer) error {
 	}
 	fmt.Fprintln(out, tok)
 	return nil
+}
+
+// limitsFrom returns the default request limits with the configured cost
+// ceiling.
+func limitsFrom(cfg config) cost.Limits {
+	l := cost.DefaultLimits()
+	l.MaxCost = cfg.MaxCost
+	return l
 }

@@ -389,7 +389,13 @@ var demoLoaded = regexp.MustCompile(`demo data loaded: (\d+) agencies, (\d+) cas
 // says it loaded.
 func seedDemo(t *testing.T, env []string) int {
 	t.Helper()
+	before := time.Now().UTC()
 	r := mustRun(t, env, "seed", "--demo")
+	// Without --today the demo ends the day before the current date.
+	ends := func(now time.Time) string { return " to " + now.AddDate(0, 0, -1).Format(time.DateOnly) + ")" }
+	if !strings.Contains(r.stdout, ends(before)) && !strings.Contains(r.stdout, ends(time.Now().UTC())) {
+		t.Errorf("seed --demo does not end the day before today (%s):\n%s", ends(before), r)
+	}
 	m := demoLoaded.FindStringSubmatch(r.stdout)
 	if m == nil {
 		t.Fatalf("seed --demo does not report what it loaded:\n%s", r)
@@ -666,8 +672,9 @@ func TestE2EPostgres(t *testing.T) {
 	}
 
 	seeded := seedDemo(t, env)
-	tok := token(t, dev, "--subject", "e2e-pg", "--agency", "police-tirane", "--role", "investigator")
+	// The server makes the signing key; a token is minted with it.
 	s := startServe(t, dev)
+	tok := token(t, dev, "--subject", "e2e-pg", "--agency", "police-tirane", "--role", "investigator")
 	if !strings.Contains(s.stdout.String(), `"database":"postgres"`) {
 		t.Errorf("serve does not say it runs on PostgreSQL:\n%s", s.stdout)
 	}
@@ -685,6 +692,7 @@ func TestE2EPostgres(t *testing.T) {
 func TestE2ETokenRefusals(t *testing.T) {
 	t.Parallel()
 	env := childEnv("CASEGRAPH_DATA_DIR=" + filepath.Join(t.TempDir(), "data"))
+	mustRun(t, env, "migrate") // sets the data directory up, signing key included
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -710,6 +718,74 @@ func TestE2ETokenRefusals(t *testing.T) {
 	token(t, env, "--subject", "s", "--agency", "police-tirane", "--role", "investigator", "--role", "analyst")
 }
 
+// Run from the wrong folder, a command must not quietly make a second
+// database or signing key: every command says which files it uses (as
+// absolute paths, on stderr), only serve, migrate and seed create them, and
+// token, policy and audit refuse a data directory without them.
+func TestE2EDataDirectory(t *testing.T) {
+	t.Parallel()
+	top := t.TempDir()
+	dataDir := filepath.Join(top, "data")
+	dbFile := filepath.Join(dataDir, "casegraph.db")
+	keyFile := filepath.Join(dataDir, "dev-signing-key.pem")
+	env := childEnv("CASEGRAPH_DATA_DIR=" + dataDir)
+	tokenArgs := []string{"token", "--subject", "s", "--agency", "police-tirane", "--role", "investigator"}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"token", tokenArgs, "no development signing key at " + keyFile},
+		{"policy", []string{"policy", "history"}, "no CaseGraph database at " + dbFile},
+		{"audit verify", []string{"audit", "verify"}, "no CaseGraph database at " + dbFile},
+		{"audit export", []string{"audit", "export", "--since", "2026-01-01"}, "no CaseGraph database at " + dbFile},
+		{"migrate --status", []string{"migrate", "--status"}, "no CaseGraph database at " + dbFile},
+	} {
+		t.Run("Refused/"+tc.name, func(t *testing.T) {
+			r := mustRefuse(t, env, []string{tc.want, "CASEGRAPH_DATA_DIR"}, tc.args...)
+			if strings.TrimSpace(r.stdout) != "" {
+				t.Errorf("a refused command printed to stdout:\n%s", r)
+			}
+			for _, f := range []string{dbFile, keyFile} {
+				if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("a refused %s left %s behind (%v)", tc.name, f, err)
+				}
+			}
+		})
+	}
+
+	t.Run("TokenWithDevelopmentTokensOff", func(t *testing.T) {
+		off := childEnv("CASEGRAPH_DATA_DIR="+dataDir, "DATABASE_URL=postgres://nobody@127.0.0.1:1/none")
+		mustRefuse(t, off, []string{"development tokens are off", "CASEGRAPH_DEV=1"}, tokenArgs...)
+	})
+
+	r := mustRun(t, env, "migrate")
+	for _, want := range []string{"creating a new embedded database at " + dbFile, "created a new development signing key at " + keyFile} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the first migrate does not say %q:\n%s", want, r)
+		}
+	}
+	r = mustRun(t, env, "seed", "--agencies")
+	for _, want := range []string{"using the embedded database at " + dbFile, "using the development signing key at " + keyFile} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("seed does not say %q:\n%s", want, r)
+		}
+	}
+	r = mustRun(t, env, tokenArgs...)
+	if !strings.Contains(r.stderr, "signing with the development key at "+keyFile) {
+		t.Errorf("token does not say which key it signed with:\n%s", r)
+	}
+	mustRun(t, env, "policy", "history")
+
+	// A relative CASEGRAPH_DATA_DIR is named by its absolute path, which
+	// shows the folder it was taken from.
+	r = mustRefuse(t, childEnv("CASEGRAPH_DATA_DIR=data"), []string{"no development signing key at /"}, tokenArgs...)
+	if strings.Contains(r.stderr, "at data/") {
+		t.Errorf("the refusal names a relative path:\n%s", r)
+	}
+}
+
 func TestE2EConfigRefusals(t *testing.T) {
 	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
@@ -729,6 +805,7 @@ func TestE2EConfigRefusals(t *testing.T) {
 		{"DATABASE_URL not postgres", with("DATABASE_URL=mysql://x"), []string{"migrate"}, "DATABASE_URL"},
 		{"dev tokens turned off on SQLite without OIDC", with("CASEGRAPH_DEV=0"), []string{"serve"}, "CASEGRAPH_OIDC_ISSUER"},
 		{"seed needs a mode", base, []string{"seed"}, "--demo or --agencies"},
+		{"seed --today not a date", base, []string{"seed", "--demo", "--today", "14/09/2026"}, "--today must be a date like"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mustRefuse(t, tc.env, []string{tc.want}, tc.args...)
@@ -772,7 +849,7 @@ func TestE2EAuditTwoServers(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	env := childEnv("DATABASE_URL="+dbURL, "CASEGRAPH_DATA_DIR="+dataDir)
 	dev := append(append([]string{}, env...), "CASEGRAPH_DEV=1")
-	mustRun(t, env, "migrate")
+	mustRun(t, dev, "migrate") // in development mode, it makes the signing key
 	seedDemo(t, env)
 	// Both servers sign and accept tokens with the key in the shared data
 	// directory.

@@ -4,7 +4,9 @@
 // policy, `audit` verifies and exports the audit trail. Configuration comes from the
 // environment (see README.md): DATABASE_URL, CASEGRAPH_ADDR,
 // CASEGRAPH_DATA_DIR, CASEGRAPH_DEV, CASEGRAPH_OIDC_ISSUER,
-// CASEGRAPH_OIDC_AUDIENCE, CASEGRAPH_RATE_LIMIT, CASEGRAPH_TRUSTED_PROXIES,
+// CASEGRAPH_OIDC_AUDIENCE, CASEGRAPH_RATE_LIMIT, CASEGRAPH_COST_LIMIT,
+// CASEGRAPH_MAX_COST, CASEGRAPH_REQUEST_TIMEOUT, CASEGRAPH_TRUSTED_DOCUMENTS,
+// CASEGRAPH_TRUSTED_PROXIES, CASEGRAPH_METRICS_ADDR, CASEGRAPH_METRICS_TOKEN,
 // CASEGRAPH_LOG_LEVEL.
 package main
 
@@ -20,7 +22,9 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/server"
 )
 
@@ -29,22 +33,31 @@ const usage = `casegraph: one GraphQL API over trafficking cases, per-agency acc
 Usage:
   casegraph serve [--seed-demo-if-empty]   start the API (GraphiQL at /)
   casegraph migrate [--status]             apply pending schema migrations
-  casegraph seed --agencies | --demo [--scale N] [--seed S]
+  casegraph seed --agencies | --demo [--scale N] [--seed S] [--today YYYY-MM-DD]
                                            load the agency registry, or demo data
   casegraph token --subject S --agency CODE --role ROLE [--role ROLE2] [--ttl 8h]
-                                           print a development token
+                                           print a development token, signed with the key
+                                           serve made in the data directory (never a new one)
 ` + policyUsage + `  casegraph audit verify [--anchor SEQ:HASH] [--file EXPORT.jsonl]
                                            walk the audit trail's hash chain, or an export's (exit 1 if broken)
   casegraph audit export --since TIME [--format jsonl|csv]
                                            the audit events since TIME, for the Commissioner
-`
+` + documentsUsage
 
 const usageEnvironment = `Environment: DATABASE_URL (empty: embedded SQLite under CASEGRAPH_DATA_DIR,
-default ./data), CASEGRAPH_ADDR (default :8080), CASEGRAPH_DEV (1 or 0),
+default ./data; every command says on stderr which files there it uses), CASEGRAPH_ADDR (default :8080), CASEGRAPH_DEV (1 or 0),
 CASEGRAPH_OIDC_ISSUER and CASEGRAPH_OIDC_AUDIENCE (production tokens),
-CASEGRAPH_RATE_LIMIT (requests a minute per client address, default 1200),
+CASEGRAPH_RATE_LIMIT (requests a minute per client address, default 1200;
+0 turns every rate limit off), CASEGRAPH_COST_LIMIT (cost a minute per
+principal, default 1000000; four times that per address),
+CASEGRAPH_MAX_COST (cost ceiling of one operation, default 25000),
+CASEGRAPH_REQUEST_TIMEOUT (default 5s), CASEGRAPH_TRUSTED_DOCUMENTS (a
+manifest of the only GraphQL documents served; default: any),
 CASEGRAPH_TRUSTED_PROXIES (load balancers whose X-Forwarded-For names the
 client: addresses or CIDR prefixes, comma-separated; default none),
+CASEGRAPH_METRICS_ADDR (serve /metrics there only, e.g. 127.0.0.1:9090;
+default: next to /graphql), CASEGRAPH_METRICS_TOKEN (/metrics needs
+"Authorization: Bearer <token>"; default: open),
 CASEGRAPH_LOG_LEVEL (debug, info, warn, error).
 `
 
@@ -71,6 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	cfg.Notices = stderr
 	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	switch args[0] {
 	case "serve":
@@ -85,6 +99,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return policyCmd(ctx, cfg, args[1:], stdout)
 	case "audit":
 		return auditCmd(ctx, cfg, args[1:], stdout)
+	case "documents":
+		return documentsCmd(cfg, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage+"\n"+usageEnvironment)
 		return nil
@@ -102,19 +118,43 @@ type config struct {
 	OIDCIssuer   string
 	OIDCAudience string
 	RateLimit    int
+	// CostLimit is the cost a principal may spend a minute
+	// (CASEGRAPH_COST_LIMIT); off when RateLimit is 0.
+	CostLimit int
+	// MaxCost is the ceiling of one operation's cost (CASEGRAPH_MAX_COST).
+	MaxCost int
+	// RequestTimeout bounds one request (CASEGRAPH_REQUEST_TIMEOUT).
+	RequestTimeout time.Duration
+	// TrustedDocuments is the manifest of the only documents served
+	// (CASEGRAPH_TRUSTED_DOCUMENTS); empty serves any.
+	TrustedDocuments string
 	// TrustedProxies: CASEGRAPH_TRUSTED_PROXIES, comma-separated.
 	TrustedProxies []netip.Prefix
-	LogLevel       slog.Level
+	// MetricsAddr: CASEGRAPH_METRICS_ADDR, where /metrics is served
+	// instead of Addr; empty: at Addr.
+	MetricsAddr string
+	// MetricsToken: CASEGRAPH_METRICS_TOKEN, the bearer token /metrics
+	// needs; empty: none.
+	MetricsToken string
+	LogLevel     slog.Level
+	// Notices is where commands say which data directory they use (the
+	// command's stderr); nil discards.
+	Notices io.Writer
 }
 
 func configFromEnv() (config, error) {
 	c := config{
-		DatabaseURL:  os.Getenv("DATABASE_URL"),
-		Addr:         envOr("CASEGRAPH_ADDR", ":8080"),
-		DataDir:      envOr("CASEGRAPH_DATA_DIR", "data"),
-		OIDCIssuer:   os.Getenv("CASEGRAPH_OIDC_ISSUER"),
-		OIDCAudience: os.Getenv("CASEGRAPH_OIDC_AUDIENCE"),
-		RateLimit:    1200,
+		DatabaseURL:    os.Getenv("DATABASE_URL"),
+		Addr:           envOr("CASEGRAPH_ADDR", ":8080"),
+		DataDir:        envOr("CASEGRAPH_DATA_DIR", "data"),
+		OIDCIssuer:     os.Getenv("CASEGRAPH_OIDC_ISSUER"),
+		OIDCAudience:   os.Getenv("CASEGRAPH_OIDC_AUDIENCE"),
+		RateLimit:      1200,
+		CostLimit:      server.DefaultCostPerMinute,
+		MaxCost:        cost.DefaultLimits().MaxCost,
+		RequestTimeout: server.DefaultRequestTimeout,
+		MetricsAddr:    os.Getenv("CASEGRAPH_METRICS_ADDR"),
+		MetricsToken:   os.Getenv("CASEGRAPH_METRICS_TOKEN"),
 	}
 	// Development tokens are on by default only for the embedded database.
 	c.Dev = c.DatabaseURL == ""
@@ -138,6 +178,26 @@ func configFromEnv() (config, error) {
 		if _, err := fmt.Sscan(v, &c.RateLimit); err != nil || c.RateLimit < 0 {
 			return c, fmt.Errorf("CASEGRAPH_RATE_LIMIT must be a number of requests a minute (0: no limit)")
 		}
+	}
+	if c.RateLimit == 0 {
+		c.CostLimit = 0 // no rate limit of any kind (a load test)
+	}
+	if v := os.Getenv("CASEGRAPH_COST_LIMIT"); v != "" {
+		if _, err := fmt.Sscan(v, &c.CostLimit); err != nil || c.CostLimit < 0 {
+			return c, fmt.Errorf("CASEGRAPH_COST_LIMIT must be a cost a minute per principal (0: no limit)")
+		}
+	}
+	if v := os.Getenv("CASEGRAPH_MAX_COST"); v != "" {
+		if _, err := fmt.Sscan(v, &c.MaxCost); err != nil || c.MaxCost < 1 {
+			return c, fmt.Errorf("CASEGRAPH_MAX_COST must be a positive number (the cost ceiling of one operation)")
+		}
+	}
+	if v := os.Getenv("CASEGRAPH_REQUEST_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond || d > 10*time.Minute {
+			return c, fmt.Errorf("CASEGRAPH_REQUEST_TIMEOUT must be a duration between 100ms and 10m, such as 5s")
+		}
+		c.RequestTimeout = d
 	}
 	switch strings.ToLower(os.Getenv("CASEGRAPH_LOG_LEVEL")) {
 	case "", "info":

@@ -37,7 +37,8 @@ const policyUsage = `  casegraph policy matrix [--format md|csv]
 // policyCmd reads the policy in force for data protection officers and
 // admins: its matrix, why it allows or denies one thing, what a change
 // would change, and its history. It changes nothing but what opening the
-// database does (migrating the embedded one, seeding an empty policy).
+// database does (migrating the embedded one, seeding an empty policy), and
+// creates no database (datadir.go).
 func policyCmd(ctx context.Context, cfg config, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("policy needs a command:\n%s", policyUsage)
@@ -198,7 +199,7 @@ func openPolicy(ctx context.Context, cfg config) (*database.DB, *authz.Enforcer,
 // openForPolicy opens the database as serve does: it migrates the embedded
 // one and refuses a PostgreSQL one with pending migrations.
 func openForPolicy(ctx context.Context, cfg config) (*database.DB, error) {
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	db, err := openDatabase(ctx, cfg, false)
 	if err != nil {
 		return nil, err
 	}

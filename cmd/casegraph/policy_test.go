@@ -46,6 +46,9 @@ func golden(t *testing.T, path, got string) {
 func TestPolicyCommand(t *testing.T) {
 	ctx := context.Background()
 	cfg := config{DataDir: t.TempDir()}
+	if err := migrate(ctx, cfg, nil, io.Discard); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
 	policy := func(t *testing.T, args ...string) string {
 		t.Helper()
 		var out bytes.Buffer

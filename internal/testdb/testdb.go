@@ -93,12 +93,22 @@ func PostgresURL(tb testing.TB) string {
 		pgErr = db.PingContext(ctx)
 	})
 	if pgErr != nil {
-		if os.Getenv("CASEGRAPH_REQUIRE_POSTGRES") == "1" {
-			tb.Fatalf("PostgreSQL is required (CASEGRAPH_REQUIRE_POSTGRES=1) but does not answer at %s: %v", redact(base), pgErr)
-		}
-		tb.Skipf("skipping PostgreSQL test: no server answers at %s (%v); set CASEGRAPH_TEST_POSTGRES_URL, or CASEGRAPH_REQUIRE_POSTGRES=1 to fail instead", redact(base), pgErr)
+		PostgresUnusable(tb, "no server answers at %s (%v); set CASEGRAPH_TEST_POSTGRES_URL", redact(base), pgErr)
 	}
 	return base
+}
+
+// PostgresUnusable ends a PostgreSQL test that cannot run here (why says
+// what is missing): it skips, saying so, or fails when PostgreSQL is
+// required (CASEGRAPH_REQUIRE_POSTGRES=1, as in CI), so that CI never
+// passes a test it did not run.
+func PostgresUnusable(tb testing.TB, why string, args ...any) {
+	tb.Helper()
+	msg := fmt.Sprintf(why, args...)
+	if os.Getenv("CASEGRAPH_REQUIRE_POSTGRES") == "1" {
+		tb.Fatalf("PostgreSQL is required (CASEGRAPH_REQUIRE_POSTGRES=1) but this test cannot run: %s", msg)
+	}
+	tb.Skipf("skipping PostgreSQL test: %s; set CASEGRAPH_REQUIRE_POSTGRES=1 to fail instead", msg)
 }
 
 // CreatePostgres creates an empty PostgreSQL database for tb, dropped at

@@ -17,6 +17,7 @@ import (
 
 	"github.com/casegraph/casegraph/auth"
 	"github.com/casegraph/casegraph/authz"
+	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/seed"
@@ -51,6 +52,9 @@ type Options struct {
 	// ListenForPolicy makes the server reload its policy when another
 	// server announces a change (PostgreSQL only), as `casegraph serve` does.
 	ListenForPolicy bool
+	// PolicyListenerURL is where the policy listener connects, when not to
+	// the database's own URL (a test's proxy, to cut it alone).
+	PolicyListenerURL string
 }
 
 // Start loads the agency registry into db (unless told not to) and serves
@@ -83,14 +87,26 @@ func Start(tb testing.TB, db *database.DB, opts ...Options) *Server {
 	if o.ListenForPolicy && db.Dialect == dialect.Postgres {
 		ctx, cancel := context.WithCancel(context.Background())
 		tb.Cleanup(cancel)
-		reload := func() { _ = enforcer.Reload() }
-		if err := database.Listen(ctx, db.DSN(), authz.PolicyChannel, reload, cfg.Logger); err != nil {
+		listenAt := o.PolicyListenerURL
+		if listenAt == "" {
+			listenAt = db.DSN()
+		}
+		if err := enforcer.Follow(ctx, listenAt, cfg.Logger); err != nil {
 			tb.Fatalf("listening for policy changes: %v", err)
 		}
 	}
 	hs := httptest.NewServer(server.New(cfg).Handler())
 	tb.Cleanup(hs.Close)
 	return &Server{URL: hs.URL, DB: db, Issuer: issuer, HTTP: hs, Enforcer: cfg.Enforcer, logs: logs}
+}
+
+// SweepLimits are request limits wide enough for tests that read every row
+// in few requests (the leak test asks for hundreds of nodes at once); the
+// server's own limits are tested in package abuse.
+func SweepLimits() cost.Limits {
+	l := cost.DefaultLimits()
+	l.MaxCost, l.MaxAliases, l.MaxFields, l.MaxTokens = 10_000_000, 1_000, 100_000, 1_000_000
+	return l
 }
 
 // Token returns a token for a person at agency with roles.

@@ -1,0 +1,347 @@
+// Package abuse_test replays, against the real server over HTTP, the
+// requests that once took CaseGraph down (issue: "No single caller can
+// exhaust the server") and more of the same kind: deep nesting, fan-out,
+// aliases, fragments, introspection, many operations, many ids. Each must
+// be refused with a code, or answered, within a second of server time and
+// 50 MB of memory, writing at most its bounded events to the audit trail;
+// and the server keeps answering others while they run.
+package abuse_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"runtime/metrics"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// attack is one request an adversary sends.
+type attack struct {
+	name  string
+	query string
+	vars  map[string]any
+	// operation names the operation to run, in a document of several.
+	operation string
+	// want is the code the request must be refused with; "" means it may
+	// be answered (its page sizes are legal), within the same bounds.
+	want string
+	// maxEvents bounds the audit events it may write.
+	maxEvents int
+}
+
+const (
+	maxServerTime = time.Second
+	maxExtraHeap  = 50 << 20
+)
+
+func attacks() []attack {
+	unknownIDs := make([]string, 500)
+	for i := range unknownIDs {
+		unknownIDs[i] = fmt.Sprintf("%d", 4_000_000_000+i)
+	}
+	ids := `["` + strings.Join(unknownIDs, `","`) + `"]`
+	return []attack{
+		{name: "agencies-cases fan-out, 227 bytes", want: "TOO_COMPLEX",
+			query: `{ agencies(first:500){ edges{node{ cases{ edges{node{ leadAgency{ cases{ edges{node{ leadAgency{ cases{ edges{node{ reference }}}}}}}}}}}}}}}`},
+		{name: "cases-victims 13 deep, first 100000", want: "TOO_COMPLEX", query: nested(13, "(first: 100000)")},
+		{name: "cases-victims 4 deep, first 100000", want: "BAD_USER_INPUT", query: nested(4, "(first: 100000)")},
+		{name: "cases-victims 13 deep, default pages", want: "TOO_COMPLEX", query: nested(13, "")},
+		{name: "cases-victims 6 deep, pages of 500", want: "TOO_COMPLEX", query: nested(6, "(first: 500)")},
+		{name: "500 aliases of cases(first:500){victims}", want: "TOO_COMPLEX",
+			query: aliases(500, `cases(first:500){ edges{node{ victims{ edges{node{ pseudonym }}}}}}`)},
+		{name: "20 aliases of cases(first:500){victims}", want: "TOO_COMPLEX",
+			query: aliases(20, `cases(first:500){ edges{node{ victims{ edges{node{ pseudonym }}}}}}`)},
+		{name: "5000 aliases of __schema", want: "TOO_COMPLEX",
+			query: aliases(5000, `__schema{ types{ fields{ name type{ name } } } }`)},
+		{name: "15 aliases of __schema", want: "TOO_COMPLEX",
+			query: aliases(15, `__schema{ types{ fields{ name type{ name } } } }`)},
+		{name: "chain of 4000 fragments", want: "TOO_COMPLEX", query: fragmentChain(4000)},
+		{name: "chain of 1000 fragments", want: "TOO_COMPLEX", query: fragmentChain(1000)},
+		{name: "fragment bomb, each spread twice", want: "TOO_COMPLEX", query: fragmentBomb(30)},
+		{name: "200 aliases of nodes(500 unknown ids)", want: "TOO_COMPLEX",
+			query: "query($ids: [ID!]!)" + aliases(200, `nodes(ids: $ids){ id }`), vars: map[string]any{"ids": unknownIDs}},
+		{name: "20 aliases of nodes(500 unknown ids)", want: "TOO_COMPLEX",
+			query: "query($ids: [ID!]!)" + aliases(20, `nodes(ids: $ids){ id }`), vars: map[string]any{"ids": unknownIDs}},
+		{name: "2 aliases of nodes(500 unknown ids)", want: "", maxEvents: audit.MaxRefusedRecords + 1,
+			query: "query($ids: [ID!]!)" + aliases(2, `nodes(ids: $ids){ id }`), vars: map[string]any{"ids": unknownIDs}},
+		{name: "500 unknown ids in the text", want: "", maxEvents: audit.MaxRefusedRecords + 1,
+			query: `{ nodes(ids: ` + ids + `){ id } }`},
+		{name: "nodes with 10000 ids in variables", want: "BAD_USER_INPUT",
+			query: `query($ids: [ID!]!){ nodes(ids: $ids){ id } }`, vars: map[string]any{"ids": manyIDs(10_000)}},
+		{name: "first from a variable, too large", want: "BAD_USER_INPUT",
+			query: `query($n: Int){ cases(first: 5){ edges{node{ victims(first: $n){ totalCount } }}} }`, vars: map[string]any{"n": 1_000_000}},
+		{name: "a negative first on a nested list", want: "BAD_USER_INPUT",
+			query: `{ cases(first: 5){ edges{node{ victims(first: -1){ totalCount } }}} }`},
+		{name: "viewer.agency.parent 100 deep", want: "TOO_COMPLEX", query: parentChain(100)},
+		{name: "1000 operations in one document", want: "",
+			query: manyOperations(1000), operation: "Q999"},
+		{name: "the largest legal page of cases with victims", want: "",
+			query: `{ cases(first: 500){ edges{node{ reference victims(first: 10){ edges{node{ pseudonym sex ageGroup }}}}}} }`},
+	}
+}
+
+// nested returns cases → victims → cases … depth levels deep, each nested
+// connection with args.
+func nested(depth int, args string) string {
+	var b strings.Builder
+	b.WriteString("{ cases(first: 50){ edges{node{ reference ")
+	for i := 1; i < depth; i++ {
+		edge := "victims"
+		if i%2 == 0 {
+			edge = "cases"
+		}
+		fmt.Fprintf(&b, "%s%s{ edges{node{ id ", edge, args)
+	}
+	for i := 1; i < depth; i++ {
+		b.WriteString("}}}")
+	}
+	b.WriteString("}}}}")
+	return b.String()
+}
+
+func aliases(n int, field string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		fmt.Fprintf(&b, " a%d: %s", i, field)
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+func fragmentChain(n int) string {
+	var b strings.Builder
+	b.WriteString("{ viewer { ...F0 } }")
+	for i := range n {
+		fmt.Fprintf(&b, " fragment F%d on Viewer { subject ...F%d }", i, i+1)
+	}
+	fmt.Fprintf(&b, " fragment F%d on Viewer { subject }", n)
+	return b.String()
+}
+
+// fragmentBomb is small text whose expanded tree has 2^levels fields.
+func fragmentBomb(levels int) string {
+	var b strings.Builder
+	b.WriteString("{ viewer { ...B0 } }")
+	for i := range levels {
+		fmt.Fprintf(&b, " fragment B%d on Viewer { subject ...B%d ...B%d }", i, i+1, i+1)
+	}
+	fmt.Fprintf(&b, " fragment B%d on Viewer { subject }", levels)
+	return b.String()
+}
+
+func parentChain(depth int) string {
+	return "{ viewer { agency { " + strings.Repeat("parent { ", depth) + "code" + strings.Repeat(" }", depth) + " } } }"
+}
+
+func manyOperations(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "query Q%d { viewer { subject } } ", i)
+	}
+	return b.String()
+}
+
+func manyIDs(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%d", 4_000_000_000+i)
+	}
+	return out
+}
+
+func TestAbuse(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		srv := testserver.Start(t, db)
+		if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 1}); err != nil {
+			t.Fatal(err)
+		}
+		coordinator := srv.Token(t, "onac", viewer.RoleCoordinator)
+
+		for _, a := range attacks() {
+			t.Run(a.name, func(t *testing.T) {
+				before := auditEvents(t, db)
+				var res *testserver.Response
+				var elapsed time.Duration
+				extraHeap := peakHeapGrowth(func() {
+					res, elapsed = send(t, srv, coordinator, a)
+				})
+				codes := res.Codes()
+				if a.want != "" {
+					if len(codes) != 1 || codes[0] != a.want {
+						t.Fatalf("want one %s error, got status %d codes %v\n%.600s", a.want, res.Status, codes, res.Body)
+					}
+					if len(res.Data) != 0 && string(res.Data) != "null" {
+						t.Errorf("a refused request carries data: %.200s", res.Data)
+					}
+				} else {
+					for _, c := range codes {
+						if c != "NOT_FOUND" && c != "FORBIDDEN" {
+							t.Fatalf("want an answer, got status %d codes %v\n%.600s", res.Status, codes, res.Body)
+						}
+					}
+				}
+				if elapsed > maxServerTime {
+					t.Errorf("took %v, over %v", elapsed, maxServerTime)
+				}
+				if extraHeap > maxExtraHeap {
+					t.Errorf("heap grew by %d MB, over %d MB", extraHeap>>20, maxExtraHeap>>20)
+				}
+				if written := auditEvents(t, db) - before; written > a.maxEvents {
+					t.Errorf("wrote %d audit events, at most %d allowed", written, a.maxEvents)
+				}
+				t.Logf("%v, heap +%d KB, status %d, %d bytes", elapsed.Round(time.Millisecond), extraHeap>>10, res.Status, len(res.Body))
+			})
+		}
+	})
+}
+
+// TestServesOthersUnderAbuse sends four abusive requests at a time, over
+// and over, while a person checks /readyz and runs a small query: each of
+// theirs answers, and fast.
+func TestServesOthersUnderAbuse(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		srv := testserver.Start(t, db)
+		if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 1}); err != nil {
+			t.Fatal(err)
+		}
+		coordinator := srv.Token(t, "onac", viewer.RoleCoordinator)
+		investigator := srv.Token(t, "police-tirane", viewer.RoleInvestigator)
+		heavy := attacks()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		var sent atomic.Int64
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				for i := w; ctx.Err() == nil; i += 4 {
+					a := heavy[i%len(heavy)]
+					send(t, srv, coordinator, a)
+					sent.Add(1)
+				}
+			})
+		}
+		var ready, query []time.Duration
+		for range 20 {
+			time.Sleep(50 * time.Millisecond)
+			start := time.Now()
+			res, err := http.Get(srv.URL + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("/readyz answered %d under abuse", res.StatusCode)
+			}
+			ready = append(ready, time.Since(start))
+			start = time.Now()
+			srv.Do(t, investigator, `{ cases(first: 5){ edges{node{ reference stage }}} }`, nil).MustOK(t)
+			query = append(query, time.Since(start))
+		}
+		cancel()
+		wg.Wait()
+		t.Logf("%d abusive requests meanwhile", sent.Load())
+		for _, p := range []struct {
+			what      string
+			latencies []time.Duration
+		}{{"/readyz", ready}, {"a small query", query}} {
+			sort.Slice(p.latencies, func(i, j int) bool { return p.latencies[i] < p.latencies[j] })
+			median, slowest := p.latencies[len(p.latencies)/2], p.latencies[len(p.latencies)-1]
+			t.Logf("%s under abuse: median %v, slowest %v", p.what, median, slowest)
+			if median > 100*time.Millisecond {
+				t.Errorf("under abuse, %s takes %v (median), over 100ms", p.what, median)
+			}
+			if slowest > time.Second {
+				t.Errorf("under abuse, %s took %v once", p.what, slowest)
+			}
+		}
+	})
+}
+
+// send posts a's request as token and returns the response and the time
+// the server took to answer it in full (not the client's decoding).
+func send(t *testing.T, srv *testserver.Server, token string, a attack) (*testserver.Response, time.Duration) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": a.query, "variables": a.vars, "operationName": a.operation})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	start := time.Now()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	elapsed := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &testserver.Response{Status: res.StatusCode, Header: res.Header, Body: raw}
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("status %d, not JSON: %v\n%.300s", res.StatusCode, err, raw)
+	}
+	return out, elapsed
+}
+
+// peakHeapGrowth runs f and returns how far the heap grew above where it
+// stood before, sampled every millisecond.
+func peakHeapGrowth(f func()) uint64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
+	base := read()
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			if h := read(); h > peak.Load() {
+				peak.Store(h)
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	f()
+	close(done)
+	if p := peak.Load(); p > base {
+		return p - base
+	}
+	return 0
+}
+
+func auditEvents(t *testing.T, db *database.DB) int {
+	t.Helper()
+	var n int
+	if err := db.SQL.QueryRow("SELECT count(*) FROM audit_events").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

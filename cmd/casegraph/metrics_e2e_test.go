@@ -1,0 +1,58 @@
+//go:build unix
+
+package main_test
+
+import (
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// CASEGRAPH_METRICS_ADDR moves /metrics off the main address and
+// CASEGRAPH_METRICS_TOKEN closes it: `casegraph serve` wires both.
+func TestE2EMetricsAddressAndToken(t *testing.T) {
+	t.Parallel()
+	const metricsToken = "e2e-scrape-token"
+	metricsAddr := freeAddr(t)
+	env := childEnv("CASEGRAPH_DATA_DIR="+filepath.Join(t.TempDir(), "data"),
+		"CASEGRAPH_METRICS_ADDR="+metricsAddr, "CASEGRAPH_METRICS_TOKEN="+metricsToken)
+	s := startServe(t, env)
+
+	if status, _, body := httpGet(t, s.base(), "/metrics"); status != http.StatusNotFound || strings.Contains(string(body), "go_goroutines") {
+		t.Errorf("/metrics on CASEGRAPH_ADDR: status %d, want 404", status)
+	}
+	scrape := func(token string) (int, string) {
+		req, err := http.NewRequest(http.MethodGet, "http://"+metricsAddr+"/metrics", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatalf("GET /metrics on CASEGRAPH_METRICS_ADDR: %v", err)
+		}
+		defer res.Body.Close()
+		var b strings.Builder
+		_, _ = io.Copy(&b, res.Body)
+		return res.StatusCode, b.String()
+	}
+	if status, body := scrape(""); status != http.StatusUnauthorized || strings.Contains(body, "go_goroutines") {
+		t.Errorf("/metrics without the token: status %d, want 401", status)
+	}
+	if status, body := scrape(metricsToken); status != http.StatusOK || !strings.Contains(body, `route="/readyz"`) {
+		t.Errorf("/metrics with the token: status %d:\n%.500s", status, body)
+	}
+	s.terminate(t, 10*time.Second)
+}
+
+func TestE2EMetricsAddressRefused(t *testing.T) {
+	t.Parallel()
+	env := childEnv("CASEGRAPH_DATA_DIR="+filepath.Join(t.TempDir(), "data"),
+		"CASEGRAPH_ADDR="+freeAddr(t), "CASEGRAPH_METRICS_ADDR=not-an-address")
+	mustRefuse(t, env, []string{"CASEGRAPH_METRICS_ADDR"}, "serve")
+}

@@ -1,0 +1,119 @@
+// Package cost decides, before any resolver or SQL statement runs, whether a
+// GraphQL request is small enough to serve: it bounds the document's shape
+// (tokens, fragments, spreads, aliases, depth, fields once fragments are
+// expanded) and computes the operation's cost, each field multiplied by the
+// page sizes of the connections above it. It also gives every connection
+// that names no page size the default one, so that what was costed is what
+// runs. docs/limits.md explains the model and its defaults.
+package cost
+
+import (
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/casegraph/casegraph/apperr"
+)
+
+// Limits bound one request. The zero value is not usable: start from
+// DefaultLimits.
+type Limits struct {
+	// MaxCost is the ceiling of an operation's cost (see Measure).
+	MaxCost int
+	// MaxTokens bounds the document's length in GraphQL tokens, read
+	// before it is parsed.
+	MaxTokens int
+	// MaxDepth bounds how deeply fields nest, fragments expanded.
+	MaxDepth int
+	// MaxFields bounds how many fields the operation selects once every
+	// fragment spread is expanded (a fragment spread twice counts twice):
+	// it stops "fragment bombs" whose text is small and whose tree is not.
+	MaxFields int
+	// MaxAliases bounds how many times one selection set may ask for the
+	// same field (under different aliases).
+	MaxAliases int
+	// MaxFragments bounds the fragment definitions of a document, and
+	// MaxSpreads its fragment spreads.
+	MaxFragments, MaxSpreads int
+	// MaxIntrospection bounds the __schema and __type fields of an
+	// operation.
+	MaxIntrospection int
+	// DefaultPage is the page size of a connection asked for without
+	// first or last; MaxPage is the largest page one may ask for.
+	DefaultPage, MaxPage int
+	// UnpagedList is the length assumed of a list that takes no page
+	// arguments (a short list such as a referral's status history), and
+	// ListSizes the length of those known to be longer, by "Type.field".
+	UnpagedList int
+	ListSizes   map[string]int
+	// LookupCost is the cost of each id a field looks up (nodes(ids:)), on
+	// top of the fields read from it: measured, a refused id costs the
+	// server as much as some twenty fields.
+	LookupCost int
+}
+
+// DefaultLimits are CaseGraph's defaults. The cost ceiling lets the
+// dashboard page of README (50 cases, 20 victims and 10 proceedings each,
+// 10 charges a proceeding: cost about 13,000), a DPO's page of 500 audit
+// events and GraphiQL's introspection query through, and refuses what
+// would take the server more than a fraction of a second; docs/limits.md
+// has the measurements behind it.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxCost:          25_000,
+		MaxTokens:        15_000,
+		MaxDepth:         20,
+		MaxFields:        2_000,
+		MaxAliases:       20,
+		MaxFragments:     200,
+		MaxSpreads:       1_000,
+		MaxIntrospection: 2,
+		DefaultPage:      50,
+		MaxPage:          500,
+		UnpagedList:      10,
+		LookupCost:       20,
+		ListSizes: map[string]int{
+			// Every cell of the access matrix: role × kind of agency ×
+			// object × action, about 11,000 with the shipped policy.
+			"AccessMatrix.cells": 12_000,
+			// The cells a policy change would change: most changes touch a
+			// few hundred.
+			"Query.policyWhatIf": 1_000,
+			// The policy's lines.
+			"Query.policyLines": 500,
+		},
+	}
+}
+
+// TooComplex is the error of a request over one of the limits: code
+// TOO_COMPLEX, the measure and its limit in extensions.
+func tooComplex(measure string, value, limit int, message string) *apperr.Error {
+	return &apperr.Error{
+		Code:    apperr.TooComplex,
+		Message: message,
+		Details: map[string]any{"limit": measure, "value": value, "maximum": limit},
+	}
+}
+
+// saturatingAdd and saturatingMul keep counts from overflowing: anything
+// past the ceiling is refused anyway, so capping at a large value loses
+// nothing.
+const ceiling = 1 << 40
+
+func saturatingAdd(a, b int) int {
+	if a+b > ceiling {
+		return ceiling
+	}
+	return a + b
+}
+
+func saturatingMul(a, b int) int {
+	if a != 0 && b > ceiling/a {
+		return ceiling
+	}
+	if a*b > ceiling {
+		return ceiling
+	}
+	return a * b
+}
+
+// isIntrospection reports whether a field reads the schema itself.
+func isIntrospection(f *ast.Field) bool { return f.Name == "__schema" || f.Name == "__type" }

@@ -1,0 +1,255 @@
+package cost_test
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/cost"
+	"github.com/casegraph/casegraph/graph"
+)
+
+var schema = graph.NewExecutableSchema(graph.Config{}).Schema()
+
+// measure validates query against the served schema and measures it.
+func measure(t *testing.T, query string, vars map[string]any, l cost.Limits) (cost.Report, error) {
+	t.Helper()
+	doc, errs := gqlparser.LoadQuery(schema, query)
+	if len(errs) > 0 {
+		t.Fatalf("the query does not validate: %v", errs)
+	}
+	return cost.Measure(cost.NewSchema(schema), doc, doc.Operations[0], vars, l)
+}
+
+// TestCost pins the model on documents whose cost is worked out by hand:
+// one point a field, the children of a connection's edges and nodes
+// multiplied by its page (50 when it names none), nodes(ids:) by its ids.
+func TestCost(t *testing.T) {
+	l := cost.DefaultLimits()
+	for _, tc := range []struct {
+		name, query string
+		vars        map[string]any
+		want        int
+	}{
+		// cases 1 + edges (1 + 3 × (node 1 + reference 1))
+		{"a page of three", `{ cases(first: 3){ edges{ node{ reference } } } }`, nil, 8},
+		// totalCount is not multiplied: 1 + 1
+		{"a count alone", `{ cases{ totalCount } }`, nil, 2},
+		// victims 1 + edges (1 + 50 × 2) = 102; node 1 + 102; edges 1 + 2 × 103; cases 1 + 207
+		{"a nested connection without a page gets 50", `{ cases(first: 2){ edges{ node{ victims{ edges{ node{ pseudonym } } } } } } }`, nil, 208},
+		{"the same through a fragment", `{ cases(first: 2){ ...C } } fragment C on CaseConnection { edges{ node{ victims{ edges{ node{ pseudonym } } } } } }`, nil, 208},
+		{"the same through an inline fragment", `{ cases(first: 2){ ... on CaseConnection { edges{ node{ victims{ edges{ node{ pseudonym } } } } } } } }`, nil, 208},
+		// two aliases cost twice
+		{"aliases count", `{ a: cases(first: 3){ edges{ node{ reference } } } b: cases(first: 3){ edges{ node{ reference } } } }`, nil, 16},
+		// last counts like first
+		{"last", `{ cases(last: 4){ edges{ node{ reference } } } }`, nil, 10},
+		// page from a variable
+		{"a page from a variable", `query($n: Int){ cases(first: $n){ edges{ node{ reference } } } }`, map[string]any{"n": int64(7)}, 16},
+		// a null variable: the default page
+		{"a null page is the default", `query($n: Int){ cases(first: $n){ edges{ node{ reference } } } }`, map[string]any{"n": nil}, 102},
+		// nodes 1 + 3 × (lookup 20 + id 1)
+		{"ids are looked up", `{ nodes(ids: ["1", "2", "3"]){ id } }`, nil, 64},
+		// policyChanges is a plain list with a page: 1 + 50 × (1 + 1)
+		{"a plain list with a page", `{ policyChanges{ reason at } }`, nil, 101},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := measure(t, tc.query, tc.vars, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Cost != tc.want {
+				t.Errorf("cost %d, want %d", r.Cost, tc.want)
+			}
+		})
+	}
+}
+
+// TestEverydayDocumentsPass: the limits let the pages people use through.
+func TestEverydayDocumentsPass(t *testing.T) {
+	l := cost.DefaultLimits()
+	for name, q := range map[string]string{
+		"README's dashboard page": `{ cases(first: 50){ edges{ node{ reference stage leadAgency{ name }
+			victims(first: 20){ edges{ node{ pseudonym sex legalName } } }
+			prosecutions(first: 10){ edges{ node{ registrationNumber stage charges(first: 10){ edges{ node{ article } } } } } } } } } }`,
+		"README's example":           readmeExample,
+		"a DPO's page of 500 events": `{ auditEvents(first: 500){ edges{ node{ seq occurredAt kind actorSubject actorAgency entityType entity fields decision reason } } } }`,
+		"GraphiQL's introspection":   readFile(t, "testdata/introspection.graphql"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := cost.CheckText(q, l); err != nil {
+				t.Fatal(err)
+			}
+			r, err := measure(t, q, nil, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("cost %d, depth %d", r.Cost, r.Depth)
+		})
+	}
+}
+
+// readmeExample is README's example query; keep them the same.
+const readmeExample = `{
+  viewer { subject roles agency { code name } }
+  cases(first: 5, where: {region: TIRANE}, orderBy: [{field: OPENED_AT, direction: DESC}]) {
+    totalCount
+    edges {
+      node {
+        id reference stage openedAt
+        leadAgency { code }
+        victims(first: 10) { totalCount edges { node { pseudonym ageGroup identificationStatus legalName } } }
+        prosecutions(first: 5) { edges { node { registrationNumber stage investigationDeadline charges(first: 10) { edges { node { article reclassifiedFrom } } } } } }
+        assignments(first: 10) { edges { node { part agency { code } } } }
+      }
+    }
+  }
+}`
+
+func TestRefusals(t *testing.T) {
+	l := cost.DefaultLimits()
+	for _, tc := range []struct {
+		name, query string
+		vars        map[string]any
+		code        apperr.Code
+		field       string
+		limit       string
+	}{
+		{"first over the maximum on a nested list", `{ cases(first: 2){ edges{ node{ victims(first: 501){ totalCount } } } } }`, nil,
+			apperr.BadUserInput, "cases.edges.node.victims.first", ""},
+		{"a negative first on a nested list", `{ cases(first: 2){ edges{ node{ victims(first: -1){ totalCount } } } } }`, nil,
+			apperr.BadUserInput, "cases.edges.node.victims.first", ""},
+		{"a negative last under an alias", `{ c: cases(last: -5){ totalCount } }`, nil, apperr.BadUserInput, "c.last", ""},
+		{"first from a variable, too large", `query($n: Int){ cases(first: $n){ totalCount } }`, map[string]any{"n": int64(100000)},
+			apperr.BadUserInput, "cases.first", ""},
+		{"more than 500 ids", `query($ids: [ID!]!){ nodes(ids: $ids){ id } }`, map[string]any{"ids": make([]any, 501)},
+			apperr.BadUserInput, "nodes.ids", ""},
+		{"over the cost ceiling", `{ agencies(first: 500){ edges{ node{ cases{ edges{ node{ reference } } } } } } }`, nil,
+			apperr.TooComplex, "", "cost"},
+		{"three introspections", `{ a: __schema{ queryType{ name } } b: __schema{ queryType{ name } } c: __type(name: "Case"){ name } }`, nil,
+			apperr.TooComplex, "", "introspection"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := measure(t, tc.query, tc.vars, l)
+			var ae *apperr.Error
+			if !errors.As(err, &ae) {
+				t.Fatalf("want an *apperr.Error, got %v", err)
+			}
+			if ae.Code != tc.code || ae.Field != tc.field {
+				t.Errorf("got %s on %q (%s), want %s on %q", ae.Code, ae.Field, ae.Message, tc.code, tc.field)
+			}
+			if tc.limit != "" && ae.Details["limit"] != tc.limit {
+				t.Errorf("limit %v, want %s", ae.Details["limit"], tc.limit)
+			}
+			if tc.limit == "cost" && (ae.Details["value"] == nil || ae.Details["maximum"] != l.MaxCost) {
+				t.Errorf("the refusal does not carry the cost and the ceiling: %v", ae.Details)
+			}
+		})
+	}
+}
+
+func TestCheckText(t *testing.T) {
+	l := cost.DefaultLimits()
+	chain := func(n int) string {
+		var b strings.Builder
+		b.WriteString("{ viewer { ...F0 } }")
+		for i := range n {
+			b.WriteString(" fragment F" + itoa(i) + " on Viewer { subject ...F" + itoa(i+1) + " }")
+		}
+		return b.String() + " fragment F" + itoa(n) + " on Viewer { subject }"
+	}
+	bomb := func(levels int) string {
+		var b strings.Builder
+		b.WriteString("{ viewer { ...B0 } }")
+		for i := range levels {
+			b.WriteString(" fragment B" + itoa(i) + " on Viewer { subject ...B" + itoa(i+1) + " ...B" + itoa(i+1) + " }")
+		}
+		return b.String() + " fragment B" + itoa(levels) + " on Viewer { subject }"
+	}
+	for _, tc := range []struct {
+		name, query, limit string
+	}{
+		{"too many tokens", "{ " + strings.Repeat("__typename ", l.MaxTokens) + "}", "tokens"},
+		{"too many fragments", chain(l.MaxFragments + 1), "fragments"},
+		{"a fragment bomb", bomb(20), "fields"},
+		{"too many aliases of a field", "{ " + strings.Repeat("v: viewer { subject } ", l.MaxAliases+1) + "}", "aliases"},
+		{"too deep", "{ viewer { agency { " + strings.Repeat("parent { ", l.MaxDepth) + "code" + strings.Repeat(" }", l.MaxDepth) + " } } }", "depth"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := cost.CheckText(tc.query, l)
+			var ae *apperr.Error
+			if !errors.As(err, &ae) || ae.Code != apperr.TooComplex || ae.Details["limit"] != tc.limit {
+				t.Fatalf("want TOO_COMPLEX on %s, got %v", tc.limit, err)
+			}
+		})
+	}
+	t.Run("a cycle is left to validation", func(t *testing.T) {
+		if err := cost.CheckText(`{ viewer { ...A } } fragment A on Viewer { ...B } fragment B on Viewer { ...A }`, l); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("just under the limits", func(t *testing.T) {
+		if err := cost.CheckText(chain(l.MaxFragments-1), l); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestWithDefaultPages: nested connections without a page get first: 50 in
+// a copy; the cached document is left as it was.
+func TestWithDefaultPages(t *testing.T) {
+	const query = `query($n: Int){ cases(first: 2){ ...C } victims(first: $n){ totalCount } }
+fragment C on CaseConnection { edges{ node{ victims{ totalCount } prosecutions(last: 3){ totalCount } } } }`
+	doc, errs := gqlparser.LoadQuery(schema, query)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	before := format(doc)
+	vars := map[string]any{"n": nil}
+	out, op := cost.WithDefaultPages(doc, doc.Operations[0], vars, cost.DefaultLimits())
+	if format(doc) != before {
+		t.Fatal("the shared document was changed")
+	}
+	got := format(out)
+	for _, want := range []string{"victims(first: 50)", "prosecutions(last: 3)", "cases(first: 2)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the copy lacks %q:\n%s", want, got)
+		}
+	}
+	// The null variable is replaced, in the operation the executor runs.
+	victims := op.SelectionSet[1].(*ast.Field)
+	if a := victims.Arguments.ForName("first"); a == nil || a.Value.Raw != "50" {
+		t.Errorf("victims(first: $n) with n null: want first 50, got %v", a)
+	}
+	if out.Fragments.ForName("C") == doc.Fragments.ForName("C") {
+		t.Error("the fragment was not copied")
+	}
+}
+
+func format(doc *ast.QueryDocument) string {
+	var b strings.Builder
+	formatter.NewFormatter(&b).FormatQueryDocument(doc)
+	return b.String()
+}
+
+func itoa(i int) string {
+	const digits = "0123456789"
+	if i < 10 {
+		return digits[i : i+1]
+	}
+	return itoa(i/10) + digits[i%10:i%10+1]
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

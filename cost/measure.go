@@ -1,0 +1,262 @@
+package cost
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/casegraph/casegraph/apperr"
+)
+
+// Schema holds what the cost model needs to know of the served schema:
+// what reading it by introspection costs.
+type Schema struct {
+	// schemaCost is the cost of __schema: one point for every type,
+	// field, argument and enum value it can list. typeCost is the cost of
+	// __type: the largest type's.
+	schemaCost, typeCost int
+}
+
+// NewSchema measures s for introspection.
+func NewSchema(s *ast.Schema) Schema {
+	var out Schema
+	for _, t := range s.Types {
+		size := 1 + len(t.Fields) + len(t.EnumValues) + len(t.Interfaces) + len(t.Types)
+		for _, f := range t.Fields {
+			size += len(f.Arguments)
+		}
+		out.schemaCost += size
+		out.typeCost = max(out.typeCost, size)
+	}
+	out.schemaCost += len(s.Directives)
+	return out
+}
+
+// Report is what Measure found.
+type Report struct {
+	// Cost is the operation's cost: every field is one point, multiplied
+	// by the page sizes of the connections above it (the default page
+	// where a connection names none), by the number of ids of nodes(ids:),
+	// and by UnpagedList for a list without page arguments. Introspection
+	// costs what the schema could list.
+	Cost int
+	// Depth is how deeply fields nest, fragments expanded.
+	Depth int
+	// DefaultPages counts the connections asked for without a page size:
+	// WithDefaultPages gives them the default page.
+	DefaultPages int
+}
+
+// Measure computes op's cost with vars (coerced) and checks it and every
+// connection's page size against l. It expects a validated document. The
+// error is an *apperr.Error: BAD_USER_INPUT naming the argument for a page
+// size out of range, TOO_COMPLEX with the cost and the ceiling otherwise.
+func Measure(schema Schema, doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, l Limits) (Report, error) {
+	m := measurer{schema: schema, doc: doc, vars: vars, limits: l, memo: map[memoKey]measured{}}
+	r := m.set(op.SelectionSet, 0, "")
+	if m.err != nil {
+		return Report{}, m.err
+	}
+	if m.introspection > l.MaxIntrospection {
+		return Report{}, tooComplex("introspection", m.introspection, l.MaxIntrospection,
+			fmt.Sprintf("The operation asks for __schema or __type %d times; at most %d are allowed.", m.introspection, l.MaxIntrospection))
+	}
+	if r.depth > l.MaxDepth {
+		return Report{}, tooComplex("depth", r.depth, l.MaxDepth,
+			fmt.Sprintf("Fields nest %d deep; at most %d levels are allowed.", r.depth, l.MaxDepth))
+	}
+	if r.cost > l.MaxCost {
+		return Report{}, tooComplex("cost", r.cost, l.MaxCost,
+			fmt.Sprintf("The operation would cost %d points, over the limit of %d: ask for smaller pages (first/last) or fewer nested lists.", r.cost, l.MaxCost))
+	}
+	return Report{Cost: r.cost, Depth: r.depth, DefaultPages: m.defaults}, nil
+}
+
+type measurer struct {
+	schema        Schema
+	doc           *ast.QueryDocument
+	vars          map[string]any
+	limits        Limits
+	memo          map[memoKey]measured
+	introspection int
+	defaults      int
+	err           error
+}
+
+// memoKey names a fragment's cost under a connection of a given page size
+// (only edges and nodes directly inside a connection depend on it).
+type memoKey struct {
+	fragment string
+	page     int
+}
+
+type measured struct{ cost, depth int }
+
+func (m *measurer) set(set ast.SelectionSet, page int, path string) measured {
+	var out measured
+	for _, sel := range set {
+		var r measured
+		switch sel := sel.(type) {
+		case *ast.Field:
+			r = m.field(sel, page, path)
+		case *ast.InlineFragment:
+			r = m.set(sel.SelectionSet, page, path)
+		case *ast.FragmentSpread:
+			k := memoKey{sel.Name, page}
+			var ok bool
+			if r, ok = m.memo[k]; !ok {
+				if def := m.doc.Fragments.ForName(sel.Name); def != nil {
+					r = m.set(def.SelectionSet, page, path)
+				}
+				m.memo[k] = r
+			}
+		}
+		out.cost = saturatingAdd(out.cost, r.cost)
+		out.depth = max(out.depth, r.depth)
+	}
+	return out
+}
+
+func (m *measurer) field(f *ast.Field, page int, parent string) measured {
+	path := f.Alias
+	if path == "" {
+		path = f.Name
+	}
+	if parent != "" {
+		path = parent + "." + path
+	}
+	if isIntrospection(f) {
+		m.introspection++
+		if f.Name == "__schema" {
+			return measured{cost: m.schema.schemaCost, depth: 1}
+		}
+		return measured{cost: m.schema.typeCost, depth: 1}
+	}
+	def := f.Definition
+	if def == nil {
+		return measured{cost: 1, depth: 1}
+	}
+	times := 1
+	if def.Type.Elem != nil && len(f.SelectionSet) > 0 {
+		switch {
+		case page > 0 && (f.Name == "edges" || f.Name == "nodes"):
+			times = page
+		case def.Arguments.ForName("ids") != nil:
+			times = m.listLength(f, "ids")
+			if times > m.limits.MaxPage && m.err == nil {
+				m.err = &apperr.Error{Code: apperr.BadUserInput, Field: path + ".ids",
+					Message: fmt.Sprintf("At most %d ids at a time.", m.limits.MaxPage)}
+			}
+		default:
+			times = m.limits.UnpagedList
+			if f.ObjectDefinition != nil {
+				if n, ok := m.limits.ListSizes[f.ObjectDefinition.Name+"."+f.Name]; ok {
+					times = n
+				}
+			}
+		}
+	}
+	childPage := 0
+	if paginated(def) {
+		page := m.page(f, path)
+		if def.Type.Elem != nil {
+			times = page // a plain list with a page size (policyChanges)
+		} else {
+			childPage = page // a connection: its edges and nodes
+		}
+	}
+	children := m.set(f.SelectionSet, childPage, path)
+	if def.Arguments.ForName("ids") != nil {
+		// Looking a record up by id, and refusing it when it is not the
+		// caller's (an error in the answer, an event in the audit trail),
+		// costs far more than reading a field.
+		children.cost = saturatingAdd(children.cost, m.limits.LookupCost)
+	}
+	return measured{
+		cost:  saturatingAdd(1, saturatingMul(times, children.cost)),
+		depth: children.depth + 1,
+	}
+}
+
+// paginated reports whether a field takes a page size: a Relay
+// connection, or a list with a first argument.
+func paginated(def *ast.FieldDefinition) bool {
+	return def.Arguments.ForName("first") != nil
+}
+
+// page returns the page size a connection field asks for, checking it.
+func (m *measurer) page(f *ast.Field, path string) int {
+	size := -1
+	for _, name := range []string{"first", "last"} {
+		n, given := m.intArg(f, name)
+		if !given {
+			continue
+		}
+		if n < 0 || n > m.limits.MaxPage {
+			if m.err == nil {
+				m.err = &apperr.Error{
+					Code:    apperr.BadUserInput,
+					Field:   path + "." + name,
+					Message: fmt.Sprintf("%s on %s must be between 0 and %d.", name, path, m.limits.MaxPage),
+				}
+			}
+			return 0
+		}
+		size = max(size, n)
+	}
+	if size < 0 {
+		m.defaults++
+		return m.limits.DefaultPage
+	}
+	return size
+}
+
+// intArg returns the value of an Int argument, and whether one was given
+// (null is not given).
+func (m *measurer) intArg(f *ast.Field, name string) (int, bool) {
+	arg := f.Arguments.ForName(name)
+	if arg == nil {
+		return 0, false
+	}
+	v, err := arg.Value.Value(m.vars)
+	if err != nil || v == nil {
+		return 0, false
+	}
+	switch n := v.(type) {
+	case int64:
+		return clampInt(float64(n)), true
+	case int:
+		return n, true
+	case float64:
+		return clampInt(n), true
+	case json.Number:
+		x, err := n.Float64()
+		if err != nil {
+			return 0, false
+		}
+		return clampInt(x), true
+	}
+	return 0, false
+}
+
+func clampInt(x float64) int { return int(math.Max(math.Min(x, ceiling), -ceiling)) }
+
+func (m *measurer) listLength(f *ast.Field, name string) int {
+	arg := f.Arguments.ForName(name)
+	if arg == nil {
+		return 0
+	}
+	v, err := arg.Value.Value(m.vars)
+	if err != nil {
+		return 0
+	}
+	if list, ok := v.([]any); ok {
+		return len(list)
+	}
+	if v != nil {
+		return 1 // a single value is coerced to a list of one
+	}
+	return 0
+}

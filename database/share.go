@@ -1,0 +1,125 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+)
+
+// A request's fair share of the connection pool. GraphQL resolves the
+// items of a list concurrently, so one request could otherwise hold every
+// pooled connection at once and leave other requests, health checks
+// included, waiting: a request carrying a share (WithRequestShare) runs at
+// most that many statements at a time outside a transaction. Statements in
+// a transaction use the transaction's one connection and are not counted.
+
+type shareKey struct{}
+
+// WithRequestShare returns ctx whose statements run at most n at a time.
+func WithRequestShare(ctx context.Context, n int) context.Context {
+	if n <= 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, shareKey{}, make(chan struct{}, n))
+}
+
+// RequestShare is the share of the pool one request gets: an eighth of
+// it, at least one statement, so that several heavy requests at once
+// still leave connections for others (and for /readyz).
+func (db *DB) RequestShare() int {
+	return max(1, db.SQL.Stats().MaxOpenConnections/8)
+}
+
+// acquire waits for a free slot of ctx's share, or for ctx to end.
+func acquire(ctx context.Context) (release func(), err error) {
+	slots, ok := ctx.Value(shareKey{}).(chan struct{})
+	if !ok {
+		return func() {}, nil
+	}
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// sharedDriver is ent's SQL driver with each statement outside a
+// transaction counted against its request's share.
+type sharedDriver struct{ *entsql.Driver }
+
+func (d sharedDriver) Exec(ctx context.Context, query string, args, v any) error {
+	release, err := acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return d.Driver.Exec(ctx, query, args, v)
+}
+
+func (d sharedDriver) Query(ctx context.Context, query string, args, v any) error {
+	release, err := acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return d.Driver.Query(ctx, query, args, v)
+}
+
+// ExecContext and QueryContext are the raw statements ent passes through
+// (client.ExecContext): counted the same.
+func (d sharedDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	release, err := acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return d.Driver.ExecContext(ctx, query, args...)
+}
+
+func (d sharedDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	release, err := acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The slot is the connection's: it is free once the rows are read,
+	// which the caller does later; release at once rather than hold it
+	// past the caller's Close (the pool still bounds connections).
+	defer release()
+	return d.Driver.QueryContext(ctx, query, args...)
+}
+
+// Tx and BeginTx keep the transactions ent opens; they need no share
+// (one connection for the transaction's life).
+func (d sharedDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.Driver.Tx(ctx) }
+
+func (d sharedDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	return d.Driver.BeginTx(ctx, opts)
+}
+
+// WithStatementTimeout returns a PostgreSQL URL whose sessions cancel any
+// statement running longer than d (PostgreSQL's statement_timeout), unless
+// the URL sets one: a statement whose request was abandoned, or that
+// escaped its context, stops on the server too. Other URLs are returned
+// as they are.
+func WithStatementTimeout(databaseURL string, d time.Duration) string {
+	if d <= 0 || !(strings.HasPrefix(databaseURL, "postgres://") || strings.HasPrefix(databaseURL, "postgresql://")) {
+		return databaseURL
+	}
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return databaseURL // Open reports it
+	}
+	q := u.Query()
+	if q.Get("statement_timeout") == "" {
+		q.Set("statement_timeout", strconv.FormatInt(d.Milliseconds(), 10))
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}

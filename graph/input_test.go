@@ -1,0 +1,332 @@
+package graph_test
+
+// Input that cannot be stored wrongly (docs/input.md): every string and
+// time argument of a mutation is checked by one rule, before any resolver
+// runs, the same on SQLite and PostgreSQL; a refused input is
+// BAD_USER_INPUT naming the field, and nothing is written.
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// Raw JSON values: encoding/json would turn the invalid UTF-8 into U+FFFD
+// before sending, and cannot write an unpaired surrogate at all.
+var (
+	rawInvalidUTF8   = json.RawMessage("\"Forced \xff\xfe labour\"")
+	rawLoneSurrogate = json.RawMessage(`"Forced \ud800 labour"`)
+)
+
+// badText is every kind of string no field may store.
+var badText = []struct {
+	name  string
+	value any
+}{
+	{"NUL", "Forced\x00labour"},
+	{"InvalidUTF8", rawInvalidUTF8},
+	{"LoneSurrogate", rawLoneSurrogate},
+	{"ReplacementCharacter", "Forced \uFFFD labour"},
+	{"Escape", "Forced \x1b[2J labour"},
+	{"Backspace", "Forced\blabour"},
+	{"Delete", "Forced\x7flabour"},
+	{"C1Control", "Forced\u0085labour"},
+	{"LoneCarriageReturn", "Forced\rlabour"},
+	{"BidiOverride", "Case \u202eruobal decroF"},
+	{"BidiEmbedding", "Case \u202Aforced labour"},
+	{"BidiIsolate", "Case \u2066forced labour\u2069"},
+	{"Empty", ""},
+	{"WhiteSpaceOnly", " \t\u00a0 "},
+}
+
+func TestMutationInputTextRefused(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c := h.openCase(t)
+		v := h.registerVictim(t, 30, c.ID)
+		need(t, c.ID, v.ID)
+		h.assign(t, c.ID, "PROSECUTING", "prosecution-tirane")
+
+		// A single-line field refuses every kind, and a line break too.
+		lines := append(badText, struct {
+			name  string
+			value any
+		}{"LineFeed", "Forced\nlabour"}, struct {
+			name  string
+			value any
+		}{"Tab", "Forced\tlabour"})
+		for _, bad := range lines {
+			t.Run("OpenCaseTitle/"+bad.name, func(t *testing.T) {
+				in := caseInput(h, t, newReference(), "police-tirane")
+				in["title"] = bad.value
+				h.refuse(t, h.police, openCaseMutation, map[string]any{"in": in}, badField("input.title"))
+			})
+		}
+		// A multi-line field refuses the same, but takes line breaks and tabs.
+		for _, bad := range badText {
+			t.Run("UpdateVictimTestimony/"+bad.name, func(t *testing.T) {
+				h.refuse(t, h.prosecutor, updateVictimMutation, map[string]any{"id": v.ID, "v": v.Version,
+					"in": map[string]any{"testimonySummary": bad.value}}, badField("input.testimonySummary"), v.ID)
+			})
+		}
+		t.Run("OKMultiLine", func(t *testing.T) {
+			notes := "Recruited in March.\r\nTold the officer:\n\t- the flat\n\t- the debt"
+			got := call[victimT](t, h, h.prosecutor, updateVictimMutation, map[string]any{"id": v.ID, "v": v.Version,
+				"in": map[string]any{"testimonySummary": notes}})
+			if s := h.stored(t, got.ID).TestimonySummary; s == nil || *s != notes {
+				t.Errorf("testimonySummary stored as %q, want %q", ptrString(s), notes)
+			}
+			v = got
+		})
+		// The same in the document itself rather than in variables.
+		for _, lit := range []string{`a\ud800b`, `a\u0000b`, `a\u202eb`, `   `} {
+			t.Run("Literal/"+lit, func(t *testing.T) {
+				q := `mutation { openCase(input: {reference: "` + newReference() + `", title: "` + lit + `", region: TIRANE, leadAgencyID: "` +
+					h.agency(t, "police-tirane") + `"}) { id } }`
+				h.refuse(t, h.police, q, nil, badField("input.title"))
+			})
+		}
+		t.Run("OKOtherScripts", func(t *testing.T) {
+			// Letters of any script, right-to-left ones included, are text;
+			// only the invisible formatting characters are refused.
+			in := caseInput(h, t, newReference(), "police-tirane")
+			in["title"] = "Shfrytëzim në Tiranë, ‏عمل قسري‎, Ελλάδα"
+			got := call[caseT](t, h, h.police, openCaseMutation, map[string]any{"in": in})
+			if got.Title != in["title"] {
+				t.Errorf("title = %q, want %q", got.Title, in["title"])
+			}
+		})
+
+		// Every mutation's strings go through the same rule, wherever they
+		// sit: input fields, plain arguments, lists.
+		nul := "x\x00y"
+		for _, tc := range []struct {
+			name, query string
+			who         principal
+			vars        func() map[string]any
+			field       string
+		}{
+			{"RegisterVictimPseudonym", registerVictimMutation, h.police, func() map[string]any {
+				in := victimInput(newVictimName(), 30)
+				in["pseudonym"] = "V-\u202e1234"
+				return map[string]any{"in": in, "cases": []string{c.ID}}
+			}, "input.pseudonym"},
+			{"RegisterVictimLegalName", registerVictimMutation, h.police, func() map[string]any {
+				in := victimInput(newVictimName(), 30)
+				in["legalName"] = "   "
+				return map[string]any{"in": in, "cases": []string{c.ID}}
+			}, "input.legalName"},
+			{"RecordSuspectNationality", recordSuspectMutation, h.police, func() map[string]any {
+				return map[string]any{"in": map[string]any{"pseudonym": newSuspectName(), "sex": "MALE", "nationality": nul, "role": "RECRUITER", "caseID": c.ID}}
+			}, "input.nationality"},
+			{"UpdateSuspectPersonalNumber", updateSuspectMutation, h.police, func() map[string]any {
+				s := h.recordSuspect(t, c.ID)
+				return map[string]any{"id": s.ID, "v": s.Version, "in": map[string]any{"personalNumber": "J\x0c12345678"}}
+			}, "input.personalNumber"},
+			{"RegisterProsecutionNumber", registerProsMutation, h.prosecutor, func() map[string]any {
+				return map[string]any{"in": map[string]any{"registrationNumber": rawLoneSurrogate, "registeredAt": stamp(date(3, 1)),
+					"caseID": c.ID, "officeID": h.agency(t, "prosecution-tirane")}}
+			}, "input.registrationNumber"},
+			{"IdempotencyKey", openCaseMutation, h.police, func() map[string]any {
+				return map[string]any{"in": caseInput(h, t, newReference(), "police-tirane"), "key": "key\u2067"}
+			}, "idempotencyKey"},
+			{"EmergencyJustification", `mutation ($c: ID!, $j: String!) { requestEmergencyAccess(caseID: $c, justification: $j, hours: 1) { id } }`, h.police, func() map[string]any {
+				return map[string]any{"c": c.ID, "j": "A victim is missing and must be reached now\x00."}
+			}, "justification"},
+			{"ChangePolicyLine", `mutation ($add: [[String!]!], $r: String!) { changePolicy(add: $add, reason: $r) { added } }`, h.principal(t, "police-gd", viewer.RoleAdmin), func() map[string]any {
+				return map[string]any{"add": [][]string{{"p", "judge", "court", "Victim.phone\u202e", "read", "proceedings"}}, "r": "Judges need to call victims."}
+			}, "add[0][3]"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				h.refuse(t, tc.who, tc.query, tc.vars(), badField(tc.field), c.ID)
+			})
+		}
+	})
+}
+
+// The policy is asked first: a caller who may not call a mutation is
+// refused for that (and the refusal audited), whatever the input holds.
+func TestMutationInputCheckedAfterPolicy(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		in := caseInput(h, t, newReference(), "police-tirane")
+		in["title"] = "Forced\x00labour"
+		e := h.refuse(t, h.principal(t, "onac", viewer.RoleAnalyst), openCaseMutation, map[string]any{"in": in}, want{code: "FORBIDDEN"})
+		if e.Extensions["field"] != "Mutation.openCase" {
+			t.Errorf("extensions.field = %v, want Mutation.openCase", e.Extensions["field"])
+		}
+	})
+}
+
+func ptrString(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}
+
+func TestMutationInputTimeRefused(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c := h.openCase(t)
+		need(t, c.ID)
+		now := time.Now().UTC()
+
+		for _, tc := range []struct {
+			name    string
+			value   any
+			rfc3339 bool // the message must say RFC 3339 is expected
+		}{
+			{"Number", 1772323200, true},
+			{"Object", map[string]any{"year": 2026}, true},
+			{"YearOne", "0001-01-01T00:00:00Z", false},
+			{"Year9999", "9999-12-31T00:00:00Z", false},
+			{"Before1900", "1899-12-31T23:59:59Z", false},
+			{"NextWeek", stamp(now.AddDate(0, 0, 7)), false},
+			{"DateOnly", "2026-03-01", true},
+			{"Words", "1 March 2026", true},
+			{"Month13", "2026-13-01T00:00:00Z", true},
+			{"NoZone", "2026-03-01T09:30:00", true},
+		} {
+			t.Run("OpenCaseOpenedAt/"+tc.name, func(t *testing.T) {
+				in := caseInput(h, t, newReference(), "police-tirane")
+				in["openedAt"] = tc.value
+				e := h.refuse(t, h.police, openCaseMutation, map[string]any{"in": in}, badField("input.openedAt"))
+				if tc.rfc3339 && !strings.Contains(e.Message, "RFC 3339") {
+					t.Errorf("message %q does not say that RFC 3339 is expected", e.Message)
+				}
+			})
+		}
+
+		t.Run("OKEdgesOfTheRange", func(t *testing.T) {
+			for _, at := range []time.Time{time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), now.Add(time.Hour).Truncate(time.Second)} {
+				in := caseInput(h, t, newReference(), "police-tirane")
+				in["openedAt"] = stamp(at)
+				got := call[caseT](t, h, h.police, openCaseMutation, map[string]any{"in": in})
+				sameTime(t, "openedAt", &got.OpenedAt, at)
+			}
+		})
+
+		// A deadline is planned: a year ahead is fine, eleven are not.
+		t.Run("DeadlineTooFar", func(t *testing.T) {
+			h.refuse(t, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{
+				"registrationNumber": newRegistration(), "registeredAt": stamp(date(3, 1)), "caseID": c.ID,
+				"officeID": h.agency(t, "prosecution-tirane"), "investigationDeadline": stamp(now.AddDate(11, 0, 0)),
+			}}, badField("input.investigationDeadline"), c.ID)
+		})
+		t.Run("OKDeadlineNextYear", func(t *testing.T) {
+			deadline := now.AddDate(1, 0, 0).Truncate(time.Second)
+			got := call[prosecutionT](t, h, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{
+				"registrationNumber": newRegistration(), "registeredAt": stamp(date(3, 1)), "caseID": c.ID,
+				"officeID": h.agency(t, "prosecution-tirane"), "investigationDeadline": stamp(deadline),
+			}})
+			sameTime(t, "investigationDeadline", got.InvestigationDeadline, deadline)
+		})
+		t.Run("StageDateArgument", func(t *testing.T) {
+			p := h.registerProsecution(t, c.ID, date(3, 1))
+			h.refuse(t, h.prosecutor, moveProsStageMutation, map[string]any{"id": p.ID, "v": p.Version,
+				"stage": "UNDER_INVESTIGATION", "at": "0001-01-01T00:00:00Z"}, badField("at"), p.ID)
+		})
+	})
+}
+
+// A filter the database could not run, or a string it could not compare,
+// is refused before any SQL runs, the same on both databases; a filter at
+// the limits runs on both.
+func TestFilterInputRefused(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c := h.openCase(t)
+		need(t, c.ID)
+		ids := func(n int) []string {
+			out := make([]string, n)
+			for i := range out {
+				out[i] = fmt.Sprint(12884900000 + i)
+			}
+			out[0] = c.ID
+			return out
+		}
+		// orTree nests depth-1 levels of "or" around an id.
+		var orTree func(depth int) map[string]any
+		orTree = func(depth int) map[string]any {
+			if depth <= 2 {
+				return map[string]any{"id": c.ID}
+			}
+			return map[string]any{"or": []any{orTree(depth - 1)}}
+		}
+		const casesQuery = `query ($w: CaseWhereInput) { cases(where: $w) { totalCount } }`
+		// Another root field after a harmless one: each is measured.
+		const secondQuery = `query ($w: AgencyWhereInput) { cases { totalCount } agencies(where: $w) { totalCount } }`
+		branches := func(n int) []any {
+			var out []any
+			for _, id := range ids(n) {
+				out = append(out, map[string]any{"id": id})
+			}
+			return out
+		}
+
+		for _, tc := range []struct {
+			name, query string
+			where       map[string]any
+			field       string
+		}{
+			{"TooManyIDs", casesQuery, map[string]any{"idIn": ids(1001)}, "where"},
+			{"TooManyConditions", casesQuery, map[string]any{"or": branches(200)}, "where"},
+			{"TooDeep", casesQuery, orTree(17), "where"},
+			{"SecondFieldTooManyIDs", secondQuery, map[string]any{"idIn": ids(1001)}, "where"},
+			{"NUL", casesQuery, map[string]any{"reference": "TIR\x00"}, "where.reference"},
+			{"TooManyNodeIDs", `query ($w: [ID!]!) { nodes(ids: $w) { id } }`, nil, "ids"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := h.rows(t)
+				var w any = tc.where
+				if tc.where == nil {
+					w = ids(1001)
+				}
+				r := h.do(t, h.police, tc.query, map[string]any{"w": w})
+				if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
+					t.Log(string(r.Body))
+					t.Fatalf("want one BAD_USER_INPUT error:\n%s", r.Body)
+				}
+				if f, _ := r.Errors[0].Extensions["field"].(string); f != tc.field {
+					t.Errorf("extensions.field = %q, want %q", f, tc.field)
+				}
+				if tc.name != "NUL" {
+					if r.Errors[0].Extensions["maxValues"] != float64(1000) || !strings.Contains(r.Errors[0].Message, "at most 1000 values") {
+						t.Errorf("the error does not name the limit:\n%s", r.Body)
+					}
+				}
+				if diff := diffCounts(before, h.rows(t)); diff != "" {
+					t.Errorf("a refused query changed the database: %s", diff)
+				}
+			})
+		}
+
+		for _, tc := range []struct {
+			name  string
+			where map[string]any
+		}{
+			{"OKAtValueLimit", map[string]any{"idIn": ids(1000)}},
+			{"OKAtConditionLimit", map[string]any{"or": branches(199)}},
+			{"OKAtDepthLimit", orTree(16)},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				var data struct{ Cases struct{ TotalCount int } }
+				h.do(t, h.police, casesQuery, map[string]any{"w": tc.where}).MustOK(t).Decode(t, &data)
+				if data.Cases.TotalCount != 1 {
+					t.Errorf("totalCount = %d, want 1 (the case opened)", data.Cases.TotalCount)
+				}
+			})
+		}
+	})
+}

@@ -1,0 +1,250 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/input"
+)
+
+// The limits of one where argument. Every value (a list item or a scalar)
+// becomes a bound parameter of one SQL statement, every condition (a field
+// compared, an and, or or not) a node of its expression tree, every nested
+// object a level of parentheses. SQLite takes 32,766 parameters and an
+// expression tree 1,000 deep, where a flat "or" of n branches is already n
+// deep; PostgreSQL takes 65,535 parameters. Well inside both, a filter that
+// passes runs the same on both, and one that does not is refused before any
+// SQL runs, with the limits in extensions.
+const (
+	MaxFilterValues     = 1000
+	MaxFilterConditions = 200
+	MaxFilterDepth      = 16
+)
+
+// checkInput is a root-field middleware that applies the rules of package
+// input to what a client sends, before any resolver runs:
+//
+//   - every String and Time argument of a mutation, at any depth of its
+//     input objects and lists, must be storable text or a sane time
+//     (input.CheckText, input.ParseTime);
+//   - every String argument of any operation, payload fields included, must
+//     be valid UTF-8 without NUL: PostgreSQL cannot even compare such a
+//     string, SQLite would, so the answer would depend on the database;
+//   - every where argument, and every list of ids, must be small enough
+//     for the database.
+//
+// It walks the arguments by their GraphQL types, not by a list of fields,
+// so a field or mutation added to the schema is covered without anyone
+// remembering to; and it runs before the resolver, so a refused input
+// writes nothing.
+func checkInput(schema *ast.Schema) graphql.RootFieldMiddleware {
+	return func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		oc := graphql.GetOperationContext(ctx)
+		field := graphql.GetRootFieldContext(ctx).Field
+		c := inputChecker{
+			schema:   schema,
+			vars:     oc.Variables,
+			mutation: oc.Operation != nil && oc.Operation.Operation == ast.Mutation,
+			now:      time.Now(),
+			seen:     map[string]bool{},
+		}
+		if err := c.field(field.Field, "", true); err != nil {
+			graphql.AddError(ctx, err)
+			return graphql.Null
+		}
+		return next(ctx)
+	}
+}
+
+type inputChecker struct {
+	schema   *ast.Schema
+	vars     map[string]any
+	mutation bool
+	now      time.Time
+	// seen holds the fragments already walked: a fragment's arguments are
+	// the same wherever it is spread, and walking each once keeps a
+	// document of fragments spreading each other twice from costing 2^n.
+	seen map[string]bool
+}
+
+// field checks the arguments of f and of every field selected under it;
+// root is true for the root field itself, whose arguments a mutation
+// writes. Errors name an argument of the root field by its name
+// ("input.title") and one of a field under it by the path of response
+// names to it ("edges.node.victims.where").
+func (c *inputChecker) field(f *ast.Field, prefix string, root bool) error {
+	if f.Definition != nil {
+		for _, arg := range f.Arguments {
+			def := f.Definition.Arguments.ForName(arg.Name)
+			if def == nil {
+				continue
+			}
+			v, err := arg.Value.Value(c.vars)
+			if err != nil {
+				continue // gqlgen reports it, with its own code
+			}
+			path := prefix + arg.Name
+			if arg.Name == "where" {
+				if err := c.filterSize(path, v); err != nil {
+					return err
+				}
+			}
+			if err := c.value(path, arg.Name, def.Type, v, root && c.mutation); err != nil {
+				return err
+			}
+		}
+	}
+	if !root {
+		prefix += f.Alias + "."
+	}
+	return c.selections(f.SelectionSet, prefix)
+}
+
+func (c *inputChecker) selections(set ast.SelectionSet, prefix string) error {
+	for _, s := range set {
+		switch s := s.(type) {
+		case *ast.Field:
+			if err := c.field(s, prefix, false); err != nil {
+				return err
+			}
+		case *ast.InlineFragment:
+			if err := c.selections(s.SelectionSet, prefix); err != nil {
+				return err
+			}
+		case *ast.FragmentSpread:
+			if c.seen[s.Name] || s.Definition == nil {
+				continue
+			}
+			c.seen[s.Name] = true
+			if err := c.selections(s.Definition.SelectionSet, prefix); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// value checks v, the value at path of GraphQL type t; name is the field or
+// argument's own name. stored is true for what a mutation writes.
+func (c *inputChecker) value(path, name string, t *ast.Type, v any, stored bool) error {
+	if v == nil {
+		return nil
+	}
+	if t.Elem != nil {
+		items, ok := v.([]any)
+		if !ok { // a single value given for a list (input coercion)
+			return c.value(path, name, t.Elem, v, stored)
+		}
+		// A list of ids (nodes(ids:), caseIDs…) becomes one IN (…) of
+		// bound parameters, like a filter's values.
+		if t.Elem.NamedType == "ID" && len(items) > MaxFilterValues {
+			return &apperr.Error{
+				Code:    apperr.BadUserInput,
+				Field:   path,
+				Message: fmt.Sprintf("%s holds %d ids; one list may hold at most %d values. Split the request into several.", path, len(items), MaxFilterValues),
+				Details: map[string]any{"maxValues": MaxFilterValues},
+			}
+		}
+		for i, item := range items {
+			if err := c.value(fmt.Sprintf("%s[%d]", path, i), name, t.Elem, item, stored); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	def := c.schema.Types[t.NamedType]
+	if def == nil {
+		return nil
+	}
+	if def.Kind == ast.InputObject {
+		m, _ := v.(map[string]any)
+		for _, f := range def.Fields {
+			if fv, ok := m[f.Name]; ok {
+				if err := c.value(path+"."+f.Name, f.Name, f.Type, fv, stored); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		if t.NamedType == "Time" { // a number or an object: still say what a time is
+			return input.NotRFC3339(path)
+		}
+		return nil // gqlgen's coercion refuses what does not fit
+	}
+	switch t.NamedType {
+	case "String":
+		if stored {
+			return input.CheckText(path, name, s)
+		}
+		return storable(path, s)
+	case "Time":
+		if stored {
+			_, err := input.ParseTime(path, name, s, c.now)
+			return err
+		}
+		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			return input.NotRFC3339(path)
+		}
+	}
+	return nil
+}
+
+// storable is the least any string argument must be, even one that is only
+// compared: text a database can hold.
+func storable(path, s string) error {
+	if !utf8.ValidString(s) {
+		return apperr.InvalidField(path, "%s is not valid UTF-8 text.", path)
+	}
+	for _, r := range s {
+		if r == 0 {
+			return apperr.InvalidField(path, "%s holds a NUL character, which no text can hold.", path)
+		}
+	}
+	return nil
+}
+
+// filterSize refuses a where argument too big for one SQL statement; see
+// MaxFilterValues.
+func (c *inputChecker) filterSize(path string, v any) error {
+	var m filterMeasure
+	m.measure(v, 1)
+	if m.values <= MaxFilterValues && m.conditions <= MaxFilterConditions && m.depth <= MaxFilterDepth {
+		return nil
+	}
+	return &apperr.Error{
+		Code:  apperr.BadUserInput,
+		Field: path,
+		Message: fmt.Sprintf("The filter in %s is too large: it may hold at most %d values and %d conditions, nested at most %d levels; it holds %d values and %d conditions, nested %d levels. Split the request into several, or filter on something the records share.",
+			path, MaxFilterValues, MaxFilterConditions, MaxFilterDepth, m.values, m.conditions, m.depth),
+		Details: map[string]any{"maxValues": MaxFilterValues, "maxConditions": MaxFilterConditions, "maxDepth": MaxFilterDepth},
+	}
+}
+
+// filterMeasure is the size of a filter: values, conditions and depth.
+type filterMeasure struct{ values, conditions, depth int }
+
+func (m *filterMeasure) measure(v any, depth int) {
+	m.depth = max(m.depth, depth)
+	switch v := v.(type) {
+	case map[string]any:
+		m.conditions += len(v)
+		for _, fv := range v {
+			m.measure(fv, depth+1)
+		}
+	case []any:
+		for _, item := range v {
+			m.measure(item, depth)
+		}
+	default:
+		m.values++
+	}
+}

@@ -1,0 +1,158 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/cost"
+	"github.com/casegraph/casegraph/requestid"
+)
+
+// requestLimits applies package cost to every operation: the document's
+// shape before it is validated (validation's own work grows faster than
+// the text), the operation's cost and page sizes before any resolver runs,
+// the default page on connections that name none, and the caller's cost
+// budget.
+type requestLimits struct {
+	limits cost.Limits
+	schema cost.Schema
+	// documents is the handler's cache of validated documents: a document
+	// found there passed CheckText before.
+	documents graphql.Cache[*ast.QueryDocument]
+	// inFlight holds the costs of the heavy operations running, at most
+	// capacity: the cost ceiling once for each CPU.
+	inFlight *semaphore.Weighted
+	capacity int64
+}
+
+// cheapCost is the cost under which an operation never waits for room:
+// a page of a few dozen records.
+const cheapCost = 2_000
+
+func newRequestLimits(l cost.Limits, documents graphql.Cache[*ast.QueryDocument]) *requestLimits {
+	capacity := int64(l.MaxCost) * int64(runtime.GOMAXPROCS(0))
+	return &requestLimits{limits: l, documents: documents, inFlight: semaphore.NewWeighted(capacity), capacity: capacity}
+}
+
+func (*requestLimits) ExtensionName() string { return "RequestLimits" }
+
+func (l *requestLimits) Validate(es graphql.ExecutableSchema) error {
+	l.schema = cost.NewSchema(es.Schema())
+	return nil
+}
+
+// MutateOperationParameters implements graphql.OperationParameterMutator:
+// it runs before the document is parsed and validated.
+func (l *requestLimits) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	if _, ok := l.documents.Get(ctx, p.Query); ok {
+		return nil
+	}
+	if err := cost.CheckText(p.Query, l.limits); err != nil {
+		return requestError(err)
+	}
+	return nil
+}
+
+// MutateOperationContext implements graphql.OperationContextMutator: it
+// runs after validation, with the variables, before execution.
+func (l *requestLimits) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	report, err := cost.Measure(l.schema, oc.Doc, oc.Operation, oc.Variables, l.limits)
+	if err != nil {
+		return requestError(err)
+	}
+	if report.DefaultPages > 0 {
+		oc.Doc, oc.Operation = cost.WithDefaultPages(oc.Doc, oc.Operation, oc.Variables, l.limits)
+	}
+	if budget, ok := ctx.Value(costBudgetKey{}).(CostBudget); ok {
+		if err := budget(report.Cost); err != nil {
+			return requestError(err)
+		}
+	}
+	oc.Stats.SetExtension(costStatsKey, report.Cost)
+	return nil
+}
+
+const costStatsKey = "cost"
+
+// InterceptResponse implements graphql.ResponseInterceptor: it admits an
+// operation once the costs of the heavy operations running leave room for
+// it. The server's CPUs are few; heavy operations beyond what they can run
+// at once only slow every other request down, health checks and small
+// queries included, so they wait here (until their deadline) while cheap
+// operations pass at once.
+func (l *requestLimits) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx) // a request that could not be read: nothing runs
+	}
+	c, _ := graphql.GetOperationContext(ctx).Stats.GetExtension(costStatsKey).(int)
+	if c <= cheapCost {
+		return next(ctx)
+	}
+	weight := min(int64(c), l.capacity)
+	if err := l.inFlight.Acquire(ctx, weight); err != nil {
+		id := requestid.FromContext(ctx)
+		return &graphql.Response{Errors: gqlerror.List{{
+			Message:    "The server is busy with other large requests; retry shortly, or ask for less. Quote the request id " + id + " if it persists.",
+			Extensions: map[string]any{"code": string(apperr.Unavailable), "requestId": id},
+		}}}
+	}
+	defer l.inFlight.Release(weight)
+	return next(ctx)
+}
+
+// CostBudget charges the cost of a request to its caller (per principal and
+// per client address); an error (RATE_LIMITED) refuses the request before
+// it runs. The HTTP server installs one per request with WithCostBudget.
+type CostBudget func(cost int) error
+
+type costBudgetKey struct{}
+
+// WithCostBudget returns ctx whose operations are charged to b.
+func WithCostBudget(ctx context.Context, b CostBudget) context.Context {
+	return context.WithValue(ctx, costBudgetKey{}, b)
+}
+
+// requestError turns an error about the request as a whole into the
+// gqlerror gqlgen expects, with its code set already so that the transport
+// picks the HTTP status from it (overHTTP); the error presenter completes
+// it.
+func requestError(err error) *gqlerror.Error {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) {
+		ae = apperr.Errorf(apperr.Internal, "%v", err)
+	}
+	return &gqlerror.Error{Message: ae.Message, Err: ae, Extensions: map[string]any{"code": string(ae.Code)}}
+}
+
+// responseSizeLimit drops the data of an answer over maxBytes, with a
+// TOO_COMPLEX error: the cost model bounds the number of values, this
+// bounds their size (long texts). It runs inside the audit trail, which
+// then records no read as disclosed.
+type responseSizeLimit struct{ maxBytes int }
+
+func (responseSizeLimit) ExtensionName() string                   { return "ResponseSizeLimit" }
+func (responseSizeLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (l responseSizeLimit) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp == nil || len(resp.Data) <= l.maxBytes {
+		return resp
+	}
+	size := len(resp.Data)
+	resp.Data = nil
+	resp.Errors = gqlerror.List{{
+		Message: fmt.Sprintf("The answer would be %d bytes, over the limit of %d: ask for smaller pages or fewer fields.", size, l.maxBytes),
+		Extensions: map[string]any{
+			"code": string(apperr.TooComplex), "limit": "responseBytes", "value": size, "maximum": l.maxBytes,
+		},
+	}}
+	return resp
+}

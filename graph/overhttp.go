@@ -1,0 +1,404 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/casegraph/casegraph/apperr"
+)
+
+const (
+	mediaTypeJSON            = "application/json"
+	mediaTypeGraphQLResponse = "application/graphql-response+json"
+)
+
+// HTTPMethods are the methods GraphQL over HTTP serves; route only these
+// to the handler (it refuses others too, with 405).
+var HTTPMethods = []string{http.MethodGet, http.MethodPost, http.MethodOptions}
+
+// allowedMethods is the Allow header of a refused method.
+var allowedMethods = strings.Join(HTTPMethods, ", ")
+
+// overHTTP is GraphQL over HTTP
+// (https://graphql.github.io/graphql-over-http/draft/), the whole of it in
+// one gqlgen transport, so that every answer /graphql gives about
+// the request itself has a status, a media type and an extensions.code that
+// follow one rule:
+//
+//   - Methods: POST runs any operation; GET runs queries only (a mutation
+//     over GET is 405 with Allow: POST, since GET must be safe); OPTIONS
+//     says which methods there are. Anything else is 405 with
+//     Allow: GET, POST, OPTIONS and BAD_USER_INPUT.
+//   - A POST body must be application/json (charset, if named, utf-8).
+//     Anything else, or no Content-Type at all, is 415 with
+//     UNSUPPORTED_MEDIA_TYPE: the client sent a kind of body CaseGraph does
+//     not read, and the message says which one it does.
+//   - The request's parameters: a JSON object whose query is a string (it
+//     may be left out only when extensions.persistedQuery names a stored
+//     document), operationName a string or null, variables and extensions
+//     objects or null; other members are ignored. A body that is not JSON,
+//     or parameters of the wrong shape, are 400 with BAD_USER_INPUT.
+//   - The response's media type follows Accept: application/graphql-response+json
+//     when the client asks for it (by order, or by a higher q), otherwise
+//     application/json, which is also the answer to no Accept or to an
+//     Accept naming neither (the spec's legacy default, which every client
+//     reads).
+//   - A request error (the document does not parse or validate, the
+//     variables do not fit it, or the server refuses the operation before
+//     it runs) has no "data" member, as the GraphQL spec says. With
+//     application/json the status is 200, since the request was well-formed
+//     HTTP; with application/graphql-response+json it is 4xx (400, or what
+//     the error's code means: 401, 403, 429) or 5xx for UNAVAILABLE and
+//     INTERNAL, so that a client can tell a request error from a field
+//     error by the status alone.
+//   - An operation that ran answers 200 with "data", whatever its field
+//     errors.
+type overHTTP struct{}
+
+var _ graphql.Transport = overHTTP{}
+
+// Supports takes every request: a method or media type the transport does
+// not serve gets a coded answer from Do, not gqlgen's uncoded "transport not
+// supported".
+func (overHTTP) Supports(*http.Request) bool { return true }
+
+// Do answers one request by the rules of overHTTP.
+func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	ctx := r.Context()
+	start := graphql.Now()
+	answer := responseMediaType(r.Header.Get("Accept"))
+	var params *graphql.RawParams
+	var refusal *requestRefusal
+	switch r.Method {
+	case http.MethodPost:
+		params, refusal = paramsFromBody(r)
+	case http.MethodGet:
+		params, refusal = paramsFromURL(r.URL.RawQuery)
+	case http.MethodOptions:
+		w.Header().Set("Allow", allowedMethods)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	default:
+		refusal = &requestRefusal{status: http.StatusMethodNotAllowed, allow: allowedMethods,
+			err: apperr.Errorf(apperr.BadUserInput, "/graphql does not serve %s: send the request with POST (or GET, for a query).", methodName(r.Method))}
+	}
+	if refusal != nil {
+		refuse(ctx, w, exec, answer, refusal)
+		return
+	}
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+
+	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
+		writeResponse(w, answer, requestErrorStatus(answer, resp.Errors), &requestErrorResponse{Errors: resp.Errors, Extensions: resp.Extensions})
+		return
+	}
+	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
+		// GET must be safe: a proxy or a prefetching browser may repeat it.
+		refuse(ctx, w, exec, answer, &requestRefusal{status: http.StatusMethodNotAllowed, allow: http.MethodPost,
+			err: apperr.Errorf(apperr.BadUserInput, "GET runs queries only; send mutations with POST.")})
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, opCtx)
+	resp := responses(ctx)
+	if resp == nil {
+		// The context ended (the client left, or the deadline passed)
+		// before the operation produced an answer.
+		refuse(ctx, w, exec, answer, &requestRefusal{status: http.StatusServiceUnavailable,
+			err: apperr.Errorf(apperr.Unavailable, "The request ended before it was answered; try again.")})
+		return
+	}
+	if resp.Data == nil {
+		// An extension refused the operation before it ran: a request
+		// error like a validation failure, with no data.
+		writeResponse(w, answer, requestErrorStatus(answer, resp.Errors), &requestErrorResponse{Errors: resp.Errors, Extensions: resp.Extensions})
+		return
+	}
+	writeResponse(w, answer, http.StatusOK, resp)
+}
+
+// requestRefusal is a request refused before GraphQL reads it.
+type requestRefusal struct {
+	status int
+	allow  string // the Allow header of a 405
+	err    *apperr.Error
+}
+
+// refuse answers a refusal through the error presenter, like every other
+// error, without a "data" member. The status is the refusal's whatever the
+// media type: the request was not a well-formed GraphQL-over-HTTP request.
+func refuse(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, answer string, rf *requestRefusal) {
+	resp := exec.DispatchError(ctx, gqlerror.List{gqlerror.WrapIfUnwrapped(rf.err)})
+	if rf.allow != "" {
+		w.Header().Set("Allow", rf.allow)
+	}
+	writeResponse(w, answer, rf.status, &requestErrorResponse{Errors: resp.Errors, Extensions: resp.Extensions})
+}
+
+// requestErrorResponse is a GraphQL response to a request that did not
+// run: no "data" member at all (the GraphQL spec, "Response Format").
+type requestErrorResponse struct {
+	Errors     gqlerror.List  `json:"errors"`
+	Extensions map[string]any `json:"extensions,omitempty"`
+}
+
+func writeResponse(w http.ResponseWriter, mediaType string, status int, body any) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		// Only a resolver's value could fail to encode, and gqlgen has
+		// encoded those already; answer something valid regardless.
+		status = http.StatusInternalServerError
+		raw = []byte(`{"errors":[{"message":"Internal error: the response could not be encoded.","extensions":{"code":"INTERNAL"}}]}`)
+	}
+	w.Header().Set("Content-Type", mediaType+"; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(raw)
+}
+
+// requestErrorStatus is the status of a request error: 200 with
+// application/json (the request was well-formed; the errors say the rest),
+// otherwise the status its first error's code stands for.
+func requestErrorStatus(mediaType string, errs gqlerror.List) int {
+	if mediaType == mediaTypeJSON {
+		return http.StatusOK
+	}
+	var code string
+	if len(errs) > 0 {
+		code, _ = errs[0].Extensions["code"].(string)
+	}
+	switch apperr.Code(code) {
+	case apperr.Unauthenticated:
+		return http.StatusUnauthorized
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.RateLimited:
+		return http.StatusTooManyRequests
+	case apperr.Unavailable, apperr.AuditUnavailable:
+		return http.StatusServiceUnavailable
+	case apperr.Internal:
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
+
+// responseMediaType picks the response's media type from an Accept header:
+// the supported type with the highest q, the first listed on a tie;
+// application/json when neither is acceptable or nothing is said.
+func responseMediaType(accept string) string {
+	best, bestQ := mediaTypeJSON, 0.0
+	for part := range strings.SplitSeq(accept, ",") {
+		mt, p, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if v, ok := p["q"]; ok {
+			if q, err = strconv.ParseFloat(v, 64); err != nil {
+				continue
+			}
+		}
+		var offered string
+		switch mt {
+		case mediaTypeGraphQLResponse:
+			offered = mediaTypeGraphQLResponse
+		case mediaTypeJSON, "application/*", "*/*":
+			offered = mediaTypeJSON
+		default:
+			continue
+		}
+		if q > bestQ {
+			best, bestQ = offered, q
+		}
+	}
+	return best
+}
+
+// paramsFromBody reads a POST's JSON body.
+func paramsFromBody(r *http.Request) (*graphql.RawParams, *requestRefusal) {
+	if rf := checkContentType(r.Header.Get("Content-Type")); rf != nil {
+		return nil, rf
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, badRequest("The request body could not be read.")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, badRequest(`The request body is empty: send a JSON object such as {"query": "{ __typename }"}.`)
+	}
+	var members map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&members); err != nil {
+		// Never the decoder's own words: they can quote the body, and
+		// the body can carry a victim's data.
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, badRequest("The request body is not valid JSON%s: send a JSON object with a query string.", atOffset(syntax))
+		}
+		return nil, badRequest("The request body is not a JSON object: send a JSON object with a query string.")
+	}
+	if dec.More() {
+		return nil, badRequest("The request body holds more than one JSON value: send one JSON object with a query string.")
+	}
+	if members == nil {
+		return nil, badRequest("The request body is not a JSON object: send a JSON object with a query string.")
+	}
+	return paramsFromMembers(members)
+}
+
+func atOffset(syntax *json.SyntaxError) string {
+	if syntax == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (at byte %d)", syntax.Offset)
+}
+
+// checkContentType accepts application/json, in UTF-8.
+func checkContentType(contentType string) *requestRefusal {
+	mt, p, err := mime.ParseMediaType(contentType)
+	if contentType == "" || err != nil || mt != mediaTypeJSON {
+		what := "no Content-Type"
+		if contentType != "" {
+			what = fmt.Sprintf("Content-Type %q", truncate(contentType, 60))
+		}
+		return &requestRefusal{status: http.StatusUnsupportedMediaType,
+			err: apperr.Errorf(apperr.UnsupportedMediaType, "A POST to /graphql must have Content-Type: application/json, not %s.", what)}
+	}
+	if cs, ok := p["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return &requestRefusal{status: http.StatusUnsupportedMediaType,
+			err: apperr.Errorf(apperr.UnsupportedMediaType, "The request body must be UTF-8 (Content-Type: application/json; charset=utf-8), not %q.", truncate(cs, 30))}
+	}
+	return nil
+}
+
+// paramsFromMembers checks the members of a POST body's object.
+func paramsFromMembers(m map[string]json.RawMessage) (*graphql.RawParams, *requestRefusal) {
+	params := &graphql.RawParams{}
+	if rf := decodeObjectMember(m, "extensions", &params.Extensions); rf != nil {
+		return nil, rf
+	}
+	if rf := decodeObjectMember(m, "variables", &params.Variables); rf != nil {
+		return nil, rf
+	}
+	if raw, ok := m["operationName"]; ok && !isNull(raw) {
+		if err := json.Unmarshal(raw, &params.OperationName); err != nil {
+			return nil, badRequest("operationName must be a string (or null).")
+		}
+	}
+	raw, ok := m["query"]
+	switch {
+	case ok && !isNull(raw):
+		if err := json.Unmarshal(raw, &params.Query); err != nil {
+			return nil, badRequest("query must be a string holding the GraphQL document.")
+		}
+	case hasPersistedQuery(params.Extensions):
+		// The document is named by its hash; the persisted-query
+		// extension looks it up.
+	default:
+		return nil, badRequest("The request has no query: send {\"query\": \"<GraphQL document>\"}%s.", unknownMembers(m))
+	}
+	return params, nil
+}
+
+// decodeObjectMember decodes m[name] into dst when it is a JSON object, and
+// leaves dst nil when it is absent or null.
+func decodeObjectMember(m map[string]json.RawMessage, name string, dst *map[string]any) *requestRefusal {
+	raw, ok := m[name]
+	if !ok || isNull(raw) {
+		return nil
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return badRequest("%s must be a JSON object (or null).", name)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // keep 64-bit ids and big numbers exact
+	if err := dec.Decode(dst); err != nil {
+		return badRequest("%s must be a JSON object (or null).", name)
+	}
+	return nil
+}
+
+// paramsFromURL reads a GET's query string.
+func paramsFromURL(rawQuery string) (*graphql.RawParams, *requestRefusal) {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, badRequest("The URL's query string is not valid URL encoding.")
+	}
+	params := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
+	for _, p := range []struct {
+		name string
+		dst  *map[string]any
+	}{{"variables", &params.Variables}, {"extensions", &params.Extensions}} {
+		name, dst := p.name, p.dst
+		v := q.Get(name)
+		if v == "" {
+			continue
+		}
+		if rf := decodeObjectMember(map[string]json.RawMessage{name: json.RawMessage(v)}, name, dst); rf != nil {
+			rf.err.Message = fmt.Sprintf("The %s parameter must be a URL-encoded JSON object.", name)
+			return nil, rf
+		}
+	}
+	if !q.Has("query") && !hasPersistedQuery(params.Extensions) {
+		return nil, badRequest("The URL has no query parameter: GET /graphql?query=<URL-encoded GraphQL document>.")
+	}
+	return params, nil
+}
+
+func hasPersistedQuery(extensions map[string]any) bool {
+	_, ok := extensions["persistedQuery"].(map[string]any)
+	return ok
+}
+
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+// unknownMembers names (a few of) the members CaseGraph does not read, to
+// point at a misspelt "query".
+func unknownMembers(m map[string]json.RawMessage) string {
+	var names []string
+	for name := range m {
+		switch name {
+		case "query", "operationName", "variables", "extensions":
+		default:
+			names = append(names, strconv.Quote(truncate(name, 30)))
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	sort.Strings(names)
+	if len(names) > 3 {
+		names = append(names[:3], "…")
+	}
+	return " (the body has " + strings.Join(names, ", ") + ", which GraphQL over HTTP does not define)"
+}
+
+func badRequest(format string, args ...any) *requestRefusal {
+	return &requestRefusal{status: http.StatusBadRequest, err: apperr.Errorf(apperr.BadUserInput, format, args...)}
+}
+
+// methodName quotes a method for a message; a made-up one is cut short.
+func methodName(m string) string { return strconv.Quote(truncate(m, 20)) }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}

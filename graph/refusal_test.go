@@ -1,0 +1,80 @@
+package graph_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// A refused sensitive field says which kind of rule refused it
+// (extensions.reason: ROLE, ROW or CONSENT), each something the caller may
+// know already (policies/README.md, "Why a field is refused"); the rest of
+// the answer stands.
+func TestSensitiveFieldRefusalReason(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c := h.openCase(t)
+		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra")
+		in := victimInput(newVictimName(), 30)
+		in["legalName"] = "Test Person"
+		v := call[victimT](t, h, h.police, registerVictimMutation, map[string]any{"in": in, "cases": []string{c.ID}})
+		need(t, c.ID, v.ID)
+		const query = `query ($id: ID!) { node(id: $id) { ... on Victim { pseudonym legalName } } }`
+
+		read := func(t *testing.T, who principal) (string, *string, []map[string]any) {
+			t.Helper()
+			r := h.do(t, who, query, map[string]any{"id": v.ID})
+			var data struct {
+				Node *struct {
+					Pseudonym string
+					LegalName *string
+				}
+			}
+			r.Decode(t, &data)
+			if data.Node == nil {
+				t.Fatalf("the victim is not visible to %s:\n%s", who.subject, r.Body)
+			}
+			var exts []map[string]any
+			for _, e := range r.Errors {
+				exts = append(exts, e.Extensions)
+			}
+			return data.Node.Pseudonym, data.Node.LegalName, exts
+		}
+		refused := func(t *testing.T, who principal, reason string) {
+			t.Helper()
+			pseudonym, legalName, exts := read(t, who)
+			if pseudonym != v.Pseudonym || legalName != nil {
+				t.Errorf("pseudonym %q, legalName %v; want %q and null", pseudonym, legalName, v.Pseudonym)
+			}
+			if len(exts) != 1 || exts[0]["code"] != "FORBIDDEN" || exts[0]["field"] != "Victim.legalName" || exts[0]["reason"] != reason {
+				got, _ := json.Marshal(exts)
+				t.Errorf("errors' extensions = %s, want one FORBIDDEN on Victim.legalName with reason %s", got, reason)
+			}
+		}
+
+		// An analyst's role reads no identity, whatever the victim.
+		t.Run("Role", func(t *testing.T) { refused(t, h.principal(t, "onac", viewer.RoleAnalyst), "ROLE") })
+		// The national police see every victim, but this case is not theirs.
+		t.Run("Row", func(t *testing.T) { refused(t, h.reader, "ROW") })
+		// Tirana's police work on the case, but the victim has not consented.
+		t.Run("Consent", func(t *testing.T) { refused(t, h.police, "CONSENT") })
+
+		// With the consent, the same read is allowed: CONSENT was the one
+		// thing missing.
+		call[consentT](t, h, h.ngo, recordConsentMutation, map[string]any{"in": map[string]any{
+			"victimID": v.ID, "givenBy": "VICTIM", "givenAt": stamp(time.Now().Add(-time.Hour)),
+			"agencyKinds": []string{"LOCAL_POLICE_DIRECTORATE"}, "purposes": []string{"CRIMINAL_PROCEEDINGS"},
+		}})
+		t.Run("ConsentGiven", func(t *testing.T) {
+			_, legalName, exts := read(t, h.police)
+			if legalName == nil || *legalName != "Test Person" || len(exts) != 0 {
+				t.Errorf("legalName %v, errors %v; want it read", legalName, exts)
+			}
+		})
+	})
+}

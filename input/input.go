@@ -1,0 +1,135 @@
+// Package input holds the rules every string and time a client sends must
+// meet before CaseGraph stores it, whatever the field: text that displays
+// and searches the same on SQLite and PostgreSQL, in a terminal, a browser
+// and a printed report, and dates a person could mean.
+//
+// A string is refused when it
+//   - is not valid UTF-8, or holds U+FFFD, the replacement character that
+//     invalid UTF-8 and lone UTF-16 surrogates ("\ud800") become when a
+//     JSON request is decoded: the client's text was already lost on the way;
+//   - holds NUL or another control character (C0, DEL, C1). Multi-line
+//     fields (free-text notes, an address, a justification; see [Multiline])
+//     take line feeds, tabs and a carriage return that starts a CRLF line
+//     break, nothing else;
+//   - holds a bidirectional override or isolate (U+202A–U+202E,
+//     U+2066–U+2069), which make a stored reference or name display
+//     differently from what it is ("Trojan Source");
+//   - is empty or only white space: a name, title or note that says
+//     nothing is a mistake, and clearing a field has its own clearX flag.
+//
+// A time is refused when it is not RFC 3339 (2026-03-01T09:30:00Z), or lies
+// outside [Earliest, now + 1 day] for something that happened (a case was
+// opened, a decision taken, a person born: one day of leeway for clocks and
+// time zones), or outside [Earliest, now + 10 years] for something planned
+// (a deadline, the end of a support service; see [Planned]).
+//
+// The rules are written once here; graph applies them to every string and
+// time argument of every mutation, walking the arguments by their GraphQL
+// types, so a new field or mutation is covered without anyone remembering
+// to (docs/input.md).
+package input
+
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/casegraph/casegraph/apperr"
+)
+
+// Earliest is the earliest time any input may name: nothing CaseGraph
+// records (a case, a decision, a birth of a living person) is older.
+var Earliest = time.Date(1900, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// Leeway is how far in the future a time of something that happened may
+// lie: clocks and time zones of the clients differ.
+const Leeway = 24 * time.Hour
+
+// PlannedHorizon is how far in the future a planned time may lie.
+const PlannedHorizon = 10 * 365 * 24 * time.Hour
+
+// Multiline lists the input fields, by name, that hold free text of several
+// lines. Every other string is one line: a field missing here refuses a
+// line break, which shows at once, where a field wrongly listed would let
+// control characters through unnoticed.
+var Multiline = map[string]bool{
+	"notes":            true,
+	"healthNotes":      true,
+	"testimonySummary": true,
+	"address":          true,
+	"justification":    true,
+	"reason":           true,
+}
+
+// Planned lists the time fields, by name, that name a time to come (a
+// deadline, a planned end). Every other time is one of something that
+// happened, which cannot lie in the future.
+var Planned = map[string]bool{
+	"investigationDeadline": true,
+	"until":                 true,
+	"endedOn":               true,
+}
+
+// CheckText returns a BAD_USER_INPUT *apperr.Error naming field when s may
+// not be stored in it, or nil. name is the field's own name (the last part
+// of field), which decides whether it is multi-line.
+func CheckText(field, name, s string) error {
+	if !utf8.ValidString(s) {
+		return apperr.InvalidField(field, "%s is not valid UTF-8 text.", field)
+	}
+	if strings.TrimFunc(s, unicode.IsSpace) == "" {
+		return apperr.InvalidField(field, "%s must not be empty or only white space.", field)
+	}
+	multiline := Multiline[name]
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			return apperr.InvalidField(field, "%s holds U+FFFD, which invalid UTF-8 or an unpaired UTF-16 surrogate (such as \\ud800) becomes; send the text as valid UTF-8.", field)
+		case multiline && (r == '\n' || r == '\t' || r == '\r' && strings.HasPrefix(s[i+1:], "\n")):
+		case unicode.IsControl(r):
+			if multiline {
+				return apperr.InvalidField(field, "%s holds the control character U+%04X; only line feeds, tabs and CRLF line breaks are allowed.", field, r)
+			}
+			return apperr.InvalidField(field, "%s holds the control character U+%04X; it takes one line of text without control characters.", field, r)
+		case isBidiControl(r):
+			return apperr.InvalidField(field, "%s holds the bidirectional formatting character U+%04X, which makes text display differently from what it is.", field, r)
+		}
+	}
+	return nil
+}
+
+// isBidiControl reports whether r is a bidirectional embedding, override or
+// isolate.
+func isBidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
+}
+
+// ParseTime parses a time as the GraphQL Time scalar takes it (RFC 3339,
+// with or without fractions of a second) and checks it with CheckTime.
+func ParseTime(field, name, s string, now time.Time) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, NotRFC3339(field)
+	}
+	return t, CheckTime(field, name, t, now)
+}
+
+// NotRFC3339 is the error for a time that cannot be read.
+func NotRFC3339(field string) error {
+	return apperr.InvalidField(field, "%s must be a time in RFC 3339 format, such as 2026-03-01T09:30:00Z.", field)
+}
+
+// CheckTime returns a BAD_USER_INPUT *apperr.Error naming field when t lies
+// outside the range a field of that name takes, or nil.
+func CheckTime(field, name string, t, now time.Time) error {
+	latest, what := now.Add(Leeway), "something that happened cannot lie in the future"
+	if Planned[name] {
+		latest, what = now.Add(PlannedHorizon), "a planned time may lie at most 10 years ahead"
+	}
+	if t.Before(Earliest) || t.After(latest) {
+		return apperr.InvalidField(field, "%s must lie between %s and %s: %s.", field,
+			Earliest.Format(time.DateOnly), latest.UTC().Format(time.DateOnly), what)
+	}
+	return nil
+}

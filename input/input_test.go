@@ -1,0 +1,79 @@
+package input_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/input"
+)
+
+func TestCheckText(t *testing.T) {
+	for _, tt := range []struct {
+		name, field, value string
+		ok                 bool
+	}{
+		{"plain", "title", "Forced labour, Tiranë", true},
+		{"right-to-left letters", "title", "عمل قسري", true},
+		{"directional mark", "title", "abc\u200fdef", true},
+		{"line feed in one line", "title", "a\nb", false},
+		{"line feed in notes", "notes", "a\nb", true},
+		{"tab in notes", "notes", "a\tb", true},
+		{"CRLF in notes", "notes", "a\r\nb", true},
+		{"lone CR in notes", "notes", "a\rb", false},
+		{"CR at the end of notes", "notes", "a\r", false},
+		{"vertical tab in notes", "notes", "a\vb", false},
+		{"NUL", "title", "a\x00b", false},
+		{"invalid UTF-8", "title", "a\xffb", false},
+		{"replacement character", "title", "a\uFFFDb", false},
+		{"C1 control", "title", "a\u009bb", false},
+		{"LRO", "title", "a\u202db", false},
+		{"RLI", "title", "a\u2067b", false},
+		{"PDI", "title", "a\u2069b", false},
+		{"empty", "title", "", false},
+		{"spaces only", "notes", " \n\t ", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := input.CheckText("input."+tt.field, tt.field, tt.value)
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var ae *apperr.Error
+			if !errors.As(err, &ae) || ae.Code != apperr.BadUserInput || ae.Field != "input."+tt.field {
+				t.Fatalf("err = %v, want BAD_USER_INPUT on input.%s", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name, field, value string
+		ok                 bool
+	}{
+		{"happened, past", "openedAt", "2026-05-01T09:00:00Z", true},
+		{"happened, with offset and fraction", "openedAt", "2026-05-01T09:00:00.123+02:00", true},
+		{"happened, first allowed instant", "openedAt", "1900-01-01T00:00:00Z", true},
+		{"happened, before 1900", "openedAt", "1899-12-31T23:59:59Z", false},
+		{"happened, within a day ahead", "openedAt", "2026-06-02T11:59:59Z", true},
+		{"happened, over a day ahead", "openedAt", "2026-06-02T12:00:01Z", false},
+		{"planned, nine years ahead", "investigationDeadline", "2035-06-01T00:00:00Z", true},
+		{"planned, eleven years ahead", "investigationDeadline", "2037-06-01T00:00:00Z", false},
+		{"year 9999", "until", "9999-12-31T00:00:00Z", false},
+		{"date only", "openedAt", "2026-05-01", false},
+		{"no zone", "openedAt", "2026-05-01T09:00:00", false},
+		{"space instead of T", "openedAt", "2026-05-01 09:00:00", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := input.ParseTime("input."+tt.field, tt.field, tt.value, now)
+			if tt.ok != (err == nil) {
+				t.Fatalf("ParseTime(%q) = %v, want ok %v", tt.value, err, tt.ok)
+			}
+		})
+	}
+}

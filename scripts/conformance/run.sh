@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Conformance of /graphql to GraphQL over HTTP: starts bin/casegraph on an
+# empty SQLite data directory and a free loopback port, with development
+# tokens, runs graphql-http's server audits (audit.mjs) with a token, and
+# stops the server. Exit status: the audit's (non-zero on any failed audit).
+#   scripts/conformance/run.sh [path/to/casegraph]     (make conformance)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bin=$(realpath "${1:-bin/casegraph}")
+
+if [ ! -d "$here/node_modules/graphql-http" ]; then
+  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+data=$(mktemp -d)
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$data"
+}
+trap cleanup EXIT
+
+# A port free a moment ago, on loopback only.
+port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+export CASEGRAPH_DATA_DIR="$data" CASEGRAPH_DEV=1 CASEGRAPH_ADDR="127.0.0.1:$port" CASEGRAPH_LOG_LEVEL=warn
+unset DATABASE_URL
+"$bin" migrate >/dev/null
+"$bin" seed --agencies >/dev/null
+"$bin" serve >"$data/serve.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  kill -0 "$pid" 2>/dev/null || { echo "conformance: casegraph serve exited:" >&2; cat "$data/serve.log" >&2; exit 1; }
+  sleep 0.1
+done
+token=$("$bin" token --subject conformance --agency police-tirane --role investigator --ttl 10m)
+CASEGRAPH_TOKEN="$token" node "$here/audit.mjs" "http://127.0.0.1:$port/graphql"

@@ -1,0 +1,119 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/httprate"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/graph"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// DefaultRequestTimeout is how long one GraphQL request may run: its
+// resolvers and statements are cancelled then (and PostgreSQL cancels a
+// statement still running: statement_timeout).
+const DefaultRequestTimeout = 5 * time.Second
+
+// DefaultCostPerMinute is the cost (package cost) one principal may spend a
+// minute: about seventy of README's dashboard pages. One client address may
+// spend addressCostFactor times as much, since an office's people may share
+// one address.
+const (
+	DefaultCostPerMinute = 1_000_000
+	addressCostFactor    = 4
+)
+
+// withDeadline bounds a request's work: its context ends at the deadline,
+// or as soon as the client goes away (net/http cancels it), and every
+// resolver and statement under it stops.
+func withDeadline(timeout time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// withPoolShare gives each request its share of the connection pool.
+func withPoolShare(db *database.DB) func(http.Handler) http.Handler {
+	share := db.RequestShare()
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(database.WithRequestShare(r.Context(), share)))
+		})
+	}
+}
+
+// costBudgets charges each operation's cost to its principal and to its
+// client address, over a sliding minute; an operation that would go over
+// either is refused with RATE_LIMITED (429, Retry-After) before it runs.
+type costBudgets struct {
+	perPrincipal, perAddress *httprate.RateLimiter
+}
+
+func newCostBudgets(perMinute int) *costBudgets {
+	return &costBudgets{
+		perPrincipal: httprate.NewRateLimiter(perMinute, time.Minute),
+		perAddress:   httprate.NewRateLimiter(perMinute*addressCostFactor, time.Minute),
+	}
+}
+
+// middleware installs the request's budget (graph.WithCostBudget); it runs
+// after authentication, which names the principal.
+func (b *costBudgets) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lw := &limitedWriter{ResponseWriter: w}
+		budget := func(cost int) error {
+			charged := r.WithContext(httprate.WithIncrement(r.Context(), max(cost, 1)))
+			refused := false
+			if p := viewer.FromContext(r.Context()); p != nil {
+				refused = b.perPrincipal.OnLimit(w, charged, p.AgencyCode+"/"+p.Subject)
+			}
+			if !refused {
+				address, _ := httprate.KeyByIP(r)
+				refused = b.perAddress.OnLimit(w, charged, address)
+			}
+			if refused {
+				lw.limited = true
+				return apperr.Errorf(apperr.RateLimited,
+					"This request (cost %d) would take you over your budget of requests a minute; retry after the time in Retry-After.", cost)
+			}
+			return nil
+		}
+		next.ServeHTTP(lw, r.WithContext(graph.WithCostBudget(r.Context(), budget)))
+	})
+}
+
+// limitedWriter answers 429 for a request its budget refused: the GraphQL
+// handler writes the status itself, and knows nothing of HTTP's.
+type limitedWriter struct {
+	http.ResponseWriter
+	limited, wroteHeader bool
+}
+
+func (w *limitedWriter) WriteHeader(code int) {
+	if w.wroteHeader {
+		return
+	}
+	w.wroteHeader = true
+	if w.limited {
+		code = http.StatusTooManyRequests
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *limitedWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *limitedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

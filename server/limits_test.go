@@ -1,0 +1,267 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/cost"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/graph"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/server"
+	"github.com/casegraph/casegraph/trusted"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+const pageOfCases = `{ cases(first: 20){ edges{ node{ reference title } } } }`
+
+// TestCostBudget: a principal who spends their budget of cost a minute is
+// refused with 429 and RATE_LIMITED before anything runs; another
+// principal is not.
+func TestCostBudget(t *testing.T) {
+	db := testdb.SQLite(t)
+	s := testserver.Start(t, db, testserver.Options{Config: server.Config{CostPerMinute: 100}})
+	alice := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	// cost 1 + 1 + 20 × 3 = 62: one fits in 100, two do not.
+	s.Do(t, alice, pageOfCases, nil).MustOK(t)
+	res := s.Do(t, alice, pageOfCases, nil)
+	if res.Status != http.StatusTooManyRequests || len(res.Codes()) != 1 || res.Codes()[0] != "RATE_LIMITED" {
+		t.Fatalf("want 429 RATE_LIMITED, got %d %v\n%s", res.Status, res.Codes(), res.Body)
+	}
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	if len(res.Data) != 0 && string(res.Data) != "null" {
+		t.Errorf("a refused request carries data: %s", res.Data)
+	}
+	// A small request still fits; another person has their own budget.
+	s.Do(t, alice, `{ viewer { subject } }`, nil).MustOK(t)
+	bob := s.Token(t, "police-durres", viewer.RoleInvestigator)
+	s.Do(t, bob, pageOfCases, nil).MustOK(t)
+}
+
+// TestDeadline: a request's work is bounded in time. With a deadline that
+// has passed before the first resolver runs, nothing is answered and the
+// code says so.
+func TestDeadline(t *testing.T) {
+	db := testdb.SQLite(t)
+	s := testserver.Start(t, db, testserver.Options{Config: server.Config{RequestTimeout: time.Nanosecond}})
+	res := s.Do(t, s.Token(t, "police-tirane", viewer.RoleInvestigator), pageOfCases, nil)
+	codes := res.Codes()
+	if len(codes) == 0 || codes[0] != "UNAVAILABLE" {
+		t.Fatalf("want UNAVAILABLE, got %d %v\n%s", res.Status, codes, res.Body)
+	}
+	var data struct{ Cases *struct{} }
+	if len(res.Data) > 0 {
+		res.Decode(t, &data)
+	}
+	if data.Cases != nil {
+		t.Errorf("answered after the deadline: %s", res.Body)
+	}
+}
+
+// TestResponseSizeLimit: an answer over the byte limit is dropped whole,
+// with TOO_COMPLEX naming the limit, and no read is recorded as
+// disclosed.
+func TestResponseSizeLimit(t *testing.T) {
+	db := testdb.SQLite(t)
+	s := testserver.Start(t, db, testserver.Options{Config: server.Config{MaxResponseBytes: 2_000}})
+	if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	prosecutor := s.Token(t, "prosecution-tirane", viewer.RoleProsecutor)
+	var before int
+	if err := db.SQL.QueryRow(`SELECT count(*) FROM audit_events WHERE decision = 'ALLOWED'`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	res := s.Do(t, prosecutor, `{ victims(first: 100){ edges{ node{ pseudonym legalName } } } }`, nil)
+	if len(res.Errors) != 1 || res.Errors[0].Code() != "TOO_COMPLEX" || res.Errors[0].Extensions["limit"] != "responseBytes" {
+		t.Fatalf("want TOO_COMPLEX on responseBytes, got %v\n%.500s", res.Codes(), res.Body)
+	}
+	if len(res.Data) != 0 && string(res.Data) != "null" {
+		t.Fatalf("the data was sent: %.300s", res.Data)
+	}
+	var after int
+	if err := db.SQL.QueryRow(`SELECT count(*) FROM audit_events WHERE decision = 'ALLOWED'`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("%d reads recorded as disclosed for an answer that was not sent", after-before)
+	}
+	// A small answer goes through.
+	s.Do(t, prosecutor, `{ viewer { subject } }`, nil).MustOK(t)
+}
+
+// TestTrustedDocuments: a server given a manifest runs its documents, by
+// hash or by text, and nothing else; they are still costed.
+func TestTrustedDocuments(t *testing.T) {
+	const dashboard = `query Dashboard($n: Int) { cases(first: $n){ edges{ node{ reference victims(first: 50){ edges{ node{ pseudonym } } } } } } }`
+	docs := trusted.New()
+	hash := docs.Add(dashboard)
+	names := docs.Add(`query VictimNames { victims(first: 5){ edges{ node{ legalName } } } }`)
+	db := testdb.SQLite(t)
+	s := testserver.Start(t, db, testserver.Options{Config: server.Config{TrustedDocuments: docs}})
+	if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	post := func(body map[string]any) *testserver.Response {
+		t.Helper()
+		raw, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		return s.Send(t, req)
+	}
+	byHash := func(h string) map[string]any {
+		return map[string]any{"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": h}}}
+	}
+	wantCode := func(t *testing.T, res *testserver.Response, code string) {
+		t.Helper()
+		if codes := res.Codes(); len(codes) != 1 || codes[0] != code {
+			t.Fatalf("want %s, got %d %v\n%s", code, res.Status, codes, res.Body)
+		}
+	}
+
+	t.Run("by hash", func(t *testing.T) {
+		body := byHash(hash)
+		body["variables"] = map[string]any{"n": 5}
+		post(body).MustOK(t)
+	})
+	t.Run("by text", func(t *testing.T) {
+		post(map[string]any{"query": dashboard, "variables": map[string]any{"n": 5}}).MustOK(t)
+	})
+	t.Run("any other text", func(t *testing.T) {
+		wantCode(t, post(map[string]any{"query": `{ viewer { subject } }`}), "PERSISTED_QUERY_NOT_FOUND")
+	})
+	t.Run("an unknown hash", func(t *testing.T) {
+		wantCode(t, post(byHash(trusted.Hash("{ viewer { subject } }"))), "PERSISTED_QUERY_NOT_FOUND")
+	})
+	t.Run("a hash that is not the text's", func(t *testing.T) {
+		body := byHash(hash)
+		body["query"] = `{ viewer { subject } }`
+		wantCode(t, post(body), "BAD_USER_INPUT")
+	})
+	t.Run("still costed", func(t *testing.T) {
+		body := byHash(hash)
+		body["variables"] = map[string]any{"n": 500}
+		wantCode(t, post(body), "TOO_COMPLEX")
+	})
+	t.Run("audited by operation name", func(t *testing.T) {
+		post(byHash(names))
+		var n int
+		if err := db.SQL.QueryRow(`SELECT count(*) FROM audit_events WHERE operation = 'query VictimNames'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Error("no audit event names the registered operation")
+		}
+	})
+}
+
+// TestAnyDocumentWithoutARegistry: without a manifest (development),
+// documents run by text, and a hash alone is not found, so an Apollo
+// client sends the text next.
+func TestAnyDocumentWithoutARegistry(t *testing.T) {
+	s := testserver.Start(t, testdb.SQLite(t))
+	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	s.Do(t, token, `{ viewer { subject } }`, nil).MustOK(t)
+	raw := `{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + trusted.Hash(`{ viewer { subject } }`) + `"}}}`
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", strings.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res := s.Send(t, req)
+	if codes := res.Codes(); len(codes) != 1 || codes[0] != "PERSISTED_QUERY_NOT_FOUND" {
+		t.Fatalf("want PERSISTED_QUERY_NOT_FOUND, got %d %v\n%s", res.Status, codes, res.Body)
+	}
+}
+
+// TestStatementTimeout: on PostgreSQL a statement the server started stops
+// on the server at the timeout, whatever became of its request.
+func TestStatementTimeout(t *testing.T) {
+	url := database.WithStatementTimeout(testdb.CreatePostgres(t), 300*time.Millisecond)
+	db, err := database.Open(context.Background(), url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now()
+	_, err = db.SQL.Exec(`SELECT pg_sleep(5)`)
+	if err == nil || !strings.Contains(err.Error(), "57014") && !strings.Contains(err.Error(), "statement timeout") {
+		t.Fatalf("want a statement timeout, got %v", err)
+	}
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Errorf("the statement ran %v", elapsed)
+	}
+}
+
+// TestRequestShare: one request runs at most its share of statements at
+// once; the rest of the pool stays free for others.
+func TestRequestShare(t *testing.T) {
+	db, err := database.Open(context.Background(), testdb.CreatePostgres(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := database.WithRequestShare(context.Background(), 1)
+	start := time.Now()
+	done := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := db.Client.ExecContext(ctx, `SELECT pg_sleep(0.3)`)
+			done <- err
+		}()
+	}
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if elapsed := time.Since(start); elapsed < 600*time.Millisecond {
+		t.Errorf("two statements of one request with a share of one ran together (%v)", elapsed)
+	}
+}
+
+// TestTrustedDocumentsAtStart: a manifest the server could never run is
+// refused before it serves.
+func TestTrustedDocumentsAtStart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "manifest.json")
+	for name, doc := range map[string]string{
+		"does not validate": `{ nosuchfield }`,
+		"too deep":          "{ viewer { agency { " + strings.Repeat("parent { ", 30) + "code" + strings.Repeat(" }", 30) + " } } }",
+	} {
+		t.Run(name, func(t *testing.T) {
+			docs := trusted.New()
+			docs.Add(doc)
+			raw, err := docs.Manifest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, raw, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			loaded, err := trusted.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := graph.CheckTrustedDocuments(loaded, cost.DefaultLimits()); err == nil {
+				t.Fatal("the manifest was accepted")
+			}
+		})
+	}
+}

@@ -1,0 +1,48 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/casegraph/casegraph/apperr"
+)
+
+// routableMethods are the methods a route can be registered for.
+var routableMethods = []string{
+	http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace,
+}
+
+// methodNotAllowed answers a method a path does not serve: 405 with the
+// Allow header the router's routes give and a coded error that says what
+// to use, or 404 when no method at all serves the path (the router calls
+// this for any method it does not know, before it looks at the path).
+func methodNotAllowed(routes chi.Routes) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var allowed []string
+		for _, m := range routableMethods {
+			if routes.Match(chi.NewRouteContext(), m, r.URL.Path) {
+				allowed = append(allowed, m)
+			}
+		}
+		if len(allowed) == 0 {
+			http.NotFound(w, r)
+			return
+		}
+		allow := strings.Join(allowed, ", ")
+		w.Header().Set("Allow", allow)
+		apperr.WriteHTTP(w, http.StatusMethodNotAllowed, apperr.BadUserInput,
+			strconv.Quote(cut(r.URL.Path, 100))+" does not serve "+strconv.Quote(cut(r.Method, 20))+": use "+allow+".", "")
+	}
+}
+
+// cut shortens s, which the client chose, to n bytes for a message.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}

@@ -1,0 +1,298 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// GraphQL over HTTP, as graphql/overhttp.go states it: statuses, media
+// types, codes and the absence of "data" on a request error. `make
+// conformance` runs graphql-http's audits on top of these.
+
+const (
+	jsonType     = "application/json"
+	responseType = "application/graphql-response+json"
+)
+
+// raw sends body to /graphql with the given method, Content-Type and Accept
+// ("" sends none) and the token.
+func raw(t *testing.T, base, token, method, contentType, accept, body string) *reply {
+	t.Helper()
+	req, err := http.NewRequest(method, base+"/graphql", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return send(t, req)
+}
+
+// mediaType is the response's Content-Type without parameters.
+func (r *reply) mediaType() string {
+	mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	return strings.TrimSpace(mt)
+}
+
+func TestGraphQLOverHTTP(t *testing.T) {
+	t.Parallel()
+	s := testserver.Start(t, testdb.SQLite(t))
+	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+
+	t.Run("OK", func(t *testing.T) {
+		for _, tc := range []struct{ accept, want string }{
+			{"", jsonType},
+			{jsonType, jsonType},
+			{"*/*", jsonType},
+			{responseType, responseType},
+			{responseType + ", application/json;q=0.9", responseType},
+			{"application/json;q=0.5, " + responseType, responseType},
+			{responseType + ";q=0.2, application/json", jsonType},
+			// Neither media type: the legacy default every client reads.
+			{"text/html", jsonType},
+		} {
+			t.Run("Accept "+tc.accept, func(t *testing.T) {
+				r := raw(t, s.URL, token, http.MethodPost, "application/json; charset=utf-8", tc.accept, `{"query": "{ viewer { subject } }"}`)
+				if r.Status != http.StatusOK || len(r.Errors) > 0 {
+					t.Fatalf("status %d:\n%s", r.Status, r.Body)
+				}
+				if r.mediaType() != tc.want {
+					t.Errorf("Content-Type %q, want %s", r.Header.Get("Content-Type"), tc.want)
+				}
+				if !strings.Contains(string(r.Top["data"]), `"subject":"test-investigator@police-tirane"`) {
+					t.Errorf("data %s", r.Top["data"])
+				}
+			})
+		}
+	})
+
+	// A request error: the document is wrong, the HTTP request is not.
+	// With application/json that is 200; with the GraphQL response type a
+	// 400; neither has "data".
+	for _, tc := range []struct{ name, body string }{
+		{"ErrDocumentParse", `{"query": "{"}`},
+		{"ErrDocumentValidation", `{"query": "{ noSuchField }"}`},
+		{"ErrVariableCoercion", `{"query": "query ($id: ID!) { node(id: $id) { id } }", "variables": {"id": null}}`},
+		{"ErrUnknownOperationName", `{"query": "query A { viewer { subject } }", "operationName": "B"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, accept := range []struct {
+				mediaType string
+				status    int
+			}{{jsonType, http.StatusOK}, {responseType, http.StatusBadRequest}} {
+				r := raw(t, s.URL, token, http.MethodPost, jsonType, accept.mediaType, tc.body)
+				if r.Status != accept.status {
+					t.Errorf("Accept %s: status %d, want %d:\n%s", accept.mediaType, r.Status, accept.status, r.Body)
+				}
+				if r.mediaType() != accept.mediaType {
+					t.Errorf("Accept %s: Content-Type %q", accept.mediaType, r.Header.Get("Content-Type"))
+				}
+				if _, ok := r.Top["data"]; ok {
+					t.Errorf("Accept %s: a request error carries a data member:\n%s", accept.mediaType, r.Body)
+				}
+				if len(r.Errors) == 0 || r.code(0) != "BAD_USER_INPUT" {
+					t.Errorf("Accept %s: want BAD_USER_INPUT:\n%s", accept.mediaType, r.Body)
+				}
+			}
+		})
+	}
+
+	// A request that is not a GraphQL-over-HTTP request at all: 400 with
+	// BAD_USER_INPUT whatever the Accept, a message that says what to send,
+	// and nothing of the body echoed.
+	for _, tc := range []struct{ name, body, mentions string }{
+		{"ErrQueryMisspelt", `{"qeury": "{ viewer { subject } }"}`, `"qeury"`},
+		{"ErrQueryMissing", `{"variables": {}}`, "no query"},
+		{"ErrQueryNull", `{"query": null}`, "no query"},
+		{"ErrQueryNumber", `{"query": 1}`, "query must be a string"},
+		{"ErrQueryObject", `{"query": {"obj": "ect"}}`, "query must be a string"},
+		{"ErrQueryArray", `{"query": ["{ viewer { subject } }"]}`, "query must be a string"},
+		{"ErrQueryBoolean", `{"query": false}`, "query must be a string"},
+		{"ErrOperationNameNumber", `{"query": "{ viewer { subject } }", "operationName": 1}`, "operationName"},
+		{"ErrVariablesString", `{"query": "{ viewer { subject } }", "variables": "{}"}`, "variables"},
+		{"ErrVariablesArray", `{"query": "{ viewer { subject } }", "variables": []}`, "variables"},
+		{"ErrExtensionsNumber", `{"query": "{ viewer { subject } }", "extensions": 0}`, "extensions"},
+		{"ErrBodyEmpty", ``, "empty"},
+		{"ErrBodyNotJSON", `{ "not a JSON`, "not valid JSON"},
+		{"ErrBodyArray", `[{"query": "{ viewer { subject } }"}]`, "not a JSON object"},
+		{"ErrBodyString", `"{ viewer { subject } }"`, "not a JSON object"},
+		{"ErrBodyNull", `null`, "not a JSON object"},
+		{"ErrBodyTwoValues", `{"query": "{ viewer { subject } }"} {"query": "{ viewer { subject } }"}`, "more than one"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, accept := range []string{jsonType, responseType} {
+				r := raw(t, s.URL, token, http.MethodPost, jsonType, accept, tc.body)
+				if r.Status != http.StatusBadRequest {
+					t.Errorf("Accept %s: status %d, want 400:\n%s", accept, r.Status, r.Body)
+				}
+				if _, ok := r.Top["data"]; ok {
+					t.Errorf("Accept %s: a refused request carries a data member:\n%s", accept, r.Body)
+				}
+				if len(r.Errors) != 1 || r.code(0) != "BAD_USER_INPUT" {
+					t.Fatalf("Accept %s: want one BAD_USER_INPUT:\n%s", accept, r.Body)
+				}
+				if !strings.Contains(r.Errors[0].Message, tc.mentions) {
+					t.Errorf("message %q does not mention %s", r.Errors[0].Message, tc.mentions)
+				}
+				if strings.Contains(r.Errors[0].Message, "viewer") {
+					t.Errorf("message echoes the body: %q", r.Errors[0].Message)
+				}
+			}
+		})
+	}
+
+	t.Run("NullMembersAreAbsentMembers", func(t *testing.T) {
+		r := raw(t, s.URL, token, http.MethodPost, jsonType, "", `{"query": "{ viewer { subject } }", "operationName": null, "variables": null, "extensions": null, "unknown": 1}`)
+		if r.Status != http.StatusOK || len(r.Errors) > 0 {
+			t.Fatalf("status %d:\n%s", r.Status, r.Body)
+		}
+	})
+
+	t.Run("GET", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, query string
+			status      int
+			code        string
+		}{
+			{"OK", "query=%7B+viewer+%7B+subject+%7D+%7D", http.StatusOK, ""},
+			{"ErrNoQuery", "variables=%7B%7D", http.StatusBadRequest, "BAD_USER_INPUT"},
+			{"ErrVariablesNotJSON", "query=%7B+viewer+%7B+subject+%7D+%7D&variables=nope", http.StatusBadRequest, "BAD_USER_INPUT"},
+			{"ErrVariablesArray", "query=%7B+viewer+%7B+subject+%7D+%7D&variables=%5B%5D", http.StatusBadRequest, "BAD_USER_INPUT"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				req := get(t, s.URL, "/graphql?"+tc.query)
+				req.Header.Set("Authorization", "Bearer "+token)
+				r := send(t, req)
+				if r.Status != tc.status || r.code(0) != tc.code {
+					t.Fatalf("status %d code %q, want %d %q:\n%s", r.Status, r.code(0), tc.status, tc.code, r.Body)
+				}
+				if _, ok := r.Top["data"]; ok != (tc.code == "") {
+					t.Errorf("data member present: %v:\n%s", ok, r.Body)
+				}
+			})
+		}
+	})
+}
+
+// Issue 8: a body of a kind CaseGraph does not read gets 415 with its own
+// code and a message naming what to send, and runs nothing.
+func TestUnsupportedMediaType(t *testing.T) {
+	t.Parallel()
+	s := testserver.Start(t, testdb.SQLite(t))
+	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	var agencies struct {
+		Agencies struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
+	}
+	s.Do(t, token, `{ agencies(where: {code: "police-tirane"}) { edges { node { id } } } }`, nil).MustOK(t).Decode(t, &agencies)
+	lead := agencies.Agencies.Edges[0].Node.ID
+	openCase := func(ref string) string {
+		q := fmt.Sprintf(`mutation { openCase(input: {reference: %q, title: "Media type test", region: TIRANE, leadAgencyID: %q}) { id } }`, ref, lead)
+		b, err := json.Marshal(map[string]string{"query": q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	exists := func(ref string) bool {
+		ok, err := s.DB.Client.CaseFile.Query().Where(casefile.Reference(ref)).Exist(viewer.SystemContext(context.Background()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+
+	// The same mutation as application/json works, so each refusal below
+	// is about the media type alone.
+	t.Run("OK", func(t *testing.T) {
+		r := raw(t, s.URL, token, http.MethodPost, "application/json; charset=UTF-8", "", openCase("MT-OK"))
+		if r.Status != http.StatusOK || len(r.Errors) > 0 || !exists("MT-OK") {
+			t.Fatalf("status %d:\n%s", r.Status, r.Body)
+		}
+	})
+	for i, contentType := range []string{
+		"", // none at all
+		"text/plain;charset=UTF-8",
+		"application/x-www-form-urlencoded",
+		"multipart/form-data; boundary=x",
+		"application/graphql",
+		"application/graphql-response+json",
+		"application/json; charset=iso-8859-1",
+		"application/json; charset=utf-16",
+		"not a media type",
+	} {
+		t.Run(fmt.Sprintf("Err %q", contentType), func(t *testing.T) {
+			ref := fmt.Sprintf("MT-%d", i)
+			for _, accept := range []string{jsonType, responseType} {
+				r := raw(t, s.URL, token, http.MethodPost, contentType, accept, openCase(ref))
+				if r.Status != http.StatusUnsupportedMediaType {
+					t.Errorf("Accept %s: status %d, want 415:\n%s", accept, r.Status, r.Body)
+				}
+				if len(r.Errors) != 1 || r.code(0) != "UNSUPPORTED_MEDIA_TYPE" {
+					t.Fatalf("Accept %s: want one UNSUPPORTED_MEDIA_TYPE:\n%s", accept, r.Body)
+				}
+				if !strings.Contains(r.Errors[0].Message, "application/json") {
+					t.Errorf("the message does not say what to send: %q", r.Errors[0].Message)
+				}
+				if _, ok := r.Top["data"]; ok {
+					t.Errorf("a refused request carries a data member:\n%s", r.Body)
+				}
+			}
+			if exists(ref) {
+				t.Fatalf("a mutation sent as %q was executed", contentType)
+			}
+		})
+	}
+}
+
+// Issue 8: a method /graphql does not serve is 405 with Allow and a code.
+func TestMethodNotAllowed(t *testing.T) {
+	t.Parallel()
+	s := testserver.Start(t, testdb.SQLite(t))
+	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	for _, method := range []string{http.MethodPut, http.MethodPatch, http.MethodDelete, "FROBNICATE"} {
+		t.Run(method, func(t *testing.T) {
+			r := raw(t, s.URL, token, method, jsonType, "", `{"query": "{ viewer { subject } }"}`)
+			if r.Status != http.StatusMethodNotAllowed {
+				t.Fatalf("status %d, want 405:\n%s", r.Status, r.Body)
+			}
+			if allow := r.Header.Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(allow, "POST") {
+				t.Errorf("Allow %q, want GET and POST", allow)
+			}
+			if len(r.Errors) != 1 || r.code(0) != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "POST") {
+				t.Errorf("want one BAD_USER_INPUT that says to use POST:\n%s", r.Body)
+			}
+			if _, ok := r.Top["data"]; ok {
+				t.Errorf("a refused request carries a data member:\n%s", r.Body)
+			}
+		})
+	}
+	t.Run("HEAD", func(t *testing.T) {
+		r := raw(t, s.URL, token, http.MethodHead, "", "", "")
+		if r.Status != http.StatusMethodNotAllowed || !strings.Contains(r.Header.Get("Allow"), "POST") {
+			t.Fatalf("status %d, Allow %q", r.Status, r.Header.Get("Allow"))
+		}
+	})
+	t.Run("OPTIONS", func(t *testing.T) {
+		r := raw(t, s.URL, token, http.MethodOptions, "", "", "")
+		if r.Status != http.StatusNoContent || !strings.Contains(r.Header.Get("Allow"), "POST") {
+			t.Fatalf("status %d, Allow %q", r.Status, r.Header.Get("Allow"))
+		}
+	})
+}
