@@ -6,7 +6,7 @@ GO       ?= go
 BIN      := bin/casegraph
 PKGS     := ./...
 
-.PHONY: all build run test test-short bench conformance generate check-generated migration migration-sums lint vet clean help
+.PHONY: all build run test test-short bench conformance generate check-generated migration migration-sums lint vet clean help fuzz
 
 all: build
 
@@ -27,6 +27,17 @@ test: ## Run every test (PostgreSQL tests skip, saying so, when no server answer
 
 test-short: ## Run the fast tests only.
 	$(GO) test -short -count=1 $(PKGS)
+
+# Fuzz targets, as package:Name; `make fuzz` runs each for FUZZTIME.
+FUZZTIME     ?= 10s
+FUZZ_TARGETS := ./server:FuzzGraphQLRequest ./server:FuzzGlobalID ./server:FuzzCursor ./auth:FuzzBearerToken
+
+fuzz: ## Fuzz each target for FUZZTIME (default 10s); a failure is saved under the package's testdata/fuzz.
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 bench: ## Run the benchmarks (see README for what they measure).
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)

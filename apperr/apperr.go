@@ -17,8 +17,13 @@ const (
 	NotFound        Code = "NOT_FOUND"
 	Conflict        Code = "CONFLICT"
 	RateLimited     Code = "RATE_LIMITED"
-	Unavailable     Code = "UNAVAILABLE"
-	Internal        Code = "INTERNAL"
+	// Unavailable: a dependency (the database) cannot be used right now,
+	// or the request ran out of time; retrying later is safe. When a
+	// mutation's commit got no answer, extensions.outcome is "UNKNOWN":
+	// retry with the same idempotencyKey or expectedVersion
+	// (docs/errors.md).
+	Unavailable Code = "UNAVAILABLE"
+	Internal    Code = "INTERNAL"
 	// AuditUnavailable: the audit trail could not be written, so the
 	// sensitive values of a response are withheld and a mutation is not
 	// made. Retrying later is safe.

@@ -10,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/requestid"
 )
@@ -59,6 +60,10 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 			return withCode(out, apperr.Unavailable, "The request took too long; try again or ask for less.", nil, requestid.FromContext(ctx))
 		case errors.Is(inner, context.Canceled):
 			return withCode(out, apperr.Unavailable, "The request was cancelled.", nil, requestid.FromContext(ctx))
+		case database.IsUnavailable(inner):
+			return p.databaseUnavailable(ctx, out, inner)
+		case isEmptyNestedFilter(inner):
+			return withCode(out, apperr.BadUserInput, "A filter inside not, and or or in where is empty ({}): give it at least one condition, or leave it out.", nil, "")
 		}
 		return p.internal(ctx, out, inner)
 	}
@@ -87,6 +92,16 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 		return withCode(out, apperr.BadUserInput, msg+".", nil, "")
 	}
 	return p.internal(ctx, out, err)
+}
+
+// databaseUnavailable answers a resolver that could not reach the
+// database (database.IsUnavailable): the client did nothing wrong and
+// should retry shortly, so UNAVAILABLE with the request id, not INTERNAL.
+// database/sql has already tried a fresh connection where that was safe.
+func (p errorPresenter) databaseUnavailable(ctx context.Context, out *gqlerror.Error, err error) *gqlerror.Error {
+	id := requestid.FromContext(ctx)
+	p.logger.ErrorContext(ctx, "database unavailable", "request_id", id, "path", out.Path.String(), "error", err.Error())
+	return withCode(out, apperr.Unavailable, "The database cannot be reached right now; try again in a few seconds. Quote the request id "+id+" if it persists.", nil, id)
 }
 
 // internal logs err (never the request's variables) and hides it.

@@ -84,6 +84,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	// Registered documents are looked up first, then costed like others.
 	srv.Use(trustedDocuments{docs: opts.TrustedDocuments})
 	srv.Use(newRequestLimits(opts.Limits, documents))
+	srv.Use(connectionArguments{})
 	// The audit trail writes what no mutation's transaction did (reads of
 	// queries, refusals) after the operation ends. checkMutations is added
 	// after the transactions so that it runs first: a refused mutation

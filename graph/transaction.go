@@ -13,6 +13,7 @@ import (
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/authz"
+	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/requestid"
 )
 
@@ -82,6 +83,13 @@ func (m mutationTransactions) InterceptRootField(ctx context.Context, next graph
 	refreshFacts(ctx)
 
 	txCtx, tx, err := m.opener.OpenTx(ctx)
+	if database.IsUnavailable(err) && !database.IsBusy(err) {
+		// Nothing was done yet, and the pool has dropped the dead
+		// connection (database/sql itself retries only driver.ErrBadConn):
+		// a BEGIN that failed for a lost connection is tried once more.
+		m.logger.WarnContext(ctx, "could not begin a transaction; trying once more", "request_id", requestid.FromContext(ctx), "error", err.Error())
+		txCtx, tx, err = m.opener.OpenTx(ctx)
+	}
 	if err != nil {
 		graphql.AddError(errCtx, m.unsaved(ctx, err))
 		return graphql.Null
@@ -99,6 +107,12 @@ func (m mutationTransactions) InterceptRootField(ctx context.Context, next graph
 		return graphql.Null
 	}
 	if err := tx.Commit(); err != nil {
+		if database.IsUnavailable(err) && !database.IsBusy(err) && !errors.Is(err, errAuditWrite) {
+			// Never retried: whether a COMMIT whose answer was lost took
+			// effect is unknown.
+			graphql.AddError(errCtx, m.commitOutcomeUnknown(ctx, err))
+			return graphql.Null
+		}
 		graphql.AddError(errCtx, m.unsaved(ctx, err))
 		return graphql.Null
 	}
@@ -129,6 +143,19 @@ func (m mutationTransactions) unsaved(ctx context.Context, err error) error {
 	m.logger.ErrorContext(ctx, "transaction failed", "request_id", id, "error", err.Error())
 	return &apperr.Error{Code: apperr.Unavailable,
 		Message: "The change could not be saved; try again. Quote the request id " + id + " if it persists."}
+}
+
+// commitOutcomeUnknown tells the client that its change may have been
+// made: UNAVAILABLE, extensions.outcome UNKNOWN, and how to find out safely
+// (retrying with the same idempotencyKey returns the record if it was made;
+// an update retried with the expectedVersion it sent answers CONFLICT if it
+// was made).
+func (m mutationTransactions) commitOutcomeUnknown(ctx context.Context, err error) error {
+	id := requestid.FromContext(ctx)
+	m.logger.ErrorContext(ctx, "commit outcome unknown: the connection was lost while committing", "request_id", id, "error", err.Error())
+	return &apperr.Error{Code: apperr.Unavailable, Details: map[string]any{"outcome": "UNKNOWN"},
+		Message: "The connection to the database was lost while the change was being saved, so it may or may not have been saved. " +
+			"Retry with the same idempotencyKey, or read the record and retry with its current expectedVersion. Quote the request id " + id + " if it persists."}
 }
 
 // refreshFacts makes the request's field checks load again what they rest

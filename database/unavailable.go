@@ -1,0 +1,100 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/lib/pq"
+	"modernc.org/sqlite"
+)
+
+// IsUnavailable reports whether err says that the database could not be
+// used at all, as opposed to refusing one statement: the server is
+// unreachable, the connection was lost or reset, the server is shutting
+// down or refuses more connections, or SQLite stayed busy or locked beyond
+// its busy timeout. Such a failure is not the client's fault nor a bug:
+// clients are told UNAVAILABLE (retry later), never INTERNAL. It is the
+// one place that knows what the drivers' connection errors look like
+// (docs/errors.md says which requests are retried).
+//
+// It recognises:
+//   - driver.ErrBadConn, sql.ErrConnDone and database/sql's "sql: database
+//     is closed";
+//   - io.EOF and io.ErrUnexpectedEOF (lib/pq reading from a closed socket),
+//     any net.Error (dial refused, reset, timeout) and ECONNREFUSED,
+//     ECONNRESET, ECONNABORTED, EPIPE;
+//   - PostgreSQL errors of class 08 (connection exception), 57P01
+//     admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now and
+//     53300 too_many_connections;
+//   - SQLite's SQLITE_BUSY and SQLITE_LOCKED (with their extended codes).
+func IsUnavailable(err error) bool {
+	// The request's own deadline or cancellation is not the database's
+	// fault; context.DeadlineExceeded would otherwise pass for a net.Error.
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var netErr net.Error
+	switch {
+	case errors.Is(err, driver.ErrBadConn),
+		errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.EOF),
+		errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.ECONNABORTED),
+		errors.Is(err, syscall.EPIPE),
+		errors.As(err, &netErr):
+		return true
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return postgresUnavailable(string(pqErr.Code))
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		return sqliteUnavailable(liteErr.Code())
+	}
+	// database/sql keeps this error unexported; its text is part of the
+	// standard library's behaviour and has not changed since Go 1.0.
+	return strings.Contains(err.Error(), "sql: database is closed")
+}
+
+// postgresUnavailable reports whether a SQLSTATE says the server cannot
+// serve this session, rather than that it refused the statement.
+func postgresUnavailable(code string) bool {
+	switch {
+	case strings.HasPrefix(code, "08"): // connection_exception
+		return true
+	case code == "57P01", code == "57P02", code == "57P03": // shutting down, crashed, starting up
+		return true
+	case code == "53300": // too_many_connections
+		return true
+	}
+	return false
+}
+
+// SQLite's primary result codes for a database held by another writer;
+// the extended codes (SQLITE_BUSY_SNAPSHOT, …) keep them in the low byte.
+const (
+	sqliteBusy   = 5
+	sqliteLocked = 6
+)
+
+func sqliteUnavailable(code int) bool {
+	primary := code & 0xff
+	return primary == sqliteBusy || primary == sqliteLocked
+}
+
+// IsBusy reports whether err is SQLite's busy or locked error, returned
+// after waiting out the busy timeout: retrying at once would only wait as
+// long again, and a COMMIT that answered busy did not take effect.
+func IsBusy(err error) bool {
+	var liteErr *sqlite.Error
+	return errors.As(err, &liteErr) && sqliteUnavailable(liteErr.Code())
+}

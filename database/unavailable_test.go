@@ -1,0 +1,116 @@
+package database_test
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+)
+
+// TestIsUnavailable classifies errors the drivers really return when the
+// database cannot be used, and errors of statements it refused, which
+// must not pass for an outage (they are the client's or a bug).
+func TestIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	wrap := func(err error) error { return fmt.Errorf("ent: querying cases: %w", err) }
+
+	unavailable := map[string]error{
+		"bad connection":          driver.ErrBadConn,
+		"wrapped bad connection":  wrap(driver.ErrBadConn),
+		"connection done":         sql.ErrConnDone,
+		"EOF":                     wrap(io.EOF),
+		"unexpected EOF":          io.ErrUnexpectedEOF,
+		"postgres 08006":          &pq.Error{Code: "08006", Severity: "FATAL"},
+		"postgres 08001":          wrap(&pq.Error{Code: "08001", Severity: "ERROR"}),
+		"postgres admin shutdown": &pq.Error{Code: "57P01", Severity: "FATAL"},
+		"postgres crash shutdown": &pq.Error{Code: "57P02", Severity: "FATAL"},
+		"postgres starting up":    &pq.Error{Code: "57P03", Severity: "FATAL"},
+		"postgres too many conns": &pq.Error{Code: "53300", Severity: "FATAL"},
+	}
+	// A port nothing listens on: the dial is refused.
+	refused, err := sql.Open("postgres", "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unavailable["connection refused"] = wrap(refused.PingContext(ctx))
+	_ = refused.Close()
+	// A pool closed under a request.
+	closed := testdb.SQLite(t)
+	_ = closed.SQL.Close()
+	_, unavailable["database closed"] = closed.SQL.ExecContext(ctx, "SELECT 1")
+	unavailable["sqlite busy"] = sqliteBusy(t)
+
+	for name, err := range unavailable {
+		if err == nil {
+			t.Errorf("%s: no error to classify", name)
+			continue
+		}
+		if !database.IsUnavailable(err) {
+			t.Errorf("%s: IsUnavailable(%v) = false, want true", name, err)
+		}
+	}
+
+	db := testdb.SQLite(t)
+	_, syntax := db.SQL.ExecContext(ctx, "SELEKT 1")
+	refusedStatements := map[string]error{
+		"nil":                nil,
+		"syntax error":       syntax,
+		"no rows":            sql.ErrNoRows,
+		"unique violation":   &pq.Error{Code: "23505", Severity: "ERROR"},
+		"serialization":      &pq.Error{Code: "40001", Severity: "ERROR"},
+		"statement canceled": &pq.Error{Code: "57014", Severity: "ERROR"},
+		"empty sqlstate":     &pq.Error{},
+		"cancelled request":  wrap(context.Canceled),
+		"request deadline":   wrap(context.DeadlineExceeded),
+		"plain error":        errors.New("something else"),
+	}
+	for name, err := range refusedStatements {
+		if database.IsUnavailable(err) {
+			t.Errorf("%s: IsUnavailable(%v) = true, want false", name, err)
+		}
+	}
+}
+
+// sqliteBusy returns the error of a write to a SQLite file that another
+// connection holds locked beyond the writer's busy timeout.
+func sqliteBusy(t *testing.T) error {
+	t.Helper()
+	ctx := context.Background()
+	dsn := "file:" + filepath.Join(t.TempDir(), "busy.db") + "?_pragma=busy_timeout(50)&_pragma=journal_mode(WAL)"
+	holder, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx, "CREATE TABLE t (x INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := holder.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, "ROLLBACK")
+	other, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err = other.ExecContext(wctx, "INSERT INTO t VALUES (1)")
+	return err
+}

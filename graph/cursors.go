@@ -1,0 +1,196 @@
+package graph
+
+import (
+	"context"
+	"reflect"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/casegraph/casegraph/apperr"
+)
+
+// connectionArguments refuses, before anything runs, a connection
+// argument that ent's generated pagination cannot take: a cursor that does
+// not decode or has not the shape the connection gives out for its
+// ordering, an ordering that names a field twice, or first and last
+// together. Left to ent, these
+// fail deep inside execution with an uncoded error (INTERNAL), and a bad
+// cursor on a nested connection even panics while the parent's query is
+// planned (found by FuzzCursor). Each fragment is looked at once, so a
+// document of spreads cannot make the check expensive.
+type connectionArguments struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = connectionArguments{}
+
+func (connectionArguments) ExtensionName() string                   { return "ConnectionArguments" }
+func (connectionArguments) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext implements graphql.OperationContextMutator.
+func (connectionArguments) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var check func(ast.SelectionSet) *apperr.Error
+	check = func(set ast.SelectionSet) *apperr.Error {
+		for _, sel := range set {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				if err := checkConnectionField(sel, oc.Variables); err != nil {
+					return err
+				}
+				if err := check(sel.SelectionSet); err != nil {
+					return err
+				}
+			case *ast.InlineFragment:
+				if err := check(sel.SelectionSet); err != nil {
+					return err
+				}
+			case *ast.FragmentSpread:
+				if seen[sel.Name] || sel.Definition == nil {
+					continue
+				}
+				seen[sel.Name] = true
+				if err := check(sel.Definition.SelectionSet); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := check(oc.Operation.SelectionSet); err != nil {
+		return &gqlerror.Error{Message: err.Message, Err: err}
+	}
+	return nil
+}
+
+// checkConnectionField checks the cursors and ordering of one field.
+func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
+	if f.Definition == nil {
+		return nil
+	}
+	var cursors []string
+	var order ordering
+	for _, def := range f.Definition.Arguments {
+		switch {
+		case def.Type.Name() == "Cursor":
+			cursors = append(cursors, def.Name)
+		case def.Name == "orderBy":
+			order.typ, order.isList = def.Type.Name(), def.Type.Elem != nil
+			arg := f.Arguments.ForName("orderBy")
+			if arg == nil {
+				continue
+			}
+			value, _ := arg.Value.Value(vars)
+			terms, _ := value.([]any)
+			if !order.isList && value != nil {
+				terms = []any{value}
+			}
+			seen := map[any]bool{}
+			for _, t := range terms {
+				t, _ := t.(map[string]any)
+				if seen[t["field"]] {
+					return apperr.InvalidField(f.Name+".orderBy", "orderBy of %s names the field %v twice; name each field once.", f.Name, t["field"])
+				}
+				seen[t["field"]] = true
+				order.fields = append(order.fields, t["field"])
+			}
+		}
+	}
+	if err := checkPageArguments(f, vars); err != nil {
+		return err
+	}
+	for _, name := range cursors {
+		arg := f.Arguments.ForName(name)
+		if arg == nil {
+			continue
+		}
+		value, err := arg.Value.Value(vars)
+		if err != nil || value == nil {
+			continue
+		}
+		var c entgql.Cursor[int]
+		if c.UnmarshalGQL(value) != nil || !order.fits(c.Value) {
+			return apperr.InvalidField(f.Name+"."+name,
+				"%s of %s is not a cursor this server gave out for this ordering: pass edges.cursor or pageInfo.startCursor/endCursor from a page with the same orderBy.", name, f.Name)
+		}
+	}
+	return nil
+}
+
+// checkPageArguments refuses first and last together on any connection
+// (ent's pagination answers it with an uncoded error). Their bounds are the
+// cost model's (package cost).
+func checkPageArguments(f *ast.Field, vars map[string]any) *apperr.Error {
+	if f.Definition.Arguments.ForName("first") == nil || f.Definition.Arguments.ForName("last") == nil {
+		return nil
+	}
+	for _, name := range []string{"first", "last"} {
+		arg := f.Arguments.ForName(name)
+		if arg == nil {
+			return nil
+		}
+		if value, err := arg.Value.Value(vars); err != nil || value == nil {
+			return nil
+		}
+	}
+	return apperr.InvalidField(f.Name, "%s takes first or last, not both: page forwards with first/after or backwards with last/before.", f.Name)
+}
+
+// ordering is a connection's orderBy: its GraphQL input type, whether it
+// is a list, and the fields it names, in order.
+type ordering struct {
+	typ    string
+	isList bool
+	fields []any
+}
+
+// fits reports whether a decoded cursor's value has the shape ent's
+// pagination gives out for the ordering, each value of a type its field
+// can hold: for a list ordering, one value a field (none without an
+// ordering, which encodes as no value at all); for a single ordering,
+// nothing, or a value of its field (of the id without one).
+func (o ordering) fits(value any) bool {
+	if !o.isList {
+		switch {
+		case value == nil:
+			return true
+		case !isCursorScalar(value):
+			return false
+		case len(o.fields) == 0:
+			return isInteger(reflect.TypeOf(value).Kind())
+		}
+		return cursorValueFits(o.typ, o.fields[0], value)
+	}
+	if value == nil {
+		return len(o.fields) == 0
+	}
+	values, ok := value.([]any)
+	if !ok || len(values) != len(o.fields) {
+		return false
+	}
+	for i, v := range values {
+		if !isCursorScalar(v) || !cursorValueFits(o.typ, o.fields[i], v) {
+			return false
+		}
+	}
+	return true
+}
+
+// isCursorScalar reports whether v is a value an ordered column can hold
+// as msgpack decodes it: what a database driver accepts as an argument.
+func isCursorScalar(v any) bool {
+	switch v.(type) {
+	case nil, bool, string, time.Time,
+		int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,121 @@
+package graph_test
+
+import (
+	"bytes"
+	"strconv"
+	"testing"
+
+	"entgo.io/contrib/entgql"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// TestConnectionArgumentsRefused: connection arguments that ent's
+// pagination cannot take are BAD_USER_INPUT naming the argument, on root
+// and nested connections alike, before anything runs (they were INTERNAL,
+// and a bad nested cursor a panic: found by server.FuzzCursor); cursors the
+// server gave out still page.
+func TestConnectionArgumentsRefused(t *testing.T) {
+	testdb.Each(t, testConnectionArgumentsRefused)
+}
+
+func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
+	s := testserver.Start(t, db)
+	tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	lead := agencyGlobalID(t, db, "police-tirane")
+	for i := range 3 {
+		s.Do(t, tok, openCaseDoc, map[string]any{"in": faultCaseInput("TIR-CURSOR-"+strconv.Itoa(i), lead)}).MustOK(t)
+	}
+	var page struct {
+		Cases struct {
+			Edges []struct {
+				Cursor string
+				Node   struct{ Reference string }
+			}
+		}
+	}
+	s.Do(t, tok, `{ cases(first: 1, orderBy: [{field: REFERENCE}]) { edges { cursor node { reference } } } }`, nil).MustOK(t).Decode(t, &page)
+	byReference := page.Cases.Edges[0].Cursor
+	s.Do(t, tok, `{ cases(first: 1) { edges { cursor node { reference } } } }`, nil).MustOK(t).Decode(t, &page)
+	byID := page.Cases.Edges[0].Cursor
+	s.Do(t, tok, `{ cases(first: 1, orderBy: [{field: OPENED_AT, direction: DESC}, {field: STAGE}]) { edges { cursor node { reference } } } }`, nil).MustOK(t).Decode(t, &page)
+	byOpenedAndStage := page.Cases.Edges[0].Cursor
+	forged := func(values ...any) string {
+		var b bytes.Buffer
+		entgql.Cursor[int]{ID: 1, Value: values}.MarshalGQL(&b)
+		c, err := strconv.Unquote(b.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		for _, tc := range []struct{ doc, cursor, next string }{
+			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { reference } } } }`, byReference, "TIR-CURSOR-1"},
+			{`query ($c: Cursor) { cases(first: 1, after: $c) { edges { node { reference } } } }`, byID, "TIR-CURSOR-1"},
+			{`query ($c: Cursor) { agencies(first: 1) { edges { node { cases(first: 1, after: $c) { totalCount } } } } }`, byID, ""},
+			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT, direction: DESC}, {field: STAGE}]) { edges { node { reference } } } }`, byOpenedAndStage, ""},
+			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { reference } } } }`, forged(nil), ""},
+		} {
+			var got struct {
+				Cases struct {
+					Edges []struct{ Node struct{ Reference string } }
+				}
+			}
+			s.Do(t, tok, tc.doc, map[string]any{"c": tc.cursor}).MustOK(t).Decode(t, &got)
+			if tc.next != "" && (len(got.Cases.Edges) != 1 || got.Cases.Edges[0].Node.Reference != tc.next) {
+				t.Errorf("%s: the page after the first: %+v, want %s", tc.doc, got, tc.next)
+			}
+		}
+	})
+
+	for _, tc := range []struct {
+		name, doc, cursor, field string
+	}{
+		{"NestedCursorNotDecodable", `query ($c: Cursor) { victims(first: 1) { edges { node { cases(first: 1, after: $c) { totalCount } } } } }`, "@@@", "cases.after"},
+		{"CursorOfAnotherOrdering", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT}, {field: REFERENCE}]) { totalCount } }`, byReference, "cases.after"},
+		{"CursorWithOrderingUsedWithout", `query ($c: Cursor) { cases(last: 1, before: $c) { totalCount } }`, byReference, "cases.before"},
+		{"CursorValueNotScalar", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { totalCount } }`, "gqFpAaF2kYGhYQE", "cases.after"},
+		{"CursorValueOfAnotherTypeForADate", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT}]) { edges { node { id } } } }`, forged("abc"), "cases.after"},
+		{"CursorValueOfAnotherTypeForAString", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { id } } } }`, forged(true), "cases.after"},
+		{"CursorValueOfAnotherTypeForAnEnum", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: STAGE}]) { edges { node { id } } } }`, forged(int64(3)), "cases.after"},
+		{"FirstAndLast", `{ cases(first: 1, last: 1) { totalCount } }`, "", "cases"},
+		{"OrderingFieldTwice", `{ cases(first: 1, orderBy: [{field: REFERENCE}, {field: REFERENCE, direction: DESC}]) { totalCount } }`, "", "cases.orderBy"},
+		{"OrderingInFragmentSpreadTwice", `{ ...A ...A } fragment A on Query { cases(first: 1, orderBy: [{field: REFERENCE}, {field: REFERENCE}]) { totalCount } }`, "", "cases.orderBy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var vars map[string]any
+			if tc.cursor != "" {
+				vars = map[string]any{"c": tc.cursor}
+			}
+			res := s.Do(t, tok, tc.doc, vars)
+			if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.BadUserInput) || res.Errors[0].Extensions["field"] != tc.field {
+				t.Fatalf("want one BAD_USER_INPUT on %s, got:\n%s", tc.field, res.Body)
+			}
+		})
+	}
+}
+
+// TestEmptyNestedFilterRefused: an empty filter inside not, and or or is
+// BAD_USER_INPUT (it was INTERNAL: found by server.FuzzGraphQLRequest); an
+// empty where at the top is no filter at all.
+func TestEmptyNestedFilterRefused(t *testing.T) {
+	s := testserver.Start(t, testdb.SQLite(t))
+	tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	s.Do(t, tok, `{ cases(where: {}) { totalCount } }`, nil).MustOK(t)
+	for _, doc := range []string{
+		`{ cases(where: {not: {}}) { totalCount } }`,
+		`{ victims(where: {and: [{ageGroup: MINOR}, {}]}) { totalCount } }`,
+		`{ agencies(where: {or: [{not: {not: {}}}]}) { totalCount } }`,
+	} {
+		res := s.Do(t, tok, doc, nil)
+		if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.BadUserInput) {
+			t.Errorf("%s: want BAD_USER_INPUT, got:\n%s", doc, res.Body)
+		}
+	}
+}

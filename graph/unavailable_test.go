@@ -1,0 +1,149 @@
+package graph_test
+
+// What a client is told when the database goes away at one precise step of
+// its request (issue 8): a statement of a query, BEGIN or the answer to
+// COMMIT of a mutation. testdb.WithFaults aims the failure; the server,
+// HTTP and GraphQL are real. server/outage_test.go cuts a real PostgreSQL.
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"syscall"
+	"testing"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// lostConnections are errors the drivers return when the connection to
+// the database is gone, as ent hands them on.
+var lostConnections = map[string]error{
+	"bad connection":   fmt.Errorf("ent: querying: %w", driver.ErrBadConn),
+	"connection reset": &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET},
+	"EOF":              io.EOF,
+	"refused":          &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED},
+}
+
+// TestQueryOnLostConnectionIsUnavailable: a read whose statement finds the
+// connection gone answers UNAVAILABLE with a request id, never INTERNAL.
+func TestQueryOnLostConnectionIsUnavailable(t *testing.T) {
+	db, faults := testdb.WithFaults(testdb.SQLite(t))
+	s := testserver.Start(t, db)
+	tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	const query = `{ cases(first: 2) { totalCount edges { node { reference } } } }`
+	s.Do(t, tok, query, nil).MustOK(t)
+
+	for name, lost := range lostConnections {
+		t.Run(name, func(t *testing.T) {
+			faults.FailStatements("case_files", -1, lost)
+			defer faults.Clear()
+			res := s.Do(t, tok, query, nil)
+			if len(res.Errors) == 0 {
+				t.Fatalf("want an error, got %s", res.Body)
+			}
+			for _, e := range res.Errors {
+				if e.Code() != string(apperr.Unavailable) || e.Extensions["requestId"] == nil {
+					t.Errorf("code %q (requestId %v), want UNAVAILABLE with a request id:\n%s", e.Code(), e.Extensions["requestId"], res.Body)
+				}
+			}
+		})
+	}
+	s.Do(t, tok, query, nil).MustOK(t)
+}
+
+// TestMutationBeginRetriedOnce: a transaction whose BEGIN found the
+// connection gone is begun once more (nothing was done yet); when that
+// fails too, the answer is UNAVAILABLE and nothing is written.
+func TestMutationBeginRetriedOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, base *database.DB) {
+		db, faults := testdb.WithFaults(base)
+		s := testserver.Start(t, db)
+		tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+		lead := agencyGlobalID(t, db, "police-tirane")
+		reset := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+
+		faults.FailBegins(1, reset)
+		res := s.Do(t, tok, openCaseDoc, map[string]any{"in": faultCaseInput("TIR-FAULT-1", lead)})
+		res.MustOK(t)
+
+		faults.FailBegins(2, reset)
+		res = s.Do(t, tok, openCaseDoc, map[string]any{"in": faultCaseInput("TIR-FAULT-2", lead)})
+		if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.Unavailable) {
+			t.Fatalf("BEGIN failed twice: codes %v, want [UNAVAILABLE]:\n%s", codes, res.Body)
+		}
+		if res.Errors[0].Extensions["outcome"] != nil {
+			t.Errorf("a transaction that never began has a known outcome (nothing saved), got %v", res.Errors[0].Extensions["outcome"])
+		}
+		if n := casesWithReference(t, db, "TIR-FAULT-2"); n != 0 {
+			t.Errorf("%d cases written by a mutation that could not begin", n)
+		}
+	})
+}
+
+// TestMutationCommitAnswerLost: when the answer to COMMIT is lost, the
+// change may have been made; the client is told UNAVAILABLE with outcome
+// UNKNOWN (never INTERNAL, never "not saved"), the server does not retry
+// it, and the client's retry with the same idempotencyKey returns the
+// record that was made instead of making a second.
+func TestMutationCommitAnswerLost(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, base *database.DB) {
+		db, faults := testdb.WithFaults(base)
+		s := testserver.Start(t, db)
+		tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+		vars := map[string]any{"in": faultCaseInput("TIR-FAULT-3", agencyGlobalID(t, db, "police-tirane")), "key": "intake-fault-3"}
+
+		faults.LoseCommitAnswers(1, fmt.Errorf("pq: %w", io.EOF))
+		res := s.Do(t, tok, openCaseDoc, vars)
+		if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.Unavailable) {
+			t.Fatalf("codes %v, want [UNAVAILABLE]:\n%s", codes, res.Body)
+		}
+		if got := res.Errors[0].Extensions["outcome"]; got != "UNKNOWN" {
+			t.Errorf("extensions.outcome = %v, want UNKNOWN:\n%s", got, res.Body)
+		}
+		if n := casesWithReference(t, db, "TIR-FAULT-3"); n != 1 {
+			t.Fatalf("%d cases after the lost commit answer, want the 1 that was committed (and not committed again)", n)
+		}
+
+		res = s.Do(t, tok, openCaseDoc, vars).MustOK(t)
+		if n := casesWithReference(t, db, "TIR-FAULT-3"); n != 1 {
+			t.Errorf("%d cases after retrying with the idempotency key, want 1", n)
+		}
+	})
+}
+
+const openCaseDoc = `mutation ($in: CreateCaseInput!, $key: String) { openCase(input: $in, idempotencyKey: $key) { id reference } }`
+
+func faultCaseInput(ref, lead string) map[string]any {
+	return map[string]any{
+		"reference": ref, "title": "Suspected forced begging", "region": "TIRANE",
+		"formsOfExploitation": []string{"FORCED_BEGGING"}, "leadAgencyID": lead,
+	}
+}
+
+func agencyGlobalID(t *testing.T, db *database.DB, code string) string {
+	t.Helper()
+	id, err := db.Client.Agency.Query().Where(agency.Code(code)).OnlyID(viewer.SystemContext(context.Background()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strconv.Itoa(id)
+}
+
+func casesWithReference(t *testing.T, db *database.DB, ref string) int {
+	t.Helper()
+	n, err := db.Client.CaseFile.Query().Where(casefile.Reference(ref)).Count(viewer.SystemContext(context.Background()))
+	if err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	return n
+}

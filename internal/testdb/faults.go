@@ -1,0 +1,153 @@
+package testdb
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/ent"
+)
+
+// Faults makes chosen database calls of a test server fail the way a lost
+// or refused connection does, so tests can show what clients are told
+// when the database goes away at one precise step (a statement, BEGIN,
+// the answer to COMMIT), which a real outage cannot aim at.
+type Faults struct {
+	mu         sync.Mutex
+	statements []statementFault
+	begins     int
+	beginErr   error
+	commits    int
+	commitErr  error
+}
+
+type statementFault struct {
+	match string
+	times int
+	err   error
+}
+
+// WithFaults returns db with an ent client whose calls fail as f says;
+// with nothing set, every call goes through unchanged.
+func WithFaults(db *database.DB) (*database.DB, *Faults) {
+	f := &Faults{}
+	drv := &faultDriver{Driver: entsql.OpenDB(db.Dialect, db.SQL), f: f}
+	return &database.DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db.SQL, Dialect: db.Dialect, Location: db.Location}, f
+}
+
+// FailStatements makes the next times statements whose SQL contains match
+// fail with err without being sent (times < 0: every one).
+func (f *Faults) FailStatements(match string, times int, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.statements = append(f.statements, statementFault{match: match, times: times, err: err})
+}
+
+// FailBegins makes the next times transactions fail at BEGIN with err.
+func (f *Faults) FailBegins(times int, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.begins, f.beginErr = times, err
+}
+
+// LoseCommitAnswers makes the next times COMMITs take effect and then
+// report err: the connection dropped before the client heard back.
+func (f *Faults) LoseCommitAnswers(times int, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.commits, f.commitErr = times, err
+}
+
+// Clear lets every call through again.
+func (f *Faults) Clear() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.statements, f.begins, f.commits = nil, 0, 0
+}
+
+func (f *Faults) statement(query string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.statements {
+		s := &f.statements[i]
+		if s.times != 0 && strings.Contains(query, s.match) {
+			if s.times > 0 {
+				s.times--
+			}
+			return s.err
+		}
+	}
+	return nil
+}
+
+func take(mu *sync.Mutex, n *int, err error) error {
+	mu.Lock()
+	defer mu.Unlock()
+	if *n == 0 {
+		return nil
+	}
+	*n--
+	return err
+}
+
+type faultDriver struct {
+	*entsql.Driver
+	f *Faults
+}
+
+func (d *faultDriver) Exec(ctx context.Context, query string, args, v any) error {
+	if err := d.f.statement(query); err != nil {
+		return err
+	}
+	return d.Driver.Exec(ctx, query, args, v)
+}
+
+func (d *faultDriver) Query(ctx context.Context, query string, args, v any) error {
+	if err := d.f.statement(query); err != nil {
+		return err
+	}
+	return d.Driver.Query(ctx, query, args, v)
+}
+
+func (d *faultDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
+
+func (d *faultDriver) BeginTx(ctx context.Context, opts *entsql.TxOptions) (dialect.Tx, error) {
+	if err := take(&d.f.mu, &d.f.begins, d.f.beginErr); err != nil {
+		return nil, err
+	}
+	tx, err := d.Driver.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &faultTx{Tx: tx.(*entsql.Tx), f: d.f}, nil
+}
+
+type faultTx struct {
+	*entsql.Tx
+	f *Faults
+}
+
+func (t *faultTx) Exec(ctx context.Context, query string, args, v any) error {
+	if err := t.f.statement(query); err != nil {
+		return err
+	}
+	return t.Tx.Exec(ctx, query, args, v)
+}
+
+func (t *faultTx) Query(ctx context.Context, query string, args, v any) error {
+	if err := t.f.statement(query); err != nil {
+		return err
+	}
+	return t.Tx.Query(ctx, query, args, v)
+}
+
+func (t *faultTx) Commit() error {
+	if err := t.Tx.Commit(); err != nil {
+		return err
+	}
+	return take(&t.f.mu, &t.f.commits, t.f.commitErr)
+}
