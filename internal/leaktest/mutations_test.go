@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/casegraph/casegraph/database"
@@ -302,16 +301,6 @@ func mutationOperation(walk *schemaWalk, m *ast.FieldDefinition, args map[string
 // and checks each answer for leaks. It writes to the database: it runs
 // after every read-only run is done.
 func runMutations(t *testing.T, s *testserver.Server, db *database.DB) {
-	if db.Dialect == dialect.SQLite {
-		// On SQLite, a mutation whose payload reaches a sensitive field
-		// hangs for good (assignAgencyToCase, first tried): the field check
-		// reads its facts outside the mutation's transaction, on another
-		// connection, which waits on the transaction's lock while the
-		// transaction waits for the field to resolve. The change making
-		// the checks see what the mutation just did (issue 8) removes it;
-		// then drop this skip.
-		t.Skip("mutation payloads deadlock on SQLite (field facts read outside the mutation's transaction); checked on PostgreSQL")
-	}
 	walk := walkSchema(servedSchema)
 	var names []string
 	for _, m := range servedSchema.Mutation.Fields {
