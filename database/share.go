@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -63,13 +64,35 @@ func (d sharedDriver) Exec(ctx context.Context, query string, args, v any) error
 	return d.Driver.Exec(ctx, query, args, v)
 }
 
+// Query holds the slot until the rows are closed: the connection is busy
+// until then.
 func (d sharedDriver) Query(ctx context.Context, query string, args, v any) error {
 	release, err := acquire(ctx)
 	if err != nil {
 		return err
 	}
-	defer release()
-	return d.Driver.Query(ctx, query, args, v)
+	if err := d.Driver.Query(ctx, query, args, v); err != nil {
+		release()
+		return err
+	}
+	if rows, ok := v.(*entsql.Rows); ok && rows.ColumnScanner != nil {
+		rows.ColumnScanner = releasingRows{ColumnScanner: rows.ColumnScanner, release: sync.OnceFunc(release)}
+		return nil
+	}
+	release()
+	return nil
+}
+
+// releasingRows frees a request's slot when its rows are closed.
+type releasingRows struct {
+	entsql.ColumnScanner
+	release func()
+}
+
+func (r releasingRows) Close() error {
+	err := r.ColumnScanner.Close()
+	r.release()
+	return err
 }
 
 // ExecContext and QueryContext are the raw statements ent passes through

@@ -73,7 +73,8 @@ func (b *costBudgets) middleware(next http.Handler) http.Handler {
 			charged := r.WithContext(httprate.WithIncrement(r.Context(), max(cost, 1)))
 			refused := false
 			if p := viewer.FromContext(r.Context()); p != nil {
-				refused = b.perPrincipal.OnLimit(w, charged, p.AgencyCode+"/"+p.Subject)
+				// NUL cannot occur in a token's claims: no two principals share a key.
+				refused = b.perPrincipal.OnLimit(w, charged, p.AgencyCode+"\x00"+p.Subject)
 			}
 			if !refused {
 				address, _ := httprate.KeyByIP(r)
