@@ -116,11 +116,41 @@ func (l *requestLimits) InterceptField(ctx context.Context, next graphql.Resolve
 	if graphql.HasOperationContext(ctx) {
 		if b, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(fieldBudgetKey).(*fieldBudget); ok {
 			if n := b.resolved.Add(1); n > b.limit {
+				if l.underFixedCost(ctx) {
+					// Under a field of fixed cost (the access matrix),
+					// computed whole in memory: its fields were paid for.
+					b.resolved.Add(-1)
+					return next(ctx)
+				}
 				return nil, tooLarge(n, b.limit)
 			}
 		}
 	}
 	return next(ctx)
+}
+
+// underFixedCost reports whether the field of ctx lies under a root field
+// of fixed cost. It is asked only of an operation over its fields budget.
+func (l *requestLimits) underFixedCost(ctx context.Context) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return false
+	}
+	path := fc.Path()
+	if len(path) == 0 {
+		return false
+	}
+	root, ok := path[0].(ast.PathName)
+	if !ok {
+		return false
+	}
+	for _, sel := range graphql.GetOperationContext(ctx).Operation.SelectionSet {
+		if f, ok := sel.(*ast.Field); ok && f.Alias == string(root) && f.ObjectDefinition != nil {
+			_, fixed := l.limits.FixedCosts[f.ObjectDefinition.Name+"."+f.Name]
+			return fixed
+		}
+	}
+	return false
 }
 
 func tooLarge(n, limit int64) error {
