@@ -37,11 +37,12 @@ func (db *DB) RequestShare() int {
 	return max(1, db.SQL.Stats().MaxOpenConnections/8)
 }
 
-// acquire waits for a free slot of ctx's share, or for ctx to end.
+// acquire waits for a free slot of ctx's share, or for ctx to end; a nil
+// release means ctx has no share (work that is no request's).
 func acquire(ctx context.Context) (release func(), err error) {
 	slots, ok := ctx.Value(shareKey{}).(chan struct{})
 	if !ok {
-		return func() {}, nil
+		return nil, nil
 	}
 	select {
 	case slots <- struct{}{}:
@@ -60,7 +61,9 @@ func (d sharedDriver) Exec(ctx context.Context, query string, args, v any) error
 	if err != nil {
 		return err
 	}
-	defer release()
+	if release != nil {
+		defer release()
+	}
 	return d.Driver.Exec(ctx, query, args, v)
 }
 
@@ -70,6 +73,10 @@ func (d sharedDriver) Query(ctx context.Context, query string, args, v any) erro
 	release, err := acquire(ctx)
 	if err != nil {
 		return err
+	}
+	if release == nil {
+		// No request's: the rows stay what ent's own tools expect.
+		return d.Driver.Query(ctx, query, args, v)
 	}
 	if err := d.Driver.Query(ctx, query, args, v); err != nil {
 		release()
@@ -102,7 +109,9 @@ func (d sharedDriver) ExecContext(ctx context.Context, query string, args ...any
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	if release != nil {
+		defer release()
+	}
 	return d.Driver.ExecContext(ctx, query, args...)
 }
 
@@ -111,10 +120,11 @@ func (d sharedDriver) QueryContext(ctx context.Context, query string, args ...an
 	if err != nil {
 		return nil, err
 	}
-	// The slot is the connection's: it is free once the rows are read,
-	// which the caller does later; release at once rather than hold it
-	// past the caller's Close (the pool still bounds connections).
-	defer release()
+	// Raw rows go back to callers that expect *sql.Rows (ent's migration
+	// tools): the slot is held while the statement starts only.
+	if release != nil {
+		defer release()
+	}
 	return d.Driver.QueryContext(ctx, query, args...)
 }
 

@@ -53,10 +53,12 @@ func payloadSelection(schema *ast.Schema, typ string) string {
 			if required(f) {
 				continue
 			}
-			target, wrap := f.Type.Name(), "%s"
+			target, wrap, call := f.Type.Name(), "%s", f.Name
 			if conn := schema.Types[target]; conn != nil && conn.Kind == ast.Object && strings.HasSuffix(target, "Connection") {
 				edge := schema.Types[conn.Fields.ForName("edges").Type.Name()]
-				target, wrap = edge.Fields.ForName("node").Type.Name(), "edges { node { %s } }"
+				// A small page: what is checked is the payload's fields, and
+				// the request must stay under the cost ceiling.
+				target, wrap, call = edge.Fields.ForName("node").Type.Name(), "edges { node { %s } }", f.Name+"(first: 5)"
 			}
 			td := schema.Types[target]
 			if td == nil || td.Kind != ast.Object || visited[target] || strings.HasPrefix(target, "__") {
@@ -65,7 +67,7 @@ func payloadSelection(schema *ast.Schema, typ string) string {
 			visited[target] = true
 			child := &node{typ: target}
 			n.children = append(n.children, child)
-			n.names = append(n.names, f.Name+" { "+wrap+" }")
+			n.names = append(n.names, call+" { "+wrap+" }")
 			queue = append(queue, child)
 		}
 	}
