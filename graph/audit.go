@@ -65,7 +65,9 @@ func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.Response
 		a.logger.ErrorContext(ctx, "audit trail unavailable: withholding sensitive values",
 			"request_id", requestid.FromContext(ctx), "error", err.Error(), "events", len(events))
 		withhold(ctx, resp, rec.Released())
+		return resp
 	}
+	chargeAuditEvents(ctx, len(events))
 	return resp
 }
 

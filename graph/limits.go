@@ -73,7 +73,7 @@ func (l *requestLimits) MutateOperationContext(ctx context.Context, oc *graphql.
 		oc.Doc, oc.Operation = cost.WithDefaultPages(oc.Doc, oc.Operation, oc.Variables, l.limits)
 	}
 	if budget, ok := ctx.Value(costBudgetKey{}).(CostBudget); ok {
-		if err := budget(report.Cost); err != nil {
+		if err := budget.Spend(report.Cost); err != nil {
 			return requestError(err)
 		}
 	}
@@ -186,9 +186,29 @@ func (l *requestLimits) InterceptResponse(ctx context.Context, next graphql.Resp
 }
 
 // CostBudget charges the cost of a request to its caller (per principal and
-// per client address); an error (RATE_LIMITED) refuses the request before
-// it runs. The HTTP server installs one per request with WithCostBudget.
-type CostBudget func(cost int) error
+// per client address). The HTTP server installs one per request with
+// WithCostBudget.
+type CostBudget struct {
+	// Spend charges an operation's cost before it runs; an error
+	// (RATE_LIMITED) refuses it.
+	Spend func(cost int) error
+	// Charge adds what was only known once it ran (the audit events it
+	// wrote), refusing nothing: the caller's next requests pay for it.
+	Charge func(cost int)
+}
+
+// AuditEventCost is what each audit event a request writes adds to its
+// caller's budget: a request is cheap to answer but its events stay in the
+// append-only trail for good, so reading a page of victims' names one is
+// refused writes a row each (and costs ten points each).
+const AuditEventCost = 10
+
+// chargeAuditEvents adds n written events to the caller's budget.
+func chargeAuditEvents(ctx context.Context, n int) {
+	if budget, ok := ctx.Value(costBudgetKey{}).(CostBudget); ok && budget.Charge != nil && n > 0 {
+		budget.Charge(n * AuditEventCost)
+	}
+}
 
 type costBudgetKey struct{}
 

@@ -69,15 +69,16 @@ func newCostBudgets(perMinute int) *costBudgets {
 func (b *costBudgets) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lw := &limitedWriter{ResponseWriter: w}
-		budget := func(cost int) error {
+		address, _ := httprate.KeyByIP(r)
+		principal := ""
+		if p := viewer.FromContext(r.Context()); p != nil {
+			// NUL cannot occur in a token's claims: no two principals share a key.
+			principal = p.AgencyCode + "\x00" + p.Subject
+		}
+		spend := func(cost int) error {
 			charged := r.WithContext(httprate.WithIncrement(r.Context(), max(cost, 1)))
-			refused := false
-			if p := viewer.FromContext(r.Context()); p != nil {
-				// NUL cannot occur in a token's claims: no two principals share a key.
-				refused = b.perPrincipal.OnLimit(w, charged, p.AgencyCode+"\x00"+p.Subject)
-			}
+			refused := principal != "" && b.perPrincipal.OnLimit(w, charged, principal)
 			if !refused {
-				address, _ := httprate.KeyByIP(r)
 				refused = b.perAddress.OnLimit(w, charged, address)
 			}
 			if refused {
@@ -87,9 +88,28 @@ func (b *costBudgets) middleware(next http.Handler) http.Handler {
 			}
 			return nil
 		}
+		// After the answer: counted if under the limit, and a caller
+		// already at it is refused its next requests anyway. The headers
+		// this would set go nowhere: the answer has left.
+		charge := func(cost int) {
+			charged := r.WithContext(httprate.WithIncrement(r.Context(), max(cost, 1)))
+			if principal != "" {
+				b.perPrincipal.OnLimit(discardHeaders{}, charged, principal)
+			}
+			b.perAddress.OnLimit(discardHeaders{}, charged, address)
+		}
+		budget := graph.CostBudget{Spend: spend, Charge: charge}
 		next.ServeHTTP(lw, r.WithContext(graph.WithCostBudget(r.Context(), budget)))
 	})
 }
+
+// discardHeaders takes the rate-limit headers of a charge made after the
+// answer has left.
+type discardHeaders struct{}
+
+func (discardHeaders) Header() http.Header         { return http.Header{} }
+func (discardHeaders) Write(b []byte) (int, error) { return len(b), nil }
+func (discardHeaders) WriteHeader(int)             {}
 
 // limitedWriter answers 429 for a request its budget refused: the GraphQL
 // handler writes the status itself, and knows nothing of HTTP's.

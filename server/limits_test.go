@@ -265,3 +265,34 @@ func TestTrustedDocumentsAtStart(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditEventsSpendTheBudget: the events a request writes to the
+// append-only trail are charged to its caller's budget, so refused looks at
+// victims cannot flood the trail within a budget meant for pages.
+func TestAuditEventsSpendTheBudget(t *testing.T) {
+	db := testdb.SQLite(t)
+	s := testserver.Start(t, db, testserver.Options{Config: server.Config{CostPerMinute: 3_000}})
+	if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	coordinator := s.Token(t, "onac", viewer.RoleCoordinator)
+	// Cost 1 + 1 + 100 × 3 = 302; the coordinator may read no legalName,
+	// so each answer writes 100 refusals, charged 1,000. Without the
+	// charge nine of these fit in 3,000; with it, three or four (the last
+	// charge is dropped once the budget is spent, as it is refused anyway).
+	const refusedNames = `{ victims(first: 100){ edges{ node{ legalName } } } }`
+	answered := 0
+	for range 9 {
+		res := s.Do(t, coordinator, refusedNames, nil)
+		if res.Status == http.StatusTooManyRequests {
+			break
+		}
+		answered++
+	}
+	if answered > 4 {
+		t.Errorf("%d requests answered; their audit events should have spent the budget after 3 or 4", answered)
+	}
+	if answered == 0 {
+		t.Error("not even the first request was answered")
+	}
+}
