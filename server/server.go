@@ -266,6 +266,12 @@ func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
+	return serveUntilDone(ctx, hs, ln, grace)
+}
+
+// serveUntilDone serves ln with hs until ctx is done, then stops accepting
+// connections and lets requests in flight finish (up to grace).
+func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener, grace time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
