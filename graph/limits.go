@@ -243,6 +243,12 @@ func (l responseSizeLimit) InterceptResponse(ctx context.Context, next graphql.R
 	if resp == nil || len(resp.Data) <= l.maxBytes {
 		return resp
 	}
+	if graphql.HasOperationContext(ctx) && isMutation(graphql.GetOperationContext(ctx)) {
+		// The mutations of the answer are committed: dropping it would
+		// report as failed a write that was made. Their payloads are
+		// bounded by the cost ceiling.
+		return resp
+	}
 	size := len(resp.Data)
 	resp.Data = nil
 	resp.Errors = gqlerror.List{{

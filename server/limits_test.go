@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
@@ -99,6 +101,28 @@ func TestResponseSizeLimit(t *testing.T) {
 	}
 	// A small answer goes through.
 	s.Do(t, prosecutor, `{ viewer { subject } }`, nil).MustOK(t)
+
+	// A mutation's answer is never dropped: its write is made, and the
+	// answer is how the client knows.
+	lead, err := db.Client.Agency.Query().Where(agency.Code("police-tirane")).OnlyID(viewer.SystemContext(context.Background()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	title := strings.Repeat("Long title ", 10)
+	var titles strings.Builder
+	for i := range 20 { // 20 × 110 bytes: over the 2,000
+		fmt.Fprintf(&titles, " t%d: title", i)
+	}
+	res = s.Do(t, s.Token(t, "police-tirane", viewer.RoleInvestigator),
+		`mutation($in: CreateCaseInput!) { openCase(input: $in) { id reference`+titles.String()+` } }`,
+		map[string]any{"in": map[string]any{"reference": "TIR-SIZE-0001", "title": title, "region": "TIRANE",
+			"formsOfExploitation": []string{"SEXUAL"}, "leadAgencyID": fmt.Sprint(lead)}})
+	res.MustOK(t)
+	var created struct{ OpenCase struct{ Reference string } }
+	res.Decode(t, &created)
+	if created.OpenCase.Reference != "TIR-SIZE-0001" {
+		t.Fatalf("the mutation's answer was dropped: %.300s", res.Body)
+	}
 }
 
 // TestTrustedDocuments: a server given a manifest runs its documents, by
