@@ -18,14 +18,14 @@ import (
 // PolicyRule). On load it adds, in memory only, the grouping of each
 // sensitive field under its category ("g, Victim.legalName,
 // Victim:IDENTITY"), which comes from the ent schema and is never stored.
-// Changes go through Enforcer.Change, which writes rows itself; the
+// Changes go through policytools.Change (Store), which writes rows itself; the
 // auto-save methods refuse, so nothing writes behind its back.
 type adapter struct {
 	client *ent.Client
 	fields map[string]string
 }
 
-var errReadOnly = errors.New("policy changes go through Enforcer.Change")
+var errReadOnly = errors.New("policy changes go through policytools.Change")
 
 func (a *adapter) rules(ctx context.Context) ([]policies.Line, error) {
 	rows, err := a.client.PolicyRule.Query().

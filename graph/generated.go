@@ -17,9 +17,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/casegraph/casegraph/audit"
-	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/policytools"
 	"github.com/casegraph/casegraph/viewer"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -615,9 +615,9 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AccessExplanationResolver interface {
-	RowLevel(ctx context.Context, obj *authz.Explanation) (*string, error)
+	RowLevel(ctx context.Context, obj *policytools.Explanation) (*string, error)
 
-	Text(ctx context.Context, obj *authz.Explanation) (string, error)
+	Text(ctx context.Context, obj *policytools.Explanation) (string, error)
 }
 type AuditEventResolver interface {
 	Kind(ctx context.Context, obj *audit.Event) (AuditEventKind, error)
@@ -676,8 +676,8 @@ type QueryResolver interface {
 	AuditEvents(ctx context.Context, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst *bool) (*AuditEventConnection, error)
 	VerifyAuditTrail(ctx context.Context, anchors []*AuditAnchor) (*audit.Verification, error)
 	AccessMatrix(ctx context.Context) (*AccessMatrix, error)
-	ExplainAccess(ctx context.Context, question AccessQuestion) (*authz.Explanation, error)
-	PolicyWhatIf(ctx context.Context, add [][]string, remove [][]string) ([]*authz.CellChange, error)
+	ExplainAccess(ctx context.Context, question AccessQuestion) (*policytools.Explanation, error)
+	PolicyWhatIf(ctx context.Context, add [][]string, remove [][]string) ([]*policytools.CellChange, error)
 	PolicyChanges(ctx context.Context, first *int) ([]*ent.PolicyChange, error)
 }
 
@@ -7329,7 +7329,7 @@ func (ec *executionContext) fieldContext_AccessCell_condition(_ context.Context,
 	return graphql.NewScalarFieldContext("AccessCell", field, false, false, "String")
 }
 
-func (ec *executionContext) _AccessCondition_condition(ctx context.Context, field graphql.CollectedField, obj *authz.ConditionAnswer) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessCondition_condition(ctx context.Context, field graphql.CollectedField, obj *policytools.ConditionAnswer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7352,7 +7352,7 @@ func (ec *executionContext) fieldContext_AccessCondition_condition(_ context.Con
 	return graphql.NewScalarFieldContext("AccessCondition", field, false, false, "String")
 }
 
-func (ec *executionContext) _AccessCondition_allowed(ctx context.Context, field graphql.CollectedField, obj *authz.ConditionAnswer) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessCondition_allowed(ctx context.Context, field graphql.CollectedField, obj *policytools.ConditionAnswer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7375,7 +7375,7 @@ func (ec *executionContext) fieldContext_AccessCondition_allowed(_ context.Conte
 	return graphql.NewScalarFieldContext("AccessCondition", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _AccessCondition_rule(ctx context.Context, field graphql.CollectedField, obj *authz.ConditionAnswer) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessCondition_rule(ctx context.Context, field graphql.CollectedField, obj *policytools.ConditionAnswer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7398,7 +7398,7 @@ func (ec *executionContext) fieldContext_AccessCondition_rule(_ context.Context,
 	return graphql.NewScalarFieldContext("AccessCondition", field, false, false, "String")
 }
 
-func (ec *executionContext) _AccessCondition_consentRequired(ctx context.Context, field graphql.CollectedField, obj *authz.ConditionAnswer) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessCondition_consentRequired(ctx context.Context, field graphql.CollectedField, obj *policytools.ConditionAnswer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7421,7 +7421,7 @@ func (ec *executionContext) fieldContext_AccessCondition_consentRequired(_ conte
 	return graphql.NewScalarFieldContext("AccessCondition", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _AccessCondition_purposes(ctx context.Context, field graphql.CollectedField, obj *authz.ConditionAnswer) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessCondition_purposes(ctx context.Context, field graphql.CollectedField, obj *policytools.ConditionAnswer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7444,7 +7444,7 @@ func (ec *executionContext) fieldContext_AccessCondition_purposes(_ context.Cont
 	return graphql.NewScalarFieldContext("AccessCondition", field, false, false, "ConsentPurpose")
 }
 
-func (ec *executionContext) _AccessCondition_checks(ctx context.Context, field graphql.CollectedField, obj *authz.ConditionAnswer) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessCondition_checks(ctx context.Context, field graphql.CollectedField, obj *policytools.ConditionAnswer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7467,7 +7467,7 @@ func (ec *executionContext) fieldContext_AccessCondition_checks(_ context.Contex
 	return graphql.NewScalarFieldContext("AccessCondition", field, false, false, "String")
 }
 
-func (ec *executionContext) _AccessExplanation_allowed(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessExplanation_allowed(ctx context.Context, field graphql.CollectedField, obj *policytools.Explanation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7490,7 +7490,7 @@ func (ec *executionContext) fieldContext_AccessExplanation_allowed(_ context.Con
 	return graphql.NewScalarFieldContext("AccessExplanation", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _AccessExplanation_object(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessExplanation_object(ctx context.Context, field graphql.CollectedField, obj *policytools.Explanation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7513,7 +7513,7 @@ func (ec *executionContext) fieldContext_AccessExplanation_object(_ context.Cont
 	return graphql.NewScalarFieldContext("AccessExplanation", field, false, false, "String")
 }
 
-func (ec *executionContext) _AccessExplanation_action(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessExplanation_action(ctx context.Context, field graphql.CollectedField, obj *policytools.Explanation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7536,7 +7536,7 @@ func (ec *executionContext) fieldContext_AccessExplanation_action(_ context.Cont
 	return graphql.NewScalarFieldContext("AccessExplanation", field, false, false, "String")
 }
 
-func (ec *executionContext) _AccessExplanation_rules(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessExplanation_rules(ctx context.Context, field graphql.CollectedField, obj *policytools.Explanation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7559,7 +7559,7 @@ func (ec *executionContext) fieldContext_AccessExplanation_rules(_ context.Conte
 	return graphql.NewScalarFieldContext("AccessExplanation", field, false, false, "String")
 }
 
-func (ec *executionContext) _AccessExplanation_category(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessExplanation_category(ctx context.Context, field graphql.CollectedField, obj *policytools.Explanation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7582,7 +7582,7 @@ func (ec *executionContext) fieldContext_AccessExplanation_category(_ context.Co
 	return graphql.NewScalarFieldContext("AccessExplanation", field, false, false, "String")
 }
 
-func (ec *executionContext) _AccessExplanation_conditions(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessExplanation_conditions(ctx context.Context, field graphql.CollectedField, obj *policytools.Explanation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7594,8 +7594,8 @@ func (ec *executionContext) _AccessExplanation_conditions(ctx context.Context, f
 			return obj.Conditions, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []authz.ConditionAnswer) graphql.Marshaler {
-			return ec.marshalNAccessCondition2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐConditionAnswerᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []policytools.ConditionAnswer) graphql.Marshaler {
+			return ec.marshalNAccessCondition2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐConditionAnswerᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7614,7 +7614,7 @@ func (ec *executionContext) fieldContext_AccessExplanation_conditions(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _AccessExplanation_emergency(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessExplanation_emergency(ctx context.Context, field graphql.CollectedField, obj *policytools.Explanation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7626,8 +7626,8 @@ func (ec *executionContext) _AccessExplanation_emergency(ctx context.Context, fi
 			return obj.Emergency, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *authz.EmergencyAnswer) graphql.Marshaler {
-			return ec.marshalOEmergencyAnswer2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐEmergencyAnswer(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *policytools.EmergencyAnswer) graphql.Marshaler {
+			return ec.marshalOEmergencyAnswer2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐEmergencyAnswer(ctx, selections, v)
 		},
 		true,
 		false,
@@ -7646,7 +7646,7 @@ func (ec *executionContext) fieldContext_AccessExplanation_emergency(_ context.C
 	return fc, nil
 }
 
-func (ec *executionContext) _AccessExplanation_rowLevel(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessExplanation_rowLevel(ctx context.Context, field graphql.CollectedField, obj *policytools.Explanation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7669,7 +7669,7 @@ func (ec *executionContext) fieldContext_AccessExplanation_rowLevel(_ context.Co
 	return graphql.NewScalarFieldContext("AccessExplanation", field, true, true, "String")
 }
 
-func (ec *executionContext) _AccessExplanation_summary(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessExplanation_summary(ctx context.Context, field graphql.CollectedField, obj *policytools.Explanation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7692,7 +7692,7 @@ func (ec *executionContext) fieldContext_AccessExplanation_summary(_ context.Con
 	return graphql.NewScalarFieldContext("AccessExplanation", field, false, false, "String")
 }
 
-func (ec *executionContext) _AccessExplanation_text(ctx context.Context, field graphql.CollectedField, obj *authz.Explanation) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessExplanation_text(ctx context.Context, field graphql.CollectedField, obj *policytools.Explanation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12074,7 +12074,7 @@ func (ec *executionContext) fieldContext_CourtDecisionEdge_cursor(_ context.Cont
 	return graphql.NewScalarFieldContext("CourtDecisionEdge", field, false, false, "Cursor")
 }
 
-func (ec *executionContext) _EmergencyAnswer_opens(ctx context.Context, field graphql.CollectedField, obj *authz.EmergencyAnswer) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmergencyAnswer_opens(ctx context.Context, field graphql.CollectedField, obj *policytools.EmergencyAnswer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12097,7 +12097,7 @@ func (ec *executionContext) fieldContext_EmergencyAnswer_opens(_ context.Context
 	return graphql.NewScalarFieldContext("EmergencyAnswer", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _EmergencyAnswer_canRequest(ctx context.Context, field graphql.CollectedField, obj *authz.EmergencyAnswer) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmergencyAnswer_canRequest(ctx context.Context, field graphql.CollectedField, obj *policytools.EmergencyAnswer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12120,7 +12120,7 @@ func (ec *executionContext) fieldContext_EmergencyAnswer_canRequest(_ context.Co
 	return graphql.NewScalarFieldContext("EmergencyAnswer", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _EmergencyAnswer_note(ctx context.Context, field graphql.CollectedField, obj *authz.EmergencyAnswer) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmergencyAnswer_note(ctx context.Context, field graphql.CollectedField, obj *policytools.EmergencyAnswer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13852,7 +13852,7 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
 }
 
-func (ec *executionContext) _PolicyCellChange_role(ctx context.Context, field graphql.CollectedField, obj *authz.CellChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _PolicyCellChange_role(ctx context.Context, field graphql.CollectedField, obj *policytools.CellChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13875,7 +13875,7 @@ func (ec *executionContext) fieldContext_PolicyCellChange_role(_ context.Context
 	return graphql.NewScalarFieldContext("PolicyCellChange", field, false, false, "Role")
 }
 
-func (ec *executionContext) _PolicyCellChange_kind(ctx context.Context, field graphql.CollectedField, obj *authz.CellChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _PolicyCellChange_kind(ctx context.Context, field graphql.CollectedField, obj *policytools.CellChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13898,7 +13898,7 @@ func (ec *executionContext) fieldContext_PolicyCellChange_kind(_ context.Context
 	return graphql.NewScalarFieldContext("PolicyCellChange", field, false, false, "AgencyKind")
 }
 
-func (ec *executionContext) _PolicyCellChange_object(ctx context.Context, field graphql.CollectedField, obj *authz.CellChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _PolicyCellChange_object(ctx context.Context, field graphql.CollectedField, obj *policytools.CellChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13921,7 +13921,7 @@ func (ec *executionContext) fieldContext_PolicyCellChange_object(_ context.Conte
 	return graphql.NewScalarFieldContext("PolicyCellChange", field, false, false, "String")
 }
 
-func (ec *executionContext) _PolicyCellChange_action(ctx context.Context, field graphql.CollectedField, obj *authz.CellChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _PolicyCellChange_action(ctx context.Context, field graphql.CollectedField, obj *policytools.CellChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13944,7 +13944,7 @@ func (ec *executionContext) fieldContext_PolicyCellChange_action(_ context.Conte
 	return graphql.NewScalarFieldContext("PolicyCellChange", field, false, false, "String")
 }
 
-func (ec *executionContext) _PolicyCellChange_before(ctx context.Context, field graphql.CollectedField, obj *authz.CellChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _PolicyCellChange_before(ctx context.Context, field graphql.CollectedField, obj *policytools.CellChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13967,7 +13967,7 @@ func (ec *executionContext) fieldContext_PolicyCellChange_before(_ context.Conte
 	return graphql.NewScalarFieldContext("PolicyCellChange", field, false, false, "String")
 }
 
-func (ec *executionContext) _PolicyCellChange_after(ctx context.Context, field graphql.CollectedField, obj *authz.CellChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _PolicyCellChange_after(ctx context.Context, field graphql.CollectedField, obj *policytools.CellChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15498,8 +15498,8 @@ func (ec *executionContext) _Query_explainAccess(ctx context.Context, field grap
 			return ec.Resolvers.Query().ExplainAccess(ctx, fc.Args["question"].(AccessQuestion))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *authz.Explanation) graphql.Marshaler {
-			return ec.marshalNAccessExplanation2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐExplanation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *policytools.Explanation) graphql.Marshaler {
+			return ec.marshalNAccessExplanation2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐExplanation(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15542,8 +15542,8 @@ func (ec *executionContext) _Query_policyWhatIf(ctx context.Context, field graph
 			return ec.Resolvers.Query().PolicyWhatIf(ctx, fc.Args["add"].([][]string), fc.Args["remove"].([][]string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*authz.CellChange) graphql.Marshaler {
-			return ec.marshalNPolicyCellChange2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐCellChangeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*policytools.CellChange) graphql.Marshaler {
+			return ec.marshalNPolicyCellChange2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐCellChangeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -27862,7 +27862,7 @@ func (ec *executionContext) _AccessCell(ctx context.Context, sel ast.SelectionSe
 
 var accessConditionImplementors = []string{"AccessCondition"}
 
-func (ec *executionContext) _AccessCondition(ctx context.Context, sel ast.SelectionSet, obj *authz.ConditionAnswer) graphql.Marshaler {
+func (ec *executionContext) _AccessCondition(ctx context.Context, sel ast.SelectionSet, obj *policytools.ConditionAnswer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accessConditionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -27920,7 +27920,7 @@ func (ec *executionContext) _AccessCondition(ctx context.Context, sel ast.Select
 
 var accessExplanationImplementors = []string{"AccessExplanation"}
 
-func (ec *executionContext) _AccessExplanation(ctx context.Context, sel ast.SelectionSet, obj *authz.Explanation) graphql.Marshaler {
+func (ec *executionContext) _AccessExplanation(ctx context.Context, sel ast.SelectionSet, obj *policytools.Explanation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accessExplanationImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -29581,7 +29581,7 @@ func (ec *executionContext) _CourtDecisionEdge(ctx context.Context, sel ast.Sele
 
 var emergencyAnswerImplementors = []string{"EmergencyAnswer"}
 
-func (ec *executionContext) _EmergencyAnswer(ctx context.Context, sel ast.SelectionSet, obj *authz.EmergencyAnswer) graphql.Marshaler {
+func (ec *executionContext) _EmergencyAnswer(ctx context.Context, sel ast.SelectionSet, obj *policytools.EmergencyAnswer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, emergencyAnswerImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -30071,7 +30071,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 
 var policyCellChangeImplementors = []string{"PolicyCellChange"}
 
-func (ec *executionContext) _PolicyCellChange(ctx context.Context, sel ast.SelectionSet, obj *authz.CellChange) graphql.Marshaler {
+func (ec *executionContext) _PolicyCellChange(ctx context.Context, sel ast.SelectionSet, obj *policytools.CellChange) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, policyCellChangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -31869,15 +31869,15 @@ func (ec *executionContext) marshalNAccessCell2ᚖgithubᚗcomᚋcasegraphᚋcas
 	return ec._AccessCell(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAccessCondition2githubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐConditionAnswer(ctx context.Context, sel ast.SelectionSet, v authz.ConditionAnswer) graphql.Marshaler {
+func (ec *executionContext) marshalNAccessCondition2githubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐConditionAnswer(ctx context.Context, sel ast.SelectionSet, v policytools.ConditionAnswer) graphql.Marshaler {
 	return ec._AccessCondition(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNAccessCondition2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐConditionAnswerᚄ(ctx context.Context, sel ast.SelectionSet, v []authz.ConditionAnswer) graphql.Marshaler {
+func (ec *executionContext) marshalNAccessCondition2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐConditionAnswerᚄ(ctx context.Context, sel ast.SelectionSet, v []policytools.ConditionAnswer) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNAccessCondition2githubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐConditionAnswer(ctx, sel, v[i])
+		return ec.marshalNAccessCondition2githubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐConditionAnswer(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -31889,7 +31889,7 @@ func (ec *executionContext) marshalNAccessCondition2ᚕgithubᚗcomᚋcasegraph�
 	return ret
 }
 
-func (ec *executionContext) marshalNAccessExplanation2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐExplanation(ctx context.Context, sel ast.SelectionSet, v *authz.Explanation) graphql.Marshaler {
+func (ec *executionContext) marshalNAccessExplanation2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐExplanation(ctx context.Context, sel ast.SelectionSet, v *policytools.Explanation) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AccessExplanation!")
 		return graphql.Null
@@ -32607,11 +32607,11 @@ func (ec *executionContext) marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐ
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPolicyCellChange2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐCellChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*authz.CellChange) graphql.Marshaler {
+func (ec *executionContext) marshalNPolicyCellChange2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐCellChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*policytools.CellChange) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPolicyCellChange2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐCellChange(ctx, sel, v[i])
+		return ec.marshalNPolicyCellChange2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐCellChange(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -32623,7 +32623,7 @@ func (ec *executionContext) marshalNPolicyCellChange2ᚕᚖgithubᚗcomᚋcasegr
 	return ret
 }
 
-func (ec *executionContext) marshalNPolicyCellChange2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐCellChange(ctx context.Context, sel ast.SelectionSet, v *authz.CellChange) graphql.Marshaler {
+func (ec *executionContext) marshalNPolicyCellChange2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐCellChange(ctx context.Context, sel ast.SelectionSet, v *policytools.CellChange) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PolicyCellChange!")
 		return graphql.Null
@@ -34067,7 +34067,7 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 	return v
 }
 
-func (ec *executionContext) marshalOEmergencyAnswer2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐEmergencyAnswer(ctx context.Context, sel ast.SelectionSet, v *authz.EmergencyAnswer) graphql.Marshaler {
+func (ec *executionContext) marshalOEmergencyAnswer2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐEmergencyAnswer(ctx context.Context, sel ast.SelectionSet, v *policytools.EmergencyAnswer) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/policychange"
+	"github.com/casegraph/casegraph/policytools"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -27,7 +28,7 @@ func (r *Resolver) accessMatrix(ctx context.Context) (*AccessMatrix, error) {
 	if err := mayReadPolicy(ctx); err != nil {
 		return nil, err
 	}
-	m := r.enforcer.Matrix()
+	m := policytools.MatrixOf(r.enforcer)
 	var buf bytes.Buffer
 	if err := m.CSV(&buf); err != nil {
 		return nil, err
@@ -47,11 +48,11 @@ func (r *Resolver) accessMatrix(ctx context.Context) (*AccessMatrix, error) {
 	return out, nil
 }
 
-func (r *Resolver) explainAccess(ctx context.Context, q AccessQuestion) (*authz.Explanation, error) {
+func (r *Resolver) explainAccess(ctx context.Context, q AccessQuestion) (*policytools.Explanation, error) {
 	if err := mayReadPolicy(ctx); err != nil {
 		return nil, err
 	}
-	x, err := r.enforcer.Explain(authz.Question{Roles: q.Roles, Kind: q.AgencyKind,
+	x, err := policytools.Explain(r.enforcer, policytools.Question{Roles: q.Roles, Kind: q.AgencyKind,
 		Field: valueOr(q.Field, ""), Mutation: valueOr(q.Mutation, ""), Object: valueOr(q.Object, ""), Action: valueOr(q.Action, "")})
 	if err != nil {
 		return nil, err
@@ -59,23 +60,23 @@ func (r *Resolver) explainAccess(ctx context.Context, q AccessQuestion) (*authz.
 	return &x, nil
 }
 
-func (r *Resolver) policyWhatIf(ctx context.Context, add, remove [][]string) ([]*authz.CellChange, error) {
+func (r *Resolver) policyWhatIf(ctx context.Context, add, remove [][]string) ([]*policytools.CellChange, error) {
 	if err := mayReadPolicy(ctx); err != nil {
 		return nil, err
 	}
-	addLines, err := authz.ParseLines(add)
+	addLines, err := policytools.ParseLines(add)
 	if err != nil {
 		return nil, err
 	}
-	removeLines, err := authz.ParseLines(remove)
+	removeLines, err := policytools.ParseLines(remove)
 	if err != nil {
 		return nil, err
 	}
-	changes, err := r.enforcer.WhatIf(ctx, addLines, removeLines)
+	changes, err := policytools.WhatIf(ctx, r.enforcer, addLines, removeLines)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*authz.CellChange, len(changes))
+	out := make([]*policytools.CellChange, len(changes))
 	for i := range changes {
 		out[i] = &changes[i]
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/policytools"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -89,15 +90,15 @@ func (r *mutationResolver) changePolicy(ctx context.Context, add, remove [][]str
 	if r.enforcer == nil {
 		return nil, apperr.Errorf(apperr.Unavailable, "This server has no access policy to change.")
 	}
-	addLines, err := authz.ParseLines(add)
+	addLines, err := policytools.ParseLines(add)
 	if err != nil {
 		return nil, err
 	}
-	removeLines, err := authz.ParseLines(remove)
+	removeLines, err := policytools.ParseLines(remove)
 	if err != nil {
 		return nil, err
 	}
-	added, removed, err := r.enforcer.Change(ctx, ent.FromContext(ctx), addLines, removeLines, reason)
+	added, removed, err := policytools.Change(ctx, r.enforcer, ent.FromContext(ctx), addLines, removeLines, reason)
 	if err != nil {
 		return nil, err
 	}

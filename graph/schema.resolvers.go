@@ -16,10 +16,11 @@ import (
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/policytools"
 )
 
 // RowLevel is the resolver for the rowLevel field.
-func (r *accessExplanationResolver) RowLevel(ctx context.Context, obj *authz.Explanation) (*string, error) {
+func (r *accessExplanationResolver) RowLevel(ctx context.Context, obj *policytools.Explanation) (*string, error) {
 	if obj.Object != policies.RowsCases && obj.Object != policies.RowsVictims {
 		return nil, nil
 	}
@@ -27,7 +28,7 @@ func (r *accessExplanationResolver) RowLevel(ctx context.Context, obj *authz.Exp
 }
 
 // Text is the resolver for the text field.
-func (r *accessExplanationResolver) Text(ctx context.Context, obj *authz.Explanation) (string, error) {
+func (r *accessExplanationResolver) Text(ctx context.Context, obj *policytools.Explanation) (string, error) {
 	return obj.Text(), nil
 }
 
@@ -217,12 +218,12 @@ func (r *queryResolver) AccessMatrix(ctx context.Context) (*AccessMatrix, error)
 }
 
 // ExplainAccess is the resolver for the explainAccess field.
-func (r *queryResolver) ExplainAccess(ctx context.Context, question AccessQuestion) (*authz.Explanation, error) {
+func (r *queryResolver) ExplainAccess(ctx context.Context, question AccessQuestion) (*policytools.Explanation, error) {
 	return r.explainAccess(ctx, question)
 }
 
 // PolicyWhatIf is the resolver for the policyWhatIf field.
-func (r *queryResolver) PolicyWhatIf(ctx context.Context, add [][]string, remove [][]string) ([]*authz.CellChange, error) {
+func (r *queryResolver) PolicyWhatIf(ctx context.Context, add [][]string, remove [][]string) ([]*policytools.CellChange, error) {
 	return r.policyWhatIf(ctx, add, remove)
 }
 

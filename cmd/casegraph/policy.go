@@ -20,6 +20,7 @@ import (
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/migrations"
 	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/policytools"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -70,7 +71,7 @@ func policyMatrix(ctx context.Context, cfg config, args []string, out io.Writer)
 		return err
 	}
 	defer db.Close()
-	m := e.Matrix()
+	m := policytools.MatrixOf(e)
 	if *format == "csv" {
 		return m.CSV(out)
 	}
@@ -80,7 +81,7 @@ func policyMatrix(ctx context.Context, cfg config, args []string, out io.Writer)
 
 func policyExplain(ctx context.Context, cfg config, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("policy explain", flag.ContinueOnError)
-	var q authz.Question
+	var q policytools.Question
 	var roles roleFlags
 	fs.Var(&roles, "role", "a role (repeatable): "+strings.Join(roleNames(), ", "))
 	kind := fs.String("kind", "", "the agency's kind, e.g. NGO_SHELTER")
@@ -111,7 +112,7 @@ func policyExplain(ctx context.Context, cfg config, args []string, out io.Writer
 		}
 		q.Kind = a.Kind
 	}
-	x, err := e.Explain(q)
+	x, err := policytools.Explain(e, q)
 	if err != nil {
 		return err
 	}
@@ -132,11 +133,11 @@ func policyWhatIf(ctx context.Context, cfg config, args []string, out io.Writer)
 		return err
 	}
 	defer db.Close()
-	changes, err := e.WhatIf(ctx, add, remove)
+	changes, err := policytools.WhatIf(ctx, e, add, remove)
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(out, authz.RenderChanges(changes))
+	_, err = io.WriteString(out, policytools.RenderChanges(changes))
 	return err
 }
 

@@ -82,12 +82,12 @@ func TestPolicyCommand(t *testing.T) {
 			{[]string{"matrix", "--format", "csv"}, "matrix.csv.golden"},
 			{[]string{"matrix"}, "matrix.md.golden"},
 		} {
-			want, err := os.ReadFile(filepath.Join("..", "..", "authz", "testdata", tc.file))
+			want, err := os.ReadFile(filepath.Join("..", "..", "policytools", "testdata", tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got := policy(t, tc.args...); got != string(want) {
-				t.Errorf("policy %s differs from authz/testdata/%s:\n%s", strings.Join(tc.args, " "), tc.file, got)
+				t.Errorf("policy %s differs from policytools/testdata/%s:\n%s", strings.Join(tc.args, " "), tc.file, got)
 			}
 		}
 	})

@@ -1,4 +1,4 @@
-package authz_test
+package policytools_test
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/policytools"
 	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -296,7 +297,7 @@ func expectedMatrix(t *testing.T) map[string]string {
 }
 
 // cells flattens a matrix into the same form as expected.
-func matrixCells(m authz.Matrix) map[string]string {
+func matrixCells(m policytools.Matrix) map[string]string {
 	got := map[string]string{}
 	level := func(l rowscope.Level) string {
 		if l == rowscope.None {
@@ -329,7 +330,7 @@ func matrixCells(m authz.Matrix) map[string]string {
 
 // compare returns every cell where m differs from want, and how many cells
 // it compared. A cell missing on either side is a difference.
-func compareMatrix(m authz.Matrix, want map[string]string) (diffs []string, compared int) {
+func compareMatrix(m policytools.Matrix, want map[string]string) (diffs []string, compared int) {
 	got := matrixCells(m)
 	keys := matrixKeys(want)
 	for k := range got {
@@ -379,7 +380,7 @@ func newPolicyEnforcer(t *testing.T) (*authz.Enforcer, *database.DB) {
 
 func TestPolicyMatrix(t *testing.T) {
 	e, _ := newPolicyEnforcer(t)
-	m := e.Matrix()
+	m := policytools.MatrixOf(e)
 
 	t.Run("the expected table covers the schema", func(t *testing.T) {
 		v := e.Vocabulary()
@@ -472,7 +473,7 @@ func TestPolicyMatrix(t *testing.T) {
 	})
 
 	t.Run("markdown and csv", func(t *testing.T) {
-		if md := m.Markdown(); md != e.Matrix().Markdown() {
+		if md := m.Markdown(); md != policytools.MatrixOf(e).Markdown() {
 			t.Error("Markdown is not deterministic")
 		}
 		var buf bytes.Buffer
@@ -575,7 +576,7 @@ func TestPolicyMatrixCatchesChanges(t *testing.T) {
 			if err != nil {
 				t.Fatalf("building the enforcer over the changed policy: %v", err)
 			}
-			diffs, _ := compareMatrix(changed.Matrix(), expectedMatrix(t))
+			diffs, _ := compareMatrix(policytools.MatrixOf(changed), expectedMatrix(t))
 			if len(diffs) == 0 {
 				t.Fatalf("the comparison reports no difference after changing the policy")
 			}
@@ -742,7 +743,7 @@ func readmeStatesCellCount(t *testing.T, n int) {
 			t.Fatal(err)
 		}
 	default:
-		t.Errorf("%s says %q; this test compares %d: run go test ./authz -run TestPolicyMatrix -update", readmePath, got, n)
+		t.Errorf("%s says %q; this test compares %d: run go test ./policytools -run TestPolicyMatrix -update", readmePath, got, n)
 	}
 }
 
@@ -750,7 +751,7 @@ func readmeStatesCellCount(t *testing.T, n int) {
 // matrix of the shipped policy; -update rewrites that section.
 func TestPolicyReadmeIsCurrent(t *testing.T) {
 	e, _ := newPolicyEnforcer(t)
-	md := e.Matrix().Markdown()
+	md := policytools.MatrixOf(e).Markdown()
 	raw, err := os.ReadFile(readmePath)
 	if err != nil {
 		t.Fatal(err)
@@ -772,6 +773,6 @@ func TestPolicyReadmeIsCurrent(t *testing.T) {
 		return
 	}
 	if strings.TrimSpace(section) != strings.TrimSpace(md) {
-		t.Errorf("the matrix in %s is not the shipped policy's; run: go test ./authz -run TestPolicyReadmeIsCurrent -update", readmePath)
+		t.Errorf("the matrix in %s is not the shipped policy's; run: go test ./policytools -run TestPolicyReadmeIsCurrent -update", readmePath)
 	}
 }

@@ -1,4 +1,4 @@
-package authz
+package policytools
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/rowscope"
@@ -78,59 +79,59 @@ type EmergencyAnswer struct {
 	Note       string
 }
 
-// Explain answers q from the policy in force. An unknown role, kind, field,
-// mutation, object or action is a BAD_USER_INPUT *apperr.Error naming it.
-func (e *Enforcer) Explain(q Question) (Explanation, error) {
-	if err := e.checkQuestion(q); err != nil {
+// Explain answers q from the policy e holds now. An unknown role, kind,
+// field, mutation, object or action is a BAD_USER_INPUT *apperr.Error
+// naming it.
+func Explain(e *authz.Enforcer, q Question) (Explanation, error) {
+	if err := checkQuestion(e.Vocabulary(), q); err != nil {
 		return Explanation{}, err
 	}
-	p := &viewer.Principal{Roles: q.Roles}
 	kind := string(q.Kind)
 	x := Explanation{Question: q}
 	switch {
 	case q.Field != "" && (q.Action == "" || q.Action == policies.Read):
-		e.explainRead(&x, p)
+		explainRead(e, &x)
 	case q.Field != "":
-		x.Object, x.Action, x.Category = q.Field, policies.Write, e.vocab.Fields[q.Field]
-		e.explainAllows(&x, p)
+		x.Object, x.Action, x.Category = q.Field, policies.Write, e.Vocabulary().Fields[q.Field]
+		explainAllows(e, &x)
 		if x.Allowed {
 			x.Summary += " A write is always limited to the rows the role sees."
 		}
 	case q.Mutation != "":
 		x.Object, x.Action = policies.MutationObject(strings.TrimPrefix(q.Mutation, "Mutation.")), policies.Call
-		e.explainAllows(&x, p)
+		explainAllows(e, &x)
 		if x.Allowed {
 			x.Summary += " Each sensitive field its input sets must also be one the role may write."
 		}
 	case isRows(q.Object):
 		x.Object, x.Action = q.Object, policies.See
-		x.Level = e.rowLevel(p, kind, q.Object)
+		x.Level = e.RowLevel(q.Roles, q.Kind, q.Object)
 		x.Allowed = x.Level != rowscope.None
 		if x.Allowed {
-			x.Rules = e.rulesFor(q.Roles, kind, q.Object, policies.See, x.Level.Name())
+			x.Rules = rulesFor(e, q.Roles, kind, q.Object, policies.See, x.Level.Name())
 		}
 		x.Summary = fmt.Sprintf("%s sees %s.", who(q), rowsPhrase(q.Object, x.Level))
 	default:
 		x.Object, x.Action = q.Object, q.Action
-		e.explainAllows(&x, p)
+		explainAllows(e, &x)
 	}
 	return x, nil
 }
 
 // explainRead answers a field read, condition by condition, as
 // Request.decide checks it.
-func (e *Enforcer) explainRead(x *Explanation, p *viewer.Principal) {
-	q, kind := x.Question, string(x.Question.Kind)
-	x.Object, x.Action, x.Category = q.Field, policies.Read, e.vocab.Fields[q.Field]
-	conds := e.readConditions(p, kind, q.Field)
+func explainRead(e *authz.Enforcer, x *Explanation) {
+	q := x.Question
+	x.Object, x.Action, x.Category = q.Field, policies.Read, e.Vocabulary().Fields[q.Field]
+	conds := e.ReadConditions(q.Roles, q.Kind, q.Field)
 	var allowed []string
 	for _, c := range policies.FieldConditions {
 		a := ConditionAnswer{Condition: c, Checks: conditionChecks(c)}
 		if rule, ok := conds[c]; ok {
-			a.Allowed, a.Rule = true, RuleString(rule)
-			a.ConsentRequired = ConsentRequired(x.Category, c)
+			a.Allowed, a.Rule = true, authz.RuleString(rule)
+			a.ConsentRequired = authz.ConsentRequired(x.Category, c)
 			if a.ConsentRequired {
-				a.Purposes = e.readPurposes(q.Roles, kind, q.Field, c)
+				a.Purposes = e.ReadPurposes(q.Roles, q.Kind, q.Field, c)
 			}
 			if !slices.Contains(x.Rules, a.Rule) {
 				x.Rules = append(x.Rules, a.Rule)
@@ -140,14 +141,14 @@ func (e *Enforcer) explainRead(x *Explanation, p *viewer.Principal) {
 		x.Conditions = append(x.Conditions, a)
 	}
 	x.Allowed = len(conds) > 0
-	em := &EmergencyAnswer{Opens: x.Allowed, CanRequest: e.allows(p, kind, policies.Emergency, policies.Request)}
+	em := &EmergencyAnswer{Opens: x.Allowed, CanRequest: e.Allows(q.Roles, q.Kind, policies.Emergency, policies.Request)}
 	switch {
 	case !em.Opens:
 		em.Note = "A grant cannot open it: a grant opens only the fields the role reads under some condition."
 	default:
 		em.Note = fmt.Sprintf("A grant opens it whatever the condition and consent say: for at most %d hours, "+
 			"for the victims in one case when it was granted and the case's suspects, "+
-			"asked with a written justification of at least %d characters.", MaxEmergencyHours, MinJustificationLength)
+			"asked with a written justification of at least %d characters.", authz.MaxEmergencyHours, authz.MinJustificationLength)
 		if em.CanRequest {
 			em.Note += " These roles may ask for one."
 		} else {
@@ -164,10 +165,9 @@ func (e *Enforcer) explainRead(x *Explanation, p *viewer.Principal) {
 
 // explainAllows answers a question without condition (a field write, a
 // mutation, a power), as allows does.
-func (e *Enforcer) explainAllows(x *Explanation, p *viewer.Principal) {
-	kind := string(x.Question.Kind)
-	x.Allowed = e.allows(p, kind, x.Object, x.Action)
-	x.Rules = e.rulesFor(x.Question.Roles, kind, x.Object, x.Action, policies.Any)
+func explainAllows(e *authz.Enforcer, x *Explanation) {
+	x.Allowed = e.Allows(x.Question.Roles, x.Question.Kind, x.Object, x.Action)
+	x.Rules = rulesFor(e, x.Question.Roles, string(x.Question.Kind), x.Object, x.Action, policies.Any)
 	verb := "may"
 	if !x.Allowed {
 		verb = "may not"
@@ -179,32 +179,17 @@ func (e *Enforcer) explainAllows(x *Explanation, p *viewer.Principal) {
 }
 
 // rulesFor lists the distinct lines that allow any of roles to act.
-func (e *Enforcer) rulesFor(roles []viewer.Role, kind, obj, act, cond string) []string {
+func rulesFor(e *authz.Enforcer, roles []viewer.Role, kind, obj, act, cond string) []string {
 	var out []string
 	for _, r := range roles {
-		if d := e.Decide(r, kind, obj, act, cond); d.Allowed && !slices.Contains(out, RuleString(d.Rule)) {
-			out = append(out, RuleString(d.Rule))
+		if d := e.Decide(r, kind, obj, act, cond); d.Allowed && !slices.Contains(out, authz.RuleString(d.Rule)) {
+			out = append(out, authz.RuleString(d.Rule))
 		}
 	}
 	return out
 }
 
-// readPurposes lists the purposes of the roles that may read field under
-// c: a consent must name one of them (see Request.purposesFor).
-func (e *Enforcer) readPurposes(roles []viewer.Role, kind, field, c string) []domain.ConsentPurpose {
-	var out []domain.ConsentPurpose
-	for _, r := range roles {
-		if !e.Decide(r, kind, field, policies.Read, c).Allowed {
-			continue
-		}
-		if pu, ok := purposeOf(r); ok && !slices.Contains(out, pu) {
-			out = append(out, pu)
-		}
-	}
-	return out
-}
-
-func (e *Enforcer) checkQuestion(q Question) error {
+func checkQuestion(vocab policies.Vocabulary, q Question) error {
 	if len(q.Roles) == 0 {
 		return apperr.InvalidField("role", "Name at least one role.")
 	}
@@ -227,9 +212,9 @@ func (e *Enforcer) checkQuestion(q Question) error {
 	}
 	switch {
 	case q.Field != "":
-		if _, ok := e.vocab.Fields[q.Field]; !ok {
-			if slices.Contains(e.vocab.Categories(), q.Field) {
-				return apperr.InvalidField("field", "%q is a category; ask about one of its fields: %s.", q.Field, strings.Join(fieldsIn(e.vocab, q.Field), ", "))
+		if _, ok := vocab.Fields[q.Field]; !ok {
+			if slices.Contains(vocab.Categories(), q.Field) {
+				return apperr.InvalidField("field", "%q is a category; ask about one of its fields: %s.", q.Field, strings.Join(fieldsIn(vocab, q.Field), ", "))
 			}
 			return apperr.InvalidField("field", "%q is not a sensitive field.", q.Field)
 		}
@@ -237,7 +222,7 @@ func (e *Enforcer) checkQuestion(q Question) error {
 			return apperr.InvalidField("action", "A field takes read or write, not %q.", q.Action)
 		}
 	case q.Mutation != "":
-		if !slices.Contains(e.vocab.Mutations, strings.TrimPrefix(q.Mutation, "Mutation.")) {
+		if !slices.Contains(vocab.Mutations, strings.TrimPrefix(q.Mutation, "Mutation.")) {
 			return apperr.InvalidField("mutation", "Unknown mutation %q.", q.Mutation)
 		}
 		if q.Action != "" && q.Action != policies.Call {
@@ -401,7 +386,7 @@ func (x Explanation) Text() string {
 			switch {
 			case c.Allowed && c.ConsentRequired:
 				fmt.Fprintf(&b, "  %-12s Consent: also needs %s.\n", "", consentPhrase(c.Purposes, x.Question.Kind))
-			case c.Allowed && c.Condition == policies.Proceedings && ConsentRequired(x.Category, policies.Any):
+			case c.Allowed && c.Condition == policies.Proceedings && authz.ConsentRequired(x.Category, policies.Any):
 				fmt.Fprintf(&b, "  %-12s Consent: not needed; the criminal proceeding is the legal basis.\n", "")
 			}
 		}

@@ -1,4 +1,4 @@
-package authz_test
+package policytools_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/policytools"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -111,20 +112,20 @@ type wantChange struct {
 
 // expand lists the changes ws describe, in the order WhatIf reports them
 // when each want covers one object (roles, then kinds).
-func expand(ws []wantChange) []authz.CellChange {
-	var out []authz.CellChange
+func expand(ws []wantChange) []policytools.CellChange {
+	var out []policytools.CellChange
 	for _, w := range ws {
 		for _, k := range w.kinds {
 			for _, o := range w.objects {
-				out = append(out, authz.CellChange{Role: w.role, Kind: k, Object: o, Action: w.action, Before: w.before, After: w.after})
+				out = append(out, policytools.CellChange{Role: w.role, Kind: k, Object: o, Action: w.action, Before: w.before, After: w.after})
 			}
 		}
 	}
 	return out
 }
 
-func sameChanges(a, b []authz.CellChange) bool {
-	key := func(c authz.CellChange) string {
+func sameChanges(a, b []policytools.CellChange) bool {
+	key := func(c policytools.CellChange) string {
 		return strings.Join([]string{string(c.Role), string(c.Kind), c.Object, c.Action, c.Before, c.After}, "|")
 	}
 	ka, kb := make([]string, len(a)), make([]string, len(b))
@@ -142,7 +143,7 @@ func sameChanges(a, b []authz.CellChange) bool {
 func TestWhatIf(t *testing.T) {
 	e, db := newPolicyEnforcer(t)
 	ctx := context.Background()
-	matrixBefore := e.Matrix()
+	matrixBefore := policytools.MatrixOf(e)
 	linesBefore, err := e.Lines(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -151,20 +152,20 @@ func TestWhatIf(t *testing.T) {
 
 	for _, tc := range whatIfCases {
 		t.Run(tc.name, func(t *testing.T) {
-			changes, err := e.WhatIf(ctx, lines(t, tc.add...), lines(t, tc.remove...))
+			changes, err := policytools.WhatIf(ctx, e, lines(t, tc.add...), lines(t, tc.remove...))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if want := expand(tc.want); !sameChanges(changes, want) {
-				t.Errorf("changes:\n%s\nwant:\n%s", authz.RenderChanges(changes), authz.RenderChanges(want))
+				t.Errorf("changes:\n%s\nwant:\n%s", policytools.RenderChanges(changes), policytools.RenderChanges(want))
 			}
-			golden(t, "whatif_"+tc.name+".golden", authz.RenderChanges(changes))
+			golden(t, "whatif_"+tc.name+".golden", policytools.RenderChanges(changes))
 		})
 	}
 
 	t.Run("order is by role, then kind, then rows, fields, mutations, powers", func(t *testing.T) {
 		// Two kinds joining other families change cells of two roles.
-		changes, err := e.WhatIf(ctx, lines(t, "g2, HIGH_COURT, support", "g2, NGO_SHELTER, investigation"), nil)
+		changes, err := policytools.WhatIf(ctx, e, lines(t, "g2, HIGH_COURT, support", "g2, NGO_SHELTER, investigation"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,12 +175,12 @@ func TestWhatIf(t *testing.T) {
 				return 0
 			case strings.HasPrefix(obj, "Mutation."):
 				return 2
-			case slices.ContainsFunc(authz.MatrixPowers, func(p authz.Power) bool { return p.Object == obj }):
+			case slices.ContainsFunc(policytools.MatrixPowers, func(p policytools.Power) bool { return p.Object == obj }):
 				return 3
 			}
 			return 1
 		}
-		rank := func(c authz.CellChange) []int {
+		rank := func(c policytools.CellChange) []int {
 			return []int{slices.Index(viewer.Roles, c.Role), slices.Index(allKinds(), c.Kind), section(c.Object)}
 		}
 		roles := map[viewer.Role]bool{}
@@ -192,7 +193,7 @@ func TestWhatIf(t *testing.T) {
 		if !roles[viewer.RoleInvestigator] || !roles[viewer.RoleCaseWorker] || len(roles) != 2 {
 			t.Errorf("changed the cells of %v, want investigator and case_worker", roles)
 		}
-		golden(t, "whatif_add_two_kinds_to_families.golden", authz.RenderChanges(changes))
+		golden(t, "whatif_add_two_kinds_to_families.golden", policytools.RenderChanges(changes))
 	})
 
 	t.Run("refusals", func(t *testing.T) {
@@ -216,14 +217,14 @@ func TestWhatIf(t *testing.T) {
 			{"nothing", nil, nil, "add", "nothing"},
 		} {
 			t.Run(rc.name, func(t *testing.T) {
-				_, err := e.WhatIf(ctx, lines(t, rc.add...), lines(t, rc.remove...))
+				_, err := policytools.WhatIf(ctx, e, lines(t, rc.add...), lines(t, rc.remove...))
 				wantBadInput(t, err, rc.field, rc.bad)
 			})
 		}
 	})
 
 	t.Run("nothing changed", func(t *testing.T) {
-		if !reflect.DeepEqual(e.Matrix(), matrixBefore) {
+		if !reflect.DeepEqual(policytools.MatrixOf(e), matrixBefore) {
 			t.Error("the enforcer's matrix changed")
 		}
 		linesAfter, err := e.Lines(ctx)
@@ -244,14 +245,14 @@ func TestWhatIf(t *testing.T) {
 // are exactly those WhatIf reported, with the values it reported.
 func TestWhatIfAgreesWithAChangeMade(t *testing.T) {
 	shipped, _ := newPolicyEnforcer(t)
-	before := matrixCells(shipped.Matrix())
+	before := matrixCells(policytools.MatrixOf(shipped))
 	for _, tc := range whatIfCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e, db := newPolicyEnforcer(t)
 			ctx := context.Background()
 			add, remove := lines(t, tc.add...), lines(t, tc.remove...)
-			changes, err := e.WhatIf(ctx, add, remove)
+			changes, err := policytools.WhatIf(ctx, e, add, remove)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -274,9 +275,9 @@ func TestWhatIfAgreesWithAChangeMade(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			after := matrixCells(changed.Matrix())
+			after := matrixCells(policytools.MatrixOf(changed))
 
-			reported := map[string]authz.CellChange{}
+			reported := map[string]policytools.CellChange{}
 			for _, c := range changes {
 				reported[cellKey(c.Role, c.Kind, c.Object, c.Action)] = c
 			}

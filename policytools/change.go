@@ -1,30 +1,24 @@
-package authz
+package policytools
 
 import (
 	"context"
 	"encoding/json"
 	"strings"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/policies"
-	"github.com/casegraph/casegraph/viewer"
 )
-
-// PolicyChannel is the PostgreSQL notification channel on which a policy
-// change is announced to every server.
-const PolicyChannel = "casegraph_policy"
 
 // Change applies a policy change made by the caller, in the transaction of
 // client (the mutation's): removes and adds lines, records who and why, and
 // announces it. The local enforcer reloads when the transaction commits;
 // other servers reload on the announcement. Returns FORBIDDEN for a caller
 // who may not change the policy and BAD_USER_INPUT for an invalid change.
-func (e *Enforcer) Change(ctx context.Context, client *ent.Client, add, remove []policies.Line, reason string) (added, removed int, err error) {
-	r := FromContext(ctx)
+func Change(ctx context.Context, e *authz.Enforcer, client *ent.Client, add, remove []policies.Line, reason string) (added, removed int, err error) {
+	r := authz.FromContext(ctx)
 	if r == nil {
 		return 0, 0, apperr.Errorf(apperr.Unauthenticated, "This operation needs an authenticated caller.")
 	}
@@ -38,38 +32,15 @@ func (e *Enforcer) Change(ctx context.Context, client *ent.Client, add, remove [
 	if len(add)+len(remove) == 0 {
 		return 0, 0, apperr.InvalidField("add", "The change adds and removes nothing.")
 	}
-	current, err := (&adapter{client: client}).rules(ctx)
+	current, err := authz.LinesIn(ctx, client)
 	if err != nil {
 		return 0, 0, err
 	}
 	next := applyLines(current, add, remove)
-	if err := policies.Validate(next, e.vocab); err != nil {
+	if err := policies.Validate(next, e.Vocabulary()); err != nil {
 		return 0, 0, apperr.InvalidField("add", "%s", err.Error())
 	}
-	for _, l := range remove {
-		found, err := deleteRule(ctx, client, l)
-		if err != nil {
-			return 0, 0, err
-		}
-		if !found {
-			return 0, 0, apperr.InvalidField("remove", "%q is not in the policy.", l.String())
-		}
-		removed++
-	}
-	for _, l := range add {
-		if err := createRule(ctx, client, l); err != nil {
-			if ent.IsConstraintError(err) {
-				return 0, 0, apperr.InvalidField("add", "%q is already in the policy.", l.String())
-			}
-			return 0, 0, err
-		}
-		added++
-	}
-	p := r.Principal()
-	err = client.PolicyChange.Create().
-		SetActorSubject(p.Subject).SetActorAgency(p.AgencyCode).SetReason(reason).
-		SetAdded(toStrings(add)).SetRemoved(toStrings(remove)).Exec(viewer.SystemContext(ctx))
-	if err != nil {
+	if err := authz.Store(ctx, client, r.Principal(), reason, add, remove); err != nil {
 		return 0, 0, err
 	}
 	if rec := audit.FromContext(ctx); rec != nil {
@@ -85,32 +56,10 @@ func (e *Enforcer) Change(ctx context.Context, client *ent.Client, add, remove [
 			ev.Detail = string(detail)
 		})
 	}
-	if err := e.announce(ctx, client); err != nil {
+	if err := e.Publish(ctx, client); err != nil {
 		return 0, 0, err
 	}
-	if tx := ent.TxFromContext(ctx); tx != nil {
-		tx.OnCommit(func(next ent.Committer) ent.Committer {
-			return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-				if err := next.Commit(ctx, tx); err != nil {
-					return err
-				}
-				return e.Reload()
-			})
-		})
-	} else if err := e.Reload(); err != nil {
-		return 0, 0, err
-	}
-	return added, removed, nil
-}
-
-// announce sends the change notification inside the transaction, so that
-// PostgreSQL delivers it only if the change commits.
-func (e *Enforcer) announce(ctx context.Context, client *ent.Client) error {
-	if e.dialect != dialect.Postgres {
-		return nil
-	}
-	_, err := client.ExecContext(ctx, "SELECT pg_notify($1, '')", PolicyChannel)
-	return err
+	return len(add), len(remove), nil
 }
 
 // applyLines returns current without remove and with add.

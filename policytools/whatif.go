@@ -1,4 +1,4 @@
-package authz
+package policytools
 
 import (
 	"context"
@@ -7,10 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/casbin/casbin/v2"
-	"github.com/casbin/casbin/v2/model"
-
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/rowscope"
@@ -40,7 +38,7 @@ type CellChange struct {
 // It refuses what Change would refuse, with BAD_USER_INPUT: an empty
 // change, removing a line not in the policy, adding a line already in it
 // (unless it is also removed), and a change that leaves an invalid policy.
-func (e *Enforcer) WhatIf(ctx context.Context, add, remove []policies.Line) ([]CellChange, error) {
+func WhatIf(ctx context.Context, e *authz.Enforcer, add, remove []policies.Line) ([]CellChange, error) {
 	if len(add)+len(remove) == 0 {
 		return nil, apperr.InvalidField("add", "The change adds and removes nothing.")
 	}
@@ -63,19 +61,19 @@ func (e *Enforcer) WhatIf(ctx context.Context, add, remove []policies.Line) ([]C
 		}
 		next = append(next, l)
 	}
-	if err := policies.Validate(next, e.vocab); err != nil {
+	if err := policies.Validate(next, e.Vocabulary()); err != nil {
 		return nil, apperr.InvalidField("add", "%s", err.Error())
 	}
-	before, err := newMemoryEnforcer(current, e.vocab)
+	before, err := authz.NewInMemory(current, e.Vocabulary())
 	if err != nil {
 		return nil, err
 	}
-	after, err := newMemoryEnforcer(next, e.vocab)
+	after, err := authz.NewInMemory(next, e.Vocabulary())
 	if err != nil {
 		return nil, err
 	}
 	touched := touchedBy(slices.Concat(add, remove))
-	return diffMatrices(before.matrix(touched), after.matrix(touched)), nil
+	return diffMatrices(matrixOf(before, touched), matrixOf(after, touched)), nil
 }
 
 // touchedBy reports the cells lines can change: the model's matcher lets
@@ -94,22 +92,6 @@ func touchedBy(lines []policies.Line) func(viewer.Role, domain.AgencyKind) bool 
 		}
 	}
 	return func(r viewer.Role, k domain.AgencyKind) bool { return roles[r] || kinds[k] }
-}
-
-// newMemoryEnforcer builds an enforcer over lines held in memory, with the
-// vocabulary's grouping of fields under categories, as New does over the
-// database. It has no client: it only answers Decide and Matrix.
-func newMemoryEnforcer(lines []policies.Line, vocab policies.Vocabulary) (*Enforcer, error) {
-	m, err := model.NewModelFromString(policies.Model)
-	if err != nil {
-		return nil, fmt.Errorf("policy model: %w", err)
-	}
-	ce, err := casbin.NewSyncedEnforcer(m, &memoryAdapter{adapter: adapter{fields: vocab.Fields}, lines: lines})
-	if err != nil {
-		return nil, fmt.Errorf("loading policy: %w", err)
-	}
-	ce.EnableAutoSave(false)
-	return &Enforcer{casbin: ce, vocab: vocab}, nil
 }
 
 // matrixCell is one cell of a matrix, its value as CellChange writes it.

@@ -1,4 +1,4 @@
-package authz_test
+package policytools_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/policytools"
 	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -55,18 +56,18 @@ func wantBadInput(t *testing.T, err error, field, bad string) {
 	}
 }
 
-func condition(x authz.Explanation, c string) authz.ConditionAnswer {
+func condition(x policytools.Explanation, c string) policytools.ConditionAnswer {
 	for _, a := range x.Conditions {
 		if a.Condition == c {
 			return a
 		}
 	}
-	return authz.ConditionAnswer{}
+	return policytools.ConditionAnswer{}
 }
 
 // allowedConditions lists the conditions x allows, sorted as the matrix
 // sorts them.
-func allowedConditions(x authz.Explanation) []string {
+func allowedConditions(x policytools.Explanation) []string {
 	var out []string
 	for _, a := range x.Conditions {
 		if a.Allowed {
@@ -83,13 +84,13 @@ func TestExplain(t *testing.T) {
 	e, _ := newPolicyEnforcer(t)
 	for _, tc := range []struct {
 		name  string
-		q     authz.Question
-		check func(t *testing.T, x authz.Explanation)
+		q     policytools.Question
+		check func(t *testing.T, x policytools.Explanation)
 	}{
 		{
 			name: "case_worker_ngo_shelter_read_legal_name",
-			q:    authz.Question{Roles: roles(viewer.RoleCaseWorker), Kind: domain.AgencyKindNgoShelter, Field: "Victim.legalName"},
-			check: func(t *testing.T, x authz.Explanation) {
+			q:    policytools.Question{Roles: roles(viewer.RoleCaseWorker), Kind: domain.AgencyKindNgoShelter, Field: "Victim.legalName"},
+			check: func(t *testing.T, x policytools.Explanation) {
 				if got := allowedConditions(x); !slices.Equal(got, []string{policies.Referred}) {
 					t.Errorf("allowed under %v, want only referred", got)
 				}
@@ -104,8 +105,8 @@ func TestExplain(t *testing.T) {
 		},
 		{
 			name: "investigator_local_police_read_phone",
-			q:    authz.Question{Roles: roles(viewer.RoleInvestigator), Kind: domain.AgencyKindLocalPoliceDirectorate, Field: "Victim.phone"},
-			check: func(t *testing.T, x authz.Explanation) {
+			q:    policytools.Question{Roles: roles(viewer.RoleInvestigator), Kind: domain.AgencyKindLocalPoliceDirectorate, Field: "Victim.phone"},
+			check: func(t *testing.T, x policytools.Explanation) {
 				if got := allowedConditions(x); !slices.Equal(got, []string{policies.OnCase}) {
 					t.Errorf("allowed under %v, want only on_case", got)
 				}
@@ -116,8 +117,8 @@ func TestExplain(t *testing.T) {
 		},
 		{
 			name: "prosecutor_prosecution_office_read_testimony",
-			q:    authz.Question{Roles: roles(viewer.RoleProsecutor), Kind: domain.AgencyKindProsecutionOffice, Field: "Victim.testimonySummary", Action: policies.Read},
-			check: func(t *testing.T, x authz.Explanation) {
+			q:    policytools.Question{Roles: roles(viewer.RoleProsecutor), Kind: domain.AgencyKindProsecutionOffice, Field: "Victim.testimonySummary", Action: policies.Read},
+			check: func(t *testing.T, x policytools.Explanation) {
 				if got := allowedConditions(x); !slices.Equal(got, []string{policies.Proceedings}) {
 					t.Errorf("allowed under %v, want only proceedings", got)
 				}
@@ -128,8 +129,8 @@ func TestExplain(t *testing.T) {
 		},
 		{
 			name: "investigator_local_police_read_health_notes",
-			q:    authz.Question{Roles: roles(viewer.RoleInvestigator), Kind: domain.AgencyKindLocalPoliceDirectorate, Field: "Victim.healthNotes"},
-			check: func(t *testing.T, x authz.Explanation) {
+			q:    policytools.Question{Roles: roles(viewer.RoleInvestigator), Kind: domain.AgencyKindLocalPoliceDirectorate, Field: "Victim.healthNotes"},
+			check: func(t *testing.T, x policytools.Explanation) {
 				if x.Allowed || len(x.Rules) > 0 || x.Emergency.Opens {
 					t.Errorf("allowed %v, rules %v, emergency opens %v; want denied, no rule, emergency closed", x.Allowed, x.Rules, x.Emergency.Opens)
 				}
@@ -140,8 +141,8 @@ func TestExplain(t *testing.T) {
 		},
 		{
 			name: "case_worker_ngo_shelter_write_health_notes",
-			q:    authz.Question{Roles: roles(viewer.RoleCaseWorker), Kind: domain.AgencyKindNgoShelter, Field: "Victim.healthNotes", Action: policies.Write},
-			check: func(t *testing.T, x authz.Explanation) {
+			q:    policytools.Question{Roles: roles(viewer.RoleCaseWorker), Kind: domain.AgencyKindNgoShelter, Field: "Victim.healthNotes", Action: policies.Write},
+			check: func(t *testing.T, x policytools.Explanation) {
 				if !x.Allowed || x.Conditions != nil || x.Emergency != nil {
 					t.Errorf("allowed %v, conditions %v, emergency %v; want allowed, no conditions", x.Allowed, x.Conditions, x.Emergency)
 				}
@@ -149,8 +150,8 @@ func TestExplain(t *testing.T) {
 		},
 		{
 			name: "judge_high_court_call_record_court_decision",
-			q:    authz.Question{Roles: roles(viewer.RoleJudge), Kind: domain.AgencyKindHighCourt, Mutation: "recordCourtDecision"},
-			check: func(t *testing.T, x authz.Explanation) {
+			q:    policytools.Question{Roles: roles(viewer.RoleJudge), Kind: domain.AgencyKindHighCourt, Mutation: "recordCourtDecision"},
+			check: func(t *testing.T, x policytools.Explanation) {
 				if !x.Allowed || !slices.Equal(x.Rules, []string{"p, judge, court, Mutation.recordCourtDecision, call, any"}) {
 					t.Errorf("allowed %v by %v", x.Allowed, x.Rules)
 				}
@@ -158,8 +159,8 @@ func TestExplain(t *testing.T) {
 		},
 		{
 			name: "case_worker_ngo_shelter_call_open_case",
-			q:    authz.Question{Roles: roles(viewer.RoleCaseWorker), Kind: domain.AgencyKindNgoShelter, Mutation: "openCase"},
-			check: func(t *testing.T, x authz.Explanation) {
+			q:    policytools.Question{Roles: roles(viewer.RoleCaseWorker), Kind: domain.AgencyKindNgoShelter, Mutation: "openCase"},
+			check: func(t *testing.T, x policytools.Explanation) {
 				if x.Allowed {
 					t.Error("a case worker may not open a case")
 				}
@@ -167,8 +168,8 @@ func TestExplain(t *testing.T) {
 		},
 		{
 			name: "dpo_national_coordinator_audit_read_all",
-			q:    authz.Question{Roles: roles(viewer.RoleDPO), Kind: domain.AgencyKindNationalAntiTraffickingCoordinator, Object: policies.Audit, Action: policies.ReadAll},
-			check: func(t *testing.T, x authz.Explanation) {
+			q:    policytools.Question{Roles: roles(viewer.RoleDPO), Kind: domain.AgencyKindNationalAntiTraffickingCoordinator, Object: policies.Audit, Action: policies.ReadAll},
+			check: func(t *testing.T, x policytools.Explanation) {
 				if !x.Allowed || !slices.Equal(x.Rules, []string{"p, dpo, NATIONAL_ANTI_TRAFFICKING_COORDINATOR, audit, read_all, any"}) {
 					t.Errorf("allowed %v by %v", x.Allowed, x.Rules)
 				}
@@ -176,8 +177,8 @@ func TestExplain(t *testing.T) {
 		},
 		{
 			name: "dpo_ngo_shelter_audit_read_all",
-			q:    authz.Question{Roles: roles(viewer.RoleDPO), Kind: domain.AgencyKindNgoShelter, Object: policies.Audit, Action: policies.ReadAll},
-			check: func(t *testing.T, x authz.Explanation) {
+			q:    policytools.Question{Roles: roles(viewer.RoleDPO), Kind: domain.AgencyKindNgoShelter, Object: policies.Audit, Action: policies.ReadAll},
+			check: func(t *testing.T, x policytools.Explanation) {
 				if x.Allowed || len(x.Rules) > 0 {
 					t.Errorf("allowed %v by %v; a shelter's DPO reads only the agency's own events", x.Allowed, x.Rules)
 				}
@@ -185,8 +186,8 @@ func TestExplain(t *testing.T) {
 		},
 		{
 			name: "dpo_and_admin_read_policy",
-			q:    authz.Question{Roles: roles(viewer.RoleDPO, viewer.RoleAdmin), Kind: domain.AgencyKindMinistryOfInterior, Object: policies.Policy, Action: policies.Read},
-			check: func(t *testing.T, x authz.Explanation) {
+			q:    policytools.Question{Roles: roles(viewer.RoleDPO, viewer.RoleAdmin), Kind: domain.AgencyKindMinistryOfInterior, Object: policies.Policy, Action: policies.Read},
+			check: func(t *testing.T, x policytools.Explanation) {
 				want := []string{"p, dpo, *, policy, read, any", "p, admin, *, policy, read, any"}
 				if !x.Allowed || !slices.Equal(x.Rules, want) {
 					t.Errorf("allowed %v by %v, want both roles' lines %v", x.Allowed, x.Rules, want)
@@ -195,8 +196,8 @@ func TestExplain(t *testing.T) {
 		},
 		{
 			name: "prosecutor_prosecution_office_rows_cases",
-			q:    authz.Question{Roles: roles(viewer.RoleProsecutor), Kind: domain.AgencyKindProsecutionOffice, Object: policies.RowsCases},
-			check: func(t *testing.T, x authz.Explanation) {
+			q:    policytools.Question{Roles: roles(viewer.RoleProsecutor), Kind: domain.AgencyKindProsecutionOffice, Object: policies.RowsCases},
+			check: func(t *testing.T, x policytools.Explanation) {
 				if x.Level != rowscope.Region || !slices.Equal(x.Rules, []string{"p, prosecutor, PROSECUTION_OFFICE, rows:cases, see, region"}) {
 					t.Errorf("level %s by %v, want region", x.Level.Name(), x.Rules)
 				}
@@ -204,8 +205,8 @@ func TestExplain(t *testing.T) {
 		},
 		{
 			name: "prosecutor_prosecution_office_rows_victims",
-			q:    authz.Question{Roles: roles(viewer.RoleProsecutor), Kind: domain.AgencyKindProsecutionOffice, Object: policies.RowsVictims, Action: policies.See},
-			check: func(t *testing.T, x authz.Explanation) {
+			q:    policytools.Question{Roles: roles(viewer.RoleProsecutor), Kind: domain.AgencyKindProsecutionOffice, Object: policies.RowsVictims, Action: policies.See},
+			check: func(t *testing.T, x policytools.Explanation) {
 				if x.Level != rowscope.Assigned {
 					t.Errorf("level %s, want assigned", x.Level.Name())
 				}
@@ -213,8 +214,8 @@ func TestExplain(t *testing.T) {
 		},
 		{
 			name: "dpo_ngo_shelter_rows_victims",
-			q:    authz.Question{Roles: roles(viewer.RoleDPO), Kind: domain.AgencyKindNgoShelter, Object: policies.RowsVictims},
-			check: func(t *testing.T, x authz.Explanation) {
+			q:    policytools.Question{Roles: roles(viewer.RoleDPO), Kind: domain.AgencyKindNgoShelter, Object: policies.RowsVictims},
+			check: func(t *testing.T, x policytools.Explanation) {
 				if x.Allowed || x.Level != rowscope.None || len(x.Rules) > 0 {
 					t.Errorf("allowed %v at %s by %v, want no rows", x.Allowed, x.Level.Name(), x.Rules)
 				}
@@ -222,7 +223,7 @@ func TestExplain(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			x, err := e.Explain(tc.q)
+			x, err := policytools.Explain(e, tc.q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -238,26 +239,26 @@ func TestExplainRefusesBadInput(t *testing.T) {
 	court := domain.AgencyKindHighCourt
 	for _, tc := range []struct {
 		name       string
-		q          authz.Question
+		q          policytools.Question
 		field, bad string
 	}{
-		{"no role", authz.Question{Kind: court, Field: "Victim.legalName"}, "role", "role"},
-		{"unknown role", authz.Question{Roles: roles("sheriff"), Kind: court, Field: "Victim.legalName"}, "role", `"sheriff"`},
-		{"unknown kind", authz.Question{Roles: judge, Kind: "MOON_COURT", Field: "Victim.legalName"}, "kind", `"MOON_COURT"`},
-		{"a family is not a kind", authz.Question{Roles: judge, Kind: "court", Field: "Victim.legalName"}, "kind", `"court"`},
-		{"unknown field", authz.Question{Roles: judge, Kind: court, Field: "Victim.shoeSize"}, "field", `"Victim.shoeSize"`},
-		{"a category is not a field", authz.Question{Roles: judge, Kind: court, Field: "Victim:IDENTITY"}, "field", "Victim.legalName"},
-		{"unknown field action", authz.Question{Roles: judge, Kind: court, Field: "Victim.legalName", Action: "delete"}, "action", `"delete"`},
-		{"unknown mutation", authz.Question{Roles: judge, Kind: court, Mutation: "deleteEverything"}, "mutation", `"deleteEverything"`},
-		{"unknown object", authz.Question{Roles: judge, Kind: court, Object: "rows:witnesses", Action: "see"}, "object", `"rows:witnesses"`},
-		{"unknown power action", authz.Question{Roles: judge, Kind: court, Object: policies.Audit, Action: "delete"}, "action", `"delete"`},
-		{"a power without action", authz.Question{Roles: judge, Kind: court, Object: policies.Emergency}, "action", "request, review"},
-		{"rows take see", authz.Question{Roles: judge, Kind: court, Object: policies.RowsCases, Action: policies.Read}, "action", `"read"`},
-		{"nothing asked", authz.Question{Roles: judge, Kind: court}, "field", "exactly one"},
-		{"two things asked", authz.Question{Roles: judge, Kind: court, Field: "Victim.legalName", Mutation: "openCase"}, "field", "exactly one"},
+		{"no role", policytools.Question{Kind: court, Field: "Victim.legalName"}, "role", "role"},
+		{"unknown role", policytools.Question{Roles: roles("sheriff"), Kind: court, Field: "Victim.legalName"}, "role", `"sheriff"`},
+		{"unknown kind", policytools.Question{Roles: judge, Kind: "MOON_COURT", Field: "Victim.legalName"}, "kind", `"MOON_COURT"`},
+		{"a family is not a kind", policytools.Question{Roles: judge, Kind: "court", Field: "Victim.legalName"}, "kind", `"court"`},
+		{"unknown field", policytools.Question{Roles: judge, Kind: court, Field: "Victim.shoeSize"}, "field", `"Victim.shoeSize"`},
+		{"a category is not a field", policytools.Question{Roles: judge, Kind: court, Field: "Victim:IDENTITY"}, "field", "Victim.legalName"},
+		{"unknown field action", policytools.Question{Roles: judge, Kind: court, Field: "Victim.legalName", Action: "delete"}, "action", `"delete"`},
+		{"unknown mutation", policytools.Question{Roles: judge, Kind: court, Mutation: "deleteEverything"}, "mutation", `"deleteEverything"`},
+		{"unknown object", policytools.Question{Roles: judge, Kind: court, Object: "rows:witnesses", Action: "see"}, "object", `"rows:witnesses"`},
+		{"unknown power action", policytools.Question{Roles: judge, Kind: court, Object: policies.Audit, Action: "delete"}, "action", `"delete"`},
+		{"a power without action", policytools.Question{Roles: judge, Kind: court, Object: policies.Emergency}, "action", "request, review"},
+		{"rows take see", policytools.Question{Roles: judge, Kind: court, Object: policies.RowsCases, Action: policies.Read}, "action", `"read"`},
+		{"nothing asked", policytools.Question{Roles: judge, Kind: court}, "field", "exactly one"},
+		{"two things asked", policytools.Question{Roles: judge, Kind: court, Field: "Victim.legalName", Mutation: "openCase"}, "field", "exactly one"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := e.Explain(tc.q)
+			_, err := policytools.Explain(e, tc.q)
 			wantBadInput(t, err, tc.field, tc.bad)
 		})
 	}
@@ -267,10 +268,10 @@ func TestExplainRefusesBadInput(t *testing.T) {
 // of the shipped policy and compares the answers.
 func TestExplainAgreesWithMatrix(t *testing.T) {
 	e, _ := newPolicyEnforcer(t)
-	m := e.Matrix()
-	explain := func(t *testing.T, q authz.Question) authz.Explanation {
+	m := policytools.MatrixOf(e)
+	explain := func(t *testing.T, q policytools.Question) policytools.Explanation {
 		t.Helper()
-		x, err := e.Explain(q)
+		x, err := policytools.Explain(e, q)
 		if err != nil {
 			t.Fatalf("%+v: %v", q, err)
 		}
@@ -278,7 +279,7 @@ func TestExplainAgreesWithMatrix(t *testing.T) {
 	}
 	asked := 0
 	for _, c := range m.Fields {
-		q := authz.Question{Roles: roles(c.Role), Kind: c.Kind, Field: c.Field}
+		q := policytools.Question{Roles: roles(c.Role), Kind: c.Kind, Field: c.Field}
 		x := explain(t, q)
 		if got := allowedConditions(x); !slices.Equal(got, c.Read) || x.Allowed != (len(c.Read) > 0) {
 			t.Errorf("%s @ %s read %s: Explain allows %v (%v), the matrix %v", c.Role, c.Kind, c.Field, got, x.Allowed, c.Read)
@@ -299,20 +300,20 @@ func TestExplainAgreesWithMatrix(t *testing.T) {
 	}
 	for _, c := range m.Rows {
 		for obj, want := range map[string]rowscope.Level{policies.RowsCases: c.Cases, policies.RowsVictims: c.Victims} {
-			if x := explain(t, authz.Question{Roles: roles(c.Role), Kind: c.Kind, Object: obj}); x.Level != want {
+			if x := explain(t, policytools.Question{Roles: roles(c.Role), Kind: c.Kind, Object: obj}); x.Level != want {
 				t.Errorf("%s @ %s %s: Explain %s, the matrix %s", c.Role, c.Kind, obj, x.Level.Name(), want.Name())
 			}
 			asked++
 		}
 	}
 	for _, c := range m.Mutations {
-		if x := explain(t, authz.Question{Roles: roles(c.Role), Kind: c.Kind, Mutation: c.Mutation}); x.Allowed != c.Allowed {
+		if x := explain(t, policytools.Question{Roles: roles(c.Role), Kind: c.Kind, Mutation: c.Mutation}); x.Allowed != c.Allowed {
 			t.Errorf("%s @ %s call %s: Explain %v, the matrix %v", c.Role, c.Kind, c.Mutation, x.Allowed, c.Allowed)
 		}
 		asked++
 	}
 	for _, c := range m.Powers {
-		x := explain(t, authz.Question{Roles: roles(c.Role), Kind: c.Kind, Object: c.Object, Action: c.Action})
+		x := explain(t, policytools.Question{Roles: roles(c.Role), Kind: c.Kind, Object: c.Object, Action: c.Action})
 		if x.Allowed != c.Allowed || x.Allowed != (len(x.Rules) > 0) {
 			t.Errorf("%s @ %s %s %s: Explain %v by %v, the matrix %v", c.Role, c.Kind, c.Object, c.Action, x.Allowed, x.Rules, c.Allowed)
 		}
@@ -326,7 +327,7 @@ func TestExplainAgreesWithMatrix(t *testing.T) {
 
 func TestExplainMatrixGoldenFiles(t *testing.T) {
 	e, _ := newPolicyEnforcer(t)
-	m := e.Matrix()
+	m := policytools.MatrixOf(e)
 	golden(t, "matrix.md.golden", m.Markdown())
 	var csv bytes.Buffer
 	if err := m.CSV(&csv); err != nil {

@@ -1,4 +1,9 @@
-package authz
+// Package policytools reads the access policy for people and tools: the
+// matrix of what each role may do at each kind of agency (CSV, Markdown,
+// GraphQL), why the policy allows or denies one thing (explain), what a
+// change would change (what-if), and the change itself (Change). It only
+// asks package authz, which decides; see docs/policy-tools.md.
+package policytools
 
 import (
 	"encoding/csv"
@@ -7,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/rowscope"
@@ -97,54 +103,54 @@ var MatrixPowers = []Power{
 	{policies.Audit, policies.Verify},
 }
 
-// Matrix computes the access matrix of the policy e holds now: for every
+// MatrixOf computes the access matrix of the policy e holds now: for every
 // role (viewer.Roles) at every kind of agency, asked as a principal holding
-// that role alone, exactly as a request asks (rowLevel, readConditions,
-// allows).
-func (e *Enforcer) Matrix() Matrix {
-	return e.matrix(func(viewer.Role, domain.AgencyKind) bool { return true })
+// that role alone, exactly as a request asks (RowLevel, ReadConditions,
+// Allows).
+func MatrixOf(e *authz.Enforcer) Matrix {
+	return matrixOf(e, func(viewer.Role, domain.AgencyKind) bool { return true })
 }
 
 // matrix computes the cells of the roles at the kinds that include
 // accepts, in Matrix's order; WhatIf asks only for those a change can
 // touch, since every cell costs casbin a pass over the whole policy.
-func (e *Enforcer) matrix(include func(viewer.Role, domain.AgencyKind) bool) Matrix {
+func matrixOf(e *authz.Enforcer, include func(viewer.Role, domain.AgencyKind) bool) Matrix {
 	kinds := agencyKinds()
-	fields := make([]string, 0, len(e.vocab.Fields))
-	categories := make(map[string]string, len(e.vocab.Fields))
-	for f, c := range e.vocab.Fields {
+	vocab := e.Vocabulary()
+	fields := make([]string, 0, len(vocab.Fields))
+	categories := make(map[string]string, len(vocab.Fields))
+	for f, c := range vocab.Fields {
 		fields = append(fields, f)
 		categories[f] = c
 	}
 	slices.Sort(fields)
-	m := Matrix{Families: e.families(), Categories: categories}
+	m := Matrix{Families: families(e), Categories: categories}
 	for _, role := range viewer.Roles {
-		p := &viewer.Principal{Roles: []viewer.Role{role}}
+		roles := []viewer.Role{role}
 		for _, kind := range kinds {
 			if !include(role, kind) {
 				continue
 			}
-			k := string(kind)
 			m.Rows = append(m.Rows, RowCell{Role: role, Kind: kind,
-				Cases:   e.rowLevel(p, k, policies.RowsCases),
-				Victims: e.rowLevel(p, k, policies.RowsVictims),
+				Cases:   e.RowLevel(roles, kind, policies.RowsCases),
+				Victims: e.RowLevel(roles, kind, policies.RowsVictims),
 			})
 			for _, f := range fields {
 				var read []string
-				for c := range e.readConditions(p, k, f) {
+				for c := range e.ReadConditions(roles, kind, f) {
 					read = append(read, c)
 				}
 				slices.Sort(read)
 				m.Fields = append(m.Fields, MatrixCell{Role: role, Kind: kind, Field: f, Category: categories[f],
-					Read: read, Write: e.allows(p, k, f, policies.Write)})
+					Read: read, Write: e.Allows(roles, kind, f, policies.Write)})
 			}
-			for _, mu := range e.vocab.Mutations {
+			for _, mu := range vocab.Mutations {
 				m.Mutations = append(m.Mutations, MutationCell{Role: role, Kind: kind, Mutation: mu,
-					Allowed: e.allows(p, k, policies.MutationObject(mu), policies.Call)})
+					Allowed: e.Allows(roles, kind, policies.MutationObject(mu), policies.Call)})
 			}
 			for _, pw := range MatrixPowers {
 				m.Powers = append(m.Powers, PowerCell{Role: role, Kind: kind, Object: pw.Object, Action: pw.Action,
-					Allowed: e.allows(p, k, pw.Object, pw.Action)})
+					Allowed: e.Allows(roles, kind, pw.Object, pw.Action)})
 			}
 		}
 	}
@@ -160,19 +166,12 @@ func agencyKinds() []domain.AgencyKind {
 	return out
 }
 
-// families reads the g2 lines in force.
-func (e *Enforcer) families() []Family {
-	lines, _ := e.casbin.GetNamedGroupingPolicy(policies.PtypeG2)
-	byName := map[string][]domain.AgencyKind{}
-	var names []string
-	for _, l := range lines {
-		if len(l) != 2 {
-			continue
-		}
-		if _, ok := byName[l[1]]; !ok {
-			names = append(names, l[1])
-		}
-		byName[l[1]] = append(byName[l[1]], domain.AgencyKind(l[0]))
+// families reads the g2 lines in force, by family name.
+func families(e *authz.Enforcer) []Family {
+	byName := e.Families()
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
 	}
 	slices.Sort(names)
 	out := make([]Family, len(names))
@@ -191,20 +190,6 @@ func inOrder(ks []domain.AgencyKind) []domain.AgencyKind {
 		}
 	}
 	return out
-}
-
-// ConsentRequired reports whether reading a field of category (e.g.
-// "Victim:HEALTH") under condition cond also needs a current consent of the
-// victim naming the caller's agency kind and purpose: for the identity,
-// contact, health and testimony of victims (and of their support
-// services), except under the proceedings condition, where the criminal
-// proceeding is the legal basis. It is the rule ReadField applies.
-func ConsentRequired(category, cond string) bool {
-	typ, cat, ok := strings.Cut(category, ":")
-	if !ok || (typ != "Victim" && typ != "SupportService") {
-		return false
-	}
-	return cond != policies.Proceedings && slices.Contains(consentCategories, cat)
 }
 
 // CSV writes the matrix as CSV with the columns role, kind, object,
@@ -292,7 +277,7 @@ func (m Matrix) Markdown() string {
 		"referred: the victim was referred to the agency by another, and the agency accepted (or completed) the referral. " +
 		"any: every row the role sees. " +
 		"consent: also needs a current consent of the victim naming the agency's kind and the role's purpose. " +
-		fmt.Sprintf("An emergency grant opens, for at most %d hours, the fields its holder's role reads under some condition, of the victims in one case when it was granted and of its suspects, whatever the condition and consent say.\n", MaxEmergencyHours))
+		fmt.Sprintf("An emergency grant opens, for at most %d hours, the fields its holder's role reads under some condition, of the victims in one case when it was granted and of its suspects, whatever the condition and consent say.\n", authz.MaxEmergencyHours))
 
 	header("Which sensitive fields each role may write")
 	m.groups(&b, func(role viewer.Role, kind domain.AgencyKind) []string {
@@ -530,7 +515,7 @@ func readPhrase(category string, conds []string) string {
 	parts := make([]string, len(conds))
 	for i, c := range conds {
 		parts[i] = conditionName(c)
-		if ConsentRequired(category, c) {
+		if authz.ConsentRequired(category, c) {
 			parts[i] += ", consent"
 		}
 	}

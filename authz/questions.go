@@ -1,0 +1,97 @@
+package authz
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/rowscope"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// The questions below are those the policy tools (package policytools:
+// the matrix, explain, what-if) ask of the policy about a person who holds
+// roles at an agency of a kind. They are answered by the same functions a
+// request's decisions use, so the tools cannot disagree with a request.
+
+// RowLevel is the widest level of rows of obj (policies.RowsCases or
+// policies.RowsVictims) that any of roles may see.
+func (e *Enforcer) RowLevel(roles []viewer.Role, kind domain.AgencyKind, obj string) rowscope.Level {
+	return e.rowLevel(&viewer.Principal{Roles: roles}, string(kind), obj)
+}
+
+// Allows reports whether any of roles may act on obj without condition (a
+// field write, a mutation, a power).
+func (e *Enforcer) Allows(roles []viewer.Role, kind domain.AgencyKind, obj, act string) bool {
+	return e.allows(&viewer.Principal{Roles: roles}, string(kind), obj, act)
+}
+
+// ReadConditions lists the conditions under which any of roles may read
+// field, with the policy line that allows each.
+func (e *Enforcer) ReadConditions(roles []viewer.Role, kind domain.AgencyKind, field string) map[string][]string {
+	return e.readConditions(&viewer.Principal{Roles: roles}, string(kind), field)
+}
+
+// ReadPurposes lists the purposes of the roles that may read field under
+// condition c: a consent must name one of them (see Request.purposesFor).
+func (e *Enforcer) ReadPurposes(roles []viewer.Role, kind domain.AgencyKind, field, c string) []domain.ConsentPurpose {
+	var out []domain.ConsentPurpose
+	for _, r := range roles {
+		if !e.Decide(r, string(kind), field, policies.Read, c).Allowed {
+			continue
+		}
+		if pu, ok := purposeOf(r); ok && !slices.Contains(out, pu) {
+			out = append(out, pu)
+		}
+	}
+	return out
+}
+
+// Families returns the policy's families of agency kinds (its g2 lines):
+// family name → the kinds in it, in the order of the lines.
+func (e *Enforcer) Families() map[string][]domain.AgencyKind {
+	lines, _ := e.casbin.GetNamedGroupingPolicy(policies.PtypeG2)
+	out := map[string][]domain.AgencyKind{}
+	for _, l := range lines {
+		if len(l) == 2 {
+			out[l[1]] = append(out[l[1]], domain.AgencyKind(l[0]))
+		}
+	}
+	return out
+}
+
+// ConsentRequired reports whether reading a field of category (e.g.
+// "Victim:HEALTH") under condition cond also needs a current consent of the
+// victim naming the caller's agency kind and purpose: for the identity,
+// contact, health and testimony of victims (and of their support
+// services), except under the proceedings condition, where the criminal
+// proceeding is the legal basis. It is the rule ReadField applies.
+func ConsentRequired(category, cond string) bool {
+	typ, cat, ok := strings.Cut(category, ":")
+	if !ok || (typ != "Victim" && typ != "SupportService") {
+		return false
+	}
+	return cond != policies.Proceedings && slices.Contains(consentCategories, cat)
+}
+
+// NewInMemory builds an enforcer over lines held in memory, with the
+// vocabulary's grouping of fields under categories, as New does over the
+// database: what a policy would decide, without touching the one in force.
+// It has no client: it only answers Decide and the questions above.
+func NewInMemory(lines []policies.Line, vocab policies.Vocabulary) (*Enforcer, error) {
+	m, err := model.NewModelFromString(policies.Model)
+	if err != nil {
+		return nil, fmt.Errorf("policy model: %w", err)
+	}
+	ce, err := casbin.NewSyncedEnforcer(m, &memoryAdapter{adapter: adapter{fields: vocab.Fields}, lines: lines})
+	if err != nil {
+		return nil, fmt.Errorf("loading policy: %w", err)
+	}
+	ce.EnableAutoSave(false)
+	return &Enforcer{casbin: ce, vocab: vocab}, nil
+}

@@ -1,0 +1,89 @@
+package authz
+
+import (
+	"context"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// PolicyChannel is the PostgreSQL notification channel on which a policy
+// change is announced to every server.
+const PolicyChannel = "casegraph_policy"
+
+// LinesIn returns the policy as client (a transaction's) reads it.
+func LinesIn(ctx context.Context, client *ent.Client) ([]policies.Line, error) {
+	return (&adapter{client: client}).rules(ctx)
+}
+
+// Store removes remove and adds add to the policy table with client (the
+// transaction of a change, which policytools.Change has validated), and
+// records in the policy's history who made the change and why. A line to
+// remove that is not there, or to add that is there already (another
+// change came first), is BAD_USER_INPUT.
+func Store(ctx context.Context, client *ent.Client, actor *viewer.Principal, reason string, add, remove []policies.Line) error {
+	for _, l := range remove {
+		found, err := deleteRule(ctx, client, l)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return apperr.InvalidField("remove", "%q is not in the policy.", l.String())
+		}
+	}
+	for _, l := range add {
+		if err := createRule(ctx, client, l); err != nil {
+			if ent.IsConstraintError(err) {
+				return apperr.InvalidField("add", "%q is already in the policy.", l.String())
+			}
+			return err
+		}
+	}
+	return client.PolicyChange.Create().
+		SetActorSubject(actor.Subject).SetActorAgency(actor.AgencyCode).SetReason(reason).
+		SetAdded(toStrings(add)).SetRemoved(toStrings(remove)).Exec(viewer.SystemContext(ctx))
+}
+
+// Publish makes a change stored with client take effect: it is announced
+// to every server, and this enforcer reloads when the change's transaction
+// commits (at once, without one).
+func (e *Enforcer) Publish(ctx context.Context, client *ent.Client) error {
+	if err := e.announce(ctx, client); err != nil {
+		return err
+	}
+	if tx := ent.TxFromContext(ctx); tx != nil {
+		tx.OnCommit(func(next ent.Committer) ent.Committer {
+			return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+				if err := next.Commit(ctx, tx); err != nil {
+					return err
+				}
+				return e.Reload()
+			})
+		})
+		return nil
+	}
+	return e.Reload()
+}
+
+// announce sends the change notification inside the transaction, so that
+// PostgreSQL delivers it only if the change commits.
+func (e *Enforcer) announce(ctx context.Context, client *ent.Client) error {
+	if e.dialect != dialect.Postgres {
+		return nil
+	}
+	_, err := client.ExecContext(ctx, "SELECT pg_notify($1, '')", PolicyChannel)
+	return err
+}
+
+// toStrings is lines as the policy's history stores them.
+func toStrings(lines []policies.Line) [][]string {
+	out := make([][]string, len(lines))
+	for i, l := range lines {
+		out[i] = []string(l)
+	}
+	return out
+}
