@@ -35,6 +35,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AccessCell() AccessCellResolver
 	AccessExplanation() AccessExplanationResolver
 	AuditEvent() AuditEventResolver
 	AuditVerification() AuditVerificationResolver
@@ -81,7 +82,7 @@ type ComplexityRoot struct {
 
 	AccessMatrix struct {
 		CSV      func(childComplexity int) int
-		Cells    func(childComplexity int) int
+		Lines    func(childComplexity int) int
 		Markdown func(childComplexity int) int
 	}
 
@@ -614,6 +615,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AccessCellResolver interface {
+	Condition(ctx context.Context, obj *policytools.CellLine) (*string, error)
+}
 type AccessExplanationResolver interface {
 	RowLevel(ctx context.Context, obj *policytools.Explanation) (*string, error)
 
@@ -675,7 +679,7 @@ type QueryResolver interface {
 	PolicyLines(ctx context.Context) ([][]string, error)
 	AuditEvents(ctx context.Context, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst *bool) (*AuditEventConnection, error)
 	VerifyAuditTrail(ctx context.Context, anchors []*AuditAnchor) (*audit.Verification, error)
-	AccessMatrix(ctx context.Context) (*AccessMatrix, error)
+	AccessMatrix(ctx context.Context) (*policytools.Matrix, error)
 	ExplainAccess(ctx context.Context, question AccessQuestion) (*policytools.Explanation, error)
 	PolicyWhatIf(ctx context.Context, add [][]string, remove [][]string) ([]*policytools.CellChange, error)
 	PolicyChanges(ctx context.Context, first *int) ([]*ent.PolicyChange, error)
@@ -841,11 +845,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AccessMatrix.CSV(childComplexity), true
 	case "AccessMatrix.cells":
-		if e.ComplexityRoot.AccessMatrix.Cells == nil {
+		if e.ComplexityRoot.AccessMatrix.Lines == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AccessMatrix.Cells(childComplexity), true
+		return e.ComplexityRoot.AccessMatrix.Lines(childComplexity), true
 	case "AccessMatrix.markdown":
 		if e.ComplexityRoot.AccessMatrix.Markdown == nil {
 			break
@@ -7191,7 +7195,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _AccessCell_role(ctx context.Context, field graphql.CollectedField, obj *AccessCell) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessCell_role(ctx context.Context, field graphql.CollectedField, obj *policytools.CellLine) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7214,7 +7218,7 @@ func (ec *executionContext) fieldContext_AccessCell_role(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("AccessCell", field, false, false, "Role")
 }
 
-func (ec *executionContext) _AccessCell_kind(ctx context.Context, field graphql.CollectedField, obj *AccessCell) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessCell_kind(ctx context.Context, field graphql.CollectedField, obj *policytools.CellLine) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7237,7 +7241,7 @@ func (ec *executionContext) fieldContext_AccessCell_kind(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("AccessCell", field, false, false, "AgencyKind")
 }
 
-func (ec *executionContext) _AccessCell_object(ctx context.Context, field graphql.CollectedField, obj *AccessCell) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessCell_object(ctx context.Context, field graphql.CollectedField, obj *policytools.CellLine) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7260,7 +7264,7 @@ func (ec *executionContext) fieldContext_AccessCell_object(_ context.Context, fi
 	return graphql.NewScalarFieldContext("AccessCell", field, false, false, "String")
 }
 
-func (ec *executionContext) _AccessCell_action(ctx context.Context, field graphql.CollectedField, obj *AccessCell) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessCell_action(ctx context.Context, field graphql.CollectedField, obj *policytools.CellLine) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7283,7 +7287,7 @@ func (ec *executionContext) fieldContext_AccessCell_action(_ context.Context, fi
 	return graphql.NewScalarFieldContext("AccessCell", field, false, false, "String")
 }
 
-func (ec *executionContext) _AccessCell_allowed(ctx context.Context, field graphql.CollectedField, obj *AccessCell) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessCell_allowed(ctx context.Context, field graphql.CollectedField, obj *policytools.CellLine) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7306,7 +7310,7 @@ func (ec *executionContext) fieldContext_AccessCell_allowed(_ context.Context, f
 	return graphql.NewScalarFieldContext("AccessCell", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _AccessCell_condition(ctx context.Context, field graphql.CollectedField, obj *AccessCell) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessCell_condition(ctx context.Context, field graphql.CollectedField, obj *policytools.CellLine) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7315,7 +7319,7 @@ func (ec *executionContext) _AccessCell_condition(ctx context.Context, field gra
 			return ec.fieldContext_AccessCell_condition(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Condition, nil
+			return ec.Resolvers.AccessCell().Condition(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -7326,7 +7330,7 @@ func (ec *executionContext) _AccessCell_condition(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_AccessCell_condition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccessCell", field, false, false, "String")
+	return graphql.NewScalarFieldContext("AccessCell", field, true, true, "String")
 }
 
 func (ec *executionContext) _AccessCondition_condition(ctx context.Context, field graphql.CollectedField, obj *policytools.ConditionAnswer) (ret graphql.Marshaler) {
@@ -7715,7 +7719,7 @@ func (ec *executionContext) fieldContext_AccessExplanation_text(_ context.Contex
 	return graphql.NewScalarFieldContext("AccessExplanation", field, true, true, "String")
 }
 
-func (ec *executionContext) _AccessMatrix_markdown(ctx context.Context, field graphql.CollectedField, obj *AccessMatrix) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessMatrix_markdown(ctx context.Context, field graphql.CollectedField, obj *policytools.Matrix) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7724,7 +7728,7 @@ func (ec *executionContext) _AccessMatrix_markdown(ctx context.Context, field gr
 			return ec.fieldContext_AccessMatrix_markdown(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Markdown, nil
+			return obj.Markdown(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -7735,10 +7739,10 @@ func (ec *executionContext) _AccessMatrix_markdown(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AccessMatrix_markdown(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccessMatrix", field, false, false, "String")
+	return graphql.NewScalarFieldContext("AccessMatrix", field, true, false, "String")
 }
 
-func (ec *executionContext) _AccessMatrix_csv(ctx context.Context, field graphql.CollectedField, obj *AccessMatrix) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessMatrix_csv(ctx context.Context, field graphql.CollectedField, obj *policytools.Matrix) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7747,7 +7751,7 @@ func (ec *executionContext) _AccessMatrix_csv(ctx context.Context, field graphql
 			return ec.fieldContext_AccessMatrix_csv(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CSV, nil
+			return obj.CSV()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -7758,10 +7762,10 @@ func (ec *executionContext) _AccessMatrix_csv(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_AccessMatrix_csv(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccessMatrix", field, false, false, "String")
+	return graphql.NewScalarFieldContext("AccessMatrix", field, true, false, "String")
 }
 
-func (ec *executionContext) _AccessMatrix_cells(ctx context.Context, field graphql.CollectedField, obj *AccessMatrix) (ret graphql.Marshaler) {
+func (ec *executionContext) _AccessMatrix_cells(ctx context.Context, field graphql.CollectedField, obj *policytools.Matrix) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7770,11 +7774,11 @@ func (ec *executionContext) _AccessMatrix_cells(ctx context.Context, field graph
 			return ec.fieldContext_AccessMatrix_cells(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cells, nil
+			return obj.Lines(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*AccessCell) graphql.Marshaler {
-			return ec.marshalNAccessCell2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAccessCellᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []policytools.CellLine) graphql.Marshaler {
+			return ec.marshalNAccessCell2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐCellLineᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7784,7 +7788,7 @@ func (ec *executionContext) fieldContext_AccessMatrix_cells(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "AccessMatrix",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AccessCell(ctx, field)
@@ -15465,8 +15469,8 @@ func (ec *executionContext) _Query_accessMatrix(ctx context.Context, field graph
 			return ec.Resolvers.Query().AccessMatrix(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *AccessMatrix) graphql.Marshaler {
-			return ec.marshalNAccessMatrix2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAccessMatrix(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *policytools.Matrix) graphql.Marshaler {
+			return ec.marshalNAccessMatrix2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐMatrix(ctx, selections, v)
 		},
 		true,
 		true,
@@ -27804,7 +27808,7 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 var accessCellImplementors = []string{"AccessCell"}
 
-func (ec *executionContext) _AccessCell(ctx context.Context, sel ast.SelectionSet, obj *AccessCell) graphql.Marshaler {
+func (ec *executionContext) _AccessCell(ctx context.Context, sel ast.SelectionSet, obj *policytools.CellLine) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accessCellImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -27816,33 +27820,34 @@ func (ec *executionContext) _AccessCell(ctx context.Context, sel ast.SelectionSe
 		case "role":
 			out.Values[i] = ec._AccessCell_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "kind":
 			out.Values[i] = ec._AccessCell_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "object":
 			out.Values[i] = ec._AccessCell_object(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "action":
 			out.Values[i] = ec._AccessCell_action(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "allowed":
 			out.Values[i] = ec._AccessCell_allowed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "condition":
-			out.Values[i] = ec._AccessCell_condition(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AccessCell_condition(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28000,7 +28005,7 @@ func (ec *executionContext) _AccessExplanation(ctx context.Context, sel ast.Sele
 
 var accessMatrixImplementors = []string{"AccessMatrix"}
 
-func (ec *executionContext) _AccessMatrix(ctx context.Context, sel ast.SelectionSet, obj *AccessMatrix) graphql.Marshaler {
+func (ec *executionContext) _AccessMatrix(ctx context.Context, sel ast.SelectionSet, obj *policytools.Matrix) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accessMatrixImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -31845,11 +31850,15 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNAccessCell2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAccessCellᚄ(ctx context.Context, sel ast.SelectionSet, v []*AccessCell) graphql.Marshaler {
+func (ec *executionContext) marshalNAccessCell2githubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐCellLine(ctx context.Context, sel ast.SelectionSet, v policytools.CellLine) graphql.Marshaler {
+	return ec._AccessCell(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAccessCell2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐCellLineᚄ(ctx context.Context, sel ast.SelectionSet, v []policytools.CellLine) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNAccessCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAccessCell(ctx, sel, v[i])
+		return ec.marshalNAccessCell2githubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐCellLine(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -31859,14 +31868,6 @@ func (ec *executionContext) marshalNAccessCell2ᚕᚖgithubᚗcomᚋcasegraphᚋ
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalNAccessCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAccessCell(ctx context.Context, sel ast.SelectionSet, v *AccessCell) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AccessCell!")
-		return graphql.Null
-	}
-	return ec._AccessCell(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNAccessCondition2githubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐConditionAnswer(ctx context.Context, sel ast.SelectionSet, v policytools.ConditionAnswer) graphql.Marshaler {
@@ -31897,7 +31898,7 @@ func (ec *executionContext) marshalNAccessExplanation2ᚖgithubᚗcomᚋcasegrap
 	return ec._AccessExplanation(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAccessMatrix2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAccessMatrix(ctx context.Context, sel ast.SelectionSet, v *AccessMatrix) graphql.Marshaler {
+func (ec *executionContext) marshalNAccessMatrix2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐMatrix(ctx context.Context, sel ast.SelectionSet, v *policytools.Matrix) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AccessMatrix!")
 		return graphql.Null

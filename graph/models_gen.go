@@ -16,26 +16,6 @@ import (
 	"github.com/casegraph/casegraph/viewer"
 )
 
-// One cell of the access matrix: a denied read has no condition; an allowed read one cell per condition.
-type AccessCell struct {
-	Role viewer.Role       `json:"role"`
-	Kind domain.AgencyKind `json:"kind"`
-	// A field (Victim.legalName), rows:cases or rows:victims, Mutation.name, emergency, policy or audit.
-	Object  string `json:"object"`
-	Action  string `json:"action"`
-	Allowed bool   `json:"allowed"`
-	// The condition or row level under which it is allowed.
-	Condition *string `json:"condition,omitempty"`
-}
-
-// The access matrix, for people (Markdown tables) and for tools (cells, also as CSV).
-type AccessMatrix struct {
-	Markdown string `json:"markdown"`
-	// Columns: role, kind, object, action, allowed, condition.
-	CSV   string        `json:"csv"`
-	Cells []*AccessCell `json:"cells"`
-}
-
 // A question to the policy: exactly one of field, mutation and object.
 type AccessQuestion struct {
 	// The roles the person holds (one or more).

@@ -1,13 +1,10 @@
 package graph
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/authz"
-	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/policychange"
 	"github.com/casegraph/casegraph/policytools"
@@ -22,30 +19,14 @@ func mayReadPolicy(ctx context.Context) error {
 	return nil
 }
 
-// accessMatrix renders the matrix of the policy in force three ways, all
-// from one computation.
-func (r *Resolver) accessMatrix(ctx context.Context) (*AccessMatrix, error) {
+// accessMatrix is the matrix of the policy in force, computed once for
+// its Markdown, CSV and cells.
+func (r *Resolver) accessMatrix(ctx context.Context) (*policytools.Matrix, error) {
 	if err := mayReadPolicy(ctx); err != nil {
 		return nil, err
 	}
 	m := policytools.MatrixOf(r.enforcer)
-	var buf bytes.Buffer
-	if err := m.CSV(&buf); err != nil {
-		return nil, err
-	}
-	records, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
-	if err != nil {
-		return nil, err
-	}
-	out := &AccessMatrix{Markdown: m.Markdown(), CSV: buf.String()}
-	for _, rec := range records[1:] { // after the header
-		c := &AccessCell{Role: viewer.Role(rec[0]), Kind: domain.AgencyKind(rec[1]), Object: rec[2], Action: rec[3], Allowed: rec[4] == "true"}
-		if rec[5] != "" {
-			c.Condition = &rec[5]
-		}
-		out.Cells = append(out.Cells, c)
-	}
-	return out, nil
+	return &m, nil
 }
 
 func (r *Resolver) explainAccess(ctx context.Context, q AccessQuestion) (*policytools.Explanation, error) {
@@ -64,23 +45,16 @@ func (r *Resolver) policyWhatIf(ctx context.Context, add, remove [][]string) ([]
 	if err := mayReadPolicy(ctx); err != nil {
 		return nil, err
 	}
-	addLines, err := policytools.ParseLines(add)
-	if err != nil {
-		return nil, err
-	}
-	removeLines, err := policytools.ParseLines(remove)
+	addLines, removeLines, err := policytools.ParseLines(add, remove)
 	if err != nil {
 		return nil, err
 	}
 	changes, err := policytools.WhatIf(ctx, r.enforcer, addLines, removeLines)
-	if err != nil {
-		return nil, err
-	}
 	out := make([]*policytools.CellChange, len(changes))
 	for i := range changes {
 		out[i] = &changes[i]
 	}
-	return out, nil
+	return out, err
 }
 
 func (r *Resolver) policyChanges(ctx context.Context, first *int) ([]*ent.PolicyChange, error) {

@@ -90,11 +90,7 @@ func (r *mutationResolver) changePolicy(ctx context.Context, add, remove [][]str
 	if r.enforcer == nil {
 		return nil, apperr.Errorf(apperr.Unavailable, "This server has no access policy to change.")
 	}
-	addLines, err := policytools.ParseLines(add)
-	if err != nil {
-		return nil, err
-	}
-	removeLines, err := policytools.ParseLines(remove)
+	addLines, removeLines, err := policytools.ParseLines(add, remove)
 	if err != nil {
 		return nil, err
 	}

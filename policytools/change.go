@@ -29,16 +29,13 @@ func Change(ctx context.Context, e *authz.Enforcer, client *ent.Client, add, rem
 	if len(reason) < 10 {
 		return 0, 0, apperr.InvalidField("reason", "A policy change needs a reason of at least 10 characters.")
 	}
-	if len(add)+len(remove) == 0 {
-		return 0, 0, apperr.InvalidField("add", "The change adds and removes nothing.")
-	}
 	current, err := authz.LinesIn(ctx, client)
 	if err != nil {
 		return 0, 0, err
 	}
-	next := applyLines(current, add, remove)
-	if err := policies.Validate(next, e.Vocabulary()); err != nil {
-		return 0, 0, apperr.InvalidField("add", "%s", err.Error())
+	next, err := nextPolicy(current, add, remove, e.Vocabulary())
+	if err != nil {
+		return 0, 0, err
 	}
 	if err := authz.Store(ctx, client, r.Principal(), reason, add, remove); err != nil {
 		return 0, 0, err
@@ -62,21 +59,6 @@ func Change(ctx context.Context, e *authz.Enforcer, client *ent.Client, add, rem
 	return len(add), len(remove), nil
 }
 
-// applyLines returns current without remove and with add.
-func applyLines(current, add, remove []policies.Line) []policies.Line {
-	drop := map[string]bool{}
-	for _, l := range remove {
-		drop[l.String()] = true
-	}
-	var out []policies.Line
-	for _, l := range current {
-		if !drop[l.String()] {
-			out = append(out, l)
-		}
-	}
-	return append(out, add...)
-}
-
 func toStrings(lines []policies.Line) [][]string {
 	out := make([][]string, len(lines))
 	for i, l := range lines {
@@ -85,9 +67,17 @@ func toStrings(lines []policies.Line) [][]string {
 	return out
 }
 
-// ParseLines turns the lists a client sent into policy lines, trimming
-// spaces.
-func ParseLines(raw [][]string) ([]policies.Line, error) {
+// ParseLines turns the lists a client sent, the lines to add and to
+// remove, into policy lines, trimming spaces.
+func ParseLines(add, remove [][]string) (addLines, removeLines []policies.Line, err error) {
+	if addLines, err = parseLines(add); err != nil {
+		return nil, nil, err
+	}
+	removeLines, err = parseLines(remove)
+	return addLines, removeLines, err
+}
+
+func parseLines(raw [][]string) ([]policies.Line, error) {
 	out := make([]policies.Line, len(raw))
 	for i, r := range raw {
 		if len(r) == 0 {

@@ -9,6 +9,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -22,64 +23,60 @@ import (
 // Matrix is the access the policy in force gives each role at each kind of
 // agency, for every question the code asks of it: which rows, which
 // sensitive fields under which condition, which mutations, and the powers
-// over emergency access and the policy itself. It shows what the policy
-// allows before the conditions on the row (relation, consent, emergency
-// grants) are checked; see ReadField.
+// over emergency access, the policy and the audit trail. It shows what the
+// policy allows before the conditions on the row (relation, consent,
+// emergency grants) are checked; see authz.Request.ReadField.
 //
-// Every slice holds the full cross product, in a fixed order: roles as in
-// viewer.Roles, agency kinds as in domain.AgencyKind.Values, then fields by
-// name, mutations in the order the schema declares them, powers as in
-// MatrixPowers.
+// Its cells are the one model every rendering reads: the CSV and the
+// GraphQL API list them a condition a line (Lines), the Markdown tables and
+// what-if compare them whole.
 type Matrix struct {
-	Rows      []RowCell
-	Fields    []MatrixCell
-	Mutations []MutationCell
-	Powers    []PowerCell
+	// Cells hold the full cross product, in a fixed order: roles as in
+	// viewer.Roles, agency kinds as in domain.AgencyKind.Values, then rows
+	// (cases, victims), fields by name (read, write), mutations in the
+	// order the schema declares them, powers as in MatrixPowers.
+	Cells []Cell
 	// Families are the policy's families of agency kinds (its g2 lines),
 	// by name.
 	Families []Family
 	// Categories maps each sensitive field to its category object, e.g.
 	// "Victim.legalName" → "Victim:IDENTITY".
 	Categories map[string]string
+
+	index map[question]int // where each question's cell is in Cells
 }
 
-// RowCell is how far one role at one kind of agency sees cases and victims.
-type RowCell struct {
+// question is what a cell answers.
+type question struct {
+	role           viewer.Role
+	kind           domain.AgencyKind
+	object, action string
+}
+
+// Cell is the policy's answer to one question: may Role, at an agency of
+// Kind, act on Object (a sensitive field, "rows:cases" or "rows:victims",
+// "Mutation.name", or a power's object) by Action?
+type Cell struct {
 	Role    viewer.Role
 	Kind    domain.AgencyKind
-	Cases   rowscope.Level
-	Victims rowscope.Level
-}
-
-// MatrixCell is what one role at one kind of agency may do with one
-// sensitive field: the conditions under which it may read it (sorted; none
-// means never) and whether it may write it.
-type MatrixCell struct {
-	Role     viewer.Role
-	Kind     domain.AgencyKind
-	Field    string // e.g. "Victim.legalName"
-	Category string // e.g. "Victim:IDENTITY"
-	Read     []string
-	Write    bool
-}
-
-// MutationCell is whether one role at one kind of agency may call one
-// mutation.
-type MutationCell struct {
-	Role     viewer.Role
-	Kind     domain.AgencyKind
-	Mutation string // e.g. "openCase"
-	Allowed  bool
-}
-
-// PowerCell is whether one role at one kind of agency holds one power that
-// is neither a field nor a mutation (see MatrixPowers).
-type PowerCell struct {
-	Role    viewer.Role
-	Kind    domain.AgencyKind
-	Object  string // policies.Emergency or policies.Policy
+	Object  string
 	Action  string
 	Allowed bool
+	// Conditions are, when allowed, the row level (rows, e.g. "region"),
+	// the conditions a field may be read under (sorted), or policies.Any.
+	Conditions []string
+}
+
+// CellLine is a cell under one of its conditions: one line of the CSV and
+// one AccessCell of the GraphQL API. A denied cell is one line without
+// condition.
+type CellLine struct {
+	Role      viewer.Role
+	Kind      domain.AgencyKind
+	Object    string
+	Action    string
+	Allowed   bool
+	Condition string
 }
 
 // Family is a named family of agency kinds (a g2 line groups a kind in it).
@@ -111,53 +108,53 @@ func MatrixOf(e *authz.Enforcer) Matrix {
 	return matrixOf(e, func(viewer.Role, domain.AgencyKind) bool { return true })
 }
 
-// matrix computes the cells of the roles at the kinds that include
+// matrixOf computes the cells of the roles at the kinds that include
 // accepts, in Matrix's order; WhatIf asks only for those a change can
 // touch, since every cell costs casbin a pass over the whole policy.
 func matrixOf(e *authz.Enforcer, include func(viewer.Role, domain.AgencyKind) bool) Matrix {
-	kinds := agencyKinds()
 	vocab := e.Vocabulary()
-	fields := make([]string, 0, len(vocab.Fields))
-	categories := make(map[string]string, len(vocab.Fields))
-	for f, c := range vocab.Fields {
-		fields = append(fields, f)
-		categories[f] = c
-	}
-	slices.Sort(fields)
-	m := Matrix{Families: families(e), Categories: categories}
+	fields := slices.Sorted(maps.Keys(vocab.Fields))
+	m := Matrix{Families: families(e), Categories: maps.Clone(vocab.Fields), index: map[question]int{}}
 	for _, role := range viewer.Roles {
 		roles := []viewer.Role{role}
-		for _, kind := range kinds {
+		for _, kind := range agencyKinds() {
 			if !include(role, kind) {
 				continue
 			}
-			m.Rows = append(m.Rows, RowCell{Role: role, Kind: kind,
-				Cases:   e.RowLevel(roles, kind, policies.RowsCases),
-				Victims: e.RowLevel(roles, kind, policies.RowsVictims),
-			})
-			for _, f := range fields {
-				var read []string
-				for c := range e.ReadConditions(roles, kind, f) {
-					read = append(read, c)
+			cell := func(obj, act string, conds ...string) {
+				m.index[question{role, kind, obj, act}] = len(m.Cells)
+				m.Cells = append(m.Cells, Cell{Role: role, Kind: kind, Object: obj, Action: act, Allowed: len(conds) > 0, Conditions: conds})
+			}
+			allows := func(obj, act string) {
+				if e.Allows(roles, kind, obj, act) {
+					cell(obj, act, policies.Any)
+				} else {
+					cell(obj, act)
 				}
-				slices.Sort(read)
-				m.Fields = append(m.Fields, MatrixCell{Role: role, Kind: kind, Field: f, Category: categories[f],
-					Read: read, Write: e.Allows(roles, kind, f, policies.Write)})
+			}
+			for _, rows := range []string{policies.RowsCases, policies.RowsVictims} {
+				if l := e.RowLevel(roles, kind, rows); l != rowscope.None {
+					cell(rows, policies.See, l.Name())
+				} else {
+					cell(rows, policies.See)
+				}
+			}
+			for _, f := range fields {
+				cell(f, policies.Read, slices.Sorted(maps.Keys(e.ReadConditions(roles, kind, f)))...)
+				allows(f, policies.Write)
 			}
 			for _, mu := range vocab.Mutations {
-				m.Mutations = append(m.Mutations, MutationCell{Role: role, Kind: kind, Mutation: mu,
-					Allowed: e.Allows(roles, kind, policies.MutationObject(mu), policies.Call)})
+				allows(policies.MutationObject(mu), policies.Call)
 			}
 			for _, pw := range MatrixPowers {
-				m.Powers = append(m.Powers, PowerCell{Role: role, Kind: kind, Object: pw.Object, Action: pw.Action,
-					Allowed: e.Allows(roles, kind, pw.Object, pw.Action)})
+				allows(pw.Object, pw.Action)
 			}
 		}
 	}
 	return m
 }
 
-// agencyKinds lists every kind of agency, in DOMAIN.md's order.
+// agencyKinds lists every kind of agency, in docs/domain.md's order.
 func agencyKinds() []domain.AgencyKind {
 	var out []domain.AgencyKind
 	for _, k := range domain.AgencyKind("").Values() {
@@ -169,11 +166,7 @@ func agencyKinds() []domain.AgencyKind {
 // families reads the g2 lines in force, by family name.
 func families(e *authz.Enforcer) []Family {
 	byName := e.Families()
-	names := make([]string, 0, len(byName))
-	for n := range byName {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(byName))
 	out := make([]Family, len(names))
 	for i, n := range names {
 		out[i] = Family{Name: n, Kinds: inOrder(byName[n])}
@@ -181,7 +174,7 @@ func families(e *authz.Enforcer) []Family {
 	return out
 }
 
-// inOrder returns ks in DOMAIN.md's order, without duplicates.
+// inOrder returns ks in docs/domain.md's order, without duplicates.
 func inOrder(ks []domain.AgencyKind) []domain.AgencyKind {
 	var out []domain.AgencyKind
 	for _, k := range agencyKinds() {
@@ -192,40 +185,65 @@ func inOrder(ks []domain.AgencyKind) []domain.AgencyKind {
 	return out
 }
 
-// CSV writes the matrix as CSV with the columns role, kind, object,
-// action, allowed, condition: one line per row level (see, with the level),
-// per field and read condition (or one denied read line), per field write,
-// per mutation and per power. Denied lines have an empty condition.
-func (m Matrix) CSV(w io.Writer) error {
+// section orders the kinds of object in the CSV: rows, fields, mutations,
+// powers.
+func (m Matrix) section(obj string) int {
+	switch {
+	case obj == policies.RowsCases || obj == policies.RowsVictims:
+		return 0
+	case m.Categories[obj] != "":
+		return 1
+	case strings.HasPrefix(obj, "Mutation."):
+		return 2
+	}
+	return 3
+}
+
+// Lines lists the cells a condition a line, as the CSV writes them: rows
+// of every role and kind first, then fields (read, write), mutations and
+// powers; a field read has one line per condition it may be read under.
+func (m Matrix) Lines() []CellLine {
+	cells := slices.Clone(m.Cells)
+	slices.SortStableFunc(cells, func(a, b Cell) int { return m.section(a.Object) - m.section(b.Object) })
+	var out []CellLine
+	for _, c := range cells {
+		line := CellLine{Role: c.Role, Kind: c.Kind, Object: c.Object, Action: c.Action, Allowed: c.Allowed}
+		if !c.Allowed {
+			out = append(out, line)
+		}
+		for _, cond := range c.Conditions {
+			line.Condition = cond
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// WriteCSV writes Lines as CSV with the columns role, kind, object, action,
+// allowed, condition. Denied lines have an empty condition.
+func (m Matrix) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	line := func(role viewer.Role, kind domain.AgencyKind, obj, act string, allowed bool, cond string) {
-		if !allowed {
-			cond = ""
-		}
-		_ = cw.Write([]string{string(role), string(kind), obj, act, fmt.Sprint(allowed), cond})
-	}
 	_ = cw.Write([]string{"role", "kind", "object", "action", "allowed", "condition"})
-	for _, r := range m.Rows {
-		line(r.Role, r.Kind, policies.RowsCases, policies.See, r.Cases != rowscope.None, r.Cases.Name())
-		line(r.Role, r.Kind, policies.RowsVictims, policies.See, r.Victims != rowscope.None, r.Victims.Name())
-	}
-	for _, f := range m.Fields {
-		if len(f.Read) == 0 {
-			line(f.Role, f.Kind, f.Field, policies.Read, false, "")
-		}
-		for _, c := range f.Read {
-			line(f.Role, f.Kind, f.Field, policies.Read, true, c)
-		}
-		line(f.Role, f.Kind, f.Field, policies.Write, f.Write, policies.Any)
-	}
-	for _, mu := range m.Mutations {
-		line(mu.Role, mu.Kind, policies.MutationObject(mu.Mutation), policies.Call, mu.Allowed, policies.Any)
-	}
-	for _, p := range m.Powers {
-		line(p.Role, p.Kind, p.Object, p.Action, p.Allowed, policies.Any)
+	for _, l := range m.Lines() {
+		_ = cw.Write([]string{string(l.Role), string(l.Kind), l.Object, l.Action, fmt.Sprint(l.Allowed), l.Condition})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// CSV is WriteCSV's text.
+func (m Matrix) CSV() (string, error) {
+	var b strings.Builder
+	err := m.WriteCSV(&b)
+	return b.String(), err
+}
+
+// cell returns the answer to one question ("denied" when m lacks it).
+func (m Matrix) cell(role viewer.Role, kind domain.AgencyKind, obj, act string) Cell {
+	if i, ok := m.index[question{role, kind, obj, act}]; ok {
+		return m.Cells[i]
+	}
+	return Cell{Role: role, Kind: kind, Object: obj, Action: act}
 }
 
 // Markdown renders the matrix as tables for people: the categories of
@@ -246,8 +264,10 @@ func (m Matrix) Markdown() string {
 	b.WriteString("\n### Which cases and victims each role sees\n\n")
 	b.WriteString("| Role | Agency kinds | Cases | Victims |\n|---|---|---|---|\n")
 	m.groups(&b, func(role viewer.Role, kind domain.AgencyKind) []string {
-		r := m.rowCell(role, kind)
-		return []string{levelPhrase(r.Cases), levelPhrase(r.Victims)}
+		return []string{
+			orDash(strings.Join(m.cell(role, kind, policies.RowsCases, policies.See).Conditions, "")),
+			orDash(strings.Join(m.cell(role, kind, policies.RowsVictims, policies.See).Conditions, "")),
+		}
 	}, []string{"—", "—"})
 	b.WriteString("\nall: every one in the country. " +
 		"region: those of the agency's region, and those it works on (an agency without a region: only those it works on). " +
@@ -268,7 +288,7 @@ func (m Matrix) Markdown() string {
 	m.groups(&b, func(role viewer.Role, kind domain.AgencyKind) []string {
 		out := make([]string, len(cols))
 		for i, c := range cols {
-			out[i] = readPhrase(c.category, m.fieldCell(role, kind, c.fields[0]).Read)
+			out[i] = readPhrase(c.category, m.cell(role, kind, c.fields[0], policies.Read).Conditions)
 		}
 		return out
 	}, nothing)
@@ -284,7 +304,7 @@ func (m Matrix) Markdown() string {
 		out := make([]string, len(cols))
 		for i, c := range cols {
 			out[i] = "—"
-			if m.fieldCell(role, kind, c.fields[0]).Write {
+			if m.cell(role, kind, c.fields[0], policies.Write).Allowed {
 				out[i] = "write"
 			}
 		}
@@ -296,14 +316,12 @@ func (m Matrix) Markdown() string {
 	b.WriteString("| Role | Agency kinds | Mutations | Emergency access | Policy | Audit trail |\n|---|---|---|---|---|---|\n")
 	m.groups(&b, func(role viewer.Role, kind domain.AgencyKind) []string {
 		var mus, em, po, au []string
-		for _, c := range m.Mutations {
-			if c.Role == role && c.Kind == kind && c.Allowed {
-				mus = append(mus, c.Mutation)
-			}
-		}
-		for _, c := range m.Powers {
+		for _, c := range m.Cells {
 			if c.Role != role || c.Kind != kind || !c.Allowed {
 				continue
+			}
+			if mu, ok := strings.CutPrefix(c.Object, "Mutation."); ok {
+				mus = append(mus, mu)
 			}
 			switch c.Object {
 			case policies.Emergency:
@@ -331,10 +349,10 @@ func (m Matrix) columns() []column {
 	for _, c := range m.categoryOrder() {
 		fields := m.fieldsOf(c)
 		uniform := true
-		for _, cell := range m.Fields {
-			if cell.Category == c && cell.Field != fields[0] {
-				first := m.fieldCell(cell.Role, cell.Kind, fields[0])
-				if cell.Write != first.Write || !slices.Equal(cell.Read, first.Read) {
+		for _, cell := range m.Cells {
+			if m.Categories[cell.Object] == c && cell.Object != fields[0] {
+				first := m.cell(cell.Role, cell.Kind, fields[0], cell.Action)
+				if cell.Allowed != first.Allowed || !slices.Equal(cell.Conditions, first.Conditions) {
 					uniform = false
 					break
 				}
@@ -399,24 +417,6 @@ func (m Matrix) fieldsOf(category string) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-func (m Matrix) rowCell(role viewer.Role, kind domain.AgencyKind) RowCell {
-	for _, r := range m.Rows {
-		if r.Role == role && r.Kind == kind {
-			return r
-		}
-	}
-	return RowCell{Role: role, Kind: kind}
-}
-
-func (m Matrix) fieldCell(role viewer.Role, kind domain.AgencyKind, field string) MatrixCell {
-	for _, c := range m.Fields {
-		if c.Role == role && c.Kind == kind && c.Field == field {
-			return c
-		}
-	}
-	return MatrixCell{Role: role, Kind: kind, Field: field}
 }
 
 // groups writes one table line per role and group of kinds with the same
@@ -487,13 +487,6 @@ func kindName(k domain.AgencyKind) string {
 		}
 	}
 	return strings.ReplaceAll(strings.Join(words, " "), "anti trafficking", "anti-trafficking")
-}
-
-func levelPhrase(l rowscope.Level) string {
-	if l == rowscope.None {
-		return "—"
-	}
-	return l.Name()
 }
 
 func conditionName(c string) string {

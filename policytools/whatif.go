@@ -11,7 +11,6 @@ import (
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/policies"
-	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -35,34 +34,15 @@ type CellChange struct {
 // enforcer in force is touched, and the diff shows this change alone even
 // if another server changed the policy since e last reloaded.
 //
-// It refuses what Change would refuse, with BAD_USER_INPUT: an empty
-// change, removing a line not in the policy, adding a line already in it
-// (unless it is also removed), and a change that leaves an invalid policy.
+// It refuses what Change refuses, with the same check (nextPolicy).
 func WhatIf(ctx context.Context, e *authz.Enforcer, add, remove []policies.Line) ([]CellChange, error) {
-	if len(add)+len(remove) == 0 {
-		return nil, apperr.InvalidField("add", "The change adds and removes nothing.")
-	}
 	current, err := e.Lines(ctx)
 	if err != nil {
 		return nil, err
 	}
-	has := func(ls []policies.Line, l policies.Line) bool {
-		return slices.ContainsFunc(ls, func(c policies.Line) bool { return slices.Equal(c, l) })
-	}
-	for _, l := range remove {
-		if !has(current, l) {
-			return nil, apperr.InvalidField("remove", "%q is not in the policy.", l.String())
-		}
-	}
-	next := applyLines(current, nil, remove)
-	for _, l := range add {
-		if has(next, l) {
-			return nil, apperr.InvalidField("add", "%q is already in the policy.", l.String())
-		}
-		next = append(next, l)
-	}
-	if err := policies.Validate(next, e.Vocabulary()); err != nil {
-		return nil, apperr.InvalidField("add", "%s", err.Error())
+	next, err := nextPolicy(current, add, remove, e.Vocabulary())
+	if err != nil {
+		return nil, err
 	}
 	before, err := authz.NewInMemory(current, e.Vocabulary())
 	if err != nil {
@@ -74,6 +54,37 @@ func WhatIf(ctx context.Context, e *authz.Enforcer, add, remove []policies.Line)
 	}
 	touched := touchedBy(slices.Concat(add, remove))
 	return diffMatrices(matrixOf(before, touched), matrixOf(after, touched)), nil
+}
+
+// nextPolicy is the policy current becomes when add is added and remove
+// removed, checked as a whole. It refuses, with BAD_USER_INPUT, an empty
+// change, removing a line not in the policy, adding a line already in it
+// (unless it is also removed), and a change that leaves an invalid policy.
+// Change and WhatIf both ask it, so what-if answers whether a change
+// would go through.
+func nextPolicy(current, add, remove []policies.Line, vocab policies.Vocabulary) ([]policies.Line, error) {
+	if len(add)+len(remove) == 0 {
+		return nil, apperr.InvalidField("add", "The change adds and removes nothing.")
+	}
+	has := func(ls []policies.Line, l policies.Line) bool {
+		return slices.ContainsFunc(ls, func(c policies.Line) bool { return slices.Equal(c, l) })
+	}
+	for _, l := range remove {
+		if !has(current, l) {
+			return nil, apperr.InvalidField("remove", "%q is not in the policy.", l.String())
+		}
+	}
+	next := slices.DeleteFunc(slices.Clone(current), func(l policies.Line) bool { return has(remove, l) })
+	for _, l := range add {
+		if has(next, l) {
+			return nil, apperr.InvalidField("add", "%q is already in the policy.", l.String())
+		}
+		next = append(next, l)
+	}
+	if err := policies.Validate(next, vocab); err != nil {
+		return nil, apperr.InvalidField("add", "%s", err.Error())
+	}
+	return next, nil
 }
 
 // touchedBy reports the cells lines can change: the model's matcher lets
@@ -94,77 +105,26 @@ func touchedBy(lines []policies.Line) func(viewer.Role, domain.AgencyKind) bool 
 	return func(r viewer.Role, k domain.AgencyKind) bool { return roles[r] || kinds[k] }
 }
 
-// matrixCell is one cell of a matrix, its value as CellChange writes it.
-type matrixCell struct {
-	role           viewer.Role
-	kind           domain.AgencyKind
-	object, action string
-	value          string
-}
-
-// cells lists every cell of m, grouped by role and kind in the matrix's
-// order, and within a group rows, fields (read, write), mutations, powers.
-func (m Matrix) cells() []matrixCell {
-	var out []matrixCell
-	add := func(role viewer.Role, kind domain.AgencyKind, obj, act, value string) {
-		out = append(out, matrixCell{role, kind, obj, act, value})
-	}
-	level := func(l rowscope.Level) string {
-		if l == rowscope.None {
-			return "denied"
-		}
-		return l.Name()
-	}
-	allowed := func(ok bool) string {
-		if ok {
-			return "allowed"
-		}
+// value is a cell as CellChange writes it: "denied", the row level, the
+// conditions of a field read ("on_case, proceedings"), or "allowed".
+func (m Matrix) value(c Cell) string {
+	switch sec := m.section(c.Object); {
+	case !c.Allowed:
 		return "denied"
+	case sec == 0 || sec == 1 && c.Action == policies.Read:
+		return strings.Join(c.Conditions, ", ")
 	}
-	for _, r := range m.Rows {
-		add(r.Role, r.Kind, policies.RowsCases, policies.See, level(r.Cases))
-		add(r.Role, r.Kind, policies.RowsVictims, policies.See, level(r.Victims))
-	}
-	for _, f := range m.Fields {
-		read := "denied"
-		if len(f.Read) > 0 {
-			read = strings.Join(f.Read, ", ")
-		}
-		add(f.Role, f.Kind, f.Field, policies.Read, read)
-		add(f.Role, f.Kind, f.Field, policies.Write, allowed(f.Write))
-	}
-	for _, mu := range m.Mutations {
-		add(mu.Role, mu.Kind, policies.MutationObject(mu.Mutation), policies.Call, allowed(mu.Allowed))
-	}
-	for _, p := range m.Powers {
-		add(p.Role, p.Kind, p.Object, p.Action, allowed(p.Allowed))
-	}
-	kinds := agencyKinds()
-	slices.SortStableFunc(out, func(a, b matrixCell) int {
-		if d := slices.Index(viewer.Roles, a.role) - slices.Index(viewer.Roles, b.role); d != 0 {
-			return d
-		}
-		return slices.Index(kinds, a.kind) - slices.Index(kinds, b.kind)
-	})
-	return out
+	return "allowed"
 }
 
 // diffMatrices lists the cells whose value differs between before and
-// after, which cover the same cells (same vocabulary).
+// after, which cover the same cells (same vocabulary), in before's order.
 func diffMatrices(before, after Matrix) []CellChange {
-	type key struct {
-		role           viewer.Role
-		kind           domain.AgencyKind
-		object, action string
-	}
-	next := map[key]string{}
-	for _, c := range after.cells() {
-		next[key{c.role, c.kind, c.object, c.action}] = c.value
-	}
 	var out []CellChange
-	for _, c := range before.cells() {
-		if v := next[key{c.role, c.kind, c.object, c.action}]; v != c.value {
-			out = append(out, CellChange{Role: c.role, Kind: c.kind, Object: c.object, Action: c.action, Before: c.value, After: v})
+	for _, b := range before.Cells {
+		a := after.cell(b.Role, b.Kind, b.Object, b.Action)
+		if bv, av := before.value(b), after.value(a); bv != av {
+			out = append(out, CellChange{Role: b.Role, Kind: b.Kind, Object: b.Object, Action: b.Action, Before: bv, After: av})
 		}
 	}
 	return out

@@ -73,7 +73,7 @@ func policyMatrix(ctx context.Context, cfg config, args []string, out io.Writer)
 	defer db.Close()
 	m := policytools.MatrixOf(e)
 	if *format == "csv" {
-		return m.CSV(out)
+		return m.WriteCSV(out)
 	}
 	_, err = io.WriteString(out, m.Markdown())
 	return err
