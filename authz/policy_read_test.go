@@ -14,7 +14,7 @@ import (
 
 func readGolden(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := os.ReadFile(filepath.Join("..", "policytools", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestPolicyReadingOverGraphQL(t *testing.T) {
 		e.do(t, dpo, `{ policyWhatIf(add: [["p","judge","court","Victim.legalName","read","on_case"]]) { role kind object action before after } }`, nil).MustOK(t).Decode(t, &d)
 		if len(d.PolicyWhatIf) != 5 || d.PolicyWhatIf[0].Role != "judge" || d.PolicyWhatIf[0].Kind != "COURT_FIRST_INSTANCE" ||
 			d.PolicyWhatIf[0].Before != "proceedings" || d.PolicyWhatIf[0].After != "on_case, proceedings" {
-			t.Errorf("what-if = %+v (see testdata/whatif_add_judge_legal_name_on_case.golden)", d.PolicyWhatIf)
+			t.Errorf("what-if = %+v (see policytools/testdata/whatif_add_judge_legal_name_on_case.golden)", d.PolicyWhatIf)
 		}
 		var m struct{ AccessMatrix struct{ CSV string } }
 		e.do(t, dpo, `{ accessMatrix { csv } }`, nil).MustOK(t).Decode(t, &m)

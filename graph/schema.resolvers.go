@@ -11,7 +11,6 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/casegraph/casegraph/audit"
-	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/casework"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
@@ -184,12 +183,12 @@ func (r *mutationResolver) UpdateSupportService(ctx context.Context, id int, exp
 
 // RequestEmergencyAccess is the resolver for the requestEmergencyAccess field.
 func (r *mutationResolver) RequestEmergencyAccess(ctx context.Context, caseID int, justification string, hours *int) (*ent.EmergencyGrant, error) {
-	return authz.RequestEmergencyAccess(ctx, ent.FromContext(ctx), caseID, justification, valueOr(hours, 2))
+	return casework.RequestEmergencyAccess(ctx, ent.FromContext(ctx), caseID, justification, valueOr(hours, 2))
 }
 
 // RevokeEmergencyAccess is the resolver for the revokeEmergencyAccess field.
 func (r *mutationResolver) RevokeEmergencyAccess(ctx context.Context, id int) (*ent.EmergencyGrant, error) {
-	return authz.RevokeEmergencyAccess(ctx, ent.FromContext(ctx), id)
+	return casework.RevokeEmergencyAccess(ctx, ent.FromContext(ctx), id)
 }
 
 // ChangePolicy is the resolver for the changePolicy field.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/authz"
+	"github.com/casegraph/casegraph/casework"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/rowscope"
@@ -148,7 +149,7 @@ func explainRead(e *authz.Enforcer, x *Explanation) {
 	default:
 		em.Note = fmt.Sprintf("A grant opens it whatever the condition and consent say: for at most %d hours, "+
 			"for the victims in one case when it was granted and the case's suspects, "+
-			"asked with a written justification of at least %d characters.", authz.MaxEmergencyHours, authz.MinJustificationLength)
+			"asked with a written justification of at least %d characters.", casework.MaxEmergencyHours, casework.MinJustificationLength)
 		if em.CanRequest {
 			em.Note += " These roles may ask for one."
 		} else {

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/casegraph/casegraph/authz"
+	"github.com/casegraph/casegraph/casework"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/rowscope"
@@ -297,7 +298,7 @@ func (m Matrix) Markdown() string {
 		"referred: the victim was referred to the agency by another, and the agency accepted (or completed) the referral. " +
 		"any: every row the role sees. " +
 		"consent: also needs a current consent of the victim naming the agency's kind and the role's purpose. " +
-		fmt.Sprintf("An emergency grant opens, for at most %d hours, the fields its holder's role reads under some condition, of the victims in one case when it was granted and of its suspects, whatever the condition and consent say.\n", authz.MaxEmergencyHours))
+		fmt.Sprintf("An emergency grant opens, for at most %d hours, the fields its holder's role reads under some condition, of the victims in one case when it was granted and of its suspects, whatever the condition and consent say.\n", casework.MaxEmergencyHours))
 
 	header("Which sensitive fields each role may write")
 	m.groups(&b, func(role viewer.Role, kind domain.AgencyKind) []string {

@@ -1,4 +1,4 @@
-package authz
+package casework
 
 import (
 	"context"
@@ -8,13 +8,16 @@ import (
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/emergencygrant"
 )
 
-// Emergency access limits.
+// Emergency access limits. Emergency access is casework: a person asks
+// for it on one case, and the case's timeline records it; package authz
+// honours the grants when it decides a field.
 const (
 	MaxEmergencyHours       = 4
 	MinJustificationLength  = 20
@@ -28,7 +31,7 @@ const (
 // one the caller sees; the policy must let their role ask; the
 // justification is required. Returns FORBIDDEN, BAD_USER_INPUT or NOT_FOUND.
 func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, justification string, hours int) (*ent.EmergencyGrant, error) {
-	r := FromContext(ctx)
+	r := authz.FromContext(ctx)
 	if r == nil {
 		return nil, apperr.Errorf(apperr.Unauthenticated, "This operation needs an authenticated caller.")
 	}
@@ -66,9 +69,7 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 			ev.Detail = fmt.Sprintf(`{"grant":%d,"hours":%d,"expiresAt":%q}`, g.ID, hours, g.ExpiresAt.UTC().Format(time.RFC3339))
 		})
 	}
-	err = c.CaseEvent.Create().SetCaseID(caseID).SetKind(domain.CaseEventKindEmergencyAccessGranted).
-		SetActorSubject(p.Subject).SetActorAgencyID(p.AgencyID).SetSubjectID(fmt.Sprint(g.ID)).
-		SetSummary(fmt.Sprintf(emergencyGrantedSummary, p.Subject, hours)).Exec(ctx)
+	err = event(ctx, c, caseID, domain.CaseEventKindEmergencyAccessGranted, g.ID, fmt.Sprintf(emergencyGrantedSummary, p.Subject, hours))
 	return g, err
 }
 
@@ -76,9 +77,9 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 // (a data protection officer sees their agency's) can be revoked; revoking
 // twice is BAD_USER_INPUT.
 func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.EmergencyGrant, error) {
-	r := FromContext(ctx)
-	if r == nil {
-		return nil, apperr.Errorf(apperr.Unauthenticated, "This operation needs an authenticated caller.")
+	p, err := actor(ctx)
+	if err != nil {
+		return nil, err
 	}
 	g, err := c.EmergencyGrant.Get(ctx, id)
 	if ent.IsNotFound(err) {
@@ -90,7 +91,6 @@ func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.Eme
 	if g.RevokedAt != nil {
 		return nil, apperr.InvalidField("id", "This grant was already revoked.")
 	}
-	p := r.Principal()
 	n, err := c.EmergencyGrant.Update().Where(emergencygrant.ID(id), emergencygrant.RevokedAtIsNil()).
 		SetRevokedAt(time.Now()).SetRevokedBy(p.Subject).AddVersion(1).Save(ctx)
 	if err != nil {
@@ -106,9 +106,7 @@ func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.Eme
 			ev.Detail = fmt.Sprintf(`{"grant":%d,"grantedTo":%q}`, g.ID, g.Subject)
 		})
 	}
-	err = c.CaseEvent.Create().SetCaseID(g.CaseID).SetKind(domain.CaseEventKindEmergencyAccessRevoked).
-		SetActorSubject(p.Subject).SetActorAgencyID(p.AgencyID).SetSubjectID(fmt.Sprint(g.ID)).
-		SetSummary(fmt.Sprintf(emergencyRevokedSummary, g.Subject)).Exec(ctx)
+	err = event(ctx, c, g.CaseID, domain.CaseEventKindEmergencyAccessRevoked, g.ID, fmt.Sprintf(emergencyRevokedSummary, g.Subject))
 	if err != nil {
 		return nil, err
 	}
