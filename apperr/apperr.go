@@ -4,7 +4,10 @@
 // and a request id, and the details go to the log (graph's error presenter).
 package apperr
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Code is a stable error code, sent to clients as extensions.code.
 type Code string
@@ -86,4 +89,10 @@ func Errorf(code Code, format string, args ...any) *Error {
 // InvalidField returns a BAD_USER_INPUT error about one input field.
 func InvalidField(field, format string, args ...any) *Error {
 	return &Error{Code: BadUserInput, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// HasCode reports whether err is, or wraps, an *Error with code.
+func HasCode(err error, code Code) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
 }

@@ -26,7 +26,6 @@ type Recorder struct {
 	// released are the response paths of sensitive values the response
 	// carries: withheld if their events cannot be written.
 	released []ast.Path
-	failed   bool
 
 	// refusedRecords are the records refused by id so far, each recorded
 	// once; past MaxRefusedRecords they are only counted (notItemised),
@@ -282,20 +281,6 @@ func (r *Recorder) Released() []ast.Path {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.released)
-}
-
-// Failed marks that the request's events could not be written.
-func (r *Recorder) Failed() {
-	r.mu.Lock()
-	r.failed = true
-	r.mu.Unlock()
-}
-
-// HasFailed reports whether the request's events could not be written.
-func (r *Recorder) HasFailed() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.failed
 }
 
 type recorderKey struct{}

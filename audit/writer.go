@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/viewer"
@@ -33,7 +34,17 @@ func NewWriter(client *ent.Client, dialectName string) *Writer {
 	return &Writer{client: client, dialect: dialectName}
 }
 
-// Write appends events in a transaction of its own.
+// unavailable is the error of a write of the trail that failed while
+// doing what: AUDIT_UNAVAILABLE (an *apperr.Error, as errors.As finds it),
+// with the cause kept for the log. Every failed write returns it, so the
+// caller refuses what the events record (fail closed) by the code alone.
+func unavailable(doing string, err error) error {
+	return fmt.Errorf("%w (%s: %w)", &apperr.Error{Code: apperr.AuditUnavailable,
+		Message: "The audit trail is unavailable; try again later."}, doing, err)
+}
+
+// Write appends events in a transaction of its own. A failure is
+// AUDIT_UNAVAILABLE (see unavailable).
 func (w *Writer) Write(ctx context.Context, events []Event) error {
 	if len(events) == 0 {
 		return nil
@@ -41,14 +52,14 @@ func (w *Writer) Write(ctx context.Context, events []Event) error {
 	sys := viewer.SystemContext(ctx)
 	tx, err := w.client.BeginTx(sys, TxOptions(w.dialect))
 	if err != nil {
-		return fmt.Errorf("audit: beginning: %w", err)
+		return unavailable("beginning", err)
 	}
 	if err := w.WriteTx(sys, tx, events); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("audit: committing: %w", err)
+		return unavailable("committing", err)
 	}
 	return nil
 }
@@ -64,7 +75,8 @@ func TxOptions(dialectName string) *sql.TxOptions {
 }
 
 // WriteTx appends events in tx (begun with TxOptions), which the caller commits: the events then
-// stand or fall with the transaction's other changes.
+// stand or fall with the transaction's other changes. A failure is
+// AUDIT_UNAVAILABLE (see unavailable).
 func (w *Writer) WriteTx(ctx context.Context, tx *ent.Tx, events []Event) error {
 	if len(events) == 0 {
 		return nil
@@ -75,7 +87,7 @@ func (w *Writer) WriteTx(ctx context.Context, tx *ent.Tx, events []Event) error 
 	// already exclude every other writer.
 	if w.dialect == dialect.Postgres {
 		if _, err := c.ExecContext(sys, "SELECT pg_advisory_xact_lock($1)", int64(chainLockKey)); err != nil {
-			return fmt.Errorf("audit: locking the chain: %w", err)
+			return unavailable("locking the chain", err)
 		}
 	}
 	seq, prev, notBefore := int64(0), GenesisHash, time.Time{}
@@ -84,7 +96,7 @@ func (w *Writer) WriteTx(ctx context.Context, tx *ent.Tx, events []Event) error 
 	switch {
 	case ent.IsNotFound(err):
 	case err != nil:
-		return fmt.Errorf("audit: reading the chain's end: %w", err)
+		return unavailable("reading the chain's end", err)
 	default:
 		seq, prev, notBefore = last.ID, last.Hash, last.OccurredAt
 	}
@@ -107,10 +119,10 @@ func (w *Writer) WriteTx(ctx context.Context, tx *ent.Tx, events []Event) error 
 	}
 	doc, err := json.Marshal(rows)
 	if err != nil {
-		return fmt.Errorf("audit: encoding: %w", err)
+		return unavailable("encoding", err)
 	}
 	if _, err := c.ExecContext(sys, w.insert(), string(doc)); err != nil {
-		return fmt.Errorf("audit: inserting: %w", err)
+		return unavailable("inserting", err)
 	}
 	return nil
 }

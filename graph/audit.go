@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -245,10 +244,6 @@ type auditedTxOpener struct {
 	dialect string
 }
 
-// errAuditWrite marks a commit refused because the audit events could not
-// be written.
-var errAuditWrite = errors.New("writing the audit events")
-
 func (o auditedTxOpener) OpenTx(ctx context.Context) (context.Context, driver.Tx, error) {
 	tx, err := o.client.BeginTx(ctx, audit.TxOptions(o.dialect))
 	if err != nil {
@@ -275,9 +270,9 @@ func (t *auditedTx) Commit() error {
 		return t.tx.Commit()
 	}
 	if err := t.writer.WriteTx(t.ctx, t.tx, t.rec.Take()); err != nil {
-		t.rec.Failed()
+		// AUDIT_UNAVAILABLE: the change is not made without its record.
 		_ = t.tx.Rollback()
-		return fmt.Errorf("%w: %w", errAuditWrite, err)
+		return err
 	}
 	if err := t.tx.Commit(); err != nil {
 		return err

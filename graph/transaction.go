@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 
@@ -107,7 +106,7 @@ func (m mutationTransactions) InterceptRootField(ctx context.Context, next graph
 		return graphql.Null
 	}
 	if err := tx.Commit(); err != nil {
-		if database.IsUnavailable(err) && !database.IsBusy(err) && !errors.Is(err, errAuditWrite) {
+		if database.IsUnavailable(err) && !database.IsBusy(err) && !apperr.HasCode(err, apperr.AuditUnavailable) {
 			// Never retried: whether a COMMIT whose answer was lost took
 			// effect is unknown.
 			graphql.AddError(errCtx, m.commitOutcomeUnknown(ctx, err))
@@ -135,7 +134,7 @@ func (mutationTransactions) InterceptField(ctx context.Context, next graphql.Res
 // be written. The driver's words go to the log only.
 func (m mutationTransactions) unsaved(ctx context.Context, err error) error {
 	id := requestid.FromContext(ctx)
-	if errors.Is(err, errAuditWrite) {
+	if apperr.HasCode(err, apperr.AuditUnavailable) {
 		m.logger.ErrorContext(ctx, "audit trail unavailable: the change was not made", "request_id", id, "error", err.Error())
 		return &apperr.Error{Code: apperr.AuditUnavailable,
 			Message: "The change was not made because the audit trail is unavailable; try again later. Quote the request id " + id + " if it persists."}
