@@ -2,9 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"strings"
 
 	"entgo.io/contrib/entgql"
 
@@ -22,51 +19,40 @@ func (r *Resolver) auditEvents(ctx context.Context, first *int, after *entgql.Cu
 	if req == nil || !req.CanReadAudit() {
 		return nil, apperr.Errorf(apperr.Forbidden, "Only data protection officers read the audit trail.")
 	}
-	limit, err := pageSize(first)
-	if err != nil {
+	q := audit.TrailQuery{Scope: audit.Scope{All: req.CanReadAllAudit(), AgencyID: req.Principal().AgencyID},
+		OldestFirst: oldestFirst, Where: where, Cursor: after}
+	var err error
+	if q.Limit, err = pageSize(first); err != nil {
 		return nil, err
 	}
-	p := req.Principal()
-	scope := audit.Scope{All: req.CanReadAllAudit(), AgencyID: p.AgencyID}
-	f, err := r.auditFilter(ctx, where)
-	if err != nil {
+	if q.Filter, err = r.auditFilter(ctx, where); err != nil {
 		return nil, err
 	}
 	if after != nil {
-		if oldestFirst {
-			f.AfterSeq = int64(after.ID)
-		} else {
-			f.BeforeSeq = int64(after.ID)
-		}
+		seq := int64(after.ID)
+		q.After = &seq
 	}
-	events, err := audit.Query(ctx, r.client, scope, f, !oldestFirst, limit+1)
+	page, err := audit.ReadTrail(ctx, r.client, q)
 	if err != nil {
 		return nil, err
 	}
-	conn := &AuditEventConnection{Edges: []*AuditEventEdge{}, PageInfo: &entgql.PageInfo[int]{}}
-	conn.PageInfo.HasPreviousPage = after != nil
-	if len(events) > limit {
-		events = events[:limit]
-		conn.PageInfo.HasNextPage = true
-	}
-	for i := range events {
-		c := entgql.Cursor[int]{ID: int(events[i].Seq)}
-		conn.Edges = append(conn.Edges, &AuditEventEdge{Node: &events[i], Cursor: c})
+	return auditEventConnection(page), nil
+}
+
+// auditEventConnection is a page of the trail as a Relay connection, each
+// event's cursor its seq.
+func auditEventConnection(page audit.TrailPage) *AuditEventConnection {
+	conn := &AuditEventConnection{Edges: []*AuditEventEdge{},
+		PageInfo: &entgql.PageInfo[int]{HasPreviousPage: page.HasPrevious, HasNextPage: page.HasNext}}
+	for i := range page.Events {
+		c := entgql.Cursor[int]{ID: int(page.Events[i].Seq)}
+		conn.Edges = append(conn.Edges, &AuditEventEdge{Node: &page.Events[i], Cursor: c})
 	}
 	if n := len(conn.Edges); n > 0 {
 		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
 		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
 	}
-	// Who looked at who looked: the reading is itself recorded.
-	if rec := audit.FromContext(ctx); rec != nil {
-		detail, err := json.Marshal(map[string]any{"where": where, "after": after, "oldestFirst": oldestFirst,
-			"allAgencies": scope.All, "returned": len(conn.Edges)})
-		if err != nil {
-			return nil, err
-		}
-		rec.Note(audit.TrailRead, string(detail))
-	}
-	return conn, nil
+	return conn
 }
 
 // auditFilter turns the GraphQL filter into the trail's.
@@ -121,18 +107,12 @@ func (r *Resolver) verifyAuditTrail(ctx context.Context, anchors []*AuditAnchor)
 	}
 	as := make([]audit.Anchor, len(anchors))
 	for i, a := range anchors {
-		if a.Seq < 1 || len(a.Hash) != len(audit.GenesisHash) {
+		var ok bool
+		if as[i], ok = audit.NewAnchor(int64(a.Seq), a.Hash); !ok {
 			return nil, apperr.InvalidField("anchors", "An anchor is an event's seq (from 1) and its 64-character hash.")
 		}
-		as[i] = audit.Anchor{Seq: int64(a.Seq), Hash: strings.ToLower(a.Hash)}
 	}
-	// A walk reads the whole trail: callers asking at the same time (with
-	// the same anchors) share one.
-	key := fmt.Sprint(as)
-	res, err, _ := r.verifications.Do(key, func() (any, error) {
-		return audit.Verify(context.WithoutCancel(ctx), r.client, as...)
-	})
-	v, _ := res.(audit.Verification)
+	v, err := r.verifications.Verify(ctx, r.client, as...)
 	if err != nil {
 		return nil, err
 	}

@@ -9,9 +9,9 @@ import (
 	"errors"
 
 	"github.com/99designs/gqlgen/graphql"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/casefile"
@@ -25,7 +25,7 @@ type Resolver struct {
 	enforcer *authz.Enforcer
 	// verifications lets concurrent verifications of the audit trail
 	// share one walk of it.
-	verifications singleflight.Group
+	verifications audit.Verifier
 }
 
 // pageSize is the page a list resolver was asked for. The request limits

@@ -112,10 +112,11 @@ func (a *anchorFlags) String() string { return fmt.Sprint(*a) }
 func (a *anchorFlags) Set(v string) error {
 	seq, hash, ok := strings.Cut(v, ":")
 	n, err := strconv.ParseInt(seq, 10, 64)
-	if !ok || err != nil || n < 1 || len(hash) != len(audit.GenesisHash) {
+	anchor, valid := audit.NewAnchor(n, hash)
+	if !ok || err != nil || !valid {
 		return fmt.Errorf("an anchor is SEQ:HASH as audit verify prints it, not %q", v)
 	}
-	*a = append(*a, audit.Anchor{Seq: n, Hash: strings.ToLower(hash)})
+	*a = append(*a, anchor)
 	return nil
 }
 

@@ -1,0 +1,91 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/casegraph/casegraph/ent"
+)
+
+// TrailQuery is one page of the trail a reader asks for.
+type TrailQuery struct {
+	Scope  Scope
+	Filter Filter
+	// After is the seq of the event the page begins after, in the page's
+	// direction (nil: the first page).
+	After       *int64
+	OldestFirst bool
+	Limit       int
+	// Where and Cursor are the filter and cursor as the reader sent them,
+	// recorded with the reading.
+	Where, Cursor any
+}
+
+// TrailPage is one page of the trail, and whether pages lie before and
+// after it.
+type TrailPage struct {
+	Events      []Event
+	HasPrevious bool
+	HasNext     bool
+}
+
+// ReadTrail returns one page of the events q.Scope may see, newest first
+// unless q.OldestFirst, and records the reading itself on ctx's recorder
+// (TrailRead): who looked at who looked.
+func ReadTrail(ctx context.Context, client *ent.Client, q TrailQuery) (TrailPage, error) {
+	f := q.Filter
+	if q.After != nil {
+		if q.OldestFirst {
+			f.AfterSeq = *q.After
+		} else {
+			f.BeforeSeq = *q.After
+		}
+	}
+	events, err := Query(ctx, client, q.Scope, f, !q.OldestFirst, q.Limit+1)
+	if err != nil {
+		return TrailPage{}, err
+	}
+	page := TrailPage{Events: events, HasPrevious: q.After != nil}
+	if len(events) > q.Limit {
+		page.Events, page.HasNext = events[:q.Limit], true
+	}
+	if rec := FromContext(ctx); rec != nil {
+		detail, err := json.Marshal(map[string]any{"where": q.Where, "after": q.Cursor, "oldestFirst": q.OldestFirst,
+			"allAgencies": q.Scope.All, "returned": len(page.Events)})
+		if err != nil {
+			return TrailPage{}, err
+		}
+		rec.Note(TrailRead, string(detail))
+	}
+	return page, nil
+}
+
+// NewAnchor checks an anchor a reader gives: an event's seq (from 1) and
+// its hash as Verify and Export write it (any case).
+func NewAnchor(seq int64, hash string) (Anchor, bool) {
+	if seq < 1 || len(hash) != len(GenesisHash) {
+		return Anchor{}, false
+	}
+	return Anchor{Seq: seq, Hash: strings.ToLower(hash)}, true
+}
+
+// Verifier verifies the chain for readers: a walk reads the whole trail,
+// so readers asking at the same time with the same anchors share one. Its
+// zero value is ready.
+type Verifier struct {
+	walks singleflight.Group
+}
+
+// Verify is Verify, shared with the walk of the same anchors under way. The
+// walk runs to its end even if the reader who started it goes away.
+func (v *Verifier) Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verification, error) {
+	res, err, _ := v.walks.Do(fmt.Sprint(anchors), func() (any, error) {
+		return Verify(context.WithoutCancel(ctx), client, anchors...)
+	})
+	out, _ := res.(Verification)
+	return out, err
+}
