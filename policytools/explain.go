@@ -215,7 +215,7 @@ func checkQuestion(vocab policies.Vocabulary, q Question) error {
 	case q.Field != "":
 		if _, ok := vocab.Fields[q.Field]; !ok {
 			if slices.Contains(vocab.Categories(), q.Field) {
-				return apperr.InvalidField("field", "%q is a category; ask about one of its fields: %s.", q.Field, strings.Join(fieldsIn(vocab, q.Field), ", "))
+				return apperr.InvalidField("field", "%q is a category; ask about one of its fields: %s.", q.Field, strings.Join(fieldsIn(vocab.Fields, q.Field), ", "))
 			}
 			return apperr.InvalidField("field", "%q is not a sensitive field.", q.Field)
 		}
@@ -252,9 +252,11 @@ func checkQuestion(vocab policies.Vocabulary, q Question) error {
 
 func isRows(obj string) bool { return obj == policies.RowsCases || obj == policies.RowsVictims }
 
-func fieldsIn(v policies.Vocabulary, category string) []string {
+// fieldsIn lists, by name, the fields that fields (field → category)
+// puts in category.
+func fieldsIn(fields map[string]string, category string) []string {
 	var out []string
-	for f, c := range v.Fields {
+	for f, c := range fields {
 		if c == category {
 			out = append(out, f)
 		}

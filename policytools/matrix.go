@@ -6,6 +6,7 @@
 package policytools
 
 import (
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -259,7 +260,7 @@ func (m Matrix) Markdown() string {
 	b.WriteString("### Sensitive fields\n\n")
 	b.WriteString("| Category | Fields |\n|---|---|\n")
 	for _, c := range m.categoryOrder() {
-		fmt.Fprintf(&b, "| %s | %s |\n", c, strings.Join(m.fieldsOf(c), ", "))
+		fmt.Fprintf(&b, "| %s | %s |\n", c, strings.Join(fieldsIn(m.Categories, c), ", "))
 	}
 
 	b.WriteString("\n### Which cases and victims each role sees\n\n")
@@ -348,7 +349,7 @@ type column struct {
 func (m Matrix) columns() []column {
 	var out []column
 	for _, c := range m.categoryOrder() {
-		fields := m.fieldsOf(c)
+		fields := fieldsIn(m.Categories, c)
 		uniform := true
 		for _, cell := range m.Cells {
 			if m.Categories[cell.Object] == c && cell.Object != fields[0] {
@@ -407,17 +408,6 @@ func (m Matrix) categoryOrder() []string {
 		return strings.Compare(ca, cb)
 	})
 	return cats
-}
-
-func (m Matrix) fieldsOf(category string) []string {
-	var out []string
-	for f, c := range m.Categories {
-		if c == category {
-			out = append(out, f)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // groups writes one table line per role and group of kinds with the same
@@ -490,15 +480,11 @@ func kindName(k domain.AgencyKind) string {
 	return strings.ReplaceAll(strings.Join(words, " "), "anti trafficking", "anti-trafficking")
 }
 
-func conditionName(c string) string {
-	switch c {
-	case policies.OnCase:
-		return "on case"
-	case policies.Any:
-		return "any"
-	}
-	return c
-}
+// conditionNames are the conditions as the tables write them; the others
+// are written as the policy names them.
+var conditionNames = map[string]string{policies.OnCase: "on case", policies.Any: "any"}
+
+func conditionName(c string) string { return cmp.Or(conditionNames[c], c) }
 
 // readPhrase is a field-table cell: "read (on case, consent)", "read
 // (proceedings)", or "—".
@@ -516,19 +502,16 @@ func readPhrase(category string, conds []string) string {
 	return "read (" + strings.Join(parts, "; or ") + ")"
 }
 
-func powerPhrase(action string) string {
-	switch action {
-	case policies.Request:
-		return "request for one case"
-	case policies.Review:
-		return "list and revoke the agency's grants"
-	case policies.ReadAll:
-		return "read every agency's events"
-	case policies.Verify:
-		return "verify the hash chain"
-	}
-	return action
+// powerPhrases say what a power's action lets its holder do, in the
+// tables; the others are written as the policy names them.
+var powerPhrases = map[string]string{
+	policies.Request: "request for one case",
+	policies.Review:  "list and revoke the agency's grants",
+	policies.ReadAll: "read every agency's events",
+	policies.Verify:  "verify the hash chain",
 }
+
+func powerPhrase(action string) string { return cmp.Or(powerPhrases[action], action) }
 
 func orDash(s string) string {
 	if s == "" {
