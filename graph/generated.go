@@ -35,7 +35,6 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	AccessCell() AccessCellResolver
 	AccessExplanation() AccessExplanationResolver
 	AuditEvent() AuditEventResolver
 	AuditVerification() AuditVerificationResolver
@@ -50,12 +49,12 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	AccessCell struct {
-		Action    func(childComplexity int) int
-		Allowed   func(childComplexity int) int
-		Condition func(childComplexity int) int
-		Kind      func(childComplexity int) int
-		Object    func(childComplexity int) int
-		Role      func(childComplexity int) int
+		Action            func(childComplexity int) int
+		Allowed           func(childComplexity int) int
+		Kind              func(childComplexity int) int
+		NullableCondition func(childComplexity int) int
+		Object            func(childComplexity int) int
+		Role              func(childComplexity int) int
 	}
 
 	AccessCondition struct {
@@ -615,9 +614,6 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
-type AccessCellResolver interface {
-	Condition(ctx context.Context, obj *policytools.CellLine) (*string, error)
-}
 type AccessExplanationResolver interface {
 	RowLevel(ctx context.Context, obj *policytools.Explanation) (*string, error)
 
@@ -715,18 +711,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccessCell.Allowed(childComplexity), true
-	case "AccessCell.condition":
-		if e.ComplexityRoot.AccessCell.Condition == nil {
-			break
-		}
-
-		return e.ComplexityRoot.AccessCell.Condition(childComplexity), true
 	case "AccessCell.kind":
 		if e.ComplexityRoot.AccessCell.Kind == nil {
 			break
 		}
 
 		return e.ComplexityRoot.AccessCell.Kind(childComplexity), true
+	case "AccessCell.condition":
+		if e.ComplexityRoot.AccessCell.NullableCondition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessCell.NullableCondition(childComplexity), true
 	case "AccessCell.object":
 		if e.ComplexityRoot.AccessCell.Object == nil {
 			break
@@ -7319,7 +7315,7 @@ func (ec *executionContext) _AccessCell_condition(ctx context.Context, field gra
 			return ec.fieldContext_AccessCell_condition(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AccessCell().Condition(ctx, obj)
+			return obj.NullableCondition(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -7330,7 +7326,7 @@ func (ec *executionContext) _AccessCell_condition(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_AccessCell_condition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccessCell", field, true, true, "String")
+	return graphql.NewScalarFieldContext("AccessCell", field, true, false, "String")
 }
 
 func (ec *executionContext) _AccessCondition_condition(ctx context.Context, field graphql.CollectedField, obj *policytools.ConditionAnswer) (ret graphql.Marshaler) {
@@ -27820,34 +27816,33 @@ func (ec *executionContext) _AccessCell(ctx context.Context, sel ast.SelectionSe
 		case "role":
 			out.Values[i] = ec._AccessCell_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "kind":
 			out.Values[i] = ec._AccessCell_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "object":
 			out.Values[i] = ec._AccessCell_object(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "action":
 			out.Values[i] = ec._AccessCell_action(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "allowed":
 			out.Values[i] = ec._AccessCell_allowed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "condition":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AccessCell_condition(ctx, field, obj)
-				})
+			out.Values[i] = ec._AccessCell_condition(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -18,11 +18,6 @@ import (
 	"github.com/casegraph/casegraph/policytools"
 )
 
-// Condition is the resolver for the condition field.
-func (r *accessCellResolver) Condition(ctx context.Context, obj *policytools.CellLine) (*string, error) {
-	return optionalString(obj.Condition), nil
-}
-
 // RowLevel is the resolver for the rowLevel field.
 func (r *accessExplanationResolver) RowLevel(ctx context.Context, obj *policytools.Explanation) (*string, error) {
 	if obj.Object != policies.RowsCases && obj.Object != policies.RowsVictims {
@@ -236,9 +231,6 @@ func (r *queryResolver) PolicyChanges(ctx context.Context, first *int) ([]*ent.P
 	return r.policyChanges(ctx, first)
 }
 
-// AccessCell returns AccessCellResolver implementation.
-func (r *Resolver) AccessCell() AccessCellResolver { return &accessCellResolver{r} }
-
 // AccessExplanation returns AccessExplanationResolver implementation.
 func (r *Resolver) AccessExplanation() AccessExplanationResolver {
 	return &accessExplanationResolver{r}
@@ -256,7 +248,6 @@ func (r *Resolver) AuditVerification() AuditVerificationResolver {
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 type (
-	accessCellResolver        struct{ *Resolver }
 	accessExplanationResolver struct{ *Resolver }
 	auditEventResolver        struct{ *Resolver }
 	auditVerificationResolver struct{ *Resolver }

@@ -81,6 +81,16 @@ type CellLine struct {
 	Condition string
 }
 
+// NullableCondition is the line's condition, nil for a denied line: how
+// GraphQL's AccessCell writes it (a field, not a resolver, so that the
+// thousands of lines of the matrix resolve without a goroutine each).
+func (l CellLine) NullableCondition() *string {
+	if l.Condition == "" {
+		return nil
+	}
+	return &l.Condition
+}
+
 // Family is a named family of agency kinds (a g2 line groups a kind in it).
 type Family struct {
 	Name  string
