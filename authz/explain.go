@@ -130,7 +130,7 @@ func (e *Enforcer) explainRead(x *Explanation, p *viewer.Principal) {
 			a.Allowed, a.Rule = true, RuleString(rule)
 			a.ConsentRequired = ConsentRequired(x.Category, c)
 			if a.ConsentRequired {
-				a.Purposes = e.readPurposes(q.Roles, kind, q.Field, c)
+				a.Purposes = e.ConsentPurposes(q.Roles, kind, q.Field, c)
 			}
 			if !slices.Contains(x.Rules, a.Rule) {
 				x.Rules = append(x.Rules, a.Rule)
@@ -189,21 +189,6 @@ func (e *Enforcer) rulesFor(roles []viewer.Role, kind, obj, act, cond string) []
 	return out
 }
 
-// readPurposes lists the purposes of the roles that may read field under
-// c: a consent must name one of them (see Request.purposesFor).
-func (e *Enforcer) readPurposes(roles []viewer.Role, kind, field, c string) []domain.ConsentPurpose {
-	var out []domain.ConsentPurpose
-	for _, r := range roles {
-		if !e.Decide(r, kind, field, policies.Read, c).Allowed {
-			continue
-		}
-		if pu, ok := purposeOf(r); ok && !slices.Contains(out, pu) {
-			out = append(out, pu)
-		}
-	}
-	return out
-}
-
 func (e *Enforcer) checkQuestion(q Question) error {
 	if len(q.Roles) == 0 {
 		return apperr.InvalidField("role", "Name at least one role.")
@@ -248,12 +233,7 @@ func (e *Enforcer) checkQuestion(q Question) error {
 			return apperr.InvalidField("action", "Rows take see, not %q.", q.Action)
 		}
 	default:
-		var actions []string
-		for _, pw := range MatrixPowers {
-			if pw.Object == q.Object {
-				actions = append(actions, pw.Action)
-			}
-		}
+		actions := policies.ActionsOf(q.Object)
 		if len(actions) == 0 {
 			return apperr.InvalidField("object", "Unknown object %q (rows:cases, rows:victims, emergency, policy or audit; or ask about a field or mutation).", q.Object)
 		}
@@ -360,18 +340,9 @@ func actionPhrase(obj, act string) string {
 		return "call " + strings.TrimPrefix(obj, "Mutation.")
 	case act == policies.Write:
 		return "write " + obj
-	case obj == policies.Emergency && act == policies.Request:
-		return "ask for emergency access to one case"
-	case obj == policies.Emergency && act == policies.Review:
-		return "list and revoke the agency's emergency grants"
-	case obj == policies.Policy:
-		return act + " the access policy"
-	case obj == policies.Audit && act == policies.Read:
-		return "read the audit events of the agency's people and records"
-	case obj == policies.Audit && act == policies.ReadAll:
-		return "read every agency's audit events"
-	case obj == policies.Audit && act == policies.Verify:
-		return "verify the audit trail's hash chain"
+	}
+	if pw, ok := policies.PowerOf(obj, act); ok {
+		return pw.Does
 	}
 	return act + " " + obj
 }

@@ -86,15 +86,16 @@ type Family struct {
 // mutation.
 type Power struct{ Object, Action string }
 
-// MatrixPowers are the powers the matrix lists, in its order.
-var MatrixPowers = []Power{
-	{policies.Emergency, policies.Request},
-	{policies.Emergency, policies.Review},
-	{policies.Policy, policies.Read},
-	{policies.Policy, policies.Change},
-	{policies.Audit, policies.Read},
-	{policies.Audit, policies.ReadAll},
-	{policies.Audit, policies.Verify},
+// MatrixPowers are the powers the matrix lists, in its order: the table of
+// powers (policies.Powers).
+var MatrixPowers = matrixPowers()
+
+func matrixPowers() []Power {
+	out := make([]Power, len(policies.Powers))
+	for i, p := range policies.Powers {
+		out[i] = Power{p.Object, p.Action}
+	}
+	return out
 }
 
 // Matrix computes the access matrix of the policy e holds now: for every
@@ -199,13 +200,7 @@ func inOrder(ks []domain.AgencyKind) []domain.AgencyKind {
 // contact, health and testimony of victims (and of their support
 // services), except under the proceedings condition, where the criminal
 // proceeding is the legal basis. It is the rule ReadField applies.
-func ConsentRequired(category, cond string) bool {
-	typ, cat, ok := strings.Cut(category, ":")
-	if !ok || (typ != "Victim" && typ != "SupportService") {
-		return false
-	}
-	return cond != policies.Proceedings && slices.Contains(consentCategories, cat)
-}
+func ConsentRequired(category, cond string) bool { return policies.ConsentRequired(category, cond) }
 
 // CSV writes the matrix as CSV with the columns role, kind, object,
 // action, allowed, condition: one line per row level (see, with the level),
@@ -308,29 +303,35 @@ func (m Matrix) Markdown() string {
 	b.WriteString("\nA write is always limited to the rows the role sees.\n")
 
 	b.WriteString("\n### What each role may do\n\n")
-	b.WriteString("| Role | Agency kinds | Mutations | Emergency access | Policy | Audit trail |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| Role | Agency kinds | Mutations |")
+	nothingDone := []string{"—"}
+	for _, o := range policies.PowerObjects {
+		b.WriteString(" " + o.Title + " |")
+		nothingDone = append(nothingDone, "—")
+	}
+	b.WriteString("\n|---|---|---|" + strings.Repeat("---|", len(policies.PowerObjects)) + "\n")
 	m.groups(&b, func(role viewer.Role, kind domain.AgencyKind) []string {
-		var mus, em, po, au []string
+		var mus []string
 		for _, c := range m.Mutations {
 			if c.Role == role && c.Kind == kind && c.Allowed {
 				mus = append(mus, c.Mutation)
 			}
 		}
+		held := make([][]string, len(policies.PowerObjects))
 		for _, c := range m.Powers {
 			if c.Role != role || c.Kind != kind || !c.Allowed {
 				continue
 			}
-			switch c.Object {
-			case policies.Emergency:
-				em = append(em, powerPhrase(c.Action))
-			case policies.Policy:
-				po = append(po, c.Action)
-			case policies.Audit:
-				au = append(au, powerPhrase(c.Action))
-			}
+			pw, _ := policies.PowerOf(c.Object, c.Action)
+			i := slices.IndexFunc(policies.PowerObjects, func(o policies.PowerObject) bool { return o.Name == c.Object })
+			held[i] = append(held[i], pw.Cell)
 		}
-		return []string{orDash(strings.Join(mus, ", ")), orDash(strings.Join(em, ", ")), orDash(strings.Join(po, ", ")), orDash(strings.Join(au, ", "))}
-	}, []string{"—", "—", "—", "—"})
+		out := []string{orDash(strings.Join(mus, ", "))}
+		for _, h := range held {
+			out = append(out, orDash(strings.Join(h, ", ")))
+		}
+		return out
+	}, nothingDone)
 	return b.String()
 }
 
@@ -535,20 +536,6 @@ func readPhrase(category string, conds []string) string {
 		}
 	}
 	return "read (" + strings.Join(parts, "; or ") + ")"
-}
-
-func powerPhrase(action string) string {
-	switch action {
-	case policies.Request:
-		return "request for one case"
-	case policies.Review:
-		return "list and revoke the agency's grants"
-	case policies.ReadAll:
-		return "read every agency's events"
-	case policies.Verify:
-		return "verify the hash chain"
-	}
-	return action
 }
 
 func orDash(s string) string {
