@@ -222,16 +222,19 @@ func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, 
 	return Verdict{Reason: reason, Refusal: refusal}, nil
 }
 
+// conditionPhrase names what a condition requires the record to be in, for
+// a refusal: "the record is not in your agency's cases".
 func conditionPhrase(c string) string {
-	switch c {
-	case policies.OnCase:
-		return "cases"
-	case policies.Proceedings:
-		return "criminal proceedings"
-	case policies.Referred:
-		return "referrals or support"
+	if p, ok := conditionPhrases[c]; ok {
+		return p
 	}
 	return "scope"
+}
+
+var conditionPhrases = map[string]string{
+	policies.OnCase:      "cases",
+	policies.Proceedings: "criminal proceedings",
+	policies.Referred:    "referrals or support",
 }
 
 // CanReadField implements graph.FieldGuard for the request in ctx: the
