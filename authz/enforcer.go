@@ -12,6 +12,7 @@ package authz
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,7 +20,9 @@ import (
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
 
+	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/policyrule"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
@@ -68,6 +71,9 @@ func New(ctx context.Context, client *ent.Client, dialectName string, vocab poli
 	if err := seedDefault(ctx, client, vocab); err != nil {
 		return nil, err
 	}
+	if err := addDefaultPurposes(ctx, client); err != nil {
+		return nil, err
+	}
 	a := &adapter{client: client, fields: vocab.Fields}
 	lines, err := a.rules(ctx)
 	if err != nil {
@@ -85,8 +91,9 @@ func New(ctx context.Context, client *ent.Client, dialectName string, vocab poli
 	return &Enforcer{casbin: ce, client: client, vocab: vocab, dialect: dialectName}, nil
 }
 
-// DefaultPolicyActor is the actor of the first entry of the policy's
-// history: CaseGraph loading its default policy.
+// DefaultPolicyActor is the actor of the changes CaseGraph makes to the
+// policy itself: the first entry of its history (loading the default
+// policy), and bringing a policy stored by an older version up to date.
 const DefaultPolicyActor = "casegraph"
 
 // seedDefault loads the default policy into an empty policy table.
@@ -103,6 +110,38 @@ func seedDefault(ctx context.Context, client *ent.Client, vocab policies.Vocabul
 	if err := policies.Validate(lines, vocab); err != nil {
 		return fmt.Errorf("the default policy: %w", err)
 	}
+	// The history starts with the policy as loaded, so that every line in
+	// force can be traced to the change that brought it.
+	return insertLines(sys, client, lines, "The default policy (policies/policy.csv) was loaded into an empty policy table.")
+}
+
+// addDefaultPurposes brings a policy stored before the roles' consent
+// purposes were policy lines up to date: when it names no purpose at all,
+// the default policy's purpose lines are added, as a recorded change, so
+// that every role keeps the purpose it had.
+func addDefaultPurposes(ctx context.Context, client *ent.Client) error {
+	sys := viewer.SystemContext(ctx)
+	n, err := client.PolicyRule.Query().Where(policyrule.Ptype(policies.PtypeP), policyrule.V2(policies.ConsentObject)).Count(sys)
+	if err != nil || n > 0 {
+		return err
+	}
+	defaults, err := policies.Parse(policies.DefaultPolicy)
+	if err != nil {
+		return err
+	}
+	var lines []policies.Line
+	for _, l := range defaults {
+		if l[0] == policies.PtypeP && l[3] == policies.ConsentObject {
+			lines = append(lines, l)
+		}
+	}
+	return insertLines(sys, client, lines, "The roles' consent purposes, until then fixed in the code, became policy lines.")
+}
+
+// insertLines adds lines to the policy table in one transaction, recorded
+// in the policy's history as a change by CaseGraph itself. Another server
+// adding the same lines first is not an error.
+func insertLines(sys context.Context, client *ent.Client, lines []policies.Line, reason string) error {
 	tx, err := client.Tx(sys)
 	if err != nil {
 		return err
@@ -111,16 +150,13 @@ func seedDefault(ctx context.Context, client *ent.Client, vocab policies.Vocabul
 		if err := createRule(sys, tx.Client(), l); err != nil {
 			_ = tx.Rollback()
 			if ent.IsConstraintError(err) {
-				return nil // another server seeded it first
+				return nil
 			}
 			return err
 		}
 	}
-	// The history starts with the policy as loaded, so that every line in
-	// force can be traced to the change that brought it.
 	err = tx.PolicyChange.Create().SetActorSubject(DefaultPolicyActor).SetActorAgency(DefaultPolicyActor).
-		SetReason("The default policy (policies/policy.csv) was loaded into an empty policy table.").
-		SetAdded(toStrings(lines)).SetRemoved([][]string{}).Exec(sys)
+		SetReason(reason).SetAdded(toStrings(lines)).SetRemoved([][]string{}).Exec(sys)
 	if err != nil {
 		_ = tx.Rollback()
 		return err
@@ -180,6 +216,43 @@ func (e *Enforcer) rowLevel(p *viewer.Principal, kind, obj string) rowscope.Leve
 		}
 	}
 	return rowscope.None
+}
+
+// holds reports whether any of p's roles holds the power of act on obj,
+// itself or through a power that implies it (policies.Power.Implies).
+func (e *Enforcer) holds(p *viewer.Principal, kind, obj, act string) bool {
+	for _, a := range policies.ImpliedBy(obj, act) {
+		if e.allows(p, kind, obj, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// HoldsPower implements graph.PowerGuard for the request in ctx.
+func (e *Enforcer) HoldsPower(ctx context.Context, obj, act string) bool {
+	r := FromContext(ctx)
+	return r != nil && e.holds(r.p, string(r.kind), obj, act)
+}
+
+// ConsentPurposes lists the purposes of those of roles that may read field
+// at kind under condition c: a consent must name one of them. A consent
+// given for one role's purpose does not open a field to another role of
+// the same person.
+func (e *Enforcer) ConsentPurposes(roles []viewer.Role, kind, field, c string) []domain.ConsentPurpose {
+	var out []domain.ConsentPurpose
+	for _, r := range roles {
+		if !e.Decide(r, kind, field, policies.Read, c).Allowed {
+			continue
+		}
+		for _, pu := range domain.ConsentPurpose("").Values() {
+			if e.Decide(r, kind, policies.ConsentObject, policies.PurposeAction, pu).Allowed &&
+				!slices.Contains(out, domain.ConsentPurpose(pu)) {
+				out = append(out, domain.ConsentPurpose(pu))
+			}
+		}
+	}
+	return out
 }
 
 // allows reports whether any of p's roles may act on obj without condition.

@@ -2,8 +2,6 @@ package authz
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
@@ -37,21 +35,6 @@ func (e *Enforcer) ReadConditions(roles []viewer.Role, kind domain.AgencyKind, f
 	return e.readConditions(&viewer.Principal{Roles: roles}, string(kind), field)
 }
 
-// ReadPurposes lists the purposes of the roles that may read field under
-// condition c: a consent must name one of them (see Request.purposesFor).
-func (e *Enforcer) ReadPurposes(roles []viewer.Role, kind domain.AgencyKind, field, c string) []domain.ConsentPurpose {
-	var out []domain.ConsentPurpose
-	for _, r := range roles {
-		if !e.Decide(r, string(kind), field, policies.Read, c).Allowed {
-			continue
-		}
-		if pu, ok := purposeOf(r); ok && !slices.Contains(out, pu) {
-			out = append(out, pu)
-		}
-	}
-	return out
-}
-
 // Families returns the policy's families of agency kinds (its g2 lines):
 // family name → the kinds in it, in the order of the lines.
 func (e *Enforcer) Families() map[string][]domain.AgencyKind {
@@ -71,13 +54,7 @@ func (e *Enforcer) Families() map[string][]domain.AgencyKind {
 // contact, health and testimony of victims (and of their support
 // services), except under the proceedings condition, where the criminal
 // proceeding is the legal basis. It is the rule ReadField applies.
-func ConsentRequired(category, cond string) bool {
-	typ, cat, ok := strings.Cut(category, ":")
-	if !ok || (typ != "Victim" && typ != "SupportService") {
-		return false
-	}
-	return cond != policies.Proceedings && slices.Contains(consentCategories, cat)
-}
+func ConsentRequired(category, cond string) bool { return policies.ConsentRequired(category, cond) }
 
 // NewInMemory builds an enforcer over lines held in memory, with the
 // vocabulary's grouping of fields under categories, as New does over the

@@ -3,7 +3,6 @@ package authz
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -62,7 +61,7 @@ func (e *Enforcer) NewRequest(ctx context.Context, p *viewer.Principal) (*Reques
 		Region:         a.Region,
 		Cases:          e.rowLevel(p, kind, policies.RowsCases),
 		Victims:        e.rowLevel(p, kind, policies.RowsVictims),
-		GrantsOfAgency: e.allows(p, kind, policies.Emergency, policies.Review),
+		GrantsOfAgency: e.holds(p, kind, policies.Emergency, policies.Review),
 	}
 	r := &Request{e: e, p: p, kind: a.Kind, scope: scope}
 	r.facts = newFacts(e.client, p, a)
@@ -107,40 +106,6 @@ func (r *Request) Refresh() {
 
 // Scope returns the request's row scope.
 func (r *Request) Scope() *rowscope.Scope { return r.scope }
-
-// purposeOf is the purpose for which a role uses victims' data, which a
-// consent must name.
-func purposeOf(role viewer.Role) (domain.ConsentPurpose, bool) {
-	switch role {
-	case viewer.RoleInvestigator, viewer.RoleProsecutor, viewer.RoleJudge:
-		return domain.ConsentPurposeCriminalProceedings, true
-	case viewer.RoleCaseWorker, viewer.RoleCoordinator:
-		return domain.ConsentPurposeServices, true
-	case viewer.RoleAnalyst:
-		return domain.ConsentPurposeStatistics, true
-	}
-	return "", false
-}
-
-// purposesFor lists the purposes of the principal's roles that may read
-// field under condition c: a consent given for one role's purpose does not
-// open a field to another role of the same person.
-func (r *Request) purposesFor(field, c string) []domain.ConsentPurpose {
-	var out []domain.ConsentPurpose
-	for _, role := range r.p.Roles {
-		if !r.e.Decide(role, string(r.kind), field, policies.Read, c).Allowed {
-			continue
-		}
-		if pu, ok := purposeOf(role); ok && !slices.Contains(out, pu) {
-			out = append(out, pu)
-		}
-	}
-	return out
-}
-
-// consentCategories are the categories whose reading needs the victim's
-// consent unless the law gives a basis without it.
-var consentCategories = []string{"IDENTITY", "CONTACT", "HEALTH", "TESTIMONY"}
 
 func (r *Request) rule(field string) *fieldRule {
 	if c, ok := r.fields.Load(field); ok {
@@ -230,7 +195,7 @@ func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, 
 		}
 		rowHeld = true
 		if needsConsent && ConsentRequired(r.e.vocab.Fields[fr.field], c) {
-			covered, err := r.facts.consented(ctx, row, r.kind, r.purposesFor(fr.field, c))
+			covered, err := r.facts.consented(ctx, row, r.kind, r.e.ConsentPurposes(r.p.Roles, string(r.kind), fr.field, c))
 			if err != nil {
 				return Verdict{}, err
 			}
@@ -257,16 +222,19 @@ func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, 
 	return Verdict{Reason: reason, Refusal: refusal}, nil
 }
 
+// conditionPhrase names what a condition requires the record to be in, for
+// a refusal: "the record is not in your agency's cases".
 func conditionPhrase(c string) string {
-	switch c {
-	case policies.OnCase:
-		return "cases"
-	case policies.Proceedings:
-		return "criminal proceedings"
-	case policies.Referred:
-		return "referrals or support"
+	if p, ok := conditionPhrases[c]; ok {
+		return p
 	}
 	return "scope"
+}
+
+var conditionPhrases = map[string]string{
+	policies.OnCase:      "cases",
+	policies.Proceedings: "criminal proceedings",
+	policies.Referred:    "referrals or support",
 }
 
 // CanReadField implements graph.FieldGuard for the request in ctx: the
@@ -331,17 +299,12 @@ func entityOfInput(inputType string) string {
 // CanRequestEmergency reports whether the principal may ask for emergency
 // access.
 func (r *Request) CanRequestEmergency() bool {
-	return r.e.allows(r.p, string(r.kind), policies.Emergency, policies.Request)
+	return r.e.holds(r.p, string(r.kind), policies.Emergency, policies.Request)
 }
 
 // CanChangePolicy reports whether the principal may change the policy.
 func (r *Request) CanChangePolicy() bool {
-	return r.e.allows(r.p, string(r.kind), policies.Policy, policies.Change)
-}
-
-// CanReadPolicy reports whether the principal may read the policy.
-func (r *Request) CanReadPolicy() bool {
-	return r.e.allows(r.p, string(r.kind), policies.Policy, policies.Read)
+	return r.e.holds(r.p, string(r.kind), policies.Policy, policies.Change)
 }
 
 // Principal returns the request's principal.
@@ -356,20 +319,8 @@ func activeGrantCases(ctx context.Context, client *ent.Client, p *viewer.Princip
 	).All(viewer.SystemContext(ctx))
 }
 
-// CanReadAudit reports whether the principal may read the audit trail (of
-// their agency, at least).
-func (r *Request) CanReadAudit() bool {
-	return r.e.allows(r.p, string(r.kind), policies.Audit, policies.Read) || r.CanReadAllAudit()
-}
-
 // CanReadAllAudit reports whether the principal may read every agency's
-// audit events.
+// audit events (whether they may read any is for @allowed to say).
 func (r *Request) CanReadAllAudit() bool {
-	return r.e.allows(r.p, string(r.kind), policies.Audit, policies.ReadAll)
-}
-
-// CanVerifyAudit reports whether the principal may check the audit trail's
-// hash chain.
-func (r *Request) CanVerifyAudit() bool {
-	return r.e.allows(r.p, string(r.kind), policies.Audit, policies.Verify)
+	return r.e.holds(r.p, string(r.kind), policies.Audit, policies.ReadAll)
 }

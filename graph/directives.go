@@ -11,6 +11,7 @@ import (
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -27,6 +28,28 @@ type FieldGuard interface {
 // not.
 type MutationGuard interface {
 	CheckMutation(ctx context.Context, mutation, inputType string, inputKeys []string) error
+}
+
+// PowerGuard decides whether the caller holds a power of the policy: an
+// action on an object that is neither a field nor a mutation (the table
+// policies.Powers).
+type PowerGuard interface {
+	HoldsPower(ctx context.Context, object, action string) bool
+}
+
+// allowedDirective implements @allowed: the field resolves only for a
+// caller who holds the power it names; anyone else gets FORBIDDEN with the
+// power's refusal and the resolver never runs. A power missing from the
+// table is a mistake in the schema, which graph's schema test catches; it
+// is refused too.
+func allowedDirective(guard PowerGuard) func(ctx context.Context, obj any, next graphql.Resolver, object, action string) (any, error) {
+	return func(ctx context.Context, _ any, next graphql.Resolver, object, action string) (any, error) {
+		power, known := policies.PowerOf(object, action)
+		if !known || guard == nil || !guard.HoldsPower(ctx, object, action) {
+			return nil, apperr.Errorf(apperr.Forbidden, "%s", power.Refusal)
+		}
+		return next(ctx)
+	}
 }
 
 // checkMutations is a root-field middleware that asks guard before any

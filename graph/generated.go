@@ -44,6 +44,7 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
+	Allowed   func(ctx context.Context, obj any, next graphql.Resolver, object string, action string) (res any, err error)
 	Sensitive func(ctx context.Context, obj any, next graphql.Resolver, category SensitivityCategory) (res any, err error)
 }
 
@@ -3540,8 +3541,8 @@ func sourceData(filename string) string {
 var sources = []*ast.Source{
 	{Name: "../schema.graphqls", Input: `# CaseGraph: the hand-written part of the GraphQL schema. The data model's
 # types, connections, filters and inputs are generated from ent into
-# graph/ent.graphqls; this file adds the sensitivity directive, the caller,
-# and the mutations of everyday work.
+# graph/ent.graphqls; this file adds the sensitivity and power directives,
+# the caller, and the mutations of everyday work.
 
 """
 Marks a field that holds sensitive personal data, and its category. Such a
@@ -3550,6 +3551,15 @@ response carries an error on its path with extensions.code FORBIDDEN. It can
 never be used in a filter or an ordering.
 """
 directive @sensitive(category: SensitivityCategory!) on FIELD_DEFINITION
+
+"""
+Marks a field that needs a power of the access policy: an action on an object
+that is neither a field, rows nor a mutation (the table of powers,
+policies.Powers), such as reading the audit trail. When none of the caller's
+roles holds it, the field is null and the response carries an error on its
+path with extensions.code FORBIDDEN; the field's resolver never runs.
+"""
+directive @allowed(object: String!, action: String!) on FIELD_DEFINITION
 
 "The category of a sensitive field."
 enum SensitivityCategory {
@@ -3705,7 +3715,7 @@ type PolicyChangeResult {
 
 extend type Query {
   "The access policy in force, one line a list (admins and data protection officers)."
-  policyLines: [[String!]!]!
+  policyLines: [[String!]!]! @allowed(object: "policy", action: "read")
 }
 
 extend type EmergencyGrant {
@@ -3723,13 +3733,13 @@ extend type Query {
   coordinator's DPO reads every agency's. Anyone else gets FORBIDDEN.
   Newest first unless oldestFirst; first defaults to 50, at most 500.
   """
-  auditEvents(first: Int, after: Cursor, where: AuditTrailFilter, oldestFirst: Boolean = false): AuditEventConnection!
+  auditEvents(first: Int, after: Cursor, where: AuditTrailFilter, oldestFirst: Boolean = false): AuditEventConnection! @allowed(object: "audit", action: "read")
   """
   Walks the audit trail's hash chain from its first event and reports the
   first broken link (data protection officers). Anchors kept from an
   earlier verification also show a removed tail or a chain rewritten whole.
   """
-  verifyAuditTrail(anchors: [AuditAnchor!]): AuditVerification!
+  verifyAuditTrail(anchors: [AuditAnchor!]): AuditVerification! @allowed(object: "audit", action: "verify")
 }
 
 "An event's number and hash, kept outside CaseGraph from an earlier verification."
@@ -3850,21 +3860,21 @@ extend type Query {
   sensitive field (read under which conditions, write), rows, mutations and
   powers, before the conditions on the row are checked.
   """
-  accessMatrix: AccessMatrix!
+  accessMatrix: AccessMatrix! @allowed(object: "policy", action: "read")
   """
   Why the policy allows or denies one thing to a person holding roles at a
   kind of agency: the exact policy lines, the conditions checked on the row,
   consent and emergency access. An unknown name is BAD_USER_INPUT.
   """
-  explainAccess(question: AccessQuestion!): AccessExplanation!
+  explainAccess(question: AccessQuestion!): AccessExplanation! @allowed(object: "policy", action: "read")
   """
   The cells of the matrix that a change (lines to add and remove, as for
   changePolicy) would change, without changing anything. A change that
   changePolicy would refuse is refused the same way (BAD_USER_INPUT).
   """
-  policyWhatIf(add: [[String!]!], remove: [[String!]!]): [PolicyCellChange!]!
+  policyWhatIf(add: [[String!]!], remove: [[String!]!]): [PolicyCellChange!]! @allowed(object: "policy", action: "read")
   "The changes of the policy, newest first, with who made them and why."
-  policyChanges(first: Int = 50): [PolicyChange!]!
+  policyChanges(first: Int = 50): [PolicyChange!]! @allowed(object: "policy", action: "read")
 }
 
 "The access matrix, for people (Markdown tables) and for tools (cells, also as CSV)."
@@ -5106,6 +5116,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) dir_allowed_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "object",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["object"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "action",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["action"] = arg1
+	return args, nil
+}
 
 func (ec *executionContext) dir_sensitive_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -15353,7 +15385,30 @@ func (ec *executionContext) _Query_policyLines(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Query().PolicyLines(ctx)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "policy")
+				if err != nil {
+					var zeroVal [][]string
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal [][]string
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal [][]string
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v [][]string) graphql.Marshaler {
 			return ec.marshalNString2ᚕᚕstringᚄ(ctx, selections, v)
 		},
@@ -15377,7 +15432,30 @@ func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().AuditEvents(ctx, fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[int]), fc.Args["where"].(*AuditTrailFilter), fc.Args["oldestFirst"].(*bool))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "audit")
+				if err != nil {
+					var zeroVal *AuditEventConnection
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *AuditEventConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *AuditEventConnection
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *AuditEventConnection) graphql.Marshaler {
 			return ec.marshalNAuditEventConnection2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAuditEventConnection(ctx, selections, v)
 		},
@@ -15421,7 +15499,30 @@ func (ec *executionContext) _Query_verifyAuditTrail(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().VerifyAuditTrail(ctx, fc.Args["anchors"].([]*AuditAnchor))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "audit")
+				if err != nil {
+					var zeroVal *audit.Verification
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "verify")
+				if err != nil {
+					var zeroVal *audit.Verification
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *audit.Verification
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *audit.Verification) graphql.Marshaler {
 			return ec.marshalNAuditVerification2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauditᚐVerification(ctx, selections, v)
 		},
@@ -15464,7 +15565,30 @@ func (ec *executionContext) _Query_accessMatrix(ctx context.Context, field graph
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Query().AccessMatrix(ctx)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "policy")
+				if err != nil {
+					var zeroVal *policytools.Matrix
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *policytools.Matrix
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *policytools.Matrix
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *policytools.Matrix) graphql.Marshaler {
 			return ec.marshalNAccessMatrix2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐMatrix(ctx, selections, v)
 		},
@@ -15497,7 +15621,30 @@ func (ec *executionContext) _Query_explainAccess(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().ExplainAccess(ctx, fc.Args["question"].(AccessQuestion))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "policy")
+				if err != nil {
+					var zeroVal *policytools.Explanation
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *policytools.Explanation
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *policytools.Explanation
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *policytools.Explanation) graphql.Marshaler {
 			return ec.marshalNAccessExplanation2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐExplanation(ctx, selections, v)
 		},
@@ -15541,7 +15688,30 @@ func (ec *executionContext) _Query_policyWhatIf(ctx context.Context, field graph
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().PolicyWhatIf(ctx, fc.Args["add"].([][]string), fc.Args["remove"].([][]string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "policy")
+				if err != nil {
+					var zeroVal []*policytools.CellChange
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal []*policytools.CellChange
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal []*policytools.CellChange
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*policytools.CellChange) graphql.Marshaler {
 			return ec.marshalNPolicyCellChange2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐCellChangeᚄ(ctx, selections, v)
 		},
@@ -15585,7 +15755,30 @@ func (ec *executionContext) _Query_policyChanges(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().PolicyChanges(ctx, fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "policy")
+				if err != nil {
+					var zeroVal []*ent.PolicyChange
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal []*ent.PolicyChange
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal []*ent.PolicyChange
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PolicyChange) graphql.Marshaler {
 			return ec.marshalNPolicyChange2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐPolicyChangeᚄ(ctx, selections, v)
 		},

@@ -73,7 +73,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	}
 	schema := NewExecutableSchema(Config{
 		Resolvers:  &Resolver{client: opts.Client, enforcer: opts.Enforcer},
-		Directives: DirectiveRoot{Sensitive: sensitiveDirective(opts.Enforcer)},
+		Directives: DirectiveRoot{Sensitive: sensitiveDirective(opts.Enforcer), Allowed: allowedDirective(opts.Enforcer)},
 	})
 	srv := handler.New(schema)
 	srv.AddTransport(overHTTP{})

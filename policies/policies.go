@@ -136,11 +136,15 @@ func Validate(lines []Line, v Vocabulary) error {
 		}
 	}
 	var problems []string
-	for _, l := range lines {
+	invalid := map[int]bool{}
+	for i, l := range lines {
 		if err := validateLine(l, v, families); err != nil {
 			problems = append(problems, fmt.Sprintf("%q: %v", l.String(), err))
+			invalid[i] = true
 		}
 	}
+	valid := func(i int) bool { return !invalid[i] }
+	problems = append(problems, purposesCovered(lines, v, valid)...)
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid policy:\n  %s", strings.Join(problems, "\n  "))
 	}
@@ -177,29 +181,14 @@ func validateLine(l Line, v Vocabulary, families map[string]bool) error {
 	if kind != AnyKind && !domain.AgencyKind(kind).Valid() && !families[kind] {
 		return fmt.Errorf("unknown agency kind or family %q", kind)
 	}
+	power, isPower := PowerObjectOf(obj)
 	switch {
 	case obj == RowsCases || obj == RowsVictims:
 		return expect(act, cond, See, "all", "region", "assigned")
-	case obj == Emergency:
-		if act != Request && act != Review {
-			return fmt.Errorf("emergency takes request or review, not %q", act)
-		}
-		return expect(Request, cond, Request, Any)
-	case obj == Policy:
-		if act != Change && act != Read {
-			return fmt.Errorf("policy takes change or read, not %q", act)
-		}
-		return expect(Change, cond, Change, Any)
-	case obj == Audit:
-		// Who keeps the system running does not read who looked at whom:
-		// no policy change can give the audit trail to another role.
-		if role != string(viewer.RoleDPO) {
-			return fmt.Errorf("only the dpo role may be given the audit trail, not %q", role)
-		}
-		if act != Read && act != ReadAll && act != Verify {
-			return fmt.Errorf("audit takes read, read_all or verify, not %q", act)
-		}
-		return expect(Read, cond, Read, Any)
+	case obj == ConsentObject:
+		return validatePurpose(kind, act, cond)
+	case isPower:
+		return validatePower(power, role, act, cond)
 	case strings.HasPrefix(obj, "Mutation."):
 		if !slices.Contains(v.Mutations, strings.TrimPrefix(obj, "Mutation.")) {
 			return fmt.Errorf("unknown mutation %q", obj)
@@ -208,7 +197,7 @@ func validateLine(l Line, v Vocabulary, families map[string]bool) error {
 	}
 	_, isField := v.Fields[obj]
 	if !isField && !slices.Contains(v.Categories(), obj) {
-		return fmt.Errorf("unknown object %q (a sensitive field, a category such as Victim:IDENTITY, rows:cases, rows:victims, a Mutation.name, emergency, policy or audit)", obj)
+		return fmt.Errorf("unknown object %q (a sensitive field, a category such as Victim:IDENTITY, rows:cases, rows:victims, a Mutation.name, consent or a power: %s)", obj, strings.Join(powerObjectNames(), ", "))
 	}
 	switch act {
 	case Read:
@@ -220,6 +209,14 @@ func validateLine(l Line, v Vocabulary, families map[string]bool) error {
 		return expect(act, cond, Write, Any)
 	}
 	return fmt.Errorf("a field takes read or write, not %q", act)
+}
+
+func powerObjectNames() []string {
+	out := make([]string, len(PowerObjects))
+	for i, o := range PowerObjects {
+		out[i] = o.Name
+	}
+	return out
 }
 
 func expect(act, cond, wantAct string, conds ...string) error {

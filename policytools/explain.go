@@ -132,7 +132,7 @@ func explainRead(e *authz.Enforcer, x *Explanation) {
 			a.Allowed, a.Rule = true, authz.RuleString(rule)
 			a.ConsentRequired = authz.ConsentRequired(x.Category, c)
 			if a.ConsentRequired {
-				a.Purposes = e.ReadPurposes(q.Roles, q.Kind, q.Field, c)
+				a.Purposes = e.ConsentPurposes(q.Roles, string(q.Kind), q.Field, c)
 			}
 			if !slices.Contains(x.Rules, a.Rule) {
 				x.Rules = append(x.Rules, a.Rule)
@@ -234,12 +234,7 @@ func checkQuestion(vocab policies.Vocabulary, q Question) error {
 			return apperr.InvalidField("action", "Rows take see, not %q.", q.Action)
 		}
 	default:
-		var actions []string
-		for _, pw := range MatrixPowers {
-			if pw.Object == q.Object {
-				actions = append(actions, pw.Action)
-			}
-		}
+		actions := policies.ActionsOf(q.Object)
 		if len(actions) == 0 {
 			return apperr.InvalidField("object", "Unknown object %q (rows:cases, rows:victims, emergency, policy or audit; or ask about a field or mutation).", q.Object)
 		}
@@ -348,18 +343,9 @@ func actionPhrase(obj, act string) string {
 		return "call " + strings.TrimPrefix(obj, "Mutation.")
 	case act == policies.Write:
 		return "write " + obj
-	case obj == policies.Emergency && act == policies.Request:
-		return "ask for emergency access to one case"
-	case obj == policies.Emergency && act == policies.Review:
-		return "list and revoke the agency's emergency grants"
-	case obj == policies.Policy:
-		return act + " the access policy"
-	case obj == policies.Audit && act == policies.Read:
-		return "read the audit events of the agency's people and records"
-	case obj == policies.Audit && act == policies.ReadAll:
-		return "read every agency's audit events"
-	case obj == policies.Audit && act == policies.Verify:
-		return "verify the audit trail's hash chain"
+	}
+	if pw, ok := policies.PowerOf(obj, act); ok {
+		return pw.Does
 	}
 	return act + " " + obj
 }

@@ -101,15 +101,16 @@ type Family struct {
 // mutation.
 type Power struct{ Object, Action string }
 
-// MatrixPowers are the powers the matrix lists, in its order.
-var MatrixPowers = []Power{
-	{policies.Emergency, policies.Request},
-	{policies.Emergency, policies.Review},
-	{policies.Policy, policies.Read},
-	{policies.Policy, policies.Change},
-	{policies.Audit, policies.Read},
-	{policies.Audit, policies.ReadAll},
-	{policies.Audit, policies.Verify},
+// MatrixPowers are the powers the matrix lists, in its order: the table of
+// powers (policies.Powers).
+var MatrixPowers = matrixPowers()
+
+func matrixPowers() []Power {
+	out := make([]Power, len(policies.Powers))
+	for i, p := range policies.Powers {
+		out[i] = Power{p.Object, p.Action}
+	}
+	return out
 }
 
 // MatrixOf computes the access matrix of the policy e holds now: for every
@@ -325,9 +326,16 @@ func (m Matrix) Markdown() string {
 	b.WriteString("\nA write is always limited to the rows the role sees.\n")
 
 	b.WriteString("\n### What each role may do\n\n")
-	b.WriteString("| Role | Agency kinds | Mutations | Emergency access | Policy | Audit trail |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| Role | Agency kinds | Mutations |")
+	nothingDone := []string{"—"}
+	for _, o := range policies.PowerObjects {
+		b.WriteString(" " + o.Title + " |")
+		nothingDone = append(nothingDone, "—")
+	}
+	b.WriteString("\n|---|---|---|" + strings.Repeat("---|", len(policies.PowerObjects)) + "\n")
 	m.groups(&b, func(role viewer.Role, kind domain.AgencyKind) []string {
-		var mus, em, po, au []string
+		var mus []string
+		held := make([][]string, len(policies.PowerObjects))
 		for _, c := range m.Cells {
 			if c.Role != role || c.Kind != kind || !c.Allowed {
 				continue
@@ -335,17 +343,17 @@ func (m Matrix) Markdown() string {
 			if mu, ok := strings.CutPrefix(c.Object, "Mutation."); ok {
 				mus = append(mus, mu)
 			}
-			switch c.Object {
-			case policies.Emergency:
-				em = append(em, powerPhrase(c.Action))
-			case policies.Policy:
-				po = append(po, c.Action)
-			case policies.Audit:
-				au = append(au, powerPhrase(c.Action))
+			if pw, ok := policies.PowerOf(c.Object, c.Action); ok {
+				i := slices.IndexFunc(policies.PowerObjects, func(o policies.PowerObject) bool { return o.Name == c.Object })
+				held[i] = append(held[i], pw.Cell)
 			}
 		}
-		return []string{orDash(strings.Join(mus, ", ")), orDash(strings.Join(em, ", ")), orDash(strings.Join(po, ", ")), orDash(strings.Join(au, ", "))}
-	}, []string{"—", "—", "—", "—"})
+		out := []string{orDash(strings.Join(mus, ", "))}
+		for _, h := range held {
+			out = append(out, orDash(strings.Join(h, ", ")))
+		}
+		return out
+	}, nothingDone)
 	return b.String()
 }
 
@@ -511,17 +519,6 @@ func readPhrase(category string, conds []string) string {
 	}
 	return "read (" + strings.Join(parts, "; or ") + ")"
 }
-
-// powerPhrases say what a power's action lets its holder do, in the
-// tables; the others are written as the policy names them.
-var powerPhrases = map[string]string{
-	policies.Request: "request for one case",
-	policies.Review:  "list and revoke the agency's grants",
-	policies.ReadAll: "read every agency's events",
-	policies.Verify:  "verify the hash chain",
-}
-
-func powerPhrase(action string) string { return cmp.Or(powerPhrases[action], action) }
 
 func orDash(s string) string {
 	if s == "" {

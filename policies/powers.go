@@ -1,0 +1,201 @@
+package policies
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// PowerObject is an object of the policy that is neither a sensitive field,
+// rows nor a mutation: something a role may do besides reading and writing
+// records (emergency access, the policy itself, the audit trail).
+type PowerObject struct {
+	Name string
+	// Title heads the object's column in the matrix.
+	Title string
+	// Roles are the only roles a policy line may give the object's powers
+	// to; none means any role.
+	Roles []viewer.Role
+	// Why says why only Roles may hold it (the validation error quotes it).
+	Why string
+}
+
+// Power is one action on a PowerObject.
+type Power struct {
+	Object, Action string
+	// Does completes "may …": what holding the power lets a person do
+	// (explanations and the README).
+	Does string
+	// Cell is how the matrix writes a held power in its object's column.
+	Cell string
+	// Refusal is the message of the FORBIDDEN error a caller without the
+	// power gets from @allowed, or from the code that checks it.
+	Refusal string
+	// Implies is another action on the same object that holding this one
+	// gives as well: who reads every agency's audit events reads their own.
+	Implies string
+	// CheckedBy names where the power is checked when no field of the
+	// schema declares it with @allowed (a mutation that checks it itself,
+	// a row scope); graph's schema test holds every power to one or the
+	// other.
+	CheckedBy string
+}
+
+// PowerObjects are the non-field objects of the policy, in the matrix's
+// order.
+var PowerObjects = []PowerObject{
+	{Name: Emergency, Title: "Emergency access"},
+	{Name: Policy, Title: "Policy"},
+	{Name: Audit, Title: "Audit trail", Roles: []viewer.Role{viewer.RoleDPO},
+		Why: "who keeps the system running does not read who looked at whom: no policy change can give the audit trail to another role"},
+}
+
+// Powers is every power the policy may give, in the matrix's order. A new
+// power is one row here, its policy lines, and @allowed on the fields that
+// need it (docs/powers.md).
+var Powers = []Power{
+	{Object: Emergency, Action: Request, Does: "ask for emergency access to one case", Cell: "request for one case",
+		Refusal: "Your role may not ask for emergency access.", CheckedBy: "Mutation.requestEmergencyAccess"},
+	{Object: Emergency, Action: Review, Does: "list and revoke the agency's emergency grants", Cell: "list and revoke the agency's grants",
+		CheckedBy: "the row scope of emergency grants (rowscope.Scope.GrantsOfAgency)"},
+	{Object: Policy, Action: Read, Does: "read the access policy", Cell: "read",
+		Refusal: "Your role may not read the access policy."},
+	{Object: Policy, Action: Change, Does: "change the access policy", Cell: "change",
+		Refusal: "Your role may not change the access policy.", CheckedBy: "Mutation.changePolicy"},
+	{Object: Audit, Action: Read, Does: "read the audit events of the agency's people and records", Cell: "read",
+		Refusal: "Only data protection officers read the audit trail."},
+	{Object: Audit, Action: ReadAll, Does: "read every agency's audit events", Cell: "read every agency's events",
+		Implies: Read, CheckedBy: "the scope of Query.auditEvents"},
+	{Object: Audit, Action: Verify, Does: "verify the audit trail's hash chain", Cell: "verify the hash chain",
+		Refusal: "Only data protection officers verify the audit trail."},
+}
+
+// PowerOf returns the power of action on object.
+func PowerOf(object, action string) (Power, bool) {
+	i := slices.IndexFunc(Powers, func(p Power) bool { return p.Object == object && p.Action == action })
+	if i < 0 {
+		return Power{}, false
+	}
+	return Powers[i], true
+}
+
+// PowerObjectOf returns the power object named name.
+func PowerObjectOf(name string) (PowerObject, bool) {
+	i := slices.IndexFunc(PowerObjects, func(o PowerObject) bool { return o.Name == name })
+	if i < 0 {
+		return PowerObject{}, false
+	}
+	return PowerObjects[i], true
+}
+
+// ActionsOf lists the actions of a power object, in the table's order.
+func ActionsOf(object string) []string {
+	var out []string
+	for _, p := range Powers {
+		if p.Object == object {
+			out = append(out, p.Action)
+		}
+	}
+	return out
+}
+
+// ImpliedBy lists the actions on object whose holder also holds action
+// (action itself first).
+func ImpliedBy(object, action string) []string {
+	out := []string{action}
+	for _, p := range Powers {
+		if p.Object == object && p.Implies == action {
+			out = append(out, p.Action)
+		}
+	}
+	return out
+}
+
+// validatePower checks a p line on a power object: a known action, the
+// condition any, and a role that may hold the object's powers.
+func validatePower(o PowerObject, role, act, cond string) error {
+	if len(o.Roles) > 0 && !slices.Contains(o.Roles, viewer.Role(role)) {
+		return fmt.Errorf("only the %s role may be given %s, not %q: %s", joinRoles(o.Roles), o.Name, role, o.Why)
+	}
+	if _, ok := PowerOf(o.Name, act); !ok {
+		return fmt.Errorf("%s takes %s, not %q", o.Name, strings.Join(ActionsOf(o.Name), ", "), act)
+	}
+	return expect(act, cond, act, Any)
+}
+
+func joinRoles(roles []viewer.Role) string {
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ", ")
+}
+
+// Consent purposes: a line "p, ROLE, *, consent, purpose, PURPOSE" says
+// that ROLE uses victims' data for PURPOSE, which a consent must name
+// before the role reads a field that needs consent.
+const (
+	ConsentObject = "consent"
+	PurposeAction = "purpose"
+)
+
+// consentCategories are the categories whose reading needs the victim's
+// consent unless the law gives a basis without it.
+var consentCategories = []string{"IDENTITY", "CONTACT", "HEALTH", "TESTIMONY"}
+
+// ConsentRequired reports whether reading a field of category (e.g.
+// "Victim:IDENTITY") under condition cond needs the victim's consent:
+// identity, contact, health and testimony of victims and their support
+// services, under every condition but proceedings, where the criminal
+// proceeding is the legal basis.
+func ConsentRequired(category, cond string) bool {
+	typ, cat, ok := strings.Cut(category, ":")
+	if !ok || (typ != "Victim" && typ != "SupportService") {
+		return false
+	}
+	return cond != Proceedings && slices.Contains(consentCategories, cat)
+}
+
+// validatePurpose checks a consent purpose line.
+func validatePurpose(kind, act, cond string) error {
+	if kind != AnyKind {
+		return fmt.Errorf("a role's consent purpose holds at every kind of agency: the kind must be *, not %q", kind)
+	}
+	if act != PurposeAction {
+		return fmt.Errorf("consent takes purpose, not %q", act)
+	}
+	if !domain.ConsentPurpose(cond).Valid() {
+		return fmt.Errorf("unknown consent purpose %q (%s)", cond, strings.Join(domain.ConsentPurpose("").Values(), ", "))
+	}
+	return nil
+}
+
+// purposesCovered reports each valid line that lets a role read a field
+// under a condition that needs consent when the policy gives the role no
+// consent purpose: no consent could ever open the field to it, which is
+// a forgotten purpose line, not a policy.
+func purposesCovered(lines []Line, v Vocabulary, valid func(int) bool) []string {
+	hasPurpose := map[string]bool{}
+	for i, l := range lines {
+		if valid(i) && l[0] == PtypeP && l[3] == ConsentObject {
+			hasPurpose[l[1]] = true
+		}
+	}
+	var problems []string
+	for i, l := range lines {
+		if !valid(i) || l[0] != PtypeP || l[4] != Read || hasPurpose[l[1]] {
+			continue
+		}
+		category, isField := v.Fields[l[3]]
+		if !isField {
+			category = l[3]
+		}
+		if ConsentRequired(category, l[5]) {
+			problems = append(problems, fmt.Sprintf("%q: role %q reads under a consent it has no purpose for: add \"p, %s, *, consent, purpose, PURPOSE\"", l.String(), l[1], l[1]))
+		}
+	}
+	return problems
+}
