@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"regexp"
 
 	"entgo.io/contrib/entgql"
@@ -66,6 +65,3 @@ func (Agency) Indexes() []ent.Index {
 func (Agency) Annotations() []schema.Annotation {
 	return connectionAnnotations(entgql.QueryField())
 }
-
-// Policy of Agency: see package rowrule.
-func (Agency) Policy() ent.Policy { return rowrule.AllowPrincipalsPolicy() }

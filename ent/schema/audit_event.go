@@ -1,8 +1,6 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
-
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
@@ -19,6 +17,10 @@ import (
 type AuditEvent struct {
 	ent.Schema
 }
+
+// Mixin of AuditEvent: its rows are scoped like every entity's, with no
+// timestamps of its own.
+func (AuditEvent) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}} }
 
 // Fields of AuditEvent.
 func (AuditEvent) Fields() []ent.Field {
@@ -70,6 +72,3 @@ func (AuditEvent) Indexes() []ent.Index {
 func (AuditEvent) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }
-
-// Policy of AuditEvent: see package rowrule.
-func (AuditEvent) Policy() ent.Policy { return rowrule.AppendOnlyPolicy() }

@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -54,6 +53,3 @@ func (CaseAssignment) Indexes() []ent.Index {
 func (CaseAssignment) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
 }
-
-// Policy of CaseAssignment: see package rowrule.
-func (CaseAssignment) Policy() ent.Policy { return rowrule.CaseAssignmentPolicy() }

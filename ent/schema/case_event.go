@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -64,6 +63,3 @@ func (CaseEvent) Indexes() []ent.Index {
 func (CaseEvent) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection(), entgql.MultiOrder()}
 }
-
-// Policy of CaseEvent: see package rowrule.
-func (CaseEvent) Policy() ent.Policy { return rowrule.CaseEventPolicy() }

@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -82,6 +81,3 @@ func (CaseFile) Indexes() []ent.Index {
 func (CaseFile) Annotations() []schema.Annotation {
 	return connectionAnnotations(createAndUpdateInputs, entgql.Type("Case"), entgql.QueryField("cases"))
 }
-
-// Policy of CaseFile: see package rowrule.
-func (CaseFile) Policy() ent.Policy { return rowrule.CaseFilePolicy() }

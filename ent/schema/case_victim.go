@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -18,6 +17,10 @@ import (
 type CaseVictim struct {
 	ent.Schema
 }
+
+// Mixin of CaseVictim: its rows are scoped like every entity's, with no
+// timestamps of its own.
+func (CaseVictim) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}} }
 
 // Annotations of CaseVictim: the pair is the key; GraphQL sees the edges.
 func (CaseVictim) Annotations() []schema.Annotation {
@@ -45,6 +48,3 @@ func (CaseVictim) Edges() []ent.Edge {
 func (CaseVictim) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("victim_id")}
 }
-
-// Policy of CaseVictim: see package rowrule.
-func (CaseVictim) Policy() ent.Policy { return rowrule.CaseVictimPolicy() }

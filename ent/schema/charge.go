@@ -7,7 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -58,6 +57,3 @@ func (Charge) Indexes() []ent.Index {
 func (Charge) Annotations() []schema.Annotation {
 	return connectionAnnotations(createInput)
 }
-
-// Policy of Charge: see package rowrule.
-func (Charge) Policy() ent.Policy { return rowrule.ChargePolicy() }

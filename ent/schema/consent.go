@@ -7,7 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -66,6 +65,3 @@ func (Consent) Indexes() []ent.Index {
 func (Consent) Annotations() []schema.Annotation {
 	return connectionAnnotations(createInput)
 }
-
-// Policy of Consent: see package rowrule.
-func (Consent) Policy() ent.Policy { return rowrule.ConsentPolicy() }

@@ -7,7 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -65,6 +64,3 @@ func (CourtDecision) Indexes() []ent.Index {
 func (CourtDecision) Annotations() []schema.Annotation {
 	return connectionAnnotations(createAndUpdateInputs)
 }
-
-// Policy of CourtDecision: see package rowrule.
-func (CourtDecision) Policy() ent.Policy { return rowrule.CourtDecisionPolicy() }

@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -68,6 +67,3 @@ func (EmergencyGrant) Indexes() []ent.Index {
 func (EmergencyGrant) Annotations() []schema.Annotation {
 	return connectionAnnotations(entgql.QueryField())
 }
-
-// Policy of EmergencyGrant: see package rowrule.
-func (EmergencyGrant) Policy() ent.Policy { return rowrule.EmergencyGrantPolicy() }

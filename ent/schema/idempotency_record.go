@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -17,6 +16,10 @@ import (
 type IdempotencyRecord struct {
 	ent.Schema
 }
+
+// Mixin of IdempotencyRecord: its rows are scoped like every entity's, with no
+// timestamps of its own.
+func (IdempotencyRecord) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}} }
 
 // Fields of IdempotencyRecord.
 func (IdempotencyRecord) Fields() []ent.Field {
@@ -44,6 +47,3 @@ func (IdempotencyRecord) Indexes() []ent.Index {
 func (IdempotencyRecord) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }
-
-// Policy of IdempotencyRecord: see package rowrule.
-func (IdempotencyRecord) Policy() ent.Policy { return rowrule.AllowPrincipalsPolicy() }

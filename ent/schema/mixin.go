@@ -9,14 +9,29 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 	"entgo.io/ent/schema/mixin"
+
+	"github.com/casegraph/casegraph/rowscope"
 )
+
+// RowScope attaches the one privacy policy, rowscope.Policy, to an entity:
+// a principal sees and changes only the rows the entity's row in
+// rowscope's table allows, and none of an entity the table does not name.
+// Every schema mixes it in, directly or through Record
+// (TestEverySchemaHasTheRowScope in package rowscope checks it); no schema
+// declares a policy of its own. See docs/row-scope.md.
+type RowScope struct {
+	mixin.Schema
+}
+
+// Policy of RowScope.
+func (RowScope) Policy() ent.Policy { return rowscope.Policy() }
 
 // Record is mixed into every entity: when it was created and last updated,
 // and a version number for optimistic concurrency (an update names the
 // version it last saw and fails with CONFLICT if it changed). None of them is
-// settable through a mutation input.
+// settable through a mutation input. It carries the row scope (RowScope).
 type Record struct {
-	mixin.Schema
+	RowScope
 }
 
 // Fields of the Record mixin.

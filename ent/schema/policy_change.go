@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -16,6 +15,10 @@ import (
 type PolicyChange struct {
 	ent.Schema
 }
+
+// Mixin of PolicyChange: its rows are scoped like every entity's, with no
+// timestamps of its own.
+func (PolicyChange) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}} }
 
 // Fields of PolicyChange.
 func (PolicyChange) Fields() []ent.Field {
@@ -38,6 +41,3 @@ func (PolicyChange) Indexes() []ent.Index {
 func (PolicyChange) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }
-
-// Policy of PolicyChange: see package rowrule.
-func (PolicyChange) Policy() ent.Policy { return rowrule.SystemOnlyPolicy() }

@@ -6,7 +6,6 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 )
 
 // PolicyRule is one line of the casbin access policy, as casbin's adapters
@@ -15,6 +14,10 @@ import (
 type PolicyRule struct {
 	ent.Schema
 }
+
+// Mixin of PolicyRule: its rows are scoped like every entity's, with no
+// timestamps of its own.
+func (PolicyRule) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}} }
 
 // Fields of PolicyRule.
 func (PolicyRule) Fields() []ent.Field {
@@ -34,6 +37,3 @@ func (PolicyRule) Indexes() []ent.Index {
 func (PolicyRule) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }
-
-// Policy of PolicyRule: see package rowrule.
-func (PolicyRule) Policy() ent.Policy { return rowrule.SystemOnlyPolicy() }

@@ -7,7 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -87,6 +86,3 @@ func (Prosecution) Indexes() []ent.Index {
 func (Prosecution) Annotations() []schema.Annotation {
 	return connectionAnnotations(createAndUpdateInputs, entgql.QueryField())
 }
-
-// Policy of Prosecution: see package rowrule.
-func (Prosecution) Policy() ent.Policy { return rowrule.ProsecutionPolicy() }

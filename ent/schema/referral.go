@@ -7,7 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -67,6 +66,3 @@ func (Referral) Indexes() []ent.Index {
 func (Referral) Annotations() []schema.Annotation {
 	return connectionAnnotations(createInput, entgql.QueryField())
 }
-
-// Policy of Referral: see package rowrule.
-func (Referral) Policy() ent.Policy { return rowrule.ReferralPolicy() }

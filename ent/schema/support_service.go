@@ -7,7 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/sensitivity"
@@ -60,6 +59,3 @@ func (SupportService) Indexes() []ent.Index {
 func (SupportService) Annotations() []schema.Annotation {
 	return connectionAnnotations(createAndUpdateInputs)
 }
-
-// Policy of SupportService: see package rowrule.
-func (SupportService) Policy() ent.Policy { return rowrule.SupportServicePolicy() }

@@ -7,7 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/sensitivity"
@@ -63,6 +62,3 @@ func (Suspect) Indexes() []ent.Index {
 func (Suspect) Annotations() []schema.Annotation {
 	return connectionAnnotations(createAndUpdateInputs, entgql.QueryField())
 }
-
-// Policy of Suspect: see package rowrule.
-func (Suspect) Policy() ent.Policy { return rowrule.SuspectPolicy() }

@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"regexp"
 
 	"entgo.io/contrib/entgql"
@@ -104,6 +103,3 @@ func (Victim) Indexes() []ent.Index {
 func (Victim) Annotations() []schema.Annotation {
 	return connectionAnnotations(createAndUpdateInputs, entgql.QueryField())
 }
-
-// Policy of Victim: see package rowrule.
-func (Victim) Policy() ent.Policy { return rowrule.VictimPolicy() }
