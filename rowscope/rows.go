@@ -69,7 +69,10 @@ func caseRows(s *Scope) func(*sql.Selector) {
 // victimInCaseWorkedOnBy: the victim is in a case agencyID works on.
 // Written as a correlated EXISTS over case_victims (indexed by victim)
 // rather than ent's IN over every such victim, which PostgreSQL cannot
-// combine well with the OR of a regional scope.
+// combine well with the OR of a regional scope. Inside it, the case is
+// tested by workedOn's uncorrelated subqueries: counting the victims of
+// each of the 70 demo agencies at scale 10 took 29.6 s on SQLite and 3.6 s
+// on PostgreSQL, against 34.1 s and 4.2 s with correlated EXISTS there.
 func victimInCaseWorkedOnBy(agencyID int) func(*sql.Selector) {
 	return func(s *sql.Selector) {
 		cv := sql.Table(casevictim.Table).As("scope_cv")

@@ -8,7 +8,6 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -56,9 +55,7 @@ func (Agency) Edges() []ent.Edge {
 
 // Indexes of Agency.
 func (Agency) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("name"), index.Fields("kind"), index.Fields("region"), index.Fields("parent_id"),
-	}
+	return indexed("name", "kind", "region", "parent_id")
 }
 
 // Annotations of Agency.

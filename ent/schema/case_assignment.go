@@ -6,7 +6,6 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
-	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
@@ -36,8 +35,8 @@ func (CaseAssignment) Fields() []ent.Field {
 // Edges of CaseAssignment.
 func (CaseAssignment) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("case", CaseFile.Type).Field("case_id").Unique().Required().Immutable(),
-		edge.To("agency", Agency.Type).Field("agency_id").Unique().Required().Immutable(),
+		refersTo("case", CaseFile.Type),
+		refersTo("agency", Agency.Type),
 	}
 }
 

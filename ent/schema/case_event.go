@@ -6,7 +6,6 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
-	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
@@ -45,9 +44,8 @@ func (CaseEvent) Fields() []ent.Field {
 // Edges of CaseEvent.
 func (CaseEvent) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("case", CaseFile.Type).Ref("events").Field("case_id").
-			Unique().Required().Immutable(),
-		edge.To("actor_agency", Agency.Type).Field("actor_agency_id").Unique().Required().Immutable(),
+		belongsTo("case", CaseFile.Type, "events"),
+		refersTo("actor_agency", Agency.Type),
 	}
 }
 

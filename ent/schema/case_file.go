@@ -8,7 +8,6 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -71,10 +70,7 @@ func (CaseFile) Edges() []ent.Edge {
 
 // Indexes of CaseFile.
 func (CaseFile) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("stage"), index.Fields("region"), index.Fields("opened_at"),
-		index.Fields("closed_at"), index.Fields("lead_agency_id"),
-	}
+	return indexed("stage", "region", "opened_at", "closed_at", "lead_agency_id")
 }
 
 // Annotations of CaseFile.

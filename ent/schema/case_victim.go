@@ -8,7 +8,6 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 )
 
 // CaseVictim links a victim to a case (a victim can appear in more than one
@@ -46,5 +45,5 @@ func (CaseVictim) Edges() []ent.Edge {
 
 // Indexes of CaseVictim.
 func (CaseVictim) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("victim_id")}
+	return indexed("victim_id")
 }

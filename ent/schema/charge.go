@@ -6,7 +6,6 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -39,18 +38,14 @@ func (Charge) Fields() []ent.Field {
 // Edges of Charge.
 func (Charge) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("prosecution", Prosecution.Type).Ref("charges").Field("prosecution_id").
-			Unique().Required().Immutable(),
+		belongsTo("prosecution", Prosecution.Type, "charges"),
 		edge.To("suspect", Suspect.Type).Field("suspect_id").Unique(),
 	}
 }
 
 // Indexes of Charge.
 func (Charge) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("article"), index.Fields("reclassified_from"),
-		index.Fields("prosecution_id"), index.Fields("suspect_id"),
-	}
+	return indexed("article", "reclassified_from", "prosecution_id", "suspect_id")
 }
 
 // Annotations of Charge.

@@ -4,9 +4,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
-	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -45,19 +43,17 @@ func (CourtDecision) Fields() []ent.Field {
 // Edges of CourtDecision.
 func (CourtDecision) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("prosecution", Prosecution.Type).Ref("decisions").Field("prosecution_id").
-			Unique().Required().Immutable(),
-		edge.To("court", Agency.Type).Field("court_id").Unique().Required().Immutable(),
+		belongsTo("prosecution", Prosecution.Type, "decisions"),
+		refersTo("court", Agency.Type),
 	}
 }
 
 // Indexes of CourtDecision.
 func (CourtDecision) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("instance"), index.Fields("decided_on"), index.Fields("verdict"),
-		index.Fields("sentence_kind"), index.Fields("sentence_months"), index.Fields("compensation_paid"),
-		index.Fields("prosecution_id"), index.Fields("court_id"),
-	}
+	return indexed(
+		"instance", "decided_on", "verdict", "sentence_kind", "sentence_months",
+		"compensation_paid", "prosecution_id", "court_id",
+	)
 }
 
 // Annotations of CourtDecision.

@@ -6,7 +6,6 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
-	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 )
@@ -46,11 +45,10 @@ func (EmergencyGrant) Fields() []ent.Field {
 // Edges of EmergencyGrant.
 func (EmergencyGrant) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("agency", Agency.Type).Field("agency_id").Unique().Required().Immutable(),
+		refersTo("agency", Agency.Type),
 		// Not an edge in GraphQL: a data protection officer reviews grants
 		// on cases they may not see; caseID and caseReference say which.
-		edge.To("case", CaseFile.Type).Field("case_id").Unique().Required().Immutable().
-			Annotations(entgql.Skip(entgql.SkipAll)),
+		refersTo("case", CaseFile.Type, entgql.Skip(entgql.SkipAll)),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 	"entgo.io/ent/schema/mixin"
@@ -77,3 +78,31 @@ var notSettable = entgql.Skip(entgql.SkipMutationCreateInput | entgql.SkipMutati
 
 // immutableInput keeps a field out of the generated update input.
 var immutableInput = entgql.Skip(entgql.SkipMutationUpdateInput)
+
+// belongsTo is the edge from a record to the one record it belongs to (a
+// suspect to its case, a charge to its proceeding, a consent to its
+// victim): required, set at creation through the field name_id, never
+// moved; ref names the owner's edge back to its records.
+func belongsTo(name string, owner any, ref string) ent.Edge {
+	return edge.From(name, owner).Ref(ref).Field(name + "_id").Unique().Required().Immutable()
+}
+
+// refersTo is a required reference to another record (most often an
+// agency) through the field name_id, set at creation and never changed.
+func refersTo(name string, t any, annotations ...schema.Annotation) ent.Edge {
+	e := edge.To(name, t).Field(name + "_id").Unique().Required().Immutable()
+	if len(annotations) > 0 {
+		e = e.Annotations(annotations...)
+	}
+	return e
+}
+
+// indexed is one index a column, for the columns lists and filters order
+// or match by.
+func indexed(columns ...string) []ent.Index {
+	out := make([]ent.Index, len(columns))
+	for i, c := range columns {
+		out[i] = index.Fields(c)
+	}
+	return out
+}

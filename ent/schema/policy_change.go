@@ -7,7 +7,6 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 )
 
 // PolicyChange records one change of the access policy: who made it, why,
@@ -34,7 +33,7 @@ func (PolicyChange) Fields() []ent.Field {
 
 // Indexes of PolicyChange.
 func (PolicyChange) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("at")}
+	return indexed("at")
 }
 
 // Annotations of PolicyChange: exposed through hand-written queries.

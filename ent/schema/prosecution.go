@@ -6,7 +6,6 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -62,8 +61,7 @@ func (Prosecution) Fields() []ent.Field {
 // Edges of Prosecution.
 func (Prosecution) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("case", CaseFile.Type).Ref("prosecutions").Field("case_id").
-			Unique().Required().Immutable(),
+		belongsTo("case", CaseFile.Type, "prosecutions"),
 		edge.To("office", Agency.Type).Field("office_id").Unique().Required(),
 		edge.To("defendants", Suspect.Type).Through("defendant_links", ProsecutionDefendant.Type),
 		edge.To("charges", Charge.Type).
@@ -75,11 +73,10 @@ func (Prosecution) Edges() []ent.Edge {
 
 // Indexes of Prosecution.
 func (Prosecution) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("stage"), index.Fields("registered_at"), index.Fields("investigation_deadline"),
-		index.Fields("deadline_extensions"), index.Fields("trial_requested_at"), index.Fields("closed_at"),
-		index.Fields("case_id"), index.Fields("office_id"),
-	}
+	return indexed(
+		"stage", "registered_at", "investigation_deadline", "deadline_extensions",
+		"trial_requested_at", "closed_at", "case_id", "office_id",
+	)
 }
 
 // Annotations of Prosecution.

@@ -6,7 +6,6 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 )
 
 // ProsecutionDefendant links a suspect to a proceeding against them. It is
@@ -40,5 +39,5 @@ func (ProsecutionDefendant) Edges() []ent.Edge {
 
 // Indexes of ProsecutionDefendant.
 func (ProsecutionDefendant) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("suspect_id")}
+	return indexed("suspect_id")
 }

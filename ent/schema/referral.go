@@ -6,7 +6,6 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -44,22 +43,20 @@ func (Referral) Fields() []ent.Field {
 // Edges of Referral.
 func (Referral) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("victim", Victim.Type).Ref("referrals").Field("victim_id").
-			Unique().Required().Immutable(),
+		belongsTo("victim", Victim.Type, "referrals"),
 		edge.From("case", CaseFile.Type).Ref("referrals").Field("case_id").
 			Unique().Immutable(),
-		edge.To("from_agency", Agency.Type).Field("from_agency_id").Unique().Required().Immutable(),
-		edge.To("to_agency", Agency.Type).Field("to_agency_id").Unique().Required().Immutable(),
+		refersTo("from_agency", Agency.Type),
+		refersTo("to_agency", Agency.Type),
 	}
 }
 
 // Indexes of Referral.
 func (Referral) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("service_kind"), index.Fields("status"), index.Fields("referred_at"),
-		index.Fields("victim_id"), index.Fields("case_id"),
-		index.Fields("from_agency_id"), index.Fields("to_agency_id"),
-	}
+	return indexed(
+		"service_kind", "status", "referred_at", "victim_id", "case_id",
+		"from_agency_id", "to_agency_id",
+	)
 }
 
 // Annotations of Referral.

@@ -4,9 +4,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
-	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/sensitivity"
@@ -41,18 +39,14 @@ func (SupportService) Fields() []ent.Field {
 // Edges of SupportService.
 func (SupportService) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("victim", Victim.Type).Ref("services").Field("victim_id").
-			Unique().Required().Immutable(),
-		edge.To("provider", Agency.Type).Field("provider_id").Unique().Required().Immutable(),
+		belongsTo("victim", Victim.Type, "services"),
+		refersTo("provider", Agency.Type),
 	}
 }
 
 // Indexes of SupportService.
 func (SupportService) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("kind"), index.Fields("started_on"), index.Fields("ended_on"),
-		index.Fields("victim_id"), index.Fields("provider_id"),
-	}
+	return indexed("kind", "started_on", "ended_on", "victim_id", "provider_id")
 }
 
 // Annotations of SupportService.

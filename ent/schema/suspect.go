@@ -6,7 +6,6 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/sensitivity"
@@ -44,8 +43,7 @@ func (Suspect) Fields() []ent.Field {
 // Edges of Suspect.
 func (Suspect) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("case", CaseFile.Type).Ref("suspects").Field("case_id").
-			Unique().Required().Immutable(),
+		belongsTo("case", CaseFile.Type, "suspects"),
 		edge.From("prosecutions", Prosecution.Type).Ref("defendants").Through("defendant_links", ProsecutionDefendant.Type).
 			Annotations(notSettable),
 	}
@@ -53,9 +51,7 @@ func (Suspect) Edges() []ent.Edge {
 
 // Indexes of Suspect.
 func (Suspect) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("sex"), index.Fields("nationality"), index.Fields("role"), index.Fields("case_id"),
-	}
+	return indexed("sex", "nationality", "role", "case_id")
 }
 
 // Annotations of Suspect.

@@ -8,7 +8,6 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/sensitivity"
@@ -92,11 +91,10 @@ func (Victim) Edges() []ent.Edge {
 
 // Indexes of Victim.
 func (Victim) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("sex"), index.Fields("age_group"), index.Fields("identification_status"),
-		index.Fields("identified_by"), index.Fields("identified_at"), index.Fields("region"),
-		index.Fields("foreign_national"),
-	}
+	return indexed(
+		"sex", "age_group", "identification_status", "identified_by", "identified_at",
+		"region", "foreign_national",
+	)
 }
 
 // Annotations of Victim.
