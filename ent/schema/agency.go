@@ -5,7 +5,6 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 
@@ -20,7 +19,7 @@ type Agency struct {
 }
 
 // Mixin of Agency.
-func (Agency) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (Agency) Mixin() []ent.Mixin { return []ent.Mixin{Record{}, listed(entgql.QueryField())} }
 
 // Fields of Agency.
 func (Agency) Fields() []ent.Field {
@@ -56,9 +55,4 @@ func (Agency) Edges() []ent.Edge {
 // Indexes of Agency.
 func (Agency) Indexes() []ent.Index {
 	return indexed("name", "kind", "region", "parent_id")
-}
-
-// Annotations of Agency.
-func (Agency) Annotations() []schema.Annotation {
-	return connectionAnnotations(entgql.QueryField())
 }

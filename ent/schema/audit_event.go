@@ -1,9 +1,7 @@
 package schema
 
 import (
-	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 )
@@ -19,8 +17,8 @@ type AuditEvent struct {
 }
 
 // Mixin of AuditEvent: its rows are scoped like every entity's, with no
-// timestamps of its own.
-func (AuditEvent) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}} }
+// timestamps of its own; in GraphQL, exposed through hand-written queries.
+func (AuditEvent) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}, unlisted} }
 
 // Fields of AuditEvent.
 func (AuditEvent) Fields() []ent.Field {
@@ -66,9 +64,4 @@ func (AuditEvent) Indexes() []ent.Index {
 		index.Fields("kind", "id"),
 		index.Fields("emergency", "id"),
 	}
-}
-
-// Annotations of AuditEvent: exposed through hand-written queries.
-func (AuditEvent) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }

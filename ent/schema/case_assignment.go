@@ -5,7 +5,6 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
@@ -20,7 +19,9 @@ type CaseAssignment struct {
 }
 
 // Mixin of CaseAssignment.
-func (CaseAssignment) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (CaseAssignment) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, exposed(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput))}
+}
 
 // Fields of CaseAssignment.
 func (CaseAssignment) Fields() []ent.Field {
@@ -46,9 +47,4 @@ func (CaseAssignment) Indexes() []ent.Index {
 		index.Fields("case_id", "agency_id").Unique(),
 		index.Fields("agency_id"),
 	}
-}
-
-// Annotations of CaseAssignment.
-func (CaseAssignment) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
 }

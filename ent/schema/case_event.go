@@ -5,7 +5,6 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
@@ -19,8 +18,9 @@ type CaseEvent struct {
 	ent.Schema
 }
 
-// Mixin of CaseEvent.
-func (CaseEvent) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+// Mixin of CaseEvent: read-only in GraphQL; written by the mutations
+// themselves.
+func (CaseEvent) Mixin() []ent.Mixin { return []ent.Mixin{Record{}, listed()} }
 
 // Fields of CaseEvent.
 func (CaseEvent) Fields() []ent.Field {
@@ -54,10 +54,4 @@ func (CaseEvent) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("kind"), index.Fields("at"), index.Fields("case_id", "at"), index.Fields("actor_agency_id"),
 	}
-}
-
-// Annotations of CaseEvent: read-only in GraphQL; written by the mutations
-// themselves.
-func (CaseEvent) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.MultiOrder()}
 }

@@ -3,7 +3,6 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 
@@ -18,7 +17,7 @@ type Charge struct {
 }
 
 // Mixin of Charge.
-func (Charge) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (Charge) Mixin() []ent.Mixin { return []ent.Mixin{Record{}, listed(createInput)} }
 
 // Fields of Charge.
 func (Charge) Fields() []ent.Field {
@@ -46,9 +45,4 @@ func (Charge) Edges() []ent.Edge {
 // Indexes of Charge.
 func (Charge) Indexes() []ent.Index {
 	return indexed("article", "reclassified_from", "prosecution_id", "suspect_id")
-}
-
-// Annotations of Charge.
-func (Charge) Annotations() []schema.Annotation {
-	return connectionAnnotations(createInput)
 }

@@ -3,7 +3,6 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 
 	"github.com/casegraph/casegraph/domain"
@@ -17,7 +16,7 @@ type Consent struct {
 }
 
 // Mixin of Consent.
-func (Consent) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (Consent) Mixin() []ent.Mixin { return []ent.Mixin{Record{}, listed(createInput)} }
 
 // Fields of Consent.
 func (Consent) Fields() []ent.Field {
@@ -52,9 +51,4 @@ func (Consent) Edges() []ent.Edge {
 // Indexes of Consent.
 func (Consent) Indexes() []ent.Index {
 	return indexed("given_by", "given_at", "withdrawn_at", "victim_id", "recorded_by_agency_id")
-}
-
-// Annotations of Consent.
-func (Consent) Annotations() []schema.Annotation {
-	return connectionAnnotations(createInput)
 }

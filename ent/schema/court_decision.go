@@ -3,7 +3,6 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 
 	"github.com/casegraph/casegraph/domain"
@@ -16,7 +15,9 @@ type CourtDecision struct {
 }
 
 // Mixin of CourtDecision.
-func (CourtDecision) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (CourtDecision) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, listed(createAndUpdateInputs)}
+}
 
 // Fields of CourtDecision.
 func (CourtDecision) Fields() []ent.Field {
@@ -54,9 +55,4 @@ func (CourtDecision) Indexes() []ent.Index {
 		"instance", "decided_on", "verdict", "sentence_kind", "sentence_months",
 		"compensation_paid", "prosecution_id", "court_id",
 	)
-}
-
-// Annotations of CourtDecision.
-func (CourtDecision) Annotations() []schema.Annotation {
-	return connectionAnnotations(createAndUpdateInputs)
 }

@@ -5,7 +5,6 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 )
@@ -19,7 +18,9 @@ type EmergencyGrant struct {
 }
 
 // Mixin of EmergencyGrant.
-func (EmergencyGrant) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (EmergencyGrant) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, listed(entgql.QueryField())}
+}
 
 // Fields of EmergencyGrant.
 func (EmergencyGrant) Fields() []ent.Field {
@@ -59,9 +60,4 @@ func (EmergencyGrant) Indexes() []ent.Index {
 		index.Fields("granted_at"), index.Fields("expires_at"), index.Fields("revoked_at"),
 		index.Fields("agency_id"), index.Fields("case_id"),
 	}
-}
-
-// Annotations of EmergencyGrant.
-func (EmergencyGrant) Annotations() []schema.Annotation {
-	return connectionAnnotations(entgql.QueryField())
 }

@@ -3,9 +3,7 @@ package schema
 import (
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 )
@@ -19,7 +17,7 @@ type IdempotencyRecord struct {
 
 // Mixin of IdempotencyRecord: its rows are scoped like every entity's, with no
 // timestamps of its own.
-func (IdempotencyRecord) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}} }
+func (IdempotencyRecord) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}, unlisted} }
 
 // Fields of IdempotencyRecord.
 func (IdempotencyRecord) Fields() []ent.Field {
@@ -41,9 +39,4 @@ func (IdempotencyRecord) Indexes() []ent.Index {
 		index.Fields("agency_code", "subject", "operation", "key").Unique(),
 		index.Fields("created_at"),
 	}
-}
-
-// Annotations of IdempotencyRecord.
-func (IdempotencyRecord) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }

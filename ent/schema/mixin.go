@@ -106,3 +106,33 @@ func indexed(columns ...string) []ent.Index {
 	}
 	return out
 }
+
+// owns is the edge from a record to the records that belong to it (a
+// case's suspects, a victim's consents), listed as a connection and set
+// from their side (belongsTo).
+func owns(name string, t any) ent.Edge {
+	return edge.To(name, t).Annotations(entgql.RelayConnection(), notSettable)
+}
+
+// api is how an entity shows in the generated GraphQL API. It is a mixin,
+// so that an entity's Mixin says in one line what kind of record it is and
+// how it is listed.
+type api struct {
+	mixin.Schema
+	annotations []schema.Annotation
+}
+
+// Annotations of api.
+func (a api) Annotations() []schema.Annotation { return a.annotations }
+
+// exposed is an entity with the given GraphQL annotations.
+func exposed(annotations ...schema.Annotation) api { return api{annotations: annotations} }
+
+// listed is an entity listed through a cursor connection (see
+// connectionAnnotations), with extra annotations: generated inputs, a
+// query field.
+func listed(extra ...schema.Annotation) api { return exposed(connectionAnnotations(extra...)...) }
+
+// unlisted keeps an entity out of the generated API: it is read through
+// hand-written queries, or not at all.
+var unlisted = exposed(entgql.Skip(entgql.SkipAll))

@@ -3,9 +3,7 @@ package schema
 import (
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 )
 
@@ -16,8 +14,8 @@ type PolicyChange struct {
 }
 
 // Mixin of PolicyChange: its rows are scoped like every entity's, with no
-// timestamps of its own.
-func (PolicyChange) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}} }
+// timestamps of its own; in GraphQL, exposed through hand-written queries.
+func (PolicyChange) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}, unlisted} }
 
 // Fields of PolicyChange.
 func (PolicyChange) Fields() []ent.Field {
@@ -34,9 +32,4 @@ func (PolicyChange) Fields() []ent.Field {
 // Indexes of PolicyChange.
 func (PolicyChange) Indexes() []ent.Index {
 	return indexed("at")
-}
-
-// Annotations of PolicyChange: exposed through hand-written queries.
-func (PolicyChange) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }

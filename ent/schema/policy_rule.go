@@ -1,9 +1,7 @@
 package schema
 
 import (
-	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 )
@@ -16,8 +14,8 @@ type PolicyRule struct {
 }
 
 // Mixin of PolicyRule: its rows are scoped like every entity's, with no
-// timestamps of its own.
-func (PolicyRule) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}} }
+// timestamps of its own; in GraphQL, not part of the generated API.
+func (PolicyRule) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}, unlisted} }
 
 // Fields of PolicyRule.
 func (PolicyRule) Fields() []ent.Field {
@@ -31,9 +29,4 @@ func (PolicyRule) Fields() []ent.Field {
 // Indexes of PolicyRule: a line is in the policy once.
 func (PolicyRule) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("ptype", "v0", "v1", "v2", "v3", "v4", "v5").Unique()}
-}
-
-// Annotations of PolicyRule: not part of the generated API.
-func (PolicyRule) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }

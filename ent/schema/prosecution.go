@@ -3,7 +3,6 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 
@@ -19,7 +18,9 @@ type Prosecution struct {
 }
 
 // Mixin of Prosecution.
-func (Prosecution) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (Prosecution) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, listed(createAndUpdateInputs, entgql.QueryField())}
+}
 
 // Fields of Prosecution.
 func (Prosecution) Fields() []ent.Field {
@@ -64,10 +65,8 @@ func (Prosecution) Edges() []ent.Edge {
 		belongsTo("case", CaseFile.Type, "prosecutions"),
 		edge.To("office", Agency.Type).Field("office_id").Unique().Required(),
 		edge.To("defendants", Suspect.Type).Through("defendant_links", ProsecutionDefendant.Type),
-		edge.To("charges", Charge.Type).
-			Annotations(entgql.RelayConnection(), notSettable),
-		edge.To("decisions", CourtDecision.Type).
-			Annotations(entgql.RelayConnection(), notSettable),
+		owns("charges", Charge.Type),
+		owns("decisions", CourtDecision.Type),
 	}
 }
 
@@ -77,9 +76,4 @@ func (Prosecution) Indexes() []ent.Index {
 		"stage", "registered_at", "investigation_deadline", "deadline_extensions",
 		"trial_requested_at", "closed_at", "case_id", "office_id",
 	)
-}
-
-// Annotations of Prosecution.
-func (Prosecution) Annotations() []schema.Annotation {
-	return connectionAnnotations(createAndUpdateInputs, entgql.QueryField())
 }

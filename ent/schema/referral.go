@@ -3,7 +3,6 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 
@@ -18,7 +17,9 @@ type Referral struct {
 }
 
 // Mixin of Referral.
-func (Referral) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (Referral) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, listed(createInput, entgql.QueryField())}
+}
 
 // Fields of Referral.
 func (Referral) Fields() []ent.Field {
@@ -57,9 +58,4 @@ func (Referral) Indexes() []ent.Index {
 		"service_kind", "status", "referred_at", "victim_id", "case_id",
 		"from_agency_id", "to_agency_id",
 	)
-}
-
-// Annotations of Referral.
-func (Referral) Annotations() []schema.Annotation {
-	return connectionAnnotations(createInput, entgql.QueryField())
 }

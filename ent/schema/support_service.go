@@ -3,7 +3,6 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 
 	"github.com/casegraph/casegraph/domain"
@@ -17,7 +16,9 @@ type SupportService struct {
 }
 
 // Mixin of SupportService.
-func (SupportService) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (SupportService) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, listed(createAndUpdateInputs)}
+}
 
 // Fields of SupportService.
 func (SupportService) Fields() []ent.Field {
@@ -47,9 +48,4 @@ func (SupportService) Edges() []ent.Edge {
 // Indexes of SupportService.
 func (SupportService) Indexes() []ent.Index {
 	return indexed("kind", "started_on", "ended_on", "victim_id", "provider_id")
-}
-
-// Annotations of SupportService.
-func (SupportService) Annotations() []schema.Annotation {
-	return connectionAnnotations(createAndUpdateInputs)
 }

@@ -3,7 +3,6 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 
@@ -17,7 +16,9 @@ type Suspect struct {
 }
 
 // Mixin of Suspect.
-func (Suspect) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (Suspect) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, listed(createAndUpdateInputs, entgql.QueryField())}
+}
 
 // Fields of Suspect.
 func (Suspect) Fields() []ent.Field {
@@ -52,9 +53,4 @@ func (Suspect) Edges() []ent.Edge {
 // Indexes of Suspect.
 func (Suspect) Indexes() []ent.Index {
 	return indexed("sex", "nationality", "role", "case_id")
-}
-
-// Annotations of Suspect.
-func (Suspect) Annotations() []schema.Annotation {
-	return connectionAnnotations(createAndUpdateInputs, entgql.QueryField())
 }

@@ -5,7 +5,6 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 
@@ -22,7 +21,9 @@ type Victim struct {
 }
 
 // Mixin of Victim.
-func (Victim) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (Victim) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, listed(createAndUpdateInputs, entgql.QueryField())}
+}
 
 // Fields of Victim.
 func (Victim) Fields() []ent.Field {
@@ -80,12 +81,9 @@ func (Victim) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("cases", CaseFile.Type).Ref("victims").Through("case_links", CaseVictim.Type).
 			Annotations(entgql.RelayConnection(), notSettable),
-		edge.To("referrals", Referral.Type).
-			Annotations(entgql.RelayConnection(), notSettable),
-		edge.To("services", SupportService.Type).
-			Annotations(entgql.RelayConnection(), notSettable),
-		edge.To("consents", Consent.Type).
-			Annotations(entgql.RelayConnection(), notSettable),
+		owns("referrals", Referral.Type),
+		owns("services", SupportService.Type),
+		owns("consents", Consent.Type),
 	}
 }
 
@@ -95,9 +93,4 @@ func (Victim) Indexes() []ent.Index {
 		"sex", "age_group", "identification_status", "identified_by", "identified_at",
 		"region", "foreign_national",
 	)
-}
-
-// Annotations of Victim.
-func (Victim) Annotations() []schema.Annotation {
-	return connectionAnnotations(createAndUpdateInputs, entgql.QueryField())
 }
