@@ -10,7 +10,7 @@ import (
 )
 
 // SupportService is support a victim received from a provider: shelter,
-// medical or legal aid, and the rest of DOMAIN.md's service kinds.
+// medical or legal aid, and the rest of the service kinds of docs/domain.md.
 type SupportService struct {
 	ent.Schema
 }
