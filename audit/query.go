@@ -9,7 +9,7 @@ import (
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/ent/predicate"
-	"github.com/casegraph/casegraph/rowrule"
+	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -30,7 +30,7 @@ type Filter struct {
 
 // Scope is whose events a reader may see: all, or those of one agency —
 // events of its people, and events about the records it works on (see
-// rowrule.WorkedOnBy), as they stand when the trail is read.
+// rowscope.WorkedOnBy), as they stand when the trail is read.
 type Scope struct {
 	All      bool
 	AgencyID int
@@ -109,11 +109,11 @@ func predicates(scope Scope, f Filter) []predicate.AuditEvent {
 }
 
 // ofAgency keeps the events of agency's people and those about the records
-// it works on (rowrule.WorkedOnBy), as they stand when the trail is read.
+// it works on (rowscope.WorkedOnBy), as they stand when the trail is read.
 func ofAgency(agencyID int) predicate.AuditEvent {
 	return func(s *sql.Selector) {
 		or := []*sql.Predicate{sql.EQ(s.C(auditevent.FieldActorAgencyID), agencyID)}
-		for _, ids := range rowrule.WorkedOnBy(agencyID) {
+		for _, ids := range rowscope.WorkedOnBy(agencyID) {
 			or = append(or, sql.In(s.C(auditevent.FieldEntityID), ids))
 		}
 		s.Where(sql.Or(or...))

@@ -20,6 +20,7 @@ import (
 	"github.com/casegraph/casegraph/ent/suspect"
 	"github.com/casegraph/casegraph/ent/victim"
 	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -81,8 +82,7 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 	f := &facts{client: client, p: p, agency: agency}
 	db := f.db
 	a := agency.ID
-	assigned := casefile.Or(casefile.LeadAgencyID(a), casefile.HasAssignmentsWith(caseassignment.AgencyID(a)),
-		casefile.HasProsecutionsWith(prosecution.OfficeID(a)))
+	assigned := rowscope.CaseWorkedOnBy(a)
 	proceedings := casefile.Or(
 		casefile.HasAssignmentsWith(caseassignment.AgencyID(a),
 			caseassignment.PartIn(domain.CasePartProsecuting, domain.CasePartAdjudicating)),

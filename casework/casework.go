@@ -37,12 +37,11 @@ import (
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
-	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/idempotencyrecord"
 	"github.com/casegraph/casegraph/ent/predicate"
-	"github.com/casegraph/casegraph/ent/prosecution"
+	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -233,11 +232,7 @@ func worksOn(ctx context.Context, c *ent.Client, caseID int) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	standing := []predicate.CaseFile{
-		casefile.LeadAgencyID(p.AgencyID),
-		casefile.HasAssignmentsWith(caseassignment.AgencyID(p.AgencyID)),
-		casefile.HasProsecutionsWith(prosecution.OfficeID(p.AgencyID)),
-	}
+	standing := []predicate.CaseFile{rowscope.CaseWorkedOnBy(p.AgencyID)}
 	if own.Region != nil {
 		standing = append(standing, casefile.RegionEQ(*own.Region))
 	}

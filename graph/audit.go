@@ -17,7 +17,7 @@ import (
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/requestid"
-	"github.com/casegraph/casegraph/rowrule"
+	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -312,7 +312,7 @@ func recordNotFound(ctx context.Context, e *gqlerror.Error) {
 	}
 	// The type comes from the id's range, not from the database: asking
 	// whether the record exists would cost a query per refused id.
-	typ := rowrule.TypeOfID(id)
+	typ := rowscope.TypeOfID(id)
 	oc := graphql.GetOperationContext(ctx)
 	if oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
 		rec.RefusedRecord(audit.Mutation, typ, id, []string{"Mutation." + string(root)}, "not found in the caller's rows")

@@ -1,8 +1,11 @@
-// Package rowscope carries, for one request, which rows its principal may
-// see: the access policy (package authz) computes a Scope once per request
-// and puts it in the context; ent's privacy rules (package rowrule) turn it
-// into SQL predicates, so connections, totalCount, node, edges and counts
-// all see the same rows.
+// Package rowscope decides which rows a request may see and change. The
+// access policy (package authz) computes a Scope once per request and puts
+// it in the context; Policy, the one ent privacy policy every entity gets
+// from the schema's mixin, turns it into SQL predicates added to every query
+// and every update and delete, so that lists, totalCount, node, edges (many
+// to many included) and counts all see the same rows. Which rows of which
+// entity is one table (entities); an entity the table does not name gets no
+// rows but for system work: deny by default. See docs/row-scope.md.
 package rowscope
 
 import (

@@ -26,7 +26,7 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/rowrule"
+	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -186,7 +186,7 @@ func FuzzGraphQLRequest(f *testing.F) {
 
 // FuzzGlobalID sends arbitrary strings as ids to node and nodes. An id
 // that is not a number is BAD_USER_INPUT; one that is names a record the
-// caller sees (the node with that id, of the type rowrule.TypeOfID gives
+// caller sees (the node with that id, of the type rowscope.TypeOfID gives
 // its range) or nothing (null with NOT_FOUND), whatever range it falls in.
 func FuzzGlobalID(f *testing.F) {
 	w := newFuzzWorld(f)
@@ -235,8 +235,8 @@ func FuzzGlobalID(f *testing.F) {
 			if data.Node.ID != strconv.Itoa(n) {
 				t.Fatalf("id %q: node has id %q, want %d:\n%s", id, data.Node.ID, n, res.Body)
 			}
-			if typ := rowrule.TypeOfID(n); typ != "" && typ != data.Node.Typename {
-				t.Fatalf("id %q: node is a %s, rowrule.TypeOfID says %s", id, data.Node.Typename, typ)
+			if typ := rowscope.TypeOfID(n); typ != "" && typ != data.Node.Typename {
+				t.Fatalf("id %q: node is a %s, rowscope.TypeOfID says %s", id, data.Node.Typename, typ)
 			}
 		}
 		if len(data.Nodes) != 2 || data.Nodes[1] == nil || data.Nodes[1].ID != w.cases[0] {

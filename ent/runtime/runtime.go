@@ -37,7 +37,7 @@ import (
 // to their package variables.
 func init() {
 	agencyMixin := schema.Agency{}.Mixin()
-	agency.Policy = privacy.NewPolicies(schema.Agency{})
+	agency.Policy = privacy.NewPolicies(agencyMixin[0], schema.Agency{})
 	agency.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := agency.Policy.EvalMutation(ctx, m); err != nil {
@@ -102,7 +102,8 @@ func init() {
 			return nil
 		}
 	}()
-	auditevent.Policy = privacy.NewPolicies(schema.AuditEvent{})
+	auditeventMixin := schema.AuditEvent{}.Mixin()
+	auditevent.Policy = privacy.NewPolicies(auditeventMixin[0], schema.AuditEvent{})
 	auditevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := auditevent.Policy.EvalMutation(ctx, m); err != nil {
@@ -174,7 +175,7 @@ func init() {
 	// auditevent.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	auditevent.IDValidator = auditeventDescID.Validators[0].(func(int64) error)
 	caseassignmentMixin := schema.CaseAssignment{}.Mixin()
-	caseassignment.Policy = privacy.NewPolicies(schema.CaseAssignment{})
+	caseassignment.Policy = privacy.NewPolicies(caseassignmentMixin[0], schema.CaseAssignment{})
 	caseassignment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := caseassignment.Policy.EvalMutation(ctx, m); err != nil {
@@ -208,7 +209,7 @@ func init() {
 	// caseassignment.DefaultAssignedAt holds the default value on creation for the assigned_at field.
 	caseassignment.DefaultAssignedAt = caseassignmentDescAssignedAt.Default.(func() time.Time)
 	caseeventMixin := schema.CaseEvent{}.Mixin()
-	caseevent.Policy = privacy.NewPolicies(schema.CaseEvent{})
+	caseevent.Policy = privacy.NewPolicies(caseeventMixin[0], schema.CaseEvent{})
 	caseevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := caseevent.Policy.EvalMutation(ctx, m); err != nil {
@@ -246,7 +247,7 @@ func init() {
 	// caseevent.SummaryValidator is a validator for the "summary" field. It is called by the builders before save.
 	caseevent.SummaryValidator = caseeventDescSummary.Validators[0].(func(string) error)
 	casefileMixin := schema.CaseFile{}.Mixin()
-	casefile.Policy = privacy.NewPolicies(schema.CaseFile{})
+	casefile.Policy = privacy.NewPolicies(casefileMixin[0], schema.CaseFile{})
 	casefile.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := casefile.Policy.EvalMutation(ctx, m); err != nil {
@@ -319,7 +320,8 @@ func init() {
 	casefileDescOpenedAt := casefileFields[5].Descriptor()
 	// casefile.DefaultOpenedAt holds the default value on creation for the opened_at field.
 	casefile.DefaultOpenedAt = casefileDescOpenedAt.Default.(func() time.Time)
-	casevictim.Policy = privacy.NewPolicies(schema.CaseVictim{})
+	casevictimMixin := schema.CaseVictim{}.Mixin()
+	casevictim.Policy = privacy.NewPolicies(casevictimMixin[0], schema.CaseVictim{})
 	casevictim.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := casevictim.Policy.EvalMutation(ctx, m); err != nil {
@@ -335,7 +337,7 @@ func init() {
 	// casevictim.DefaultLinkedAt holds the default value on creation for the linked_at field.
 	casevictim.DefaultLinkedAt = casevictimDescLinkedAt.Default.(func() time.Time)
 	chargeMixin := schema.Charge{}.Mixin()
-	charge.Policy = privacy.NewPolicies(schema.Charge{})
+	charge.Policy = privacy.NewPolicies(chargeMixin[0], schema.Charge{})
 	charge.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := charge.Policy.EvalMutation(ctx, m); err != nil {
@@ -365,7 +367,7 @@ func init() {
 	// charge.VersionValidator is a validator for the "version" field. It is called by the builders before save.
 	charge.VersionValidator = chargeDescVersion.Validators[0].(func(int) error)
 	consentMixin := schema.Consent{}.Mixin()
-	consent.Policy = privacy.NewPolicies(schema.Consent{})
+	consent.Policy = privacy.NewPolicies(consentMixin[0], schema.Consent{})
 	consent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := consent.Policy.EvalMutation(ctx, m); err != nil {
@@ -395,7 +397,7 @@ func init() {
 	// consent.VersionValidator is a validator for the "version" field. It is called by the builders before save.
 	consent.VersionValidator = consentDescVersion.Validators[0].(func(int) error)
 	courtdecisionMixin := schema.CourtDecision{}.Mixin()
-	courtdecision.Policy = privacy.NewPolicies(schema.CourtDecision{})
+	courtdecision.Policy = privacy.NewPolicies(courtdecisionMixin[0], schema.CourtDecision{})
 	courtdecision.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := courtdecision.Policy.EvalMutation(ctx, m); err != nil {
@@ -437,7 +439,7 @@ func init() {
 	// courtdecision.DefaultCompensationPaid holds the default value on creation for the compensation_paid field.
 	courtdecision.DefaultCompensationPaid = courtdecisionDescCompensationPaid.Default.(bool)
 	emergencygrantMixin := schema.EmergencyGrant{}.Mixin()
-	emergencygrant.Policy = privacy.NewPolicies(schema.EmergencyGrant{})
+	emergencygrant.Policy = privacy.NewPolicies(emergencygrantMixin[0], schema.EmergencyGrant{})
 	emergencygrant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := emergencygrant.Policy.EvalMutation(ctx, m); err != nil {
@@ -470,7 +472,8 @@ func init() {
 	emergencygrantDescGrantedAt := emergencygrantFields[2].Descriptor()
 	// emergencygrant.DefaultGrantedAt holds the default value on creation for the granted_at field.
 	emergencygrant.DefaultGrantedAt = emergencygrantDescGrantedAt.Default.(func() time.Time)
-	idempotencyrecord.Policy = privacy.NewPolicies(schema.IdempotencyRecord{})
+	idempotencyrecordMixin := schema.IdempotencyRecord{}.Mixin()
+	idempotencyrecord.Policy = privacy.NewPolicies(idempotencyrecordMixin[0], schema.IdempotencyRecord{})
 	idempotencyrecord.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := idempotencyrecord.Policy.EvalMutation(ctx, m); err != nil {
@@ -503,7 +506,8 @@ func init() {
 	idempotencyrecordDescCreatedAt := idempotencyrecordFields[6].Descriptor()
 	// idempotencyrecord.DefaultCreatedAt holds the default value on creation for the created_at field.
 	idempotencyrecord.DefaultCreatedAt = idempotencyrecordDescCreatedAt.Default.(func() time.Time)
-	policychange.Policy = privacy.NewPolicies(schema.PolicyChange{})
+	policychangeMixin := schema.PolicyChange{}.Mixin()
+	policychange.Policy = privacy.NewPolicies(policychangeMixin[0], schema.PolicyChange{})
 	policychange.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := policychange.Policy.EvalMutation(ctx, m); err != nil {
@@ -522,7 +526,8 @@ func init() {
 	policychangeDescReason := policychangeFields[3].Descriptor()
 	// policychange.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
 	policychange.ReasonValidator = policychangeDescReason.Validators[0].(func(string) error)
-	policyrule.Policy = privacy.NewPolicies(schema.PolicyRule{})
+	policyruleMixin := schema.PolicyRule{}.Mixin()
+	policyrule.Policy = privacy.NewPolicies(policyruleMixin[0], schema.PolicyRule{})
 	policyrule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := policyrule.Policy.EvalMutation(ctx, m); err != nil {
@@ -562,7 +567,7 @@ func init() {
 	// policyrule.DefaultV5 holds the default value on creation for the v5 field.
 	policyrule.DefaultV5 = policyruleDescV5.Default.(string)
 	prosecutionMixin := schema.Prosecution{}.Mixin()
-	prosecution.Policy = privacy.NewPolicies(schema.Prosecution{})
+	prosecution.Policy = privacy.NewPolicies(prosecutionMixin[0], schema.Prosecution{})
 	prosecution.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := prosecution.Policy.EvalMutation(ctx, m); err != nil {
@@ -615,7 +620,8 @@ func init() {
 	prosecution.DefaultDeadlineExtensions = prosecutionDescDeadlineExtensions.Default.(int)
 	// prosecution.DeadlineExtensionsValidator is a validator for the "deadline_extensions" field. It is called by the builders before save.
 	prosecution.DeadlineExtensionsValidator = prosecutionDescDeadlineExtensions.Validators[0].(func(int) error)
-	prosecutiondefendant.Policy = privacy.NewPolicies(schema.ProsecutionDefendant{})
+	prosecutiondefendantMixin := schema.ProsecutionDefendant{}.Mixin()
+	prosecutiondefendant.Policy = privacy.NewPolicies(prosecutiondefendantMixin[0], schema.ProsecutionDefendant{})
 	prosecutiondefendant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := prosecutiondefendant.Policy.EvalMutation(ctx, m); err != nil {
@@ -625,7 +631,7 @@ func init() {
 		})
 	}
 	referralMixin := schema.Referral{}.Mixin()
-	referral.Policy = privacy.NewPolicies(schema.Referral{})
+	referral.Policy = privacy.NewPolicies(referralMixin[0], schema.Referral{})
 	referral.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := referral.Policy.EvalMutation(ctx, m); err != nil {
@@ -659,7 +665,7 @@ func init() {
 	// referral.DefaultStatusHistory holds the default value on creation for the status_history field.
 	referral.DefaultStatusHistory = referralDescStatusHistory.Default.([]domain.ReferralStatusChange)
 	supportserviceMixin := schema.SupportService{}.Mixin()
-	supportservice.Policy = privacy.NewPolicies(schema.SupportService{})
+	supportservice.Policy = privacy.NewPolicies(supportserviceMixin[0], schema.SupportService{})
 	supportservice.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := supportservice.Policy.EvalMutation(ctx, m); err != nil {
@@ -689,7 +695,7 @@ func init() {
 	// supportservice.VersionValidator is a validator for the "version" field. It is called by the builders before save.
 	supportservice.VersionValidator = supportserviceDescVersion.Validators[0].(func(int) error)
 	suspectMixin := schema.Suspect{}.Mixin()
-	suspect.Policy = privacy.NewPolicies(schema.Suspect{})
+	suspect.Policy = privacy.NewPolicies(suspectMixin[0], schema.Suspect{})
 	suspect.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := suspect.Policy.EvalMutation(ctx, m); err != nil {
@@ -749,7 +755,7 @@ func init() {
 	// suspect.PersonalNumberValidator is a validator for the "personal_number" field. It is called by the builders before save.
 	suspect.PersonalNumberValidator = suspectDescPersonalNumber.Validators[0].(func(string) error)
 	victimMixin := schema.Victim{}.Mixin()
-	victim.Policy = privacy.NewPolicies(schema.Victim{})
+	victim.Policy = privacy.NewPolicies(victimMixin[0], schema.Victim{})
 	victim.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := victim.Policy.EvalMutation(ctx, m); err != nil {

@@ -1,15 +1,12 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"regexp"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -22,7 +19,7 @@ type Agency struct {
 }
 
 // Mixin of Agency.
-func (Agency) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (Agency) Mixin() []ent.Mixin { return []ent.Mixin{Record{}, listed(entgql.QueryField())} }
 
 // Fields of Agency.
 func (Agency) Fields() []ent.Field {
@@ -57,15 +54,5 @@ func (Agency) Edges() []ent.Edge {
 
 // Indexes of Agency.
 func (Agency) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("name"), index.Fields("kind"), index.Fields("region"), index.Fields("parent_id"),
-	}
+	return indexed("name", "kind", "region", "parent_id")
 }
-
-// Annotations of Agency.
-func (Agency) Annotations() []schema.Annotation {
-	return connectionAnnotations(entgql.QueryField())
-}
-
-// Policy of Agency: see package rowrule.
-func (Agency) Policy() ent.Policy { return rowrule.AllowPrincipalsPolicy() }

@@ -1,11 +1,7 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
-
-	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 )
@@ -19,6 +15,10 @@ import (
 type AuditEvent struct {
 	ent.Schema
 }
+
+// Mixin of AuditEvent: its rows are scoped like every entity's, with no
+// timestamps of its own; in GraphQL, exposed through hand-written queries.
+func (AuditEvent) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}, unlisted} }
 
 // Fields of AuditEvent.
 func (AuditEvent) Fields() []ent.Field {
@@ -65,11 +65,3 @@ func (AuditEvent) Indexes() []ent.Index {
 		index.Fields("emergency", "id"),
 	}
 }
-
-// Annotations of AuditEvent: exposed through hand-written queries.
-func (AuditEvent) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
-}
-
-// Policy of AuditEvent: see package rowrule.
-func (AuditEvent) Policy() ent.Policy { return rowrule.AppendOnlyPolicy() }

@@ -1,13 +1,10 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
-	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
@@ -22,7 +19,9 @@ type CaseAssignment struct {
 }
 
 // Mixin of CaseAssignment.
-func (CaseAssignment) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (CaseAssignment) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, exposed(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput))}
+}
 
 // Fields of CaseAssignment.
 func (CaseAssignment) Fields() []ent.Field {
@@ -37,8 +36,8 @@ func (CaseAssignment) Fields() []ent.Field {
 // Edges of CaseAssignment.
 func (CaseAssignment) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("case", CaseFile.Type).Field("case_id").Unique().Required().Immutable(),
-		edge.To("agency", Agency.Type).Field("agency_id").Unique().Required().Immutable(),
+		refersTo("case", CaseFile.Type),
+		refersTo("agency", Agency.Type),
 	}
 }
 
@@ -49,11 +48,3 @@ func (CaseAssignment) Indexes() []ent.Index {
 		index.Fields("agency_id"),
 	}
 }
-
-// Annotations of CaseAssignment.
-func (CaseAssignment) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
-}
-
-// Policy of CaseAssignment: see package rowrule.
-func (CaseAssignment) Policy() ent.Policy { return rowrule.CaseAssignmentPolicy() }

@@ -1,13 +1,10 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
-	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
@@ -21,8 +18,9 @@ type CaseEvent struct {
 	ent.Schema
 }
 
-// Mixin of CaseEvent.
-func (CaseEvent) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+// Mixin of CaseEvent: read-only in GraphQL; written by the mutations
+// themselves.
+func (CaseEvent) Mixin() []ent.Mixin { return []ent.Mixin{Record{}, listed()} }
 
 // Fields of CaseEvent.
 func (CaseEvent) Fields() []ent.Field {
@@ -46,9 +44,8 @@ func (CaseEvent) Fields() []ent.Field {
 // Edges of CaseEvent.
 func (CaseEvent) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("case", CaseFile.Type).Ref("events").Field("case_id").
-			Unique().Required().Immutable(),
-		edge.To("actor_agency", Agency.Type).Field("actor_agency_id").Unique().Required().Immutable(),
+		belongsTo("case", CaseFile.Type, "events"),
+		refersTo("actor_agency", Agency.Type),
 	}
 }
 
@@ -58,12 +55,3 @@ func (CaseEvent) Indexes() []ent.Index {
 		index.Fields("kind"), index.Fields("at"), index.Fields("case_id", "at"), index.Fields("actor_agency_id"),
 	}
 }
-
-// Annotations of CaseEvent: read-only in GraphQL; written by the mutations
-// themselves.
-func (CaseEvent) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.MultiOrder()}
-}
-
-// Policy of CaseEvent: see package rowrule.
-func (CaseEvent) Policy() ent.Policy { return rowrule.CaseEventPolicy() }

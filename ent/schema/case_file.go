@@ -1,15 +1,12 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -22,7 +19,9 @@ type CaseFile struct {
 }
 
 // Mixin of CaseFile.
-func (CaseFile) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (CaseFile) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, listed(createAndUpdateInputs, entgql.Type("Case"), entgql.QueryField("cases"))}
+}
 
 // Fields of CaseFile.
 func (CaseFile) Fields() []ent.Field {
@@ -59,29 +58,14 @@ func (CaseFile) Edges() []ent.Edge {
 			Annotations(entgql.RelayConnection(), notSettable),
 		edge.To("victims", Victim.Type).Through("victim_links", CaseVictim.Type).
 			Annotations(entgql.RelayConnection(), notSettable),
-		edge.To("suspects", Suspect.Type).
-			Annotations(entgql.RelayConnection(), notSettable),
-		edge.To("prosecutions", Prosecution.Type).
-			Annotations(entgql.RelayConnection(), notSettable),
-		edge.To("referrals", Referral.Type).
-			Annotations(entgql.RelayConnection(), notSettable),
-		edge.To("events", CaseEvent.Type).
-			Annotations(entgql.RelayConnection(), notSettable),
+		owns("suspects", Suspect.Type),
+		owns("prosecutions", Prosecution.Type),
+		owns("referrals", Referral.Type),
+		owns("events", CaseEvent.Type),
 	}
 }
 
 // Indexes of CaseFile.
 func (CaseFile) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("stage"), index.Fields("region"), index.Fields("opened_at"),
-		index.Fields("closed_at"), index.Fields("lead_agency_id"),
-	}
+	return indexed("stage", "region", "opened_at", "closed_at", "lead_agency_id")
 }
-
-// Annotations of CaseFile.
-func (CaseFile) Annotations() []schema.Annotation {
-	return connectionAnnotations(createAndUpdateInputs, entgql.Type("Case"), entgql.QueryField("cases"))
-}
-
-// Policy of CaseFile: see package rowrule.
-func (CaseFile) Policy() ent.Policy { return rowrule.CaseFilePolicy() }

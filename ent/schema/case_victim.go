@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -9,7 +8,6 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 )
 
 // CaseVictim links a victim to a case (a victim can appear in more than one
@@ -18,6 +16,10 @@ import (
 type CaseVictim struct {
 	ent.Schema
 }
+
+// Mixin of CaseVictim: its rows are scoped like every entity's, with no
+// timestamps of its own.
+func (CaseVictim) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}} }
 
 // Annotations of CaseVictim: the pair is the key; GraphQL sees the edges.
 func (CaseVictim) Annotations() []schema.Annotation {
@@ -43,8 +45,5 @@ func (CaseVictim) Edges() []ent.Edge {
 
 // Indexes of CaseVictim.
 func (CaseVictim) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("victim_id")}
+	return indexed("victim_id")
 }
-
-// Policy of CaseVictim: see package rowrule.
-func (CaseVictim) Policy() ent.Policy { return rowrule.CaseVictimPolicy() }

@@ -3,11 +3,8 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -20,7 +17,7 @@ type Charge struct {
 }
 
 // Mixin of Charge.
-func (Charge) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (Charge) Mixin() []ent.Mixin { return []ent.Mixin{Record{}, listed(createInput)} }
 
 // Fields of Charge.
 func (Charge) Fields() []ent.Field {
@@ -40,24 +37,12 @@ func (Charge) Fields() []ent.Field {
 // Edges of Charge.
 func (Charge) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("prosecution", Prosecution.Type).Ref("charges").Field("prosecution_id").
-			Unique().Required().Immutable(),
+		belongsTo("prosecution", Prosecution.Type, "charges"),
 		edge.To("suspect", Suspect.Type).Field("suspect_id").Unique(),
 	}
 }
 
 // Indexes of Charge.
 func (Charge) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("article"), index.Fields("reclassified_from"),
-		index.Fields("prosecution_id"), index.Fields("suspect_id"),
-	}
+	return indexed("article", "reclassified_from", "prosecution_id", "suspect_id")
 }
-
-// Annotations of Charge.
-func (Charge) Annotations() []schema.Annotation {
-	return connectionAnnotations(createInput)
-}
-
-// Policy of Charge: see package rowrule.
-func (Charge) Policy() ent.Policy { return rowrule.ChargePolicy() }

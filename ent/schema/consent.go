@@ -3,11 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
-	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -20,7 +16,7 @@ type Consent struct {
 }
 
 // Mixin of Consent.
-func (Consent) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (Consent) Mixin() []ent.Mixin { return []ent.Mixin{Record{}, listed(createInput)} }
 
 // Fields of Consent.
 func (Consent) Fields() []ent.Field {
@@ -47,25 +43,12 @@ func (Consent) Fields() []ent.Field {
 // Edges of Consent.
 func (Consent) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("victim", Victim.Type).Ref("consents").Field("victim_id").
-			Unique().Required().Immutable(),
-		edge.To("recorded_by_agency", Agency.Type).Field("recorded_by_agency_id").
-			Unique().Required().Immutable().Annotations(notSettable),
+		belongsTo("victim", Victim.Type, "consents"),
+		refersTo("recorded_by_agency", Agency.Type, notSettable),
 	}
 }
 
 // Indexes of Consent.
 func (Consent) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("given_by"), index.Fields("given_at"), index.Fields("withdrawn_at"),
-		index.Fields("victim_id"), index.Fields("recorded_by_agency_id"),
-	}
+	return indexed("given_by", "given_at", "withdrawn_at", "victim_id", "recorded_by_agency_id")
 }
-
-// Annotations of Consent.
-func (Consent) Annotations() []schema.Annotation {
-	return connectionAnnotations(createInput)
-}
-
-// Policy of Consent: see package rowrule.
-func (Consent) Policy() ent.Policy { return rowrule.ConsentPolicy() }

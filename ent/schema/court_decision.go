@@ -3,11 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
-	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -19,7 +15,9 @@ type CourtDecision struct {
 }
 
 // Mixin of CourtDecision.
-func (CourtDecision) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (CourtDecision) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, listed(createAndUpdateInputs)}
+}
 
 // Fields of CourtDecision.
 func (CourtDecision) Fields() []ent.Field {
@@ -46,25 +44,15 @@ func (CourtDecision) Fields() []ent.Field {
 // Edges of CourtDecision.
 func (CourtDecision) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("prosecution", Prosecution.Type).Ref("decisions").Field("prosecution_id").
-			Unique().Required().Immutable(),
-		edge.To("court", Agency.Type).Field("court_id").Unique().Required().Immutable(),
+		belongsTo("prosecution", Prosecution.Type, "decisions"),
+		refersTo("court", Agency.Type),
 	}
 }
 
 // Indexes of CourtDecision.
 func (CourtDecision) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("instance"), index.Fields("decided_on"), index.Fields("verdict"),
-		index.Fields("sentence_kind"), index.Fields("sentence_months"), index.Fields("compensation_paid"),
-		index.Fields("prosecution_id"), index.Fields("court_id"),
-	}
+	return indexed(
+		"instance", "decided_on", "verdict", "sentence_kind", "sentence_months",
+		"compensation_paid", "prosecution_id", "court_id",
+	)
 }
-
-// Annotations of CourtDecision.
-func (CourtDecision) Annotations() []schema.Annotation {
-	return connectionAnnotations(createAndUpdateInputs)
-}
-
-// Policy of CourtDecision: see package rowrule.
-func (CourtDecision) Policy() ent.Policy { return rowrule.CourtDecisionPolicy() }

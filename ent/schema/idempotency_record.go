@@ -1,12 +1,9 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 )
@@ -17,6 +14,10 @@ import (
 type IdempotencyRecord struct {
 	ent.Schema
 }
+
+// Mixin of IdempotencyRecord: its rows are scoped like every entity's, with no
+// timestamps of its own.
+func (IdempotencyRecord) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}, unlisted} }
 
 // Fields of IdempotencyRecord.
 func (IdempotencyRecord) Fields() []ent.Field {
@@ -39,11 +40,3 @@ func (IdempotencyRecord) Indexes() []ent.Index {
 		index.Fields("created_at"),
 	}
 }
-
-// Annotations of IdempotencyRecord.
-func (IdempotencyRecord) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
-}
-
-// Policy of IdempotencyRecord: see package rowrule.
-func (IdempotencyRecord) Policy() ent.Policy { return rowrule.AllowPrincipalsPolicy() }

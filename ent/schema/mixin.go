@@ -6,17 +6,33 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 	"entgo.io/ent/schema/mixin"
+
+	"github.com/casegraph/casegraph/rowscope"
 )
+
+// RowScope attaches the one privacy policy, rowscope.Policy, to an entity:
+// a principal sees and changes only the rows the entity's row in
+// rowscope's table allows, and none of an entity the table does not name.
+// Every schema mixes it in, directly or through Record
+// (TestEverySchemaHasTheRowScope in package rowscope checks it); no schema
+// declares a policy of its own. See docs/row-scope.md.
+type RowScope struct {
+	mixin.Schema
+}
+
+// Policy of RowScope.
+func (RowScope) Policy() ent.Policy { return rowscope.Policy() }
 
 // Record is mixed into every entity: when it was created and last updated,
 // and a version number for optimistic concurrency (an update names the
 // version it last saw and fails with CONFLICT if it changed). None of them is
-// settable through a mutation input.
+// settable through a mutation input. It carries the row scope (RowScope).
 type Record struct {
-	mixin.Schema
+	RowScope
 }
 
 // Fields of the Record mixin.
@@ -62,3 +78,61 @@ var notSettable = entgql.Skip(entgql.SkipMutationCreateInput | entgql.SkipMutati
 
 // immutableInput keeps a field out of the generated update input.
 var immutableInput = entgql.Skip(entgql.SkipMutationUpdateInput)
+
+// belongsTo is the edge from a record to the one record it belongs to (a
+// suspect to its case, a charge to its proceeding, a consent to its
+// victim): required, set at creation through the field name_id, never
+// moved; ref names the owner's edge back to its records.
+func belongsTo(name string, owner any, ref string) ent.Edge {
+	return edge.From(name, owner).Ref(ref).Field(name + "_id").Unique().Required().Immutable()
+}
+
+// refersTo is a required reference to another record (most often an
+// agency) through the field name_id, set at creation and never changed.
+func refersTo(name string, t any, annotations ...schema.Annotation) ent.Edge {
+	e := edge.To(name, t).Field(name + "_id").Unique().Required().Immutable()
+	if len(annotations) > 0 {
+		e = e.Annotations(annotations...)
+	}
+	return e
+}
+
+// indexed is one index a column, for the columns lists and filters order
+// or match by.
+func indexed(columns ...string) []ent.Index {
+	out := make([]ent.Index, len(columns))
+	for i, c := range columns {
+		out[i] = index.Fields(c)
+	}
+	return out
+}
+
+// owns is the edge from a record to the records that belong to it (a
+// case's suspects, a victim's consents), listed as a connection and set
+// from their side (belongsTo).
+func owns(name string, t any) ent.Edge {
+	return edge.To(name, t).Annotations(entgql.RelayConnection(), notSettable)
+}
+
+// api is how an entity shows in the generated GraphQL API. It is a mixin,
+// so that an entity's Mixin says in one line what kind of record it is and
+// how it is listed.
+type api struct {
+	mixin.Schema
+	annotations []schema.Annotation
+}
+
+// Annotations of api.
+func (a api) Annotations() []schema.Annotation { return a.annotations }
+
+// exposed is an entity with the given GraphQL annotations.
+func exposed(annotations ...schema.Annotation) api { return api{annotations: annotations} }
+
+// listed is an entity listed through a cursor connection (see
+// connectionAnnotations), with extra annotations: generated inputs, a
+// query field.
+func listed(extra ...schema.Annotation) api { return exposed(connectionAnnotations(extra...)...) }
+
+// unlisted keeps an entity out of the generated API: it is read through
+// hand-written queries, or not at all.
+var unlisted = exposed(entgql.Skip(entgql.SkipAll))

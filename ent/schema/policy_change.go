@@ -1,14 +1,10 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 )
 
 // PolicyChange records one change of the access policy: who made it, why,
@@ -16,6 +12,10 @@ import (
 type PolicyChange struct {
 	ent.Schema
 }
+
+// Mixin of PolicyChange: its rows are scoped like every entity's, with no
+// timestamps of its own; in GraphQL, exposed through hand-written queries.
+func (PolicyChange) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}, unlisted} }
 
 // Fields of PolicyChange.
 func (PolicyChange) Fields() []ent.Field {
@@ -31,13 +31,5 @@ func (PolicyChange) Fields() []ent.Field {
 
 // Indexes of PolicyChange.
 func (PolicyChange) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("at")}
+	return indexed("at")
 }
-
-// Annotations of PolicyChange: exposed through hand-written queries.
-func (PolicyChange) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
-}
-
-// Policy of PolicyChange: see package rowrule.
-func (PolicyChange) Policy() ent.Policy { return rowrule.SystemOnlyPolicy() }

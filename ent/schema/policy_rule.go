@@ -1,12 +1,9 @@
 package schema
 
 import (
-	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 )
 
 // PolicyRule is one line of the casbin access policy, as casbin's adapters
@@ -15,6 +12,10 @@ import (
 type PolicyRule struct {
 	ent.Schema
 }
+
+// Mixin of PolicyRule: its rows are scoped like every entity's, with no
+// timestamps of its own; in GraphQL, not part of the generated API.
+func (PolicyRule) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}, unlisted} }
 
 // Fields of PolicyRule.
 func (PolicyRule) Fields() []ent.Field {
@@ -29,11 +30,3 @@ func (PolicyRule) Fields() []ent.Field {
 func (PolicyRule) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("ptype", "v0", "v1", "v2", "v3", "v4", "v5").Unique()}
 }
-
-// Annotations of PolicyRule: not part of the generated API.
-func (PolicyRule) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
-}
-
-// Policy of PolicyRule: see package rowrule.
-func (PolicyRule) Policy() ent.Policy { return rowrule.SystemOnlyPolicy() }

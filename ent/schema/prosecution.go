@@ -3,25 +3,24 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 )
 
 // Prosecution is a criminal proceeding registered by a prosecution office
 // (Art. 287) and followed through investigation, trial and appeal. Its stage
-// changes only along the lifecycle of DOMAIN.md, and each stage it reaches
+// changes only along the lifecycle of docs/domain.md, and each stage it reaches
 // records its date.
 type Prosecution struct {
 	ent.Schema
 }
 
 // Mixin of Prosecution.
-func (Prosecution) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (Prosecution) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, listed(createAndUpdateInputs, entgql.QueryField())}
+}
 
 // Fields of Prosecution.
 func (Prosecution) Fields() []ent.Field {
@@ -63,30 +62,18 @@ func (Prosecution) Fields() []ent.Field {
 // Edges of Prosecution.
 func (Prosecution) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("case", CaseFile.Type).Ref("prosecutions").Field("case_id").
-			Unique().Required().Immutable(),
+		belongsTo("case", CaseFile.Type, "prosecutions"),
 		edge.To("office", Agency.Type).Field("office_id").Unique().Required(),
 		edge.To("defendants", Suspect.Type).Through("defendant_links", ProsecutionDefendant.Type),
-		edge.To("charges", Charge.Type).
-			Annotations(entgql.RelayConnection(), notSettable),
-		edge.To("decisions", CourtDecision.Type).
-			Annotations(entgql.RelayConnection(), notSettable),
+		owns("charges", Charge.Type),
+		owns("decisions", CourtDecision.Type),
 	}
 }
 
 // Indexes of Prosecution.
 func (Prosecution) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("stage"), index.Fields("registered_at"), index.Fields("investigation_deadline"),
-		index.Fields("deadline_extensions"), index.Fields("trial_requested_at"), index.Fields("closed_at"),
-		index.Fields("case_id"), index.Fields("office_id"),
-	}
+	return indexed(
+		"stage", "registered_at", "investigation_deadline", "deadline_extensions",
+		"trial_requested_at", "closed_at", "case_id", "office_id",
+	)
 }
-
-// Annotations of Prosecution.
-func (Prosecution) Annotations() []schema.Annotation {
-	return connectionAnnotations(createAndUpdateInputs, entgql.QueryField())
-}
-
-// Policy of Prosecution: see package rowrule.
-func (Prosecution) Policy() ent.Policy { return rowrule.ProsecutionPolicy() }

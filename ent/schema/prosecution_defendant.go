@@ -6,8 +6,6 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 )
 
 // ProsecutionDefendant links a suspect to a proceeding against them. It is
@@ -16,6 +14,10 @@ import (
 type ProsecutionDefendant struct {
 	ent.Schema
 }
+
+// Mixin of ProsecutionDefendant: its rows are scoped like every entity's, with no
+// timestamps of its own.
+func (ProsecutionDefendant) Mixin() []ent.Mixin { return []ent.Mixin{RowScope{}} }
 
 // Annotations of ProsecutionDefendant.
 func (ProsecutionDefendant) Annotations() []schema.Annotation {
@@ -37,8 +39,5 @@ func (ProsecutionDefendant) Edges() []ent.Edge {
 
 // Indexes of ProsecutionDefendant.
 func (ProsecutionDefendant) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("suspect_id")}
+	return indexed("suspect_id")
 }
-
-// Policy of ProsecutionDefendant: see package rowrule.
-func (ProsecutionDefendant) Policy() ent.Policy { return rowrule.ProsecutionDefendantPolicy() }

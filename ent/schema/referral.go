@@ -3,11 +3,8 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 )
@@ -20,7 +17,9 @@ type Referral struct {
 }
 
 // Mixin of Referral.
-func (Referral) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (Referral) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, listed(createInput, entgql.QueryField())}
+}
 
 // Fields of Referral.
 func (Referral) Fields() []ent.Field {
@@ -45,28 +44,18 @@ func (Referral) Fields() []ent.Field {
 // Edges of Referral.
 func (Referral) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("victim", Victim.Type).Ref("referrals").Field("victim_id").
-			Unique().Required().Immutable(),
+		belongsTo("victim", Victim.Type, "referrals"),
 		edge.From("case", CaseFile.Type).Ref("referrals").Field("case_id").
 			Unique().Immutable(),
-		edge.To("from_agency", Agency.Type).Field("from_agency_id").Unique().Required().Immutable(),
-		edge.To("to_agency", Agency.Type).Field("to_agency_id").Unique().Required().Immutable(),
+		refersTo("from_agency", Agency.Type),
+		refersTo("to_agency", Agency.Type),
 	}
 }
 
 // Indexes of Referral.
 func (Referral) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("service_kind"), index.Fields("status"), index.Fields("referred_at"),
-		index.Fields("victim_id"), index.Fields("case_id"),
-		index.Fields("from_agency_id"), index.Fields("to_agency_id"),
-	}
+	return indexed(
+		"service_kind", "status", "referred_at", "victim_id", "case_id",
+		"from_agency_id", "to_agency_id",
+	)
 }
-
-// Annotations of Referral.
-func (Referral) Annotations() []schema.Annotation {
-	return connectionAnnotations(createInput, entgql.QueryField())
-}
-
-// Policy of Referral: see package rowrule.
-func (Referral) Policy() ent.Policy { return rowrule.ReferralPolicy() }

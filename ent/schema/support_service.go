@@ -3,24 +3,22 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
-	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/sensitivity"
 )
 
 // SupportService is support a victim received from a provider: shelter,
-// medical or legal aid, and the rest of DOMAIN.md's service kinds.
+// medical or legal aid, and the rest of the service kinds of docs/domain.md.
 type SupportService struct {
 	ent.Schema
 }
 
 // Mixin of SupportService.
-func (SupportService) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (SupportService) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, listed(createAndUpdateInputs)}
+}
 
 // Fields of SupportService.
 func (SupportService) Fields() []ent.Field {
@@ -42,24 +40,12 @@ func (SupportService) Fields() []ent.Field {
 // Edges of SupportService.
 func (SupportService) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("victim", Victim.Type).Ref("services").Field("victim_id").
-			Unique().Required().Immutable(),
-		edge.To("provider", Agency.Type).Field("provider_id").Unique().Required().Immutable(),
+		belongsTo("victim", Victim.Type, "services"),
+		refersTo("provider", Agency.Type),
 	}
 }
 
 // Indexes of SupportService.
 func (SupportService) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("kind"), index.Fields("started_on"), index.Fields("ended_on"),
-		index.Fields("victim_id"), index.Fields("provider_id"),
-	}
+	return indexed("kind", "started_on", "ended_on", "victim_id", "provider_id")
 }
-
-// Annotations of SupportService.
-func (SupportService) Annotations() []schema.Annotation {
-	return connectionAnnotations(createAndUpdateInputs)
-}
-
-// Policy of SupportService: see package rowrule.
-func (SupportService) Policy() ent.Policy { return rowrule.SupportServicePolicy() }

@@ -3,11 +3,8 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
-	"github.com/casegraph/casegraph/rowrule"
 
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/sensitivity"
@@ -19,7 +16,9 @@ type Suspect struct {
 }
 
 // Mixin of Suspect.
-func (Suspect) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (Suspect) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, listed(createAndUpdateInputs, entgql.QueryField())}
+}
 
 // Fields of Suspect.
 func (Suspect) Fields() []ent.Field {
@@ -45,8 +44,7 @@ func (Suspect) Fields() []ent.Field {
 // Edges of Suspect.
 func (Suspect) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("case", CaseFile.Type).Ref("suspects").Field("case_id").
-			Unique().Required().Immutable(),
+		belongsTo("case", CaseFile.Type, "suspects"),
 		edge.From("prosecutions", Prosecution.Type).Ref("defendants").Through("defendant_links", ProsecutionDefendant.Type).
 			Annotations(notSettable),
 	}
@@ -54,15 +52,5 @@ func (Suspect) Edges() []ent.Edge {
 
 // Indexes of Suspect.
 func (Suspect) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("sex"), index.Fields("nationality"), index.Fields("role"), index.Fields("case_id"),
-	}
+	return indexed("sex", "nationality", "role", "case_id")
 }
-
-// Annotations of Suspect.
-func (Suspect) Annotations() []schema.Annotation {
-	return connectionAnnotations(createAndUpdateInputs, entgql.QueryField())
-}
-
-// Policy of Suspect: see package rowrule.
-func (Suspect) Policy() ent.Policy { return rowrule.SuspectPolicy() }

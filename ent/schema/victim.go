@@ -1,15 +1,12 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"regexp"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/sensitivity"
@@ -24,7 +21,9 @@ type Victim struct {
 }
 
 // Mixin of Victim.
-func (Victim) Mixin() []ent.Mixin { return []ent.Mixin{Record{}} }
+func (Victim) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, listed(createAndUpdateInputs, entgql.QueryField())}
+}
 
 // Fields of Victim.
 func (Victim) Fields() []ent.Field {
@@ -50,7 +49,7 @@ func (Victim) Fields() []ent.Field {
 		field.Bool("foreign_national").Default(false).
 			Comment("Whether the victim is not an Albanian national (statistics need it; the nationality itself is sensitive)."),
 
-		// Sensitive fields (DOMAIN.md, Victims).
+		// Sensitive fields (docs/domain.md, Victims).
 		field.String("legal_name").Optional().Nillable().MaxLen(200).
 			Annotations(sensitivity.Annotate(sensitivity.Identity)...),
 		field.Time("date_of_birth").Optional().Nillable().
@@ -82,28 +81,16 @@ func (Victim) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("cases", CaseFile.Type).Ref("victims").Through("case_links", CaseVictim.Type).
 			Annotations(entgql.RelayConnection(), notSettable),
-		edge.To("referrals", Referral.Type).
-			Annotations(entgql.RelayConnection(), notSettable),
-		edge.To("services", SupportService.Type).
-			Annotations(entgql.RelayConnection(), notSettable),
-		edge.To("consents", Consent.Type).
-			Annotations(entgql.RelayConnection(), notSettable),
+		owns("referrals", Referral.Type),
+		owns("services", SupportService.Type),
+		owns("consents", Consent.Type),
 	}
 }
 
 // Indexes of Victim.
 func (Victim) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("sex"), index.Fields("age_group"), index.Fields("identification_status"),
-		index.Fields("identified_by"), index.Fields("identified_at"), index.Fields("region"),
-		index.Fields("foreign_national"),
-	}
+	return indexed(
+		"sex", "age_group", "identification_status", "identified_by", "identified_at",
+		"region", "foreign_national",
+	)
 }
-
-// Annotations of Victim.
-func (Victim) Annotations() []schema.Annotation {
-	return connectionAnnotations(createAndUpdateInputs, entgql.QueryField())
-}
-
-// Policy of Victim: see package rowrule.
-func (Victim) Policy() ent.Policy { return rowrule.VictimPolicy() }

@@ -1,4 +1,4 @@
-package rowrule
+package rowscope
 
 import (
 	"testing"
@@ -15,14 +15,17 @@ func TestTypeOfID(t *testing.T) {
 			starts[tb.Name] = *tb.Annotation.IncrementStart
 		}
 	}
-	for _, rt := range recordTypes {
+	for _, rt := range entities {
+		if rt.record == "" {
+			continue
+		}
 		start, ok := starts[rt.table]
 		if !ok {
 			t.Fatalf("%s has no id range", rt.table)
 		}
 		for _, id := range []int{start + 1, start + 1<<31} {
-			if got := TypeOfID(id); got != rt.typ {
-				t.Errorf("TypeOfID(%d) = %q, want %q", id, got, rt.typ)
+			if got := TypeOfID(id); got != rt.record {
+				t.Errorf("TypeOfID(%d) = %q, want %q", id, got, rt.record)
 			}
 		}
 	}

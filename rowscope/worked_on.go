@@ -1,0 +1,46 @@
+package rowscope
+
+import (
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/casegraph/casegraph/ent/migrate"
+)
+
+// WorkedOnBy returns subqueries of the ids of the records agencyID works
+// on, one per type of record: the rows it would see at the assigned level,
+// by the very predicates that scope its requests (cases it works on, their
+// victims and everything hung off them; victims referred to or by it or
+// supported by it). Ids are global (each table has its own range), so an
+// id alone names the record. The audit trail uses it to show a data
+// protection officer the events about their agency's records.
+func WorkedOnBy(agencyID int) []*sql.Selector {
+	s := &Scope{AgencyID: agencyID, Cases: Assigned, Victims: Assigned}
+	var out []*sql.Selector
+	for _, e := range entities {
+		if e.record == "" {
+			continue
+		}
+		t := sql.Table(e.table)
+		ids := sql.Select(t.C("id")).From(t)
+		rowsOf(s, e)(ids)
+		out = append(out, ids)
+	}
+	return out
+}
+
+// TypeOfID names the type of record id belongs to, from the id ranges of
+// the tables (ent's global ids), without asking the database; "" for an
+// id outside the records an agency works on.
+func TypeOfID(id int) string {
+	for _, t := range migrate.Tables {
+		if t.Annotation == nil || t.Annotation.IncrementStart == nil || id>>32 != *t.Annotation.IncrementStart>>32 {
+			continue
+		}
+		for _, e := range entities {
+			if e.table == t.Name {
+				return e.record
+			}
+		}
+	}
+	return ""
+}
