@@ -1,4 +1,4 @@
-package seed
+package demo
 
 import (
 	"context"
@@ -9,13 +9,15 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/seed"
+
 	// The schema's privacy policies and defaults are registered by the
 	// runtime package; without it every query fails.
 	_ "github.com/casegraph/casegraph/ent/runtime"
 	"github.com/casegraph/casegraph/viewer"
 )
 
-// Options of Demo.
+// Options of Load.
 type Options struct {
 	// Scale multiplies the yearly volumes; 1 means real Albanian volumes. It
 	// must be at least 1.
@@ -30,13 +32,13 @@ type Options struct {
 	Today time.Time
 }
 
-// Stats counts what Demo wrote. Agencies is the number of agencies of
-// AgencyRegistry, all of which exist afterwards.
+// Stats counts what Load wrote. Agencies is the number of agencies of
+// seed.AgencyRegistry, all of which exist afterwards.
 type Stats struct {
 	Agencies, Cases, Victims, Suspects, Prosecutions, Charges, Decisions, Referrals, Services, Consents, Events int
 }
 
-// ErrNotEmpty is returned by Demo when the database already holds cases.
+// ErrNotEmpty is returned by Load when the database already holds cases.
 var ErrNotEmpty = errors.New("seed: the database already holds cases")
 
 // batchSize is the number of rows of one INSERT: the widest table (victims,
@@ -54,14 +56,14 @@ func IsEmpty(ctx context.Context, client *ent.Client) (bool, error) {
 	return !exists, nil
 }
 
-// Demo creates the agencies of AgencyRegistry (see Agencies) and
+// Load creates the agencies of seed.AgencyRegistry (see seed.Agencies) and
 // HistoryYears whole years, and the current year so far, of synthetic
 // cases, victims, suspects, proceedings, court decisions, referrals,
 // services, consents and case events, at opts.Scale times the Albanian
-// volumes of DOMAIN.md, as of opts.Today (see Years and AsOf).
+// volumes of docs/domain.md, as of opts.Today (see Years and AsOf).
 // It writes one transaction per year. It returns ErrNotEmpty when the
 // database already holds cases, and an error when opts.Scale < 1.
-func Demo(ctx context.Context, client *ent.Client, opts Options) (Stats, error) {
+func Load(ctx context.Context, client *ent.Client, opts Options) (Stats, error) {
 	var st Stats
 	if opts.Scale < 1 {
 		return st, fmt.Errorf("seed: scale must be at least 1, got %d", opts.Scale)
@@ -74,7 +76,7 @@ func Demo(ctx context.Context, client *ent.Client, opts Options) (Stats, error) 
 	if !empty {
 		return st, ErrNotEmpty
 	}
-	agencies, _, err := ensureAgencies(ctx, client)
+	agencies, err := seed.AgencyIDs(ctx, client)
 	if err != nil {
 		return st, err
 	}
@@ -149,7 +151,7 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 	id := func(code string) int {
 		v, ok := agencies[code]
 		if !ok {
-			panic("seed: agency " + code + " is not in AgencyRegistry")
+			panic("seed: agency " + code + " is not in seed.AgencyRegistry")
 		}
 		return v
 	}
