@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"github.com/casegraph/casegraph/rowrule"
 	"regexp"
 
 	"entgo.io/contrib/entgql"
@@ -12,6 +11,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/rowrule"
 	"github.com/casegraph/casegraph/sensitivity"
 )
 

@@ -54,9 +54,6 @@ var foreignOrigins = []foreignOrigin{
 	{"Kosovo", femaleNames, maleNames, []string{"Krasniqi", "Gashi", "Morina", "Bytyqi"}, true, 10},
 }
 
-// suspectNationalities are the foreign nationalities of suspects.
-var suspectNationalities = []string{"Kosovo", "Greece", "Italy", "North Macedonia", "Montenegro"}
-
 // towns lists the towns of each region (domain order); towns whose cases go
 // to the Sarandë judicial district are in sarandeTowns.
 var towns = map[domain.Region][]string{
