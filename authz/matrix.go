@@ -151,7 +151,7 @@ func (e *Enforcer) matrix(include func(viewer.Role, domain.AgencyKind) bool) Mat
 	return m
 }
 
-// agencyKinds lists every kind of agency, in DOMAIN.md's order.
+// agencyKinds lists every kind of agency, in docs/domain.md's order.
 func agencyKinds() []domain.AgencyKind {
 	var out []domain.AgencyKind
 	for _, k := range domain.AgencyKind("").Values() {
@@ -182,7 +182,7 @@ func (e *Enforcer) families() []Family {
 	return out
 }
 
-// inOrder returns ks in DOMAIN.md's order, without duplicates.
+// inOrder returns ks in docs/domain.md's order, without duplicates.
 func inOrder(ks []domain.AgencyKind) []domain.AgencyKind {
 	var out []domain.AgencyKind
 	for _, k := range agencyKinds() {

@@ -6,7 +6,7 @@ package domain
 
 import "io"
 
-// AgencyKind is the kind of an institution (docs/domain.md, Institutions).
+// AgencyKind is the kind of an institution (docs/domain.md, Agencies).
 type AgencyKind string
 
 // The values of AgencyKind.

@@ -14,7 +14,7 @@ import (
 
 // Prosecution is a criminal proceeding registered by a prosecution office
 // (Art. 287) and followed through investigation, trial and appeal. Its stage
-// changes only along the lifecycle of DOMAIN.md, and each stage it reaches
+// changes only along the lifecycle of docs/domain.md, and each stage it reaches
 // records its date.
 type Prosecution struct {
 	ent.Schema

@@ -14,7 +14,7 @@ import (
 )
 
 // SupportService is support a victim received from a provider: shelter,
-// medical or legal aid, and the rest of DOMAIN.md's service kinds.
+// medical or legal aid, and the rest of docs/domain.md's service kinds.
 type SupportService struct {
 	ent.Schema
 }

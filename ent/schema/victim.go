@@ -50,7 +50,7 @@ func (Victim) Fields() []ent.Field {
 		field.Bool("foreign_national").Default(false).
 			Comment("Whether the victim is not an Albanian national (statistics need it; the nationality itself is sensitive)."),
 
-		// Sensitive fields (DOMAIN.md, Victims).
+		// Sensitive fields (docs/domain.md, Victims).
 		field.String("legal_name").Optional().Nillable().MaxLen(200).
 			Annotations(sensitivity.Annotate(sensitivity.Identity)...),
 		field.Time("date_of_birth").Optional().Nillable().

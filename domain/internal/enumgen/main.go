@@ -31,7 +31,7 @@ type enumeration struct {
 var enumerations = []enumeration{
 	{
 		name: "AgencyKind",
-		doc:  "is the kind of an institution (docs/domain.md, Institutions).",
+		doc:  "is the kind of an institution (docs/domain.md, Agencies).",
 		values: []string{
 			"STATE_POLICE_GENERAL_DIRECTORATE",
 			"LOCAL_POLICE_DIRECTORATE",
