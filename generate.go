@@ -5,6 +5,6 @@
 // graph/ent.graphqls), then gqlgen (the GraphQL executor over both schemas).
 package casegraph
 
-//go:generate go run ./domain/internal/enumgen -o domain/enums.go
+//go:generate go run ./domain/internal/enumgen -o domain/enums_gen.go
 //go:generate go run -mod=mod ./ent/entc.go
 //go:generate go tool gqlgen generate

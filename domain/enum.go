@@ -3,7 +3,7 @@
 // the same enumeration (a region, a form of exploitation) is one type in ent,
 // one enum in GraphQL and one column type in SQL, wherever it is used.
 //
-// enums.go is generated from the table in internal/enumgen (`make generate`):
+// enums_gen.go is generated from the table in internal/enumgen (`make generate`):
 // edit the table, not the file.
 package domain
 

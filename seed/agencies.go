@@ -55,7 +55,7 @@ var Districts = []District{
 }
 
 // RegionDef is what agency names and case references need to know about a
-// region.
+// region: its main judicial district's name and code.
 type RegionDef struct {
 	Region domain.Region
 	// Name is the region's English name, as in agency names.
@@ -66,20 +66,19 @@ type RegionDef struct {
 	District string
 }
 
-// Regions lists the twelve regions in domain order. It is read-only.
-var Regions = []RegionDef{
-	{domain.RegionBerat, "Berat", "BER", "berat"},
-	{domain.RegionDiber, "Dibër", "DIB", "diber"},
-	{domain.RegionDurres, "Durrës", "DUR", "durres"},
-	{domain.RegionElbasan, "Elbasan", "ELB", "elbasan"},
-	{domain.RegionFier, "Fier", "FIE", "fier"},
-	{domain.RegionGjirokaster, "Gjirokastër", "GJI", "gjirokaster"},
-	{domain.RegionKorce, "Korçë", "KOR", "korce"},
-	{domain.RegionKukes, "Kukës", "KUK", "kukes"},
-	{domain.RegionLezhe, "Lezhë", "LEZ", "lezhe"},
-	{domain.RegionShkoder, "Shkodër", "SHK", "shkoder"},
-	{domain.RegionTirane, "Tirana", "TIR", "tirane"},
-	{domain.RegionVlore, "Vlorë", "VLO", "vlore"},
+// Regions lists the twelve regions in domain order, each named after its
+// main judicial district (the one whose slug is the region's). It is
+// read-only.
+var Regions = regionsOf(Districts)
+
+func regionsOf(ds []District) []RegionDef {
+	var rs []RegionDef
+	for _, d := range ds {
+		if d.Slug == RegionSlug(d.Region) {
+			rs = append(rs, RegionDef{Region: d.Region, Name: d.Name, Abbr: d.Abbr, District: d.Slug})
+		}
+	}
+	return rs
 }
 
 // RegionSlug returns the lower-case slug of r used in agency codes

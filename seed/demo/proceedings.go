@@ -289,25 +289,19 @@ func (g *gen) reclassify(c *casePlan, i int, at time.Time, agency string) {
 		fmt.Sprintf("Charge reclassified from %s to %s", from, to), refCharge, i)
 }
 
-// statutory is the range of imprisonment, in months, of each article.
+// statutoryMonths is the range of imprisonment, in months, of each article
+// (a lesser offence's, and the trafficking articles': docs/domain.md).
+var statutoryMonths = map[domain.Article][2]int{
+	domain.ArticleCc110a: {96, 180}, domain.ArticleCc128b: {120, 240}, domain.ArticleCc110b: {36, 84},
+	domain.ArticleCc110c: {60, 120}, domain.ArticleCc114: {24, 60}, domain.ArticleCc114a: {60, 150},
+	domain.ArticleCc115: {36, 120}, domain.ArticleCc124b: {6, 36},
+}
+
+// statutory is the range of imprisonment, in months, of article a; one to
+// five years for any other.
 func statutory(a domain.Article) (lo, hi int) {
-	switch a {
-	case domain.ArticleCc110a:
-		return 96, 180
-	case domain.ArticleCc128b:
-		return 120, 240
-	case domain.ArticleCc110b:
-		return 36, 84
-	case domain.ArticleCc110c:
-		return 60, 120
-	case domain.ArticleCc114:
-		return 24, 60
-	case domain.ArticleCc114a:
-		return 60, 150
-	case domain.ArticleCc115:
-		return 36, 120
-	case domain.ArticleCc124b:
-		return 6, 36
+	if r, ok := statutoryMonths[a]; ok {
+		return r[0], r[1]
 	}
 	return 12, 60
 }

@@ -50,17 +50,18 @@ func (g *gen) provider(kind domain.ServiceKind, v *victimPlan, shelter string) s
 	return "social-service"
 }
 
-// serviceDays is how long a kind of service lasts.
+// serviceDaysByKind is how long, in days, the kinds of service that do not
+// last the default two months to a year last.
+var serviceDaysByKind = map[domain.ServiceKind][2]int{
+	domain.ServiceKindShelter: {30, 300}, domain.ServiceKindMedical: {7, 90},
+	domain.ServiceKindLegalAid: {90, 540}, domain.ServiceKindCompensationSupport: {90, 540}, domain.ServiceKindWitnessProtection: {90, 540},
+	domain.ServiceKindInterpretation: {7, 60}, domain.ServiceKindRepatriation: {7, 60}, domain.ServiceKindFamilyAssessment: {7, 60},
+}
+
+// serviceDays is how long a kind of service lasts, in days.
 func serviceDays(k domain.ServiceKind) (lo, hi int) {
-	switch k {
-	case domain.ServiceKindShelter:
-		return 30, 300
-	case domain.ServiceKindMedical:
-		return 7, 90
-	case domain.ServiceKindLegalAid, domain.ServiceKindCompensationSupport, domain.ServiceKindWitnessProtection:
-		return 90, 540
-	case domain.ServiceKindInterpretation, domain.ServiceKindRepatriation, domain.ServiceKindFamilyAssessment:
-		return 7, 60
+	if r, ok := serviceDaysByKind[k]; ok {
+		return r[0], r[1]
 	}
 	return 60, 365
 }

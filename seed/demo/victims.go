@@ -18,19 +18,8 @@ func (g *gen) newVictim(y int, c *casePlan) *victimPlan {
 	labour := form == domain.ExploitationForcedLabour
 
 	female, minor := 0.7, 0.6
-	switch form {
-	case domain.ExploitationSexual:
-		female, minor = 0.93, 0.72
-	case domain.ExploitationForcedLabour:
-		female, minor = 0.35, 0.4
-	case domain.ExploitationForcedBegging:
-		female, minor = 0.5, 0.92
-	case domain.ExploitationForcedCriminality:
-		female, minor = 0.3, 0.8
-	case domain.ExploitationForcedMarriageDomesticServitude:
-		female, minor = 0.96, 0.75
-	case domain.ExploitationSlaveryServitude:
-		female, minor = 0.6, 0.5
+	if sh, ok := victimShares[form]; ok {
+		female, minor = sh.female, sh.minor
 	}
 	if v.foreign {
 		minor = 0.15
@@ -129,6 +118,14 @@ func (g *gen) newVictim(y int, c *casePlan) *victimPlan {
 		}
 	}
 	return v
+}
+
+// victimShares is, by form of exploitation, the share of its victims who
+// are female and who are minors; other forms have 0.7 and 0.6.
+var victimShares = map[domain.Exploitation]struct{ female, minor float64 }{
+	domain.ExploitationSexual: {0.93, 0.72}, domain.ExploitationForcedLabour: {0.35, 0.4},
+	domain.ExploitationForcedBegging: {0.5, 0.92}, domain.ExploitationForcedCriminality: {0.3, 0.8},
+	domain.ExploitationForcedMarriageDomesticServitude: {0.96, 0.75}, domain.ExploitationSlaveryServitude: {0.6, 0.5},
 }
 
 var minorAges = []weighted[int]{
