@@ -147,6 +147,18 @@ func insertYear(ctx context.Context, client *ent.Client, p *yearPlan, agencies m
 // index pairs address a row that belongs to a case (or a victim).
 type pair struct{ a, b int }
 
+// pairsOf lists, for each of n parents in order, a pair (parent, child) for
+// each of its count(parent) children in order.
+func pairsOf(n int, count func(parent int) int) []pair {
+	var ps []pair
+	for a := range n {
+		for b := range count(a) {
+			ps = append(ps, pair{a, b})
+		}
+	}
+	return ps
+}
+
 func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string]int, st *Stats) error {
 	id := func(code string) int {
 		v, ok := agencies[code]
@@ -193,12 +205,7 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 	st.Cases += len(p.cases)
 
 	// Links of victims to cases.
-	var links []pair
-	for ci, c := range p.cases {
-		for li := range c.links {
-			links = append(links, pair{ci, li})
-		}
-	}
+	links := pairsOf(len(p.cases), func(ci int) int { return len(p.cases[ci].links) })
 	err = insertBatches(ctx, len(links), func(i int) *ent.CaseVictimCreate {
 		l := p.cases[links[i].a].links[links[i].b]
 		return tx.CaseVictim.Create().SetCaseID(caseIDs[links[i].a]).SetVictimID(victimIDs[l.victim]).SetLinkedAt(l.at)
@@ -210,12 +217,7 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 	}
 
 	// Assignments.
-	var assigns []pair
-	for ci, c := range p.cases {
-		for ai := range c.assignments {
-			assigns = append(assigns, pair{ci, ai})
-		}
-	}
+	assigns := pairsOf(len(p.cases), func(ci int) int { return len(p.cases[ci].assignments) })
 	err = insertBatches(ctx, len(assigns), func(i int) *ent.CaseAssignmentCreate {
 		a := p.cases[assigns[i].a].assignments[assigns[i].b]
 		return tx.CaseAssignment.Create().SetCreatedAt(a.at).SetUpdatedAt(a.at).
@@ -337,12 +339,7 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 	st.Decisions += len(decisions)
 
 	// Referrals and the services that followed them.
-	var referrals []pair
-	for vi, v := range p.victims {
-		for ri := range v.referrals {
-			referrals = append(referrals, pair{vi, ri})
-		}
-	}
+	referrals := pairsOf(len(p.victims), func(vi int) int { return len(p.victims[vi].referrals) })
 	slices.SortStableFunc(referrals, func(a, b pair) int {
 		return p.victims[a.a].referrals[a.b].referredAt.Compare(p.victims[b.a].referrals[b.b].referredAt)
 	})
@@ -419,12 +416,7 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 	st.Consents += len(consents)
 
 	// Case events, last: they name the records they are about.
-	var events []pair
-	for ci, c := range p.cases {
-		for ei := range c.events {
-			events = append(events, pair{ci, ei})
-		}
-	}
+	events := pairsOf(len(p.cases), func(ci int) int { return len(p.cases[ci].events) })
 	slices.SortStableFunc(events, func(a, b pair) int {
 		return p.cases[a.a].events[a.b].at.Compare(p.cases[b.a].events[b.b].at)
 	})

@@ -67,45 +67,37 @@ func load(t *testing.T, client *ent.Client) *world {
 	t.Helper()
 	ctx := viewer.SystemContext(context.Background())
 	w := &world{agencies: map[int]*ent.Agency{}}
-	var err error
-	check := func(what string) {
+	for _, a := range loaded(client.Agency.Query().All(ctx))(t, "agencies") {
+		w.agencies[a.ID] = a
+	}
+	w.cases = loaded(client.CaseFile.Query().Order(casefile.ByID()).All(ctx))(t, "cases")
+	w.victims = loaded(client.Victim.Query().Order(ent.Asc("id")).All(ctx))(t, "victims")
+	w.suspects = loaded(client.Suspect.Query().Order(ent.Asc("id")).All(ctx))(t, "suspects")
+	w.pros = loaded(client.Prosecution.Query().Order(ent.Asc("id")).All(ctx))(t, "prosecutions")
+	w.charges = loaded(client.Charge.Query().Order(ent.Asc("id")).All(ctx))(t, "charges")
+	w.decisions = loaded(client.CourtDecision.Query().Order(ent.Asc("id")).All(ctx))(t, "decisions")
+	w.referrals = loaded(client.Referral.Query().Order(ent.Asc("id")).All(ctx))(t, "referrals")
+	w.services = loaded(client.SupportService.Query().Order(ent.Asc("id")).All(ctx))(t, "services")
+	w.consents = loaded(client.Consent.Query().Order(ent.Asc("id")).All(ctx))(t, "consents")
+	w.events = loaded(client.CaseEvent.Query().Order(caseevent.ByID()).All(ctx))(t, "events")
+	w.assignments = loaded(client.CaseAssignment.Query().Order(ent.Asc("id")).All(ctx))(t, "assignments")
+	w.links = loaded(client.CaseVictim.Query().
+		Order(casevictim.ByCaseID(), casevictim.ByVictimID()).All(ctx))(t, "case victims")
+	w.defendants = loaded(client.ProsecutionDefendant.Query().
+		Order(prosecutiondefendant.ByProsecutionID(), prosecutiondefendant.BySuspectID()).All(ctx))(t, "defendants")
+	return w
+}
+
+// loaded takes a query's rows and error, and returns a function that gives
+// the rows, failing t (naming what was loaded) when the query failed.
+func loaded[T any](rows []T, err error) func(t *testing.T, what string) []T {
+	return func(t *testing.T, what string) []T {
+		t.Helper()
 		if err != nil {
 			t.Fatalf("loading %s: %v", what, err)
 		}
+		return rows
 	}
-	as, err := client.Agency.Query().All(ctx)
-	check("agencies")
-	for _, a := range as {
-		w.agencies[a.ID] = a
-	}
-	w.cases, err = client.CaseFile.Query().Order(casefile.ByID()).All(ctx)
-	check("cases")
-	w.victims, err = client.Victim.Query().Order(ent.Asc("id")).All(ctx)
-	check("victims")
-	w.suspects, err = client.Suspect.Query().Order(ent.Asc("id")).All(ctx)
-	check("suspects")
-	w.pros, err = client.Prosecution.Query().Order(ent.Asc("id")).All(ctx)
-	check("prosecutions")
-	w.charges, err = client.Charge.Query().Order(ent.Asc("id")).All(ctx)
-	check("charges")
-	w.decisions, err = client.CourtDecision.Query().Order(ent.Asc("id")).All(ctx)
-	check("decisions")
-	w.referrals, err = client.Referral.Query().Order(ent.Asc("id")).All(ctx)
-	check("referrals")
-	w.services, err = client.SupportService.Query().Order(ent.Asc("id")).All(ctx)
-	check("services")
-	w.consents, err = client.Consent.Query().Order(ent.Asc("id")).All(ctx)
-	check("consents")
-	w.events, err = client.CaseEvent.Query().Order(caseevent.ByID()).All(ctx)
-	check("events")
-	w.assignments, err = client.CaseAssignment.Query().Order(ent.Asc("id")).All(ctx)
-	check("assignments")
-	w.links, err = client.CaseVictim.Query().Order(casevictim.ByCaseID(), casevictim.ByVictimID()).All(ctx)
-	check("case victims")
-	w.defendants, err = client.ProsecutionDefendant.Query().
-		Order(prosecutiondefendant.ByProsecutionID(), prosecutiondefendant.BySuspectID()).All(ctx)
-	check("defendants")
-	return w
 }
 
 // demoToday is the date TestDemo seeds as of: in the middle of a year, so
