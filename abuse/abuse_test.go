@@ -28,7 +28,7 @@ import (
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -273,7 +273,7 @@ func TestServesOthersUnderAbuse(t *testing.T) {
 func startSeeded(t *testing.T, db *database.DB) *testserver.Server {
 	t.Helper()
 	srv := testserver.Start(t, db)
-	if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 1}); err != nil {
+	if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 1, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 	return srv

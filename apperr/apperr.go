@@ -1,5 +1,5 @@
 // Package apperr defines the errors a client of CaseGraph can see: a small set
-// of stable codes (DESIGN.md, decision 7) and a message meant for a person.
+// of stable codes (docs/design.md, decision 7) and a message meant for a person.
 // Any error that is not an *Error is internal: the client sees only INTERNAL
 // and a request id, and the details go to the log (graph's error presenter).
 package apperr
@@ -12,7 +12,7 @@ import (
 // Code is a stable error code, sent to clients as extensions.code.
 type Code string
 
-// The codes of DESIGN.md.
+// The codes of docs/design.md.
 const (
 	Unauthenticated Code = "UNAUTHENTICATED"
 	Forbidden       Code = "FORBIDDEN"

@@ -10,7 +10,7 @@ import (
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
-	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -24,7 +24,7 @@ const trailSize = 300_000
 func fillTrail(b *testing.B, db *database.DB, n int) []int {
 	b.Helper()
 	ctx := context.Background()
-	if _, err := seed.Demo(ctx, db.Client, seed.Options{Scale: 1, Seed: 1}); err != nil {
+	if _, err := demo.Load(ctx, db.Client, demo.Options{Scale: 1, Seed: 1}); err != nil {
 		b.Fatal(err)
 	}
 	sys := viewer.SystemContext(ctx)

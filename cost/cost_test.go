@@ -20,7 +20,7 @@ var schema = graph.NewExecutableSchema(graph.Config{}).Schema()
 // measure validates query against the served schema and measures it.
 func measure(t *testing.T, query string, vars map[string]any, l cost.Limits) (cost.Report, error) {
 	t.Helper()
-	doc, errs := gqlparser.LoadQuery(schema, query)
+	doc, errs := gqlparser.LoadQueryWithRules(schema, query, nil)
 	if len(errs) > 0 {
 		t.Fatalf("the query does not validate: %v", errs)
 	}
@@ -207,7 +207,7 @@ func TestCheckText(t *testing.T) {
 func TestWithDefaultPages(t *testing.T) {
 	const query = `query($n: Int){ cases(first: 2){ ...C } victims(first: $n){ totalCount } }
 fragment C on CaseConnection { edges{ node{ victims{ totalCount } prosecutions(last: 3){ totalCount } } } }`
-	doc, errs := gqlparser.LoadQuery(schema, query)
+	doc, errs := gqlparser.LoadQueryWithRules(schema, query, nil)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}

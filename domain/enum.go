@@ -1,7 +1,10 @@
-// Package domain holds the enumerations of DOMAIN.md and the lifecycles that
-// govern stage and status changes. They are plain Go string types so that the
-// same enumeration (a region, a form of exploitation) is one type in ent, one
-// enum in GraphQL and one column type in SQL, wherever it is used.
+// Package domain holds the enumerations of docs/domain.md and the lifecycles
+// that govern stage and status changes. They are plain Go string types so that
+// the same enumeration (a region, a form of exploitation) is one type in ent,
+// one enum in GraphQL and one column type in SQL, wherever it is used.
+//
+// enums_gen.go is generated from the table in internal/enumgen (`make generate`):
+// edit the table, not the file.
 package domain
 
 import (

@@ -6,7 +6,7 @@ import (
 )
 
 // proceedingTransitions is the lifecycle of a criminal proceeding
-// (DOMAIN.md, Criminal proceedings). A case follows the same stages as the
+// (docs/domain.md, Criminal proceedings). A case follows the same stages as the
 // proceeding that leads it. Any stage that is not terminal may also exit
 // sideways to TRANSFERRED (e.g. to SPAK) or MERGED.
 var proceedingTransitions = map[ProceedingStage][]ProceedingStage{
@@ -58,7 +58,7 @@ func (s ProceedingStage) CanMoveTo(next ProceedingStage) bool {
 	return slices.Contains(s.NextStages(), next)
 }
 
-// referralTransitions is the lifecycle of a referral (DOMAIN.md, Support):
+// referralTransitions is the lifecycle of a referral (docs/domain.md, Support):
 // PENDING → ACCEPTED | REJECTED → COMPLETED, or REVOKED by the referring
 // agency while it is still open.
 var referralTransitions = map[ReferralStatus][]ReferralStatus{
@@ -86,7 +86,7 @@ type ReferralStatusChange struct {
 }
 
 // CaseStageFollowing is the stage of a case with proceedings in stages: a
-// case follows its proceedings (DOMAIN.md, "a case follows the same stages
+// case follows its proceedings (docs/domain.md, "a case follows the same stages
 // as the proceeding that leads it"). The proceeding that leads is the open
 // one furthest along the lifecycle (the order of ProceedingStage.Values):
 // a case is under investigation while any of its proceedings is, and at

@@ -15,7 +15,7 @@ import (
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/internal/testdb"
-	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -46,7 +46,7 @@ func BenchmarkAccessChecks(b *testing.B) {
 	for _, d := range testdb.Backends {
 		b.Run(d, func(b *testing.B) {
 			db := testdb.Open(b, d)
-			if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 10, Seed: 1}); err != nil {
+			if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 10, Seed: 1}); err != nil {
 				b.Fatal(err)
 			}
 			if err := db.Analyze(context.Background()); err != nil {

@@ -7,7 +7,7 @@ import (
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -37,7 +37,7 @@ func BenchmarkNestedCasesPage(b *testing.B) {
 
 func benchSeed(b *testing.B, db *database.DB, scale int) {
 	b.Helper()
-	if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: scale, Seed: 1}); err != nil {
+	if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: scale, Seed: 1}); err != nil {
 		b.Fatal(err)
 	}
 	if err := db.Analyze(context.Background()); err != nil {

@@ -3571,7 +3571,7 @@ enum SensitivityCategory {
   QUASI_IDENTIFIER
 }
 
-"A form of exploitation (DOMAIN.md)."
+"A form of exploitation (docs/domain.md)."
 enum Exploitation {
   SEXUAL
   FORCED_LABOUR

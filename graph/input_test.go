@@ -97,7 +97,7 @@ func TestMutationInputTextRefused(t *testing.T) {
 			// Letters of any script, right-to-left ones included, are text;
 			// only the invisible formatting characters are refused.
 			in := caseInput(h, t, newReference(), "police-tirane")
-			in["title"] = "Shfrytëzim në Tiranë, ‏عمل قسري‎, Ελλάδα"
+			in["title"] = "Shfrytëzim në Tiranë, \u200fعمل قسري\u200e, Ελλάδα"
 			got := call[caseT](t, h, h.police, openCaseMutation, map[string]any{"in": in})
 			if got.Title != in["title"] {
 				t.Errorf("title = %q, want %q", got.Title, in["title"])

@@ -10,13 +10,13 @@ import (
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/viewer"
 )
 
-func seedDemo(t *testing.T, db *database.DB) seed.Stats {
+func seedDemo(t *testing.T, db *database.DB) demo.Stats {
 	t.Helper()
-	stats, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 7})
+	stats, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 1, Seed: 7})
 	if err != nil {
 		t.Fatalf("seeding: %v", err)
 	}

@@ -114,7 +114,7 @@ func TestMutationCommitAnswerLost(t *testing.T) {
 			t.Fatalf("%d cases after the lost commit answer, want the 1 that was committed (and not committed again)", n)
 		}
 
-		res = s.Do(t, tok, openCaseDoc, vars).MustOK(t)
+		s.Do(t, tok, openCaseDoc, vars).MustOK(t)
 		if n := casesWithReference(t, db, "TIR-FAULT-3"); n != 1 {
 			t.Errorf("%d cases after retrying with the idempotency key, want 1", n)
 		}

@@ -35,7 +35,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // that widens or narrows anyone's access fails here until this table is
 // changed with it, on purpose, in review.
 
-// The kinds of agency, by the family each role belongs to (DOMAIN.md).
+// The kinds of agency, by the family each role belongs to (docs/domain.md).
 var (
 	policeKinds = []domain.AgencyKind{
 		domain.AgencyKindStatePoliceGeneralDirectorate, domain.AgencyKindLocalPoliceDirectorate,

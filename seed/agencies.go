@@ -11,7 +11,7 @@ import (
 	"github.com/casegraph/casegraph/viewer"
 )
 
-// AgencyDef describes one agency of the demo registry.
+// AgencyDef describes one agency of the registry.
 type AgencyDef struct {
 	// Code is the agency's stable lower-kebab code, e.g. police-tirane.
 	Code string
@@ -24,17 +24,21 @@ type AgencyDef struct {
 	Parent string
 }
 
-// district is a first-instance judicial district (2023 judicial map): its
-// code slug, its name in agency names and titles, its region and the
-// three-letter code used in registration numbers.
-type district struct {
-	slug, name string
-	region     domain.Region
-	abbr       string
+// District is a first-instance judicial district (2023 judicial map).
+type District struct {
+	// Slug is the district's part of agency codes (prosecution-<slug>,
+	// court-<slug>).
+	Slug string
+	// Name is the district's name in agency names and titles.
+	Name   string
+	Region domain.Region
+	// Abbr is the three-letter code of registration numbers.
+	Abbr string
 }
 
-// districts lists the thirteen judicial districts in the order of DOMAIN.md.
-var districts = []district{
+// Districts lists the thirteen judicial districts in the order of
+// docs/domain.md. It is read-only.
+var Districts = []District{
 	{"berat", "Berat", domain.RegionBerat, "BER"},
 	{"diber", "Dibër", domain.RegionDiber, "DIB"},
 	{"durres", "Durrës", domain.RegionDurres, "DUR"},
@@ -50,29 +54,31 @@ var districts = []district{
 	{"vlore", "Vlorë", domain.RegionVlore, "VLO"},
 }
 
-// regionInfo is what the generator needs to know about a region.
-type regionInfo struct {
-	region domain.Region
-	name   string // English name, as in agency names
-	abbr   string // three-letter code of case references
-	// district is the slug of the region's main judicial district.
-	district string
+// RegionDef is what agency names and case references need to know about a
+// region: its main judicial district's name and code.
+type RegionDef struct {
+	Region domain.Region
+	// Name is the region's English name, as in agency names.
+	Name string
+	// Abbr is the three-letter code of case references.
+	Abbr string
+	// District is the slug of the region's main judicial district.
+	District string
 }
 
-// regions lists the twelve regions in domain order.
-var regions = []regionInfo{
-	{domain.RegionBerat, "Berat", "BER", "berat"},
-	{domain.RegionDiber, "Dibër", "DIB", "diber"},
-	{domain.RegionDurres, "Durrës", "DUR", "durres"},
-	{domain.RegionElbasan, "Elbasan", "ELB", "elbasan"},
-	{domain.RegionFier, "Fier", "FIE", "fier"},
-	{domain.RegionGjirokaster, "Gjirokastër", "GJI", "gjirokaster"},
-	{domain.RegionKorce, "Korçë", "KOR", "korce"},
-	{domain.RegionKukes, "Kukës", "KUK", "kukes"},
-	{domain.RegionLezhe, "Lezhë", "LEZ", "lezhe"},
-	{domain.RegionShkoder, "Shkodër", "SHK", "shkoder"},
-	{domain.RegionTirane, "Tirana", "TIR", "tirane"},
-	{domain.RegionVlore, "Vlorë", "VLO", "vlore"},
+// Regions lists the twelve regions in domain order, each named after its
+// main judicial district (the one whose slug is the region's). It is
+// read-only.
+var Regions = regionsOf(Districts)
+
+func regionsOf(ds []District) []RegionDef {
+	var rs []RegionDef
+	for _, d := range ds {
+		if d.Slug == RegionSlug(d.Region) {
+			rs = append(rs, RegionDef{Region: d.Region, Name: d.Name, Abbr: d.Abbr, District: d.Slug})
+		}
+	}
+	return rs
 }
 
 // RegionSlug returns the lower-case slug of r used in agency codes
@@ -84,8 +90,8 @@ func RegionSlug(r domain.Region) string {
 	return strings.ToLower(string(r))
 }
 
-// AgencyRegistry is every agency the demo data needs: all codes of DOMAIN.md
-// ("Demo agency codes") plus border-police, nbi and special-court-appeal.
+// AgencyRegistry is every agency CaseGraph knows: all codes of docs/domain.md
+// ("Agency codes") plus border-police, nbi and special-court-appeal.
 // Parents come before their children.
 var AgencyRegistry = buildRegistry()
 
@@ -96,23 +102,23 @@ func buildRegistry() []AgencyDef {
 	}
 
 	add("police-gd", "General Directorate of State Police", domain.AgencyKindStatePoliceGeneralDirectorate, "", "")
-	for _, r := range regions {
-		add("police-"+RegionSlug(r.region), r.name+" Local Police Directorate",
-			domain.AgencyKindLocalPoliceDirectorate, r.region, "police-gd")
+	for _, r := range Regions {
+		add("police-"+RegionSlug(r.Region), r.Name+" Local Police Directorate",
+			domain.AgencyKindLocalPoliceDirectorate, r.Region, "police-gd")
 	}
 	add("border-police", "Border and Migration Police Department", domain.AgencyKindBorderAndMigrationPolice, "", "police-gd")
 
 	add("prosecution-general", "General Prosecution Office", domain.AgencyKindGeneralProsecutionOffice, "", "")
-	for _, d := range districts {
-		add("prosecution-"+d.slug, "Prosecution Office of the "+d.name+" Judicial District",
-			domain.AgencyKindProsecutionOffice, d.region, "prosecution-general")
+	for _, d := range Districts {
+		add("prosecution-"+d.Slug, "Prosecution Office of the "+d.Name+" Judicial District",
+			domain.AgencyKindProsecutionOffice, d.Region, "prosecution-general")
 	}
 	add("spak", "Special Prosecution Office against Corruption and Organised Crime (SPAK)",
 		domain.AgencyKindSpecialProsecutionOffice, "", "")
 	add("nbi", "National Bureau of Investigation (BKH)", domain.AgencyKindNationalBureauOfInvestigation, "", "spak")
 
-	for _, d := range districts {
-		add("court-"+d.slug, d.name+" Court of First Instance", domain.AgencyKindCourtFirstInstance, d.region, "")
+	for _, d := range Districts {
+		add("court-"+d.Slug, d.Name+" Court of First Instance", domain.AgencyKindCourtFirstInstance, d.Region, "")
 	}
 	add("court-appeal", "Court of Appeal of General Jurisdiction, Tirana", domain.AgencyKindCourtOfAppeal, "", "")
 	add("special-court", "Special Court of First Instance for Corruption and Organised Crime",
@@ -138,9 +144,9 @@ func buildRegistry() []AgencyDef {
 	add("ngo-tjeter-vizion", "Tjetër Vizion", domain.AgencyKindNgoShelter, domain.RegionElbasan, "")
 	add("ngo-different-equal", "Different & Equal (Të Ndryshëm dhe të Barabartë)",
 		domain.AgencyKindNgoServiceProvider, domain.RegionTirane, "")
-	for _, r := range regions {
-		add("miu-"+RegionSlug(r.region), "Mobile Identification Unit, "+r.name,
-			domain.AgencyKindMobileIdentificationUnit, r.region, "social-service")
+	for _, r := range Regions {
+		add("miu-"+RegionSlug(r.Region), "Mobile Identification Unit, "+r.Name,
+			domain.AgencyKindMobileIdentificationUnit, r.Region, "social-service")
 	}
 	return defs
 }
@@ -149,20 +155,21 @@ func buildRegistry() []AgencyDef {
 // yet, with its parent, in one transaction. Existing agencies are left as
 // they are, so calling it again creates nothing.
 func Agencies(ctx context.Context, client *ent.Client) error {
-	_, _, err := ensureAgencies(viewer.SystemContext(ctx), client)
+	_, err := AgencyIDs(ctx, client)
 	return err
 }
 
-// ensureAgencies is Agencies returning the id of every registry code and
-// how many agencies it created.
-func ensureAgencies(ctx context.Context, client *ent.Client) (ids map[string]int, created int, err error) {
+// AgencyIDs is Agencies returning the id of every code of AgencyRegistry
+// (the demo data refers to agencies by code).
+func AgencyIDs(ctx context.Context, client *ent.Client) (ids map[string]int, err error) {
+	ctx = viewer.SystemContext(ctx)
 	codes := make([]string, len(AgencyRegistry))
 	for i, d := range AgencyRegistry {
 		codes[i] = d.Code
 	}
 	tx, err := client.Tx(ctx)
 	if err != nil {
-		return nil, 0, fmt.Errorf("seed: starting transaction: %w", err)
+		return nil, fmt.Errorf("seed: starting transaction: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -171,7 +178,7 @@ func ensureAgencies(ctx context.Context, client *ent.Client) (ids map[string]int
 	}()
 	existing, err := tx.Agency.Query().Where(agency.CodeIn(codes...)).All(ctx)
 	if err != nil {
-		return nil, 0, fmt.Errorf("seed: reading agencies: %w", err)
+		return nil, fmt.Errorf("seed: reading agencies: %w", err)
 	}
 	ids = make(map[string]int, len(AgencyRegistry))
 	for _, a := range existing {
@@ -188,19 +195,18 @@ func ensureAgencies(ctx context.Context, client *ent.Client) (ids map[string]int
 		if d.Parent != "" {
 			pid, ok := ids[d.Parent]
 			if !ok {
-				return nil, 0, fmt.Errorf("seed: agency %s: parent %s is not defined before it", d.Code, d.Parent)
+				return nil, fmt.Errorf("seed: agency %s: parent %s is not defined before it", d.Code, d.Parent)
 			}
 			c.SetParentID(pid)
 		}
 		a, err := c.Save(ctx)
 		if err != nil {
-			return nil, 0, fmt.Errorf("seed: creating agency %s: %w", d.Code, err)
+			return nil, fmt.Errorf("seed: creating agency %s: %w", d.Code, err)
 		}
 		ids[d.Code] = a.ID
-		created++
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, 0, fmt.Errorf("seed: committing agencies: %w", err)
+		return nil, fmt.Errorf("seed: committing agencies: %w", err)
 	}
-	return ids, created, nil
+	return ids, nil
 }

@@ -56,7 +56,7 @@ func Annotate(c Category) []schema.Annotation {
 	return []schema.Annotation{
 		Annotation{Category: c},
 		// Never filterable or orderable: a filter or ordering on a value the
-		// caller may not read is an oracle (DESIGN.md, decision 3).
+		// caller may not read is an oracle (docs/design.md, decision 3).
 		entgql.Skip(entgql.SkipWhereInput | entgql.SkipOrderField),
 		entgql.Directives(Directive(c)),
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/trusted"
 	"github.com/casegraph/casegraph/viewer"
@@ -77,7 +77,7 @@ func TestDeadline(t *testing.T) {
 func TestResponseSizeLimit(t *testing.T) {
 	db := testdb.SQLite(t)
 	s := testserver.Start(t, db, testserver.Options{Config: server.Config{MaxResponseBytes: 2_000}})
-	if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 1}); err != nil {
+	if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 1, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 	prosecutor := s.Token(t, "prosecution-tirane", viewer.RoleProsecutor)
@@ -134,7 +134,7 @@ func TestTrustedDocuments(t *testing.T) {
 	names := docs.Add(`query VictimNames { victims(first: 5){ edges{ node{ legalName } } } }`)
 	db := testdb.SQLite(t)
 	s := testserver.Start(t, db, testserver.Options{Config: server.Config{TrustedDocuments: docs}})
-	if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 1}); err != nil {
+	if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 1, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
@@ -296,7 +296,7 @@ func TestTrustedDocumentsAtStart(t *testing.T) {
 func TestAuditEventsSpendTheBudget(t *testing.T) {
 	db := testdb.SQLite(t)
 	s := testserver.Start(t, db, testserver.Options{Config: server.Config{CostPerMinute: 3_000}})
-	if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 1}); err != nil {
+	if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 1, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 	coordinator := s.Token(t, "onac", viewer.RoleCoordinator)

@@ -129,8 +129,7 @@ func (s *Server) routes() http.Handler {
 		r.Use(middleware.Compress(5))
 		r.Use(s.limitBody)
 		if s.cfg.RateLimit > 0 {
-			r.Use(httprate.Limit(s.cfg.RateLimit, time.Minute,
-				httprate.WithKeyFuncs(httprate.KeyByIP),
+			r.Use(httprate.LimitBy(s.cfg.RateLimit, time.Minute, addressKey,
 				httprate.WithLimitHandler(func(w http.ResponseWriter, _ *http.Request) {
 					writeGraphQLError(w, http.StatusTooManyRequests, apperr.RateLimited, "Too many requests; slow down and retry.")
 				})))

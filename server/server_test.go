@@ -479,7 +479,7 @@ func TestGraphQLOverGET(t *testing.T) {
 				t.Fatalf("no error in the refusal:\n%s", r.Body)
 			}
 			if r.code(0) == "" {
-				t.Errorf("BUG: a mutation over GET is refused (status %d) but the error has no extensions.code (DESIGN.md decision 7): %s", r.Status, r.Body)
+				t.Errorf("BUG: a mutation over GET is refused (status %d) but the error has no extensions.code (docs/design.md, decision 7): %s", r.Status, r.Body)
 			}
 			if r.code(0) != "BAD_USER_INPUT" {
 				t.Errorf("code %q, want BAD_USER_INPUT", r.code(0))

@@ -12,10 +12,10 @@ import (
 	"strconv"
 )
 
-// Role is one of the roles a person can hold at an agency (DOMAIN.md).
+// Role is one of the roles a person can hold at an agency (docs/domain.md).
 type Role string
 
-// The roles of DOMAIN.md.
+// The roles of docs/domain.md.
 const (
 	RoleInvestigator Role = "investigator"
 	RoleProsecutor   Role = "prosecutor"

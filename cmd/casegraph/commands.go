@@ -21,6 +21,7 @@ import (
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/migrations"
 	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/trusted"
 	"github.com/casegraph/casegraph/viewer"
@@ -73,13 +74,13 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 		}
 	}
 	if *seedIfEmpty {
-		empty, err := seed.IsEmpty(ctx, db.Client)
+		empty, err := demo.IsEmpty(ctx, db.Client)
 		if err != nil {
 			return err
 		}
 		if empty {
 			logger.Info("loading demo data into the empty database")
-			stats, err := seed.Demo(ctx, db.Client, seed.Options{Scale: 1, Seed: 1, Today: time.Now()})
+			stats, err := demo.Load(ctx, db.Client, demo.Options{Scale: 1, Seed: 1, Today: time.Now()})
 			if err != nil {
 				return fmt.Errorf("seeding demo data: %w", err)
 			}
@@ -226,7 +227,7 @@ func migrate(ctx context.Context, cfg config, args []string, out io.Writer) erro
 // database.
 func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-	demo := fs.Bool("demo", false, "load the agencies, five years of synthetic cases and the current year up to --today")
+	loadDemo := fs.Bool("demo", false, "load the agencies, five years of synthetic cases and the current year up to --today")
 	agencies := fs.Bool("agencies", false, "load only the agency registry")
 	scale := fs.Int("scale", 1, "multiply the demo volumes (for benchmarks)")
 	seedValue := fs.Int64("seed", 1, "random seed: the same seed and --today make the same data")
@@ -242,7 +243,7 @@ func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) erro
 		}
 		today = t
 	}
-	if *demo == *agencies {
+	if *loadDemo == *agencies {
 		return errors.New("seed needs exactly one of --demo or --agencies")
 	}
 	if *scale < 1 {
@@ -273,24 +274,24 @@ func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) erro
 		fmt.Fprintln(out, "agency registry loaded")
 		return nil
 	}
-	empty, err := seed.IsEmpty(ctx, db.Client)
+	empty, err := demo.IsEmpty(ctx, db.Client)
 	if err != nil {
 		return err
 	}
 	if !empty {
 		return errors.New("the database already has cases; demo data goes into an empty database")
 	}
-	stats, err := seed.Demo(ctx, db.Client, seed.Options{Scale: *scale, Seed: *seedValue, Today: today})
+	stats, err := demo.Load(ctx, db.Client, demo.Options{Scale: *scale, Seed: *seedValue, Today: today})
 	if err != nil {
 		return err
 	}
 	if err := db.Analyze(ctx); err != nil {
 		return err
 	}
-	first, _ := seed.Years(today)
+	first, _ := demo.Years(today)
 	fmt.Fprintf(out, "demo data loaded: %d agencies, %d cases, %d victims, %d suspects, %d prosecutions, %d decisions, %d referrals (January %d to %s)\n",
 		stats.Agencies, stats.Cases, stats.Victims, stats.Suspects, stats.Prosecutions, stats.Decisions, stats.Referrals,
-		first, seed.AsOf(today).AddDate(0, 0, -1).Format(time.DateOnly))
+		first, demo.AsOf(today).AddDate(0, 0, -1).Format(time.DateOnly))
 	return nil
 }
 

@@ -639,13 +639,20 @@ func TestE2EServeSeedIfEmptyAndSIGTERM(t *testing.T) {
 // PostgreSQL
 // ---------------------------------------------------------------------------
 
-func TestE2EPostgres(t *testing.T) {
-	t.Parallel()
+// postgresEnv creates a database for t on the test PostgreSQL server and
+// returns the binary's environment for it, and the same in development mode
+// (the server signs and accepts its own tokens).
+func postgresEnv(t *testing.T) (env, dev []string) {
+	t.Helper()
 	dbURL := testdb.CreatePostgres(t)
 	binary(t)
-	dataDir := filepath.Join(t.TempDir(), "data")
-	env := childEnv("DATABASE_URL="+dbURL, "CASEGRAPH_DATA_DIR="+dataDir)
-	dev := append(append([]string{}, env...), "CASEGRAPH_DEV=1")
+	env = childEnv("DATABASE_URL="+dbURL, "CASEGRAPH_DATA_DIR="+filepath.Join(t.TempDir(), "data"))
+	return env, append(append([]string{}, env...), "CASEGRAPH_DEV=1")
+}
+
+func TestE2EPostgres(t *testing.T) {
+	t.Parallel()
+	env, dev := postgresEnv(t)
 
 	if r := mustRun(t, env, "migrate", "--status"); !regexp.MustCompile(`^[1-9][0-9]* pending migrations`).MatchString(r.stdout) {
 		t.Errorf("migrate --status on an empty database:\n%s", r)
@@ -844,11 +851,7 @@ func waitRefused(t *testing.T, addr string, within time.Duration) {
 // make one unbroken chain holding every request.
 func TestE2EAuditTwoServers(t *testing.T) {
 	t.Parallel()
-	dbURL := testdb.CreatePostgres(t)
-	binary(t)
-	dataDir := filepath.Join(t.TempDir(), "data")
-	env := childEnv("DATABASE_URL="+dbURL, "CASEGRAPH_DATA_DIR="+dataDir)
-	dev := append(append([]string{}, env...), "CASEGRAPH_DEV=1")
+	env, dev := postgresEnv(t)
 	mustRun(t, dev, "migrate") // in development mode, it makes the signing key
 	seedDemo(t, env)
 	// Both servers sign and accept tokens with the key in the shared data

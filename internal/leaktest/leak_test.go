@@ -45,7 +45,7 @@ import (
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -189,7 +189,7 @@ func TestNoSensitiveValueLeaks(t *testing.T) {
 	checkVocabulary(t)
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		start := time.Now()
-		if _, err := seed.Demo(context.Background(), db.Client, seed.Options{Scale: 1, Seed: 7}); err != nil {
+		if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 1, Seed: 7}); err != nil {
 			t.Fatalf("seeding: %v", err)
 		}
 		// Wide limits and a long deadline: this test reads every row in

@@ -230,9 +230,8 @@ const (
 // generatedQuery is one operation of the generated battery.
 type generatedQuery struct {
 	name, query string
-	// ids: a nodes(ids:) query asks for these rows of one type.
+	// typ: a nodes(ids:) query asks for rows of this type.
 	typ string
-	ids []int
 }
 
 // generatedQueries derives the battery from the schema: for every root

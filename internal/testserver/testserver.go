@@ -7,13 +7,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"entgo.io/ent/dialect"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"entgo.io/ent/dialect"
 
 	"github.com/casegraph/casegraph/auth"
 	"github.com/casegraph/casegraph/authz"

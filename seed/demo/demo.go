@@ -1,4 +1,4 @@
-package seed
+package demo
 
 import (
 	"context"
@@ -9,13 +9,15 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/seed"
+
 	// The schema's privacy policies and defaults are registered by the
 	// runtime package; without it every query fails.
 	_ "github.com/casegraph/casegraph/ent/runtime"
 	"github.com/casegraph/casegraph/viewer"
 )
 
-// Options of Demo.
+// Options of Load.
 type Options struct {
 	// Scale multiplies the yearly volumes; 1 means real Albanian volumes. It
 	// must be at least 1.
@@ -30,13 +32,13 @@ type Options struct {
 	Today time.Time
 }
 
-// Stats counts what Demo wrote. Agencies is the number of agencies of
-// AgencyRegistry, all of which exist afterwards.
+// Stats counts what Load wrote. Agencies is the number of agencies of
+// seed.AgencyRegistry, all of which exist afterwards.
 type Stats struct {
 	Agencies, Cases, Victims, Suspects, Prosecutions, Charges, Decisions, Referrals, Services, Consents, Events int
 }
 
-// ErrNotEmpty is returned by Demo when the database already holds cases.
+// ErrNotEmpty is returned by Load when the database already holds cases.
 var ErrNotEmpty = errors.New("seed: the database already holds cases")
 
 // batchSize is the number of rows of one INSERT: the widest table (victims,
@@ -54,14 +56,14 @@ func IsEmpty(ctx context.Context, client *ent.Client) (bool, error) {
 	return !exists, nil
 }
 
-// Demo creates the agencies of AgencyRegistry (see Agencies) and
+// Load creates the agencies of seed.AgencyRegistry (see seed.Agencies) and
 // HistoryYears whole years, and the current year so far, of synthetic
 // cases, victims, suspects, proceedings, court decisions, referrals,
 // services, consents and case events, at opts.Scale times the Albanian
-// volumes of DOMAIN.md, as of opts.Today (see Years and AsOf).
+// volumes of docs/domain.md, as of opts.Today (see Years and AsOf).
 // It writes one transaction per year. It returns ErrNotEmpty when the
 // database already holds cases, and an error when opts.Scale < 1.
-func Demo(ctx context.Context, client *ent.Client, opts Options) (Stats, error) {
+func Load(ctx context.Context, client *ent.Client, opts Options) (Stats, error) {
 	var st Stats
 	if opts.Scale < 1 {
 		return st, fmt.Errorf("seed: scale must be at least 1, got %d", opts.Scale)
@@ -74,7 +76,7 @@ func Demo(ctx context.Context, client *ent.Client, opts Options) (Stats, error) 
 	if !empty {
 		return st, ErrNotEmpty
 	}
-	agencies, _, err := ensureAgencies(ctx, client)
+	agencies, err := seed.AgencyIDs(ctx, client)
 	if err != nil {
 		return st, err
 	}
@@ -145,11 +147,23 @@ func insertYear(ctx context.Context, client *ent.Client, p *yearPlan, agencies m
 // index pairs address a row that belongs to a case (or a victim).
 type pair struct{ a, b int }
 
+// pairsOf lists, for each of n parents in order, a pair (parent, child) for
+// each of its count(parent) children in order.
+func pairsOf(n int, count func(parent int) int) []pair {
+	var ps []pair
+	for a := range n {
+		for b := range count(a) {
+			ps = append(ps, pair{a, b})
+		}
+	}
+	return ps
+}
+
 func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string]int, st *Stats) error {
 	id := func(code string) int {
 		v, ok := agencies[code]
 		if !ok {
-			panic("seed: agency " + code + " is not in AgencyRegistry")
+			panic("seed: agency " + code + " is not in seed.AgencyRegistry")
 		}
 		return v
 	}
@@ -191,12 +205,7 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 	st.Cases += len(p.cases)
 
 	// Links of victims to cases.
-	var links []pair
-	for ci, c := range p.cases {
-		for li := range c.links {
-			links = append(links, pair{ci, li})
-		}
-	}
+	links := pairsOf(len(p.cases), func(ci int) int { return len(p.cases[ci].links) })
 	err = insertBatches(ctx, len(links), func(i int) *ent.CaseVictimCreate {
 		l := p.cases[links[i].a].links[links[i].b]
 		return tx.CaseVictim.Create().SetCaseID(caseIDs[links[i].a]).SetVictimID(victimIDs[l.victim]).SetLinkedAt(l.at)
@@ -208,12 +217,7 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 	}
 
 	// Assignments.
-	var assigns []pair
-	for ci, c := range p.cases {
-		for ai := range c.assignments {
-			assigns = append(assigns, pair{ci, ai})
-		}
-	}
+	assigns := pairsOf(len(p.cases), func(ci int) int { return len(p.cases[ci].assignments) })
 	err = insertBatches(ctx, len(assigns), func(i int) *ent.CaseAssignmentCreate {
 		a := p.cases[assigns[i].a].assignments[assigns[i].b]
 		return tx.CaseAssignment.Create().SetCreatedAt(a.at).SetUpdatedAt(a.at).
@@ -335,12 +339,7 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 	st.Decisions += len(decisions)
 
 	// Referrals and the services that followed them.
-	var referrals []pair
-	for vi, v := range p.victims {
-		for ri := range v.referrals {
-			referrals = append(referrals, pair{vi, ri})
-		}
-	}
+	referrals := pairsOf(len(p.victims), func(vi int) int { return len(p.victims[vi].referrals) })
 	slices.SortStableFunc(referrals, func(a, b pair) int {
 		return p.victims[a.a].referrals[a.b].referredAt.Compare(p.victims[b.a].referrals[b.b].referredAt)
 	})
@@ -417,12 +416,7 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 	st.Consents += len(consents)
 
 	// Case events, last: they name the records they are about.
-	var events []pair
-	for ci, c := range p.cases {
-		for ei := range c.events {
-			events = append(events, pair{ci, ei})
-		}
-	}
+	events := pairsOf(len(p.cases), func(ci int) int { return len(p.cases[ci].events) })
 	slices.SortStableFunc(events, func(a, b pair) int {
 		return p.cases[a.a].events[a.b].at.Compare(p.cases[b.a].events[b.b].at)
 	})

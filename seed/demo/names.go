@@ -1,4 +1,4 @@
-package seed
+package demo
 
 import "github.com/casegraph/casegraph/domain"
 
@@ -53,9 +53,6 @@ var foreignOrigins = []foreignOrigin{
 		[]string{"Gurung", "Tamang", "Shrestha", "Thapa"}, true, 20},
 	{"Kosovo", femaleNames, maleNames, []string{"Krasniqi", "Gashi", "Morina", "Bytyqi"}, true, 10},
 }
-
-// suspectNationalities are the foreign nationalities of suspects.
-var suspectNationalities = []string{"Kosovo", "Greece", "Italy", "North Macedonia", "Montenegro"}
 
 // towns lists the towns of each region (domain order); towns whose cases go
 // to the Sarandë judicial district are in sarandeTowns.
