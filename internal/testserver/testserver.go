@@ -6,14 +6,18 @@ package testserver
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
-	"entgo.io/ent/dialect"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"entgo.io/ent/dialect"
 
 	"github.com/casegraph/casegraph/auth"
 	"github.com/casegraph/casegraph/authz"
@@ -33,15 +37,15 @@ type Server struct {
 	HTTP   *httptest.Server
 	// Enforcer is the server's access policy.
 	Enforcer *authz.Enforcer
-	logs     *lockedWriter
+	// Key is the private half of the development key the server trusts,
+	// for tests that sign tokens the Issuer would never issue.
+	Key  ed25519.PrivateKey
+	logs *LockedBuffer
 }
 
-// Logs returns what the server has logged so far (JSON lines).
-func (s *Server) Logs() string {
-	s.logs.mu.Lock()
-	defer s.logs.mu.Unlock()
-	return s.logs.w.(*bytes.Buffer).String()
-}
+// Logs returns what the server has logged so far (JSON lines), for a
+// failing test to show; assert on LogRecords instead.
+func (s *Server) Logs() string { return s.logs.String() }
 
 // Options tune Start.
 type Options struct {
@@ -70,11 +74,12 @@ func Start(tb testing.TB, db *database.DB, opts ...Options) *Server {
 			tb.Fatalf("loading agencies: %v", err)
 		}
 	}
-	issuer, err := auth.LoadOrCreateDevKey(tb.TempDir())
+	keyDir := tb.TempDir()
+	issuer, err := auth.LoadOrCreateDevKey(keyDir)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	logs := &lockedWriter{w: &bytes.Buffer{}}
+	logs := &LockedBuffer{}
 	cfg := o.Config
 	cfg.DB = db
 	cfg.Verifier = issuer
@@ -97,7 +102,8 @@ func Start(tb testing.TB, db *database.DB, opts ...Options) *Server {
 	}
 	hs := httptest.NewServer(server.New(cfg).Handler())
 	tb.Cleanup(hs.Close)
-	return &Server{URL: hs.URL, DB: db, Issuer: issuer, HTTP: hs, Enforcer: cfg.Enforcer, logs: logs}
+	return &Server{URL: hs.URL, DB: db, Issuer: issuer, HTTP: hs, Enforcer: cfg.Enforcer,
+		Key: ReadDevKey(tb, filepath.Join(keyDir, auth.DevKeyFile)), logs: logs}
 }
 
 // SweepLimits are request limits wide enough for tests that read every row
@@ -127,8 +133,11 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
-	Data   json.RawMessage `json:"data"`
-	Errors []Error         `json:"errors"`
+	// Top holds the top-level members of a JSON object body, to tell a
+	// missing "data" from "data": null.
+	Top    map[string]json.RawMessage `json:"-"`
+	Data   json.RawMessage            `json:"data"`
+	Errors []Error                    `json:"errors"`
 }
 
 // Error is one GraphQL error.
@@ -140,6 +149,9 @@ type Error struct {
 
 // Code returns extensions.code.
 func (e Error) Code() string { s, _ := e.Extensions["code"].(string); return s }
+
+// Field returns extensions.field: the field or argument a refusal names.
+func (e Error) Field() string { s, _ := e.Extensions["field"].(string); return s }
 
 // Codes returns the codes of every error, in order.
 func (r *Response) Codes() []string {
@@ -161,11 +173,18 @@ func (r *Response) Decode(tb testing.TB, v any) {
 // Do posts a GraphQL operation with token (none when empty).
 func (s *Server) Do(tb testing.TB, token, query string, vars map[string]any) *Response {
 	tb.Helper()
+	return send(tb, Post(tb, s.URL, token, query, vars))
+}
+
+// Post builds a POST /graphql request to base with token (none when
+// empty), for tests that change it before sending it.
+func Post(tb testing.TB, base, token, query string, vars map[string]any) *http.Request {
+	tb.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -173,15 +192,26 @@ func (s *Server) Do(tb testing.TB, token, query string, vars map[string]any) *Re
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	return s.send(tb, req)
+	return req
 }
 
-// Send sends req and reads its GraphQL response.
-func (s *Server) send(tb testing.TB, req *http.Request) *Response {
+// Get builds a GET request for path of base.
+func Get(tb testing.TB, base, path string) *http.Request {
 	tb.Helper()
-	res, err := http.DefaultClient.Do(req)
+	req, err := http.NewRequest(http.MethodGet, base+path, nil)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	return req
+}
+
+// send sends req and reads the whole response; a JSON body is decoded.
+func send(tb testing.TB, req *http.Request) *Response {
+	tb.Helper()
+	client := &http.Client{Timeout: 30 * time.Second}
+	res, err := client.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
@@ -189,9 +219,14 @@ func (s *Server) send(tb testing.TB, req *http.Request) *Response {
 		tb.Fatal(err)
 	}
 	out := &Response{Status: res.StatusCode, Header: res.Header, Body: raw}
-	if len(raw) > 0 {
+	// A body that is not JSON (GraphiQL's page, a plain-text refusal) is
+	// left for the test to read as bytes.
+	if len(raw) > 0 && strings.Contains(res.Header.Get("Content-Type"), "json") {
+		if err := json.Unmarshal(raw, &out.Top); err != nil {
+			tb.Fatalf("response is not a JSON object (status %d): %v\n%s", res.StatusCode, err, raw)
+		}
 		if err := json.Unmarshal(raw, out); err != nil {
-			tb.Fatalf("response is not JSON (status %d): %v\n%s", res.StatusCode, err, raw)
+			tb.Fatalf("response is not a GraphQL response (status %d): %v\n%s", res.StatusCode, err, raw)
 		}
 	}
 	return out
@@ -200,7 +235,14 @@ func (s *Server) send(tb testing.TB, req *http.Request) *Response {
 // Send sends a prepared request (for other methods and headers).
 func (s *Server) Send(tb testing.TB, req *http.Request) *Response {
 	tb.Helper()
-	return s.send(tb, req)
+	return send(tb, req)
+}
+
+// Send sends req to any server (one the test started itself) and reads its
+// response as Server.Send does.
+func Send(tb testing.TB, req *http.Request) *Response {
+	tb.Helper()
+	return send(tb, req)
 }
 
 // MustOK fails the test unless the response has no errors.
