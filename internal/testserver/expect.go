@@ -12,11 +12,12 @@ import (
 	"github.com/casegraph/casegraph/internal/testdb"
 )
 
-// Ask sends one operation as p and checks what every answer must satisfy
-// (see CheckClean); a failing answer shows the server's log of the request.
-func (s *Server) Ask(tb testing.TB, p Principal, query string, vars map[string]any) *Response {
+// Ask sends one operation with token, as Do does, and checks what every
+// answer must satisfy (see CheckClean); an answer that fails it shows the
+// server's log of the request.
+func (s *Server) Ask(tb testing.TB, token, query string, vars map[string]any) *Response {
 	tb.Helper()
-	r := s.Do(tb, p.Token, query, vars)
+	r := s.Do(tb, token, query, vars)
 	if !CheckClean(tb, r) {
 		for _, e := range r.Errors {
 			if id, _ := e.Extensions["requestId"].(string); id != "" {
@@ -64,7 +65,7 @@ func Data[T any](tb testing.TB, r *Response) T {
 // returns its one top-level field decoded into T.
 func Call[T any](tb testing.TB, s *Server, p Principal, query string, vars map[string]any) T {
 	tb.Helper()
-	r := s.Ask(tb, p, query, vars).MustOK(tb)
+	r := s.Ask(tb, p.Token, query, vars).MustOK(tb)
 	var data map[string]json.RawMessage
 	r.Decode(tb, &data)
 	if len(data) != 1 {
