@@ -130,9 +130,9 @@ func (s *Server) Token(tb testing.TB, agency string, roles ...viewer.Role) strin
 
 // Response is a GraphQL response as the client got it.
 type Response struct {
-	Status int
-	Header http.Header
-	Body   []byte
+	Status int         `json:"-"`
+	Header http.Header `json:"-"`
+	Body   []byte      `json:"-"`
 	// Top holds the top-level members of a JSON object body, to tell a
 	// missing "data" from "data": null.
 	Top    map[string]json.RawMessage `json:"-"`
@@ -225,9 +225,12 @@ func send(tb testing.TB, req *http.Request) *Response {
 		if err := json.Unmarshal(raw, &out.Top); err != nil {
 			tb.Fatalf("response is not a JSON object (status %d): %v\n%s", res.StatusCode, err, raw)
 		}
-		if err := json.Unmarshal(raw, out); err != nil {
-			tb.Fatalf("response is not a GraphQL response (status %d): %v\n%s", res.StatusCode, err, raw)
+		if e, ok := out.Top["errors"]; ok {
+			if err := json.Unmarshal(e, &out.Errors); err != nil {
+				tb.Fatalf("errors member is not a list of errors: %v\n%s", err, raw)
+			}
 		}
+		out.Data = out.Top["data"]
 	}
 	return out
 }
