@@ -25,21 +25,11 @@ import (
 // Graceful shutdown
 // ---------------------------------------------------------------------------
 
-// waitRefused waits until addr refuses connections.
+// waitRefused waits until addr refuses connections (the server has closed
+// its listener, i.e. shutdown has begun).
 func waitRefused(t *testing.T, addr string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			return
-		}
-		c.Close()
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still accepts connections after %v", addr, within)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testserver.WaitRefused(t, addr, within)
 }
 
 // listening is a server running ListenAndServe on a loopback port.
