@@ -180,11 +180,19 @@ func (s *Server) Do(tb testing.TB, token, query string, vars map[string]any) *Re
 // empty), for tests that change it before sending it.
 func Post(tb testing.TB, base, token, query string, vars map[string]any) *http.Request {
 	tb.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return PostBody(tb, base, token, map[string]any{"query": query, "variables": vars})
+}
+
+// PostBody builds a POST /graphql request carrying body as JSON (for
+// operationName, extensions or a malformed shape), with token (none when
+// empty).
+func PostBody(tb testing.TB, base, token string, body map[string]any) *http.Request {
+	tb.Helper()
+	raw, err := json.Marshal(body)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	req, err := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(raw))
 	if err != nil {
 		tb.Fatal(err)
 	}
