@@ -8,7 +8,6 @@
 package abuse_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -28,7 +27,6 @@ import (
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -273,9 +271,7 @@ func TestServesOthersUnderAbuse(t *testing.T) {
 func startSeeded(t *testing.T, db *database.DB) *testserver.Server {
 	t.Helper()
 	srv := testserver.Start(t, db)
-	if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 1, Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
+	testdb.Demo(t, db, 1)
 	return srv
 }
 
@@ -283,16 +279,7 @@ func startSeeded(t *testing.T, db *database.DB) *testserver.Server {
 // the server took to answer it in full (not the client's decoding).
 func send(t *testing.T, srv *testserver.Server, token string, a attack) (*testserver.Response, time.Duration) {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": a.query, "variables": a.vars, "operationName": a.operation})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
+	req := testserver.PostBody(t, srv.URL, token, map[string]any{"query": a.query, "variables": a.vars, "operationName": a.operation})
 	start := time.Now()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/auth"
+	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -60,23 +61,7 @@ func newDevIssuer(t *testing.T) (*auth.DevIssuer, ed25519.PrivateKey) {
 // a DevIssuer would never issue.
 func readKey(t *testing.T, path string) ed25519.PrivateKey {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode(data)
-	if block == nil || block.Type != "PRIVATE KEY" {
-		t.Fatalf("%s: no PRIVATE KEY PEM block", path)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, ok := k.(ed25519.PrivateKey)
-	if !ok {
-		t.Fatalf("%s holds a %T", path, k)
-	}
-	return key
+	return testserver.ReadDevKey(t, path)
 }
 
 func sign(t *testing.T, method jwt.SigningMethod, key any, claims jwt.MapClaims, header map[string]any) string {

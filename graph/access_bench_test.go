@@ -15,7 +15,6 @@ import (
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/internal/testdb"
-	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -46,9 +45,7 @@ func BenchmarkAccessChecks(b *testing.B) {
 	for _, d := range testdb.Backends {
 		b.Run(d, func(b *testing.B) {
 			db := testdb.Open(b, d)
-			if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 10, Seed: 1}); err != nil {
-				b.Fatal(err)
-			}
+			testdb.Demo(b, db, 10)
 			if err := db.Analyze(context.Background()); err != nil {
 				b.Fatal(err)
 			}

@@ -3,7 +3,6 @@ package policytools_test
 import (
 	"bytes"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/policytools"
 	"github.com/casegraph/casegraph/rowscope"
@@ -21,23 +21,7 @@ import (
 // golden compares got with testdata/name; -update rewrites the file.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading the golden file (rewrite it with -update): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (check, then rewrite with -update):\n--- got\n%s--- want\n%s", path, got, want)
-	}
+	testserver.Golden(t, filepath.Join("testdata", name), got)
 }
 
 // wantBadInput fails unless err is a BAD_USER_INPUT *apperr.Error about

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"flag"
 	"fmt"
 	"os"
 	"regexp"
@@ -19,13 +18,12 @@ import (
 	"github.com/casegraph/casegraph/ent/policyrule"
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/policytools"
 	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata and the matrix section of policies/README.md")
 
 // THE POLICY TEST. The expected access of every role at every kind of
 // agency is written out below, by hand, from what each institution needs;
@@ -718,7 +716,7 @@ func readmeStatesCellCount(t *testing.T, n int) {
 	case got == nil:
 		t.Errorf("%s must say how many cells this test compares (%q)", readmePath, want)
 	case string(got) == want:
-	case *update:
+	case testserver.Updating():
 		if err := os.WriteFile(readmePath, cellCount.ReplaceAll(raw, []byte(want)), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -742,7 +740,7 @@ func TestPolicyReadmeIsCurrent(t *testing.T) {
 	if !ok || !ok2 {
 		t.Fatalf("%s lacks the markers %s and %s", readmePath, matrixBegin, matrixEnd)
 	}
-	if *update {
+	if testserver.Updating() {
 		next := before + matrixBegin + "\n" + md + matrixEnd + after
 		if next != text {
 			if err := os.WriteFile(readmePath, []byte(next), 0o644); err != nil {

@@ -1,9 +1,7 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -18,7 +16,6 @@ import (
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/trusted"
 	"github.com/casegraph/casegraph/viewer"
@@ -77,9 +74,7 @@ func TestDeadline(t *testing.T) {
 func TestResponseSizeLimit(t *testing.T) {
 	db := testdb.SQLite(t)
 	s := testserver.Start(t, db, testserver.Options{Config: server.Config{MaxResponseBytes: 2_000}})
-	if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 1, Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
+	testdb.Demo(t, db, 1)
 	prosecutor := s.Token(t, "prosecution-tirane", viewer.RoleProsecutor)
 	var before int
 	if err := db.SQL.QueryRow(`SELECT count(*) FROM audit_events WHERE decision = 'ALLOWED'`).Scan(&before); err != nil {
@@ -134,23 +129,11 @@ func TestTrustedDocuments(t *testing.T) {
 	names := docs.Add(`query VictimNames { victims(first: 5){ edges{ node{ legalName } } } }`)
 	db := testdb.SQLite(t)
 	s := testserver.Start(t, db, testserver.Options{Config: server.Config{TrustedDocuments: docs}})
-	if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 1, Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
+	testdb.Demo(t, db, 1)
 	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
 	post := func(body map[string]any) *testserver.Response {
 		t.Helper()
-		raw, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
-		return s.Send(t, req)
+		return s.Send(t, testserver.PostBody(t, s.URL, token, body))
 	}
 	byHash := func(h string) map[string]any {
 		return map[string]any{"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": h}}}
@@ -296,9 +279,7 @@ func TestTrustedDocumentsAtStart(t *testing.T) {
 func TestAuditEventsSpendTheBudget(t *testing.T) {
 	db := testdb.SQLite(t)
 	s := testserver.Start(t, db, testserver.Options{Config: server.Config{CostPerMinute: 3_000}})
-	if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 1, Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
+	testdb.Demo(t, db, 1)
 	coordinator := s.Token(t, "onac", viewer.RoleCoordinator)
 	// Cost 1 + 1 + 100 × 3 = 302; the coordinator may read no legalName,
 	// so each answer writes 100 refusals, charged 1,000. Without the

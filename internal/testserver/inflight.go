@@ -77,3 +77,21 @@ func (f *Inflight) Finish(t *testing.T) (int, []byte) {
 	}
 	return res.StatusCode, raw
 }
+
+// WaitRefused waits until addr refuses connections: the server has closed
+// its listener, so its shutdown has begun.
+func WaitRefused(tb testing.TB, addr string, within time.Duration) {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s still accepts connections %v after shutdown began", addr, within)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

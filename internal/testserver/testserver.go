@@ -6,11 +6,14 @@ package testserver
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,15 +37,15 @@ type Server struct {
 	HTTP   *httptest.Server
 	// Enforcer is the server's access policy.
 	Enforcer *authz.Enforcer
-	logs     *lockedWriter
+	// Key is the private half of the development key the server trusts,
+	// for tests that sign tokens the Issuer would never issue.
+	Key  ed25519.PrivateKey
+	logs *LockedBuffer
 }
 
-// Logs returns what the server has logged so far (JSON lines).
-func (s *Server) Logs() string {
-	s.logs.mu.Lock()
-	defer s.logs.mu.Unlock()
-	return s.logs.w.(*bytes.Buffer).String()
-}
+// Logs returns what the server has logged so far (JSON lines), for a
+// failing test to show; assert on LogRecords instead.
+func (s *Server) Logs() string { return s.logs.String() }
 
 // Options tune Start.
 type Options struct {
@@ -71,11 +74,12 @@ func Start(tb testing.TB, db *database.DB, opts ...Options) *Server {
 			tb.Fatalf("loading agencies: %v", err)
 		}
 	}
-	issuer, err := auth.LoadOrCreateDevKey(tb.TempDir())
+	keyDir := tb.TempDir()
+	issuer, err := auth.LoadOrCreateDevKey(keyDir)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	logs := &lockedWriter{w: &bytes.Buffer{}}
+	logs := &LockedBuffer{}
 	cfg := o.Config
 	cfg.DB = db
 	cfg.Verifier = issuer
@@ -98,7 +102,8 @@ func Start(tb testing.TB, db *database.DB, opts ...Options) *Server {
 	}
 	hs := httptest.NewServer(server.New(cfg).Handler())
 	tb.Cleanup(hs.Close)
-	return &Server{URL: hs.URL, DB: db, Issuer: issuer, HTTP: hs, Enforcer: cfg.Enforcer, logs: logs}
+	return &Server{URL: hs.URL, DB: db, Issuer: issuer, HTTP: hs, Enforcer: cfg.Enforcer,
+		Key: ReadDevKey(tb, filepath.Join(keyDir, auth.DevKeyFile)), logs: logs}
 }
 
 // SweepLimits are request limits wide enough for tests that read every row
@@ -125,11 +130,14 @@ func (s *Server) Token(tb testing.TB, agency string, roles ...viewer.Role) strin
 
 // Response is a GraphQL response as the client got it.
 type Response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-	Data   json.RawMessage `json:"data"`
-	Errors []Error         `json:"errors"`
+	Status int         `json:"-"`
+	Header http.Header `json:"-"`
+	Body   []byte      `json:"-"`
+	// Top holds the top-level members of a JSON object body, to tell a
+	// missing "data" from "data": null.
+	Top    map[string]json.RawMessage `json:"-"`
+	Data   json.RawMessage            `json:"data"`
+	Errors []Error                    `json:"errors"`
 }
 
 // Error is one GraphQL error.
@@ -141,6 +149,9 @@ type Error struct {
 
 // Code returns extensions.code.
 func (e Error) Code() string { s, _ := e.Extensions["code"].(string); return s }
+
+// Field returns extensions.field: the field or argument a refusal names.
+func (e Error) Field() string { s, _ := e.Extensions["field"].(string); return s }
 
 // Codes returns the codes of every error, in order.
 func (r *Response) Codes() []string {
@@ -162,11 +173,26 @@ func (r *Response) Decode(tb testing.TB, v any) {
 // Do posts a GraphQL operation with token (none when empty).
 func (s *Server) Do(tb testing.TB, token, query string, vars map[string]any) *Response {
 	tb.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return send(tb, Post(tb, s.URL, token, query, vars))
+}
+
+// Post builds a POST /graphql request to base with token (none when
+// empty), for tests that change it before sending it.
+func Post(tb testing.TB, base, token, query string, vars map[string]any) *http.Request {
+	tb.Helper()
+	return PostBody(tb, base, token, map[string]any{"query": query, "variables": vars})
+}
+
+// PostBody builds a POST /graphql request carrying body as JSON (for
+// operationName, extensions or a malformed shape), with token (none when
+// empty).
+func PostBody(tb testing.TB, base, token string, body map[string]any) *http.Request {
+	tb.Helper()
+	raw, err := json.Marshal(body)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(raw))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -174,15 +200,26 @@ func (s *Server) Do(tb testing.TB, token, query string, vars map[string]any) *Re
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	return s.send(tb, req)
+	return req
 }
 
-// Send sends req and reads its GraphQL response.
-func (s *Server) send(tb testing.TB, req *http.Request) *Response {
+// Get builds a GET request for path of base.
+func Get(tb testing.TB, base, path string) *http.Request {
 	tb.Helper()
-	res, err := http.DefaultClient.Do(req)
+	req, err := http.NewRequest(http.MethodGet, base+path, nil)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	return req
+}
+
+// send sends req and reads the whole response; a JSON body is decoded.
+func send(tb testing.TB, req *http.Request) *Response {
+	tb.Helper()
+	client := &http.Client{Timeout: 30 * time.Second}
+	res, err := client.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
@@ -190,10 +227,18 @@ func (s *Server) send(tb testing.TB, req *http.Request) *Response {
 		tb.Fatal(err)
 	}
 	out := &Response{Status: res.StatusCode, Header: res.Header, Body: raw}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			tb.Fatalf("response is not JSON (status %d): %v\n%s", res.StatusCode, err, raw)
+	// A body that is not JSON (GraphiQL's page, a plain-text refusal) is
+	// left for the test to read as bytes.
+	if len(raw) > 0 && strings.Contains(res.Header.Get("Content-Type"), "json") {
+		if err := json.Unmarshal(raw, &out.Top); err != nil {
+			tb.Fatalf("response is not a JSON object (status %d): %v\n%s", res.StatusCode, err, raw)
 		}
+		if e, ok := out.Top["errors"]; ok {
+			if err := json.Unmarshal(e, &out.Errors); err != nil {
+				tb.Fatalf("errors member is not a list of errors: %v\n%s", err, raw)
+			}
+		}
+		out.Data = out.Top["data"]
 	}
 	return out
 }
@@ -201,7 +246,14 @@ func (s *Server) send(tb testing.TB, req *http.Request) *Response {
 // Send sends a prepared request (for other methods and headers).
 func (s *Server) Send(tb testing.TB, req *http.Request) *Response {
 	tb.Helper()
-	return s.send(tb, req)
+	return send(tb, req)
+}
+
+// Send sends req to any server (one the test started itself) and reads its
+// response as Server.Send does.
+func Send(tb testing.TB, req *http.Request) *Response {
+	tb.Helper()
+	return send(tb, req)
 }
 
 // MustOK fails the test unless the response has no errors.

@@ -1,4 +1,4 @@
-package graph_test
+package casework_test
 
 // Input that cannot be stored wrongly (docs/input.md): every string and
 // time argument of a mutation is checked by one rule, before any resolver
@@ -159,7 +159,7 @@ func TestMutationInputCheckedAfterPolicy(t *testing.T) {
 		h := start(t, db)
 		in := caseInput(h, t, newReference(), "police-tirane")
 		in["title"] = "Forced\x00labour"
-		e := h.refuse(t, h.principal(t, "onac", viewer.RoleAnalyst), openCaseMutation, map[string]any{"in": in}, want{code: "FORBIDDEN"})
+		e := h.refuse(t, h.principal(t, "onac", viewer.RoleAnalyst), openCaseMutation, map[string]any{"in": in}, want{Code: "FORBIDDEN"})
 		if e.Extensions["field"] != "Mutation.openCase" {
 			t.Errorf("extensions.field = %v, want Mutation.openCase", e.Extensions["field"])
 		}

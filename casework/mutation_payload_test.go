@@ -1,4 +1,4 @@
-package graph_test
+package casework_test
 
 // End-to-end tests of the rule of docs/mutations.md: a mutation that
 // succeeds is committed, whatever its payload the caller may not read; the
@@ -20,6 +20,7 @@ import (
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
@@ -624,4 +625,9 @@ func auditEventsOf(t *testing.T, s *testserver.Server, requestID string) []audit
 		}
 	}
 	return out
+}
+
+// servedSchema is the schema the GraphQL handler serves.
+func servedSchema() *ast.Schema {
+	return graph.NewExecutableSchema(graph.Config{}).Schema()
 }

@@ -1,4 +1,4 @@
-package graph_test
+package casework_test
 
 // End-to-end tests of how a case follows its criminal proceedings (README,
 // "The case follows its proceedings"; domain.CaseStageFollowing).

@@ -1,4 +1,4 @@
-package graph_test
+package casework_test
 
 import (
 	"encoding/json"
@@ -37,7 +37,7 @@ func TestSensitiveFieldRefusalReason(t *testing.T) {
 			}
 			r.Decode(t, &data)
 			if data.Node == nil {
-				t.Fatalf("the victim is not visible to %s:\n%s", who.subject, r.Body)
+				t.Fatalf("the victim is not visible to %s:\n%s", who.Subject, r.Body)
 			}
 			var exts []map[string]any
 			for _, e := range r.Errors {

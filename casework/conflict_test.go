@@ -1,4 +1,4 @@
-package graph_test
+package casework_test
 
 import (
 	"testing"

@@ -1,0 +1,288 @@
+package authz_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent/caseevent"
+	"github.com/casegraph/casegraph/ent/emergencygrant"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// ---------------------------------------------------------------------------
+// 3. Emergency access
+// ---------------------------------------------------------------------------
+
+const (
+	requestEmergency = `mutation ($case: ID!, $j: String!, $h: Int) { requestEmergencyAccess(caseID: $case, justification: $j, hours: $h) { id subject justification grantedAt expiresAt revokedAt caseID agencyID } }`
+	revokeEmergency  = `mutation ($id: ID!) { revokeEmergencyAccess(id: $id) { id revokedAt revokedBy } }`
+	listGrants       = `{ emergencyGrants { totalCount edges { node { id subject justification expiresAt revokedAt } } } }`
+	justification    = "Victim missing since last night; need her phone to locate her."
+)
+
+type grantT struct {
+	ID, Subject, Justification string
+	GrantedAt, ExpiresAt       time.Time
+	RevokedAt                  *time.Time
+	RevokedBy                  *string
+	CaseID, AgencyID           string
+}
+
+// expireGrant moves a grant's expiry into the past, straight in the
+// database (the column is immutable through ent).
+func expireGrant(t *testing.T, db *database.DB, id string) {
+	t.Helper()
+	q := "UPDATE emergency_grants SET expires_at = ? WHERE id = ?"
+	if db.Dialect == dialect.Postgres {
+		q = "UPDATE emergency_grants SET expires_at = $1 WHERE id = $2"
+	}
+	n, err := strconv.Atoi(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.SQL.ExecContext(context.Background(), q, time.Now().Add(-time.Minute), n)
+	if err != nil {
+		t.Fatalf("expiring grant %s: %v", id, err)
+	}
+	if rows, _ := res.RowsAffected(); rows != 1 {
+		t.Fatalf("expiring grant %s: %d rows", id, rows)
+	}
+}
+
+func TestEmergencyAccess(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		e := start(t, db)
+		f := e.f
+		police := e.tok(t, "police-durres", viewer.RoleInvestigator)
+		dpo := e.tok(t, "police-durres", viewer.RoleDPO)
+		otherDPO := e.tok(t, "police-tirane", viewer.RoleDPO)
+		const bothVictims = `query ($ids: [ID!]!) { nodes(ids: $ids) { ... on Victim { id pseudonym legalName healthNotes } } }`
+
+		// readBoth reads vD and vD2 (another visible case) in one request,
+		// and checks which of them is readable.
+		readBoth := func(t *testing.T, vDReadable bool) {
+			t.Helper()
+			r := e.do(t, police, bothVictims, map[string]any{"ids": gids(f.vD, f.vD2)})
+			var data struct{ Nodes []map[string]any }
+			r.Decode(t, &data)
+			if len(data.Nodes) != 2 || data.Nodes[0] == nil || data.Nodes[1] == nil {
+				t.Fatalf("want both victims, got %s", r.Body)
+			}
+			want := []string{forbidden("Victim.legalName", "nodes.1.legalName"), forbidden("Victim.healthNotes", "nodes.1.healthNotes")}
+			for _, field := range []string{"legalName", "healthNotes"} {
+				// An emergency grant opens only what the role may read at
+				// all: an investigator never reads health notes.
+				if vDReadable && field != "healthNotes" {
+					if got := data.Nodes[0][field]; got != secret(f.pseudonym[f.vD], field) {
+						t.Errorf("vD.%s = %v, want it readable", field, got)
+					}
+				} else {
+					if got := data.Nodes[0][field]; got != nil {
+						t.Errorf("vD.%s = %v, want null", field, got)
+					}
+					want = append(want, forbidden("Victim."+field, "nodes.0."+field))
+				}
+				if got := data.Nodes[1][field]; got != nil {
+					t.Errorf("vD2.%s = %v, want null (another case)", field, got)
+				}
+				if data.Nodes[0]["pseudonym"] != f.pseudonym[f.vD] || data.Nodes[1]["pseudonym"] != f.pseudonym[f.vD2] {
+					t.Errorf("pseudonyms lost: %s", r.Body)
+				}
+			}
+			wantErrors(t, r, want...)
+		}
+
+		t.Run("ErrNoConsent", func(t *testing.T) {
+			readBoth(t, false)
+		})
+
+		t.Run("Refusals", func(t *testing.T) {
+			for _, tc := range []struct {
+				name    string
+				token   string
+				caseID  int
+				j       string
+				hours   any
+				code    string
+				field   string
+				missing bool // compare with the same request naming no case
+			}{
+				{"ErrShortJustification", police, f.caseD, "urgent, sorry", 1, "BAD_USER_INPUT", "justification", false},
+				{"ErrBlankJustification", police, f.caseD, strings.Repeat(" ", 30), 1, "BAD_USER_INPUT", "justification", false},
+				{"ErrHours5", police, f.caseD, justification, 5, "BAD_USER_INPUT", "hours", false},
+				{"ErrHours0", police, f.caseD, justification, 0, "BAD_USER_INPUT", "hours", false},
+				{"ErrCaseOutOfScope", police, f.caseT, justification, 1, "NOT_FOUND", "", true},
+				{"ErrAnalyst", e.tok(t, "onac", viewer.RoleAnalyst), f.caseD, justification, 1, "FORBIDDEN", "Mutation.requestEmergencyAccess", false},
+				{"ErrJudge", e.tok(t, "court-durres", viewer.RoleJudge), f.caseD, justification, 1, "FORBIDDEN", "Mutation.requestEmergencyAccess", false},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					before := counts(t, db.Client)
+					vars := map[string]any{"case": gid(tc.caseID), "j": tc.j, "h": tc.hours}
+					r := e.do(t, tc.token, requestEmergency, vars)
+					wantRefusal(t, r, tc.code, tc.field)
+					if r.Status != http.StatusOK {
+						t.Errorf("status %d, want 200", r.Status)
+					}
+					unchanged(t, db.Client, before)
+					if tc.missing {
+						vars["case"] = gid(missing(tc.caseID))
+						m := e.do(t, tc.token, requestEmergency, vars)
+						if a, b := masked(r, gid(tc.caseID)), masked(m, gid(missing(tc.caseID))); a != b {
+							t.Errorf("out of scope differs from nonexistent:\n hidden  %s\n missing %s", a, b)
+						}
+					}
+				})
+			}
+			readBoth(t, false)
+		})
+
+		var first grantT
+		t.Run("OKGranted", func(t *testing.T) {
+			r := e.do(t, police, requestEmergency, map[string]any{"case": gid(f.caseD), "j": justification, "h": 1}).MustOK(t)
+			first = decode[struct{ RequestEmergencyAccess grantT }](t, r).RequestEmergencyAccess
+			if first.Subject != subject("police-durres", viewer.RoleInvestigator) || first.CaseID != gid(f.caseD) ||
+				first.AgencyID != gid(f.id(t, "police-durres")) || first.Justification != justification || first.RevokedAt != nil {
+				t.Errorf("grant = %+v", first)
+			}
+			if d := first.ExpiresAt.Sub(first.GrantedAt); d < 59*time.Minute || d > 61*time.Minute {
+				t.Errorf("grant lasts %v, want 1h", d)
+			}
+			readBoth(t, true)
+			// Every field the role may read at all, of the case's victims;
+			// the categories the role never reads stay closed.
+			e.readVictim(t, police, f.vD, "legalName", "phone", "address")
+			r = e.do(t, police, `query ($id: ID!) { node(id: $id) { ... on Victim { pseudonym healthNotes testimonySummary shelterLocation } } }`,
+				map[string]any{"id": gid(f.vD)})
+			if codes := r.Codes(); len(codes) != 3 || codes[0] != "FORBIDDEN" || codes[1] != "FORBIDDEN" || codes[2] != "FORBIDDEN" {
+				t.Errorf("emergency access opened categories an investigator never reads: %s", r.Body)
+			}
+			// The grantee sees their own grant.
+			g := decode[struct{ EmergencyGrants conn }](t, e.do(t, police, listGrants, nil).MustOK(t))
+			wantConn(t, "emergencyGrants (grantee)", g.EmergencyGrants, first.ID)
+		})
+
+		t.Run("Timeline", func(t *testing.T) {
+			if first.ID == "" {
+				t.Fatal("an earlier step failed")
+			}
+			r := e.do(t, police, `query ($id: ID!) { node(id: $id) { ... on Case { events { edges { node { kind actorSubject subjectID actorAgency { code } } } } } } }`,
+				map[string]any{"id": gid(f.caseD)}).MustOK(t)
+			var data struct {
+				Node struct {
+					Events struct {
+						Edges []struct {
+							Node struct {
+								Kind, ActorSubject, SubjectID string
+								ActorAgency                   struct{ Code string }
+							}
+						}
+					}
+				}
+			}
+			r.Decode(t, &data)
+			found := 0
+			for _, ev := range data.Node.Events.Edges {
+				n := ev.Node
+				if n.Kind == "EMERGENCY_ACCESS_GRANTED" {
+					found++
+					if n.ActorSubject != subject("police-durres", viewer.RoleInvestigator) || n.SubjectID != first.ID || n.ActorAgency.Code != "police-durres" {
+						t.Errorf("EMERGENCY_ACCESS_GRANTED event = %+v", n)
+					}
+				}
+			}
+			if found != 1 {
+				t.Errorf("want one EMERGENCY_ACCESS_GRANTED event on caseD, got %d:\n%s", found, r.Body)
+			}
+			n := ok(db.Client.CaseEvent.Query().Where(caseevent.KindEQ(domain.CaseEventKindEmergencyAccessGranted), caseevent.CaseIDNEQ(f.caseD)).Count(sys()))(t)
+			if n != 0 {
+				t.Errorf("%d EMERGENCY_ACCESS_GRANTED events on other cases", n)
+			}
+		})
+
+		t.Run("ErrExpired", func(t *testing.T) {
+			if first.ID == "" {
+				t.Fatal("an earlier step failed")
+			}
+			expireGrant(t, db, first.ID)
+			readBoth(t, false)
+		})
+
+		t.Run("ErrRevoked", func(t *testing.T) {
+			r := e.do(t, police, requestEmergency, map[string]any{"case": gid(f.caseD), "j": justification, "h": 2}).MustOK(t)
+			second := decode[struct{ RequestEmergencyAccess grantT }](t, r).RequestEmergencyAccess
+			readBoth(t, true)
+
+			// The agency's DPO lists the grants; another agency's does not.
+			type listT struct {
+				EmergencyGrants struct {
+					TotalCount int
+					Edges      []struct{ Node grantT }
+				}
+			}
+			l := decode[listT](t, e.do(t, dpo, listGrants, nil).MustOK(t))
+			if l.EmergencyGrants.TotalCount != 2 || len(l.EmergencyGrants.Edges) != 2 {
+				t.Fatalf("dpo@police-durres: want 2 grants, got %+v", l)
+			}
+			for _, g := range l.EmergencyGrants.Edges {
+				if g.Node.Subject != subject("police-durres", viewer.RoleInvestigator) || g.Node.Justification != justification || g.Node.RevokedAt != nil {
+					t.Errorf("listed grant = %+v", g.Node)
+				}
+			}
+			other := decode[listT](t, e.do(t, otherDPO, listGrants, nil).MustOK(t))
+			if other.EmergencyGrants.TotalCount != 0 || len(other.EmergencyGrants.Edges) != 0 {
+				t.Errorf("dpo@police-tirane sees police-durres grants: %+v", other)
+			}
+
+			t.Run("ErrOtherAgencyDPO", func(t *testing.T) {
+				before := counts(t, db.Client)
+				wantRefusal(t, e.do(t, otherDPO, revokeEmergency, map[string]any{"id": second.ID}), "NOT_FOUND", "")
+				unchanged(t, db.Client, before)
+				readBoth(t, true)
+			})
+			t.Run("ErrGranteeRevokes", func(t *testing.T) {
+				wantRefusal(t, e.do(t, police, revokeEmergency, map[string]any{"id": second.ID}), "FORBIDDEN", "Mutation.revokeEmergencyAccess")
+				readBoth(t, true)
+			})
+			t.Run("OK", func(t *testing.T) {
+				r := e.do(t, dpo, revokeEmergency, map[string]any{"id": second.ID}).MustOK(t)
+				g := decode[struct{ RevokeEmergencyAccess grantT }](t, r).RevokeEmergencyAccess
+				if g.RevokedAt == nil || g.RevokedBy == nil || *g.RevokedBy != subject("police-durres", viewer.RoleDPO) {
+					t.Errorf("revoked grant = %+v", g)
+				}
+				readBoth(t, false)
+				stored := ok(db.Client.EmergencyGrant.Query().Where(emergencygrant.ID(atoi(t, second.ID))).Only(sys()))(t)
+				if stored.RevokedAt == nil {
+					t.Errorf("grant not revoked in the database")
+				}
+				n := ok(db.Client.CaseEvent.Query().Where(caseevent.KindEQ(domain.CaseEventKindEmergencyAccessRevoked), caseevent.CaseID(f.caseD)).Count(sys()))(t)
+				if n != 1 {
+					t.Errorf("want one EMERGENCY_ACCESS_REVOKED event on caseD, got %d", n)
+				}
+			})
+			t.Run("ErrTwice", func(t *testing.T) {
+				before := counts(t, db.Client)
+				wantRefusal(t, e.do(t, dpo, revokeEmergency, map[string]any{"id": second.ID}), "BAD_USER_INPUT", "id")
+				unchanged(t, db.Client, before)
+			})
+		})
+	})
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("id %q: %v", s, err)
+	}
+	return n
+}

@@ -1,0 +1,275 @@
+package authz_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent/consent"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// ---------------------------------------------------------------------------
+// 2. Field decisions and consent
+// ---------------------------------------------------------------------------
+
+func TestAccessFieldDecisions(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		e := start(t, db)
+		f := e.f
+		if n := ok(db.Client.Consent.Query().Where(consent.VictimID(f.vT)).Count(sys()))(t); n != 0 {
+			t.Fatalf("vT must have no consent, has %d", n)
+		}
+		prosecutor := e.tok(t, "prosecution-tirane", viewer.RoleProsecutor)
+		judge := e.tok(t, "court-tirane", viewer.RoleJudge)
+
+		for _, tc := range []struct {
+			name    string
+			token   string
+			allowed []string
+		}{
+			{"ProsecutorProceedingsWithoutConsent", prosecutor, []string{"legalName", "phone", "address", "testimonySummary"}},
+			{"JudgeIdentityAndTestimony", judge, []string{"legalName", "testimonySummary"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				e.readVictim(t, tc.token, f.vT, tc.allowed...)
+			})
+		}
+
+		t.Run("ErrHealthNamesField", func(t *testing.T) {
+			r := e.do(t, prosecutor, `query ($id: ID!) { node(id: $id) { ... on Victim { pseudonym healthNotes } } }`, map[string]any{"id": gid(f.vT)})
+			if len(r.Errors) != 1 {
+				t.Fatalf("want one error, got %s", r.Body)
+			}
+			er := r.Errors[0]
+			if er.Code() != "FORBIDDEN" || er.Extensions["field"] != "Victim.healthNotes" || testserver.PathString(er.Path) != "node.healthNotes" {
+				t.Errorf("want FORBIDDEN on Victim.healthNotes at node.healthNotes, got %s", r.Body)
+			}
+			if string(r.Data) != fmt.Sprintf(`{"node":{"pseudonym":%q,"healthNotes":null}}`, f.pseudonym[f.vT]) {
+				t.Errorf("data = %s", r.Data)
+			}
+		})
+
+		t.Run("ThroughListPath", func(t *testing.T) {
+			r := e.do(t, prosecutor, `{ victims(where: {pseudonym: "V-2026-0001"}) { edges { node { id pseudonym region legalName phone address healthNotes testimonySummary shelterLocation } } } }`, nil)
+			var data struct {
+				Victims struct {
+					Edges []struct{ Node map[string]any }
+				}
+			}
+			r.Decode(t, &data)
+			if len(data.Victims.Edges) != 1 {
+				t.Fatalf("want vT, got %s", r.Body)
+			}
+			e.checkVictim(t, r, data.Victims.Edges[0].Node, "victims.edges.0.node", f.vT, "legalName", "phone", "address", "testimonySummary")
+		})
+
+		// A field decision must not depend on which other fields the client
+		// selects: the suspect's identity is readable whether or not the
+		// query also asks for caseID, through node, a list or an edge.
+		t.Run("SuspectIdentity", func(t *testing.T) {
+			want := `"pseudonym":"S-2026-0001","legalName":"Suspect S-2026-0001"`
+			for _, who := range []struct {
+				name  string
+				token string
+			}{
+				{"Prosecutor", prosecutor}, {"Judge", judge}, {"Investigator", e.tok(t, "police-tirane", viewer.RoleInvestigator)},
+			} {
+				for _, q := range []struct {
+					name, query string
+				}{
+					{"NodeWithCaseID", `query ($id: ID!) { node(id: $id) { ... on Suspect { caseID pseudonym legalName } } }`},
+					{"CaseEdge", `query ($case: ID!) { node(id: $case) { ... on Case { suspects { edges { node { pseudonym legalName } } } } } }`},
+					{"Node", `query ($id: ID!) { node(id: $id) { ... on Suspect { pseudonym legalName } } }`},
+					{"List", `query ($id: ID!) { suspects(where: {id: $id}) { edges { node { pseudonym legalName } } } }`},
+				} {
+					t.Run(who.name+q.name, func(t *testing.T) {
+						r := e.do(t, who.token, q.query, map[string]any{"id": gid(f.sT), "case": gid(f.caseT)})
+						wantErrors(t, r)
+						if !strings.Contains(string(r.Data), want) {
+							t.Errorf("data = %s, want it to hold %s", r.Data, want)
+						}
+					})
+				}
+			}
+		})
+
+		t.Run("SupportServiceNotes", func(t *testing.T) {
+			// shelter-national provides svcD; with a consent of vD naming
+			// STATE_SHELTER for SERVICES it reads the notes, whatever else
+			// the query selects.
+			id := addConsent(t, db.Client, f, f.vD, []domain.AgencyKind{domain.AgencyKindStateShelter}, []domain.ConsentPurpose{domain.ConsentPurposeServices})
+			t.Cleanup(func() { _ = db.Client.Consent.DeleteOneID(id).Exec(sys()) })
+			shelter := e.tok(t, "shelter-national", viewer.RoleCaseWorker)
+			for _, q := range []struct {
+				name, query string
+			}{
+				{"NodeWithForeignKeys", `query ($id: ID!) { node(id: $id) { ... on SupportService { victimID providerID kind notes } } }`},
+				{"VictimEdge", `query ($v: ID!) { node(id: $v) { ... on Victim { services { edges { node { kind notes } } } } } }`},
+				{"Node", `query ($id: ID!) { node(id: $id) { ... on SupportService { kind notes } } }`},
+			} {
+				t.Run(q.name, func(t *testing.T) {
+					r := e.do(t, shelter, q.query, map[string]any{"id": gid(f.svcD), "v": gid(f.vD)})
+					wantErrors(t, r)
+					if !strings.Contains(string(r.Data), `"notes":"Support notes"`) {
+						t.Errorf("data = %s, want the notes", r.Data)
+					}
+				})
+			}
+		})
+	})
+}
+
+func TestConsentInvestigator(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		e := start(t, db)
+		f := e.f
+		police := e.tok(t, "police-tirane", viewer.RoleInvestigator)
+
+		t.Run("ErrNoConsent", func(t *testing.T) {
+			e.readVictim(t, police, f.vT)
+		})
+
+		t.Run("OKQuasiIdentifiersWithoutConsent", func(t *testing.T) {
+			// Quasi-identifiers need their condition only (on_case), no
+			// consent (policies/README.md, "Consent").
+			r := e.do(t, police, `query ($id: ID!) { node(id: $id) { ... on Victim { pseudonym nationality exactAge } } }`, map[string]any{"id": gid(f.vT)})
+			wantErrors(t, r)
+			if want := `{"node":{"pseudonym":"V-2026-0001","nationality":"AL","exactAge":25}}`; string(r.Data) != want {
+				t.Errorf("data = %s, want %s", r.Data, want)
+			}
+		})
+
+		var consentID string
+		var version int
+		t.Run("OKRecordedByMutation", func(t *testing.T) {
+			r := e.do(t, police, `mutation ($in: CreateConsentInput!) { recordConsent(input: $in) { id version withdrawnAt } }`,
+				map[string]any{"in": map[string]any{
+					"agencyKinds": []string{"LOCAL_POLICE_DIRECTORATE"}, "purposes": []string{"CRIMINAL_PROCEEDINGS"},
+					"givenBy": "VICTIM", "givenAt": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), "victimID": gid(f.vT),
+				}}).MustOK(t)
+			d := decode[struct {
+				RecordConsent struct {
+					ID      string
+					Version int
+				}
+			}](t, r)
+			consentID, version = d.RecordConsent.ID, d.RecordConsent.Version
+			// Identity and contact now; never health, testimony or shelter.
+			e.readVictim(t, police, f.vT, "legalName", "phone", "address")
+		})
+
+		t.Run("ErrWithdrawnByMutation", func(t *testing.T) {
+			if consentID == "" {
+				t.Fatal("an earlier step failed")
+			}
+			e.do(t, police, `mutation ($id: ID!, $v: Int!) { withdrawConsent(id: $id, expectedVersion: $v) { id withdrawnAt } }`,
+				map[string]any{"id": consentID, "v": version}).MustOK(t)
+			e.readVictim(t, police, f.vT)
+		})
+
+		for _, tc := range []struct {
+			name      string
+			kinds     []domain.AgencyKind
+			purposes  []domain.ConsentPurpose
+			withdrawn bool
+			allowed   bool
+		}{
+			{"ErrPurposeServices", []domain.AgencyKind{domain.AgencyKindLocalPoliceDirectorate}, []domain.ConsentPurpose{domain.ConsentPurposeServices}, false, false},
+			{"ErrPurposeStatistics", []domain.AgencyKind{domain.AgencyKindLocalPoliceDirectorate}, []domain.ConsentPurpose{domain.ConsentPurposeStatistics}, false, false},
+			{"ErrOtherKind", []domain.AgencyKind{domain.AgencyKindProsecutionOffice}, []domain.ConsentPurpose{domain.ConsentPurposeCriminalProceedings}, false, false},
+			{"ErrOtherPoliceKind", []domain.AgencyKind{domain.AgencyKindStatePoliceGeneralDirectorate}, []domain.ConsentPurpose{domain.ConsentPurposeCriminalProceedings}, false, false},
+			{"ErrWithdrawn", []domain.AgencyKind{domain.AgencyKindLocalPoliceDirectorate}, []domain.ConsentPurpose{domain.ConsentPurposeCriminalProceedings}, true, false},
+			{"OK", []domain.AgencyKind{domain.AgencyKindLocalPoliceDirectorate}, []domain.ConsentPurpose{domain.ConsentPurposeCriminalProceedings}, false, true},
+			{"OKAmongOthers", []domain.AgencyKind{domain.AgencyKindNgoShelter, domain.AgencyKindLocalPoliceDirectorate},
+				[]domain.ConsentPurpose{domain.ConsentPurposeServices, domain.ConsentPurposeCriminalProceedings}, false, true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				id := addConsent(t, db.Client, f, f.vT, tc.kinds, tc.purposes)
+				t.Cleanup(func() { _ = db.Client.Consent.DeleteOneID(id).Exec(sys()) })
+				if tc.withdrawn {
+					ok(db.Client.Consent.UpdateOneID(id).SetWithdrawnAt(time.Now().Add(-time.Minute)).Save(sys()))(t)
+				}
+				if tc.allowed {
+					e.readVictim(t, police, f.vT, "legalName", "phone", "address")
+				} else {
+					e.readVictim(t, police, f.vT)
+				}
+			})
+		}
+
+		t.Run("ErrConsentOfAnotherVictim", func(t *testing.T) {
+			id := addConsent(t, db.Client, f, f.vT2, []domain.AgencyKind{domain.AgencyKindLocalPoliceDirectorate},
+				[]domain.ConsentPurpose{domain.ConsentPurposeCriminalProceedings})
+			t.Cleanup(func() { _ = db.Client.Consent.DeleteOneID(id).Exec(sys()) })
+			e.readVictim(t, police, f.vT)
+			e.readVictim(t, police, f.vT2, "legalName", "phone", "address")
+		})
+	})
+}
+
+func TestConsentCaseWorkerReferral(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		e := start(t, db)
+		f := e.f
+		ngo := e.tok(t, "ngo-vatra", viewer.RoleCaseWorker)
+		// ngo-vatra is an NGO_SHELTER (seed/agencies.go).
+		okKinds := []domain.AgencyKind{domain.AgencyKindNgoShelter}
+		services := []domain.ConsentPurpose{domain.ConsentPurposeServices}
+		// With the referral and consent: identity, contact, health and the
+		// shelter's location; never testimony.
+		readable := []string{"legalName", "phone", "address", "healthNotes", "shelterLocation"}
+		// The shelter's location needs the referral but no consent
+		// (policies/README.md, "Consent").
+		noConsent := []string{"shelterLocation"}
+
+		for _, tc := range []struct {
+			name     string
+			status   domain.ReferralStatus
+			kinds    []domain.AgencyKind
+			purposes []domain.ConsentPurpose
+			allowed  []string
+		}{
+			{"ErrPending", domain.ReferralStatusPending, okKinds, services, nil},
+			{"OKAccepted", domain.ReferralStatusAccepted, okKinds, services, readable},
+			{"OKCompleted", domain.ReferralStatusCompleted, okKinds, services, readable},
+			{"ErrRejected", domain.ReferralStatusRejected, okKinds, services, nil},
+			{"ErrRevoked", domain.ReferralStatusRevoked, okKinds, services, nil},
+			{"ErrNoConsent", domain.ReferralStatusAccepted, nil, nil, noConsent},
+			{"ErrPurposeCriminalProceedings", domain.ReferralStatusAccepted, okKinds, []domain.ConsentPurpose{domain.ConsentPurposeCriminalProceedings}, noConsent},
+			{"ErrOtherKind", domain.ReferralStatusAccepted, []domain.AgencyKind{domain.AgencyKindStateShelter}, services, noConsent},
+			{"ErrServiceProviderKind", domain.ReferralStatusAccepted, []domain.AgencyKind{domain.AgencyKindNgoServiceProvider}, services, noConsent},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ok(db.Client.Referral.UpdateOneID(f.refT).SetStatus(tc.status).Save(sys()))(t)
+				if tc.kinds != nil {
+					id := addConsent(t, db.Client, f, f.vT, tc.kinds, tc.purposes)
+					t.Cleanup(func() { _ = db.Client.Consent.DeleteOneID(id).Exec(sys()) })
+				}
+				// The row stays visible whatever the referral's status.
+				e.readVictim(t, ngo, f.vT, tc.allowed...)
+			})
+		}
+
+		t.Run("ErrNotReferred", func(t *testing.T) {
+			// vD is referred to shelter-national, not to ngo-vatra: not even
+			// the row is visible to ngo-vatra.
+			e.wantHidden(t, ngo, "vD", f.vD)
+			shelter := e.tok(t, "shelter-national", viewer.RoleCaseWorker)
+			// shelter-national supports vD (svcD); conD names NGO_SHELTER
+			// and shelter-national is a STATE_SHELTER.
+			e.readVictim(t, shelter, f.vD, noConsent...)
+			id := addConsent(t, db.Client, f, f.vD, []domain.AgencyKind{domain.AgencyKindStateShelter}, services)
+			t.Cleanup(func() { _ = db.Client.Consent.DeleteOneID(id).Exec(sys()) })
+			e.readVictim(t, shelter, f.vD, readable...)
+		})
+	})
+}

@@ -1,0 +1,396 @@
+package casework_test
+
+import (
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+)
+
+// ---------------------------------------------------------------------------
+// Authentication
+// ---------------------------------------------------------------------------
+
+func TestMutationUnauthenticated(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c := h.openCase(t)
+		ops := []struct {
+			name, query string
+			vars        map[string]any
+		}{
+			{"openCase", openCaseMutation, map[string]any{"in": caseInput(h, t, newReference(), "police-tirane")}},
+			{"updateCase", updateCaseMutation, map[string]any{"id": c.ID, "v": c.Version, "in": map[string]any{"title": "Changed"}}},
+			{"registerVictim", registerVictimMutation, map[string]any{"in": victimInput(newVictimName(), 30), "cases": []string{c.ID}}},
+		}
+		tokens := []struct{ name, token string }{{"NoToken", ""}, {"GarbageToken", "not-a-jwt"}}
+		for _, op := range ops {
+			for _, tok := range tokens {
+				t.Run(op.name+"/Err"+tok.name, func(t *testing.T) {
+					before, snap := h.rows(t), h.snapshot(t, c.ID)
+					r := h.s.Do(t, tok.token, op.query, op.vars)
+					checkClean(t, r)
+					if r.Status != http.StatusUnauthorized {
+						t.Errorf("status = %d, want 401:\n%s", r.Status, r.Body)
+					}
+					if codes := r.Codes(); !slices.Equal(codes, []string{"UNAUTHENTICATED"}) {
+						t.Errorf("codes = %v, want [UNAUTHENTICATED]:\n%s", codes, r.Body)
+					}
+					if !nullData(r.Data) {
+						t.Errorf("data = %s, want none", r.Data)
+					}
+					if diff := diffCounts(before, h.rows(t)); diff != "" {
+						t.Errorf("an unauthenticated request changed the database: %s", diff)
+					}
+					if after := h.snapshot(t, c.ID); after != snap {
+						t.Errorf("an unauthenticated request changed the case:\n%s\n%s", snap, after)
+					}
+				})
+			}
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Cases
+// ---------------------------------------------------------------------------
+
+func TestMutationOpenCase(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+
+		t.Run("OK", func(t *testing.T) {
+			ref := newReference()
+			c := call[caseT](t, h, h.police, openCaseMutation, map[string]any{"in": caseInput(h, t, ref, "police-tirane")})
+			want := caseT{
+				ID: c.ID, Version: 1, Reference: ref, Title: "Recruitment through false job offers",
+				Stage: "NOTICE_RECEIVED", Region: "TIRANE", FormsOfExploitation: []string{"SEXUAL", "FORCED_LABOUR"},
+				OpenedAt: c.OpenedAt, LeadAgency: agencyRef{"police-tirane"},
+			}
+			if c.ID == "" || !reflect.DeepEqual(c, want) {
+				t.Errorf("openCase =\n%+v, want\n%+v", c, want)
+			}
+			if !c.OpenedAt.Equal(date(2, 20)) {
+				t.Errorf("openedAt = %v, want %v", c.OpenedAt, date(2, 20))
+			}
+			h.expectEvents(t, c.ID, nil, h.police.event("CASE_OPENED", "Case "+ref+" opened; lead agency police-tirane."))
+		})
+
+		// The lead agency is assigned to the case in the part its kind plays.
+		for _, tc := range []struct{ lead, part string }{
+			{"police-tirane", "INVESTIGATING"},
+			{"spak", "PROSECUTING"},
+			{"court-tirane", "ADJUDICATING"},
+			{"onac", "COORDINATING"},
+			{"ngo-vatra", "SUPPORTING"},
+		} {
+			t.Run("OKLeadAssigned/"+tc.lead, func(t *testing.T) {
+				c := call[caseT](t, h, h.police, openCaseMutation, map[string]any{"in": caseInput(h, t, newReference(), tc.lead)})
+				var data struct {
+					Node struct {
+						Assignments struct {
+							Edges []struct {
+								Node struct {
+									Part   string
+									Agency agencyRef
+								}
+							}
+						}
+					}
+				}
+				h.do(t, h.reader, assignmentsQuery, map[string]any{"id": c.ID}).MustOK(t).Decode(t, &data)
+				// The lead in its part; besides it, at most the opener's own
+				// agency, in the part it plays (police-tirane investigates).
+				got := map[string]string{}
+				for _, e := range data.Node.Assignments.Edges {
+					got[e.Node.Agency.Code] = e.Node.Part
+				}
+				want := map[string]string{tc.lead: tc.part}
+				if _, ok := got["police-tirane"]; ok && tc.lead != "police-tirane" {
+					want["police-tirane"] = "INVESTIGATING"
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("assignments = %v, want %v", got, want)
+				}
+			})
+		}
+
+		victim := h.registerVictim(t, 30)
+		refusals := []struct {
+			name string
+			in   func() map[string]any
+			want want
+		}{
+			{"ErrMissingReference", func() map[string]any {
+				in := caseInput(h, t, "", "police-tirane")
+				delete(in, "reference")
+				return in
+			}, invalid},
+			{"ErrBadRegionEnum", func() map[string]any {
+				in := caseInput(h, t, newReference(), "police-tirane")
+				in["region"] = "NOPE"
+				return in
+			}, invalid},
+			{"ErrBadExploitationEnum", func() map[string]any {
+				in := caseInput(h, t, newReference(), "police-tirane")
+				in["formsOfExploitation"] = []string{"SEXUAL", "NOPE"}
+				return in
+			}, invalid},
+			{"ErrMalformedLeadAgencyID", func() map[string]any {
+				in := caseInput(h, t, newReference(), "police-tirane")
+				in["leadAgencyID"] = "abc"
+				return in
+			}, badInput},
+			{"ErrUnknownLeadAgency", func() map[string]any {
+				in := caseInput(h, t, newReference(), "police-tirane")
+				in["leadAgencyID"] = missingAgencyID
+				return in
+			}, badField("leadAgencyID")},
+			{"ErrLeadAgencyIsAVictim", func() map[string]any {
+				in := caseInput(h, t, newReference(), "police-tirane")
+				in["leadAgencyID"] = victim.ID
+				return in
+			}, badField("leadAgencyID")},
+			{"ErrEmptyTitle", func() map[string]any {
+				in := caseInput(h, t, newReference(), "police-tirane")
+				in["title"] = ""
+				return in
+			}, badField("input.title")},
+			{"ErrReferenceTooLong", func() map[string]any {
+				return caseInput(h, t, strings.Repeat("R", 65), "police-tirane")
+			}, badField("reference")},
+		}
+		for _, tc := range refusals {
+			t.Run(tc.name, func(t *testing.T) {
+				h.refuse(t, h.police, openCaseMutation, map[string]any{"in": tc.in()}, tc.want)
+			})
+		}
+
+		t.Run("ErrMissingReferenceInline", func(t *testing.T) {
+			q := fmt.Sprintf(`mutation { openCase(input: {title: "No reference", region: TIRANE, leadAgencyID: %q}) { id } }`, h.agency(t, "police-tirane"))
+			h.refuse(t, h.police, q, nil, invalid)
+		})
+
+		t.Run("ErrDuplicateReference", func(t *testing.T) {
+			ref := newReference()
+			first := call[caseT](t, h, h.police, openCaseMutation, map[string]any{"in": caseInput(h, t, ref, "police-tirane")})
+			// Another agency, another title: the reference alone decides.
+			in := caseInput(h, t, ref, "spak")
+			in["title"] = "Another title"
+			h.refuse(t, h.prosecutor, openCaseMutation, map[string]any{"in": in}, want{Code: "CONFLICT", Field: "reference"}, first.ID)
+			n, err := h.s.DB.Client.CaseFile.Query().Count(systemCtx())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var refs struct{ Cases struct{ TotalCount int } }
+			h.do(t, h.reader, `query($ref: String!) { cases(where: {reference: $ref}) { totalCount } }`, map[string]any{"ref": ref}).MustOK(t).Decode(t, &refs)
+			if refs.Cases.TotalCount != 1 {
+				t.Errorf("%d cases with reference %s (of %d), want 1", refs.Cases.TotalCount, ref, n)
+			}
+		})
+	})
+}
+
+func TestMutationUpdateCase(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c := h.openCase(t)
+		events := h.timeline(t, c.ID)
+		victim := h.registerVictim(t, 30)
+
+		t.Run("OK", func(t *testing.T) {
+			got := call[caseT](t, h, h.police, updateCaseMutation, map[string]any{"id": c.ID, "v": 1, "in": map[string]any{
+				"title": "Forced begging network", "region": "TIRANE", "formsOfExploitation": []string{"FORCED_BEGGING"},
+			}})
+			if got.Version != 2 || got.Title != "Forced begging network" || got.Region != "TIRANE" ||
+				!slices.Equal(got.FormsOfExploitation, []string{"FORCED_BEGGING"}) || got.Reference != c.Reference || got.Stage != "NOTICE_RECEIVED" {
+				t.Errorf("updateCase = %+v", got)
+			}
+			events = h.expectEvents(t, c.ID, events, h.police.event("CASE_UPDATED", "Case details updated."))
+
+			got = call[caseT](t, h, h.prosecutor, updateCaseMutation, map[string]any{"id": c.ID, "v": 2, "in": map[string]any{
+				"leadAgencyID": h.agency(t, "spak"),
+			}})
+			if got.Version != 3 || got.LeadAgency.Code != "spak" || got.Title != "Forced begging network" {
+				t.Errorf("second updateCase = %+v", got)
+			}
+			events = h.expectEvents(t, c.ID, events, h.prosecutor.event("CASE_UPDATED", "Case details updated."))
+			c = got
+		})
+
+		t.Run("OKAppendFormsOfExploitation", func(t *testing.T) {
+			need(t, c.ID)
+			got := call[caseT](t, h, h.police, updateCaseMutation, map[string]any{"id": c.ID, "v": c.Version, "in": map[string]any{
+				"appendFormsOfExploitation": []string{"SEXUAL"},
+			}})
+			if got.Version != c.Version+1 {
+				t.Errorf("version = %d, want %d", got.Version, c.Version+1)
+			}
+			events = h.expectEvents(t, c.ID, events, h.police.event("CASE_UPDATED", "Case details updated."))
+			before := c.FormsOfExploitation
+			c = got
+			if slices.Equal(got.FormsOfExploitation, before) {
+				t.Errorf("BUG: updateCase with appendFormsOfExploitation [SEXUAL] leaves formsOfExploitation %v unchanged (generated UpdateCaseInput.Mutate appends FormsOfExploitation, not AppendFormsOfExploitation)", before)
+			}
+			if want := append(slices.Clone(before), "SEXUAL"); !slices.Equal(got.FormsOfExploitation, want) {
+				t.Errorf("formsOfExploitation = %v, want %v", got.FormsOfExploitation, want)
+			}
+		})
+
+		for _, tc := range []struct {
+			name string
+			vars func() map[string]any
+			want want
+		}{
+			{"ErrStaleVersion", func() map[string]any {
+				return map[string]any{"id": c.ID, "v": c.Version - 1, "in": map[string]any{"title": "Stale"}}
+			}, conflict},
+			{"ErrFutureVersion", func() map[string]any {
+				return map[string]any{"id": c.ID, "v": c.Version + 1, "in": map[string]any{"title": "Future"}}
+			}, conflict},
+			{"ErrNotFound", func() map[string]any {
+				return map[string]any{"id": missingCaseID, "v": 1, "in": map[string]any{"title": "Nobody"}}
+			}, notFound},
+			{"ErrNotFoundOtherType", func() map[string]any {
+				return map[string]any{"id": victim.ID, "v": 1, "in": map[string]any{"title": "A victim"}}
+			}, notFound},
+			{"ErrUnknownLeadAgency", func() map[string]any {
+				return map[string]any{"id": c.ID, "v": c.Version, "in": map[string]any{"leadAgencyID": victim.ID}}
+			}, badField("input.leadAgencyID")},
+			{"ErrEmptyTitle", func() map[string]any {
+				return map[string]any{"id": c.ID, "v": c.Version, "in": map[string]any{"title": ""}}
+			}, badField("input.title")},
+			{"ErrBadRegionEnum", func() map[string]any {
+				return map[string]any{"id": c.ID, "v": c.Version, "in": map[string]any{"region": "NOPE"}}
+			}, invalid},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				need(t, c.ID)
+				h.refuse(t, h.police, updateCaseMutation, tc.vars(), tc.want, c.ID)
+			})
+		}
+	})
+}
+
+func TestMutationMoveCaseStage(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c := h.openCase(t)
+		events := h.timeline(t, c.ID)
+
+		t.Run("OK", func(t *testing.T) {
+			for i, stage := range []string{"REGISTERED", "UNDER_INVESTIGATION", "INVESTIGATION_CLOSED"} {
+				got := call[caseT](t, h, h.prosecutor, moveCaseStageMutation, map[string]any{"id": c.ID, "v": c.Version, "stage": stage})
+				if got.Stage != stage || got.Version != i+2 || got.ClosedAt != nil {
+					t.Errorf("moveCaseStage(%s) = %+v", stage, got)
+				}
+				events = h.expectEvents(t, c.ID, events, h.prosecutor.event("STAGE_CHANGED", "Stage changed from "+c.Stage+" to "+stage+"."))
+				c = got
+			}
+		})
+
+		t.Run("OKTerminalStageCloses", func(t *testing.T) {
+			other := h.openCase(t)
+			got := call[caseT](t, h, h.prosecutor, moveCaseStageMutation, map[string]any{"id": other.ID, "v": 1, "stage": "TRANSFERRED"})
+			if got.Stage != "TRANSFERRED" || got.Version != 2 || got.ClosedAt == nil || time.Since(*got.ClosedAt).Abs() > time.Minute {
+				t.Errorf("moveCaseStage(TRANSFERRED) = %+v, want closed now", got)
+			}
+			e := h.refuse(t, h.prosecutor, moveCaseStageMutation, map[string]any{"id": other.ID, "v": 2, "stage": "REGISTERED"}, badField("stage"), other.ID)
+			if allowed, ok := e.Extensions["allowed"].([]any); !ok || len(allowed) != 0 {
+				t.Errorf("extensions.allowed = %v, want [] after a terminal stage", e.Extensions["allowed"])
+			}
+		})
+
+		t.Run("ErrImpossibleTransition", func(t *testing.T) {
+			fresh := h.openCase(t)
+			e := h.refuse(t, h.prosecutor, moveCaseStageMutation, map[string]any{"id": fresh.ID, "v": 1, "stage": "FINAL"}, badField("stage"), fresh.ID)
+			if got := fmt.Sprint(e.Extensions["allowed"]); got != "[REGISTERED TRANSFERRED MERGED]" {
+				t.Errorf("extensions.allowed = %s, want [REGISTERED TRANSFERRED MERGED]", got)
+			}
+		})
+
+		for _, tc := range []struct {
+			name string
+			vars func() map[string]any
+			want want
+		}{
+			{"ErrBadStageEnum", func() map[string]any { return map[string]any{"id": c.ID, "v": c.Version, "stage": "NOPE"} }, invalid},
+			{"ErrStaleVersion", func() map[string]any {
+				return map[string]any{"id": c.ID, "v": c.Version - 1, "stage": "TRIAL_REQUESTED"}
+			}, conflict},
+			{"ErrNotFound", func() map[string]any { return map[string]any{"id": missingCaseID, "v": 1, "stage": "REGISTERED"} }, notFound},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				need(t, c.ID)
+				h.refuse(t, h.prosecutor, moveCaseStageMutation, tc.vars(), tc.want, c.ID)
+			})
+		}
+	})
+}
+
+func TestMutationAssignAgency(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c := h.openCase(t)
+		events := h.timeline(t, c.ID)
+		vatra := h.agency(t, "ngo-vatra")
+		var first assignmentT
+
+		t.Run("OK", func(t *testing.T) {
+			first = call[assignmentT](t, h, h.police, assignAgencyMutation, map[string]any{"case": c.ID, "agency": vatra, "part": "SUPPORTING"})
+			want := assignmentT{ID: first.ID, Version: 1, Part: "SUPPORTING", Case: nodeRef{c.ID}, Agency: agencyRef{"ngo-vatra"}}
+			if first.ID == "" || first != want {
+				t.Errorf("assignAgencyToCase = %+v, want %+v", first, want)
+			}
+			events = h.expectEvents(t, c.ID, events, h.police.event("AGENCY_ASSIGNED", "ngo-vatra assigned as SUPPORTING."))
+		})
+
+		t.Run("OKSamePartChangesNothing", func(t *testing.T) {
+			need(t, first.ID)
+			before := h.rows(t)
+			again := call[assignmentT](t, h, h.police, assignAgencyMutation, map[string]any{"case": c.ID, "agency": vatra, "part": "SUPPORTING"})
+			if again != first {
+				t.Errorf("assigning again = %+v, want %+v", again, first)
+			}
+			if diff := diffCounts(before, h.rows(t)); diff != "" {
+				t.Errorf("assigning the same part again changed the database: %s", diff)
+			}
+			events = h.expectEvents(t, c.ID, events)
+		})
+
+		t.Run("OKChangePart", func(t *testing.T) {
+			need(t, first.ID)
+			got := call[assignmentT](t, h, h.prosecutor, assignAgencyMutation, map[string]any{"case": c.ID, "agency": vatra, "part": "COORDINATING"})
+			if got.ID != first.ID || got.Version != 2 || got.Part != "COORDINATING" {
+				t.Errorf("changing the part = %+v", got)
+			}
+			events = h.expectEvents(t, c.ID, events, h.prosecutor.event("AGENCY_ASSIGNED", "ngo-vatra assigned as COORDINATING."))
+		})
+
+		for _, tc := range []struct {
+			name string
+			vars map[string]any
+			want want
+		}{
+			{"ErrUnknownAgency", map[string]any{"case": c.ID, "agency": missingAgencyID, "part": "SUPPORTING"}, badField("agencyID")},
+			{"ErrAgencyIsACase", map[string]any{"case": c.ID, "agency": c.ID, "part": "SUPPORTING"}, badField("agencyID")},
+			{"ErrUnknownCase", map[string]any{"case": missingCaseID, "agency": vatra, "part": "SUPPORTING"}, badField("caseID")},
+			{"ErrBadPartEnum", map[string]any{"case": c.ID, "agency": vatra, "part": "NOPE"}, invalid},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				h.refuse(t, h.police, assignAgencyMutation, tc.vars, tc.want, c.ID)
+			})
+		}
+	})
+}

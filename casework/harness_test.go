@@ -1,0 +1,349 @@
+package casework_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// ---------------------------------------------------------------------------
+// Harness: testserver's, with the principals and records these tests use
+// ---------------------------------------------------------------------------
+
+// principal is a person with a token, acting for one agency.
+type principal struct{ testserver.Principal }
+
+// event is the timeline entry p is expected to leave.
+func (p principal) event(kind, summary string) eventT {
+	return eventT{Kind: kind, Summary: summary, ActorSubject: p.Subject, ActorAgency: agencyRef{p.Agency}}
+}
+
+// harness is a running server over a fresh database, the ids of its
+// agencies and a few principals.
+type harness struct {
+	s                                       *testserver.Server
+	agencies                                map[string]int // agency code → row id
+	police, prosecutor, judge, ngo, shelter principal
+	// reader reads timelines and snapshots: a national investigator, who
+	// sees every case and victim row once row scope applies.
+	reader principal
+}
+
+func start(t *testing.T, db *database.DB) *harness {
+	t.Helper()
+	s := testserver.Start(t, db)
+	h := &harness{s: s, agencies: s.AgencyIDs(t)}
+	h.police = h.principal(t, "police-tirane", viewer.RoleInvestigator)
+	h.prosecutor = h.principal(t, "prosecution-tirane", viewer.RoleProsecutor)
+	h.judge = h.principal(t, "court-tirane", viewer.RoleJudge)
+	h.ngo = h.principal(t, "ngo-vatra", viewer.RoleCaseWorker)
+	h.shelter = h.principal(t, "shelter-national", viewer.RoleCaseWorker)
+	h.reader = h.principal(t, "police-gd", viewer.RoleInvestigator)
+	return h
+}
+
+func systemCtx() context.Context { return viewer.SystemContext(context.Background()) }
+
+func (h *harness) principal(t *testing.T, agencyCode string, role viewer.Role) principal {
+	t.Helper()
+	return principal{h.s.As(t, agencyCode, role)}
+}
+
+// colleague is another person at agencyCode with role: same rights, own
+// subject (and so own idempotency keys).
+func (h *harness) colleague(t *testing.T, agencyCode string, role viewer.Role) principal {
+	t.Helper()
+	return principal{h.s.Colleague(t, agencyCode, role)}
+}
+
+// agency returns the global id of the agency with code.
+func (h *harness) agency(t *testing.T, code string) string {
+	t.Helper()
+	id, ok := h.agencies[code]
+	if !ok {
+		t.Fatalf("no agency %q in the registry", code)
+	}
+	return testserver.GlobalID(id)
+}
+
+// do sends one operation as p and checks what every response must
+// satisfy (testserver.CheckClean).
+func (h *harness) do(t *testing.T, p principal, query string, vars map[string]any) *testserver.Response {
+	t.Helper()
+	return h.s.Ask(t, p.Token, query, vars)
+}
+
+// checkClean checks what every response must satisfy (testserver.CheckClean).
+func checkClean(t *testing.T, r *testserver.Response) {
+	t.Helper()
+	testserver.CheckClean(t, r)
+}
+
+// call runs an operation that must succeed with status 200 and returns its
+// one top-level field decoded into T.
+func call[T any](t *testing.T, h *harness, p principal, query string, vars map[string]any) T {
+	t.Helper()
+	return testserver.Call[T](t, h.s, p.Principal, query, vars)
+}
+
+// want is the refusal a test expects.
+type want = testserver.Want
+
+var (
+	badInput = want{Code: "BAD_USER_INPUT"}
+	conflict = want{Code: "CONFLICT", Field: "expectedVersion"}
+	notFound = want{Code: "NOT_FOUND"}
+	invalid  = want{Code: "BAD_USER_INPUT", Validation: true}
+)
+
+func badField(field string) want { return want{Code: "BAD_USER_INPUT", Field: field} }
+
+// refuse runs an operation that must be refused with one error as w says,
+// status 200 and no data, and checks that nothing changed: no table gained
+// or lost a row and none of the watched records changed.
+func (h *harness) refuse(t *testing.T, p principal, query string, vars map[string]any, w want, watch ...string) testserver.Error {
+	t.Helper()
+	before := h.rows(t)
+	snaps := make([]string, len(watch))
+	for i, id := range watch {
+		snaps[i] = h.snapshot(t, id)
+	}
+	r := h.do(t, p, query, vars)
+	e := testserver.WantRefusal(t, r, w)
+	if r.Status != http.StatusOK {
+		t.Errorf("status = %d, want 200:\n%s", r.Status, r.Body)
+	}
+	if diff := testserver.RowChanges(before, h.rows(t)); diff != "" {
+		t.Errorf("a refused mutation changed the database: %s", diff)
+	}
+	for i, id := range watch {
+		if after := h.snapshot(t, id); after != snaps[i] {
+			t.Errorf("a refused mutation changed %s:\nbefore %s\nafter  %s", id, snaps[i], after)
+		}
+	}
+	return e
+}
+
+// nullData reports whether data is null or an object of nulls.
+func nullData(data json.RawMessage) bool { return testserver.NullData(data) }
+
+// rows counts the rows of every table.
+func (h *harness) rows(t *testing.T) map[string]int {
+	t.Helper()
+	return testdb.RowCounts(t, h.s.DB.Client)
+}
+
+func diffCounts(before, after map[string]int) string { return testserver.RowChanges(before, after) }
+
+// snapshot returns every field the tests read of the record id, as JSON.
+func (h *harness) snapshot(t *testing.T, id string) string {
+	t.Helper()
+	return string(h.do(t, h.reader, snapshotQuery, map[string]any{"id": id}).MustOK(t).Data)
+}
+
+// timeline returns the events of a case.
+func (h *harness) timeline(t *testing.T, caseID string) []eventT {
+	t.Helper()
+	var data struct {
+		Node struct {
+			Events struct {
+				TotalCount int
+				Edges      []struct{ Node eventT }
+			}
+		}
+	}
+	h.do(t, h.reader, timelineQuery, map[string]any{"id": caseID}).MustOK(t).Decode(t, &data)
+	events := make([]eventT, 0, len(data.Node.Events.Edges))
+	for _, e := range data.Node.Events.Edges {
+		events = append(events, e.Node)
+	}
+	if data.Node.Events.TotalCount != len(events) {
+		t.Errorf("events.totalCount = %d, but %d edges", data.Node.Events.TotalCount, len(events))
+	}
+	return events
+}
+
+// expectEvents checks that the timeline of caseID is before plus exactly
+// the events added (in any order), and returns it.
+func (h *harness) expectEvents(t *testing.T, caseID string, before []eventT, added ...eventT) []eventT {
+	t.Helper()
+	after := h.timeline(t, caseID)
+	left := map[eventT]int{}
+	for _, e := range before {
+		left[e]++
+	}
+	var got []eventT
+	for _, e := range after {
+		if left[e] > 0 {
+			left[e]--
+		} else {
+			got = append(got, e)
+		}
+	}
+	for e, n := range left {
+		if n > 0 {
+			t.Errorf("case %s lost an event from its timeline: %+v", caseID, e)
+		}
+	}
+	sortEvents(got)
+	want := slices.Clone(added)
+	sortEvents(want)
+	if len(got) != len(want) || (len(got) > 0 && !reflect.DeepEqual(got, want)) {
+		t.Errorf("new events of case %s:\n got %+v\nwant %+v", caseID, got, want)
+	}
+	return after
+}
+
+func sortEvents(es []eventT) {
+	slices.SortFunc(es, func(a, b eventT) int {
+		return strings.Compare(a.Kind+a.Summary+a.ActorSubject, b.Kind+b.Summary+b.ActorSubject)
+	})
+}
+
+// stored reads a victim straight from the database: sensitive fields are
+// checked there, not in mutation responses, whose selections stay clear of
+// fields an access policy may withhold.
+func (h *harness) stored(t *testing.T, id string) *ent.Victim {
+	t.Helper()
+	v, err := h.s.DB.Client.Victim.Get(systemCtx(), atoi(t, id))
+	if err != nil {
+		t.Fatalf("reading victim %s: %v", id, err)
+	}
+	return v
+}
+
+// storedService reads a support service straight from the database.
+func (h *harness) storedService(t *testing.T, id string) *ent.SupportService {
+	t.Helper()
+	s, err := h.s.DB.Client.SupportService.Get(systemCtx(), atoi(t, id))
+	if err != nil {
+		t.Fatalf("reading support service %s: %v", id, err)
+	}
+	return s
+}
+
+func atoi(t *testing.T, id string) int {
+	t.Helper()
+	return testserver.Atoi(t, id)
+}
+
+// need stops a step whose earlier steps failed.
+func need(t *testing.T, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		if id == "" {
+			t.Fatal("an earlier step failed")
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Inputs and fixtures
+// ---------------------------------------------------------------------------
+
+var serial atomic.Int64
+
+func newReference() string    { return fmt.Sprintf("TIR-2026-%04d", serial.Add(1)) }
+func newVictimName() string   { return fmt.Sprintf("V-2026-%04d", serial.Add(1)) }
+func newSuspectName() string  { return fmt.Sprintf("S-2026-%04d", serial.Add(1)) }
+func newRegistration() string { return fmt.Sprintf("PR-TIR-%04d/2026", serial.Add(1)) }
+
+// lastYear is a year wholly in the past, so that every date the tests use
+// is before now whenever they run.
+var lastYear = time.Now().UTC().Year() - 1
+
+func date(m time.Month, d int) time.Time { return time.Date(lastYear, m, d, 9, 0, 0, 0, time.UTC) }
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func sameTime(t *testing.T, name string, got *time.Time, want time.Time) {
+	t.Helper()
+	if got == nil || !got.Equal(want) {
+		t.Errorf("%s = %v, want %v", name, got, want)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func caseInput(h *harness, t *testing.T, ref, lead string) map[string]any {
+	return map[string]any{
+		"reference": ref, "title": "Recruitment through false job offers", "region": "TIRANE",
+		"formsOfExploitation": []string{"SEXUAL", "FORCED_LABOUR"}, "openedAt": stamp(date(2, 20)),
+		"leadAgencyID": h.agency(t, lead),
+	}
+}
+
+func victimInput(pseudonym string, age int) map[string]any {
+	group := "ADULT"
+	if age < 18 {
+		group = "MINOR"
+	}
+	return map[string]any{
+		"pseudonym": pseudonym, "sex": "FEMALE", "ageGroup": group, "identificationStatus": "POTENTIAL_VICTIM",
+		"identifiedBy": "STATE_POLICE", "identifiedAt": stamp(date(2, 15)), "region": "TIRANE",
+		"formsOfExploitation": []string{"SEXUAL"}, "exactAge": age,
+	}
+}
+
+func (h *harness) openCase(t *testing.T) caseT {
+	t.Helper()
+	return call[caseT](t, h, h.police, openCaseMutation, map[string]any{"in": caseInput(h, t, newReference(), "police-tirane")})
+}
+
+// assign assigns agencies to a case in a part, as a case is worked on:
+// an agency acts on the cases it is assigned to.
+func (h *harness) assign(t *testing.T, caseID, part string, agencyCodes ...string) {
+	t.Helper()
+	for _, code := range agencyCodes {
+		call[assignmentT](t, h, h.police, assignAgencyMutation, map[string]any{"case": caseID, "agency": h.agency(t, code), "part": part})
+	}
+}
+
+func (h *harness) registerVictim(t *testing.T, age int, caseIDs ...string) victimT {
+	t.Helper()
+	return call[victimT](t, h, h.police, registerVictimMutation, map[string]any{"in": victimInput(newVictimName(), age), "cases": caseIDs})
+}
+
+func (h *harness) recordSuspect(t *testing.T, caseID string) suspectT {
+	t.Helper()
+	return call[suspectT](t, h, h.police, recordSuspectMutation, map[string]any{"in": map[string]any{
+		"pseudonym": newSuspectName(), "sex": "MALE", "nationality": "AL", "role": "RECRUITER", "caseID": caseID,
+	}})
+}
+
+func (h *harness) registerProsecution(t *testing.T, caseID string, registeredAt time.Time, defendants ...string) prosecutionT {
+	t.Helper()
+	return call[prosecutionT](t, h, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{
+		"registrationNumber": newRegistration(), "registeredAt": stamp(registeredAt), "caseID": caseID,
+		"officeID": h.agency(t, "prosecution-tirane"), "defendantIDs": defendants,
+	}})
+}
+
+func (h *harness) moveProsecution(t *testing.T, p prosecutionT, stage string, at *time.Time) prosecutionT {
+	t.Helper()
+	vars := map[string]any{"id": p.ID, "v": p.Version, "stage": stage}
+	if at != nil {
+		vars["at"] = stamp(*at)
+	}
+	return call[prosecutionT](t, h, h.prosecutor, moveProsStageMutation, vars)
+}
+
+func (h *harness) referralInput(t *testing.T, victimID string, caseID any) map[string]any {
+	return map[string]any{
+		"serviceKind": "SHELTER", "referredAt": stamp(time.Now().Add(-2 * time.Hour)), "victimID": victimID,
+		"caseID": caseID, "fromAgencyID": h.agency(t, "police-tirane"), "toAgencyID": h.agency(t, "ngo-vatra"),
+	}
+}

@@ -1,0 +1,187 @@
+package casework_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// ---------------------------------------------------------------------------
+// Idempotency and atomicity
+// ---------------------------------------------------------------------------
+
+// TestMutationIdempotency retries creates with an idempotency key: the same
+// key and input return the first record; the same key with other input is a
+// CONFLICT; another principal's key is its own.
+func TestMutationIdempotency(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c := h.openCase(t)
+		h.assign(t, c.ID, "ADJUDICATING", "court-tirane", "court-appeal")
+		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra", "shelter-national")
+		v := h.registerVictim(t, 30, c.ID)
+		p := h.registerProsecution(t, c.ID, date(3, 2))
+		client := h.s.DB.Client
+		base := serial.Add(1) // makes this test's values unique
+		general := h.principal(t, "prosecution-general", viewer.RoleProsecutor)
+		appeal := h.principal(t, "court-appeal", viewer.RoleJudge)
+
+		ops := []struct {
+			name, query string
+			// vars returns the variables of the n-th distinct input.
+			vars  func(n int) map[string]any
+			count func(context.Context) (int, error)
+			kind  string // the event each create adds to c; "" for openCase
+			// by makes the creates; other is another person who may
+			// call the mutation on the same case.
+			by, other principal
+		}{
+			{"openCase", openCaseMutation, func(n int) map[string]any {
+				return map[string]any{"in": caseInput(h, t, fmt.Sprintf("TIR-IDEM-%d-%d", base, n), "police-tirane")}
+			}, client.CaseFile.Query().Count, "", h.police, h.prosecutor},
+			{"registerVictim", registerVictimMutation, func(n int) map[string]any {
+				return map[string]any{"in": victimInput(fmt.Sprintf("V-2027-%04d", base*10+int64(n)), 30), "cases": []string{c.ID}}
+			}, client.Victim.Query().Count, "VICTIM_LINKED", h.police, h.reader},
+			{"recordConsent", recordConsentMutation, func(n int) map[string]any {
+				return map[string]any{"in": map[string]any{"victimID": v.ID, "givenBy": "VICTIM", "givenAt": stamp(date(5, n)),
+					"agencyKinds": []string{"NGO_SHELTER"}, "purposes": []string{"SERVICES"}}}
+			}, client.Consent.Query().Count, "CONSENT_RECORDED", h.police, h.reader},
+			{"recordSuspect", recordSuspectMutation, func(n int) map[string]any {
+				return map[string]any{"in": map[string]any{"pseudonym": fmt.Sprintf("S-IDEM-%d-%d", base, n), "sex": "MALE", "nationality": "AL",
+					"role": "CLIENT", "caseID": c.ID}}
+			}, client.Suspect.Query().Count, "SUSPECT_RECORDED", h.police, h.prosecutor},
+			{"registerProsecution", registerProsMutation, func(n int) map[string]any {
+				return map[string]any{"in": map[string]any{"registrationNumber": fmt.Sprintf("PR-IDEM-%d-%d", base, n), "registeredAt": stamp(date(3, 2)),
+					"caseID": c.ID, "officeID": h.agency(t, "spak")}}
+			}, client.Prosecution.Query().Count, "PROSECUTION_REGISTERED", h.prosecutor, general},
+			{"addCharge", addChargeMutation, func(n int) map[string]any {
+				return map[string]any{"in": map[string]any{"article": []string{"CC_110A", "CC_110B", "CC_110C", "CC_114"}[n%4], "prosecutionID": p.ID}}
+			}, client.Charge.Query().Count, "CHARGE_ADDED", h.prosecutor, general},
+			{"recordCourtDecision", recordDecisionMutation, func(n int) map[string]any {
+				return map[string]any{"in": map[string]any{"instance": "FIRST_INSTANCE", "decidedOn": stamp(date(10, n)), "verdict": "ACQUITTED",
+					"prosecutionID": p.ID, "courtID": h.agency(t, "court-tirane")}}
+			}, client.CourtDecision.Query().Count, "COURT_DECISION_RECORDED", h.judge, appeal},
+			{"createReferral", createReferralMutation, func(n int) map[string]any {
+				in := h.referralInput(t, v.ID, c.ID)
+				in["referredAt"] = stamp(date(5, n))
+				return map[string]any{"in": in}
+			}, client.Referral.Query().Count, "REFERRAL_CREATED", h.police, h.colleague(t, "police-tirane", viewer.RoleInvestigator)},
+			{"recordSupportService", recordServiceMutation, func(n int) map[string]any {
+				return map[string]any{"in": map[string]any{"kind": "MEDICAL", "startedOn": stamp(date(4, n)), "victimID": v.ID,
+					"providerID": h.agency(t, "ngo-vatra")}}
+			}, client.SupportService.Query().Count, "SUPPORT_RECORDED", h.ngo, h.colleague(t, "ngo-vatra", viewer.RoleCaseWorker)},
+		}
+		for _, op := range ops {
+			t.Run(op.name, func(t *testing.T) {
+				key := fmt.Sprintf("retry-%s-%d", op.name, base)
+				withKey := func(vars map[string]any) map[string]any {
+					vars["key"] = key
+					return vars
+				}
+				count := func(t *testing.T) int {
+					t.Helper()
+					n, err := op.count(systemCtx())
+					if err != nil {
+						t.Fatal(err)
+					}
+					return n
+				}
+				countEvents := func(t *testing.T) int {
+					t.Helper()
+					n := 0
+					for _, e := range h.timeline(t, c.ID) {
+						if e.Kind == op.kind {
+							n++
+						}
+					}
+					return n
+				}
+				create := func(t *testing.T, p principal, n int) string {
+					t.Helper()
+					var data map[string]struct{ ID string }
+					h.do(t, p, op.query, withKey(op.vars(n))).MustOK(t).Decode(t, &data)
+					return data[op.name].ID
+				}
+				rows, events := count(t), countEvents(t)
+				first := create(t, op.by, 1)
+
+				t.Run("OKRetrySameInput", func(t *testing.T) {
+					before := h.rows(t)
+					if again := create(t, op.by, 1); again != first || first == "" {
+						t.Errorf("the retry returned %q, the first call %q", again, first)
+					}
+					if diff := diffCounts(before, h.rows(t)); diff != "" {
+						t.Errorf("the retry changed the database: %s", diff)
+					}
+					if n := count(t); n != rows+1 {
+						t.Errorf("%d rows after a create and its retry, want %d", n, rows+1)
+					}
+					if op.kind == "" {
+						if n := len(h.timeline(t, first)); n != 1 {
+							t.Errorf("the new case has %d events after a create and its retry, want 1 (CASE_OPENED)", n)
+						}
+					} else if n := countEvents(t); n != events+1 {
+						t.Errorf("%d %s events after a create and its retry, want %d", n, op.kind, events+1)
+					}
+				})
+
+				t.Run("ErrSameKeyOtherInput", func(t *testing.T) {
+					h.refuse(t, op.by, op.query, withKey(op.vars(2)), want{Code: "CONFLICT"})
+				})
+
+				t.Run("OKOtherPrincipalSameKey", func(t *testing.T) {
+					if other := create(t, op.other, 3); other == "" || other == first {
+						t.Errorf("another principal's create with the same key returned %q, the first %q", other, first)
+					}
+					if n := count(t); n != rows+2 {
+						t.Errorf("%d rows, want %d", n, rows+2)
+					}
+				})
+			})
+		}
+
+		t.Run("ErrEmptyKey", func(t *testing.T) {
+			vars := map[string]any{"in": caseInput(h, t, newReference(), "police-tirane"), "key": ""}
+			h.refuse(t, h.police, openCaseMutation, vars, badField("idempotencyKey"))
+		})
+
+		t.Run("ErrSameKeyOtherPrincipalSameReference", func(t *testing.T) {
+			// Another principal's retry is not a retry: it is a new
+			// create, refused because the reference is taken.
+			vars := map[string]any{"in": caseInput(h, t, newReference(), "police-tirane"), "key": "shared"}
+			call[caseT](t, h, h.police, openCaseMutation, vars)
+			h.refuse(t, h.prosecutor, openCaseMutation, vars, want{Code: "CONFLICT", Field: "reference"})
+		})
+	})
+}
+
+// TestMutationAtomicity checks that a mutation that fails part-way writes
+// nothing.
+func TestMutationAtomicity(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c := h.openCase(t)
+		events := h.timeline(t, c.ID)
+
+		t.Run("ErrRegisterVictimOneUnknownCase", func(t *testing.T) {
+			name := newVictimName()
+			h.refuse(t, h.police, registerVictimMutation, map[string]any{"in": victimInput(name, 30), "cases": []string{c.ID, missingCaseID}},
+				badField("caseIDs"), c.ID)
+			var data struct{ Victims struct{ TotalCount int } }
+			h.do(t, h.reader, `query($p: String!) { victims(where: {pseudonym: $p}) { totalCount } }`, map[string]any{"p": name}).MustOK(t).Decode(t, &data)
+			if data.Victims.TotalCount != 0 {
+				t.Errorf("%d victims named %s after a refused registration", data.Victims.TotalCount, name)
+			}
+			events = h.expectEvents(t, c.ID, events)
+		})
+
+		// Several mutations of one document commit one by one: see
+		// TestMutationsOfOneDocumentCommitEach (docs/mutations.md).
+	})
+}

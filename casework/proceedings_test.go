@@ -1,0 +1,543 @@
+package casework_test
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+)
+
+// ---------------------------------------------------------------------------
+// Suspects, prosecutions, charges, court decisions
+// ---------------------------------------------------------------------------
+
+func TestMutationSuspect(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c := h.openCase(t)
+		events := h.timeline(t, c.ID)
+		var s suspectT
+
+		t.Run("RecordOK", func(t *testing.T) {
+			name := newSuspectName()
+			s = call[suspectT](t, h, h.police, recordSuspectMutation, map[string]any{"in": map[string]any{
+				"pseudonym": name, "sex": "MALE", "nationality": "AL", "role": "RECRUITER", "caseID": c.ID, "legalName": "Made Up",
+			}})
+			want := suspectT{ID: s.ID, Version: 1, Pseudonym: name, Sex: "MALE", Nationality: "AL", Role: "RECRUITER", Case: nodeRef{c.ID}}
+			if s.ID == "" || s != want {
+				t.Errorf("recordSuspect = %+v, want %+v", s, want)
+			}
+			events = h.expectEvents(t, c.ID, events, h.police.event("SUSPECT_RECORDED", "Suspect "+name+" recorded."))
+		})
+
+		for _, tc := range []struct {
+			name string
+			in   func() map[string]any
+			want want
+		}{
+			{"RecordErrDuplicatePseudonym", func() map[string]any {
+				return map[string]any{"pseudonym": s.Pseudonym, "sex": "MALE", "nationality": "AL", "role": "CLIENT", "caseID": c.ID}
+			}, want{Code: "CONFLICT", Field: "pseudonym"}},
+			{"RecordErrUnknownCase", func() map[string]any {
+				return map[string]any{"pseudonym": newSuspectName(), "sex": "MALE", "nationality": "AL", "role": "CLIENT", "caseID": missingCaseID}
+			}, badField("caseID")},
+			{"RecordErrEmptyPseudonym", func() map[string]any {
+				return map[string]any{"pseudonym": "", "sex": "MALE", "nationality": "AL", "role": "CLIENT", "caseID": c.ID}
+			}, badField("input.pseudonym")},
+			{"RecordErrBadRoleEnum", func() map[string]any {
+				return map[string]any{"pseudonym": newSuspectName(), "sex": "MALE", "nationality": "AL", "role": "NOPE", "caseID": c.ID}
+			}, invalid},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				need(t, s.ID)
+				h.refuse(t, h.police, recordSuspectMutation, map[string]any{"in": tc.in()}, tc.want)
+			})
+		}
+
+		t.Run("UpdateOK", func(t *testing.T) {
+			need(t, s.ID)
+			got := call[suspectT](t, h, h.prosecutor, updateSuspectMutation, map[string]any{"id": s.ID, "v": 1, "in": map[string]any{
+				"role": "ORGANISER", "nationality": "XK", "clearLegalName": true,
+			}})
+			if got.Version != 2 || got.Role != "ORGANISER" || got.Nationality != "XK" || got.Pseudonym != s.Pseudonym {
+				t.Errorf("updateSuspect = %+v", got)
+			}
+			events = h.expectEvents(t, c.ID, events, h.prosecutor.event("SUSPECT_UPDATED", "Suspect "+s.Pseudonym+" updated."))
+			s = got
+		})
+
+		for _, tc := range []struct {
+			name string
+			vars func() map[string]any
+			want want
+		}{
+			{"UpdateErrStaleVersion", func() map[string]any {
+				return map[string]any{"id": s.ID, "v": 1, "in": map[string]any{"role": "CLIENT"}}
+			}, conflict},
+			{"UpdateErrNationalityTooLong", func() map[string]any {
+				return map[string]any{"id": s.ID, "v": s.Version, "in": map[string]any{"nationality": strings.Repeat("X", 65)}}
+			}, badField("nationality")},
+			{"UpdateErrNotFound", func() map[string]any {
+				return map[string]any{"id": c.ID, "v": 1, "in": map[string]any{"role": "CLIENT"}}
+			}, notFound},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				need(t, s.ID)
+				h.refuse(t, h.police, updateSuspectMutation, tc.vars(), tc.want, s.ID)
+			})
+		}
+	})
+}
+
+func TestMutationProsecution(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c, other := h.openCase(t), h.openCase(t)
+		s1, s2, stranger := h.recordSuspect(t, c.ID), h.recordSuspect(t, c.ID), h.recordSuspect(t, other.ID)
+		events := h.timeline(t, c.ID)
+		registeredAt := date(3, 2)
+		var p prosecutionT
+		moved := func(from, to string) eventT {
+			return h.prosecutor.event("PROSECUTION_STAGE_CHANGED", fmt.Sprintf("Proceeding %s moved from %s to %s.", p.RegistrationNumber, from, to))
+		}
+		// The case's stage follows its one proceeding (see also
+		// TestCaseFollowsProceedings).
+		caseFollows := func(from, to string) eventT {
+			return h.prosecutor.event("STAGE_CHANGED", fmt.Sprintf("Stage changed from %s to %s, following its proceedings.", from, to))
+		}
+
+		t.Run("RegisterOK", func(t *testing.T) {
+			number := newRegistration()
+			p = call[prosecutionT](t, h, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{
+				"registrationNumber": number, "registeredAt": stamp(registeredAt), "caseID": c.ID,
+				"officeID": h.agency(t, "prosecution-tirane"), "defendantIDs": []string{s1.ID, s2.ID},
+			}})
+			if p.ID == "" || p.Version != 1 || p.RegistrationNumber != number || p.Stage != "REGISTERED" || !p.RegisteredAt.Equal(registeredAt) ||
+				p.InvestigationDeadline != nil || p.DeadlineExtensions != 0 || p.ClosedAt != nil || p.Office.Code != "prosecution-tirane" ||
+				p.Case.ID != c.ID || len(p.Defendants) != 2 {
+				t.Errorf("registerProsecution = %+v", p)
+			}
+			events = h.expectEvents(t, c.ID, events, h.prosecutor.event("PROSECUTION_REGISTERED", "Proceeding "+number+" registered."),
+				h.prosecutor.event("AGENCY_ASSIGNED", "prosecution-tirane assigned as PROSECUTING."), caseFollows("NOTICE_RECEIVED", "REGISTERED"))
+		})
+
+		for _, tc := range []struct {
+			name string
+			in   func() map[string]any
+			want want
+		}{
+			{"RegisterErrOfficeIsPolice", func() map[string]any {
+				return map[string]any{"registrationNumber": newRegistration(), "registeredAt": stamp(registeredAt), "caseID": c.ID, "officeID": h.agency(t, "police-tirane")}
+			}, badField("officeID")},
+			{"RegisterErrUnknownOffice", func() map[string]any {
+				return map[string]any{"registrationNumber": newRegistration(), "registeredAt": stamp(registeredAt), "caseID": c.ID, "officeID": missingAgencyID}
+			}, badField("officeID")},
+			{"RegisterErrDefendantOfOtherCase", func() map[string]any {
+				return map[string]any{"registrationNumber": newRegistration(), "registeredAt": stamp(registeredAt), "caseID": c.ID,
+					"officeID": h.agency(t, "spak"), "defendantIDs": []string{s1.ID, stranger.ID}}
+			}, badField("defendantIDs")},
+			{"RegisterErrDuplicateNumber", func() map[string]any {
+				return map[string]any{"registrationNumber": p.RegistrationNumber, "registeredAt": stamp(registeredAt), "caseID": c.ID, "officeID": h.agency(t, "spak")}
+			}, want{Code: "CONFLICT", Field: "registrationNumber"}},
+			{"RegisterErrDeadlineBeforeRegistration", func() map[string]any {
+				return map[string]any{"registrationNumber": newRegistration(), "registeredAt": stamp(registeredAt), "caseID": c.ID,
+					"officeID": h.agency(t, "spak"), "investigationDeadline": stamp(registeredAt.AddDate(0, 0, -1))}
+			}, badField("investigationDeadline")},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				need(t, p.ID)
+				h.refuse(t, h.prosecutor, registerProsMutation, map[string]any{"in": tc.in()}, tc.want)
+			})
+		}
+
+		t.Run("UpdateOK", func(t *testing.T) {
+			need(t, p.ID)
+			got := call[prosecutionT](t, h, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": 1, "in": map[string]any{
+				"officeID": h.agency(t, "spak"), "removeDefendantIDs": []string{s2.ID},
+			}})
+			if got.Version != 2 || got.Office.Code != "spak" || len(got.Defendants) != 1 || got.Defendants[0].ID != s1.ID || got.Stage != "REGISTERED" {
+				t.Errorf("updateProsecution = %+v", got)
+			}
+			events = h.expectEvents(t, c.ID, events, h.prosecutor.event("CASE_UPDATED", "Proceeding "+p.RegistrationNumber+" updated."),
+				h.prosecutor.event("AGENCY_ASSIGNED", "spak assigned as PROSECUTING."))
+			p = got
+		})
+
+		for _, tc := range []struct {
+			name string
+			vars func() map[string]any
+			want want
+		}{
+			{"UpdateErrStaleVersion", func() map[string]any {
+				return map[string]any{"id": p.ID, "v": 1, "in": map[string]any{"officeID": h.agency(t, "prosecution-tirane")}}
+			}, conflict},
+			{"UpdateErrOfficeIsCourt", func() map[string]any {
+				return map[string]any{"id": p.ID, "v": p.Version, "in": map[string]any{"officeID": h.agency(t, "court-tirane")}}
+			}, badField("input.officeID")},
+			{"UpdateErrNotFound", func() map[string]any {
+				return map[string]any{"id": missingProsecutionID, "v": 1, "in": map[string]any{"officeID": h.agency(t, "spak")}}
+			}, notFound},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				need(t, p.ID)
+				h.refuse(t, h.prosecutor, updateProsMutation, tc.vars(), tc.want, p.ID)
+			})
+		}
+
+		for _, tc := range []struct {
+			name, query string
+			vars        func() map[string]any
+			want        want
+			allowed     string // extensions.allowed, when checked
+		}{
+			{"MoveErrImpossibleTransition", moveProsStageMutation, func() map[string]any {
+				return map[string]any{"id": p.ID, "v": p.Version, "stage": "FINAL"}
+			}, badField("stage"), "[UNDER_INVESTIGATION TRANSFERRED MERGED]"},
+			{"MoveErrBadStageEnum", moveProsStageMutation, func() map[string]any {
+				return map[string]any{"id": p.ID, "v": p.Version, "stage": "NOPE"}
+			}, invalid, ""},
+			{"MoveErrBeforeRegistration", moveProsStageMutation, func() map[string]any {
+				return map[string]any{"id": p.ID, "v": p.Version, "stage": "UNDER_INVESTIGATION", "at": stamp(registeredAt.Add(-time.Hour))}
+			}, badField("at"), ""},
+			{"MoveErrInTheFuture", moveProsStageMutation, func() map[string]any {
+				return map[string]any{"id": p.ID, "v": p.Version, "stage": "UNDER_INVESTIGATION", "at": stamp(time.Now().Add(time.Hour))}
+			}, badField("at"), ""},
+			{"MoveErrStaleVersion", moveProsStageMutation, func() map[string]any {
+				return map[string]any{"id": p.ID, "v": p.Version - 1, "stage": "UNDER_INVESTIGATION", "at": stamp(date(3, 10))}
+			}, conflict, ""},
+			{"MoveErrNotFound", moveProsStageMutation, func() map[string]any {
+				return map[string]any{"id": missingProsecutionID, "v": 1, "stage": "UNDER_INVESTIGATION"}
+			}, notFound, ""},
+			{"ExtendErrNotUnderInvestigation", extendDeadlineMutation, func() map[string]any {
+				return map[string]any{"id": p.ID, "v": p.Version, "until": stamp(date(9, 1))}
+			}, badField("id"), ""},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				need(t, p.ID)
+				e := h.refuse(t, h.prosecutor, tc.query, tc.vars(), tc.want, p.ID)
+				if got := fmt.Sprint(e.Extensions["allowed"]); tc.allowed != "" && got != tc.allowed {
+					t.Errorf("extensions.allowed = %s, want %s", got, tc.allowed)
+				}
+			})
+		}
+
+		startedAt := date(3, 10)
+		t.Run("MoveToUnderInvestigationSetsDeadline", func(t *testing.T) {
+			need(t, p.ID)
+			got := h.moveProsecution(t, p, "UNDER_INVESTIGATION", &startedAt)
+			if got.Stage != "UNDER_INVESTIGATION" || got.Version != 3 {
+				t.Errorf("moveProsecutionStage = %+v", got)
+			}
+			sameTime(t, "investigationStartedAt", got.InvestigationStartedAt, startedAt)
+			sameTime(t, "investigationDeadline", got.InvestigationDeadline, date(6, 10)) // three months later
+			events = h.expectEvents(t, c.ID, events, moved("REGISTERED", "UNDER_INVESTIGATION"), caseFollows("REGISTERED", "UNDER_INVESTIGATION"))
+			p = got
+		})
+
+		extended := date(8, 10)
+		t.Run("ExtendDeadlineOK", func(t *testing.T) {
+			need(t, p.ID)
+			got := call[prosecutionT](t, h, h.prosecutor, extendDeadlineMutation, map[string]any{"id": p.ID, "v": p.Version, "until": stamp(extended)})
+			if got.Version != 4 || got.DeadlineExtensions != 1 || got.Stage != "UNDER_INVESTIGATION" {
+				t.Errorf("extendInvestigationDeadline = %+v", got)
+			}
+			sameTime(t, "investigationDeadline", got.InvestigationDeadline, extended)
+			events = h.expectEvents(t, c.ID, events, h.prosecutor.event("DEADLINE_EXTENDED",
+				fmt.Sprintf("Investigation deadline of %s extended to %s.", p.RegistrationNumber, extended.Format(time.DateOnly))))
+			p = got
+		})
+
+		for _, tc := range []struct {
+			name  string
+			v     func() int
+			until time.Time
+			want  want
+		}{
+			{"ExtendErrMoreThanThreeMonths", func() int { return p.Version }, extended.AddDate(0, 4, 0), badField("until")},
+			{"ExtendErrNotLater", func() int { return p.Version }, extended.AddDate(0, 0, -1), badField("until")},
+			{"ExtendErrStaleVersion", func() int { return p.Version - 1 }, extended.AddDate(0, 1, 0), conflict},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				need(t, p.ID)
+				h.refuse(t, h.prosecutor, extendDeadlineMutation, map[string]any{"id": p.ID, "v": tc.v(), "until": stamp(tc.until)}, tc.want, p.ID)
+			})
+		}
+
+		t.Run("MoveThroughTrialToFinal", func(t *testing.T) {
+			need(t, p.ID)
+			type step struct {
+				stage string
+				at    *time.Time
+				field func(prosecutionT) *time.Time // the date the stage sets
+			}
+			steps := []step{
+				{"INVESTIGATION_CLOSED", ptr(date(7, 1)), func(p prosecutionT) *time.Time { return p.InvestigationClosedAt }},
+				{"TRIAL_REQUESTED", ptr(date(7, 15)), func(p prosecutionT) *time.Time { return p.TrialRequestedAt }},
+				{"FIRST_INSTANCE_TRIAL", ptr(date(9, 1)), nil},
+				{"FIRST_INSTANCE_DECIDED", ptr(date(10, 1)), func(p prosecutionT) *time.Time { return p.FirstInstanceDecidedAt }},
+				{"APPEAL", ptr(date(10, 20)), nil},
+				{"APPEAL_DECIDED", ptr(date(12, 1)), func(p prosecutionT) *time.Time { return p.AppealDecidedAt }},
+				{"FINAL", nil, func(p prosecutionT) *time.Time { return p.ClosedAt }},
+			}
+			for _, st := range steps {
+				got := h.moveProsecution(t, p, st.stage, st.at)
+				if got.Stage != st.stage || got.Version != p.Version+1 {
+					t.Fatalf("moveProsecutionStage(%s) = %+v", st.stage, got)
+				}
+				switch {
+				case st.field == nil:
+				case st.at != nil:
+					sameTime(t, st.stage+" date", st.field(got), *st.at)
+				default:
+					if d := st.field(got); d == nil || time.Since(*d).Abs() > time.Minute {
+						t.Errorf("%s date = %v, want now", st.stage, d)
+					}
+				}
+				if (got.ClosedAt != nil) != (st.stage == "FINAL") {
+					t.Errorf("after %s closedAt = %v", st.stage, got.ClosedAt)
+				}
+				events = h.expectEvents(t, c.ID, events, moved(p.Stage, st.stage), caseFollows(p.Stage, st.stage))
+				p = got
+			}
+			// Earlier dates stay as they were.
+			sameTime(t, "investigationStartedAt", p.InvestigationStartedAt, startedAt)
+			sameTime(t, "investigationDeadline", p.InvestigationDeadline, extended)
+			if p.DismissedAt != nil {
+				t.Errorf("dismissedAt = %v, want null", p.DismissedAt)
+			}
+		})
+
+		t.Run("MoveErrAfterFinal", func(t *testing.T) {
+			need(t, p.ID)
+			e := h.refuse(t, h.prosecutor, moveProsStageMutation, map[string]any{"id": p.ID, "v": p.Version, "stage": "APPEAL"}, badField("stage"), p.ID)
+			if allowed, ok := e.Extensions["allowed"].([]any); !ok || len(allowed) != 0 {
+				t.Errorf("extensions.allowed = %v, want []", e.Extensions["allowed"])
+			}
+		})
+
+		t.Run("MoveToDismissed", func(t *testing.T) {
+			q := h.registerProsecution(t, c.ID, registeredAt)
+			q = h.moveProsecution(t, q, "UNDER_INVESTIGATION", ptr(date(3, 5)))
+			q = h.moveProsecution(t, q, "INVESTIGATION_CLOSED", ptr(date(4, 1)))
+			q = h.moveProsecution(t, q, "DISMISSED", ptr(date(4, 20)))
+			if q.Stage != "DISMISSED" || q.Version != 4 {
+				t.Errorf("after DISMISSED: %+v", q)
+			}
+			sameTime(t, "dismissedAt", q.DismissedAt, date(4, 20))
+			sameTime(t, "closedAt", q.ClosedAt, date(4, 20))
+			if q.TrialRequestedAt != nil {
+				t.Errorf("trialRequestedAt = %v, want null", q.TrialRequestedAt)
+			}
+		})
+
+		// A deadline three months after 31 August is 30 November: a month
+		// has no 31st day to roll over into December.
+		var q prosecutionT
+		t.Run("MoveToUnderInvestigationDeadlineAtMonthEnd", func(t *testing.T) {
+			q = h.registerProsecution(t, c.ID, date(8, 1))
+			q = h.moveProsecution(t, q, "UNDER_INVESTIGATION", ptr(date(8, 31)))
+			if q.InvestigationDeadline != nil && q.InvestigationDeadline.Equal(date(8, 31).AddDate(0, 3, 0)) {
+				t.Errorf("BUG: a proceeding under investigation from %s gets the deadline %s, three months and a day; want %s",
+					date(8, 31).Format(time.DateOnly), q.InvestigationDeadline.Format(time.DateOnly), date(11, 30).Format(time.DateOnly))
+			}
+			sameTime(t, "investigationDeadline", q.InvestigationDeadline, date(11, 30))
+		})
+
+		t.Run("ExtendErrThreeMonthsAndADay", func(t *testing.T) {
+			need(t, q.ID)
+			if q.InvestigationDeadline == nil {
+				t.Fatal("no deadline")
+			}
+			until := q.InvestigationDeadline.AddDate(0, 3, 1)
+			r := h.do(t, h.prosecutor, extendDeadlineMutation, map[string]any{"id": q.ID, "v": q.Version, "until": stamp(until)})
+			if len(r.Errors) == 0 {
+				t.Errorf("BUG: extending the deadline %s to %s (three months and a day) is accepted; want BAD_USER_INPUT on until",
+					q.InvestigationDeadline.Format(time.DateOnly), until.Format(time.DateOnly))
+			}
+			if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) || r.Errors[0].Extensions["field"] != "until" {
+				t.Errorf("got %s", r.Body)
+			}
+		})
+	})
+}
+
+func TestMutationCharge(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c, other := h.openCase(t), h.openCase(t)
+		s, stranger := h.recordSuspect(t, c.ID), h.recordSuspect(t, other.ID)
+		p := h.registerProsecution(t, c.ID, date(3, 2), s.ID)
+		closed := h.moveProsecution(t, h.registerProsecution(t, c.ID, date(3, 2)), "TRANSFERRED", ptr(date(3, 3)))
+		events := h.timeline(t, c.ID)
+		var ch chargeT
+
+		t.Run("AddOK", func(t *testing.T) {
+			ch = call[chargeT](t, h, h.prosecutor, addChargeMutation, map[string]any{"in": map[string]any{
+				"article": "CC_110A", "prosecutionID": p.ID, "suspectID": s.ID,
+			}})
+			if ch.ID == "" || ch.Version != 1 || ch.Article != "CC_110A" || ch.ReclassifiedFrom != nil || ch.ReclassifiedAt != nil ||
+				ch.Prosecution.ID != p.ID || ch.Suspect == nil || ch.Suspect.ID != s.ID {
+				t.Errorf("addCharge = %+v", ch)
+			}
+			events = h.expectEvents(t, c.ID, events, h.prosecutor.event("CHARGE_ADDED", "Charge under CC_110A added to "+p.RegistrationNumber+"."))
+		})
+
+		t.Run("ReclassifyTwiceKeepsFirstArticle", func(t *testing.T) {
+			need(t, ch.ID)
+			for i, step := range []struct{ from, to string }{{"CC_110A", "CC_128B"}, {"CC_128B", "CC_114"}} {
+				got := call[chargeT](t, h, h.prosecutor, reclassifyMutation, map[string]any{"id": ch.ID, "v": ch.Version, "article": step.to})
+				if got.Article != step.to || got.Version != i+2 || got.ReclassifiedFrom == nil || *got.ReclassifiedFrom != "CC_110A" ||
+					got.ReclassifiedAt == nil || time.Since(*got.ReclassifiedAt).Abs() > time.Minute {
+					t.Errorf("reclassifyCharge(%s) = %+v, want reclassifiedFrom CC_110A", step.to, got)
+				}
+				events = h.expectEvents(t, c.ID, events, h.prosecutor.event("CHARGE_RECLASSIFIED",
+					fmt.Sprintf("Charge in %s reclassified from %s to %s.", p.RegistrationNumber, step.from, step.to)))
+				ch = got
+			}
+		})
+
+		for _, tc := range []struct {
+			name string
+			vars func() map[string]any
+			want want
+		}{
+			{"ReclassifyErrSameArticle", func() map[string]any { return map[string]any{"id": ch.ID, "v": ch.Version, "article": ch.Article} }, badField("article")},
+			{"ReclassifyErrStaleVersion", func() map[string]any { return map[string]any{"id": ch.ID, "v": 1, "article": "CC_115"} }, conflict},
+			{"ReclassifyErrBadArticleEnum", func() map[string]any { return map[string]any{"id": ch.ID, "v": ch.Version, "article": "NOPE"} }, invalid},
+			{"ReclassifyErrNotFound", func() map[string]any { return map[string]any{"id": p.ID, "v": 1, "article": "CC_115"} }, notFound},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				need(t, ch.ID)
+				h.refuse(t, h.prosecutor, reclassifyMutation, tc.vars(), tc.want, ch.ID)
+			})
+		}
+
+		for _, tc := range []struct {
+			name string
+			in   map[string]any
+			want want
+		}{
+			{"AddErrProsecutionClosed", map[string]any{"article": "CC_110A", "prosecutionID": closed.ID}, badField("prosecutionID")},
+			{"AddErrUnknownProsecution", map[string]any{"article": "CC_110A", "prosecutionID": missingProsecutionID}, badField("prosecutionID")},
+			{"AddErrSuspectOfOtherCase", map[string]any{"article": "CC_110A", "prosecutionID": p.ID, "suspectID": stranger.ID}, badInput},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				e := h.refuse(t, h.prosecutor, addChargeMutation, map[string]any{"in": tc.in}, tc.want)
+				if tc.name == "AddErrSuspectOfOtherCase" {
+					if f := e.Extensions["field"]; f != "suspectID" {
+						t.Errorf("BUG: addCharge with a suspectID of another case names extensions.field %q, which is not an argument of addCharge; want \"suspectID\"", f)
+					}
+				}
+			})
+		}
+	})
+}
+
+func TestMutationCourtDecision(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c := h.openCase(t)
+		h.assign(t, c.ID, "ADJUDICATING", "court-tirane")
+		p := h.registerProsecution(t, c.ID, date(3, 2))
+		events := h.timeline(t, c.ID)
+		decidedOn := date(10, 1)
+		input := func(verdict string, kind any, months any) map[string]any {
+			return map[string]any{
+				"instance": "FIRST_INSTANCE", "decidedOn": stamp(decidedOn), "verdict": verdict, "sentenceKind": kind,
+				"sentenceMonths": months, "compensationOrderedLek": 500000, "prosecutionID": p.ID, "courtID": h.agency(t, "court-tirane"),
+			}
+		}
+		var d decisionT
+
+		t.Run("RecordOK", func(t *testing.T) {
+			d = call[decisionT](t, h, h.judge, recordDecisionMutation, map[string]any{"in": input("CONVICTED", "IMPRISONMENT", 96)})
+			want := decisionT{
+				ID: d.ID, Version: 1, Instance: "FIRST_INSTANCE", Verdict: "CONVICTED", DecidedOn: d.DecidedOn, SentenceKind: ptr("IMPRISONMENT"),
+				SentenceMonths: ptr(96), CompensationOrderedLek: ptr[int64](500000), Court: agencyRef{"court-tirane"}, Prosecution: nodeRef{p.ID},
+			}
+			if d.ID == "" || !reflect.DeepEqual(d, want) || !d.DecidedOn.Equal(decidedOn) {
+				t.Errorf("recordCourtDecision =\n%+v, want\n%+v", d, want)
+			}
+			events = h.expectEvents(t, c.ID, events, h.judge.event("COURT_DECISION_RECORDED", "FIRST_INSTANCE decision in "+p.RegistrationNumber+": CONVICTED."))
+		})
+
+		for _, tc := range []struct {
+			name string
+			in   func() map[string]any
+			want want
+		}{
+			{"RecordErrSentenceOnAcquittal", func() map[string]any { return input("ACQUITTED", "IMPRISONMENT", 12) }, badField("sentenceKind")},
+			{"RecordErrImprisonmentWithoutLength", func() map[string]any { return input("CONVICTED", "IMPRISONMENT", nil) }, badField("sentenceMonths")},
+			{"RecordErrLengthWithoutKind", func() map[string]any { return input("CONVICTED", nil, 12) }, badField("sentenceKind")},
+			{"RecordErrCourtIsProsecution", func() map[string]any {
+				in := input("CONVICTED", "FINE", nil)
+				in["courtID"] = h.agency(t, "prosecution-tirane")
+				return in
+			}, badField("courtID")},
+			{"RecordErrUnknownProsecution", func() map[string]any {
+				in := input("ACQUITTED", nil, nil)
+				in["prosecutionID"] = c.ID
+				return in
+			}, badField("prosecutionID")},
+			{"RecordErrNegativeCompensation", func() map[string]any {
+				in := input("CONVICTED", "FINE", nil)
+				in["compensationOrderedLek"] = -1
+				return in
+			}, badField("compensationOrderedLek")},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				h.refuse(t, h.judge, recordDecisionMutation, map[string]any{"in": tc.in()}, tc.want)
+			})
+		}
+
+		t.Run("UpdateOKCompensationPaid", func(t *testing.T) {
+			need(t, d.ID)
+			got := call[decisionT](t, h, h.judge, updateDecisionMutation, map[string]any{"id": d.ID, "v": 1, "in": map[string]any{"compensationPaid": true}})
+			if got.Version != 2 || !got.CompensationPaid || got.Verdict != "CONVICTED" || got.SentenceMonths == nil || *got.SentenceMonths != 96 {
+				t.Errorf("updateCourtDecision = %+v", got)
+			}
+			events = h.expectEvents(t, c.ID, events, h.judge.event("COURT_DECISION_RECORDED", "Decision in "+p.RegistrationNumber+" updated."))
+			d = got
+		})
+
+		for _, tc := range []struct {
+			name string
+			vars func() map[string]any
+			want want
+		}{
+			{"UpdateErrAcquittalKeepingSentence", func() map[string]any {
+				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"verdict": "ACQUITTED"}}
+			}, badField("sentenceKind")},
+			{"UpdateErrStaleVersion", func() map[string]any {
+				return map[string]any{"id": d.ID, "v": 1, "in": map[string]any{"compensationPaid": false}}
+			}, conflict},
+			{"UpdateErrNotFound", func() map[string]any {
+				return map[string]any{"id": p.ID, "v": 1, "in": map[string]any{"compensationPaid": false}}
+			}, notFound},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				need(t, d.ID)
+				h.refuse(t, h.judge, updateDecisionMutation, tc.vars(), tc.want, d.ID)
+			})
+		}
+
+		t.Run("UpdateOKAcquittalClearingSentence", func(t *testing.T) {
+			need(t, d.ID)
+			got := call[decisionT](t, h, h.judge, updateDecisionMutation, map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{
+				"verdict": "ACQUITTED", "clearSentenceKind": true, "clearSentenceMonths": true,
+			}})
+			if got.Version != 3 || got.Verdict != "ACQUITTED" || got.SentenceKind != nil || got.SentenceMonths != nil {
+				t.Errorf("updateCourtDecision = %+v", got)
+			}
+		})
+	})
+}

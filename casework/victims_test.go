@@ -1,0 +1,272 @@
+package casework_test
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+)
+
+// ---------------------------------------------------------------------------
+// Victims and consent
+// ---------------------------------------------------------------------------
+
+func TestMutationVictim(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c1, c2, c3 := h.openCase(t), h.openCase(t), h.openCase(t)
+		h.assign(t, c1.ID, "SUPPORTING", "ngo-vatra")
+		ev1, ev2, ev3 := h.timeline(t, c1.ID), h.timeline(t, c2.ID), h.timeline(t, c3.ID)
+		var v victimT
+		linked := h.police.event("VICTIM_LINKED", "Victim linked to the case.")
+
+		t.Run("RegisterOK", func(t *testing.T) {
+			name := newVictimName()
+			v = call[victimT](t, h, h.police, registerVictimMutation, map[string]any{"in": victimInput(name, 17), "cases": []string{c1.ID, c2.ID}})
+			if v.ID == "" || v.Version != 1 || v.Pseudonym != name || v.AgeGroup != "MINOR" || v.IdentificationStatus != "POTENTIAL_VICTIM" ||
+				v.IdentifiedBy != "STATE_POLICE" || v.Sex != "FEMALE" || v.Cases.TotalCount != 2 {
+				t.Errorf("registerVictim = %+v", v)
+			}
+			if age := h.stored(t, v.ID).ExactAge; age == nil || *age != 17 {
+				t.Errorf("stored exactAge = %v, want 17", age)
+			}
+			ev1 = h.expectEvents(t, c1.ID, ev1, linked)
+			ev2 = h.expectEvents(t, c2.ID, ev2, linked)
+			ev3 = h.expectEvents(t, c3.ID, ev3)
+		})
+
+		t.Run("RegisterOKWithoutCases", func(t *testing.T) {
+			got := call[victimT](t, h, h.police, registerVictimMutation, map[string]any{"in": victimInput(newVictimName(), 30)})
+			if got.Version != 1 || got.Cases.TotalCount != 0 || got.AgeGroup != "ADULT" {
+				t.Errorf("registerVictim without cases = %+v", got)
+			}
+		})
+
+		for _, tc := range []struct {
+			name  string
+			in    func() map[string]any
+			cases []string
+			want  want
+		}{
+			{"RegisterErrInvalidPseudonym", func() map[string]any { return victimInput("bad", 30) }, nil, badField("pseudonym")},
+			{"RegisterErrExactAgeOutOfRange", func() map[string]any { return victimInput(newVictimName(), 200) }, nil, badField("exactAge")},
+			{"RegisterErrDuplicatePseudonym", func() map[string]any { return victimInput(v.Pseudonym, 30) }, nil, want{Code: "CONFLICT", Field: "pseudonym"}},
+			{"RegisterErrBadSexEnum", func() map[string]any {
+				in := victimInput(newVictimName(), 30)
+				in["sex"] = "NOPE"
+				return in
+			}, nil, invalid},
+			{"RegisterErrUnknownCase", func() map[string]any { return victimInput(newVictimName(), 30) }, []string{missingCaseID}, badField("caseIDs")},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				need(t, v.ID)
+				h.refuse(t, h.police, registerVictimMutation, map[string]any{"in": tc.in(), "cases": tc.cases}, tc.want)
+			})
+		}
+
+		t.Run("UpdateOK", func(t *testing.T) {
+			need(t, v.ID)
+			got := call[victimT](t, h, h.police, updateVictimMutation, map[string]any{"id": v.ID, "v": 1, "in": map[string]any{
+				"identificationStatus": "OFFICIAL_VICTIM", "exactAge": 18, "ageGroup": "ADULT",
+			}})
+			if age := h.stored(t, v.ID).ExactAge; age == nil || *age != 18 {
+				t.Errorf("stored exactAge = %v, want 18", age)
+			}
+			if got.Version != 2 || got.IdentificationStatus != "OFFICIAL_VICTIM" ||
+				got.AgeGroup != "ADULT" || got.Pseudonym != v.Pseudonym {
+				t.Errorf("updateVictim = %+v", got)
+			}
+			updated := h.police.event("VICTIM_UPDATED", "Victim record updated.")
+			ev1 = h.expectEvents(t, c1.ID, ev1, updated)
+			ev2 = h.expectEvents(t, c2.ID, ev2, updated)
+
+			got = call[victimT](t, h, h.ngo, updateVictimMutation, map[string]any{"id": v.ID, "v": 2, "in": map[string]any{
+				"formsOfExploitation": []string{"SEXUAL", "FORCED_BEGGING"},
+			}})
+			if got.Version != 3 || !slices.Equal(got.FormsOfExploitation, []string{"SEXUAL", "FORCED_BEGGING"}) {
+				t.Errorf("second updateVictim = %+v", got)
+			}
+			ev1 = h.expectEvents(t, c1.ID, ev1, h.ngo.event("VICTIM_UPDATED", "Victim record updated."))
+			ev2 = h.expectEvents(t, c2.ID, ev2, h.ngo.event("VICTIM_UPDATED", "Victim record updated."))
+			v = got
+		})
+
+		t.Run("UpdateOKAppendFormsOfExploitation", func(t *testing.T) {
+			need(t, v.ID)
+			got := call[victimT](t, h, h.ngo, updateVictimMutation, map[string]any{"id": v.ID, "v": v.Version, "in": map[string]any{
+				"appendFormsOfExploitation": []string{"FORCED_LABOUR"},
+			}})
+			if got.Version != v.Version+1 {
+				t.Errorf("version = %d, want %d", got.Version, v.Version+1)
+			}
+			ev1 = h.expectEvents(t, c1.ID, ev1, h.ngo.event("VICTIM_UPDATED", "Victim record updated."))
+			ev2 = h.expectEvents(t, c2.ID, ev2, h.ngo.event("VICTIM_UPDATED", "Victim record updated."))
+			before := v.FormsOfExploitation
+			v = got
+			if slices.Equal(got.FormsOfExploitation, before) {
+				t.Errorf("BUG: updateVictim with appendFormsOfExploitation [FORCED_LABOUR] leaves formsOfExploitation %v unchanged (generated UpdateVictimInput.Mutate appends FormsOfExploitation, not AppendFormsOfExploitation)", before)
+			}
+			if want := append(slices.Clone(before), "FORCED_LABOUR"); !slices.Equal(got.FormsOfExploitation, want) {
+				t.Errorf("formsOfExploitation = %v, want %v", got.FormsOfExploitation, want)
+			}
+		})
+
+		for _, tc := range []struct {
+			name string
+			vars func() map[string]any
+			want want
+		}{
+			{"UpdateErrStaleVersion", func() map[string]any {
+				return map[string]any{"id": v.ID, "v": 1, "in": map[string]any{"identificationStatus": "NOT_CONFIRMED"}}
+			}, conflict},
+			{"UpdateErrExactAgeNegative", func() map[string]any {
+				return map[string]any{"id": v.ID, "v": v.Version, "in": map[string]any{"exactAge": -1}}
+			}, badField("exactAge")},
+			{"UpdateErrNotFound", func() map[string]any {
+				return map[string]any{"id": missingVictimID, "v": 1, "in": map[string]any{"exactAge": 20}}
+			}, notFound},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				need(t, v.ID)
+				h.refuse(t, h.police, updateVictimMutation, tc.vars(), tc.want, v.ID)
+			})
+		}
+
+		t.Run("LinkOK", func(t *testing.T) {
+			need(t, v.ID)
+			got := call[linkedCaseT](t, h, h.police, linkVictimMutation, map[string]any{"victim": v.ID, "case": c3.ID})
+			if got.ID != c3.ID || got.Victims.TotalCount != 1 || got.Victims.Edges[0].Node.ID != v.ID {
+				t.Errorf("linkVictimToCase = %+v", got)
+			}
+			ev3 = h.expectEvents(t, c3.ID, ev3, linked)
+		})
+
+		t.Run("LinkTwiceChangesNothing", func(t *testing.T) {
+			need(t, v.ID)
+			before := h.rows(t)
+			got := call[linkedCaseT](t, h, h.police, linkVictimMutation, map[string]any{"victim": v.ID, "case": c3.ID})
+			if got.Victims.TotalCount != 1 {
+				t.Errorf("linking twice: victims = %+v", got.Victims)
+			}
+			if diff := diffCounts(before, h.rows(t)); diff != "" {
+				t.Errorf("linking twice changed the database: %s", diff)
+			}
+			ev3 = h.expectEvents(t, c3.ID, ev3)
+		})
+
+		for _, tc := range []struct {
+			name string
+			vars func() map[string]any
+			want want
+		}{
+			{"LinkErrUnknownVictim", func() map[string]any { return map[string]any{"victim": missingVictimID, "case": c3.ID} }, badField("victimID")},
+			{"LinkErrVictimIsACase", func() map[string]any { return map[string]any{"victim": c1.ID, "case": c3.ID} }, badField("victimID")},
+			{"LinkErrUnknownCase", func() map[string]any { return map[string]any{"victim": v.ID, "case": missingCaseID} }, badField("caseID")},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				need(t, v.ID)
+				h.refuse(t, h.police, linkVictimMutation, tc.vars(), tc.want, c3.ID)
+			})
+		}
+	})
+}
+
+func TestMutationConsent(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		h := start(t, db)
+		c := h.openCase(t)
+		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra")
+		adult, child := h.registerVictim(t, 25, c.ID), h.registerVictim(t, 14, c.ID)
+		events := h.timeline(t, c.ID)
+		givenAt := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+		input := func(victimID, givenBy string) map[string]any {
+			return map[string]any{
+				"victimID": victimID, "givenBy": givenBy, "givenAt": stamp(givenAt),
+				"agencyKinds": []string{"PROSECUTION_OFFICE", "NGO_SHELTER"}, "purposes": []string{"SERVICES", "CRIMINAL_PROCEEDINGS"},
+			}
+		}
+		var cs consentT
+
+		t.Run("RecordOK", func(t *testing.T) {
+			cs = call[consentT](t, h, h.ngo, recordConsentMutation, map[string]any{"in": input(adult.ID, "VICTIM")})
+			want := consentT{
+				ID: cs.ID, Version: 1, AgencyKinds: []string{"PROSECUTION_OFFICE", "NGO_SHELTER"}, Purposes: []string{"SERVICES", "CRIMINAL_PROCEEDINGS"},
+				GivenBy: "VICTIM", GivenAt: cs.GivenAt, RecordedBy: h.ngo.Subject, RecordedByAgency: agencyRef{"ngo-vatra"}, Victim: nodeRef{adult.ID},
+			}
+			if cs.ID == "" || !reflect.DeepEqual(cs, want) || !cs.GivenAt.Equal(givenAt) {
+				t.Errorf("recordConsent =\n%+v, want\n%+v", cs, want)
+			}
+			events = h.expectEvents(t, c.ID, events, h.ngo.event("CONSENT_RECORDED", "Consent recorded."))
+		})
+
+		t.Run("RecordOKUnder16ByGuardian", func(t *testing.T) {
+			got := call[consentT](t, h, h.ngo, recordConsentMutation, map[string]any{"in": input(child.ID, "PARENT_OR_GUARDIAN")})
+			if got.Version != 1 || got.GivenBy != "PARENT_OR_GUARDIAN" || got.Victim.ID != child.ID {
+				t.Errorf("recordConsent by a guardian = %+v", got)
+			}
+			events = h.expectEvents(t, c.ID, events, h.ngo.event("CONSENT_RECORDED", "Consent recorded."))
+		})
+
+		for _, tc := range []struct {
+			name string
+			in   func() map[string]any
+			want want
+		}{
+			{"RecordErrUnder16Alone", func() map[string]any { return input(child.ID, "VICTIM") }, badField("givenBy")},
+			{"RecordErrNoPurpose", func() map[string]any {
+				in := input(adult.ID, "VICTIM")
+				in["purposes"] = []string{}
+				return in
+			}, badField("purposes")},
+			{"RecordErrNoAgencyKind", func() map[string]any {
+				in := input(adult.ID, "VICTIM")
+				in["agencyKinds"] = []string{}
+				return in
+			}, badField("agencyKinds")},
+			{"RecordErrGivenInTheFuture", func() map[string]any {
+				in := input(adult.ID, "VICTIM")
+				in["givenAt"] = stamp(time.Now().Add(time.Hour))
+				return in
+			}, badField("givenAt")},
+			{"RecordErrUnknownVictim", func() map[string]any { return input(c.ID, "VICTIM") }, badField("victimID")},
+			{"RecordErrBadPurposeEnum", func() map[string]any {
+				in := input(adult.ID, "VICTIM")
+				in["purposes"] = []string{"NOPE"}
+				return in
+			}, invalid},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				h.refuse(t, h.ngo, recordConsentMutation, map[string]any{"in": tc.in()}, tc.want)
+			})
+		}
+
+		t.Run("WithdrawErrStaleVersion", func(t *testing.T) {
+			need(t, cs.ID)
+			h.refuse(t, h.ngo, withdrawConsentMutation, map[string]any{"id": cs.ID, "v": 2}, conflict, cs.ID)
+		})
+
+		t.Run("WithdrawOK", func(t *testing.T) {
+			need(t, cs.ID)
+			got := call[consentT](t, h, h.police, withdrawConsentMutation, map[string]any{"id": cs.ID, "v": 1})
+			if got.Version != 2 || got.WithdrawnAt == nil || time.Since(*got.WithdrawnAt).Abs() > time.Minute ||
+				got.RecordedBy != h.ngo.Subject || got.GivenBy != "VICTIM" {
+				t.Errorf("withdrawConsent = %+v", got)
+			}
+			events = h.expectEvents(t, c.ID, events, h.police.event("CONSENT_WITHDRAWN", "Consent withdrawn."))
+		})
+
+		t.Run("WithdrawErrAlreadyWithdrawn", func(t *testing.T) {
+			need(t, cs.ID)
+			h.refuse(t, h.police, withdrawConsentMutation, map[string]any{"id": cs.ID, "v": 2}, badField("id"), cs.ID)
+		})
+
+		t.Run("WithdrawErrNotFound", func(t *testing.T) {
+			h.refuse(t, h.police, withdrawConsentMutation, map[string]any{"id": adult.ID, "v": 1}, notFound)
+		})
+	})
+}

@@ -1,0 +1,109 @@
+//go:build unix
+
+package main_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Run from the wrong folder, a command must not quietly make a second
+// database or signing key: every command says which files it uses (as
+// absolute paths, on stderr), only serve, migrate and seed create them, and
+// token, policy and audit refuse a data directory without them.
+func TestE2EDataDirectory(t *testing.T) {
+	t.Parallel()
+	top := t.TempDir()
+	dataDir := filepath.Join(top, "data")
+	dbFile := filepath.Join(dataDir, "casegraph.db")
+	keyFile := filepath.Join(dataDir, "dev-signing-key.pem")
+	env := childEnv("CASEGRAPH_DATA_DIR=" + dataDir)
+	tokenArgs := []string{"token", "--subject", "s", "--agency", "police-tirane", "--role", "investigator"}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"token", tokenArgs, "no development signing key at " + keyFile},
+		{"policy", []string{"policy", "history"}, "no CaseGraph database at " + dbFile},
+		{"audit verify", []string{"audit", "verify"}, "no CaseGraph database at " + dbFile},
+		{"audit export", []string{"audit", "export", "--since", "2026-01-01"}, "no CaseGraph database at " + dbFile},
+		{"migrate --status", []string{"migrate", "--status"}, "no CaseGraph database at " + dbFile},
+	} {
+		t.Run("Refused/"+tc.name, func(t *testing.T) {
+			r := mustRefuse(t, env, []string{tc.want, "CASEGRAPH_DATA_DIR"}, tc.args...)
+			if strings.TrimSpace(r.stdout) != "" {
+				t.Errorf("a refused command printed to stdout:\n%s", r)
+			}
+			for _, f := range []string{dbFile, keyFile} {
+				if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("a refused %s left %s behind (%v)", tc.name, f, err)
+				}
+			}
+		})
+	}
+
+	t.Run("TokenWithDevelopmentTokensOff", func(t *testing.T) {
+		off := childEnv("CASEGRAPH_DATA_DIR="+dataDir, "DATABASE_URL=postgres://nobody@127.0.0.1:1/none")
+		mustRefuse(t, off, []string{"development tokens are off", "CASEGRAPH_DEV=1"}, tokenArgs...)
+	})
+
+	r := mustRun(t, env, "migrate")
+	for _, want := range []string{"creating a new embedded database at " + dbFile, "created a new development signing key at " + keyFile} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the first migrate does not say %q:\n%s", want, r)
+		}
+	}
+	r = mustRun(t, env, "seed", "--agencies")
+	for _, want := range []string{"using the embedded database at " + dbFile, "using the development signing key at " + keyFile} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("seed does not say %q:\n%s", want, r)
+		}
+	}
+	r = mustRun(t, env, tokenArgs...)
+	if !strings.Contains(r.stderr, "signing with the development key at "+keyFile) {
+		t.Errorf("token does not say which key it signed with:\n%s", r)
+	}
+	mustRun(t, env, "policy", "history")
+
+	// A relative CASEGRAPH_DATA_DIR is named by its absolute path, which
+	// shows the folder it was taken from.
+	r = mustRefuse(t, childEnv("CASEGRAPH_DATA_DIR=data"), []string{"no development signing key at /"}, tokenArgs...)
+	if strings.Contains(r.stderr, "at data/") {
+		t.Errorf("the refusal names a relative path:\n%s", r)
+	}
+}
+
+func TestE2EConfigRefusals(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	base := childEnv("CASEGRAPH_DATA_DIR="+dataDir, "CASEGRAPH_ADDR="+freeAddr(t))
+	with := func(vars ...string) []string { return append(append([]string{}, base...), vars...) }
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"no command", base, nil, "Usage:"},
+		{"unknown command", base, []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"CASEGRAPH_DEV not a boolean", with("CASEGRAPH_DEV=maybe"), []string{"serve"}, "CASEGRAPH_DEV"},
+		{"CASEGRAPH_RATE_LIMIT not a number", with("CASEGRAPH_RATE_LIMIT=lots"), []string{"serve"}, "CASEGRAPH_RATE_LIMIT"},
+		{"CASEGRAPH_LOG_LEVEL unknown", with("CASEGRAPH_LOG_LEVEL=chatty"), []string{"serve"}, "CASEGRAPH_LOG_LEVEL"},
+		{"DATABASE_URL not postgres", with("DATABASE_URL=mysql://x"), []string{"migrate"}, "DATABASE_URL"},
+		{"dev tokens turned off on SQLite without OIDC", with("CASEGRAPH_DEV=0"), []string{"serve"}, "CASEGRAPH_OIDC_ISSUER"},
+		{"seed needs a mode", base, []string{"seed"}, "--demo or --agencies"},
+		{"seed --today not a date", base, []string{"seed", "--demo", "--today", "14/09/2026"}, "--today must be a date like"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustRefuse(t, tc.env, []string{tc.want}, tc.args...)
+		})
+	}
+	if r := mustRun(t, base, "help"); !strings.Contains(r.stdout, "casegraph serve") {
+		t.Errorf("help:\n%s", r)
+	}
+}
