@@ -49,6 +49,14 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 	switch {
 	case errors.As(err, &ae):
 		return withCode(out, ae.Code, ae.Message, ae, requestid.FromContext(ctx))
+	// The request's end (its deadline, or the client gone) reaches fields
+	// that no resolver answers too: the field limits stop every field
+	// once the context is done, and those errors are not a resolver's.
+	// Either way it is the same answer, never the client's input.
+	case errors.Is(err, context.DeadlineExceeded):
+		return withCode(out, apperr.Unavailable, "The request took too long; try again or ask for less.", nil, requestid.FromContext(ctx))
+	case errors.Is(err, context.Canceled):
+		return withCode(out, apperr.Unavailable, "The request was cancelled.", nil, requestid.FromContext(ctx))
 	case errors.As(err, &re):
 		inner := re.err
 		switch {
@@ -56,10 +64,6 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 			return withCode(out, apperr.NotFound, "Not found.", nil, "")
 		case ent.IsNotFound(inner):
 			return withCode(out, apperr.NotFound, "Not found.", nil, "")
-		case errors.Is(inner, context.DeadlineExceeded):
-			return withCode(out, apperr.Unavailable, "The request took too long; try again or ask for less.", nil, requestid.FromContext(ctx))
-		case errors.Is(inner, context.Canceled):
-			return withCode(out, apperr.Unavailable, "The request was cancelled.", nil, requestid.FromContext(ctx))
 		case database.IsUnavailable(inner):
 			return p.databaseUnavailable(ctx, out, inner)
 		case isEmptyNestedFilter(inner):
