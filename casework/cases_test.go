@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/internal/testdb"
 )
 
 // ---------------------------------------------------------------------------
@@ -18,9 +15,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestMutationUnauthenticated(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		ops := []struct {
 			name, query string
@@ -63,9 +58,7 @@ func TestMutationUnauthenticated(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestMutationOpenCase(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 
 		t.Run("OK", func(t *testing.T) {
 			ref := newReference()
@@ -200,9 +193,7 @@ func TestMutationOpenCase(t *testing.T) {
 }
 
 func TestMutationUpdateCase(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		events := h.timeline(t, c.ID)
 		victim := h.registerVictim(t, 30)
@@ -282,9 +273,7 @@ func TestMutationUpdateCase(t *testing.T) {
 }
 
 func TestMutationMoveCaseStage(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		events := h.timeline(t, c.ID)
 
@@ -339,9 +328,7 @@ func TestMutationMoveCaseStage(t *testing.T) {
 }
 
 func TestMutationAssignAgency(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		events := h.timeline(t, c.ID)
 		vatra := h.agency(t, "ngo-vatra")

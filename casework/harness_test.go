@@ -55,6 +55,14 @@ func start(t *testing.T, db *database.DB) *harness {
 	return h
 }
 
+// each runs f in parallel with the package's other tests, once on every
+// test database backend, each time with a harness over a fresh database.
+func each(t *testing.T, f func(t *testing.T, h *harness)) {
+	t.Helper()
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) { f(t, start(t, db)) })
+}
+
 func systemCtx() context.Context { return viewer.SystemContext(context.Background()) }
 
 func (h *harness) principal(t *testing.T, agencyCode string, role viewer.Role) principal {

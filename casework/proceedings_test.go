@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/internal/testdb"
 )
 
 // ---------------------------------------------------------------------------
@@ -17,9 +14,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestMutationSuspect(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		events := h.timeline(t, c.ID)
 		var s suspectT
@@ -96,9 +91,7 @@ func TestMutationSuspect(t *testing.T) {
 }
 
 func TestMutationProsecution(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c, other := h.openCase(t), h.openCase(t)
 		s1, s2, stranger := h.recordSuspect(t, c.ID), h.recordSuspect(t, c.ID), h.recordSuspect(t, other.ID)
 		events := h.timeline(t, c.ID)
@@ -369,9 +362,7 @@ func TestMutationProsecution(t *testing.T) {
 }
 
 func TestMutationCharge(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c, other := h.openCase(t), h.openCase(t)
 		s, stranger := h.recordSuspect(t, c.ID), h.recordSuspect(t, other.ID)
 		p := h.registerProsecution(t, c.ID, date(3, 2), s.ID)
@@ -442,9 +433,7 @@ func TestMutationCharge(t *testing.T) {
 }
 
 func TestMutationCourtDecision(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		h.assign(t, c.ID, "ADJUDICATING", "court-tirane")
 		p := h.registerProsecution(t, c.ID, date(3, 2))

@@ -5,9 +5,6 @@ import (
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/internal/testdb"
 )
 
 // ---------------------------------------------------------------------------
@@ -15,9 +12,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestMutationReferral(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra")
 		v, unlinked := h.registerVictim(t, 19, c.ID), h.registerVictim(t, 22)
@@ -124,9 +119,7 @@ func TestMutationReferral(t *testing.T) {
 }
 
 func TestMutationSupportService(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c1, c2 := h.openCase(t), h.openCase(t)
 		h.assign(t, c1.ID, "SUPPORTING", "shelter-national")
 		v := h.registerVictim(t, 20, c1.ID, c2.ID)

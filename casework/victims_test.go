@@ -5,9 +5,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/internal/testdb"
 )
 
 // ---------------------------------------------------------------------------
@@ -15,9 +12,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestMutationVictim(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c1, c2, c3 := h.openCase(t), h.openCase(t), h.openCase(t)
 		h.assign(t, c1.ID, "SUPPORTING", "ngo-vatra")
 		ev1, ev2, ev3 := h.timeline(t, c1.ID), h.timeline(t, c2.ID), h.timeline(t, c3.ID)
@@ -176,9 +171,7 @@ func TestMutationVictim(t *testing.T) {
 }
 
 func TestMutationConsent(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra")
 		adult, child := h.registerVictim(t, 25, c.ID), h.registerVictim(t, 14, c.ID)
