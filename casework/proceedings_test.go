@@ -67,11 +67,7 @@ func TestMutationSuspect(t *testing.T) {
 			s = got
 		})
 
-		for _, tc := range []struct {
-			name string
-			vars func() map[string]any
-			want want
-		}{
+		h.refuseEach(t, h.police, updateSuspectMutation, s.ID, []refusal{
 			{"UpdateErrStaleVersion", func() map[string]any {
 				return map[string]any{"id": s.ID, "v": 1, "in": map[string]any{"role": "CLIENT"}}
 			}, conflict},
@@ -81,12 +77,7 @@ func TestMutationSuspect(t *testing.T) {
 			{"UpdateErrNotFound", func() map[string]any {
 				return map[string]any{"id": c.ID, "v": 1, "in": map[string]any{"role": "CLIENT"}}
 			}, notFound},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, s.ID)
-				h.refuse(t, h.police, updateSuspectMutation, tc.vars(), tc.want, s.ID)
-			})
-		}
+		})
 	})
 }
 
@@ -163,11 +154,7 @@ func TestMutationProsecution(t *testing.T) {
 			p = got
 		})
 
-		for _, tc := range []struct {
-			name string
-			vars func() map[string]any
-			want want
-		}{
+		h.refuseEach(t, h.prosecutor, updateProsMutation, p.ID, []refusal{
 			{"UpdateErrStaleVersion", func() map[string]any {
 				return map[string]any{"id": p.ID, "v": 1, "in": map[string]any{"officeID": h.agency(t, "prosecution-tirane")}}
 			}, conflict},
@@ -177,12 +164,7 @@ func TestMutationProsecution(t *testing.T) {
 			{"UpdateErrNotFound", func() map[string]any {
 				return map[string]any{"id": missingProsecutionID, "v": 1, "in": map[string]any{"officeID": h.agency(t, "spak")}}
 			}, notFound},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, p.ID)
-				h.refuse(t, h.prosecutor, updateProsMutation, tc.vars(), tc.want, p.ID)
-			})
-		}
+		})
 
 		for _, tc := range []struct {
 			name, query string
@@ -395,21 +377,12 @@ func TestMutationCharge(t *testing.T) {
 			}
 		})
 
-		for _, tc := range []struct {
-			name string
-			vars func() map[string]any
-			want want
-		}{
+		h.refuseEach(t, h.prosecutor, reclassifyMutation, ch.ID, []refusal{
 			{"ReclassifyErrSameArticle", func() map[string]any { return map[string]any{"id": ch.ID, "v": ch.Version, "article": ch.Article} }, badField("article")},
 			{"ReclassifyErrStaleVersion", func() map[string]any { return map[string]any{"id": ch.ID, "v": 1, "article": "CC_115"} }, conflict},
 			{"ReclassifyErrBadArticleEnum", func() map[string]any { return map[string]any{"id": ch.ID, "v": ch.Version, "article": "NOPE"} }, invalid},
 			{"ReclassifyErrNotFound", func() map[string]any { return map[string]any{"id": p.ID, "v": 1, "article": "CC_115"} }, notFound},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, ch.ID)
-				h.refuse(t, h.prosecutor, reclassifyMutation, tc.vars(), tc.want, ch.ID)
-			})
-		}
+		})
 
 		for _, tc := range []struct {
 			name string
@@ -498,11 +471,7 @@ func TestMutationCourtDecision(t *testing.T) {
 			d = got
 		})
 
-		for _, tc := range []struct {
-			name string
-			vars func() map[string]any
-			want want
-		}{
+		h.refuseEach(t, h.judge, updateDecisionMutation, d.ID, []refusal{
 			{"UpdateErrAcquittalKeepingSentence", func() map[string]any {
 				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"verdict": "ACQUITTED"}}
 			}, badField("sentenceKind")},
@@ -512,12 +481,7 @@ func TestMutationCourtDecision(t *testing.T) {
 			{"UpdateErrNotFound", func() map[string]any {
 				return map[string]any{"id": p.ID, "v": 1, "in": map[string]any{"compensationPaid": false}}
 			}, notFound},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, d.ID)
-				h.refuse(t, h.judge, updateDecisionMutation, tc.vars(), tc.want, d.ID)
-			})
-		}
+		})
 
 		t.Run("UpdateOKAcquittalClearingSentence", func(t *testing.T) {
 			need(t, d.ID)

@@ -191,11 +191,7 @@ func TestMutationSupportService(t *testing.T) {
 			s = got
 		})
 
-		for _, tc := range []struct {
-			name string
-			vars func() map[string]any
-			want want
-		}{
+		h.refuseEach(t, h.shelter, updateServiceMutation, s.ID, []refusal{
 			{"UpdateErrStartAfterEnd", func() map[string]any {
 				return map[string]any{"id": s.ID, "v": s.Version, "in": map[string]any{"startedOn": stamp(ended.AddDate(0, 0, 1))}}
 			}, badField("endedOn")},
@@ -205,11 +201,6 @@ func TestMutationSupportService(t *testing.T) {
 			{"UpdateErrNotFound", func() map[string]any {
 				return map[string]any{"id": v.ID, "v": 1, "in": map[string]any{"clearNotes": true}}
 			}, notFound},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, s.ID)
-				h.refuse(t, h.shelter, updateServiceMutation, tc.vars(), tc.want, s.ID)
-			})
-		}
+		})
 	})
 }
