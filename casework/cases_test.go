@@ -117,11 +117,7 @@ func TestMutationOpenCase(t *testing.T) {
 		}
 
 		victim := h.registerVictim(t, 30)
-		refusals := []struct {
-			name string
-			in   func() map[string]any
-			want want
-		}{
+		h.refuseEachInput(t, h.police, openCaseMutation, []inputRefusal{
 			{"ErrMissingReference", func() map[string]any {
 				in := caseInput(h, t, "", "police-tirane")
 				delete(in, "reference")
@@ -160,12 +156,7 @@ func TestMutationOpenCase(t *testing.T) {
 			{"ErrReferenceTooLong", func() map[string]any {
 				return caseInput(h, t, strings.Repeat("R", 65), "police-tirane")
 			}, badField("reference")},
-		}
-		for _, tc := range refusals {
-			t.Run(tc.name, func(t *testing.T) {
-				h.refuse(t, h.police, openCaseMutation, map[string]any{"in": tc.in()}, tc.want)
-			})
-		}
+		})
 
 		t.Run("ErrMissingReferenceInline", func(t *testing.T) {
 			q := fmt.Sprintf(`mutation { openCase(input: {title: "No reference", region: TIRANE, leadAgencyID: %q}) { id } }`, h.agency(t, "police-tirane"))

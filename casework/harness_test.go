@@ -166,6 +166,27 @@ func (h *harness) refuseEach(t *testing.T, p principal, query, id string, refusa
 	}
 }
 
+// inputRefusal is a create request a table expects refused as want says.
+// in builds the request's input when its subtest runs.
+type inputRefusal struct {
+	name string
+	in   func() map[string]any
+	want want
+}
+
+// refuseEachInput runs each inputRefusal as a subtest of its name: p sends
+// query with the input, which must be refused as refuse checks. needs are
+// the ids of records that earlier steps must have made.
+func (h *harness) refuseEachInput(t *testing.T, p principal, query string, refusals []inputRefusal, needs ...string) {
+	t.Helper()
+	for _, tc := range refusals {
+		t.Run(tc.name, func(t *testing.T) {
+			need(t, needs...)
+			h.refuse(t, p, query, map[string]any{"in": tc.in()}, tc.want)
+		})
+	}
+}
+
 // nullData reports whether data is null or an object of nulls.
 func nullData(data json.RawMessage) bool { return testserver.NullData(data) }
 

@@ -31,11 +31,7 @@ func TestMutationSuspect(t *testing.T) {
 			events = h.expectEvents(t, c.ID, events, h.police.event("SUSPECT_RECORDED", "Suspect "+name+" recorded."))
 		})
 
-		for _, tc := range []struct {
-			name string
-			in   func() map[string]any
-			want want
-		}{
+		h.refuseEachInput(t, h.police, recordSuspectMutation, []inputRefusal{
 			{"RecordErrDuplicatePseudonym", func() map[string]any {
 				return map[string]any{"pseudonym": s.Pseudonym, "sex": "MALE", "nationality": "AL", "role": "CLIENT", "caseID": c.ID}
 			}, want{Code: "CONFLICT", Field: "pseudonym"}},
@@ -48,12 +44,7 @@ func TestMutationSuspect(t *testing.T) {
 			{"RecordErrBadRoleEnum", func() map[string]any {
 				return map[string]any{"pseudonym": newSuspectName(), "sex": "MALE", "nationality": "AL", "role": "NOPE", "caseID": c.ID}
 			}, invalid},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, s.ID)
-				h.refuse(t, h.police, recordSuspectMutation, map[string]any{"in": tc.in()}, tc.want)
-			})
-		}
+		}, s.ID)
 
 		t.Run("UpdateOK", func(t *testing.T) {
 			need(t, s.ID)
@@ -112,11 +103,7 @@ func TestMutationProsecution(t *testing.T) {
 				h.prosecutor.event("AGENCY_ASSIGNED", "prosecution-tirane assigned as PROSECUTING."), caseFollows("NOTICE_RECEIVED", "REGISTERED"))
 		})
 
-		for _, tc := range []struct {
-			name string
-			in   func() map[string]any
-			want want
-		}{
+		h.refuseEachInput(t, h.prosecutor, registerProsMutation, []inputRefusal{
 			{"RegisterErrOfficeIsPolice", func() map[string]any {
 				return map[string]any{"registrationNumber": newRegistration(), "registeredAt": stamp(registeredAt), "caseID": c.ID, "officeID": h.agency(t, "police-tirane")}
 			}, badField("officeID")},
@@ -134,12 +121,7 @@ func TestMutationProsecution(t *testing.T) {
 				return map[string]any{"registrationNumber": newRegistration(), "registeredAt": stamp(registeredAt), "caseID": c.ID,
 					"officeID": h.agency(t, "spak"), "investigationDeadline": stamp(registeredAt.AddDate(0, 0, -1))}
 			}, badField("investigationDeadline")},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, p.ID)
-				h.refuse(t, h.prosecutor, registerProsMutation, map[string]any{"in": tc.in()}, tc.want)
-			})
-		}
+		}, p.ID)
 
 		t.Run("UpdateOK", func(t *testing.T) {
 			need(t, p.ID)
@@ -432,11 +414,7 @@ func TestMutationCourtDecision(t *testing.T) {
 			events = h.expectEvents(t, c.ID, events, h.judge.event("COURT_DECISION_RECORDED", "FIRST_INSTANCE decision in "+p.RegistrationNumber+": CONVICTED."))
 		})
 
-		for _, tc := range []struct {
-			name string
-			in   func() map[string]any
-			want want
-		}{
+		h.refuseEachInput(t, h.judge, recordDecisionMutation, []inputRefusal{
 			{"RecordErrSentenceOnAcquittal", func() map[string]any { return input("ACQUITTED", "IMPRISONMENT", 12) }, badField("sentenceKind")},
 			{"RecordErrImprisonmentWithoutLength", func() map[string]any { return input("CONVICTED", "IMPRISONMENT", nil) }, badField("sentenceMonths")},
 			{"RecordErrLengthWithoutKind", func() map[string]any { return input("CONVICTED", nil, 12) }, badField("sentenceKind")},
@@ -455,11 +433,7 @@ func TestMutationCourtDecision(t *testing.T) {
 				in["compensationOrderedLek"] = -1
 				return in
 			}, badField("compensationOrderedLek")},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				h.refuse(t, h.judge, recordDecisionMutation, map[string]any{"in": tc.in()}, tc.want)
-			})
-		}
+		})
 
 		t.Run("UpdateOKCompensationPaid", func(t *testing.T) {
 			need(t, d.ID)

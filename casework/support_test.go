@@ -83,11 +83,7 @@ func TestMutationReferral(t *testing.T) {
 			h.refuse(t, h.ngo, moveReferralMutation, map[string]any{"id": fresh.ID, "v": 2, "status": "ACCEPTED"}, conflict, fresh.ID)
 		})
 
-		for _, tc := range []struct {
-			name string
-			in   func() map[string]any
-			want want
-		}{
+		h.refuseEachInput(t, h.police, createReferralMutation, []inputRefusal{
 			{"CreateErrSelfReferral", func() map[string]any {
 				in := h.referralInput(t, v.ID, c.ID)
 				in["toAgencyID"] = in["fromAgencyID"]
@@ -105,11 +101,7 @@ func TestMutationReferral(t *testing.T) {
 				in["serviceKind"] = "NOPE"
 				return in
 			}, invalid},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				h.refuse(t, h.police, createReferralMutation, map[string]any{"in": tc.in()}, tc.want)
-			})
-		}
+		})
 
 		t.Run("MoveErrBadStatusEnum", func(t *testing.T) {
 			need(t, r.ID)
@@ -146,11 +138,7 @@ func TestMutationSupportService(t *testing.T) {
 			ev2 = h.expectEvents(t, c2.ID, ev2, recorded)
 		})
 
-		for _, tc := range []struct {
-			name string
-			in   func() map[string]any
-			want want
-		}{
+		h.refuseEachInput(t, h.shelter, recordServiceMutation, []inputRefusal{
 			{"RecordErrEndBeforeStart", func() map[string]any {
 				in := input()
 				in["endedOn"] = stamp(started.AddDate(0, 0, -1))
@@ -166,11 +154,7 @@ func TestMutationSupportService(t *testing.T) {
 				in["victimID"] = missingVictimID
 				return in
 			}, badField("victimID")},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				h.refuse(t, h.shelter, recordServiceMutation, map[string]any{"in": tc.in()}, tc.want)
-			})
-		}
+		})
 
 		ended := date(6, 30)
 		t.Run("UpdateOK", func(t *testing.T) {

@@ -183,11 +183,7 @@ func TestMutationConsent(t *testing.T) {
 			events = h.expectEvents(t, c.ID, events, h.ngo.event("CONSENT_RECORDED", "Consent recorded."))
 		})
 
-		for _, tc := range []struct {
-			name string
-			in   func() map[string]any
-			want want
-		}{
+		h.refuseEachInput(t, h.ngo, recordConsentMutation, []inputRefusal{
 			{"RecordErrUnder16Alone", func() map[string]any { return input(child.ID, "VICTIM") }, badField("givenBy")},
 			{"RecordErrNoPurpose", func() map[string]any {
 				in := input(adult.ID, "VICTIM")
@@ -210,11 +206,7 @@ func TestMutationConsent(t *testing.T) {
 				in["purposes"] = []string{"NOPE"}
 				return in
 			}, invalid},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				h.refuse(t, h.ngo, recordConsentMutation, map[string]any{"in": tc.in()}, tc.want)
-			})
-		}
+		})
 
 		t.Run("WithdrawErrStaleVersion", func(t *testing.T) {
 			need(t, cs.ID)
