@@ -504,18 +504,8 @@ func TestConcurrentWriters(t *testing.T) {
 	t.Run(dialect.Postgres, func(t *testing.T) {
 		t.Parallel()
 		url := testdb.CreatePostgres(t)
-		open := func() *database.DB {
-			db, err := database.OpenPostgres(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = db.Close() })
-			return db
-		}
-		one, two := open(), open()
-		if _, err := migrations.Apply(ctx, one.SQL, one.Dialect); err != nil {
-			t.Fatal(err)
-		}
+		one, two := openPool(t, database.OpenPostgres, url), openPool(t, database.OpenPostgres, url)
+		migrate(t, one)
 		concurrentWriters(t, one, two)
 	})
 	// A database whose default isolation is REPEATABLE READ: the writers'
@@ -535,16 +525,10 @@ func TestConcurrentWriters(t *testing.T) {
 		if _, err := admin.SQL.ExecContext(ctx, "ALTER DATABASE "+name+" SET default_transaction_isolation = 'repeatable read'"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := migrations.Apply(ctx, admin.SQL, admin.Dialect); err != nil {
-			t.Fatal(err)
-		}
+		migrate(t, admin)
 		_ = admin.Close()
 		open := func() *database.DB {
-			db, err := database.OpenPostgres(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = db.Close() })
+			db := openPool(t, database.OpenPostgres, url)
 			var iso string
 			if err := db.SQL.QueryRowContext(ctx, "SHOW default_transaction_isolation").Scan(&iso); err != nil || iso != "repeatable read" {
 				t.Fatalf("default isolation %q, %v", iso, err)
@@ -556,20 +540,30 @@ func TestConcurrentWriters(t *testing.T) {
 	t.Run("sqlite-file", func(t *testing.T) {
 		t.Parallel()
 		path := t.TempDir() + "/casegraph.db"
-		open := func() *database.DB {
-			db, err := database.OpenSQLite(ctx, path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = db.Close() })
-			return db
-		}
-		one := open()
-		if _, err := migrations.Apply(ctx, one.SQL, one.Dialect); err != nil {
-			t.Fatal(err)
-		}
-		concurrentWriters(t, one, open())
+		one := openPool(t, database.OpenSQLite, path)
+		migrate(t, one)
+		concurrentWriters(t, one, openPool(t, database.OpenSQLite, path))
 	})
+}
+
+// openPool opens one more connection pool to the database at dsn, as
+// another server would, and closes it when the test ends.
+func openPool(t *testing.T, open func(context.Context, string) (*database.DB, error), dsn string) *database.DB {
+	t.Helper()
+	db, err := open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// migrate brings db's schema up to date.
+func migrate(t *testing.T, db *database.DB) {
+	t.Helper()
+	if _, err := migrations.Apply(context.Background(), db.SQL, db.Dialect); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func concurrentWriters(t *testing.T, dbs ...*database.DB) {

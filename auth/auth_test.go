@@ -291,23 +291,9 @@ func TestDevKeyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	t.Run("directory mode 0700", func(t *testing.T) {
-		info, err := os.Stat(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := info.Mode().Perm(); got != 0o700 {
-			t.Errorf("mode = %#o, want 0700", got)
-		}
-	})
+	t.Run("directory mode 0700", func(t *testing.T) { checkMode(t, dir, 0o700) })
 	t.Run("key file mode 0600 PKCS8 Ed25519", func(t *testing.T) {
-		info, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := info.Mode().Perm(); got != 0o600 {
-			t.Errorf("mode = %#o, want 0600", got)
-		}
+		checkMode(t, path, 0o600)
 		readKey(t, path)
 	})
 	t.Run("no temporary files left", func(t *testing.T) {
@@ -357,6 +343,18 @@ func TestDevKeyFile(t *testing.T) {
 			t.Error("loaded a garbage key file")
 		}
 	})
+}
+
+// checkMode checks the permission bits of the file at path.
+func checkMode(t *testing.T, path string, want os.FileMode) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.Mode().Perm(); got != want {
+		t.Errorf("mode = %#o, want %#o", got, want)
+	}
 }
 
 func TestMiddlewareRefusals(t *testing.T) {

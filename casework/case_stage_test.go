@@ -6,9 +6,6 @@ package casework_test
 import (
 	"slices"
 	"testing"
-
-	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/internal/testdb"
 )
 
 // caseState is what a case says of its stage and who prosecutes it.
@@ -46,9 +43,7 @@ func (h *harness) caseState(t *testing.T, id string) caseState {
 }
 
 func TestCaseFollowsProceedings(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 
 		t.Run("RegisterAssignsOfficeAndMovesCase", func(t *testing.T) {
 			c := h.openCase(t)

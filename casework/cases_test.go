@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/internal/testdb"
 )
 
 // ---------------------------------------------------------------------------
@@ -18,9 +15,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestMutationUnauthenticated(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		ops := []struct {
 			name, query string
@@ -63,9 +58,7 @@ func TestMutationUnauthenticated(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestMutationOpenCase(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 
 		t.Run("OK", func(t *testing.T) {
 			ref := newReference()
@@ -124,11 +117,7 @@ func TestMutationOpenCase(t *testing.T) {
 		}
 
 		victim := h.registerVictim(t, 30)
-		refusals := []struct {
-			name string
-			in   func() map[string]any
-			want want
-		}{
+		h.refuseEachInput(t, h.police, openCaseMutation, []inputRefusal{
 			{"ErrMissingReference", func() map[string]any {
 				in := caseInput(h, t, "", "police-tirane")
 				delete(in, "reference")
@@ -167,12 +156,7 @@ func TestMutationOpenCase(t *testing.T) {
 			{"ErrReferenceTooLong", func() map[string]any {
 				return caseInput(h, t, strings.Repeat("R", 65), "police-tirane")
 			}, badField("reference")},
-		}
-		for _, tc := range refusals {
-			t.Run(tc.name, func(t *testing.T) {
-				h.refuse(t, h.police, openCaseMutation, map[string]any{"in": tc.in()}, tc.want)
-			})
-		}
+		})
 
 		t.Run("ErrMissingReferenceInline", func(t *testing.T) {
 			q := fmt.Sprintf(`mutation { openCase(input: {title: "No reference", region: TIRANE, leadAgencyID: %q}) { id } }`, h.agency(t, "police-tirane"))
@@ -200,9 +184,7 @@ func TestMutationOpenCase(t *testing.T) {
 }
 
 func TestMutationUpdateCase(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		events := h.timeline(t, c.ID)
 		victim := h.registerVictim(t, 30)
@@ -232,25 +214,12 @@ func TestMutationUpdateCase(t *testing.T) {
 			got := call[caseT](t, h, h.police, updateCaseMutation, map[string]any{"id": c.ID, "v": c.Version, "in": map[string]any{
 				"appendFormsOfExploitation": []string{"SEXUAL"},
 			}})
-			if got.Version != c.Version+1 {
-				t.Errorf("version = %d, want %d", got.Version, c.Version+1)
-			}
+			checkAppended(t, "updateCase", c.Version, got.Version, c.FormsOfExploitation, got.FormsOfExploitation, "SEXUAL")
 			events = h.expectEvents(t, c.ID, events, h.police.event("CASE_UPDATED", "Case details updated."))
-			before := c.FormsOfExploitation
 			c = got
-			if slices.Equal(got.FormsOfExploitation, before) {
-				t.Errorf("BUG: updateCase with appendFormsOfExploitation [SEXUAL] leaves formsOfExploitation %v unchanged (generated UpdateCaseInput.Mutate appends FormsOfExploitation, not AppendFormsOfExploitation)", before)
-			}
-			if want := append(slices.Clone(before), "SEXUAL"); !slices.Equal(got.FormsOfExploitation, want) {
-				t.Errorf("formsOfExploitation = %v, want %v", got.FormsOfExploitation, want)
-			}
 		})
 
-		for _, tc := range []struct {
-			name string
-			vars func() map[string]any
-			want want
-		}{
+		h.refuseEach(t, h.police, updateCaseMutation, c.ID, []refusal{
 			{"ErrStaleVersion", func() map[string]any {
 				return map[string]any{"id": c.ID, "v": c.Version - 1, "in": map[string]any{"title": "Stale"}}
 			}, conflict},
@@ -272,19 +241,12 @@ func TestMutationUpdateCase(t *testing.T) {
 			{"ErrBadRegionEnum", func() map[string]any {
 				return map[string]any{"id": c.ID, "v": c.Version, "in": map[string]any{"region": "NOPE"}}
 			}, invalid},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, c.ID)
-				h.refuse(t, h.police, updateCaseMutation, tc.vars(), tc.want, c.ID)
-			})
-		}
+		})
 	})
 }
 
 func TestMutationMoveCaseStage(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		events := h.timeline(t, c.ID)
 
@@ -319,29 +281,18 @@ func TestMutationMoveCaseStage(t *testing.T) {
 			}
 		})
 
-		for _, tc := range []struct {
-			name string
-			vars func() map[string]any
-			want want
-		}{
+		h.refuseEach(t, h.prosecutor, moveCaseStageMutation, c.ID, []refusal{
 			{"ErrBadStageEnum", func() map[string]any { return map[string]any{"id": c.ID, "v": c.Version, "stage": "NOPE"} }, invalid},
 			{"ErrStaleVersion", func() map[string]any {
 				return map[string]any{"id": c.ID, "v": c.Version - 1, "stage": "TRIAL_REQUESTED"}
 			}, conflict},
 			{"ErrNotFound", func() map[string]any { return map[string]any{"id": missingCaseID, "v": 1, "stage": "REGISTERED"} }, notFound},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, c.ID)
-				h.refuse(t, h.prosecutor, moveCaseStageMutation, tc.vars(), tc.want, c.ID)
-			})
-		}
+		})
 	})
 }
 
 func TestMutationAssignAgency(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		events := h.timeline(t, c.ID)
 		vatra := h.agency(t, "ngo-vatra")

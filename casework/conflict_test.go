@@ -3,9 +3,6 @@ package casework_test
 import (
 	"testing"
 	"time"
-
-	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/internal/testdb"
 )
 
 // The loser of a race gets CONFLICT, not the error its change would meet on
@@ -15,9 +12,7 @@ import (
 // winner's state breaks a rule (a move to the stage the record is now at,
 // a charge already under that article, a consent already withdrawn…).
 func TestMutationStaleVersionIsConflictBeforeRules(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra", "shelter-national")
 		h.assign(t, c.ID, "ADJUDICATING", "court-tirane")

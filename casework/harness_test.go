@@ -55,6 +55,14 @@ func start(t *testing.T, db *database.DB) *harness {
 	return h
 }
 
+// each runs f in parallel with the package's other tests, once on every
+// test database backend, each time with a harness over a fresh database.
+func each(t *testing.T, f func(t *testing.T, h *harness)) {
+	t.Helper()
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) { f(t, start(t, db)) })
+}
+
 func systemCtx() context.Context { return viewer.SystemContext(context.Background()) }
 
 func (h *harness) principal(t *testing.T, agencyCode string, role viewer.Role) principal {
@@ -135,6 +143,48 @@ func (h *harness) refuse(t *testing.T, p principal, query string, vars map[strin
 		}
 	}
 	return e
+}
+
+// refusal is a request a table expects refused as want says. vars builds
+// the request's variables when its subtest runs.
+type refusal struct {
+	name string
+	vars func() map[string]any
+	want want
+}
+
+// refuseEach runs each refusal as a subtest of its name: p sends query,
+// which must be refused as refuse checks, leaving the record id (set by
+// earlier steps) unchanged.
+func (h *harness) refuseEach(t *testing.T, p principal, query, id string, refusals []refusal) {
+	t.Helper()
+	for _, tc := range refusals {
+		t.Run(tc.name, func(t *testing.T) {
+			need(t, id)
+			h.refuse(t, p, query, tc.vars(), tc.want, id)
+		})
+	}
+}
+
+// inputRefusal is a create request a table expects refused as want says.
+// in builds the request's input when its subtest runs.
+type inputRefusal struct {
+	name string
+	in   func() map[string]any
+	want want
+}
+
+// refuseEachInput runs each inputRefusal as a subtest of its name: p sends
+// query with the input, which must be refused as refuse checks. needs are
+// the ids of records that earlier steps must have made.
+func (h *harness) refuseEachInput(t *testing.T, p principal, query string, refusals []inputRefusal, needs ...string) {
+	t.Helper()
+	for _, tc := range refusals {
+		t.Run(tc.name, func(t *testing.T) {
+			need(t, needs...)
+			h.refuse(t, p, query, map[string]any{"in": tc.in()}, tc.want)
+		})
+	}
 }
 
 // nullData reports whether data is null or an object of nulls.
@@ -218,21 +268,40 @@ func sortEvents(es []eventT) {
 // fields an access policy may withhold.
 func (h *harness) stored(t *testing.T, id string) *ent.Victim {
 	t.Helper()
-	v, err := h.s.DB.Client.Victim.Get(systemCtx(), atoi(t, id))
-	if err != nil {
-		t.Fatalf("reading victim %s: %v", id, err)
-	}
-	return v
+	return storedRow(t, "victim", id, h.s.DB.Client.Victim.Get)
 }
 
 // storedService reads a support service straight from the database.
 func (h *harness) storedService(t *testing.T, id string) *ent.SupportService {
 	t.Helper()
-	s, err := h.s.DB.Client.SupportService.Get(systemCtx(), atoi(t, id))
+	return storedRow(t, "support service", id, h.s.DB.Client.SupportService.Get)
+}
+
+// storedRow reads the record id with get, as the system.
+func storedRow[T any](t *testing.T, what, id string, get func(context.Context, int) (T, error)) T {
+	t.Helper()
+	row, err := get(systemCtx(), atoi(t, id))
 	if err != nil {
-		t.Fatalf("reading support service %s: %v", id, err)
+		t.Fatalf("reading %s %s: %v", what, id, err)
 	}
-	return s
+	return row
+}
+
+// checkAppended checks the answer to mutation with
+// appendFormsOfExploitation [added]: one version on, and the forms before
+// with added at the end.
+func checkAppended(t *testing.T, mutation string, version, gotVersion int, before, got []string, added string) {
+	t.Helper()
+	if gotVersion != version+1 {
+		t.Errorf("version = %d, want %d", gotVersion, version+1)
+	}
+	if slices.Equal(got, before) {
+		input := "U" + mutation[1:] + "Input"
+		t.Errorf("BUG: %s with appendFormsOfExploitation [%s] leaves formsOfExploitation %v unchanged (generated %s.Mutate appends FormsOfExploitation, not AppendFormsOfExploitation)", mutation, added, before, input)
+	}
+	if want := append(slices.Clone(before), added); !slices.Equal(got, want) {
+		t.Errorf("formsOfExploitation = %v, want %v", got, want)
+	}
 }
 
 func atoi(t *testing.T, id string) int {

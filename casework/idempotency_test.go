@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -18,9 +16,7 @@ import (
 // key and input return the first record; the same key with other input is a
 // CONFLICT; another principal's key is its own.
 func TestMutationIdempotency(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		h.assign(t, c.ID, "ADJUDICATING", "court-tirane", "court-appeal")
 		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra", "shelter-national")
@@ -163,9 +159,7 @@ func TestMutationIdempotency(t *testing.T) {
 // TestMutationAtomicity checks that a mutation that fails part-way writes
 // nothing.
 func TestMutationAtomicity(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		events := h.timeline(t, c.ID)
 

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -46,9 +44,7 @@ var badText = []struct {
 }
 
 func TestMutationInputTextRefused(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		v := h.registerVictim(t, 30, c.ID)
 		need(t, c.ID, v.ID)
@@ -154,9 +150,7 @@ func TestMutationInputTextRefused(t *testing.T) {
 // The policy is asked first: a caller who may not call a mutation is
 // refused for that (and the refusal audited), whatever the input holds.
 func TestMutationInputCheckedAfterPolicy(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		in := caseInput(h, t, newReference(), "police-tirane")
 		in["title"] = "Forced\x00labour"
 		e := h.refuse(t, h.principal(t, "onac", viewer.RoleAnalyst), openCaseMutation, map[string]any{"in": in}, want{Code: "FORBIDDEN"})
@@ -174,9 +168,7 @@ func ptrString(s *string) string {
 }
 
 func TestMutationInputTimeRefused(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		need(t, c.ID)
 		now := time.Now().UTC()
@@ -243,9 +235,7 @@ func TestMutationInputTimeRefused(t *testing.T) {
 // is refused before any SQL runs, the same on both databases; a filter at
 // the limits runs on both.
 func TestFilterInputRefused(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		need(t, c.ID)
 		ids := func(n int) []string {

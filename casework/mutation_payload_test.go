@@ -18,10 +18,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/casegraph/casegraph/audit"
-	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/graph"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -423,7 +421,6 @@ func currentVersion(t *testing.T, h *harness, id string) int {
 // and the fields it may read (sometimes only thanks to what the mutation
 // just did) carry their values.
 func TestMutationPayloadCommits(t *testing.T) {
-	t.Parallel()
 	schema := servedSchema()
 	cases := payloadCases()
 	var names []string
@@ -442,8 +439,7 @@ func TestMutationPayloadCommits(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		for _, name := range names {
 			tc, ok := cases[name]
 			if !ok {
@@ -536,9 +532,7 @@ func valueAt(data any, path []any) any {
 // its own error and writes nothing, and neither undoes an earlier success
 // nor stops a later mutation.
 func TestMutationsOfOneDocumentCommitEach(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		first, third := newReference(), newReference()
 		q := `mutation($a: CreateCaseInput!, $b: CreateCaseInput!, $c: CreateCaseInput!) {
 			a: openCase(input: $a) { id reference }
@@ -574,9 +568,7 @@ func TestMutationsOfOneDocumentCommitEach(t *testing.T) {
 // TestMutationPayloadAudit: the reads of a committed mutation's payload are
 // in the audit trail with its change, when the response has left.
 func TestMutationPayloadAudit(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		r := h.do(t, h.police, `mutation($in: CreateVictimInput!, $c: [ID!]) { registerVictim(input: $in, caseIDs: $c) { id pseudonym legalName exactAge } }`,
 			map[string]any{"in": victimInput(newVictimName(), 29), "c": []string{c.ID}})

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/internal/testdb"
 )
 
 // ---------------------------------------------------------------------------
@@ -17,9 +14,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestMutationSuspect(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		events := h.timeline(t, c.ID)
 		var s suspectT
@@ -36,11 +31,7 @@ func TestMutationSuspect(t *testing.T) {
 			events = h.expectEvents(t, c.ID, events, h.police.event("SUSPECT_RECORDED", "Suspect "+name+" recorded."))
 		})
 
-		for _, tc := range []struct {
-			name string
-			in   func() map[string]any
-			want want
-		}{
+		h.refuseEachInput(t, h.police, recordSuspectMutation, []inputRefusal{
 			{"RecordErrDuplicatePseudonym", func() map[string]any {
 				return map[string]any{"pseudonym": s.Pseudonym, "sex": "MALE", "nationality": "AL", "role": "CLIENT", "caseID": c.ID}
 			}, want{Code: "CONFLICT", Field: "pseudonym"}},
@@ -53,12 +44,7 @@ func TestMutationSuspect(t *testing.T) {
 			{"RecordErrBadRoleEnum", func() map[string]any {
 				return map[string]any{"pseudonym": newSuspectName(), "sex": "MALE", "nationality": "AL", "role": "NOPE", "caseID": c.ID}
 			}, invalid},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, s.ID)
-				h.refuse(t, h.police, recordSuspectMutation, map[string]any{"in": tc.in()}, tc.want)
-			})
-		}
+		}, s.ID)
 
 		t.Run("UpdateOK", func(t *testing.T) {
 			need(t, s.ID)
@@ -72,11 +58,7 @@ func TestMutationSuspect(t *testing.T) {
 			s = got
 		})
 
-		for _, tc := range []struct {
-			name string
-			vars func() map[string]any
-			want want
-		}{
+		h.refuseEach(t, h.police, updateSuspectMutation, s.ID, []refusal{
 			{"UpdateErrStaleVersion", func() map[string]any {
 				return map[string]any{"id": s.ID, "v": 1, "in": map[string]any{"role": "CLIENT"}}
 			}, conflict},
@@ -86,19 +68,12 @@ func TestMutationSuspect(t *testing.T) {
 			{"UpdateErrNotFound", func() map[string]any {
 				return map[string]any{"id": c.ID, "v": 1, "in": map[string]any{"role": "CLIENT"}}
 			}, notFound},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, s.ID)
-				h.refuse(t, h.police, updateSuspectMutation, tc.vars(), tc.want, s.ID)
-			})
-		}
+		})
 	})
 }
 
 func TestMutationProsecution(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c, other := h.openCase(t), h.openCase(t)
 		s1, s2, stranger := h.recordSuspect(t, c.ID), h.recordSuspect(t, c.ID), h.recordSuspect(t, other.ID)
 		events := h.timeline(t, c.ID)
@@ -128,11 +103,7 @@ func TestMutationProsecution(t *testing.T) {
 				h.prosecutor.event("AGENCY_ASSIGNED", "prosecution-tirane assigned as PROSECUTING."), caseFollows("NOTICE_RECEIVED", "REGISTERED"))
 		})
 
-		for _, tc := range []struct {
-			name string
-			in   func() map[string]any
-			want want
-		}{
+		h.refuseEachInput(t, h.prosecutor, registerProsMutation, []inputRefusal{
 			{"RegisterErrOfficeIsPolice", func() map[string]any {
 				return map[string]any{"registrationNumber": newRegistration(), "registeredAt": stamp(registeredAt), "caseID": c.ID, "officeID": h.agency(t, "police-tirane")}
 			}, badField("officeID")},
@@ -150,12 +121,7 @@ func TestMutationProsecution(t *testing.T) {
 				return map[string]any{"registrationNumber": newRegistration(), "registeredAt": stamp(registeredAt), "caseID": c.ID,
 					"officeID": h.agency(t, "spak"), "investigationDeadline": stamp(registeredAt.AddDate(0, 0, -1))}
 			}, badField("investigationDeadline")},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, p.ID)
-				h.refuse(t, h.prosecutor, registerProsMutation, map[string]any{"in": tc.in()}, tc.want)
-			})
-		}
+		}, p.ID)
 
 		t.Run("UpdateOK", func(t *testing.T) {
 			need(t, p.ID)
@@ -170,11 +136,7 @@ func TestMutationProsecution(t *testing.T) {
 			p = got
 		})
 
-		for _, tc := range []struct {
-			name string
-			vars func() map[string]any
-			want want
-		}{
+		h.refuseEach(t, h.prosecutor, updateProsMutation, p.ID, []refusal{
 			{"UpdateErrStaleVersion", func() map[string]any {
 				return map[string]any{"id": p.ID, "v": 1, "in": map[string]any{"officeID": h.agency(t, "prosecution-tirane")}}
 			}, conflict},
@@ -184,12 +146,7 @@ func TestMutationProsecution(t *testing.T) {
 			{"UpdateErrNotFound", func() map[string]any {
 				return map[string]any{"id": missingProsecutionID, "v": 1, "in": map[string]any{"officeID": h.agency(t, "spak")}}
 			}, notFound},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, p.ID)
-				h.refuse(t, h.prosecutor, updateProsMutation, tc.vars(), tc.want, p.ID)
-			})
-		}
+		})
 
 		for _, tc := range []struct {
 			name, query string
@@ -369,9 +326,7 @@ func TestMutationProsecution(t *testing.T) {
 }
 
 func TestMutationCharge(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c, other := h.openCase(t), h.openCase(t)
 		s, stranger := h.recordSuspect(t, c.ID), h.recordSuspect(t, other.ID)
 		p := h.registerProsecution(t, c.ID, date(3, 2), s.ID)
@@ -404,21 +359,12 @@ func TestMutationCharge(t *testing.T) {
 			}
 		})
 
-		for _, tc := range []struct {
-			name string
-			vars func() map[string]any
-			want want
-		}{
+		h.refuseEach(t, h.prosecutor, reclassifyMutation, ch.ID, []refusal{
 			{"ReclassifyErrSameArticle", func() map[string]any { return map[string]any{"id": ch.ID, "v": ch.Version, "article": ch.Article} }, badField("article")},
 			{"ReclassifyErrStaleVersion", func() map[string]any { return map[string]any{"id": ch.ID, "v": 1, "article": "CC_115"} }, conflict},
 			{"ReclassifyErrBadArticleEnum", func() map[string]any { return map[string]any{"id": ch.ID, "v": ch.Version, "article": "NOPE"} }, invalid},
 			{"ReclassifyErrNotFound", func() map[string]any { return map[string]any{"id": p.ID, "v": 1, "article": "CC_115"} }, notFound},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, ch.ID)
-				h.refuse(t, h.prosecutor, reclassifyMutation, tc.vars(), tc.want, ch.ID)
-			})
-		}
+		})
 
 		for _, tc := range []struct {
 			name string
@@ -442,9 +388,7 @@ func TestMutationCharge(t *testing.T) {
 }
 
 func TestMutationCourtDecision(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		h.assign(t, c.ID, "ADJUDICATING", "court-tirane")
 		p := h.registerProsecution(t, c.ID, date(3, 2))
@@ -470,11 +414,7 @@ func TestMutationCourtDecision(t *testing.T) {
 			events = h.expectEvents(t, c.ID, events, h.judge.event("COURT_DECISION_RECORDED", "FIRST_INSTANCE decision in "+p.RegistrationNumber+": CONVICTED."))
 		})
 
-		for _, tc := range []struct {
-			name string
-			in   func() map[string]any
-			want want
-		}{
+		h.refuseEachInput(t, h.judge, recordDecisionMutation, []inputRefusal{
 			{"RecordErrSentenceOnAcquittal", func() map[string]any { return input("ACQUITTED", "IMPRISONMENT", 12) }, badField("sentenceKind")},
 			{"RecordErrImprisonmentWithoutLength", func() map[string]any { return input("CONVICTED", "IMPRISONMENT", nil) }, badField("sentenceMonths")},
 			{"RecordErrLengthWithoutKind", func() map[string]any { return input("CONVICTED", nil, 12) }, badField("sentenceKind")},
@@ -493,11 +433,7 @@ func TestMutationCourtDecision(t *testing.T) {
 				in["compensationOrderedLek"] = -1
 				return in
 			}, badField("compensationOrderedLek")},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				h.refuse(t, h.judge, recordDecisionMutation, map[string]any{"in": tc.in()}, tc.want)
-			})
-		}
+		})
 
 		t.Run("UpdateOKCompensationPaid", func(t *testing.T) {
 			need(t, d.ID)
@@ -509,11 +445,7 @@ func TestMutationCourtDecision(t *testing.T) {
 			d = got
 		})
 
-		for _, tc := range []struct {
-			name string
-			vars func() map[string]any
-			want want
-		}{
+		h.refuseEach(t, h.judge, updateDecisionMutation, d.ID, []refusal{
 			{"UpdateErrAcquittalKeepingSentence", func() map[string]any {
 				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"verdict": "ACQUITTED"}}
 			}, badField("sentenceKind")},
@@ -523,12 +455,7 @@ func TestMutationCourtDecision(t *testing.T) {
 			{"UpdateErrNotFound", func() map[string]any {
 				return map[string]any{"id": p.ID, "v": 1, "in": map[string]any{"compensationPaid": false}}
 			}, notFound},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, d.ID)
-				h.refuse(t, h.judge, updateDecisionMutation, tc.vars(), tc.want, d.ID)
-			})
-		}
+		})
 
 		t.Run("UpdateOKAcquittalClearingSentence", func(t *testing.T) {
 			need(t, d.ID)

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -15,9 +13,7 @@ import (
 // know already (policies/README.md, "Why a field is refused"); the rest of
 // the answer stands.
 func TestSensitiveFieldRefusalReason(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra")
 		in := victimInput(newVictimName(), 30)

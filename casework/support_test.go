@@ -5,9 +5,6 @@ import (
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/internal/testdb"
 )
 
 // ---------------------------------------------------------------------------
@@ -15,9 +12,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestMutationReferral(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra")
 		v, unlinked := h.registerVictim(t, 19, c.ID), h.registerVictim(t, 22)
@@ -88,11 +83,7 @@ func TestMutationReferral(t *testing.T) {
 			h.refuse(t, h.ngo, moveReferralMutation, map[string]any{"id": fresh.ID, "v": 2, "status": "ACCEPTED"}, conflict, fresh.ID)
 		})
 
-		for _, tc := range []struct {
-			name string
-			in   func() map[string]any
-			want want
-		}{
+		h.refuseEachInput(t, h.police, createReferralMutation, []inputRefusal{
 			{"CreateErrSelfReferral", func() map[string]any {
 				in := h.referralInput(t, v.ID, c.ID)
 				in["toAgencyID"] = in["fromAgencyID"]
@@ -110,11 +101,7 @@ func TestMutationReferral(t *testing.T) {
 				in["serviceKind"] = "NOPE"
 				return in
 			}, invalid},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				h.refuse(t, h.police, createReferralMutation, map[string]any{"in": tc.in()}, tc.want)
-			})
-		}
+		})
 
 		t.Run("MoveErrBadStatusEnum", func(t *testing.T) {
 			need(t, r.ID)
@@ -124,9 +111,7 @@ func TestMutationReferral(t *testing.T) {
 }
 
 func TestMutationSupportService(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c1, c2 := h.openCase(t), h.openCase(t)
 		h.assign(t, c1.ID, "SUPPORTING", "shelter-national")
 		v := h.registerVictim(t, 20, c1.ID, c2.ID)
@@ -153,11 +138,7 @@ func TestMutationSupportService(t *testing.T) {
 			ev2 = h.expectEvents(t, c2.ID, ev2, recorded)
 		})
 
-		for _, tc := range []struct {
-			name string
-			in   func() map[string]any
-			want want
-		}{
+		h.refuseEachInput(t, h.shelter, recordServiceMutation, []inputRefusal{
 			{"RecordErrEndBeforeStart", func() map[string]any {
 				in := input()
 				in["endedOn"] = stamp(started.AddDate(0, 0, -1))
@@ -173,11 +154,7 @@ func TestMutationSupportService(t *testing.T) {
 				in["victimID"] = missingVictimID
 				return in
 			}, badField("victimID")},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				h.refuse(t, h.shelter, recordServiceMutation, map[string]any{"in": tc.in()}, tc.want)
-			})
-		}
+		})
 
 		ended := date(6, 30)
 		t.Run("UpdateOK", func(t *testing.T) {
@@ -198,11 +175,7 @@ func TestMutationSupportService(t *testing.T) {
 			s = got
 		})
 
-		for _, tc := range []struct {
-			name string
-			vars func() map[string]any
-			want want
-		}{
+		h.refuseEach(t, h.shelter, updateServiceMutation, s.ID, []refusal{
 			{"UpdateErrStartAfterEnd", func() map[string]any {
 				return map[string]any{"id": s.ID, "v": s.Version, "in": map[string]any{"startedOn": stamp(ended.AddDate(0, 0, 1))}}
 			}, badField("endedOn")},
@@ -212,11 +185,6 @@ func TestMutationSupportService(t *testing.T) {
 			{"UpdateErrNotFound", func() map[string]any {
 				return map[string]any{"id": v.ID, "v": 1, "in": map[string]any{"clearNotes": true}}
 			}, notFound},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, s.ID)
-				h.refuse(t, h.shelter, updateServiceMutation, tc.vars(), tc.want, s.ID)
-			})
-		}
+		})
 	})
 }

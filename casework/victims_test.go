@@ -5,9 +5,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/internal/testdb"
 )
 
 // ---------------------------------------------------------------------------
@@ -15,9 +12,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestMutationVictim(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c1, c2, c3 := h.openCase(t), h.openCase(t), h.openCase(t)
 		h.assign(t, c1.ID, "SUPPORTING", "ngo-vatra")
 		ev1, ev2, ev3 := h.timeline(t, c1.ID), h.timeline(t, c2.ID), h.timeline(t, c3.ID)
@@ -100,26 +95,13 @@ func TestMutationVictim(t *testing.T) {
 			got := call[victimT](t, h, h.ngo, updateVictimMutation, map[string]any{"id": v.ID, "v": v.Version, "in": map[string]any{
 				"appendFormsOfExploitation": []string{"FORCED_LABOUR"},
 			}})
-			if got.Version != v.Version+1 {
-				t.Errorf("version = %d, want %d", got.Version, v.Version+1)
-			}
+			checkAppended(t, "updateVictim", v.Version, got.Version, v.FormsOfExploitation, got.FormsOfExploitation, "FORCED_LABOUR")
 			ev1 = h.expectEvents(t, c1.ID, ev1, h.ngo.event("VICTIM_UPDATED", "Victim record updated."))
 			ev2 = h.expectEvents(t, c2.ID, ev2, h.ngo.event("VICTIM_UPDATED", "Victim record updated."))
-			before := v.FormsOfExploitation
 			v = got
-			if slices.Equal(got.FormsOfExploitation, before) {
-				t.Errorf("BUG: updateVictim with appendFormsOfExploitation [FORCED_LABOUR] leaves formsOfExploitation %v unchanged (generated UpdateVictimInput.Mutate appends FormsOfExploitation, not AppendFormsOfExploitation)", before)
-			}
-			if want := append(slices.Clone(before), "FORCED_LABOUR"); !slices.Equal(got.FormsOfExploitation, want) {
-				t.Errorf("formsOfExploitation = %v, want %v", got.FormsOfExploitation, want)
-			}
 		})
 
-		for _, tc := range []struct {
-			name string
-			vars func() map[string]any
-			want want
-		}{
+		h.refuseEach(t, h.police, updateVictimMutation, v.ID, []refusal{
 			{"UpdateErrStaleVersion", func() map[string]any {
 				return map[string]any{"id": v.ID, "v": 1, "in": map[string]any{"identificationStatus": "NOT_CONFIRMED"}}
 			}, conflict},
@@ -129,12 +111,7 @@ func TestMutationVictim(t *testing.T) {
 			{"UpdateErrNotFound", func() map[string]any {
 				return map[string]any{"id": missingVictimID, "v": 1, "in": map[string]any{"exactAge": 20}}
 			}, notFound},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				need(t, v.ID)
-				h.refuse(t, h.police, updateVictimMutation, tc.vars(), tc.want, v.ID)
-			})
-		}
+		})
 
 		t.Run("LinkOK", func(t *testing.T) {
 			need(t, v.ID)
@@ -158,11 +135,7 @@ func TestMutationVictim(t *testing.T) {
 			ev3 = h.expectEvents(t, c3.ID, ev3)
 		})
 
-		for _, tc := range []struct {
-			name string
-			vars func() map[string]any
-			want want
-		}{
+		for _, tc := range []refusal{
 			{"LinkErrUnknownVictim", func() map[string]any { return map[string]any{"victim": missingVictimID, "case": c3.ID} }, badField("victimID")},
 			{"LinkErrVictimIsACase", func() map[string]any { return map[string]any{"victim": c1.ID, "case": c3.ID} }, badField("victimID")},
 			{"LinkErrUnknownCase", func() map[string]any { return map[string]any{"victim": v.ID, "case": missingCaseID} }, badField("caseID")},
@@ -176,9 +149,7 @@ func TestMutationVictim(t *testing.T) {
 }
 
 func TestMutationConsent(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		h := start(t, db)
+	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra")
 		adult, child := h.registerVictim(t, 25, c.ID), h.registerVictim(t, 14, c.ID)
@@ -212,11 +183,7 @@ func TestMutationConsent(t *testing.T) {
 			events = h.expectEvents(t, c.ID, events, h.ngo.event("CONSENT_RECORDED", "Consent recorded."))
 		})
 
-		for _, tc := range []struct {
-			name string
-			in   func() map[string]any
-			want want
-		}{
+		h.refuseEachInput(t, h.ngo, recordConsentMutation, []inputRefusal{
 			{"RecordErrUnder16Alone", func() map[string]any { return input(child.ID, "VICTIM") }, badField("givenBy")},
 			{"RecordErrNoPurpose", func() map[string]any {
 				in := input(adult.ID, "VICTIM")
@@ -239,11 +206,7 @@ func TestMutationConsent(t *testing.T) {
 				in["purposes"] = []string{"NOPE"}
 				return in
 			}, invalid},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				h.refuse(t, h.ngo, recordConsentMutation, map[string]any{"in": tc.in()}, tc.want)
-			})
-		}
+		})
 
 		t.Run("WithdrawErrStaleVersion", func(t *testing.T) {
 			need(t, cs.ID)

@@ -126,13 +126,22 @@ func TestPagination(t *testing.T) {
 			s.Do(t, token, query, vars).MustOK(t).Decode(t, &p)
 			return p
 		}
-		var forward []string
-		var after any
-		for pages := 0; ; pages++ {
-			if pages > 100 {
-				t.Fatal("pagination does not end")
+		// walk fetches the pages that vars(cursor) asks for until next, given
+		// each page, says there is none after it; more than 100 pages fail.
+		walk := func(direction string, vars func(cursor any) map[string]any, next func(page) (cursor any, more bool)) {
+			var cursor any
+			for pages := 0; ; pages++ {
+				if pages > 100 {
+					t.Fatalf("%s pagination does not end", direction)
+				}
+				var more bool
+				if cursor, more = next(fetch(vars(cursor))); !more {
+					return
+				}
 			}
-			p := fetch(map[string]any{"first": 25, "after": after})
+		}
+		var forward []string
+		walk("forward", func(after any) map[string]any { return map[string]any{"first": 25, "after": after} }, func(p page) (any, bool) {
 			for _, e := range p.Victims.Edges {
 				if e.Node.AgeGroup != "MINOR" || e.Node.Sex != "FEMALE" {
 					t.Fatalf("filter leaked %s (%s, %s)", e.Node.Pseudonym, e.Node.AgeGroup, e.Node.Sex)
@@ -143,10 +152,10 @@ func TestPagination(t *testing.T) {
 				if len(forward) != p.Victims.TotalCount {
 					t.Fatalf("walked %d victims, totalCount says %d", len(forward), p.Victims.TotalCount)
 				}
-				break
+				return nil, false
 			}
-			after = *p.Victims.PageInfo.EndCursor
-		}
+			return *p.Victims.PageInfo.EndCursor, true
+		})
 		if len(forward) < 100 {
 			t.Fatalf("only %d minor female victims in the demo data; the test needs several pages", len(forward))
 		}
@@ -159,20 +168,15 @@ func TestPagination(t *testing.T) {
 		}
 		// Backwards from the end must give the same list reversed.
 		var backward []string
-		var before any
-		for pages := 0; ; pages++ {
-			if pages > 100 {
-				t.Fatal("backward pagination does not end")
-			}
-			p := fetch(map[string]any{"last": 25, "before": before})
+		walk("backward", func(before any) map[string]any { return map[string]any{"last": 25, "before": before} }, func(p page) (any, bool) {
 			for i := len(p.Victims.Edges) - 1; i >= 0; i-- {
 				backward = append(backward, p.Victims.Edges[i].Node.Pseudonym)
 			}
 			if !p.Victims.PageInfo.HasPreviousPage {
-				break
+				return nil, false
 			}
-			before = *p.Victims.PageInfo.StartCursor
-		}
+			return *p.Victims.PageInfo.StartCursor, true
+		})
 		if len(backward) != len(forward) {
 			t.Fatalf("backwards gave %d victims, forwards %d", len(backward), len(forward))
 		}
