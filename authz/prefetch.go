@@ -24,28 +24,26 @@ type seen struct {
 	services []int // loaded without their victim
 }
 
-func (s *seen) addCase(id int) {
+func (s *seen) addCase(id int)   { s.append(&s.cases, id) }
+func (s *seen) addVictim(id int) { s.append(&s.victims, id) }
+
+func (s *seen) victimIDs() []int  { return s.snapshot(&s.victims) }
+func (s *seen) caseIDs() []int    { return s.snapshot(&s.cases) }
+func (s *seen) suspectIDs() []int { return s.snapshot(&s.suspects) }
+func (s *seen) serviceIDs() []int { return s.snapshot(&s.services) }
+
+// append adds id to one of s's lists; snapshot copies one, so that the
+// caller reads it while other queries of the request keep adding.
+func (s *seen) append(list *[]int, id int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.cases = append(s.cases, id)
+	*list = append(*list, id)
 }
 
-func (s *seen) addVictim(id int) {
+func (s *seen) snapshot(list *[]int) []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.victims = append(s.victims, id)
-}
-
-func (s *seen) suspectIDs() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.suspects)
-}
-
-func (s *seen) serviceIDs() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.services)
+	return slices.Clone(*list)
 }
 
 func (s *seen) add(v ent.Value) {
@@ -73,18 +71,6 @@ func (s *seen) add(v ent.Value) {
 			}
 		}
 	}
-}
-
-func (s *seen) victimIDs() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.victims)
-}
-
-func (s *seen) caseIDs() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.cases)
 }
 
 // observe is an ent interceptor that tells the request in ctx which rows
