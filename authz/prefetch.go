@@ -55,20 +55,21 @@ func (s *seen) add(v ent.Value) {
 			s.victims = append(s.victims, r.ID)
 		}
 	case []*ent.SupportService:
-		for _, r := range rows {
-			if r.VictimID == 0 {
-				s.services = append(s.services, r.ID)
-			} else {
-				s.victims = append(s.victims, r.VictimID)
-			}
-		}
+		byParent(rows, func(r *ent.SupportService) (int, int) { return r.ID, r.VictimID }, &s.services, &s.victims)
 	case []*ent.Suspect:
-		for _, r := range rows {
-			if r.CaseID == 0 {
-				s.suspects = append(s.suspects, r.ID)
-			} else {
-				s.cases = append(s.cases, r.CaseID)
-			}
+		byParent(rows, func(r *ent.Suspect) (int, int) { return r.ID, r.CaseID }, &s.suspects, &s.cases)
+	}
+}
+
+// byParent adds each row's parent (a service's victim, a suspect's case)
+// to parents when the row was loaded with it, or else the row's own id to
+// orphans, whose parent a fact fetches later.
+func byParent[R any](rows []R, ids func(R) (own, parent int), orphans, parents *[]int) {
+	for _, r := range rows {
+		if own, parent := ids(r); parent == 0 {
+			*orphans = append(*orphans, own)
+		} else {
+			*parents = append(*parents, parent)
 		}
 	}
 }
