@@ -24,28 +24,26 @@ type seen struct {
 	services []int // loaded without their victim
 }
 
-func (s *seen) addCase(id int) {
+func (s *seen) addCase(id int)   { s.append(&s.cases, id) }
+func (s *seen) addVictim(id int) { s.append(&s.victims, id) }
+
+func (s *seen) victimIDs() []int  { return s.snapshot(&s.victims) }
+func (s *seen) caseIDs() []int    { return s.snapshot(&s.cases) }
+func (s *seen) suspectIDs() []int { return s.snapshot(&s.suspects) }
+func (s *seen) serviceIDs() []int { return s.snapshot(&s.services) }
+
+// append adds id to one of s's lists; snapshot copies one, so that the
+// caller reads it while other queries of the request keep adding.
+func (s *seen) append(list *[]int, id int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.cases = append(s.cases, id)
+	*list = append(*list, id)
 }
 
-func (s *seen) addVictim(id int) {
+func (s *seen) snapshot(list *[]int) []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.victims = append(s.victims, id)
-}
-
-func (s *seen) suspectIDs() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.suspects)
-}
-
-func (s *seen) serviceIDs() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.services)
+	return slices.Clone(*list)
 }
 
 func (s *seen) add(v ent.Value) {
@@ -57,34 +55,23 @@ func (s *seen) add(v ent.Value) {
 			s.victims = append(s.victims, r.ID)
 		}
 	case []*ent.SupportService:
-		for _, r := range rows {
-			if r.VictimID == 0 {
-				s.services = append(s.services, r.ID)
-			} else {
-				s.victims = append(s.victims, r.VictimID)
-			}
-		}
+		byParent(rows, func(r *ent.SupportService) (int, int) { return r.ID, r.VictimID }, &s.services, &s.victims)
 	case []*ent.Suspect:
-		for _, r := range rows {
-			if r.CaseID == 0 {
-				s.suspects = append(s.suspects, r.ID)
-			} else {
-				s.cases = append(s.cases, r.CaseID)
-			}
-		}
+		byParent(rows, func(r *ent.Suspect) (int, int) { return r.ID, r.CaseID }, &s.suspects, &s.cases)
 	}
 }
 
-func (s *seen) victimIDs() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.victims)
-}
-
-func (s *seen) caseIDs() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.cases)
+// byParent adds each row's parent (a service's victim, a suspect's case)
+// to parents when the row was loaded with it, or else the row's own id to
+// orphans, whose parent a fact fetches later.
+func byParent[R any](rows []R, ids func(R) (own, parent int), orphans, parents *[]int) {
+	for _, r := range rows {
+		if own, parent := ids(r); parent == 0 {
+			*orphans = append(*orphans, own)
+		} else {
+			*parents = append(*parents, parent)
+		}
+	}
 }
 
 // observe is an ent interceptor that tells the request in ctx which rows

@@ -9,8 +9,6 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
-	"github.com/casegraph/casegraph/ent/agency"
-	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/victim"
@@ -21,22 +19,18 @@ import (
 // (and the caller's, when another) to it, in the part each one's kind plays. Returns CONFLICT when the
 // reference is taken.
 func OpenCase(ctx context.Context, c *ent.Client, in ent.CreateCaseInput, key *string) (*ent.CaseFile, error) {
-	id, err := idempotent(ctx, c, "openCase", key, in, func() (int, error) {
+	return idempotent(ctx, c, "openCase", key, in, c.CaseFile.Get, func() (int, error) {
 		if err := validateExploitation(in.FormsOfExploitation); err != nil {
 			return 0, err
 		}
-		lead, err := c.Agency.Query().Where(agency.ID(in.LeadAgencyID)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return 0, apperr.InvalidField("leadAgencyID", "No agency with the id given in leadAgencyID exists.")
-		} else if err != nil {
-			return 0, err
-		}
-		inUse, err := taken(ctx, c.CaseFile.Query().Where(casefile.Reference(in.Reference)).Exist)
+		lead, err := referenced(ctx, "leadAgencyID", "agency", c.Agency.Get, in.LeadAgencyID)
 		if err != nil {
 			return 0, err
 		}
-		if inUse {
-			return 0, &apperr.Error{Code: apperr.Conflict, Field: "reference", Message: fmt.Sprintf("A case with reference %q already exists.", in.Reference)}
+		err = unique(ctx, "reference", c.CaseFile.Query().Where(casefile.Reference(in.Reference)).Exist,
+			"A case with reference %q already exists.", in.Reference)
+		if err != nil {
+			return 0, err
 		}
 		cf, err := c.CaseFile.Create().SetInput(in).Save(ctx)
 		if err != nil {
@@ -64,10 +58,6 @@ func OpenCase(ctx context.Context, c *ent.Client, in ent.CreateCaseInput, key *s
 		}
 		return cf.ID, event(ctx, c, cf.ID, domain.CaseEventKindCaseOpened, cf.ID, fmt.Sprintf("Case %s opened; lead agency %s.", cf.Reference, lead.Code))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return c.CaseFile.Get(viewer.SystemContext(ctx), id)
 }
 
 // UpdateCase changes a case's descriptive fields. Returns CONFLICT when
@@ -76,11 +66,8 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 	if err := validateExploitation(append(slices.Clone(in.FormsOfExploitation), in.AppendFormsOfExploitation...)); err != nil {
 		return nil, err
 	}
-	cf, err := get(ctx, "case", c.CaseFile.Get, id)
+	cf, err := current(ctx, "case", c.CaseFile.Get, id, expectedVersion, func(cf *ent.CaseFile) int { return cf.Version })
 	if err != nil {
-		return nil, err
-	}
-	if err := checkVersion("case", cf.Version, expectedVersion); err != nil {
 		return nil, err
 	}
 	if in.AppendFormsOfExploitation != nil {
@@ -95,15 +82,13 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 			return nil, err
 		}
 	}
-	n, err := c.CaseFile.Update().Where(casefile.ID(id), casefile.Version(expectedVersion)).
-		SetInput(in).AddVersion(1).Save(ctx)
-	if err := updated(ctx, n, err, "case", c.CaseFile.Query().Where(casefile.ID(id)).Exist); err != nil {
+	u := c.CaseFile.Update().Where(casefile.ID(id), casefile.Version(expectedVersion)).
+		SetInput(in).AddVersion(1)
+	after, err := saved(ctx, "case", u.Save, c.CaseFile.Get, id)
+	if err != nil {
 		return nil, err
 	}
-	if err := event(ctx, c, id, domain.CaseEventKindCaseUpdated, id, "Case details updated."); err != nil {
-		return nil, err
-	}
-	return c.CaseFile.Get(ctx, id)
+	return after, event(ctx, c, id, domain.CaseEventKindCaseUpdated, id, "Case details updated.")
 }
 
 // MoveCaseStage moves a case along the proceeding lifecycle; reaching a
@@ -111,11 +96,8 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 // allowed stages; so is moving a case that has proceedings, whose stage
 // follows them (followProceedings).
 func MoveCaseStage(ctx context.Context, c *ent.Client, id, expectedVersion int, stage domain.ProceedingStage) (*ent.CaseFile, error) {
-	cf, err := get(ctx, "case", c.CaseFile.Get, id)
+	cf, err := current(ctx, "case", c.CaseFile.Get, id, expectedVersion, func(cf *ent.CaseFile) int { return cf.Version })
 	if err != nil {
-		return nil, err
-	}
-	if err := checkVersion("case", cf.Version, expectedVersion); err != nil {
 		return nil, err
 	}
 	if err := stageFollowsProceedings(ctx, c, id); err != nil {
@@ -129,14 +111,11 @@ func MoveCaseStage(ctx context.Context, c *ent.Client, id, expectedVersion int, 
 	if stage.Terminal() {
 		u.SetClosedAt(time.Now())
 	}
-	n, err := u.Save(ctx)
-	if err := updated(ctx, n, err, "case", c.CaseFile.Query().Where(casefile.ID(id)).Exist); err != nil {
+	after, err := saved(ctx, "case", u.Save, c.CaseFile.Get, id)
+	if err != nil {
 		return nil, err
 	}
-	if err := event(ctx, c, id, domain.CaseEventKindStageChanged, id, fmt.Sprintf("Stage changed from %s to %s.", cf.Stage, stage)); err != nil {
-		return nil, err
-	}
-	return c.CaseFile.Get(ctx, id)
+	return after, event(ctx, c, id, domain.CaseEventKindStageChanged, id, fmt.Sprintf("Stage changed from %s to %s.", cf.Stage, stage))
 }
 
 // AssignAgency assigns an agency to a case in a part, or changes the part it
@@ -146,10 +125,8 @@ func AssignAgency(ctx context.Context, c *ent.Client, caseID, agencyID int, part
 	if err := reference(ctx, "caseID", "case", c.CaseFile.Query().Where(casefile.ID(caseID)).Exist); err != nil {
 		return nil, err
 	}
-	a, err := c.Agency.Query().Where(agency.ID(agencyID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperr.InvalidField("agencyID", "No agency with the id given in agencyID exists.")
-	} else if err != nil {
+	a, err := referenced(ctx, "agencyID", "agency", c.Agency.Get, agencyID)
+	if err != nil {
 		return nil, err
 	}
 	if err := requireWorksOnIfSelf(ctx, c, "agencyID", caseID, agencyID); err != nil {
@@ -158,23 +135,7 @@ func AssignAgency(ctx context.Context, c *ent.Client, caseID, agencyID int, part
 	if !partFits(a.Kind, part) {
 		return nil, apperr.InvalidField("part", "%s is a %s; it cannot take the part %s in a case.", a.Code, a.Kind, part)
 	}
-	existing, err := c.CaseAssignment.Query().
-		Where(caseassignment.CaseID(caseID), caseassignment.AgencyID(agencyID)).Only(ctx)
-	switch {
-	case err == nil && existing.Part == part:
-		return existing, nil
-	case err == nil:
-		existing, err = existing.Update().SetPart(part).AddVersion(1).Save(ctx)
-	case ent.IsNotFound(err):
-		existing, err = c.CaseAssignment.Create().SetCaseID(caseID).SetAgencyID(agencyID).SetPart(part).Save(ctx)
-	}
-	if err != nil {
-		return nil, translate(err)
-	}
-	if err := event(ctx, c, caseID, domain.CaseEventKindAgencyAssigned, agencyID, fmt.Sprintf("%s assigned as %s.", a.Code, part)); err != nil {
-		return nil, err
-	}
-	return existing, nil
+	return assign(ctx, c, caseID, a, part)
 }
 
 // LinkVictim links a victim to a case; linking twice changes nothing.

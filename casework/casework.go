@@ -36,7 +36,7 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
-	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/idempotencyrecord"
@@ -86,10 +86,25 @@ func victimEvent(ctx context.Context, c *ent.Client, victimID int, kind domain.C
 }
 
 // idempotent runs create unless the caller already made the same operation
+// with the same key, in which case the first call's record is the answer
+// (see createOnce), and returns the record made, loaded with load. It is
+// read as the system: what the caller just made is the answer even when it
+// lies outside the caller's rows.
+func idempotent[T any](ctx context.Context, c *ent.Client, operation string, key *string, input any,
+	load func(context.Context, int) (T, error), create func() (int, error)) (T, error) {
+	id, err := createOnce(ctx, c, operation, key, input, create)
+	if err != nil {
+		var none T
+		return none, err
+	}
+	return load(viewer.SystemContext(ctx), id)
+}
+
+// createOnce runs create unless the caller already made the same operation
 // with the same key, in which case it returns the id the first call made.
 // The same key with a different input is a CONFLICT. A nil key always
 // creates.
-func idempotent(ctx context.Context, c *ent.Client, operation string, key *string, input any, create func() (int, error)) (int, error) {
+func createOnce(ctx context.Context, c *ent.Client, operation string, key *string, input any, create func() (int, error)) (int, error) {
 	if key == nil {
 		return create()
 	}
@@ -132,23 +147,26 @@ func idempotent(ctx context.Context, c *ent.Client, operation string, key *strin
 	return id, err
 }
 
-// updated turns the outcome of a versioned update (UPDATE … WHERE id = ?
-// AND version = ?) into NOT_FOUND or CONFLICT when no row changed.
-func updated(ctx context.Context, n int, err error, entity string, exists func(context.Context) (bool, error)) error {
+// saved runs a versioned update (save: UPDATE … WHERE id = ? AND
+// version = ?) and returns the record as it left it, loaded with load.
+// When no row changed, the record is gone (NOT_FOUND) or its version moved
+// (CONFLICT).
+func saved[T any](ctx context.Context, entity string, save func(context.Context) (int, error), load func(context.Context, int) (T, error), id int) (T, error) {
+	n, err := save(ctx)
 	if err != nil {
-		return translate(err)
+		var none T
+		return none, translate(err)
 	}
-	if n > 0 {
-		return nil
+	v, err := load(ctx, id)
+	switch {
+	case n > 0:
+		return v, err
+	case ent.IsNotFound(err):
+		return v, notFound(entity)
+	case err != nil:
+		return v, err
 	}
-	ok, err := exists(ctx)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return notFound(entity)
-	}
-	return staleVersion(entity)
+	return v, staleVersion(entity)
 }
 
 // checkVersion refuses a stale expectedVersion before any rule that reads
@@ -176,13 +194,18 @@ func notFound(entity string) error {
 	return apperr.Errorf(apperr.NotFound, "No %s with that id exists.", entity)
 }
 
-// get loads a record by id, turning ent's not-found into NOT_FOUND.
-func get[T any](ctx context.Context, entity string, load func(context.Context, int) (T, error), id int) (T, error) {
+// current loads the record an update starts from (NOT_FOUND when there is
+// none) and refuses a stale expectedVersion (CONFLICT, see checkVersion);
+// version reads the record's version.
+func current[T any](ctx context.Context, entity string, load func(context.Context, int) (T, error), id, expectedVersion int, version func(T) int) (T, error) {
 	v, err := load(ctx, id)
-	if ent.IsNotFound(err) {
+	switch {
+	case ent.IsNotFound(err):
 		return v, notFound(entity)
+	case err != nil:
+		return v, err
 	}
-	return v, err
+	return v, checkVersion(entity, version(v), expectedVersion)
 }
 
 // reference checks that an id given in input names an existing record of
@@ -199,12 +222,19 @@ func reference(ctx context.Context, field, entity string, exists func(context.Co
 	return nil
 }
 
+// referenced loads the record an id given in input names; a wrong id is
+// BAD_USER_INPUT naming the field, as in reference.
+func referenced[T any](ctx context.Context, field, entity string, load func(context.Context, int) (T, error), id int) (T, error) {
+	v, err := load(ctx, id)
+	if ent.IsNotFound(err) {
+		return v, apperr.InvalidField(field, "No %s with the id given in %s exists.", entity, field)
+	}
+	return v, err
+}
+
 // agencyOfKind checks that field names an existing agency for which ok holds.
 func agencyOfKind(ctx context.Context, c *ent.Client, field string, id int, what string, ok func(domain.AgencyKind) bool) error {
-	a, err := c.Agency.Query().Where(agency.ID(id)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return apperr.InvalidField(field, "No agency with the id given in %s exists.", field)
-	}
+	a, err := referenced(ctx, field, "agency", c.Agency.Get, id)
 	if err != nil {
 		return err
 	}
@@ -260,10 +290,63 @@ func requireWorksOnIfSelf(ctx context.Context, c *ent.Client, field string, case
 	return nil
 }
 
-// taken reports whether a business key is in use by any row, seen or not,
-// so that the answer does not depend on the caller's rows.
-func taken(ctx context.Context, exists func(context.Context) (bool, error)) (bool, error) {
-	return exists(viewer.SystemContext(ctx))
+// unique refuses a business key that a row already uses (CONFLICT naming
+// field, the message made of format and args). Every row counts, seen or
+// not, so that the answer does not depend on the caller's rows.
+func unique(ctx context.Context, field string, taken func(context.Context) (bool, error), format string, args ...any) error {
+	inUse, err := taken(viewer.SystemContext(ctx))
+	if err != nil {
+		return err
+	}
+	if inUse {
+		return &apperr.Error{Code: apperr.Conflict, Field: field, Message: fmt.Sprintf(format, args...)}
+	}
+	return nil
+}
+
+// newValue is what a required field becomes under an update input: the
+// value set, or else the current one.
+func newValue[T any](set *T, current T) T {
+	if set != nil {
+		return *set
+	}
+	return current
+}
+
+// newOptional is what an optional field becomes under an update input: the
+// value set, or else none when the input clears it, or else the current
+// one (the generated Mutate clears before it sets).
+func newOptional[T any](set *T, clear bool, current *T) *T {
+	switch {
+	case set != nil:
+		return set
+	case clear:
+		return nil
+	}
+	return current
+}
+
+// assign gives agency a the part on the case, unless it has it already (a
+// retry changes nothing), and tells the case's timeline. Returns the
+// assignment.
+func assign(ctx context.Context, c *ent.Client, caseID int, a *ent.Agency, part domain.CasePart) (*ent.CaseAssignment, error) {
+	existing, err := c.CaseAssignment.Query().
+		Where(caseassignment.CaseID(caseID), caseassignment.AgencyID(a.ID)).Only(ctx)
+	switch {
+	case err == nil && existing.Part == part:
+		return existing, nil
+	case err == nil:
+		existing, err = existing.Update().SetPart(part).AddVersion(1).Save(ctx)
+	case ent.IsNotFound(err):
+		existing, err = c.CaseAssignment.Create().SetCaseID(caseID).SetAgencyID(a.ID).SetPart(part).Save(ctx)
+	}
+	if err != nil {
+		return nil, translate(err)
+	}
+	if err := event(ctx, c, caseID, domain.CaseEventKindAgencyAssigned, a.ID, fmt.Sprintf("%s assigned as %s.", a.Code, part)); err != nil {
+		return nil, err
+	}
+	return existing, nil
 }
 
 // translate maps ent's validation and constraint errors to client errors.

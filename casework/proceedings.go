@@ -8,7 +8,6 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
-	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/courtdecision"
@@ -33,16 +32,14 @@ func addMonths(t time.Time, n int) time.Time {
 // RecordSuspect records a suspect in a case. Returns CONFLICT when the
 // pseudonym is taken.
 func RecordSuspect(ctx context.Context, c *ent.Client, in ent.CreateSuspectInput, key *string) (*ent.Suspect, error) {
-	id, err := idempotent(ctx, c, "recordSuspect", key, in, func() (int, error) {
+	return idempotent(ctx, c, "recordSuspect", key, in, c.Suspect.Get, func() (int, error) {
 		if err := reference(ctx, "caseID", "case", c.CaseFile.Query().Where(casefile.ID(in.CaseID)).Exist); err != nil {
 			return 0, err
 		}
-		inUse, err := taken(ctx, c.Suspect.Query().Where(suspect.Pseudonym(in.Pseudonym)).Exist)
+		err := unique(ctx, "pseudonym", c.Suspect.Query().Where(suspect.Pseudonym(in.Pseudonym)).Exist,
+			"A suspect with pseudonym %q already exists.", in.Pseudonym)
 		if err != nil {
 			return 0, err
-		}
-		if inUse {
-			return 0, &apperr.Error{Code: apperr.Conflict, Field: "pseudonym", Message: fmt.Sprintf("A suspect with pseudonym %q already exists.", in.Pseudonym)}
 		}
 		s, err := c.Suspect.Create().SetInput(in).Save(ctx)
 		if err != nil {
@@ -50,20 +47,13 @@ func RecordSuspect(ctx context.Context, c *ent.Client, in ent.CreateSuspectInput
 		}
 		return s.ID, event(ctx, c, in.CaseID, domain.CaseEventKindSuspectRecorded, s.ID, fmt.Sprintf("Suspect %s recorded.", s.Pseudonym))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return c.Suspect.Get(viewer.SystemContext(ctx), id)
 }
 
 // UpdateSuspect changes a suspect's record.
 func UpdateSuspect(ctx context.Context, c *ent.Client, id, expectedVersion int, in ent.UpdateSuspectInput) (*ent.Suspect, error) {
-	n, err := c.Suspect.Update().Where(suspect.ID(id), suspect.Version(expectedVersion)).
-		SetInput(in).AddVersion(1).Save(ctx)
-	if err := updated(ctx, n, err, "suspect", c.Suspect.Query().Where(suspect.ID(id)).Exist); err != nil {
-		return nil, err
-	}
-	s, err := c.Suspect.Get(ctx, id)
+	u := c.Suspect.Update().Where(suspect.ID(id), suspect.Version(expectedVersion)).
+		SetInput(in).AddVersion(1)
+	s, err := saved(ctx, "suspect", u.Save, c.Suspect.Get, id)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +64,7 @@ func UpdateSuspect(ctx context.Context, c *ent.Client, id, expectedVersion int, 
 // prosecution office, against suspects of that case. It starts at
 // REGISTERED. Returns CONFLICT when the registration number is taken.
 func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsecutionInput, key *string) (*ent.Prosecution, error) {
-	id, err := idempotent(ctx, c, "registerProsecution", key, in, func() (int, error) {
+	return idempotent(ctx, c, "registerProsecution", key, in, c.Prosecution.Get, func() (int, error) {
 		if err := reference(ctx, "caseID", "case", c.CaseFile.Query().Where(casefile.ID(in.CaseID)).Exist); err != nil {
 			return 0, err
 		}
@@ -90,12 +80,10 @@ func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsec
 		if err := requireWorksOnIfSelf(ctx, c, "officeID", in.CaseID, in.OfficeID); err != nil {
 			return 0, err
 		}
-		inUse, err := taken(ctx, c.Prosecution.Query().Where(prosecution.RegistrationNumber(in.RegistrationNumber)).Exist)
+		err := unique(ctx, "registrationNumber", c.Prosecution.Query().Where(prosecution.RegistrationNumber(in.RegistrationNumber)).Exist,
+			"A prosecution with registration number %q already exists.", in.RegistrationNumber)
 		if err != nil {
 			return 0, err
-		}
-		if inUse {
-			return 0, &apperr.Error{Code: apperr.Conflict, Field: "registrationNumber", Message: fmt.Sprintf("A prosecution with registration number %q already exists.", in.RegistrationNumber)}
 		}
 		p, err := c.Prosecution.Create().SetInput(in).Save(ctx)
 		if err != nil {
@@ -106,20 +94,13 @@ func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsec
 		}
 		return p.ID, proceedingRegistered(ctx, c, in.CaseID, in.OfficeID)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return c.Prosecution.Get(viewer.SystemContext(ctx), id)
 }
 
 // UpdateProsecution changes a proceeding's office, registration date or
 // defendants.
 func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion int, in ent.UpdateProsecutionInput) (*ent.Prosecution, error) {
-	p, err := get(ctx, "prosecution", c.Prosecution.Get, id)
+	p, err := current(ctx, "prosecution", c.Prosecution.Get, id, expectedVersion, func(p *ent.Prosecution) int { return p.Version })
 	if err != nil {
-		return nil, err
-	}
-	if err := checkVersion("prosecution", p.Version, expectedVersion); err != nil {
 		return nil, err
 	}
 	if in.OfficeID != nil {
@@ -133,9 +114,10 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 	if err := defendantsOfCase(ctx, c, "input.addDefendantIDs", p.CaseID, in.AddDefendantIDs); err != nil {
 		return nil, err
 	}
-	n, err := c.Prosecution.Update().Where(prosecution.ID(id), prosecution.Version(expectedVersion)).
-		SetInput(in).AddVersion(1).Save(ctx)
-	if err := updated(ctx, n, err, "prosecution", c.Prosecution.Query().Where(prosecution.ID(id)).Exist); err != nil {
+	u := c.Prosecution.Update().Where(prosecution.ID(id), prosecution.Version(expectedVersion)).
+		SetInput(in).AddVersion(1)
+	after, err := saved(ctx, "prosecution", u.Save, c.Prosecution.Get, id)
+	if err != nil {
 		return nil, err
 	}
 	if err := event(ctx, c, p.CaseID, domain.CaseEventKindCaseUpdated, id, fmt.Sprintf("Proceeding %s updated.", p.RegistrationNumber)); err != nil {
@@ -146,18 +128,15 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 			return nil, err
 		}
 	}
-	return c.Prosecution.Get(ctx, id)
+	return after, nil
 }
 
 // MoveProsecutionStage moves a proceeding along its lifecycle and records
 // the date it reached the stage (at, default now). Starting the
 // investigation sets a three-month deadline if none was set.
 func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersion int, stage domain.ProceedingStage, at *time.Time) (*ent.Prosecution, error) {
-	p, err := get(ctx, "prosecution", c.Prosecution.Get, id)
+	p, err := current(ctx, "prosecution", c.Prosecution.Get, id, expectedVersion, func(p *ent.Prosecution) int { return p.Version })
 	if err != nil {
-		return nil, err
-	}
-	if err := checkVersion("prosecution", p.Version, expectedVersion); err != nil {
 		return nil, err
 	}
 	if !p.Stage.CanMoveTo(stage) {
@@ -195,8 +174,8 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 	if stage.Terminal() {
 		u.SetClosedAt(when)
 	}
-	n, err := u.Save(ctx)
-	if err := updated(ctx, n, err, "prosecution", c.Prosecution.Query().Where(prosecution.ID(id)).Exist); err != nil {
+	after, err := saved(ctx, "prosecution", u.Save, c.Prosecution.Get, id)
+	if err != nil {
 		return nil, err
 	}
 	summary := fmt.Sprintf("Proceeding %s moved from %s to %s.", p.RegistrationNumber, p.Stage, stage)
@@ -206,17 +185,14 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 	if err := followProceedings(ctx, c, p.CaseID); err != nil {
 		return nil, err
 	}
-	return c.Prosecution.Get(ctx, id)
+	return after, nil
 }
 
 // ExtendInvestigationDeadline extends the deadline of a proceeding under
 // investigation to until, at most DeadlineMonths past the current one.
 func ExtendInvestigationDeadline(ctx context.Context, c *ent.Client, id, expectedVersion int, until time.Time) (*ent.Prosecution, error) {
-	p, err := get(ctx, "prosecution", c.Prosecution.Get, id)
+	p, err := current(ctx, "prosecution", c.Prosecution.Get, id, expectedVersion, func(p *ent.Prosecution) int { return p.Version })
 	if err != nil {
-		return nil, err
-	}
-	if err := checkVersion("prosecution", p.Version, expectedVersion); err != nil {
 		return nil, err
 	}
 	if p.Stage != domain.ProceedingStageUnderInvestigation {
@@ -232,26 +208,22 @@ func ExtendInvestigationDeadline(ctx context.Context, c *ent.Client, id, expecte
 	if until.After(addMonths(current, DeadlineMonths)) {
 		return nil, apperr.InvalidField("until", "One extension may add at most three months to the current deadline (%s).", current.Format(time.DateOnly))
 	}
-	n, err := c.Prosecution.Update().Where(prosecution.ID(id), prosecution.Version(expectedVersion)).
-		SetInvestigationDeadline(until).AddDeadlineExtensions(1).AddVersion(1).Save(ctx)
-	if err := updated(ctx, n, err, "prosecution", c.Prosecution.Query().Where(prosecution.ID(id)).Exist); err != nil {
+	u := c.Prosecution.Update().Where(prosecution.ID(id), prosecution.Version(expectedVersion)).
+		SetInvestigationDeadline(until).AddDeadlineExtensions(1).AddVersion(1)
+	after, err := saved(ctx, "prosecution", u.Save, c.Prosecution.Get, id)
+	if err != nil {
 		return nil, err
 	}
 	summary := fmt.Sprintf("Investigation deadline of %s extended to %s.", p.RegistrationNumber, until.Format(time.DateOnly))
-	if err := event(ctx, c, p.CaseID, domain.CaseEventKindDeadlineExtended, id, summary); err != nil {
-		return nil, err
-	}
-	return c.Prosecution.Get(ctx, id)
+	return after, event(ctx, c, p.CaseID, domain.CaseEventKindDeadlineExtended, id, summary)
 }
 
 // AddCharge adds a charge to a proceeding, optionally against one of its
 // defendants.
 func AddCharge(ctx context.Context, c *ent.Client, in ent.CreateChargeInput, key *string) (*ent.Charge, error) {
-	id, err := idempotent(ctx, c, "addCharge", key, in, func() (int, error) {
-		p, err := c.Prosecution.Query().Where(prosecution.ID(in.ProsecutionID)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return 0, apperr.InvalidField("prosecutionID", "No prosecution with the id given in prosecutionID exists.")
-		} else if err != nil {
+	return idempotent(ctx, c, "addCharge", key, in, c.Charge.Get, func() (int, error) {
+		p, err := referenced(ctx, "prosecutionID", "prosecution", c.Prosecution.Get, in.ProsecutionID)
+		if err != nil {
 			return 0, err
 		}
 		if p.Stage.Terminal() {
@@ -268,20 +240,13 @@ func AddCharge(ctx context.Context, c *ent.Client, in ent.CreateChargeInput, key
 		}
 		return ch.ID, event(ctx, c, p.CaseID, domain.CaseEventKindChargeAdded, ch.ID, fmt.Sprintf("Charge under %s added to %s.", ch.Article, p.RegistrationNumber))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return c.Charge.Get(viewer.SystemContext(ctx), id)
 }
 
 // ReclassifyCharge moves a charge to another article, keeping the article it
 // was first brought under in reclassifiedFrom.
 func ReclassifyCharge(ctx context.Context, c *ent.Client, id, expectedVersion int, article domain.Article) (*ent.Charge, error) {
-	ch, err := get(ctx, "charge", c.Charge.Get, id)
+	ch, err := current(ctx, "charge", c.Charge.Get, id, expectedVersion, func(ch *ent.Charge) int { return ch.Version })
 	if err != nil {
-		return nil, err
-	}
-	if err := checkVersion("charge", ch.Version, expectedVersion); err != nil {
 		return nil, err
 	}
 	if ch.Article == article {
@@ -292,8 +257,8 @@ func ReclassifyCharge(ctx context.Context, c *ent.Client, id, expectedVersion in
 	if ch.ReclassifiedFrom == nil {
 		u.SetReclassifiedFrom(ch.Article)
 	}
-	n, err := u.Save(ctx)
-	if err := updated(ctx, n, err, "charge", c.Charge.Query().Where(charge.ID(id)).Exist); err != nil {
+	after, err := saved(ctx, "charge", u.Save, c.Charge.Get, id)
+	if err != nil {
 		return nil, err
 	}
 	p, err := c.Prosecution.Get(ctx, ch.ProsecutionID)
@@ -301,21 +266,16 @@ func ReclassifyCharge(ctx context.Context, c *ent.Client, id, expectedVersion in
 		return nil, err
 	}
 	summary := fmt.Sprintf("Charge in %s reclassified from %s to %s.", p.RegistrationNumber, ch.Article, article)
-	if err := event(ctx, c, p.CaseID, domain.CaseEventKindChargeReclassified, id, summary); err != nil {
-		return nil, err
-	}
-	return c.Charge.Get(ctx, id)
+	return after, event(ctx, c, p.CaseID, domain.CaseEventKindChargeReclassified, id, summary)
 }
 
 // RecordCourtDecision records a court's decision in a proceeding. The court
 // must be a court; a sentence needs a conviction, and a sentence kind
 // needs a length unless it is a fine.
 func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtDecisionInput, key *string) (*ent.CourtDecision, error) {
-	id, err := idempotent(ctx, c, "recordCourtDecision", key, in, func() (int, error) {
-		p, err := c.Prosecution.Query().Where(prosecution.ID(in.ProsecutionID)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return 0, apperr.InvalidField("prosecutionID", "No prosecution with the id given in prosecutionID exists.")
-		} else if err != nil {
+	return idempotent(ctx, c, "recordCourtDecision", key, in, c.CourtDecision.Get, func() (int, error) {
+		p, err := referenced(ctx, "prosecutionID", "prosecution", c.Prosecution.Get, in.ProsecutionID)
+		if err != nil {
 			return 0, err
 		}
 		if err := agencyOfKind(ctx, c, "courtID", in.CourtID, "a court", domain.AgencyKind.IsCourt); err != nil {
@@ -331,54 +291,32 @@ func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtD
 		summary := fmt.Sprintf("%s decision in %s: %s.", in.Instance, p.RegistrationNumber, in.Verdict)
 		return d.ID, event(ctx, c, p.CaseID, domain.CaseEventKindCourtDecisionRecorded, d.ID, summary)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return c.CourtDecision.Get(viewer.SystemContext(ctx), id)
 }
 
 // UpdateCourtDecision corrects a decision or records that compensation was
 // paid.
 func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion int, in ent.UpdateCourtDecisionInput) (*ent.CourtDecision, error) {
-	d, err := get(ctx, "court decision", c.CourtDecision.Get, id)
+	d, err := current(ctx, "court decision", c.CourtDecision.Get, id, expectedVersion, func(d *ent.CourtDecision) int { return d.Version })
 	if err != nil {
 		return nil, err
 	}
-	if err := checkVersion("court decision", d.Version, expectedVersion); err != nil {
-		return nil, err
-	}
-	verdict, kind, months := d.Verdict, d.SentenceKind, d.SentenceMonths
-	if in.Verdict != nil {
-		verdict = *in.Verdict
-	}
-	if in.ClearSentenceKind {
-		kind = nil
-	}
-	if in.SentenceKind != nil {
-		kind = in.SentenceKind
-	}
-	if in.ClearSentenceMonths {
-		months = nil
-	}
-	if in.SentenceMonths != nil {
-		months = in.SentenceMonths
-	}
+	verdict := newValue(in.Verdict, d.Verdict)
+	kind := newOptional(in.SentenceKind, in.ClearSentenceKind, d.SentenceKind)
+	months := newOptional(in.SentenceMonths, in.ClearSentenceMonths, d.SentenceMonths)
 	if err := validateSentence(verdict, kind, months); err != nil {
 		return nil, err
 	}
-	n, err := c.CourtDecision.Update().Where(courtdecision.ID(id), courtdecision.Version(expectedVersion)).
-		SetInput(in).AddVersion(1).Save(ctx)
-	if err := updated(ctx, n, err, "court decision", c.CourtDecision.Query().Where(courtdecision.ID(id)).Exist); err != nil {
+	u := c.CourtDecision.Update().Where(courtdecision.ID(id), courtdecision.Version(expectedVersion)).
+		SetInput(in).AddVersion(1)
+	after, err := saved(ctx, "court decision", u.Save, c.CourtDecision.Get, id)
+	if err != nil {
 		return nil, err
 	}
 	p, err := c.Prosecution.Get(ctx, d.ProsecutionID)
 	if err != nil {
 		return nil, err
 	}
-	if err := event(ctx, c, p.CaseID, domain.CaseEventKindCourtDecisionRecorded, id, fmt.Sprintf("Decision in %s updated.", p.RegistrationNumber)); err != nil {
-		return nil, err
-	}
-	return c.CourtDecision.Get(ctx, id)
+	return after, event(ctx, c, p.CaseID, domain.CaseEventKindCourtDecisionRecorded, id, fmt.Sprintf("Decision in %s updated.", p.RegistrationNumber))
 }
 
 func validateSentence(verdict domain.Verdict, kind *domain.SentenceKind, months *int) error {
@@ -434,25 +372,12 @@ func proceedingRegistered(ctx context.Context, c *ent.Client, caseID, officeID i
 // case, whatever part it had before. An office that no longer has a
 // proceeding keeps its part; assignAgencyToCase changes it.
 func assignProsecutingOffice(ctx context.Context, c *ent.Client, caseID, officeID int) error {
-	existing, err := c.CaseAssignment.Query().
-		Where(caseassignment.CaseID(caseID), caseassignment.AgencyID(officeID)).Only(ctx)
-	switch {
-	case err == nil && existing.Part == domain.CasePartProsecuting:
-		return nil
-	case err == nil:
-		err = existing.Update().SetPart(domain.CasePartProsecuting).AddVersion(1).Exec(ctx)
-	case ent.IsNotFound(err):
-		err = c.CaseAssignment.Create().SetCaseID(caseID).SetAgencyID(officeID).SetPart(domain.CasePartProsecuting).Exec(ctx)
-	}
-	if err != nil {
-		return translate(err)
-	}
 	office, err := c.Agency.Get(ctx, officeID)
 	if err != nil {
 		return err
 	}
-	return event(ctx, c, caseID, domain.CaseEventKindAgencyAssigned, officeID,
-		fmt.Sprintf("%s assigned as %s.", office.Code, domain.CasePartProsecuting))
+	_, err = assign(ctx, c, caseID, office, domain.CasePartProsecuting)
+	return err
 }
 
 // followProceedings sets the case's stage to the one its proceedings give

@@ -24,7 +24,7 @@ func CreateReferral(ctx context.Context, c *ent.Client, in ent.CreateReferralInp
 	if err != nil {
 		return nil, err
 	}
-	id, err := idempotent(ctx, c, "createReferral", key, in, func() (int, error) {
+	return idempotent(ctx, c, "createReferral", key, in, c.Referral.Get, func() (int, error) {
 		if err := reference(ctx, "victimID", "victim", c.Victim.Query().Where(victim.ID(in.VictimID)).Exist); err != nil {
 			return 0, err
 		}
@@ -65,10 +65,6 @@ func CreateReferral(ctx context.Context, c *ent.Client, in ent.CreateReferralInp
 		}
 		return r.ID, referralEvent(ctx, c, r, domain.CaseEventKindReferralCreated, fmt.Sprintf("Referral for %s created.", r.ServiceKind))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return c.Referral.Get(viewer.SystemContext(ctx), id)
 }
 
 // MoveReferralStatus moves a referral along PENDING → ACCEPTED | REJECTED →
@@ -78,11 +74,8 @@ func MoveReferralStatus(ctx context.Context, c *ent.Client, id, expectedVersion 
 	if err != nil {
 		return nil, err
 	}
-	r, err := get(ctx, "referral", c.Referral.Get, id)
+	r, err := current(ctx, "referral", c.Referral.Get, id, expectedVersion, func(r *ent.Referral) int { return r.Version })
 	if err != nil {
-		return nil, err
-	}
-	if err := checkVersion("referral", r.Version, expectedVersion); err != nil {
 		return nil, err
 	}
 	if !r.Status.CanMoveTo(status) {
@@ -100,16 +93,14 @@ func MoveReferralStatus(ctx context.Context, c *ent.Client, id, expectedVersion 
 	history := append(r.StatusHistory, domain.ReferralStatusChange{
 		Status: status, At: time.Now().UTC(), ActorSubject: p.Subject, ActorAgency: p.AgencyCode,
 	})
-	n, err := c.Referral.Update().Where(referral.ID(id), referral.Version(expectedVersion)).
-		SetStatus(status).SetStatusHistory(history).AddVersion(1).Save(ctx)
-	if err := updated(ctx, n, err, "referral", c.Referral.Query().Where(referral.ID(id)).Exist); err != nil {
+	u := c.Referral.Update().Where(referral.ID(id), referral.Version(expectedVersion)).
+		SetStatus(status).SetStatusHistory(history).AddVersion(1)
+	after, err := saved(ctx, "referral", u.Save, c.Referral.Get, id)
+	if err != nil {
 		return nil, err
 	}
 	summary := fmt.Sprintf("Referral for %s moved from %s to %s.", r.ServiceKind, r.Status, status)
-	if err := referralEvent(ctx, c, r, domain.CaseEventKindReferralStatusChanged, summary); err != nil {
-		return nil, err
-	}
-	return c.Referral.Get(ctx, id)
+	return after, referralEvent(ctx, c, r, domain.CaseEventKindReferralStatusChanged, summary)
 }
 
 // referralEvent writes to the referral's case, or to every case of its
@@ -127,7 +118,7 @@ func RecordSupportService(ctx context.Context, c *ent.Client, in ent.CreateSuppo
 	if err != nil {
 		return nil, err
 	}
-	id, err := idempotent(ctx, c, "recordSupportService", key, in, func() (int, error) {
+	return idempotent(ctx, c, "recordSupportService", key, in, c.SupportService.Get, func() (int, error) {
 		if err := reference(ctx, "victimID", "victim", c.Victim.Query().Where(victim.ID(in.VictimID)).Exist); err != nil {
 			return 0, err
 		}
@@ -146,41 +137,24 @@ func RecordSupportService(ctx context.Context, c *ent.Client, in ent.CreateSuppo
 		}
 		return s.ID, victimEvent(ctx, c, in.VictimID, domain.CaseEventKindSupportRecorded, s.ID, fmt.Sprintf("%s support recorded.", s.Kind))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return c.SupportService.Get(viewer.SystemContext(ctx), id)
 }
 
 // UpdateSupportService changes the dates or notes of support given.
 func UpdateSupportService(ctx context.Context, c *ent.Client, id, expectedVersion int, in ent.UpdateSupportServiceInput) (*ent.SupportService, error) {
-	s, err := get(ctx, "support service", c.SupportService.Get, id)
+	s, err := current(ctx, "support service", c.SupportService.Get, id, expectedVersion, func(s *ent.SupportService) int { return s.Version })
 	if err != nil {
 		return nil, err
 	}
-	if err := checkVersion("support service", s.Version, expectedVersion); err != nil {
-		return nil, err
-	}
-	start, end := s.StartedOn, s.EndedOn
-	if in.StartedOn != nil {
-		start = *in.StartedOn
-	}
-	if in.ClearEndedOn {
-		end = nil
-	}
-	if in.EndedOn != nil {
-		end = in.EndedOn
-	}
+	start := newValue(in.StartedOn, s.StartedOn)
+	end := newOptional(in.EndedOn, in.ClearEndedOn, s.EndedOn)
 	if end != nil && end.Before(start) {
 		return nil, apperr.InvalidField("endedOn", "The support cannot end before it started.")
 	}
-	n, err := c.SupportService.Update().Where(supportservice.ID(id), supportservice.Version(expectedVersion)).
-		SetInput(in).AddVersion(1).Save(ctx)
-	if err := updated(ctx, n, err, "support service", c.SupportService.Query().Where(supportservice.ID(id)).Exist); err != nil {
+	u := c.SupportService.Update().Where(supportservice.ID(id), supportservice.Version(expectedVersion)).
+		SetInput(in).AddVersion(1)
+	after, err := saved(ctx, "support service", u.Save, c.SupportService.Get, id)
+	if err != nil {
 		return nil, err
 	}
-	if err := victimEvent(ctx, c, s.VictimID, domain.CaseEventKindSupportUpdated, id, fmt.Sprintf("%s support updated.", s.Kind)); err != nil {
-		return nil, err
-	}
-	return c.SupportService.Get(ctx, id)
+	return after, victimEvent(ctx, c, s.VictimID, domain.CaseEventKindSupportUpdated, id, fmt.Sprintf("%s support updated.", s.Kind))
 }

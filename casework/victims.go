@@ -2,7 +2,6 @@ package casework
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/victim"
-	"github.com/casegraph/casegraph/viewer"
 )
 
 // registerVictimRequest is what an idempotent registerVictim is keyed on.
@@ -25,7 +23,7 @@ type registerVictimRequest struct {
 // RegisterVictim registers a victim and links them to caseIDs. Returns
 // CONFLICT when the pseudonym is taken, BAD_USER_INPUT for an unknown case.
 func RegisterVictim(ctx context.Context, c *ent.Client, in ent.CreateVictimInput, caseIDs []int, key *string) (*ent.Victim, error) {
-	id, err := idempotent(ctx, c, "registerVictim", key, registerVictimRequest{in, caseIDs}, func() (int, error) {
+	return idempotent(ctx, c, "registerVictim", key, registerVictimRequest{in, caseIDs}, c.Victim.Get, func() (int, error) {
 		if err := validateExploitation(in.FormsOfExploitation); err != nil {
 			return 0, err
 		}
@@ -34,12 +32,10 @@ func RegisterVictim(ctx context.Context, c *ent.Client, in ent.CreateVictimInput
 				return 0, err
 			}
 		}
-		inUse, err := taken(ctx, c.Victim.Query().Where(victim.Pseudonym(in.Pseudonym)).Exist)
+		err := unique(ctx, "pseudonym", c.Victim.Query().Where(victim.Pseudonym(in.Pseudonym)).Exist,
+			"A victim with pseudonym %q already exists.", in.Pseudonym)
 		if err != nil {
 			return 0, err
-		}
-		if inUse {
-			return 0, &apperr.Error{Code: apperr.Conflict, Field: "pseudonym", Message: fmt.Sprintf("A victim with pseudonym %q already exists.", in.Pseudonym)}
 		}
 		v, err := c.Victim.Create().SetInput(in).Save(ctx)
 		if err != nil {
@@ -52,10 +48,6 @@ func RegisterVictim(ctx context.Context, c *ent.Client, in ent.CreateVictimInput
 		}
 		return v.ID, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return c.Victim.Get(viewer.SystemContext(ctx), id)
 }
 
 // UpdateVictim changes a victim's record. The timeline of each of the
@@ -65,27 +57,22 @@ func UpdateVictim(ctx context.Context, c *ent.Client, id, expectedVersion int, i
 		return nil, err
 	}
 	if in.AppendFormsOfExploitation != nil {
-		v, err := get(ctx, "victim", c.Victim.Get, id)
-		if err != nil {
-			return nil, err
-		}
 		// The appended forms extend what the client last saw; on a
 		// newer record they would extend something else.
-		if err := checkVersion("victim", v.Version, expectedVersion); err != nil {
+		v, err := current(ctx, "victim", c.Victim.Get, id, expectedVersion, func(v *ent.Victim) int { return v.Version })
+		if err != nil {
 			return nil, err
 		}
 		in.FormsOfExploitation = appendForms(v.FormsOfExploitation, in.FormsOfExploitation, in.AppendFormsOfExploitation)
 		in.AppendFormsOfExploitation = nil
 	}
-	n, err := c.Victim.Update().Where(victim.ID(id), victim.Version(expectedVersion)).
-		SetInput(in).AddVersion(1).Save(ctx)
-	if err := updated(ctx, n, err, "victim", c.Victim.Query().Where(victim.ID(id)).Exist); err != nil {
+	u := c.Victim.Update().Where(victim.ID(id), victim.Version(expectedVersion)).
+		SetInput(in).AddVersion(1)
+	after, err := saved(ctx, "victim", u.Save, c.Victim.Get, id)
+	if err != nil {
 		return nil, err
 	}
-	if err := victimEvent(ctx, c, id, domain.CaseEventKindVictimUpdated, id, "Victim record updated."); err != nil {
-		return nil, err
-	}
-	return c.Victim.Get(ctx, id)
+	return after, victimEvent(ctx, c, id, domain.CaseEventKindVictimUpdated, id, "Victim record updated.")
 }
 
 // RecordConsent records a consent for the caller's agency. A consent must
@@ -97,11 +84,9 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 	if err != nil {
 		return nil, err
 	}
-	id, err := idempotent(ctx, c, "recordConsent", key, in, func() (int, error) {
-		v, err := c.Victim.Query().Where(victim.ID(in.VictimID)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return 0, apperr.InvalidField("victimID", "No victim with the id given in victimID exists.")
-		} else if err != nil {
+	return idempotent(ctx, c, "recordConsent", key, in, c.Consent.Get, func() (int, error) {
+		v, err := referenced(ctx, "victimID", "victim", c.Victim.Get, in.VictimID)
+		if err != nil {
 			return 0, err
 		}
 		if len(in.AgencyKinds) == 0 {
@@ -132,10 +117,6 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 		}
 		return cs.ID, victimEvent(ctx, c, in.VictimID, domain.CaseEventKindConsentRecorded, cs.ID, "Consent recorded.")
 	})
-	if err != nil {
-		return nil, err
-	}
-	return c.Consent.Get(viewer.SystemContext(ctx), id)
 }
 
 // mayBeUnder16 reports whether the victim was, or may have been, under 16
@@ -168,23 +149,18 @@ func canRead(ctx context.Context, field string, obj any) bool {
 // WithdrawConsent withdraws a consent. Withdrawing one that is already
 // withdrawn is BAD_USER_INPUT.
 func WithdrawConsent(ctx context.Context, c *ent.Client, id, expectedVersion int) (*ent.Consent, error) {
-	cs, err := get(ctx, "consent", c.Consent.Get, id)
+	cs, err := current(ctx, "consent", c.Consent.Get, id, expectedVersion, func(cs *ent.Consent) int { return cs.Version })
 	if err != nil {
-		return nil, err
-	}
-	if err := checkVersion("consent", cs.Version, expectedVersion); err != nil {
 		return nil, err
 	}
 	if cs.WithdrawnAt != nil {
 		return nil, apperr.InvalidField("id", "This consent was already withdrawn.")
 	}
-	n, err := c.Consent.Update().Where(consent.ID(id), consent.Version(expectedVersion)).
-		SetWithdrawnAt(time.Now()).AddVersion(1).Save(ctx)
-	if err := updated(ctx, n, err, "consent", c.Consent.Query().Where(consent.ID(id)).Exist); err != nil {
+	u := c.Consent.Update().Where(consent.ID(id), consent.Version(expectedVersion)).
+		SetWithdrawnAt(time.Now()).AddVersion(1)
+	after, err := saved(ctx, "consent", u.Save, c.Consent.Get, id)
+	if err != nil {
 		return nil, err
 	}
-	if err := victimEvent(ctx, c, cs.VictimID, domain.CaseEventKindConsentWithdrawn, id, "Consent withdrawn."); err != nil {
-		return nil, err
-	}
-	return c.Consent.Get(ctx, id)
+	return after, victimEvent(ctx, c, cs.VictimID, domain.CaseEventKindConsentWithdrawn, id, "Consent withdrawn.")
 }

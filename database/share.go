@@ -56,15 +56,23 @@ func acquire(ctx context.Context) (release func(), err error) {
 // transaction counted against its request's share.
 type sharedDriver struct{ *entsql.Driver }
 
-func (d sharedDriver) Exec(ctx context.Context, query string, args, v any) error {
+// counted runs one statement in a slot of ctx's share (see acquire),
+// freed when it returns.
+func counted[T any](ctx context.Context, run func() (T, error)) (T, error) {
 	release, err := acquire(ctx)
 	if err != nil {
-		return err
+		var none T
+		return none, err
 	}
 	if release != nil {
 		defer release()
 	}
-	return d.Driver.Exec(ctx, query, args, v)
+	return run()
+}
+
+func (d sharedDriver) Exec(ctx context.Context, query string, args, v any) error {
+	_, err := counted(ctx, func() (any, error) { return nil, d.Driver.Exec(ctx, query, args, v) })
+	return err
 }
 
 // Query holds the slot until the rows are closed: the connection is busy
@@ -105,27 +113,13 @@ func (r releasingRows) Close() error {
 // ExecContext and QueryContext are the raw statements ent passes through
 // (client.ExecContext): counted the same.
 func (d sharedDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	release, err := acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if release != nil {
-		defer release()
-	}
-	return d.Driver.ExecContext(ctx, query, args...)
+	return counted(ctx, func() (sql.Result, error) { return d.Driver.ExecContext(ctx, query, args...) })
 }
 
+// QueryContext's raw rows go back to callers that expect *sql.Rows (ent's
+// migration tools): the slot is held while the statement starts only.
 func (d sharedDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	release, err := acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// Raw rows go back to callers that expect *sql.Rows (ent's migration
-	// tools): the slot is held while the statement starts only.
-	if release != nil {
-		defer release()
-	}
-	return d.Driver.QueryContext(ctx, query, args...)
+	return counted(ctx, func() (*sql.Rows, error) { return d.Driver.QueryContext(ctx, query, args...) })
 }
 
 // Tx and BeginTx keep the transactions ent opens; they need no share
