@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/casegraph/casegraph/internal/ctxvalue"
+
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/casegraph/casegraph/apperr"
@@ -283,16 +285,11 @@ func (r *Recorder) Released() []ast.Path {
 	return slices.Clone(r.released)
 }
 
-type recorderKey struct{}
+var recorderKey = &ctxvalue.Key[*Recorder]{}
 
 // NewContext returns ctx carrying r.
-func NewContext(ctx context.Context, r *Recorder) context.Context {
-	return context.WithValue(ctx, recorderKey{}, r)
-}
+func NewContext(ctx context.Context, r *Recorder) context.Context { return recorderKey.With(ctx, r) }
 
 // FromContext returns the recorder of ctx, or nil when the work is not a
 // request's (seeding, migrations).
-func FromContext(ctx context.Context) *Recorder {
-	r, _ := ctx.Value(recorderKey{}).(*Recorder)
-	return r
-}
+func FromContext(ctx context.Context) *Recorder { return recorderKey.From(ctx) }

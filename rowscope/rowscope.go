@@ -11,6 +11,8 @@ package rowscope
 import (
 	"context"
 
+	"github.com/casegraph/casegraph/internal/ctxvalue"
+
 	"github.com/casegraph/casegraph/domain"
 )
 
@@ -68,15 +70,10 @@ type Scope struct {
 	GrantsOfAgency bool
 }
 
-type key struct{}
+var scopeKey = &ctxvalue.Key[*Scope]{}
 
 // NewContext returns a copy of ctx carrying s.
-func NewContext(ctx context.Context, s *Scope) context.Context {
-	return context.WithValue(ctx, key{}, s)
-}
+func NewContext(ctx context.Context, s *Scope) context.Context { return scopeKey.With(ctx, s) }
 
 // FromContext returns the scope of ctx, or nil.
-func FromContext(ctx context.Context) *Scope {
-	s, _ := ctx.Value(key{}).(*Scope)
-	return s
-}
+func FromContext(ctx context.Context) *Scope { return scopeKey.From(ctx) }

@@ -10,6 +10,8 @@ import (
 	"io"
 	"slices"
 	"strconv"
+
+	"github.com/casegraph/casegraph/internal/ctxvalue"
 )
 
 // Role is one of the roles a person can hold at an agency (docs/domain.md).
@@ -47,19 +49,15 @@ type Principal struct {
 // HasRole reports whether the principal holds role r.
 func (p *Principal) HasRole(r Role) bool { return p != nil && slices.Contains(p.Roles, r) }
 
-type principalKey struct{}
+var principalKey = &ctxvalue.Key[*Principal]{}
+
 type systemKey struct{}
 
 // NewContext returns a copy of ctx carrying p.
-func NewContext(ctx context.Context, p *Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
-}
+func NewContext(ctx context.Context, p *Principal) context.Context { return principalKey.With(ctx, p) }
 
 // FromContext returns the principal of ctx, or nil when there is none.
-func FromContext(ctx context.Context) *Principal {
-	p, _ := ctx.Value(principalKey{}).(*Principal)
-	return p
-}
+func FromContext(ctx context.Context) *Principal { return principalKey.From(ctx) }
 
 // SystemContext marks ctx as system work (migration, seeding, the
 // authentication middleware's own look-ups) that is not done on behalf of a
