@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/caseassignment"
@@ -20,7 +19,6 @@ import (
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -73,11 +71,9 @@ func (e *env) refuse(t *testing.T, token, query string, vars map[string]any, cod
 // ---------------------------------------------------------------------------
 
 func TestAbuseSelfAssignment(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
-		c := db.Client
+		c := e.db.Client
 		general := e.tok(t, "prosecution-general", viewer.RoleProsecutor)
 		generalID := f.id(t, "prosecution-general")
 		now := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
@@ -144,11 +140,9 @@ func TestAbuseSelfAssignment(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestAbuseForgedReferral(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
-		c := db.Client
+		c := e.db.Client
 		ngo := e.tok(t, "ngo-different-equal", viewer.RoleCaseWorker)
 		ngoID := f.id(t, "ngo-different-equal")
 		policeDurres := f.id(t, "police-durres")
@@ -224,11 +218,9 @@ func TestAbuseForgedReferral(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestAbuseAgeOracle(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
-		c := db.Client
+		c := e.db.Client
 
 		// The victim turned 16 thirty days ago; D1 is ten days before that
 		// birthday, D2 ten days after it, both in the past. Its age group
@@ -324,11 +316,9 @@ func TestAbuseAgeOracle(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestAbuseEmergencyScope(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
-		c := db.Client
+		c := e.db.Client
 		police := e.tok(t, "police-durres", viewer.RoleInvestigator)
 
 		// Linked to caseD before the grant, no consent.
@@ -380,11 +370,9 @@ func TestAbuseEmergencyScope(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestAbusePooledPurposes(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
-		c := db.Client
+		c := e.db.Client
 		token, err := e.s.Issuer.Issue("pooled@police-durres", "police-durres",
 			[]viewer.Role{viewer.RoleInvestigator, viewer.RoleAnalyst}, time.Hour)
 		if err != nil {

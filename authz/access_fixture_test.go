@@ -224,6 +224,17 @@ func start(t *testing.T, db *database.DB) *env {
 	return &env{s: s, db: db, f: newFixture(t, db.Client)}
 }
 
+// each runs body in parallel with the other tests, once per database
+// (SQLite, and PostgreSQL when configured), each time against a fresh
+// server with the fixture loaded.
+func each(t *testing.T, body func(t *testing.T, e *env)) {
+	t.Helper()
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		body(t, start(t, db))
+	})
+}
+
 // tok returns a token of role at agency; its subject is
 // test-<role>@<agency>.
 func (e *env) tok(t *testing.T, agency string, role viewer.Role) string {

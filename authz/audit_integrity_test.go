@@ -170,15 +170,13 @@ func TestAuditChainAcrossServers(t *testing.T) {
 // chain through the API and sees where it was tampered with; nobody else
 // may check it.
 func TestVerifyAuditTrailThroughGraphQL(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		prosecutor := e.tok(t, "prosecution-tirane", viewer.RoleProsecutor)
 		for _, id := range []int{e.f.vT, e.f.vBridge, e.f.vT, e.f.vBridge, e.f.vT} {
 			e.do(t, prosecutor, `query ($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`,
 				map[string]any{"id": gid(id)}).MustOK(t)
 		}
-		n := int64(len(trail(t, db)))
+		n := int64(len(trail(t, e.db)))
 		if n < 5 {
 			t.Fatalf("want at least 5 events to tamper with one in the middle, have %d", n)
 		}
@@ -208,7 +206,7 @@ func TestVerifyAuditTrailThroughGraphQL(t *testing.T) {
 			r := e.do(t, dpo, q, map[string]any{"a": []map[string]any{{"seq": seq, "hash": hash}}}).MustOK(t)
 			return decode[struct{ VerifyAuditTrail verification }](t, r).VerifyAuditTrail
 		}
-		last := trail(t, db)[n-1].Hash
+		last := trail(t, e.db)[n-1].Hash
 		if got := withAnchor(t, n, last); !got.Valid {
 			t.Errorf("the chain's own anchor: %+v", got)
 		}
@@ -223,7 +221,7 @@ func TestVerifyAuditTrailThroughGraphQL(t *testing.T) {
 		}
 
 		k := n/2 + 1
-		tamperWithEvent(t, db, k)
+		tamperWithEvent(t, e.db, k)
 		got := verifyAsDPO(t)
 		if got.Valid || got.BrokenAt == nil || *got.BrokenAt != k || got.Problem == nil || *got.Problem == "" || got.Checked != k-1 {
 			t.Errorf("tampered chain: %+v (brokenAt %v), want invalid, broken at %d, with a problem", got, deref(got.BrokenAt), k)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -47,9 +46,7 @@ func breakAuditWrites(t *testing.T, db *database.DB) (mend func()) {
 // withheld with AUDIT_UNAVAILABLE while the rest of the answer stands, and
 // a mutation does not happen.
 func TestAuditBeforeAnswer(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
 		prosecutor := e.tok(t, "prosecution-tirane", viewer.RoleProsecutor)
 		const read = `query ($id: ID!) { node(id: $id) { ... on Victim { pseudonym legalName healthNotes version nationality } } agencies(first: 1) { totalCount } }`
@@ -66,7 +63,7 @@ func TestAuditBeforeAnswer(t *testing.T) {
 			t.Fatalf("the prosecutor should read the legal name before the break: %+v", before)
 		}
 		var brokenRequests []string
-		mend := breakAuditWrites(t, db)
+		mend := breakAuditWrites(t, e.db)
 		t.Run("QueryWithholds", func(t *testing.T) {
 			r := e.do(t, prosecutor, read, map[string]any{"id": gid(f.vT)})
 			if r.Status != 200 {
@@ -93,7 +90,7 @@ func TestAuditBeforeAnswer(t *testing.T) {
 			}
 		})
 		t.Run("MutationDoesNotHappen", func(t *testing.T) {
-			rows := counts(t, db.Client)
+			rows := counts(t, e.db.Client)
 			r := e.do(t, prosecutor, `mutation ($id: ID!, $v: Int!) { updateVictim(id: $id, expectedVersion: $v, input: {nationality: "IT"}) { id version } }`,
 				map[string]any{"id": gid(f.vT), "v": before.Node.Version})
 			brokenRequests = append(brokenRequests, r.Header.Get("X-Request-Id"))
@@ -101,7 +98,7 @@ func TestAuditBeforeAnswer(t *testing.T) {
 			if codes := r.Codes(); !slices.Equal(codes, []string{"AUDIT_UNAVAILABLE"}) || string(r.Data) != `{"updateVictim":null}` {
 				t.Errorf("want only AUDIT_UNAVAILABLE and the mutation null, got %s", r.Body)
 			}
-			unchanged(t, db.Client, rows)
+			unchanged(t, e.db.Client, rows)
 			mend()
 			var after struct{ Node victim }
 			e.do(t, prosecutor, readAllowed, map[string]any{"id": gid(f.vT)}).MustOK(t).Decode(t, &after)
@@ -118,11 +115,11 @@ func TestAuditBeforeAnswer(t *testing.T) {
 			t.Fatalf("requests made while broken: %v", brokenRequests)
 		}
 		for _, id := range brokenRequests {
-			if ev := eventsOf(t, db, id); len(ev) != 0 {
+			if ev := eventsOf(t, e.db, id); len(ev) != 0 {
 				t.Errorf("request %s, made while the trail was broken, has events: %s", id, dump(ev))
 			}
 		}
-		if v, err := audit.Verify(context.Background(), db.Client); err != nil || !v.Valid {
+		if v, err := audit.Verify(context.Background(), e.db.Client); err != nil || !v.Valid {
 			t.Errorf("the chain does not verify: %+v %v", v, err)
 		}
 	})
@@ -159,9 +156,7 @@ const auditQuery = `query ($where: AuditTrailFilter, $first: Int, $after: Cursor
 // TestAuditTrailReading checks who reads the trail and what each DPO sees,
 // and the filters.
 func TestAuditTrailReading(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
 		const readVictim = `query ($id: ID!) { node(id: $id) { ... on Victim { legalName healthNotes } } }`
 		start := time.Now().Add(-time.Second)

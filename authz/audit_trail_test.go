@@ -10,7 +10,6 @@ import (
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -52,9 +51,7 @@ func dump(events []audit.Event) string {
 // TestAuditEventContent checks what each kind of event records, from the
 // outside: real requests, then the rows the trail holds.
 func TestAuditEventContent(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
 		prosecutor := e.tok(t, "prosecution-tirane", viewer.RoleProsecutor)
 		prosecutorSubject := subject("prosecution-tirane", viewer.RoleProsecutor)
@@ -66,10 +63,10 @@ func TestAuditEventContent(t *testing.T) {
 			if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
 				t.Errorf("Cache-Control = %q: no cache may serve a disclosure again without its audit", cc)
 			}
-			events := eventsOf(t, db, id)
+			events := eventsOf(t, e.db, id)
 			read, ok := findEvent(events, func(ev audit.Event) bool { return ev.Decision == audit.Allowed })
 			if !ok {
-				t.Fatalf("no ALLOWED event for request %s:\n%s", id, dump(trail(t, db)))
+				t.Fatalf("no ALLOWED event for request %s:\n%s", id, dump(trail(t, e.db)))
 			}
 			if read.Kind != audit.FieldAccess || read.EntityType != "Victim" || read.EntityID != f.vT ||
 				!slices.Equal(read.Fields, []string{"Victim.legalName", "Victim.dateOfBirth"}) {
@@ -101,14 +98,14 @@ func TestAuditEventContent(t *testing.T) {
 			e.do(t, prosecutor, `query ($id: ID!) { node(id: $id) { ... on Victim { version } } }`, map[string]any{"id": gid(f.vT)}).MustOK(t).Decode(t, &v)
 			r := e.do(t, prosecutor, `mutation ($id: ID!, $v: Int!) { updateVictim(id: $id, expectedVersion: $v, input: {phone: "`+newPhone+`", nationality: "IT"}) { id } }`,
 				map[string]any{"id": gid(f.vT), "v": v.Node.Version}).MustOK(t)
-			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			events := eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
 			m, ok := findEvent(events, func(ev audit.Event) bool { return ev.Kind == audit.Mutation })
 			if !ok || m.EntityType != "Victim" || m.EntityID != f.vT || m.Decision != audit.Allowed ||
 				!slices.Contains(m.Fields, "Victim.phone") || !slices.Contains(m.Fields, "Victim.nationality") ||
 				m.Operation != "mutation updateVictim" || m.ActorSubject != prosecutorSubject {
 				t.Errorf("mutation event = %s", dump(events))
 			}
-			if all := dump(trail(t, db)); strings.Contains(all, newPhone) || strings.Contains(all, secret(f.pseudonym[f.vT], "legalName")) {
+			if all := dump(trail(t, e.db)); strings.Contains(all, newPhone) || strings.Contains(all, secret(f.pseudonym[f.vT], "legalName")) {
 				t.Errorf("the trail holds a sensitive value")
 			}
 		})
@@ -117,7 +114,7 @@ func TestAuditEventContent(t *testing.T) {
 			police := e.tok(t, "police-tirane", viewer.RoleInvestigator)
 			r := e.do(t, police, `mutation ($v: ID!, $c: ID!) { linkVictimToCase(victimID: $v, caseID: $c) { id } }`,
 				map[string]any{"v": gid(f.vT2), "c": gid(f.caseT)}).MustOK(t)
-			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			events := eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
 			onVictim, ok1 := findEvent(events, func(ev audit.Event) bool { return ev.EntityType == "Victim" && ev.EntityID == f.vT2 })
 			onCase, ok2 := findEvent(events, func(ev audit.Event) bool { return ev.EntityType == "Case" && ev.EntityID == f.caseT })
 			if !ok1 || !ok2 || !slices.Equal(onVictim.Fields, []string{"Victim.cases"}) || !slices.Equal(onCase.Fields, []string{"Case.victims"}) ||
@@ -132,19 +129,19 @@ func TestAuditEventContent(t *testing.T) {
 			if !slices.Equal(r.Codes(), []string{"NOT_FOUND"}) {
 				t.Fatalf("want NOT_FOUND: %s", r.Body)
 			}
-			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			events := eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
 			if len(events) != 1 || events[0].Kind != audit.RecordRefused || events[0].EntityType != "Victim" || events[0].EntityID != f.vT ||
 				events[0].Decision != audit.Denied || events[0].ActorAgency != "police-durres" {
 				t.Errorf("node outside the rows: %s", dump(events))
 			}
 			r = e.do(t, durres, `query ($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": gids(f.vD, f.vT)})
-			events = eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			events = eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
 			if len(events) != 1 || events[0].Kind != audit.RecordRefused || events[0].EntityID != f.vT {
 				t.Errorf("nodes, one outside the rows: %s\n%s", dump(events), r.Body)
 			}
 			// An id that names nothing is recorded alike, typed by its range.
 			r = e.do(t, durres, `query ($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": gid(missing(f.vT))})
-			events = eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			events = eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
 			if len(events) != 1 || events[0].Kind != audit.RecordRefused || events[0].EntityType != "Victim" || events[0].EntityID != missing(f.vT) {
 				t.Errorf("an id that names nothing: %s", dump(events))
 			}
@@ -158,7 +155,7 @@ func TestAuditEventContent(t *testing.T) {
 				}
 			}
 			r = e.do(t, durres, `mutation ($id: ID!) { updateVictim(id: $id, expectedVersion: 1, input: {nationality: "IT"}) { id } }`, map[string]any{"id": gid(f.vT)})
-			events = eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			events = eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
 			if !slices.Equal(r.Codes(), []string{"NOT_FOUND"}) || len(events) != 1 || events[0].Kind != audit.Mutation || events[0].Decision != audit.Denied ||
 				events[0].EntityType != "Victim" || events[0].EntityID != f.vT || !slices.Equal(events[0].Fields, []string{"Mutation.updateVictim"}) {
 				t.Errorf("a mutation of a record outside the rows: %s\n%s", dump(events), r.Body)
@@ -179,7 +176,7 @@ func TestAuditEventContent(t *testing.T) {
 				!slices.Equal(r.Codes(), []string{"FORBIDDEN"}) {
 				t.Fatalf("want the mutation made and healthNotes refused: %s", r.Body)
 			}
-			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			events := eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
 			_, changed := findEvent(events, func(e audit.Event) bool {
 				return e.Kind == audit.Mutation && e.Decision == audit.Allowed && e.EntityID == f.vT
 			})
@@ -197,7 +194,7 @@ func TestAuditEventContent(t *testing.T) {
 		t.Run("RefusedMutation", func(t *testing.T) {
 			judge := e.tok(t, "court-tirane", viewer.RoleJudge)
 			r := e.do(t, judge, `mutation { changePolicy(add: [["p","judge","court","Victim.phone","read","any"]], reason: "judges want phones") { added } }`, nil)
-			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			events := eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
 			if len(events) != 1 || events[0].Kind != audit.Mutation || events[0].Decision != audit.Denied ||
 				!slices.Equal(events[0].Fields, []string{"Mutation.changePolicy"}) || events[0].Reason == "" {
 				t.Errorf("refused mutation events = %s", dump(events))
@@ -210,7 +207,7 @@ func TestAuditEventContent(t *testing.T) {
 			const reason = "Judges call victims to schedule hearings."
 			r := e.do(t, admin, `mutation ($add: [[String!]!]) { changePolicy(add: $add, reason: "`+reason+`") { added } }`,
 				map[string]any{"add": [][]string{line}}).MustOK(t)
-			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			events := eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
 			pc, ok := findEvent(events, func(ev audit.Event) bool { return ev.Kind == audit.PolicyChange })
 			if !ok {
 				t.Fatalf("no POLICY_CHANGE event: %s", dump(events))
@@ -239,21 +236,21 @@ func TestAuditEventContent(t *testing.T) {
 				map[string]any{"c": gid(f.caseD)}).MustOK(t)
 			var g struct{ RequestEmergencyAccess struct{ ID string } }
 			r.Decode(t, &g)
-			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			events := eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
 			if ev, ok := findEvent(events, func(ev audit.Event) bool { return ev.Kind == audit.EmergencyGranted }); !ok ||
 				ev.Justification != why || ev.EntityType != "Case" || ev.EntityID != f.caseD || !ev.Emergency ||
 				!strings.Contains(ev.Detail, `"grant":`+g.RequestEmergencyAccess.ID) {
 				t.Errorf("grant events = %s", dump(events))
 			}
 			r = e.do(t, police, `query ($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`, map[string]any{"id": gid(f.vD)}).MustOK(t)
-			events = eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			events = eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
 			if len(events) != 1 || !events[0].Emergency || events[0].Justification != why || events[0].Decision != audit.Allowed ||
 				!strings.Contains(events[0].Rule, "emergency access (grant "+g.RequestEmergencyAccess.ID) {
 				t.Errorf("emergency read events = %s", dump(events))
 			}
 			dpo := e.tok(t, "police-durres", viewer.RoleDPO)
 			r = e.do(t, dpo, `mutation ($id: ID!) { revokeEmergencyAccess(id: $id) { id } }`, map[string]any{"id": g.RequestEmergencyAccess.ID}).MustOK(t)
-			events = eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			events = eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
 			if ev, ok := findEvent(events, func(ev audit.Event) bool { return ev.Kind == audit.EmergencyRevoked }); !ok ||
 				ev.ActorSubject != subject("police-durres", viewer.RoleDPO) || ev.EntityID != f.caseD || !ev.Emergency {
 				t.Errorf("revoke events = %s", dump(events))
@@ -271,14 +268,14 @@ func TestAuditEventContent(t *testing.T) {
 			if r.Status != http.StatusUnauthorized {
 				t.Fatalf("status %d", r.Status)
 			}
-			events := eventsOf(t, db, r.Header.Get("X-Request-Id"))
+			events := eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
 			if len(events) != 1 || events[0].Kind != audit.AuthenticationRefused || events[0].Decision != audit.Denied ||
 				events[0].ClientAddress != "127.0.0.1" || events[0].Reason == "" || events[0].ActorSubject != "" {
 				t.Errorf("refused token events = %s", dump(events))
 			}
 		})
 
-		if v, err := audit.Verify(context.Background(), db.Client); err != nil || !v.Valid || v.Checked != int64(len(trail(t, db))) {
+		if v, err := audit.Verify(context.Background(), e.db.Client); err != nil || !v.Valid || v.Checked != int64(len(trail(t, e.db))) {
 			t.Errorf("the chain does not verify: %+v %v", v, err)
 		}
 	})

@@ -5,9 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent/casefile"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -16,11 +14,9 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestDeniedWrites(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
-		c := db.Client
+		c := e.db.Client
 		analyst := e.tok(t, "onac", viewer.RoleAnalyst)
 		police := e.tok(t, "police-tirane", viewer.RoleInvestigator)
 		durres := e.tok(t, "police-durres", viewer.RoleInvestigator)

@@ -14,7 +14,6 @@ import (
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent/caseevent"
 	"github.com/casegraph/casegraph/ent/emergencygrant"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -59,9 +58,7 @@ func expireGrant(t *testing.T, db *database.DB, id string) {
 }
 
 func TestEmergencyAccess(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
 		police := e.tok(t, "police-durres", viewer.RoleInvestigator)
 		dpo := e.tok(t, "police-durres", viewer.RoleDPO)
@@ -126,14 +123,14 @@ func TestEmergencyAccess(t *testing.T) {
 				{"ErrJudge", e.tok(t, "court-durres", viewer.RoleJudge), f.caseD, justification, 1, "FORBIDDEN", "Mutation.requestEmergencyAccess", false},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					before := counts(t, db.Client)
+					before := counts(t, e.db.Client)
 					vars := map[string]any{"case": gid(tc.caseID), "j": tc.j, "h": tc.hours}
 					r := e.do(t, tc.token, requestEmergency, vars)
 					wantRefusal(t, r, tc.code, tc.field)
 					if r.Status != http.StatusOK {
 						t.Errorf("status %d, want 200", r.Status)
 					}
-					unchanged(t, db.Client, before)
+					unchanged(t, e.db.Client, before)
 					if tc.missing {
 						vars["case"] = gid(missing(tc.caseID))
 						m := e.do(t, tc.token, requestEmergency, vars)
@@ -203,7 +200,7 @@ func TestEmergencyAccess(t *testing.T) {
 			if found != 1 {
 				t.Errorf("want one EMERGENCY_ACCESS_GRANTED event on caseD, got %d:\n%s", found, r.Body)
 			}
-			n := ok(db.Client.CaseEvent.Query().Where(caseevent.KindEQ(domain.CaseEventKindEmergencyAccessGranted), caseevent.CaseIDNEQ(f.caseD)).Count(sys()))(t)
+			n := ok(e.db.Client.CaseEvent.Query().Where(caseevent.KindEQ(domain.CaseEventKindEmergencyAccessGranted), caseevent.CaseIDNEQ(f.caseD)).Count(sys()))(t)
 			if n != 0 {
 				t.Errorf("%d EMERGENCY_ACCESS_GRANTED events on other cases", n)
 			}
@@ -213,7 +210,7 @@ func TestEmergencyAccess(t *testing.T) {
 			if first.ID == "" {
 				t.Fatal("an earlier step failed")
 			}
-			expireGrant(t, db, first.ID)
+			expireGrant(t, e.db, first.ID)
 			readBoth(t, false)
 		})
 
@@ -244,9 +241,9 @@ func TestEmergencyAccess(t *testing.T) {
 			}
 
 			t.Run("ErrOtherAgencyDPO", func(t *testing.T) {
-				before := counts(t, db.Client)
+				before := counts(t, e.db.Client)
 				wantRefusal(t, e.do(t, otherDPO, revokeEmergency, map[string]any{"id": second.ID}), "NOT_FOUND", "")
-				unchanged(t, db.Client, before)
+				unchanged(t, e.db.Client, before)
 				readBoth(t, true)
 			})
 			t.Run("ErrGranteeRevokes", func(t *testing.T) {
@@ -260,19 +257,19 @@ func TestEmergencyAccess(t *testing.T) {
 					t.Errorf("revoked grant = %+v", g)
 				}
 				readBoth(t, false)
-				stored := ok(db.Client.EmergencyGrant.Query().Where(emergencygrant.ID(atoi(t, second.ID))).Only(sys()))(t)
+				stored := ok(e.db.Client.EmergencyGrant.Query().Where(emergencygrant.ID(atoi(t, second.ID))).Only(sys()))(t)
 				if stored.RevokedAt == nil {
 					t.Errorf("grant not revoked in the database")
 				}
-				n := ok(db.Client.CaseEvent.Query().Where(caseevent.KindEQ(domain.CaseEventKindEmergencyAccessRevoked), caseevent.CaseID(f.caseD)).Count(sys()))(t)
+				n := ok(e.db.Client.CaseEvent.Query().Where(caseevent.KindEQ(domain.CaseEventKindEmergencyAccessRevoked), caseevent.CaseID(f.caseD)).Count(sys()))(t)
 				if n != 1 {
 					t.Errorf("want one EMERGENCY_ACCESS_REVOKED event on caseD, got %d", n)
 				}
 			})
 			t.Run("ErrTwice", func(t *testing.T) {
-				before := counts(t, db.Client)
+				before := counts(t, e.db.Client)
 				wantRefusal(t, e.do(t, dpo, revokeEmergency, map[string]any{"id": second.ID}), "BAD_USER_INPUT", "id")
-				unchanged(t, db.Client, before)
+				unchanged(t, e.db.Client, before)
 			})
 		})
 	})

@@ -6,10 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent/consent"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -19,11 +17,9 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestAccessFieldDecisions(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
-		if n := ok(db.Client.Consent.Query().Where(consent.VictimID(f.vT)).Count(sys()))(t); n != 0 {
+		if n := ok(e.db.Client.Consent.Query().Where(consent.VictimID(f.vT)).Count(sys()))(t); n != 0 {
 			t.Fatalf("vT must have no consent, has %d", n)
 		}
 		prosecutor := e.tok(t, "prosecution-tirane", viewer.RoleProsecutor)
@@ -104,8 +100,8 @@ func TestAccessFieldDecisions(t *testing.T) {
 			// shelter-national provides svcD; with a consent of vD naming
 			// STATE_SHELTER for SERVICES it reads the notes, whatever else
 			// the query selects.
-			id := addConsent(t, db.Client, f, f.vD, []domain.AgencyKind{domain.AgencyKindStateShelter}, []domain.ConsentPurpose{domain.ConsentPurposeServices})
-			t.Cleanup(func() { _ = db.Client.Consent.DeleteOneID(id).Exec(sys()) })
+			id := addConsent(t, e.db.Client, f, f.vD, []domain.AgencyKind{domain.AgencyKindStateShelter}, []domain.ConsentPurpose{domain.ConsentPurposeServices})
+			t.Cleanup(func() { _ = e.db.Client.Consent.DeleteOneID(id).Exec(sys()) })
 			shelter := e.tok(t, "shelter-national", viewer.RoleCaseWorker)
 			for _, q := range []struct {
 				name, query string
@@ -127,9 +123,7 @@ func TestAccessFieldDecisions(t *testing.T) {
 }
 
 func TestConsentInvestigator(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
 		police := e.tok(t, "police-tirane", viewer.RoleInvestigator)
 
@@ -192,10 +186,10 @@ func TestConsentInvestigator(t *testing.T) {
 				[]domain.ConsentPurpose{domain.ConsentPurposeServices, domain.ConsentPurposeCriminalProceedings}, false, true},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				id := addConsent(t, db.Client, f, f.vT, tc.kinds, tc.purposes)
-				t.Cleanup(func() { _ = db.Client.Consent.DeleteOneID(id).Exec(sys()) })
+				id := addConsent(t, e.db.Client, f, f.vT, tc.kinds, tc.purposes)
+				t.Cleanup(func() { _ = e.db.Client.Consent.DeleteOneID(id).Exec(sys()) })
 				if tc.withdrawn {
-					ok(db.Client.Consent.UpdateOneID(id).SetWithdrawnAt(time.Now().Add(-time.Minute)).Save(sys()))(t)
+					ok(e.db.Client.Consent.UpdateOneID(id).SetWithdrawnAt(time.Now().Add(-time.Minute)).Save(sys()))(t)
 				}
 				if tc.allowed {
 					e.readVictim(t, police, f.vT, "legalName", "phone", "address")
@@ -206,9 +200,9 @@ func TestConsentInvestigator(t *testing.T) {
 		}
 
 		t.Run("ErrConsentOfAnotherVictim", func(t *testing.T) {
-			id := addConsent(t, db.Client, f, f.vT2, []domain.AgencyKind{domain.AgencyKindLocalPoliceDirectorate},
+			id := addConsent(t, e.db.Client, f, f.vT2, []domain.AgencyKind{domain.AgencyKindLocalPoliceDirectorate},
 				[]domain.ConsentPurpose{domain.ConsentPurposeCriminalProceedings})
-			t.Cleanup(func() { _ = db.Client.Consent.DeleteOneID(id).Exec(sys()) })
+			t.Cleanup(func() { _ = e.db.Client.Consent.DeleteOneID(id).Exec(sys()) })
 			e.readVictim(t, police, f.vT)
 			e.readVictim(t, police, f.vT2, "legalName", "phone", "address")
 		})
@@ -216,9 +210,7 @@ func TestConsentInvestigator(t *testing.T) {
 }
 
 func TestConsentCaseWorkerReferral(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
 		ngo := e.tok(t, "ngo-vatra", viewer.RoleCaseWorker)
 		// ngo-vatra is an NGO_SHELTER (seed/agencies.go).
@@ -249,10 +241,10 @@ func TestConsentCaseWorkerReferral(t *testing.T) {
 			{"ErrServiceProviderKind", domain.ReferralStatusAccepted, []domain.AgencyKind{domain.AgencyKindNgoServiceProvider}, services, noConsent},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				ok(db.Client.Referral.UpdateOneID(f.refT).SetStatus(tc.status).Save(sys()))(t)
+				ok(e.db.Client.Referral.UpdateOneID(f.refT).SetStatus(tc.status).Save(sys()))(t)
 				if tc.kinds != nil {
-					id := addConsent(t, db.Client, f, f.vT, tc.kinds, tc.purposes)
-					t.Cleanup(func() { _ = db.Client.Consent.DeleteOneID(id).Exec(sys()) })
+					id := addConsent(t, e.db.Client, f, f.vT, tc.kinds, tc.purposes)
+					t.Cleanup(func() { _ = e.db.Client.Consent.DeleteOneID(id).Exec(sys()) })
 				}
 				// The row stays visible whatever the referral's status.
 				e.readVictim(t, ngo, f.vT, tc.allowed...)
@@ -267,8 +259,8 @@ func TestConsentCaseWorkerReferral(t *testing.T) {
 			// shelter-national supports vD (svcD); conD names NGO_SHELTER
 			// and shelter-national is a STATE_SHELTER.
 			e.readVictim(t, shelter, f.vD, noConsent...)
-			id := addConsent(t, db.Client, f, f.vD, []domain.AgencyKind{domain.AgencyKindStateShelter}, services)
-			t.Cleanup(func() { _ = db.Client.Consent.DeleteOneID(id).Exec(sys()) })
+			id := addConsent(t, e.db.Client, f, f.vD, []domain.AgencyKind{domain.AgencyKindStateShelter}, services)
+			t.Cleanup(func() { _ = e.db.Client.Consent.DeleteOneID(id).Exec(sys()) })
 			e.readVictim(t, shelter, f.vD, readable...)
 		})
 	})

@@ -8,9 +8,7 @@ import (
 	"testing"
 
 	"github.com/casegraph/casegraph/authz"
-	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent/policychange"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -28,9 +26,7 @@ const (
 var judgePhoneLine = []string{"p", "judge", "court", "Victim:CONTACT", "read", "proceedings"}
 
 func TestPolicyChange(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
 		admin := e.tok(t, "onac", viewer.RoleAdmin)
 		judge := e.tok(t, "court-tirane", viewer.RoleJudge)
@@ -111,13 +107,13 @@ func TestPolicyChange(t *testing.T) {
 				{"ErrRemoveAbsent", admin, map[string]any{"add": [][]string{valid}, "remove": [][]string{{"p", "judge", "court", "Victim:HEALTH", "read", "proceedings"}}, "reason": changeReason}, "BAD_USER_INPUT", "remove", 200},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					before := counts(t, db.Client)
+					before := counts(t, e.db.Client)
 					r := e.do(t, tc.token, changePolicy, tc.vars)
 					wantRefusal(t, r, tc.code, tc.field)
 					if r.Status != tc.status {
 						t.Errorf("status %d, want %d", r.Status, tc.status)
 					}
-					unchanged(t, db.Client, before)
+					unchanged(t, e.db.Client, before)
 					if got := lines(t); !slices.Equal(got, initial) {
 						t.Errorf("the policy changed")
 					}
@@ -125,7 +121,7 @@ func TestPolicyChange(t *testing.T) {
 				})
 			}
 			t.Run("ErrReasonOmitted", func(t *testing.T) {
-				before := counts(t, db.Client)
+				before := counts(t, e.db.Client)
 				r := e.do(t, admin, `mutation ($add: [[String!]!]) { changePolicy(add: $add) { added } }`, map[string]any{"add": [][]string{valid}})
 				if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
 					t.Errorf("want one BAD_USER_INPUT, got %s", r.Body)
@@ -134,7 +130,7 @@ func TestPolicyChange(t *testing.T) {
 					// Known elsewhere: validation errors answer 422.
 					t.Logf("status %d for a GraphQL validation error", r.Status)
 				}
-				unchanged(t, db.Client, before)
+				unchanged(t, e.db.Client, before)
 				e.readVictim(t, judge, f.vT, judgeBefore...)
 			})
 		})
@@ -149,7 +145,7 @@ func TestPolicyChange(t *testing.T) {
 			if got := lines(t); !slices.Contains(got, judgePhoneRule) || len(got) != len(initial)+1 {
 				t.Errorf("policyLines after the change lacks %q", judgePhoneRule)
 			}
-			changes := ok(db.Client.PolicyChange.Query().Where(policychange.ActorSubjectNEQ(authz.DefaultPolicyActor)).All(sys()))(t)
+			changes := ok(e.db.Client.PolicyChange.Query().Where(policychange.ActorSubjectNEQ(authz.DefaultPolicyActor)).All(sys()))(t)
 			if len(changes) != 1 || changes[0].Reason != changeReason || changes[0].ActorSubject != subject("onac", viewer.RoleAdmin) ||
 				changes[0].ActorAgency != "onac" || len(changes[0].Added) != 1 || !slices.Equal(changes[0].Added[0], judgePhoneLine) {
 				t.Errorf("recorded changes = %+v", changes)

@@ -5,9 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -59,9 +57,7 @@ func (e *env) wantVisible(t *testing.T, token, name string, id int) {
 }
 
 func TestRowScopeOtherRegion(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
 		durres := e.tok(t, "police-durres", viewer.RoleInvestigator)
 
@@ -77,7 +73,7 @@ func TestRowScopeOtherRegion(t *testing.T) {
 		})
 
 		t.Run("NodeLikeNonexistent", func(t *testing.T) {
-			consentT := addConsent(t, db.Client, f, f.vT, []domain.AgencyKind{domain.AgencyKindProsecutionOffice},
+			consentT := addConsent(t, e.db.Client, f, f.vT, []domain.AgencyKind{domain.AgencyKindProsecutionOffice},
 				[]domain.ConsentPurpose{domain.ConsentPurposeCriminalProceedings})
 			for _, h := range []struct {
 				name string
@@ -266,9 +262,7 @@ func TestRowScopeOtherRegion(t *testing.T) {
 }
 
 func TestRowScopeByRole(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		f := e.f
 
 		t.Run("JudgeSeesAssignedCasesOnly", func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
@@ -14,9 +13,7 @@ import (
 // prosecution offices prosecute and only courts adjudicate, because those
 // parts open victims' data without consent.
 func TestPartsFitKinds(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		police := e.tok(t, "police-tirane", viewer.RoleInvestigator)
 		const assign = `mutation ($c: ID!, $a: ID!, $p: CasePart!) { assignAgencyToCase(caseID: $c, agencyID: $a, part: $p) { id part } }`
 		for _, tc := range []struct{ agency, part string }{
@@ -41,19 +38,17 @@ func TestPartsFitKinds(t *testing.T) {
 // rejects or completes a referral (acceptance opens the victim's data to
 // it); only the referring agency revokes it.
 func TestReferralMovesBelongToTheirSides(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		e := start(t, db)
+	each(t, func(t *testing.T, e *env) {
 		ctx := viewer.SystemContext(context.Background())
 		const move = `mutation ($id: ID!, $v: Int!, $s: ReferralStatus!) { moveReferralStatus(id: $id, expectedVersion: $v, status: $s) { status version } }`
-		version := func() int { return db.Client.Referral.GetX(ctx, e.f.refT).Version }
+		version := func() int { return e.db.Client.Referral.GetX(ctx, e.f.refT).Version }
 		// refT: police-tirane → ngo-vatra, ACCEPTED.
 		coordinator := e.tok(t, "responsible-authority", viewer.RoleCoordinator)
 		e.refuse(t, coordinator, move, map[string]any{"id": gid(e.f.refT), "v": version(), "s": "COMPLETED"}, "FORBIDDEN", "")
 		ngo := e.tok(t, "ngo-vatra", viewer.RoleCaseWorker)
 		e.refuse(t, ngo, move, map[string]any{"id": gid(e.f.refT), "v": version(), "s": "REVOKED"}, "FORBIDDEN", "")
 		e.do(t, ngo, move, map[string]any{"id": gid(e.f.refT), "v": version(), "s": "COMPLETED"}).MustOK(t)
-		if got := db.Client.Referral.GetX(ctx, e.f.refT).Status; got != domain.ReferralStatusCompleted {
+		if got := e.db.Client.Referral.GetX(ctx, e.f.refT).Status; got != domain.ReferralStatusCompleted {
 			t.Fatalf("status = %s, want COMPLETED", got)
 		}
 	})

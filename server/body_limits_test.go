@@ -19,8 +19,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestBodyLimit(t *testing.T) {
-	t.Parallel()
-	s := testserver.Start(t, testdb.SQLite(t))
+	s := startParallel(t)
 	token := s.Token(t, "police-tirane")
 
 	// A GraphQL comment pads the query past the limit.
@@ -73,8 +72,7 @@ func TestBodyLimit(t *testing.T) {
 // A body that is not JSON is the client's mistake: a 400 with
 // BAD_USER_INPUT, no panic, and nothing of the body in the log.
 func TestMalformedBody(t *testing.T) {
-	t.Parallel()
-	s := testserver.Start(t, testdb.SQLite(t))
+	s := startParallel(t)
 	token := s.Token(t, "police-tirane")
 	const secret = "Mirela Hoxhallari-Malformed"
 	body := `{"query": "mutation { updateVictim(id: 1, expectedVersion: 1, input: {legalName: \"` + secret + `\"}) { id } }", "variables": {`
@@ -107,8 +105,7 @@ func TestMalformedBody(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	t.Parallel()
-	s := testserver.Start(t, testdb.SQLite(t), testserver.Options{Config: server.Config{RateLimit: 3}})
+	s := startParallel(t, testserver.Options{Config: server.Config{RateLimit: 3}})
 	token := s.Token(t, "police-tirane")
 	for range 3 {
 		s.Do(t, token, `{ viewer { subject } }`, nil).MustOK(t)

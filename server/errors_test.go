@@ -5,9 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/casegraph/casegraph/internal/testdb"
-	"github.com/casegraph/casegraph/internal/testserver"
 )
 
 // ---------------------------------------------------------------------------
@@ -15,8 +12,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestInternalErrorRevealsNothing(t *testing.T) {
-	t.Parallel()
-	s := testserver.Start(t, testdb.SQLite(t))
+	s := startParallel(t)
 	token := s.Token(t, "police-tirane")
 	// The agencies stay (authentication needs them); the victims' table goes,
 	// so the victims resolver fails with a genuine SQL error.
@@ -73,8 +69,7 @@ func TestInternalErrorRevealsNothing(t *testing.T) {
 }
 
 func TestDatabaseDown(t *testing.T) {
-	t.Parallel()
-	s := testserver.Start(t, testdb.SQLite(t))
+	s := startParallel(t)
 	token := s.Token(t, "police-tirane")
 
 	if r := send(t, get(t, s.URL, "/readyz")); r.Status != http.StatusOK {

@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/casegraph/casegraph/ent/casefile"
-	"github.com/casegraph/casegraph/internal/testdb"
-	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -20,8 +18,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestGraphQLOverGET(t *testing.T) {
-	t.Parallel()
-	s := testserver.Start(t, testdb.SQLite(t))
+	s := startParallel(t)
 	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
 
 	getQuery := func(t *testing.T, q url.Values, token string) *reply {

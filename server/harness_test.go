@@ -6,6 +6,8 @@ package server_test
 import (
 	"context"
 	"crypto/ed25519"
+	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -13,10 +15,14 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/casegraph/casegraph/auth"
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/graph"
+	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/seed"
+	"github.com/casegraph/casegraph/server"
 )
 
 // reply is an HTTP response as a client got it, with its GraphQL shape.
@@ -101,3 +107,29 @@ var (
 	generatedID = regexp.MustCompile(`^[0-9a-f]{24}$`)
 	safeID      = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
 )
+
+// startParallel marks t parallel and starts a server over a fresh SQLite
+// database with the agency registry loaded, until the test ends.
+func startParallel(t *testing.T, opts ...testserver.Options) *testserver.Server {
+	t.Helper()
+	t.Parallel()
+	return testserver.Start(t, testdb.SQLite(t), opts...)
+}
+
+// newServer builds a server (not yet listening) as serve does, over a fresh
+// SQLite database with the agency registry, trusting a development key of
+// its own, whose issuer it returns; it logs nowhere. cfg gives the rest.
+func newServer(t *testing.T, cfg server.Config) (*server.Server, *auth.DevIssuer) {
+	t.Helper()
+	db := testdb.SQLite(t)
+	if err := seed.Agencies(context.Background(), db.Client); err != nil {
+		t.Fatal(err)
+	}
+	issuer, err := auth.LoadOrCreateDevKey(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DB, cfg.Verifier, cfg.Enforcer = db, issuer, enforcer(t, db)
+	cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	return server.New(cfg), issuer
+}

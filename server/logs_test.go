@@ -11,8 +11,6 @@ import (
 
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent/agency"
-	"github.com/casegraph/casegraph/internal/testdb"
-	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -21,8 +19,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestLogsCarryNoVictimData(t *testing.T) {
-	t.Parallel()
-	s := testserver.Start(t, testdb.SQLite(t))
+	s := startParallel(t)
 	// A prosecutor reads the identity of the victims of the proceedings
 	// their office conducts (the proceeding is the legal basis; no consent
 	// needed): build such a case.

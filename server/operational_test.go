@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,10 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/casegraph/casegraph/auth"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/seed"
 	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/server/graphiql"
 	"github.com/casegraph/casegraph/viewer"
@@ -52,8 +48,7 @@ func requestSeries(t *testing.T, metrics string) (map[string]map[string]bool, in
 }
 
 func TestMetricsCardinality(t *testing.T) {
-	t.Parallel()
-	s := testserver.Start(t, testdb.SQLite(t))
+	s := startParallel(t)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
 	do := func(method, path string) {
 		req, err := http.NewRequest(method, s.URL+path, nil)
@@ -136,17 +131,7 @@ func TestMetricsCardinality(t *testing.T) {
 // metricsServer starts a server with cfg's metrics settings.
 func metricsServer(t *testing.T, cfg server.Config) (*server.Server, string) {
 	t.Helper()
-	db := testdb.SQLite(t)
-	if err := seed.Agencies(context.Background(), db.Client); err != nil {
-		t.Fatal(err)
-	}
-	issuer, err := auth.LoadOrCreateDevKey(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DB, cfg.Verifier, cfg.Enforcer = db, issuer, enforcer(t, db)
-	cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	srv := server.New(cfg)
+	srv, _ := newServer(t, cfg)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return srv, hs.URL
@@ -239,8 +224,7 @@ func TestMetricsOnOwnListener(t *testing.T) {
 // Every answer carries the security headers, the refusals of middleware
 // that runs before GraphQL included.
 func TestSecurityHeaders(t *testing.T) {
-	t.Parallel()
-	s := testserver.Start(t, testdb.SQLite(t), testserver.Options{Config: server.Config{RateLimit: 1000, MaxBodyBytes: 1 << 10}})
+	s := startParallel(t, testserver.Options{Config: server.Config{RateLimit: 1000, MaxBodyBytes: 1 << 10}})
 	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
 	want := map[string]string{
 		"X-Content-Type-Options":       "nosniff",

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/casegraph/casegraph/ent/casefile"
-	"github.com/casegraph/casegraph/internal/testdb"
-	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -50,8 +48,7 @@ func (r *reply) mediaType() string {
 }
 
 func TestGraphQLOverHTTP(t *testing.T) {
-	t.Parallel()
-	s := testserver.Start(t, testdb.SQLite(t))
+	s := startParallel(t)
 	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
 
 	t.Run("OK", func(t *testing.T) {
@@ -192,8 +189,7 @@ func TestGraphQLOverHTTP(t *testing.T) {
 // Issue 8: a body of a kind CaseGraph does not read gets 415 with its own
 // code and a message naming what to send, and runs nothing.
 func TestUnsupportedMediaType(t *testing.T) {
-	t.Parallel()
-	s := testserver.Start(t, testdb.SQLite(t))
+	s := startParallel(t)
 	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
 	var agencies struct {
 		Agencies struct {
@@ -263,8 +259,7 @@ func TestUnsupportedMediaType(t *testing.T) {
 
 // Issue 8: a method /graphql does not serve is 405 with Allow and a code.
 func TestMethodNotAllowed(t *testing.T) {
-	t.Parallel()
-	s := testserver.Start(t, testdb.SQLite(t))
+	s := startParallel(t)
 	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
 	for _, method := range []string{http.MethodPut, http.MethodPatch, http.MethodDelete, "FROBNICATE"} {
 		t.Run(method, func(t *testing.T) {

@@ -9,9 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/casegraph/casegraph/internal/testdb"
-	"github.com/casegraph/casegraph/internal/testserver"
 )
 
 // ---------------------------------------------------------------------------
@@ -19,8 +16,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestHealthReadinessMetrics(t *testing.T) {
-	t.Parallel()
-	s := testserver.Start(t, testdb.SQLite(t))
+	s := startParallel(t)
 
 	for _, path := range []string{"/healthz", "/readyz"} {
 		r := send(t, get(t, s.URL, path))
@@ -57,8 +53,7 @@ func TestHealthReadinessMetrics(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestRequestID(t *testing.T) {
-	t.Parallel()
-	s := testserver.Start(t, testdb.SQLite(t))
+	s := startParallel(t)
 	token := s.Token(t, "police-tirane")
 
 	withID := func(t *testing.T, id string) *reply {

@@ -6,17 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/casegraph/casegraph/auth"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/seed"
 	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -24,13 +20,6 @@ import (
 // ---------------------------------------------------------------------------
 // Graceful shutdown
 // ---------------------------------------------------------------------------
-
-// waitRefused waits until addr refuses connections (the server has closed
-// its listener, i.e. shutdown has begun).
-func waitRefused(t *testing.T, addr string, within time.Duration) {
-	t.Helper()
-	testserver.WaitRefused(t, addr, within)
-}
 
 // listening is a server running ListenAndServe on a loopback port.
 type listening struct {
@@ -61,19 +50,11 @@ func (l *listening) returned(d time.Duration) bool {
 
 func startListening(t *testing.T, grace time.Duration) *listening {
 	t.Helper()
-	db := testdb.SQLite(t)
-	if err := seed.Agencies(context.Background(), db.Client); err != nil {
-		t.Fatal(err)
-	}
-	issuer, err := auth.LoadOrCreateDevKey(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, issuer := newServer(t, server.Config{})
 	token, err := issuer.Issue("shutdown@test", "police-tirane", []viewer.Role{viewer.RoleInvestigator}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(server.Config{DB: db, Verifier: issuer, Enforcer: enforcer(t, db), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +104,7 @@ func TestGracefulShutdown(t *testing.T) {
 
 	f := testserver.StartInflight(t, addr, token, `{ viewer { subject } cases(first: 1) { totalCount } }`)
 	l.cancel()
-	waitRefused(t, addr, 10*time.Second)
+	testserver.WaitRefused(t, addr, 10*time.Second)
 
 	// The idle keep-alive connection is closed by the server.
 	if _, err := idleReader.ReadByte(); !errors.Is(err, io.EOF) && !isReset(err) {

@@ -14,20 +14,11 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/casegraph/casegraph/internal/testserver"
 )
 
 // ---------------------------------------------------------------------------
 // A request held in flight
 // ---------------------------------------------------------------------------
-
-// waitRefused waits until addr refuses connections (the server has closed
-// its listener, i.e. shutdown has begun).
-func waitRefused(t *testing.T, addr string, within time.Duration) {
-	t.Helper()
-	testserver.WaitRefused(t, addr, within)
-}
 
 // TestE2EAuditTwoServers runs two `casegraph serve` processes on one
 // PostgreSQL database, reads victims' identity through both at once, and

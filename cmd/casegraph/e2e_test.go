@@ -158,7 +158,7 @@ func TestE2ESQLite(t *testing.T) {
 		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
-		waitRefused(t, s.addr, 10*time.Second)
+		testserver.WaitRefused(t, s.addr, 10*time.Second)
 		if s.exited(0) {
 			t.Fatalf("serve exited (%v) with a request in flight", s.waitErr)
 		}

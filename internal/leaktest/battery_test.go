@@ -250,7 +250,12 @@ func (r *leakRun) everyNode() {
 		r.do(fmt.Sprintf("node(id) ×%d from #%d", len(chunk), i), withFragments(b.String()), nil, want)
 	}
 	// nodes(ids:), in batches.
-	const perBatch = 400
+	r.askNodes("nodes(ids)", nodesQuery, refs, 400)
+}
+
+// askNodes asks query (a nodes(ids:) query) for refs in batches of
+// perBatch, each named label and checked against the oracle.
+func (r *leakRun) askNodes(label, query string, refs []nodeWant, perBatch int) {
 	for i := 0; i < len(refs); i += perBatch {
 		chunk := refs[i:min(i+perBatch, len(refs))]
 		if len(chunk) == 1 { // one id takes node's path; keep batches plural
@@ -262,7 +267,7 @@ func (r *leakRun) everyNode() {
 			ids[j] = strconv.Itoa(ref.id)
 			want[fmt.Sprintf("nodes/%d", j)] = ref
 		}
-		r.do(fmt.Sprintf("nodes(ids) ×%d from #%d", len(chunk), i), nodesQuery, map[string]any{"ids": ids}, want)
+		r.do(fmt.Sprintf("%s ×%d from #%d", label, len(chunk), i), query, map[string]any{"ids": ids}, want)
 	}
 }
 
@@ -336,35 +341,11 @@ func (r *leakRun) battery() {
 func (r *leakRun) otherNodes() {
 	var refs []nodeWant
 	for _, typ := range []string{"Case", "Prosecution", "Referral", "Consent"} {
-		var ids []int
-		switch typ {
-		case "Case":
-			ids = sortedKeys(r.w.cases)
-		case "Prosecution":
-			ids = sortedKeys(r.w.prosecutions)
-		case "Referral":
-			ids = sortedKeys(r.w.referrals)
-		case "Consent":
-			ids = sortedKeys(r.w.consents)
-		}
-		for _, id := range ids {
+		for _, id := range r.w.nodeIDs[typ] {
 			refs = append(refs, nodeWant{typ: typ, id: id})
 		}
 	}
-	const perBatch = 500
-	for i := 0; i < len(refs); i += perBatch {
-		chunk := refs[i:min(i+perBatch, len(refs))]
-		if len(chunk) == 1 {
-			chunk = refs[i-1:]
-		}
-		ids := make([]string, len(chunk))
-		want := map[string]nodeWant{}
-		for j, ref := range chunk {
-			ids[j] = strconv.Itoa(ref.id)
-			want[fmt.Sprintf("nodes/%d", j)] = ref
-		}
-		r.do(fmt.Sprintf("nodes(ids) of other types ×%d from #%d", len(chunk), i), otherNodes, map[string]any{"ids": ids}, want)
-	}
+	r.askNodes("nodes(ids) of other types", otherNodes, refs, 500)
 }
 
 // overGET sends a query with GET, the other transport.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -150,24 +151,15 @@ var prosecutionMutationCalls = map[string]func(w *world) mutationCall{
 	},
 	"recordCourtDecision": func(w *world) mutationCall {
 		court := w.byCode["court-tirane"].ID
-		for _, id := range sortedKeys(w.decisionsOfPros) {
-			for _, d := range w.decisionsOfPros[id] {
-				if d.CourtID == court {
-					return mutationCall{judgeTirane, map[string]any{"input": map[string]any{"instance": "FIRST_INSTANCE", "decidedOn": rfc3339(time.Now().Add(-time.Hour)),
-						"verdict": "CONVICTED", "prosecutionID": gid(id), "courtID": gid(court)}}}
-				}
-			}
+		if d := w.decisionOfCourt(court); d != nil {
+			return mutationCall{judgeTirane, map[string]any{"input": map[string]any{"instance": "FIRST_INSTANCE", "decidedOn": rfc3339(time.Now().Add(-time.Hour)),
+				"verdict": "CONVICTED", "prosecutionID": gid(d.ProsecutionID), "courtID": gid(court)}}}
 		}
 		return mutationCall{}
 	},
 	"updateCourtDecision": func(w *world) mutationCall {
-		court := w.byCode["court-tirane"].ID
-		for _, id := range sortedKeys(w.decisionsOfPros) {
-			for _, d := range w.decisionsOfPros[id] {
-				if d.CourtID == court {
-					return mutationCall{judgeTirane, map[string]any{"id": gid(d.ID), "expectedVersion": d.Version, "input": map[string]any{"compensationPaid": !d.CompensationPaid}}}
-				}
-			}
+		if d := w.decisionOfCourt(w.byCode["court-tirane"].ID); d != nil {
+			return mutationCall{judgeTirane, map[string]any{"id": gid(d.ID), "expectedVersion": d.Version, "input": map[string]any{"compensationPaid": !d.CompensationPaid}}}
 		}
 		return mutationCall{}
 	},
@@ -365,4 +357,17 @@ func domainRefusal(resp *testserver.Response) bool {
 		}
 	}
 	return true
+}
+
+// decisionOfCourt returns the first decision (by proceeding) of court, or
+// nil.
+func (w *world) decisionOfCourt(court int) *ent.CourtDecision {
+	for _, id := range sortedKeys(w.decisionsOfPros) {
+		for _, d := range w.decisionsOfPros[id] {
+			if d.CourtID == court {
+				return d
+			}
+		}
+	}
+	return nil
 }

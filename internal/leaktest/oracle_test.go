@@ -1,6 +1,7 @@
 package leaktest_test
 
 import (
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -178,33 +179,15 @@ func newView(t *testing.T, w *world, p principal, grants []*ent.EmergencyGrant) 
 	set("Suspect", w.suspectIDs, func(id int) bool { return v.caseLvl != "none" && v.rows["Case"][w.suspects[id].CaseID] })
 	set("Prosecution", sortedKeys(w.prosecutions), func(id int) bool {
 		p := w.prosecutions[id]
-		switch v.caseLvl {
-		case "all":
-			return true
-		case "none":
-			return false
-		}
-		return v.rows["Case"][p.CaseID] || p.OfficeID == a.ID
+		return atLevel(v.caseLvl, v.rows["Case"][p.CaseID] || p.OfficeID == a.ID)
 	})
 	set("Referral", sortedKeys(w.referrals), func(id int) bool {
 		r := w.referrals[id]
-		switch v.victLvl {
-		case "all":
-			return true
-		case "none":
-			return false
-		}
-		return v.rows["Victim"][r.VictimID] || r.FromAgencyID == a.ID || r.ToAgencyID == a.ID
+		return atLevel(v.victLvl, v.rows["Victim"][r.VictimID] || r.FromAgencyID == a.ID || r.ToAgencyID == a.ID)
 	})
 	set("SupportService", w.serviceIDs, func(id int) bool {
 		s := w.services[id]
-		switch v.victLvl {
-		case "all":
-			return true
-		case "none":
-			return false
-		}
-		return v.rows["Victim"][s.VictimID] || s.ProviderID == a.ID
+		return atLevel(v.victLvl, v.rows["Victim"][s.VictimID] || s.ProviderID == a.ID)
 	})
 	// A person sees their own emergency grants; a data protection officer
 	// (who may review them) the agency's.
@@ -239,14 +222,19 @@ func newView(t *testing.T, w *world, p principal, grants []*ent.EmergencyGrant) 
 	return v
 }
 
-func sortedKeys[V any](m map[int]V) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// atLevel applies a row level to a row: every row at "all", none at
+// "none", and at "assigned" or "region" those in scope.
+func atLevel(level string, inScope bool) bool {
+	switch level {
+	case "all":
+		return true
+	case "none":
+		return false
 	}
-	slices.Sort(out)
-	return out
+	return inScope
 }
+
+func sortedKeys[V any](m map[int]V) []int { return slices.Sorted(maps.Keys(m)) }
 
 // assigned: the agency leads the case, is assigned to it in any part, or
 // is the office of one of its proceedings.
@@ -254,107 +242,80 @@ func (v *view) assigned(caseID int) bool {
 	if c := v.w.cases[caseID]; c != nil && c.LeadAgencyID == v.a.ID {
 		return true
 	}
-	for _, x := range v.w.assignments[caseID] {
-		if x.AgencyID == v.a.ID {
-			return true
-		}
-	}
-	for _, pid := range v.w.prosOfCase[caseID] {
-		if v.w.prosecutions[pid].OfficeID == v.a.ID {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(v.w.assignments[caseID], func(x *ent.CaseAssignment) bool { return x.AgencyID == v.a.ID }) ||
+		slices.ContainsFunc(v.w.prosOfCase[caseID], v.conducts)
+}
+
+// conducts: the agency is the office of the proceeding.
+func (v *view) conducts(prosecutionID int) bool {
+	return v.w.prosecutions[prosecutionID].OfficeID == v.a.ID
 }
 
 // proceedings: the agency prosecutes or adjudicates the case (an assignment
 // as PROSECUTING or ADJUDICATING, a proceeding of its office, or a decision
 // of its court).
 func (v *view) proceedings(caseID int) bool {
-	for _, x := range v.w.assignments[caseID] {
-		if x.AgencyID == v.a.ID && (x.Part == domain.CasePartProsecuting || x.Part == domain.CasePartAdjudicating) {
-			return true
-		}
+	prosecutesOrAdjudicates := func(x *ent.CaseAssignment) bool {
+		return x.AgencyID == v.a.ID && (x.Part == domain.CasePartProsecuting || x.Part == domain.CasePartAdjudicating)
 	}
-	for _, pid := range v.w.prosOfCase[caseID] {
-		if v.w.prosecutions[pid].OfficeID == v.a.ID {
-			return true
-		}
-		for _, d := range v.w.decisionsOfPros[pid] {
-			if d.CourtID == v.a.ID {
-				return true
-			}
-		}
+	conductsOrDecides := func(pid int) bool {
+		return v.conducts(pid) ||
+			slices.ContainsFunc(v.w.decisionsOfPros[pid], func(d *ent.CourtDecision) bool { return d.CourtID == v.a.ID })
 	}
-	return false
+	return slices.ContainsFunc(v.w.assignments[caseID], prosecutesOrAdjudicates) ||
+		slices.ContainsFunc(v.w.prosOfCase[caseID], conductsOrDecides)
 }
 
 // referred: the victim was referred to the agency, and it accepted (or
 // completed) the referral. A support service the agency records itself
 // does not count: it could record one for anybody.
 func (v *view) referred(victimID int) bool {
-	for _, rid := range v.w.referralsOfVictim[victimID] {
+	return slices.ContainsFunc(v.w.referralsOfVictim[victimID], func(rid int) bool {
 		r := v.w.referrals[rid]
-		if r.ToAgencyID == v.a.ID && (r.Status == domain.ReferralStatusAccepted || r.Status == domain.ReferralStatusCompleted) {
-			return true
-		}
-	}
-	return false
+		return r.ToAgencyID == v.a.ID && (r.Status == domain.ReferralStatusAccepted || r.Status == domain.ReferralStatusCompleted)
+	})
 }
 
 // consented: a current (not withdrawn) consent of the victim names the
 // agency's kind and purpose.
 func (v *view) consented(victimID int, purpose domain.ConsentPurpose) bool {
-	for _, k := range v.w.consentsOfVictim[victimID] {
-		if k.WithdrawnAt == nil && slices.Contains(k.AgencyKinds, v.a.Kind) && slices.Contains(k.Purposes, purpose) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(v.w.consentsOfVictim[victimID], func(k *ent.Consent) bool {
+		return k.WithdrawnAt == nil && slices.Contains(k.AgencyKinds, v.a.Kind) && slices.Contains(k.Purposes, purpose)
+	})
 }
 
 func (v *view) caseVisible(id int) bool {
-	switch v.caseLvl {
-	case "all":
-		return true
-	case "region":
-		c := v.w.cases[id]
-		return (v.a.Region != nil && c.Region == *v.a.Region) || v.assigned(id)
-	case "assigned":
-		return v.assigned(id)
-	}
-	return false
+	return v.seesAt(v.caseLvl, v.w.cases[id].Region, func() bool { return v.assigned(id) })
 }
 
 // victimAssigned: the victim is in a case the agency works on, was referred
 // to or by it, or receives its support.
 func (v *view) victimAssigned(id int) bool {
-	for _, c := range v.w.casesOfVictim[id] {
-		if v.assigned(c) {
-			return true
-		}
+	referredToOrBy := func(rid int) bool {
+		r := v.w.referrals[rid]
+		return r.FromAgencyID == v.a.ID || r.ToAgencyID == v.a.ID
 	}
-	for _, rid := range v.w.referralsOfVictim[id] {
-		if r := v.w.referrals[rid]; r.FromAgencyID == v.a.ID || r.ToAgencyID == v.a.ID {
-			return true
-		}
-	}
-	for _, sid := range v.w.servicesOfVictim[id] {
-		if v.w.services[sid].ProviderID == v.a.ID {
-			return true
-		}
-	}
-	return false
+	provides := func(sid int) bool { return v.w.services[sid].ProviderID == v.a.ID }
+	return slices.ContainsFunc(v.w.casesOfVictim[id], v.assigned) ||
+		slices.ContainsFunc(v.w.referralsOfVictim[id], referredToOrBy) ||
+		slices.ContainsFunc(v.w.servicesOfVictim[id], provides)
 }
 
 func (v *view) victimVisible(id int) bool {
-	switch v.victLvl {
+	return v.seesAt(v.victLvl, v.w.victims[id].Region, func() bool { return v.victimAssigned(id) })
+}
+
+// seesAt applies a row level to a row of region: every row at "all"; at
+// "region" those of the agency's region and those assigned; at "assigned"
+// those assigned; none at "none".
+func (v *view) seesAt(level string, region domain.Region, assigned func() bool) bool {
+	switch level {
 	case "all":
 		return true
 	case "region":
-		return (v.a.Region != nil && v.w.victims[id].Region == *v.a.Region) || v.victimAssigned(id)
+		return (v.a.Region != nil && region == *v.a.Region) || assigned()
 	case "assigned":
-		return v.victimAssigned(id)
+		return assigned()
 	}
 	return false
 }
@@ -369,23 +330,13 @@ func (v *view) visible(typ string, id int) (vis, known bool) {
 	return m[id], true
 }
 
-// exists reports whether the row is in the database.
+// exists reports whether the row is in the database (for the types of
+// rows the oracle scopes; any other is taken to exist).
 func (w *world) exists(typ string, id int) bool {
 	switch typ {
-	case "Case":
-		return w.cases[id] != nil
-	case "Victim":
-		return w.victims[id] != nil
-	case "Suspect":
-		return w.suspects[id] != nil
-	case "Prosecution":
-		return w.prosecutions[id] != nil
-	case "Referral":
-		return w.referrals[id] != nil
-	case "SupportService":
-		return w.services[id] != nil
-	case "Consent":
-		return w.consents[id] != nil
+	case "Case", "Victim", "Suspect", "Prosecution", "Referral", "SupportService", "Consent":
+		_, found := slices.BinarySearch(w.nodeIDs[typ], id)
+		return found
 	}
 	return true
 }
@@ -404,12 +355,9 @@ func (v *view) decide(typ string, id int, field string) bool {
 	case "Suspect":
 		caseIDs = []int{v.w.suspects[id].CaseID}
 	}
-	for _, role := range v.p.roles {
-		if v.roleMayRead(role, typ, id, cat, victimID, caseIDs) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(v.p.roles, func(role viewer.Role) bool {
+		return v.roleMayRead(role, typ, id, cat, victimID, caseIDs)
+	})
 }
 
 // roleMayRead is the field rule of one role: its line for the category
@@ -460,54 +408,48 @@ func (v *view) may(typ string, id int, field string) bool {
 	return v.allowed[fieldKey{typ, id, field}]
 }
 
+// edgeRule is what the oracle knows of one nested edge of a row: its
+// shape ("connection", "list" or "object") and the related rows. The rows
+// of a connection or a list are of rowType and must be filtered by what the
+// principal sees; an object edge must hold its one row as is.
+type edgeRule struct {
+	shape, rowType string
+	related        func(w *world, id int) []int
+}
+
+// edgeRules are the nested edges the oracle checks, by "Type.edge".
+var edgeRules = map[string]edgeRule{
+	"Case.victims":           {"connection", "Victim", func(w *world, id int) []int { return w.victimsOfCase[id] }},
+	"Case.suspects":          {"connection", "Suspect", func(w *world, id int) []int { return w.suspectsOfCase[id] }},
+	"Case.prosecutions":      {"connection", "Prosecution", func(w *world, id int) []int { return w.prosOfCase[id] }},
+	"Case.referrals":         {"connection", "Referral", func(w *world, id int) []int { return w.referralsOfCase[id] }},
+	"Victim.cases":           {"connection", "Case", func(w *world, id int) []int { return w.casesOfVictim[id] }},
+	"Victim.services":        {"connection", "SupportService", func(w *world, id int) []int { return w.servicesOfVictim[id] }},
+	"Victim.referrals":       {"connection", "Referral", func(w *world, id int) []int { return w.referralsOfVictim[id] }},
+	"Suspect.case":           {"object", "Case", func(w *world, id int) []int { return []int{w.suspects[id].CaseID} }},
+	"Suspect.prosecutions":   {"list", "Prosecution", func(w *world, id int) []int { return w.prosOfSuspect[id] }},
+	"Prosecution.case":       {"object", "Case", func(w *world, id int) []int { return []int{w.prosecutions[id].CaseID} }},
+	"Prosecution.defendants": {"list", "Suspect", func(w *world, id int) []int { return w.defendantsOfPros[id] }},
+	"Referral.victim":        {"object", "Victim", func(w *world, id int) []int { return []int{w.referrals[id].VictimID} }},
+	"SupportService.victim":  {"object", "Victim", func(w *world, id int) []int { return []int{w.services[id].VictimID} }},
+	"Consent.victim":         {"object", "Victim", func(w *world, id int) []int { return []int{w.consents[id].VictimID} }},
+	"Agency.cases":           {"connection", "Case", func(w *world, id int) []int { return w.casesOfAgency[id] }},
+	"Agency.ledCases":        {"connection", "Case", func(w *world, id int) []int { return w.ledBy[id] }},
+}
+
 // edge returns the ids a nested edge of a row must hold (the related rows
 // the principal sees), and whether the edge is a connection, a list or a
 // single object; ok is false for edges the oracle does not check.
 func (v *view) edge(typ string, id int, key string) (want map[int]bool, shape string, ok bool) {
-	w := v.w
-	filter := func(rowType string, ids []int) map[int]bool {
-		m := map[int]bool{}
-		for _, x := range ids {
-			if v.rows[rowType][x] {
-				m[x] = true
-			}
+	rule, ok := edgeRules[typ+"."+key]
+	if !ok {
+		return nil, "", false
+	}
+	want = map[int]bool{}
+	for _, x := range rule.related(v.w, id) {
+		if rule.shape == "object" || v.rows[rule.rowType][x] {
+			want[x] = true
 		}
-		return m
 	}
-	one := func(x int) map[int]bool { return map[int]bool{x: true} }
-	switch typ + "." + key {
-	case "Case.victims":
-		return filter("Victim", w.victimsOfCase[id]), "connection", true
-	case "Case.suspects":
-		return filter("Suspect", w.suspectsOfCase[id]), "connection", true
-	case "Case.prosecutions":
-		return filter("Prosecution", w.prosOfCase[id]), "connection", true
-	case "Case.referrals":
-		return filter("Referral", w.referralsOfCase[id]), "connection", true
-	case "Victim.cases":
-		return filter("Case", w.casesOfVictim[id]), "connection", true
-	case "Victim.services":
-		return filter("SupportService", w.servicesOfVictim[id]), "connection", true
-	case "Victim.referrals":
-		return filter("Referral", w.referralsOfVictim[id]), "connection", true
-	case "Suspect.case":
-		return one(w.suspects[id].CaseID), "object", true
-	case "Suspect.prosecutions":
-		return filter("Prosecution", w.prosOfSuspect[id]), "list", true
-	case "Prosecution.case":
-		return one(w.prosecutions[id].CaseID), "object", true
-	case "Prosecution.defendants":
-		return filter("Suspect", w.defendantsOfPros[id]), "list", true
-	case "Referral.victim":
-		return one(w.referrals[id].VictimID), "object", true
-	case "SupportService.victim":
-		return one(w.services[id].VictimID), "object", true
-	case "Consent.victim":
-		return one(w.consents[id].VictimID), "object", true
-	case "Agency.cases":
-		return filter("Case", w.casesOfAgency[id]), "connection", true
-	case "Agency.ledCases":
-		return filter("Case", w.ledBy[id]), "connection", true
-	}
-	return nil, "", false
+	return want, rule.shape, true
 }

@@ -2,6 +2,7 @@ package leaktest_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -209,14 +210,7 @@ func appendEdge(path string, e schemaEdge) string {
 	return path + "/" + e.String()
 }
 
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedNames[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // Bounds of the generated battery. Every path of up to pathDepth edges
 // below a root field is followed; a connection shows rootPage rows at the
