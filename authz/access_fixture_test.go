@@ -218,9 +218,9 @@ type env struct {
 	f  *fixture
 }
 
-func start(t *testing.T, db *database.DB) *env {
+func start(t *testing.T, db *database.DB, opts ...testserver.Options) *env {
 	t.Helper()
-	s := testserver.Start(t, db)
+	s := testserver.Start(t, db, opts...)
 	return &env{s: s, db: db, f: newFixture(t, db.Client)}
 }
 

@@ -5,10 +5,13 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -28,7 +31,11 @@ func readGolden(t *testing.T, name string) string {
 func TestPolicyReadingOverGraphQL(t *testing.T) {
 	t.Parallel()
 	db := testdb.SQLite(t)
-	e := start(t, db)
+	// The whole matrix is computed in memory: about a second on a quiet
+	// machine, past the 5-second request deadline when the package runs
+	// beside the others on two busy cores. This test reads its content;
+	// the deadline has tests of its own (server's TestDeadline).
+	e := start(t, db, testserver.Options{Config: server.Config{RequestTimeout: time.Minute}})
 	dpo := e.tok(t, "ngo-vatra", viewer.RoleDPO)
 	admin := e.tok(t, "onac", viewer.RoleAdmin)
 
