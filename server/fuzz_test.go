@@ -283,9 +283,22 @@ func FuzzCursor(f *testing.F) {
 			t.Skip("not representable in JSON")
 		}
 		res := w.post(t, request(t, doc, vars))
-		var c entgql.Cursor[int]
-		if c.UnmarshalGQL(cursor) != nil && !hasCode(res, apperr.BadUserInput) {
+		if !cursorDecodes(cursor) && !hasCode(res, apperr.BadUserInput) {
 			t.Fatalf("cursor %q cannot be decoded: want BAD_USER_INPUT, got:\n%s", cursor, res.Body)
 		}
 	})
+}
+
+// cursorDecodes reports whether ent's pagination can decode cursor; its
+// msgpack decoder panics on some malformed input (a map naming "v" twice),
+// which is a cursor that does not decode too.
+func cursorDecodes(cursor string) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	var c entgql.Cursor[int]
+	ok = c.UnmarshalGQL(cursor) == nil
+	return ok
 }
