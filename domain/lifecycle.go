@@ -119,3 +119,26 @@ func CaseStageFollowing(stages []ProceedingStage) (stage ProceedingStage, ok boo
 	}
 	return "", false
 }
+
+// InvestigationOpen reports whether the investigation of a proceeding in
+// stage s is still running, so that its deadline can pass: from
+// registration until the investigation closes (Art. 323-324). A request to
+// dismiss that the court sends back reopens it as UNDER_INVESTIGATION.
+func (s ProceedingStage) InvestigationOpen() bool {
+	return slices.Contains(InvestigationOpenStages, s)
+}
+
+// InvestigationOpenStages are the stages in which InvestigationOpen holds,
+// for SQL filters.
+var InvestigationOpenStages = []ProceedingStage{ProceedingStageRegistered, ProceedingStageUnderInvestigation}
+
+// OverdueDays is how many whole days past its investigation deadline a
+// proceeding in stage with deadline is at now; false when it is not
+// overdue (no deadline, the investigation closed, or the deadline not yet
+// passed). A deadline passed by less than a day is overdue by 0 days.
+func OverdueDays(stage ProceedingStage, deadline *time.Time, now time.Time) (int, bool) {
+	if deadline == nil || !stage.InvestigationOpen() || !now.After(*deadline) {
+		return 0, false
+	}
+	return int(now.Sub(*deadline) / (24 * time.Hour)), true
+}

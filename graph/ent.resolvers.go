@@ -67,10 +67,20 @@ func (r *queryResolver) Victims(ctx context.Context, after *entgql.Cursor[int], 
 // EmergencyGrant returns EmergencyGrantResolver implementation.
 func (r *Resolver) EmergencyGrant() EmergencyGrantResolver { return &emergencyGrantResolver{r} }
 
+// Prosecution returns ProsecutionResolver implementation.
+func (r *Resolver) Prosecution() ProsecutionResolver { return &prosecutionResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// ProsecutionWhereInput returns ProsecutionWhereInputResolver implementation.
+func (r *Resolver) ProsecutionWhereInput() ProsecutionWhereInputResolver {
+	return &prosecutionWhereInputResolver{r}
+}
+
 type (
-	emergencyGrantResolver struct{ *Resolver }
-	queryResolver          struct{ *Resolver }
+	emergencyGrantResolver        struct{ *Resolver }
+	prosecutionResolver           struct{ *Resolver }
+	queryResolver                 struct{ *Resolver }
+	prosecutionWhereInputResolver struct{ *Resolver }
 )

@@ -40,7 +40,9 @@ type ResolverRoot interface {
 	AuditVerification() AuditVerificationResolver
 	EmergencyGrant() EmergencyGrantResolver
 	Mutation() MutationResolver
+	Prosecution() ProsecutionResolver
 	Query() QueryResolver
+	ProsecutionWhereInput() ProsecutionWhereInputResolver
 }
 
 type DirectiveRoot struct {
@@ -434,6 +436,7 @@ type ComplexityRoot struct {
 		InvestigationStartedAt func(childComplexity int) int
 		Office                 func(childComplexity int) int
 		OfficeID               func(childComplexity int) int
+		OverdueDays            func(childComplexity int) int
 		RegisteredAt           func(childComplexity int) int
 		RegistrationNumber     func(childComplexity int) int
 		Stage                  func(childComplexity int) int
@@ -662,6 +665,9 @@ type MutationResolver interface {
 	RevokeEmergencyAccess(ctx context.Context, id int) (*ent.EmergencyGrant, error)
 	ChangePolicy(ctx context.Context, add [][]string, remove [][]string, reason string) (*PolicyChangeResult, error)
 }
+type ProsecutionResolver interface {
+	OverdueDays(ctx context.Context, obj *ent.Prosecution) (*int, error)
+}
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
@@ -680,6 +686,10 @@ type QueryResolver interface {
 	ExplainAccess(ctx context.Context, question AccessQuestion) (*policytools.Explanation, error)
 	PolicyWhatIf(ctx context.Context, add [][]string, remove [][]string) ([]*policytools.CellChange, error)
 	PolicyChanges(ctx context.Context, first *int) ([]*ent.PolicyChange, error)
+}
+
+type ProsecutionWhereInputResolver interface {
+	Overdue(ctx context.Context, obj *ent.ProsecutionWhereInput, data *bool) error
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -2553,6 +2563,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Prosecution.OfficeID(childComplexity), true
+	case "Prosecution.overdueDays":
+		if e.ComplexityRoot.Prosecution.OverdueDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Prosecution.OverdueDays(childComplexity), true
 	case "Prosecution.registeredAt":
 		if e.ComplexityRoot.Prosecution.RegisteredAt == nil {
 			break
@@ -3718,6 +3734,24 @@ extend type Query {
   policyLines: [[String!]!]! @allowed(object: "policy", action: "read")
 }
 
+extend type Prosecution {
+  """
+  Whole days since the investigation deadline passed while the
+  investigation is still open (stage REGISTERED or UNDER_INVESTIGATION);
+  null when it is not overdue. Sort overdue proceedings by how overdue with
+  orderBy: {field: INVESTIGATION_DEADLINE, direction: ASC}.
+  """
+  overdueDays: Int
+}
+
+extend input ProsecutionWhereInput {
+  """
+  true: only proceedings whose investigation is open and past its deadline
+  now (overdueDays is set); false: only the others.
+  """
+  overdue: Boolean
+}
+
 extend type EmergencyGrant {
   "The reference of the case (caseID) the grant is for, shown even to a reviewer who may not see the case."
   caseReference: String!
@@ -4701,6 +4735,8 @@ func (ec *executionContext) childFields_Prosecution(ctx context.Context, field g
 		return ec.fieldContext_Prosecution_charges(ctx, field)
 	case "decisions":
 		return ec.fieldContext_Prosecution_decisions(ctx, field)
+	case "overdueDays":
+		return ec.fieldContext_Prosecution_overdueDays(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Prosecution", field.Name)
 }
@@ -14804,6 +14840,29 @@ func (ec *executionContext) fieldContext_Prosecution_decisions(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Prosecution_overdueDays(ctx context.Context, field graphql.CollectedField, obj *ent.Prosecution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Prosecution_overdueDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Prosecution().OverdueDays(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Prosecution_overdueDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Prosecution", field, true, true, "Int")
+}
+
 func (ec *executionContext) _ProsecutionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ProsecutionConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24439,7 +24498,7 @@ func (ec *executionContext) unmarshalInputProsecutionWhereInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "registrationNumber", "registrationNumberNEQ", "registrationNumberIn", "registrationNumberNotIn", "registrationNumberGT", "registrationNumberGTE", "registrationNumberLT", "registrationNumberLTE", "registrationNumberContains", "registrationNumberHasPrefix", "registrationNumberHasSuffix", "registrationNumberEqualFold", "registrationNumberContainsFold", "stage", "stageNEQ", "stageIn", "stageNotIn", "registeredAt", "registeredAtNEQ", "registeredAtIn", "registeredAtNotIn", "registeredAtGT", "registeredAtGTE", "registeredAtLT", "registeredAtLTE", "investigationDeadline", "investigationDeadlineNEQ", "investigationDeadlineIn", "investigationDeadlineNotIn", "investigationDeadlineGT", "investigationDeadlineGTE", "investigationDeadlineLT", "investigationDeadlineLTE", "investigationDeadlineIsNil", "investigationDeadlineNotNil", "deadlineExtensions", "deadlineExtensionsNEQ", "deadlineExtensionsIn", "deadlineExtensionsNotIn", "deadlineExtensionsGT", "deadlineExtensionsGTE", "deadlineExtensionsLT", "deadlineExtensionsLTE", "trialRequestedAt", "trialRequestedAtNEQ", "trialRequestedAtIn", "trialRequestedAtNotIn", "trialRequestedAtGT", "trialRequestedAtGTE", "trialRequestedAtLT", "trialRequestedAtLTE", "trialRequestedAtIsNil", "trialRequestedAtNotNil", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn", "officeID", "officeIDNEQ", "officeIDIn", "officeIDNotIn"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "registrationNumber", "registrationNumberNEQ", "registrationNumberIn", "registrationNumberNotIn", "registrationNumberGT", "registrationNumberGTE", "registrationNumberLT", "registrationNumberLTE", "registrationNumberContains", "registrationNumberHasPrefix", "registrationNumberHasSuffix", "registrationNumberEqualFold", "registrationNumberContainsFold", "stage", "stageNEQ", "stageIn", "stageNotIn", "registeredAt", "registeredAtNEQ", "registeredAtIn", "registeredAtNotIn", "registeredAtGT", "registeredAtGTE", "registeredAtLT", "registeredAtLTE", "investigationDeadline", "investigationDeadlineNEQ", "investigationDeadlineIn", "investigationDeadlineNotIn", "investigationDeadlineGT", "investigationDeadlineGTE", "investigationDeadlineLT", "investigationDeadlineLTE", "investigationDeadlineIsNil", "investigationDeadlineNotNil", "deadlineExtensions", "deadlineExtensionsNEQ", "deadlineExtensionsIn", "deadlineExtensionsNotIn", "deadlineExtensionsGT", "deadlineExtensionsGTE", "deadlineExtensionsLT", "deadlineExtensionsLTE", "trialRequestedAt", "trialRequestedAtNEQ", "trialRequestedAtIn", "trialRequestedAtNotIn", "trialRequestedAtGT", "trialRequestedAtGTE", "trialRequestedAtLT", "trialRequestedAtLTE", "trialRequestedAtIsNil", "trialRequestedAtNotNil", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn", "officeID", "officeIDNEQ", "officeIDIn", "officeIDNotIn", "overdue"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25132,6 +25191,15 @@ func (ec *executionContext) unmarshalInputProsecutionWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.OfficeIDNotIn = data
+		case "overdue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overdue"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.ProsecutionWhereInput().Overdue(ctx, &it, data); err != nil {
+				return it, err
+			}
 		}
 	}
 	return it, nil
@@ -30546,6 +30614,12 @@ func (ec *executionContext) _Prosecution(ctx context.Context, sel ast.SelectionS
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Prosecution_decisions(ctx, field, obj)
+				})
+		case "overdueDays":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Prosecution_overdueDays(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

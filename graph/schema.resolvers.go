@@ -191,6 +191,11 @@ func (r *mutationResolver) ChangePolicy(ctx context.Context, add [][]string, rem
 	return r.changePolicy(ctx, add, remove, reason)
 }
 
+// OverdueDays is the resolver for the overdueDays field.
+func (r *prosecutionResolver) OverdueDays(ctx context.Context, obj *ent.Prosecution) (*int, error) {
+	return r.overdueDays(ctx, obj)
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*Viewer, error) {
 	return r.viewer(ctx)
@@ -229,6 +234,11 @@ func (r *queryResolver) PolicyWhatIf(ctx context.Context, add [][]string, remove
 // PolicyChanges is the resolver for the policyChanges field.
 func (r *queryResolver) PolicyChanges(ctx context.Context, first *int) ([]*ent.PolicyChange, error) {
 	return r.policyChanges(ctx, first)
+}
+
+// Overdue is the resolver for the overdue field.
+func (r *prosecutionWhereInputResolver) Overdue(ctx context.Context, obj *ent.ProsecutionWhereInput, data *bool) error {
+	return r.overdue(ctx, obj, data)
 }
 
 // AccessExplanation returns AccessExplanationResolver implementation.
