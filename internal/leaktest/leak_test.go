@@ -185,11 +185,17 @@ func checkVocabulary(t *testing.T) {
 	}
 }
 
+// leakWorldDay is the day the leak test's demo data ends on.
+var leakWorldDay = time.Date(2026, time.December, 1, 0, 0, 0, 0, time.UTC)
+
 func TestNoSensitiveValueLeaks(t *testing.T) {
 	checkVocabulary(t)
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		start := time.Now()
-		if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 1, Seed: 7}); err != nil {
+		// A fixed day, not today: the mutations need records in given
+		// states (a referral still pending at ngo-vatra, for one), and which
+		// records are in which state depends on the day the demo ends.
+		if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 1, Seed: 7, Today: leakWorldDay}); err != nil {
 			t.Fatalf("seeding: %v", err)
 		}
 		// Wide limits and a long deadline: this test reads every row in
