@@ -38,6 +38,18 @@ func unmarshalEnum[E enum](v any, e *E) error {
 
 func valid[E enum](e E) bool { return slices.Contains(e.Values(), string(e)) }
 
+// All lists every value of an enumeration as its own type, in the order of
+// docs/domain.md, for code that ranges over a type rather than its strings.
+func All[E enum]() []E {
+	var zero E
+	values := zero.Values()
+	out := make([]E, len(values))
+	for i, v := range values {
+		out[i] = E(v)
+	}
+	return out
+}
+
 // IsProsecution reports whether agencies of kind k prosecute.
 func (k AgencyKind) IsProsecution() bool {
 	switch k {

@@ -130,7 +130,7 @@ func matrixOf(e *authz.Enforcer, include func(viewer.Role, domain.AgencyKind) bo
 	m := Matrix{Families: families(e), Categories: maps.Clone(vocab.Fields), index: map[question]int{}}
 	for _, role := range viewer.Roles {
 		roles := []viewer.Role{role}
-		for _, kind := range agencyKinds() {
+		for _, kind := range domain.All[domain.AgencyKind]() {
 			if !include(role, kind) {
 				continue
 			}
@@ -167,15 +167,6 @@ func matrixOf(e *authz.Enforcer, include func(viewer.Role, domain.AgencyKind) bo
 	return m
 }
 
-// agencyKinds lists every kind of agency, in docs/domain.md's order.
-func agencyKinds() []domain.AgencyKind {
-	var out []domain.AgencyKind
-	for _, k := range domain.AgencyKind("").Values() {
-		out = append(out, domain.AgencyKind(k))
-	}
-	return out
-}
-
 // families reads the g2 lines in force, by family name.
 func families(e *authz.Enforcer) []Family {
 	byName := e.Families()
@@ -190,7 +181,7 @@ func families(e *authz.Enforcer) []Family {
 // inOrder returns ks in docs/domain.md's order, without duplicates.
 func inOrder(ks []domain.AgencyKind) []domain.AgencyKind {
 	var out []domain.AgencyKind
-	for _, k := range agencyKinds() {
+	for _, k := range domain.All[domain.AgencyKind]() {
 		if slices.Contains(ks, k) {
 			out = append(out, k)
 		}
@@ -431,7 +422,7 @@ func (m Matrix) categoryOrder() []string {
 // groups writes one table line per role and group of kinds with the same
 // cells (cells returns them), the group that gets only none last.
 func (m Matrix) groups(b *strings.Builder, cells func(viewer.Role, domain.AgencyKind) []string, none []string) {
-	kinds := agencyKinds()
+	kinds := domain.All[domain.AgencyKind]()
 	for _, role := range viewer.Roles {
 		type group struct {
 			kinds []domain.AgencyKind
@@ -470,7 +461,7 @@ func (m Matrix) groups(b *strings.Builder, cells func(viewer.Role, domain.Agency
 // kindsLabel names a group of kinds: "any kind", a family ("court: …"),
 // or the kinds themselves.
 func (m Matrix) kindsLabel(kinds []domain.AgencyKind) string {
-	if len(kinds) == len(agencyKinds()) {
+	if len(kinds) == len(domain.All[domain.AgencyKind]()) {
 		return "any kind"
 	}
 	names := make([]string, len(kinds))

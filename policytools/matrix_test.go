@@ -368,7 +368,7 @@ func TestPolicyMatrix(t *testing.T) {
 		if !slices.Equal(slices.Sorted(slices.Values(v.Mutations)), slices.Sorted(slices.Values(schemaMutations))) {
 			t.Errorf("the schema's mutations changed; decide who may call them in this test.\nschema:   %v\nexpected: %v", v.Mutations, schemaMutations)
 		}
-		got := slices.Sorted(slices.Values(matrixDomainKinds()))
+		got := slices.Sorted(slices.Values(domain.All[domain.AgencyKind]()))
 		if want := slices.Sorted(slices.Values(allKinds())); !slices.Equal(got, want) {
 			t.Errorf("the agency kinds changed; place each in a family in this test.\ndomain:   %v\nexpected: %v", got, want)
 		}
@@ -583,14 +583,6 @@ func matrixCrossKeys(roles []viewer.Role, ks []domain.AgencyKind, objects []stri
 				out = append(out, cellKey(r, k, o, act)+":")
 			}
 		}
-	}
-	return out
-}
-
-func matrixDomainKinds() []domain.AgencyKind {
-	var out []domain.AgencyKind
-	for _, k := range domain.AgencyKind("").Values() {
-		out = append(out, domain.AgencyKind(k))
 	}
 	return out
 }

@@ -35,7 +35,7 @@ type statementFault struct {
 // with nothing set, every call goes through unchanged.
 func WithFaults(db *database.DB) (*database.DB, *Faults) {
 	f := &Faults{}
-	drv := &faultDriver{Driver: entsql.OpenDB(db.Dialect, db.SQL), f: f}
+	drv := newFaultDriver(entsql.OpenDB(db.Dialect, db.SQL), f)
 	return &database.DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db.SQL, Dialect: db.Dialect, Location: db.Location}, f
 }
 
@@ -94,23 +94,36 @@ func take(mu *sync.Mutex, n *int, err error) error {
 	return err
 }
 
+// faultGate is what a connection and a transaction share: every statement
+// passes Faults.statement before it is sent. Embedded beside *entsql.Driver
+// or *entsql.Tx, its Exec and Query are one level shallower than theirs
+// (which they take from an embedded entsql.Conn), so Go picks these.
+type faultGate struct {
+	next dialect.ExecQuerier
+	f    *Faults
+}
+
+func (g faultGate) Exec(ctx context.Context, query string, args, v any) error {
+	if err := g.f.statement(query); err != nil {
+		return err
+	}
+	return g.next.Exec(ctx, query, args, v)
+}
+
+func (g faultGate) Query(ctx context.Context, query string, args, v any) error {
+	if err := g.f.statement(query); err != nil {
+		return err
+	}
+	return g.next.Query(ctx, query, args, v)
+}
+
 type faultDriver struct {
 	*entsql.Driver
-	f *Faults
+	faultGate
 }
 
-func (d *faultDriver) Exec(ctx context.Context, query string, args, v any) error {
-	if err := d.f.statement(query); err != nil {
-		return err
-	}
-	return d.Driver.Exec(ctx, query, args, v)
-}
-
-func (d *faultDriver) Query(ctx context.Context, query string, args, v any) error {
-	if err := d.f.statement(query); err != nil {
-		return err
-	}
-	return d.Driver.Query(ctx, query, args, v)
+func newFaultDriver(drv *entsql.Driver, f *Faults) *faultDriver {
+	return &faultDriver{Driver: drv, faultGate: faultGate{next: drv, f: f}}
 }
 
 func (d *faultDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
@@ -123,26 +136,13 @@ func (d *faultDriver) BeginTx(ctx context.Context, opts *entsql.TxOptions) (dial
 	if err != nil {
 		return nil, err
 	}
-	return &faultTx{Tx: tx.(*entsql.Tx), f: d.f}, nil
+	entTx := tx.(*entsql.Tx)
+	return &faultTx{Tx: entTx, faultGate: faultGate{next: entTx, f: d.f}}, nil
 }
 
 type faultTx struct {
 	*entsql.Tx
-	f *Faults
-}
-
-func (t *faultTx) Exec(ctx context.Context, query string, args, v any) error {
-	if err := t.f.statement(query); err != nil {
-		return err
-	}
-	return t.Tx.Exec(ctx, query, args, v)
-}
-
-func (t *faultTx) Query(ctx context.Context, query string, args, v any) error {
-	if err := t.f.statement(query); err != nil {
-		return err
-	}
-	return t.Tx.Query(ctx, query, args, v)
+	faultGate
 }
 
 func (t *faultTx) Commit() error {

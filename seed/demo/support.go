@@ -212,8 +212,7 @@ func (g *gen) consent(vi int, v *victimPlan, c *casePlan) {
 		k.purposes = []domain.ConsentPurpose{domain.ConsentPurposeServices}
 	}
 	minor := v.ageGroup == domain.AgeGroupMinor
-	for _, s := range domain.AgencyKind("").Values() {
-		ak := domain.AgencyKind(s)
+	for _, ak := range domain.All[domain.AgencyKind]() {
 		var p float64
 		switch ak {
 		case domain.AgencyKindStateSocialService:
