@@ -117,42 +117,15 @@ func TestMutationOpenCase(t *testing.T) {
 		}
 
 		victim := h.registerVictim(t, 30)
+		validCase := func() map[string]any { return caseInput(h, t, newReference(), "police-tirane") }
 		h.refuseEachInput(t, h.police, openCaseMutation, []inputRefusal{
-			{"ErrMissingReference", func() map[string]any {
-				in := caseInput(h, t, "", "police-tirane")
-				delete(in, "reference")
-				return in
-			}, invalid},
-			{"ErrBadRegionEnum", func() map[string]any {
-				in := caseInput(h, t, newReference(), "police-tirane")
-				in["region"] = "NOPE"
-				return in
-			}, invalid},
-			{"ErrBadExploitationEnum", func() map[string]any {
-				in := caseInput(h, t, newReference(), "police-tirane")
-				in["formsOfExploitation"] = []string{"SEXUAL", "NOPE"}
-				return in
-			}, invalid},
-			{"ErrMalformedLeadAgencyID", func() map[string]any {
-				in := caseInput(h, t, newReference(), "police-tirane")
-				in["leadAgencyID"] = "abc"
-				return in
-			}, badInput},
-			{"ErrUnknownLeadAgency", func() map[string]any {
-				in := caseInput(h, t, newReference(), "police-tirane")
-				in["leadAgencyID"] = missingAgencyID
-				return in
-			}, badField("leadAgencyID")},
-			{"ErrLeadAgencyIsAVictim", func() map[string]any {
-				in := caseInput(h, t, newReference(), "police-tirane")
-				in["leadAgencyID"] = victim.ID
-				return in
-			}, badField("leadAgencyID")},
-			{"ErrEmptyTitle", func() map[string]any {
-				in := caseInput(h, t, newReference(), "police-tirane")
-				in["title"] = ""
-				return in
-			}, badField("input.title")},
+			{"ErrMissingReference", withoutField(validCase, "reference"), invalid},
+			{"ErrBadRegionEnum", withField(validCase, "region", "NOPE"), invalid},
+			{"ErrBadExploitationEnum", withField(validCase, "formsOfExploitation", []string{"SEXUAL", "NOPE"}), invalid},
+			{"ErrMalformedLeadAgencyID", withField(validCase, "leadAgencyID", "abc"), badInput},
+			{"ErrUnknownLeadAgency", withField(validCase, "leadAgencyID", missingAgencyID), badField("leadAgencyID")},
+			{"ErrLeadAgencyIsAVictim", withField(validCase, "leadAgencyID", victim.ID), badField("leadAgencyID")},
+			{"ErrEmptyTitle", withField(validCase, "title", ""), badField("input.title")},
 			{"ErrReferenceTooLong", func() map[string]any {
 				return caseInput(h, t, strings.Repeat("R", 65), "police-tirane")
 			}, badField("reference")},

@@ -174,6 +174,27 @@ type inputRefusal struct {
 	want want
 }
 
+// withField returns a request that is valid's with key set to value: a
+// refused input usually differs from a valid one in a single field. valid
+// is called per request, so each gets fresh unique names; value is taken
+// when the table is built.
+func withField(valid func() map[string]any, key string, value any) func() map[string]any {
+	return func() map[string]any {
+		in := valid()
+		in[key] = value
+		return in
+	}
+}
+
+// withoutField returns a request that is valid's without key.
+func withoutField(valid func() map[string]any, key string) func() map[string]any {
+	return func() map[string]any {
+		in := valid()
+		delete(in, key)
+		return in
+	}
+}
+
 // refuseEachInput runs each inputRefusal as a subtest of its name: p sends
 // query with the input, which must be refused as refuse checks. needs are
 // the ids of records that earlier steps must have made.

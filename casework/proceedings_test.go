@@ -31,19 +31,14 @@ func TestMutationSuspect(t *testing.T) {
 			events = h.expectEvents(t, c.ID, events, h.police.event("SUSPECT_RECORDED", "Suspect "+name+" recorded."))
 		})
 
+		validSuspect := func() map[string]any {
+			return map[string]any{"pseudonym": newSuspectName(), "sex": "MALE", "nationality": "AL", "role": "CLIENT", "caseID": c.ID}
+		}
 		h.refuseEachInput(t, h.police, recordSuspectMutation, []inputRefusal{
-			{"RecordErrDuplicatePseudonym", func() map[string]any {
-				return map[string]any{"pseudonym": s.Pseudonym, "sex": "MALE", "nationality": "AL", "role": "CLIENT", "caseID": c.ID}
-			}, want{Code: "CONFLICT", Field: "pseudonym"}},
-			{"RecordErrUnknownCase", func() map[string]any {
-				return map[string]any{"pseudonym": newSuspectName(), "sex": "MALE", "nationality": "AL", "role": "CLIENT", "caseID": missingCaseID}
-			}, badField("caseID")},
-			{"RecordErrEmptyPseudonym", func() map[string]any {
-				return map[string]any{"pseudonym": "", "sex": "MALE", "nationality": "AL", "role": "CLIENT", "caseID": c.ID}
-			}, badField("input.pseudonym")},
-			{"RecordErrBadRoleEnum", func() map[string]any {
-				return map[string]any{"pseudonym": newSuspectName(), "sex": "MALE", "nationality": "AL", "role": "NOPE", "caseID": c.ID}
-			}, invalid},
+			{"RecordErrDuplicatePseudonym", withField(validSuspect, "pseudonym", s.Pseudonym), want{Code: "CONFLICT", Field: "pseudonym"}},
+			{"RecordErrUnknownCase", withField(validSuspect, "caseID", missingCaseID), badField("caseID")},
+			{"RecordErrEmptyPseudonym", withField(validSuspect, "pseudonym", ""), badField("input.pseudonym")},
+			{"RecordErrBadRoleEnum", withField(validSuspect, "role", "NOPE"), invalid},
 		}, s.ID)
 
 		t.Run("UpdateOK", func(t *testing.T) {
@@ -103,24 +98,15 @@ func TestMutationProsecution(t *testing.T) {
 				h.prosecutor.event("AGENCY_ASSIGNED", "prosecution-tirane assigned as PROSECUTING."), caseFollows("NOTICE_RECEIVED", "REGISTERED"))
 		})
 
+		validProsecution := func() map[string]any {
+			return map[string]any{"registrationNumber": newRegistration(), "registeredAt": stamp(registeredAt), "caseID": c.ID, "officeID": h.agency(t, "spak")}
+		}
 		h.refuseEachInput(t, h.prosecutor, registerProsMutation, []inputRefusal{
-			{"RegisterErrOfficeIsPolice", func() map[string]any {
-				return map[string]any{"registrationNumber": newRegistration(), "registeredAt": stamp(registeredAt), "caseID": c.ID, "officeID": h.agency(t, "police-tirane")}
-			}, badField("officeID")},
-			{"RegisterErrUnknownOffice", func() map[string]any {
-				return map[string]any{"registrationNumber": newRegistration(), "registeredAt": stamp(registeredAt), "caseID": c.ID, "officeID": missingAgencyID}
-			}, badField("officeID")},
-			{"RegisterErrDefendantOfOtherCase", func() map[string]any {
-				return map[string]any{"registrationNumber": newRegistration(), "registeredAt": stamp(registeredAt), "caseID": c.ID,
-					"officeID": h.agency(t, "spak"), "defendantIDs": []string{s1.ID, stranger.ID}}
-			}, badField("defendantIDs")},
-			{"RegisterErrDuplicateNumber", func() map[string]any {
-				return map[string]any{"registrationNumber": p.RegistrationNumber, "registeredAt": stamp(registeredAt), "caseID": c.ID, "officeID": h.agency(t, "spak")}
-			}, want{Code: "CONFLICT", Field: "registrationNumber"}},
-			{"RegisterErrDeadlineBeforeRegistration", func() map[string]any {
-				return map[string]any{"registrationNumber": newRegistration(), "registeredAt": stamp(registeredAt), "caseID": c.ID,
-					"officeID": h.agency(t, "spak"), "investigationDeadline": stamp(registeredAt.AddDate(0, 0, -1))}
-			}, badField("investigationDeadline")},
+			{"RegisterErrOfficeIsPolice", withField(validProsecution, "officeID", h.agency(t, "police-tirane")), badField("officeID")},
+			{"RegisterErrUnknownOffice", withField(validProsecution, "officeID", missingAgencyID), badField("officeID")},
+			{"RegisterErrDefendantOfOtherCase", withField(validProsecution, "defendantIDs", []string{s1.ID, stranger.ID}), badField("defendantIDs")},
+			{"RegisterErrDuplicateNumber", withField(validProsecution, "registrationNumber", p.RegistrationNumber), want{Code: "CONFLICT", Field: "registrationNumber"}},
+			{"RegisterErrDeadlineBeforeRegistration", withField(validProsecution, "investigationDeadline", stamp(registeredAt.AddDate(0, 0, -1))), badField("investigationDeadline")},
 		}, p.ID)
 
 		t.Run("UpdateOK", func(t *testing.T) {
@@ -418,21 +404,9 @@ func TestMutationCourtDecision(t *testing.T) {
 			{"RecordErrSentenceOnAcquittal", func() map[string]any { return input("ACQUITTED", "IMPRISONMENT", 12) }, badField("sentenceKind")},
 			{"RecordErrImprisonmentWithoutLength", func() map[string]any { return input("CONVICTED", "IMPRISONMENT", nil) }, badField("sentenceMonths")},
 			{"RecordErrLengthWithoutKind", func() map[string]any { return input("CONVICTED", nil, 12) }, badField("sentenceKind")},
-			{"RecordErrCourtIsProsecution", func() map[string]any {
-				in := input("CONVICTED", "FINE", nil)
-				in["courtID"] = h.agency(t, "prosecution-tirane")
-				return in
-			}, badField("courtID")},
-			{"RecordErrUnknownProsecution", func() map[string]any {
-				in := input("ACQUITTED", nil, nil)
-				in["prosecutionID"] = c.ID
-				return in
-			}, badField("prosecutionID")},
-			{"RecordErrNegativeCompensation", func() map[string]any {
-				in := input("CONVICTED", "FINE", nil)
-				in["compensationOrderedLek"] = -1
-				return in
-			}, badField("compensationOrderedLek")},
+			{"RecordErrCourtIsProsecution", withField(func() map[string]any { return input("CONVICTED", "FINE", nil) }, "courtID", h.agency(t, "prosecution-tirane")), badField("courtID")},
+			{"RecordErrUnknownProsecution", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "prosecutionID", c.ID), badField("prosecutionID")},
+			{"RecordErrNegativeCompensation", withField(func() map[string]any { return input("CONVICTED", "FINE", nil) }, "compensationOrderedLek", -1), badField("compensationOrderedLek")},
 		})
 
 		t.Run("UpdateOKCompensationPaid", func(t *testing.T) {

@@ -83,24 +83,17 @@ func TestMutationReferral(t *testing.T) {
 			h.refuse(t, h.ngo, moveReferralMutation, map[string]any{"id": fresh.ID, "v": 2, "status": "ACCEPTED"}, conflict, fresh.ID)
 		})
 
+		validReferral := func() map[string]any { return h.referralInput(t, v.ID, c.ID) }
 		h.refuseEachInput(t, h.police, createReferralMutation, []inputRefusal{
 			{"CreateErrSelfReferral", func() map[string]any {
-				in := h.referralInput(t, v.ID, c.ID)
+				in := validReferral()
 				in["toAgencyID"] = in["fromAgencyID"]
 				return in
 			}, badField("toAgencyID")},
 			{"CreateErrVictimNotInCase", func() map[string]any { return h.referralInput(t, unlinked.ID, c.ID) }, badField("caseID")},
 			{"CreateErrUnknownVictim", func() map[string]any { return h.referralInput(t, missingVictimID, nil) }, badField("victimID")},
-			{"CreateErrUnknownToAgency", func() map[string]any {
-				in := h.referralInput(t, v.ID, c.ID)
-				in["toAgencyID"] = missingAgencyID
-				return in
-			}, badField("toAgencyID")},
-			{"CreateErrBadServiceKindEnum", func() map[string]any {
-				in := h.referralInput(t, v.ID, c.ID)
-				in["serviceKind"] = "NOPE"
-				return in
-			}, invalid},
+			{"CreateErrUnknownToAgency", withField(validReferral, "toAgencyID", missingAgencyID), badField("toAgencyID")},
+			{"CreateErrBadServiceKindEnum", withField(validReferral, "serviceKind", "NOPE"), invalid},
 		})
 
 		t.Run("MoveErrBadStatusEnum", func(t *testing.T) {
@@ -139,21 +132,9 @@ func TestMutationSupportService(t *testing.T) {
 		})
 
 		h.refuseEachInput(t, h.shelter, recordServiceMutation, []inputRefusal{
-			{"RecordErrEndBeforeStart", func() map[string]any {
-				in := input()
-				in["endedOn"] = stamp(started.AddDate(0, 0, -1))
-				return in
-			}, badField("endedOn")},
-			{"RecordErrProviderIsAVictim", func() map[string]any {
-				in := input()
-				in["providerID"] = v.ID
-				return in
-			}, badField("providerID")},
-			{"RecordErrUnknownVictim", func() map[string]any {
-				in := input()
-				in["victimID"] = missingVictimID
-				return in
-			}, badField("victimID")},
+			{"RecordErrEndBeforeStart", withField(input, "endedOn", stamp(started.AddDate(0, 0, -1))), badField("endedOn")},
+			{"RecordErrProviderIsAVictim", withField(input, "providerID", v.ID), badField("providerID")},
+			{"RecordErrUnknownVictim", withField(input, "victimID", missingVictimID), badField("victimID")},
 		})
 
 		ended := date(6, 30)

@@ -50,11 +50,7 @@ func TestMutationVictim(t *testing.T) {
 			{"RegisterErrInvalidPseudonym", func() map[string]any { return victimInput("bad", 30) }, nil, badField("pseudonym")},
 			{"RegisterErrExactAgeOutOfRange", func() map[string]any { return victimInput(newVictimName(), 200) }, nil, badField("exactAge")},
 			{"RegisterErrDuplicatePseudonym", func() map[string]any { return victimInput(v.Pseudonym, 30) }, nil, want{Code: "CONFLICT", Field: "pseudonym"}},
-			{"RegisterErrBadSexEnum", func() map[string]any {
-				in := victimInput(newVictimName(), 30)
-				in["sex"] = "NOPE"
-				return in
-			}, nil, invalid},
+			{"RegisterErrBadSexEnum", withField(func() map[string]any { return victimInput(newVictimName(), 30) }, "sex", "NOPE"), nil, invalid},
 			{"RegisterErrUnknownCase", func() map[string]any { return victimInput(newVictimName(), 30) }, []string{missingCaseID}, badField("caseIDs")},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -183,29 +179,14 @@ func TestMutationConsent(t *testing.T) {
 			events = h.expectEvents(t, c.ID, events, h.ngo.event("CONSENT_RECORDED", "Consent recorded."))
 		})
 
+		adultConsent := func() map[string]any { return input(adult.ID, "VICTIM") }
 		h.refuseEachInput(t, h.ngo, recordConsentMutation, []inputRefusal{
 			{"RecordErrUnder16Alone", func() map[string]any { return input(child.ID, "VICTIM") }, badField("givenBy")},
-			{"RecordErrNoPurpose", func() map[string]any {
-				in := input(adult.ID, "VICTIM")
-				in["purposes"] = []string{}
-				return in
-			}, badField("purposes")},
-			{"RecordErrNoAgencyKind", func() map[string]any {
-				in := input(adult.ID, "VICTIM")
-				in["agencyKinds"] = []string{}
-				return in
-			}, badField("agencyKinds")},
-			{"RecordErrGivenInTheFuture", func() map[string]any {
-				in := input(adult.ID, "VICTIM")
-				in["givenAt"] = stamp(time.Now().Add(time.Hour))
-				return in
-			}, badField("givenAt")},
+			{"RecordErrNoPurpose", withField(adultConsent, "purposes", []string{}), badField("purposes")},
+			{"RecordErrNoAgencyKind", withField(adultConsent, "agencyKinds", []string{}), badField("agencyKinds")},
+			{"RecordErrGivenInTheFuture", withField(adultConsent, "givenAt", stamp(time.Now().Add(time.Hour))), badField("givenAt")},
 			{"RecordErrUnknownVictim", func() map[string]any { return input(c.ID, "VICTIM") }, badField("victimID")},
-			{"RecordErrBadPurposeEnum", func() map[string]any {
-				in := input(adult.ID, "VICTIM")
-				in["purposes"] = []string{"NOPE"}
-				return in
-			}, invalid},
+			{"RecordErrBadPurposeEnum", withField(adultConsent, "purposes", []string{"NOPE"}), invalid},
 		})
 
 		t.Run("WithdrawErrStaleVersion", func(t *testing.T) {

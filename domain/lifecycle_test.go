@@ -122,3 +122,18 @@ func TestCaseStageFollowing(t *testing.T) {
 		})
 	}
 }
+
+// All gives an enumeration's values as its own type, each valid, in the
+// order of Values.
+func TestAllIsValuesTyped(t *testing.T) {
+	all := domain.All[domain.AgencyKind]()
+	values := domain.AgencyKind("").Values()
+	if len(all) != len(values) {
+		t.Fatalf("All has %d kinds, Values %d", len(all), len(values))
+	}
+	for i, k := range all {
+		if string(k) != values[i] || !k.Valid() {
+			t.Errorf("All()[%d] = %q, Values()[%d] = %q", i, k, i, values[i])
+		}
+	}
+}

@@ -130,8 +130,9 @@ func (r *leakRun) canary() {
 
 // notFoundTemplates learns the answer to an id that names nothing.
 func (r *leakRun) notFoundTemplates() {
-	missing := strconv.Itoa(r.w.victimIDs[len(r.w.victimIDs)-1] + 1000)
-	missing2 := strconv.Itoa(r.w.victimIDs[len(r.w.victimIDs)-1] + 2000)
+	victimIDs := r.w.nodeIDs["Victim"]
+	missing := strconv.Itoa(victimIDs[len(victimIDs)-1] + 1000)
+	missing2 := strconv.Itoa(victimIDs[len(victimIDs)-1] + 2000)
 	resp := r.s.Do(r.t, r.token, nodeQuery, map[string]any{"id": missing})
 	if string(resp.Data) != `{"node":null}` || len(resp.Errors) != 1 || resp.Errors[0].Code() != "NOT_FOUND" {
 		r.t.Fatalf("node(%s) of an id that names nothing: want null and one NOT_FOUND, got %s", missing, resp.Body)
@@ -150,16 +151,8 @@ func (r *leakRun) notFoundTemplates() {
 // nodeShapes compares, byte for byte (ids replaced), the answer to a row
 // outside the principal's rows with the answer to an id that names nothing.
 func (r *leakRun) nodeShapes() {
-	for _, typ := range []string{"Victim", "Suspect", "SupportService"} {
-		var all []int
-		switch typ {
-		case "Victim":
-			all = r.w.victimIDs
-		case "Suspect":
-			all = r.w.suspectIDs
-		case "SupportService":
-			all = r.w.serviceIDs
-		}
+	for _, typ := range rowTypeNames {
+		all := r.w.nodeIDs[typ]
 		out, in := 0, 0
 		for _, id := range all {
 			vis, _ := r.v.visible(typ, id)
@@ -206,16 +199,8 @@ const nodeSample = 100
 // the principal's rows and as many outside, spread over the ids.
 func (r *leakRun) everyNode() {
 	var refs, sample []nodeWant
-	for _, typ := range []string{"Victim", "Suspect", "SupportService"} {
-		var ids []int
-		switch typ {
-		case "Victim":
-			ids = r.w.victimIDs
-		case "Suspect":
-			ids = r.w.suspectIDs
-		case "SupportService":
-			ids = r.w.serviceIDs
-		}
+	for _, typ := range rowTypeNames {
+		ids := r.w.nodeIDs[typ]
 		var in, out []nodeWant
 		for _, id := range ids {
 			ref := nodeWant{typ: typ, id: id}

@@ -158,9 +158,9 @@ func newLeakRun(t *testing.T, s *testserver.Server, w *world, p principal, grant
 			}
 		}
 	}
-	addRows("Victim", w.victimIDs)
-	addRows("Suspect", w.suspectIDs)
-	addRows("SupportService", w.serviceIDs)
+	for _, typ := range rowTypeNames {
+		addRows(typ, w.nodeIDs[typ])
+	}
 	return r
 }
 

@@ -44,22 +44,11 @@ const reachabilityCoordinated = 5
 func addReachabilityFixtures(t *testing.T, c *ent.Client) {
 	t.Helper()
 	ctx := viewer.SystemContext(context.Background())
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("adding the reachability fixtures: %v", err)
-		}
-	}
+	must := fatalOn(t, "adding the reachability fixtures")
 	onac, err := c.Agency.Query().Where(agency.Code("onac")).Only(ctx)
 	must(err)
-	var kinds []domain.AgencyKind
-	for _, k := range domain.AgencyKind("").Values() {
-		kinds = append(kinds, domain.AgencyKind(k))
-	}
-	var purposes []domain.ConsentPurpose
-	for _, p := range domain.ConsentPurpose("").Values() {
-		purposes = append(purposes, domain.ConsentPurpose(p))
-	}
+	kinds := domain.All[domain.AgencyKind]()
+	purposes := domain.All[domain.ConsentPurpose]()
 	victims, err := c.Victim.Query().Order(ent.Asc(victim.FieldID)).All(ctx)
 	must(err)
 	var consents []*ent.ConsentCreate

@@ -334,8 +334,8 @@ func requestEmergency(t *testing.T, s *testserver.Server, w *world, p principal)
 // scanLogs looks for every sensitive value in the server's log.
 func scanLogs(t *testing.T, s *testserver.Server, w *world) {
 	needles := newNeedles()
-	for typ, ids := range map[string][]int{"Victim": w.victimIDs, "Suspect": w.suspectIDs, "SupportService": w.serviceIDs} {
-		for _, id := range ids {
+	for _, typ := range rowTypeNames {
+		for _, id := range w.nodeIDs[typ] {
 			for field := range sensitive[typ] {
 				if noByteScan[typ+"."+field] {
 					continue

@@ -179,7 +179,7 @@ var prosecutionMutationCalls = map[string]func(w *world) mutationCall{
 			"notes": mutationValue + " Notes", "victimID": gid(w.referredTo("ngo-vatra", "")), "providerID": gid(w.byCode["ngo-vatra"].ID)}}}
 	},
 	"updateSupportService": func(w *world) mutationCall {
-		for _, id := range w.serviceIDs {
+		for _, id := range w.nodeIDs["SupportService"] {
 			if s := w.services[id]; s.ProviderID == w.byCode["ngo-vatra"].ID {
 				return mutationCall{caseWorkerVatra, map[string]any{"id": gid(id), "expectedVersion": s.Version, "input": map[string]any{"notes": mutationValue + " Update"}}}
 			}

@@ -175,8 +175,8 @@ func newView(t *testing.T, w *world, p principal, grants []*ent.EmergencyGrant) 
 		v.rows[typ] = m
 	}
 	set("Case", sortedKeys(w.cases), v.caseVisible)
-	set("Victim", w.victimIDs, v.victimVisible)
-	set("Suspect", w.suspectIDs, func(id int) bool { return v.caseLvl != "none" && v.rows["Case"][w.suspects[id].CaseID] })
+	set("Victim", w.nodeIDs["Victim"], v.victimVisible)
+	set("Suspect", w.nodeIDs["Suspect"], func(id int) bool { return v.caseLvl != "none" && v.rows["Case"][w.suspects[id].CaseID] })
 	set("Prosecution", sortedKeys(w.prosecutions), func(id int) bool {
 		p := w.prosecutions[id]
 		return atLevel(v.caseLvl, v.rows["Case"][p.CaseID] || p.OfficeID == a.ID)
@@ -185,7 +185,7 @@ func newView(t *testing.T, w *world, p principal, grants []*ent.EmergencyGrant) 
 		r := w.referrals[id]
 		return atLevel(v.victLvl, v.rows["Victim"][r.VictimID] || r.FromAgencyID == a.ID || r.ToAgencyID == a.ID)
 	})
-	set("SupportService", w.serviceIDs, func(id int) bool {
+	set("SupportService", w.nodeIDs["SupportService"], func(id int) bool {
 		s := w.services[id]
 		return atLevel(v.victLvl, v.rows["Victim"][s.VictimID] || s.ProviderID == a.ID)
 	})
