@@ -9,11 +9,35 @@ import (
 	"github.com/casegraph/casegraph/input"
 )
 
+// fieldCase is one value of one input field and whether it is accepted.
+type fieldCase struct {
+	name, field, value string
+	ok                 bool
+}
+
+// checkEach runs check on each case as a subtest: an accepted value gives
+// no error, a refused one BAD_USER_INPUT on input.<field>.
+func checkEach(t *testing.T, cases []fieldCase, check func(path, field, value string) error) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			err := check("input."+tt.field, tt.field, tt.value)
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("%q refused: %v", tt.value, err)
+				}
+				return
+			}
+			var ae *apperr.Error
+			if !errors.As(err, &ae) || ae.Code != apperr.BadUserInput || ae.Field != "input."+tt.field {
+				t.Fatalf("%q: err = %v, want BAD_USER_INPUT on input.%s", tt.value, err, tt.field)
+			}
+		})
+	}
+}
+
 func TestCheckText(t *testing.T) {
-	for _, tt := range []struct {
-		name, field, value string
-		ok                 bool
-	}{
+	checkEach(t, []fieldCase{
 		{"plain", "title", "Forced labour, Tiranë", true},
 		{"right-to-left letters", "title", "عمل قسري", true},
 		{"directional mark", "title", "abc\u200fdef", true},
@@ -33,29 +57,12 @@ func TestCheckText(t *testing.T) {
 		{"PDI", "title", "a\u2069b", false},
 		{"empty", "title", "", false},
 		{"spaces only", "notes", " \n\t ", false},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			err := input.CheckText("input."+tt.field, tt.field, tt.value)
-			if tt.ok {
-				if err != nil {
-					t.Fatalf("refused: %v", err)
-				}
-				return
-			}
-			var ae *apperr.Error
-			if !errors.As(err, &ae) || ae.Code != apperr.BadUserInput || ae.Field != "input."+tt.field {
-				t.Fatalf("err = %v, want BAD_USER_INPUT on input.%s", err, tt.field)
-			}
-		})
-	}
+	}, input.CheckText)
 }
 
 func TestParseTime(t *testing.T) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	for _, tt := range []struct {
-		name, field, value string
-		ok                 bool
-	}{
+	checkEach(t, []fieldCase{
 		{"happened, past", "openedAt", "2026-05-01T09:00:00Z", true},
 		{"happened, with offset and fraction", "openedAt", "2026-05-01T09:00:00.123+02:00", true},
 		{"happened, first allowed instant", "openedAt", "1900-01-01T00:00:00Z", true},
@@ -68,12 +75,8 @@ func TestParseTime(t *testing.T) {
 		{"date only", "openedAt", "2026-05-01", false},
 		{"no zone", "openedAt", "2026-05-01T09:00:00", false},
 		{"space instead of T", "openedAt", "2026-05-01 09:00:00", false},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := input.ParseTime("input."+tt.field, tt.field, tt.value, now)
-			if tt.ok != (err == nil) {
-				t.Fatalf("ParseTime(%q) = %v, want ok %v", tt.value, err, tt.ok)
-			}
-		})
-	}
+	}, func(path, field, value string) error {
+		_, err := input.ParseTime(path, field, value, now)
+		return err
+	})
 }
