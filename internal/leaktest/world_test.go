@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -46,28 +47,6 @@ type world struct {
 	// nodeIDs are the ids of every row of each type implementing Node, by
 	// GraphQL type name, sorted: the one list of, say, every victim's id.
 	nodeIDs map[string][]int
-}
-
-// nodeLister lists the ids of one Node type's rows, with system rights.
-type nodeLister func(ctx context.Context, c *ent.Client) ([]int, error)
-
-// nodeListers name, for every type of the schema implementing Node, how to
-// list its rows; a type added to the schema without one here fails the
-// test, so that nodes(ids:) of it is asked too.
-var nodeListers = map[string]nodeLister{
-	"Agency":         func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Agency.Query().IDs(ctx) },
-	"Case":           func(ctx context.Context, c *ent.Client) ([]int, error) { return c.CaseFile.Query().IDs(ctx) },
-	"CaseAssignment": func(ctx context.Context, c *ent.Client) ([]int, error) { return c.CaseAssignment.Query().IDs(ctx) },
-	"CaseEvent":      func(ctx context.Context, c *ent.Client) ([]int, error) { return c.CaseEvent.Query().IDs(ctx) },
-	"Charge":         func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Charge.Query().IDs(ctx) },
-	"Consent":        func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Consent.Query().IDs(ctx) },
-	"CourtDecision":  func(ctx context.Context, c *ent.Client) ([]int, error) { return c.CourtDecision.Query().IDs(ctx) },
-	"EmergencyGrant": func(ctx context.Context, c *ent.Client) ([]int, error) { return c.EmergencyGrant.Query().IDs(ctx) },
-	"Prosecution":    func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Prosecution.Query().IDs(ctx) },
-	"Referral":       func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Referral.Query().IDs(ctx) },
-	"SupportService": func(ctx context.Context, c *ent.Client) ([]int, error) { return c.SupportService.Query().IDs(ctx) },
-	"Suspect":        func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Suspect.Query().IDs(ctx) },
-	"Victim":         func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Victim.Query().IDs(ctx) },
 }
 
 // fatalOn returns a check that ends the test at an error, saying what the
@@ -177,9 +156,9 @@ func loadWorld(t *testing.T, c *ent.Client) *world {
 	}
 	w.nodeIDs = map[string][]int{}
 	for _, typ := range walkSchema(servedSchema).implementations("Node") {
-		list, ok := nodeListers[typ]
+		list, ok := testdb.NodeIDs[typ]
 		if !ok {
-			t.Fatalf("the schema's Node type %s has no entry in nodeListers: the leak test cannot ask nodes(ids:) for it", typ)
+			t.Fatalf("the schema's Node type %s has no entry in testdb.NodeIDs: the leak test cannot ask nodes(ids:) for it", typ)
 		}
 		ids, err := list(ctx, c)
 		must(err)
