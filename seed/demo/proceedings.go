@@ -174,14 +174,8 @@ func (g *gen) trial(c *casePlan, from time.Time) {
 	p := c.pros
 	at := from
 	for round := 0; ; round++ {
-		trialAt := g.after(at, 20, 90)
-		if trialAt.After(g.asOf) {
-			return
-		}
-		g.assign(c, p.fiCourt, domain.CasePartAdjudicating, trialAt)
-		g.move(c, domain.ProceedingStageFirstInstanceTrial, trialAt, p.fiCourt)
-		decAt := g.after(trialAt, 120, 540)
-		if decAt.After(g.asOf) {
+		decAt, ok := g.hearing(c, p.fiCourt, domain.ProceedingStageFirstInstanceTrial, at, 20, 90, 120, 540)
+		if !ok {
 			return
 		}
 		fi := g.firstInstance(c, decAt)
@@ -193,14 +187,8 @@ func (g *gen) trial(c *casePlan, from time.Time) {
 			}
 			return
 		}
-		apAt := g.after(decAt, 15, 45)
-		if apAt.After(g.asOf) {
-			return
-		}
-		g.assign(c, p.apCourt, domain.CasePartAdjudicating, apAt)
-		g.move(c, domain.ProceedingStageAppeal, apAt, p.apCourt)
-		apDec := g.after(apAt, 180, 540)
-		if apDec.After(g.asOf) {
+		apDec, ok := g.hearing(c, p.apCourt, domain.ProceedingStageAppeal, decAt, 15, 45, 180, 540)
+		if !ok {
 			return
 		}
 		ad := g.review(c, fi, domain.InstanceAppeal, apDec, p.apCourt, round == 0)
@@ -214,14 +202,8 @@ func (g *gen) trial(c *casePlan, from time.Time) {
 			continue
 		}
 		if g.chance(0.25) {
-			hcAt := g.after(apDec, 30, 60)
-			if hcAt.After(g.asOf) {
-				return
-			}
-			g.assign(c, "high-court", domain.CasePartAdjudicating, hcAt)
-			g.move(c, domain.ProceedingStageHighCourtRecourse, hcAt, "high-court")
-			hcDec := g.after(hcAt, 300, 720)
-			if hcDec.After(g.asOf) {
+			hcDec, ok := g.hearing(c, "high-court", domain.ProceedingStageHighCourtRecourse, apDec, 30, 60, 300, 720)
+			if !ok {
 				return
 			}
 			g.review(c, ad, domain.InstanceHighCourt, hcDec, "high-court", false)
@@ -233,6 +215,21 @@ func (g *gen) trial(c *casePlan, from time.Time) {
 		}
 		return
 	}
+}
+
+// hearing: court takes the case up (it is assigned as adjudicating and the
+// proceeding moves to stage) between lo and hi days after from, and decides
+// between dlo and dhi days after that. ok is false, the decision not yet
+// come, when either date falls after the day the simulation ends.
+func (g *gen) hearing(c *casePlan, court string, stage domain.ProceedingStage, from time.Time, lo, hi, dlo, dhi int) (decided time.Time, ok bool) {
+	at := g.after(from, lo, hi)
+	if at.After(g.asOf) {
+		return time.Time{}, false
+	}
+	g.assign(c, court, domain.CasePartAdjudicating, at)
+	g.move(c, stage, at, court)
+	decided = g.after(at, dlo, dhi)
+	return decided, !decided.After(g.asOf)
 }
 
 // charges brings the initial charges against every defendant.
