@@ -2,6 +2,7 @@ package testdb
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"sync"
 
@@ -113,6 +114,15 @@ func (d *faultDriver) Query(ctx context.Context, query string, args, v any) erro
 	return d.Driver.Query(ctx, query, args, v)
 }
 
+// ExecContext is what ent's client.ExecContext reaches (raw statements,
+// such as the audit trail's INSERT): it fails as Exec does.
+func (d *faultDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := d.f.statement(query); err != nil {
+		return nil, err
+	}
+	return d.Driver.ExecContext(ctx, query, args...)
+}
+
 func (d *faultDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
 
 func (d *faultDriver) BeginTx(ctx context.Context, opts *entsql.TxOptions) (dialect.Tx, error) {
@@ -143,6 +153,14 @@ func (t *faultTx) Query(ctx context.Context, query string, args, v any) error {
 		return err
 	}
 	return t.Tx.Query(ctx, query, args, v)
+}
+
+// ExecContext: see faultDriver.ExecContext.
+func (t *faultTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := t.f.statement(query); err != nil {
+		return nil, err
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
 }
 
 func (t *faultTx) Commit() error {
