@@ -6,13 +6,6 @@ package audit
 // before w's first Write.
 func BeforeEachBatch(w *Writer, f func(requests, events int)) { w.group.beforeBatch = f }
 
-// Queued is the number of w's writes waiting for a batch.
-func Queued(w *Writer) int {
-	w.group.mu.Lock()
-	defer w.group.mu.Unlock()
-	return len(w.group.pending)
-}
-
 // Closed reports whether w refuses new writes.
 func Closed(w *Writer) bool {
 	w.group.mu.Lock()

@@ -44,6 +44,7 @@ var errClosed = errors.New("the audit writer is closed")
 type group struct {
 	mu      sync.Mutex
 	pending []*pendingWrite
+	writing int           // requests in the batch being written
 	running bool          // a loop is writing batches
 	stopped chan struct{} // closed when the running loop stops
 	closed  bool
@@ -115,6 +116,7 @@ func (w *Writer) loop() {
 	for {
 		g.mu.Lock()
 		batch := g.take()
+		g.writing = len(batch)
 		if len(batch) == 0 {
 			g.running = false
 			close(g.stopped)
@@ -207,9 +209,15 @@ type WriterStats struct {
 	Batches int64
 	// Events is the number of events they committed.
 	Events int64
+	// Queued is the number of writes waiting for a batch now, and Writing
+	// the number in the batch being written.
+	Queued, Writing int
 }
 
 // Stats returns what the writer has done so far.
 func (w *Writer) Stats() WriterStats {
-	return WriterStats{Batches: w.group.batches.Load(), Events: w.group.events.Load()}
+	g := &w.group
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return WriterStats{Batches: g.batches.Load(), Events: g.events.Load(), Queued: len(g.pending), Writing: g.writing}
 }

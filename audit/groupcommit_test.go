@@ -89,9 +89,9 @@ func (p *pending) result(t *testing.T) error {
 func waitQueued(t *testing.T, w *audit.Writer, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for audit.Queued(w) != n {
+	for w.Stats().Queued != n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d writes queued, want %d", audit.Queued(w), n)
+			t.Fatalf("%d writes queued, want %d", w.Stats().Queued, n)
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -31,8 +31,9 @@ type Writer struct {
 	group   group
 }
 
-// chainLockKey is the PostgreSQL advisory lock that orders appends.
-const chainLockKey = 0x4341534547524150 // "CASEGRAP"
+// ChainLockKey is the PostgreSQL advisory lock that orders appends to the
+// trail, across every server on one database.
+const ChainLockKey = 0x4341534547524150 // "CASEGRAP"
 
 // NewWriter returns a writer over client, of dialect (ent's names).
 func NewWriter(client *ent.Client, dialectName string) *Writer {
@@ -96,7 +97,7 @@ func (w *Writer) appendTx(ctx context.Context, tx *ent.Tx, batch [][]Event) erro
 	// SQLite transactions here begin IMMEDIATE (database.Open): they
 	// already exclude every other writer.
 	if w.dialect == dialect.Postgres {
-		if _, err := c.ExecContext(sys, "SELECT pg_advisory_xact_lock($1)", int64(chainLockKey)); err != nil {
+		if _, err := c.ExecContext(sys, "SELECT pg_advisory_xact_lock($1)", int64(ChainLockKey)); err != nil {
 			return unavailable("locking the chain", err)
 		}
 	}
