@@ -21,13 +21,19 @@ import (
 // reads the last event, numbers and hashes the new ones after it and
 // inserts them in one statement: five round trips (begin, lock, last,
 // insert, commit; four on SQLite) whatever the number of events.
+//
+// Write gathers the events of every request waiting at one moment into one
+// such transaction (group commit, see groupcommit.go), so that requests do
+// not queue on the lock one by one. Close it when the server stops.
 type Writer struct {
 	client  *ent.Client
 	dialect string
+	group   group
 }
 
-// chainLockKey is the PostgreSQL advisory lock that orders appends.
-const chainLockKey = 0x4341534547524150 // "CASEGRAP"
+// ChainLockKey is the PostgreSQL advisory lock that orders appends to the
+// trail, across every server on one database.
+const ChainLockKey = 0x4341534547524150 // "CASEGRAP"
 
 // NewWriter returns a writer over client, of dialect (ent's names).
 func NewWriter(client *ent.Client, dialectName string) *Writer {
@@ -43,18 +49,16 @@ func unavailable(doing string, err error) error {
 		Message: "The audit trail is unavailable; try again later."}, doing, err)
 }
 
-// Write appends events in a transaction of its own. A failure is
-// AUDIT_UNAVAILABLE (see unavailable).
-func (w *Writer) Write(ctx context.Context, events []Event) error {
-	if len(events) == 0 {
-		return nil
-	}
+// commit appends the events of a batch of requests in a transaction of
+// its own, in order: all of them or, on a failure (AUDIT_UNAVAILABLE, see
+// unavailable), none.
+func (w *Writer) commit(ctx context.Context, batch [][]Event) error {
 	sys := viewer.SystemContext(ctx)
 	tx, err := w.client.BeginTx(sys, TxOptions(w.dialect))
 	if err != nil {
 		return unavailable("beginning", err)
 	}
-	if err := w.WriteTx(sys, tx, events); err != nil {
+	if err := w.appendTx(sys, tx, batch); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -81,12 +85,19 @@ func (w *Writer) WriteTx(ctx context.Context, tx *ent.Tx, events []Event) error 
 	if len(events) == 0 {
 		return nil
 	}
+	return w.appendTx(ctx, tx, [][]Event{events})
+}
+
+// appendTx appends the events of batch, one list after the other, in tx.
+// It numbers and hashes them in place (their Seq, PrevHash and Hash are
+// the caller's to read once written).
+func (w *Writer) appendTx(ctx context.Context, tx *ent.Tx, batch [][]Event) error {
 	sys := viewer.SystemContext(ctx)
 	c := tx.Client()
 	// SQLite transactions here begin IMMEDIATE (database.Open): they
 	// already exclude every other writer.
 	if w.dialect == dialect.Postgres {
-		if _, err := c.ExecContext(sys, "SELECT pg_advisory_xact_lock($1)", int64(chainLockKey)); err != nil {
+		if _, err := c.ExecContext(sys, "SELECT pg_advisory_xact_lock($1)", int64(ChainLockKey)); err != nil {
 			return unavailable("locking the chain", err)
 		}
 	}
@@ -100,22 +111,24 @@ func (w *Writer) WriteTx(ctx context.Context, tx *ent.Tx, events []Event) error 
 	default:
 		seq, prev, notBefore = last.ID, last.Hash, last.OccurredAt
 	}
-	rows := make([]row, len(events))
-	for i := range events {
-		e := &events[i]
-		seq++
-		e.Seq, e.PrevHash = seq, prev
-		// Times never go back along the chain (a request that waited for
-		// the lock, another server's clock): an event is dated at least
-		// like the one before it, so that time ranges are runs of it.
-		e.OccurredAt = e.OccurredAt.UTC().Truncate(timePrecision)
-		if e.OccurredAt.Before(notBefore) {
-			e.OccurredAt = notBefore.UTC()
+	var rows []row
+	for _, events := range batch {
+		for i := range events {
+			e := &events[i]
+			seq++
+			e.Seq, e.PrevHash = seq, prev
+			// Times never go back along the chain (a request that waited for
+			// the lock, another server's clock): an event is dated at least
+			// like the one before it, so that time ranges are runs of it.
+			e.OccurredAt = e.OccurredAt.UTC().Truncate(timePrecision)
+			if e.OccurredAt.Before(notBefore) {
+				e.OccurredAt = notBefore.UTC()
+			}
+			notBefore = e.OccurredAt
+			e.Hash = e.ComputeHash()
+			prev = e.Hash
+			rows = append(rows, w.row(e))
 		}
-		notBefore = e.OccurredAt
-		e.Hash = e.ComputeHash()
-		prev = e.Hash
-		rows[i] = w.row(e)
 	}
 	doc, err := json.Marshal(rows)
 	if err != nil {

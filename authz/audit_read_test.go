@@ -19,15 +19,7 @@ import (
 func breakAuditWrites(t *testing.T, db *database.DB) (mend func()) {
 	t.Helper()
 	ctx := context.Background()
-	stmts := []string{`CREATE TRIGGER audit_broken BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit storage failed'); END`}
-	undo := []string{`DROP TRIGGER audit_broken`}
-	if db.Dialect == dialect.Postgres {
-		stmts = []string{
-			`CREATE FUNCTION audit_broken() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit storage failed'; END; $$`,
-			`CREATE TRIGGER audit_broken BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_broken()`,
-		}
-		undo = []string{`DROP TRIGGER audit_broken ON audit_events`, `DROP FUNCTION audit_broken()`}
-	}
+	stmts, undo := auditBreakage(db.Dialect)
 	for _, s := range stmts {
 		if _, err := db.SQL.ExecContext(ctx, s); err != nil {
 			t.Fatalf("breaking the audit trail: %v", err)
@@ -40,6 +32,20 @@ func breakAuditWrites(t *testing.T, db *database.DB) (mend func()) {
 			}
 		}
 	}
+}
+
+// auditBreakage returns the statements that make every insert into the
+// audit trail fail, and those that undo them.
+func auditBreakage(dialectName string) (stmts, undo []string) {
+	if dialectName == dialect.Postgres {
+		return []string{
+				`CREATE FUNCTION audit_broken() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit storage failed'; END; $$`,
+				`CREATE TRIGGER audit_broken BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_broken()`,
+			},
+			[]string{`DROP TRIGGER audit_broken ON audit_events`, `DROP FUNCTION audit_broken()`}
+	}
+	return []string{`CREATE TRIGGER audit_broken BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit storage failed'); END`},
+		[]string{`DROP TRIGGER audit_broken`}
 }
 
 // TestAuditBeforeAnswer breaks the audit write: sensitive values are

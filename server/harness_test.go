@@ -121,7 +121,10 @@ func startParallel(t *testing.T, opts ...testserver.Options) *testserver.Server 
 // its own, whose issuer it returns; it logs nowhere. cfg gives the rest.
 func newServer(t *testing.T, cfg server.Config) (*server.Server, *auth.DevIssuer) {
 	t.Helper()
-	db := testdb.SQLite(t)
+	db := cfg.DB // a test's own, or a fresh one
+	if db == nil {
+		db = testdb.SQLite(t)
+	}
 	if err := seed.Agencies(context.Background(), db.Client); err != nil {
 		t.Fatal(err)
 	}

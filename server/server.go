@@ -255,7 +255,9 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 }
 
 // ListenAndServe serves on addr until ctx is done, then stops accepting
-// connections and lets requests in flight finish (up to grace).
+// connections and lets requests in flight finish (up to grace). Then it
+// closes the audit trail's writer: what requests queued is committed,
+// and a request still running past grace is refused its sensitive values.
 func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time.Duration) error {
 	hs := &http.Server{
 		Handler:           s.handler,
@@ -265,8 +267,19 @@ func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	return serveUntilDone(ctx, hs, ln, grace)
+	err := serveUntilDone(ctx, hs, ln, grace)
+	closeCtx, cancel := context.WithTimeout(context.Background(), auditDrainTimeout)
+	defer cancel()
+	if cerr := s.cfg.Audit.Close(closeCtx); cerr != nil {
+		s.cfg.Logger.Error("audit trail: writes still queued at shutdown did not finish", "error", cerr.Error())
+		err = errors.Join(err, cerr)
+	}
+	return err
 }
+
+// auditDrainTimeout bounds the wait for the audit writes queued when the
+// server stops: longer than one batch may take (audit.Writer).
+const auditDrainTimeout = 15 * time.Second
 
 // serveUntilDone serves ln with hs until ctx is done, then stops accepting
 // connections and lets requests in flight finish (up to grace).

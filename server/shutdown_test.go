@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/viewer"
@@ -48,9 +51,13 @@ func (l *listening) returned(d time.Duration) bool {
 	}
 }
 
-func startListening(t *testing.T, grace time.Duration) *listening {
+func startListening(t *testing.T, grace time.Duration, cfgs ...server.Config) *listening {
 	t.Helper()
-	srv, issuer := newServer(t, server.Config{})
+	var cfg server.Config
+	if len(cfgs) > 0 {
+		cfg = cfgs[0]
+	}
+	srv, issuer := newServer(t, cfg)
 	token, err := issuer.Issue("shutdown@test", "police-tirane", []viewer.Role{viewer.RoleInvestigator}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +135,38 @@ func TestGracefulShutdown(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		c.Close()
 		t.Fatal("a new connection was accepted after shutdown")
+	}
+}
+
+// TestShutdownClosesTheAuditTrail: a request in flight when the server
+// is told to stop is answered with its events in the trail, and once
+// ListenAndServe has returned the trail's writer refuses new events.
+func TestShutdownClosesTheAuditTrail(t *testing.T) {
+	t.Parallel()
+	db := testdb.SQLite(t)
+	w := audit.Install(db.Client, db.Dialect)
+	l := startListening(t, 15*time.Second, server.Config{DB: db, Audit: w})
+	// A node that is not there: its refusal is recorded (RECORD_REFUSED).
+	f := testserver.StartInflight(t, l.addr, l.token, `{ node(id: "`+testserver.GlobalID(1<<40)+`") { id } }`)
+	l.cancel()
+	testserver.WaitRefused(t, l.addr, 10*time.Second)
+	status, body := f.Finish(t)
+	if status != http.StatusOK {
+		t.Fatalf("the in-flight request: status %d:\n%s", status, body)
+	}
+	if !l.returned(10 * time.Second) {
+		t.Fatal("ListenAndServe did not return after the last request finished")
+	}
+	events, err := audit.Query(context.Background(), db.Client, audit.Scope{All: true}, audit.Filter{}, false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Kind != audit.RecordRefused || events[0].ActorSubject != "shutdown@test" {
+		t.Errorf("the answered request's events: %+v, want its one RECORD_REFUSED", events)
+	}
+	err = w.Write(context.Background(), []audit.Event{{Kind: audit.RecordRefused, OccurredAt: time.Now()}})
+	if ae := (*apperr.Error)(nil); !errors.As(err, &ae) || ae.Code != apperr.AuditUnavailable {
+		t.Errorf("a write after shutdown: %v, want AUDIT_UNAVAILABLE", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package testdb
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"sync"
 
@@ -126,6 +127,15 @@ func newFaultDriver(drv *entsql.Driver, f *Faults) *faultDriver {
 	return &faultDriver{Driver: drv, faultGate: faultGate{next: drv, f: f}}
 }
 
+// ExecContext is what ent's client.ExecContext reaches (raw statements,
+// such as the audit trail's INSERT): it fails as Exec does.
+func (d *faultDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := d.f.statement(query); err != nil {
+		return nil, err
+	}
+	return d.Driver.ExecContext(ctx, query, args...)
+}
+
 func (d *faultDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
 
 func (d *faultDriver) BeginTx(ctx context.Context, opts *entsql.TxOptions) (dialect.Tx, error) {
@@ -143,6 +153,14 @@ func (d *faultDriver) BeginTx(ctx context.Context, opts *entsql.TxOptions) (dial
 type faultTx struct {
 	*entsql.Tx
 	faultGate
+}
+
+// ExecContext: see faultDriver.ExecContext.
+func (t *faultTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := t.f.statement(query); err != nil {
+		return nil, err
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
 }
 
 func (t *faultTx) Commit() error {
