@@ -62,6 +62,7 @@ func (e *Enforcer) NewRequest(ctx context.Context, p *viewer.Principal) (*Reques
 		Cases:          e.rowLevel(p, kind, policies.RowsCases),
 		Victims:        e.rowLevel(p, kind, policies.RowsVictims),
 		GrantsOfAgency: e.holds(p, kind, policies.Emergency, policies.Review),
+		WorkedOn:       rowscope.NewCasesWorkedOn(e.client, a.ID),
 	}
 	r := &Request{e: e, p: p, kind: a.Kind, scope: scope}
 	r.facts = newFacts(e.client, p, a)
@@ -101,6 +102,7 @@ func FromContext(ctx context.Context) *Request {
 // It must not run while fields of the request are being resolved.
 func (r *Request) Refresh() {
 	r.facts = newFacts(r.e.client, r.p, r.facts.agency)
+	r.scope.WorkedOn.Forget()
 	r.verdicts.Clear()
 }
 

@@ -147,10 +147,28 @@ func decide(ctx context.Context, typ string, m ent.Mutation, where func(...func(
 	if m != nil && !narrows(m.Op()) {
 		return privacy.Allow
 	}
+	if rowsOf(s, e) == nil {
+		return privacy.Allow
+	}
+	if s.WorkedOn != nil && s.narrowedToWork() && gen.TxFromContext(ctx) == nil {
+		ids, err := s.WorkedOn.IDs(ctx)
+		if err != nil {
+			return privacy.Denyf("row scope: %v", err)
+		}
+		statement := *s
+		statement.caseIDs = &ids
+		s = &statement
+	}
 	if p := rowsOf(s, e); p != nil {
 		where(p)
 	}
 	return privacy.Allow
+}
+
+// narrowedToWork reports whether s's rows depend on the cases the agency
+// works on: only then is the set worth reading.
+func (s *Scope) narrowedToWork() bool {
+	return s.Cases == Region || s.Cases == Assigned || s.Victims == Region || s.Victims == Assigned
 }
 
 // rowsOf is the predicate of the rows of e that s may see, or nil for all:
