@@ -65,7 +65,7 @@ func (e *Enforcer) NewRequest(ctx context.Context, p *viewer.Principal) (*Reques
 		WorkedOn:       rowscope.NewCasesWorkedOn(e.client, a.ID),
 	}
 	r := &Request{e: e, p: p, kind: a.Kind, scope: scope}
-	r.facts = newFacts(e.client, p, a)
+	r.facts = newFacts(e.client, e.dialect, p, a, scope.WorkedOn)
 	return r, nil
 }
 
@@ -101,7 +101,7 @@ func FromContext(ctx context.Context) *Request {
 // emergency grant) decides the fields of its payload and of what follows.
 // It must not run while fields of the request are being resolved.
 func (r *Request) Refresh() {
-	r.facts = newFacts(r.e.client, r.p, r.facts.agency)
+	r.facts = newFacts(r.e.client, r.e.dialect, r.p, r.facts.agency, r.scope.WorkedOn)
 	r.scope.WorkedOn.Forget()
 	r.verdicts.Clear()
 }

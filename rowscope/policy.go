@@ -2,6 +2,7 @@ package rowscope
 
 import (
 	"context"
+	"fmt"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -153,7 +154,10 @@ func decide(ctx context.Context, typ string, m ent.Mutation, where func(...func(
 	if s.WorkedOn != nil && s.narrowedToWork() && gen.TxFromContext(ctx) == nil {
 		ids, err := s.WorkedOn.IDs(ctx)
 		if err != nil {
-			return privacy.Denyf("row scope: %v", err)
+			// Not a denial: the database failed, and the caller is told
+			// so (UNAVAILABLE for an outage), not that the rows are
+			// forbidden. The statement is not run either way.
+			return fmt.Errorf("row scope: %w", err)
 		}
 		statement := *s
 		statement.caseIDs = &ids
