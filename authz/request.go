@@ -62,7 +62,7 @@ func (e *Enforcer) NewRequest(ctx context.Context, p *viewer.Principal) (*Reques
 		Cases:          e.rowLevel(p, kind, policies.RowsCases),
 		Victims:        e.rowLevel(p, kind, policies.RowsVictims),
 		GrantsOfAgency: e.holds(p, kind, policies.Emergency, policies.Review),
-		WorkedOn:       rowscope.NewCasesWorkedOn(e.client, a.ID),
+		WorkedOn:       rowscope.NewCasesWorkedOn(e.client, e.dialect, a.ID),
 	}
 	r := &Request{e: e, p: p, kind: a.Kind, scope: scope}
 	r.facts = newFacts(e.client, e.dialect, p, a, scope.WorkedOn)

@@ -151,7 +151,7 @@ func decide(ctx context.Context, typ string, m ent.Mutation, where func(...func(
 	if rowsOf(s, e) == nil {
 		return privacy.Allow
 	}
-	if s.WorkedOn != nil && s.narrowedToWork() && gen.TxFromContext(ctx) == nil {
+	if s.WorkedOn != nil && s.WorkedOn.narrowsRows() && s.narrowedToWork() && gen.TxFromContext(ctx) == nil {
 		ids, err := s.WorkedOn.IDs(ctx)
 		if err != nil {
 			// Not a denial: the database failed, and the caller is told

@@ -26,6 +26,7 @@ import (
 // rules keep the subqueries, which see those writes.
 type CasesWorkedOn struct {
 	client   *gen.Client
+	dialect  string
 	agencyID int
 
 	mu     sync.Mutex
@@ -34,10 +35,19 @@ type CasesWorkedOn struct {
 }
 
 // NewCasesWorkedOn returns the not yet read set of cases agencyID works on,
-// to be read through client.
-func NewCasesWorkedOn(client *gen.Client, agencyID int) *CasesWorkedOn {
-	return &CasesWorkedOn{client: client, agencyID: agencyID}
+// to be read through client, a database of dialectName.
+func NewCasesWorkedOn(client *gen.Client, dialectName string, agencyID int) *CasesWorkedOn {
+	return &CasesWorkedOn{client: client, dialect: dialectName, agencyID: agencyID}
 }
+
+// narrowsRows reports whether the row rules use the set. On PostgreSQL
+// they do: the dashboard benchmark's checked/unchecked ratio fell from
+// 2.05 to 1.73 (allowed) and 1.94 to 1.78 (mixed). On SQLite they keep the
+// subqueries: there the set made the allowed arm about four times slower
+// (ratio 4.4 against 1.65), the set being tested row by row inside the
+// victims' correlated EXISTS. The field facts use the set on both (one
+// uncorrelated test per statement). See docs/performance.md.
+func (c *CasesWorkedOn) narrowsRows() bool { return c.dialect == dialect.Postgres }
 
 // IDs returns the ids of the cases, reading them at the first call. Calls
 // from concurrent resolvers wait for the one read; a failed read is not
