@@ -11,14 +11,11 @@ import (
 	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/casevictim"
-	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/prosecution"
-	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
 	"github.com/casegraph/casegraph/ent/suspect"
-	"github.com/casegraph/casegraph/ent/victim"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
@@ -31,16 +28,19 @@ import (
 // only when a condition needs it, with system rights (the facts are about
 // rows the principal already sees).
 type facts struct {
-	client *ent.Client
-	p      *viewer.Principal
-	agency *ent.Agency
+	client  *ent.Client
+	dialect string
+	p       *viewer.Principal
+	agency  *ent.Agency
+	worked  *rowscope.CasesWorkedOn
 
 	seen seen
 
-	victimOnCase, victimProceedings, victimReferred *prefetch[bool]
-	caseOnCase, caseProceedings                     *prefetch[bool]
-	victimConsents                                  *prefetch[[]*ent.Consent]
-	victimEmergency                                 *prefetch[*ent.EmergencyGrant]
+	// victims is every fact about a victim, fetched for all the victims
+	// seen so far in one statement (victimFactsOf).
+	victims                     *prefetch[victimFacts]
+	caseOnCase, caseProceedings *prefetch[bool]
+	victimEmergency             *prefetch[*ent.EmergencyGrant]
 	// suspectCase and serviceRow find the columns a row was loaded
 	// without (ent loads a shared-table edge such as
 	// Prosecution.defendants under its parent's selection).
@@ -78,27 +78,12 @@ func (f *facts) rowOf(ctx context.Context, obj any) (row, error) {
 	return row{}, fmt.Errorf("no access conditions for %T", obj)
 }
 
-func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *facts {
-	f := &facts{client: client, p: p, agency: agency}
+func newFacts(client *ent.Client, dialectName string, p *viewer.Principal, agency *ent.Agency, worked *rowscope.CasesWorkedOn) *facts {
+	f := &facts{client: client, dialect: dialectName, p: p, agency: agency, worked: worked}
 	db := f.db
 	a := agency.ID
 	assigned := rowscope.CaseWorkedOnBy(a)
-	proceedings := casefile.Or(
-		casefile.HasAssignmentsWith(caseassignment.AgencyID(a),
-			caseassignment.PartIn(domain.CasePartProsecuting, domain.CasePartAdjudicating)),
-		casefile.HasProsecutionsWith(prosecution.Or(
-			prosecution.OfficeID(a),
-			prosecution.HasDecisionsWith(courtdecision.CourtID(a)),
-		)),
-	)
-	victimsIn := func(cases predicate.CaseFile) func(context.Context, []int) (map[int]bool, error) {
-		return func(ctx context.Context, ids []int) (map[int]bool, error) {
-			found, err := db(ctx).CaseVictim.Query().
-				Where(casevictim.VictimIDIn(ids...), casevictim.HasCaseWith(cases)).
-				Select(casevictim.FieldVictimID).Ints(viewer.SystemContext(ctx))
-			return set(found), err
-		}
-	}
+	proceedings := inProceedingsOf(a)
 	casesIn := func(cases predicate.CaseFile) func(context.Context, []int) (map[int]bool, error) {
 		return func(ctx context.Context, ids []int) (map[int]bool, error) {
 			found, err := db(ctx).CaseFile.Query().Where(casefile.IDIn(ids...), cases).IDs(viewer.SystemContext(ctx))
@@ -106,8 +91,7 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 		}
 	}
 	victims, cases := f.seen.victimIDs, f.seen.caseIDs
-	f.victimOnCase = newPrefetch(victims, victimsIn(assigned))
-	f.victimProceedings = newPrefetch(victims, victimsIn(proceedings))
+	f.victims = newPrefetch(victims, f.victimFactsOf)
 	f.caseOnCase = newPrefetch(cases, casesIn(assigned))
 	f.caseProceedings = newPrefetch(cases, casesIn(proceedings))
 	f.suspectCase = newPrefetch(f.seen.suspectIDs, func(ctx context.Context, ids []int) (map[int]int, error) {
@@ -128,25 +112,6 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 		for _, r := range rows {
 			out[r.ID] = row{victimID: r.VictimID, providerID: r.ProviderID}
 			f.seen.addVictim(r.VictimID)
-		}
-		return out, err
-	})
-	f.victimReferred = newPrefetch(victims, func(ctx context.Context, ids []int) (map[int]bool, error) {
-		// Only a referral another agency made, and this one accepted,
-		// opens the victim's data: a support service the agency records
-		// itself does not.
-		found, err := db(ctx).Victim.Query().Where(victim.IDIn(ids...),
-			victim.HasReferralsWith(referral.ToAgencyID(a),
-				referral.StatusIn(domain.ReferralStatusAccepted, domain.ReferralStatusCompleted)),
-		).IDs(viewer.SystemContext(ctx))
-		return set(found), err
-	})
-	f.victimConsents = newPrefetch(victims, func(ctx context.Context, ids []int) (map[int][]*ent.Consent, error) {
-		cs, err := db(ctx).Consent.Query().
-			Where(consent.VictimIDIn(ids...), consent.WithdrawnAtIsNil()).All(viewer.SystemContext(ctx))
-		out := map[int][]*ent.Consent{}
-		for _, c := range cs {
-			out[c.VictimID] = append(out[c.VictimID], c)
 		}
 		return out, err
 	})
@@ -176,6 +141,20 @@ func newFacts(client *ent.Client, p *viewer.Principal, agency *ent.Agency) *fact
 		return out, err
 	})
 	return f
+}
+
+// inProceedingsOf is "agencyID takes part in the case's criminal
+// proceedings": it prosecutes or adjudicates it as an assigned party, its
+// office registered one of its proceedings, or its court decided in one.
+func inProceedingsOf(agencyID int) predicate.CaseFile {
+	return casefile.Or(
+		casefile.HasAssignmentsWith(caseassignment.AgencyID(agencyID),
+			caseassignment.PartIn(domain.CasePartProsecuting, domain.CasePartAdjudicating)),
+		casefile.HasProsecutionsWith(prosecution.Or(
+			prosecution.OfficeID(agencyID),
+			prosecution.HasDecisionsWith(courtdecision.CourtID(agencyID)),
+		)),
+	)
 }
 
 // db is the client facts are read with: in a mutation, its transaction,
@@ -210,17 +189,20 @@ func (f *facts) holds(ctx context.Context, c string, r row) (bool, error) {
 		if r.victimID == 0 {
 			return load(ctx, f.caseOnCase, r.caseID)
 		}
-		return load(ctx, f.victimOnCase, r.victimID)
+		v, err := f.victims.Load(ctx, r.victimID)
+		return v.onCase, err
 	case policies.Proceedings:
 		if r.victimID == 0 {
 			return load(ctx, f.caseProceedings, r.caseID)
 		}
-		return load(ctx, f.victimProceedings, r.victimID)
+		v, err := f.victims.Load(ctx, r.victimID)
+		return v.proceedings, err
 	case policies.Referred:
 		if r.victimID == 0 {
 			return false, nil
 		}
-		return load(ctx, f.victimReferred, r.victimID)
+		v, err := f.victims.Load(ctx, r.victimID)
+		return v.referred, err
 	}
 	return false, nil
 }
@@ -231,11 +213,11 @@ func (f *facts) consented(ctx context.Context, r row, kind domain.AgencyKind, pu
 	if r.victimID == 0 {
 		return true, nil
 	}
-	cs, err := f.victimConsents.Load(ctx, r.victimID)
+	v, err := f.victims.Load(ctx, r.victimID)
 	if err != nil {
 		return false, err
 	}
-	for _, c := range cs {
+	for _, c := range v.consents {
 		if !slices.Contains(c.AgencyKinds, kind) {
 			continue
 		}
@@ -256,17 +238,24 @@ func (f *facts) activeGrants(ctx context.Context) ([]*ent.EmergencyGrant, error)
 // emergency returns the principal's active emergency grant that covers r,
 // or nil.
 func (f *facts) emergency(ctx context.Context, r row) (*ent.EmergencyGrant, error) {
+	if r.victimID != 0 {
+		// The victim's facts say whether they are in a case of an active
+		// grant; which grant covers them (and whether they were linked to
+		// the case before it was granted) is asked only then.
+		v, err := f.victims.Load(ctx, r.victimID)
+		if err != nil || !v.inGrantedCase {
+			return nil, err
+		}
+		return f.victimEmergency.Load(ctx, r.victimID)
+	}
 	grants, err := f.activeGrants(ctx)
-	if err != nil || len(grants) == 0 {
+	if err != nil {
 		return nil, err
 	}
-	if r.victimID == 0 {
-		for _, g := range grants {
-			if g.CaseID == r.caseID {
-				return g, nil
-			}
+	for _, g := range grants {
+		if g.CaseID == r.caseID {
+			return g, nil
 		}
-		return nil, nil
 	}
-	return f.victimEmergency.Load(ctx, r.victimID)
+	return nil, nil
 }

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -80,6 +81,11 @@ type Server struct {
 	cfg      Config
 	handler  http.Handler
 	registry *prometheus.Registry
+	// agencyIDs caches resolveAgency's answers (code → id): the registry
+	// only grows and an agency's code never changes, so a code found once
+	// names the same agency for the server's life. Unknown codes are not
+	// kept, so an agency added later is found.
+	agencyIDs sync.Map
 }
 
 // New builds a Server from cfg.
@@ -158,6 +164,9 @@ func (s *Server) routes() http.Handler {
 // resolveAgency finds the agency a token names, as system work: the caller
 // is not known yet.
 func (s *Server) resolveAgency(ctx context.Context, code string) (int, bool, error) {
+	if id, ok := s.agencyIDs.Load(code); ok {
+		return id.(int), true, nil
+	}
 	id, err := s.cfg.DB.Client.Agency.Query().Where(agency.Code(code)).OnlyID(viewer.SystemContext(ctx))
 	if ent.IsNotFound(err) {
 		return 0, false, nil
@@ -165,6 +174,7 @@ func (s *Server) resolveAgency(ctx context.Context, code string) (int, bool, err
 	if err != nil {
 		return 0, false, err
 	}
+	s.agencyIDs.Store(code, id)
 	return id, true, nil
 }
 

@@ -1,0 +1,137 @@
+package authz
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/casevictim"
+	"github.com/casegraph/casegraph/ent/consent"
+	"github.com/casegraph/casegraph/ent/emergencygrant"
+	"github.com/casegraph/casegraph/ent/referral"
+	"github.com/casegraph/casegraph/rowscope"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// victimFacts is what field conditions and consent ask about one victim.
+type victimFacts struct {
+	onCase      bool // in a case the agency works on
+	proceedings bool // in a case whose criminal proceedings the agency is part of
+	referred    bool // referred to the agency by another, and accepted
+	// inGrantedCase: in the case of one of the principal's active
+	// emergency grants (whether the grant covers them is decided then).
+	inGrantedCase bool
+	consents      []consentTerms // current (not withdrawn) consents
+}
+
+// consentTerms is what a consent allows: which kinds of agency, for which
+// purposes.
+type consentTerms struct {
+	AgencyKinds []domain.AgencyKind
+	Purposes    []domain.ConsentPurpose
+}
+
+// The kinds of row victimFactsOf's statement returns.
+const (
+	factOnCase      = "on_case"
+	factProceedings = "proceedings"
+	factReferred    = "referred"
+	factGranted     = "granted"
+	factConsent     = "consent"
+)
+
+// victimFactsOf fetches every fact about the victims ids in one statement,
+// a UNION ALL with one branch a kind of fact, each row (kind, victim, and
+// for a consent its agency kinds and purposes as JSON): the facts of a page
+// cost one round trip, however many conditions its fields ask. Outside a
+// transaction the agency's cases are the set the row scope read for the
+// request; inside a mutation's, the subqueries that see its writes.
+func (f *facts) victimFactsOf(ctx context.Context, ids []int) (map[int]victimFacts, error) {
+	a := f.agency.ID
+	b := sql.Dialect(f.dialect)
+	branch := func(fact, table string) *sql.Selector {
+		t := sql.Table(table)
+		sel := b.Select().From(t)
+		kinds, purposes := "NULL", "NULL"
+		if fact == factConsent {
+			kinds = "CAST(" + sel.C(consent.FieldAgencyKinds) + " AS TEXT)"
+			purposes = "CAST(" + sel.C(consent.FieldPurposes) + " AS TEXT)"
+		}
+		return sel.SelectExpr(sql.Expr("'"+fact+"'"), sql.Expr(sel.C("victim_id")), sql.Expr(kinds), sql.Expr(purposes)).
+			Where(rowscope.InIDs(sel.C("victim_id"), ids))
+	}
+
+	onCase := branch(factOnCase, casevictim.Table)
+	if ent.TxFromContext(ctx) != nil {
+		casevictim.HasCaseWith(rowscope.CaseWorkedOnBy(a))(onCase)
+	} else {
+		worked, err := f.worked.IDs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		onCase.Where(rowscope.InIDs(onCase.C(casevictim.FieldCaseID), worked))
+	}
+	proceedings := branch(factProceedings, casevictim.Table)
+	casevictim.HasCaseWith(inProceedingsOf(a))(proceedings)
+	// Only a referral another agency made, and this one accepted, opens
+	// the victim's data: a support service the agency records itself does
+	// not.
+	referred := branch(factReferred, referral.Table)
+	referral.And(referral.ToAgencyID(a),
+		referral.StatusIn(domain.ReferralStatusAccepted, domain.ReferralStatusCompleted))(referred)
+	granted := branch(factGranted, casevictim.Table)
+	g := sql.Table(emergencygrant.Table)
+	granted.Where(sql.In(granted.C(casevictim.FieldCaseID), b.Select(g.C(emergencygrant.FieldCaseID)).From(g).Where(sql.And(
+		sql.EQ(g.C(emergencygrant.FieldSubject), f.p.Subject),
+		sql.EQ(g.C(emergencygrant.FieldAgencyID), f.p.AgencyID),
+		sql.GT(g.C(emergencygrant.FieldExpiresAt), time.Now()),
+		sql.IsNull(g.C(emergencygrant.FieldRevokedAt)),
+	))))
+	consents := branch(factConsent, consent.Table)
+	consent.WithdrawnAtIsNil()(consents)
+
+	query, args := onCase.UnionAll(proceedings).UnionAll(referred).UnionAll(granted).UnionAll(consents).Query()
+	rows, err := f.db(ctx).QueryContext(viewer.SystemContext(ctx), query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("fetching the victims' facts: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[int]victimFacts, len(ids))
+	for rows.Next() {
+		var (
+			fact            string
+			victimID        int
+			kinds, purposes sql.NullString
+		)
+		if err := rows.Scan(&fact, &victimID, &kinds, &purposes); err != nil {
+			return nil, fmt.Errorf("reading the victims' facts: %w", err)
+		}
+		v := out[victimID]
+		switch fact {
+		case factOnCase:
+			v.onCase = true
+		case factProceedings:
+			v.proceedings = true
+		case factReferred:
+			v.referred = true
+		case factGranted:
+			v.inGrantedCase = true
+		case factConsent:
+			var c consentTerms
+			if err := json.Unmarshal([]byte(kinds.String), &c.AgencyKinds); err != nil {
+				return nil, fmt.Errorf("reading a consent's agency kinds: %w", err)
+			}
+			if err := json.Unmarshal([]byte(purposes.String), &c.Purposes); err != nil {
+				return nil, fmt.Errorf("reading a consent's purposes: %w", err)
+			}
+			v.consents = append(v.consents, c)
+		}
+		out[victimID] = v
+	}
+	return out, rows.Err()
+}
