@@ -191,6 +191,21 @@ counters() {
     END { if (s == "" || r == "") print "- -"; else printf "%.0f %.0f\n", s, r }'
 }
 
+# settle waits until the server has finished what it was sent (requests
+# wrk gave up on still run on the server) and prints its counters then:
+# the same counters a second apart, up to 30 s.
+settle() {
+  local last now
+  last=$(counters)
+  for _ in $(seq 1 30); do
+    sleep 1
+    now=$(counters)
+    [ "$now" = "$last" ] && break
+    last=$now
+  done
+  echo "$last"
+}
+
 load() { # URL BODY EXPECT TOKEN CONNECTIONS SECONDS
   local threads=$THREADS
   [ "$threads" -le "$5" ] || threads=$5
@@ -205,9 +220,8 @@ measure() {
   local before after result rss stmts=-
   say "$db $arm: $conns connections, ${DURATION}s"
   [ "$WARMUP" -gt 0 ] && load "$url" "$body" any "$token" "$conns" "$WARMUP" >/dev/null
-  # Requests wrk abandoned at the end of the warm-up finish first.
-  sleep 1
-  [ "$counts" = 1 ] && before=$(counters)
+  # Requests of the warm-up finish before the measured seconds begin.
+  if [ "$counts" = 1 ]; then before=$(settle); else sleep 1; fi
   # Peak memory of this run alone: 5 resets the process's VmHWM
   # (proc(5), clear_refs); where refused, VmHWM is the peak since start.
   echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || say "cannot reset the peak RSS of $pid: the column is the peak since it started"
@@ -215,11 +229,14 @@ measure() {
     fail "$db $arm: wrk printed no result"
   rss=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
   if [ "$counts" = 1 ]; then
-    sleep 1
-    after=$(counters)
+    after=$(settle)
     stmts=$(echo "$before $after" | awk '$1 == "-" || $3 == "-" { print "-"; next } { r = $4 - $2; if (r > 0) printf "%.1f", ($3 - $1) / r; else print "-" }')
   fi
   # result requests=N seconds=S p50_ms=X p99_ms=Y non2xx=A socket_errors=B wrong_answers=C
+  case "$result" in
+    *" non2xx=0 socket_errors=0 wrong_answers=0") ;;
+    *) say "$db $arm, $conns connections: errors: non2xx=${result#* non2xx=}" ;;
+  esac
   echo "$result" | awk -v db="$db" -v arm="$arm" -v conns="$conns" -v rss="$rss" -v stmts="$stmts" \
     -v dbi="$(index_of "$db" $DATABASES)" -v armi="$(index_of "$arm" $ARMS postgraphile)" '
     { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
