@@ -127,6 +127,8 @@ wait_for() { # URL WHAT PID: wait until URL answers, while PID lives
 
 start_casegraph() { # DATABASE
   local log="$BENCH_DIR/serve-$1.log"
+  # Another server on the port would answer in its place.
+  ! curl -fsS -o /dev/null "$casegraph_url/healthz" 2>/dev/null || fail "something already answers on $casegraph_url: set PORT"
   # No rate limit, nor cost limit with it: a load test is one client
   # asking as fast as it can.
   env DATABASE_URL="$(database_url "$1")" CASEGRAPH_DATA_DIR="$(data_dir "$1")" CASEGRAPH_DEV=1 \
@@ -268,7 +270,8 @@ for db in $DATABASES; do
     read -r query agency role expect <<<"$(arm_line "$arm")"
     bodies[$arm]=$(body_of "$here/$query" "$arm")
     expects[$arm]=$expect
-    tokens[$arm]=$(casegraph "$db" token --subject "bench-$arm" --agency "$agency" --role "$role" --ttl 12h 2>/dev/null)
+    tokens[$arm]=$(casegraph "$db" token --subject "bench-$arm" --agency "$agency" --role "$role" --ttl 12h 2>>"$BENCH_DIR/token.log") ||
+      fail "$db $arm: casegraph token failed (see $BENCH_DIR/token.log)"
     preflight "$db $arm" "$casegraph_url/graphql" "${bodies[$arm]}" "$expect" "${tokens[$arm]}"
   done
   peer_pid=
