@@ -6,7 +6,7 @@ GO       ?= go
 BIN      := bin/casegraph
 PKGS     := ./...
 
-.PHONY: all build run test test-short bench conformance generate check-generated migration migration-sums lint vet clean help fuzz
+.PHONY: all build run test test-short bench bench-http conformance generate check-generated migration migration-sums lint vet clean help fuzz
 
 all: build
 
@@ -45,6 +45,11 @@ fuzz: ## Fuzz each target for FUZZTIME executions (default 8000x; a duration suc
 
 bench: ## Run the benchmarks (see README for what they measure).
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
+
+# Not part of `make test` or CI: it seeds a large database and runs for
+# minutes. Settings are environment variables (docs/benchmark-http.md).
+bench-http: build ## The dashboard page over HTTP under wrk, on PostgreSQL and SQLite: one table (docs/benchmark-http.md).
+	CASEGRAPH=$(BIN) scripts/bench-http/run.sh
 
 conformance: build ## GraphQL over HTTP: graphql-http's audits against a fresh server (needs Node 18+ and npm).
 	scripts/conformance/run.sh $(BIN)

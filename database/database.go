@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -41,6 +42,8 @@ type DB struct {
 	Location string
 	// dsn is how it was opened (PostgreSQL's URL); never logged.
 	dsn string
+	// statements counts what Client sends (statements.go).
+	statements *atomic.Uint64
 }
 
 // DSN returns the data source the database was opened with (for a second
@@ -120,13 +123,15 @@ func open(ctx context.Context, driver, dialectName, dsn, location string) (*DB, 
 		_ = db.Close()
 		return nil, fmt.Errorf("connecting to %s database at %s: %w", dialectName, location, err)
 	}
-	drv := sharedDriver{entsql.OpenDB(dialectName, db)}
+	statements := new(atomic.Uint64)
+	drv := countingDriver{sharedDriver: sharedDriver{entsql.OpenDB(dialectName, db)}, n: statements}
 	return &DB{
-		Client:   ent.NewClient(ent.Driver(drv)),
-		SQL:      db,
-		Dialect:  dialectName,
-		Location: location,
-		dsn:      dsn,
+		Client:     ent.NewClient(ent.Driver(drv)),
+		SQL:        db,
+		Dialect:    dialectName,
+		Location:   location,
+		dsn:        dsn,
+		statements: statements,
 	}, nil
 }
 

@@ -102,7 +102,7 @@ func New(cfg Config) *Server {
 	if cfg.Audit == nil {
 		cfg.Audit = audit.Install(cfg.DB.Client, cfg.DB.Dialect)
 	}
-	s := &Server{cfg: cfg, registry: newMetricsRegistry()}
+	s := &Server{cfg: cfg, registry: newMetricsRegistry(cfg.DB)}
 	s.handler = s.routes()
 	return s
 }

@@ -1,0 +1,133 @@
+package benchhttp_test
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/casegraph/casegraph/internal/testdb"
+)
+
+// TestRunPrintsOneTable runs run.sh for a few seconds on a small demo,
+// on SQLite and on PostgreSQL, and reads its table: one row per arm and
+// number of connections, in order, each with requests, no errors, the
+// server's peak memory and its statements per request (the counter on
+// /metrics). A second run reuses the seeded data instead of seeding again.
+func TestRunPrintsOneTable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the benchmark script against a built server; skipped with -short")
+	}
+	for _, tool := range []string{"wrk", "jq", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("skipping: the benchmark script needs %s, which is not installed", tool)
+		}
+	}
+	binary := buildServer(t)
+	for _, database := range []string{"sqlite", "postgres"} {
+		t.Run(database, func(t *testing.T) {
+			env := []string{
+				"CASEGRAPH=" + binary, "BENCH_DIR=" + t.TempDir(), "PORT=" + freePort(t),
+				"DATABASES=" + database, "SCALE=1", "CONNECTIONS=1 2", "DURATION=1", "WARMUP=1",
+			}
+			if database == "postgres" {
+				if _, err := exec.LookPath("psql"); err != nil {
+					testdb.PostgresUnusable(t, "the benchmark script needs psql, which is not installed")
+				}
+				u, err := url.Parse(testdb.CreatePostgres(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				env = append(env, "POSTGRES_SERVER="+u.Scheme+"://"+u.User.String()+"@"+u.Host,
+					"BENCH_DATABASE="+strings.TrimPrefix(u.Path, "/"))
+			}
+			table, log := runScript(t, env...)
+			if !strings.Contains(log, "seeding") {
+				t.Errorf("the first run did not seed:\n%s", log)
+			}
+			wantTable(t, table, database, []string{"nolegal", "refused", "allowed"}, []string{"1", "2"})
+
+			table, log = runScript(t, append(env, "ARMS=nolegal", "CONNECTIONS=1")...)
+			if !strings.Contains(log, "reusing") || strings.Contains(log, "seeding") {
+				t.Errorf("the second run did not reuse the seeded data:\n%s", log)
+			}
+			wantTable(t, table, database, []string{"nolegal"}, []string{"1"})
+		})
+	}
+}
+
+const tableHeader = "| database | arm | connections | requests/s | p50 ms | p99 ms | errors | server RSS peak MiB | SQL statements/request |"
+
+// wantTable checks the script's output: the table alone, its header, and
+// one plausible row per arm and connections, arms first.
+func wantTable(t *testing.T, out, database string, arms, connections []string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2+len(arms)*len(connections) || lines[0] != tableHeader {
+		t.Fatalf("want the header and %d rows, got:\n%s", len(arms)*len(connections), out)
+	}
+	i := 2
+	for _, arm := range arms {
+		for _, conns := range connections {
+			cells := strings.Split(strings.Trim(lines[i], "| "), " | ")
+			i++
+			if len(cells) != 9 || cells[0] != database || cells[1] != arm || cells[2] != conns {
+				t.Errorf("row %q, want %s %s %s and 9 cells", lines[i-1], database, arm, conns)
+				continue
+			}
+			for _, c := range []struct {
+				name  string
+				value string
+			}{{"requests/s", cells[3]}, {"p50", cells[4]}, {"RSS", cells[7]}, {"statements/request", cells[8]}} {
+				if v, err := strconv.ParseFloat(c.value, 64); err != nil || v <= 0 {
+					t.Errorf("%s %s %s: %s = %q, want a positive number", database, arm, conns, c.name, c.value)
+				}
+			}
+			if cells[6] != "0" {
+				t.Errorf("%s %s %s: %s errors, want 0 (wrong answers count as errors)", database, arm, conns, cells[6])
+			}
+		}
+	}
+}
+
+// runScript runs run.sh with env added and returns its standard output
+// (the table) and its standard error (what it did).
+func runScript(t *testing.T, env ...string) (table, log string) {
+	t.Helper()
+	cmd := exec.Command("./run.sh")
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run.sh: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	return stdout.String(), stderr.String()
+}
+
+// buildServer builds ./cmd/casegraph into the test's temporary directory.
+func buildServer(t *testing.T) string {
+	t.Helper()
+	binary := filepath.Join(t.TempDir(), "casegraph")
+	build := exec.Command("go", "build", "-o", binary, "../../cmd/casegraph")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/casegraph: %v\n%s", err, out)
+	}
+	return binary
+}
+
+// freePort returns a loopback port nothing listens on now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+}
