@@ -90,8 +90,10 @@ func DefaultLimits() Limits {
 			// A statistics table is one grouped statement over a whole
 			// table, summed in memory, whatever cells are read: eight
 			// panels of a dashboard fit one request.
-			"Query.victimStatistics": 1_000,
-			"Query.caseStatistics":   1_000,
+			"Query.victimStatistics":      1_000,
+			"Query.caseStatistics":        1_000,
+			"Query.prosecutionStatistics": 1_000,
+			"Query.referralStatistics":    1_000,
 		},
 	}
 }

@@ -457,25 +457,27 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AccessMatrix     func(childComplexity int) int
-		Agencies         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder, where *ent.AgencyWhereInput) int
-		AuditEvents      func(childComplexity int, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst *bool) int
-		CaseStatistics   func(childComplexity int, groupBy []CaseDimension, period *StatisticsPeriod, where *CaseStatisticsFilter) int
-		Cases            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
-		EmergencyGrants  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.EmergencyGrantOrder, where *ent.EmergencyGrantWhereInput) int
-		ExplainAccess    func(childComplexity int, question AccessQuestion) int
-		Node             func(childComplexity int, id int) int
-		Nodes            func(childComplexity int, ids []int) int
-		PolicyChanges    func(childComplexity int, first *int) int
-		PolicyLines      func(childComplexity int) int
-		PolicyWhatIf     func(childComplexity int, add [][]string, remove [][]string) int
-		Prosecutions     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) int
-		Referrals        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) int
-		Suspects         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) int
-		VerifyAuditTrail func(childComplexity int, anchors []*AuditAnchor) int
-		VictimStatistics func(childComplexity int, groupBy []VictimDimension, period *StatisticsPeriod, where *VictimStatisticsFilter) int
-		Victims          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) int
-		Viewer           func(childComplexity int) int
+		AccessMatrix          func(childComplexity int) int
+		Agencies              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder, where *ent.AgencyWhereInput) int
+		AuditEvents           func(childComplexity int, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst *bool) int
+		CaseStatistics        func(childComplexity int, groupBy []CaseDimension, period *StatisticsPeriod, where *CaseStatisticsFilter) int
+		Cases                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
+		EmergencyGrants       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.EmergencyGrantOrder, where *ent.EmergencyGrantWhereInput) int
+		ExplainAccess         func(childComplexity int, question AccessQuestion) int
+		Node                  func(childComplexity int, id int) int
+		Nodes                 func(childComplexity int, ids []int) int
+		PolicyChanges         func(childComplexity int, first *int) int
+		PolicyLines           func(childComplexity int) int
+		PolicyWhatIf          func(childComplexity int, add [][]string, remove [][]string) int
+		ProsecutionStatistics func(childComplexity int, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) int
+		Prosecutions          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) int
+		ReferralStatistics    func(childComplexity int, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) int
+		Referrals             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) int
+		Suspects              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) int
+		VerifyAuditTrail      func(childComplexity int, anchors []*AuditAnchor) int
+		VictimStatistics      func(childComplexity int, groupBy []VictimDimension, period *StatisticsPeriod, where *VictimStatisticsFilter) int
+		Victims               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) int
+		Viewer                func(childComplexity int) int
 	}
 
 	Referral struct {
@@ -706,6 +708,8 @@ type QueryResolver interface {
 	PolicyChanges(ctx context.Context, first *int) ([]*ent.PolicyChange, error)
 	VictimStatistics(ctx context.Context, groupBy []VictimDimension, period *StatisticsPeriod, where *VictimStatisticsFilter) (*StatisticsTable, error)
 	CaseStatistics(ctx context.Context, groupBy []CaseDimension, period *StatisticsPeriod, where *CaseStatisticsFilter) (*StatisticsTable, error)
+	ProsecutionStatistics(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*StatisticsTable, error)
+	ReferralStatistics(ctx context.Context, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) (*StatisticsTable, error)
 }
 
 type ProsecutionWhereInputResolver interface {
@@ -2781,6 +2785,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PolicyWhatIf(childComplexity, args["add"].([][]string), args["remove"].([][]string)), true
+	case "Query.prosecutionStatistics":
+		if e.ComplexityRoot.Query.ProsecutionStatistics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_prosecutionStatistics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProsecutionStatistics(childComplexity, args["groupBy"].([]ProsecutionDimension), args["period"].(*StatisticsPeriod), args["where"].(*ProsecutionStatisticsFilter)), true
 	case "Query.prosecutions":
 		if e.ComplexityRoot.Query.Prosecutions == nil {
 			break
@@ -2792,6 +2807,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Prosecutions(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ProsecutionOrder), args["where"].(*ent.ProsecutionWhereInput)), true
+	case "Query.referralStatistics":
+		if e.ComplexityRoot.Query.ReferralStatistics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_referralStatistics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReferralStatistics(childComplexity, args["groupBy"].([]ReferralDimension), args["period"].(*StatisticsPeriod), args["where"].(*ReferralStatisticsFilter)), true
 	case "Query.referrals":
 		if e.ComplexityRoot.Query.Referrals == nil {
 			break
@@ -3558,8 +3584,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EmergencyGrantOrder", ec.unmarshalInputEmergencyGrantOrder),
 			graphql.NewInputUnmarshaler("EmergencyGrantWhereInput", ec.unmarshalInputEmergencyGrantWhereInput),
 			graphql.NewInputUnmarshaler("ProsecutionOrder", ec.unmarshalInputProsecutionOrder),
+			graphql.NewInputUnmarshaler("ProsecutionStatisticsFilter", ec.unmarshalInputProsecutionStatisticsFilter),
 			graphql.NewInputUnmarshaler("ProsecutionWhereInput", ec.unmarshalInputProsecutionWhereInput),
 			graphql.NewInputUnmarshaler("ReferralOrder", ec.unmarshalInputReferralOrder),
+			graphql.NewInputUnmarshaler("ReferralStatisticsFilter", ec.unmarshalInputReferralStatisticsFilter),
 			graphql.NewInputUnmarshaler("ReferralWhereInput", ec.unmarshalInputReferralWhereInput),
 			graphql.NewInputUnmarshaler("SupportServiceOrder", ec.unmarshalInputSupportServiceOrder),
 			graphql.NewInputUnmarshaler("SupportServiceWhereInput", ec.unmarshalInputSupportServiceWhereInput),
@@ -4207,6 +4235,50 @@ extend type Query {
   victimStatistics(groupBy: [VictimDimension!]! = [], period: StatisticsPeriod, where: VictimStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
   "Cases opened, counted over the cases the caller sees."
   caseStatistics(groupBy: [CaseDimension!]! = [], period: StatisticsPeriod, where: CaseStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
+}
+
+"What prosecution statistics (the monitoring mechanism) may be grouped and filtered by."
+enum ProsecutionDimension {
+  "The prosecution office, by its agency code."
+  OFFICE
+  STAGE
+  "Whether the investigation deadline was ever extended: YES or NO."
+  EXTENDED
+}
+
+"What referral statistics may be grouped and filtered by."
+enum ReferralDimension {
+  SERVICE_KIND
+  FROM_AGENCY_KIND
+  TO_AGENCY_KIND
+  STATUS
+}
+
+"Which proceedings to count; from and to are months, YYYY-MM, both included, of registration."
+input ProsecutionStatisticsFilter {
+  "Agency codes of prosecution offices."
+  office: [String!]
+  stage: [ProceedingStage!]
+  extended: Boolean
+  from: String
+  to: String
+}
+
+"Which referrals to count; from and to are months, YYYY-MM, both included, of the referral."
+input ReferralStatisticsFilter {
+  serviceKind: [ServiceKind!]
+  fromAgencyKind: [AgencyKind!]
+  toAgencyKind: [AgencyKind!]
+  status: [ReferralStatus!]
+  from: String
+  to: String
+}
+
+extend type Query {
+  "Criminal proceedings registered, counted over the proceedings the caller sees."
+  prosecutionStatistics(groupBy: [ProsecutionDimension!]! = [], period: StatisticsPeriod, where: ProsecutionStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
+  "Referrals of victims to services, counted over the referrals the caller sees; each is one victim's, so disclosure control applies."
+  referralStatistics(groupBy: [ReferralDimension!]! = [], period: StatisticsPeriod, where: ReferralStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
 }
 `, BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
@@ -7039,6 +7111,36 @@ func (ec *executionContext) field_Query_policyWhatIf_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_prosecutionStatistics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]ProsecutionDimension, error) {
+			return ec.unmarshalNProsecutionDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*StatisticsPeriod, error) {
+			return ec.unmarshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ProsecutionStatisticsFilter, error) {
+			return ec.unmarshalOProsecutionStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionStatisticsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_prosecutions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7090,6 +7192,36 @@ func (ec *executionContext) field_Query_prosecutions_args(ctx context.Context, r
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_referralStatistics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]ReferralDimension, error) {
+			return ec.unmarshalNReferralDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*StatisticsPeriod, error) {
+			return ec.unmarshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ReferralStatisticsFilter, error) {
+			return ec.unmarshalOReferralStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralStatisticsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg2
 	return args, nil
 }
 
@@ -16301,6 +16433,140 @@ func (ec *executionContext) fieldContext_Query_caseStatistics(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_prosecutionStatistics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_prosecutionStatistics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProsecutionStatistics(ctx, fc.Args["groupBy"].([]ProsecutionDimension), fc.Args["period"].(*StatisticsPeriod), fc.Args["where"].(*ProsecutionStatisticsFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "statistics")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *StatisticsTable) graphql.Marshaler {
+			return ec.marshalNStatisticsTable2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_prosecutionStatistics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatisticsTable(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_prosecutionStatistics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_referralStatistics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_referralStatistics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReferralStatistics(ctx, fc.Args["groupBy"].([]ReferralDimension), fc.Args["period"].(*StatisticsPeriod), fc.Args["where"].(*ReferralStatisticsFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "statistics")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *StatisticsTable) graphql.Marshaler {
+			return ec.marshalNStatisticsTable2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_referralStatistics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatisticsTable(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_referralStatistics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25244,6 +25510,76 @@ func UnmarshalProsecutionOrder(ctx context.Context, raw any) (ent.ProsecutionOrd
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputProsecutionStatisticsFilter(ctx context.Context, obj any) (ProsecutionStatisticsFilter, error) {
+	var it ProsecutionStatisticsFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"office", "stage", "extended", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "office":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("office"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Office = data
+		case "stage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stage"))
+			data, err := ec.unmarshalOProceedingStage2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐProceedingStageᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stage = data
+		case "extended":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("extended"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Extended = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProsecutionStatisticsFilter unmarshals raw into the ProsecutionStatisticsFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProsecutionStatisticsFilter(ctx context.Context, raw any) (ProsecutionStatisticsFilter, error) {
+	var out ProsecutionStatisticsFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProsecutionStatisticsFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputProsecutionWhereInput(ctx context.Context, obj any) (ent.ProsecutionWhereInput, error) {
 	var it ent.ProsecutionWhereInput
 	if obj == nil {
@@ -26024,6 +26360,83 @@ func (ec *executionContext) unmarshalInputReferralOrder(ctx context.Context, obj
 func UnmarshalReferralOrder(ctx context.Context, raw any) (ent.ReferralOrder, error) {
 	var out ent.ReferralOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReferralOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReferralStatisticsFilter(ctx context.Context, obj any) (ReferralStatisticsFilter, error) {
+	var it ReferralStatisticsFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"serviceKind", "fromAgencyKind", "toAgencyKind", "status", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "serviceKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceKind"))
+			data, err := ec.unmarshalOServiceKind2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐServiceKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceKind = data
+		case "fromAgencyKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromAgencyKind"))
+			data, err := ec.unmarshalOAgencyKind2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐAgencyKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromAgencyKind = data
+		case "toAgencyKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toAgencyKind"))
+			data, err := ec.unmarshalOAgencyKind2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐAgencyKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToAgencyKind = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOReferralStatus2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐReferralStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReferralStatisticsFilter unmarshals raw into the ReferralStatisticsFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReferralStatisticsFilter(ctx context.Context, raw any) (ReferralStatisticsFilter, error) {
+	var out ReferralStatisticsFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReferralStatisticsFilter", raw, &out)
 	return out, err
 }
 
@@ -31700,6 +32113,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_caseStatistics(ctx, field)
 				})
+		case "prosecutionStatistics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_prosecutionStatistics(ctx, field)
+				})
+		case "referralStatistics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_referralStatistics(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -33950,6 +34375,46 @@ func (ec *executionContext) marshalNProsecutionConnection2ᚖgithubᚗcomᚋcase
 	return ec._ProsecutionConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNProsecutionDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimension(ctx context.Context, v any) (ProsecutionDimension, error) {
+	var res ProsecutionDimension
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProsecutionDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimension(ctx context.Context, sel ast.SelectionSet, v ProsecutionDimension) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNProsecutionDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimensionᚄ(ctx context.Context, v any) ([]ProsecutionDimension, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]ProsecutionDimension, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNProsecutionDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimension(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNProsecutionDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []ProsecutionDimension) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProsecutionDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNProsecutionOrder2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecutionOrder(ctx context.Context, v any) (*ent.ProsecutionOrder, error) {
 	res, err := ec.unmarshalInputProsecutionOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -33980,6 +34445,46 @@ func (ec *executionContext) marshalNReferralConnection2ᚖgithubᚗcomᚋcasegra
 		return graphql.Null
 	}
 	return ec._ReferralConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReferralDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralDimension(ctx context.Context, v any) (ReferralDimension, error) {
+	var res ReferralDimension
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReferralDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralDimension(ctx context.Context, sel ast.SelectionSet, v ReferralDimension) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNReferralDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralDimensionᚄ(ctx context.Context, v any) ([]ReferralDimension, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]ReferralDimension, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReferralDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralDimension(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNReferralDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []ReferralDimension) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReferralDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralDimension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNReferralOrder2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐReferralOrder(ctx context.Context, v any) (*ent.ReferralOrder, error) {
@@ -35937,6 +36442,14 @@ func (ec *executionContext) unmarshalOProsecutionOrder2ᚕᚖgithubᚗcomᚋcase
 	return res, nil
 }
 
+func (ec *executionContext) unmarshalOProsecutionStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionStatisticsFilter(ctx context.Context, v any) (*ProsecutionStatisticsFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputProsecutionStatisticsFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOProsecutionWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecutionWhereInputᚄ(ctx context.Context, v any) ([]*ent.ProsecutionWhereInput, error) {
 	if v == nil {
 		return nil, nil
@@ -36004,6 +36517,14 @@ func (ec *executionContext) unmarshalOReferralOrder2ᚕᚖgithubᚗcomᚋcasegra
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOReferralStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralStatisticsFilter(ctx context.Context, v any) (*ReferralStatisticsFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputReferralStatisticsFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOReferralStatus2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐReferralStatusᚄ(ctx context.Context, v any) ([]domain.ReferralStatus, error) {

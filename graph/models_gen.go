@@ -85,6 +85,26 @@ type PolicyChangeResult struct {
 	Removed int `json:"removed"`
 }
 
+// Which proceedings to count; from and to are months, YYYY-MM, both included, of registration.
+type ProsecutionStatisticsFilter struct {
+	// Agency codes of prosecution offices.
+	Office   []string                 `json:"office,omitempty"`
+	Stage    []domain.ProceedingStage `json:"stage,omitempty"`
+	Extended *bool                    `json:"extended,omitempty"`
+	From     *string                  `json:"from,omitempty"`
+	To       *string                  `json:"to,omitempty"`
+}
+
+// Which referrals to count; from and to are months, YYYY-MM, both included, of the referral.
+type ReferralStatisticsFilter struct {
+	ServiceKind    []domain.ServiceKind    `json:"serviceKind,omitempty"`
+	FromAgencyKind []domain.AgencyKind     `json:"fromAgencyKind,omitempty"`
+	ToAgencyKind   []domain.AgencyKind     `json:"toAgencyKind,omitempty"`
+	Status         []domain.ReferralStatus `json:"status,omitempty"`
+	From           *string                 `json:"from,omitempty"`
+	To             *string                 `json:"to,omitempty"`
+}
+
 // One count of a statistics table.
 type StatisticsCell struct {
 	// The period (YYYY, YYYY-Qn or YYYY-MM), when the table has one.
@@ -323,6 +343,126 @@ func (e *CaseDimension) UnmarshalJSON(b []byte) error {
 }
 
 func (e CaseDimension) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What prosecution statistics (the monitoring mechanism) may be grouped and filtered by.
+type ProsecutionDimension string
+
+const (
+	// The prosecution office, by its agency code.
+	ProsecutionDimensionOffice ProsecutionDimension = "OFFICE"
+	ProsecutionDimensionStage  ProsecutionDimension = "STAGE"
+	// Whether the investigation deadline was ever extended: YES or NO.
+	ProsecutionDimensionExtended ProsecutionDimension = "EXTENDED"
+)
+
+var AllProsecutionDimension = []ProsecutionDimension{
+	ProsecutionDimensionOffice,
+	ProsecutionDimensionStage,
+	ProsecutionDimensionExtended,
+}
+
+func (e ProsecutionDimension) IsValid() bool {
+	switch e {
+	case ProsecutionDimensionOffice, ProsecutionDimensionStage, ProsecutionDimensionExtended:
+		return true
+	}
+	return false
+}
+
+func (e ProsecutionDimension) String() string {
+	return string(e)
+}
+
+func (e *ProsecutionDimension) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ProsecutionDimension(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ProsecutionDimension", str)
+	}
+	return nil
+}
+
+func (e ProsecutionDimension) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ProsecutionDimension) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ProsecutionDimension) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What referral statistics may be grouped and filtered by.
+type ReferralDimension string
+
+const (
+	ReferralDimensionServiceKind    ReferralDimension = "SERVICE_KIND"
+	ReferralDimensionFromAgencyKind ReferralDimension = "FROM_AGENCY_KIND"
+	ReferralDimensionToAgencyKind   ReferralDimension = "TO_AGENCY_KIND"
+	ReferralDimensionStatus         ReferralDimension = "STATUS"
+)
+
+var AllReferralDimension = []ReferralDimension{
+	ReferralDimensionServiceKind,
+	ReferralDimensionFromAgencyKind,
+	ReferralDimensionToAgencyKind,
+	ReferralDimensionStatus,
+}
+
+func (e ReferralDimension) IsValid() bool {
+	switch e {
+	case ReferralDimensionServiceKind, ReferralDimensionFromAgencyKind, ReferralDimensionToAgencyKind, ReferralDimensionStatus:
+		return true
+	}
+	return false
+}
+
+func (e ReferralDimension) String() string {
+	return string(e)
+}
+
+func (e *ReferralDimension) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReferralDimension(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReferralDimension", str)
+	}
+	return nil
+}
+
+func (e ReferralDimension) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReferralDimension) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReferralDimension) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

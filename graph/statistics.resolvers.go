@@ -40,3 +40,24 @@ func (r *queryResolver) CaseStatistics(ctx context.Context, groupBy []CaseDimens
 	}
 	return r.statistics(ctx, statistics.Cases, q)
 }
+
+// ProsecutionStatistics is the resolver for the prosecutionStatistics field.
+func (r *queryResolver) ProsecutionStatistics(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*StatisticsTable, error) {
+	q := statisticsQuery(groupBy, period)
+	if w := where; w != nil {
+		q.Where = map[string][]string{"OFFICE": w.Office, "STAGE": texts(w.Stage), "EXTENDED": yesNo(w.Extended)}
+		q.From, q.To = deref(w.From), deref(w.To)
+	}
+	return r.statistics(ctx, statistics.Prosecutions, q)
+}
+
+// ReferralStatistics is the resolver for the referralStatistics field.
+func (r *queryResolver) ReferralStatistics(ctx context.Context, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) (*StatisticsTable, error) {
+	q := statisticsQuery(groupBy, period)
+	if w := where; w != nil {
+		q.Where = map[string][]string{"SERVICE_KIND": texts(w.ServiceKind), "FROM_AGENCY_KIND": texts(w.FromAgencyKind),
+			"TO_AGENCY_KIND": texts(w.ToAgencyKind), "STATUS": texts(w.Status)}
+		q.From, q.To = deref(w.From), deref(w.To)
+	}
+	return r.statistics(ctx, statistics.Referrals, q)
+}

@@ -10,6 +10,8 @@ import (
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/prosecution"
+	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/victim"
 )
 
@@ -103,4 +105,36 @@ func readCases(ctx context.Context, client *ent.Client) ([]fineCell, error) {
 			"CASE WHEN "+s.C(casefile.FieldClosedAt)+" IS NULL THEN 'OPEN' ELSE 'CLOSED' END")
 	}).Scan(ctx, &rows)
 	return finest(rows, len(caseDims)), err
+}
+
+// prosecutionDims are the dimensions of prosecution statistics, in the
+// order of readProsecutions' columns.
+var prosecutionDims = []string{"OFFICE", "STAGE", "EXTENDED"}
+
+func readProsecutions(ctx context.Context, client *ent.Client) ([]fineCell, error) {
+	var rows []grouped
+	err := client.Prosecution.Query().Modify(func(s *sql.Selector) {
+		office := sql.Table(agency.Table).As("office")
+		s.Join(office).On(s.C(prosecution.FieldOfficeID), office.C(agency.FieldID))
+		groupFinest(s, monthOf(s, s.C(prosecution.FieldRegisteredAt)),
+			office.C(agency.FieldCode), s.C(prosecution.FieldStage),
+			"CASE WHEN "+s.C(prosecution.FieldDeadlineExtensions)+" > 0 THEN 'YES' ELSE 'NO' END")
+	}).Scan(ctx, &rows)
+	return finest(rows, len(prosecutionDims)), err
+}
+
+// referralDims are the dimensions of referral statistics, in the order of
+// readReferrals' columns.
+var referralDims = []string{"SERVICE_KIND", "FROM_AGENCY_KIND", "TO_AGENCY_KIND", "STATUS"}
+
+func readReferrals(ctx context.Context, client *ent.Client) ([]fineCell, error) {
+	var rows []grouped
+	err := client.Referral.Query().Modify(func(s *sql.Selector) {
+		from, to := sql.Table(agency.Table).As("from_agency"), sql.Table(agency.Table).As("to_agency")
+		s.Join(from).On(s.C(referral.FieldFromAgencyID), from.C(agency.FieldID)).
+			Join(to).On(s.C(referral.FieldToAgencyID), to.C(agency.FieldID))
+		groupFinest(s, monthOf(s, s.C(referral.FieldReferredAt)),
+			s.C(referral.FieldServiceKind), from.C(agency.FieldKind), to.C(agency.FieldKind), s.C(referral.FieldStatus))
+	}).Scan(ctx, &rows)
+	return finest(rows, len(referralDims)), err
 }

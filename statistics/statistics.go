@@ -98,6 +98,15 @@ var Victims = Dataset{name: "victims", people: true, dims: victimDims, read: rea
 // people: their counts are not suppressed (docs/statistics.md).
 var Cases = Dataset{name: "cases", dims: caseDims, read: readCases}
 
+// Prosecutions counts criminal proceedings registered, by month of
+// registration: the monitoring mechanism's figures. Proceedings are files,
+// not people: their counts are not suppressed.
+var Prosecutions = Dataset{name: "prosecutions", dims: prosecutionDims, read: readProsecutions}
+
+// Referrals counts referrals of victims to services, by month referred.
+// Each is one victim's, so they are controlled as counts of people.
+var Referrals = Dataset{name: "referrals", people: true, dims: referralDims, read: readReferrals}
+
 // Compute reads d's finest cells as ctx's caller sees them, answers q
 // under ctl, and records the reading on ctx's audit recorder.
 func Compute(ctx context.Context, client *ent.Client, d Dataset, q Query, ctl Control) (*Table, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -28,6 +29,22 @@ const victimQuery = `query ($groupBy: [VictimDimension!]!, $period: StatisticsPe
 
 const caseQuery = `query ($groupBy: [CaseDimension!]!, $period: StatisticsPeriod, $where: CaseStatisticsFilter) {
   caseStatistics(groupBy: $groupBy, period: $period, where: $where) {
+    groupBy period countsPeople threshold
+    cells { period values count suppressed }
+    total { count suppressed }
+  }
+}`
+
+const prosecutionQuery = `query ($groupBy: [ProsecutionDimension!]!, $period: StatisticsPeriod, $where: ProsecutionStatisticsFilter) {
+  prosecutionStatistics(groupBy: $groupBy, period: $period, where: $where) {
+    groupBy period countsPeople threshold
+    cells { period values count suppressed }
+    total { count suppressed }
+  }
+}`
+
+const referralQuery = `query ($groupBy: [ReferralDimension!]!, $period: StatisticsPeriod, $where: ReferralStatisticsFilter) {
+  referralStatistics(groupBy: $groupBy, period: $period, where: $where) {
     groupBy period countsPeople threshold
     cells { period values count suppressed }
     total { count suppressed }
@@ -95,10 +112,31 @@ var victimDims = []string{"REGION", "SEX", "AGE_GROUP", "FOREIGN_NATIONAL", "IDE
 // fineKey is a row's finest cell: its month and every dimension.
 func fineKey(r row) string {
 	k := r.month
-	for _, d := range victimDims {
+	for _, d := range slices.Sorted(maps.Keys(r.values)) {
 		k += "|" + r.values[d]
 	}
 	return k
+}
+
+func prosecutionRows(t *testing.T, c *ent.Client) []row {
+	ps := c.Prosecution.Query().WithOffice().AllX(viewer.SystemContext(context.Background()))
+	out := make([]row, len(ps))
+	for i, p := range ps {
+		out[i] = row{month: p.RegisteredAt.UTC().Format("2006-01"), values: map[string]string{
+			"OFFICE": p.Edges.Office.Code, "STAGE": string(p.Stage), "EXTENDED": yesNo(p.DeadlineExtensions > 0)}}
+	}
+	return out
+}
+
+func referralRows(t *testing.T, c *ent.Client) []row {
+	rs := c.Referral.Query().WithFromAgency().WithToAgency().AllX(viewer.SystemContext(context.Background()))
+	out := make([]row, len(rs))
+	for i, r := range rs {
+		out[i] = row{month: r.ReferredAt.UTC().Format("2006-01"), values: map[string]string{
+			"SERVICE_KIND": string(r.ServiceKind), "FROM_AGENCY_KIND": string(r.Edges.FromAgency.Kind),
+			"TO_AGENCY_KIND": string(r.Edges.ToAgency.Kind), "STATUS": string(r.Status)}}
+	}
+	return out
 }
 
 func periodOf(month, period string) string {
@@ -133,7 +171,8 @@ func (r request) vars() map[string]any {
 	return v
 }
 
-var filterKeys = map[string]string{"REGION": "region", "SEX": "sex", "AGE_GROUP": "ageGroup", "IDENTIFICATION_STATUS": "identificationStatus",
+var filterKeys = map[string]string{"OFFICE": "office", "SERVICE_KIND": "serviceKind", "STATUS": "status",
+	"FROM_AGENCY_KIND": "fromAgencyKind", "TO_AGENCY_KIND": "toAgencyKind", "REGION": "region", "SEX": "sex", "AGE_GROUP": "ageGroup", "IDENTIFICATION_STATUS": "identificationStatus",
 	"IDENTIFIED_BY": "identifiedBy", "STAGE": "stage", "LEAD_AGENCY_KIND": "leadAgencyKind"}
 
 // keeps is the test's own reading of a filter.
@@ -144,6 +183,9 @@ func (r request) keeps(x row) bool {
 		}
 	}
 	if b, ok := r.where["foreignNational"].(bool); ok && x.values["FOREIGN_NATIONAL"] != yesNo(b) {
+		return false
+	}
+	if b, ok := r.where["extended"].(bool); ok && x.values["EXTENDED"] != yesNo(b) {
 		return false
 	}
 	if b, ok := r.where["open"].(bool); ok && x.values["OPEN"] != map[bool]string{true: "OPEN", false: "CLOSED"}[b] {
@@ -502,6 +544,44 @@ func TestStatistics(t *testing.T) {
 						t.Errorf("%+v %s: got %v, want %d", r, cellKey(c), c.Count, len(want.members[cellKey(c)]))
 					}
 				}
+			}
+		})
+
+		t.Run("proceedings against the rows", func(t *testing.T) {
+			rows := prosecutionRows(t, db.Client)
+			for _, r := range []request{{}, {groupBy: []string{"OFFICE", "STAGE"}, period: "YEAR"},
+				{groupBy: []string{"EXTENDED"}, period: "QUARTER", where: map[string]any{"office": []string{"prosecution-tirane"}}}} {
+				got := ask(t, s, coordinator, prosecutionQuery, r)
+				want := expect(rows, r)
+				if got.CountsPeople || len(got.Cells) != len(want.members) || *got.Total.Count != len(rows) && len(r.where) == 0 {
+					t.Errorf("%+v: %d cells (want %d), total %v of %d", r, len(got.Cells), len(want.members), got.Total.Count, len(rows))
+				}
+				for _, c := range got.Cells {
+					if c.Count == nil || *c.Count != len(want.members[cellKey(c)]) {
+						t.Errorf("%+v %s: got %v, want %d", r, cellKey(c), c.Count, len(want.members[cellKey(c)]))
+					}
+				}
+			}
+		})
+
+		t.Run("referrals against the rows, controlled as people", func(t *testing.T) {
+			rows := referralRows(t, db.Client)
+			fine := fineCounts(rows)
+			sawHidden := false
+			for _, r := range []request{{}, {groupBy: []string{"SERVICE_KIND"}, period: "YEAR"},
+				{groupBy: []string{"STATUS", "TO_AGENCY_KIND"}, where: map[string]any{"serviceKind": []string{"SHELTER"}}}} {
+				got := ask(t, s, coordinator, referralQuery, r)
+				want := expect(rows, r)
+				if !got.CountsPeople || got.Threshold != 5 || len(got.Cells) != len(want.members) {
+					t.Errorf("%+v: countsPeople %v, threshold %d, %d cells (want %d)", r, got.CountsPeople, got.Threshold, len(got.Cells), len(want.members))
+				}
+				for _, c := range got.Cells {
+					sawHidden = sawHidden || c.Suppressed
+					checkCell(t, rows, fmt.Sprintf("%+v %s", r, cellKey(c)), c, want.members[cellKey(c)], fine, 5, len(r.groupBy) > 0 || len(r.where) > 0)
+				}
+			}
+			if !sawHidden {
+				t.Error("no referral cell suppressed: the demo data does not exercise it")
 			}
 		})
 
