@@ -615,3 +615,44 @@ func TestStatistics(t *testing.T) {
 		})
 	})
 }
+
+// dashboardQuery is a national dashboard: eight panels in one request.
+const dashboardQuery = `{
+  victimsByYear: victimStatistics(period: YEAR) { total { count } cells { period count } }
+  victimsBySexAge: victimStatistics(groupBy: [SEX, AGE_GROUP], period: YEAR) { cells { period values count suppressed } }
+  victimsByRegion: victimStatistics(groupBy: [REGION], where: {foreignNational: false}) { cells { values count suppressed } }
+  casesByRegion: caseStatistics(groupBy: [REGION], period: YEAR) { cells { period values count } }
+  casesByStage: caseStatistics(groupBy: [STAGE, OPEN]) { cells { values count } }
+  proceedingsByOffice: prosecutionStatistics(groupBy: [OFFICE, STAGE], period: YEAR) { cells { period values count } }
+  extensions: prosecutionStatistics(groupBy: [EXTENDED], period: QUARTER) { cells { period values count } }
+  referrals: referralStatistics(groupBy: [SERVICE_KIND, STATUS], period: YEAR) { cells { period values count suppressed } }
+}`
+
+// TestDashboardStatementCount: a dashboard of eight panels costs one SQL
+// statement a panel on top of what any request costs (the caller's agency,
+// the audit trail's write), and the same whether the database is empty or
+// holds the demo data.
+func TestDashboardStatementCount(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		counted, n := testdb.CountingStatements(db)
+		s := testserver.Start(t, counted)
+		token := s.Token(t, "onac", viewer.RoleCoordinator)
+		count := func(query string) int64 {
+			before := n.Load()
+			s.Do(t, token, query, nil).MustOK(t)
+			return n.Load() - before
+		}
+		onePanel := `{ victimStatistics(period: YEAR) { total { count } } }`
+		count(dashboardQuery) // the first request of a server loads what it keeps
+		empty := count(dashboardQuery)
+		seed(t, db)
+		seeded, one := count(dashboardQuery), count(onePanel)
+		t.Logf("statements: 8 panels %d on an empty database, %d with the demo data; 1 panel %d", empty, seeded, one)
+		if empty != seeded {
+			t.Errorf("statements grow with the data: %d empty, %d seeded", empty, seeded)
+		}
+		if seeded-one != 7 {
+			t.Errorf("8 panels cost %d statements more than 1 does: want 7, one a panel", seeded-one)
+		}
+	})
+}
