@@ -26,12 +26,17 @@ func BenchmarkNationalDashboard(b *testing.B) {
 			}
 			s := testserver.Start(b, db)
 			token := s.Token(b, "onac", viewer.RoleCoordinator)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				if r := s.Do(b, token, dashboardQuery, nil); len(r.Errors) > 0 {
-					b.Fatalf("%s", r.Body)
-				}
+			// The baseline is the smallest request, over the same server: what
+			// any request costs before statistics.
+			for name, q := range map[string]string{"dashboard": dashboardQuery, "baseline": `{ viewer { subject } }`} {
+				b.Run(name, func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						if r := s.Do(b, token, q, nil); len(r.Errors) > 0 {
+							b.Fatalf("%s", r.Body)
+						}
+					}
+				})
 			}
 		})
 	}
