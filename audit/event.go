@@ -37,10 +37,13 @@ const (
 	// TrailRead: someone read the audit trail; detail holds what they
 	// asked for and how many events they got.
 	TrailRead Kind = "AUDIT_TRAIL_READ"
+	// StatisticsRead: someone read a statistics table; detail holds the
+	// table, its grouping and filter, never a value.
+	StatisticsRead Kind = "STATISTICS_READ"
 )
 
 // Kinds lists every kind, in the order above.
-var Kinds = []Kind{FieldAccess, RecordRefused, Mutation, PolicyChange, AuthenticationRefused, EmergencyGranted, EmergencyRevoked, TrailRead}
+var Kinds = []Kind{FieldAccess, RecordRefused, Mutation, PolicyChange, AuthenticationRefused, EmergencyGranted, EmergencyRevoked, TrailRead, StatisticsRead}
 
 // Decisions on a field access or a mutation.
 const (

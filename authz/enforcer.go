@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -290,3 +291,26 @@ func RuleString(rule []string) string {
 
 // Client returns the ent client the enforcer reads its facts with.
 func (e *Enforcer) Client() *ent.Client { return e.client }
+
+// StatisticsControl is how statistics protect counts of people from the
+// caller of ctx: exact when one of their roles holds statistics exact at
+// their agency's kind; otherwise k, the smallest threshold a line gives any
+// of their roles there (policies.ParseThreshold), 0 when none does. The
+// smallest wins because a person's grants are the union of their roles'.
+func (e *Enforcer) StatisticsControl(ctx context.Context) (k int, exact bool) {
+	r := FromContext(ctx)
+	if r == nil {
+		return 0, false
+	}
+	if e.holds(r.p, string(r.kind), policies.Statistics, policies.Exact) {
+		return 0, true
+	}
+	for t := policies.MinThreshold; t <= policies.MaxThreshold; t++ {
+		for _, role := range r.p.Roles {
+			if e.Decide(role, string(r.kind), policies.Statistics, policies.Threshold, strconv.Itoa(t)).Allowed {
+				return t, false
+			}
+		}
+	}
+	return 0, false
+}

@@ -87,6 +87,13 @@ func DefaultLimits() Limits {
 			"Query.policyWhatIf": 10_000,
 			// Verifying walks the whole audit trail: one a request.
 			"Query.verifyAuditTrail": 20_000,
+			// A statistics table is one grouped statement over a whole
+			// table, summed in memory, whatever cells are read: eight
+			// panels of a dashboard fit one request.
+			"Query.victimStatistics":      1_000,
+			"Query.caseStatistics":        1_000,
+			"Query.prosecutionStatistics": 1_000,
+			"Query.referralStatistics":    1_000,
 		},
 	}
 }

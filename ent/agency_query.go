@@ -382,8 +382,9 @@ func (_q *AgencyQuery) Clone() *AgencyQuery {
 		withLedCases:    _q.withLedCases.Clone(),
 		withAssignments: _q.withAssignments.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -928,6 +929,12 @@ func (_q *AgencyQuery) ForShare(opts ...sql.LockOption) *AgencyQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *AgencyQuery) Modify(modifiers ...func(s *sql.Selector)) *AgencySelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // WithNamedChildren tells the query-builder to eager-load the nodes that are connected to the "children"
 // edge with the given name. The optional arguments are used to configure the query builder of the edge.
 func (_q *AgencyQuery) WithNamedChildren(name string, opts ...func(*AgencyQuery)) *AgencyQuery {
@@ -1072,4 +1079,10 @@ func (_s *AgencySelect) sqlScan(ctx context.Context, root *AgencyQuery, v any) e
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *AgencySelect) Modify(modifiers ...func(s *sql.Selector)) *AgencySelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

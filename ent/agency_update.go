@@ -21,8 +21,9 @@ import (
 // AgencyUpdate is the builder for updating Agency entities.
 type AgencyUpdate struct {
 	config
-	hooks    []Hook
-	mutation *AgencyMutation
+	hooks     []Hook
+	mutation  *AgencyMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the AgencyUpdate builder.
@@ -353,6 +354,12 @@ func (_u *AgencyUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AgencyUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AgencyUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AgencyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -607,6 +614,7 @@ func (_u *AgencyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{agency.Label}
@@ -622,9 +630,10 @@ func (_u *AgencyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // AgencyUpdateOne is the builder for updating a single Agency entity.
 type AgencyUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *AgencyMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *AgencyMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -962,6 +971,12 @@ func (_u *AgencyUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AgencyUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AgencyUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AgencyUpdateOne) sqlSave(ctx context.Context) (_node *Agency, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -1233,6 +1248,7 @@ func (_u *AgencyUpdateOne) sqlSave(ctx context.Context) (_node *Agency, err erro
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Agency{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

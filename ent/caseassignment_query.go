@@ -305,8 +305,9 @@ func (_q *CaseAssignmentQuery) Clone() *CaseAssignmentQuery {
 		withCase:   _q.withCase.Clone(),
 		withAgency: _q.withAgency.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -640,6 +641,12 @@ func (_q *CaseAssignmentQuery) ForShare(opts ...sql.LockOption) *CaseAssignmentQ
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *CaseAssignmentQuery) Modify(modifiers ...func(s *sql.Selector)) *CaseAssignmentSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // CaseAssignmentGroupBy is the group-by builder for CaseAssignment entities.
 type CaseAssignmentGroupBy struct {
 	selector
@@ -728,4 +735,10 @@ func (_s *CaseAssignmentSelect) sqlScan(ctx context.Context, root *CaseAssignmen
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *CaseAssignmentSelect) Modify(modifiers ...func(s *sql.Selector)) *CaseAssignmentSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

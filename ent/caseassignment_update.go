@@ -19,8 +19,9 @@ import (
 // CaseAssignmentUpdate is the builder for updating CaseAssignment entities.
 type CaseAssignmentUpdate struct {
 	config
-	hooks    []Hook
-	mutation *CaseAssignmentMutation
+	hooks     []Hook
+	mutation  *CaseAssignmentMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the CaseAssignmentUpdate builder.
@@ -138,6 +139,12 @@ func (_u *CaseAssignmentUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CaseAssignmentUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CaseAssignmentUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CaseAssignmentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -162,6 +169,7 @@ func (_u *CaseAssignmentUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if value, ok := _u.mutation.Part(); ok {
 		_spec.SetField(caseassignment.FieldPart, field.TypeEnum, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{caseassignment.Label}
@@ -177,9 +185,10 @@ func (_u *CaseAssignmentUpdate) sqlSave(ctx context.Context) (_node int, err err
 // CaseAssignmentUpdateOne is the builder for updating a single CaseAssignment entity.
 type CaseAssignmentUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *CaseAssignmentMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *CaseAssignmentMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -304,6 +313,12 @@ func (_u *CaseAssignmentUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CaseAssignmentUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CaseAssignmentUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CaseAssignmentUpdateOne) sqlSave(ctx context.Context) (_node *CaseAssignment, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -345,6 +360,7 @@ func (_u *CaseAssignmentUpdateOne) sqlSave(ctx context.Context) (_node *CaseAssi
 	if value, ok := _u.mutation.Part(); ok {
 		_spec.SetField(caseassignment.FieldPart, field.TypeEnum, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &CaseAssignment{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -305,8 +305,9 @@ func (_q *CaseEventQuery) Clone() *CaseEventQuery {
 		withCase:        _q.withCase.Clone(),
 		withActorAgency: _q.withActorAgency.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -640,6 +641,12 @@ func (_q *CaseEventQuery) ForShare(opts ...sql.LockOption) *CaseEventQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *CaseEventQuery) Modify(modifiers ...func(s *sql.Selector)) *CaseEventSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // CaseEventGroupBy is the group-by builder for CaseEvent entities.
 type CaseEventGroupBy struct {
 	selector
@@ -728,4 +735,10 @@ func (_s *CaseEventSelect) sqlScan(ctx context.Context, root *CaseEventQuery, v 
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *CaseEventSelect) Modify(modifiers ...func(s *sql.Selector)) *CaseEventSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -18,8 +18,9 @@ import (
 // CaseEventUpdate is the builder for updating CaseEvent entities.
 type CaseEventUpdate struct {
 	config
-	hooks    []Hook
-	mutation *CaseEventMutation
+	hooks     []Hook
+	mutation  *CaseEventMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the CaseEventUpdate builder.
@@ -118,6 +119,12 @@ func (_u *CaseEventUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CaseEventUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CaseEventUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CaseEventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -142,6 +149,7 @@ func (_u *CaseEventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.SubjectIDCleared() {
 		_spec.ClearField(caseevent.FieldSubjectID, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{caseevent.Label}
@@ -157,9 +165,10 @@ func (_u *CaseEventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // CaseEventUpdateOne is the builder for updating a single CaseEvent entity.
 type CaseEventUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *CaseEventMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *CaseEventMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -265,6 +274,12 @@ func (_u *CaseEventUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CaseEventUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CaseEventUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CaseEventUpdateOne) sqlSave(ctx context.Context) (_node *CaseEvent, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -306,6 +321,7 @@ func (_u *CaseEventUpdateOne) sqlSave(ctx context.Context) (_node *CaseEvent, er
 	if _u.mutation.SubjectIDCleared() {
 		_spec.ClearField(caseevent.FieldSubjectID, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &CaseEvent{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

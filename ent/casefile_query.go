@@ -488,8 +488,9 @@ func (_q *CaseFileQuery) Clone() *CaseFileQuery {
 		withAssignments:  _q.withAssignments.Clone(),
 		withVictimLinks:  _q.withVictimLinks.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -1286,6 +1287,12 @@ func (_q *CaseFileQuery) ForShare(opts ...sql.LockOption) *CaseFileQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *CaseFileQuery) Modify(modifiers ...func(s *sql.Selector)) *CaseFileSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // WithNamedAgencies tells the query-builder to eager-load the nodes that are connected to the "agencies"
 // edge with the given name. The optional arguments are used to configure the query builder of the edge.
 func (_q *CaseFileQuery) WithNamedAgencies(name string, opts ...func(*AgencyQuery)) *CaseFileQuery {
@@ -1486,4 +1493,10 @@ func (_s *CaseFileSelect) sqlScan(ctx context.Context, root *CaseFileQuery, v an
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *CaseFileSelect) Modify(modifiers ...func(s *sql.Selector)) *CaseFileSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -27,8 +27,9 @@ import (
 // CaseFileUpdate is the builder for updating CaseFile entities.
 type CaseFileUpdate struct {
 	config
-	hooks    []Hook
-	mutation *CaseFileMutation
+	hooks     []Hook
+	mutation  *CaseFileMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the CaseFileUpdate builder.
@@ -504,6 +505,12 @@ func (_u *CaseFileUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CaseFileUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CaseFileUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CaseFileUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -919,6 +926,7 @@ func (_u *CaseFileUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{casefile.Label}
@@ -934,9 +942,10 @@ func (_u *CaseFileUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // CaseFileUpdateOne is the builder for updating a single CaseFile entity.
 type CaseFileUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *CaseFileMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *CaseFileMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -1419,6 +1428,12 @@ func (_u *CaseFileUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CaseFileUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CaseFileUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CaseFileUpdateOne) sqlSave(ctx context.Context) (_node *CaseFile, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -1851,6 +1866,7 @@ func (_u *CaseFileUpdateOne) sqlSave(ctx context.Context) (_node *CaseFile, err 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &CaseFile{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

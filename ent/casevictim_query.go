@@ -232,8 +232,9 @@ func (_q *CaseVictimQuery) Clone() *CaseVictimQuery {
 		withCase:   _q.withCase.Clone(),
 		withVictim: _q.withVictim.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -562,6 +563,12 @@ func (_q *CaseVictimQuery) ForShare(opts ...sql.LockOption) *CaseVictimQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *CaseVictimQuery) Modify(modifiers ...func(s *sql.Selector)) *CaseVictimSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // CaseVictimGroupBy is the group-by builder for CaseVictim entities.
 type CaseVictimGroupBy struct {
 	selector
@@ -650,4 +657,10 @@ func (_s *CaseVictimSelect) sqlScan(ctx context.Context, root *CaseVictimQuery, 
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *CaseVictimSelect) Modify(modifiers ...func(s *sql.Selector)) *CaseVictimSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -19,8 +19,9 @@ import (
 // CaseVictimUpdate is the builder for updating CaseVictim entities.
 type CaseVictimUpdate struct {
 	config
-	hooks    []Hook
-	mutation *CaseVictimMutation
+	hooks     []Hook
+	mutation  *CaseVictimMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the CaseVictimUpdate builder.
@@ -122,6 +123,12 @@ func (_u *CaseVictimUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CaseVictimUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CaseVictimUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CaseVictimUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -192,6 +199,7 @@ func (_u *CaseVictimUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{casevictim.Label}
@@ -207,9 +215,10 @@ func (_u *CaseVictimUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 // CaseVictimUpdateOne is the builder for updating a single CaseVictim entity.
 type CaseVictimUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *CaseVictimMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *CaseVictimMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetCaseID sets the "case_id" field.
@@ -318,6 +327,12 @@ func (_u *CaseVictimUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CaseVictimUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CaseVictimUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CaseVictimUpdateOne) sqlSave(ctx context.Context) (_node *CaseVictim, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -407,6 +422,7 @@ func (_u *CaseVictimUpdateOne) sqlSave(ctx context.Context) (_node *CaseVictim, 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &CaseVictim{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

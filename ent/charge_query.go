@@ -305,8 +305,9 @@ func (_q *ChargeQuery) Clone() *ChargeQuery {
 		withProsecution: _q.withProsecution.Clone(),
 		withSuspect:     _q.withSuspect.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -643,6 +644,12 @@ func (_q *ChargeQuery) ForShare(opts ...sql.LockOption) *ChargeQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ChargeQuery) Modify(modifiers ...func(s *sql.Selector)) *ChargeSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // ChargeGroupBy is the group-by builder for Charge entities.
 type ChargeGroupBy struct {
 	selector
@@ -731,4 +738,10 @@ func (_s *ChargeSelect) sqlScan(ctx context.Context, root *ChargeQuery, v any) e
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ChargeSelect) Modify(modifiers ...func(s *sql.Selector)) *ChargeSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -305,8 +305,9 @@ func (_q *ConsentQuery) Clone() *ConsentQuery {
 		withVictim:           _q.withVictim.Clone(),
 		withRecordedByAgency: _q.withRecordedByAgency.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -640,6 +641,12 @@ func (_q *ConsentQuery) ForShare(opts ...sql.LockOption) *ConsentQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ConsentQuery) Modify(modifiers ...func(s *sql.Selector)) *ConsentSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // ConsentGroupBy is the group-by builder for Consent entities.
 type ConsentGroupBy struct {
 	selector
@@ -728,4 +735,10 @@ func (_s *ConsentSelect) sqlScan(ctx context.Context, root *ConsentQuery, v any)
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ConsentSelect) Modify(modifiers ...func(s *sql.Selector)) *ConsentSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

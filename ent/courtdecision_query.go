@@ -305,8 +305,9 @@ func (_q *CourtDecisionQuery) Clone() *CourtDecisionQuery {
 		withProsecution: _q.withProsecution.Clone(),
 		withCourt:       _q.withCourt.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -640,6 +641,12 @@ func (_q *CourtDecisionQuery) ForShare(opts ...sql.LockOption) *CourtDecisionQue
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *CourtDecisionQuery) Modify(modifiers ...func(s *sql.Selector)) *CourtDecisionSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // CourtDecisionGroupBy is the group-by builder for CourtDecision entities.
 type CourtDecisionGroupBy struct {
 	selector
@@ -728,4 +735,10 @@ func (_s *CourtDecisionSelect) sqlScan(ctx context.Context, root *CourtDecisionQ
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *CourtDecisionSelect) Modify(modifiers ...func(s *sql.Selector)) *CourtDecisionSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

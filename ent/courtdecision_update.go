@@ -19,8 +19,9 @@ import (
 // CourtDecisionUpdate is the builder for updating CourtDecision entities.
 type CourtDecisionUpdate struct {
 	config
-	hooks    []Hook
-	mutation *CourtDecisionMutation
+	hooks     []Hook
+	mutation  *CourtDecisionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the CourtDecisionUpdate builder.
@@ -274,6 +275,12 @@ func (_u *CourtDecisionUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CourtDecisionUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CourtDecisionUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CourtDecisionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -331,6 +338,7 @@ func (_u *CourtDecisionUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if value, ok := _u.mutation.CompensationPaid(); ok {
 		_spec.SetField(courtdecision.FieldCompensationPaid, field.TypeBool, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{courtdecision.Label}
@@ -346,9 +354,10 @@ func (_u *CourtDecisionUpdate) sqlSave(ctx context.Context) (_node int, err erro
 // CourtDecisionUpdateOne is the builder for updating a single CourtDecision entity.
 type CourtDecisionUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *CourtDecisionMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *CourtDecisionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -609,6 +618,12 @@ func (_u *CourtDecisionUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CourtDecisionUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CourtDecisionUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CourtDecisionUpdateOne) sqlSave(ctx context.Context) (_node *CourtDecision, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -683,6 +698,7 @@ func (_u *CourtDecisionUpdateOne) sqlSave(ctx context.Context) (_node *CourtDeci
 	if value, ok := _u.mutation.CompensationPaid(); ok {
 		_spec.SetField(courtdecision.FieldCompensationPaid, field.TypeBool, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &CourtDecision{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

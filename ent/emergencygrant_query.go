@@ -305,8 +305,9 @@ func (_q *EmergencyGrantQuery) Clone() *EmergencyGrantQuery {
 		withAgency: _q.withAgency.Clone(),
 		withCase:   _q.withCase.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -640,6 +641,12 @@ func (_q *EmergencyGrantQuery) ForShare(opts ...sql.LockOption) *EmergencyGrantQ
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *EmergencyGrantQuery) Modify(modifiers ...func(s *sql.Selector)) *EmergencyGrantSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // EmergencyGrantGroupBy is the group-by builder for EmergencyGrant entities.
 type EmergencyGrantGroupBy struct {
 	selector
@@ -728,4 +735,10 @@ func (_s *EmergencyGrantSelect) sqlScan(ctx context.Context, root *EmergencyGran
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *EmergencyGrantSelect) Modify(modifiers ...func(s *sql.Selector)) *EmergencyGrantSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -18,8 +18,9 @@ import (
 // EmergencyGrantUpdate is the builder for updating EmergencyGrant entities.
 type EmergencyGrantUpdate struct {
 	config
-	hooks    []Hook
-	mutation *EmergencyGrantMutation
+	hooks     []Hook
+	mutation  *EmergencyGrantMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the EmergencyGrantUpdate builder.
@@ -158,6 +159,12 @@ func (_u *EmergencyGrantUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *EmergencyGrantUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *EmergencyGrantUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *EmergencyGrantUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -191,6 +198,7 @@ func (_u *EmergencyGrantUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if _u.mutation.RevokedByCleared() {
 		_spec.ClearField(emergencygrant.FieldRevokedBy, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{emergencygrant.Label}
@@ -206,9 +214,10 @@ func (_u *EmergencyGrantUpdate) sqlSave(ctx context.Context) (_node int, err err
 // EmergencyGrantUpdateOne is the builder for updating a single EmergencyGrant entity.
 type EmergencyGrantUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *EmergencyGrantMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *EmergencyGrantMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -354,6 +363,12 @@ func (_u *EmergencyGrantUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *EmergencyGrantUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *EmergencyGrantUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *EmergencyGrantUpdateOne) sqlSave(ctx context.Context) (_node *EmergencyGrant, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -404,6 +419,7 @@ func (_u *EmergencyGrantUpdateOne) sqlSave(ctx context.Context) (_node *Emergenc
 	if _u.mutation.RevokedByCleared() {
 		_spec.ClearField(emergencygrant.FieldRevokedBy, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &EmergencyGrant{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

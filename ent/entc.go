@@ -38,6 +38,9 @@ func main() {
 			gen.FeatureVersionedMigration,
 			gen.FeatureLock,
 			gen.FeatureExecQuery,
+			// Modify: the statistics package groups and counts in SQL through
+			// ent queries, so that the privacy policy (row scope) applies.
+			gen.FeatureModifier,
 		},
 	}, entc.Extensions(ex))
 	if err != nil {

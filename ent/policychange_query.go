@@ -255,8 +255,9 @@ func (_q *PolicyChangeQuery) Clone() *PolicyChangeQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.PolicyChange{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -486,6 +487,12 @@ func (_q *PolicyChangeQuery) ForShare(opts ...sql.LockOption) *PolicyChangeQuery
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *PolicyChangeQuery) Modify(modifiers ...func(s *sql.Selector)) *PolicyChangeSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // PolicyChangeGroupBy is the group-by builder for PolicyChange entities.
 type PolicyChangeGroupBy struct {
 	selector
@@ -574,4 +581,10 @@ func (_s *PolicyChangeSelect) sqlScan(ctx context.Context, root *PolicyChangeQue
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *PolicyChangeSelect) Modify(modifiers ...func(s *sql.Selector)) *PolicyChangeSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -17,8 +17,9 @@ import (
 // PolicyChangeUpdate is the builder for updating PolicyChange entities.
 type PolicyChangeUpdate struct {
 	config
-	hooks    []Hook
-	mutation *PolicyChangeMutation
+	hooks     []Hook
+	mutation  *PolicyChangeMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the PolicyChangeUpdate builder.
@@ -59,6 +60,12 @@ func (_u *PolicyChangeUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PolicyChangeUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PolicyChangeUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PolicyChangeUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	_spec := sqlgraph.NewUpdateSpec(policychange.Table, policychange.Columns, sqlgraph.NewFieldSpec(policychange.FieldID, field.TypeInt))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
@@ -68,6 +75,7 @@ func (_u *PolicyChangeUpdate) sqlSave(ctx context.Context) (_node int, err error
 			}
 		}
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{policychange.Label}
@@ -83,9 +91,10 @@ func (_u *PolicyChangeUpdate) sqlSave(ctx context.Context) (_node int, err error
 // PolicyChangeUpdateOne is the builder for updating a single PolicyChange entity.
 type PolicyChangeUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *PolicyChangeMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *PolicyChangeMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Mutation returns the PolicyChangeMutation object of the builder.
@@ -133,6 +142,12 @@ func (_u *PolicyChangeUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PolicyChangeUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PolicyChangeUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PolicyChangeUpdateOne) sqlSave(ctx context.Context) (_node *PolicyChange, err error) {
 	_spec := sqlgraph.NewUpdateSpec(policychange.Table, policychange.Columns, sqlgraph.NewFieldSpec(policychange.FieldID, field.TypeInt))
 	id, ok := _u.mutation.ID()
@@ -159,6 +174,7 @@ func (_u *PolicyChangeUpdateOne) sqlSave(ctx context.Context) (_node *PolicyChan
 			}
 		}
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &PolicyChange{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -255,8 +255,9 @@ func (_q *PolicyRuleQuery) Clone() *PolicyRuleQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.PolicyRule{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -486,6 +487,12 @@ func (_q *PolicyRuleQuery) ForShare(opts ...sql.LockOption) *PolicyRuleQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *PolicyRuleQuery) Modify(modifiers ...func(s *sql.Selector)) *PolicyRuleSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // PolicyRuleGroupBy is the group-by builder for PolicyRule entities.
 type PolicyRuleGroupBy struct {
 	selector
@@ -574,4 +581,10 @@ func (_s *PolicyRuleSelect) sqlScan(ctx context.Context, root *PolicyRuleQuery, 
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *PolicyRuleSelect) Modify(modifiers ...func(s *sql.Selector)) *PolicyRuleSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

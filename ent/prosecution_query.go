@@ -410,8 +410,9 @@ func (_q *ProsecutionQuery) Clone() *ProsecutionQuery {
 		withDecisions:      _q.withDecisions.Clone(),
 		withDefendantLinks: _q.withDefendantLinks.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -1002,6 +1003,12 @@ func (_q *ProsecutionQuery) ForShare(opts ...sql.LockOption) *ProsecutionQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ProsecutionQuery) Modify(modifiers ...func(s *sql.Selector)) *ProsecutionSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // WithNamedDefendants tells the query-builder to eager-load the nodes that are connected to the "defendants"
 // edge with the given name. The optional arguments are used to configure the query builder of the edge.
 func (_q *ProsecutionQuery) WithNamedDefendants(name string, opts ...func(*SuspectQuery)) *ProsecutionQuery {
@@ -1146,4 +1153,10 @@ func (_s *ProsecutionSelect) sqlScan(ctx context.Context, root *ProsecutionQuery
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ProsecutionSelect) Modify(modifiers ...func(s *sql.Selector)) *ProsecutionSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

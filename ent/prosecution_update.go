@@ -23,8 +23,9 @@ import (
 // ProsecutionUpdate is the builder for updating Prosecution entities.
 type ProsecutionUpdate struct {
 	config
-	hooks    []Hook
-	mutation *ProsecutionMutation
+	hooks     []Hook
+	mutation  *ProsecutionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the ProsecutionUpdate builder.
@@ -475,6 +476,12 @@ func (_u *ProsecutionUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ProsecutionUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ProsecutionUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ProsecutionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -720,6 +727,7 @@ func (_u *ProsecutionUpdate) sqlSave(ctx context.Context) (_node int, err error)
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{prosecution.Label}
@@ -735,9 +743,10 @@ func (_u *ProsecutionUpdate) sqlSave(ctx context.Context) (_node int, err error)
 // ProsecutionUpdateOne is the builder for updating a single Prosecution entity.
 type ProsecutionUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *ProsecutionMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *ProsecutionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -1195,6 +1204,12 @@ func (_u *ProsecutionUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ProsecutionUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ProsecutionUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ProsecutionUpdateOne) sqlSave(ctx context.Context) (_node *Prosecution, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -1457,6 +1472,7 @@ func (_u *ProsecutionUpdateOne) sqlSave(ctx context.Context) (_node *Prosecution
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Prosecution{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -232,8 +232,9 @@ func (_q *ProsecutionDefendantQuery) Clone() *ProsecutionDefendantQuery {
 		withProsecution: _q.withProsecution.Clone(),
 		withSuspect:     _q.withSuspect.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -562,6 +563,12 @@ func (_q *ProsecutionDefendantQuery) ForShare(opts ...sql.LockOption) *Prosecuti
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ProsecutionDefendantQuery) Modify(modifiers ...func(s *sql.Selector)) *ProsecutionDefendantSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // ProsecutionDefendantGroupBy is the group-by builder for ProsecutionDefendant entities.
 type ProsecutionDefendantGroupBy struct {
 	selector
@@ -650,4 +657,10 @@ func (_s *ProsecutionDefendantSelect) sqlScan(ctx context.Context, root *Prosecu
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ProsecutionDefendantSelect) Modify(modifiers ...func(s *sql.Selector)) *ProsecutionDefendantSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -19,8 +19,9 @@ import (
 // ProsecutionDefendantUpdate is the builder for updating ProsecutionDefendant entities.
 type ProsecutionDefendantUpdate struct {
 	config
-	hooks    []Hook
-	mutation *ProsecutionDefendantMutation
+	hooks     []Hook
+	mutation  *ProsecutionDefendantMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the ProsecutionDefendantUpdate builder.
@@ -122,6 +123,12 @@ func (_u *ProsecutionDefendantUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ProsecutionDefendantUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ProsecutionDefendantUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ProsecutionDefendantUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -192,6 +199,7 @@ func (_u *ProsecutionDefendantUpdate) sqlSave(ctx context.Context) (_node int, e
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{prosecutiondefendant.Label}
@@ -207,9 +215,10 @@ func (_u *ProsecutionDefendantUpdate) sqlSave(ctx context.Context) (_node int, e
 // ProsecutionDefendantUpdateOne is the builder for updating a single ProsecutionDefendant entity.
 type ProsecutionDefendantUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *ProsecutionDefendantMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *ProsecutionDefendantMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetProsecutionID sets the "prosecution_id" field.
@@ -318,6 +327,12 @@ func (_u *ProsecutionDefendantUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ProsecutionDefendantUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ProsecutionDefendantUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ProsecutionDefendantUpdateOne) sqlSave(ctx context.Context) (_node *ProsecutionDefendant, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -407,6 +422,7 @@ func (_u *ProsecutionDefendantUpdateOne) sqlSave(ctx context.Context) (_node *Pr
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &ProsecutionDefendant{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

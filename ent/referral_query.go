@@ -354,8 +354,9 @@ func (_q *ReferralQuery) Clone() *ReferralQuery {
 		withFromAgency: _q.withFromAgency.Clone(),
 		withToAgency:   _q.withToAgency.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -792,6 +793,12 @@ func (_q *ReferralQuery) ForShare(opts ...sql.LockOption) *ReferralQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ReferralQuery) Modify(modifiers ...func(s *sql.Selector)) *ReferralSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // ReferralGroupBy is the group-by builder for Referral entities.
 type ReferralGroupBy struct {
 	selector
@@ -880,4 +887,10 @@ func (_s *ReferralSelect) sqlScan(ctx context.Context, root *ReferralQuery, v an
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ReferralSelect) Modify(modifiers ...func(s *sql.Selector)) *ReferralSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -20,8 +20,9 @@ import (
 // ReferralUpdate is the builder for updating Referral entities.
 type ReferralUpdate struct {
 	config
-	hooks    []Hook
-	mutation *ReferralMutation
+	hooks     []Hook
+	mutation  *ReferralMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the ReferralUpdate builder.
@@ -173,6 +174,12 @@ func (_u *ReferralUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ReferralUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ReferralUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ReferralUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -208,6 +215,7 @@ func (_u *ReferralUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			sqljson.Append(u, referral.FieldStatusHistory, value)
 		})
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{referral.Label}
@@ -223,9 +231,10 @@ func (_u *ReferralUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // ReferralUpdateOne is the builder for updating a single Referral entity.
 type ReferralUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *ReferralMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *ReferralMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -384,6 +393,12 @@ func (_u *ReferralUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ReferralUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ReferralUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ReferralUpdateOne) sqlSave(ctx context.Context) (_node *Referral, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -436,6 +451,7 @@ func (_u *ReferralUpdateOne) sqlSave(ctx context.Context) (_node *Referral, err 
 			sqljson.Append(u, referral.FieldStatusHistory, value)
 		})
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Referral{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

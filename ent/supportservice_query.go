@@ -305,8 +305,9 @@ func (_q *SupportServiceQuery) Clone() *SupportServiceQuery {
 		withVictim:   _q.withVictim.Clone(),
 		withProvider: _q.withProvider.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -640,6 +641,12 @@ func (_q *SupportServiceQuery) ForShare(opts ...sql.LockOption) *SupportServiceQ
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *SupportServiceQuery) Modify(modifiers ...func(s *sql.Selector)) *SupportServiceSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // SupportServiceGroupBy is the group-by builder for SupportService entities.
 type SupportServiceGroupBy struct {
 	selector
@@ -728,4 +735,10 @@ func (_s *SupportServiceSelect) sqlScan(ctx context.Context, root *SupportServic
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *SupportServiceSelect) Modify(modifiers ...func(s *sql.Selector)) *SupportServiceSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -19,8 +19,9 @@ import (
 // SupportServiceUpdate is the builder for updating SupportService entities.
 type SupportServiceUpdate struct {
 	config
-	hooks    []Hook
-	mutation *SupportServiceMutation
+	hooks     []Hook
+	mutation  *SupportServiceMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the SupportServiceUpdate builder.
@@ -192,6 +193,12 @@ func (_u *SupportServiceUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *SupportServiceUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *SupportServiceUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *SupportServiceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -231,6 +238,7 @@ func (_u *SupportServiceUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if _u.mutation.NotesCleared() {
 		_spec.ClearField(supportservice.FieldNotes, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{supportservice.Label}
@@ -246,9 +254,10 @@ func (_u *SupportServiceUpdate) sqlSave(ctx context.Context) (_node int, err err
 // SupportServiceUpdateOne is the builder for updating a single SupportService entity.
 type SupportServiceUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *SupportServiceMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *SupportServiceMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -427,6 +436,12 @@ func (_u *SupportServiceUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *SupportServiceUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *SupportServiceUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *SupportServiceUpdateOne) sqlSave(ctx context.Context) (_node *SupportService, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -483,6 +498,7 @@ func (_u *SupportServiceUpdateOne) sqlSave(ctx context.Context) (_node *SupportS
 	if _u.mutation.NotesCleared() {
 		_spec.ClearField(supportservice.FieldNotes, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &SupportService{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

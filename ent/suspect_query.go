@@ -333,8 +333,9 @@ func (_q *SuspectQuery) Clone() *SuspectQuery {
 		withProsecutions:   _q.withProsecutions.Clone(),
 		withDefendantLinks: _q.withDefendantLinks.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -761,6 +762,12 @@ func (_q *SuspectQuery) ForShare(opts ...sql.LockOption) *SuspectQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *SuspectQuery) Modify(modifiers ...func(s *sql.Selector)) *SuspectSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // WithNamedProsecutions tells the query-builder to eager-load the nodes that are connected to the "prosecutions"
 // edge with the given name. The optional arguments are used to configure the query builder of the edge.
 func (_q *SuspectQuery) WithNamedProsecutions(name string, opts ...func(*ProsecutionQuery)) *SuspectQuery {
@@ -877,4 +884,10 @@ func (_s *SuspectSelect) sqlScan(ctx context.Context, root *SuspectQuery, v any)
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *SuspectSelect) Modify(modifiers ...func(s *sql.Selector)) *SuspectSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -20,8 +20,9 @@ import (
 // SuspectUpdate is the builder for updating Suspect entities.
 type SuspectUpdate struct {
 	config
-	hooks    []Hook
-	mutation *SuspectMutation
+	hooks     []Hook
+	mutation  *SuspectMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the SuspectUpdate builder.
@@ -260,6 +261,12 @@ func (_u *SuspectUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *SuspectUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *SuspectUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *SuspectUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -347,6 +354,7 @@ func (_u *SuspectUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{suspect.Label}
@@ -362,9 +370,10 @@ func (_u *SuspectUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // SuspectUpdateOne is the builder for updating a single Suspect entity.
 type SuspectUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *SuspectMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *SuspectMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -610,6 +619,12 @@ func (_u *SuspectUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *SuspectUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *SuspectUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *SuspectUpdateOne) sqlSave(ctx context.Context) (_node *Suspect, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -714,6 +729,7 @@ func (_u *SuspectUpdateOne) sqlSave(ctx context.Context) (_node *Suspect, err er
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Suspect{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

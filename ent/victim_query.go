@@ -386,8 +386,9 @@ func (_q *VictimQuery) Clone() *VictimQuery {
 		withConsents:  _q.withConsents.Clone(),
 		withCaseLinks: _q.withCaseLinks.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -932,6 +933,12 @@ func (_q *VictimQuery) ForShare(opts ...sql.LockOption) *VictimQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *VictimQuery) Modify(modifiers ...func(s *sql.Selector)) *VictimSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // WithNamedCases tells the query-builder to eager-load the nodes that are connected to the "cases"
 // edge with the given name. The optional arguments are used to configure the query builder of the edge.
 func (_q *VictimQuery) WithNamedCases(name string, opts ...func(*CaseFileQuery)) *VictimQuery {
@@ -1090,4 +1097,10 @@ func (_s *VictimSelect) sqlScan(ctx context.Context, root *VictimQuery, v any) e
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *VictimSelect) Modify(modifiers ...func(s *sql.Selector)) *VictimSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

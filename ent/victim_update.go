@@ -24,8 +24,9 @@ import (
 // VictimUpdate is the builder for updating Victim entities.
 type VictimUpdate struct {
 	config
-	hooks    []Hook
-	mutation *VictimMutation
+	hooks     []Hook
+	mutation  *VictimMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the VictimUpdate builder.
@@ -639,6 +640,12 @@ func (_u *VictimUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *VictimUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *VictimUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *VictimUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -944,6 +951,7 @@ func (_u *VictimUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{victim.Label}
@@ -959,9 +967,10 @@ func (_u *VictimUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // VictimUpdateOne is the builder for updating a single Victim entity.
 type VictimUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *VictimMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *VictimMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -1582,6 +1591,12 @@ func (_u *VictimUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *VictimUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *VictimUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *VictimUpdateOne) sqlSave(ctx context.Context) (_node *Victim, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -1904,6 +1919,7 @@ func (_u *VictimUpdateOne) sqlSave(ctx context.Context) (_node *Victim, err erro
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Victim{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

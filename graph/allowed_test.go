@@ -62,13 +62,17 @@ func TestEveryPowerIsChecked(t *testing.T) {
 
 // allowedQueries ask each @allowed field over HTTP.
 var allowedQueries = map[string]string{
-	"Query.policyLines":      `{ policyLines }`,
-	"Query.accessMatrix":     `{ accessMatrix { csv } }`,
-	"Query.explainAccess":    `{ explainAccess(question: {roles: [judge], agencyKind: HIGH_COURT, field: "Victim.legalName"}) { allowed } }`,
-	"Query.policyWhatIf":     `{ policyWhatIf(add: [["p","judge","court","Victim.phone","read","proceedings"]]) { role } }`,
-	"Query.policyChanges":    `{ policyChanges { reason } }`,
-	"Query.auditEvents":      `{ auditEvents(first: 1) { pageInfo { hasNextPage } } }`,
-	"Query.verifyAuditTrail": `{ verifyAuditTrail { valid } }`,
+	"Query.policyLines":           `{ policyLines }`,
+	"Query.accessMatrix":          `{ accessMatrix { csv } }`,
+	"Query.explainAccess":         `{ explainAccess(question: {roles: [judge], agencyKind: HIGH_COURT, field: "Victim.legalName"}) { allowed } }`,
+	"Query.policyWhatIf":          `{ policyWhatIf(add: [["p","judge","court","Victim.phone","read","proceedings"]]) { role } }`,
+	"Query.policyChanges":         `{ policyChanges { reason } }`,
+	"Query.auditEvents":           `{ auditEvents(first: 1) { pageInfo { hasNextPage } } }`,
+	"Query.verifyAuditTrail":      `{ verifyAuditTrail { valid } }`,
+	"Query.victimStatistics":      `{ victimStatistics(groupBy: [SEX]) { total { count suppressed } } }`,
+	"Query.caseStatistics":        `{ caseStatistics(groupBy: [REGION]) { total { count } } }`,
+	"Query.prosecutionStatistics": `{ prosecutionStatistics(groupBy: [OFFICE]) { total { count } } }`,
+	"Query.referralStatistics":    `{ referralStatistics(groupBy: [STATUS]) { total { count suppressed } } }`,
 }
 
 // person is a role at an agency of the registry.
@@ -84,11 +88,15 @@ var (
 		"policy read":  {{"ngo-vatra", viewer.RoleDPO}, {"onac", viewer.RoleAdmin}},
 		"audit read":   {{"ngo-vatra", viewer.RoleDPO}, {"onac", viewer.RoleDPO}},
 		"audit verify": {{"ngo-vatra", viewer.RoleDPO}},
+		"statistics read": {{"onac", viewer.RoleAnalyst}, {"onac", viewer.RoleCoordinator},
+			{"prosecution-tirane", viewer.RoleProsecutor}, {"police-tirane", viewer.RoleInvestigator}},
 	}
 	powerOthers = map[string][]person{
 		"policy read":  {{"court-tirane", viewer.RoleJudge}, {"police-gd", viewer.RoleInvestigator}},
 		"audit read":   {{"onac", viewer.RoleAdmin}, {"onac", viewer.RoleCoordinator}},
 		"audit verify": {{"onac", viewer.RoleAdmin}, {"ngo-vatra", viewer.RoleCaseWorker}},
+		"statistics read": {{"court-tirane", viewer.RoleJudge}, {"ngo-vatra", viewer.RoleCaseWorker},
+			{"onac", viewer.RoleDPO}, {"onac", viewer.RoleAdmin}},
 	}
 )
 

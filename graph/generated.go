@@ -457,23 +457,27 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AccessMatrix     func(childComplexity int) int
-		Agencies         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder, where *ent.AgencyWhereInput) int
-		AuditEvents      func(childComplexity int, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst *bool) int
-		Cases            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
-		EmergencyGrants  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.EmergencyGrantOrder, where *ent.EmergencyGrantWhereInput) int
-		ExplainAccess    func(childComplexity int, question AccessQuestion) int
-		Node             func(childComplexity int, id int) int
-		Nodes            func(childComplexity int, ids []int) int
-		PolicyChanges    func(childComplexity int, first *int) int
-		PolicyLines      func(childComplexity int) int
-		PolicyWhatIf     func(childComplexity int, add [][]string, remove [][]string) int
-		Prosecutions     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) int
-		Referrals        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) int
-		Suspects         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) int
-		VerifyAuditTrail func(childComplexity int, anchors []*AuditAnchor) int
-		Victims          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) int
-		Viewer           func(childComplexity int) int
+		AccessMatrix          func(childComplexity int) int
+		Agencies              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder, where *ent.AgencyWhereInput) int
+		AuditEvents           func(childComplexity int, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst *bool) int
+		CaseStatistics        func(childComplexity int, groupBy []CaseDimension, period *StatisticsPeriod, where *CaseStatisticsFilter) int
+		Cases                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
+		EmergencyGrants       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.EmergencyGrantOrder, where *ent.EmergencyGrantWhereInput) int
+		ExplainAccess         func(childComplexity int, question AccessQuestion) int
+		Node                  func(childComplexity int, id int) int
+		Nodes                 func(childComplexity int, ids []int) int
+		PolicyChanges         func(childComplexity int, first *int) int
+		PolicyLines           func(childComplexity int) int
+		PolicyWhatIf          func(childComplexity int, add [][]string, remove [][]string) int
+		ProsecutionStatistics func(childComplexity int, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) int
+		Prosecutions          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) int
+		ReferralStatistics    func(childComplexity int, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) int
+		Referrals             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) int
+		Suspects              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) int
+		VerifyAuditTrail      func(childComplexity int, anchors []*AuditAnchor) int
+		VictimStatistics      func(childComplexity int, groupBy []VictimDimension, period *StatisticsPeriod, where *VictimStatisticsFilter) int
+		Victims               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) int
+		Viewer                func(childComplexity int) int
 	}
 
 	Referral struct {
@@ -511,6 +515,22 @@ type ComplexityRoot struct {
 		ActorSubject func(childComplexity int) int
 		At           func(childComplexity int) int
 		Status       func(childComplexity int) int
+	}
+
+	StatisticsCell struct {
+		Count      func(childComplexity int) int
+		Period     func(childComplexity int) int
+		Suppressed func(childComplexity int) int
+		Values     func(childComplexity int) int
+	}
+
+	StatisticsTable struct {
+		Cells        func(childComplexity int) int
+		CountsPeople func(childComplexity int) int
+		GroupBy      func(childComplexity int) int
+		Period       func(childComplexity int) int
+		Threshold    func(childComplexity int) int
+		Total        func(childComplexity int) int
 	}
 
 	SupportService struct {
@@ -686,6 +706,10 @@ type QueryResolver interface {
 	ExplainAccess(ctx context.Context, question AccessQuestion) (*policytools.Explanation, error)
 	PolicyWhatIf(ctx context.Context, add [][]string, remove [][]string) ([]*policytools.CellChange, error)
 	PolicyChanges(ctx context.Context, first *int) ([]*ent.PolicyChange, error)
+	VictimStatistics(ctx context.Context, groupBy []VictimDimension, period *StatisticsPeriod, where *VictimStatisticsFilter) (*StatisticsTable, error)
+	CaseStatistics(ctx context.Context, groupBy []CaseDimension, period *StatisticsPeriod, where *CaseStatisticsFilter) (*StatisticsTable, error)
+	ProsecutionStatistics(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*StatisticsTable, error)
+	ReferralStatistics(ctx context.Context, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) (*StatisticsTable, error)
 }
 
 type ProsecutionWhereInputResolver interface {
@@ -2666,6 +2690,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["where"].(*AuditTrailFilter), args["oldestFirst"].(*bool)), true
+	case "Query.caseStatistics":
+		if e.ComplexityRoot.Query.CaseStatistics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_caseStatistics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CaseStatistics(childComplexity, args["groupBy"].([]CaseDimension), args["period"].(*StatisticsPeriod), args["where"].(*CaseStatisticsFilter)), true
 	case "Query.cases":
 		if e.ComplexityRoot.Query.Cases == nil {
 			break
@@ -2750,6 +2785,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PolicyWhatIf(childComplexity, args["add"].([][]string), args["remove"].([][]string)), true
+	case "Query.prosecutionStatistics":
+		if e.ComplexityRoot.Query.ProsecutionStatistics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_prosecutionStatistics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProsecutionStatistics(childComplexity, args["groupBy"].([]ProsecutionDimension), args["period"].(*StatisticsPeriod), args["where"].(*ProsecutionStatisticsFilter)), true
 	case "Query.prosecutions":
 		if e.ComplexityRoot.Query.Prosecutions == nil {
 			break
@@ -2761,6 +2807,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Prosecutions(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ProsecutionOrder), args["where"].(*ent.ProsecutionWhereInput)), true
+	case "Query.referralStatistics":
+		if e.ComplexityRoot.Query.ReferralStatistics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_referralStatistics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReferralStatistics(childComplexity, args["groupBy"].([]ReferralDimension), args["period"].(*StatisticsPeriod), args["where"].(*ReferralStatisticsFilter)), true
 	case "Query.referrals":
 		if e.ComplexityRoot.Query.Referrals == nil {
 			break
@@ -2794,6 +2851,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.VerifyAuditTrail(childComplexity, args["anchors"].([]*AuditAnchor)), true
+	case "Query.victimStatistics":
+		if e.ComplexityRoot.Query.VictimStatistics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_victimStatistics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VictimStatistics(childComplexity, args["groupBy"].([]VictimDimension), args["period"].(*StatisticsPeriod), args["where"].(*VictimStatisticsFilter)), true
 	case "Query.victims":
 		if e.ComplexityRoot.Query.Victims == nil {
 			break
@@ -2965,6 +3033,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralStatusChange.Status(childComplexity), true
+
+	case "StatisticsCell.count":
+		if e.ComplexityRoot.StatisticsCell.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsCell.Count(childComplexity), true
+	case "StatisticsCell.period":
+		if e.ComplexityRoot.StatisticsCell.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsCell.Period(childComplexity), true
+	case "StatisticsCell.suppressed":
+		if e.ComplexityRoot.StatisticsCell.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsCell.Suppressed(childComplexity), true
+	case "StatisticsCell.values":
+		if e.ComplexityRoot.StatisticsCell.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsCell.Values(childComplexity), true
+
+	case "StatisticsTable.cells":
+		if e.ComplexityRoot.StatisticsTable.Cells == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTable.Cells(childComplexity), true
+	case "StatisticsTable.countsPeople":
+		if e.ComplexityRoot.StatisticsTable.CountsPeople == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTable.CountsPeople(childComplexity), true
+	case "StatisticsTable.groupBy":
+		if e.ComplexityRoot.StatisticsTable.GroupBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTable.GroupBy(childComplexity), true
+	case "StatisticsTable.period":
+		if e.ComplexityRoot.StatisticsTable.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTable.Period(childComplexity), true
+	case "StatisticsTable.threshold":
+		if e.ComplexityRoot.StatisticsTable.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTable.Threshold(childComplexity), true
+	case "StatisticsTable.total":
+		if e.ComplexityRoot.StatisticsTable.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsTable.Total(childComplexity), true
 
 	case "SupportService.createdAt":
 		if e.ComplexityRoot.SupportService.CreatedAt == nil {
@@ -3434,6 +3564,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CaseEventOrder", ec.unmarshalInputCaseEventOrder),
 			graphql.NewInputUnmarshaler("CaseEventWhereInput", ec.unmarshalInputCaseEventWhereInput),
 			graphql.NewInputUnmarshaler("CaseOrder", ec.unmarshalInputCaseOrder),
+			graphql.NewInputUnmarshaler("CaseStatisticsFilter", ec.unmarshalInputCaseStatisticsFilter),
 			graphql.NewInputUnmarshaler("CaseWhereInput", ec.unmarshalInputCaseWhereInput),
 			graphql.NewInputUnmarshaler("ChargeOrder", ec.unmarshalInputChargeOrder),
 			graphql.NewInputUnmarshaler("ChargeWhereInput", ec.unmarshalInputChargeWhereInput),
@@ -3453,8 +3584,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EmergencyGrantOrder", ec.unmarshalInputEmergencyGrantOrder),
 			graphql.NewInputUnmarshaler("EmergencyGrantWhereInput", ec.unmarshalInputEmergencyGrantWhereInput),
 			graphql.NewInputUnmarshaler("ProsecutionOrder", ec.unmarshalInputProsecutionOrder),
+			graphql.NewInputUnmarshaler("ProsecutionStatisticsFilter", ec.unmarshalInputProsecutionStatisticsFilter),
 			graphql.NewInputUnmarshaler("ProsecutionWhereInput", ec.unmarshalInputProsecutionWhereInput),
 			graphql.NewInputUnmarshaler("ReferralOrder", ec.unmarshalInputReferralOrder),
+			graphql.NewInputUnmarshaler("ReferralStatisticsFilter", ec.unmarshalInputReferralStatisticsFilter),
 			graphql.NewInputUnmarshaler("ReferralWhereInput", ec.unmarshalInputReferralWhereInput),
 			graphql.NewInputUnmarshaler("SupportServiceOrder", ec.unmarshalInputSupportServiceOrder),
 			graphql.NewInputUnmarshaler("SupportServiceWhereInput", ec.unmarshalInputSupportServiceWhereInput),
@@ -3467,6 +3600,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateSuspectInput", ec.unmarshalInputUpdateSuspectInput),
 			graphql.NewInputUnmarshaler("UpdateVictimInput", ec.unmarshalInputUpdateVictimInput),
 			graphql.NewInputUnmarshaler("VictimOrder", ec.unmarshalInputVictimOrder),
+			graphql.NewInputUnmarshaler("VictimStatisticsFilter", ec.unmarshalInputVictimStatisticsFilter),
 			graphql.NewInputUnmarshaler("VictimWhereInput", ec.unmarshalInputVictimWhereInput),
 		)
 	}
@@ -3798,6 +3932,8 @@ enum AuditEventKind {
   EMERGENCY_ACCESS_REVOKED
   "Someone read the audit trail (detail: what they asked for, how many events they got)."
   AUDIT_TRAIL_READ
+  "Someone read a statistics table (detail: the table, its grouping and filter; never a value)."
+  STATISTICS_READ
 }
 
 "The decision an audit event records."
@@ -4001,6 +4137,148 @@ type PolicyChange {
   reason: String!
   added: [[String!]!]!
   removed: [[String!]!]!
+}
+`, BuiltIn: false},
+	{Name: "../statistics.graphqls", Input: `# Statistics for dashboards, safe to publish (docs/statistics.md): grouped
+# counts computed in SQL over the rows the caller sees, with disclosure
+# control on counts of people.
+
+"""
+What victims' statistics may be grouped and filtered by. Quasi-identifiers
+are never dimensions: no exact age, no nationality (foreign national yes/no
+only).
+"""
+enum VictimDimension {
+  REGION
+  SEX
+  AGE_GROUP
+  FOREIGN_NATIONAL
+  IDENTIFICATION_STATUS
+  IDENTIFIED_BY
+}
+
+"What case statistics may be grouped and filtered by."
+enum CaseDimension {
+  REGION
+  STAGE
+  LEAD_AGENCY_KIND
+  "OPEN or CLOSED."
+  OPEN
+}
+
+"The period a table's cells are counted by: months, summed to quarters or years."
+enum StatisticsPeriod {
+  MONTH
+  QUARTER
+  YEAR
+}
+
+"""
+Which victims to count. Each list keeps the victims whose value is one of
+those listed (none: no restriction). from and to are months, YYYY-MM,
+both included, of the date of identification.
+"""
+input VictimStatisticsFilter {
+  region: [Region!]
+  sex: [Sex!]
+  ageGroup: [AgeGroup!]
+  foreignNational: Boolean
+  identificationStatus: [IdentificationStatus!]
+  identifiedBy: [IdentifyingBody!]
+  from: String
+  to: String
+}
+
+"""
+Which cases to count; from and to are months, YYYY-MM, both included, of
+the date the case was opened.
+"""
+input CaseStatisticsFilter {
+  region: [Region!]
+  stage: [ProceedingStage!]
+  leadAgencyKind: [AgencyKind!]
+  open: Boolean
+  from: String
+  to: String
+}
+
+"A table of counts, one cell per combination of the grouped dimensions (and period) that has any row."
+type StatisticsTable {
+  "The dimensions the cells are grouped by, in the order of each cell's values."
+  groupBy: [String!]!
+  "The period cells are counted by; null: the whole time."
+  period: StatisticsPeriod
+  "Whether counts are of people, to which disclosure control applies."
+  countsPeople: Boolean!
+  "The threshold k below which a count of people is suppressed; 0 when the caller sees exact counts."
+  threshold: Int!
+  "The cells, ordered by period and values: with a period, the time series for a chart."
+  cells: [StatisticsCell!]!
+  "The count of everything the filter keeps (itself a cell, controlled alike)."
+  total: StatisticsCell!
+}
+
+"One count of a statistics table."
+type StatisticsCell {
+  "The period (YYYY, YYYY-Qn or YYYY-MM), when the table has one."
+  period: String
+  "The cell's value of each grouped dimension, in the order of groupBy."
+  values: [String!]!
+  "The count; null when suppressed."
+  count: Int
+  "The count is withheld by disclosure control (docs/statistics.md)."
+  suppressed: Boolean!
+}
+
+extend type Query {
+  "Victims identified, counted over the victims the caller sees."
+  victimStatistics(groupBy: [VictimDimension!]! = [], period: StatisticsPeriod, where: VictimStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
+  "Cases opened, counted over the cases the caller sees."
+  caseStatistics(groupBy: [CaseDimension!]! = [], period: StatisticsPeriod, where: CaseStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
+}
+
+"What prosecution statistics (the monitoring mechanism) may be grouped and filtered by."
+enum ProsecutionDimension {
+  "The prosecution office, by its agency code."
+  OFFICE
+  STAGE
+  "Whether the investigation deadline was ever extended: YES or NO."
+  EXTENDED
+}
+
+"What referral statistics may be grouped and filtered by."
+enum ReferralDimension {
+  SERVICE_KIND
+  FROM_AGENCY_KIND
+  TO_AGENCY_KIND
+  STATUS
+}
+
+"Which proceedings to count; from and to are months, YYYY-MM, both included, of registration."
+input ProsecutionStatisticsFilter {
+  "Agency codes of prosecution offices."
+  office: [String!]
+  stage: [ProceedingStage!]
+  extended: Boolean
+  from: String
+  to: String
+}
+
+"Which referrals to count; from and to are months, YYYY-MM, both included, of the referral."
+input ReferralStatisticsFilter {
+  serviceKind: [ServiceKind!]
+  fromAgencyKind: [AgencyKind!]
+  toAgencyKind: [AgencyKind!]
+  status: [ReferralStatus!]
+  from: String
+  to: String
+}
+
+extend type Query {
+  "Criminal proceedings registered, counted over the proceedings the caller sees."
+  prosecutionStatistics(groupBy: [ProsecutionDimension!]! = [], period: StatisticsPeriod, where: ProsecutionStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
+  "Referrals of victims to services, counted over the referrals the caller sees; each is one victim's, so disclosure control applies."
+  referralStatistics(groupBy: [ReferralDimension!]! = [], period: StatisticsPeriod, where: ReferralStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
 }
 `, BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
@@ -4835,6 +5113,38 @@ func (ec *executionContext) childFields_ReferralStatusChange(ctx context.Context
 		return ec.fieldContext_ReferralStatusChange_actorAgency(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferralStatusChange", field.Name)
+}
+
+func (ec *executionContext) childFields_StatisticsCell(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_StatisticsCell_period(ctx, field)
+	case "values":
+		return ec.fieldContext_StatisticsCell_values(ctx, field)
+	case "count":
+		return ec.fieldContext_StatisticsCell_count(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_StatisticsCell_suppressed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatisticsCell", field.Name)
+}
+
+func (ec *executionContext) childFields_StatisticsTable(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "groupBy":
+		return ec.fieldContext_StatisticsTable_groupBy(ctx, field)
+	case "period":
+		return ec.fieldContext_StatisticsTable_period(ctx, field)
+	case "countsPeople":
+		return ec.fieldContext_StatisticsTable_countsPeople(ctx, field)
+	case "threshold":
+		return ec.fieldContext_StatisticsTable_threshold(ctx, field)
+	case "cells":
+		return ec.fieldContext_StatisticsTable_cells(ctx, field)
+	case "total":
+		return ec.fieldContext_StatisticsTable_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatisticsTable", field.Name)
 }
 
 func (ec *executionContext) childFields_SupportService(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6585,6 +6895,36 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_caseStatistics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]CaseDimension, error) {
+			return ec.unmarshalNCaseDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐCaseDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*StatisticsPeriod, error) {
+			return ec.unmarshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*CaseStatisticsFilter, error) {
+			return ec.unmarshalOCaseStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐCaseStatisticsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_cases_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6771,6 +7111,36 @@ func (ec *executionContext) field_Query_policyWhatIf_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_prosecutionStatistics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]ProsecutionDimension, error) {
+			return ec.unmarshalNProsecutionDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*StatisticsPeriod, error) {
+			return ec.unmarshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ProsecutionStatisticsFilter, error) {
+			return ec.unmarshalOProsecutionStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionStatisticsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_prosecutions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6822,6 +7192,36 @@ func (ec *executionContext) field_Query_prosecutions_args(ctx context.Context, r
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_referralStatistics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]ReferralDimension, error) {
+			return ec.unmarshalNReferralDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*StatisticsPeriod, error) {
+			return ec.unmarshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ReferralStatisticsFilter, error) {
+			return ec.unmarshalOReferralStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralStatisticsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg2
 	return args, nil
 }
 
@@ -6944,6 +7344,36 @@ func (ec *executionContext) field_Query_verifyAuditTrail_args(ctx context.Contex
 		return nil, err
 	}
 	args["anchors"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_victimStatistics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]VictimDimension, error) {
+			return ec.unmarshalNVictimDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*StatisticsPeriod, error) {
+			return ec.unmarshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*VictimStatisticsFilter, error) {
+			return ec.unmarshalOVictimStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimStatisticsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg2
 	return args, nil
 }
 
@@ -15869,6 +16299,274 @@ func (ec *executionContext) fieldContext_Query_policyChanges(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_victimStatistics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_victimStatistics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().VictimStatistics(ctx, fc.Args["groupBy"].([]VictimDimension), fc.Args["period"].(*StatisticsPeriod), fc.Args["where"].(*VictimStatisticsFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "statistics")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *StatisticsTable) graphql.Marshaler {
+			return ec.marshalNStatisticsTable2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_victimStatistics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatisticsTable(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_victimStatistics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_caseStatistics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_caseStatistics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CaseStatistics(ctx, fc.Args["groupBy"].([]CaseDimension), fc.Args["period"].(*StatisticsPeriod), fc.Args["where"].(*CaseStatisticsFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "statistics")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *StatisticsTable) graphql.Marshaler {
+			return ec.marshalNStatisticsTable2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_caseStatistics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatisticsTable(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_caseStatistics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_prosecutionStatistics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_prosecutionStatistics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProsecutionStatistics(ctx, fc.Args["groupBy"].([]ProsecutionDimension), fc.Args["period"].(*StatisticsPeriod), fc.Args["where"].(*ProsecutionStatisticsFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "statistics")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *StatisticsTable) graphql.Marshaler {
+			return ec.marshalNStatisticsTable2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_prosecutionStatistics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatisticsTable(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_prosecutionStatistics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_referralStatistics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_referralStatistics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReferralStatistics(ctx, fc.Args["groupBy"].([]ReferralDimension), fc.Args["period"].(*StatisticsPeriod), fc.Args["where"].(*ReferralStatisticsFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "statistics")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *StatisticsTable) graphql.Marshaler {
+			return ec.marshalNStatisticsTable2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_referralStatistics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatisticsTable(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_referralStatistics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16590,6 +17288,254 @@ func (ec *executionContext) _ReferralStatusChange_actorAgency(ctx context.Contex
 }
 func (ec *executionContext) fieldContext_ReferralStatusChange_actorAgency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReferralStatusChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatisticsCell_period(ctx context.Context, field graphql.CollectedField, obj *StatisticsCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsCell_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsCell_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsCell", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatisticsCell_values(ctx context.Context, field graphql.CollectedField, obj *StatisticsCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsCell_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsCell_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsCell", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatisticsCell_count(ctx context.Context, field graphql.CollectedField, obj *StatisticsCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsCell_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsCell_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StatisticsCell_suppressed(ctx context.Context, field graphql.CollectedField, obj *StatisticsCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsCell_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsCell_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsCell", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _StatisticsTable_groupBy(ctx context.Context, field graphql.CollectedField, obj *StatisticsTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsTable_groupBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsTable_groupBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsTable", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatisticsTable_period(ctx context.Context, field graphql.CollectedField, obj *StatisticsTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsTable_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *StatisticsPeriod) graphql.Marshaler {
+			return ec.marshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsTable_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsTable", field, false, false, "StatisticsPeriod")
+}
+
+func (ec *executionContext) _StatisticsTable_countsPeople(ctx context.Context, field graphql.CollectedField, obj *StatisticsTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsTable_countsPeople(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountsPeople, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsTable_countsPeople(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsTable", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _StatisticsTable_threshold(ctx context.Context, field graphql.CollectedField, obj *StatisticsTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsTable_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsTable_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsTable", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StatisticsTable_cells(ctx context.Context, field graphql.CollectedField, obj *StatisticsTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsTable_cells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cells, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*StatisticsCell) graphql.Marshaler {
+			return ec.marshalNStatisticsCell2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsCellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsTable_cells(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatisticsTable",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatisticsCell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatisticsTable_total(ctx context.Context, field graphql.CollectedField, obj *StatisticsTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsTable_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *StatisticsCell) graphql.Marshaler {
+			return ec.marshalNStatisticsCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsCell(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsTable_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatisticsTable",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatisticsCell(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SupportService_id(ctx context.Context, field graphql.CollectedField, obj *ent.SupportService) (ret graphql.Marshaler) {
@@ -21044,6 +21990,83 @@ func UnmarshalCaseOrder(ctx context.Context, raw any) (ent.CaseOrder, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCaseStatisticsFilter(ctx context.Context, obj any) (CaseStatisticsFilter, error) {
+	var it CaseStatisticsFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"region", "stage", "leadAgencyKind", "open", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalORegion2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐRegionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		case "stage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stage"))
+			data, err := ec.unmarshalOProceedingStage2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐProceedingStageᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stage = data
+		case "leadAgencyKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leadAgencyKind"))
+			data, err := ec.unmarshalOAgencyKind2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐAgencyKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeadAgencyKind = data
+		case "open":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("open"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Open = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCaseStatisticsFilter unmarshals raw into the CaseStatisticsFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCaseStatisticsFilter(ctx context.Context, raw any) (CaseStatisticsFilter, error) {
+	var out CaseStatisticsFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CaseStatisticsFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCaseWhereInput(ctx context.Context, obj any) (ent.CaseWhereInput, error) {
 	var it ent.CaseWhereInput
 	if obj == nil {
@@ -24487,6 +25510,76 @@ func UnmarshalProsecutionOrder(ctx context.Context, raw any) (ent.ProsecutionOrd
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputProsecutionStatisticsFilter(ctx context.Context, obj any) (ProsecutionStatisticsFilter, error) {
+	var it ProsecutionStatisticsFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"office", "stage", "extended", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "office":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("office"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Office = data
+		case "stage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stage"))
+			data, err := ec.unmarshalOProceedingStage2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐProceedingStageᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stage = data
+		case "extended":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("extended"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Extended = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProsecutionStatisticsFilter unmarshals raw into the ProsecutionStatisticsFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProsecutionStatisticsFilter(ctx context.Context, raw any) (ProsecutionStatisticsFilter, error) {
+	var out ProsecutionStatisticsFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProsecutionStatisticsFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputProsecutionWhereInput(ctx context.Context, obj any) (ent.ProsecutionWhereInput, error) {
 	var it ent.ProsecutionWhereInput
 	if obj == nil {
@@ -25267,6 +26360,83 @@ func (ec *executionContext) unmarshalInputReferralOrder(ctx context.Context, obj
 func UnmarshalReferralOrder(ctx context.Context, raw any) (ent.ReferralOrder, error) {
 	var out ent.ReferralOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReferralOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReferralStatisticsFilter(ctx context.Context, obj any) (ReferralStatisticsFilter, error) {
+	var it ReferralStatisticsFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"serviceKind", "fromAgencyKind", "toAgencyKind", "status", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "serviceKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceKind"))
+			data, err := ec.unmarshalOServiceKind2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐServiceKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceKind = data
+		case "fromAgencyKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromAgencyKind"))
+			data, err := ec.unmarshalOAgencyKind2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐAgencyKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromAgencyKind = data
+		case "toAgencyKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toAgencyKind"))
+			data, err := ec.unmarshalOAgencyKind2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐAgencyKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToAgencyKind = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOReferralStatus2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐReferralStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReferralStatisticsFilter unmarshals raw into the ReferralStatisticsFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReferralStatisticsFilter(ctx context.Context, raw any) (ReferralStatisticsFilter, error) {
+	var out ReferralStatisticsFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReferralStatisticsFilter", raw, &out)
 	return out, err
 }
 
@@ -27449,6 +28619,97 @@ func (ec *executionContext) unmarshalInputVictimOrder(ctx context.Context, obj a
 func UnmarshalVictimOrder(ctx context.Context, raw any) (ent.VictimOrder, error) {
 	var out ent.VictimOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "VictimOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputVictimStatisticsFilter(ctx context.Context, obj any) (VictimStatisticsFilter, error) {
+	var it VictimStatisticsFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"region", "sex", "ageGroup", "foreignNational", "identificationStatus", "identifiedBy", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalORegion2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐRegionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		case "sex":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sex"))
+			data, err := ec.unmarshalOSex2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐSexᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sex = data
+		case "ageGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ageGroup"))
+			data, err := ec.unmarshalOAgeGroup2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐAgeGroupᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgeGroup = data
+		case "foreignNational":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("foreignNational"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ForeignNational = data
+		case "identificationStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identificationStatus"))
+			data, err := ec.unmarshalOIdentificationStatus2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐIdentificationStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentificationStatus = data
+		case "identifiedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identifiedBy"))
+			data, err := ec.unmarshalOIdentifyingBody2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐIdentifyingBodyᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentifiedBy = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalVictimStatisticsFilter unmarshals raw into the VictimStatisticsFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVictimStatisticsFilter(ctx context.Context, raw any) (VictimStatisticsFilter, error) {
+	var out VictimStatisticsFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VictimStatisticsFilter", raw, &out)
 	return out, err
 }
 
@@ -30840,6 +32101,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_policyChanges(ctx, field)
 				})
+		case "victimStatistics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_victimStatistics(ctx, field)
+				})
+		case "caseStatistics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_caseStatistics(ctx, field)
+				})
+		case "prosecutionStatistics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_prosecutionStatistics(ctx, field)
+				})
+		case "referralStatistics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_referralStatistics(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -31092,6 +32377,112 @@ func (ec *executionContext) _ReferralStatusChange(ctx context.Context, sel ast.S
 			}
 		case "actorAgency":
 			out.Values[i] = ec._ReferralStatusChange_actorAgency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statisticsCellImplementors = []string{"StatisticsCell"}
+
+func (ec *executionContext) _StatisticsCell(ctx context.Context, sel ast.SelectionSet, obj *StatisticsCell) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statisticsCellImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatisticsCell")
+		case "period":
+			out.Values[i] = ec._StatisticsCell_period(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "values":
+			out.Values[i] = ec._StatisticsCell_values(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._StatisticsCell_count(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._StatisticsCell_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statisticsTableImplementors = []string{"StatisticsTable"}
+
+func (ec *executionContext) _StatisticsTable(ctx context.Context, sel ast.SelectionSet, obj *StatisticsTable) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statisticsTableImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatisticsTable")
+		case "groupBy":
+			out.Values[i] = ec._StatisticsTable_groupBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._StatisticsTable_period(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "countsPeople":
+			out.Values[i] = ec._StatisticsTable_countsPeople(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "threshold":
+			out.Values[i] = ec._StatisticsTable_threshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cells":
+			out.Values[i] = ec._StatisticsTable_cells(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._StatisticsTable_total(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32388,6 +33779,46 @@ func (ec *executionContext) marshalNCaseConnection2ᚖgithubᚗcomᚋcasegraph�
 	return ec._CaseConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCaseDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐCaseDimension(ctx context.Context, v any) (CaseDimension, error) {
+	var res CaseDimension
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCaseDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐCaseDimension(ctx context.Context, sel ast.SelectionSet, v CaseDimension) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNCaseDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐCaseDimensionᚄ(ctx context.Context, v any) ([]CaseDimension, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]CaseDimension, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCaseDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐCaseDimension(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNCaseDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐCaseDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []CaseDimension) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCaseDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐCaseDimension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNCaseEventConnection2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseEventConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CaseEventConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CaseEventConnection!")
@@ -32944,6 +34375,46 @@ func (ec *executionContext) marshalNProsecutionConnection2ᚖgithubᚗcomᚋcase
 	return ec._ProsecutionConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNProsecutionDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimension(ctx context.Context, v any) (ProsecutionDimension, error) {
+	var res ProsecutionDimension
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProsecutionDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimension(ctx context.Context, sel ast.SelectionSet, v ProsecutionDimension) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNProsecutionDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimensionᚄ(ctx context.Context, v any) ([]ProsecutionDimension, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]ProsecutionDimension, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNProsecutionDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimension(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNProsecutionDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []ProsecutionDimension) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProsecutionDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNProsecutionOrder2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecutionOrder(ctx context.Context, v any) (*ent.ProsecutionOrder, error) {
 	res, err := ec.unmarshalInputProsecutionOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -32974,6 +34445,46 @@ func (ec *executionContext) marshalNReferralConnection2ᚖgithubᚗcomᚋcasegra
 		return graphql.Null
 	}
 	return ec._ReferralConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReferralDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralDimension(ctx context.Context, v any) (ReferralDimension, error) {
+	var res ReferralDimension
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReferralDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralDimension(ctx context.Context, sel ast.SelectionSet, v ReferralDimension) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNReferralDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralDimensionᚄ(ctx context.Context, v any) ([]ReferralDimension, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]ReferralDimension, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReferralDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralDimension(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNReferralDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []ReferralDimension) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReferralDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralDimension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNReferralOrder2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐReferralOrder(ctx context.Context, v any) (*ent.ReferralOrder, error) {
@@ -33118,6 +34629,38 @@ func (ec *executionContext) unmarshalNSex2githubᚗcomᚋcasegraphᚋcasegraph�
 
 func (ec *executionContext) marshalNSex2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐSex(ctx context.Context, sel ast.SelectionSet, v domain.Sex) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNStatisticsCell2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsCellᚄ(ctx context.Context, sel ast.SelectionSet, v []*StatisticsCell) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatisticsCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsCell(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStatisticsCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsCell(ctx context.Context, sel ast.SelectionSet, v *StatisticsCell) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatisticsCell!")
+		return graphql.Null
+	}
+	return ec._StatisticsCell(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStatisticsTable2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsTable(ctx context.Context, sel ast.SelectionSet, v *StatisticsTable) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatisticsTable!")
+		return graphql.Null
+	}
+	return ec._StatisticsTable(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -33342,6 +34885,46 @@ func (ec *executionContext) marshalNVictimConnection2ᚖgithubᚗcomᚋcasegraph
 		return graphql.Null
 	}
 	return ec._VictimConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNVictimDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimDimension(ctx context.Context, v any) (VictimDimension, error) {
+	var res VictimDimension
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVictimDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimDimension(ctx context.Context, sel ast.SelectionSet, v VictimDimension) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNVictimDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimDimensionᚄ(ctx context.Context, v any) ([]VictimDimension, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]VictimDimension, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNVictimDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimDimension(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNVictimDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []VictimDimension) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVictimDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimDimension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNVictimOrder2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐVictimOrder(ctx context.Context, v any) (*ent.VictimOrder, error) {
@@ -34028,6 +35611,14 @@ func (ec *executionContext) unmarshalOCaseOrder2ᚕᚖgithubᚗcomᚋcasegraph�
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOCaseStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐCaseStatisticsFilter(ctx context.Context, v any) (*CaseStatisticsFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCaseStatisticsFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOCaseWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCaseWhereInputᚄ(ctx context.Context, v any) ([]*ent.CaseWhereInput, error) {
@@ -34851,6 +36442,14 @@ func (ec *executionContext) unmarshalOProsecutionOrder2ᚕᚖgithubᚗcomᚋcase
 	return res, nil
 }
 
+func (ec *executionContext) unmarshalOProsecutionStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionStatisticsFilter(ctx context.Context, v any) (*ProsecutionStatisticsFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputProsecutionStatisticsFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOProsecutionWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecutionWhereInputᚄ(ctx context.Context, v any) ([]*ent.ProsecutionWhereInput, error) {
 	if v == nil {
 		return nil, nil
@@ -34918,6 +36517,14 @@ func (ec *executionContext) unmarshalOReferralOrder2ᚕᚖgithubᚗcomᚋcasegra
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOReferralStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralStatisticsFilter(ctx context.Context, v any) (*ReferralStatisticsFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputReferralStatisticsFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOReferralStatus2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐReferralStatusᚄ(ctx context.Context, v any) ([]domain.ReferralStatus, error) {
@@ -35199,6 +36806,22 @@ func (ec *executionContext) unmarshalOSex2ᚖgithubᚗcomᚋcasegraphᚋcasegrap
 }
 
 func (ec *executionContext) marshalOSex2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐSex(ctx context.Context, sel ast.SelectionSet, v *domain.Sex) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx context.Context, v any) (*StatisticsPeriod, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(StatisticsPeriod)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx context.Context, sel ast.SelectionSet, v *StatisticsPeriod) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -35661,6 +37284,14 @@ func (ec *executionContext) unmarshalOVictimOrder2ᚕᚖgithubᚗcomᚋcasegraph
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOVictimStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimStatisticsFilter(ctx context.Context, v any) (*VictimStatisticsFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputVictimStatisticsFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOVictimWhereInput2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐVictimWhereInputᚄ(ctx context.Context, v any) ([]*ent.VictimWhereInput, error) {

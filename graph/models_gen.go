@@ -68,10 +68,83 @@ type AuditTrailFilter struct {
 	EmergencyOnly *bool `json:"emergencyOnly,omitempty"`
 }
 
+// Which cases to count; from and to are months, YYYY-MM, both included, of
+// the date the case was opened.
+type CaseStatisticsFilter struct {
+	Region         []domain.Region          `json:"region,omitempty"`
+	Stage          []domain.ProceedingStage `json:"stage,omitempty"`
+	LeadAgencyKind []domain.AgencyKind      `json:"leadAgencyKind,omitempty"`
+	Open           *bool                    `json:"open,omitempty"`
+	From           *string                  `json:"from,omitempty"`
+	To             *string                  `json:"to,omitempty"`
+}
+
 // What a policy change did.
 type PolicyChangeResult struct {
 	Added   int `json:"added"`
 	Removed int `json:"removed"`
+}
+
+// Which proceedings to count; from and to are months, YYYY-MM, both included, of registration.
+type ProsecutionStatisticsFilter struct {
+	// Agency codes of prosecution offices.
+	Office   []string                 `json:"office,omitempty"`
+	Stage    []domain.ProceedingStage `json:"stage,omitempty"`
+	Extended *bool                    `json:"extended,omitempty"`
+	From     *string                  `json:"from,omitempty"`
+	To       *string                  `json:"to,omitempty"`
+}
+
+// Which referrals to count; from and to are months, YYYY-MM, both included, of the referral.
+type ReferralStatisticsFilter struct {
+	ServiceKind    []domain.ServiceKind    `json:"serviceKind,omitempty"`
+	FromAgencyKind []domain.AgencyKind     `json:"fromAgencyKind,omitempty"`
+	ToAgencyKind   []domain.AgencyKind     `json:"toAgencyKind,omitempty"`
+	Status         []domain.ReferralStatus `json:"status,omitempty"`
+	From           *string                 `json:"from,omitempty"`
+	To             *string                 `json:"to,omitempty"`
+}
+
+// One count of a statistics table.
+type StatisticsCell struct {
+	// The period (YYYY, YYYY-Qn or YYYY-MM), when the table has one.
+	Period *string `json:"period,omitempty"`
+	// The cell's value of each grouped dimension, in the order of groupBy.
+	Values []string `json:"values"`
+	// The count; null when suppressed.
+	Count *int `json:"count,omitempty"`
+	// The count is withheld by disclosure control (docs/statistics.md).
+	Suppressed bool `json:"suppressed"`
+}
+
+// A table of counts, one cell per combination of the grouped dimensions (and period) that has any row.
+type StatisticsTable struct {
+	// The dimensions the cells are grouped by, in the order of each cell's values.
+	GroupBy []string `json:"groupBy"`
+	// The period cells are counted by; null: the whole time.
+	Period *StatisticsPeriod `json:"period,omitempty"`
+	// Whether counts are of people, to which disclosure control applies.
+	CountsPeople bool `json:"countsPeople"`
+	// The threshold k below which a count of people is suppressed; 0 when the caller sees exact counts.
+	Threshold int `json:"threshold"`
+	// The cells, ordered by period and values: with a period, the time series for a chart.
+	Cells []*StatisticsCell `json:"cells"`
+	// The count of everything the filter keeps (itself a cell, controlled alike).
+	Total *StatisticsCell `json:"total"`
+}
+
+// Which victims to count. Each list keeps the victims whose value is one of
+// those listed (none: no restriction). from and to are months, YYYY-MM,
+// both included, of the date of identification.
+type VictimStatisticsFilter struct {
+	Region               []domain.Region               `json:"region,omitempty"`
+	Sex                  []domain.Sex                  `json:"sex,omitempty"`
+	AgeGroup             []domain.AgeGroup             `json:"ageGroup,omitempty"`
+	ForeignNational      *bool                         `json:"foreignNational,omitempty"`
+	IdentificationStatus []domain.IdentificationStatus `json:"identificationStatus,omitempty"`
+	IdentifiedBy         []domain.IdentifyingBody      `json:"identifiedBy,omitempty"`
+	From                 *string                       `json:"from,omitempty"`
+	To                   *string                       `json:"to,omitempty"`
 }
 
 // The caller of the request, as their token names them.
@@ -155,6 +228,8 @@ const (
 	AuditEventKindEmergencyAccessRevoked AuditEventKind = "EMERGENCY_ACCESS_REVOKED"
 	// Someone read the audit trail (detail: what they asked for, how many events they got).
 	AuditEventKindAuditTrailRead AuditEventKind = "AUDIT_TRAIL_READ"
+	// Someone read a statistics table (detail: the table, its grouping and filter; never a value).
+	AuditEventKindStatisticsRead AuditEventKind = "STATISTICS_READ"
 )
 
 var AllAuditEventKind = []AuditEventKind{
@@ -166,11 +241,12 @@ var AllAuditEventKind = []AuditEventKind{
 	AuditEventKindEmergencyAccessGranted,
 	AuditEventKindEmergencyAccessRevoked,
 	AuditEventKindAuditTrailRead,
+	AuditEventKindStatisticsRead,
 }
 
 func (e AuditEventKind) IsValid() bool {
 	switch e {
-	case AuditEventKindFieldAccess, AuditEventKindRecordRefused, AuditEventKindMutation, AuditEventKindPolicyChange, AuditEventKindAuthenticationRefused, AuditEventKindEmergencyAccessGranted, AuditEventKindEmergencyAccessRevoked, AuditEventKindAuditTrailRead:
+	case AuditEventKindFieldAccess, AuditEventKindRecordRefused, AuditEventKindMutation, AuditEventKindPolicyChange, AuditEventKindAuthenticationRefused, AuditEventKindEmergencyAccessGranted, AuditEventKindEmergencyAccessRevoked, AuditEventKindAuditTrailRead, AuditEventKindStatisticsRead:
 		return true
 	}
 	return false
@@ -206,6 +282,187 @@ func (e *AuditEventKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e AuditEventKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What case statistics may be grouped and filtered by.
+type CaseDimension string
+
+const (
+	CaseDimensionRegion         CaseDimension = "REGION"
+	CaseDimensionStage          CaseDimension = "STAGE"
+	CaseDimensionLeadAgencyKind CaseDimension = "LEAD_AGENCY_KIND"
+	// OPEN or CLOSED.
+	CaseDimensionOpen CaseDimension = "OPEN"
+)
+
+var AllCaseDimension = []CaseDimension{
+	CaseDimensionRegion,
+	CaseDimensionStage,
+	CaseDimensionLeadAgencyKind,
+	CaseDimensionOpen,
+}
+
+func (e CaseDimension) IsValid() bool {
+	switch e {
+	case CaseDimensionRegion, CaseDimensionStage, CaseDimensionLeadAgencyKind, CaseDimensionOpen:
+		return true
+	}
+	return false
+}
+
+func (e CaseDimension) String() string {
+	return string(e)
+}
+
+func (e *CaseDimension) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CaseDimension(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CaseDimension", str)
+	}
+	return nil
+}
+
+func (e CaseDimension) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CaseDimension) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CaseDimension) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What prosecution statistics (the monitoring mechanism) may be grouped and filtered by.
+type ProsecutionDimension string
+
+const (
+	// The prosecution office, by its agency code.
+	ProsecutionDimensionOffice ProsecutionDimension = "OFFICE"
+	ProsecutionDimensionStage  ProsecutionDimension = "STAGE"
+	// Whether the investigation deadline was ever extended: YES or NO.
+	ProsecutionDimensionExtended ProsecutionDimension = "EXTENDED"
+)
+
+var AllProsecutionDimension = []ProsecutionDimension{
+	ProsecutionDimensionOffice,
+	ProsecutionDimensionStage,
+	ProsecutionDimensionExtended,
+}
+
+func (e ProsecutionDimension) IsValid() bool {
+	switch e {
+	case ProsecutionDimensionOffice, ProsecutionDimensionStage, ProsecutionDimensionExtended:
+		return true
+	}
+	return false
+}
+
+func (e ProsecutionDimension) String() string {
+	return string(e)
+}
+
+func (e *ProsecutionDimension) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ProsecutionDimension(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ProsecutionDimension", str)
+	}
+	return nil
+}
+
+func (e ProsecutionDimension) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ProsecutionDimension) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ProsecutionDimension) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What referral statistics may be grouped and filtered by.
+type ReferralDimension string
+
+const (
+	ReferralDimensionServiceKind    ReferralDimension = "SERVICE_KIND"
+	ReferralDimensionFromAgencyKind ReferralDimension = "FROM_AGENCY_KIND"
+	ReferralDimensionToAgencyKind   ReferralDimension = "TO_AGENCY_KIND"
+	ReferralDimensionStatus         ReferralDimension = "STATUS"
+)
+
+var AllReferralDimension = []ReferralDimension{
+	ReferralDimensionServiceKind,
+	ReferralDimensionFromAgencyKind,
+	ReferralDimensionToAgencyKind,
+	ReferralDimensionStatus,
+}
+
+func (e ReferralDimension) IsValid() bool {
+	switch e {
+	case ReferralDimensionServiceKind, ReferralDimensionFromAgencyKind, ReferralDimensionToAgencyKind, ReferralDimensionStatus:
+		return true
+	}
+	return false
+}
+
+func (e ReferralDimension) String() string {
+	return string(e)
+}
+
+func (e *ReferralDimension) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReferralDimension(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReferralDimension", str)
+	}
+	return nil
+}
+
+func (e ReferralDimension) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReferralDimension) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReferralDimension) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -270,6 +527,130 @@ func (e *SensitivityCategory) UnmarshalJSON(b []byte) error {
 }
 
 func (e SensitivityCategory) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The period a table's cells are counted by: months, summed to quarters or years.
+type StatisticsPeriod string
+
+const (
+	StatisticsPeriodMonth   StatisticsPeriod = "MONTH"
+	StatisticsPeriodQuarter StatisticsPeriod = "QUARTER"
+	StatisticsPeriodYear    StatisticsPeriod = "YEAR"
+)
+
+var AllStatisticsPeriod = []StatisticsPeriod{
+	StatisticsPeriodMonth,
+	StatisticsPeriodQuarter,
+	StatisticsPeriodYear,
+}
+
+func (e StatisticsPeriod) IsValid() bool {
+	switch e {
+	case StatisticsPeriodMonth, StatisticsPeriodQuarter, StatisticsPeriodYear:
+		return true
+	}
+	return false
+}
+
+func (e StatisticsPeriod) String() string {
+	return string(e)
+}
+
+func (e *StatisticsPeriod) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = StatisticsPeriod(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid StatisticsPeriod", str)
+	}
+	return nil
+}
+
+func (e StatisticsPeriod) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *StatisticsPeriod) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e StatisticsPeriod) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What victims' statistics may be grouped and filtered by. Quasi-identifiers
+// are never dimensions: no exact age, no nationality (foreign national yes/no
+// only).
+type VictimDimension string
+
+const (
+	VictimDimensionRegion               VictimDimension = "REGION"
+	VictimDimensionSex                  VictimDimension = "SEX"
+	VictimDimensionAgeGroup             VictimDimension = "AGE_GROUP"
+	VictimDimensionForeignNational      VictimDimension = "FOREIGN_NATIONAL"
+	VictimDimensionIdentificationStatus VictimDimension = "IDENTIFICATION_STATUS"
+	VictimDimensionIdentifiedBy         VictimDimension = "IDENTIFIED_BY"
+)
+
+var AllVictimDimension = []VictimDimension{
+	VictimDimensionRegion,
+	VictimDimensionSex,
+	VictimDimensionAgeGroup,
+	VictimDimensionForeignNational,
+	VictimDimensionIdentificationStatus,
+	VictimDimensionIdentifiedBy,
+}
+
+func (e VictimDimension) IsValid() bool {
+	switch e {
+	case VictimDimensionRegion, VictimDimensionSex, VictimDimensionAgeGroup, VictimDimensionForeignNational, VictimDimensionIdentificationStatus, VictimDimensionIdentifiedBy:
+		return true
+	}
+	return false
+}
+
+func (e VictimDimension) String() string {
+	return string(e)
+}
+
+func (e *VictimDimension) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = VictimDimension(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid VictimDimension", str)
+	}
+	return nil
+}
+
+func (e VictimDimension) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *VictimDimension) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e VictimDimension) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

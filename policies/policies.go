@@ -32,6 +32,7 @@ const (
 	Emergency   = "emergency"
 	Policy      = "policy"
 	Audit       = "audit"
+	Statistics  = "statistics"
 )
 
 // Actions.
@@ -47,6 +48,11 @@ const (
 	// every agency (read is the agency's own), and check its hash chain.
 	ReadAll = "read_all"
 	Verify  = "verify"
+	// Exact and Threshold are about statistics: see exact counts of the
+	// rows one sees, and the threshold k of counts of people (a line
+	// whose condition is k; ThresholdLine).
+	Exact     = "exact"
+	Threshold = "threshold"
 )
 
 // Conditions on field reads (rows use rowscope's level names).
@@ -187,6 +193,9 @@ func validateLine(l Line, v Vocabulary, families map[string]bool) error {
 		return expect(act, cond, See, "all", "region", "assigned")
 	case obj == ConsentObject:
 		return validatePurpose(kind, act, cond)
+	case obj == Statistics && act == Threshold:
+		_, err := ParseThreshold(cond)
+		return err
 	case isPower:
 		return validatePower(power, role, act, cond)
 	case strings.HasPrefix(obj, "Mutation."):

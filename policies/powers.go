@@ -3,6 +3,7 @@ package policies
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/casegraph/casegraph/domain"
@@ -51,6 +52,7 @@ var PowerObjects = []PowerObject{
 	{Name: Policy, Title: "Policy"},
 	{Name: Audit, Title: "Audit trail", Roles: []viewer.Role{viewer.RoleDPO},
 		Why: "who keeps the system running does not read who looked at whom: no policy change can give the audit trail to another role"},
+	{Name: Statistics, Title: "Statistics"},
 }
 
 // Powers is every power the policy may give, in the matrix's order. A new
@@ -71,6 +73,30 @@ var Powers = []Power{
 		Implies: Read, CheckedBy: "the scope of Query.auditEvents"},
 	{Object: Audit, Action: Verify, Does: "verify the audit trail's hash chain", Cell: "verify the hash chain",
 		Refusal: "Only data protection officers verify the audit trail."},
+	{Object: Statistics, Action: Read, Does: "read statistics tables of the rows the role sees, small counts of people suppressed", Cell: "read",
+		Refusal: "Your role may not read statistics."},
+	{Object: Statistics, Action: Exact, Does: "see exact statistics of the rows the role sees, no count suppressed", Cell: "exact counts",
+		CheckedBy: "statistics.Control, from authz.Enforcer.StatisticsControl"},
+}
+
+// Thresholds of disclosure control: a line "p, ROLE, KIND, statistics,
+// threshold, K" sets the threshold k below which statistics withhold a
+// count of people from ROLE at KIND (smallest of the caller's wins; none:
+// statistics.DefaultThreshold). k is at least MinThreshold, since k = 1
+// would suppress nothing, which is what the exact power says openly, and
+// at most MaxThreshold.
+const (
+	MinThreshold = 2
+	MaxThreshold = 100
+)
+
+// ParseThreshold reads the k of a threshold line.
+func ParseThreshold(cond string) (int, error) {
+	k, err := strconv.Atoi(cond)
+	if err != nil || k < MinThreshold || k > MaxThreshold {
+		return 0, fmt.Errorf("a statistics threshold is a whole number from %d to %d, not %q", MinThreshold, MaxThreshold, cond)
+	}
+	return k, nil
 }
 
 // PowerOf returns the power of action on object.

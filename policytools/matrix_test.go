@@ -150,7 +150,7 @@ var wantGrants = []grant{
 			"linkVictimToCase", "recordConsent", "withdrawConsent", "recordSuspect", "updateSuspect",
 			"createReferral", "requestEmergencyAccess",
 		},
-		powers: []string{"emergency request"},
+		powers: []string{"emergency request", "statistics read"},
 	},
 	{
 		role: viewer.RoleProsecutor, kinds: prosecutionKinds,
@@ -169,7 +169,12 @@ var wantGrants = []grant{
 			"updateProsecution", "moveProsecutionStage", "extendInvestigationDeadline", "addCharge",
 			"reclassifyCharge", "createReferral", "requestEmergencyAccess",
 		},
-		powers: []string{"emergency request"},
+		powers: []string{"emergency request", "statistics read"},
+	},
+	{
+		// A district prosecution office counts its own records exactly.
+		role: viewer.RoleProsecutor, kinds: kindList(domain.AgencyKindProsecutionOffice),
+		powers: []string{"statistics exact"},
 	},
 	{
 		role: viewer.RoleJudge, kinds: courtKinds,
@@ -207,6 +212,11 @@ var wantGrants = []grant{
 	{
 		role: viewer.RoleCoordinator, kinds: governanceKinds,
 		mutations: []string{"createReferral", "moveReferralStatus", "assignAgencyToCase"},
+		powers:    []string{"statistics read"},
+	},
+	{
+		role: viewer.RoleAnalyst, kinds: allKinds(),
+		powers: []string{"statistics read"},
 	},
 	{
 		role: viewer.RoleDPO, kinds: allKinds(),
@@ -227,7 +237,7 @@ var wantGrants = []grant{
 
 // matrixPowers are the powers compared, as "object action".
 var matrixPowers = []string{"emergency request", "emergency review", "policy read", "policy change",
-	"audit read", "audit read_all", "audit verify"}
+	"audit read", "audit read_all", "audit verify", "statistics read", "statistics exact"}
 
 func kindList(ks ...domain.AgencyKind) []domain.AgencyKind { return ks }
 

@@ -78,6 +78,7 @@ var whatIfCases = []struct {
 			{viewer.RoleInvestigator, kindList(domain.AgencyKindNgoShelter), investigatorFields, policies.Write, "denied", "allowed"},
 			{viewer.RoleInvestigator, kindList(domain.AgencyKindNgoShelter), investigatorMutations, policies.Call, "denied", "allowed"},
 			{viewer.RoleInvestigator, kindList(domain.AgencyKindNgoShelter), []string{policies.Emergency}, policies.Request, "denied", "allowed"},
+			{viewer.RoleInvestigator, kindList(domain.AgencyKindNgoShelter), []string{policies.Statistics}, policies.Read, "denied", "allowed"},
 		},
 	},
 	{

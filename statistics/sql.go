@@ -1,0 +1,140 @@
+package statistics
+
+import (
+	"context"
+	"strconv"
+
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/prosecution"
+	"github.com/casegraph/casegraph/ent/referral"
+	"github.com/casegraph/casegraph/ent/victim"
+)
+
+// monthOf is the SQL of the month (YYYY-MM, in UTC) of a time column, in
+// the selector's dialect. SQLite keeps a time as the text Go's driver
+// writes ("2021-01-01 08:29:00.5 +0100 CET"), which strftime does not read
+// whole: it is given the date and time (the first 19 characters) and the
+// offset as +01:00, and converts to UTC as PostgreSQL does.
+func monthOf(s *sql.Selector, column string) string {
+	if s.Dialect() == dialect.Postgres {
+		return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM')"
+	}
+	offset := func(sign string) string {
+		at := "instr(" + column + ", ' " + sign + "')"
+		return "substr(" + column + ", " + at + "+1, 3) || ':' || substr(" + column + ", " + at + "+4, 2)"
+	}
+	return "strftime('%Y-%m', substr(" + column + ", 1, 19) || CASE WHEN instr(" + column + ", ' +') > 0 THEN " + offset("+") +
+		" WHEN instr(" + column + ", ' -') > 0 THEN " + offset("-") + " ELSE '' END)"
+}
+
+// grouped is one row of a finest-cell statement: the month, the values of
+// the table's dimensions as text, and the count.
+type grouped struct {
+	Month string `sql:"month"`
+	D0    string `sql:"d0"`
+	D1    string `sql:"d1"`
+	D2    string `sql:"d2"`
+	D3    string `sql:"d3"`
+	D4    string `sql:"d4"`
+	D5    string `sql:"d5"`
+	N     int    `sql:"n"`
+}
+
+func (g grouped) cell(dims int) fineCell {
+	all := []string{g.D0, g.D1, g.D2, g.D3, g.D4, g.D5}
+	return fineCell{month: g.Month, values: all[:dims], count: g.N}
+}
+
+// groupFinest turns s into SELECT month, d0.., count(*) ... GROUP BY
+// month, d0..: the finest cells. exprs are SQL expressions of text.
+func groupFinest(s *sql.Selector, month string, exprs ...string) {
+	cols := []string{sql.As(month, "month")}
+	group := []string{month}
+	for i, e := range exprs {
+		cols = append(cols, sql.As(e, "d"+strconv.Itoa(i)))
+		group = append(group, e)
+	}
+	s.Select(append(cols, sql.As(sql.Count("*"), "n"))...).GroupBy(group...)
+}
+
+func finest(rows []grouped, dims int) []fineCell {
+	out := make([]fineCell, len(rows))
+	for i, r := range rows {
+		out[i] = r.cell(dims)
+	}
+	return out
+}
+
+// victimDims are the dimensions of victims' statistics, in the order of
+// readVictims' columns.
+var victimDims = []string{"REGION", "SEX", "AGE_GROUP", "FOREIGN_NATIONAL", "IDENTIFICATION_STATUS", "IDENTIFIED_BY"}
+
+func readVictims(ctx context.Context, client *ent.Client) ([]fineCell, error) {
+	var rows []grouped
+	err := client.Victim.Query().Modify(func(s *sql.Selector) {
+		groupFinest(s, monthOf(s, s.C(victim.FieldIdentifiedAt)),
+			s.C(victim.FieldRegion), s.C(victim.FieldSex), s.C(victim.FieldAgeGroup),
+			yesNo(s.C(victim.FieldForeignNational)),
+			s.C(victim.FieldIdentificationStatus), s.C(victim.FieldIdentifiedBy))
+	}).Scan(ctx, &rows)
+	return finest(rows, len(victimDims)), err
+}
+
+// yesNo is the SQL of a boolean column as YES or NO (SQLite keeps
+// booleans as integers).
+func yesNo(column string) string {
+	return "CASE WHEN " + column + " THEN 'YES' ELSE 'NO' END"
+}
+
+// caseDims are the dimensions of case statistics, in the order of
+// readCases' columns.
+var caseDims = []string{"REGION", "STAGE", "LEAD_AGENCY_KIND", "OPEN"}
+
+func readCases(ctx context.Context, client *ent.Client) ([]fineCell, error) {
+	var rows []grouped
+	err := client.CaseFile.Query().Modify(func(s *sql.Selector) {
+		lead := sql.Table(agency.Table).As("lead")
+		s.Join(lead).On(s.C(casefile.FieldLeadAgencyID), lead.C(agency.FieldID))
+		groupFinest(s, monthOf(s, s.C(casefile.FieldOpenedAt)),
+			s.C(casefile.FieldRegion), s.C(casefile.FieldStage), lead.C(agency.FieldKind),
+			"CASE WHEN "+s.C(casefile.FieldClosedAt)+" IS NULL THEN 'OPEN' ELSE 'CLOSED' END")
+	}).Scan(ctx, &rows)
+	return finest(rows, len(caseDims)), err
+}
+
+// prosecutionDims are the dimensions of prosecution statistics, in the
+// order of readProsecutions' columns.
+var prosecutionDims = []string{"OFFICE", "STAGE", "EXTENDED"}
+
+func readProsecutions(ctx context.Context, client *ent.Client) ([]fineCell, error) {
+	var rows []grouped
+	err := client.Prosecution.Query().Modify(func(s *sql.Selector) {
+		office := sql.Table(agency.Table).As("office")
+		s.Join(office).On(s.C(prosecution.FieldOfficeID), office.C(agency.FieldID))
+		groupFinest(s, monthOf(s, s.C(prosecution.FieldRegisteredAt)),
+			office.C(agency.FieldCode), s.C(prosecution.FieldStage),
+			"CASE WHEN "+s.C(prosecution.FieldDeadlineExtensions)+" > 0 THEN 'YES' ELSE 'NO' END")
+	}).Scan(ctx, &rows)
+	return finest(rows, len(prosecutionDims)), err
+}
+
+// referralDims are the dimensions of referral statistics, in the order of
+// readReferrals' columns.
+var referralDims = []string{"SERVICE_KIND", "FROM_AGENCY_KIND", "TO_AGENCY_KIND", "STATUS"}
+
+func readReferrals(ctx context.Context, client *ent.Client) ([]fineCell, error) {
+	var rows []grouped
+	err := client.Referral.Query().Modify(func(s *sql.Selector) {
+		from, to := sql.Table(agency.Table).As("from_agency"), sql.Table(agency.Table).As("to_agency")
+		s.Join(from).On(s.C(referral.FieldFromAgencyID), from.C(agency.FieldID)).
+			Join(to).On(s.C(referral.FieldToAgencyID), to.C(agency.FieldID))
+		groupFinest(s, monthOf(s, s.C(referral.FieldReferredAt)),
+			s.C(referral.FieldServiceKind), from.C(agency.FieldKind), to.C(agency.FieldKind), s.C(referral.FieldStatus))
+	}).Scan(ctx, &rows)
+	return finest(rows, len(referralDims)), err
+}

@@ -1,0 +1,269 @@
+// Package statistics computes the grouped counts that dashboards and the
+// annual report show, in SQL over the rows the caller sees, and withholds
+// the counts of people that could single someone out (disclosure.go).
+//
+// Each table is read by one SQL statement, an ent query whose Modify turns
+// it into a GROUP BY over every dimension of the table and the month: the
+// table's finest cells. Because it is an ent query, the privacy policy (the
+// row scope) applies in SQL, so a regional prosecutor counts the region's
+// rows and the national coordinator the country's. Filters, groupings and
+// periods are then sums of finest cells in Go (sums of counts, never rows),
+// which is what makes disclosure control the same whatever the request:
+// docs/statistics.md.
+package statistics
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/ent"
+)
+
+// Period is what a table's cells are counted by besides its dimensions.
+type Period string
+
+// Periods. Whole is no period: the whole time in one cell.
+const (
+	Whole   Period = ""
+	Month   Period = "MONTH"
+	Quarter Period = "QUARTER"
+	Year    Period = "YEAR"
+)
+
+// Query is what a caller asks of a table.
+type Query struct {
+	// GroupBy are dimensions of the table, in the order of each cell's
+	// values.
+	GroupBy []string
+	Period  Period
+	// Where keeps the rows whose value of each dimension named is one of
+	// those listed (an empty list restricts nothing).
+	Where map[string][]string
+	// From and To are months (YYYY-MM), both included; empty: unbounded.
+	From, To string
+}
+
+// Cell is one count of a table. Count is nil when suppressed.
+type Cell struct {
+	Period     string
+	Values     []string
+	Count      *int
+	Suppressed bool
+}
+
+// Table is the answer to a Query.
+type Table struct {
+	Name    string
+	GroupBy []string
+	Period  Period
+	// CountsPeople says whether disclosure control applies.
+	CountsPeople bool
+	// Threshold is the k applied; 0 when the caller sees exact counts.
+	Threshold int
+	Cells     []Cell
+	Total     Cell
+}
+
+// fineCell is one cell of a table at its finest: a month and a value of
+// every dimension of the table, in the order of dataset.dims.
+type fineCell struct {
+	month  string
+	values []string
+	count  int
+}
+
+// Dataset is one table the package can count.
+type Dataset struct {
+	name string
+	// people: the table counts people, so disclosure control applies.
+	people bool
+	dims   []string
+	// read returns the finest cells of the rows ctx's caller sees, in one
+	// SQL statement.
+	read func(ctx context.Context, client *ent.Client) ([]fineCell, error)
+}
+
+// Victims counts victims identified, by month of identification.
+var Victims = Dataset{name: "victims", people: true, dims: victimDims, read: readVictims}
+
+// Cases counts cases opened, by month of opening. Cases are files, not
+// people: their counts are not suppressed (docs/statistics.md).
+var Cases = Dataset{name: "cases", dims: caseDims, read: readCases}
+
+// Prosecutions counts criminal proceedings registered, by month of
+// registration: the monitoring mechanism's figures. Proceedings are files,
+// not people: their counts are not suppressed.
+var Prosecutions = Dataset{name: "prosecutions", dims: prosecutionDims, read: readProsecutions}
+
+// Referrals counts referrals of victims to services, by month referred.
+// Each is one victim's, so they are controlled as counts of people.
+var Referrals = Dataset{name: "referrals", people: true, dims: referralDims, read: readReferrals}
+
+// Compute reads d's finest cells as ctx's caller sees them, answers q
+// under ctl, and records the reading on ctx's audit recorder.
+func Compute(ctx context.Context, client *ent.Client, d Dataset, q Query, ctl Control) (*Table, error) {
+	if err := d.check(q); err != nil {
+		return nil, err
+	}
+	fine, err := d.read(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	if err := noteReading(ctx, d, q); err != nil {
+		return nil, err
+	}
+	return d.answer(fine, q, ctl), nil
+}
+
+// check refuses a query that names what the table does not have.
+func (d Dataset) check(q Query) error {
+	for i, g := range q.GroupBy {
+		if !slices.Contains(d.dims, g) {
+			return apperr.Errorf(apperr.BadUserInput, "%s statistics have no dimension %s.", d.name, g)
+		}
+		if slices.Contains(q.GroupBy[:i], g) {
+			return apperr.Errorf(apperr.BadUserInput, "groupBy names %s twice.", g)
+		}
+	}
+	for dim := range q.Where {
+		if !slices.Contains(d.dims, dim) {
+			return apperr.Errorf(apperr.BadUserInput, "%s statistics have no dimension %s.", d.name, dim)
+		}
+	}
+	switch q.Period {
+	case Whole, Month, Quarter, Year:
+	default:
+		return apperr.Errorf(apperr.BadUserInput, "Unknown period %q.", q.Period)
+	}
+	for _, m := range []struct{ name, v string }{{"from", q.From}, {"to", q.To}} {
+		if m.v == "" {
+			continue
+		}
+		if _, err := time.Parse("2006-01", m.v); err != nil || len(m.v) != 7 {
+			return apperr.Errorf(apperr.BadUserInput, "%s must be a month, YYYY-MM, not %q.", m.name, m.v)
+		}
+	}
+	if q.From != "" && q.To != "" && q.From > q.To {
+		return apperr.Errorf(apperr.BadUserInput, "from (%s) is after to (%s).", q.From, q.To)
+	}
+	return nil
+}
+
+// answer sums the finest cells q keeps into q's cells and total, and
+// applies disclosure control.
+func (d Dataset) answer(fine []fineCell, q Query, ctl Control) *Table {
+	k := ctl.threshold(d.people)
+	hidden := hiddenCells(fine, k)
+	pos := make([]int, len(q.GroupBy))
+	for i, g := range q.GroupBy {
+		pos[i] = slices.Index(d.dims, g)
+	}
+	whole := releasable(fine, hidden, k)
+	// A sum is hidden if it holds a hidden finest cell (as a cell of some
+	// dimension) or an unreleasable month (as a cell of none).
+	type sum struct {
+		cell               Cell
+		count              int
+		hidden, unreleased bool
+	}
+	sums := map[string]*sum{}
+	var total sum
+	add := func(s *sum, f int) {
+		s.count += fine[f].count
+		s.hidden = s.hidden || hidden[f]
+		s.unreleased = s.unreleased || !whole[fine[f].month]
+	}
+	for f, c := range fine {
+		if !d.keeps(c, q) {
+			continue
+		}
+		cell := Cell{Period: bucket(c.month, q.Period), Values: make([]string, len(pos))}
+		for i, p := range pos {
+			cell.Values[i] = c.values[p]
+		}
+		key := cell.Period + "\x00" + strings.Join(cell.Values, "\x00")
+		s := sums[key]
+		if s == nil {
+			s = &sum{cell: cell}
+			sums[key] = s
+		}
+		add(s, f)
+		add(&total, f)
+	}
+	filtered := slices.ContainsFunc(slices.Collect(maps.Values(q.Where)), func(v []string) bool { return len(v) > 0 })
+	withhold := func(s *sum, dimensions bool) bool {
+		if dimensions {
+			return s.hidden
+		}
+		return s.unreleased
+	}
+	t := &Table{Name: d.name, GroupBy: q.GroupBy, Period: q.Period, CountsPeople: d.people, Threshold: k,
+		Total: publish(total.cell, total.count, withhold(&total, filtered))}
+	t.Total.Values = []string{}
+	for _, s := range sums {
+		t.Cells = append(t.Cells, publish(s.cell, s.count, withhold(s, filtered || len(q.GroupBy) > 0)))
+	}
+	sort.Slice(t.Cells, func(i, j int) bool {
+		a, b := t.Cells[i], t.Cells[j]
+		if a.Period != b.Period {
+			return a.Period < b.Period
+		}
+		return slices.Compare(a.Values, b.Values) < 0
+	})
+	if t.Cells == nil {
+		t.Cells = []Cell{}
+	}
+	return t
+}
+
+// keeps reports whether q's filter and period keep the finest cell c.
+func (d Dataset) keeps(c fineCell, q Query) bool {
+	if (q.From != "" && c.month < q.From) || (q.To != "" && c.month > q.To) {
+		return false
+	}
+	for dim, values := range q.Where {
+		if len(values) > 0 && !slices.Contains(values, c.values[slices.Index(d.dims, dim)]) {
+			return false
+		}
+	}
+	return true
+}
+
+// bucket names the period of p that month (YYYY-MM) falls in.
+func bucket(month string, p Period) string {
+	switch p {
+	case Month:
+		return month
+	case Quarter:
+		var m int
+		fmt.Sscanf(month[5:], "%d", &m)
+		return fmt.Sprintf("%s-Q%d", month[:4], (m+2)/3)
+	case Year:
+		return month[:4]
+	}
+	return ""
+}
+
+// noteReading records that the caller read table d with q: the table,
+// grouping, period and filter, never a value.
+func noteReading(ctx context.Context, d Dataset, q Query) error {
+	rec := audit.FromContext(ctx)
+	if rec == nil {
+		return nil
+	}
+	detail, err := json.Marshal(map[string]any{"table": d.name, "groupBy": q.GroupBy, "period": q.Period,
+		"where": q.Where, "from": q.From, "to": q.To})
+	if err != nil {
+		return err
+	}
+	rec.Note(audit.StatisticsRead, string(detail))
+	return nil
+}

@@ -1,0 +1,658 @@
+package statistics_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/auditevent"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/seed/demo"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+const victimQuery = `query ($groupBy: [VictimDimension!]!, $period: StatisticsPeriod, $where: VictimStatisticsFilter) {
+  victimStatistics(groupBy: $groupBy, period: $period, where: $where) {
+    groupBy period countsPeople threshold
+    cells { period values count suppressed }
+    total { count suppressed }
+  }
+}`
+
+const caseQuery = `query ($groupBy: [CaseDimension!]!, $period: StatisticsPeriod, $where: CaseStatisticsFilter) {
+  caseStatistics(groupBy: $groupBy, period: $period, where: $where) {
+    groupBy period countsPeople threshold
+    cells { period values count suppressed }
+    total { count suppressed }
+  }
+}`
+
+const prosecutionQuery = `query ($groupBy: [ProsecutionDimension!]!, $period: StatisticsPeriod, $where: ProsecutionStatisticsFilter) {
+  prosecutionStatistics(groupBy: $groupBy, period: $period, where: $where) {
+    groupBy period countsPeople threshold
+    cells { period values count suppressed }
+    total { count suppressed }
+  }
+}`
+
+const referralQuery = `query ($groupBy: [ReferralDimension!]!, $period: StatisticsPeriod, $where: ReferralStatisticsFilter) {
+  referralStatistics(groupBy: $groupBy, period: $period, where: $where) {
+    groupBy period countsPeople threshold
+    cells { period values count suppressed }
+    total { count suppressed }
+  }
+}`
+
+type cell struct {
+	Period     *string
+	Values     []string
+	Count      *int
+	Suppressed bool
+}
+
+type table struct {
+	GroupBy      []string
+	Period       *string
+	CountsPeople bool
+	Threshold    int
+	Cells        []cell
+	Total        cell
+}
+
+// row is one seeded record as the test reads it from the database, apart
+// from the SQL under test: its month and its value of each dimension.
+type row struct {
+	month  string
+	values map[string]string
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "YES"
+	}
+	return "NO"
+}
+
+func victimRows(t *testing.T, c *ent.Client) []row {
+	vs := c.Victim.Query().AllX(viewer.SystemContext(context.Background()))
+	out := make([]row, len(vs))
+	for i, v := range vs {
+		out[i] = row{month: v.IdentifiedAt.UTC().Format("2006-01"), values: map[string]string{
+			"REGION": string(v.Region), "SEX": string(v.Sex), "AGE_GROUP": string(v.AgeGroup),
+			"FOREIGN_NATIONAL": yesNo(v.ForeignNational), "IDENTIFICATION_STATUS": string(v.IdentificationStatus),
+			"IDENTIFIED_BY": string(v.IdentifiedBy)}}
+	}
+	return out
+}
+
+func caseRows(t *testing.T, c *ent.Client) []row {
+	cs := c.CaseFile.Query().WithLeadAgency().AllX(viewer.SystemContext(context.Background()))
+	out := make([]row, len(cs))
+	for i, k := range cs {
+		open := "OPEN"
+		if k.ClosedAt != nil {
+			open = "CLOSED"
+		}
+		out[i] = row{month: k.OpenedAt.UTC().Format("2006-01"), values: map[string]string{
+			"REGION": string(k.Region), "STAGE": string(k.Stage), "LEAD_AGENCY_KIND": string(k.Edges.LeadAgency.Kind), "OPEN": open}}
+	}
+	return out
+}
+
+var victimDims = []string{"REGION", "SEX", "AGE_GROUP", "FOREIGN_NATIONAL", "IDENTIFICATION_STATUS", "IDENTIFIED_BY"}
+
+// fineKey is a row's finest cell: its month and every dimension.
+func fineKey(r row) string {
+	k := r.month
+	for _, d := range slices.Sorted(maps.Keys(r.values)) {
+		k += "|" + r.values[d]
+	}
+	return k
+}
+
+func prosecutionRows(t *testing.T, c *ent.Client) []row {
+	ps := c.Prosecution.Query().WithOffice().AllX(viewer.SystemContext(context.Background()))
+	out := make([]row, len(ps))
+	for i, p := range ps {
+		out[i] = row{month: p.RegisteredAt.UTC().Format("2006-01"), values: map[string]string{
+			"OFFICE": p.Edges.Office.Code, "STAGE": string(p.Stage), "EXTENDED": yesNo(p.DeadlineExtensions > 0)}}
+	}
+	return out
+}
+
+func referralRows(t *testing.T, c *ent.Client) []row {
+	rs := c.Referral.Query().WithFromAgency().WithToAgency().AllX(viewer.SystemContext(context.Background()))
+	out := make([]row, len(rs))
+	for i, r := range rs {
+		out[i] = row{month: r.ReferredAt.UTC().Format("2006-01"), values: map[string]string{
+			"SERVICE_KIND": string(r.ServiceKind), "FROM_AGENCY_KIND": string(r.Edges.FromAgency.Kind),
+			"TO_AGENCY_KIND": string(r.Edges.ToAgency.Kind), "STATUS": string(r.Status)}}
+	}
+	return out
+}
+
+func periodOf(month, period string) string {
+	switch period {
+	case "MONTH":
+		return month
+	case "QUARTER":
+		var m int
+		fmt.Sscanf(month[5:], "%d", &m)
+		return fmt.Sprintf("%s-Q%d", month[:4], (m+2)/3)
+	case "YEAR":
+		return month[:4]
+	}
+	return ""
+}
+
+// request is one statistics request of the test, as GraphQL variables.
+type request struct {
+	groupBy []string
+	period  string
+	where   map[string]any
+}
+
+func (r request) vars() map[string]any {
+	v := map[string]any{"groupBy": r.groupBy, "where": r.where}
+	if r.groupBy == nil {
+		v["groupBy"] = []string{}
+	}
+	if r.period != "" {
+		v["period"] = r.period
+	}
+	return v
+}
+
+var filterKeys = map[string]string{"OFFICE": "office", "SERVICE_KIND": "serviceKind", "STATUS": "status",
+	"FROM_AGENCY_KIND": "fromAgencyKind", "TO_AGENCY_KIND": "toAgencyKind", "REGION": "region", "SEX": "sex", "AGE_GROUP": "ageGroup", "IDENTIFICATION_STATUS": "identificationStatus",
+	"IDENTIFIED_BY": "identifiedBy", "STAGE": "stage", "LEAD_AGENCY_KIND": "leadAgencyKind"}
+
+// keeps is the test's own reading of a filter.
+func (r request) keeps(x row) bool {
+	for dim, key := range filterKeys {
+		if vs, ok := r.where[key].([]string); ok && len(vs) > 0 && !slices.Contains(vs, x.values[dim]) {
+			return false
+		}
+	}
+	if b, ok := r.where["foreignNational"].(bool); ok && x.values["FOREIGN_NATIONAL"] != yesNo(b) {
+		return false
+	}
+	if b, ok := r.where["extended"].(bool); ok && x.values["EXTENDED"] != yesNo(b) {
+		return false
+	}
+	if b, ok := r.where["open"].(bool); ok && x.values["OPEN"] != map[bool]string{true: "OPEN", false: "CLOSED"}[b] {
+		return false
+	}
+	if from, ok := r.where["from"].(string); ok && x.month < from {
+		return false
+	}
+	if to, ok := r.where["to"].(string); ok && x.month > to {
+		return false
+	}
+	return true
+}
+
+func (r request) cellOf(x row) string {
+	parts := []string{periodOf(x.month, r.period)}
+	for _, d := range r.groupBy {
+		parts = append(parts, x.values[d])
+	}
+	return strings.Join(parts, "|")
+}
+
+func cellKey(c cell) string {
+	p := ""
+	if c.Period != nil {
+		p = *c.Period
+	}
+	return strings.Join(append([]string{p}, c.Values...), "|")
+}
+
+// expected is the table the test computes itself from the rows: each
+// cell's members, and whether any finest cell among them is below k.
+type expected struct {
+	members map[string][]int
+}
+
+func expect(rows []row, r request) expected {
+	e := expected{members: map[string][]int{}}
+	for i, x := range rows {
+		if r.keeps(x) {
+			k := r.cellOf(x)
+			e.members[k] = append(e.members[k], i)
+		}
+	}
+	return e
+}
+
+// small reports whether the members include a finest cell of fewer than k
+// rows (counted over all rows, whatever the request).
+func small(rows []row, members []int, fine map[string]int, k int) bool {
+	for _, i := range members {
+		if n := fine[fineKey(rows[i])]; k > 0 && n < k {
+			return true
+		}
+	}
+	return false
+}
+
+func fineCounts(rows []row) map[string]int {
+	fine := map[string]int{}
+	for _, x := range rows {
+		fine[fineKey(x)]++
+	}
+	return fine
+}
+
+func seed(t *testing.T, db *database.DB) {
+	t.Helper()
+	if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 1, Seed: 7}); err != nil {
+		t.Fatalf("seeding: %v", err)
+	}
+}
+
+func ask(t *testing.T, s *testserver.Server, p testserver.Principal, query string, r request) table {
+	t.Helper()
+	return testserver.Call[table](t, s, p, query, r.vars())
+}
+
+// checkVictims compares a victims table with the test's own computation
+// over every victim (a national principal sees them all) under threshold
+// k: every shown number is the true count, and a cell of some dimension
+// holding a finest cell below k is suppressed.
+func checkVictims(t *testing.T, rows []row, r request, got table, k int) {
+	t.Helper()
+	fine := fineCounts(rows)
+	want := expect(rows, r)
+	if len(got.Cells) != len(want.members) {
+		t.Errorf("%+v: %d cells, want %d", r, len(got.Cells), len(want.members))
+	}
+	filtered := false
+	for key := range r.where {
+		filtered = filtered || (key != "from" && key != "to")
+	}
+	var all []int
+	for _, c := range got.Cells {
+		members, ok := want.members[cellKey(c)]
+		if !ok {
+			t.Errorf("%+v: cell %s has no victims", r, cellKey(c))
+			continue
+		}
+		checkCell(t, rows, fmt.Sprintf("%+v %s", r, cellKey(c)), c, members, fine, k, filtered || len(r.groupBy) > 0)
+	}
+	for _, m := range want.members {
+		all = append(all, m...)
+	}
+	checkCell(t, rows, fmt.Sprintf("%+v total", r), got.Total, all, fine, k, filtered)
+}
+
+func checkCell(t *testing.T, rows []row, what string, c cell, members []int, fine map[string]int, k int, dimensions bool) {
+	t.Helper()
+	if c.Suppressed != (c.Count == nil) {
+		t.Errorf("%s: suppressed %v but count %v", what, c.Suppressed, c.Count)
+	}
+	if dimensions && small(rows, members, fine, k) && !c.Suppressed {
+		t.Errorf("%s: shown (%d), but it holds a finest cell below %d", what, *c.Count, k)
+	}
+	if c.Count != nil && *c.Count != len(members) {
+		t.Errorf("%s: got %d, want %d", what, *c.Count, len(members))
+	}
+}
+
+// requests are groupings, filters and periods a dashboard (or an
+// attacker) asks for.
+func requests() []request {
+	var out []request
+	groupings := [][]string{nil, {"REGION"}, {"SEX"}, {"AGE_GROUP"}, {"FOREIGN_NATIONAL"}, {"REGION", "SEX"},
+		{"SEX", "AGE_GROUP", "FOREIGN_NATIONAL"}, victimDims}
+	for _, g := range groupings {
+		for _, p := range []string{"", "YEAR", "QUARTER", "MONTH"} {
+			out = append(out, request{groupBy: g, period: p})
+		}
+	}
+	filters := []map[string]any{
+		{"region": []string{"TIRANE"}},
+		{"region": []string{"KUKES", "DIBER"}},
+		{"sex": []string{"MALE"}, "foreignNational": true},
+		{"sex": []string{"FEMALE"}},
+		{"foreignNational": false},
+		{"ageGroup": []string{"MINOR"}},
+		{"from": "2025-01", "to": "2025-06"},
+		{"from": "2025-02", "to": "2025-06"},
+		{"region": []string{"TIRANE"}, "from": "2025-03", "to": "2025-03"},
+	}
+	for _, f := range filters {
+		for _, g := range [][]string{nil, {"SEX"}, {"REGION"}} {
+			out = append(out, request{groupBy: g, period: "YEAR", where: f}, request{groupBy: g, where: f})
+		}
+	}
+	return out
+}
+
+// shown is a number a request showed, with the set of victims it counts.
+type shown struct {
+	what    string
+	members map[int]bool
+	count   int
+}
+
+// differencing tries every pair of numbers shown (across all requests)
+// where one counts a subset of the other's victims: their difference
+// counts the victims of one in the other, and must be 0 or at least k.
+// It also checks that each shown number equals its victims: a value that
+// lied to hide a small count would be caught here too. It returns the
+// findings.
+func differencing(all []shown, k int) []string {
+	var leaks []string
+	for _, a := range all {
+		if a.count != len(a.members) {
+			leaks = append(leaks, fmt.Sprintf("%s shows %d for %d victims", a.what, a.count, len(a.members)))
+		}
+	}
+	for i, a := range all {
+		for _, b := range all[i+1:] {
+			big, sub := a, b
+			if len(b.members) > len(a.members) {
+				big, sub = b, a
+			}
+			if d := big.count - sub.count; d > 0 && d < k && subset(sub.members, big.members) {
+				leaks = append(leaks, fmt.Sprintf("%s minus %s = %d", big.what, sub.what, d))
+				if len(leaks) > 5 {
+					return leaks
+				}
+			}
+		}
+	}
+	return leaks
+}
+
+func subset(a, b map[int]bool) bool {
+	for i := range a {
+		if !b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestStatistics(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		seed(t, db)
+		s := testserver.Start(t, db)
+		victims := victimRows(t, db.Client)
+		coordinator := s.As(t, "onac", viewer.RoleCoordinator)
+		analyst := s.As(t, "onac", viewer.RoleAnalyst)
+
+		t.Run("every figure against the rows, and the differencing attacks find nothing", func(t *testing.T) {
+			var all []shown
+			for _, r := range requests() {
+				got := ask(t, s, coordinator, victimQuery, r)
+				if got.Threshold != 5 || !got.CountsPeople {
+					t.Fatalf("coordinator: threshold %d, countsPeople %v; want 5 (the default), true", got.Threshold, got.CountsPeople)
+				}
+				checkVictims(t, victims, r, got, 5)
+				want := expect(victims, r)
+				cells := append(slices.Clone(got.Cells), got.Total)
+				for i, c := range cells {
+					if c.Count == nil {
+						continue
+					}
+					members := map[int]bool{}
+					if i == len(cells)-1 {
+						for _, m := range want.members {
+							for _, x := range m {
+								members[x] = true
+							}
+						}
+					} else {
+						for _, x := range want.members[cellKey(c)] {
+							members[x] = true
+						}
+					}
+					all = append(all, shown{what: fmt.Sprintf("%+v %s", r, cellKey(c)), members: members, count: *c.Count})
+				}
+			}
+			if leaks := differencing(all, 5); len(leaks) > 0 {
+				t.Errorf("differencing recovers small counts:\n%s", strings.Join(leaks, "\n"))
+			}
+			t.Logf("%d numbers shown across %d requests; none differs from another by 1..4 victims", len(all), len(requests()))
+		})
+
+		t.Run("complementary suppression: no total less its shown parts is a small count", func(t *testing.T) {
+			finest := ask(t, s, coordinator, victimQuery, request{groupBy: victimDims, period: "MONTH"})
+			months := ask(t, s, coordinator, victimQuery, request{period: "MONTH"})
+			shownSum, suppressed := map[string]int{}, map[string]int{}
+			for _, c := range finest.Cells {
+				if c.Count == nil {
+					suppressed[*c.Period]++
+				} else {
+					shownSum[*c.Period] += *c.Count
+				}
+			}
+			sawHidden := false
+			for _, m := range months.Cells {
+				if m.Count == nil {
+					continue
+				}
+				rest := *m.Count - shownSum[*m.Period]
+				sawHidden = sawHidden || rest > 0
+				if rest != 0 && (rest < 5 || suppressed[*m.Period] < 2) {
+					t.Errorf("%s: total %d less its shown cells leaves %d in %d suppressed cells", *m.Period, *m.Count, rest, suppressed[*m.Period])
+				}
+			}
+			if !sawHidden {
+				t.Fatal("no month total covers a suppressed cell: the demo data does not exercise disclosure control")
+			}
+			for _, r := range requests() {
+				got := ask(t, s, coordinator, victimQuery, r)
+				if len(r.where) == 0 || got.Total.Count == nil {
+					continue
+				}
+				if slices.ContainsFunc(got.Cells, func(c cell) bool { return c.Suppressed }) && r.where["from"] == nil {
+					t.Errorf("%+v: a cell is suppressed but the filtered total %d is shown: total minus the others reveals it", r, *got.Total.Count)
+				}
+			}
+		})
+
+		t.Run("threshold from the policy, changed at run time", func(t *testing.T) {
+			r := request{groupBy: []string{"REGION"}, period: "YEAR"}
+			got := ask(t, s, analyst, victimQuery, r)
+			if got.Threshold != 10 {
+				t.Fatalf("analyst threshold %d, want the policy's 10", got.Threshold)
+			}
+			checkVictims(t, victims, r, got, 10)
+			admin := s.Token(t, "onac", viewer.RoleAdmin)
+			line := `["p", "analyst", "*", "statistics", "threshold", "3"]`
+			s.Do(t, admin, `mutation { changePolicy(add: [`+line+`], remove: [["p", "analyst", "*", "statistics", "threshold", "10"]], reason: "lower the analysts' threshold for the test") { added } }`, nil).MustOK(t)
+			got = ask(t, s, analyst, victimQuery, r)
+			if got.Threshold != 3 {
+				t.Fatalf("after the change the analyst's threshold is %d, want 3", got.Threshold)
+			}
+			checkVictims(t, victims, r, got, 3)
+			bad := s.Do(t, admin, `mutation { changePolicy(add: [["p", "analyst", "*", "statistics", "threshold", "1"]], reason: "lower the analysts' threshold for the test") { added } }`, nil)
+			testserver.WantCodes(t, bad, "BAD_USER_INPUT")
+		})
+
+		t.Run("exact counts for who may see them, within their rows", func(t *testing.T) {
+			p := s.As(t, "prosecution-tirane", viewer.RoleProsecutor)
+			got := ask(t, s, p, victimQuery, request{groupBy: victimDims, period: "MONTH"})
+			if got.Threshold != 0 {
+				t.Fatalf("threshold %d for a prosecution office, which the policy gives exact counts", got.Threshold)
+			}
+			for _, c := range got.Cells {
+				if c.Suppressed {
+					t.Fatalf("exact counts, yet %s is suppressed", cellKey(c))
+				}
+			}
+			if n := *got.Total.Count; n == 0 || n >= len(victims) {
+				t.Fatalf("a district office counts %d of %d victims: want its own, some but not all", n, len(victims))
+			}
+		})
+
+		t.Run("row scope: a regional principal counts its region, the national one the country", func(t *testing.T) {
+			cases := caseRows(t, db.Client)
+			inTirane := 0
+			for _, c := range cases {
+				if c.values["REGION"] == "TIRANE" {
+					inTirane++
+				}
+			}
+			regional := s.As(t, "police-tirane", viewer.RoleInvestigator)
+			tirane := request{where: map[string]any{"region": []string{"TIRANE"}}}
+			a, b := ask(t, s, regional, caseQuery, tirane), ask(t, s, coordinator, caseQuery, tirane)
+			if *a.Total.Count != inTirane || *b.Total.Count != inTirane {
+				t.Errorf("Tirana's cases: regional %d, national %d; want %d", *a.Total.Count, *b.Total.Count, inTirane)
+			}
+			a, b = ask(t, s, regional, caseQuery, request{}), ask(t, s, coordinator, caseQuery, request{})
+			if *b.Total.Count != len(cases) {
+				t.Errorf("national total %d, want %d", *b.Total.Count, len(cases))
+			}
+			if *a.Total.Count < inTirane || *a.Total.Count >= len(cases) {
+				t.Errorf("regional total %d: want Tirana's %d and the few elsewhere it works on, not all %d", *a.Total.Count, inTirane, len(cases))
+			}
+			// Victims: what the regional police count of Tirana is what the
+			// country counts of Tirana (all of them are in its rows).
+			va, vb := ask(t, s, regional, victimQuery, tirane), ask(t, s, coordinator, victimQuery, tirane)
+			if fmt.Sprint(va.Total.Count) != fmt.Sprint(vb.Total.Count) && va.Total.Count != nil && vb.Total.Count != nil {
+				t.Errorf("Tirana's victims: regional %d, national %d", *va.Total.Count, *vb.Total.Count)
+			}
+			checkVictims(t, victims, tirane, vb, 5)
+		})
+
+		t.Run("case counts against the rows", func(t *testing.T) {
+			cases := caseRows(t, db.Client)
+			for _, r := range []request{{}, {groupBy: []string{"REGION", "STAGE"}, period: "YEAR"},
+				{groupBy: []string{"LEAD_AGENCY_KIND", "OPEN"}, period: "QUARTER", where: map[string]any{"open": true, "region": []string{"TIRANE"}}}} {
+				got := ask(t, s, coordinator, caseQuery, r)
+				if got.CountsPeople || got.Threshold != 0 {
+					t.Fatalf("cases are counted as people (threshold %d)", got.Threshold)
+				}
+				want := expect(cases, r)
+				if len(got.Cells) != len(want.members) {
+					t.Errorf("%+v: %d cells, want %d", r, len(got.Cells), len(want.members))
+				}
+				for _, c := range got.Cells {
+					if c.Count == nil || *c.Count != len(want.members[cellKey(c)]) {
+						t.Errorf("%+v %s: got %v, want %d", r, cellKey(c), c.Count, len(want.members[cellKey(c)]))
+					}
+				}
+			}
+		})
+
+		t.Run("proceedings against the rows", func(t *testing.T) {
+			rows := prosecutionRows(t, db.Client)
+			for _, r := range []request{{}, {groupBy: []string{"OFFICE", "STAGE"}, period: "YEAR"},
+				{groupBy: []string{"EXTENDED"}, period: "QUARTER", where: map[string]any{"office": []string{"prosecution-tirane"}}}} {
+				got := ask(t, s, coordinator, prosecutionQuery, r)
+				want := expect(rows, r)
+				if got.CountsPeople || len(got.Cells) != len(want.members) || *got.Total.Count != len(rows) && len(r.where) == 0 {
+					t.Errorf("%+v: %d cells (want %d), total %v of %d", r, len(got.Cells), len(want.members), got.Total.Count, len(rows))
+				}
+				for _, c := range got.Cells {
+					if c.Count == nil || *c.Count != len(want.members[cellKey(c)]) {
+						t.Errorf("%+v %s: got %v, want %d", r, cellKey(c), c.Count, len(want.members[cellKey(c)]))
+					}
+				}
+			}
+		})
+
+		t.Run("referrals against the rows, controlled as people", func(t *testing.T) {
+			rows := referralRows(t, db.Client)
+			fine := fineCounts(rows)
+			sawHidden := false
+			for _, r := range []request{{}, {groupBy: []string{"SERVICE_KIND"}, period: "YEAR"},
+				{groupBy: []string{"STATUS", "TO_AGENCY_KIND"}, where: map[string]any{"serviceKind": []string{"SHELTER"}}}} {
+				got := ask(t, s, coordinator, referralQuery, r)
+				want := expect(rows, r)
+				if !got.CountsPeople || got.Threshold != 5 || len(got.Cells) != len(want.members) {
+					t.Errorf("%+v: countsPeople %v, threshold %d, %d cells (want %d)", r, got.CountsPeople, got.Threshold, len(got.Cells), len(want.members))
+				}
+				for _, c := range got.Cells {
+					sawHidden = sawHidden || c.Suppressed
+					checkCell(t, rows, fmt.Sprintf("%+v %s", r, cellKey(c)), c, want.members[cellKey(c)], fine, 5, len(r.groupBy) > 0 || len(r.where) > 0)
+				}
+			}
+			if !sawHidden {
+				t.Error("no referral cell suppressed: the demo data does not exercise it")
+			}
+		})
+
+		t.Run("bad input", func(t *testing.T) {
+			for _, where := range []map[string]any{{"from": "2025-13"}, {"from": "2025-06", "to": "2025-01"}, {"to": "2025-1"}} {
+				r := s.Do(t, coordinator.Token, victimQuery, request{where: where}.vars())
+				testserver.WantCodes(t, r, "BAD_USER_INPUT")
+			}
+			r := s.Do(t, coordinator.Token, victimQuery, request{groupBy: []string{"SEX", "SEX"}}.vars())
+			testserver.WantCodes(t, r, "BAD_USER_INPUT")
+		})
+
+		t.Run("reads are audited: the table and the request, never a value", func(t *testing.T) {
+			r := request{groupBy: []string{"SEX"}, period: "YEAR", where: map[string]any{"region": []string{"KUKES"}}}
+			ask(t, s, coordinator, victimQuery, r)
+			events := db.Client.AuditEvent.Query().Where(auditevent.Kind(string(audit.StatisticsRead)), auditevent.ActorSubject(coordinator.Subject)).
+				Order(ent.Desc(auditevent.FieldID)).AllX(viewer.SystemContext(context.Background()))
+			if len(events) == 0 {
+				t.Fatal("no STATISTICS_READ event")
+			}
+			var detail map[string]any
+			if err := json.Unmarshal([]byte(events[0].Detail), &detail); err != nil {
+				t.Fatal(err)
+			}
+			if detail["table"] != "victims" || fmt.Sprint(detail["groupBy"]) != "[SEX]" || !strings.Contains(events[0].Detail, "KUKES") {
+				t.Errorf("detail %s: want the table, grouping and filter", events[0].Detail)
+			}
+			if strings.Contains(events[0].Detail, "count") {
+				t.Errorf("detail %s holds a value", events[0].Detail)
+			}
+		})
+	})
+}
+
+// dashboardQuery is a national dashboard: eight panels in one request.
+const dashboardQuery = `{
+  victimsByYear: victimStatistics(period: YEAR) { total { count } cells { period count } }
+  victimsBySexAge: victimStatistics(groupBy: [SEX, AGE_GROUP], period: YEAR) { cells { period values count suppressed } }
+  victimsByRegion: victimStatistics(groupBy: [REGION], where: {foreignNational: false}) { cells { values count suppressed } }
+  casesByRegion: caseStatistics(groupBy: [REGION], period: YEAR) { cells { period values count } }
+  casesByStage: caseStatistics(groupBy: [STAGE, OPEN]) { cells { values count } }
+  proceedingsByOffice: prosecutionStatistics(groupBy: [OFFICE, STAGE], period: YEAR) { cells { period values count } }
+  extensions: prosecutionStatistics(groupBy: [EXTENDED], period: QUARTER) { cells { period values count } }
+  referrals: referralStatistics(groupBy: [SERVICE_KIND, STATUS], period: YEAR) { cells { period values count suppressed } }
+}`
+
+// TestDashboardStatementCount: a dashboard of eight panels costs one SQL
+// statement a panel on top of what any request costs (the caller's agency,
+// the audit trail's write), and the same whether the database is empty or
+// holds the demo data.
+func TestDashboardStatementCount(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		counted, n := testdb.CountingStatements(db)
+		s := testserver.Start(t, counted)
+		token := s.Token(t, "onac", viewer.RoleCoordinator)
+		count := func(query string) int64 {
+			before := n.Load()
+			s.Do(t, token, query, nil).MustOK(t)
+			return n.Load() - before
+		}
+		onePanel := `{ victimStatistics(period: YEAR) { total { count } } }`
+		count(dashboardQuery) // the first request of a server loads what it keeps
+		empty := count(dashboardQuery)
+		seed(t, db)
+		seeded, one := count(dashboardQuery), count(onePanel)
+		t.Logf("statements: 8 panels %d on an empty database, %d with the demo data; 1 panel %d", empty, seeded, one)
+		if empty != seeded {
+			t.Errorf("statements grow with the data: %d empty, %d seeded", empty, seeded)
+		}
+		if seeded-one != 7 {
+			t.Errorf("8 panels cost %d statements more than 1 does: want 7, one a panel", seeded-one)
+		}
+	})
+}
