@@ -32,7 +32,6 @@ type facts struct {
 	dialect string
 	p       *viewer.Principal
 	agency  *ent.Agency
-	worked  *rowscope.CasesWorkedOn
 
 	seen seen
 
@@ -78,8 +77,8 @@ func (f *facts) rowOf(ctx context.Context, obj any) (row, error) {
 	return row{}, fmt.Errorf("no access conditions for %T", obj)
 }
 
-func newFacts(client *ent.Client, dialectName string, p *viewer.Principal, agency *ent.Agency, worked *rowscope.CasesWorkedOn) *facts {
-	f := &facts{client: client, dialect: dialectName, p: p, agency: agency, worked: worked}
+func newFacts(client *ent.Client, dialectName string, p *viewer.Principal, agency *ent.Agency) *facts {
+	f := &facts{client: client, dialect: dialectName, p: p, agency: agency}
 	db := f.db
 	a := agency.ID
 	assigned := rowscope.CaseWorkedOnBy(a)

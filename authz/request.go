@@ -62,10 +62,9 @@ func (e *Enforcer) NewRequest(ctx context.Context, p *viewer.Principal) (*Reques
 		Cases:          e.rowLevel(p, kind, policies.RowsCases),
 		Victims:        e.rowLevel(p, kind, policies.RowsVictims),
 		GrantsOfAgency: e.holds(p, kind, policies.Emergency, policies.Review),
-		WorkedOn:       rowscope.NewCasesWorkedOn(e.client, e.dialect, a.ID),
 	}
 	r := &Request{e: e, p: p, kind: a.Kind, scope: scope}
-	r.facts = newFacts(e.client, e.dialect, p, a, scope.WorkedOn)
+	r.facts = newFacts(e.client, e.dialect, p, a)
 	return r, nil
 }
 
@@ -101,8 +100,7 @@ func FromContext(ctx context.Context) *Request {
 // emergency grant) decides the fields of its payload and of what follows.
 // It must not run while fields of the request are being resolved.
 func (r *Request) Refresh() {
-	r.facts = newFacts(r.e.client, r.e.dialect, r.p, r.facts.agency, r.scope.WorkedOn)
-	r.scope.WorkedOn.Forget()
+	r.facts = newFacts(r.e.client, r.e.dialect, r.p, r.facts.agency)
 	r.verdicts.Clear()
 }
 

@@ -9,7 +9,6 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/casegraph/casegraph/domain"
-	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/emergencygrant"
@@ -48,9 +47,7 @@ const (
 // victimFactsOf fetches every fact about the victims ids in one statement,
 // a UNION ALL with one branch a kind of fact, each row (kind, victim, and
 // for a consent its agency kinds and purposes as JSON): the facts of a page
-// cost one round trip, however many conditions its fields ask. Outside a
-// transaction the agency's cases are the set the row scope read for the
-// request; inside a mutation's, the subqueries that see its writes.
+// cost one round trip, however many conditions its fields ask.
 func (f *facts) victimFactsOf(ctx context.Context, ids []int) (map[int]victimFacts, error) {
 	a := f.agency.ID
 	b := sql.Dialect(f.dialect)
@@ -67,15 +64,7 @@ func (f *facts) victimFactsOf(ctx context.Context, ids []int) (map[int]victimFac
 	}
 
 	onCase := branch(factOnCase, casevictim.Table)
-	if ent.TxFromContext(ctx) != nil {
-		casevictim.HasCaseWith(rowscope.CaseWorkedOnBy(a))(onCase)
-	} else {
-		worked, err := f.worked.IDs(ctx)
-		if err != nil {
-			return nil, err
-		}
-		onCase.Where(rowscope.InIDs(onCase.C(casevictim.FieldCaseID), worked))
-	}
+	onCase.Where(rowscope.CaseIDWorkedOnBy(a, onCase.C(casevictim.FieldCaseID)))
 	proceedings := branch(factProceedings, casevictim.Table)
 	casevictim.HasCaseWith(inProceedingsOf(a))(proceedings)
 	// Only a referral another agency made, and this one accepted, opens

@@ -2,7 +2,6 @@ package rowscope
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -151,28 +150,10 @@ func decide(ctx context.Context, typ string, m ent.Mutation, where func(...func(
 	if rowsOf(s, e) == nil {
 		return privacy.Allow
 	}
-	if s.WorkedOn != nil && s.WorkedOn.narrowsRows() && s.narrowedToWork() && gen.TxFromContext(ctx) == nil {
-		ids, err := s.WorkedOn.IDs(ctx)
-		if err != nil {
-			// Not a denial: the database failed, and the caller is told
-			// so (UNAVAILABLE for an outage), not that the rows are
-			// forbidden. The statement is not run either way.
-			return fmt.Errorf("row scope: %w", err)
-		}
-		statement := *s
-		statement.caseIDs = &ids
-		s = &statement
-	}
 	if p := rowsOf(s, e); p != nil {
 		where(p)
 	}
 	return privacy.Allow
-}
-
-// narrowedToWork reports whether s's rows depend on the cases the agency
-// works on: only then is the set worth reading.
-func (s *Scope) narrowedToWork() bool {
-	return s.Cases == Region || s.Cases == Assigned || s.Victims == Region || s.Victims == Assigned
 }
 
 // rowsOf is the predicate of the rows of e that s may see, or nil for all:

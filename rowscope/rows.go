@@ -5,9 +5,9 @@ package rowscope
 // table in policy.go names, for every entity, which of them it uses.
 
 import (
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
-	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/emergencygrant"
@@ -27,43 +27,46 @@ func none(s *sql.Selector) { s.Where(sql.False()) }
 // fields, casework's checks and the audit scope of a data protection
 // officer all use it.
 func CaseWorkedOnBy(agencyID int) predicate.CaseFile {
-	return func(s *sql.Selector) {
-		s.Where(workedOn(agencyID, s.C(casefile.FieldID), s.C(casefile.FieldLeadAgencyID)))
-	}
+	return func(s *sql.Selector) { s.Where(CaseIDWorkedOnBy(agencyID, s.C(casefile.FieldID))) }
 }
 
-// workedOn is CaseWorkedOnBy over the columns of a case's id and lead
-// agency, wherever the case's table stands in a statement. The agency's
-// assignments and proceedings are uncorrelated subqueries on their indexed
-// agency columns, computed once per statement: correlated EXISTS made
-// SQLite scan an agency's proceedings once per case (a second to count
-// 2,700 cases).
-func workedOn(agencyID int, caseID, leadAgencyID string) *sql.Predicate {
-	ca := sql.Table(caseassignment.Table).As("scope_case_ca")
-	pr := sql.Table(prosecution.Table).As("scope_case_pr")
-	return sql.Or(
-		sql.EQ(leadAgencyID, agencyID),
-		sql.In(caseID, sql.Select(ca.C(caseassignment.FieldCaseID)).From(ca).
-			Where(sql.EQ(ca.C(caseassignment.FieldAgencyID), agencyID))),
-		sql.In(caseID, sql.Select(pr.C(prosecution.FieldCaseID)).From(pr).
-			Where(sql.EQ(pr.C(prosecution.FieldOfficeID), agencyID))),
-	)
-}
+// CaseWorkedOnTable is the standing table of the cases each agency works
+// on: one row (agency_id, case_id, via, source_id) for each reason, kept
+// by database triggers in the transaction of the write that gives or takes
+// the reason (migrations/*/20261204100000_case_work.sql). Its rows are the
+// three reasons of CaseWorkedOnBy; TestCaseWorkFollowsEveryWrite holds it
+// to them.
+const CaseWorkedOnTable = "case_work"
 
-// caseWorkedOn is CaseWorkedOnBy for s: the set read once for the request
-// when the statement may use it, the subqueries otherwise.
-func (s *Scope) caseWorkedOn(caseID, leadAgencyID string) *sql.Predicate {
-	if s.caseIDs != nil {
-		return InIDs(caseID, *s.caseIDs)
-	}
-	return workedOn(s.AgencyID, caseID, leadAgencyID)
+// CaseIDWorkedOnBy is CaseWorkedOnBy over the column of a case's id,
+// wherever the case's table stands in a statement: the agency has a row
+// for the case in the standing table.
+//
+// On PostgreSQL it is a correlated EXISTS, one probe of the table's
+// (agency_id, case_id) index for each row tested, fenced with OFFSET 0 so
+// that the planner keeps it so: without the fence it hashes every case of
+// the agency first, once per statement, or (nested in a proceeding's or a
+// charge's "is its case visible") every visible case, and a page of 50
+// cases of a large agency took 4 to 7 ms a level instead of under one
+// (docs/performance.md). On SQLite it is an uncorrelated IN, which SQLite
+// reads once per statement into an index of its own.
+func CaseIDWorkedOnBy(agencyID int, caseID string) *sql.Predicate {
+	return sql.P(func(b *sql.Builder) {
+		w := sql.Dialect(b.Dialect()).Table(CaseWorkedOnTable).As("scope_work")
+		if b.Dialect() == dialect.Postgres {
+			probe := sql.Dialect(b.Dialect()).Select(w.C("case_id")).From(w).Where(sql.And(
+				sql.EQ(w.C("agency_id"), agencyID), sql.ColumnsEQ(w.C("case_id"), caseID)))
+			b.WriteString("EXISTS (").Join(probe).WriteString(" OFFSET 0)")
+			return
+		}
+		b.Ident(caseID).WriteString(" IN (").Join(sql.Dialect(b.Dialect()).Select(w.C("case_id")).From(w).
+			Where(sql.EQ(w.C("agency_id"), agencyID))).WriteString(")")
+	})
 }
 
 // caseRows is the row predicate of cases for s, or nil for all.
 func caseRows(s *Scope) func(*sql.Selector) {
-	worked := func(sel *sql.Selector) {
-		sel.Where(s.caseWorkedOn(sel.C(casefile.FieldID), sel.C(casefile.FieldLeadAgencyID)))
-	}
+	worked := CaseWorkedOnBy(s.AgencyID)
 	switch s.Cases {
 	case All:
 		return nil
@@ -78,30 +81,17 @@ func caseRows(s *Scope) func(*sql.Selector) {
 	return none
 }
 
-// victimInCaseWorkedOnBy: the victim is in a case agencyID works on.
-// Written as a correlated EXISTS over case_victims (indexed by victim)
-// rather than ent's IN over every such victim, which PostgreSQL cannot
-// combine well with the OR of a regional scope. Inside it, the case is
-// tested by workedOn's uncorrelated subqueries: counting the victims of
-// each of the 70 demo agencies at scale 10 took 29.6 s on SQLite and 3.6 s
-// on PostgreSQL, against 34.1 s and 4.2 s with correlated EXISTS there.
-//
-// With the set read once for the request, the case is tested on the link
-// alone, without joining the case.
+// victimInCaseWorkedOnBy: the victim is in a case agencyID works on, a
+// correlated EXISTS over case_victims (indexed by victim) rather than
+// ent's IN over every such victim, which PostgreSQL cannot combine well
+// with the OR of a regional scope. The case is tested on the link alone.
 func victimInCaseWorkedOnBy(sc *Scope) func(*sql.Selector) {
 	return func(s *sql.Selector) {
 		cv := sql.Table(casevictim.Table).As("scope_cv")
-		inCase := sql.Select(cv.C(casevictim.FieldCaseID)).From(cv)
-		var worked *sql.Predicate
-		if sc.caseIDs != nil {
-			worked = InIDs(cv.C(casevictim.FieldCaseID), *sc.caseIDs)
-		} else {
-			cf := sql.Table(casefile.Table).As("scope_cf")
-			inCase.Join(cf).On(cv.C(casevictim.FieldCaseID), cf.C(casefile.FieldID))
-			worked = workedOn(sc.AgencyID, cf.C(casefile.FieldID), cf.C(casefile.FieldLeadAgencyID))
-		}
-		inCase.Where(sql.And(sql.ColumnsEQ(cv.C(casevictim.FieldVictimID), s.C(victim.FieldID)), worked))
-		s.Where(sql.Exists(inCase))
+		s.Where(sql.Exists(sql.Select(cv.C(casevictim.FieldCaseID)).From(cv).Where(sql.And(
+			sql.ColumnsEQ(cv.C(casevictim.FieldVictimID), s.C(victim.FieldID)),
+			CaseIDWorkedOnBy(sc.AgencyID, cv.C(casevictim.FieldCaseID)),
+		))))
 	}
 }
 

@@ -68,15 +68,6 @@ type Scope struct {
 	// GrantsOfAgency lets the principal see the emergency grants of their
 	// whole agency (data protection officers); others see their own.
 	GrantsOfAgency bool
-	// WorkedOn, when set, is the agency's worked-on cases read once for
-	// the request; without it every statement asks CaseWorkedOnBy's
-	// subqueries.
-	WorkedOn *CasesWorkedOn
-
-	// caseIDs is the set WorkedOn read, in the copy of the scope that
-	// decide makes for one statement outside a transaction; nil means
-	// the subqueries.
-	caseIDs *[]int
 }
 
 var scopeKey = &ctxvalue.Key[*Scope]{}

@@ -90,6 +90,9 @@ prepare_postgres() {
   mark=$(psql "$admin_url" -XAtqc "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = '$BENCH_DATABASE'")
   if [ "$FRESH" != 1 ] && [ "$mark" = "$seeded_as" ]; then
     say "postgres: reusing $BENCH_DATABASE ($seeded_as)"
+    # A newer binary may bring migrations (a standing table filled from
+    # the rows already there): the data stays, the schema follows.
+    casegraph postgres migrate >&2
     return
   fi
   say "postgres: seeding $BENCH_DATABASE ($seeded_as; minutes)"
@@ -106,6 +109,7 @@ prepare_sqlite() {
   mark=$(cat "$dir/seeded-as" 2>/dev/null || true)
   if [ "$FRESH" != 1 ] && [ "$mark" = "$seeded_as" ]; then
     say "sqlite: reusing $dir ($seeded_as)"
+    casegraph sqlite migrate >&2
     return
   fi
   say "sqlite: seeding $dir ($seeded_as; minutes)"
