@@ -11,7 +11,8 @@ package main
 //     it uses, as an absolute path, and whether it just created it;
 //   - only serve, migrate and seed create the embedded database and, in
 //     development mode, the signing key: they set a data directory up for
-//     a server. policy, audit and token only read, and refuse a data
+//     a server. policy, audit, report and token only read (report appends
+//     its reads to the audit trail), and refuse a data
 //     directory that has none, naming the directory they looked in;
 //   - token refuses when development tokens are off, since no server of
 //     that configuration accepts them.

@@ -1,7 +1,8 @@
 // Command casegraph runs CaseGraph: `casegraph serve` starts the API,
 // `migrate` applies the schema migrations, `seed` loads agencies and demo
 // data, `token` prints a development token, `policy` reads the access
-// policy, `audit` verifies and exports the audit trail. Configuration comes from the
+// policy, `audit` verifies and exports the audit trail, `report annual`
+// writes the year's published statistics. Configuration comes from the
 // environment (see README.md): DATABASE_URL, CASEGRAPH_ADDR,
 // CASEGRAPH_DATA_DIR, CASEGRAPH_DEV, CASEGRAPH_OIDC_ISSUER,
 // CASEGRAPH_OIDC_AUDIENCE, CASEGRAPH_RATE_LIMIT, CASEGRAPH_COST_LIMIT,
@@ -42,7 +43,7 @@ Usage:
                                            walk the audit trail's hash chain, or an export's (exit 1 if broken)
   casegraph audit export --since TIME [--format jsonl|csv]
                                            the audit events since TIME, for the Commissioner
-` + documentsUsage
+` + reportUsage + documentsUsage
 
 const usageEnvironment = `Environment: DATABASE_URL (empty: embedded SQLite under CASEGRAPH_DATA_DIR,
 default ./data; every command says on stderr which files there it uses), CASEGRAPH_ADDR (default :8080), CASEGRAPH_DEV (1 or 0),
@@ -99,6 +100,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return policyCmd(ctx, cfg, args[1:], stdout)
 	case "audit":
 		return auditCmd(ctx, cfg, args[1:], stdout)
+	case "report":
+		return reportCmd(ctx, cfg, args[1:], stdout, stderr)
 	case "documents":
 		return documentsCmd(cfg, args[1:], stdout)
 	case "help", "-h", "--help":

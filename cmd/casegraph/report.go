@@ -1,0 +1,327 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os/user"
+	"strconv"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/requestid"
+	"github.com/casegraph/casegraph/statistics"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// reportUsage is the usage of `casegraph report`, for main's usage text.
+const reportUsage = `  casegraph report annual --year Y [--format md|csv|json] [--threshold K]
+                                           the year's tables for GRETA and the trafficking-in-persons
+                                           report, national, with disclosure control (docs/statistics.md)
+`
+
+// reportActor is who the audit trail says read the statistics of a
+// report: CaseGraph itself, as for the default policy (system work, not a
+// principal's request); the operation names the report and the OS user.
+const reportActor = "casegraph"
+
+// Report formats.
+const (
+	reportMD   = "md"
+	reportCSV  = "csv"
+	reportJSON = "json"
+)
+
+// suppressedMark is what md and csv print instead of a suppressed count.
+const suppressedMark = "suppressed"
+
+// reportCmd writes published statistics. It reads the database as system
+// work, over every row (national scope), and never bypasses disclosure
+// control: each table is statistics.Compute under an explicit Control.
+func reportCmd(ctx context.Context, cfg config, args []string, out, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("report needs a command:\n%s", reportUsage)
+	}
+	switch args[0] {
+	case "annual":
+		return reportAnnual(ctx, cfg, args[1:], out, stderr)
+	}
+	return fmt.Errorf("unknown report command %q:\n%s", args[0], reportUsage)
+}
+
+// annualTable is one table of the annual report: a statistics query of
+// the year.
+type annualTable struct {
+	title   string
+	dataset statistics.Dataset
+	groupBy []string
+}
+
+// annualTables are the tables of the annual report for year, in order.
+// Each is one statistics.Query of the year's months, grouped by one
+// dimension: the same code, and the same answer, as the GraphQL field
+// asked the same question.
+func annualTables(year int) []annualTable {
+	y := strconv.Itoa(year)
+	return []annualTable{
+		{"Victims identified in " + y + ", by sex", statistics.Victims, []string{"SEX"}},
+		{"Victims identified in " + y + ", by age group", statistics.Victims, []string{"AGE_GROUP"}},
+		{"Victims identified in " + y + ", foreign nationals (YES/NO; never the nationality)", statistics.Victims, []string{"FOREIGN_NATIONAL"}},
+		{"Victims identified in " + y + ", by region", statistics.Victims, []string{"REGION"}},
+		{"Cases opened in " + y + ", by region", statistics.Cases, []string{"REGION"}},
+		{"Cases opened in " + y + ", by stage (the stage when the report was made)", statistics.Cases, []string{"STAGE"}},
+		{"Criminal proceedings registered in " + y + ", by prosecution office", statistics.Prosecutions, []string{"OFFICE"}},
+		{"Criminal proceedings registered in " + y + ", by stage (the stage when the report was made)", statistics.Prosecutions, []string{"STAGE"}},
+	}
+}
+
+// notAvailable is a table GRETA's questionnaire or the trafficking-in-
+// persons report asks for that the statistics package does not count
+// yet, and why: the report says so rather than computing it elsewhere.
+type notAvailable struct {
+	Title  string `json:"title"`
+	Reason string `json:"reason"`
+}
+
+var notAvailableYet = []notAvailable{
+	{"Victims by form of exploitation", "forms of exploitation are kept as a list on victims and cases and are not a statistics dimension yet"},
+	{"Victims by nationality or nationality group", "nationality is a quasi-identifier and never a dimension; the report gives foreign nationals YES/NO instead"},
+	{"Prosecutions (indictments sent to court) in the year", "the statistics count proceedings by the month of registration and their current stage; the date of the trial request is not a dimension yet"},
+	{"Convictions and other first-instance outcomes", "court decisions are not counted by the statistics package yet"},
+	{"Sentences (against the statutory range; probation and suspended sentences apart)", "sentences are not counted by the statistics package yet"},
+	{"Compensation ordered and paid", "compensation is not counted by the statistics package yet"},
+	{"Victims assisted, by kind of support", "referrals are counted (referralStatistics), but as referrals, not as victims assisted; no table of the report counts them yet"},
+}
+
+// reportCell is a cell as published: count null when suppressed.
+type reportCell struct {
+	Values     []string `json:"values"`
+	Count      *int     `json:"count"`
+	Suppressed bool     `json:"suppressed"`
+}
+
+// reportTable is one table as published.
+type reportTable struct {
+	Title string `json:"title"`
+	// Table is the statistics table it is computed from.
+	Table        string       `json:"table"`
+	GroupBy      []string     `json:"groupBy"`
+	CountsPeople bool         `json:"countsPeople"`
+	Threshold    int          `json:"threshold"`
+	Cells        []reportCell `json:"cells"`
+	Total        reportCell   `json:"total"`
+}
+
+// annualReport is the report as the json format writes it.
+type annualReport struct {
+	Report string `json:"report"`
+	Year   int    `json:"year"`
+	// From and To are the months counted, both included.
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Threshold is the k of every table of people.
+	Threshold    int            `json:"threshold"`
+	GeneratedAt  string         `json:"generatedAt"`
+	Tables       []reportTable  `json:"tables"`
+	NotAvailable []notAvailable `json:"notAvailable"`
+}
+
+func reportAnnual(ctx context.Context, cfg config, args []string, out, stderr io.Writer) error {
+	fs := flag.NewFlagSet("report annual", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	year := fs.Int("year", 0, "the calendar year to report (UTC), e.g. 2025")
+	format := fs.String("format", reportMD, "md (a Markdown document), csv (one table after another) or json")
+	threshold := fs.Int("threshold", statistics.DefaultThreshold,
+		fmt.Sprintf("k: counts of people below it are suppressed (%d to %d)", statistics.DefaultThreshold, policies.MaxThreshold))
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	switch {
+	case *year == 0:
+		return errors.New("report annual needs --year (e.g. --year 2025)")
+	case *year < 1990 || *year > now.Year():
+		return fmt.Errorf("--year must be a year from 1990 to %d, not %d", now.Year(), *year)
+	}
+	if *format != reportMD && *format != reportCSV && *format != reportJSON {
+		return fmt.Errorf("--format is md, csv or json, not %q", *format)
+	}
+	if *threshold < statistics.DefaultThreshold || *threshold > policies.MaxThreshold {
+		return fmt.Errorf("--threshold must be from %d (the default) to %d, not %d: a published report never shows smaller counts of people",
+			statistics.DefaultThreshold, policies.MaxThreshold, *threshold)
+	}
+	db, err := openMigrated(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r, err := annual(ctx, db, *year, *threshold, now)
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case reportJSON:
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	case reportCSV:
+		return writeReportCSV(out, r)
+	}
+	_, err = io.WriteString(out, reportMarkdown(r))
+	return err
+}
+
+// annual computes the report of year under threshold k, as system work over
+// every row, in one read-only snapshot, and writes one STATISTICS_READ
+// event per table to the audit trail before it returns: a report whose
+// reads cannot be recorded is not made.
+func annual(ctx context.Context, db *database.DB, year, k int, now time.Time) (*annualReport, error) {
+	operation := fmt.Sprintf("report annual --year %d --threshold %d", year, k)
+	if u, err := user.Current(); err == nil {
+		operation += " (OS user " + u.Username + ")"
+	}
+	rec := audit.NewRecorder(requestid.New(), "", &viewer.Principal{Subject: reportActor, AgencyCode: reportActor})
+	rec.SetOperation(operation)
+	// System work: the whole country's rows. Disclosure control is not
+	// bypassed by it: every table is computed under ctl.
+	ctx = audit.NewContext(viewer.SystemContext(ctx), rec)
+	ctl := statistics.Control{K: k}
+
+	// One snapshot, so that the tables of an edition agree with each
+	// other (docs/statistics.md, Residual risk).
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.Dialect == dialect.Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	} else {
+		opts = nil // SQLite: one transaction is one snapshot
+	}
+	tx, err := db.Client.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	r := &annualReport{Report: "annual", Year: year, From: fmt.Sprintf("%04d-01", year), To: fmt.Sprintf("%04d-12", year),
+		Threshold: k, GeneratedAt: now.Format(time.RFC3339), NotAvailable: notAvailableYet}
+	for _, a := range annualTables(year) {
+		t, err := statistics.Compute(ctx, tx.Client(), a.dataset, statistics.Query{GroupBy: a.groupBy, From: r.From, To: r.To}, ctl)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", a.title, err)
+		}
+		rt := reportTable{Title: a.title, Table: t.Name, GroupBy: t.GroupBy, CountsPeople: t.CountsPeople, Threshold: t.Threshold,
+			Cells: make([]reportCell, len(t.Cells)), Total: reportCell{Values: []string{}, Count: t.Total.Count, Suppressed: t.Total.Suppressed}}
+		for i, c := range t.Cells {
+			rt.Cells[i] = reportCell{Values: c.Values, Count: c.Count, Suppressed: c.Suppressed}
+		}
+		r.Tables = append(r.Tables, rt)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	w := audit.NewWriter(db.Client, db.Dialect)
+	defer func() { _ = w.Close(context.WithoutCancel(ctx)) }()
+	if err := w.Write(ctx, rec.Take()); err != nil {
+		return nil, fmt.Errorf("the report's reads cannot be recorded in the audit trail, so no report is written: %w", err)
+	}
+	return r, nil
+}
+
+// shownCount is a cell's count as md and csv print it.
+func shownCount(c reportCell) string {
+	if c.Suppressed || c.Count == nil {
+		return suppressedMark
+	}
+	return strconv.Itoa(*c.Count)
+}
+
+// dimensionTitle is a dimension's name for a column heading.
+func dimensionTitle(d string) string {
+	s := strings.ToLower(strings.ReplaceAll(d, "_", " "))
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (t reportTable) control() string {
+	if !t.CountsPeople {
+		return "Exact counts: cases and proceedings are files, not people, and are not suppressed."
+	}
+	return fmt.Sprintf("Counts of people: a count that could single someone out (fewer than %d, or one that would reveal such a count) is shown as `%s`.",
+		t.Threshold, suppressedMark)
+}
+
+// reportMarkdown is the report as a Markdown document, a heading per table.
+func reportMarkdown(r *annualReport) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# CaseGraph annual report %d\n\n", r.Year)
+	fmt.Fprintf(&b, "Months %s to %s (UTC), the whole country, generated %s from one snapshot of the database. "+
+		"Counts of people below %d are suppressed, and so are the cells that would reveal them (docs/statistics.md).\n",
+		r.From, r.To, r.GeneratedAt, r.Threshold)
+	for _, t := range r.Tables {
+		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n|", t.Title, t.control())
+		for _, g := range t.GroupBy {
+			fmt.Fprintf(&b, " %s |", dimensionTitle(g))
+		}
+		b.WriteString(" Count |\n|")
+		for range t.GroupBy {
+			b.WriteString("---|")
+		}
+		b.WriteString("---:|\n")
+		for _, c := range t.Cells {
+			b.WriteString("|")
+			for _, v := range c.Values {
+				fmt.Fprintf(&b, " %s |", v)
+			}
+			fmt.Fprintf(&b, " %s |\n", shownCount(c))
+		}
+		b.WriteString("| **Total** |")
+		for i := 1; i < len(t.GroupBy); i++ {
+			b.WriteString(" |")
+		}
+		fmt.Fprintf(&b, " %s |\n", shownCount(t.Total))
+	}
+	b.WriteString("\n## Not available yet\n\nAsked for by GRETA's questionnaire or the trafficking-in-persons report, and not counted by CaseGraph's statistics yet:\n\n| Table | Why |\n|---|---|\n")
+	for _, n := range r.NotAvailable {
+		fmt.Fprintf(&b, "| %s | %s |\n", n.Title, n.Reason)
+	}
+	return b.String()
+}
+
+// writeReportCSV writes one table after another: a line naming the table
+// (table, title, threshold), the heading, the cells, the total; a blank
+// line between tables; then a line per table not available yet.
+func writeReportCSV(out io.Writer, r *annualReport) error {
+	w := csv.NewWriter(out)
+	for i, t := range r.Tables {
+		if i > 0 {
+			w.Flush()
+			if _, err := io.WriteString(out, "\n"); err != nil {
+				return err
+			}
+		}
+		_ = w.Write([]string{"table", t.Title, "threshold", strconv.Itoa(t.Threshold)})
+		_ = w.Write(append(append([]string{}, t.GroupBy...), "count"))
+		for _, c := range t.Cells {
+			_ = w.Write(append(append([]string{}, c.Values...), shownCount(c)))
+		}
+		total := make([]string, len(t.GroupBy)+1)
+		total[0], total[len(total)-1] = "TOTAL", shownCount(t.Total)
+		_ = w.Write(total)
+	}
+	w.Flush()
+	if _, err := io.WriteString(out, "\n"); err != nil {
+		return err
+	}
+	for _, n := range r.NotAvailable {
+		_ = w.Write([]string{"not available yet", n.Title, n.Reason})
+	}
+	w.Flush()
+	return w.Error()
+}
