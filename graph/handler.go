@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -15,6 +16,7 @@ import (
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/statistics"
 	"github.com/casegraph/casegraph/trusted"
 )
 
@@ -85,6 +87,11 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	srv.Use(trustedDocuments{docs: opts.TrustedDocuments})
 	srv.Use(newRequestLimits(opts.Limits, documents))
 	srv.Use(connectionArguments{})
+	// The panels of a dashboard that ask the same statistics table share
+	// its one statement within the request (statistics.Readings).
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		return next(statistics.WithReadings(ctx))
+	})
 	// The audit trail writes what no mutation's transaction did (reads of
 	// queries, refusals) after the operation ends. checkMutations is added
 	// after the transactions so that it runs first: a refused mutation

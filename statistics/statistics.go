@@ -107,13 +107,14 @@ var Prosecutions = Dataset{name: "prosecutions", dims: prosecutionDims, read: re
 // Each is one victim's, so they are controlled as counts of people.
 var Referrals = Dataset{name: "referrals", people: true, dims: referralDims, read: readReferrals}
 
-// Compute reads d's finest cells as ctx's caller sees them, answers q
-// under ctl, and records the reading on ctx's audit recorder.
+// Compute reads d's finest cells as ctx's caller sees them (once a
+// request, see Readings), answers q under ctl, and records the reading on
+// ctx's audit recorder.
 func Compute(ctx context.Context, client *ent.Client, d Dataset, q Query, ctl Control) (*Table, error) {
 	if err := d.check(q); err != nil {
 		return nil, err
 	}
-	fine, err := d.read(ctx, client)
+	fine, err := d.finestCells(ctx, client)
 	if err != nil {
 		return nil, err
 	}

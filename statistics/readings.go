@@ -1,0 +1,58 @@
+package statistics
+
+import (
+	"context"
+	"sync"
+
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/internal/ctxvalue"
+)
+
+// Readings keeps the finest cells each table was read with during one
+// request, so that the panels of a dashboard that ask the same table
+// (victims by year, by sex and age group, by region) share one statement
+// instead of one each. The row scope, and so the cells, cannot change
+// within a request that reads statistics: only queries do, and a query
+// changes nothing.
+//
+// Cells are kept for the request alone, never across requests: a later
+// request may see other rows, and a cache across them would need to know
+// when any row of the table changed, on any server.
+type Readings struct {
+	mu     sync.Mutex
+	tables map[string]*reading
+}
+
+// reading is one table's cells, read once: concurrent panels wait for
+// the first one's statement.
+type reading struct {
+	once  sync.Once
+	cells []fineCell
+	err   error
+}
+
+var readingsKey = &ctxvalue.Key[*Readings]{}
+
+// WithReadings returns ctx carrying a new, empty Readings: one request's.
+func WithReadings(ctx context.Context) context.Context {
+	return readingsKey.With(ctx, &Readings{tables: map[string]*reading{}})
+}
+
+// finestCells returns d's finest cells as ctx's caller sees them: read
+// through client at the first ask of the request, and kept for the rest of
+// it. Without Readings on ctx (a command, a test) each ask reads.
+func (d Dataset) finestCells(ctx context.Context, client *ent.Client) ([]fineCell, error) {
+	rs := readingsKey.From(ctx)
+	if rs == nil {
+		return d.read(ctx, client)
+	}
+	rs.mu.Lock()
+	r, ok := rs.tables[d.name]
+	if !ok {
+		r = &reading{}
+		rs.tables[d.name] = r
+	}
+	rs.mu.Unlock()
+	r.once.Do(func() { r.cells, r.err = d.read(ctx, client) })
+	return r.cells, r.err
+}
