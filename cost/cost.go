@@ -93,6 +93,7 @@ func DefaultLimits() Limits {
 			"Query.victimStatistics":      1_000,
 			"Query.caseStatistics":        1_000,
 			"Query.prosecutionStatistics": 1_000,
+			"Query.prosecutionMeasures":   1_000,
 			"Query.referralStatistics":    1_000,
 		},
 	}

@@ -325,6 +325,14 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	DurationMeasure struct {
+		Count    func(childComplexity int) int
+		Max      func(childComplexity int) int
+		Median   func(childComplexity int) int
+		P90      func(childComplexity int) int
+		Withheld func(childComplexity int) int
+	}
+
 	EmergencyAnswer struct {
 		CanRequest func(childComplexity int) int
 		Note       func(childComplexity int) int
@@ -456,6 +464,28 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ProsecutionMeasures struct {
+		Cells     func(childComplexity int) int
+		GroupBy   func(childComplexity int) int
+		Period    func(childComplexity int) int
+		Threshold func(childComplexity int) int
+		Total     func(childComplexity int) int
+	}
+
+	ProsecutionMeasuresCell struct {
+		DaysPastDeadline   func(childComplexity int) int
+		DaysToTrialRequest func(childComplexity int) int
+		DismissalRate      func(childComplexity int) int
+		Dismissed          func(childComplexity int) int
+		Extended           func(childComplexity int) int
+		PastDeadline       func(childComplexity int) int
+		Period             func(childComplexity int) int
+		Registered         func(childComplexity int) int
+		TrialRequested     func(childComplexity int) int
+		UnderInvestigation func(childComplexity int) int
+		Values             func(childComplexity int) int
+	}
+
 	Query struct {
 		AccessMatrix          func(childComplexity int) int
 		Agencies              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder, where *ent.AgencyWhereInput) int
@@ -469,6 +499,7 @@ type ComplexityRoot struct {
 		PolicyChanges         func(childComplexity int, first *int) int
 		PolicyLines           func(childComplexity int) int
 		PolicyWhatIf          func(childComplexity int, add [][]string, remove [][]string) int
+		ProsecutionMeasures   func(childComplexity int, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) int
 		ProsecutionStatistics func(childComplexity int, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) int
 		Prosecutions          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) int
 		ReferralStatistics    func(childComplexity int, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) int
@@ -710,6 +741,7 @@ type QueryResolver interface {
 	CaseStatistics(ctx context.Context, groupBy []CaseDimension, period *StatisticsPeriod, where *CaseStatisticsFilter) (*StatisticsTable, error)
 	ProsecutionStatistics(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*StatisticsTable, error)
 	ReferralStatistics(ctx context.Context, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) (*StatisticsTable, error)
+	ProsecutionMeasures(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*ProsecutionMeasures, error)
 }
 
 type ProsecutionWhereInputResolver interface {
@@ -1940,6 +1972,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CourtDecisionEdge.Node(childComplexity), true
 
+	case "DurationMeasure.count":
+		if e.ComplexityRoot.DurationMeasure.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DurationMeasure.Count(childComplexity), true
+	case "DurationMeasure.max":
+		if e.ComplexityRoot.DurationMeasure.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DurationMeasure.Max(childComplexity), true
+	case "DurationMeasure.median":
+		if e.ComplexityRoot.DurationMeasure.Median == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DurationMeasure.Median(childComplexity), true
+	case "DurationMeasure.p90":
+		if e.ComplexityRoot.DurationMeasure.P90 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DurationMeasure.P90(childComplexity), true
+	case "DurationMeasure.withheld":
+		if e.ComplexityRoot.DurationMeasure.Withheld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DurationMeasure.Withheld(childComplexity), true
+
 	case "EmergencyAnswer.canRequest":
 		if e.ComplexityRoot.EmergencyAnswer.CanRequest == nil {
 			break
@@ -2662,6 +2725,104 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProsecutionEdge.Node(childComplexity), true
 
+	case "ProsecutionMeasures.cells":
+		if e.ComplexityRoot.ProsecutionMeasures.Cells == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasures.Cells(childComplexity), true
+	case "ProsecutionMeasures.groupBy":
+		if e.ComplexityRoot.ProsecutionMeasures.GroupBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasures.GroupBy(childComplexity), true
+	case "ProsecutionMeasures.period":
+		if e.ComplexityRoot.ProsecutionMeasures.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasures.Period(childComplexity), true
+	case "ProsecutionMeasures.threshold":
+		if e.ComplexityRoot.ProsecutionMeasures.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasures.Threshold(childComplexity), true
+	case "ProsecutionMeasures.total":
+		if e.ComplexityRoot.ProsecutionMeasures.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasures.Total(childComplexity), true
+
+	case "ProsecutionMeasuresCell.daysPastDeadline":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.DaysPastDeadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.DaysPastDeadline(childComplexity), true
+	case "ProsecutionMeasuresCell.daysToTrialRequest":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.DaysToTrialRequest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.DaysToTrialRequest(childComplexity), true
+	case "ProsecutionMeasuresCell.dismissalRate":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.DismissalRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.DismissalRate(childComplexity), true
+	case "ProsecutionMeasuresCell.dismissed":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.Dismissed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.Dismissed(childComplexity), true
+	case "ProsecutionMeasuresCell.extended":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.Extended == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.Extended(childComplexity), true
+	case "ProsecutionMeasuresCell.pastDeadline":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.PastDeadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.PastDeadline(childComplexity), true
+	case "ProsecutionMeasuresCell.period":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.Period(childComplexity), true
+	case "ProsecutionMeasuresCell.registered":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.Registered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.Registered(childComplexity), true
+	case "ProsecutionMeasuresCell.trialRequested":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.TrialRequested == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.TrialRequested(childComplexity), true
+	case "ProsecutionMeasuresCell.underInvestigation":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.UnderInvestigation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.UnderInvestigation(childComplexity), true
+	case "ProsecutionMeasuresCell.values":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.Values(childComplexity), true
+
 	case "Query.accessMatrix":
 		if e.ComplexityRoot.Query.AccessMatrix == nil {
 			break
@@ -2785,6 +2946,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PolicyWhatIf(childComplexity, args["add"].([][]string), args["remove"].([][]string)), true
+	case "Query.prosecutionMeasures":
+		if e.ComplexityRoot.Query.ProsecutionMeasures == nil {
+			break
+		}
+
+		args, err := ec.field_Query_prosecutionMeasures_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProsecutionMeasures(childComplexity, args["groupBy"].([]ProsecutionDimension), args["period"].(*StatisticsPeriod), args["where"].(*ProsecutionStatisticsFilter)), true
 	case "Query.prosecutionStatistics":
 		if e.ComplexityRoot.Query.ProsecutionStatistics == nil {
 			break
@@ -4280,6 +4452,66 @@ extend type Query {
   "Referrals of victims to services, counted over the referrals the caller sees; each is one victim's, so disclosure control applies."
   referralStatistics(groupBy: [ReferralDimension!]! = [], period: StatisticsPeriod, where: ReferralStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
 }
+
+"""
+A duration in whole days over count proceedings. Its median and 90th
+percentile are nearest-rank (the smallest value with at least half, or
+nine tenths, of the proceedings at or below it). withheld: over fewer
+proceedings than the caller's threshold, so that a figure does not
+describe one or two proceedings; the numbers are then null.
+"""
+type DurationMeasure {
+  count: Int!
+  median: Int
+  p90: Int
+  max: Int
+  withheld: Boolean!
+}
+
+"The monitoring mechanism's measures of the proceedings of one period and value of each grouped dimension."
+type ProsecutionMeasuresCell {
+  "The period (YYYY, YYYY-Qn or YYYY-MM), when the table has one."
+  period: String
+  "The cell's value of each grouped dimension, in the order of groupBy."
+  values: [String!]!
+  "Proceedings registered."
+  registered: Int!
+  "Of them, those whose investigation still runs (REGISTERED, UNDER_INVESTIGATION)."
+  underInvestigation: Int!
+  "Of those, the ones past their investigation deadline now."
+  pastDeadline: Int!
+  "How many days past the deadline, over pastDeadline."
+  daysPastDeadline: DurationMeasure!
+  "Proceedings whose investigation deadline was ever extended."
+  extended: Int!
+  "Proceedings sent to trial (a request for trial)."
+  trialRequested: Int!
+  "Days from registration to the request for trial, over trialRequested."
+  daysToTrialRequest: DurationMeasure!
+  "Proceedings dismissed."
+  dismissed: Int!
+  "dismissed / (dismissed + trialRequested): of the investigations that ended, the share dismissed; null when none ended."
+  dismissalRate: Float
+}
+
+"Measures of criminal proceedings for the monitoring mechanism (docs/statistics.md)."
+type ProsecutionMeasures {
+  "The dimensions the cells are grouped by, in the order of each cell's values."
+  groupBy: [String!]!
+  "The period cells are counted by; null: the whole time."
+  period: StatisticsPeriod
+  "The threshold k below which a duration is withheld; 0 when the caller sees every one."
+  threshold: Int!
+  "The cells, ordered by period and values."
+  cells: [ProsecutionMeasuresCell!]!
+  "The measures of everything the filter keeps."
+  total: ProsecutionMeasuresCell!
+}
+
+extend type Query {
+  "The monitoring mechanism's measures of the proceedings the caller sees, registered in each period: deadlines, durations, outcomes."
+  prosecutionMeasures(groupBy: [ProsecutionDimension!]! = [], period: StatisticsPeriod, where: ProsecutionStatisticsFilter): ProsecutionMeasures! @allowed(object: "statistics", action: "read")
+}
 `, BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
 }
@@ -4837,6 +5069,22 @@ func (ec *executionContext) childFields_CourtDecisionEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type CourtDecisionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_DurationMeasure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_DurationMeasure_count(ctx, field)
+	case "median":
+		return ec.fieldContext_DurationMeasure_median(ctx, field)
+	case "p90":
+		return ec.fieldContext_DurationMeasure_p90(ctx, field)
+	case "max":
+		return ec.fieldContext_DurationMeasure_max(ctx, field)
+	case "withheld":
+		return ec.fieldContext_DurationMeasure_withheld(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DurationMeasure", field.Name)
+}
+
 func (ec *executionContext) childFields_EmergencyAnswer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "opens":
@@ -5039,6 +5287,50 @@ func (ec *executionContext) childFields_ProsecutionEdge(ctx context.Context, fie
 		return ec.fieldContext_ProsecutionEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProsecutionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ProsecutionMeasures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "groupBy":
+		return ec.fieldContext_ProsecutionMeasures_groupBy(ctx, field)
+	case "period":
+		return ec.fieldContext_ProsecutionMeasures_period(ctx, field)
+	case "threshold":
+		return ec.fieldContext_ProsecutionMeasures_threshold(ctx, field)
+	case "cells":
+		return ec.fieldContext_ProsecutionMeasures_cells(ctx, field)
+	case "total":
+		return ec.fieldContext_ProsecutionMeasures_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProsecutionMeasures", field.Name)
+}
+
+func (ec *executionContext) childFields_ProsecutionMeasuresCell(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_ProsecutionMeasuresCell_period(ctx, field)
+	case "values":
+		return ec.fieldContext_ProsecutionMeasuresCell_values(ctx, field)
+	case "registered":
+		return ec.fieldContext_ProsecutionMeasuresCell_registered(ctx, field)
+	case "underInvestigation":
+		return ec.fieldContext_ProsecutionMeasuresCell_underInvestigation(ctx, field)
+	case "pastDeadline":
+		return ec.fieldContext_ProsecutionMeasuresCell_pastDeadline(ctx, field)
+	case "daysPastDeadline":
+		return ec.fieldContext_ProsecutionMeasuresCell_daysPastDeadline(ctx, field)
+	case "extended":
+		return ec.fieldContext_ProsecutionMeasuresCell_extended(ctx, field)
+	case "trialRequested":
+		return ec.fieldContext_ProsecutionMeasuresCell_trialRequested(ctx, field)
+	case "daysToTrialRequest":
+		return ec.fieldContext_ProsecutionMeasuresCell_daysToTrialRequest(ctx, field)
+	case "dismissed":
+		return ec.fieldContext_ProsecutionMeasuresCell_dismissed(ctx, field)
+	case "dismissalRate":
+		return ec.fieldContext_ProsecutionMeasuresCell_dismissalRate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProsecutionMeasuresCell", field.Name)
 }
 
 func (ec *executionContext) childFields_Referral(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7108,6 +7400,36 @@ func (ec *executionContext) field_Query_policyWhatIf_args(ctx context.Context, r
 		return nil, err
 	}
 	args["remove"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_prosecutionMeasures_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]ProsecutionDimension, error) {
+			return ec.unmarshalNProsecutionDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*StatisticsPeriod, error) {
+			return ec.unmarshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ProsecutionStatisticsFilter, error) {
+			return ec.unmarshalOProsecutionStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionStatisticsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg2
 	return args, nil
 }
 
@@ -12572,6 +12894,121 @@ func (ec *executionContext) fieldContext_CourtDecisionEdge_cursor(_ context.Cont
 	return graphql.NewScalarFieldContext("CourtDecisionEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _DurationMeasure_count(ctx context.Context, field graphql.CollectedField, obj *DurationMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DurationMeasure_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DurationMeasure_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DurationMeasure", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DurationMeasure_median(ctx context.Context, field graphql.CollectedField, obj *DurationMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DurationMeasure_median(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Median, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DurationMeasure_median(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DurationMeasure", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DurationMeasure_p90(ctx context.Context, field graphql.CollectedField, obj *DurationMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DurationMeasure_p90(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P90, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DurationMeasure_p90(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DurationMeasure", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DurationMeasure_max(ctx context.Context, field graphql.CollectedField, obj *DurationMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DurationMeasure_max(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Max, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DurationMeasure_max(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DurationMeasure", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DurationMeasure_withheld(ctx context.Context, field graphql.CollectedField, obj *DurationMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DurationMeasure_withheld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Withheld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DurationMeasure_withheld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DurationMeasure", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _EmergencyAnswer_opens(ctx context.Context, field graphql.CollectedField, obj *policytools.EmergencyAnswer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15435,6 +15872,410 @@ func (ec *executionContext) fieldContext_ProsecutionEdge_cursor(_ context.Contex
 	return graphql.NewScalarFieldContext("ProsecutionEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _ProsecutionMeasures_groupBy(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasures_groupBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasures_groupBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasures", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProsecutionMeasures_period(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasures_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *StatisticsPeriod) graphql.Marshaler {
+			return ec.marshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasures_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasures", field, false, false, "StatisticsPeriod")
+}
+
+func (ec *executionContext) _ProsecutionMeasures_threshold(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasures_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasures_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasures_cells(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasures_cells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cells, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ProsecutionMeasuresCell) graphql.Marshaler {
+			return ec.marshalNProsecutionMeasuresCell2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionMeasuresCellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasures_cells(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProsecutionMeasures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProsecutionMeasuresCell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProsecutionMeasures_total(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasures_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ProsecutionMeasuresCell) graphql.Marshaler {
+			return ec.marshalNProsecutionMeasuresCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionMeasuresCell(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasures_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProsecutionMeasures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProsecutionMeasuresCell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_period(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_values(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_registered(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_registered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Registered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_registered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_underInvestigation(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_underInvestigation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnderInvestigation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_underInvestigation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_pastDeadline(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_pastDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PastDeadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_pastDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_daysPastDeadline(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_daysPastDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysPastDeadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DurationMeasure) graphql.Marshaler {
+			return ec.marshalNDurationMeasure2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDurationMeasure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_daysPastDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProsecutionMeasuresCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationMeasure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_extended(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_extended(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Extended, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_extended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_trialRequested(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_trialRequested(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TrialRequested, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_trialRequested(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_daysToTrialRequest(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_daysToTrialRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysToTrialRequest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DurationMeasure) graphql.Marshaler {
+			return ec.marshalNDurationMeasure2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDurationMeasure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_daysToTrialRequest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProsecutionMeasuresCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationMeasure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_dismissed(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_dismissed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dismissed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_dismissed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_dismissalRate(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_dismissalRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DismissalRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_dismissalRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16561,6 +17402,73 @@ func (ec *executionContext) fieldContext_Query_referralStatistics(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_referralStatistics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_prosecutionMeasures(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_prosecutionMeasures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProsecutionMeasures(ctx, fc.Args["groupBy"].([]ProsecutionDimension), fc.Args["period"].(*StatisticsPeriod), fc.Args["where"].(*ProsecutionStatisticsFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "statistics")
+				if err != nil {
+					var zeroVal *ProsecutionMeasures
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *ProsecutionMeasures
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *ProsecutionMeasures
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ProsecutionMeasures) graphql.Marshaler {
+			return ec.marshalNProsecutionMeasures2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionMeasures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_prosecutionMeasures(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProsecutionMeasures(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_prosecutionMeasures_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -31101,6 +32009,59 @@ func (ec *executionContext) _CourtDecisionEdge(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var durationMeasureImplementors = []string{"DurationMeasure"}
+
+func (ec *executionContext) _DurationMeasure(ctx context.Context, sel ast.SelectionSet, obj *DurationMeasure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, durationMeasureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DurationMeasure")
+		case "count":
+			out.Values[i] = ec._DurationMeasure_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "median":
+			out.Values[i] = ec._DurationMeasure_median(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p90":
+			out.Values[i] = ec._DurationMeasure_p90(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "max":
+			out.Values[i] = ec._DurationMeasure_max(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "withheld":
+			out.Values[i] = ec._DurationMeasure_withheld(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var emergencyAnswerImplementors = []string{"EmergencyAnswer"}
 
 func (ec *executionContext) _EmergencyAnswer(ctx context.Context, sel ast.SelectionSet, obj *policytools.EmergencyAnswer) graphql.Marshaler {
@@ -31980,6 +32941,142 @@ func (ec *executionContext) _ProsecutionEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var prosecutionMeasuresImplementors = []string{"ProsecutionMeasures"}
+
+func (ec *executionContext) _ProsecutionMeasures(ctx context.Context, sel ast.SelectionSet, obj *ProsecutionMeasures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, prosecutionMeasuresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProsecutionMeasures")
+		case "groupBy":
+			out.Values[i] = ec._ProsecutionMeasures_groupBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._ProsecutionMeasures_period(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "threshold":
+			out.Values[i] = ec._ProsecutionMeasures_threshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cells":
+			out.Values[i] = ec._ProsecutionMeasures_cells(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._ProsecutionMeasures_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var prosecutionMeasuresCellImplementors = []string{"ProsecutionMeasuresCell"}
+
+func (ec *executionContext) _ProsecutionMeasuresCell(ctx context.Context, sel ast.SelectionSet, obj *ProsecutionMeasuresCell) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, prosecutionMeasuresCellImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProsecutionMeasuresCell")
+		case "period":
+			out.Values[i] = ec._ProsecutionMeasuresCell_period(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "values":
+			out.Values[i] = ec._ProsecutionMeasuresCell_values(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registered":
+			out.Values[i] = ec._ProsecutionMeasuresCell_registered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "underInvestigation":
+			out.Values[i] = ec._ProsecutionMeasuresCell_underInvestigation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pastDeadline":
+			out.Values[i] = ec._ProsecutionMeasuresCell_pastDeadline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "daysPastDeadline":
+			out.Values[i] = ec._ProsecutionMeasuresCell_daysPastDeadline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "extended":
+			out.Values[i] = ec._ProsecutionMeasuresCell_extended(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trialRequested":
+			out.Values[i] = ec._ProsecutionMeasuresCell_trialRequested(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "daysToTrialRequest":
+			out.Values[i] = ec._ProsecutionMeasuresCell_daysToTrialRequest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dismissed":
+			out.Values[i] = ec._ProsecutionMeasuresCell_dismissed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dismissalRate":
+			out.Values[i] = ec._ProsecutionMeasuresCell_dismissalRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -32124,6 +33221,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_referralStatistics(ctx, field)
+				})
+		case "prosecutionMeasures":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_prosecutionMeasures(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -34096,6 +35199,14 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) marshalNDurationMeasure2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDurationMeasure(ctx context.Context, sel ast.SelectionSet, v *DurationMeasure) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DurationMeasure!")
+		return graphql.Null
+	}
+	return ec._DurationMeasure(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNEmergencyGrantConnection2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐEmergencyGrantConnection(ctx context.Context, sel ast.SelectionSet, v *ent.EmergencyGrantConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EmergencyGrantConnection!")
@@ -34413,6 +35524,38 @@ func (ec *executionContext) marshalNProsecutionDimension2ᚕgithubᚗcomᚋcaseg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNProsecutionMeasures2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionMeasures(ctx context.Context, sel ast.SelectionSet, v *ProsecutionMeasures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProsecutionMeasures!")
+		return graphql.Null
+	}
+	return ec._ProsecutionMeasures(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProsecutionMeasuresCell2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionMeasuresCellᚄ(ctx context.Context, sel ast.SelectionSet, v []*ProsecutionMeasuresCell) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProsecutionMeasuresCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionMeasuresCell(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProsecutionMeasuresCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionMeasuresCell(ctx context.Context, sel ast.SelectionSet, v *ProsecutionMeasuresCell) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProsecutionMeasuresCell!")
+		return graphql.Null
+	}
+	return ec._ProsecutionMeasuresCell(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNProsecutionOrder2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecutionOrder(ctx context.Context, v any) (*ent.ProsecutionOrder, error) {
@@ -36031,6 +37174,23 @@ func (ec *executionContext) marshalOExploitation2ᚕgithubᚗcomᚋcasegraphᚋc
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOID2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {

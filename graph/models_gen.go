@@ -79,10 +79,63 @@ type CaseStatisticsFilter struct {
 	To             *string                  `json:"to,omitempty"`
 }
 
+// A duration in whole days over count proceedings. Its median and 90th
+// percentile are nearest-rank (the smallest value with at least half, or
+// nine tenths, of the proceedings at or below it). withheld: over fewer
+// proceedings than the caller's threshold, so that a figure does not
+// describe one or two proceedings; the numbers are then null.
+type DurationMeasure struct {
+	Count    int  `json:"count"`
+	Median   *int `json:"median,omitempty"`
+	P90      *int `json:"p90,omitempty"`
+	Max      *int `json:"max,omitempty"`
+	Withheld bool `json:"withheld"`
+}
+
 // What a policy change did.
 type PolicyChangeResult struct {
 	Added   int `json:"added"`
 	Removed int `json:"removed"`
+}
+
+// Measures of criminal proceedings for the monitoring mechanism (docs/statistics.md).
+type ProsecutionMeasures struct {
+	// The dimensions the cells are grouped by, in the order of each cell's values.
+	GroupBy []string `json:"groupBy"`
+	// The period cells are counted by; null: the whole time.
+	Period *StatisticsPeriod `json:"period,omitempty"`
+	// The threshold k below which a duration is withheld; 0 when the caller sees every one.
+	Threshold int `json:"threshold"`
+	// The cells, ordered by period and values.
+	Cells []*ProsecutionMeasuresCell `json:"cells"`
+	// The measures of everything the filter keeps.
+	Total *ProsecutionMeasuresCell `json:"total"`
+}
+
+// The monitoring mechanism's measures of the proceedings of one period and value of each grouped dimension.
+type ProsecutionMeasuresCell struct {
+	// The period (YYYY, YYYY-Qn or YYYY-MM), when the table has one.
+	Period *string `json:"period,omitempty"`
+	// The cell's value of each grouped dimension, in the order of groupBy.
+	Values []string `json:"values"`
+	// Proceedings registered.
+	Registered int `json:"registered"`
+	// Of them, those whose investigation still runs (REGISTERED, UNDER_INVESTIGATION).
+	UnderInvestigation int `json:"underInvestigation"`
+	// Of those, the ones past their investigation deadline now.
+	PastDeadline int `json:"pastDeadline"`
+	// How many days past the deadline, over pastDeadline.
+	DaysPastDeadline *DurationMeasure `json:"daysPastDeadline"`
+	// Proceedings whose investigation deadline was ever extended.
+	Extended int `json:"extended"`
+	// Proceedings sent to trial (a request for trial).
+	TrialRequested int `json:"trialRequested"`
+	// Days from registration to the request for trial, over trialRequested.
+	DaysToTrialRequest *DurationMeasure `json:"daysToTrialRequest"`
+	// Proceedings dismissed.
+	Dismissed int `json:"dismissed"`
+	// dismissed / (dismissed + trialRequested): of the investigations that ended, the share dismissed; null when none ended.
+	DismissalRate *float64 `json:"dismissalRate,omitempty"`
 }
 
 // Which proceedings to count; from and to are months, YYYY-MM, both included, of registration.

@@ -26,6 +26,52 @@ func (r *queryResolver) statistics(ctx context.Context, d statistics.Dataset, q 
 	return out, nil
 }
 
+// prosecutionMeasures answers the monitoring mechanism's measures of q for
+// the caller, durations withheld under the disclosure control the policy
+// gives them, "now" being the operation's start (as overdueDays).
+func (r *queryResolver) prosecutionMeasures(ctx context.Context, q statistics.Query, where *ProsecutionStatisticsFilter) (*ProsecutionMeasures, error) {
+	if w := where; w != nil {
+		q.Where = prosecutionFilter(w)
+		q.From, q.To = deref(w.From), deref(w.To)
+	}
+	k, exact := r.enforcer.StatisticsControl(ctx)
+	m, err := statistics.ComputeMeasures(ctx, r.client, q, statistics.Control{K: k, Exact: exact}, operationNow(ctx))
+	if err != nil {
+		return nil, err
+	}
+	out := &ProsecutionMeasures{GroupBy: m.GroupBy, Threshold: m.Threshold, Total: measureCell(m.Total),
+		Cells: make([]*ProsecutionMeasuresCell, len(m.Cells))}
+	if m.Period != statistics.Whole {
+		p := StatisticsPeriod(m.Period)
+		out.Period = &p
+	}
+	for i, c := range m.Cells {
+		out.Cells[i] = measureCell(c)
+	}
+	return out, nil
+}
+
+// prosecutionFilter is a filter of proceedings as the statistics package
+// names its dimensions' values.
+func prosecutionFilter(w *ProsecutionStatisticsFilter) map[string][]string {
+	return map[string][]string{"OFFICE": w.Office, "STAGE": texts(w.Stage), "EXTENDED": yesNo(w.Extended)}
+}
+
+func measureCell(c statistics.MeasureCell) *ProsecutionMeasuresCell {
+	out := &ProsecutionMeasuresCell{Values: c.Values, Registered: c.Registered, UnderInvestigation: c.UnderInvestigation,
+		PastDeadline: c.PastDeadline, DaysPastDeadline: duration(c.DaysPastDeadline), Extended: c.Extended,
+		TrialRequested: c.TrialRequested, DaysToTrialRequest: duration(c.DaysToTrialRequest), Dismissed: c.Dismissed,
+		DismissalRate: c.DismissalRate()}
+	if c.Period != "" {
+		out.Period = &c.Period
+	}
+	return out
+}
+
+func duration(d statistics.Distribution) *DurationMeasure {
+	return &DurationMeasure{Count: d.Count, Median: d.Median, P90: d.P90, Max: d.Max, Withheld: d.Withheld}
+}
+
 func statisticsQuery[D ~string](groupBy []D, period *StatisticsPeriod) statistics.Query {
 	q := statistics.Query{GroupBy: texts(groupBy)}
 	if period != nil {

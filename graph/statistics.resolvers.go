@@ -45,7 +45,7 @@ func (r *queryResolver) CaseStatistics(ctx context.Context, groupBy []CaseDimens
 func (r *queryResolver) ProsecutionStatistics(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*StatisticsTable, error) {
 	q := statisticsQuery(groupBy, period)
 	if w := where; w != nil {
-		q.Where = map[string][]string{"OFFICE": w.Office, "STAGE": texts(w.Stage), "EXTENDED": yesNo(w.Extended)}
+		q.Where = prosecutionFilter(w)
 		q.From, q.To = deref(w.From), deref(w.To)
 	}
 	return r.statistics(ctx, statistics.Prosecutions, q)
@@ -60,4 +60,9 @@ func (r *queryResolver) ReferralStatistics(ctx context.Context, groupBy []Referr
 		q.From, q.To = deref(w.From), deref(w.To)
 	}
 	return r.statistics(ctx, statistics.Referrals, q)
+}
+
+// ProsecutionMeasures is the resolver for the prosecutionMeasures field.
+func (r *queryResolver) ProsecutionMeasures(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*ProsecutionMeasures, error) {
+	return r.prosecutionMeasures(ctx, statisticsQuery(groupBy, period), where)
 }

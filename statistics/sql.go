@@ -24,12 +24,27 @@ func monthOf(s *sql.Selector, column string) string {
 	if s.Dialect() == dialect.Postgres {
 		return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM')"
 	}
+	return "strftime('%Y-%m', " + sqliteTime(column) + ")"
+}
+
+// sqliteTime is the SQL of a time column as SQLite's date functions read
+// it: the date and time (the first 19 characters of what Go's driver
+// writes) and the offset as +01:00.
+func sqliteTime(column string) string {
 	offset := func(sign string) string {
 		at := "instr(" + column + ", ' " + sign + "')"
 		return "substr(" + column + ", " + at + "+1, 3) || ':' || substr(" + column + ", " + at + "+4, 2)"
 	}
-	return "strftime('%Y-%m', substr(" + column + ", 1, 19) || CASE WHEN instr(" + column + ", ' +') > 0 THEN " + offset("+") +
-		" WHEN instr(" + column + ", ' -') > 0 THEN " + offset("-") + " ELSE '' END)"
+	return "substr(" + column + ", 1, 19) || CASE WHEN instr(" + column + ", ' +') > 0 THEN " + offset("+") +
+		" WHEN instr(" + column + ", ' -') > 0 THEN " + offset("-") + " ELSE '' END"
+}
+
+// secondsOf is the SQL of a time column as whole seconds since 1970 (UTC).
+func secondsOf(s *sql.Selector, column string) string {
+	if s.Dialect() == dialect.Postgres {
+		return "FLOOR(EXTRACT(EPOCH FROM " + column + "))::bigint"
+	}
+	return "CAST(strftime('%s', " + sqliteTime(column) + ") AS INTEGER)"
 }
 
 // grouped is one row of a finest-cell statement: the month, the values of

@@ -1,0 +1,298 @@
+package statistics_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/auditevent"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+const measuresQuery = `query ($groupBy: [ProsecutionDimension!]!, $period: StatisticsPeriod, $where: ProsecutionStatisticsFilter) {
+  prosecutionMeasures(groupBy: $groupBy, period: $period, where: $where) {
+    groupBy period threshold
+    cells { ...m }
+    total { ...m }
+  }
+}
+fragment m on ProsecutionMeasuresCell {
+  period values registered underInvestigation pastDeadline extended trialRequested dismissed dismissalRate
+  daysPastDeadline { count median p90 max withheld }
+  daysToTrialRequest { count median p90 max withheld }
+}`
+
+type durationJSON struct {
+	Count            int
+	Median, P90, Max *int
+	Withheld         bool
+}
+
+type measureCellJSON struct {
+	Period                                                                            *string
+	Values                                                                            []string
+	Registered, UnderInvestigation, PastDeadline, Extended, TrialRequested, Dismissed int
+	DismissalRate                                                                     *float64
+	DaysPastDeadline, DaysToTrialRequest                                              durationJSON
+}
+
+type measuresJSON struct {
+	GroupBy   []string
+	Period    *string
+	Threshold int
+	Cells     []measureCellJSON
+	Total     measureCellJSON
+}
+
+// proceeding is what the test reads of one proceeding, by its own means.
+type proceeding struct {
+	registrationNumber             string
+	month, office, stage, extended string
+	deadline                       *time.Time
+	registered                     time.Time
+	trial, dismissed               *time.Time
+}
+
+func proceedings(t *testing.T, c *ent.Client) []proceeding {
+	t.Helper()
+	ps, err := c.Prosecution.Query().WithOffice().All(viewer.SystemContext(context.Background()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]proceeding, len(ps))
+	for i, p := range ps {
+		out[i] = proceeding{registrationNumber: p.RegistrationNumber, month: p.RegisteredAt.UTC().Format("2006-01"), office: p.Edges.Office.Code, stage: string(p.Stage),
+			extended: yesNo(p.DeadlineExtensions > 0), deadline: p.InvestigationDeadline, registered: p.RegisteredAt,
+			trial: p.TrialRequestedAt, dismissed: p.DismissedAt}
+	}
+	return out
+}
+
+// expectedMeasures computes, from the proceedings, the cell each one falls
+// in and its measures as of now, as the test understands them: the
+// overdue rule of domain.OverdueDays, days as whole 24-hour spans, the
+// nearest-rank median and 90th percentile over the sorted days, withheld
+// below k.
+func expectedMeasures(ps []proceeding, groupBy []string, period string, keep func(proceeding) bool, now time.Time, k int) map[string]measureCellJSON {
+	type acc struct {
+		c           measureCellJSON
+		past, trial []int
+	}
+	cells := map[string]*acc{}
+	for _, p := range ps {
+		if !keep(p) {
+			continue
+		}
+		values := []string{}
+		for _, g := range groupBy {
+			values = append(values, map[string]string{"OFFICE": p.office, "STAGE": p.stage, "EXTENDED": p.extended}[g])
+		}
+		per := periodOf(p.month, period)
+		key := per + "|" + strings.Join(values, ",")
+		a := cells[key]
+		if a == nil {
+			a = &acc{c: measureCellJSON{Values: values}}
+			if per != "" {
+				a.c.Period = &per
+			}
+			cells[key] = a
+		}
+		a.c.Registered++
+		if domain.ProceedingStage(p.stage).InvestigationOpen() {
+			a.c.UnderInvestigation++
+		}
+		if days, overdue := domain.OverdueDays(domain.ProceedingStage(p.stage), p.deadline, now); overdue {
+			a.c.PastDeadline++
+			a.past = append(a.past, days)
+		}
+		if p.extended == "YES" {
+			a.c.Extended++
+		}
+		if p.trial != nil {
+			a.c.TrialRequested++
+			a.trial = append(a.trial, int(p.trial.Sub(p.registered)/(24*time.Hour)))
+		}
+		if p.dismissed != nil {
+			a.c.Dismissed++
+		}
+	}
+	dist := func(days []int) durationJSON {
+		d := durationJSON{Count: len(days)}
+		switch {
+		case len(days) == 0:
+		case len(days) < k:
+			d.Withheld = true
+		default:
+			slices.Sort(days)
+			at := func(q float64) *int {
+				i := 0
+				for float64(i+1) < q*float64(len(days)) {
+					i++
+				}
+				return &days[i]
+			}
+			d.Median, d.P90, d.Max = at(0.5), at(0.9), &days[len(days)-1]
+		}
+		return d
+	}
+	out := map[string]measureCellJSON{}
+	for key, a := range cells {
+		a.c.DaysPastDeadline, a.c.DaysToTrialRequest = dist(a.past), dist(a.trial)
+		if ended := a.c.Dismissed + a.c.TrialRequested; ended > 0 {
+			r := float64(a.c.Dismissed) / float64(ended)
+			a.c.DismissalRate = &r
+		}
+		out[key] = a.c
+	}
+	return out
+}
+
+// jsonOf is a cell with its pointers followed, to compare and print.
+func jsonOf(c measureCellJSON) string {
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+func measureKey(c measureCellJSON) string {
+	per := ""
+	if c.Period != nil {
+		per = *c.Period
+	}
+	return per + "|" + strings.Join(c.Values, ",")
+}
+
+// TestProsecutionMeasures compares every measure of the monitoring
+// mechanism, for several groupings, periods and filters, with the test's
+// own computation from the proceedings, on SQLite and PostgreSQL: for the
+// national coordinator (threshold 5: durations over fewer than five
+// proceedings withheld) and a district prosecutor, who holds statistics
+// exact and sees every duration of the proceedings in their row scope.
+// Reading the measures is audited like any statistics table.
+func TestProsecutionMeasures(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		seed(t, db)
+		s := testserver.Start(t, db)
+		all := proceedings(t, db.Client)
+		coordinator := s.As(t, "onac", viewer.RoleCoordinator)
+
+		requests := []struct {
+			groupBy []string
+			period  string
+			where   map[string]any
+			keep    func(proceeding) bool
+		}{
+			{nil, "", nil, func(proceeding) bool { return true }},
+			{[]string{"OFFICE"}, "YEAR", nil, func(proceeding) bool { return true }},
+			{[]string{"STAGE", "EXTENDED"}, "QUARTER", map[string]any{"from": "2023-01", "to": "2025-06"},
+				func(p proceeding) bool { return p.month >= "2023-01" && p.month <= "2025-06" }},
+			{[]string{"OFFICE"}, "", map[string]any{"office": []string{"prosecution-tirane", "prosecution-durres"}, "extended": true},
+				func(p proceeding) bool {
+					return (p.office == "prosecution-tirane" || p.office == "prosecution-durres") && p.extended == "YES"
+				}},
+		}
+		check := func(t *testing.T, who testserver.Principal, rows []proceeding, wantK int) {
+			nonEmpty, withheld := 0, 0
+			for _, r := range requests {
+				vars := map[string]any{"groupBy": append([]string{}, r.groupBy...), "where": r.where}
+				if r.period != "" {
+					vars["period"] = r.period
+				}
+				before := time.Now()
+				got := testserver.Call[measuresJSON](t, s, who, measuresQuery, vars)
+				after := time.Now()
+				if got.Threshold != wantK {
+					t.Fatalf("threshold %d, want %d", got.Threshold, wantK)
+				}
+				k := got.Threshold
+				// The server's "now" is between before and after; a
+				// proceeding crossing a day of overdue in between may
+				// count either way.
+				wantBefore := expectedMeasures(rows, r.groupBy, r.period, r.keep, before, k)
+				wantAfter := expectedMeasures(rows, r.groupBy, r.period, r.keep, after, k)
+				what := fmt.Sprintf("groupBy %v period %q where %v", r.groupBy, r.period, r.where)
+				if len(got.Cells) != len(wantBefore) {
+					t.Errorf("%s: %d cells, want %d", what, len(got.Cells), len(wantBefore))
+				}
+				for _, c := range got.Cells {
+					key := measureKey(c)
+					if jsonOf(c) != jsonOf(wantBefore[key]) && jsonOf(c) != jsonOf(wantAfter[key]) {
+						t.Errorf("%s: cell %s\n got  %s\n want %s", what, key, jsonOf(c), jsonOf(wantBefore[key]))
+					}
+					if c.Registered > 0 {
+						nonEmpty++
+					}
+					if c.DaysToTrialRequest.Withheld || c.DaysPastDeadline.Withheld {
+						withheld++
+					}
+				}
+				wantTotal := expectedMeasures(rows, nil, "", r.keep, before, k)["|"]
+				wantTotalAfter := expectedMeasures(rows, nil, "", r.keep, after, k)["|"]
+				got.Total.Values = nil
+				wantTotal.Values, wantTotalAfter.Values = nil, nil
+				if jsonOf(got.Total) != jsonOf(wantTotal) && jsonOf(got.Total) != jsonOf(wantTotalAfter) {
+					t.Errorf("%s: total\n got  %s\n want %s", what, jsonOf(got.Total), jsonOf(wantTotal))
+				}
+			}
+			if nonEmpty == 0 {
+				t.Fatal("no cell counted any proceeding: the comparison proves nothing")
+			}
+			if wantK > 0 && withheld == 0 {
+				t.Error("no duration withheld under the threshold: the comparison does not exercise it")
+			}
+		}
+
+		t.Run("national coordinator, durations over fewer than 5 withheld", func(t *testing.T) {
+			check(t, coordinator, all, 5)
+		})
+		t.Run("district prosecutor, exact, over the proceedings they see", func(t *testing.T) {
+			prosecutor := s.As(t, "prosecution-tirane", viewer.RoleProsecutor)
+			// The row scope is the one of every table (tested there):
+			// the proceedings they see are those GraphQL lists them.
+			type page struct {
+				TotalCount int
+				Edges      []struct {
+					Node struct{ RegistrationNumber string }
+				}
+			}
+			seen := testserver.Call[page](t, s, prosecutor, `{ prosecutions(first: 500) { totalCount edges { node { registrationNumber } } } }`, nil)
+			if seen.TotalCount > len(seen.Edges) {
+				t.Fatalf("the prosecutor sees %d proceedings, more than one page", seen.TotalCount)
+			}
+			var rows []proceeding
+			for _, p := range all {
+				if slices.ContainsFunc(seen.Edges, func(e struct {
+					Node struct{ RegistrationNumber string }
+				}) bool {
+					return e.Node.RegistrationNumber == p.registrationNumber
+				}) {
+					rows = append(rows, p)
+				}
+			}
+			if len(rows) == 0 || len(rows) == len(all) {
+				t.Fatalf("the prosecutor sees %d of %d proceedings: want some, not all", len(rows), len(all))
+			}
+			check(t, prosecutor, rows, 0)
+		})
+
+		t.Run("audited", func(t *testing.T) {
+			n, err := db.Client.AuditEvent.Query().Where(auditevent.Kind(string(audit.StatisticsRead)),
+				auditevent.DetailContains(`"table":"prosecutionMeasures"`)).Count(viewer.SystemContext(context.Background()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n < len(requests) {
+				t.Errorf("%d STATISTICS_READ events of prosecutionMeasures, want at least %d", n, len(requests))
+			}
+		})
+	})
+}
