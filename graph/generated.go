@@ -116,6 +116,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ArticleCount struct {
+		Article func(childComplexity int) int
+		Count   func(childComplexity int) int
+	}
+
 	AuditEvent struct {
 		ActorAgency   func(childComplexity int) int
 		ActorRoles    func(childComplexity int) int
@@ -473,17 +478,29 @@ type ComplexityRoot struct {
 	}
 
 	ProsecutionMeasuresCell struct {
-		DaysPastDeadline   func(childComplexity int) int
-		DaysToTrialRequest func(childComplexity int) int
-		DismissalRate      func(childComplexity int) int
-		Dismissed          func(childComplexity int) int
-		Extended           func(childComplexity int) int
-		PastDeadline       func(childComplexity int) int
-		Period             func(childComplexity int) int
-		Registered         func(childComplexity int) int
-		TrialRequested     func(childComplexity int) int
-		UnderInvestigation func(childComplexity int) int
-		Values             func(childComplexity int) int
+		Acquitted                func(childComplexity int) int
+		CompensationOrdered      func(childComplexity int) int
+		CompensationOrderedLek   func(childComplexity int) int
+		CompensationPaid         func(childComplexity int) int
+		Convicted                func(childComplexity int) int
+		ConvictedOfLesserOffence func(childComplexity int) int
+		DaysPastDeadline         func(childComplexity int) int
+		DaysToTrialRequest       func(childComplexity int) int
+		DismissalRate            func(childComplexity int) int
+		Dismissed                func(childComplexity int) int
+		DismissedByCourt         func(childComplexity int) int
+		Extended                 func(childComplexity int) int
+		Fines                    func(childComplexity int) int
+		ImprisonmentMonths       func(childComplexity int) int
+		PastDeadline             func(childComplexity int) int
+		Period                   func(childComplexity int) int
+		ReclassifiedTo           func(childComplexity int) int
+		Registered               func(childComplexity int) int
+		SuspendedOrProbation     func(childComplexity int) int
+		TraffickingCharges       func(childComplexity int) int
+		TrialRequested           func(childComplexity int) int
+		UnderInvestigation       func(childComplexity int) int
+		Values                   func(childComplexity int) int
 	}
 
 	Query struct {
@@ -1056,6 +1073,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgencyEdge.Node(childComplexity), true
+
+	case "ArticleCount.article":
+		if e.ComplexityRoot.ArticleCount.Article == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ArticleCount.Article(childComplexity), true
+	case "ArticleCount.count":
+		if e.ComplexityRoot.ArticleCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ArticleCount.Count(childComplexity), true
 
 	case "AuditEvent.actorAgency":
 		if e.ComplexityRoot.AuditEvent.ActorAgency == nil {
@@ -2756,6 +2786,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProsecutionMeasures.Total(childComplexity), true
 
+	case "ProsecutionMeasuresCell.acquitted":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.Acquitted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.Acquitted(childComplexity), true
+	case "ProsecutionMeasuresCell.compensationOrdered":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.CompensationOrdered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.CompensationOrdered(childComplexity), true
+	case "ProsecutionMeasuresCell.compensationOrderedLek":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.CompensationOrderedLek == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.CompensationOrderedLek(childComplexity), true
+	case "ProsecutionMeasuresCell.compensationPaid":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.CompensationPaid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.CompensationPaid(childComplexity), true
+	case "ProsecutionMeasuresCell.convicted":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.Convicted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.Convicted(childComplexity), true
+	case "ProsecutionMeasuresCell.convictedOfLesserOffence":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.ConvictedOfLesserOffence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.ConvictedOfLesserOffence(childComplexity), true
 	case "ProsecutionMeasuresCell.daysPastDeadline":
 		if e.ComplexityRoot.ProsecutionMeasuresCell.DaysPastDeadline == nil {
 			break
@@ -2780,12 +2846,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProsecutionMeasuresCell.Dismissed(childComplexity), true
+	case "ProsecutionMeasuresCell.dismissedByCourt":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.DismissedByCourt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.DismissedByCourt(childComplexity), true
 	case "ProsecutionMeasuresCell.extended":
 		if e.ComplexityRoot.ProsecutionMeasuresCell.Extended == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ProsecutionMeasuresCell.Extended(childComplexity), true
+	case "ProsecutionMeasuresCell.fines":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.Fines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.Fines(childComplexity), true
+	case "ProsecutionMeasuresCell.imprisonmentMonths":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.ImprisonmentMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.ImprisonmentMonths(childComplexity), true
 	case "ProsecutionMeasuresCell.pastDeadline":
 		if e.ComplexityRoot.ProsecutionMeasuresCell.PastDeadline == nil {
 			break
@@ -2798,12 +2882,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProsecutionMeasuresCell.Period(childComplexity), true
+	case "ProsecutionMeasuresCell.reclassifiedTo":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.ReclassifiedTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.ReclassifiedTo(childComplexity), true
 	case "ProsecutionMeasuresCell.registered":
 		if e.ComplexityRoot.ProsecutionMeasuresCell.Registered == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ProsecutionMeasuresCell.Registered(childComplexity), true
+	case "ProsecutionMeasuresCell.suspendedOrProbation":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.SuspendedOrProbation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.SuspendedOrProbation(childComplexity), true
+	case "ProsecutionMeasuresCell.traffickingCharges":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.TraffickingCharges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.TraffickingCharges(childComplexity), true
 	case "ProsecutionMeasuresCell.trialRequested":
 		if e.ComplexityRoot.ProsecutionMeasuresCell.TrialRequested == nil {
 			break
@@ -4454,11 +4556,11 @@ extend type Query {
 }
 
 """
-A duration in whole days over count proceedings. Its median and 90th
-percentile are nearest-rank (the smallest value with at least half, or
-nine tenths, of the proceedings at or below it). withheld: over fewer
-proceedings than the caller's threshold, so that a figure does not
-describe one or two proceedings; the numbers are then null.
+A distribution of whole numbers (days, or months of a sentence) over count
+proceedings or people. Its median and 90th percentile are nearest-rank
+(the smallest value with at least half, or nine tenths, of them at or
+below it). withheld: over fewer than the caller's threshold, so that a
+figure does not describe one or two of them; the numbers are then null.
 """
 type DurationMeasure {
   count: Int!
@@ -4492,6 +4594,30 @@ type ProsecutionMeasuresCell {
   dismissed: Int!
   "dismissed / (dismissed + trialRequested): of the investigations that ended, the share dismissed; null when none ended."
   dismissalRate: Float
+  "First-instance decisions on the cell's proceedings (a retried proceeding has more than one), by verdict."
+  convicted: Int!
+  convictedOfLesserOffence: Int!
+  acquitted: Int!
+  dismissedByCourt: Int!
+  "Months of imprisonment sentenced at first instance, over the people so sentenced."
+  imprisonmentMonths: DurationMeasure!
+  "Suspended sentences and probation (a known pattern against the statutory range), and fines, at first instance."
+  suspendedOrProbation: Int!
+  fines: Int!
+  "First-instance decisions ordering compensation to the victim, how many of them were paid, and the sum ordered in lek."
+  compensationOrdered: Int!
+  compensationPaid: Int!
+  compensationOrderedLek: Float!
+  "Charges first brought under trafficking articles (CC_110A, CC_128B)."
+  traffickingCharges: Int!
+  "Of them, those reclassified since, by the article they carry now."
+  reclassifiedTo: [ArticleCount!]!
+}
+
+"A number of charges carrying one article."
+type ArticleCount {
+  article: Article!
+  count: Int!
 }
 
 "Measures of criminal proceedings for the monitoring mechanism (docs/statistics.md)."
@@ -4649,6 +4775,16 @@ func (ec *executionContext) childFields_AgencyEdge(ctx context.Context, field gr
 		return ec.fieldContext_AgencyEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AgencyEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ArticleCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "article":
+		return ec.fieldContext_ArticleCount_article(ctx, field)
+	case "count":
+		return ec.fieldContext_ArticleCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ArticleCount", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5329,6 +5465,30 @@ func (ec *executionContext) childFields_ProsecutionMeasuresCell(ctx context.Cont
 		return ec.fieldContext_ProsecutionMeasuresCell_dismissed(ctx, field)
 	case "dismissalRate":
 		return ec.fieldContext_ProsecutionMeasuresCell_dismissalRate(ctx, field)
+	case "convicted":
+		return ec.fieldContext_ProsecutionMeasuresCell_convicted(ctx, field)
+	case "convictedOfLesserOffence":
+		return ec.fieldContext_ProsecutionMeasuresCell_convictedOfLesserOffence(ctx, field)
+	case "acquitted":
+		return ec.fieldContext_ProsecutionMeasuresCell_acquitted(ctx, field)
+	case "dismissedByCourt":
+		return ec.fieldContext_ProsecutionMeasuresCell_dismissedByCourt(ctx, field)
+	case "imprisonmentMonths":
+		return ec.fieldContext_ProsecutionMeasuresCell_imprisonmentMonths(ctx, field)
+	case "suspendedOrProbation":
+		return ec.fieldContext_ProsecutionMeasuresCell_suspendedOrProbation(ctx, field)
+	case "fines":
+		return ec.fieldContext_ProsecutionMeasuresCell_fines(ctx, field)
+	case "compensationOrdered":
+		return ec.fieldContext_ProsecutionMeasuresCell_compensationOrdered(ctx, field)
+	case "compensationPaid":
+		return ec.fieldContext_ProsecutionMeasuresCell_compensationPaid(ctx, field)
+	case "compensationOrderedLek":
+		return ec.fieldContext_ProsecutionMeasuresCell_compensationOrderedLek(ctx, field)
+	case "traffickingCharges":
+		return ec.fieldContext_ProsecutionMeasuresCell_traffickingCharges(ctx, field)
+	case "reclassifiedTo":
+		return ec.fieldContext_ProsecutionMeasuresCell_reclassifiedTo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProsecutionMeasuresCell", field.Name)
 }
@@ -9168,6 +9328,52 @@ func (ec *executionContext) _AgencyEdge_cursor(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_AgencyEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgencyEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ArticleCount_article(ctx context.Context, field graphql.CollectedField, obj *ArticleCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ArticleCount_article(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Article, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Article) graphql.Marshaler {
+			return ec.marshalNArticle2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐArticle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ArticleCount_article(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ArticleCount", field, false, false, "Article")
+}
+
+func (ec *executionContext) _ArticleCount_count(ctx context.Context, field graphql.CollectedField, obj *ArticleCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ArticleCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ArticleCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ArticleCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AuditEvent_seq(ctx context.Context, field graphql.CollectedField, obj *audit.Event) (ret graphql.Marshaler) {
@@ -16274,6 +16480,300 @@ func (ec *executionContext) _ProsecutionMeasuresCell_dismissalRate(ctx context.C
 }
 func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_dismissalRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_convicted(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_convicted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Convicted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_convicted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_convictedOfLesserOffence(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_convictedOfLesserOffence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConvictedOfLesserOffence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_convictedOfLesserOffence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_acquitted(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_acquitted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Acquitted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_acquitted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_dismissedByCourt(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_dismissedByCourt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DismissedByCourt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_dismissedByCourt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_imprisonmentMonths(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_imprisonmentMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImprisonmentMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DurationMeasure) graphql.Marshaler {
+			return ec.marshalNDurationMeasure2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDurationMeasure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_imprisonmentMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProsecutionMeasuresCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationMeasure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_suspendedOrProbation(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_suspendedOrProbation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuspendedOrProbation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_suspendedOrProbation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_fines(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_fines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fines, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_fines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_compensationOrdered(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_compensationOrdered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompensationOrdered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_compensationOrdered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_compensationPaid(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_compensationPaid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompensationPaid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_compensationPaid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_compensationOrderedLek(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_compensationOrderedLek(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompensationOrderedLek, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_compensationOrderedLek(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_traffickingCharges(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_traffickingCharges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TraffickingCharges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_traffickingCharges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProsecutionMeasuresCell_reclassifiedTo(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_reclassifiedTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReclassifiedTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ArticleCount) graphql.Marshaler {
+			return ec.marshalNArticleCount2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐArticleCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_reclassifiedTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProsecutionMeasuresCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ArticleCount(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -30655,6 +31155,44 @@ func (ec *executionContext) _AgencyEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var articleCountImplementors = []string{"ArticleCount"}
+
+func (ec *executionContext) _ArticleCount(ctx context.Context, sel ast.SelectionSet, obj *ArticleCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, articleCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ArticleCount")
+		case "article":
+			out.Values[i] = ec._ArticleCount_article(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ArticleCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var auditEventImplementors = []string{"AuditEvent"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *audit.Event) graphql.Marshaler {
@@ -33060,6 +33598,66 @@ func (ec *executionContext) _ProsecutionMeasuresCell(ctx context.Context, sel as
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "convicted":
+			out.Values[i] = ec._ProsecutionMeasuresCell_convicted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "convictedOfLesserOffence":
+			out.Values[i] = ec._ProsecutionMeasuresCell_convictedOfLesserOffence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acquitted":
+			out.Values[i] = ec._ProsecutionMeasuresCell_acquitted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dismissedByCourt":
+			out.Values[i] = ec._ProsecutionMeasuresCell_dismissedByCourt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "imprisonmentMonths":
+			out.Values[i] = ec._ProsecutionMeasuresCell_imprisonmentMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suspendedOrProbation":
+			out.Values[i] = ec._ProsecutionMeasuresCell_suspendedOrProbation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fines":
+			out.Values[i] = ec._ProsecutionMeasuresCell_fines(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "compensationOrdered":
+			out.Values[i] = ec._ProsecutionMeasuresCell_compensationOrdered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "compensationPaid":
+			out.Values[i] = ec._ProsecutionMeasuresCell_compensationPaid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "compensationOrderedLek":
+			out.Values[i] = ec._ProsecutionMeasuresCell_compensationOrderedLek(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "traffickingCharges":
+			out.Values[i] = ec._ProsecutionMeasuresCell_traffickingCharges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reclassifiedTo":
+			out.Values[i] = ec._ProsecutionMeasuresCell_reclassifiedTo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -34767,6 +35365,30 @@ func (ec *executionContext) marshalNArticle2githubᚗcomᚋcasegraphᚋcasegraph
 	return v
 }
 
+func (ec *executionContext) marshalNArticleCount2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐArticleCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*ArticleCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNArticleCount2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐArticleCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNArticleCount2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐArticleCount(ctx context.Context, sel ast.SelectionSet, v *ArticleCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ArticleCount!")
+		return graphql.Null
+	}
+	return ec._ArticleCount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAuditAnchor2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAuditAnchor(ctx context.Context, v any) (*AuditAnchor, error) {
 	res, err := ec.unmarshalInputAuditAnchor(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -35277,6 +35899,20 @@ func (ec *executionContext) marshalNExploitation2ᚕgithubᚗcomᚋcasegraphᚋc
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {

@@ -30,6 +30,12 @@ type AccessQuestion struct {
 	Action *string `json:"action,omitempty"`
 }
 
+// A number of charges carrying one article.
+type ArticleCount struct {
+	Article domain.Article `json:"article"`
+	Count   int            `json:"count"`
+}
+
 // An event's number and hash, kept outside CaseGraph from an earlier verification.
 type AuditAnchor struct {
 	Seq  int    `json:"seq"`
@@ -79,11 +85,11 @@ type CaseStatisticsFilter struct {
 	To             *string                  `json:"to,omitempty"`
 }
 
-// A duration in whole days over count proceedings. Its median and 90th
-// percentile are nearest-rank (the smallest value with at least half, or
-// nine tenths, of the proceedings at or below it). withheld: over fewer
-// proceedings than the caller's threshold, so that a figure does not
-// describe one or two proceedings; the numbers are then null.
+// A distribution of whole numbers (days, or months of a sentence) over count
+// proceedings or people. Its median and 90th percentile are nearest-rank
+// (the smallest value with at least half, or nine tenths, of them at or
+// below it). withheld: over fewer than the caller's threshold, so that a
+// figure does not describe one or two of them; the numbers are then null.
 type DurationMeasure struct {
 	Count    int  `json:"count"`
 	Median   *int `json:"median,omitempty"`
@@ -136,6 +142,24 @@ type ProsecutionMeasuresCell struct {
 	Dismissed int `json:"dismissed"`
 	// dismissed / (dismissed + trialRequested): of the investigations that ended, the share dismissed; null when none ended.
 	DismissalRate *float64 `json:"dismissalRate,omitempty"`
+	// First-instance decisions on the cell's proceedings (a retried proceeding has more than one), by verdict.
+	Convicted                int `json:"convicted"`
+	ConvictedOfLesserOffence int `json:"convictedOfLesserOffence"`
+	Acquitted                int `json:"acquitted"`
+	DismissedByCourt         int `json:"dismissedByCourt"`
+	// Months of imprisonment sentenced at first instance, over the people so sentenced.
+	ImprisonmentMonths *DurationMeasure `json:"imprisonmentMonths"`
+	// Suspended sentences and probation (a known pattern against the statutory range), and fines, at first instance.
+	SuspendedOrProbation int `json:"suspendedOrProbation"`
+	Fines                int `json:"fines"`
+	// First-instance decisions ordering compensation to the victim, how many of them were paid, and the sum ordered in lek.
+	CompensationOrdered    int     `json:"compensationOrdered"`
+	CompensationPaid       int     `json:"compensationPaid"`
+	CompensationOrderedLek float64 `json:"compensationOrderedLek"`
+	// Charges first brought under trafficking articles (CC_110A, CC_128B).
+	TraffickingCharges int `json:"traffickingCharges"`
+	// Of them, those reclassified since, by the article they carry now.
+	ReclassifiedTo []*ArticleCount `json:"reclassifiedTo"`
 }
 
 // Which proceedings to count; from and to are months, YYYY-MM, both included, of registration.

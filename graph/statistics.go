@@ -2,6 +2,10 @@ package graph
 
 import (
 	"context"
+	"maps"
+	"slices"
+
+	"github.com/casegraph/casegraph/domain"
 
 	"github.com/casegraph/casegraph/statistics"
 )
@@ -61,7 +65,14 @@ func measureCell(c statistics.MeasureCell) *ProsecutionMeasuresCell {
 	out := &ProsecutionMeasuresCell{Values: c.Values, Registered: c.Registered, UnderInvestigation: c.UnderInvestigation,
 		PastDeadline: c.PastDeadline, DaysPastDeadline: duration(c.DaysPastDeadline), Extended: c.Extended,
 		TrialRequested: c.TrialRequested, DaysToTrialRequest: duration(c.DaysToTrialRequest), Dismissed: c.Dismissed,
-		DismissalRate: c.DismissalRate()}
+		DismissalRate: c.DismissalRate(), Convicted: c.Convicted, ConvictedOfLesserOffence: c.ConvictedOfLesserOffence,
+		Acquitted: c.Acquitted, DismissedByCourt: c.DismissedByCourt, ImprisonmentMonths: duration(c.ImprisonmentMonths),
+		SuspendedOrProbation: c.SuspendedOrProbation, Fines: c.Fine, CompensationOrdered: c.CompensationOrdered,
+		CompensationPaid: c.CompensationPaid, CompensationOrderedLek: float64(c.CompensationOrderedLek),
+		TraffickingCharges: c.TraffickingCharges, ReclassifiedTo: []*ArticleCount{}}
+	for _, a := range slices.Sorted(maps.Keys(c.ReclassifiedTo)) {
+		out.ReclassifiedTo = append(out.ReclassifiedTo, &ArticleCount{Article: domain.Article(a), Count: c.ReclassifiedTo[a]})
+	}
 	if c.Period != "" {
 		out.Period = &c.Period
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/charge"
+	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/prosecution"
 )
 
@@ -60,7 +62,30 @@ type MeasureCell struct {
 	// DaysPastDeadline is over PastDeadline, DaysToTrialRequest (from
 	// registration) over TrialRequested.
 	DaysPastDeadline, DaysToTrialRequest Distribution
+
+	// The first-instance decisions on the cell's proceedings, by verdict
+	// (a retried proceeding has more than one).
+	Convicted, ConvictedOfLesserOffence, Acquitted, DismissedByCourt int
+	// Their sentences: imprisonment (its months, over the people
+	// sentenced: withheld below k), suspended or probation, fines.
+	ImprisonmentMonths         Distribution
+	SuspendedOrProbation, Fine int
+	// Compensation the decisions ordered: how many, in all (lek), and how
+	// many of them were paid.
+	CompensationOrdered, CompensationPaid int
+	CompensationOrderedLek                int64
+	// TraffickingCharges are the charges brought under a trafficking
+	// article (TraffickingArticles), as first brought; ReclassifiedTo
+	// counts those of them reclassified since, by the article they carry
+	// now.
+	TraffickingCharges int
+	ReclassifiedTo     map[string]int
 }
+
+// TraffickingArticles are the articles whose reclassification to a
+// lesser offence the monitoring mechanism watches: trafficking of adults
+// (110/a) and of children (128/b) of the Criminal Code.
+var TraffickingArticles = []domain.Article{domain.ArticleCc110a, domain.ArticleCc128b}
 
 // DismissalRate is the share of the cell's proceedings whose
 // investigation ended that were dismissed rather than sent to trial; nil
@@ -96,6 +121,36 @@ type measureRow struct {
 	N              int    `sql:"n"`
 }
 
+// outcomeRow is one row of the decisions statement: first-instance
+// decisions of one month, value of each dimension (of their proceeding),
+// verdict, sentence and compensation.
+type outcomeRow struct {
+	Month          string  `sql:"month"`
+	D0             string  `sql:"d0"`
+	D1             string  `sql:"d1"`
+	D2             string  `sql:"d2"`
+	Verdict        string  `sql:"verdict"`
+	SentenceKind   *string `sql:"sentence_kind"`
+	SentenceMonths *int    `sql:"sentence_months"`
+	Paid           bool    `sql:"paid"`
+	Ordered        int     `sql:"ordered"`
+	Lek            *int64  `sql:"lek"`
+	N              int     `sql:"n"`
+}
+
+// chargeRow is one row of the charges statement: charges of one month,
+// value of each dimension (of their proceeding), article now and article
+// before a reclassification.
+type chargeRow struct {
+	Month   string  `sql:"month"`
+	D0      string  `sql:"d0"`
+	D1      string  `sql:"d1"`
+	D2      string  `sql:"d2"`
+	Article string  `sql:"article"`
+	From    *string `sql:"reclassified_from"`
+	N       int     `sql:"n"`
+}
+
 // ComputeMeasures reads the histograms of the proceedings the caller of
 // ctx sees as of now, answers q under ctl, and records the reading on
 // ctx's audit recorder.
@@ -108,10 +163,18 @@ func ComputeMeasures(ctx context.Context, client *ent.Client, q Query, ctl Contr
 	if err != nil {
 		return nil, err
 	}
+	outcomes, err := readOutcomes(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	charges, err := readCharges(ctx, client)
+	if err != nil {
+		return nil, err
+	}
 	if err := noteReading(ctx, d, q); err != nil {
 		return nil, err
 	}
-	return answerMeasures(rows, q, ctl.threshold(true)), nil
+	return answerMeasures(rows, outcomes, charges, q, ctl.threshold(true)), nil
 }
 
 // readMeasures is the one statement: proceedings grouped by month of
@@ -121,8 +184,6 @@ func ComputeMeasures(ctx context.Context, client *ent.Client, q Query, ctl Contr
 func readMeasures(ctx context.Context, client *ent.Client, now time.Time) ([]measureRow, error) {
 	var rows []measureRow
 	err := client.Prosecution.Query().Modify(func(s *sql.Selector) {
-		office := sql.Table(agency.Table).As("office")
-		s.Join(office).On(s.C(prosecution.FieldOfficeID), office.C(agency.FieldID))
 		open := make([]string, len(domain.InvestigationOpenStages))
 		for i, st := range domain.InvestigationOpenStages {
 			open[i] = "'" + string(st) + "'"
@@ -134,21 +195,114 @@ func readMeasures(ctx context.Context, client *ent.Client, now time.Time) ([]mea
 		past := "CASE WHEN " + s.C(prosecution.FieldStage) + " IN (" + strings.Join(open, ", ") + ") AND " +
 			secondsOf(s, deadline) + " < " + nowSeconds + " THEN (" + nowSeconds + " - " + secondsOf(s, deadline) + ") / 86400 END"
 		toTrial := "CASE WHEN " + trial + " IS NOT NULL THEN (" + secondsOf(s, trial) + " - " + secondsOf(s, registered) + ") / 86400 END"
-		month := monthOf(s, registered)
-		exprs := []string{month, office.C(agency.FieldCode), s.C(prosecution.FieldStage),
-			"CASE WHEN " + s.C(prosecution.FieldDeadlineExtensions) + " > 0 THEN 'YES' ELSE 'NO' END",
-			s.C(prosecution.FieldDismissedAt) + " IS NOT NULL", past, toTrial}
-		s.Select(sql.As(exprs[0], "month"), sql.As(exprs[1], "d0"), sql.As(exprs[2], "d1"), sql.As(exprs[3], "d2"),
-			sql.As(exprs[4], "dismissed"), sql.As(exprs[5], "past_deadline"), sql.As(exprs[6], "to_trial_request"),
-			sql.As(sql.Count("*"), "n")).GroupBy(exprs...)
+		groupByProceeding(s, s, map[string]string{"dismissed": s.C(prosecution.FieldDismissedAt) + " IS NOT NULL",
+			"past_deadline": past, "to_trial_request": toTrial})
 	}).Scan(ctx, &rows)
 	return rows, err
 }
 
+// readOutcomes groups the first-instance decisions the caller sees by
+// their proceeding's month and dimensions, verdict, sentence and whether
+// compensation was ordered and paid, summing the compensation ordered.
+func readOutcomes(ctx context.Context, client *ent.Client) ([]outcomeRow, error) {
+	var rows []outcomeRow
+	err := client.CourtDecision.Query().Where(courtdecision.InstanceEQ(domain.InstanceFirstInstance)).Modify(func(s *sql.Selector) {
+		p := sql.Table(prosecution.Table).As("proceeding")
+		s.Join(p).On(s.C(courtdecision.FieldProsecutionID), p.C(prosecution.FieldID))
+		lek := s.C(courtdecision.FieldCompensationOrderedLek)
+		groupByProceeding(s, p, map[string]string{"verdict": s.C(courtdecision.FieldVerdict),
+			"sentence_kind": s.C(courtdecision.FieldSentenceKind), "sentence_months": s.C(courtdecision.FieldSentenceMonths),
+			"paid": s.C(courtdecision.FieldCompensationPaid), "ordered": "CASE WHEN " + lek + " > 0 THEN 1 ELSE 0 END"},
+			sql.As("SUM("+lek+")", "lek"))
+	}).Scan(ctx, &rows)
+	return rows, err
+}
+
+// readCharges groups the charges the caller sees by their proceeding's
+// month and dimensions, article and the article before a
+// reclassification.
+func readCharges(ctx context.Context, client *ent.Client) ([]chargeRow, error) {
+	var rows []chargeRow
+	err := client.Charge.Query().Modify(func(s *sql.Selector) {
+		p := sql.Table(prosecution.Table).As("proceeding")
+		s.Join(p).On(s.C(charge.FieldProsecutionID), p.C(prosecution.FieldID))
+		groupByProceeding(s, p, map[string]string{"article": s.C(charge.FieldArticle),
+			"reclassified_from": s.C(charge.FieldReclassifiedFrom)})
+	}).Scan(ctx, &rows)
+	return rows, err
+}
+
+// groupByProceeding makes s select and group by the month of registration
+// and the dimensions of the proceeding p (s itself or joined to it), then
+// by the named expressions, and count; more are selected as they are
+// (aggregates).
+func groupByProceeding(s *sql.Selector, p interface{ C(string) string }, named map[string]string, more ...string) {
+	office := sql.Table(agency.Table).As("office")
+	s.Join(office).On(p.C(prosecution.FieldOfficeID), office.C(agency.FieldID))
+	exprs := []string{monthOf(s, p.C(prosecution.FieldRegisteredAt)), office.C(agency.FieldCode), p.C(prosecution.FieldStage),
+		"CASE WHEN " + p.C(prosecution.FieldDeadlineExtensions) + " > 0 THEN 'YES' ELSE 'NO' END"}
+	cols := []string{sql.As(exprs[0], "month"), sql.As(exprs[1], "d0"), sql.As(exprs[2], "d1"), sql.As(exprs[3], "d2")}
+	for _, name := range slices.Sorted(maps.Keys(named)) {
+		cols = append(cols, sql.As(named[name], name))
+		exprs = append(exprs, named[name])
+	}
+	s.Select(append(append(cols, more...), sql.As(sql.Count("*"), "n"))...).GroupBy(exprs...)
+}
+
 // measureSum accumulates one cell: its counts and the two histograms.
 type measureSum struct {
-	cell              MeasureCell
-	pastDays, toTrial map[int]int // days → proceedings
+	cell                      MeasureCell
+	pastDays, toTrial, months map[int]int // days (months) → proceedings (people sentenced)
+}
+
+func (m *measureSum) addOutcome(r outcomeRow) {
+	c := &m.cell
+	switch domain.Verdict(r.Verdict) {
+	case domain.VerdictConvicted:
+		c.Convicted += r.N
+	case domain.VerdictConvictedOfLesserOffence:
+		c.ConvictedOfLesserOffence += r.N
+	case domain.VerdictAcquitted:
+		c.Acquitted += r.N
+	case domain.VerdictDismissed:
+		c.DismissedByCourt += r.N
+	}
+	if r.SentenceKind != nil {
+		switch domain.SentenceKind(*r.SentenceKind) {
+		case domain.SentenceKindImprisonment:
+			if r.SentenceMonths != nil {
+				m.months[*r.SentenceMonths] += r.N
+			}
+		case domain.SentenceKindSuspendedOrProbation:
+			c.SuspendedOrProbation += r.N
+		case domain.SentenceKindFine:
+			c.Fine += r.N
+		}
+	}
+	if r.Ordered == 1 {
+		c.CompensationOrdered += r.N
+		if r.Paid {
+			c.CompensationPaid += r.N
+		}
+	}
+	if r.Lek != nil {
+		c.CompensationOrderedLek += *r.Lek
+	}
+}
+
+func (m *measureSum) addCharge(r chargeRow) {
+	c := &m.cell
+	first := r.Article
+	if r.From != nil {
+		first = *r.From
+	}
+	if !slices.Contains(TraffickingArticles, domain.Article(first)) {
+		return
+	}
+	c.TraffickingCharges += r.N
+	if r.From != nil && *r.From != r.Article {
+		c.ReclassifiedTo[r.Article] += r.N
+	}
 }
 
 func (m *measureSum) add(r measureRow, stage string) {
@@ -175,26 +329,29 @@ func (m *measureSum) add(r measureRow, stage string) {
 
 // answerMeasures sums the rows q keeps into q's cells and total, reads
 // each cell's durations off its histograms, and withholds those over
-// fewer than k proceedings.
-func answerMeasures(rows []measureRow, q Query, k int) *Measures {
+// fewer than k proceedings (or people sentenced).
+func answerMeasures(rows []measureRow, outcomes []outcomeRow, charges []chargeRow, q Query, k int) *Measures {
 	d := ProsecutionMeasures
 	pos := make([]int, len(q.GroupBy))
 	for i, g := range q.GroupBy {
 		pos[i] = slices.Index(d.dims, g)
 	}
 	newSum := func(c MeasureCell) *measureSum {
-		return &measureSum{cell: c, pastDays: map[int]int{}, toTrial: map[int]int{}}
+		c.ReclassifiedTo = map[string]int{}
+		return &measureSum{cell: c, pastDays: map[int]int{}, toTrial: map[int]int{}, months: map[int]int{}}
 	}
 	sums := map[string]*measureSum{}
 	total := newSum(MeasureCell{Values: []string{}})
-	for _, r := range rows {
-		fc := fineCell{month: r.Month, values: []string{r.D0, r.D1, r.D2}}
+	// cellsOf returns the sums a row of month and dimension values adds
+	// to, none when q does not keep it.
+	cellsOf := func(month string, values []string) []*measureSum {
+		fc := fineCell{month: month, values: values}
 		if !d.keeps(fc, q) {
-			continue
+			return nil
 		}
-		cell := MeasureCell{Period: bucket(r.Month, q.Period), Values: make([]string, len(pos))}
+		cell := MeasureCell{Period: bucket(month, q.Period), Values: make([]string, len(pos))}
 		for i, p := range pos {
-			cell.Values[i] = fc.values[p]
+			cell.Values[i] = values[p]
 		}
 		key := cell.Period + "\x00" + strings.Join(cell.Values, "\x00")
 		s := sums[key]
@@ -202,8 +359,22 @@ func answerMeasures(rows []measureRow, q Query, k int) *Measures {
 			s = newSum(cell)
 			sums[key] = s
 		}
-		s.add(r, r.D1)
-		total.add(r, r.D1)
+		return []*measureSum{s, total}
+	}
+	for _, r := range rows {
+		for _, s := range cellsOf(r.Month, []string{r.D0, r.D1, r.D2}) {
+			s.add(r, r.D1)
+		}
+	}
+	for _, r := range outcomes {
+		for _, s := range cellsOf(r.Month, []string{r.D0, r.D1, r.D2}) {
+			s.addOutcome(r)
+		}
+	}
+	for _, r := range charges {
+		for _, s := range cellsOf(r.Month, []string{r.D0, r.D1, r.D2}) {
+			s.addCharge(r)
+		}
 	}
 	out := &Measures{GroupBy: q.GroupBy, Period: q.Period, Threshold: k, Total: total.finish(k), Cells: []MeasureCell{}}
 	for _, s := range sums {
@@ -223,6 +394,7 @@ func (m *measureSum) finish(k int) MeasureCell {
 	c := m.cell
 	c.DaysPastDeadline = distribution(m.pastDays, k)
 	c.DaysToTrialRequest = distribution(m.toTrial, k)
+	c.ImprisonmentMonths = distribution(m.months, k)
 	return c
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -30,6 +31,9 @@ fragment m on ProsecutionMeasuresCell {
   period values registered underInvestigation pastDeadline extended trialRequested dismissed dismissalRate
   daysPastDeadline { count median p90 max withheld }
   daysToTrialRequest { count median p90 max withheld }
+  convicted convictedOfLesserOffence acquitted dismissedByCourt suspendedOrProbation fines
+  imprisonmentMonths { count median p90 max withheld }
+  compensationOrdered compensationPaid compensationOrderedLek traffickingCharges reclassifiedTo { article count }
 }`
 
 type durationJSON struct {
@@ -44,6 +48,18 @@ type measureCellJSON struct {
 	Registered, UnderInvestigation, PastDeadline, Extended, TrialRequested, Dismissed int
 	DismissalRate                                                                     *float64
 	DaysPastDeadline, DaysToTrialRequest                                              durationJSON
+
+	Convicted, ConvictedOfLesserOffence, Acquitted, DismissedByCourt, SuspendedOrProbation, Fines int
+	ImprisonmentMonths                                                                            durationJSON
+	CompensationOrdered, CompensationPaid                                                         int
+	CompensationOrderedLek                                                                        float64
+	TraffickingCharges                                                                            int
+	ReclassifiedTo                                                                                []articleCount
+}
+
+type articleCount struct {
+	Article string
+	Count   int
 }
 
 type measuresJSON struct {
@@ -61,11 +77,13 @@ type proceeding struct {
 	deadline                       *time.Time
 	registered                     time.Time
 	trial, dismissed               *time.Time
+	decisions                      []*ent.CourtDecision
+	charges                        []*ent.Charge
 }
 
 func proceedings(t *testing.T, c *ent.Client) []proceeding {
 	t.Helper()
-	ps, err := c.Prosecution.Query().WithOffice().All(viewer.SystemContext(context.Background()))
+	ps, err := c.Prosecution.Query().WithOffice().WithDecisions().WithCharges().All(viewer.SystemContext(context.Background()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +91,7 @@ func proceedings(t *testing.T, c *ent.Client) []proceeding {
 	for i, p := range ps {
 		out[i] = proceeding{registrationNumber: p.RegistrationNumber, month: p.RegisteredAt.UTC().Format("2006-01"), office: p.Edges.Office.Code, stage: string(p.Stage),
 			extended: yesNo(p.DeadlineExtensions > 0), deadline: p.InvestigationDeadline, registered: p.RegisteredAt,
-			trial: p.TrialRequestedAt, dismissed: p.DismissedAt}
+			trial: p.TrialRequestedAt, dismissed: p.DismissedAt, decisions: p.Edges.Decisions, charges: p.Edges.Charges}
 	}
 	return out
 }
@@ -85,8 +103,9 @@ func proceedings(t *testing.T, c *ent.Client) []proceeding {
 // below k.
 func expectedMeasures(ps []proceeding, groupBy []string, period string, keep func(proceeding) bool, now time.Time, k int) map[string]measureCellJSON {
 	type acc struct {
-		c           measureCellJSON
-		past, trial []int
+		c                   measureCellJSON
+		past, trial, months []int
+		reclassified        map[string]int
 	}
 	cells := map[string]*acc{}
 	for _, p := range ps {
@@ -101,7 +120,7 @@ func expectedMeasures(ps []proceeding, groupBy []string, period string, keep fun
 		key := per + "|" + strings.Join(values, ",")
 		a := cells[key]
 		if a == nil {
-			a = &acc{c: measureCellJSON{Values: values}}
+			a = &acc{c: measureCellJSON{Values: values}, reclassified: map[string]int{}}
 			if per != "" {
 				a.c.Period = &per
 			}
@@ -125,6 +144,55 @@ func expectedMeasures(ps []proceeding, groupBy []string, period string, keep fun
 		if p.dismissed != nil {
 			a.c.Dismissed++
 		}
+		for _, d := range p.decisions {
+			if d.Instance != domain.InstanceFirstInstance {
+				continue
+			}
+			switch d.Verdict {
+			case domain.VerdictConvicted:
+				a.c.Convicted++
+			case domain.VerdictConvictedOfLesserOffence:
+				a.c.ConvictedOfLesserOffence++
+			case domain.VerdictAcquitted:
+				a.c.Acquitted++
+			case domain.VerdictDismissed:
+				a.c.DismissedByCourt++
+			}
+			if d.SentenceKind != nil {
+				switch *d.SentenceKind {
+				case domain.SentenceKindImprisonment:
+					if d.SentenceMonths != nil {
+						a.months = append(a.months, *d.SentenceMonths)
+					}
+				case domain.SentenceKindSuspendedOrProbation:
+					a.c.SuspendedOrProbation++
+				case domain.SentenceKindFine:
+					a.c.Fines++
+				}
+			}
+			if d.CompensationOrderedLek != nil {
+				a.c.CompensationOrderedLek += float64(*d.CompensationOrderedLek)
+				if *d.CompensationOrderedLek > 0 {
+					a.c.CompensationOrdered++
+					if d.CompensationPaid {
+						a.c.CompensationPaid++
+					}
+				}
+			}
+		}
+		for _, ch := range p.charges {
+			first := ch.Article
+			if ch.ReclassifiedFrom != nil {
+				first = *ch.ReclassifiedFrom
+			}
+			if first != domain.ArticleCc110a && first != domain.ArticleCc128b {
+				continue
+			}
+			a.c.TraffickingCharges++
+			if ch.ReclassifiedFrom != nil && *ch.ReclassifiedFrom != ch.Article {
+				a.reclassified[string(ch.Article)]++
+			}
+		}
 	}
 	dist := func(days []int) durationJSON {
 		d := durationJSON{Count: len(days)}
@@ -147,7 +215,11 @@ func expectedMeasures(ps []proceeding, groupBy []string, period string, keep fun
 	}
 	out := map[string]measureCellJSON{}
 	for key, a := range cells {
-		a.c.DaysPastDeadline, a.c.DaysToTrialRequest = dist(a.past), dist(a.trial)
+		a.c.DaysPastDeadline, a.c.DaysToTrialRequest, a.c.ImprisonmentMonths = dist(a.past), dist(a.trial), dist(a.months)
+		a.c.ReclassifiedTo = []articleCount{}
+		for _, art := range slices.Sorted(maps.Keys(a.reclassified)) {
+			a.c.ReclassifiedTo = append(a.c.ReclassifiedTo, articleCount{art, a.reclassified[art]})
+		}
 		if ended := a.c.Dismissed + a.c.TrialRequested; ended > 0 {
 			r := float64(a.c.Dismissed) / float64(ended)
 			a.c.DismissalRate = &r
@@ -202,6 +274,7 @@ func TestProsecutionMeasures(t *testing.T) {
 		}
 		check := func(t *testing.T, who testserver.Principal, rows []proceeding, wantK int) {
 			nonEmpty, withheld := 0, 0
+			exercised := map[string]int{}
 			for _, r := range requests {
 				vars := map[string]any{"groupBy": append([]string{}, r.groupBy...), "where": r.where}
 				if r.period != "" {
@@ -237,11 +310,19 @@ func TestProsecutionMeasures(t *testing.T) {
 				}
 				wantTotal := expectedMeasures(rows, nil, "", r.keep, before, k)["|"]
 				wantTotalAfter := expectedMeasures(rows, nil, "", r.keep, after, k)["|"]
+				exercised["convicted"] += got.Total.Convicted
+				exercised["suspended"] += got.Total.SuspendedOrProbation
+				exercised["imprisonment"] += got.Total.ImprisonmentMonths.Count
+				exercised["compensation"] += got.Total.CompensationOrdered
+				exercised["reclassified"] += len(got.Total.ReclassifiedTo)
 				got.Total.Values = nil
 				wantTotal.Values, wantTotalAfter.Values = nil, nil
 				if jsonOf(got.Total) != jsonOf(wantTotal) && jsonOf(got.Total) != jsonOf(wantTotalAfter) {
 					t.Errorf("%s: total\n got  %s\n want %s", what, jsonOf(got.Total), jsonOf(wantTotal))
 				}
+			}
+			if exercised["convicted"] == 0 || exercised["imprisonment"] == 0 || exercised["compensation"] == 0 || exercised["reclassified"] == 0 || exercised["suspended"] == 0 {
+				t.Errorf("the data exercises too little: %v", exercised)
 			}
 			if nonEmpty == 0 {
 				t.Fatal("no cell counted any proceeding: the comparison proves nothing")
