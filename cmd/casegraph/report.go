@@ -97,9 +97,9 @@ var notAvailableYet = []notAvailable{
 	{"Victims by form of exploitation", "forms of exploitation are kept as a list on victims and cases and are not a statistics dimension yet"},
 	{"Victims by nationality or nationality group", "nationality is a quasi-identifier and never a dimension; the report gives foreign nationals YES/NO instead"},
 	{"Prosecutions (indictments sent to court) in the year", "the statistics count proceedings by the month of registration and their current stage; the date of the trial request is not a dimension yet"},
-	{"Convictions and other first-instance outcomes", "court decisions are not counted by the statistics package yet"},
-	{"Sentences (against the statutory range; probation and suspended sentences apart)", "sentences are not counted by the statistics package yet"},
-	{"Compensation ordered and paid", "compensation is not counted by the statistics package yet"},
+	{"Convictions and other first-instance outcomes", "prosecutionMeasures counts them by the month the proceeding was registered; a report of the year needs them by the date of the decision, not a dimension yet"},
+	{"Sentences (against the statutory range; probation and suspended sentences apart)", "prosecutionMeasures counts them by the month the proceeding was registered; a report of the year needs them by the date of the decision, not a dimension yet; the statutory ranges are not in the data"},
+	{"Compensation ordered and paid", "prosecutionMeasures counts them by the month the proceeding was registered; a report of the year needs them by the date of the decision, not a dimension yet"},
 	{"Victims assisted, by kind of support", "referrals are counted (referralStatistics), but as referrals, not as victims assisted; no table of the report counts them yet"},
 }
 
