@@ -295,8 +295,7 @@ func (e *Enforcer) Client() *ent.Client { return e.client }
 // StatisticsControl is how statistics protect counts of people from the
 // caller of ctx: exact when one of their roles holds statistics exact at
 // their agency's kind; otherwise k, the smallest threshold a line gives any
-// of their roles there (policies.ParseThreshold), 0 when none does. The
-// smallest wins because a person's grants are the union of their roles'.
+// of their roles there (statisticsThreshold), 0 when none does.
 func (e *Enforcer) StatisticsControl(ctx context.Context) (k int, exact bool) {
 	r := FromContext(ctx)
 	if r == nil {
@@ -305,12 +304,31 @@ func (e *Enforcer) StatisticsControl(ctx context.Context) (k int, exact bool) {
 	if e.holds(r.p, string(r.kind), policies.Statistics, policies.Exact) {
 		return 0, true
 	}
-	for t := policies.MinThreshold; t <= policies.MaxThreshold; t++ {
-		for _, role := range r.p.Roles {
-			if e.Decide(role, string(r.kind), policies.Statistics, policies.Threshold, strconv.Itoa(t)).Allowed {
-				return t, false
+	return e.statisticsThreshold(r.p, string(r.kind)), false
+}
+
+// statisticsThreshold is the smallest k of a threshold line
+// (policies.ParseThreshold) that applies to one of p's roles at kind, 0
+// when none does. The smallest wins because a person's grants are the
+// union of their roles'. Only the values the policy's threshold lines
+// name are asked, smallest first.
+func (e *Enforcer) statisticsThreshold(p *viewer.Principal, kind string) int {
+	lines, _ := e.casbin.GetFilteredPolicy(2, policies.Statistics, policies.Threshold)
+	var ks []int
+	for _, l := range lines {
+		if len(l) > 4 {
+			if k, err := policies.ParseThreshold(l[4]); err == nil {
+				ks = append(ks, k)
 			}
 		}
 	}
-	return 0, false
+	slices.Sort(ks)
+	for _, k := range slices.Compact(ks) {
+		for _, role := range p.Roles {
+			if e.Decide(role, kind, policies.Statistics, policies.Threshold, strconv.Itoa(k)).Allowed {
+				return k
+			}
+		}
+	}
+	return 0
 }

@@ -35,6 +35,13 @@ func (e *Enforcer) ReadConditions(roles []viewer.Role, kind domain.AgencyKind, f
 	return e.readConditions(&viewer.Principal{Roles: roles}, string(kind), field)
 }
 
+// StatisticsThreshold is the threshold k a line of the policy gives any
+// of roles at kind for counts of people in statistics, 0 when none does
+// (statistics.DefaultThreshold then applies).
+func (e *Enforcer) StatisticsThreshold(roles []viewer.Role, kind domain.AgencyKind) int {
+	return e.statisticsThreshold(&viewer.Principal{Roles: roles}, string(kind))
+}
+
 // Families returns the policy's families of agency kinds (its g2 lines):
 // family name → the kinds in it, in the order of the lines.
 func (e *Enforcer) Families() map[string][]domain.AgencyKind {

@@ -3,6 +3,7 @@ package policytools
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/casegraph/casegraph/apperr"
@@ -11,6 +12,7 @@ import (
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/rowscope"
+	"github.com/casegraph/casegraph/statistics"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -112,6 +114,8 @@ func Explain(e *authz.Enforcer, q Question) (Explanation, error) {
 			x.Rules = rulesFor(e, q.Roles, kind, q.Object, policies.See, x.Level.Name())
 		}
 		x.Summary = fmt.Sprintf("%s sees %s.", who(q), rowsPhrase(q.Object, x.Level))
+	case q.Object == policies.Statistics && q.Action == policies.Threshold:
+		explainThreshold(e, &x)
 	default:
 		x.Object, x.Action = q.Object, q.Action
 		explainAllows(e, &x)
@@ -161,6 +165,34 @@ func explainRead(e *authz.Enforcer, x *Explanation) {
 		x.Summary = fmt.Sprintf("%s may read %s under the condition %s.", who(q), q.Field, strings.Join(allowed, "; or under the condition "))
 	} else {
 		x.Summary = fmt.Sprintf("%s may not read %s: no policy line allows it under any condition, and emergency access cannot open it.", who(q), q.Field)
+	}
+}
+
+// explainThreshold answers "below which count are counts of people
+// withheld from these roles": the threshold line that applies, or the
+// default, as the statistics of a request apply it. Allowed means a
+// threshold applies (not to those who may not read statistics, nor to
+// those who see exact counts), as in the matrix.
+func explainThreshold(e *authz.Enforcer, x *Explanation) {
+	q := x.Question
+	x.Object, x.Action = q.Object, q.Action
+	kind := string(q.Kind)
+	switch {
+	case !e.Allows(q.Roles, q.Kind, policies.Statistics, policies.Read):
+		x.Summary = fmt.Sprintf("%s may not read statistics, so no threshold applies.", who(q))
+	case e.Allows(q.Roles, q.Kind, policies.Statistics, policies.Exact):
+		x.Rules = rulesFor(e, q.Roles, kind, policies.Statistics, policies.Exact, policies.Any)
+		x.Summary = fmt.Sprintf("%s sees exact statistics of the rows the role sees: no threshold applies, no count is withheld.", who(q))
+	default:
+		x.Allowed = true
+		k := e.StatisticsThreshold(q.Roles, q.Kind)
+		if k > 0 {
+			x.Rules = rulesFor(e, q.Roles, kind, policies.Statistics, policies.Threshold, strconv.Itoa(k))
+			x.Summary = fmt.Sprintf("%s reads statistics with counts of people below %d withheld.", who(q), k)
+		} else {
+			x.Summary = fmt.Sprintf("%s reads statistics with counts of people below %d withheld: no threshold line applies, so the default.",
+				who(q), statistics.DefaultThreshold)
+		}
 	}
 }
 
@@ -235,6 +267,9 @@ func checkQuestion(vocab policies.Vocabulary, q Question) error {
 		}
 	default:
 		actions := policies.ActionsOf(q.Object)
+		if q.Object == policies.Statistics {
+			actions = append(actions, policies.Threshold) // a value, not a power: explainThreshold
+		}
 		if len(actions) == 0 {
 			return apperr.InvalidField("object", "Unknown object %q (rows:cases, rows:victims, emergency, policy or audit; or ask about a field or mutation).", q.Object)
 		}

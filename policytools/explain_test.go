@@ -298,6 +298,11 @@ func TestExplainAgreesWithMatrix(t *testing.T) {
 			if x := explain(t, policytools.Question{Roles: roles(c.Role), Kind: c.Kind, Mutation: mutation}); x.Allowed != c.Allowed {
 				t.Errorf("%s @ %s call %s: Explain %v, the matrix %v", c.Role, c.Kind, mutation, x.Allowed, c.Allowed)
 			}
+		case c.Object == policies.Statistics && c.Action == policies.Threshold:
+			x := explain(t, policytools.Question{Roles: roles(c.Role), Kind: c.Kind, Object: c.Object, Action: c.Action})
+			if x.Allowed != c.Allowed || c.Allowed && !strings.Contains(x.Summary, " below "+c.Conditions[0]+" withheld") {
+				t.Errorf("%s @ %s statistics threshold: Explain %v (%s), the matrix %v %v", c.Role, c.Kind, x.Allowed, x.Summary, c.Allowed, c.Conditions)
+			}
 		default:
 			x := explain(t, policytools.Question{Roles: roles(c.Role), Kind: c.Kind, Object: c.Object, Action: c.Action})
 			if x.Allowed != c.Allowed || x.Allowed != (len(x.Rules) > 0) {
@@ -305,7 +310,7 @@ func TestExplainAgreesWithMatrix(t *testing.T) {
 			}
 		}
 	}
-	want := len(viewer.Roles) * len(allKinds()) * (2 + 2*len(sensitiveFields) + len(schemaMutations) + len(matrixPowers))
+	want := len(viewer.Roles) * len(allKinds()) * (2 + 2*len(sensitiveFields) + len(schemaMutations) + len(matrixPowers) + 1)
 	if asked != want {
 		t.Errorf("asked about %d cells, want the whole matrix, %d", asked, want)
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/casegraph/casegraph/authz"
@@ -19,6 +20,7 @@ import (
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/rowscope"
+	"github.com/casegraph/casegraph/statistics"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -36,7 +38,9 @@ type Matrix struct {
 	// Cells hold the full cross product, in a fixed order: roles as in
 	// viewer.Roles, agency kinds as in domain.AgencyKind.Values, then rows
 	// (cases, victims), fields by name (read, write), mutations in the
-	// order the schema declares them, powers as in MatrixPowers.
+	// order the schema declares them, powers as in MatrixPowers, then the
+	// statistics threshold (allowed, its condition k, for a role that
+	// reads statistics with counts of people withheld).
 	Cells []Cell
 	// Families are the policy's families of agency kinds (its g2 lines),
 	// by name.
@@ -162,9 +166,28 @@ func matrixOf(e *authz.Enforcer, include func(viewer.Role, domain.AgencyKind) bo
 			for _, pw := range MatrixPowers {
 				allows(pw.Object, pw.Action)
 			}
+			if k := statisticsThreshold(e, roles, kind); k > 0 {
+				cell(policies.Statistics, policies.Threshold, strconv.Itoa(k))
+			} else {
+				cell(policies.Statistics, policies.Threshold)
+			}
 		}
 	}
 	return m
+}
+
+// statisticsThreshold is the k under which statistics withhold counts of
+// people from roles at kind: the policy's line, or the default when it
+// has none; 0 (no threshold) when they read no statistics or see exact
+// counts.
+func statisticsThreshold(e *authz.Enforcer, roles []viewer.Role, kind domain.AgencyKind) int {
+	if !e.Allows(roles, kind, policies.Statistics, policies.Read) || e.Allows(roles, kind, policies.Statistics, policies.Exact) {
+		return 0
+	}
+	if k := e.StatisticsThreshold(roles, kind); k > 0 {
+		return k
+	}
+	return statistics.DefaultThreshold
 }
 
 // families reads the g2 lines in force, by family name.
@@ -334,9 +357,12 @@ func (m Matrix) Markdown() string {
 			if mu, ok := strings.CutPrefix(c.Object, "Mutation."); ok {
 				mus = append(mus, mu)
 			}
+			i := slices.IndexFunc(policies.PowerObjects, func(o policies.PowerObject) bool { return o.Name == c.Object })
 			if pw, ok := policies.PowerOf(c.Object, c.Action); ok {
-				i := slices.IndexFunc(policies.PowerObjects, func(o policies.PowerObject) bool { return o.Name == c.Object })
 				held[i] = append(held[i], pw.Cell)
+			}
+			if c.Object == policies.Statistics && c.Action == policies.Threshold {
+				held[i] = append(held[i], "k = "+c.Conditions[0])
 			}
 		}
 		out := []string{orDash(strings.Join(mus, ", "))}
@@ -345,6 +371,8 @@ func (m Matrix) Markdown() string {
 		}
 		return out
 	}, nothingDone)
+	b.WriteString("\nk: statistics withhold counts of people below k (a line `statistics, threshold, k`, or the default); " +
+		"exact counts: none withheld, for the rows the role sees (docs/statistics.md).\n")
 	return b.String()
 }
 

@@ -128,6 +128,9 @@ type grant struct {
 	writes    []string
 	mutations []string
 	powers    []string
+	// threshold is the k statistics withhold counts of people below, for
+	// a role that reads them ("-": none, it sees exact counts).
+	threshold string
 }
 
 // wantGrants is everything any role may do; anything not listed is denied.
@@ -150,7 +153,7 @@ var wantGrants = []grant{
 			"linkVictimToCase", "recordConsent", "withdrawConsent", "recordSuspect", "updateSuspect",
 			"createReferral", "requestEmergencyAccess",
 		},
-		powers: []string{"emergency request", "statistics read"},
+		powers: []string{"emergency request", "statistics read"}, threshold: "5",
 	},
 	{
 		role: viewer.RoleProsecutor, kinds: prosecutionKinds,
@@ -169,12 +172,12 @@ var wantGrants = []grant{
 			"updateProsecution", "moveProsecutionStage", "extendInvestigationDeadline", "addCharge",
 			"reclassifyCharge", "createReferral", "requestEmergencyAccess",
 		},
-		powers: []string{"emergency request", "statistics read"},
+		powers: []string{"emergency request", "statistics read"}, threshold: "5",
 	},
 	{
 		// A district prosecution office counts its own records exactly.
 		role: viewer.RoleProsecutor, kinds: kindList(domain.AgencyKindProsecutionOffice),
-		powers: []string{"statistics exact"},
+		powers: []string{"statistics exact"}, threshold: "-",
 	},
 	{
 		role: viewer.RoleJudge, kinds: courtKinds,
@@ -212,11 +215,12 @@ var wantGrants = []grant{
 	{
 		role: viewer.RoleCoordinator, kinds: governanceKinds,
 		mutations: []string{"createReferral", "moveReferralStatus", "assignAgencyToCase"},
-		powers:    []string{"statistics read"},
+		powers:    []string{"statistics read"}, threshold: "5",
 	},
 	{
+		// Analysts publish: a higher threshold than the default.
 		role: viewer.RoleAnalyst, kinds: allKinds(),
-		powers: []string{"statistics read"},
+		powers: []string{"statistics read"}, threshold: "10",
 	},
 	{
 		role: viewer.RoleDPO, kinds: allKinds(),
@@ -268,6 +272,7 @@ func expectedMatrix(t *testing.T) map[string]string {
 				obj, act, _ := strings.Cut(p, " ")
 				want[cellKey(role, k, obj, act)] = ""
 			}
+			want[cellKey(role, k, policies.Statistics, policies.Threshold)] = ""
 		}
 	}
 	set := func(key, value string) {
@@ -298,6 +303,13 @@ func expectedMatrix(t *testing.T) map[string]string {
 			for _, p := range g.powers {
 				obj, act, _ := strings.Cut(p, " ")
 				set(cellKey(g.role, k, obj, act), policies.Any)
+			}
+			switch g.threshold {
+			case "":
+			case "-":
+				set(cellKey(g.role, k, policies.Statistics, policies.Threshold), "")
+			default:
+				set(cellKey(g.role, k, policies.Statistics, policies.Threshold), g.threshold)
 			}
 		}
 	}
@@ -389,7 +401,7 @@ func TestPolicyMatrix(t *testing.T) {
 		for _, d := range diffs {
 			t.Error(d)
 		}
-		want := len(viewer.Roles) * len(allKinds()) * (2 + 2*len(sensitiveFields) + len(schemaMutations) + len(matrixPowers))
+		want := len(viewer.Roles) * len(allKinds()) * (2 + 2*len(sensitiveFields) + len(schemaMutations) + len(matrixPowers) + 1)
 		if n != want {
 			t.Errorf("compared %d cells, want the full cross product of %d", n, want)
 		}

@@ -106,13 +106,16 @@ func touchedBy(lines []policies.Line) func(viewer.Role, domain.AgencyKind) bool 
 }
 
 // value is a cell as CellChange writes it: "denied", the row level, the
-// conditions of a field read ("on_case, proceedings"), or "allowed".
+// conditions of a field read ("on_case, proceedings"), the statistics
+// threshold ("k = 5"), or "allowed".
 func (m Matrix) value(c Cell) string {
 	switch sec := m.section(c.Object); {
 	case !c.Allowed:
 		return "denied"
 	case sec == 0 || sec == 1 && c.Action == policies.Read:
 		return strings.Join(c.Conditions, ", ")
+	case c.Object == policies.Statistics && c.Action == policies.Threshold:
+		return "k = " + c.Conditions[0]
 	}
 	return "allowed"
 }

@@ -79,6 +79,7 @@ var whatIfCases = []struct {
 			{viewer.RoleInvestigator, kindList(domain.AgencyKindNgoShelter), investigatorMutations, policies.Call, "denied", "allowed"},
 			{viewer.RoleInvestigator, kindList(domain.AgencyKindNgoShelter), []string{policies.Emergency}, policies.Request, "denied", "allowed"},
 			{viewer.RoleInvestigator, kindList(domain.AgencyKindNgoShelter), []string{policies.Statistics}, policies.Read, "denied", "allowed"},
+			{viewer.RoleInvestigator, kindList(domain.AgencyKindNgoShelter), []string{policies.Statistics}, policies.Threshold, "denied", "k = 5"},
 		},
 	},
 	{
@@ -312,6 +313,9 @@ func cellValue(s string) string {
 		return ""
 	case "allowed":
 		return policies.Any
+	}
+	if k, ok := strings.CutPrefix(s, "k = "); ok {
+		return k // the statistics threshold
 	}
 	return strings.ReplaceAll(s, ", ", "|")
 }
