@@ -3,7 +3,6 @@ package authz_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
@@ -67,21 +66,12 @@ func TestConcurrentSensitiveReadsAreRecorded(t *testing.T) {
 		answers := readAtOnce(e, e.tok(t, "prosecution-tirane", viewer.RoleProsecutor), f.vT, clients)
 		want := secret(f.pseudonym[f.vT], "legalName")
 		requests := map[string]bool{}
-		for _, x := range answers {
-			if x.err != nil {
-				t.Errorf("request failed: %v", x.err)
-				continue
-			}
-			var r struct {
-				Data   struct{ Node struct{ LegalName *string } }
-				Errors []testserver.Error
-			}
-			if err := json.Unmarshal(x.body, &r); err != nil || x.status != http.StatusOK || len(r.Errors) > 0 ||
-				r.Data.Node.LegalName == nil || *r.Data.Node.LegalName != want {
+		eachLegalNameAnswer(t, answers, func(x exchange, legalName *string, errs []testserver.Error) {
+			if x.status != http.StatusOK || len(errs) > 0 || legalName == nil || *legalName != want {
 				t.Errorf("want status 200 with legalName %q, got %d:\n%s", want, x.status, x.body)
 			}
 			requests[x.requestID] = true
-		}
+		})
 		if len(requests) != clients {
 			t.Fatalf("%d distinct request ids for %d requests", len(requests), clients)
 		}
@@ -152,24 +142,15 @@ func TestFailedBatchWithholdsEveryAnswer(t *testing.T) {
 			}
 
 			value := secret(f.pseudonym[f.vT], "legalName")
-			for _, x := range answers {
-				if x.err != nil {
-					t.Errorf("request failed: %v", x.err)
-					continue
-				}
-				var r struct {
-					Data   struct{ Node struct{ LegalName *string } }
-					Errors []testserver.Error
-				}
-				if err := json.Unmarshal(x.body, &r); err != nil || x.status != http.StatusOK ||
-					r.Data.Node.LegalName != nil || strings.Contains(string(x.body), value) ||
-					len(r.Errors) != 1 || r.Errors[0].Code() != "AUDIT_UNAVAILABLE" {
+			eachLegalNameAnswer(t, answers, func(x exchange, legalName *string, errs []testserver.Error) {
+				if x.status != http.StatusOK || legalName != nil || strings.Contains(string(x.body), value) ||
+					len(errs) != 1 || errs[0].Code() != "AUDIT_UNAVAILABLE" {
 					t.Errorf("want status 200, legalName null and AUDIT_UNAVAILABLE, got %d:\n%s", x.status, x.body)
 				}
 				if ev := eventsOf(t, db, x.requestID); len(ev) != 0 {
 					t.Errorf("request %s, whose batch failed, has events: %s", x.requestID, dump(ev))
 				}
-			}
+			})
 			if n := w.Stats().Batches - batchesBefore; n > 2 {
 				t.Errorf("%d requests waiting together took %d audit transactions, want at most 2", clients, n)
 			}

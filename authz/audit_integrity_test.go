@@ -46,6 +46,28 @@ type exchange struct {
 	err       error
 }
 
+// eachLegalNameAnswer hands check each answer to a read of a victim's
+// legalName, decoded; a request that failed, or an answer that is not
+// JSON, is an error of the test and is not checked further.
+func eachLegalNameAnswer(t *testing.T, answers []exchange, check func(x exchange, legalName *string, errs []testserver.Error)) {
+	t.Helper()
+	for _, x := range answers {
+		if x.err != nil {
+			t.Errorf("request failed: %v", x.err)
+			continue
+		}
+		var r struct {
+			Data   struct{ Node struct{ LegalName *string } }
+			Errors []testserver.Error
+		}
+		if err := json.Unmarshal(x.body, &r); err != nil {
+			t.Errorf("status %d, response is not JSON: %v\n%s", x.status, err, x.body)
+			continue
+		}
+		check(x, r.Data.Node.LegalName, r.Errors)
+	}
+}
+
 func postGraphQL(url, token, query string, vars map[string]any) exchange {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
@@ -112,27 +134,15 @@ func TestAuditChainAcrossServers(t *testing.T) {
 	wg.Wait()
 
 	requests := map[string]bool{}
-	for _, x := range answers {
-		if x.err != nil {
-			t.Errorf("request failed: %v", x.err)
-			continue
-		}
-		var r struct {
-			Data   struct{ Node struct{ LegalName *string } }
-			Errors []testserver.Error
-		}
-		if err := json.Unmarshal(x.body, &r); err != nil {
-			t.Errorf("status %d, response is not JSON: %v\n%s", x.status, err, x.body)
-			continue
-		}
-		if x.status != http.StatusOK || len(r.Errors) > 0 || r.Data.Node.LegalName == nil || *r.Data.Node.LegalName != want {
+	eachLegalNameAnswer(t, answers, func(x exchange, legalName *string, errs []testserver.Error) {
+		if x.status != http.StatusOK || len(errs) > 0 || legalName == nil || *legalName != want {
 			t.Errorf("want status 200 with legalName %q, got %d:\n%s", want, x.status, x.body)
 		}
 		if x.requestID == "" || requests[x.requestID] {
 			t.Errorf("request id %q is missing or repeated", x.requestID)
 		}
 		requests[x.requestID] = true
-	}
+	})
 	if t.Failed() {
 		return
 	}

@@ -27,14 +27,11 @@ func OpenCase(ctx context.Context, c *ent.Client, in ent.CreateCaseInput, key *s
 		if err != nil {
 			return 0, err
 		}
-		err = unique(ctx, "reference", c.CaseFile.Query().Where(casefile.Reference(in.Reference)).Exist,
+		cf, err := createUnique(ctx, c.CaseFile.Create().SetInput(in).Save,
+			"reference", c.CaseFile.Query().Where(casefile.Reference(in.Reference)).Exist,
 			"A case with reference %q already exists.", in.Reference)
 		if err != nil {
 			return 0, err
-		}
-		cf, err := c.CaseFile.Create().SetInput(in).Save(ctx)
-		if err != nil {
-			return 0, translate(err)
 		}
 		err = c.CaseAssignment.Create().SetCaseID(cf.ID).SetAgencyID(lead.ID).SetPart(partOf(lead.Kind)).Exec(ctx)
 		if err != nil {

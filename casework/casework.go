@@ -290,18 +290,25 @@ func requireWorksOnIfSelf(ctx context.Context, c *ent.Client, field string, case
 	return nil
 }
 
-// unique refuses a business key that a row already uses (CONFLICT naming
-// field, the message made of format and args). Every row counts, seen or
-// not, so that the answer does not depend on the caller's rows.
-func unique(ctx context.Context, field string, taken func(context.Context) (bool, error), format string, args ...any) error {
+// createUnique creates a record through save once its business key is
+// free: a key that a row already uses is refused (CONFLICT naming field,
+// the message made of format and args). Every row counts, seen or not, so
+// that the answer does not depend on the caller's rows. An error of save is
+// translated.
+func createUnique[T any](ctx context.Context, save func(context.Context) (T, error), field string, taken func(context.Context) (bool, error), format string, args ...any) (T, error) {
+	var none T
 	inUse, err := taken(viewer.SystemContext(ctx))
 	if err != nil {
-		return err
+		return none, err
 	}
 	if inUse {
-		return &apperr.Error{Code: apperr.Conflict, Field: field, Message: fmt.Sprintf(format, args...)}
+		return none, &apperr.Error{Code: apperr.Conflict, Field: field, Message: fmt.Sprintf(format, args...)}
 	}
-	return nil
+	v, err := save(ctx)
+	if err != nil {
+		return none, translate(err)
+	}
+	return v, nil
 }
 
 // newValue is what a required field becomes under an update input: the

@@ -36,14 +36,11 @@ func RecordSuspect(ctx context.Context, c *ent.Client, in ent.CreateSuspectInput
 		if err := reference(ctx, "caseID", "case", c.CaseFile.Query().Where(casefile.ID(in.CaseID)).Exist); err != nil {
 			return 0, err
 		}
-		err := unique(ctx, "pseudonym", c.Suspect.Query().Where(suspect.Pseudonym(in.Pseudonym)).Exist,
+		s, err := createUnique(ctx, c.Suspect.Create().SetInput(in).Save,
+			"pseudonym", c.Suspect.Query().Where(suspect.Pseudonym(in.Pseudonym)).Exist,
 			"A suspect with pseudonym %q already exists.", in.Pseudonym)
 		if err != nil {
 			return 0, err
-		}
-		s, err := c.Suspect.Create().SetInput(in).Save(ctx)
-		if err != nil {
-			return 0, translate(err)
 		}
 		return s.ID, event(ctx, c, in.CaseID, domain.CaseEventKindSuspectRecorded, s.ID, fmt.Sprintf("Suspect %s recorded.", s.Pseudonym))
 	})
@@ -80,14 +77,11 @@ func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsec
 		if err := requireWorksOnIfSelf(ctx, c, "officeID", in.CaseID, in.OfficeID); err != nil {
 			return 0, err
 		}
-		err := unique(ctx, "registrationNumber", c.Prosecution.Query().Where(prosecution.RegistrationNumber(in.RegistrationNumber)).Exist,
+		p, err := createUnique(ctx, c.Prosecution.Create().SetInput(in).Save,
+			"registrationNumber", c.Prosecution.Query().Where(prosecution.RegistrationNumber(in.RegistrationNumber)).Exist,
 			"A prosecution with registration number %q already exists.", in.RegistrationNumber)
 		if err != nil {
 			return 0, err
-		}
-		p, err := c.Prosecution.Create().SetInput(in).Save(ctx)
-		if err != nil {
-			return 0, translate(err)
 		}
 		if err := event(ctx, c, in.CaseID, domain.CaseEventKindProsecutionRegistered, p.ID, fmt.Sprintf("Proceeding %s registered.", p.RegistrationNumber)); err != nil {
 			return 0, err

@@ -32,14 +32,11 @@ func RegisterVictim(ctx context.Context, c *ent.Client, in ent.CreateVictimInput
 				return 0, err
 			}
 		}
-		err := unique(ctx, "pseudonym", c.Victim.Query().Where(victim.Pseudonym(in.Pseudonym)).Exist,
+		v, err := createUnique(ctx, c.Victim.Create().SetInput(in).Save,
+			"pseudonym", c.Victim.Query().Where(victim.Pseudonym(in.Pseudonym)).Exist,
 			"A victim with pseudonym %q already exists.", in.Pseudonym)
 		if err != nil {
 			return 0, err
-		}
-		v, err := c.Victim.Create().SetInput(in).Save(ctx)
-		if err != nil {
-			return 0, translate(err)
 		}
 		for _, cid := range caseIDs {
 			if err := linkVictim(ctx, c, v.ID, cid); err != nil {

@@ -18,16 +18,8 @@ func (r *queryResolver) statistics(ctx context.Context, d statistics.Dataset, q 
 	if err != nil {
 		return nil, err
 	}
-	out := &StatisticsTable{GroupBy: t.GroupBy, CountsPeople: t.CountsPeople, Threshold: t.Threshold,
-		Total: statisticsCell(t.Total), Cells: make([]*StatisticsCell, len(t.Cells))}
-	if t.Period != statistics.Whole {
-		p := StatisticsPeriod(t.Period)
-		out.Period = &p
-	}
-	for i, c := range t.Cells {
-		out.Cells[i] = statisticsCell(c)
-	}
-	return out, nil
+	return &StatisticsTable{GroupBy: t.GroupBy, CountsPeople: t.CountsPeople, Threshold: t.Threshold,
+		Period: statisticsPeriod(t.Period), Total: statisticsCell(t.Total), Cells: mapped(t.Cells, statisticsCell)}, nil
 }
 
 // prosecutionMeasures answers the monitoring mechanism's measures of q for
@@ -43,16 +35,8 @@ func (r *queryResolver) prosecutionMeasures(ctx context.Context, q statistics.Qu
 	if err != nil {
 		return nil, err
 	}
-	out := &ProsecutionMeasures{GroupBy: m.GroupBy, Threshold: m.Threshold, Total: measureCell(m.Total),
-		Cells: make([]*ProsecutionMeasuresCell, len(m.Cells))}
-	if m.Period != statistics.Whole {
-		p := StatisticsPeriod(m.Period)
-		out.Period = &p
-	}
-	for i, c := range m.Cells {
-		out.Cells[i] = measureCell(c)
-	}
-	return out, nil
+	return &ProsecutionMeasures{GroupBy: m.GroupBy, Threshold: m.Threshold, Period: statisticsPeriod(m.Period),
+		Total: measureCell(m.Total), Cells: mapped(m.Cells, measureCell)}, nil
 }
 
 // prosecutionFilter is a filter of proceedings as the statistics package
@@ -99,13 +83,28 @@ func statisticsCell(c statistics.Cell) *StatisticsCell {
 	return out
 }
 
-// texts are enum values as the statistics package names them.
-func texts[E ~string](values []E) []string {
-	out := make([]string, len(values))
+// statisticsPeriod is the period a table's cells are grouped by; none for
+// the whole span.
+func statisticsPeriod(p statistics.Period) *StatisticsPeriod {
+	if p == statistics.Whole {
+		return nil
+	}
+	out := StatisticsPeriod(p)
+	return &out
+}
+
+// mapped is f of each value, in order.
+func mapped[E, O any](values []E, f func(E) O) []O {
+	out := make([]O, len(values))
 	for i, v := range values {
-		out[i] = string(v)
+		out[i] = f(v)
 	}
 	return out
+}
+
+// texts are enum values as the statistics package names them.
+func texts[E ~string](values []E) []string {
+	return mapped(values, func(v E) string { return string(v) })
 }
 
 // yesNo is a yes/no filter as a dimension's values: nil keeps both.

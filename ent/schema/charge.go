@@ -27,8 +27,7 @@ func (Charge) Fields() []ent.Field {
 			Annotations(immutableInput, entgql.OrderField("ARTICLE")),
 		field.Enum("reclassified_from").GoType(domain.Article("")).Optional().Nillable().
 			Annotations(notSettable, entgql.OrderField("RECLASSIFIED_FROM")),
-		field.Time("reclassified_at").Optional().Nillable().
-			Annotations(notSettable, entgql.Skip(entgql.SkipWhereInput)),
+		recordedAt("reclassified_at"),
 		field.Int("prosecution_id").Immutable(),
 		field.Int("suspect_id").Optional().Nillable(),
 	}

@@ -76,6 +76,13 @@ var notFilterable = entgql.Skip(entgql.SkipWhereInput)
 // through a dedicated mutation (a stage transition, a withdrawal).
 var notSettable = entgql.Skip(entgql.SkipMutationCreateInput | entgql.SkipMutationUpdateInput)
 
+// recordedAt is when something happened to a record (a stage reached, a
+// charge reclassified): set by the dedicated mutation that does it, not
+// through an input, and not a filter.
+func recordedAt(name string) ent.Field {
+	return field.Time(name).Optional().Nillable().Annotations(notSettable, notFilterable)
+}
+
 // immutableInput keeps a field out of the generated update input.
 var immutableInput = entgql.Skip(entgql.SkipMutationUpdateInput)
 

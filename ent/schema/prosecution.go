@@ -39,18 +39,13 @@ func (Prosecution) Fields() []ent.Field {
 			Annotations(immutableInput, entgql.OrderField("INVESTIGATION_DEADLINE")),
 		field.Int("deadline_extensions").Default(0).NonNegative().
 			Annotations(notSettable, entgql.OrderField("DEADLINE_EXTENSIONS")),
-		field.Time("investigation_started_at").Optional().Nillable().
-			Annotations(notSettable, entgql.Skip(entgql.SkipWhereInput)),
-		field.Time("investigation_closed_at").Optional().Nillable().
-			Annotations(notSettable, entgql.Skip(entgql.SkipWhereInput)),
+		recordedAt("investigation_started_at"),
+		recordedAt("investigation_closed_at"),
 		field.Time("trial_requested_at").Optional().Nillable().
 			Annotations(notSettable, entgql.OrderField("TRIAL_REQUESTED_AT")),
-		field.Time("dismissed_at").Optional().Nillable().
-			Annotations(notSettable, entgql.Skip(entgql.SkipWhereInput)),
-		field.Time("first_instance_decided_at").Optional().Nillable().
-			Annotations(notSettable, entgql.Skip(entgql.SkipWhereInput)),
-		field.Time("appeal_decided_at").Optional().Nillable().
-			Annotations(notSettable, entgql.Skip(entgql.SkipWhereInput)),
+		recordedAt("dismissed_at"),
+		recordedAt("first_instance_decided_at"),
+		recordedAt("appeal_decided_at"),
 		field.Time("closed_at").Optional().Nillable().
 			Comment("When the proceeding reached a terminal stage.").
 			Annotations(notSettable, entgql.OrderField("CLOSED_AT")),

@@ -60,6 +60,16 @@ func fatalOn(t *testing.T, doing string) func(error) {
 	}
 }
 
+// forEachRow reads every row of a table through all and hands each to add;
+// an error reading it ends the test through must.
+func forEachRow[T any](ctx context.Context, must func(error), all func(context.Context) ([]T, error), add func(T)) {
+	rows, err := all(ctx)
+	must(err)
+	for _, r := range rows {
+		add(r)
+	}
+}
+
 func loadWorld(t *testing.T, c *ent.Client) *world {
 	t.Helper()
 	ctx := viewer.SystemContext(context.Background())
@@ -74,86 +84,61 @@ func loadWorld(t *testing.T, c *ent.Client) *world {
 		services: map[int]*ent.SupportService{}, servicesOfVictim: map[int][]int{}, consentsOfVictim: map[int][]*ent.Consent{},
 		consents: map[int]*ent.Consent{}, casesOfAgency: map[int][]int{}, ledBy: map[int][]int{},
 	}
-	agencies, err := c.Agency.Query().All(ctx)
-	must(err)
-	for _, a := range agencies {
+	forEachRow(ctx, must, c.Agency.Query().All, func(a *ent.Agency) {
 		w.agencies[a.ID], w.byCode[a.Code] = a, a
-	}
-	cases, err := c.CaseFile.Query().All(ctx)
-	must(err)
-	for _, x := range cases {
+	})
+	forEachRow(ctx, must, c.CaseFile.Query().All, func(x *ent.CaseFile) {
 		w.cases[x.ID] = x
 		w.ledBy[x.LeadAgencyID] = append(w.ledBy[x.LeadAgencyID], x.ID)
-	}
-	links, err := c.CaseVictim.Query().All(ctx)
-	must(err)
-	for _, l := range links {
+	})
+	forEachRow(ctx, must, c.CaseVictim.Query().All, func(l *ent.CaseVictim) {
 		w.victimsOfCase[l.CaseID] = append(w.victimsOfCase[l.CaseID], l.VictimID)
 		w.casesOfVictim[l.VictimID] = append(w.casesOfVictim[l.VictimID], l.CaseID)
-	}
-	assignments, err := c.CaseAssignment.Query().All(ctx)
-	must(err)
-	for _, a := range assignments {
+	})
+	forEachRow(ctx, must, c.CaseAssignment.Query().All, func(a *ent.CaseAssignment) {
 		w.assignments[a.CaseID] = append(w.assignments[a.CaseID], a)
 		w.casesOfAgency[a.AgencyID] = append(w.casesOfAgency[a.AgencyID], a.CaseID)
-	}
-	pros, err := c.Prosecution.Query().All(ctx)
-	must(err)
-	for _, p := range pros {
+	})
+	forEachRow(ctx, must, c.Prosecution.Query().All, func(p *ent.Prosecution) {
 		w.prosecutions[p.ID] = p
 		w.prosOfCase[p.CaseID] = append(w.prosOfCase[p.CaseID], p.ID)
-	}
-	decisions, err := c.CourtDecision.Query().All(ctx)
-	must(err)
-	for _, d := range decisions {
+	})
+	forEachRow(ctx, must, c.CourtDecision.Query().All, func(d *ent.CourtDecision) {
 		w.decisionsOfPros[d.ProsecutionID] = append(w.decisionsOfPros[d.ProsecutionID], d)
-	}
-	defendants, err := c.ProsecutionDefendant.Query().All(ctx)
-	must(err)
-	for _, d := range defendants {
+	})
+	forEachRow(ctx, must, c.ProsecutionDefendant.Query().All, func(d *ent.ProsecutionDefendant) {
 		w.defendantsOfPros[d.ProsecutionID] = append(w.defendantsOfPros[d.ProsecutionID], d.SuspectID)
 		w.prosOfSuspect[d.SuspectID] = append(w.prosOfSuspect[d.SuspectID], d.ProsecutionID)
-	}
-	victims, err := c.Victim.Query().All(ctx)
-	must(err)
-	for _, v := range victims {
+	})
+	forEachRow(ctx, must, c.Victim.Query().All, func(v *ent.Victim) {
 		w.victims[v.ID] = v
-	}
-	suspects, err := c.Suspect.Query().All(ctx)
-	must(err)
-	for _, s := range suspects {
+	})
+	forEachRow(ctx, must, c.Suspect.Query().All, func(s *ent.Suspect) {
 		w.suspects[s.ID] = s
 		w.suspectsOfCase[s.CaseID] = append(w.suspectsOfCase[s.CaseID], s.ID)
-	}
-	referrals, err := c.Referral.Query().All(ctx)
-	must(err)
-	for _, r := range referrals {
+	})
+	forEachRow(ctx, must, c.Referral.Query().All, func(r *ent.Referral) {
 		w.referrals[r.ID] = r
 		w.referralsOfVictim[r.VictimID] = append(w.referralsOfVictim[r.VictimID], r.ID)
 		if r.CaseID != nil {
 			w.referralsOfCase[*r.CaseID] = append(w.referralsOfCase[*r.CaseID], r.ID)
 		}
-	}
-	services, err := c.SupportService.Query().All(ctx)
-	must(err)
-	for _, s := range services {
+	})
+	forEachRow(ctx, must, c.SupportService.Query().All, func(s *ent.SupportService) {
 		w.services[s.ID] = s
 		w.servicesOfVictim[s.VictimID] = append(w.servicesOfVictim[s.VictimID], s.ID)
-	}
-	consents, err := c.Consent.Query().All(ctx)
-	must(err)
-	for _, k := range consents {
+	})
+	forEachRow(ctx, must, c.Consent.Query().All, func(k *ent.Consent) {
 		w.consentsOfVictim[k.VictimID] = append(w.consentsOfVictim[k.VictimID], k)
 		w.consents[k.ID] = k
-	}
+	})
+	w.charges = map[int]*ent.Charge{}
+	forEachRow(ctx, must, c.Charge.Query().All, func(ch *ent.Charge) {
+		w.charges[ch.ID] = ch
+	})
+	var err error
 	w.grants, err = c.EmergencyGrant.Query().All(ctx)
 	must(err)
-	charges, err := c.Charge.Query().All(ctx)
-	must(err)
-	w.charges = map[int]*ent.Charge{}
-	for _, ch := range charges {
-		w.charges[ch.ID] = ch
-	}
 	w.nodeIDs = map[string][]int{}
 	for _, typ := range walkSchema(servedSchema).implementations("Node") {
 		list, ok := testdb.NodeIDs[typ]

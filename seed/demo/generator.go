@@ -91,6 +91,23 @@ func pickW[T any](g *gen, xs []weighted[T]) T {
 	return xs[len(xs)-1].v
 }
 
+// below is a step of a distribution drawn from a uniform number u: v when
+// u is below until and not below the step before.
+type below[T any] struct {
+	until float64
+	v     T
+}
+
+// drawn is the value of the first step u is below, else otherwise.
+func drawn[T any](u float64, otherwise T, steps []below[T]) T {
+	for _, s := range steps {
+		if u < s.until {
+			return s.v
+		}
+	}
+	return otherwise
+}
+
 // after returns a time in office hours (08:00–17:00 UTC) lo–hi days after
 // t, and always after t.
 func (g *gen) after(t time.Time, lo, hi int) time.Time {

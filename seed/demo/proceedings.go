@@ -312,23 +312,11 @@ func (g *gen) firstInstance(c *casePlan, at time.Time) *decisionPlan {
 	var v domain.Verdict
 	u := g.r.Float64()
 	if reclassified {
-		v = domain.VerdictConvictedOfLesserOffence
-		if u >= 0.9 {
-			v = domain.VerdictConvicted
-		} else if u >= 0.7 {
-			v = domain.VerdictAcquitted
-		}
+		v = drawn(u, domain.VerdictConvicted, []below[domain.Verdict]{
+			{0.7, domain.VerdictConvictedOfLesserOffence}, {0.9, domain.VerdictAcquitted}})
 	} else {
-		switch {
-		case u < 0.5:
-			v = domain.VerdictConvicted
-		case u < 0.68:
-			v = domain.VerdictConvictedOfLesserOffence
-		case u < 0.95:
-			v = domain.VerdictAcquitted
-		default:
-			v = domain.VerdictDismissed
-		}
+		v = drawn(u, domain.VerdictDismissed, []below[domain.Verdict]{
+			{0.5, domain.VerdictConvicted}, {0.68, domain.VerdictConvictedOfLesserOffence}, {0.95, domain.VerdictAcquitted}})
 	}
 	convicting := v == domain.VerdictConvicted || v == domain.VerdictConvictedOfLesserOffence
 	if convicting && g.convictions[at.Year()] >= 11*g.scale {
@@ -372,20 +360,11 @@ func mainArticle(p *prosPlan, v domain.Verdict) domain.Article {
 
 func (g *gen) sentence(d *decisionPlan, v domain.Verdict) {
 	lo, hi := statutory(d.article)
-	kind := domain.SentenceKindImprisonment
-	u := g.r.Float64()
+	suspendedOrFine := []below[domain.SentenceKind]{{0.3, domain.SentenceKindSuspendedOrProbation}, {0.4, domain.SentenceKindFine}}
 	if v == domain.VerdictConvicted {
-		if u < 0.08 {
-			kind = domain.SentenceKindSuspendedOrProbation
-		}
-	} else {
-		switch {
-		case u < 0.3:
-			kind = domain.SentenceKindSuspendedOrProbation
-		case u < 0.4:
-			kind = domain.SentenceKindFine
-		}
+		suspendedOrFine = []below[domain.SentenceKind]{{0.08, domain.SentenceKindSuspendedOrProbation}}
 	}
+	kind := drawn(g.r.Float64(), domain.SentenceKindImprisonment, suspendedOrFine)
 	d.sentenceKind = ptr(kind)
 	switch kind {
 	case domain.SentenceKindImprisonment:
