@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/casegraph/casegraph/domain"
-
 	"github.com/casegraph/casegraph/statistics"
 )
 
