@@ -94,6 +94,7 @@ func DefaultLimits() Limits {
 			"Query.caseStatistics":        1_000,
 			"Query.prosecutionStatistics": 1_000,
 			"Query.prosecutionMeasures":   1_000,
+			"Query.referralMeasures":      1_000,
 			"Query.referralStatistics":    1_000,
 		},
 	}

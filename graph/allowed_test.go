@@ -72,6 +72,7 @@ var allowedQueries = map[string]string{
 	"Query.victimStatistics":      `{ victimStatistics(groupBy: [SEX]) { total { count suppressed } } }`,
 	"Query.caseStatistics":        `{ caseStatistics(groupBy: [REGION]) { total { count } } }`,
 	"Query.prosecutionStatistics": `{ prosecutionStatistics(groupBy: [OFFICE]) { total { count } } }`,
+	"Query.referralMeasures":      `{ referralMeasures(groupBy: [SERVICE_KIND]) { total { acceptanceRate } } }`,
 	"Query.prosecutionMeasures":   `{ prosecutionMeasures(groupBy: [OFFICE]) { total { registered } } }`,
 	"Query.referralStatistics":    `{ referralStatistics(groupBy: [STATUS]) { total { count suppressed } } }`,
 }

@@ -519,6 +519,7 @@ type ComplexityRoot struct {
 		ProsecutionMeasures   func(childComplexity int, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) int
 		ProsecutionStatistics func(childComplexity int, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) int
 		Prosecutions          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) int
+		ReferralMeasures      func(childComplexity int, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) int
 		ReferralStatistics    func(childComplexity int, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) int
 		Referrals             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) int
 		Suspects              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) int
@@ -556,6 +557,22 @@ type ComplexityRoot struct {
 	ReferralEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ReferralMeasures struct {
+		Cells     func(childComplexity int) int
+		GroupBy   func(childComplexity int) int
+		Period    func(childComplexity int) int
+		Threshold func(childComplexity int) int
+		Total     func(childComplexity int) int
+	}
+
+	ReferralMeasuresCell struct {
+		AcceptanceRate func(childComplexity int) int
+		DaysToAccept   func(childComplexity int) int
+		Period         func(childComplexity int) int
+		Suppressed     func(childComplexity int) int
+		Values         func(childComplexity int) int
 	}
 
 	ReferralStatusChange struct {
@@ -759,6 +776,7 @@ type QueryResolver interface {
 	ProsecutionStatistics(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*StatisticsTable, error)
 	ReferralStatistics(ctx context.Context, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) (*StatisticsTable, error)
 	ProsecutionMeasures(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*ProsecutionMeasures, error)
+	ReferralMeasures(ctx context.Context, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) (*ReferralMeasures, error)
 }
 
 type ProsecutionWhereInputResolver interface {
@@ -3081,6 +3099,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Prosecutions(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ProsecutionOrder), args["where"].(*ent.ProsecutionWhereInput)), true
+	case "Query.referralMeasures":
+		if e.ComplexityRoot.Query.ReferralMeasures == nil {
+			break
+		}
+
+		args, err := ec.field_Query_referralMeasures_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReferralMeasures(childComplexity, args["groupBy"].([]ReferralDimension), args["period"].(*StatisticsPeriod), args["where"].(*ReferralStatisticsFilter)), true
 	case "Query.referralStatistics":
 		if e.ComplexityRoot.Query.ReferralStatistics == nil {
 			break
@@ -3282,6 +3311,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralEdge.Node(childComplexity), true
+
+	case "ReferralMeasures.cells":
+		if e.ComplexityRoot.ReferralMeasures.Cells == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralMeasures.Cells(childComplexity), true
+	case "ReferralMeasures.groupBy":
+		if e.ComplexityRoot.ReferralMeasures.GroupBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralMeasures.GroupBy(childComplexity), true
+	case "ReferralMeasures.period":
+		if e.ComplexityRoot.ReferralMeasures.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralMeasures.Period(childComplexity), true
+	case "ReferralMeasures.threshold":
+		if e.ComplexityRoot.ReferralMeasures.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralMeasures.Threshold(childComplexity), true
+	case "ReferralMeasures.total":
+		if e.ComplexityRoot.ReferralMeasures.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralMeasures.Total(childComplexity), true
+
+	case "ReferralMeasuresCell.acceptanceRate":
+		if e.ComplexityRoot.ReferralMeasuresCell.AcceptanceRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralMeasuresCell.AcceptanceRate(childComplexity), true
+	case "ReferralMeasuresCell.daysToAccept":
+		if e.ComplexityRoot.ReferralMeasuresCell.DaysToAccept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralMeasuresCell.DaysToAccept(childComplexity), true
+	case "ReferralMeasuresCell.period":
+		if e.ComplexityRoot.ReferralMeasuresCell.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralMeasuresCell.Period(childComplexity), true
+	case "ReferralMeasuresCell.suppressed":
+		if e.ComplexityRoot.ReferralMeasuresCell.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralMeasuresCell.Suppressed(childComplexity), true
+	case "ReferralMeasuresCell.values":
+		if e.ComplexityRoot.ReferralMeasuresCell.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralMeasuresCell.Values(childComplexity), true
 
 	case "ReferralStatusChange.actorAgency":
 		if e.ComplexityRoot.ReferralStatusChange.ActorAgency == nil {
@@ -4638,6 +4729,39 @@ extend type Query {
   "The monitoring mechanism's measures of the proceedings the caller sees, registered in each period: deadlines, durations, outcomes."
   prosecutionMeasures(groupBy: [ProsecutionDimension!]! = [], period: StatisticsPeriod, where: ProsecutionStatisticsFilter): ProsecutionMeasures! @allowed(object: "statistics", action: "read")
 }
+
+"How the referrals of one period and value of each grouped dimension were answered (docs/statistics.md)."
+type ReferralMeasuresCell {
+  "The period (YYYY, YYYY-Qn or YYYY-MM), when the table has one."
+  period: String
+  "The cell's value of each grouped dimension, in the order of groupBy."
+  values: [String!]!
+  "Of the referrals the receiving agency decided on, the share it accepted (ACCEPTED or COMPLETED against REJECTED); null when none was decided or when suppressed."
+  acceptanceRate: Float
+  "The rate is withheld: a count of people it is computed from is suppressed in referralStatistics."
+  suppressed: Boolean!
+  "Days from the referral to its acceptance, over the accepted referrals (no maximum: it would be one person's)."
+  daysToAccept: DurationMeasure!
+}
+
+"Acceptance of referrals, over the referrals the caller sees, controlled as counts of people."
+type ReferralMeasures {
+  "The dimensions the cells are grouped by, in the order of each cell's values."
+  groupBy: [String!]!
+  "The period cells are counted by; null: the whole time."
+  period: StatisticsPeriod
+  "The threshold k; 0 when the caller sees exact counts."
+  threshold: Int!
+  "The cells, ordered by period and values."
+  cells: [ReferralMeasuresCell!]!
+  "The measures of everything the filter keeps."
+  total: ReferralMeasuresCell!
+}
+
+extend type Query {
+  "How referrals were answered: acceptance rate and days to accept, by the dimensions of referral statistics but status."
+  referralMeasures(groupBy: [ReferralDimension!]! = [], period: StatisticsPeriod, where: ReferralStatisticsFilter): ReferralMeasures! @allowed(object: "statistics", action: "read")
+}
 `, BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
 }
@@ -5551,6 +5675,38 @@ func (ec *executionContext) childFields_ReferralEdge(ctx context.Context, field 
 		return ec.fieldContext_ReferralEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferralEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralMeasures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "groupBy":
+		return ec.fieldContext_ReferralMeasures_groupBy(ctx, field)
+	case "period":
+		return ec.fieldContext_ReferralMeasures_period(ctx, field)
+	case "threshold":
+		return ec.fieldContext_ReferralMeasures_threshold(ctx, field)
+	case "cells":
+		return ec.fieldContext_ReferralMeasures_cells(ctx, field)
+	case "total":
+		return ec.fieldContext_ReferralMeasures_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralMeasures", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralMeasuresCell(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_ReferralMeasuresCell_period(ctx, field)
+	case "values":
+		return ec.fieldContext_ReferralMeasuresCell_values(ctx, field)
+	case "acceptanceRate":
+		return ec.fieldContext_ReferralMeasuresCell_acceptanceRate(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_ReferralMeasuresCell_suppressed(ctx, field)
+	case "daysToAccept":
+		return ec.fieldContext_ReferralMeasuresCell_daysToAccept(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralMeasuresCell", field.Name)
 }
 
 func (ec *executionContext) childFields_ReferralStatusChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7674,6 +7830,36 @@ func (ec *executionContext) field_Query_prosecutions_args(ctx context.Context, r
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_referralMeasures_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]ReferralDimension, error) {
+			return ec.unmarshalNReferralDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*StatisticsPeriod, error) {
+			return ec.unmarshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ReferralStatisticsFilter, error) {
+			return ec.unmarshalOReferralStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralStatisticsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg2
 	return args, nil
 }
 
@@ -17975,6 +18161,73 @@ func (ec *executionContext) fieldContext_Query_prosecutionMeasures(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_referralMeasures(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_referralMeasures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReferralMeasures(ctx, fc.Args["groupBy"].([]ReferralDimension), fc.Args["period"].(*StatisticsPeriod), fc.Args["where"].(*ReferralStatisticsFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "statistics")
+				if err != nil {
+					var zeroVal *ReferralMeasures
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *ReferralMeasures
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *ReferralMeasures
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ReferralMeasures) graphql.Marshaler {
+			return ec.marshalNReferralMeasures2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralMeasures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_referralMeasures(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReferralMeasures(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_referralMeasures_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18604,6 +18857,263 @@ func (ec *executionContext) _ReferralEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_ReferralEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReferralEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ReferralMeasures_groupBy(ctx context.Context, field graphql.CollectedField, obj *ReferralMeasures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralMeasures_groupBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralMeasures_groupBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralMeasures", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReferralMeasures_period(ctx context.Context, field graphql.CollectedField, obj *ReferralMeasures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralMeasures_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *StatisticsPeriod) graphql.Marshaler {
+			return ec.marshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralMeasures_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralMeasures", field, false, false, "StatisticsPeriod")
+}
+
+func (ec *executionContext) _ReferralMeasures_threshold(ctx context.Context, field graphql.CollectedField, obj *ReferralMeasures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralMeasures_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralMeasures_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralMeasures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReferralMeasures_cells(ctx context.Context, field graphql.CollectedField, obj *ReferralMeasures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralMeasures_cells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cells, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ReferralMeasuresCell) graphql.Marshaler {
+			return ec.marshalNReferralMeasuresCell2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralMeasuresCellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralMeasures_cells(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReferralMeasures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReferralMeasuresCell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReferralMeasures_total(ctx context.Context, field graphql.CollectedField, obj *ReferralMeasures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralMeasures_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ReferralMeasuresCell) graphql.Marshaler {
+			return ec.marshalNReferralMeasuresCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralMeasuresCell(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralMeasures_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReferralMeasures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReferralMeasuresCell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReferralMeasuresCell_period(ctx context.Context, field graphql.CollectedField, obj *ReferralMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralMeasuresCell_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralMeasuresCell_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralMeasuresCell", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReferralMeasuresCell_values(ctx context.Context, field graphql.CollectedField, obj *ReferralMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralMeasuresCell_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralMeasuresCell_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralMeasuresCell", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReferralMeasuresCell_acceptanceRate(ctx context.Context, field graphql.CollectedField, obj *ReferralMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralMeasuresCell_acceptanceRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcceptanceRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralMeasuresCell_acceptanceRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralMeasuresCell", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ReferralMeasuresCell_suppressed(ctx context.Context, field graphql.CollectedField, obj *ReferralMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralMeasuresCell_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralMeasuresCell_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralMeasuresCell", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ReferralMeasuresCell_daysToAccept(ctx context.Context, field graphql.CollectedField, obj *ReferralMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralMeasuresCell_daysToAccept(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysToAccept, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DurationMeasure) graphql.Marshaler {
+			return ec.marshalNDurationMeasure2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDurationMeasure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralMeasuresCell_daysToAccept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReferralMeasuresCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationMeasure(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ReferralStatusChange_status(ctx context.Context, field graphql.CollectedField, obj *domain.ReferralStatusChange) (ret graphql.Marshaler) {
@@ -33826,6 +34336,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_prosecutionMeasures(ctx, field)
 				})
+		case "referralMeasures":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_referralMeasures(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -34030,6 +34546,112 @@ func (ec *executionContext) _ReferralEdge(ctx context.Context, sel ast.Selection
 			}
 		case "cursor":
 			out.Values[i] = ec._ReferralEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var referralMeasuresImplementors = []string{"ReferralMeasures"}
+
+func (ec *executionContext) _ReferralMeasures(ctx context.Context, sel ast.SelectionSet, obj *ReferralMeasures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, referralMeasuresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReferralMeasures")
+		case "groupBy":
+			out.Values[i] = ec._ReferralMeasures_groupBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._ReferralMeasures_period(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "threshold":
+			out.Values[i] = ec._ReferralMeasures_threshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cells":
+			out.Values[i] = ec._ReferralMeasures_cells(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._ReferralMeasures_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var referralMeasuresCellImplementors = []string{"ReferralMeasuresCell"}
+
+func (ec *executionContext) _ReferralMeasuresCell(ctx context.Context, sel ast.SelectionSet, obj *ReferralMeasuresCell) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, referralMeasuresCellImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReferralMeasuresCell")
+		case "period":
+			out.Values[i] = ec._ReferralMeasuresCell_period(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "values":
+			out.Values[i] = ec._ReferralMeasuresCell_values(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptanceRate":
+			out.Values[i] = ec._ReferralMeasuresCell_acceptanceRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._ReferralMeasuresCell_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "daysToAccept":
+			out.Values[i] = ec._ReferralMeasuresCell_daysToAccept(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36264,6 +36886,38 @@ func (ec *executionContext) marshalNReferralDimension2ᚕgithubᚗcomᚋcasegrap
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNReferralMeasures2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralMeasures(ctx context.Context, sel ast.SelectionSet, v *ReferralMeasures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReferralMeasures!")
+		return graphql.Null
+	}
+	return ec._ReferralMeasures(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReferralMeasuresCell2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralMeasuresCellᚄ(ctx context.Context, sel ast.SelectionSet, v []*ReferralMeasuresCell) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReferralMeasuresCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralMeasuresCell(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReferralMeasuresCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐReferralMeasuresCell(ctx context.Context, sel ast.SelectionSet, v *ReferralMeasuresCell) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReferralMeasuresCell!")
+		return graphql.Null
+	}
+	return ec._ReferralMeasuresCell(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNReferralOrder2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐReferralOrder(ctx context.Context, v any) (*ent.ReferralOrder, error) {

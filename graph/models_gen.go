@@ -172,6 +172,34 @@ type ProsecutionStatisticsFilter struct {
 	To       *string                  `json:"to,omitempty"`
 }
 
+// Acceptance of referrals, over the referrals the caller sees, controlled as counts of people.
+type ReferralMeasures struct {
+	// The dimensions the cells are grouped by, in the order of each cell's values.
+	GroupBy []string `json:"groupBy"`
+	// The period cells are counted by; null: the whole time.
+	Period *StatisticsPeriod `json:"period,omitempty"`
+	// The threshold k; 0 when the caller sees exact counts.
+	Threshold int `json:"threshold"`
+	// The cells, ordered by period and values.
+	Cells []*ReferralMeasuresCell `json:"cells"`
+	// The measures of everything the filter keeps.
+	Total *ReferralMeasuresCell `json:"total"`
+}
+
+// How the referrals of one period and value of each grouped dimension were answered (docs/statistics.md).
+type ReferralMeasuresCell struct {
+	// The period (YYYY, YYYY-Qn or YYYY-MM), when the table has one.
+	Period *string `json:"period,omitempty"`
+	// The cell's value of each grouped dimension, in the order of groupBy.
+	Values []string `json:"values"`
+	// Of the referrals the receiving agency decided on, the share it accepted (ACCEPTED or COMPLETED against REJECTED); null when none was decided or when suppressed.
+	AcceptanceRate *float64 `json:"acceptanceRate,omitempty"`
+	// The rate is withheld: a count of people it is computed from is suppressed in referralStatistics.
+	Suppressed bool `json:"suppressed"`
+	// Days from the referral to its acceptance, over the accepted referrals (no maximum: it would be one person's).
+	DaysToAccept *DurationMeasure `json:"daysToAccept"`
+}
+
 // Which referrals to count; from and to are months, YYYY-MM, both included, of the referral.
 type ReferralStatisticsFilter struct {
 	ServiceKind    []domain.ServiceKind    `json:"serviceKind,omitempty"`

@@ -38,6 +38,37 @@ func (r *queryResolver) prosecutionMeasures(ctx context.Context, q statistics.Qu
 		Total: measureCell(m.Total), Cells: mapped(m.Cells, measureCell)}, nil
 }
 
+// referralQuery is q filtered by where, as the statistics package names
+// the referrals' dimensions and values.
+func referralQuery(q statistics.Query, where *ReferralStatisticsFilter) statistics.Query {
+	if w := where; w != nil {
+		q.Where = map[string][]string{"SERVICE_KIND": texts(w.ServiceKind), "FROM_AGENCY_KIND": texts(w.FromAgencyKind),
+			"TO_AGENCY_KIND": texts(w.ToAgencyKind), "STATUS": texts(w.Status)}
+		q.From, q.To = deref(w.From), deref(w.To)
+	}
+	return q
+}
+
+// referralMeasures answers the acceptance of referrals of q for the
+// caller, under the disclosure control the policy gives them.
+func (r *queryResolver) referralMeasures(ctx context.Context, q statistics.Query) (*ReferralMeasures, error) {
+	k, exact := r.enforcer.StatisticsControl(ctx)
+	m, err := statistics.ComputeReferralMeasures(ctx, r.client, q, statistics.Control{K: k, Exact: exact})
+	if err != nil {
+		return nil, err
+	}
+	cell := func(c statistics.ReferralMeasureCell) *ReferralMeasuresCell {
+		out := &ReferralMeasuresCell{Values: c.Values, AcceptanceRate: c.AcceptanceRate, Suppressed: c.Suppressed,
+			DaysToAccept: duration(c.DaysToAccept)}
+		if c.Period != "" {
+			out.Period = &c.Period
+		}
+		return out
+	}
+	return &ReferralMeasures{GroupBy: m.GroupBy, Threshold: m.Threshold, Period: statisticsPeriod(m.Period),
+		Total: cell(m.Total), Cells: mapped(m.Cells, cell)}, nil
+}
+
 // prosecutionFilter is a filter of proceedings as the statistics package
 // names its dimensions' values.
 func prosecutionFilter(w *ProsecutionStatisticsFilter) map[string][]string {

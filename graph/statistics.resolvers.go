@@ -53,16 +53,15 @@ func (r *queryResolver) ProsecutionStatistics(ctx context.Context, groupBy []Pro
 
 // ReferralStatistics is the resolver for the referralStatistics field.
 func (r *queryResolver) ReferralStatistics(ctx context.Context, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) (*StatisticsTable, error) {
-	q := statisticsQuery(groupBy, period)
-	if w := where; w != nil {
-		q.Where = map[string][]string{"SERVICE_KIND": texts(w.ServiceKind), "FROM_AGENCY_KIND": texts(w.FromAgencyKind),
-			"TO_AGENCY_KIND": texts(w.ToAgencyKind), "STATUS": texts(w.Status)}
-		q.From, q.To = deref(w.From), deref(w.To)
-	}
-	return r.statistics(ctx, statistics.Referrals, q)
+	return r.statistics(ctx, statistics.Referrals, referralQuery(statisticsQuery(groupBy, period), where))
 }
 
 // ProsecutionMeasures is the resolver for the prosecutionMeasures field.
 func (r *queryResolver) ProsecutionMeasures(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*ProsecutionMeasures, error) {
 	return r.prosecutionMeasures(ctx, statisticsQuery(groupBy, period), where)
+}
+
+// ReferralMeasures is the resolver for the referralMeasures field.
+func (r *queryResolver) ReferralMeasures(ctx context.Context, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) (*ReferralMeasures, error) {
+	return r.referralMeasures(ctx, referralQuery(statisticsQuery(groupBy, period), where))
 }

@@ -1,0 +1,218 @@
+package statistics
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/referral"
+)
+
+// ReferralMeasures are how referrals of victims are answered, by the
+// dimensions of referral statistics (but status) and the month referred:
+// the acceptance rate (of the referrals the receiving agency decided on,
+// the share it accepted: ACCEPTED or COMPLETED against REJECTED) and the
+// days from the referral to its acceptance.
+//
+// Each referral is one victim's, so both are controlled like counts of
+// people, by the same rule and the same finest cells as referralStatistics
+// (docs/statistics.md):
+//   - a rate is the ratio of the cell's counts by status, and is shown
+//     only when referralStatistics shows each of those counts (no hidden
+//     finest cell under them): a rate over counts that are withheld would
+//     give them away with the cell's total;
+//   - the days to accept are a distribution (median and 90th percentile,
+//     never the maximum, which is one person's) over the accepted
+//     referrals of the cell, shown only when their counts are shown and
+//     there are at least k of them.
+var ReferralMeasures = Dataset{name: "referralMeasures", people: true, dims: referralDims}
+
+// ReferralMeasureTable is a table of ReferralMeasures.
+type ReferralMeasureTable struct {
+	GroupBy   []string
+	Period    Period
+	Threshold int
+	Cells     []ReferralMeasureCell
+	Total     ReferralMeasureCell
+}
+
+// ReferralMeasureCell is the measures of the referrals of one period and
+// value of each grouped dimension.
+type ReferralMeasureCell struct {
+	Period string
+	Values []string
+	// AcceptanceRate is nil when none was decided, or when it is withheld
+	// (Suppressed).
+	AcceptanceRate *float64
+	Suppressed     bool
+	DaysToAccept   Distribution
+}
+
+// acceptRow is one row of the days-to-accept statement: the accepted
+// referrals of one month, value of each dimension and whole days.
+type acceptRow struct {
+	Month string `sql:"month"`
+	D0    string `sql:"d0"`
+	D1    string `sql:"d1"`
+	D2    string `sql:"d2"`
+	D3    string `sql:"d3"`
+	Days  int    `sql:"days"`
+	N     int    `sql:"n"`
+}
+
+// decided are the statuses of a referral its receiver decided on, and of
+// them those that accepted it.
+var (
+	acceptedStatuses = []string{string(domain.ReferralStatusAccepted), string(domain.ReferralStatusCompleted)}
+	decidedStatuses  = append(slices.Clone(acceptedStatuses), string(domain.ReferralStatusRejected))
+)
+
+// ComputeReferralMeasures answers q of ReferralMeasures for the caller of
+// ctx under ctl, and records the reading on ctx's audit recorder. Two
+// statements: referralStatistics' finest cells (shared with it within the
+// request) and the histogram of days to accept.
+func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, ctl Control) (*ReferralMeasureTable, error) {
+	d := ReferralMeasures
+	if err := d.check(q); err != nil {
+		return nil, err
+	}
+	if slices.Contains(q.GroupBy, "STATUS") {
+		return nil, apperr.Errorf(apperr.BadUserInput, "Referral measures are of every status together; they cannot be grouped by STATUS.")
+	}
+	fine, err := Referrals.finestCells(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	days, err := readDaysToAccept(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	if err := noteReading(ctx, d, q); err != nil {
+		return nil, err
+	}
+	k := ctl.threshold(true)
+	// The cells' counts by status, under referralStatistics' own control.
+	byStatus := q
+	byStatus.GroupBy = append(slices.Clone(q.GroupBy), "STATUS")
+	counts := Referrals.answer(fine, byStatus, ctl)
+
+	type sum struct {
+		cell               ReferralMeasureCell
+		accepted, rejected int
+		withheld           bool
+		days               map[int]int
+	}
+	sums := map[string]*sum{}
+	total := &sum{cell: ReferralMeasureCell{Values: []string{}}, days: map[int]int{}}
+	at := func(period string, values []string) *sum {
+		key := period + "\x00" + strings.Join(values, "\x00")
+		s := sums[key]
+		if s == nil {
+			s = &sum{cell: ReferralMeasureCell{Period: period, Values: values}, days: map[int]int{}}
+			sums[key] = s
+		}
+		return s
+	}
+	tally := func(s *sum, status string, c Cell) {
+		if !slices.Contains(decidedStatuses, status) {
+			return
+		}
+		if c.Suppressed || c.Count == nil {
+			s.withheld = true
+			return
+		}
+		if slices.Contains(acceptedStatuses, status) {
+			s.accepted += *c.Count
+		} else {
+			s.rejected += *c.Count
+		}
+	}
+	for _, c := range counts.Cells {
+		n := len(c.Values) - 1
+		tally(at(c.Period, slices.Clone(c.Values[:n])), c.Values[n], c)
+	}
+	// The total's counts by status: the same query without grouping.
+	totals := Referrals.answer(fine, Query{GroupBy: []string{"STATUS"}, Where: q.Where, From: q.From, To: q.To}, ctl)
+	for _, c := range totals.Cells {
+		tally(total, c.Values[0], c)
+	}
+	pos := make([]int, len(q.GroupBy))
+	for i, g := range q.GroupBy {
+		pos[i] = slices.Index(d.dims, g)
+	}
+	for _, r := range days {
+		values := []string{r.D0, r.D1, r.D2, r.D3}
+		if !d.keeps(fineCell{month: r.Month, values: values}, q) {
+			continue
+		}
+		cell := make([]string, len(pos))
+		for i, p := range pos {
+			cell[i] = values[p]
+		}
+		at(bucket(r.Month, q.Period), cell).days[r.Days] += r.N
+		total.days[r.Days] += r.N
+	}
+	finish := func(s *sum) ReferralMeasureCell {
+		c := s.cell
+		c.Suppressed = s.withheld
+		if !s.withheld && s.accepted+s.rejected > 0 {
+			r := float64(s.accepted) / float64(s.accepted+s.rejected)
+			c.AcceptanceRate = &r
+		}
+		c.DaysToAccept = distribution(s.days, k)
+		c.DaysToAccept.Max = nil // one person's
+		if s.withheld && c.DaysToAccept.Count > 0 {
+			c.DaysToAccept = Distribution{Withheld: true}
+		}
+		if c.DaysToAccept.Withheld {
+			c.DaysToAccept.Count = 0 // a count of people below k, or one withheld
+		}
+		return c
+	}
+	out := &ReferralMeasureTable{GroupBy: q.GroupBy, Period: q.Period, Threshold: k, Total: finish(total), Cells: []ReferralMeasureCell{}}
+	for _, s := range sums {
+		out.Cells = append(out.Cells, finish(s))
+	}
+	slices.SortFunc(out.Cells, func(a, b ReferralMeasureCell) int {
+		if c := strings.Compare(a.Period, b.Period); c != 0 {
+			return c
+		}
+		return slices.Compare(a.Values, b.Values)
+	})
+	return out, nil
+}
+
+// readDaysToAccept groups the accepted referrals the caller sees by month
+// referred, their dimensions and the whole days from the referral to the
+// first ACCEPTED of their status history (a JSON list).
+func readDaysToAccept(ctx context.Context, client *ent.Client) ([]acceptRow, error) {
+	var rows []acceptRow
+	err := client.Referral.Query().Modify(func(s *sql.Selector) {
+		from, to := sql.Table(agency.Table).As("from_agency"), sql.Table(agency.Table).As("to_agency")
+		s.Join(from).On(s.C(referral.FieldFromAgencyID), from.C(agency.FieldID)).
+			Join(to).On(s.C(referral.FieldToAgencyID), to.C(agency.FieldID))
+		history := s.C(referral.FieldStatusHistory)
+		var accepted string
+		if s.Dialect() == dialect.Postgres {
+			accepted = "(SELECT FLOOR(EXTRACT(EPOCH FROM MIN((h->>'at')::timestamptz)))::bigint FROM jsonb_array_elements(" + history +
+				") AS h WHERE h->>'status' = '" + string(domain.ReferralStatusAccepted) + "')"
+		} else {
+			accepted = "(SELECT MIN(CAST(strftime('%s', json_extract(h.value, '$.at')) AS INTEGER)) FROM json_each(" + history +
+				") AS h WHERE json_extract(h.value, '$.status') = '" + string(domain.ReferralStatusAccepted) + "')"
+		}
+		days := "(" + accepted + " - " + secondsOf(s, s.C(referral.FieldReferredAt)) + ") / 86400"
+		exprs := []string{monthOf(s, s.C(referral.FieldReferredAt)), s.C(referral.FieldServiceKind), from.C(agency.FieldKind),
+			to.C(agency.FieldKind), s.C(referral.FieldStatus), days}
+		s.Where(sql.P(func(b *sql.Builder) { b.WriteString(accepted + " IS NOT NULL") }))
+		s.Select(sql.As(exprs[0], "month"), sql.As(exprs[1], "d0"), sql.As(exprs[2], "d1"), sql.As(exprs[3], "d2"),
+			sql.As(exprs[4], "d3"), sql.As(exprs[5], "days"), sql.As(sql.Count("*"), "n")).GroupBy(exprs...)
+	}).Scan(ctx, &rows)
+	return rows, err
+}
