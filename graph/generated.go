@@ -4690,7 +4690,7 @@ type ProsecutionMeasuresCell {
   convictedOfLesserOffence: Int!
   acquitted: Int!
   dismissedByCourt: Int!
-  "Months of imprisonment sentenced at first instance, over the people so sentenced."
+  "Months of imprisonment sentenced at first instance, over the people so sentenced (no maximum: it would be one person's)."
   imprisonmentMonths: DurationMeasure!
   "Suspended sentences and probation (a known pattern against the statutory range), and fines, at first instance."
   suspendedOrProbation: Int!

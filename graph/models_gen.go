@@ -147,7 +147,7 @@ type ProsecutionMeasuresCell struct {
 	ConvictedOfLesserOffence int `json:"convictedOfLesserOffence"`
 	Acquitted                int `json:"acquitted"`
 	DismissedByCourt         int `json:"dismissedByCourt"`
-	// Months of imprisonment sentenced at first instance, over the people so sentenced.
+	// Months of imprisonment sentenced at first instance, over the people so sentenced (no maximum: it would be one person's).
 	ImprisonmentMonths *DurationMeasure `json:"imprisonmentMonths"`
 	// Suspended sentences and probation (a known pattern against the statutory range), and fines, at first instance.
 	SuspendedOrProbation int `json:"suspendedOrProbation"`

@@ -26,15 +26,18 @@ import (
 // days, had the deadline extended, reached a request for trial and in how
 // many days from registration, or were dismissed.
 //
-// Like every table, they are computed in SQL over the proceedings the
-// caller sees (the row scope is ent's, on the statement): one statement
-// groups the proceedings by month, dimensions and the two durations in
-// whole days, and counts. Those are histograms, not rows; the medians,
-// 90th percentiles and maxima are read off them in Go. Proceedings are
-// files, not people, so their counts are exact; but a duration measured
-// over fewer than k proceedings describes those few, so it is withheld
-// under the caller's disclosure control like a count of people (a
-// prosecutor of the office itself, holding statistics exact, sees it).
+// Like every table, they are computed in SQL over the rows the caller
+// sees (the row scope is ent's, on each statement): three statements, over
+// the proceedings, their first-instance decisions and their charges, each
+// grouped by the proceeding's month and dimensions, and by the values
+// measured (durations in whole days, sentences in months), counting. Those
+// are histograms, not rows; the medians and 90th percentiles are read off
+// them in Go. Proceedings are files, not people, so their counts are
+// exact; but a duration over fewer than k proceedings describes those few,
+// and months of imprisonment describe the people sentenced, so both are
+// withheld under the caller's disclosure control like counts of people (a
+// prosecutor of the office itself, holding statistics exact, sees them),
+// and the maximum of a sentence, one person's, is never given.
 var ProsecutionMeasures = Dataset{name: "prosecutionMeasures", dims: prosecutionDims}
 
 // Measures is a table of ProsecutionMeasures.
@@ -67,7 +70,8 @@ type MeasureCell struct {
 	// (a retried proceeding has more than one).
 	Convicted, ConvictedOfLesserOffence, Acquitted, DismissedByCourt int
 	// Their sentences: imprisonment (its months, over the people
-	// sentenced: withheld below k), suspended or probation, fines.
+	// sentenced: withheld below k, never the maximum), suspended or
+	// probation, fines.
 	ImprisonmentMonths         Distribution
 	SuspendedOrProbation, Fine int
 	// Compensation the decisions ordered: how many, in all (lek), and how
@@ -395,6 +399,7 @@ func (m *measureSum) finish(k int) MeasureCell {
 	c.DaysPastDeadline = distribution(m.pastDays, k)
 	c.DaysToTrialRequest = distribution(m.toTrial, k)
 	c.ImprisonmentMonths = distribution(m.months, k)
+	c.ImprisonmentMonths.Max = nil // one person's sentence
 	return c
 }
 

@@ -216,6 +216,7 @@ func expectedMeasures(ps []proceeding, groupBy []string, period string, keep fun
 	out := map[string]measureCellJSON{}
 	for key, a := range cells {
 		a.c.DaysPastDeadline, a.c.DaysToTrialRequest, a.c.ImprisonmentMonths = dist(a.past), dist(a.trial), dist(a.months)
+		a.c.ImprisonmentMonths.Max = nil // one person's sentence: never given
 		a.c.ReclassifiedTo = []articleCount{}
 		for _, art := range slices.Sorted(maps.Keys(a.reclassified)) {
 			a.c.ReclassifiedTo = append(a.c.ReclassifiedTo, articleCount{art, a.reclassified[art]})
