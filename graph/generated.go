@@ -4695,10 +4695,10 @@ type ProsecutionMeasuresCell {
   "Suspended sentences and probation (a known pattern against the statutory range), and fines, at first instance."
   suspendedOrProbation: Int!
   fines: Int!
-  "First-instance decisions ordering compensation to the victim, how many of them were paid, and the sum ordered in lek."
+  "First-instance decisions ordering compensation to the victim, how many of them were paid, and the sum ordered in lek (null over fewer decisions than the threshold: over one, it is that victim's award)."
   compensationOrdered: Int!
   compensationPaid: Int!
-  compensationOrderedLek: Float!
+  compensationOrderedLek: Float
   "Charges first brought under trafficking articles (CC_110A, CC_128B)."
   traffickingCharges: Int!
   "Of them, those reclassified since, by the article they carry now."
@@ -16896,11 +16896,11 @@ func (ec *executionContext) _ProsecutionMeasuresCell_compensationOrderedLek(ctx 
 			return obj.CompensationOrderedLek, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_compensationOrderedLek(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -34155,7 +34155,7 @@ func (ec *executionContext) _ProsecutionMeasuresCell(ctx context.Context, sel as
 			}
 		case "compensationOrderedLek":
 			out.Values[i] = ec._ProsecutionMeasuresCell_compensationOrderedLek(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "traffickingCharges":
@@ -36521,20 +36521,6 @@ func (ec *executionContext) marshalNExploitation2ᚕgithubᚗcomᚋcasegraphᚋc
 	}
 
 	return ret
-}
-
-func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
-	res, err := graphql.UnmarshalFloatContext(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
-	_ = sel
-	res := graphql.MarshalFloatContext(v)
-	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
-	}
-	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {

@@ -152,10 +152,10 @@ type ProsecutionMeasuresCell struct {
 	// Suspended sentences and probation (a known pattern against the statutory range), and fines, at first instance.
 	SuspendedOrProbation int `json:"suspendedOrProbation"`
 	Fines                int `json:"fines"`
-	// First-instance decisions ordering compensation to the victim, how many of them were paid, and the sum ordered in lek.
-	CompensationOrdered    int     `json:"compensationOrdered"`
-	CompensationPaid       int     `json:"compensationPaid"`
-	CompensationOrderedLek float64 `json:"compensationOrderedLek"`
+	// First-instance decisions ordering compensation to the victim, how many of them were paid, and the sum ordered in lek (null over fewer decisions than the threshold: over one, it is that victim's award).
+	CompensationOrdered    int      `json:"compensationOrdered"`
+	CompensationPaid       int      `json:"compensationPaid"`
+	CompensationOrderedLek *float64 `json:"compensationOrderedLek,omitempty"`
 	// Charges first brought under trafficking articles (CC_110A, CC_128B).
 	TraffickingCharges int `json:"traffickingCharges"`
 	// Of them, those reclassified since, by the article they carry now.

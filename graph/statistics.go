@@ -82,7 +82,7 @@ func measureCell(c statistics.MeasureCell) *ProsecutionMeasuresCell {
 		DismissalRate: c.DismissalRate(), Convicted: c.Convicted, ConvictedOfLesserOffence: c.ConvictedOfLesserOffence,
 		Acquitted: c.Acquitted, DismissedByCourt: c.DismissedByCourt, ImprisonmentMonths: duration(c.ImprisonmentMonths),
 		SuspendedOrProbation: c.SuspendedOrProbation, Fines: c.Fine, CompensationOrdered: c.CompensationOrdered,
-		CompensationPaid: c.CompensationPaid, CompensationOrderedLek: float64(c.CompensationOrderedLek),
+		CompensationPaid: c.CompensationPaid, CompensationOrderedLek: lek(c.CompensationOrderedLek),
 		TraffickingCharges: c.TraffickingCharges, ReclassifiedTo: []*ArticleCount{}}
 	for _, a := range slices.Sorted(maps.Keys(c.ReclassifiedTo)) {
 		out.ReclassifiedTo = append(out.ReclassifiedTo, &ArticleCount{Article: domain.Article(a), Count: c.ReclassifiedTo[a]})
@@ -91,6 +91,15 @@ func measureCell(c statistics.MeasureCell) *ProsecutionMeasuresCell {
 		out.Period = &c.Period
 	}
 	return out
+}
+
+// lek is a sum of lek as GraphQL's Float (an Int is 32 bits), nil kept.
+func lek(n *int64) *float64 {
+	if n == nil {
+		return nil
+	}
+	f := float64(*n)
+	return &f
 }
 
 func duration(d statistics.Distribution) *DurationMeasure {

@@ -74,10 +74,11 @@ type MeasureCell struct {
 	// probation, fines.
 	ImprisonmentMonths         Distribution
 	SuspendedOrProbation, Fine int
-	// Compensation the decisions ordered: how many, in all (lek), and how
-	// many of them were paid.
+	// Compensation the decisions ordered: how many, how many of them were
+	// paid, and in all (lek). The sum is nil over fewer than k decisions
+	// ordering it: over one it is that victim's award.
 	CompensationOrdered, CompensationPaid int
-	CompensationOrderedLek                int64
+	CompensationOrderedLek                *int64
 	// TraffickingCharges are the charges brought under a trafficking
 	// article (TraffickingArticles), as first brought; ReclassifiedTo
 	// counts those of them reclassified since, by the article they carry
@@ -257,6 +258,7 @@ func groupByProceeding(s *sql.Selector, p interface{ C(string) string }, named m
 type measureSum struct {
 	cell                      MeasureCell
 	pastDays, toTrial, months map[int]int // days (months) → proceedings (people sentenced)
+	lek                       int64       // compensation ordered, in all
 }
 
 func (m *measureSum) addOutcome(r outcomeRow) {
@@ -290,7 +292,7 @@ func (m *measureSum) addOutcome(r outcomeRow) {
 		}
 	}
 	if r.Lek != nil {
-		c.CompensationOrderedLek += *r.Lek
+		m.lek += *r.Lek
 	}
 }
 
@@ -400,6 +402,10 @@ func (m *measureSum) finish(k int) MeasureCell {
 	c.DaysToTrialRequest = distribution(m.toTrial, k)
 	c.ImprisonmentMonths = distribution(m.months, k)
 	c.ImprisonmentMonths.Max = nil // one person's sentence
+	if c.CompensationOrdered >= k {
+		lek := m.lek
+		c.CompensationOrderedLek = &lek
+	}
 	return c
 }
 

@@ -52,7 +52,7 @@ type measureCellJSON struct {
 	Convicted, ConvictedOfLesserOffence, Acquitted, DismissedByCourt, SuspendedOrProbation, Fines int
 	ImprisonmentMonths                                                                            durationJSON
 	CompensationOrdered, CompensationPaid                                                         int
-	CompensationOrderedLek                                                                        float64
+	CompensationOrderedLek                                                                        *float64
 	TraffickingCharges                                                                            int
 	ReclassifiedTo                                                                                []articleCount
 }
@@ -106,6 +106,7 @@ func expectedMeasures(ps []proceeding, groupBy []string, period string, keep fun
 		c                   measureCellJSON
 		past, trial, months []int
 		reclassified        map[string]int
+		lek                 float64
 	}
 	cells := map[string]*acc{}
 	for _, p := range ps {
@@ -171,7 +172,7 @@ func expectedMeasures(ps []proceeding, groupBy []string, period string, keep fun
 				}
 			}
 			if d.CompensationOrderedLek != nil {
-				a.c.CompensationOrderedLek += float64(*d.CompensationOrderedLek)
+				a.lek += float64(*d.CompensationOrderedLek)
 				if *d.CompensationOrderedLek > 0 {
 					a.c.CompensationOrdered++
 					if d.CompensationPaid {
@@ -217,6 +218,10 @@ func expectedMeasures(ps []proceeding, groupBy []string, period string, keep fun
 	for key, a := range cells {
 		a.c.DaysPastDeadline, a.c.DaysToTrialRequest, a.c.ImprisonmentMonths = dist(a.past), dist(a.trial), dist(a.months)
 		a.c.ImprisonmentMonths.Max = nil // one person's sentence: never given
+		if a.c.CompensationOrdered >= k {
+			lek := a.lek
+			a.c.CompensationOrderedLek = &lek
+		}
 		a.c.ReclassifiedTo = []articleCount{}
 		for _, art := range slices.Sorted(maps.Keys(a.reclassified)) {
 			a.c.ReclassifiedTo = append(a.c.ReclassifiedTo, articleCount{art, a.reclassified[art]})
@@ -315,6 +320,11 @@ func TestProsecutionMeasures(t *testing.T) {
 				exercised["suspended"] += got.Total.SuspendedOrProbation
 				exercised["imprisonment"] += got.Total.ImprisonmentMonths.Count
 				exercised["compensation"] += got.Total.CompensationOrdered
+				for _, c := range got.Cells {
+					if c.CompensationOrdered > 0 && c.CompensationOrderedLek == nil {
+						exercised["lek withheld"]++
+					}
+				}
 				exercised["reclassified"] += len(got.Total.ReclassifiedTo)
 				got.Total.Values = nil
 				wantTotal.Values, wantTotalAfter.Values = nil, nil
@@ -328,8 +338,9 @@ func TestProsecutionMeasures(t *testing.T) {
 			if nonEmpty == 0 {
 				t.Fatal("no cell counted any proceeding: the comparison proves nothing")
 			}
-			if wantK > 0 && withheld == 0 {
-				t.Error("no duration withheld under the threshold: the comparison does not exercise it")
+			if wantK > 0 && (withheld == 0 || exercised["lek withheld"] == 0) {
+				t.Errorf("nothing withheld under the threshold (%d durations, %d compensation sums): the comparison does not exercise it",
+					withheld, exercised["lek withheld"])
 			}
 		}
 

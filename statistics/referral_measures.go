@@ -29,9 +29,11 @@ import (
 //     finest cell under them): a rate over counts that are withheld would
 //     give them away with the cell's total;
 //   - the days to accept are a distribution (median and 90th percentile,
-//     never the maximum, which is one person's) over the accepted
-//     referrals of the cell, shown only when their counts are shown and
-//     there are at least k of them.
+//     never the maximum, which is one person's) over the referrals of the
+//     cell accepted now (ACCEPTED, COMPLETED: so its count is one
+//     referralStatistics shows, not one including referrals accepted and
+//     revoked since), shown only when those counts are shown and there are
+//     at least k of them.
 var ReferralMeasures = Dataset{name: "referralMeasures", people: true, dims: referralDims}
 
 // ReferralMeasureTable is a table of ReferralMeasures.
@@ -189,8 +191,8 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 	return out, nil
 }
 
-// readDaysToAccept groups the accepted referrals the caller sees by month
-// referred, their dimensions and the whole days from the referral to the
+// readDaysToAccept groups the referrals the caller sees that are accepted
+// now by month referred, their dimensions and the whole days from the referral to the
 // first ACCEPTED of their status history (a JSON list).
 func readDaysToAccept(ctx context.Context, client *ent.Client) ([]acceptRow, error) {
 	var rows []acceptRow
@@ -210,7 +212,12 @@ func readDaysToAccept(ctx context.Context, client *ent.Client) ([]acceptRow, err
 		days := "(" + accepted + " - " + secondsOf(s, s.C(referral.FieldReferredAt)) + ") / 86400"
 		exprs := []string{monthOf(s, s.C(referral.FieldReferredAt)), s.C(referral.FieldServiceKind), from.C(agency.FieldKind),
 			to.C(agency.FieldKind), s.C(referral.FieldStatus), days}
-		s.Where(sql.P(func(b *sql.Builder) { b.WriteString(accepted + " IS NOT NULL") }))
+		// Only referrals accepted now (ACCEPTED, COMPLETED): the days' count
+		// is then the sum of counts referralStatistics shows under the
+		// cell, not one that includes referrals accepted and revoked since,
+		// whose count may be withheld.
+		s.Where(sql.And(sql.InValues(s.C(referral.FieldStatus), domain.ReferralStatusAccepted, domain.ReferralStatusCompleted),
+			sql.P(func(b *sql.Builder) { b.WriteString(accepted + " IS NOT NULL") })))
 		s.Select(sql.As(exprs[0], "month"), sql.As(exprs[1], "d0"), sql.As(exprs[2], "d1"), sql.As(exprs[3], "d2"),
 			sql.As(exprs[4], "d3"), sql.As(exprs[5], "days"), sql.As(sql.Count("*"), "n")).GroupBy(exprs...)
 	}).Scan(ctx, &rows)

@@ -163,7 +163,7 @@ func TestReferralMeasures(t *testing.T) {
 					case "REJECTED":
 						a.rejected++
 					}
-					if f.days >= 0 {
+					if f.days >= 0 && (f.values["STATUS"] == "ACCEPTED" || f.values["STATUS"] == "COMPLETED") {
 						a.days = append(a.days, f.days)
 					}
 				}
