@@ -34,8 +34,10 @@ type reading struct {
 var readingsKey = &ctxvalue.Key[*Readings]{}
 
 // WithReadings returns ctx carrying a new, empty Readings: one request's.
+// It is installed for every request; its map is made at the first table
+// read, so a request that reads none pays one small allocation.
 func WithReadings(ctx context.Context) context.Context {
-	return readingsKey.With(ctx, &Readings{tables: map[string]*reading{}})
+	return readingsKey.With(ctx, &Readings{})
 }
 
 // finestCells returns d's finest cells as ctx's caller sees them: read
@@ -47,6 +49,9 @@ func (d Dataset) finestCells(ctx context.Context, client *ent.Client) ([]fineCel
 		return d.read(ctx, client)
 	}
 	rs.mu.Lock()
+	if rs.tables == nil {
+		rs.tables = map[string]*reading{}
+	}
 	r, ok := rs.tables[d.name]
 	if !ok {
 		r = &reading{}
