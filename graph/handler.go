@@ -85,7 +85,8 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	srv.Use(extension.Introspection{})
 	// Registered documents are looked up first, then costed like others.
 	srv.Use(trustedDocuments{docs: opts.TrustedDocuments})
-	srv.Use(newRequestLimits(opts.Limits, documents))
+	limits := newRequestLimits(opts.Limits, documents)
+	srv.Use(limits)
 	srv.Use(connectionArguments{})
 	// The panels of a dashboard that ask the same statistics table share
 	// its one statement within the request (statistics.Readings).
@@ -105,7 +106,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	// dropped for its size disclosed nothing, and no read is recorded.
 	srv.Use(responseSizeLimit{maxBytes: opts.MaxResponseBytes})
 	srv.Use(mutationTransactions{opener: opener, logger: opts.Logger})
-	srv.AroundFields(markResolverErrors)
+	srv.AroundFields(fieldMiddleware(limits))
 	// The policy first: a caller who may not call a mutation is refused
 	// for that, and audited, whatever its input holds.
 	srv.AroundRootFields(checkMutations(opts.Enforcer))
@@ -120,4 +121,19 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	})
 	srv.SetRecoverFunc(p.recoverFunc)
 	return srv
+}
+
+// fieldMiddleware is the handler's one field middleware. gqlgen runs each
+// field middleware on every field of an answer (about 1,500 on the
+// dashboard page), each costing a closure and a few stack frames there, so
+// the steps every field needs share one: the field budget and the
+// request's end (requestLimits.admitField), then the marking of a
+// resolver's errors (markResolverErrors).
+func fieldMiddleware(limits *requestLimits) graphql.FieldMiddleware {
+	return func(ctx context.Context, next graphql.Resolver) (any, error) {
+		if err := limits.admitField(ctx); err != nil {
+			return nil, err
+		}
+		return markResolverErrors(ctx, next)
+	}
 }

@@ -108,30 +108,34 @@ func newFieldBudget(cost int) *fieldBudget {
 	return &fieldBudget{limit: 2*int64(cost) + fieldSlack}
 }
 
-// InterceptField implements graphql.FieldInterceptor.
-func (l *requestLimits) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+// admitField counts one more field against the operation's field budget
+// and refuses it once the budget is spent or the request has ended. It is
+// a step of the one field middleware (fieldMiddleware).
+func (l *requestLimits) admitField(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	if graphql.HasOperationContext(ctx) {
-		if b, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(fieldBudgetKey).(*fieldBudget); ok {
-			if n := b.resolved.Add(1); n > b.limit {
-				if l.underFixedCost(ctx) {
-					// Under a field of fixed cost (the access matrix),
-					// computed whole in memory: its fields were paid for.
-					b.resolved.Add(-1)
-					return next(ctx)
-				}
-				return nil, tooLarge(n, b.limit)
-			}
+	// A field is always resolved within an operation.
+	oc := graphql.GetOperationContext(ctx)
+	b, ok := oc.Stats.GetExtension(fieldBudgetKey).(*fieldBudget)
+	if !ok {
+		return nil
+	}
+	if n := b.resolved.Add(1); n > b.limit {
+		if l.underFixedCost(ctx, oc) {
+			// Under a field of fixed cost (the access matrix), computed
+			// whole in memory: its fields were paid for.
+			b.resolved.Add(-1)
+			return nil
 		}
+		return tooLarge(n, b.limit)
 	}
-	return next(ctx)
+	return nil
 }
 
 // underFixedCost reports whether the field of ctx lies under a root field
 // of fixed cost. It is asked only of an operation over its fields budget.
-func (l *requestLimits) underFixedCost(ctx context.Context) bool {
+func (l *requestLimits) underFixedCost(ctx context.Context, oc *graphql.OperationContext) bool {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
 		return false
@@ -144,7 +148,7 @@ func (l *requestLimits) underFixedCost(ctx context.Context) bool {
 	if !ok {
 		return false
 	}
-	for _, sel := range graphql.GetOperationContext(ctx).Operation.SelectionSet {
+	for _, sel := range oc.Operation.SelectionSet {
 		if f, ok := sel.(*ast.Field); ok && f.Alias == string(root) && f.ObjectDefinition != nil {
 			_, fixed := l.limits.FixedCosts[f.ObjectDefinition.Name+"."+f.Name]
 			return fixed

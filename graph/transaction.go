@@ -43,7 +43,6 @@ var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationContextMutator
 	graphql.RootFieldInterceptor
-	graphql.FieldInterceptor
 } = mutationTransactions{}
 
 func (mutationTransactions) ExtensionName() string                   { return "MutationTransactions" }
@@ -55,7 +54,11 @@ func isMutation(oc *graphql.OperationContext) bool {
 
 // MutateOperationContext serialises the field resolvers of a mutation
 // operation: a payload is read in its transaction, whose one connection
-// runs one statement at a time.
+// runs one statement at a time. Once a mutation's own resolver has run,
+// the facts its checks loaded are forgotten: its payload is decided on
+// what it did (a consent it recorded, a referral it accepted), not on
+// what was before. Both live here, in the middleware of mutation
+// operations only, so that the fields of a query pay for neither.
 func (mutationTransactions) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if !isMutation(oc) {
 		return nil
@@ -65,7 +68,11 @@ func (mutationTransactions) MutateOperationContext(_ context.Context, oc *graphq
 	oc.ResolverMiddleware = func(ctx context.Context, next graphql.Resolver) (any, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		return previous(ctx, next)
+		res, err := previous(ctx, next)
+		if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "Mutation" {
+			refreshFacts(ctx)
+		}
+		return res, err
 	}
 	return nil
 }
@@ -116,17 +123,6 @@ func (m mutationTransactions) InterceptRootField(ctx context.Context, next graph
 		return graphql.Null
 	}
 	return out
-}
-
-// InterceptField forgets, once a mutation's resolver has run, the facts
-// its own checks loaded: its payload is decided on what it did (a consent
-// it recorded, a referral it accepted), not on what was before.
-func (mutationTransactions) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
-	res, err := next(ctx)
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "Mutation" && isMutation(graphql.GetOperationContext(ctx)) {
-		refreshFacts(ctx)
-	}
-	return res, err
 }
 
 // unsaved is the error of a mutation whose transaction could not begin or
