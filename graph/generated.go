@@ -4520,6 +4520,8 @@ enum VictimDimension {
   FOREIGN_NATIONAL
   IDENTIFICATION_STATUS
   IDENTIFIED_BY
+  "The form of exploitation, as an ExploitationGroup: each victim counted once."
+  EXPLOITATION
 }
 
 "What case statistics may be grouped and filtered by."
@@ -4529,6 +4531,30 @@ enum CaseDimension {
   LEAD_AGENCY_KIND
   "OPEN or CLOSED."
   OPEN
+  "The form of exploitation, as an ExploitationGroup: each case counted once."
+  EXPLOITATION
+}
+
+"""
+The form of exploitation of a victim or case in statistics: the form when
+one is recorded, MULTIPLE when several are, UNSPECIFIED when none is (or
+UNSPECIFIED is). Each victim or case is in exactly one group, so the groups
+add up to the total and disclosure control holds as for any dimension;
+counts of every victim whose forms include one ("victims of sexual
+exploitation, alone or with another form") would overlap and are not given
+(docs/statistics.md).
+"""
+enum ExploitationGroup {
+  SEXUAL
+  FORCED_LABOUR
+  FORCED_BEGGING
+  FORCED_CRIMINALITY
+  FORCED_MARRIAGE_DOMESTIC_SERVITUDE
+  SLAVERY_SERVITUDE
+  ORGAN_REMOVAL
+  OTHER
+  UNSPECIFIED
+  MULTIPLE
 }
 
 "The period a table's cells are counted by: months, summed to quarters or years."
@@ -4550,6 +4576,7 @@ input VictimStatisticsFilter {
   foreignNational: Boolean
   identificationStatus: [IdentificationStatus!]
   identifiedBy: [IdentifyingBody!]
+  exploitation: [ExploitationGroup!]
   from: String
   to: String
 }
@@ -4563,6 +4590,7 @@ input CaseStatisticsFilter {
   stage: [ProceedingStage!]
   leadAgencyKind: [AgencyKind!]
   open: Boolean
+  exploitation: [ExploitationGroup!]
   from: String
   to: String
 }
@@ -23919,7 +23947,7 @@ func (ec *executionContext) unmarshalInputCaseStatisticsFilter(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"region", "stage", "leadAgencyKind", "open", "from", "to"}
+	fieldsInOrder := [...]string{"region", "stage", "leadAgencyKind", "open", "exploitation", "from", "to"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23954,6 +23982,13 @@ func (ec *executionContext) unmarshalInputCaseStatisticsFilter(ctx context.Conte
 				return it, err
 			}
 			it.Open = data
+		case "exploitation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exploitation"))
+			data, err := ec.unmarshalOExploitationGroup2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐExploitationGroupᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exploitation = data
 		case "from":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -30551,7 +30586,7 @@ func (ec *executionContext) unmarshalInputVictimStatisticsFilter(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"region", "sex", "ageGroup", "foreignNational", "identificationStatus", "identifiedBy", "from", "to"}
+	fieldsInOrder := [...]string{"region", "sex", "ageGroup", "foreignNational", "identificationStatus", "identifiedBy", "exploitation", "from", "to"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -30600,6 +30635,13 @@ func (ec *executionContext) unmarshalInputVictimStatisticsFilter(ctx context.Con
 				return it, err
 			}
 			it.IdentifiedBy = data
+		case "exploitation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exploitation"))
+			data, err := ec.unmarshalOExploitationGroup2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐExploitationGroupᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exploitation = data
 		case "from":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -36523,6 +36565,16 @@ func (ec *executionContext) marshalNExploitation2ᚕgithubᚗcomᚋcasegraphᚋc
 	return ret
 }
 
+func (ec *executionContext) unmarshalNExploitationGroup2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐExploitationGroup(ctx context.Context, v any) (ExploitationGroup, error) {
+	var res ExploitationGroup
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNExploitationGroup2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐExploitationGroup(ctx context.Context, sel ast.SelectionSet, v ExploitationGroup) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalIntID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -38441,6 +38493,42 @@ func (ec *executionContext) marshalOExploitation2ᚕgithubᚗcomᚋcasegraphᚋc
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNExploitation2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐExploitation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOExploitationGroup2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐExploitationGroupᚄ(ctx context.Context, v any) ([]ExploitationGroup, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]ExploitationGroup, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNExploitationGroup2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐExploitationGroup(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOExploitationGroup2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐExploitationGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []ExploitationGroup) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExploitationGroup2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐExploitationGroup(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

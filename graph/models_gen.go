@@ -81,6 +81,7 @@ type CaseStatisticsFilter struct {
 	Stage          []domain.ProceedingStage `json:"stage,omitempty"`
 	LeadAgencyKind []domain.AgencyKind      `json:"leadAgencyKind,omitempty"`
 	Open           *bool                    `json:"open,omitempty"`
+	Exploitation   []ExploitationGroup      `json:"exploitation,omitempty"`
 	From           *string                  `json:"from,omitempty"`
 	To             *string                  `json:"to,omitempty"`
 }
@@ -248,6 +249,7 @@ type VictimStatisticsFilter struct {
 	ForeignNational      *bool                         `json:"foreignNational,omitempty"`
 	IdentificationStatus []domain.IdentificationStatus `json:"identificationStatus,omitempty"`
 	IdentifiedBy         []domain.IdentifyingBody      `json:"identifiedBy,omitempty"`
+	Exploitation         []ExploitationGroup           `json:"exploitation,omitempty"`
 	From                 *string                       `json:"from,omitempty"`
 	To                   *string                       `json:"to,omitempty"`
 }
@@ -401,6 +403,8 @@ const (
 	CaseDimensionLeadAgencyKind CaseDimension = "LEAD_AGENCY_KIND"
 	// OPEN or CLOSED.
 	CaseDimensionOpen CaseDimension = "OPEN"
+	// The form of exploitation, as an ExploitationGroup: each case counted once.
+	CaseDimensionExploitation CaseDimension = "EXPLOITATION"
 )
 
 var AllCaseDimension = []CaseDimension{
@@ -408,11 +412,12 @@ var AllCaseDimension = []CaseDimension{
 	CaseDimensionStage,
 	CaseDimensionLeadAgencyKind,
 	CaseDimensionOpen,
+	CaseDimensionExploitation,
 }
 
 func (e CaseDimension) IsValid() bool {
 	switch e {
-	case CaseDimensionRegion, CaseDimensionStage, CaseDimensionLeadAgencyKind, CaseDimensionOpen:
+	case CaseDimensionRegion, CaseDimensionStage, CaseDimensionLeadAgencyKind, CaseDimensionOpen, CaseDimensionExploitation:
 		return true
 	}
 	return false
@@ -448,6 +453,84 @@ func (e *CaseDimension) UnmarshalJSON(b []byte) error {
 }
 
 func (e CaseDimension) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The form of exploitation of a victim or case in statistics: the form when
+// one is recorded, MULTIPLE when several are, UNSPECIFIED when none is (or
+// UNSPECIFIED is). Each victim or case is in exactly one group, so the groups
+// add up to the total and disclosure control holds as for any dimension;
+// counts of every victim whose forms include one ("victims of sexual
+// exploitation, alone or with another form") would overlap and are not given
+// (docs/statistics.md).
+type ExploitationGroup string
+
+const (
+	ExploitationGroupSexual                          ExploitationGroup = "SEXUAL"
+	ExploitationGroupForcedLabour                    ExploitationGroup = "FORCED_LABOUR"
+	ExploitationGroupForcedBegging                   ExploitationGroup = "FORCED_BEGGING"
+	ExploitationGroupForcedCriminality               ExploitationGroup = "FORCED_CRIMINALITY"
+	ExploitationGroupForcedMarriageDomesticServitude ExploitationGroup = "FORCED_MARRIAGE_DOMESTIC_SERVITUDE"
+	ExploitationGroupSLAVeryServitude                ExploitationGroup = "SLAVERY_SERVITUDE"
+	ExploitationGroupOrganRemoval                    ExploitationGroup = "ORGAN_REMOVAL"
+	ExploitationGroupOther                           ExploitationGroup = "OTHER"
+	ExploitationGroupUnspecified                     ExploitationGroup = "UNSPECIFIED"
+	ExploitationGroupMultiple                        ExploitationGroup = "MULTIPLE"
+)
+
+var AllExploitationGroup = []ExploitationGroup{
+	ExploitationGroupSexual,
+	ExploitationGroupForcedLabour,
+	ExploitationGroupForcedBegging,
+	ExploitationGroupForcedCriminality,
+	ExploitationGroupForcedMarriageDomesticServitude,
+	ExploitationGroupSLAVeryServitude,
+	ExploitationGroupOrganRemoval,
+	ExploitationGroupOther,
+	ExploitationGroupUnspecified,
+	ExploitationGroupMultiple,
+}
+
+func (e ExploitationGroup) IsValid() bool {
+	switch e {
+	case ExploitationGroupSexual, ExploitationGroupForcedLabour, ExploitationGroupForcedBegging, ExploitationGroupForcedCriminality, ExploitationGroupForcedMarriageDomesticServitude, ExploitationGroupSLAVeryServitude, ExploitationGroupOrganRemoval, ExploitationGroupOther, ExploitationGroupUnspecified, ExploitationGroupMultiple:
+		return true
+	}
+	return false
+}
+
+func (e ExploitationGroup) String() string {
+	return string(e)
+}
+
+func (e *ExploitationGroup) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ExploitationGroup(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ExploitationGroup", str)
+	}
+	return nil
+}
+
+func (e ExploitationGroup) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ExploitationGroup) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ExploitationGroup) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -707,6 +790,8 @@ const (
 	VictimDimensionForeignNational      VictimDimension = "FOREIGN_NATIONAL"
 	VictimDimensionIdentificationStatus VictimDimension = "IDENTIFICATION_STATUS"
 	VictimDimensionIdentifiedBy         VictimDimension = "IDENTIFIED_BY"
+	// The form of exploitation, as an ExploitationGroup: each victim counted once.
+	VictimDimensionExploitation VictimDimension = "EXPLOITATION"
 )
 
 var AllVictimDimension = []VictimDimension{
@@ -716,11 +801,12 @@ var AllVictimDimension = []VictimDimension{
 	VictimDimensionForeignNational,
 	VictimDimensionIdentificationStatus,
 	VictimDimensionIdentifiedBy,
+	VictimDimensionExploitation,
 }
 
 func (e VictimDimension) IsValid() bool {
 	switch e {
-	case VictimDimensionRegion, VictimDimensionSex, VictimDimensionAgeGroup, VictimDimensionForeignNational, VictimDimensionIdentificationStatus, VictimDimensionIdentifiedBy:
+	case VictimDimensionRegion, VictimDimensionSex, VictimDimensionAgeGroup, VictimDimensionForeignNational, VictimDimensionIdentificationStatus, VictimDimensionIdentifiedBy, VictimDimensionExploitation:
 		return true
 	}
 	return false

@@ -19,6 +19,7 @@ func (r *queryResolver) VictimStatistics(ctx context.Context, groupBy []VictimDi
 			"REGION": texts(w.Region), "SEX": texts(w.Sex), "AGE_GROUP": texts(w.AgeGroup),
 			"FOREIGN_NATIONAL":      yesNo(w.ForeignNational),
 			"IDENTIFICATION_STATUS": texts(w.IdentificationStatus), "IDENTIFIED_BY": texts(w.IdentifiedBy),
+			"EXPLOITATION": texts(w.Exploitation),
 		}
 		q.From, q.To = deref(w.From), deref(w.To)
 	}
@@ -35,6 +36,7 @@ func (r *queryResolver) CaseStatistics(ctx context.Context, groupBy []CaseDimens
 		}
 		q.Where = map[string][]string{
 			"REGION": texts(w.Region), "STAGE": texts(w.Stage), "LEAD_AGENCY_KIND": texts(w.LeadAgencyKind), "OPEN": open,
+			"EXPLOITATION": texts(w.Exploitation),
 		}
 		q.From, q.To = deref(w.From), deref(w.To)
 	}

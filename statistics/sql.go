@@ -57,11 +57,12 @@ type grouped struct {
 	D3    string `sql:"d3"`
 	D4    string `sql:"d4"`
 	D5    string `sql:"d5"`
+	D6    string `sql:"d6"`
 	N     int    `sql:"n"`
 }
 
 func (g grouped) cell(dims int) fineCell {
-	all := []string{g.D0, g.D1, g.D2, g.D3, g.D4, g.D5}
+	all := []string{g.D0, g.D1, g.D2, g.D3, g.D4, g.D5, g.D6}
 	return fineCell{month: g.Month, values: all[:dims], count: g.N}
 }
 
@@ -87,7 +88,7 @@ func finest(rows []grouped, dims int) []fineCell {
 
 // victimDims are the dimensions of victims' statistics, in the order of
 // readVictims' columns.
-var victimDims = []string{"REGION", "SEX", "AGE_GROUP", "FOREIGN_NATIONAL", "IDENTIFICATION_STATUS", "IDENTIFIED_BY"}
+var victimDims = []string{"REGION", "SEX", "AGE_GROUP", "FOREIGN_NATIONAL", "IDENTIFICATION_STATUS", "IDENTIFIED_BY", "EXPLOITATION"}
 
 func readVictims(ctx context.Context, client *ent.Client) ([]fineCell, error) {
 	var rows []grouped
@@ -95,9 +96,28 @@ func readVictims(ctx context.Context, client *ent.Client) ([]fineCell, error) {
 		groupFinest(s, monthOf(s, s.C(victim.FieldIdentifiedAt)),
 			s.C(victim.FieldRegion), s.C(victim.FieldSex), s.C(victim.FieldAgeGroup),
 			yesNo(s.C(victim.FieldForeignNational)),
-			s.C(victim.FieldIdentificationStatus), s.C(victim.FieldIdentifiedBy))
+			s.C(victim.FieldIdentificationStatus), s.C(victim.FieldIdentifiedBy),
+			exploitationGroup(s, s.C(victim.FieldFormsOfExploitation)))
 	}).Scan(ctx, &rows)
 	return finest(rows, len(victimDims)), err
+}
+
+// exploitationGroup is the SQL of a JSON list of forms of exploitation as
+// one group (the enum ExploitationGroup): the form when the list names one
+// (however often), MULTIPLE when it names several, UNSPECIFIED when it is
+// empty. One group per row keeps every victim and case in one finest cell,
+// which disclosure control rests on. The list is looked into only when it
+// has more than one element (a few per cent of rows).
+func exploitationGroup(s *sql.Selector, column string) string {
+	length, first, others := "json_array_length("+column+")", "json_extract("+column+", '$[0]')",
+		"SELECT 1 FROM json_each("+column+") WHERE value <> json_extract("+column+", '$[0]')"
+	if s.Dialect() == dialect.Postgres {
+		length, first, others = "jsonb_array_length("+column+")", "("+column+" ->> 0)",
+			"SELECT 1 FROM jsonb_array_elements_text("+column+") AS form WHERE form <> ("+column+" ->> 0)"
+	}
+	return "CASE WHEN " + length + " = 0 THEN 'UNSPECIFIED'" +
+		" WHEN " + length + " = 1 OR NOT EXISTS (" + others + ") THEN " + first +
+		" ELSE 'MULTIPLE' END"
 }
 
 // yesNo is the SQL of a boolean column as YES or NO (SQLite keeps
@@ -108,7 +128,7 @@ func yesNo(column string) string {
 
 // caseDims are the dimensions of case statistics, in the order of
 // readCases' columns.
-var caseDims = []string{"REGION", "STAGE", "LEAD_AGENCY_KIND", "OPEN"}
+var caseDims = []string{"REGION", "STAGE", "LEAD_AGENCY_KIND", "OPEN", "EXPLOITATION"}
 
 func readCases(ctx context.Context, client *ent.Client) ([]fineCell, error) {
 	var rows []grouped
@@ -117,7 +137,8 @@ func readCases(ctx context.Context, client *ent.Client) ([]fineCell, error) {
 		s.Join(lead).On(s.C(casefile.FieldLeadAgencyID), lead.C(agency.FieldID))
 		groupFinest(s, monthOf(s, s.C(casefile.FieldOpenedAt)),
 			s.C(casefile.FieldRegion), s.C(casefile.FieldStage), lead.C(agency.FieldKind),
-			"CASE WHEN "+s.C(casefile.FieldClosedAt)+" IS NULL THEN 'OPEN' ELSE 'CLOSED' END")
+			"CASE WHEN "+s.C(casefile.FieldClosedAt)+" IS NULL THEN 'OPEN' ELSE 'CLOSED' END",
+			exploitationGroup(s, s.C(casefile.FieldFormsOfExploitation)))
 	}).Scan(ctx, &rows)
 	return finest(rows, len(caseDims)), err
 }

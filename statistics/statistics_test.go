@@ -11,8 +11,11 @@ import (
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/auditevent"
+	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/victim"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/seed/demo"
@@ -88,7 +91,7 @@ func victimRows(t *testing.T, c *ent.Client) []row {
 		out[i] = row{month: v.IdentifiedAt.UTC().Format("2006-01"), values: map[string]string{
 			"REGION": string(v.Region), "SEX": string(v.Sex), "AGE_GROUP": string(v.AgeGroup),
 			"FOREIGN_NATIONAL": yesNo(v.ForeignNational), "IDENTIFICATION_STATUS": string(v.IdentificationStatus),
-			"IDENTIFIED_BY": string(v.IdentifiedBy)}}
+			"IDENTIFIED_BY": string(v.IdentifiedBy), "EXPLOITATION": exploitationGroup(v.FormsOfExploitation)}}
 	}
 	return out
 }
@@ -102,12 +105,43 @@ func caseRows(t *testing.T, c *ent.Client) []row {
 			open = "CLOSED"
 		}
 		out[i] = row{month: k.OpenedAt.UTC().Format("2006-01"), values: map[string]string{
-			"REGION": string(k.Region), "STAGE": string(k.Stage), "LEAD_AGENCY_KIND": string(k.Edges.LeadAgency.Kind), "OPEN": open}}
+			"REGION": string(k.Region), "STAGE": string(k.Stage), "LEAD_AGENCY_KIND": string(k.Edges.LeadAgency.Kind), "OPEN": open,
+			"EXPLOITATION": exploitationGroup(k.FormsOfExploitation)}}
 	}
 	return out
 }
 
-var victimDims = []string{"REGION", "SEX", "AGE_GROUP", "FOREIGN_NATIONAL", "IDENTIFICATION_STATUS", "IDENTIFIED_BY"}
+// exploitationGroup is the test's own reading of a list of forms of
+// exploitation as one group: the form named (however often), MULTIPLE for
+// several, UNSPECIFIED for none.
+func exploitationGroup(forms []domain.Exploitation) string {
+	distinct := map[domain.Exploitation]bool{}
+	for _, f := range forms {
+		distinct[f] = true
+	}
+	switch len(distinct) {
+	case 0:
+		return "UNSPECIFIED"
+	case 1:
+		return string(forms[0])
+	}
+	return "MULTIPLE"
+}
+
+// withUnusualForms gives a few seeded victims and cases the lists of forms
+// the demo does not make (a form twice, none) so that the statistics'
+// reading of each is checked.
+func withUnusualForms(t *testing.T, c *ent.Client) {
+	t.Helper()
+	ctx := viewer.SystemContext(context.Background())
+	vs := c.Victim.Query().Order(ent.Asc(victim.FieldID)).Limit(2).AllX(ctx)
+	c.Victim.UpdateOne(vs[0]).SetFormsOfExploitation([]domain.Exploitation{domain.ExploitationSexual, domain.ExploitationSexual}).ExecX(ctx)
+	c.Victim.UpdateOne(vs[1]).SetFormsOfExploitation([]domain.Exploitation{}).ExecX(ctx)
+	k := c.CaseFile.Query().Order(ent.Asc(casefile.FieldID)).FirstX(ctx)
+	c.CaseFile.UpdateOne(k).SetFormsOfExploitation([]domain.Exploitation{domain.ExploitationForcedLabour, domain.ExploitationForcedLabour}).ExecX(ctx)
+}
+
+var victimDims = []string{"REGION", "SEX", "AGE_GROUP", "FOREIGN_NATIONAL", "IDENTIFICATION_STATUS", "IDENTIFIED_BY", "EXPLOITATION"}
 
 // fineKey is a row's finest cell: its month and every dimension.
 func fineKey(r row) string {
@@ -173,7 +207,7 @@ func (r request) vars() map[string]any {
 
 var filterKeys = map[string]string{"OFFICE": "office", "SERVICE_KIND": "serviceKind", "STATUS": "status",
 	"FROM_AGENCY_KIND": "fromAgencyKind", "TO_AGENCY_KIND": "toAgencyKind", "REGION": "region", "SEX": "sex", "AGE_GROUP": "ageGroup", "IDENTIFICATION_STATUS": "identificationStatus",
-	"IDENTIFIED_BY": "identifiedBy", "STAGE": "stage", "LEAD_AGENCY_KIND": "leadAgencyKind"}
+	"IDENTIFIED_BY": "identifiedBy", "STAGE": "stage", "LEAD_AGENCY_KIND": "leadAgencyKind", "EXPLOITATION": "exploitation"}
 
 // keeps is the test's own reading of a filter.
 func (r request) keeps(x row) bool {
@@ -312,7 +346,7 @@ func checkCell(t *testing.T, rows []row, what string, c cell, members []int, fin
 func requests() []request {
 	var out []request
 	groupings := [][]string{nil, {"REGION"}, {"SEX"}, {"AGE_GROUP"}, {"FOREIGN_NATIONAL"}, {"REGION", "SEX"},
-		{"SEX", "AGE_GROUP", "FOREIGN_NATIONAL"}, victimDims}
+		{"SEX", "AGE_GROUP", "FOREIGN_NATIONAL"}, {"EXPLOITATION"}, {"EXPLOITATION", "SEX"}, victimDims}
 	for _, g := range groupings {
 		for _, p := range []string{"", "YEAR", "QUARTER", "MONTH"} {
 			out = append(out, request{groupBy: g, period: p})
@@ -325,6 +359,8 @@ func requests() []request {
 		{"sex": []string{"FEMALE"}},
 		{"foreignNational": false},
 		{"ageGroup": []string{"MINOR"}},
+		{"exploitation": []string{"SEXUAL", "MULTIPLE"}},
+		{"exploitation": []string{"FORCED_LABOUR"}, "sex": []string{"MALE"}},
 		{"from": "2025-01", "to": "2025-06"},
 		{"from": "2025-02", "to": "2025-06"},
 		{"region": []string{"TIRANE"}, "from": "2025-03", "to": "2025-03"},
@@ -386,6 +422,7 @@ func subset(a, b map[int]bool) bool {
 func TestStatistics(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		seed(t, db)
+		withUnusualForms(t, db.Client)
 		s := testserver.Start(t, db)
 		victims := victimRows(t, db.Client)
 		coordinator := s.As(t, "onac", viewer.RoleCoordinator)
@@ -530,7 +567,9 @@ func TestStatistics(t *testing.T) {
 		t.Run("case counts against the rows", func(t *testing.T) {
 			cases := caseRows(t, db.Client)
 			for _, r := range []request{{}, {groupBy: []string{"REGION", "STAGE"}, period: "YEAR"},
-				{groupBy: []string{"LEAD_AGENCY_KIND", "OPEN"}, period: "QUARTER", where: map[string]any{"open": true, "region": []string{"TIRANE"}}}} {
+				{groupBy: []string{"LEAD_AGENCY_KIND", "OPEN"}, period: "QUARTER", where: map[string]any{"open": true, "region": []string{"TIRANE"}}},
+				{groupBy: []string{"EXPLOITATION"}, period: "YEAR"},
+				{groupBy: []string{"REGION"}, where: map[string]any{"exploitation": []string{"FORCED_LABOUR", "UNSPECIFIED"}}}} {
 				got := ask(t, s, coordinator, caseQuery, r)
 				if got.CountsPeople || got.Threshold != 0 {
 					t.Fatalf("cases are counted as people (threshold %d)", got.Threshold)

@@ -78,6 +78,7 @@ func annualTables(year int) []annualTable {
 		{"Victims identified in " + y + ", by age group", statistics.Victims, []string{"AGE_GROUP"}},
 		{"Victims identified in " + y + ", foreign nationals (YES/NO; never the nationality)", statistics.Victims, []string{"FOREIGN_NATIONAL"}},
 		{"Victims identified in " + y + ", by region", statistics.Victims, []string{"REGION"}},
+		{"Victims identified in " + y + ", by form of exploitation (MULTIPLE: more than one form)", statistics.Victims, []string{"EXPLOITATION"}},
 		{"Cases opened in " + y + ", by region", statistics.Cases, []string{"REGION"}},
 		{"Cases opened in " + y + ", by stage (the stage when the report was made)", statistics.Cases, []string{"STAGE"}},
 		{"Criminal proceedings registered in " + y + ", by prosecution office", statistics.Prosecutions, []string{"OFFICE"}},
@@ -94,7 +95,6 @@ type notAvailable struct {
 }
 
 var notAvailableYet = []notAvailable{
-	{"Victims by form of exploitation", "forms of exploitation are kept as a list on victims and cases and are not a statistics dimension yet"},
 	{"Victims by nationality or nationality group", "nationality is a quasi-identifier and never a dimension; the report gives foreign nationals YES/NO instead"},
 	{"Prosecutions (indictments sent to court) in the year", "the statistics count proceedings by the month of registration and their current stage; the date of the trial request is not a dimension yet"},
 	{"Convictions and other first-instance outcomes", "prosecutionMeasures counts them by the month the proceeding was registered; a report of the year needs them by the date of the decision, not a dimension yet"},
