@@ -74,6 +74,7 @@ var allowedQueries = map[string]string{
 	"Query.prosecutionStatistics": `{ prosecutionStatistics(groupBy: [OFFICE]) { total { count } } }`,
 	"Query.referralMeasures":      `{ referralMeasures(groupBy: [SERVICE_KIND]) { total { acceptanceRate } } }`,
 	"Query.prosecutionMeasures":   `{ prosecutionMeasures(groupBy: [OFFICE]) { total { registered } } }`,
+	"Query.victimSupport":         `{ victimSupport(service: LEGAL_AID) { total { received } } }`,
 	"Query.referralStatistics":    `{ referralStatistics(groupBy: [STATUS]) { total { count suppressed } } }`,
 }
 

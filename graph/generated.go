@@ -525,6 +525,7 @@ type ComplexityRoot struct {
 		Suspects              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) int
 		VerifyAuditTrail      func(childComplexity int, anchors []*AuditAnchor) int
 		VictimStatistics      func(childComplexity int, groupBy []VictimDimension, period *StatisticsPeriod, where *VictimStatisticsFilter) int
+		VictimSupport         func(childComplexity int, service *domain.ServiceKind, period *StatisticsPeriod, from *string, to *string) int
 		Victims               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) int
 		Viewer                func(childComplexity int) int
 	}
@@ -692,6 +693,23 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	VictimSupport struct {
+		Cells     func(childComplexity int) int
+		Period    func(childComplexity int) int
+		Service   func(childComplexity int) int
+		Threshold func(childComplexity int) int
+		Total     func(childComplexity int) int
+	}
+
+	VictimSupportCell struct {
+		DaysToFirstService func(childComplexity int) int
+		Period             func(childComplexity int) int
+		Received           func(childComplexity int) int
+		Share              func(childComplexity int) int
+		Suppressed         func(childComplexity int) int
+		Victims            func(childComplexity int) int
+	}
+
 	Viewer struct {
 		Agency  func(childComplexity int) int
 		Roles   func(childComplexity int) int
@@ -777,6 +795,7 @@ type QueryResolver interface {
 	ReferralStatistics(ctx context.Context, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) (*StatisticsTable, error)
 	ProsecutionMeasures(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*ProsecutionMeasures, error)
 	ReferralMeasures(ctx context.Context, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) (*ReferralMeasures, error)
+	VictimSupport(ctx context.Context, service *domain.ServiceKind, period *StatisticsPeriod, from *string, to *string) (*VictimSupport, error)
 }
 
 type ProsecutionWhereInputResolver interface {
@@ -3165,6 +3184,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.VictimStatistics(childComplexity, args["groupBy"].([]VictimDimension), args["period"].(*StatisticsPeriod), args["where"].(*VictimStatisticsFilter)), true
+	case "Query.victimSupport":
+		if e.ComplexityRoot.Query.VictimSupport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_victimSupport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VictimSupport(childComplexity, args["service"].(*domain.ServiceKind), args["period"].(*StatisticsPeriod), args["from"].(*string), args["to"].(*string)), true
 	case "Query.victims":
 		if e.ComplexityRoot.Query.Victims == nil {
 			break
@@ -3891,6 +3921,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VictimEdge.Node(childComplexity), true
+
+	case "VictimSupport.cells":
+		if e.ComplexityRoot.VictimSupport.Cells == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VictimSupport.Cells(childComplexity), true
+	case "VictimSupport.period":
+		if e.ComplexityRoot.VictimSupport.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VictimSupport.Period(childComplexity), true
+	case "VictimSupport.service":
+		if e.ComplexityRoot.VictimSupport.Service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VictimSupport.Service(childComplexity), true
+	case "VictimSupport.threshold":
+		if e.ComplexityRoot.VictimSupport.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VictimSupport.Threshold(childComplexity), true
+	case "VictimSupport.total":
+		if e.ComplexityRoot.VictimSupport.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VictimSupport.Total(childComplexity), true
+
+	case "VictimSupportCell.daysToFirstService":
+		if e.ComplexityRoot.VictimSupportCell.DaysToFirstService == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VictimSupportCell.DaysToFirstService(childComplexity), true
+	case "VictimSupportCell.period":
+		if e.ComplexityRoot.VictimSupportCell.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VictimSupportCell.Period(childComplexity), true
+	case "VictimSupportCell.received":
+		if e.ComplexityRoot.VictimSupportCell.Received == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VictimSupportCell.Received(childComplexity), true
+	case "VictimSupportCell.share":
+		if e.ComplexityRoot.VictimSupportCell.Share == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VictimSupportCell.Share(childComplexity), true
+	case "VictimSupportCell.suppressed":
+		if e.ComplexityRoot.VictimSupportCell.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VictimSupportCell.Suppressed(childComplexity), true
+	case "VictimSupportCell.victims":
+		if e.ComplexityRoot.VictimSupportCell.Victims == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VictimSupportCell.Victims(childComplexity), true
 
 	case "Viewer.agency":
 		if e.ComplexityRoot.Viewer.Agency == nil {
@@ -4789,6 +4887,51 @@ type ReferralMeasures {
 extend type Query {
   "How referrals were answered: acceptance rate and days to accept, by the dimensions of referral statistics but status."
   referralMeasures(groupBy: [ReferralDimension!]! = [], period: StatisticsPeriod, where: ReferralStatisticsFilter): ReferralMeasures! @allowed(object: "statistics", action: "read")
+}
+
+"""
+One period's support: of the victims identified in it (as victimStatistics
+counts them), how many received the service, and how soon.
+"""
+type VictimSupportCell {
+  "The period (YYYY, YYYY-Qn or YYYY-MM), when the table has one."
+  period: String
+  "Victims identified; null when suppressed."
+  victims: Int
+  "Of them, those who received the service (any service when none is named); null when suppressed."
+  received: Int
+  "received / victims; null when suppressed or when there are no victims."
+  share: Float
+  "The period's figures are withheld by disclosure control (docs/statistics.md)."
+  suppressed: Boolean!
+  "Days from identification to the first service (0: on the day or before), over received (no maximum: it would be one person's)."
+  daysToFirstService: DurationMeasure!
+}
+
+"The support victims received, by period of identification, over the victims the caller sees (docs/statistics.md)."
+type VictimSupport {
+  "The kind of service counted; null: any."
+  service: ServiceKind
+  "The period cells are counted by; null: the whole time."
+  period: StatisticsPeriod
+  "The threshold k; 0 when the caller sees exact counts."
+  threshold: Int!
+  "The cells, ordered by period: the time series for a chart."
+  cells: [VictimSupportCell!]!
+  "The figures of every month from from to to."
+  total: VictimSupportCell!
+}
+
+extend type Query {
+  """
+  How many of the victims the caller sees received a kind of support
+  service (legal aid is LEGAL_AID), or any when service is null, and the
+  days from identification to the first. By period only: a breakdown by
+  region or sex would tell the victims table's suppressed cells
+  (docs/statistics.md). from and to are months, YYYY-MM, both included, of
+  identification.
+  """
+  victimSupport(service: ServiceKind, period: StatisticsPeriod, from: String, to: String): VictimSupport! @allowed(object: "statistics", action: "read")
 }
 `, BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
@@ -5969,6 +6112,40 @@ func (ec *executionContext) childFields_VictimEdge(ctx context.Context, field gr
 		return ec.fieldContext_VictimEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VictimEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VictimSupport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "service":
+		return ec.fieldContext_VictimSupport_service(ctx, field)
+	case "period":
+		return ec.fieldContext_VictimSupport_period(ctx, field)
+	case "threshold":
+		return ec.fieldContext_VictimSupport_threshold(ctx, field)
+	case "cells":
+		return ec.fieldContext_VictimSupport_cells(ctx, field)
+	case "total":
+		return ec.fieldContext_VictimSupport_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VictimSupport", field.Name)
+}
+
+func (ec *executionContext) childFields_VictimSupportCell(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_VictimSupportCell_period(ctx, field)
+	case "victims":
+		return ec.fieldContext_VictimSupportCell_victims(ctx, field)
+	case "received":
+		return ec.fieldContext_VictimSupportCell_received(ctx, field)
+	case "share":
+		return ec.fieldContext_VictimSupportCell_share(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_VictimSupportCell_suppressed(ctx, field)
+	case "daysToFirstService":
+		return ec.fieldContext_VictimSupportCell_daysToFirstService(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VictimSupportCell", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8070,6 +8247,44 @@ func (ec *executionContext) field_Query_victimStatistics_args(ctx context.Contex
 		return nil, err
 	}
 	args["where"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_victimSupport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "service",
+		func(ctx context.Context, v any) (*domain.ServiceKind, error) {
+			return ec.unmarshalOServiceKind2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐServiceKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["service"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*StatisticsPeriod, error) {
+			return ec.unmarshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg3
 	return args, nil
 }
 
@@ -18256,6 +18471,73 @@ func (ec *executionContext) fieldContext_Query_referralMeasures(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_victimSupport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_victimSupport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().VictimSupport(ctx, fc.Args["service"].(*domain.ServiceKind), fc.Args["period"].(*StatisticsPeriod), fc.Args["from"].(*string), fc.Args["to"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "statistics")
+				if err != nil {
+					var zeroVal *VictimSupport
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *VictimSupport
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *VictimSupport
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *VictimSupport) graphql.Marshaler {
+			return ec.marshalNVictimSupport2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimSupport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_victimSupport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VictimSupport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_victimSupport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21458,6 +21740,286 @@ func (ec *executionContext) _VictimEdge_cursor(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_VictimEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("VictimEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _VictimSupport_service(ctx context.Context, field graphql.CollectedField, obj *VictimSupport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VictimSupport_service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Service, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ServiceKind) graphql.Marshaler {
+			return ec.marshalOServiceKind2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐServiceKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VictimSupport_service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VictimSupport", field, false, false, "ServiceKind")
+}
+
+func (ec *executionContext) _VictimSupport_period(ctx context.Context, field graphql.CollectedField, obj *VictimSupport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VictimSupport_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *StatisticsPeriod) graphql.Marshaler {
+			return ec.marshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VictimSupport_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VictimSupport", field, false, false, "StatisticsPeriod")
+}
+
+func (ec *executionContext) _VictimSupport_threshold(ctx context.Context, field graphql.CollectedField, obj *VictimSupport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VictimSupport_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VictimSupport_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VictimSupport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VictimSupport_cells(ctx context.Context, field graphql.CollectedField, obj *VictimSupport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VictimSupport_cells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cells, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*VictimSupportCell) graphql.Marshaler {
+			return ec.marshalNVictimSupportCell2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimSupportCellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VictimSupport_cells(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VictimSupport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VictimSupportCell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VictimSupport_total(ctx context.Context, field graphql.CollectedField, obj *VictimSupport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VictimSupport_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *VictimSupportCell) graphql.Marshaler {
+			return ec.marshalNVictimSupportCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimSupportCell(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VictimSupport_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VictimSupport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VictimSupportCell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VictimSupportCell_period(ctx context.Context, field graphql.CollectedField, obj *VictimSupportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VictimSupportCell_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VictimSupportCell_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VictimSupportCell", field, false, false, "String")
+}
+
+func (ec *executionContext) _VictimSupportCell_victims(ctx context.Context, field graphql.CollectedField, obj *VictimSupportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VictimSupportCell_victims(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Victims, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VictimSupportCell_victims(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VictimSupportCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VictimSupportCell_received(ctx context.Context, field graphql.CollectedField, obj *VictimSupportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VictimSupportCell_received(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Received, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VictimSupportCell_received(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VictimSupportCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VictimSupportCell_share(ctx context.Context, field graphql.CollectedField, obj *VictimSupportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VictimSupportCell_share(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Share, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VictimSupportCell_share(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VictimSupportCell", field, false, false, "Float")
+}
+
+func (ec *executionContext) _VictimSupportCell_suppressed(ctx context.Context, field graphql.CollectedField, obj *VictimSupportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VictimSupportCell_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VictimSupportCell_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VictimSupportCell", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VictimSupportCell_daysToFirstService(ctx context.Context, field graphql.CollectedField, obj *VictimSupportCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VictimSupportCell_daysToFirstService(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysToFirstService, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DurationMeasure) graphql.Marshaler {
+			return ec.marshalNDurationMeasure2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDurationMeasure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VictimSupportCell_daysToFirstService(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VictimSupportCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DurationMeasure(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *Viewer) (ret graphql.Marshaler) {
@@ -34384,6 +34946,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_referralMeasures(ctx, field)
 				})
+		case "victimSupport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_victimSupport(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -35443,6 +36011,117 @@ func (ec *executionContext) _VictimEdge(ctx context.Context, sel ast.SelectionSe
 			}
 		case "cursor":
 			out.Values[i] = ec._VictimEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var victimSupportImplementors = []string{"VictimSupport"}
+
+func (ec *executionContext) _VictimSupport(ctx context.Context, sel ast.SelectionSet, obj *VictimSupport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, victimSupportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VictimSupport")
+		case "service":
+			out.Values[i] = ec._VictimSupport_service(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._VictimSupport_period(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "threshold":
+			out.Values[i] = ec._VictimSupport_threshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cells":
+			out.Values[i] = ec._VictimSupport_cells(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._VictimSupport_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var victimSupportCellImplementors = []string{"VictimSupportCell"}
+
+func (ec *executionContext) _VictimSupportCell(ctx context.Context, sel ast.SelectionSet, obj *VictimSupportCell) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, victimSupportCellImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VictimSupportCell")
+		case "period":
+			out.Values[i] = ec._VictimSupportCell_period(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "victims":
+			out.Values[i] = ec._VictimSupportCell_victims(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "received":
+			out.Values[i] = ec._VictimSupportCell_received(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "share":
+			out.Values[i] = ec._VictimSupportCell_share(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._VictimSupportCell_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "daysToFirstService":
+			out.Values[i] = ec._VictimSupportCell_daysToFirstService(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37415,6 +38094,38 @@ func (ec *executionContext) marshalNVictimOrderField2ᚖgithubᚗcomᚋcasegraph
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNVictimSupport2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimSupport(ctx context.Context, sel ast.SelectionSet, v *VictimSupport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VictimSupport!")
+		return graphql.Null
+	}
+	return ec._VictimSupport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVictimSupportCell2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimSupportCellᚄ(ctx context.Context, sel ast.SelectionSet, v []*VictimSupportCell) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVictimSupportCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimSupportCell(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVictimSupportCell2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐVictimSupportCell(ctx context.Context, sel ast.SelectionSet, v *VictimSupportCell) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VictimSupportCell!")
+		return graphql.Null
+	}
+	return ec._VictimSupportCell(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNVictimWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐVictimWhereInput(ctx context.Context, v any) (*ent.VictimWhereInput, error) {

@@ -254,6 +254,37 @@ type VictimStatisticsFilter struct {
 	To                   *string                       `json:"to,omitempty"`
 }
 
+// The support victims received, by period of identification, over the victims the caller sees (docs/statistics.md).
+type VictimSupport struct {
+	// The kind of service counted; null: any.
+	Service *domain.ServiceKind `json:"service,omitempty"`
+	// The period cells are counted by; null: the whole time.
+	Period *StatisticsPeriod `json:"period,omitempty"`
+	// The threshold k; 0 when the caller sees exact counts.
+	Threshold int `json:"threshold"`
+	// The cells, ordered by period: the time series for a chart.
+	Cells []*VictimSupportCell `json:"cells"`
+	// The figures of every month from from to to.
+	Total *VictimSupportCell `json:"total"`
+}
+
+// One period's support: of the victims identified in it (as victimStatistics
+// counts them), how many received the service, and how soon.
+type VictimSupportCell struct {
+	// The period (YYYY, YYYY-Qn or YYYY-MM), when the table has one.
+	Period *string `json:"period,omitempty"`
+	// Victims identified; null when suppressed.
+	Victims *int `json:"victims,omitempty"`
+	// Of them, those who received the service (any service when none is named); null when suppressed.
+	Received *int `json:"received,omitempty"`
+	// received / victims; null when suppressed or when there are no victims.
+	Share *float64 `json:"share,omitempty"`
+	// The period's figures are withheld by disclosure control (docs/statistics.md).
+	Suppressed bool `json:"suppressed"`
+	// Days from identification to the first service (0: on the day or before), over received (no maximum: it would be one person's).
+	DaysToFirstService *DurationMeasure `json:"daysToFirstService"`
+}
+
 // The caller of the request, as their token names them.
 type Viewer struct {
 	Subject string        `json:"subject"`

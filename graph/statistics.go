@@ -69,6 +69,31 @@ func (r *queryResolver) referralMeasures(ctx context.Context, q statistics.Query
 		Total: cell(m.Total), Cells: mapped(m.Cells, cell)}, nil
 }
 
+// victimSupport answers victimSupport: statistics.ComputeSupport of
+// service (any when nil) by period.
+func (r *queryResolver) victimSupport(ctx context.Context, service *domain.ServiceKind, q statistics.Query, from, to string) (*VictimSupport, error) {
+	k, exact := r.enforcer.StatisticsControl(ctx)
+	kind := statistics.AnyService
+	if service != nil {
+		kind = string(*service)
+	}
+	q.From, q.To = from, to
+	t, err := statistics.ComputeSupport(ctx, r.client, kind, q, statistics.Control{K: k, Exact: exact})
+	if err != nil {
+		return nil, err
+	}
+	cell := func(c statistics.SupportCell) *VictimSupportCell {
+		out := &VictimSupportCell{Victims: c.Victims, Received: c.Received, Share: c.Share, Suppressed: c.Suppressed,
+			DaysToFirstService: duration(c.DaysToFirstService)}
+		if c.Period != "" {
+			out.Period = &c.Period
+		}
+		return out
+	}
+	return &VictimSupport{Service: service, Period: statisticsPeriod(t.Period), Threshold: t.Threshold,
+		Total: cell(t.Total), Cells: mapped(t.Cells, cell)}, nil
+}
+
 // prosecutionFilter is a filter of proceedings as the statistics package
 // names its dimensions' values.
 func prosecutionFilter(w *ProsecutionStatisticsFilter) map[string][]string {

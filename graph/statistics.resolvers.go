@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 
+	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/statistics"
 )
 
@@ -66,4 +67,9 @@ func (r *queryResolver) ProsecutionMeasures(ctx context.Context, groupBy []Prose
 // ReferralMeasures is the resolver for the referralMeasures field.
 func (r *queryResolver) ReferralMeasures(ctx context.Context, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) (*ReferralMeasures, error) {
 	return r.referralMeasures(ctx, referralQuery(statisticsQuery(groupBy, period), where))
+}
+
+// VictimSupport is the resolver for the victimSupport field.
+func (r *queryResolver) VictimSupport(ctx context.Context, service *domain.ServiceKind, period *StatisticsPeriod, from *string, to *string) (*VictimSupport, error) {
+	return r.victimSupport(ctx, service, statisticsQuery[string](nil, period), deref(from), deref(to))
 }

@@ -23,11 +23,11 @@ type Readings struct {
 	tables map[string]*reading
 }
 
-// reading is one table's cells, read once: concurrent panels wait for
-// the first one's statement.
+// reading is one table's rows, read once: concurrent panels wait for the
+// first one's statement.
 type reading struct {
 	once  sync.Once
-	cells []fineCell
+	value any
 	err   error
 }
 
@@ -42,22 +42,30 @@ func WithReadings(ctx context.Context) context.Context {
 
 // finestCells returns d's finest cells as ctx's caller sees them: read
 // through client at the first ask of the request, and kept for the rest of
-// it. Without Readings on ctx (a command, a test) each ask reads.
+// it.
 func (d Dataset) finestCells(ctx context.Context, client *ent.Client) ([]fineCell, error) {
+	return readOnce(ctx, d.name, func() ([]fineCell, error) { return d.read(ctx, client) })
+}
+
+// readOnce returns what read returns, read at the first ask of the request
+// under name and kept for the rest of it. Without Readings on ctx (a
+// command, a test) each ask reads.
+func readOnce[T any](ctx context.Context, name string, read func() (T, error)) (T, error) {
 	rs := readingsKey.From(ctx)
 	if rs == nil {
-		return d.read(ctx, client)
+		return read()
 	}
 	rs.mu.Lock()
 	if rs.tables == nil {
 		rs.tables = map[string]*reading{}
 	}
-	r, ok := rs.tables[d.name]
+	r, ok := rs.tables[name]
 	if !ok {
 		r = &reading{}
-		rs.tables[d.name] = r
+		rs.tables[name] = r
 	}
 	rs.mu.Unlock()
-	r.once.Do(func() { r.cells, r.err = d.read(ctx, client) })
-	return r.cells, r.err
+	r.once.Do(func() { r.value, r.err = read() })
+	v, _ := r.value.(T)
+	return v, r.err
 }
