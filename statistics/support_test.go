@@ -158,8 +158,8 @@ func TestVictimSupport(t *testing.T) {
 					}
 				}
 				type cellWant struct {
-					victims, received     map[int]bool
-					days                  []int
+					victims, received    map[int]bool
+					days                 []int
 					unreleased, withheld bool
 				}
 				cells := map[string]*cellWant{}
