@@ -91,6 +91,10 @@ type Dataset struct {
 	read func(ctx context.Context, client *ent.Client) ([]fineCell, error)
 }
 
+// Name is the table's name, as the audit trail's STATISTICS_READ events
+// and a Table name it.
+func (d Dataset) Name() string { return d.name }
+
 // Victims counts victims identified, by month of identification.
 var Victims = Dataset{name: "victims", people: true, dims: victimDims, read: readVictims}
 

@@ -97,8 +97,21 @@ type supportMonth struct {
 // dimension. Two statements: the victims' finest cells (shared with
 // victimStatistics within the request) and the support statement.
 func ComputeSupport(ctx context.Context, client *ent.Client, service string, q Query, ctl Control) (*SupportTable, error) {
-	if service != AnyService && !domain.ServiceKind(service).Valid() {
-		return nil, apperr.Errorf(apperr.BadUserInput, "Unknown service kind %q.", service)
+	ts, err := ComputeSupportKinds(ctx, client, []string{service}, q, ctl)
+	if err != nil {
+		return nil, err
+	}
+	return ts[0], nil
+}
+
+// ComputeSupportKinds is ComputeSupport of each of services, read with the
+// same two statements and recorded as one reading (the annual report's
+// table of every kind).
+func ComputeSupportKinds(ctx context.Context, client *ent.Client, services []string, q Query, ctl Control) ([]*SupportTable, error) {
+	for _, service := range services {
+		if service != AnyService && !domain.ServiceKind(service).Valid() {
+			return nil, apperr.Errorf(apperr.BadUserInput, "Unknown service kind %q.", service)
+		}
 	}
 	if len(q.GroupBy) > 0 || len(q.Where) > 0 {
 		return nil, apperr.Errorf(apperr.BadUserInput, "Victim support is counted by period only (docs/statistics.md).")
@@ -114,9 +127,20 @@ func ComputeSupport(ctx context.Context, client *ent.Client, service string, q Q
 	if err != nil {
 		return nil, err
 	}
-	if err := noteSupportReading(ctx, service, q); err != nil {
+	noted := q
+	noted.GroupBy, noted.Where = []string{"SERVICE_KIND"}, map[string][]string{"SERVICE_KIND": services}
+	if err := noteReading(ctx, VictimSupport, noted); err != nil {
 		return nil, err
 	}
+	out := make([]*SupportTable, len(services))
+	for i, service := range services {
+		out[i] = supportTable(fine, rows, service, q, ctl)
+	}
+	return out, nil
+}
+
+// supportTable answers q for service from the two statements' rows.
+func supportTable(fine []fineCell, rows []supportRow, service string, q Query, ctl Control) *SupportTable {
 	k := ctl.threshold(true)
 	months := supportMonths(fine, rows, service, k)
 
@@ -179,7 +203,7 @@ func ComputeSupport(ctx context.Context, client *ent.Client, service string, q Q
 		out.Cells = append(out.Cells, finish(s))
 	}
 	slices.SortFunc(out.Cells, func(a, b SupportCell) int { return strings.Compare(a.Period, b.Period) })
-	return out, nil
+	return out
 }
 
 // supportMonths is each month's figures for service, withheld by the rules
@@ -248,11 +272,4 @@ func readSupport(ctx context.Context, client *ent.Client) ([]supportRow, error) 
 			GroupBy(month, first.C("kind"), days)
 	}).Scan(ctx, &rows)
 	return rows, err
-}
-
-// noteSupportReading records that the caller read the support table of
-// service with q: never a value.
-func noteSupportReading(ctx context.Context, service string, q Query) error {
-	q.Where = map[string][]string{"SERVICE_KIND": {service}}
-	return noteReading(ctx, VictimSupport, q)
 }

@@ -18,6 +18,8 @@ import (
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/requestid"
 	"github.com/casegraph/casegraph/statistics"
@@ -67,6 +69,11 @@ type annualTable struct {
 	groupBy []string
 }
 
+// supportByKind is the dataset of the report's table of victims who
+// received support: one cell per kind of service, each victimSupport's
+// total of the year for that kind, and the total for any service.
+var supportByKind = statistics.VictimSupport
+
 // annualTables are the tables of the annual report for year, in order.
 // Each is one statistics.Query of the year's months, grouped by one
 // dimension: the same code, and the same answer, as the GraphQL field
@@ -79,6 +86,8 @@ func annualTables(year int) []annualTable {
 		{"Victims identified in " + y + ", foreign nationals (YES/NO; never the nationality)", statistics.Victims, []string{"FOREIGN_NATIONAL"}},
 		{"Victims identified in " + y + ", by region", statistics.Victims, []string{"REGION"}},
 		{"Victims identified in " + y + ", by form of exploitation (MULTIPLE: more than one form)", statistics.Victims, []string{"EXPLOITATION"}},
+		{"Victims identified in " + y + " who received support, by kind of service (a victim may receive several; the total is those who received any)",
+			supportByKind, []string{"SERVICE_KIND"}},
 		{"Cases opened in " + y + ", by region", statistics.Cases, []string{"REGION"}},
 		{"Cases opened in " + y + ", by stage (the stage when the report was made)", statistics.Cases, []string{"STAGE"}},
 		{"Criminal proceedings registered in " + y + ", by prosecution office", statistics.Prosecutions, []string{"OFFICE"}},
@@ -100,7 +109,6 @@ var notAvailableYet = []notAvailable{
 	{"Convictions and other first-instance outcomes", "prosecutionMeasures counts them by the month the proceeding was registered; a report of the year needs them by the date of the decision, not a dimension yet"},
 	{"Sentences (against the statutory range; probation and suspended sentences apart)", "prosecutionMeasures counts them by the month the proceeding was registered; a report of the year needs them by the date of the decision, not a dimension yet; the statutory ranges are not in the data"},
 	{"Compensation ordered and paid", "prosecutionMeasures counts them by the month the proceeding was registered; a report of the year needs them by the date of the decision, not a dimension yet"},
-	{"Victims assisted, by kind of support", "referrals are counted (referralStatistics), but as referrals, not as victims assisted; no table of the report counts them yet"},
 }
 
 // reportCell is a cell as published: count null when suppressed.
@@ -213,6 +221,14 @@ func annual(ctx context.Context, db *database.DB, year, k int, now time.Time) (*
 	r := &annualReport{Report: "annual", Year: year, From: fmt.Sprintf("%04d-01", year), To: fmt.Sprintf("%04d-12", year),
 		Threshold: k, GeneratedAt: now.Format(time.RFC3339), NotAvailable: notAvailableYet}
 	for _, a := range annualTables(year) {
+		if a.dataset.Name() == supportByKind.Name() {
+			rt, err := supportTable(ctx, tx.Client(), a.title, r.From, r.To, ctl)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", a.title, err)
+			}
+			r.Tables = append(r.Tables, *rt)
+			continue
+		}
 		t, err := statistics.Compute(ctx, tx.Client(), a.dataset, statistics.Query{GroupBy: a.groupBy, From: r.From, To: r.To}, ctl)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", a.title, err)
@@ -233,6 +249,29 @@ func annual(ctx context.Context, db *database.DB, year, k int, now time.Time) (*
 		return nil, fmt.Errorf("the report's reads cannot be recorded in the audit trail, so no report is written: %w", err)
 	}
 	return r, nil
+}
+
+// supportTable is the report's table of victims who received support:
+// for each kind of service, victimSupport's count of the months from to
+// to, withheld as it withholds it; the total is those who received any.
+func supportTable(ctx context.Context, client *ent.Client, title, from, to string, ctl statistics.Control) (*reportTable, error) {
+	kinds := append(domain.ServiceKind("").Values(), statistics.AnyService)
+	ts, err := statistics.ComputeSupportKinds(ctx, client, kinds, statistics.Query{From: from, To: to}, ctl)
+	if err != nil {
+		return nil, err
+	}
+	rt := &reportTable{Title: title, Table: supportByKind.Name(), GroupBy: []string{"SERVICE_KIND"}, CountsPeople: true}
+	for i, t := range ts {
+		c := reportCell{Values: []string{kinds[i]}, Count: t.Total.Received, Suppressed: t.Total.Suppressed}
+		rt.Threshold = t.Threshold
+		if kinds[i] == statistics.AnyService {
+			c.Values = []string{}
+			rt.Total = c
+			continue
+		}
+		rt.Cells = append(rt.Cells, c)
+	}
+	return rt, nil
 }
 
 // shownCount is a cell's count as md and csv print it.
