@@ -103,7 +103,7 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 	// The cells' counts by status, under referralStatistics' own control.
 	byStatus := q
 	byStatus.GroupBy = append(slices.Clone(q.GroupBy), "STATUS")
-	counts := Referrals.answer(fine, byStatus, ctl)
+	counts := Referrals.answer(ctx, fine, byStatus, ctl)
 
 	type sum struct {
 		cell               ReferralMeasureCell
@@ -141,7 +141,7 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 		tally(at(c.Period, slices.Clone(c.Values[:n])), c.Values[n], c)
 	}
 	// The total's counts by status: the same query without grouping.
-	totals := Referrals.answer(fine, Query{GroupBy: []string{"STATUS"}, Where: q.Where, From: q.From, To: q.To}, ctl)
+	totals := Referrals.answer(ctx, fine, Query{GroupBy: []string{"STATUS"}, Where: q.Where, From: q.From, To: q.To}, ctl)
 	for _, c := range totals.Cells {
 		tally(total, c.Values[0], c)
 	}

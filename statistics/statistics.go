@@ -19,6 +19,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -125,7 +126,7 @@ func Compute(ctx context.Context, client *ent.Client, d Dataset, q Query, ctl Co
 	if err := noteReading(ctx, d, q); err != nil {
 		return nil, err
 	}
-	return d.answer(fine, q, ctl), nil
+	return d.answer(ctx, fine, q, ctl), nil
 }
 
 // check refuses a query that names what the table does not have.
@@ -164,14 +165,13 @@ func (d Dataset) check(q Query) error {
 
 // answer sums the finest cells q keeps into q's cells and total, and
 // applies disclosure control.
-func (d Dataset) answer(fine []fineCell, q Query, ctl Control) *Table {
+func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Control) *Table {
 	k := ctl.threshold(d.people)
-	hidden := hiddenCells(fine, k)
+	hidden, whole := d.disclosure(ctx, fine, k)
 	pos := make([]int, len(q.GroupBy))
 	for i, g := range q.GroupBy {
 		pos[i] = slices.Index(d.dims, g)
 	}
-	whole := releasable(fine, hidden, k)
 	// A sum is hidden if it holds a hidden finest cell (as a cell of some
 	// dimension) or an unreleasable month (as a cell of none).
 	type sum struct {
@@ -227,6 +227,23 @@ func (d Dataset) answer(fine []fineCell, q Query, ctl Control) *Table {
 		t.Cells = []Cell{}
 	}
 	return t
+}
+
+// disclosure is disclosure control's decision on d's finest cells under
+// k: which cells are hidden, and which months may be shown whole. It
+// depends on the cells and k alone, so a request decides it once a table
+// and threshold (Readings), however many panels read the table; fine must
+// be the request's cells of d (finestCells).
+func (d Dataset) disclosure(ctx context.Context, fine []fineCell, k int) (hidden []bool, whole map[string]bool) {
+	type decision struct {
+		hidden []bool
+		whole  map[string]bool
+	}
+	dc, _ := readOnce(ctx, d.name+"/disclosure/"+strconv.Itoa(k), func() (decision, error) {
+		hidden := hiddenCells(fine, k)
+		return decision{hidden: hidden, whole: releasable(fine, hidden, k)}, nil
+	})
+	return dc.hidden, dc.whole
 }
 
 // keeps reports whether q's filter and period keep the finest cell c.

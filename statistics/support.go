@@ -134,15 +134,16 @@ func ComputeSupportKinds(ctx context.Context, client *ent.Client, services []str
 	}
 	out := make([]*SupportTable, len(services))
 	for i, service := range services {
-		out[i] = supportTable(fine, rows, service, q, ctl)
+		out[i] = supportTable(ctx, fine, rows, service, q, ctl)
 	}
 	return out, nil
 }
 
 // supportTable answers q for service from the two statements' rows.
-func supportTable(fine []fineCell, rows []supportRow, service string, q Query, ctl Control) *SupportTable {
+func supportTable(ctx context.Context, fine []fineCell, rows []supportRow, service string, q Query, ctl Control) *SupportTable {
 	k := ctl.threshold(true)
-	months := supportMonths(fine, rows, service, k)
+	_, whole := Victims.disclosure(ctx, fine, k)
+	months := supportMonths(fine, whole, rows, service, k)
 
 	type sum struct {
 		cell                 SupportCell
@@ -209,9 +210,7 @@ func supportTable(fine []fineCell, rows []supportRow, service string, q Query, c
 // supportMonths is each month's figures for service, withheld by the rules
 // of VictimSupport: decided per month, on the whole table, so the same in
 // every request.
-func supportMonths(fine []fineCell, rows []supportRow, service string, k int) map[string]*supportMonth {
-	hidden := hiddenCells(fine, k)
-	whole := releasable(fine, hidden, k)
+func supportMonths(fine []fineCell, whole map[string]bool, rows []supportRow, service string, k int) map[string]*supportMonth {
 	months := map[string]*supportMonth{}
 	anyReceived := map[string]int{}
 	for _, c := range fine {
