@@ -258,10 +258,8 @@ func measureKey(c measureCellJSON) string {
 // Reading the measures is audited like any statistics table.
 func TestProsecutionMeasures(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		seed(t, db)
-		s := testserver.Start(t, db)
+		s, coordinator := seededServer(t, db)
 		all := proceedings(t, db.Client)
-		coordinator := s.As(t, "onac", viewer.RoleCoordinator)
 
 		requests := []struct {
 			groupBy []string

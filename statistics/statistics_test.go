@@ -293,6 +293,24 @@ func seed(t *testing.T, db *database.DB) {
 	}
 }
 
+// seededServer seeds the demo data into db and starts a server on it; it
+// returns the server and its national coordinator (k = 5, the default).
+func seededServer(t *testing.T, db *database.DB) (*testserver.Server, testserver.Principal) {
+	t.Helper()
+	seed(t, db)
+	s := testserver.Start(t, db)
+	return s, s.As(t, "onac", viewer.RoleCoordinator)
+}
+
+// exactForAnalysts gives analysts exact counts by a change of the policy
+// at run time, and returns an analyst.
+func exactForAnalysts(t *testing.T, s *testserver.Server) testserver.Principal {
+	t.Helper()
+	admin := s.Token(t, "onac", viewer.RoleAdmin)
+	s.Do(t, admin, `mutation { changePolicy(add: [["p", "analyst", "*", "statistics", "exact", "any"]], reason: "exact counts for the test") { added } }`, nil).MustOK(t)
+	return s.As(t, "onac", viewer.RoleAnalyst)
+}
+
 func ask(t *testing.T, s *testserver.Server, p testserver.Principal, query string, r request) table {
 	t.Helper()
 	return testserver.Call[table](t, s, p, query, r.vars())
