@@ -75,6 +75,7 @@ var allowedQueries = map[string]string{
 	"Query.referralMeasures":      `{ referralMeasures(groupBy: [SERVICE_KIND]) { total { acceptanceRate } } }`,
 	"Query.prosecutionMeasures":   `{ prosecutionMeasures(groupBy: [OFFICE]) { total { registered } } }`,
 	"Query.victimSupport":         `{ victimSupport(service: LEGAL_AID) { total { received } } }`,
+	"Query.decisionStatistics":    `{ decisionStatistics(groupBy: [VERDICT]) { total { count } } }`,
 	"Query.referralStatistics":    `{ referralStatistics(groupBy: [STATUS]) { total { count suppressed } } }`,
 }
 

@@ -509,6 +509,7 @@ type ComplexityRoot struct {
 		AuditEvents           func(childComplexity int, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst *bool) int
 		CaseStatistics        func(childComplexity int, groupBy []CaseDimension, period *StatisticsPeriod, where *CaseStatisticsFilter) int
 		Cases                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
+		DecisionStatistics    func(childComplexity int, groupBy []DecisionDimension, period *StatisticsPeriod, where *DecisionStatisticsFilter) int
 		EmergencyGrants       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.EmergencyGrantOrder, where *ent.EmergencyGrantWhereInput) int
 		ExplainAccess         func(childComplexity int, question AccessQuestion) int
 		Node                  func(childComplexity int, id int) int
@@ -796,6 +797,7 @@ type QueryResolver interface {
 	ProsecutionMeasures(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*ProsecutionMeasures, error)
 	ReferralMeasures(ctx context.Context, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) (*ReferralMeasures, error)
 	VictimSupport(ctx context.Context, service *domain.ServiceKind, period *StatisticsPeriod, from *string, to *string) (*VictimSupport, error)
+	DecisionStatistics(ctx context.Context, groupBy []DecisionDimension, period *StatisticsPeriod, where *DecisionStatisticsFilter) (*StatisticsTable, error)
 }
 
 type ProsecutionWhereInputResolver interface {
@@ -3012,6 +3014,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Cases(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CaseOrder), args["where"].(*ent.CaseWhereInput)), true
+	case "Query.decisionStatistics":
+		if e.ComplexityRoot.Query.DecisionStatistics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_decisionStatistics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DecisionStatistics(childComplexity, args["groupBy"].([]DecisionDimension), args["period"].(*StatisticsPeriod), args["where"].(*DecisionStatisticsFilter)), true
 	case "Query.emergencyGrants":
 		if e.ComplexityRoot.Query.EmergencyGrants == nil {
 			break
@@ -4044,6 +4057,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateSupportServiceInput", ec.unmarshalInputCreateSupportServiceInput),
 			graphql.NewInputUnmarshaler("CreateSuspectInput", ec.unmarshalInputCreateSuspectInput),
 			graphql.NewInputUnmarshaler("CreateVictimInput", ec.unmarshalInputCreateVictimInput),
+			graphql.NewInputUnmarshaler("DecisionStatisticsFilter", ec.unmarshalInputDecisionStatisticsFilter),
 			graphql.NewInputUnmarshaler("EmergencyGrantOrder", ec.unmarshalInputEmergencyGrantOrder),
 			graphql.NewInputUnmarshaler("EmergencyGrantWhereInput", ec.unmarshalInputEmergencyGrantWhereInput),
 			graphql.NewInputUnmarshaler("ProsecutionOrder", ec.unmarshalInputProsecutionOrder),
@@ -4896,13 +4910,13 @@ counts them), how many received the service, and how soon.
 type VictimSupportCell {
   "The period (YYYY, YYYY-Qn or YYYY-MM), when the table has one."
   period: String
-  "Victims identified; null when suppressed."
+  "Victims identified; null when victimStatistics withholds the period's total."
   victims: Int
   "Of them, those who received the service (any service when none is named); null when suppressed."
   received: Int
   "received / victims; null when suppressed or when there are no victims."
   share: Float
-  "The period's figures are withheld by disclosure control (docs/statistics.md)."
+  "received, share and daysToFirstService are withheld by disclosure control (docs/statistics.md)."
   suppressed: Boolean!
   "Days from identification to the first service (0: on the day or before), over received (no maximum: it would be one person's)."
   daysToFirstService: DurationMeasure!
@@ -4932,6 +4946,50 @@ extend type Query {
   identification.
   """
   victimSupport(service: ServiceKind, period: StatisticsPeriod, from: String, to: String): VictimSupport! @allowed(object: "statistics", action: "read")
+}
+
+"What court decision statistics may be grouped and filtered by."
+enum DecisionDimension {
+  "The court, by its agency code."
+  COURT
+  INSTANCE
+  VERDICT
+  "The kind of sentence, as a DecisionSentence."
+  SENTENCE
+  "Compensation to the victim, as a DecisionCompensation."
+  COMPENSATION
+}
+
+"The sentence of a decision in statistics: its kind, or NONE."
+enum DecisionSentence {
+  IMPRISONMENT
+  SUSPENDED_OR_PROBATION
+  FINE
+  NONE
+}
+
+"Compensation to the victim in statistics: NOT_ORDERED (none, or nothing), ORDERED_UNPAID, ORDERED_PAID."
+enum DecisionCompensation {
+  NOT_ORDERED
+  ORDERED_UNPAID
+  ORDERED_PAID
+}
+
+"Which court decisions to count; from and to are months, YYYY-MM, both included, of the decision."
+input DecisionStatisticsFilter {
+  "Agency codes of courts."
+  court: [String!]
+  instance: [Instance!]
+  verdict: [Verdict!]
+  sentence: [DecisionSentence!]
+  compensation: [DecisionCompensation!]
+  from: String
+  to: String
+}
+
+extend type Query {
+  "Courts' decisions in criminal proceedings, by month decided, counted over the decisions the caller sees: outcomes, sentences and compensation by the date of the decision (prosecutionMeasures counts them by the proceeding's registration)."
+  decisionStatistics(groupBy: [DecisionDimension!]! = [], period: StatisticsPeriod, where: DecisionStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
 }
 `, BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
@@ -7789,6 +7847,36 @@ func (ec *executionContext) field_Query_cases_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_decisionStatistics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]DecisionDimension, error) {
+			return ec.unmarshalNDecisionDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*StatisticsPeriod, error) {
+			return ec.unmarshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*DecisionStatisticsFilter, error) {
+			return ec.unmarshalODecisionStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionStatisticsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg2
 	return args, nil
 }
 
@@ -18538,6 +18626,73 @@ func (ec *executionContext) fieldContext_Query_victimSupport(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_decisionStatistics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_decisionStatistics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DecisionStatistics(ctx, fc.Args["groupBy"].([]DecisionDimension), fc.Args["period"].(*StatisticsPeriod), fc.Args["where"].(*DecisionStatisticsFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "statistics")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *StatisticsTable) graphql.Marshaler {
+			return ec.marshalNStatisticsTable2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_decisionStatistics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatisticsTable(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_decisionStatistics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27366,6 +27521,90 @@ func UnmarshalCreateVictimInput(ctx context.Context, raw any) (ent.CreateVictimI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDecisionStatisticsFilter(ctx context.Context, obj any) (DecisionStatisticsFilter, error) {
+	var it DecisionStatisticsFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"court", "instance", "verdict", "sentence", "compensation", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "court":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("court"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Court = data
+		case "instance":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instance"))
+			data, err := ec.unmarshalOInstance2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐInstanceᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Instance = data
+		case "verdict":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("verdict"))
+			data, err := ec.unmarshalOVerdict2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐVerdictᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Verdict = data
+		case "sentence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sentence"))
+			data, err := ec.unmarshalODecisionSentence2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionSentenceᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sentence = data
+		case "compensation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("compensation"))
+			data, err := ec.unmarshalODecisionCompensation2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionCompensationᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Compensation = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDecisionStatisticsFilter unmarshals raw into the DecisionStatisticsFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDecisionStatisticsFilter(ctx context.Context, raw any) (DecisionStatisticsFilter, error) {
+	var out DecisionStatisticsFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DecisionStatisticsFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputEmergencyGrantOrder(ctx context.Context, obj any) (ent.EmergencyGrantOrder, error) {
 	var it ent.EmergencyGrantOrder
 	if obj == nil {
@@ -34952,6 +35191,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_victimSupport(ctx, field)
 				})
+		case "decisionStatistics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_decisionStatistics(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -37164,6 +37409,66 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) unmarshalNDecisionCompensation2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionCompensation(ctx context.Context, v any) (DecisionCompensation, error) {
+	var res DecisionCompensation
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDecisionCompensation2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionCompensation(ctx context.Context, sel ast.SelectionSet, v DecisionCompensation) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNDecisionDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionDimension(ctx context.Context, v any) (DecisionDimension, error) {
+	var res DecisionDimension
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDecisionDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionDimension(ctx context.Context, sel ast.SelectionSet, v DecisionDimension) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNDecisionDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionDimensionᚄ(ctx context.Context, v any) ([]DecisionDimension, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]DecisionDimension, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDecisionDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionDimension(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNDecisionDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []DecisionDimension) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDecisionDimension2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionDimension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNDecisionSentence2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionSentence(ctx context.Context, v any) (DecisionSentence, error) {
+	var res DecisionSentence
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDecisionSentence2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionSentence(ctx context.Context, sel ast.SelectionSet, v DecisionSentence) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNDurationMeasure2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDurationMeasure(ctx context.Context, sel ast.SelectionSet, v *DurationMeasure) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DurationMeasure!")
@@ -39101,6 +39406,86 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalODecisionCompensation2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionCompensationᚄ(ctx context.Context, v any) ([]DecisionCompensation, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]DecisionCompensation, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDecisionCompensation2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionCompensation(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalODecisionCompensation2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionCompensationᚄ(ctx context.Context, sel ast.SelectionSet, v []DecisionCompensation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDecisionCompensation2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionCompensation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalODecisionSentence2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionSentenceᚄ(ctx context.Context, v any) ([]DecisionSentence, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]DecisionSentence, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDecisionSentence2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionSentence(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalODecisionSentence2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionSentenceᚄ(ctx context.Context, sel ast.SelectionSet, v []DecisionSentence) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDecisionSentence2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionSentence(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalODecisionStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionStatisticsFilter(ctx context.Context, v any) (*DecisionStatisticsFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDecisionStatisticsFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOEmergencyAnswer2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋpolicytoolsᚐEmergencyAnswer(ctx context.Context, sel ast.SelectionSet, v *policytools.EmergencyAnswer) graphql.Marshaler {

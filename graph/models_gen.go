@@ -86,6 +86,18 @@ type CaseStatisticsFilter struct {
 	To             *string                  `json:"to,omitempty"`
 }
 
+// Which court decisions to count; from and to are months, YYYY-MM, both included, of the decision.
+type DecisionStatisticsFilter struct {
+	// Agency codes of courts.
+	Court        []string               `json:"court,omitempty"`
+	Instance     []domain.Instance      `json:"instance,omitempty"`
+	Verdict      []domain.Verdict       `json:"verdict,omitempty"`
+	Sentence     []DecisionSentence     `json:"sentence,omitempty"`
+	Compensation []DecisionCompensation `json:"compensation,omitempty"`
+	From         *string                `json:"from,omitempty"`
+	To           *string                `json:"to,omitempty"`
+}
+
 // A distribution of whole numbers (days, or months of a sentence) over count
 // proceedings or people. Its median and 90th percentile are nearest-rank
 // (the smallest value with at least half, or nine tenths, of them at or
@@ -273,13 +285,13 @@ type VictimSupport struct {
 type VictimSupportCell struct {
 	// The period (YYYY, YYYY-Qn or YYYY-MM), when the table has one.
 	Period *string `json:"period,omitempty"`
-	// Victims identified; null when suppressed.
+	// Victims identified; null when victimStatistics withholds the period's total.
 	Victims *int `json:"victims,omitempty"`
 	// Of them, those who received the service (any service when none is named); null when suppressed.
 	Received *int `json:"received,omitempty"`
 	// received / victims; null when suppressed or when there are no victims.
 	Share *float64 `json:"share,omitempty"`
-	// The period's figures are withheld by disclosure control (docs/statistics.md).
+	// received, share and daysToFirstService are withheld by disclosure control (docs/statistics.md).
 	Suppressed bool `json:"suppressed"`
 	// Days from identification to the first service (0: on the day or before), over received (no maximum: it would be one person's).
 	DaysToFirstService *DurationMeasure `json:"daysToFirstService"`
@@ -484,6 +496,189 @@ func (e *CaseDimension) UnmarshalJSON(b []byte) error {
 }
 
 func (e CaseDimension) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Compensation to the victim in statistics: NOT_ORDERED (none, or nothing), ORDERED_UNPAID, ORDERED_PAID.
+type DecisionCompensation string
+
+const (
+	DecisionCompensationNotOrdered    DecisionCompensation = "NOT_ORDERED"
+	DecisionCompensationOrderedUnpaid DecisionCompensation = "ORDERED_UNPAID"
+	DecisionCompensationOrderedPaid   DecisionCompensation = "ORDERED_PAID"
+)
+
+var AllDecisionCompensation = []DecisionCompensation{
+	DecisionCompensationNotOrdered,
+	DecisionCompensationOrderedUnpaid,
+	DecisionCompensationOrderedPaid,
+}
+
+func (e DecisionCompensation) IsValid() bool {
+	switch e {
+	case DecisionCompensationNotOrdered, DecisionCompensationOrderedUnpaid, DecisionCompensationOrderedPaid:
+		return true
+	}
+	return false
+}
+
+func (e DecisionCompensation) String() string {
+	return string(e)
+}
+
+func (e *DecisionCompensation) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DecisionCompensation(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DecisionCompensation", str)
+	}
+	return nil
+}
+
+func (e DecisionCompensation) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DecisionCompensation) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DecisionCompensation) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What court decision statistics may be grouped and filtered by.
+type DecisionDimension string
+
+const (
+	// The court, by its agency code.
+	DecisionDimensionCourt    DecisionDimension = "COURT"
+	DecisionDimensionInstance DecisionDimension = "INSTANCE"
+	DecisionDimensionVerdict  DecisionDimension = "VERDICT"
+	// The kind of sentence, as a DecisionSentence.
+	DecisionDimensionSentence DecisionDimension = "SENTENCE"
+	// Compensation to the victim, as a DecisionCompensation.
+	DecisionDimensionCompensation DecisionDimension = "COMPENSATION"
+)
+
+var AllDecisionDimension = []DecisionDimension{
+	DecisionDimensionCourt,
+	DecisionDimensionInstance,
+	DecisionDimensionVerdict,
+	DecisionDimensionSentence,
+	DecisionDimensionCompensation,
+}
+
+func (e DecisionDimension) IsValid() bool {
+	switch e {
+	case DecisionDimensionCourt, DecisionDimensionInstance, DecisionDimensionVerdict, DecisionDimensionSentence, DecisionDimensionCompensation:
+		return true
+	}
+	return false
+}
+
+func (e DecisionDimension) String() string {
+	return string(e)
+}
+
+func (e *DecisionDimension) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DecisionDimension(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DecisionDimension", str)
+	}
+	return nil
+}
+
+func (e DecisionDimension) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DecisionDimension) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DecisionDimension) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The sentence of a decision in statistics: its kind, or NONE.
+type DecisionSentence string
+
+const (
+	DecisionSentenceImprisonment         DecisionSentence = "IMPRISONMENT"
+	DecisionSentenceSuspendedOrProbation DecisionSentence = "SUSPENDED_OR_PROBATION"
+	DecisionSentenceFine                 DecisionSentence = "FINE"
+	DecisionSentenceNone                 DecisionSentence = "NONE"
+)
+
+var AllDecisionSentence = []DecisionSentence{
+	DecisionSentenceImprisonment,
+	DecisionSentenceSuspendedOrProbation,
+	DecisionSentenceFine,
+	DecisionSentenceNone,
+}
+
+func (e DecisionSentence) IsValid() bool {
+	switch e {
+	case DecisionSentenceImprisonment, DecisionSentenceSuspendedOrProbation, DecisionSentenceFine, DecisionSentenceNone:
+		return true
+	}
+	return false
+}
+
+func (e DecisionSentence) String() string {
+	return string(e)
+}
+
+func (e *DecisionSentence) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DecisionSentence(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DecisionSentence", str)
+	}
+	return nil
+}
+
+func (e DecisionSentence) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DecisionSentence) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DecisionSentence) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -73,3 +73,16 @@ func (r *queryResolver) ReferralMeasures(ctx context.Context, groupBy []Referral
 func (r *queryResolver) VictimSupport(ctx context.Context, service *domain.ServiceKind, period *StatisticsPeriod, from *string, to *string) (*VictimSupport, error) {
 	return r.victimSupport(ctx, service, statisticsQuery[string](nil, period), deref(from), deref(to))
 }
+
+// DecisionStatistics is the resolver for the decisionStatistics field.
+func (r *queryResolver) DecisionStatistics(ctx context.Context, groupBy []DecisionDimension, period *StatisticsPeriod, where *DecisionStatisticsFilter) (*StatisticsTable, error) {
+	q := statisticsQuery(groupBy, period)
+	if w := where; w != nil {
+		q.Where = map[string][]string{
+			"COURT": w.Court, "INSTANCE": texts(w.Instance), "VERDICT": texts(w.Verdict),
+			"SENTENCE": texts(w.Sentence), "COMPENSATION": texts(w.Compensation),
+		}
+		q.From, q.To = deref(w.From), deref(w.To)
+	}
+	return r.statistics(ctx, statistics.Decisions, q)
+}

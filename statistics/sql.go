@@ -12,6 +12,7 @@ import (
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/victim"
@@ -181,6 +182,28 @@ func readReferrals(ctx context.Context, client *ent.Client) ([]fineCell, error) 
 			s.C(referral.FieldServiceKind), from.C(agency.FieldKind), to.C(agency.FieldKind), s.C(referral.FieldStatus))
 	}).Scan(ctx, &rows)
 	return finest(rows, len(referralDims)), err
+}
+
+// decisionDims are the dimensions of court decision statistics, in the
+// order of readDecisions' columns.
+var decisionDims = []string{"COURT", "INSTANCE", "VERDICT", "SENTENCE", "COMPENSATION"}
+
+func readDecisions(ctx context.Context, client *ent.Client) ([]fineCell, error) {
+	var rows []grouped
+	err := client.CourtDecision.Query().Modify(func(s *sql.Selector) {
+		lek := s.C(courtdecision.FieldCompensationOrderedLek)
+		groupFinest(s, monthOf(s, s.C(courtdecision.FieldDecidedOn)),
+			s.C(courtdecision.FieldCourtID), s.C(courtdecision.FieldInstance), s.C(courtdecision.FieldVerdict),
+			"COALESCE("+s.C(courtdecision.FieldSentenceKind)+", 'NONE')",
+			// As prosecutionMeasures counts it: ordered when more than
+			// nothing was; paid only when ordered.
+			"CASE WHEN "+lek+" > 0 THEN CASE WHEN "+s.C(courtdecision.FieldCompensationPaid)+
+				" THEN 'ORDERED_PAID' ELSE 'ORDERED_UNPAID' END ELSE 'NOT_ORDERED' END")
+	}).Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	return withAgencies(ctx, client, rows, len(decisionDims), map[int]func(agencyFacts) string{0: agencyFacts.code})
 }
 
 // agencyFacts is what statistics name an agency by: its code and kind.

@@ -108,6 +108,12 @@ var Cases = Dataset{name: "cases", dims: caseDims, read: readCases}
 // not people: their counts are not suppressed.
 var Prosecutions = Dataset{name: "prosecutions", dims: prosecutionDims, read: readProsecutions}
 
+// Decisions counts courts' decisions in criminal proceedings, by month
+// decided: the outcomes a year's report counts by the date of the
+// decision. Decisions are court records, not people: their counts are not
+// suppressed, as proceedings' are not.
+var Decisions = Dataset{name: "decisions", dims: decisionDims, read: readDecisions}
+
 // Referrals counts referrals of victims to services, by month referred.
 // Each is one victim's, so they are controlled as counts of people.
 var Referrals = Dataset{name: "referrals", people: true, dims: referralDims, read: readReferrals}

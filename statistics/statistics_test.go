@@ -54,6 +54,14 @@ const referralQuery = `query ($groupBy: [ReferralDimension!]!, $period: Statisti
   }
 }`
 
+const decisionQuery = `query ($groupBy: [DecisionDimension!]!, $period: StatisticsPeriod, $where: DecisionStatisticsFilter) {
+  decisionStatistics(groupBy: $groupBy, period: $period, where: $where) {
+    groupBy period countsPeople threshold
+    cells { period values count suppressed }
+    total { count suppressed }
+  }
+}`
+
 type cell struct {
 	Period     *string
 	Values     []string
@@ -162,6 +170,27 @@ func prosecutionRows(t *testing.T, c *ent.Client) []row {
 	return out
 }
 
+// decisionRows reads every court decision by the test's own means: its
+// month decided, court, instance, verdict, sentence (NONE for none) and
+// compensation (ordered when more than nothing was; paid only then).
+func decisionRows(t *testing.T, c *ent.Client) []row {
+	ds := c.CourtDecision.Query().WithCourt().AllX(viewer.SystemContext(context.Background()))
+	out := make([]row, len(ds))
+	for i, d := range ds {
+		sentence, compensation := "NONE", "NOT_ORDERED"
+		if d.SentenceKind != nil {
+			sentence = string(*d.SentenceKind)
+		}
+		if d.CompensationOrderedLek != nil && *d.CompensationOrderedLek > 0 {
+			compensation = map[bool]string{true: "ORDERED_PAID", false: "ORDERED_UNPAID"}[d.CompensationPaid]
+		}
+		out[i] = row{month: d.DecidedOn.UTC().Format("2006-01"), values: map[string]string{
+			"COURT": d.Edges.Court.Code, "INSTANCE": string(d.Instance), "VERDICT": string(d.Verdict),
+			"SENTENCE": sentence, "COMPENSATION": compensation}}
+	}
+	return out
+}
+
 func referralRows(t *testing.T, c *ent.Client) []row {
 	rs := c.Referral.Query().WithFromAgency().WithToAgency().AllX(viewer.SystemContext(context.Background()))
 	out := make([]row, len(rs))
@@ -207,7 +236,8 @@ func (r request) vars() map[string]any {
 
 var filterKeys = map[string]string{"OFFICE": "office", "SERVICE_KIND": "serviceKind", "STATUS": "status",
 	"FROM_AGENCY_KIND": "fromAgencyKind", "TO_AGENCY_KIND": "toAgencyKind", "REGION": "region", "SEX": "sex", "AGE_GROUP": "ageGroup", "IDENTIFICATION_STATUS": "identificationStatus",
-	"IDENTIFIED_BY": "identifiedBy", "STAGE": "stage", "LEAD_AGENCY_KIND": "leadAgencyKind", "EXPLOITATION": "exploitation"}
+	"IDENTIFIED_BY": "identifiedBy", "STAGE": "stage", "LEAD_AGENCY_KIND": "leadAgencyKind", "EXPLOITATION": "exploitation",
+	"COURT": "court", "INSTANCE": "instance", "VERDICT": "verdict", "SENTENCE": "sentence", "COMPENSATION": "compensation"}
 
 // keeps is the test's own reading of a filter.
 func (r request) keeps(x row) bool {
@@ -612,6 +642,25 @@ func TestStatistics(t *testing.T) {
 				want := expect(rows, r)
 				if got.CountsPeople || len(got.Cells) != len(want.members) || *got.Total.Count != len(rows) && len(r.where) == 0 {
 					t.Errorf("%+v: %d cells (want %d), total %v of %d", r, len(got.Cells), len(want.members), got.Total.Count, len(rows))
+				}
+				for _, c := range got.Cells {
+					if c.Count == nil || *c.Count != len(want.members[cellKey(c)]) {
+						t.Errorf("%+v %s: got %v, want %d", r, cellKey(c), c.Count, len(want.members[cellKey(c)]))
+					}
+				}
+			}
+		})
+
+		t.Run("court decisions against the rows, by month decided", func(t *testing.T) {
+			rows := decisionRows(t, db.Client)
+			for _, r := range []request{{}, {groupBy: []string{"VERDICT", "INSTANCE"}, period: "YEAR"},
+				{groupBy: []string{"SENTENCE"}, where: map[string]any{"instance": []string{"FIRST_INSTANCE"}, "from": "2023-01", "to": "2025-12"}},
+				{groupBy: []string{"COMPENSATION", "COURT"}, period: "QUARTER", where: map[string]any{"verdict": []string{"CONVICTED", "CONVICTED_OF_LESSER_OFFENCE"}}},
+				{groupBy: []string{"INSTANCE"}, where: map[string]any{"compensation": []string{"ORDERED_PAID"}, "sentence": []string{"IMPRISONMENT", "NONE"}}}} {
+				got := ask(t, s, coordinator, decisionQuery, r)
+				want := expect(rows, r)
+				if got.CountsPeople || got.Threshold != 0 || len(got.Cells) != len(want.members) || len(got.Cells) == 0 {
+					t.Errorf("%+v: %d cells (want %d, some), countsPeople %v", r, len(got.Cells), len(want.members), got.CountsPeople)
 				}
 				for _, c := range got.Cells {
 					if c.Count == nil || *c.Count != len(want.members[cellKey(c)]) {

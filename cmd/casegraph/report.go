@@ -67,6 +67,8 @@ type annualTable struct {
 	title   string
 	dataset statistics.Dataset
 	groupBy []string
+	// where keeps some rows only (first-instance decisions).
+	where map[string][]string
 }
 
 // supportByKind is the dataset of the report's table of victims who
@@ -76,22 +78,26 @@ var supportByKind = statistics.VictimSupport
 
 // annualTables are the tables of the annual report for year, in order.
 // Each is one statistics.Query of the year's months, grouped by one
-// dimension: the same code, and the same answer, as the GraphQL field
-// asked the same question.
+// dimension (court decisions: the first-instance ones): the same code, and
+// the same answer, as the GraphQL field asked the same question.
 func annualTables(year int) []annualTable {
 	y := strconv.Itoa(year)
+	firstInstance := map[string][]string{"INSTANCE": {string(domain.InstanceFirstInstance)}}
 	return []annualTable{
-		{"Victims identified in " + y + ", by sex", statistics.Victims, []string{"SEX"}},
-		{"Victims identified in " + y + ", by age group", statistics.Victims, []string{"AGE_GROUP"}},
-		{"Victims identified in " + y + ", foreign nationals (YES/NO; never the nationality)", statistics.Victims, []string{"FOREIGN_NATIONAL"}},
-		{"Victims identified in " + y + ", by region", statistics.Victims, []string{"REGION"}},
-		{"Victims identified in " + y + ", by form of exploitation (MULTIPLE: more than one form)", statistics.Victims, []string{"EXPLOITATION"}},
+		{"Victims identified in " + y + ", by sex", statistics.Victims, []string{"SEX"}, nil},
+		{"Victims identified in " + y + ", by age group", statistics.Victims, []string{"AGE_GROUP"}, nil},
+		{"Victims identified in " + y + ", foreign nationals (YES/NO; never the nationality)", statistics.Victims, []string{"FOREIGN_NATIONAL"}, nil},
+		{"Victims identified in " + y + ", by region", statistics.Victims, []string{"REGION"}, nil},
+		{"Victims identified in " + y + ", by form of exploitation (MULTIPLE: more than one form)", statistics.Victims, []string{"EXPLOITATION"}, nil},
 		{"Victims identified in " + y + " who received support, by kind of service (a victim may receive several; the total is those who received any)",
-			supportByKind, []string{"SERVICE_KIND"}},
-		{"Cases opened in " + y + ", by region", statistics.Cases, []string{"REGION"}},
-		{"Cases opened in " + y + ", by stage (the stage when the report was made)", statistics.Cases, []string{"STAGE"}},
-		{"Criminal proceedings registered in " + y + ", by prosecution office", statistics.Prosecutions, []string{"OFFICE"}},
-		{"Criminal proceedings registered in " + y + ", by stage (the stage when the report was made)", statistics.Prosecutions, []string{"STAGE"}},
+			supportByKind, []string{"SERVICE_KIND"}, nil},
+		{"Cases opened in " + y + ", by region", statistics.Cases, []string{"REGION"}, nil},
+		{"Cases opened in " + y + ", by stage (the stage when the report was made)", statistics.Cases, []string{"STAGE"}, nil},
+		{"Criminal proceedings registered in " + y + ", by prosecution office", statistics.Prosecutions, []string{"OFFICE"}, nil},
+		{"Criminal proceedings registered in " + y + ", by stage (the stage when the report was made)", statistics.Prosecutions, []string{"STAGE"}, nil},
+		{"First-instance court decisions in " + y + ", by verdict", statistics.Decisions, []string{"VERDICT"}, firstInstance},
+		{"First-instance court decisions in " + y + ", by sentence (NONE: no sentence)", statistics.Decisions, []string{"SENTENCE"}, firstInstance},
+		{"First-instance court decisions in " + y + ", compensation to the victim ordered and paid", statistics.Decisions, []string{"COMPENSATION"}, firstInstance},
 	}
 }
 
@@ -106,9 +112,7 @@ type notAvailable struct {
 var notAvailableYet = []notAvailable{
 	{"Victims by nationality or nationality group", "nationality is a quasi-identifier and never a dimension; the report gives foreign nationals YES/NO instead"},
 	{"Prosecutions (indictments sent to court) in the year", "the statistics count proceedings by the month of registration and their current stage; the date of the trial request is not a dimension yet"},
-	{"Convictions and other first-instance outcomes", "prosecutionMeasures counts them by the month the proceeding was registered; a report of the year needs them by the date of the decision, not a dimension yet"},
-	{"Sentences (against the statutory range; probation and suspended sentences apart)", "prosecutionMeasures counts them by the month the proceeding was registered; a report of the year needs them by the date of the decision, not a dimension yet; the statutory ranges are not in the data"},
-	{"Compensation ordered and paid", "prosecutionMeasures counts them by the month the proceeding was registered; a report of the year needs them by the date of the decision, not a dimension yet"},
+	{"Sentences against the statutory range of each article", "the statutory ranges are not in the data; the report counts first-instance decisions by kind of sentence, and prosecutionMeasures gives the months of imprisonment"},
 }
 
 // reportCell is a cell as published: count null when suppressed.
@@ -122,12 +126,14 @@ type reportCell struct {
 type reportTable struct {
 	Title string `json:"title"`
 	// Table is the statistics table it is computed from.
-	Table        string       `json:"table"`
-	GroupBy      []string     `json:"groupBy"`
-	CountsPeople bool         `json:"countsPeople"`
-	Threshold    int          `json:"threshold"`
-	Cells        []reportCell `json:"cells"`
-	Total        reportCell   `json:"total"`
+	Table   string   `json:"table"`
+	GroupBy []string `json:"groupBy"`
+	// Where keeps some rows only, by the values of dimensions.
+	Where        map[string][]string `json:"where,omitempty"`
+	CountsPeople bool                `json:"countsPeople"`
+	Threshold    int                 `json:"threshold"`
+	Cells        []reportCell        `json:"cells"`
+	Total        reportCell          `json:"total"`
 }
 
 // annualReport is the report as the json format writes it.
@@ -229,11 +235,11 @@ func annual(ctx context.Context, db *database.DB, year, k int, now time.Time) (*
 			r.Tables = append(r.Tables, *rt)
 			continue
 		}
-		t, err := statistics.Compute(ctx, tx.Client(), a.dataset, statistics.Query{GroupBy: a.groupBy, From: r.From, To: r.To}, ctl)
+		t, err := statistics.Compute(ctx, tx.Client(), a.dataset, statistics.Query{GroupBy: a.groupBy, Where: a.where, From: r.From, To: r.To}, ctl)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", a.title, err)
 		}
-		rt := reportTable{Title: a.title, Table: t.Name, GroupBy: t.GroupBy, CountsPeople: t.CountsPeople, Threshold: t.Threshold,
+		rt := reportTable{Title: a.title, Table: t.Name, GroupBy: t.GroupBy, Where: a.where, CountsPeople: t.CountsPeople, Threshold: t.Threshold,
 			Cells: make([]reportCell, len(t.Cells)), Total: reportCell{Values: []string{}, Count: t.Total.Count, Suppressed: t.Total.Suppressed}}
 		for i, c := range t.Cells {
 			rt.Cells[i] = reportCell{Values: c.Values, Count: c.Count, Suppressed: c.Suppressed}
@@ -290,7 +296,7 @@ func dimensionTitle(d string) string {
 
 func (t reportTable) control() string {
 	if !t.CountsPeople {
-		return "Exact counts: cases and proceedings are files, not people, and are not suppressed."
+		return "Exact counts: cases, proceedings and court decisions are records, not people, and are not suppressed."
 	}
 	return fmt.Sprintf("Counts of people: a count that could single someone out (fewer than %d, or one that would reveal such a count) is shown as `%s`.",
 		t.Threshold, suppressedMark)
