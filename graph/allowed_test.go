@@ -62,21 +62,22 @@ func TestEveryPowerIsChecked(t *testing.T) {
 
 // allowedQueries ask each @allowed field over HTTP.
 var allowedQueries = map[string]string{
-	"Query.policyLines":           `{ policyLines }`,
-	"Query.accessMatrix":          `{ accessMatrix { csv } }`,
-	"Query.explainAccess":         `{ explainAccess(question: {roles: [judge], agencyKind: HIGH_COURT, field: "Victim.legalName"}) { allowed } }`,
-	"Query.policyWhatIf":          `{ policyWhatIf(add: [["p","judge","court","Victim.phone","read","proceedings"]]) { role } }`,
-	"Query.policyChanges":         `{ policyChanges { reason } }`,
-	"Query.auditEvents":           `{ auditEvents(first: 1) { pageInfo { hasNextPage } } }`,
-	"Query.verifyAuditTrail":      `{ verifyAuditTrail { valid } }`,
-	"Query.victimStatistics":      `{ victimStatistics(groupBy: [SEX]) { total { count suppressed } } }`,
-	"Query.caseStatistics":        `{ caseStatistics(groupBy: [REGION]) { total { count } } }`,
-	"Query.prosecutionStatistics": `{ prosecutionStatistics(groupBy: [OFFICE]) { total { count } } }`,
-	"Query.referralMeasures":      `{ referralMeasures(groupBy: [SERVICE_KIND]) { total { acceptanceRate } } }`,
-	"Query.prosecutionMeasures":   `{ prosecutionMeasures(groupBy: [OFFICE]) { total { registered } } }`,
-	"Query.victimSupport":         `{ victimSupport(service: LEGAL_AID) { total { received } } }`,
-	"Query.decisionStatistics":    `{ decisionStatistics(groupBy: [VERDICT]) { total { count } } }`,
-	"Query.referralStatistics":    `{ referralStatistics(groupBy: [STATUS]) { total { count suppressed } } }`,
+	"Query.policyLines":            `{ policyLines }`,
+	"Query.accessMatrix":           `{ accessMatrix { csv } }`,
+	"Query.explainAccess":          `{ explainAccess(question: {roles: [judge], agencyKind: HIGH_COURT, field: "Victim.legalName"}) { allowed } }`,
+	"Query.policyWhatIf":           `{ policyWhatIf(add: [["p","judge","court","Victim.phone","read","proceedings"]]) { role } }`,
+	"Query.policyChanges":          `{ policyChanges { reason } }`,
+	"Query.auditEvents":            `{ auditEvents(first: 1) { pageInfo { hasNextPage } } }`,
+	"Query.verifyAuditTrail":       `{ verifyAuditTrail { valid } }`,
+	"Query.victimStatistics":       `{ victimStatistics(groupBy: [SEX]) { total { count suppressed } } }`,
+	"Query.caseStatistics":         `{ caseStatistics(groupBy: [REGION]) { total { count } } }`,
+	"Query.prosecutionStatistics":  `{ prosecutionStatistics(groupBy: [OFFICE]) { total { count } } }`,
+	"Query.referralMeasures":       `{ referralMeasures(groupBy: [SERVICE_KIND]) { total { acceptanceRate } } }`,
+	"Query.prosecutionMeasures":    `{ prosecutionMeasures(groupBy: [OFFICE]) { total { registered } } }`,
+	"Query.victimSupport":          `{ victimSupport(service: LEGAL_AID) { total { received } } }`,
+	"Query.decisionStatistics":     `{ decisionStatistics(groupBy: [VERDICT]) { total { count } } }`,
+	"Query.trialRequestStatistics": `{ trialRequestStatistics(groupBy: [OFFICE]) { total { count } } }`,
+	"Query.referralStatistics":     `{ referralStatistics(groupBy: [STATUS]) { total { count suppressed } } }`,
 }
 
 // person is a role at an agency of the registry.

@@ -504,31 +504,32 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AccessMatrix          func(childComplexity int) int
-		Agencies              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder, where *ent.AgencyWhereInput) int
-		AuditEvents           func(childComplexity int, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst *bool) int
-		CaseStatistics        func(childComplexity int, groupBy []CaseDimension, period *StatisticsPeriod, where *CaseStatisticsFilter) int
-		Cases                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
-		DecisionStatistics    func(childComplexity int, groupBy []DecisionDimension, period *StatisticsPeriod, where *DecisionStatisticsFilter) int
-		EmergencyGrants       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.EmergencyGrantOrder, where *ent.EmergencyGrantWhereInput) int
-		ExplainAccess         func(childComplexity int, question AccessQuestion) int
-		Node                  func(childComplexity int, id int) int
-		Nodes                 func(childComplexity int, ids []int) int
-		PolicyChanges         func(childComplexity int, first *int) int
-		PolicyLines           func(childComplexity int) int
-		PolicyWhatIf          func(childComplexity int, add [][]string, remove [][]string) int
-		ProsecutionMeasures   func(childComplexity int, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) int
-		ProsecutionStatistics func(childComplexity int, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) int
-		Prosecutions          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) int
-		ReferralMeasures      func(childComplexity int, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) int
-		ReferralStatistics    func(childComplexity int, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) int
-		Referrals             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) int
-		Suspects              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) int
-		VerifyAuditTrail      func(childComplexity int, anchors []*AuditAnchor) int
-		VictimStatistics      func(childComplexity int, groupBy []VictimDimension, period *StatisticsPeriod, where *VictimStatisticsFilter) int
-		VictimSupport         func(childComplexity int, service *domain.ServiceKind, period *StatisticsPeriod, from *string, to *string) int
-		Victims               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) int
-		Viewer                func(childComplexity int) int
+		AccessMatrix           func(childComplexity int) int
+		Agencies               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AgencyOrder, where *ent.AgencyWhereInput) int
+		AuditEvents            func(childComplexity int, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst *bool) int
+		CaseStatistics         func(childComplexity int, groupBy []CaseDimension, period *StatisticsPeriod, where *CaseStatisticsFilter) int
+		Cases                  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) int
+		DecisionStatistics     func(childComplexity int, groupBy []DecisionDimension, period *StatisticsPeriod, where *DecisionStatisticsFilter) int
+		EmergencyGrants        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.EmergencyGrantOrder, where *ent.EmergencyGrantWhereInput) int
+		ExplainAccess          func(childComplexity int, question AccessQuestion) int
+		Node                   func(childComplexity int, id int) int
+		Nodes                  func(childComplexity int, ids []int) int
+		PolicyChanges          func(childComplexity int, first *int) int
+		PolicyLines            func(childComplexity int) int
+		PolicyWhatIf           func(childComplexity int, add [][]string, remove [][]string) int
+		ProsecutionMeasures    func(childComplexity int, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) int
+		ProsecutionStatistics  func(childComplexity int, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) int
+		Prosecutions           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) int
+		ReferralMeasures       func(childComplexity int, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) int
+		ReferralStatistics     func(childComplexity int, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) int
+		Referrals              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) int
+		Suspects               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) int
+		TrialRequestStatistics func(childComplexity int, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) int
+		VerifyAuditTrail       func(childComplexity int, anchors []*AuditAnchor) int
+		VictimStatistics       func(childComplexity int, groupBy []VictimDimension, period *StatisticsPeriod, where *VictimStatisticsFilter) int
+		VictimSupport          func(childComplexity int, service *domain.ServiceKind, period *StatisticsPeriod, from *string, to *string) int
+		Victims                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) int
+		Viewer                 func(childComplexity int) int
 	}
 
 	Referral struct {
@@ -798,6 +799,7 @@ type QueryResolver interface {
 	ReferralMeasures(ctx context.Context, groupBy []ReferralDimension, period *StatisticsPeriod, where *ReferralStatisticsFilter) (*ReferralMeasures, error)
 	VictimSupport(ctx context.Context, service *domain.ServiceKind, period *StatisticsPeriod, from *string, to *string) (*VictimSupport, error)
 	DecisionStatistics(ctx context.Context, groupBy []DecisionDimension, period *StatisticsPeriod, where *DecisionStatisticsFilter) (*StatisticsTable, error)
+	TrialRequestStatistics(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*StatisticsTable, error)
 }
 
 type ProsecutionWhereInputResolver interface {
@@ -3175,6 +3177,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Suspects(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SuspectOrder), args["where"].(*ent.SuspectWhereInput)), true
+	case "Query.trialRequestStatistics":
+		if e.ComplexityRoot.Query.TrialRequestStatistics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_trialRequestStatistics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TrialRequestStatistics(childComplexity, args["groupBy"].([]ProsecutionDimension), args["period"].(*StatisticsPeriod), args["where"].(*ProsecutionStatisticsFilter)), true
 	case "Query.verifyAuditTrail":
 		if e.ComplexityRoot.Query.VerifyAuditTrail == nil {
 			break
@@ -4990,6 +5003,11 @@ input DecisionStatisticsFilter {
 extend type Query {
   "Courts' decisions in criminal proceedings, by month decided, counted over the decisions the caller sees: outcomes, sentences and compensation by the date of the decision (prosecutionMeasures counts them by the proceeding's registration)."
   decisionStatistics(groupBy: [DecisionDimension!]! = [], period: StatisticsPeriod, where: DecisionStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
+}
+
+extend type Query {
+  "Criminal proceedings sent to trial (the request for trial: an indictment), by month of the request, counted over the proceedings the caller sees; where's from and to are months of the request."
+  trialRequestStatistics(groupBy: [ProsecutionDimension!]! = [], period: StatisticsPeriod, where: ProsecutionStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
 }
 `, BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
@@ -8291,6 +8309,36 @@ func (ec *executionContext) field_Query_suspects_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_trialRequestStatistics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]ProsecutionDimension, error) {
+			return ec.unmarshalNProsecutionDimension2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*StatisticsPeriod, error) {
+			return ec.unmarshalOStatisticsPeriod2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsPeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ProsecutionStatisticsFilter, error) {
+			return ec.unmarshalOProsecutionStatisticsFilter2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐProsecutionStatisticsFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg2
 	return args, nil
 }
 
@@ -18687,6 +18735,73 @@ func (ec *executionContext) fieldContext_Query_decisionStatistics(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_decisionStatistics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_trialRequestStatistics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_trialRequestStatistics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TrialRequestStatistics(ctx, fc.Args["groupBy"].([]ProsecutionDimension), fc.Args["period"].(*StatisticsPeriod), fc.Args["where"].(*ProsecutionStatisticsFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "statistics")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *StatisticsTable
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *StatisticsTable) graphql.Marshaler {
+			return ec.marshalNStatisticsTable2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐStatisticsTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_trialRequestStatistics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatisticsTable(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_trialRequestStatistics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -35196,6 +35311,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_decisionStatistics(ctx, field)
+				})
+		case "trialRequestStatistics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_trialRequestStatistics(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {

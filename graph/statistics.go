@@ -94,6 +94,17 @@ func (r *queryResolver) victimSupport(ctx context.Context, service *domain.Servi
 		Total: cell(t.Total), Cells: mapped(t.Cells, cell)}, nil
 }
 
+// proceedingsQuery is a query of a table of proceedings (registered, or
+// sent to trial).
+func proceedingsQuery(groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) statistics.Query {
+	q := statisticsQuery(groupBy, period)
+	if w := where; w != nil {
+		q.Where = prosecutionFilter(w)
+		q.From, q.To = deref(w.From), deref(w.To)
+	}
+	return q
+}
+
 // prosecutionFilter is a filter of proceedings as the statistics package
 // names its dimensions' values.
 func prosecutionFilter(w *ProsecutionStatisticsFilter) map[string][]string {

@@ -46,12 +46,7 @@ func (r *queryResolver) CaseStatistics(ctx context.Context, groupBy []CaseDimens
 
 // ProsecutionStatistics is the resolver for the prosecutionStatistics field.
 func (r *queryResolver) ProsecutionStatistics(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*StatisticsTable, error) {
-	q := statisticsQuery(groupBy, period)
-	if w := where; w != nil {
-		q.Where = prosecutionFilter(w)
-		q.From, q.To = deref(w.From), deref(w.To)
-	}
-	return r.statistics(ctx, statistics.Prosecutions, q)
+	return r.statistics(ctx, statistics.Prosecutions, proceedingsQuery(groupBy, period, where))
 }
 
 // ReferralStatistics is the resolver for the referralStatistics field.
@@ -85,4 +80,9 @@ func (r *queryResolver) DecisionStatistics(ctx context.Context, groupBy []Decisi
 		q.From, q.To = deref(w.From), deref(w.To)
 	}
 	return r.statistics(ctx, statistics.Decisions, q)
+}
+
+// TrialRequestStatistics is the resolver for the trialRequestStatistics field.
+func (r *queryResolver) TrialRequestStatistics(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*StatisticsTable, error) {
+	return r.statistics(ctx, statistics.TrialRequests, proceedingsQuery(groupBy, period, where))
 }

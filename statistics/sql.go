@@ -156,9 +156,22 @@ func readCases(ctx context.Context, client *ent.Client) ([]fineCell, error) {
 var prosecutionDims = []string{"OFFICE", "STAGE", "EXTENDED"}
 
 func readProsecutions(ctx context.Context, client *ent.Client) ([]fineCell, error) {
+	return readProceedingsBy(ctx, client, prosecution.FieldRegisteredAt)
+}
+
+// readTrialRequests is readProsecutions of the proceedings sent to trial,
+// by month of the request for trial.
+func readTrialRequests(ctx context.Context, client *ent.Client) ([]fineCell, error) {
+	return readProceedingsBy(ctx, client, prosecution.FieldTrialRequestedAt)
+}
+
+// readProceedingsBy groups the proceedings with a time in column by its
+// month and prosecutionDims.
+func readProceedingsBy(ctx context.Context, client *ent.Client, column string) ([]fineCell, error) {
 	var rows []grouped
 	err := client.Prosecution.Query().Modify(func(s *sql.Selector) {
-		groupFinest(s, monthOf(s, s.C(prosecution.FieldRegisteredAt)),
+		s.Where(sql.NotNull(s.C(column)))
+		groupFinest(s, monthOf(s, s.C(column)),
 			s.C(prosecution.FieldOfficeID), s.C(prosecution.FieldStage),
 			"CASE WHEN "+s.C(prosecution.FieldDeadlineExtensions)+" > 0 THEN 'YES' ELSE 'NO' END")
 	}).Scan(ctx, &rows)

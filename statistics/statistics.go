@@ -108,6 +108,11 @@ var Cases = Dataset{name: "cases", dims: caseDims, read: readCases}
 // not people: their counts are not suppressed.
 var Prosecutions = Dataset{name: "prosecutions", dims: prosecutionDims, read: readProsecutions}
 
+// TrialRequests counts criminal proceedings sent to trial (a request for
+// trial: the indictment), by month of the request, by the dimensions of
+// Prosecutions. Not suppressed, as proceedings are not.
+var TrialRequests = Dataset{name: "trialRequests", dims: prosecutionDims, read: readTrialRequests}
+
 // Decisions counts courts' decisions in criminal proceedings, by month
 // decided: the outcomes a year's report counts by the date of the
 // decision. Decisions are court records, not people: their counts are not

@@ -54,6 +54,14 @@ const referralQuery = `query ($groupBy: [ReferralDimension!]!, $period: Statisti
   }
 }`
 
+const trialRequestQuery = `query ($groupBy: [ProsecutionDimension!]!, $period: StatisticsPeriod, $where: ProsecutionStatisticsFilter) {
+  trialRequestStatistics(groupBy: $groupBy, period: $period, where: $where) {
+    groupBy period countsPeople threshold
+    cells { period values count suppressed }
+    total { count suppressed }
+  }
+}`
+
 const decisionQuery = `query ($groupBy: [DecisionDimension!]!, $period: StatisticsPeriod, $where: DecisionStatisticsFilter) {
   decisionStatistics(groupBy: $groupBy, period: $period, where: $where) {
     groupBy period countsPeople threshold
@@ -295,6 +303,17 @@ func expect(rows []row, r request) expected {
 		}
 	}
 	return e
+}
+
+// checkExactCells checks that every cell of an exact table (cases,
+// proceedings, decisions: not people) counts its members.
+func checkExactCells(t *testing.T, r request, got table, want expected) {
+	t.Helper()
+	for _, c := range got.Cells {
+		if c.Count == nil || *c.Count != len(want.members[cellKey(c)]) {
+			t.Errorf("%+v %s: got %v, want %d", r, cellKey(c), c.Count, len(want.members[cellKey(c)]))
+		}
+	}
 }
 
 // small reports whether the members include a finest cell of fewer than k
@@ -626,11 +645,7 @@ func TestStatistics(t *testing.T) {
 				if len(got.Cells) != len(want.members) {
 					t.Errorf("%+v: %d cells, want %d", r, len(got.Cells), len(want.members))
 				}
-				for _, c := range got.Cells {
-					if c.Count == nil || *c.Count != len(want.members[cellKey(c)]) {
-						t.Errorf("%+v %s: got %v, want %d", r, cellKey(c), c.Count, len(want.members[cellKey(c)]))
-					}
-				}
+				checkExactCells(t, r, got, want)
 			}
 		})
 
@@ -643,11 +658,26 @@ func TestStatistics(t *testing.T) {
 				if got.CountsPeople || len(got.Cells) != len(want.members) || *got.Total.Count != len(rows) && len(r.where) == 0 {
 					t.Errorf("%+v: %d cells (want %d), total %v of %d", r, len(got.Cells), len(want.members), got.Total.Count, len(rows))
 				}
-				for _, c := range got.Cells {
-					if c.Count == nil || *c.Count != len(want.members[cellKey(c)]) {
-						t.Errorf("%+v %s: got %v, want %d", r, cellKey(c), c.Count, len(want.members[cellKey(c)]))
-					}
+				checkExactCells(t, r, got, want)
+			}
+		})
+
+		t.Run("proceedings sent to trial against the rows, by month of the request", func(t *testing.T) {
+			var rows []row
+			for _, p := range db.Client.Prosecution.Query().WithOffice().AllX(viewer.SystemContext(context.Background())) {
+				if p.TrialRequestedAt != nil {
+					rows = append(rows, row{month: p.TrialRequestedAt.UTC().Format("2006-01"), values: map[string]string{
+						"OFFICE": p.Edges.Office.Code, "STAGE": string(p.Stage), "EXTENDED": yesNo(p.DeadlineExtensions > 0)}})
 				}
+			}
+			for _, r := range []request{{}, {groupBy: []string{"OFFICE"}, period: "YEAR"},
+				{groupBy: []string{"STAGE"}, period: "QUARTER", where: map[string]any{"from": "2024-01", "to": "2025-12"}}} {
+				got := ask(t, s, coordinator, trialRequestQuery, r)
+				want := expect(rows, r)
+				if got.CountsPeople || len(got.Cells) != len(want.members) || len(got.Cells) == 0 {
+					t.Errorf("%+v: %d cells (want %d, some)", r, len(got.Cells), len(want.members))
+				}
+				checkExactCells(t, r, got, want)
 			}
 		})
 
@@ -662,11 +692,7 @@ func TestStatistics(t *testing.T) {
 				if got.CountsPeople || got.Threshold != 0 || len(got.Cells) != len(want.members) || len(got.Cells) == 0 {
 					t.Errorf("%+v: %d cells (want %d, some), countsPeople %v", r, len(got.Cells), len(want.members), got.CountsPeople)
 				}
-				for _, c := range got.Cells {
-					if c.Count == nil || *c.Count != len(want.members[cellKey(c)]) {
-						t.Errorf("%+v %s: got %v, want %d", r, cellKey(c), c.Count, len(want.members[cellKey(c)]))
-					}
-				}
+				checkExactCells(t, r, got, want)
 			}
 		})
 

@@ -95,6 +95,7 @@ func annualTables(year int) []annualTable {
 		{"Cases opened in " + y + ", by stage (the stage when the report was made)", statistics.Cases, []string{"STAGE"}, nil},
 		{"Criminal proceedings registered in " + y + ", by prosecution office", statistics.Prosecutions, []string{"OFFICE"}, nil},
 		{"Criminal proceedings registered in " + y + ", by stage (the stage when the report was made)", statistics.Prosecutions, []string{"STAGE"}, nil},
+		{"Criminal proceedings sent to trial in " + y + " (requests for trial), by prosecution office", statistics.TrialRequests, []string{"OFFICE"}, nil},
 		{"First-instance court decisions in " + y + ", by verdict", statistics.Decisions, []string{"VERDICT"}, firstInstance},
 		{"First-instance court decisions in " + y + ", by sentence (NONE: no sentence)", statistics.Decisions, []string{"SENTENCE"}, firstInstance},
 		{"First-instance court decisions in " + y + ", compensation to the victim ordered and paid", statistics.Decisions, []string{"COMPENSATION"}, firstInstance},
@@ -111,7 +112,6 @@ type notAvailable struct {
 
 var notAvailableYet = []notAvailable{
 	{"Victims by nationality or nationality group", "nationality is a quasi-identifier and never a dimension; the report gives foreign nationals YES/NO instead"},
-	{"Prosecutions (indictments sent to court) in the year", "the statistics count proceedings by the month of registration and their current stage; the date of the trial request is not a dimension yet"},
 	{"Sentences against the statutory range of each article", "the statutory ranges are not in the data; the report counts first-instance decisions by kind of sentence, and prosecutionMeasures gives the months of imprisonment"},
 }
 

@@ -98,10 +98,11 @@ func reportJSONOf(t *testing.T, out string) annualReport {
 
 // statisticsQueries are the GraphQL fields of the report's tables.
 var statisticsQueries = map[string]struct{ field, dimension, filter string }{
-	"victims":      {"victimStatistics", "VictimDimension", "VictimStatisticsFilter"},
-	"cases":        {"caseStatistics", "CaseDimension", "CaseStatisticsFilter"},
-	"prosecutions": {"prosecutionStatistics", "ProsecutionDimension", "ProsecutionStatisticsFilter"},
-	"decisions":    {"decisionStatistics", "DecisionDimension", "DecisionStatisticsFilter"},
+	"victims":       {"victimStatistics", "VictimDimension", "VictimStatisticsFilter"},
+	"cases":         {"caseStatistics", "CaseDimension", "CaseStatisticsFilter"},
+	"prosecutions":  {"prosecutionStatistics", "ProsecutionDimension", "ProsecutionStatisticsFilter"},
+	"decisions":     {"decisionStatistics", "DecisionDimension", "DecisionStatisticsFilter"},
+	"trialRequests": {"trialRequestStatistics", "ProsecutionDimension", "ProsecutionStatisticsFilter"},
 }
 
 type gqlCell struct {
