@@ -197,9 +197,7 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 func readDaysToAccept(ctx context.Context, client *ent.Client) ([]acceptRow, error) {
 	var rows []acceptRow
 	err := client.Referral.Query().Modify(func(s *sql.Selector) {
-		from, to := sql.Table(agency.Table).As("from_agency"), sql.Table(agency.Table).As("to_agency")
-		s.Join(from).On(s.C(referral.FieldFromAgencyID), from.C(agency.FieldID)).
-			Join(to).On(s.C(referral.FieldToAgencyID), to.C(agency.FieldID))
+		from, to := joinReferralAgencies(s)
 		history := s.C(referral.FieldStatusHistory)
 		var accepted string
 		if s.Dialect() == dialect.Postgres {

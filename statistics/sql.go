@@ -188,9 +188,7 @@ var referralDims = []string{"SERVICE_KIND", "FROM_AGENCY_KIND", "TO_AGENCY_KIND"
 func readReferrals(ctx context.Context, client *ent.Client) ([]fineCell, error) {
 	var rows []grouped
 	err := client.Referral.Query().Modify(func(s *sql.Selector) {
-		from, to := sql.Table(agency.Table).As("from_agency"), sql.Table(agency.Table).As("to_agency")
-		s.Join(from).On(s.C(referral.FieldFromAgencyID), from.C(agency.FieldID)).
-			Join(to).On(s.C(referral.FieldToAgencyID), to.C(agency.FieldID))
+		from, to := joinReferralAgencies(s)
 		groupFinest(s, monthOf(s, s.C(referral.FieldReferredAt)),
 			s.C(referral.FieldServiceKind), from.C(agency.FieldKind), to.C(agency.FieldKind), s.C(referral.FieldStatus))
 	}).Scan(ctx, &rows)
@@ -217,6 +215,15 @@ func readDecisions(ctx context.Context, client *ent.Client) ([]fineCell, error) 
 		return nil, err
 	}
 	return withAgencies(ctx, client, rows, len(decisionDims), map[int]func(agencyFacts) string{0: agencyFacts.code})
+}
+
+// joinReferralAgencies joins a referral's referring and receiving
+// agencies to s, whose kinds are dimensions of referrals.
+func joinReferralAgencies(s *sql.Selector) (from, to *sql.SelectTable) {
+	from, to = sql.Table(agency.Table).As("from_agency"), sql.Table(agency.Table).As("to_agency")
+	s.Join(from).On(s.C(referral.FieldFromAgencyID), from.C(agency.FieldID)).
+		Join(to).On(s.C(referral.FieldToAgencyID), to.C(agency.FieldID))
+	return from, to
 }
 
 // agencyFacts is what statistics name an agency by: its code and kind.
