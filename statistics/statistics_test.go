@@ -727,22 +727,34 @@ func TestStatistics(t *testing.T) {
 		})
 
 		t.Run("reads are audited: the table and the request, never a value", func(t *testing.T) {
-			r := request{groupBy: []string{"SEX"}, period: "YEAR", where: map[string]any{"region": []string{"KUKES"}}}
-			ask(t, s, coordinator, victimQuery, r)
-			events := db.Client.AuditEvent.Query().Where(auditevent.Kind(string(audit.StatisticsRead)), auditevent.ActorSubject(coordinator.Subject)).
-				Order(ent.Desc(auditevent.FieldID)).AllX(viewer.SystemContext(context.Background()))
-			if len(events) == 0 {
-				t.Fatal("no STATISTICS_READ event")
-			}
-			var detail map[string]any
-			if err := json.Unmarshal([]byte(events[0].Detail), &detail); err != nil {
-				t.Fatal(err)
-			}
-			if detail["table"] != "victims" || fmt.Sprint(detail["groupBy"]) != "[SEX]" || !strings.Contains(events[0].Detail, "KUKES") {
-				t.Errorf("detail %s: want the table, grouping and filter", events[0].Detail)
-			}
-			if strings.Contains(events[0].Detail, "count") {
-				t.Errorf("detail %s holds a value", events[0].Detail)
+			for _, read := range []struct {
+				query string
+				vars  map[string]any
+				table string
+				// groupBy and mentions are what the event's detail must say.
+				groupBy, mentions string
+			}{
+				{victimQuery, request{groupBy: []string{"SEX"}, period: "YEAR", where: map[string]any{"region": []string{"KUKES"}}}.vars(), "victims", "[SEX]", "KUKES"},
+				{supportQuery, map[string]any{"service": "LEGAL_AID", "from": "2024-01"}, "victimSupport", "[SERVICE_KIND]", "LEGAL_AID"},
+				{decisionQuery, request{groupBy: []string{"VERDICT"}, where: map[string]any{"instance": []string{"APPEAL"}}}.vars(), "decisions", "[VERDICT]", "APPEAL"},
+				{trialRequestQuery, request{groupBy: []string{"OFFICE"}, where: map[string]any{"from": "2025-03"}}.vars(), "trialRequests", "[OFFICE]", "2025-03"},
+			} {
+				testserver.Call[map[string]any](t, s, coordinator, read.query, read.vars)
+				events := db.Client.AuditEvent.Query().Where(auditevent.Kind(string(audit.StatisticsRead)), auditevent.ActorSubject(coordinator.Subject)).
+					Order(ent.Desc(auditevent.FieldID)).AllX(viewer.SystemContext(context.Background()))
+				if len(events) == 0 {
+					t.Fatal("no STATISTICS_READ event")
+				}
+				var detail map[string]any
+				if err := json.Unmarshal([]byte(events[0].Detail), &detail); err != nil {
+					t.Fatal(err)
+				}
+				if detail["table"] != read.table || fmt.Sprint(detail["groupBy"]) != read.groupBy || !strings.Contains(events[0].Detail, read.mentions) {
+					t.Errorf("detail %s: want the table %s, grouping %s and filter %s", events[0].Detail, read.table, read.groupBy, read.mentions)
+				}
+				if strings.Contains(events[0].Detail, "count") || strings.Contains(events[0].Detail, "received") {
+					t.Errorf("detail %s holds a value", events[0].Detail)
+				}
 			}
 		})
 	})
