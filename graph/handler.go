@@ -39,6 +39,9 @@ type Options struct {
 	// TrustedDocuments, when set, are the only documents the handler runs
 	// (check them first with CheckTrustedDocuments); nil runs any.
 	TrustedDocuments *trusted.Documents
+	// StatisticsCache keeps statistics across requests for the callers who
+	// see every row (statistics.Cache); nil keeps them for one request.
+	StatisticsCache *statistics.Cache
 }
 
 // DefaultMaxResponseBytes bounds an answer's data. The cost ceiling
@@ -91,7 +94,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	// The panels of a dashboard that ask the same statistics table share
 	// its one statement within the request (statistics.Readings).
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(statistics.WithReadings(ctx))
+		return next(statistics.WithReadings(ctx, opts.StatisticsCache))
 	})
 	// The audit trail writes what no mutation's transaction did (reads of
 	// queries, refusals) after the operation ends. checkMutations is added

@@ -156,6 +156,21 @@ func decide(ctx context.Context, typ string, m ent.Mutation, where func(...func(
 	return privacy.Allow
 }
 
+// SeesEveryRow reports whether a query of the ent type typ (gen.TypeVictim,
+// ...) under ctx's scope is narrowed by nothing: the scope's predicate for
+// it is none, exactly as the policy above decides. Callers who see every
+// row of a table read the same rows, so what they read can be shared
+// between them (statistics.Cache). False for system work (not a scope)
+// and for a type the table does not name.
+func SeesEveryRow(ctx context.Context, typ string) bool {
+	e, named := entityOf(typ)
+	s := FromContext(ctx)
+	if !named || e.rows == nil || s == nil || viewer.IsSystem(ctx) {
+		return false
+	}
+	return rowsOf(s, e) == nil
+}
+
 // rowsOf is the predicate of the rows of e that s may see, or nil for all:
 // the one place a scope becomes SQL.
 func rowsOf(s *Scope, e entity) func(*sql.Selector) { return e.rows(s) }

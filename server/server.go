@@ -32,6 +32,7 @@ import (
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/requestid"
 	"github.com/casegraph/casegraph/server/graphiql"
+	"github.com/casegraph/casegraph/statistics"
 	"github.com/casegraph/casegraph/trusted"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -65,6 +66,10 @@ type Config struct {
 	// MaxResponseBytes bounds an answer's data; 0 means
 	// graph.DefaultMaxResponseBytes.
 	MaxResponseBytes int
+	// StatisticsCache keeps statistics across requests (PostgreSQL, once
+	// it follows the database's notifications); nil keeps them for one
+	// request.
+	StatisticsCache *statistics.Cache
 	// TrustedDocuments, when set, are the only GraphQL documents served
 	// (production); nil serves any (development, GraphiQL).
 	TrustedDocuments *trusted.Documents
@@ -130,7 +135,8 @@ func (s *Server) routes() http.Handler {
 		r.Handle("/metrics", s.MetricsHandler())
 	}
 
-	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer, Audit: s.cfg.Audit, Limits: s.cfg.Limits, TrustedDocuments: s.cfg.TrustedDocuments, MaxResponseBytes: s.cfg.MaxResponseBytes})
+	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer, Audit: s.cfg.Audit, Limits: s.cfg.Limits, TrustedDocuments: s.cfg.TrustedDocuments, MaxResponseBytes: s.cfg.MaxResponseBytes,
+		StatisticsCache: s.cfg.StatisticsCache})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Compress(5))
 		r.Use(s.limitBody)

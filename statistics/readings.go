@@ -15,12 +15,13 @@ import (
 // within a request that reads statistics: only queries do, and a query
 // changes nothing.
 //
-// Cells are kept for the request alone, never across requests: a later
-// request may see other rows, and a cache across them would need to know
-// when any row of the table changed, on any server.
+// Across requests, what callers who see every row read is kept by the
+// server's Cache, which hears of every change on PostgreSQL; without one
+// (SQLite, a command) cells are kept for the request alone.
 type Readings struct {
 	mu     sync.Mutex
 	tables map[string]*reading
+	cache  *Cache
 }
 
 // reading is one table's rows, read once: concurrent panels wait for the
@@ -33,24 +34,26 @@ type reading struct {
 
 var readingsKey = &ctxvalue.Key[*Readings]{}
 
-// WithReadings returns ctx carrying a new, empty Readings: one request's.
-// It is installed for every request; its map is made at the first table
-// read, so a request that reads none pays one small allocation.
-func WithReadings(ctx context.Context) context.Context {
-	return readingsKey.With(ctx, &Readings{})
+// WithReadings returns ctx carrying a new, empty Readings: one request's,
+// reading through cache (nil: none). It is installed for every request;
+// its map is made at the first table read, so a request that reads none
+// pays one small allocation.
+func WithReadings(ctx context.Context, cache *Cache) context.Context {
+	return readingsKey.With(ctx, &Readings{cache: cache})
 }
 
 // finestCells returns d's finest cells as ctx's caller sees them: read
 // through client at the first ask of the request, and kept for the rest of
 // it.
 func (d Dataset) finestCells(ctx context.Context, client *ent.Client) ([]fineCell, error) {
-	return readOnce(ctx, d.name, func() ([]fineCell, error) { return d.read(ctx, client) })
+	return readOnce(ctx, d.name, d.entity, func() ([]fineCell, error) { return d.read(ctx, client) })
 }
 
 // readOnce returns what read returns, read at the first ask of the request
-// under name and kept for the rest of it. Without Readings on ctx (a
-// command, a test) each ask reads.
-func readOnce[T any](ctx context.Context, name string, read func() (T, error)) (T, error) {
+// under name and kept for the rest of it; for callers who see every row
+// of the ent type entity, through the server's Cache. Without Readings on
+// ctx (a command, a test) each ask reads.
+func readOnce[T any](ctx context.Context, name, entity string, read func() (T, error)) (T, error) {
 	rs := readingsKey.From(ctx)
 	if rs == nil {
 		return read()
@@ -65,7 +68,7 @@ func readOnce[T any](ctx context.Context, name string, read func() (T, error)) (
 		rs.tables[name] = r
 	}
 	rs.mu.Unlock()
-	r.once.Do(func() { r.value, r.err = read() })
+	r.once.Do(func() { r.value, r.err = shared(ctx, rs.cache, name, entity, read) })
 	v, _ := r.value.(T)
 	return v, r.err
 }

@@ -15,12 +15,10 @@ package statistics
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/casegraph/casegraph/apperr"
@@ -84,6 +82,9 @@ type fineCell struct {
 // Dataset is one table the package can count.
 type Dataset struct {
 	name string
+	// entity is the ent type whose rows the table counts, as the row
+	// scope narrows them (rowscope.SeesEveryRow).
+	entity string
 	// people: the table counts people, so disclosure control applies.
 	people bool
 	dims   []string
@@ -97,31 +98,31 @@ type Dataset struct {
 func (d Dataset) Name() string { return d.name }
 
 // Victims counts victims identified, by month of identification.
-var Victims = Dataset{name: "victims", people: true, dims: victimDims, read: readVictims}
+var Victims = Dataset{name: "victims", entity: ent.TypeVictim, people: true, dims: victimDims, read: readVictims}
 
 // Cases counts cases opened, by month of opening. Cases are files, not
 // people: their counts are not suppressed (docs/statistics.md).
-var Cases = Dataset{name: "cases", dims: caseDims, read: readCases}
+var Cases = Dataset{name: "cases", entity: ent.TypeCaseFile, dims: caseDims, read: readCases}
 
 // Prosecutions counts criminal proceedings registered, by month of
 // registration: the monitoring mechanism's figures. Proceedings are files,
 // not people: their counts are not suppressed.
-var Prosecutions = Dataset{name: "prosecutions", dims: prosecutionDims, read: readProsecutions}
+var Prosecutions = Dataset{name: "prosecutions", entity: ent.TypeProsecution, dims: prosecutionDims, read: readProsecutions}
 
 // TrialRequests counts criminal proceedings sent to trial (a request for
 // trial: the indictment), by month of the request, by the dimensions of
 // Prosecutions. Not suppressed, as proceedings are not.
-var TrialRequests = Dataset{name: "trialRequests", dims: prosecutionDims, read: readTrialRequests}
+var TrialRequests = Dataset{name: "trialRequests", entity: ent.TypeProsecution, dims: prosecutionDims, read: readTrialRequests}
 
 // Decisions counts courts' decisions in criminal proceedings, by month
 // decided: the outcomes a year's report counts by the date of the
 // decision. Decisions are court records, not people: their counts are not
 // suppressed, as proceedings' are not.
-var Decisions = Dataset{name: "decisions", dims: decisionDims, read: readDecisions}
+var Decisions = Dataset{name: "decisions", entity: ent.TypeCourtDecision, dims: decisionDims, read: readDecisions}
 
 // Referrals counts referrals of victims to services, by month referred.
 // Each is one victim's, so they are controlled as counts of people.
-var Referrals = Dataset{name: "referrals", people: true, dims: referralDims, read: readReferrals}
+var Referrals = Dataset{name: "referrals", entity: ent.TypeReferral, people: true, dims: referralDims, read: readReferrals}
 
 // Compute reads d's finest cells as ctx's caller sees them (once a
 // request, see Readings), answers q under ctl, and records the reading on
@@ -197,19 +198,27 @@ func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Contr
 		s.hidden = s.hidden || hidden[f]
 		s.unreleased = s.unreleased || !whole[fine[f].month]
 	}
+	// Tens of thousands of finest cells a table: each cell's key is built
+	// in one reused buffer, and a sum's values made once, when it is new.
+	keeps := d.filter(q)
+	var key []byte
 	for f, c := range fine {
-		if !d.keeps(c, q) {
+		if !keeps(c) {
 			continue
 		}
-		cell := Cell{Period: bucket(c.month, q.Period), Values: make([]string, len(pos))}
-		for i, p := range pos {
-			cell.Values[i] = c.values[p]
+		period := bucket(c.month, q.Period)
+		key = append(key[:0], period...)
+		for _, p := range pos {
+			key = append(append(key, 0), c.values[p]...)
 		}
-		key := cell.Period + "\x00" + strings.Join(cell.Values, "\x00")
-		s := sums[key]
+		s := sums[string(key)]
 		if s == nil {
+			cell := Cell{Period: period, Values: make([]string, len(pos))}
+			for i, p := range pos {
+				cell.Values[i] = c.values[p]
+			}
 			s = &sum{cell: cell}
-			sums[key] = s
+			sums[string(key)] = s
 		}
 		add(s, f)
 		add(&total, f)
@@ -250,7 +259,7 @@ func (d Dataset) disclosure(ctx context.Context, fine []fineCell, k int) (hidden
 		hidden []bool
 		whole  map[string]bool
 	}
-	dc, _ := readOnce(ctx, d.name+"/disclosure/"+strconv.Itoa(k), func() (decision, error) {
+	dc, _ := readOnce(ctx, d.name+"/disclosure/"+strconv.Itoa(k), d.entity, func() (decision, error) {
 		hidden := hiddenCells(fine, k)
 		return decision{hidden: hidden, whole: releasable(fine, hidden, k)}, nil
 	})
@@ -258,16 +267,31 @@ func (d Dataset) disclosure(ctx context.Context, fine []fineCell, k int) (hidden
 }
 
 // keeps reports whether q's filter and period keep the finest cell c.
-func (d Dataset) keeps(c fineCell, q Query) bool {
-	if (q.From != "" && c.month < q.From) || (q.To != "" && c.month > q.To) {
-		return false
+func (d Dataset) keeps(c fineCell, q Query) bool { return d.filter(q)(c) }
+
+// filter is keeps for one query, its dimensions looked up once.
+func (d Dataset) filter(q Query) func(fineCell) bool {
+	type kept struct {
+		pos    int
+		values []string
 	}
+	var where []kept
 	for dim, values := range q.Where {
-		if len(values) > 0 && !slices.Contains(values, c.values[slices.Index(d.dims, dim)]) {
-			return false
+		if len(values) > 0 {
+			where = append(where, kept{slices.Index(d.dims, dim), values})
 		}
 	}
-	return true
+	return func(c fineCell) bool {
+		if (q.From != "" && c.month < q.From) || (q.To != "" && c.month > q.To) {
+			return false
+		}
+		for _, w := range where {
+			if !slices.Contains(w.values, c.values[w.pos]) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // bucket names the period of p that month (YYYY-MM) falls in.
@@ -276,9 +300,9 @@ func bucket(month string, p Period) string {
 	case Month:
 		return month
 	case Quarter:
-		var m int
-		fmt.Sscanf(month[5:], "%d", &m)
-		return fmt.Sprintf("%s-Q%d", month[:4], (m+2)/3)
+		// month is YYYY-MM (checked when read): its quarter is (MM+2)/3.
+		m := int(month[5]-'0')*10 + int(month[6]-'0')
+		return month[:4] + "-Q" + string(rune('0'+(m+2)/3))
 	case Year:
 		return month[:4]
 	}

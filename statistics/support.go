@@ -123,7 +123,7 @@ func ComputeSupportKinds(ctx context.Context, client *ent.Client, services []str
 	if err != nil {
 		return nil, err
 	}
-	rows, err := readOnce(ctx, VictimSupport.name, func() ([]supportRow, error) { return readSupport(ctx, client) })
+	rows, err := readOnce(ctx, VictimSupport.name, ent.TypeVictim, func() ([]supportRow, error) { return readSupport(ctx, client) })
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/casegraph/casegraph/seed"
 	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/server"
+	"github.com/casegraph/casegraph/statistics"
 	"github.com/casegraph/casegraph/trusted"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -98,10 +99,18 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 	if err != nil {
 		return err
 	}
+	var statisticsCache *statistics.Cache
 	if db.Dialect == dialect.Postgres {
 		// Every server reloads the policy when any of them changes it.
 		if err := enforcer.Follow(ctx, cfg.DatabaseURL, logger); err != nil {
 			return fmt.Errorf("listening for policy changes: %w", err)
+		}
+		// Statistics are kept across requests only while every change to
+		// their tables is heard; without it, each request reads its own.
+		statisticsCache = statistics.NewCache()
+		if err := statisticsCache.Follow(ctx, cfg.DatabaseURL, logger); err != nil {
+			logger.Warn("statistics are read afresh by every request: cannot listen for changes", "error", err.Error())
+			statisticsCache = nil
 		}
 	}
 	var docs *trusted.Documents
@@ -116,7 +125,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 	}
 	srv := server.New(server.Config{DB: db, Verifier: verifier, Enforcer: enforcer, Logger: logger, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
 		RequestTimeout: cfg.RequestTimeout, CostPerMinute: cfg.CostLimit, Limits: limitsFrom(cfg), TrustedDocuments: docs,
-		MetricsToken: cfg.MetricsToken, MetricsOnOwnListener: cfg.MetricsAddr != ""})
+		MetricsToken: cfg.MetricsToken, MetricsOnOwnListener: cfg.MetricsAddr != "", StatisticsCache: statisticsCache})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

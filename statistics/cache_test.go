@@ -1,0 +1,117 @@
+package statistics_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/server"
+	"github.com/casegraph/casegraph/statistics"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// TestCacheAcrossRequests: on PostgreSQL, a server with a statistics.Cache
+// answers a national principal's repeated statistics without a statistics
+// statement, answers a regional principal (whose rows are narrowed) afresh
+// every time, and after a change committed to a counted table, through
+// any connection, both servers on the database answer with the change.
+func TestCacheAcrossRequests(t *testing.T) {
+	db := testdb.Postgres(t)
+	seed(t, db)
+	counted, statements := testdb.CountingByKind(db)
+	start := func(d *database.DB) *testserver.Server {
+		cache := statistics.NewCache()
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		if err := cache.Follow(ctx, db.DSN(), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+			t.Fatal(err)
+		}
+		return testserver.Start(t, d, testserver.Options{Config: server.Config{StatisticsCache: cache}})
+	}
+	a, b := start(counted), start(db)
+	byRegion := request{groupBy: []string{"REGION"}}
+	// regions asks s as p for cases by region, and counts the statements
+	// the request sent outside the audit trail's transaction (server a's
+	// only): the statistics' own.
+	regions := func(s *testserver.Server, p testserver.Principal) (map[string]int, int64) {
+		outside := func() int64 { return statements.All.Load() - statements.InTx.Load() }
+		before := outside()
+		got := ask(t, s, p, caseQuery, byRegion)
+		out := map[string]int{}
+		for _, c := range got.Cells {
+			out[c.Values[0]] = *c.Count
+		}
+		return out, outside() - before
+	}
+	truth := func() map[string]int {
+		out := map[string]int{}
+		for _, r := range caseRows(t, db.Client) {
+			out[r.values["REGION"]]++
+		}
+		return out
+	}
+	same := func(x, y map[string]int) bool {
+		if len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			if y[k] != v {
+				return false
+			}
+		}
+		return true
+	}
+
+	national, regional := a.As(t, "onac", viewer.RoleCoordinator), a.As(t, "police-tirane", viewer.RoleInvestigator)
+	// What a server reads once for each caller (the agency of a token) is
+	// not what is measured.
+	for _, p := range []testserver.Principal{national, regional} {
+		a.Do(t, p.Token, `{ viewer { subject } }`, nil).MustOK(t)
+	}
+	first, cold := regions(a, national)
+	again, warm := regions(a, national)
+	if !same(first, truth()) || !same(again, first) {
+		t.Fatalf("national cases by region: %v then %v, want %v", first, again, truth())
+	}
+	// The first sends the cases' statement and reads the agency registry;
+	// the second sends neither.
+	if cold != 2 || warm != 0 {
+		t.Errorf("national requests sent %d, then %d statements: want 2 (the cases' statement, the agency registry), then none", cold, warm)
+	}
+	// Every agency is every caller's to see: the registry is shared; the
+	// regional principal's cases are its own, read every time.
+	_, r1 := regions(a, regional)
+	_, r2 := regions(a, regional)
+	if r1 != 1 || r2 != 1 {
+		t.Errorf("a regional principal's requests sent %d, then %d statements: want 1 each time (its rows are its own)", r1, r2)
+	}
+	// Server b keeps its own copy.
+	if got, _ := regions(b, b.As(t, "onac", viewer.RoleCoordinator)); !same(got, truth()) {
+		t.Fatalf("server b: %v, want %v", got, truth())
+	}
+
+	// A change committed outside any server: one case moves to KUKES.
+	if _, err := db.SQL.Exec(`UPDATE case_files SET region = 'KUKES' WHERE id = (SELECT min(id) FROM case_files WHERE region = 'TIRANE')`); err != nil {
+		t.Fatal(err)
+	}
+	want := truth()
+	for name, s := range map[string]*testserver.Server{"a": a, "b": b} {
+		p := s.As(t, "onac", viewer.RoleCoordinator)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got, _ := regions(s, p)
+			if same(got, want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("server %s still answers %v after the change, want %v", name, got, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
