@@ -56,9 +56,14 @@ func Listen(ctx context.Context, databaseURL, channel string, events ListenEvent
 	go func() {
 		defer l.Close()
 		// A connection that died without a word (a partition, no reset) is
-		// found by pinging it: its failure then shows as Lost.
-		ping := time.NewTicker(10 * time.Second)
+		// found by pinging it: its failure then shows as Lost. The ping
+		// runs beside this loop, never in it: lib/pq reads the ping's
+		// answer only after handing over the notifications before it, so
+		// a loop waiting for the answer while many were pending would wait
+		// for ever, hearing nothing and reporting nothing.
+		ping := time.NewTicker(pingEvery)
 		defer ping.Stop()
+		pinging := make(chan struct{}, 1)
 		for {
 			select {
 			case <-ctx.Done():
@@ -69,12 +74,22 @@ func Listen(ctx context.Context, databaseURL, channel string, events ListenEvent
 					events.Notified()
 				}
 			case <-ping.C:
-				_ = l.Ping()
+				select {
+				case pinging <- struct{}{}:
+					go func() {
+						defer func() { <-pinging }()
+						_ = l.Ping()
+					}()
+				default: // the last ping is still waiting for its answer
+				}
 			}
 		}
 	}()
 	return nil
 }
+
+// pingEvery is how often Listen pings its connection (a test shortens it).
+var pingEvery = 10 * time.Second
 
 // withApplicationName adds application_name=name to a postgres:// URL that
 // names none; other forms are returned as they are.

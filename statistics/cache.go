@@ -3,10 +3,12 @@ package statistics
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"sync"
 
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/rowscope"
+	"golang.org/x/sync/singleflight"
 )
 
 // Channel is the PostgreSQL notification channel on which every statement
@@ -35,6 +37,10 @@ type Cache struct {
 	generation uint64
 	listening  bool
 	values     map[string]any
+	// reads merges the reads of one name and generation that run at once
+	// (a dashboard wall of several screens after a change): one statement,
+	// not one each.
+	reads singleflight.Group
 }
 
 // NewCache returns a cache that keeps nothing until it is listening
@@ -94,9 +100,13 @@ func shared[T any](ctx context.Context, c *Cache, name, entity string, read func
 	if t, isT := v.(T); ok && isT {
 		return t, nil
 	}
-	t, err := read()
-	if err == nil {
-		c.store(name, t, generation)
-	}
+	v, err, _ := c.reads.Do(name+"@"+strconv.FormatUint(generation, 10), func() (any, error) {
+		t, err := read()
+		if err == nil {
+			c.store(name, t, generation)
+		}
+		return t, err
+	})
+	t, _ := v.(T)
 	return t, err
 }

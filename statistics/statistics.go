@@ -255,14 +255,27 @@ func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Contr
 // and threshold (Readings), however many panels read the table; fine must
 // be the request's cells of d (finestCells).
 func (d Dataset) disclosure(ctx context.Context, fine []fineCell, k int) (hidden []bool, whole map[string]bool) {
+	// A decision names the cells it was made on: one kept across requests
+	// (Cache) may have been made on cells read before a change, and is
+	// used only on those very cells, never on others it would not fit.
 	type decision struct {
+		first  *fineCell
+		n      int
 		hidden []bool
 		whole  map[string]bool
 	}
-	dc, _ := readOnce(ctx, d.name+"/disclosure/"+strconv.Itoa(k), d.entity, func() (decision, error) {
+	decide := func() decision {
 		hidden := hiddenCells(fine, k)
-		return decision{hidden: hidden, whole: releasable(fine, hidden, k)}, nil
-	})
+		dc := decision{n: len(fine), hidden: hidden, whole: releasable(fine, hidden, k)}
+		if len(fine) > 0 {
+			dc.first = &fine[0]
+		}
+		return dc
+	}
+	dc, _ := readOnce(ctx, d.name+"/disclosure/"+strconv.Itoa(k), d.entity, func() (decision, error) { return decide(), nil })
+	if dc.n != len(fine) || (len(fine) > 0 && dc.first != &fine[0]) {
+		dc = decide()
+	}
 	return dc.hidden, dc.whole
 }
 
