@@ -20,21 +20,13 @@ import (
 	"github.com/casegraph/casegraph/viewer"
 )
 
-const measuresQuery = `query ($groupBy: [ProsecutionDimension!]!, $period: StatisticsPeriod, $where: ProsecutionStatisticsFilter) {
-  prosecutionMeasures(groupBy: $groupBy, period: $period, where: $where) {
-    groupBy period threshold
-    cells { ...m }
-    total { ...m }
-  }
-}
-fragment m on ProsecutionMeasuresCell {
-  period values registered underInvestigation pastDeadline extended trialRequested dismissed dismissalRate
+var measuresQuery = measuresTableQuery("prosecutionMeasures", "ProsecutionDimension", "ProsecutionStatisticsFilter", "ProsecutionMeasuresCell", `  period values registered underInvestigation pastDeadline extended trialRequested dismissed dismissalRate
   daysPastDeadline { count median p90 max withheld }
   daysToTrialRequest { count median p90 max withheld }
   convicted convictedOfLesserOffence acquitted dismissedByCourt suspendedOrProbation fines
   imprisonmentMonths { count median p90 max withheld }
   compensationOrdered compensationPaid compensationOrderedLek traffickingCharges reclassifiedTo { article count }
-}`
+`)
 
 type durationJSON struct {
 	Count            int

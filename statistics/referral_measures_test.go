@@ -17,17 +17,9 @@ import (
 	"github.com/casegraph/casegraph/viewer"
 )
 
-const referralMeasuresQuery = `query ($groupBy: [ReferralDimension!]!, $period: StatisticsPeriod, $where: ReferralStatisticsFilter) {
-  referralMeasures(groupBy: $groupBy, period: $period, where: $where) {
-    groupBy period threshold
-    cells { ...m }
-    total { ...m }
-  }
-}
-fragment m on ReferralMeasuresCell {
-  period values acceptanceRate suppressed
+var referralMeasuresQuery = measuresTableQuery("referralMeasures", "ReferralDimension", "ReferralStatisticsFilter", "ReferralMeasuresCell", `  period values acceptanceRate suppressed
   daysToAccept { count median p90 max withheld }
-}`
+`)
 
 type referralMeasuresJSON struct {
 	Threshold int

@@ -22,53 +22,42 @@ import (
 	"github.com/casegraph/casegraph/viewer"
 )
 
-const victimQuery = `query ($groupBy: [VictimDimension!]!, $period: StatisticsPeriod, $where: VictimStatisticsFilter) {
-  victimStatistics(groupBy: $groupBy, period: $period, where: $where) {
+// countTableQuery asks field, a table of counts grouped by dimension and
+// filtered by filter, for every member the tests read; the six count
+// tables share this shape and differ only in these three names.
+func countTableQuery(field, dimension, filter string) string {
+	return fmt.Sprintf(`query ($groupBy: [%s!]!, $period: StatisticsPeriod, $where: %s) {
+  %s(groupBy: $groupBy, period: $period, where: $where) {
     groupBy period countsPeople threshold
     cells { period values count suppressed }
     total { count suppressed }
   }
-}`
+}`, dimension, filter, field)
+}
 
-const caseQuery = `query ($groupBy: [CaseDimension!]!, $period: StatisticsPeriod, $where: CaseStatisticsFilter) {
-  caseStatistics(groupBy: $groupBy, period: $period, where: $where) {
-    groupBy period countsPeople threshold
-    cells { period values count suppressed }
-    total { count suppressed }
-  }
-}`
+var (
+	victimQuery       = countTableQuery("victimStatistics", "VictimDimension", "VictimStatisticsFilter")
+	caseQuery         = countTableQuery("caseStatistics", "CaseDimension", "CaseStatisticsFilter")
+	prosecutionQuery  = countTableQuery("prosecutionStatistics", "ProsecutionDimension", "ProsecutionStatisticsFilter")
+	referralQuery     = countTableQuery("referralStatistics", "ReferralDimension", "ReferralStatisticsFilter")
+	trialRequestQuery = countTableQuery("trialRequestStatistics", "ProsecutionDimension", "ProsecutionStatisticsFilter")
+	decisionQuery     = countTableQuery("decisionStatistics", "DecisionDimension", "DecisionStatisticsFilter")
+)
 
-const prosecutionQuery = `query ($groupBy: [ProsecutionDimension!]!, $period: StatisticsPeriod, $where: ProsecutionStatisticsFilter) {
-  prosecutionStatistics(groupBy: $groupBy, period: $period, where: $where) {
-    groupBy period countsPeople threshold
-    cells { period values count suppressed }
-    total { count suppressed }
+// measuresTableQuery asks field, a table of measures grouped by dimension
+// and filtered by filter, reading members (a selection on the cell type
+// cellType) of every cell and of the total.
+func measuresTableQuery(field, dimension, filter, cellType, members string) string {
+	return fmt.Sprintf(`query ($groupBy: [%s!]!, $period: StatisticsPeriod, $where: %s) {
+  %s(groupBy: $groupBy, period: $period, where: $where) {
+    groupBy period threshold
+    cells { ...m }
+    total { ...m }
   }
-}`
-
-const referralQuery = `query ($groupBy: [ReferralDimension!]!, $period: StatisticsPeriod, $where: ReferralStatisticsFilter) {
-  referralStatistics(groupBy: $groupBy, period: $period, where: $where) {
-    groupBy period countsPeople threshold
-    cells { period values count suppressed }
-    total { count suppressed }
-  }
-}`
-
-const trialRequestQuery = `query ($groupBy: [ProsecutionDimension!]!, $period: StatisticsPeriod, $where: ProsecutionStatisticsFilter) {
-  trialRequestStatistics(groupBy: $groupBy, period: $period, where: $where) {
-    groupBy period countsPeople threshold
-    cells { period values count suppressed }
-    total { count suppressed }
-  }
-}`
-
-const decisionQuery = `query ($groupBy: [DecisionDimension!]!, $period: StatisticsPeriod, $where: DecisionStatisticsFilter) {
-  decisionStatistics(groupBy: $groupBy, period: $period, where: $where) {
-    groupBy period countsPeople threshold
-    cells { period values count suppressed }
-    total { count suppressed }
-  }
-}`
+}
+fragment m on %s {
+%s}`, dimension, filter, field, cellType, members)
+}
 
 type cell struct {
 	Period     *string
