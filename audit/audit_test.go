@@ -72,16 +72,6 @@ func sampleEvents(n int, at time.Time) []audit.Event {
 	return out
 }
 
-// all reads the whole trail, in chain order.
-func all(t *testing.T, db *database.DB) []audit.Event {
-	t.Helper()
-	events, err := audit.Query(context.Background(), db.Client, audit.Scope{All: true}, audit.Filter{}, false, 0)
-	if err != nil {
-		t.Fatalf("reading the trail: %v", err)
-	}
-	return events
-}
-
 func write(t *testing.T, w *audit.Writer, events []audit.Event) {
 	t.Helper()
 	if err := w.Write(context.Background(), events); err != nil {
@@ -178,7 +168,7 @@ func TestChainNumbersAndLinksEvents(t *testing.T) {
 		write(t, w, second)
 		written := append(slices.Clone(first), second...)
 
-		got := all(t, db)
+		got := testdb.AuditTrail(t, db)
 		if len(got) != len(written) {
 			t.Fatalf("read %d events, wrote %d:\n%s", len(got), len(written), dump(got))
 		}
@@ -220,7 +210,7 @@ func TestAppendOnly(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		w := audit.Install(db.Client, db.Dialect)
 		write(t, w, sampleEvents(3, base))
-		before := all(t, db)
+		before := testdb.AuditTrail(t, db)
 		sys := viewer.SystemContext(context.Background())
 
 		refused := map[string]error{
@@ -255,7 +245,7 @@ func TestAppendOnly(t *testing.T) {
 			}
 		}
 
-		after := all(t, db)
+		after := testdb.AuditTrail(t, db)
 		if len(after) != len(before) {
 			t.Fatalf("the trail had %d events, now %d", len(before), len(after))
 		}
@@ -326,7 +316,7 @@ func TestTamperedChainIsDetected(t *testing.T) {
 					if v := verify(t, db); !v.Valid || v.Checked != n {
 						t.Fatalf("before tampering: %+v", v)
 					}
-					events := all(t, db)
+					events := testdb.AuditTrail(t, db)
 					bypassTriggers(t, db)
 					tc.tamper(t, db, events)
 
@@ -606,7 +596,7 @@ func concurrentWriters(t *testing.T, dbs ...*database.DB) {
 	if !v.Valid || v.Checked != total || v.LastSeq != total {
 		t.Errorf("verify = %+v, want valid with %d events", v, total)
 	}
-	got := all(t, dbs[0])
+	got := testdb.AuditTrail(t, dbs[0])
 	if int64(len(got)) != total {
 		t.Errorf("the trail holds %d events, %d were written", len(got), total)
 	}
@@ -636,7 +626,7 @@ func TestTimesFollowTheChain(t *testing.T) {
 		evs[2].OccurredAt = t0.Add(2 * time.Second)
 		write(t, w, evs[:1])
 		write(t, w, evs[1:])
-		got := all(t, db)
+		got := testdb.AuditTrail(t, db)
 		if len(got) != 3 || !got[1].OccurredAt.Equal(t0.Add(time.Second)) || !got[2].OccurredAt.Equal(t0.Add(2*time.Second)) {
 			t.Fatalf("times along the chain: %v", []time.Time{got[0].OccurredAt, got[1].OccurredAt, got[2].OccurredAt})
 		}

@@ -101,7 +101,7 @@ func waitQueued(t *testing.T, w *audit.Writer, n int) {
 func stored(t *testing.T, db *database.DB) map[string]audit.Event {
 	t.Helper()
 	m := map[string]audit.Event{}
-	for _, e := range all(t, db) {
+	for _, e := range testdb.AuditTrail(t, db) {
 		m[e.RequestID] = e
 	}
 	return m

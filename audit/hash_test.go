@@ -120,7 +120,7 @@ func TestHashOfFixedEvents(t *testing.T) {
 				events[i].Seq, events[i].PrevHash = 0, "" // the writer sets them
 			}
 			write(t, audit.NewWriter(db.Client, db.Dialect), events)
-			for i, e := range all(t, db) {
+			for i, e := range testdb.AuditTrail(t, db) {
 				if e.Hash != want[i] {
 					t.Errorf("event %d is stored with hash %s, want %s", e.Seq, e.Hash, want[i])
 				}
@@ -188,7 +188,7 @@ func TestEveryHashedColumnIsCovered(t *testing.T) {
 
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		write(t, audit.NewWriter(db.Client, db.Dialect), sampleEvents(n, base))
-		original := all(t, db)[k-1]
+		original := testdb.AuditTrail(t, db)[k-1]
 		bypassTriggers(t, db)
 		for _, c := range auditevent.Columns {
 			change, ok := changed[c]
@@ -201,7 +201,7 @@ func TestEveryHashedColumnIsCovered(t *testing.T) {
 					t.Fatal(err)
 				}
 				mustExec(t, db, "UPDATE audit_events SET "+c+" = $1 WHERE id = $2", change(original), k)
-				if after := all(t, db)[k-1]; sameEvent(after, original) {
+				if after := testdb.AuditTrail(t, db)[k-1]; sameEvent(after, original) {
 					t.Fatalf("the update changed nothing of event %d", k)
 				}
 				v := verify(t, db)

@@ -61,7 +61,7 @@ func TestConcurrentSensitiveReadsAreRecorded(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		e, w := startWithWriter(t, db)
 		f := e.f
-		before := len(trail(t, db))
+		before := len(testdb.AuditTrail(t, db))
 		const clients = 64
 		answers := readAtOnce(e, e.tok(t, "prosecution-tirane", viewer.RoleProsecutor), f.vT, clients)
 		want := secret(f.pseudonym[f.vT], "legalName")
@@ -75,7 +75,7 @@ func TestConcurrentSensitiveReadsAreRecorded(t *testing.T) {
 		if len(requests) != clients {
 			t.Fatalf("%d distinct request ids for %d requests", len(requests), clients)
 		}
-		events := trail(t, db)
+		events := testdb.AuditTrail(t, db)
 		recorded := map[string]int{}
 		for _, ev := range events[before:] {
 			if ev.Kind == audit.FieldAccess && ev.EntityID == f.vT && ev.Decision == audit.Allowed {

@@ -105,7 +105,7 @@ func TestAuditChainAcrossServers(t *testing.T) {
 	w2 := audit.Install(db2.Client, db2.Dialect)
 	two := testserver.Start(t, db2, testserver.Options{NoAgencies: true, Config: manyClientsConfig(w2)})
 	f := e.f
-	before := len(trail(t, db1))
+	before := len(testdb.AuditTrail(t, db1))
 
 	const goroutines, rounds = 32, 2 // per server
 	const query = `query ($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`
@@ -147,7 +147,7 @@ func TestAuditChainAcrossServers(t *testing.T) {
 		return
 	}
 
-	events := trail(t, db1)
+	events := testdb.AuditTrail(t, db1)
 	v, err := audit.Verify(context.Background(), db1.Client)
 	if err != nil || !v.Valid || v.Checked != int64(len(events)) {
 		t.Errorf("verify = %+v, %v; want valid over %d events", v, err, len(events))
@@ -194,7 +194,7 @@ func TestVerifyAuditTrailThroughGraphQL(t *testing.T) {
 			e.do(t, prosecutor, `query ($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`,
 				map[string]any{"id": gid(id)}).MustOK(t)
 		}
-		n := int64(len(trail(t, e.db)))
+		n := int64(len(testdb.AuditTrail(t, e.db)))
 		if n < 5 {
 			t.Fatalf("want at least 5 events to tamper with one in the middle, have %d", n)
 		}
@@ -224,7 +224,7 @@ func TestVerifyAuditTrailThroughGraphQL(t *testing.T) {
 			r := e.do(t, dpo, q, map[string]any{"a": []map[string]any{{"seq": seq, "hash": hash}}}).MustOK(t)
 			return decode[struct{ VerifyAuditTrail verification }](t, r).VerifyAuditTrail
 		}
-		last := trail(t, e.db)[n-1].Hash
+		last := testdb.AuditTrail(t, e.db)[n-1].Hash
 		if got := withAnchor(t, n, last); !got.Valid {
 			t.Errorf("the chain's own anchor: %+v", got)
 		}

@@ -10,24 +10,15 @@ import (
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
 )
-
-// trail returns every audit event, in chain order.
-func trail(t *testing.T, db *database.DB) []audit.Event {
-	t.Helper()
-	events, err := audit.Query(context.Background(), db.Client, audit.Scope{All: true}, audit.Filter{}, false, 0)
-	if err != nil {
-		t.Fatalf("reading the trail: %v", err)
-	}
-	return events
-}
 
 // eventsOf returns the events of the request whose response is r.
 func eventsOf(t *testing.T, db *database.DB, requestID string) []audit.Event {
 	t.Helper()
 	var out []audit.Event
-	for _, e := range trail(t, db) {
+	for _, e := range testdb.AuditTrail(t, db) {
 		if e.RequestID == requestID {
 			out = append(out, e)
 		}
@@ -66,7 +57,7 @@ func TestAuditEventContent(t *testing.T) {
 			events := eventsOf(t, e.db, id)
 			read, ok := findEvent(events, func(ev audit.Event) bool { return ev.Decision == audit.Allowed })
 			if !ok {
-				t.Fatalf("no ALLOWED event for request %s:\n%s", id, dump(trail(t, e.db)))
+				t.Fatalf("no ALLOWED event for request %s:\n%s", id, dump(testdb.AuditTrail(t, e.db)))
 			}
 			if read.Kind != audit.FieldAccess || read.EntityType != "Victim" || read.EntityID != f.vT ||
 				!slices.Equal(read.Fields, []string{"Victim.legalName", "Victim.dateOfBirth"}) {
@@ -105,7 +96,7 @@ func TestAuditEventContent(t *testing.T) {
 				m.Operation != "mutation updateVictim" || m.ActorSubject != prosecutorSubject {
 				t.Errorf("mutation event = %s", dump(events))
 			}
-			if all := dump(trail(t, e.db)); strings.Contains(all, newPhone) || strings.Contains(all, secret(f.pseudonym[f.vT], "legalName")) {
+			if all := dump(testdb.AuditTrail(t, e.db)); strings.Contains(all, newPhone) || strings.Contains(all, secret(f.pseudonym[f.vT], "legalName")) {
 				t.Errorf("the trail holds a sensitive value")
 			}
 		})
@@ -275,7 +266,7 @@ func TestAuditEventContent(t *testing.T) {
 			}
 		})
 
-		if v, err := audit.Verify(context.Background(), e.db.Client); err != nil || !v.Valid || v.Checked != int64(len(trail(t, e.db))) {
+		if v, err := audit.Verify(context.Background(), e.db.Client); err != nil || !v.Valid || v.Checked != int64(len(testdb.AuditTrail(t, e.db))) {
 			t.Errorf("the chain does not verify: %+v %v", v, err)
 		}
 	})

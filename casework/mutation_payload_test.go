@@ -6,7 +6,6 @@ package casework_test
 // document commit one by one.
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 	"slices"
@@ -20,6 +19,7 @@ import (
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/graph"
+	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -606,12 +606,8 @@ func TestMutationPayloadAudit(t *testing.T) {
 // auditEventsOf reads the audit events of one request from the database.
 func auditEventsOf(t *testing.T, s *testserver.Server, requestID string) []audit.Event {
 	t.Helper()
-	all, err := audit.Query(context.Background(), s.DB.Client, audit.Scope{All: true}, audit.Filter{}, false, 0)
-	if err != nil {
-		t.Fatalf("reading the trail: %v", err)
-	}
 	var out []audit.Event
-	for _, e := range all {
+	for _, e := range testdb.AuditTrail(t, s.DB) {
 		if e.RequestID == requestID {
 			out = append(out, e)
 		}
