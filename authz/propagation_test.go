@@ -321,10 +321,7 @@ type proxy struct {
 
 func startProxy(t *testing.T, target string) *proxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := testserver.Loopback(t)
 	p := &proxy{ln: ln, target: target}
 	t.Cleanup(func() { _ = ln.Close(); p.cut() })
 	go p.serve()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -186,10 +185,7 @@ func TestMetricsToken(t *testing.T) {
 func TestMetricsOnOwnListener(t *testing.T) {
 	t.Parallel()
 	srv, base := metricsServer(t, server.Config{MetricsOnOwnListener: true})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := testserver.Loopback(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeMetrics(ctx, ln) }()

@@ -228,10 +228,7 @@ type dbProxy struct {
 
 func startDBProxy(t *testing.T, target string) *dbProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := testserver.Loopback(t)
 	p := &dbProxy{target: target, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
 	p.serve(ln)
 	t.Cleanup(p.cut)

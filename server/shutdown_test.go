@@ -62,10 +62,7 @@ func startListening(t *testing.T, grace time.Duration, cfgs ...server.Config) *l
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := testserver.Loopback(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &listening{addr: ln.Addr().String(), token: token, cancel: cancel, done: make(chan struct{})}
 	go func() {
@@ -157,14 +154,11 @@ func TestShutdownClosesTheAuditTrail(t *testing.T) {
 	if !l.returned(10 * time.Second) {
 		t.Fatal("ListenAndServe did not return after the last request finished")
 	}
-	events, err := audit.Query(context.Background(), db.Client, audit.Scope{All: true}, audit.Filter{}, false, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	events := testdb.AuditTrail(t, db)
 	if len(events) != 1 || events[0].Kind != audit.RecordRefused || events[0].ActorSubject != "shutdown@test" {
 		t.Errorf("the answered request's events: %+v, want its one RECORD_REFUSED", events)
 	}
-	err = w.Write(context.Background(), []audit.Event{{Kind: audit.RecordRefused, OccurredAt: time.Now()}})
+	err := w.Write(context.Background(), []audit.Event{{Kind: audit.RecordRefused, OccurredAt: time.Now()}})
 	if ae := (*apperr.Error)(nil); !errors.As(err, &ae) || ae.Code != apperr.AuditUnavailable {
 		t.Errorf("a write after shutdown: %v, want AUDIT_UNAVAILABLE", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/casegraph/casegraph/internal/testserver"
 )
 
 // Run from the wrong folder, a command must not quietly make a second
@@ -81,7 +83,7 @@ func TestE2EDataDirectory(t *testing.T) {
 func TestE2EConfigRefusals(t *testing.T) {
 	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
-	base := childEnv("CASEGRAPH_DATA_DIR="+dataDir, "CASEGRAPH_ADDR="+freeAddr(t))
+	base := childEnv("CASEGRAPH_DATA_DIR="+dataDir, "CASEGRAPH_ADDR="+testserver.FreeAddr(t))
 	with := func(vars ...string) []string { return append(append([]string{}, base...), vars...) }
 	for _, tc := range []struct {
 		name string

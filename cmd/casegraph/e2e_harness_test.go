@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -149,18 +148,6 @@ func mustRefuse(t *testing.T, env []string, wants []string, args ...string) resu
 	return r
 }
 
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
-
 // serving is a running `casegraph serve`.
 type serving struct {
 	addr           string
@@ -208,7 +195,7 @@ func startServe(t *testing.T, env []string, args ...string) *serving {
 		if err == nil {
 			return s
 		}
-		// Another process may have taken the port between freeAddr and
+		// Another process may have taken the port between testserver.FreeAddr and
 		// serve: try another one.
 		if attempt < 3 && strings.Contains(s.stderr.String(), "address already in use") {
 			continue
@@ -219,7 +206,7 @@ func startServe(t *testing.T, env []string, args ...string) *serving {
 
 func spawnServe(t *testing.T, env []string, args ...string) *serving {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testserver.FreeAddr(t)
 	cmd := exec.Command(binary(t), append([]string{"serve"}, args...)...)
 	cmd.Env = append(append([]string{}, env...), "CASEGRAPH_ADDR="+addr)
 	cmd.Dir = t.TempDir()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
 )
 
 // postgresEnv creates a database for t on the test PostgreSQL server and
@@ -31,7 +32,7 @@ func TestE2EPostgres(t *testing.T) {
 		t.Errorf("migrate --status on an empty database:\n%s", r)
 	}
 	// serve and seed refuse an unmigrated database, naming the fix.
-	mustRefuse(t, append(dev, "CASEGRAPH_ADDR="+freeAddr(t)), []string{"pending migrations", "casegraph migrate"}, "serve")
+	mustRefuse(t, append(dev, "CASEGRAPH_ADDR="+testserver.FreeAddr(t)), []string{"pending migrations", "casegraph migrate"}, "serve")
 	mustRefuse(t, dev, []string{"casegraph migrate"}, "seed", "--demo")
 
 	if r := mustRun(t, env, "migrate"); !regexp.MustCompile(`applied [1-9][0-9]* migrations`).MatchString(r.stdout) {
@@ -46,7 +47,7 @@ func TestE2EPostgres(t *testing.T) {
 
 	// Development tokens are off by default on PostgreSQL: without an OIDC
 	// issuer, serve refuses to start.
-	r := mustRefuse(t, append(env, "CASEGRAPH_ADDR="+freeAddr(t)), []string{"CASEGRAPH_OIDC_ISSUER", "CASEGRAPH_DEV=1"}, "serve")
+	r := mustRefuse(t, append(env, "CASEGRAPH_ADDR="+testserver.FreeAddr(t)), []string{"CASEGRAPH_OIDC_ISSUER", "CASEGRAPH_DEV=1"}, "serve")
 	if strings.Contains(r.stderr, "Bearer ") {
 		t.Errorf("serve printed development tokens although they are off:\n%s", r)
 	}

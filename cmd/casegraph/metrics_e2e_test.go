@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/casegraph/casegraph/internal/testserver"
 )
 
 // CASEGRAPH_METRICS_ADDR moves /metrics off the main address and
@@ -16,7 +18,7 @@ import (
 func TestE2EMetricsAddressAndToken(t *testing.T) {
 	t.Parallel()
 	const metricsToken = "e2e-scrape-token"
-	metricsAddr := freeAddr(t)
+	metricsAddr := testserver.FreeAddr(t)
 	env := childEnv("CASEGRAPH_DATA_DIR="+filepath.Join(t.TempDir(), "data"),
 		"CASEGRAPH_METRICS_ADDR="+metricsAddr, "CASEGRAPH_METRICS_TOKEN="+metricsToken)
 	s := startServe(t, env)
@@ -53,6 +55,6 @@ func TestE2EMetricsAddressAndToken(t *testing.T) {
 func TestE2EMetricsAddressRefused(t *testing.T) {
 	t.Parallel()
 	env := childEnv("CASEGRAPH_DATA_DIR="+filepath.Join(t.TempDir(), "data"),
-		"CASEGRAPH_ADDR="+freeAddr(t), "CASEGRAPH_METRICS_ADDR=not-an-address")
+		"CASEGRAPH_ADDR="+testserver.FreeAddr(t), "CASEGRAPH_METRICS_ADDR=not-an-address")
 	mustRefuse(t, env, []string{"CASEGRAPH_METRICS_ADDR"}, "serve")
 }

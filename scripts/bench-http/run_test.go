@@ -2,7 +2,6 @@ package benchhttp_test
 
 import (
 	"bytes"
-	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
 )
 
 // TestRunPrintsOneTable runs run.sh for a few seconds on a small demo,
@@ -124,10 +124,9 @@ func buildServer(t *testing.T) string {
 // freePort returns a loopback port nothing listens on now.
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	_, port, err := net.SplitHostPort(testserver.FreeAddr(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	return port
 }
