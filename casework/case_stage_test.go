@@ -62,8 +62,7 @@ func TestCaseFollowsProceedings(t *testing.T) {
 		})
 
 		t.Run("OfficeWithAnotherPartNowProsecutes", func(t *testing.T) {
-			c := h.openCase(t)
-			h.assign(t, c.ID, "COORDINATING", "prosecution-tirane")
+			c := h.openAssigned(t, "COORDINATING", "prosecution-tirane")
 			h.registerProsecution(t, c.ID, date(3, 2))
 			if parts := h.caseState(t, c.ID).partsOf["prosecution-tirane"]; !slices.Equal(parts, []string{"PROSECUTING"}) {
 				t.Errorf("prosecution-tirane's parts = %v, want [PROSECUTING] (one assignment)", parts)
@@ -71,8 +70,7 @@ func TestCaseFollowsProceedings(t *testing.T) {
 		})
 
 		t.Run("OfficeAlreadyProsecutingIsLeftAlone", func(t *testing.T) {
-			c := h.openCase(t)
-			h.assign(t, c.ID, "PROSECUTING", "prosecution-tirane")
+			c := h.openAssigned(t, "PROSECUTING", "prosecution-tirane")
 			events := h.timeline(t, c.ID)
 			p := h.registerProsecution(t, c.ID, date(3, 2))
 			h.expectEvents(t, c.ID, events,

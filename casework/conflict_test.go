@@ -13,8 +13,7 @@ import (
 // a charge already under that article, a consent already withdrawn…).
 func TestMutationStaleVersionIsConflictBeforeRules(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		c := h.openCase(t)
-		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra", "shelter-national")
+		c := h.openAssigned(t, "SUPPORTING", "ngo-vatra", "shelter-national")
 		h.assign(t, c.ID, "ADJUDICATING", "court-tirane")
 		v := h.registerVictim(t, 30, c.ID)
 		need(t, c.ID, v.ID)

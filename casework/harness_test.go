@@ -393,6 +393,15 @@ func (h *harness) openCase(t *testing.T) caseT {
 	return call[caseT](t, h, h.police, openCaseMutation, map[string]any{"in": caseInput(h, t, newReference(), "police-tirane")})
 }
 
+// openAssigned opens a case as the police and assigns agencyCodes to it in
+// part: the start of most tests, which then act as one of those agencies.
+func (h *harness) openAssigned(t *testing.T, part string, agencyCodes ...string) caseT {
+	t.Helper()
+	c := h.openCase(t)
+	h.assign(t, c.ID, part, agencyCodes...)
+	return c
+}
+
 // assign assigns agencies to a case in a part, as a case is worked on:
 // an agency acts on the cases it is assigned to.
 func (h *harness) assign(t *testing.T, caseID, part string, agencyCodes ...string) {

@@ -17,8 +17,7 @@ import (
 // CONFLICT; another principal's key is its own.
 func TestMutationIdempotency(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		c := h.openCase(t)
-		h.assign(t, c.ID, "ADJUDICATING", "court-tirane", "court-appeal")
+		c := h.openAssigned(t, "ADJUDICATING", "court-tirane", "court-appeal")
 		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra", "shelter-national")
 		v := h.registerVictim(t, 30, c.ID)
 		p := h.registerProsecution(t, c.ID, date(3, 2))

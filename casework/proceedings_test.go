@@ -375,8 +375,7 @@ func TestMutationCharge(t *testing.T) {
 
 func TestMutationCourtDecision(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		c := h.openCase(t)
-		h.assign(t, c.ID, "ADJUDICATING", "court-tirane")
+		c := h.openAssigned(t, "ADJUDICATING", "court-tirane")
 		p := h.registerProsecution(t, c.ID, date(3, 2))
 		events := h.timeline(t, c.ID)
 		decidedOn := date(10, 1)

@@ -14,8 +14,7 @@ import (
 // the answer stands.
 func TestSensitiveFieldRefusalReason(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		c := h.openCase(t)
-		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra")
+		c := h.openAssigned(t, "SUPPORTING", "ngo-vatra")
 		in := victimInput(newVictimName(), 30)
 		in["legalName"] = "Test Person"
 		v := call[victimT](t, h, h.police, registerVictimMutation, map[string]any{"in": in, "cases": []string{c.ID}})

@@ -13,8 +13,7 @@ import (
 
 func TestMutationReferral(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		c := h.openCase(t)
-		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra")
+		c := h.openAssigned(t, "SUPPORTING", "ngo-vatra")
 		v, unlinked := h.registerVictim(t, 19, c.ID), h.registerVictim(t, 22)
 		events := h.timeline(t, c.ID)
 		var r referralT

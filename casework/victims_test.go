@@ -146,8 +146,7 @@ func TestMutationVictim(t *testing.T) {
 
 func TestMutationConsent(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		c := h.openCase(t)
-		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra")
+		c := h.openAssigned(t, "SUPPORTING", "ngo-vatra")
 		adult, child := h.registerVictim(t, 25, c.ID), h.registerVictim(t, 14, c.ID)
 		events := h.timeline(t, c.ID)
 		givenAt := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
