@@ -42,6 +42,18 @@ func holdBatches(t *testing.T, w *audit.Writer) *heldBatches {
 	return h
 }
 
+// holdFirstBatch returns a writer over db whose batches wait to be
+// released, with one write ("first", one event) whose batch has started
+// and is held: what each test writes next queues behind it.
+func holdFirstBatch(t *testing.T, db *database.DB) (*audit.Writer, *heldBatches, *pending) {
+	t.Helper()
+	w := audit.NewWriter(db.Client, db.Dialect)
+	h := holdBatches(t, w)
+	first := startWrite(context.Background(), w, "first", 1)
+	h.wait(t)
+	return w, h, first
+}
+
 // wait returns the next batch to start, held.
 func (h *heldBatches) wait(t *testing.T) batchStart {
 	t.Helper()
@@ -180,10 +192,7 @@ func TestGroupCommitGathersWaitingWrites(t *testing.T) {
 func TestFailedBatchFailsAllItsWrites(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, plain *database.DB) {
 		db, faults := testdb.WithFaults(plain)
-		w := audit.NewWriter(db.Client, db.Dialect)
-		h := holdBatches(t, w)
-		first := startWrite(context.Background(), w, "first", 1)
-		h.wait(t)
+		w, h, first := holdFirstBatch(t, db)
 		writes := make([]*pending, 8)
 		for i := range writes {
 			writes[i] = startWrite(context.Background(), w, fmt.Sprintf("failed%d", i), 2)
@@ -231,10 +240,7 @@ func TestFailedBatchFailsAllItsWrites(t *testing.T) {
 // has started waits for the batch and is written.
 func TestWriteLeavesOrWaits(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		w := audit.NewWriter(db.Client, db.Dialect)
-		h := holdBatches(t, w)
-		first := startWrite(context.Background(), w, "first", 1)
-		h.wait(t)
+		w, h, first := holdFirstBatch(t, db)
 
 		leaveCtx, leave := context.WithCancel(context.Background())
 		leaver := startWrite(leaveCtx, w, "leaver", 1)
@@ -277,10 +283,7 @@ func TestWriteLeavesOrWaits(t *testing.T) {
 // the writes queued before it are committed.
 func TestCloseDrains(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		w := audit.NewWriter(db.Client, db.Dialect)
-		h := holdBatches(t, w)
-		first := startWrite(context.Background(), w, "first", 1)
-		h.wait(t)
+		w, h, first := holdFirstBatch(t, db)
 		queued := make([]*pending, 4)
 		for i := range queued {
 			queued[i] = startWrite(context.Background(), w, fmt.Sprintf("queued%d", i), 1)
@@ -321,10 +324,7 @@ func TestCloseDrains(t *testing.T) {
 // events; a write larger than that goes alone and whole.
 func TestBatchBounds(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		w := audit.NewWriter(db.Client, db.Dialect)
-		h := holdBatches(t, w)
-		first := startWrite(context.Background(), w, "first", 1)
-		h.wait(t)
+		w, h, first := holdFirstBatch(t, db)
 		var writes []*pending
 		for i, n := range []int{1000, 1000, 1000, 1000, 1000, 5000, 1000} {
 			writes = append(writes, startWrite(context.Background(), w, fmt.Sprintf("w%d", i), n))
