@@ -43,31 +43,28 @@ const accessBenchQuery = `query ($where: CaseWhereInput) {
 // fields a page are denied, each null with an error, which the unchecked
 // run does not produce.
 func BenchmarkAccessChecks(b *testing.B) {
-	for _, d := range testdb.Backends {
-		b.Run(d, func(b *testing.B) {
-			db := benchDemo(b, d)
-			enforcer, err := authz.New(context.Background(), db.Client, db.Dialect, Vocabulary())
-			if err != nil {
-				b.Fatal(err)
-			}
-			cases := []struct {
-				name  string
-				p     *viewer.Principal
-				where map[string]any
-			}{
-				{"allowed", benchPrincipal(db, "prosecution-tirane", viewer.RoleProsecutor),
-					map[string]any{"region": "TIRANE", "stageNotIn": []string{"NOTICE_RECEIVED", "REGISTERED"}}},
-				{"mixed", benchPrincipal(db, "police-tirane", viewer.RoleInvestigator), map[string]any{"region": "TIRANE"}},
-			}
-			for _, c := range cases {
-				checked := benchHandler(b, enforcer, c.p, true)
-				unchecked := benchHandler(b, enforcer, c.p, false)
-				vars := map[string]any{"where": c.where}
-				b.Run(c.name+"/checked", func(b *testing.B) { runBench(b, checked, vars) })
-				b.Run(c.name+"/unchecked", func(b *testing.B) { runBench(b, unchecked, vars) })
-			}
-		})
-	}
+	testdb.EachDemo(b, 10, func(b *testing.B, db *database.DB) {
+		enforcer, err := authz.New(context.Background(), db.Client, db.Dialect, Vocabulary())
+		if err != nil {
+			b.Fatal(err)
+		}
+		cases := []struct {
+			name  string
+			p     *viewer.Principal
+			where map[string]any
+		}{
+			{"allowed", benchPrincipal(db, "prosecution-tirane", viewer.RoleProsecutor),
+				map[string]any{"region": "TIRANE", "stageNotIn": []string{"NOTICE_RECEIVED", "REGISTERED"}}},
+			{"mixed", benchPrincipal(db, "police-tirane", viewer.RoleInvestigator), map[string]any{"region": "TIRANE"}},
+		}
+		for _, c := range cases {
+			checked := benchHandler(b, enforcer, c.p, true)
+			unchecked := benchHandler(b, enforcer, c.p, false)
+			vars := map[string]any{"where": c.where}
+			b.Run(c.name+"/checked", func(b *testing.B) { runBench(b, checked, vars) })
+			b.Run(c.name+"/unchecked", func(b *testing.B) { runBench(b, unchecked, vars) })
+		}
+	})
 }
 
 // benchHandler serves GraphQL for principal p, with the access checks of
@@ -92,18 +89,6 @@ func benchHandler(b *testing.B, enforcer *authz.Enforcer, p *viewer.Principal, c
 		ctx := viewer.SystemContext(viewer.NewContext(r.Context(), p))
 		srv.ServeHTTP(w, r.WithContext(ctx))
 	})
-}
-
-// benchDemo opens a database on backend d with the demo data at scale 10,
-// its statistics up to date.
-func benchDemo(b *testing.B, d string) *database.DB {
-	b.Helper()
-	db := testdb.Open(b, d)
-	testdb.Demo(b, db, 10)
-	if err := db.Analyze(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	return db
 }
 
 // benchPrincipal is a person of the agency with code, holding role.

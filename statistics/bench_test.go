@@ -7,9 +7,10 @@ import (
 	"testing"
 
 	"entgo.io/ent/dialect"
+
+	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/statistics"
 	"github.com/casegraph/casegraph/viewer"
@@ -22,47 +23,38 @@ import (
 // dashboard reads every table afresh; dashboard-cached (PostgreSQL) is a
 // server with the statistics cache of `casegraph serve`.
 func BenchmarkNationalDashboard(b *testing.B) {
-	for _, d := range testdb.Backends {
-		b.Run(d, func(b *testing.B) {
-			db := testdb.Open(b, d)
-			if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 40, Seed: 1}); err != nil {
-				b.Fatal(err)
-			}
-			if err := db.Analyze(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-			s := testserver.Start(b, db)
-			token := s.Token(b, "onac", viewer.RoleCoordinator)
-			run := func(name string, s *testserver.Server, token, q string) {
-				b.Run(name, func(b *testing.B) {
-					b.ReportAllocs()
-					for b.Loop() {
-						if r := s.Do(b, token, q, nil); len(r.Errors) > 0 {
-							b.Fatalf("%s", r.Body)
-						}
+	testdb.EachDemo(b, 40, func(b *testing.B, db *database.DB) {
+		s := testserver.Start(b, db)
+		token := s.Token(b, "onac", viewer.RoleCoordinator)
+		run := func(name string, s *testserver.Server, token, q string) {
+			b.Run(name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if r := s.Do(b, token, q, nil); len(r.Errors) > 0 {
+						b.Fatalf("%s", r.Body)
 					}
-				})
-			}
-			// Every request reads its own cells (no cache: SQLite, or a
-			// server that cannot listen).
-			run("dashboard", s, token, dashboardQuery)
-			// The baseline is the smallest request, over the same server: what
-			// any request costs before statistics.
-			run("baseline", s, token, `{ viewer { subject } }`)
-			if db.Dialect == dialect.Postgres {
-				// As `casegraph serve` on PostgreSQL: the national cells kept
-				// across requests until a table changes (statistics.Cache);
-				// nothing changes while it runs, so every request but the
-				// first is answered from the cache.
-				cache := statistics.NewCache()
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
-				if err := cache.Follow(ctx, db.DSN(), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-					b.Fatal(err)
 				}
-				cached := testserver.Start(b, db, testserver.Options{Config: server.Config{StatisticsCache: cache}})
-				run("dashboard-cached", cached, cached.Token(b, "onac", viewer.RoleCoordinator), dashboardQuery)
+			})
+		}
+		// Every request reads its own cells (no cache: SQLite, or a
+		// server that cannot listen).
+		run("dashboard", s, token, dashboardQuery)
+		// The baseline is the smallest request, over the same server: what
+		// any request costs before statistics.
+		run("baseline", s, token, `{ viewer { subject } }`)
+		if db.Dialect == dialect.Postgres {
+			// As `casegraph serve` on PostgreSQL: the national cells kept
+			// across requests until a table changes (statistics.Cache);
+			// nothing changes while it runs, so every request but the
+			// first is answered from the cache.
+			cache := statistics.NewCache()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if err := cache.Follow(ctx, db.DSN(), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+			cached := testserver.Start(b, db, testserver.Options{Config: server.Config{StatisticsCache: cache}})
+			run("dashboard-cached", cached, cached.Token(b, "onac", viewer.RoleCoordinator), dashboardQuery)
+		}
+	})
 }

@@ -17,3 +17,21 @@ func Demo(tb testing.TB, db *database.DB, scale int) {
 		tb.Fatalf("loading the demo data: %v", err)
 	}
 }
+
+// EachDemo runs f as a sub-benchmark on every backend, over a fresh
+// database holding the demo data at scale with its planner statistics up
+// to date (ANALYZE), so that benchmarks measure the plans a loaded
+// database would run.
+func EachDemo(b *testing.B, scale int, f func(b *testing.B, db *database.DB)) {
+	b.Helper()
+	for _, d := range Backends {
+		b.Run(d, func(b *testing.B) {
+			db := Open(b, d)
+			Demo(b, db, scale)
+			if err := db.Analyze(context.Background()); err != nil {
+				b.Fatalf("analyzing the demo data: %v", err)
+			}
+			f(b, db)
+		})
+	}
+}
