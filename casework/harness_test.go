@@ -330,6 +330,15 @@ func atoi(t *testing.T, id string) int {
 	return testserver.Atoi(t, id)
 }
 
+// wantNoMoveAllowed checks that a refused move from a final stage or
+// status says so: extensions.allowed is present and an empty list.
+func wantNoMoveAllowed(t *testing.T, e testserver.Error) {
+	t.Helper()
+	if allowed, ok := e.Extensions["allowed"].([]any); !ok || len(allowed) != 0 {
+		t.Errorf("extensions.allowed = %v, want [] from a final stage or status", e.Extensions["allowed"])
+	}
+}
+
 // need stops a step whose earlier steps failed.
 func need(t *testing.T, ids ...string) {
 	t.Helper()

@@ -260,9 +260,7 @@ func TestMutationProsecution(t *testing.T) {
 		t.Run("MoveErrAfterFinal", func(t *testing.T) {
 			need(t, p.ID)
 			e := h.refuse(t, h.prosecutor, moveProsStageMutation, map[string]any{"id": p.ID, "v": p.Version, "stage": "APPEAL"}, badField("stage"), p.ID)
-			if allowed, ok := e.Extensions["allowed"].([]any); !ok || len(allowed) != 0 {
-				t.Errorf("extensions.allowed = %v, want []", e.Extensions["allowed"])
-			}
+			wantNoMoveAllowed(t, e)
 		})
 
 		t.Run("MoveToDismissed", func(t *testing.T) {

@@ -68,9 +68,7 @@ func TestMutationReferral(t *testing.T) {
 		t.Run("MoveErrFromFinal", func(t *testing.T) {
 			need(t, r.ID)
 			e := h.refuse(t, h.ngo, moveReferralMutation, map[string]any{"id": r.ID, "v": r.Version, "status": "REVOKED"}, badField("status"), r.ID)
-			if allowed, ok := e.Extensions["allowed"].([]any); !ok || len(allowed) != 0 {
-				t.Errorf("extensions.allowed = %v, want []", e.Extensions["allowed"])
-			}
+			wantNoMoveAllowed(t, e)
 		})
 
 		t.Run("MoveErrCompletedFromPending", func(t *testing.T) {
