@@ -253,12 +253,7 @@ func TestProsecutionMeasures(t *testing.T) {
 		s, coordinator := seededServer(t, db)
 		all := proceedings(t, db.Client)
 
-		requests := []struct {
-			groupBy []string
-			period  string
-			where   map[string]any
-			keep    func(proceeding) bool
-		}{
+		requests := []filteredRequest[proceeding]{
 			{nil, "", nil, func(proceeding) bool { return true }},
 			{[]string{"OFFICE"}, "YEAR", nil, func(proceeding) bool { return true }},
 			{[]string{"STAGE", "EXTENDED"}, "QUARTER", map[string]any{"from": "2023-01", "to": "2025-06"},
@@ -272,10 +267,7 @@ func TestProsecutionMeasures(t *testing.T) {
 			nonEmpty, withheld := 0, 0
 			exercised := map[string]int{}
 			for _, r := range requests {
-				vars := map[string]any{"groupBy": append([]string{}, r.groupBy...), "where": r.where}
-				if r.period != "" {
-					vars["period"] = r.period
-				}
+				vars := r.vars()
 				before := time.Now()
 				got := testserver.Call[measuresJSON](t, s, who, measuresQuery, vars)
 				after := time.Now()

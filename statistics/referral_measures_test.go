@@ -80,12 +80,7 @@ func TestReferralMeasures(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		s, coordinator := seededServer(t, db)
 		facts := referralFactsOf(t, db.Client)
-		requests := []struct {
-			groupBy []string
-			period  string
-			where   map[string]any
-			keep    func(referralFacts) bool
-		}{
+		requests := []filteredRequest[referralFacts]{
 			{nil, "", nil, func(referralFacts) bool { return true }},
 			{[]string{"SERVICE_KIND"}, "", nil, func(referralFacts) bool { return true }},
 			{[]string{"TO_AGENCY_KIND"}, "YEAR", nil, func(referralFacts) bool { return true }},
@@ -96,17 +91,11 @@ func TestReferralMeasures(t *testing.T) {
 		// many rates and days were shown and how many withheld.
 		check := func(who testserver.Principal) (shownRates, shownDays, withheld int) {
 			for _, r := range requests {
-				vars := map[string]any{"groupBy": append([]string{}, r.groupBy...), "where": r.where}
-				if r.period != "" {
-					vars["period"] = r.period
-				}
+				vars := r.vars()
 				got := testserver.Call[referralMeasuresJSON](t, s, who, referralMeasuresQuery, vars)
 				k := got.Threshold
 				// The counts by status under each cell, as referralStatistics shows them.
-				statusVars := map[string]any{"groupBy": append(append([]string{}, r.groupBy...), "STATUS"), "where": r.where}
-				if r.period != "" {
-					statusVars["period"] = r.period
-				}
+				statusVars := request{append(append([]string{}, r.groupBy...), "STATUS"), r.period, r.where}.vars()
 				byStatus := testserver.Call[table](t, s, who, `query ($groupBy: [ReferralDimension!]!, $period: StatisticsPeriod, $where: ReferralStatisticsFilter) {
   referralStatistics(groupBy: $groupBy, period: $period, where: $where) { threshold cells { period values count suppressed } total { count suppressed } } }`, statusVars)
 				hidden := map[string]bool{}

@@ -231,6 +231,21 @@ func (r request) vars() map[string]any {
 	return v
 }
 
+// filteredRequest is a request of a measures table with the test's own
+// reading of its filter (keep) over the facts T it computes the measures
+// from.
+type filteredRequest[T any] struct {
+	groupBy []string
+	period  string
+	where   map[string]any
+	keep    func(T) bool
+}
+
+// vars are the request's GraphQL variables, as request.vars gives them.
+func (r filteredRequest[T]) vars() map[string]any {
+	return request{r.groupBy, r.period, r.where}.vars()
+}
+
 var filterKeys = map[string]string{"OFFICE": "office", "SERVICE_KIND": "serviceKind", "STATUS": "status",
 	"FROM_AGENCY_KIND": "fromAgencyKind", "TO_AGENCY_KIND": "toAgencyKind", "REGION": "region", "SEX": "sex", "AGE_GROUP": "ageGroup", "IDENTIFICATION_STATUS": "identificationStatus",
 	"IDENTIFIED_BY": "identifiedBy", "STAGE": "stage", "LEAD_AGENCY_KIND": "leadAgencyKind", "EXPLOITATION": "exploitation",
