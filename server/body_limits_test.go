@@ -19,8 +19,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestBodyLimit(t *testing.T) {
-	s := startParallel(t)
-	token := s.Token(t, "police-tirane")
+	s, token := startAsPolice(t)
 
 	// A GraphQL comment pads the query past the limit.
 	pad := "# " + strings.Repeat("x", 1<<20+1024) + "\n"
@@ -72,8 +71,7 @@ func TestBodyLimit(t *testing.T) {
 // A body that is not JSON is the client's mistake: a 400 with
 // BAD_USER_INPUT, no panic, and nothing of the body in the log.
 func TestMalformedBody(t *testing.T) {
-	s := startParallel(t)
-	token := s.Token(t, "police-tirane")
+	s, token := startAsPolice(t)
 	const secret = "Mirela Hoxhallari-Malformed"
 	body := `{"query": "mutation { updateVictim(id: 1, expectedVersion: 1, input: {legalName: \"` + secret + `\"}) { id } }", "variables": {`
 	req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", strings.NewReader(body))

@@ -12,8 +12,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestInternalErrorRevealsNothing(t *testing.T) {
-	s := startParallel(t)
-	token := s.Token(t, "police-tirane")
+	s, token := startAsPolice(t)
 	// The agencies stay (authentication needs them); the victims' table goes,
 	// so the victims resolver fails with a genuine SQL error.
 	if _, err := s.DB.SQL.Exec(`DROP TABLE victims`); err != nil {
@@ -69,8 +68,7 @@ func TestInternalErrorRevealsNothing(t *testing.T) {
 }
 
 func TestDatabaseDown(t *testing.T) {
-	s := startParallel(t)
-	token := s.Token(t, "police-tirane")
+	s, token := startAsPolice(t)
 
 	if r := send(t, get(t, s.URL, "/readyz")); r.Status != http.StatusOK {
 		t.Fatalf("/readyz with a live database: status %d:\n%s", r.Status, r.Body)

@@ -18,8 +18,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestGraphQLOverGET(t *testing.T) {
-	s := startParallel(t)
-	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	s, token := startAsPolice(t)
 
 	getQuery := func(t *testing.T, q url.Values, token string) *reply {
 		t.Helper()

@@ -23,6 +23,7 @@ import (
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/seed"
 	"github.com/casegraph/casegraph/server"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // reply is an HTTP response as a client got it, with its GraphQL shape.
@@ -114,6 +115,15 @@ func startParallel(t *testing.T, opts ...testserver.Options) *testserver.Server 
 	t.Helper()
 	t.Parallel()
 	return testserver.Start(t, testdb.SQLite(t), opts...)
+}
+
+// startAsPolice is startParallel with the token of a Tirana police
+// investigator: a caller the server knows, for tests of what it does with
+// any signed-in request.
+func startAsPolice(t *testing.T) (*testserver.Server, string) {
+	t.Helper()
+	s := startParallel(t)
+	return s, s.Token(t, "police-tirane", viewer.RoleInvestigator)
 }
 
 // newServer builds a server (not yet listening) as serve does, over a fresh

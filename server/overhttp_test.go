@@ -48,8 +48,7 @@ func (r *reply) mediaType() string {
 }
 
 func TestGraphQLOverHTTP(t *testing.T) {
-	s := startParallel(t)
-	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	s, token := startAsPolice(t)
 
 	t.Run("OK", func(t *testing.T) {
 		for _, tc := range []struct{ accept, want string }{
@@ -189,8 +188,7 @@ func TestGraphQLOverHTTP(t *testing.T) {
 // Issue 8: a body of a kind CaseGraph does not read gets 415 with its own
 // code and a message naming what to send, and runs nothing.
 func TestUnsupportedMediaType(t *testing.T) {
-	s := startParallel(t)
-	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	s, token := startAsPolice(t)
 	var agencies struct {
 		Agencies struct {
 			Edges []struct{ Node struct{ ID string } }
@@ -259,8 +257,7 @@ func TestUnsupportedMediaType(t *testing.T) {
 
 // Issue 8: a method /graphql does not serve is 405 with Allow and a code.
 func TestMethodNotAllowed(t *testing.T) {
-	s := startParallel(t)
-	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	s, token := startAsPolice(t)
 	for _, method := range []string{http.MethodPut, http.MethodPatch, http.MethodDelete, "FROBNICATE"} {
 		t.Run(method, func(t *testing.T) {
 			r := raw(t, s.URL, token, method, jsonType, "", `{"query": "{ viewer { subject } }"}`)

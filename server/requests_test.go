@@ -53,8 +53,7 @@ func TestHealthReadinessMetrics(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestRequestID(t *testing.T) {
-	s := startParallel(t)
-	token := s.Token(t, "police-tirane")
+	s, token := startAsPolice(t)
 
 	withID := func(t *testing.T, id string) *reply {
 		t.Helper()
