@@ -5,7 +5,6 @@ import (
 
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
-	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -42,9 +41,7 @@ const dashboardStatements = 6
 // (Tirana police).
 func TestDashboardStatementCount(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		seedDemo(t, db)
-		counted, n := testdb.CountingByKind(db)
-		s := testserver.Start(t, counted)
+		s, n := startCountedDemo(t, db)
 		for _, who := range []struct {
 			agency string
 			role   viewer.Role

@@ -23,6 +23,16 @@ func seedDemo(t *testing.T, db *database.DB) demo.Stats {
 	return stats
 }
 
+// startCountedDemo seeds the demo data into db and serves it through a
+// client that counts every statement it sends, for the tests that bound
+// what a page costs.
+func startCountedDemo(t *testing.T, db *database.DB) (*testserver.Server, *testdb.Statements) {
+	t.Helper()
+	seedDemo(t, db)
+	counted, n := testdb.CountingByKind(db)
+	return testserver.Start(t, counted), n
+}
+
 // nestedCasesQuery is what a dashboard asks for: a page of cases with their
 // victims, prosecutions (with charges and decisions) and agencies.
 const nestedCasesQuery = `query ($n: Int!) {
@@ -54,14 +64,12 @@ const factQueries = 8
 // may cost no more than 10 do, give or take the policy's fact queries.
 func TestNestedPageStatementCount(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		seedDemo(t, db)
-		counted, n := testdb.CountingStatements(db)
-		s := testserver.Start(t, counted)
+		s, n := startCountedDemo(t, db)
 		// The General Prosecution Office sees every case; its prosecutors
 		// read victims' identity where the office is on the proceeding.
 		token := s.Token(t, "prosecution-general", viewer.RoleProsecutor)
 		count := func(size int) int64 {
-			n.Store(0)
+			n.All.Store(0)
 			r := s.Do(t, token, nestedCasesQuery, map[string]any{"n": size})
 			var data struct {
 				Cases struct {
@@ -79,7 +87,7 @@ func TestNestedPageStatementCount(t *testing.T) {
 					t.Fatalf("unexpected error: %s", r.Body)
 				}
 			}
-			return n.Load()
+			return n.All.Load()
 		}
 		small, mid, big := count(10), count(50), count(100)
 		t.Logf("%s: %d statements for 10 cases, %d for 50, %d for 100", db.Dialect, small, mid, big)
