@@ -54,16 +54,25 @@ func holdFirstBatch(t *testing.T, db *database.DB) (*audit.Writer, *heldBatches,
 	return w, h, first
 }
 
+// within returns what ch delivers, failing the test with failure when
+// nothing comes within 30 seconds: a held batch or a stuck write must not
+// hang the test binary.
+func within[T any](t *testing.T, ch <-chan T, failure string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(30 * time.Second):
+		t.Fatal(failure)
+		var zero T
+		return zero
+	}
+}
+
 // wait returns the next batch to start, held.
 func (h *heldBatches) wait(t *testing.T) batchStart {
 	t.Helper()
-	select {
-	case b := <-h.started:
-		return b
-	case <-time.After(30 * time.Second):
-		t.Fatal("no batch started")
-		return batchStart{}
-	}
+	return within(t, h.started, "no batch started")
 }
 
 // release lets the held batch go on.
@@ -88,13 +97,7 @@ func startWrite(ctx context.Context, w *audit.Writer, id string, n int) *pending
 
 func (p *pending) result(t *testing.T) error {
 	t.Helper()
-	select {
-	case err := <-p.err:
-		return err
-	case <-time.After(30 * time.Second):
-		t.Fatal("a write did not return")
-		return nil
-	}
+	return within(t, p.err, "a write did not return")
 }
 
 // waitQueued waits until n writes of w wait for a batch.
