@@ -350,9 +350,9 @@ func answerMeasures(rows []measureRow, outcomes []outcomeRow, charges []chargeRo
 	total := newSum(MeasureCell{Values: []string{}})
 	// cellsOf returns the sums a row of month and dimension values adds
 	// to, none when q does not keep it.
+	keeps := d.filter(q)
 	cellsOf := func(month string, values []string) []*measureSum {
-		fc := fineCell{month: month, values: values}
-		if !d.keeps(fc, q) {
+		if !keeps(fineCell{month: month, values: values}) {
 			return nil
 		}
 		cell := MeasureCell{Period: bucket(month, q.Period), Values: make([]string, len(pos))}

@@ -149,9 +149,10 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 	for i, g := range q.GroupBy {
 		pos[i] = slices.Index(d.dims, g)
 	}
+	keeps := d.filter(q)
 	for _, r := range days {
 		values := []string{r.D0, r.D1, r.D2, r.D3}
-		if !d.keeps(fineCell{month: r.Month, values: values}, q) {
+		if !keeps(fineCell{month: r.Month, values: values}) {
 			continue
 		}
 		cell := make([]string, len(pos))

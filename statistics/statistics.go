@@ -279,10 +279,8 @@ func (d Dataset) disclosure(ctx context.Context, fine []fineCell, k int) (hidden
 	return dc.hidden, dc.whole
 }
 
-// keeps reports whether q's filter and period keep the finest cell c.
-func (d Dataset) keeps(c fineCell, q Query) bool { return d.filter(q)(c) }
-
-// filter is keeps for one query, its dimensions looked up once.
+// filter returns whether q's filter and months keep a finest cell, q's
+// dimensions looked up once (it is asked of every cell).
 func (d Dataset) filter(q Query) func(fineCell) bool {
 	type kept struct {
 		pos    int
