@@ -183,7 +183,8 @@ func supportTable(ctx context.Context, fine []fineCell, rows []supportRow, servi
 		}
 		c.Suppressed = s.withheld
 		if s.withheld {
-			c.DaysToFirstService = Distribution{Withheld: s.received > 0}
+			// Withheld even when none received: that none did would be told.
+			c.DaysToFirstService = Distribution{Withheld: true}
 			return c
 		}
 		victims, received := s.victims, s.received

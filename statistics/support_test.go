@@ -194,7 +194,7 @@ func TestVictimSupport(t *testing.T) {
 					}
 					switch {
 					case w.withheld:
-						want.DaysToFirstService.Withheld = len(w.received) > 0
+						want.DaysToFirstService.Withheld = true
 					default:
 						n := len(w.received)
 						want.Received = &n
