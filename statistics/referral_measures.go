@@ -171,7 +171,8 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 		}
 		c.DaysToAccept = distribution(s.days, k)
 		c.DaysToAccept.Max = nil // one person's
-		if s.withheld && c.DaysToAccept.Count > 0 {
+		// Withheld even when none was accepted: that none was would be told.
+		if s.withheld {
 			c.DaysToAccept = Distribution{Withheld: true}
 		}
 		if c.DaysToAccept.Withheld {

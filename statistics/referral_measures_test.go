@@ -84,6 +84,8 @@ func TestReferralMeasures(t *testing.T) {
 			{nil, "", nil, func(referralFacts) bool { return true }},
 			{[]string{"SERVICE_KIND"}, "", nil, func(referralFacts) bool { return true }},
 			{[]string{"TO_AGENCY_KIND"}, "YEAR", nil, func(referralFacts) bool { return true }},
+			// Small cells: some with no referral accepted, whose days must be withheld too.
+			{[]string{"SERVICE_KIND", "TO_AGENCY_KIND"}, "QUARTER", nil, func(referralFacts) bool { return true }},
 			{nil, "QUARTER", map[string]any{"from": "2023-01", "to": "2024-12"},
 				func(f referralFacts) bool { return f.month >= "2023-01" && f.month <= "2024-12" }},
 		}
@@ -154,8 +156,10 @@ func TestReferralMeasures(t *testing.T) {
 						c.AcceptanceRate = &rate
 					}
 					switch {
+					case c.Suppressed:
+						c.DaysToAccept.Withheld = true
 					case len(a.days) == 0:
-					case c.Suppressed || len(a.days) < k:
+					case len(a.days) < k:
 						c.DaysToAccept.Withheld = true
 					default:
 						slices.Sort(a.days)
