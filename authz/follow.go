@@ -122,7 +122,7 @@ func (e *Enforcer) Follow(ctx context.Context, databaseURL string, logger *slog.
 		}
 	}
 	err := database.Listen(ctx, databaseURL, PolicyChannel, database.ListenEvents{
-		Notified: reloadSoon,
+		Notified: func(string) { reloadSoon() },
 		Lost:     func(error) { e.fresh.lost() },
 		Listening: func() {
 			e.fresh.listeningAgain()

@@ -13,8 +13,8 @@ import (
 // ListenEvents are what Listen reports about one channel. Each is called
 // from the listener's own goroutine and must not block.
 type ListenEvents struct {
-	// Notified: a notification arrived on the channel.
-	Notified func()
+	// Notified: a notification arrived on the channel, with its payload.
+	Notified func(payload string)
 	// Lost: the connection was lost, or an attempt to restore it failed;
 	// notifications sent from now until Listening are missed.
 	Lost func(err error)
@@ -71,7 +71,7 @@ func Listen(ctx context.Context, databaseURL, channel string, events ListenEvent
 			case n := <-l.Notify:
 				// nil follows a reconnection, which Listening reported.
 				if n != nil {
-					events.Notified()
+					events.Notified(n.Extra)
 				}
 			case <-ping.C:
 				select {

@@ -72,7 +72,7 @@ func TestListenHearsThroughABurst(t *testing.T) {
 	defer cancel()
 	u.Host = ln.Addr().String()
 	err = database.Listen(ctx, u.String(), "listen_burst_test", database.ListenEvents{
-		Notified:  func() { heard.Add(1) },
+		Notified:  func(string) { heard.Add(1) },
 		Lost:      func(error) { lost.Add(1) },
 		Listening: func() {},
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -56,9 +57,8 @@ func BenchmarkNationalDashboard(b *testing.B) {
 		run("baseline", s, token, `{ viewer { subject } }`)
 		if db.Dialect == dialect.Postgres {
 			// As `casegraph serve` on PostgreSQL: the national cells kept
-			// across requests until a table changes (statistics.Cache);
-			// nothing changes while it runs, so every request but the
-			// first is answered from the cache.
+			// across requests until a table they were read from changes
+			// (statistics.Cache).
 			cache := statistics.NewCache()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -66,7 +66,33 @@ func BenchmarkNationalDashboard(b *testing.B) {
 				b.Fatal(err)
 			}
 			cached := testserver.Start(b, db, testserver.Options{Config: server.Config{StatisticsCache: cache}})
-			run("dashboard-cached", cached, cached.Token(b, "onac", viewer.RoleCoordinator), dashboardQuery)
+			token := cached.Token(b, "onac", viewer.RoleCoordinator)
+			// Nothing changes while it runs: every request is answered
+			// from the cache (the first, which fills it, is not timed).
+			cached.Do(b, token, dashboardQuery, nil)
+			run("dashboard-cached", cached, token, dashboardQuery)
+			// Before each request one statement changes a table (and
+			// changes no row: its trigger notifies all the same); the
+			// request reads again what was read from that table.
+			for _, table := range []string{"victims", "case_files"} {
+				b.Run("dashboard-after-change-to-"+table, func(b *testing.B) {
+					b.ReportAllocs()
+					for range b.N {
+						b.StopTimer()
+						heard := cache.Heard()
+						if _, err := db.SQL.Exec(`UPDATE ` + table + ` SET id = id WHERE false`); err != nil {
+							b.Fatal(err)
+						}
+						for cache.Heard() == heard {
+							time.Sleep(time.Millisecond)
+						}
+						b.StartTimer()
+						if r := cached.Do(b, token, dashboardQuery, nil); len(r.Errors) > 0 {
+							b.Fatalf("%s", r.Body)
+						}
+					}
+				})
+			}
 		}
 	})
 }

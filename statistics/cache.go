@@ -3,8 +3,10 @@ package statistics
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/rowscope"
@@ -22,25 +24,41 @@ const Channel = "casegraph_statistics"
 // are the same (rowscope.SeesEveryRow), so are the rows. A national
 // dashboard asked again then costs no statistics statement at all.
 //
-// It is correct only while it hears every change: it forgets everything
-// at each notification on Channel, and keeps nothing while its listening
-// connection is down (database.Listen's Lost and Listening). A value read
-// before a notification is never kept after it: each read notes the
-// cache's generation before its statement and stores only if no
-// notification came since. Callers whose rows are narrowed by their
-// scope read for themselves, as without a cache.
+// It is correct only while it hears every change. Each notification on
+// Channel names the table a statement changed, and the cache forgets what
+// was read from that table (each value is kept with the tables its
+// statements read: a change to a case does not make the victims' cells
+// stale); a notification naming no table it knows, and losing or
+// regaining its listening connection, make it forget everything, and it
+// keeps nothing while not listening (database.Listen's Lost and
+// Listening). A value read before a change to one of its tables is never
+// kept after it: each read notes its tables' stamp before its statement
+// and stores only if that stamp is still current. Callers whose rows are
+// narrowed by their scope read for themselves, as without a cache.
 //
 // Only PostgreSQL notifies; on SQLite there is no cache (nil), and
 // Readings keep cells for one request.
 type Cache struct {
-	mu         sync.Mutex
-	generation uint64
-	listening  bool
-	values     map[string]any
-	// reads merges the reads of one name and generation that run at once
+	mu        sync.Mutex
+	listening bool
+	// epoch counts what makes everything stale: listening started or
+	// stopped, a notification naming no table.
+	epoch uint64
+	// changes counts, for each table, the notifications naming it.
+	changes map[string]uint64
+	values  map[string]kept
+	// heard counts every notification (Heard).
+	heard atomic.Uint64
+	// reads merges the reads of one name and stamp that run at once
 	// (a dashboard wall of several screens after a change): one statement,
 	// not one each.
 	reads singleflight.Group
+}
+
+// kept is a value and the tables it was read from.
+type kept struct {
+	value  any
+	tables []string
 }
 
 // NewCache returns a cache that keeps nothing until it is listening
@@ -51,59 +69,98 @@ func NewCache() *Cache { return &Cache{} }
 // databaseURL until ctx is done. It returns once it listens.
 func (c *Cache) Follow(ctx context.Context, databaseURL string, logger *slog.Logger) error {
 	return database.Listen(ctx, databaseURL, Channel, database.ListenEvents{
-		Notified:  func() { c.set(true) },
+		Notified:  c.changed,
 		Lost:      func(error) { c.set(false) },
 		Listening: func() { c.set(true) },
 	}, logger)
 }
 
-// set forgets everything kept, starts a new generation, and keeps values
-// from now on only while listening.
+// Heard returns how many notifications the cache has heard: for a
+// benchmark or test that changes a table and waits until the cache knows.
+func (c *Cache) Heard() uint64 { return c.heard.Load() }
+
+// set forgets everything kept, starts a new epoch, and keeps values from
+// now on only while listening.
 func (c *Cache) set(listening bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.generation++
+	c.epoch++
 	c.listening = listening
 	c.values = nil
 }
 
-// load returns the value kept under name, and the generation to store a
-// new one with.
-func (c *Cache) load(name string) (value any, ok bool, generation uint64) {
+// changed forgets what was read from table (everything, when no kept
+// value names it: a table this version reads nothing from, or a
+// notification from a newer or older migration that names something
+// else), and makes reads of it that are under way unkeepable.
+func (c *Cache) changed(table string) {
+	defer c.heard.Add(1)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	value, ok = c.values[name]
-	return value, ok && c.listening, c.generation
+	if !slices.Contains(countedTables, table) {
+		c.epoch++
+		c.values = nil
+		return
+	}
+	if c.changes == nil {
+		c.changes = map[string]uint64{}
+	}
+	c.changes[table]++
+	for name, k := range c.values {
+		if slices.Contains(k.tables, table) {
+			delete(c.values, name)
+		}
+	}
 }
 
-// store keeps value under name if nothing changed since generation.
-func (c *Cache) store(name string, value any, generation uint64) {
+// stamp is a number that grows whenever one of tables changes or
+// everything is forgotten: the sum of counts that only grow. Called with
+// mu held.
+func (c *Cache) stamp(tables []string) uint64 {
+	s := c.epoch
+	for _, t := range tables {
+		s += c.changes[t]
+	}
+	return s
+}
+
+// load returns the value kept under name, and the stamp of tables (what
+// name is read from) to store a new one with.
+func (c *Cache) load(name string, tables []string) (value any, ok bool, stamp uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.listening || c.generation != generation {
+	k, ok := c.values[name]
+	return k.value, ok && c.listening, c.stamp(tables)
+}
+
+// store keeps value under name if none of tables changed since stamp.
+func (c *Cache) store(name string, tables []string, value any, stamp uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.listening || c.stamp(tables) != stamp {
 		return
 	}
 	if c.values == nil {
-		c.values = map[string]any{}
+		c.values = map[string]kept{}
 	}
-	c.values[name] = value
+	c.values[name] = kept{value: value, tables: tables}
 }
 
-// shared reads through c what callers who see every row of the ent type
-// entity read alike: the value kept, or read's, kept for the next one.
+// shared reads through c what callers who see every row of from.entity
+// read alike: the value kept, or read's, kept for the next one.
 // Anyone else, and every caller without a cache or an entity, reads.
-func shared[T any](ctx context.Context, c *Cache, name, entity string, read func() (T, error)) (T, error) {
-	if c == nil || entity == "" || !rowscope.SeesEveryRow(ctx, entity) {
+func shared[T any](ctx context.Context, c *Cache, name string, from source, read func() (T, error)) (T, error) {
+	if c == nil || from.entity == "" || !rowscope.SeesEveryRow(ctx, from.entity) {
 		return read()
 	}
-	v, ok, generation := c.load(name)
+	v, ok, stamp := c.load(name, from.tables)
 	if t, isT := v.(T); ok && isT {
 		return t, nil
 	}
-	v, err, _ := c.reads.Do(name+"@"+strconv.FormatUint(generation, 10), func() (any, error) {
+	v, err, _ := c.reads.Do(name+"@"+strconv.FormatUint(stamp, 10), func() (any, error) {
 		t, err := read()
 		if err == nil {
-			c.store(name, t, generation)
+			c.store(name, from.tables, t, stamp)
 		}
 		return t, err
 	})

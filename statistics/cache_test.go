@@ -115,3 +115,58 @@ func TestCacheAcrossRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheForgetsByTable: a change forgets only what was read from the
+// table changed. After a statement on victims, a national request for
+// victims and cases reads the victims again and nothing else; after one
+// on agencies, it reads the cases (named by their agencies' kinds) and the
+// agency registry, not the victims.
+func TestCacheForgetsByTable(t *testing.T) {
+	db := testdb.Postgres(t)
+	seed(t, db)
+	counted, statements := testdb.CountingByKind(db)
+	cache := statistics.NewCache()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := cache.Follow(ctx, db.DSN(), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	s := testserver.Start(t, counted, testserver.Options{Config: server.Config{StatisticsCache: cache}})
+	p := s.As(t, "onac", viewer.RoleCoordinator)
+	const both = `{ v: victimStatistics { total { count } } c: caseStatistics { total { count } } }`
+	// read sends both and returns the statements sent outside the audit
+	// trail's transaction: the statistics' own.
+	read := func() int64 {
+		before := statements.All.Load() - statements.InTx.Load()
+		s.Do(t, p.Token, both, nil).MustOK(t)
+		return statements.All.Load() - statements.InTx.Load() - before
+	}
+	// change runs a statement on table that changes nothing (a statement
+	// trigger notifies all the same) and waits until the cache heard it.
+	change := func(table string) {
+		heard := cache.Heard()
+		if _, err := db.SQL.Exec(`UPDATE ` + table + ` SET id = id WHERE false`); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); cache.Heard() == heard; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the cache did not hear of a statement on %s", table)
+			}
+		}
+	}
+	s.Do(t, p.Token, `{ viewer { subject } }`, nil).MustOK(t) // the caller's agency, read once
+	if n := read(); n != 3 {
+		t.Fatalf("the first request sent %d statistics statements, want 3 (victims, cases, agencies)", n)
+	}
+	if n := read(); n != 0 {
+		t.Fatalf("the repeated request sent %d statements, want none", n)
+	}
+	change("victims")
+	if n := read(); n != 1 {
+		t.Errorf("after a change to victims the request sent %d statements, want 1 (the victims' alone)", n)
+	}
+	change("agencies")
+	if n := read(); n != 2 {
+		t.Errorf("after a change to agencies the request sent %d statements, want 2 (cases and the registry)", n)
+	}
+}

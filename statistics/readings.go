@@ -5,6 +5,13 @@ import (
 	"sync"
 
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/courtdecision"
+	"github.com/casegraph/casegraph/ent/prosecution"
+	"github.com/casegraph/casegraph/ent/referral"
+	"github.com/casegraph/casegraph/ent/supportservice"
+	"github.com/casegraph/casegraph/ent/victim"
 	"github.com/casegraph/casegraph/internal/ctxvalue"
 )
 
@@ -46,14 +53,34 @@ func WithReadings(ctx context.Context, cache *Cache) context.Context {
 // through client at the first ask of the request, and kept for the rest of
 // it.
 func (d Dataset) finestCells(ctx context.Context, client *ent.Client) ([]fineCell, error) {
-	return readOnce(ctx, d.name, d.entity, func() ([]fineCell, error) { return d.read(ctx, client) })
+	return readOnce(ctx, d.name, d.from, func() ([]fineCell, error) { return d.read(ctx, client) })
+}
+
+// source is what a statistics read reads: the ent type whose row scope
+// narrows it (callers who see every row of it read alike, and share
+// through the Cache), and every table its statements name (a change to
+// any of them makes what was read stale). TestCacheSources checks the
+// tables against the statements and the migration's triggers.
+type source struct {
+	entity string
+	tables []string
+}
+
+// agencySource is the agency registry's (withAgencies).
+var agencySource = source{ent.TypeAgency, []string{agency.Table}}
+
+// countedTables are the tables whose every change is notified on Channel
+// (migration statistics_changed): the only ones a cached read may read.
+var countedTables = []string{
+	victim.Table, casefile.Table, prosecution.Table, referral.Table,
+	courtdecision.Table, supportservice.Table, agency.Table,
 }
 
 // readOnce returns what read returns, read at the first ask of the request
 // under name and kept for the rest of it; for callers who see every row
-// of the ent type entity, through the server's Cache. Without Readings on
-// ctx (a command, a test) each ask reads.
-func readOnce[T any](ctx context.Context, name, entity string, read func() (T, error)) (T, error) {
+// of from.entity, through the server's Cache. Without Readings on ctx (a
+// command, a test) each ask reads.
+func readOnce[T any](ctx context.Context, name string, from source, read func() (T, error)) (T, error) {
 	rs := readingsKey.From(ctx)
 	if rs == nil {
 		return read()
@@ -68,7 +95,7 @@ func readOnce[T any](ctx context.Context, name, entity string, read func() (T, e
 		rs.tables[name] = r
 	}
 	rs.mu.Unlock()
-	r.once.Do(func() { r.value, r.err = shared(ctx, rs.cache, name, entity, read) })
+	r.once.Do(func() { r.value, r.err = shared(ctx, rs.cache, name, from, read) })
 	v, _ := r.value.(T)
 	return v, r.err
 }

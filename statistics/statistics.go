@@ -24,6 +24,12 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/courtdecision"
+	"github.com/casegraph/casegraph/ent/prosecution"
+	"github.com/casegraph/casegraph/ent/referral"
+	"github.com/casegraph/casegraph/ent/victim"
 )
 
 // Period is what a table's cells are counted by besides its dimensions.
@@ -82,9 +88,9 @@ type fineCell struct {
 // Dataset is one table the package can count.
 type Dataset struct {
 	name string
-	// entity is the ent type whose rows the table counts, as the row
-	// scope narrows them (rowscope.SeesEveryRow).
-	entity string
+	// from is what the table's statement reads (nothing for the measures,
+	// which are read afresh each time).
+	from source
 	// people: the table counts people, so disclosure control applies.
 	people bool
 	dims   []string
@@ -98,31 +104,31 @@ type Dataset struct {
 func (d Dataset) Name() string { return d.name }
 
 // Victims counts victims identified, by month of identification.
-var Victims = Dataset{name: "victims", entity: ent.TypeVictim, people: true, dims: victimDims, read: readVictims}
+var Victims = Dataset{name: "victims", from: source{ent.TypeVictim, []string{victim.Table}}, people: true, dims: victimDims, read: readVictims}
 
 // Cases counts cases opened, by month of opening. Cases are files, not
 // people: their counts are not suppressed (docs/statistics.md).
-var Cases = Dataset{name: "cases", entity: ent.TypeCaseFile, dims: caseDims, read: readCases}
+var Cases = Dataset{name: "cases", from: source{ent.TypeCaseFile, []string{casefile.Table, agency.Table}}, dims: caseDims, read: readCases}
 
 // Prosecutions counts criminal proceedings registered, by month of
 // registration: the monitoring mechanism's figures. Proceedings are files,
 // not people: their counts are not suppressed.
-var Prosecutions = Dataset{name: "prosecutions", entity: ent.TypeProsecution, dims: prosecutionDims, read: readProsecutions}
+var Prosecutions = Dataset{name: "prosecutions", from: source{ent.TypeProsecution, []string{prosecution.Table, agency.Table}}, dims: prosecutionDims, read: readProsecutions}
 
 // TrialRequests counts criminal proceedings sent to trial (a request for
 // trial: the indictment), by month of the request, by the dimensions of
 // Prosecutions. Not suppressed, as proceedings are not.
-var TrialRequests = Dataset{name: "trialRequests", entity: ent.TypeProsecution, dims: prosecutionDims, read: readTrialRequests}
+var TrialRequests = Dataset{name: "trialRequests", from: source{ent.TypeProsecution, []string{prosecution.Table, agency.Table}}, dims: prosecutionDims, read: readTrialRequests}
 
 // Decisions counts courts' decisions in criminal proceedings, by month
 // decided: the outcomes a year's report counts by the date of the
 // decision. Decisions are court records, not people: their counts are not
 // suppressed, as proceedings' are not.
-var Decisions = Dataset{name: "decisions", entity: ent.TypeCourtDecision, dims: decisionDims, read: readDecisions}
+var Decisions = Dataset{name: "decisions", from: source{ent.TypeCourtDecision, []string{courtdecision.Table, agency.Table}}, dims: decisionDims, read: readDecisions}
 
 // Referrals counts referrals of victims to services, by month referred.
 // Each is one victim's, so they are controlled as counts of people.
-var Referrals = Dataset{name: "referrals", entity: ent.TypeReferral, people: true, dims: referralDims, read: readReferrals}
+var Referrals = Dataset{name: "referrals", from: source{ent.TypeReferral, []string{referral.Table, agency.Table}}, people: true, dims: referralDims, read: readReferrals}
 
 // Compute reads d's finest cells as ctx's caller sees them (once a
 // request, see Readings), answers q under ctl, and records the reading on
@@ -272,7 +278,7 @@ func (d Dataset) disclosure(ctx context.Context, fine []fineCell, k int) (hidden
 		}
 		return dc
 	}
-	dc, _ := readOnce(ctx, d.name+"/disclosure/"+strconv.Itoa(k), d.entity, func() (decision, error) { return decide(), nil })
+	dc, _ := readOnce(ctx, d.name+"/disclosure/"+strconv.Itoa(k), d.from, func() (decision, error) { return decide(), nil })
 	if dc.n != len(fine) || (len(fine) > 0 && dc.first != &fine[0]) {
 		dc = decide()
 	}

@@ -46,6 +46,9 @@ import (
 // that started before the identification counts as 0 days.
 var VictimSupport = Dataset{name: "victimSupport", people: true}
 
+// supportSource is what readSupport reads: victims and their services.
+var supportSource = source{ent.TypeVictim, []string{victim.Table, supportservice.Table}}
+
 // AnyService names the support table of any kind of service.
 const AnyService = "ANY"
 
@@ -123,7 +126,7 @@ func ComputeSupportKinds(ctx context.Context, client *ent.Client, services []str
 	if err != nil {
 		return nil, err
 	}
-	rows, err := readOnce(ctx, VictimSupport.name, ent.TypeVictim, func() ([]supportRow, error) { return readSupport(ctx, client) })
+	rows, err := readOnce(ctx, VictimSupport.name, supportSource, func() ([]supportRow, error) { return readSupport(ctx, client) })
 	if err != nil {
 		return nil, err
 	}
