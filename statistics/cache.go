@@ -55,6 +55,11 @@ type Cache struct {
 	reads singleflight.Group
 }
 
+// maxKept is the most values the cache holds: the cells of seven tables,
+// their disclosure decisions, and the answers to up to about a thousand
+// queries (each at most maxKeptAnswerCells cells).
+const maxKept = 1024
+
 // kept is a value and the tables it was read from.
 type kept struct {
 	value  any
@@ -140,7 +145,9 @@ func (c *Cache) store(name string, tables []string, value any, stamp uint64) {
 	if !c.listening || c.stamp(tables) != stamp {
 		return
 	}
-	if c.values == nil {
+	if c.values == nil || len(c.values) >= maxKept {
+		// Every distinct query's answer is kept: a caller asking ever new
+		// ones would fill memory, so a full cache starts again.
 		c.values = map[string]kept{}
 	}
 	c.values[name] = kept{value: value, tables: tables}

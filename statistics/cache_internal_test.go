@@ -102,3 +102,43 @@ func TestCachedDisclosureFitsItsCells(t *testing.T) {
 		}
 	}
 }
+
+// TestCachedAnswers: a national caller's answer is kept with the cells it
+// was summed from and given again while they are the cells read; other
+// cells (read after a change) get an answer of their own, and a caller
+// under another threshold gets one of its own.
+func TestCachedAnswers(t *testing.T) {
+	c := NewCache()
+	c.set(true)
+	national := rowscope.NewContext(context.Background(), &rowscope.Scope{AgencyID: 1, Cases: rowscope.All, Victims: rowscope.All})
+	cell := func(sex string, n int) fineCell {
+		return fineCell{month: "2026-01", values: []string{"TIRANE", sex, "ADULT", "NO", "IDENTIFIED", "POLICE", "SEXUAL"}, count: n}
+	}
+	cells := func(women int) func() ([]fineCell, error) {
+		return func() ([]fineCell, error) { return []fineCell{cell("FEMALE", women), cell("MALE", 9)}, nil }
+	}
+	q := Query{GroupBy: []string{"SEX"}}
+	answer := func(k int, read func() ([]fineCell, error)) *Table {
+		ctx := WithReadings(national, c)
+		if _, err := readOnce(ctx, Victims.name, Victims.from, read); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Compute(ctx, nil, Victims, q, Control{K: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	first := answer(5, cells(7))
+	if again := answer(5, cells(7)); again != first {
+		t.Error("the same cells and query were answered afresh")
+	}
+	if other := answer(8, cells(7)); other == first || other.Cells[0].Count != nil {
+		t.Errorf("a caller under k = 8 got the answer under k = 5: %+v", other.Cells[0])
+	}
+	c.changed(victim.Table)
+	after := answer(5, cells(6))
+	if after == first || after.Total.Count == nil || *after.Total.Count != 15 {
+		t.Errorf("after a change the answer is not of the new cells: %+v", after.Total)
+	}
+}

@@ -2,6 +2,7 @@ package statistics
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/casegraph/casegraph/ent"
@@ -98,4 +99,30 @@ func readOnce[T any](ctx context.Context, name string, from source, read func() 
 	r.once.Do(func() { r.value, r.err = shared(ctx, rs.cache, name, from, read) })
 	v, _ := r.value.(T)
 	return v, r.err
+}
+
+// onCells returns compute(), a function of the cells fine (and of what
+// name says: a query, a threshold) and nothing else, kept under name as
+// readOnce keeps what it reads. A value kept across requests may have
+// been computed from cells read before a change, and is used only with
+// those very cells (the same slice), never with others it would not fit:
+// the name it is kept under names the cells by their address, which the
+// kept value holds (so no other slice can be given it while it is kept).
+func onCells[T any](ctx context.Context, name string, from source, fine []fineCell, compute func() T) T {
+	type onThese struct {
+		first *fineCell
+		n     int
+		value T
+	}
+	var first *fineCell
+	if len(fine) > 0 {
+		first = &fine[0]
+	}
+	made := func() onThese { return onThese{first: first, n: len(fine), value: compute()} }
+	name += fmt.Sprintf("@%p", first)
+	o, _ := readOnce(ctx, name, from, func() (onThese, error) { return made(), nil })
+	if o.n != len(fine) || o.first != first {
+		o = made()
+	}
+	return o.value
 }

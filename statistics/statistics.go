@@ -144,8 +144,35 @@ func Compute(ctx context.Context, client *ent.Client, d Dataset, q Query, ctl Co
 	if err := noteReading(ctx, d, q); err != nil {
 		return nil, err
 	}
+	// The answer depends on the cells, q and k alone: kept like them (a
+	// national dashboard asked again is answered without a sum), for those
+	// very cells, when it is a panel's size (a finely grouped table is
+	// answered afresh rather than held).
+	k := ctl.threshold(d.people)
+	key, err := json.Marshal(q)
+	if err != nil {
+		return nil, err
+	}
+	var fresh *Table
+	kept := onCells(ctx, d.name+"/answer/"+strconv.Itoa(k)+"/"+string(key), d.from, fine, func() *Table {
+		fresh = d.answer(ctx, fine, q, ctl)
+		if len(fresh.Cells) > maxKeptAnswerCells {
+			return nil
+		}
+		return fresh
+	})
+	switch {
+	case kept != nil:
+		return kept, nil
+	case fresh != nil:
+		return fresh, nil
+	}
 	return d.answer(ctx, fine, q, ctl), nil
 }
+
+// maxKeptAnswerCells is the most cells of an answer kept across requests:
+// a dashboard's panels are tens to hundreds.
+const maxKeptAnswerCells = 2000
 
 // check refuses a query that names what the table does not have.
 func (d Dataset) check(q Query) error {
@@ -261,27 +288,14 @@ func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Contr
 // and threshold (Readings), however many panels read the table; fine must
 // be the request's cells of d (finestCells).
 func (d Dataset) disclosure(ctx context.Context, fine []fineCell, k int) (hidden []bool, whole map[string]bool) {
-	// A decision names the cells it was made on: one kept across requests
-	// (Cache) may have been made on cells read before a change, and is
-	// used only on those very cells, never on others it would not fit.
 	type decision struct {
-		first  *fineCell
-		n      int
 		hidden []bool
 		whole  map[string]bool
 	}
-	decide := func() decision {
+	dc := onCells(ctx, d.name+"/disclosure/"+strconv.Itoa(k), d.from, fine, func() decision {
 		hidden := hiddenCells(fine, k)
-		dc := decision{n: len(fine), hidden: hidden, whole: releasable(fine, hidden, k)}
-		if len(fine) > 0 {
-			dc.first = &fine[0]
-		}
-		return dc
-	}
-	dc, _ := readOnce(ctx, d.name+"/disclosure/"+strconv.Itoa(k), d.from, func() (decision, error) { return decide(), nil })
-	if dc.n != len(fine) || (len(fine) > 0 && dc.first != &fine[0]) {
-		dc = decide()
-	}
+		return decision{hidden: hidden, whole: releasable(fine, hidden, k)}
+	})
 	return dc.hidden, dc.whole
 }
 
