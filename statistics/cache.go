@@ -47,6 +47,8 @@ type Cache struct {
 	// changes counts, for each table, the notifications naming it.
 	changes map[string]uint64
 	values  map[string]kept
+	// weight is the sum of the kept values' weights.
+	weight int
 	// heard counts every notification (Heard).
 	heard atomic.Uint64
 	// reads merges the reads of one name and stamp that run at once
@@ -55,15 +57,21 @@ type Cache struct {
 	reads singleflight.Group
 }
 
-// maxKept is the most values the cache holds: the cells of seven tables,
-// their disclosure decisions, and the answers to up to about a thousand
-// queries (each at most maxKeptAnswerCells cells).
-const maxKept = 1024
+// maxWeight bounds what the cache keeps of values that can be many (the
+// answers to every distinct query: weighed, in cells). The rest is a few
+// values a table (its cells, the registry, disclosure's decisions for each
+// threshold), held until the table changes. 100,000 cells is about 15 MB,
+// hundreds of dashboard panels.
+const maxWeight = 100_000
 
-// kept is a value and the tables it was read from.
+// weighed is a value the cache bounds: an answer of so many cells.
+type weighed interface{ keptWeight() int }
+
+// kept is a value, the tables it was read from, and its weight.
 type kept struct {
 	value  any
 	tables []string
+	weight int
 }
 
 // NewCache returns a cache that keeps nothing until it is listening
@@ -91,7 +99,7 @@ func (c *Cache) set(listening bool) {
 	defer c.mu.Unlock()
 	c.epoch++
 	c.listening = listening
-	c.values = nil
+	c.values, c.weight = nil, 0
 }
 
 // changed forgets what was read from table (everything, when no kept
@@ -104,7 +112,7 @@ func (c *Cache) changed(table string) {
 	defer c.mu.Unlock()
 	if !slices.Contains(countedTables, table) {
 		c.epoch++
-		c.values = nil
+		c.values, c.weight = nil, 0
 		return
 	}
 	if c.changes == nil {
@@ -113,7 +121,7 @@ func (c *Cache) changed(table string) {
 	c.changes[table]++
 	for name, k := range c.values {
 		if slices.Contains(k.tables, table) {
-			delete(c.values, name)
+			c.forget(name)
 		}
 	}
 }
@@ -145,12 +153,31 @@ func (c *Cache) store(name string, tables []string, value any, stamp uint64) {
 	if !c.listening || c.stamp(tables) != stamp {
 		return
 	}
-	if c.values == nil || len(c.values) >= maxKept {
-		// Every distinct query's answer is kept: a caller asking ever new
-		// ones would fill memory, so a full cache starts again.
+	if c.values == nil {
 		c.values = map[string]kept{}
 	}
-	c.values[name] = kept{value: value, tables: tables}
+	k := kept{value: value, tables: tables}
+	if w, ok := value.(weighed); ok {
+		k.weight = w.keptWeight()
+	}
+	if k.weight > 0 && c.weight+k.weight > maxWeight {
+		// A caller asking ever new queries would fill memory: the answers
+		// start again; the cells they are summed from stay.
+		for name, old := range c.values {
+			if old.weight > 0 {
+				c.forget(name)
+			}
+		}
+	}
+	c.forget(name)
+	c.values[name] = k
+	c.weight += k.weight
+}
+
+// forget drops the value kept under name. Called with mu held.
+func (c *Cache) forget(name string) {
+	c.weight -= c.values[name].weight
+	delete(c.values, name)
 }
 
 // shared reads through c what callers who see every row of from.entity

@@ -2,13 +2,18 @@ package statistics
 
 import (
 	"context"
+	"strconv"
 	"testing"
+	"time"
 
+	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/victim"
+	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/rowscope"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // TestCacheGenerations: a value read before a change to one of its
@@ -140,5 +145,77 @@ func TestCachedAnswers(t *testing.T) {
 	after := answer(5, cells(6))
 	if after == first || after.Total.Count == nil || *after.Total.Count != 15 {
 		t.Errorf("after a change the answer is not of the new cells: %+v", after.Total)
+	}
+}
+
+// TestCachedCellsNameAgenciesAsTheyAre: a request that read the agency
+// registry (one panel) before a change to agencies, and the cases after it
+// (another panel), must not keep cases named by the registry it read
+// before: they would be given to every later national request until the
+// next change. (Found by an adversarial review.)
+func TestCachedCellsNameAgenciesAsTheyAre(t *testing.T) {
+	db := testdb.Postgres(t)
+	sys := viewer.SystemContext(context.Background())
+	a := db.Client.Agency.Create().SetCode("pol").SetName("Police").SetKind(domain.AgencyKindLocalPoliceDirectorate).SaveX(sys)
+	db.Client.CaseFile.Create().SetReference("R1").SetTitle("t").SetRegion(domain.RegionBerat).
+		SetOpenedAt(time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)).SetLeadAgencyID(a.ID).SaveX(sys)
+	c := NewCache()
+	c.set(true)
+	national := rowscope.NewContext(context.Background(), &rowscope.Scope{AgencyID: a.ID, Cases: rowscope.All, Victims: rowscope.All})
+	q := Query{GroupBy: []string{"LEAD_AGENCY_KIND"}}
+	first := WithReadings(national, c)
+	// The first panel (proceedings: none) reads the registry.
+	if _, err := Compute(first, db.Client, Prosecutions, Query{}, Control{}); err != nil {
+		t.Fatal(err)
+	}
+	// The agency's kind is corrected, committed and heard.
+	if _, err := db.SQL.Exec(`UPDATE agencies SET kind = 'NATIONAL_BUREAU_OF_INVESTIGATION'`); err != nil {
+		t.Fatal(err)
+	}
+	c.changed(agency.Table)
+	// The second panel reads the cases.
+	if _, err := Compute(first, db.Client, Cases, q, Control{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Compute(WithReadings(national, c), db.Client, Cases, q, Control{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Cells) != 1 || got.Cells[0].Values[0] != "NATIONAL_BUREAU_OF_INVESTIGATION" {
+		t.Errorf("a request after the change was answered from cells named before it: %+v", got.Cells)
+	}
+}
+
+// heavy is a kept value of its own weight.
+type heavy int
+
+func (h heavy) keptWeight() int { return int(h) }
+
+// TestCacheBoundsAnswers: answers to ever new queries never hold more than
+// maxWeight, and making room for them never forgets the cells (which are
+// what every dashboard reads again at great cost).
+func TestCacheBoundsAnswers(t *testing.T) {
+	c := NewCache()
+	c.set(true)
+	victims := []string{victim.Table}
+	_, _, g := c.load("cells", victims)
+	c.store("cells", victims, []fineCell{{month: "2026-01"}}, g)
+	for i := range 3 * maxWeight / 1000 {
+		name := "answer/" + strconv.Itoa(i)
+		_, _, g := c.load(name, victims)
+		c.store(name, victims, onThese[heavy]{value: 1000}, g)
+		if c.weight > maxWeight {
+			t.Fatalf("after %d answers the cache holds a weight of %d, over %d", i+1, c.weight, maxWeight)
+		}
+	}
+	if _, ok, _ := c.load("cells", victims); !ok {
+		t.Error("making room for answers forgot the cells")
+	}
+	if _, ok, _ := c.load("answer/"+strconv.Itoa(3*maxWeight/1000-1), victims); !ok {
+		t.Error("the latest answer was not kept")
+	}
+	c.changed(victim.Table)
+	if c.weight != 0 || len(c.values) != 0 {
+		t.Errorf("after a change to victims the cache holds %d values of weight %d", len(c.values), c.weight)
 	}
 }

@@ -101,6 +101,19 @@ func readOnce[T any](ctx context.Context, name string, from source, read func() 
 	return v, r.err
 }
 
+// readInside is readOnce for a read made inside another that the Cache
+// may keep (the agency registry, inside the cases' cells): with a cache it
+// reads through it, never through the request's copy. That copy may have
+// been read before a change the outer read began after; the outer read
+// would then be kept, under its newer stamp, with the old registry in it,
+// until the next change. Without a cache, once a request.
+func readInside[T any](ctx context.Context, name string, from source, read func() (T, error)) (T, error) {
+	if rs := readingsKey.From(ctx); rs != nil && rs.cache != nil {
+		return shared(ctx, rs.cache, name, from, read)
+	}
+	return readOnce(ctx, name, from, read)
+}
+
 // onCells returns compute(), a function of the cells fine (and of what
 // name says: a query, a threshold) and nothing else, kept under name as
 // readOnce keeps what it reads. A value kept across requests may have
@@ -109,20 +122,30 @@ func readOnce[T any](ctx context.Context, name string, from source, read func() 
 // the name it is kept under names the cells by their address, which the
 // kept value holds (so no other slice can be given it while it is kept).
 func onCells[T any](ctx context.Context, name string, from source, fine []fineCell, compute func() T) T {
-	type onThese struct {
-		first *fineCell
-		n     int
-		value T
-	}
 	var first *fineCell
 	if len(fine) > 0 {
 		first = &fine[0]
 	}
-	made := func() onThese { return onThese{first: first, n: len(fine), value: compute()} }
+	made := func() onThese[T] { return onThese[T]{first: first, n: len(fine), value: compute()} }
 	name += fmt.Sprintf("@%p", first)
-	o, _ := readOnce(ctx, name, from, func() (onThese, error) { return made(), nil })
+	o, _ := readOnce(ctx, name, from, func() (onThese[T], error) { return made(), nil })
 	if o.n != len(fine) || o.first != first {
 		o = made()
 	}
 	return o.value
+}
+
+// onThese is a value computed from the cells that start at first.
+type onThese[T any] struct {
+	first *fineCell
+	n     int
+	value T
+}
+
+// keptWeight is the value's (weighed).
+func (o onThese[T]) keptWeight() int {
+	if w, ok := any(o.value).(weighed); ok {
+		return w.keptWeight()
+	}
+	return 0
 }

@@ -255,7 +255,7 @@ func withAgencies(ctx context.Context, client *ent.Client, rows []grouped, dims 
 		}
 		return out, err
 	}
-	agencies, err := readOnce(ctx, "agencies", agencySource, read)
+	agencies, err := readInside(ctx, "agencies", agencySource, read)
 	if err != nil {
 		return nil, err
 	}

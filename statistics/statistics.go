@@ -174,6 +174,15 @@ func Compute(ctx context.Context, client *ent.Client, d Dataset, q Query, ctl Co
 // a dashboard's panels are tens to hundreds.
 const maxKeptAnswerCells = 2000
 
+// keptWeight is what an answer weighs in the Cache: its cells, and one for
+// itself (a too large answer, not kept, is kept as nil: one).
+func (t *Table) keptWeight() int {
+	if t == nil {
+		return 1
+	}
+	return len(t.Cells) + 1
+}
+
 // check refuses a query that names what the table does not have.
 func (d Dataset) check(q Query) error {
 	for i, g := range q.GroupBy {
