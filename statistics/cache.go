@@ -191,13 +191,19 @@ func shared[T any](ctx context.Context, c *Cache, name string, from source, read
 	if t, isT := v.(T); ok && isT {
 		return t, nil
 	}
-	v, err, _ := c.reads.Do(name+"@"+strconv.FormatUint(stamp, 10), func() (any, error) {
+	v, err, merged := c.reads.Do(name+"@"+strconv.FormatUint(stamp, 10), func() (any, error) {
 		t, err := read()
 		if err == nil {
 			c.store(name, from.tables, t, stamp)
 		}
 		return t, err
 	})
+	if err != nil && merged && ctx.Err() == nil {
+		// The statement may have been another request's, failed only
+		// because that request gave up (its client left, its deadline
+		// passed): this one reads for itself.
+		return read()
+	}
 	t, _ := v.(T)
 	return t, err
 }

@@ -2,6 +2,7 @@ package statistics
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -217,5 +218,35 @@ func TestCacheBoundsAnswers(t *testing.T) {
 	c.changed(victim.Table)
 	if c.weight != 0 || len(c.values) != 0 {
 		t.Errorf("after a change to victims the cache holds %d values of weight %d", len(c.values), c.weight)
+	}
+}
+
+// TestCacheReadMergedWithAnAbandonedOne: a request whose read was merged
+// with another's does not fail because the other request gave up (a
+// screen of a dashboard wall reloaded while its statement ran).
+func TestCacheReadMergedWithAnAbandonedOne(t *testing.T) {
+	c := NewCache()
+	c.set(true)
+	national := rowscope.NewContext(context.Background(), &rowscope.Scope{AgencyID: 1, Cases: rowscope.All, Victims: rowscope.All})
+	reading, giveUp := make(chan struct{}), make(chan struct{})
+	leader := make(chan error)
+	first, leave := context.WithCancel(national)
+	go func() {
+		_, err := shared(first, c, "v", Victims.from, func() (int, error) {
+			close(reading)
+			<-giveUp
+			leave() // its client went away
+			return 0, first.Err()
+		})
+		leader <- err
+	}()
+	<-reading
+	go func() { time.Sleep(50 * time.Millisecond); close(giveUp) }() // let the second join
+	got, err := shared(national, c, "v", Victims.from, func() (int, error) { return 7, nil })
+	if err != nil || got != 7 {
+		t.Errorf("the second request got %v, %v: failed with the first, which gave up", got, err)
+	}
+	if err := <-leader; !errors.Is(err, context.Canceled) {
+		t.Errorf("the first request got %v, want its own cancellation", err)
 	}
 }
