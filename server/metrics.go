@@ -16,6 +16,7 @@ import (
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/statistics"
 )
 
 // /metrics, and who may read it.
@@ -37,8 +38,9 @@ import (
 // (CASEGRAPH_DEV=0) and neither is set.
 
 // newMetricsRegistry is the registry /metrics shows: the process, the Go
-// runtime, httpMetrics and the SQL statements db has sent.
-func newMetricsRegistry(db *database.DB) *prometheus.Registry {
+// runtime, httpMetrics, the SQL statements db has sent, and the statistics
+// cache when there is one.
+func newMetricsRegistry(db *database.DB, cache *statistics.Cache) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Read from the database's own count when scraped: a load test
@@ -47,7 +49,42 @@ func newMetricsRegistry(db *database.DB) *prometheus.Registry {
 		Name: "casegraph_sql_statements_total",
 		Help: "SQL statements sent to the database, BEGIN, COMMIT and ROLLBACK included.",
 	}, func() float64 { return float64(db.StatementsSent()) }))
+	if cache != nil {
+		registerCacheMetrics(reg, cache)
+	}
 	return reg
+}
+
+// registerCacheMetrics shows the statistics cache (docs/statistics.md):
+// whether it keeps anything (its listener up), how often it answers, and
+// what it holds. A cache that is not listening answers nothing: every
+// dashboard then reads its tables afresh.
+func registerCacheMetrics(reg *prometheus.Registry, cache *statistics.Cache) {
+	gauge := func(name, help string, f func(statistics.CacheStats) float64) {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help},
+			func() float64 { return f(cache.Stats()) }))
+	}
+	counter := func(name, help string, f func(statistics.CacheStats) float64) {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return f(cache.Stats()) }))
+	}
+	gauge("casegraph_statistics_cache_listening", "1 while the statistics cache hears changes and keeps values; 0 while its listener is down.",
+		func(s statistics.CacheStats) float64 {
+			if s.Listening {
+				return 1
+			}
+			return 0
+		})
+	counter("casegraph_statistics_cache_hits_total", "Statistics reads of callers who see every row, answered from the cache.",
+		func(s statistics.CacheStats) float64 { return float64(s.Hits) })
+	counter("casegraph_statistics_cache_misses_total", "Statistics reads of callers who see every row, not answered from the cache.",
+		func(s statistics.CacheStats) float64 { return float64(s.Misses) })
+	counter("casegraph_statistics_cache_notifications_total", "Changes to counted tables heard by the statistics cache.",
+		func(s statistics.CacheStats) float64 { return float64(s.Heard) })
+	gauge("casegraph_statistics_cache_values", "Values the statistics cache keeps.",
+		func(s statistics.CacheStats) float64 { return float64(s.Kept) })
+	gauge("casegraph_statistics_cache_answer_cells", "Cells of the answers the statistics cache keeps (bounded).",
+		func(s statistics.CacheStats) float64 { return float64(s.Weight) })
 }
 
 // MetricsHandler serves the metrics in Prometheus' text format, behind the

@@ -107,7 +107,7 @@ func New(cfg Config) *Server {
 	if cfg.Audit == nil {
 		cfg.Audit = audit.Install(cfg.DB.Client, cfg.DB.Dialect)
 	}
-	s := &Server{cfg: cfg, registry: newMetricsRegistry(cfg.DB)}
+	s := &Server{cfg: cfg, registry: newMetricsRegistry(cfg.DB, cfg.StatisticsCache)}
 	s.handler = s.routes()
 	return s
 }

@@ -49,8 +49,9 @@ type Cache struct {
 	values  map[string]kept
 	// weight is the sum of the kept values' weights.
 	weight int
-	// heard counts every notification (Heard).
-	heard atomic.Uint64
+	// heard counts every notification (Heard); hits and misses the reads
+	// of callers who share (Stats).
+	heard, hits, misses atomic.Uint64
 	// reads merges the reads of one name and stamp that run at once
 	// (a dashboard wall of several screens after a change): one statement,
 	// not one each.
@@ -91,6 +92,28 @@ func (c *Cache) Follow(ctx context.Context, databaseURL string, logger *slog.Log
 // Heard returns how many notifications the cache has heard: for a
 // benchmark or test that changes a table and waits until the cache knows.
 func (c *Cache) Heard() uint64 { return c.heard.Load() }
+
+// CacheStats are what an operator watches of a Cache (/metrics).
+type CacheStats struct {
+	// Listening: values are kept (the listening connection is up).
+	Listening bool
+	// Hits and Misses count the reads of callers who share the cache
+	// (cells, registry, decisions, answers): answered from it, or not.
+	Hits, Misses uint64
+	// Heard counts the notifications heard.
+	Heard uint64
+	// Kept is how many values are kept; Weight what the answers among
+	// them weigh, in cells (at most maxWeight).
+	Kept, Weight int
+}
+
+// Stats returns the cache's figures now.
+func (c *Cache) Stats() CacheStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return CacheStats{Listening: c.listening, Hits: c.hits.Load(), Misses: c.misses.Load(),
+		Heard: c.heard.Load(), Kept: len(c.values), Weight: c.weight}
+}
 
 // set forgets everything kept, starts a new epoch, and keeps values from
 // now on only while listening.
@@ -189,8 +212,10 @@ func shared[T any](ctx context.Context, c *Cache, name string, from source, read
 	}
 	v, ok, stamp := c.load(name, from.tables)
 	if t, isT := v.(T); ok && isT {
+		c.hits.Add(1)
 		return t, nil
 	}
+	c.misses.Add(1)
 	v, err, merged := c.reads.Do(name+"@"+strconv.FormatUint(stamp, 10), func() (any, error) {
 		t, err := read()
 		if err == nil {

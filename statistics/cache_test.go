@@ -4,6 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,8 +161,17 @@ func TestCacheForgetsByTable(t *testing.T) {
 	if n := read(); n != 3 {
 		t.Fatalf("the first request sent %d statistics statements, want 3 (victims, cases, agencies)", n)
 	}
+	before := metrics(t, s.URL)
 	if n := read(); n != 0 {
 		t.Fatalf("the repeated request sent %d statements, want none", n)
+	}
+	// /metrics shows it: the repeated request's reads were hits, none a
+	// miss, and the cache listens.
+	after := metrics(t, s.URL)
+	if after["casegraph_statistics_cache_hits_total"] <= before["casegraph_statistics_cache_hits_total"] ||
+		after["casegraph_statistics_cache_misses_total"] != before["casegraph_statistics_cache_misses_total"] ||
+		after["casegraph_statistics_cache_listening"] != 1 || after["casegraph_statistics_cache_answer_cells"] == 0 {
+		t.Errorf("/metrics before and after a request answered from the cache:\n%v\n%v", before, after)
 	}
 	change("victims")
 	if n := read(); n != 1 {
@@ -169,4 +181,32 @@ func TestCacheForgetsByTable(t *testing.T) {
 	if n := read(); n != 2 {
 		t.Errorf("after a change to agencies the request sent %d statements, want 2 (cases and the registry)", n)
 	}
+	if got := metrics(t, s.URL)["casegraph_statistics_cache_notifications_total"]; got != float64(cache.Heard()) || got < 2 {
+		t.Errorf("casegraph_statistics_cache_notifications_total = %v, the cache heard %d", got, cache.Heard())
+	}
+}
+
+// metrics reads the casegraph_statistics_cache_* figures of base's /metrics.
+func metrics(t *testing.T, base string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %d %v", resp.StatusCode, err)
+	}
+	out := map[string]float64{}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok || !strings.HasPrefix(name, "casegraph_statistics_cache_") {
+			continue
+		}
+		if out[name], err = strconv.ParseFloat(value, 64); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+	}
+	return out
 }
