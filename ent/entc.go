@@ -6,6 +6,7 @@ package main
 
 import (
 	"log"
+	"runtime"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
@@ -16,6 +17,13 @@ import (
 )
 
 func main() {
+	// ent formats its files with goimports, GOMAXPROCS at a time, while it
+	// rewrites them; tx.go's import of database/sql (as stdsql, for the
+	// sql/execquery feature) comes only from goimports reading client.go,
+	// which may be half written at that moment, so tx.go was now and then
+	// generated without it (ent/ent#4513; check-generated failed once on
+	// it). One at a time, each file is read whole.
+	runtime.GOMAXPROCS(1)
 	ex, err := entgql.NewExtension(
 		entgql.WithConfigPath("gqlgen.yml"),
 		entgql.WithSchemaGenerator(),
