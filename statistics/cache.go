@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/rowscope"
@@ -50,8 +51,13 @@ type Cache struct {
 	// weight is the sum of the kept values' weights.
 	weight int
 	// heard counts every notification (Heard); hits and misses the reads
-	// of callers who share (Stats).
-	heard, hits, misses atomic.Uint64
+	// of callers who share, refreshes the reads made again in the
+	// background (Stats).
+	heard, hits, misses, refreshes atomic.Uint64
+	// refreshers are the reads to make again after a change (keepFresh);
+	// wake tells the loop that some are due.
+	refreshers map[string]*refresher
+	wake       chan struct{}
 	// reads merges the reads of one name and stamp that run at once
 	// (a dashboard wall of several screens after a change): one statement,
 	// not one each.
@@ -77,21 +83,134 @@ type kept struct {
 
 // NewCache returns a cache that keeps nothing until it is listening
 // (Follow).
-func NewCache() *Cache { return &Cache{} }
+func NewCache() *Cache { return &Cache{wake: make(chan struct{}, 1)} }
 
 // Follow makes the cache listen on Channel of the PostgreSQL database at
 // databaseURL until ctx is done. It returns once it listens.
 func (c *Cache) Follow(ctx context.Context, databaseURL string, logger *slog.Logger) error {
-	return database.Listen(ctx, databaseURL, Channel, database.ListenEvents{
+	err := database.Listen(ctx, databaseURL, Channel, database.ListenEvents{
 		Notified:  c.changed,
 		Lost:      func(error) { c.set(false) },
 		Listening: func() { c.set(true) },
 	}, logger)
+	if err == nil {
+		go c.refreshLoop(ctx)
+	}
+	return err
 }
 
 // Heard returns how many notifications the cache has heard: for a
 // benchmark or test that changes a table and waits until the cache knows.
 func (c *Cache) Heard() uint64 { return c.heard.Load() }
+
+// Kept fresh: after a change, what national callers read from the table
+// changed (their cells, the support rows, the registry: what a statement
+// returns, not what is computed from it) is read again in the
+// background, refreshAfter after the first change that made it stale,
+// so that a dashboard's next request finds it kept instead of paying the
+// read. Only what was asked for within refreshWithin is read again, one
+// read at a time: a server nobody looks at spends nothing, and under
+// steady writes a table is read again at most once each refreshAfter. A
+// request that arrives while it is read joins the read.
+var refreshAfter = func() *atomic.Int64 {
+	var d atomic.Int64
+	d.Store(int64(time.Second))
+	return &d
+}()
+
+const refreshWithin = 15 * time.Minute
+
+// refresher is how to read a kept value again, under the context of the
+// request that last read it, detached from its end (its caller sees
+// every row of the table: the same statement for anyone).
+type refresher struct {
+	tables []string
+	read   func() (any, error)
+	used   time.Time
+	due    bool
+}
+
+// remember notes how to read name again (keepFresh).
+func (c *Cache) remember(name string, tables []string, read func() (any, error)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.refreshers == nil {
+		c.refreshers = map[string]*refresher{}
+	}
+	c.refreshers[name] = &refresher{tables: tables, read: read, used: time.Now()}
+}
+
+// due marks the refreshers whose tables stale says are stale, and wakes
+// the loop. Called with mu held.
+func (c *Cache) due(stale func(tables []string) bool) {
+	marked := false
+	for _, r := range c.refreshers {
+		if stale(r.tables) {
+			r.due, marked = true, true
+		}
+	}
+	if marked {
+		select {
+		case c.wake <- struct{}{}:
+		default: // the loop is woken already
+		}
+	}
+}
+
+// refreshLoop reads again what is due, refreshAfter after it is first
+// woken, until ctx is done. (refreshAfter is atomic: a test shortens it.)
+func (c *Cache) refreshLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.wake:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Duration(refreshAfter.Load())):
+		}
+		c.refreshDue()
+	}
+}
+
+// refreshDue reads again, one at a time, each due value asked for lately
+// and not kept since (a request may have read it already).
+func (c *Cache) refreshDue() {
+	c.mu.Lock()
+	type job struct {
+		name string
+		r    refresher
+	}
+	var jobs []job
+	for name, r := range c.refreshers {
+		if !r.due {
+			continue
+		}
+		r.due = false
+		if time.Since(r.used) > refreshWithin {
+			delete(c.refreshers, name)
+			continue
+		}
+		jobs = append(jobs, job{name, *r})
+	}
+	c.mu.Unlock()
+	for _, j := range jobs {
+		_, kept, stamp := c.load(j.name, j.r.tables)
+		if kept {
+			continue
+		}
+		_, _, _ = c.reads.Do(j.name+"@"+strconv.FormatUint(stamp, 10), func() (any, error) {
+			v, err := j.r.read()
+			if err == nil {
+				c.store(j.name, j.r.tables, v, stamp)
+			}
+			return v, err
+		})
+		c.refreshes.Add(1)
+	}
+}
 
 // CacheStats are what an operator watches of a Cache (/metrics).
 type CacheStats struct {
@@ -100,8 +219,9 @@ type CacheStats struct {
 	// Hits and Misses count the reads of callers who share the cache
 	// (cells, registry, decisions, answers): answered from it, or not.
 	Hits, Misses uint64
-	// Heard counts the notifications heard.
-	Heard uint64
+	// Heard counts the notifications heard; Refreshes the reads made
+	// again in the background after them.
+	Heard, Refreshes uint64
 	// Kept is how many values are kept; Weight what the answers among
 	// them weigh, in cells (at most maxWeight).
 	Kept, Weight int
@@ -112,7 +232,7 @@ func (c *Cache) Stats() CacheStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return CacheStats{Listening: c.listening, Hits: c.hits.Load(), Misses: c.misses.Load(),
-		Heard: c.heard.Load(), Kept: len(c.values), Weight: c.weight}
+		Heard: c.heard.Load(), Refreshes: c.refreshes.Load(), Kept: len(c.values), Weight: c.weight}
 }
 
 // set forgets everything kept, starts a new epoch, and keeps values from
@@ -123,6 +243,9 @@ func (c *Cache) set(listening bool) {
 	c.epoch++
 	c.listening = listening
 	c.values, c.weight = nil, 0
+	if listening {
+		c.due(func([]string) bool { return true })
+	}
 }
 
 // changed forgets what was read from table (everything, when no kept
@@ -136,6 +259,7 @@ func (c *Cache) changed(table string) {
 	if !slices.Contains(countedTables, table) {
 		c.epoch++
 		c.values, c.weight = nil, 0
+		c.due(func([]string) bool { return true })
 		return
 	}
 	if c.changes == nil {
@@ -147,6 +271,7 @@ func (c *Cache) changed(table string) {
 			c.forget(name)
 		}
 	}
+	c.due(func(tables []string) bool { return slices.Contains(tables, table) })
 }
 
 // stamp is a number that grows whenever one of tables changes or

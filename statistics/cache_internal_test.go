@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -248,5 +249,46 @@ func TestCacheReadMergedWithAnAbandonedOne(t *testing.T) {
 	}
 	if err := <-leader; !errors.Is(err, context.Canceled) {
 		t.Errorf("the first request got %v, want its own cancellation", err)
+	}
+}
+
+// TestCacheKeepsFresh: after a change, what was read from the table changed
+// is read again in the background and kept; what was last asked for long
+// ago is not, nor what a change to another table left alone.
+func TestCacheKeepsFresh(t *testing.T) {
+	defer SetRefreshAfter(10 * time.Millisecond)()
+	c := NewCache()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.refreshLoop(ctx)
+	c.set(true)
+	victims, cases := []string{victim.Table}, []string{casefile.Table}
+	var reads atomic.Int64
+	read := func() (any, error) { return int(reads.Add(1)), nil }
+	keep := func(name string, tables []string) {
+		_, _, g := c.load(name, tables)
+		c.store(name, tables, 0, g)
+		c.remember(name, tables, read)
+	}
+	keep("v", victims)
+	keep("c", cases)
+	keep("old", victims)
+	c.mu.Lock()
+	c.refreshers["old"].used = time.Now().Add(-2 * refreshWithin)
+	c.mu.Unlock()
+	c.changed(victim.Table)
+	for deadline := time.Now().Add(5 * time.Second); c.Stats().Refreshes == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing was read again after a change")
+		}
+	}
+	if v, ok, _ := c.load("v", victims); !ok || v != 1 {
+		t.Errorf("the victims' value after the change: %v, %v; want 1 (read again), kept", v, ok)
+	}
+	if v, ok, _ := c.load("c", cases); !ok || v != 0 {
+		t.Errorf("a change to victims made the cases' value %v, %v; want 0, kept", v, ok)
+	}
+	if _, ok, _ := c.load("old", victims); ok || reads.Load() != 1 {
+		t.Errorf("a value last asked for long ago was read again (%d reads)", reads.Load())
 	}
 }

@@ -125,6 +125,9 @@ func TestCacheAcrossRequests(t *testing.T) {
 // on agencies, it reads the cases (named by their agencies' kinds) and the
 // agency registry, not the victims.
 func TestCacheForgetsByTable(t *testing.T) {
+	// What a change made stale is not read again in the background while
+	// this test counts (TestCacheKeptFreshOverHTTP has that).
+	defer statistics.SetRefreshAfter(time.Hour)()
 	db := testdb.Postgres(t)
 	seed(t, db)
 	counted, statements := testdb.CountingByKind(db)
@@ -209,4 +212,46 @@ func metrics(t *testing.T, base string) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// TestCacheKeptFreshOverHTTP: after a change to victims, a national
+// dashboard's cells are read again in the background, so that its next
+// request (after the read) sends no statistics statement and answers as a
+// server without a cache does.
+func TestCacheKeptFreshOverHTTP(t *testing.T) {
+	defer statistics.SetRefreshAfter(20 * time.Millisecond)()
+	db := testdb.Postgres(t)
+	seed(t, db)
+	counted, statements := testdb.CountingByKind(db)
+	cache := statistics.NewCache()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := cache.Follow(ctx, db.DSN(), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	s := testserver.Start(t, counted, testserver.Options{Config: server.Config{StatisticsCache: cache}})
+	fresh := testserver.Start(t, db) // reads every time
+	const byMonth = `{ victimStatistics(period: MONTH) { total { count } cells { period count suppressed } } }`
+	answer := func(s *testserver.Server) (string, int64) {
+		before := statements.All.Load() - statements.InTx.Load()
+		body := string(s.Do(t, s.As(t, "onac", viewer.RoleCoordinator).Token, byMonth, nil).MustOK(t).Body)
+		return body, statements.All.Load() - statements.InTx.Load() - before
+	}
+	answer(s)
+	refreshed := cache.Stats().Refreshes
+	// The earliest victim is identified a year earlier: a month's count
+	// changes.
+	if _, err := db.SQL.Exec(`UPDATE victims SET identified_at = identified_at - interval '365 days' WHERE id = (SELECT min(id) FROM victims)`); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); cache.Stats().Refreshes == refreshed; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the victims' cells were not read again after the change")
+		}
+	}
+	got, sent := answer(s)
+	want, _ := answer(fresh)
+	if sent != 0 || got != want {
+		t.Errorf("after the background read the request sent %d statistics statements (want 0) and answered\n%s\nwhere a server without a cache answers\n%s", sent, got, want)
+	}
 }

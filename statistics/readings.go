@@ -14,6 +14,7 @@ import (
 	"github.com/casegraph/casegraph/ent/supportservice"
 	"github.com/casegraph/casegraph/ent/victim"
 	"github.com/casegraph/casegraph/internal/ctxvalue"
+	"github.com/casegraph/casegraph/rowscope"
 )
 
 // Readings keeps the finest cells each table was read with during one
@@ -54,6 +55,7 @@ func WithReadings(ctx context.Context, cache *Cache) context.Context {
 // through client at the first ask of the request, and kept for the rest of
 // it.
 func (d Dataset) finestCells(ctx context.Context, client *ent.Client) ([]fineCell, error) {
+	keepFresh(ctx, d.name, d.from, func(ctx context.Context) ([]fineCell, error) { return d.read(ctx, client) })
 	return readOnce(ctx, d.name, d.from, func() ([]fineCell, error) { return d.read(ctx, client) })
 }
 
@@ -99,6 +101,18 @@ func readOnce[T any](ctx context.Context, name string, from source, read func() 
 	r.once.Do(func() { r.value, r.err = shared(ctx, rs.cache, name, from, read) })
 	v, _ := r.value.(T)
 	return v, r.err
+}
+
+// keepFresh tells the Cache how to make read again after a change, for a
+// caller who shares it (Cache's "Kept fresh"): read is given ctx detached
+// from the request's end.
+func keepFresh[T any](ctx context.Context, name string, from source, read func(context.Context) (T, error)) {
+	rs := readingsKey.From(ctx)
+	if rs == nil || rs.cache == nil || from.entity == "" || !rowscope.SeesEveryRow(ctx, from.entity) {
+		return
+	}
+	detached := context.WithoutCancel(ctx)
+	rs.cache.remember(name, from.tables, func() (any, error) { return read(detached) })
 }
 
 // readInside is readOnce for a read made inside another that the Cache

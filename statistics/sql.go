@@ -242,7 +242,7 @@ func (a agencyFacts) kind() string { return a.Kind }
 // saved (docs/statistics.md). The agency registry (every agency is every
 // caller's to see) is read once per request.
 func withAgencies(ctx context.Context, client *ent.Client, rows []grouped, dims int, names map[int]func(agencyFacts) string) ([]fineCell, error) {
-	read := func() (map[string]agencyFacts, error) {
+	registry := func(ctx context.Context) (map[string]agencyFacts, error) {
 		var all []struct {
 			ID   int    `sql:"id"`
 			Code string `sql:"code"`
@@ -255,6 +255,8 @@ func withAgencies(ctx context.Context, client *ent.Client, rows []grouped, dims 
 		}
 		return out, err
 	}
+	read := func() (map[string]agencyFacts, error) { return registry(ctx) }
+	keepFresh(ctx, "agencies", agencySource, registry)
 	agencies, err := readInside(ctx, "agencies", agencySource, read)
 	if err != nil {
 		return nil, err
