@@ -81,6 +81,8 @@ func registerCacheMetrics(reg *prometheus.Registry, cache *statistics.Cache) {
 		func(s statistics.CacheStats) float64 { return float64(s.Misses) })
 	counter("casegraph_statistics_cache_notifications_total", "Changes to counted tables heard by the statistics cache.",
 		func(s statistics.CacheStats) float64 { return float64(s.Heard) })
+	counter("casegraph_statistics_cache_refreshes_total", "Statistics reads made again in the background after a change, so that the next request finds them kept.",
+		func(s statistics.CacheStats) float64 { return float64(s.Refreshes) })
 	gauge("casegraph_statistics_cache_values", "Values the statistics cache keeps.",
 		func(s statistics.CacheStats) float64 { return float64(s.Kept) })
 	gauge("casegraph_statistics_cache_answer_cells", "Cells of the answers the statistics cache keeps (bounded).",

@@ -249,6 +249,9 @@ func TestCacheKeptFreshOverHTTP(t *testing.T) {
 			t.Fatal("the victims' cells were not read again after the change")
 		}
 	}
+	if m := metrics(t, s.URL)["casegraph_statistics_cache_refreshes_total"]; m != float64(cache.Stats().Refreshes) {
+		t.Errorf("casegraph_statistics_cache_refreshes_total = %v, the cache counts %d", m, cache.Stats().Refreshes)
+	}
 	got, sent := answer(s)
 	want, _ := answer(fresh)
 	if sent != 0 || got != want {
