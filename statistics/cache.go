@@ -120,18 +120,18 @@ var refreshAfter = func() *atomic.Int64 {
 
 const refreshWithin = 15 * time.Minute
 
-// refresher is how to read a kept value again, under the context of the
-// request that last read it, detached from its end (its caller sees
-// every row of the table: the same statement for anyone).
+// refresher is how to read a kept value again: under the values of the
+// request that last read it (its caller sees every row of the table: the
+// same statement for anyone), and the given context's cancellation.
 type refresher struct {
 	tables []string
-	read   func() (any, error)
+	read   func(context.Context) (any, error)
 	used   time.Time
 	due    bool
 }
 
 // remember notes how to read name again (keepFresh).
-func (c *Cache) remember(name string, tables []string, read func() (any, error)) {
+func (c *Cache) remember(name string, tables []string, read func(context.Context) (any, error)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.refreshers == nil {
@@ -171,13 +171,13 @@ func (c *Cache) refreshLoop(ctx context.Context) {
 			return
 		case <-time.After(time.Duration(refreshAfter.Load())):
 		}
-		c.refreshDue()
+		c.refreshDue(ctx)
 	}
 }
 
 // refreshDue reads again, one at a time, each due value asked for lately
 // and not kept since (a request may have read it already).
-func (c *Cache) refreshDue() {
+func (c *Cache) refreshDue(ctx context.Context) {
 	c.mu.Lock()
 	type job struct {
 		name string
@@ -202,7 +202,7 @@ func (c *Cache) refreshDue() {
 			continue
 		}
 		_, _, _ = c.reads.Do(j.name+"@"+strconv.FormatUint(stamp, 10), func() (any, error) {
-			v, err := j.r.read()
+			v, err := j.r.read(ctx)
 			if err == nil {
 				c.store(j.name, j.r.tables, v, stamp)
 			}

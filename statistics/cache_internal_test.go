@@ -264,7 +264,7 @@ func TestCacheKeepsFresh(t *testing.T) {
 	c.set(true)
 	victims, cases := []string{victim.Table}, []string{casefile.Table}
 	var reads atomic.Int64
-	read := func() (any, error) { return int(reads.Add(1)), nil }
+	read := func(context.Context) (any, error) { return int(reads.Add(1)), nil }
 	keep := func(name string, tables []string) {
 		_, _, g := c.load(name, tables)
 		c.store(name, tables, 0, g)

@@ -104,16 +104,27 @@ func readOnce[T any](ctx context.Context, name string, from source, read func() 
 }
 
 // keepFresh tells the Cache how to make read again after a change, for a
-// caller who shares it (Cache's "Kept fresh"): read is given ctx detached
-// from the request's end.
+// caller who shares it (Cache's "Kept fresh"): with ctx's values (the
+// caller, its row scope) and the cancellation of the cache's own loop,
+// not of the request, which will have ended.
 func keepFresh[T any](ctx context.Context, name string, from source, read func(context.Context) (T, error)) {
 	rs := readingsKey.From(ctx)
 	if rs == nil || rs.cache == nil || from.entity == "" || !rowscope.SeesEveryRow(ctx, from.entity) {
 		return
 	}
-	detached := context.WithoutCancel(ctx)
-	rs.cache.remember(name, from.tables, func() (any, error) { return read(detached) })
+	rs.cache.remember(name, from.tables, func(loop context.Context) (any, error) {
+		return read(valuesOf{Context: loop, values: ctx})
+	})
 }
+
+// valuesOf is a context with the values of values and the deadline and
+// cancellation of Context.
+type valuesOf struct {
+	context.Context
+	values context.Context
+}
+
+func (v valuesOf) Value(key any) any { return v.values.Value(key) }
 
 // readInside is readOnce for a read made inside another that the Cache
 // may keep (the agency registry, inside the cases' cells): with a cache it
