@@ -108,10 +108,11 @@ func (c *Cache) Heard() uint64 { return c.heard.Load() }
 // returns, not what is computed from it) is read again in the
 // background, refreshAfter after the first change that made it stale,
 // so that a dashboard's next request finds it kept instead of paying the
-// read. Only what was asked for within refreshWithin is read again, one
-// read at a time: a server nobody looks at spends nothing, and under
-// steady writes a table is read again at most once each refreshAfter. A
-// request that arrives while it is read joins the read.
+// read. Only what a request has asked for since it was last read again,
+// and within refreshWithin, is read again, one read at a time: a server
+// nobody looks at spends nothing, and under steady writes a value is read
+// again at most once a request that asks for it (and once each
+// refreshAfter). A request that arrives while it is read joins the read.
 var refreshAfter = func() *atomic.Int64 {
 	var d atomic.Int64
 	d.Store(int64(time.Second))
@@ -127,7 +128,10 @@ type refresher struct {
 	tables []string
 	read   func(context.Context) (any, error)
 	used   time.Time
-	due    bool
+	// due: a change made it stale; asked: a request has read it since it
+	// was last read again (a value nobody asks for is read again once,
+	// not after every change).
+	due, asked bool
 }
 
 // remember notes how to read name again (keepFresh).
@@ -137,7 +141,13 @@ func (c *Cache) remember(name string, tables []string, read func(context.Context
 	if c.refreshers == nil {
 		c.refreshers = map[string]*refresher{}
 	}
-	c.refreshers[name] = &refresher{tables: tables, read: read, used: time.Now()}
+	r := c.refreshers[name]
+	if r == nil {
+		r = &refresher{}
+		c.refreshers[name] = r
+	}
+	// In place: a change already noted (due) stays noted.
+	r.tables, r.read, r.used, r.asked = tables, read, time.Now(), true
 }
 
 // due marks the refreshers whose tables stale says are stale, and wakes
@@ -185,10 +195,10 @@ func (c *Cache) refreshDue(ctx context.Context) {
 	}
 	var jobs []job
 	for name, r := range c.refreshers {
-		if !r.due {
+		if !r.due || !r.asked {
 			continue
 		}
-		r.due = false
+		r.due, r.asked = false, false
 		if time.Since(r.used) > refreshWithin {
 			delete(c.refreshers, name)
 			continue
@@ -197,19 +207,39 @@ func (c *Cache) refreshDue(ctx context.Context) {
 	}
 	c.mu.Unlock()
 	for _, j := range jobs {
-		_, kept, stamp := c.load(j.name, j.r.tables)
-		if kept {
-			continue
+		if c.refresh(ctx, j.name, j.r) {
+			c.refreshes.Add(1)
 		}
-		_, _, _ = c.reads.Do(j.name+"@"+strconv.FormatUint(stamp, 10), func() (any, error) {
-			v, err := j.r.read(ctx)
-			if err == nil {
-				c.store(j.name, j.r.tables, v, stamp)
-			}
-			return v, err
-		})
-		c.refreshes.Add(1)
 	}
+}
+
+// refreshTimeout bounds a read made again in the background as a request
+// is bounded by default (requests that join it wait for it).
+const refreshTimeout = 5 * time.Second
+
+// refresh reads name again unless it is kept, and reports whether what
+// it read was kept. A panic in the read is caught: it would otherwise end
+// the process, where in a request it ends the request.
+func (c *Cache) refresh(ctx context.Context, name string, r refresher) (kept bool) {
+	_, ok, stamp := c.load(name, r.tables)
+	if ok {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
+	defer cancel()
+	defer func() {
+		if recover() != nil {
+			kept = false
+		}
+	}()
+	_, err, _ := c.reads.Do(name+"@"+strconv.FormatUint(stamp, 10), func() (any, error) {
+		v, err := r.read(ctx)
+		if err == nil {
+			kept = c.store(name, r.tables, v, stamp)
+		}
+		return v, err
+	})
+	return err == nil && kept
 }
 
 // CacheStats are what an operator watches of a Cache (/metrics).
@@ -220,7 +250,7 @@ type CacheStats struct {
 	// (cells, registry, decisions, answers): answered from it, or not.
 	Hits, Misses uint64
 	// Heard counts the notifications heard; Refreshes the reads made
-	// again in the background after them.
+	// again in the background after them and kept.
 	Heard, Refreshes uint64
 	// Kept is how many values are kept; Weight what the answers among
 	// them weigh, in cells (at most maxWeight).
@@ -294,12 +324,13 @@ func (c *Cache) load(name string, tables []string) (value any, ok bool, stamp ui
 	return k.value, ok && c.listening, c.stamp(tables)
 }
 
-// store keeps value under name if none of tables changed since stamp.
-func (c *Cache) store(name string, tables []string, value any, stamp uint64) {
+// store keeps value under name if none of tables changed since stamp,
+// and reports whether it did.
+func (c *Cache) store(name string, tables []string, value any, stamp uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.listening || c.stamp(tables) != stamp {
-		return
+		return false
 	}
 	if c.values == nil {
 		c.values = map[string]kept{}
@@ -320,6 +351,7 @@ func (c *Cache) store(name string, tables []string, value any, stamp uint64) {
 	c.forget(name)
 	c.values[name] = k
 	c.weight += k.weight
+	return true
 }
 
 // forget drops the value kept under name. Called with mu held.

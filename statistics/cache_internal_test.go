@@ -291,4 +291,11 @@ func TestCacheKeepsFresh(t *testing.T) {
 	if _, ok, _ := c.load("old", victims); ok || reads.Load() != 1 {
 		t.Errorf("a value last asked for long ago was read again (%d reads)", reads.Load())
 	}
+	// Nobody asked for the victims' value since: another change does not
+	// make the cache read it again.
+	c.changed(victim.Table)
+	time.Sleep(100 * time.Millisecond)
+	if reads.Load() != 1 {
+		t.Errorf("a value nobody asked for since its last background read was read again (%d reads)", reads.Load())
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/casegraph/casegraph/ent/victim"
 	"github.com/casegraph/casegraph/internal/ctxvalue"
 	"github.com/casegraph/casegraph/rowscope"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // Readings keeps the finest cells each table was read with during one
@@ -104,27 +105,25 @@ func readOnce[T any](ctx context.Context, name string, from source, read func() 
 }
 
 // keepFresh tells the Cache how to make read again after a change, for a
-// caller who shares it (Cache's "Kept fresh"): with ctx's values (the
-// caller, its row scope) and the cancellation of the cache's own loop,
-// not of the request, which will have ended.
+// caller who shares it (Cache's "Kept fresh"). The read runs under a
+// context of the cache's loop that holds only what the statement depends
+// on, the caller and its row scope (which sees every row of the table),
+// never the rest of the request (its readings, audit notes, pool share),
+// which has ended.
 func keepFresh[T any](ctx context.Context, name string, from source, read func(context.Context) (T, error)) {
 	rs := readingsKey.From(ctx)
 	if rs == nil || rs.cache == nil || from.entity == "" || !rowscope.SeesEveryRow(ctx, from.entity) {
 		return
 	}
-	rs.cache.remember(name, from.tables, func(loop context.Context) (any, error) {
-		return read(valuesOf{Context: loop, values: ctx})
+	cache, scope, caller := rs.cache, rowscope.FromContext(ctx), viewer.FromContext(ctx)
+	cache.remember(name, from.tables, func(loop context.Context) (any, error) {
+		ctx := rowscope.NewContext(loop, scope)
+		if caller != nil {
+			ctx = viewer.NewContext(ctx, caller)
+		}
+		return read(WithReadings(ctx, cache))
 	})
 }
-
-// valuesOf is a context with the values of values and the deadline and
-// cancellation of Context.
-type valuesOf struct {
-	context.Context
-	values context.Context
-}
-
-func (v valuesOf) Value(key any) any { return v.values.Value(key) }
 
 // readInside is readOnce for a read made inside another that the Cache
 // may keep (the agency registry, inside the cases' cells): with a cache it
