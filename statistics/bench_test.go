@@ -1,9 +1,6 @@
 package statistics_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"os"
 	"strconv"
 	"testing"
@@ -14,8 +11,6 @@ import (
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/server"
-	"github.com/casegraph/casegraph/statistics"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -59,13 +54,8 @@ func BenchmarkNationalDashboard(b *testing.B) {
 			// As `casegraph serve` on PostgreSQL: the national cells kept
 			// across requests until a table they were read from changes
 			// (statistics.Cache).
-			cache := statistics.NewCache()
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			if err := cache.Follow(ctx, db.DSN(), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-				b.Fatal(err)
-			}
-			cached := testserver.Start(b, db, testserver.Options{Config: server.Config{StatisticsCache: cache}})
+			cache := followingCache(b, db)
+			cached := cachedServer(b, db, cache)
 			token := cached.Token(b, "onac", viewer.RoleCoordinator)
 			// Nothing changes while it runs: every request is answered
 			// from the cache (the first, which fills it, is not timed).

@@ -27,15 +27,7 @@ func TestCacheAcrossRequests(t *testing.T) {
 	db := testdb.Postgres(t)
 	seed(t, db)
 	counted, statements := testdb.CountingByKind(db)
-	start := func(d *database.DB) *testserver.Server {
-		cache := statistics.NewCache()
-		ctx, cancel := context.WithCancel(context.Background())
-		t.Cleanup(cancel)
-		if err := cache.Follow(ctx, db.DSN(), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-			t.Fatal(err)
-		}
-		return testserver.Start(t, d, testserver.Options{Config: server.Config{StatisticsCache: cache}})
-	}
+	start := func(d *database.DB) *testserver.Server { return cachedServer(t, d, followingCache(t, db)) }
 	a, b := start(counted), start(db)
 	byRegion := request{groupBy: []string{"REGION"}}
 	// regions asks s as p for cases by region, and counts the statements
@@ -131,13 +123,8 @@ func TestCacheForgetsByTable(t *testing.T) {
 	db := testdb.Postgres(t)
 	seed(t, db)
 	counted, statements := testdb.CountingByKind(db)
-	cache := statistics.NewCache()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := cache.Follow(ctx, db.DSN(), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
-	s := testserver.Start(t, counted, testserver.Options{Config: server.Config{StatisticsCache: cache}})
+	cache := followingCache(t, db)
+	s := cachedServer(t, counted, cache)
 	p := s.As(t, "onac", viewer.RoleCoordinator)
 	const both = `{ v: victimStatistics { total { count } } c: caseStatistics { total { count } } }`
 	// read sends both and returns the statements sent outside the audit
@@ -223,13 +210,8 @@ func TestCacheKeptFreshOverHTTP(t *testing.T) {
 	db := testdb.Postgres(t)
 	seed(t, db)
 	counted, statements := testdb.CountingByKind(db)
-	cache := statistics.NewCache()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := cache.Follow(ctx, db.DSN(), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
-	s := testserver.Start(t, counted, testserver.Options{Config: server.Config{StatisticsCache: cache}})
+	cache := followingCache(t, db)
+	s := cachedServer(t, counted, cache)
 	fresh := testserver.Start(t, db) // reads every time
 	const byMonth = `{ victimStatistics(period: MONTH) { total { count } cells { period count suppressed } } }`
 	answer := func(s *testserver.Server) (string, int64) {
@@ -257,4 +239,23 @@ func TestCacheKeptFreshOverHTTP(t *testing.T) {
 	if sent != 0 || got != want {
 		t.Errorf("after the background read the request sent %d statistics statements (want 0) and answered\n%s\nwhere a server without a cache answers\n%s", sent, got, want)
 	}
+}
+
+// followingCache returns a statistics cache that listens to db until tb
+// ends, as `casegraph serve` makes one on PostgreSQL.
+func followingCache(tb testing.TB, db *database.DB) *statistics.Cache {
+	tb.Helper()
+	cache := statistics.NewCache()
+	ctx, cancel := context.WithCancel(context.Background())
+	tb.Cleanup(cancel)
+	if err := cache.Follow(ctx, db.DSN(), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		tb.Fatal(err)
+	}
+	return cache
+}
+
+// cachedServer starts a server over db that keeps statistics in cache.
+func cachedServer(tb testing.TB, db *database.DB, cache *statistics.Cache) *testserver.Server {
+	tb.Helper()
+	return testserver.Start(tb, db, testserver.Options{Config: server.Config{StatisticsCache: cache}})
 }
