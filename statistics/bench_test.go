@@ -69,11 +69,11 @@ func BenchmarkNationalDashboard(b *testing.B) {
 					b.ReportAllocs()
 					for range b.N {
 						b.StopTimer()
-						heard := cache.Heard()
+						heard := cache.Stats().Heard
 						if _, err := db.SQL.Exec(`UPDATE ` + table + ` SET id = id WHERE false`); err != nil {
 							b.Fatal(err)
 						}
-						for cache.Heard() == heard {
+						for cache.Stats().Heard == heard {
 							time.Sleep(time.Millisecond)
 						}
 						b.StartTimer()

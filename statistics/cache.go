@@ -20,7 +20,8 @@ import (
 const Channel = "casegraph_statistics"
 
 // Cache keeps what the statistics read (finest cells, the support rows,
-// the agency registry, disclosure's decisions on them) across requests,
+// the agency registry) and what is computed from it (disclosure's
+// decisions, each panel's answer) across requests,
 // for the callers who see every row of the table read: their statements
 // are the same (rowscope.SeesEveryRow), so are the rows. A national
 // dashboard asked again then costs no statistics statement at all.
@@ -50,7 +51,7 @@ type Cache struct {
 	values  map[string]kept
 	// weight is the sum of the kept values' weights.
 	weight int
-	// heard counts every notification (Heard); hits and misses the reads
+	// heard counts every notification; hits and misses the reads
 	// of callers who share, refreshes the reads made again in the
 	// background (Stats).
 	heard, hits, misses, refreshes atomic.Uint64
@@ -99,10 +100,6 @@ func (c *Cache) Follow(ctx context.Context, databaseURL string, logger *slog.Log
 	return err
 }
 
-// Heard returns how many notifications the cache has heard: for a
-// benchmark or test that changes a table and waits until the cache knows.
-func (c *Cache) Heard() uint64 { return c.heard.Load() }
-
 // Kept fresh: after a change, what national callers read from the table
 // changed (their cells, the support rows, the registry: what a statement
 // returns, not what is computed from it) is read again in the
@@ -121,9 +118,9 @@ var refreshAfter = func() *atomic.Int64 {
 
 const refreshWithin = 15 * time.Minute
 
-// refresher is how to read a kept value again: under the values of the
-// request that last read it (its caller sees every row of the table: the
-// same statement for anyone), and the given context's cancellation.
+// refresher is how to read a kept value again, given the loop's context
+// (keepFresh builds it with the caller and row scope of the request that
+// last read the value).
 type refresher struct {
 	tables []string
 	read   func(context.Context) (any, error)
@@ -232,14 +229,24 @@ func (c *Cache) refresh(ctx context.Context, name string, r refresher) (kept boo
 			kept = false
 		}
 	}()
-	_, err, _ := c.reads.Do(name+"@"+strconv.FormatUint(stamp, 10), func() (any, error) {
-		v, err := r.read(ctx)
+	if _, err, _ := c.readKept(name, r.tables, stamp, func() (any, error) { return r.read(ctx) }); err != nil {
+		return false
+	}
+	_, kept, _ = c.load(name, r.tables)
+	return kept
+}
+
+// readKept reads name once for every caller who asks for it at stamp (a
+// read under way is joined), and keeps what it read if none of tables
+// changed since stamp. merged: the read was shared with another caller.
+func (c *Cache) readKept(name string, tables []string, stamp uint64, read func() (any, error)) (value any, err error, merged bool) {
+	return c.reads.Do(name+"@"+strconv.FormatUint(stamp, 10), func() (any, error) {
+		v, err := read()
 		if err == nil {
-			kept = c.store(name, r.tables, v, stamp)
+			c.store(name, tables, v, stamp)
 		}
 		return v, err
 	})
-	return err == nil && kept
 }
 
 // CacheStats are what an operator watches of a Cache (/metrics).
@@ -278,10 +285,10 @@ func (c *Cache) set(listening bool) {
 	}
 }
 
-// changed forgets what was read from table (everything, when no kept
-// value names it: a table this version reads nothing from, or a
-// notification from a newer or older migration that names something
-// else), and makes reads of it that are under way unkeepable.
+// changed forgets what was read from table (everything, when table is
+// not one of countedTables: a notification from a newer or older
+// migration that names something else), makes reads of it that are under
+// way unkeepable, and marks them to be read again.
 func (c *Cache) changed(table string) {
 	defer c.heard.Add(1)
 	c.mu.Lock()
@@ -324,13 +331,12 @@ func (c *Cache) load(name string, tables []string) (value any, ok bool, stamp ui
 	return k.value, ok && c.listening, c.stamp(tables)
 }
 
-// store keeps value under name if none of tables changed since stamp,
-// and reports whether it did.
-func (c *Cache) store(name string, tables []string, value any, stamp uint64) bool {
+// store keeps value under name if none of tables changed since stamp.
+func (c *Cache) store(name string, tables []string, value any, stamp uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.listening || c.stamp(tables) != stamp {
-		return false
+		return
 	}
 	if c.values == nil {
 		c.values = map[string]kept{}
@@ -351,7 +357,6 @@ func (c *Cache) store(name string, tables []string, value any, stamp uint64) boo
 	c.forget(name)
 	c.values[name] = k
 	c.weight += k.weight
-	return true
 }
 
 // forget drops the value kept under name. Called with mu held.
@@ -373,13 +378,7 @@ func shared[T any](ctx context.Context, c *Cache, name string, from source, read
 		return t, nil
 	}
 	c.misses.Add(1)
-	v, err, merged := c.reads.Do(name+"@"+strconv.FormatUint(stamp, 10), func() (any, error) {
-		t, err := read()
-		if err == nil {
-			c.store(name, from.tables, t, stamp)
-		}
-		return t, err
-	})
+	v, err, merged := c.readKept(name, from.tables, stamp, func() (any, error) { return read() })
 	if err != nil && merged && ctx.Err() == nil {
 		// The statement may have been another request's, failed only
 		// because that request gave up (its client left, its deadline

@@ -72,8 +72,8 @@ func TestCacheGenerations(t *testing.T) {
 	if _, ok := kept("v", victims); ok {
 		t.Fatal("stored a value while not listening")
 	}
-	if c.Heard() != 4 {
-		t.Errorf("heard %d notifications, want 4", c.Heard())
+	if c.Stats().Heard != 4 {
+		t.Errorf("heard %d notifications, want 4", c.Stats().Heard)
 	}
 }
 

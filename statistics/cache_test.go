@@ -137,11 +137,11 @@ func TestCacheForgetsByTable(t *testing.T) {
 	// change runs a statement on table that changes nothing (a statement
 	// trigger notifies all the same) and waits until the cache heard it.
 	change := func(table string) {
-		heard := cache.Heard()
+		heard := cache.Stats().Heard
 		if _, err := db.SQL.Exec(`UPDATE ` + table + ` SET id = id WHERE false`); err != nil {
 			t.Fatal(err)
 		}
-		for deadline := time.Now().Add(10 * time.Second); cache.Heard() == heard; time.Sleep(5 * time.Millisecond) {
+		for deadline := time.Now().Add(10 * time.Second); cache.Stats().Heard == heard; time.Sleep(5 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("the cache did not hear of a statement on %s", table)
 			}
@@ -171,8 +171,8 @@ func TestCacheForgetsByTable(t *testing.T) {
 	if n := read(); n != 2 {
 		t.Errorf("after a change to agencies the request sent %d statements, want 2 (cases and the registry)", n)
 	}
-	if got := metrics(t, s.URL)["casegraph_statistics_cache_notifications_total"]; got != float64(cache.Heard()) || got < 2 {
-		t.Errorf("casegraph_statistics_cache_notifications_total = %v, the cache heard %d", got, cache.Heard())
+	if got := metrics(t, s.URL)["casegraph_statistics_cache_notifications_total"]; got != float64(cache.Stats().Heard) || got < 2 {
+		t.Errorf("casegraph_statistics_cache_notifications_total = %v, the cache heard %d", got, cache.Stats().Heard)
 	}
 }
 

@@ -56,8 +56,15 @@ func WithReadings(ctx context.Context, cache *Cache) context.Context {
 // through client at the first ask of the request, and kept for the rest of
 // it.
 func (d Dataset) finestCells(ctx context.Context, client *ent.Client) ([]fineCell, error) {
-	keepFresh(ctx, d.name, d.from, func(ctx context.Context) ([]fineCell, error) { return d.read(ctx, client) })
-	return readOnce(ctx, d.name, d.from, func() ([]fineCell, error) { return d.read(ctx, client) })
+	return readStatement(ctx, d.name, d.from, func(ctx context.Context) ([]fineCell, error) { return d.read(ctx, client) })
+}
+
+// readStatement is readOnce for what a statement returns (not what is
+// computed from it), which the Cache also reads again after a change
+// (keepFresh).
+func readStatement[T any](ctx context.Context, name string, from source, read func(context.Context) (T, error)) (T, error) {
+	keepFresh(ctx, name, from, read)
+	return readOnce(ctx, name, from, func() (T, error) { return read(ctx) })
 }
 
 // source is what a statistics read reads: the ent type whose row scope
@@ -131,11 +138,13 @@ func keepFresh[T any](ctx context.Context, name string, from source, read func(c
 // been read before a change the outer read began after; the outer read
 // would then be kept, under its newer stamp, with the old registry in it,
 // until the next change. Without a cache, once a request.
-func readInside[T any](ctx context.Context, name string, from source, read func() (T, error)) (T, error) {
-	if rs := readingsKey.From(ctx); rs != nil && rs.cache != nil {
-		return shared(ctx, rs.cache, name, from, read)
+func readInside[T any](ctx context.Context, name string, from source, read func(context.Context) (T, error)) (T, error) {
+	rs := readingsKey.From(ctx)
+	if rs == nil || rs.cache == nil {
+		return readOnce(ctx, name, from, func() (T, error) { return read(ctx) })
 	}
-	return readOnce(ctx, name, from, read)
+	keepFresh(ctx, name, from, read)
+	return shared(ctx, rs.cache, name, from, func() (T, error) { return read(ctx) })
 }
 
 // onCells returns compute(), a function of the cells fine (and of what

@@ -255,9 +255,7 @@ func withAgencies(ctx context.Context, client *ent.Client, rows []grouped, dims 
 		}
 		return out, err
 	}
-	read := func() (map[string]agencyFacts, error) { return registry(ctx) }
-	keepFresh(ctx, "agencies", agencySource, registry)
-	agencies, err := readInside(ctx, "agencies", agencySource, read)
+	agencies, err := readInside(ctx, "agencies", agencySource, registry)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +268,7 @@ func withAgencies(ctx context.Context, client *ent.Client, rows []grouped, dims 
 			if !ok {
 				// An agency registered since this request read the registry
 				// (it only grows): read it again.
-				if agencies, err = read(); err != nil {
+				if agencies, err = registry(ctx); err != nil {
 					return nil, err
 				}
 				if a, ok = agencies[c.values[i]]; !ok {

@@ -126,8 +126,7 @@ func ComputeSupportKinds(ctx context.Context, client *ent.Client, services []str
 	if err != nil {
 		return nil, err
 	}
-	keepFresh(ctx, VictimSupport.name, supportSource, func(ctx context.Context) ([]supportRow, error) { return readSupport(ctx, client) })
-	rows, err := readOnce(ctx, VictimSupport.name, supportSource, func() ([]supportRow, error) { return readSupport(ctx, client) })
+	rows, err := readStatement(ctx, VictimSupport.name, supportSource, func(ctx context.Context) ([]supportRow, error) { return readSupport(ctx, client) })
 	if err != nil {
 		return nil, err
 	}
