@@ -2,6 +2,7 @@ package statistics
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -22,12 +23,13 @@ import (
 // days from the referral to its acceptance.
 //
 // Each referral is one victim's, so both are controlled like counts of
-// people, by the same rule and the same finest cells as referralStatistics
-// (docs/statistics.md):
+// people, by the same rule and the same grid as referralStatistics
+// (docs/statistics.md): its counts by STATUS, so by SERVICE_KIND or none,
+// by year or for the whole time;
 //   - a rate is the ratio of the cell's counts by status, and is shown
 //     only when referralStatistics shows each of those counts (no hidden
-//     finest cell under them): a rate over counts that are withheld would
-//     give them away with the cell's total;
+//     cell of the grid under them): a rate over counts that are withheld
+//     would give them away with the cell's total;
 //   - the days to accept are a distribution (median and 90th percentile,
 //     never the maximum, which is one person's) over the referrals of the
 //     cell accepted now (ACCEPTED, COMPLETED: so its count is one
@@ -88,6 +90,17 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 	if slices.Contains(q.GroupBy, "STATUS") {
 		return nil, apperr.Errorf(apperr.BadUserInput, "Referral measures are of every status together; they cannot be grouped by STATUS.")
 	}
+	// The cells' counts by status: a query of referralStatistics, under
+	// its rules (one grid, by year).
+	byStatus := q
+	byStatus.GroupBy = append(slices.Clone(q.GroupBy), "STATUS")
+	if err := Referrals.check(byStatus); err != nil {
+		var refused *apperr.Error
+		if errors.As(err, &refused) {
+			return nil, apperr.Errorf(refused.Code, "Referral measures are computed from referralStatistics by STATUS, under its rules: %s", refused.Message)
+		}
+		return nil, err
+	}
 	fine, err := Referrals.finestCells(ctx, client)
 	if err != nil {
 		return nil, err
@@ -100,9 +113,6 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 		return nil, err
 	}
 	k := ctl.threshold(true)
-	// The cells' counts by status, under referralStatistics' own control.
-	byStatus := q
-	byStatus.GroupBy = append(slices.Clone(q.GroupBy), "STATUS")
 	counts := Referrals.answer(ctx, fine, byStatus, ctl)
 
 	type sum struct {

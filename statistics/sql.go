@@ -97,6 +97,11 @@ func finest(rows []grouped, dims int) []fineCell {
 // readVictims' columns.
 var victimDims = []string{"REGION", "SEX", "AGE_GROUP", "FOREIGN_NATIONAL", "IDENTIFICATION_STATUS", "IDENTIFIED_BY", "EXPLOITATION"}
 
+// victimGrids are the tables of victims published (Dataset.grids): sex
+// with age group (GRETA's "by sex and age"), and every other dimension
+// alone.
+var victimGrids = [][]string{{"SEX", "AGE_GROUP"}, {"REGION"}, {"FOREIGN_NATIONAL"}, {"EXPLOITATION"}, {"IDENTIFIED_BY"}, {"IDENTIFICATION_STATUS"}}
+
 func readVictims(ctx context.Context, client *ent.Client) ([]fineCell, error) {
 	var rows []grouped
 	err := client.Victim.Query().Modify(func(s *sql.Selector) {
@@ -184,6 +189,11 @@ func readProceedingsBy(ctx context.Context, client *ent.Client, column string) (
 // referralDims are the dimensions of referral statistics, in the order of
 // readReferrals' columns.
 var referralDims = []string{"SERVICE_KIND", "FROM_AGENCY_KIND", "TO_AGENCY_KIND", "STATUS"}
+
+// referralGrids are the tables of referrals published (Dataset.grids):
+// the service with the status (what the acceptance of each kind of service
+// is computed from), and who referred to whom.
+var referralGrids = [][]string{{"SERVICE_KIND", "STATUS"}, {"FROM_AGENCY_KIND", "TO_AGENCY_KIND"}}
 
 func readReferrals(ctx context.Context, client *ent.Client) ([]fineCell, error) {
 	var rows []grouped

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/casegraph/casegraph/apperr"
@@ -94,6 +95,12 @@ type Dataset struct {
 	// people: the table counts people, so disclosure control applies.
 	people bool
 	dims   []string
+	// grids are the tables a table of people publishes (docs/statistics.md,
+	// "Grids"): each dimension lies in exactly one, a query names the
+	// dimensions of one grid only, by year, and disclosure control decides
+	// on each grid's cells (a year and a value of each of its dimensions).
+	// Nil for tables of records, whose counts are exact.
+	grids [][]string
 	// read returns the finest cells of the rows ctx's caller sees, in one
 	// SQL statement.
 	read func(ctx context.Context, client *ent.Client) ([]fineCell, error)
@@ -104,7 +111,7 @@ type Dataset struct {
 func (d Dataset) Name() string { return d.name }
 
 // Victims counts victims identified, by month of identification.
-var Victims = Dataset{name: "victims", from: source{ent.TypeVictim, []string{victim.Table}}, people: true, dims: victimDims, read: readVictims}
+var Victims = Dataset{name: "victims", from: source{ent.TypeVictim, []string{victim.Table}}, people: true, dims: victimDims, grids: victimGrids, read: readVictims}
 
 // Cases counts cases opened, by month of opening. Cases are files, not
 // people: their counts are not suppressed (docs/statistics.md).
@@ -128,7 +135,7 @@ var Decisions = Dataset{name: "decisions", from: source{ent.TypeCourtDecision, [
 
 // Referrals counts referrals of victims to services, by month referred.
 // Each is one victim's, so they are controlled as counts of people.
-var Referrals = Dataset{name: "referrals", from: source{ent.TypeReferral, []string{referral.Table, agency.Table}}, people: true, dims: referralDims, read: readReferrals}
+var Referrals = Dataset{name: "referrals", from: source{ent.TypeReferral, []string{referral.Table, agency.Table}}, people: true, dims: referralDims, grids: referralGrids, read: readReferrals}
 
 // Compute reads d's finest cells as ctx's caller sees them (once a
 // request, see Readings), answers q under ctl, and records the reading on
@@ -214,31 +221,74 @@ func (d Dataset) check(q Query) error {
 	if q.From != "" && q.To != "" && q.From > q.To {
 		return apperr.Errorf(apperr.BadUserInput, "from (%s) is after to (%s).", q.From, q.To)
 	}
+	g, err := d.gridOf(q)
+	if err != nil || g < 0 {
+		return err
+	}
+	// A grid's cells are years: a number of some dimension is a sum of
+	// whole years.
+	if q.Period != Whole && q.Period != Year {
+		return apperr.Errorf(apperr.BadUserInput, "%s statistics by a dimension are by YEAR or for the whole time, not by %s; the time series (no dimension) is by month and quarter too.", d.name, q.Period)
+	}
+	if q.From != "" && q.From[5:] != "01" || q.To != "" && q.To[5:] != "12" {
+		return apperr.Errorf(apperr.BadUserInput, "%s statistics by a dimension are of whole years: from must be a January (YYYY-01) and to a December (YYYY-12).", d.name)
+	}
 	return nil
 }
 
+// gridOf is the grid of d the dimensions q groups or filters by lie in: -1
+// when q names none or d has no grids, an error when they lie in two.
+func (d Dataset) gridOf(q Query) (int, error) {
+	named := slices.Clone(q.GroupBy)
+	for dim, values := range q.Where {
+		if len(values) > 0 {
+			named = append(named, dim)
+		}
+	}
+	if d.grids == nil || len(named) == 0 {
+		return -1, nil
+	}
+	g := slices.IndexFunc(d.grids, func(grid []string) bool { return slices.Contains(grid, named[0]) })
+	if g < 0 || slices.ContainsFunc(named, func(dim string) bool { return !slices.Contains(d.grids[g], dim) }) {
+		grids := make([]string, len(d.grids))
+		for i, grid := range d.grids {
+			grids[i] = strings.Join(grid, " with ")
+		}
+		return 0, apperr.Errorf(apperr.BadUserInput, "%s statistics group and filter by the dimensions of one published table at a time: %s.", d.name, strings.Join(grids, "; "))
+	}
+	return g, nil
+}
+
 // answer sums the finest cells q keeps into q's cells and total, and
-// applies disclosure control.
+// applies disclosure control; q is checked (Dataset.check).
 func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Control) *Table {
 	k := ctl.threshold(d.people)
-	hidden, whole := d.disclosure(ctx, fine, k)
+	dc := d.disclosure(ctx, fine, k)
+	grid, _ := d.gridOf(q)
 	pos := make([]int, len(q.GroupBy))
 	for i, g := range q.GroupBy {
 		pos[i] = slices.Index(d.dims, g)
 	}
-	// A sum is hidden if it holds a hidden finest cell (as a cell of some
-	// dimension) or an unreleasable month (as a cell of none).
+	// A sum is withheld if it holds a hidden cell of q's grid (as a number
+	// of some dimension) or some but not all of a year's hidden months (as
+	// a number of none): decision.withholdsWhole.
 	type sum struct {
-		cell               Cell
-		count              int
-		hidden, unreleased bool
+		cell         Cell
+		count        int
+		inHidden     bool
+		hiddenMonths map[string]bool
 	}
 	sums := map[string]*sum{}
 	var total sum
 	add := func(s *sum, f int) {
 		s.count += fine[f].count
-		s.hidden = s.hidden || hidden[f]
-		s.unreleased = s.unreleased || !whole[fine[f].month]
+		s.inHidden = s.inHidden || grid >= 0 && dc.inHidden[grid][f]
+		if m := fine[f].month; dc.hiddenMonth[m] {
+			if s.hiddenMonths == nil {
+				s.hiddenMonths = map[string]bool{}
+			}
+			s.hiddenMonths[m] = true
+		}
 	}
 	// Tens of thousands of finest cells a table: each cell's key is built
 	// in one reused buffer, and a sum's values made once, when it is new.
@@ -268,9 +318,9 @@ func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Contr
 	filtered := slices.ContainsFunc(slices.Collect(maps.Values(q.Where)), func(v []string) bool { return len(v) > 0 })
 	withhold := func(s *sum, dimensions bool) bool {
 		if dimensions {
-			return s.hidden
+			return s.inHidden
 		}
-		return s.unreleased
+		return dc.withholdsWhole(s.hiddenMonths)
 	}
 	t := &Table{Name: d.name, GroupBy: q.GroupBy, Period: q.Period, CountsPeople: d.people, Threshold: k,
 		Total: publish(total.cell, total.count, withhold(&total, filtered))}
@@ -292,20 +342,13 @@ func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Contr
 }
 
 // disclosure is disclosure control's decision on d's finest cells under
-// k: which cells are hidden, and which months may be shown whole. It
-// depends on the cells and k alone, so a request decides it once a table
-// and threshold (Readings), however many panels read the table; fine must
-// be the request's cells of d (finestCells).
-func (d Dataset) disclosure(ctx context.Context, fine []fineCell, k int) (hidden []bool, whole map[string]bool) {
-	type decision struct {
-		hidden []bool
-		whole  map[string]bool
-	}
-	dc := onCells(ctx, d.name+"/disclosure/"+strconv.Itoa(k), d.from, fine, func() decision {
-		hidden := hiddenCells(fine, k)
-		return decision{hidden: hidden, whole: releasable(fine, hidden, k)}
+// k (decide). It depends on the cells and k alone, so a request decides it
+// once a table and threshold (Readings), however many panels read the
+// table; fine must be the request's cells of d (finestCells).
+func (d Dataset) disclosure(ctx context.Context, fine []fineCell, k int) *decision {
+	return onCells(ctx, d.name+"/disclosure/"+strconv.Itoa(k), d.from, fine, func() *decision {
+		return decide(fine, d.dims, d.grids, k)
 	})
-	return dc.hidden, dc.whole
 }
 
 // filter returns whether q's filter and months keep a finest cell, q's

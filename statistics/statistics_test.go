@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -148,11 +147,39 @@ func withUnusualForms(t *testing.T, c *ent.Client) {
 
 var victimDims = []string{"REGION", "SEX", "AGE_GROUP", "FOREIGN_NATIONAL", "IDENTIFICATION_STATUS", "IDENTIFIED_BY", "EXPLOITATION"}
 
-// fineKey is a row's finest cell: its month and every dimension.
-func fineKey(r row) string {
-	k := r.month
-	for _, d := range slices.Sorted(maps.Keys(r.values)) {
-		k += "|" + r.values[d]
+// victimGrids and referralGrids are the tables of people the test expects
+// to be published (docs/statistics.md, "Grids"): a request names the
+// dimensions of one, by year, and suppression is decided on its cells.
+var (
+	victimGrids   = [][]string{{"SEX", "AGE_GROUP"}, {"REGION"}, {"FOREIGN_NATIONAL"}, {"EXPLOITATION"}, {"IDENTIFIED_BY"}, {"IDENTIFICATION_STATUS"}}
+	referralGrids = [][]string{{"SERVICE_KIND", "STATUS"}, {"FROM_AGENCY_KIND", "TO_AGENCY_KIND"}}
+)
+
+// gridOf is the grid of grids that holds every dimension of dims (nil when
+// dims is empty or no grid holds them all).
+func gridOf(grids [][]string, dims []string) []string {
+	for _, g := range grids {
+		if len(dims) > 0 && !slices.ContainsFunc(dims, func(d string) bool { return !slices.Contains(g, d) }) {
+			return g
+		}
+	}
+	return nil
+}
+
+// gridCounts counts the rows of each cell of grid: a year and a value of
+// each of its dimensions.
+func gridCounts(rows []row, grid []string) map[string]int {
+	counts := map[string]int{}
+	for _, x := range rows {
+		counts[gridKey(x, grid)]++
+	}
+	return counts
+}
+
+func gridKey(x row, grid []string) string {
+	k := x.month[:4]
+	for _, d := range grid {
+		k += "|" + x.values[d]
 	}
 	return k
 }
@@ -276,6 +303,22 @@ func (r request) keeps(x row) bool {
 	return true
 }
 
+// dimensions lists the dimensions r groups or filters by.
+func (r request) dimensions() []string {
+	dims := slices.Clone(r.groupBy)
+	for dim, key := range filterKeys {
+		if vs, ok := r.where[key].([]string); ok && len(vs) > 0 && !slices.Contains(dims, dim) {
+			dims = append(dims, dim)
+		}
+	}
+	for key, dim := range map[string]string{"foreignNational": "FOREIGN_NATIONAL", "extended": "EXTENDED", "open": "OPEN"} {
+		if _, ok := r.where[key].(bool); ok && !slices.Contains(dims, dim) {
+			dims = append(dims, dim)
+		}
+	}
+	return dims
+}
+
 func (r request) cellOf(x row) string {
 	parts := []string{periodOf(x.month, r.period)}
 	for _, d := range r.groupBy {
@@ -320,23 +363,16 @@ func checkExactCells(t *testing.T, r request, got table, want expected) {
 	}
 }
 
-// small reports whether the members include a finest cell of fewer than k
-// rows (counted over all rows, whatever the request).
-func small(rows []row, members []int, fine map[string]int, k int) bool {
+// small reports whether the members include a row whose cell of grid
+// (counts: gridCounts over all rows, whatever the request) counts fewer
+// than k.
+func small(rows []row, members []int, grid []string, counts map[string]int, k int) bool {
 	for _, i := range members {
-		if n := fine[fineKey(rows[i])]; k > 0 && n < k {
+		if n := counts[gridKey(rows[i], grid)]; k > 0 && n < k {
 			return true
 		}
 	}
 	return false
-}
-
-func fineCounts(rows []row) map[string]int {
-	fine := map[string]int{}
-	for _, x := range rows {
-		fine[fineKey(x)]++
-	}
-	return fine
 }
 
 func seed(t *testing.T, db *database.DB) {
@@ -372,14 +408,15 @@ func ask(t *testing.T, s *testserver.Server, p testserver.Principal, query strin
 // checkVictims compares a victims table with the test's own computation
 // over every victim (a national principal sees them all) under threshold
 // k: every shown number is the true count, and a cell of some dimension
-// holding a finest cell below k is suppressed.
+// holding a cell of its grid below k is suppressed.
 func checkVictims(t *testing.T, rows []row, r request, got table, k int) {
 	t.Helper()
-	fine := fineCounts(rows)
 	want := expect(rows, r)
 	if len(got.Cells) != len(want.members) {
 		t.Errorf("%+v: %d cells, want %d", r, len(got.Cells), len(want.members))
 	}
+	grid := gridOf(victimGrids, r.dimensions())
+	counts := gridCounts(rows, grid)
 	filtered := false
 	for key := range r.where {
 		filtered = filtered || (key != "from" && key != "to")
@@ -391,21 +428,23 @@ func checkVictims(t *testing.T, rows []row, r request, got table, k int) {
 			t.Errorf("%+v: cell %s has no victims", r, cellKey(c))
 			continue
 		}
-		checkCell(t, rows, fmt.Sprintf("%+v %s", r, cellKey(c)), c, members, fine, k, filtered || len(r.groupBy) > 0)
+		checkCell(t, fmt.Sprintf("%+v %s", r, cellKey(c)), c, members, len(r.dimensions()) > 0 && small(rows, members, grid, counts, k))
 	}
 	for _, m := range want.members {
 		all = append(all, m...)
 	}
-	checkCell(t, rows, fmt.Sprintf("%+v total", r), got.Total, all, fine, k, filtered)
+	checkCell(t, fmt.Sprintf("%+v total", r), got.Total, all, filtered && small(rows, all, grid, counts, k))
 }
 
-func checkCell(t *testing.T, rows []row, what string, c cell, members []int, fine map[string]int, k int, dimensions bool) {
+// checkCell checks a cell shown against its members, and that it is
+// suppressed when it must be.
+func checkCell(t *testing.T, what string, c cell, members []int, mustHide bool) {
 	t.Helper()
 	if c.Suppressed != (c.Count == nil) {
 		t.Errorf("%s: suppressed %v but count %v", what, c.Suppressed, c.Count)
 	}
-	if dimensions && small(rows, members, fine, k) && !c.Suppressed {
-		t.Errorf("%s: shown (%d), but it holds a finest cell below %d", what, *c.Count, k)
+	if mustHide && !c.Suppressed {
+		t.Errorf("%s: shown (%d), but it holds a cell of its grid below k", what, *c.Count)
 	}
 	if c.Count != nil && *c.Count != len(members) {
 		t.Errorf("%s: got %d, want %d", what, *c.Count, len(members))
@@ -416,29 +455,44 @@ func checkCell(t *testing.T, rows []row, what string, c cell, members []int, fin
 // attacker) asks for.
 func requests() []request {
 	var out []request
-	groupings := [][]string{nil, {"REGION"}, {"SEX"}, {"AGE_GROUP"}, {"FOREIGN_NATIONAL"}, {"REGION", "SEX"},
-		{"SEX", "AGE_GROUP", "FOREIGN_NATIONAL"}, {"EXPLOITATION"}, {"EXPLOITATION", "SEX"}, victimDims}
-	for _, g := range groupings {
+	// The time series, by every period.
+	for _, p := range []string{"", "YEAR", "QUARTER", "MONTH"} {
+		out = append(out, request{period: p})
+	}
+	for _, f := range []map[string]any{{"from": "2025-01", "to": "2025-06"}, {"from": "2025-02", "to": "2025-06"},
+		{"from": "2025-03", "to": "2025-03"}, {"from": "2024-01", "to": "2025-12"}, {"from": "2023-04"}} {
 		for _, p := range []string{"", "YEAR", "QUARTER", "MONTH"} {
+			out = append(out, request{period: p, where: f})
+		}
+	}
+	// Each grid, grouped by each of its dimensions and all of them, by
+	// year and for the whole time.
+	for _, g := range append(victimGrids, []string{"AGE_GROUP"}, []string{"SEX"}) {
+		for _, p := range []string{"", "YEAR"} {
 			out = append(out, request{groupBy: g, period: p})
 		}
 	}
 	filters := []map[string]any{
 		{"region": []string{"TIRANE"}},
 		{"region": []string{"KUKES", "DIBER"}},
-		{"sex": []string{"MALE"}, "foreignNational": true},
 		{"sex": []string{"FEMALE"}},
+		{"sex": []string{"MALE"}, "ageGroup": []string{"ADULT"}},
 		{"foreignNational": false},
+		{"foreignNational": true},
 		{"ageGroup": []string{"MINOR"}},
 		{"exploitation": []string{"SEXUAL", "MULTIPLE"}},
-		{"exploitation": []string{"FORCED_LABOUR"}, "sex": []string{"MALE"}},
-		{"from": "2025-01", "to": "2025-06"},
-		{"from": "2025-02", "to": "2025-06"},
-		{"region": []string{"TIRANE"}, "from": "2025-03", "to": "2025-03"},
+		{"exploitation": []string{"FORCED_LABOUR"}},
+		{"region": []string{"TIRANE"}, "from": "2025-01", "to": "2025-12"},
+		{"sex": []string{"FEMALE"}, "from": "2023-01"},
+		{"from": "2024-01", "to": "2025-12"},
 	}
 	for _, f := range filters {
-		for _, g := range [][]string{nil, {"SEX"}, {"REGION"}} {
-			out = append(out, request{groupBy: g, period: "YEAR", where: f}, request{groupBy: g, where: f})
+		for _, g := range [][]string{nil, {"SEX"}, {"AGE_GROUP"}, {"REGION"}} {
+			r := request{groupBy: g, period: "YEAR", where: f}
+			if gridOf(victimGrids, r.dimensions()) == nil && len(r.dimensions()) > 0 {
+				continue // two grids: refused (the bad input subtest)
+			}
+			out = append(out, r, request{groupBy: g, where: f})
 		}
 	}
 	return out
@@ -534,38 +588,72 @@ func TestStatistics(t *testing.T) {
 			t.Logf("%d numbers shown across %d requests; none differs from another by 1..4 victims", len(all), len(requests()))
 		})
 
-		t.Run("complementary suppression: no total less its shown parts is a small count", func(t *testing.T) {
-			finest := ask(t, s, coordinator, victimQuery, request{groupBy: victimDims, period: "MONTH"})
-			months := ask(t, s, coordinator, victimQuery, request{period: "MONTH"})
-			shownSum, suppressed := map[string]int{}, map[string]int{}
-			for _, c := range finest.Cells {
-				if c.Count == nil {
-					suppressed[*c.Period]++
-				} else {
-					shownSum[*c.Period] += *c.Count
+		t.Run("complementary suppression: no year's total less its shown parts is a small count", func(t *testing.T) {
+			years := ask(t, s, coordinator, victimQuery, request{period: "YEAR"})
+			total := map[string]int{}
+			for _, y := range years.Cells {
+				if y.Count != nil {
+					total[*y.Period] = *y.Count
 				}
 			}
+			// Each layer: the time series by month, and each grid by year.
+			layers := map[string]request{"months": {period: "MONTH"}}
+			for _, g := range victimGrids {
+				layers[strings.Join(g, "×")] = request{groupBy: g, period: "YEAR"}
+			}
 			sawHidden := false
-			for _, m := range months.Cells {
-				if m.Count == nil {
-					continue
+			for name, r := range layers {
+				got := ask(t, s, coordinator, victimQuery, r)
+				shownSum, suppressed := map[string]int{}, map[string]int{}
+				for _, c := range got.Cells {
+					year := (*c.Period)[:4]
+					if c.Count == nil {
+						suppressed[year]++
+					} else {
+						shownSum[year] += *c.Count
+					}
 				}
-				rest := *m.Count - shownSum[*m.Period]
-				sawHidden = sawHidden || rest > 0
-				if rest != 0 && (rest < 5 || suppressed[*m.Period] < 2) {
-					t.Errorf("%s: total %d less its shown cells leaves %d in %d suppressed cells", *m.Period, *m.Count, rest, suppressed[*m.Period])
+				for year, n := range total {
+					rest := n - shownSum[year]
+					sawHidden = sawHidden || rest > 0
+					if rest != 0 && (rest < 5 || suppressed[year] < 2) {
+						t.Errorf("%s, %s: the year's %d less its shown cells leaves %d in %d suppressed cells", name, year, n, rest, suppressed[year])
+					}
+				}
+				// A year whose total is withheld (dark) shows nothing in any
+				// layer: the layer's cells would add up to it.
+				for year, n := range shownSum {
+					if _, shown := total[year]; !shown {
+						t.Errorf("%s, %s: the year's total is withheld, but %d of it is shown", name, year, n)
+					}
 				}
 			}
 			if !sawHidden {
-				t.Fatal("no month total covers a suppressed cell: the demo data does not exercise disclosure control")
+				t.Fatal("no year's total covers a suppressed cell: the demo data does not exercise disclosure control")
 			}
 			for _, r := range requests() {
 				got := ask(t, s, coordinator, victimQuery, r)
 				if len(r.where) == 0 || got.Total.Count == nil {
 					continue
 				}
-				if slices.ContainsFunc(got.Cells, func(c cell) bool { return c.Suppressed }) && r.where["from"] == nil {
+				if slices.ContainsFunc(got.Cells, func(c cell) bool { return c.Suppressed }) && len(r.dimensions()) > len(r.groupBy) {
 					t.Errorf("%+v: a cell is suppressed but the filtered total %d is shown: total minus the others reveals it", r, *got.Total.Count)
+				}
+			}
+		})
+
+		t.Run("the grids publish: most victims by sex and age group, and by region, per year, are shown", func(t *testing.T) {
+			for _, g := range [][]string{{"SEX", "AGE_GROUP"}, {"REGION"}, {"EXPLOITATION"}} {
+				got := ask(t, s, coordinator, victimQuery, request{groupBy: g, period: "YEAR"})
+				shown := 0
+				for _, c := range got.Cells {
+					if c.Count != nil {
+						shown += *c.Count
+					}
+				}
+				// Of the victims in these cells, most are in cells shown.
+				if 2*shown < len(victims) {
+					t.Errorf("victims by %v by year: %d of %d victims in shown cells", g, shown, len(victims))
 				}
 			}
 		})
@@ -591,7 +679,7 @@ func TestStatistics(t *testing.T) {
 
 		t.Run("exact counts for who may see them, within their rows", func(t *testing.T) {
 			p := s.As(t, "prosecution-tirane", viewer.RoleProsecutor)
-			got := ask(t, s, p, victimQuery, request{groupBy: victimDims, period: "MONTH"})
+			got := ask(t, s, p, victimQuery, request{groupBy: []string{"SEX", "AGE_GROUP"}, period: "YEAR"})
 			if got.Threshold != 0 {
 				t.Fatalf("threshold %d for a prosecution office, which the policy gives exact counts", got.Threshold)
 			}
@@ -702,18 +790,21 @@ func TestStatistics(t *testing.T) {
 
 		t.Run("referrals against the rows, controlled as people", func(t *testing.T) {
 			rows := referralRows(t, db.Client)
-			fine := fineCounts(rows)
 			sawHidden := false
 			for _, r := range []request{{}, {groupBy: []string{"SERVICE_KIND"}, period: "YEAR"},
-				{groupBy: []string{"STATUS", "TO_AGENCY_KIND"}, where: map[string]any{"serviceKind": []string{"SHELTER"}}}} {
+				{groupBy: []string{"STATUS"}, where: map[string]any{"serviceKind": []string{"SHELTER"}}},
+				{groupBy: []string{"TO_AGENCY_KIND", "FROM_AGENCY_KIND"}, period: "YEAR"}} {
 				got := ask(t, s, coordinator, referralQuery, r)
 				want := expect(rows, r)
 				if !got.CountsPeople || got.Threshold != 5 || len(got.Cells) != len(want.members) {
 					t.Errorf("%+v: countsPeople %v, threshold %d, %d cells (want %d)", r, got.CountsPeople, got.Threshold, len(got.Cells), len(want.members))
 				}
+				grid := gridOf(referralGrids, r.dimensions())
+				counts := gridCounts(rows, grid)
 				for _, c := range got.Cells {
 					sawHidden = sawHidden || c.Suppressed
-					checkCell(t, rows, fmt.Sprintf("%+v %s", r, cellKey(c)), c, want.members[cellKey(c)], fine, 5, len(r.groupBy) > 0 || len(r.where) > 0)
+					members := want.members[cellKey(c)]
+					checkCell(t, fmt.Sprintf("%+v %s", r, cellKey(c)), c, members, len(r.dimensions()) > 0 && small(rows, members, grid, counts, 5))
 				}
 			}
 			if !sawHidden {
@@ -728,6 +819,21 @@ func TestStatistics(t *testing.T) {
 			}
 			r := s.Do(t, coordinator.Token, victimQuery, request{groupBy: []string{"SEX", "SEX"}}.vars())
 			testserver.WantCodes(t, r, "BAD_USER_INPUT")
+			// Two grids, a dimension by month or quarter, a dimension over
+			// part of a year: each would publish a cell no grid decides on.
+			for _, bad := range []request{
+				{groupBy: []string{"SEX", "REGION"}},
+				{groupBy: []string{"SEX"}, where: map[string]any{"foreignNational": true}},
+				{where: map[string]any{"exploitation": []string{"FORCED_LABOUR"}, "sex": []string{"MALE"}}},
+				{groupBy: victimDims},
+				{groupBy: []string{"REGION"}, period: "MONTH"},
+				{groupBy: []string{"SEX"}, period: "QUARTER"},
+				{where: map[string]any{"region": []string{"TIRANE"}, "from": "2025-03", "to": "2025-12"}},
+				{groupBy: []string{"SEX"}, where: map[string]any{"to": "2025-06"}},
+			} {
+				testserver.WantCodes(t, s.Do(t, coordinator.Token, victimQuery, bad.vars()), "BAD_USER_INPUT")
+			}
+			testserver.WantCodes(t, s.Do(t, coordinator.Token, referralQuery, request{groupBy: []string{"STATUS", "TO_AGENCY_KIND"}}.vars()), "BAD_USER_INPUT")
 		})
 
 		t.Run("reads are audited: the table and the request, never a value", func(t *testing.T) {
@@ -738,7 +844,7 @@ func TestStatistics(t *testing.T) {
 				// groupBy and mentions are what the event's detail must say.
 				groupBy, mentions string
 			}{
-				{victimQuery, request{groupBy: []string{"SEX"}, period: "YEAR", where: map[string]any{"region": []string{"KUKES"}}}.vars(), "victims", "[SEX]", "KUKES"},
+				{victimQuery, request{groupBy: []string{"REGION"}, period: "YEAR", where: map[string]any{"region": []string{"KUKES"}}}.vars(), "victims", "[REGION]", "KUKES"},
 				{supportQuery, map[string]any{"service": "LEGAL_AID", "from": "2024-01"}, "victimSupport", "[SERVICE_KIND]", "LEGAL_AID"},
 				{decisionQuery, request{groupBy: []string{"VERDICT"}, where: map[string]any{"instance": []string{"APPEAL"}}}.vars(), "decisions", "[VERDICT]", "APPEAL"},
 				{trialRequestQuery, request{groupBy: []string{"OFFICE"}, where: map[string]any{"from": "2025-03"}}.vars(), "trialRequests", "[OFFICE]", "2025-03"},
@@ -768,7 +874,7 @@ func TestStatistics(t *testing.T) {
 const dashboardQuery = `{
   victimsByYear: victimStatistics(period: YEAR) { total { count } cells { period count } }
   victimsBySexAge: victimStatistics(groupBy: [SEX, AGE_GROUP], period: YEAR) { cells { period values count suppressed } }
-  victimsByRegion: victimStatistics(groupBy: [REGION], where: {foreignNational: false}) { cells { values count suppressed } }
+  victimsByRegion: victimStatistics(groupBy: [REGION], period: YEAR) { cells { values count suppressed } }
   casesByRegion: caseStatistics(groupBy: [REGION], period: YEAR) { cells { period values count } }
   casesByStage: caseStatistics(groupBy: [STAGE, OPEN]) { cells { values count } }
   proceedingsByOffice: prosecutionStatistics(groupBy: [OFFICE, STAGE], period: YEAR) { cells { period values count } }

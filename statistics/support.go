@@ -21,19 +21,19 @@ import (
 //
 // Its figures are counts of people, split by whether each received the
 // service: a table of month × RECEIVED (YES/NO) per kind. It has no other
-// dimension, on purpose. The victims table already publishes finer cells
-// (region, sex, ...) under disclosure control whose guarantee is that no
-// combination of shown numbers tells a hidden finest cell: only a month's
-// whole hidden sum. A support figure by region would split the month's
+// dimension, on purpose. The victims table already publishes grids
+// (region, sex, ...; by year) under disclosure control whose guarantee is
+// that no combination of shown numbers tells a hidden cell: only a year's
+// whole hidden sum. A support figure by region would split the year's
 // total by region too (received + not received), and so tell a region's
-// hidden sum, which can be one cell. A figure of the whole month tells
-// nothing of the month's cells. What is protected within the table
+// hidden sum, which can be one cell. A figure of a whole month tells
+// nothing of any grid's cells. What is protected within the table
 // (docs/statistics.md):
 //
 //   - received and not received add up to the month's victims, so both are
-//     shown only when the victims table may show the month's total (the
-//     month is releasable) and neither is a small count (1..k-1): one
-//     being small, the other would give it away;
+//     shown only when the victims table shows the month's total (the
+//     month is not hidden in its time series) and neither is a small count
+//     (1..k-1): one being small, the other would give it away;
 //   - every victim who received a kind received some service, so "any
 //     service" less "this kind" counts people too: a kind's figures of a
 //     month are also withheld when that difference is small;
@@ -145,8 +145,7 @@ func ComputeSupportKinds(ctx context.Context, client *ent.Client, services []str
 // supportTable answers q for service from the two statements' rows.
 func supportTable(ctx context.Context, fine []fineCell, rows []supportRow, service string, q Query, ctl Control) *SupportTable {
 	k := ctl.threshold(true)
-	_, whole := Victims.disclosure(ctx, fine, k)
-	months := supportMonths(fine, whole, rows, service, k)
+	months := supportMonths(fine, Victims.disclosure(ctx, fine, k), rows, service, k)
 
 	type sum struct {
 		cell                 SupportCell
@@ -214,7 +213,7 @@ func supportTable(ctx context.Context, fine []fineCell, rows []supportRow, servi
 // supportMonths is each month's figures for service, withheld by the rules
 // of VictimSupport: decided per month, on the whole table, so the same in
 // every request.
-func supportMonths(fine []fineCell, whole map[string]bool, rows []supportRow, service string, k int) map[string]*supportMonth {
+func supportMonths(fine []fineCell, dc *decision, rows []supportRow, service string, k int) map[string]*supportMonth {
 	months := map[string]*supportMonth{}
 	anyReceived := map[string]int{}
 	for _, c := range fine {
@@ -242,7 +241,7 @@ func supportMonths(fine []fineCell, whole map[string]bool, rows []supportRow, se
 	}
 	small := func(n int) bool { return n > 0 && n < k }
 	for month, m := range months {
-		m.unreleased = !whole[month]
+		m.unreleased = dc.hiddenMonth[month]
 		m.withheld = m.unreleased || small(m.received) || small(m.victims-m.received) ||
 			(service != AnyService && small(anyReceived[month]-m.received))
 	}
