@@ -4749,7 +4749,14 @@ type StatisticsCell {
 }
 
 extend type Query {
-  "Victims identified, counted over the victims the caller sees."
+  """
+  Victims identified, counted over the victims the caller sees. Counts of
+  people: a request groups and filters by the dimensions of one published
+  table only (SEX with AGE_GROUP; REGION; FOREIGN_NATIONAL; EXPLOITATION;
+  IDENTIFIED_BY; IDENTIFICATION_STATUS), by YEAR or for the whole time, from
+  a January to a December; with no dimension, by any period (the time
+  series). Anything else is BAD_USER_INPUT (docs/statistics.md, "Grids").
+  """
   victimStatistics(groupBy: [VictimDimension!]! = [], period: StatisticsPeriod, where: VictimStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
   "Cases opened, counted over the cases the caller sees."
   caseStatistics(groupBy: [CaseDimension!]! = [], period: StatisticsPeriod, where: CaseStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
@@ -4795,7 +4802,14 @@ input ReferralStatisticsFilter {
 extend type Query {
   "Criminal proceedings registered, counted over the proceedings the caller sees."
   prosecutionStatistics(groupBy: [ProsecutionDimension!]! = [], period: StatisticsPeriod, where: ProsecutionStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
-  "Referrals of victims to services, counted over the referrals the caller sees; each is one victim's, so disclosure control applies."
+  """
+  Referrals of victims to services, counted over the referrals the caller
+  sees; each is one victim's, so disclosure control applies, and a request
+  groups and filters by the dimensions of one published table only
+  (SERVICE_KIND with STATUS; FROM_AGENCY_KIND with TO_AGENCY_KIND), by YEAR
+  or for the whole time, from a January to a December; with no dimension, by
+  any period.
+  """
   referralStatistics(groupBy: [ReferralDimension!]! = [], period: StatisticsPeriod, where: ReferralStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
 }
 
@@ -4912,7 +4926,11 @@ type ReferralMeasures {
 }
 
 extend type Query {
-  "How referrals were answered: acceptance rate and days to accept, by the dimensions of referral statistics but status."
+  """
+  How referrals were answered: acceptance rate and days to accept, computed
+  from referralStatistics by STATUS and so under its rules: by SERVICE_KIND
+  or no dimension, by YEAR or for the whole time.
+  """
   referralMeasures(groupBy: [ReferralDimension!]! = [], period: StatisticsPeriod, where: ReferralStatisticsFilter): ReferralMeasures! @allowed(object: "statistics", action: "read")
 }
 
