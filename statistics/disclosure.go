@@ -1,20 +1,23 @@
 package statistics
 
-import "slices"
+import (
+	"cmp"
+	"hash/fnv"
+	"slices"
+)
 
 // Disclosure control (docs/statistics.md says why it is safe, and what it
 // does not protect against).
 //
 // A table of people publishes a time series (its total by month) and its
 // grids (Dataset.grids: each a year crossed with a few dimensions; two
-// grids share no dimension). In each, a cell counting fewer than k people,
-// but some, is hidden; and in each year, a layer's hidden cells must be
-// none, or at least two that sum to k or more and cannot all be at k-1
-// (then each would be known): until they are, the year's smallest other
-// cell is hidden too (complementary suppression). A year that a layer
-// cannot make safe so (fewer than k people in all, or every cell at k-1)
-// is dark: nothing of it is shown in any layer, as every grid would
-// otherwise give its total back.
+// grids share no dimension). In each such layer, a year at a time, a cell
+// counting fewer than k people, but some, is hidden, and when any is, so
+// are two others chosen by their values alone, never their counts
+// (complements). A year is dark, shown in no layer, when its total is
+// below k or when, in some layer, a reader who knows this rule could tell
+// a hidden cell's count from the cells shown and the year's total
+// (pinned): every layer would otherwise give that total back.
 //
 // A shown number is a sum of finest cells (every dimension, one month):
 //
@@ -28,10 +31,11 @@ import "slices"
 // Whether a number is shown and its value depend only on the cells it
 // sums, never on the request it came in: the same cell is hidden in every
 // request. What any combination of shown numbers tells of hidden cells is
-// at most each year's hidden sum in each layer, which covers two or more
-// cells and k or more people; and as grids share only the year's total, no
-// grid tells anything of another's hidden cells that its own shown cells
-// do not (docs/statistics.md, "Why differencing gives nothing away").
+// at most each year's hidden sum in each layer, with the rule that hid
+// them, which pinned checks tells no hidden count; and as layers share
+// only the year's total, no layer tells anything of another's hidden cells
+// that its own shown cells do not (docs/statistics.md, "Why differencing
+// gives nothing away").
 
 // DefaultThreshold is k when the policy gives a role none.
 const DefaultThreshold = 5
@@ -65,62 +69,206 @@ type layerCell struct {
 	count  int
 }
 
-// hiddenCells marks a layer's cells below k (primary suppression), and in
-// each year whose hidden cells could be told from its total, the smallest
-// others until they cannot (complementary suppression).
-func hiddenCells(layer []layerCell, k int) []bool {
-	hidden := make([]bool, len(layer))
+// complementsPerYear is how many cells of a year's layer complementary
+// suppression hides beside its small ones (all there are, when fewer).
+// The choice depends only on which cells are small and on their values
+// (complements), never on the other counts, so a reader who knows the rule
+// learns from it only which cells could be the small ones; what the
+// hidden sum then tells is checked by pinned.
+const complementsPerYear = 2
+
+// complementOrder is a fixed order of a layer's cells: a hash of their
+// values, never their counts. Taking the smallest cells first (an earlier
+// rule) told a reader that each complement was no larger than the smallest
+// count shown, which, with the hidden sum, could pin a small cell.
+func complementOrder(c layerCell) uint64 {
+	h := fnv.New64a()
+	for _, v := range c.values {
+		h.Write([]byte(v))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
+// complements are the cells of year (indexes into layer) that
+// complementary suppression hides when the cells small are: none when no
+// cell is small; else complementsPerYear of the others, chosen one by one,
+// each the closest to those hidden so far (sharing a value of the first
+// dimension counts most, of the last least: a grid's row, so that the
+// totals of the rows left shown keep what they can), ties in
+// complementOrder.
+func complements(layer []layerCell, year []int, small map[int]bool) []int {
+	if len(small) == 0 {
+		return nil
+	}
+	hidden := make([]int, 0, len(small)+complementsPerYear)
+	for _, i := range year {
+		if small[i] {
+			hidden = append(hidden, i)
+		}
+	}
+	closeness := func(i int) int {
+		best := 0
+		for _, j := range hidden {
+			n := 0
+			for d, v := range layer[i].values {
+				if layer[j].values[d] == v {
+					n += 1 << (len(layer[i].values) - 1 - d)
+				}
+			}
+			best = max(best, n)
+		}
+		return best
+	}
+	var chosen []int
+	for len(chosen) < complementsPerYear {
+		next, nearest := -1, -1
+		for _, i := range year {
+			if slices.Contains(hidden, i) {
+				continue
+			}
+			c := closeness(i)
+			if next < 0 || c > nearest || c == nearest && compareInOrder(layer[i], layer[next]) < 0 {
+				next, nearest = i, c
+			}
+		}
+		if next < 0 {
+			break
+		}
+		chosen = append(chosen, next)
+		hidden = append(hidden, next)
+	}
+	return chosen
+}
+
+// compareInOrder orders cells by complementOrder, then by values.
+func compareInOrder(a, b layerCell) int {
+	if x, y := complementOrder(a), complementOrder(b); x != y {
+		return cmp.Compare(x, y)
+	}
+	return slices.Compare(a.values, b.values)
+}
+
+// hideLayer decides one layer, a year at a time: cells below k (and above
+// zero) are hidden (primary suppression), and with them their complements
+// (complementary suppression). safe lists the years whose layer may be
+// shown: its total is k or more and no hidden cell's count follows from
+// what is shown and the rule itself (pinned).
+func hideLayer(layer []layerCell, k int) (hidden []bool, safe map[string]bool) {
+	hidden = make([]bool, len(layer))
 	byYear := map[string][]int{}
 	for i, c := range layer {
-		hidden[i] = c.count > 0 && c.count < k
 		byYear[c.year] = append(byYear[c.year], i)
 	}
-	for _, year := range byYear {
-		// Smallest first, then by values: the same choice every time.
-		slices.SortFunc(year, func(a, b int) int {
-			if d := layer[a].count - layer[b].count; d != 0 {
-				return d
-			}
-			return slices.Compare(layer[a].values, layer[b].values)
-		})
+	safe = make(map[string]bool, len(byYear))
+	for y, year := range byYear {
+		small, total := map[int]bool{}, 0
 		for _, i := range year {
-			if yearReleasable(layer, hidden, year, k) {
-				break
+			if layer[i].count > 0 && layer[i].count < k {
+				small[i], hidden[i] = true, true
 			}
+			total += layer[i].count
+		}
+		for _, i := range complements(layer, year, small) {
 			hidden[i] = true
 		}
+		safe[y] = total >= k && !pinned(layer, hidden, year, k)
 	}
-	return hidden
+	return hidden, safe
 }
 
-// yearReleasable reports whether a year's hidden cells are none, or
-// at least two summing to k or more, not all of them known to be k-1 (a
-// complementary cell, k or more, has no known ceiling).
-func yearReleasable(layer []layerCell, hidden []bool, year []int, k int) bool {
-	n, sum, pinned := 0, 0, true
+// pinned reports whether a reader who knows the rule (hideLayer), the
+// cells shown and the year's hidden sum could tell the count of a hidden
+// cell. It tries every way the rule could have hidden these cells: which
+// of them were the complements (none, one or two, each counting k or
+// more; the rest below k), keeping those whose small cells the rule
+// (complements) would give these complements; in each, each hidden cell
+// lies in an interval (its bounds, less what the others can hold of the
+// sum). A cell whose every interval is one and the same value is pinned.
+func pinned(layer []layerCell, hidden []bool, year []int, k int) bool {
+	var h []int
+	sum := 0
 	for _, i := range year {
-		if !hidden[i] {
-			continue
+		if hidden[i] {
+			h = append(h, i)
+			sum += layer[i].count
 		}
-		n++
-		sum += layer[i].count
-		pinned = pinned && layer[i].count == k-1
 	}
-	return n == 0 || (n >= 2 && sum >= k && !pinned)
-}
-
-// releasable lists the years of a layer whose hidden cells hiddenCells
-// could make safe.
-func releasable(cells []layerCell, hidden []bool, k int) map[string]bool {
-	byYear := map[string][]int{}
-	for i, c := range cells {
-		byYear[c.year] = append(byYear[c.year], i)
+	if len(h) == 0 {
+		return false
 	}
-	out := make(map[string]bool, len(byYear))
-	for y, of := range byYear {
-		out[y] = yearReleasable(cells, hidden, of, k)
+	// may[x] is what hidden cell x may count: the first value seen, and
+	// whether another was.
+	type values struct {
+		seen, several bool
+		v             int
 	}
-	return out
+	may := make([]values, len(h))
+	try := func(complement func(x int) bool) {
+		small, n := map[int]bool{}, 0
+		for x, i := range h {
+			if complement(x) {
+				n++
+			} else {
+				small[i] = true
+			}
+		}
+		if len(small) == 0 {
+			return
+		}
+		chosen := complements(layer, year, small)
+		if len(chosen) != n || slices.ContainsFunc(chosen, func(i int) bool { return small[i] || !hidden[i] }) {
+			return
+		}
+		// Small cells count 1 to k-1, complements k or more (no ceiling).
+		sumLo, sumCeilings := 0, 0
+		for x := range h {
+			if complement(x) {
+				sumLo += k
+			} else {
+				sumLo, sumCeilings = sumLo+1, sumCeilings+k-1
+			}
+		}
+		if sum < sumLo || n == 0 && sum > sumCeilings {
+			return
+		}
+		for x := range h {
+			// x takes what the others leave: at least the sum less their
+			// ceilings (none when a complement is among them), at most the
+			// sum less their floors.
+			lo, ceiling, othersComplements := 1, k-1, n
+			if complement(x) {
+				lo, ceiling, othersComplements = k, 0, n-1
+			}
+			from, to := lo, sum-(sumLo-lo)
+			if othersComplements == 0 {
+				from = max(from, sum-(sumCeilings-ceiling))
+			}
+			if !complement(x) {
+				to = min(to, ceiling)
+			}
+			m := &may[x]
+			switch {
+			case from < to || m.seen && from != m.v:
+				m.several = true
+			case !m.seen:
+				m.seen, m.v = true, from
+			}
+		}
+	}
+	try(func(int) bool { return false })
+	for a := range h {
+		try(func(x int) bool { return x == a })
+		for b := a + 1; b < len(h); b++ {
+			try(func(x int) bool { return x == a || x == b })
+		}
+	}
+	for _, m := range may {
+		if !m.several {
+			return true
+		}
+	}
+	return false
 }
 
 // decision is disclosure control's decision on a table's finest cells
@@ -151,8 +299,7 @@ func decide(fine []fineCell, dims []string, grids [][]string, k int) *decision {
 		}
 		months[i].count += c.count
 	}
-	hiddenMonth := hiddenCells(months, k)
-	shownYear := releasable(months, hiddenMonth, k)
+	hiddenMonth, shownYear := hideLayer(months, k)
 
 	// Each grid: one cell a year and value of each of its dimensions.
 	type layer struct {
@@ -187,8 +334,8 @@ func decide(fine []fineCell, dims []string, grids [][]string, k int) *decision {
 			cells[i].count += c.count
 			of[f] = i
 		}
-		hidden := hiddenCells(cells, k)
-		for y, ok := range releasable(cells, hidden, k) {
+		hidden, safe := hideLayer(cells, k)
+		for y, ok := range safe {
 			shownYear[y] = shownYear[y] && ok
 		}
 		layers[g] = layer{hidden, of}

@@ -1,10 +1,17 @@
 package statistics
 
-import "testing"
+import (
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
 
-// TestDarkYears: a year that one layer cannot make safe shows nothing in
-// any layer, since the others would add up to its total. Built by hand, as
-// the demo data has no such year nationally.
+// TestDarkYears: a year that one layer cannot show safely shows nothing in
+// any layer, since the others would add up to its total. Built by hand (the
+// layers were found by searching for ones the rule's audit rejects), as the
+// demo data has no such year nationally.
 func TestDarkYears(t *testing.T) {
 	dims := []string{"SEX", "REGION"}
 	grids := [][]string{{"SEX"}, {"REGION"}}
@@ -17,13 +24,18 @@ func TestDarkYears(t *testing.T) {
 		name string
 		year []fineCell
 	}{
-		// Two months of 4 (k = 5): the time series can only hide both, and
-		// then each is known from the year's 8; the sex grid would show
-		// F = 8, the year's total.
-		{"the time series", []fineCell{cell("2025-01", "F", "A", 4), cell("2025-02", "F", "B", 4)}},
-		// One month of 8, shown; the sex grid has F = 4 and M = 4, which it
-		// can only hide both, and then each is known from the 8.
-		{"a grid", []fineCell{cell("2025-01", "F", "A", 4), cell("2025-01", "M", "A", 4)}},
+		// Months of 1, 5, 5 and 7 (k = 5): the month of 1 is hidden with
+		// the first two others in the rule's order, both of 5, and then the
+		// hidden sum, 11, tells that it is 1. Sex and region show the year
+		// (one cell each) safely.
+		{"the time series", []fineCell{cell("2025-09", "F", "A", 1), cell("2025-07", "F", "A", 5),
+			cell("2025-01", "F", "A", 5), cell("2025-04", "F", "A", 7)}},
+		// Regions of 5, 1, 7 and 5, all in one month: the same in the region
+		// grid; the time series and sex show the year safely.
+		{"a grid", []fineCell{cell("2025-01", "F", "A", 5), cell("2025-01", "F", "B", 1),
+			cell("2025-01", "F", "C", 7), cell("2025-01", "F", "D", 5)}},
+		// Fewer than k people in the year.
+		{"a small year", []fineCell{cell("2025-01", "F", "A", 1), cell("2025-03", "M", "B", 2)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fine := append(append([]fineCell{}, safe...), tc.year...)
@@ -42,7 +54,8 @@ func TestDarkYears(t *testing.T) {
 					t.Errorf("month %s: hidden %v, want %v", c.month, dc.hiddenMonth[c.month], dark)
 				}
 			}
-			// And through answer: the year's total, and its figure by sex.
+			// And through answer: the year's total, and its figures by sex
+			// and by region.
 			d := Dataset{name: "test", people: true, dims: dims, grids: grids}
 			for _, q := range []Query{{Period: Year}, {GroupBy: []string{"SEX"}, Period: Year}, {GroupBy: []string{"REGION"}, Period: Year}} {
 				for _, c := range d.answer(t.Context(), fine, q, Control{K: 5}).Cells {
@@ -78,5 +91,134 @@ func TestGridsPartitionDimensions(t *testing.T) {
 		if len(in) != len(d.dims) {
 			t.Errorf("%s: the grids name %d dimensions, the table has %d", d.name, len(in), len(d.dims))
 		}
+	}
+}
+
+// TestNoHiddenCountFollows plays the reader who knows the rule: for each
+// layer (a year's cells), it tries every count the hidden cells could
+// have (every split of their sum, which the year's total less the cells
+// shown tells), keeps those under which the rule hides exactly the same
+// cells and shows the year, and checks that every hidden cell could have
+// at least two counts. Random layers, and two the demo data once had,
+// where choosing the smallest cells as complements pinned a month of 4
+// and a form of exploitation of 3 (an adversarial review's finding).
+func TestNoHiddenCountFollows(t *testing.T) {
+	// counts are by the cell's values joined with "|": one dimension, or
+	// two (where complements prefer a small cell's row).
+	type layerCase struct {
+		k      int
+		counts map[string]int
+	}
+	cases := []layerCase{
+		{5, map[string]int{"2022-01": 5, "2022-02": 10, "2022-03": 8, "2022-04": 10, "2022-05": 13, "2022-06": 5,
+			"2022-07": 8, "2022-08": 9, "2022-09": 10, "2022-10": 9, "2022-11": 4, "2022-12": 12}},
+		{5, map[string]int{"FORCED_BEGGING": 18, "FORCED_LABOUR": 19, "MULTIPLE": 5, "SEXUAL": 66,
+			"FORCED_MARRIAGE_DOMESTIC_SERVITUDE": 5, "UNSPECIFIED": 3}},
+		{5, map[string]int{"BERAT": 4, "DIBER": 10, "DURRES": 4, "ELBASAN": 17, "FIER": 4, "TIRANE": 200}},
+	}
+	rng := rand.New(rand.NewPCG(12, 2026))
+	grid := []string{"X|1", "X|2", "X|3", "Y|1", "Y|2", "Y|3"}
+	for len(cases) < 1200 {
+		k := 2 + rng.IntN(5)
+		c := layerCase{k: k, counts: map[string]int{}}
+		for i := range 2 + rng.IntN(5) {
+			n := 1 + rng.IntN(k+3)
+			if rng.IntN(3) == 0 {
+				n = 1 + rng.IntN(k-1) // small cells are the interesting ones
+			}
+			name := string(rune('A' + i))
+			if len(cases)%2 == 0 {
+				name = grid[rng.IntN(len(grid))]
+			}
+			c.counts[name] = n
+		}
+		cases = append(cases, c)
+	}
+	enumerated, dark, pinnedCells := 0, 0, 0
+	for _, c := range cases {
+		var layer []layerCell
+		for _, v := range slices.Sorted(maps.Keys(c.counts)) {
+			layer = append(layer, layerCell{year: "2025", values: strings.Split(v, "|"), count: c.counts[v]})
+		}
+		hidden, safe := hideLayer(layer, c.k)
+		if !safe["2025"] {
+			dark++
+			continue
+		}
+		var at []int
+		sum := 0
+		for i, h := range hidden {
+			if h {
+				at = append(at, i)
+				sum += layer[i].count
+			}
+		}
+		if len(at) == 0 || splits(sum, len(at)) > 30_000 {
+			continue
+		}
+		enumerated++
+		may := make([]map[int]bool, len(at))
+		for x := range may {
+			may[x] = map[int]bool{}
+		}
+		eachSplit(sum, len(at), func(parts []int) {
+			other := slices.Clone(layer)
+			for x, i := range at {
+				other[i].count = parts[x]
+			}
+			h, s := hideLayer(other, c.k)
+			if !s["2025"] || !slices.Equal(h, hidden) {
+				return
+			}
+			for x := range at {
+				may[x][parts[x]] = true
+			}
+		})
+		for x, i := range at {
+			if !may[x][layer[i].count] {
+				t.Fatalf("k=%d %v: the true count of %v is not among those found: the search is wrong", c.k, c.counts, layer[i].values)
+			}
+			if len(may[x]) < 2 {
+				pinnedCells++
+				t.Errorf("k=%d %v: hidden %v can only count %d", c.k, c.counts, layer[i].values, layer[i].count)
+			}
+		}
+	}
+	if enumerated < 600 {
+		t.Fatalf("only %d layers searched: the test does not exercise the rule", enumerated)
+	}
+	t.Logf("%d layers searched exhaustively, %d dark, %d hidden cells pinned", enumerated, dark, pinnedCells)
+}
+
+// splits counts the ways to split sum into n positive parts.
+func splits(sum, n int) int {
+	// C(sum-1, n-1), stopping early when it grows large.
+	r := 1
+	for i := 1; i < n; i++ {
+		r = r * (sum - i) / i
+		if r > 1<<30 {
+			return r
+		}
+	}
+	return r
+}
+
+// eachSplit calls f with every split of sum into n positive parts.
+func eachSplit(sum, n int, f func([]int)) {
+	parts := make([]int, n)
+	var rec func(i, left int)
+	rec = func(i, left int) {
+		if i == n-1 {
+			parts[i] = left
+			f(parts)
+			return
+		}
+		for v := 1; v <= left-(n-1-i); v++ {
+			parts[i] = v
+			rec(i+1, left-v)
+		}
+	}
+	if sum >= n {
+		rec(0, sum)
 	}
 }
