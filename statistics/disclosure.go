@@ -77,7 +77,7 @@ type layerCell struct {
 // hidden sum then tells is checked by pinned.
 const complementsPerYear = 2
 
-// complementOrder is a fixed order of a layer's cells: a hash of their
+// complementOrder is a fixed order of a grid's cells: a hash of their
 // values, never their counts. Taking the smallest cells first (an earlier
 // rule) told a reader that each complement was no larger than the smallest
 // count shown, which, with the hidden sum, could pin a small cell.
@@ -97,7 +97,7 @@ func complementOrder(c layerCell) uint64 {
 // dimension counts most, of the last least: a grid's row, so that the
 // totals of the rows left shown keep what they can), ties in
 // complementOrder.
-func complements(layer []layerCell, year []int, small map[int]bool) []int {
+func complements(layer []layerCell, year []int, small map[int]bool, inOrder func(a, b layerCell) int) []int {
 	if len(small) == 0 {
 		return nil
 	}
@@ -128,7 +128,7 @@ func complements(layer []layerCell, year []int, small map[int]bool) []int {
 				continue
 			}
 			c := closeness(i)
-			if next < 0 || c > nearest || c == nearest && compareInOrder(layer[i], layer[next]) < 0 {
+			if next < 0 || c > nearest || c == nearest && inOrder(layer[i], layer[next]) < 0 {
 				next, nearest = i, c
 			}
 		}
@@ -141,7 +141,8 @@ func complements(layer []layerCell, year []int, small map[int]bool) []int {
 	return chosen
 }
 
-// compareInOrder orders cells by complementOrder, then by values.
+// compareInOrder orders a grid's cells by complementOrder, then by
+// values: the order its complements are taken in.
 func compareInOrder(a, b layerCell) int {
 	if x, y := complementOrder(a), complementOrder(b); x != y {
 		return cmp.Compare(x, y)
@@ -151,10 +152,10 @@ func compareInOrder(a, b layerCell) int {
 
 // hideLayer decides one layer, a year at a time: cells below k (and above
 // zero) are hidden (primary suppression), and with them their complements
-// (complementary suppression). safe lists the years whose layer may be
+// (complementary suppression), taken in inOrder when equally close. safe lists the years whose layer may be
 // shown: its total is k or more and no hidden cell's count follows from
 // what is shown and the rule itself (pinned).
-func hideLayer(layer []layerCell, k int) (hidden []bool, safe map[string]bool) {
+func hideLayer(layer []layerCell, k int, inOrder func(a, b layerCell) int) (hidden []bool, safe map[string]bool) {
 	hidden = make([]bool, len(layer))
 	byYear := map[string][]int{}
 	for i, c := range layer {
@@ -169,10 +170,10 @@ func hideLayer(layer []layerCell, k int) (hidden []bool, safe map[string]bool) {
 			}
 			total += layer[i].count
 		}
-		for _, i := range complements(layer, year, small) {
+		for _, i := range complements(layer, year, small, inOrder) {
 			hidden[i] = true
 		}
-		safe[y] = total >= k && !pinned(layer, hidden, year, k)
+		safe[y] = total >= k && !pinned(layer, hidden, year, k, inOrder)
 	}
 	return hidden, safe
 }
@@ -185,7 +186,7 @@ func hideLayer(layer []layerCell, k int) (hidden []bool, safe map[string]bool) {
 // (complements) would give these complements; in each, each hidden cell
 // lies in an interval (its bounds, less what the others can hold of the
 // sum). A cell whose every interval is one and the same value is pinned.
-func pinned(layer []layerCell, hidden []bool, year []int, k int) bool {
+func pinned(layer []layerCell, hidden []bool, year []int, k int, inOrder func(a, b layerCell) int) bool {
 	var h []int
 	sum := 0
 	for _, i := range year {
@@ -216,7 +217,7 @@ func pinned(layer []layerCell, hidden []bool, year []int, k int) bool {
 		if len(small) == 0 {
 			return
 		}
-		chosen := complements(layer, year, small)
+		chosen := complements(layer, year, small, inOrder)
 		if len(chosen) != n || slices.ContainsFunc(chosen, func(i int) bool { return small[i] || !hidden[i] }) {
 			return
 		}
@@ -256,6 +257,19 @@ func pinned(layer []layerCell, hidden []bool, year []int, k int) bool {
 			}
 		}
 	}
+	// The way the rule did hide them first: when it leaves every hidden cell
+	// more than one count, no other way can take that away (the sets only
+	// grow), and the search of the others, which grows with the cube of the
+	// hidden cells, is not needed.
+	try(func(x int) bool { return layer[h[x]].count >= k })
+	if !slices.ContainsFunc(may, func(m values) bool { return !m.several }) {
+		return false
+	}
+	// Past a few dozen hidden cells the search would cost a request seconds:
+	// count the layer pinned (its year dark) rather than search.
+	if len(h) > maxSearchedHidden {
+		return true
+	}
 	try(func(int) bool { return false })
 	for a := range h {
 		try(func(x int) bool { return x == a })
@@ -282,7 +296,25 @@ type decision struct {
 	hiddenMonths map[string]int
 	// shownYear: the year is not dark (its total may be shown).
 	shownYear map[string]bool
+	// openYear is the last year of the table, still taking victims (and
+	// referrals): its grids are withheld (docs/statistics.md, "The year
+	// still open"); "" under exact counts.
+	openYear string
 }
+
+// withholdsGrids reports whether a year's cells of every grid are
+// withheld: it is dark, or still open.
+func (dc *decision) withholdsGrids(year string) bool {
+	return !dc.shownYear[year] || year == dc.openYear
+}
+
+// maxSearchedHidden is the most hidden cells of a layer's year whose every
+// classification pinned tries; at 40, about 800 tries of a few thousand
+// steps each.
+const maxSearchedHidden = 40
+
+// chronologically orders the months of the time series by the calendar.
+func chronologically(a, b layerCell) int { return slices.Compare(a.values, b.values) }
 
 // decide applies disclosure control to a table's finest cells, whose
 // dimensions are dims, under k: the time series and each grid, each year.
@@ -299,7 +331,12 @@ func decide(fine []fineCell, dims []string, grids [][]string, k int) *decision {
 		}
 		months[i].count += c.count
 	}
-	hiddenMonth, shownYear := hideLayer(months, k)
+	// Months are taken as complements in the order of the calendar: the
+	// months of a year arrive in that order, so a month hidden stays hidden
+	// as the year goes on (in the order of a hash, a new month could take a
+	// complement's place, and show a month that an earlier look hid, whose
+	// year's total was shown then).
+	hiddenMonth, shownYear := hideLayer(months, k, chronologically)
 
 	// Each grid: one cell a year and value of each of its dimensions.
 	type layer struct {
@@ -334,7 +371,7 @@ func decide(fine []fineCell, dims []string, grids [][]string, k int) *decision {
 			cells[i].count += c.count
 			of[f] = i
 		}
-		hidden, safe := hideLayer(cells, k)
+		hidden, safe := hideLayer(cells, k, compareInOrder)
 		for y, ok := range safe {
 			shownYear[y] = shownYear[y] && ok
 		}
@@ -342,6 +379,9 @@ func decide(fine []fineCell, dims []string, grids [][]string, k int) *decision {
 	}
 
 	dc := &decision{inHidden: make([][]bool, len(grids)), hiddenMonth: map[string]bool{}, hiddenMonths: map[string]int{}, shownYear: shownYear}
+	if k > 0 && len(months) > 0 {
+		dc.openYear = slices.MaxFunc(months, chronologically).year
+	}
 	for i, m := range months {
 		if hiddenMonth[i] || !shownYear[m.year] {
 			dc.hiddenMonth[m.values[0]] = true
@@ -351,7 +391,7 @@ func decide(fine []fineCell, dims []string, grids [][]string, k int) *decision {
 	for g, l := range layers {
 		dc.inHidden[g] = make([]bool, len(fine))
 		for f, c := range fine {
-			dc.inHidden[g][f] = l.hidden[l.of[f]] || !shownYear[c.month[:4]]
+			dc.inHidden[g][f] = l.hidden[l.of[f]] || dc.withholdsGrids(c.month[:4])
 		}
 	}
 	return dc

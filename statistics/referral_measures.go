@@ -160,9 +160,16 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 		pos[i] = slices.Index(d.dims, g)
 	}
 	keeps := d.filter(q)
+	// A year referralStatistics leaves out (dark, or still open) has no
+	// cells here either: their days would be shown without their counts.
+	dc := Referrals.disclosure(ctx, fine, k)
 	for _, r := range days {
 		values := []string{r.D0, r.D1, r.D2, r.D3}
 		if !keeps(fineCell{month: r.Month, values: values}) {
+			continue
+		}
+		if q.Period != Whole && dc.withholdsGrids(r.Month[:4]) {
+			total.days[r.Days] += r.N
 			continue
 		}
 		cell := make([]string, len(pos))

@@ -277,6 +277,9 @@ func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Contr
 		count        int
 		inHidden     bool
 		hiddenMonths map[string]bool
+		// listed: some of it is of a year not withheld (a cell only of
+		// withheld years is not listed, whatever its period).
+		listed bool
 	}
 	sums := map[string]*sum{}
 	var total sum
@@ -293,9 +296,22 @@ func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Contr
 	// Tens of thousands of finest cells a table: each cell's key is built
 	// in one reused buffer, and a sum's values made once, when it is new.
 	keeps := d.filter(q)
+	// A year withheld from q's layer (dark; or still open, for a grid) has
+	// no cells of its own: which cells it has would tell which values its
+	// people have. The time series lists each of its months (quarters, the
+	// year) as suppressed instead; a grid leaves it out.
+	dimensional := grid >= 0 || len(q.GroupBy) > 0
+	withheld := map[string]bool{}
 	var key []byte
 	for f, c := range fine {
 		if !keeps(c) {
+			continue
+		}
+		year := c.month[:4]
+		yearWithheld := dimensional && dc.withholdsGrids(year) || !dc.shownYear[year]
+		if yearWithheld && q.Period != Whole {
+			withheld[year] = true
+			add(&total, f)
 			continue
 		}
 		period := bucket(c.month, q.Period)
@@ -313,6 +329,7 @@ func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Contr
 			sums[string(key)] = s
 		}
 		add(s, f)
+		s.listed = s.listed || !yearWithheld
 		add(&total, f)
 	}
 	filtered := slices.ContainsFunc(slices.Collect(maps.Values(q.Where)), func(v []string) bool { return len(v) > 0 })
@@ -326,7 +343,12 @@ func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Contr
 		Total: publish(total.cell, total.count, withhold(&total, filtered))}
 	t.Total.Values = []string{}
 	for _, s := range sums {
-		t.Cells = append(t.Cells, publish(s.cell, s.count, withhold(s, filtered || len(q.GroupBy) > 0)))
+		if s.listed {
+			t.Cells = append(t.Cells, publish(s.cell, s.count, withhold(s, filtered || len(q.GroupBy) > 0)))
+		}
+	}
+	if !dimensional {
+		t.Cells = append(t.Cells, withheldPeriods(withheld, q)...)
 	}
 	sort.Slice(t.Cells, func(i, j int) bool {
 		a, b := t.Cells[i], t.Cells[j]
@@ -339,6 +361,27 @@ func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Contr
 		t.Cells = []Cell{}
 	}
 	return t
+}
+
+// withheldPeriods are the suppressed cells of the time series q asks for
+// that stand for withheld years: each of their periods between q's from and
+// to.
+func withheldPeriods(years map[string]bool, q Query) []Cell {
+	var out []Cell
+	seen := map[string]bool{}
+	for _, y := range slices.Sorted(maps.Keys(years)) {
+		for m := 1; m <= 12; m++ {
+			month := y + "-" + string(rune('0'+m/10)) + string(rune('0'+m%10))
+			if (q.From != "" && month < q.From) || (q.To != "" && month > q.To) {
+				continue
+			}
+			if p := bucket(month, q.Period); !seen[p] {
+				seen[p] = true
+				out = append(out, Cell{Period: p, Values: []string{}, Suppressed: true})
+			}
+		}
+	}
+	return out
 }
 
 // disclosure is disclosure control's decision on d's finest cells under

@@ -412,8 +412,8 @@ func ask(t *testing.T, s *testserver.Server, p testserver.Principal, query strin
 func checkVictims(t *testing.T, rows []row, r request, got table, k int) {
 	t.Helper()
 	want := expect(rows, r)
-	if len(got.Cells) != len(want.members) {
-		t.Errorf("%+v: %d cells, want %d", r, len(got.Cells), len(want.members))
+	if cells := cellsListed(rows, r, want); len(got.Cells) != cells {
+		t.Errorf("%+v: %d cells, want %d", r, len(got.Cells), cells)
 	}
 	grid := gridOf(victimGrids, r.dimensions())
 	counts := gridCounts(rows, grid)
@@ -434,6 +434,28 @@ func checkVictims(t *testing.T, rows []row, r request, got table, k int) {
 		all = append(all, m...)
 	}
 	checkCell(t, fmt.Sprintf("%+v total", r), got.Total, all, filtered && small(rows, all, grid, counts, k))
+}
+
+// cellsListed is how many cells an answer to r lists: every cell of its
+// rows but, in a grid's answer, those only of the year still open (the last
+// with rows), whose grids are withheld until it closes.
+func cellsListed(rows []row, r request, want expected) int {
+	open, n := lastYear(rows), 0
+	for _, members := range want.members {
+		if len(r.dimensions()) == 0 || slices.ContainsFunc(members, func(i int) bool { return rows[i].month[:4] != open }) {
+			n++
+		}
+	}
+	return n
+}
+
+// lastYear is the last year any row falls in.
+func lastYear(rows []row) string {
+	last := ""
+	for _, x := range rows {
+		last = max(last, x.month[:4])
+	}
+	return last
 }
 
 // checkCell checks a cell shown against its members, and that it is
@@ -614,6 +636,9 @@ func TestStatistics(t *testing.T) {
 					}
 				}
 				for year, n := range total {
+					if name != "months" && year == lastYear(victims) {
+						continue // withheld whole from every grid while open
+					}
 					rest := n - shownSum[year]
 					sawHidden = sawHidden || rest > 0
 					if rest != 0 && (rest < 5 || suppressed[year] < 2) {
@@ -796,8 +821,8 @@ func TestStatistics(t *testing.T) {
 				{groupBy: []string{"TO_AGENCY_KIND", "FROM_AGENCY_KIND"}, period: "YEAR"}} {
 				got := ask(t, s, coordinator, referralQuery, r)
 				want := expect(rows, r)
-				if !got.CountsPeople || got.Threshold != 5 || len(got.Cells) != len(want.members) {
-					t.Errorf("%+v: countsPeople %v, threshold %d, %d cells (want %d)", r, got.CountsPeople, got.Threshold, len(got.Cells), len(want.members))
+				if cells := cellsListed(rows, r, want); !got.CountsPeople || got.Threshold != 5 || len(got.Cells) != cells {
+					t.Errorf("%+v: countsPeople %v, threshold %d, %d cells (want %d)", r, got.CountsPeople, got.Threshold, len(got.Cells), cells)
 				}
 				grid := gridOf(referralGrids, r.dimensions())
 				counts := gridCounts(rows, grid)
