@@ -272,3 +272,28 @@ func eachSplit(sum, n int, f func([]int)) {
 		rec(0, sum)
 	}
 }
+
+// TestSupportListsDarkMonths: victimSupport lists a dark year as the
+// victims' time series does, every month suppressed, so that which months
+// had victims is not told.
+func TestSupportListsDarkMonths(t *testing.T) {
+	victim := func(month string, n int) fineCell {
+		return fineCell{month: month, values: []string{"TIRANE", "FEMALE", "ADULT", "NO", "IDENTIFIED", "POLICE", "SEXUAL"}, count: n}
+	}
+	// 2025 has 3 victims (below k = 5): dark. 2024 and 2026 are not.
+	fine := []fineCell{victim("2024-02", 30), victim("2025-03", 2), victim("2025-07", 1), victim("2026-01", 40)}
+	rows := []supportRow{{Month: "2025-03", Kind: AnyService, Days: 2, N: 2}, {Month: "2025-03", Kind: "SHELTER", Days: 2, N: 2}}
+	got := supportTable(t.Context(), fine, rows, "SHELTER", Query{Period: Month}, Control{K: 5})
+	months := 0
+	for _, c := range got.Cells {
+		if strings.HasPrefix(c.Period, "2025") {
+			months++
+			if !c.Suppressed || c.Victims != nil || c.Received != nil || !c.DaysToFirstService.Withheld {
+				t.Errorf("%s of the dark year: %+v", c.Period, c)
+			}
+		}
+	}
+	if months != 12 {
+		t.Errorf("the dark year lists %d months, want all 12", months)
+	}
+}

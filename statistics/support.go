@@ -145,7 +145,8 @@ func ComputeSupportKinds(ctx context.Context, client *ent.Client, services []str
 // supportTable answers q for service from the two statements' rows.
 func supportTable(ctx context.Context, fine []fineCell, rows []supportRow, service string, q Query, ctl Control) *SupportTable {
 	k := ctl.threshold(true)
-	months := supportMonths(fine, Victims.disclosure(ctx, fine, k), rows, service, k)
+	dc := Victims.disclosure(ctx, fine, k)
+	months := supportMonths(fine, dc, rows, service, k)
 
 	type sum struct {
 		cell                 SupportCell
@@ -164,8 +165,16 @@ func supportTable(ctx context.Context, fine []fineCell, rows []supportRow, servi
 			s.days[d] += n
 		}
 	}
+	// A dark year's months are listed as the victims' time series lists
+	// them: every one, suppressed (which months have victims would tell).
+	dark := map[string]bool{}
 	for month, m := range months {
 		if (q.From != "" && month < q.From) || (q.To != "" && month > q.To) {
+			continue
+		}
+		if !dc.shownYear[month[:4]] && q.Period != Whole {
+			dark[month[:4]] = true
+			add(total, m)
 			continue
 		}
 		p := bucket(month, q.Period)
@@ -205,6 +214,9 @@ func supportTable(ctx context.Context, fine []fineCell, rows []supportRow, servi
 	out := &SupportTable{Service: service, Period: q.Period, Threshold: k, Total: finish(total), Cells: []SupportCell{}}
 	for _, s := range sums {
 		out.Cells = append(out.Cells, finish(s))
+	}
+	for _, c := range withheldPeriods(dark, q) {
+		out.Cells = append(out.Cells, SupportCell{Period: c.Period, Suppressed: true, DaysToFirstService: Distribution{Withheld: true}})
 	}
 	slices.SortFunc(out.Cells, func(a, b SupportCell) int { return strings.Compare(a.Period, b.Period) })
 	return out
