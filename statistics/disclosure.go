@@ -302,6 +302,18 @@ type decision struct {
 	openYear string
 }
 
+// spansWithheld reports whether q's from and to span a year with people
+// that is withheld from numbers of some dimension (dimensions: dark or
+// open) or of none (dark).
+func (dc *decision) spansWithheld(q Query, dimensions bool) bool {
+	for y, shown := range dc.shownYear {
+		if (q.From == "" || y >= q.From[:4]) && (q.To == "" || y <= q.To[:4]) && (!shown || dimensions && y == dc.openYear) {
+			return true
+		}
+	}
+	return false
+}
+
 // withholdsGrids reports whether a year's cells of every grid are
 // withheld: it is dark, or still open.
 func (dc *decision) withholdsGrids(year string) bool {
@@ -337,6 +349,10 @@ func decide(fine []fineCell, dims []string, grids [][]string, k int) *decision {
 	// complement's place, and show a month that an earlier look hid, whose
 	// year's total was shown then).
 	hiddenMonth, shownYear := hideLayer(months, k, chronologically)
+	openYear := ""
+	if k > 0 && len(months) > 0 {
+		openYear = slices.MaxFunc(months, chronologically).year
+	}
 
 	// Each grid: one cell a year and value of each of its dimensions.
 	type layer struct {
@@ -373,15 +389,17 @@ func decide(fine []fineCell, dims []string, grids [][]string, k int) *decision {
 		}
 		hidden, safe := hideLayer(cells, k, compareInOrder)
 		for y, ok := range safe {
-			shownYear[y] = shownYear[y] && ok
+			// The open year's grids are withheld whole: their audit would
+			// only darken its time series, and tell, look after look,
+			// whether some grid of it is pinned now.
+			if y != openYear {
+				shownYear[y] = shownYear[y] && ok
+			}
 		}
 		layers[g] = layer{hidden, of}
 	}
 
-	dc := &decision{inHidden: make([][]bool, len(grids)), hiddenMonth: map[string]bool{}, hiddenMonths: map[string]int{}, shownYear: shownYear}
-	if k > 0 && len(months) > 0 {
-		dc.openYear = slices.MaxFunc(months, chronologically).year
-	}
+	dc := &decision{inHidden: make([][]bool, len(grids)), hiddenMonth: map[string]bool{}, hiddenMonths: map[string]int{}, shownYear: shownYear, openYear: openYear}
 	for i, m := range months {
 		if hiddenMonth[i] || !shownYear[m.year] {
 			dc.hiddenMonth[m.values[0]] = true

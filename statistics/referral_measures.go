@@ -150,34 +150,35 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 		n := len(c.Values) - 1
 		tally(at(c.Period, slices.Clone(c.Values[:n])), c.Values[n], c)
 	}
-	// The total's counts by status: the same query without grouping.
+	// The total's counts by status: the same query without grouping. When
+	// it spans a year withheld from the grids, it lists none of them (or
+	// lists them suppressed), and its days are withheld too.
 	totals := Referrals.answer(ctx, fine, Query{GroupBy: []string{"STATUS"}, Where: q.Where, From: q.From, To: q.To}, ctl)
 	for _, c := range totals.Cells {
 		tally(total, c.Values[0], c)
 	}
+	total.withheld = total.withheld || Referrals.disclosure(ctx, fine, k).spansWithheld(q, true)
 	pos := make([]int, len(q.GroupBy))
 	for i, g := range q.GroupBy {
 		pos[i] = slices.Index(d.dims, g)
 	}
 	keeps := d.filter(q)
-	// A year referralStatistics leaves out (dark, or still open) has no
-	// cells here either: their days would be shown without their counts.
-	dc := Referrals.disclosure(ctx, fine, k)
 	for _, r := range days {
 		values := []string{r.D0, r.D1, r.D2, r.D3}
 		if !keeps(fineCell{month: r.Month, values: values}) {
 			continue
 		}
-		if q.Period != Whole && dc.withholdsGrids(r.Month[:4]) {
-			total.days[r.Days] += r.N
-			continue
-		}
+		total.days[r.Days] += r.N
+		// Only the cells referralStatistics lists have days: a year it
+		// leaves out (dark, or still open) has none here either, or they
+		// would be shown without their counts.
 		cell := make([]string, len(pos))
 		for i, p := range pos {
 			cell[i] = values[p]
 		}
-		at(bucket(r.Month, q.Period), cell).days[r.Days] += r.N
-		total.days[r.Days] += r.N
+		if s := sums[bucket(r.Month, q.Period)+"\x00"+strings.Join(cell, "\x00")]; s != nil {
+			s.days[r.Days] += r.N
+		}
 	}
 	finish := func(s *sum) ReferralMeasureCell {
 		c := s.cell

@@ -215,6 +215,23 @@ func TestReferralMeasures(t *testing.T) {
 		if rates, days, withheld := check(exactForAnalysts(t, s)); rates == 0 || days == 0 || withheld != 0 {
 			t.Errorf("analysts with exact counts: %d rates shown, %d days shown, %d withheld; want some, some, none", rates, days, withheld)
 		}
+		// The year still open (the last with referrals) is withheld from
+		// the grids, so from referralMeasures too: no cell of it, its
+		// total's days withheld, every cell for the whole time suppressed.
+		// (A third review found its days' count, 103, and exact sums by
+		// service.)
+		last := lastYear(referralRows(t, db.Client))
+		open := map[string]any{"from": last + "-01", "to": last + "-12"}
+		byYear := testserver.Call[referralMeasuresJSON](t, s, coordinator, referralMeasuresQuery, request{[]string{"SERVICE_KIND"}, "YEAR", open}.vars())
+		if len(byYear.Cells) > 0 || !byYear.Total.DaysToAccept.Withheld || byYear.Total.DaysToAccept.Count != 0 {
+			t.Errorf("the open year by service and year: %s", jsonText(byYear))
+		}
+		whole := testserver.Call[referralMeasuresJSON](t, s, coordinator, referralMeasuresQuery, request{[]string{"SERVICE_KIND"}, "", open}.vars())
+		for _, c := range whole.Cells {
+			if !c.Suppressed || !c.DaysToAccept.Withheld {
+				t.Errorf("the open year by service: %s shown", jsonText(c))
+			}
+		}
 		// By status; by a dimension of another grid than the status's; by
 		// quarter (its counts by status are by year): refused.
 		for _, q := range []string{`{ referralMeasures(groupBy: [STATUS]) { total { acceptanceRate } } }`,

@@ -333,18 +333,28 @@ func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Contr
 		add(&total, f)
 	}
 	filtered := slices.ContainsFunc(slices.Collect(maps.Values(q.Where)), func(v []string) bool { return len(v) > 0 })
-	withhold := func(s *sum, dimensions bool) bool {
-		if dimensions {
+	// A number that spans a withheld year (the total, a cell for the whole
+	// time) is suppressed whatever its value: shown or not by whether the
+	// year has people of its values, it would tell which (and a 0 that it
+	// has none). Which years are withheld is public (the time series).
+	// (A number of no dimension spans a dark year; one of some dimension, a
+	// dark year or the open one.)
+	spansWithheld := map[bool]bool{false: dc.spansWithheld(q, false), true: dc.spansWithheld(q, true)}
+	withhold := func(s *sum, dimensions, spansYears bool) bool {
+		switch {
+		case spansYears && spansWithheld[dimensions]:
+			return true
+		case dimensions:
 			return s.inHidden
 		}
 		return dc.withholdsWhole(s.hiddenMonths)
 	}
 	t := &Table{Name: d.name, GroupBy: q.GroupBy, Period: q.Period, CountsPeople: d.people, Threshold: k,
-		Total: publish(total.cell, total.count, withhold(&total, filtered))}
+		Total: publish(total.cell, total.count, withhold(&total, filtered, true))}
 	t.Total.Values = []string{}
 	for _, s := range sums {
 		if s.listed {
-			t.Cells = append(t.Cells, publish(s.cell, s.count, withhold(s, filtered || len(q.GroupBy) > 0)))
+			t.Cells = append(t.Cells, publish(s.cell, s.count, withhold(s, filtered || len(q.GroupBy) > 0, q.Period == Whole)))
 		}
 	}
 	if !dimensional {
