@@ -121,14 +121,14 @@ func TestCachedAnswers(t *testing.T) {
 	cell := func(month, sex string, n int) fineCell {
 		return fineCell{month: month, values: []string{"TIRANE", sex, "ADULT", "NO", "IDENTIFIED", "POLICE", "SEXUAL"}, count: n}
 	}
-	// 2025 is counted by sex; 2026, the year still open, is withheld from
-	// the grids, and only in the total.
+	// 2025 is counted by sex; 2026, the year still open, is withheld (the
+	// query ends before it).
 	cells := func(women int) func() ([]fineCell, error) {
 		return func() ([]fineCell, error) {
 			return []fineCell{cell("2025-01", "FEMALE", women), cell("2025-01", "MALE", 9), cell("2026-01", "MALE", 20)}, nil
 		}
 	}
-	q := Query{GroupBy: []string{"SEX"}, Period: Year}
+	q := Query{GroupBy: []string{"SEX"}, Period: Year, To: "2025-12"}
 	answer := func(k int, read func() ([]fineCell, error)) *Table {
 		ctx := WithReadings(national, c)
 		if _, err := readOnce(ctx, Victims.name, Victims.from, read); err != nil {
@@ -149,7 +149,7 @@ func TestCachedAnswers(t *testing.T) {
 	}
 	c.changed(victim.Table)
 	after := answer(5, cells(6))
-	if after == first || after.Total.Count == nil || *after.Total.Count != 35 {
+	if after == first || after.Total.Count == nil || *after.Total.Count != 15 {
 		t.Errorf("after a change the answer is not of the new cells: %+v", after.Total)
 	}
 }

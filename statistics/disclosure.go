@@ -349,9 +349,13 @@ func decide(fine []fineCell, dims []string, grids [][]string, k int) *decision {
 	// complement's place, and show a month that an earlier look hid, whose
 	// year's total was shown then).
 	hiddenMonth, shownYear := hideLayer(months, k, chronologically)
+	// The year still open is withheld from every layer, its time series
+	// too: two looks at its total tell how many people were registered in
+	// between, down to one (a fourth review's finding).
 	openYear := ""
 	if k > 0 && len(months) > 0 {
 		openYear = slices.MaxFunc(months, chronologically).year
+		shownYear[openYear] = false
 	}
 
 	// Each grid: one cell a year and value of each of its dimensions.
