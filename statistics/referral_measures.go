@@ -157,7 +157,18 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 	for _, c := range totals.Cells {
 		tally(total, c.Values[0], c)
 	}
-	total.withheld = total.withheld || Referrals.disclosure(ctx, fine, k).spansWithheld(q, true)
+	// So are the days of every cell for the whole time: a cell's counts by
+	// status that fall only in a withheld year are not listed, and its
+	// accepted referrals' days would be counted without them (a fifth
+	// review's finding).
+	if Referrals.disclosure(ctx, fine, k).spansWithheld(q, true) {
+		total.withheld = true
+		if q.Period == Whole {
+			for _, s := range sums {
+				s.withheld = true
+			}
+		}
+	}
 	pos := make([]int, len(q.GroupBy))
 	for i, g := range q.GroupBy {
 		pos[i] = slices.Index(d.dims, g)

@@ -12,6 +12,7 @@ import (
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
@@ -230,6 +231,19 @@ func TestReferralMeasures(t *testing.T) {
 		for _, c := range whole.Cells {
 			if !c.Suppressed || !c.DaysToAccept.Withheld {
 				t.Errorf("the open year by service: %s shown", jsonText(c))
+			}
+		}
+		// For the whole time, a service whose decided referrals are all of
+		// the open year (here: every closed year's SHELTER referral made
+		// PENDING) is withheld like the others, days included: its counts by
+		// decided status are not listed, and its days would be the open
+		// year's alone (a fifth review's finding: 34 referrals, median 4).
+		openedAt, _ := time.Parse("2006", last)
+		db.Client.Referral.Update().Where(referral.ServiceKindEQ(domain.ServiceKindShelter), referral.ReferredAtLT(openedAt),
+			referral.StatusNEQ(domain.ReferralStatusPending)).SetStatus(domain.ReferralStatusPending).ExecX(viewer.SystemContext(context.Background()))
+		for _, c := range testserver.Call[referralMeasuresJSON](t, s, coordinator, referralMeasuresQuery, request{[]string{"SERVICE_KIND"}, "", nil}.vars()).Cells {
+			if !c.Suppressed || !c.DaysToAccept.Withheld {
+				t.Errorf("for the whole time, with the open year in it: %s shown", jsonText(c))
 			}
 		}
 		// By status; by a dimension of another grid than the status's; by
