@@ -385,3 +385,24 @@ func TestOpenYearShowsNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestSupportKindOnlyBesideAny: a kind's month is withheld whenever "any
+// service" is. Shown beside a withheld ANY, it would tell why ANY was
+// withheld (a sixth review's finding: 16 victims, SHELTER 10 shown, ANY
+// withheld: ANY could then only be 15, so 1 victim received no service).
+func TestSupportKindOnlyBesideAny(t *testing.T) {
+	fine := []fineCell{
+		{month: "2024-03", values: []string{"TIRANE", "FEMALE", "ADULT", "NO", "IDENTIFIED", "POLICE", "SEXUAL"}, count: 16},
+		{month: "2026-01", values: []string{"TIRANE", "FEMALE", "ADULT", "NO", "IDENTIFIED", "POLICE", "SEXUAL"}, count: 40},
+	}
+	rows := []supportRow{{Month: "2024-03", Kind: AnyService, Days: 1, N: 15}, {Month: "2024-03", Kind: "SHELTER", Days: 1, N: 10}}
+	q := Query{Period: Month, From: "2024-03", To: "2024-03"}
+	anyService := supportTable(t.Context(), fine, rows, AnyService, q, Control{K: 5})
+	shelter := supportTable(t.Context(), fine, rows, "SHELTER", q, Control{K: 5})
+	if len(anyService.Cells) != 1 || !anyService.Cells[0].Suppressed {
+		t.Fatalf("any service: %+v, want March withheld (1 received none)", anyService.Cells)
+	}
+	if len(shelter.Cells) != 1 || !shelter.Cells[0].Suppressed || shelter.Cells[0].Received != nil {
+		t.Errorf("shelter: %+v, want March withheld beside a withheld ANY", shelter.Cells)
+	}
+}

@@ -36,7 +36,8 @@ import (
 //     (1..k-1): one being small, the other would give it away;
 //   - every victim who received a kind received some service, so "any
 //     service" less "this kind" counts people too: a kind's figures of a
-//     month are also withheld when that difference is small;
+//     month are also withheld when that difference is small, and whenever
+//     "any service" is withheld (shown beside it, they would tell why);
 //   - a sum of months (a quarter, a year, the total) is shown only when
 //     every month in it is.
 //
@@ -254,8 +255,13 @@ func supportMonths(fine []fineCell, dc *decision, rows []supportRow, service str
 	small := func(n int) bool { return n > 0 && n < k }
 	for month, m := range months {
 		m.unreleased = dc.hiddenMonth[month]
+		// A kind is shown only where "any service" is too: shown beside a
+		// withheld ANY, it would tell what withheld ANY (a sixth review's
+		// finding: SHELTER 10 of 16 shown, ANY withheld, so 15 received
+		// some service and 1 none).
+		anyWithheld := small(anyReceived[month]) || small(m.victims-anyReceived[month])
 		m.withheld = m.unreleased || small(m.received) || small(m.victims-m.received) ||
-			(service != AnyService && small(anyReceived[month]-m.received))
+			(service != AnyService && (anyWithheld || small(anyReceived[month]-m.received)))
 	}
 	return months
 }
