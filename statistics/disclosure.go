@@ -152,9 +152,10 @@ func compareInOrder(a, b layerCell) int {
 
 // hideLayer decides one layer, a year at a time: cells below k (and above
 // zero) are hidden (primary suppression), and with them their complements
-// (complementary suppression), taken in inOrder when equally close. safe lists the years whose layer may be
-// shown: its total is k or more and no hidden cell's count follows from
-// what is shown and the rule itself (pinned).
+// (complementary suppression), taken in inOrder when equally close. safe
+// lists the years whose layer may be shown: its total is k or more and no
+// hidden cell's count follows from what is shown and the rule itself
+// (pinned).
 func hideLayer(layer []layerCell, k int, inOrder func(a, b layerCell) int) (hidden []bool, safe map[string]bool) {
 	hidden = make([]bool, len(layer))
 	byYear := map[string][]int{}
@@ -294,30 +295,20 @@ type decision struct {
 	hiddenMonth map[string]bool
 	// hiddenMonths counts each year's hidden months.
 	hiddenMonths map[string]int
-	// shownYear: the year is not dark (its total may be shown).
+	// shownYear: the year may be shown, being neither dark nor still open
+	// (docs/statistics.md, rules 4 and 5); false: withheld from every layer.
 	shownYear map[string]bool
-	// openYear is the last year of the table, still taking victims (and
-	// referrals): its grids are withheld (docs/statistics.md, "The year
-	// still open"); "" under exact counts.
-	openYear string
 }
 
-// spansWithheld reports whether q's from and to span a year with people
-// that is withheld from numbers of some dimension (dimensions: dark or
-// open) or of none (dark).
-func (dc *decision) spansWithheld(q Query, dimensions bool) bool {
+// spansWithheld reports whether q's from and to span a withheld year with
+// people.
+func (dc *decision) spansWithheld(q Query) bool {
 	for y, shown := range dc.shownYear {
-		if (q.From == "" || y >= q.From[:4]) && (q.To == "" || y <= q.To[:4]) && (!shown || dimensions && y == dc.openYear) {
+		if !shown && (q.From == "" || y >= q.From[:4]) && (q.To == "" || y <= q.To[:4]) {
 			return true
 		}
 	}
 	return false
-}
-
-// withholdsGrids reports whether a year's cells of every grid are
-// withheld: it is dark, or still open.
-func (dc *decision) withholdsGrids(year string) bool {
-	return !dc.shownYear[year] || year == dc.openYear
 }
 
 // maxSearchedHidden is the most hidden cells of a layer's year whose every
@@ -403,7 +394,7 @@ func decide(fine []fineCell, dims []string, grids [][]string, k int) *decision {
 		layers[g] = layer{hidden, of}
 	}
 
-	dc := &decision{inHidden: make([][]bool, len(grids)), hiddenMonth: map[string]bool{}, hiddenMonths: map[string]int{}, shownYear: shownYear, openYear: openYear}
+	dc := &decision{inHidden: make([][]bool, len(grids)), hiddenMonth: map[string]bool{}, hiddenMonths: map[string]int{}, shownYear: shownYear}
 	for i, m := range months {
 		if hiddenMonth[i] || !shownYear[m.year] {
 			dc.hiddenMonth[m.values[0]] = true
@@ -413,7 +404,7 @@ func decide(fine []fineCell, dims []string, grids [][]string, k int) *decision {
 	for g, l := range layers {
 		dc.inHidden[g] = make([]bool, len(fine))
 		for f, c := range fine {
-			dc.inHidden[g][f] = l.hidden[l.of[f]] || dc.withholdsGrids(c.month[:4])
+			dc.inHidden[g][f] = l.hidden[l.of[f]] || !shownYear[c.month[:4]]
 		}
 	}
 	return dc

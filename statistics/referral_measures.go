@@ -151,8 +151,8 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 		tally(at(c.Period, slices.Clone(c.Values[:n])), c.Values[n], c)
 	}
 	// The total's counts by status: the same query without grouping. When
-	// it spans a year withheld from the grids, it lists none of them (or
-	// lists them suppressed), and its days are withheld too.
+	// it spans a withheld year, it lists none of them (or lists them
+	// suppressed), and its days are withheld too.
 	totals := Referrals.answer(ctx, fine, Query{GroupBy: []string{"STATUS"}, Where: q.Where, From: q.From, To: q.To}, ctl)
 	for _, c := range totals.Cells {
 		tally(total, c.Values[0], c)
@@ -161,7 +161,7 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 	// status that fall only in a withheld year are not listed, and its
 	// accepted referrals' days would be counted without them (a fifth
 	// review's finding).
-	if Referrals.disclosure(ctx, fine, k).spansWithheld(q, true) {
+	if Referrals.disclosure(ctx, fine, k).spansWithheld(q) {
 		total.withheld = true
 		if q.Period == Whole {
 			for _, s := range sums {

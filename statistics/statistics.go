@@ -296,10 +296,10 @@ func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Contr
 	// Tens of thousands of finest cells a table: each cell's key is built
 	// in one reused buffer, and a sum's values made once, when it is new.
 	keeps := d.filter(q)
-	// A year withheld from q's layer (dark; or still open, for a grid) has
-	// no cells of its own: which cells it has would tell which values its
-	// people have. The time series lists each of its months (quarters, the
-	// year) as suppressed instead; a grid leaves it out.
+	// A withheld year (dark, or still open) has no cells of its own: which
+	// cells it has would tell which values its people have. The time series
+	// lists each of its months (quarters, the year) as suppressed instead; a
+	// grid leaves it out.
 	dimensional := grid >= 0 || len(q.GroupBy) > 0
 	withheld := map[string]bool{}
 	var key []byte
@@ -308,7 +308,7 @@ func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Contr
 			continue
 		}
 		year := c.month[:4]
-		yearWithheld := dimensional && dc.withholdsGrids(year) || !dc.shownYear[year]
+		yearWithheld := !dc.shownYear[year]
 		if yearWithheld && q.Period != Whole {
 			withheld[year] = true
 			add(&total, f)
@@ -337,12 +337,10 @@ func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Contr
 	// time) is suppressed whatever its value: shown or not by whether the
 	// year has people of its values, it would tell which (and a 0 that it
 	// has none). Which years are withheld is public (the time series).
-	// (A number of no dimension spans a dark year; one of some dimension, a
-	// dark year or the open one.)
-	spansWithheld := map[bool]bool{false: dc.spansWithheld(q, false), true: dc.spansWithheld(q, true)}
+	spansWithheld := dc.spansWithheld(q)
 	withhold := func(s *sum, dimensions, spansYears bool) bool {
 		switch {
-		case spansYears && spansWithheld[dimensions]:
+		case spansYears && spansWithheld:
 			return true
 		case dimensions:
 			return s.inHidden
