@@ -42,6 +42,10 @@ type Options struct {
 	// StatisticsCache keeps statistics across requests for the callers who
 	// see every row (statistics.Cache); nil keeps them for one request.
 	StatisticsCache *statistics.Cache
+	// StatisticsEditions are the fixed editions of closed years that
+	// counts of people under disclosure control are served from
+	// (statistics.Editions). Required.
+	StatisticsEditions *statistics.Editions
 }
 
 // DefaultMaxResponseBytes bounds an answer's data. The cost ceiling
@@ -57,6 +61,9 @@ const DefaultMaxResponseBytes = 8 << 20
 func NewHandler(opts Options) *handler.Server {
 	if opts.Enforcer == nil {
 		panic("graph.NewHandler: an Enforcer is required (deny by default)")
+	}
+	if opts.StatisticsEditions == nil {
+		panic("graph.NewHandler: StatisticsEditions are required (counts of people are served from editions)")
 	}
 	if opts.Audit == nil {
 		panic("graph.NewHandler: an audit Writer is required (audit is part of the read)")
@@ -92,9 +99,10 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	srv.Use(limits)
 	srv.Use(connectionArguments{})
 	// The panels of a dashboard that ask the same statistics table share
-	// its one statement within the request (statistics.Readings).
+	// its one statement within the request (statistics.Readings); counts
+	// of people are the server's editions'.
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(statistics.WithReadings(ctx, opts.StatisticsCache))
+		return next(statistics.WithEditions(statistics.WithReadings(ctx, opts.StatisticsCache), opts.StatisticsEditions))
 	})
 	// The audit trail writes what no mutation's transaction did (reads of
 	// queries, refusals) after the operation ends. checkMutations is added

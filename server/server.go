@@ -136,7 +136,7 @@ func (s *Server) routes() http.Handler {
 	}
 
 	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer, Audit: s.cfg.Audit, Limits: s.cfg.Limits, TrustedDocuments: s.cfg.TrustedDocuments, MaxResponseBytes: s.cfg.MaxResponseBytes,
-		StatisticsCache: s.cfg.StatisticsCache})
+		StatisticsCache: s.cfg.StatisticsCache, StatisticsEditions: statistics.NewEditions(s.cfg.DB.Client, s.cfg.DB.Dialect)})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Compress(5))
 		r.Use(s.limitBody)

@@ -295,8 +295,9 @@ type decision struct {
 	hiddenMonth map[string]bool
 	// hiddenMonths counts each year's hidden months.
 	hiddenMonths map[string]int
-	// shownYear: the year may be shown, being neither dark nor still open
-	// (docs/statistics.md, rules 4 and 5); false: withheld from every layer.
+	// shownYear: the year may be shown, being neither dark nor not closed
+	// yet (docs/statistics.md, rules 4 and 5); false: withheld from every
+	// layer.
 	shownYear map[string]bool
 }
 
@@ -321,7 +322,8 @@ func chronologically(a, b layerCell) int { return slices.Compare(a.values, b.val
 
 // decide applies disclosure control to a table's finest cells, whose
 // dimensions are dims, under k: the time series and each grid, each year.
-func decide(fine []fineCell, dims []string, grids [][]string, k int) *decision {
+// The years withheld (not closed: editions.go) are shown in no layer.
+func decide(fine []fineCell, dims []string, grids [][]string, k int, withheld []string) *decision {
 	// The time series: one cell a month, released by year.
 	var months []layerCell
 	at := map[string]int{}
@@ -340,13 +342,10 @@ func decide(fine []fineCell, dims []string, grids [][]string, k int) *decision {
 	// complement's place, and show a month that an earlier look hid, whose
 	// year's total was shown then).
 	hiddenMonth, shownYear := hideLayer(months, k, chronologically)
-	// The year still open is withheld from every layer, its time series
-	// too: two looks at its total tell how many people were registered in
-	// between, down to one (a fourth review's finding).
-	openYear := ""
-	if k > 0 && len(months) > 0 {
-		openYear = slices.MaxFunc(months, chronologically).year
-		shownYear[openYear] = false
+	// A year not closed is withheld from every layer, its time series too
+	// (editions.go); it has no cells here when k > 0.
+	for _, y := range withheld {
+		shownYear[y] = false
 	}
 
 	// Each grid: one cell a year and value of each of its dimensions.
@@ -384,12 +383,7 @@ func decide(fine []fineCell, dims []string, grids [][]string, k int) *decision {
 		}
 		hidden, safe := hideLayer(cells, k, compareInOrder)
 		for y, ok := range safe {
-			// The open year's grids are withheld whole: their audit would
-			// only darken its time series, and tell, look after look,
-			// whether some grid of it is pinned now.
-			if y != openYear {
-				shownYear[y] = shownYear[y] && ok
-			}
+			shownYear[y] = shownYear[y] && ok
 		}
 		layers[g] = layer{hidden, of}
 	}

@@ -1,6 +1,7 @@
 package statistics
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -40,19 +41,19 @@ func TestDarkYears(t *testing.T) {
 		{"a small year", []fineCell{cell("2025-01", "F", "A", 1), cell("2025-03", "M", "B", 2)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fine := append(append([]fineCell{}, safe...), tc.year...)
-			dc := decide(fine, dims, grids, 5)
-			if dc.shownYear["2025"] || !dc.shownYear["2024"] {
-				t.Fatalf("years shown %v: want 2024 and not 2025", dc.shownYear)
+			in := editioned(append(append([]fineCell{}, safe...), tc.year...), "2026")
+			dc := decide(in.fine, dims, grids, 5, in.withheld)
+			if dc.shownYear["2025"] || !dc.shownYear["2024"] || dc.shownYear["2026"] {
+				t.Fatalf("years shown %v: want 2024 and not 2025 nor 2026", dc.shownYear)
 			}
-			for f, c := range fine {
+			for f, c := range in.fine {
 				dark := c.month[:4] == "2025"
 				for g := range grids {
-					if want := dark || c.month[:4] == "2026"; dc.inHidden[g][f] != want {
+					if want := dark; dc.inHidden[g][f] != want {
 						t.Errorf("%v in grid %v: hidden %v, want %v", c, grids[g], dc.inHidden[g][f], want)
 					}
 				}
-				if want := dark || c.month[:4] == "2026"; dc.hiddenMonth[c.month] != want {
+				if want := dark; dc.hiddenMonth[c.month] != want {
 					t.Errorf("month %s: hidden %v, want %v", c.month, dc.hiddenMonth[c.month], want)
 				}
 			}
@@ -61,23 +62,23 @@ func TestDarkYears(t *testing.T) {
 			// series lists every month of it, suppressed.
 			d := Dataset{name: "test", people: true, dims: dims, grids: grids}
 			for _, q := range []Query{{GroupBy: []string{"SEX"}, Period: Year}, {GroupBy: []string{"REGION"}, Period: Year}} {
-				for _, c := range d.answer(t.Context(), fine, q, Control{K: 5}).Cells {
+				for _, c := range d.answer(t.Context(), in, q, Control{K: 5}).Cells {
 					if c.Period == "2025" {
 						t.Errorf("%v: a cell of the dark year: %+v", q.GroupBy, c)
 					}
 				}
 			}
-			months := 0
-			for _, c := range d.answer(t.Context(), fine, Query{Period: Month}, Control{K: 5}).Cells {
-				if strings.HasPrefix(c.Period, "2025") {
-					months++
+			withheld := map[string]int{}
+			for _, c := range d.answer(t.Context(), in, Query{Period: Month}, Control{K: 5}).Cells {
+				if y := c.Period[:4]; y != "2024" {
+					withheld[y]++
 					if !c.Suppressed {
-						t.Errorf("month %s of the dark year shown", c.Period)
+						t.Errorf("month %s of a withheld year shown", c.Period)
 					}
 				}
 			}
-			if months != 12 {
-				t.Errorf("the dark year lists %d months, want all 12", months)
+			if withheld["2025"] != 12 || withheld["2026"] != 12 {
+				t.Errorf("the dark year and the year not closed list %v months, want all 12 each", withheld)
 			}
 		})
 	}
@@ -282,20 +283,23 @@ func TestSupportListsDarkMonths(t *testing.T) {
 		return fineCell{month: month, values: []string{"TIRANE", "FEMALE", "ADULT", "NO", "IDENTIFIED", "POLICE", "SEXUAL"}, count: n}
 	}
 	// 2025 has 3 victims (below k = 5): dark. 2024 and 2026 are not.
-	fine := []fineCell{victim("2024-02", 30), victim("2025-03", 2), victim("2025-07", 1), victim("2026-01", 40)}
+	in := editioned([]fineCell{victim("2024-02", 30), victim("2025-03", 2), victim("2025-07", 1), victim("2026-01", 40)}, "2026")
 	rows := []supportRow{{Month: "2025-03", Kind: AnyService, Days: 2, N: 2}, {Month: "2025-03", Kind: "SHELTER", Days: 2, N: 2}}
-	got := supportTable(t.Context(), fine, rows, "SHELTER", Query{Period: Month}, Control{K: 5})
-	months := 0
+	got := supportTable(t.Context(), in, rows, "SHELTER", Query{Period: Month}, Control{K: 5})
+	withheld := map[string]int{}
 	for _, c := range got.Cells {
-		if strings.HasPrefix(c.Period, "2025") {
-			months++
+		if y := c.Period[:4]; y != "2024" {
+			withheld[y]++
 			if !c.Suppressed || c.Victims != nil || c.Received != nil || !c.DaysToFirstService.Withheld {
-				t.Errorf("%s of the dark year: %+v", c.Period, c)
+				t.Errorf("%s of a withheld year: %+v", c.Period, c)
 			}
 		}
 	}
-	if months != 12 {
-		t.Errorf("the dark year lists %d months, want all 12", months)
+	if withheld["2025"] != 12 || withheld["2026"] != 12 {
+		t.Errorf("the dark year and the year not closed list %v months, want all 12 each", withheld)
+	}
+	if !got.Total.Suppressed {
+		t.Errorf("the total over withheld years is shown: %+v", got.Total)
 	}
 }
 
@@ -325,7 +329,7 @@ func TestNumbersSpanningAWithheldYear(t *testing.T) {
 		if err := d.check(q); err != nil {
 			t.Fatal(err)
 		}
-		return d.answer(t.Context(), fine, q, Control{K: 5})
+		return d.answer(t.Context(), editioned(fine, "2026"), q, Control{K: 5})
 	}
 	region := func(r string) map[string][]string { return map[string][]string{"REGION": {r}} }
 	for _, q := range []Query{
@@ -367,9 +371,12 @@ func TestOpenYearShowsNothing(t *testing.T) {
 		append(slices.Clone(closed), fineCell{month: "2026-01", values: []string{"F"}, count: 8}, fineCell{month: "2026-02", values: []string{"F"}, count: 9},
 			fineCell{month: "2026-03", values: []string{"M"}, count: 2}),
 	}
+	answers := make([][]*Table, len(looks))
 	for i, fine := range looks {
+		in := editioned(fine, "2026")
 		for _, q := range []Query{{Period: Month, From: "2026-01"}, {Period: Quarter}, {Period: Year}, {}, {From: "2026-01", To: "2026-12"}} {
-			got := d.answer(t.Context(), fine, q, Control{K: 5})
+			got := d.answer(t.Context(), in, q, Control{K: 5})
+			answers[i] = append(answers[i], got)
 			if got.Total.Count != nil {
 				t.Errorf("look %d, %+v: total %d shown", i+1, q, *got.Total.Count)
 			}
@@ -380,10 +387,36 @@ func TestOpenYearShowsNothing(t *testing.T) {
 			}
 		}
 		// The closed year is shown.
-		if got := d.answer(t.Context(), fine, Query{Period: Year, To: "2025-12"}, Control{K: 5}); got.Total.Count == nil || *got.Total.Count != 80 {
+		if got := d.answer(t.Context(), in, Query{Period: Year, To: "2025-12"}, Control{K: 5}); got.Total.Count == nil || *got.Total.Count != 80 {
 			t.Errorf("look %d: 2025's total %v, want 80", i+1, got.Total.Count)
 		}
 	}
+	// Nothing of the year not closed reaches an answer: the two looks are
+	// answered alike.
+	if a, b := jsonOf(t, answers[0]), jsonOf(t, answers[1]); a != b {
+		t.Errorf("two looks differ:\n%s\n%s", a, b)
+	}
+}
+
+// editioned is fine as the editions serve it (editions.go): the cells of
+// the years not withheld, and the years withheld, which have none.
+func editioned(fine []fineCell, withheld ...string) published {
+	in := published{withheld: withheld}
+	for _, c := range fine {
+		if !slices.Contains(withheld, c.month[:4]) {
+			in.fine = append(in.fine, c)
+		}
+	}
+	return in
+}
+
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // TestSupportKindOnlyBesideAny: a kind's month is withheld whenever "any
@@ -397,8 +430,8 @@ func TestSupportKindOnlyBesideAny(t *testing.T) {
 	}
 	rows := []supportRow{{Month: "2024-03", Kind: AnyService, Days: 1, N: 15}, {Month: "2024-03", Kind: "SHELTER", Days: 1, N: 10}}
 	q := Query{Period: Month, From: "2024-03", To: "2024-03"}
-	anyService := supportTable(t.Context(), fine, rows, AnyService, q, Control{K: 5})
-	shelter := supportTable(t.Context(), fine, rows, "SHELTER", q, Control{K: 5})
+	anyService := supportTable(t.Context(), editioned(fine, "2026"), rows, AnyService, q, Control{K: 5})
+	shelter := supportTable(t.Context(), editioned(fine, "2026"), rows, "SHELTER", q, Control{K: 5})
 	if len(anyService.Cells) != 1 || !anyService.Cells[0].Suppressed {
 		t.Fatalf("any service: %+v, want March withheld (1 received none)", anyService.Cells)
 	}

@@ -101,19 +101,21 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 		}
 		return nil, err
 	}
-	fine, err := Referrals.finestCells(ctx, client)
+	k := ctl.threshold(true)
+	in, fixed, err := Referrals.cells(ctx, client, k)
 	if err != nil {
 		return nil, err
 	}
-	days, err := readDaysToAccept(ctx, client)
-	if err != nil {
+	var days []acceptRow
+	if fixed != nil {
+		days = fixed.days
+	} else if days, err = readDaysToAccept(ctx, client); err != nil {
 		return nil, err
 	}
 	if err := noteReading(ctx, d, q); err != nil {
 		return nil, err
 	}
-	k := ctl.threshold(true)
-	counts := Referrals.answer(ctx, fine, byStatus, ctl)
+	counts := Referrals.answer(ctx, in, byStatus, ctl)
 
 	type sum struct {
 		cell               ReferralMeasureCell
@@ -153,7 +155,7 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 	// The total's counts by status: the same query without grouping. When
 	// it spans a withheld year, it lists none of them (or lists them
 	// suppressed), and its days are withheld too.
-	totals := Referrals.answer(ctx, fine, Query{GroupBy: []string{"STATUS"}, Where: q.Where, From: q.From, To: q.To}, ctl)
+	totals := Referrals.answer(ctx, in, Query{GroupBy: []string{"STATUS"}, Where: q.Where, From: q.From, To: q.To}, ctl)
 	for _, c := range totals.Cells {
 		tally(total, c.Values[0], c)
 	}
@@ -161,7 +163,7 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 	// status that fall only in a withheld year are not listed, and its
 	// accepted referrals' days would be counted without them (a fifth
 	// review's finding).
-	if Referrals.disclosure(ctx, fine, k).spansWithheld(q) {
+	if Referrals.disclosure(ctx, in, k).spansWithheld(q) {
 		total.withheld = true
 		if q.Period == Whole {
 			for _, s := range sums {

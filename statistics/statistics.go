@@ -104,6 +104,9 @@ type Dataset struct {
 	// read returns the finest cells of the rows ctx's caller sees, in one
 	// SQL statement.
 	read func(ctx context.Context, client *ent.Client) ([]fineCell, error)
+	// edited is the table's cells in the editions (editions.go): for
+	// tables of people, which callers under disclosure control read.
+	edited func(*joined) []fineCell
 }
 
 // Name is the table's name, as the audit trail's STATISTICS_READ events
@@ -111,7 +114,8 @@ type Dataset struct {
 func (d Dataset) Name() string { return d.name }
 
 // Victims counts victims identified, by month of identification.
-var Victims = Dataset{name: "victims", from: source{ent.TypeVictim, []string{victim.Table}}, people: true, dims: victimDims, grids: victimGrids, read: readVictims}
+var Victims = Dataset{name: "victims", from: source{ent.TypeVictim, []string{victim.Table}}, people: true, dims: victimDims, grids: victimGrids, read: readVictims,
+	edited: func(j *joined) []fineCell { return j.victims }}
 
 // Cases counts cases opened, by month of opening. Cases are files, not
 // people: their counts are not suppressed (docs/statistics.md).
@@ -135,7 +139,8 @@ var Decisions = Dataset{name: "decisions", from: source{ent.TypeCourtDecision, [
 
 // Referrals counts referrals of victims to services, by month referred.
 // Each is one victim's, so they are controlled as counts of people.
-var Referrals = Dataset{name: "referrals", from: source{ent.TypeReferral, []string{referral.Table, agency.Table}}, people: true, dims: referralDims, grids: referralGrids, read: readReferrals}
+var Referrals = Dataset{name: "referrals", from: source{ent.TypeReferral, []string{referral.Table, agency.Table}}, people: true, dims: referralDims, grids: referralGrids, read: readReferrals,
+	edited: func(j *joined) []fineCell { return j.referrals }}
 
 // Compute reads d's finest cells as ctx's caller sees them (once a
 // request, see Readings), answers q under ctl, and records the reading on
@@ -144,7 +149,8 @@ func Compute(ctx context.Context, client *ent.Client, d Dataset, q Query, ctl Co
 	if err := d.check(q); err != nil {
 		return nil, err
 	}
-	fine, err := d.finestCells(ctx, client)
+	k := ctl.threshold(d.people)
+	in, _, err := d.cells(ctx, client, k)
 	if err != nil {
 		return nil, err
 	}
@@ -155,14 +161,13 @@ func Compute(ctx context.Context, client *ent.Client, d Dataset, q Query, ctl Co
 	// national dashboard asked again is answered without a sum), for those
 	// very cells, when it is a panel's size (a finely grouped table is
 	// answered afresh rather than held).
-	k := ctl.threshold(d.people)
 	key, err := json.Marshal(q)
 	if err != nil {
 		return nil, err
 	}
 	var fresh *Table
-	kept := onCells(ctx, d.name+"/answer/"+strconv.Itoa(k)+"/"+string(key), d.from, fine, func() *Table {
-		fresh = d.answer(ctx, fine, q, ctl)
+	kept := onCells(ctx, d.name+"/answer/"+strconv.Itoa(k)+"/"+in.withheldName()+string(key), in.from, in.fine, func() *Table {
+		fresh = d.answer(ctx, in, q, ctl)
 		if len(fresh.Cells) > maxKeptAnswerCells {
 			return nil
 		}
@@ -174,7 +179,31 @@ func Compute(ctx context.Context, client *ent.Client, d Dataset, q Query, ctl Co
 	case fresh != nil:
 		return fresh, nil
 	}
-	return d.answer(ctx, fine, q, ctl), nil
+	return d.answer(ctx, in, q, ctl), nil
+}
+
+// cells returns what d publishes to ctx's caller under k: for a table of
+// people under disclosure control (k > 0), its cells in the editions of
+// the caller's scope and the years withheld, with those editions; else
+// the live finest cells, and no editions.
+func (d Dataset) cells(ctx context.Context, client *ent.Client, k int) (published, *joined, error) {
+	if k == 0 || !d.people {
+		fine, err := d.finestCells(ctx, client)
+		return published{fine: fine, from: d.from}, nil, err
+	}
+	j, withheld, err := fixedFor(ctx, client, d.from.tables[0])
+	if err != nil {
+		return published{}, nil, err
+	}
+	// What is computed from editions is never stale: kept whatever
+	// changes (no tables), for the callers who share d's cells.
+	return published{fine: d.edited(j), withheld: withheld, from: source{entity: d.from.entity}}, j, nil
+}
+
+// withheldName names in's withheld years in the name a value computed
+// from in is kept under (onCells names the cells).
+func (in published) withheldName() string {
+	return "withheld:" + strings.Join(in.withheld, ",") + "/"
 }
 
 // maxKeptAnswerCells is the most cells of an answer kept across requests:
@@ -261,9 +290,10 @@ func (d Dataset) gridOf(q Query) (int, error) {
 
 // answer sums the finest cells q keeps into q's cells and total, and
 // applies disclosure control; q is checked (Dataset.check).
-func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Control) *Table {
+func (d Dataset) answer(ctx context.Context, in published, q Query, ctl Control) *Table {
 	k := ctl.threshold(d.people)
-	dc := d.disclosure(ctx, fine, k)
+	dc := d.disclosure(ctx, in, k)
+	fine := in.fine
 	grid, _ := d.gridOf(q)
 	pos := make([]int, len(q.GroupBy))
 	for i, g := range q.GroupBy {
@@ -332,6 +362,11 @@ func (d Dataset) answer(ctx context.Context, fine []fineCell, q Query, ctl Contr
 		s.listed = s.listed || !yearWithheld
 		add(&total, f)
 	}
+	// A year withheld because it is not closed has no cells at all: it is
+	// listed as well.
+	for _, y := range in.listedWithheld(q) {
+		withheld[y] = true
+	}
 	filtered := slices.ContainsFunc(slices.Collect(maps.Values(q.Where)), func(v []string) bool { return len(v) > 0 })
 	// A number that spans a withheld year (the total, a cell for the whole
 	// time) is suppressed whatever its value: shown or not by whether the
@@ -392,13 +427,13 @@ func withheldPeriods(years map[string]bool, q Query) []Cell {
 	return out
 }
 
-// disclosure is disclosure control's decision on d's finest cells under
-// k (decide). It depends on the cells and k alone, so a request decides it
-// once a table and threshold (Readings), however many panels read the
-// table; fine must be the request's cells of d (finestCells).
-func (d Dataset) disclosure(ctx context.Context, fine []fineCell, k int) *decision {
-	return onCells(ctx, d.name+"/disclosure/"+strconv.Itoa(k), d.from, fine, func() *decision {
-		return decide(fine, d.dims, d.grids, k)
+// disclosure is disclosure control's decision on d's cells under k
+// (decide). It depends on the cells, the years withheld and k alone, so a
+// request decides it once a table and threshold (Readings), however many
+// panels read the table; in must be the request's cells of d (cells).
+func (d Dataset) disclosure(ctx context.Context, in published, k int) *decision {
+	return onCells(ctx, d.name+"/disclosure/"+strconv.Itoa(k)+"/"+in.withheldName(), in.from, in.fine, func() *decision {
+		return decide(in.fine, d.dims, d.grids, k, in.withheld)
 	})
 }
 

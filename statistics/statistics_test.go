@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
@@ -18,6 +20,7 @@ import (
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/seed/demo"
+	"github.com/casegraph/casegraph/statistics"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -424,8 +427,8 @@ func checkVictims(t *testing.T, rows []row, r request, got table, k int) {
 	var all []int
 	for _, c := range got.Cells {
 		members, ok := want.members[cellKey(c)]
-		if !ok && !(c.Suppressed && c.Period != nil && strings.HasPrefix(*c.Period, lastYear(rows))) {
-			t.Errorf("%+v: cell %s has no victims (and is not a period of the year still open)", r, cellKey(c))
+		if !ok && !(c.Suppressed && c.Period != nil && notClosed(rows)[(*c.Period)[:4]]) {
+			t.Errorf("%+v: cell %s has no victims (and is not a period of a year not closed)", r, cellKey(c))
 			continue
 		}
 		checkCell(t, fmt.Sprintf("%+v %s", r, cellKey(c)), c, members, len(r.dimensions()) > 0 && small(rows, members, grid, counts, k))
@@ -436,27 +439,29 @@ func checkVictims(t *testing.T, rows []row, r request, got table, k int) {
 	checkCell(t, fmt.Sprintf("%+v total", r), got.Total, all, filtered && small(rows, all, grid, counts, k))
 }
 
-// cellsListed is how many cells an answer to r lists. The year still open
-// (the last with rows) is withheld from every layer: a grid's answer has no
+// cellsListed is how many cells an answer to r lists. A year not closed
+// (statistics.Closed) is withheld from every layer: a grid's answer has no
 // cell of it, the time series lists every period of it (between from and
 // to) suppressed; other cells are those of the rows.
 func cellsListed(rows []row, r request, want expected) int {
-	open, n := lastYear(rows), 0
+	open, n := notClosed(rows), 0
 	for key, members := range want.members {
 		switch {
-		case len(r.dimensions()) == 0 && r.period != "" && strings.HasPrefix(key, open):
-		case len(r.dimensions()) == 0 || slices.ContainsFunc(members, func(i int) bool { return rows[i].month[:4] != open }):
+		case len(r.dimensions()) == 0 && r.period != "" && open[key[:4]]:
+		case len(r.dimensions()) == 0 || slices.ContainsFunc(members, func(i int) bool { return !open[rows[i].month[:4]] }):
 			n++
 		}
 	}
 	if len(r.dimensions()) == 0 && r.period != "" {
 		periods := map[string]bool{}
-		for m := 1; m <= 12; m++ {
-			month := fmt.Sprintf("%s-%02d", open, m)
-			from, _ := r.where["from"].(string)
-			to, _ := r.where["to"].(string)
-			if (from == "" || month >= from) && (to == "" || month <= to) {
-				periods[periodOf(month, r.period)] = true
+		for year := range open {
+			for m := 1; m <= 12; m++ {
+				month := fmt.Sprintf("%s-%02d", year, m)
+				from, _ := r.where["from"].(string)
+				to, _ := r.where["to"].(string)
+				if (from == "" || month >= from) && (to == "" || month <= to) {
+					periods[periodOf(month, r.period)] = true
+				}
 			}
 		}
 		n += len(periods)
@@ -464,13 +469,18 @@ func cellsListed(rows []row, r request, want expected) int {
 	return n
 }
 
-// lastYear is the last year any row falls in.
-func lastYear(rows []row) string {
-	last := ""
+// notClosed are the years of rows not closed today: withheld whole from
+// callers under disclosure control (statistics/editions.go). The demo data
+// ends today, so there is at least one, and two from January to February.
+func notClosed(rows []row) map[string]bool {
+	out := map[string]bool{}
 	for _, x := range rows {
-		last = max(last, x.month[:4])
+		year, _ := strconv.Atoi(x.month[:4])
+		if !statistics.Closed(year, time.Now()) {
+			out[x.month[:4]] = true
+		}
 	}
-	return last
+	return out
 }
 
 // checkCell checks a cell shown against its members, and that it is
@@ -651,8 +661,8 @@ func TestStatistics(t *testing.T) {
 					}
 				}
 				for year, n := range total {
-					if name != "months" && year == lastYear(victims) {
-						continue // withheld whole from every grid while open
+					if name != "months" && notClosed(victims)[year] {
+						continue // withheld whole from every grid until closed
 					}
 					rest := n - shownSum[year]
 					sawHidden = sawHidden || rest > 0
@@ -927,7 +937,8 @@ const dashboardQuery = `{
 // (the caller's agency, the audit trail's write), panels of one table
 // sharing it (statistics.Readings), plus one read of the agency registry
 // for the three tables grouped by agency (withAgencies), and the same
-// whether the database is empty or holds the demo data.
+// whether the database is empty or holds the demo data (once the editions
+// of its closed years are taken: a scope's first look at them).
 func TestDashboardStatementCount(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		counted, n := testdb.CountingStatements(db)
@@ -942,6 +953,9 @@ func TestDashboardStatementCount(t *testing.T) {
 		count(dashboardQuery) // the first request of a server loads what it keeps
 		empty := count(dashboardQuery)
 		seed(t, db)
+		// The first look at years that closed takes their editions, once
+		// for the caller's scope (statistics/editions.go): not measured.
+		count(dashboardQuery)
 		seeded, one := count(dashboardQuery), count(onePanel)
 		t.Logf("statements: 8 panels %d on an empty database, %d with the demo data; 1 panel %d", empty, seeded, one)
 		if empty != seeded {

@@ -123,12 +123,15 @@ func ComputeSupportKinds(ctx context.Context, client *ent.Client, services []str
 	if err := Victims.check(q); err != nil {
 		return nil, err
 	}
-	fine, err := Victims.finestCells(ctx, client)
+	k := ctl.threshold(true)
+	in, fixed, err := Victims.cells(ctx, client, k)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := readStatement(ctx, VictimSupport.name, supportSource, func(ctx context.Context) ([]supportRow, error) { return readSupport(ctx, client) })
-	if err != nil {
+	var rows []supportRow
+	if fixed != nil {
+		rows = fixed.support
+	} else if rows, err = readStatement(ctx, VictimSupport.name, supportSource, func(ctx context.Context) ([]supportRow, error) { return readSupport(ctx, client) }); err != nil {
 		return nil, err
 	}
 	noted := q
@@ -138,16 +141,16 @@ func ComputeSupportKinds(ctx context.Context, client *ent.Client, services []str
 	}
 	out := make([]*SupportTable, len(services))
 	for i, service := range services {
-		out[i] = supportTable(ctx, fine, rows, service, q, ctl)
+		out[i] = supportTable(ctx, in, rows, service, q, ctl)
 	}
 	return out, nil
 }
 
 // supportTable answers q for service from the two statements' rows.
-func supportTable(ctx context.Context, fine []fineCell, rows []supportRow, service string, q Query, ctl Control) *SupportTable {
+func supportTable(ctx context.Context, in published, rows []supportRow, service string, q Query, ctl Control) *SupportTable {
 	k := ctl.threshold(true)
-	dc := Victims.disclosure(ctx, fine, k)
-	months := supportMonths(fine, dc, rows, service, k)
+	dc := Victims.disclosure(ctx, in, k)
+	months := supportMonths(in.fine, dc, rows, service, k)
 
 	type sum struct {
 		cell                 SupportCell
@@ -186,6 +189,15 @@ func supportTable(ctx context.Context, fine []fineCell, rows []supportRow, servi
 		}
 		add(s, m)
 		add(total, m)
+	}
+	// A year not closed has no months here at all: its months are listed
+	// as well, and a sum that spans it is withheld (as victimStatistics
+	// withholds it).
+	if dc.spansWithheld(q) {
+		total.unreleased, total.withheld = true, true
+	}
+	for _, y := range in.listedWithheld(q) {
+		dark[y] = true
 	}
 	finish := func(s *sum) SupportCell {
 		c := s.cell

@@ -211,7 +211,15 @@ func annual(ctx context.Context, db *database.DB, year, k int, now time.Time) (*
 	ctx = audit.NewContext(viewer.SystemContext(ctx), rec)
 	ctl := statistics.Control{K: k}
 
-	// One snapshot, so that the tables of an edition agree with each
+	// Counts of people are the editions' (docs/statistics.md, "Editions"),
+	// taken before the snapshot below if they are not yet.
+	editions := statistics.NewEditions(db.Client, db.Dialect)
+	ctx = statistics.WithEditions(ctx, editions)
+	if err := editions.Prepare(ctx, db.Client); err != nil {
+		return nil, err
+	}
+
+	// One snapshot, so that the tables of the report agree with each
 	// other (docs/statistics.md, Residual risk).
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.Dialect == dialect.Postgres {

@@ -1,0 +1,418 @@
+package statistics
+
+import (
+	"context"
+	stdsql "database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/referral"
+	"github.com/casegraph/casegraph/ent/victim"
+	"github.com/casegraph/casegraph/internal/ctxvalue"
+	"github.com/casegraph/casegraph/rowscope"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// Editions: what a caller under disclosure control is shown of people is
+// fixed, year by year (docs/statistics.md, "Editions").
+//
+// Counts of people decided on live data change whenever a closed year
+// does (a victim registered late, a service recorded for a victim of a
+// past year, a referral decided), and two looks then tell the change: a
+// cell hidden at 4 and shown at 5, with the year's total up by one, is a
+// count of one. So a closed year is published as an edition: its finest
+// cells of victims and of referrals, and the rows of support and of days
+// to accept, read once, from one snapshot, for the caller's row scope,
+// stored in statistics_editions and served unchanged from then on. A year
+// is closed from editionMonth of the next year (the clock's, in UTC: two
+// months for late registrations); a year not closed is withheld whole, as
+// the open year always was. What a caller under k > 0 is shown is then a
+// function of the editions alone: it never changes.
+//
+// Callers who see exact counts (k = 0) read live data: they see the rows
+// one by one anyway.
+
+// editionMonth is the month of the next year from which a year is closed
+// and its edition may be taken.
+const editionMonth = time.March
+
+// Closed reports whether year's edition may be taken at now: from the
+// first of editionMonth of the next year, in UTC.
+func Closed(year int, now time.Time) bool {
+	return !now.UTC().Before(time.Date(year+1, editionMonth, 1, 0, 0, 0, 0, time.UTC))
+}
+
+// editionsTable is the table of migration statistics_editions.
+const editionsTable = "statistics_editions"
+
+// Editions keeps the editions of one database: taken at the first look
+// that needs them, stored, and kept in memory once read (they never
+// change). The server makes one; every statistics read of people under
+// disclosure control goes through it (WithEditions).
+type Editions struct {
+	client  *ent.Client
+	dialect string
+	// now is the clock that closes years (tests move it).
+	now func() time.Time
+
+	mu     sync.Mutex
+	scopes map[string]*scopeEditions
+}
+
+// NewEditions returns the editions of the database of client, whose
+// dialect is dialectName.
+func NewEditions(client *ent.Client, dialectName string) *Editions {
+	return &Editions{client: client, dialect: dialectName, now: time.Now, scopes: map[string]*scopeEditions{}}
+}
+
+// scopeEditions are one row scope's editions, as far as read.
+type scopeEditions struct {
+	mu sync.Mutex
+	// loaded: the stored editions of the scope have been read.
+	loaded bool
+	years  map[string]*edition
+	// joined is every edition of years, in one value; replaced (never
+	// changed) when a year is added, so what is computed from it can be
+	// kept under its address (onCells).
+	joined *joined
+}
+
+// edition is one closed year of one scope, as stored (JSON).
+type edition struct {
+	Victims   []storedCell `json:"victims"`
+	Referrals []storedCell `json:"referrals"`
+	Support   []supportRow `json:"support"`
+	Days      []acceptRow  `json:"daysToAccept"`
+}
+
+// storedCell is a fineCell as stored.
+type storedCell struct {
+	Month  string   `json:"m"`
+	Values []string `json:"v"`
+	Count  int      `json:"n"`
+}
+
+// joined is the editions of a scope together: the finest cells of each
+// table of people and the rows of the measures, over every fixed year.
+type joined struct {
+	years              map[string]bool
+	victims, referrals []fineCell
+	support            []supportRow
+	days               []acceptRow
+}
+
+var editionsKey = &ctxvalue.Key[*Editions]{}
+
+// WithEditions returns ctx carrying e: the statistics of people it reads
+// under disclosure control are e's.
+func WithEditions(ctx context.Context, e *Editions) context.Context {
+	return editionsKey.With(ctx, e)
+}
+
+// published is a table of people's cells as disclosure control decides on
+// them: the finest cells of the years that may be shown, and the years
+// withheld whole because they are not closed yet (their cells are not
+// among fine).
+type published struct {
+	fine     []fineCell
+	withheld []string
+	// from is what a value computed from fine is kept by (onCells): the
+	// table's source for live cells, none for editions (they never change).
+	from source
+}
+
+// listedWithheld are in's withheld years that q lists (as suppressed
+// periods of a time series): those between its from and to, unless q is
+// of the whole time.
+func (in published) listedWithheld(q Query) []string {
+	var out []string
+	for _, y := range in.withheld {
+		if (q.From == "" || y >= q.From[:4]) && (q.To == "" || y <= q.To[:4]) && q.Period != Whole {
+			out = append(out, y)
+		}
+	}
+	return out
+}
+
+// fixedFor returns the editions of ctx's caller that cover the years of
+// live data of table (victims or referrals, by its time column), taking
+// those that are closed and not taken yet, and the years of that data
+// that are not closed (withheld).
+func fixedFor(ctx context.Context, client *ent.Client, table string) (*joined, []string, error) {
+	e := editionsKey.From(ctx)
+	if e == nil {
+		// Fail closed: live data under disclosure control would tell
+		// changes to closed years between looks.
+		return nil, nil, fmt.Errorf("statistics: no editions on the context; counts of people under disclosure control are served from editions")
+	}
+	span, err := readStatement(ctx, table+"/years", yearsSource(table), func(ctx context.Context) (yearRange, error) {
+		return readYears(ctx, client, table)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	var years []string
+	if span[0] != "" {
+		from, _ := strconv.Atoi(span[0])
+		to, _ := strconv.Atoi(span[1])
+		for y := from; y <= to; y++ {
+			years = append(years, strconv.Itoa(y))
+		}
+	}
+	return e.fixed(ctx, years)
+}
+
+// Prepare takes the editions ctx's caller needs and has not got yet,
+// through client: what a command does before it reads in a transaction
+// of its own (on SQLite, taking an edition inside it would wait for that
+// transaction's lock).
+func (e *Editions) Prepare(ctx context.Context, client *ent.Client) error {
+	for _, table := range []string{victim.Table, referral.Table} {
+		if _, _, err := fixedFor(WithEditions(ctx, e), client, table); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// yearRange is the first and last year of a table's live data ("" when
+// it has none).
+type yearRange = [2]string
+
+func yearsSource(table string) source {
+	if table == referral.Table {
+		return source{ent.TypeReferral, []string{referral.Table}}
+	}
+	return source{ent.TypeVictim, []string{victim.Table}}
+}
+
+// readYears is the first and last year of the rows of table (victims by
+// identification, referrals by referral) the caller sees: one statement.
+func readYears(ctx context.Context, client *ent.Client, table string) (yearRange, error) {
+	var rows []struct {
+		First stdsql.NullString `sql:"first"`
+		Last  stdsql.NullString `sql:"last"`
+	}
+	span := func(s *sql.Selector, column string) {
+		month := monthOf(s, s.C(column))
+		s.Select(sql.As("MIN("+month+")", "first"), sql.As("MAX("+month+")", "last"))
+	}
+	var err error
+	if table == referral.Table {
+		err = client.Referral.Query().Modify(func(s *sql.Selector) { span(s, referral.FieldReferredAt) }).Scan(ctx, &rows)
+	} else {
+		err = client.Victim.Query().Modify(func(s *sql.Selector) { span(s, victim.FieldIdentifiedAt) }).Scan(ctx, &rows)
+	}
+	if err != nil || len(rows) == 0 || !rows[0].First.Valid {
+		return yearRange{}, err
+	}
+	return yearRange{rows[0].First.String[:4], rows[0].Last.String[:4]}, nil
+}
+
+// fixed returns the editions of ctx's caller, taking those of years that
+// are closed and not taken yet, and the years of years not fixed.
+func (e *Editions) fixed(ctx context.Context, years []string) (*joined, []string, error) {
+	scope, err := scopeKey(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	e.mu.Lock()
+	se := e.scopes[scope]
+	if se == nil {
+		se = &scopeEditions{years: map[string]*edition{}}
+		e.scopes[scope] = se
+	}
+	e.mu.Unlock()
+
+	se.mu.Lock()
+	defer se.mu.Unlock()
+	if !se.loaded {
+		if err := e.load(ctx, scope, se, nil); err != nil {
+			return nil, nil, err
+		}
+		se.loaded = true
+	}
+	now := e.now()
+	var missing, withheld []string
+	for _, y := range years {
+		year, _ := strconv.Atoi(y)
+		switch {
+		case se.years[y] != nil:
+		case Closed(year, now):
+			missing = append(missing, y)
+		default:
+			withheld = append(withheld, y)
+		}
+	}
+	if len(missing) > 0 {
+		if err := e.take(ctx, scope, missing); err != nil {
+			return nil, nil, err
+		}
+		// Another server may have taken some first: theirs are the editions.
+		if err := e.load(ctx, scope, se, missing); err != nil {
+			return nil, nil, err
+		}
+		for _, y := range missing {
+			if se.years[y] == nil {
+				return nil, nil, fmt.Errorf("statistics: the edition of %s was taken but cannot be read", y)
+			}
+		}
+	}
+	if se.joined == nil || len(se.joined.years) != len(se.years) {
+		se.joined = join(se.years)
+	}
+	return se.joined, withheld, nil
+}
+
+// scopeKey names the rows of victims (and of what hangs off them:
+// referrals, support services) ctx's caller sees: "all" for the whole
+// country, or their agency's and the level of rows (Region and Assigned
+// are both the agency's).
+func scopeKey(ctx context.Context) (string, error) {
+	if viewer.IsSystem(ctx) {
+		return "all", nil
+	}
+	s := rowscope.FromContext(ctx)
+	if s == nil {
+		return "", fmt.Errorf("statistics: no row scope on the context")
+	}
+	if rowscope.SeesEveryRow(ctx, ent.TypeVictim) && rowscope.SeesEveryRow(ctx, ent.TypeReferral) && rowscope.SeesEveryRow(ctx, ent.TypeSupportService) {
+		return "all", nil
+	}
+	return fmt.Sprintf("agency %d, %s", s.AgencyID, s.Victims.Name()), nil
+}
+
+// load reads the stored editions of scope (of years, or every year when
+// nil) into se.
+func (e *Editions) load(ctx context.Context, scope string, se *scopeEditions, years []string) error {
+	where := sql.EQ("scope", scope)
+	if years != nil {
+		ys := make([]any, len(years))
+		for i, y := range years {
+			ys[i], _ = strconv.Atoi(y)
+		}
+		where = sql.And(where, sql.In("year", ys...))
+	}
+	query, args := sql.Dialect(e.dialect).Select("year", "content").From(sql.Table(editionsTable)).Where(where).Query()
+	rows, err := e.client.QueryContext(viewer.SystemContext(ctx), query, args...)
+	if err != nil {
+		return fmt.Errorf("statistics: reading editions: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var year int
+		var content string
+		if err := rows.Scan(&year, &content); err != nil {
+			return fmt.Errorf("statistics: reading editions: %w", err)
+		}
+		ed := &edition{}
+		if err := json.Unmarshal([]byte(content), ed); err != nil {
+			return fmt.Errorf("statistics: the edition of %d for %s: %w", year, scope, err)
+		}
+		se.years[strconv.Itoa(year)] = ed
+	}
+	return rows.Err()
+}
+
+// take reads the tables of people ctx's caller sees, in one snapshot, and
+// stores each of years as an edition, unless one is stored already (taken
+// by another server, or request, first).
+func (e *Editions) take(ctx context.Context, scope string, years []string) error {
+	opts := &stdsql.TxOptions{ReadOnly: true, Isolation: stdsql.LevelRepeatableRead}
+	if e.dialect != dialect.Postgres {
+		opts = nil // SQLite: one transaction is one snapshot
+	}
+	tx, err := e.client.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	c := tx.Client()
+	victims, err := readVictims(ctx, c)
+	if err != nil {
+		return err
+	}
+	referrals, err := readReferrals(ctx, c)
+	if err != nil {
+		return err
+	}
+	support, err := readSupport(ctx, c)
+	if err != nil {
+		return err
+	}
+	days, err := readDaysToAccept(ctx, c)
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	taken := map[string]*edition{}
+	for _, y := range years {
+		taken[y] = &edition{Victims: []storedCell{}, Referrals: []storedCell{}, Support: []supportRow{}, Days: []acceptRow{}}
+	}
+	for _, c := range victims {
+		if ed := taken[c.month[:4]]; ed != nil {
+			ed.Victims = append(ed.Victims, storedCell{c.month, c.values, c.count})
+		}
+	}
+	for _, c := range referrals {
+		if ed := taken[c.month[:4]]; ed != nil {
+			ed.Referrals = append(ed.Referrals, storedCell{c.month, c.values, c.count})
+		}
+	}
+	for _, r := range support {
+		if ed := taken[r.Month[:4]]; ed != nil {
+			ed.Support = append(ed.Support, r)
+		}
+	}
+	for _, r := range days {
+		if ed := taken[r.Month[:4]]; ed != nil {
+			ed.Days = append(ed.Days, r)
+		}
+	}
+	// One statement for every year: a look that finds several closed
+	// years (a server's first) stores them at once.
+	at := e.now().UTC()
+	insert := sql.Dialect(e.dialect).Insert(editionsTable).Columns("scope", "year", "taken_at", "content")
+	for _, y := range years {
+		content, err := json.Marshal(taken[y])
+		if err != nil {
+			return err
+		}
+		year, _ := strconv.Atoi(y)
+		insert.Values(scope, year, at, string(content))
+	}
+	query, args := insert.OnConflict(sql.ConflictColumns("scope", "year"), sql.DoNothing()).Query()
+	if _, err := e.client.ExecContext(viewer.SystemContext(ctx), query, args...); err != nil {
+		return fmt.Errorf("statistics: storing the editions of %v: %w", years, err)
+	}
+	return nil
+}
+
+// join puts the editions of years together, in the order of the years.
+func join(years map[string]*edition) *joined {
+	j := &joined{years: map[string]bool{}}
+	for _, y := range slices.Sorted(maps.Keys(years)) {
+		ed := years[y]
+		j.years[y] = true
+		for _, c := range ed.Victims {
+			j.victims = append(j.victims, fineCell{c.Month, c.Values, c.Count})
+		}
+		for _, c := range ed.Referrals {
+			j.referrals = append(j.referrals, fineCell{c.Month, c.Values, c.Count})
+		}
+		j.support = append(j.support, ed.Support...)
+		j.days = append(j.days, ed.Days...)
+	}
+	return j
+}
