@@ -4756,10 +4756,11 @@ extend type Query {
   IDENTIFIED_BY; IDENTIFICATION_STATUS), by YEAR or for the whole time, from
   a January to a December; with no dimension, by any period (the time
   series). Anything else is BAD_USER_INPUT (docs/statistics.md, "Grids").
-  The year still open (the last with victims) and a year that cannot be
-  shown safely are withheld: grouped answers leave them out, the time
-  series lists their periods suppressed, and a number spanning them is
-  suppressed.
+  Under disclosure control a closed year (from 1 March of the next year) is
+  counted from its fixed edition, taken once and never changed; a year not
+  closed and a year that cannot be shown safely are withheld: grouped
+  answers leave them out, the time series lists their periods suppressed,
+  and a number spanning them is suppressed (docs/statistics.md, "Editions").
   """
   victimStatistics(groupBy: [VictimDimension!]! = [], period: StatisticsPeriod, where: VictimStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
   "Cases opened, counted over the cases the caller sees."
@@ -4812,7 +4813,8 @@ extend type Query {
   groups and filters by the dimensions of one published table only
   (SERVICE_KIND with STATUS; FROM_AGENCY_KIND with TO_AGENCY_KIND), by YEAR
   or for the whole time, from a January to a December; with no dimension, by
-  any period. The year still open is withheld, as for victimStatistics.
+  any period. Years are published from editions and withheld until closed,
+  as for victimStatistics.
   """
   referralStatistics(groupBy: [ReferralDimension!]! = [], period: StatisticsPeriod, where: ReferralStatisticsFilter): StatisticsTable! @allowed(object: "statistics", action: "read")
 }

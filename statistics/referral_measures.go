@@ -183,7 +183,7 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 		}
 		total.days[r.Days] += r.N
 		// Only the cells referralStatistics lists have days: a year it
-		// leaves out (dark, or still open) has none here either, or they
+		// leaves out (dark, or not closed) has none here either, or they
 		// would be shown without their counts.
 		cell := make([]string, len(pos))
 		for i, p := range pos {

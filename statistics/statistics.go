@@ -326,7 +326,7 @@ func (d Dataset) answer(ctx context.Context, in published, q Query, ctl Control)
 	// Tens of thousands of finest cells a table: each cell's key is built
 	// in one reused buffer, and a sum's values made once, when it is new.
 	keeps := d.filter(q)
-	// A withheld year (dark, or still open) has no cells of its own: which
+	// A withheld year (dark, or not closed) has no cells of its own: which
 	// cells it has would tell which values its people have. The time series
 	// lists each of its months (quarters, the year) as suppressed instead; a
 	// grid leaves it out.
