@@ -108,6 +108,28 @@ type joined struct {
 	victims, referrals []fineCell
 	support            []supportRow
 	days               []acceptRow
+
+	// decisions are disclosure control's decisions on these cells, by
+	// table, threshold and years withheld: as fixed as the cells, so kept
+	// as long as they are, for every caller of the scope and on every
+	// database (the Cache keeps only national callers', on PostgreSQL).
+	mu        sync.Mutex
+	decisions map[string]*decision
+}
+
+// decided returns the decision kept under name, or decide's, kept.
+func (j *joined) decided(name string, decide func() *decision) *decision {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if dc, ok := j.decisions[name]; ok {
+		return dc
+	}
+	if j.decisions == nil {
+		j.decisions = map[string]*decision{}
+	}
+	dc := decide()
+	j.decisions[name] = dc
+	return dc
 }
 
 var editionsKey = &ctxvalue.Key[*Editions]{}
@@ -128,6 +150,8 @@ type published struct {
 	// from is what a value computed from fine is kept by (onCells): the
 	// table's source for live cells, none for editions (they never change).
 	from source
+	// editions are those fine is of, nil for live cells.
+	editions *joined
 }
 
 // listedWithheld are in's withheld years that q lists (as suppressed

@@ -197,7 +197,7 @@ func (d Dataset) cells(ctx context.Context, client *ent.Client, k int) (publishe
 	}
 	// What is computed from editions is never stale: kept whatever
 	// changes (no tables), for the callers who share d's cells.
-	return published{fine: d.edited(j), withheld: withheld, from: source{entity: d.from.entity}}, j, nil
+	return published{fine: d.edited(j), withheld: withheld, from: source{entity: d.from.entity}, editions: j}, j, nil
 }
 
 // withheldName names in's withheld years in the name a value computed
@@ -432,9 +432,12 @@ func withheldPeriods(years map[string]bool, q Query) []Cell {
 // request decides it once a table and threshold (Readings), however many
 // panels read the table; in must be the request's cells of d (cells).
 func (d Dataset) disclosure(ctx context.Context, in published, k int) *decision {
-	return onCells(ctx, d.name+"/disclosure/"+strconv.Itoa(k)+"/"+in.withheldName(), in.from, in.fine, func() *decision {
-		return decide(in.fine, d.dims, d.grids, k, in.withheld)
-	})
+	name := d.name + "/disclosure/" + strconv.Itoa(k) + "/" + in.withheldName()
+	made := func() *decision { return decide(in.fine, d.dims, d.grids, k, in.withheld) }
+	if in.editions != nil {
+		return in.editions.decided(name, made)
+	}
+	return onCells(ctx, name, in.from, in.fine, made)
 }
 
 // filter returns whether q's filter and months keep a finest cell, q's
