@@ -127,7 +127,7 @@ func TestCachedAnswers(t *testing.T) {
 	// is withheld (the query ends before it).
 	editions := NewEditions(nil, "sqlite3")
 	editions.now = func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }
-	editions.scopes["all"] = &scopeEditions{loaded: true, years: map[string]*edition{
+	editions.scopes["all"+editionShape] = &scopeEditions{loaded: true, years: map[string]*edition{
 		"2025": {Victims: []storedCell{{"2025-01", cell("", "FEMALE", 0).values, 7}, {"2025-01", cell("", "MALE", 0).values, 9}}}}}
 	cells := func(women int) func() ([]fineCell, error) {
 		return func() ([]fineCell, error) {

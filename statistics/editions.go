@@ -5,9 +5,11 @@ import (
 	stdsql "database/sql"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -300,20 +302,34 @@ func (e *Editions) fixed(ctx context.Context, years []string) (*joined, []string
 // scopeKey names the rows of victims (and of what hangs off them:
 // referrals, support services) ctx's caller sees: "all" for the whole
 // country, or their agency's and the level of rows (Region and Assigned
-// are both the agency's).
+// are both the agency's); and the shape of the editions (editionShape).
 func scopeKey(ctx context.Context) (string, error) {
 	if viewer.IsSystem(ctx) {
-		return "all", nil
+		return "all" + editionShape, nil
 	}
 	s := rowscope.FromContext(ctx)
 	if s == nil {
 		return "", fmt.Errorf("statistics: no row scope on the context")
 	}
 	if rowscope.SeesEveryRow(ctx, ent.TypeVictim) && rowscope.SeesEveryRow(ctx, ent.TypeReferral) && rowscope.SeesEveryRow(ctx, ent.TypeSupportService) {
-		return "all", nil
+		return "all" + editionShape, nil
 	}
-	return fmt.Sprintf("agency %d, %s", s.AgencyID, s.Victims.Name()), nil
+	return fmt.Sprintf("agency %d, %s%s", s.AgencyID, s.Victims.Name(), editionShape), nil
 }
+
+// editionShape names what an edition holds: the dimensions of victims and
+// of referrals, in the order of their cells' values, and editionFormat.
+// A dimension added (README, "A statistics dimension") makes editions of a
+// new shape, taken afresh; those of the old shape stay stored, unread.
+var editionShape = func() string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(strings.Join(victimDims, ",") + "|" + strings.Join(referralDims, ",") + "|" + editionFormat))
+	return fmt.Sprintf(" (shape %08x)", h.Sum32())
+}()
+
+// editionFormat is the version of edition's JSON and of the support and
+// days-to-accept rows it holds: changed with them.
+const editionFormat = "1"
 
 // load reads the stored editions of scope (of years, or every year when
 // nil) into se.
