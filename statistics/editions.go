@@ -17,8 +17,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/casegraph/casegraph/ent"
-	"github.com/casegraph/casegraph/ent/referral"
-	"github.com/casegraph/casegraph/ent/victim"
+	"github.com/casegraph/casegraph/input"
 	"github.com/casegraph/casegraph/internal/ctxvalue"
 	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
@@ -78,7 +77,8 @@ func NewEditions(client *ent.Client, dialectName string) *Editions {
 
 // scopeEditions are one row scope's editions, as far as read.
 type scopeEditions struct {
-	mu sync.Mutex
+	// turn is held by the request reading or taking the scope's editions.
+	turn chan struct{}
 	// loaded: the stored editions of the scope have been read.
 	loaded bool
 	years  map[string]*edition
@@ -169,135 +169,109 @@ func (in published) listedWithheld(q Query) []string {
 	return out
 }
 
-// fixedFor returns the editions of ctx's caller that cover the years of
-// live data of table (victims or referrals, by its time column), taking
-// those that are closed and not taken yet, and the years of that data
-// that are not closed (withheld).
-func fixedFor(ctx context.Context, client *ent.Client, table string) (*joined, []string, error) {
+// fixedFor returns the editions of ctx's caller of every closed year,
+// taking those not taken yet, and the years not closed up to the clock's
+// (withheld). Which years these are depends on the clock alone, never on
+// the data: a year that the data reached only later (a victim registered
+// late in a year that had none) would otherwise get its edition then, and
+// show that someone was (a review's finding). So every year from
+// input.Earliest, the earliest any record may name, has an edition, most
+// of them empty; no statement is sent once a scope's editions are read.
+func fixedFor(ctx context.Context) (*joined, []string, error) {
 	e := editionsKey.From(ctx)
 	if e == nil {
 		// Fail closed: live data under disclosure control would tell
 		// changes to closed years between looks.
 		return nil, nil, fmt.Errorf("statistics: no editions on the context; counts of people under disclosure control are served from editions")
 	}
-	span, err := readStatement(ctx, table+"/years", yearsSource(table), func(ctx context.Context) (yearRange, error) {
-		return readYears(ctx, client, table)
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	var years []string
-	if span[0] != "" {
-		from, _ := strconv.Atoi(span[0])
-		to, _ := strconv.Atoi(span[1])
-		for y := from; y <= to; y++ {
-			years = append(years, strconv.Itoa(y))
+	now := e.now()
+	var closed, withheld []string
+	for y := input.Earliest.Year(); y <= now.UTC().Year(); y++ {
+		if Closed(y, now) {
+			closed = append(closed, strconv.Itoa(y))
+		} else {
+			withheld = append(withheld, strconv.Itoa(y))
 		}
 	}
-	return e.fixed(ctx, years)
+	j, err := e.fixed(ctx, closed)
+	return j, withheld, err
 }
 
-// Prepare takes the editions ctx's caller needs and has not got yet,
-// through client: what a command does before it reads in a transaction
-// of its own (on SQLite, taking an edition inside it would wait for that
-// transaction's lock).
-func (e *Editions) Prepare(ctx context.Context, client *ent.Client) error {
-	for _, table := range []string{victim.Table, referral.Table} {
-		if _, _, err := fixedFor(WithEditions(ctx, e), client, table); err != nil {
-			return err
-		}
-	}
-	return nil
+// Prepare takes the editions ctx's caller needs and has not got yet:
+// what a command does before it reads in a transaction of its own (on
+// SQLite, taking an edition inside it would wait for that transaction's
+// lock). With the clock fixed (SetClock), nothing is taken after it.
+func (e *Editions) Prepare(ctx context.Context) error {
+	_, _, err := fixedFor(WithEditions(ctx, e))
+	return err
 }
 
-// yearRange is the first and last year of a table's live data ("" when
-// it has none).
-type yearRange = [2]string
+// SetClock makes now the clock that closes years: a command fixes it to
+// the moment it reports.
+func (e *Editions) SetClock(now func() time.Time) { e.now = now }
 
-func yearsSource(table string) source {
-	if table == referral.Table {
-		return source{ent.TypeReferral, []string{referral.Table}}
-	}
-	return source{ent.TypeVictim, []string{victim.Table}}
-}
-
-// readYears is the first and last year of the rows of table (victims by
-// identification, referrals by referral) the caller sees: one statement.
-func readYears(ctx context.Context, client *ent.Client, table string) (yearRange, error) {
-	var rows []struct {
-		First stdsql.NullString `sql:"first"`
-		Last  stdsql.NullString `sql:"last"`
-	}
-	span := func(s *sql.Selector, column string) {
-		month := monthOf(s, s.C(column))
-		s.Select(sql.As("MIN("+month+")", "first"), sql.As("MAX("+month+")", "last"))
-	}
-	var err error
-	if table == referral.Table {
-		err = client.Referral.Query().Modify(func(s *sql.Selector) { span(s, referral.FieldReferredAt) }).Scan(ctx, &rows)
-	} else {
-		err = client.Victim.Query().Modify(func(s *sql.Selector) { span(s, victim.FieldIdentifiedAt) }).Scan(ctx, &rows)
-	}
-	if err != nil || len(rows) == 0 || !rows[0].First.Valid {
-		return yearRange{}, err
-	}
-	return yearRange{rows[0].First.String[:4], rows[0].Last.String[:4]}, nil
-}
-
-// fixed returns the editions of ctx's caller, taking those of years that
-// are closed and not taken yet, and the years of years not fixed.
-func (e *Editions) fixed(ctx context.Context, years []string) (*joined, []string, error) {
+// fixed returns the editions of ctx's caller of the years closed, taking
+// those not taken yet.
+func (e *Editions) fixed(ctx context.Context, closed []string) (*joined, error) {
 	scope, err := scopeKey(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	e.mu.Lock()
 	se := e.scopes[scope]
 	if se == nil {
-		se = &scopeEditions{years: map[string]*edition{}}
+		se = &scopeEditions{years: map[string]*edition{}, turn: make(chan struct{}, 1)}
 		e.scopes[scope] = se
 	}
 	e.mu.Unlock()
 
-	se.mu.Lock()
-	defer se.mu.Unlock()
+	// One request of a scope at a time reads or takes its editions; the
+	// others wait for it, or for their own end.
+	select {
+	case se.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-se.turn }()
 	if !se.loaded {
 		if err := e.load(ctx, scope, se, nil); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		se.loaded = true
 	}
-	now := e.now()
-	var missing, withheld []string
-	for _, y := range years {
-		year, _ := strconv.Atoi(y)
-		switch {
-		case se.years[y] != nil:
-		case Closed(year, now):
+	var missing []string
+	for _, y := range closed {
+		if se.years[y] == nil {
 			missing = append(missing, y)
-		default:
-			withheld = append(withheld, y)
 		}
 	}
 	if len(missing) > 0 {
-		if err := e.take(ctx, scope, missing); err != nil {
-			return nil, nil, err
+		// Taken whatever becomes of the request that found them missing
+		// (its client may leave): the requests waiting need them too.
+		taking, cancel := context.WithTimeout(context.WithoutCancel(ctx), takeTimeout)
+		defer cancel()
+		if err := e.take(taking, scope, missing); err != nil {
+			return nil, err
 		}
 		// Another server may have taken some first: theirs are the editions.
-		if err := e.load(ctx, scope, se, missing); err != nil {
-			return nil, nil, err
+		if err := e.load(taking, scope, se, missing); err != nil {
+			return nil, err
 		}
 		for _, y := range missing {
 			if se.years[y] == nil {
-				return nil, nil, fmt.Errorf("statistics: the edition of %s was taken but cannot be read", y)
+				return nil, fmt.Errorf("statistics: the edition of %s was taken but cannot be read", y)
 			}
 		}
 	}
 	if se.joined == nil || len(se.joined.years) != len(se.years) {
 		se.joined = join(se.years)
 	}
-	return se.joined, withheld, nil
+	return se.joined, nil
 }
+
+// takeTimeout bounds the taking of editions (four statements over the
+// scope's rows, and one insert).
+const takeTimeout = 5 * time.Minute
 
 // scopeKey names the rows of victims (and of what hangs off them:
 // referrals, support services) ctx's caller sees: "all" for the whole
@@ -314,7 +288,11 @@ func scopeKey(ctx context.Context) (string, error) {
 	if rowscope.SeesEveryRow(ctx, ent.TypeVictim) && rowscope.SeesEveryRow(ctx, ent.TypeReferral) && rowscope.SeesEveryRow(ctx, ent.TypeSupportService) {
 		return "all" + editionShape, nil
 	}
-	return fmt.Sprintf("agency %d, %s%s", s.AgencyID, s.Victims.Name(), editionShape), nil
+	level := s.Victims
+	if level == rowscope.Region && s.Region == nil {
+		level = rowscope.Assigned // a national body's region is its own rows: the same rows, one name
+	}
+	return fmt.Sprintf("agency %d, %s%s", s.AgencyID, level.Name(), editionShape), nil
 }
 
 // editionShape names what an edition holds: the dimensions of victims and

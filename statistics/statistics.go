@@ -191,7 +191,7 @@ func (d Dataset) cells(ctx context.Context, client *ent.Client, k int) (publishe
 		fine, err := d.finestCells(ctx, client)
 		return published{fine: fine, from: d.from}, nil, err
 	}
-	j, withheld, err := fixedFor(ctx, client, d.from.tables[0])
+	j, withheld, err := fixedFor(ctx)
 	if err != nil {
 		return published{}, nil, err
 	}

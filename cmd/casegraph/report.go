@@ -214,8 +214,9 @@ func annual(ctx context.Context, db *database.DB, year, k int, now time.Time) (*
 	// Counts of people are the editions' (docs/statistics.md, "Editions"),
 	// taken before the snapshot below if they are not yet.
 	editions := statistics.NewEditions(db.Client, db.Dialect)
+	editions.SetClock(func() time.Time { return now })
 	ctx = statistics.WithEditions(ctx, editions)
-	if err := editions.Prepare(ctx, db.Client); err != nil {
+	if err := editions.Prepare(ctx); err != nil {
 		return nil, err
 	}
 
