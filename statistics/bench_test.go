@@ -47,12 +47,21 @@ func BenchmarkNationalDashboard(b *testing.B) {
 			})
 		}
 		// The first look takes the editions of the closed years (once a
-		// scope, statistics/editions.go): timed once, not in the loop.
+		// scope, statistics/editions.go): timed once, not in the loop. At
+		// scale 400 it takes longer than a request may; the take goes on
+		// after the request ends, and a later look finds the editions, as
+		// a dashboard that tries again does.
 		start := time.Now()
-		if r := s.Do(b, token, dashboardQuery, nil); len(r.Errors) > 0 {
-			b.Fatalf("%s", r.Body)
+		for tries := 1; ; tries++ {
+			r := s.Do(b, token, dashboardQuery, nil)
+			if len(r.Errors) == 0 {
+				b.Logf("%s: the first dashboard, which takes the editions of every closed year, answered after %v (%d tries)", db.Dialect, time.Since(start).Round(time.Millisecond), tries)
+				break
+			}
+			if time.Since(start) > 10*time.Minute {
+				b.Fatalf("%s", r.Body)
+			}
 		}
-		b.Logf("%s: the first dashboard, which takes the editions of every closed year, %v", db.Dialect, time.Since(start).Round(time.Millisecond))
 		// Every request reads its own cells (no cache: SQLite, or a
 		// server that cannot listen); the editions, read once, are kept.
 		run("dashboard", s, token, dashboardQuery)
