@@ -148,3 +148,13 @@ func (db *DB) Close() error { return db.Client.Close() }
 
 // Ping reports whether the database answers within ctx.
 func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
+
+// SnapshotOptions are the options of a read-only transaction that reads
+// one snapshot of the database: REPEATABLE READ on PostgreSQL; on SQLite
+// (nil: the defaults) every transaction is one.
+func SnapshotOptions(dialectName string) *sql.TxOptions {
+	if dialectName == dialect.Postgres {
+		return &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+	}
+	return nil
+}

@@ -2,7 +2,6 @@ package statistics
 
 import (
 	"context"
-	stdsql "database/sql"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -13,9 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
+	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/input"
 	"github.com/casegraph/casegraph/internal/ctxvalue"
@@ -345,11 +344,7 @@ func (e *Editions) load(ctx context.Context, scope string, se *scopeEditions, ye
 // stores each of years as an edition, unless one is stored already (taken
 // by another server, or request, first).
 func (e *Editions) take(ctx context.Context, scope string, years []string) error {
-	opts := &stdsql.TxOptions{ReadOnly: true, Isolation: stdsql.LevelRepeatableRead}
-	if e.dialect != dialect.Postgres {
-		opts = nil // SQLite: one transaction is one snapshot
-	}
-	tx, err := e.client.BeginTx(ctx, opts)
+	tx, err := e.client.BeginTx(ctx, database.SnapshotOptions(e.dialect))
 	if err != nil {
 		return err
 	}

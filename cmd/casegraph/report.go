@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -13,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"entgo.io/ent/dialect"
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
@@ -222,13 +219,7 @@ func annual(ctx context.Context, db *database.DB, year, k int, now time.Time) (*
 
 	// One snapshot, so that the tables of the report agree with each
 	// other (docs/statistics.md, Residual risk).
-	opts := &sql.TxOptions{ReadOnly: true}
-	if db.Dialect == dialect.Postgres {
-		opts.Isolation = sql.LevelRepeatableRead
-	} else {
-		opts = nil // SQLite: one transaction is one snapshot
-	}
-	tx, err := db.Client.BeginTx(ctx, opts)
+	tx, err := db.Client.BeginTx(ctx, database.SnapshotOptions(db.Dialect))
 	if err != nil {
 		return nil, err
 	}
