@@ -4868,7 +4868,7 @@ type ProsecutionMeasuresCell {
   "Suspended sentences and probation (a known pattern against the statutory range), and fines, at first instance."
   suspendedOrProbation: Int!
   fines: Int!
-  "First-instance decisions ordering compensation to the victim, how many of them were paid, and the sum ordered in lek (null over fewer decisions than the threshold: over one, it is that victim's award)."
+  "First-instance decisions ordering compensation to the victim, how many of them were paid, and the sum ordered in lek (null under disclosure control: two looks at a live sum give the award of a decision made between them, one victim's)."
   compensationOrdered: Int!
   compensationPaid: Int!
   compensationOrderedLek: Float

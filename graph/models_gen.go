@@ -165,7 +165,7 @@ type ProsecutionMeasuresCell struct {
 	// Suspended sentences and probation (a known pattern against the statutory range), and fines, at first instance.
 	SuspendedOrProbation int `json:"suspendedOrProbation"`
 	Fines                int `json:"fines"`
-	// First-instance decisions ordering compensation to the victim, how many of them were paid, and the sum ordered in lek (null over fewer decisions than the threshold: over one, it is that victim's award).
+	// First-instance decisions ordering compensation to the victim, how many of them were paid, and the sum ordered in lek (null under disclosure control: two looks at a live sum give the award of a decision made between them, one victim's).
 	CompensationOrdered    int      `json:"compensationOrdered"`
 	CompensationPaid       int      `json:"compensationPaid"`
 	CompensationOrderedLek *float64 `json:"compensationOrderedLek,omitempty"`

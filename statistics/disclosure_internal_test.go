@@ -439,3 +439,24 @@ func TestSupportKindOnlyBesideAny(t *testing.T) {
 		t.Errorf("shelter: %+v, want March withheld beside a withheld ANY", shelter.Cells)
 	}
 }
+
+// TestSupportWholeRangeSpanningAWithheldYear: victimSupport's one cell of
+// a whole range that spans a year withheld is withheld with the total, as
+// every number spanning a withheld year is (a review of the editions found
+// it shown, counting the closed months alone).
+func TestSupportWholeRangeSpanningAWithheldYear(t *testing.T) {
+	victim := func(month string, n int) fineCell {
+		return fineCell{month: month, values: []string{"TIRANE", "FEMALE", "ADULT", "NO", "IDENTIFIED", "POLICE", "SEXUAL"}, count: n}
+	}
+	in := editioned([]fineCell{victim("2025-06", 30), victim("2025-09", 30)}, "2026")
+	rows := []supportRow{{Month: "2025-06", Kind: AnyService, Days: 2, N: 20}, {Month: "2025-09", Kind: AnyService, Days: 2, N: 20}}
+	got := supportTable(t.Context(), in, rows, AnyService, Query{From: "2025-06", To: "2026-12"}, Control{K: 5})
+	for _, c := range append(got.Cells, got.Total) {
+		if !c.Suppressed || c.Victims != nil || c.Received != nil {
+			t.Errorf("a number spanning 2026 is shown: %+v", c)
+		}
+	}
+	if closed := supportTable(t.Context(), in, rows, AnyService, Query{From: "2025-06", To: "2025-12"}, Control{K: 5}); closed.Total.Suppressed {
+		t.Errorf("the closed months alone are withheld: %+v", closed.Total)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/casegraph/casegraph/database"
@@ -245,6 +246,14 @@ func (e *Editions) fixed(ctx context.Context, closed []string) (*joined, error) 
 		}
 	}
 	if len(missing) > 0 {
+		// Another server may have taken them (the first look after a year
+		// closes, on every server at once): read those first.
+		if err := e.load(ctx, scope, se, missing); err != nil {
+			return nil, err
+		}
+		missing = slices.DeleteFunc(missing, func(y string) bool { return se.years[y] != nil })
+	}
+	if len(missing) > 0 {
 		// Taken whatever becomes of the request that found them missing
 		// (its client may leave): the requests waiting need them too.
 		taking, cancel := context.WithTimeout(context.WithoutCancel(ctx), takeTimeout)
@@ -350,6 +359,15 @@ func (e *Editions) take(ctx context.Context, scope string, years []string) error
 	}
 	defer func() { _ = tx.Rollback() }()
 	c := tx.Client()
+	if e.dialect == dialect.Postgres {
+		// `serve` bounds every statement by the request timeout; these
+		// four read the scope's whole tables, once, and are bounded by
+		// takeTimeout instead (a review found takes failing for good at
+		// scale 400 otherwise).
+		if _, err := c.ExecContext(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", takeTimeout.Milliseconds())); err != nil {
+			return err
+		}
+	}
 	victims, err := readVictims(ctx, c)
 	if err != nil {
 		return err

@@ -75,8 +75,9 @@ type MeasureCell struct {
 	ImprisonmentMonths         Distribution
 	SuspendedOrProbation, Fine int
 	// Compensation the decisions ordered: how many, how many of them were
-	// paid, and in all (lek). The sum is nil over fewer than k decisions
-	// ordering it: over one it is that victim's award.
+	// paid, and in all (lek). The sum is nil for callers under disclosure
+	// control: two looks at it give the award of a decision made between
+	// them, one victim's.
 	CompensationOrdered, CompensationPaid int
 	CompensationOrderedLek                *int64
 	// TraffickingCharges are the charges brought under a trafficking
@@ -402,7 +403,10 @@ func (m *measureSum) finish(k int) MeasureCell {
 	c.DaysToTrialRequest = distribution(m.toTrial, k)
 	c.ImprisonmentMonths = distribution(m.months, k)
 	c.ImprisonmentMonths.Max = nil // one person's sentence
-	if c.CompensationOrdered >= k {
+	// Only to callers with exact counts: a sum of live decisions, read
+	// twice, gives the award of one decided in between (a seventh review's
+	// finding), whatever the number it is over.
+	if k == 0 {
 		lek := m.lek
 		c.CompensationOrderedLek = &lek
 	}

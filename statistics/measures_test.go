@@ -210,7 +210,7 @@ func expectedMeasures(ps []proceeding, groupBy []string, period string, keep fun
 	for key, a := range cells {
 		a.c.DaysPastDeadline, a.c.DaysToTrialRequest, a.c.ImprisonmentMonths = dist(a.past), dist(a.trial), dist(a.months)
 		a.c.ImprisonmentMonths.Max = nil // one person's sentence: never given
-		if a.c.CompensationOrdered >= k {
+		if k == 0 {
 			lek := a.lek
 			a.c.CompensationOrderedLek = &lek
 		}

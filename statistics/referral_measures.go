@@ -62,13 +62,13 @@ type ReferralMeasureCell struct {
 // acceptRow is one row of the days-to-accept statement: the accepted
 // referrals of one month, value of each dimension and whole days.
 type acceptRow struct {
-	Month string `sql:"month"`
-	D0    string `sql:"d0"`
-	D1    string `sql:"d1"`
-	D2    string `sql:"d2"`
-	D3    string `sql:"d3"`
-	Days  int    `sql:"days"`
-	N     int    `sql:"n"`
+	Month string `sql:"month" json:"month"`
+	D0    string `sql:"d0" json:"d0"`
+	D1    string `sql:"d1" json:"d1"`
+	D2    string `sql:"d2" json:"d2"`
+	D3    string `sql:"d3" json:"d3"`
+	Days  int    `sql:"days" json:"days"`
+	N     int    `sql:"n" json:"n"`
 }
 
 // decided are the statuses of a referral its receiver decided on, and of

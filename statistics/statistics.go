@@ -15,6 +15,7 @@ package statistics
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -190,6 +191,9 @@ func (d Dataset) cells(ctx context.Context, client *ent.Client, k int) (publishe
 	if k == 0 || !d.people {
 		fine, err := d.finestCells(ctx, client)
 		return published{fine: fine, from: d.from}, nil, err
+	}
+	if d.edited == nil {
+		return published{}, nil, fmt.Errorf("statistics: %s counts people but is not in the editions", d.name)
 	}
 	j, withheld, err := fixedFor(ctx)
 	if err != nil {

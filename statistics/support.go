@@ -78,10 +78,10 @@ type SupportCell struct {
 // in one month who received one kind of service (or any, AnyService),
 // by whole days from identification to their first service of it.
 type supportRow struct {
-	Month string `sql:"month"`
-	Kind  string `sql:"kind"`
-	Days  int    `sql:"days"`
-	N     int    `sql:"n"`
+	Month string `sql:"month" json:"month"`
+	Kind  string `sql:"kind" json:"kind"`
+	Days  int    `sql:"days" json:"days"`
+	N     int    `sql:"n" json:"n"`
 }
 
 // supportMonth is what a month holds for one kind: the month's victims,
@@ -195,6 +195,14 @@ func supportTable(ctx context.Context, in published, rows []supportRow, service 
 	// withholds it).
 	if dc.spansWithheld(q) {
 		total.unreleased, total.withheld = true, true
+		if q.Period == Whole {
+			// The one cell of the whole range is the total's (a second
+			// review of the editions found it shown for the closed
+			// months alone).
+			for _, s := range sums {
+				s.unreleased, s.withheld = true, true
+			}
+		}
 	}
 	for _, y := range in.listedWithheld(q) {
 		dark[y] = true

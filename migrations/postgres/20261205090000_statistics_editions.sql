@@ -5,8 +5,8 @@
 -- from one snapshot and served unchanged from then on, so that a change to
 -- a closed year (a late registration, a referral decided) is never shown
 -- by two looks at it (statistics/editions.go, docs/statistics.md,
--- "Editions"). Written once, never changed: the triggers refuse updates
--- and deletes, as for the audit trail.
+-- "Editions"). Written once, never changed: the triggers refuse updates,
+-- deletes and truncation, as for the audit trail.
 -- Hand-written (a table ent does not serve, and triggers): after editing, `make migration-sums`.
 -- +goose Up
 CREATE TABLE "statistics_editions" (
@@ -27,8 +27,11 @@ $$;
 -- +goose StatementEnd
 CREATE TRIGGER "statistics_editions_no_change" BEFORE UPDATE OR DELETE ON "statistics_editions"
   FOR EACH ROW EXECUTE FUNCTION "statistics_editions_fixed"();
+CREATE TRIGGER "statistics_editions_no_truncate" BEFORE TRUNCATE ON "statistics_editions"
+  FOR EACH STATEMENT EXECUTE FUNCTION "statistics_editions_fixed"();
 
 -- +goose Down
+DROP TRIGGER "statistics_editions_no_truncate" ON "statistics_editions";
 DROP TRIGGER "statistics_editions_no_change" ON "statistics_editions";
 DROP FUNCTION "statistics_editions_fixed"();
 DROP TABLE "statistics_editions";
