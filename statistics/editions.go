@@ -232,7 +232,13 @@ func (e *Editions) fixed(ctx context.Context, closed []string) (*joined, error) 
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	defer func() { <-se.turn }()
+	release := func() { <-se.turn }
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			release()
+		}
+	}()
 	if !se.loaded {
 		if err := e.load(ctx, scope, se, nil); err != nil {
 			return nil, err
@@ -253,28 +259,60 @@ func (e *Editions) fixed(ctx context.Context, closed []string) (*joined, error) 
 		}
 		missing = slices.DeleteFunc(missing, func(y string) bool { return se.years[y] != nil })
 	}
-	if len(missing) > 0 {
-		// Taken whatever becomes of the request that found them missing
-		// (its client may leave): the requests waiting need them too.
+	if len(missing) == 0 {
+		return se.joinedNow(), nil
+	}
+	// The take goes on, holding the scope's turn, whatever becomes of the
+	// request that found the editions missing (its client may leave, its
+	// deadline pass: at scale 400 a take lasts longer than a request may),
+	// since the requests waiting need them too; this request waits for it,
+	// or for its own end.
+	type taken struct {
+		j   *joined
+		err error
+	}
+	done := make(chan taken, 1)
+	handedOff = true
+	go func() {
+		defer release()
 		taking, cancel := context.WithTimeout(context.WithoutCancel(ctx), takeTimeout)
 		defer cancel()
-		if err := e.take(taking, scope, missing); err != nil {
-			return nil, err
-		}
-		// Another server may have taken some first: theirs are the editions.
-		if err := e.load(taking, scope, se, missing); err != nil {
-			return nil, err
-		}
-		for _, y := range missing {
-			if se.years[y] == nil {
-				return nil, fmt.Errorf("statistics: the edition of %s was taken but cannot be read", y)
-			}
+		j, err := e.takeMissing(taking, scope, se, missing)
+		done <- taken{j, err}
+	}()
+	select {
+	case t := <-done:
+		return t.j, t.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// takeMissing takes the editions of missing, reads back what is stored
+// (another server's, if it took some first), and returns se's editions
+// joined. Called holding se's turn.
+func (e *Editions) takeMissing(ctx context.Context, scope string, se *scopeEditions, missing []string) (*joined, error) {
+	if err := e.take(ctx, scope, missing); err != nil {
+		return nil, err
+	}
+	if err := e.load(ctx, scope, se, missing); err != nil {
+		return nil, err
+	}
+	for _, y := range missing {
+		if se.years[y] == nil {
+			return nil, fmt.Errorf("statistics: the edition of %s was taken but cannot be read", y)
 		}
 	}
+	return se.joinedNow(), nil
+}
+
+// joinedNow is se's editions joined, made again when years were added.
+// Called holding se's turn.
+func (se *scopeEditions) joinedNow() *joined {
 	if se.joined == nil || len(se.joined.years) != len(se.years) {
 		se.joined = join(se.years)
 	}
-	return se.joined, nil
+	return se.joined
 }
 
 // takeTimeout bounds the taking of editions (four statements over the
