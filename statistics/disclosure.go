@@ -301,16 +301,20 @@ type decision struct {
 	shownYear map[string]bool
 }
 
-// spansWithheld reports whether q's from and to span a withheld year with
-// people.
-func (dc *decision) spansWithheld(q Query) bool {
+// withheldIn are the years withheld from every layer (dark, or not
+// closed) that q's from and to span.
+func (dc *decision) withheldIn(q Query) []string {
+	var out []string
 	for y, shown := range dc.shownYear {
 		if !shown && (q.From == "" || y >= q.From[:4]) && (q.To == "" || y <= q.To[:4]) {
-			return true
+			out = append(out, y)
 		}
 	}
-	return false
+	return out
 }
+
+// spansWithheld reports whether q's from and to span a withheld year.
+func (dc *decision) spansWithheld(q Query) bool { return len(dc.withheldIn(q)) > 0 }
 
 // maxSearchedHidden is the most hidden cells of a layer's year whose every
 // classification pinned tries; at 40, about 800 tries of a few thousand

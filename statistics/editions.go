@@ -156,19 +156,6 @@ type published struct {
 	editions *joined
 }
 
-// listedWithheld are in's withheld years that q lists (as suppressed
-// periods of a time series): those between its from and to, unless q is
-// of the whole time.
-func (in published) listedWithheld(q Query) []string {
-	var out []string
-	for _, y := range in.withheld {
-		if (q.From == "" || y >= q.From[:4]) && (q.To == "" || y <= q.To[:4]) && q.Period != Whole {
-			out = append(out, y)
-		}
-	}
-	return out
-}
-
 // fixedFor returns the editions of ctx's caller of every closed year,
 // taking those not taken yet, and the years not closed up to the clock's
 // (withheld). Which years these are depends on the clock alone, never on

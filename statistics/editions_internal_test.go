@@ -2,7 +2,9 @@ package statistics
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -160,5 +162,53 @@ func TestReportTakesNothingInsideItsSnapshot(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the report's table waits inside its snapshot: an edition is being taken there")
+	}
+}
+
+// TestTakeOutlivesItsRequest: a request whose deadline passes while the
+// editions it needs are being taken ends then, with its context's error;
+// the take goes on and stores them, and the next look is answered from
+// them. PostgreSQL: another transaction holds statistics_editions in SHARE
+// mode, so reads go on and the take's insert waits until it lets go.
+func TestTakeOutlivesItsRequest(t *testing.T) {
+	db := testdb.Postgres(t)
+	if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 1, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := db.SQL.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = holder.Rollback() }()
+	if _, err := holder.Exec("LOCK TABLE statistics_editions IN SHARE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	// Let go in any case, so that a request that waited for the take
+	// (the fault this test is for) ends, and the test fails rather than hangs.
+	letGo := time.AfterFunc(8*time.Second, func() { _ = holder.Rollback() })
+	defer letGo.Stop()
+	e := NewEditions(db.Client, db.Dialect)
+	national := WithEditions(viewer.SystemContext(context.Background()), e)
+	request, cancel := context.WithTimeout(national, 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, err := Compute(request, db.Client, Victims, Query{Period: Year}, Control{K: 5}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a look while the take waits: %v, want its deadline", err)
+	}
+	if waited := time.Since(start); waited > 10*time.Second {
+		t.Errorf("the request ended %v after it began, long past its deadline", waited)
+	}
+	_ = holder.Rollback() // ErrTxDone if letGo did
+	got, err := Compute(national, db.Client, Victims, Query{Period: Year}, Control{K: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored int
+	if err := db.SQL.QueryRow("SELECT count(*) FROM statistics_editions").Scan(&stored); err != nil || stored == 0 {
+		t.Fatalf("editions stored after the take: %d (%v)", stored, err)
+	}
+	shown := slices.ContainsFunc(got.Cells, func(c Cell) bool { return c.Count != nil })
+	if !shown {
+		t.Errorf("the look after the take shows no year: %+v", got.Cells)
 	}
 }

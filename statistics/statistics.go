@@ -331,11 +331,11 @@ func (d Dataset) answer(ctx context.Context, in published, q Query, ctl Control)
 	// in one reused buffer, and a sum's values made once, when it is new.
 	keeps := d.filter(q)
 	// A withheld year (dark, or not closed) has no cells of its own: which
-	// cells it has would tell which values its people have. The time series
-	// lists each of its months (quarters, the year) as suppressed instead; a
-	// grid leaves it out.
+	// cells it has would tell which values its people have (and a year not
+	// closed has none here at all). The time series lists each of its
+	// months (quarters, the year) as suppressed instead; a grid leaves it
+	// out.
 	dimensional := grid >= 0 || len(q.GroupBy) > 0
-	withheld := map[string]bool{}
 	var key []byte
 	for f, c := range fine {
 		if !keeps(c) {
@@ -344,7 +344,6 @@ func (d Dataset) answer(ctx context.Context, in published, q Query, ctl Control)
 		year := c.month[:4]
 		yearWithheld := !dc.shownYear[year]
 		if yearWithheld && q.Period != Whole {
-			withheld[year] = true
 			add(&total, f)
 			continue
 		}
@@ -365,11 +364,6 @@ func (d Dataset) answer(ctx context.Context, in published, q Query, ctl Control)
 		add(s, f)
 		s.listed = s.listed || !yearWithheld
 		add(&total, f)
-	}
-	// A year withheld because it is not closed has no cells at all: it is
-	// listed as well.
-	for _, y := range in.listedWithheld(q) {
-		withheld[y] = true
 	}
 	filtered := slices.ContainsFunc(slices.Collect(maps.Values(q.Where)), func(v []string) bool { return len(v) > 0 })
 	// A number that spans a withheld year (the total, a cell for the whole
@@ -394,8 +388,8 @@ func (d Dataset) answer(ctx context.Context, in published, q Query, ctl Control)
 			t.Cells = append(t.Cells, publish(s.cell, s.count, withhold(s, filtered || len(q.GroupBy) > 0, q.Period == Whole)))
 		}
 	}
-	if !dimensional {
-		t.Cells = append(t.Cells, withheldPeriods(withheld, q)...)
+	if !dimensional && q.Period != Whole {
+		t.Cells = append(t.Cells, withheldPeriods(dc.withheldIn(q), q)...)
 	}
 	sort.Slice(t.Cells, func(i, j int) bool {
 		a, b := t.Cells[i], t.Cells[j]
@@ -413,10 +407,10 @@ func (d Dataset) answer(ctx context.Context, in published, q Query, ctl Control)
 // withheldPeriods are the suppressed cells of the time series q asks for
 // that stand for withheld years: each of their periods between q's from and
 // to.
-func withheldPeriods(years map[string]bool, q Query) []Cell {
+func withheldPeriods(years []string, q Query) []Cell {
 	var out []Cell
 	seen := map[string]bool{}
-	for _, y := range slices.Sorted(maps.Keys(years)) {
+	for _, y := range years {
 		for m := 1; m <= 12; m++ {
 			month := y + "-" + string(rune('0'+m/10)) + string(rune('0'+m%10))
 			if (q.From != "" && month < q.From) || (q.To != "" && month > q.To) {

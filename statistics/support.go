@@ -169,15 +169,11 @@ func supportTable(ctx context.Context, in published, rows []supportRow, service 
 			s.days[d] += n
 		}
 	}
-	// A dark year's months are listed as the victims' time series lists
-	// them: every one, suppressed (which months have victims would tell).
-	dark := map[string]bool{}
 	for month, m := range months {
 		if (q.From != "" && month < q.From) || (q.To != "" && month > q.To) {
 			continue
 		}
 		if !dc.shownYear[month[:4]] && q.Period != Whole {
-			dark[month[:4]] = true
 			add(total, m)
 			continue
 		}
@@ -190,8 +186,7 @@ func supportTable(ctx context.Context, in published, rows []supportRow, service 
 		add(s, m)
 		add(total, m)
 	}
-	// A year not closed has no months here at all: its months are listed
-	// as well, and a sum that spans it is withheld (as victimStatistics
+	// A sum that spans a withheld year is withheld (as victimStatistics
 	// withholds it).
 	if dc.spansWithheld(q) {
 		total.unreleased, total.withheld = true, true
@@ -203,9 +198,6 @@ func supportTable(ctx context.Context, in published, rows []supportRow, service 
 				s.unreleased, s.withheld = true, true
 			}
 		}
-	}
-	for _, y := range in.listedWithheld(q) {
-		dark[y] = true
 	}
 	finish := func(s *sum) SupportCell {
 		c := s.cell
@@ -236,7 +228,14 @@ func supportTable(ctx context.Context, in published, rows []supportRow, service 
 	for _, s := range sums {
 		out.Cells = append(out.Cells, finish(s))
 	}
-	for _, c := range withheldPeriods(dark, q) {
+	// A withheld year's months (dark, or not closed, which has none here)
+	// are listed as the victims' time series lists them: every one,
+	// suppressed (which months have victims would tell).
+	var withheld []string
+	if q.Period != Whole {
+		withheld = dc.withheldIn(q)
+	}
+	for _, c := range withheldPeriods(withheld, q) {
 		out.Cells = append(out.Cells, SupportCell{Period: c.Period, Suppressed: true, DaysToFirstService: Distribution{Withheld: true}})
 	}
 	slices.SortFunc(out.Cells, func(a, b SupportCell) int { return strings.Compare(a.Period, b.Period) })
