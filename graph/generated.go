@@ -491,6 +491,7 @@ type ComplexityRoot struct {
 		DismissedByCourt         func(childComplexity int) int
 		Extended                 func(childComplexity int) int
 		Fines                    func(childComplexity int) int
+		ImprisonmentAgainstRange func(childComplexity int) int
 		ImprisonmentMonths       func(childComplexity int) int
 		PastDeadline             func(childComplexity int) int
 		Period                   func(childComplexity int) int
@@ -583,6 +584,13 @@ type ComplexityRoot struct {
 		ActorSubject func(childComplexity int) int
 		At           func(childComplexity int) int
 		Status       func(childComplexity int) int
+	}
+
+	SentencesAgainstRange struct {
+		Above   func(childComplexity int) int
+		Below   func(childComplexity int) int
+		NoRange func(childComplexity int) int
+		Within  func(childComplexity int) int
 	}
 
 	StatisticsCell struct {
@@ -2905,6 +2913,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProsecutionMeasuresCell.Fines(childComplexity), true
+	case "ProsecutionMeasuresCell.imprisonmentAgainstRange":
+		if e.ComplexityRoot.ProsecutionMeasuresCell.ImprisonmentAgainstRange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProsecutionMeasuresCell.ImprisonmentAgainstRange(childComplexity), true
 	case "ProsecutionMeasuresCell.imprisonmentMonths":
 		if e.ComplexityRoot.ProsecutionMeasuresCell.ImprisonmentMonths == nil {
 			break
@@ -3454,6 +3468,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralStatusChange.Status(childComplexity), true
+
+	case "SentencesAgainstRange.above":
+		if e.ComplexityRoot.SentencesAgainstRange.Above == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SentencesAgainstRange.Above(childComplexity), true
+	case "SentencesAgainstRange.below":
+		if e.ComplexityRoot.SentencesAgainstRange.Below == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SentencesAgainstRange.Below(childComplexity), true
+	case "SentencesAgainstRange.noRange":
+		if e.ComplexityRoot.SentencesAgainstRange.NoRange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SentencesAgainstRange.NoRange(childComplexity), true
+	case "SentencesAgainstRange.within":
+		if e.ComplexityRoot.SentencesAgainstRange.Within == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SentencesAgainstRange.Within(childComplexity), true
 
 	case "StatisticsCell.count":
 		if e.ComplexityRoot.StatisticsCell.Count == nil {
@@ -4868,6 +4907,8 @@ type ProsecutionMeasuresCell {
   "Suspended sentences and probation (a known pattern against the statutory range), and fines, at first instance."
   suspendedOrProbation: Int!
   fines: Int!
+  "Of the sentences to imprisonment, how they stand against the statutory range (as decisionStatistics' SENTENCE_RANGE)."
+  imprisonmentAgainstRange: SentencesAgainstRange!
   "First-instance decisions ordering compensation to the victim, how many of them were paid, and the sum ordered in lek (null under disclosure control: two looks at a live sum give the award of a decision made between them, one victim's)."
   compensationOrdered: Int!
   compensationPaid: Int!
@@ -4876,6 +4917,21 @@ type ProsecutionMeasuresCell {
   traffickingCharges: Int!
   "Of them, those reclassified since, by the article they carry now."
   reclassifiedTo: [ArticleCount!]!
+}
+
+"""
+First-instance sentences to imprisonment against the statutory range: of
+convictions of the offence charged in proceedings charged under 110/a (8–15
+years) or 128/b (10–20 years), below, within or above the range of the most
+severe of them; noRange: the other sentences to imprisonment (a lesser
+offence, or an article whose range is not kept). Suspended sentences,
+probation and fines are counted apart (suspendedOrProbation, fines).
+"""
+type SentencesAgainstRange {
+  below: Int!
+  within: Int!
+  above: Int!
+  noRange: Int!
 }
 
 "A number of charges carrying one article."
@@ -4995,6 +5051,8 @@ enum DecisionDimension {
   SENTENCE
   "Compensation to the victim, as a DecisionCompensation."
   COMPENSATION
+  "The sentence against the statutory range, as a DecisionSentenceRange."
+  SENTENCE_RANGE
 }
 
 "The sentence of a decision in statistics: its kind, or NONE."
@@ -5012,6 +5070,23 @@ enum DecisionCompensation {
   ORDERED_PAID
 }
 
+"""
+A decision's sentence against the statutory range of the Criminal Code: of
+a sentence to imprisonment for the offence charged (verdict CONVICTED) in a
+proceeding charged under 110/a (8–15 years) or 128/b (10–20 years), against
+the most severe of them (128/b), as the proceeding's charges stand now.
+NO_RANGE: imprisonment for a lesser offence, on appeal, or under an article
+whose range is not kept; NO_IMPRISONMENT: any other decision (acquittal,
+dismissal, suspended sentence or probation, fine).
+"""
+enum DecisionSentenceRange {
+  BELOW_RANGE
+  WITHIN_RANGE
+  ABOVE_RANGE
+  NO_RANGE
+  NO_IMPRISONMENT
+}
+
 "Which court decisions to count; from and to are months, YYYY-MM, both included, of the decision."
 input DecisionStatisticsFilter {
   "Agency codes of courts."
@@ -5020,6 +5095,7 @@ input DecisionStatisticsFilter {
   verdict: [Verdict!]
   sentence: [DecisionSentence!]
   compensation: [DecisionCompensation!]
+  sentenceRange: [DecisionSentenceRange!]
   from: String
   to: String
 }
@@ -5874,6 +5950,8 @@ func (ec *executionContext) childFields_ProsecutionMeasuresCell(ctx context.Cont
 		return ec.fieldContext_ProsecutionMeasuresCell_suspendedOrProbation(ctx, field)
 	case "fines":
 		return ec.fieldContext_ProsecutionMeasuresCell_fines(ctx, field)
+	case "imprisonmentAgainstRange":
+		return ec.fieldContext_ProsecutionMeasuresCell_imprisonmentAgainstRange(ctx, field)
 	case "compensationOrdered":
 		return ec.fieldContext_ProsecutionMeasuresCell_compensationOrdered(ctx, field)
 	case "compensationPaid":
@@ -5992,6 +6070,20 @@ func (ec *executionContext) childFields_ReferralStatusChange(ctx context.Context
 		return ec.fieldContext_ReferralStatusChange_actorAgency(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferralStatusChange", field.Name)
+}
+
+func (ec *executionContext) childFields_SentencesAgainstRange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "below":
+		return ec.fieldContext_SentencesAgainstRange_below(ctx, field)
+	case "within":
+		return ec.fieldContext_SentencesAgainstRange_within(ctx, field)
+	case "above":
+		return ec.fieldContext_SentencesAgainstRange_above(ctx, field)
+	case "noRange":
+		return ec.fieldContext_SentencesAgainstRange_noRange(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SentencesAgainstRange", field.Name)
 }
 
 func (ec *executionContext) childFields_StatisticsCell(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -17241,6 +17333,38 @@ func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_fines(_ context
 	return graphql.NewScalarFieldContext("ProsecutionMeasuresCell", field, false, false, "Int")
 }
 
+func (ec *executionContext) _ProsecutionMeasuresCell_imprisonmentAgainstRange(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProsecutionMeasuresCell_imprisonmentAgainstRange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImprisonmentAgainstRange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *SentencesAgainstRange) graphql.Marshaler {
+			return ec.marshalNSentencesAgainstRange2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐSentencesAgainstRange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProsecutionMeasuresCell_imprisonmentAgainstRange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProsecutionMeasuresCell",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SentencesAgainstRange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProsecutionMeasuresCell_compensationOrdered(ctx context.Context, field graphql.CollectedField, obj *ProsecutionMeasuresCell) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19810,6 +19934,98 @@ func (ec *executionContext) _ReferralStatusChange_actorAgency(ctx context.Contex
 }
 func (ec *executionContext) fieldContext_ReferralStatusChange_actorAgency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReferralStatusChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _SentencesAgainstRange_below(ctx context.Context, field graphql.CollectedField, obj *SentencesAgainstRange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SentencesAgainstRange_below(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Below, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SentencesAgainstRange_below(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SentencesAgainstRange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SentencesAgainstRange_within(ctx context.Context, field graphql.CollectedField, obj *SentencesAgainstRange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SentencesAgainstRange_within(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Within, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SentencesAgainstRange_within(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SentencesAgainstRange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SentencesAgainstRange_above(ctx context.Context, field graphql.CollectedField, obj *SentencesAgainstRange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SentencesAgainstRange_above(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Above, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SentencesAgainstRange_above(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SentencesAgainstRange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SentencesAgainstRange_noRange(ctx context.Context, field graphql.CollectedField, obj *SentencesAgainstRange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SentencesAgainstRange_noRange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NoRange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SentencesAgainstRange_noRange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SentencesAgainstRange", field, false, false, "Int")
 }
 
 func (ec *executionContext) _StatisticsCell_period(ctx context.Context, field graphql.CollectedField, obj *StatisticsCell) (ret graphql.Marshaler) {
@@ -27671,7 +27887,7 @@ func (ec *executionContext) unmarshalInputDecisionStatisticsFilter(ctx context.C
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"court", "instance", "verdict", "sentence", "compensation", "from", "to"}
+	fieldsInOrder := [...]string{"court", "instance", "verdict", "sentence", "compensation", "sentenceRange", "from", "to"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27713,6 +27929,13 @@ func (ec *executionContext) unmarshalInputDecisionStatisticsFilter(ctx context.C
 				return it, err
 			}
 			it.Compensation = data
+		case "sentenceRange":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sentenceRange"))
+			data, err := ec.unmarshalODecisionSentenceRange2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionSentenceRangeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SentenceRange = data
 		case "from":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -35125,6 +35348,11 @@ func (ec *executionContext) _ProsecutionMeasuresCell(ctx context.Context, sel as
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "imprisonmentAgainstRange":
+			out.Values[i] = ec._ProsecutionMeasuresCell_imprisonmentAgainstRange(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "compensationOrdered":
 			out.Values[i] = ec._ProsecutionMeasuresCell_compensationOrdered(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -35700,6 +35928,54 @@ func (ec *executionContext) _ReferralStatusChange(ctx context.Context, sel ast.S
 			}
 		case "actorAgency":
 			out.Values[i] = ec._ReferralStatusChange_actorAgency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sentencesAgainstRangeImplementors = []string{"SentencesAgainstRange"}
+
+func (ec *executionContext) _SentencesAgainstRange(ctx context.Context, sel ast.SelectionSet, obj *SentencesAgainstRange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sentencesAgainstRangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SentencesAgainstRange")
+		case "below":
+			out.Values[i] = ec._SentencesAgainstRange_below(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "within":
+			out.Values[i] = ec._SentencesAgainstRange_within(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "above":
+			out.Values[i] = ec._SentencesAgainstRange_above(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "noRange":
+			out.Values[i] = ec._SentencesAgainstRange_noRange(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37614,6 +37890,16 @@ func (ec *executionContext) marshalNDecisionSentence2githubᚗcomᚋcasegraphᚋ
 	return v
 }
 
+func (ec *executionContext) unmarshalNDecisionSentenceRange2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionSentenceRange(ctx context.Context, v any) (DecisionSentenceRange, error) {
+	var res DecisionSentenceRange
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDecisionSentenceRange2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionSentenceRange(ctx context.Context, sel ast.SelectionSet, v DecisionSentenceRange) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNDurationMeasure2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDurationMeasure(ctx context.Context, sel ast.SelectionSet, v *DurationMeasure) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DurationMeasure!")
@@ -38209,6 +38495,14 @@ func (ec *executionContext) unmarshalNSentenceKind2githubᚗcomᚋcasegraphᚋca
 
 func (ec *executionContext) marshalNSentenceKind2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐSentenceKind(ctx context.Context, sel ast.SelectionSet, v domain.SentenceKind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNSentencesAgainstRange2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐSentencesAgainstRange(ctx context.Context, sel ast.SelectionSet, v *SentencesAgainstRange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SentencesAgainstRange!")
+		return graphql.Null
+	}
+	return ec._SentencesAgainstRange(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNServiceKind2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐServiceKind(ctx context.Context, v any) (domain.ServiceKind, error) {
@@ -39614,6 +39908,42 @@ func (ec *executionContext) marshalODecisionSentence2ᚕgithubᚗcomᚋcasegraph
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDecisionSentence2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionSentence(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalODecisionSentenceRange2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionSentenceRangeᚄ(ctx context.Context, v any) ([]DecisionSentenceRange, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]DecisionSentenceRange, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDecisionSentenceRange2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionSentenceRange(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalODecisionSentenceRange2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionSentenceRangeᚄ(ctx context.Context, sel ast.SelectionSet, v []DecisionSentenceRange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDecisionSentenceRange2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐDecisionSentenceRange(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

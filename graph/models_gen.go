@@ -89,13 +89,14 @@ type CaseStatisticsFilter struct {
 // Which court decisions to count; from and to are months, YYYY-MM, both included, of the decision.
 type DecisionStatisticsFilter struct {
 	// Agency codes of courts.
-	Court        []string               `json:"court,omitempty"`
-	Instance     []domain.Instance      `json:"instance,omitempty"`
-	Verdict      []domain.Verdict       `json:"verdict,omitempty"`
-	Sentence     []DecisionSentence     `json:"sentence,omitempty"`
-	Compensation []DecisionCompensation `json:"compensation,omitempty"`
-	From         *string                `json:"from,omitempty"`
-	To           *string                `json:"to,omitempty"`
+	Court         []string                `json:"court,omitempty"`
+	Instance      []domain.Instance       `json:"instance,omitempty"`
+	Verdict       []domain.Verdict        `json:"verdict,omitempty"`
+	Sentence      []DecisionSentence      `json:"sentence,omitempty"`
+	Compensation  []DecisionCompensation  `json:"compensation,omitempty"`
+	SentenceRange []DecisionSentenceRange `json:"sentenceRange,omitempty"`
+	From          *string                 `json:"from,omitempty"`
+	To            *string                 `json:"to,omitempty"`
 }
 
 // A distribution of whole numbers (days, or months of a sentence) over count
@@ -165,6 +166,8 @@ type ProsecutionMeasuresCell struct {
 	// Suspended sentences and probation (a known pattern against the statutory range), and fines, at first instance.
 	SuspendedOrProbation int `json:"suspendedOrProbation"`
 	Fines                int `json:"fines"`
+	// Of the sentences to imprisonment, how they stand against the statutory range (as decisionStatistics' SENTENCE_RANGE).
+	ImprisonmentAgainstRange *SentencesAgainstRange `json:"imprisonmentAgainstRange"`
 	// First-instance decisions ordering compensation to the victim, how many of them were paid, and the sum ordered in lek (null under disclosure control: two looks at a live sum give the award of a decision made between them, one victim's).
 	CompensationOrdered    int      `json:"compensationOrdered"`
 	CompensationPaid       int      `json:"compensationPaid"`
@@ -221,6 +224,19 @@ type ReferralStatisticsFilter struct {
 	Status         []domain.ReferralStatus `json:"status,omitempty"`
 	From           *string                 `json:"from,omitempty"`
 	To             *string                 `json:"to,omitempty"`
+}
+
+// First-instance sentences to imprisonment against the statutory range: of
+// convictions of the offence charged in proceedings charged under 110/a (8–15
+// years) or 128/b (10–20 years), below, within or above the range of the most
+// severe of them; noRange: the other sentences to imprisonment (a lesser
+// offence, or an article whose range is not kept). Suspended sentences,
+// probation and fines are counted apart (suspendedOrProbation, fines).
+type SentencesAgainstRange struct {
+	Below   int `json:"below"`
+	Within  int `json:"within"`
+	Above   int `json:"above"`
+	NoRange int `json:"noRange"`
 }
 
 // One count of a statistics table.
@@ -571,6 +587,8 @@ const (
 	DecisionDimensionSentence DecisionDimension = "SENTENCE"
 	// Compensation to the victim, as a DecisionCompensation.
 	DecisionDimensionCompensation DecisionDimension = "COMPENSATION"
+	// The sentence against the statutory range, as a DecisionSentenceRange.
+	DecisionDimensionSentenceRange DecisionDimension = "SENTENCE_RANGE"
 )
 
 var AllDecisionDimension = []DecisionDimension{
@@ -579,11 +597,12 @@ var AllDecisionDimension = []DecisionDimension{
 	DecisionDimensionVerdict,
 	DecisionDimensionSentence,
 	DecisionDimensionCompensation,
+	DecisionDimensionSentenceRange,
 }
 
 func (e DecisionDimension) IsValid() bool {
 	switch e {
-	case DecisionDimensionCourt, DecisionDimensionInstance, DecisionDimensionVerdict, DecisionDimensionSentence, DecisionDimensionCompensation:
+	case DecisionDimensionCourt, DecisionDimensionInstance, DecisionDimensionVerdict, DecisionDimensionSentence, DecisionDimensionCompensation, DecisionDimensionSentenceRange:
 		return true
 	}
 	return false
@@ -679,6 +698,74 @@ func (e *DecisionSentence) UnmarshalJSON(b []byte) error {
 }
 
 func (e DecisionSentence) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A decision's sentence against the statutory range of the Criminal Code: of
+// a sentence to imprisonment for the offence charged (verdict CONVICTED) in a
+// proceeding charged under 110/a (8–15 years) or 128/b (10–20 years), against
+// the most severe of them (128/b), as the proceeding's charges stand now.
+// NO_RANGE: imprisonment for a lesser offence, on appeal, or under an article
+// whose range is not kept; NO_IMPRISONMENT: any other decision (acquittal,
+// dismissal, suspended sentence or probation, fine).
+type DecisionSentenceRange string
+
+const (
+	DecisionSentenceRangeBelowRange     DecisionSentenceRange = "BELOW_RANGE"
+	DecisionSentenceRangeWithinRange    DecisionSentenceRange = "WITHIN_RANGE"
+	DecisionSentenceRangeAboveRange     DecisionSentenceRange = "ABOVE_RANGE"
+	DecisionSentenceRangeNoRange        DecisionSentenceRange = "NO_RANGE"
+	DecisionSentenceRangeNoImprisonment DecisionSentenceRange = "NO_IMPRISONMENT"
+)
+
+var AllDecisionSentenceRange = []DecisionSentenceRange{
+	DecisionSentenceRangeBelowRange,
+	DecisionSentenceRangeWithinRange,
+	DecisionSentenceRangeAboveRange,
+	DecisionSentenceRangeNoRange,
+	DecisionSentenceRangeNoImprisonment,
+}
+
+func (e DecisionSentenceRange) IsValid() bool {
+	switch e {
+	case DecisionSentenceRangeBelowRange, DecisionSentenceRangeWithinRange, DecisionSentenceRangeAboveRange, DecisionSentenceRangeNoRange, DecisionSentenceRangeNoImprisonment:
+		return true
+	}
+	return false
+}
+
+func (e DecisionSentenceRange) String() string {
+	return string(e)
+}
+
+func (e *DecisionSentenceRange) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DecisionSentenceRange(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DecisionSentenceRange", str)
+	}
+	return nil
+}
+
+func (e DecisionSentenceRange) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DecisionSentenceRange) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DecisionSentenceRange) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

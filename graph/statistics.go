@@ -117,8 +117,11 @@ func measureCell(c statistics.MeasureCell) *ProsecutionMeasuresCell {
 		TrialRequested: c.TrialRequested, DaysToTrialRequest: duration(c.DaysToTrialRequest), Dismissed: c.Dismissed,
 		DismissalRate: c.DismissalRate(), Convicted: c.Convicted, ConvictedOfLesserOffence: c.ConvictedOfLesserOffence,
 		Acquitted: c.Acquitted, DismissedByCourt: c.DismissedByCourt, ImprisonmentMonths: duration(c.ImprisonmentMonths),
-		SuspendedOrProbation: c.SuspendedOrProbation, Fines: c.Fine, CompensationOrdered: c.CompensationOrdered,
-		CompensationPaid: c.CompensationPaid, CompensationOrderedLek: lek(c.CompensationOrderedLek),
+		SuspendedOrProbation: c.SuspendedOrProbation, Fines: c.Fine,
+		ImprisonmentAgainstRange: &SentencesAgainstRange{Below: c.ImprisonmentAgainstRange.Below, Within: c.ImprisonmentAgainstRange.Within,
+			Above: c.ImprisonmentAgainstRange.Above, NoRange: c.ImprisonmentAgainstRange.NoRange},
+		CompensationOrdered: c.CompensationOrdered,
+		CompensationPaid:    c.CompensationPaid, CompensationOrderedLek: lek(c.CompensationOrderedLek),
 		TraffickingCharges: c.TraffickingCharges, ReclassifiedTo: []*ArticleCount{}}
 	for _, a := range slices.Sorted(maps.Keys(c.ReclassifiedTo)) {
 		out.ReclassifiedTo = append(out.ReclassifiedTo, &ArticleCount{Article: domain.Article(a), Count: c.ReclassifiedTo[a]})

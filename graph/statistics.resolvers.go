@@ -75,7 +75,7 @@ func (r *queryResolver) DecisionStatistics(ctx context.Context, groupBy []Decisi
 	if w := where; w != nil {
 		q.Where = map[string][]string{
 			"COURT": w.Court, "INSTANCE": texts(w.Instance), "VERDICT": texts(w.Verdict),
-			"SENTENCE": texts(w.Sentence), "COMPENSATION": texts(w.Compensation),
+			"SENTENCE": texts(w.Sentence), "COMPENSATION": texts(w.Compensation), "SENTENCE_RANGE": texts(w.SentenceRange),
 		}
 		q.From, q.To = deref(w.From), deref(w.To)
 	}

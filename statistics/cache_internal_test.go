@@ -58,7 +58,7 @@ func TestCacheGenerations(t *testing.T) {
 	if v, ok := kept("v", victims); !ok || v != 2 {
 		t.Fatalf("a change to agencies made the victims' cells stale: %v %v", v, ok)
 	}
-	c.changed("charges") // a table no cached read reads: forget everything
+	c.changed("suspects") // a table no cached read reads: forget everything
 	if _, ok := kept("v", victims); ok {
 		t.Fatal("kept a value after a notification naming an unknown table")
 	}

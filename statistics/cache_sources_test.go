@@ -29,7 +29,7 @@ func TestCacheSources(t *testing.T) {
 		read func(context.Context, *ent.Client) error
 	}{
 		"agencies": {agencySource, func(ctx context.Context, c *ent.Client) error {
-			_, err := withAgencies(ctx, c, nil, 0, nil)
+			_, err := withAgencies(ctx, c, nil, nil, 1, map[int]func(agencyFacts) string{0: agencyFacts.code})
 			return err
 		}},
 		VictimSupport.name: {supportSource, func(ctx context.Context, c *ent.Client) error { _, err := readSupport(ctx, c); return err }},
@@ -38,7 +38,7 @@ func TestCacheSources(t *testing.T) {
 		reads[d.name] = struct {
 			from source
 			read func(context.Context, *ent.Client) error
-		}{d.from, func(ctx context.Context, c *ent.Client) error { _, err := d.read(ctx, c); return err }}
+		}{d.from, func(ctx context.Context, c *ent.Client) error { _, err := d.read(ctx, c, nil); return err }}
 	}
 	named := regexp.MustCompile("(?:FROM|JOIN) [\"`]([a-z_]+)[\"`]")
 	national := rowscope.NewContext(context.Background(), &rowscope.Scope{AgencyID: 1, Cases: rowscope.All, Victims: rowscope.All})

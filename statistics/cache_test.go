@@ -29,17 +29,19 @@ func TestCacheAcrossRequests(t *testing.T) {
 	counted, statements := testdb.CountingByKind(db)
 	start := func(d *database.DB) *testserver.Server { return cachedServer(t, d, followingCache(t, db)) }
 	a, b := start(counted), start(db)
-	byRegion := request{groupBy: []string{"REGION"}}
-	// regions asks s as p for cases by region, and counts the statements
-	// the request sent outside the audit trail's transaction (server a's
-	// only): the statistics' own.
+	// By the lead agency's kind too, so that the cases' statement needs
+	// the agency registry (withAgencies).
+	byRegion := request{groupBy: []string{"REGION", "LEAD_AGENCY_KIND"}}
+	// regions asks s as p for cases by region (summed over the agencies'
+	// kinds), and counts the statements the request sent outside the
+	// audit trail's transaction (server a's only): the statistics' own.
 	regions := func(s *testserver.Server, p testserver.Principal) (map[string]int, int64) {
 		outside := func() int64 { return statements.All.Load() - statements.InTx.Load() }
 		before := outside()
 		got := ask(t, s, p, caseQuery, byRegion)
 		out := map[string]int{}
 		for _, c := range got.Cells {
-			out[c.Values[0]] = *c.Count
+			out[c.Values[0]] += *c.Count
 		}
 		return out, outside() - before
 	}
@@ -126,7 +128,9 @@ func TestCacheForgetsByTable(t *testing.T) {
 	cache := followingCache(t, db)
 	s := cachedServer(t, counted, cache)
 	p := s.As(t, "onac", viewer.RoleCoordinator)
-	const both = `{ v: victimStatistics { total { count } } c: caseStatistics { total { count } } }`
+	// Cases by their lead agencies' kinds: the cases' statement and the
+	// agency registry.
+	const both = `{ v: victimStatistics { total { count } } c: caseStatistics(groupBy: [LEAD_AGENCY_KIND]) { total { count } } }`
 	// read sends both and returns the statements sent outside the audit
 	// trail's transaction: the statistics' own.
 	read := func() int64 {

@@ -393,11 +393,11 @@ func (e *Editions) take(ctx context.Context, scope string, years []string) error
 			return err
 		}
 	}
-	victims, err := readVictims(ctx, c)
+	victims, err := readVictims(ctx, c, nil)
 	if err != nil {
 		return err
 	}
-	referrals, err := readReferrals(ctx, c)
+	referrals, err := readReferrals(ctx, c, nil)
 	if err != nil {
 		return err
 	}

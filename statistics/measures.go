@@ -74,6 +74,10 @@ type MeasureCell struct {
 	// probation, fines.
 	ImprisonmentMonths         Distribution
 	SuspendedOrProbation, Fine int
+	// ImprisonmentAgainstRange is the sentences to imprisonment against
+	// the statutory range (sentenceRange): exact counts of decisions, as
+	// the kinds of sentence are.
+	ImprisonmentAgainstRange AgainstRange
 	// Compensation the decisions ordered: how many, how many of them were
 	// paid, and in all (lek). The sum is nil for callers under disclosure
 	// control: two looks at it give the award of a decision made between
@@ -86,6 +90,23 @@ type MeasureCell struct {
 	// now.
 	TraffickingCharges int
 	ReclassifiedTo     map[string]int
+}
+
+// AgainstRange counts sentences to imprisonment by where they stand
+// against the statutory range (sentenceRange's values).
+type AgainstRange struct{ Below, Within, Above, NoRange int }
+
+func (a *AgainstRange) add(value string, n int) {
+	switch value {
+	case BelowRange:
+		a.Below += n
+	case WithinRange:
+		a.Within += n
+	case AboveRange:
+		a.Above += n
+	case NoRange:
+		a.NoRange += n
+	}
 }
 
 // TraffickingArticles are the articles whose reclassification to a
@@ -141,6 +162,7 @@ type outcomeRow struct {
 	Paid           bool    `sql:"paid"`
 	Ordered        int     `sql:"ordered"`
 	Lek            *int64  `sql:"lek"`
+	SentenceRange  string  `sql:"sentence_range"`
 	N              int     `sql:"n"`
 }
 
@@ -218,7 +240,8 @@ func readOutcomes(ctx context.Context, client *ent.Client) ([]outcomeRow, error)
 		lek := s.C(courtdecision.FieldCompensationOrderedLek)
 		groupByProceeding(s, p, map[string]string{"verdict": s.C(courtdecision.FieldVerdict),
 			"sentence_kind": s.C(courtdecision.FieldSentenceKind), "sentence_months": s.C(courtdecision.FieldSentenceMonths),
-			"paid": s.C(courtdecision.FieldCompensationPaid), "ordered": "CASE WHEN " + lek + " > 0 THEN 1 ELSE 0 END"},
+			"paid": s.C(courtdecision.FieldCompensationPaid), "ordered": "CASE WHEN " + lek + " > 0 THEN 1 ELSE 0 END",
+			"sentence_range": sentenceRange(s, s)},
 			sql.As("SUM("+lek+")", "lek"))
 	}).Scan(ctx, &rows)
 	return rows, err
@@ -245,9 +268,10 @@ func readCharges(ctx context.Context, client *ent.Client) ([]chargeRow, error) {
 func groupByProceeding(s *sql.Selector, p interface{ C(string) string }, named map[string]string, more ...string) {
 	office := sql.Table(agency.Table).As("office")
 	s.Join(office).On(p.C(prosecution.FieldOfficeID), office.C(agency.FieldID))
-	exprs := []string{monthOf(s, p.C(prosecution.FieldRegisteredAt)), office.C(agency.FieldCode), p.C(prosecution.FieldStage),
+	m := monthOf(s, p.C(prosecution.FieldRegisteredAt))
+	exprs := []string{m.group, office.C(agency.FieldCode), p.C(prosecution.FieldStage),
 		"CASE WHEN " + p.C(prosecution.FieldDeadlineExtensions) + " > 0 THEN 'YES' ELSE 'NO' END"}
-	cols := []string{sql.As(exprs[0], "month"), sql.As(exprs[1], "d0"), sql.As(exprs[2], "d1"), sql.As(exprs[3], "d2")}
+	cols := []string{sql.As(m.text, "month"), sql.As(exprs[1], "d0"), sql.As(exprs[2], "d1"), sql.As(exprs[3], "d2")}
 	for _, name := range slices.Sorted(maps.Keys(named)) {
 		cols = append(cols, sql.As(named[name], name))
 		exprs = append(exprs, named[name])
@@ -286,6 +310,7 @@ func (m *measureSum) addOutcome(r outcomeRow) {
 			c.Fine += r.N
 		}
 	}
+	c.ImprisonmentAgainstRange.add(r.SentenceRange, r.N)
 	if r.Ordered == 1 {
 		c.CompensationOrdered += r.N
 		if r.Paid {

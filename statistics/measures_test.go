@@ -25,6 +25,7 @@ var measuresQuery = measuresTableQuery("prosecutionMeasures", "ProsecutionDimens
   daysToTrialRequest { count median p90 max withheld }
   convicted convictedOfLesserOffence acquitted dismissedByCourt suspendedOrProbation fines
   imprisonmentMonths { count median p90 max withheld }
+  imprisonmentAgainstRange { below within above noRange }
   compensationOrdered compensationPaid compensationOrderedLek traffickingCharges reclassifiedTo { article count }
 `)
 
@@ -43,6 +44,7 @@ type measureCellJSON struct {
 
 	Convicted, ConvictedOfLesserOffence, Acquitted, DismissedByCourt, SuspendedOrProbation, Fines int
 	ImprisonmentMonths                                                                            durationJSON
+	ImprisonmentAgainstRange                                                                      struct{ Below, Within, Above, NoRange int }
 	CompensationOrdered, CompensationPaid                                                         int
 	CompensationOrderedLek                                                                        *float64
 	TraffickingCharges                                                                            int
@@ -156,6 +158,17 @@ func expectedMeasures(ps []proceeding, groupBy []string, period string, keep fun
 				case domain.SentenceKindImprisonment:
 					if d.SentenceMonths != nil {
 						a.months = append(a.months, *d.SentenceMonths)
+					}
+					r := &a.c.ImprisonmentAgainstRange
+					switch sentenceAgainstRange(d, p.charges) {
+					case "BELOW_RANGE":
+						r.Below++
+					case "WITHIN_RANGE":
+						r.Within++
+					case "ABOVE_RANGE":
+						r.Above++
+					case "NO_RANGE":
+						r.NoRange++
 					}
 				case domain.SentenceKindSuspendedOrProbation:
 					a.c.SuspendedOrProbation++

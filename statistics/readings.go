@@ -8,6 +8,7 @@ import (
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/referral"
@@ -52,11 +53,11 @@ func WithReadings(ctx context.Context, cache *Cache) context.Context {
 	return readingsKey.With(ctx, &Readings{cache: cache})
 }
 
-// finestCells returns d's finest cells as ctx's caller sees them: read
-// through client at the first ask of the request, and kept for the rest of
-// it.
-func (d Dataset) finestCells(ctx context.Context, client *ent.Client) ([]fineCell, error) {
-	return readStatement(ctx, d.name, d.from, func(ctx context.Context) ([]fineCell, error) { return d.read(ctx, client) })
+// readCells returns d's cells grouped by by as ctx's caller sees them:
+// read through client at the first ask of the request, and kept for the
+// rest of it (each grouping apart).
+func (d Dataset) readCells(ctx context.Context, client *ent.Client, by grouping) ([]fineCell, error) {
+	return readStatement(ctx, d.name+by.name(), d.from, func(ctx context.Context) ([]fineCell, error) { return d.read(ctx, client, by) })
 }
 
 // readStatement is readOnce for what a statement returns (not what is
@@ -84,7 +85,7 @@ var agencySource = source{ent.TypeAgency, []string{agency.Table}}
 // (migration statistics_changed): the only ones a cached read may read.
 var countedTables = []string{
 	victim.Table, casefile.Table, prosecution.Table, referral.Table,
-	courtdecision.Table, supportservice.Table, agency.Table,
+	courtdecision.Table, supportservice.Table, agency.Table, charge.Table,
 }
 
 // readOnce returns what read returns, read at the first ask of the request

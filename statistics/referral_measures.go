@@ -102,7 +102,7 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 		return nil, err
 	}
 	k := ctl.threshold(true)
-	in, fixed, err := Referrals.cells(ctx, client, k)
+	in, fixed, err := Referrals.cells(ctx, client, k, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +241,8 @@ func readDaysToAccept(ctx context.Context, client *ent.Client) ([]acceptRow, err
 				") AS h WHERE json_extract(h.value, '$.status') = '" + string(domain.ReferralStatusAccepted) + "')"
 		}
 		days := "(" + accepted + " - " + secondsOf(s, s.C(referral.FieldReferredAt)) + ") / 86400"
-		exprs := []string{monthOf(s, s.C(referral.FieldReferredAt)), s.C(referral.FieldServiceKind), from.C(agency.FieldKind),
+		m := monthOf(s, s.C(referral.FieldReferredAt))
+		exprs := []string{m.group, s.C(referral.FieldServiceKind), from.C(agency.FieldKind),
 			to.C(agency.FieldKind), s.C(referral.FieldStatus), days}
 		// Only referrals accepted now (ACCEPTED, COMPLETED): the days' count
 		// is then the sum of counts referralStatistics shows under the
@@ -249,7 +250,7 @@ func readDaysToAccept(ctx context.Context, client *ent.Client) ([]acceptRow, err
 		// whose count may be withheld.
 		s.Where(sql.And(sql.InValues(s.C(referral.FieldStatus), domain.ReferralStatusAccepted, domain.ReferralStatusCompleted),
 			sql.P(func(b *sql.Builder) { b.WriteString(accepted + " IS NOT NULL") })))
-		s.Select(sql.As(exprs[0], "month"), sql.As(exprs[1], "d0"), sql.As(exprs[2], "d1"), sql.As(exprs[3], "d2"),
+		s.Select(sql.As(m.text, "month"), sql.As(exprs[1], "d0"), sql.As(exprs[2], "d1"), sql.As(exprs[3], "d2"),
 			sql.As(exprs[4], "d3"), sql.As(exprs[5], "days"), sql.As(sql.Count("*"), "n")).GroupBy(exprs...)
 	}).Scan(ctx, &rows)
 	return rows, err

@@ -28,6 +28,7 @@ import (
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/referral"
@@ -102,9 +103,10 @@ type Dataset struct {
 	// on each grid's cells (a year and a value of each of its dimensions).
 	// Nil for tables of records, whose counts are exact.
 	grids [][]string
-	// read returns the finest cells of the rows ctx's caller sees, in one
+	// read returns the cells of the rows ctx's caller sees, by month and
+	// the dimensions by groups (nil: every one, the finest cells), in one
 	// SQL statement.
-	read func(ctx context.Context, client *ent.Client) ([]fineCell, error)
+	read func(ctx context.Context, client *ent.Client, by grouping) ([]fineCell, error)
 	// edited is the table's cells in the editions (editions.go): for
 	// tables of people, which callers under disclosure control read.
 	edited func(*joined) []fineCell
@@ -136,7 +138,7 @@ var TrialRequests = Dataset{name: "trialRequests", from: source{ent.TypeProsecut
 // decided: the outcomes a year's report counts by the date of the
 // decision. Decisions are court records, not people: their counts are not
 // suppressed, as proceedings' are not.
-var Decisions = Dataset{name: "decisions", from: source{ent.TypeCourtDecision, []string{courtdecision.Table, agency.Table}}, dims: decisionDims, read: readDecisions}
+var Decisions = Dataset{name: "decisions", from: source{ent.TypeCourtDecision, []string{courtdecision.Table, agency.Table, charge.Table}}, dims: decisionDims, read: readDecisions}
 
 // Referrals counts referrals of victims to services, by month referred.
 // Each is one victim's, so they are controlled as counts of people.
@@ -151,7 +153,7 @@ func Compute(ctx context.Context, client *ent.Client, d Dataset, q Query, ctl Co
 		return nil, err
 	}
 	k := ctl.threshold(d.people)
-	in, _, err := d.cells(ctx, client, k)
+	in, _, err := d.cells(ctx, client, k, d.grouping(q))
 	if err != nil {
 		return nil, err
 	}
@@ -186,10 +188,10 @@ func Compute(ctx context.Context, client *ent.Client, d Dataset, q Query, ctl Co
 // cells returns what d publishes to ctx's caller under k: for a table of
 // people under disclosure control (k > 0), its cells in the editions of
 // the caller's scope and the years withheld, with those editions; else
-// the live finest cells, and no editions.
-func (d Dataset) cells(ctx context.Context, client *ent.Client, k int) (published, *joined, error) {
+// the live cells grouped by (Dataset.grouping), and no editions.
+func (d Dataset) cells(ctx context.Context, client *ent.Client, k int, by grouping) (published, *joined, error) {
 	if k == 0 || !d.people {
-		fine, err := d.finestCells(ctx, client)
+		fine, err := d.readCells(ctx, client, by)
 		return published{fine: fine, from: d.from}, nil, err
 	}
 	if d.edited == nil {
@@ -202,6 +204,26 @@ func (d Dataset) cells(ctx context.Context, client *ent.Client, k int) (publishe
 	// What is computed from editions is never stale: kept whatever
 	// changes (no tables), for the callers who share d's cells.
 	return published{fine: d.edited(j), withheld: withheld, from: source{entity: d.from.entity}, editions: j}, j, nil
+}
+
+// grouping is what d is read grouped by to answer q. A table of records
+// (exact counts) is read by month and the dimensions q groups or filters
+// by alone: a dashboard's panel of cases by region groups the cases by
+// month and region in SQL, a few hundred rows, rather than reading every
+// finest cell (tens of thousands at demo scale 400) to sum them in Go;
+// its sums are the same, as every dimension q names is in its cells. A
+// table of people is read at its finest (nil): disclosure control decides
+// on its finest cells, and the support and referral measures answer
+// several queries from one reading.
+func (d Dataset) grouping(q Query) grouping {
+	if d.people {
+		return nil
+	}
+	by := make(grouping, len(d.dims))
+	for i, dim := range d.dims {
+		by[i] = slices.Contains(q.GroupBy, dim) || len(q.Where[dim]) > 0
+	}
+	return by
 }
 
 // withheldName names in's withheld years in the name a value computed

@@ -201,7 +201,8 @@ func prosecutionRows(t *testing.T, c *ent.Client) []row {
 // month decided, court, instance, verdict, sentence (NONE for none) and
 // compensation (ordered when more than nothing was; paid only then).
 func decisionRows(t *testing.T, c *ent.Client) []row {
-	ds := c.CourtDecision.Query().WithCourt().AllX(viewer.SystemContext(context.Background()))
+	ds := c.CourtDecision.Query().WithCourt().WithProsecution(func(q *ent.ProsecutionQuery) { q.WithCharges() }).
+		AllX(viewer.SystemContext(context.Background()))
 	out := make([]row, len(ds))
 	for i, d := range ds {
 		sentence, compensation := "NONE", "NOT_ORDERED"
@@ -213,9 +214,41 @@ func decisionRows(t *testing.T, c *ent.Client) []row {
 		}
 		out[i] = row{month: d.DecidedOn.UTC().Format("2006-01"), values: map[string]string{
 			"COURT": d.Edges.Court.Code, "INSTANCE": string(d.Instance), "VERDICT": string(d.Verdict),
-			"SENTENCE": sentence, "COMPENSATION": compensation}}
+			"SENTENCE": sentence, "COMPENSATION": compensation, "SENTENCE_RANGE": sentenceAgainstRange(d, d.Edges.Prosecution.Edges.Charges)}}
 	}
 	return out
+}
+
+// sentenceAgainstRange is a decision's SENTENCE_RANGE by the test's own
+// reading of the Criminal Code (110/a: 8 to 15 years; 128/b, the more
+// severe: 10 to 20), not the package's; charges are its proceeding's.
+func sentenceAgainstRange(d *ent.CourtDecision, charges []*ent.Charge) string {
+	if d.SentenceKind == nil || *d.SentenceKind != domain.SentenceKindImprisonment || d.SentenceMonths == nil {
+		return "NO_IMPRISONMENT"
+	}
+	if d.Verdict != domain.VerdictConvicted {
+		return "NO_RANGE"
+	}
+	charged := map[domain.Article]bool{}
+	for _, c := range charges {
+		charged[c.Article] = true
+	}
+	for _, law := range []struct {
+		article  domain.Article
+		min, max int // years
+	}{{domain.ArticleCc128b, 10, 20}, {domain.ArticleCc110a, 8, 15}} {
+		if !charged[law.article] {
+			continue
+		}
+		switch months := *d.SentenceMonths; {
+		case months < law.min*12:
+			return "BELOW_RANGE"
+		case months > law.max*12:
+			return "ABOVE_RANGE"
+		}
+		return "WITHIN_RANGE"
+	}
+	return "NO_RANGE"
 }
 
 func referralRows(t *testing.T, c *ent.Client) []row {
@@ -279,7 +312,7 @@ func (r filteredRequest[T]) vars() map[string]any {
 var filterKeys = map[string]string{"OFFICE": "office", "SERVICE_KIND": "serviceKind", "STATUS": "status",
 	"FROM_AGENCY_KIND": "fromAgencyKind", "TO_AGENCY_KIND": "toAgencyKind", "REGION": "region", "SEX": "sex", "AGE_GROUP": "ageGroup", "IDENTIFICATION_STATUS": "identificationStatus",
 	"IDENTIFIED_BY": "identifiedBy", "STAGE": "stage", "LEAD_AGENCY_KIND": "leadAgencyKind", "EXPLOITATION": "exploitation",
-	"COURT": "court", "INSTANCE": "instance", "VERDICT": "verdict", "SENTENCE": "sentence", "COMPENSATION": "compensation"}
+	"COURT": "court", "INSTANCE": "instance", "VERDICT": "verdict", "SENTENCE": "sentence", "COMPENSATION": "compensation", "SENTENCE_RANGE": "sentenceRange"}
 
 // keeps is the test's own reading of a filter.
 func (r request) keeps(x row) bool {
@@ -828,7 +861,9 @@ func TestStatistics(t *testing.T) {
 			for _, r := range []request{{}, {groupBy: []string{"VERDICT", "INSTANCE"}, period: "YEAR"},
 				{groupBy: []string{"SENTENCE"}, where: map[string]any{"instance": []string{"FIRST_INSTANCE"}, "from": "2023-01", "to": "2025-12"}},
 				{groupBy: []string{"COMPENSATION", "COURT"}, period: "QUARTER", where: map[string]any{"verdict": []string{"CONVICTED", "CONVICTED_OF_LESSER_OFFENCE"}}},
-				{groupBy: []string{"INSTANCE"}, where: map[string]any{"compensation": []string{"ORDERED_PAID"}, "sentence": []string{"IMPRISONMENT", "NONE"}}}} {
+				{groupBy: []string{"INSTANCE"}, where: map[string]any{"compensation": []string{"ORDERED_PAID"}, "sentence": []string{"IMPRISONMENT", "NONE"}}},
+				{groupBy: []string{"SENTENCE_RANGE", "VERDICT"}, period: "YEAR", where: map[string]any{"instance": []string{"FIRST_INSTANCE"}}},
+				{groupBy: []string{"COURT"}, where: map[string]any{"sentenceRange": []string{"WITHIN_RANGE", "NO_RANGE"}}}} {
 				got := ask(t, s, coordinator, decisionQuery, r)
 				want := expect(rows, r)
 				if got.CountsPeople || got.Threshold != 0 || len(got.Cells) != len(want.members) || len(got.Cells) == 0 {
@@ -933,12 +968,13 @@ const dashboardQuery = `{
 }`
 
 // TestDashboardStatementCount: a dashboard of eight panels over the four
-// tables costs one SQL statement for each table of records (cases,
-// proceedings) on top of what any request costs (the caller's agency, the
-// audit trail's write), panels of one table sharing it
+// tables costs, on top of what any request costs (the caller's agency, the
+// audit trail's write), one SQL statement for each grouping of a table of
+// records it asks (cases by region; by stage and open; proceedings by
+// office and stage; by extension), panels of one grouping sharing it
 // (statistics.Readings), plus one read of the agency registry for the
-// tables grouped by agency (withAgencies), and none for the tables of
-// people, which are the editions' (read once a server and scope); the same
+// groupings by agency (withAgencies), and none for the tables of people,
+// which are the editions' (read once a server and scope); the same
 // whether the database is empty or holds the demo data.
 func TestDashboardStatementCount(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
@@ -962,8 +998,8 @@ func TestDashboardStatementCount(t *testing.T) {
 		if empty != seeded {
 			t.Errorf("statements grow with the data: %d empty, %d seeded", empty, seeded)
 		}
-		if seeded-one != 3 {
-			t.Errorf("8 panels over 4 tables cost %d statements more than 1 panel does: want 3, one for each table of records (cases, proceedings) and the agency registry once; the tables of people are the editions'", seeded-one)
+		if seeded-one != 5 {
+			t.Errorf("8 panels over 4 tables cost %d statements more than 1 panel does: want 5, one for each of the four groupings of tables of records (cases, proceedings) and the agency registry once; the tables of people are the editions'", seeded-one)
 		}
 	})
 }

@@ -124,7 +124,7 @@ func ComputeSupportKinds(ctx context.Context, client *ent.Client, services []str
 		return nil, err
 	}
 	k := ctl.threshold(true)
-	in, fixed, err := Victims.cells(ctx, client, k)
+	in, fixed, err := Victims.cells(ctx, client, k, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -307,8 +307,8 @@ func readSupport(ctx context.Context, client *ent.Client) ([]supportRow, error) 
 		days := "(" + first.C("first_at") + " - " + secondsOf(s, s.C(victim.FieldIdentifiedAt)) + ") / 86400"
 		days = "CASE WHEN " + days + " < 0 THEN 0 ELSE " + days + " END"
 		month := monthOf(s, s.C(victim.FieldIdentifiedAt))
-		s.Select(sql.As(month, "month"), sql.As(first.C("kind"), "kind"), sql.As(days, "days"), sql.As(sql.Count("*"), "n")).
-			GroupBy(month, first.C("kind"), days)
+		s.Select(sql.As(month.text, "month"), sql.As(first.C("kind"), "kind"), sql.As(days, "days"), sql.As(sql.Count("*"), "n")).
+			GroupBy(month.group, first.C("kind"), days)
 	}).Scan(ctx, &rows)
 	return rows, err
 }

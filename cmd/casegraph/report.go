@@ -64,7 +64,7 @@ type annualTable struct {
 	title   string
 	dataset statistics.Dataset
 	groupBy []string
-	// where keeps some rows only (first-instance decisions).
+	// where keeps some rows only (first-instance decisions, convictions).
 	where map[string][]string
 }
 
@@ -75,8 +75,9 @@ var supportByKind = statistics.VictimSupport
 
 // annualTables are the tables of the annual report for year, in order.
 // Each is one statistics.Query of the year's months, grouped by one
-// dimension (court decisions: the first-instance ones): the same code, and
-// the same answer, as the GraphQL field asked the same question.
+// dimension (court decisions: the first-instance ones, or the convictions
+// among them): the same code, and the same answer, as the GraphQL field
+// asked the same question.
 func annualTables(year int) []annualTable {
 	y := strconv.Itoa(year)
 	firstInstance := map[string][]string{"INSTANCE": {string(domain.InstanceFirstInstance)}}
@@ -96,6 +97,9 @@ func annualTables(year int) []annualTable {
 		{"First-instance court decisions in " + y + ", by verdict", statistics.Decisions, []string{"VERDICT"}, firstInstance},
 		{"First-instance court decisions in " + y + ", by sentence (NONE: no sentence)", statistics.Decisions, []string{"SENTENCE"}, firstInstance},
 		{"First-instance court decisions in " + y + ", compensation to the victim ordered and paid", statistics.Decisions, []string{"COMPENSATION"}, firstInstance},
+		{"First-instance convictions of the offence charged in " + y + ", by sentence against the statutory range (110/a: 8 to 15 years; 128/b: 10 to 20, the more severe when both are charged;" +
+			" NO_RANGE: no article whose range is kept; NO_IMPRISONMENT: suspended, probation or fine)",
+			statistics.Decisions, []string{"SENTENCE_RANGE"}, map[string][]string{"INSTANCE": {string(domain.InstanceFirstInstance)}, "VERDICT": {string(domain.VerdictConvicted)}}},
 	}
 }
 
@@ -109,7 +113,6 @@ type notAvailable struct {
 
 var notAvailableYet = []notAvailable{
 	{"Victims by nationality or nationality group", "nationality is a quasi-identifier and never a dimension; the report gives foreign nationals YES/NO instead"},
-	{"Sentences against the statutory range of each article", "the statutory ranges are not in the data; the report counts first-instance decisions by kind of sentence, and prosecutionMeasures gives the months of imprisonment"},
 }
 
 // reportCell is a cell as published: count null when suppressed.

@@ -321,7 +321,7 @@ func TestReportAnnual(t *testing.T) {
 					}
 				}
 			}
-			if len(r.NotAvailable) == 0 || !strings.Contains(md, "## Not available yet") || !strings.Contains(csvOut, "not available yet,Sentences against") {
+			if len(r.NotAvailable) == 0 || !strings.Contains(md, "## Not available yet") || !strings.Contains(csvOut, "not available yet,Victims by nationality") {
 				t.Error("the report does not list the tables not available yet")
 			}
 		})
