@@ -117,6 +117,45 @@ type joined struct {
 	// database (the Cache keeps only national callers', on PostgreSQL).
 	mu        sync.Mutex
 	decisions map[string]*decision
+	// answers are tables answered from these cells, by name (Compute):
+	// as fixed as the cells, so kept for every caller of the scope on
+	// every database, up to maxAnsweredCells cells in all. A server
+	// without the Cache (SQLite) otherwise sums every edition's cells
+	// for each panel of each request.
+	answers     map[string]*Table
+	answerCells int
+}
+
+// maxAnsweredCells bounds the cells of the answers a scope's editions
+// keep: a dashboard's panels are tens to hundreds of cells, so this is
+// about a hundred panels, a few MB, for each scope a server serves.
+const maxAnsweredCells = 20000
+
+// answered returns the table kept under name, or answer's, kept while
+// the scope's answers stay within maxAnsweredCells. answer runs outside
+// the lock: it takes the scope's disclosure decisions (decided), and
+// other panels need not wait for its sums.
+func (j *joined) answered(name string, answer func() *Table) *Table {
+	j.mu.Lock()
+	t, ok := j.answers[name]
+	j.mu.Unlock()
+	if ok {
+		return t
+	}
+	t = answer()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if kept, ok := j.answers[name]; ok {
+		return kept
+	}
+	if w := t.keptWeight(); len(t.Cells) <= maxKeptAnswerCells && j.answerCells+w <= maxAnsweredCells {
+		if j.answers == nil {
+			j.answers = map[string]*Table{}
+		}
+		j.answers[name] = t
+		j.answerCells += w
+	}
+	return t
 }
 
 // decided returns the decision kept under name, or decide's, kept.

@@ -212,3 +212,35 @@ func TestTakeOutlivesItsRequest(t *testing.T) {
 		t.Errorf("the look after the take shows no year: %+v", got.Cells)
 	}
 }
+
+// TestAnswersKeptWithEditions: a scope's editions keep each answer asked
+// of them once, a panel's size at most, and no more than
+// maxAnsweredCells cells of answers in all.
+func TestAnswersKeptWithEditions(t *testing.T) {
+	var j joined
+	sums := 0
+	table := func(cells int) func() *Table {
+		return func() *Table {
+			sums++
+			return &Table{Cells: make([]Cell, cells)}
+		}
+	}
+	first := j.answered("victims by sex", table(10))
+	if again := j.answered("victims by sex", table(10)); again != first || sums != 1 {
+		t.Fatalf("asked twice, summed %d times (the same table: %v)", sums, again == first)
+	}
+	j.answered("too fine", table(maxKeptAnswerCells+1))
+	j.answered("too fine", table(maxKeptAnswerCells+1))
+	if sums != 3 {
+		t.Errorf("an answer larger than a panel was kept (%d sums, want 3)", sums)
+	}
+	for i := 0; j.answerCells+maxKeptAnswerCells+1 <= maxAnsweredCells; i++ {
+		j.answered(fmt.Sprint("panel ", i), table(maxKeptAnswerCells))
+	}
+	before := sums
+	j.answered("one panel too many", table(maxKeptAnswerCells))
+	j.answered("one panel too many", table(maxKeptAnswerCells))
+	if sums != before+2 || j.answerCells > maxAnsweredCells {
+		t.Errorf("answers beyond the bound were kept: %d cells kept, bound %d", j.answerCells, maxAnsweredCells)
+	}
+}

@@ -163,13 +163,18 @@ func Compute(ctx context.Context, client *ent.Client, d Dataset, q Query, ctl Co
 	// The answer depends on the cells, q and k alone: kept like them (a
 	// national dashboard asked again is answered without a sum), for those
 	// very cells, when it is a panel's size (a finely grouped table is
-	// answered afresh rather than held).
+	// answered afresh rather than held). Answers from editions are kept
+	// with the editions, for every caller of the scope, on every database.
 	key, err := json.Marshal(q)
 	if err != nil {
 		return nil, err
 	}
+	name := d.name + "/answer/" + strconv.Itoa(k) + "/" + in.withheldName() + string(key)
+	if in.editions != nil {
+		return in.editions.answered(name, func() *Table { return d.answer(ctx, in, q, ctl) }), nil
+	}
 	var fresh *Table
-	kept := onCells(ctx, d.name+"/answer/"+strconv.Itoa(k)+"/"+in.withheldName()+string(key), in.from, in.fine, func() *Table {
+	kept := onCells(ctx, name, in.from, in.fine, func() *Table {
 		fresh = d.answer(ctx, in, q, ctl)
 		if len(fresh.Cells) > maxKeptAnswerCells {
 			return nil
