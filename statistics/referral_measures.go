@@ -228,7 +228,17 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 // now by month referred, their dimensions and the whole days from the referral to the
 // first ACCEPTED of their status history (a JSON list).
 func readDaysToAccept(ctx context.Context, client *ent.Client) ([]acceptRow, error) {
-	var rows []acceptRow
+	// As acceptRow, but with days that may be null (ent's Scan reads no
+	// embedded struct).
+	var scanned []struct {
+		Month string `sql:"month"`
+		D0    string `sql:"d0"`
+		D1    string `sql:"d1"`
+		D2    string `sql:"d2"`
+		D3    string `sql:"d3"`
+		Days  *int   `sql:"days"`
+		N     int    `sql:"n"`
+	}
 	err := client.Referral.Query().Modify(func(s *sql.Selector) {
 		from, to := joinReferralAgencies(s)
 		history := s.C(referral.FieldStatusHistory)
@@ -248,10 +258,20 @@ func readDaysToAccept(ctx context.Context, client *ent.Client) ([]acceptRow, err
 		// is then the sum of counts referralStatistics shows under the
 		// cell, not one that includes referrals accepted and revoked since,
 		// whose count may be withheld.
-		s.Where(sql.And(sql.InValues(s.C(referral.FieldStatus), domain.ReferralStatusAccepted, domain.ReferralStatusCompleted),
-			sql.P(func(b *sql.Builder) { b.WriteString(accepted + " IS NOT NULL") })))
+		// A referral accepted now whose history has no ACCEPTED has no
+		// days (null), and is left out below rather than by a WHERE on
+		// the same subquery, which PostgreSQL would evaluate a second time
+		// for every referral (1.9 against 0.8 s at scale 400, where this
+		// is half of a national take of editions).
+		s.Where(sql.InValues(s.C(referral.FieldStatus), domain.ReferralStatusAccepted, domain.ReferralStatusCompleted))
 		s.Select(sql.As(m.text, "month"), sql.As(exprs[1], "d0"), sql.As(exprs[2], "d1"), sql.As(exprs[3], "d2"),
 			sql.As(exprs[4], "d3"), sql.As(exprs[5], "days"), sql.As(sql.Count("*"), "n")).GroupBy(exprs...)
-	}).Scan(ctx, &rows)
+	}).Scan(ctx, &scanned)
+	rows := make([]acceptRow, 0, len(scanned))
+	for _, r := range scanned {
+		if r.Days != nil {
+			rows = append(rows, acceptRow{Month: r.Month, D0: r.D0, D1: r.D1, D2: r.D2, D3: r.D3, Days: *r.Days, N: r.N})
+		}
+	}
 	return rows, err
 }
