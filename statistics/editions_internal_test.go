@@ -244,3 +244,43 @@ func TestAnswersKeptWithEditions(t *testing.T) {
 		t.Errorf("answers beyond the bound were kept: %d cells kept, bound %d", j.answerCells, maxAnsweredCells)
 	}
 }
+
+// TestTakeReadsOneSnapshot: the reads of a take agree with each other.
+// On PostgreSQL they run side by side in transactions that import one
+// snapshot; an agency registered after they began is seen by none of
+// them, even by a read that starts after its commit. (SQLite's take reads
+// in one transaction.)
+func TestTakeReadsOneSnapshot(t *testing.T) {
+	db := testdb.Postgres(t)
+	ctx := viewer.SystemContext(context.Background())
+	e := NewEditions(db.Client, db.Dialect)
+	count := func(c *ent.Client) (int, error) { return c.Agency.Query().Count(ctx) }
+	committed := make(chan struct{})
+	var first, second int
+	err := e.inSnapshot(ctx,
+		func(c *ent.Client) error {
+			defer close(committed)
+			var err error
+			if first, err = count(c); err != nil {
+				return err
+			}
+			return db.Client.Agency.Create().SetCode("registered-meanwhile").SetName("Registered meanwhile").
+				SetKind(domain.AgencyKindNgoShelter).Exec(ctx)
+		},
+		func(c *ent.Client) error {
+			<-committed
+			var err error
+			second, err = count(c)
+			return err
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err := count(db.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second != first || now != first+1 {
+		t.Errorf("the take's reads counted %d and %d agencies, %d after it: want one snapshot (the same count twice) and the agency registered in between after it", first, second, now)
+	}
+}
