@@ -87,15 +87,21 @@ func DefaultLimits() Limits {
 			"Query.policyWhatIf": 10_000,
 			// Verifying walks the whole audit trail: one a request.
 			"Query.verifyAuditTrail": 20_000,
-			// A statistics table is one grouped statement over a whole
-			// table, summed in memory, whatever cells are read: eight
-			// panels of a dashboard fit one request.
-			"Query.victimStatistics":      1_000,
-			"Query.caseStatistics":        1_000,
-			"Query.prosecutionStatistics": 1_000,
-			"Query.prosecutionMeasures":   1_000,
-			"Query.referralMeasures":      1_000,
-			"Query.referralStatistics":    1_000,
+			// A statistics table is at most one grouped statement over a
+			// whole table (a request reads a few groupings of a table, then
+			// its finest cells: statistics.maxGroupingsPerTable), summed in
+			// memory, whatever cells are read: eight panels of a dashboard
+			// fit one request. TestStatisticsFieldsHaveFixedCosts holds
+			// every statistics field to a line here.
+			"Query.victimStatistics":       1_000,
+			"Query.caseStatistics":         1_000,
+			"Query.prosecutionStatistics":  1_000,
+			"Query.trialRequestStatistics": 1_000,
+			"Query.decisionStatistics":     1_000,
+			"Query.prosecutionMeasures":    1_000,
+			"Query.referralMeasures":       1_000,
+			"Query.referralStatistics":     1_000,
+			"Query.victimSupport":          1_000,
 		},
 	}
 }

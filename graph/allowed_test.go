@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/policies"
@@ -138,5 +139,27 @@ func TestAllowedOverHTTP(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStatisticsFieldsHaveFixedCosts: every field that needs the
+// statistics read power reads whole tables, whatever it selects, so the
+// cost model gives it a fixed cost (cost.DefaultLimits); one without it
+// would cost as little as a scalar, and a request could ask for dozens
+// (a review found decisionStatistics and trialRequestStatistics so).
+func TestStatisticsFieldsHaveFixedCosts(t *testing.T) {
+	fixed := cost.DefaultLimits().FixedCosts
+	n := 0
+	for _, f := range allowedFields(t) {
+		if f.power.Object != "statistics" {
+			continue
+		}
+		n++
+		if fixed[f.name] < 1_000 {
+			t.Errorf("%s reads statistics but its fixed cost is %d, want at least 1,000 (cost.DefaultLimits)", f.name, fixed[f.name])
+		}
+	}
+	if n < 9 {
+		t.Errorf("found %d statistics fields, want the 9 of statistics.graphqls at least", n)
 	}
 }

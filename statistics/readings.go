@@ -3,6 +3,7 @@ package statistics
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/casegraph/casegraph/ent"
@@ -33,6 +34,9 @@ type Readings struct {
 	mu     sync.Mutex
 	tables map[string]*reading
 	cache  *Cache
+	// groupings are the groupings of each table of records read so far
+	// (grouping.name, by table).
+	groupings map[string][]string
 }
 
 // reading is one table's rows, read once: concurrent panels wait for the
@@ -55,10 +59,59 @@ func WithReadings(ctx context.Context, cache *Cache) context.Context {
 
 // readCells returns d's cells grouped by by as ctx's caller sees them:
 // read through client at the first ask of the request, and kept for the
-// rest of it (each grouping apart).
+// rest of it (each grouping apart), past maxGroupingsPerTable groupings
+// of d its finest cells instead.
 func (d Dataset) readCells(ctx context.Context, client *ent.Client, by grouping) ([]fineCell, error) {
-	return readStatement(ctx, d.name+by.name(), d.from, func(ctx context.Context) ([]fineCell, error) { return d.read(ctx, client, by) })
+	if by = capGroupings(ctx, d.name, by); by == nil {
+		return readStatement(ctx, d.name, d.from, func(ctx context.Context) ([]fineCell, error) { return d.read(ctx, client, nil) })
+	}
+	cells, err := readStatement(ctx, d.name+by.name(), d.from, func(ctx context.Context) (groupedCells, error) {
+		cells, err := d.read(ctx, client, by)
+		return groupedCells(cells), err
+	})
+	return cells, err
 }
+
+// maxGroupingsPerTable is how many distinct groupings of one table of
+// records a request reads, each a statement; past them it reads the
+// table's finest cells, which answer every query. A request of many
+// panels, each grouped differently, then costs at most this many
+// statements a table and one more (a review found 64 panels of court
+// decisions, each grouped differently, costing 64 statements).
+const maxGroupingsPerTable = 3
+
+// capGroupings returns by while the request on ctx has read fewer than
+// maxGroupingsPerTable other groupings of table, else nil (the finest
+// cells). Without Readings (a command, whose tables are fixed) by.
+func capGroupings(ctx context.Context, table string, by grouping) grouping {
+	rs := readingsKey.From(ctx)
+	if rs == nil || by == nil {
+		return by
+	}
+	name := by.name()
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	read := rs.groupings[table]
+	switch {
+	case slices.Contains(read, name):
+		return by
+	case len(read) >= maxGroupingsPerTable:
+		return nil
+	}
+	if rs.groupings == nil {
+		rs.groupings = map[string][]string{}
+	}
+	rs.groupings[table] = append(read, name)
+	return by
+}
+
+// groupedCells are a table's cells by a query's dimensions, which the
+// Cache weighs like answers (weighed): a national caller asking ever new
+// groupings cannot fill memory with them, as the finest cells, a few
+// values a table, cannot.
+type groupedCells []fineCell
+
+func (g groupedCells) keptWeight() int { return len(g) + 1 }
 
 // readStatement is readOnce for what a statement returns (not what is
 // computed from it), which the Cache also reads again after a change

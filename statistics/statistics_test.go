@@ -967,6 +967,55 @@ const dashboardQuery = `{
   referrals: referralStatistics(groupBy: [SERVICE_KIND, STATUS], period: YEAR) { cells { period values count suppressed } }
 }`
 
+// TestGroupingsPerRequestBounded: a request whose panels group one table
+// of records in many ways reads maxGroupingsPerTable groupings (3), then
+// the table's finest cells once for the rest, whatever the number of
+// panels, and answers each panel as it is answered alone.
+func TestGroupingsPerRequestBounded(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		seed(t, db)
+		counted, n := testdb.CountingStatements(db)
+		s := testserver.Start(t, counted)
+		token := s.Token(t, "onac", viewer.RoleCoordinator)
+		count := func(query string) (int64, *testserver.Response) {
+			before := n.Load()
+			r := s.Do(t, token, query, nil).MustOK(t)
+			return n.Load() - before, r
+		}
+		panel := func(alias, dim string) string {
+			return alias + `: decisionStatistics(groupBy: [` + dim + `]) { cells { values count } total { count } }`
+		}
+		dims := []string{"COURT", "INSTANCE", "VERDICT", "SENTENCE", "COMPENSATION", "SENTENCE_RANGE"}
+		var panels []string
+		for i, dim := range dims {
+			panels = append(panels, panel(fmt.Sprintf("p%d", i), dim))
+		}
+		count(`{ ` + panel("warm", "INSTANCE") + ` }`) // what a server reads once for a caller
+		one, _ := count(`{ ` + panel("p1", "INSTANCE") + ` }`)
+		all, r := count(`{ ` + strings.Join(panels, "\n") + ` }`)
+		// Three groupings, the finest cells, and the agency registry (the
+		// courts are named from it), against one grouping.
+		if all-one != 4 {
+			t.Errorf("6 panels grouped 6 ways cost %d statements more than 1 panel: want 4 (3 groupings, the finest cells, the registry)", all-one)
+		}
+		var got map[string]json.RawMessage
+		if err := json.Unmarshal(r.Data, &got); err != nil {
+			t.Fatal(err)
+		}
+		for i, dim := range dims {
+			_, alone := count(`{ ` + panel(fmt.Sprintf("p%d", i), dim) + ` }`)
+			var want map[string]json.RawMessage
+			if err := json.Unmarshal(alone.Data, &want); err != nil {
+				t.Fatal(err)
+			}
+			key := fmt.Sprintf("p%d", i)
+			if string(got[key]) != string(want[key]) {
+				t.Errorf("%s in a request of 6 panels: %s\nalone: %s", dim, got[key], want[key])
+			}
+		}
+	})
+}
+
 // TestDashboardStatementCount: a dashboard of eight panels over the four
 // tables costs, on top of what any request costs (the caller's agency, the
 // audit trail's write), one SQL statement for each grouping of a table of
