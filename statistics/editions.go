@@ -69,12 +69,20 @@ type Editions struct {
 
 	mu     sync.Mutex
 	scopes map[string]*scopeEditions
+	// sideBySide is held by the one take that reads side by side, in
+	// several connections (inSnapshot); other takes at the same time
+	// read in one. Takes of many scopes at once (after a year closes)
+	// each holding several connections while waiting for more would
+	// exhaust the pool and wait on each other for good (a review's
+	// finding); one take holding a few cannot.
+	sideBySide chan struct{}
 }
 
 // NewEditions returns the editions of the database of client, whose
 // dialect is dialectName.
 func NewEditions(client *ent.Client, dialectName string) *Editions {
-	return &Editions{client: client, dialect: dialectName, now: time.Now, scopes: map[string]*scopeEditions{}}
+	return &Editions{client: client, dialect: dialectName, now: time.Now, scopes: map[string]*scopeEditions{},
+		sideBySide: make(chan struct{}, 1)}
 }
 
 // scopeEditions are one row scope's editions, as far as read.
@@ -425,10 +433,10 @@ func (e *Editions) take(ctx context.Context, scope string, years []string) error
 		days               []acceptRow
 	)
 	err := e.inSnapshot(ctx,
-		func(c *ent.Client) (err error) { victims, err = readVictims(ctx, c, nil); return err },
-		func(c *ent.Client) (err error) { referrals, err = readReferrals(ctx, c, nil); return err },
-		func(c *ent.Client) (err error) { support, err = readSupport(ctx, c); return err },
-		func(c *ent.Client) (err error) { days, err = readDaysToAccept(ctx, c); return err },
+		func(ctx context.Context, c *ent.Client) (err error) { victims, err = readVictims(ctx, c, nil); return err },
+		func(ctx context.Context, c *ent.Client) (err error) { referrals, err = readReferrals(ctx, c, nil); return err },
+		func(ctx context.Context, c *ent.Client) (err error) { support, err = readSupport(ctx, c); return err },
+		func(ctx context.Context, c *ent.Client) (err error) { days, err = readDaysToAccept(ctx, c); return err },
 	)
 	if err != nil {
 		return err
@@ -478,12 +486,13 @@ func (e *Editions) take(ctx context.Context, scope string, years []string) error
 
 // inSnapshot runs reads, each with a client of one read-only snapshot of
 // the database, so that the editions of a take agree with each other. On
-// PostgreSQL they run side by side, each in a transaction of its own that
-// imports the snapshot the first exports (SET TRANSACTION SNAPSHOT): at
-// scale 400 the take's four statements take 3.2 s one after the other,
-// longer than a request may wait. On SQLite, one transaction serves them
-// in turn (its connections would wait on each other's locks anyway).
-func (e *Editions) inSnapshot(ctx context.Context, reads ...func(*ent.Client) error) error {
+// PostgreSQL, when no other take does (Editions.sideBySide), they run
+// side by side, each in a transaction of its own that imports the
+// snapshot the first exports (SET TRANSACTION SNAPSHOT): at scale 400 the
+// take's four statements take 3.2 s one after the other, near what a
+// request may wait. Otherwise, and on SQLite, the first transaction
+// serves them in turn. The first read that fails cancels the others.
+func (e *Editions) inSnapshot(ctx context.Context, reads ...func(context.Context, *ent.Client) error) error {
 	var txs []*ent.Tx
 	defer func() {
 		for _, tx := range txs {
@@ -500,17 +509,11 @@ func (e *Editions) inSnapshot(ctx context.Context, reads ...func(*ent.Client) er
 		if e.dialect != dialect.Postgres {
 			return c, nil
 		}
-		settings := []string{
-			// `serve` bounds every statement by the request timeout; these
-			// read the scope's whole tables, once, and are bounded by
-			// takeTimeout instead (a review found takes failing for good
-			// at scale 400 otherwise).
-			fmt.Sprintf("SET LOCAL statement_timeout = %d", takeTimeout.Milliseconds()),
-			// Their estimated costs set off PostgreSQL's JIT compiler,
-			// which took longer to compile them than it saved (0.1–0.25 s
-			// a statement at scale 400, each run once).
-			"SET LOCAL jit = off",
-		}
+		// `serve` bounds every statement by the request timeout; these
+		// read the scope's whole tables, once, and are bounded by
+		// takeTimeout instead (a review found takes failing for good at
+		// scale 400 otherwise).
+		settings := []string{fmt.Sprintf("SET LOCAL statement_timeout = %d", takeTimeout.Milliseconds())}
 		if snapshot != "" {
 			settings = append([]string{"SET TRANSACTION SNAPSHOT '" + snapshot + "'"}, settings...)
 		}
@@ -525,13 +528,22 @@ func (e *Editions) inSnapshot(ctx context.Context, reads ...func(*ent.Client) er
 	if err != nil {
 		return err
 	}
-	if e.dialect != dialect.Postgres {
+	inTurn := func() error {
 		for _, read := range reads {
-			if err := read(first); err != nil {
+			if err := read(ctx, first); err != nil {
 				return err
 			}
 		}
 		return nil
+	}
+	if e.dialect != dialect.Postgres {
+		return inTurn()
+	}
+	select {
+	case e.sideBySide <- struct{}{}:
+		defer func() { <-e.sideBySide }()
+	default:
+		return inTurn()
 	}
 	var snapshot string
 	rows, err := first.QueryContext(ctx, "SELECT pg_export_snapshot()")
@@ -557,9 +569,9 @@ func (e *Editions) inSnapshot(ctx context.Context, reads ...func(*ent.Client) er
 		}
 		clients = append(clients, c)
 	}
-	var g errgroup.Group
+	g, gctx := errgroup.WithContext(ctx)
 	for i, read := range reads {
-		g.Go(func() error { return read(clients[i]) })
+		g.Go(func() error { return read(gctx, clients[i]) })
 	}
 	return g.Wait()
 }

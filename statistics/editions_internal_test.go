@@ -258,7 +258,7 @@ func TestTakeReadsOneSnapshot(t *testing.T) {
 	committed := make(chan struct{})
 	var first, second int
 	err := e.inSnapshot(ctx,
-		func(c *ent.Client) error {
+		func(_ context.Context, c *ent.Client) error {
 			defer close(committed)
 			var err error
 			if first, err = count(c); err != nil {
@@ -267,7 +267,7 @@ func TestTakeReadsOneSnapshot(t *testing.T) {
 			return db.Client.Agency.Create().SetCode("registered-meanwhile").SetName("Registered meanwhile").
 				SetKind(domain.AgencyKindNgoShelter).Exec(ctx)
 		},
-		func(c *ent.Client) error {
+		func(_ context.Context, c *ent.Client) error {
 			<-committed
 			var err error
 			second, err = count(c)
@@ -282,5 +282,27 @@ func TestTakeReadsOneSnapshot(t *testing.T) {
 	}
 	if second != first || now != first+1 {
 		t.Errorf("the take's reads counted %d and %d agencies, %d after it: want one snapshot (the same count twice) and the agency registered in between after it", first, second, now)
+	}
+}
+
+// TestConcurrentTakesKeepThePool: takes of many scopes at once (after a
+// year closes, every agency's first look) all finish. When each read side
+// by side in four connections, taken one after another, more takes than a
+// quarter of the pool held it all, each waiting for a connection another
+// held, until the takes' five-minute bound (a review's finding).
+func TestConcurrentTakesKeepThePool(t *testing.T) {
+	db := testdb.Postgres(t)
+	ctx, cancel := context.WithTimeout(viewer.SystemContext(context.Background()), 30*time.Second)
+	defer cancel()
+	e := NewEditions(db.Client, db.Dialect)
+	takes := db.SQL.Stats().MaxOpenConnections/2 + 1
+	errs := make(chan error, takes)
+	for i := range takes {
+		go func() { errs <- e.take(ctx, fmt.Sprintf("scope %d", i), []string{"2020"}) }()
+	}
+	for range takes {
+		if err := <-errs; err != nil {
+			t.Fatalf("%d takes at once (a pool of %d connections): %v", takes, db.SQL.Stats().MaxOpenConnections, err)
+		}
 	}
 }
