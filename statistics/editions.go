@@ -141,8 +141,8 @@ type joined struct {
 // about a hundred panels, a few MB, for each scope a server serves.
 const maxAnsweredCells = 20000
 
-// answered returns the table kept under name, or answer's, kept while
-// the scope's answers stay within maxAnsweredCells. answer runs outside
+// answered returns the table kept under name, or answer's, kept with the
+// scope's answers within maxAnsweredCells (all forgotten when full). answer runs outside
 // the lock: it takes the scope's disclosure decisions (decided), and
 // other panels need not wait for its sums.
 func (j *joined) answered(name string, answer func() *Table) *Table {
@@ -158,13 +158,23 @@ func (j *joined) answered(name string, answer func() *Table) *Table {
 	if kept, ok := j.answers[name]; ok {
 		return kept
 	}
-	if w := t.keptWeight(); len(t.Cells) <= maxKeptAnswerCells && j.answerCells+w <= maxAnsweredCells {
-		if j.answers == nil {
-			j.answers = map[string]*Table{}
-		}
-		j.answers[name] = t
-		j.answerCells += w
+	if len(t.Cells) > maxKeptAnswerCells {
+		return t
 	}
+	// The name weighs too (a query's filter can list a thousand values):
+	// a cell for every 100 bytes of it.
+	w := t.keptWeight() + len(name)/100
+	if j.answerCells+w > maxAnsweredCells {
+		// A caller asking ever new queries: the answers start again, as
+		// the Cache's do, so that those asked now are kept rather than
+		// the first ever asked.
+		j.answers, j.answerCells = nil, 0
+	}
+	if j.answers == nil {
+		j.answers = map[string]*Table{}
+	}
+	j.answers[name] = t
+	j.answerCells += w
 	return t
 }
 
@@ -433,8 +443,14 @@ func (e *Editions) take(ctx context.Context, scope string, years []string) error
 		days               []acceptRow
 	)
 	err := e.inSnapshot(ctx,
-		func(ctx context.Context, c *ent.Client) (err error) { victims, err = readVictims(ctx, c, nil); return err },
-		func(ctx context.Context, c *ent.Client) (err error) { referrals, err = readReferrals(ctx, c, nil); return err },
+		func(ctx context.Context, c *ent.Client) (err error) {
+			victims, err = readVictims(ctx, c, nil)
+			return err
+		},
+		func(ctx context.Context, c *ent.Client) (err error) {
+			referrals, err = readReferrals(ctx, c, nil)
+			return err
+		},
 		func(ctx context.Context, c *ent.Client) (err error) { support, err = readSupport(ctx, c); return err },
 		func(ctx context.Context, c *ent.Client) (err error) { days, err = readDaysToAccept(ctx, c); return err },
 	)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -239,9 +240,20 @@ func TestAnswersKeptWithEditions(t *testing.T) {
 	}
 	before := sums
 	j.answered("one panel too many", table(maxKeptAnswerCells))
+	if j.answerCells > maxAnsweredCells || len(j.answers) != 1 {
+		t.Errorf("past the bound: %d cells in %d answers kept, want the answers started again (1 answer, at most %d cells)", j.answerCells, len(j.answers), maxAnsweredCells)
+	}
 	j.answered("one panel too many", table(maxKeptAnswerCells))
-	if sums != before+2 || j.answerCells > maxAnsweredCells {
-		t.Errorf("answers beyond the bound were kept: %d cells kept, bound %d", j.answerCells, maxAnsweredCells)
+	if sums != before+1 {
+		t.Errorf("the answer asked after the bound was not kept (%d sums, want %d)", sums, before+1)
+	}
+	// A name weighs: ten thousand answers of one cell under names of 10 KB
+	// are not all kept.
+	for i := range 10_000 {
+		j.answered(fmt.Sprintf("%d %s", i, strings.Repeat("x", 10_000)), table(1))
+	}
+	if j.answerCells > maxAnsweredCells || len(j.answers) > maxAnsweredCells/100 {
+		t.Errorf("%d answers under long names kept, %d cells", len(j.answers), j.answerCells)
 	}
 }
 

@@ -59,6 +59,21 @@ type Query struct {
 	From, To string
 }
 
+// normalised is q with each filter's values sorted, once each, and empty
+// filters left out: the same question, named once where an answer is
+// kept (a filter listing a value a thousand times is not a thousand
+// questions).
+func (q Query) normalised() Query {
+	where := map[string][]string{}
+	for dim, values := range q.Where {
+		if len(values) > 0 {
+			where[dim] = slices.Compact(slices.Sorted(slices.Values(values)))
+		}
+	}
+	q.Where = where
+	return q
+}
+
 // Cell is one count of a table. Count is nil when suppressed.
 type Cell struct {
 	Period     string
@@ -165,7 +180,7 @@ func Compute(ctx context.Context, client *ent.Client, d Dataset, q Query, ctl Co
 	// very cells, when it is a panel's size (a finely grouped table is
 	// answered afresh rather than held). Answers from editions are kept
 	// with the editions, for every caller of the scope, on every database.
-	key, err := json.Marshal(q)
+	key, err := json.Marshal(q.normalised())
 	if err != nil {
 		return nil, err
 	}
