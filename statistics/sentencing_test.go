@@ -71,6 +71,24 @@ func TestSentencesAgainstRange(t *testing.T) {
 			}
 		}
 
+		// An appeal's conviction to imprisonment below 128/b's range is
+		// not compared with it: the range is of first-instance
+		// convictions of the offence charged.
+		appeal := db.Client.CourtDecision.Query().Where(courtdecision.InstanceEQ(domain.InstanceAppeal)).
+			WithProsecution(func(q *ent.ProsecutionQuery) { q.WithCharges() }).AllX(ctx)
+		var onAppeal *ent.CourtDecision
+		for _, d := range appeal {
+			if charged(d, domain.ArticleCc128b) {
+				onAppeal = d
+				break
+			}
+		}
+		if onAppeal == nil {
+			t.Fatal("the demo data has no appeal decision in a proceeding charged under 128/b")
+		}
+		db.Client.CourtDecision.UpdateOne(onAppeal).SetVerdict(domain.VerdictConvicted).
+			SetSentenceKind(domain.SentenceKindImprisonment).SetSentenceMonths(9 * 12).ExecX(ctx)
+
 		rows := decisionRows(t, db.Client)
 		for _, r := range []request{{groupBy: []string{"SENTENCE_RANGE"}},
 			{groupBy: []string{"COURT", "SENTENCE_RANGE"}, period: "YEAR", where: map[string]any{"instance": []string{"FIRST_INSTANCE"}}},

@@ -282,8 +282,9 @@ const (
 // sentenceRange is the SQL of a court decision's sentence against the
 // statutory range, d the decisions' table in s: NO_IMPRISONMENT unless it
 // sentences to imprisonment; NO_RANGE unless it convicts of the offence
-// charged (a conviction of a lesser offence, or an appeal's verdict, says
-// not which article) in a proceeding charged now under an article whose
+// charged at first instance (a conviction of a lesser offence, or a
+// decision on appeal, whatever its verdict, says not which article) in a
+// proceeding charged now under an article whose
 // range is kept (domain.StatutoryImprisonment); else BELOW_RANGE,
 // WITHIN_RANGE or ABOVE_RANGE of the most severe such article the
 // proceeding is charged under (domain.RangedArticlesBySeverity). The
@@ -292,9 +293,9 @@ const (
 func sentenceRange(s *sql.Selector, d interface{ C(string) string }) string {
 	kind, months := d.C(courtdecision.FieldSentenceKind), d.C(courtdecision.FieldSentenceMonths)
 	var b strings.Builder
-	fmt.Fprintf(&b, "CASE WHEN %s IS NULL OR %s <> '%s' OR %s IS NULL THEN '%s' WHEN %s <> '%s' THEN '%s'",
+	fmt.Fprintf(&b, "CASE WHEN %s IS NULL OR %s <> '%s' OR %s IS NULL THEN '%s' WHEN %s <> '%s' OR %s <> '%s' THEN '%s'",
 		kind, kind, domain.SentenceKindImprisonment, months, NoImprisonment,
-		d.C(courtdecision.FieldVerdict), domain.VerdictConvicted, NoRange)
+		d.C(courtdecision.FieldVerdict), domain.VerdictConvicted, d.C(courtdecision.FieldInstance), domain.InstanceFirstInstance, NoRange)
 	c := s.Quote("ranged_charge")
 	for _, a := range domain.RangedArticlesBySeverity() {
 		r := domain.StatutoryImprisonment[a]

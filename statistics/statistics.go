@@ -2,14 +2,16 @@
 // annual report show, in SQL over the rows the caller sees, and withholds
 // the counts of people that could single someone out (disclosure.go).
 //
-// Each table is read by one SQL statement, an ent query whose Modify turns
-// it into a GROUP BY over every dimension of the table and the month: the
-// table's finest cells. Because it is an ent query, the privacy policy (the
-// row scope) applies in SQL, so a regional prosecutor counts the region's
-// rows and the national coordinator the country's. Filters, groupings and
-// periods are then sums of finest cells in Go (sums of counts, never rows),
-// which is what makes disclosure control the same whatever the request:
-// docs/statistics.md.
+// A table of people is read by one SQL statement, an ent query whose
+// Modify turns it into a GROUP BY over every dimension of the table and the
+// month: the table's finest cells (under disclosure control, from the
+// editions of closed years: editions.go). A table of records is read
+// grouped by the dimensions a request names (Dataset.grouping). Because
+// each is an ent query, the privacy policy (the row scope) applies in SQL,
+// so a regional prosecutor counts the region's rows and the national
+// coordinator the country's. Filters, groupings and periods are then sums
+// of those cells in Go (sums of counts, never rows), which is what makes
+// disclosure control the same whatever the request: docs/statistics.md.
 package statistics
 
 import (

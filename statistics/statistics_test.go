@@ -226,7 +226,7 @@ func sentenceAgainstRange(d *ent.CourtDecision, charges []*ent.Charge) string {
 	if d.SentenceKind == nil || *d.SentenceKind != domain.SentenceKindImprisonment || d.SentenceMonths == nil {
 		return "NO_IMPRISONMENT"
 	}
-	if d.Verdict != domain.VerdictConvicted {
+	if d.Verdict != domain.VerdictConvicted || d.Instance != domain.InstanceFirstInstance {
 		return "NO_RANGE"
 	}
 	charged := map[domain.Article]bool{}
