@@ -180,6 +180,7 @@ func TestCheckText(t *testing.T) {
 		{"too many fragments", chain(l.MaxFragments + 1), "fragments"},
 		{"a fragment bomb", bomb(20), "fields"},
 		{"too many aliases of a field", "{ " + strings.Repeat("v: viewer { subject } ", l.MaxAliases+1) + "}", "aliases"},
+		{"aliases of a field spread over inline fragments", "{ " + strings.Repeat("... on Query { v: viewer { subject } } ", l.MaxAliases+1) + "}", "aliases"},
 		{"too deep", "{ viewer { agency { " + strings.Repeat("parent { ", l.MaxDepth) + "code" + strings.Repeat(" }", l.MaxDepth) + " } } }", "depth"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -87,7 +87,15 @@ type expanded struct {
 // scan counts the spreads of one selection set and checks its aliases,
 // without expanding fragments (each definition is scanned once).
 func (s *shape) scan(set ast.SelectionSet) error {
-	perName := map[string]int{}
+	return s.scanInto(set, map[string]int{})
+}
+
+// scanInto is scan with the fields of the selection set counted in
+// perName, which an inline fragment shares with the set it stands in:
+// its fields are the set's, and twenty aliases in each of many
+// `... on Query { }` are as many aliases of the field (a review's
+// finding).
+func (s *shape) scanInto(set ast.SelectionSet, perName map[string]int) error {
 	for _, sel := range set {
 		switch sel := sel.(type) {
 		case *ast.Field:
@@ -100,7 +108,7 @@ func (s *shape) scan(set ast.SelectionSet) error {
 				return err
 			}
 		case *ast.InlineFragment:
-			if err := s.scan(sel.SelectionSet); err != nil {
+			if err := s.scanInto(sel.SelectionSet, perName); err != nil {
 				return err
 			}
 		case *ast.FragmentSpread:
