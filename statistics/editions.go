@@ -129,7 +129,8 @@ type joined struct {
 	decisions map[string]*decision
 	// answers are tables answered from these cells, by name (Compute):
 	// as fixed as the cells, so kept for every caller of the scope on
-	// every database, up to maxAnsweredCells cells in all. A server
+	// every database, up to maxAnsweredCells cells in all (answerCells,
+	// names included). A server
 	// without the Cache (SQLite) otherwise sums every edition's cells
 	// for each panel of each request.
 	answers     map[string]*Table
@@ -142,9 +143,9 @@ type joined struct {
 const maxAnsweredCells = 20000
 
 // answered returns the table kept under name, or answer's, kept with the
-// scope's answers within maxAnsweredCells (all forgotten when full). answer runs outside
-// the lock: it takes the scope's disclosure decisions (decided), and
-// other panels need not wait for its sums.
+// scope's answers within maxAnsweredCells (all forgotten when full).
+// answer runs outside the lock: it takes the scope's disclosure decisions
+// (decided), and other panels need not wait for its sums.
 func (j *joined) answered(name string, answer func() *Table) *Table {
 	j.mu.Lock()
 	t, ok := j.answers[name]

@@ -2,6 +2,7 @@ package statistics
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -316,5 +317,28 @@ func TestConcurrentTakesKeepThePool(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatalf("%d takes at once (a pool of %d connections): %v", takes, db.SQL.Stats().MaxOpenConnections, err)
 		}
+	}
+}
+
+// TestQueryNamedOnce: a query's filters name it sorted, once each, and
+// without empty lists, so the same question asked with its values in
+// another order, repeated, or with an empty filter is kept once
+// (joined.answered) and cannot fill the scope's answers with copies.
+func TestQueryNamedOnce(t *testing.T) {
+	a := Query{GroupBy: []string{"SEX"}, Where: map[string][]string{"REGION": {"TIRANE", "DURRES", "TIRANE"}, "SEX": {}}}
+	b := Query{GroupBy: []string{"SEX"}, Where: map[string][]string{"REGION": {"DURRES", "TIRANE"}}}
+	na, err := json.Marshal(a.normalised())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, err := json.Marshal(b.normalised())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(na) != string(nb) {
+		t.Errorf("one question named twice: %s and %s", na, nb)
+	}
+	if len(a.Where["REGION"]) != 3 {
+		t.Errorf("normalised changed the query it was given: %v", a.Where)
 	}
 }
