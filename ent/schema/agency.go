@@ -24,17 +24,13 @@ func (Agency) Mixin() []ent.Mixin { return []ent.Mixin{Record{}, listed(entgql.Q
 // Fields of Agency.
 func (Agency) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("code").Unique().Immutable().
+		sortable(field.String("code").Unique().Immutable().
 			Match(regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)).MaxLen(64).
-			Comment("Stable lower-kebab code, e.g. police-tirane; tokens name it.").
-			Annotations(entgql.OrderField("CODE")),
-		field.String("name").NotEmpty().MaxLen(200).
-			Annotations(entgql.OrderField("NAME")),
-		field.Enum("kind").GoType(domain.AgencyKind("")).
-			Annotations(entgql.OrderField("KIND")),
-		field.Enum("region").GoType(domain.Region("")).Optional().Nillable().
-			Comment("The region the agency serves; empty for national bodies.").
-			Annotations(entgql.OrderField("REGION")),
+			Comment("Stable lower-kebab code, e.g. police-tirane; tokens name it.")),
+		sortable(field.String("name").NotEmpty().MaxLen(200)),
+		sortable(field.Enum("kind").GoType(domain.AgencyKind(""))),
+		sortable(field.Enum("region").GoType(domain.Region("")).Optional().Nillable().
+			Comment("The region the agency serves; empty for national bodies.")),
 		field.Int("parent_id").Optional().Nillable(),
 	}
 }

@@ -25,10 +25,8 @@ func (CaseEvent) Mixin() []ent.Mixin { return []ent.Mixin{Record{}, listed()} }
 // Fields of CaseEvent.
 func (CaseEvent) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("kind").GoType(domain.CaseEventKind("")).Immutable().
-			Annotations(entgql.OrderField("KIND")),
-		field.Time("at").Default(time.Now).Immutable().
-			Annotations(entgql.OrderField("AT")),
+		sortable(field.Enum("kind").GoType(domain.CaseEventKind("")).Immutable()),
+		sortable(field.Time("at").Default(time.Now).Immutable()),
 		field.String("actor_subject").Immutable().
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.String("summary").Immutable().MaxLen(500).

@@ -26,25 +26,22 @@ func (CaseFile) Mixin() []ent.Mixin {
 // Fields of CaseFile.
 func (CaseFile) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("reference").Unique().Immutable().NotEmpty().MaxLen(64).
-			Comment("The case's stable business reference, e.g. TIR-2024-0042; unique.").
-			Annotations(entgql.OrderField("REFERENCE")),
+		sortable(field.String("reference").Unique().Immutable().NotEmpty().MaxLen(64).
+			Comment("The case's stable business reference, e.g. TIR-2024-0042; unique.")),
 		field.String("title").NotEmpty().MaxLen(300).
 			Comment("A short description without personal data.").
 			Annotations(notFilterable),
-		field.Enum("stage").GoType(domain.ProceedingStage("")).
+		sortable(field.Enum("stage").GoType(domain.ProceedingStage("")).
 			Default(string(domain.ProceedingStageNoticeReceived)).
 			Comment("Changes only through moveCaseStage, following the proceeding lifecycle.").
-			Annotations(notSettable, entgql.OrderField("STAGE")),
+			Annotations(notSettable)),
 		field.JSON("forms_of_exploitation", []domain.Exploitation{}).Default([]domain.Exploitation{}).
 			Annotations(entgql.Type("[Exploitation!]")),
-		field.Enum("region").GoType(domain.Region("")).
-			Annotations(entgql.OrderField("REGION")),
-		field.Time("opened_at").Default(time.Now).
-			Annotations(entgql.OrderField("OPENED_AT")),
-		field.Time("closed_at").Optional().Nillable().
+		sortable(field.Enum("region").GoType(domain.Region(""))),
+		sortable(field.Time("opened_at").Default(time.Now)),
+		sortable(field.Time("closed_at").Optional().Nillable().
 			Comment("Set when the case reaches a terminal stage.").
-			Annotations(notSettable, entgql.OrderField("CLOSED_AT")),
+			Annotations(notSettable)),
 		field.Int("lead_agency_id"),
 	}
 }

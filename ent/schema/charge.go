@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -22,11 +21,11 @@ func (Charge) Mixin() []ent.Mixin { return []ent.Mixin{Record{}, listed(createIn
 // Fields of Charge.
 func (Charge) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("article").GoType(domain.Article("")).
+		sortable(field.Enum("article").GoType(domain.Article("")).
 			Comment("Changes only through reclassifyCharge.").
-			Annotations(immutableInput, entgql.OrderField("ARTICLE")),
-		field.Enum("reclassified_from").GoType(domain.Article("")).Optional().Nillable().
-			Annotations(notSettable, entgql.OrderField("RECLASSIFIED_FROM")),
+			Annotations(immutableInput)),
+		sortable(field.Enum("reclassified_from").GoType(domain.Article("")).Optional().Nillable().
+			Annotations(notSettable)),
 		recordedAt("reclassified_at"),
 		field.Int("prosecution_id").Immutable(),
 		field.Int("suspect_id").Optional().Nillable(),

@@ -25,13 +25,12 @@ func (Consent) Fields() []ent.Field {
 			Annotations(immutableInput, entgql.Type("[AgencyKind!]")),
 		field.JSON("purposes", []domain.ConsentPurpose{}).
 			Annotations(immutableInput, entgql.Type("[ConsentPurpose!]")),
-		field.Enum("given_by").GoType(domain.ConsentGivenBy("")).
-			Annotations(immutableInput, entgql.OrderField("GIVEN_BY")),
-		field.Time("given_at").Immutable().
-			Annotations(entgql.OrderField("GIVEN_AT")),
-		field.Time("withdrawn_at").Optional().Nillable().
+		sortable(field.Enum("given_by").GoType(domain.ConsentGivenBy("")).
+			Annotations(immutableInput)),
+		sortable(field.Time("given_at").Immutable()),
+		sortable(field.Time("withdrawn_at").Optional().Nillable().
 			Comment("Set by withdrawConsent.").
-			Annotations(notSettable, entgql.OrderField("WITHDRAWN_AT")),
+			Annotations(notSettable)),
 		field.String("recorded_by").Immutable().
 			Comment("Subject of the principal who recorded the consent.").
 			Annotations(notSettable, entgql.Skip(entgql.SkipWhereInput)),

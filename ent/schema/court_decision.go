@@ -22,16 +22,12 @@ func (CourtDecision) Mixin() []ent.Mixin {
 // Fields of CourtDecision.
 func (CourtDecision) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("instance").GoType(domain.Instance("")).
-			Annotations(immutableInput, entgql.OrderField("INSTANCE")),
-		field.Time("decided_on").
-			Annotations(entgql.OrderField("DECIDED_ON")),
-		field.Enum("verdict").GoType(domain.Verdict("")).
-			Annotations(entgql.OrderField("VERDICT")),
-		field.Enum("sentence_kind").GoType(domain.SentenceKind("")).Optional().Nillable().
-			Annotations(entgql.OrderField("SENTENCE_KIND")),
-		field.Int("sentence_months").Optional().Nillable().Range(0, 1200).
-			Annotations(entgql.OrderField("SENTENCE_MONTHS")),
+		sortable(field.Enum("instance").GoType(domain.Instance("")).
+			Annotations(immutableInput)),
+		sortable(field.Time("decided_on")),
+		sortable(field.Enum("verdict").GoType(domain.Verdict(""))),
+		sortable(field.Enum("sentence_kind").GoType(domain.SentenceKind("")).Optional().Nillable()),
+		sortable(field.Int("sentence_months").Optional().Nillable().Range(0, 1200)),
 		field.Int64("compensation_ordered_lek").Optional().Nillable().NonNegative().
 			Comment("Compensation ordered to the victim, in Albanian lek.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),

@@ -25,17 +25,13 @@ func (EmergencyGrant) Mixin() []ent.Mixin {
 // Fields of EmergencyGrant.
 func (EmergencyGrant) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("subject").Immutable().
-			Comment("The person the access was granted to.").
-			Annotations(entgql.OrderField("SUBJECT")),
+		sortable(field.String("subject").Immutable().
+			Comment("The person the access was granted to.")),
 		field.Text("justification").Immutable().
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
-		field.Time("granted_at").Default(time.Now).Immutable().
-			Annotations(entgql.OrderField("GRANTED_AT")),
-		field.Time("expires_at").Immutable().
-			Annotations(entgql.OrderField("EXPIRES_AT")),
-		field.Time("revoked_at").Optional().Nillable().
-			Annotations(entgql.OrderField("REVOKED_AT")),
+		sortable(field.Time("granted_at").Default(time.Now).Immutable()),
+		sortable(field.Time("expires_at").Immutable()),
+		sortable(field.Time("revoked_at").Optional().Nillable()),
 		field.String("revoked_by").Optional().Nillable().
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Int("agency_id").Immutable(),

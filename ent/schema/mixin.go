@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"strings"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -39,10 +40,10 @@ type Record struct {
 func (Record) Fields() []ent.Field {
 	notInput := entgql.Skip(entgql.SkipMutationCreateInput | entgql.SkipMutationUpdateInput)
 	return []ent.Field{
-		field.Time("created_at").Immutable().Default(time.Now).
-			Annotations(notInput, entgql.OrderField("CREATED_AT")),
-		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now).
-			Annotations(notInput, entgql.OrderField("UPDATED_AT")),
+		sortable(field.Time("created_at").Immutable().Default(time.Now).
+			Annotations(notInput)),
+		sortable(field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now).
+			Annotations(notInput)),
 		field.Int("version").Default(1).Positive().
 			Comment("Incremented by every update; updates must name the version they last saw.").
 			Annotations(notInput, entgql.Skip(entgql.SkipWhereInput)),
@@ -52,6 +53,15 @@ func (Record) Fields() []ent.Field {
 // Indexes of the Record mixin: connections order by both timestamps.
 func (Record) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("created_at"), index.Fields("updated_at")}
+}
+
+// sortable lets an entity's connections be ordered by f. Its value in the
+// entity's GraphQL order field enumeration is f's name in upper case (age_group
+// is AGE_GROUP): one rule, so the API's names cannot drift from the columns'.
+func sortable(f ent.Field) ent.Field {
+	d := f.Descriptor()
+	d.Annotations = append(d.Annotations, entgql.OrderField(strings.ToUpper(d.Name)))
+	return f
 }
 
 // connectionAnnotations are the GraphQL annotations of an entity that is

@@ -25,30 +25,28 @@ func (Prosecution) Mixin() []ent.Mixin {
 // Fields of Prosecution.
 func (Prosecution) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("registration_number").Unique().Immutable().NotEmpty().MaxLen(64).
-			Comment("The office's registration number of the proceeding.").
-			Annotations(entgql.OrderField("REGISTRATION_NUMBER")),
-		field.Enum("stage").GoType(domain.ProceedingStage("")).
+		sortable(field.String("registration_number").Unique().Immutable().NotEmpty().MaxLen(64).
+			Comment("The office's registration number of the proceeding.")),
+		sortable(field.Enum("stage").GoType(domain.ProceedingStage("")).
 			Default(string(domain.ProceedingStageRegistered)).
 			Comment("Changes only through moveProsecutionStage.").
-			Annotations(notSettable, entgql.OrderField("STAGE")),
-		field.Time("registered_at").
-			Annotations(entgql.OrderField("REGISTERED_AT")),
-		field.Time("investigation_deadline").Optional().Nillable().
+			Annotations(notSettable)),
+		sortable(field.Time("registered_at")),
+		sortable(field.Time("investigation_deadline").Optional().Nillable().
 			Comment("Changes through extendInvestigationDeadline once set.").
-			Annotations(immutableInput, entgql.OrderField("INVESTIGATION_DEADLINE")),
-		field.Int("deadline_extensions").Default(0).NonNegative().
-			Annotations(notSettable, entgql.OrderField("DEADLINE_EXTENSIONS")),
+			Annotations(immutableInput)),
+		sortable(field.Int("deadline_extensions").Default(0).NonNegative().
+			Annotations(notSettable)),
 		recordedAt("investigation_started_at"),
 		recordedAt("investigation_closed_at"),
-		field.Time("trial_requested_at").Optional().Nillable().
-			Annotations(notSettable, entgql.OrderField("TRIAL_REQUESTED_AT")),
+		sortable(field.Time("trial_requested_at").Optional().Nillable().
+			Annotations(notSettable)),
 		recordedAt("dismissed_at"),
 		recordedAt("first_instance_decided_at"),
 		recordedAt("appeal_decided_at"),
-		field.Time("closed_at").Optional().Nillable().
+		sortable(field.Time("closed_at").Optional().Nillable().
 			Comment("When the proceeding reached a terminal stage.").
-			Annotations(notSettable, entgql.OrderField("CLOSED_AT")),
+			Annotations(notSettable)),
 		field.Int("case_id").Immutable(),
 		field.Int("office_id"),
 	}

@@ -24,16 +24,15 @@ func (Referral) Mixin() []ent.Mixin {
 // Fields of Referral.
 func (Referral) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("service_kind").GoType(domain.ServiceKind("")).
-			Annotations(immutableInput, entgql.OrderField("SERVICE_KIND")),
-		field.Enum("status").GoType(domain.ReferralStatus("")).
+		sortable(field.Enum("service_kind").GoType(domain.ServiceKind("")).
+			Annotations(immutableInput)),
+		sortable(field.Enum("status").GoType(domain.ReferralStatus("")).
 			Default(string(domain.ReferralStatusPending)).
 			Comment("Changes only through moveReferralStatus.").
-			Annotations(notSettable, entgql.OrderField("STATUS")),
+			Annotations(notSettable)),
 		field.JSON("status_history", []domain.ReferralStatusChange{}).Default([]domain.ReferralStatusChange{}).
 			Annotations(notSettable, entgql.Type("[ReferralStatusChange!]")),
-		field.Time("referred_at").Immutable().
-			Annotations(entgql.OrderField("REFERRED_AT")),
+		sortable(field.Time("referred_at").Immutable()),
 		field.Int("victim_id").Immutable(),
 		field.Int("case_id").Optional().Nillable().Immutable(),
 		field.Int("from_agency_id").Immutable(),

@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema/field"
 
@@ -23,12 +22,10 @@ func (SupportService) Mixin() []ent.Mixin {
 // Fields of SupportService.
 func (SupportService) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("kind").GoType(domain.ServiceKind("")).
-			Annotations(immutableInput, entgql.OrderField("KIND")),
-		field.Time("started_on").
-			Annotations(entgql.OrderField("STARTED_ON")),
-		field.Time("ended_on").Optional().Nillable().
-			Annotations(entgql.OrderField("ENDED_ON")),
+		sortable(field.Enum("kind").GoType(domain.ServiceKind("")).
+			Annotations(immutableInput)),
+		sortable(field.Time("started_on")),
+		sortable(field.Time("ended_on").Optional().Nillable()),
 		field.Text("notes").Optional().Nillable().
 			Comment("Free text about a person's support reveals health and circumstances: treated as health data.").
 			Annotations(sensitivity.Annotate(sensitivity.Health)...),

@@ -23,15 +23,11 @@ func (Suspect) Mixin() []ent.Mixin {
 // Fields of Suspect.
 func (Suspect) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("pseudonym").Unique().Immutable().NotEmpty().MaxLen(64).
-			Comment("Stable pseudonym such as S-2024-0007.").
-			Annotations(entgql.OrderField("PSEUDONYM")),
-		field.Enum("sex").GoType(domain.Sex("")).
-			Annotations(entgql.OrderField("SEX")),
-		field.String("nationality").MaxLen(64).
-			Annotations(entgql.OrderField("NATIONALITY")),
-		field.Enum("role").GoType(domain.SuspectRole("")).
-			Annotations(entgql.OrderField("ROLE")),
+		sortable(field.String("pseudonym").Unique().Immutable().NotEmpty().MaxLen(64).
+			Comment("Stable pseudonym such as S-2024-0007.")),
+		sortable(field.Enum("sex").GoType(domain.Sex(""))),
+		sortable(field.String("nationality").MaxLen(64)),
+		sortable(field.Enum("role").GoType(domain.SuspectRole(""))),
 		field.Int("case_id").Immutable(),
 
 		field.String("legal_name").Optional().Nillable().MaxLen(200).

@@ -28,24 +28,17 @@ func (Victim) Mixin() []ent.Mixin {
 // Fields of Victim.
 func (Victim) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("pseudonym").Unique().Immutable().
+		sortable(field.String("pseudonym").Unique().Immutable().
 			Match(regexp.MustCompile(`^V-[0-9]{4}-[0-9]{4,}$`)).
-			Comment("Stable pseudonym such as V-2024-0042; the only name most people see.").
-			Annotations(entgql.OrderField("PSEUDONYM")),
-		field.Enum("sex").GoType(domain.Sex("")).
-			Annotations(entgql.OrderField("SEX")),
-		field.Enum("age_group").GoType(domain.AgeGroup("")).
-			Annotations(entgql.OrderField("AGE_GROUP")),
-		field.Enum("identification_status").GoType(domain.IdentificationStatus("")).
-			Annotations(entgql.OrderField("IDENTIFICATION_STATUS")),
-		field.Enum("identified_by").GoType(domain.IdentifyingBody("")).
-			Annotations(entgql.OrderField("IDENTIFIED_BY")),
-		field.Time("identified_at").
-			Annotations(entgql.OrderField("IDENTIFIED_AT")),
+			Comment("Stable pseudonym such as V-2024-0042; the only name most people see.")),
+		sortable(field.Enum("sex").GoType(domain.Sex(""))),
+		sortable(field.Enum("age_group").GoType(domain.AgeGroup(""))),
+		sortable(field.Enum("identification_status").GoType(domain.IdentificationStatus(""))),
+		sortable(field.Enum("identified_by").GoType(domain.IdentifyingBody(""))),
+		sortable(field.Time("identified_at")),
 		field.JSON("forms_of_exploitation", []domain.Exploitation{}).Default([]domain.Exploitation{}).
 			Annotations(entgql.Type("[Exploitation!]")),
-		field.Enum("region").GoType(domain.Region("")).
-			Annotations(entgql.OrderField("REGION")),
+		sortable(field.Enum("region").GoType(domain.Region(""))),
 		field.Bool("foreign_national").Default(false).
 			Comment("Whether the victim is not an Albanian national (statistics need it; the nationality itself is sensitive)."),
 
