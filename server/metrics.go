@@ -60,33 +60,55 @@ func newMetricsRegistry(db *database.DB, cache *statistics.Cache) *prometheus.Re
 // what it holds. A cache that is not listening answers nothing: every
 // dashboard then reads its tables afresh.
 func registerCacheMetrics(reg *prometheus.Registry, cache *statistics.Cache) {
-	gauge := func(name, help string, f func(statistics.CacheStats) float64) {
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help},
-			func() float64 { return f(cache.Stats()) }))
+	c := cacheCollector{cache: cache}
+	for _, m := range cacheMetrics {
+		c.descs = append(c.descs, prometheus.NewDesc(m.name, m.help, nil, nil))
 	}
-	counter := func(name, help string, f func(statistics.CacheStats) float64) {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
-			func() float64 { return f(cache.Stats()) }))
+	reg.MustRegister(c)
+}
+
+// cacheMetrics are the statistics cache's figures on /metrics, each read
+// from one snapshot of its counters (statistics.CacheStats).
+var cacheMetrics = []struct {
+	name, help string
+	kind       prometheus.ValueType
+	value      func(statistics.CacheStats) float64
+}{
+	{"casegraph_statistics_cache_listening", "1 while the statistics cache hears changes and keeps values; 0 while its listener is down.", prometheus.GaugeValue, func(s statistics.CacheStats) float64 { return oneIf(s.Listening) }},
+	{"casegraph_statistics_cache_hits_total", "Statistics reads of callers who see every row, answered from the cache.", prometheus.CounterValue, func(s statistics.CacheStats) float64 { return float64(s.Hits) }},
+	{"casegraph_statistics_cache_misses_total", "Statistics reads of callers who see every row, not answered from the cache.", prometheus.CounterValue, func(s statistics.CacheStats) float64 { return float64(s.Misses) }},
+	{"casegraph_statistics_cache_notifications_total", "Changes to counted tables heard by the statistics cache.", prometheus.CounterValue, func(s statistics.CacheStats) float64 { return float64(s.Heard) }},
+	{"casegraph_statistics_cache_refreshes_total", "Statistics reads made again in the background after a change, so that the next request finds them kept.", prometheus.CounterValue, func(s statistics.CacheStats) float64 { return float64(s.Refreshes) }},
+	{"casegraph_statistics_cache_values", "Values the statistics cache keeps.", prometheus.GaugeValue, func(s statistics.CacheStats) float64 { return float64(s.Kept) }},
+	{"casegraph_statistics_cache_answer_cells", "Cells of the answers the statistics cache keeps (bounded).", prometheus.GaugeValue, func(s statistics.CacheStats) float64 { return float64(s.Weight) }},
+}
+
+func oneIf(b bool) float64 {
+	if b {
+		return 1
 	}
-	gauge("casegraph_statistics_cache_listening", "1 while the statistics cache hears changes and keeps values; 0 while its listener is down.",
-		func(s statistics.CacheStats) float64 {
-			if s.Listening {
-				return 1
-			}
-			return 0
-		})
-	counter("casegraph_statistics_cache_hits_total", "Statistics reads of callers who see every row, answered from the cache.",
-		func(s statistics.CacheStats) float64 { return float64(s.Hits) })
-	counter("casegraph_statistics_cache_misses_total", "Statistics reads of callers who see every row, not answered from the cache.",
-		func(s statistics.CacheStats) float64 { return float64(s.Misses) })
-	counter("casegraph_statistics_cache_notifications_total", "Changes to counted tables heard by the statistics cache.",
-		func(s statistics.CacheStats) float64 { return float64(s.Heard) })
-	counter("casegraph_statistics_cache_refreshes_total", "Statistics reads made again in the background after a change, so that the next request finds them kept.",
-		func(s statistics.CacheStats) float64 { return float64(s.Refreshes) })
-	gauge("casegraph_statistics_cache_values", "Values the statistics cache keeps.",
-		func(s statistics.CacheStats) float64 { return float64(s.Kept) })
-	gauge("casegraph_statistics_cache_answer_cells", "Cells of the answers the statistics cache keeps (bounded).",
-		func(s statistics.CacheStats) float64 { return float64(s.Weight) })
+	return 0
+}
+
+// cacheCollector reads the cache's counters once a scrape, so that the
+// figures of one scrape agree with each other (hits and misses of the
+// same moment).
+type cacheCollector struct {
+	cache *statistics.Cache
+	descs []*prometheus.Desc // cacheMetrics', in order
+}
+
+func (c cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
+
+func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.cache.Stats()
+	for i, m := range cacheMetrics {
+		ch <- prometheus.MustNewConstMetric(c.descs[i], m.kind, m.value(s))
+	}
 }
 
 // MetricsHandler serves the metrics in Prometheus' text format, behind the
