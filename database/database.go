@@ -124,7 +124,7 @@ func open(ctx context.Context, driver, dialectName, dsn, location string) (*DB, 
 		return nil, fmt.Errorf("connecting to %s database at %s: %w", dialectName, location, err)
 	}
 	statements := new(atomic.Uint64)
-	drv := countingDriver{sharedDriver: sharedDriver{entsql.OpenDB(dialectName, db)}, n: statements}
+	drv := sharedDriver{Driver: entsql.OpenDB(dialectName, db), n: statements}
 	return &DB{
 		Client:     ent.NewClient(ent.Driver(drv)),
 		SQL:        db,

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -52,13 +53,18 @@ func acquire(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// sharedDriver is ent's SQL driver with each statement outside a
-// transaction counted against its request's share.
-type sharedDriver struct{ *entsql.Driver }
+// sharedDriver is ent's SQL driver as every client of the server uses it:
+// each statement outside a transaction runs within its request's share,
+// and every statement sent, in a transaction or not, is counted in n
+// (statements.go).
+type sharedDriver struct {
+	*entsql.Driver
+	n *atomic.Uint64
+}
 
-// counted runs one statement in a slot of ctx's share (see acquire),
-// freed when it returns.
-func counted[T any](ctx context.Context, run func() (T, error)) (T, error) {
+// inShare sends one statement in a slot of ctx's share (see acquire),
+// freed when it returns, and counts it in n.
+func inShare[T any](ctx context.Context, n *atomic.Uint64, run func() (T, error)) (T, error) {
 	release, err := acquire(ctx)
 	if err != nil {
 		var none T
@@ -67,11 +73,12 @@ func counted[T any](ctx context.Context, run func() (T, error)) (T, error) {
 	if release != nil {
 		defer release()
 	}
+	n.Add(1)
 	return run()
 }
 
 func (d sharedDriver) Exec(ctx context.Context, query string, args, v any) error {
-	_, err := counted(ctx, func() (any, error) { return nil, d.Driver.Exec(ctx, query, args, v) })
+	_, err := inShare(ctx, d.n, func() (any, error) { return nil, d.Driver.Exec(ctx, query, args, v) })
 	return err
 }
 
@@ -82,6 +89,7 @@ func (d sharedDriver) Query(ctx context.Context, query string, args, v any) erro
 	if err != nil {
 		return err
 	}
+	d.n.Add(1)
 	if release == nil {
 		// No request's: the rows stay what ent's own tools expect.
 		return d.Driver.Query(ctx, query, args, v)
@@ -111,23 +119,33 @@ func (r releasingRows) Close() error {
 }
 
 // ExecContext and QueryContext are the raw statements ent passes through
-// (client.ExecContext): counted the same.
+// (client.ExecContext): shared and counted the same.
 func (d sharedDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return counted(ctx, func() (sql.Result, error) { return d.Driver.ExecContext(ctx, query, args...) })
+	return inShare(ctx, d.n, func() (sql.Result, error) { return d.Driver.ExecContext(ctx, query, args...) })
 }
 
 // QueryContext's raw rows go back to callers that expect *sql.Rows (ent's
 // migration tools): the slot is held while the statement starts only.
 func (d sharedDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return counted(ctx, func() (*sql.Rows, error) { return d.Driver.QueryContext(ctx, query, args...) })
+	return inShare(ctx, d.n, func() (*sql.Rows, error) { return d.Driver.QueryContext(ctx, query, args...) })
 }
 
 // Tx and BeginTx keep the transactions ent opens; they need no share
-// (one connection for the transaction's life).
-func (d sharedDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.Driver.Tx(ctx) }
+// (one connection for the transaction's life), and their statements are
+// counted by countingTx.
+func (d sharedDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	return d.BeginTx(ctx, nil)
+}
 
+// BeginTx counts BEGIN when it was sent (a refused BEGIN may not have
+// been: database/sql reports a full pool the same way).
 func (d sharedDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
-	return d.Driver.BeginTx(ctx, opts)
+	tx, err := d.Driver.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	d.n.Add(1)
+	return countingTx{Tx: tx, n: d.n}, nil
 }
 
 // WithStatementTimeout returns a PostgreSQL URL whose sessions cancel any

@@ -11,7 +11,7 @@ import (
 )
 
 // Statements sent, counted where every statement of the server passes:
-// the ent driver that open builds, under every ent client, transaction
+// the ent driver that open builds (sharedDriver), under every ent client, transaction
 // and raw ExecContext/QueryContext. BEGIN, COMMIT and ROLLBACK count as
 // statements too: each is a round trip to the database like a SELECT.
 // The count is what /metrics shows as casegraph_sql_statements_total, so
@@ -28,48 +28,7 @@ func (db *DB) StatementsSent() uint64 {
 	return db.statements.Load()
 }
 
-// countingDriver is the driver with each statement it sends counted in n.
-type countingDriver struct {
-	sharedDriver
-	n *atomic.Uint64
-}
-
-func (d countingDriver) Exec(ctx context.Context, query string, args, v any) error {
-	d.n.Add(1)
-	return d.sharedDriver.Exec(ctx, query, args, v)
-}
-
-func (d countingDriver) Query(ctx context.Context, query string, args, v any) error {
-	d.n.Add(1)
-	return d.sharedDriver.Query(ctx, query, args, v)
-}
-
-func (d countingDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	d.n.Add(1)
-	return d.sharedDriver.ExecContext(ctx, query, args...)
-}
-
-func (d countingDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	d.n.Add(1)
-	return d.sharedDriver.QueryContext(ctx, query, args...)
-}
-
-func (d countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
-	return d.BeginTx(ctx, nil)
-}
-
-// BeginTx counts BEGIN when it was sent (a refused BEGIN may not have
-// been: database/sql reports a full pool the same way).
-func (d countingDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
-	tx, err := d.sharedDriver.BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	d.n.Add(1)
-	return countingTx{Tx: tx, n: d.n}, nil
-}
-
-// countingTx is a transaction of countingDriver: its statements, COMMIT
+// countingTx is a transaction of sharedDriver: its statements, COMMIT
 // and ROLLBACK counted in n.
 type countingTx struct {
 	dialect.Tx
