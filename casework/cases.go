@@ -11,7 +11,6 @@ import (
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/casevictim"
-	"github.com/casegraph/casegraph/ent/victim"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -119,7 +118,7 @@ func MoveCaseStage(ctx context.Context, c *ent.Client, id, expectedVersion int, 
 // has there. Assigning the part it already has changes nothing, so a retry
 // is harmless.
 func AssignAgency(ctx context.Context, c *ent.Client, caseID, agencyID int, part domain.CasePart) (*ent.CaseAssignment, error) {
-	if err := reference(ctx, "caseID", "case", c.CaseFile.Query().Where(casefile.ID(caseID)).Exist); err != nil {
+	if err := reference(ctx, aCase(c, "caseID", caseID)); err != nil {
 		return nil, err
 	}
 	a, err := referenced(ctx, "agencyID", "agency", c.Agency.Get, agencyID)
@@ -137,10 +136,7 @@ func AssignAgency(ctx context.Context, c *ent.Client, caseID, agencyID int, part
 
 // LinkVictim links a victim to a case; linking twice changes nothing.
 func LinkVictim(ctx context.Context, c *ent.Client, victimID, caseID int) (*ent.CaseFile, error) {
-	if err := reference(ctx, "victimID", "victim", c.Victim.Query().Where(victim.ID(victimID)).Exist); err != nil {
-		return nil, err
-	}
-	if err := reference(ctx, "caseID", "case", c.CaseFile.Query().Where(casefile.ID(caseID)).Exist); err != nil {
+	if err := reference(ctx, aVictim(c, "victimID", victimID), aCase(c, "caseID", caseID)); err != nil {
 		return nil, err
 	}
 	if err := linkVictim(ctx, c, victimID, caseID); err != nil {

@@ -36,11 +36,13 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/idempotencyrecord"
 	"github.com/casegraph/casegraph/ent/predicate"
+	"github.com/casegraph/casegraph/ent/victim"
 	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -208,18 +210,41 @@ func current[T any](ctx context.Context, entity string, load func(context.Contex
 	return v, checkVersion(entity, version(v), expectedVersion)
 }
 
-// reference checks that an id given in input names an existing record of
-// the expected type, so that a wrong id is BAD_USER_INPUT naming the field
-// rather than a foreign-key failure.
-func reference(ctx context.Context, field, entity string, exists func(context.Context) (bool, error)) error {
-	ok, err := exists(ctx)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return apperr.InvalidField(field, "No %s with the id given in %s exists.", entity, field)
+// reference checks, in order, that each id given in input names an
+// existing record of its type, so that a wrong id is BAD_USER_INPUT naming
+// its field rather than a foreign-key failure.
+func reference(ctx context.Context, ids ...givenID) error {
+	for _, id := range ids {
+		ok, err := id.exists(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apperr.InvalidField(id.field, "No %s with the id given in %s exists.", id.entity, id.field)
+		}
 	}
 	return nil
+}
+
+// givenID is an id that input field gives for a record of entity, and how
+// to tell that the record exists.
+type givenID struct {
+	field, entity string
+	exists        func(context.Context) (bool, error)
+}
+
+// aCase, aVictim and anAgency are the ids input gives for a case, a victim
+// or an agency, as reference checks them.
+func aCase(c *ent.Client, field string, id int) givenID {
+	return givenID{field, "case", c.CaseFile.Query().Where(casefile.ID(id)).Exist}
+}
+
+func aVictim(c *ent.Client, field string, id int) givenID {
+	return givenID{field, "victim", c.Victim.Query().Where(victim.ID(id)).Exist}
+}
+
+func anAgency(c *ent.Client, field string, id int) givenID {
+	return givenID{field, "agency", c.Agency.Query().Where(agency.ID(id)).Exist}
 }
 
 // referenced loads the record an id given in input names; a wrong id is

@@ -8,7 +8,6 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
-	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/prosecution"
@@ -33,7 +32,7 @@ func addMonths(t time.Time, n int) time.Time {
 // pseudonym is taken.
 func RecordSuspect(ctx context.Context, c *ent.Client, in ent.CreateSuspectInput, key *string) (*ent.Suspect, error) {
 	return idempotent(ctx, c, "recordSuspect", key, in, c.Suspect.Get, func() (int, error) {
-		if err := reference(ctx, "caseID", "case", c.CaseFile.Query().Where(casefile.ID(in.CaseID)).Exist); err != nil {
+		if err := reference(ctx, aCase(c, "caseID", in.CaseID)); err != nil {
 			return 0, err
 		}
 		s, err := createUnique(ctx, c.Suspect.Create().SetInput(in).Save,
@@ -62,7 +61,7 @@ func UpdateSuspect(ctx context.Context, c *ent.Client, id, expectedVersion int, 
 // REGISTERED. Returns CONFLICT when the registration number is taken.
 func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsecutionInput, key *string) (*ent.Prosecution, error) {
 	return idempotent(ctx, c, "registerProsecution", key, in, c.Prosecution.Get, func() (int, error) {
-		if err := reference(ctx, "caseID", "case", c.CaseFile.Query().Where(casefile.ID(in.CaseID)).Exist); err != nil {
+		if err := reference(ctx, aCase(c, "caseID", in.CaseID)); err != nil {
 			return 0, err
 		}
 		if err := agencyOfKind(ctx, c, "officeID", in.OfficeID, "a prosecution office", domain.AgencyKind.IsProsecution); err != nil {

@@ -8,12 +8,9 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
-	"github.com/casegraph/casegraph/ent/agency"
-	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
-	"github.com/casegraph/casegraph/ent/victim"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -25,13 +22,9 @@ func CreateReferral(ctx context.Context, c *ent.Client, in ent.CreateReferralInp
 		return nil, err
 	}
 	return idempotent(ctx, c, "createReferral", key, in, c.Referral.Get, func() (int, error) {
-		if err := reference(ctx, "victimID", "victim", c.Victim.Query().Where(victim.ID(in.VictimID)).Exist); err != nil {
-			return 0, err
-		}
-		if err := reference(ctx, "fromAgencyID", "agency", c.Agency.Query().Where(agency.ID(in.FromAgencyID)).Exist); err != nil {
-			return 0, err
-		}
-		if err := reference(ctx, "toAgencyID", "agency", c.Agency.Query().Where(agency.ID(in.ToAgencyID)).Exist); err != nil {
+		err := reference(ctx, aVictim(c, "victimID", in.VictimID),
+			anAgency(c, "fromAgencyID", in.FromAgencyID), anAgency(c, "toAgencyID", in.ToAgencyID))
+		if err != nil {
 			return 0, err
 		}
 		// An agency refers from itself; only coordinators (the National
@@ -45,7 +38,7 @@ func CreateReferral(ctx context.Context, c *ent.Client, in ent.CreateReferralInp
 			return 0, apperr.InvalidField("toAgencyID", "An agency cannot refer a victim to itself.")
 		}
 		if in.CaseID != nil {
-			if err := reference(ctx, "caseID", "case", c.CaseFile.Query().Where(casefile.ID(*in.CaseID)).Exist); err != nil {
+			if err := reference(ctx, aCase(c, "caseID", *in.CaseID)); err != nil {
 				return 0, err
 			}
 			linked, err := c.CaseVictim.Query().Where(casevictim.CaseID(*in.CaseID), casevictim.VictimID(in.VictimID)).Exist(ctx)
@@ -119,10 +112,7 @@ func RecordSupportService(ctx context.Context, c *ent.Client, in ent.CreateSuppo
 		return nil, err
 	}
 	return idempotent(ctx, c, "recordSupportService", key, in, c.SupportService.Get, func() (int, error) {
-		if err := reference(ctx, "victimID", "victim", c.Victim.Query().Where(victim.ID(in.VictimID)).Exist); err != nil {
-			return 0, err
-		}
-		if err := reference(ctx, "providerID", "agency", c.Agency.Query().Where(agency.ID(in.ProviderID)).Exist); err != nil {
+		if err := reference(ctx, aVictim(c, "victimID", in.VictimID), anAgency(c, "providerID", in.ProviderID)); err != nil {
 			return 0, err
 		}
 		if in.ProviderID != p.AgencyID {

@@ -9,7 +9,6 @@ import (
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
-	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/victim"
 )
@@ -28,7 +27,7 @@ func RegisterVictim(ctx context.Context, c *ent.Client, in ent.CreateVictimInput
 			return 0, err
 		}
 		for _, cid := range caseIDs {
-			if err := reference(ctx, "caseIDs", "case", c.CaseFile.Query().Where(casefile.ID(cid)).Exist); err != nil {
+			if err := reference(ctx, aCase(c, "caseIDs", cid)); err != nil {
 				return 0, err
 			}
 		}
