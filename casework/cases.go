@@ -71,10 +71,7 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 		in.AppendFormsOfExploitation = nil
 	}
 	if in.LeadAgencyID != nil {
-		if err := agencyOfKind(ctx, c, "input.leadAgencyID", *in.LeadAgencyID, "", nil); err != nil {
-			return nil, err
-		}
-		if err := requireWorksOnIfSelf(ctx, c, "input.leadAgencyID", id, *in.LeadAgencyID); err != nil {
+		if err := agencyOnCase(ctx, c, "input.leadAgencyID", id, *in.LeadAgencyID, "", nil); err != nil {
 			return nil, err
 		}
 	}

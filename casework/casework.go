@@ -269,6 +269,17 @@ func agencyOfKind(ctx context.Context, c *ent.Client, field string, id int, what
 	return nil
 }
 
+// agencyOnCase checks an agency that input field puts on a case (a new lead,
+// another office): it exists, it is what ok requires (any agency when ok
+// is nil), and the caller may put its own agency there
+// (requireWorksOnIfSelf).
+func agencyOnCase(ctx context.Context, c *ent.Client, field string, caseID, agencyID int, what string, ok func(domain.AgencyKind) bool) error {
+	if err := agencyOfKind(ctx, c, field, agencyID, what, ok); err != nil {
+		return err
+	}
+	return requireWorksOnIfSelf(ctx, c, field, caseID, agencyID)
+}
+
 // worksOn reports whether the caller's agency already works on the case
 // (leads it, is assigned to it, or prosecutes it), or is competent for it by
 // territory (a regional agency, for a case of its region, as a district

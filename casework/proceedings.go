@@ -97,10 +97,8 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 		return nil, err
 	}
 	if in.OfficeID != nil {
-		if err := agencyOfKind(ctx, c, "input.officeID", *in.OfficeID, "a prosecution office", domain.AgencyKind.IsProsecution); err != nil {
-			return nil, err
-		}
-		if err := requireWorksOnIfSelf(ctx, c, "input.officeID", p.CaseID, *in.OfficeID); err != nil {
+		err := agencyOnCase(ctx, c, "input.officeID", p.CaseID, *in.OfficeID, "a prosecution office", domain.AgencyKind.IsProsecution)
+		if err != nil {
 			return nil, err
 		}
 	}
