@@ -34,7 +34,12 @@ func main() {
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
 	}
+	// Tables keyed by each GraphQL type's name, which entgql's functions
+	// name as its own templates do.
+	typeTables := gen.MustParse(gen.NewTemplate("type_tables").Funcs(entgql.TemplateFuncs).
+		ParseFiles("ent/template/type_tables.tmpl"))
 	err = entc.Generate("./ent/schema", &gen.Config{
+		Templates: []*gen.Template{typeTables},
 		// Runs before the extension's hooks, so entgql sees the names.
 		Hooks: []gen.Hook{nameDomainEnums, edgesNotFilterable},
 		Features: []gen.Feature{

@@ -3,12 +3,14 @@ package graph
 import (
 	"strings"
 	"testing"
+
+	"github.com/casegraph/casegraph/ent"
 )
 
 // TestOrderValuesCoverSchema: every ordering input type of the schema has
-// its entry in orderValues, and each of its fields has a value there, so a
-// cursor for it is checked for type (a new ordering type would otherwise
-// let mistyped cursors through to PostgreSQL, INTERNAL).
+// its entry in ent.OrderValues (generated), and each of its fields has a
+// value there, so a cursor for it is checked for type (a type missing
+// there would let mistyped cursors through to PostgreSQL, INTERNAL).
 func TestOrderValuesCoverSchema(t *testing.T) {
 	n := 0
 	for name, def := range parsedSchema.Types {
@@ -16,9 +18,9 @@ func TestOrderValuesCoverSchema(t *testing.T) {
 			continue
 		}
 		n++
-		valueOf, ok := orderValues[name]
+		valueOf, ok := ent.OrderValues[name]
 		if !ok {
-			t.Errorf("orderValues has no entry for %s", name)
+			t.Errorf("ent.OrderValues has no entry for %s", name)
 			continue
 		}
 		enum := parsedSchema.Types[def.Fields.ForName("field").Type.Name()]
@@ -28,7 +30,7 @@ func TestOrderValuesCoverSchema(t *testing.T) {
 			}
 		}
 	}
-	if n != len(orderValues) {
-		t.Errorf("%d ordering types in the schema, %d in orderValues", n, len(orderValues))
+	if n != len(ent.OrderValues) {
+		t.Errorf("%d ordering types in the schema, %d in ent.OrderValues", n, len(ent.OrderValues))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
@@ -248,14 +249,14 @@ func TestNodeForEveryType(t *testing.T) {
 		for _, def := range servedSchema().Types {
 			for _, iface := range def.Interfaces {
 				if iface == "Node" {
-					if _, ok := testdb.NodeIDs[def.Name]; !ok {
+					if _, ok := ent.NodeIDs[def.Name]; !ok {
 						t.Errorf("node type %s is not covered by this test", def.Name)
 					}
 				}
 			}
 		}
 		var all []string
-		for typ, list := range testdb.NodeIDs {
+		for typ, list := range ent.NodeIDs {
 			ids, err := list(ctx, c)
 			if err != nil || len(ids) == 0 {
 				t.Fatalf("%s: %d rows, %v", typ, len(ids), err)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/ent"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -141,9 +140,9 @@ func loadWorld(t *testing.T, c *ent.Client) *world {
 	must(err)
 	w.nodeIDs = map[string][]int{}
 	for _, typ := range walkSchema(servedSchema).implementations("Node") {
-		list, ok := testdb.NodeIDs[typ]
+		list, ok := ent.NodeIDs[typ]
 		if !ok {
-			t.Fatalf("the schema's Node type %s has no entry in testdb.NodeIDs: the leak test cannot ask nodes(ids:) for it", typ)
+			t.Fatalf("the schema's Node type %s has no entry in ent.NodeIDs: the leak test cannot ask nodes(ids:) for it", typ)
 		}
 		ids, err := list(ctx, c)
 		must(err)
