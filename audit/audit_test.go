@@ -54,7 +54,9 @@ func sampleEvents(n int, at time.Time) []audit.Event {
 			Decision:      audit.Allowed,
 			Rule:          "p, investigator, police, Victim:IDENTITY, read, on_case",
 			Reason:        fmt.Sprintf("reason %d, with \"quotes\", commas\nand a second line", i),
-			Justification: "Life at risk; \"urgent\", tonight",
+			// Characters JSON escapes, and some it does not, as the trail's
+			// JSON insert must store them exactly.
+			Justification: "Life at risk; \"urgent\", tonight\t<now> & back\\slash, Tiranë\u2028\U0001F6A8",
 			Detail:        `{"op":"update","note":"a, b\nc"}`,
 		}
 		switch i % 3 {
