@@ -44,6 +44,8 @@ type DB struct {
 	dsn string
 	// statements counts what Client sends (statements.go).
 	statements *atomic.Uint64
+	// prepared are Client's statements prepared once (prepared.go).
+	prepared *preparedStatements
 }
 
 // DSN returns the data source the database was opened with (for a second
@@ -124,7 +126,8 @@ func open(ctx context.Context, driver, dialectName, dsn, location string) (*DB, 
 		return nil, fmt.Errorf("connecting to %s database at %s: %w", dialectName, location, err)
 	}
 	statements := new(atomic.Uint64)
-	drv := sharedDriver{Driver: entsql.OpenDB(dialectName, db), n: statements}
+	prepared := &preparedStatements{}
+	drv := sharedDriver{Driver: entsql.OpenDB(dialectName, db), n: statements, prepared: prepared}
 	return &DB{
 		Client:     ent.NewClient(ent.Driver(drv)),
 		SQL:        db,
@@ -132,6 +135,7 @@ func open(ctx context.Context, driver, dialectName, dsn, location string) (*DB, 
 		Location:   location,
 		dsn:        dsn,
 		statements: statements,
+		prepared:   prepared,
 	}, nil
 }
 

@@ -8,3 +8,13 @@ func SetPingEvery(d time.Duration) (restore func()) {
 	pingEvery = d
 	return func() { pingEvery = old }
 }
+
+// KeptPrepared is how many statements db keeps prepared.
+func KeptPrepared(db *DB) int {
+	db.prepared.mu.Lock()
+	defer db.prepared.mu.Unlock()
+	return len(db.prepared.byText)
+}
+
+// MaxPrepared is maxPrepared.
+const MaxPrepared = maxPrepared

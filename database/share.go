@@ -60,6 +60,8 @@ func acquire(ctx context.Context) (release func(), err error) {
 type sharedDriver struct {
 	*entsql.Driver
 	n *atomic.Uint64
+	// prepared are the statements queries marked WithPrepared run as.
+	prepared *preparedStatements
 }
 
 // inShare sends one statement in a slot of ctx's share (see acquire),
@@ -125,9 +127,29 @@ func (d sharedDriver) ExecContext(ctx context.Context, query string, args ...any
 }
 
 // QueryContext's raw rows go back to callers that expect *sql.Rows (ent's
-// migration tools): the slot is held while the statement starts only.
+// migration tools): the slot is held while the statement starts only. A
+// query marked WithPrepared runs as its prepared statement.
 func (d sharedDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return inShare(ctx, d.n, func() (*sql.Rows, error) { return d.Driver.QueryContext(ctx, query, args...) })
+	return inShare(ctx, d.n, func() (*sql.Rows, error) {
+		if d.prepared != nil && wantsPrepared(ctx) {
+			stmt, err := d.prepared.get(ctx, d.DB(), query)
+			if err != nil {
+				return nil, err
+			}
+			if stmt != nil {
+				return stmt.QueryContext(ctx, args...)
+			}
+		}
+		return d.Driver.QueryContext(ctx, query, args...)
+	})
+}
+
+// Close closes the kept statements, then the database.
+func (d sharedDriver) Close() error {
+	if d.prepared != nil {
+		d.prepared.close()
+	}
+	return d.Driver.Close()
 }
 
 // Tx and BeginTx keep the transactions ent opens; they need no share

@@ -1,0 +1,71 @@
+package database_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// TestPreparedQueries: a raw query marked WithPrepared answers as it would
+// unmarked, is prepared once however often it runs (on PostgreSQL, one
+// statement in the session's pg_prepared_statements), counts as one
+// statement sent each time, and past MaxPrepared texts the rest still
+// answer, unprepared.
+func TestPreparedQueries(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		// One connection: the session that prepared is the one asked.
+		db.SQL.SetMaxOpenConns(1)
+		ctx := database.WithPrepared(viewer.SystemContext(context.Background()))
+		param := "?"
+		if db.Dialect == dialect.Postgres {
+			param = "$1::bigint"
+		}
+		ask := func(query string, n int) int {
+			t.Helper()
+			rows, err := db.Client.QueryContext(ctx, query, n)
+			if err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+			defer rows.Close()
+			var got int
+			if !rows.Next() || rows.Scan(&got) != nil {
+				t.Fatalf("%s: no answer (%v)", query, rows.Err())
+			}
+			return got
+		}
+		query := "SELECT " + param + " + 1"
+		for i := range 3 {
+			before := db.StatementsSent()
+			if got := ask(query, 41+i); got != 42+i {
+				t.Errorf("answer %d, want %d", got, 42+i)
+			}
+			if sent := db.StatementsSent() - before; sent != 1 {
+				t.Errorf("counted %d statements, want 1", sent)
+			}
+		}
+		if n := database.KeptPrepared(db); n != 1 {
+			t.Errorf("%d statements kept after one text three times, want 1", n)
+		}
+		if db.Dialect == dialect.Postgres {
+			var onServer int
+			err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", query).Scan(&onServer)
+			if err != nil || onServer != 1 {
+				t.Errorf("the session holds %d prepared statements of the text (%v), want 1", onServer, err)
+			}
+		}
+		for i := range database.MaxPrepared + 5 {
+			if got := ask(fmt.Sprintf("SELECT %s + %d", param, i), 1); got != 1+i {
+				t.Errorf("text %d: answer %d, want %d", i, got, 1+i)
+			}
+		}
+		if n := database.KeptPrepared(db); n != database.MaxPrepared {
+			t.Errorf("%d statements kept, want the bound %d", n, database.MaxPrepared)
+		}
+	})
+}
