@@ -2,12 +2,14 @@ package authz
 
 import (
 	"context"
+	stdsql "database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
 
+	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/consent"
@@ -49,6 +51,19 @@ const (
 // for a consent its agency kinds and purposes as JSON): the facts of a page
 // cost one round trip, however many conditions its fields ask.
 func (f *facts) victimFactsOf(ctx context.Context, ids []int) (map[int]victimFacts, error) {
+	query, args := f.victimFactsQuery(ids)
+	// The text is the same for every request (the ids are one parameter):
+	// prepared once, it is not planned again for each page.
+	rows, err := f.db(ctx).QueryContext(database.WithPrepared(viewer.SystemContext(ctx)), query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("fetching the victims' facts: %w", err)
+	}
+	defer rows.Close()
+	return readVictimFacts(rows, len(ids))
+}
+
+// victimFactsQuery is victimFactsOf's statement and its arguments.
+func (f *facts) victimFactsQuery(ids []int) (string, []any) {
 	a := f.agency.ID
 	b := sql.Dialect(f.dialect)
 	branch := func(fact, table string) *sql.Selector {
@@ -84,13 +99,16 @@ func (f *facts) victimFactsOf(ctx context.Context, ids []int) (map[int]victimFac
 	consents := branch(factConsent, consent.Table)
 	consent.WithdrawnAtIsNil()(consents)
 
-	query, args := onCase.UnionAll(proceedings).UnionAll(referred).UnionAll(granted).UnionAll(consents).Query()
-	rows, err := f.db(ctx).QueryContext(viewer.SystemContext(ctx), query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("fetching the victims' facts: %w", err)
-	}
-	defer rows.Close()
-	out := make(map[int]victimFacts, len(ids))
+	return onCase.UnionAll(proceedings).UnionAll(referred).UnionAll(granted).UnionAll(consents).Query()
+}
+
+// readVictimFacts reads the rows of victimFactsQuery's statement.
+func readVictimFacts(rows *stdsql.Rows, n int) (map[int]victimFacts, error) {
+	out := make(map[int]victimFacts, n)
+	// A page's consents repeat a few sets of agency kinds and purposes:
+	// each text is decoded once (the terms are only read afterwards).
+	kindsOf := map[string][]domain.AgencyKind{}
+	purposesOf := map[string][]domain.ConsentPurpose{}
 	for rows.Next() {
 		var (
 			fact            string
@@ -112,10 +130,11 @@ func (f *facts) victimFactsOf(ctx context.Context, ids []int) (map[int]victimFac
 			v.inGrantedCase = true
 		case factConsent:
 			var c consentTerms
-			if err := json.Unmarshal([]byte(kinds.String), &c.AgencyKinds); err != nil {
+			var err error
+			if c.AgencyKinds, err = decodeOnce(kindsOf, kinds.String); err != nil {
 				return nil, fmt.Errorf("reading a consent's agency kinds: %w", err)
 			}
-			if err := json.Unmarshal([]byte(purposes.String), &c.Purposes); err != nil {
+			if c.Purposes, err = decodeOnce(purposesOf, purposes.String); err != nil {
 				return nil, fmt.Errorf("reading a consent's purposes: %w", err)
 			}
 			v.consents = append(v.consents, c)
@@ -123,4 +142,17 @@ func (f *facts) victimFactsOf(ctx context.Context, ids []int) (map[int]victimFac
 		out[victimID] = v
 	}
 	return out, rows.Err()
+}
+
+// decodeOnce decodes the JSON text, or returns what it decoded to before.
+func decodeOnce[T any](seen map[string]T, text string) (T, error) {
+	if v, ok := seen[text]; ok {
+		return v, nil
+	}
+	var v T
+	if err := json.Unmarshal([]byte(text), &v); err != nil {
+		return v, err
+	}
+	seen[text] = v
+	return v, nil
 }
