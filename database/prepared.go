@@ -42,19 +42,34 @@ type preparedStatements struct {
 }
 
 // get returns the statement of query, prepared on db, or nil when
-// maxPrepared are kept already.
+// maxPrepared are kept already. The lock is not held while preparing: a
+// database that does not answer must not queue every other request behind
+// one prepare, past their own deadlines. Two requests that prepare the
+// same text at once keep the first and close the other.
 func (p *preparedStatements) get(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if s, ok := p.byText[query]; ok {
+	s, ok := p.byText[query]
+	full := len(p.byText) >= maxPrepared
+	p.mu.Unlock()
+	if ok {
 		return s, nil
 	}
-	if len(p.byText) >= maxPrepared {
+	if full {
 		return nil, nil
 	}
 	s, err := db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if kept, ok := p.byText[query]; ok {
+		_ = s.Close()
+		return kept, nil
+	}
+	if len(p.byText) >= maxPrepared {
+		_ = s.Close()
+		return nil, nil
 	}
 	if p.byText == nil {
 		p.byText = map[string]*sql.Stmt{}

@@ -3,6 +3,7 @@ package database_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 
 	"entgo.io/ent/dialect"
@@ -30,12 +31,14 @@ func TestPreparedQueries(t *testing.T) {
 			t.Helper()
 			rows, err := db.Client.QueryContext(ctx, query, n)
 			if err != nil {
-				t.Fatalf("%s: %v", query, err)
+				t.Errorf("%s: %v", query, err) // not Fatal: goroutines ask too
+				return -1
 			}
 			defer rows.Close()
 			var got int
 			if !rows.Next() || rows.Scan(&got) != nil {
-				t.Fatalf("%s: no answer (%v)", query, rows.Err())
+				t.Errorf("%s: no answer (%v)", query, rows.Err())
+				return -1
 			}
 			return got
 		}
@@ -58,6 +61,22 @@ func TestPreparedQueries(t *testing.T) {
 			if err != nil || onServer != 1 {
 				t.Errorf("the session holds %d prepared statements of the text (%v), want 1", onServer, err)
 			}
+		}
+		// Requests that first send a text at the same moment keep one
+		// statement between them.
+		db.SQL.SetMaxOpenConns(4)
+		concurrent := "SELECT " + param + " + 2"
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				if got := ask(concurrent, i); got != i+2 {
+					t.Errorf("concurrent answer %d, want %d", got, i+2)
+				}
+			})
+		}
+		wg.Wait()
+		if n := database.KeptPrepared(db); n != 2 {
+			t.Errorf("%d statements kept after two texts, want 2", n)
 		}
 		for i := range database.MaxPrepared + 5 {
 			if got := ask(fmt.Sprintf("SELECT %s + %d", param, i), 1); got != 1+i {
