@@ -18,3 +18,15 @@ func KeptPrepared(db *DB) int {
 
 // MaxPrepared is maxPrepared.
 const MaxPrepared = maxPrepared
+
+// PreparesDone is how many prepares db has sent.
+func PreparesDone(db *DB) int64 { return db.prepared.prepared.Load() }
+
+// SetPrepareHook makes f run before each of db's prepares.
+func SetPrepareHook(db *DB, f func()) {
+	if f == nil {
+		db.prepared.testHookPrepare.Store(nil)
+		return
+	}
+	db.prepared.testHookPrepare.Store(&f)
+}

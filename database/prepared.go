@@ -4,6 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // Prepared statements, for the few statements whose planning costs more
@@ -34,56 +38,83 @@ func wantsPrepared(ctx context.Context) bool {
 // text cannot make the server hold a statement per request.
 const maxPrepared = 32
 
+// prepareTimeout bounds one prepare, which runs for whichever requests
+// wait for it, not under any one request's deadline.
+const prepareTimeout = 10 * time.Second
+
 // preparedStatements are the statements prepared on one *sql.DB, by text.
-// database/sql prepares each on a connection the first time it runs there.
+// database/sql prepares each on a connection the first time it runs there
+// (a round trip not counted in StatementsSent).
+//
+// A kept statement is never closed, not even at shutdown: closing a
+// *sql.Stmt closes its driver statements while database/sql holds the
+// pool's lock, and lib/pq waits for the server's answer with no deadline,
+// so a database that stopped answering would freeze every request (and
+// Close). The statements end with their connections.
 type preparedStatements struct {
 	mu     sync.Mutex
 	byText map[string]*sql.Stmt
+	// preparing counts prepares under way, reserved against maxPrepared
+	// so that no statement is ever prepared beyond the bound.
+	preparing int
+	// once lets one prepare a text run for all who ask for it at once.
+	once singleflight.Group
+	// prepared counts prepares done (tests).
+	prepared atomic.Int64
+	// testHookPrepare, when set, runs before each prepare (tests).
+	testHookPrepare atomic.Pointer[func()]
 }
 
 // get returns the statement of query, prepared on db, or nil when
-// maxPrepared are kept already. The lock is not held while preparing: a
-// database that does not answer must not queue every other request behind
-// one prepare, past their own deadlines. Two requests that prepare the
-// same text at once keep the first and close the other.
+// maxPrepared are kept already. The first request to ask for a text
+// prepares it for every request asking meanwhile; each of them waits for
+// it only until its own context ends, and no lock is held while the
+// database answers.
 func (p *preparedStatements) get(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
 	p.mu.Lock()
 	s, ok := p.byText[query]
-	full := len(p.byText) >= maxPrepared
 	p.mu.Unlock()
 	if ok {
 		return s, nil
 	}
-	if full {
-		return nil, nil
+	done := p.once.DoChan(query, func() (any, error) {
+		p.mu.Lock()
+		if s, ok := p.byText[query]; ok {
+			p.mu.Unlock()
+			return s, nil
+		}
+		if len(p.byText)+p.preparing >= maxPrepared {
+			p.mu.Unlock()
+			return (*sql.Stmt)(nil), nil
+		}
+		p.preparing++
+		p.mu.Unlock()
+		if hook := p.testHookPrepare.Load(); hook != nil {
+			(*hook)()
+		}
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), prepareTimeout)
+		defer cancel()
+		s, err := db.PrepareContext(pctx, query)
+		p.prepared.Add(1)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.preparing--
+		if err != nil {
+			return nil, err
+		}
+		if p.byText == nil {
+			p.byText = map[string]*sql.Stmt{}
+		}
+		p.byText[query] = s
+		return s, nil
+	})
+	select {
+	case r := <-done:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*sql.Stmt), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	s, err := db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if kept, ok := p.byText[query]; ok {
-		_ = s.Close()
-		return kept, nil
-	}
-	if len(p.byText) >= maxPrepared {
-		_ = s.Close()
-		return nil, nil
-	}
-	if p.byText == nil {
-		p.byText = map[string]*sql.Stmt{}
-	}
-	p.byText[query] = s
-	return s, nil
-}
-
-// close closes every kept statement.
-func (p *preparedStatements) close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, s := range p.byText {
-		_ = s.Close()
-	}
-	clear(p.byText)
 }

@@ -2,8 +2,10 @@ package database_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 	"testing"
 
 	"entgo.io/ent/dialect"
@@ -62,9 +64,11 @@ func TestPreparedQueries(t *testing.T) {
 				t.Errorf("the session holds %d prepared statements of the text (%v), want 1", onServer, err)
 			}
 		}
-		// Requests that first send a text at the same moment keep one
-		// statement between them.
+		// Requests that first send a text at the same moment share one
+		// prepare: the first one's waits long enough for all to ask.
 		db.SQL.SetMaxOpenConns(4)
+		database.SetPrepareHook(db, func() { time.Sleep(200 * time.Millisecond) })
+		prepares := database.PreparesDone(db)
 		concurrent := "SELECT " + param + " + 2"
 		var wg sync.WaitGroup
 		for i := range 8 {
@@ -75,9 +79,24 @@ func TestPreparedQueries(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if n := database.KeptPrepared(db); n != 2 {
-			t.Errorf("%d statements kept after two texts, want 2", n)
+		if n := database.PreparesDone(db) - prepares; n != 1 {
+			t.Errorf("8 requests sending a new text at once prepared it %d times, want 1", n)
 		}
+
+		// A prepare the database does not answer holds no request past its
+		// own deadline.
+		release := make(chan struct{})
+		database.SetPrepareHook(db, func() { <-release })
+		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		start := time.Now()
+		_, err := db.Client.QueryContext(short, "SELECT "+param+" + 3", 1)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
+			t.Errorf("a request waiting for a stalled prepare: %v after %v, want its deadline", err, time.Since(start))
+		}
+		close(release)
+		database.SetPrepareHook(db, nil)
+
 		for i := range database.MaxPrepared + 5 {
 			if got := ask(fmt.Sprintf("SELECT %s + %d", param, i), 1); got != 1+i {
 				t.Errorf("text %d: answer %d, want %d", i, got, 1+i)

@@ -144,14 +144,6 @@ func (d sharedDriver) QueryContext(ctx context.Context, query string, args ...an
 	})
 }
 
-// Close closes the kept statements, then the database.
-func (d sharedDriver) Close() error {
-	if d.prepared != nil {
-		d.prepared.close()
-	}
-	return d.Driver.Close()
-}
-
 // Tx and BeginTx keep the transactions ent opens; they need no share
 // (one connection for the transaction's life), and their statements are
 // counted by countingTx.
