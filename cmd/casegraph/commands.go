@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -36,6 +37,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 	seedIfEmpty := fs.Bool("seed-demo-if-empty", false, "load the demo data when the database has no cases")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if tuneGC(os.Getenv) {
+		logger.Info("garbage collector tuned for serving", "GOGC", serveGCPercent, "GOMEMLIMIT", fmt.Sprintf("%dMiB", serveMemoryLimit>>20))
 	}
 	// A statement outlives its request by at most a second on PostgreSQL.
 	dbCfg := cfg
