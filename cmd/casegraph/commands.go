@@ -38,9 +38,6 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if tuneGC(os.Getenv) {
-		logger.Info("garbage collector tuned for serving", "GOGC", serveGCPercent, "GOMEMLIMIT", fmt.Sprintf("%dMiB", serveMemoryLimit>>20))
-	}
 	// A statement outlives its request by at most a second on PostgreSQL.
 	dbCfg := cfg
 	dbCfg.DatabaseURL = database.WithStatementTimeout(cfg.DatabaseURL, cfg.RequestTimeout+time.Second)
@@ -49,6 +46,11 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 		return err
 	}
 	defer db.Close()
+	// On PostgreSQL only: SQLite's page cache lives in the process, outside
+	// the heap the memory limit counts (see gc.go).
+	if db.Dialect == dialect.Postgres && tuneGC(os.Getenv) {
+		logger.Info("garbage collector tuned for serving", "GOGC", serveGCPercent, "GOMEMLIMIT", fmt.Sprintf("%dMiB", serveMemoryLimit>>20))
+	}
 	if db.Dialect == dialect.SQLite {
 		applied, err := migrations.Apply(ctx, db.SQL, db.Dialect)
 		if err != nil {
