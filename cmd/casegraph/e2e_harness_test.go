@@ -392,3 +392,19 @@ func checkCases(t *testing.T, base, tok, subject string, seeded int) {
 // ---------------------------------------------------------------------------
 // SQLite
 // ---------------------------------------------------------------------------
+
+// checkGCPercent checks the GOGC the server at base runs with, as its
+// /metrics says (go_gc_gogc_percent): serve's own setting on PostgreSQL,
+// Go's default on SQLite (gc.go). A test run with GOGC or GOMEMLIMIT set
+// passes them on to the server, which then keeps them: nothing to check.
+func checkGCPercent(t *testing.T, base, want string) {
+	t.Helper()
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	status, _, body := httpGet(t, base, "/metrics")
+	m := regexp.MustCompile(`(?m)^go_gc_gogc_percent ([0-9]+)$`).FindSubmatch(body)
+	if status != http.StatusOK || m == nil || string(m[1]) != want {
+		t.Errorf("/metrics: status %d, go_gc_gogc_percent %q; want %s", status, m, want)
+	}
+}

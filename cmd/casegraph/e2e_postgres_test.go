@@ -63,6 +63,7 @@ func TestE2EPostgres(t *testing.T) {
 		t.Errorf("serve prints the database URL with its user:\n%s", s.output())
 	}
 	checkCases(t, s.base(), tok, "e2e-pg", seeded)
+	checkGCPercent(t, s.base(), "200") // gc.go's serveGCPercent
 	s.terminate(t, 10*time.Second)
 }
 

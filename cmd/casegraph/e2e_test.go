@@ -40,6 +40,10 @@ func TestE2ESQLite(t *testing.T) {
 		checkCases(t, base, tok, "e2e", seeded)
 	})
 
+	t.Run("Go's collector defaults on SQLite", func(t *testing.T) {
+		checkGCPercent(t, base, "100")
+	})
+
 	t.Run("graphql refuses no token", func(t *testing.T) {
 		res, err := http.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ viewer { subject } }"}`))
 		if err != nil {
