@@ -78,6 +78,10 @@ type Event struct {
 	Detail        string    `json:"detail"`
 	PrevHash      string    `json:"prevHash"`
 	Hash          string    `json:"hash"`
+	// Records are the records of an event about several (EntityID is then
+	// 0 and Detail holds their digest, see Record); nil otherwise. Not
+	// part of the canonical form: the digest is.
+	Records []Record `json:"records,omitempty"`
 }
 
 // timePrecision is what both databases keep of a time (PostgreSQL keeps

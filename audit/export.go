@@ -22,10 +22,12 @@ const (
 )
 
 // CSVHeader is the header line of a CSV export, one column per Event
-// field; lists are joined with ";".
+// field; lists are joined with ";", and the records of an event about
+// several are written "id:nonce".
 var CSVHeader = []string{"seq", "occurred_at", "kind", "request_id", "operation", "client_address",
 	"actor_subject", "actor_agency_id", "actor_agency", "actor_roles", "entity_type", "entity_id",
-	"fields", "decision", "rule", "reason", "emergency", "justification", "detail", "prev_hash", "hash"}
+	"fields", "decision", "rule", "reason", "emergency", "justification", "detail", "prev_hash", "hash",
+	"records"}
 
 // exportBatch is how many events are read at a time.
 const exportBatch = 5000
@@ -88,8 +90,16 @@ func csvRecord(e Event) []string {
 		e.RequestID, e.Operation, e.ClientAddress, e.ActorSubject, optionalInt(e.ActorAgencyID),
 		e.ActorAgency, strings.Join(e.ActorRoles, ";"), e.EntityType, optionalInt(e.EntityID),
 		strings.Join(e.Fields, ";"), e.Decision, e.Rule, e.Reason, strconv.FormatBool(e.Emergency),
-		e.Justification, e.Detail, e.PrevHash, e.Hash,
+		e.Justification, e.Detail, e.PrevHash, e.Hash, joinRecords(e.Records),
 	})
+}
+
+func joinRecords(records []Record) string {
+	out := make([]string, len(records))
+	for i, r := range records {
+		out[i] = strconv.Itoa(r.ID) + ":" + r.Nonce
+	}
+	return strings.Join(out, ";")
 }
 
 // defuse prefixes with ' a cell a spreadsheet would run as a formula (a

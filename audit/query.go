@@ -39,7 +39,11 @@ type Scope struct {
 // Query returns the events scope may see that match f, in chain order
 // (ascending or, with newestFirst, descending), at most limit of them.
 func Query(ctx context.Context, client *ent.Client, scope Scope, f Filter, newestFirst bool, limit int) ([]Event, error) {
-	q := client.AuditEvent.Query().Where(predicates(scope, f)...)
+	// ent tells the dialect to predicates only: this one reads it for the
+	// read of the events' records below, and adds nothing.
+	var dialectName string
+	q := client.AuditEvent.Query().Where(predicates(scope, f)...).
+		Where(func(s *sql.Selector) { dialectName = s.Dialect() })
 	if newestFirst {
 		q = q.Order(ent.Desc(auditevent.FieldID))
 	} else {
@@ -48,7 +52,8 @@ func Query(ctx context.Context, client *ent.Client, scope Scope, f Filter, newes
 	if limit > 0 {
 		q = q.Limit(limit)
 	}
-	rows, err := q.All(viewer.SystemContext(ctx))
+	sys := viewer.SystemContext(ctx)
+	rows, err := q.All(sys)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +61,88 @@ func Query(ctx context.Context, client *ent.Client, scope Scope, f Filter, newes
 	for i, r := range rows {
 		out[i] = FromRow(r)
 	}
+	if err := withRecords(sys, client, dialectName, scope, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// recordsTable holds the records of events about several (see Record).
+const recordsTable = "audit_event_records"
+
+// withRecords reads the records of the events about several among events,
+// in one statement. A reader of one agency's events is shown all the
+// records of its own people's events, and of the others only those it
+// works on, without their nonces: the rest are other agencies' (see
+// Record).
+func withRecords(ctx context.Context, client *ent.Client, dialectName string, scope Scope, events []Event) error {
+	at := map[int64]*Event{}
+	var ids, own []int
+	for i := range events {
+		e := &events[i]
+		if _, ok := digestOf(e.Detail); !ok || e.EntityID != 0 {
+			continue
+		}
+		at[e.Seq] = e
+		ids = append(ids, int(e.Seq))
+		if e.ActorAgencyID == scope.AgencyID {
+			own = append(own, int(e.Seq))
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	b := sql.Dialect(dialectName)
+	t := b.Table(recordsTable)
+	sel := b.Select(t.C("event_id"), t.C("entity_id"), t.C("nonce")).From(t).
+		Where(rowscope.InIDs(t.C("event_id"), ids)).OrderBy(t.C("event_id"), t.C("entity_id"))
+	if !scope.All {
+		or := []*sql.Predicate{rowscope.InIDs(t.C("event_id"), own)}
+		for _, worked := range rowscope.WorkedOnBy(scope.AgencyID) {
+			or = append(or, sql.In(t.C("entity_id"), worked))
+		}
+		sel.Where(sql.Or(or...))
+	}
+	return scanRecords(ctx, client, sel, func(seq int64, r Record) {
+		if !scope.All {
+			r.Nonce = ""
+		}
+		if e := at[seq]; e != nil {
+			e.Records = append(e.Records, r)
+		}
+	})
+}
+
+// recordsBetween reads the records of the events first to last, by event.
+func recordsBetween(ctx context.Context, client *ent.Client, dialectName string, first, last int64) (map[int64][]Record, error) {
+	b := sql.Dialect(dialectName)
+	t := b.Table(recordsTable)
+	sel := b.Select(t.C("event_id"), t.C("entity_id"), t.C("nonce")).From(t).
+		Where(sql.And(sql.GTE(t.C("event_id"), first), sql.LTE(t.C("event_id"), last))).
+		OrderBy(t.C("event_id"), t.C("entity_id"))
+	out := map[int64][]Record{}
+	err := scanRecords(ctx, client, sel, func(seq int64, r Record) { out[seq] = append(out[seq], r) })
+	return out, err
+}
+
+// scanRecords runs sel, which selects event_id, entity_id and nonce, and
+// gives each row to add.
+func scanRecords(ctx context.Context, client *ent.Client, sel *sql.Selector, add func(int64, Record)) error {
+	query, args := sel.Query()
+	rows, err := client.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var r Record
+		if err := rows.Scan(&seq, &r.ID, &r.Nonce); err != nil {
+			return err
+		}
+		add(seq, r)
+	}
+	return rows.Err()
 }
 
 func predicates(scope Scope, f Filter) []predicate.AuditEvent {
@@ -77,7 +163,7 @@ func predicates(scope Scope, f Filter) []predicate.AuditEvent {
 		ps = append(ps, auditevent.EntityType(f.EntityType))
 	}
 	if f.EntityID != 0 {
-		ps = append(ps, auditevent.EntityID(f.EntityID))
+		ps = append(ps, aboutRecord(f.EntityID))
 	}
 	if f.Field != "" {
 		// fields is a comma-separated list: match a whole name.
@@ -108,14 +194,33 @@ func predicates(scope Scope, f Filter) []predicate.AuditEvent {
 	return ps
 }
 
+// aboutRecord keeps the events about the record id: of it alone, or of
+// several records among them (found by the records' index on entity_id).
+func aboutRecord(id int) predicate.AuditEvent {
+	return func(s *sql.Selector) {
+		t := sql.Table(recordsTable)
+		s.Where(sql.Or(sql.EQ(s.C(auditevent.FieldEntityID), id),
+			sql.In(s.C(auditevent.FieldID), sql.Select(t.C("event_id")).From(t).Where(sql.EQ(t.C("entity_id"), id)))))
+	}
+}
+
 // ofAgency keeps the events of agency's people and those about the records
-// it works on (rowscope.WorkedOnBy), as they stand when the trail is read.
+// it works on (rowscope.WorkedOnBy), as they stand when the trail is read:
+// of one record, or of several of which one at least is its.
 func ofAgency(agencyID int) predicate.AuditEvent {
 	return func(s *sql.Selector) {
 		or := []*sql.Predicate{sql.EQ(s.C(auditevent.FieldActorAgencyID), agencyID)}
+		t := sql.Table(recordsTable)
+		var recordOr []*sql.Predicate
 		for _, ids := range rowscope.WorkedOnBy(agencyID) {
 			or = append(or, sql.In(s.C(auditevent.FieldEntityID), ids))
+			recordOr = append(recordOr, sql.In(t.C("entity_id"), ids))
 		}
+		// Probed event by event (the primary key's event_id first): a set
+		// of every event about the agency's records would grow with the
+		// trail.
+		or = append(or, sql.Exists(sql.Select(t.C("event_id")).From(t).
+			Where(sql.And(sql.ColumnsEQ(t.C("event_id"), s.C(auditevent.FieldID)), sql.Or(recordOr...)))))
 		s.Where(sql.Or(or...))
 	}
 }

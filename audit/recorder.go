@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -195,16 +196,14 @@ func (r *Recorder) Note(kind Kind, detail string) {
 	r.pending = append(r.pending, &pendingEvent{Event: e})
 }
 
-// Take returns the pending events and forgets them. Records refused past
-// MaxRefusedRecords become one RecordRefused event without a record,
-// whose detail says how many there were.
+// Take returns the pending events and forgets them. The reads of several
+// records decided alike become one event about them (see groupReads). Records
+// refused past MaxRefusedRecords become one RecordRefused event without a
+// record, whose detail says how many there were.
 func (r *Recorder) Take() []Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]Event, len(r.pending), len(r.pending)+1)
-	for i, pe := range r.pending {
-		out[i] = pe.Event
-	}
+	out := groupReads(r.pending)
 	if r.notItemised > 0 {
 		e := r.event(RecordRefused)
 		e.Fields, e.Decision, e.Reason = []string{}, Denied, "not found in the caller's rows"
@@ -214,6 +213,56 @@ func (r *Recorder) Take() []Event {
 	}
 	r.pending = nil
 	clear(r.reads)
+	return out
+}
+
+// groupReads returns the pending events with the field reads of several
+// records that share everything but the record (type, fields, decision,
+// rule, reason, emergency grant) as one event about those records (see
+// Record), at the place of the first of them and dated like it. A read of
+// one record stays an event of its own, as every other kind does.
+func groupReads(pending []*pendingEvent) []Event {
+	type key struct {
+		entityType, fields, decision, rule, reason, justification string
+		emergency                                                 bool
+	}
+	keyOf := func(e *Event) key {
+		return key{e.EntityType, strings.Join(slices.Sorted(slices.Values(e.Fields)), ","), e.Decision,
+			e.Rule, e.Reason, e.Justification, e.Emergency}
+	}
+	members := map[key][]*Event{}
+	for _, pe := range pending {
+		if pe.Kind == FieldAccess && pe.EntityID != 0 {
+			k := keyOf(&pe.Event)
+			members[k] = append(members[k], &pe.Event)
+		}
+	}
+	out := make([]Event, 0, len(pending)+1)
+	for _, pe := range pending {
+		if pe.Kind != FieldAccess || pe.EntityID == 0 {
+			out = append(out, pe.Event)
+			continue
+		}
+		k := keyOf(&pe.Event)
+		same := members[k]
+		switch {
+		case same == nil: // already in its group's event
+		case len(same) == 1:
+			out = append(out, pe.Event)
+		default:
+			e := pe.Event
+			e.Fields = slices.Sorted(slices.Values(e.Fields))
+			e.EntityID = 0
+			e.Records = make([]Record, len(same))
+			for i, m := range same {
+				e.Records[i] = Record{ID: m.EntityID, Nonce: newNonce()}
+			}
+			slices.SortFunc(e.Records, func(a, b Record) int { return a.ID - b.ID })
+			e.Detail = recordsDetail(e.Records)
+			out = append(out, e)
+		}
+		members[k] = nil
+	}
 	return out
 }
 

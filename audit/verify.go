@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/viewer"
@@ -48,13 +50,26 @@ func Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verific
 	sys := viewer.SystemContext(ctx)
 	w := newWalk(anchors)
 	for {
+		var dialectName string
 		rows, err := client.AuditEvent.Query().Where(auditevent.IDGT(w.v.LastSeq)).
+			Where(func(s *sql.Selector) { dialectName = s.Dialect() }). // adds nothing: see Query
 			Order(ent.Asc(auditevent.FieldID)).Limit(verifyBatch).All(sys)
 		if err != nil {
 			return w.v, fmt.Errorf("audit: reading the chain: %w", err)
 		}
+		if len(rows) == 0 {
+			return w.finish(), nil
+		}
+		// Every record of the batch's events, whether its event holds a
+		// digest or not: a record added to an event of one record shows.
+		records, err := recordsBetween(sys, client, dialectName, rows[0].ID, rows[len(rows)-1].ID)
+		if err != nil {
+			return w.v, fmt.Errorf("audit: reading the chain's records: %w", err)
+		}
 		for _, r := range rows {
-			if !w.step(FromRow(r)) {
+			e := FromRow(r)
+			e.Records = records[e.Seq]
+			if !w.step(e) {
 				return w.v, nil
 			}
 		}
@@ -122,6 +137,8 @@ func (w *walk) step(e Event) bool {
 		problem = "its previous hash is not the hash of the event before it"
 	case e.ComputeHash() != e.Hash:
 		problem = "its content does not match its hash: it was altered"
+	case !recordsMatch(e):
+		problem = "its records do not match the digest its hash covers: records were added or removed"
 	case w.want[e.Seq] != "" && w.want[e.Seq] != e.Hash:
 		problem = "its hash is not the anchor's: the chain was rewritten up to here"
 	}
@@ -141,4 +158,14 @@ func (w *walk) finish() Verification {
 		w.v.Problem = fmt.Sprintf("the chain ends at event %d but an anchor names event %d: events were removed from its end", w.v.LastSeq, w.furthest)
 	}
 	return w.v
+}
+
+// recordsMatch reports whether e's records are those its detail's digest
+// covers: none for an event without a digest.
+func recordsMatch(e Event) bool {
+	digest, ok := digestOf(e.Detail)
+	if !ok {
+		return len(e.Records) == 0
+	}
+	return e.EntityID == 0 && len(e.Records) > 0 && RecordsDigest(e.Records) == digest
 }

@@ -19,8 +19,9 @@ import (
 // Writer appends events to the trail. Appending takes the chain's lock
 // (one transaction at a time, across every server on one PostgreSQL),
 // reads the last event, numbers and hashes the new ones after it and
-// inserts them in one statement: five round trips (begin, lock, last,
-// insert, commit; four on SQLite) whatever the number of events.
+// inserts them in one statement, and the records of events about several
+// records in one more: five or six round trips (begin, lock, last, insert,
+// records, commit; one fewer on SQLite) whatever the number of events.
 //
 // Write gathers the events of every request waiting at one moment into one
 // such transaction (group commit, see groupcommit.go), so that requests do
@@ -112,6 +113,7 @@ func (w *Writer) appendTx(ctx context.Context, tx *ent.Tx, batch [][]Event) erro
 		seq, prev, notBefore = last.ID, last.Hash, last.OccurredAt
 	}
 	var rows []row
+	var records []recordRow
 	for _, events := range batch {
 		for i := range events {
 			e := &events[i]
@@ -128,17 +130,40 @@ func (w *Writer) appendTx(ctx context.Context, tx *ent.Tx, batch [][]Event) erro
 			e.Hash = e.ComputeHash()
 			prev = e.Hash
 			rows = append(rows, w.row(e))
+			for _, r := range e.Records {
+				records = append(records, recordRow{EventID: e.Seq, EntityID: r.ID, Nonce: r.Nonce})
+			}
 		}
 	}
 	doc, err := json.Marshal(rows)
 	if err != nil {
 		return unavailable("encoding", err)
 	}
-	if _, err := c.ExecContext(sys, w.insert(), string(doc)); err != nil {
+	if _, err := c.ExecContext(sys, w.insert("audit_events", columns), string(doc)); err != nil {
 		return unavailable("inserting", err)
+	}
+	if len(records) == 0 {
+		return nil
+	}
+	if doc, err = json.Marshal(records); err != nil {
+		return unavailable("encoding", err)
+	}
+	if _, err := c.ExecContext(sys, w.insert("audit_event_records", recordColumns), string(doc)); err != nil {
+		return unavailable("inserting records", err)
 	}
 	return nil
 }
+
+// recordRow is one record of an event about several, as the INSERT of
+// audit_event_records reads it (see row).
+type recordRow struct {
+	EventID  int64  `json:"event_id"`
+	EntityID int    `json:"entity_id"`
+	Nonce    string `json:"nonce"`
+}
+
+// recordColumns of audit_event_records, in recordRow's order.
+var recordColumns = []string{"event_id", "entity_id", "nonce"}
 
 // row is one event as the INSERT reads it from a JSON array: one bound
 // parameter, whatever the number of events (a VALUES list of 21 columns a
@@ -194,12 +219,12 @@ func (w *Writer) row(e *Event) row {
 	return r
 }
 
-// insert is the statement that appends a JSON array of rows.
-func (w *Writer) insert() string {
+// insert is the statement that appends a JSON array of rows to table.
+func (w *Writer) insert(table string, columns []string) string {
 	list := strings.Join(columns, ", ")
 	if w.dialect == dialect.Postgres {
-		return "INSERT INTO audit_events (" + list + ") SELECT " + list +
-			" FROM json_populate_recordset(NULL::audit_events, $1)"
+		return "INSERT INTO " + table + " (" + list + ") SELECT " + list +
+			" FROM json_populate_recordset(NULL::" + table + ", $1)"
 	}
 	// jsonb_each: each row's value stays SQLite's binary JSON, which
 	// json_extract reads in place; json_each would render every row back
@@ -209,7 +234,7 @@ func (w *Writer) insert() string {
 	for i, c := range columns {
 		extract[i] = "json_extract(value, '$." + c + "')"
 	}
-	return "INSERT INTO audit_events (" + list + ") SELECT " + strings.Join(extract, ", ") + " FROM jsonb_each(?)"
+	return "INSERT INTO " + table + " (" + list + ") SELECT " + strings.Join(extract, ", ") + " FROM jsonb_each(?)"
 }
 
 // FromRow turns a stored event back into an Event.

@@ -140,6 +140,7 @@ type auditPage struct {
 				Kind                    string
 				ActorAgency, EntityType string
 				Entity                  *string
+				Entities                []string
 				Fields                  []string
 				Decision                *string
 				Emergency               bool
@@ -154,7 +155,7 @@ type auditPage struct {
 
 const auditQuery = `query ($where: AuditTrailFilter, $first: Int, $after: Cursor, $oldest: Boolean) {
   auditEvents(where: $where, first: $first, after: $after, oldestFirst: $oldest) {
-    edges { cursor node { seq kind actorAgency entityType entity fields decision emergency } }
+    edges { cursor node { seq kind actorAgency entityType entity entities fields decision emergency } }
     pageInfo { hasNextPage endCursor }
   }
 }`
@@ -180,8 +181,13 @@ func TestAuditTrailReading(t *testing.T) {
 		}
 		about := func(p auditPage) (entities []string) {
 			for _, ed := range p.AuditEvents.Edges {
-				if ed.Node.Entity != nil && !slices.Contains(entities, *ed.Node.Entity) {
-					entities = append(entities, *ed.Node.Entity)
+				for _, id := range ed.Node.Entities {
+					if !slices.Contains(entities, id) {
+						entities = append(entities, id)
+					}
+				}
+				if ed.Node.Entity != nil && !slices.Equal(ed.Node.Entities, []string{*ed.Node.Entity}) {
+					t.Errorf("event %d: entity %s, entities %v", ed.Node.Seq, *ed.Node.Entity, ed.Node.Entities)
 				}
 			}
 			slices.Sort(entities)
@@ -279,6 +285,54 @@ func TestAuditTrailReading(t *testing.T) {
 			}
 			if !slices.Equal(seqs, []int{1, 2, 3, 4}) {
 				t.Errorf("paging oldest first gave %v, want 1..4", seqs)
+			}
+		})
+		t.Run("EventAboutSeveralRecords", func(t *testing.T) {
+			// The national coordinator reads both victims in one request and
+			// is refused both alike: one event about the two.
+			e.do(t, e.tok(t, "onac", viewer.RoleCoordinator), `query ($ids: [ID!]!) { nodes(ids: $ids) { ... on Victim { legalName healthNotes } } }`,
+				map[string]any{"ids": gids(f.vT, f.vD)}).Decode(t, &struct{}{})
+			where := map[string]any{"kind": "FIELD_ACCESS", "actorAgency": "onac"}
+			p := list(t, national, where)
+			if len(p.AuditEvents.Edges) != 1 {
+				t.Fatalf("want one event about both victims, got %+v", p.AuditEvents.Edges)
+			}
+			if n := p.AuditEvents.Edges[0].Node; n.Entity != nil || !slices.Equal(about(p), want(f.vT, f.vD)) ||
+				!slices.Equal(n.Fields, []string{"Victim.healthNotes", "Victim.legalName"}) {
+				t.Errorf("the national DPO sees %+v, want no entity, entities %v, both fields", n, want(f.vT, f.vD))
+			}
+			// Each agency's DPO sees the event, with the records it works on
+			// only: not a byte of the other victim's id.
+			for _, c := range []struct {
+				agency string
+				sees   int
+			}{{"police-tirane", f.vT}, {"prosecution-durres", f.vD}, {"ngo-vatra", f.vT}} {
+				r := e.do(t, e.tok(t, c.agency, viewer.RoleDPO), auditQuery, map[string]any{"where": where, "first": 100}).MustOK(t)
+				other := gid(f.vD)
+				if c.sees == f.vD {
+					other = gid(f.vT)
+				}
+				if strings.Contains(string(r.Body), other) {
+					t.Errorf("%s's DPO is shown a victim it does not work on: %s", c.agency, r.Body)
+				}
+				var got auditPage
+				r.Decode(t, &got)
+				if len(got.AuditEvents.Edges) != 1 || !slices.Equal(about(got), want(c.sees)) {
+					t.Errorf("%s's DPO sees %+v, want the event about %s only", c.agency, got.AuditEvents.Edges, gid(c.sees))
+				}
+			}
+			if p := list(t, e.tok(t, "police-kukes", viewer.RoleDPO), where); len(p.AuditEvents.Edges) != 0 {
+				t.Errorf("police-kukes's DPO works on neither victim and sees %+v", p.AuditEvents.Edges)
+			}
+			// Who looked at vD: the event is found by either of its records.
+			for _, id := range []int{f.vT, f.vD} {
+				p := list(t, national, map[string]any{"entity": gid(id), "actorAgency": "onac"})
+				if len(p.AuditEvents.Edges) != 1 {
+					t.Errorf("events about %s read by onac: %+v, want the one about both", gid(id), p.AuditEvents.Edges)
+				}
+			}
+			if v, err := audit.Verify(context.Background(), e.db.Client); err != nil || !v.Valid {
+				t.Errorf("the chain does not verify: %+v, %v", v, err)
 			}
 		})
 	})

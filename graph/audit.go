@@ -66,7 +66,7 @@ func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.Response
 		withhold(ctx, resp, rec.Released())
 		return resp
 	}
-	chargeAuditEvents(ctx, len(events))
+	chargeAuditEvents(ctx, audit.Entries(events))
 	return resp
 }
 

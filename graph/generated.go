@@ -129,6 +129,7 @@ type ComplexityRoot struct {
 		Decision      func(childComplexity int) int
 		Detail        func(childComplexity int) int
 		Emergency     func(childComplexity int) int
+		Entities      func(childComplexity int) int
 		Entity        func(childComplexity int) int
 		EntityType    func(childComplexity int) int
 		Fields        func(childComplexity int) int
@@ -740,6 +741,7 @@ type AuditEventResolver interface {
 	Kind(ctx context.Context, obj *audit.Event) (AuditEventKind, error)
 
 	Entity(ctx context.Context, obj *audit.Event) (*int, error)
+	Entities(ctx context.Context, obj *audit.Event) ([]int, error)
 
 	Decision(ctx context.Context, obj *audit.Event) (*AuditDecision, error)
 }
@@ -1178,6 +1180,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEvent.Emergency(childComplexity), true
+	case "AuditEvent.entities":
+		if e.ComplexityRoot.AuditEvent.Entities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Entities(childComplexity), true
 	case "AuditEvent.entity":
 		if e.ComplexityRoot.AuditEvent.Entity == nil {
 			break
@@ -4507,8 +4515,15 @@ type AuditEvent {
   actorAgency: String!
   actorRoles: [String!]!
   entityType: String!
-  "The record's id (a global id, as node(id:) takes it)."
+  "The record's id (a global id, as node(id:) takes it); null for an event about several records (see entities)."
   entity: ID
+  """
+  The records the event is about: its entity, or the records whose fields a
+  request read (or was refused) alike, grouped in one event. A reader of one
+  agency's events is shown, of another agency's people's events, only the
+  records their agency works on.
+  """
+  entities: [ID!]!
   "Names of the fields read, refused, set or cleared."
   fields: [String!]!
   decision: AuditDecision
@@ -5282,6 +5297,8 @@ func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field gr
 		return ec.fieldContext_AuditEvent_entityType(ctx, field)
 	case "entity":
 		return ec.fieldContext_AuditEvent_entity(ctx, field)
+	case "entities":
+		return ec.fieldContext_AuditEvent_entities(ctx, field)
 	case "fields":
 		return ec.fieldContext_AuditEvent_fields(ctx, field)
 	case "decision":
@@ -10307,6 +10324,29 @@ func (ec *executionContext) _AuditEvent_entity(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_AuditEvent_entity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "ID")
+}
+
+func (ec *executionContext) _AuditEvent_entities(ctx context.Context, field graphql.CollectedField, obj *audit.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_entities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEvent().Entities(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNID2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_entities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "ID")
 }
 
@@ -32975,6 +33015,12 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AuditEvent_entity(ctx, field, obj)
+				})
+		case "entities":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEvent_entities(ctx, field, obj)
 				})
 		case "fields":
 			out.Values[i] = ec._AuditEvent_fields(ctx, field, obj)

@@ -204,10 +204,12 @@ type CostBudget struct {
 // AuditEventCost is what each audit event a request writes adds to its
 // caller's budget: a request is cheap to answer but its events stay in the
 // append-only trail for good, so reading a page of victims' names one is
-// refused writes a row each (and costs ten points each).
+// refused writes a row each (and costs ten points each). An event about
+// several records costs this for each of them (audit.Entries).
 const AuditEventCost = 10
 
-// chargeAuditEvents adds n written events to the caller's budget.
+// chargeAuditEvents adds n written entries (audit.Entries) to the caller's
+// budget.
 func chargeAuditEvents(ctx context.Context, n int) {
 	if budget, ok := ctx.Value(costBudgetKey{}).(CostBudget); ok && budget.Charge != nil && n > 0 {
 		budget.Charge(n * AuditEventCost)

@@ -41,6 +41,11 @@ func (r *auditEventResolver) Entity(ctx context.Context, obj *audit.Event) (*int
 	return optionalID(obj.EntityID), nil
 }
 
+// Entities is the resolver for the entities field.
+func (r *auditEventResolver) Entities(ctx context.Context, obj *audit.Event) ([]int, error) {
+	return obj.EntityIDs(), nil
+}
+
 // Decision is the resolver for the decision field.
 func (r *auditEventResolver) Decision(ctx context.Context, obj *audit.Event) (*AuditDecision, error) {
 	return auditDecision(obj.Decision), nil

@@ -103,8 +103,11 @@ func (r *leakRun) checkAudit(db *database.DB, cov *auditCoverage) {
 		if got[e.RequestID] == nil {
 			got[e.RequestID] = map[auditKey]bool{}
 		}
-		for _, f := range e.Fields {
-			got[e.RequestID][auditKey{e.EntityType, int(e.EntityID), f, e.Decision == audit.Allowed}] = true
+		// An event about several records names each of them.
+		for _, id := range e.EntityIDs() {
+			for _, f := range e.Fields {
+				got[e.RequestID][auditKey{e.EntityType, id, f, e.Decision == audit.Allowed}] = true
+			}
 		}
 	}
 	checked := 0
