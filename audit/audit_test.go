@@ -69,6 +69,13 @@ func sampleEvents(n int, at time.Time) []audit.Event {
 			e.ActorRoles, e.Fields = []string{}, []string{}
 			e.Justification, e.Detail = "", ""
 		}
+		if i%4 == 3 {
+			// An event about several records: no entity, its records under
+			// the digest in its detail.
+			e.EntityID = 0
+			e.Records = []audit.Record{{ID: 100 + i, Nonce: fmt.Sprintf("%032x", i)}, {ID: 200 + i, Nonce: fmt.Sprintf("%032x", 1000+i)}}
+			e.Detail = `{"recordsDigest":"` + audit.RecordsDigest(e.Records) + `"}`
+		}
 		out[i] = e
 	}
 	return out
@@ -134,9 +141,11 @@ func bypassTriggers(t *testing.T, db *database.DB) {
 	var stmts []string
 	switch db.Dialect {
 	case dialect.SQLite:
-		stmts = []string{"DROP TRIGGER audit_events_no_update", "DROP TRIGGER audit_events_no_delete"}
+		stmts = []string{"DROP TRIGGER audit_events_no_update", "DROP TRIGGER audit_events_no_delete",
+			"DROP TRIGGER audit_event_records_no_update", "DROP TRIGGER audit_event_records_no_delete"}
 	case dialect.Postgres:
-		stmts = []string{"ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change"}
+		stmts = []string{"ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change",
+			"ALTER TABLE audit_event_records DISABLE TRIGGER audit_event_records_no_change"}
 	}
 	for _, s := range stmts {
 		if err := exec(db, s); err != nil {
@@ -211,16 +220,20 @@ func TestAppendOnly(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		w := audit.Install(db.Client, db.Dialect)
-		write(t, w, sampleEvents(3, base))
+		write(t, w, sampleEvents(4, base))
 		before := testdb.AuditTrail(t, db)
 		sys := viewer.SystemContext(context.Background())
 
+		// Event 4 is about several records (sampleEvents).
 		refused := map[string]error{
-			"SQL UPDATE": exec(db, "UPDATE audit_events SET reason = 'x' WHERE id = 1"),
-			"SQL DELETE": exec(db, "DELETE FROM audit_events WHERE id = 1"),
+			"SQL UPDATE":           exec(db, "UPDATE audit_events SET reason = 'x' WHERE id = 1"),
+			"SQL DELETE":           exec(db, "DELETE FROM audit_events WHERE id = 1"),
+			"SQL UPDATE of record": exec(db, "UPDATE audit_event_records SET entity_id = 1 WHERE event_id = 4"),
+			"SQL DELETE of record": exec(db, "DELETE FROM audit_event_records WHERE event_id = 4"),
 		}
 		if db.Dialect == dialect.Postgres {
 			refused["SQL TRUNCATE"] = exec(db, "TRUNCATE audit_events")
+			refused["SQL TRUNCATE of records"] = exec(db, "TRUNCATE audit_event_records")
 		}
 		for what, err := range refused {
 			if err == nil {
@@ -239,8 +252,8 @@ func TestAppendOnly(t *testing.T) {
 			"ent Update":      updMany.Exec(sys),
 			"ent DeleteOneID": db.Client.AuditEvent.DeleteOneID(1).Exec(sys),
 			"ent Delete":      func() error { _, err := db.Client.AuditEvent.Delete().Exec(sys); return err }(),
-			"ent Create (not system work)": db.Client.AuditEvent.Create().SetID(4).SetKind(string(audit.Mutation)).
-				SetOccurredAt(base).SetPrevHash(before[2].Hash).SetHash("forged").Exec(context.Background()),
+			"ent Create (not system work)": db.Client.AuditEvent.Create().SetID(5).SetKind(string(audit.Mutation)).
+				SetOccurredAt(base).SetPrevHash(before[3].Hash).SetHash("forged").Exec(context.Background()),
 		} {
 			if !errors.Is(err, privacy.Deny) {
 				t.Errorf("%s: err = %v, want a privacy denial", what, err)
@@ -256,7 +269,10 @@ func TestAppendOnly(t *testing.T) {
 				t.Errorf("event %d changed:\n got %s\nwant %s", before[i].Seq, dump(after[i]), dump(before[i]))
 			}
 		}
-		if v := verify(t, db); !v.Valid || v.Checked != 3 {
+		if len(after[3].Records) != 2 {
+			t.Errorf("event 4's records are %+v, want its two", after[3].Records)
+		}
+		if v := verify(t, db); !v.Valid || v.Checked != 4 {
 			t.Errorf("verify after the refused changes = %+v", v)
 		}
 	})
@@ -295,6 +311,28 @@ func TestTamperedChainIsDetected(t *testing.T) {
 				mustExec(t, db, "DELETE FROM audit_events WHERE id = $1", k)
 			},
 			broken: k + 1, checked: k - 1, problem: []string{"missing", strconv.Itoa(k)},
+		},
+		{
+			// Event k is about several records (sampleEvents).
+			name: "RecordRemoved",
+			tamper: func(t *testing.T, db *database.DB, events []audit.Event) {
+				mustExec(t, db, "DELETE FROM audit_event_records WHERE event_id = $1 AND entity_id = $2", k, events[k-1].Records[1].ID)
+			},
+			broken: k, checked: k - 1, problem: []string{"records", "removed"},
+		},
+		{
+			name: "RecordAdded",
+			tamper: func(t *testing.T, db *database.DB, _ []audit.Event) {
+				mustExec(t, db, "INSERT INTO audit_event_records (event_id, entity_id, nonce) VALUES ($1, $2, $3)", k, 42, strings.Repeat("0", 32))
+			},
+			broken: k, checked: k - 1, problem: []string{"records", "added"},
+		},
+		{
+			name: "RecordAddedToAnEventOfOne",
+			tamper: func(t *testing.T, db *database.DB, _ []audit.Event) {
+				mustExec(t, db, "INSERT INTO audit_event_records (event_id, entity_id, nonce) VALUES ($1, $2, $3)", 2, 42, strings.Repeat("0", 32))
+			},
+			broken: 2, checked: 1, problem: []string{"records"},
 		},
 		{
 			name: "AlteredAndRehashed",
@@ -392,6 +430,31 @@ func TestExport(t *testing.T) {
 			}
 		})
 
+		t.Run("JSONLVerifiesWithItsRecords", func(t *testing.T) {
+			out := export(t, since, audit.FormatJSONL)
+			if v, err := audit.VerifyExport(strings.NewReader(out)); err != nil || !v.Valid || v.Checked != int64(len(want)) {
+				t.Fatalf("the export: verify = %+v, %v; want all %d events valid", v, err, len(want))
+			}
+			// Drop a record from the first event about several.
+			var lines []string
+			var cut float64
+			for l := range strings.SplitSeq(strings.TrimSuffix(out, "\n"), "\n") {
+				var e map[string]any
+				if err := json.Unmarshal([]byte(l), &e); err != nil {
+					t.Fatal(err)
+				}
+				if records, ok := e["records"].([]any); ok && cut == 0 {
+					e["records"], cut = records[:1], e["seq"].(float64)
+				}
+				b, _ := json.Marshal(e)
+				lines = append(lines, string(b))
+			}
+			v, err := audit.VerifyExport(strings.NewReader(strings.Join(lines, "\n")))
+			if err != nil || cut == 0 || v.Valid || v.BrokenAt != int64(cut) || !strings.Contains(v.Problem, "records") {
+				t.Errorf("an export with a record left out of event %v: verify = %+v, %v; want broken there for its records", cut, v, err)
+			}
+		})
+
 		t.Run("CSV", func(t *testing.T) {
 			out := export(t, since, audit.FormatCSV)
 			records, err := csv.NewReader(strings.NewReader(out)).ReadAll()
@@ -484,7 +547,26 @@ func fromCSV(t *testing.T, r []string) audit.Event {
 		EntityType: col["entity_type"], EntityID: int(num("entity_id")), Fields: list("fields"),
 		Decision: col["decision"], Rule: col["rule"], Reason: col["reason"], Emergency: emergency,
 		Justification: col["justification"], Detail: col["detail"], PrevHash: col["prev_hash"], Hash: col["hash"],
+		Records: records(t, col["records"]),
 	}
+}
+
+// records reads an event's records back from a CSV cell ("id:nonce;…").
+func records(t *testing.T, cell string) []audit.Record {
+	t.Helper()
+	var out []audit.Record
+	for item := range strings.SplitSeq(cell, ";") {
+		if item == "" {
+			continue
+		}
+		id, nonce, _ := strings.Cut(item, ":")
+		n, err := strconv.Atoi(id)
+		if err != nil {
+			t.Fatalf("records = %q: %v", cell, err)
+		}
+		out = append(out, audit.Record{ID: n, Nonce: nonce})
+	}
+	return out
 }
 
 // TestConcurrentWriters: writers on two connection pools to one database

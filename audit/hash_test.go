@@ -141,6 +141,26 @@ func TestHashOfFixedEvents(t *testing.T) {
 	})
 }
 
+// TestRecordsDigest pins the digest of an event's records to the worked
+// example of docs/audit.md, computed apart from the code: the records are
+// taken in ascending order of id whatever their order.
+func TestRecordsDigest(t *testing.T) {
+	t.Parallel()
+	const want = "48e0de38642f3f519a96cf165bec3d5caf0a2ddb1afd9caebb2091f5a9bdcee9"
+	records := []audit.Record{{ID: 51539607560, Nonce: "ffeeddccbbaa99887766554433221100"},
+		{ID: 51539607553, Nonce: "00112233445566778899aabbccddeeff"}}
+	if got := audit.RecordsDigest(records); got != want {
+		t.Errorf("RecordsDigest = %s, want %s", got, want)
+	}
+	doc, err := os.ReadFile("../docs/audit.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, []byte(want)) {
+		t.Errorf("docs/audit.md's digest example is not current; it must show %s", want)
+	}
+}
+
 // TestEveryHashedColumnIsCovered changes, as the table's owner could, each
 // column of one event in the middle of the chain, one at a time; Verify
 // must find the break at that event. The list of columns is ent's, so a

@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,5 +37,52 @@ func TestRefusedRecordsAreBounded(t *testing.T) {
 	}
 	if again := rec.Take(); len(again) != 0 {
 		t.Errorf("the summary was written twice: %+v", again)
+	}
+}
+
+// TestReadsDecidedAlikeAreOneEvent: the fields of several records read (or
+// refused) alike in one request are one event about them, under a digest
+// of their records; a record decided otherwise, or alone, keeps an event
+// of its own; every record keeps every field it was decided on.
+func TestReadsDecidedAlikeAreOneEvent(t *testing.T) {
+	rec := audit.NewRecorder("req-1", "127.0.0.1", nil)
+	refused := audit.Access{Reason: "no policy line"}
+	allowed := audit.Access{Allowed: true, Rule: "p, prosecutor, prosecution, Victim:IDENTITY, read, on_case"}
+	// Fields arrive in any order: 30, 10 and 20 are refused both fields.
+	rec.FieldRead("Victim", 30, "Victim.legalName", refused, nil)
+	rec.FieldRead("Victim", 10, "Victim.phone", refused, nil)
+	rec.FieldRead("Victim", 10, "Victim.legalName", refused, nil)
+	rec.FieldRead("Victim", 40, "Victim.legalName", allowed, nil)
+	rec.FieldRead("Victim", 30, "Victim.phone", refused, nil)
+	rec.FieldRead("Victim", 20, "Victim.legalName", refused, nil)
+	rec.FieldRead("Victim", 20, "Victim.phone", refused, nil)
+	// 50 is refused one field only: not alike.
+	rec.FieldRead("Victim", 50, "Victim.legalName", refused, nil)
+	rec.Note(audit.TrailRead, `{"returned":0}`)
+
+	events := rec.Take()
+	if len(events) != 4 {
+		t.Fatalf("%d events, want one about 10, 20 and 30, one about 40, one about 50, the note:\n%+v", len(events), events)
+	}
+	group, single, other := events[0], events[1], events[2]
+	if group.EntityID != 0 || !slices.Equal(group.EntityIDs(), []int{10, 20, 30}) ||
+		!slices.Equal(group.Fields, []string{"Victim.legalName", "Victim.phone"}) || group.Decision != audit.Denied {
+		t.Errorf("the event about several = %+v", group)
+	}
+	want := `{"recordsDigest":"` + audit.RecordsDigest(group.Records) + `"}`
+	if group.Detail != want || len(group.Records[0].Nonce) != 32 || group.Records[0].Nonce == group.Records[1].Nonce {
+		t.Errorf("detail %s, records %+v: want the digest of three records with nonces of their own", group.Detail, group.Records)
+	}
+	if single.EntityID != 40 || single.Records != nil || single.Decision != audit.Allowed {
+		t.Errorf("the allowed read of 40 = %+v, want an event of its own", single)
+	}
+	if other.EntityID != 50 || other.Records != nil || !slices.Equal(other.Fields, []string{"Victim.legalName"}) {
+		t.Errorf("the read of 50 = %+v, want an event of its own", other)
+	}
+	if events[3].Kind != audit.TrailRead {
+		t.Errorf("the note = %+v", events[3])
+	}
+	if n := audit.Entries(events); n != 6 {
+		t.Errorf("Entries = %d, want 6 (three records, two events of one, the note)", n)
 	}
 }
