@@ -335,6 +335,22 @@ func TestTamperedChainIsDetected(t *testing.T) {
 			broken: 2, checked: 1, problem: []string{"records"},
 		},
 		{
+			name: "RecordRetargeted",
+			tamper: func(t *testing.T, db *database.DB, events []audit.Event) {
+				mustExec(t, db, "UPDATE audit_event_records SET entity_id = $1 WHERE event_id = $2 AND entity_id = $3", 42, k, events[k-1].Records[0].ID)
+			},
+			broken: k, checked: k - 1, problem: []string{"records"},
+		},
+		{
+			// A record planted ahead of the chain, for the event that will
+			// take its number.
+			name: "RecordPlantedAhead",
+			tamper: func(t *testing.T, db *database.DB, _ []audit.Event) {
+				mustExec(t, db, "INSERT INTO audit_event_records (event_id, entity_id, nonce) VALUES ($1, $2, $3)", n+5, 42, strings.Repeat("0", 32))
+			},
+			broken: n + 1, checked: n, problem: []string{"no event", strconv.Itoa(n + 5)},
+		},
+		{
 			name: "AlteredAndRehashed",
 			tamper: func(t *testing.T, db *database.DB, events []audit.Event) {
 				e := events[k-1]
@@ -452,6 +468,28 @@ func TestExport(t *testing.T) {
 			v, err := audit.VerifyExport(strings.NewReader(strings.Join(lines, "\n")))
 			if err != nil || cut == 0 || v.Valid || v.BrokenAt != int64(cut) || !strings.Contains(v.Problem, "records") {
 				t.Errorf("an export with a record left out of event %v: verify = %+v, %v; want broken there for its records", cut, v, err)
+			}
+			// The record left out hidden in the nonce of the one kept: the
+			// digest's lines are the same, the nonce is not one.
+			var stuffed []string
+			for l := range strings.SplitSeq(strings.TrimSuffix(out, "\n"), "\n") {
+				var e audit.Event
+				if err := json.Unmarshal([]byte(l), &e); err != nil {
+					t.Fatal(err)
+				}
+				if float64(e.Seq) == cut {
+					first, second := e.Records[0], e.Records[1]
+					e.Records = []audit.Record{{ID: first.ID, Nonce: first.Nonce + "\n" + strconv.Itoa(second.ID) + ":" + second.Nonce}}
+					if audit.RecordsDigest(e.Records) != audit.RecordsDigest([]audit.Record{first, second}) {
+						t.Fatal("the stuffed nonce does not reproduce the digest: the test does not test what it says")
+					}
+				}
+				b, _ := json.Marshal(e)
+				stuffed = append(stuffed, string(b))
+			}
+			v, err = audit.VerifyExport(strings.NewReader(strings.Join(stuffed, "\n")))
+			if err != nil || v.Valid || v.BrokenAt != int64(cut) {
+				t.Errorf("an export with a record hidden in another's nonce: verify = %+v, %v; want broken at %v", v, err, cut)
 			}
 		})
 

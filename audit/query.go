@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/casegraph/casegraph/ent"
@@ -163,7 +164,7 @@ func predicates(scope Scope, f Filter) []predicate.AuditEvent {
 		ps = append(ps, auditevent.EntityType(f.EntityType))
 	}
 	if f.EntityID != 0 {
-		ps = append(ps, aboutRecord(f.EntityID))
+		ps = append(ps, aboutRecord(f.EntityID, scope))
 	}
 	if f.Field != "" {
 		// fields is a comma-separated list: match a whole name.
@@ -196,12 +197,46 @@ func predicates(scope Scope, f Filter) []predicate.AuditEvent {
 
 // aboutRecord keeps the events about the record id: of it alone, or of
 // several records among them (found by the records' index on entity_id).
-func aboutRecord(id int) predicate.AuditEvent {
+//
+// A reader of one agency's events finds an event about several by id only
+// when they would be shown id among its records (see withRecords): their
+// agency works on it, or the event is of their agency's people. Otherwise
+// whether the event came back would tell, id after id tried, which other
+// agencies' records it is about.
+func aboutRecord(id int, scope Scope) predicate.AuditEvent {
 	return func(s *sql.Selector) {
 		t := sql.Table(recordsTable)
-		s.Where(sql.Or(sql.EQ(s.C(auditevent.FieldEntityID), id),
-			sql.In(s.C(auditevent.FieldID), sql.Select(t.C("event_id")).From(t).Where(sql.EQ(t.C("entity_id"), id)))))
+		eventsOf := func(extra ...*sql.Predicate) *sql.Selector {
+			return sql.Select(t.C("event_id")).From(t).Where(sql.And(append([]*sql.Predicate{sql.EQ(t.C("entity_id"), id)}, extra...)...))
+		}
+		or := []*sql.Predicate{sql.EQ(s.C(auditevent.FieldEntityID), id)}
+		if scope.All {
+			or = append(or, idIn(s.C(auditevent.FieldID), eventsOf()))
+		} else {
+			var worked []*sql.Predicate
+			for _, ids := range rowscope.WorkedOnBy(scope.AgencyID) {
+				worked = append(worked, sql.In(t.C("entity_id"), ids))
+			}
+			or = append(or, idIn(s.C(auditevent.FieldID), eventsOf(sql.Or(worked...))),
+				sql.And(sql.EQ(s.C(auditevent.FieldActorAgencyID), scope.AgencyID), idIn(s.C(auditevent.FieldID), eventsOf())))
+		}
+		s.Where(sql.Or(or...))
 	}
+}
+
+// idIn is "column is one of the ids sub selects". On PostgreSQL it is
+// written = ANY(ARRAY(sub)): the subquery's few ids then probe the primary
+// key, and the OR with entity_id = … is two index scans; as IN (sub),
+// the planner walks the whole trail backwards testing each event.
+func idIn(column string, sub *sql.Selector) *sql.Predicate {
+	return sql.P(func(b *sql.Builder) {
+		b.Ident(column)
+		if b.Dialect() == dialect.Postgres {
+			b.WriteString(" = ANY(ARRAY(").Join(sub).WriteString("))")
+		} else {
+			b.WriteString(" IN (").Join(sub).WriteString(")")
+		}
+	})
 }
 
 // ofAgency keeps the events of agency's people and those about the records

@@ -220,30 +220,37 @@ func (r *Recorder) Take() []Event {
 // records that share everything but the record (type, fields, decision,
 // rule, reason, emergency grant) as one event about those records (see
 // Record), at the place of the first of them and dated like it. A read of
-// one record stays an event of its own, as every other kind does.
+// one record stays an event of its own, as every other kind does. Reads
+// on either side of a change (a mutation's event) are not grouped, so
+// that the chain never shows a record read before the change it was read
+// after.
 func groupReads(pending []*pendingEvent) []Event {
 	type key struct {
 		entityType, fields, decision, rule, reason, justification string
 		emergency                                                 bool
+		afterChanges                                              int
 	}
-	keyOf := func(e *Event) key {
-		return key{e.EntityType, strings.Join(slices.Sorted(slices.Values(e.Fields)), ","), e.Decision,
-			e.Rule, e.Reason, e.Justification, e.Emergency}
-	}
+	keys := make([]key, len(pending))
 	members := map[key][]*Event{}
-	for _, pe := range pending {
+	changes := 0
+	for i, pe := range pending {
+		if pe.txBound {
+			changes++
+		}
 		if pe.Kind == FieldAccess && pe.EntityID != 0 {
-			k := keyOf(&pe.Event)
-			members[k] = append(members[k], &pe.Event)
+			e := &pe.Event
+			keys[i] = key{e.EntityType, strings.Join(slices.Sorted(slices.Values(e.Fields)), ","), e.Decision,
+				e.Rule, e.Reason, e.Justification, e.Emergency, changes}
+			members[keys[i]] = append(members[keys[i]], e)
 		}
 	}
 	out := make([]Event, 0, len(pending)+1)
-	for _, pe := range pending {
+	for i, pe := range pending {
 		if pe.Kind != FieldAccess || pe.EntityID == 0 {
 			out = append(out, pe.Event)
 			continue
 		}
-		k := keyOf(&pe.Event)
+		k := keys[i]
 		same := members[k]
 		switch {
 		case same == nil: // already in its group's event

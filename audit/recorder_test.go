@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -84,5 +85,27 @@ func TestReadsDecidedAlikeAreOneEvent(t *testing.T) {
 	}
 	if n := audit.Entries(events); n != 6 {
 		t.Errorf("Entries = %d, want 6 (three records, two events of one, the note)", n)
+	}
+}
+
+// TestReadsAroundAChangeAreNotGrouped: reads before and after a change made
+// in the request (a mutation's event) are not one event, so the chain
+// never shows a record read before the change it was read after.
+func TestReadsAroundAChangeAreNotGrouped(t *testing.T) {
+	rec := audit.NewRecorder("req-1", "127.0.0.1", nil)
+	refused := audit.Access{Reason: "no policy line"}
+	rec.FieldRead("Victim", 10, "Victim.legalName", refused, nil)
+	rec.FieldRead("Victim", 11, "Victim.legalName", refused, nil)
+	rec.Change(audit.Mutation, "Victim", 20, []string{"pseudonym"}, nil)
+	rec.FieldRead("Victim", 20, "Victim.legalName", refused, nil)
+	rec.FieldRead("Victim", 21, "Victim.legalName", refused, nil)
+	events := rec.Take()
+	var got []string
+	for _, e := range events {
+		got = append(got, fmt.Sprintf("%s %v", e.Kind, e.EntityIDs()))
+	}
+	want := []string{"FIELD_ACCESS [10 11]", "MUTATION [20]", "FIELD_ACCESS [20 21]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
 	}
 }

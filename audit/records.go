@@ -67,6 +67,22 @@ func digestOf(detail string) (string, bool) {
 	return *d.RecordsDigest, true
 }
 
+// nonceLength is the length of a record's nonce: 128 bits in hex.
+const nonceLength = 32
+
+// wellFormedNonce reports whether n is 32 lower-case hex digits.
+func wellFormedNonce(n string) bool {
+	if len(n) != nonceLength {
+		return false
+	}
+	for _, c := range []byte(n) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // newNonce returns 128 random bits as 32 lower-case hex digits.
 func newNonce() string {
 	var b [16]byte

@@ -15,9 +15,9 @@ import (
 
 // TestServerRoleCannotGetRoundTheTrail sets up PostgreSQL as README.md
 // advises: the migrations run as the table's owner, the server as a role
-// granted only SELECT and INSERT on the trail. That role writes events,
-// cannot alter, delete or truncate them, and cannot disable the triggers
-// either; RoleOwnsTrail tells the two apart (serve warns on the owner).
+// granted only SELECT and INSERT on the trail and its records. That role
+// writes events, cannot alter, delete or truncate them or their records,
+// and cannot disable the triggers either; RoleOwnsTrail tells the two apart (serve warns on the owner).
 func TestServerRoleCannotGetRoundTheTrail(t *testing.T) {
 	owner := testdb.Postgres(t)
 	ctx := context.Background()
@@ -28,12 +28,12 @@ func TestServerRoleCannotGetRoundTheTrail(t *testing.T) {
 	for _, q := range []string{
 		"CREATE ROLE " + role + " LOGIN PASSWORD 'app-secret'",
 		"GRANT USAGE ON SCHEMA public TO " + role,
-		"GRANT SELECT, INSERT ON audit_events TO " + role,
+		"GRANT SELECT, INSERT ON audit_events, audit_event_records TO " + role,
 	} {
 		mustExec(t, owner, q)
 	}
 	t.Cleanup(func() {
-		_, _ = owner.SQL.Exec("REVOKE ALL ON audit_events FROM " + role)
+		_, _ = owner.SQL.Exec("REVOKE ALL ON audit_events, audit_event_records FROM " + role)
 		_, _ = owner.SQL.Exec("REVOKE ALL ON SCHEMA public FROM " + role)
 		_, _ = owner.SQL.Exec("DROP ROLE IF EXISTS " + role)
 	})
@@ -58,19 +58,25 @@ func TestServerRoleCannotGetRoundTheTrail(t *testing.T) {
 	if owns, err := audit.RoleOwnsTrail(ctx, app.SQL); err != nil || owns {
 		t.Fatalf("the server's role does not own the trail: %v %v", owns, err)
 	}
-	write(t, audit.NewWriter(app.Client, app.Dialect), sampleEvents(3, time.Now()))
+	// The fourth event is about several records (sampleEvents).
+	write(t, audit.NewWriter(app.Client, app.Dialect), sampleEvents(4, time.Now()))
 	for _, q := range []string{
 		"UPDATE audit_events SET reason = 'nothing happened' WHERE id = 2",
 		"DELETE FROM audit_events WHERE id = 2",
 		"TRUNCATE audit_events",
 		"ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change",
 		"DROP TRIGGER audit_events_no_change ON audit_events",
+		"UPDATE audit_event_records SET entity_id = 1 WHERE event_id = 4",
+		"DELETE FROM audit_event_records WHERE event_id = 4",
+		"TRUNCATE audit_event_records",
+		"ALTER TABLE audit_event_records DISABLE TRIGGER audit_event_records_no_change",
+		"DROP TRIGGER audit_event_records_no_change ON audit_event_records",
 	} {
 		if err := exec(app, q); err == nil {
 			t.Errorf("the server's role could run %q", q)
 		}
 	}
-	if v := verify(t, owner); !v.Valid || v.Checked != 3 {
+	if v := verify(t, owner); !v.Valid || v.Checked != 4 {
 		t.Errorf("the trail: %+v", v)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	stdsql "database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -58,7 +59,7 @@ func Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verific
 			return w.v, fmt.Errorf("audit: reading the chain: %w", err)
 		}
 		if len(rows) == 0 {
-			return w.finish(), nil
+			return orphans(sys, client, w.finish())
 		}
 		// Every record of the batch's events, whether its event holds a
 		// digest or not: a record added to an event of one record shows.
@@ -74,9 +75,41 @@ func Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verific
 			}
 		}
 		if len(rows) < verifyBatch {
-			return w.finish(), nil
+			return orphans(sys, client, w.finish())
 		}
 	}
+}
+
+// orphans checks, at the end of a valid walk, that no record belongs to an
+// event that does not exist (records are written with their event, in its
+// transaction, so one appended meanwhile is not counted): such a record,
+// planted ahead of the chain, would join the event that later takes its
+// number.
+func orphans(ctx context.Context, client *ent.Client, v Verification) (Verification, error) {
+	if !v.Valid {
+		return v, nil
+	}
+	rows, err := client.QueryContext(ctx, `SELECT min(event_id), count(*) FROM `+recordsTable+` r
+		WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.id = r.event_id)`)
+	if err != nil {
+		return v, fmt.Errorf("audit: reading the chain's records: %w", err)
+	}
+	defer rows.Close()
+	var first stdsql.NullInt64
+	var n int64
+	if rows.Next() {
+		if err := rows.Scan(&first, &n); err != nil {
+			return v, fmt.Errorf("audit: reading the chain's records: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return v, fmt.Errorf("audit: reading the chain's records: %w", err)
+	}
+	if n > 0 {
+		v.Valid, v.BrokenAt = false, v.LastSeq+1
+		v.Problem = fmt.Sprintf("%d records belong to no event of the chain (the first to event %d): they were added", n, first.Int64)
+	}
+	return v, nil
 }
 
 // VerifyExport checks a JSON-lines export (Export) on its own, without the
@@ -161,11 +194,23 @@ func (w *walk) finish() Verification {
 }
 
 // recordsMatch reports whether e's records are those its detail's digest
-// covers: none for an event without a digest.
+// covers (none for an event without a digest), each with a well-formed
+// nonce and an id of its own: a nonce that held a newline and another
+// line would let two records pass for one under the same digest.
 func recordsMatch(e Event) bool {
 	digest, ok := digestOf(e.Detail)
 	if !ok {
 		return len(e.Records) == 0
 	}
-	return e.EntityID == 0 && len(e.Records) > 0 && RecordsDigest(e.Records) == digest
+	if e.EntityID != 0 || len(e.Records) == 0 {
+		return false
+	}
+	seen := make(map[int]bool, len(e.Records))
+	for _, r := range e.Records {
+		if r.ID <= 0 || seen[r.ID] || !wellFormedNonce(r.Nonce) {
+			return false
+		}
+		seen[r.ID] = true
+	}
+	return RecordsDigest(e.Records) == digest
 }

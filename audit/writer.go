@@ -272,11 +272,13 @@ func Install(client *ent.Client, dialectName string) *Writer {
 }
 
 // RoleOwnsTrail reports whether the PostgreSQL role of db owns the audit
-// table: its owner can disable the triggers that keep it append-only.
+// tables (the events or their records): its owner can disable the
+// triggers that keep them append-only.
 func RoleOwnsTrail(ctx context.Context, db *sql.DB) (bool, error) {
 	var owns bool
 	err := db.QueryRowContext(ctx,
-		`SELECT pg_get_userbyid(relowner) = current_user FROM pg_class WHERE oid = 'audit_events'::regclass`).Scan(&owns)
+		`SELECT bool_or(pg_get_userbyid(relowner) = current_user) FROM pg_class
+		 WHERE oid IN ('audit_events'::regclass, 'audit_event_records'::regclass)`).Scan(&owns)
 	if err != nil {
 		return false, fmt.Errorf("audit: checking who owns the trail: %w", err)
 	}

@@ -321,6 +321,15 @@ func TestAuditTrailReading(t *testing.T) {
 					t.Errorf("%s's DPO sees %+v, want the event about %s only", c.agency, got.AuditEvents.Edges, gid(c.sees))
 				}
 			}
+			// Nor can a DPO tell the other records by asking for events about
+			// them: police-tirane finds the event by vT, not by vD.
+			tirane := e.tok(t, "police-tirane", viewer.RoleDPO)
+			if p := list(t, tirane, map[string]any{"entity": gid(f.vT), "actorAgency": "onac"}); len(p.AuditEvents.Edges) != 1 {
+				t.Errorf("police-tirane's DPO asking for events about vT: %+v, want the one about both", p.AuditEvents.Edges)
+			}
+			if p := list(t, tirane, map[string]any{"entity": gid(f.vD), "actorAgency": "onac"}); len(p.AuditEvents.Edges) != 0 {
+				t.Errorf("police-tirane's DPO asking for events about vD, a victim it does not work on, finds %+v", p.AuditEvents.Edges)
+			}
 			if p := list(t, e.tok(t, "police-kukes", viewer.RoleDPO), where); len(p.AuditEvents.Edges) != 0 {
 				t.Errorf("police-kukes's DPO works on neither victim and sees %+v", p.AuditEvents.Edges)
 			}

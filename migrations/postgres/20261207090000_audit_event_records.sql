@@ -10,8 +10,9 @@
 CREATE TABLE "audit_event_records" (
   "event_id" bigint NOT NULL,
   "entity_id" bigint NOT NULL,
-  -- 32 hex digits of randomness in the digest: see audit.Record
-  "nonce" character varying NOT NULL,
+  -- 32 lower-case hex digits of randomness in the digest (audit.Record); a
+  -- nonce holding a newline could pass two records off as one
+  "nonce" character varying NOT NULL CHECK ("nonce" ~ '^[0-9a-f]{32}$'),
   PRIMARY KEY ("event_id", "entity_id")
 );
 CREATE INDEX "audit_event_records_entity_id_event_id" ON "audit_event_records" ("entity_id", "event_id");

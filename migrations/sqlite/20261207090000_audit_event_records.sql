@@ -9,8 +9,9 @@
 CREATE TABLE `audit_event_records` (
   `event_id` integer NOT NULL,
   `entity_id` integer NOT NULL,
-  -- 32 hex digits of randomness in the digest: see audit.Record
-  `nonce` text NOT NULL,
+  -- 32 lower-case hex digits of randomness in the digest (audit.Record); a
+  -- nonce holding a newline could pass two records off as one
+  `nonce` text NOT NULL CHECK (length(`nonce`) = 32 AND `nonce` NOT GLOB '*[^0-9a-f]*'),
   PRIMARY KEY (`event_id`, `entity_id`)
 ) WITHOUT ROWID;
 CREATE INDEX `audit_event_records_entity_id_event_id` ON `audit_event_records` (`entity_id`, `event_id`);
