@@ -253,9 +253,10 @@ func ofAgency(agencyID int) predicate.AuditEvent {
 		}
 		// Probed event by event (the primary key's event_id first): a set
 		// of every event about the agency's records would grow with the
-		// trail.
-		or = append(or, sql.Exists(sql.Select(t.C("event_id")).From(t).
-			Where(sql.And(sql.ColumnsEQ(t.C("event_id"), s.C(auditevent.FieldID)), sql.Or(recordOr...)))))
+		// trail. Only events about several records have any (field reads
+		// without an entity_id), so the others skip the probe.
+		or = append(or, sql.And(sql.EQ(s.C(auditevent.FieldKind), string(FieldAccess)), sql.IsNull(s.C(auditevent.FieldEntityID)), sql.Exists(sql.Select(t.C("event_id")).From(t).
+			Where(sql.And(sql.ColumnsEQ(t.C("event_id"), s.C(auditevent.FieldID)), sql.Or(recordOr...))))))
 		s.Where(sql.Or(or...))
 	}
 }
