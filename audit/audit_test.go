@@ -691,7 +691,8 @@ func concurrentWriters(t *testing.T, dbs ...*database.DB) {
 			go func() {
 				defer wg.Done()
 				for b := range batches {
-					events := sampleEvents(1+(g+b)%3, time.Now())
+					// Up to four events: the fourth is about several records.
+					events := sampleEvents(1+(g+b)%4, time.Now())
 					for i := range events {
 						events[i].RequestID = fmt.Sprintf("h%d-g%d-b%d-e%d", h, g, b, i)
 					}
