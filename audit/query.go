@@ -213,12 +213,11 @@ func aboutRecord(id int, scope Scope) predicate.AuditEvent {
 		if scope.All {
 			or = append(or, idIn(s.C(auditevent.FieldID), eventsOf()))
 		} else {
-			var worked []*sql.Predicate
-			for _, ids := range rowscope.WorkedOnBy(scope.AgencyID) {
-				worked = append(worked, sql.In(t.C("entity_id"), ids))
+			// Of the worked-on subqueries, only that of id's table can hold it.
+			if ids := rowscope.WorkedOnByOfType(scope.AgencyID, id); ids != nil {
+				or = append(or, idIn(s.C(auditevent.FieldID), eventsOf(sql.In(t.C("entity_id"), ids))))
 			}
-			or = append(or, idIn(s.C(auditevent.FieldID), eventsOf(sql.Or(worked...))),
-				sql.And(sql.EQ(s.C(auditevent.FieldActorAgencyID), scope.AgencyID), idIn(s.C(auditevent.FieldID), eventsOf())))
+			or = append(or, sql.And(sql.EQ(s.C(auditevent.FieldActorAgencyID), scope.AgencyID), idIn(s.C(auditevent.FieldID), eventsOf())))
 		}
 		s.Where(sql.Or(or...))
 	}
@@ -242,21 +241,61 @@ func idIn(column string, sub *sql.Selector) *sql.Predicate {
 // ofAgency keeps the events of agency's people and those about the records
 // it works on (rowscope.WorkedOnBy), as they stand when the trail is read:
 // of one record, or of several of which one at least is its.
+//
+// Events about several records are probed event by event (the primary
+// key's event_id first): a set of every event about the agency's records
+// would grow with the trail. Only they have records (field reads without
+// an entity_id), so the others skip the probe.
 func ofAgency(agencyID int) predicate.AuditEvent {
 	return func(s *sql.Selector) {
-		or := []*sql.Predicate{sql.EQ(s.C(auditevent.FieldActorAgencyID), agencyID)}
 		t := sql.Table(recordsTable)
-		var recordOr []*sql.Predicate
-		for _, ids := range rowscope.WorkedOnBy(agencyID) {
-			or = append(or, sql.In(s.C(auditevent.FieldEntityID), ids))
-			recordOr = append(recordOr, sql.In(t.C("entity_id"), ids))
+		probe := func(worked *sql.Predicate) *sql.Predicate {
+			records := sql.Select(t.C("event_id")).From(t).Where(sql.And(sql.ColumnsEQ(t.C("event_id"), s.C(auditevent.FieldID)), worked))
+			return sql.And(sql.EQ(s.C(auditevent.FieldKind), string(FieldAccess)), sql.IsNull(s.C(auditevent.FieldEntityID)),
+				sql.P(func(b *sql.Builder) {
+					b.WriteString("EXISTS (").Join(records)
+					if b.Dialect() == dialect.Postgres {
+						b.WriteString(" OFFSET 0") // see below
+					}
+					b.WriteString(")")
+				}))
 		}
-		// Probed event by event (the primary key's event_id first): a set
-		// of every event about the agency's records would grow with the
-		// trail. Only events about several records have any (field reads
-		// without an entity_id), so the others skip the probe.
-		or = append(or, sql.And(sql.EQ(s.C(auditevent.FieldKind), string(FieldAccess)), sql.IsNull(s.C(auditevent.FieldEntityID)), sql.Exists(sql.Select(t.C("event_id")).From(t).
-			Where(sql.And(sql.ColumnsEQ(t.C("event_id"), s.C(auditevent.FieldID)), sql.Or(recordOr...))))))
-		s.Where(sql.Or(or...))
+		or := []*sql.Predicate{sql.EQ(s.C(auditevent.FieldActorAgencyID), agencyID)}
+		if s.Dialect() != dialect.Postgres {
+			// On SQLite one IN of every worked-on id becomes a search of the
+			// entity_id index for each and a sort of all the agency's events;
+			// one IN a type, the trail is read newest first.
+			var recordOr []*sql.Predicate
+			for _, ids := range rowscope.WorkedOnBy(agencyID) {
+				or = append(or, sql.In(s.C(auditevent.FieldEntityID), ids))
+				recordOr = append(recordOr, sql.In(t.C("entity_id"), ids))
+			}
+			s.Where(sql.Or(append(or, probe(sql.Or(recordOr...)))...))
+			return
+		}
+		// On PostgreSQL the worked-on ids are a common table expression that
+		// both entity_id and the records are matched against: in the
+		// statement once, the subqueries are planned and run once. Written
+		// out again for the records, they were planned three times (an
+		// EXISTS is planned both hashed and probed row by row), which cost
+		// more than reading the page. OFFSET 0 keeps the EXISTS a probe (see
+		// rowscope.CaseIDWorkedOnBy): hashed, it reads every record of the
+		// trail.
+		var ids *sql.Selector
+		for _, worked := range rowscope.WorkedOnBy(agencyID) {
+			if ids == nil {
+				ids = worked
+			} else {
+				ids.UnionAll(worked)
+			}
+		}
+		s.Prefix(sql.With(workedOn, "id").As(ids))
+		w := sql.Table(workedOn)
+		isWorkedOn := func(column string) *sql.Predicate { return sql.In(column, sql.Select(w.C("id")).From(w)) }
+		s.Where(sql.Or(append(or, isWorkedOn(s.C(auditevent.FieldEntityID)), probe(isWorkedOn(t.C("entity_id"))))...))
 	}
 }
+
+// workedOn names the ids of the records the reader's agency works on in the
+// statement that ofAgency narrows.
+const workedOn = "agency_worked_on"

@@ -14,33 +14,52 @@ import (
 // id alone names the record. The audit trail uses it to show a data
 // protection officer the events about their agency's records.
 func WorkedOnBy(agencyID int) []*sql.Selector {
-	s := &Scope{AgencyID: agencyID, Cases: Assigned, Victims: Assigned}
 	var out []*sql.Selector
 	for _, e := range entities {
-		if e.record == "" {
-			continue
+		if e.record != "" {
+			out = append(out, workedOn(agencyID, e))
 		}
-		t := sql.Table(e.table)
-		ids := sql.Select(t.C("id")).From(t)
-		rowsOf(s, e)(ids)
-		out = append(out, ids)
 	}
 	return out
+}
+
+// WorkedOnByOfType is the one of WorkedOnBy(agencyID)'s subqueries that can
+// hold id (the one of its table), or nil when id is of no record an agency
+// works on.
+func WorkedOnByOfType(agencyID, id int) *sql.Selector {
+	if e, ok := entityOfID(id); ok && e.record != "" {
+		return workedOn(agencyID, e)
+	}
+	return nil
+}
+
+// workedOn is the subquery of the ids of e's records agencyID works on.
+func workedOn(agencyID int, e entity) *sql.Selector {
+	t := sql.Table(e.table)
+	ids := sql.Select(t.C("id")).From(t)
+	rowsOf(&Scope{AgencyID: agencyID, Cases: Assigned, Victims: Assigned}, e)(ids)
+	return ids
 }
 
 // TypeOfID names the type of record id belongs to, from the id ranges of
 // the tables (ent's global ids), without asking the database; "" for an
 // id outside the records an agency works on.
 func TypeOfID(id int) string {
+	e, _ := entityOfID(id)
+	return e.record
+}
+
+// entityOfID is the entity whose table's id range holds id.
+func entityOfID(id int) (entity, bool) {
 	for _, t := range migrate.Tables {
 		if t.Annotation == nil || t.Annotation.IncrementStart == nil || id>>32 != *t.Annotation.IncrementStart>>32 {
 			continue
 		}
 		for _, e := range entities {
 			if e.table == t.Name {
-				return e.record
+				return e, true
 			}
 		}
 	}
-	return ""
+	return entity{}, false
 }
