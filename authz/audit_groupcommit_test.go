@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -85,6 +86,58 @@ func TestConcurrentSensitiveReadsAreRecorded(t *testing.T) {
 		for id := range requests {
 			if recorded[id] != 1 {
 				t.Errorf("request %s has %d read events, want 1", id, recorded[id])
+			}
+		}
+		if v, err := audit.Verify(context.Background(), db.Client); err != nil || !v.Valid || v.Checked != int64(len(events)) {
+			t.Errorf("verify = %+v, %v; want valid over %d events", v, err, len(events))
+		}
+		t.Logf("%d requests, %d audit transactions", clients, w.Stats().Batches)
+	})
+}
+
+// TestConcurrentReadsOfSeveralRecordsAreRecorded: 64 requests each read
+// two victims' legalName at once and are refused both alike; each request
+// has one event about the two, written by the group commit among the
+// others', and the chain, records included, verifies.
+func TestConcurrentReadsOfSeveralRecordsAreRecorded(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		e, w := startWithWriter(t, db)
+		f := e.f
+		before := len(testdb.AuditTrail(t, db))
+		const clients = 64
+		token := e.tok(t, "onac", viewer.RoleCoordinator)
+		answers := make([]exchange, clients)
+		var wg sync.WaitGroup
+		for i := range answers {
+			wg.Go(func() {
+				answers[i] = postGraphQL(e.s.URL, token, `query ($ids: [ID!]!) { nodes(ids: $ids) { ... on Victim { legalName } } }`,
+					map[string]any{"ids": gids(f.vT, f.vD)})
+			})
+		}
+		wg.Wait()
+		requests := map[string]bool{}
+		for _, x := range answers {
+			if x.err != nil || x.status != http.StatusOK || x.requestID == "" {
+				t.Errorf("want status 200 with a request id, got %d, %v:\n%s", x.status, x.err, x.body)
+				continue
+			}
+			requests[x.requestID] = true
+		}
+		if len(requests) != clients {
+			t.Fatalf("%d distinct request ids for %d requests", len(requests), clients)
+		}
+		events := testdb.AuditTrail(t, db)
+		reads := map[string][]audit.Event{}
+		for _, ev := range events[before:] {
+			if ev.Kind == audit.FieldAccess {
+				reads[ev.RequestID] = append(reads[ev.RequestID], ev)
+			}
+		}
+		both := []int{min(f.vT, f.vD), max(f.vT, f.vD)}
+		for id := range requests {
+			if got := reads[id]; len(got) != 1 || got[0].Decision != audit.Denied || got[0].EntityID != 0 || !slices.Equal(got[0].EntityIDs(), both) {
+				t.Errorf("request %s has read events %+v, want one refusal about both victims", id, got)
 			}
 		}
 		if v, err := audit.Verify(context.Background(), db.Client); err != nil || !v.Valid || v.Checked != int64(len(events)) {
