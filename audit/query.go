@@ -40,11 +40,8 @@ type Scope struct {
 // Query returns the events scope may see that match f, in chain order
 // (ascending or, with newestFirst, descending), at most limit of them.
 func Query(ctx context.Context, client *ent.Client, scope Scope, f Filter, newestFirst bool, limit int) ([]Event, error) {
-	// ent tells the dialect to predicates only: this one reads it for the
-	// read of the events' records below, and adds nothing.
 	var dialectName string
-	q := client.AuditEvent.Query().Where(predicates(scope, f)...).
-		Where(func(s *sql.Selector) { dialectName = s.Dialect() })
+	q := client.AuditEvent.Query().Where(predicates(scope, f)...).Where(dialectInto(&dialectName))
 	if newestFirst {
 		q = q.Order(ent.Desc(auditevent.FieldID))
 	} else {
@@ -66,6 +63,13 @@ func Query(ctx context.Context, client *ent.Client, scope Scope, f Filter, newes
 		return nil, err
 	}
 	return out, nil
+}
+
+// dialectInto is a predicate that adds nothing and sets *name to the
+// query's dialect when it is built: ent tells the dialect to predicates
+// only, and the events' records are read by a statement of their own.
+func dialectInto(name *string) predicate.AuditEvent {
+	return func(s *sql.Selector) { *name = s.Dialect() }
 }
 
 // recordsTable holds the records of events about several (see Record).
@@ -98,11 +102,7 @@ func withRecords(ctx context.Context, client *ent.Client, dialectName string, sc
 	sel := b.Select(t.C("event_id"), t.C("entity_id"), t.C("nonce")).From(t).
 		Where(rowscope.InIDs(t.C("event_id"), ids)).OrderBy(t.C("event_id"), t.C("entity_id"))
 	if !scope.All {
-		or := []*sql.Predicate{rowscope.InIDs(t.C("event_id"), own)}
-		for _, worked := range rowscope.WorkedOnBy(scope.AgencyID) {
-			or = append(or, sql.In(t.C("entity_id"), worked))
-		}
-		sel.Where(sql.Or(or...))
+		sel.Where(sql.Or(rowscope.InIDs(t.C("event_id"), own), workedOnBy(t.C("entity_id"), scope.AgencyID)))
 	}
 	return scanRecords(ctx, client, sel, func(seq int64, r Record) {
 		if !scope.All {
@@ -265,12 +265,8 @@ func ofAgency(agencyID int) predicate.AuditEvent {
 			// On SQLite one IN of every worked-on id becomes a search of the
 			// entity_id index for each and a sort of all the agency's events;
 			// one IN a type, the trail is read newest first.
-			var recordOr []*sql.Predicate
-			for _, ids := range rowscope.WorkedOnBy(agencyID) {
-				or = append(or, sql.In(s.C(auditevent.FieldEntityID), ids))
-				recordOr = append(recordOr, sql.In(t.C("entity_id"), ids))
-			}
-			s.Where(sql.Or(append(or, probe(sql.Or(recordOr...)))...))
+			s.Where(sql.Or(append(or, workedOnBy(s.C(auditevent.FieldEntityID), agencyID),
+				probe(workedOnBy(t.C("entity_id"), agencyID)))...))
 			return
 		}
 		// On PostgreSQL the worked-on ids are a common table expression that
@@ -294,6 +290,16 @@ func ofAgency(agencyID int) predicate.AuditEvent {
 		isWorkedOn := func(column string) *sql.Predicate { return sql.In(column, sql.Select(w.C("id")).From(w)) }
 		s.Where(sql.Or(append(or, isWorkedOn(s.C(auditevent.FieldEntityID)), probe(isWorkedOn(t.C("entity_id"))))...))
 	}
+}
+
+// workedOnBy is "column is the id of a record agencyID works on", one
+// subquery a type of record (rowscope.WorkedOnBy).
+func workedOnBy(column string, agencyID int) *sql.Predicate {
+	var or []*sql.Predicate
+	for _, ids := range rowscope.WorkedOnBy(agencyID) {
+		or = append(or, sql.In(column, ids))
+	}
+	return sql.Or(or...)
 }
 
 // workedOn names the ids of the records the reader's agency works on in the

@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 
-	"entgo.io/ent/dialect/sql"
-
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/viewer"
@@ -52,8 +50,7 @@ func Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verific
 	w := newWalk(anchors)
 	for {
 		var dialectName string
-		rows, err := client.AuditEvent.Query().Where(auditevent.IDGT(w.v.LastSeq)).
-			Where(func(s *sql.Selector) { dialectName = s.Dialect() }). // adds nothing: see Query
+		rows, err := client.AuditEvent.Query().Where(auditevent.IDGT(w.v.LastSeq), dialectInto(&dialectName)).
 			Order(ent.Asc(auditevent.FieldID)).Limit(verifyBatch).All(sys)
 		if err != nil {
 			return w.v, fmt.Errorf("audit: reading the chain: %w", err)

@@ -43,12 +43,17 @@ func manyClientsConfig(w *audit.Writer) server.Config {
 }
 
 // readAtOnce sends n reads of the legal name of victim at once, as a
-// prosecutor of prosecution-tirane, and returns the exchanges.
+// dashboard under load would, and returns the answers.
 func readAtOnce(e *env, token string, victim, n int) []exchange {
+	return sendAtOnce(e, token, readLegalName, map[string]any{"id": gid(victim)}, n)
+}
+
+// sendAtOnce sends query with vars n times at once and returns the answers.
+func sendAtOnce(e *env, token, query string, vars map[string]any, n int) []exchange {
 	answers := make([]exchange, n)
 	var wg sync.WaitGroup
 	for i := range answers {
-		wg.Go(func() { answers[i] = postGraphQL(e.s.URL, token, readLegalName, map[string]any{"id": gid(victim)}) })
+		wg.Go(func() { answers[i] = postGraphQL(e.s.URL, token, query, vars) })
 	}
 	wg.Wait()
 	return answers
@@ -106,16 +111,8 @@ func TestConcurrentReadsOfSeveralRecordsAreRecorded(t *testing.T) {
 		f := e.f
 		before := len(testdb.AuditTrail(t, db))
 		const clients = 64
-		token := e.tok(t, "onac", viewer.RoleCoordinator)
-		answers := make([]exchange, clients)
-		var wg sync.WaitGroup
-		for i := range answers {
-			wg.Go(func() {
-				answers[i] = postGraphQL(e.s.URL, token, `query ($ids: [ID!]!) { nodes(ids: $ids) { ... on Victim { legalName } } }`,
-					map[string]any{"ids": gids(f.vT, f.vD)})
-			})
-		}
-		wg.Wait()
+		answers := sendAtOnce(e, e.tok(t, "onac", viewer.RoleCoordinator),
+			`query ($ids: [ID!]!) { nodes(ids: $ids) { ... on Victim { legalName } } }`, map[string]any{"ids": gids(f.vT, f.vD)}, clients)
 		requests := map[string]bool{}
 		for _, x := range answers {
 			if x.err != nil || x.status != http.StatusOK || x.requestID == "" {
