@@ -104,31 +104,30 @@ func withRecords(ctx context.Context, client *ent.Client, dialectName string, sc
 	if !scope.All {
 		sel.Where(sql.Or(rowscope.InIDs(t.C("event_id"), own), workedOnBy(t.C("entity_id"), scope.AgencyID)))
 	}
-	return scanRecords(ctx, client, sel, func(seq int64, r Record) {
+	return scanRecords(ctx, client, sel, func(seq int64, r Record) bool {
 		if !scope.All {
 			r.Nonce = ""
 		}
 		if e := at[seq]; e != nil {
 			e.Records = append(e.Records, r)
 		}
+		return true
 	})
 }
 
-// recordsBetween reads the records of the events first to last, by event.
-func recordsBetween(ctx context.Context, client *ent.Client, dialectName string, first, last int64) (map[int64][]Record, error) {
+// recordsBetween is the statement of the records of the events first to
+// last, in the order of their events.
+func recordsBetween(dialectName string, first, last int64) *sql.Selector {
 	b := sql.Dialect(dialectName)
 	t := b.Table(recordsTable)
-	sel := b.Select(t.C("event_id"), t.C("entity_id"), t.C("nonce")).From(t).
+	return b.Select(t.C("event_id"), t.C("entity_id"), t.C("nonce")).From(t).
 		Where(sql.And(sql.GTE(t.C("event_id"), first), sql.LTE(t.C("event_id"), last))).
 		OrderBy(t.C("event_id"), t.C("entity_id"))
-	out := map[int64][]Record{}
-	err := scanRecords(ctx, client, sel, func(seq int64, r Record) { out[seq] = append(out[seq], r) })
-	return out, err
 }
 
 // scanRecords runs sel, which selects event_id, entity_id and nonce, and
-// gives each row to add.
-func scanRecords(ctx context.Context, client *ent.Client, sel *sql.Selector, add func(int64, Record)) error {
+// gives each row to add, until add returns false.
+func scanRecords(ctx context.Context, client *ent.Client, sel *sql.Selector, add func(int64, Record) bool) error {
 	query, args := sel.Query()
 	rows, err := client.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -141,7 +140,9 @@ func scanRecords(ctx context.Context, client *ent.Client, sel *sql.Selector, add
 		if err := rows.Scan(&seq, &r.ID, &r.Nonce); err != nil {
 			return err
 		}
-		add(seq, r)
+		if !add(seq, r) {
+			return nil
+		}
 	}
 	return rows.Err()
 }

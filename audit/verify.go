@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/auditevent"
@@ -58,23 +59,54 @@ func Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verific
 		if len(rows) == 0 {
 			return orphans(sys, client, w.finish())
 		}
-		// Every record of the batch's events, whether its event holds a
-		// digest or not: a record added to an event of one record shows.
-		records, err := recordsBetween(sys, client, dialectName, rows[0].ID, rows[len(rows)-1].ID)
+		valid, err := stepBatch(sys, client, dialectName, rows, w)
 		if err != nil {
 			return w.v, fmt.Errorf("audit: reading the chain's records: %w", err)
 		}
-		for _, r := range rows {
-			e := FromRow(r)
-			e.Records = records[e.Seq]
-			if !w.step(e) {
-				return w.v, nil
-			}
+		if !valid {
+			return w.v, nil
 		}
 		if len(rows) < verifyBatch {
 			return orphans(sys, client, w.finish())
 		}
 	}
+}
+
+// stepBatch steps w through rows, a batch of the chain in order, each
+// event with its records. Every record of the batch's events is read,
+// whether its event holds a digest or not (a record added to an event of
+// one record shows), in one pass in the events' order beside them: what
+// it holds is the batch's events and the records of one event, however
+// many records the batch has. It reports whether the walk is still valid.
+func stepBatch(ctx context.Context, client *ent.Client, dialectName string, rows []*ent.AuditEvent, w *walk) (bool, error) {
+	next, valid := 0, true
+	var records []Record // of rows[next]
+	// stepBefore steps every event of the batch numbered below seq.
+	stepBefore := func(seq int64) bool {
+		for valid && next < len(rows) && rows[next].ID < seq {
+			e := FromRow(rows[next])
+			e.Records, records = records, nil
+			next++
+			valid = w.step(e)
+		}
+		return valid
+	}
+	err := scanRecords(ctx, client, recordsBetween(dialectName, rows[0].ID, rows[len(rows)-1].ID),
+		func(seq int64, r Record) bool {
+			if !stepBefore(seq) {
+				return false
+			}
+			// A record whose number no event of the batch has is left to
+			// the walk: the chain has a gap there, or orphans finds it.
+			if next < len(rows) && rows[next].ID == seq {
+				records = append(records, r)
+			}
+			return true
+		})
+	if err != nil {
+		return false, err
+	}
+	return stepBefore(math.MaxInt64), nil
 }
 
 // orphans checks, at the end of a valid walk, that no record belongs to an
