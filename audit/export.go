@@ -29,8 +29,10 @@ var CSVHeader = []string{"seq", "occurred_at", "kind", "request_id", "operation"
 	"fields", "decision", "rule", "reason", "emergency", "justification", "detail", "prev_hash", "hash",
 	"records"}
 
-// exportBatch is how many events are read at a time.
-const exportBatch = 5000
+// exportBatch is how many events are read at a time, with all their
+// records: an event about a page of victims holds tens of them, so a batch
+// of 1,000 such events is a few MB (two statements a batch).
+const exportBatch = 1000
 
 // Export writes every event that occurred at or after since, in chain
 // order, as JSON lines or CSV, with their hashes so that the reader can
