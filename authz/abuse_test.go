@@ -1,7 +1,8 @@
 package authz_test
 
 // Regression tests of abuse paths found by a security review: an agency
-// giving itself standing on a case it merely sees, referrals forged in
+// giving itself standing on a case it merely sees (or over a victim, by
+// linking them into a case of its own), referrals forged in
 // another agency's name, support an agency records for itself standing in
 // for a referral, an age check that answered with data the caller may not
 // read, emergency grants reaching victims linked after them, and one
@@ -16,6 +17,7 @@ import (
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
@@ -29,6 +31,8 @@ const (
 	createReferral      = `mutation ($in: CreateReferralInput!) { createReferral(input: $in) { id status } }`
 	recordSupport       = `mutation ($in: CreateSupportServiceInput!) { recordSupportService(input: $in) { id } }`
 	recordConsent       = `mutation ($in: CreateConsentInput!) { recordConsent(input: $in) { id } }`
+	openOwnCase         = `mutation ($in: CreateCaseInput!) { openCase(input: $in) { id } }`
+	linkVictim          = `mutation ($v: ID!, $c: ID!) { linkVictimToCase(victimID: $v, caseID: $c) { id } }`
 	dateOfBirthQuery    = `query ($id: ID!) { node(id: $id) { ... on Victim { pseudonym dateOfBirth exactAge } } }`
 )
 
@@ -111,6 +115,28 @@ func TestAbuseSelfAssignment(t *testing.T) {
 				"registrationNumber": "PR-GEN-0001/2026", "registeredAt": now,
 				"caseID": gid(f.caseT), "officeID": gid(generalID)}}, "FORBIDDEN", "officeID")
 			checkNoStanding(t)
+		})
+
+		// Linking a victim into a case of one's own is standing taken too:
+		// prosecution-general opens a case (and so works on it), then
+		// tries to link vT into it.
+		t.Run("ErrLinkVictimIntoOwnCase", func(t *testing.T) {
+			var opened struct{ OpenCase struct{ ID string } }
+			e.do(t, general, openOwnCase, map[string]any{"in": map[string]any{
+				"reference": "GEN-2026-0001", "title": "A case of the general office's own", "region": "TIRANE",
+				"leadAgencyID": gid(generalID)}}).MustOK(t).Decode(t, &opened)
+			e.refuse(t, general, linkVictim, map[string]any{"v": gid(f.vT), "c": opened.OpenCase.ID}, "FORBIDDEN", "victimID")
+			checkNoStanding(t)
+		})
+		// An agency that works on one of the victim's cases gives the
+		// standing it has: prosecution-tirane (on caseT) links vT into
+		// caseT2, a case of its region.
+		t.Run("OKLinkVictimOneWorksOn", func(t *testing.T) {
+			prosecutor := e.tok(t, "prosecution-tirane", viewer.RoleProsecutor)
+			e.do(t, prosecutor, linkVictim, map[string]any{"v": gid(f.vT), "c": gid(f.caseT2)}).MustOK(t)
+			if n := ok(c.CaseVictim.Query().Where(casevictim.CaseID(f.caseT2), casevictim.VictimID(f.vT)).Count(sys()))(t); n != 1 {
+				t.Errorf("want vT linked to caseT2 once, got %d", n)
+			}
 		})
 
 		// A district office is competent for every case of its district:

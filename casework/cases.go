@@ -11,6 +11,7 @@ import (
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/casevictim"
+	"github.com/casegraph/casegraph/ent/victim"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -132,14 +133,57 @@ func AssignAgency(ctx context.Context, c *ent.Client, caseID, agencyID int, part
 }
 
 // LinkVictim links a victim to a case; linking twice changes nothing.
+//
+// A link gives every agency that works on the case standing over the
+// victim (its sensitive fields open to them), so it is given, not taken:
+// an agency links a victim into a case it works on (or is competent for)
+// only if it already works on one of the victim's cases, or the victim is
+// on no case yet and of the agency's region (registered first, linked
+// after). Otherwise an agency that works on one of the victim's cases, or
+// one that is not on this case (a coordinator), links them. Without this
+// an agency that sees every victim could open a case of its own and link
+// any victim into it.
 func LinkVictim(ctx context.Context, c *ent.Client, victimID, caseID int) (*ent.CaseFile, error) {
 	if err := reference(ctx, aVictim(c, "victimID", victimID), aCase(c, "caseID", caseID)); err != nil {
+		return nil, err
+	}
+	if err := requireWorksWithVictimIfOnCase(ctx, c, victimID, caseID); err != nil {
 		return nil, err
 	}
 	if err := linkVictim(ctx, c, victimID, caseID); err != nil {
 		return nil, err
 	}
 	return c.CaseFile.Get(ctx, caseID)
+}
+
+// requireWorksWithVictimIfOnCase refuses a link of the victim into a case
+// the caller's agency works on (or is competent for) when the agency does
+// not already work with the victim: the link would give it a standing it
+// does not have (LinkVictim).
+func requireWorksWithVictimIfOnCase(ctx context.Context, c *ent.Client, victimID, caseID int) error {
+	onCase, err := worksOn(ctx, c, caseID)
+	if err != nil || !onCase {
+		return err
+	}
+	withVictim, err := anyCaseWorkedOn(ctx, c, casefile.HasVictimLinksWith(casevictim.VictimID(victimID)))
+	if err != nil || withVictim {
+		return err
+	}
+	// A victim on no case yet, of the agency's region, is the agency's to
+	// link: it is competent for the victim as for a case of its region.
+	own, err := ownAgency(ctx, c)
+	if err != nil {
+		return err
+	}
+	if own.Region != nil {
+		sys := viewer.SystemContext(ctx)
+		caseless, err := c.Victim.Query().Where(victim.ID(victimID), victim.RegionEQ(*own.Region), victim.Not(victim.HasCaseLinks())).Exist(sys)
+		if err != nil || caseless {
+			return err
+		}
+	}
+	return &apperr.Error{Code: apperr.Forbidden, Field: "victimID",
+		Message: "Your agency does not work on any case of this victim; an agency that does, or a coordinator, links them."}
 }
 
 func linkVictim(ctx context.Context, c *ent.Client, victimID, caseID int) error {

@@ -289,20 +289,30 @@ func agencyOnCase(ctx context.Context, c *ent.Client, field string, caseID, agen
 // case (a national body sees them all) could give itself the standing that
 // opens its victims' data.
 func worksOn(ctx context.Context, c *ent.Client, caseID int) (bool, error) {
-	p, err := actor(ctx)
+	return anyCaseWorkedOn(ctx, c, casefile.ID(caseID))
+}
+
+// anyCaseWorkedOn reports whether a case for which which holds is one the
+// caller's agency works on, or is competent for by territory (worksOn).
+func anyCaseWorkedOn(ctx context.Context, c *ent.Client, which predicate.CaseFile) (bool, error) {
+	own, err := ownAgency(ctx, c)
 	if err != nil {
 		return false, err
 	}
-	sys := viewer.SystemContext(ctx)
-	own, err := c.Agency.Get(sys, p.AgencyID)
-	if err != nil {
-		return false, err
-	}
-	standing := []predicate.CaseFile{rowscope.CaseWorkedOnBy(p.AgencyID)}
+	standing := []predicate.CaseFile{rowscope.CaseWorkedOnBy(own.ID)}
 	if own.Region != nil {
 		standing = append(standing, casefile.RegionEQ(*own.Region))
 	}
-	return c.CaseFile.Query().Where(casefile.ID(caseID), casefile.Or(standing...)).Exist(sys)
+	return c.CaseFile.Query().Where(which, casefile.Or(standing...)).Exist(viewer.SystemContext(ctx))
+}
+
+// ownAgency is the caller's agency.
+func ownAgency(ctx context.Context, c *ent.Client) (*ent.Agency, error) {
+	p, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Agency.Get(viewer.SystemContext(ctx), p.AgencyID)
 }
 
 // requireWorksOnIfSelf refuses to put the caller's own agency (agencyID) on
