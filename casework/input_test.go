@@ -231,6 +231,46 @@ func TestMutationInputTimeRefused(t *testing.T) {
 	})
 }
 
+// A time sent with any offset is the instant it names: stored, answered in
+// UTC, compared and ordered as that instant on both databases (the SQLite
+// driver stores a time as text with its zone, and read none back with a
+// bare offset: every such mutation failed with INTERNAL).
+func TestMutationInputTimeOffsets(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		// Opened in this order, a minute apart, each sent with another offset.
+		base := time.Date(2026, 2, 20, 9, 0, 0, 0, time.UTC)
+		sent := []string{"2026-02-20T10:00:00+01:00", "2026-02-20T04:01:00-05:00", "2026-02-20T14:32:00+05:30"}
+		var ids, refs []string
+		for i, at := range sent {
+			refs = append(refs, newReference())
+			in := caseInput(h, t, refs[i], "police-tirane")
+			in["openedAt"] = at
+			r := h.do(t, h.police, `mutation ($in: CreateCaseInput!) { openCase(input: $in) { id openedAt } }`, map[string]any{"in": in}).MustOK(t)
+			want := `"openedAt":"` + base.Add(time.Duration(i)*time.Minute).Format(time.RFC3339) + `"`
+			if !strings.Contains(string(r.Data), want) {
+				t.Errorf("openCase with openedAt %s answered %s, want %s", at, r.Data, want)
+			}
+			var data struct{ OpenCase struct{ ID string } }
+			r.Decode(t, &data)
+			ids = append(ids, data.OpenCase.ID)
+		}
+		// Ordered and filtered by instant, whatever the offsets.
+		var got struct {
+			Cases struct{ Edges []struct{ Node struct{ ID string } } }
+		}
+		h.do(t, h.police, `query ($refs: [String!]!, $after: Time!) { cases(first: 10, where: {referenceIn: $refs, openedAtGT: $after},
+			orderBy: {field: OPENED_AT, direction: DESC}) { edges { node { id } } } }`,
+			map[string]any{"refs": refs, "after": "2026-02-20T10:00:30+01:00"}).MustOK(t).Decode(t, &got)
+		var order []string
+		for _, e := range got.Cases.Edges {
+			order = append(order, e.Node.ID)
+		}
+		if want := []string{ids[2], ids[1]}; fmt.Sprint(order) != fmt.Sprint(want) {
+			t.Errorf("cases opened after 09:00:30Z, latest first = %v, want %v", order, want)
+		}
+	})
+}
+
 // A filter the database could not run, or a string it could not compare,
 // is refused before any SQL runs, the same on both databases; a filter at
 // the limits runs on both.

@@ -63,6 +63,12 @@ CASEGRAPH_LOG_LEVEL (debug, info, warn, error).
 `
 
 func main() {
+	// Every time the server makes is in UTC, whatever the machine's TZ: the
+	// SQLite driver stores a time as text with its zone, and times of two
+	// zones compare as text out of order (under TZ=Europe/Tirane a case
+	// opened at 07:04Z sorted after one opened at 07:30Z). Times a client
+	// sends are read in UTC too (input.UnmarshalTime).
+	time.Local = time.UTC
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {

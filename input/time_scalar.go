@@ -1,0 +1,28 @@
+package input
+
+import (
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// MarshalTime and UnmarshalTime are the GraphQL Time scalar (gqlgen.yml):
+// gqlgen's own, except that every time is in UTC once read. A client may
+// send any offset (2026-03-01T10:30:00+01:00 is Albania's winter time), and
+// what is stored must not depend on it: the SQLite driver stores a time as
+// its text with the zone it carries, which it cannot read back for a bare
+// offset, and which would compare as text out of order with the UTC times
+// the server writes. The same instant sent with two offsets is then one
+// input too (an idempotent retry matches).
+func MarshalTime(t time.Time) graphql.Marshaler {
+	return graphql.MarshalTime(t.UTC())
+}
+
+// UnmarshalTime reads a Time argument as gqlgen does, in UTC.
+func UnmarshalTime(v any) (time.Time, error) {
+	t, err := graphql.UnmarshalTime(v)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC(), nil
+}
