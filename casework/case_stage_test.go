@@ -5,6 +5,7 @@ package casework_test
 
 import (
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -112,5 +113,44 @@ func TestCaseFollowsProceedings(t *testing.T) {
 			h.refuse(t, h.police, moveCaseStageMutation, map[string]any{"id": c.ID, "v": st.version, "stage": "UNDER_INVESTIGATION"},
 				badField("stage"), c.ID)
 		})
+	})
+}
+
+// TestCaseClosesWhenProceedingsEndAtOnce: the two proceedings of a case
+// end in two requests at the same moment; each request's transaction must
+// see the other's proceeding as ended once it commits, or the case stays
+// open after both ended (PostgreSQL's READ COMMITTED, before the case's
+// row was locked: 8 times in 20).
+func TestCaseClosesWhenProceedingsEndAtOnce(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		const cases = 12
+		ended := date(4, 1)
+		type pair struct {
+			caseID string
+			ps     [2]prosecutionT
+		}
+		pairs := make([]pair, cases)
+		for i := range pairs {
+			c := h.openCase(t)
+			pairs[i] = pair{c.ID, [2]prosecutionT{h.registerProsecution(t, c.ID, date(3, 2)), h.registerProsecution(t, c.ID, date(3, 5))}}
+		}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for _, pr := range pairs {
+			for _, p := range pr.ps {
+				wg.Go(func() {
+					<-start
+					h.do(t, h.prosecutor, moveProsStageMutation, map[string]any{"id": p.ID, "v": p.Version,
+						"stage": "TRANSFERRED", "at": stamp(ended)}).MustOK(t)
+				})
+			}
+		}
+		close(start)
+		wg.Wait()
+		for _, pr := range pairs {
+			if st := h.caseState(t, pr.caseID); st.stage != "TRANSFERRED" || !st.closed {
+				t.Errorf("both proceedings transferred at once: case %s is %+v, want TRANSFERRED and closed", pr.caseID, st)
+			}
+		}
 	})
 }

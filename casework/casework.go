@@ -33,6 +33,9 @@ import (
 	"strings"
 	"unicode"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
@@ -304,6 +307,19 @@ func anyCaseWorkedOn(ctx context.Context, c *ent.Client, which predicate.CaseFil
 		standing = append(standing, casefile.RegionEQ(*own.Region))
 	}
 	return c.CaseFile.Query().Where(which, casefile.Or(standing...)).Exist(viewer.SystemContext(ctx))
+}
+
+// forUpdate locks the rows a query selects against other writers until the
+// transaction ends, on PostgreSQL: FOR NO KEY UPDATE, the lock an UPDATE of
+// the row takes, which a transaction that has only inserted a row pointing
+// at it (a timeline entry: FOR KEY SHARE) does not wait for, so that two
+// writers that each did so do not deadlock. SQLite's write transactions
+// already exclude each other (database.Open begins them IMMEDIATE), and it
+// has no such clause.
+func forUpdate(s *sql.Selector) {
+	if s.Dialect() == dialect.Postgres {
+		s.For(sql.LockNoKeyUpdate)
+	}
 }
 
 // ownAgency is the caller's agency.

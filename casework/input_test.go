@@ -256,7 +256,9 @@ func TestMutationInputTimeOffsets(t *testing.T) {
 		}
 		// Ordered and filtered by instant, whatever the offsets.
 		var got struct {
-			Cases struct{ Edges []struct{ Node struct{ ID string } } }
+			Cases struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		h.do(t, h.police, `query ($refs: [String!]!, $after: Time!) { cases(first: 10, where: {referenceIn: $refs, openedAtGT: $after},
 			orderBy: {field: OPENED_AT, direction: DESC}) { edges { node { id } } } }`,

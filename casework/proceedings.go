@@ -8,6 +8,7 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/prosecution"
@@ -375,7 +376,15 @@ func assignProsecutingOffice(ctx context.Context, c *ent.Client, caseID, officeI
 // it (domain.CaseStageFollowing), closing the case when they have all
 // ended and reopening it when a new one starts. The case's version moves,
 // so a client holding the old one gets CONFLICT on its next update.
+//
+// The case's row is locked first: two proceedings of one case ending at
+// once would otherwise each read the other as still open (PostgreSQL's READ
+// COMMITTED) and leave the case open after both ended.
 func followProceedings(ctx context.Context, c *ent.Client, caseID int) error {
+	cf, err := c.CaseFile.Query().Where(casefile.ID(caseID), forUpdate).Only(viewer.SystemContext(ctx))
+	if err != nil {
+		return err
+	}
 	stages, err := c.Prosecution.Query().Where(prosecution.CaseID(caseID)).
 		Select(prosecution.FieldStage).Strings(viewer.SystemContext(ctx))
 	if err != nil {
@@ -388,10 +397,6 @@ func followProceedings(ctx context.Context, c *ent.Client, caseID int) error {
 	stage, ok := domain.CaseStageFollowing(ps)
 	if !ok {
 		return nil
-	}
-	cf, err := c.CaseFile.Get(viewer.SystemContext(ctx), caseID)
-	if err != nil {
-		return err
 	}
 	if cf.Stage == stage {
 		return nil
