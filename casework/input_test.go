@@ -41,6 +41,7 @@ var badText = []struct {
 	{"BidiIsolate", "Case \u2066forced labour\u2069"},
 	{"Empty", ""},
 	{"WhiteSpaceOnly", " \t\u00a0 "},
+	{"TooLong", strings.Repeat("a", 20_001)}, // input.MaxText + 1: too long for any field
 }
 
 func TestMutationInputTextRefused(t *testing.T) {

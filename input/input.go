@@ -15,7 +15,11 @@
 //     U+2066–U+2069), which make a stored reference or name display
 //     differently from what it is ("Trojan Source");
 //   - is empty or only white space: a name, title or note that says
-//     nothing is a mistake, and clearing a field has its own clearX flag.
+//     nothing is a mistake, and clearing a field has its own clearX flag;
+//   - is longer than MaxLine characters (one line) or MaxText (free text of
+//     several lines): every string is read whole wherever it is listed,
+//     so its length is what a page of records costs in memory (a field
+//     may set a shorter limit of its own in ent/schema).
 //
 // A time is refused when it is not RFC 3339 (2026-03-01T09:30:00Z), or lies
 // outside [Earliest, now + 1 day] for something that happened (a case was
@@ -48,6 +52,15 @@ const Leeway = 24 * time.Hour
 
 // PlannedHorizon is how far in the future a planned time may lie.
 const PlannedHorizon = 10 * 365 * 24 * time.Hour
+
+// MaxLine and MaxText are the most characters a string may hold: one line
+// (a name, a reference, a pseudonym), and free text of several lines (see
+// Multiline). A page of 300 victims whose three notes are each MaxText
+// long is about 18 MB of text.
+const (
+	MaxLine = 500
+	MaxText = 20_000
+)
 
 // Multiline lists the input fields, by name, that hold free text of several
 // lines. Every other string is one line: a field missing here refuses a
@@ -82,6 +95,13 @@ func CheckText(field, name, s string) error {
 		return apperr.InvalidField(field, "%s must not be empty or only white space.", field)
 	}
 	multiline := Multiline[name]
+	longest := MaxLine
+	if multiline {
+		longest = MaxText
+	}
+	if n := utf8.RuneCountInString(s); n > longest {
+		return apperr.InvalidField(field, "%s holds %d characters; it takes at most %d.", field, n, longest)
+	}
 	for i, r := range s {
 		switch {
 		case r == utf8.RuneError:

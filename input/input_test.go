@@ -2,6 +2,7 @@ package input_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,11 @@ func TestCheckText(t *testing.T) {
 		{"PDI", "title", "a\u2069b", false},
 		{"empty", "title", "", false},
 		{"spaces only", "notes", " \n\t ", false},
+		// Lengths count characters, not bytes: ë is two bytes.
+		{"longest line", "title", strings.Repeat("ë", input.MaxLine), true},
+		{"line too long", "pseudonym", "V-2026-" + strings.Repeat("7", input.MaxLine), false},
+		{"longest notes", "notes", strings.Repeat("ë\n", input.MaxText/2), true},
+		{"notes too long", "healthNotes", strings.Repeat("a", input.MaxText+1), false},
 	}, input.CheckText)
 }
 
