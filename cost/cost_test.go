@@ -2,6 +2,7 @@ package cost_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -179,8 +180,10 @@ func TestCheckText(t *testing.T) {
 		{"too many tokens", "{ " + strings.Repeat("__typename ", l.MaxTokens) + "}", "tokens"},
 		{"too many fragments", chain(l.MaxFragments + 1), "fragments"},
 		{"a fragment bomb", bomb(20), "fields"},
-		{"too many aliases of a field", "{ " + strings.Repeat("v: viewer { subject } ", l.MaxAliases+1) + "}", "aliases"},
-		{"aliases of a field spread over inline fragments", "{ " + strings.Repeat("... on Query { v: viewer { subject } } ", l.MaxAliases+1) + "}", "aliases"},
+		{"too many aliases of a field", "{ " + aliases(l.MaxAliases+1, "v%d: viewer { subject } ") + "}", "aliases"},
+		{"aliases of a field spread over inline fragments", "{ " + aliases(l.MaxAliases+1, "... on Query { v%d: viewer { subject } } ") + "}", "aliases"},
+		{"aliases of a field spread over named fragments", "{ ...A ...B } fragment A on Query { " + aliases(l.MaxAliases/2+1, "a%d: viewer { subject } ") +
+			"} fragment B on Query { ...C } fragment C on Query { " + aliases(l.MaxAliases/2+1, "b%d: viewer { subject } ") + "}", "aliases"},
 		{"too deep", "{ viewer { agency { " + strings.Repeat("parent { ", l.MaxDepth) + "code" + strings.Repeat(" }", l.MaxDepth) + " } } }", "depth"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -200,7 +203,28 @@ func TestCheckText(t *testing.T) {
 		if err := cost.CheckText(chain(l.MaxFragments-1), l); err != nil {
 			t.Fatal(err)
 		}
+		if err := cost.CheckText("{ ...A ...B } fragment A on Query { "+aliases(l.MaxAliases/2, "a%d: viewer { subject } ")+
+			"} fragment B on Query { ...C } fragment C on Query { "+aliases(l.MaxAliases/2, "b%d: viewer { subject } ")+"}", l); err != nil {
+			t.Fatal(err)
+		}
 	})
+	// A field asked for many times under one name is one field, run once
+	// (GraphQL merges them): many fragments each asking for a record's id,
+	// as a client of many components sends, are not aliases.
+	t.Run("one name many times is one field", func(t *testing.T) {
+		if err := cost.CheckText("{ "+strings.Repeat("... on Query { v: viewer { subject } } ", 3*l.MaxAliases)+"}", l); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// aliases repeats format n times, with the repetition's number in place of %d.
+func aliases(n int, format string) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, format, i)
+	}
+	return b.String()
 }
 
 // TestWithDefaultPages: nested connections without a page get first: 50 in

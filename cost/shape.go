@@ -76,6 +76,9 @@ type shape struct {
 	limits    Limits
 	spreads   int
 	fragments map[string]*expanded
+	// asks is, per fragment, the names it answers each field under in its
+	// own selection (see asked); nil while it is being counted.
+	asks map[string]answers
 }
 
 // expanded is the size of a selection set with its fragments expanded.
@@ -84,31 +87,48 @@ type expanded struct {
 	inProgress    bool
 }
 
+// answers is, per field, the names (aliases, or the field's own) a
+// selection answers it under. Fields asked for under one name are merged
+// into one and run once; each other name runs the field again.
+type answers map[string]map[string]bool
+
+// add records that the field is answered under key, and refuses more
+// than MaxAliases names for one field.
+func (a answers) add(field, key string, l Limits) error {
+	if a[field] == nil {
+		a[field] = map[string]bool{}
+	}
+	a[field][key] = true
+	if n := len(a[field]); n > l.MaxAliases {
+		return tooComplex("aliases", n, l.MaxAliases,
+			fmt.Sprintf("The field %q is asked for under more than %d names in one selection; at most %d aliases of a field are allowed.", field, l.MaxAliases, l.MaxAliases))
+	}
+	return nil
+}
+
 // scan counts the spreads of one selection set and checks its aliases,
 // without expanding fragments (each definition is scanned once).
 func (s *shape) scan(set ast.SelectionSet) error {
-	return s.scanInto(set, map[string]int{})
+	return s.scanInto(set, answers{})
 }
 
-// scanInto is scan with the fields of the selection set counted in
-// perName, which an inline fragment shares with the set it stands in:
-// its fields are the set's, and twenty aliases in each of many
-// `... on Query { }` are as many aliases of the field (a review's
-// finding).
-func (s *shape) scanInto(set ast.SelectionSet, perName map[string]int) error {
+// scanInto is scan with the fields of the selection set counted in names,
+// which a fragment shares with the set it stands in: its fields are the
+// set's, and twenty aliases in each of many `... on Query { }`, or in each
+// of many named fragments spread side by side, are as many aliases of the
+// field (two reviews' findings: 900 mutations in one request).
+func (s *shape) scanInto(set ast.SelectionSet, names answers) error {
 	for _, sel := range set {
 		switch sel := sel.(type) {
 		case *ast.Field:
-			perName[sel.Name]++
-			if n := perName[sel.Name]; n > s.limits.MaxAliases {
-				return tooComplex("aliases", n, s.limits.MaxAliases,
-					fmt.Sprintf("The field %q is asked for more than %d times in one selection; at most %d aliases of a field are allowed.", sel.Name, s.limits.MaxAliases, s.limits.MaxAliases))
+			if err := names.add(sel.Name, responseKey(sel), s.limits); err != nil {
+				return err
 			}
 			if err := s.scan(sel.SelectionSet); err != nil {
 				return err
 			}
 		case *ast.InlineFragment:
-			if err := s.scanInto(sel.SelectionSet, perName); err != nil {
+			if err := s.scanInto(sel.SelectionSet, names); err != nil {
 				return err
 			}
 		case *ast.FragmentSpread:
@@ -117,9 +137,71 @@ func (s *shape) scanInto(set ast.SelectionSet, perName map[string]int) error {
 				return tooComplex("spreads", s.spreads, s.limits.MaxSpreads,
 					fmt.Sprintf("The document has more than %d fragment spreads.", s.limits.MaxSpreads))
 			}
+			for field, keys := range s.asked(sel.Name) {
+				for key := range keys {
+					if err := names.add(field, key, s.limits); err != nil {
+						return err
+					}
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// responseKey is the name a field is answered under: its alias, or else
+// its own name.
+func responseKey(f *ast.Field) string {
+	if f.Alias != "" {
+		return f.Alias
+	}
+	return f.Name
+}
+
+// asked is the names the fragment name answers each field under in its own
+// selection, its inline fragments and the fragments it spreads included:
+// what spreading it adds to the selection it stands in. Each fragment is
+// counted once; an unknown or cyclic one (validation refuses both) adds
+// nothing. Its names are at most the document's tokens.
+func (s *shape) asked(name string) answers {
+	if a, ok := s.asks[name]; ok {
+		return a
+	}
+	def := s.doc.Fragments.ForName(name)
+	if def == nil {
+		return nil
+	}
+	if s.asks == nil {
+		s.asks = map[string]answers{}
+	}
+	s.asks[name] = nil // a cycle back to name adds nothing
+	a := answers{}
+	var collect func(set ast.SelectionSet)
+	collect = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				if a[sel.Name] == nil {
+					a[sel.Name] = map[string]bool{}
+				}
+				a[sel.Name][responseKey(sel)] = true
+			case *ast.InlineFragment:
+				collect(sel.SelectionSet)
+			case *ast.FragmentSpread:
+				for field, keys := range s.asked(sel.Name) {
+					if a[field] == nil {
+						a[field] = map[string]bool{}
+					}
+					for key := range keys {
+						a[field][key] = true
+					}
+				}
+			}
+		}
+	}
+	collect(def.SelectionSet)
+	s.asks[name] = a
+	return a
 }
 
 // expand measures a selection set with every fragment expanded where it is
