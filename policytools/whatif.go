@@ -56,6 +56,11 @@ func WhatIf(ctx context.Context, e *authz.Enforcer, add, remove []policies.Line)
 	return diffMatrices(matrixOf(before, touched), matrixOf(after, touched)), nil
 }
 
+// MaxChangeLines is the most lines one policy change (or what-if) may add
+// and remove together: about the size of the whole policy. A larger one
+// took a minute of CPU to check (the matrix is rebuilt over it).
+const MaxChangeLines = 500
+
 // nextPolicy is the policy current becomes when add is added and remove
 // removed, checked as a whole. It refuses, with BAD_USER_INPUT, an empty
 // change, removing a line not in the policy, adding a line already in it
@@ -66,19 +71,33 @@ func nextPolicy(current, add, remove []policies.Line, vocab policies.Vocabulary)
 	if len(add)+len(remove) == 0 {
 		return nil, apperr.InvalidField("add", "The change adds and removes nothing.")
 	}
-	has := func(ls []policies.Line, l policies.Line) bool {
-		return slices.ContainsFunc(ls, func(c policies.Line) bool { return slices.Equal(c, l) })
+	// Checking a change rebuilds the matrix over the whole next policy:
+	// a change is bounded like the policy it changes.
+	if n := len(add) + len(remove); n > MaxChangeLines {
+		return nil, &apperr.Error{Code: apperr.BadUserInput, Field: "add", Details: map[string]any{"maximum": MaxChangeLines},
+			Message: fmt.Sprintf("A change adds and removes at most %d lines; this one has %d: make it in parts.", MaxChangeLines, n)}
+	}
+	key := func(l policies.Line) string { return strings.Join(l, "\x00") } // no line holds a control character
+	inCurrent, removed := map[string]bool{}, map[string]bool{}
+	for _, l := range current {
+		inCurrent[key(l)] = true
 	}
 	for _, l := range remove {
-		if !has(current, l) {
+		if !inCurrent[key(l)] {
 			return nil, apperr.InvalidField("remove", "%q is not in the policy.", l.String())
 		}
+		removed[key(l)] = true
 	}
-	next := slices.DeleteFunc(slices.Clone(current), func(l policies.Line) bool { return has(remove, l) })
+	next := slices.DeleteFunc(slices.Clone(current), func(l policies.Line) bool { return removed[key(l)] })
+	inNext := map[string]bool{}
+	for _, l := range next {
+		inNext[key(l)] = true
+	}
 	for _, l := range add {
-		if has(next, l) {
+		if inNext[key(l)] {
 			return nil, apperr.InvalidField("add", "%q is already in the policy.", l.String())
 		}
+		inNext[key(l)] = true
 		next = append(next, l)
 	}
 	if err := policies.Validate(next, vocab); err != nil {
