@@ -60,6 +60,15 @@ func TestCost(t *testing.T) {
 		{"a plain list with a page", `{ policyChanges{ reason at } }`, nil, 101},
 		// the access matrix costs building it, whatever is read of it
 		{"a field of fixed cost", `{ accessMatrix{ cells{ role kind object action allowed condition } } }`, nil, 5000},
+		// a mutation's input lists: 1 + 3 case ids × lookup 20 + id 1
+		{"a mutation's ids are looked up", `mutation($c: [ID!]){ registerVictim(input: {pseudonym: "V-2026-0001", sex: FEMALE, ageGroup: ADULT,
+			identificationStatus: POTENTIAL_VICTIM, identifiedBy: STATE_POLICE, identifiedAt: "2026-01-01T00:00:00Z", region: TIRANE,
+			formsOfExploitation: [SEXUAL]}, caseIDs: $c){ id } }`, map[string]any{"c": []any{"1", "2", "3"}}, 1 + (3+1)*20 + 1},
+		// a policy line is one item, whatever its length: 1 + 2 × 20 + 1
+		{"a policy change's lines", `mutation{ changePolicy(add: [["p", "judge", "court", "Victim:CONTACT", "read", "proceedings"], ["g2", "NGO_SHELTER", "support"]],
+			reason: "Two lines for a test"){ added } }`, nil, 1 + 2*20 + 1},
+		// only a mutation's own arguments: a query's filter lists are not charged
+		{"a query's filter is not", `{ cases(first: 3, where: {referenceIn: ["A", "B", "C"]}){ edges{ node{ reference } } } }`, nil, 8},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := measure(t, tc.query, tc.vars, l)
