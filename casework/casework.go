@@ -92,40 +92,60 @@ func victimEvent(ctx context.Context, c *ent.Client, victimID int, kind domain.C
 
 // idempotent runs create unless the caller already made the same operation
 // with the same key, in which case the first call's record is the answer
-// (see createOnce), and returns the record made, loaded with load. It is
-// read as the system: what the caller just made is the answer even when it
-// lies outside the caller's rows.
+// (see createOnce), and returns the record, loaded with load. A record just
+// made is read as the system: it is the answer even when it lies outside
+// the caller's rows. A replay reads it as the caller: it may have changed
+// since, and moved out of the caller's rows (NOT_FOUND then, as for any
+// record the caller may not see).
 func idempotent[T any](ctx context.Context, c *ent.Client, operation string, key *string, input any,
 	load func(context.Context, int) (T, error), create func() (int, error)) (T, error) {
-	id, err := createOnce(ctx, c, operation, key, input, create)
+	id, replayed, err := createOnce(ctx, c, operation, key, input, create)
 	if err != nil {
 		var none T
 		return none, err
 	}
-	return load(viewer.SystemContext(ctx), id)
+	if !replayed {
+		return load(viewer.SystemContext(ctx), id)
+	}
+	v, err := load(ctx, id)
+	if ent.IsNotFound(err) {
+		return v, apperr.Errorf(apperr.NotFound, "The record this idempotency key made is no longer one you may see.")
+	}
+	return v, err
 }
 
 // createOnce runs create unless the caller already made the same operation
-// with the same key, in which case it returns the id the first call made.
-// The same key with a different input is a CONFLICT. A nil key always
-// creates.
-func createOnce(ctx context.Context, c *ent.Client, operation string, key *string, input any, create func() (int, error)) (int, error) {
+// with the same key, in which case it returns the id the first call made
+// and replayed. The same key with a different input is a CONFLICT. A nil
+// key always creates.
+//
+// Requests with keys are taken one at a time for each agency (its row is
+// locked for the transaction, on PostgreSQL; SQLite's write transactions
+// are one at a time already): two with the same key sent at once would
+// otherwise both find none, and the second fail on what the first made.
+// Retrying after a timeout is what keys are for.
+func createOnce(ctx context.Context, c *ent.Client, operation string, key *string, input any, create func() (int, error)) (int, bool, error) {
 	if key == nil {
-		return create()
+		id, err := create()
+		return id, false, err
 	}
 	if *key == "" || len(*key) > 200 {
-		return 0, apperr.InvalidField("idempotencyKey", "The idempotency key must be 1 to 200 characters long.")
+		return 0, false, apperr.InvalidField("idempotencyKey", "The idempotency key must be 1 to 200 characters long.")
 	}
 	p, err := actor(ctx)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	buf, err := json.Marshal(input)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	sum := sha256.Sum256(buf)
 	hash := hex.EncodeToString(sum[:])
+	sys := viewer.SystemContext(ctx)
+	if _, err := c.Agency.Query().Where(agency.ID(p.AgencyID), forUpdate).Exist(sys); err != nil {
+		return 0, false, err
+	}
 	prior, err := c.IdempotencyRecord.Query().Where(
 		idempotencyrecord.AgencyCode(p.AgencyCode), idempotencyrecord.Subject(p.Subject),
 		idempotencyrecord.Operation(operation), idempotencyrecord.Key(*key),
@@ -133,23 +153,23 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 	switch {
 	case err == nil:
 		if prior.RequestHash != hash {
-			return 0, apperr.Errorf(apperr.Conflict, "This idempotency key was already used for a different %s request.", operation)
+			return 0, false, apperr.Errorf(apperr.Conflict, "This idempotency key was already used for a different %s request.", operation)
 		}
-		return prior.ResultID, nil
+		return prior.ResultID, true, nil
 	case !ent.IsNotFound(err):
-		return 0, err
+		return 0, false, err
 	}
 	id, err := create()
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	err = c.IdempotencyRecord.Create().
 		SetAgencyCode(p.AgencyCode).SetSubject(p.Subject).SetOperation(operation).
 		SetKey(*key).SetRequestHash(hash).SetResultID(id).Exec(ctx)
 	if ent.IsConstraintError(err) {
-		return 0, apperr.Errorf(apperr.Conflict, "A request with the same idempotency key is being processed; retry it.")
+		return 0, false, apperr.Errorf(apperr.Conflict, "A request with the same idempotency key is being processed; retry it.")
 	}
-	return id, err
+	return id, false, err
 }
 
 // saved runs a versioned update (save: UPDATE … WHERE id = ? AND

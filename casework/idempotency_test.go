@@ -3,8 +3,12 @@ package casework_test
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 
+	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -176,5 +180,57 @@ func TestMutationAtomicity(t *testing.T) {
 
 		// Several mutations of one document commit one by one: see
 		// TestMutationsOfOneDocumentCommitEach (docs/mutations.md).
+	})
+}
+
+// TestIdempotentRetriesAtOnce: a client that retries a create after a
+// timeout may send the same key while its first request still runs. Sent
+// twenty times at once, the same key and input answer the same record
+// every time, and make it once (on PostgreSQL, before requests with keys
+// were taken one at a time for each agency, some answered CONFLICT).
+func TestIdempotentRetriesAtOnce(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		const rounds, retries = 5, 20
+		for range rounds {
+			ref := newReference()
+			vars := map[string]any{"in": caseInput(h, t, ref, "police-tirane"), "key": "retry-" + ref}
+			ids := make([]string, retries)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range ids {
+				wg.Go(func() {
+					<-start
+					var data struct{ OpenCase struct{ ID string } }
+					h.do(t, h.police, openCaseMutation, vars).MustOK(t).Decode(t, &data)
+					ids[i] = data.OpenCase.ID
+				})
+			}
+			close(start)
+			wg.Wait()
+			for i, id := range ids {
+				if id == "" || id != ids[0] {
+					t.Errorf("answer %d is case %q, want every answer to be %q", i, id, ids[0])
+				}
+			}
+			if n, err := h.s.DB.Client.CaseFile.Query().Where(casefile.Reference(ref)).Count(systemCtx()); err != nil || n != 1 {
+				t.Errorf("%d cases with reference %s (%v), want 1", n, ref, err)
+			}
+		}
+	})
+}
+
+// TestIdempotentReplayOutOfRows: a replay answers the record as it is now,
+// read as the caller: once another agency has moved it out of the
+// caller's rows, the replay is NOT_FOUND, not the record's new state.
+func TestIdempotentReplayOutOfRows(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		vars := map[string]any{"in": victimInput(newVictimName(), 30), "key": "replay-" + newReference()}
+		v := call[victimT](t, h, h.police, registerVictimMutation, vars)
+		national := h.principal(t, "police-gd", viewer.RoleInvestigator)
+		call[victimT](t, h, national, updateVictimMutation, map[string]any{"id": v.ID, "v": v.Version, "in": map[string]any{"region": "DURRES", "sex": "MALE"}})
+		r := h.do(t, h.police, registerVictimMutation, vars)
+		if testserver.WantRefusal(t, r, notFound); strings.Contains(string(r.Body), "DURRES") || strings.Contains(string(r.Body), "MALE") {
+			t.Errorf("the replay shows the record's new state:\n%s", r.Body)
+		}
 	})
 }
