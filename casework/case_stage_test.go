@@ -154,3 +154,46 @@ func TestCaseClosesWhenProceedingsEndAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestRepeatedWritesAtOnce: writes that change nothing the second time
+// (assigning an agency in the part it has, linking a linked victim, two
+// proceedings each putting their office on the case) sent at once all
+// succeed, and make one row (on PostgreSQL some answered CONFLICT before
+// the case was locked for them: a review's finding).
+func TestRepeatedWritesAtOnce(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		const writers = 10
+		atOnce := func(send func(i int)) {
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range writers {
+				wg.Go(func() { <-start; send(i) })
+			}
+			close(start)
+			wg.Wait()
+		}
+		c := h.openCase(t)
+		v := h.registerVictim(t, 30, c.ID)
+		other := h.openCase(t)
+		spak := h.agency(t, "spak")
+		atOnce(func(int) {
+			h.do(t, h.police, assignAgencyMutation, map[string]any{"case": other.ID, "agency": spak, "part": "COORDINATING"}).MustOK(t)
+			h.do(t, h.police, linkVictimMutation, map[string]any{"victim": v.ID, "case": other.ID}).MustOK(t)
+		})
+		fresh := h.openCase(t)
+		atOnce(func(int) { h.registerProsecution(t, fresh.ID, date(3, 2)) })
+		if parts := h.caseState(t, other.ID).partsOf["spak"]; !slices.Equal(parts, []string{"COORDINATING"}) {
+			t.Errorf("spak's parts = %v, want one COORDINATING", parts)
+		}
+		if parts := h.caseState(t, fresh.ID).partsOf["prosecution-tirane"]; !slices.Equal(parts, []string{"PROSECUTING"}) {
+			t.Errorf("prosecution-tirane's parts = %v, want one PROSECUTING", parts)
+		}
+		var data struct {
+			Node struct{ Victims struct{ TotalCount int } }
+		}
+		h.do(t, h.reader, `query($id: ID!) { node(id: $id) { ... on Case { victims { totalCount } } } }`, map[string]any{"id": other.ID}).MustOK(t).Decode(t, &data)
+		if n := data.Node.Victims.TotalCount; n != 1 {
+			t.Errorf("the case has %d victims, want the one linked", n)
+		}
+	})
+}

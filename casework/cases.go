@@ -187,6 +187,9 @@ func requireWorksWithVictimIfOnCase(ctx context.Context, c *ent.Client, victimID
 }
 
 func linkVictim(ctx context.Context, c *ent.Client, victimID, caseID int) error {
+	if _, err := lockCase(ctx, c, caseID); err != nil {
+		return err
+	}
 	linked, err := c.CaseVictim.Query().Where(casevictim.CaseID(caseID), casevictim.VictimID(victimID)).Exist(ctx)
 	if err != nil || linked {
 		return err

@@ -342,6 +342,16 @@ func forUpdate(s *sql.Selector) {
 	}
 }
 
+// lockCase locks the case's row for the transaction (forUpdate) and
+// returns it. A write that reads what the case holds before adding to it
+// (is the agency assigned yet, the victim linked, every proceeding ended)
+// takes it first: two such writes at once would otherwise both read the
+// case as it was, and the second fail on the first's row (CONFLICT) or
+// miss it (a case left open).
+func lockCase(ctx context.Context, c *ent.Client, caseID int) (*ent.CaseFile, error) {
+	return c.CaseFile.Query().Where(casefile.ID(caseID), forUpdate).Only(viewer.SystemContext(ctx))
+}
+
 // ownAgency is the caller's agency.
 func ownAgency(ctx context.Context, c *ent.Client) (*ent.Agency, error) {
 	p, err := actor(ctx)
@@ -419,6 +429,9 @@ func newOptional[T any](set *T, clear bool, current *T) *T {
 // retry changes nothing), and tells the case's timeline. Returns the
 // assignment.
 func assign(ctx context.Context, c *ent.Client, caseID int, a *ent.Agency, part domain.CasePart) (*ent.CaseAssignment, error) {
+	if _, err := lockCase(ctx, c, caseID); err != nil {
+		return nil, err
+	}
 	existing, err := c.CaseAssignment.Query().
 		Where(caseassignment.CaseID(caseID), caseassignment.AgencyID(a.ID)).Only(ctx)
 	switch {

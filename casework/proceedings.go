@@ -8,7 +8,6 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
-	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/prosecution"
@@ -376,12 +375,10 @@ func assignProsecutingOffice(ctx context.Context, c *ent.Client, caseID, officeI
 // it (domain.CaseStageFollowing), closing the case when they have all
 // ended and reopening it when a new one starts. The case's version moves,
 // so a client holding the old one gets CONFLICT on its next update.
-//
-// The case's row is locked first: two proceedings of one case ending at
-// once would otherwise each read the other as still open (PostgreSQL's READ
-// COMMITTED) and leave the case open after both ended.
+// The case is locked first (lockCase): two proceedings ending at once
+// would otherwise each read the other as still open.
 func followProceedings(ctx context.Context, c *ent.Client, caseID int) error {
-	cf, err := c.CaseFile.Query().Where(casefile.ID(caseID), forUpdate).Only(viewer.SystemContext(ctx))
+	cf, err := lockCase(ctx, c, caseID)
 	if err != nil {
 		return err
 	}
