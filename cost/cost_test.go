@@ -56,6 +56,8 @@ func TestCost(t *testing.T) {
 		{"a null page is the default", `query($n: Int){ cases(first: $n){ edges{ node{ reference } } } }`, map[string]any{"n": nil}, 102},
 		// nodes 1 + 3 × (lookup 20 + id 1)
 		{"ids are looked up", `{ nodes(ids: ["1", "2", "3"]){ id } }`, nil, 64},
+		// node 1 + lookup 20 + id 1
+		{"an id is looked up", `{ node(id: "1"){ id } }`, nil, 22},
 		// policyChanges is a plain list with a page: 1 + 50 × (1 + 1)
 		{"a plain list with a page", `{ policyChanges{ reason at } }`, nil, 101},
 		// the access matrix costs building it, whatever is read of it

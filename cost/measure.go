@@ -179,16 +179,25 @@ func (m *measurer) field(f *ast.Field, page int, parent string) measured {
 	if m.mutation && parent == "" {
 		children.cost = saturatingAdd(children.cost, m.inputCost(f))
 	}
-	if def.Arguments.ForName("ids") != nil {
+	if def.Arguments.ForName("ids") != nil || lookupByID(f) {
 		// Looking a record up by id, and refusing it when it is not the
 		// caller's (an error in the answer, an event in the audit trail),
-		// costs far more than reading a field.
+		// costs far more than reading a field: node(id:) as each id of
+		// nodes(ids:), or a thousand node lookups under aliases in
+		// fragments cost what two thousand fields do (a review's finding).
 		children.cost = saturatingAdd(children.cost, m.limits.LookupCost)
 	}
 	return measured{
 		cost:  saturatingAdd(1, saturatingMul(times, children.cost)),
 		depth: children.depth + 1,
 	}
+}
+
+// lookupByID reports whether f looks a record up by its id for reading
+// (a query's field with an id argument, such as node); a mutation's id
+// names what it writes, which its own work is.
+func lookupByID(f *ast.Field) bool {
+	return f.ObjectDefinition != nil && f.ObjectDefinition.Name == "Query" && f.Definition.Arguments.ForName("id") != nil
 }
 
 // inputCost is what a mutation's input lists cost: each item (an id to
