@@ -130,7 +130,7 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 		return id, false, err
 	}
 	if *key == "" || len(*key) > 200 {
-		return 0, false, apperr.InvalidField("idempotencyKey", "The idempotency key must be 1 to 200 characters long.")
+		return 0, false, apperr.InvalidField("idempotencyKey", "The idempotency key must be 1 to 200 bytes long (a letter outside ASCII takes two to four).")
 	}
 	p, err := actor(ctx)
 	if err != nil {
