@@ -116,6 +116,8 @@ func TestEmergencyAccess(t *testing.T) {
 			}{
 				{"ErrShortJustification", police, f.caseD, "urgent, sorry", 1, "BAD_USER_INPUT", "justification", false},
 				{"ErrBlankJustification", police, f.caseD, strings.Repeat(" ", 30), 1, "BAD_USER_INPUT", "justification", false},
+				// Over 2,000 bytes and within input's 20,000 characters.
+				{"ErrLongJustification", police, f.caseD, strings.Repeat("Urgent: ", 300), 1, "BAD_USER_INPUT", "justification", false},
 				{"ErrHours5", police, f.caseD, justification, 5, "BAD_USER_INPUT", "hours", false},
 				{"ErrHours0", police, f.caseD, justification, 0, "BAD_USER_INPUT", "hours", false},
 				{"ErrCaseOutOfScope", police, f.caseT, justification, 1, "NOT_FOUND", "", true},

@@ -39,8 +39,11 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 		return nil, apperr.Errorf(apperr.Forbidden, "Your role may not ask for emergency access.")
 	}
 	justification = strings.TrimSpace(justification)
-	if len([]rune(justification)) < MinJustificationLength || len(justification) > maxJustificationLength {
+	if len([]rune(justification)) < MinJustificationLength {
 		return nil, apperr.InvalidField("justification", "Emergency access needs a written justification of at least %d characters.", MinJustificationLength)
+	}
+	if len(justification) > maxJustificationLength {
+		return nil, apperr.InvalidField("justification", "A justification holds at most %d bytes (a letter outside ASCII takes two to four).", maxJustificationLength)
 	}
 	if hours < 1 || hours > MaxEmergencyHours {
 		return nil, apperr.InvalidField("hours", "Emergency access lasts 1 to %d hours.", MaxEmergencyHours)
