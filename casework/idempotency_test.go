@@ -28,7 +28,8 @@ func TestMutationIdempotency(t *testing.T) {
 		client := h.s.DB.Client
 		base := serial.Add(1) // makes this test's values unique
 		general := h.principal(t, "prosecution-general", viewer.RoleProsecutor)
-		appeal := h.principal(t, "court-appeal", viewer.RoleJudge)
+		// Another judge of the same court: a court records its own decisions.
+		otherJudge := h.colleague(t, "court-tirane", viewer.RoleJudge)
 
 		ops := []struct {
 			name, query string
@@ -64,7 +65,7 @@ func TestMutationIdempotency(t *testing.T) {
 			{"recordCourtDecision", recordDecisionMutation, func(n int) map[string]any {
 				return map[string]any{"in": map[string]any{"instance": "FIRST_INSTANCE", "decidedOn": stamp(date(10, n)), "verdict": "ACQUITTED",
 					"prosecutionID": p.ID, "courtID": h.agency(t, "court-tirane")}}
-			}, client.CourtDecision.Query().Count, "COURT_DECISION_RECORDED", h.judge, appeal},
+			}, client.CourtDecision.Query().Count, "COURT_DECISION_RECORDED", h.judge, otherJudge},
 			{"createReferral", createReferralMutation, func(n int) map[string]any {
 				in := h.referralInput(t, v.ID, c.ID)
 				in["referredAt"] = stamp(date(5, n))

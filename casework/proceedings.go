@@ -272,6 +272,12 @@ func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtD
 		if err := agencyOfKind(ctx, c, "courtID", in.CourtID, "a court", domain.AgencyKind.IsCourt); err != nil {
 			return 0, err
 		}
+		if err := ownCourt(ctx, c, in.CourtID); err != nil {
+			return 0, err
+		}
+		if in.DecidedOn.Before(p.RegisteredAt) {
+			return 0, apperr.InvalidField("decidedOn", "A decision cannot be dated before its proceeding was registered.")
+		}
 		if err := validateSentence(in.Verdict, in.SentenceKind, in.SentenceMonths); err != nil {
 			return 0, err
 		}
@@ -310,6 +316,20 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 	return after, event(ctx, c, p.CaseID, domain.CaseEventKindCourtDecisionRecorded, id, fmt.Sprintf("Decision in %s updated.", p.RegistrationNumber))
 }
 
+// ownCourt refuses a court's judge recording another court's decision: a
+// court records its own decisions (an agency that is no court, such as a
+// prosecution office transcribing one, may name any court).
+func ownCourt(ctx context.Context, c *ent.Client, courtID int) error {
+	own, err := ownAgency(ctx, c)
+	if err != nil {
+		return err
+	}
+	if own.Kind.IsCourt() && own.ID != courtID {
+		return &apperr.Error{Code: apperr.Forbidden, Field: "courtID", Message: "A court records its own decisions; name your court in courtID."}
+	}
+	return nil
+}
+
 func validateSentence(verdict domain.Verdict, kind *domain.SentenceKind, months *int) error {
 	convicted := verdict == domain.VerdictConvicted || verdict == domain.VerdictConvictedOfLesserOffence ||
 		verdict == domain.VerdictUpheld || verdict == domain.VerdictAmended
@@ -321,6 +341,9 @@ func validateSentence(verdict domain.Verdict, kind *domain.SentenceKind, months 
 	}
 	if kind != nil && *kind != domain.SentenceKindFine && months == nil {
 		return apperr.InvalidField("sentenceMonths", "A %s sentence needs its length in months.", *kind)
+	}
+	if months != nil && *months < 1 {
+		return apperr.InvalidField("sentenceMonths", "A sentence lasts at least one month.")
 	}
 	return nil
 }

@@ -404,6 +404,11 @@ func TestMutationCourtDecision(t *testing.T) {
 			{"RecordErrCourtIsProsecution", withField(func() map[string]any { return input("CONVICTED", "FINE", nil) }, "courtID", h.agency(t, "prosecution-tirane")), badField("courtID")},
 			{"RecordErrUnknownProsecution", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "prosecutionID", c.ID), badField("prosecutionID")},
 			{"RecordErrNegativeCompensation", withField(func() map[string]any { return input("CONVICTED", "FINE", nil) }, "compensationOrderedLek", -1), badField("compensationOrderedLek")},
+			{"RecordErrNoMonths", func() map[string]any { return input("CONVICTED", "IMPRISONMENT", 0) }, badField("sentenceMonths")},
+			{"RecordErrBeforeRegistration", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "decidedOn", stamp(date(3, 1))), badField("decidedOn")},
+			// A court records its own decisions, not another court's.
+			{"RecordErrAnotherCourt", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "courtID", h.agency(t, "court-durres")),
+				want{Code: "FORBIDDEN", Field: "courtID"}},
 		})
 
 		t.Run("UpdateOKCompensationPaid", func(t *testing.T) {
