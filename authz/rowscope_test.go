@@ -2,6 +2,7 @@ package authz_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -373,5 +374,53 @@ func TestRowScopeByRole(t *testing.T) {
 			e.wantHidden(t, dpo, "caseT", f.caseT)
 			e.wantHidden(t, dpo, "vT", f.vT)
 		})
+	})
+}
+
+// TestTimelineHidesEntriesAboutHiddenVictims: a case's timeline names the
+// subject of each entry and says what happened to it ("Referral for
+// MEDICAL created."). An agency that sees the case but not one of its
+// victims does not see the entries about that victim: police-durres sees
+// caseD3 (of its region) but not vX (of Tirana, in a case it does not work
+// on); police-gd, which leads caseD3, sees them all.
+func TestTimelineHidesEntriesAboutHiddenVictims(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		c := e.db.Client
+		linked := ok(c.CaseEvent.Create().SetCaseID(f.caseD3).SetKind(domain.CaseEventKindVictimLinked).
+			SetActorSubject("fixture@police-gd").SetActorAgencyID(f.id(t, "police-gd")).
+			SetSubjectID(fmt.Sprint(f.vX)).SetSummary("Victim linked to the case.").Save(sys()))(t).ID
+		opened := ok(c.CaseEvent.Create().SetCaseID(f.caseD3).SetKind(domain.CaseEventKindCaseOpened).
+			SetActorSubject("fixture@police-gd").SetActorAgencyID(f.id(t, "police-gd")).
+			SetSubjectID(fmt.Sprint(f.caseD3)).SetSummary("Case opened.").Save(sys()))(t).ID
+		timeline := func(token string) []string {
+			t.Helper()
+			var data struct {
+				Node struct {
+					Events struct {
+						Edges []struct{ Node struct{ ID string } }
+					}
+				}
+			}
+			r := e.do(t, token, `query ($id: ID!) { node(id: $id) { ... on Case { events(first: 100) { edges { node { id subjectID summary } } } } } }`,
+				map[string]any{"id": gid(f.caseD3)}).MustOK(t)
+			r.Decode(t, &data)
+			var ids []string
+			for _, edge := range data.Node.Events.Edges {
+				ids = append(ids, edge.Node.ID)
+			}
+			if token == e.tok(t, "police-durres", viewer.RoleInvestigator) && strings.Contains(string(r.Body), gid(f.vX)) {
+				t.Errorf("police-durres's answer names vX:\n%s", r.Body)
+			}
+			return ids
+		}
+		durres := timeline(e.tok(t, "police-durres", viewer.RoleInvestigator))
+		if !slices.Contains(durres, gid(opened)) || slices.Contains(durres, gid(linked)) {
+			t.Errorf("police-durres sees entries %v of caseD3, want the opening %s and not vX's link %s", durres, gid(opened), gid(linked))
+		}
+		lead := timeline(e.tok(t, "police-gd", viewer.RoleInvestigator))
+		if !slices.Contains(lead, gid(opened)) || !slices.Contains(lead, gid(linked)) {
+			t.Errorf("police-gd sees entries %v of caseD3, want both %s and %s", lead, gid(opened), gid(linked))
+		}
 	})
 }

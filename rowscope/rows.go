@@ -9,8 +9,11 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/caseevent"
 	"github.com/casegraph/casegraph/ent/casevictim"
+	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/emergencygrant"
+	"github.com/casegraph/casegraph/ent/migrate"
 	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/referral"
@@ -162,6 +165,95 @@ func victimsLevel(s *Scope) Level { return s.Victims }
 // prosecutionRows: proceedings of visible cases, and those the agency's
 // office registered.
 var prosecutionRows = throughOrOwn(caseRows, casesLevel, prosecution.HasCaseWith, prosecution.OfficeID)
+
+// The records of a victim: those of visible victims, and a referral or
+// support the agency itself is party to.
+var (
+	referralRows = throughOrOwn(victimRows, victimsLevel, referral.HasVictimWith, referral.FromAgencyID, referral.ToAgencyID)
+	supportRows  = throughOrOwn(victimRows, victimsLevel, supportservice.HasVictimWith, supportservice.ProviderID)
+	consentRows  = through(victimRows, consent.HasVictimWith)
+)
+
+// aboutAVictim are the records a case's timeline may name (its entries'
+// subject) that a scope can fail to see while it sees the case: a victim
+// and what hangs off one.
+var aboutAVictim = []struct {
+	table string
+	rows  func(*Scope) func(*sql.Selector)
+}{
+	{victim.Table, victimRows},
+	{referral.Table, referralRows},
+	{supportservice.Table, supportRows},
+	{consent.Table, consentRows},
+}
+
+// caseEventRows: the timeline of a visible case, without the entries
+// about a victim, or a record of one, that the scope does not see (a victim
+// linked, a referral for medical care created): an entry names its subject
+// and says what happened to it.
+func caseEventRows(s *Scope) func(*sql.Selector) {
+	inCase := through(caseRows, caseevent.HasCaseWith)(s)
+	var hidden []func(*sql.Selector)
+	for _, t := range aboutAVictim {
+		if rows := t.rows(s); rows != nil {
+			hidden = append(hidden, subjectSeen(t.table, rows))
+		}
+	}
+	if inCase == nil && len(hidden) == 0 {
+		return nil
+	}
+	return func(sel *sql.Selector) {
+		if inCase != nil {
+			inCase(sel)
+		}
+		for _, h := range hidden {
+			h(sel)
+		}
+	}
+}
+
+// subjectSeen: the entry's subject is no record of table (its id outside
+// the table's range of global ids), or one in rows.
+func subjectSeen(table string, rows func(*sql.Selector)) func(*sql.Selector) {
+	lo, ok := idStart(table)
+	if !ok {
+		return none
+	}
+	return func(s *sql.Selector) {
+		// Written by the builder, which quotes for the statement's
+		// dialect when it is known (in the audit trail's subqueries, only
+		// once they are embedded).
+		subject := func(b *sql.Builder) {
+			b.WriteString("CAST(").Ident(s.C(caseevent.FieldSubjectID)).WriteString(" AS BIGINT)")
+		}
+		t := sql.Table(table).As("subject_" + table)
+		seen := sql.Select(t.C("id")).From(t).Where(sql.P(func(b *sql.Builder) {
+			b.Ident(t.C("id")).WriteString(" = ")
+			subject(b)
+		}))
+		rows(seen)
+		s.Where(sql.Or(
+			sql.IsNull(s.C(caseevent.FieldSubjectID)),
+			sql.P(func(b *sql.Builder) {
+				b.WriteString("NOT (")
+				subject(b)
+				b.WriteString(" BETWEEN ").Arg(lo).WriteString(" AND ").Arg(lo + 1<<32 - 1).WriteString(")")
+			}),
+			sql.Exists(seen),
+		))
+	}
+}
+
+// idStart is where table's range of global ids starts (ent's
+// IncrementStart; each range is 2^32 ids).
+func idStart(table string) (int64, bool) {
+	for _, t := range migrate.Tables {
+		if t.Name == table && t.Annotation != nil && t.Annotation.IncrementStart != nil {
+			return int64(*t.Annotation.IncrementStart), true
+		}
+	}
+	return 0, false
+}
 
 // grantRows: a principal sees their own emergency grants; a data
 // protection officer sees their agency's.
