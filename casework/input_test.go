@@ -362,3 +362,19 @@ func TestFilterInputRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestMutationInputSetAndCleared: an update that sets a field and clears
+// it at once is refused, naming the field, and changes nothing (ent kept
+// the value set, quietly).
+func TestMutationInputSetAndCleared(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		v := h.registerVictim(t, 30, c.ID)
+		need(t, v.ID)
+		h.refuse(t, h.police, updateVictimMutation, map[string]any{"id": v.ID, "v": v.Version,
+			"in": map[string]any{"phone": "+355690000002", "clearPhone": true}}, badField("input.phone"), v.ID)
+		// Clearing alone, or setting alone, is fine.
+		call[victimT](t, h, h.police, updateVictimMutation, map[string]any{"id": v.ID, "v": v.Version,
+			"in": map[string]any{"phone": "+355690000002", "clearPhone": false}})
+	})
+}

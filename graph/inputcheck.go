@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -164,6 +165,9 @@ func (c *inputChecker) value(path, name string, t *ast.Type, v any, stored bool)
 	}
 	if def.Kind == ast.InputObject {
 		m, _ := v.(map[string]any)
+		if err := setAndCleared(path, m); err != nil {
+			return err
+		}
 		for _, f := range def.Fields {
 			if fv, ok := m[f.Name]; ok {
 				if err := c.value(path+"."+f.Name, f.Name, f.Type, fv, stored); err != nil {
@@ -247,4 +251,21 @@ func (m *filterMeasure) measure(v any, depth int) {
 	default:
 		m.values++
 	}
+}
+
+// setAndCleared refuses an update input that sets a field and clears it
+// (legalName with clearLegalName: true): which one was meant cannot be told,
+// and ent would quietly keep the value.
+func setAndCleared(path string, m map[string]any) error {
+	for name, clear := range m {
+		field, ok := strings.CutPrefix(name, "clear")
+		if !ok || field == "" || clear != true {
+			continue
+		}
+		field = strings.ToLower(field[:1]) + field[1:]
+		if v, set := m[field]; set && v != nil {
+			return apperr.InvalidField(path+"."+field, "%s.%s is set and cleared (%s) at once; send one of them.", path, field, name)
+		}
+	}
+	return nil
 }
