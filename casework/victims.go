@@ -2,6 +2,7 @@ package casework
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"time"
 
@@ -37,7 +38,9 @@ func RegisterVictim(ctx context.Context, c *ent.Client, in ent.CreateVictimInput
 		if err != nil {
 			return 0, err
 		}
-		for _, cid := range caseIDs {
+		// In one order, since each link locks its case (lockCase): two
+		// requests linking the same cases in other orders would deadlock.
+		for _, cid := range slices.Sorted(maps.Keys(uniq(caseIDs))) {
 			if err := linkVictim(ctx, c, v.ID, cid); err != nil {
 				return 0, err
 			}
