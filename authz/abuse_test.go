@@ -128,6 +128,11 @@ func TestAbuseSelfAssignment(t *testing.T) {
 			e.refuse(t, general, linkVictim, map[string]any{"v": gid(f.vT), "c": opened.OpenCase.ID}, "FORBIDDEN", "victimID")
 			checkNoStanding(t)
 		})
+		// Nor may it give the standing away: prosecution-general links vT
+		// into caseD2, a case of police-durres it is not on.
+		t.Run("ErrLinkVictimIntoAnothersCase", func(t *testing.T) {
+			e.refuse(t, general, linkVictim, map[string]any{"v": gid(f.vT), "c": gid(f.caseD2)}, "FORBIDDEN", "victimID")
+		})
 		// An agency that works on one of the victim's cases gives the
 		// standing it has: prosecution-tirane (on caseT) links vT into
 		// caseT2, a case of its region.

@@ -136,18 +136,16 @@ func AssignAgency(ctx context.Context, c *ent.Client, caseID, agencyID int, part
 //
 // A link gives every agency that works on the case standing over the
 // victim (its sensitive fields open to them), so it is given, not taken:
-// an agency links a victim into a case it works on (or is competent for)
-// only if it already works on one of the victim's cases, or the victim is
-// on no case yet and of the agency's region (registered first, linked
-// after). Otherwise an agency that works on one of the victim's cases, or
-// one that is not on this case (a coordinator), links them. Without this
-// an agency that sees every victim could open a case of its own and link
-// any victim into it.
+// only an agency that already has standing over the victim links them
+// (requireStandingOverVictim), or a coordinator (the National Referral
+// Mechanism's responsible authority, which also records referrals between
+// others). Without this an agency that sees every victim could open a
+// case of its own, or pick another agency's, and link any victim into it.
 func LinkVictim(ctx context.Context, c *ent.Client, victimID, caseID int) (*ent.CaseFile, error) {
 	if err := reference(ctx, aVictim(c, "victimID", victimID), aCase(c, "caseID", caseID)); err != nil {
 		return nil, err
 	}
-	if err := requireWorksWithVictimIfOnCase(ctx, c, victimID, caseID); err != nil {
+	if err := requireStandingOverVictim(ctx, c, victimID); err != nil {
 		return nil, err
 	}
 	if err := linkVictim(ctx, c, victimID, caseID); err != nil {
@@ -156,21 +154,21 @@ func LinkVictim(ctx context.Context, c *ent.Client, victimID, caseID int) (*ent.
 	return c.CaseFile.Get(ctx, caseID)
 }
 
-// requireWorksWithVictimIfOnCase refuses a link of the victim into a case
-// the caller's agency works on (or is competent for) when the agency does
-// not already work with the victim: the link would give it a standing it
-// does not have (LinkVictim).
-func requireWorksWithVictimIfOnCase(ctx context.Context, c *ent.Client, victimID, caseID int) error {
-	onCase, err := worksOn(ctx, c, caseID)
-	if err != nil || !onCase {
+// requireStandingOverVictim refuses a link of the victim by a caller who is
+// no coordinator and whose agency does not already work with the victim:
+// it works on (or is competent for, by territory) one of the victim's
+// cases, or the victim is on no case yet and of the agency's region
+// (registered first, linked after). An agency of no region that registers
+// a victim links it by naming its cases when it registers it.
+func requireStandingOverVictim(ctx context.Context, c *ent.Client, victimID int) error {
+	p, err := actor(ctx)
+	if err != nil || p.HasRole(viewer.RoleCoordinator) {
 		return err
 	}
 	withVictim, err := anyCaseWorkedOn(ctx, c, casefile.HasVictimLinksWith(casevictim.VictimID(victimID)))
 	if err != nil || withVictim {
 		return err
 	}
-	// A victim on no case yet, of the agency's region, is the agency's to
-	// link: it is competent for the victim as for a case of its region.
 	own, err := ownAgency(ctx, c)
 	if err != nil {
 		return err
