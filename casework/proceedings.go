@@ -275,10 +275,13 @@ func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtD
 		if err := ownCourt(ctx, c, in.CourtID); err != nil {
 			return 0, err
 		}
-		if in.DecidedOn.Before(p.RegisteredAt) {
-			return 0, apperr.InvalidField("decidedOn", "A decision cannot be dated before its proceeding was registered.")
+		if err := decidedAfterRegistration(in.DecidedOn, p); err != nil {
+			return 0, err
 		}
 		if err := validateSentence(in.Verdict, in.SentenceKind, in.SentenceMonths); err != nil {
+			return 0, err
+		}
+		if err := atLeastAMonth(in.SentenceMonths); err != nil {
 			return 0, err
 		}
 		d, err := c.CourtDecision.Create().SetInput(in).Save(ctx)
@@ -297,10 +300,25 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 	if err != nil {
 		return nil, err
 	}
+	if err := ownCourt(ctx, c, d.CourtID); err != nil {
+		return nil, err
+	}
+	p, err := c.Prosecution.Get(ctx, d.ProsecutionID)
+	if err != nil {
+		return nil, err
+	}
+	if in.DecidedOn != nil {
+		if err := decidedAfterRegistration(*in.DecidedOn, p); err != nil {
+			return nil, err
+		}
+	}
 	verdict := newValue(in.Verdict, d.Verdict)
 	kind := newOptional(in.SentenceKind, in.ClearSentenceKind, d.SentenceKind)
 	months := newOptional(in.SentenceMonths, in.ClearSentenceMonths, d.SentenceMonths)
 	if err := validateSentence(verdict, kind, months); err != nil {
+		return nil, err
+	}
+	if err := atLeastAMonth(in.SentenceMonths); err != nil {
 		return nil, err
 	}
 	u := c.CourtDecision.Update().Where(courtdecision.ID(id), courtdecision.Version(expectedVersion)).
@@ -309,11 +327,17 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 	if err != nil {
 		return nil, err
 	}
-	p, err := c.Prosecution.Get(ctx, d.ProsecutionID)
-	if err != nil {
-		return nil, err
-	}
 	return after, event(ctx, c, p.CaseID, domain.CaseEventKindCourtDecisionRecorded, id, fmt.Sprintf("Decision in %s updated.", p.RegistrationNumber))
+}
+
+// decidedAfterRegistration refuses a decision dated before the day its
+// proceeding was registered (a decision is dated by its day, which may be
+// given as that day's midnight).
+func decidedAfterRegistration(decidedOn time.Time, p *ent.Prosecution) error {
+	if decidedOn.Before(p.RegisteredAt.UTC().Truncate(24 * time.Hour)) {
+		return apperr.InvalidField("decidedOn", "A decision cannot be dated before its proceeding was registered.")
+	}
+	return nil
 }
 
 // ownCourt refuses a court's judge recording another court's decision: a
@@ -330,6 +354,15 @@ func ownCourt(ctx context.Context, c *ent.Client, courtID int) error {
 	return nil
 }
 
+// atLeastAMonth refuses a sentence length given as less than a month (a
+// length stored before this rule is left alone until it is changed).
+func atLeastAMonth(months *int) error {
+	if months != nil && *months < 1 {
+		return apperr.InvalidField("sentenceMonths", "A sentence lasts at least one month.")
+	}
+	return nil
+}
+
 func validateSentence(verdict domain.Verdict, kind *domain.SentenceKind, months *int) error {
 	convicted := verdict == domain.VerdictConvicted || verdict == domain.VerdictConvictedOfLesserOffence ||
 		verdict == domain.VerdictUpheld || verdict == domain.VerdictAmended
@@ -341,9 +374,6 @@ func validateSentence(verdict domain.Verdict, kind *domain.SentenceKind, months 
 	}
 	if kind != nil && *kind != domain.SentenceKindFine && months == nil {
 		return apperr.InvalidField("sentenceMonths", "A %s sentence needs its length in months.", *kind)
-	}
-	if months != nil && *months < 1 {
-		return apperr.InvalidField("sentenceMonths", "A sentence lasts at least one month.")
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package casework_test
 
 import (
 	"fmt"
+	"github.com/casegraph/casegraph/viewer"
 	"reflect"
 	"slices"
 	"strings"
@@ -373,7 +374,7 @@ func TestMutationCharge(t *testing.T) {
 
 func TestMutationCourtDecision(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		c := h.openAssigned(t, "ADJUDICATING", "court-tirane")
+		c := h.openAssigned(t, "ADJUDICATING", "court-tirane", "court-appeal")
 		p := h.registerProsecution(t, c.ID, date(3, 2))
 		events := h.timeline(t, c.ID)
 		decidedOn := date(10, 1)
@@ -421,7 +422,18 @@ func TestMutationCourtDecision(t *testing.T) {
 			d = got
 		})
 
+		// Another court's judge may not change it.
+		t.Run("UpdateErrAnotherCourt", func(t *testing.T) {
+			need(t, d.ID)
+			appeal := h.principal(t, "court-appeal", viewer.RoleJudge)
+			h.refuse(t, appeal, updateDecisionMutation, map[string]any{"id": d.ID, "v": d.Version,
+				"in": map[string]any{"verdict": "ACQUITTED", "clearSentenceKind": true, "clearSentenceMonths": true}},
+				want{Code: "FORBIDDEN", Field: "courtID"}, d.ID)
+		})
 		h.refuseEach(t, h.judge, updateDecisionMutation, d.ID, []refusal{
+			{"UpdateErrBeforeRegistration", func() map[string]any {
+				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"decidedOn": stamp(date(3, 1))}}
+			}, badField("decidedOn")},
 			{"UpdateErrAcquittalKeepingSentence", func() map[string]any {
 				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"verdict": "ACQUITTED"}}
 			}, badField("sentenceKind")},
