@@ -30,6 +30,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"unicode"
 
@@ -94,9 +95,10 @@ func victimEvent(ctx context.Context, c *ent.Client, victimID int, kind domain.C
 // with the same key, in which case the first call's record is the answer
 // (see createOnce), and returns the record, loaded with load. A record just
 // made is read as the system: it is the answer even when it lies outside
-// the caller's rows. A replay reads it as the caller: it may have changed
-// since, and moved out of the caller's rows (NOT_FOUND then, as for any
-// record the caller may not see).
+// the caller's rows (an NGO registering a victim on no case). A replay
+// answers the same while the record is unchanged (its version is the
+// first); once it has changed, it is read as the caller, so that a record
+// since moved out of the caller's rows is NOT_FOUND, not its new state.
 func idempotent[T any](ctx context.Context, c *ent.Client, operation string, key *string, input any,
 	load func(context.Context, int) (T, error), create func() (int, error)) (T, error) {
 	id, replayed, err := createOnce(ctx, c, operation, key, input, create)
@@ -104,14 +106,28 @@ func idempotent[T any](ctx context.Context, c *ent.Client, operation string, key
 		var none T
 		return none, err
 	}
-	if !replayed {
-		return load(viewer.SystemContext(ctx), id)
+	v, err := load(viewer.SystemContext(ctx), id)
+	if err != nil || !replayed || versionOf(v) == 1 {
+		return v, err
 	}
-	v, err := load(ctx, id)
+	v, err = load(ctx, id)
 	if ent.IsNotFound(err) {
-		return v, apperr.Errorf(apperr.NotFound, "The record this idempotency key made is no longer one you may see.")
+		return v, apperr.Errorf(apperr.NotFound, "The record this idempotency key made has changed since, and is no longer one you may see.")
 	}
 	return v, err
+}
+
+// versionOf is the version of a record (ent's entities, all of which
+// casework creates have one: the Record mixin), 0 for a value without one.
+func versionOf(v any) int {
+	rv := reflect.Indirect(reflect.ValueOf(v))
+	if rv.Kind() != reflect.Struct {
+		return 0
+	}
+	if f := rv.FieldByName("Version"); f.IsValid() && f.CanInt() {
+		return int(f.Int())
+	}
+	return 0
 }
 
 // createOnce runs create unless the caller already made the same operation

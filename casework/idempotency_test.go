@@ -235,3 +235,21 @@ func TestIdempotentReplayOutOfRows(t *testing.T) {
 		}
 	})
 }
+
+// TestIdempotentReplayOfWhatOneCannotSee: an agency may make a record it
+// does not see afterwards (a shelter registering a victim on no case of
+// its own). Its retry is answered as its first call was, while the record
+// is unchanged: a NOT_FOUND would tell the client the write was not made.
+func TestIdempotentReplayOfWhatOneCannotSee(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		shelter := h.principal(t, "shelter-national", viewer.RoleCaseWorker)
+		vars := map[string]any{"in": victimInput(newVictimName(), 30), "key": "unseen-" + newReference()}
+		first := call[victimT](t, h, shelter, registerVictimMutation, vars)
+		if r := h.do(t, shelter, `query ($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": first.ID}); len(r.Errors) == 0 || r.Errors[0].Code() != "NOT_FOUND" {
+			t.Fatalf("the shelter sees the victim it registered, so this test shows nothing:\n%s", r.Body)
+		}
+		if again := call[victimT](t, h, shelter, registerVictimMutation, vars); again.ID != first.ID {
+			t.Errorf("the retry answered victim %q, want the first call's %q", again.ID, first.ID)
+		}
+	})
+}
