@@ -390,6 +390,13 @@ func TestTimelineHidesEntriesAboutHiddenVictims(t *testing.T) {
 		linked := ok(c.CaseEvent.Create().SetCaseID(f.caseD3).SetKind(domain.CaseEventKindVictimLinked).
 			SetActorSubject("fixture@police-gd").SetActorAgencyID(f.id(t, "police-gd")).
 			SetSubjectID(fmt.Sprint(f.vX)).SetSummary("Victim linked to the case.").Save(sys()))(t).ID
+		// A referral of vX's, which police-durres is not party to: the
+		// entry about it concerns vX too.
+		ref := ok(c.Referral.Create().SetVictimID(f.vX).SetCaseID(f.caseD3).SetFromAgencyID(f.id(t, "police-gd")).
+			SetToAgencyID(f.id(t, "shelter-national")).SetServiceKind(domain.ServiceKindMedical).SetReferredAt(past).Save(sys()))(t).ID
+		referred := ok(c.CaseEvent.Create().SetCaseID(f.caseD3).SetKind(domain.CaseEventKindReferralCreated).
+			SetActorSubject("fixture@police-gd").SetActorAgencyID(f.id(t, "police-gd")).
+			SetSubjectID(fmt.Sprint(ref)).SetSummary("Referral for MEDICAL created.").Save(sys()))(t).ID
 		opened := ok(c.CaseEvent.Create().SetCaseID(f.caseD3).SetKind(domain.CaseEventKindCaseOpened).
 			SetActorSubject("fixture@police-gd").SetActorAgencyID(f.id(t, "police-gd")).
 			SetSubjectID(fmt.Sprint(f.caseD3)).SetSummary("Case opened.").Save(sys()))(t).ID
@@ -415,12 +422,13 @@ func TestTimelineHidesEntriesAboutHiddenVictims(t *testing.T) {
 			return ids
 		}
 		durres := timeline(e.tok(t, "police-durres", viewer.RoleInvestigator))
-		if !slices.Contains(durres, gid(opened)) || slices.Contains(durres, gid(linked)) {
-			t.Errorf("police-durres sees entries %v of caseD3, want the opening %s and not vX's link %s", durres, gid(opened), gid(linked))
+		if !slices.Contains(durres, gid(opened)) || slices.Contains(durres, gid(linked)) || slices.Contains(durres, gid(referred)) {
+			t.Errorf("police-durres sees entries %v of caseD3, want the opening %s and not vX's link %s nor referral %s",
+				durres, gid(opened), gid(linked), gid(referred))
 		}
 		lead := timeline(e.tok(t, "police-gd", viewer.RoleInvestigator))
-		if !slices.Contains(lead, gid(opened)) || !slices.Contains(lead, gid(linked)) {
-			t.Errorf("police-gd sees entries %v of caseD3, want both %s and %s", lead, gid(opened), gid(linked))
+		if !slices.Contains(lead, gid(opened)) || !slices.Contains(lead, gid(linked)) || !slices.Contains(lead, gid(referred)) {
+			t.Errorf("police-gd sees entries %v of caseD3, want %s, %s and %s", lead, gid(opened), gid(linked), gid(referred))
 		}
 	})
 }
