@@ -2,12 +2,13 @@ package casework_test
 
 import (
 	"fmt"
-	"github.com/casegraph/casegraph/viewer"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // ---------------------------------------------------------------------------
