@@ -378,3 +378,13 @@ func TestMutationInputSetAndCleared(t *testing.T) {
 			"in": map[string]any{"phone": "+355690000002", "clearPhone": false}})
 	})
 }
+
+// TestMutationInputEmptyUpdate: an update that names no field is refused,
+// and changes nothing: it moved the version and wrote a timeline entry.
+func TestMutationInputEmptyUpdate(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		need(t, c.ID)
+		h.refuse(t, h.police, updateCaseMutation, map[string]any{"id": c.ID, "v": c.Version, "in": map[string]any{}}, badField("input"), c.ID)
+	})
+}

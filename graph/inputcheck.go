@@ -91,6 +91,9 @@ func (c *inputChecker) field(f *ast.Field, prefix string, root bool) error {
 				continue // gqlgen reports it, with its own code
 			}
 			path := prefix + arg.Name
+			if root && c.mutation && changesNothing(def.Type, v) {
+				return apperr.InvalidField(path, "%s changes nothing: give at least one field to change.", path)
+			}
 			if arg.Name == "where" {
 				if err := c.filterSize(path, v); err != nil {
 					return err
@@ -268,4 +271,12 @@ func setAndCleared(path string, m map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// changesNothing reports whether v is an empty update input (an
+// Update…Input with no field): it would only move the record's version and
+// write a timeline entry, which is a client's mistake, not a change.
+func changesNothing(t *ast.Type, v any) bool {
+	m, ok := v.(map[string]any)
+	return ok && len(m) == 0 && t.Elem == nil && strings.HasPrefix(t.NamedType, "Update") && strings.HasSuffix(t.NamedType, "Input")
 }
