@@ -13,7 +13,9 @@
 //     break, nothing else;
 //   - holds a bidirectional override or isolate (U+202A–U+202E,
 //     U+2066–U+2069), which make a stored reference or name display
-//     differently from what it is ("Trojan Source");
+//     differently from what it is ("Trojan Source"), or, in one line, a
+//     zero-width space, word joiner or byte order mark, which make two
+//     that look alike differ;
 //   - is empty or only white space: a name, title or note that says
 //     nothing is a mistake, and clearing a field has its own clearX flag;
 //   - is longer than MaxLine characters (one line) or MaxText (free text of
@@ -114,9 +116,18 @@ func CheckText(field, name, s string) error {
 			return apperr.InvalidField(field, "%s holds the control character U+%04X; it takes one line of text without control characters.", field, r)
 		case isBidiControl(r):
 			return apperr.InvalidField(field, "%s holds the bidirectional formatting character U+%04X, which makes text display differently from what it is.", field, r)
+		case !multiline && isInvisibleSpace(r):
+			return apperr.InvalidField(field, "%s holds the invisible character U+%04X, which makes two values that look alike differ.", field, r)
 		}
 	}
 	return nil
+}
+
+// isInvisibleSpace reports whether r is a zero-width space, word joiner or
+// byte order mark: nothing a name or a reference needs (the zero-width
+// joiner and non-joiner, which some scripts and emoji need, are not).
+func isInvisibleSpace(r rune) bool {
+	return r == 0x200B || r == 0x2060 || r == 0xFEFF
 }
 
 // isBidiControl reports whether r is a bidirectional embedding, override or

@@ -56,6 +56,10 @@ func TestCheckText(t *testing.T) {
 		{"LRO", "title", "a\u202db", false},
 		{"RLI", "title", "a\u2067b", false},
 		{"PDI", "title", "a\u2069b", false},
+		{"zero-width space in a reference", "reference", "E-\u200b1", false},
+		{"byte order mark in a name", "legalName", "\ufeffAna", false},
+		{"zero-width joiner (emoji, scripts)", "title", "a\u200db", true},
+		{"zero-width space in notes", "notes", "a\u200bb", true},
 		{"empty", "title", "", false},
 		{"spaces only", "notes", " \n\t ", false},
 		// Lengths count characters, not bytes: ë is two bytes.
