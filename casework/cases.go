@@ -165,12 +165,12 @@ func requireStandingOverVictim(ctx context.Context, c *ent.Client, victimID int)
 	if err != nil || p.HasRole(viewer.RoleCoordinator) {
 		return err
 	}
-	withVictim, err := anyCaseWorkedOn(ctx, c, casefile.HasVictimLinksWith(casevictim.VictimID(victimID)))
-	if err != nil || withVictim {
-		return err
-	}
 	own, err := ownAgency(ctx, c)
 	if err != nil {
+		return err
+	}
+	withVictim, err := anyCaseWorkedOn(ctx, c, own, casefile.HasVictimLinksWith(casevictim.VictimID(victimID)))
+	if err != nil || withVictim {
 		return err
 	}
 	if own.Region != nil {

@@ -328,16 +328,16 @@ func agencyOnCase(ctx context.Context, c *ent.Client, field string, caseID, agen
 // case (a national body sees them all) could give itself the standing that
 // opens its victims' data.
 func worksOn(ctx context.Context, c *ent.Client, caseID int) (bool, error) {
-	return anyCaseWorkedOn(ctx, c, casefile.ID(caseID))
-}
-
-// anyCaseWorkedOn reports whether a case for which which holds is one the
-// caller's agency works on, or is competent for by territory (worksOn).
-func anyCaseWorkedOn(ctx context.Context, c *ent.Client, which predicate.CaseFile) (bool, error) {
 	own, err := ownAgency(ctx, c)
 	if err != nil {
 		return false, err
 	}
+	return anyCaseWorkedOn(ctx, c, own, casefile.ID(caseID))
+}
+
+// anyCaseWorkedOn reports whether a case for which which holds is one the
+// agency own works on, or is competent for by territory (worksOn).
+func anyCaseWorkedOn(ctx context.Context, c *ent.Client, own *ent.Agency, which predicate.CaseFile) (bool, error) {
 	standing := []predicate.CaseFile{rowscope.CaseWorkedOnBy(own.ID)}
 	if own.Region != nil {
 		standing = append(standing, casefile.RegionEQ(*own.Region))

@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -260,9 +262,9 @@ func (m *filterMeasure) measure(v any, depth int) {
 // (legalName with clearLegalName: true): which one was meant cannot be told,
 // and ent would quietly keep the value.
 func setAndCleared(path string, m map[string]any) error {
-	for name, clear := range m {
+	for _, name := range slices.Sorted(maps.Keys(m)) { // the same field named whatever the order
 		field, ok := strings.CutPrefix(name, "clear")
-		if !ok || field == "" || clear != true {
+		if !ok || field == "" || m[name] != true {
 			continue
 		}
 		field = strings.ToLower(field[:1]) + field[1:]

@@ -207,6 +207,16 @@ func caseEventRows(s *Scope) func(*sql.Selector) {
 // the victim's rows: an EXISTS for each kind of record made PostgreSQL plan
 // each timeline statement for 3–5 ms, a review found).
 func victimSeen(rows func(*sql.Selector)) func(*sql.Selector) {
+	victimsFrom, ok := idStart(victim.Table)
+	starts := make([]int64, len(ofAVictim))
+	for i, t := range ofAVictim {
+		var found bool
+		starts[i], found = idStart(t.table)
+		ok = ok && found
+	}
+	if !ok {
+		return none // fail closed: without the ranges no entry's victim is known
+	}
 	return func(s *sql.Selector) {
 		// Written by the builder, which quotes for the statement's
 		// dialect when it is known (in the audit trail's subqueries, only
@@ -214,30 +224,18 @@ func victimSeen(rows func(*sql.Selector)) func(*sql.Selector) {
 		subject := func(b *sql.Builder) {
 			b.WriteString("CAST(").Ident(s.C(caseevent.FieldSubjectID)).WriteString(" AS BIGINT)")
 		}
-		inRange := func(b *sql.Builder, table string) bool {
-			lo, ok := idStart(table)
-			if ok {
-				subject(b)
-				b.WriteString(" BETWEEN ").Arg(lo).WriteString(" AND ").Arg(lo + 1<<32 - 1)
-			}
-			return ok
+		when := func(b *sql.Builder, from int64) {
+			b.WriteString(" WHEN ")
+			subject(b)
+			b.WriteString(" BETWEEN ").Arg(from).WriteString(" AND ").Arg(from + 1<<32 - 1).WriteString(" THEN ")
 		}
 		entryVictim := func(b *sql.Builder) {
 			b.WriteString("(CASE")
-			b.WriteString(" WHEN ")
-			if inRange(b, victim.Table) {
-				b.WriteString(" THEN ")
-				subject(b)
-			} else {
-				b.WriteString("FALSE THEN NULL")
-			}
-			for _, t := range ofAVictim {
-				b.WriteString(" WHEN ")
-				if !inRange(b, t.table) {
-					b.WriteString("FALSE THEN NULL")
-					continue
-				}
-				b.WriteString(" THEN (SELECT ").Ident(t.victimColumn).WriteString(" FROM ").Ident(t.table).
+			when(b, victimsFrom)
+			subject(b)
+			for i, t := range ofAVictim {
+				when(b, starts[i])
+				b.WriteString("(SELECT ").Ident(t.victimColumn).WriteString(" FROM ").Ident(t.table).
 					WriteString(" WHERE ").Ident("id").WriteString(" = ")
 				subject(b)
 				b.WriteString(")")

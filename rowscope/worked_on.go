@@ -2,8 +2,6 @@ package rowscope
 
 import (
 	"entgo.io/ent/dialect/sql"
-
-	"github.com/casegraph/casegraph/ent/migrate"
 )
 
 // WorkedOnBy returns subqueries of the ids of the records agencyID works
@@ -51,14 +49,9 @@ func TypeOfID(id int) string {
 
 // entityOfID is the entity whose table's id range holds id.
 func entityOfID(id int) (entity, bool) {
-	for _, t := range migrate.Tables {
-		if t.Annotation == nil || t.Annotation.IncrementStart == nil || id>>32 != *t.Annotation.IncrementStart>>32 {
-			continue
-		}
-		for _, e := range entities {
-			if e.table == t.Name {
-				return e, true
-			}
+	for _, e := range entities {
+		if from, ok := idStart(e.table); ok && int64(id)>>32 == from>>32 {
+			return e, true
 		}
 	}
 	return entity{}, false
