@@ -79,6 +79,25 @@ func postgresUnavailable(code string) bool {
 	return false
 }
 
+// IsCollision reports whether err is PostgreSQL's answer to transactions
+// that could not all go on: a deadlock (40P01), a serialization failure
+// (40001), or a lock not had within an operator's lock_timeout (55P03).
+// PostgreSQL has then aborted the whole transaction, so nothing of it is
+// written and the same request sent again normally succeeds: the client is
+// told to send it again (UNAVAILABLE), never INTERNAL. Unlike
+// IsUnavailable, the database itself is fine.
+func IsCollision(err error) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) {
+		return false
+	}
+	switch pqErr.Code {
+	case "40P01", "40001", "55P03": // deadlock_detected, serialization_failure, lock_not_available
+		return true
+	}
+	return false
+}
+
 // SQLite's primary result codes for a database held by another writer;
 // the extended codes (SQLITE_BUSY_SNAPSHOT, …) keep them in the low byte.
 const (

@@ -114,3 +114,73 @@ func sqliteBusy(t *testing.T) error {
 	_, err = other.ExecContext(wctx, "INSERT INTO t VALUES (1)")
 	return err
 }
+
+// TestIsCollision: the error PostgreSQL really returns to the transaction
+// it aborts to break a deadlock is a collision (the request may be sent
+// again), and neither an outage nor a refused statement is one.
+func TestIsCollision(t *testing.T) {
+	db := testdb.Postgres(t)
+	ctx := context.Background()
+	if _, err := db.SQL.ExecContext(ctx, `CREATE TABLE collide (id int PRIMARY KEY, n int); INSERT INTO collide VALUES (1, 0), (2, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	deadlock := deadlockLoser(t, db.SQL)
+	if !database.IsCollision(deadlock) {
+		t.Errorf("IsCollision(%v) = false for a real deadlock, want true", deadlock)
+	}
+	if !database.IsCollision(fmt.Errorf("ent: updating case: %w", &pq.Error{Code: "40001", Severity: "ERROR"})) {
+		t.Error("IsCollision(wrapped serialization failure) = false, want true")
+	}
+	_, unique := db.SQL.ExecContext(ctx, `INSERT INTO collide VALUES (1, 0)`)
+	for name, err := range map[string]error{
+		"nil": nil, "unique violation": unique, "bad connection": driver.ErrBadConn,
+		"postgres shutdown": &pq.Error{Code: "57P01", Severity: "FATAL"}, "sqlite busy": sqliteBusy(t),
+	} {
+		if database.IsCollision(err) {
+			t.Errorf("%s: IsCollision(%v) = true, want false", name, err)
+		}
+	}
+}
+
+// deadlockLoser makes two transactions take rows 1 and 2 of collide in
+// opposite orders and returns the error of the one PostgreSQL aborts.
+func deadlockLoser(t *testing.T, pool *sql.DB) error {
+	t.Helper()
+	ctx := context.Background()
+	first, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Rollback() //nolint:errcheck // ends whichever is still open
+	second, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Rollback() //nolint:errcheck
+	take := func(tx *sql.Tx, id int) error {
+		_, err := tx.ExecContext(ctx, `UPDATE collide SET n = n + 1 WHERE id = $1`, id)
+		return err
+	}
+	if err := take(first, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := take(second, 2); err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan error, 1)
+	go func() { waiting <- take(first, 2) }() // waits for second
+	time.Sleep(100 * time.Millisecond)
+	errSecond := take(second, 1) // closes the circle: one of the two is aborted
+	if errSecond != nil {
+		_ = second.Rollback()
+		if err := <-waiting; err != nil {
+			t.Fatalf("both transactions failed: %v; %v", errSecond, err)
+		}
+		return errSecond
+	}
+	errFirst := <-waiting
+	if errFirst == nil {
+		t.Fatal("no deadlock detected")
+	}
+	return errFirst
+}

@@ -66,6 +66,8 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 			return withCode(out, apperr.NotFound, "Not found.", nil, "")
 		case database.IsUnavailable(inner):
 			return p.databaseUnavailable(ctx, out, inner)
+		case database.IsCollision(inner):
+			return p.collision(ctx, out, inner)
 		case isEmptyNestedFilter(inner):
 			return withCode(out, apperr.BadUserInput, "A filter inside not, and or or in where is empty ({}): give it at least one condition, or leave it out.", nil, "")
 		}
@@ -106,6 +108,17 @@ func (p errorPresenter) databaseUnavailable(ctx context.Context, out *gqlerror.E
 	id := requestid.FromContext(ctx)
 	p.logger.ErrorContext(ctx, "database unavailable", "request_id", id, "path", out.Path.String(), "error", err.Error())
 	return withCode(out, apperr.Unavailable, "The database cannot be reached right now; try again in a few seconds. Quote the request id "+id+" if it persists.", nil, id)
+}
+
+// collision answers a statement PostgreSQL aborted because another
+// transaction held what it needed (database.IsCollision): its whole
+// transaction was undone, so a mutation wrote nothing, and sending the
+// request again normally succeeds. UNAVAILABLE, as for any failure that is
+// neither the client's nor a bug.
+func (p errorPresenter) collision(ctx context.Context, out *gqlerror.Error, err error) *gqlerror.Error {
+	id := requestid.FromContext(ctx)
+	p.logger.WarnContext(ctx, "transaction collided with another and was undone", "request_id", id, "path", out.Path.String(), "error", err.Error())
+	return withCode(out, apperr.Unavailable, "This request collided with another one changing the same records at the same moment and was undone: nothing of it was saved. Send it again.", nil, id)
 }
 
 // internal logs err (never the request's variables) and hides it.

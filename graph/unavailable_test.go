@@ -13,8 +13,11 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/lib/pq"
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/database"
@@ -86,6 +89,39 @@ func TestMutationBeginRetriedOnce(t *testing.T) {
 		}
 		if n := casesWithReference(t, db, "TIR-FAULT-2"); n != 0 {
 			t.Errorf("%d cases written by a mutation that could not begin", n)
+		}
+	})
+}
+
+// TestMutationCollisionIsUnavailable: a mutation whose statement
+// PostgreSQL aborted to break a deadlock wrote nothing; the client is told
+// UNAVAILABLE, to send it again, with a request id (never INTERNAL), and
+// sending it again makes the record once.
+func TestMutationCollisionIsUnavailable(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, base *database.DB) {
+		db, faults := testdb.WithFaults(base)
+		s := testserver.Start(t, db)
+		tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+		vars := map[string]any{"in": faultCaseInput("TIR-FAULT-4", agencyGlobalID(t, db, "police-tirane")), "key": "intake-fault-4"}
+
+		faults.FailStatements("INSERT INTO", 1, fmt.Errorf("ent: %w", &pq.Error{Code: "40P01", Severity: "ERROR", Message: "deadlock detected"}))
+		res := s.Do(t, tok, openCaseDoc, vars)
+		if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.Unavailable) {
+			t.Fatalf("codes %v, want [UNAVAILABLE]:\n%s", codes, res.Body)
+		}
+		e := res.Errors[0]
+		if e.Extensions["requestId"] == nil || e.Extensions["outcome"] != nil || !strings.Contains(e.Message, "nothing of it was saved") {
+			t.Errorf("want a request id, no outcome and a message saying nothing was saved:\n%s", res.Body)
+		}
+		if strings.Contains(string(res.Body), "deadlock") || strings.Contains(string(res.Body), "40P01") {
+			t.Errorf("the driver's words reached the client:\n%s", res.Body)
+		}
+		if n := casesWithReference(t, db, "TIR-FAULT-4"); n != 0 {
+			t.Fatalf("%d cases written by a mutation that was undone", n)
+		}
+		s.Do(t, tok, openCaseDoc, vars).MustOK(t)
+		if n := casesWithReference(t, db, "TIR-FAULT-4"); n != 1 {
+			t.Errorf("%d cases after sending it again, want 1", n)
 		}
 	})
 }
