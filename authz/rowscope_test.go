@@ -382,21 +382,23 @@ func TestRowScopeByRole(t *testing.T) {
 // MEDICAL created."). An agency that sees the case but not one of its
 // victims does not see the entries about that victim: police-durres sees
 // caseD3 (of its region) but not vX (of Tirana, in a case it does not work
-// on); police-gd, which leads caseD3, sees them all.
+// on); police-gd, which leads caseD3, sees them all. The entries are
+// written as casework writes them, with the victim they concern
+// (TestTimelineEntriesKeepTheirVictim checks that casework does).
 func TestTimelineHidesEntriesAboutHiddenVictims(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		f := e.f
 		c := e.db.Client
 		linked := ok(c.CaseEvent.Create().SetCaseID(f.caseD3).SetKind(domain.CaseEventKindVictimLinked).
 			SetActorSubject("fixture@police-gd").SetActorAgencyID(f.id(t, "police-gd")).
-			SetSubjectID(fmt.Sprint(f.vX)).SetSummary("Victim linked to the case.").Save(sys()))(t).ID
+			SetSubjectID(fmt.Sprint(f.vX)).SetSubjectVictimID(f.vX).SetSummary("Victim linked to the case.").Save(sys()))(t).ID
 		// A referral of vX's, which police-durres is not party to: the
 		// entry about it concerns vX too.
 		ref := ok(c.Referral.Create().SetVictimID(f.vX).SetCaseID(f.caseD3).SetFromAgencyID(f.id(t, "police-gd")).
 			SetToAgencyID(f.id(t, "shelter-national")).SetServiceKind(domain.ServiceKindMedical).SetReferredAt(past).Save(sys()))(t).ID
 		referred := ok(c.CaseEvent.Create().SetCaseID(f.caseD3).SetKind(domain.CaseEventKindReferralCreated).
 			SetActorSubject("fixture@police-gd").SetActorAgencyID(f.id(t, "police-gd")).
-			SetSubjectID(fmt.Sprint(ref)).SetSummary("Referral for MEDICAL created.").Save(sys()))(t).ID
+			SetSubjectID(fmt.Sprint(ref)).SetSubjectVictimID(f.vX).SetSummary("Referral for MEDICAL created.").Save(sys()))(t).ID
 		opened := ok(c.CaseEvent.Create().SetCaseID(f.caseD3).SetKind(domain.CaseEventKindCaseOpened).
 			SetActorSubject("fixture@police-gd").SetActorAgencyID(f.id(t, "police-gd")).
 			SetSubjectID(fmt.Sprint(f.caseD3)).SetSummary("Case opened.").Save(sys()))(t).ID

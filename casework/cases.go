@@ -195,7 +195,7 @@ func linkVictim(ctx context.Context, c *ent.Client, victimID, caseID int) error 
 	if err := c.CaseVictim.Create().SetCaseID(caseID).SetVictimID(victimID).Exec(ctx); err != nil {
 		return translate(err)
 	}
-	return event(ctx, c, caseID, domain.CaseEventKindVictimLinked, victimID, "Victim linked to the case.")
+	return victimCaseEvent(ctx, c, caseID, victimID, domain.CaseEventKindVictimLinked, victimID, "Victim linked to the case.")
 }
 
 // partOf is the part an agency of kind k plays in a case it leads.

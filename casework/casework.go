@@ -60,8 +60,18 @@ func actor(ctx context.Context) (*viewer.Principal, error) {
 	return p, nil
 }
 
-// event adds an entry to a case's timeline, on behalf of the caller.
+// event adds an entry to a case's timeline, on behalf of the caller, about
+// a record that concerns no victim (the case, a proceeding, a suspect).
 func event(ctx context.Context, c *ent.Client, caseID int, kind domain.CaseEventKind, subjectID int, summary string) error {
+	return victimCaseEvent(ctx, c, caseID, 0, kind, subjectID, summary)
+}
+
+// victimCaseEvent adds an entry to a case's timeline about victimID's
+// record subjectID (the victim itself, or a referral, support service or
+// consent of theirs). The entry keeps the victim, so that whoever does not
+// see the victim does not see the entry (rowscope.caseEventRows); victimID
+// 0 is an entry about no victim.
+func victimCaseEvent(ctx context.Context, c *ent.Client, caseID, victimID int, kind domain.CaseEventKind, subjectID int, summary string) error {
 	p, err := actor(ctx)
 	if err != nil {
 		return err
@@ -72,11 +82,15 @@ func event(ctx context.Context, c *ent.Client, caseID int, kind domain.CaseEvent
 	if subjectID != 0 {
 		b.SetSubjectID(fmt.Sprint(subjectID))
 	}
+	if victimID != 0 {
+		b.SetSubjectVictimID(victimID)
+	}
 	return b.Exec(ctx)
 }
 
-// victimEvent adds a timeline entry to every case the victim appears in,
-// including cases the caller does not see: each case's timeline is complete.
+// victimEvent adds an entry about victimID's record subjectID to every case
+// the victim appears in, including cases the caller does not see: each
+// case's timeline is complete.
 func victimEvent(ctx context.Context, c *ent.Client, victimID int, kind domain.CaseEventKind, subjectID int, summary string) error {
 	caseIDs, err := c.CaseVictim.Query().Where(casevictim.VictimID(victimID)).
 		Select(casevictim.FieldCaseID).Ints(viewer.SystemContext(ctx))
@@ -84,7 +98,7 @@ func victimEvent(ctx context.Context, c *ent.Client, victimID int, kind domain.C
 		return err
 	}
 	for _, id := range caseIDs {
-		if err := event(ctx, c, id, kind, subjectID, summary); err != nil {
+		if err := victimCaseEvent(ctx, c, id, victimID, kind, subjectID, summary); err != nil {
 			return err
 		}
 	}

@@ -100,7 +100,7 @@ func MoveReferralStatus(ctx context.Context, c *ent.Client, id, expectedVersion 
 // victim when it names none.
 func referralEvent(ctx context.Context, c *ent.Client, r *ent.Referral, kind domain.CaseEventKind, summary string) error {
 	if r.CaseID != nil {
-		return event(ctx, c, *r.CaseID, kind, r.ID, summary)
+		return victimCaseEvent(ctx, c, *r.CaseID, r.VictimID, kind, r.ID, summary)
 	}
 	return victimEvent(ctx, c, r.VictimID, kind, r.ID, summary)
 }

@@ -36,6 +36,8 @@ type CaseEvent struct {
 	Summary string `json:"summary,omitempty"`
 	// Global id of the record the event is about (a victim, a prosecution…).
 	SubjectID string `json:"subject_id,omitempty"`
+	// The victim the event is about: its subject, or the victim of the referral, support or consent that is. Row scope hides the entry from whoever does not see that victim (rowscope.caseEventRows). Not in GraphQL.
+	SubjectVictimID *int `json:"subject_victim_id,omitempty"`
 	// CaseID holds the value of the "case_id" field.
 	CaseID int `json:"case_id,omitempty"`
 	// ActorAgencyID holds the value of the "actor_agency_id" field.
@@ -86,7 +88,7 @@ func (*CaseEvent) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case caseevent.FieldID, caseevent.FieldVersion, caseevent.FieldCaseID, caseevent.FieldActorAgencyID:
+		case caseevent.FieldID, caseevent.FieldVersion, caseevent.FieldSubjectVictimID, caseevent.FieldCaseID, caseevent.FieldActorAgencyID:
 			values[i] = new(sql.NullInt64)
 		case caseevent.FieldKind, caseevent.FieldActorSubject, caseevent.FieldSummary, caseevent.FieldSubjectID:
 			values[i] = new(sql.NullString)
@@ -160,6 +162,13 @@ func (_m *CaseEvent) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field subject_id", values[i])
 			} else if value.Valid {
 				_m.SubjectID = value.String
+			}
+		case caseevent.FieldSubjectVictimID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field subject_victim_id", values[i])
+			} else if value.Valid {
+				_m.SubjectVictimID = new(int)
+				*_m.SubjectVictimID = int(value.Int64)
 			}
 		case caseevent.FieldCaseID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -242,6 +251,11 @@ func (_m *CaseEvent) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("subject_id=")
 	builder.WriteString(_m.SubjectID)
+	builder.WriteString(", ")
+	if v := _m.SubjectVictimID; v != nil {
+		builder.WriteString("subject_victim_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("case_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CaseID))

@@ -111,6 +111,20 @@ func (_c *CaseEventCreate) SetNillableSubjectID(v *string) *CaseEventCreate {
 	return _c
 }
 
+// SetSubjectVictimID sets the "subject_victim_id" field.
+func (_c *CaseEventCreate) SetSubjectVictimID(v int) *CaseEventCreate {
+	_c.mutation.SetSubjectVictimID(v)
+	return _c
+}
+
+// SetNillableSubjectVictimID sets the "subject_victim_id" field if the given value is not nil.
+func (_c *CaseEventCreate) SetNillableSubjectVictimID(v *int) *CaseEventCreate {
+	if v != nil {
+		_c.SetSubjectVictimID(*v)
+	}
+	return _c
+}
+
 // SetCaseID sets the "case_id" field.
 func (_c *CaseEventCreate) SetCaseID(v int) *CaseEventCreate {
 	_c.mutation.SetCaseID(v)
@@ -305,6 +319,10 @@ func (_c *CaseEventCreate) createSpec() (*CaseEvent, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.SubjectID(); ok {
 		_spec.SetField(caseevent.FieldSubjectID, field.TypeString, value)
 		_node.SubjectID = value
+	}
+	if value, ok := _c.mutation.SubjectVictimID(); ok {
+		_spec.SetField(caseevent.FieldSubjectVictimID, field.TypeInt, value)
+		_node.SubjectVictimID = &value
 	}
 	if nodes := _c.mutation.CaseIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

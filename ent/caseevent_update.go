@@ -149,6 +149,9 @@ func (_u *CaseEventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.SubjectIDCleared() {
 		_spec.ClearField(caseevent.FieldSubjectID, field.TypeString)
 	}
+	if _u.mutation.SubjectVictimIDCleared() {
+		_spec.ClearField(caseevent.FieldSubjectVictimID, field.TypeInt)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -320,6 +323,9 @@ func (_u *CaseEventUpdateOne) sqlSave(ctx context.Context) (_node *CaseEvent, er
 	}
 	if _u.mutation.SubjectIDCleared() {
 		_spec.ClearField(caseevent.FieldSubjectID, field.TypeString)
+	}
+	if _u.mutation.SubjectVictimIDCleared() {
+		_spec.ClearField(caseevent.FieldSubjectVictimID, field.TypeInt)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &CaseEvent{config: _u.config}

@@ -118,16 +118,17 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "CaseEvent",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			caseevent.FieldCreatedAt:     {Type: field.TypeTime, Column: caseevent.FieldCreatedAt},
-			caseevent.FieldUpdatedAt:     {Type: field.TypeTime, Column: caseevent.FieldUpdatedAt},
-			caseevent.FieldVersion:       {Type: field.TypeInt, Column: caseevent.FieldVersion},
-			caseevent.FieldKind:          {Type: field.TypeEnum, Column: caseevent.FieldKind},
-			caseevent.FieldAt:            {Type: field.TypeTime, Column: caseevent.FieldAt},
-			caseevent.FieldActorSubject:  {Type: field.TypeString, Column: caseevent.FieldActorSubject},
-			caseevent.FieldSummary:       {Type: field.TypeString, Column: caseevent.FieldSummary},
-			caseevent.FieldSubjectID:     {Type: field.TypeString, Column: caseevent.FieldSubjectID},
-			caseevent.FieldCaseID:        {Type: field.TypeInt, Column: caseevent.FieldCaseID},
-			caseevent.FieldActorAgencyID: {Type: field.TypeInt, Column: caseevent.FieldActorAgencyID},
+			caseevent.FieldCreatedAt:       {Type: field.TypeTime, Column: caseevent.FieldCreatedAt},
+			caseevent.FieldUpdatedAt:       {Type: field.TypeTime, Column: caseevent.FieldUpdatedAt},
+			caseevent.FieldVersion:         {Type: field.TypeInt, Column: caseevent.FieldVersion},
+			caseevent.FieldKind:            {Type: field.TypeEnum, Column: caseevent.FieldKind},
+			caseevent.FieldAt:              {Type: field.TypeTime, Column: caseevent.FieldAt},
+			caseevent.FieldActorSubject:    {Type: field.TypeString, Column: caseevent.FieldActorSubject},
+			caseevent.FieldSummary:         {Type: field.TypeString, Column: caseevent.FieldSummary},
+			caseevent.FieldSubjectID:       {Type: field.TypeString, Column: caseevent.FieldSubjectID},
+			caseevent.FieldSubjectVictimID: {Type: field.TypeInt, Column: caseevent.FieldSubjectVictimID},
+			caseevent.FieldCaseID:          {Type: field.TypeInt, Column: caseevent.FieldCaseID},
+			caseevent.FieldActorAgencyID:   {Type: field.TypeInt, Column: caseevent.FieldActorAgencyID},
 		},
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
@@ -1564,6 +1565,11 @@ func (f *CaseEventFilter) WhereSummary(p entql.StringP) {
 // WhereSubjectID applies the entql string predicate on the subject_id field.
 func (f *CaseEventFilter) WhereSubjectID(p entql.StringP) {
 	f.Where(p.Field(caseevent.FieldSubjectID))
+}
+
+// WhereSubjectVictimID applies the entql int predicate on the subject_victim_id field.
+func (f *CaseEventFilter) WhereSubjectVictimID(p entql.IntP) {
+	f.Where(p.Field(caseevent.FieldSubjectVictimID))
 }
 
 // WhereCaseID applies the entql int predicate on the case_id field.

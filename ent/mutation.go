@@ -3492,26 +3492,28 @@ func (m *CaseAssignmentMutation) ResetEdge(name string) error {
 // CaseEventMutation represents an operation that mutates the CaseEvent nodes in the graph.
 type CaseEventMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *int
-	created_at          *time.Time
-	updated_at          *time.Time
-	version             *int
-	addversion          *int
-	kind                *domain.CaseEventKind
-	at                  *time.Time
-	actor_subject       *string
-	summary             *string
-	subject_id          *string
-	clearedFields       map[string]struct{}
-	_case               *int
-	cleared_case        bool
-	actor_agency        *int
-	clearedactor_agency bool
-	done                bool
-	oldValue            func(context.Context) (*CaseEvent, error)
-	predicates          []predicate.CaseEvent
+	op                   Op
+	typ                  string
+	id                   *int
+	created_at           *time.Time
+	updated_at           *time.Time
+	version              *int
+	addversion           *int
+	kind                 *domain.CaseEventKind
+	at                   *time.Time
+	actor_subject        *string
+	summary              *string
+	subject_id           *string
+	subject_victim_id    *int
+	addsubject_victim_id *int
+	clearedFields        map[string]struct{}
+	_case                *int
+	cleared_case         bool
+	actor_agency         *int
+	clearedactor_agency  bool
+	done                 bool
+	oldValue             func(context.Context) (*CaseEvent, error)
+	predicates           []predicate.CaseEvent
 }
 
 var _ ent.Mutation = (*CaseEventMutation)(nil)
@@ -3933,6 +3935,76 @@ func (m *CaseEventMutation) ResetSubjectID() {
 	delete(m.clearedFields, caseevent.FieldSubjectID)
 }
 
+// SetSubjectVictimID sets the "subject_victim_id" field.
+func (m *CaseEventMutation) SetSubjectVictimID(i int) {
+	m.subject_victim_id = &i
+	m.addsubject_victim_id = nil
+}
+
+// SubjectVictimID returns the value of the "subject_victim_id" field in the mutation.
+func (m *CaseEventMutation) SubjectVictimID() (r int, exists bool) {
+	v := m.subject_victim_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectVictimID returns the old "subject_victim_id" field's value of the CaseEvent entity.
+// If the CaseEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CaseEventMutation) OldSubjectVictimID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectVictimID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectVictimID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectVictimID: %w", err)
+	}
+	return oldValue.SubjectVictimID, nil
+}
+
+// AddSubjectVictimID adds i to the "subject_victim_id" field.
+func (m *CaseEventMutation) AddSubjectVictimID(i int) {
+	if m.addsubject_victim_id != nil {
+		*m.addsubject_victim_id += i
+	} else {
+		m.addsubject_victim_id = &i
+	}
+}
+
+// AddedSubjectVictimID returns the value that was added to the "subject_victim_id" field in this mutation.
+func (m *CaseEventMutation) AddedSubjectVictimID() (r int, exists bool) {
+	v := m.addsubject_victim_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSubjectVictimID clears the value of the "subject_victim_id" field.
+func (m *CaseEventMutation) ClearSubjectVictimID() {
+	m.subject_victim_id = nil
+	m.addsubject_victim_id = nil
+	m.clearedFields[caseevent.FieldSubjectVictimID] = struct{}{}
+}
+
+// SubjectVictimIDCleared returns if the "subject_victim_id" field was cleared in this mutation.
+func (m *CaseEventMutation) SubjectVictimIDCleared() bool {
+	_, ok := m.clearedFields[caseevent.FieldSubjectVictimID]
+	return ok
+}
+
+// ResetSubjectVictimID resets all changes to the "subject_victim_id" field.
+func (m *CaseEventMutation) ResetSubjectVictimID() {
+	m.subject_victim_id = nil
+	m.addsubject_victim_id = nil
+	delete(m.clearedFields, caseevent.FieldSubjectVictimID)
+}
+
 // SetCaseID sets the "case_id" field.
 func (m *CaseEventMutation) SetCaseID(i int) {
 	m._case = &i
@@ -4093,7 +4165,7 @@ func (m *CaseEventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CaseEventMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, caseevent.FieldCreatedAt)
 	}
@@ -4117,6 +4189,9 @@ func (m *CaseEventMutation) Fields() []string {
 	}
 	if m.subject_id != nil {
 		fields = append(fields, caseevent.FieldSubjectID)
+	}
+	if m.subject_victim_id != nil {
+		fields = append(fields, caseevent.FieldSubjectVictimID)
 	}
 	if m._case != nil {
 		fields = append(fields, caseevent.FieldCaseID)
@@ -4148,6 +4223,8 @@ func (m *CaseEventMutation) Field(name string) (ent.Value, bool) {
 		return m.Summary()
 	case caseevent.FieldSubjectID:
 		return m.SubjectID()
+	case caseevent.FieldSubjectVictimID:
+		return m.SubjectVictimID()
 	case caseevent.FieldCaseID:
 		return m.CaseID()
 	case caseevent.FieldActorAgencyID:
@@ -4177,6 +4254,8 @@ func (m *CaseEventMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldSummary(ctx)
 	case caseevent.FieldSubjectID:
 		return m.OldSubjectID(ctx)
+	case caseevent.FieldSubjectVictimID:
+		return m.OldSubjectVictimID(ctx)
 	case caseevent.FieldCaseID:
 		return m.OldCaseID(ctx)
 	case caseevent.FieldActorAgencyID:
@@ -4246,6 +4325,13 @@ func (m *CaseEventMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSubjectID(v)
 		return nil
+	case caseevent.FieldSubjectVictimID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectVictimID(v)
+		return nil
 	case caseevent.FieldCaseID:
 		v, ok := value.(int)
 		if !ok {
@@ -4271,6 +4357,9 @@ func (m *CaseEventMutation) AddedFields() []string {
 	if m.addversion != nil {
 		fields = append(fields, caseevent.FieldVersion)
 	}
+	if m.addsubject_victim_id != nil {
+		fields = append(fields, caseevent.FieldSubjectVictimID)
+	}
 	return fields
 }
 
@@ -4281,6 +4370,8 @@ func (m *CaseEventMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case caseevent.FieldVersion:
 		return m.AddedVersion()
+	case caseevent.FieldSubjectVictimID:
+		return m.AddedSubjectVictimID()
 	}
 	return nil, false
 }
@@ -4297,6 +4388,13 @@ func (m *CaseEventMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddVersion(v)
 		return nil
+	case caseevent.FieldSubjectVictimID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSubjectVictimID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CaseEvent numeric field %s", name)
 }
@@ -4307,6 +4405,9 @@ func (m *CaseEventMutation) ClearedFields() []string {
 	var fields []string
 	if m.FieldCleared(caseevent.FieldSubjectID) {
 		fields = append(fields, caseevent.FieldSubjectID)
+	}
+	if m.FieldCleared(caseevent.FieldSubjectVictimID) {
+		fields = append(fields, caseevent.FieldSubjectVictimID)
 	}
 	return fields
 }
@@ -4324,6 +4425,9 @@ func (m *CaseEventMutation) ClearField(name string) error {
 	switch name {
 	case caseevent.FieldSubjectID:
 		m.ClearSubjectID()
+		return nil
+	case caseevent.FieldSubjectVictimID:
+		m.ClearSubjectVictimID()
 		return nil
 	}
 	return fmt.Errorf("unknown CaseEvent nullable field %s", name)
@@ -4356,6 +4460,9 @@ func (m *CaseEventMutation) ResetField(name string) error {
 		return nil
 	case caseevent.FieldSubjectID:
 		m.ResetSubjectID()
+		return nil
+	case caseevent.FieldSubjectVictimID:
+		m.ResetSubjectVictimID()
 		return nil
 	case caseevent.FieldCaseID:
 		m.ResetCaseID()

@@ -174,14 +174,6 @@ var (
 	consentRows  = through(victimRows, consent.HasVictimWith)
 )
 
-// ofAVictim are the records hung off a victim that a case's timeline may
-// name (its entries' subject), with the column naming their victim.
-var ofAVictim = []struct{ table, victimColumn string }{
-	{referral.Table, referral.FieldVictimID},
-	{supportservice.Table, supportservice.FieldVictimID},
-	{consent.Table, consent.FieldVictimID},
-}
-
 // caseEventRows: the timeline of a visible case, without the entries about
 // a victim the scope does not see (a victim linked, a referral of theirs
 // for medical care created): an entry names its subject and says what
@@ -200,62 +192,20 @@ func caseEventRows(s *Scope) func(*sql.Selector) {
 	}
 }
 
-// victimSeen: the entry concerns no victim, or one in rows. The victim an
-// entry concerns is its subject when that is a victim, or the victim of
-// the referral, support service or consent that is its subject; which
-// one, the range of global ids the subject falls in tells (one EXISTS over
-// the victim's rows: an EXISTS for each kind of record made PostgreSQL plan
-// each timeline statement for 3–5 ms, a review found).
+// victimSeen: the entry concerns no victim, or one in rows. Its writer
+// (casework's timeline helper) stores the victim it concerns in
+// subject_victim_id: the subject itself, or the victim of the referral,
+// support service or consent that is the subject. The check is one probe of
+// the victim's primary key; reading the victim from the subject's global
+// id at read time instead cost PostgreSQL 3–5 ms of planning a timeline
+// statement (docs/row-scope.md).
 func victimSeen(rows func(*sql.Selector)) func(*sql.Selector) {
-	victimsFrom, ok := idStart(victim.Table)
-	starts := make([]int64, len(ofAVictim))
-	for i, t := range ofAVictim {
-		var found bool
-		starts[i], found = idStart(t.table)
-		ok = ok && found
-	}
-	if !ok {
-		return none // fail closed: without the ranges no entry's victim is known
-	}
 	return func(s *sql.Selector) {
-		// Written by the builder, which quotes for the statement's
-		// dialect when it is known (in the audit trail's subqueries, only
-		// once they are embedded).
-		subject := func(b *sql.Builder) {
-			b.WriteString("CAST(").Ident(s.C(caseevent.FieldSubjectID)).WriteString(" AS BIGINT)")
-		}
-		when := func(b *sql.Builder, from int64) {
-			b.WriteString(" WHEN ")
-			subject(b)
-			b.WriteString(" BETWEEN ").Arg(from).WriteString(" AND ").Arg(from + 1<<32 - 1).WriteString(" THEN ")
-		}
-		entryVictim := func(b *sql.Builder) {
-			b.WriteString("(CASE")
-			when(b, victimsFrom)
-			subject(b)
-			for i, t := range ofAVictim {
-				when(b, starts[i])
-				b.WriteString("(SELECT ").Ident(t.victimColumn).WriteString(" FROM ").Ident(t.table).
-					WriteString(" WHERE ").Ident("id").WriteString(" = ")
-				subject(b)
-				b.WriteString(")")
-			}
-			b.WriteString(" END)")
-		}
 		v := sql.Table(victim.Table).As("entry_victim")
-		seen := sql.Select(v.C(victim.FieldID)).From(v).Where(sql.P(func(b *sql.Builder) {
-			b.Ident(v.C(victim.FieldID)).WriteString(" = ")
-			entryVictim(b)
-		}))
+		seen := sql.Select(v.C(victim.FieldID)).From(v).
+			Where(sql.ColumnsEQ(v.C(victim.FieldID), s.C(caseevent.FieldSubjectVictimID)))
 		rows(seen)
-		s.Where(sql.Or(
-			sql.IsNull(s.C(caseevent.FieldSubjectID)),
-			sql.P(func(b *sql.Builder) {
-				entryVictim(b)
-				b.WriteString(" IS NULL")
-			}),
-			sql.Exists(seen),
-		))
+		s.Where(sql.Or(sql.IsNull(s.C(caseevent.FieldSubjectVictimID)), sql.Exists(seen)))
 	}
 }
 

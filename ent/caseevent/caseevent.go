@@ -34,6 +34,8 @@ const (
 	FieldSummary = "summary"
 	// FieldSubjectID holds the string denoting the subject_id field in the database.
 	FieldSubjectID = "subject_id"
+	// FieldSubjectVictimID holds the string denoting the subject_victim_id field in the database.
+	FieldSubjectVictimID = "subject_victim_id"
 	// FieldCaseID holds the string denoting the case_id field in the database.
 	FieldCaseID = "case_id"
 	// FieldActorAgencyID holds the string denoting the actor_agency_id field in the database.
@@ -71,6 +73,7 @@ var Columns = []string{
 	FieldActorSubject,
 	FieldSummary,
 	FieldSubjectID,
+	FieldSubjectVictimID,
 	FieldCaseID,
 	FieldActorAgencyID,
 }
@@ -165,6 +168,11 @@ func BySummary(opts ...sql.OrderTermOption) OrderOption {
 // BySubjectID orders the results by the subject_id field.
 func BySubjectID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSubjectID, opts...).ToFunc()
+}
+
+// BySubjectVictimID orders the results by the subject_victim_id field.
+func BySubjectVictimID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSubjectVictimID, opts...).ToFunc()
 }
 
 // ByCaseID orders the results by the case_id field.

@@ -91,6 +91,11 @@ func SubjectID(v string) predicate.CaseEvent {
 	return predicate.CaseEvent(sql.FieldEQ(FieldSubjectID, v))
 }
 
+// SubjectVictimID applies equality check predicate on the "subject_victim_id" field. It's identical to SubjectVictimIDEQ.
+func SubjectVictimID(v int) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldEQ(FieldSubjectVictimID, v))
+}
+
 // CaseID applies equality check predicate on the "case_id" field. It's identical to CaseIDEQ.
 func CaseID(v int) predicate.CaseEvent {
 	return predicate.CaseEvent(sql.FieldEQ(FieldCaseID, v))
@@ -494,6 +499,56 @@ func SubjectIDEqualFold(v string) predicate.CaseEvent {
 // SubjectIDContainsFold applies the ContainsFold predicate on the "subject_id" field.
 func SubjectIDContainsFold(v string) predicate.CaseEvent {
 	return predicate.CaseEvent(sql.FieldContainsFold(FieldSubjectID, v))
+}
+
+// SubjectVictimIDEQ applies the EQ predicate on the "subject_victim_id" field.
+func SubjectVictimIDEQ(v int) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldEQ(FieldSubjectVictimID, v))
+}
+
+// SubjectVictimIDNEQ applies the NEQ predicate on the "subject_victim_id" field.
+func SubjectVictimIDNEQ(v int) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldNEQ(FieldSubjectVictimID, v))
+}
+
+// SubjectVictimIDIn applies the In predicate on the "subject_victim_id" field.
+func SubjectVictimIDIn(vs ...int) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldIn(FieldSubjectVictimID, vs...))
+}
+
+// SubjectVictimIDNotIn applies the NotIn predicate on the "subject_victim_id" field.
+func SubjectVictimIDNotIn(vs ...int) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldNotIn(FieldSubjectVictimID, vs...))
+}
+
+// SubjectVictimIDGT applies the GT predicate on the "subject_victim_id" field.
+func SubjectVictimIDGT(v int) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldGT(FieldSubjectVictimID, v))
+}
+
+// SubjectVictimIDGTE applies the GTE predicate on the "subject_victim_id" field.
+func SubjectVictimIDGTE(v int) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldGTE(FieldSubjectVictimID, v))
+}
+
+// SubjectVictimIDLT applies the LT predicate on the "subject_victim_id" field.
+func SubjectVictimIDLT(v int) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldLT(FieldSubjectVictimID, v))
+}
+
+// SubjectVictimIDLTE applies the LTE predicate on the "subject_victim_id" field.
+func SubjectVictimIDLTE(v int) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldLTE(FieldSubjectVictimID, v))
+}
+
+// SubjectVictimIDIsNil applies the IsNil predicate on the "subject_victim_id" field.
+func SubjectVictimIDIsNil() predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldIsNull(FieldSubjectVictimID))
+}
+
+// SubjectVictimIDNotNil applies the NotNil predicate on the "subject_victim_id" field.
+func SubjectVictimIDNotNil() predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldNotNull(FieldSubjectVictimID))
 }
 
 // CaseIDEQ applies the EQ predicate on the "case_id" field.

@@ -193,6 +193,7 @@ var (
 		{Name: "actor_subject", Type: field.TypeString},
 		{Name: "summary", Type: field.TypeString, Size: 500},
 		{Name: "subject_id", Type: field.TypeString, Nullable: true},
+		{Name: "subject_victim_id", Type: field.TypeInt, Nullable: true},
 		{Name: "actor_agency_id", Type: field.TypeInt},
 		{Name: "case_id", Type: field.TypeInt},
 	}
@@ -204,13 +205,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "case_events_agencies_actor_agency",
-				Columns:    []*schema.Column{CaseEventsColumns[9]},
+				Columns:    []*schema.Column{CaseEventsColumns[10]},
 				RefColumns: []*schema.Column{AgenciesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "case_events_case_files_events",
-				Columns:    []*schema.Column{CaseEventsColumns[10]},
+				Columns:    []*schema.Column{CaseEventsColumns[11]},
 				RefColumns: []*schema.Column{CaseFilesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -239,12 +240,12 @@ var (
 			{
 				Name:    "caseevent_case_id_at",
 				Unique:  false,
-				Columns: []*schema.Column{CaseEventsColumns[10], CaseEventsColumns[5]},
+				Columns: []*schema.Column{CaseEventsColumns[11], CaseEventsColumns[5]},
 			},
 			{
 				Name:    "caseevent_actor_agency_id",
 				Unique:  false,
-				Columns: []*schema.Column{CaseEventsColumns[9]},
+				Columns: []*schema.Column{CaseEventsColumns[10]},
 			},
 		},
 	}

@@ -34,6 +34,10 @@ func (CaseEvent) Fields() []ent.Field {
 		field.String("subject_id").Optional().Immutable().
 			Comment("Global id of the record the event is about (a victim, a prosecution…).").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.Int("subject_victim_id").Optional().Nillable().Immutable().
+			Comment("The victim the event is about: its subject, or the victim of the referral, support or consent that is. " +
+				"Row scope hides the entry from whoever does not see that victim (rowscope.caseEventRows). Not in GraphQL.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Int("case_id").Immutable(),
 		field.Int("actor_agency_id").Immutable(),
 	}

@@ -433,8 +433,8 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 			b.SetSubjectID(strconv.Itoa(chargeIDs[ci][e.idx]))
 		case refDecision:
 			b.SetSubjectID(strconv.Itoa(decisionIDs[ci][e.idx]))
-		case refConsent:
-			b.SetSubjectID(strconv.Itoa(consentIDs[e.idx]))
+		case refConsent: // about the consent's victim: row scope hides it with them
+			b.SetSubjectID(strconv.Itoa(consentIDs[e.idx])).SetSubjectVictimID(victimIDs[e.idx])
 		default:
 			b.SetSubjectID(strconv.Itoa(caseIDs[ci]))
 		}
