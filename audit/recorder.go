@@ -54,6 +54,9 @@ type pendingEvent struct {
 	// txBound events record changes made in the request's transaction:
 	// dropped when it rolls back, since the change did not happen.
 	txBound bool
+	// note events record a read answered as a whole (the audit trail,
+	// statistics) rather than field by field: see ReleaseNoted.
+	note bool
 }
 
 type readKey struct {
@@ -193,7 +196,23 @@ func (r *Recorder) Note(kind Kind, detail string) {
 	defer r.mu.Unlock()
 	e := r.event(kind)
 	e.Fields, e.Decision, e.Detail = []string{}, Allowed, detail
-	r.pending = append(r.pending, &pendingEvent{Event: e})
+	r.pending = append(r.pending, &pendingEvent{Event: e, note: true})
+}
+
+// ReleaseNoted marks answer (a path in the response; empty for the whole
+// answer) as released if a note was recorded since m: what a noted read
+// answered is withheld, like a sensitive value, when its record cannot be
+// written. Notes of other fields resolved at the same time may be counted
+// too, which only withholds more.
+func (r *Recorder) ReleaseNoted(m Mark, answer ast.Path) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, pe := range r.pending[min(m.pending, len(r.pending)):] {
+		if pe.note {
+			r.released = append(r.released, answer)
+			return
+		}
+	}
 }
 
 // Take returns the pending events and forgets them. The reads of several

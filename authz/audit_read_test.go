@@ -95,6 +95,22 @@ func TestAuditBeforeAnswer(t *testing.T) {
 				}
 			}
 		})
+		t.Run("NotedReadsWithheld", func(t *testing.T) {
+			// Reads of the audit trail and of statistics are recorded as a
+			// whole (a note), not field by field: without their record,
+			// their answers are not sent either. Both fields are non-null,
+			// so the whole answer goes.
+			for _, x := range []struct{ token, query, leak string }{
+				{e.tok(t, "onac", viewer.RoleDPO), `{ auditEvents(first: 3) { edges { node { seq kind } } } }`, `"seq"`},
+				{e.tok(t, "onac", viewer.RoleCoordinator), `{ caseStatistics(groupBy: [REGION]) { total { count } } }`, `"count"`},
+			} {
+				r := e.do(t, x.token, x.query, nil)
+				brokenRequests = append(brokenRequests, r.Header.Get("X-Request-Id"))
+				if r.Status != 200 || string(r.Data) != "null" || strings.Contains(string(r.Body), x.leak) || !slices.Contains(r.Codes(), "AUDIT_UNAVAILABLE") {
+					t.Errorf("%s: want data null and AUDIT_UNAVAILABLE, got %d:\n%s", x.query, r.Status, r.Body)
+				}
+			}
+		})
 		t.Run("MutationDoesNotHappen", func(t *testing.T) {
 			rows := counts(t, e.db.Client)
 			r := e.do(t, prosecutor, `mutation ($id: ID!, $v: Int!) { updateVictim(id: $id, expectedVersion: $v, input: {nationality: "IT"}) { id version } }`,
@@ -117,7 +133,7 @@ func TestAuditBeforeAnswer(t *testing.T) {
 		})
 		// Nothing of the requests made while broken was written, and the
 		// chain holds.
-		if len(brokenRequests) != 2 {
+		if len(brokenRequests) != 4 {
 			t.Fatalf("requests made while broken: %v", brokenRequests)
 		}
 		for _, id := range brokenRequests {

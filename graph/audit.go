@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -70,6 +71,28 @@ func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.Response
 	return resp
 }
 
+// releaseNotedAnswers is a root-field middleware: a root field whose
+// resolver recorded a note (a read of the audit trail or of statistics,
+// answered as a whole rather than field by field) has its answer released
+// under that record, so that it is withheld if the record cannot be
+// written, as sensitive values are. A field that cannot be null takes the
+// whole answer with it.
+func releaseNotedAnswers(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	rec := audit.FromContext(ctx)
+	if rec == nil {
+		return next(ctx)
+	}
+	mark := rec.Mark()
+	out := next(ctx)
+	field := graphql.GetRootFieldContext(ctx).Field
+	answer := ast.Path{ast.PathName(field.Alias)}
+	if field.Definition != nil && field.Definition.Type.NonNull {
+		answer = ast.Path{}
+	}
+	rec.ReleaseNoted(mark, answer)
+	return out
+}
+
 // operationLabel names an operation for the audit trail: its type and
 // name, or its root fields when it has no name ("query victims,cases").
 func operationLabel(oc *graphql.OperationContext) string {
@@ -98,7 +121,7 @@ func withhold(ctx context.Context, resp *graphql.Response, paths []ast.Path) {
 		return
 	}
 	data, err := nullPaths(resp.Data, paths)
-	if err != nil {
+	if err != nil || slices.ContainsFunc(paths, func(p ast.Path) bool { return len(p) == 0 }) {
 		// Fail closed: a value that cannot be found to withhold is not
 		// sent either.
 		data = json.RawMessage("null")

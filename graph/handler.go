@@ -111,6 +111,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	var opener entgql.TxOpener = opts.Client
 	if audited {
 		srv.Use(auditTrail{writer: opts.Audit, logger: opts.Logger})
+		srv.AroundRootFields(releaseNotedAnswers)
 		opener = auditedTxOpener{client: opts.Client, writer: opts.Audit, dialect: opts.Audit.Dialect()}
 	}
 	// Registered after the audit trail, so it runs inside it: an answer
