@@ -460,3 +460,36 @@ func TestSupportWholeRangeSpanningAWithheldYear(t *testing.T) {
 		t.Errorf("the closed months alone are withheld: %+v", closed.Total)
 	}
 }
+
+// TestPeoplesPercentilesAwayFromTheEnds: over people's values, under
+// disclosure control, a percentile is given only with at least k values
+// below and k above it, so it is never the largest (nor the smallest) of a
+// few, and the maximum never; with exact counts (k = 0) every percentile
+// is given. Distinct values 1..n, so a value is its rank.
+func TestPeoplesPercentilesAwayFromTheEnds(t *testing.T) {
+	for _, k := range []int{0, 5, 10} {
+		shownP90 := false
+		for n := max(k, 1); n <= 120; n++ {
+			h := map[int]int{}
+			for v := 1; v <= n; v++ {
+				h[v] = 1
+			}
+			d := peoplesDistribution(h, k)
+			if d.Max != nil || d.Withheld || d.Count != n {
+				t.Fatalf("k %d, n %d: %+v; want the count, no maximum, not withheld", k, n, d)
+			}
+			for name, q := range map[string]*int{"median": d.Median, "p90": d.P90} {
+				switch {
+				case q == nil && k == 0:
+					t.Errorf("k 0, n %d: %s not given with exact counts", n, name)
+				case q != nil && k > 0 && (*q-1 < k || n-*q < k):
+					t.Errorf("k %d, n %d: %s %d has %d values below and %d above, want at least %d each", k, n, name, *q, *q-1, n-*q, k)
+				}
+			}
+			shownP90 = shownP90 || d.P90 != nil
+		}
+		if !shownP90 {
+			t.Errorf("k %d: the 90th percentile is never given up to 120 values", k)
+		}
+	}
+}

@@ -128,7 +128,9 @@ func (c MeasureCell) DismissalRate() *float64 {
 
 // Distribution is a duration in whole days over Count proceedings: its
 // median, 90th percentile (nearest rank) and maximum, nil when Count is 0
-// or, with Withheld, below the caller's threshold.
+// or, with Withheld, below the caller's threshold. Over people's values
+// (peoplesDistribution) the maximum is never given, and a percentile too
+// near either end under disclosure control is nil.
 type Distribution struct {
 	Count            int
 	Median, P90, Max *int
@@ -426,8 +428,7 @@ func (m *measureSum) finish(k int) MeasureCell {
 	c := m.cell
 	c.DaysPastDeadline = distribution(m.pastDays, k)
 	c.DaysToTrialRequest = distribution(m.toTrial, k)
-	c.ImprisonmentMonths = distribution(m.months, k)
-	c.ImprisonmentMonths.Max = nil // one person's sentence
+	c.ImprisonmentMonths = peoplesDistribution(m.months, k) // one person's sentence each
 	// Only to callers with exact counts: a sum of live decisions, read
 	// twice, gives the award of one decided in between (a seventh review's
 	// finding), whatever the number it is over.
@@ -443,6 +444,21 @@ func (m *measureSum) finish(k int) MeasureCell {
 // of the proceedings at or below it) and the maximum; withheld when over
 // fewer than k proceedings.
 func distribution(h map[int]int, k int) Distribution {
+	return quantiles(h, k, false)
+}
+
+// peoplesDistribution reads a histogram whose values are each one person's
+// (a sentence, the days a victim waited for care): as distribution, but
+// never the maximum, and, under disclosure control (k > 0), a percentile
+// only while at least k values lie below its rank and k above it. Nearest
+// rank puts the 90th percentile of 5 to 9 values on the largest, and two
+// readings over sets that differ by one person (a month more, an office
+// less) then give that person's value; a review recovered sentences so.
+func peoplesDistribution(h map[int]int, k int) Distribution {
+	return quantiles(h, k, true)
+}
+
+func quantiles(h map[int]int, k int, people bool) Distribution {
 	n := 0
 	for _, c := range h {
 		n += c
@@ -458,6 +474,9 @@ func distribution(h map[int]int, k int) Distribution {
 	days := slices.Sorted(maps.Keys(h))
 	rank := func(percent int) *int {
 		want := (percent*n + 99) / 100 // ceil(percent% of n), at least 1
+		if people && k > 0 && (want-1 < k || n-want < k) {
+			return nil // too near either end: a few people's values
+		}
 		seen := 0
 		for _, d := range days {
 			seen += h[d]
@@ -468,6 +487,8 @@ func distribution(h map[int]int, k int) Distribution {
 		return nil // not reached: want ≤ n
 	}
 	out.Median, out.P90 = rank(50), rank(90)
-	out.Max = &days[len(days)-1]
+	if !people {
+		out.Max = &days[len(days)-1]
+	}
 	return out
 }

@@ -222,7 +222,10 @@ func expectedMeasures(ps []proceeding, groupBy []string, period string, keep fun
 	out := map[string]measureCellJSON{}
 	for key, a := range cells {
 		a.c.DaysPastDeadline, a.c.DaysToTrialRequest, a.c.ImprisonmentMonths = dist(a.past), dist(a.trial), dist(a.months)
-		a.c.ImprisonmentMonths.Max = nil // one person's sentence: never given
+		if m := a.c.ImprisonmentMonths; m.Median != nil { // one person's sentence each
+			slices.Sort(a.months)
+			a.c.ImprisonmentMonths = durationJSON{Count: m.Count, Median: peoplesRank(a.months, 50, k), P90: peoplesRank(a.months, 90, k)}
+		}
 		if k == 0 {
 			lek := a.lek
 			a.c.CompensationOrderedLek = &lek
@@ -383,4 +386,15 @@ func TestProsecutionMeasures(t *testing.T) {
 			}
 		})
 	})
+}
+
+// peoplesRank is the nearest-rank percentile of people's values (sorted,
+// at least one): never within k values of either end under disclosure
+// control (k > 0), where it would be one of a few people's values.
+func peoplesRank(sorted []int, percent, k int) *int {
+	r := (percent*len(sorted) + 99) / 100
+	if k > 0 && (r-1 < k || len(sorted)-r < k) {
+		return nil
+	}
+	return &sorted[r-1]
 }

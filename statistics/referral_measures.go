@@ -200,8 +200,7 @@ func ComputeReferralMeasures(ctx context.Context, client *ent.Client, q Query, c
 			r := float64(s.accepted) / float64(s.accepted+s.rejected)
 			c.AcceptanceRate = &r
 		}
-		c.DaysToAccept = distribution(s.days, k)
-		c.DaysToAccept.Max = nil // one person's
+		c.DaysToAccept = peoplesDistribution(s.days, k) // one referral's each
 		// Withheld even when none was accepted: that none was would be told.
 		if s.withheld {
 			c.DaysToAccept = Distribution{Withheld: true}

@@ -172,8 +172,7 @@ func TestReferralMeasures(t *testing.T) {
 						c.DaysToAccept.Withheld = true
 					default:
 						slices.Sort(a.days)
-						rank := func(percent int) *int { return &a.days[(percent*len(a.days)+99)/100-1] }
-						c.DaysToAccept = durationJSON{Count: len(a.days), Median: rank(50), P90: rank(90)}
+						c.DaysToAccept = durationJSON{Count: len(a.days), Median: peoplesRank(a.days, 50, k), P90: peoplesRank(a.days, 90, k)}
 					}
 					want[key] = c
 				}

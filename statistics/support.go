@@ -217,8 +217,7 @@ func supportTable(ctx context.Context, in published, rows []supportRow, service 
 			share := float64(received) / float64(victims)
 			c.Share = &share
 		}
-		c.DaysToFirstService = distribution(s.days, k)
-		c.DaysToFirstService.Max = nil // one person's
+		c.DaysToFirstService = peoplesDistribution(s.days, k) // one person's each
 		if c.DaysToFirstService.Withheld {
 			c.DaysToFirstService.Count = 0
 		}

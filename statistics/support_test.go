@@ -208,8 +208,7 @@ func TestVictimSupport(t *testing.T) {
 							want.DaysToFirstService = durationJSON{Withheld: true}
 						} else if n > 0 {
 							slices.Sort(w.days)
-							rank := func(percent int) *int { return &w.days[(percent*n+99)/100-1] }
-							want.DaysToFirstService.Median, want.DaysToFirstService.P90 = rank(50), rank(90)
+							want.DaysToFirstService.Median, want.DaysToFirstService.P90 = peoplesRank(w.days, 50, k), peoplesRank(w.days, 90, k)
 						}
 					}
 					if a, b := jsonText(c), jsonText(want); a != b {
