@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
+	"strings"
 
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/auditevent"
@@ -143,8 +145,12 @@ func orphans(ctx context.Context, client *ent.Client, v Verification) (Verificat
 
 // VerifyExport checks a JSON-lines export (Export) on its own, without the
 // database: the Commissioner's check. An export is a run of the chain; its
-// first event's prevHash is taken as given (compare it, or pass an anchor,
-// with what an earlier export or verification ended with).
+// first event's prevHash is taken as given unless an anchor names the
+// event just before the run (pass what an earlier export or verification
+// ended with). An anchor before that cannot be checked against the file
+// and is refused, as is a line whose keys are not exactly an event's:
+// encoding/json would read "ACTORSUBJECT" or a second "actorSubject" into
+// the hashed field while every other reader of the file sees another.
 func VerifyExport(r io.Reader, anchors ...Anchor) (Verification, error) {
 	w := newWalk(anchors)
 	sc := bufio.NewScanner(r)
@@ -154,13 +160,26 @@ func VerifyExport(r io.Reader, anchors ...Anchor) (Verification, error) {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
 		}
+		if err := exportedKeys(sc.Bytes()); err != nil {
+			return w.v, fmt.Errorf("line %d is not an exported event: %w", line, err)
+		}
 		var e Event
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			return w.v, fmt.Errorf("line %d is not an exported event: %w", line, err)
 		}
 		if first {
 			// The run starts where the export starts.
+			for _, a := range anchors {
+				if a.Seq < e.Seq-1 {
+					return w.v, fmt.Errorf("the anchor at event %d lies before the export, which starts at event %d: it cannot be checked against this file (give the anchor of event %d, or of one within the export)", a.Seq, e.Seq, e.Seq-1)
+				}
+			}
 			w.v.LastSeq, w.v.LastHash = e.Seq-1, e.PrevHash
+			if want := w.want[e.Seq-1]; want != "" && want != e.PrevHash {
+				w.v.Valid, w.v.BrokenAt = false, e.Seq
+				w.v.Problem = "its previous hash is not the anchor's: the chain was rewritten from here"
+				return w.v, nil
+			}
 			first = false
 		}
 		if !w.step(e) {
@@ -171,6 +190,72 @@ func VerifyExport(r io.Reader, anchors ...Anchor) (Verification, error) {
 		return w.v, err
 	}
 	return w.finish(), nil
+}
+
+// The keys an exported line may hold: the JSON names of Event's fields,
+// and of Record's within "records".
+var eventKeys, recordKeys = jsonNames(Event{}), jsonNames(Record{})
+
+func jsonNames(v any) map[string]bool {
+	names := map[string]bool{}
+	t := reflect.TypeOf(v)
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			names[name] = true
+		}
+	}
+	return names
+}
+
+// exportedKeys checks that line is one JSON object whose keys are each an
+// event's, exactly as spelled and once, and whose records' are a record's.
+func exportedKeys(line []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	object := func(allowed map[string]bool, value func(key string) error) error {
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+			return fmt.Errorf("not a JSON object")
+		}
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := tok.(string)
+			if !allowed[key] || seen[key] {
+				return fmt.Errorf("the key %q is unknown or repeated", key)
+			}
+			seen[key] = true
+			if err := value(key); err != nil {
+				return err
+			}
+		}
+		_, err := dec.Token() // the closing brace
+		return err
+	}
+	skip := func(string) error { var v json.RawMessage; return dec.Decode(&v) }
+	err := object(eventKeys, func(key string) error {
+		if key != "records" {
+			return skip(key)
+		}
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+			return fmt.Errorf("records is not a list")
+		}
+		for dec.More() {
+			if err := object(recordKeys, skip); err != nil {
+				return err
+			}
+		}
+		_, err := dec.Token() // the closing bracket
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("more than one JSON value")
+	}
+	return nil
 }
 
 // walk checks events one after the other.
