@@ -145,7 +145,14 @@ func TestAuditEventContent(t *testing.T) {
 					t.Errorf("%s's DPO sees %d refusals of vT, want 2 (node, nodes)", agency, len(p.AuditEvents.Edges))
 				}
 			}
-			r = e.do(t, durres, `mutation ($id: ID!) { updateVictim(id: $id, expectedVersion: 1, input: {nationality: "IT"}) { id } }`, map[string]any{"id": gid(f.vT)})
+			// Under an alias, the ids and the mutation are still the
+			// field's: the alias is the client's name for it.
+			r = e.do(t, durres, `query ($ids: [ID!]!) { x: nodes(ids: $ids) { id } }`, map[string]any{"ids": gids(f.vD, f.vT)})
+			events = eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
+			if len(events) != 1 || events[0].Kind != audit.RecordRefused || events[0].EntityType != "Victim" || events[0].EntityID != f.vT {
+				t.Errorf("aliased nodes, one outside the rows: %s\n%s", dump(events), r.Body)
+			}
+			r = e.do(t, durres, `mutation ($id: ID!) { u: updateVictim(id: $id, expectedVersion: 1, input: {nationality: "IT"}) { id } }`, map[string]any{"id": gid(f.vT)})
 			events = eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
 			if !slices.Equal(r.Codes(), []string{"NOT_FOUND"}) || len(events) != 1 || events[0].Kind != audit.Mutation || events[0].Decision != audit.Denied ||
 				events[0].EntityType != "Victim" || events[0].EntityID != f.vT || !slices.Equal(events[0].Fields, []string{"Mutation.updateVictim"}) {

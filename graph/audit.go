@@ -320,13 +320,15 @@ func recordNotFound(ctx context.Context, e *gqlerror.Error) {
 	if rec == nil || e == nil || e.Extensions["code"] != string(apperr.NotFound) || len(e.Path) == 0 {
 		return
 	}
-	root, ok := e.Path[0].(ast.PathName)
-	if !ok {
+	root := rootField(ctx)
+	if root == nil {
 		return
 	}
-	args := rootArgs(ctx)
+	// By the field's name, not the path's: an alias (x: nodes(ids: …))
+	// would otherwise lose which ids were refused.
+	name, args := root.Field.Name, root.Args
 	id := 0
-	if i, ok := pathIndex(e.Path); ok && root == "nodes" {
+	if i, ok := pathIndex(e.Path); ok && name == "nodes" {
 		if ids, ok := args["ids"].([]int); ok && i < len(ids) {
 			id = ids[i]
 		}
@@ -338,22 +340,19 @@ func recordNotFound(ctx context.Context, e *gqlerror.Error) {
 	typ := rowscope.TypeOfID(id)
 	oc := graphql.GetOperationContext(ctx)
 	if oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
-		rec.RefusedRecord(audit.Mutation, typ, id, []string{"Mutation." + string(root)}, "not found in the caller's rows")
+		rec.RefusedRecord(audit.Mutation, typ, id, []string{"Mutation." + name}, "not found in the caller's rows")
 		return
 	}
 	rec.RefusedRecord(audit.RecordRefused, typ, id, nil, "not found in the caller's rows")
 }
 
-// rootArgs returns the arguments of the root field ctx is under.
-func rootArgs(ctx context.Context) map[string]any {
+// rootField returns the context of the root field ctx is under.
+func rootField(ctx context.Context) *graphql.FieldContext {
 	fc := graphql.GetFieldContext(ctx)
 	for fc != nil && fc.Parent != nil && fc.Parent.Field.Field != nil {
 		fc = fc.Parent
 	}
-	if fc == nil {
-		return nil
-	}
-	return fc.Args
+	return fc
 }
 
 func pathIndex(p ast.Path) (int, bool) {
