@@ -54,6 +54,10 @@ type pendingEvent struct {
 	// txBound events record changes made in the request's transaction:
 	// dropped when it rolls back, since the change did not happen.
 	txBound bool
+	// told events record a field consulted by a rule whose outcome the
+	// caller learns whether or not the request succeeds: kept when the
+	// answer carries no data or its transaction rolls back.
+	told bool
 	// note events record a read answered as a whole (the audit trail,
 	// statistics) rather than field by field: see ReleaseNoted.
 	note bool
@@ -116,6 +120,26 @@ func (r *Recorder) event(kind Kind) Event {
 func (r *Recorder) FieldRead(entityType string, entityID int, field string, a Access, path ast.Path) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.fieldRead(entityType, entityID, field, a)
+	if a.Allowed && path != nil {
+		r.released = append(r.released, path)
+	}
+}
+
+// Consulted records that a rule decided by the value of field of a record
+// the caller may read (a victim's date of birth, for the age a consent
+// needs): the answer, refused or not, tells the caller something of it, so
+// it is a read, kept even when the request fails or its transaction rolls
+// back, and with nothing in the response to withhold.
+func (r *Recorder) Consulted(entityType string, entityID int, field string, a Access) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fieldRead(entityType, entityID, field, a).told = true
+}
+
+// fieldRead adds field to the pending event of the record's reads decided
+// alike (r.mu held).
+func (r *Recorder) fieldRead(entityType string, entityID int, field string, a Access) *pendingEvent {
 	k := readKey{entityType, entityID, a}
 	pe, ok := r.reads[k]
 	if !ok {
@@ -133,9 +157,7 @@ func (r *Recorder) FieldRead(entityType string, entityID int, field string, a Ac
 	if !slices.Contains(pe.Fields, field) {
 		pe.Fields = append(pe.Fields, field)
 	}
-	if a.Allowed && path != nil {
-		r.released = append(r.released, path)
-	}
+	return pe
 }
 
 // Change records a change made in the request's transaction: kind
@@ -315,7 +337,7 @@ func (r *Recorder) RolledBack(m Mark) {
 		m = Mark{} // taken since: nothing of it is pending any more
 	}
 	undone := func(pe *pendingEvent) bool {
-		return pe.txBound || pe.Kind == FieldAccess && pe.Decision == Allowed
+		return pe.txBound || pe.Kind == FieldAccess && pe.Decision == Allowed && !pe.told
 	}
 	kept := r.pending[:m.pending]
 	for _, pe := range r.pending[m.pending:] {
@@ -347,7 +369,7 @@ func (r *Recorder) NothingReleased() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.pending = slices.DeleteFunc(r.pending, func(pe *pendingEvent) bool {
-		return pe.Kind == FieldAccess && pe.Decision == Allowed
+		return pe.Kind == FieldAccess && pe.Decision == Allowed && !pe.told
 	})
 	clear(r.reads)
 	r.released = nil

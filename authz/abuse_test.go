@@ -10,9 +10,11 @@ package authz_test
 // access_test.go: real GraphQL over HTTP, on SQLite and PostgreSQL.
 
 import (
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/caseassignment"
@@ -21,6 +23,7 @@ import (
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
+	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -311,10 +314,25 @@ func TestAbuseAgeOracle(t *testing.T) {
 		t.Run("ReaderRealAge", func(t *testing.T) {
 			prosecutor := e.tok(t, "prosecution-durres", viewer.RoleProsecutor)
 			readsDOB(t, prosecutor, vAge, true)
-			e.refuse(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vAge, d1)}, "BAD_USER_INPUT", "givenBy")
-			e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vAge, d2)}).MustOK(t)
+			refused := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vAge, d1)})
+			wantRefusal(t, refused, "BAD_USER_INPUT", "givenBy")
+			made := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vAge, d2)}).MustOK(t)
 			// Its exact age of 25 decides for vMinor.
-			e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vMinor, d1)}).MustOK(t)
+			byAge := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vMinor, d1)}).MustOK(t)
+			// The field that decided is recorded as read, refused or not:
+			// consents tried a minute apart would tell the date of birth.
+			for _, x := range []struct {
+				r      *testserver.Response
+				victim int
+				field  string
+			}{{refused, vAge, "Victim.dateOfBirth"}, {made, vAge, "Victim.dateOfBirth"}, {byAge, vMinor, "Victim.exactAge"}} {
+				events := eventsOf(t, e.db, x.r.Header.Get("X-Request-Id"))
+				if _, ok := findEvent(events, func(ev audit.Event) bool {
+					return ev.Kind == audit.FieldAccess && ev.Decision == audit.Allowed && ev.EntityID == x.victim && slices.Contains(ev.Fields, x.field)
+				}); !ok {
+					t.Errorf("no read of %s recorded for the consent check:\n%s", x.field, dump(events))
+				}
+			}
 		})
 
 		// A MINOR whose age the caller may not read never consents alone.
@@ -322,7 +340,12 @@ func TestAbuseAgeOracle(t *testing.T) {
 			gd := e.tok(t, "police-gd", viewer.RoleInvestigator)
 			readsDOB(t, gd, vMinor, false)
 			for _, at := range []time.Time{d1, d2} {
-				e.refuse(t, gd, recordConsent, map[string]any{"in": consentIn(vMinor, at)}, "BAD_USER_INPUT", "givenBy")
+				r := e.do(t, gd, recordConsent, map[string]any{"in": consentIn(vMinor, at)})
+				wantRefusal(t, r, "BAD_USER_INPUT", "givenBy")
+				// Nothing but the age group decided: no read to record.
+				if ev, ok := findEvent(eventsOf(t, e.db, r.Header.Get("X-Request-Id")), func(ev audit.Event) bool { return ev.Kind == audit.FieldAccess }); ok {
+					t.Errorf("a read recorded for a caller who may not read the age: %s", dump([]audit.Event{ev}))
+				}
 			}
 			in := consentIn(vMinor, d2)
 			in["givenBy"] = "PARENT_OR_GUARDIAN"

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
@@ -121,28 +122,44 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 // mayBeUnder16 reports whether the victim was, or may have been, under 16
 // at time at. It looks at the exact age and date of birth only when the
 // caller may read both: otherwise the answer (refused or not) would tell
-// them what they may not read. Without them, every minor counts.
+// them what they may not read. Without them, every minor counts. The one
+// it decides by is recorded as read by the caller, refused or not: a
+// caller trying consents given at times a minute apart would otherwise
+// learn a date of birth with no trace of having looked.
 func mayBeUnder16(ctx context.Context, v *ent.Victim, at time.Time) bool {
-	if canRead(ctx, "Victim.exactAge", v) && canRead(ctx, "Victim.dateOfBirth", v) {
+	age, ageOK := readable(ctx, "Victim.exactAge", v)
+	birth, birthOK := readable(ctx, "Victim.dateOfBirth", v)
+	if ageOK && birthOK {
 		switch {
 		case v.ExactAge != nil:
+			consulted(ctx, v, "Victim.exactAge", age)
 			return *v.ExactAge < 16
 		case v.DateOfBirth != nil:
+			consulted(ctx, v, "Victim.dateOfBirth", birth)
 			return v.DateOfBirth.AddDate(16, 0, 0).After(at)
 		}
 	}
 	return v.AgeGroup == domain.AgeGroupMinor
 }
 
-// canRead reports whether the caller may read field of obj under the
-// request's access policy (false without one).
-func canRead(ctx context.Context, field string, obj any) bool {
+// readable returns the decision on the caller reading field of obj under
+// the request's access policy, and whether it allows it (false without a
+// policy).
+func readable(ctx context.Context, field string, obj any) (audit.Access, bool) {
 	r := authz.FromContext(ctx)
 	if r == nil {
-		return false
+		return audit.Access{}, false
 	}
 	v, err := r.ReadField(ctx, field, obj)
-	return err == nil && v.Allowed
+	return v.Access(), err == nil && v.Allowed
+}
+
+// consulted records the caller's look at field of victim v, which a rule
+// decided by (audit.Recorder.Consulted).
+func consulted(ctx context.Context, v *ent.Victim, field string, a audit.Access) {
+	if rec := audit.FromContext(ctx); rec != nil {
+		rec.Consulted("Victim", v.ID, field, a)
+	}
 }
 
 // WithdrawConsent withdraws a consent. Withdrawing one that is already
