@@ -81,11 +81,23 @@ type Verifier struct {
 }
 
 // Verify is Verify, shared with the walk of the same anchors under way. The
-// walk runs to its end even if the reader who started it goes away.
+// walk runs to its end even if the reader who started it goes away. A
+// verification reads the whole trail: who checked it, and what they were
+// told, is recorded like a read of it (TrailRead).
 func (v *Verifier) Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verification, error) {
 	res, err, _ := v.walks.Do(fmt.Sprint(anchors), func() (any, error) {
 		return Verify(context.WithoutCancel(ctx), client, anchors...)
 	})
 	out, _ := res.(Verification)
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	if rec := FromContext(ctx); rec != nil {
+		detail, err := json.Marshal(map[string]any{"verify": true, "anchors": len(anchors), "valid": out.Valid, "checked": out.Checked, "brokenAt": out.BrokenAt})
+		if err != nil {
+			return out, err
+		}
+		rec.Note(TrailRead, string(detail))
+	}
+	return out, nil
 }

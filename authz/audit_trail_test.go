@@ -278,3 +278,28 @@ func TestAuditEventContent(t *testing.T) {
 		}
 	})
 }
+
+// TestTrailPowersRecorded: a caller without the power who asks for the
+// audit trail is refused and recorded (a refused field, named), and a
+// verification of the trail is recorded as a read of it, with what the
+// verifier was told.
+func TestTrailPowersRecorded(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		r := e.do(t, e.tok(t, "police-tirane", viewer.RoleInvestigator), `{ auditEvents(first: 1) { edges { node { seq } } } }`, nil)
+		if !slices.Contains(r.Codes(), "FORBIDDEN") {
+			t.Fatalf("an investigator reading the trail: want FORBIDDEN, got %s", r.Body)
+		}
+		events := eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
+		if len(events) != 1 || events[0].Kind != audit.FieldAccess || events[0].Decision != audit.Denied ||
+			!slices.Equal(events[0].Fields, []string{"Query.auditEvents"}) || events[0].ActorAgency != "police-tirane" {
+			t.Errorf("the refused read of the trail: %s", dump(events))
+		}
+
+		r = e.do(t, e.tok(t, "onac", viewer.RoleDPO), `{ verifyAuditTrail { valid checked } }`, nil).MustOK(t)
+		events = eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
+		if len(events) != 1 || events[0].Kind != audit.TrailRead || !strings.Contains(events[0].Detail, `"verify":true`) ||
+			!strings.Contains(events[0].Detail, `"valid":true`) {
+			t.Errorf("the verification of the trail: %s", dump(events))
+		}
+	})
+}

@@ -46,6 +46,11 @@ func allowedDirective(guard PowerGuard) func(ctx context.Context, obj any, next 
 	return func(ctx context.Context, _ any, next graphql.Resolver, object, action string) (any, error) {
 		power, known := policies.PowerOf(object, action)
 		if !known || guard == nil || !guard.HoldsPower(ctx, object, action) {
+			// Who tried to read the audit trail or the statistics without
+			// the power is for a DPO to see, as a refused field is.
+			if rec, fc := audit.FromContext(ctx), graphql.GetFieldContext(ctx); rec != nil && fc != nil {
+				rec.Refusal(audit.FieldAccess, []string{fc.Object + "." + fc.Field.Name}, "does not hold the power "+object+" "+action)
+			}
 			return nil, apperr.Errorf(apperr.Forbidden, "%s", power.Refusal)
 		}
 		return next(ctx)
