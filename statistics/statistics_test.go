@@ -134,6 +134,23 @@ func TestStatistics(t *testing.T) {
 			}
 		})
 
+		t.Run("exact only for a role that sees every row counted", func(t *testing.T) {
+			// A prosecutor sees their district's victims exactly; with an
+			// analyst's role beside it the person counts the nation's,
+			// under the analyst's threshold.
+			r := request{groupBy: []string{"REGION"}, period: "YEAR"}
+			prosecutor := s.As(t, "prosecution-tirane", viewer.RoleProsecutor)
+			if got := ask(t, s, prosecutor, victimQuery, r); got.Threshold != 0 {
+				t.Errorf("a prosecutor alone: threshold %d, want 0 (exact)", got.Threshold)
+			}
+			both := testserver.Principal{Token: s.Token(t, "prosecution-tirane", viewer.RoleProsecutor, viewer.RoleAnalyst), Agency: "prosecution-tirane"}
+			got := ask(t, s, both, victimQuery, r)
+			if got.Threshold != 10 {
+				t.Fatalf("a prosecutor who is an analyst too: threshold %d, want the analyst's 10", got.Threshold)
+			}
+			checkVictims(t, victims, r, got, 10)
+		})
+
 		t.Run("threshold from the policy, changed at run time", func(t *testing.T) {
 			r := request{groupBy: []string{"REGION"}, period: "YEAR"}
 			got := ask(t, s, analyst, victimQuery, r)
