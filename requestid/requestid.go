@@ -38,13 +38,17 @@ func FromContext(ctx context.Context) string {
 // that it cannot smuggle anything into logs.
 var incoming = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
 
-// Middleware gives each request an id (the caller's X-Request-Id when it is
-// well-formed, else a new one) and echoes it in the response.
+// Middleware gives each request an id and echoes it in the response: a
+// new one, after the caller's X-Request-Id and a dot when that is
+// well-formed. The audit trail records the id as a fact about the request,
+// so a caller may not choose it whole: one who sent another request's id
+// would have the trail show the two as one request. Their own id still
+// leads it, for finding their request by it.
 func Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(Header)
-		if !incoming.MatchString(id) {
-			id = New()
+		id := New()
+		if caller := r.Header.Get(Header); incoming.MatchString(caller) {
+			id = caller + "." + id
 		}
 		w.Header().Set(Header, id)
 		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), id)))

@@ -74,14 +74,22 @@ func TestRequestID(t *testing.T) {
 			t.Error("two requests got the same id")
 		}
 	})
-	t.Run("echoed", func(t *testing.T) {
+	t.Run("led by the client's", func(t *testing.T) {
+		// The client's id leads, the server's own follows: the trail's
+		// request id is never the client's choice alone, so two requests
+		// sent with one id are still two.
 		const id = "client-req.0042_abc"
-		r := withID(t, id)
-		if got := r.Header.Get("X-Request-Id"); got != id {
-			t.Fatalf("X-Request-Id %q, want %q echoed", got, id)
+		a, b := withID(t, id), withID(t, id)
+		got := a.Header.Get("X-Request-Id")
+		own, led := strings.CutPrefix(got, id+".")
+		if !led || !generatedID.MatchString(own) {
+			t.Fatalf("X-Request-Id %q, want %q, a dot and a generated id", got, id)
 		}
-		if len(s.LogRecordsWith(t, "request_id", id)) == 0 {
-			t.Error("the log does not use the client's id")
+		if got == b.Header.Get("X-Request-Id") {
+			t.Errorf("two requests sent with the id %q got the same one, %q", id, got)
+		}
+		if len(s.LogRecordsWith(t, "request_id", got)) == 0 {
+			t.Error("the log does not use the request's id")
 		}
 	})
 	for name, bad := range map[string]string{
