@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -97,8 +98,14 @@ func (w *Writer) appendTx(ctx context.Context, tx *ent.Tx, batch [][]Event) erro
 	c := tx.Client()
 	// SQLite transactions here begin IMMEDIATE (database.Open): they
 	// already exclude every other writer.
+	// now is the latest time an event may bear: the clock every writer of
+	// the chain shares (PostgreSQL's, read with the lock; on SQLite this
+	// server is the only writer). A server whose clock runs ahead would
+	// otherwise date its events in the future and, since times never go
+	// back along the chain, every event after them too.
+	now := time.Now()
 	if w.dialect == dialect.Postgres {
-		if _, err := c.ExecContext(sys, "SELECT pg_advisory_xact_lock($1)", int64(ChainLockKey)); err != nil {
+		if err := lockChain(sys, c, &now); err != nil {
 			return unavailable("locking the chain", err)
 		}
 	}
@@ -123,6 +130,9 @@ func (w *Writer) appendTx(ctx context.Context, tx *ent.Tx, batch [][]Event) erro
 			// the lock, another server's clock): an event is dated at least
 			// like the one before it, so that time ranges are runs of it.
 			e.OccurredAt = e.OccurredAt.UTC().Truncate(timePrecision)
+			if e.OccurredAt.After(now) {
+				e.OccurredAt = now.UTC().Truncate(timePrecision)
+			}
 			if e.OccurredAt.Before(notBefore) {
 				e.OccurredAt = notBefore.UTC()
 			}
@@ -152,6 +162,27 @@ func (w *Writer) appendTx(ctx context.Context, tx *ent.Tx, batch [][]Event) erro
 		return unavailable("inserting records", err)
 	}
 	return nil
+}
+
+// lockChain takes the chain's advisory lock for the transaction on
+// PostgreSQL and reads the database's clock in the same statement.
+func lockChain(ctx context.Context, c *ent.Client, now *time.Time) error {
+	rows, err := c.QueryContext(ctx, "SELECT pg_advisory_xact_lock($1)::text, clock_timestamp()", int64(ChainLockKey))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var locked string
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return errors.New("no answer")
+	}
+	if err := rows.Scan(&locked, now); err != nil {
+		return err
+	}
+	return rows.Close()
 }
 
 // recordRow is one record of an event about several, as the INSERT of
