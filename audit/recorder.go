@@ -24,6 +24,9 @@ type Recorder struct {
 	now  func() time.Time
 
 	pending []*pendingEvent
+	// added counts the events ever added, numbering them (pendingEvent.n)
+	// so that a mark finds those added since it, wherever they stand.
+	added uint64
 	// reads groups the fields of one record decided alike into one event.
 	reads map[readKey]*pendingEvent
 	// released are the response paths of sensitive values the response
@@ -51,6 +54,7 @@ type refusedKey struct {
 
 type pendingEvent struct {
 	Event
+	n uint64 // its number among the events added (Recorder.added)
 	// txBound events record changes made in the request's transaction:
 	// dropped when it rolls back, since the change did not happen.
 	txBound bool
@@ -115,6 +119,13 @@ func (r *Recorder) event(kind Kind) Event {
 	return e
 }
 
+// add appends pe to the pending events, numbered (r.mu held).
+func (r *Recorder) add(pe *pendingEvent) {
+	r.added++
+	pe.n = r.added
+	r.pending = append(r.pending, pe)
+}
+
 // FieldRead records the decision on field (e.g. "Victim.legalName") of
 // one record; path is where an allowed value sits in the response.
 func (r *Recorder) FieldRead(entityType string, entityID int, field string, a Access, path ast.Path) {
@@ -152,7 +163,7 @@ func (r *Recorder) fieldRead(entityType string, entityID int, field string, a Ac
 		e.Rule, e.Reason, e.Emergency, e.Justification = a.Rule, a.Reason, a.Emergency, a.Justification
 		pe = &pendingEvent{Event: e}
 		r.reads[k] = pe
-		r.pending = append(r.pending, pe)
+		r.add(pe)
 	}
 	if !slices.Contains(pe.Fields, field) {
 		pe.Fields = append(pe.Fields, field)
@@ -172,7 +183,7 @@ func (r *Recorder) Change(kind Kind, entityType string, entityID int, fields []s
 	if fill != nil {
 		fill(&e)
 	}
-	r.pending = append(r.pending, &pendingEvent{Event: e, txBound: true})
+	r.add(&pendingEvent{Event: e, txBound: true})
 }
 
 // Refusal records something refused that changed nothing (a mutation the
@@ -182,7 +193,7 @@ func (r *Recorder) Refusal(kind Kind, fields []string, reason string) {
 	defer r.mu.Unlock()
 	e := r.event(kind)
 	e.Fields, e.Decision, e.Reason = fields, Denied, reason
-	r.pending = append(r.pending, &pendingEvent{Event: e})
+	r.add(&pendingEvent{Event: e})
 }
 
 // RefusedRecord records a record asked for by id and refused (not found in
@@ -208,7 +219,7 @@ func (r *Recorder) RefusedRecord(kind Kind, entityType string, entityID int, fie
 	if fields == nil {
 		e.Fields = []string{}
 	}
-	r.pending = append(r.pending, &pendingEvent{Event: e})
+	r.add(&pendingEvent{Event: e})
 }
 
 // Note records something done that is neither a read of a record nor a
@@ -218,23 +229,51 @@ func (r *Recorder) Note(kind Kind, detail string) {
 	defer r.mu.Unlock()
 	e := r.event(kind)
 	e.Fields, e.Decision, e.Detail = []string{}, Allowed, detail
-	r.pending = append(r.pending, &pendingEvent{Event: e, note: true})
+	r.add(&pendingEvent{Event: e, note: true})
 }
 
 // ReleaseNoted marks answer (a path in the response; empty for the whole
-// answer) as released if a note was recorded since m: what a noted read
-// answered is withheld, like a sensitive value, when its record cannot be
-// written. Notes of other fields resolved at the same time may be counted
-// too, which only withholds more.
+// answer) as released if a note, or a field a rule consulted, was recorded
+// since m and is still to be written: what such a read answered is
+// withheld, like a sensitive value, when its record cannot be written.
+// Events of other fields resolved at the same time may be counted too,
+// which only withholds more.
 func (r *Recorder) ReleaseNoted(m Mark, answer ast.Path) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, pe := range r.pending[min(m.pending, len(r.pending)):] {
-		if pe.note {
+	for _, pe := range r.pending {
+		if pe.n > m.added && (pe.note || pe.told) {
 			r.released = append(r.released, answer)
 			return
 		}
 	}
+}
+
+// TakeForCommit is Take for writing the events with a transaction, and
+// returns, beside them, what to do if that transaction then fails: put
+// back the events that stand without it (refusals, and the fields a rule
+// consulted, which the caller learnt of whatever became of the change), to
+// be written after the response is built, or withheld with it. The
+// changes did not happen and the allowed reads of their payload were not
+// sent: those are dropped, as RolledBack drops them.
+func (r *Recorder) TakeForCommit() (events []Event, failed func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	taken, notItemised := r.pending, r.notItemised
+	return r.take(), func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		kept := slices.DeleteFunc(slices.Clone(taken), undone)
+		r.pending = append(kept, r.pending...)
+		r.notItemised += notItemised
+	}
+}
+
+// undone reports whether pe goes with a transaction that did not commit:
+// a change, or an allowed read of its payload (but not a field a rule
+// consulted, whose outcome the caller learnt).
+func undone(pe *pendingEvent) bool {
+	return pe.txBound || pe.Kind == FieldAccess && pe.Decision == Allowed && !pe.told
 }
 
 // Take returns the pending events and forgets them. The reads of several
@@ -244,6 +283,10 @@ func (r *Recorder) ReleaseNoted(m Mark, answer ast.Path) {
 func (r *Recorder) Take() []Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.take()
+}
+
+func (r *Recorder) take() []Event {
 	out := groupReads(r.pending)
 	if r.notItemised > 0 {
 		e := r.event(RecordRefused)
@@ -316,14 +359,17 @@ func groupReads(pending []*pendingEvent) []Event {
 
 // Mark is a point in a request's record: where one mutation of the
 // request began, so that its own events can be told from those before it.
-type Mark struct{ pending, released int }
+type Mark struct {
+	pending, released int
+	added             uint64 // the events added before it (see ReleaseNoted)
+}
 
 // Mark returns the current point of the record. Events are only taken at a
 // commit, so a mark stays valid until the transaction it starts ends.
 func (r *Recorder) Mark() Mark {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return Mark{pending: len(r.pending), released: len(r.released)}
+	return Mark{pending: len(r.pending), released: len(r.released), added: r.added}
 }
 
 // RolledBack forgets what the transaction begun at m did and showed: its
@@ -335,9 +381,6 @@ func (r *Recorder) RolledBack(m Mark) {
 	defer r.mu.Unlock()
 	if m.pending > len(r.pending) || m.released > len(r.released) {
 		m = Mark{} // taken since: nothing of it is pending any more
-	}
-	undone := func(pe *pendingEvent) bool {
-		return pe.txBound || pe.Kind == FieldAccess && pe.Decision == Allowed && !pe.told
 	}
 	kept := r.pending[:m.pending]
 	for _, pe := range r.pending[m.pending:] {

@@ -127,6 +127,12 @@ func withhold(ctx context.Context, resp *graphql.Response, paths []ast.Path) {
 		data = json.RawMessage("null")
 	}
 	resp.Data = data
+	// An error under a withheld answer goes with it: a refusal decided by
+	// a consulted field (a consent refused for the victim's age) tells as
+	// much as a value would.
+	resp.Errors = slices.DeleteFunc(resp.Errors, func(e *gqlerror.Error) bool {
+		return slices.ContainsFunc(paths, func(p ast.Path) bool { return hasPrefix(e.Path, p) })
+	})
 	for _, p := range paths {
 		resp.Errors = append(resp.Errors, &gqlerror.Error{
 			Message:    "The audit trail is unavailable, so this value is withheld; try again later. Quote the request id " + id + " if it persists.",
@@ -134,6 +140,19 @@ func withhold(ctx context.Context, resp *graphql.Response, paths []ast.Path) {
 			Extensions: map[string]any{"code": string(apperr.AuditUnavailable), "requestId": id},
 		})
 	}
+}
+
+// hasPrefix reports whether path lies under (or at) prefix.
+func hasPrefix(path, prefix ast.Path) bool {
+	if len(path) < len(prefix) {
+		return false
+	}
+	for i, el := range prefix {
+		if path[i] != el {
+			return false
+		}
+	}
+	return true
 }
 
 // nullPaths rewrites a JSON document with null at each path, keeping the
@@ -292,12 +311,18 @@ func (t *auditedTx) Commit() error {
 	if t.rec == nil {
 		return t.tx.Commit()
 	}
-	if err := t.writer.WriteTx(t.ctx, t.tx, t.rec.Take()); err != nil {
+	events, failed := t.rec.TakeForCommit()
+	if err := t.writer.WriteTx(t.ctx, t.tx, events); err != nil {
 		// AUDIT_UNAVAILABLE: the change is not made without its record.
 		_ = t.tx.Rollback()
+		failed()
 		return err
 	}
 	if err := t.tx.Commit(); err != nil {
+		// Its refusals and consulted fields are written after the response
+		// is built (or the answer withheld): if this commit took effect
+		// after all, they are written twice, never lost.
+		failed()
 		return err
 	}
 	t.rec.Committed()

@@ -111,12 +111,17 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	var opener entgql.TxOpener = opts.Client
 	if audited {
 		srv.Use(auditTrail{writer: opts.Audit, logger: opts.Logger})
-		srv.AroundRootFields(releaseNotedAnswers)
 		opener = auditedTxOpener{client: opts.Client, writer: opts.Audit, dialect: opts.Audit.Dialect()}
 	}
 	// Registered after the audit trail, so it runs inside it: an answer
 	// dropped for its size disclosed nothing, and no read is recorded.
 	srv.Use(responseSizeLimit{maxBytes: opts.MaxResponseBytes})
+	if audited {
+		// Before the transactions, so around them (gqlgen runs the first
+		// registered outermost): what a rolled-back mutation's rule
+		// consulted is still to be written once its transaction ends.
+		srv.AroundRootFields(releaseNotedAnswers)
+	}
 	srv.Use(mutationTransactions{opener: opener, logger: opts.Logger})
 	srv.AroundFields(fieldMiddleware(limits))
 	// The policy first: a caller who may not call a mutation is refused
