@@ -72,6 +72,12 @@ func event(ctx context.Context, c *ent.Client, caseID int, kind domain.CaseEvent
 // see the victim does not see the entry (rowscope.caseEventRows); victimID
 // 0 is an entry about no victim.
 func victimCaseEvent(ctx context.Context, c *ent.Client, caseID, victimID int, kind domain.CaseEventKind, subjectID int, summary string) error {
+	if kind.AboutAVictim() != (victimID != 0) {
+		// Row scope hides an entry about a victim by the victim it keeps:
+		// one written without it would be hidden from nearly everyone, and
+		// one kept on another kind is a mistake here.
+		return fmt.Errorf("casework: a %s timeline entry with victim %d", kind, victimID)
+	}
 	p, err := actor(ctx)
 	if err != nil {
 		return err

@@ -22,9 +22,10 @@ func TestTimelineEntriesKeepTheirVictim(t *testing.T) {
 		r := call[referralT](t, h, h.police, createReferralMutation, map[string]any{"in": h.referralInput(t, v.ID, c.ID)})
 		call[referralT](t, h, h.ngo, moveReferralMutation, map[string]any{"id": r.ID, "v": r.Version, "status": "ACCEPTED"})
 		call[referralT](t, h, h.police, createReferralMutation, map[string]any{"in": h.referralInput(t, v.ID, nil)})
-		call[serviceT](t, h, h.shelter, recordServiceMutation, map[string]any{"in": map[string]any{
+		sv := call[serviceT](t, h, h.shelter, recordServiceMutation, map[string]any{"in": map[string]any{
 			"kind": "SHELTER", "startedOn": stamp(date(4, 1)), "victimID": v.ID, "providerID": h.agency(t, "shelter-national"),
 		}})
+		call[serviceT](t, h, h.shelter, updateServiceMutation, map[string]any{"id": sv.ID, "v": sv.Version, "in": map[string]any{"startedOn": stamp(date(5, 1))}})
 		cs := call[consentT](t, h, h.ngo, recordConsentMutation, map[string]any{"in": map[string]any{
 			"victimID": v.ID, "givenBy": "VICTIM", "givenAt": stamp(time.Now().Add(-time.Hour)),
 			"agencyKinds": []string{"NGO_SHELTER"}, "purposes": []string{"SERVICES"},
@@ -38,7 +39,8 @@ func TestTimelineEntriesKeepTheirVictim(t *testing.T) {
 		aboutVictim := map[domain.CaseEventKind]bool{
 			domain.CaseEventKindVictimLinked: true, domain.CaseEventKindVictimUpdated: true,
 			domain.CaseEventKindReferralCreated: true, domain.CaseEventKindReferralStatusChanged: true,
-			domain.CaseEventKindSupportRecorded: true, domain.CaseEventKindConsentRecorded: true, domain.CaseEventKindConsentWithdrawn: true,
+			domain.CaseEventKindSupportRecorded: true, domain.CaseEventKindSupportUpdated: true,
+			domain.CaseEventKindConsentRecorded: true, domain.CaseEventKindConsentWithdrawn: true,
 		}
 		seen := map[domain.CaseEventKind]int{}
 		for _, id := range []string{c.ID, other.ID} {

@@ -112,13 +112,14 @@ func (p errorPresenter) databaseUnavailable(ctx context.Context, out *gqlerror.E
 
 // collision answers a statement PostgreSQL aborted because another
 // transaction held what it needed (database.IsCollision): its whole
-// transaction was undone, so a mutation wrote nothing, and sending the
-// request again normally succeeds. UNAVAILABLE, as for any failure that is
+// transaction was undone, so the mutation wrote nothing, and sending it
+// again normally succeeds. Each mutation of a document has a transaction
+// of its own: the message speaks of this one only. UNAVAILABLE, as for any failure that is
 // neither the client's nor a bug.
 func (p errorPresenter) collision(ctx context.Context, out *gqlerror.Error, err error) *gqlerror.Error {
 	id := requestid.FromContext(ctx)
 	p.logger.WarnContext(ctx, "transaction collided with another and was undone", "request_id", id, "path", out.Path.String(), "error", err.Error())
-	return withCode(out, apperr.Unavailable, "This request collided with another one changing the same records at the same moment and was undone: nothing of it was saved. Send it again.", nil, id)
+	return withCode(out, apperr.Unavailable, "This change collided with another one on the same records at the same moment and was undone, so it was not saved (the request's other changes, if any, stand). Send this one again.", nil, id)
 }
 
 // internal logs err (never the request's variables) and hides it.

@@ -110,8 +110,8 @@ func TestMutationCollisionIsUnavailable(t *testing.T) {
 			t.Fatalf("codes %v, want [UNAVAILABLE]:\n%s", codes, res.Body)
 		}
 		e := res.Errors[0]
-		if e.Extensions["requestId"] == nil || e.Extensions["outcome"] != nil || !strings.Contains(e.Message, "nothing of it was saved") {
-			t.Errorf("want a request id, no outcome and a message saying nothing was saved:\n%s", res.Body)
+		if e.Extensions["requestId"] == nil || e.Extensions["outcome"] != nil || !strings.Contains(e.Message, "it was not saved") {
+			t.Errorf("want a request id, no outcome and a message saying it was not saved:\n%s", res.Body)
 		}
 		if strings.Contains(string(res.Body), "deadlock") || strings.Contains(string(res.Body), "40P01") {
 			t.Errorf("the driver's words reached the client:\n%s", res.Body)

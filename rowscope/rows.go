@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
+	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent/caseevent"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/casevictim"
@@ -205,7 +206,16 @@ func victimSeen(rows func(*sql.Selector)) func(*sql.Selector) {
 		seen := sql.Select(v.C(victim.FieldID)).From(v).
 			Where(sql.ColumnsEQ(v.C(victim.FieldID), s.C(caseevent.FieldSubjectVictimID)))
 		rows(seen)
-		s.Where(sql.Or(sql.IsNull(s.C(caseevent.FieldSubjectVictimID)), sql.Exists(seen)))
+		// An entry of a kind about a victim that lacks its victim (written
+		// by a binary older than the column, or by mistake) fails closed.
+		aboutAVictim := make([]any, 0, 8)
+		for _, k := range domain.CaseEventKindsAboutAVictim() {
+			aboutAVictim = append(aboutAVictim, k)
+		}
+		s.Where(sql.Or(
+			sql.And(sql.IsNull(s.C(caseevent.FieldSubjectVictimID)), sql.NotIn(s.C(caseevent.FieldKind), aboutAVictim...)),
+			sql.Exists(seen),
+		))
 	}
 }
 
