@@ -11,6 +11,7 @@ package authz_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -361,6 +362,57 @@ func TestAbuseAgeOracle(t *testing.T) {
 			readsDOB(t, police, vAge, true)
 			e.refuse(t, police, recordConsent, map[string]any{"in": consentIn(vAge, d1)}, "BAD_USER_INPUT", "givenBy")
 			e.do(t, police, recordConsent, map[string]any{"in": consentIn(vAge, d2)}).MustOK(t)
+		})
+
+		// The date of birth that decided is recorded as read (ReaderRealAge).
+		// When that record cannot be written, the answer does not tell the
+		// date either: before and after the birthday answer alike,
+		// AUDIT_UNAVAILABLE, and neither consent is made.
+		prosecutor := e.tok(t, "prosecution-durres", viewer.RoleProsecutor)
+		t.Run("TrailDownSameAnswer", func(t *testing.T) {
+			rows := counts(t, c)
+			mend := breakAuditWrites(t, e.db)
+			var bodies []string
+			for _, at := range []time.Time{d1, d2} {
+				r := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vAge, at)})
+				body := strings.ReplaceAll(string(r.Body), r.Header.Get("X-Request-Id"), "ID")
+				if !slices.Equal(r.Codes(), []string{"AUDIT_UNAVAILABLE"}) || strings.Contains(body, "16") {
+					t.Errorf("givenAt %s: want only AUDIT_UNAVAILABLE and nothing about the age:\n%s", at.Format(time.DateOnly), body)
+				}
+				bodies = append(bodies, body)
+			}
+			mend()
+			if bodies[0] != bodies[1] {
+				t.Errorf("the answers before and after the birthday differ:\n%s\n%s", bodies[0], bodies[1])
+			}
+			unchanged(t, c, rows)
+		})
+		// When only the change's record fails (its transaction's write), the
+		// read is still written, after the response.
+		t.Run("ChangeRecordFailsReadKept", func(t *testing.T) {
+			if e.db.Dialect != "postgres" {
+				t.Skip("a trigger refusing only MUTATION events: written for PostgreSQL")
+			}
+			exec := func(stmts ...string) {
+				for _, s := range stmts {
+					if _, err := e.db.SQL.ExecContext(t.Context(), s); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			exec(`CREATE FUNCTION mutation_events_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.kind = 'MUTATION' THEN RAISE EXCEPTION 'mutation events fail'; END IF; RETURN NEW; END; $$`,
+				`CREATE TRIGGER mutation_events_fail BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION mutation_events_fail()`)
+			r := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vAge, d2)})
+			exec(`DROP TRIGGER mutation_events_fail ON audit_events`, `DROP FUNCTION mutation_events_fail()`)
+			if !slices.Equal(r.Codes(), []string{"AUDIT_UNAVAILABLE"}) {
+				t.Fatalf("want AUDIT_UNAVAILABLE, the consent not made:\n%s", r.Body)
+			}
+			events := eventsOf(t, e.db, r.Header.Get("X-Request-Id"))
+			if _, ok := findEvent(events, func(ev audit.Event) bool {
+				return ev.Kind == audit.FieldAccess && ev.Decision == audit.Allowed && ev.EntityID == vAge && slices.Contains(ev.Fields, "Victim.dateOfBirth")
+			}); !ok {
+				t.Errorf("the date of birth consulted is not recorded although reads could be written:\n%s", dump(events))
+			}
 		})
 	})
 }

@@ -93,68 +93,59 @@ func TestMutationBeginRetriedOnce(t *testing.T) {
 	})
 }
 
-// TestMutationCollisionIsUnavailable: a mutation whose statement
-// PostgreSQL aborted to break a deadlock wrote nothing; the client is told
-// UNAVAILABLE, to send it again, with a request id (never INTERNAL), and
-// sending it again makes the record once.
-func TestMutationCollisionIsUnavailable(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, base *database.DB) {
-		db, faults := testdb.WithFaults(base)
-		s := testserver.Start(t, db)
-		tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
-		vars := map[string]any{"in": faultCaseInput("TIR-FAULT-4", agencyGlobalID(t, db, "police-tirane")), "key": "intake-fault-4"}
+// TestMutationFaultAnswers: a fault at one step of a mutation's
+// transaction; what the client is told (UNAVAILABLE with a request id,
+// never INTERNAL, never the driver's words), what was written, and that
+// sending it again with its idempotencyKey leaves one record.
+//   - The answer to COMMIT lost: the change may have been made, so
+//     outcome UNKNOWN (never "not saved"); the server does not retry it,
+//     and the retry returns the record made instead of making a second.
+//   - A statement PostgreSQL aborted to break a deadlock: nothing was
+//     written; the client is told this change was not saved and to send
+//     it again.
+func TestMutationFaultAnswers(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		fault   func(*testdb.Faults)
+		outcome any    // extensions.outcome
+		says    string // in the message
+		written int    // cases after the fault
+	}{
+		{"CommitAnswerLost", func(f *testdb.Faults) { f.LoseCommitAnswers(1, fmt.Errorf("pq: %w", io.EOF)) }, "UNKNOWN", "may or may not have been saved", 1},
+		{"Deadlock", func(f *testdb.Faults) {
+			f.FailStatements("INSERT INTO", 1, fmt.Errorf("ent: %w", &pq.Error{Code: "40P01", Severity: "ERROR", Message: "deadlock detected"}))
+		}, nil, "it was not saved", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			testdb.Each(t, func(t *testing.T, base *database.DB) {
+				db, faults := testdb.WithFaults(base)
+				s := testserver.Start(t, db)
+				tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+				ref := "TIR-FAULT-" + c.name
+				vars := map[string]any{"in": faultCaseInput(ref, agencyGlobalID(t, db, "police-tirane")), "key": "intake-" + c.name}
 
-		faults.FailStatements("INSERT INTO", 1, fmt.Errorf("ent: %w", &pq.Error{Code: "40P01", Severity: "ERROR", Message: "deadlock detected"}))
-		res := s.Do(t, tok, openCaseDoc, vars)
-		if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.Unavailable) {
-			t.Fatalf("codes %v, want [UNAVAILABLE]:\n%s", codes, res.Body)
-		}
-		e := res.Errors[0]
-		if e.Extensions["requestId"] == nil || e.Extensions["outcome"] != nil || !strings.Contains(e.Message, "it was not saved") {
-			t.Errorf("want a request id, no outcome and a message saying it was not saved:\n%s", res.Body)
-		}
-		if strings.Contains(string(res.Body), "deadlock") || strings.Contains(string(res.Body), "40P01") {
-			t.Errorf("the driver's words reached the client:\n%s", res.Body)
-		}
-		if n := casesWithReference(t, db, "TIR-FAULT-4"); n != 0 {
-			t.Fatalf("%d cases written by a mutation that was undone", n)
-		}
-		s.Do(t, tok, openCaseDoc, vars).MustOK(t)
-		if n := casesWithReference(t, db, "TIR-FAULT-4"); n != 1 {
-			t.Errorf("%d cases after sending it again, want 1", n)
-		}
-	})
-}
-
-// TestMutationCommitAnswerLost: when the answer to COMMIT is lost, the
-// change may have been made; the client is told UNAVAILABLE with outcome
-// UNKNOWN (never INTERNAL, never "not saved"), the server does not retry
-// it, and the client's retry with the same idempotencyKey returns the
-// record that was made instead of making a second.
-func TestMutationCommitAnswerLost(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, base *database.DB) {
-		db, faults := testdb.WithFaults(base)
-		s := testserver.Start(t, db)
-		tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
-		vars := map[string]any{"in": faultCaseInput("TIR-FAULT-3", agencyGlobalID(t, db, "police-tirane")), "key": "intake-fault-3"}
-
-		faults.LoseCommitAnswers(1, fmt.Errorf("pq: %w", io.EOF))
-		res := s.Do(t, tok, openCaseDoc, vars)
-		if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.Unavailable) {
-			t.Fatalf("codes %v, want [UNAVAILABLE]:\n%s", codes, res.Body)
-		}
-		if got := res.Errors[0].Extensions["outcome"]; got != "UNKNOWN" {
-			t.Errorf("extensions.outcome = %v, want UNKNOWN:\n%s", got, res.Body)
-		}
-		if n := casesWithReference(t, db, "TIR-FAULT-3"); n != 1 {
-			t.Fatalf("%d cases after the lost commit answer, want the 1 that was committed (and not committed again)", n)
-		}
-
-		s.Do(t, tok, openCaseDoc, vars).MustOK(t)
-		if n := casesWithReference(t, db, "TIR-FAULT-3"); n != 1 {
-			t.Errorf("%d cases after retrying with the idempotency key, want 1", n)
-		}
-	})
+				c.fault(faults)
+				res := s.Do(t, tok, openCaseDoc, vars)
+				if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.Unavailable) {
+					t.Fatalf("codes %v, want [UNAVAILABLE]:\n%s", codes, res.Body)
+				}
+				e := res.Errors[0]
+				if e.Extensions["requestId"] == nil || e.Extensions["outcome"] != c.outcome || !strings.Contains(e.Message, c.says) {
+					t.Errorf("want a request id, outcome %v and a message saying %q:\n%s", c.outcome, c.says, res.Body)
+				}
+				if strings.Contains(string(res.Body), "deadlock") || strings.Contains(string(res.Body), "EOF") {
+					t.Errorf("the driver's words reached the client:\n%s", res.Body)
+				}
+				if n := casesWithReference(t, db, ref); n != c.written {
+					t.Fatalf("%d cases after the fault, want %d", n, c.written)
+				}
+				s.Do(t, tok, openCaseDoc, vars).MustOK(t)
+				if n := casesWithReference(t, db, ref); n != 1 {
+					t.Errorf("%d cases after sending it again with its idempotency key, want 1", n)
+				}
+			})
+		})
+	}
 }
 
 const openCaseDoc = `mutation ($in: CreateCaseInput!, $key: String) { openCase(input: $in, idempotencyKey: $key) { id reference } }`
