@@ -105,10 +105,13 @@ func joinRecords(records []Record) string {
 }
 
 // defuse prefixes with ' a cell a spreadsheet would run as a formula (a
-// justification is free text). The JSON lines keep the exact values.
+// justification is free text), and a cell that starts with ' itself, so
+// that a leading ' always means one was added: remove one to read the
+// value. The JSON lines keep the exact values, and the hashes are computed
+// from them.
 func defuse(cells []string) []string {
 	for i, c := range cells {
-		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+		if c != "" && strings.ContainsRune("=+-@\t\r'", rune(c[0])) {
 			cells[i] = "'" + c
 		}
 	}
