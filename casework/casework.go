@@ -26,6 +26,7 @@ package casework
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -155,11 +156,9 @@ func versionOf(v any) int {
 // and replayed. The same key with a different input is a CONFLICT. A nil
 // key always creates.
 //
-// Requests with keys are taken one at a time for each agency (its row is
-// locked for the transaction, on PostgreSQL; SQLite's write transactions
-// are one at a time already): two with the same key sent at once would
-// otherwise both find none, and the second fail on what the first made.
-// Retrying after a timeout is what keys are for.
+// Requests with the same key are taken one at a time (lockKey): two sent
+// at once would otherwise both find none, and the second fail on what the
+// first made. Retrying after a timeout is what keys are for.
 func createOnce(ctx context.Context, c *ent.Client, operation string, key *string, input any, create func() (int, error)) (int, bool, error) {
 	if key == nil {
 		id, err := create()
@@ -178,8 +177,7 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 	}
 	sum := sha256.Sum256(buf)
 	hash := hex.EncodeToString(sum[:])
-	sys := viewer.SystemContext(ctx)
-	if _, err := c.Agency.Query().Where(agency.ID(p.AgencyID), forUpdate).Exist(sys); err != nil {
+	if err := lockKey(ctx, c, p, operation, *key); err != nil {
 		return 0, false, err
 	}
 	prior, err := c.IdempotencyRecord.Query().Where(
@@ -206,6 +204,35 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 		return 0, false, apperr.Errorf(apperr.Conflict, "A request with the same idempotency key is being processed; retry it.")
 	}
 	return id, false, err
+}
+
+// idempotencyLocks is the first half of the two-key advisory locks
+// lockKey takes (PostgreSQL's other lock space from the audit chain's
+// one-key lock): "CGIK".
+const idempotencyLocks = 0x4347494b
+
+// lockKey takes, on PostgreSQL, a lock for the transaction on one
+// idempotency key (the agency, the subject, the operation and the key, as
+// idempotency records are keyed), so that requests with the same key are
+// taken one at a time and requests with other keys, of the same agency
+// too, are not held up. Two keys whose 32-bit hashes meet only wait for
+// each other. SQLite's write transactions are one at a time already
+// (database.Open begins them IMMEDIATE). The lock is read from the
+// agency's row, which exists, so that the statement returns one row on
+// either database.
+func lockKey(ctx context.Context, c *ent.Client, p *viewer.Principal, operation, key string) error {
+	sum := sha256.Sum256([]byte(strings.Join([]string{p.AgencyCode, p.Subject, operation, key}, "\x00")))
+	k := int32(binary.BigEndian.Uint32(sum[:4]))
+	var got []struct {
+		Locked string `json:"locked"`
+	}
+	return c.Agency.Query().Where(agency.ID(p.AgencyID)).Modify(func(s *sql.Selector) {
+		expr := "lower('unlocked')" // an expression, which ent does not quote as a column
+		if s.Dialect() == dialect.Postgres {
+			expr = fmt.Sprintf("pg_advisory_xact_lock(%d, %d)::text", idempotencyLocks, k)
+		}
+		s.Select(sql.As(expr, "locked"))
+	}).Scan(viewer.SystemContext(ctx), &got)
 }
 
 // saved runs a versioned update (save: UPDATE … WHERE id = ? AND

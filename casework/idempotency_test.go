@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/internal/testserver"
@@ -187,8 +188,8 @@ func TestMutationAtomicity(t *testing.T) {
 // TestIdempotentRetriesAtOnce: a client that retries a create after a
 // timeout may send the same key while its first request still runs. Sent
 // twenty times at once, the same key and input answer the same record
-// every time, and make it once (on PostgreSQL, before requests with keys
-// were taken one at a time for each agency, some answered CONFLICT).
+// every time, and make it once (on PostgreSQL, before requests with the
+// same key were taken one at a time, some answered CONFLICT).
 func TestIdempotentRetriesAtOnce(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		const rounds, retries = 5, 20
@@ -216,6 +217,40 @@ func TestIdempotentRetriesAtOnce(t *testing.T) {
 			if n, err := h.s.DB.Client.CaseFile.Query().Where(casefile.Reference(ref)).Count(systemCtx()); err != nil || n != 1 {
 				t.Errorf("%d cases with reference %s (%v), want 1", n, ref, err)
 			}
+		}
+	})
+}
+
+// TestIdempotentKeysDoNotHoldUpTheAgency: requests with the same key are
+// taken one at a time (TestIdempotentRetriesAtOnce), requests with other
+// keys are not held up, even of the same agency. With the agency's row
+// held as an update holds it, on PostgreSQL, a keyed create by that
+// agency completes (it locks its key alone; it used to lock the row).
+func TestIdempotentKeysDoNotHoldUpTheAgency(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		if h.s.DB.Dialect != "postgres" {
+			t.Skip("SQLite's write transactions are one at a time")
+		}
+		hold, err := h.s.DB.SQL.BeginTx(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = hold.Rollback() }()
+		if _, err := hold.ExecContext(t.Context(), `SELECT 1 FROM agencies WHERE code = 'police-tirane' FOR NO KEY UPDATE`); err != nil {
+			t.Fatal(err)
+		}
+		ref := newReference()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			h.do(t, h.police, openCaseMutation, map[string]any{"in": caseInput(h, t, ref, "police-tirane"), "key": "unheld-" + ref}).MustOK(t)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("a keyed create waited 10 s for its agency's row, held by another transaction")
+			_ = hold.Rollback()
+			<-done
 		}
 	})
 }
