@@ -109,3 +109,35 @@ func TestE2EConfigRefusals(t *testing.T) {
 		t.Errorf("help:\n%s", r)
 	}
 }
+
+// TestE2ETrustedDocuments: with CASEGRAPH_TRUSTED_DOCUMENTS naming a
+// manifest made by `casegraph documents add`, `serve` says so and answers a
+// registered document, and refuses any other (introspection included).
+func TestE2ETrustedDocuments(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := childEnv("CASEGRAPH_DATA_DIR=" + filepath.Join(dir, "data"))
+	doc := filepath.Join(dir, "viewer.graphql")
+	if err := os.WriteFile(doc, []byte("query Me { viewer { subject } }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(dir, "trusted.json")
+	mustRun(t, env, "documents", "add", "--manifest", manifest, doc)
+	mustRun(t, env, "seed", "--agencies")
+	s := startServe(t, append(env, "CASEGRAPH_TRUSTED_DOCUMENTS="+manifest))
+	if !strings.Contains(s.output(), "serving only trusted documents") {
+		t.Errorf("serve does not say it serves only trusted documents:\n%s", s.output())
+	}
+	tok := token(t, env, "--subject", "s", "--agency", "police-tirane", "--role", "investigator")
+	var me struct{ Viewer struct{ Subject string } }
+	graphQL(t, s.base(), tok, "query Me { viewer { subject } }\n", &me)
+	if me.Viewer.Subject != "s" {
+		t.Errorf("the registered document answered %+v", me)
+	}
+	for _, other := range []string{`{ __schema { types { name } } }`, `{ cases(first: 1) { totalCount } }`} {
+		r := testserver.Send(t, testserver.Post(t, s.base(), tok, other, nil))
+		if codes := r.Codes(); len(codes) == 0 || strings.Contains(string(r.Body), `"types"`) || strings.Contains(string(r.Body), "totalCount\":") {
+			t.Errorf("%s, not registered, was answered:\n%s", other, r.Body)
+		}
+	}
+}

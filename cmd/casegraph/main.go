@@ -164,6 +164,9 @@ func configFromEnv() (config, error) {
 		RequestTimeout: server.DefaultRequestTimeout,
 		MetricsAddr:    os.Getenv("CASEGRAPH_METRICS_ADDR"),
 		MetricsToken:   os.Getenv("CASEGRAPH_METRICS_TOKEN"),
+		// Read here like every other setting: it used to be documented and
+		// never read, so a production server ran any document.
+		TrustedDocuments: os.Getenv("CASEGRAPH_TRUSTED_DOCUMENTS"),
 	}
 	// Development tokens are on by default only for the embedded database.
 	c.Dev = c.DatabaseURL == ""
