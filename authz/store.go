@@ -61,12 +61,37 @@ func (e *Enforcer) Publish(ctx context.Context, client *ent.Client) error {
 				if err := next.Commit(ctx, tx); err != nil {
 					return err
 				}
-				return e.Reload()
+				// The change is made: a reload that fails now must not
+				// report it as not made. This server answers as unconfirmed
+				// until it loads the policy (it follows the change's
+				// notification, or its next check, like every other server).
+				if err := e.Reload(); err != nil {
+					e.fresh.setStale("the policy changed and could not be loaded: " + err.Error())
+				}
+				return nil
 			})
 		})
 		return nil
 	}
 	return e.Reload()
+}
+
+// PolicyLockKey is the PostgreSQL advisory lock that takes policy changes
+// one at a time across every server on one database ("CGPOLICY").
+const PolicyLockKey = 0x4347504f4c494359
+
+// LockPolicy takes, for the transaction of a change (client), the lock
+// that orders policy changes, on PostgreSQL: a change validates the policy
+// it reads under it, so that two changes each valid alone cannot both
+// commit into a policy that is not (a review made two at once leave an
+// invalid policy that no server would load). SQLite's write transactions
+// are one at a time already.
+func (e *Enforcer) LockPolicy(ctx context.Context, client *ent.Client) error {
+	if e.dialect != dialect.Postgres {
+		return nil
+	}
+	_, err := client.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(PolicyLockKey))
+	return err
 }
 
 // announce sends the change notification inside the transaction, so that

@@ -29,6 +29,9 @@ func Change(ctx context.Context, e *authz.Enforcer, client *ent.Client, add, rem
 	if len(reason) < 10 {
 		return 0, 0, apperr.InvalidField("reason", "A policy change needs a reason of at least 10 characters.")
 	}
+	if err := e.LockPolicy(ctx, client); err != nil {
+		return 0, 0, err
+	}
 	current, err := authz.LinesIn(ctx, client)
 	if err != nil {
 		return 0, 0, err
