@@ -268,6 +268,8 @@ func TestAbuseAgeOracle(t *testing.T) {
 		age25 := 25
 		old := time.Date(2000, 1, 2, 0, 0, 0, 0, time.UTC)
 		vMinor := abuseVictim(t, c, f, "V-2026-0102", domain.AgeGroupMinor, &old, &age25, time.Time{}, f.caseD)
+		age15 := 15 // at identification, on the fixture's day (past)
+		vTeen := abuseVictim(t, c, f, "V-2026-0103", domain.AgeGroupMinor, nil, &age15, time.Time{}, f.caseD)
 
 		consentIn := func(victimID int, at time.Time) map[string]any {
 			return map[string]any{"agencyKinds": []string{"NGO_SHELTER"}, "purposes": []string{"SERVICES"},
@@ -318,15 +320,23 @@ func TestAbuseAgeOracle(t *testing.T) {
 			refused := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vAge, d1)})
 			wantRefusal(t, refused, "BAD_USER_INPUT", "givenBy")
 			made := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vAge, d2)}).MustOK(t)
-			// Its exact age of 25 decides for vMinor.
-			byAge := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vMinor, d1)}).MustOK(t)
+			// Its date of birth (2000) decides for vMinor, whatever its group.
+			byBirth := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vMinor, d1)}).MustOK(t)
+			// vTeen has no date of birth: its exact age at identification
+			// (15, on the fixture's day in 2025) and the whole years since
+			// decide. 16 now, it consents alone; a consent dated back to
+			// the summer it was identified is refused.
+			refusedThen := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vTeen, past.AddDate(0, 3, 0))})
+			wantRefusal(t, refusedThen, "BAD_USER_INPUT", "givenBy")
+			byAge := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vTeen, past.AddDate(1, 1, 0))}).MustOK(t)
 			// The field that decided is recorded as read, refused or not:
 			// consents tried a minute apart would tell the date of birth.
 			for _, x := range []struct {
 				r      *testserver.Response
 				victim int
 				field  string
-			}{{refused, vAge, "Victim.dateOfBirth"}, {made, vAge, "Victim.dateOfBirth"}, {byAge, vMinor, "Victim.exactAge"}} {
+			}{{refused, vAge, "Victim.dateOfBirth"}, {made, vAge, "Victim.dateOfBirth"}, {byBirth, vMinor, "Victim.dateOfBirth"},
+				{refusedThen, vTeen, "Victim.exactAge"}, {byAge, vTeen, "Victim.exactAge"}} {
 				events := eventsOf(t, e.db, x.r.Header.Get("X-Request-Id"))
 				if _, ok := findEvent(events, func(ev audit.Event) bool {
 					return ev.Kind == audit.FieldAccess && ev.Decision == audit.Allowed && ev.EntityID == x.victim && slices.Contains(ev.Fields, x.field)

@@ -28,6 +28,9 @@ func RegisterVictim(ctx context.Context, c *ent.Client, in ent.CreateVictimInput
 		if err := validateExploitation(in.FormsOfExploitation); err != nil {
 			return 0, err
 		}
+		if err := agesAgree(victimAge{in.AgeGroup, in.ExactAge, in.DateOfBirth, in.IdentifiedAt}); err != nil {
+			return 0, err
+		}
 		for _, cid := range caseIDs {
 			if err := reference(ctx, aCase(c, "caseIDs", cid)); err != nil {
 				return 0, err
@@ -56,15 +59,21 @@ func UpdateVictim(ctx context.Context, c *ent.Client, id, expectedVersion int, i
 	if err := validateExploitation(append(slices.Clone(in.FormsOfExploitation), in.AppendFormsOfExploitation...)); err != nil {
 		return nil, err
 	}
-	if in.AppendFormsOfExploitation != nil {
+	if in.AppendFormsOfExploitation != nil || touchesAge(in) {
 		// The appended forms extend what the client last saw; on a
-		// newer record they would extend something else.
+		// newer record they would extend something else. The ages must
+		// agree as the update leaves them, with what it does not change.
 		v, err := current(ctx, "victim", c.Victim.Get, id, expectedVersion, func(v *ent.Victim) int { return v.Version })
 		if err != nil {
 			return nil, err
 		}
-		in.FormsOfExploitation = appendForms(v.FormsOfExploitation, in.FormsOfExploitation, in.AppendFormsOfExploitation)
-		in.AppendFormsOfExploitation = nil
+		if err := agesAgree(updatedAge(ageOf(v), in)); touchesAge(in) && err != nil {
+			return nil, err
+		}
+		if in.AppendFormsOfExploitation != nil {
+			in.FormsOfExploitation = appendForms(v.FormsOfExploitation, in.FormsOfExploitation, in.AppendFormsOfExploitation)
+			in.AppendFormsOfExploitation = nil
+		}
 	}
 	u := c.Victim.Update().Where(victim.ID(id), victim.Version(expectedVersion)).
 		SetInput(in).AddVersion(1)
@@ -120,7 +129,8 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 }
 
 // mayBeUnder16 reports whether the victim was, or may have been, under 16
-// at time at. It looks at the exact age and date of birth only when the
+// at time at (under16At: the date of birth, else the exact age at
+// identification and the years since). It looks at them only when the
 // caller may read both: otherwise the answer (refused or not) would tell
 // them what they may not read. Without them, every minor counts. The one
 // it decides by is recorded as read by the caller, refused or not: a
@@ -130,13 +140,13 @@ func mayBeUnder16(ctx context.Context, v *ent.Victim, at time.Time) bool {
 	age, ageOK := readable(ctx, "Victim.exactAge", v)
 	birth, birthOK := readable(ctx, "Victim.dateOfBirth", v)
 	if ageOK && birthOK {
-		switch {
-		case v.ExactAge != nil:
-			consulted(ctx, v, "Victim.exactAge", age)
-			return *v.ExactAge < 16
-		case v.DateOfBirth != nil:
-			consulted(ctx, v, "Victim.dateOfBirth", birth)
-			return v.DateOfBirth.AddDate(16, 0, 0).After(at)
+		if under, known := under16At(ageOf(v), at); known {
+			if v.DateOfBirth != nil {
+				consulted(ctx, v, "Victim.dateOfBirth", birth)
+			} else {
+				consulted(ctx, v, "Victim.exactAge", age)
+			}
+			return under
 		}
 	}
 	return v.AgeGroup == domain.AgeGroupMinor

@@ -52,12 +52,26 @@ func TestMutationVictim(t *testing.T) {
 			{"RegisterErrDuplicatePseudonym", func() map[string]any { return victimInput(v.Pseudonym, 30) }, nil, want{Code: "CONFLICT", Field: "pseudonym"}},
 			{"RegisterErrBadSexEnum", withField(func() map[string]any { return victimInput(newVictimName(), 30) }, "sex", "NOPE"), nil, invalid},
 			{"RegisterErrUnknownCase", func() map[string]any { return victimInput(newVictimName(), 30) }, []string{missingCaseID}, badField("caseIDs")},
+			// The age group agrees with the exact age and the date of birth
+			// at identification: the consent rule for under-16s rests on it.
+			{"RegisterErrAdultAged14", withField(func() map[string]any { return victimInput(newVictimName(), 14) }, "ageGroup", "ADULT"), nil, badField("ageGroup")},
+			{"RegisterErrMinorBornLongBefore", withField(withField(func() map[string]any { return victimInput(newVictimName(), 16) }, "exactAge", nil),
+				"dateOfBirth", stamp(date(2, 15).AddDate(-30, 0, 0))), nil, badField("ageGroup")},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				need(t, v.ID)
 				h.refuse(t, h.police, registerVictimMutation, map[string]any{"in": tc.in(), "cases": tc.cases}, tc.want)
 			})
 		}
+
+		t.Run("UpdateErrAgesDisagree", func(t *testing.T) {
+			need(t, v.ID)
+			// v is 17 at identification: ADULT alone, or an exact age of 30
+			// alone, would contradict what the update leaves as it was.
+			for _, in := range []map[string]any{{"ageGroup": "ADULT"}, {"exactAge": 30}, {"clearExactAge": true, "ageGroup": "ADULT", "dateOfBirth": stamp(date(2, 15).AddDate(-10, 0, 0))}} {
+				h.refuse(t, h.police, updateVictimMutation, map[string]any{"id": v.ID, "v": 1, "in": in}, badField("ageGroup"), v.ID)
+			}
+		})
 
 		t.Run("UpdateOK", func(t *testing.T) {
 			need(t, v.ID)
