@@ -106,8 +106,17 @@ func TestAbuseSelfAssignment(t *testing.T) {
 		checkNoStanding(t)
 
 		t.Run("ErrAssignSelf", func(t *testing.T) {
-			e.refuse(t, general, assignAgency, map[string]any{"c": gid(f.caseT), "a": gid(generalID), "p": "PROSECUTING"}, "FORBIDDEN", "agencyID")
+			e.refuse(t, general, assignAgency, map[string]any{"c": gid(f.caseT), "a": gid(generalID), "p": "PROSECUTING"}, "FORBIDDEN", "caseID")
 			checkNoStanding(t)
+		})
+		// Nor may it hand the standing to another: a court put on caseT
+		// by an office with no part in it would read its victims' names.
+		t.Run("ErrAssignAnother", func(t *testing.T) {
+			court := f.id(t, "court-durres")
+			e.refuse(t, general, assignAgency, map[string]any{"c": gid(f.caseT), "a": gid(court), "p": "ADJUDICATING"}, "FORBIDDEN", "caseID")
+			if n := ok(c.CaseAssignment.Query().Where(caseassignment.CaseID(f.caseT), caseassignment.AgencyID(court)).Count(sys()))(t); n != 0 {
+				t.Errorf("court-durres was put on caseT by an office with no part in it")
+			}
 		})
 		t.Run("ErrSelfLead", func(t *testing.T) {
 			e.refuse(t, general, updateCase, map[string]any{"id": gid(f.caseT), "v": caseBefore.Version,
@@ -211,6 +220,24 @@ func TestAbuseForgedReferral(t *testing.T) {
 			e.refuse(t, ngo, recordSupport, map[string]any{"in": map[string]any{
 				"kind": "LEGAL_AID", "startedOn": now, "victimID": gid(f.vD),
 				"providerID": gid(f.id(t, "shelter-national"))}}, "FORBIDDEN", "providerID")
+		})
+
+		// The coordinator's exception is the policy's, at the agency's
+		// kind: the role named in a token at an NGO gives nothing there.
+		t.Run("ErrCoordinatorRoleAtAnNGO", func(t *testing.T) {
+			both := e.s.Token(t, "ngo-different-equal", viewer.RoleCaseWorker, viewer.RoleCoordinator)
+			e.refuse(t, both, createReferral, map[string]any{"in": map[string]any{
+				"serviceKind": "LEGAL_AID", "referredAt": now, "victimID": gid(f.vD), "caseID": gid(f.caseD),
+				"fromAgencyID": gid(policeDurres), "toAgencyID": gid(ngoID)}}, "FORBIDDEN", "fromAgencyID")
+		})
+
+		// A provider's support is the provider's to change.
+		t.Run("ErrChangeAnotherProvidersSupport", func(t *testing.T) {
+			shelter := f.id(t, "shelter-national")
+			other := ok(c.SupportService.Create().SetKind(domain.ServiceKindShelter).SetStartedOn(past).
+				SetVictimID(f.vD).SetProviderID(shelter).Save(sys()))(t)
+			e.refuse(t, ngo, `mutation ($id: ID!) { updateSupportService(id: $id, expectedVersion: 1, input: {notes: "Overwritten"}) { id } }`,
+				map[string]any{"id": gid(other.ID)}, "FORBIDDEN", "id")
 		})
 
 		t.Run("OKCoordinatorBetweenOthers", func(t *testing.T) {

@@ -307,6 +307,20 @@ func (r *Request) CanChangePolicy() bool {
 	return r.e.holds(r.p, string(r.kind), policies.Policy, policies.Change)
 }
 
+// Coordinates reports whether the principal acts as a coordinator for
+// mutation: they hold the coordinator role, and the policy lets that role,
+// at their agency's kind, call it. Casework lets a coordinator do what
+// others do only for their own agency or cases (refer from another agency,
+// link a victim, assign an agency); the role named in a token at an agency
+// whose kind the policy gives it nothing (an NGO's case worker who is also
+// "coordinator") does not.
+func (r *Request) Coordinates(mutation string) bool {
+	if !r.p.HasRole(viewer.RoleCoordinator) {
+		return false
+	}
+	return r.e.Decide(viewer.RoleCoordinator, string(r.kind), policies.MutationObject(mutation), policies.Call, policies.Any).Allowed
+}
+
 // Principal returns the request's principal.
 func (r *Request) Principal() *viewer.Principal { return r.p }
 

@@ -72,7 +72,7 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 		in.AppendFormsOfExploitation = nil
 	}
 	if in.LeadAgencyID != nil {
-		if err := agencyOnCase(ctx, c, "input.leadAgencyID", id, *in.LeadAgencyID, "", nil); err != nil {
+		if err := agencyOnCase(ctx, c, "updateCase", "input.leadAgencyID", id, *in.LeadAgencyID, "", nil); err != nil {
 			return nil, err
 		}
 	}
@@ -123,7 +123,7 @@ func AssignAgency(ctx context.Context, c *ent.Client, caseID, agencyID int, part
 	if err != nil {
 		return nil, err
 	}
-	if err := requireWorksOnIfSelf(ctx, c, "agencyID", caseID, agencyID); err != nil {
+	if err := requireWorksOnOrCoordinates(ctx, c, "assignAgencyToCase", "caseID", caseID); err != nil {
 		return nil, err
 	}
 	if !partFits(a.Kind, part) {
@@ -161,9 +161,8 @@ func LinkVictim(ctx context.Context, c *ent.Client, victimID, caseID int) (*ent.
 // (registered first, linked after). An agency of no region that registers
 // a victim links it by naming its cases when it registers it.
 func requireStandingOverVictim(ctx context.Context, c *ent.Client, victimID int) error {
-	p, err := actor(ctx)
-	if err != nil || p.HasRole(viewer.RoleCoordinator) {
-		return err
+	if coordinates(ctx, "linkVictimToCase") {
+		return nil
 	}
 	own, err := ownAgency(ctx, c)
 	if err != nil {

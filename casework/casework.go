@@ -39,6 +39,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
@@ -355,25 +356,25 @@ func agencyOfKind(ctx context.Context, c *ent.Client, field string, id int, what
 	return nil
 }
 
-// agencyOnCase checks an agency that input field puts on a case (a new lead,
-// another office): it exists, it is what ok requires (any agency when ok
-// is nil), and the caller may put its own agency there
-// (requireWorksOnIfSelf).
-func agencyOnCase(ctx context.Context, c *ent.Client, field string, caseID, agencyID int, what string, ok func(domain.AgencyKind) bool) error {
+// agencyOnCase checks an agency that input field of mutation puts on a
+// case (a new lead, another office): it exists, it is what ok requires (any
+// agency when ok is nil), and the caller may put an agency there
+// (requireWorksOnOrCoordinates).
+func agencyOnCase(ctx context.Context, c *ent.Client, mutation, field string, caseID, agencyID int, what string, ok func(domain.AgencyKind) bool) error {
 	if err := agencyOfKind(ctx, c, field, agencyID, what, ok); err != nil {
 		return err
 	}
-	return requireWorksOnIfSelf(ctx, c, field, caseID, agencyID)
+	return requireWorksOnOrCoordinates(ctx, c, mutation, field, caseID)
 }
 
 // worksOn reports whether the caller's agency already works on the case
 // (leads it, is assigned to it, or prosecutes it), or is competent for it by
 // territory (a regional agency, for a case of its region, as a district
 // prosecution office is for every notice of its district). A write that
-// puts the caller's own agency on a case (an assignment, the lead, a
-// proceeding's office) needs it: otherwise an agency that merely sees a
-// case (a national body sees them all) could give itself the standing that
-// opens its victims' data.
+// puts an agency on a case (an assignment, the lead, a proceeding's office)
+// needs it: otherwise an agency that merely sees a case (a national body
+// sees them all) could give itself, or another, the standing that opens
+// its victims' data.
 func worksOn(ctx context.Context, c *ent.Client, caseID int) (bool, error) {
 	own, err := ownAgency(ctx, c)
 	if err != nil {
@@ -424,14 +425,16 @@ func ownAgency(ctx context.Context, c *ent.Client) (*ent.Agency, error) {
 	return c.Agency.Get(viewer.SystemContext(ctx), p.AgencyID)
 }
 
-// requireWorksOnIfSelf refuses to put the caller's own agency (agencyID) on
-// a case it does not already work on.
-func requireWorksOnIfSelf(ctx context.Context, c *ent.Client, field string, caseID, agencyID int) error {
-	p, err := actor(ctx)
-	if err != nil {
-		return err
-	}
-	if agencyID != p.AgencyID {
+// requireWorksOnOrCoordinates refuses mutation of caseID (field names
+// what is refused) unless the caller's agency works on the case, or the
+// caller acts as a coordinator for it (coordinates). Assigning an agency to
+// a case gives it standing over the case's victims, so it is given by
+// those on the case, not taken, nor handed out by an agency that sees the
+// case without working on it (a review had the General Prosecution Office
+// put a court on a case it had no part in, whose judge then read the
+// victims' names).
+func requireWorksOnOrCoordinates(ctx context.Context, c *ent.Client, mutation, field string, caseID int) error {
+	if coordinates(ctx, mutation) {
 		return nil
 	}
 	ok, err := worksOn(ctx, c, caseID)
@@ -440,9 +443,17 @@ func requireWorksOnIfSelf(ctx context.Context, c *ent.Client, field string, case
 	}
 	if !ok {
 		return &apperr.Error{Code: apperr.Forbidden, Field: field,
-			Message: "Your agency does not work on this case; the lead agency or a coordinator assigns it."}
+			Message: "Your agency does not work on this case; an agency that does, or a coordinator, does this."}
 	}
 	return nil
+}
+
+// coordinates reports whether the caller acts as a coordinator for
+// mutation (authz.Request.Coordinates): the coordinator role, where the
+// policy lets that role call it.
+func coordinates(ctx context.Context, mutation string) bool {
+	r := authz.FromContext(ctx)
+	return r != nil && r.Coordinates(mutation)
 }
 
 // createUnique creates a record through save once its business key is

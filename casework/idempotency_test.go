@@ -59,7 +59,7 @@ func TestMutationIdempotency(t *testing.T) {
 			{"registerProsecution", registerProsMutation, func(n int) map[string]any {
 				return map[string]any{"in": map[string]any{"registrationNumber": fmt.Sprintf("PR-IDEM-%d-%d", base, n), "registeredAt": stamp(date(3, 2)),
 					"caseID": c.ID, "officeID": h.agency(t, "spak")}}
-			}, client.Prosecution.Query().Count, "PROSECUTION_REGISTERED", h.prosecutor, general},
+			}, client.Prosecution.Query().Count, "PROSECUTION_REGISTERED", h.prosecutor, h.colleague(t, "prosecution-tirane", viewer.RoleProsecutor)},
 			{"addCharge", addChargeMutation, func(n int) map[string]any {
 				return map[string]any{"in": map[string]any{"article": []string{"CC_110A", "CC_110B", "CC_110C", "CC_114"}[n%4], "prosecutionID": p.ID}}
 			}, client.Charge.Query().Count, "CHARGE_ADDED", h.prosecutor, general},

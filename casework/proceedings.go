@@ -73,7 +73,7 @@ func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsec
 		if in.InvestigationDeadline != nil && in.InvestigationDeadline.Before(in.RegisteredAt) {
 			return 0, apperr.InvalidField("investigationDeadline", "The investigation deadline is before the registration.")
 		}
-		if err := requireWorksOnIfSelf(ctx, c, "officeID", in.CaseID, in.OfficeID); err != nil {
+		if err := requireWorksOnOrCoordinates(ctx, c, "registerProsecution", "officeID", in.CaseID); err != nil {
 			return 0, err
 		}
 		p, err := createUnique(ctx, c.Prosecution.Create().SetInput(in).Save,
@@ -96,8 +96,13 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 	if err != nil {
 		return nil, err
 	}
+	if p.Stage.Terminal() {
+		// An ended proceeding is a record of what was: moving it to
+		// another office would give that office standing on its case.
+		return nil, apperr.InvalidField("id", "This proceeding has ended (%s); it is not changed any more.", p.Stage)
+	}
 	if in.OfficeID != nil {
-		err := agencyOnCase(ctx, c, "input.officeID", p.CaseID, *in.OfficeID, "a prosecution office", domain.AgencyKind.IsProsecution)
+		err := agencyOnCase(ctx, c, "updateProsecution", "input.officeID", p.CaseID, *in.OfficeID, "a prosecution office", domain.AgencyKind.IsProsecution)
 		if err != nil {
 			return nil, err
 		}

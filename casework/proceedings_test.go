@@ -311,6 +311,22 @@ func TestMutationProsecution(t *testing.T) {
 	})
 }
 
+// TestMutationEndedProsecutionUnchanged: an ended proceeding is a record of
+// what was; it is not moved to another office (which would give that
+// office standing on its case) nor otherwise changed.
+func TestMutationEndedProsecutionUnchanged(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		p := h.registerProsecution(t, c.ID, date(3, 2))
+		for _, stage := range []string{"UNDER_INVESTIGATION", "INVESTIGATION_CLOSED", "DISMISSED"} {
+			p = h.moveProsecution(t, p, stage, nil)
+		}
+		for _, in := range []map[string]any{{"officeID": h.agency(t, "prosecution-durres")}, {"registeredAt": stamp(date(3, 3))}} {
+			h.refuse(t, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version, "in": in}, badField("id"), p.ID)
+		}
+	})
+}
+
 func TestMutationCharge(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		c, other := h.openCase(t), h.openCase(t)

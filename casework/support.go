@@ -11,7 +11,6 @@ import (
 	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/supportservice"
-	"github.com/casegraph/casegraph/viewer"
 )
 
 // CreateReferral refers a victim from one agency to another for a service,
@@ -31,7 +30,7 @@ func CreateReferral(ctx context.Context, c *ent.Client, in ent.CreateReferralInp
 		// Referral Mechanism's responsible authority) record referrals
 		// between others. An accepted referral opens the victim's data to
 		// its receiver, so nobody may make one up in another's name.
-		if in.FromAgencyID != p.AgencyID && !p.HasRole(viewer.RoleCoordinator) {
+		if in.FromAgencyID != p.AgencyID && !coordinates(ctx, "createReferral") {
 			return 0, &apperr.Error{Code: apperr.Forbidden, Field: "fromAgencyID", Message: "You may refer a victim only from your own agency."}
 		}
 		if in.FromAgencyID == in.ToAgencyID {
@@ -134,6 +133,15 @@ func UpdateSupportService(ctx context.Context, c *ent.Client, id, expectedVersio
 	s, err := current(ctx, "support service", c.SupportService.Get, id, expectedVersion, func(s *ent.SupportService) int { return s.Version })
 	if err != nil {
 		return nil, err
+	}
+	// As on record: the provider speaks for the support it gives; another
+	// agency that sees the victim does not rewrite it.
+	p, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.ProviderID != p.AgencyID {
+		return nil, &apperr.Error{Code: apperr.Forbidden, Field: "id", Message: "You may change only the support your own agency gives."}
 	}
 	start := newValue(in.StartedOn, s.StartedOn)
 	end := newOptional(in.EndedOn, in.ClearEndedOn, s.EndedOn)
