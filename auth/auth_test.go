@@ -127,8 +127,8 @@ func serve(t *testing.T, v auth.Verifier, agencies auth.AgencyResolver, authz ..
 	var res response
 	var logBuf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hook := auth.WithRefusalHook(func(r *http.Request, reason string) {
-		res.refusals = append(res.refusals, reason)
+	hook := auth.WithRefusalHook(func(r *http.Request, reason error) {
+		res.refusals = append(res.refusals, reason.Error())
 	})
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res.nextCalled = true

@@ -21,11 +21,11 @@ import (
 type AgencyResolver func(ctx context.Context, code string) (agencyID int, ok bool, err error)
 
 // RefusalHook is told about every request Middleware refuses, with the
-// refusal's reason (the text of one of the Err* values, e.g. "token
-// expired"; never token contents). It runs on the request's goroutine before
-// the response is written, so it should be quick; it must not write to the
+// refusal's reason (one of the Err* values, e.g. ErrExpired; its text never
+// holds token contents). It runs on the request's goroutine before the
+// response is written, so it should be quick; it must not write to the
 // response.
-type RefusalHook func(r *http.Request, reason string)
+type RefusalHook func(r *http.Request, reason error)
 
 // MiddlewareOption configures Middleware.
 type MiddlewareOption func(*middleware)
@@ -159,7 +159,7 @@ func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, reason, caus
 	}
 	m.logger.LogAttrs(r.Context(), level, "authentication refused", attrs...)
 	for _, h := range m.onRefused {
-		h(r, reason.Error())
+		h(r, reason)
 	}
 
 	switch {

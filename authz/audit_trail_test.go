@@ -255,6 +255,25 @@ func TestAuditEventContent(t *testing.T) {
 			}
 		})
 
+		t.Run("NoCredentialsNotRecorded", func(t *testing.T) {
+			// A request with no credentials tried nothing: it is logged,
+			// not added to the append-only trail (anyone could fill it).
+			before := len(testdb.AuditTrail(t, e.db))
+			for _, method := range []string{http.MethodPost, http.MethodOptions} {
+				req, err := http.NewRequest(method, e.s.URL+"/graphql", strings.NewReader(`{"query":"{ viewer { subject } }"}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Content-Type", "application/json")
+				if r := e.s.Send(t, req); r.Status != http.StatusUnauthorized {
+					t.Fatalf("%s without credentials: status %d", method, r.Status)
+				}
+			}
+			if after := len(testdb.AuditTrail(t, e.db)); after != before {
+				t.Errorf("requests without credentials added %d events to the trail", after-before)
+			}
+		})
+
 		t.Run("RefusedToken", func(t *testing.T) {
 			req, err := http.NewRequest(http.MethodPost, e.s.URL+"/graphql", strings.NewReader(`{"query":"{ viewer { subject } }"}`))
 			if err != nil {

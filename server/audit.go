@@ -1,10 +1,12 @@
 package server
 
 import (
+	"errors"
 	"net"
 	"net/http"
 
 	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/auth"
 	"github.com/casegraph/casegraph/requestid"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -19,11 +21,17 @@ func startAuditRecord(next http.Handler) http.Handler {
 }
 
 // auditRefusal records a refused authentication. The refusal is answered
-// whether or not the record could be written: it discloses nothing.
-func (s *Server) auditRefusal(r *http.Request, reason string) {
+// whether or not the record could be written: it discloses nothing. A
+// request that sent no credentials at all (a probe, a browser's preflight)
+// tried nothing: it is logged and counted, not recorded, or anyone could
+// add rows to the append-only trail without limit (a review's finding).
+func (s *Server) auditRefusal(r *http.Request, reason error) {
+	if errors.Is(reason, auth.ErrNoToken) {
+		return
+	}
 	rec := audit.NewRecorder(requestid.FromContext(r.Context()), clientAddress(r), nil)
 	rec.SetOperation(r.Method + " " + r.URL.Path)
-	rec.Refusal(audit.AuthenticationRefused, nil, reason)
+	rec.Refusal(audit.AuthenticationRefused, nil, reason.Error())
 	if err := s.cfg.Audit.Write(r.Context(), rec.Take()); err != nil {
 		s.cfg.Logger.ErrorContext(r.Context(), "audit trail unavailable: a refused authentication is not recorded",
 			"request_id", requestid.FromContext(r.Context()), "error", err.Error())
