@@ -116,6 +116,12 @@ func TestEmergencyAccess(t *testing.T) {
 			}{
 				{"ErrShortJustification", police, f.caseD, "urgent, sorry", 1, "BAD_USER_INPUT", "justification", false},
 				{"ErrBlankJustification", police, f.caseD, strings.Repeat(" ", 30), 1, "BAD_USER_INPUT", "justification", false},
+				// Nothing a reader of the audit trail could read: invisible
+				// characters, or two letters and twenty line breaks.
+				{"ErrZeroWidthJoiners", police, f.caseD, strings.Repeat("\u200d", 20), 1, "BAD_USER_INPUT", "justification", false},
+				{"ErrHangulFillers", police, f.caseD, strings.Repeat("\u3164", 20), 1, "BAD_USER_INPUT", "justification", false},
+				{"ErrDirectionMarksInText", police, f.caseD, "Victim at risk of harm\u200e tonight, urgent", 1, "BAD_USER_INPUT", "justification", false},
+				{"ErrLineBreaks", police, f.caseD, "a" + strings.Repeat("\n", 20) + "b", 1, "BAD_USER_INPUT", "justification", false},
 				// Over 2,000 bytes and within input's 20,000 characters.
 				{"ErrLongJustification", police, f.caseD, strings.Repeat("Urgent: ", 300), 1, "BAD_USER_INPUT", "justification", false},
 				{"ErrHours5", police, f.caseD, justification, 5, "BAD_USER_INPUT", "hours", false},

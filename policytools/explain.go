@@ -153,7 +153,7 @@ func explainRead(e *authz.Enforcer, x *Explanation) {
 	default:
 		em.Note = fmt.Sprintf("A grant opens it whatever the condition and consent say: for at most %d hours, "+
 			"for the victims in one case when it was granted and the case's suspects, "+
-			"asked with a written justification of at least %d characters.", casework.MaxEmergencyHours, casework.MinJustificationLength)
+			"asked with a written justification of at least %d letters or digits.", casework.MaxEmergencyHours, casework.MinJustificationLength)
 		if em.CanRequest {
 			em.Note += " These roles may ask for one."
 		} else {
