@@ -98,6 +98,8 @@ func TestE2EConfigRefusals(t *testing.T) {
 		{"CASEGRAPH_LOG_LEVEL unknown", with("CASEGRAPH_LOG_LEVEL=chatty"), []string{"serve"}, "CASEGRAPH_LOG_LEVEL"},
 		{"DATABASE_URL not postgres", with("DATABASE_URL=mysql://x"), []string{"migrate"}, "DATABASE_URL"},
 		{"dev tokens turned off on SQLite without OIDC", with("CASEGRAPH_DEV=0"), []string{"serve"}, "CASEGRAPH_OIDC_ISSUER"},
+		// Development tokens never stand in for an identity provider.
+		{"dev tokens beside OIDC", with("CASEGRAPH_DEV=1", "CASEGRAPH_OIDC_ISSUER=https://id.example", "CASEGRAPH_OIDC_AUDIENCE=casegraph"), []string{"serve"}, "take the identity provider's place"},
 		{"seed needs a mode", base, []string{"seed"}, "--demo or --agencies"},
 		{"seed --today not a date", base, []string{"seed", "--demo", "--today", "14/09/2026"}, "--today must be a date like"},
 	} {

@@ -168,11 +168,17 @@ func configFromEnv() (config, error) {
 		// never read, so a production server ran any document.
 		TrustedDocuments: os.Getenv("CASEGRAPH_TRUSTED_DOCUMENTS"),
 	}
-	// Development tokens are on by default only for the embedded database.
-	c.Dev = c.DatabaseURL == ""
+	// Development tokens are on by default only for the embedded database,
+	// and never beside an identity provider: a server given both used to
+	// take development tokens and ignore the provider without a word.
+	oidc := c.OIDCIssuer != "" || c.OIDCAudience != ""
+	c.Dev = c.DatabaseURL == "" && !oidc
 	switch v := os.Getenv("CASEGRAPH_DEV"); v {
 	case "":
 	case "1", "true":
+		if oidc {
+			return c, errors.New("CASEGRAPH_DEV=1 with CASEGRAPH_OIDC_ISSUER or CASEGRAPH_OIDC_AUDIENCE: development tokens would take the identity provider's place; set one or the other")
+		}
 		c.Dev = true
 	case "0", "false":
 		c.Dev = false
