@@ -151,6 +151,7 @@ func Validate(lines []Line, v Vocabulary) error {
 	}
 	valid := func(i int) bool { return !invalid[i] }
 	problems = append(problems, purposesCovered(lines, v, valid)...)
+	problems = append(problems, guardiansKept(lines, v, valid)...)
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid policy:\n  %s", strings.Join(problems, "\n  "))
 	}

@@ -225,3 +225,49 @@ func purposesCovered(lines []Line, v Vocabulary, valid func(int) bool) []string 
 	}
 	return problems
 }
+
+// guardiansKept checks what keeps the policy governable and watched, which
+// a change could otherwise remove in one request (a review removed each):
+//   - some role holds the power to change the policy and may call
+//     changePolicy, or no later change could mend it;
+//   - the data protection officer reads and verifies the audit trail at
+//     every kind of agency;
+//   - the administrator and the data protection officer, who govern and
+//     watch, are given no rows and no victim or suspect data to read (an
+//     administrator's change could otherwise give the role every victim's
+//     shelter location, audited but in one request).
+func guardiansKept(lines []Line, v Vocabulary, valid func(int) bool) []string {
+	holds := map[[3]string]bool{} // role, object, action at any kind
+	for i, l := range lines {
+		if valid(i) && l[0] == PtypeP {
+			holds[[3]string{l[1], l[3], l[4]}] = true
+		}
+	}
+	var problems []string
+	changers := false
+	for k := range holds {
+		if k[1] == Policy && k[2] == Change && holds[[3]string{k[0], MutationObject("changePolicy"), Call}] {
+			changers = true
+		}
+	}
+	if !changers {
+		problems = append(problems, "no role both holds \"policy, change\" and may call Mutation.changePolicy: nobody could change the policy again")
+	}
+	for _, act := range []string{Read, Verify} {
+		if !slices.ContainsFunc(lines, func(l Line) bool {
+			return l[0] == PtypeP && l[1] == string(viewer.RoleDPO) && l[2] == "*" && l[3] == Audit && l[4] == act
+		}) {
+			problems = append(problems, fmt.Sprintf("the data protection officer no longer holds \"audit, %s\" at every kind (\"p, dpo, *, audit, %s, any\")", act, act))
+		}
+	}
+	for i, l := range lines {
+		if !valid(i) || l[0] != PtypeP || (l[1] != string(viewer.RoleAdmin) && l[1] != string(viewer.RoleDPO)) {
+			continue
+		}
+		_, isField := v.Fields[l[3]]
+		if strings.HasPrefix(l[3], "rows:") || l[4] == Read && (isField || strings.Contains(l[3], ":")) {
+			problems = append(problems, fmt.Sprintf("%q: role %q governs or watches, and is given no rows nor victim or suspect data", l.String(), l[1]))
+		}
+	}
+	return problems
+}

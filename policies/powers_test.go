@@ -152,14 +152,34 @@ func TestValidatePurposes(t *testing.T) {
 		}
 		return append(slices.Clone(defaults), l[0])
 	}
+	noAnalystPurpose := without(func(l policies.Line) bool {
+		return l[0] == policies.PtypeP && l[1] == string(viewer.RoleAnalyst) && l[3] == policies.ConsentObject
+	})
+	withLineTo := func(t *testing.T, base []policies.Line, s string) []policies.Line {
+		t.Helper()
+		l, err := policies.Parse(s)
+		if err != nil || len(l) != 1 {
+			t.Fatalf("parsing %q: %v", s, err)
+		}
+		return append(slices.Clone(base), l[0])
+	}
 	for _, tc := range []struct {
 		name  string
 		lines []policies.Line
 		bad   string // the token the error must name; "" = valid
 	}{
-		{"a role without purpose reads under consent", withLine(t, "p, dpo, *, Victim:IDENTITY, read, on_case"), "dpo"},
-		{"a role without purpose reads under proceedings", withLine(t, "p, dpo, *, Victim:IDENTITY, read, proceedings"), ""},
-		{"a role without purpose reads what needs no consent", withLine(t, "p, dpo, *, Victim:LOCATION, read, any"), ""},
+		{"a role without purpose reads under consent", withLineTo(t, noAnalystPurpose, "p, analyst, *, Victim:IDENTITY, read, on_case"), "analyst"},
+		{"a role without purpose reads under proceedings", withLineTo(t, noAnalystPurpose, "p, analyst, *, Victim:IDENTITY, read, proceedings"), ""},
+		{"a role without purpose reads what needs no consent", withLineTo(t, noAnalystPurpose, "p, analyst, *, Victim:LOCATION, read, any"), ""},
+		// Who governs and watches keeps its powers and gets no victim data.
+		{"the data protection officer given victims' shelters", withLine(t, "p, dpo, *, Victim:LOCATION, read, any"), "dpo"},
+		{"the administrator given every victim's row", withLine(t, "p, admin, *, rows:victims, see, all"), "admin"},
+		{"nobody may change the policy any more", without(func(l policies.Line) bool {
+			return l[0] == policies.PtypeP && l[3] == policies.Policy && l[4] == policies.Change
+		}), "policy, change"},
+		{"the data protection officer cannot verify the trail", without(func(l policies.Line) bool {
+			return l[0] == policies.PtypeP && l[1] == string(viewer.RoleDPO) && l[3] == policies.Audit && l[4] == policies.Verify
+		}), "audit, verify"},
 		{"a purpose held at one kind only", withLine(t, "p, dpo, court, consent, purpose, SERVICES"), "court"},
 		{"an unknown purpose", withLine(t, "p, dpo, *, consent, purpose, CURIOSITY"), "CURIOSITY"},
 		{"an unknown consent action", withLine(t, "p, dpo, *, consent, give, SERVICES"), "give"},
