@@ -133,6 +133,15 @@ func TestPolicyReadingOverGraphQL(t *testing.T) {
 		if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) {
 			t.Errorf("an invalid line: %s", r.Body)
 		}
+		// What a change refuses as text, a what-if refuses too: a line
+		// break, a zero-width space.
+		for _, v := range []string{"judge\n", "ju\u200bdge"} {
+			r := e.do(t, dpo, `query ($l: [[String!]!]) { policyWhatIf(add: $l) { role } }`,
+				map[string]any{"l": [][]string{{"p", v, "court", "Victim.legalName", "read", "on_case"}}})
+			if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) || r.Errors[0].Extensions["field"] != "add" {
+				t.Errorf("a what-if with %q: %s", v, r.Body)
+			}
+		}
 	})
 	t.Run("History", func(t *testing.T) {
 		const reason = "Judges call victims to schedule hearings."

@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"encoding/csv"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -158,6 +159,9 @@ func Validate(lines []Line, v Vocabulary) error {
 	return nil
 }
 
+// familyName is what a family of agency kinds may be called.
+var familyName = regexp.MustCompile(`^[a-z][a-z_]{0,39}$`)
+
 func validateLine(l Line, v Vocabulary, families map[string]bool) error {
 	if len(l) == 0 {
 		return fmt.Errorf("empty line")
@@ -170,8 +174,11 @@ func validateLine(l Line, v Vocabulary, families map[string]bool) error {
 		if !domain.AgencyKind(l[1]).Valid() {
 			return fmt.Errorf("unknown agency kind %q", l[1])
 		}
-		if domain.AgencyKind(l[2]).Valid() || l[2] == AnyKind || l[2] == "" {
-			return fmt.Errorf("a family needs a name of its own, not %q", l[2])
+		if domain.AgencyKind(l[2]).Valid() || l[2] == AnyKind || !familyName.MatchString(l[2]) {
+			// A name of lower-case ASCII letters: a lookalike letter or a
+			// comma would make the history show another line than the
+			// one in force (a review's finding).
+			return fmt.Errorf("a family needs a name of its own, of lower-case letters a to z and _, not %q", l[2])
 		}
 		return nil
 	case PtypeP:

@@ -9,6 +9,7 @@ import (
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/input"
 	"github.com/casegraph/casegraph/policies"
 )
 
@@ -73,21 +74,27 @@ func toStrings(lines []policies.Line) [][]string {
 // ParseLines turns the lists a client sent, the lines to add and to
 // remove, into policy lines, trimming spaces.
 func ParseLines(add, remove [][]string) (addLines, removeLines []policies.Line, err error) {
-	if addLines, err = parseLines(add); err != nil {
+	if addLines, err = parseLines("add", add); err != nil {
 		return nil, nil, err
 	}
-	removeLines, err = parseLines(remove)
+	removeLines, err = parseLines("remove", remove)
 	return addLines, removeLines, err
 }
 
-func parseLines(raw [][]string) ([]policies.Line, error) {
+// parseLines reads the lines of field (add or remove). Each value is one
+// line of text (input.CheckText): a what-if, which is a query, refused what
+// a change refuses only where the mutations' input check ran.
+func parseLines(field string, raw [][]string) ([]policies.Line, error) {
 	out := make([]policies.Line, len(raw))
 	for i, r := range raw {
 		if len(r) == 0 {
-			return nil, apperr.InvalidField("add", "Line %d is empty.", i+1)
+			return nil, apperr.InvalidField(field, "Line %d is empty.", i+1)
 		}
 		l := make(policies.Line, len(r))
 		for j, v := range r {
+			if err := input.CheckText(field, field, v); err != nil {
+				return nil, err
+			}
 			l[j] = strings.TrimSpace(v)
 		}
 		out[i] = l

@@ -678,6 +678,10 @@ func TestValidateRefusesUnknownNames(t *testing.T) {
 		{"g2, MOON_COURT, court", "MOON_COURT"},
 		{"g2, HIGH_COURT, COURT_OF_APPEAL", "COURT_OF_APPEAL"},
 		{"g3, HIGH_COURT, court", "g3"},
+		// A family's name is lower-case ASCII: a lookalike letter (here a
+		// Cyrillic і) or a leading sign would show as another name.
+		{"g2, HIGH_COURT, investigat\u0456on", "investigat\u0456on"},
+		{"g2, HIGH_COURT, #support", "#support"},
 	} {
 		t.Run(tc.line, func(t *testing.T) {
 			bad, err := policies.Parse(tc.line)
