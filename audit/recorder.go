@@ -38,6 +38,13 @@ type Recorder struct {
 	// and one event says how many.
 	refusedRecords map[refusedKey]bool
 	notItemised    int
+	// refusals are the refusals recorded so far, each once (Refusal).
+	refusals map[refusalKey]bool
+}
+
+type refusalKey struct {
+	kind           Kind
+	fields, reason string
 }
 
 // MaxRefusedRecords bounds the records refused by id that one request
@@ -88,7 +95,7 @@ type Access struct {
 // NewRecorder starts the record of one request by p (nil before
 // authentication) from clientAddress.
 func NewRecorder(requestID, clientAddress string, p *viewer.Principal) *Recorder {
-	r := &Recorder{now: time.Now, reads: map[readKey]*pendingEvent{}, refusedRecords: map[refusedKey]bool{}}
+	r := &Recorder{now: time.Now, reads: map[readKey]*pendingEvent{}, refusedRecords: map[refusedKey]bool{}, refusals: map[refusalKey]bool{}}
 	r.base = Event{RequestID: requestID, ClientAddress: clientAddress}
 	if p != nil {
 		r.base.ActorSubject = p.Subject
@@ -187,10 +194,17 @@ func (r *Recorder) Change(kind Kind, entityType string, entityID int, fields []s
 }
 
 // Refusal records something refused that changed nothing (a mutation the
-// policy does not allow), with the reason.
+// policy does not allow, a field for want of a power), with the reason,
+// once a request: the same refusal under twenty aliases is one event, so a
+// request adds at most one row for each distinct thing it was refused.
 func (r *Recorder) Refusal(kind Kind, fields []string, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	k := refusalKey{kind, strings.Join(fields, "\x00"), reason}
+	if r.refusals[k] {
+		return
+	}
+	r.refusals[k] = true
 	e := r.event(kind)
 	e.Fields, e.Decision, e.Reason = fields, Denied, reason
 	r.add(&pendingEvent{Event: e})

@@ -304,7 +304,8 @@ func TestAuditEventContent(t *testing.T) {
 // verifier was told.
 func TestTrailPowersRecorded(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
-		r := e.do(t, e.tok(t, "police-tirane", viewer.RoleInvestigator), `{ auditEvents(first: 1) { edges { node { seq } } } }`, nil)
+		// Twice under two aliases: one refusal, one event.
+		r := e.do(t, e.tok(t, "police-tirane", viewer.RoleInvestigator), `{ a: auditEvents(first: 1) { edges { node { seq } } } b: auditEvents(first: 2) { edges { node { seq } } } }`, nil)
 		if !slices.Contains(r.Codes(), "FORBIDDEN") {
 			t.Fatalf("an investigator reading the trail: want FORBIDDEN, got %s", r.Body)
 		}

@@ -90,18 +90,27 @@ func judgeAsksPhone(t *testing.T, s *testserver.Server, victim int) string {
 
 func jsonString(v any) string { b, _ := json.Marshal(v); return string(b) }
 
-// TestPolicyChangeReachesEveryServer runs two servers against one
-// PostgreSQL database, changes the policy through one, and watches the
-// change take effect on the other within a second.
-func TestPolicyChangeReachesEveryServer(t *testing.T) {
-	db1 := testdb.Postgres(t)
-	one := testserver.Start(t, db1, testserver.Options{ListenForPolicy: true})
+// twoServers starts two servers on one new PostgreSQL database, each with
+// a pool of its own and following policy changes, and returns the first's
+// database.
+func twoServers(t *testing.T) (one, two *testserver.Server, db1 *database.DB) {
+	t.Helper()
+	db1 = testdb.Postgres(t)
+	one = testserver.Start(t, db1, testserver.Options{ListenForPolicy: true})
 	db2, err := database.OpenPostgres(context.Background(), db1.DSN())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db2.Close() })
-	two := testserver.Start(t, db2, testserver.Options{ListenForPolicy: true, NoAgencies: true})
+	two = testserver.Start(t, db2, testserver.Options{ListenForPolicy: true, NoAgencies: true})
+	return one, two, db1
+}
+
+// TestPolicyChangeReachesEveryServer runs two servers against one
+// PostgreSQL database, changes the policy through one, and watches the
+// change take effect on the other within a second.
+func TestPolicyChangeReachesEveryServer(t *testing.T) {
+	one, two, db1 := twoServers(t)
 	victim := victimBeforeCourt(t, db1.Client)
 
 	if got := judgeAsksPhone(t, two, victim); got != phoneForbidden {
@@ -136,14 +145,7 @@ func TestPolicyChangeReachesEveryServer(t *testing.T) {
 // and both servers stay ready. Before changes were locked, both committed
 // in 3 of 4 tries and no server would load the policy.
 func TestConflictingPolicyChangesAtOnce(t *testing.T) {
-	db1 := testdb.Postgres(t)
-	one := testserver.Start(t, db1, testserver.Options{ListenForPolicy: true})
-	db2, err := database.OpenPostgres(context.Background(), db1.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db2.Close() })
-	two := testserver.Start(t, db2, testserver.Options{ListenForPolicy: true, NoAgencies: true})
+	one, two, db1 := twoServers(t)
 	const (
 		removePurpose = `mutation { changePolicy(remove: [["p", "coordinator", "*", "consent", "purpose", "SERVICES"]], reason: "no consent for services any more") { added } }`
 		addRead       = `mutation { changePolicy(add: [["p", "coordinator", "governance", "Victim:CONTACT", "read", "referred"]], reason: "coordinators call referred victims") { added } }`

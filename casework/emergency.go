@@ -127,7 +127,7 @@ func checkJustification(s string) error {
 	readable := 0
 	for _, r := range s {
 		switch {
-		case unicode.Is(unicode.Cf, r), r == '\u115f', r == '\u1160', r == '\u3164', r == '\uffa0', r == '\u2800', r == '\u200b':
+		case unicode.Is(unicode.Cf, r), r == '\u115f', r == '\u1160', r == '\u3164', r == '\uffa0', r == '\u2800':
 			return apperr.InvalidField("justification", "A justification holds no invisible or formatting characters (zero-width, direction marks, fillers).")
 		case unicode.IsLetter(r) || unicode.IsNumber(r):
 			readable++
