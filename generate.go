@@ -7,4 +7,4 @@ package casegraph
 
 //go:generate go run ./domain/internal/enumgen -o domain/enums_gen.go
 //go:generate go run -mod=mod ./ent/entc.go
-//go:generate go tool gqlgen generate
+//go:generate go run ./graph/internal/gqlgenerate

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -288,6 +289,44 @@ func TestNodeForEveryType(t *testing.T) {
 			r = s.Do(t, token, `query ($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []string{all[0], missing}})
 			if len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
 				t.Errorf("nodes([%s, %s]): want one NOT_FOUND, got %s", all[0], missing, r.Body)
+			}
+		}
+	})
+}
+
+// TestDeferredFieldsInTheOneAnswer: the server resolves a request's fields
+// in order and has no incremental delivery, so fields a client marks with
+// @defer come in the one answer, exactly as if unmarked, and are checked
+// and audited alike (the same data, the same errors, the same statements).
+// gqlgen's own executor set deferred resolver fields aside for a later
+// part of the answer, which this transport never sends: they came as null.
+func TestDeferredFieldsInTheOneAnswer(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		s, n := startCountedDemo(t, db)
+		// Tirana's office reads the identity of its cases' victims; the
+		// General Prosecution Office's is refused: both kinds of answer.
+		for _, agencyCode := range []string{"prosecution-tirane", "prosecution-general"} {
+			token := s.Token(t, agencyCode, viewer.RoleProsecutor)
+			ask := func(victimFields string) (*testserver.Response, int64) {
+				n.All.Store(0)
+				q := `{ cases(first: 20, orderBy: [{field: OPENED_AT, direction: DESC}]) { edges { node {
+				  reference victims(first: 10) { edges { node { pseudonym ` + victimFields + ` } } } } } } }`
+				return s.Do(t, token, q, nil), n.All.Load()
+			}
+			ask(`legalName`) // the first request of a principal also loads its agency
+			plain, plainStatements := ask(`legalName dateOfBirth cases { totalCount }`)
+			deferred, deferredStatements := ask(`... @defer { legalName dateOfBirth cases { totalCount } }`)
+			if string(plain.Data) != string(deferred.Data) {
+				t.Errorf("%s: deferred fields answer otherwise:\n%s\nagainst\n%s", agencyCode, deferred.Data, plain.Data)
+			}
+			if len(plain.Errors) != len(deferred.Errors) {
+				t.Errorf("%s: %d errors with @defer, %d without", agencyCode, len(deferred.Errors), len(plain.Errors))
+			}
+			if plainStatements != deferredStatements {
+				t.Errorf("%s: %d statements with @defer, %d without", agencyCode, deferredStatements, plainStatements)
+			}
+			if !strings.Contains(string(plain.Data), `"legalName"`) {
+				t.Fatalf("%s: the page has no victim: %s", agencyCode, plain.Body)
 			}
 		}
 	})
