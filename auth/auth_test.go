@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -586,6 +587,8 @@ type idp struct {
 	srv *httptest.Server
 	key *rsa.PrivateKey
 	kid string
+	// keyFetches counts the requests for the JWKS.
+	keyFetches atomic.Int64
 }
 
 func newIDP(t *testing.T) *idp {
@@ -602,6 +605,7 @@ func newIDP(t *testing.T) *idp {
 		})
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
+		p.keyFetches.Add(1)
 		writeJSON(w, map[string]any{"keys": []map[string]string{{
 			"kty": "RSA",
 			"use": "sig",

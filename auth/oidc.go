@@ -48,9 +48,9 @@ var _ Verifier = (*OIDCVerifier)(nil)
 // tokens issued to audience. The discovery document's issuer must equal
 // issuerURL exactly.
 //
-// ctx bounds the discovery request; an HTTP client attached to it with
-// oidc.ClientContext is also used, later, to fetch the provider's keys, which
-// happens on first use and whenever a token names an unknown key.
+// ctx bounds the discovery request. The provider's keys are fetched later:
+// on first use, and again when no key held verifies a token, at most once
+// every 30 seconds (providerKeys).
 func NewOIDCVerifier(ctx context.Context, issuerURL, audience string) (*OIDCVerifier, error) {
 	if issuerURL == "" || audience == "" {
 		return nil, errors.New("auth: OIDC issuer URL and audience are required")
@@ -79,7 +79,7 @@ func NewOIDCVerifier(ctx context.Context, issuerURL, audience string) (*OIDCVeri
 		// RS256 is the one algorithm every OpenID provider must support.
 		algs = []string{oidc.RS256}
 	}
-	keys := &recordingKeySet{remote: oidc.NewRemoteKeySet(ctx, meta.JWKSURL)}
+	keys := &recordingKeySet{remote: newProviderKeys(meta.JWKSURL, algs)}
 	return &OIDCVerifier{
 		algs: algs,
 		ids: oidc.NewVerifier(issuerURL, keys, &oidc.Config{
@@ -143,7 +143,7 @@ type sigRecord struct {
 
 type sigRecordKey struct{}
 
-// recordingKeySet wraps go-oidc's remote key set to learn why a signature
+// recordingKeySet wraps the provider's key set to learn why a signature
 // check failed: go-oidc flattens that error to text, but an unreachable
 // provider is an outage (503) while a bad signature is the client's problem
 // (401). The record travels in the context so concurrent verifications do
@@ -166,7 +166,7 @@ func (k *recordingKeySet) VerifySignature(ctx context.Context, jwt string) ([]by
 	return payload, err
 }
 
-// isFetchFailure reports whether err (from go-oidc's remote key set) means
+// isFetchFailure reports whether err (from providerKeys) means
 // the keys could not be fetched: a transport error or the request giving up.
 // A provider that answers with an HTTP error status is not recognised (the
 // status is only in the text) and counts as a bad signature.
