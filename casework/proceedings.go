@@ -142,8 +142,9 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 	if at != nil {
 		when = *at
 	}
-	if when.Before(p.RegisteredAt) {
-		return nil, apperr.InvalidField("at", "The date of a stage cannot be before the registration of the proceeding.")
+	if latest, what := latestStageDate(p); when.Before(latest) {
+		return nil, apperr.InvalidField("at", "The date of a stage cannot be before the latest date of the proceeding: %s, when %s.",
+			latest.Format(time.DateOnly), what)
 	}
 	if when.After(time.Now().Add(time.Minute)) {
 		return nil, apperr.InvalidField("at", "The date of a stage cannot be in the future.")
@@ -182,6 +183,30 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 		return nil, err
 	}
 	return after, nil
+}
+
+// latestStageDate is the latest date recorded on p, its registration or
+// the date it reached a later stage, and what happened then. A new stage
+// cannot be dated before it: the durations between stages that the
+// monitoring statistics measure would come out negative.
+func latestStageDate(p *ent.Prosecution) (time.Time, string) {
+	latest, what := p.RegisteredAt, "it was registered"
+	for _, d := range []struct {
+		at   *time.Time
+		what string
+	}{
+		{p.InvestigationStartedAt, "its investigation started"},
+		{p.InvestigationClosedAt, "its investigation closed"},
+		{p.TrialRequestedAt, "trial was requested"},
+		{p.DismissedAt, "it was dismissed"},
+		{p.FirstInstanceDecidedAt, "the first instance decided"},
+		{p.AppealDecidedAt, "the appeal was decided"},
+	} {
+		if d.at != nil && d.at.After(latest) {
+			latest, what = *d.at, d.what
+		}
+	}
+	return latest, what
 }
 
 // ExtendInvestigationDeadline extends the deadline of a proceeding under

@@ -186,6 +186,17 @@ func TestMutationProsecution(t *testing.T) {
 			p = got
 		})
 
+		// Registered on 3/2, under investigation since 3/10: closing the
+		// investigation on 3/5 would make it last minus five days.
+		t.Run("MoveErrBeforeTheLatestStage", func(t *testing.T) {
+			need(t, p.ID)
+			e := h.refuse(t, h.prosecutor, moveProsStageMutation, map[string]any{
+				"id": p.ID, "v": p.Version, "stage": "INVESTIGATION_CLOSED", "at": stamp(date(3, 5))}, badField("at"), p.ID)
+			if !strings.Contains(e.Message, "when its investigation started") {
+				t.Errorf("message %q does not say which date it is before", e.Message)
+			}
+		})
+
 		extended := date(8, 10)
 		t.Run("ExtendDeadlineOK", func(t *testing.T) {
 			need(t, p.ID)
