@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,12 +21,16 @@ import (
 // ask the provider for its keys on every request by sending tokens with a
 // made-up key id or a bad signature, and make each of those requests wait
 // for the provider. providerKeys refetches at most once every
-// keysRefetchInterval (30 s, as panva/jose does by default): a key the
-// provider starts using within 30 s of the last fetch is accepted up to
-// 30 s late, and a provider that fails is asked again only after the same
-// wait, meanwhile every token that needs it is answered unavailable.
+// keysRefetchInterval after a fetch that succeeded (30 s, as panva/jose
+// does by default), so a key the provider starts using within 30 s of the
+// last fetch is accepted up to 30 s late. After a fetch that failed it
+// tries again sooner, after keysRetryFirst doubling up to the same 30 s,
+// so that one failure while the provider restarts does not refuse every
+// token for 30 s; meanwhile a token that needs the keys is answered
+// unavailable (503), never invalid.
 const (
 	keysRefetchInterval = 30 * time.Second
+	keysRetryFirst      = time.Second
 	// keysFetchTimeout bounds one fetch. The fetch is shared by every
 	// request waiting for it, so it does not end with any one of them; a
 	// request gives up on it at its own deadline.
@@ -33,6 +38,11 @@ const (
 	// keysMaxBytes bounds the key set read: a provider publishes a few keys.
 	keysMaxBytes = 1 << 20
 )
+
+// errKeysUnavailable marks a fetch of the provider's keys that failed on
+// the provider's side (an error status, a key set that cannot be read):
+// like a transport error, it is an outage (isFetchFailure), not a bad token.
+var errKeysUnavailable = errors.New("the provider's keys are unavailable")
 
 // providerKeys is the provider's signing keys, fetched from its jwks_uri on
 // first use and again, at most every keysRefetchInterval, when no key held
@@ -45,8 +55,9 @@ type providerKeys struct {
 
 	mu        sync.Mutex
 	keys      []jose.JSONWebKey
-	attempted time.Time // when the last fetch started; zero before the first
-	lastErr   error     // why the last fetch failed; nil if it did not
+	attempted time.Time     // when the last fetch started; zero before the first
+	lastErr   error         // why the last fetch failed; nil if it did not
+	wait      time.Duration // how long after attempted the next fetch may start
 	inflight  chan struct{}
 }
 
@@ -65,27 +76,32 @@ func (k *providerKeys) VerifySignature(ctx context.Context, token string) ([]byt
 	if err != nil {
 		return nil, fmt.Errorf("malformed token: %w", err)
 	}
-	kid := jws.Signatures[0].Header.KeyID
+	header := jws.Signatures[0].Header
 	k.mu.Lock()
 	held := k.keys
 	k.mu.Unlock()
-	if payload, ok := verifyWith(jws, kid, held); ok {
+	if payload, ok := verifyWith(jws, header, held); ok {
 		return payload, nil
 	}
 	fetched, err := k.refetch(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if payload, ok := verifyWith(jws, kid, fetched); ok {
+	if payload, ok := verifyWith(jws, header, fetched); ok {
 		return payload, nil
 	}
 	return nil, errors.New("no key of the provider verifies the token's signature")
 }
 
-// verifyWith tries the keys named kid (every key when the token names none).
-func verifyWith(jws *jose.JSONWebSignature, kid string, keys []jose.JSONWebKey) ([]byte, bool) {
+// verifyWith tries the keys the token's header names (every key when it
+// names none) that are meant for its algorithm (a key that names another
+// algorithm is not used for this one).
+func verifyWith(jws *jose.JSONWebSignature, header jose.Header, keys []jose.JSONWebKey) ([]byte, bool) {
 	for i := range keys {
-		if kid != "" && keys[i].KeyID != kid {
+		if header.KeyID != "" && keys[i].KeyID != header.KeyID {
+			continue
+		}
+		if keys[i].Algorithm != "" && keys[i].Algorithm != header.Algorithm {
 			continue
 		}
 		if payload, err := jws.Verify(&keys[i]); err == nil {
@@ -95,14 +111,15 @@ func verifyWith(jws *jose.JSONWebSignature, kid string, keys []jose.JSONWebKey) 
 	return nil, false
 }
 
-// refetch fetches the keys again unless a fetch started less than
-// keysRefetchInterval ago, in which case it returns what that fetch left:
-// its keys, or its error if it failed. Requests arriving while a fetch runs
+// refetch fetches the keys again unless the last fetch started too
+// recently (keysRefetchInterval after a success, the growing retry delay
+// after a failure), in which case it returns what that fetch left: its
+// keys, or its error if it failed. Requests arriving while a fetch runs
 // wait for that one.
 func (k *providerKeys) refetch(ctx context.Context) ([]jose.JSONWebKey, error) {
 	k.mu.Lock()
 	wait := k.inflight
-	if wait == nil && (k.attempted.IsZero() || k.now().Sub(k.attempted) >= keysRefetchInterval) {
+	if wait == nil && (k.attempted.IsZero() || k.now().Sub(k.attempted) >= k.wait) {
 		wait = make(chan struct{})
 		k.inflight, k.attempted = wait, k.now()
 		go k.fetch(wait)
@@ -121,12 +138,18 @@ func (k *providerKeys) refetch(ctx context.Context) ([]jose.JSONWebKey, error) {
 }
 
 // fetch reads the key set and keeps it (or, on failure, keeps the keys
-// held and the error), then closes done.
+// held and the error), sets when the next fetch may start, then closes
+// done.
 func (k *providerKeys) fetch(done chan struct{}) {
 	keys, err := k.read()
 	k.mu.Lock()
-	if err == nil {
-		k.keys = keys
+	switch {
+	case err == nil:
+		k.keys, k.wait = keys, keysRefetchInterval
+	case k.lastErr == nil:
+		k.wait = keysRetryFirst
+	default:
+		k.wait = min(2*k.wait, keysRefetchInterval)
 	}
 	k.lastErr = err
 	k.inflight = nil
@@ -148,31 +171,50 @@ func (k *providerKeys) read() ([]jose.JSONWebKey, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("the provider's keys: HTTP %s", resp.Status)
+		return nil, fmt.Errorf("%w: HTTP %s", errKeysUnavailable, resp.Status)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, keysMaxBytes))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", errKeysUnavailable, err)
 	}
-	return parseKeySet(body)
+	keys, err := k.parseKeySet(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errKeysUnavailable, err)
+	}
+	return keys, nil
 }
 
-// parseKeySet reads a JWK set, leaving out the keys of a type or algorithm
-// go-jose does not know (a provider may publish keys for other uses).
-func parseKeySet(body []byte) ([]jose.JSONWebKey, error) {
+// parseKeySet reads a JWK set and keeps the public keys meant for
+// verifying signatures with an algorithm accepted here. It leaves out the
+// keys of a type go-jose does not know and those published for another use
+// (encryption) or another algorithm, as a provider may publish those too;
+// a set that cannot be read, or that leaves no key, is an error, so the
+// keys held are kept.
+func (k *providerKeys) parseKeySet(body []byte) ([]jose.JSONWebKey, error) {
 	var raw struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, fmt.Errorf("the provider's keys: %w", err)
+		return nil, err
 	}
 	var keys []jose.JSONWebKey
 	for _, r := range raw.Keys {
 		var key jose.JSONWebKey
-		if err := json.Unmarshal(r, &key); err != nil {
+		if err := json.Unmarshal(r, &key); errors.Is(err, jose.ErrUnsupportedKeyType) {
 			continue
+		} else if err != nil {
+			return nil, err
 		}
-		keys = append(keys, key)
+		switch {
+		case key.Use != "" && key.Use != "sig":
+		case key.Algorithm != "" && !slices.Contains(k.algs, jose.SignatureAlgorithm(key.Algorithm)):
+		case !key.IsPublic() || !key.Valid():
+		default:
+			keys = append(keys, key)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("the key set has no key to verify signatures with")
 	}
 	return keys, nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,6 +25,9 @@ type keyServer struct {
 	mu      sync.Mutex
 	keys    []jose.JSONWebKey
 	down    bool
+	// raw, when set, is answered instead of keys, with status.
+	raw    string
+	status int
 }
 
 func newKeyServer(t *testing.T) *keyServer {
@@ -32,14 +36,18 @@ func newKeyServer(t *testing.T) *keyServer {
 		s.fetches.Add(1)
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.down {
+		switch {
+		case s.down:
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err == nil {
 				conn.Close()
 			}
-			return
+		case s.raw != "":
+			w.WriteHeader(s.status)
+			_, _ = w.Write([]byte(s.raw))
+		default:
+			_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: s.keys})
 		}
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: s.keys})
 	}))
 	// A new connection each fetch: Go's client sends a GET again, once,
 	// when a reused connection is dropped, which would count twice.
@@ -58,6 +66,14 @@ func (s *keyServer) setDown(down bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.down = down
+}
+
+// answer makes the server answer status and body instead of its keys
+// (until called with an empty body).
+func (s *keyServer) answer(status int, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status, s.raw = status, body
 }
 
 // signingKey returns a new RSA key named kid, and a function that signs a
@@ -88,9 +104,9 @@ func signingKey(t *testing.T, kid string) (jose.JSONWebKey, func() string) {
 // TestProviderKeysRefetchAtMostEveryInterval: a key the provider starts
 // using is accepted once keysRefetchInterval has passed since the last
 // fetch, not before (and asking before does not fetch); a provider that
-// cannot be reached is reported as such (isFetchFailure), is not asked
-// again within the interval, and the keys already held keep verifying
-// meanwhile.
+// cannot be reached is reported as such (isFetchFailure) and asked again
+// after a delay that starts at keysRetryFirst and doubles, and the keys
+// already held keep verifying meanwhile.
 func TestProviderKeysRefetchAtMostEveryInterval(t *testing.T) {
 	ctx := context.Background()
 	s := newKeyServer(t)
@@ -136,12 +152,92 @@ func TestProviderKeysRefetchAtMostEveryInterval(t *testing.T) {
 		t.Fatalf("provider down: err = %v, want a fetch failure", err)
 	}
 	wantFetches("provider down", 3)
-	now = now.Add(keysRefetchInterval / 2)
+	now = now.Add(keysRetryFirst / 2)
 	if err := verifies(token3()); !isFetchFailure(err) {
-		t.Fatalf("provider down, within the interval: err = %v, want the fetch failure again", err)
+		t.Fatalf("provider down, before the retry: err = %v, want the fetch failure again", err)
 	}
-	wantFetches("provider down, within the interval", 3)
+	wantFetches("provider down, before the retry", 3)
 	if err := verifies(token1()); err != nil {
 		t.Errorf("a key held, provider down: %v", err)
+	}
+	now = now.Add(keysRetryFirst / 2)
+	if err := verifies(token3()); !isFetchFailure(err) {
+		t.Fatalf("provider down, first retry: err = %v, want a fetch failure", err)
+	}
+	wantFetches("provider down, first retry", 4)
+	now = now.Add(keysRetryFirst) // the second retry waits twice as long
+	_ = verifies(token3())
+	wantFetches("provider down, before the second retry", 4)
+
+	s.setDown(false)
+	now = now.Add(keysRetryFirst)
+	if err := verifies(token2()); err != nil {
+		t.Fatalf("provider back: %v", err)
+	}
+	if err := verifies(token3()); err == nil || isFetchFailure(err) {
+		t.Fatalf("a key the provider does not publish, provider back: err = %v, want a refusal", err)
+	}
+	wantFetches("provider back", 5)
+}
+
+// TestProviderKeysFromWhatTheProviderAnswers: an error status, or a key set
+// with nothing usable in it, is an outage (isFetchFailure: 503, not a bad
+// token) that keeps the keys held; keys published for encryption or for
+// another algorithm do not verify a signature, and keys of a type go-jose
+// does not know are passed over.
+func TestProviderKeysFromWhatTheProviderAnswers(t *testing.T) {
+	ctx := context.Background()
+	s := newKeyServer(t)
+	pub1, token1 := signingKey(t, "key-1")
+	s.publish(pub1)
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	k := newProviderKeys(s.srv.URL, []string{"RS256"})
+	k.now = func() time.Time { return now }
+	if _, err := k.VerifySignature(ctx, token1()); err != nil {
+		t.Fatalf("key-1: %v", err)
+	}
+	_, token2 := signingKey(t, "key-2")
+	for _, tc := range []struct {
+		name, body string
+		status     int
+	}{
+		{"503", "try later", http.StatusServiceUnavailable},
+		{"not JSON", "<html>", http.StatusOK},
+		{"an unreadable key", `{"keys":[{"kty":"RSA","kid":"key-2","n":"%%%","e":"AQAB"}]}`, http.StatusOK},
+		{"no key", `{"keys":[]}`, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s.answer(tc.status, tc.body)
+			now = now.Add(keysRefetchInterval)
+			if _, err := k.VerifySignature(ctx, token2()); !isFetchFailure(err) {
+				t.Errorf("err = %v, want a fetch failure", err)
+			}
+			if _, err := k.VerifySignature(ctx, token1()); err != nil {
+				t.Errorf("the key held: %v", err)
+			}
+		})
+	}
+
+	// Published for encryption, or for another algorithm, beside a key of
+	// a type go-jose does not read: none verifies, though the signature is
+	// the key's, while key-3 of the same set does.
+	encryption, tokenEnc := signingKey(t, "key-enc")
+	encryption.Use = "enc"
+	otherAlg, tokenPS := signingKey(t, "key-ps")
+	otherAlg.Algorithm = "PS256"
+	pub3, token3 := signingKey(t, "key-3")
+	set, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{pub1, encryption, otherAlg, pub3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.answer(http.StatusOK, strings.Replace(string(set), `{"keys":[`, `{"keys":[{"kty":"unknown","kid":"x"},`, 1))
+	now = now.Add(keysRefetchInterval)
+	for name, token := range map[string]string{"use enc": tokenEnc(), "alg PS256": tokenPS()} {
+		if _, err := k.VerifySignature(ctx, token); err == nil || isFetchFailure(err) {
+			t.Errorf("%s: err = %v, want a refusal", name, err)
+		}
+	}
+	if _, err := k.VerifySignature(ctx, token3()); err != nil {
+		t.Errorf("key-3, published beside them: %v", err)
 	}
 }

@@ -166,11 +166,12 @@ func (k *recordingKeySet) VerifySignature(ctx context.Context, jwt string) ([]by
 	return payload, err
 }
 
-// isFetchFailure reports whether err (from providerKeys) means
-// the keys could not be fetched: a transport error or the request giving up.
-// A provider that answers with an HTTP error status is not recognised (the
-// status is only in the text) and counts as a bad signature.
+// isFetchFailure reports whether err (from providerKeys) means the keys
+// could not be fetched: a transport error, the provider answering with an
+// error status or a key set that cannot be used (errKeysUnavailable), or
+// the request giving up.
 func isFetchFailure(err error) bool {
 	var uerr *url.Error
-	return errors.As(err, &uerr) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	return errors.As(err, &uerr) || errors.Is(err, errKeysUnavailable) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
