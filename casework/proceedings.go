@@ -101,6 +101,14 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 		// another office would give that office standing on its case.
 		return nil, apperr.InvalidField("id", "This proceeding has ended (%s); it is not changed any more.", p.Stage)
 	}
+	if in.RegisteredAt != nil {
+		for _, d := range stageDates(p) {
+			if in.RegisteredAt.After(d.at) {
+				return nil, apperr.InvalidField("input.registeredAt", "The registration cannot be dated after %s, when %s.",
+					d.at.Format(time.RFC3339), d.what)
+			}
+		}
+	}
 	if in.OfficeID != nil {
 		err := agencyOnCase(ctx, c, "updateProsecution", "input.officeID", p.CaseID, *in.OfficeID, "a prosecution office", domain.AgencyKind.IsProsecution)
 		if err != nil {
@@ -142,9 +150,9 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 	if at != nil {
 		when = *at
 	}
-	if latest, what := latestStageDate(p); when.Before(latest) {
+	if latest := latestStageDate(p); when.Before(latest.at) {
 		return nil, apperr.InvalidField("at", "The date of a stage cannot be before the latest date of the proceeding: %s, when %s.",
-			latest.Format(time.DateOnly), what)
+			latest.at.Format(time.RFC3339), latest.what)
 	}
 	if when.After(time.Now().Add(time.Minute)) {
 		return nil, apperr.InvalidField("at", "The date of a stage cannot be in the future.")
@@ -185,12 +193,18 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 	return after, nil
 }
 
-// latestStageDate is the latest date recorded on p, its registration or
-// the date it reached a later stage, and what happened then. A new stage
-// cannot be dated before it: the durations between stages that the
-// monitoring statistics measure would come out negative.
-func latestStageDate(p *ent.Prosecution) (time.Time, string) {
-	latest, what := p.RegisteredAt, "it was registered"
+// datedStage is a date a proceeding records, and what happened then.
+type datedStage struct {
+	at   time.Time
+	what string
+}
+
+// stageDates are the dates p records of the stages it reached after its
+// registration. They never come before the registration nor before each
+// other (latestStageDate, UpdateProsecution): the durations between them
+// that the monitoring statistics measure would come out negative.
+func stageDates(p *ent.Prosecution) []datedStage {
+	var dates []datedStage
 	for _, d := range []struct {
 		at   *time.Time
 		what string
@@ -202,11 +216,23 @@ func latestStageDate(p *ent.Prosecution) (time.Time, string) {
 		{p.FirstInstanceDecidedAt, "the first instance decided"},
 		{p.AppealDecidedAt, "the appeal was decided"},
 	} {
-		if d.at != nil && d.at.After(latest) {
-			latest, what = *d.at, d.what
+		if d.at != nil {
+			dates = append(dates, datedStage{*d.at, d.what})
 		}
 	}
-	return latest, what
+	return dates
+}
+
+// latestStageDate is the latest date recorded on p, its registration or
+// the date it reached a later stage: a new stage cannot be dated before it.
+func latestStageDate(p *ent.Prosecution) datedStage {
+	latest := datedStage{p.RegisteredAt, "it was registered"}
+	for _, d := range stageDates(p) {
+		if d.at.After(latest.at) {
+			latest = d
+		}
+	}
+	return latest
 }
 
 // ExtendInvestigationDeadline extends the deadline of a proceeding under

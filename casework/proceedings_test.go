@@ -197,6 +197,16 @@ func TestMutationProsecution(t *testing.T) {
 			}
 		})
 
+		// Nor can the registration move after a stage it already reached.
+		t.Run("UpdateErrRegisteredAfterAStage", func(t *testing.T) {
+			need(t, p.ID)
+			e := h.refuse(t, h.prosecutor, updateProsMutation, map[string]any{
+				"id": p.ID, "v": p.Version, "in": map[string]any{"registeredAt": stamp(date(3, 12))}}, badField("input.registeredAt"), p.ID)
+			if !strings.Contains(e.Message, "when its investigation started") {
+				t.Errorf("message %q does not say which date it is after", e.Message)
+			}
+		})
+
 		extended := date(8, 10)
 		t.Run("ExtendDeadlineOK", func(t *testing.T) {
 			need(t, p.ID)
