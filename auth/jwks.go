@@ -53,12 +53,13 @@ type providerKeys struct {
 	client *http.Client
 	now    func() time.Time
 
-	mu        sync.Mutex
-	keys      []jose.JSONWebKey
-	attempted time.Time     // when the last fetch started; zero before the first
-	lastErr   error         // why the last fetch failed; nil if it did not
-	wait      time.Duration // how long after attempted the next fetch may start
-	inflight  chan struct{}
+	mu       sync.Mutex
+	keys     []jose.JSONWebKey
+	fetched  bool          // whether a fetch ever ended
+	ended    time.Time     // when the last fetch ended
+	lastErr  error         // why the last fetch failed; nil if it did not
+	wait     time.Duration // how long after ended the next fetch may start
+	inflight chan struct{}
 }
 
 func newProviderKeys(url string, algs []string) *providerKeys {
@@ -111,17 +112,17 @@ func verifyWith(jws *jose.JSONWebSignature, header jose.Header, keys []jose.JSON
 	return nil, false
 }
 
-// refetch fetches the keys again unless the last fetch started too
-// recently (keysRefetchInterval after a success, the growing retry delay
-// after a failure), in which case it returns what that fetch left: its
+// refetch fetches the keys again unless the last fetch ended too recently
+// (keysRefetchInterval after a success, the growing retry delay after a
+// failure), in which case it returns what that fetch left: its
 // keys, or its error if it failed. Requests arriving while a fetch runs
 // wait for that one.
 func (k *providerKeys) refetch(ctx context.Context) ([]jose.JSONWebKey, error) {
 	k.mu.Lock()
 	wait := k.inflight
-	if wait == nil && (k.attempted.IsZero() || k.now().Sub(k.attempted) >= k.wait) {
+	if wait == nil && (!k.fetched || k.now().Sub(k.ended) >= k.wait) {
 		wait = make(chan struct{})
-		k.inflight, k.attempted = wait, k.now()
+		k.inflight = wait
 		go k.fetch(wait)
 	}
 	k.mu.Unlock()
@@ -151,7 +152,9 @@ func (k *providerKeys) fetch(done chan struct{}) {
 	default:
 		k.wait = min(2*k.wait, keysRefetchInterval)
 	}
-	k.lastErr = err
+	// The wait counts from the end: a provider that takes the whole
+	// timeout to fail would otherwise be asked again at once.
+	k.fetched, k.ended, k.lastErr = true, k.now(), err
 	k.inflight = nil
 	k.mu.Unlock()
 	close(done)
@@ -186,10 +189,11 @@ func (k *providerKeys) read() ([]jose.JSONWebKey, error) {
 
 // parseKeySet reads a JWK set and keeps the public keys meant for
 // verifying signatures with an algorithm accepted here. It leaves out the
-// keys of a type go-jose does not know and those published for another use
-// (encryption) or another algorithm, as a provider may publish those too;
-// a set that cannot be read, or that leaves no key, is an error, so the
-// keys held are kept.
+// keys go-jose cannot read (a type or curve it does not know) and those
+// published for another use (encryption) or another algorithm, as a
+// provider may publish those too (RFC 7517 says to ignore them); a set
+// that is not JSON, or that leaves no key, is an error, so the keys held
+// are kept.
 func (k *providerKeys) parseKeySet(body []byte) ([]jose.JSONWebKey, error) {
 	var raw struct {
 		Keys []json.RawMessage `json:"keys"`
@@ -200,10 +204,8 @@ func (k *providerKeys) parseKeySet(body []byte) ([]jose.JSONWebKey, error) {
 	var keys []jose.JSONWebKey
 	for _, r := range raw.Keys {
 		var key jose.JSONWebKey
-		if err := json.Unmarshal(r, &key); errors.Is(err, jose.ErrUnsupportedKeyType) {
-			continue
-		} else if err != nil {
-			return nil, err
+		if err := json.Unmarshal(r, &key); err != nil {
+			continue // a key go-jose cannot read: ignored (RFC 7517, 5)
 		}
 		switch {
 		case key.Use != "" && key.Use != "sig":

@@ -218,9 +218,9 @@ func TestProviderKeysFromWhatTheProviderAnswers(t *testing.T) {
 		})
 	}
 
-	// Published for encryption, or for another algorithm, beside a key of
-	// a type go-jose does not read: none verifies, though the signature is
-	// the key's, while key-3 of the same set does.
+	// Published for encryption, or for another algorithm, beside keys of a
+	// type or curve go-jose does not read: none verifies, though the
+	// signature is the key's, while key-3 of the same set does.
 	encryption, tokenEnc := signingKey(t, "key-enc")
 	encryption.Use = "enc"
 	otherAlg, tokenPS := signingKey(t, "key-ps")
@@ -230,7 +230,9 @@ func TestProviderKeysFromWhatTheProviderAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.answer(http.StatusOK, strings.Replace(string(set), `{"keys":[`, `{"keys":[{"kty":"unknown","kid":"x"},`, 1))
+	unreadable := `{"kty":"unknown","kid":"x"},` +
+		`{"kty":"EC","crv":"secp256k1","kid":"k1","use":"sig","alg":"ES256K","x":"AAAA","y":"AAAA"},`
+	s.answer(http.StatusOK, strings.Replace(string(set), `{"keys":[`, `{"keys":[`+unreadable, 1))
 	now = now.Add(keysRefetchInterval)
 	for name, token := range map[string]string{"use enc": tokenEnc(), "alg PS256": tokenPS()} {
 		if _, err := k.VerifySignature(ctx, token); err == nil || isFetchFailure(err) {
@@ -239,5 +241,32 @@ func TestProviderKeysFromWhatTheProviderAnswers(t *testing.T) {
 	}
 	if _, err := k.VerifySignature(ctx, token3()); err != nil {
 		t.Errorf("key-3, published beside them: %v", err)
+	}
+}
+
+// TestProviderKeysRetryCountsFromTheFailure: the delay before asking a
+// failing provider again counts from when its answer came, so a provider
+// that takes the whole fetch timeout to fail is not asked again at once
+// (each request would wait that long again).
+func TestProviderKeysRetryCountsFromTheFailure(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC).UnixNano())
+	var fetches atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		clock.Add(int64(keysFetchTimeout)) // the provider takes the whole timeout to fail
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	k := newProviderKeys(srv.URL, []string{"RS256"})
+	k.now = func() time.Time { return time.Unix(0, clock.Load()) }
+	_, token := signingKey(t, "key-1")
+	for range 5 { // each request right after the previous answer
+		if _, err := k.VerifySignature(context.Background(), token()); !isFetchFailure(err) {
+			t.Fatalf("err = %v, want a fetch failure", err)
+		}
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Errorf("%d fetches of a provider that fails slowly, one right after the other; want 1", n)
 	}
 }

@@ -102,11 +102,8 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 		return nil, apperr.InvalidField("id", "This proceeding has ended (%s); it is not changed any more.", p.Stage)
 	}
 	if in.RegisteredAt != nil {
-		for _, d := range stageDates(p) {
-			if in.RegisteredAt.After(d.at) {
-				return nil, apperr.InvalidField("input.registeredAt", "The registration cannot be dated after %s, when %s.",
-					d.at.Format(time.RFC3339), d.what)
-			}
+		if err := registrationFits(ctx, c, p, *in.RegisteredAt); err != nil {
+			return nil, err
 		}
 	}
 	if in.OfficeID != nil {
@@ -221,6 +218,33 @@ func stageDates(p *ent.Prosecution) []datedStage {
 		}
 	}
 	return dates
+}
+
+// registrationFits refuses to move p's registration to at when something
+// recorded of p would then come before it: a stage it reached, its
+// investigation deadline, or a court decision (dated by day, as
+// decidedAfterRegistration compares them). Registering refuses the same.
+func registrationFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, at time.Time) error {
+	for _, d := range stageDates(p) {
+		if at.After(d.at) {
+			return apperr.InvalidField("input.registeredAt", "The registration cannot be dated after %s, when %s.",
+				d.at.Format(time.RFC3339), d.what)
+		}
+	}
+	if p.InvestigationDeadline != nil && p.InvestigationDeadline.Before(at) {
+		return apperr.InvalidField("input.registeredAt", "The registration cannot be dated after the investigation deadline, %s.",
+			p.InvestigationDeadline.Format(time.RFC3339))
+	}
+	first, err := c.CourtDecision.Query().Where(courtdecision.ProsecutionID(p.ID)).
+		Order(ent.Asc(courtdecision.FieldDecidedOn)).First(viewer.SystemContext(ctx))
+	if err != nil && !ent.IsNotFound(err) {
+		return err
+	}
+	if first != nil && first.DecidedOn.Before(at.UTC().Truncate(24*time.Hour)) {
+		return apperr.InvalidField("input.registeredAt", "The registration cannot be dated after a court decision of this proceeding, of %s.",
+			first.DecidedOn.Format(time.DateOnly))
+	}
+	return nil
 }
 
 // latestStageDate is the latest date recorded on p, its registration or

@@ -1,0 +1,37 @@
+package casework_test
+
+import (
+	"testing"
+)
+
+// TestMutationRegistrationAfterWhatItRecords: a proceeding's registration
+// is not moved after what the proceeding already records, which
+// registering and recording refuse in that order: a court decision
+// (recordCourtDecision refuses one dated before the registration) and the
+// investigation deadline (registerProsecution refuses one before it). The
+// stages are MoveErrBeforeTheLatestStage's and
+// UpdateErrRegisteredAfterAStage's (TestMutationProsecution).
+func TestMutationRegistrationAfterWhatItRecords(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		t.Run("ErrAfterADecision", func(t *testing.T) {
+			c := h.openAssigned(t, "ADJUDICATING", "court-tirane")
+			p := h.registerProsecution(t, c.ID, date(3, 2))
+			call[decisionT](t, h, h.judge, recordDecisionMutation, map[string]any{"in": map[string]any{
+				"instance": "FIRST_INSTANCE", "decidedOn": stamp(date(3, 5)), "verdict": "ACQUITTED",
+				"prosecutionID": p.ID, "courtID": h.agency(t, "court-tirane")}})
+			h.refuse(t, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
+				"in": map[string]any{"registeredAt": stamp(date(3, 20))}}, badField("input.registeredAt"), p.ID)
+			// The same day as the decision is still before it.
+			call[prosecutionT](t, h, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
+				"in": map[string]any{"registeredAt": stamp(date(3, 5))}})
+		})
+		t.Run("ErrAfterTheDeadline", func(t *testing.T) {
+			c := h.openCase(t)
+			p := call[prosecutionT](t, h, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{
+				"registrationNumber": newRegistration(), "registeredAt": stamp(date(3, 2)), "caseID": c.ID,
+				"officeID": h.agency(t, "prosecution-tirane"), "investigationDeadline": stamp(date(4, 1))}})
+			h.refuse(t, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
+				"in": map[string]any{"registeredAt": stamp(date(5, 1))}}, badField("input.registeredAt"), p.ID)
+		})
+	})
+}
