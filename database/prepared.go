@@ -20,11 +20,12 @@ import (
 
 type preparedKey struct{}
 
-// WithPrepared returns ctx whose raw queries (QueryContext) outside a
-// transaction run as statements prepared once a text and kept. Use it for
-// a statement whose text never varies: each distinct text is kept until
-// the database is closed (up to maxPrepared of them; past that, queries
-// are sent as usual).
+// WithPrepared returns ctx whose queries outside a transaction (ent's, and
+// raw ones through QueryContext) run as statements prepared once a text and
+// kept. Use it for statements whose texts come again: each distinct text is
+// kept until the database is closed (up to maxPrepared of them, the first
+// ones asked; past that, queries are sent as usual). graph marks the reads
+// of every query operation with it.
 func WithPrepared(ctx context.Context) context.Context {
 	return context.WithValue(ctx, preparedKey{}, true)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -104,6 +107,53 @@ func TestPreparedQueries(t *testing.T) {
 		}
 		if n := database.KeptPrepared(db); n != database.MaxPrepared {
 			t.Errorf("%d statements kept, want the bound %d", n, database.MaxPrepared)
+		}
+	})
+}
+
+// TestPreparedEntQueries: ent's own queries marked WithPrepared (what
+// graph does for a query operation's reads) run as prepared statements,
+// once prepared however often they run, with the answers and the
+// statement count they had unprepared; within a request's share the slot
+// is still freed when the rows are closed, and unmarked queries are not
+// prepared.
+func TestPreparedEntQueries(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		sys := viewer.SystemContext(context.Background())
+		if _, err := db.Client.Agency.Create().SetCode("prepared-probe").SetName("Prepared probe").
+			SetKind(domain.AgencyKindNgoShelter).Save(sys); err != nil {
+			t.Fatal(err)
+		}
+		codes := func(ctx context.Context) []string {
+			t.Helper()
+			got, err := db.Client.Agency.Query().Where(agency.CodeHasPrefix("prepared-")).Select(agency.FieldCode).Strings(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		want := codes(sys)
+		if database.KeptPrepared(db) != 0 {
+			t.Fatalf("an unmarked query was prepared")
+		}
+		// A share of one slot: a slot not freed would hold the next query.
+		ctx, cancel := context.WithTimeout(database.WithPrepared(database.WithRequestShare(sys, 1)), 10*time.Second)
+		defer cancel()
+		prepares := database.PreparesDone(db)
+		for range 3 {
+			before := db.StatementsSent()
+			if got := codes(ctx); !slices.Equal(got, want) {
+				t.Errorf("prepared, the query answers %v, want %v", got, want)
+			}
+			if sent := db.StatementsSent() - before; sent != 1 {
+				t.Errorf("counted %d statements, want 1", sent)
+			}
+		}
+		if n := database.PreparesDone(db) - prepares; n != 1 {
+			t.Errorf("one text asked three times was prepared %d times, want 1", n)
+		}
+		if n := database.KeptPrepared(db); n != 1 {
+			t.Errorf("%d statements kept, want 1", n)
 		}
 	})
 }

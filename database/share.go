@@ -92,19 +92,45 @@ func (d sharedDriver) Query(ctx context.Context, query string, args, v any) erro
 		return err
 	}
 	d.n.Add(1)
-	if release == nil {
-		// No request's: the rows stay what ent's own tools expect.
-		return d.Driver.Query(ctx, query, args, v)
-	}
-	if err := d.Driver.Query(ctx, query, args, v); err != nil {
-		release()
+	if err := d.query(ctx, query, args, v); err != nil {
+		if release != nil {
+			release()
+		}
 		return err
+	}
+	if release == nil {
+		return nil // no request's: the rows stay what ent's own tools expect
 	}
 	if rows, ok := v.(*entsql.Rows); ok && rows.ColumnScanner != nil {
 		rows.ColumnScanner = releasingRows{ColumnScanner: rows.ColumnScanner, release: sync.OnceFunc(release)}
 		return nil
 	}
 	release()
+	return nil
+}
+
+// query sends one of ent's queries, as its prepared statement when ctx is
+// marked WithPrepared (graph marks a query operation's reads): planning
+// each of a page's statements on every request cost PostgreSQL more than
+// running them (docs/performance.md).
+func (d sharedDriver) query(ctx context.Context, query string, args, v any) error {
+	argv, isList := args.([]any)
+	rows, isRows := v.(*entsql.Rows)
+	if d.prepared == nil || !wantsPrepared(ctx) || !isList || !isRows {
+		return d.Driver.Query(ctx, query, args, v)
+	}
+	stmt, err := d.prepared.get(ctx, d.DB(), query)
+	if err != nil {
+		return err
+	}
+	if stmt == nil { // maxPrepared texts kept already
+		return d.Driver.Query(ctx, query, args, v)
+	}
+	r, err := stmt.QueryContext(ctx, argv...)
+	if err != nil {
+		return err
+	}
+	*rows = entsql.Rows{ColumnScanner: r}
 	return nil
 }
 

@@ -81,7 +81,10 @@ func (mutationTransactions) MutateOperationContext(_ context.Context, oc *graphq
 // and commits it if the mutation's field has a value.
 func (m mutationTransactions) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 	if !isMutation(graphql.GetOperationContext(ctx)) {
-		return next(ctx)
+		// A query's reads run as prepared statements: a dashboard asks
+		// the same texts again and again, and PostgreSQL planned each of
+		// them on every request (docs/performance.md).
+		return next(database.WithPrepared(ctx))
 	}
 	errCtx := graphql.WithPathContext(ctx, graphql.NewPathWithField(graphql.GetRootFieldContext(ctx).Field.Alias))
 	// The facts field checks rest on (case links, consents) may have been
