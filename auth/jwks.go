@@ -55,8 +55,7 @@ type providerKeys struct {
 
 	mu       sync.Mutex
 	keys     []jose.JSONWebKey
-	fetched  bool          // whether a fetch ever ended
-	ended    time.Time     // when the last fetch ended
+	ended    time.Time     // when the last fetch ended; zero before the first
 	lastErr  error         // why the last fetch failed; nil if it did not
 	wait     time.Duration // how long after ended the next fetch may start
 	inflight chan struct{}
@@ -120,7 +119,7 @@ func verifyWith(jws *jose.JSONWebSignature, header jose.Header, keys []jose.JSON
 func (k *providerKeys) refetch(ctx context.Context) ([]jose.JSONWebKey, error) {
 	k.mu.Lock()
 	wait := k.inflight
-	if wait == nil && (!k.fetched || k.now().Sub(k.ended) >= k.wait) {
+	if wait == nil && (k.ended.IsZero() || k.now().Sub(k.ended) >= k.wait) {
 		wait = make(chan struct{})
 		k.inflight = wait
 		go k.fetch(wait)
@@ -154,7 +153,7 @@ func (k *providerKeys) fetch(done chan struct{}) {
 	}
 	// The wait counts from the end: a provider that takes the whole
 	// timeout to fail would otherwise be asked again at once.
-	k.fetched, k.ended, k.lastErr = true, k.now(), err
+	k.ended, k.lastErr = k.now(), err
 	k.inflight = nil
 	k.mu.Unlock()
 	close(done)

@@ -116,22 +116,16 @@ func (d sharedDriver) Query(ctx context.Context, query string, args, v any) erro
 func (d sharedDriver) query(ctx context.Context, query string, args, v any) error {
 	argv, isList := args.([]any)
 	rows, isRows := v.(*entsql.Rows)
-	if d.prepared == nil || !wantsPrepared(ctx) || !isList || !isRows {
-		return d.Driver.Query(ctx, query, args, v)
+	if isList && isRows {
+		if r, ok, err := d.queryPrepared(ctx, query, argv); ok {
+			if err != nil {
+				return err
+			}
+			*rows = entsql.Rows{ColumnScanner: r}
+			return nil
+		}
 	}
-	stmt, err := d.prepared.get(ctx, d.DB(), query)
-	if err != nil {
-		return err
-	}
-	if stmt == nil { // maxPrepared texts kept already
-		return d.Driver.Query(ctx, query, args, v)
-	}
-	r, err := stmt.QueryContext(ctx, argv...)
-	if err != nil {
-		return err
-	}
-	*rows = entsql.Rows{ColumnScanner: r}
-	return nil
+	return d.Driver.Query(ctx, query, args, v)
 }
 
 // releasingRows frees a request's slot when its rows are closed.
@@ -157,17 +151,29 @@ func (d sharedDriver) ExecContext(ctx context.Context, query string, args ...any
 // query marked WithPrepared runs as its prepared statement.
 func (d sharedDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return inShare(ctx, d.n, func() (*sql.Rows, error) {
-		if d.prepared != nil && wantsPrepared(ctx) {
-			stmt, err := d.prepared.get(ctx, d.DB(), query)
-			if err != nil {
-				return nil, err
-			}
-			if stmt != nil {
-				return stmt.QueryContext(ctx, args...)
-			}
+		if rows, ok, err := d.queryPrepared(ctx, query, args); ok {
+			return rows, err
 		}
 		return d.Driver.QueryContext(ctx, query, args...)
 	})
+}
+
+// queryPrepared runs query as its prepared statement when ctx is marked
+// WithPrepared and the statement is kept (or can be: maxPrepared). ok is
+// false when the query is to be sent as usual.
+func (d sharedDriver) queryPrepared(ctx context.Context, query string, args []any) (rows *sql.Rows, ok bool, err error) {
+	if d.prepared == nil || !wantsPrepared(ctx) {
+		return nil, false, nil
+	}
+	stmt, err := d.prepared.get(ctx, d.DB(), query)
+	if err != nil {
+		return nil, true, err
+	}
+	if stmt == nil { // maxPrepared texts kept already
+		return nil, false, nil
+	}
+	rows, err = stmt.QueryContext(ctx, args...)
+	return rows, true, err
 }
 
 // Tx and BeginTx keep the transactions ent opens; they need no share
