@@ -102,6 +102,12 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 		return nil, apperr.InvalidField("id", "This proceeding has ended (%s); it is not changed any more.", p.Stage)
 	}
 	if in.RegisteredAt != nil {
+		// Locked first, so that a court decision being recorded at the same
+		// moment is either seen by registrationFits or waits for this
+		// registration and is checked against it (lockProsecution).
+		if _, err := lockProsecution(ctx, c, id); err != nil {
+			return nil, err
+		}
 		if err := registrationFits(ctx, c, p, *in.RegisteredAt); err != nil {
 			return nil, err
 		}
@@ -293,7 +299,12 @@ func ExtendInvestigationDeadline(ctx context.Context, c *ent.Client, id, expecte
 // defendants.
 func AddCharge(ctx context.Context, c *ent.Client, in ent.CreateChargeInput, key *string) (*ent.Charge, error) {
 	return idempotent(ctx, c, "addCharge", key, in, c.Charge.Get, func() (int, error) {
-		p, err := referenced(ctx, "prosecutionID", "prosecution", c.Prosecution.Get, in.ProsecutionID)
+		if _, err := referenced(ctx, "prosecutionID", "prosecution", c.Prosecution.Get, in.ProsecutionID); err != nil {
+			return 0, err
+		}
+		// The registration the decision is checked against is the one that
+		// stays (lockProsecution).
+		p, err := lockProsecution(ctx, c, in.ProsecutionID)
 		if err != nil {
 			return 0, err
 		}
@@ -345,7 +356,12 @@ func ReclassifyCharge(ctx context.Context, c *ent.Client, id, expectedVersion in
 // needs a length unless it is a fine.
 func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtDecisionInput, key *string) (*ent.CourtDecision, error) {
 	return idempotent(ctx, c, "recordCourtDecision", key, in, c.CourtDecision.Get, func() (int, error) {
-		p, err := referenced(ctx, "prosecutionID", "prosecution", c.Prosecution.Get, in.ProsecutionID)
+		if _, err := referenced(ctx, "prosecutionID", "prosecution", c.Prosecution.Get, in.ProsecutionID); err != nil {
+			return 0, err
+		}
+		// The registration the decision is checked against is the one that
+		// stays (lockProsecution).
+		p, err := lockProsecution(ctx, c, in.ProsecutionID)
 		if err != nil {
 			return 0, err
 		}
@@ -383,7 +399,7 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 	if err := ownCourt(ctx, c, d.CourtID); err != nil {
 		return nil, err
 	}
-	p, err := c.Prosecution.Get(ctx, d.ProsecutionID)
+	p, err := lockProsecution(ctx, c, d.ProsecutionID)
 	if err != nil {
 		return nil, err
 	}
@@ -408,6 +424,17 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 		return nil, err
 	}
 	return after, event(ctx, c, p.CaseID, domain.CaseEventKindCourtDecisionRecorded, id, fmt.Sprintf("Decision in %s updated.", p.RegistrationNumber))
+}
+
+// lockProsecution locks the proceeding's row for the transaction
+// (forUpdate) and returns it as it is then. Its registration date and its
+// court decisions' dates are checked against each other by two mutations
+// (updateProsecution, recordCourtDecision and updateCourtDecision), each
+// reading what the other writes: without the lock, a registration moved
+// after a decision's day and that decision, committed at the same moment,
+// would each pass their check against the other's old state.
+func lockProsecution(ctx context.Context, c *ent.Client, id int) (*ent.Prosecution, error) {
+	return c.Prosecution.Query().Where(prosecution.ID(id), forUpdate).Only(viewer.SystemContext(ctx))
 }
 
 // decidedAfterRegistration refuses a decision dated before the day its

@@ -1,0 +1,124 @@
+package casework_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+)
+
+// TestMutationRegistrationAndDecisionAtOnce: a proceeding's registration
+// date and its court decisions' dates are checked against each other by
+// the mutations that write them, so each must see what the other
+// committed, however close together they run. Each subtest holds one side
+// in flight in a transaction of its own, as that mutation leaves the rows
+// before it commits, sends the other side over GraphQL, and checks that
+// it waits and then is refused. PostgreSQL only: SQLite's write
+// transactions are one at a time already.
+func TestMutationRegistrationAndDecisionAtOnce(t *testing.T) {
+	t.Parallel()
+	db := testdb.Postgres(t)
+	h := start(t, db)
+	decision := func(p prosecutionT, on time.Time) map[string]any {
+		return map[string]any{"in": map[string]any{
+			"instance": "FIRST_INSTANCE", "decidedOn": stamp(on), "verdict": "ACQUITTED",
+			"prosecutionID": p.ID, "courtID": h.agency(t, "court-tirane")}}
+	}
+
+	t.Run("DecisionWaitsForTheRegistration", func(t *testing.T) {
+		c := h.openAssigned(t, "ADJUDICATING", "court-tirane")
+		p := h.registerProsecution(t, c.ID, date(3, 2))
+		// updateProsecution moving the registration to 3-20, not committed.
+		tx := inFlight(t, db.SQL,
+			`SELECT id FROM prosecutions WHERE id = $1 FOR NO KEY UPDATE`, testserver.Atoi(t, p.ID),
+			`UPDATE prosecutions SET registered_at = $2, version = version + 1 WHERE id = $1`, testserver.Atoi(t, p.ID), date(3, 20))
+		r := waitsFor(t, db.SQL, tx, func() *testserver.Response {
+			return h.do(t, h.judge, recordDecisionMutation, decision(p, date(3, 5)))
+		})
+		testserver.WantRefusal(t, r, badField("decidedOn"))
+	})
+
+	t.Run("RegistrationWaitsForTheDecision", func(t *testing.T) {
+		c := h.openAssigned(t, "ADJUDICATING", "court-tirane")
+		p := h.registerProsecution(t, c.ID, date(3, 2))
+		d := call[decisionT](t, h, h.judge, recordDecisionMutation, decision(p, date(3, 20)))
+		// updateCourtDecision moving the decision to 3-05, not committed.
+		tx := inFlight(t, db.SQL,
+			`SELECT id FROM prosecutions WHERE id = $1 FOR NO KEY UPDATE`, testserver.Atoi(t, p.ID),
+			`UPDATE court_decisions SET decided_on = $2, version = version + 1 WHERE id = $1`, testserver.Atoi(t, d.ID), date(3, 5))
+		r := waitsFor(t, db.SQL, tx, func() *testserver.Response {
+			return h.do(t, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
+				"in": map[string]any{"registeredAt": stamp(date(3, 10))}})
+		})
+		testserver.WantRefusal(t, r, badField("input.registeredAt"))
+	})
+}
+
+// inFlight begins a transaction and runs each statement with its one or
+// two arguments in it (pairs: a statement, then its arguments up to the
+// next string), leaving it open; the test ends it.
+func inFlight(t *testing.T, db *sql.DB, steps ...any) *sql.Tx {
+	t.Helper()
+	tx, err := db.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback() })
+	for i := 0; i < len(steps); {
+		query := steps[i].(string)
+		var args []any
+		for i++; i < len(steps); i++ {
+			if _, next := steps[i].(string); next {
+				break
+			}
+			args = append(args, steps[i])
+		}
+		if _, err := tx.Exec(query, args...); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+	}
+	return tx
+}
+
+// waitsFor sends a request while tx is open, checks that the server waits
+// for one of tx's locks rather than answering, commits tx, and returns the
+// answer that follows.
+func waitsFor(t *testing.T, db *sql.DB, tx *sql.Tx, send func() *testserver.Response) *testserver.Response {
+	t.Helper()
+	answer := make(chan *testserver.Response, 1)
+	go func() { answer <- send() }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		select {
+		case r := <-answer:
+			t.Fatalf("answered while the other write was in flight (it did not wait for it):\n%s", r.Body)
+		default:
+		}
+		var waiting int
+		err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the request neither answered nor waited for a lock in 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-answer:
+		return r
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer 10 s after the other write committed")
+		return nil
+	}
+}
