@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 	"unicode"
 
 	"entgo.io/ent/dialect"
@@ -211,6 +212,26 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 // lockKey takes (PostgreSQL's other lock space from the audit chain's
 // one-key lock): "CGIK".
 const idempotencyLocks = 0x4347494b
+
+// clockSlack is how far ahead of the server's clock the time of something
+// that happened may be: a client's clock a little ahead.
+const clockSlack = time.Minute
+
+// happened refuses a time of something that happened (what, for the
+// message) that lies in the future, naming field. The input layer lets
+// such times be up to a day ahead (docs/input.md); the domain's own dates
+// are held closer: a proceeding's stages, its registration and a consent
+// are recorded when they have happened, and a stage must not be dated
+// before the registration, so a registration dated later today would
+// leave its proceeding stuck until then. A client sending local time as
+// UTC is told so here, rather than stored hours off.
+func happened(field, what string, at time.Time) error {
+	if now := time.Now(); at.After(now.Add(clockSlack)) {
+		return apperr.InvalidField(field, "%s cannot be dated in the future: %s is after the server's time, %s (a time is an instant; is its zone right?).",
+			what, at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
 
 // lockKey takes, on PostgreSQL, a lock for the transaction on one
 // idempotency key (the agency, the subject, the operation and the key, as

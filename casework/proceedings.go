@@ -70,6 +70,9 @@ func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsec
 		if err := defendantsOfCase(ctx, c, "defendantIDs", in.CaseID, in.DefendantIDs); err != nil {
 			return 0, err
 		}
+		if err := happened("registeredAt", "The registration", in.RegisteredAt); err != nil {
+			return 0, err
+		}
 		if in.InvestigationDeadline != nil && in.InvestigationDeadline.Before(in.RegisteredAt) {
 			return 0, apperr.InvalidField("investigationDeadline", "The investigation deadline is before the registration.")
 		}
@@ -157,8 +160,8 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 		return nil, apperr.InvalidField("at", "The date of a stage cannot be before the latest date of the proceeding: %s, when %s.",
 			latest.at.Format(time.RFC3339), latest.what)
 	}
-	if when.After(time.Now().Add(time.Minute)) {
-		return nil, apperr.InvalidField("at", "The date of a stage cannot be in the future.")
+	if err := happened("at", "The date of a stage", when); err != nil {
+		return nil, err
 	}
 	u := c.Prosecution.Update().Where(prosecution.ID(id), prosecution.Version(expectedVersion)).
 		SetStage(stage).AddVersion(1)
@@ -231,6 +234,9 @@ func stageDates(p *ent.Prosecution) []datedStage {
 // investigation deadline, or a court decision (dated by day, as
 // decidedAfterRegistration compares them). Registering refuses the same.
 func registrationFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, at time.Time) error {
+	if err := happened("input.registeredAt", "The registration", at); err != nil {
+		return err
+	}
 	for _, d := range stageDates(p) {
 		if at.After(d.at) {
 			return apperr.InvalidField("input.registeredAt", "The registration cannot be dated after %s, when %s.",

@@ -1,7 +1,9 @@
 package casework_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestMutationRegistrationAfterWhatItRecords: a proceeding's registration
@@ -24,6 +26,22 @@ func TestMutationRegistrationAfterWhatItRecords(t *testing.T) {
 			// The same day as the decision is still before it.
 			call[prosecutionT](t, h, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
 				"in": map[string]any{"registeredAt": stamp(date(3, 5))}})
+		})
+		// A registration is dated when it happened, as a stage is: one
+		// dated later today (a local time sent as UTC) would leave its
+		// proceeding unable to move until then.
+		t.Run("ErrInTheFuture", func(t *testing.T) {
+			c := h.openCase(t)
+			ahead := stamp(time.Now().Add(2 * time.Hour))
+			e := h.refuse(t, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{
+				"registrationNumber": newRegistration(), "registeredAt": ahead, "caseID": c.ID,
+				"officeID": h.agency(t, "prosecution-tirane")}}, badField("registeredAt"))
+			if !strings.Contains(e.Message, ahead) || !strings.Contains(e.Message, "server's time") {
+				t.Errorf("message %q does not say which time is ahead of which", e.Message)
+			}
+			p := h.registerProsecution(t, c.ID, date(3, 2))
+			h.refuse(t, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
+				"in": map[string]any{"registeredAt": ahead}}, badField("input.registeredAt"), p.ID)
 		})
 		t.Run("ErrAfterTheDeadline", func(t *testing.T) {
 			c := h.openCase(t)

@@ -114,8 +114,8 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 				return 0, apperr.InvalidField("purposes", "%q is not a purpose.", pu)
 			}
 		}
-		if in.GivenAt.After(time.Now().Add(time.Minute)) {
-			return 0, apperr.InvalidField("givenAt", "givenAt is in the future.")
+		if err := happened("givenAt", "A consent", in.GivenAt); err != nil {
+			return 0, err
 		}
 		if in.GivenBy == domain.ConsentGivenByVictim && mayBeUnder16(ctx, v, in.GivenAt) {
 			return 0, apperr.InvalidField("givenBy", "A victim under 16 (or a minor of unknown age) cannot consent alone; a parent, guardian or legal representative gives consent.")
