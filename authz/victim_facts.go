@@ -5,6 +5,7 @@ import (
 	stdsql "database/sql"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -102,13 +103,9 @@ func (f *facts) victimFactsQuery(ids []int) (string, []any) {
 	return onCase.UnionAll(proceedings).UnionAll(referred).UnionAll(granted).UnionAll(consents).Query()
 }
 
-// readVictimFacts reads the rows of victimFactsQuery's statement.
+// readVictimFacts reads the rows of victimFactsOf's statement.
 func readVictimFacts(rows *stdsql.Rows, n int) (map[int]victimFacts, error) {
 	out := make(map[int]victimFacts, n)
-	// A page's consents repeat a few sets of agency kinds and purposes:
-	// each text is decoded once (the terms are only read afterwards).
-	kindsOf := map[string][]domain.AgencyKind{}
-	purposesOf := map[string][]domain.ConsentPurpose{}
 	for rows.Next() {
 		var (
 			fact            string
@@ -131,10 +128,10 @@ func readVictimFacts(rows *stdsql.Rows, n int) (map[int]victimFacts, error) {
 		case factConsent:
 			var c consentTerms
 			var err error
-			if c.AgencyKinds, err = decodeOnce(kindsOf, kinds.String); err != nil {
+			if c.AgencyKinds, err = agencyKindTexts.decode(kinds.String); err != nil {
 				return nil, fmt.Errorf("reading a consent's agency kinds: %w", err)
 			}
-			if c.Purposes, err = decodeOnce(purposesOf, purposes.String); err != nil {
+			if c.Purposes, err = purposeTexts.decode(purposes.String); err != nil {
 				return nil, fmt.Errorf("reading a consent's purposes: %w", err)
 			}
 			v.consents = append(v.consents, c)
@@ -144,15 +141,49 @@ func readVictimFacts(rows *stdsql.Rows, n int) (map[int]victimFacts, error) {
 	return out, rows.Err()
 }
 
-// decodeOnce decodes the JSON text, or returns what it decoded to before.
-func decodeOnce[T any](seen map[string]T, text string) (T, error) {
-	if v, ok := seen[text]; ok {
+// Consents repeat a few sets of agency kinds and purposes, as JSON texts:
+// each text is decoded once a server, not once a consent of every page
+// (about 600 allocations a dashboard page before). The decoded slices
+// are shared by every request, and only read (facts.consented).
+var (
+	agencyKindTexts = decodedTexts[[]domain.AgencyKind]{seen: map[string][]domain.AgencyKind{}}
+	purposeTexts    = decodedTexts[[]domain.ConsentPurpose]{seen: map[string][]domain.ConsentPurpose{}}
+)
+
+// maxDecodedTexts bounds what decodedTexts keeps. The texts are sets of a
+// few enumerations' values, so a real database holds far fewer; past the
+// bound, texts are decoded each time and not kept.
+const maxDecodedTexts = 4096
+
+// decodedTexts keeps what JSON texts decoded to.
+type decodedTexts[T any] struct {
+	mu   sync.RWMutex
+	seen map[string]T
+}
+
+// decode decodes the JSON text, or returns what it decoded to before.
+func (d *decodedTexts[T]) decode(text string) (T, error) {
+	d.mu.RLock()
+	v, ok := d.seen[text]
+	d.mu.RUnlock()
+	if ok {
 		return v, nil
 	}
+	return d.decodeNew(text)
+}
+
+// decodeNew decodes a text not seen before and keeps what it decoded to.
+// Apart from decode, whose found texts then cost no allocation (the value
+// json.Unmarshal decodes into is moved to the heap).
+func (d *decodedTexts[T]) decodeNew(text string) (T, error) {
 	var v T
 	if err := json.Unmarshal([]byte(text), &v); err != nil {
 		return v, err
 	}
-	seen[text] = v
+	d.mu.Lock()
+	if len(d.seen) < maxDecodedTexts {
+		d.seen[text] = v
+	}
+	d.mu.Unlock()
 	return v, nil
 }
