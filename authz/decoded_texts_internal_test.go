@@ -3,6 +3,7 @@ package authz
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/casegraph/casegraph/domain"
@@ -11,7 +12,8 @@ import (
 // TestDecodedTextsOncePerServer: a consent's terms text is decoded the
 // first time it is read and then found, without decoding or allocating
 // again, by every later page; an unreadable text is an error and is not
-// kept; past maxDecodedTexts texts are still decoded, and no longer kept.
+// kept; a text over maxDecodedTextBytes, and any past maxDecodedTexts,
+// is still decoded, and not kept.
 func TestDecodedTextsOncePerServer(t *testing.T) {
 	d := decodedTexts[[]domain.AgencyKind]{seen: map[string][]domain.AgencyKind{}}
 	text := `["NGO", "POLICE"]`
@@ -32,6 +34,14 @@ func TestDecodedTextsOncePerServer(t *testing.T) {
 	}
 	if _, kept := d.seen[`["NGO"`]; kept {
 		t.Error("an unreadable text was kept")
+	}
+
+	long := `["` + strings.Repeat("NGO", maxDecodedTextBytes) + `"]`
+	if v, err := d.decode(long); err != nil || len(v) != 1 {
+		t.Errorf("a long text decoded to %d values, %v", len(v), err)
+	}
+	if _, kept := d.seen[long]; kept {
+		t.Error("a text longer than maxDecodedTextBytes was kept")
 	}
 
 	for i := len(d.seen); i < maxDecodedTexts+10; i++ {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -150,15 +151,22 @@ var (
 	purposeTexts    = decodedTexts[[]domain.ConsentPurpose]{seen: map[string][]domain.ConsentPurpose{}}
 )
 
-// maxDecodedTexts bounds what decodedTexts keeps. The texts are sets of a
-// few enumerations' values, so a real database holds far fewer; past the
-// bound, texts are decoded each time and not kept.
-const maxDecodedTexts = 4096
+// What decodedTexts keeps: at most maxDecodedTexts texts of at most
+// maxDecodedTextBytes each. A consent's terms are a few values of an
+// enumeration, so a real database has a few dozen such texts of tens of
+// bytes; but a consent may repeat a value, and the bounds keep a client
+// that records many long or distinct lists from holding the server's
+// memory (about 2 MiB at the most). Other texts are decoded each time.
+const (
+	maxDecodedTexts     = 4096
+	maxDecodedTextBytes = 512
+)
 
 // decodedTexts keeps what JSON texts decoded to.
 type decodedTexts[T any] struct {
 	mu   sync.RWMutex
 	seen map[string]T
+	full atomic.Bool // maxDecodedTexts are kept: no more are
 }
 
 // decode decodes the JSON text, or returns what it decoded to before.
@@ -180,9 +188,14 @@ func (d *decodedTexts[T]) decodeNew(text string) (T, error) {
 	if err := json.Unmarshal([]byte(text), &v); err != nil {
 		return v, err
 	}
+	if len(text) > maxDecodedTextBytes || d.full.Load() {
+		return v, nil
+	}
 	d.mu.Lock()
 	if len(d.seen) < maxDecodedTexts {
 		d.seen[text] = v
+	} else {
+		d.full.Store(true)
 	}
 	d.mu.Unlock()
 	return v, nil

@@ -308,8 +308,9 @@ func AddCharge(ctx context.Context, c *ent.Client, in ent.CreateChargeInput, key
 		if _, err := referenced(ctx, "prosecutionID", "prosecution", c.Prosecution.Get, in.ProsecutionID); err != nil {
 			return 0, err
 		}
-		// The registration the decision is checked against is the one that
-		// stays (lockProsecution).
+		// Locked, so that a proceeding being ended at the same moment
+		// (moveProsecutionStage, whose UPDATE takes the same lock) is seen
+		// ended: no charge is added to a closed proceeding.
 		p, err := lockProsecution(ctx, c, in.ProsecutionID)
 		if err != nil {
 			return 0, err
@@ -434,11 +435,13 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 
 // lockProsecution locks the proceeding's row for the transaction
 // (forUpdate) and returns it as it is then. Its registration date and its
-// court decisions' dates are checked against each other by two mutations
-// (updateProsecution, recordCourtDecision and updateCourtDecision), each
-// reading what the other writes: without the lock, a registration moved
-// after a decision's day and that decision, committed at the same moment,
-// would each pass their check against the other's old state.
+// court decisions' dates are checked against each other by the mutations
+// that write them (updateProsecution, recordCourtDecision and
+// updateCourtDecision), each reading what the other writes: without the
+// lock, a registration moved after a decision's day and that decision,
+// committed at the same moment, would each pass their check against the
+// other's old state. addCharge takes it to see whether the proceeding has
+// ended.
 func lockProsecution(ctx context.Context, c *ent.Client, id int) (*ent.Prosecution, error) {
 	return c.Prosecution.Query().Where(prosecution.ID(id), forUpdate).Only(viewer.SystemContext(ctx))
 }

@@ -13,7 +13,8 @@ import (
 // TestMutationRegistrationAndDecisionAtOnce: a proceeding's registration
 // date and its court decisions' dates are checked against each other by
 // the mutations that write them, so each must see what the other
-// committed, however close together they run. Each subtest holds one side
+// committed, however close together they run (and a charge, whether the
+// proceeding has ended). Each subtest holds one side
 // in flight in a transaction of its own, as that mutation leaves the rows
 // before it commits, sends the other side over GraphQL, and checks that
 // it waits and then is refused. PostgreSQL only: SQLite's write
@@ -55,18 +56,57 @@ func TestMutationRegistrationAndDecisionAtOnce(t *testing.T) {
 		})
 		testserver.WantRefusal(t, r, badField("input.registeredAt"))
 	})
+
+	t.Run("DecisionUpdateWaitsForTheRegistration", func(t *testing.T) {
+		c := h.openAssigned(t, "ADJUDICATING", "court-tirane")
+		p := h.registerProsecution(t, c.ID, date(3, 2))
+		d := call[decisionT](t, h, h.judge, recordDecisionMutation, decision(p, date(3, 20)))
+		// updateProsecution moving the registration to 3-10, not committed.
+		tx := inFlight(t, db.SQL,
+			`SELECT id FROM prosecutions WHERE id = $1 FOR NO KEY UPDATE`, testserver.Atoi(t, p.ID),
+			`UPDATE prosecutions SET registered_at = $2, version = version + 1 WHERE id = $1`, testserver.Atoi(t, p.ID), date(3, 10))
+		r := waitsFor(t, db.SQL, tx, func() *testserver.Response {
+			return h.do(t, h.judge, updateDecisionMutation, map[string]any{"id": d.ID, "v": d.Version,
+				"in": map[string]any{"decidedOn": stamp(date(3, 5))}})
+		})
+		testserver.WantRefusal(t, r, badField("decidedOn"))
+	})
+
+	// Not a date: a charge is not added to a proceeding that ended while
+	// it was being added.
+	t.Run("ChargeWaitsForTheEnd", func(t *testing.T) {
+		c := h.openCase(t)
+		p := h.registerProsecution(t, c.ID, date(3, 2))
+		// moveProsecutionStage ending the proceeding, not committed.
+		tx := inFlight(t, db.SQL,
+			`UPDATE prosecutions SET stage = 'MERGED', closed_at = $2, version = version + 1 WHERE id = $1`, testserver.Atoi(t, p.ID), date(3, 4))
+		r := waitsFor(t, db.SQL, tx, func() *testserver.Response {
+			return h.do(t, h.prosecutor, addChargeMutation, map[string]any{"in": map[string]any{"article": "CC_110A", "prosecutionID": p.ID}})
+		})
+		testserver.WantRefusal(t, r, badField("prosecutionID"))
+	})
 }
 
-// inFlight begins a transaction and runs each statement with its one or
-// two arguments in it (pairs: a statement, then its arguments up to the
-// next string), leaving it open; the test ends it.
-func inFlight(t *testing.T, db *sql.DB, steps ...any) *sql.Tx {
+// heldTx is a transaction a test holds open, and its server process.
+type heldTx struct {
+	*sql.Tx
+	pid int
+}
+
+// inFlight begins a transaction and runs each statement with its
+// arguments in it (a statement, then its arguments up to the next
+// string), leaving it open; the test ends it.
+func inFlight(t *testing.T, db *sql.DB, steps ...any) heldTx {
 	t.Helper()
 	tx, err := db.BeginTx(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tx.Rollback() })
+	held := heldTx{Tx: tx}
+	if err := tx.QueryRow(`SELECT pg_backend_pid()`).Scan(&held.pid); err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < len(steps); {
 		query := steps[i].(string)
 		var args []any
@@ -80,13 +120,13 @@ func inFlight(t *testing.T, db *sql.DB, steps ...any) *sql.Tx {
 			t.Fatalf("%s: %v", query, err)
 		}
 	}
-	return tx
+	return held
 }
 
 // waitsFor sends a request while tx is open, checks that the server waits
 // for one of tx's locks rather than answering, commits tx, and returns the
 // answer that follows.
-func waitsFor(t *testing.T, db *sql.DB, tx *sql.Tx, send func() *testserver.Response) *testserver.Response {
+func waitsFor(t *testing.T, db *sql.DB, tx heldTx, send func() *testserver.Response) *testserver.Response {
 	t.Helper()
 	answer := make(chan *testserver.Response, 1)
 	go func() { answer <- send() }()
@@ -98,8 +138,10 @@ func waitsFor(t *testing.T, db *sql.DB, tx *sql.Tx, send func() *testserver.Resp
 		default:
 		}
 		var waiting int
+		// A session blocked by tx's own locks: not, say, the audit
+		// writer waiting on the chain's.
 		err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
+			WHERE $1 = ANY(pg_blocking_pids(pid))`, tx.pid).Scan(&waiting)
 		if err != nil {
 			t.Fatal(err)
 		}
