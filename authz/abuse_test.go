@@ -126,7 +126,7 @@ func TestAbuseSelfAssignment(t *testing.T) {
 		t.Run("ErrRegisterOwnProceeding", func(t *testing.T) {
 			e.refuse(t, general, registerProsecution, map[string]any{"in": map[string]any{
 				"registrationNumber": "PR-GEN-0001/2026", "registeredAt": now,
-				"caseID": gid(f.caseT), "officeID": gid(generalID)}}, "FORBIDDEN", "officeID")
+				"caseID": gid(f.caseT), "officeID": gid(generalID)}}, "FORBIDDEN", "input.officeID")
 			checkNoStanding(t)
 		})
 
@@ -208,7 +208,7 @@ func TestAbuseForgedReferral(t *testing.T) {
 			for _, caseID := range []any{nil, gid(f.caseD)} {
 				e.refuse(t, ngo, createReferral, map[string]any{"in": map[string]any{
 					"serviceKind": "LEGAL_AID", "referredAt": now, "victimID": gid(f.vD), "caseID": caseID,
-					"fromAgencyID": gid(policeDurres), "toAgencyID": gid(ngoID)}}, "FORBIDDEN", "fromAgencyID")
+					"fromAgencyID": gid(policeDurres), "toAgencyID": gid(ngoID)}}, "FORBIDDEN", "input.fromAgencyID")
 				if n := toNGO(t); n != 1 {
 					t.Errorf("%d referrals to ngo-different-equal, want the fixture's one", n)
 				}
@@ -219,7 +219,7 @@ func TestAbuseForgedReferral(t *testing.T) {
 		t.Run("ErrSupportOfAnotherProvider", func(t *testing.T) {
 			e.refuse(t, ngo, recordSupport, map[string]any{"in": map[string]any{
 				"kind": "LEGAL_AID", "startedOn": now, "victimID": gid(f.vD),
-				"providerID": gid(f.id(t, "shelter-national"))}}, "FORBIDDEN", "providerID")
+				"providerID": gid(f.id(t, "shelter-national"))}}, "FORBIDDEN", "input.providerID")
 		})
 
 		// The coordinator's exception is the policy's, at the agency's
@@ -228,7 +228,7 @@ func TestAbuseForgedReferral(t *testing.T) {
 			both := e.s.Token(t, "ngo-different-equal", viewer.RoleCaseWorker, viewer.RoleCoordinator)
 			e.refuse(t, both, createReferral, map[string]any{"in": map[string]any{
 				"serviceKind": "LEGAL_AID", "referredAt": now, "victimID": gid(f.vD), "caseID": gid(f.caseD),
-				"fromAgencyID": gid(policeDurres), "toAgencyID": gid(ngoID)}}, "FORBIDDEN", "fromAgencyID")
+				"fromAgencyID": gid(policeDurres), "toAgencyID": gid(ngoID)}}, "FORBIDDEN", "input.fromAgencyID")
 		})
 
 		// A provider's support is the provider's to change.
@@ -345,7 +345,7 @@ func TestAbuseAgeOracle(t *testing.T) {
 			prosecutor := e.tok(t, "prosecution-durres", viewer.RoleProsecutor)
 			readsDOB(t, prosecutor, vAge, true)
 			refused := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vAge, d1)})
-			wantRefusal(t, refused, "BAD_USER_INPUT", "givenBy")
+			wantRefusal(t, refused, "BAD_USER_INPUT", "input.givenBy")
 			made := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vAge, d2)}).MustOK(t)
 			// Its date of birth (2000) decides for vMinor, whatever its group.
 			byBirth := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vMinor, d1)}).MustOK(t)
@@ -354,7 +354,7 @@ func TestAbuseAgeOracle(t *testing.T) {
 			// decide. 16 now, it consents alone; a consent dated back to
 			// the summer it was identified is refused.
 			refusedThen := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vTeen, past.AddDate(0, 3, 0))})
-			wantRefusal(t, refusedThen, "BAD_USER_INPUT", "givenBy")
+			wantRefusal(t, refusedThen, "BAD_USER_INPUT", "input.givenBy")
 			byAge := e.do(t, prosecutor, recordConsent, map[string]any{"in": consentIn(vTeen, past.AddDate(1, 1, 0))}).MustOK(t)
 			// The field that decided is recorded as read, refused or not:
 			// consents tried a minute apart would tell the date of birth.
@@ -379,7 +379,7 @@ func TestAbuseAgeOracle(t *testing.T) {
 			readsDOB(t, gd, vMinor, false)
 			for _, at := range []time.Time{d1, d2} {
 				r := e.do(t, gd, recordConsent, map[string]any{"in": consentIn(vMinor, at)})
-				wantRefusal(t, r, "BAD_USER_INPUT", "givenBy")
+				wantRefusal(t, r, "BAD_USER_INPUT", "input.givenBy")
 				// Nothing but the age group decided: no read to record.
 				if ev, ok := findEvent(eventsOf(t, e.db, r.Header.Get("X-Request-Id")), func(ev audit.Event) bool { return ev.Kind == audit.FieldAccess }); ok {
 					t.Errorf("a read recorded for a caller who may not read the age: %s", dump([]audit.Event{ev}))
@@ -397,7 +397,7 @@ func TestAbuseAgeOracle(t *testing.T) {
 			addConsent(t, c, f, vAge, []domain.AgencyKind{domain.AgencyKindLocalPoliceDirectorate},
 				[]domain.ConsentPurpose{domain.ConsentPurposeCriminalProceedings})
 			readsDOB(t, police, vAge, true)
-			e.refuse(t, police, recordConsent, map[string]any{"in": consentIn(vAge, d1)}, "BAD_USER_INPUT", "givenBy")
+			e.refuse(t, police, recordConsent, map[string]any{"in": consentIn(vAge, d1)}, "BAD_USER_INPUT", "input.givenBy")
 			e.do(t, police, recordConsent, map[string]any{"in": consentIn(vAge, d2)}).MustOK(t)
 		})
 

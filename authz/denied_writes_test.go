@@ -136,14 +136,14 @@ func TestDeniedWrites(t *testing.T) {
 				query: `mutation ($in: CreateSuspectInput!) { recordSuspect(input: $in) { id } }`,
 				vars: map[string]any{"in": map[string]any{"pseudonym": "S-2026-0099", "sex": "MALE", "nationality": "AL",
 					"role": "RECRUITER", "caseID": gid(f.caseT)}},
-				code: "BAD_USER_INPUT", field: "caseID",
+				code: "BAD_USER_INPUT", field: "input.caseID",
 			},
 			{
 				name: "ErrOutOfScopeRecordConsent", token: durres,
 				query: `mutation ($in: CreateConsentInput!) { recordConsent(input: $in) { id } }`,
 				vars: map[string]any{"in": map[string]any{"agencyKinds": []string{"LOCAL_POLICE_DIRECTORATE"},
 					"purposes": []string{"CRIMINAL_PROCEEDINGS"}, "givenBy": "VICTIM", "givenAt": now, "victimID": gid(f.vT)}},
-				code: "BAD_USER_INPUT", field: "victimID",
+				code: "BAD_USER_INPUT", field: "input.victimID",
 			},
 			{
 				name: "ErrOutOfScopeEmergency", token: durres,

@@ -123,12 +123,12 @@ func TestMutationOpenCase(t *testing.T) {
 			{"ErrBadRegionEnum", withField(validCase, "region", "NOPE"), invalid},
 			{"ErrBadExploitationEnum", withField(validCase, "formsOfExploitation", []string{"SEXUAL", "NOPE"}), invalid},
 			{"ErrMalformedLeadAgencyID", withField(validCase, "leadAgencyID", "abc"), badInput},
-			{"ErrUnknownLeadAgency", withField(validCase, "leadAgencyID", missingAgencyID), badField("leadAgencyID")},
-			{"ErrLeadAgencyIsAVictim", withField(validCase, "leadAgencyID", victim.ID), badField("leadAgencyID")},
+			{"ErrUnknownLeadAgency", withField(validCase, "leadAgencyID", missingAgencyID), badField("input.leadAgencyID")},
+			{"ErrLeadAgencyIsAVictim", withField(validCase, "leadAgencyID", victim.ID), badField("input.leadAgencyID")},
 			{"ErrEmptyTitle", withField(validCase, "title", ""), badField("input.title")},
 			{"ErrReferenceTooLong", func() map[string]any {
 				return caseInput(h, t, strings.Repeat("R", 65), "police-tirane")
-			}, badField("reference")},
+			}, badField("input.reference")},
 		})
 
 		t.Run("ErrMissingReferenceInline", func(t *testing.T) {
@@ -142,7 +142,7 @@ func TestMutationOpenCase(t *testing.T) {
 			// Another agency, another title: the reference alone decides.
 			in := caseInput(h, t, ref, "spak")
 			in["title"] = "Another title"
-			h.refuse(t, h.prosecutor, openCaseMutation, map[string]any{"in": in}, want{Code: "CONFLICT", Field: "reference"}, first.ID)
+			h.refuse(t, h.prosecutor, openCaseMutation, map[string]any{"in": in}, want{Code: "CONFLICT", Field: "input.reference"}, first.ID)
 			n, err := h.s.DB.Client.CaseFile.Query().Count(systemCtx())
 			if err != nil {
 				t.Fatal(err)

@@ -156,7 +156,7 @@ func TestMutationIdempotency(t *testing.T) {
 			// create, refused because the reference is taken.
 			vars := map[string]any{"in": caseInput(h, t, newReference(), "police-tirane"), "key": "shared"}
 			call[caseT](t, h, h.police, openCaseMutation, vars)
-			h.refuse(t, h.prosecutor, openCaseMutation, vars, want{Code: "CONFLICT", Field: "reference"})
+			h.refuse(t, h.prosecutor, openCaseMutation, vars, want{Code: "CONFLICT", Field: "input.reference"})
 		})
 	})
 }

@@ -37,8 +37,8 @@ func TestMutationSuspect(t *testing.T) {
 			return map[string]any{"pseudonym": newSuspectName(), "sex": "MALE", "nationality": "AL", "role": "CLIENT", "caseID": c.ID}
 		}
 		h.refuseEachInput(t, h.police, recordSuspectMutation, []inputRefusal{
-			{"RecordErrDuplicatePseudonym", withField(validSuspect, "pseudonym", s.Pseudonym), want{Code: "CONFLICT", Field: "pseudonym"}},
-			{"RecordErrUnknownCase", withField(validSuspect, "caseID", missingCaseID), badField("caseID")},
+			{"RecordErrDuplicatePseudonym", withField(validSuspect, "pseudonym", s.Pseudonym), want{Code: "CONFLICT", Field: "input.pseudonym"}},
+			{"RecordErrUnknownCase", withField(validSuspect, "caseID", missingCaseID), badField("input.caseID")},
 			{"RecordErrEmptyPseudonym", withField(validSuspect, "pseudonym", ""), badField("input.pseudonym")},
 			{"RecordErrBadRoleEnum", withField(validSuspect, "role", "NOPE"), invalid},
 		}, s.ID)
@@ -61,7 +61,7 @@ func TestMutationSuspect(t *testing.T) {
 			}, conflict},
 			{"UpdateErrNationalityTooLong", func() map[string]any {
 				return map[string]any{"id": s.ID, "v": s.Version, "in": map[string]any{"nationality": strings.Repeat("X", 65)}}
-			}, badField("nationality")},
+			}, badField("input.nationality")},
 			{"UpdateErrNotFound", func() map[string]any {
 				return map[string]any{"id": c.ID, "v": 1, "in": map[string]any{"role": "CLIENT"}}
 			}, notFound},
@@ -104,11 +104,11 @@ func TestMutationProsecution(t *testing.T) {
 			return map[string]any{"registrationNumber": newRegistration(), "registeredAt": stamp(registeredAt), "caseID": c.ID, "officeID": h.agency(t, "spak")}
 		}
 		h.refuseEachInput(t, h.prosecutor, registerProsMutation, []inputRefusal{
-			{"RegisterErrOfficeIsPolice", withField(validProsecution, "officeID", h.agency(t, "police-tirane")), badField("officeID")},
-			{"RegisterErrUnknownOffice", withField(validProsecution, "officeID", missingAgencyID), badField("officeID")},
-			{"RegisterErrDefendantOfOtherCase", withField(validProsecution, "defendantIDs", []string{s1.ID, stranger.ID}), badField("defendantIDs")},
-			{"RegisterErrDuplicateNumber", withField(validProsecution, "registrationNumber", p.RegistrationNumber), want{Code: "CONFLICT", Field: "registrationNumber"}},
-			{"RegisterErrDeadlineBeforeRegistration", withField(validProsecution, "investigationDeadline", stamp(registeredAt.AddDate(0, 0, -1))), badField("investigationDeadline")},
+			{"RegisterErrOfficeIsPolice", withField(validProsecution, "officeID", h.agency(t, "police-tirane")), badField("input.officeID")},
+			{"RegisterErrUnknownOffice", withField(validProsecution, "officeID", missingAgencyID), badField("input.officeID")},
+			{"RegisterErrDefendantOfOtherCase", withField(validProsecution, "defendantIDs", []string{s1.ID, stranger.ID}), badField("input.defendantIDs")},
+			{"RegisterErrDuplicateNumber", withField(validProsecution, "registrationNumber", p.RegistrationNumber), want{Code: "CONFLICT", Field: "input.registrationNumber"}},
+			{"RegisterErrDeadlineBeforeRegistration", withField(validProsecution, "investigationDeadline", stamp(registeredAt.AddDate(0, 0, -1))), badField("input.investigationDeadline")},
 		}, p.ID)
 
 		t.Run("UpdateOK", func(t *testing.T) {
@@ -394,15 +394,15 @@ func TestMutationCharge(t *testing.T) {
 			in   map[string]any
 			want want
 		}{
-			{"AddErrProsecutionClosed", map[string]any{"article": "CC_110A", "prosecutionID": closed.ID}, badField("prosecutionID")},
-			{"AddErrUnknownProsecution", map[string]any{"article": "CC_110A", "prosecutionID": missingProsecutionID}, badField("prosecutionID")},
+			{"AddErrProsecutionClosed", map[string]any{"article": "CC_110A", "prosecutionID": closed.ID}, badField("input.prosecutionID")},
+			{"AddErrUnknownProsecution", map[string]any{"article": "CC_110A", "prosecutionID": missingProsecutionID}, badField("input.prosecutionID")},
 			{"AddErrSuspectOfOtherCase", map[string]any{"article": "CC_110A", "prosecutionID": p.ID, "suspectID": stranger.ID}, badInput},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				e := h.refuse(t, h.prosecutor, addChargeMutation, map[string]any{"in": tc.in}, tc.want)
 				if tc.name == "AddErrSuspectOfOtherCase" {
-					if f := e.Extensions["field"]; f != "suspectID" {
-						t.Errorf("BUG: addCharge with a suspectID of another case names extensions.field %q, which is not an argument of addCharge; want \"suspectID\"", f)
+					if f := e.Extensions["field"]; f != "input.suspectID" {
+						t.Errorf("addCharge with a suspectID of another case names extensions.field %q; want where it sits, \"input.suspectID\"", f)
 					}
 				}
 			})
@@ -437,17 +437,17 @@ func TestMutationCourtDecision(t *testing.T) {
 		})
 
 		h.refuseEachInput(t, h.judge, recordDecisionMutation, []inputRefusal{
-			{"RecordErrSentenceOnAcquittal", func() map[string]any { return input("ACQUITTED", "IMPRISONMENT", 12) }, badField("sentenceKind")},
-			{"RecordErrImprisonmentWithoutLength", func() map[string]any { return input("CONVICTED", "IMPRISONMENT", nil) }, badField("sentenceMonths")},
-			{"RecordErrLengthWithoutKind", func() map[string]any { return input("CONVICTED", nil, 12) }, badField("sentenceKind")},
-			{"RecordErrCourtIsProsecution", withField(func() map[string]any { return input("CONVICTED", "FINE", nil) }, "courtID", h.agency(t, "prosecution-tirane")), badField("courtID")},
-			{"RecordErrUnknownProsecution", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "prosecutionID", c.ID), badField("prosecutionID")},
-			{"RecordErrNegativeCompensation", withField(func() map[string]any { return input("CONVICTED", "FINE", nil) }, "compensationOrderedLek", -1), badField("compensationOrderedLek")},
-			{"RecordErrNoMonths", func() map[string]any { return input("CONVICTED", "IMPRISONMENT", 0) }, badField("sentenceMonths")},
-			{"RecordErrBeforeRegistration", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "decidedOn", stamp(date(3, 1))), badField("decidedOn")},
+			{"RecordErrSentenceOnAcquittal", func() map[string]any { return input("ACQUITTED", "IMPRISONMENT", 12) }, badField("input.sentenceKind")},
+			{"RecordErrImprisonmentWithoutLength", func() map[string]any { return input("CONVICTED", "IMPRISONMENT", nil) }, badField("input.sentenceMonths")},
+			{"RecordErrLengthWithoutKind", func() map[string]any { return input("CONVICTED", nil, 12) }, badField("input.sentenceKind")},
+			{"RecordErrCourtIsProsecution", withField(func() map[string]any { return input("CONVICTED", "FINE", nil) }, "courtID", h.agency(t, "prosecution-tirane")), badField("input.courtID")},
+			{"RecordErrUnknownProsecution", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "prosecutionID", c.ID), badField("input.prosecutionID")},
+			{"RecordErrNegativeCompensation", withField(func() map[string]any { return input("CONVICTED", "FINE", nil) }, "compensationOrderedLek", -1), badField("input.compensationOrderedLek")},
+			{"RecordErrNoMonths", func() map[string]any { return input("CONVICTED", "IMPRISONMENT", 0) }, badField("input.sentenceMonths")},
+			{"RecordErrBeforeRegistration", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "decidedOn", stamp(date(3, 1))), badField("input.decidedOn")},
 			// A court records its own decisions, not another court's.
 			{"RecordErrAnotherCourt", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "courtID", h.agency(t, "court-durres")),
-				want{Code: "FORBIDDEN", Field: "courtID"}},
+				want{Code: "FORBIDDEN", Field: "input.courtID"}},
 		})
 
 		t.Run("UpdateOKCompensationPaid", func(t *testing.T) {
@@ -471,10 +471,10 @@ func TestMutationCourtDecision(t *testing.T) {
 		h.refuseEach(t, h.judge, updateDecisionMutation, d.ID, []refusal{
 			{"UpdateErrBeforeRegistration", func() map[string]any {
 				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"decidedOn": stamp(date(3, 1))}}
-			}, badField("decidedOn")},
+			}, badField("input.decidedOn")},
 			{"UpdateErrAcquittalKeepingSentence", func() map[string]any {
 				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"verdict": "ACQUITTED"}}
-			}, badField("sentenceKind")},
+			}, badField("input.sentenceKind")},
 			{"UpdateErrStaleVersion", func() map[string]any {
 				return map[string]any{"id": d.ID, "v": 1, "in": map[string]any{"compensationPaid": false}}
 			}, conflict},

@@ -35,7 +35,7 @@ func TestMutationRegistrationAfterWhatItRecords(t *testing.T) {
 			ahead := stamp(time.Now().Add(2 * time.Hour))
 			e := h.refuse(t, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{
 				"registrationNumber": newRegistration(), "registeredAt": ahead, "caseID": c.ID,
-				"officeID": h.agency(t, "prosecution-tirane")}}, badField("registeredAt"))
+				"officeID": h.agency(t, "prosecution-tirane")}}, badField("input.registeredAt"))
 			if !strings.Contains(e.Message, ahead) || !strings.Contains(e.Message, "server's time") {
 				t.Errorf("message %q does not say which time is ahead of which", e.Message)
 			}

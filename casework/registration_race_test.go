@@ -39,7 +39,7 @@ func TestMutationRegistrationAndDecisionAtOnce(t *testing.T) {
 		r := waitsFor(t, db.SQL, tx, func() *testserver.Response {
 			return h.do(t, h.judge, recordDecisionMutation, decision(p, date(3, 5)))
 		})
-		testserver.WantRefusal(t, r, badField("decidedOn"))
+		testserver.WantRefusal(t, r, badField("input.decidedOn"))
 	})
 
 	t.Run("RegistrationWaitsForTheDecision", func(t *testing.T) {
@@ -69,7 +69,7 @@ func TestMutationRegistrationAndDecisionAtOnce(t *testing.T) {
 			return h.do(t, h.judge, updateDecisionMutation, map[string]any{"id": d.ID, "v": d.Version,
 				"in": map[string]any{"decidedOn": stamp(date(3, 5))}})
 		})
-		testserver.WantRefusal(t, r, badField("decidedOn"))
+		testserver.WantRefusal(t, r, badField("input.decidedOn"))
 	})
 
 	// Not a date: a charge is not added to a proceeding that ended while
@@ -83,7 +83,7 @@ func TestMutationRegistrationAndDecisionAtOnce(t *testing.T) {
 		r := waitsFor(t, db.SQL, tx, func() *testserver.Response {
 			return h.do(t, h.prosecutor, addChargeMutation, map[string]any{"in": map[string]any{"article": "CC_110A", "prosecutionID": p.ID}})
 		})
-		testserver.WantRefusal(t, r, badField("prosecutionID"))
+		testserver.WantRefusal(t, r, badField("input.prosecutionID"))
 	})
 }
 

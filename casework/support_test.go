@@ -86,10 +86,10 @@ func TestMutationReferral(t *testing.T) {
 				in := validReferral()
 				in["toAgencyID"] = in["fromAgencyID"]
 				return in
-			}, badField("toAgencyID")},
-			{"CreateErrVictimNotInCase", func() map[string]any { return h.referralInput(t, unlinked.ID, c.ID) }, badField("caseID")},
-			{"CreateErrUnknownVictim", func() map[string]any { return h.referralInput(t, missingVictimID, nil) }, badField("victimID")},
-			{"CreateErrUnknownToAgency", withField(validReferral, "toAgencyID", missingAgencyID), badField("toAgencyID")},
+			}, badField("input.toAgencyID")},
+			{"CreateErrVictimNotInCase", func() map[string]any { return h.referralInput(t, unlinked.ID, c.ID) }, badField("input.caseID")},
+			{"CreateErrUnknownVictim", func() map[string]any { return h.referralInput(t, missingVictimID, nil) }, badField("input.victimID")},
+			{"CreateErrUnknownToAgency", withField(validReferral, "toAgencyID", missingAgencyID), badField("input.toAgencyID")},
 			{"CreateErrBadServiceKindEnum", withField(validReferral, "serviceKind", "NOPE"), invalid},
 		})
 
@@ -129,9 +129,9 @@ func TestMutationSupportService(t *testing.T) {
 		})
 
 		h.refuseEachInput(t, h.shelter, recordServiceMutation, []inputRefusal{
-			{"RecordErrEndBeforeStart", withField(input, "endedOn", stamp(started.AddDate(0, 0, -1))), badField("endedOn")},
-			{"RecordErrProviderIsAVictim", withField(input, "providerID", v.ID), badField("providerID")},
-			{"RecordErrUnknownVictim", withField(input, "victimID", missingVictimID), badField("victimID")},
+			{"RecordErrEndBeforeStart", withField(input, "endedOn", stamp(started.AddDate(0, 0, -1))), badField("input.endedOn")},
+			{"RecordErrProviderIsAVictim", withField(input, "providerID", v.ID), badField("input.providerID")},
+			{"RecordErrUnknownVictim", withField(input, "victimID", missingVictimID), badField("input.victimID")},
 		})
 
 		ended := date(6, 30)
@@ -156,7 +156,7 @@ func TestMutationSupportService(t *testing.T) {
 		h.refuseEach(t, h.shelter, updateServiceMutation, s.ID, []refusal{
 			{"UpdateErrStartAfterEnd", func() map[string]any {
 				return map[string]any{"id": s.ID, "v": s.Version, "in": map[string]any{"startedOn": stamp(ended.AddDate(0, 0, 1))}}
-			}, badField("endedOn")},
+			}, badField("input.endedOn")},
 			{"UpdateErrStaleVersion", func() map[string]any {
 				return map[string]any{"id": s.ID, "v": 1, "in": map[string]any{"clearNotes": true}}
 			}, conflict},

@@ -47,16 +47,16 @@ func TestMutationVictim(t *testing.T) {
 			cases []string
 			want  want
 		}{
-			{"RegisterErrInvalidPseudonym", func() map[string]any { return victimInput("bad", 30) }, nil, badField("pseudonym")},
-			{"RegisterErrExactAgeOutOfRange", func() map[string]any { return victimInput(newVictimName(), 200) }, nil, badField("exactAge")},
-			{"RegisterErrDuplicatePseudonym", func() map[string]any { return victimInput(v.Pseudonym, 30) }, nil, want{Code: "CONFLICT", Field: "pseudonym"}},
+			{"RegisterErrInvalidPseudonym", func() map[string]any { return victimInput("bad", 30) }, nil, badField("input.pseudonym")},
+			{"RegisterErrExactAgeOutOfRange", func() map[string]any { return victimInput(newVictimName(), 200) }, nil, badField("input.exactAge")},
+			{"RegisterErrDuplicatePseudonym", func() map[string]any { return victimInput(v.Pseudonym, 30) }, nil, want{Code: "CONFLICT", Field: "input.pseudonym"}},
 			{"RegisterErrBadSexEnum", withField(func() map[string]any { return victimInput(newVictimName(), 30) }, "sex", "NOPE"), nil, invalid},
 			{"RegisterErrUnknownCase", func() map[string]any { return victimInput(newVictimName(), 30) }, []string{missingCaseID}, badField("caseIDs")},
 			// The age group agrees with the exact age and the date of birth
 			// at identification: the consent rule for under-16s rests on it.
-			{"RegisterErrAdultAged14", withField(func() map[string]any { return victimInput(newVictimName(), 14) }, "ageGroup", "ADULT"), nil, badField("ageGroup")},
+			{"RegisterErrAdultAged14", withField(func() map[string]any { return victimInput(newVictimName(), 14) }, "ageGroup", "ADULT"), nil, badField("input.ageGroup")},
 			{"RegisterErrMinorBornLongBefore", withField(withField(func() map[string]any { return victimInput(newVictimName(), 16) }, "exactAge", nil),
-				"dateOfBirth", stamp(date(2, 15).AddDate(-30, 0, 0))), nil, badField("ageGroup")},
+				"dateOfBirth", stamp(date(2, 15).AddDate(-30, 0, 0))), nil, badField("input.ageGroup")},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				need(t, v.ID)
@@ -69,7 +69,7 @@ func TestMutationVictim(t *testing.T) {
 			// v is 17 at identification: ADULT alone, or an exact age of 30
 			// alone, would contradict what the update leaves as it was.
 			for _, in := range []map[string]any{{"ageGroup": "ADULT"}, {"exactAge": 30}, {"clearExactAge": true, "ageGroup": "ADULT", "dateOfBirth": stamp(date(2, 15).AddDate(-10, 0, 0))}} {
-				h.refuse(t, h.police, updateVictimMutation, map[string]any{"id": v.ID, "v": 1, "in": in}, badField("ageGroup"), v.ID)
+				h.refuse(t, h.police, updateVictimMutation, map[string]any{"id": v.ID, "v": 1, "in": in}, badField("input.ageGroup"), v.ID)
 			}
 		})
 
@@ -117,7 +117,7 @@ func TestMutationVictim(t *testing.T) {
 			}, conflict},
 			{"UpdateErrExactAgeNegative", func() map[string]any {
 				return map[string]any{"id": v.ID, "v": v.Version, "in": map[string]any{"exactAge": -1}}
-			}, badField("exactAge")},
+			}, badField("input.exactAge")},
 			{"UpdateErrNotFound", func() map[string]any {
 				return map[string]any{"id": missingVictimID, "v": 1, "in": map[string]any{"exactAge": 20}}
 			}, notFound},
@@ -194,11 +194,11 @@ func TestMutationConsent(t *testing.T) {
 
 		adultConsent := func() map[string]any { return input(adult.ID, "VICTIM") }
 		h.refuseEachInput(t, h.ngo, recordConsentMutation, []inputRefusal{
-			{"RecordErrUnder16Alone", func() map[string]any { return input(child.ID, "VICTIM") }, badField("givenBy")},
-			{"RecordErrNoPurpose", withField(adultConsent, "purposes", []string{}), badField("purposes")},
-			{"RecordErrNoAgencyKind", withField(adultConsent, "agencyKinds", []string{}), badField("agencyKinds")},
-			{"RecordErrGivenInTheFuture", withField(adultConsent, "givenAt", stamp(time.Now().Add(time.Hour))), badField("givenAt")},
-			{"RecordErrUnknownVictim", func() map[string]any { return input(c.ID, "VICTIM") }, badField("victimID")},
+			{"RecordErrUnder16Alone", func() map[string]any { return input(child.ID, "VICTIM") }, badField("input.givenBy")},
+			{"RecordErrNoPurpose", withField(adultConsent, "purposes", []string{}), badField("input.purposes")},
+			{"RecordErrNoAgencyKind", withField(adultConsent, "agencyKinds", []string{}), badField("input.agencyKinds")},
+			{"RecordErrGivenInTheFuture", withField(adultConsent, "givenAt", stamp(time.Now().Add(time.Hour))), badField("input.givenAt")},
+			{"RecordErrUnknownVictim", func() map[string]any { return input(c.ID, "VICTIM") }, badField("input.victimID")},
 			{"RecordErrBadPurposeEnum", withField(adultConsent, "purposes", []string{"NOPE"}), invalid},
 		})
 

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/casegraph/casegraph/apperr"
@@ -39,6 +41,7 @@ func markResolverErrors(ctx context.Context, next graphql.Resolver) (any, error)
 // INTERNAL with the request id; the details go to the log only.
 type errorPresenter struct {
 	logger *slog.Logger
+	schema *ast.Schema
 }
 
 func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error {
@@ -48,6 +51,11 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 	var re resolverError
 	switch {
 	case errors.As(err, &ae):
+		if placed := p.whereItSits(ctx, ae.Field); placed != ae.Field {
+			copied := *ae
+			copied.Field = placed
+			ae = &copied
+		}
 		return withCode(out, ae.Code, ae.Message, ae, requestid.FromContext(ctx))
 	// The request's end (its deadline, or the client gone) reaches fields
 	// that no resolver answers too: the field limits stop every field
@@ -98,6 +106,38 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 		return withCode(out, apperr.BadUserInput, msg+".", nil, "")
 	}
 	return p.internal(ctx, out, err)
+}
+
+// whereItSits names a resolver's error field where it sits in the request
+// (docs/input.md), as the input check names the fields it refuses. The
+// rules of casework name the field of a mutation's input they refuse
+// ("officeID"), whatever the mutation's arguments; in a mutation that
+// takes them in an input object ("registerProsecution(input:)",
+// "updateProsecution(id:, expectedVersion:, input:)") that field sits at
+// "input.officeID". A name that is an argument of the field itself
+// ("id", a stage's "at"), a path already ("input.x", "Victim.legalName"),
+// an error of a nested field, or a name the input object does not have,
+// is left as it is.
+func (p errorPresenter) whereItSits(ctx context.Context, field string) string {
+	if field == "" || strings.ContainsAny(field, ".[") || p.schema == nil {
+		return field
+	}
+	// The root field's: its parent, if any, is the operation's object
+	// (Mutation), which gqlgen gives a context without a field. A root
+	// field middleware's error has no field context of its own.
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil || fc.Parent != nil && fc.Parent.Field.Field != nil {
+		return field
+	}
+	args := fc.Field.Definition.Arguments
+	input := args.ForName("input")
+	if args.ForName(field) != nil || input == nil {
+		return field
+	}
+	if def := p.schema.Types[input.Type.Name()]; def != nil && def.Kind == ast.InputObject && def.Fields.ForName(field) != nil {
+		return "input." + field
+	}
+	return field
 }
 
 // databaseUnavailable answers a resolver that could not reach the

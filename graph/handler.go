@@ -128,7 +128,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	// for that, and audited, whatever its input holds.
 	srv.AroundRootFields(checkMutations(opts.Enforcer))
 	srv.AroundRootFields(checkInput(schema.Schema()))
-	p := errorPresenter{logger: opts.Logger}
+	p := errorPresenter{logger: opts.Logger, schema: schema.Schema()}
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
 		out := p.present(ctx, err)
 		if audited {
