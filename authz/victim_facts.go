@@ -181,8 +181,8 @@ func (d *decodedTexts[T]) decode(text string) (T, error) {
 }
 
 // decodeNew decodes a text not seen before and keeps what it decoded to.
-// Apart from decode, whose found texts then cost no allocation (the value
-// json.Unmarshal decodes into is moved to the heap).
+// It is a function of its own so that decode, for a text it finds, does
+// not allocate: the value json.Unmarshal decodes into escapes to the heap.
 func (d *decodedTexts[T]) decodeNew(text string) (T, error) {
 	var v T
 	if err := json.Unmarshal([]byte(text), &v); err != nil {

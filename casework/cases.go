@@ -72,7 +72,7 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 		in.AppendFormsOfExploitation = nil
 	}
 	if in.LeadAgencyID != nil {
-		if err := agencyOnCase(ctx, c, "updateCase", "input.leadAgencyID", id, *in.LeadAgencyID, "", nil); err != nil {
+		if err := agencyOnCase(ctx, c, "updateCase", "leadAgencyID", id, *in.LeadAgencyID, "", nil); err != nil {
 			return nil, err
 		}
 	}

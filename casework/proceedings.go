@@ -95,7 +95,10 @@ func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsec
 // UpdateProsecution changes a proceeding's office, registration date or
 // defendants.
 func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion int, in ent.UpdateProsecutionInput) (*ent.Prosecution, error) {
-	p, err := current(ctx, "prosecution", c.Prosecution.Get, id, expectedVersion, func(p *ent.Prosecution) int { return p.Version })
+	// Locked first (lockedProsecution): a court decision recorded at the
+	// same moment is either seen by registrationFits or waits for this
+	// registration and is checked against it.
+	p, err := current(ctx, "prosecution", lockedProsecution(c), id, expectedVersion, func(p *ent.Prosecution) int { return p.Version })
 	if err != nil {
 		return nil, err
 	}
@@ -105,23 +108,17 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 		return nil, apperr.InvalidField("id", "This proceeding has ended (%s); it is not changed any more.", p.Stage)
 	}
 	if in.RegisteredAt != nil {
-		// Locked first, so that a court decision being recorded at the same
-		// moment is either seen by registrationFits or waits for this
-		// registration and is checked against it (lockProsecution).
-		if _, err := lockProsecution(ctx, c, id); err != nil {
-			return nil, err
-		}
 		if err := registrationFits(ctx, c, p, *in.RegisteredAt); err != nil {
 			return nil, err
 		}
 	}
 	if in.OfficeID != nil {
-		err := agencyOnCase(ctx, c, "updateProsecution", "input.officeID", p.CaseID, *in.OfficeID, "a prosecution office", domain.AgencyKind.IsProsecution)
+		err := agencyOnCase(ctx, c, "updateProsecution", "officeID", p.CaseID, *in.OfficeID, "a prosecution office", domain.AgencyKind.IsProsecution)
 		if err != nil {
 			return nil, err
 		}
 	}
-	if err := defendantsOfCase(ctx, c, "input.addDefendantIDs", p.CaseID, in.AddDefendantIDs); err != nil {
+	if err := defendantsOfCase(ctx, c, "addDefendantIDs", p.CaseID, in.AddDefendantIDs); err != nil {
 		return nil, err
 	}
 	u := c.Prosecution.Update().Where(prosecution.ID(id), prosecution.Version(expectedVersion)).
@@ -234,17 +231,17 @@ func stageDates(p *ent.Prosecution) []datedStage {
 // investigation deadline, or a court decision (dated by day, as
 // decidedAfterRegistration compares them). Registering refuses the same.
 func registrationFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, at time.Time) error {
-	if err := happened("input.registeredAt", "The registration", at); err != nil {
+	if err := happened("registeredAt", "The registration", at); err != nil {
 		return err
 	}
 	for _, d := range stageDates(p) {
 		if at.After(d.at) {
-			return apperr.InvalidField("input.registeredAt", "The registration cannot be dated after %s, when %s.",
+			return apperr.InvalidField("registeredAt", "The registration cannot be dated after %s, when %s.",
 				d.at.Format(time.RFC3339), d.what)
 		}
 	}
 	if p.InvestigationDeadline != nil && p.InvestigationDeadline.Before(at) {
-		return apperr.InvalidField("input.registeredAt", "The registration cannot be dated after the investigation deadline, %s.",
+		return apperr.InvalidField("registeredAt", "The registration cannot be dated after the investigation deadline, %s.",
 			p.InvestigationDeadline.Format(time.RFC3339))
 	}
 	first, err := c.CourtDecision.Query().Where(courtdecision.ProsecutionID(p.ID)).
@@ -253,7 +250,7 @@ func registrationFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, at
 		return err
 	}
 	if first != nil && first.DecidedOn.Before(at.UTC().Truncate(24*time.Hour)) {
-		return apperr.InvalidField("input.registeredAt", "The registration cannot be dated after a court decision of this proceeding, of %s.",
+		return apperr.InvalidField("registeredAt", "The registration cannot be dated after a court decision of this proceeding, of %s.",
 			first.DecidedOn.Format(time.DateOnly))
 	}
 	return nil
@@ -305,13 +302,10 @@ func ExtendInvestigationDeadline(ctx context.Context, c *ent.Client, id, expecte
 // defendants.
 func AddCharge(ctx context.Context, c *ent.Client, in ent.CreateChargeInput, key *string) (*ent.Charge, error) {
 	return idempotent(ctx, c, "addCharge", key, in, c.Charge.Get, func() (int, error) {
-		if _, err := referenced(ctx, "prosecutionID", "prosecution", c.Prosecution.Get, in.ProsecutionID); err != nil {
-			return 0, err
-		}
 		// Locked, so that a proceeding being ended at the same moment
 		// (moveProsecutionStage, whose UPDATE takes the same lock) is seen
 		// ended: no charge is added to a closed proceeding.
-		p, err := lockProsecution(ctx, c, in.ProsecutionID)
+		p, err := referenced(ctx, "prosecutionID", "prosecution", lockedProsecution(c), in.ProsecutionID)
 		if err != nil {
 			return 0, err
 		}
@@ -363,12 +357,9 @@ func ReclassifyCharge(ctx context.Context, c *ent.Client, id, expectedVersion in
 // needs a length unless it is a fine.
 func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtDecisionInput, key *string) (*ent.CourtDecision, error) {
 	return idempotent(ctx, c, "recordCourtDecision", key, in, c.CourtDecision.Get, func() (int, error) {
-		if _, err := referenced(ctx, "prosecutionID", "prosecution", c.Prosecution.Get, in.ProsecutionID); err != nil {
-			return 0, err
-		}
 		// The registration the decision is checked against is the one that
-		// stays (lockProsecution).
-		p, err := lockProsecution(ctx, c, in.ProsecutionID)
+		// stays (lockedProsecution).
+		p, err := referenced(ctx, "prosecutionID", "prosecution", lockedProsecution(c), in.ProsecutionID)
 		if err != nil {
 			return 0, err
 		}
@@ -406,7 +397,7 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 	if err := ownCourt(ctx, c, d.CourtID); err != nil {
 		return nil, err
 	}
-	p, err := lockProsecution(ctx, c, d.ProsecutionID)
+	p, err := lockedProsecution(c)(ctx, d.ProsecutionID)
 	if err != nil {
 		return nil, err
 	}
@@ -433,17 +424,20 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 	return after, event(ctx, c, p.CaseID, domain.CaseEventKindCourtDecisionRecorded, id, fmt.Sprintf("Decision in %s updated.", p.RegistrationNumber))
 }
 
-// lockProsecution locks the proceeding's row for the transaction
-// (forUpdate) and returns it as it is then. Its registration date and its
+// lockedProsecution loads a proceeding as the caller sees it, and locks its
+// row for the transaction (forUpdate): what it returns stays so until the
+// transaction ends. Its registration date and its
 // court decisions' dates are checked against each other by the mutations
 // that write them (updateProsecution, recordCourtDecision and
 // updateCourtDecision), each reading what the other writes: without the
 // lock, a registration moved after a decision's day and that decision,
 // committed at the same moment, would each pass their check against the
 // other's old state. addCharge takes it to see whether the proceeding has
-// ended.
-func lockProsecution(ctx context.Context, c *ent.Client, id int) (*ent.Prosecution, error) {
-	return c.Prosecution.Query().Where(prosecution.ID(id), forUpdate).Only(viewer.SystemContext(ctx))
+// ended. A loader, for current and referenced.
+func lockedProsecution(c *ent.Client) func(context.Context, int) (*ent.Prosecution, error) {
+	return func(ctx context.Context, id int) (*ent.Prosecution, error) {
+		return c.Prosecution.Query().Where(prosecution.ID(id), forUpdate).Only(ctx)
+	}
 }
 
 // decidedAfterRegistration refuses a decision dated before the day its

@@ -29,61 +29,56 @@ func TestMutationRegistrationAndDecisionAtOnce(t *testing.T) {
 			"prosecutionID": p.ID, "courtID": h.agency(t, "court-tirane")}}
 	}
 
+	// refusedAfter holds one side in flight (held: statements and their
+	// arguments, as inFlight takes them), sends the other, and checks that
+	// it waits for the held side and is then refused as w says.
+	refusedAfter := func(t *testing.T, held []any, send func() *testserver.Response, w want) {
+		t.Helper()
+		testserver.WantRefusal(t, waitsFor(t, db.SQL, inFlight(t, db.SQL, held...), send), w)
+	}
+	// updateProsecution moving p's registration to, not committed.
+	movingRegistration := func(p prosecutionT, to time.Time) []any {
+		return []any{`SELECT id FROM prosecutions WHERE id = $1 FOR NO KEY UPDATE`, testserver.Atoi(t, p.ID),
+			`UPDATE prosecutions SET registered_at = $2, version = version + 1 WHERE id = $1`, testserver.Atoi(t, p.ID), to}
+	}
+
 	t.Run("DecisionWaitsForTheRegistration", func(t *testing.T) {
-		c := h.openAssigned(t, "ADJUDICATING", "court-tirane")
-		p := h.registerProsecution(t, c.ID, date(3, 2))
-		// updateProsecution moving the registration to 3-20, not committed.
-		tx := inFlight(t, db.SQL,
-			`SELECT id FROM prosecutions WHERE id = $1 FOR NO KEY UPDATE`, testserver.Atoi(t, p.ID),
-			`UPDATE prosecutions SET registered_at = $2, version = version + 1 WHERE id = $1`, testserver.Atoi(t, p.ID), date(3, 20))
-		r := waitsFor(t, db.SQL, tx, func() *testserver.Response {
+		p := h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, date(3, 2))
+		refusedAfter(t, movingRegistration(p, date(3, 20)), func() *testserver.Response {
 			return h.do(t, h.judge, recordDecisionMutation, decision(p, date(3, 5)))
-		})
-		testserver.WantRefusal(t, r, badField("input.decidedOn"))
+		}, badField("input.decidedOn"))
 	})
 
 	t.Run("RegistrationWaitsForTheDecision", func(t *testing.T) {
-		c := h.openAssigned(t, "ADJUDICATING", "court-tirane")
-		p := h.registerProsecution(t, c.ID, date(3, 2))
+		p := h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, date(3, 2))
 		d := call[decisionT](t, h, h.judge, recordDecisionMutation, decision(p, date(3, 20)))
 		// updateCourtDecision moving the decision to 3-05, not committed.
-		tx := inFlight(t, db.SQL,
-			`SELECT id FROM prosecutions WHERE id = $1 FOR NO KEY UPDATE`, testserver.Atoi(t, p.ID),
-			`UPDATE court_decisions SET decided_on = $2, version = version + 1 WHERE id = $1`, testserver.Atoi(t, d.ID), date(3, 5))
-		r := waitsFor(t, db.SQL, tx, func() *testserver.Response {
+		held := []any{`SELECT id FROM prosecutions WHERE id = $1 FOR NO KEY UPDATE`, testserver.Atoi(t, p.ID),
+			`UPDATE court_decisions SET decided_on = $2, version = version + 1 WHERE id = $1`, testserver.Atoi(t, d.ID), date(3, 5)}
+		refusedAfter(t, held, func() *testserver.Response {
 			return h.do(t, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
 				"in": map[string]any{"registeredAt": stamp(date(3, 10))}})
-		})
-		testserver.WantRefusal(t, r, badField("input.registeredAt"))
+		}, badField("input.registeredAt"))
 	})
 
 	t.Run("DecisionUpdateWaitsForTheRegistration", func(t *testing.T) {
-		c := h.openAssigned(t, "ADJUDICATING", "court-tirane")
-		p := h.registerProsecution(t, c.ID, date(3, 2))
+		p := h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, date(3, 2))
 		d := call[decisionT](t, h, h.judge, recordDecisionMutation, decision(p, date(3, 20)))
-		// updateProsecution moving the registration to 3-10, not committed.
-		tx := inFlight(t, db.SQL,
-			`SELECT id FROM prosecutions WHERE id = $1 FOR NO KEY UPDATE`, testserver.Atoi(t, p.ID),
-			`UPDATE prosecutions SET registered_at = $2, version = version + 1 WHERE id = $1`, testserver.Atoi(t, p.ID), date(3, 10))
-		r := waitsFor(t, db.SQL, tx, func() *testserver.Response {
+		refusedAfter(t, movingRegistration(p, date(3, 10)), func() *testserver.Response {
 			return h.do(t, h.judge, updateDecisionMutation, map[string]any{"id": d.ID, "v": d.Version,
 				"in": map[string]any{"decidedOn": stamp(date(3, 5))}})
-		})
-		testserver.WantRefusal(t, r, badField("input.decidedOn"))
+		}, badField("input.decidedOn"))
 	})
 
 	// Not a date: a charge is not added to a proceeding that ended while
 	// it was being added.
 	t.Run("ChargeWaitsForTheEnd", func(t *testing.T) {
-		c := h.openCase(t)
-		p := h.registerProsecution(t, c.ID, date(3, 2))
+		p := h.registerProsecution(t, h.openCase(t).ID, date(3, 2))
 		// moveProsecutionStage ending the proceeding, not committed.
-		tx := inFlight(t, db.SQL,
-			`UPDATE prosecutions SET stage = 'MERGED', closed_at = $2, version = version + 1 WHERE id = $1`, testserver.Atoi(t, p.ID), date(3, 4))
-		r := waitsFor(t, db.SQL, tx, func() *testserver.Response {
+		held := []any{`UPDATE prosecutions SET stage = 'MERGED', closed_at = $2, version = version + 1 WHERE id = $1`, testserver.Atoi(t, p.ID), date(3, 4)}
+		refusedAfter(t, held, func() *testserver.Response {
 			return h.do(t, h.prosecutor, addChargeMutation, map[string]any{"in": map[string]any{"article": "CC_110A", "prosecutionID": p.ID}})
-		})
-		testserver.WantRefusal(t, r, badField("input.prosecutionID"))
+		}, badField("input.prosecutionID"))
 	})
 }
 
