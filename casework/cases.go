@@ -233,15 +233,22 @@ func partFits(k domain.AgencyKind, p domain.CasePart) bool {
 }
 
 // appendForms is what appendFormsOfExploitation means: the forms set in the
-// same input (or else the current ones) followed by the appended ones. The
-// generated UpdateXInput.Mutate appends the wrong list (entgql bug, fixed
-// upstream in ent/contrib#639), so callers do it here and clear the append.
+// same input (or else the current ones) followed by the appended ones they
+// do not name yet (the forms are a set: appending one already there leaves
+// it once). The generated UpdateXInput.Mutate appends the wrong list
+// (entgql bug, fixed upstream in ent/contrib#639), so callers do it here
+// and clear the append.
 func appendForms(current, set, add []domain.Exploitation) []domain.Exploitation {
-	base := current
+	forms := slices.Clone(current)
 	if set != nil {
-		base = set
+		forms = slices.Clone(set)
 	}
-	return append(slices.Clone(base), add...)
+	for _, f := range add {
+		if !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	return forms
 }
 
 func validateExploitation(forms []domain.Exploitation) error {

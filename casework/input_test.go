@@ -8,6 +8,7 @@ package casework_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -386,5 +387,49 @@ func TestMutationInputEmptyUpdate(t *testing.T) {
 		c := h.openCase(t)
 		need(t, c.ID)
 		h.refuse(t, h.police, updateCaseMutation, map[string]any{"id": c.ID, "v": c.Version, "in": map[string]any{}}, badField("input"), c.ID)
+	})
+}
+
+// TestMutationInputRepeatedValue: a list of enumeration values a mutation
+// writes is a set. Naming a value twice is refused, naming the list, and
+// writes nothing (a consent could hold one purpose a thousand times);
+// appending a form of exploitation already recorded keeps it once.
+func TestMutationInputRepeatedValue(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		v := h.registerVictim(t, 30, c.ID)
+		need(t, v.ID)
+		consent := func(kinds, purposes []string) map[string]any {
+			return map[string]any{"in": map[string]any{
+				"victimID": v.ID, "givenBy": "VICTIM", "givenAt": stamp(time.Now().Add(-time.Hour)),
+				"agencyKinds": kinds, "purposes": purposes,
+			}}
+		}
+		h.refuse(t, h.police, recordConsentMutation,
+			consent([]string{"NGO_SHELTER", "LOCAL_POLICE_DIRECTORATE", "NGO_SHELTER"}, []string{"SERVICES"}),
+			badField("input.agencyKinds"), v.ID)
+		h.refuse(t, h.police, recordConsentMutation,
+			consent([]string{"NGO_SHELTER"}, []string{"SERVICES", "SERVICES"}),
+			badField("input.purposes"), v.ID)
+		h.refuse(t, h.police, updateVictimMutation, map[string]any{"id": v.ID, "v": v.Version,
+			"in": map[string]any{"formsOfExploitation": []string{"SEXUAL", "SEXUAL"}}}, badField("input.formsOfExploitation"), v.ID)
+		h.refuse(t, h.police, updateCaseMutation, map[string]any{"id": c.ID, "v": c.Version,
+			"in": map[string]any{"appendFormsOfExploitation": []string{"FORCED_BEGGING", "FORCED_BEGGING"}}},
+			badField("input.appendFormsOfExploitation"), c.ID)
+		// Each value once is fine.
+		call[consentT](t, h, h.police, recordConsentMutation, consent([]string{"NGO_SHELTER", "LOCAL_POLICE_DIRECTORATE"}, []string{"SERVICES"}))
+
+		// Appending a form the case names already, and one it does not:
+		// each is there once.
+		if len(c.FormsOfExploitation) == 0 || slices.Contains(c.FormsOfExploitation, "FORCED_BEGGING") {
+			t.Fatalf("the case's forms %v: want some, and not FORCED_BEGGING", c.FormsOfExploitation)
+		}
+		present := c.FormsOfExploitation[0]
+		got := call[caseT](t, h, h.police, updateCaseMutation, map[string]any{"id": c.ID, "v": c.Version,
+			"in": map[string]any{"appendFormsOfExploitation": []string{present, "FORCED_BEGGING"}}})
+		want := append(slices.Clone(c.FormsOfExploitation), "FORCED_BEGGING")
+		if !slices.Equal(got.FormsOfExploitation, want) {
+			t.Errorf("formsOfExploitation = %v after appending [%s FORCED_BEGGING] to %v, want %v", got.FormsOfExploitation, present, c.FormsOfExploitation, want)
+		}
 	})
 }

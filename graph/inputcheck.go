@@ -39,6 +39,8 @@ const (
 //   - every String argument of any operation, payload fields included, must
 //     be valid UTF-8 without NUL: PostgreSQL cannot even compare such a
 //     string, SQLite would, so the answer would depend on the database;
+//   - every list of enumeration values a mutation writes names each value
+//     once;
 //   - every where argument, and every list of ids, must be small enough
 //     for the database.
 //
@@ -157,6 +159,11 @@ func (c *inputChecker) value(path, name string, t *ast.Type, v any, stored bool)
 				Details: map[string]any{"maxValues": MaxFilterValues},
 			}
 		}
+		if stored {
+			if err := c.repeatedValue(path, t.Elem, items); err != nil {
+				return err
+			}
+		}
 		for i, item := range items {
 			if err := c.value(fmt.Sprintf("%s[%d]", path, i), name, t.Elem, item, stored); err != nil {
 				return err
@@ -203,6 +210,29 @@ func (c *inputChecker) value(path, name string, t *ast.Type, v any, stored bool)
 		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
 			return input.NotRFC3339(path)
 		}
+	}
+	return nil
+}
+
+// repeatedValue refuses a list of enumeration values, written by a
+// mutation, that names one value twice. Such a list is a set (a consent's
+// agency kinds and purposes, a victim's forms of exploitation): a repeated
+// value means nothing more, yet it would be stored, shown and counted as
+// often as it was sent, and a client could store one value a thousand times.
+func (c *inputChecker) repeatedValue(path string, elem *ast.Type, items []any) error {
+	if def := c.schema.Types[elem.NamedType]; def == nil || def.Kind != ast.Enum {
+		return nil
+	}
+	seen := make(map[string]bool, len(items))
+	for _, item := range items {
+		value, ok := item.(string) // anything else is gqlgen's to refuse
+		if !ok {
+			continue
+		}
+		if seen[value] {
+			return apperr.InvalidField(path, "%s names %s more than once; name each value once.", path, value)
+		}
+		seen[value] = true
 	}
 	return nil
 }
