@@ -139,7 +139,8 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 }
 
 // MoveProsecutionStage moves a proceeding along its lifecycle and records
-// the date it reached the stage (at, default now). Starting the
+// the date it reached the stage (at; by default now, or the proceeding's
+// latest date if a client's clock put it a little ahead). Starting the
 // investigation sets a three-month deadline if none was set.
 func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersion int, stage domain.ProceedingStage, at *time.Time) (*ent.Prosecution, error) {
 	p, err := current(ctx, "prosecution", c.Prosecution.Get, id, expectedVersion, func(p *ent.Prosecution) int { return p.Version })
@@ -150,10 +151,17 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 		return nil, transitionError("stage", p.Stage, stage, p.Stage.NextStages())
 	}
 	when := time.Now()
-	if at != nil {
+	latest := latestStageDate(p)
+	switch {
+	case at != nil:
 		when = *at
+	case when.Before(latest.at):
+		// The proceeding records a date a little ahead of the server's
+		// clock (happened lets a client's clock be clockSlack ahead):
+		// "now" would come before it, so the stage is dated with it.
+		when = latest.at
 	}
-	if latest := latestStageDate(p); when.Before(latest.at) {
+	if when.Before(latest.at) {
 		return nil, apperr.InvalidField("at", "The date of a stage cannot be before the latest date of the proceeding: %s, when %s.",
 			latest.at.Format(time.RFC3339), latest.what)
 	}

@@ -43,6 +43,21 @@ func TestMutationRegistrationAfterWhatItRecords(t *testing.T) {
 			h.refuse(t, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
 				"in": map[string]any{"registeredAt": ahead}}, badField("input.registeredAt"), p.ID)
 		})
+		// A registration a few seconds ahead of the server's clock (the
+		// client's runs ahead) is accepted; a stage moved without a date
+		// right after is dated with it, not refused as before it.
+		t.Run("OKStageRightAfterARegistrationAhead", func(t *testing.T) {
+			c := h.openCase(t)
+			ahead := time.Now().Add(30 * time.Second).Truncate(time.Second)
+			p := call[prosecutionT](t, h, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{
+				"registrationNumber": newRegistration(), "registeredAt": stamp(ahead), "caseID": c.ID,
+				"officeID": h.agency(t, "prosecution-tirane")}})
+			got := call[prosecutionT](t, h, h.prosecutor, moveProsStageMutation, map[string]any{"id": p.ID, "v": p.Version,
+				"stage": "UNDER_INVESTIGATION"})
+			if got.InvestigationStartedAt == nil || !got.InvestigationStartedAt.Equal(ahead) {
+				t.Errorf("investigationStartedAt = %v, want the registration's %v", got.InvestigationStartedAt, ahead)
+			}
+		})
 		t.Run("ErrAfterTheDeadline", func(t *testing.T) {
 			c := h.openCase(t)
 			p := call[prosecutionT](t, h, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{

@@ -4354,7 +4354,7 @@ type Mutation {
   "Registers a criminal proceeding (Art. 287); it starts at REGISTERED. The office is assigned to the case as PROSECUTING, and the case's stage follows its proceedings."
   registerProsecution(input: CreateProsecutionInput!, idempotencyKey: String): Prosecution
   updateProsecution(id: ID!, expectedVersion: Int!, input: UpdateProsecutionInput!): Prosecution
-  "Moves a proceeding to its next stage and records the date it reached it (default: now)."
+  "Moves a proceeding to its next stage and records the date it reached it (default: now, or the proceeding's latest date when a client's clock put that a few seconds ahead)."
   moveProsecutionStage(id: ID!, expectedVersion: Int!, stage: ProceedingStage!, at: Time): Prosecution
   "Extends the investigation deadline of a proceeding under investigation, by at most three months at a time."
   extendInvestigationDeadline(id: ID!, expectedVersion: Int!, until: Time!): Prosecution
