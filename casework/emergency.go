@@ -14,23 +14,36 @@ import (
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/emergencygrant"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // Emergency access limits. Emergency access is casework: a person asks
 // for it on one case, and the case's timeline records it; package authz
 // honours the grants when it decides a field.
 const (
-	MaxEmergencyHours       = 4
-	MinJustificationLength  = 20
-	maxJustificationLength  = 2000
-	emergencyGrantedSummary = "Emergency access granted to %s for %d h."
-	emergencyRevokedSummary = "Emergency access of %s revoked."
+	MaxEmergencyHours = 4
+	// MaxEmergencyGrantsPerDay is how often one person may break the glass
+	// in any 24 hours, on any cases, revoked grants counted. Each grant
+	// opens every victim of a case; without a bound, one person could open
+	// every case in their rows, one request after another, and the audit
+	// trail would only say so afterwards. Five is far above what a real
+	// emergency asks of one person in a day (a region registers a few
+	// trafficking cases a month), and low enough that harvesting shows as
+	// refusals. Raising it is this line.
+	MaxEmergencyGrantsPerDay = 5
+	emergencyWindow          = 24 * time.Hour
+	MinJustificationLength   = 20
+	maxJustificationLength   = 2000
+	emergencyGrantedSummary  = "Emergency access granted to %s for %d h."
+	emergencyRevokedSummary  = "Emergency access of %s revoked."
 )
 
 // RequestEmergencyAccess grants the caller, at once, access for hours to
 // the sensitive fields of one case's victims and suspects. The case must be
 // one the caller sees; the policy must let their role ask; the
-// justification is required. Returns FORBIDDEN, BAD_USER_INPUT or NOT_FOUND.
+// justification is required; one person is granted at most
+// MaxEmergencyGrantsPerDay a day. Returns FORBIDDEN, BAD_USER_INPUT,
+// NOT_FOUND or RATE_LIMITED.
 func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, justification string, hours int) (*ent.EmergencyGrant, error) {
 	r := authz.FromContext(ctx)
 	if r == nil {
@@ -59,6 +72,9 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 	}
 	p := r.Principal()
 	now := time.Now()
+	if err := withinDailyGrants(ctx, c, p, now); err != nil {
+		return nil, err
+	}
 	g, err := c.EmergencyGrant.Create().
 		SetSubject(p.Subject).SetAgencyID(p.AgencyID).SetCaseID(caseID).
 		SetJustification(justification).SetGrantedAt(now).SetExpiresAt(now.Add(time.Duration(hours) * time.Hour)).
@@ -75,6 +91,39 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 	}
 	err = event(ctx, c, caseID, domain.CaseEventKindEmergencyAccessGranted, g.ID, fmt.Sprintf(emergencyGrantedSummary, p.Subject, hours))
 	return g, err
+}
+
+// withinDailyGrants refuses a grant to p beyond MaxEmergencyGrantsPerDay
+// in the emergencyWindow before now: RATE_LIMITED, saying when the next is
+// possible. Requests of one person are taken one at a time (lockKey), so
+// that two at once cannot both pass the count.
+func withinDailyGrants(ctx context.Context, c *ent.Client, p *viewer.Principal, now time.Time) error {
+	if err := lockKey(ctx, c, p, "requestEmergencyAccess", ""); err != nil {
+		return err
+	}
+	// As the system: the count is of the person's own grants, whatever
+	// the row scope of grants shows them.
+	recent, err := c.EmergencyGrant.Query().
+		Where(emergencygrant.Subject(p.Subject), emergencygrant.AgencyID(p.AgencyID),
+			emergencygrant.GrantedAtGT(now.Add(-emergencyWindow))).
+		Order(ent.Desc(emergencygrant.FieldGrantedAt)).Limit(MaxEmergencyGrantsPerDay).
+		Select(emergencygrant.FieldGrantedAt).All(viewer.SystemContext(ctx))
+	if err != nil {
+		return err
+	}
+	if len(recent) < MaxEmergencyGrantsPerDay {
+		return nil
+	}
+	// The oldest of the last MaxEmergencyGrantsPerDay leaves the window
+	// first.
+	next := recent[len(recent)-1].GrantedAt.Add(emergencyWindow)
+	return &apperr.Error{
+		Code: apperr.RateLimited,
+		Message: fmt.Sprintf("You have been granted emergency access %d times in the last 24 hours, the most one person may be; "+
+			"the next can be granted from %s. Your agency's data protection officer sees these grants.",
+			MaxEmergencyGrantsPerDay, next.UTC().Format(time.RFC3339)),
+		Details: map[string]any{"maxPerDay": MaxEmergencyGrantsPerDay, "retryAt": next.UTC().Format(time.RFC3339)},
+	}
 }
 
 // RevokeEmergencyAccess ends a grant at once. Only grants the caller sees

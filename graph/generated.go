@@ -4380,6 +4380,8 @@ extend type Mutation {
   and suspects, with a written justification (at least 20 characters). It is
   granted at once, for at most 4 hours (default 2), shows on the case's
   timeline, and data protection officers of the agency can list and revoke it.
+  One person is granted it at most 5 times in any 24 hours (RATE_LIMITED, with
+  extensions.retryAt, beyond).
   """
   requestEmergencyAccess(caseID: ID!, justification: String!, hours: Int = 2): EmergencyGrant
   "Revokes an emergency grant at once (data protection officers of the grant's agency)."

@@ -1,0 +1,95 @@
+package authz_test
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/casegraph/casegraph/casework"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// TestEmergencyAccessPerDay: one person is granted emergency access at
+// most casework.MaxEmergencyGrantsPerDay times in any 24 hours, on any
+// cases; the next request is RATE_LIMITED, says when the next grant is
+// possible, and writes nothing. Another person of the same agency is not
+// held back, and a grant leaving the window makes room for one more.
+func TestEmergencyAccessPerDay(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		police := e.tok(t, "police-durres", viewer.RoleInvestigator)
+		ask := func(caseID int) map[string]any {
+			return map[string]any{"case": gid(caseID), "j": justification, "h": 1}
+		}
+		var grants []grantT
+		for i := range casework.MaxEmergencyGrantsPerDay {
+			caseID := f.caseD
+			if i%2 == 1 {
+				caseID = f.caseD2
+			}
+			r := e.do(t, police, requestEmergency, ask(caseID)).MustOK(t)
+			grants = append(grants, decode[struct{ RequestEmergencyAccess grantT }](t, r).RequestEmergencyAccess)
+		}
+
+		before := counts(t, e.db.Client)
+		r := e.do(t, police, requestEmergency, ask(f.caseD2))
+		wantRefusal(t, r, "RATE_LIMITED", "")
+		unchanged(t, e.db.Client, before)
+		retryAt, _ := r.Errors[0].Extensions["retryAt"].(string)
+		if want := grants[0].GrantedAt.Add(24 * time.Hour).UTC().Format(time.RFC3339); retryAt != want {
+			t.Errorf("extensions.retryAt = %q, want %q (the first grant's time and a day)", retryAt, want)
+		}
+
+		// Another person of the agency asks for their own.
+		other := e.s.Colleague(t, "police-durres", viewer.RoleInvestigator)
+		e.do(t, other.Token, requestEmergency, ask(f.caseD)).MustOK(t)
+
+		// The first grant leaves the window: one more is granted.
+		q := "UPDATE emergency_grants SET granted_at = ? WHERE id = ?"
+		if e.db.Dialect == dialect.Postgres {
+			q = "UPDATE emergency_grants SET granted_at = $1 WHERE id = $2"
+		}
+		id, err := strconv.Atoi(grants[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.SQL.ExecContext(context.Background(), q, time.Now().Add(-25*time.Hour), id); err != nil {
+			t.Fatal(err)
+		}
+		e.do(t, police, requestEmergency, ask(f.caseD2)).MustOK(t)
+		wantRefusal(t, e.do(t, police, requestEmergency, ask(f.caseD2)), "RATE_LIMITED", "")
+
+		// Asked all at once, the bound still holds: the requests of one
+		// person are taken one at a time.
+		prosecutor := e.tok(t, "prosecution-durres", viewer.RoleProsecutor)
+		const asks = casework.MaxEmergencyGrantsPerDay + 4
+		codes := make([]string, asks)
+		var wg sync.WaitGroup
+		for i := range asks {
+			wg.Go(func() {
+				r := e.do(t, prosecutor, requestEmergency, ask(f.caseD))
+				codes[i] = "OK"
+				if len(r.Errors) > 0 {
+					codes[i] = r.Errors[0].Code()
+				}
+			})
+		}
+		wg.Wait()
+		granted, limited := 0, 0
+		for _, c := range codes {
+			switch c {
+			case "OK":
+				granted++
+			case "RATE_LIMITED":
+				limited++
+			}
+		}
+		if granted != casework.MaxEmergencyGrantsPerDay || limited != asks-granted {
+			t.Errorf("%d requests at once: %v; want %d granted and the rest RATE_LIMITED", asks, codes, casework.MaxEmergencyGrantsPerDay)
+		}
+	})
+}
