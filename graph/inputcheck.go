@@ -207,8 +207,15 @@ func (c *inputChecker) value(path, name string, t *ast.Type, v any, stored bool)
 			_, err := input.ParseTime(path, name, s, c.now)
 			return err
 		}
-		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
 			return input.NotRFC3339(path)
+		}
+		// 9999-12-31T23:59:59-23:59 is RFC 3339 and year 10000 in UTC,
+		// which SQLite's times (text) sort before 2021 and PostgreSQL's
+		// after: the same filter would answer the opposite.
+		if y := t.UTC().Year(); y < 1 || y > 9999 {
+			return apperr.InvalidField(path, "%s lies outside the years 0001 to 9999 in UTC.", path)
 		}
 	}
 	return nil
@@ -237,9 +244,18 @@ func (c *inputChecker) repeatedValue(path string, elem *ast.Type, items []any) e
 	return nil
 }
 
+// MaxComparedBytes is the longest a string argument that is only compared
+// (a filter's value, a search) may be. SQLite refuses a LIKE pattern over
+// 50,000 bytes, and escaping a pattern's wildcards can double it; no
+// stored text a filter may name is longer than input.MaxLine characters.
+const MaxComparedBytes = 20_000
+
 // storable is the least any string argument must be, even one that is only
-// compared: text a database can hold.
+// compared: text a database can hold and compare.
 func storable(path, s string) error {
+	if len(s) > MaxComparedBytes {
+		return apperr.InvalidField(path, "%s is %d bytes long; a value that is only compared may be at most %d bytes.", path, len(s), MaxComparedBytes)
+	}
 	if !utf8.ValidString(s) {
 		return apperr.InvalidField(path, "%s is not valid UTF-8 text.", path)
 	}

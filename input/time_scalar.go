@@ -13,7 +13,10 @@ import (
 // its text with the zone it carries, which it cannot read back for a bare
 // offset, and which would compare as text out of order with the UTC times
 // the server writes. The same instant sent with two offsets is then one
-// input too (an idempotent retry matches).
+// input too (an idempotent retry matches). Fractions finer than a
+// microsecond are dropped: PostgreSQL keeps microseconds (rounding the
+// rest) and SQLite the text as sent, so 00.9999999Z would read back as
+// 01Z on one and 00.9999999Z on the other.
 func MarshalTime(t time.Time) graphql.Marshaler {
 	return graphql.MarshalTime(t.UTC())
 }
@@ -24,5 +27,5 @@ func UnmarshalTime(v any) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	return t.UTC(), nil
+	return t.UTC().Truncate(time.Microsecond), nil
 }
