@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"testing"
+	"time"
 
 	"entgo.io/contrib/entgql"
 
@@ -61,6 +62,9 @@ func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 			{`query ($c: Cursor) { agencies(first: 1) { edges { node { cases(first: 1, after: $c) { totalCount } } } } }`, byID, ""},
 			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT, direction: DESC}, {field: STAGE}]) { edges { node { reference } } } }`, byOpenedAndStage, ""},
 			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { reference } } } }`, forged(nil), ""},
+			// One ordering term written without the list's brackets (input
+			// coercion): the same ordering, the same cursor.
+			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: {field: REFERENCE}) { edges { node { reference } } } }`, byReference, "TIR-CURSOR-1"},
 		} {
 			var got struct {
 				Cases struct {
@@ -84,6 +88,13 @@ func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 		{"CursorValueOfAnotherTypeForADate", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT}]) { edges { node { id } } } }`, forged("abc"), "cases.after"},
 		{"CursorValueOfAnotherTypeForAString", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { id } } } }`, forged(true), "cases.after"},
 		{"CursorValueOfAnotherTypeForAnEnum", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: STAGE}]) { edges { node { id } } } }`, forged(int64(3)), "cases.after"},
+		// Values no database compares alike: NUL was INTERNAL on
+		// PostgreSQL and an empty page on SQLite; invalid UTF-8 the same;
+		// year 10000 opposite pages on the two.
+		{"CursorValueWithNUL", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { id } } } }`, forged("a\x00b"), "cases.after"},
+		{"CursorValueNotUTF8", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { id } } } }`, forged("a\xffb"), "cases.after"},
+		{"CursorValueYear10000", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT}]) { edges { node { id } } } }`, forged(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)), "cases.after"},
+		{"CursorWithoutOrderingForOneTerm", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: {field: REFERENCE}) { edges { node { id } } } }`, byID, "cases.after"},
 		{"FirstAndLast", `{ cases(first: 1, last: 1) { totalCount } }`, "", "cases"},
 		{"OrderingFieldTwice", `{ cases(first: 1, orderBy: [{field: REFERENCE}, {field: REFERENCE, direction: DESC}]) { totalCount } }`, "", "cases.orderBy"},
 		{"OrderingInFragmentSpreadTwice", `{ ...A ...A } fragment A on Query { cases(first: 1, orderBy: [{field: REFERENCE}, {field: REFERENCE}]) { totalCount } }`, "", "cases.orderBy"},
