@@ -165,5 +165,14 @@ func TestPolicyReadingOverGraphQL(t *testing.T) {
 		if first := d.PolicyChanges[1]; first.ActorSubject != authz.DefaultPolicyActor || len(first.Added) != len(shipped) || len(first.Removed) != 0 {
 			t.Errorf("the history's first entry: %s, %d lines added, want the %d of the default policy", first.ActorSubject, len(first.Added), len(shipped))
 		}
+		// A page of one is one; a page of none is none (ent's Limit(0) is
+		// no limit: it listed every change).
+		for _, first := range []int{0, 1} {
+			var page struct{ PolicyChanges []struct{ Reason string } }
+			e.do(t, dpo, `query ($n: Int) { policyChanges(first: $n) { reason } }`, map[string]any{"n": first}).MustOK(t).Decode(t, &page)
+			if len(page.PolicyChanges) != first {
+				t.Errorf("policyChanges(first: %d) listed %d changes", first, len(page.PolicyChanges))
+			}
+		}
 	})
 }

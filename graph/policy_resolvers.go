@@ -40,7 +40,8 @@ func (r *Resolver) policyWhatIf(ctx context.Context, add, remove [][]string) ([]
 
 func (r *Resolver) policyChanges(ctx context.Context, first *int) ([]*ent.PolicyChange, error) {
 	limit, err := pageSize(first)
-	if err != nil {
+	if err != nil || limit == 0 {
+		// ent's Limit(0) is no limit at all: first: 0 listed every change.
 		return nil, err
 	}
 	return r.client.PolicyChange.Query().Order(ent.Desc(policychange.FieldAt), ent.Desc(policychange.FieldID)).
