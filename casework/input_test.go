@@ -401,13 +401,29 @@ func TestMutationInputSetAndCleared(t *testing.T) {
 	})
 }
 
-// TestMutationInputEmptyUpdate: an update that names no field is refused,
-// and changes nothing: it moved the version and wrote a timeline entry.
+// TestMutationInputEmptyUpdate: an update that names no field, or only
+// fields that do nothing, is refused, and changes nothing: it moved the
+// version and wrote a timeline entry.
 func TestMutationInputEmptyUpdate(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		need(t, c.ID)
-		h.refuse(t, h.police, updateCaseMutation, map[string]any{"id": c.ID, "v": c.Version, "in": map[string]any{}}, badField("input"), c.ID)
+		for _, in := range []map[string]any{
+			{},
+			// Fields that do nothing: null, a clear that is false, an
+			// empty append.
+			{"title": nil},
+			{"title": nil, "appendFormsOfExploitation": []string{}},
+		} {
+			h.refuse(t, h.police, updateCaseMutation, map[string]any{"id": c.ID, "v": c.Version, "in": in}, badField("input"), c.ID)
+		}
+		v := h.registerVictim(t, 30, c.ID)
+		need(t, v.ID)
+		h.refuse(t, h.police, updateVictimMutation, map[string]any{"id": v.ID, "v": v.Version,
+			"in": map[string]any{"clearPhone": false, "phone": nil}}, badField("input"), v.ID)
+		// A false that is a value, not a clear, is a change.
+		call[victimT](t, h, h.police, updateVictimMutation, map[string]any{"id": v.ID, "v": v.Version,
+			"in": map[string]any{"foreignNational": false}})
 	})
 }
 

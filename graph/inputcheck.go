@@ -321,10 +321,30 @@ func setAndCleared(path string, m map[string]any) error {
 	return nil
 }
 
-// changesNothing reports whether v is an empty update input (an
-// Update…Input with no field): it would only move the record's version and
-// write a timeline entry, which is a client's mistake, not a change.
+// changesNothing reports whether v is an update input (an Update…Input)
+// that names nothing to change: no field, or only fields that do nothing
+// (null, clearX: false, an empty appendX list). It would only move the
+// record's version and write a timeline entry, which is a client's
+// mistake, not a change.
 func changesNothing(t *ast.Type, v any) bool {
 	m, ok := v.(map[string]any)
-	return ok && len(m) == 0 && t.Elem == nil && strings.HasPrefix(t.NamedType, "Update") && strings.HasSuffix(t.NamedType, "Input")
+	if !ok || t.Elem != nil || !strings.HasPrefix(t.NamedType, "Update") || !strings.HasSuffix(t.NamedType, "Input") {
+		return false
+	}
+	for name, fv := range m {
+		switch fv := fv.(type) {
+		case nil:
+		case bool:
+			if fv || !strings.HasPrefix(name, "clear") {
+				return false
+			}
+		case []any:
+			if len(fv) > 0 || !strings.HasPrefix(name, "append") {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
