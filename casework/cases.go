@@ -90,7 +90,11 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 // allowed stages; so is moving a case that has proceedings, whose stage
 // follows them (followProceedings).
 func MoveCaseStage(ctx context.Context, c *ent.Client, id, expectedVersion int, stage domain.ProceedingStage) (*ent.CaseFile, error) {
-	cf, err := current(ctx, "case", c.CaseFile.Get, id, expectedVersion, func(cf *ent.CaseFile) int { return cf.Version })
+	// Locked first: a proceeding registered at the same moment (which
+	// locks the case before it commits) is then seen by the check below;
+	// read before it committed, the case was moved by hand and no longer
+	// followed its proceedings.
+	cf, err := current(ctx, "case", lockedCase(c), id, expectedVersion, func(cf *ent.CaseFile) int { return cf.Version })
 	if err != nil {
 		return nil, err
 	}

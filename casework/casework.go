@@ -437,6 +437,15 @@ func lockCase(ctx context.Context, c *ent.Client, caseID int) (*ent.CaseFile, er
 	return c.CaseFile.Query().Where(casefile.ID(caseID), forUpdate).Only(viewer.SystemContext(ctx))
 }
 
+// lockedCase loads a case as the caller sees it and locks its row for the
+// transaction (forUpdate), as lockCase does as the system. A loader, for
+// current.
+func lockedCase(c *ent.Client) func(context.Context, int) (*ent.CaseFile, error) {
+	return func(ctx context.Context, id int) (*ent.CaseFile, error) {
+		return c.CaseFile.Query().Where(casefile.ID(id), forUpdate).Only(ctx)
+	}
+}
+
 // ownAgency is the caller's agency.
 func ownAgency(ctx context.Context, c *ent.Client) (*ent.Agency, error) {
 	p, err := actor(ctx)

@@ -80,6 +80,23 @@ func TestMutationRegistrationAndDecisionAtOnce(t *testing.T) {
 			return h.do(t, h.prosecutor, addChargeMutation, map[string]any{"in": map[string]any{"article": "CC_110A", "prosecutionID": p.ID}})
 		}, badField("input.prosecutionID"))
 	})
+
+	// A case's stage is moved by hand only while it has no proceeding:
+	// moved while one was being registered, it no longer followed its
+	// proceedings (found by a helper's hunt, 4 runs in 26).
+	t.Run("CaseStageWaitsForTheRegistration", func(t *testing.T) {
+		c := h.openCase(t)
+		// registerProsecution, not committed: the proceeding inserted, the
+		// case locked (as followProceedings does before it commits).
+		// (The number is in the text: inFlight takes a string for the
+		// next statement.)
+		held := []any{`INSERT INTO prosecutions (created_at, updated_at, registration_number, registered_at, case_id, office_id)
+			VALUES (now(), now(), '` + newRegistration() + `', $1, $2, $3)`, date(3, 2), testserver.Atoi(t, c.ID), testserver.Atoi(t, h.agency(t, "prosecution-tirane")),
+			`SELECT id FROM case_files WHERE id = $1 FOR NO KEY UPDATE`, testserver.Atoi(t, c.ID)}
+		refusedAfter(t, held, func() *testserver.Response {
+			return h.do(t, h.prosecutor, moveCaseStageMutation, map[string]any{"id": c.ID, "v": c.Version, "stage": "REGISTERED"})
+		}, badField("stage"))
+	})
 }
 
 // heldTx is a transaction a test holds open, and its server process.
