@@ -260,7 +260,8 @@ func lockKey(ctx context.Context, c *ent.Client, p *viewer.Principal, operation,
 // saved runs a versioned update (save: UPDATE … WHERE id = ? AND
 // version = ?) and returns the record as it left it, loaded with load.
 // When no row changed, the record is gone (NOT_FOUND) or its version moved
-// (CONFLICT).
+// (CONFLICT); when the caller no longer sees the record it saved, the
+// change is refused (FORBIDDEN).
 func saved[T any](ctx context.Context, entity string, save func(context.Context) (int, error), load func(context.Context, int) (T, error), id int) (T, error) {
 	n, err := save(ctx)
 	if err != nil {
@@ -269,6 +270,13 @@ func saved[T any](ctx context.Context, entity string, save func(context.Context)
 	}
 	v, err := load(ctx, id)
 	switch {
+	case n > 0 && ent.IsNotFound(err):
+		// Saved, and then not among the caller's rows: the change moved
+		// the record out of them (a victim's region, a case's lead). The
+		// transaction ends with this error, so nothing is changed; the
+		// record exists and the caller saw it, so NOT_FOUND would lie.
+		return v, apperr.Errorf(apperr.Forbidden,
+			"This change would take the %s out of the records your agency may see, so it was not made.", entity)
 	case n > 0:
 		return v, err
 	case ent.IsNotFound(err):
