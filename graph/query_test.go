@@ -291,6 +291,15 @@ func TestNodeForEveryType(t *testing.T) {
 				t.Errorf("nodes([%s, %s]): want one NOT_FOUND, got %s", all[0], missing, r.Body)
 			}
 		}
+		// An id is read only as the server writes it: with a sign or a
+		// leading zero it found the record, which then answered with
+		// another id than the one asked.
+		for _, written := range []string{"0" + all[0], "+" + all[0], "-1", " " + all[0]} {
+			r := s.Do(t, token, `query ($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": written})
+			if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" || strings.Contains(string(r.Body), all[0]+`"}`) {
+				t.Errorf("node(%q): want BAD_USER_INPUT and no record, got %s", written, r.Body)
+			}
+		}
 	})
 }
 

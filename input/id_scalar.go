@@ -1,0 +1,45 @@
+package input
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// errNotAnID is what a value that is not an id is told, whatever it was:
+// gqlgen's own error named Go's types ("map is not an int").
+var errNotAnID = errors.New("an id is a string of digits, as the server gives it out")
+
+// MarshalID and UnmarshalID are the GraphQL ID scalar (gqlgen.yml):
+// gqlgen's IntID, except that an id is read only as the server writes it.
+// strconv.Atoi also reads "012" and "+12" as 12: the record found then
+// answers with an id other than the one asked, and a client that keys
+// records by their id holds two keys for one record.
+func MarshalID(id int) graphql.Marshaler {
+	return graphql.MarshalIntID(id)
+}
+
+// UnmarshalID reads an ID argument: the digits of a non-negative integer,
+// without a sign or leading zeros, as a string or a JSON integer.
+func UnmarshalID(v any) (int, error) {
+	var text string
+	switch v := v.(type) {
+	case string:
+		text = v
+	case json.Number:
+		text = string(v)
+	case int:
+		return v, nil
+	case int64:
+		return int(v), nil
+	default:
+		return 0, errNotAnID
+	}
+	id, err := strconv.Atoi(text)
+	if err != nil || id < 0 || strconv.Itoa(id) != text {
+		return 0, errNotAnID
+	}
+	return id, nil
+}
