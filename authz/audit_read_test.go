@@ -266,6 +266,12 @@ func TestAuditTrailReading(t *testing.T) {
 			if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) {
 				t.Errorf("an unknown agency code: %s", r.Body)
 			}
+			// Entity 0 names no record: it is refused, not taken for no
+			// filter (it listed every event).
+			r = e.do(t, national, auditQuery, map[string]any{"where": map[string]any{"entity": "0"}})
+			if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) || r.Errors[0].Field() != "where.entity" {
+				t.Errorf("entity 0: %s", r.Body)
+			}
 		})
 		t.Run("ReadingIsRecorded", func(t *testing.T) {
 			p := list(t, national, map[string]any{"kind": "AUDIT_TRAIL_READ", "actorAgency": "police-tirane"})

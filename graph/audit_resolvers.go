@@ -72,6 +72,10 @@ func (r *Resolver) auditFilter(ctx context.Context, w *AuditTrailFilter) (audit.
 		f.ActorAgencyID = id
 	}
 	if w.Entity != nil {
+		// audit.Filter's zero is no filter: entity 0 listed every event.
+		if *w.Entity == 0 {
+			return f, apperr.InvalidField("where.entity", "0 is not the id of a record.")
+		}
 		f.EntityID = *w.Entity
 	}
 	if w.EntityType != nil {
