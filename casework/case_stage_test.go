@@ -11,10 +11,11 @@ import (
 
 // caseState is what a case says of its stage and who prosecutes it.
 type caseState struct {
-	stage   string
-	closed  bool
-	version int
-	partsOf map[string][]string // agency code → parts
+	stage    string
+	closed   bool
+	closedAt string // as answered; "" while open
+	version  int
+	partsOf  map[string][]string // agency code → parts
 }
 
 func (h *harness) caseState(t *testing.T, id string) caseState {
@@ -37,6 +38,9 @@ func (h *harness) caseState(t *testing.T, id string) caseState {
 	h.do(t, h.reader, `query($id: ID!) { node(id: $id) { ... on Case { stage version closedAt assignments(first: 500) { edges { node { part agency { code } } } } } } }`,
 		map[string]any{"id": id}).MustOK(t).Decode(t, &data)
 	st := caseState{stage: data.Node.Stage, closed: data.Node.ClosedAt != nil, version: data.Node.Version, partsOf: map[string][]string{}}
+	if data.Node.ClosedAt != nil {
+		st.closedAt = *data.Node.ClosedAt
+	}
 	for _, e := range data.Node.Assignments.Edges {
 		st.partsOf[e.Node.Agency.Code] = append(st.partsOf[e.Node.Agency.Code], e.Node.Part)
 	}
@@ -96,9 +100,12 @@ func TestCaseFollowsProceedings(t *testing.T) {
 			if st := h.caseState(t, c.ID); st.stage != "REGISTERED" || st.closed {
 				t.Errorf("one dismissed, one registered: case %+v, want REGISTERED and open (it follows the open one)", st)
 			}
-			h.moveProsecution(t, p2, "TRANSFERRED", &closed)
-			if st := h.caseState(t, c.ID); st.stage != "DISMISSED" || !st.closed {
-				t.Errorf("dismissed and transferred: case %+v, want DISMISSED and closed", st)
+			transferred := date(4, 3)
+			h.moveProsecution(t, p2, "TRANSFERRED", &transferred)
+			// Closed when the last proceeding ended, on its date: not when
+			// the server was told.
+			if st := h.caseState(t, c.ID); st.stage != "DISMISSED" || st.closedAt != stamp(transferred) {
+				t.Errorf("dismissed and transferred: case %+v, want DISMISSED and closed at %s", st, stamp(transferred))
 			}
 			h.registerProsecution(t, c.ID, date(4, 2))
 			if st := h.caseState(t, c.ID); st.stage != "REGISTERED" || st.closed {

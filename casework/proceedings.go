@@ -553,14 +553,21 @@ func followProceedings(ctx context.Context, c *ent.Client, caseID int) error {
 	if err != nil {
 		return err
 	}
-	stages, err := c.Prosecution.Query().Where(prosecution.CaseID(caseID)).
-		Select(prosecution.FieldStage).Strings(viewer.SystemContext(ctx))
+	proceedings, err := c.Prosecution.Query().Where(prosecution.CaseID(caseID)).
+		Select(prosecution.FieldStage, prosecution.FieldClosedAt).All(viewer.SystemContext(ctx))
 	if err != nil {
 		return err
 	}
-	ps := make([]domain.ProceedingStage, len(stages))
-	for i, s := range stages {
-		ps[i] = domain.ProceedingStage(s)
+	ps := make([]domain.ProceedingStage, len(proceedings))
+	// The case closes when its last proceeding ended, on the date that
+	// proceeding records (a stage may be dated in the past), not when the
+	// server learnt of it.
+	var closedAt time.Time
+	for i, p := range proceedings {
+		ps[i] = p.Stage
+		if p.ClosedAt != nil && p.ClosedAt.After(closedAt) {
+			closedAt = *p.ClosedAt
+		}
 	}
 	stage, ok := domain.CaseStageFollowing(ps)
 	if !ok {
@@ -571,7 +578,10 @@ func followProceedings(ctx context.Context, c *ent.Client, caseID int) error {
 	}
 	u := cf.Update().SetStage(stage).AddVersion(1)
 	if stage.Terminal() {
-		u.SetClosedAt(time.Now())
+		if closedAt.IsZero() {
+			closedAt = time.Now()
+		}
+		u.SetClosedAt(closedAt)
 	} else {
 		u.ClearClosedAt()
 	}
