@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"reflect"
+	"strings"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -11,6 +12,8 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/rowscope"
 )
 
 // connectionArguments refuses, before anything runs, a connection
@@ -119,12 +122,28 @@ func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
 			continue
 		}
 		c, ok := decodeCursor(value)
-		if !ok || !order.fits(c.Value) {
+		if !ok || !order.fits(c.Value) || ofAnotherType(f, c.ID) {
 			return apperr.InvalidField(f.Name+"."+name,
 				"%s of %s is not a cursor this server gave out for this ordering: pass edges.cursor or pageInfo.startCursor/endCursor from a page with the same orderBy.", name, f.Name)
 		}
 	}
 	return nil
+}
+
+// ofAnotherType reports whether a cursor's id is one of another type of
+// record than the connection f lists (a cursor of cases given to victims):
+// each type has its range of ids, so such a cursor paged from the start
+// or the end of the list, as if it were one the list gave out.
+func ofAnotherType(f *ast.Field, id int) bool {
+	node, ok := strings.CutSuffix(f.Definition.Type.Name(), "Connection")
+	if !ok {
+		return false
+	}
+	if _, isNode := ent.NodeIDs[node]; !isNode {
+		return false
+	}
+	typ := rowscope.TypeOfID(id)
+	return typ != "" && typ != node
 }
 
 // decodeCursor decodes a cursor as ent's pagination does. The msgpack

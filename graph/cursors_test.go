@@ -95,6 +95,9 @@ func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 		{"CursorValueNotUTF8", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { id } } } }`, forged("a\xffb"), "cases.after"},
 		{"CursorValueYear10000", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT}]) { edges { node { id } } } }`, forged(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)), "cases.after"},
 		{"CursorWithoutOrderingForOneTerm", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: {field: REFERENCE}) { edges { node { id } } } }`, byID, "cases.after"},
+		// Each type has its own range of ids: a cursor of cases given to
+		// victims paged from the start as if it were the victims'.
+		{"CursorOfAnotherType", `query ($c: Cursor) { victims(first: 1, after: $c) { edges { node { id } } } }`, byID, "victims.after"},
 		{"FirstAndLast", `{ cases(first: 1, last: 1) { totalCount } }`, "", "cases"},
 		{"OrderingFieldTwice", `{ cases(first: 1, orderBy: [{field: REFERENCE}, {field: REFERENCE, direction: DESC}]) { totalCount } }`, "", "cases.orderBy"},
 		{"OrderingInFragmentSpreadTwice", `{ ...A ...A } fragment A on Query { cases(first: 1, orderBy: [{field: REFERENCE}, {field: REFERENCE}]) { totalCount } }`, "", "cases.orderBy"},
