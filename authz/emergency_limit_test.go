@@ -25,24 +25,41 @@ func TestEmergencyAccessPerDay(t *testing.T) {
 		ask := func(caseID int) map[string]any {
 			return map[string]any{"case": gid(caseID), "j": justification, "h": 1}
 		}
-		var grants []grantT
-		for i := range casework.MaxEmergencyGrantsPerDay {
+		// A retry with the same key is the first grant again, and counts
+		// once; the same key for another request is CONFLICT.
+		const keyed = `mutation ($case: ID!, $j: String!, $h: Int, $k: String) { requestEmergencyAccess(caseID: $case, justification: $j, hours: $h, idempotencyKey: $k) { id grantedAt } }`
+		withKey := func(caseID int, key string) map[string]any {
+			v := ask(caseID)
+			v["k"] = key
+			return v
+		}
+		var once, again struct{ RequestEmergencyAccess grantT }
+		e.do(t, police, keyed, withKey(f.caseD, "break-glass-1")).MustOK(t).Decode(t, &once)
+		e.do(t, police, keyed, withKey(f.caseD, "break-glass-1")).MustOK(t).Decode(t, &again)
+		if once.RequestEmergencyAccess.ID == "" || again.RequestEmergencyAccess.ID != once.RequestEmergencyAccess.ID {
+			t.Errorf("a retry with the same key granted %q, the first call %q", again.RequestEmergencyAccess.ID, once.RequestEmergencyAccess.ID)
+		}
+		wantRefusal(t, e.do(t, police, keyed, withKey(f.caseD2, "break-glass-1")), "CONFLICT", "")
+		for i := range casework.MaxEmergencyGrantsPerDay - 1 {
 			caseID := f.caseD
 			if i%2 == 1 {
 				caseID = f.caseD2
 			}
-			r := e.do(t, police, requestEmergency, ask(caseID)).MustOK(t)
-			grants = append(grants, decode[struct{ RequestEmergencyAccess grantT }](t, r).RequestEmergencyAccess)
+			e.do(t, police, requestEmergency, ask(caseID)).MustOK(t)
 		}
 
 		before := counts(t, e.db.Client)
 		r := e.do(t, police, requestEmergency, ask(f.caseD2))
 		wantRefusal(t, r, "RATE_LIMITED", "")
 		unchanged(t, e.db.Client, before)
+		// The keyed grant, the first of the five, leaves the window first.
 		retryAt, _ := r.Errors[0].Extensions["retryAt"].(string)
-		if want := grants[0].GrantedAt.Add(24 * time.Hour).UTC().Format(time.RFC3339); retryAt != want {
+		keyedGrant := once.RequestEmergencyAccess
+		if want := keyedGrant.GrantedAt.Add(24 * time.Hour).UTC().Format(time.RFC3339); retryAt != want {
 			t.Errorf("extensions.retryAt = %q, want %q (the first grant's time and a day)", retryAt, want)
 		}
+		// Its key still answers with it, within the bound.
+		e.do(t, police, keyed, withKey(f.caseD, "break-glass-1")).MustOK(t)
 
 		// Another person of the agency asks for their own.
 		other := e.s.Colleague(t, "police-durres", viewer.RoleInvestigator)
@@ -53,7 +70,7 @@ func TestEmergencyAccessPerDay(t *testing.T) {
 		if e.db.Dialect == dialect.Postgres {
 			q = "UPDATE emergency_grants SET granted_at = $1 WHERE id = $2"
 		}
-		id, err := strconv.Atoi(grants[0].ID)
+		id, err := strconv.Atoi(keyedGrant.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,9 +42,11 @@ const (
 // the sensitive fields of one case's victims and suspects. The case must be
 // one the caller sees; the policy must let their role ask; the
 // justification is required; one person is granted at most
-// MaxEmergencyGrantsPerDay a day. Returns FORBIDDEN, BAD_USER_INPUT,
-// NOT_FOUND or RATE_LIMITED.
-func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, justification string, hours int) (*ent.EmergencyGrant, error) {
+// MaxEmergencyGrantsPerDay a day. A retry with the same key returns the
+// grant the first call made (and counts once). Returns FORBIDDEN,
+// BAD_USER_INPUT, NOT_FOUND, RATE_LIMITED or, for a key used for another
+// request, CONFLICT.
+func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, justification string, hours int, key *string) (*ent.EmergencyGrant, error) {
 	r := authz.FromContext(ctx)
 	if r == nil {
 		return nil, apperr.Errorf(apperr.Unauthenticated, "This operation needs an authenticated caller.")
@@ -71,26 +73,32 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 		return nil, apperr.Errorf(apperr.NotFound, "No case with that id exists.")
 	}
 	p := r.Principal()
-	now := time.Now()
-	if err := withinDailyGrants(ctx, c, p, now); err != nil {
-		return nil, err
-	}
-	g, err := c.EmergencyGrant.Create().
-		SetSubject(p.Subject).SetAgencyID(p.AgencyID).SetCaseID(caseID).
-		SetJustification(justification).SetGrantedAt(now).SetExpiresAt(now.Add(time.Duration(hours) * time.Hour)).
-		Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if rec := audit.FromContext(ctx); rec != nil {
-		rec.Change(audit.EmergencyGranted, "Case", caseID, nil, func(ev *audit.Event) {
-			ev.Emergency = true
-			ev.Justification = justification
-			ev.Detail = fmt.Sprintf(`{"grant":%d,"hours":%d,"expiresAt":%q}`, g.ID, hours, g.ExpiresAt.UTC().Format(time.RFC3339))
-		})
-	}
-	err = event(ctx, c, caseID, domain.CaseEventKindEmergencyAccessGranted, g.ID, fmt.Sprintf(emergencyGrantedSummary, p.Subject, hours))
-	return g, err
+	request := struct {
+		CaseID        int    `json:"caseID"`
+		Justification string `json:"justification"`
+		Hours         int    `json:"hours"`
+	}{caseID, justification, hours}
+	return idempotent(ctx, c, "requestEmergencyAccess", key, request, c.EmergencyGrant.Get, func() (int, error) {
+		now := time.Now()
+		if err := withinDailyGrants(ctx, c, p, now); err != nil {
+			return 0, err
+		}
+		g, err := c.EmergencyGrant.Create().
+			SetSubject(p.Subject).SetAgencyID(p.AgencyID).SetCaseID(caseID).
+			SetJustification(justification).SetGrantedAt(now).SetExpiresAt(now.Add(time.Duration(hours) * time.Hour)).
+			Save(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if rec := audit.FromContext(ctx); rec != nil {
+			rec.Change(audit.EmergencyGranted, "Case", caseID, nil, func(ev *audit.Event) {
+				ev.Emergency = true
+				ev.Justification = justification
+				ev.Detail = fmt.Sprintf(`{"grant":%d,"hours":%d,"expiresAt":%q}`, g.ID, hours, g.ExpiresAt.UTC().Format(time.RFC3339))
+			})
+		}
+		return g.ID, event(ctx, c, caseID, domain.CaseEventKindEmergencyAccessGranted, g.ID, fmt.Sprintf(emergencyGrantedSummary, p.Subject, hours))
+	})
 }
 
 // withinDailyGrants refuses a grant to p beyond MaxEmergencyGrantsPerDay

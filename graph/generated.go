@@ -392,7 +392,7 @@ type ComplexityRoot struct {
 		RecordSuspect               func(childComplexity int, input ent.CreateSuspectInput, idempotencyKey *string) int
 		RegisterProsecution         func(childComplexity int, input ent.CreateProsecutionInput, idempotencyKey *string) int
 		RegisterVictim              func(childComplexity int, input ent.CreateVictimInput, caseIDs []int, idempotencyKey *string) int
-		RequestEmergencyAccess      func(childComplexity int, caseID int, justification string, hours *int) int
+		RequestEmergencyAccess      func(childComplexity int, caseID int, justification string, hours *int, idempotencyKey *string) int
 		RevokeEmergencyAccess       func(childComplexity int, id int) int
 		UpdateCase                  func(childComplexity int, id int, expectedVersion int, input ent.UpdateCaseInput) int
 		UpdateCourtDecision         func(childComplexity int, id int, expectedVersion int, input ent.UpdateCourtDecisionInput) int
@@ -777,7 +777,7 @@ type MutationResolver interface {
 	MoveReferralStatus(ctx context.Context, id int, expectedVersion int, status domain.ReferralStatus) (*ent.Referral, error)
 	RecordSupportService(ctx context.Context, input ent.CreateSupportServiceInput, idempotencyKey *string) (*ent.SupportService, error)
 	UpdateSupportService(ctx context.Context, id int, expectedVersion int, input ent.UpdateSupportServiceInput) (*ent.SupportService, error)
-	RequestEmergencyAccess(ctx context.Context, caseID int, justification string, hours *int) (*ent.EmergencyGrant, error)
+	RequestEmergencyAccess(ctx context.Context, caseID int, justification string, hours *int, idempotencyKey *string) (*ent.EmergencyGrant, error)
 	RevokeEmergencyAccess(ctx context.Context, id int) (*ent.EmergencyGrant, error)
 	ChangePolicy(ctx context.Context, add [][]string, remove [][]string, reason string) (*PolicyChangeResult, error)
 }
@@ -2424,7 +2424,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RequestEmergencyAccess(childComplexity, args["caseID"].(int), args["justification"].(string), args["hours"].(*int)), true
+		return e.ComplexityRoot.Mutation.RequestEmergencyAccess(childComplexity, args["caseID"].(int), args["justification"].(string), args["hours"].(*int), args["idempotencyKey"].(*string)), true
 	case "Mutation.revokeEmergencyAccess":
 		if e.ComplexityRoot.Mutation.RevokeEmergencyAccess == nil {
 			break
@@ -4381,9 +4381,10 @@ extend type Mutation {
   granted at once, for at most 4 hours (default 2), shows on the case's
   timeline, and data protection officers of the agency can list and revoke it.
   One person is granted it at most 5 times in any 24 hours (RATE_LIMITED, with
-  extensions.retryAt, beyond).
+  extensions.retryAt, beyond). A retry with the same idempotencyKey returns
+  the grant the first call made.
   """
-  requestEmergencyAccess(caseID: ID!, justification: String!, hours: Int = 2): EmergencyGrant
+  requestEmergencyAccess(caseID: ID!, justification: String!, hours: Int = 2, idempotencyKey: String): EmergencyGrant
   "Revokes an emergency grant at once (data protection officers of the grant's agency)."
   revokeEmergencyAccess(id: ID!): EmergencyGrant
 
@@ -7503,6 +7504,14 @@ func (ec *executionContext) field_Mutation_requestEmergencyAccess_args(ctx conte
 		return nil, err
 	}
 	args["hours"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg3
 	return args, nil
 }
 
@@ -15503,7 +15512,7 @@ func (ec *executionContext) _Mutation_requestEmergencyAccess(ctx context.Context
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RequestEmergencyAccess(ctx, fc.Args["caseID"].(int), fc.Args["justification"].(string), fc.Args["hours"].(*int))
+			return ec.Resolvers.Mutation().RequestEmergencyAccess(ctx, fc.Args["caseID"].(int), fc.Args["justification"].(string), fc.Args["hours"].(*int), fc.Args["idempotencyKey"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.EmergencyGrant) graphql.Marshaler {

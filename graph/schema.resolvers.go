@@ -182,8 +182,8 @@ func (r *mutationResolver) UpdateSupportService(ctx context.Context, id int, exp
 }
 
 // RequestEmergencyAccess is the resolver for the requestEmergencyAccess field.
-func (r *mutationResolver) RequestEmergencyAccess(ctx context.Context, caseID int, justification string, hours *int) (*ent.EmergencyGrant, error) {
-	return casework.RequestEmergencyAccess(ctx, ent.FromContext(ctx), caseID, justification, valueOr(hours, 2))
+func (r *mutationResolver) RequestEmergencyAccess(ctx context.Context, caseID int, justification string, hours *int, idempotencyKey *string) (*ent.EmergencyGrant, error) {
+	return casework.RequestEmergencyAccess(ctx, ent.FromContext(ctx), caseID, justification, valueOr(hours, 2), idempotencyKey)
 }
 
 // RevokeEmergencyAccess is the resolver for the revokeEmergencyAccess field.
