@@ -110,3 +110,4 @@ func TestEmergencyAccessPerDay(t *testing.T) {
 		}
 	})
 }
+

@@ -158,7 +158,9 @@ func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.Eme
 		return nil, err
 	}
 	if n == 0 {
-		return nil, apperr.Errorf(apperr.Conflict, "The grant changed meanwhile; read it again.")
+		// Revoked by another request since it was read (revoking is the
+		// one change a grant takes): the same answer as revoking it after.
+		return nil, apperr.InvalidField("id", "This grant was already revoked.")
 	}
 	if rec := audit.FromContext(ctx); rec != nil {
 		rec.Change(audit.EmergencyRevoked, "Case", g.CaseID, nil, func(ev *audit.Event) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // TestMutationRegistrationAndDecisionAtOnce: a proceeding's registration
@@ -175,4 +176,26 @@ func waitsFor(t *testing.T, db *sql.DB, tx heldTx, send func() *testserver.Respo
 		t.Fatal("no answer 10 s after the other write committed")
 		return nil
 	}
+}
+
+// TestEmergencyRevokedWhileRevoking: a revocation that waits for another
+// in flight on the same grant is told it was already revoked, as when it
+// comes after (it was told CONFLICT, "changed meanwhile", found by a
+// helper's hunt). PostgreSQL only, as above.
+func TestEmergencyRevokedWhileRevoking(t *testing.T) {
+	t.Parallel()
+	db := testdb.Postgres(t)
+	h := start(t, db)
+	c := h.openCase(t)
+	var g struct{ RequestEmergencyAccess struct{ ID string } }
+	h.do(t, h.police, `mutation($c: ID!) { requestEmergencyAccess(caseID: $c, justification: "Victim missing since last night; need her phone.", hours: 1) { id } }`,
+		map[string]any{"c": c.ID}).MustOK(t).Decode(t, &g)
+	// revokeEmergencyAccess by another data protection officer, not committed.
+	held := inFlight(t, db.SQL, `UPDATE emergency_grants SET revoked_at = now(), revoked_by = 'other-dpo', version = version + 1 WHERE id = $1`,
+		testserver.Atoi(t, g.RequestEmergencyAccess.ID))
+	r := waitsFor(t, db.SQL, held, func() *testserver.Response {
+		return h.do(t, h.principal(t, "police-tirane", viewer.RoleDPO), `mutation($id: ID!) { revokeEmergencyAccess(id: $id) { id } }`,
+			map[string]any{"id": g.RequestEmergencyAccess.ID})
+	})
+	testserver.WantRefusal(t, r, badField("id"))
 }
