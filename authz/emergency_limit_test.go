@@ -110,4 +110,3 @@ func TestEmergencyAccessPerDay(t *testing.T) {
 		}
 	})
 }
-
