@@ -58,6 +58,18 @@ func TestMutationRegistrationAfterWhatItRecords(t *testing.T) {
 				t.Errorf("investigationStartedAt = %v, want the registration's %v", got.InvestigationStartedAt, ahead)
 			}
 		})
+		// A stage dated with the date the server gave the one before, as
+		// the client read it (to the nanosecond on SQLite): not before it.
+		t.Run("OKStageDatedAsTheOneBeforeWasRead", func(t *testing.T) {
+			p := h.registerProsecution(t, h.openCase(t).ID, date(3, 2))
+			started := call[prosecutionT](t, h, h.prosecutor, moveProsStageMutation, map[string]any{"id": p.ID, "v": p.Version,
+				"stage": "UNDER_INVESTIGATION"})
+			if started.InvestigationStartedAt == nil {
+				t.Fatalf("no investigationStartedAt: %+v", started)
+			}
+			call[prosecutionT](t, h, h.prosecutor, moveProsStageMutation, map[string]any{"id": p.ID, "v": started.Version,
+				"stage": "INVESTIGATION_CLOSED", "at": started.InvestigationStartedAt.Format(time.RFC3339Nano)})
+		})
 		t.Run("ErrAfterTheDeadline", func(t *testing.T) {
 			c := h.openCase(t)
 			p := call[prosecutionT](t, h, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{

@@ -14,9 +14,10 @@ import (
 // offset, and which would compare as text out of order with the UTC times
 // the server writes. The same instant sent with two offsets is then one
 // input too (an idempotent retry matches). Fractions finer than a
-// microsecond are dropped: PostgreSQL keeps microseconds (rounding the
-// rest) and SQLite the text as sent, so 00.9999999Z would read back as
-// 01Z on one and 00.9999999Z on the other.
+// microsecond are kept as sent: PostgreSQL rounds them to microseconds and
+// SQLite keeps them, as it keeps the times the server makes itself, which
+// a client sends back as it read them (cutting them would date a stage
+// before the one it read; docs/input.md).
 func MarshalTime(t time.Time) graphql.Marshaler {
 	return graphql.MarshalTime(t.UTC())
 }
@@ -27,5 +28,5 @@ func UnmarshalTime(v any) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	return t.UTC().Truncate(time.Microsecond), nil
+	return t.UTC(), nil
 }
