@@ -268,9 +268,14 @@ func TestAuditTrailReading(t *testing.T) {
 			}
 			// Entity 0 names no record: it is refused, not taken for no
 			// filter (it listed every event).
-			r = e.do(t, national, auditQuery, map[string]any{"where": map[string]any{"entity": "0"}})
-			if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) || r.Errors[0].Field() != "where.entity" {
-				t.Errorf("entity 0: %s", r.Body)
+			// So are the zero values of the other filters (the empty subject,
+			// the year 1), which listed every event too.
+			for field, zero := range map[string]any{"entity": "0", "actorSubject": "", "entityType": "", "field": "",
+				"since": "0001-01-01T00:00:00Z", "until": "0001-01-01T00:00:00Z"} {
+				r = e.do(t, national, auditQuery, map[string]any{"where": map[string]any{field: zero}})
+				if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) || r.Errors[0].Field() != "where."+field {
+					t.Errorf("%s %q: %s", field, zero, r.Body)
+				}
 			}
 		})
 		t.Run("ReadingIsRecorded", func(t *testing.T) {

@@ -55,9 +55,18 @@ func TestEmergencyAccessPerDay(t *testing.T) {
 		// The keyed grant, the first of the five, leaves the window first.
 		retryAt, _ := r.Errors[0].Extensions["retryAt"].(string)
 		keyedGrant := once.RequestEmergencyAccess
-		if want := keyedGrant.GrantedAt.Add(24 * time.Hour).UTC().Format(time.RFC3339); retryAt != want {
-			t.Errorf("extensions.retryAt = %q, want %q (the first grant's time and a day)", retryAt, want)
+		// Said to the whole second after, never a fraction early.
+		if want := keyedGrant.GrantedAt.Add(24 * time.Hour).Truncate(time.Second).Add(time.Second).UTC().Format(time.RFC3339); retryAt != want {
+			t.Errorf("extensions.retryAt = %q, want %q (the first grant's time and a day, to the second after)", retryAt, want)
 		}
+		// The same person with a token of another agency is the same
+		// person.
+		elsewhere, err := e.s.Issuer.Issue(subject("police-durres", viewer.RoleInvestigator), "police-tirane",
+			[]viewer.Role{viewer.RoleInvestigator}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantRefusal(t, e.do(t, elsewhere, requestEmergency, ask(f.caseT)), "RATE_LIMITED", "")
 		// Its key still answers with it, within the bound.
 		e.do(t, police, keyed, withKey(f.caseD, "break-glass-1")).MustOK(t)
 

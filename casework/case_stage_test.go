@@ -113,6 +113,18 @@ func TestCaseFollowsProceedings(t *testing.T) {
 			}
 		})
 
+		// A proceeding may be dated before the case was opened in
+		// CaseGraph; the case is not closed before it was opened.
+		t.Run("ClosedNotBeforeOpened", func(t *testing.T) {
+			c := h.openCase(t) // opened on date(2, 20)
+			p := h.registerProsecution(t, c.ID, date(1, 5))
+			merged := date(1, 10)
+			h.moveProsecution(t, p, "MERGED", &merged)
+			if st := h.caseState(t, c.ID); st.closedAt != stamp(c.OpenedAt) {
+				t.Errorf("a case opened %s, its proceeding ended %s: closed at %q, want when it was opened", c.OpenedAt, stamp(merged), st.closedAt)
+			}
+		})
+
 		t.Run("ErrMoveByHand", func(t *testing.T) {
 			c := h.openCase(t)
 			h.registerProsecution(t, c.ID, date(3, 2))

@@ -103,17 +103,20 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 
 // withinDailyGrants refuses a grant to p beyond MaxEmergencyGrantsPerDay
 // in the emergencyWindow before now: RATE_LIMITED, saying when the next is
-// possible. Requests of one person are taken one at a time (lockKey), so
-// that two at once cannot both pass the count.
+// possible. A person is their subject (the identity provider's, unique
+// to them), whichever agency a token names: one person holding tokens of
+// two agencies has one bound. Requests of one person are taken one at a
+// time (lockKey on the subject alone), so that two at once cannot both
+// pass the count.
 func withinDailyGrants(ctx context.Context, c *ent.Client, p *viewer.Principal, now time.Time) error {
-	if err := lockKey(ctx, c, p, "requestEmergencyAccess", ""); err != nil {
+	person := viewer.Principal{Subject: p.Subject, AgencyID: p.AgencyID} // lockKey keys on agency code and subject
+	if err := lockKey(ctx, c, &person, "requestEmergencyAccess", ""); err != nil {
 		return err
 	}
 	// As the system: the count is of the person's own grants, whatever
 	// the row scope of grants shows them.
 	recent, err := c.EmergencyGrant.Query().
-		Where(emergencygrant.Subject(p.Subject), emergencygrant.AgencyID(p.AgencyID),
-			emergencygrant.GrantedAtGT(now.Add(-emergencyWindow))).
+		Where(emergencygrant.Subject(p.Subject), emergencygrant.GrantedAtGT(now.Add(-emergencyWindow))).
 		Order(ent.Desc(emergencygrant.FieldGrantedAt)).Limit(MaxEmergencyGrantsPerDay).
 		Select(emergencygrant.FieldGrantedAt).All(viewer.SystemContext(ctx))
 	if err != nil {
@@ -123,8 +126,9 @@ func withinDailyGrants(ctx context.Context, c *ent.Client, p *viewer.Principal, 
 		return nil
 	}
 	// The oldest of the last MaxEmergencyGrantsPerDay leaves the window
-	// first.
-	next := recent[len(recent)-1].GrantedAt.Add(emergencyWindow)
+	// first; said to the whole second after, so that a client retrying at
+	// the time said is not a fraction of a second early.
+	next := recent[len(recent)-1].GrantedAt.Add(emergencyWindow).Truncate(time.Second).Add(time.Second)
 	return &apperr.Error{
 		Code: apperr.RateLimited,
 		Message: fmt.Sprintf("You have been granted emergency access %d times in the last 24 hours, the most one person may be; "+

@@ -562,12 +562,23 @@ func followProceedings(ctx context.Context, c *ent.Client, caseID int) error {
 	// The case closes when its last proceeding ended, on the date that
 	// proceeding records (a stage may be dated in the past), not when the
 	// server learnt of it.
-	var closedAt time.Time
+	// It is never closed before it was opened (a proceeding may be
+	// registered with an earlier date than the case's), and a proceeding
+	// ended without a date (not one CaseGraph wrote) leaves the server's
+	// time.
+	closedAt := cf.OpenedAt
+	undated := false
 	for i, p := range proceedings {
 		ps[i] = p.Stage
-		if p.ClosedAt != nil && p.ClosedAt.After(closedAt) {
+		switch {
+		case p.Stage.Terminal() && p.ClosedAt == nil:
+			undated = true
+		case p.ClosedAt != nil && p.ClosedAt.After(closedAt):
 			closedAt = *p.ClosedAt
 		}
+	}
+	if undated {
+		closedAt = time.Now()
 	}
 	stage, ok := domain.CaseStageFollowing(ps)
 	if !ok {
@@ -578,9 +589,6 @@ func followProceedings(ctx context.Context, c *ent.Client, caseID int) error {
 	}
 	u := cf.Update().SetStage(stage).AddVersion(1)
 	if stage.Terminal() {
-		if closedAt.IsZero() {
-			closedAt = time.Now()
-		}
 		u.SetClosedAt(closedAt)
 	} else {
 		u.ClearClosedAt()

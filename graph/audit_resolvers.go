@@ -58,6 +58,20 @@ func (r *Resolver) auditFilter(ctx context.Context, w *AuditTrailFilter) (audit.
 	if w == nil {
 		return f, nil
 	}
+	// audit.Filter takes a zero value for no filter: a filter given with
+	// one (an empty subject, the year 1) would list every event instead of
+	// the none it names.
+	for name, empty := range map[string]bool{
+		"actorSubject": w.ActorSubject != nil && *w.ActorSubject == "",
+		"entityType":   w.EntityType != nil && *w.EntityType == "",
+		"field":        w.Field != nil && *w.Field == "",
+		"since":        w.Since != nil && w.Since.IsZero(),
+		"until":        w.Until != nil && w.Until.IsZero(),
+	} {
+		if empty {
+			return f, apperr.InvalidField("where."+name, "where.%s is empty; leave it out to read events of every %s.", name, name)
+		}
+	}
 	if w.Kind != nil {
 		f.Kind = audit.Kind(*w.Kind)
 	}
@@ -72,8 +86,7 @@ func (r *Resolver) auditFilter(ctx context.Context, w *AuditTrailFilter) (audit.
 		f.ActorAgencyID = id
 	}
 	if w.Entity != nil {
-		// audit.Filter's zero is no filter: entity 0 listed every event.
-		if *w.Entity == 0 {
+		if *w.Entity == 0 { // no record's id, and audit.Filter's "every record"
 			return f, apperr.InvalidField("where.entity", "0 is not the id of a record.")
 		}
 		f.EntityID = *w.Entity

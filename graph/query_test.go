@@ -300,6 +300,13 @@ func TestNodeForEveryType(t *testing.T) {
 				t.Errorf("node(%q): want BAD_USER_INPUT and no record, got %s", written, r.Body)
 			}
 		}
+		// The same for a literal in the document; a whole number is an id.
+		for literal, code := range map[string]string{"-5": "BAD_USER_INPUT", all[0]: ""} {
+			r := s.Do(t, token, `{ node(id: `+literal+`) { id } }`, nil)
+			if got := r.Codes(); (code == "" && len(got) != 0) || (code != "" && (len(got) != 1 || got[0] != code)) {
+				t.Errorf("node(id: %s): codes %v, want %q:\n%s", literal, got, code, r.Body)
+			}
+		}
 	})
 }
 

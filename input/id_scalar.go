@@ -31,9 +31,9 @@ func UnmarshalID(v any) (int, error) {
 	case json.Number:
 		text = string(v)
 	case int:
-		return v, nil
+		text = strconv.Itoa(v) // a literal in the document: -5 is no id either
 	case int64:
-		return int(v), nil
+		text = strconv.FormatInt(v, 10)
 	default:
 		return 0, errNotAnID
 	}
