@@ -456,3 +456,24 @@ func TestMutationInputRepeatedValue(t *testing.T) {
 		}
 	})
 }
+
+// TestServerTimeSentBack: a time the server wrote (a case closed "now"),
+// sent back as read, finds its record as a filter's bound, on both
+// databases. The SQLite driver stored the monotonic clock reading with it
+// ("… UTC m=+66.47"), so the stored text sorted after the same instant
+// sent back, and closedAtLTE of it found nothing (database.wallClock).
+func TestServerTimeSentBack(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		closed := call[caseT](t, h, h.police, moveCaseStageMutation, map[string]any{"id": c.ID, "v": c.Version, "stage": "TRANSFERRED"})
+		if closed.ClosedAt == nil {
+			t.Fatalf("not closed: %+v", closed)
+		}
+		var got struct{ Cases struct{ TotalCount int } }
+		h.do(t, h.police, `query ($id: ID!, $at: Time!) { cases(where: {id: $id, closedAtLTE: $at, closedAtGTE: $at}) { totalCount } }`,
+			map[string]any{"id": c.ID, "at": closed.ClosedAt.Format(time.RFC3339Nano)}).MustOK(t).Decode(t, &got)
+		if got.Cases.TotalCount != 1 {
+			t.Errorf("closedAt %s as a filter's bounds found %d cases, want the one closed then", closed.ClosedAt.Format(time.RFC3339Nano), got.Cases.TotalCount)
+		}
+	})
+}

@@ -80,6 +80,7 @@ func inShare[T any](ctx context.Context, n *atomic.Uint64, run func() (T, error)
 }
 
 func (d sharedDriver) Exec(ctx context.Context, query string, args, v any) error {
+	args = wallClock(args)
 	_, err := inShare(ctx, d.n, func() (any, error) { return nil, d.Driver.Exec(ctx, query, args, v) })
 	return err
 }
@@ -87,6 +88,7 @@ func (d sharedDriver) Exec(ctx context.Context, query string, args, v any) error
 // Query holds the slot until the rows are closed: the connection is busy
 // until then.
 func (d sharedDriver) Query(ctx context.Context, query string, args, v any) error {
+	args = wallClock(args)
 	release, err := acquire(ctx)
 	if err != nil {
 		return err
@@ -143,6 +145,7 @@ func (r releasingRows) Close() error {
 // ExecContext and QueryContext are the raw statements ent passes through
 // (client.ExecContext): shared and counted the same.
 func (d sharedDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	args = wallClockList(args)
 	return inShare(ctx, d.n, func() (sql.Result, error) { return d.Driver.ExecContext(ctx, query, args...) })
 }
 
@@ -150,6 +153,7 @@ func (d sharedDriver) ExecContext(ctx context.Context, query string, args ...any
 // migration tools): the slot is held while the statement starts only. A
 // query marked WithPrepared runs as its prepared statement.
 func (d sharedDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	args = wallClockList(args)
 	return inShare(ctx, d.n, func() (*sql.Rows, error) {
 		if rows, ok, err := d.queryPrepared(ctx, query, args); ok {
 			return rows, err

@@ -37,12 +37,12 @@ type countingTx struct {
 
 func (t countingTx) Exec(ctx context.Context, query string, args, v any) error {
 	t.n.Add(1)
-	return t.Tx.Exec(ctx, query, args, v)
+	return t.Tx.Exec(ctx, query, wallClock(args), v)
 }
 
 func (t countingTx) Query(ctx context.Context, query string, args, v any) error {
 	t.n.Add(1)
-	return t.Tx.Query(ctx, query, args, v)
+	return t.Tx.Query(ctx, query, wallClock(args), v)
 }
 
 // ExecContext and QueryContext are the raw statements ent's transactional
@@ -54,7 +54,7 @@ func (t countingTx) ExecContext(ctx context.Context, query string, args ...any) 
 		return nil, errNoRawStatements
 	}
 	t.n.Add(1)
-	return raw.ExecContext(ctx, query, args...)
+	return raw.ExecContext(ctx, query, wallClockList(args)...)
 }
 
 func (t countingTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -63,7 +63,7 @@ func (t countingTx) QueryContext(ctx context.Context, query string, args ...any)
 		return nil, errNoRawStatements
 	}
 	t.n.Add(1)
-	return raw.QueryContext(ctx, query, args...)
+	return raw.QueryContext(ctx, query, wallClockList(args)...)
 }
 
 // errNoRawStatements is what ent itself says of a transaction without
