@@ -296,8 +296,9 @@ func TestNodeForEveryType(t *testing.T) {
 		// another id than the one asked.
 		for _, written := range []string{"0" + all[0], "+" + all[0], "-1", " " + all[0]} {
 			r := s.Do(t, token, `query ($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": written})
-			if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" || strings.Contains(string(r.Body), all[0]+`"}`) {
-				t.Errorf("node(%q): want BAD_USER_INPUT and no record, got %s", written, r.Body)
+			if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" || strings.Contains(string(r.Body), all[0]+`"}`) ||
+				!strings.Contains(r.Errors[0].Message, "string of digits") {
+				t.Errorf("node(%q): want BAD_USER_INPUT saying what an id is, and no record, got %s", written, r.Body)
 			}
 		}
 		// The same for a literal in the document; a whole number is an id.

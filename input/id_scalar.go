@@ -2,15 +2,16 @@ package input
 
 import (
 	"encoding/json"
-	"errors"
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/casegraph/casegraph/apperr"
 )
 
 // errNotAnID is what a value that is not an id is told, whatever it was:
 // gqlgen's own error named Go's types ("map is not an int").
-var errNotAnID = errors.New("an id is a string of digits, as the server gives it out")
+var errNotAnID = &apperr.Error{Code: apperr.BadUserInput, Message: "An id is a string of digits, as the server gives it out."}
 
 // MarshalID and UnmarshalID are the GraphQL ID scalar (gqlgen.yml):
 // gqlgen's IntID, except that an id is read only as the server writes it.
