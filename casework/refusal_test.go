@@ -2,10 +2,12 @@ package casework_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -92,5 +94,47 @@ func TestMutationOutOfTheCallersRows(t *testing.T) {
 		// Within the rows, the same update is made.
 		call[victimT](t, h, h.police, updateVictimMutation, map[string]any{"id": v.ID, "v": v.Version,
 			"in": map[string]any{"region": "TIRANE", "sex": "MALE"}})
+	})
+}
+
+// TestMutationAgesNotAnOracle: the rule that a victim's age group agrees
+// with their date of birth at identification must not tell a caller who
+// may not read the date of birth what it is. Police without the victim's
+// consent could send updates that failed one way for a date that made the
+// victim a minor and another way otherwise, and find the date of birth to
+// the day, with nothing in the audit trail (found by a helper's hunt).
+// Now such an update is FORBIDDEN alike whatever the stored date says, and
+// the refused look at it is recorded.
+func TestMutationAgesNotAnOracle(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		in := victimInput(newVictimName(), 19)
+		in["exactAge"], in["ageGroup"] = nil, "ADULT"
+		in["dateOfBirth"] = stamp(date(2, 15).AddDate(-19, 0, -1)) // 19 when identified on date(2, 15)
+		v := call[victimT](t, h, h.police, registerVictimMutation, map[string]any{"in": in, "cases": []string{c.ID}})
+		need(t, v.ID)
+		// Identified on date(2, 15) the victim was an adult, as the update
+		// says; two years earlier a minor, which it would contradict.
+		var messages []string
+		for _, identified := range []time.Time{date(2, 15), date(2, 15).AddDate(-2, 0, 0)} {
+			r := h.do(t, h.police, updateVictimMutation, map[string]any{"id": v.ID, "v": v.Version,
+				"in": map[string]any{"ageGroup": "ADULT", "identifiedAt": stamp(identified)}})
+			if len(r.Errors) != 1 || r.Errors[0].Code() != "FORBIDDEN" {
+				t.Fatalf("identified %s: want FORBIDDEN whatever the date of birth, got %s", stamp(identified), r.Body)
+			}
+			messages = append(messages, r.Errors[0].Message)
+			denied := false
+			for _, e := range auditEventsOf(t, h.s, r.Header.Get("X-Request-Id")) {
+				if slices.Contains(e.Fields, "Victim.dateOfBirth") && e.Decision == audit.Denied {
+					denied = true
+				}
+			}
+			if !denied {
+				t.Errorf("identified %s: no refused look at Victim.dateOfBirth in the trail", stamp(identified))
+			}
+		}
+		if messages[0] != messages[1] {
+			t.Errorf("the answers differ with the date of birth: %q, %q", messages[0], messages[1])
+		}
 	})
 }

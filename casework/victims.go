@@ -67,8 +67,10 @@ func UpdateVictim(ctx context.Context, c *ent.Client, id, expectedVersion int, i
 		if err != nil {
 			return nil, err
 		}
-		if err := agesAgree(updatedAge(ageOf(v), in)); touchesAge(in) && err != nil {
-			return nil, err
+		if touchesAge(in) {
+			if err := agesAgreeAsTheCallerMayRead(ctx, v, in); err != nil {
+				return nil, err
+			}
 		}
 		if in.AppendFormsOfExploitation != nil {
 			in.FormsOfExploitation = appendForms(v.FormsOfExploitation, in.FormsOfExploitation, in.AppendFormsOfExploitation)
@@ -150,6 +152,37 @@ func mayBeUnder16(ctx context.Context, v *ent.Victim, at time.Time) bool {
 		}
 	}
 	return v.AgeGroup == domain.AgeGroupMinor
+}
+
+// agesAgreeAsTheCallerMayRead applies agesAgree to the victim as the update
+// leaves it, with the stored exact age and date of birth the update does
+// not replace only if the caller may read them: the rule's answer told a
+// caller who may not (refused for want of consent, or of the row) whether
+// the victim was a minor at a date of their choosing, and so the date of
+// birth to the day in a dozen failed updates, with nothing in the audit
+// trail. Such a caller may not change what the rule checks against a
+// stored value they may not read (FORBIDDEN, and the refused look is
+// recorded: that the value exists is all the refusal tells, and the trail
+// shows it). The values the rule reads are recorded as consulted, as
+// mayBeUnder16 does.
+func agesAgreeAsTheCallerMayRead(ctx context.Context, v *ent.Victim, in ent.UpdateVictimInput) error {
+	for _, f := range []struct {
+		field   string
+		checked bool // stored, and not replaced by the update
+	}{
+		{"Victim.exactAge", v.ExactAge != nil && in.ExactAge == nil && !in.ClearExactAge},
+		{"Victim.dateOfBirth", v.DateOfBirth != nil && in.DateOfBirth == nil && !in.ClearDateOfBirth},
+	} {
+		if !f.checked {
+			continue
+		}
+		a, ok := readable(ctx, f.field, v)
+		consulted(ctx, v, f.field, a)
+		if !ok {
+			return apperr.Errorf(apperr.Forbidden, "This change is checked against the victim's exact age and date of birth, which you may not read; an agency that may read them can make it.")
+		}
+	}
+	return agesAgree(updatedAge(ageOf(v), in))
 }
 
 // readable returns the decision on the caller reading field of obj under
