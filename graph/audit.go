@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -37,6 +38,11 @@ type auditTrail struct {
 func (auditTrail) ExtensionName() string                   { return "AuditTrail" }
 func (auditTrail) Validate(graphql.ExecutableSchema) error { return nil }
 
+// auditWriteTimeout bounds the write of a response's events once the
+// request's own context no longer does (see InterceptResponse): past it
+// the trail is unavailable and the sensitive values are withheld.
+const auditWriteTimeout = 5 * time.Second
+
 // InterceptResponse implements graphql.ResponseInterceptor. It runs
 // outside the transaction of a mutation.
 func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
@@ -61,7 +67,16 @@ func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.Response
 	if len(events) == 0 || resp == nil {
 		return resp
 	}
-	if err := a.writer.Write(ctx, events); err != nil {
+	// The answer leaves whether or not the request's deadline has passed
+	// (its errors say which fields it did not finish), and what it read
+	// and refused until then is in it: so the events are written even when
+	// the request's context is done, within a time of their own. Written
+	// with the request's context, a request that ran to its deadline sent
+	// its refusals (which say which victims have not consented) with no
+	// event at all.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditWriteTimeout)
+	defer cancel()
+	if err := a.writer.Write(wctx, events); err != nil {
 		a.logger.ErrorContext(ctx, "audit trail unavailable: withholding sensitive values",
 			"request_id", requestid.FromContext(ctx), "error", err.Error(), "events", len(events))
 		withhold(ctx, resp, rec.Released())
