@@ -9,6 +9,7 @@ import (
 
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/auditevent"
+	"github.com/casegraph/casegraph/ent/supportservice"
 	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
@@ -204,13 +205,25 @@ func predicates(scope Scope, f Filter) []predicate.AuditEvent {
 // agency works on it, or the event is of their agency's people. Otherwise
 // whether the event came back would tell, id after id tried, which other
 // agencies' records it is about.
+//
+// A victim's data is also held by records of their own: their support
+// services' notes (HEALTH). "Who looked at this person" finds the events
+// about those too; they were filed under the service's id alone.
 func aboutRecord(id int, scope Scope) predicate.AuditEvent {
 	return func(s *sql.Selector) {
 		t := sql.Table(recordsTable)
-		eventsOf := func(extra ...*sql.Predicate) *sql.Selector {
-			return sql.Select(t.C("event_id")).From(t).Where(sql.And(append([]*sql.Predicate{sql.EQ(t.C("entity_id"), id)}, extra...)...))
+		about := func(column string) *sql.Predicate {
+			if rowscope.TypeOfID(id) != "Victim" {
+				return sql.EQ(column, id)
+			}
+			sv := sql.Table(supportservice.Table)
+			return sql.Or(sql.EQ(column, id), idIn(column,
+				sql.Select(sv.C(supportservice.FieldID)).From(sv).Where(sql.EQ(sv.C(supportservice.FieldVictimID), id))))
 		}
-		or := []*sql.Predicate{sql.EQ(s.C(auditevent.FieldEntityID), id)}
+		eventsOf := func(extra ...*sql.Predicate) *sql.Selector {
+			return sql.Select(t.C("event_id")).From(t).Where(sql.And(append([]*sql.Predicate{about(t.C("entity_id"))}, extra...)...))
+		}
+		or := []*sql.Predicate{about(s.C(auditevent.FieldEntityID))}
 		if scope.All {
 			or = append(or, idIn(s.C(auditevent.FieldID), eventsOf()))
 		} else {

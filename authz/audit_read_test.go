@@ -360,6 +360,25 @@ func TestAuditTrailReading(t *testing.T) {
 				t.Errorf("the chain does not verify: %+v, %v", v, err)
 			}
 		})
+		// A victim's support notes (HEALTH) are their data on a record of
+		// its own: who looked at them is found by the victim's id too, not
+		// by the service's alone (a helper's DPO hunt).
+		t.Run("ServiceNotesFoundByTheVictim", func(t *testing.T) {
+			e.do(t, e.tok(t, "shelter-national", viewer.RoleCaseWorker), `query ($id: ID!) { node(id: $id) { ... on SupportService { notes } } }`,
+				map[string]any{"id": gid(f.svcT)}).Decode(t, &struct{}{}) // refused or not, the look is an event
+			found := map[string][]string{}
+			for _, who := range []string{"onac", "shelter-national"} {
+				p := list(t, e.tok(t, who, viewer.RoleDPO), map[string]any{"entity": gid(f.vT), "actorAgency": "shelter-national"})
+				found[who] = about(p)
+				if !slices.Contains(found[who], gid(f.svcT)) {
+					t.Errorf("%s's DPO asking who looked at vT does not find the read of its support notes: %v", who, found[who])
+				}
+			}
+			// Asking about the other victim finds none of it.
+			if p := list(t, national, map[string]any{"entity": gid(f.vD), "actorAgency": "shelter-national"}); slices.Contains(about(p), gid(f.svcT)) {
+				t.Errorf("asking who looked at vD finds the read of vT's support notes")
+			}
+		})
 		// Last: the refusals are recorded, and would be among the events the
 		// subtests above count.
 		t.Run("OnlyDPOs", func(t *testing.T) {
