@@ -9,8 +9,8 @@ import (
 
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/auditevent"
-	"github.com/casegraph/casegraph/ent/supportservice"
 	"github.com/casegraph/casegraph/ent/predicate"
+	"github.com/casegraph/casegraph/ent/supportservice"
 	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
 )
