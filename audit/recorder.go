@@ -38,6 +38,9 @@ type Recorder struct {
 	// and one event says how many.
 	refusedRecords map[refusedKey]bool
 	notItemised    int
+	// summarised are the ids of the records past MaxRefusedRecords, each
+	// once, at most MaxSummarisedRecords: the summary event's records.
+	summarised []int
 	// refusals are the refusals recorded so far, each once (Refusal).
 	refusals map[refusalKey]bool
 }
@@ -52,6 +55,13 @@ type refusalKey struct {
 // request asking for thousands of unknown ids cannot fill the
 // append-only trail. The rest are counted in one summary event.
 const MaxRefusedRecords = 20
+
+// MaxSummarisedRecords bounds the records the summary of a request's
+// refused records names (as an event about several records: one narrow
+// row each, found by "who looked at this victim"). Without them a probe
+// of one victim hid behind 20 unknown ids, named by no record; past the
+// bound, they are only counted.
+const MaxSummarisedRecords = 1000
 
 type refusedKey struct {
 	kind       Kind
@@ -226,6 +236,11 @@ func (r *Recorder) RefusedRecord(kind Kind, entityType string, entityID int, fie
 	r.refusedRecords[k] = true
 	if len(r.refusedRecords) > MaxRefusedRecords {
 		r.notItemised++
+		// A record's id is positive; one refused as two kinds is one
+		// record of the summary.
+		if entityID > 0 && len(r.summarised) < MaxSummarisedRecords && !slices.Contains(r.summarised, entityID) {
+			r.summarised = append(r.summarised, entityID)
+		}
 		return
 	}
 	e := r.event(kind)
@@ -306,8 +321,16 @@ func (r *Recorder) take() []Event {
 		e := r.event(RecordRefused)
 		e.Fields, e.Decision, e.Reason = []string{}, Denied, "not found in the caller's rows"
 		e.Detail = fmt.Sprintf(`{"notItemised":%d}`, r.notItemised)
+		if len(r.summarised) > 0 {
+			e.Records = make([]Record, len(r.summarised))
+			for i, id := range r.summarised {
+				e.Records[i] = Record{ID: id, Nonce: newNonce()}
+			}
+			slices.SortFunc(e.Records, func(a, b Record) int { return a.ID - b.ID })
+			e.Detail = fmt.Sprintf(`{"notItemised":%d,"recordsDigest":"%s"}`, r.notItemised, RecordsDigest(e.Records))
+		}
 		out = append(out, e)
-		r.notItemised = 0
+		r.notItemised, r.summarised = 0, nil
 	}
 	r.pending = nil
 	clear(r.reads)

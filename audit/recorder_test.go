@@ -34,7 +34,20 @@ func TestRefusedRecordsAreBounded(t *testing.T) {
 	summary := events[len(events)-1]
 	if summary.Kind != audit.RecordRefused || summary.EntityID != 0 || summary.Decision != audit.Denied ||
 		!strings.Contains(summary.Detail, `"notItemised":7`) {
-		t.Errorf("summary %+v: want a RECORD_REFUSED without a record counting 7", summary)
+		t.Errorf("summary %+v: want a RECORD_REFUSED of no one record counting 7", summary)
+	}
+	// The summary is about the 7 records, as an event about several: a
+	// probe of one record behind 20 others is found by that record.
+	var ids []int
+	for _, r := range summary.Records {
+		ids = append(ids, r.ID)
+	}
+	want := []int{}
+	for id := range extra {
+		want = append(want, 1000+audit.MaxRefusedRecords+id)
+	}
+	if !slices.Equal(ids, want) || !strings.Contains(summary.Detail, `"recordsDigest":"`+audit.RecordsDigest(summary.Records)+`"`) {
+		t.Errorf("summary records %v, detail %s: want %v under their digest", ids, summary.Detail, want)
 	}
 	if again := rec.Take(); len(again) != 0 {
 		t.Errorf("the summary was written twice: %+v", again)

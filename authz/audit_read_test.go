@@ -379,6 +379,25 @@ func TestAuditTrailReading(t *testing.T) {
 				t.Errorf("asking who looked at vD finds the read of vT's support notes")
 			}
 		})
+		// A probe of one victim behind 20 ids that name nothing: the
+		// records past the 20 recorded one by one are the summary's
+		// records, so the victim's id finds it (it named no record).
+		t.Run("ProbeBehindDecoys", func(t *testing.T) {
+			ids := make([]string, 0, 21)
+			for i := range 20 {
+				ids = append(ids, gid(missing(f.vD)+i))
+			}
+			ids = append(ids, gid(f.vT))
+			e.do(t, e.tok(t, "police-kukes", viewer.RoleInvestigator), `query ($ids: [ID!]!) { nodes(ids: $ids) { ... on Victim { legalName } } }`,
+				map[string]any{"ids": ids}).Decode(t, &struct{}{})
+			p := list(t, national, map[string]any{"entity": gid(f.vT), "actorAgency": "police-kukes", "kind": "RECORD_REFUSED"})
+			if len(p.AuditEvents.Edges) != 1 || !slices.Contains(about(p), gid(f.vT)) {
+				t.Errorf("who probed vT behind 20 unknown ids: %+v, want the summary event naming vT", p.AuditEvents.Edges)
+			}
+			if v, err := audit.Verify(context.Background(), e.db.Client); err != nil || !v.Valid {
+				t.Errorf("the chain does not verify: %+v, %v", v, err)
+			}
+		})
 		// Last: the refusals are recorded, and would be among the events the
 		// subtests above count.
 		t.Run("OnlyDPOs", func(t *testing.T) {
