@@ -398,6 +398,21 @@ func TestAuditTrailReading(t *testing.T) {
 				t.Errorf("the chain does not verify: %+v, %v", v, err)
 			}
 		})
+		// A mutation whose input names a victim the caller may not see is
+		// refused as if the victim did not exist, and the attempt on the
+		// victim is recorded (it left no event).
+		t.Run("RefusedReferenceInAMutation", func(t *testing.T) {
+			r := e.do(t, e.tok(t, "police-kukes", viewer.RoleInvestigator), `mutation ($in: CreateConsentInput!) { recordConsent(input: $in) { id } }`,
+				map[string]any{"in": map[string]any{"victimID": gid(f.vT), "givenBy": "VICTIM", "givenAt": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
+					"agencyKinds": []string{"LOCAL_POLICE_DIRECTORATE"}, "purposes": []string{"CRIMINAL_PROCEEDINGS"}}})
+			if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) {
+				t.Fatalf("recordConsent for a victim police-kukes does not see: %s", r.Body)
+			}
+			p := list(t, national, map[string]any{"entity": gid(f.vT), "actorAgency": "police-kukes", "kind": "MUTATION"})
+			if len(p.AuditEvents.Edges) != 1 || p.AuditEvents.Edges[0].Node.Decision == nil || *p.AuditEvents.Edges[0].Node.Decision != "DENIED" {
+				t.Errorf("who tried to write about vT: %+v, want the refused mutation", p.AuditEvents.Edges)
+			}
+		})
 		// Last: the refusals are recorded, and would be among the events the
 		// subtests above count.
 		t.Run("OnlyDPOs", func(t *testing.T) {

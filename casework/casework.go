@@ -42,6 +42,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
@@ -387,6 +388,7 @@ func reference(ctx context.Context, ids ...givenID) error {
 			return err
 		}
 		if !ok {
+			refusedReference(ctx, id.id)
 			return apperr.InvalidField(id.field, "No %s with the id given in %s exists.", id.entity, id.field)
 		}
 	}
@@ -397,21 +399,22 @@ func reference(ctx context.Context, ids ...givenID) error {
 // to tell that the record exists.
 type givenID struct {
 	field, entity string
+	id            int
 	exists        func(context.Context) (bool, error)
 }
 
 // aCase, aVictim and anAgency are the ids input gives for a case, a victim
 // or an agency, as reference checks them.
 func aCase(c *ent.Client, field string, id int) givenID {
-	return givenID{field, "case", c.CaseFile.Query().Where(casefile.ID(id)).Exist}
+	return givenID{field, "case", id, c.CaseFile.Query().Where(casefile.ID(id)).Exist}
 }
 
 func aVictim(c *ent.Client, field string, id int) givenID {
-	return givenID{field, "victim", c.Victim.Query().Where(victim.ID(id)).Exist}
+	return givenID{field, "victim", id, c.Victim.Query().Where(victim.ID(id)).Exist}
 }
 
 func anAgency(c *ent.Client, field string, id int) givenID {
-	return givenID{field, "agency", c.Agency.Query().Where(agency.ID(id)).Exist}
+	return givenID{field, "agency", id, c.Agency.Query().Where(agency.ID(id)).Exist}
 }
 
 // referenced loads the record an id given in input names; a wrong id is
@@ -419,9 +422,26 @@ func anAgency(c *ent.Client, field string, id int) givenID {
 func referenced[T any](ctx context.Context, field, entity string, load func(context.Context, int) (T, error), id int) (T, error) {
 	v, err := load(ctx, id)
 	if ent.IsNotFound(err) {
+		refusedReference(ctx, id)
 		return v, apperr.InvalidField(field, "No %s with the id given in %s exists.", entity, field)
 	}
 	return v, err
+}
+
+// refusedReference records, for the audit trail, a record a mutation's
+// input names and the caller may not see (or that does not exist: the
+// answer is the same), as node(id:) records one it may not read: a
+// consent recorded for a victim of another region's case was refused
+// with no event, so a data protection officer could not see the attempt
+// on the victim. Records of a type no agency works on (the agency
+// registry, open to all) are not recorded.
+func refusedReference(ctx context.Context, id int) {
+	rec := audit.FromContext(ctx)
+	typ := rowscope.TypeOfID(id)
+	if rec == nil || typ == "" {
+		return
+	}
+	rec.RefusedRecord(audit.Mutation, typ, id, nil, "not found in the caller's rows")
 }
 
 // agencyOfKind checks that field names an existing agency for which ok holds.
