@@ -413,6 +413,20 @@ func TestAuditTrailReading(t *testing.T) {
 				t.Errorf("who tried to write about vT: %+v, want the refused mutation", p.AuditEvents.Edges)
 			}
 		})
+		// A change of one record that the policy refuses (an investigator
+		// writing health notes) is refused about that record, found by its
+		// id (it named no record).
+		t.Run("PolicyRefusedMutationOfARecord", func(t *testing.T) {
+			r := e.do(t, e.tok(t, "police-durres", viewer.RoleInvestigator), `mutation ($id: ID!) { updateVictim(id: $id, expectedVersion: 1, input: {healthNotes: "x"}) { id } }`,
+				map[string]any{"id": gid(f.vD)})
+			if codes := r.Codes(); !slices.Equal(codes, []string{"FORBIDDEN"}) {
+				t.Fatalf("an investigator writing health notes: %s", r.Body)
+			}
+			p := list(t, national, map[string]any{"entity": gid(f.vD), "actorAgency": "police-durres", "kind": "MUTATION"})
+			if len(p.AuditEvents.Edges) != 1 || !slices.Equal(p.AuditEvents.Edges[0].Node.Fields, []string{"Mutation.updateVictim"}) {
+				t.Errorf("who tried to change vD: %+v, want the refused updateVictim", p.AuditEvents.Edges)
+			}
+		})
 		// Last: the refusals are recorded, and would be among the events the
 		// subtests above count.
 		t.Run("OnlyDPOs", func(t *testing.T) {

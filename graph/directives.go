@@ -11,7 +11,9 @@ import (
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/input"
 	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -69,13 +71,39 @@ func checkMutations(guard MutationGuard) graphql.RootFieldMiddleware {
 		inputType, keys := inputKeys(field, oc.Variables)
 		if err := guard.CheckMutation(ctx, field.Name, inputType, keys); err != nil {
 			if rec := audit.FromContext(ctx); rec != nil {
-				rec.Refusal(audit.Mutation, []string{"Mutation." + field.Name}, refusalReason(err))
+				// A mutation of one record (its id argument) is refused about
+				// that record, so that who tried to change a victim is found
+				// by the victim's id; it named no record.
+				fields, reason := []string{"Mutation." + field.Name}, refusalReason(err)
+				if typ, id := recordArgument(field, oc.Variables); typ != "" {
+					rec.RefusedRecord(audit.Mutation, typ, id, fields, reason)
+				} else {
+					rec.Refusal(audit.Mutation, fields, reason)
+				}
 			}
 			graphql.AddError(ctx, err)
 			return graphql.Null
 		}
 		return next(ctx)
 	}
+}
+
+// recordArgument is the record a mutation's id argument names, and its
+// type; "" when it has none, or an id of no record type.
+func recordArgument(field graphql.CollectedField, vars map[string]any) (string, int) {
+	arg := field.Arguments.ForName("id")
+	if arg == nil {
+		return "", 0
+	}
+	v, err := arg.Value.Value(vars)
+	if err != nil {
+		return "", 0
+	}
+	id, err := input.UnmarshalID(v)
+	if err != nil {
+		return "", 0
+	}
+	return rowscope.TypeOfID(id), id
 }
 
 // inputKeys returns the type of the mutation's "input" argument and the
