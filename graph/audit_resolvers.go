@@ -61,15 +61,18 @@ func (r *Resolver) auditFilter(ctx context.Context, w *AuditTrailFilter) (audit.
 	// audit.Filter takes a zero value for no filter: a filter given with
 	// one (an empty subject, the year 1) would list every event instead of
 	// the none it names.
-	for name, empty := range map[string]bool{
-		"actorSubject": w.ActorSubject != nil && *w.ActorSubject == "",
-		"entityType":   w.EntityType != nil && *w.EntityType == "",
-		"field":        w.Field != nil && *w.Field == "",
-		"since":        w.Since != nil && w.Since.IsZero(),
-		"until":        w.Until != nil && w.Until.IsZero(),
+	for _, given := range []struct { // in order: the first empty one is named, every time
+		name  string
+		empty bool
+	}{
+		{"actorSubject", w.ActorSubject != nil && *w.ActorSubject == ""},
+		{"entityType", w.EntityType != nil && *w.EntityType == ""},
+		{"field", w.Field != nil && *w.Field == ""},
+		{"since", w.Since != nil && w.Since.IsZero()},
+		{"until", w.Until != nil && w.Until.IsZero()},
 	} {
-		if empty {
-			return f, apperr.InvalidField("where."+name, "where.%s is empty; leave it out to read events of every %s.", name, name)
+		if given.empty {
+			return f, apperr.InvalidField("where."+given.name, "where.%s is empty; leave it out to read events of every %s.", given.name, given.name)
 		}
 	}
 	if w.Kind != nil {

@@ -198,7 +198,7 @@ func (o ordering) fits(value any) bool {
 		switch {
 		case value == nil:
 			return true
-		case !isCursorScalar(value) || !comparable(value):
+		case !isCursorScalar(value) || !comparableValue(value):
 			return false
 		case len(o.fields) == 0:
 			return isInteger(reflect.TypeOf(value).Kind())
@@ -213,25 +213,24 @@ func (o ordering) fits(value any) bool {
 		return false
 	}
 	for i, v := range values {
-		if !isCursorScalar(v) || !comparable(v) || !cursorValueFits(o.typ, o.fields[i], v) {
+		if !isCursorScalar(v) || !comparableValue(v) || !cursorValueFits(o.typ, o.fields[i], v) {
 			return false
 		}
 	}
 	return true
 }
 
-// comparable reports whether a cursor's value is one both databases can
+// comparableValue reports whether a cursor's value is one both databases can
 // compare, as the arguments of a query must be (storable, and a time's
 // year within 0001 to 9999 in UTC; inputChecker): a forged cursor holding
 // NUL was INTERNAL on PostgreSQL and an empty page on SQLite, one holding
 // year 10000 opposite pages on the two.
-func comparable(v any) bool {
+func comparableValue(v any) bool {
 	switch v := v.(type) {
 	case string:
 		return storable("", v) == nil
 	case time.Time:
-		y := v.UTC().Year()
-		return y >= 1 && y <= 9999
+		return inComparableYears(v)
 	}
 	return true
 }

@@ -211,10 +211,8 @@ func (c *inputChecker) value(path, name string, t *ast.Type, v any, stored bool)
 		if err != nil {
 			return input.NotRFC3339(path)
 		}
-		// 9999-12-31T23:59:59-23:59 is RFC 3339 and year 10000 in UTC,
-		// which SQLite's times (text) sort before 2021 and PostgreSQL's
-		// after: the same filter would answer the opposite.
-		if y := t.UTC().Year(); y < 1 || y > 9999 {
+		// 9999-12-31T23:59:59-23:59 is RFC 3339 and year 10000 in UTC.
+		if !inComparableYears(t) {
 			return apperr.InvalidField(path, "%s lies outside the years 0001 to 9999 in UTC.", path)
 		}
 	}
@@ -242,6 +240,15 @@ func (c *inputChecker) repeatedValue(path string, elem *ast.Type, items []any) e
 		seen[value] = true
 	}
 	return nil
+}
+
+// inComparableYears reports whether t lies in the years 0001 to 9999 in
+// UTC, which both databases compare alike: SQLite's times are text, which
+// sorts year 10000 before 2021, where PostgreSQL sorts it after. Time
+// arguments and cursors' values are held to it.
+func inComparableYears(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1 && y <= 9999
 }
 
 // MaxComparedBytes is the longest a string argument that is only compared
