@@ -87,8 +87,13 @@ func TestAuditBeforeAnswer(t *testing.T) {
 				t.Errorf("want the pseudonym and agencies kept and sensitive fields null: %s", r.Body)
 			}
 			brokenRequests = append(brokenRequests, r.Header.Get("X-Request-Id"))
-			// nationality is a quasi-identifier: sensitive too.
-			wantErrors(t, r, "AUDIT_UNAVAILABLE  node.legalName", "AUDIT_UNAVAILABLE  node.nationality", forbidden("Victim.healthNotes", "node.healthNotes"))
+			// nationality is a quasi-identifier: sensitive too. The
+			// refusal of healthNotes is an event as a read is: without it,
+			// the refusal is withheld too.
+			wantErrors(t, r, "AUDIT_UNAVAILABLE  node.legalName", "AUDIT_UNAVAILABLE  node.nationality", "AUDIT_UNAVAILABLE  node.healthNotes")
+			if strings.Contains(string(r.Body), `"reason"`) {
+				t.Errorf("a refusal's reason left without its event: %s", r.Body)
+			}
 			for _, er := range r.Errors {
 				if er.Code() == "AUDIT_UNAVAILABLE" && (er.Extensions["requestId"] != r.Header.Get("X-Request-Id") || strings.Contains(er.Message, "storage failed")) {
 					t.Errorf("AUDIT_UNAVAILABLE should carry the request id and no internal detail: %+v", er)

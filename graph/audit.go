@@ -28,8 +28,8 @@ import (
 // auditedTxOpener); what is left (reads of a query, refusals, refusals of
 // a mutation that rolled back) is written here, after the response is built
 // and before it is sent. If that write fails, every sensitive value of the
-// response is replaced by null with an AUDIT_UNAVAILABLE error: the rest
-// of the response stands.
+// response is replaced by null, and every field's refusal by an
+// AUDIT_UNAVAILABLE error: the rest of the response stands.
 type auditTrail struct {
 	writer *audit.Writer
 	logger *slog.Logger
@@ -129,9 +129,24 @@ func operationLabel(oc *graphql.OperationContext) string {
 
 // withhold nulls the values at paths in resp and adds an
 // AUDIT_UNAVAILABLE error for each. A response that cannot be rewritten
-// loses its data altogether.
+// loses its data altogether. A field's refusal is withheld too: a refused
+// look is an event like a read, and a refusal whose event was not written
+// would be an attempt on a victim's data that no DPO can find (and its
+// reason, ROW or CONSENT, is a fact about the record).
 func withhold(ctx context.Context, resp *graphql.Response, paths []ast.Path) {
 	id := requestid.FromContext(ctx)
+	unavailable := func(p ast.Path) *gqlerror.Error {
+		return &gqlerror.Error{
+			Message:    "The audit trail is unavailable, so this value is withheld; try again later. Quote the request id " + id + " if it persists.",
+			Path:       p,
+			Extensions: map[string]any{"code": string(apperr.AuditUnavailable), "requestId": id},
+		}
+	}
+	for i, e := range resp.Errors {
+		if isFieldRefusal(e) {
+			resp.Errors[i] = unavailable(e.Path)
+		}
+	}
 	if len(paths) == 0 {
 		return
 	}
@@ -149,12 +164,16 @@ func withhold(ctx context.Context, resp *graphql.Response, paths []ast.Path) {
 		return slices.ContainsFunc(paths, func(p ast.Path) bool { return hasPrefix(e.Path, p) })
 	})
 	for _, p := range paths {
-		resp.Errors = append(resp.Errors, &gqlerror.Error{
-			Message:    "The audit trail is unavailable, so this value is withheld; try again later. Quote the request id " + id + " if it persists.",
-			Path:       p,
-			Extensions: map[string]any{"code": string(apperr.AuditUnavailable), "requestId": id},
-		})
+		resp.Errors = append(resp.Errors, unavailable(p))
 	}
+}
+
+// isFieldRefusal reports whether e is a sensitive field's refusal
+// (fieldRefused): FORBIDDEN at a path, with the kind of rule that refused.
+func isFieldRefusal(e *gqlerror.Error) bool {
+	code, _ := e.Extensions["code"].(string)
+	_, reason := e.Extensions["reason"]
+	return code == string(apperr.Forbidden) && reason && len(e.Path) > 0
 }
 
 // hasPrefix reports whether path lies under (or at) prefix.
