@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -218,6 +219,18 @@ func TestPageSizeLimits(t *testing.T) {
 	if got := r.Codes(); len(got) != 1 || got[0] != "BAD_USER_INPUT" {
 		t.Fatalf("first: 100000: want BAD_USER_INPUT, got %v\n%s", got, r.Body)
 	}
+	// An Int is a number: a string of digits is refused, not read as
+	// one (gqlgen's own Int did), and says what an Int is.
+	for _, n := range []any{"3", json.Number("3.5")} {
+		r = s.Do(t, token, `query ($n: Int) { victims(first: $n) { totalCount } }`, map[string]any{"n": n})
+		if got := r.Codes(); len(got) != 1 || got[0] != "BAD_USER_INPUT" || strings.Contains(string(r.Body), "totalCount") {
+			t.Errorf("first: %#v: want BAD_USER_INPUT and no answer, got %s", n, r.Body)
+		}
+	}
+	if r = s.Do(t, token, `query ($n: Int) { victims(first: $n) { totalCount } }`, map[string]any{"n": "3"}); !strings.Contains(string(r.Body), "whole number") {
+		t.Errorf(`first: "3": want a message saying what an Int is, got %s`, r.Body)
+	}
+	s.Do(t, token, `query ($n: Int) { victims(first: $n) { totalCount } }`, map[string]any{"n": 3}).MustOK(t)
 	var data struct {
 		Victims struct {
 			TotalCount int

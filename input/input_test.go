@@ -1,6 +1,7 @@
 package input_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -89,4 +90,47 @@ func TestParseTime(t *testing.T) {
 		_, err := input.ParseTime(path, field, value, now)
 		return err
 	})
+}
+
+// TestUnmarshalInt: an Int is a number, whole, within 32 bits for Go's
+// int and 64 for an amount; a string of digits is not one (gqlgen's own
+// read it as the number).
+func TestUnmarshalInt(t *testing.T) {
+	for _, tt := range []struct {
+		value   any
+		int, ok bool // read as an int; read as an int64
+	}{
+		{json.Number("3"), true, true},
+		{json.Number("3.0"), true, true}, // JSON does not tell 3.0 from 3
+		{json.Number("-2147483648"), true, true},
+		{json.Number("2147483647"), true, true},
+		{json.Number("2147483648"), false, true},
+		{json.Number("-2147483649"), false, true},
+		{json.Number("9223372036854775807"), false, true},
+		{json.Number("9223372036854775808"), false, false},
+		{json.Number("3.5"), false, false},
+		{json.Number("1e3"), true, true},
+		{int64(5_000_000_000), false, true}, // a literal in the document
+		{int64(7), true, true},
+		{"3", false, false},
+		{"x", false, false},
+		{true, false, false},
+		{nil, false, false},
+		{3.0, false, false}, // never a float64: variables are read with UseNumber
+	} {
+		_, errInt := input.UnmarshalInt(tt.value)
+		_, errInt64 := input.UnmarshalInt64(tt.value)
+		for _, c := range []struct {
+			name string
+			err  error
+			want bool
+		}{{"UnmarshalInt", errInt, tt.int}, {"UnmarshalInt64", errInt64, tt.ok}} {
+			if c.want != (c.err == nil) {
+				t.Errorf("%s(%T %v): err = %v, want accepted %v", c.name, tt.value, tt.value, c.err, c.want)
+			}
+			if c.err != nil && !apperr.HasCode(c.err, apperr.BadUserInput) {
+				t.Errorf("%s(%T %v): err = %v, want BAD_USER_INPUT", c.name, tt.value, tt.value, c.err)
+			}
+		}
+	}
 }
