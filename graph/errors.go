@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"log/slog"
 	"runtime/debug"
@@ -91,6 +92,9 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 	// validation, argument coercion, entgql's node-not-found).
 	if code, _ := out.Extensions["code"].(string); code == "NOT_FOUND" {
 		return withCode(out, apperr.NotFound, out.Message, nil, "")
+	}
+	if msg, ok := operationNotFound(ctx); ok {
+		return withCode(out, apperr.BadUserInput, msg, nil, "")
 	}
 	if code, _ := out.Extensions["code"].(string); code == "GRAPHQL_VALIDATION_FAILED" || code == "GRAPHQL_PARSE_FAILED" || out.Rule != "" {
 		// gqlparser's messages describe the document, never data.
@@ -192,4 +196,23 @@ func (p errorPresenter) recoverFunc(ctx context.Context, v any) error {
 	p.logger.ErrorContext(ctx, "panic while resolving", "request_id", requestid.FromContext(ctx),
 		"panic", v, "stack", string(debug.Stack()))
 	return resolverError{errors.New("panic while resolving")}
+}
+
+// operationNotFound says why a document's operation was not found, when
+// that is the request's error: gqlgen's "operation %s not found" read
+// "operation  not found" for a document of several operations sent
+// without an operationName, and did not say what to do.
+func operationNotFound(ctx context.Context) (string, bool) {
+	if !graphql.HasOperationContext(ctx) {
+		return "", false
+	}
+	oc := graphql.GetOperationContext(ctx)
+	if oc.Operation != nil || oc.Doc == nil {
+		return "", false
+	}
+	// (A document without operations fails gqlgen's parse before this.)
+	if oc.OperationName == "" {
+		return fmt.Sprintf("The document has %d operations: name the one to run in operationName.", len(oc.Doc.Operations)), true
+	}
+	return fmt.Sprintf("The document has no operation named %q.", truncate(oc.OperationName, 60)), true
 }

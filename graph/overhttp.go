@@ -46,7 +46,8 @@ var allowedMethods = strings.Join(HTTPMethods, ", ")
 //   - A POST body must be application/json (charset, if named, utf-8).
 //     Anything else, or no Content-Type at all, is 415 with
 //     UNSUPPORTED_MEDIA_TYPE: the client sent a kind of body CaseGraph does
-//     not read, and the message says which one it does.
+//     not read, and the message says which one it does. So is a body with
+//     a Content-Encoding (gzip): it is read as sent.
 //   - The request's parameters: a JSON object whose query is a string (it
 //     may be left out only when extensions.persistedQuery names a stored
 //     document), operationName a string or null, variables and extensions
@@ -234,6 +235,9 @@ func paramsFromBody(r *http.Request) (*graphql.RawParams, *requestRefusal) {
 	if rf := checkContentType(r.Header.Get("Content-Type")); rf != nil {
 		return nil, rf
 	}
+	if rf := checkContentEncoding(r.Header.Values("Content-Encoding")); rf != nil {
+		return nil, rf
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return nil, badRequest("The request body could not be read.")
@@ -282,6 +286,23 @@ func checkContentType(contentType string) *requestRefusal {
 	if cs, ok := p["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return &requestRefusal{status: http.StatusUnsupportedMediaType,
 			err: apperr.Errorf(apperr.UnsupportedMediaType, "The request body must be UTF-8 (Content-Type: application/json; charset=utf-8), not %q.", truncate(cs, 30))}
+	}
+	return nil
+}
+
+// checkContentEncoding accepts a body as it is sent (no Content-Encoding,
+// or identity): a compressed body is 415, as RFC 9110 (15.5.16) has it
+// for a content coding the server does not read, rather than 400 "not
+// JSON" for the bytes gzip made of it, which sent a client looking for a
+// fault in its JSON.
+func checkContentEncoding(codings []string) *requestRefusal {
+	for _, header := range codings {
+		for _, c := range strings.Split(header, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				return &requestRefusal{status: http.StatusUnsupportedMediaType,
+					err: apperr.Errorf(apperr.UnsupportedMediaType, "A POST to /graphql must send its application/json body uncompressed, not with Content-Encoding %q.", truncate(c, 30))}
+			}
+		}
 	}
 	return nil
 }

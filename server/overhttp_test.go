@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -80,11 +82,13 @@ func TestGraphQLOverHTTP(t *testing.T) {
 	// A request error: the document is wrong, the HTTP request is not.
 	// With application/json that is 200; with the GraphQL response type a
 	// 400; neither has "data".
-	for _, tc := range []struct{ name, body string }{
-		{"ErrDocumentParse", `{"query": "{"}`},
-		{"ErrDocumentValidation", `{"query": "{ noSuchField }"}`},
-		{"ErrVariableCoercion", `{"query": "query ($id: ID!) { node(id: $id) { id } }", "variables": {"id": null}}`},
-		{"ErrUnknownOperationName", `{"query": "query A { viewer { subject } }", "operationName": "B"}`},
+	// The message says what is wrong (want, when given).
+	for _, tc := range []struct{ name, body, want string }{
+		{"ErrDocumentParse", `{"query": "{"}`, ""},
+		{"ErrDocumentValidation", `{"query": "{ noSuchField }"}`, ""},
+		{"ErrVariableCoercion", `{"query": "query ($id: ID!) { node(id: $id) { id } }", "variables": {"id": null}}`, ""},
+		{"ErrUnknownOperationName", `{"query": "query A { viewer { subject } }", "operationName": "B"}`, `The document has no operation named \"B\".`},
+		{"ErrNoOperationName", `{"query": "query A { viewer { subject } } query B { viewer { subject } }"}`, "The document has 2 operations: name the one to run in operationName."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, accept := range []struct {
@@ -101,8 +105,8 @@ func TestGraphQLOverHTTP(t *testing.T) {
 				if _, ok := r.Top["data"]; ok {
 					t.Errorf("Accept %s: a request error carries a data member:\n%s", accept.mediaType, r.Body)
 				}
-				if len(r.Errors) == 0 || r.code(0) != "BAD_USER_INPUT" {
-					t.Errorf("Accept %s: want BAD_USER_INPUT:\n%s", accept.mediaType, r.Body)
+				if len(r.Errors) == 0 || r.code(0) != "BAD_USER_INPUT" || !strings.Contains(string(r.Body), tc.want) {
+					t.Errorf("Accept %s: want BAD_USER_INPUT %s:\n%s", accept.mediaType, tc.want, r.Body)
 				}
 			}
 		})
@@ -252,6 +256,44 @@ func TestUnsupportedMediaType(t *testing.T) {
 				t.Fatalf("a mutation sent as %q was executed", contentType)
 			}
 		})
+	}
+}
+
+// A compressed body is a kind CaseGraph does not read either: 415, not
+// 400 "not JSON" for the bytes gzip made (RFC 9110, 15.5.16); identity is
+// the body as sent.
+func TestCompressedBodyRefused(t *testing.T) {
+	s, token := startAsPolice(t)
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	if _, err := w.Write([]byte(`{"query": "{ viewer { subject } }"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		encoding, body string
+		status         int
+	}{
+		{"gzip", gz.String(), http.StatusUnsupportedMediaType},
+		{"identity, gzip", gz.String(), http.StatusUnsupportedMediaType},
+		{"identity", `{"query": "{ viewer { subject } }"}`, http.StatusOK},
+	} {
+		req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", jsonType)
+		req.Header.Set("Content-Encoding", tc.encoding)
+		req.Header.Set("Authorization", "Bearer "+token)
+		r := send(t, req)
+		if r.Status != tc.status {
+			t.Errorf("Content-Encoding %s: status %d, want %d:\n%s", tc.encoding, r.Status, tc.status, r.Body)
+		}
+		if tc.status != http.StatusOK && (len(r.Errors) != 1 || r.code(0) != "UNSUPPORTED_MEDIA_TYPE" || !strings.Contains(r.Errors[0].Message, "uncompressed")) {
+			t.Errorf("Content-Encoding %s: want one UNSUPPORTED_MEDIA_TYPE saying to send it uncompressed:\n%s", tc.encoding, r.Body)
+		}
 	}
 }
 
