@@ -118,7 +118,8 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 // ("officeID"), whatever the mutation's arguments; in a mutation that
 // takes them in an input object ("registerProsecution(input:)",
 // "updateProsecution(id:, expectedVersion:, input:)") that field sits at
-// "input.officeID". A name that is an argument of the field itself
+// "input.officeID"; likewise a statistics filter's month sits at
+// "where.from". A name that is an argument of the field itself
 // ("id", a stage's "at"), a path already ("input.x", "Victim.legalName"),
 // an error of a nested field, or a name the input object does not have,
 // is left as it is.
@@ -134,12 +135,17 @@ func (p errorPresenter) whereItSits(ctx context.Context, field string) string {
 		return field
 	}
 	args := fc.Field.Definition.Arguments
-	input := args.ForName("input")
-	if args.ForName(field) != nil || input == nil {
+	if args.ForName(field) != nil {
 		return field
 	}
-	if def := p.schema.Types[input.Type.Name()]; def != nil && def.Kind == ast.InputObject && def.Fields.ForName(field) != nil {
-		return "input." + field
+	for _, object := range []string{"input", "where"} {
+		arg := args.ForName(object)
+		if arg == nil {
+			continue
+		}
+		if def := p.schema.Types[arg.Type.Name()]; def != nil && def.Kind == ast.InputObject && def.Fields.ForName(field) != nil {
+			return object + "." + field
+		}
 	}
 	return field
 }

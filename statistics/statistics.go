@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
@@ -292,11 +293,16 @@ func (d Dataset) check(q Query) error {
 			continue
 		}
 		if _, err := time.Parse("2006-01", m.v); err != nil || len(m.v) != 7 {
-			return apperr.Errorf(apperr.BadUserInput, "%s must be a month, YYYY-MM, not %q.", m.name, m.v)
+			// The value is quoted only when short: this one is refused
+			// for its form, and a long one would fill the message.
+			if len(m.v) > 16 || !utf8.ValidString(m.v) {
+				return apperr.InvalidField(m.name, "%s must be a month, YYYY-MM (2025-03), not a text of %d bytes.", m.name, len(m.v))
+			}
+			return apperr.InvalidField(m.name, "%s must be a month, YYYY-MM (2025-03), not %q.", m.name, m.v)
 		}
 	}
 	if q.From != "" && q.To != "" && q.From > q.To {
-		return apperr.Errorf(apperr.BadUserInput, "from (%s) is after to (%s).", q.From, q.To)
+		return apperr.InvalidField("from", "from (%s) is after to (%s).", q.From, q.To)
 	}
 	g, err := d.gridOf(q)
 	if err != nil || g < 0 {

@@ -308,9 +308,23 @@ func TestStatistics(t *testing.T) {
 		})
 
 		t.Run("bad input", func(t *testing.T) {
-			for _, where := range []map[string]any{{"from": "2025-13"}, {"from": "2025-06", "to": "2025-01"}, {"to": "2025-1"}} {
-				r := s.Do(t, coordinator.Token, victimQuery, request{where: where}.vars())
+			// A month refused names where it sits (where.from), and quotes
+			// the value only when it is short.
+			long := strings.Repeat("2025-01", 700)
+			for _, tc := range []struct {
+				where map[string]any
+				field string
+			}{
+				{map[string]any{"from": "2025-13"}, "where.from"},
+				{map[string]any{"from": "2025-06", "to": "2025-01"}, "where.from"},
+				{map[string]any{"to": "2025-1"}, "where.to"},
+				{map[string]any{"to": long}, "where.to"},
+			} {
+				r := s.Do(t, coordinator.Token, victimQuery, request{where: tc.where}.vars())
 				testserver.WantCodes(t, r, "BAD_USER_INPUT")
+				if len(r.Errors) == 1 && r.Errors[0].Field() != tc.field || strings.Contains(r.Errors[0].Message, long[:100]) {
+					t.Errorf("%.80v: want the field %s and no long value quoted, got %.300s", tc.where, tc.field, r.Body)
+				}
 			}
 			r := s.Do(t, coordinator.Token, victimQuery, request{groupBy: []string{"SEX", "SEX"}}.vars())
 			testserver.WantCodes(t, r, "BAD_USER_INPUT")

@@ -270,8 +270,13 @@ func TestVictimSupport(t *testing.T) {
 			t.Errorf("analysts with exact counts: %d received figures shown, %d withheld; want some and none", shown, withheld)
 		}
 
+		// Here from and to are the field's own arguments: the error names them so.
 		for _, bad := range []string{`{ victimSupport(from: "2025-13") { threshold } }`, `{ victimSupport(from: "2025-06", to: "2025-01") { threshold } }`} {
-			testserver.WantCodes(t, s.Ask(t, coordinator.Token, bad, nil), "BAD_USER_INPUT")
+			r := s.Ask(t, coordinator.Token, bad, nil)
+			testserver.WantCodes(t, r, "BAD_USER_INPUT")
+			if r.Errors[0].Field() != "from" {
+				t.Errorf("%s: want the field from, got %s", bad, r.Body)
+			}
 		}
 	})
 }
