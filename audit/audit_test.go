@@ -142,10 +142,12 @@ func bypassTriggers(t *testing.T, db *database.DB) {
 	switch db.Dialect {
 	case dialect.SQLite:
 		stmts = []string{"DROP TRIGGER audit_events_no_update", "DROP TRIGGER audit_events_no_delete",
-			"DROP TRIGGER audit_event_records_no_update", "DROP TRIGGER audit_event_records_no_delete"}
+			"DROP TRIGGER audit_event_records_no_update", "DROP TRIGGER audit_event_records_no_delete",
+			"DROP TRIGGER audit_events_numbered"}
 	case dialect.Postgres:
 		stmts = []string{"ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change",
-			"ALTER TABLE audit_event_records DISABLE TRIGGER audit_event_records_no_change"}
+			"ALTER TABLE audit_event_records DISABLE TRIGGER audit_event_records_no_change",
+			"ALTER TABLE audit_events DISABLE TRIGGER audit_events_numbered"}
 	}
 	for _, s := range stmts {
 		if err := exec(db, s); err != nil {
@@ -230,6 +232,16 @@ func TestAppendOnly(t *testing.T) {
 			"SQL DELETE":           exec(db, "DELETE FROM audit_events WHERE id = 1"),
 			"SQL UPDATE of record": exec(db, "UPDATE audit_event_records SET entity_id = 1 WHERE event_id = 4"),
 			"SQL DELETE of record": exec(db, "DELETE FROM audit_event_records WHERE event_id = 4"),
+		}
+		// An event outside the chain, or naming id 0 (which hashes as none).
+		insert := "INSERT INTO audit_events (id, occurred_at, kind, actor_subject, entity_id, actor_agency_id, prev_hash, hash) VALUES ($1, $2, 'FIELD_ACCESS', 'ghost', $3, $4, '', '')"
+		for what, args := range map[string][]any{
+			"SQL INSERT numbered 0":        {0, base, nil, nil},
+			"SQL INSERT numbered -1":       {-1, base, nil, nil},
+			"SQL INSERT of entity 0":       {5, base, 0, nil},
+			"SQL INSERT of actor agency 0": {5, base, nil, 0},
+		} {
+			refused[what] = exec(db, insert, args...)
 		}
 		if db.Dialect == dialect.Postgres {
 			refused["SQL TRUNCATE"] = exec(db, "TRUNCATE audit_events")
@@ -349,6 +361,55 @@ func TestTamperedChainIsDetected(t *testing.T) {
 				mustExec(t, db, "INSERT INTO audit_event_records (event_id, entity_id, nonce) VALUES ($1, $2, $3)", n+5, 42, strings.Repeat("0", 32))
 			},
 			broken: n + 1, checked: n, problem: []string{"no event", strconv.Itoa(n + 5)},
+		},
+		{
+			// An event numbered below the chain, which the walk from 1
+			// never reads, about a victim: the DPO's queries list it.
+			name: "EventPlantedBelowTheChain",
+			tamper: func(t *testing.T, db *database.DB, events []audit.Event) {
+				mustExec(t, db, "INSERT INTO audit_events (id, occurred_at, kind, actor_subject, fields, prev_hash, hash) VALUES ($1, $2, 'FIELD_ACCESS', 'innocent', 'Victim.legalName', '', '')", 0, base)
+				mustExec(t, db, "INSERT INTO audit_event_records (event_id, entity_id, nonce) VALUES ($1, $2, $3)", 0, 42, strings.Repeat("0", 32))
+			},
+			broken: n + 1, checked: n, problem: []string{"numbered 0 or below", "added"},
+		},
+		{
+			// The same instant with another offset hashes alike, but SQLite
+			// compares the text: a search by time would pass it over.
+			name: "TimeRewrittenWithAnotherOffset",
+			tamper: func(t *testing.T, db *database.DB, events []audit.Event) {
+				if db.Dialect != dialect.SQLite {
+					t.Skip("PostgreSQL stores the instant alone")
+				}
+				at := events[k-1].OccurredAt.In(time.FixedZone("", -12*3600)).Format("2006-01-02 15:04:05.999999999-07:00")
+				mustExec(t, db, "UPDATE audit_events SET occurred_at = $1 WHERE id = $2", at, k)
+			},
+			broken: k, checked: k - 1, problem: []string{"UTC"},
+		},
+		{
+			// NULL and 0 hash alike; the DPO's scope reads them otherwise.
+			name: "EntityNoneMadeZero",
+			tamper: func(t *testing.T, db *database.DB, events []audit.Event) {
+				mustExec(t, db, "UPDATE audit_events SET entity_id = 0 WHERE id = $1 AND entity_id IS NULL", k)
+			},
+			broken: k, checked: k - 1, problem: []string{"0", "altered"},
+		},
+		{
+			// Appended with its hashes computed as docs/audit.md says (the
+			// hash has no key), dated among older events.
+			name: "BackdatedEventAppended",
+			tamper: func(t *testing.T, db *database.DB, events []audit.Event) {
+				e := events[n-1]
+				forged := audit.Event{Seq: n + 1, OccurredAt: events[0].OccurredAt, Kind: e.Kind, ActorSubject: "innocent",
+					ActorRoles: []string{}, Fields: []string{"Victim.legalName"}, PrevHash: e.Hash}
+				forged.Hash = forged.ComputeHash()
+				at := any(forged.OccurredAt)
+				if db.Dialect == dialect.SQLite {
+					at = forged.OccurredAt.UTC().String() // as the writer stores it there
+				}
+				mustExec(t, db, "INSERT INTO audit_events (id, occurred_at, kind, actor_subject, fields, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+					forged.Seq, at, string(forged.Kind), forged.ActorSubject, "Victim.legalName", forged.PrevHash, forged.Hash)
+			},
+			broken: n + 1, checked: n, problem: []string{"dated before"},
 		},
 		{
 			name: "AlteredAndRehashed",

@@ -56,6 +56,25 @@ func TestVerifyExportIsStrict(t *testing.T) {
 		}
 	})
 
+	// The hash joins a list with commas, so two names made one verified
+	// alike; a reader of the file looking for the second passed it over.
+	t.Run("ListsAsWritten", func(t *testing.T) {
+		// Event 7 names two fields and two roles (sampleEvents).
+		seventh := lines[6]
+		for name, forged := range map[string]string{
+			"fields joined": strings.Replace(seventh, `"Victim.legalName","Victim.dateOfBirth"`, `"Victim.legalName,Victim.dateOfBirth"`, 1),
+			"roles joined":  strings.Replace(seventh, `"investigator","dpo"`, `"investigator,dpo"`, 1),
+		} {
+			if forged == seventh {
+				t.Fatalf("%s: the forgery changed nothing: %s", name, seventh)
+			}
+			v, err := audit.VerifyExport(strings.NewReader(strings.Join([]string{lines[5], forged}, "\n")))
+			if err != nil || v.Valid || v.BrokenAt != 7 || !strings.Contains(v.Problem, "comma") {
+				t.Errorf("%s: %+v, %v; want broken at 7, saying why", name, v, err)
+			}
+		}
+	})
+
 	t.Run("AnchorBeforeTheRun", func(t *testing.T) {
 		anchor := func(seq int, hash string) audit.Anchor {
 			a, ok := audit.NewAnchor(int64(seq), hash)

@@ -11,6 +11,9 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
 
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/auditevent"
@@ -81,19 +84,34 @@ func Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verific
 // it holds is the batch's events and the records of one event, however
 // many records the batch has. It reports whether the walk is still valid.
 func stepBatch(ctx context.Context, client *ent.Client, dialectName string, rows []*ent.AuditEvent, w *walk) (bool, error) {
+	textTimes, err := timesNotStoredInUTC(ctx, client, dialectName, rows[0].ID, rows[len(rows)-1].ID)
+	if err != nil {
+		return false, err
+	}
 	next, valid := 0, true
 	var records []Record // of rows[next]
 	// stepBefore steps every event of the batch numbered below seq.
 	stepBefore := func(seq int64) bool {
 		for valid && next < len(rows) && rows[next].ID < seq {
-			e := FromRow(rows[next])
+			r := rows[next]
+			e := FromRow(r)
 			e.Records, records = records, nil
 			next++
-			valid = w.step(e)
+			switch {
+			case r.EntityID != nil && *r.EntityID == 0, r.ActorAgencyID != nil && *r.ActorAgencyID == 0:
+				// The hash writes an id that is absent as 0, so a 0 stored
+				// where there was none hashes alike: it is no id ent gives
+				// out, and the DPO's scope reads it otherwise than none.
+				valid = w.fail(e.Seq, "its entity or agency id is 0, which no record has, where its hash covers none: it was altered")
+			case textTimes[e.Seq]:
+				valid = w.fail(e.Seq, "its time is stored with an offset other than UTC: SQLite compares times as text, so a search by time would miss it; it was altered")
+			default:
+				valid = w.step(e)
+			}
 		}
 		return valid
 	}
-	err := scanRecords(ctx, client, recordsBetween(dialectName, rows[0].ID, rows[len(rows)-1].ID),
+	err = scanRecords(ctx, client, recordsBetween(dialectName, rows[0].ID, rows[len(rows)-1].ID),
 		func(seq int64, r Record) bool {
 			if !stepBefore(seq) {
 				return false
@@ -111,36 +129,79 @@ func stepBatch(ctx context.Context, client *ent.Client, dialectName string, rows
 	return stepBefore(math.MaxInt64), nil
 }
 
-// orphans checks, at the end of a valid walk, that no record belongs to an
-// event that does not exist (records are written with their event, in its
-// transaction, so one appended meanwhile is not counted): such a record,
-// planted ahead of the chain, would join the event that later takes its
-// number.
+// orphans checks, at the end of a valid walk, that nothing lies outside
+// the chain: no event numbered 0 or below (the walk starts at 1, but the
+// DPO's queries would list it), and no record of an event that does not
+// exist (records are written with their event, in its transaction, so one
+// appended meanwhile is not counted): such a record, planted ahead of the
+// chain, would join the event that later takes its number.
 func orphans(ctx context.Context, client *ent.Client, v Verification) (Verification, error) {
 	if !v.Valid {
 		return v, nil
 	}
-	rows, err := client.QueryContext(ctx, `SELECT min(event_id), count(*) FROM `+recordsTable+` r
-		WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.id = r.event_id)`)
+	for _, outside := range []struct{ query, problem string }{
+		{`SELECT max(id), count(*) FROM audit_events WHERE id <= 0`,
+			"%d events are numbered 0 or below, outside the chain (the last numbered %d): they were added"},
+		{`SELECT min(event_id), count(*) FROM ` + recordsTable + ` r
+		WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.id = r.event_id AND e.id > 0)`,
+			"%d records belong to no event of the chain (the first to event %d): they were added"},
+	} {
+		first, n, err := countOutside(ctx, client, outside.query)
+		if err != nil {
+			return v, fmt.Errorf("audit: reading what lies outside the chain: %w", err)
+		}
+		if n > 0 {
+			v.Valid, v.BrokenAt = false, v.LastSeq+1
+			v.Problem = fmt.Sprintf(outside.problem, n, first)
+			return v, nil
+		}
+	}
+	return v, nil
+}
+
+// countOutside runs a query of one row (an id, a count).
+func countOutside(ctx context.Context, client *ent.Client, query string) (int64, int64, error) {
+	rows, err := client.QueryContext(ctx, query)
 	if err != nil {
-		return v, fmt.Errorf("audit: reading the chain's records: %w", err)
+		return 0, 0, err
 	}
 	defer rows.Close()
 	var first stdsql.NullInt64
 	var n int64
 	if rows.Next() {
 		if err := rows.Scan(&first, &n); err != nil {
-			return v, fmt.Errorf("audit: reading the chain's records: %w", err)
+			return 0, 0, err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return v, fmt.Errorf("audit: reading the chain's records: %w", err)
+	return first.Int64, n, rows.Err()
+}
+
+// timesNotStoredInUTC returns the events numbered first to last whose time
+// SQLite holds with another offset than the UTC the writer gives every
+// time (time.Time.String of a UTC time, once with the monotonic clock
+// reading the driver wrote before database.wallClock): the same instant
+// hashes alike, but SQLite compares the text, so the DPO's since/until
+// and an export's --since would pass over it. PostgreSQL stores the
+// instant alone: nothing to check there.
+func timesNotStoredInUTC(ctx context.Context, client *ent.Client, dialectName string, first, last int64) (map[int64]bool, error) {
+	if dialectName != dialect.SQLite {
+		return nil, nil
 	}
-	if n > 0 {
-		v.Valid, v.BrokenAt = false, v.LastSeq+1
-		v.Problem = fmt.Sprintf("%d records belong to no event of the chain (the first to event %d): they were added", n, first.Int64)
+	rows, err := client.QueryContext(ctx, `SELECT id FROM audit_events WHERE id BETWEEN ? AND ?
+		AND CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC' AND CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC m=%'`, first, last)
+	if err != nil {
+		return nil, fmt.Errorf("audit: reading the chain's times: %w", err)
 	}
-	return v, nil
+	defer rows.Close()
+	bad := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("audit: reading the chain's times: %w", err)
+		}
+		bad[id] = true
+	}
+	return bad, rows.Err()
 }
 
 // VerifyExport checks a JSON-lines export (Export) on its own, without the
@@ -263,6 +324,7 @@ type walk struct {
 	v        Verification
 	want     map[int64]string
 	furthest int64
+	lastTime time.Time // of the last event checked, as its hash covers it
 }
 
 func newWalk(anchors []Anchor) *walk {
@@ -288,13 +350,43 @@ func (w *walk) step(e Event) bool {
 		problem = "its records do not match the digest its hash covers: records were added or removed"
 	case w.want[e.Seq] != "" && w.want[e.Seq] != e.Hash:
 		problem = "its hash is not the anchor's: the chain was rewritten up to here"
+	case hashedTime(e).Before(w.lastTime):
+		// The writers date an event, under the chain's lock, no earlier
+		// than the one before it (TestTimesFollowTheChain): one dated
+		// earlier was written by something else, its hashes computed by
+		// hand (the hash has no key), to be found among older events.
+		problem = "it is dated before the event before it, which the writers never do: it was added by hand"
+	case !listsRoundTrip(e.Fields) || !listsRoundTrip(e.ActorRoles):
+		// The hash joins a list with commas: ["a,b"] hashes as ["a","b"],
+		// and an export whose line was so rewritten would verify while a
+		// reader looking for "b" passes it over.
+		problem = "a field or role name is empty or holds a comma, which its hash cannot tell from two: it was altered"
 	}
 	if problem != "" {
-		w.v.Valid, w.v.BrokenAt, w.v.Problem = false, e.Seq, problem
-		return false
+		return w.fail(e.Seq, problem)
 	}
 	w.v.Checked++
-	w.v.LastSeq, w.v.LastHash = e.Seq, e.Hash
+	w.v.LastSeq, w.v.LastHash, w.lastTime = e.Seq, e.Hash, hashedTime(e)
+	return true
+}
+
+// fail records the first broken link, at event seq; it returns false.
+func (w *walk) fail(seq int64, problem string) bool {
+	w.v.Valid, w.v.BrokenAt, w.v.Problem = false, seq, problem
+	return false
+}
+
+// hashedTime is e's time as its hash covers it.
+func hashedTime(e Event) time.Time { return e.OccurredAt.UTC().Truncate(timePrecision) }
+
+// listsRoundTrip reports whether names, joined with commas as the hash
+// joins them, split back into the same names.
+func listsRoundTrip(names []string) bool {
+	for _, n := range names {
+		if n == "" || strings.Contains(n, ",") {
+			return false
+		}
+	}
 	return true
 }
 

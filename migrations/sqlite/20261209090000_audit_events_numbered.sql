@@ -1,0 +1,18 @@
+-- An audit event is numbered from 1, and an id it names is a record's or
+-- none (NULL), never 0: an event numbered 0 or below lies outside the chain
+-- that audit verify walks, yet the DPO's queries would list it, and a 0
+-- where the writer stores NULL hashes alike (the hash writes an absent id
+-- as 0) while the DPO's scope reads it otherwise. The writer never inserts
+-- either; whoever may INSERT (the server's role) is refused them too.
+-- Hand-written (ent does not model triggers): after editing, `make migration-sums`.
+-- +goose Up
+-- +goose StatementBegin
+CREATE TRIGGER "audit_events_numbered" BEFORE INSERT ON "audit_events"
+WHEN NEW."id" <= 0 OR NEW."entity_id" = 0 OR NEW."actor_agency_id" = 0
+BEGIN
+  SELECT RAISE(ABORT, 'audit_events are numbered from 1, and name no id 0');
+END;
+-- +goose StatementEnd
+
+-- +goose Down
+DROP TRIGGER "audit_events_numbered";
