@@ -30,6 +30,11 @@ type Limits struct {
 	// MaxAliases bounds how many times one selection set may ask for the
 	// same field (under different aliases).
 	MaxAliases int
+	// MaxSameName bounds how many fields one selection set (its fragments
+	// included) answers under one name: validation compares every pair of
+	// them, so 2,000 fields under one name were 2 million comparisons, and
+	// a million errors when they differ.
+	MaxSameName int
 	// MaxFragments bounds the fragment definitions of a document, and
 	// MaxSpreads its fragment spreads.
 	MaxFragments, MaxSpreads int
@@ -67,6 +72,7 @@ func DefaultLimits() Limits {
 		MaxDepth:         20,
 		MaxFields:        2_000,
 		MaxAliases:       20,
+		MaxSameName:      50,
 		MaxFragments:     200,
 		MaxSpreads:       1_000,
 		MaxIntrospection: 2,

@@ -173,24 +173,29 @@ func TestCheckText(t *testing.T) {
 		var b strings.Builder
 		b.WriteString("{ viewer { ...F0 } }")
 		for i := range n {
-			b.WriteString(" fragment F" + itoa(i) + " on Viewer { subject ...F" + itoa(i+1) + " }")
+			b.WriteString(" fragment F" + itoa(i) + " on Viewer { ...F" + itoa(i+1) + " }")
 		}
 		return b.String() + " fragment F" + itoa(n) + " on Viewer { subject }"
 	}
+	// Each level asks for its parent twice, under one name (merged, so no
+	// alias): 2^levels fields once expanded, a few hundred bytes of text.
 	bomb := func(levels int) string {
 		var b strings.Builder
-		b.WriteString("{ viewer { ...B0 } }")
+		b.WriteString("{ viewer { agency { ...B0 } } }")
 		for i := range levels {
-			b.WriteString(" fragment B" + itoa(i) + " on Viewer { subject ...B" + itoa(i+1) + " ...B" + itoa(i+1) + " }")
+			b.WriteString(" fragment B" + itoa(i) + " on Agency { parent { ...B" + itoa(i+1) + " } parent { ...B" + itoa(i+1) + " } }")
 		}
-		return b.String() + " fragment B" + itoa(levels) + " on Viewer { subject }"
+		return b.String() + " fragment B" + itoa(levels) + " on Agency { code }"
 	}
 	for _, tc := range []struct {
 		name, query, limit string
 	}{
 		{"too many tokens", "{ " + strings.Repeat("__typename ", l.MaxTokens) + "}", "tokens"},
 		{"too many fragments", chain(l.MaxFragments + 1), "fragments"},
-		{"a fragment bomb", bomb(20), "fields"},
+		{"a fragment bomb", bomb(15), "fields"},
+		{"one name answered by too many fields", "{ " + strings.Repeat("x: __typename x: viewer { subject } ", l.MaxSameName/2+1) + "}", "sameName"},
+		{"one name answered by too many fields through fragments", "{ ...A ...A ...B } fragment A on Query { " + strings.Repeat("cases(first: 1) { totalCount } ", l.MaxSameName/3+1) +
+			"} fragment B on Query { ... on Query { cases(first: 2) { totalCount } } " + strings.Repeat("cases(first: 3) { totalCount } ", l.MaxSameName/3+1) + "}", "sameName"},
 		{"too many aliases of a field", "{ " + aliases(l.MaxAliases+1, "v%d: viewer { subject } ") + "}", "aliases"},
 		{"aliases of a field spread over inline fragments", "{ " + aliases(l.MaxAliases+1, "... on Query { v%d: viewer { subject } } ") + "}", "aliases"},
 		{"aliases of a field spread over named fragments", "{ ...A ...B } fragment A on Query { " + aliases(l.MaxAliases/2+1, "a%d: viewer { subject } ") +
@@ -223,7 +228,7 @@ func TestCheckText(t *testing.T) {
 	// (GraphQL merges them): many fragments each asking for a record's id,
 	// as a client of many components sends, are not aliases.
 	t.Run("one name many times is one field", func(t *testing.T) {
-		if err := cost.CheckText("{ "+strings.Repeat("... on Query { v: viewer { subject } } ", 3*l.MaxAliases)+"}", l); err != nil {
+		if err := cost.CheckText("{ "+strings.Repeat("... on Query { v: viewer { subject } } ", l.MaxSameName)+"}", l); err != nil {
 			t.Fatal(err)
 		}
 	})

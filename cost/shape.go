@@ -79,6 +79,9 @@ type shape struct {
 	// asks is, per fragment, the names it answers each field under in its
 	// own selection (see asked); nil while it is being counted.
 	asks map[string]answers
+	// answered is, per fragment, how many fields of its own selection
+	// answer under each name (see answeredIn); nil while being counted.
+	answered map[string]map[string]int
 }
 
 // expanded is the size of a selection set with its fragments expanded.
@@ -109,7 +112,22 @@ func (a answers) add(field, key string, l Limits) error {
 // scan counts the spreads of one selection set and checks its aliases,
 // without expanding fragments (each definition is scanned once).
 func (s *shape) scan(set ast.SelectionSet) error {
-	return s.scanInto(set, answers{})
+	return s.scanInto(set, answers{}, sameName{})
+}
+
+// sameName counts, per name, the fields a selection answers under it,
+// and refuses more than MaxSameName: validation compares each pair of
+// fields answered under one name, whether they are one field asked twice
+// or two that conflict (`x: a x: b`, `cases(first: 1) cases(first: 2)`).
+type sameName map[string]int
+
+func (n sameName) add(key string, count int, l Limits) error {
+	n[key] = saturatingAdd(n[key], count)
+	if n[key] > l.MaxSameName {
+		return tooComplex("sameName", n[key], l.MaxSameName,
+			fmt.Sprintf("More than %d fields are answered under the name %q in one selection; at most %d are allowed.", l.MaxSameName, key, l.MaxSameName))
+	}
+	return nil
 }
 
 // scanInto is scan with the fields of the selection set counted in names,
@@ -117,18 +135,21 @@ func (s *shape) scan(set ast.SelectionSet) error {
 // set's, and twenty aliases in each of many `... on Query { }`, or in each
 // of many named fragments spread side by side, are as many aliases of the
 // field (two reviews' findings: 900 mutations in one request).
-func (s *shape) scanInto(set ast.SelectionSet, names answers) error {
+func (s *shape) scanInto(set ast.SelectionSet, names answers, same sameName) error {
 	for _, sel := range set {
 		switch sel := sel.(type) {
 		case *ast.Field:
 			if err := names.add(sel.Name, responseKey(sel), s.limits); err != nil {
 				return err
 			}
+			if err := same.add(responseKey(sel), 1, s.limits); err != nil {
+				return err
+			}
 			if err := s.scan(sel.SelectionSet); err != nil {
 				return err
 			}
 		case *ast.InlineFragment:
-			if err := s.scanInto(sel.SelectionSet, names); err != nil {
+			if err := s.scanInto(sel.SelectionSet, names, same); err != nil {
 				return err
 			}
 		case *ast.FragmentSpread:
@@ -144,9 +165,51 @@ func (s *shape) scanInto(set ast.SelectionSet, names answers) error {
 					}
 				}
 			}
+			for key, n := range s.answeredIn(sel.Name) {
+				if err := same.add(key, n, s.limits); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// answeredIn is how many fields the fragment name answers under each name
+// in its own selection, its inline fragments and the fragments it spreads
+// included (each spread counting again). Each fragment is counted once; an
+// unknown or cyclic one (validation refuses both) adds nothing.
+func (s *shape) answeredIn(name string) map[string]int {
+	if n, ok := s.answered[name]; ok {
+		return n
+	}
+	def := s.doc.Fragments.ForName(name)
+	if def == nil {
+		return nil
+	}
+	if s.answered == nil {
+		s.answered = map[string]map[string]int{}
+	}
+	s.answered[name] = nil // a cycle back to name adds nothing
+	counts := map[string]int{}
+	var collect func(set ast.SelectionSet)
+	collect = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				counts[responseKey(sel)] = saturatingAdd(counts[responseKey(sel)], 1)
+			case *ast.InlineFragment:
+				collect(sel.SelectionSet)
+			case *ast.FragmentSpread:
+				for key, n := range s.answeredIn(sel.Name) {
+					counts[key] = saturatingAdd(counts[key], n)
+				}
+			}
+		}
+	}
+	collect(def.SelectionSet)
+	s.answered[name] = counts
+	return counts
 }
 
 // responseKey is the name a field is answered under: its alias, or else

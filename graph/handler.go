@@ -92,6 +92,8 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	documents := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(documents)
 	srv.SetParserTokenLimit(opts.Limits.MaxTokens)
+	srv.SetValidationRulesFn(validationRules)
+	srv.SetDisableSuggestion(true)
 	srv.Use(extension.Introspection{})
 	// Registered documents are looked up first, then costed like others.
 	srv.Use(trustedDocuments{docs: opts.TrustedDocuments})

@@ -10,6 +10,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/casegraph/casegraph/apperr"
@@ -264,4 +266,49 @@ func (l responseSizeLimit) InterceptResponse(ctx context.Context, next graphql.R
 		},
 	}}
 	return resp
+}
+
+// maxErrorsPerRule bounds the errors each validation rule reports about
+// one document: a client fixing a document reads the first few, and a
+// document of 2,000 fields could otherwise answer with millions.
+const maxErrorsPerRule = 10
+
+// validationRules are gqlparser's rules with two bounds on what validating
+// a document costs the server. No rule suggests names ("Did you mean"):
+// each suggestion compares the unknown name with every name of its type
+// letter by letter, so 2,000 unknown input fields of 480 letters in a
+// where filter took 2 s of CPU; a client finds the names in the schema.
+// And each rule reports at most maxErrorsPerRule errors. The rules keep
+// the names gqlgen looks for (it adds its own suggesting rules only where
+// none of that name is set: handler.SetDisableSuggestion(true) too).
+func validationRules() *rules.Rules {
+	withoutSuggestions := map[string]core.Rule{
+		rules.FieldsOnCorrectTypeRule.Name: rules.FieldsOnCorrectTypeRuleWithoutSuggestions,
+		rules.KnownArgumentNamesRule.Name:  rules.KnownArgumentNamesRuleWithoutSuggestions,
+		rules.KnownTypeNamesRule.Name:      rules.KnownTypeNamesRuleWithoutSuggestions,
+		rules.ScalarLeafsRule.Name:         rules.ScalarLeafsRuleWithoutSuggestions,
+		rules.ValuesOfCorrectTypeRule.Name: rules.ValuesOfCorrectTypeRuleWithoutSuggestions,
+	}
+	var bounded []core.Rule
+	for name, fn := range rules.NewDefaultRules().GetInner() {
+		rule := core.Rule{Name: name, RuleFunc: fn}
+		if quiet, ok := withoutSuggestions[name]; ok {
+			rule = quiet
+		}
+		bounded = append(bounded, core.Rule{Name: rule.Name, RuleFunc: reportingAtMost(maxErrorsPerRule, rule.RuleFunc)})
+	}
+	return rules.NewRules(bounded...)
+}
+
+// reportingAtMost is rule reporting at most n errors a document: gqlparser
+// calls a rule's function once for each document it validates.
+func reportingAtMost(n int, rule core.RuleFunc) core.RuleFunc {
+	return func(observers *core.Events, addError core.AddErrFunc) {
+		reported := 0
+		rule(observers, func(options ...core.ErrorOption) {
+			if reported++; reported <= n {
+				addError(options...)
+			}
+		})
+	}
 }
