@@ -97,7 +97,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	srv.Use(extension.Introspection{})
 	// Registered documents are looked up first, then costed like others.
 	srv.Use(trustedDocuments{docs: opts.TrustedDocuments})
-	limits := newRequestLimits(opts.Limits, documents)
+	limits := newRequestLimits(opts.Limits, documents, opts.MaxResponseBytes)
 	srv.Use(limits)
 	srv.Use(connectionArguments{})
 	// The panels of a dashboard that ask the same statistics table share
@@ -146,13 +146,19 @@ func newHandler(opts Options, audited bool) *handler.Server {
 // field middleware on every field of an answer (about 1,500 on the
 // dashboard page), each costing a closure and a few stack frames there, so
 // the steps every field needs share one: the field budget and the
-// request's end (requestLimits.admitField), then the marking of a
-// resolver's errors (markResolverErrors).
+// request's end (requestLimits.admitField), the marking of a resolver's
+// errors (markResolverErrors), then the count of its text against the
+// answer's size (fieldBudget.countText).
 func fieldMiddleware(limits *requestLimits) graphql.FieldMiddleware {
 	return func(ctx context.Context, next graphql.Resolver) (any, error) {
-		if err := limits.admitField(ctx); err != nil {
+		budget, err := limits.admitField(ctx)
+		if err != nil {
 			return nil, err
 		}
-		return markResolverErrors(ctx, next)
+		res, err := markResolverErrors(ctx, next)
+		if err == nil && !budget.countText(res) {
+			return nil, textOverflow
+		}
+		return res, err
 	}
 }

@@ -34,15 +34,19 @@ type requestLimits struct {
 	// capacity: the cost ceiling once for each CPU.
 	inFlight *semaphore.Weighted
 	capacity int64
+	// maxText bounds the bytes of text a query's fields resolve: the
+	// answer's limit (responseSizeLimit), reached while it is built.
+	maxText int64
 }
 
 // cheapCost is the cost under which an operation never waits for room:
 // a page of a few dozen records.
 const cheapCost = 2_000
 
-func newRequestLimits(l cost.Limits, documents graphql.Cache[*ast.QueryDocument]) *requestLimits {
+func newRequestLimits(l cost.Limits, documents graphql.Cache[*ast.QueryDocument], maxResponseBytes int) *requestLimits {
 	capacity := int64(l.MaxCost) * int64(runtime.GOMAXPROCS(0))
-	return &requestLimits{limits: l, documents: documents, inFlight: semaphore.NewWeighted(capacity), capacity: capacity}
+	return &requestLimits{limits: l, documents: documents, inFlight: semaphore.NewWeighted(capacity), capacity: capacity,
+		maxText: int64(maxResponseBytes)}
 }
 
 func (*requestLimits) ExtensionName() string { return "RequestLimits" }
@@ -80,7 +84,13 @@ func (l *requestLimits) MutateOperationContext(ctx context.Context, oc *graphql.
 		}
 	}
 	oc.Stats.SetExtension(costStatsKey, report.Cost)
-	oc.Stats.SetExtension(fieldBudgetKey, newFieldBudget(report.Cost))
+	b := newFieldBudget(report.Cost)
+	if !isMutation(oc) {
+		// A mutation's answer is sent whatever its size: its writes are
+		// made (responseSizeLimit).
+		b.maxText = l.maxText
+	}
+	oc.Stats.SetExtension(fieldBudgetKey, b)
 	return nil
 }
 
@@ -98,10 +108,47 @@ const (
 // error, so the answer stops growing. Every field also stops once the
 // request's context has ended (its deadline, or the client gone): gqlgen
 // checks the context only where a resolver does.
+//
+// It also counts the bytes of the texts the fields resolve, up to maxText
+// (0: not counted): the cost model counts values, not their length, so 20
+// pages of 100 victims' health notes of 80 KB built an answer of 160 MB,
+// and half a gigabyte of memory, before responseSizeLimit refused it. Past
+// maxText each further text is an error, and responseSizeLimit refuses
+// the answer as it would have.
 type fieldBudget struct {
 	resolved atomic.Int64
 	limit    int64
+	text     atomic.Int64
+	maxText  int64
 }
+
+// countText adds the bytes of a field's value, when it is text, and
+// reports whether the answer's texts are still within maxText.
+func (b *fieldBudget) countText(value any) bool {
+	if b == nil || b.maxText == 0 {
+		return true
+	}
+	n := 0
+	switch v := value.(type) {
+	case string:
+		n = len(v)
+	case *string:
+		if v != nil {
+			n = len(*v)
+		}
+	case []string:
+		for _, s := range v {
+			n += len(s)
+		}
+	default:
+		return true
+	}
+	return b.text.Add(int64(n)) <= b.maxText
+}
+
+// textOverflow is the error of a text past the answer's limit; the answer
+// is then refused whole (responseSizeLimit).
+var textOverflow = &apperr.Error{Code: apperr.TooComplex, Message: "The answer grew past its size limit."}
 
 // fieldSlack lets small operations resolve a few more fields than they cost.
 const fieldSlack = 1_000
@@ -112,27 +159,33 @@ func newFieldBudget(cost int) *fieldBudget {
 
 // admitField counts one more field against the operation's field budget
 // and refuses it once the budget is spent or the request has ended. It is
-// a step of the one field middleware (fieldMiddleware).
-func (l *requestLimits) admitField(ctx context.Context) error {
+// a step of the one field middleware (fieldMiddleware), which counts the
+// field's text against the budget it returns (nil when there is none).
+func (l *requestLimits) admitField(ctx context.Context) (*fieldBudget, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	// A field is always resolved within an operation.
 	oc := graphql.GetOperationContext(ctx)
 	b, ok := oc.Stats.GetExtension(fieldBudgetKey).(*fieldBudget)
 	if !ok {
-		return nil
+		return nil, nil
+	}
+	if b.maxText > 0 && b.text.Load() > b.maxText {
+		// The answer will be refused: nothing more of it is resolved
+		// (no resolver, no statement).
+		return nil, textOverflow
 	}
 	if n := b.resolved.Add(1); n > b.limit {
 		if l.underFixedCost(ctx, oc) {
 			// Under a field of fixed cost (the access matrix), computed
 			// whole in memory: its fields were paid for.
 			b.resolved.Add(-1)
-			return nil
+			return b, nil
 		}
-		return tooLarge(n, b.limit)
+		return nil, tooLarge(n, b.limit)
 	}
-	return nil
+	return b, nil
 }
 
 // underFixedCost reports whether the field of ctx lies under a root field
@@ -248,7 +301,18 @@ func (responseSizeLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (l responseSizeLimit) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
-	if resp == nil || len(resp.Data) <= l.maxBytes {
+	if resp == nil {
+		return resp
+	}
+	size := len(resp.Data)
+	if graphql.HasOperationContext(ctx) {
+		// The texts resolved went past the limit: the answer was stopped
+		// there, and is refused as one built whole would be.
+		if b, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(fieldBudgetKey).(*fieldBudget); ok && b.text.Load() > b.maxText && b.maxText > 0 {
+			size = max(size, int(b.text.Load()))
+		}
+	}
+	if size <= l.maxBytes {
 		return resp
 	}
 	if graphql.HasOperationContext(ctx) && isMutation(graphql.GetOperationContext(ctx)) {
@@ -257,10 +321,9 @@ func (l responseSizeLimit) InterceptResponse(ctx context.Context, next graphql.R
 		// bounded by the cost ceiling.
 		return resp
 	}
-	size := len(resp.Data)
 	resp.Data = nil
 	resp.Errors = gqlerror.List{{
-		Message: fmt.Sprintf("The answer would be %d bytes, over the limit of %d: ask for smaller pages or fewer fields.", size, l.maxBytes),
+		Message: fmt.Sprintf("The answer would be at least %d bytes, over the limit of %d: ask for smaller pages or fewer fields.", size, l.maxBytes),
 		Extensions: map[string]any{
 			"code": string(apperr.TooComplex), "limit": "responseBytes", "value": size, "maximum": l.maxBytes,
 		},

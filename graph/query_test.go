@@ -13,6 +13,7 @@ import (
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -240,6 +241,36 @@ func TestPageSizeLimits(t *testing.T) {
 	s.Do(t, token, `{ victims { totalCount edges { node { id } } } }`, nil).MustOK(t).Decode(t, &data)
 	if data.Victims.TotalCount <= 50 || len(data.Victims.Edges) != 50 {
 		t.Fatalf("an unbounded list should give the default page of 50 of %d, got %d", data.Victims.TotalCount, len(data.Victims.Edges))
+	}
+}
+
+// TestAnswerStopsAtItsSizeLimit: a query whose texts pass the answer's
+// size limit is refused as before (TOO_COMPLEX, responseBytes, no data),
+// and stops there: the cost model counts values, not their length, so an
+// answer of long texts was built whole (160 MB for 20 pages of health
+// notes) before it was refused. Nothing after the overflow is resolved:
+// the second root field sends no statement.
+func TestAnswerStopsAtItsSizeLimit(t *testing.T) {
+	db := testdb.SQLite(t)
+	seedDemo(t, db)
+	counted, n := testdb.CountingByKind(db)
+	s := testserver.Start(t, counted, testserver.Options{Config: server.Config{MaxResponseBytes: 1_000}})
+	token := s.Token(t, "onac", viewer.RoleCoordinator)
+	s.Do(t, token, `{ viewer { subject } }`, nil).MustOK(t) // loads the agency
+	ask := func(q string) (*testserver.Response, int64) {
+		n.All.Store(0)
+		return s.Do(t, token, q, nil), n.All.Load()
+	}
+	const long = `a: victims(first: 200) { edges { node { pseudonym } } }`
+	alone, aloneStatements := ask(`{ ` + long + ` }`)
+	both, bothStatements := ask(`{ ` + long + ` b: cases(first: 100) { edges { node { reference title } } } }`)
+	for _, r := range []*testserver.Response{alone, both} {
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "TOO_COMPLEX" || r.Errors[0].Extensions["limit"] != "responseBytes" || (len(r.Data) != 0 && string(r.Data) != "null") {
+			t.Fatalf("want the answer refused, TOO_COMPLEX on responseBytes, got %.400s", r.Body)
+		}
+	}
+	if bothStatements != aloneStatements {
+		t.Errorf("the field after the overflow sent %d statements (%d with it, %d without)", bothStatements-aloneStatements, bothStatements, aloneStatements)
 	}
 }
 
