@@ -13,8 +13,8 @@ import (
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/seed/demo"
+	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/viewer"
 )
 
