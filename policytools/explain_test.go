@@ -228,6 +228,7 @@ func TestExplainRefusesBadInput(t *testing.T) {
 	}{
 		{"no role", policytools.Question{Kind: court, Field: "Victim.legalName"}, "role", "role"},
 		{"unknown role", policytools.Question{Roles: roles("sheriff"), Kind: court, Field: "Victim.legalName"}, "role", `"sheriff"`},
+		{"a role twice", policytools.Question{Roles: roles(viewer.RoleJudge, viewer.RoleDPO, viewer.RoleJudge), Kind: court, Field: "Victim.legalName"}, "role", `"judge"`},
 		{"unknown kind", policytools.Question{Roles: judge, Kind: "MOON_COURT", Field: "Victim.legalName"}, "kind", `"MOON_COURT"`},
 		{"a family is not a kind", policytools.Question{Roles: judge, Kind: "court", Field: "Victim.legalName"}, "kind", `"court"`},
 		{"unknown field", policytools.Question{Roles: judge, Kind: court, Field: "Victim.shoeSize"}, "field", `"Victim.shoeSize"`},

@@ -53,7 +53,15 @@ func WhatIf(ctx context.Context, e *authz.Enforcer, add, remove []policies.Line)
 		return nil, err
 	}
 	touched := touchedBy(slices.Concat(add, remove))
-	return diffMatrices(matrixOf(before, touched), matrixOf(after, touched)), nil
+	was, err := matrixOf(ctx, before, touched)
+	if err != nil {
+		return nil, err
+	}
+	will, err := matrixOf(ctx, after, touched)
+	if err != nil {
+		return nil, err
+	}
+	return diffMatrices(was, will), nil
 }
 
 // MaxChangeLines is the most lines one policy change (or what-if) may add
