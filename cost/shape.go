@@ -76,12 +76,17 @@ type shape struct {
 	limits    Limits
 	spreads   int
 	fragments map[string]*expanded
-	// asks is, per fragment, the names it answers each field under in its
-	// own selection (see asked); nil while it is being counted.
-	asks map[string]answers
-	// answered is, per fragment, how many fields of its own selection
-	// answer under each name (see answeredIn); nil while being counted.
-	answered map[string]map[string]int
+	// asks is, per fragment, what its own selection adds to the one it
+	// is spread in (see asked); absent names while it is being counted.
+	asks map[string]fragmentAsks
+}
+
+// fragmentAsks is what a fragment's selection adds to the selection it is
+// spread in: the names it answers each field under, and how many fields
+// it answers under each name.
+type fragmentAsks struct {
+	names answers
+	same  sameName
 }
 
 // expanded is the size of a selection set with its fragments expanded.
@@ -158,14 +163,15 @@ func (s *shape) scanInto(set ast.SelectionSet, names answers, same sameName) err
 				return tooComplex("spreads", s.spreads, s.limits.MaxSpreads,
 					fmt.Sprintf("The document has more than %d fragment spreads.", s.limits.MaxSpreads))
 			}
-			for field, keys := range s.asked(sel.Name) {
+			asks := s.asked(sel.Name)
+			for field, keys := range asks.names {
 				for key := range keys {
 					if err := names.add(field, key, s.limits); err != nil {
 						return err
 					}
 				}
 			}
-			for key, n := range s.answeredIn(sel.Name) {
+			for key, n := range asks.same {
 				if err := same.add(key, n, s.limits); err != nil {
 					return err
 				}
@@ -173,43 +179,6 @@ func (s *shape) scanInto(set ast.SelectionSet, names answers, same sameName) err
 		}
 	}
 	return nil
-}
-
-// answeredIn is how many fields the fragment name answers under each name
-// in its own selection, its inline fragments and the fragments it spreads
-// included (each spread counting again). Each fragment is counted once; an
-// unknown or cyclic one (validation refuses both) adds nothing.
-func (s *shape) answeredIn(name string) map[string]int {
-	if n, ok := s.answered[name]; ok {
-		return n
-	}
-	def := s.doc.Fragments.ForName(name)
-	if def == nil {
-		return nil
-	}
-	if s.answered == nil {
-		s.answered = map[string]map[string]int{}
-	}
-	s.answered[name] = nil // a cycle back to name adds nothing
-	counts := map[string]int{}
-	var collect func(set ast.SelectionSet)
-	collect = func(set ast.SelectionSet) {
-		for _, sel := range set {
-			switch sel := sel.(type) {
-			case *ast.Field:
-				counts[responseKey(sel)] = saturatingAdd(counts[responseKey(sel)], 1)
-			case *ast.InlineFragment:
-				collect(sel.SelectionSet)
-			case *ast.FragmentSpread:
-				for key, n := range s.answeredIn(sel.Name) {
-					counts[key] = saturatingAdd(counts[key], n)
-				}
-			}
-		}
-	}
-	collect(def.SelectionSet)
-	s.answered[name] = counts
-	return counts
 }
 
 // responseKey is the name a field is answered under: its alias, or else
@@ -221,43 +190,49 @@ func responseKey(f *ast.Field) string {
 	return f.Name
 }
 
-// asked is the names the fragment name answers each field under in its own
-// selection, its inline fragments and the fragments it spreads included:
-// what spreading it adds to the selection it stands in. Each fragment is
+// asked is what the fragment name adds to the selection it is spread in:
+// the names it answers each field under, and how many fields it answers
+// under each name, in its own selection, its inline fragments and the
+// fragments it spreads (each spread counting again). Each fragment is
 // counted once; an unknown or cyclic one (validation refuses both) adds
 // nothing. Its names are at most the document's tokens.
-func (s *shape) asked(name string) answers {
+func (s *shape) asked(name string) fragmentAsks {
 	if a, ok := s.asks[name]; ok {
 		return a
 	}
 	def := s.doc.Fragments.ForName(name)
 	if def == nil {
-		return nil
+		return fragmentAsks{}
 	}
 	if s.asks == nil {
-		s.asks = map[string]answers{}
+		s.asks = map[string]fragmentAsks{}
 	}
-	s.asks[name] = nil // a cycle back to name adds nothing
-	a := answers{}
+	s.asks[name] = fragmentAsks{} // a cycle back to name adds nothing
+	a := fragmentAsks{names: answers{}, same: sameName{}}
+	answer := func(field, key string, n int) {
+		if a.names[field] == nil {
+			a.names[field] = map[string]bool{}
+		}
+		a.names[field][key] = true
+		a.same[key] = saturatingAdd(a.same[key], n)
+	}
 	var collect func(set ast.SelectionSet)
 	collect = func(set ast.SelectionSet) {
 		for _, sel := range set {
 			switch sel := sel.(type) {
 			case *ast.Field:
-				if a[sel.Name] == nil {
-					a[sel.Name] = map[string]bool{}
-				}
-				a[sel.Name][responseKey(sel)] = true
+				answer(sel.Name, responseKey(sel), 1)
 			case *ast.InlineFragment:
 				collect(sel.SelectionSet)
 			case *ast.FragmentSpread:
-				for field, keys := range s.asked(sel.Name) {
-					if a[field] == nil {
-						a[field] = map[string]bool{}
-					}
+				spread := s.asked(sel.Name)
+				for field, keys := range spread.names {
 					for key := range keys {
-						a[field][key] = true
+						answer(field, key, 0)
 					}
+				}
+				for key, n := range spread.same {
+					a.same[key] = saturatingAdd(a.same[key], n)
 				}
 			}
 		}
