@@ -90,9 +90,10 @@ func DefaultLimits() Limits {
 			// 11,000 cells): what it costs is building it.
 			"Query.accessMatrix": 5_000,
 			// A what-if builds the matrix twice, each cell a pass over the
-			// whole policy: a what-if of 500 lines touching every role took
-			// 7 s of CPU. At the ceiling, one runs per CPU at a time.
-			"Query.policyWhatIf": 25_000,
+			// whole policy (a what-if of 500 lines touching every role took
+			// 7 s of CPU): policytools.WhatIf also runs one per CPU at a
+			// time, and stops at the deadline.
+			"Query.policyWhatIf": 10_000,
 			// Verifying walks the whole audit trail: one a request.
 			"Query.verifyAuditTrail": 20_000,
 			// A statistics table is at most one grouped statement over a

@@ -138,7 +138,10 @@ func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 type requestRefusal struct {
 	status int
 	allow  string // the Allow header of a 405
-	err    *apperr.Error
+	// acceptEncoding is the Accept-Encoding header of a 415 for a content
+	// coding (RFC 9110, 12.5.3): the codings a body may be sent in.
+	acceptEncoding string
+	err            *apperr.Error
 }
 
 // refuse answers a refusal through the error presenter, like every other
@@ -148,6 +151,9 @@ func refuse(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecut
 	resp := exec.DispatchError(ctx, gqlerror.List{gqlerror.WrapIfUnwrapped(rf.err)})
 	if rf.allow != "" {
 		w.Header().Set("Allow", rf.allow)
+	}
+	if rf.acceptEncoding != "" {
+		w.Header().Set("Accept-Encoding", rf.acceptEncoding)
 	}
 	writeResponse(w, answer, rf.status, &requestErrorResponse{Errors: resp.Errors, Extensions: resp.Extensions})
 }
@@ -299,7 +305,7 @@ func checkContentEncoding(codings []string) *requestRefusal {
 	for _, header := range codings {
 		for _, c := range strings.Split(header, ",") {
 			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
-				return &requestRefusal{status: http.StatusUnsupportedMediaType,
+				return &requestRefusal{status: http.StatusUnsupportedMediaType, acceptEncoding: "identity",
 					err: apperr.Errorf(apperr.UnsupportedMediaType, "A POST to /graphql must send its application/json body uncompressed, not with Content-Encoding %q.", truncate(c, 30))}
 			}
 		}

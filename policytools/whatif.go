@@ -3,9 +3,12 @@ package policytools
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"golang.org/x/sync/semaphore"
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/authz"
@@ -35,7 +38,15 @@ type CellChange struct {
 // if another server changed the policy since e last reloaded.
 //
 // It refuses what Change refuses, with the same check (nextPolicy).
+//
+// What-ifs run one per CPU at a time (whatIfsRunning), each until ctx is
+// done: over a large policy the two matrices take seconds of CPU, and
+// more at once than there are CPUs only slow every request down.
 func WhatIf(ctx context.Context, e *authz.Enforcer, add, remove []policies.Line) ([]CellChange, error) {
+	if err := whatIfsRunning.Acquire(ctx, 1); err != nil {
+		return nil, err
+	}
+	defer whatIfsRunning.Release(1)
 	current, err := e.Lines(ctx)
 	if err != nil {
 		return nil, err
@@ -63,6 +74,9 @@ func WhatIf(ctx context.Context, e *authz.Enforcer, add, remove []policies.Line)
 	}
 	return diffMatrices(was, will), nil
 }
+
+// whatIfsRunning holds a slot for each what-if running: one per CPU.
+var whatIfsRunning = semaphore.NewWeighted(int64(runtime.GOMAXPROCS(0)))
 
 // MaxChangeLines is the most lines one policy change (or what-if) may add
 // and remove together: about the size of the whole policy. A larger one

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -353,5 +354,25 @@ func TestWhatIfStopsAtTheDeadline(t *testing.T) {
 	defer cancel()
 	if _, err := policytools.WhatIf(ctx, e, add, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("a what-if of %v given %v: err = %v, want the deadline's", whole, whole/10, err)
+	}
+}
+
+// TestWhatIfWaitsForASlot: what-ifs run one per CPU at a time; with every
+// slot taken, one waits, and gives up at its deadline.
+func TestWhatIfWaitsForASlot(t *testing.T) {
+	e, _ := newPolicyEnforcer(t)
+	add := []policies.Line{line(t, "p, judge, court, Victim.phone, read, on_case")}
+	slots := int64(runtime.GOMAXPROCS(0))
+	if err := policytools.WhatIfsRunning.Acquire(context.Background(), slots); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := policytools.WhatIf(ctx, e, add, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("with every slot taken: err = %v, want the deadline's", err)
+	}
+	policytools.WhatIfsRunning.Release(slots)
+	if _, err := policytools.WhatIf(context.Background(), e, add, nil); err != nil {
+		t.Errorf("with the slots free: %v", err)
 	}
 }

@@ -291,8 +291,8 @@ func TestCompressedBodyRefused(t *testing.T) {
 		if r.Status != tc.status {
 			t.Errorf("Content-Encoding %s: status %d, want %d:\n%s", tc.encoding, r.Status, tc.status, r.Body)
 		}
-		if tc.status != http.StatusOK && (len(r.Errors) != 1 || r.code(0) != "UNSUPPORTED_MEDIA_TYPE" || !strings.Contains(r.Errors[0].Message, "uncompressed")) {
-			t.Errorf("Content-Encoding %s: want one UNSUPPORTED_MEDIA_TYPE saying to send it uncompressed:\n%s", tc.encoding, r.Body)
+		if tc.status != http.StatusOK && (len(r.Errors) != 1 || r.code(0) != "UNSUPPORTED_MEDIA_TYPE" || !strings.Contains(r.Errors[0].Message, "uncompressed") || r.Header.Get("Accept-Encoding") != "identity") {
+			t.Errorf("Content-Encoding %s: want one UNSUPPORTED_MEDIA_TYPE saying to send it uncompressed, and Accept-Encoding: identity:\n%s", tc.encoding, r.Body)
 		}
 	}
 }
