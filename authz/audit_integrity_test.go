@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -234,6 +235,11 @@ func TestVerifyAuditTrailThroughGraphQL(t *testing.T) {
 		}
 		if got := withAnchor(t, 2, last); got.Valid || deref(got.BrokenAt) != int64(2) {
 			t.Errorf("an anchor with another hash: %+v, want broken at 2", got)
+		}
+		// The chain's numbers are 64-bit: an anchor past 2^31 is read (and
+		// here lies past the end), not refused as an Int of 32 bits.
+		if got := withAnchor(t, 3_000_000_000, last); got.Valid || got.Problem == nil || !strings.Contains(*got.Problem, "3000000000") {
+			t.Errorf("an anchor numbered past 2^31: %+v, want it read and past the end", got)
 		}
 		if r := e.do(t, dpo, `{ verifyAuditTrail(anchors: [{seq: 0, hash: "x"}]) { valid } }`, nil); !slices.Equal(r.Codes(), []string{"BAD_USER_INPUT"}) {
 			t.Errorf("a malformed anchor: %s", r.Body)

@@ -117,11 +117,11 @@ func (r *Resolver) auditFilter(ctx context.Context, w *AuditTrailFilter) (audit.
 }
 
 // verifyAuditTrail walks the chain for a caller @allowed to.
-func (r *Resolver) verifyAuditTrail(ctx context.Context, anchors []*AuditAnchor) (*audit.Verification, error) {
+func (r *Resolver) verifyAuditTrail(ctx context.Context, anchors []*audit.Anchor) (*audit.Verification, error) {
 	as := make([]audit.Anchor, len(anchors))
 	for i, a := range anchors {
 		var ok bool
-		if as[i], ok = audit.NewAnchor(int64(a.Seq), a.Hash); !ok {
+		if as[i], ok = audit.NewAnchor(a.Seq, a.Hash); !ok {
 			return nil, apperr.InvalidField("anchors", "An anchor is an event's seq (from 1) and its 64-character hash.")
 		}
 	}

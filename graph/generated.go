@@ -528,7 +528,7 @@ type ComplexityRoot struct {
 		Referrals              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder, where *ent.ReferralWhereInput) int
 		Suspects               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder, where *ent.SuspectWhereInput) int
 		TrialRequestStatistics func(childComplexity int, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) int
-		VerifyAuditTrail       func(childComplexity int, anchors []*AuditAnchor) int
+		VerifyAuditTrail       func(childComplexity int, anchors []*audit.Anchor) int
 		VictimStatistics       func(childComplexity int, groupBy []VictimDimension, period *StatisticsPeriod, where *VictimStatisticsFilter) int
 		VictimSupport          func(childComplexity int, service *domain.ServiceKind, period *StatisticsPeriod, from *string, to *string) int
 		Victims                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) int
@@ -797,7 +797,7 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*Viewer, error)
 	PolicyLines(ctx context.Context) ([][]string, error)
 	AuditEvents(ctx context.Context, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst *bool) (*AuditEventConnection, error)
-	VerifyAuditTrail(ctx context.Context, anchors []*AuditAnchor) (*audit.Verification, error)
+	VerifyAuditTrail(ctx context.Context, anchors []*audit.Anchor) (*audit.Verification, error)
 	AccessMatrix(ctx context.Context) (*policytools.Matrix, error)
 	ExplainAccess(ctx context.Context, question AccessQuestion) (*policytools.Explanation, error)
 	PolicyWhatIf(ctx context.Context, add [][]string, remove [][]string) ([]*policytools.CellChange, error)
@@ -3221,7 +3221,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.VerifyAuditTrail(childComplexity, args["anchors"].([]*AuditAnchor)), true
+		return e.ComplexityRoot.Query.VerifyAuditTrail(childComplexity, args["anchors"].([]*audit.Anchor)), true
 	case "Query.victimStatistics":
 		if e.ComplexityRoot.Query.VictimStatistics == nil {
 			break
@@ -8491,8 +8491,8 @@ func (ec *executionContext) field_Query_verifyAuditTrail_args(ctx context.Contex
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "anchors",
-		func(ctx context.Context, v any) ([]*AuditAnchor, error) {
-			return ec.unmarshalOAuditAnchor2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAuditAnchorᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*audit.Anchor, error) {
+			return ec.unmarshalOAuditAnchor2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauditᚐAnchorᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -18092,7 +18092,7 @@ func (ec *executionContext) _Query_verifyAuditTrail(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().VerifyAuditTrail(ctx, fc.Args["anchors"].([]*AuditAnchor))
+			return ec.Resolvers.Query().VerifyAuditTrail(ctx, fc.Args["anchors"].([]*audit.Anchor))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -24383,8 +24383,8 @@ func UnmarshalAgencyWhereInput(ctx context.Context, raw any) (ent.AgencyWhereInp
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputAuditAnchor(ctx context.Context, obj any) (AuditAnchor, error) {
-	var it AuditAnchor
+func (ec *executionContext) unmarshalInputAuditAnchor(ctx context.Context, obj any) (audit.Anchor, error) {
+	var it audit.Anchor
 	if obj == nil {
 		return it, nil
 	}
@@ -24403,7 +24403,7 @@ func (ec *executionContext) unmarshalInputAuditAnchor(ctx context.Context, obj a
 		switch k {
 		case "seq":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seq"))
-			data, err := ec.unmarshalNInt2int(ctx, v)
+			data, err := ec.unmarshalNInt2int64(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -24426,8 +24426,8 @@ func (ec *executionContext) unmarshalInputAuditAnchor(ctx context.Context, obj a
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalAuditAnchor(ctx context.Context, raw any) (AuditAnchor, error) {
-	var out AuditAnchor
+func UnmarshalAuditAnchor(ctx context.Context, raw any) (audit.Anchor, error) {
+	var out audit.Anchor
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditAnchor", raw, &out)
 	return out, err
 }
@@ -37431,7 +37431,7 @@ func (ec *executionContext) marshalNArticleCount2ᚖgithubᚗcomᚋcasegraphᚋc
 	return ec._ArticleCount(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAuditAnchor2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAuditAnchor(ctx context.Context, v any) (*AuditAnchor, error) {
+func (ec *executionContext) unmarshalNAuditAnchor2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauditᚐAnchor(ctx context.Context, v any) (*audit.Anchor, error) {
 	res, err := ec.unmarshalInputAuditAnchor(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -39285,16 +39285,16 @@ func (ec *executionContext) marshalOArticle2ᚖgithubᚗcomᚋcasegraphᚋcasegr
 	return v
 }
 
-func (ec *executionContext) unmarshalOAuditAnchor2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAuditAnchorᚄ(ctx context.Context, v any) ([]*AuditAnchor, error) {
+func (ec *executionContext) unmarshalOAuditAnchor2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauditᚐAnchorᚄ(ctx context.Context, v any) ([]*audit.Anchor, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*AuditAnchor, len(vSlice))
+	res := make([]*audit.Anchor, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNAuditAnchor2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAuditAnchor(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNAuditAnchor2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauditᚐAnchor(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}

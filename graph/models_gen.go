@@ -36,12 +36,6 @@ type ArticleCount struct {
 	Count   int            `json:"count"`
 }
 
-// An event's number and hash, kept outside CaseGraph from an earlier verification.
-type AuditAnchor struct {
-	Seq  int    `json:"seq"`
-	Hash string `json:"hash"`
-}
-
 type AuditEventConnection struct {
 	Edges    []*AuditEventEdge     `json:"edges"`
 	PageInfo *entgql.PageInfo[int] `json:"pageInfo"`

@@ -217,7 +217,7 @@ func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *entg
 }
 
 // VerifyAuditTrail is the resolver for the verifyAuditTrail field.
-func (r *queryResolver) VerifyAuditTrail(ctx context.Context, anchors []*AuditAnchor) (*audit.Verification, error) {
+func (r *queryResolver) VerifyAuditTrail(ctx context.Context, anchors []*audit.Anchor) (*audit.Verification, error) {
 	return r.verifyAuditTrail(ctx, anchors)
 }
 
