@@ -30,11 +30,12 @@ type Limits struct {
 	// MaxAliases bounds how many times one selection set may ask for the
 	// same field (under different aliases).
 	MaxAliases int
-	// MaxSameName bounds how many fields one selection set (its fragments
-	// included) answers under one name: validation compares every pair of
-	// them, so 2,000 fields under one name were 2 million comparisons, and
-	// a million errors when they differ.
-	MaxSameName int
+	// MaxFieldPairs bounds the pairs of fields validation compares: those
+	// answered under one name in one selection, once fields of one name
+	// are merged with their sub-selections as validation merges them.
+	// 2,000 fields under one name were 2 million comparisons, and a million
+	// errors when they differed.
+	MaxFieldPairs int
 	// MaxFragments bounds the fragment definitions of a document, and
 	// MaxSpreads its fragment spreads.
 	MaxFragments, MaxSpreads int
@@ -72,7 +73,7 @@ func DefaultLimits() Limits {
 		MaxDepth:         20,
 		MaxFields:        2_000,
 		MaxAliases:       20,
-		MaxSameName:      50,
+		MaxFieldPairs:    50_000,
 		MaxFragments:     200,
 		MaxSpreads:       1_000,
 		MaxIntrospection: 2,

@@ -193,9 +193,14 @@ func TestCheckText(t *testing.T) {
 		{"too many tokens", "{ " + strings.Repeat("__typename ", l.MaxTokens) + "}", "tokens"},
 		{"too many fragments", chain(l.MaxFragments + 1), "fragments"},
 		{"a fragment bomb", bomb(15), "fields"},
-		{"one name answered by too many fields", "{ " + strings.Repeat("x: __typename x: viewer { subject } ", l.MaxSameName/2+1) + "}", "sameName"},
-		{"one name answered by too many fields through fragments", "{ ...A ...A ...B } fragment A on Query { " + strings.Repeat("cases(first: 1) { totalCount } ", l.MaxSameName/3+1) +
-			"} fragment B on Query { ... on Query { cases(first: 2) { totalCount } } " + strings.Repeat("cases(first: 3) { totalCount } ", l.MaxSameName/3+1) + "}", "sameName"},
+		// 400 fields under one name: 79,800 pairs (at most 2,000 fields,
+		// 2 million pairs, were 29 KB of text).
+		{"one name answered by many fields", "{ " + strings.Repeat("x: __typename x: viewer { subject } ", 200) + "}", "fieldPairs"},
+		{"one name answered by many fields through fragments", "{ ...A ...A ...B } fragment A on Query { " + strings.Repeat("cases(first: 1) { totalCount } ", 130) +
+			"} fragment B on Query { ... on Query { cases(first: 2) { totalCount } } " + strings.Repeat("cases(first: 3) { totalCount } ", 130) + "}", "fieldPairs"},
+		// Validation merges the sub-selections of the fields of one name:
+		// 39 times 49 fields under b are 1,911 under b in one selection.
+		{"fields of one name under fields of one name", "{ " + strings.Repeat("a: viewer { "+strings.Repeat("b: subject b: roles ", 24)+"b: subject } ", 39) + "}", "fieldPairs"},
 		{"too many aliases of a field", "{ " + aliases(l.MaxAliases+1, "v%d: viewer { subject } ") + "}", "aliases"},
 		{"aliases of a field spread over inline fragments", "{ " + aliases(l.MaxAliases+1, "... on Query { v%d: viewer { subject } } ") + "}", "aliases"},
 		{"aliases of a field spread over named fragments", "{ ...A ...B } fragment A on Query { " + aliases(l.MaxAliases/2+1, "a%d: viewer { subject } ") +
@@ -228,7 +233,24 @@ func TestCheckText(t *testing.T) {
 	// (GraphQL merges them): many fragments each asking for a record's id,
 	// as a client of many components sends, are not aliases.
 	t.Run("one name many times is one field", func(t *testing.T) {
-		if err := cost.CheckText("{ "+strings.Repeat("... on Query { v: viewer { subject } } ", l.MaxSameName)+"}", l); err != nil {
+		if err := cost.CheckText("{ "+strings.Repeat("... on Query { v: viewer { subject } } ", 3*l.MaxAliases)+"}", l); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// Relay and Apollo add id and __typename to every fragment: a page
+	// spreading 150 fragments on one object (22,350 pairs) is a client's
+	// ordinary document.
+	t.Run("a page of many fragments", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("query Page { cases(first: 2) { edges { node { id")
+		for i := range 150 {
+			fmt.Fprintf(&b, " ...C%d", i)
+		}
+		b.WriteString(" } } } }")
+		for i := range 150 {
+			fmt.Fprintf(&b, " fragment C%d on Case { id __typename }", i)
+		}
+		if err := cost.CheckText(b.String(), l); err != nil {
 			t.Fatal(err)
 		}
 	})
