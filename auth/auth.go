@@ -121,6 +121,23 @@ var reasons = []error{
 	ErrLifetime, ErrUnknownAgency, ErrUnavailable, ErrInvalidToken,
 }
 
+// SignatureVerified reports whether a refusal for reason came after the
+// token's signature verified with a trusted key: its claims were refused
+// (expired or not yet valid, another issuer or audience, a claim missing
+// or invalid, too long a lifetime, an agency unknown here). Both
+// verifiers check the signature before the claims (golang-jwt's parser;
+// the OIDC verifier reads the claims only from a verified token). A
+// refusal before that (no token, a malformed one, a forged signature) is
+// something anyone can send for free.
+func SignatureVerified(reason error) bool {
+	for _, r := range []error{ErrExpired, ErrNotYetValid, ErrIssuer, ErrAudience, ErrClaims, ErrLifetime, ErrUnknownAgency} {
+		if errors.Is(reason, r) {
+			return true
+		}
+	}
+	return false
+}
+
 // Reason returns the reason error that err wraps (ErrExpired, …), or
 // ErrInvalidToken when err wraps none. It returns nil for a nil err.
 func Reason(err error) error {

@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -274,13 +276,21 @@ func TestAuditEventContent(t *testing.T) {
 			}
 		})
 
+		// A token a trusted key signed, refused for its claims: someone
+		// who holds one tried it. (A forged or malformed token, which
+		// anyone can send, is logged, not recorded:
+		// TestAuthenticationRefusals.)
 		t.Run("RefusedToken", func(t *testing.T) {
 			req, err := http.NewRequest(http.MethodPost, e.s.URL+"/graphql", strings.NewReader(`{"query":"{ viewer { subject } }"}`))
 			if err != nil {
 				t.Fatal(err)
 			}
+			expired := testserver.DevClaims("police-tirane", "investigator")
+			expired["iat"] = time.Now().Add(-3 * time.Hour).Unix()
+			expired["nbf"] = time.Now().Add(-3 * time.Hour).Unix()
+			expired["exp"] = time.Now().Add(-2 * time.Hour).Unix()
 			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer not-a-token")
+			req.Header.Set("Authorization", "Bearer "+testserver.Sign(t, e.s.Key, expired))
 			r := e.s.Send(t, req)
 			if r.Status != http.StatusUnauthorized {
 				t.Fatalf("status %d", r.Status)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/internal/testdb"
@@ -165,8 +166,12 @@ func TestTrustedProxies(t *testing.T) {
 		t.Errorf("203.0.113.1's third request: status %d, want 429", r.Status)
 	}
 	// A refused token is recorded with the client's address, not the
-	// balancer's; the forged left-most hop is ignored.
-	req := post(t, s.URL, "not-a-token", `{ viewer { subject } }`, nil)
+	// balancer's; the forged left-most hop is ignored. (Signed, so that
+	// its refusal is recorded at all.)
+	expired := devClaims("police-tirane", "investigator")
+	expired["exp"] = time.Now().Add(-2 * time.Hour).Unix()
+	expired["iat"] = time.Now().Add(-3 * time.Hour).Unix()
+	req := post(t, s.URL, sign(t, s.Key, expired), `{ viewer { subject } }`, nil)
 	req.Header.Set("X-Forwarded-For", "192.0.2.66, 203.0.113.3")
 	r := send(t, req)
 	events, err := audit.Query(context.Background(), db.Client, audit.Scope{All: true},
