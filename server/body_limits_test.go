@@ -127,6 +127,14 @@ func TestRateLimit(t *testing.T) {
 	if r := send(t, spoof); r.Status != http.StatusTooManyRequests {
 		t.Errorf("a spoofed forwarding header escapes the limit: status %d", r.Status)
 	}
+	// Over its limit, a client's body is not read: a body too large is
+	// told 429, not 413 (the megabyte is not taken into memory first).
+	large := post(t, s.URL, token, `{ viewer { subject } }`, nil)
+	large.Body = io.NopCloser(strings.NewReader(strings.Repeat(" ", 2<<20)))
+	large.ContentLength = 2 << 20
+	if r := send(t, large); r.Status != http.StatusTooManyRequests {
+		t.Errorf("a body too large from a client over its limit: status %d, want 429", r.Status)
+	}
 	// Probes are not limited.
 	if r := send(t, get(t, s.URL, "/healthz")); r.Status != http.StatusOK {
 		t.Errorf("/healthz after the limit: status %d", r.Status)

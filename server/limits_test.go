@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -299,5 +302,77 @@ func TestAuditEventsSpendTheBudget(t *testing.T) {
 	}
 	if answered == 0 {
 		t.Error("not even the first request was answered")
+	}
+}
+
+// TestConnectionsPerAddress: one client address holds at most
+// MaxConnsPerAddress connections open; another is closed at once, and a
+// slot freed lets the next in. One client holding 20,000 idle keep-alive
+// connections used up the server's file descriptors, and every other
+// client's connection failed (a helper's hunt).
+func TestConnectionsPerAddress(t *testing.T) {
+	l := startListening(t, time.Second, server.Config{MaxConnsPerAddress: 2})
+	// open sends a request on a new connection and reports the status
+	// line it read (or the error), leaving the connection open.
+	open := func() (net.Conn, string) {
+		c, err := net.Dial("tcp", l.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if err := c.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			return c, err.Error()
+		}
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err != nil {
+			return c, err.Error()
+		}
+		return c, strings.TrimSpace(line)
+	}
+	first, status := open()
+	if status != "HTTP/1.1 200 OK" {
+		t.Fatalf("the first connection: %q", status)
+	}
+	if _, status := open(); status != "HTTP/1.1 200 OK" {
+		t.Fatalf("the second connection: %q", status)
+	}
+	if _, status := open(); strings.HasPrefix(status, "HTTP/") {
+		t.Errorf("a third connection from the address was served: %q", status)
+	}
+	first.Close()
+	// The slot comes back once the server has seen the close.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, status := open()
+		if status == "HTTP/1.1 200 OK" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a connection after one closed: %q", status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestHeadersBounded: a request's headers are bounded well under Go's
+// default megabyte (each is held in memory before any check).
+func TestHeadersBounded(t *testing.T) {
+	l := startListening(t, time.Second)
+	req, err := http.NewRequest(http.MethodGet, "http://"+l.addr+"/healthz", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Go reads 4 KB past the bound before it refuses.
+	req.Header.Set("X-Pad", strings.Repeat("a", server.MaxHeaderBytes+8<<10))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("headers over %d bytes: status %d, want 431", server.MaxHeaderBytes, res.StatusCode)
 	}
 }

@@ -152,8 +152,9 @@ func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	return serveUntilDone(ctx, hs, ln, 5*time.Second)
+	return serveUntilDone(ctx, hs, s.limitConnections(ln), 5*time.Second)
 }

@@ -54,6 +54,10 @@ type Config struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For names
 	// the client (for rate limits and the audit trail); none: ignored.
 	TrustedProxies []netip.Prefix
+	// MaxConns bounds the connections ListenAndServe holds open, and
+	// MaxConnsPerAddress those of one client address (trusted proxies
+	// exempt); 0 means DefaultMaxConns, DefaultMaxConnsPerAddress.
+	MaxConns, MaxConnsPerAddress int
 	// RequestTimeout bounds one GraphQL request's work; 0 means
 	// DefaultRequestTimeout.
 	RequestTimeout time.Duration
@@ -139,13 +143,15 @@ func (s *Server) routes() http.Handler {
 		StatisticsCache: s.cfg.StatisticsCache, StatisticsEditions: statistics.NewEditions(s.cfg.DB.Client, s.cfg.DB.Dialect)})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Compress(5))
-		r.Use(s.limitBody)
+		// The rate limit before the body is read: a client already over
+		// its limit had its megabyte read into memory all the same.
 		if s.cfg.RateLimit > 0 {
 			r.Use(httprate.LimitBy(s.cfg.RateLimit, time.Minute, addressKey,
 				httprate.WithLimitHandler(func(w http.ResponseWriter, _ *http.Request) {
 					writeGraphQLError(w, http.StatusTooManyRequests, apperr.RateLimited, "Too many requests; slow down and retry.")
 				})))
 		}
+		r.Use(s.limitBody)
 		r.Use(withDeadline(s.cfg.RequestTimeout))
 		r.Use(withPoolShare(s.cfg.DB))
 		r.Use(auth.Middleware(s.cfg.Verifier, s.resolveAgency, s.cfg.Logger, auth.WithRefusalHook(s.auditRefusal)))
@@ -280,10 +286,11 @@ func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	err := serveUntilDone(ctx, hs, ln, grace)
+	err := serveUntilDone(ctx, hs, s.limitConnections(ln), grace)
 	closeCtx, cancel := context.WithTimeout(context.Background(), auditDrainTimeout)
 	defer cancel()
 	if cerr := s.cfg.Audit.Close(closeCtx); cerr != nil {
@@ -292,6 +299,12 @@ func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time
 	}
 	return err
 }
+
+// MaxHeaderBytes bounds a request's headers (Go's default is 1 MB, held
+// in memory before any check: 500 connections trickling a megabyte of one
+// header took the server to a gigabyte). A request's own are about a
+// kilobyte; a bearer token a few.
+const MaxHeaderBytes = 64 << 10
 
 // auditDrainTimeout bounds the wait for the audit writes queued when the
 // server stops: longer than one batch may take (audit.Writer).

@@ -52,6 +52,8 @@ CASEGRAPH_RATE_LIMIT (requests a minute per client address, default 1200;
 0 turns every rate limit off), CASEGRAPH_COST_LIMIT (cost a minute per
 principal, default 1000000; four times that per address),
 CASEGRAPH_MAX_COST (cost ceiling of one operation, default 25000),
+CASEGRAPH_MAX_CONNS and CASEGRAPH_MAX_CONNS_PER_ADDRESS (connections held
+open at once, in all and per client address; default 8192 and 256),
 CASEGRAPH_REQUEST_TIMEOUT (default 5s), CASEGRAPH_TRUSTED_DOCUMENTS (a
 manifest of the only GraphQL documents served; default: any),
 CASEGRAPH_TRUSTED_PROXIES (load balancers whose X-Forwarded-For names the
@@ -127,6 +129,10 @@ type config struct {
 	OIDCIssuer   string
 	OIDCAudience string
 	RateLimit    int
+	// MaxConns and MaxConnsPerAddress bound the connections held open
+	// (CASEGRAPH_MAX_CONNS, CASEGRAPH_MAX_CONNS_PER_ADDRESS); 0: the
+	// server's defaults.
+	MaxConns, MaxConnsPerAddress int
 	// CostLimit is the cost a principal may spend a minute
 	// (CASEGRAPH_COST_LIMIT); off when RateLimit is 0.
 	CostLimit int
@@ -203,6 +209,16 @@ func configFromEnv() (config, error) {
 	if v := os.Getenv("CASEGRAPH_COST_LIMIT"); v != "" {
 		if _, err := fmt.Sscan(v, &c.CostLimit); err != nil || c.CostLimit < 0 {
 			return c, fmt.Errorf("CASEGRAPH_COST_LIMIT must be a cost a minute per principal (0: no limit)")
+		}
+	}
+	for _, n := range []struct {
+		env  string
+		into *int
+	}{{"CASEGRAPH_MAX_CONNS", &c.MaxConns}, {"CASEGRAPH_MAX_CONNS_PER_ADDRESS", &c.MaxConnsPerAddress}} {
+		if v := os.Getenv(n.env); v != "" {
+			if _, err := fmt.Sscan(v, n.into); err != nil || *n.into < 1 {
+				return c, fmt.Errorf("%s must be a positive number of connections", n.env)
+			}
 		}
 	}
 	if v := os.Getenv("CASEGRAPH_MAX_COST"); v != "" {
