@@ -1,6 +1,7 @@
 package graphiql_test
 
 import (
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -178,6 +179,28 @@ func TestAssets(t *testing.T) {
 			res3, _ := get(t, h, http.MethodGet, "/graphiql/"+tc.name, http.Header{"If-None-Match": {etag}})
 			if res3.StatusCode != http.StatusNotModified {
 				t.Errorf("If-None-Match: status %d, want 304", res3.StatusCode)
+			}
+
+			// Compressed when asked (the file compressed once, at start),
+			// with an ETag of its own; not when gzip is refused.
+			for _, accept := range []string{"gzip", "br;q=1.0, gzip;q=0.8", "GZIP"} {
+				res4, zipped := get(t, h, http.MethodGet, "/graphiql/"+tc.name, http.Header{"Accept-Encoding": {accept}})
+				if res4.Header.Get("Content-Encoding") != "gzip" || res4.Header.Get("ETag") == etag || !strings.Contains(res4.Header.Get("Vary"), "Accept-Encoding") {
+					t.Fatalf("Accept-Encoding %s: Content-Encoding %q, ETag %q, Vary %q", accept, res4.Header.Get("Content-Encoding"), res4.Header.Get("ETag"), res4.Header.Get("Vary"))
+				}
+				zr, err := gzip.NewReader(strings.NewReader(zipped))
+				if err != nil {
+					t.Fatal(err)
+				}
+				unzipped, err := io.ReadAll(zr)
+				if err != nil || string(unzipped) != body || len(zipped) >= len(body) {
+					t.Errorf("Accept-Encoding %s: %d bytes that unzip (%v) to the file: %v", accept, len(zipped), err, string(unzipped) == body)
+				}
+			}
+			for _, accept := range []string{"identity", "gzip;q=0", "br"} {
+				if res5, plain := get(t, h, http.MethodGet, "/graphiql/"+tc.name, http.Header{"Accept-Encoding": {accept}}); res5.Header.Get("Content-Encoding") != "" || plain != body {
+					t.Errorf("Accept-Encoding %s: Content-Encoding %q", accept, res5.Header.Get("Content-Encoding"))
+				}
 			}
 		})
 	}
