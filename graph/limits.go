@@ -118,8 +118,10 @@ const (
 type fieldBudget struct {
 	resolved atomic.Int64
 	limit    int64
-	text     atomic.Int64
-	maxText  int64
+	// introspected counts the fields of introspection past limit.
+	introspected atomic.Int64
+	text         atomic.Int64
+	maxText      int64
 }
 
 // countText adds the bytes of a field's value, when it is text, and
@@ -177,40 +179,70 @@ func (l *requestLimits) admitField(ctx context.Context) (*fieldBudget, error) {
 		return nil, textOverflow
 	}
 	if n := b.resolved.Add(1); n > b.limit {
-		if l.underFixedCost(ctx, oc) {
+		switch l.rootOf(ctx, oc) {
+		case rootFixedCost:
 			// Under a field of fixed cost (the access matrix), computed
 			// whole in memory: its fields were paid for.
 			b.resolved.Add(-1)
 			return b, nil
+		case rootIntrospection:
+			if b.introspected.Add(1) <= introspectionFields {
+				b.resolved.Add(-1)
+				return b, nil
+			}
 		}
 		return nil, tooLarge(n, b.limit)
 	}
 	return b, nil
 }
 
-// underFixedCost reports whether the field of ctx lies under a root field
-// of fixed cost. It is asked only of an operation over its fields budget.
-func (l *requestLimits) underFixedCost(ctx context.Context, oc *graphql.OperationContext) bool {
+// rootOf reports what kind of root field the field of ctx lies under. It
+// is asked only of an operation over its fields budget.
+func (l *requestLimits) rootOf(ctx context.Context, oc *graphql.OperationContext) rootKind {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
-		return false
+		return rootPriced
 	}
 	path := fc.Path()
 	if len(path) == 0 {
-		return false
+		return rootPriced
 	}
 	root, ok := path[0].(ast.PathName)
 	if !ok {
-		return false
+		return rootPriced
 	}
 	for _, sel := range oc.Operation.SelectionSet {
 		if f, ok := sel.(*ast.Field); ok && f.Alias == string(root) && f.ObjectDefinition != nil {
-			_, fixed := l.limits.FixedCosts[f.ObjectDefinition.Name+"."+f.Name]
-			return fixed
+			if f.Name == "__schema" || f.Name == "__type" {
+				return rootIntrospection
+			}
+			if _, fixed := l.limits.FixedCosts[f.ObjectDefinition.Name+"."+f.Name]; fixed {
+				return rootFixedCost
+			}
+			return rootPriced
 		}
 	}
-	return false
+	return rootPriced
 }
+
+// What a root field's fields cost against the fields budget.
+type rootKind int
+
+const (
+	rootPriced        rootKind = iota // each field counts
+	rootFixedCost                     // paid for whole (FixedCosts)
+	rootIntrospection                 // within introspectionFields
+)
+
+// introspectionFields bounds the fields an operation's introspection
+// resolves past its budget. The cost model prices introspection at one
+// point for each type, field, argument and value the schema can list
+// (about 2,300), but GraphiQL's query reads a dozen fields of each (22,455
+// in all), and was stopped past its budget: GraphiQL's documentation
+// explorer never loaded. Its fields are finite only as far as a query
+// stops nesting them (types of fields of types …), so they are bounded
+// too.
+const introspectionFields = 50_000
 
 func tooLarge(n, limit int64) error {
 	return &apperr.Error{Code: apperr.TooComplex,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -241,6 +242,36 @@ func TestPageSizeLimits(t *testing.T) {
 	s.Do(t, token, `{ victims { totalCount edges { node { id } } } }`, nil).MustOK(t).Decode(t, &data)
 	if data.Victims.TotalCount <= 50 || len(data.Victims.Edges) != 50 {
 		t.Fatalf("an unbounded list should give the default page of 50 of %d, got %d", data.Victims.TotalCount, len(data.Victims.Edges))
+	}
+}
+
+// TestGraphiQLIntrospection: the query GraphiQL sends for its
+// documentation explorer is answered whole. It reads a dozen fields of
+// every type, field and argument, far more than the cost model's point
+// for each, and was stopped past its fields budget.
+func TestGraphiQLIntrospection(t *testing.T) {
+	s := testserver.Start(t, testdb.SQLite(t))
+	query, err := os.ReadFile("../cost/testdata/introspection.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data struct {
+		Schema struct {
+			Types []struct{ Name string }
+		} `json:"__schema"`
+	}
+	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	s.Do(t, token, string(query), nil).MustOK(t).Decode(t, &data)
+	if len(data.Schema.Types) < 100 {
+		t.Errorf("the schema lists %d types", len(data.Schema.Types))
+	}
+	// Introspection nested as deep as a query asks (the types of the
+	// fields of the types …) is refused by validation's rule
+	// (MaxIntrospectionDepth); the fields it may resolve past its budget
+	// are bounded as well (introspectionFields).
+	nested := `{ __schema { types { fields { type { fields { type { fields { type { fields { type { name } } } } } } } } } } }`
+	if r := s.Do(t, token, nested, nil); len(r.Errors) == 0 || len(r.Data) > 0 && string(r.Data) != "null" {
+		t.Errorf("nested introspection answered: %.300s", r.Body)
 	}
 }
 
