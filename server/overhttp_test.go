@@ -324,9 +324,35 @@ func TestMethodNotAllowed(t *testing.T) {
 		}
 	})
 	t.Run("OPTIONS", func(t *testing.T) {
-		r := raw(t, s.URL, token, http.MethodOptions, "", "", "")
-		if r.Status != http.StatusNoContent || !strings.Contains(r.Header.Get("Allow"), "POST") {
-			t.Fatalf("status %d, Allow %q", r.Status, r.Header.Get("Allow"))
+		// With a token or without (a browser's preflight sends none).
+		for _, tok := range []string{token, ""} {
+			r := raw(t, s.URL, tok, http.MethodOptions, "", "", "")
+			if r.Status != http.StatusNoContent || r.Header.Get("Allow") != "GET, POST, OPTIONS" {
+				t.Fatalf("token %v: status %d, Allow %q", tok != "", r.Status, r.Header.Get("Allow"))
+			}
+		}
+	})
+	// The probes answer HEAD (a load balancer's check may use it); /metrics
+	// only GET and HEAD.
+	t.Run("probes", func(t *testing.T) {
+		for _, tc := range []struct {
+			method, path string
+			status       int
+		}{
+			{http.MethodHead, "/healthz", http.StatusOK},
+			{http.MethodHead, "/readyz", http.StatusOK},
+			{http.MethodHead, "/metrics", http.StatusOK},
+			{http.MethodPut, "/metrics", http.StatusMethodNotAllowed},
+			{http.MethodDelete, "/metrics", http.StatusMethodNotAllowed},
+			{http.MethodPost, "/healthz", http.StatusMethodNotAllowed},
+		} {
+			req, err := http.NewRequest(tc.method, s.URL+tc.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := send(t, req); r.Status != tc.status || tc.method == http.MethodHead && len(r.Body) != 0 {
+				t.Errorf("%s %s: status %d, %d bytes; want %d", tc.method, tc.path, r.Status, len(r.Body), tc.status)
+			}
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -131,13 +132,25 @@ func (s *Server) routes() http.Handler {
 	r.Use(metrics.middleware)
 	r.Use(s.recoverPanics)
 
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+	// The probes answer HEAD as GET (a load balancer's check may use
+	// either); Go's server sends no body to a HEAD.
+	healthz := func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	r.Get("/readyz", s.ready)
-	if !s.cfg.MetricsOnOwnListener {
-		r.Handle("/metrics", s.MetricsHandler())
 	}
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		r.MethodFunc(m, "/healthz", healthz)
+		r.MethodFunc(m, "/readyz", s.ready)
+		if !s.cfg.MetricsOnOwnListener {
+			r.Method(m, "/metrics", s.MetricsHandler())
+		}
+	}
+	// OPTIONS says which methods /graphql serves, and needs no token: it
+	// tells nothing, and a client (a browser's preflight) asks it without
+	// one.
+	r.Options("/graphql", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", strings.Join(graph.HTTPMethods, ", "))
+		w.WriteHeader(http.StatusNoContent)
+	})
 
 	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer, Audit: s.cfg.Audit, Limits: s.cfg.Limits, TrustedDocuments: s.cfg.TrustedDocuments, MaxResponseBytes: s.cfg.MaxResponseBytes,
 		StatisticsCache: s.cfg.StatisticsCache, StatisticsEditions: statistics.NewEditions(s.cfg.DB.Client, s.cfg.DB.Dialect)})
@@ -162,7 +175,9 @@ func (s *Server) routes() http.Handler {
 		r.Use(startAuditRecord)
 		r.Use(s.cfg.Enforcer.Middleware(s.cfg.Logger))
 		for _, method := range graph.HTTPMethods {
-			r.Method(method, "/graphql", gql)
+			if method != http.MethodOptions {
+				r.Method(method, "/graphql", gql)
+			}
 		}
 	})
 
