@@ -110,9 +110,16 @@ func TestPolicyReadingOverGraphQL(t *testing.T) {
 		}); i < 0 || !x.Conditions[i].Allowed || !x.Conditions[i].ConsentRequired || !slices.Equal(x.Conditions[i].Purposes, []string{"SERVICES"}) {
 			t.Errorf("referred condition = %+v", x.Conditions)
 		}
-		r := e.do(t, dpo, `{ explainAccess(question: {roles: [judge], agencyKind: HIGH_COURT, field: "Victim.shoeSize"}) { allowed } }`, nil)
-		if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) {
-			t.Errorf("an unknown field: %s", r.Body)
+		// A refused question names where the part sits in the request.
+		for question, field := range map[string]string{
+			`{roles: [judge], agencyKind: HIGH_COURT, field: "Victim.shoeSize"}`:          "question.field",
+			`{roles: [judge, dpo, judge], agencyKind: HIGH_COURT, field: "Victim.phone"}`: "question.roles",
+			`{roles: [judge], agencyKind: HIGH_COURT}`:                                    "question.field",
+		} {
+			r := e.do(t, dpo, `{ explainAccess(question: `+question+`) { allowed } }`, nil)
+			if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) || r.Errors[0].Field() != field {
+				t.Errorf("%s: want BAD_USER_INPUT at %s, got %s", question, field, r.Body)
+			}
 		}
 	})
 	t.Run("WhatIfChangesNothing", func(t *testing.T) {

@@ -2,7 +2,9 @@ package graph
 
 import (
 	"context"
+	"errors"
 
+	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/policychange"
 	"github.com/casegraph/casegraph/policytools"
@@ -19,6 +21,16 @@ func (r *Resolver) accessMatrix(ctx context.Context) (*policytools.Matrix, error
 func (r *Resolver) explainAccess(ctx context.Context, q AccessQuestion) (*policytools.Explanation, error) {
 	x, err := policytools.Explain(r.enforcer, policytools.Question{Roles: q.Roles, Kind: q.AgencyKind,
 		Field: valueOr(q.Field, ""), Mutation: valueOr(q.Mutation, ""), Object: valueOr(q.Object, ""), Action: valueOr(q.Action, "")})
+	if ae, ok := errors.AsType[*apperr.Error](err); ok && ae.Field != "" {
+		// policytools names the question's parts as the command line does
+		// (--role, --kind); the error names where they sit in the request.
+		placed := *ae
+		placed.Field = "question." + map[string]string{"role": "roles", "kind": "agencyKind"}[ae.Field]
+		if placed.Field == "question." {
+			placed.Field += ae.Field
+		}
+		return nil, &placed
+	}
 	if err != nil {
 		return nil, err
 	}
