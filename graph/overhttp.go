@@ -363,6 +363,11 @@ func decodeObjectMember(m map[string]json.RawMessage, name string, dst *map[stri
 
 // paramsFromURL reads a GET's query string.
 func paramsFromURL(rawQuery string) (*graphql.RawParams, *requestRefusal) {
+	// net/url refuses more than 10,000 parameters, with an error that read
+	// here as if the encoding were wrong.
+	if n := strings.Count(rawQuery, "&") + 1; n > 10_000 {
+		return nil, badRequest(fmt.Sprintf("The URL's query string has %d parameters: a GraphQL GET sends query, and variables, operationName and extensions when it needs them.", n))
+	}
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return nil, badRequest("The URL's query string is not valid URL encoding.")

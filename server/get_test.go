@@ -49,6 +49,16 @@ func TestGraphQLOverGET(t *testing.T) {
 		}
 	})
 
+	// Too many parameters is said so, not called a bad encoding.
+	t.Run("too many parameters", func(t *testing.T) {
+		req := get(t, s.URL, "/graphql?query=%7Bviewer%7Bsubject%7D%7D"+strings.Repeat("&a=1", 10_000))
+		req.Header.Set("Authorization", "Bearer "+token)
+		r := send(t, req)
+		if r.Status != http.StatusBadRequest || len(r.Errors) != 1 || r.code(0) != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "10001 parameters") {
+			t.Errorf("status %d:\n%.300s", r.Status, r.Body)
+		}
+	})
+
 	t.Run("needs a token", func(t *testing.T) {
 		r := getQuery(t, url.Values{"query": {`{viewer{subject}}`}}, "")
 		if r.Status != http.StatusUnauthorized || r.code(0) != "UNAUTHENTICATED" {
