@@ -366,7 +366,7 @@ func paramsFromURL(rawQuery string) (*graphql.RawParams, *requestRefusal) {
 	// net/url refuses more than 10,000 parameters, with an error that read
 	// here as if the encoding were wrong.
 	if n := strings.Count(rawQuery, "&") + 1; n > 10_000 {
-		return nil, badRequest(fmt.Sprintf("The URL's query string has %d parameters: a GraphQL GET sends query, and variables, operationName and extensions when it needs them.", n))
+		return nil, badRequest("The URL's query string has %d parameters: a GraphQL GET sends query, and variables, operationName and extensions when it needs them.", n)
 	}
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
