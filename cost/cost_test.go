@@ -215,6 +215,15 @@ func TestCheckText(t *testing.T) {
 			}
 		})
 	}
+	// Validation compares the fields of every fragment definition, used
+	// or not: an unused one is refused before it does.
+	t.Run("an unused fragment is refused", func(t *testing.T) {
+		err := cost.CheckText("{ __typename } fragment F on Query { "+strings.Repeat("x: __typename x: viewer { subject } ", 1600)+"}", l)
+		var ae *apperr.Error
+		if !errors.As(err, &ae) || ae.Code != apperr.BadUserInput || !strings.Contains(ae.Message, `"F" is never used`) {
+			t.Fatalf("want BAD_USER_INPUT saying F is never used, got %v", err)
+		}
+	})
 	t.Run("a cycle is left to validation", func(t *testing.T) {
 		if err := cost.CheckText(`{ viewer { ...A } } fragment A on Viewer { ...B } fragment B on Viewer { ...A }`, l); err != nil {
 			t.Fatal(err)

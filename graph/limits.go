@@ -242,7 +242,7 @@ const (
 // explorer never loaded. Its fields are finite only as far as a query
 // stops nesting them (types of fields of types …), so they are bounded
 // too.
-const introspectionFields = 50_000
+const introspectionFields = 25_000
 
 func tooLarge(n, limit int64) error {
 	return &apperr.Error{Code: apperr.TooComplex,
