@@ -339,8 +339,9 @@ func TestConnectionsPerAddress(t *testing.T) {
 	if _, status := open(); status != "HTTP/1.1 200 OK" {
 		t.Fatalf("the second connection: %q", status)
 	}
-	if _, status := open(); strings.HasPrefix(status, "HTTP/") {
-		t.Errorf("a third connection from the address was served: %q", status)
+	// A third is told why, and closed.
+	if _, status := open(); status != "HTTP/1.1 503 Service Unavailable" {
+		t.Errorf("a third connection from the address: %q, want 503", status)
 	}
 	first.Close()
 	// The slot comes back once the server has seen the close.
@@ -354,6 +355,61 @@ func TestConnectionsPerAddress(t *testing.T) {
 			t.Fatalf("a connection after one closed: %q", status)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestIdleConnectionsClosedWhenCrowded: past three quarters of MaxConns,
+// keep-alives are turned off and the idle connections closed, so that
+// clients holding idle connections cannot fill the server (every new
+// connection, a health check's included, would wait); at half they are
+// on again.
+func TestIdleConnectionsClosedWhenCrowded(t *testing.T) {
+	l := startListening(t, time.Second, server.Config{MaxConns: 8, MaxConnsPerAddress: 8})
+	idle := func() net.Conn {
+		c, err := net.Dial("tcp", l.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return c
+	}
+	var held []net.Conn
+	for range 6 { // three quarters of 8
+		held = append(held, idle())
+	}
+	// The first idle connection is closed by the server.
+	if err := held[0].SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := held[0].Read(make([]byte, 1)); err == nil || n > 0 {
+		t.Fatalf("an idle connection stayed open when crowded: read %d, %v", n, err)
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("an idle connection stayed open when crowded")
+	}
+	// Calm again, keep-alives come back: a connection serves two requests.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c := idle()
+		_, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		if err == nil {
+			if res, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+				res.Body.Close()
+				break
+			}
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("keep-alives did not come back once calm")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

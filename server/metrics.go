@@ -156,5 +156,5 @@ func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	return serveUntilDone(ctx, hs, s.limitConnections(ln), 5*time.Second)
+	return serveUntilDone(ctx, hs, s.limitConnections(ln, hs.SetKeepAlivesEnabled), 5*time.Second)
 }

@@ -306,7 +306,7 @@ func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	err := serveUntilDone(ctx, hs, s.limitConnections(ln), grace)
+	err := serveUntilDone(ctx, hs, s.limitConnections(ln, hs.SetKeepAlivesEnabled), grace)
 	closeCtx, cancel := context.WithTimeout(context.Background(), auditDrainTimeout)
 	defer cancel()
 	if cerr := s.cfg.Audit.Close(closeCtx); cerr != nil {
