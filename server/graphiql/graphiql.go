@@ -170,6 +170,11 @@ func Handler(endpoint string) http.Handler {
 			// while the router's middleware compressed it each time.
 			body, etag = a.gzipped, strings.TrimSuffix(a.etag, `"`)+`-gzip"`
 			h.Set("Content-Encoding", "gzip")
+			// http.ServeContent sets no length for an encoded body, which
+			// then went chunked; a range of the compressed bytes is of no
+			// use to a browser, so the whole is sent, with its length.
+			r.Header.Del("Range")
+			h.Set("Content-Length", strconv.Itoa(len(body)))
 		}
 		h.Set("ETag", etag)
 		h.Set("X-Content-Type-Options", "nosniff")

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -185,8 +186,9 @@ func TestAssets(t *testing.T) {
 			// with an ETag of its own; not when gzip is refused.
 			for _, accept := range []string{"gzip", "br;q=1.0, gzip;q=0.8", "GZIP"} {
 				res4, zipped := get(t, h, http.MethodGet, "/graphiql/"+tc.name, http.Header{"Accept-Encoding": {accept}})
-				if res4.Header.Get("Content-Encoding") != "gzip" || res4.Header.Get("ETag") == etag || !strings.Contains(res4.Header.Get("Vary"), "Accept-Encoding") {
-					t.Fatalf("Accept-Encoding %s: Content-Encoding %q, ETag %q, Vary %q", accept, res4.Header.Get("Content-Encoding"), res4.Header.Get("ETag"), res4.Header.Get("Vary"))
+				if res4.Header.Get("Content-Encoding") != "gzip" || res4.Header.Get("ETag") == etag || !strings.Contains(res4.Header.Get("Vary"), "Accept-Encoding") ||
+					res4.Header.Get("Content-Length") != strconv.Itoa(len(zipped)) {
+					t.Fatalf("Accept-Encoding %s: Content-Encoding %q, ETag %q, Vary %q, Content-Length %q", accept, res4.Header.Get("Content-Encoding"), res4.Header.Get("ETag"), res4.Header.Get("Vary"), res4.Header.Get("Content-Length"))
 				}
 				zr, err := gzip.NewReader(strings.NewReader(zipped))
 				if err != nil {
