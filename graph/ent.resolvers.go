@@ -64,6 +64,11 @@ func (r *queryResolver) Victims(ctx context.Context, after *entgql.Cursor[int], 
 		ent.WithVictimOrder(orderBy), ent.WithVictimFilter(where.Filter))
 }
 
+// CaseID is the resolver for the caseID field.
+func (r *referralResolver) CaseID(ctx context.Context, obj *ent.Referral) (*int, error) {
+	return r.referralCaseID(ctx, obj)
+}
+
 // EmergencyGrant returns EmergencyGrantResolver implementation.
 func (r *Resolver) EmergencyGrant() EmergencyGrantResolver { return &emergencyGrantResolver{r} }
 
@@ -72,6 +77,9 @@ func (r *Resolver) Prosecution() ProsecutionResolver { return &prosecutionResolv
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
+
+// Referral returns ReferralResolver implementation.
+func (r *Resolver) Referral() ReferralResolver { return &referralResolver{r} }
 
 // ProsecutionWhereInput returns ProsecutionWhereInputResolver implementation.
 func (r *Resolver) ProsecutionWhereInput() ProsecutionWhereInputResolver {
@@ -82,5 +90,6 @@ type (
 	emergencyGrantResolver        struct{ *Resolver }
 	prosecutionResolver           struct{ *Resolver }
 	queryResolver                 struct{ *Resolver }
+	referralResolver              struct{ *Resolver }
 	prosecutionWhereInputResolver struct{ *Resolver }
 )

@@ -43,6 +43,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Prosecution() ProsecutionResolver
 	Query() QueryResolver
+	Referral() ReferralResolver
 	ProsecutionWhereInput() ProsecutionWhereInputResolver
 }
 
@@ -811,6 +812,9 @@ type QueryResolver interface {
 	VictimSupport(ctx context.Context, service *domain.ServiceKind, period *StatisticsPeriod, from *string, to *string) (*VictimSupport, error)
 	DecisionStatistics(ctx context.Context, groupBy []DecisionDimension, period *StatisticsPeriod, where *DecisionStatisticsFilter) (*StatisticsTable, error)
 	TrialRequestStatistics(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*StatisticsTable, error)
+}
+type ReferralResolver interface {
+	CaseID(ctx context.Context, obj *ent.Referral) (*int, error)
 }
 
 type ProsecutionWhereInputResolver interface {
@@ -19309,7 +19313,7 @@ func (ec *executionContext) _Referral_caseID(ctx context.Context, field graphql.
 			return ec.fieldContext_Referral_caseID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CaseID, nil
+			return ec.Resolvers.Referral().CaseID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
@@ -19320,7 +19324,7 @@ func (ec *executionContext) _Referral_caseID(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Referral_caseID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Referral", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Referral", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Referral_fromAgencyID(ctx context.Context, field graphql.CollectedField, obj *ent.Referral) (ret graphql.Marshaler) {

@@ -104,7 +104,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	// its one statement within the request (statistics.Readings); counts
 	// of people are the server's editions'.
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(statistics.WithEditions(statistics.WithReadings(ctx, opts.StatisticsCache), opts.StatisticsEditions))
+		return next(withCasesSeen(statistics.WithEditions(statistics.WithReadings(ctx, opts.StatisticsCache), opts.StatisticsEditions)))
 	})
 	// The audit trail writes what no mutation's transaction did (reads of
 	// queries, refusals) after the operation ends. checkMutations is added

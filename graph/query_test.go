@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/seed/demo"
@@ -272,6 +274,66 @@ func TestGraphiQLIntrospection(t *testing.T) {
 	nested := `{ __schema { types { fields { type { fields { type { fields { type { fields { type { name } } } } } } } } } } }`
 	if r := s.Do(t, token, nested, nil); len(r.Errors) == 0 || len(r.Data) > 0 && string(r.Data) != "null" {
 		t.Errorf("nested introspection answered: %.300s", r.Body)
+	}
+}
+
+// TestReferralCaseOutsideTheRows: a referral is seen through its victim;
+// its case may be outside the caller's rows, and then its caseID is null,
+// as its case is: the id named a case that node(id:) says does not exist,
+// and told a prosecutor which victims share a case they cannot see (a
+// helper's hunt). The cases of a page of referrals are looked up in one
+// statement, whatever its size.
+func TestReferralCaseOutsideTheRows(t *testing.T) {
+	db := testdb.SQLite(t)
+	s, n := startCountedDemo(t, db)
+	token := s.Token(t, "prosecution-tirane", viewer.RoleProsecutor)
+	s.Do(t, token, `{ viewer { subject } }`, nil).MustOK(t) // loads the agency
+	page := func(size int) (referrals []struct {
+		ID     string
+		CaseID *string
+		Case   *struct{ ID string }
+	}, statements int64) {
+		var data struct {
+			Referrals struct {
+				Edges []struct {
+					Node struct {
+						ID     string
+						CaseID *string
+						Case   *struct{ ID string }
+					}
+				}
+			}
+		}
+		n.All.Store(0)
+		s.Do(t, token, `query ($n: Int) { referrals(first: $n) { edges { node { id caseID case { id } } } } }`, map[string]any{"n": size}).MustOK(t).Decode(t, &data)
+		statements = n.All.Load()
+		for _, e := range data.Referrals.Edges {
+			referrals = append(referrals, e.Node)
+		}
+		return referrals, statements
+	}
+	all, statements := page(500)
+	stored := map[string]bool{} // referrals with a case, as stored
+	ctx := viewer.SystemContext(context.Background())
+	for _, r := range db.Client.Referral.Query().Where(referral.CaseIDNotNil()).AllX(ctx) {
+		stored[strconv.Itoa(r.ID)] = true
+	}
+	hidden := 0
+	for _, r := range all {
+		switch {
+		case (r.CaseID == nil) != (r.Case == nil):
+			t.Errorf("referral %s: caseID %v, case %v: want both or neither", r.ID, r.CaseID, r.Case)
+		case r.Case != nil && *r.CaseID != r.Case.ID:
+			t.Errorf("referral %s: caseID %s, case %s", r.ID, *r.CaseID, r.Case.ID)
+		case r.CaseID == nil && stored[r.ID]:
+			hidden++
+		}
+	}
+	if hidden == 0 || len(all) < 50 {
+		t.Fatalf("of %d referrals, none had a case outside the prosecutor's rows: the demo data does not exercise it", len(all))
+	}
+	if _, fewer := page(20); statements != fewer {
+		t.Errorf("%d statements for 500 referrals, %d for 20: the cases are not looked up together", statements, fewer)
 	}
 }
 
