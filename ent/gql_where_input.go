@@ -2978,14 +2978,6 @@ type ReferralWhereInput struct {
 	VictimIDIn    []int `json:"victimIDIn,omitempty"`
 	VictimIDNotIn []int `json:"victimIDNotIn,omitempty"`
 
-	// "case_id" field predicates.
-	CaseID       *int  `json:"caseID,omitempty"`
-	CaseIDNEQ    *int  `json:"caseIDNEQ,omitempty"`
-	CaseIDIn     []int `json:"caseIDIn,omitempty"`
-	CaseIDNotIn  []int `json:"caseIDNotIn,omitempty"`
-	CaseIDIsNil  bool  `json:"caseIDIsNil,omitempty"`
-	CaseIDNotNil bool  `json:"caseIDNotNil,omitempty"`
-
 	// "from_agency_id" field predicates.
 	FromAgencyID      *int  `json:"fromAgencyID,omitempty"`
 	FromAgencyIDNEQ   *int  `json:"fromAgencyIDNEQ,omitempty"`
@@ -3201,24 +3193,6 @@ func (i *ReferralWhereInput) P() (predicate.Referral, error) {
 	}
 	if len(i.VictimIDNotIn) > 0 {
 		predicates = append(predicates, referral.VictimIDNotIn(i.VictimIDNotIn...))
-	}
-	if i.CaseID != nil {
-		predicates = append(predicates, referral.CaseIDEQ(*i.CaseID))
-	}
-	if i.CaseIDNEQ != nil {
-		predicates = append(predicates, referral.CaseIDNEQ(*i.CaseIDNEQ))
-	}
-	if len(i.CaseIDIn) > 0 {
-		predicates = append(predicates, referral.CaseIDIn(i.CaseIDIn...))
-	}
-	if len(i.CaseIDNotIn) > 0 {
-		predicates = append(predicates, referral.CaseIDNotIn(i.CaseIDNotIn...))
-	}
-	if i.CaseIDIsNil {
-		predicates = append(predicates, referral.CaseIDIsNil())
-	}
-	if i.CaseIDNotNil {
-		predicates = append(predicates, referral.CaseIDNotNil())
 	}
 	if i.FromAgencyID != nil {
 		predicates = append(predicates, referral.FromAgencyIDEQ(*i.FromAgencyID))

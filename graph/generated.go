@@ -29623,7 +29623,7 @@ func (ec *executionContext) unmarshalInputReferralWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "serviceKind", "serviceKindNEQ", "serviceKindIn", "serviceKindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "referredAt", "referredAtNEQ", "referredAtIn", "referredAtNotIn", "referredAtGT", "referredAtGTE", "referredAtLT", "referredAtLTE", "victimID", "victimIDNEQ", "victimIDIn", "victimIDNotIn", "caseID", "caseIDNEQ", "caseIDIn", "caseIDNotIn", "caseIDIsNil", "caseIDNotNil", "fromAgencyID", "fromAgencyIDNEQ", "fromAgencyIDIn", "fromAgencyIDNotIn", "toAgencyID", "toAgencyIDNEQ", "toAgencyIDIn", "toAgencyIDNotIn"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "serviceKind", "serviceKindNEQ", "serviceKindIn", "serviceKindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "referredAt", "referredAtNEQ", "referredAtIn", "referredAtNotIn", "referredAtGT", "referredAtGTE", "referredAtLT", "referredAtLTE", "victimID", "victimIDNEQ", "victimIDIn", "victimIDNotIn", "fromAgencyID", "fromAgencyIDNEQ", "fromAgencyIDIn", "fromAgencyIDNotIn", "toAgencyID", "toAgencyIDNEQ", "toAgencyIDIn", "toAgencyIDNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29959,48 +29959,6 @@ func (ec *executionContext) unmarshalInputReferralWhereInput(ctx context.Context
 				return it, err
 			}
 			it.VictimIDNotIn = data
-		case "caseID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseID"))
-			data, err := ec.unmarshalOID2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseID = data
-		case "caseIDNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDNEQ"))
-			data, err := ec.unmarshalOID2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDNEQ = data
-		case "caseIDIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDIn"))
-			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDIn = data
-		case "caseIDNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDNotIn"))
-			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDNotIn = data
-		case "caseIDIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDIsNil = data
-		case "caseIDNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseIDNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CaseIDNotNil = data
 		case "fromAgencyID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromAgencyID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -334,6 +335,11 @@ func TestReferralCaseOutsideTheRows(t *testing.T) {
 	}
 	if _, fewer := page(20); statements != fewer {
 		t.Errorf("%d statements for 500 referrals, %d for 20: the cases are not looked up together", statements, fewer)
+	}
+	// Nor is a case a filter of referrals: `caseID: X` would tell whether
+	// the victim's referral belongs to hidden case X.
+	if r := s.Do(t, token, `{ referrals(first: 5, where: {caseIDNotNil: true}) { totalCount } }`, nil); !slices.Equal(r.Codes(), []string{"BAD_USER_INPUT"}) {
+		t.Errorf("referrals filtered by their case: %s", r.Body)
 	}
 }
 

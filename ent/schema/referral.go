@@ -34,7 +34,13 @@ func (Referral) Fields() []ent.Field {
 			Annotations(notSettable, entgql.Type("[ReferralStatusChange!]")),
 		sortable(field.Time("referred_at").Immutable()),
 		field.Int("victim_id").Immutable(),
-		field.Int("case_id").Optional().Nillable().Immutable(),
+		// Not a filter: a referral is seen through its victim, and its case
+		// may be outside the caller's rows, so `caseID: X` would tell
+		// whether the victim's referral belongs to hidden case X (its
+		// value reads null then, graph/referral_case.go). A case's
+		// referrals are its `referrals` edge.
+		field.Int("case_id").Optional().Nillable().Immutable().
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Int("from_agency_id").Immutable(),
 		field.Int("to_agency_id").Immutable(),
 	}
