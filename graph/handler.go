@@ -103,6 +103,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	// The panels of a dashboard that ask the same statistics table share
 	// its one statement within the request (statistics.Readings); counts
 	// of people are the server's editions'.
+	installReferralCases(opts.Client)
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		return next(withCasesSeen(statistics.WithEditions(statistics.WithReadings(ctx, opts.StatisticsCache), opts.StatisticsEditions)))
 	})

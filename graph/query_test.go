@@ -336,6 +336,18 @@ func TestReferralCaseOutsideTheRows(t *testing.T) {
 	if _, fewer := page(20); statements != fewer {
 		t.Errorf("%d statements for 500 referrals, %d for 20: the cases are not looked up together", statements, fewer)
 	}
+	// Nested under a list of victims too: one lookup for the whole page.
+	nested := func(victims int, field string) int64 {
+		n.All.Store(0)
+		s.Do(t, token, `query ($n: Int) { victims(first: $n) { edges { node { referrals(first: 20) { edges { node { id `+field+` } } } } } } }`,
+			map[string]any{"n": victims}).MustOK(t)
+		return n.All.Load()
+	}
+	for _, victims := range []int{5, 50} {
+		if with, without := nested(victims, "caseID"), nested(victims, ""); with != without+1 {
+			t.Errorf("%d victims' referrals: %d statements with caseID, %d without; want one more", victims, with, without)
+		}
+	}
 	// Nor is a case a filter of referrals: `caseID: X` would tell whether
 	// the victim's referral belongs to hidden case X.
 	if r := s.Do(t, token, `{ referrals(first: 5, where: {caseIDNotNil: true}) { totalCount } }`, nil); !slices.Equal(r.Codes(), []string{"BAD_USER_INPUT"}) {
