@@ -382,18 +382,29 @@ func TestIdleConnectionsClosedWhenCrowded(t *testing.T) {
 		return c
 	}
 	var held []net.Conn
-	for range 6 { // three quarters of 8
+	for range 5 {
 		held = append(held, idle())
 	}
-	// The first idle connection is closed by the server.
-	if err := held[0].SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+	// The sixth makes three quarters of 8: it only connects, so that the
+	// five are all idle when the server turns keep-alives off.
+	time.Sleep(50 * time.Millisecond) // the server marks a connection idle just after its answer
+	sixth, err := net.Dial("tcp", l.addr)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := held[0].Read(make([]byte, 1)); err == nil || n > 0 {
-		t.Fatalf("an idle connection stayed open when crowded: read %d, %v", n, err)
-	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
-		t.Fatal("an idle connection stayed open when crowded")
+	t.Cleanup(func() { sixth.Close() })
+	// The idle connections are closed by the server.
+	for i, c := range held {
+		if err := c.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := c.Read(make([]byte, 1)); err == nil || n > 0 {
+			t.Fatalf("idle connection %d stayed open when crowded: read %d, %v", i, n, err)
+		} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatalf("idle connection %d stayed open when crowded", i)
+		}
 	}
+	sixth.Close()
 	// Calm again, keep-alives come back: a connection serves two requests.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
