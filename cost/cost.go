@@ -148,5 +148,5 @@ func saturatingMul(a, b int) int {
 	return a * b
 }
 
-// isIntrospection reports whether a field reads the schema itself.
-func isIntrospection(f *ast.Field) bool { return f.Name == "__schema" || f.Name == "__type" }
+// IsIntrospection reports whether a field reads the schema itself.
+func IsIntrospection(f *ast.Field) bool { return f.Name == "__schema" || f.Name == "__type" }

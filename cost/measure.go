@@ -130,7 +130,7 @@ func (m *measurer) field(f *ast.Field, page int, parent string) measured {
 	if parent != "" {
 		path = parent + "." + path
 	}
-	if isIntrospection(f) {
+	if IsIntrospection(f) {
 		m.introspection++
 		if f.Name == "__schema" {
 			return measured{cost: m.schema.schemaCost, depth: 1}

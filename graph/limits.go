@@ -213,7 +213,7 @@ func (l *requestLimits) rootOf(ctx context.Context, oc *graphql.OperationContext
 	}
 	for _, sel := range oc.Operation.SelectionSet {
 		if f, ok := sel.(*ast.Field); ok && f.Alias == string(root) && f.ObjectDefinition != nil {
-			if f.Name == "__schema" || f.Name == "__type" {
+			if cost.IsIntrospection(f) {
 				return rootIntrospection
 			}
 			if _, fixed := l.limits.FixedCosts[f.ObjectDefinition.Name+"."+f.Name]; fixed {

@@ -160,10 +160,8 @@ func (l *addressLimitListener) address(a net.Addr) (string, bool) {
 	if err != nil {
 		return a.String(), true
 	}
-	for _, p := range l.trusted {
-		if p.Contains(ap.Addr().Unmap()) {
-			return "", false
-		}
+	if isTrustedProxy(l.trusted, ap.Addr()) {
+		return "", false
 	}
 	return httprate.CanonicalizeIP(ap.Addr().Unmap().String()), true
 }

@@ -38,21 +38,13 @@ func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
 // the client, not the load balancer. With no trusted proxy the header is
 // ignored.
 func clientBehindProxies(trusted []netip.Prefix) func(http.Handler) http.Handler {
-	isTrusted := func(a netip.Addr) bool {
-		for _, p := range trusted {
-			if p.Contains(a.Unmap()) {
-				return true
-			}
-		}
-		return false
-	}
 	return func(next http.Handler) http.Handler {
 		if len(trusted) == 0 {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			peer, err := netip.ParseAddrPort(r.RemoteAddr)
-			if err != nil || !isTrusted(peer.Addr()) {
+			if err != nil || !isTrustedProxy(trusted, peer.Addr()) {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -62,7 +54,7 @@ func clientBehindProxies(trusted []netip.Prefix) func(http.Handler) http.Handler
 				if err != nil {
 					break // a malformed hop: trust nothing further left
 				}
-				if !isTrusted(a) {
+				if !isTrustedProxy(trusted, a) {
 					r2 := r.Clone(r.Context())
 					r2.RemoteAddr = net.JoinHostPort(a.Unmap().String(), "0")
 					next.ServeHTTP(w, r2)
@@ -72,4 +64,15 @@ func clientBehindProxies(trusted []netip.Prefix) func(http.Handler) http.Handler
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// isTrustedProxy reports whether a lies in one of the trusted proxies'
+// prefixes (an IPv4 address mapped into IPv6 as itself).
+func isTrustedProxy(trusted []netip.Prefix, a netip.Addr) bool {
+	for _, p := range trusted {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
 }
