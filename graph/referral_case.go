@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"slices"
 	"sync"
 
 	"github.com/casegraph/casegraph/ent"
@@ -25,7 +24,7 @@ func (r *Resolver) referralCaseID(ctx context.Context, obj *ent.Referral) (*int,
 	}
 	seen := casesSeenKey.From(ctx)
 	if seen == nil {
-		seen = &casesSeen{visible: map[int]bool{}} // outside a request's answer: this field alone
+		seen = newCasesSeen() // outside a request's answer: this field alone
 	}
 	seen.mu.Lock()
 	defer seen.mu.Unlock()
@@ -58,28 +57,24 @@ func (r *Resolver) referralCaseID(ctx context.Context, obj *ent.Referral) (*int,
 type casesSeen struct {
 	mu      sync.Mutex
 	visible map[int]bool
-	pending []int
+	pending map[int]bool // the cases of referrals loaded, not yet looked up
 }
 
 // maxCasesAskedTogether bounds the ids of one lookup.
 const maxCasesAskedTogether = 1000
 
-// toLookUp is id and the pending cases not yet known, at most
-// maxCasesAskedTogether; those it takes are no longer pending.
+// toLookUp is id and, up to maxCasesAskedTogether in all, the pending
+// cases; those it takes are no longer pending.
 func (s *casesSeen) toLookUp(id int) []int {
 	ids := []int{id}
-	rest := s.pending[:0]
-	for _, p := range s.pending {
-		_, known := s.visible[p]
-		switch {
-		case known || p == id || slices.Contains(ids, p):
-		case len(ids) < maxCasesAskedTogether:
-			ids = append(ids, p)
-		default:
-			rest = append(rest, p)
+	delete(s.pending, id)
+	for p := range s.pending {
+		if len(ids) == maxCasesAskedTogether {
+			break
 		}
+		ids = append(ids, p)
+		delete(s.pending, p)
 	}
-	s.pending = rest
 	return ids
 }
 
@@ -87,7 +82,11 @@ var casesSeenKey = &ctxvalue.Key[*casesSeen]{}
 
 // withCasesSeen gives a request's answer its memory of the cases seen.
 func withCasesSeen(ctx context.Context) context.Context {
-	return casesSeenKey.With(ctx, &casesSeen{visible: map[int]bool{}})
+	return casesSeenKey.With(ctx, newCasesSeen())
+}
+
+func newCasesSeen() *casesSeen {
+	return &casesSeen{visible: map[int]bool{}, pending: map[int]bool{}}
 }
 
 // noteReferralCases is an ent interceptor: the cases of the referrals a
@@ -109,7 +108,7 @@ func noteReferralCases(next ent.Querier) ent.Querier {
 		for _, r := range referrals {
 			if r.CaseID != nil {
 				if _, known := seen.visible[*r.CaseID]; !known {
-					seen.pending = append(seen.pending, *r.CaseID)
+					seen.pending[*r.CaseID] = true
 				}
 			}
 		}
