@@ -21,7 +21,7 @@ const (
 	prosecutionFragment = ` fragment ProsecutionFields on Prosecution { id version registrationNumber stage registeredAt investigationDeadline deadlineExtensions investigationStartedAt investigationClosedAt trialRequestedAt dismissedAt firstInstanceDecidedAt appealDecidedAt closedAt office { code } case { id } defendants { id } }`
 	chargeFragment      = ` fragment ChargeFields on Charge { id version article reclassifiedFrom reclassifiedAt prosecution { id } suspect { id } }`
 	decisionFragment    = ` fragment DecisionFields on CourtDecision { id version instance decidedOn verdict sentenceKind sentenceMonths compensationOrderedLek compensationPaid court { code } prosecution { id } }`
-	referralFragment    = ` fragment ReferralFields on Referral { id version serviceKind status referredAt statusHistory { status at actorSubject actorAgency } victim { id } referralCase: case { id } fromAgency { code } toAgency { code } }`
+	referralFragment    = ` fragment ReferralFields on Referral { id version serviceKind status referredAt statusHistory { status at actorSubject actorAgency } victim { id } caseID referralCase: case { id } fromAgency { code } toAgency { code } }`
 	serviceFragment     = ` fragment ServiceFields on SupportService { id version kind startedOn endedOn provider { code } victim { id } }`
 )
 
@@ -180,6 +180,7 @@ type (
 		ReferredAt           time.Time
 		StatusHistory        []statusChangeT
 		Victim               nodeRef
+		CaseID               *string  // read in the mutation's transaction (graph/referral_case.go)
 		ReferralCase         *nodeRef // aliased: Referral.case is nullable, Suspect.case is not
 		FromAgency, ToAgency agencyRef
 	}

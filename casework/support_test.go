@@ -34,7 +34,7 @@ func TestMutationReferral(t *testing.T) {
 		t.Run("CreateOK", func(t *testing.T) {
 			r = call[referralT](t, h, h.police, createReferralMutation, map[string]any{"in": h.referralInput(t, v.ID, c.ID)})
 			if r.ID == "" || r.Version != 1 || r.Status != "PENDING" || r.ServiceKind != "SHELTER" || r.Victim.ID != v.ID ||
-				r.ReferralCase == nil || r.ReferralCase.ID != c.ID || r.FromAgency.Code != "police-tirane" || r.ToAgency.Code != "ngo-vatra" {
+				r.ReferralCase == nil || r.ReferralCase.ID != c.ID || r.CaseID == nil || *r.CaseID != c.ID || r.FromAgency.Code != "police-tirane" || r.ToAgency.Code != "ngo-vatra" {
 				t.Errorf("createReferral = %+v", r)
 			}
 			checkHistory(t, r, []step{{"PENDING", h.police.Subject, "police-tirane"}})
@@ -44,7 +44,7 @@ func TestMutationReferral(t *testing.T) {
 		t.Run("CreateOKWithoutCase", func(t *testing.T) {
 			// Without a case the event goes to every case of the victim.
 			got := call[referralT](t, h, h.police, createReferralMutation, map[string]any{"in": h.referralInput(t, v.ID, nil)})
-			if got.Status != "PENDING" || got.ReferralCase != nil {
+			if got.Status != "PENDING" || got.ReferralCase != nil || got.CaseID != nil {
 				t.Errorf("createReferral without a case = %+v", got)
 			}
 			events = h.expectEvents(t, c.ID, events, h.police.event("REFERRAL_CREATED", "Referral for SHELTER created."))
