@@ -183,8 +183,11 @@ func requireStandingOverVictim(ctx context.Context, c *ent.Client, victimID int)
 			return err
 		}
 	}
+	// The message does not say why: "your agency does not work on any case
+	// of this victim" told an agency of the victim's region that the
+	// victim is on a case it cannot see (a victim on no case it may link).
 	return &apperr.Error{Code: apperr.Forbidden, Field: "victimID",
-		Message: "Your agency does not work on any case of this victim; an agency that does, or a coordinator, links them."}
+		Message: "Your agency may link a victim it already works with on a case, or one of its region on no case yet; a coordinator may link any victim."}
 }
 
 func linkVictim(ctx context.Context, c *ent.Client, victimID, caseID int) error {
