@@ -218,12 +218,36 @@ load() { # URL BODY EXPECT TOKEN CONNECTIONS SECONDS
   wrk -t "$threads" -c "$5" -d "$6s" --timeout 10s -s "$here/graphql-post.lua" "$1" -- "$2" "$3" "$4"
 }
 
+# cpu_ticks PID: the CPU time (user and system, in clock ticks) the process
+# has used so far (proc(5), /proc/PID/stat fields 14 and 15).
+cpu_ticks() {
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# postgres_ticks: the CPU time of the local PostgreSQL server, every process
+# of it (backends, WAL writer, checkpointer), and the backends that have
+# exited (the postmaster's waited-for children, fields 16 and 17); "-" when
+# the server is not on this machine. It counts other databases' work too:
+# measure on a quiet server.
+postgres_ticks() {
+  case "$POSTGRES_SERVER" in
+    *@127.0.0.1:* | *@localhost:* | *@\[::1\]:* | *@127.0.0.1 | *@localhost) ;;
+    *) echo -; return ;;
+  esac
+  local pids
+  pids=$(pgrep -x postgres | tr '\n' ' ')
+  [ -n "$pids" ] || { echo -; return; }
+  for p in $pids; do cat "/proc/$p/stat" 2>/dev/null || true; done | awk -v pids=" $pids" '
+    { t += $14 + $15; if (index(pids, " " $4 " ") == 0) t += $16 + $17 }
+    END { print t }'
+}
+
 # measure DATABASE ARM URL BODY EXPECT TOKEN PID CONNECTIONS COUNTS: one
 # row of the table. COUNTS=1: the server is CaseGraph, whose /metrics
 # gives statements per request.
 measure() {
   local db=$1 arm=$2 url=$3 body=$4 expect=$5 token=$6 pid=$7 conns=$8 counts=$9
-  local before after result rss stmts=-
+  local before after result rss stmts=- cpu0 cpu1 pg0=- pg1=-
   say "$db $arm: $conns connections, ${DURATION}s"
   [ "$WARMUP" -gt 0 ] && load "$url" "$body" any "$token" "$conns" "$WARMUP" >/dev/null
   # Requests of the warm-up finish before the measured seconds begin.
@@ -231,24 +255,36 @@ measure() {
   # Peak memory of this run alone: 5 resets the process's VmHWM
   # (proc(5), clear_refs); where refused, VmHWM is the peak since start.
   echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || say "cannot reset the peak RSS of $pid: the column is the peak since it started"
+  cpu0=$(cpu_ticks "$pid")
+  [ "$db" = postgres ] && pg0=$(postgres_ticks)
   result=$(load "$url" "$body" "$expect" "$token" "$conns" "$DURATION" | grep '^result ') ||
     fail "$db $arm: wrk printed no result"
   rss=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
   if [ "$counts" = 1 ]; then
     after=$(settle)
     stmts=$(echo "$before $after" | awk '$1 == "-" || $3 == "-" { print "-"; next } { r = $4 - $2; if (r > 0) printf "%.1f", ($3 - $1) / r; else print "-" }')
+  else
+    sleep 1 # the requests wrk left in flight end
   fi
+  # CPU a request: what the server (and PostgreSQL) used from the measured
+  # seconds' start until their requests ended, over the requests wrk counted.
+  cpu1=$(cpu_ticks "$pid")
+  [ "$db" = postgres ] && pg1=$(postgres_ticks)
   # result requests=N seconds=S p50_ms=X p99_ms=Y non2xx=A socket_errors=B wrong_answers=C
   case "$result" in
     *" non2xx=0 socket_errors=0 wrong_answers=0") ;;
     *) say "$db $arm, $conns connections: errors: non2xx=${result#* non2xx=}" ;;
   esac
   echo "$result" | awk -v db="$db" -v arm="$arm" -v conns="$conns" -v rss="$rss" -v stmts="$stmts" \
+    -v cpu="$((cpu1 - cpu0))" -v pg0="$pg0" -v pg1="$pg1" -v hz="$(getconf CLK_TCK)" \
     -v dbi="$(index_of "$db" $DATABASES)" -v armi="$(index_of "$arm" $ARMS postgraphile)" '
+    function per_request(ticks) { return v["requests"] > 0 ? sprintf("%.2f", ticks * 1000 / hz / v["requests"]) : "-" }
     { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
     END {
-      printf "%d\t%d\t%d\t%s\t%s\t%d\t%.1f\t%.1f\t%.1f\t%d\t%s\t%s\n", dbi, armi, conns, db, arm, conns,
-        v["requests"] / v["seconds"], v["p50_ms"], v["p99_ms"], v["non2xx"] + v["socket_errors"] + v["wrong_answers"], rss, stmts
+      pg = (pg0 == "-" || pg1 == "-") ? "-" : per_request(pg1 - pg0)
+      printf "%d\t%d\t%d\t%s\t%s\t%d\t%.1f\t%.1f\t%.1f\t%d\t%s\t%s\t%s\t%s\n", dbi, armi, conns, db, arm, conns,
+        v["requests"] / v["seconds"], v["p50_ms"], v["p99_ms"], v["non2xx"] + v["socket_errors"] + v["wrong_answers"], rss, stmts,
+        per_request(cpu), pg
     }' >>"$rows"
 }
 
@@ -302,6 +338,6 @@ for db in $DATABASES; do
   fi
 done
 
-echo "| database | arm | connections | requests/s | p50 ms | p99 ms | errors | server RSS peak MiB | SQL statements/request |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| database | arm | connections | requests/s | p50 ms | p99 ms | errors | server RSS peak MiB | SQL statements/request | server CPU ms/request | PostgreSQL CPU ms/request |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 sort -t$'\t' -k1,1n -k2,2n -k3,3n "$rows" | cut -f4- | awk -F'\t' -v OFS=' | ' '{ $1 = $1; print "| " $0 " |" }'

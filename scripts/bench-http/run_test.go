@@ -18,8 +18,9 @@ import (
 // TestRunPrintsOneTable runs run.sh for a few seconds on a small demo,
 // on SQLite and on PostgreSQL, and reads its table: one row per arm and
 // number of connections, in order, each with requests, no errors, the
-// server's peak memory and its statements per request (the counter on
-// /metrics). A second run reuses the seeded data instead of seeding again.
+// server's peak memory, its statements per request (the counter on
+// /metrics) and the CPU a request of the server and of PostgreSQL. A
+// second run reuses the seeded data instead of seeding again.
 func TestRunPrintsOneTable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the benchmark script against a built server; skipped with -short")
@@ -32,6 +33,7 @@ func TestRunPrintsOneTable(t *testing.T) {
 	binary := buildServer(t)
 	for _, database := range []string{"sqlite", "postgres"} {
 		t.Run(database, func(t *testing.T) {
+			localPostgres := false // whose processes' CPU the script can read
 			env := []string{
 				"CASEGRAPH=" + binary, "BENCH_DIR=" + t.TempDir(), "PORT=" + freePort(t),
 				"DATABASES=" + database, "SCALE=1", "CONNECTIONS=1 2", "DURATION=1", "WARMUP=1",
@@ -44,6 +46,7 @@ func TestRunPrintsOneTable(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				localPostgres = u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost" || u.Hostname() == "::1"
 				env = append(env, "POSTGRES_SERVER="+u.Scheme+"://"+u.User.String()+"@"+u.Host,
 					"BENCH_DATABASE="+strings.TrimPrefix(u.Path, "/"))
 			}
@@ -51,22 +54,23 @@ func TestRunPrintsOneTable(t *testing.T) {
 			if !strings.Contains(log, "seeding") {
 				t.Errorf("the first run did not seed:\n%s", log)
 			}
-			wantTable(t, table, database, []string{"nolegal", "refused", "allowed"}, []string{"1", "2"})
+			wantTable(t, table, database, localPostgres, []string{"nolegal", "refused", "allowed"}, []string{"1", "2"})
 
 			table, log = runScript(t, append(env, "ARMS=nolegal", "CONNECTIONS=1")...)
 			if !strings.Contains(log, "reusing") || strings.Contains(log, "seeding") {
 				t.Errorf("the second run did not reuse the seeded data:\n%s", log)
 			}
-			wantTable(t, table, database, []string{"nolegal"}, []string{"1"})
+			wantTable(t, table, database, localPostgres, []string{"nolegal"}, []string{"1"})
 		})
 	}
 }
 
-const tableHeader = "| database | arm | connections | requests/s | p50 ms | p99 ms | errors | server RSS peak MiB | SQL statements/request |"
+const tableHeader = "| database | arm | connections | requests/s | p50 ms | p99 ms | errors | server RSS peak MiB | SQL statements/request | server CPU ms/request | PostgreSQL CPU ms/request |"
 
 // wantTable checks the script's output: the table alone, its header, and
-// one plausible row per arm and connections, arms first.
-func wantTable(t *testing.T, out, database string, arms, connections []string) {
+// one plausible row per arm and connections, arms first. localPostgres:
+// the PostgreSQL server runs on this machine, so its CPU is in the table.
+func wantTable(t *testing.T, out, database string, localPostgres bool, arms, connections []string) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 2+len(arms)*len(connections) || lines[0] != tableHeader {
@@ -77,14 +81,21 @@ func wantTable(t *testing.T, out, database string, arms, connections []string) {
 		for _, conns := range connections {
 			cells := strings.Split(strings.Trim(lines[i], "| "), " | ")
 			i++
-			if len(cells) != 9 || cells[0] != database || cells[1] != arm || cells[2] != conns {
-				t.Errorf("row %q, want %s %s %s and 9 cells", lines[i-1], database, arm, conns)
+			if len(cells) != 11 || cells[0] != database || cells[1] != arm || cells[2] != conns {
+				t.Errorf("row %q, want %s %s %s and 11 cells", lines[i-1], database, arm, conns)
 				continue
 			}
-			for _, c := range []struct {
-				name  string
-				value string
-			}{{"requests/s", cells[3]}, {"p50", cells[4]}, {"RSS", cells[7]}, {"statements/request", cells[8]}} {
+			type cell struct{ name, value string }
+			positive := []cell{{"requests/s", cells[3]}, {"p50", cells[4]}, {"RSS", cells[7]},
+				{"statements/request", cells[8]}, {"server CPU", cells[9]}}
+			// PostgreSQL's CPU is its own processes', read where they run
+			// on this machine; on SQLite the database is the server's.
+			if localPostgres {
+				positive = append(positive, cell{"PostgreSQL CPU", cells[10]})
+			} else if cells[10] != "-" {
+				t.Errorf("%s %s %s: PostgreSQL CPU = %q, want - (SQLite, or a PostgreSQL server elsewhere)", database, arm, conns, cells[10])
+			}
+			for _, c := range positive {
 				if v, err := strconv.ParseFloat(c.value, 64); err != nil || v <= 0 {
 					t.Errorf("%s %s %s: %s = %q, want a positive number", database, arm, conns, c.name, c.value)
 				}
