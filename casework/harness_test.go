@@ -442,11 +442,17 @@ func (h *harness) registerProsecution(t *testing.T, caseID string, registeredAt 
 
 func (h *harness) moveProsecution(t *testing.T, p prosecutionT, stage string, at *time.Time) prosecutionT {
 	t.Helper()
+	return h.moveProsecutionAs(t, h.prosecutor, p, stage, at)
+}
+
+// moveProsecutionAs moves p as who, its office (or a court on its case).
+func (h *harness) moveProsecutionAs(t *testing.T, who principal, p prosecutionT, stage string, at *time.Time) prosecutionT {
+	t.Helper()
 	vars := map[string]any{"id": p.ID, "v": p.Version, "stage": stage}
 	if at != nil {
 		vars["at"] = stamp(*at)
 	}
-	return call[prosecutionT](t, h, h.prosecutor, moveProsStageMutation, vars)
+	return call[prosecutionT](t, h, who, moveProsStageMutation, vars)
 }
 
 func (h *harness) referralInput(t *testing.T, victimID string, caseID any) map[string]any {

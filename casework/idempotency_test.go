@@ -28,7 +28,6 @@ func TestMutationIdempotency(t *testing.T) {
 		p := h.registerProsecution(t, c.ID, date(3, 2))
 		client := h.s.DB.Client
 		base := serial.Add(1) // makes this test's values unique
-		general := h.principal(t, "prosecution-general", viewer.RoleProsecutor)
 		// Another judge of the same court: a court records its own decisions.
 		otherJudge := h.colleague(t, "court-tirane", viewer.RoleJudge)
 
@@ -62,7 +61,7 @@ func TestMutationIdempotency(t *testing.T) {
 			}, client.Prosecution.Query().Count, "PROSECUTION_REGISTERED", h.prosecutor, h.colleague(t, "prosecution-tirane", viewer.RoleProsecutor)},
 			{"addCharge", addChargeMutation, func(n int) map[string]any {
 				return map[string]any{"in": map[string]any{"article": []string{"CC_110A", "CC_110B", "CC_110C", "CC_114"}[n%4], "prosecutionID": p.ID}}
-			}, client.Charge.Query().Count, "CHARGE_ADDED", h.prosecutor, general},
+			}, client.Charge.Query().Count, "CHARGE_ADDED", h.prosecutor, h.colleague(t, "prosecution-tirane", viewer.RoleProsecutor)},
 			{"recordCourtDecision", recordDecisionMutation, func(n int) map[string]any {
 				return map[string]any{"in": map[string]any{"instance": "FIRST_INSTANCE", "decidedOn": stamp(date(10, n)), "verdict": "ACQUITTED",
 					"prosecutionID": p.ID, "courtID": h.agency(t, "court-tirane")}}

@@ -8,6 +8,7 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/prosecution"
@@ -102,6 +103,9 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 	if err != nil {
 		return nil, err
 	}
+	if err := ownProceeding(ctx, c, p, "id"); err != nil {
+		return nil, err
+	}
 	if p.Stage.Terminal() {
 		// An ended proceeding is a record of what was: moving it to
 		// another office would give that office standing on its case.
@@ -145,6 +149,9 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersion int, stage domain.ProceedingStage, at *time.Time) (*ent.Prosecution, error) {
 	p, err := current(ctx, "prosecution", c.Prosecution.Get, id, expectedVersion, func(p *ent.Prosecution) int { return p.Version })
 	if err != nil {
+		return nil, err
+	}
+	if err := ownProceeding(ctx, c, p, "id"); err != nil {
 		return nil, err
 	}
 	if !p.Stage.CanMoveTo(stage) {
@@ -283,6 +290,9 @@ func ExtendInvestigationDeadline(ctx context.Context, c *ent.Client, id, expecte
 	if err != nil {
 		return nil, err
 	}
+	if err := ownProceeding(ctx, c, p, "id"); err != nil {
+		return nil, err
+	}
 	if p.Stage != domain.ProceedingStageUnderInvestigation {
 		return nil, apperr.InvalidField("id", "Only a proceeding under investigation has a deadline to extend; this one is %s.", p.Stage)
 	}
@@ -317,6 +327,9 @@ func AddCharge(ctx context.Context, c *ent.Client, in ent.CreateChargeInput, key
 		if err != nil {
 			return 0, err
 		}
+		if err := ownProceeding(ctx, c, p, "prosecutionID"); err != nil {
+			return 0, err
+		}
 		if p.Stage.Terminal() {
 			return 0, apperr.InvalidField("prosecutionID", "The proceeding is closed (%s); no charge can be added.", p.Stage)
 		}
@@ -340,6 +353,13 @@ func ReclassifyCharge(ctx context.Context, c *ent.Client, id, expectedVersion in
 	if err != nil {
 		return nil, err
 	}
+	p, err := c.Prosecution.Get(ctx, ch.ProsecutionID)
+	if err != nil {
+		return nil, err
+	}
+	if err := ownProceeding(ctx, c, p, "id"); err != nil {
+		return nil, err
+	}
 	if ch.Article == article {
 		return nil, apperr.InvalidField("article", "The charge is already under %s.", article)
 	}
@@ -349,10 +369,6 @@ func ReclassifyCharge(ctx context.Context, c *ent.Client, id, expectedVersion in
 		u.SetReclassifiedFrom(ch.Article)
 	}
 	after, err := saved(ctx, "charge", u.Save, c.Charge.Get, id)
-	if err != nil {
-		return nil, err
-	}
-	p, err := c.Prosecution.Get(ctx, ch.ProsecutionID)
 	if err != nil {
 		return nil, err
 	}
@@ -470,6 +486,34 @@ func ownCourt(ctx context.Context, c *ent.Client, courtID int) error {
 		return &apperr.Error{Code: apperr.Forbidden, Field: "courtID", Message: "A court records its own decisions; name your court in courtID."}
 	}
 	return nil
+}
+
+// ownProceeding refuses a change to proceeding p (field names what is
+// refused) by anyone but its own prosecution office, or a court that works
+// on its case (a court moves a proceeding through trial and appeal). Seeing
+// a proceeding is not owning it: without this, an office that saw another
+// office's proceeding (a district office those of its region, the General
+// Prosecution Office every one) could end it for good, which closes its
+// case, take it over (which opens its victims' identity and testimony), or
+// charge in it (a helper's hunt, 2026-12-05).
+func ownProceeding(ctx context.Context, c *ent.Client, p *ent.Prosecution, field string) error {
+	own, err := ownAgency(ctx, c)
+	if err != nil {
+		return err
+	}
+	if own.ID == p.OfficeID {
+		return nil
+	}
+	if own.Kind.IsCourt() {
+		works, err := anyCaseWorkedOn(ctx, c, own, casefile.ID(p.CaseID))
+		if err != nil || works {
+			return err
+		}
+		return &apperr.Error{Code: apperr.Forbidden, Field: field,
+			Message: "Your court does not work on this proceeding's case."}
+	}
+	return &apperr.Error{Code: apperr.Forbidden, Field: field,
+		Message: "Only the proceeding's prosecution office changes it, its charges and its deadline."}
 }
 
 // atLeastAMonth refuses a sentence length given as less than a month (a

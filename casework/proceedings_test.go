@@ -76,13 +76,16 @@ func TestMutationProsecution(t *testing.T) {
 		events := h.timeline(t, c.ID)
 		registeredAt := date(3, 2)
 		var p prosecutionT
+		// The proceeding's office changes it (ownProceeding): the Tirana
+		// office until it moves the proceeding to SPAK (UpdateOK), then SPAK.
+		office := h.prosecutor
 		moved := func(from, to string) eventT {
-			return h.prosecutor.event("PROSECUTION_STAGE_CHANGED", fmt.Sprintf("Proceeding %s moved from %s to %s.", p.RegistrationNumber, from, to))
+			return office.event("PROSECUTION_STAGE_CHANGED", fmt.Sprintf("Proceeding %s moved from %s to %s.", p.RegistrationNumber, from, to))
 		}
 		// The case's stage follows its one proceeding (see also
 		// TestCaseFollowsProceedings).
 		caseFollows := func(from, to string) eventT {
-			return h.prosecutor.event("STAGE_CHANGED", fmt.Sprintf("Stage changed from %s to %s, following its proceedings.", from, to))
+			return office.event("STAGE_CHANGED", fmt.Sprintf("Stage changed from %s to %s, following its proceedings.", from, to))
 		}
 
 		t.Run("RegisterOK", func(t *testing.T) {
@@ -122,9 +125,10 @@ func TestMutationProsecution(t *testing.T) {
 			events = h.expectEvents(t, c.ID, events, h.prosecutor.event("CASE_UPDATED", "Proceeding "+p.RegistrationNumber+" updated."),
 				h.prosecutor.event("AGENCY_ASSIGNED", "spak assigned as PROSECUTING."))
 			p = got
+			office = h.principal(t, "spak", viewer.RoleProsecutor)
 		})
 
-		h.refuseEach(t, h.prosecutor, updateProsMutation, p.ID, []refusal{
+		h.refuseEach(t, office, updateProsMutation, p.ID, []refusal{
 			{"UpdateErrStaleVersion", func() map[string]any {
 				return map[string]any{"id": p.ID, "v": 1, "in": map[string]any{"officeID": h.agency(t, "prosecution-tirane")}}
 			}, conflict},
@@ -166,7 +170,7 @@ func TestMutationProsecution(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				need(t, p.ID)
-				e := h.refuse(t, h.prosecutor, tc.query, tc.vars(), tc.want, p.ID)
+				e := h.refuse(t, office, tc.query, tc.vars(), tc.want, p.ID)
 				if got := fmt.Sprint(e.Extensions["allowed"]); tc.allowed != "" && got != tc.allowed {
 					t.Errorf("extensions.allowed = %s, want %s", got, tc.allowed)
 				}
@@ -176,7 +180,7 @@ func TestMutationProsecution(t *testing.T) {
 		startedAt := date(3, 10)
 		t.Run("MoveToUnderInvestigationSetsDeadline", func(t *testing.T) {
 			need(t, p.ID)
-			got := h.moveProsecution(t, p, "UNDER_INVESTIGATION", &startedAt)
+			got := h.moveProsecutionAs(t, office, p, "UNDER_INVESTIGATION", &startedAt)
 			if got.Stage != "UNDER_INVESTIGATION" || got.Version != 3 {
 				t.Errorf("moveProsecutionStage = %+v", got)
 			}
@@ -190,7 +194,7 @@ func TestMutationProsecution(t *testing.T) {
 		// investigation on 3/5 would make it last minus five days.
 		t.Run("MoveErrBeforeTheLatestStage", func(t *testing.T) {
 			need(t, p.ID)
-			e := h.refuse(t, h.prosecutor, moveProsStageMutation, map[string]any{
+			e := h.refuse(t, office, moveProsStageMutation, map[string]any{
 				"id": p.ID, "v": p.Version, "stage": "INVESTIGATION_CLOSED", "at": stamp(date(3, 5))}, badField("at"), p.ID)
 			if !strings.Contains(e.Message, "when its investigation started") {
 				t.Errorf("message %q does not say which date it is before", e.Message)
@@ -200,7 +204,7 @@ func TestMutationProsecution(t *testing.T) {
 		// Nor can the registration move after a stage it already reached.
 		t.Run("UpdateErrRegisteredAfterAStage", func(t *testing.T) {
 			need(t, p.ID)
-			e := h.refuse(t, h.prosecutor, updateProsMutation, map[string]any{
+			e := h.refuse(t, office, updateProsMutation, map[string]any{
 				"id": p.ID, "v": p.Version, "in": map[string]any{"registeredAt": stamp(date(3, 12))}}, badField("input.registeredAt"), p.ID)
 			if !strings.Contains(e.Message, "when its investigation started") {
 				t.Errorf("message %q does not say which date it is after", e.Message)
@@ -210,12 +214,12 @@ func TestMutationProsecution(t *testing.T) {
 		extended := date(8, 10)
 		t.Run("ExtendDeadlineOK", func(t *testing.T) {
 			need(t, p.ID)
-			got := call[prosecutionT](t, h, h.prosecutor, extendDeadlineMutation, map[string]any{"id": p.ID, "v": p.Version, "until": stamp(extended)})
+			got := call[prosecutionT](t, h, office, extendDeadlineMutation, map[string]any{"id": p.ID, "v": p.Version, "until": stamp(extended)})
 			if got.Version != 4 || got.DeadlineExtensions != 1 || got.Stage != "UNDER_INVESTIGATION" {
 				t.Errorf("extendInvestigationDeadline = %+v", got)
 			}
 			sameTime(t, "investigationDeadline", got.InvestigationDeadline, extended)
-			events = h.expectEvents(t, c.ID, events, h.prosecutor.event("DEADLINE_EXTENDED",
+			events = h.expectEvents(t, c.ID, events, office.event("DEADLINE_EXTENDED",
 				fmt.Sprintf("Investigation deadline of %s extended to %s.", p.RegistrationNumber, extended.Format(time.DateOnly))))
 			p = got
 		})
@@ -232,7 +236,7 @@ func TestMutationProsecution(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				need(t, p.ID)
-				h.refuse(t, h.prosecutor, extendDeadlineMutation, map[string]any{"id": p.ID, "v": tc.v(), "until": stamp(tc.until)}, tc.want, p.ID)
+				h.refuse(t, office, extendDeadlineMutation, map[string]any{"id": p.ID, "v": tc.v(), "until": stamp(tc.until)}, tc.want, p.ID)
 			})
 		}
 
@@ -253,7 +257,7 @@ func TestMutationProsecution(t *testing.T) {
 				{"FINAL", nil, func(p prosecutionT) *time.Time { return p.ClosedAt }},
 			}
 			for _, st := range steps {
-				got := h.moveProsecution(t, p, st.stage, st.at)
+				got := h.moveProsecutionAs(t, office, p, st.stage, st.at)
 				if got.Stage != st.stage || got.Version != p.Version+1 {
 					t.Fatalf("moveProsecutionStage(%s) = %+v", st.stage, got)
 				}
@@ -282,7 +286,7 @@ func TestMutationProsecution(t *testing.T) {
 
 		t.Run("MoveErrAfterFinal", func(t *testing.T) {
 			need(t, p.ID)
-			e := h.refuse(t, h.prosecutor, moveProsStageMutation, map[string]any{"id": p.ID, "v": p.Version, "stage": "APPEAL"}, badField("stage"), p.ID)
+			e := h.refuse(t, office, moveProsStageMutation, map[string]any{"id": p.ID, "v": p.Version, "stage": "APPEAL"}, badField("stage"), p.ID)
 			wantNoMoveAllowed(t, e)
 		})
 
@@ -490,6 +494,43 @@ func TestMutationCourtDecision(t *testing.T) {
 			}})
 			if got.Version != 3 || got.Verdict != "ACQUITTED" || got.SentenceKind != nil || got.SentenceMonths != nil {
 				t.Errorf("updateCourtDecision = %+v", got)
+			}
+		})
+	})
+}
+
+// TestMutationProceedingByItsOfficeOnly: an office that sees another
+// office's proceeding (the General Prosecution Office sees every one) may
+// not end it (which closes its case), take it over (which opens its
+// victims' identity and testimony), extend its deadline, or add or
+// reclassify its charges: FORBIDDEN, and nothing changes. Each request is
+// one its own office may make, as the last step shows.
+func TestMutationProceedingByItsOfficeOnly(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		general := h.principal(t, "prosecution-general", viewer.RoleProsecutor)
+		c := h.openCase(t)
+		p := h.moveProsecution(t, h.registerProsecution(t, c.ID, date(3, 2)), "UNDER_INVESTIGATION", ptr(date(3, 5)))
+		ch := call[chargeT](t, h, h.prosecutor, addChargeMutation, map[string]any{"in": map[string]any{"article": "CC_110A", "prosecutionID": p.ID}})
+		forbidden := want{Code: "FORBIDDEN", Field: "id"}
+		for _, tc := range []struct {
+			name, query string
+			vars        map[string]any
+			want        want
+			watch       string
+		}{
+			{"EndIt", moveProsStageMutation, map[string]any{"id": p.ID, "v": p.Version, "stage": "TRANSFERRED"}, forbidden, p.ID},
+			{"TakeItOver", updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
+				"in": map[string]any{"officeID": h.agency(t, "prosecution-general")}}, forbidden, p.ID},
+			{"ExtendItsDeadline", extendDeadlineMutation, map[string]any{"id": p.ID, "v": p.Version, "until": stamp(date(7, 1))}, forbidden, p.ID},
+			{"AddACharge", addChargeMutation, map[string]any{"in": map[string]any{"article": "CC_114", "prosecutionID": p.ID}},
+				want{Code: "FORBIDDEN", Field: "input.prosecutionID"}, p.ID},
+			{"ReclassifyACharge", reclassifyMutation, map[string]any{"id": ch.ID, "v": ch.Version, "article": "CC_128B"}, forbidden, ch.ID},
+		} {
+			t.Run(tc.name, func(t *testing.T) { h.refuse(t, general, tc.query, tc.vars, tc.want, tc.watch) })
+		}
+		t.Run("ItsOfficeMay", func(t *testing.T) {
+			if got := h.moveProsecution(t, p, "TRANSFERRED", nil); got.Stage != "TRANSFERRED" {
+				t.Errorf("the proceeding's own office moved it to %s, want TRANSFERRED", got.Stage)
 			}
 		})
 	})
