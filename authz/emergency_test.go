@@ -11,9 +11,11 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/casework"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/ent/caseevent"
 	"github.com/casegraph/casegraph/ent/emergencygrant"
 	"github.com/casegraph/casegraph/viewer"
@@ -398,5 +400,47 @@ func TestEmergencyAccessPerDay(t *testing.T) {
 		if granted != casework.MaxEmergencyGrantsPerDay || limited != asks-granted {
 			t.Errorf("%d requests at once: %v; want %d granted and the rest RATE_LIMITED", asks, codes, casework.MaxEmergencyGrantsPerDay)
 		}
+	})
+}
+
+// TestEmergencyRefusalsAreFiledUnderTheCase: a refused request for
+// emergency access is an audit event about the case asked for, whatever
+// refused it (the case is outside the caller's rows, the caller's role
+// may not ask, the caller has had the day's grants), so that the data
+// protection officers of the agencies on the case find the attempt by its
+// id. They were recorded without the case, or, past the day's bound, not
+// at all (a helper's hunt).
+func TestEmergencyRefusalsAreFiledUnderTheCase(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		ask := map[string]any{"case": gid(f.caseT), "j": justification, "h": 1}
+		filed := func(t *testing.T, who string, reason string) {
+			t.Helper()
+			n, err := e.db.Client.AuditEvent.Query().Where(auditevent.ActorSubject(who), auditevent.Kind(string(audit.Mutation)),
+				auditevent.EntityType("Case"), auditevent.EntityID(f.caseT), auditevent.Decision("DENIED"),
+				auditevent.ReasonContains(reason)).Count(viewer.SystemContext(context.Background()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != 1 {
+				t.Errorf("%d refusals of %s about case %d with a reason holding %q, want 1", n, who, f.caseT, reason)
+			}
+		}
+		t.Run("OutsideTheRows", func(t *testing.T) {
+			wantRefusal(t, e.do(t, e.tok(t, "police-durres", viewer.RoleInvestigator), requestEmergency, ask), "NOT_FOUND", "")
+			filed(t, subject("police-durres", viewer.RoleInvestigator), "not found")
+		})
+		t.Run("RoleMayNotAsk", func(t *testing.T) {
+			wantRefusal(t, e.do(t, e.tok(t, "onac", viewer.RoleAnalyst), requestEmergency, ask), "FORBIDDEN", "")
+			filed(t, subject("onac", viewer.RoleAnalyst), "")
+		})
+		t.Run("PastTheDaysGrants", func(t *testing.T) {
+			police := e.tok(t, "police-tirane", viewer.RoleInvestigator)
+			for range casework.MaxEmergencyGrantsPerDay {
+				e.do(t, police, requestEmergency, ask).MustOK(t)
+			}
+			wantRefusal(t, e.do(t, police, requestEmergency, ask), "RATE_LIMITED", "")
+			filed(t, subject("police-tirane", viewer.RoleInvestigator), "24 hours")
+		})
 	})
 }

@@ -94,6 +94,11 @@ func TestPolicyChange(t *testing.T) {
 				{"ErrNotAdminDPO", dpo, map[string]any{"add": [][]string{valid}, "reason": changeReason}, "FORBIDDEN", "Mutation.changePolicy", 200},
 				{"ErrEmptyReason", admin, map[string]any{"add": [][]string{valid}, "reason": ""}, "BAD_USER_INPUT", "reason", 200},
 				{"ErrBlankReason", admin, map[string]any{"add": [][]string{valid}, "reason": "          "}, "BAD_USER_INPUT", "reason", 200},
+				// A reason the policy's history would show blank (a hunt had
+				// four zero-width spaces accepted), or of punctuation alone.
+				{"ErrInvisibleReason", admin, map[string]any{"add": [][]string{valid}, "reason": strings.Repeat("\u200b", 12)}, "BAD_USER_INPUT", "reason", 200},
+				{"ErrReasonWithAnInvisible", admin, map[string]any{"add": [][]string{valid}, "reason": "Courts\u200b summon victims"}, "BAD_USER_INPUT", "reason", 200},
+				{"ErrPunctuationReason", admin, map[string]any{"add": [][]string{valid}, "reason": "..........!!"}, "BAD_USER_INPUT", "reason", 200},
 				{"ErrNothing", admin, map[string]any{"reason": changeReason}, "BAD_USER_INPUT", "", 200},
 				{"ErrUnknownRole", admin, map[string]any{"add": [][]string{{"p", "janitor", "court", "Victim:CONTACT", "read", "proceedings"}}, "reason": changeReason}, "BAD_USER_INPUT", "add", 200},
 				{"ErrUnknownKind", admin, map[string]any{"add": [][]string{{"p", "judge", "PIZZERIA", "Victim:CONTACT", "read", "proceedings"}}, "reason": changeReason}, "BAD_USER_INPUT", "add", 200},

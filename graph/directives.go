@@ -88,10 +88,22 @@ func checkMutations(guard MutationGuard) graphql.RootFieldMiddleware {
 	}
 }
 
-// recordArgument is the record a mutation's id argument names, and its
-// type; "" when it has none, or an id of no record type.
+// recordArgumentNames are the arguments that name the record a mutation is
+// about, in the order they are looked for: its id, or for a mutation about
+// a case and no id (requestEmergencyAccess, assignAgencyToCase,
+// linkVictimToCase) its caseID, so that a refused attempt is found under
+// the case by the DPOs of the agencies on it.
+var recordArgumentNames = []string{"id", "caseID"}
+
+// recordArgument is the record a mutation names (recordArgumentNames), and
+// its type; "" when it names none, or an id of no record type.
 func recordArgument(field graphql.CollectedField, vars map[string]any) (string, int) {
-	arg := field.Arguments.ForName("id")
+	var arg *ast.Argument
+	for _, name := range recordArgumentNames {
+		if arg = field.Arguments.ForName(name); arg != nil {
+			break
+		}
+	}
 	if arg == nil {
 		return "", 0
 	}

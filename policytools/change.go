@@ -13,6 +13,10 @@ import (
 	"github.com/casegraph/casegraph/policies"
 )
 
+// MinReasonLength is the letters or digits a policy change's reason holds
+// at the least.
+const MinReasonLength = 10
+
 // Change applies a policy change made by the caller, in the transaction of
 // client (the mutation's): removes and adds lines, records who and why, and
 // announces it. The local enforcer reloads when the transaction commits;
@@ -27,8 +31,8 @@ func Change(ctx context.Context, e *authz.Enforcer, client *ent.Client, add, rem
 		return 0, 0, apperr.Errorf(apperr.Forbidden, "Your role may not change the access policy.")
 	}
 	reason = strings.TrimSpace(reason)
-	if len(reason) < 10 {
-		return 0, 0, apperr.InvalidField("reason", "A policy change needs a reason of at least 10 characters.")
+	if err := input.CheckWritten("reason", "A policy change needs a written reason", reason, MinReasonLength); err != nil {
+		return 0, 0, err
 	}
 	if err := e.LockPolicy(ctx, client); err != nil {
 		return 0, 0, err
