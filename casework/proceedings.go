@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/casefile"
@@ -103,7 +104,7 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 	if err != nil {
 		return nil, err
 	}
-	if err := ownProceeding(ctx, c, p, "id"); err != nil {
+	if err := ownProceeding(ctx, c, p, "updateProsecution", "id", false); err != nil {
 		return nil, err
 	}
 	if p.Stage.Terminal() {
@@ -151,7 +152,10 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 	if err != nil {
 		return nil, err
 	}
-	if err := ownProceeding(ctx, c, p, "id"); err != nil {
+	// A court moves a proceeding that is before it; transferring or
+	// merging it is the office's decision.
+	courtMay := p.Stage.BeforeACourt() && stage != domain.ProceedingStageTransferred && stage != domain.ProceedingStageMerged
+	if err := ownProceeding(ctx, c, p, "moveProsecutionStage", "id", courtMay); err != nil {
 		return nil, err
 	}
 	if !p.Stage.CanMoveTo(stage) {
@@ -290,7 +294,7 @@ func ExtendInvestigationDeadline(ctx context.Context, c *ent.Client, id, expecte
 	if err != nil {
 		return nil, err
 	}
-	if err := ownProceeding(ctx, c, p, "id"); err != nil {
+	if err := ownProceeding(ctx, c, p, "extendInvestigationDeadline", "id", false); err != nil {
 		return nil, err
 	}
 	if p.Stage != domain.ProceedingStageUnderInvestigation {
@@ -327,7 +331,7 @@ func AddCharge(ctx context.Context, c *ent.Client, in ent.CreateChargeInput, key
 		if err != nil {
 			return 0, err
 		}
-		if err := ownProceeding(ctx, c, p, "prosecutionID"); err != nil {
+		if err := ownProceeding(ctx, c, p, "addCharge", "prosecutionID", false); err != nil {
 			return 0, err
 		}
 		if p.Stage.Terminal() {
@@ -357,7 +361,7 @@ func ReclassifyCharge(ctx context.Context, c *ent.Client, id, expectedVersion in
 	if err != nil {
 		return nil, err
 	}
-	if err := ownProceeding(ctx, c, p, "id"); err != nil {
+	if err := ownProceeding(ctx, c, p, "reclassifyCharge", "id", false); err != nil {
 		return nil, err
 	}
 	if ch.Article == article {
@@ -488,15 +492,16 @@ func ownCourt(ctx context.Context, c *ent.Client, courtID int) error {
 	return nil
 }
 
-// ownProceeding refuses a change to proceeding p (field names what is
-// refused) by anyone but its own prosecution office, or a court that works
-// on its case (a court moves a proceeding through trial and appeal). Seeing
-// a proceeding is not owning it: without this, an office that saw another
-// office's proceeding (a district office those of its region, the General
-// Prosecution Office every one) could end it for good, which closes its
-// case, take it over (which opens its victims' identity and testimony), or
-// charge in it (a helper's hunt, 2026-12-05).
-func ownProceeding(ctx context.Context, c *ent.Client, p *ent.Prosecution, field string) error {
+// ownProceeding refuses a change to proceeding p (mutation, field naming
+// what is refused) by anyone but its own prosecution office, or, where
+// courtMay (a move while the proceeding is before a court: moveProsecutionStage
+// says), a court that works on its case. Seeing a proceeding is not owning
+// it: without this, an office that saw another office's proceeding (a
+// district office those of its region, the General Prosecution Office every
+// one) could end it for good, which closes its case, take it over (which
+// opens its victims' identity and testimony), or charge in it (a helper's
+// hunt, 2026-12-05). A refusal is an audit event about the proceeding.
+func ownProceeding(ctx context.Context, c *ent.Client, p *ent.Prosecution, mutation, field string, courtMay bool) error {
 	own, err := ownAgency(ctx, c)
 	if err != nil {
 		return err
@@ -504,16 +509,17 @@ func ownProceeding(ctx context.Context, c *ent.Client, p *ent.Prosecution, field
 	if own.ID == p.OfficeID {
 		return nil
 	}
-	if own.Kind.IsCourt() {
+	if courtMay && own.Kind.IsCourt() {
 		works, err := anyCaseWorkedOn(ctx, c, own, casefile.ID(p.CaseID))
 		if err != nil || works {
 			return err
 		}
-		return &apperr.Error{Code: apperr.Forbidden, Field: field,
-			Message: "Your court does not work on this proceeding's case."}
+	}
+	if rec := audit.FromContext(ctx); rec != nil {
+		rec.RefusedRecord(audit.Mutation, "Prosecution", p.ID, []string{"Mutation." + mutation}, "not the proceeding's office")
 	}
 	return &apperr.Error{Code: apperr.Forbidden, Field: field,
-		Message: "Only the proceeding's prosecution office changes it, its charges and its deadline."}
+		Message: "Only the proceeding's prosecution office changes it, its charges and its deadline; a court on its case moves it through trial and appeal."}
 }
 
 // atLeastAMonth refuses a sentence length given as less than a month (a

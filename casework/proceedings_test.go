@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -528,9 +529,48 @@ func TestMutationProceedingByItsOfficeOnly(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) { h.refuse(t, general, tc.query, tc.vars, tc.want, tc.watch) })
 		}
+		t.Run("EachRefusalIsAnAuditEvent", func(t *testing.T) {
+			// About the proceeding, so that the DPOs of the agencies on
+			// its case find who tried (a review found them unrecorded).
+			n, err := h.s.DB.Client.AuditEvent.Query().Where(auditevent.ActorSubject(general.Subject), auditevent.EntityType("Prosecution"),
+				auditevent.EntityID(atoi(t, p.ID)), auditevent.Decision("DENIED")).Count(systemCtx())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != 5 {
+				t.Errorf("%d refusals of %s about the proceeding in the audit trail, want 5 (one a refused mutation)", n, general.Subject)
+			}
+		})
 		t.Run("ItsOfficeMay", func(t *testing.T) {
 			if got := h.moveProsecution(t, p, "TRANSFERRED", nil); got.Stage != "TRANSFERRED" {
 				t.Errorf("the proceeding's own office moved it to %s, want TRANSFERRED", got.Stage)
+			}
+		})
+	})
+}
+
+// TestMutationCourtMovesWhatIsBeforeIt: a court on a proceeding's case
+// moves it while it is before a court (from a trial requested through the
+// appeal), but neither ends it as the office would (TRANSFERRED, MERGED)
+// nor moves it during the investigation.
+func TestMutationCourtMovesWhatIsBeforeIt(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openAssigned(t, "ADJUDICATING", "court-tirane")
+		p := h.moveProsecution(t, h.registerProsecution(t, c.ID, date(3, 2)), "UNDER_INVESTIGATION", ptr(date(3, 5)))
+		forbidden := want{Code: "FORBIDDEN", Field: "id"}
+		t.Run("NotDuringTheInvestigation", func(t *testing.T) {
+			h.refuse(t, h.judge, moveProsStageMutation, map[string]any{"id": p.ID, "v": p.Version, "stage": "INVESTIGATION_CLOSED"}, forbidden, p.ID)
+		})
+		p = h.moveProsecution(t, p, "INVESTIGATION_CLOSED", ptr(date(5, 1)))
+		p = h.moveProsecution(t, p, "TRIAL_REQUESTED", ptr(date(5, 2)))
+		t.Run("NotToTransferIt", func(t *testing.T) {
+			h.refuse(t, h.judge, moveProsStageMutation, map[string]any{"id": p.ID, "v": p.Version, "stage": "TRANSFERRED"}, forbidden, p.ID)
+		})
+		t.Run("ThroughTheTrial", func(t *testing.T) {
+			for _, stage := range []string{"FIRST_INSTANCE_TRIAL", "FIRST_INSTANCE_DECIDED"} {
+				if p = h.moveProsecutionAs(t, h.judge, p, stage, nil); p.Stage != stage {
+					t.Fatalf("the court moved the proceeding to %s, want %s", p.Stage, stage)
+				}
 			}
 		})
 	})

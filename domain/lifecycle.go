@@ -53,6 +53,18 @@ func (s ProceedingStage) NextStages() []ProceedingStage {
 	return append(next, ProceedingStageTransferred, ProceedingStageMerged)
 }
 
+// BeforeACourt reports whether a proceeding in stage s waits on a court:
+// a dismissal or a trial requested, a trial, an appeal or a recourse to the
+// High Court under way, or a decision that may be appealed.
+func (s ProceedingStage) BeforeACourt() bool {
+	switch s {
+	case ProceedingStageDismissalRequested, ProceedingStageTrialRequested, ProceedingStageFirstInstanceTrial,
+		ProceedingStageFirstInstanceDecided, ProceedingStageAppeal, ProceedingStageAppealDecided, ProceedingStageHighCourtRecourse:
+		return true
+	}
+	return false
+}
+
 // CanMoveTo reports whether a proceeding in stage s may move to next.
 func (s ProceedingStage) CanMoveTo(next ProceedingStage) bool {
 	return slices.Contains(s.NextStages(), next)
