@@ -427,8 +427,17 @@ func TestEmergencyRefusalsAreFiledUnderTheCase(t *testing.T) {
 			}
 		}
 		t.Run("OutsideTheRows", func(t *testing.T) {
-			wantRefusal(t, e.do(t, e.tok(t, "police-durres", viewer.RoleInvestigator), requestEmergency, ask), "NOT_FOUND", "")
+			wantRefusal(t, e.do(t, e.tok(t, "police-durres", viewer.RoleInvestigator), requestEmergency, ask), "NOT_FOUND", "caseID")
 			filed(t, subject("police-durres", viewer.RoleInvestigator), "not found")
+			// One event, not a second naming no record.
+			all, err := e.db.Client.AuditEvent.Query().Where(auditevent.ActorSubject(subject("police-durres", viewer.RoleInvestigator)),
+				auditevent.Decision("DENIED")).Count(viewer.SystemContext(context.Background()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if all != 1 {
+				t.Errorf("%d refusals recorded for one refused request, want 1", all)
+			}
 		})
 		t.Run("RoleMayNotAsk", func(t *testing.T) {
 			wantRefusal(t, e.do(t, e.tok(t, "onac", viewer.RoleAnalyst), requestEmergency, ask), "FORBIDDEN", "")

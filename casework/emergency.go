@@ -70,10 +70,10 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 		return nil, err
 	}
 	if !ok {
-		// Recorded as about the case, so that the DPOs of the agencies on
+		// The field lets the refusal's audit event name the case
+		// (graph's recordNotFound), so that the DPOs of the agencies on
 		// it find the attempt by its id (the trail had it without one).
-		refusedReference(ctx, caseID)
-		return nil, apperr.Errorf(apperr.NotFound, "No case with that id exists.")
+		return nil, &apperr.Error{Code: apperr.NotFound, Field: "caseID", Message: "No case with that id exists."}
 	}
 	p := r.Principal()
 	request := struct {

@@ -370,6 +370,16 @@ func (t *auditedTx) Rollback() error {
 	return t.tx.Rollback()
 }
 
+// notFoundArgument is the argument naming the record a NOT_FOUND error is
+// about: the one its extensions.field names (requestEmergencyAccess's
+// caseID), or else id.
+func notFoundArgument(e *gqlerror.Error) string {
+	if f, ok := e.Extensions["field"].(string); ok && f != "" {
+		return f
+	}
+	return "id"
+}
+
 // recordNotFound records a record asked for by id and not shown (NOT_FOUND:
 // outside the caller's rows, or not existing; the caller cannot tell
 // which, nor does the trail): probing ids is what a DPO looks for. A
@@ -391,7 +401,7 @@ func recordNotFound(ctx context.Context, e *gqlerror.Error) {
 		if ids, ok := args["ids"].([]int); ok && i < len(ids) {
 			id = ids[i]
 		}
-	} else if v, ok := args["id"].(int); ok {
+	} else if v, ok := args[notFoundArgument(e)].(int); ok {
 		id = v
 	}
 	// The type comes from the id's range, not from the database: asking
