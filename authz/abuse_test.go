@@ -18,6 +18,7 @@ import (
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/ent/caseassignment"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/casevictim"
@@ -31,6 +32,9 @@ import (
 const (
 	assignAgency        = `mutation ($c: ID!, $a: ID!, $p: CasePart!) { assignAgencyToCase(caseID: $c, agencyID: $a, part: $p) { id part } }`
 	updateCase          = `mutation ($id: ID!, $v: Int!, $in: UpdateCaseInput!) { updateCase(id: $id, expectedVersion: $v, input: $in) { id version } }`
+	moveCaseStage       = `mutation ($id: ID!, $v: Int!, $stage: ProceedingStage!) { moveCaseStage(id: $id, expectedVersion: $v, stage: $stage) { id version } }`
+	updateSuspect       = `mutation ($id: ID!, $v: Int!, $in: UpdateSuspectInput!) { updateSuspect(id: $id, expectedVersion: $v, input: $in) { id version } }`
+	recordSuspect       = `mutation ($in: CreateSuspectInput!) { recordSuspect(input: $in) { id } }`
 	registerProsecution = `mutation ($in: CreateProsecutionInput!) { registerProsecution(input: $in) { id } }`
 	createReferral      = `mutation ($in: CreateReferralInput!) { createReferral(input: $in) { id status } }`
 	recordSupport       = `mutation ($in: CreateSupportServiceInput!) { recordSupportService(input: $in) { id } }`
@@ -120,8 +124,35 @@ func TestAbuseSelfAssignment(t *testing.T) {
 		})
 		t.Run("ErrSelfLead", func(t *testing.T) {
 			e.refuse(t, general, updateCase, map[string]any{"id": gid(f.caseT), "v": caseBefore.Version,
-				"in": map[string]any{"leadAgencyID": gid(generalID)}}, "FORBIDDEN", "input.leadAgencyID")
+				"in": map[string]any{"leadAgencyID": gid(generalID)}}, "FORBIDDEN", "id")
 			checkNoStanding(t)
+		})
+		// Nor does it change what it only sees (a review's hunt): the
+		// case's region (which would move it into another district's
+		// rows) or its opening date, its suspects, or a new suspect. Each
+		// refusal is an audit event about the case.
+		t.Run("ErrChangeTheCase", func(t *testing.T) {
+			e.refuse(t, general, updateCase, map[string]any{"id": gid(f.caseT), "v": caseBefore.Version,
+				"in": map[string]any{"region": "DURRES"}}, "FORBIDDEN", "id")
+			e.refuse(t, general, moveCaseStage, map[string]any{"id": gid(f.caseT), "v": caseBefore.Version, "stage": "MERGED"}, "FORBIDDEN", "id")
+			checkNoStanding(t)
+		})
+		t.Run("ErrChangeItsSuspects", func(t *testing.T) {
+			s := ok(c.Suspect.Get(sys(), f.sT))(t)
+			e.refuse(t, general, updateSuspect, map[string]any{"id": gid(f.sT), "v": s.Version,
+				"in": map[string]any{"legalName": "Someone Else"}}, "FORBIDDEN", "id")
+			if after := ok(c.Suspect.Get(sys(), f.sT))(t); after.Version != s.Version {
+				t.Errorf("sT changed: version %d → %d", s.Version, after.Version)
+			}
+			e.refuse(t, general, recordSuspect, map[string]any{"in": map[string]any{"pseudonym": "S-GEN-0001", "sex": "MALE",
+				"nationality": "AL", "role": "CLIENT", "caseID": gid(f.caseT)}}, "FORBIDDEN", "input.caseID")
+		})
+		t.Run("EachRefusalIsAnAuditEvent", func(t *testing.T) {
+			n := ok(c.AuditEvent.Query().Where(auditevent.ActorSubject(subject("prosecution-general", viewer.RoleProsecutor)),
+				auditevent.EntityType("Case"), auditevent.EntityID(f.caseT), auditevent.Decision("DENIED")).Count(sys()))(t)
+			if n < 4 {
+				t.Errorf("%d refusals about caseT in the audit trail, want one a refused mutation (at least 4)", n)
+			}
 		})
 		t.Run("ErrRegisterOwnProceeding", func(t *testing.T) {
 			e.refuse(t, general, registerProsecution, map[string]any{"in": map[string]any{

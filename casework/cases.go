@@ -67,6 +67,12 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 	if err != nil {
 		return nil, err
 	}
+	// Seeing a case is not working on it: a national body sees every case
+	// and changed their region (which moves them into another district's
+	// rows), opening date or lead (a review's hunt).
+	if err := requireWorksOnOrCoordinates(ctx, c, "updateCase", "id", id); err != nil {
+		return nil, err
+	}
 	if in.AppendFormsOfExploitation != nil {
 		in.FormsOfExploitation = appendForms(cf.FormsOfExploitation, in.FormsOfExploitation, in.AppendFormsOfExploitation)
 		in.AppendFormsOfExploitation = nil
@@ -96,6 +102,9 @@ func MoveCaseStage(ctx context.Context, c *ent.Client, id, expectedVersion int, 
 	// followed its proceedings.
 	cf, err := current(ctx, "case", lockedCase(c), id, expectedVersion, func(cf *ent.CaseFile) int { return cf.Version })
 	if err != nil {
+		return nil, err
+	}
+	if err := requireWorksOnOrCoordinates(ctx, c, "moveCaseStage", "id", id); err != nil {
 		return nil, err
 	}
 	if err := stageFollowsProceedings(ctx, c, id); err != nil {

@@ -551,6 +551,10 @@ func requireWorksOnOrCoordinates(ctx context.Context, c *ent.Client, mutation, f
 		return err
 	}
 	if !ok {
+		// An audit event about the case: its agencies' DPOs find who tried.
+		if rec := audit.FromContext(ctx); rec != nil {
+			rec.RefusedRecord(audit.Mutation, "Case", caseID, []string{"Mutation." + mutation}, "does not work on the case")
+		}
 		return &apperr.Error{Code: apperr.Forbidden, Field: field,
 			Message: "Your agency does not work on this case; an agency that does, or a coordinator, does this."}
 	}

@@ -37,6 +37,9 @@ func RecordSuspect(ctx context.Context, c *ent.Client, in ent.CreateSuspectInput
 		if err := reference(ctx, aCase(c, "caseID", in.CaseID)); err != nil {
 			return 0, err
 		}
+		if err := requireWorksOnOrCoordinates(ctx, c, "recordSuspect", "caseID", in.CaseID); err != nil {
+			return 0, err
+		}
 		s, err := createUnique(ctx, c.Suspect.Create().SetInput(in).Save,
 			"pseudonym", c.Suspect.Query().Where(suspect.Pseudonym(in.Pseudonym)).Exist,
 			"A suspect with pseudonym %q already exists.", in.Pseudonym)
@@ -49,6 +52,13 @@ func RecordSuspect(ctx context.Context, c *ent.Client, in ent.CreateSuspectInput
 
 // UpdateSuspect changes a suspect's record.
 func UpdateSuspect(ctx context.Context, c *ent.Client, id, expectedVersion int, in ent.UpdateSuspectInput) (*ent.Suspect, error) {
+	before, err := current(ctx, "suspect", c.Suspect.Get, id, expectedVersion, func(s *ent.Suspect) int { return s.Version })
+	if err != nil {
+		return nil, err
+	}
+	if err := requireWorksOnOrCoordinates(ctx, c, "updateSuspect", "id", before.CaseID); err != nil {
+		return nil, err
+	}
 	u := c.Suspect.Update().Where(suspect.ID(id), suspect.Version(expectedVersion)).
 		SetInput(in).AddVersion(1)
 	s, err := saved(ctx, "suspect", u.Save, c.Suspect.Get, id)
