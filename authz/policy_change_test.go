@@ -98,6 +98,7 @@ func TestPolicyChange(t *testing.T) {
 				// four zero-width spaces accepted), or of punctuation alone.
 				{"ErrInvisibleReason", admin, map[string]any{"add": [][]string{valid}, "reason": strings.Repeat("\u200b", 12)}, "BAD_USER_INPUT", "reason", 200},
 				{"ErrReasonWithAnInvisible", admin, map[string]any{"add": [][]string{valid}, "reason": "Courts\u200b summon victims"}, "BAD_USER_INPUT", "reason", 200},
+				{"ErrVariationSelectorsInReason", admin, map[string]any{"add": [][]string{valid}, "reason": "Courts" + strings.Repeat("\ufe0f", 40) + " summon victims"}, "BAD_USER_INPUT", "reason", 200},
 				{"ErrPunctuationReason", admin, map[string]any{"add": [][]string{valid}, "reason": "..........!!"}, "BAD_USER_INPUT", "reason", 200},
 				{"ErrNothing", admin, map[string]any{"reason": changeReason}, "BAD_USER_INPUT", "", 200},
 				{"ErrUnknownRole", admin, map[string]any{"add": [][]string{{"p", "janitor", "court", "Victim:CONTACT", "read", "proceedings"}}, "reason": changeReason}, "BAD_USER_INPUT", "add", 200},

@@ -179,8 +179,8 @@ func CheckWritten(field, need, s string, min int) error {
 	readable := 0
 	for _, r := range s {
 		switch {
-		case unicode.Is(unicode.Cf, r), r == '\u115f', r == '\u1160', r == '\u3164', r == '\uffa0', r == '\u2800':
-			return apperr.InvalidField(field, "%s holds no invisible or formatting characters (zero-width, direction marks, fillers).", field)
+		case unicode.Is(unicode.Cf, r), invisible(r):
+			return apperr.InvalidField(field, "The %s holds no invisible or formatting characters (zero-width, direction marks, fillers, variation selectors).", field)
 		case unicode.IsLetter(r) || unicode.IsNumber(r):
 			readable++
 		}
@@ -189,4 +189,19 @@ func CheckWritten(field, need, s string, min int) error {
 		return apperr.InvalidField(field, "%s of at least %d letters or digits.", need, min)
 	}
 	return nil
+}
+
+// invisible reports whether r shows nothing and is no format character
+// (those are unicode.Cf): the Hangul fillers, the blank Braille pattern,
+// the combining grapheme joiner, and the variation selectors (Mongolian,
+// standard and supplementary), which a review hid 300 of in a
+// justification that read as one sentence.
+func invisible(r rune) bool {
+	switch {
+	case r == '\u115f', r == '\u1160', r == '\u3164', r == '\uffa0', r == '\u2800', r == '\u034f':
+		return true
+	case r >= '\u180b' && r <= '\u180f', r >= '\ufe00' && r <= '\ufe0f', r >= 0xe0100 && r <= 0xe01ef:
+		return true
+	}
+	return false
 }

@@ -231,7 +231,7 @@ cpu_ticks() {
 # measure on a quiet server.
 postgres_ticks() {
   case "$POSTGRES_SERVER" in
-    *@127.0.0.1:* | *@localhost:* | *@\[::1\]:* | *@127.0.0.1 | *@localhost) ;;
+    *@127.0.0.1:* | *@localhost:* | *@\[::1\]:* | *@127.0.0.1 | *@localhost | *@\[::1\]) ;;
     *) echo -; return ;;
   esac
   local pids
