@@ -472,6 +472,15 @@ func TestMutationCourtDecision(t *testing.T) {
 			h.refuse(t, appeal, updateDecisionMutation, map[string]any{"id": d.ID, "v": d.Version,
 				"in": map[string]any{"verdict": "ACQUITTED", "clearSentenceKind": true, "clearSentenceMonths": true}},
 				want{Code: "FORBIDDEN", Field: "courtID"}, d.ID)
+			// The refusal is an audit event about the decision.
+			n, err := h.s.DB.Client.AuditEvent.Query().Where(auditevent.ActorSubject(appeal.Subject), auditevent.EntityType("CourtDecision"),
+				auditevent.EntityID(atoi(t, d.ID)), auditevent.Decision("DENIED")).Count(systemCtx())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != 1 {
+				t.Errorf("%d refusals of %s about the decision in the audit trail, want 1", n, appeal.Subject)
+			}
 		})
 		h.refuseEach(t, h.judge, updateDecisionMutation, d.ID, []refusal{
 			{"UpdateErrBeforeRegistration", func() map[string]any {

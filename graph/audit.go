@@ -415,6 +415,33 @@ func recordNotFound(ctx context.Context, e *gqlerror.Error) {
 	rec.RefusedRecord(audit.RecordRefused, typ, id, nil, "not found in the caller's rows")
 }
 
+// recordRefusedMutation records a mutation refused as a whole (FORBIDDEN
+// on its root field: another court's decision, another office's
+// proceeding, support another provider gives) about the record it names
+// (recordArgumentNames), so that the DPOs of the agencies on that record
+// find who tried. A refusal casework or the policy guard already recorded
+// about the same record is one event (the recorder counts each record
+// once). A refusal naming no record is left to those who raised it.
+func recordRefusedMutation(ctx context.Context, e *gqlerror.Error) {
+	rec := audit.FromContext(ctx)
+	if rec == nil || e == nil || e.Extensions["code"] != string(apperr.Forbidden) || len(e.Path) != 1 {
+		return
+	}
+	oc := graphql.GetOperationContext(ctx)
+	root := rootField(ctx)
+	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation || root == nil {
+		return
+	}
+	for _, name := range recordArgumentNames {
+		if id, ok := root.Args[name].(int); ok {
+			if typ := rowscope.TypeOfID(id); typ != "" {
+				rec.RefusedRecord(audit.Mutation, typ, id, []string{"Mutation." + root.Field.Name}, "refused: "+e.Message)
+			}
+			return
+		}
+	}
+}
+
 // rootField returns the context of the root field ctx is under.
 func rootField(ctx context.Context) *graphql.FieldContext {
 	fc := graphql.GetFieldContext(ctx)

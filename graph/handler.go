@@ -136,6 +136,7 @@ func newHandler(opts Options, audited bool) *handler.Server {
 		out := p.present(ctx, err)
 		if audited {
 			recordNotFound(ctx, out)
+			recordRefusedMutation(ctx, out)
 		}
 		return out
 	})
