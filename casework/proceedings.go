@@ -162,9 +162,9 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 	if err != nil {
 		return nil, err
 	}
-	// A court moves a proceeding that is before it; transferring or
-	// merging it is the office's decision.
-	courtMay := p.Stage.BeforeACourt() && stage != domain.ProceedingStageTransferred && stage != domain.ProceedingStageMerged
+	// A court moves a proceeding that is before it (ownProceeding);
+	// transferring or merging it is the office's decision.
+	courtMay := stage != domain.ProceedingStageTransferred && stage != domain.ProceedingStageMerged
 	if err := ownProceeding(ctx, c, p, "moveProsecutionStage", "id", courtMay); err != nil {
 		return nil, err
 	}
@@ -504,8 +504,9 @@ func ownCourt(ctx context.Context, c *ent.Client, courtID int) error {
 
 // ownProceeding refuses a change to proceeding p (mutation, field naming
 // what is refused) by anyone but its own prosecution office, or, where
-// courtMay (a move while the proceeding is before a court: moveProsecutionStage
-// says), a court that works on its case. Seeing a proceeding is not owning
+// courtMay (a move that is no transfer or merger: moveProsecutionStage
+// says), a court that works on its case and that the proceeding is before
+// (domain.ProceedingStage.BeforeCourt). Seeing a proceeding is not owning
 // it: without this, an office that saw another office's proceeding (a
 // district office those of its region, the General Prosecution Office every
 // one) could end it for good, which closes its case, take it over (which
@@ -519,7 +520,7 @@ func ownProceeding(ctx context.Context, c *ent.Client, p *ent.Prosecution, mutat
 	if own.ID == p.OfficeID {
 		return nil
 	}
-	if courtMay && own.Kind.IsCourt() {
+	if courtMay && own.Kind.IsCourt() && p.Stage.BeforeCourt(own.Kind) {
 		works, err := anyCaseWorkedOn(ctx, c, own, casefile.ID(p.CaseID))
 		if err != nil || works {
 			return err

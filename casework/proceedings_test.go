@@ -559,12 +559,13 @@ func TestMutationProceedingByItsOfficeOnly(t *testing.T) {
 }
 
 // TestMutationCourtMovesWhatIsBeforeIt: a court on a proceeding's case
-// moves it while it is before a court (from a trial requested through the
-// appeal), but neither ends it as the office would (TRANSFERRED, MERGED)
-// nor moves it during the investigation.
+// moves it while it is before that court (a court of first instance from
+// a trial requested to the appeal lodged, a court of appeal the appeal),
+// but neither ends it as the office would (TRANSFERRED, MERGED), nor moves
+// it during the investigation, nor decides for another level.
 func TestMutationCourtMovesWhatIsBeforeIt(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		c := h.openAssigned(t, "ADJUDICATING", "court-tirane")
+		c := h.openAssigned(t, "ADJUDICATING", "court-tirane", "court-appeal")
 		p := h.moveProsecution(t, h.registerProsecution(t, c.ID, date(3, 2)), "UNDER_INVESTIGATION", ptr(date(3, 5)))
 		forbidden := want{Code: "FORBIDDEN", Field: "id"}
 		t.Run("NotDuringTheInvestigation", func(t *testing.T) {
@@ -576,10 +577,19 @@ func TestMutationCourtMovesWhatIsBeforeIt(t *testing.T) {
 			h.refuse(t, h.judge, moveProsStageMutation, map[string]any{"id": p.ID, "v": p.Version, "stage": "TRANSFERRED"}, forbidden, p.ID)
 		})
 		t.Run("ThroughTheTrial", func(t *testing.T) {
-			for _, stage := range []string{"FIRST_INSTANCE_TRIAL", "FIRST_INSTANCE_DECIDED"} {
+			for _, stage := range []string{"FIRST_INSTANCE_TRIAL", "FIRST_INSTANCE_DECIDED", "APPEAL"} {
 				if p = h.moveProsecutionAs(t, h.judge, p, stage, nil); p.Stage != stage {
 					t.Fatalf("the court moved the proceeding to %s, want %s", p.Stage, stage)
 				}
+			}
+		})
+		// The appeal is the court of appeal's: the court of first
+		// instance, on the same case, does not decide it.
+		t.Run("NotAnotherLevelsDecision", func(t *testing.T) {
+			h.refuse(t, h.judge, moveProsStageMutation, map[string]any{"id": p.ID, "v": p.Version, "stage": "APPEAL_DECIDED"}, forbidden, p.ID)
+			appeal := h.principal(t, "court-appeal", viewer.RoleJudge)
+			if p = h.moveProsecutionAs(t, appeal, p, "APPEAL_DECIDED", nil); p.Stage != "APPEAL_DECIDED" {
+				t.Fatalf("the court of appeal moved the proceeding to %s, want APPEAL_DECIDED", p.Stage)
 			}
 		})
 	})

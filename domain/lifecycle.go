@@ -53,14 +53,27 @@ func (s ProceedingStage) NextStages() []ProceedingStage {
 	return append(next, ProceedingStageTransferred, ProceedingStageMerged)
 }
 
-// BeforeACourt reports whether a proceeding in stage s waits on a court:
-// a dismissal or a trial requested, a trial, an appeal or a recourse to the
-// High Court under way, or a decision that may be appealed.
-func (s ProceedingStage) BeforeACourt() bool {
+// BeforeCourt reports whether a proceeding in stage s waits on a court of
+// kind k: a dismissal or a trial requested, and the trial, on a court of
+// first instance; an appeal on a court of appeal; a recourse on the High
+// Court; a decision that may still be appealed on the court that gave it
+// and the one that would hear the appeal. A court of one level does not
+// decide for another (a court of first instance on the case ended a
+// proceeding before the High Court: a review).
+func (s ProceedingStage) BeforeCourt(k AgencyKind) bool {
+	first := k == AgencyKindCourtFirstInstance || k == AgencyKindSpecialCourtFirstInstance
+	appeal := k == AgencyKindCourtOfAppeal || k == AgencyKindSpecialCourtOfAppeal
 	switch s {
-	case ProceedingStageDismissalRequested, ProceedingStageTrialRequested, ProceedingStageFirstInstanceTrial,
-		ProceedingStageFirstInstanceDecided, ProceedingStageAppeal, ProceedingStageAppealDecided, ProceedingStageHighCourtRecourse:
-		return true
+	case ProceedingStageDismissalRequested, ProceedingStageTrialRequested, ProceedingStageFirstInstanceTrial:
+		return first
+	case ProceedingStageFirstInstanceDecided:
+		return first || appeal
+	case ProceedingStageAppeal:
+		return appeal
+	case ProceedingStageAppealDecided:
+		return appeal || k == AgencyKindHighCourt
+	case ProceedingStageHighCourtRecourse:
+		return k == AgencyKindHighCourt
 	}
 	return false
 }
