@@ -169,21 +169,34 @@ func CheckTime(field, name string, t, now time.Time) error {
 // access's justification, a policy change's reason: what the audit trail
 // and the policy's history show beside what was done): fewer than min
 // letters or digits, or a character that shows nothing (a format character
-// such as a zero-width joiner or a left-to-right mark, a Hangul filler, a
-// blank Braille pattern). need says what is asked for, as in "Emergency
-// access needs a written justification". A review had twenty zero-width
+// such as a zero-width joiner or a left-to-right mark, a default-ignorable
+// character such as a Hangul filler or a Khmer invisible vowel, a blank
+// Braille pattern, a variation selector that selects nothing). need says
+// what is asked for, as in "Emergency access needs a written
+// justification". A review had twenty zero-width
 // spaces accepted as a justification, and the audit trail then showed a
 // blank one beside every read under the grant; a hunt had four accepted as
 // a policy change's reason.
 func CheckWritten(field, need, s string, min int) error {
 	readable := 0
+	afterVisible := false // the rune before was shown, so a variation selector may follow it
 	for _, r := range s {
 		switch {
-		case unicode.Is(unicode.Cf, r), invisible(r):
-			return apperr.InvalidField(field, "The %s holds no invisible or formatting characters (zero-width, direction marks, fillers, variation selectors).", field)
+		case unicode.Is(unicode.Variation_Selector, r):
+			// One selector after a character chooses how it shows (the
+			// emoji ⚠️ is U+26A0 U+FE0F, as phone keyboards type it);
+			// more, or one after nothing shown, hides text.
+			if !afterVisible {
+				return invisibleIn(field)
+			}
+			afterVisible = false
+			continue
+		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r), r == '\u2800':
+			return invisibleIn(field)
 		case unicode.IsLetter(r) || unicode.IsNumber(r):
 			readable++
 		}
+		afterVisible = !unicode.IsSpace(r)
 	}
 	if readable < min {
 		return apperr.InvalidField(field, "%s of at least %d letters or digits.", need, min)
@@ -191,17 +204,7 @@ func CheckWritten(field, need, s string, min int) error {
 	return nil
 }
 
-// invisible reports whether r shows nothing and is no format character
-// (those are unicode.Cf): the Hangul fillers, the blank Braille pattern,
-// the combining grapheme joiner, and the variation selectors (Mongolian,
-// standard and supplementary), which a review hid 300 of in a
-// justification that read as one sentence.
-func invisible(r rune) bool {
-	switch {
-	case r == '\u115f', r == '\u1160', r == '\u3164', r == '\uffa0', r == '\u2800', r == '\u034f':
-		return true
-	case r >= '\u180b' && r <= '\u180f', r >= '\ufe00' && r <= '\ufe0f', r >= 0xe0100 && r <= 0xe01ef:
-		return true
-	}
-	return false
+// invisibleIn is CheckWritten's refusal of a character that shows nothing.
+func invisibleIn(field string) error {
+	return apperr.InvalidField(field, "The %s holds no invisible or formatting characters (zero-width, direction marks, fillers, runs of variation selectors).", field)
 }

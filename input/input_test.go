@@ -134,3 +134,36 @@ func TestUnmarshalInt(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckWritten: a written reason is refused when it has too few
+// letters or digits or hides text in characters that show nothing; an
+// emoji's one variation selector, as phone keyboards type it, is no such
+// character.
+func TestCheckWritten(t *testing.T) {
+	const sentence = "Victim in danger need contact now"
+	for _, tt := range []struct {
+		name, s string
+		ok      bool
+	}{
+		{"a sentence", sentence, true},
+		{"an emoji with its variation selector", "Danger \u26a0\ufe0f " + sentence, true},
+		{"too few letters", "Danger!!!", false},
+		{"punctuation alone", strings.Repeat(".", 40), false},
+		{"zero-width spaces", sentence + strings.Repeat("\u200b", 3), false},
+		{"a run of variation selectors", "Victim" + strings.Repeat("\ufe0f", 300) + " in danger need contact now", false},
+		{"a variation selector after a space", "Victim \ufe00in danger need contact now", false},
+		{"a supplementary variation selector run", "Victim" + strings.Repeat("\U000e0100", 2) + " in danger need contact now", false},
+		{"Khmer invisible vowels", "Victim\u17b4\u17b5 in danger need contact now", false},
+		{"a Hangul filler", "Victim\u3164 in danger need contact now", false},
+		{"a blank Braille pattern", "Victim\u2800 in danger need contact now", false},
+		{"the combining grapheme joiner", "Victim\u034f in danger need contact now", false},
+	} {
+		err := input.CheckWritten("justification", "A justification", tt.s, 20)
+		if tt.ok != (err == nil) {
+			t.Errorf("%s: err = %v, want accepted %v", tt.name, err, tt.ok)
+		}
+		if err != nil && !apperr.HasCode(err, apperr.BadUserInput) {
+			t.Errorf("%s: err = %v, want BAD_USER_INPUT", tt.name, err)
+		}
+	}
+}
