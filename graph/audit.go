@@ -370,14 +370,23 @@ func (t *auditedTx) Rollback() error {
 	return t.tx.Rollback()
 }
 
-// notFoundArgument is the argument naming the record a NOT_FOUND error is
-// about: the one its extensions.field names (requestEmergencyAccess's
-// caseID), or else id.
-func notFoundArgument(e *gqlerror.Error) string {
-	if f, ok := e.Extensions["field"].(string); ok && f != "" {
-		return f
+// errorRecord is the id of the record a root field's error is about: the
+// argument its extensions.field names, when the field has that argument
+// (requestEmergencyAccess's caseID not found, linkVictimToCase refused over
+// its victimID), else the first of recordArgumentNames the field has; 0
+// for none.
+func errorRecord(root *graphql.FieldContext, e *gqlerror.Error) int {
+	if f, ok := e.Extensions["field"].(string); ok {
+		if id, ok := root.Args[f].(int); ok {
+			return id
+		}
 	}
-	return "id"
+	for _, name := range recordArgumentNames {
+		if id, ok := root.Args[name].(int); ok {
+			return id
+		}
+	}
+	return 0
 }
 
 // recordNotFound records a record asked for by id and not shown (NOT_FOUND:
@@ -401,8 +410,8 @@ func recordNotFound(ctx context.Context, e *gqlerror.Error) {
 		if ids, ok := args["ids"].([]int); ok && i < len(ids) {
 			id = ids[i]
 		}
-	} else if v, ok := args[notFoundArgument(e)].(int); ok {
-		id = v
+	} else {
+		id = errorRecord(root, e)
 	}
 	// The type comes from the id's range, not from the database: asking
 	// whether the record exists would cost a query per refused id.
@@ -418,7 +427,7 @@ func recordNotFound(ctx context.Context, e *gqlerror.Error) {
 // recordRefusedMutation records a mutation refused as a whole (FORBIDDEN
 // on its root field: another court's decision, another office's
 // proceeding, support another provider gives) about the record it names
-// (recordArgumentNames), so that the DPOs of the agencies on that record
+// (errorRecord), so that the DPOs of the agencies on that record
 // find who tried. A refusal casework or the policy guard already recorded
 // about the same record is one event (the recorder counts each record
 // once). A refusal naming no record is left to those who raised it.
@@ -432,13 +441,9 @@ func recordRefusedMutation(ctx context.Context, e *gqlerror.Error) {
 	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation || root == nil {
 		return
 	}
-	for _, name := range recordArgumentNames {
-		if id, ok := root.Args[name].(int); ok {
-			if typ := rowscope.TypeOfID(id); typ != "" {
-				rec.RefusedRecord(audit.Mutation, typ, id, []string{"Mutation." + root.Field.Name}, "refused: "+e.Message)
-			}
-			return
-		}
+	id := errorRecord(root, e)
+	if typ := rowscope.TypeOfID(id); typ != "" {
+		rec.RefusedRecord(audit.Mutation, typ, id, []string{"Mutation." + root.Field.Name}, "refused: "+e.Message)
 	}
 }
 
