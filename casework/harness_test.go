@@ -14,6 +14,7 @@ import (
 
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
@@ -418,6 +419,18 @@ func (h *harness) assign(t *testing.T, caseID, part string, agencyCodes ...strin
 	for _, code := range agencyCodes {
 		call[assignmentT](t, h, h.police, assignAgencyMutation, map[string]any{"case": caseID, "agency": h.agency(t, code), "part": part})
 	}
+}
+
+// refusalsAbout counts the audit trail's refusals of who about the record
+// id of type typ (a refused mutation is one, filed under its record).
+func (h *harness) refusalsAbout(t *testing.T, who principal, typ, id string) int {
+	t.Helper()
+	n, err := h.s.DB.Client.AuditEvent.Query().Where(auditevent.ActorSubject(who.Subject), auditevent.EntityType(typ),
+		auditevent.EntityID(atoi(t, id)), auditevent.Decision("DENIED")).Count(systemCtx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func (h *harness) registerVictim(t *testing.T, age int, caseIDs ...string) victimT {

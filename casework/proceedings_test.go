@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -473,12 +472,7 @@ func TestMutationCourtDecision(t *testing.T) {
 				"in": map[string]any{"verdict": "ACQUITTED", "clearSentenceKind": true, "clearSentenceMonths": true}},
 				want{Code: "FORBIDDEN", Field: "courtID"}, d.ID)
 			// The refusal is an audit event about the decision.
-			n, err := h.s.DB.Client.AuditEvent.Query().Where(auditevent.ActorSubject(appeal.Subject), auditevent.EntityType("CourtDecision"),
-				auditevent.EntityID(atoi(t, d.ID)), auditevent.Decision("DENIED")).Count(systemCtx())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n != 1 {
+			if n := h.refusalsAbout(t, appeal, "CourtDecision", d.ID); n != 1 {
 				t.Errorf("%d refusals of %s about the decision in the audit trail, want 1", n, appeal.Subject)
 			}
 		})
@@ -541,12 +535,7 @@ func TestMutationProceedingByItsOfficeOnly(t *testing.T) {
 		t.Run("EachRefusalIsAnAuditEvent", func(t *testing.T) {
 			// About the proceeding, so that the DPOs of the agencies on
 			// its case find who tried (a review found them unrecorded).
-			n, err := h.s.DB.Client.AuditEvent.Query().Where(auditevent.ActorSubject(general.Subject), auditevent.EntityType("Prosecution"),
-				auditevent.EntityID(atoi(t, p.ID)), auditevent.Decision("DENIED")).Count(systemCtx())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n != 5 {
+			if n := h.refusalsAbout(t, general, "Prosecution", p.ID); n != 5 {
 				t.Errorf("%d refusals of %s about the proceeding in the audit trail, want 5 (one a refused mutation)", n, general.Subject)
 			}
 		})
