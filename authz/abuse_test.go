@@ -589,3 +589,35 @@ func TestAbusePooledPurposes(t *testing.T) {
 		})
 	})
 }
+
+// TestRefusalsFiledOnlyUnderTheirOwnType: a refused mutation is filed
+// under the id it names only when the id is of the type the argument asks
+// for: updateCase(id: <a victim's id>) is no event "about" that victim
+// (anyone could add such noise to a person's trail: a review), while
+// updateCase(id: <a case's id>) refused is one about the case.
+func TestRefusalsFiledOnlyUnderTheirOwnType(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		c := e.db.Client
+		about := func(who string, id int) int {
+			return ok(c.AuditEvent.Query().Where(auditevent.ActorSubject(who), auditevent.EntityID(id), auditevent.Decision("DENIED")).Count(sys()))(t)
+		}
+		cf := ok(c.CaseFile.Get(sys(), f.caseT))(t)
+		in := map[string]any{"title": "Renamed by a probe"}
+		// A role that may not update cases (the policy guard refuses it).
+		worker := e.tok(t, "ngo-vatra", viewer.RoleCaseWorker)
+		wantRefusal(t, e.do(t, worker, updateCase, map[string]any{"id": gid(f.vT), "v": 1, "in": in}), "FORBIDDEN", "")
+		wantRefusal(t, e.do(t, worker, updateCase, map[string]any{"id": gid(f.caseT), "v": cf.Version, "in": in}), "FORBIDDEN", "")
+		// A role that may (casework answers NOT_FOUND: no case has that id).
+		police := e.tok(t, "police-tirane", viewer.RoleInvestigator)
+		wantRefusal(t, e.do(t, police, updateCase, map[string]any{"id": gid(f.vT), "v": 1, "in": in}), "NOT_FOUND", "")
+		for _, who := range []string{subject("ngo-vatra", viewer.RoleCaseWorker), subject("police-tirane", viewer.RoleInvestigator)} {
+			if n := about(who, f.vT); n != 0 {
+				t.Errorf("%d refusals of %s filed about the victim vT for updateCase given its id, want 0", n, who)
+			}
+		}
+		if n := about(subject("ngo-vatra", viewer.RoleCaseWorker), f.caseT); n != 1 {
+			t.Errorf("%d refusals of updateCase about caseT, want 1", n)
+		}
+	})
+}

@@ -374,16 +374,24 @@ func (t *auditedTx) Rollback() error {
 // argument its extensions.field names, when the field has that argument
 // (requestEmergencyAccess's caseID not found, linkVictimToCase refused over
 // its victimID), else the first of recordArgumentNames the field has; 0
-// for none.
+// for none, or for an id of another type than the argument asks for
+// (namesItsType).
 func errorRecord(root *graphql.FieldContext, e *gqlerror.Error) int {
+	named := func(arg string) (int, bool) {
+		id, ok := root.Args[arg].(int)
+		return id, ok && namesItsType(root.Field.Definition, arg, rowscope.TypeOfID(id))
+	}
 	if f, ok := e.Extensions["field"].(string); ok {
-		if id, ok := root.Args[f].(int); ok {
+		if id, ok := named(f); ok {
 			return id
 		}
 	}
 	for _, name := range recordArgumentNames {
-		if id, ok := root.Args[name].(int); ok {
-			return id
+		if _, given := root.Args[name]; given {
+			if id, ok := named(name); ok {
+				return id
+			}
+			return 0
 		}
 	}
 	return 0

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -95,6 +96,27 @@ func checkMutations(guard MutationGuard) graphql.RootFieldMiddleware {
 // the case by the DPOs of the agencies on it.
 var recordArgumentNames = []string{"id", "caseID"}
 
+// namesItsType reports whether an id of record type typ, given in argument
+// arg of field def, is of the type the argument asks for: an id argument
+// the type the field returns (updateCase's id a Case), caseID a Case,
+// victimID a Victim. A refusal is filed under the id only then: any id
+// may be sent, and updateCase(id: <a victim's id>) refused was an event
+// "about" the victim, noise in a person's trail that anyone could add (a
+// review). A field returning an interface (node) takes any type.
+func namesItsType(def *ast.FieldDefinition, arg, typ string) bool {
+	if typ == "" || def == nil {
+		return false
+	}
+	want := strings.TrimSuffix(arg, "ID")
+	if arg == "id" {
+		want = def.Type.Name()
+		if want == "Node" {
+			return true
+		}
+	}
+	return strings.EqualFold(want, typ)
+}
+
 // recordArgument is the record a mutation names (recordArgumentNames), and
 // its type; "" when it names none, or an id of no record type.
 func recordArgument(field graphql.CollectedField, vars map[string]any) (string, int) {
@@ -115,7 +137,11 @@ func recordArgument(field graphql.CollectedField, vars map[string]any) (string, 
 	if err != nil {
 		return "", 0
 	}
-	return rowscope.TypeOfID(id), id
+	typ := rowscope.TypeOfID(id)
+	if !namesItsType(field.Definition, arg.Name, typ) {
+		return "", 0
+	}
+	return typ, id
 }
 
 // inputKeys returns the type of the mutation's "input" argument and the
