@@ -513,17 +513,23 @@ func ownCourt(ctx context.Context, c *ent.Client, courtID int) error {
 // opens its victims' identity and testimony), or charge in it (a helper's
 // hunt, 2026-12-05). A refusal is an audit event about the proceeding.
 func ownProceeding(ctx context.Context, c *ent.Client, p *ent.Prosecution, mutation, field string, courtMay bool) error {
-	own, err := ownAgency(ctx, c)
+	caller, err := actor(ctx)
 	if err != nil {
 		return err
 	}
-	if own.ID == p.OfficeID {
-		return nil
+	if caller.AgencyID == p.OfficeID {
+		return nil // the common case costs no statement
 	}
-	if courtMay && own.Kind.IsCourt() && p.Stage.BeforeCourt(own.Kind) {
-		works, err := anyCaseWorkedOn(ctx, c, own, casefile.ID(p.CaseID))
-		if err != nil || works {
+	if courtMay {
+		own, err := ownAgency(ctx, c)
+		if err != nil {
 			return err
+		}
+		if own.Kind.IsCourt() && p.Stage.BeforeCourt(own.Kind) {
+			works, err := anyCaseWorkedOn(ctx, c, own, casefile.ID(p.CaseID))
+			if err != nil || works {
+				return err
+			}
 		}
 	}
 	if rec := audit.FromContext(ctx); rec != nil {
