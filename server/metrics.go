@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -147,14 +146,7 @@ func bearerToken(r *http.Request) string {
 func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.MetricsHandler())
-	hs := &http.Server{
-		Handler:           securityHeaders(mux),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
-	}
+	// A scrape is small both ways: shorter bounds than /graphql's.
+	hs := s.httpServer(securityHeaders(mux), 10*time.Second, 30*time.Second)
 	return serveUntilDone(ctx, hs, s.limitConnections(ln, hs.SetKeepAlivesEnabled), 5*time.Second)
 }

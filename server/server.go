@@ -297,15 +297,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // closes the audit trail's writer: what requests queued is committed,
 // and a request still running past grace is refused its sensitive values.
 func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time.Duration) error {
-	hs := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
-	}
+	hs := s.httpServer(s.handler, 30*time.Second, 60*time.Second)
 	err := serveUntilDone(ctx, hs, s.limitConnections(ln, hs.SetKeepAlivesEnabled), grace)
 	closeCtx, cancel := context.WithTimeout(context.Background(), auditDrainTimeout)
 	defer cancel()
@@ -314,6 +306,23 @@ func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time
 		err = errors.Join(err, cerr)
 	}
 	return err
+}
+
+// httpServer is the HTTP server of each listener: a client that sends its
+// headers, its body or reads the answer slowly holds a connection no longer
+// than the bounds given (headers: 10 s; idle between requests: 60 s), its
+// headers are bounded (MaxHeaderBytes), and the server's own errors go to
+// the server's log.
+func (s *Server) httpServer(h http.Handler, read, write time.Duration) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       read,
+		WriteTimeout:      write,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // MaxHeaderBytes bounds a request's headers (Go's default is 1 MB, held
