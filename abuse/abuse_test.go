@@ -106,6 +106,15 @@ func attacks() []attack {
 		// filter, letter by letter: 2 s of CPU for a 975 KB body.
 		{name: "2,000 unknown filter fields of 480 letters", want: "BAD_USER_INPUT", maxErrors: 10,
 			query: unknownFilterFields(2000, 480)},
+		// An answer repeats an alias for every object it is asked of: a
+		// 1 MB alias under a page of cases was a 276 MB answer, and sixteen
+		// such pages through a fragment ran a server out of memory.
+		{name: "a 1,000,000-byte alias under a page of cases", want: "TOO_COMPLEX",
+			query: "{ cases(first: 500) { edges { node { " + strings.Repeat("a", 1_000_000) + ": __typename } } } }"},
+		{name: "a 50 KB alias spread into 16 pages of cases", want: "TOO_COMPLEX",
+			query: aliases(16, "cases(first: 500) { edges { node { ...C } } }") + " fragment C on Case { " + strings.Repeat("a", 50_000) + ": __typename }"},
+		{name: "aliases of 64 bytes under a page of cases", want: "",
+			query: "{ cases(first: 500) { edges { node { " + strings.Repeat("a", 64) + ": __typename " + strings.Repeat("b", 64) + ": id } } } }"},
 		{name: "1000 operations in one document", want: "",
 			query: manyOperations(1000), operation: "Q999"},
 		{name: "the largest legal page of cases with victims", want: "",

@@ -30,6 +30,13 @@ type Limits struct {
 	// MaxAliases bounds how many times one selection set may ask for the
 	// same field (under different aliases).
 	MaxAliases int
+	// MaxAliasBytes bounds the length of an alias. An answer repeats a
+	// field's alias for every object it is asked of, and no count of
+	// values sees how long the name is: a one-megabyte alias of
+	// __typename under 500 cases was an answer of 276 MB built in memory
+	// before its size was checked (a review's finding; sixteen such pages
+	// by fragment spreads ran a server out of memory).
+	MaxAliasBytes int
 	// MaxFieldPairs bounds the pairs of fields validation compares: those
 	// answered under one name in one selection, once fields of one name
 	// are merged with their sub-selections as validation merges them.
@@ -73,6 +80,7 @@ func DefaultLimits() Limits {
 		MaxDepth:         20,
 		MaxFields:        2_000,
 		MaxAliases:       20,
+		MaxAliasBytes:    64,
 		MaxFieldPairs:    50_000,
 		MaxFragments:     200,
 		MaxSpreads:       1_000,

@@ -205,6 +205,8 @@ func TestCheckText(t *testing.T) {
 		{"aliases of a field spread over inline fragments", "{ " + aliases(l.MaxAliases+1, "... on Query { v%d: viewer { subject } } ") + "}", "aliases"},
 		{"aliases of a field spread over named fragments", "{ ...A ...B } fragment A on Query { " + aliases(l.MaxAliases/2+1, "a%d: viewer { subject } ") +
 			"} fragment B on Query { ...C } fragment C on Query { " + aliases(l.MaxAliases/2+1, "b%d: viewer { subject } ") + "}", "aliases"},
+		{"a long alias", "{ viewer { " + strings.Repeat("a", l.MaxAliasBytes+1) + ": subject } }", "aliasBytes"},
+		{"a long alias in a fragment", "{ viewer { ...F } } fragment F on Viewer { " + strings.Repeat("a", l.MaxAliasBytes+1) + ": subject }", "aliasBytes"},
 		{"too deep", "{ viewer { agency { " + strings.Repeat("parent { ", l.MaxDepth) + "code" + strings.Repeat(" }", l.MaxDepth) + " } } }", "depth"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -231,6 +233,9 @@ func TestCheckText(t *testing.T) {
 	})
 	t.Run("just under the limits", func(t *testing.T) {
 		if err := cost.CheckText(chain(l.MaxFragments-1), l); err != nil {
+			t.Fatal(err)
+		}
+		if err := cost.CheckText("{ viewer { "+strings.Repeat("a", l.MaxAliasBytes)+": subject } }", l); err != nil {
 			t.Fatal(err)
 		}
 		if err := cost.CheckText("{ ...A ...B } fragment A on Query { "+aliases(l.MaxAliases/2, "a%d: viewer { subject } ")+

@@ -40,8 +40,8 @@ func CheckText(query string, l Limits) error {
 	return CheckShape(doc, l)
 }
 
-// CheckShape bounds a parsed document's fragments, spreads, aliases,
-// depth and expanded size. It needs no schema, and tolerates what
+// CheckShape bounds a parsed document's fragments, spreads, aliases (how
+// many of a field, how long each), depth and expanded size. It needs no schema, and tolerates what
 // validation will refuse (unknown or cyclic fragments).
 func CheckShape(doc *ast.QueryDocument, l Limits) error {
 	if n := len(doc.Fragments); n > l.MaxFragments {
@@ -211,6 +211,10 @@ func (s *shape) scanInto(set ast.SelectionSet, names answers) error {
 	for _, sel := range set {
 		switch sel := sel.(type) {
 		case *ast.Field:
+			if n := len(sel.Alias); n > s.limits.MaxAliasBytes {
+				return tooComplex("aliasBytes", n, s.limits.MaxAliasBytes,
+					fmt.Sprintf("The alias %q is %d bytes long; at most %d are allowed.", truncateName(sel.Alias), n, s.limits.MaxAliasBytes))
+			}
 			if err := names.add(sel.Name, responseKey(sel), s.limits); err != nil {
 				return err
 			}
