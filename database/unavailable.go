@@ -79,6 +79,16 @@ func postgresUnavailable(code string) bool {
 	return false
 }
 
+// IsStatementCanceled reports whether err is PostgreSQL's query_canceled
+// (57014): the statement was stopped because the request's context ended
+// (lib/pq then asks the server to cancel it and returns the server's
+// error, not the context's) or it ran past statement_timeout. Either way
+// the request took too long; nothing of its transaction is written.
+func IsStatementCanceled(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "57014"
+}
+
 // IsCollision reports whether err is PostgreSQL's answer to transactions
 // that could not all go on: a deadlock (40P01), a serialization failure
 // (40001), or a lock not had within an operator's lock_timeout (55P03).

@@ -62,9 +62,11 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 	// that no resolver answers too: the field limits stop every field
 	// once the context is done, and those errors are not a resolver's.
 	// Either way it is the same answer, never the client's input.
-	case errors.Is(err, context.DeadlineExceeded):
+	// PostgreSQL reports a statement stopped for the request's end, or
+	// for its statement timeout, as an error of its own (57014).
+	case errors.Is(err, context.DeadlineExceeded), database.IsStatementCanceled(err) && !errors.Is(ctx.Err(), context.Canceled):
 		return withCode(out, apperr.Unavailable, "The request took too long; try again or ask for less.", nil, requestid.FromContext(ctx))
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), database.IsStatementCanceled(err):
 		return withCode(out, apperr.Unavailable, "The request was cancelled.", nil, requestid.FromContext(ctx))
 	case errors.As(err, &re):
 		inner := re.err

@@ -443,3 +443,49 @@ func TestHeadersBounded(t *testing.T) {
 		t.Errorf("headers over %d bytes: status %d, want 431", server.MaxHeaderBytes, res.StatusCode)
 	}
 }
+
+// TestDeadlineWhileWaitingForALock: a mutation that waits past the
+// request's deadline for a row another transaction holds answers
+// UNAVAILABLE and writes nothing, on both databases. PostgreSQL stops the
+// statement with an error of its own (57014), which once answered INTERNAL
+// (a hunt over HTTP).
+func TestDeadlineWhileWaitingForALock(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		s := testserver.Start(t, db, testserver.Options{Config: server.Config{RequestTimeout: time.Second}})
+		token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+		var opened struct {
+			OpenCase struct {
+				ID      string
+				Version int
+			}
+		}
+		s.Do(t, token, `mutation($a: ID!) { openCase(input: {reference: "LOCK-1", title: "Held", region: TIRANE, leadAgencyID: $a}) { id version } }`,
+			map[string]any{"a": fmt.Sprint(s.AgencyIDs(t)["police-tirane"])}).MustOK(t).Decode(t, &opened)
+
+		ctx := context.Background()
+		tx, err := db.SQL.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx.Rollback() }()
+		hold := `SELECT id FROM case_files WHERE id = $1 FOR UPDATE`
+		if db.Dialect != "postgres" {
+			hold = `UPDATE case_files SET title = title WHERE id = ?` // SQLite: the database's write lock
+		}
+		if _, err := tx.ExecContext(ctx, hold, opened.OpenCase.ID); err != nil {
+			t.Fatal(err)
+		}
+		res := s.Do(t, token, `mutation($id: ID!, $v: Int!) { updateCase(id: $id, expectedVersion: $v, input: {title: "Changed"}) { version } }`,
+			map[string]any{"id": opened.OpenCase.ID, "v": opened.OpenCase.Version})
+		if codes := res.Codes(); len(codes) != 1 || codes[0] != "UNAVAILABLE" {
+			t.Fatalf("want UNAVAILABLE, got %d %v\n%s", res.Status, codes, res.Body)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		var title string
+		if err := db.SQL.QueryRow(`SELECT title FROM case_files WHERE reference = 'LOCK-1'`).Scan(&title); err != nil || title != "Held" {
+			t.Errorf("after the refusal the case's title is %q (%v), want it unchanged", title, err)
+		}
+	})
+}
