@@ -42,7 +42,7 @@ func TestMutationStaleVersionIsConflictBeforeRules(t *testing.T) {
 			h.refuse(t, h.prosecutor, reclassifyMutation, map[string]any{"id": ch.ID, "v": ch.Version, "article": "CC_128B"}, conflict, ch.ID)
 		})
 		t.Run("UpdateCourtDecision", func(t *testing.T) {
-			p := h.registerProsecution(t, c.ID, date(3, 1))
+			p := h.bringToTrial(t, h.registerProsecution(t, c.ID, date(3, 1)))
 			d := call[decisionT](t, h, h.judge, recordDecisionMutation, map[string]any{"in": map[string]any{
 				"instance": "FIRST_INSTANCE", "decidedOn": stamp(date(10, 1)), "verdict": "CONVICTED", "sentenceKind": "IMPRISONMENT",
 				"sentenceMonths": 96, "prosecutionID": p.ID, "courtID": h.agency(t, "court-tirane"),

@@ -453,6 +453,18 @@ func (h *harness) registerProsecution(t *testing.T, caseID string, registeredAt 
 	}})
 }
 
+// bringToTrial moves p, a month after its registration, to a trial
+// requested: a court's decision is recorded only in a proceeding a court
+// has had (domain.ProceedingStage.BroughtToCourt).
+func (h *harness) bringToTrial(t *testing.T, p prosecutionT) prosecutionT {
+	t.Helper()
+	at := p.RegisteredAt.AddDate(0, 1, 0)
+	for _, stage := range []string{"UNDER_INVESTIGATION", "INVESTIGATION_CLOSED", "TRIAL_REQUESTED"} {
+		p = h.moveProsecution(t, p, stage, &at)
+	}
+	return p
+}
+
 func (h *harness) moveProsecution(t *testing.T, p prosecutionT, stage string, at *time.Time) prosecutionT {
 	t.Helper()
 	return h.moveProsecutionAs(t, h.prosecutor, p, stage, at)

@@ -25,7 +25,7 @@ func TestMutationIdempotency(t *testing.T) {
 		c := h.openAssigned(t, "ADJUDICATING", "court-tirane", "court-appeal")
 		h.assign(t, c.ID, "SUPPORTING", "ngo-vatra", "shelter-national")
 		v := h.registerVictim(t, 30, c.ID)
-		p := h.registerProsecution(t, c.ID, date(3, 2))
+		p := h.bringToTrial(t, h.registerProsecution(t, c.ID, date(3, 2)))
 		client := h.s.DB.Client
 		base := serial.Add(1) // makes this test's values unique
 		// Another judge of the same court: a court records its own decisions.

@@ -202,6 +202,7 @@ func payloadCases() map[string]payloadCase {
 			"agencyKinds": []string{w.policeKind}, "purposes": []string{"CRIMINAL_PROCEEDINGS"}}
 	}
 	decisionInput := func(t *testing.T, h *harness, w *payloadWorld) map[string]any {
+		w.p = h.bringToTrial(t, w.p)
 		return map[string]any{"instance": "FIRST_INSTANCE", "decidedOn": stamp(date(10, 1)), "verdict": "CONVICTED",
 			"sentenceKind": "IMPRISONMENT", "sentenceMonths": 96, "prosecutionID": w.p.ID, "courtID": h.agency(t, "court-tirane")}
 	}

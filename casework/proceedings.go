@@ -407,6 +407,9 @@ func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtD
 		if err := ownCourt(ctx, c, in.CourtID); err != nil {
 			return 0, err
 		}
+		if err := decisionFits(ctx, c, p, in); err != nil {
+			return 0, err
+		}
 		if err := decidedAfterRegistration(in.DecidedOn, p); err != nil {
 			return 0, err
 		}
@@ -445,6 +448,9 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 		}
 	}
 	verdict := newValue(in.Verdict, d.Verdict)
+	if err := verdictFits(verdict, d.Instance); err != nil {
+		return nil, err
+	}
 	kind := newOptional(in.SentenceKind, in.ClearSentenceKind, d.SentenceKind)
 	months := newOptional(in.SentenceMonths, in.ClearSentenceMonths, d.SentenceMonths)
 	if err := validateSentence(verdict, kind, months); err != nil {
@@ -498,6 +504,49 @@ func ownCourt(ctx context.Context, c *ent.Client, courtID int) error {
 	}
 	if own.Kind.IsCourt() && own.ID != courtID {
 		return &apperr.Error{Code: apperr.Forbidden, Field: "courtID", Message: "A court records its own decisions; name your court in courtID."}
+	}
+	return nil
+}
+
+// decisionFits refuses a decision the proceeding's course does not allow:
+// in a proceeding no court has had yet (a first-instance court recorded an
+// appeal's sentence in one still being registered, and in one merged into
+// another: a hunt over HTTP), at an instance that is not the court's, a
+// verdict on review at first instance, or a review of a decision that is
+// not recorded (an appeal needs the first instance's, a recourse the
+// appeal's; a decision recorded late, after the proceeding moved on, is
+// still accepted).
+func decisionFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, in ent.CreateCourtDecisionInput) error {
+	if !p.Stage.BroughtToCourt() {
+		return apperr.InvalidField("prosecutionID", "The proceeding is %s: no court has had it, so no court decision can be recorded in it.", p.Stage)
+	}
+	court, err := c.Agency.Get(ctx, in.CourtID)
+	if err != nil {
+		return err
+	}
+	if at, _ := court.Kind.DecidesAt(); at != in.Instance {
+		return apperr.InvalidField("instance", "%s decides at %s; a decision at %s is another court's.", court.Code, at, in.Instance)
+	}
+	if err := verdictFits(in.Verdict, in.Instance); err != nil {
+		return err
+	}
+	if reviewed, ok := in.Instance.Reviews(); ok {
+		recorded, err := c.CourtDecision.Query().Where(courtdecision.ProsecutionID(p.ID), courtdecision.InstanceEQ(reviewed)).Exist(ctx)
+		if err != nil {
+			return err
+		}
+		if !recorded {
+			return apperr.InvalidField("instance", "A decision at %s reviews one at %s, and none is recorded in this proceeding: record that one first.", in.Instance, reviewed)
+		}
+	}
+	return nil
+}
+
+// verdictFits refuses a verdict given only on review (upheld, amended,
+// quashed) at first instance.
+func verdictFits(v domain.Verdict, at domain.Instance) error {
+	if v.OnReviewOnly() && at == domain.InstanceFirstInstance {
+		return apperr.InvalidField("verdict", "%s is a verdict on review (appeal or High Court), not at first instance.", v)
 	}
 	return nil
 }

@@ -417,7 +417,13 @@ func TestMutationCharge(t *testing.T) {
 func TestMutationCourtDecision(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		c := h.openAssigned(t, "ADJUDICATING", "court-tirane", "court-appeal")
-		p := h.registerProsecution(t, c.ID, date(3, 2))
+		p := h.bringToTrial(t, h.registerProsecution(t, c.ID, date(3, 2)))
+		// Proceedings no decision fits: one no court has had yet, one
+		// merged into another (on a case of its own: merging ends it), and
+		// one brought to trial with no decision recorded.
+		untried := h.registerProsecution(t, c.ID, date(3, 2))
+		merged := h.moveProsecution(t, h.bringToTrial(t, h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, date(3, 2))), "MERGED", nil)
+		undecided := h.bringToTrial(t, h.registerProsecution(t, c.ID, date(3, 2)))
 		events := h.timeline(t, c.ID)
 		decidedOn := date(10, 1)
 		input := func(verdict string, kind any, months any) map[string]any {
@@ -452,6 +458,30 @@ func TestMutationCourtDecision(t *testing.T) {
 			// A court records its own decisions, not another court's.
 			{"RecordErrAnotherCourt", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "courtID", h.agency(t, "court-durres")),
 				want{Code: "FORBIDDEN", Field: "input.courtID"}},
+			// A decision fits the proceeding's course (a hunt recorded an
+			// appeal's sentence by a court of first instance in a
+			// proceeding still registered, and in one merged).
+			{"RecordErrNoCourtHadIt", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "prosecutionID", untried.ID), badField("input.prosecutionID")},
+			{"RecordErrMerged", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "prosecutionID", merged.ID), badField("input.prosecutionID")},
+			{"RecordErrAnotherInstance", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "instance", "APPEAL"), badField("input.instance")},
+			{"RecordErrReviewVerdictAtFirstInstance", func() map[string]any { return input("UPHELD", nil, nil) }, badField("input.verdict")},
+		})
+
+		// An appeal reviews a first-instance decision recorded in the
+		// proceeding: refused where none is, recorded where one is.
+		t.Run("RecordAppealOfARecordedDecision", func(t *testing.T) {
+			need(t, d.ID)
+			appeal := h.principal(t, "court-appeal", viewer.RoleJudge)
+			appealOf := func(prosecutionID string) map[string]any {
+				return map[string]any{"in": map[string]any{"instance": "APPEAL", "decidedOn": stamp(date(11, 1)), "verdict": "UPHELD",
+					"prosecutionID": prosecutionID, "courtID": h.agency(t, "court-appeal")}}
+			}
+			h.refuse(t, appeal, recordDecisionMutation, appealOf(undecided.ID), badField("input.instance"))
+			got := call[decisionT](t, h, appeal, recordDecisionMutation, appealOf(p.ID))
+			if got.Instance != "APPEAL" || got.Verdict != "UPHELD" || got.Court != (agencyRef{"court-appeal"}) {
+				t.Errorf("recordCourtDecision by the court of appeal = %+v", got)
+			}
+			events = h.expectEvents(t, c.ID, events, appeal.event("COURT_DECISION_RECORDED", "APPEAL decision in "+p.RegistrationNumber+": UPHELD."))
 		})
 
 		t.Run("UpdateOKCompensationPaid", func(t *testing.T) {
@@ -480,6 +510,9 @@ func TestMutationCourtDecision(t *testing.T) {
 			{"UpdateErrBeforeRegistration", func() map[string]any {
 				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"decidedOn": stamp(date(3, 1))}}
 			}, badField("input.decidedOn")},
+			{"UpdateErrReviewVerdictAtFirstInstance", func() map[string]any {
+				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"verdict": "AMENDED"}}
+			}, badField("input.verdict")},
 			{"UpdateErrAcquittalKeepingSentence", func() map[string]any {
 				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"verdict": "ACQUITTED"}}
 			}, badField("input.sentenceKind")},

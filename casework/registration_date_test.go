@@ -17,7 +17,7 @@ func TestMutationRegistrationAfterWhatItRecords(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		t.Run("ErrAfterADecision", func(t *testing.T) {
 			c := h.openAssigned(t, "ADJUDICATING", "court-tirane")
-			p := h.registerProsecution(t, c.ID, date(3, 2))
+			p := h.bringToTrial(t, h.registerProsecution(t, c.ID, date(3, 2)))
 			call[decisionT](t, h, h.judge, recordDecisionMutation, map[string]any{"in": map[string]any{
 				"instance": "FIRST_INSTANCE", "decidedOn": stamp(date(3, 5)), "verdict": "ACQUITTED",
 				"prosecutionID": p.ID, "courtID": h.agency(t, "court-tirane")}})

@@ -44,14 +44,14 @@ func TestMutationRegistrationAndDecisionAtOnce(t *testing.T) {
 	}
 
 	t.Run("DecisionWaitsForTheRegistration", func(t *testing.T) {
-		p := h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, date(3, 2))
+		p := h.bringToTrial(t, h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, date(3, 2)))
 		refusedAfter(t, movingRegistration(p, date(3, 20)), func() *testserver.Response {
 			return h.do(t, h.judge, recordDecisionMutation, decision(p, date(3, 5)))
 		}, badField("input.decidedOn"))
 	})
 
 	t.Run("RegistrationWaitsForTheDecision", func(t *testing.T) {
-		p := h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, date(3, 2))
+		p := h.bringToTrial(t, h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, date(3, 2)))
 		d := call[decisionT](t, h, h.judge, recordDecisionMutation, decision(p, date(3, 20)))
 		// updateCourtDecision moving the decision to 3-05, not committed.
 		held := []any{`SELECT id FROM prosecutions WHERE id = $1 FOR NO KEY UPDATE`, testserver.Atoi(t, p.ID),
@@ -63,7 +63,7 @@ func TestMutationRegistrationAndDecisionAtOnce(t *testing.T) {
 	})
 
 	t.Run("DecisionUpdateWaitsForTheRegistration", func(t *testing.T) {
-		p := h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, date(3, 2))
+		p := h.bringToTrial(t, h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, date(3, 2)))
 		d := call[decisionT](t, h, h.judge, recordDecisionMutation, decision(p, date(3, 20)))
 		refusedAfter(t, movingRegistration(p, date(3, 10)), func() *testserver.Response {
 			return h.do(t, h.judge, updateDecisionMutation, map[string]any{"id": d.ID, "v": d.Version,

@@ -59,6 +59,43 @@ func (k AgencyKind) IsProsecution() bool {
 	return false
 }
 
+// DecidesAt is the instance courts of kind k decide at (false for an
+// agency that is not a court): a decision's instance is its court's.
+func (k AgencyKind) DecidesAt() (Instance, bool) {
+	switch k {
+	case AgencyKindCourtFirstInstance, AgencyKindSpecialCourtFirstInstance:
+		return InstanceFirstInstance, true
+	case AgencyKindCourtOfAppeal, AgencyKindSpecialCourtOfAppeal:
+		return InstanceAppeal, true
+	case AgencyKindHighCourt:
+		return InstanceHighCourt, true
+	}
+	return "", false
+}
+
+// Reviews is the instance whose decision a decision at i reviews: an
+// appeal is against a first-instance decision, a recourse to the High
+// Court against an appeal's. False at first instance.
+func (i Instance) Reviews() (Instance, bool) {
+	switch i {
+	case InstanceAppeal:
+		return InstanceFirstInstance, true
+	case InstanceHighCourt:
+		return InstanceAppeal, true
+	}
+	return "", false
+}
+
+// OnReviewOnly reports whether v is given only on review of another
+// decision (upheld, amended, quashed and sent back for retrial).
+func (v Verdict) OnReviewOnly() bool {
+	switch v {
+	case VerdictUpheld, VerdictAmended, VerdictQuashedRetrial:
+		return true
+	}
+	return false
+}
+
 // IsCourt reports whether agencies of kind k are courts.
 func (k AgencyKind) IsCourt() bool {
 	switch k {
