@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"golang.org/x/sync/singleflight"
@@ -73,22 +72,34 @@ func NewAnchor(seq int64, hash string) (Anchor, bool) {
 	return Anchor{Seq: seq, Hash: strings.ToLower(hash)}, true
 }
 
-// Verifier verifies the chain for readers: a walk reads the whole trail,
-// so readers asking at the same time with the same anchors share one. Its
-// zero value is ready.
+// Verifier verifies the chain for readers. A walk reads the whole trail,
+// so there is at most one at a time, whoever asks and with whatever
+// anchors: a reader joins the walk under way, and its anchors are checked
+// after, against the events as stored (anchored). When each reader's
+// anchors started a walk of their own, any number of anchors, real or
+// not, kept the database reading the whole trail over and over (a hunt
+// over HTTP). Its zero value is ready.
 type Verifier struct {
 	walks singleflight.Group
 }
 
-// Verify is Verify, shared with the walk of the same anchors under way. The
-// walk runs to its end even if the reader who started it goes away. A
+// Verify is Verify, shared with the walk under way. The walk runs to its
+// end even if the reader who started it goes away, but a reader waits for
+// it only until its own request ends (a trail too long to walk within a
+// request is verified by the command, casegraph audit verify). A
 // verification reads the whole trail: who checked it, and what they were
 // told, is recorded like a read of it (TrailRead).
 func (v *Verifier) Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verification, error) {
-	res, err, _ := v.walks.Do(fmt.Sprint(anchors), func() (any, error) {
-		return Verify(context.WithoutCancel(ctx), client, anchors...)
-	})
-	out, _ := res.(Verification)
+	out, err := v.walk(ctx, client)
+	if err == nil && beyond(out, anchors) {
+		// The walk joined may have begun before the anchor's event was
+		// written (it was exported from a newer chain): a walk begun now
+		// says whether the chain reaches it.
+		out, err = v.walk(ctx, client)
+	}
+	if err == nil {
+		out, err = anchored(ctx, client, out, anchors)
+	}
 	if err != nil {
 		return out, err
 	}
@@ -100,4 +111,29 @@ func (v *Verifier) Verify(ctx context.Context, client *ent.Client, anchors ...An
 		rec.Note(TrailRead, string(detail))
 	}
 	return out, nil
+}
+
+// walk waits for the walk under way, or begins one, until ctx ends.
+func (v *Verifier) walk(ctx context.Context, client *ent.Client) (Verification, error) {
+	done := v.walks.DoChan("walk", func() (any, error) {
+		return Verify(context.WithoutCancel(ctx), client)
+	})
+	select {
+	case r := <-done:
+		out, _ := r.Val.(Verification)
+		return out, r.Err
+	case <-ctx.Done():
+		return Verification{}, ctx.Err()
+	}
+}
+
+// beyond reports whether an anchor names an event past the end of the
+// chain as v walked it.
+func beyond(v Verification, anchors []Anchor) bool {
+	for _, a := range anchors {
+		if a.Seq > v.LastSeq {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	stdsql "database/sql"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -349,7 +351,7 @@ func (w *walk) step(e Event) bool {
 	case !recordsMatch(e):
 		problem = "its records do not match the digest its hash covers: records were added or removed"
 	case w.want[e.Seq] != "" && w.want[e.Seq] != e.Hash:
-		problem = "its hash is not the anchor's: the chain was rewritten up to here"
+		problem = anchorMismatch
 	case hashedTime(e).Before(w.lastTime):
 		// The writers date an event, under the chain's lock, no earlier
 		// than the one before it (TestTimesFollowTheChain): one dated
@@ -389,6 +391,56 @@ func listsRoundTrip(names []string) bool {
 	}
 	return true
 }
+
+// anchored checks anchors against v, a walk of the chain without them, as
+// the walk would have: the first anchor (by seq) before v's break whose
+// event's stored hash is not its own breaks the chain there, and failing
+// that an anchor past v's end says that the chain lost its end. The
+// hashes are read after the walk, so an event the walk verified and
+// someone changed since shows as a mismatch.
+func anchored(ctx context.Context, client *ent.Client, v Verification, anchors []Anchor) (Verification, error) {
+	if len(anchors) == 0 {
+		return v, nil
+	}
+	anchors = slices.SortedFunc(slices.Values(anchors), func(a, b Anchor) int { return cmp.Compare(a.Seq, b.Seq) })
+	var seqs []int64
+	for _, a := range anchors {
+		if a.Seq <= v.LastSeq {
+			seqs = append(seqs, a.Seq, a.Seq-1)
+		}
+	}
+	hashes := map[int64]string{0: GenesisHash}
+	if len(seqs) > 0 {
+		rows, err := client.AuditEvent.Query().Where(auditevent.IDIn(seqs...)).
+			Select(auditevent.FieldID, auditevent.FieldHash).All(viewer.SystemContext(ctx))
+		if err != nil {
+			return v, fmt.Errorf("audit: reading the anchors' events: %w", err)
+		}
+		for _, r := range rows {
+			hashes[r.ID] = r.Hash
+		}
+	}
+	w := &walk{v: v}
+	for _, a := range anchors {
+		if a.Seq > v.LastSeq {
+			break
+		}
+		if hashes[a.Seq] != a.Hash {
+			// The walk would have stopped here, its end the event before.
+			w.v.Checked, w.v.LastSeq, w.v.LastHash = a.Seq-1, a.Seq-1, hashes[a.Seq-1]
+			w.fail(a.Seq, anchorMismatch)
+			return w.v, nil
+		}
+	}
+	if !v.Valid {
+		return v, nil
+	}
+	w.furthest = anchors[len(anchors)-1].Seq
+	return w.finish(), nil
+}
+
+// anchorMismatch is the problem of an event whose hash is not its anchor's.
+const anchorMismatch = "its hash is not the anchor's: the chain was rewritten up to here"
 
 // finish checks, at the chain's end, that no anchor lies beyond it.
 func (w *walk) finish() Verification {
