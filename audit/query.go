@@ -258,14 +258,17 @@ func idIn(column string, sub *sql.Selector) *sql.Predicate {
 //
 // Events about several records are probed event by event (the primary
 // key's event_id first): a set of every event about the agency's records
-// would grow with the trail. Only they have records (field reads without
-// an entity_id), so the others skip the probe.
+// would grow with the trail. Only they have records (field reads, and the
+// summaries of records refused past MaxRefusedRecords, as reads or
+// mutations, without an entity_id), so the others skip the probe. Probing
+// field reads alone hid a summary from the DPO of the agency whose victim
+// it names (a hunt over HTTP).
 func ofAgency(agencyID int) predicate.AuditEvent {
 	return func(s *sql.Selector) {
 		t := sql.Table(recordsTable)
 		probe := func(worked *sql.Predicate) *sql.Predicate {
 			records := sql.Select(t.C("event_id")).From(t).Where(sql.And(sql.ColumnsEQ(t.C("event_id"), s.C(auditevent.FieldID)), worked))
-			return sql.And(sql.EQ(s.C(auditevent.FieldKind), string(FieldAccess)), sql.IsNull(s.C(auditevent.FieldEntityID)),
+			return sql.And(sql.In(s.C(auditevent.FieldKind), string(FieldAccess), string(RecordRefused), string(Mutation)), sql.IsNull(s.C(auditevent.FieldEntityID)),
 				sql.P(func(b *sql.Builder) {
 					b.WriteString("EXISTS (").Join(records)
 					if b.Dialect() == dialect.Postgres {

@@ -1,8 +1,10 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -34,13 +36,13 @@ type Recorder struct {
 	released []ast.Path
 
 	// refusedRecords are the records refused by id so far, each recorded
-	// once; past MaxRefusedRecords they are only counted (notItemised),
-	// and one event says how many.
+	// once for each thing refused; past MaxRefusedRecords they are only
+	// summarised: one event for each thing refused (kind, fields, reason)
+	// says how many, and names up to MaxSummarisedRecords records in all
+	// (summarised).
 	refusedRecords map[refusedKey]bool
-	notItemised    int
-	// summarised are the ids of the records past MaxRefusedRecords, each
-	// once, at most MaxSummarisedRecords: the summary event's records.
-	summarised []int
+	summaries      map[refusalKey]*summary
+	summarised     int
 	// refusals are the refusals recorded so far, each once (Refusal).
 	refusals map[refusalKey]bool
 }
@@ -63,10 +65,23 @@ const MaxRefusedRecords = 20
 // bound, they are only counted.
 const MaxSummarisedRecords = 1000
 
+// refusedKey is one record refused by id, and what was refused: two
+// mutations refused over one case are two events (a refused updateCase
+// once hid a refused request for emergency access to the same case, in
+// the same request: a hunt over HTTP).
 type refusedKey struct {
 	kind       Kind
 	entityType string
 	entityID   int
+	fields     string
+}
+
+// summary is what a request was refused past MaxRefusedRecords, for one
+// thing refused: how many records, and the ids of those it names.
+type summary struct {
+	fields []string
+	count  int
+	ids    []int
 }
 
 type pendingEvent struct {
@@ -105,7 +120,8 @@ type Access struct {
 // NewRecorder starts the record of one request by p (nil before
 // authentication) from clientAddress.
 func NewRecorder(requestID, clientAddress string, p *viewer.Principal) *Recorder {
-	r := &Recorder{now: time.Now, reads: map[readKey]*pendingEvent{}, refusedRecords: map[refusedKey]bool{}, refusals: map[refusalKey]bool{}}
+	r := &Recorder{now: time.Now, reads: map[readKey]*pendingEvent{}, refusedRecords: map[refusedKey]bool{}, refusals: map[refusalKey]bool{},
+		summaries: map[refusalKey]*summary{}}
 	r.base = Event{RequestID: requestID, ClientAddress: clientAddress}
 	if p != nil {
 		r.base.ActorSubject = p.Subject
@@ -222,12 +238,14 @@ func (r *Recorder) Refusal(kind Kind, fields []string, reason string) {
 
 // RefusedRecord records a record asked for by id and refused (not found in
 // the caller's rows), as kind: RecordRefused for a read, Mutation for a
-// mutation of it. A record is recorded once a request, and at most
-// MaxRefusedRecords of them; the rest are counted (see Take).
+// mutation of it (fields name it). A record is recorded once a request for
+// each thing refused, and at most MaxRefusedRecords of them; the rest are
+// summarised (see Take).
 func (r *Recorder) RefusedRecord(kind Kind, entityType string, entityID int, fields []string, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	k := refusedKey{kind, entityType, entityID}
+	joined := strings.Join(fields, "\x00")
+	k := refusedKey{kind, entityType, entityID, joined}
 	if r.refusedRecords[k] {
 		return
 	}
@@ -235,11 +253,17 @@ func (r *Recorder) RefusedRecord(kind Kind, entityType string, entityID int, fie
 	// large as the ids a request may name, which its cost bounds.
 	r.refusedRecords[k] = true
 	if len(r.refusedRecords) > MaxRefusedRecords {
-		r.notItemised++
-		// A record's id is positive; one refused as two kinds is one
-		// record of the summary.
-		if entityID > 0 && len(r.summarised) < MaxSummarisedRecords && !slices.Contains(r.summarised, entityID) {
-			r.summarised = append(r.summarised, entityID)
+		sk := refusalKey{kind, joined, reason}
+		sum := r.summaries[sk]
+		if sum == nil {
+			sum = &summary{fields: fields}
+			r.summaries[sk] = sum
+		}
+		sum.count++
+		// A record's id is positive.
+		if entityID > 0 && r.summarised < MaxSummarisedRecords && !slices.Contains(sum.ids, entityID) {
+			sum.ids = append(sum.ids, entityID)
+			r.summarised++
 		}
 		return
 	}
@@ -288,13 +312,23 @@ func (r *Recorder) ReleaseNoted(m Mark, answer ast.Path) {
 func (r *Recorder) TakeForCommit() (events []Event, failed func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	taken, notItemised := r.pending, r.notItemised
+	taken, summaries := r.pending, r.summaries
 	return r.take(), func() {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		kept := slices.DeleteFunc(slices.Clone(taken), undone)
 		r.pending = append(kept, r.pending...)
-		r.notItemised += notItemised
+		// The summaries stand without the transaction, like refusals:
+		// put back, with any made since.
+		for k, sum := range summaries {
+			if since := r.summaries[k]; since != nil {
+				r.summarised -= len(since.ids)
+				sum.count += since.count
+				sum.ids = slices.Compact(slices.Sorted(slices.Values(append(sum.ids, since.ids...))))
+			}
+			r.summaries[k] = sum
+			r.summarised += len(sum.ids)
+		}
 	}
 }
 
@@ -307,8 +341,9 @@ func undone(pe *pendingEvent) bool {
 
 // Take returns the pending events and forgets them. The reads of several
 // records decided alike become one event about them (see groupReads). Records
-// refused past MaxRefusedRecords become one RecordRefused event without a
-// record, whose detail says how many there were.
+// refused past MaxRefusedRecords become one event for each thing refused
+// (its kind, fields and reason), about the records it names, whose detail
+// says how many there were.
 func (r *Recorder) Take() []Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -317,21 +352,28 @@ func (r *Recorder) Take() []Event {
 
 func (r *Recorder) take() []Event {
 	out := groupReads(r.pending)
-	if r.notItemised > 0 {
-		e := r.event(RecordRefused)
-		e.Fields, e.Decision, e.Reason = []string{}, Denied, "not found in the caller's rows"
-		e.Detail = fmt.Sprintf(`{"notItemised":%d}`, r.notItemised)
-		if len(r.summarised) > 0 {
-			e.Records = make([]Record, len(r.summarised))
-			for i, id := range r.summarised {
+	keys := slices.SortedFunc(maps.Keys(r.summaries), func(a, b refusalKey) int {
+		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.fields, b.fields), cmp.Compare(a.reason, b.reason))
+	})
+	for _, k := range keys {
+		sum := r.summaries[k]
+		e := r.event(k.kind)
+		e.Fields, e.Decision, e.Reason = sum.fields, Denied, k.reason
+		if e.Fields == nil {
+			e.Fields = []string{}
+		}
+		e.Detail = fmt.Sprintf(`{"notItemised":%d}`, sum.count)
+		if len(sum.ids) > 0 {
+			e.Records = make([]Record, len(sum.ids))
+			for i, id := range sum.ids {
 				e.Records[i] = Record{ID: id, Nonce: newNonce()}
 			}
 			slices.SortFunc(e.Records, func(a, b Record) int { return a.ID - b.ID })
-			e.Detail = fmt.Sprintf(`{"notItemised":%d,"recordsDigest":"%s"}`, r.notItemised, RecordsDigest(e.Records))
+			e.Detail = fmt.Sprintf(`{"notItemised":%d,"recordsDigest":"%s"}`, sum.count, RecordsDigest(e.Records))
 		}
 		out = append(out, e)
-		r.notItemised, r.summarised = 0, nil
 	}
+	r.summaries, r.summarised = map[refusalKey]*summary{}, 0
 	r.pending = nil
 	clear(r.reads)
 	return out

@@ -2,7 +2,9 @@ package authz_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -450,6 +452,58 @@ func TestEmergencyRefusalsAreFiledUnderTheCase(t *testing.T) {
 			}
 			wantRefusal(t, e.do(t, police, requestEmergency, ask), "RATE_LIMITED", "")
 			filed(t, subject("police-tirane", viewer.RoleInvestigator), "24 hours")
+		})
+	})
+}
+
+// TestRefusalsBehindOthersReachTheCasesDPO: a refused request for emergency
+// access stays filed under the case, as a refused mutation of that name,
+// for the DPO of the agency that leads the case, whether it comes behind
+// twenty other refusals (past audit.MaxRefusedRecords they are summarised)
+// or beside another refused mutation of the same case. A hunt over HTTP
+// found the first summarised as a read refused, of no field, which the
+// case's DPO could not see, and the second not recorded at all.
+func TestRefusalsBehindOthersReachTheCasesDPO(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		dpo := e.tok(t, "police-tirane", viewer.RoleDPO)
+		// filed lists what the case's DPO is shown of who's refused
+		// mutations of the case.
+		filed := func(t *testing.T, who string) [][]string {
+			t.Helper()
+			page := decode[auditPage](t, e.do(t, dpo, auditQuery, map[string]any{"where": map[string]any{
+				"entity": gid(f.caseT), "actorSubject": who, "kind": "MUTATION", "decision": "DENIED"}}).MustOK(t))
+			var fields [][]string
+			for _, edge := range page.AuditEvents.Edges {
+				fields = append(fields, edge.Node.Fields)
+			}
+			return fields
+		}
+		want := []string{"Mutation.requestEmergencyAccess"}
+		vars := map[string]any{"case": gid(f.caseT), "j": justification}
+
+		t.Run("BehindTwentyOthers", func(t *testing.T) {
+			var doc strings.Builder
+			doc.WriteString("mutation ($case: ID!, $j: String!) {")
+			for i := range audit.MaxRefusedRecords {
+				// Cases that do not exist: ids of the type Case, none its.
+				fmt.Fprintf(&doc, " u%d: updateCase(id: %q, expectedVersion: 1, input: {title: \"x\"}) { id }", i, gid(f.caseT+1_000_000+i))
+			}
+			doc.WriteString(" e: requestEmergencyAccess(caseID: $case, justification: $j) { id } }")
+			e.do(t, e.tok(t, "police-durres", viewer.RoleInvestigator), doc.String(), vars)
+			got := filed(t, subject("police-durres", viewer.RoleInvestigator))
+			if len(got) != 1 || !slices.Equal(got[0], want) {
+				t.Errorf("the case's DPO is shown refused mutations %v of the case, want one of %v", got, want)
+			}
+		})
+		t.Run("BesideAnotherOfTheCase", func(t *testing.T) {
+			e.do(t, e.tok(t, "police-kukes", viewer.RoleInvestigator), `mutation ($case: ID!, $j: String!) {
+				a: updateCase(id: $case, expectedVersion: 1, input: {title: "x"}) { id }
+				b: requestEmergencyAccess(caseID: $case, justification: $j) { id } }`, vars)
+			got := filed(t, subject("police-kukes", viewer.RoleInvestigator))
+			if len(got) != 2 || !slices.ContainsFunc(got, func(f []string) bool { return slices.Equal(f, want) }) {
+				t.Errorf("the case's DPO is shown refused mutations %v of the case, want updateCase's and %v", got, want)
+			}
 		})
 	})
 }
