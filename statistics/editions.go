@@ -21,7 +21,6 @@ import (
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/input"
 	"github.com/casegraph/casegraph/internal/ctxvalue"
-	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -139,7 +138,7 @@ type joined struct {
 
 // maxAnsweredCells bounds the cells of the answers a scope's editions
 // keep: a dashboard's panels are tens to hundreds of cells, so this is
-// about a hundred panels, a few MB, for each scope a server serves.
+// about a hundred panels, a few MB (one scope: publishedScope).
 const maxAnsweredCells = 20000
 
 // answered returns the table kept under name, or answer's, kept with the
@@ -260,10 +259,7 @@ func (e *Editions) SetClock(now func() time.Time) { e.now = now }
 // fixed returns the editions of ctx's caller of the years closed, taking
 // those not taken yet.
 func (e *Editions) fixed(ctx context.Context, closed []string) (*joined, error) {
-	scope, err := scopeKey(ctx)
-	if err != nil {
-		return nil, err
-	}
+	scope := publishedScope
 	e.mu.Lock()
 	se := e.scopes[scope]
 	if se == nil {
@@ -366,27 +362,17 @@ func (se *scopeEditions) joinedNow() *joined {
 // scope's rows, and one insert).
 const takeTimeout = 5 * time.Minute
 
-// scopeKey names the rows of victims (and of what hangs off them:
-// referrals, support services) ctx's caller sees: "all" for the whole
-// country, or their agency's and the level of rows (Region and Assigned
-// are both the agency's); and the shape of the editions (editionShape).
-func scopeKey(ctx context.Context) (string, error) {
-	if viewer.IsSystem(ctx) {
-		return "all" + editionShape, nil
-	}
-	s := rowscope.FromContext(ctx)
-	if s == nil {
-		return "", fmt.Errorf("statistics: no row scope on the context")
-	}
-	if rowscope.SeesEveryRow(ctx, ent.TypeVictim) && rowscope.SeesEveryRow(ctx, ent.TypeReferral) && rowscope.SeesEveryRow(ctx, ent.TypeSupportService) {
-		return "all" + editionShape, nil
-	}
-	level := s.Victims
-	if level == rowscope.Region && s.Region == nil {
-		level = rowscope.Assigned // a national body's region is its own rows: the same rows, one name
-	}
-	return fmt.Sprintf("agency %d, %s%s", s.AgencyID, level.Name(), editionShape), nil
-}
+// publishedScope names the editions every caller under disclosure
+// control is served: the country's tables of people, the ones the annual
+// report publishes, whatever rows the caller sees one by one. When each
+// row scope had its own (a regional police directorate's: its region's
+// victims and those of other regions on its cases), the published
+// national table less the region's showed what the region's table hid:
+// nine region-years of the demo pinned a single victim from another
+// region (a hunt over HTTP). With one table for all there is nothing to
+// difference across callers at one threshold (docs/statistics.md,
+// "Residual risk"). The name ends with the editions' shape.
+var publishedScope = "all" + editionShape
 
 // editionShape names what an edition holds: the dimensions of victims and
 // of referrals, in the order of their cells' values, and editionFormat.
@@ -434,10 +420,11 @@ func (e *Editions) load(ctx context.Context, scope string, se *scopeEditions, ye
 	return rows.Err()
 }
 
-// take reads the tables of people ctx's caller sees, in one snapshot, and
-// stores each of years as an edition, unless one is stored already (taken
-// by another server, or request, first).
+// take reads the country's tables of people (publishedScope, whoever the
+// caller), in one snapshot, and stores each of years as an edition, unless
+// one is stored already (taken by another server, or request, first).
 func (e *Editions) take(ctx context.Context, scope string, years []string) error {
+	ctx = viewer.SystemContext(ctx)
 	var (
 		victims, referrals []fineCell
 		support            []supportRow

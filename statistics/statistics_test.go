@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -216,6 +217,37 @@ func TestStatistics(t *testing.T) {
 				t.Errorf("Tirana's victims: regional %d, national %d", *va.Total.Count, *vb.Total.Count)
 			}
 			checkVictims(t, victims, tirane, vb, 5)
+		})
+
+		// Under disclosure control everyone is served the same tables of
+		// people, the country's, which the annual report publishes: a
+		// regional principal's own (its region's victims and those of other
+		// regions on its cases), less the published ones, pinned single
+		// victims of other regions (a hunt over HTTP).
+		t.Run("one published table of people for everyone under disclosure control", func(t *testing.T) {
+			regional := s.As(t, "police-tirane", viewer.RoleInvestigator)
+			asked := []struct {
+				query string
+				r     request
+			}{
+				{victimQuery, request{period: "YEAR"}},
+				{victimQuery, request{period: "MONTH"}},
+				{victimQuery, request{groupBy: []string{"REGION"}, period: "YEAR"}},
+				{victimQuery, request{where: map[string]any{"region": []string{"TIRANE"}}}},
+				{referralQuery, request{groupBy: []string{"SERVICE_KIND"}, period: "YEAR"}},
+			}
+			for _, g := range victimGrids {
+				asked = append(asked, struct {
+					query string
+					r     request
+				}{victimQuery, request{groupBy: g, period: "YEAR"}})
+			}
+			for _, a := range asked {
+				got, want := ask(t, s, regional, a.query, a.r), ask(t, s, coordinator, a.query, a.r)
+				if got.Threshold != 5 || !reflect.DeepEqual(got, want) {
+					t.Errorf("%+v: the regional police are shown\n%+v\nthe coordinator\n%+v", a.r, got, want)
+				}
+			}
 		})
 
 		t.Run("case counts against the rows", func(t *testing.T) {
