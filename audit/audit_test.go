@@ -384,6 +384,34 @@ func TestTamperedChainIsDetected(t *testing.T) {
 			},
 			broken: k, checked: k - 1, problem: []string{"UTC"},
 		},
+		// A value stored as another type reads back alike, so its hash
+		// holds, but SQLite compares what is stored: the DPO's filters
+		// passed over such events while verify said OK (a hunt).
+		{
+			name: "ValuesRetyped",
+			tamper: func(t *testing.T, db *database.DB, _ []audit.Event) {
+				sqliteOnly(t, db)
+				mustExec(t, db, "UPDATE audit_events SET actor_subject = CAST(actor_subject AS BLOB), actor_agency_id = CAST(CAST(actor_agency_id AS TEXT) AS BLOB) WHERE id = $1", k)
+			},
+			broken: k, checked: k - 1, problem: []string{"another type", "altered"},
+		},
+		{
+			name: "EmergencyAsText",
+			tamper: func(t *testing.T, db *database.DB, _ []audit.Event) {
+				sqliteOnly(t, db)
+				mustExec(t, db, "UPDATE audit_events SET emergency = 'true' WHERE id = $1", k)
+			},
+			broken: k, checked: k - 1, problem: []string{"altered"},
+		},
+		{
+			// Event k is about several records (sampleEvents).
+			name: "RecordRetyped",
+			tamper: func(t *testing.T, db *database.DB, _ []audit.Event) {
+				sqliteOnly(t, db)
+				mustExec(t, db, "UPDATE audit_event_records SET entity_id = CAST(CAST(entity_id AS TEXT) AS BLOB) WHERE event_id = $1", k)
+			},
+			broken: k, checked: k - 1, problem: []string{"another type", "altered"},
+		},
 		{
 			// NULL and 0 hash alike; the DPO's scope reads them otherwise.
 			name: "EntityNoneMadeZero",
@@ -451,6 +479,13 @@ func TestTamperedChainIsDetected(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+func sqliteOnly(t *testing.T, db *database.DB) {
+	t.Helper()
+	if db.Dialect != dialect.SQLite {
+		t.Skip("PostgreSQL stores each value as its column's type")
 	}
 }
 

@@ -79,6 +79,26 @@ func TestVerifyExportIsStrict(t *testing.T) {
 		}
 	})
 
+	// The same instant with another offset hashes alike; a reader
+	// selecting events by the text of their date passed it over.
+	t.Run("TimeAsWritten", func(t *testing.T) {
+		seventh := lines[6]
+		var e audit.Event
+		if err := json.Unmarshal([]byte(seventh), &e); err != nil {
+			t.Fatal(err)
+		}
+		written := e.OccurredAt.UTC().Format(time.RFC3339Nano)
+		other := e.OccurredAt.In(time.FixedZone("", -12*3600)).Format(time.RFC3339Nano)
+		forged := strings.Replace(seventh, `"occurredAt":"`+written+`"`, `"occurredAt":"`+other+`"`, 1)
+		if forged == seventh {
+			t.Fatalf("the forgery changed nothing: %s", seventh)
+		}
+		v, err := audit.VerifyExport(strings.NewReader(strings.Join([]string{lines[5], forged}, "\n")))
+		if err != nil || v.Valid || v.BrokenAt != 7 || !strings.Contains(v.Problem, "UTC") {
+			t.Errorf("%+v, %v; want broken at 7, saying why", v, err)
+		}
+	})
+
 	t.Run("AnchorBeforeTheRun", func(t *testing.T) {
 		anchor := func(seq int, hash string) audit.Anchor {
 			a, ok := audit.NewAnchor(int64(seq), hash)

@@ -86,7 +86,7 @@ func Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verific
 // it holds is the batch's events and the records of one event, however
 // many records the batch has. It reports whether the walk is still valid.
 func stepBatch(ctx context.Context, client *ent.Client, dialectName string, rows []*ent.AuditEvent, w *walk) (bool, error) {
-	textTimes, err := timesNotStoredInUTC(ctx, client, dialectName, rows[0].ID, rows[len(rows)-1].ID)
+	misstored, err := storedOtherwise(ctx, client, dialectName, rows[0].ID, rows[len(rows)-1].ID)
 	if err != nil {
 		return false, err
 	}
@@ -105,8 +105,8 @@ func stepBatch(ctx context.Context, client *ent.Client, dialectName string, rows
 				// where there was none hashes alike: it is no id ent gives
 				// out, and the DPO's scope reads it otherwise than none.
 				valid = w.fail(e.Seq, "its entity or agency id is 0, which no record has, where its hash covers none: it was altered")
-			case textTimes[e.Seq]:
-				valid = w.fail(e.Seq, "its time is stored with an offset other than UTC: SQLite compares times as text, so a search by time would miss it; it was altered")
+			case misstored[e.Seq] != "":
+				valid = w.fail(e.Seq, misstored[e.Seq])
 			default:
 				valid = w.step(e)
 			}
@@ -178,32 +178,66 @@ func countOutside(ctx context.Context, client *ent.Client, query string) (int64,
 	return first.Int64, n, rows.Err()
 }
 
-// timesNotStoredInUTC returns the events numbered first to last whose time
-// SQLite holds with another offset than the UTC the writer gives every
-// time (time.Time.String of a UTC time, once with the monotonic clock
-// reading the driver wrote before database.wallClock): the same instant
-// hashes alike, but SQLite compares the text, so the DPO's since/until
-// and an export's --since would pass over it. PostgreSQL stores the
-// instant alone: nothing to check there.
-func timesNotStoredInUTC(ctx context.Context, client *ent.Client, dialectName string, first, last int64) (map[int64]bool, error) {
+// storedOtherwise returns the events numbered first to last (with what is
+// wrong) whose values SQLite holds otherwise than the writers store them,
+// which their hash cannot show: it covers the values as read back, and
+// SQLite reads the text '42' back as the number 42, but compares what is
+// stored, so the DPO's filters (by record, by agency, by subject,
+// emergency reads), the agency's scope and an export's --since pass over
+// such an event. A hunt over HTTP's authors, with write access to the
+// file, retyped a read's entity_id as a blob and it vanished from every
+// filter while verify said OK. So each column must hold the storage class
+// the writer gives it (text, an integer, an integer or NULL, emergency 0
+// or 1), each record of the event likewise, and the time the UTC text
+// the writer gives every time (time.Time.String of a UTC time, once with
+// the monotonic clock reading the driver wrote before
+// database.wallClock). PostgreSQL stores each value as its column's type:
+// nothing to check there.
+func storedOtherwise(ctx context.Context, client *ent.Client, dialectName string, first, last int64) (map[int64]string, error) {
 	if dialectName != dialect.SQLite {
 		return nil, nil
 	}
-	rows, err := client.QueryContext(ctx, `SELECT id FROM audit_events WHERE id BETWEEN ? AND ?
-		AND CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC' AND CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC m=%'`, first, last)
+	rows, err := client.QueryContext(ctx, `SELECT id, CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC' AND CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC m=%'
+		FROM audit_events e WHERE id BETWEEN ? AND ? AND (
+		CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC' AND CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC m=%'
+		OR `+notStoredAs("text", textColumns...)+`
+		OR typeof(actor_agency_id) NOT IN ('integer', 'null') OR typeof(entity_id) NOT IN ('integer', 'null')
+		OR typeof(emergency) != 'integer' OR emergency NOT IN (0, 1)
+		OR EXISTS (SELECT 1 FROM audit_event_records r WHERE r.event_id = e.id
+			AND (typeof(r.event_id) != 'integer' OR typeof(r.entity_id) != 'integer' OR typeof(r.nonce) != 'text')))`, first, last)
 	if err != nil {
-		return nil, fmt.Errorf("audit: reading the chain's times: %w", err)
+		return nil, fmt.Errorf("audit: reading how the chain is stored: %w", err)
 	}
 	defer rows.Close()
-	bad := map[int64]bool{}
+	bad := map[int64]string{}
 	for rows.Next() {
 		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("audit: reading the chain's times: %w", err)
+		var offset bool
+		if err := rows.Scan(&id, &offset); err != nil {
+			return nil, fmt.Errorf("audit: reading how the chain is stored: %w", err)
 		}
-		bad[id] = true
+		bad[id] = "a value of it or of its records is stored as another type than the writers store (text for a number, say): its hash reads it back alike, but SQLite compares what is stored, so the DPO's searches would miss it; it was altered"
+		if offset {
+			bad[id] = "its time is stored with an offset other than UTC: SQLite compares times as text, so a search by time would miss it; it was altered"
+		}
 	}
 	return bad, rows.Err()
+}
+
+// textColumns are the columns of audit_events the writers store as text.
+var textColumns = []string{"kind", "request_id", "operation", "client_address", "actor_subject", "actor_agency", "actor_roles",
+	"entity_type", "fields", "decision", "rule", "reason", "justification", "detail", "prev_hash", "hash"}
+
+// notStoredAs is SQLite's "one of columns is not stored as class".
+func notStoredAs(class string, columns ...string) string {
+	var b strings.Builder
+	for i, c := range columns {
+		if i > 0 {
+			b.WriteString(" OR ")
+		}
+		fmt.Fprintf(&b, "typeof(%s) != '%s'", c, class)
+	}
+	return b.String()
 }
 
 // VerifyExport checks a JSON-lines export (Export) on its own, without the
@@ -245,6 +279,10 @@ func VerifyExport(r io.Reader, anchors ...Anchor) (Verification, error) {
 			}
 			first = false
 		}
+		if !writtenInUTC(sc.Bytes(), e) {
+			w.fail(e.Seq, "its time is written with an offset other than UTC (Z), as the export never writes it: the same instant hashes alike, but a reader selecting events by the text of their date would miss it; it was altered")
+			return w.v, nil
+		}
 		if !w.step(e) {
 			return w.v, nil
 		}
@@ -253,6 +291,17 @@ func VerifyExport(r io.Reader, anchors ...Anchor) (Verification, error) {
 		return w.v, err
 	}
 	return w.finish(), nil
+}
+
+// writtenInUTC reports whether line, an exported event e, writes its time
+// as Export does: in UTC, RFC 3339 ("Z"). A line rewritten to
+// "2026-12-05T14:01:28-12:00" is the same instant, so its hash holds, and
+// it once verified (a hunt).
+func writtenInUTC(line []byte, e Event) bool {
+	var raw struct {
+		OccurredAt string `json:"occurredAt"`
+	}
+	return json.Unmarshal(line, &raw) == nil && raw.OccurredAt == e.OccurredAt.UTC().Format(time.RFC3339Nano)
 }
 
 // The keys an exported line may hold: the JSON names of Event's fields,
