@@ -8,6 +8,7 @@ package casework_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -158,6 +159,34 @@ func TestMutationInputCheckedAfterPolicy(t *testing.T) {
 		e := h.refuse(t, h.principal(t, "onac", viewer.RoleAnalyst), openCaseMutation, map[string]any{"in": in}, want{Code: "FORBIDDEN"})
 		if e.Extensions["field"] != "Mutation.openCase" {
 			t.Errorf("extensions.field = %v, want Mutation.openCase", e.Extensions["field"])
+		}
+	})
+}
+
+// TestMutationRefusalsOnTheirPath: in a document of several mutations,
+// each refusal names its mutation's path (its alias), whether the input
+// check, the policy or the mutation itself refused it, so a client tells
+// which null each error explains. The refusals made before a mutation
+// resolves carried no path (a hunt over HTTP).
+func TestMutationRefusalsOnTheirPath(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		bad, good := caseInput(h, t, newReference(), "police-tirane"), caseInput(h, t, newReference(), "police-tirane")
+		bad["title"] = "Forced\x00labour"
+		res := h.do(t, h.police, `mutation($bad: CreateCaseInput!, $good: CreateCaseInput!) {
+			a: openCase(input: $bad) { id }
+			b: openCase(input: $good) { id }
+			c: changePolicy(add: [["p", "investigator", "*", "policy", "change", "any"]], reason: "Give myself the policy") { added }
+			d: openCase(input: $good, idempotencyKey: " ") { id } }`, map[string]any{"bad": bad, "good": good})
+		paths := map[string]string{}
+		for _, e := range res.Errors {
+			if len(e.Path) != 1 {
+				t.Errorf("error %q (%s) has the path %v, want its mutation's", e.Message, e.Code(), e.Path)
+				continue
+			}
+			paths[fmt.Sprint(e.Path[0])] = e.Code()
+		}
+		if want := map[string]string{"a": "BAD_USER_INPUT", "c": "FORBIDDEN", "d": "BAD_USER_INPUT"}; !maps.Equal(paths, want) {
+			t.Errorf("errors by path %v, want %v\n%s", paths, want, res.Body)
 		}
 	})
 }

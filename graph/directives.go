@@ -82,7 +82,7 @@ func checkMutations(guard MutationGuard) graphql.RootFieldMiddleware {
 					rec.Refusal(audit.Mutation, fields, reason)
 				}
 			}
-			graphql.AddError(ctx, err)
+			graphql.AddError(onRootField(ctx), err)
 			return graphql.Null
 		}
 		return next(ctx)

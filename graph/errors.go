@@ -37,6 +37,16 @@ func markResolverErrors(ctx context.Context, next graphql.Resolver) (any, error)
 	return res, err
 }
 
+// onRootField is ctx with the path of the root field being resolved, for
+// the errors a root-field middleware adds (a refused input, a mutation the
+// policy refuses, a transaction that failed): they have no field context
+// of their own, so they carried no path, and in a document of several
+// mutations the client could not tell which null each explained (a hunt
+// over HTTP).
+func onRootField(ctx context.Context) context.Context {
+	return graphql.WithPathContext(ctx, graphql.NewPathWithField(graphql.GetRootFieldContext(ctx).Field.Alias))
+}
+
 // errorPresenter maps every error to one of the codes of apperr, with a
 // message meant for a person. Anything not known to be safe becomes
 // INTERNAL with the request id; the details go to the log only.

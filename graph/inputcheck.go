@@ -60,7 +60,7 @@ func checkInput(schema *ast.Schema) graphql.RootFieldMiddleware {
 			seen:     map[string]bool{},
 		}
 		if err := c.field(field.Field, "", true); err != nil {
-			graphql.AddError(ctx, err)
+			graphql.AddError(onRootField(ctx), err)
 			return graphql.Null
 		}
 		return next(ctx)

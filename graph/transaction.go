@@ -86,7 +86,7 @@ func (m mutationTransactions) InterceptRootField(ctx context.Context, next graph
 		// them on every request (docs/performance.md).
 		return next(database.WithPrepared(ctx))
 	}
-	errCtx := graphql.WithPathContext(ctx, graphql.NewPathWithField(graphql.GetRootFieldContext(ctx).Field.Alias))
+	errCtx := onRootField(ctx)
 	// The facts field checks rest on (case links, consents) may have been
 	// changed by the mutation before this one.
 	refreshFacts(ctx)
