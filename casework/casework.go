@@ -40,6 +40,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
@@ -572,18 +573,26 @@ func coordinates(ctx context.Context, mutation string) bool {
 // createUnique creates a record through save once its business key is
 // free: a key that a row already uses is refused (CONFLICT naming field,
 // the message made of format and args). Every row counts, seen or not, so
-// that the answer does not depend on the caller's rows. An error of save is
-// translated.
+// that the answer does not depend on the caller's rows. A key taken by a
+// create committed between the look and the save (the key's unique index
+// refuses it: the record's only unique column besides its id) is refused
+// alike: the losers of twenty creates at once were told "The change
+// conflicts with an existing record" with no field (a hunt over HTTP).
+// Any other error of save is translated.
 func createUnique[T any](ctx context.Context, save func(context.Context) (T, error), field string, taken func(context.Context) (bool, error), format string, args ...any) (T, error) {
 	var none T
+	conflict := &apperr.Error{Code: apperr.Conflict, Field: field, Message: fmt.Sprintf(format, args...)}
 	inUse, err := taken(viewer.SystemContext(ctx))
 	if err != nil {
 		return none, err
 	}
 	if inUse {
-		return none, &apperr.Error{Code: apperr.Conflict, Field: field, Message: fmt.Sprintf(format, args...)}
+		return none, conflict
 	}
 	v, err := save(ctx)
+	if sqlgraph.IsUniqueConstraintError(err) {
+		return none, conflict
+	}
 	if err != nil {
 		return none, translate(err)
 	}

@@ -82,6 +82,21 @@ func TestMutationRegistrationAndDecisionAtOnce(t *testing.T) {
 		}, badField("input.prosecutionID"))
 	})
 
+	// A business key taken by a create that commits while another create
+	// of the same key waits on its unique index is refused as any key in
+	// use is, naming the field: the losers of twenty creates at once were
+	// told of a conflict with no field (a hunt over HTTP).
+	t.Run("KeyTakenAtOnce", func(t *testing.T) {
+		c := h.openCase(t)
+		number := newRegistration()
+		held := []any{`INSERT INTO prosecutions (created_at, updated_at, registration_number, registered_at, case_id, office_id)
+			VALUES (now(), now(), '` + number + `', $1, $2, $3)`, date(3, 2), testserver.Atoi(t, c.ID), testserver.Atoi(t, h.agency(t, "prosecution-tirane"))}
+		refusedAfter(t, held, func() *testserver.Response {
+			return h.do(t, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{
+				"registrationNumber": number, "registeredAt": stamp(date(3, 2)), "caseID": c.ID, "officeID": h.agency(t, "prosecution-tirane")}})
+		}, want{Code: "CONFLICT", Field: "input.registrationNumber"})
+	})
+
 	// A case's stage is moved by hand only while it has no proceeding:
 	// moved while one was being registered, it no longer followed its
 	// proceedings (found by a helper's hunt, 4 runs in 26).
