@@ -387,31 +387,13 @@ func TestTamperedChainIsDetected(t *testing.T) {
 		// A value stored as another type reads back alike, so its hash
 		// holds, but SQLite compares what is stored: the DPO's filters
 		// passed over such events while verify said OK (a hunt).
-		{
-			name: "ValuesRetyped",
-			tamper: func(t *testing.T, db *database.DB, _ []audit.Event) {
-				sqliteOnly(t, db)
-				mustExec(t, db, "UPDATE audit_events SET actor_subject = CAST(actor_subject AS BLOB), actor_agency_id = CAST(CAST(actor_agency_id AS TEXT) AS BLOB) WHERE id = $1", k)
-			},
-			broken: k, checked: k - 1, problem: []string{"another type", "altered"},
-		},
-		{
-			name: "EmergencyAsText",
-			tamper: func(t *testing.T, db *database.DB, _ []audit.Event) {
-				sqliteOnly(t, db)
-				mustExec(t, db, "UPDATE audit_events SET emergency = 'true' WHERE id = $1", k)
-			},
-			broken: k, checked: k - 1, problem: []string{"altered"},
-		},
-		{
-			// Event k is about several records (sampleEvents).
-			name: "RecordRetyped",
-			tamper: func(t *testing.T, db *database.DB, _ []audit.Event) {
-				sqliteOnly(t, db)
-				mustExec(t, db, "UPDATE audit_event_records SET entity_id = CAST(CAST(entity_id AS TEXT) AS BLOB) WHERE event_id = $1", k)
-			},
-			broken: k, checked: k - 1, problem: []string{"another type", "altered"},
-		},
+		{name: "ValuesRetyped", tamper: onSQLite("UPDATE audit_events SET actor_subject = CAST(actor_subject AS BLOB), actor_agency_id = CAST(CAST(actor_agency_id AS TEXT) AS BLOB) WHERE id = $1", k),
+			broken: k, checked: k - 1, problem: []string{"another type", "altered"}},
+		{name: "EmergencyAsText", tamper: onSQLite("UPDATE audit_events SET emergency = 'true' WHERE id = $1", k),
+			broken: k, checked: k - 1, problem: []string{"altered"}},
+		// Event k is about several records (sampleEvents).
+		{name: "RecordRetyped", tamper: onSQLite("UPDATE audit_event_records SET entity_id = CAST(CAST(entity_id AS TEXT) AS BLOB) WHERE event_id = $1", k),
+			broken: k, checked: k - 1, problem: []string{"another type", "altered"}},
 		{
 			// NULL and 0 hash alike; the DPO's scope reads them otherwise.
 			name: "EntityNoneMadeZero",
@@ -482,10 +464,14 @@ func TestTamperedChainIsDetected(t *testing.T) {
 	}
 }
 
-func sqliteOnly(t *testing.T, db *database.DB) {
-	t.Helper()
-	if db.Dialect != dialect.SQLite {
-		t.Skip("PostgreSQL stores each value as its column's type")
+// onSQLite tampers with the trail by query (with args), on SQLite: on
+// PostgreSQL each value is stored as its column's type.
+func onSQLite(query string, args ...any) func(*testing.T, *database.DB, []audit.Event) {
+	return func(t *testing.T, db *database.DB, _ []audit.Event) {
+		if db.Dialect != dialect.SQLite {
+			t.Skip("PostgreSQL stores each value as its column's type")
+		}
+		mustExec(t, db, query, args...)
 	}
 }
 
