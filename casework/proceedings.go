@@ -199,6 +199,8 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 		}
 	case domain.ProceedingStageInvestigationClosed:
 		u.SetInvestigationClosedAt(when)
+	case domain.ProceedingStageDismissalRequested:
+		u.SetDismissalRequestedAt(when)
 	case domain.ProceedingStageTrialRequested:
 		u.SetTrialRequestedAt(when)
 	case domain.ProceedingStageDismissed:
@@ -243,6 +245,7 @@ func stageDates(p *ent.Prosecution) []datedStage {
 	}{
 		{p.InvestigationStartedAt, "its investigation started"},
 		{p.InvestigationClosedAt, "its investigation closed"},
+		{p.DismissalRequestedAt, "its dismissal was requested"},
 		{p.TrialRequestedAt, "trial was requested"},
 		{p.DismissedAt, "it was dismissed"},
 		{p.FirstInstanceDecidedAt, "the first instance decided"},
@@ -509,16 +512,18 @@ func ownCourt(ctx context.Context, c *ent.Client, courtID int) error {
 }
 
 // decisionFits refuses a decision the proceeding's course does not allow:
-// in a proceeding no court has had yet (a first-instance court recorded an
-// appeal's sentence in one still being registered, and in one merged into
-// another: a hunt over HTTP), at an instance that is not the court's, a
-// verdict on review at first instance, or a review of a decision that is
-// not recorded (an appeal needs the first instance's, a recourse the
-// appeal's; a decision recorded late, after the proceeding moved on, is
-// still accepted).
+// in a proceeding no court has had (its trial or its dismissal never
+// requested: a first-instance court recorded an appeal's sentence in one
+// still being registered, and in one merged before any court had it, a
+// hunt over HTTP; and a conviction in one the office dismissed alone, a
+// review), at an instance that is not the court's, a verdict on review
+// at first instance, or a review of a decision not recorded, or decided
+// after it (an appeal needs the first instance's, a recourse the
+// appeal's). A decision recorded late, after the proceeding moved on
+// (merged or transferred too, once a court had it), is accepted.
 func decisionFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, in ent.CreateCourtDecisionInput) error {
-	if !p.Stage.BroughtToCourt() {
-		return apperr.InvalidField("prosecutionID", "The proceeding is %s: no court has had it, so no court decision can be recorded in it.", p.Stage)
+	if p.TrialRequestedAt == nil && p.DismissalRequestedAt == nil {
+		return apperr.InvalidField("prosecutionID", "No court has had the proceeding (%s): neither its trial nor its dismissal was requested, so no court decision can be recorded in it.", p.Stage)
 	}
 	court, err := c.Agency.Get(ctx, in.CourtID)
 	if err != nil {
@@ -531,12 +536,13 @@ func decisionFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, in ent
 		return err
 	}
 	if reviewed, ok := in.Instance.Reviews(); ok {
-		recorded, err := c.CourtDecision.Query().Where(courtdecision.ProsecutionID(p.ID), courtdecision.InstanceEQ(reviewed)).Exist(ctx)
+		recorded, err := c.CourtDecision.Query().Where(courtdecision.ProsecutionID(p.ID), courtdecision.InstanceEQ(reviewed),
+			courtdecision.DecidedOnLTE(in.DecidedOn)).Exist(ctx)
 		if err != nil {
 			return err
 		}
 		if !recorded {
-			return apperr.InvalidField("instance", "A decision at %s reviews one at %s, and none is recorded in this proceeding: record that one first.", in.Instance, reviewed)
+			return apperr.InvalidField("instance", "A decision at %s reviews one at %s, and none decided on or before it is recorded in this proceeding: record that one first.", in.Instance, reviewed)
 		}
 	}
 	return nil

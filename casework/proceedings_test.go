@@ -419,10 +419,15 @@ func TestMutationCourtDecision(t *testing.T) {
 		c := h.openAssigned(t, "ADJUDICATING", "court-tirane", "court-appeal")
 		p := h.bringToTrial(t, h.registerProsecution(t, c.ID, date(3, 2)))
 		// Proceedings no decision fits: one no court has had yet, one
-		// merged into another (on a case of its own: merging ends it), and
-		// one brought to trial with no decision recorded.
+		// merged into another before a court had it and one the office
+		// dismissed alone (on cases of their own: ending them ends their
+		// case), and one brought to trial with no decision recorded.
 		untried := h.registerProsecution(t, c.ID, date(3, 2))
-		merged := h.moveProsecution(t, h.bringToTrial(t, h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, date(3, 2))), "MERGED", nil)
+		merged := h.moveProsecution(t, h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, date(3, 2)), "MERGED", nil)
+		dismissed := h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, date(3, 2))
+		for _, stage := range []string{"UNDER_INVESTIGATION", "INVESTIGATION_CLOSED", "DISMISSED"} {
+			dismissed = h.moveProsecution(t, dismissed, stage, nil)
+		}
 		undecided := h.bringToTrial(t, h.registerProsecution(t, c.ID, date(3, 2)))
 		events := h.timeline(t, c.ID)
 		decidedOn := date(10, 1)
@@ -463,6 +468,7 @@ func TestMutationCourtDecision(t *testing.T) {
 			// proceeding still registered, and in one merged).
 			{"RecordErrNoCourtHadIt", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "prosecutionID", untried.ID), badField("input.prosecutionID")},
 			{"RecordErrMerged", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "prosecutionID", merged.ID), badField("input.prosecutionID")},
+			{"RecordErrDismissedByTheOffice", withField(func() map[string]any { return input("CONVICTED", "FINE", nil) }, "prosecutionID", dismissed.ID), badField("input.prosecutionID")},
 			{"RecordErrAnotherInstance", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "instance", "APPEAL"), badField("input.instance")},
 			{"RecordErrReviewVerdictAtFirstInstance", func() map[string]any { return input("UPHELD", nil, nil) }, badField("input.verdict")},
 		})
@@ -472,12 +478,14 @@ func TestMutationCourtDecision(t *testing.T) {
 		t.Run("RecordAppealOfARecordedDecision", func(t *testing.T) {
 			need(t, d.ID)
 			appeal := h.principal(t, "court-appeal", viewer.RoleJudge)
-			appealOf := func(prosecutionID string) map[string]any {
-				return map[string]any{"in": map[string]any{"instance": "APPEAL", "decidedOn": stamp(date(11, 1)), "verdict": "UPHELD",
+			appealOf := func(prosecutionID string, on time.Time) map[string]any {
+				return map[string]any{"in": map[string]any{"instance": "APPEAL", "decidedOn": stamp(on), "verdict": "UPHELD",
 					"prosecutionID": prosecutionID, "courtID": h.agency(t, "court-appeal")}}
 			}
-			h.refuse(t, appeal, recordDecisionMutation, appealOf(undecided.ID), badField("input.instance"))
-			got := call[decisionT](t, h, appeal, recordDecisionMutation, appealOf(p.ID))
+			h.refuse(t, appeal, recordDecisionMutation, appealOf(undecided.ID, date(11, 1)), badField("input.instance"))
+			// Nor before the decision it reviews (10-01).
+			h.refuse(t, appeal, recordDecisionMutation, appealOf(p.ID, date(9, 1)), badField("input.instance"))
+			got := call[decisionT](t, h, appeal, recordDecisionMutation, appealOf(p.ID, date(11, 1)))
 			if got.Instance != "APPEAL" || got.Verdict != "UPHELD" || got.Court != (agencyRef{"court-appeal"}) {
 				t.Errorf("recordCourtDecision by the court of appeal = %+v", got)
 			}

@@ -78,21 +78,6 @@ func (s ProceedingStage) BeforeCourt(k AgencyKind) bool {
 	return false
 }
 
-// BroughtToCourt reports whether a proceeding in stage s has been put
-// before a court (a dismissal or a trial requested, or any stage after),
-// so that a court's decision in it can be recorded. DISMISSED counts: a
-// court may have granted the dismissal. TRANSFERRED and MERGED do not:
-// the proceeding goes on in another, where its decisions belong.
-func (s ProceedingStage) BroughtToCourt() bool {
-	switch s {
-	case ProceedingStageDismissalRequested, ProceedingStageTrialRequested, ProceedingStageFirstInstanceTrial,
-		ProceedingStageFirstInstanceDecided, ProceedingStageAppeal, ProceedingStageAppealDecided,
-		ProceedingStageHighCourtRecourse, ProceedingStageFinal, ProceedingStageDismissed:
-		return true
-	}
-	return false
-}
-
 // CanMoveTo reports whether a proceeding in stage s may move to next.
 func (s ProceedingStage) CanMoveTo(next ProceedingStage) bool {
 	return slices.Contains(s.NextStages(), next)

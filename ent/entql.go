@@ -351,6 +351,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			prosecution.FieldDeadlineExtensions:     {Type: field.TypeInt, Column: prosecution.FieldDeadlineExtensions},
 			prosecution.FieldInvestigationStartedAt: {Type: field.TypeTime, Column: prosecution.FieldInvestigationStartedAt},
 			prosecution.FieldInvestigationClosedAt:  {Type: field.TypeTime, Column: prosecution.FieldInvestigationClosedAt},
+			prosecution.FieldDismissalRequestedAt:   {Type: field.TypeTime, Column: prosecution.FieldDismissalRequestedAt},
 			prosecution.FieldTrialRequestedAt:       {Type: field.TypeTime, Column: prosecution.FieldTrialRequestedAt},
 			prosecution.FieldDismissedAt:            {Type: field.TypeTime, Column: prosecution.FieldDismissedAt},
 			prosecution.FieldFirstInstanceDecidedAt: {Type: field.TypeTime, Column: prosecution.FieldFirstInstanceDecidedAt},
@@ -2699,6 +2700,11 @@ func (f *ProsecutionFilter) WhereInvestigationStartedAt(p entql.TimeP) {
 // WhereInvestigationClosedAt applies the entql time.Time predicate on the investigation_closed_at field.
 func (f *ProsecutionFilter) WhereInvestigationClosedAt(p entql.TimeP) {
 	f.Where(p.Field(prosecution.FieldInvestigationClosedAt))
+}
+
+// WhereDismissalRequestedAt applies the entql time.Time predicate on the dismissal_requested_at field.
+func (f *ProsecutionFilter) WhereDismissalRequestedAt(p entql.TimeP) {
+	f.Where(p.Field(prosecution.FieldDismissalRequestedAt))
 }
 
 // WhereTrialRequestedAt applies the entql time.Time predicate on the trial_requested_at field.

@@ -2604,6 +2604,11 @@ func (_q *ProsecutionQuery) collectField(ctx context.Context, oneNode bool, opCt
 				selectedFields = append(selectedFields, prosecution.FieldInvestigationClosedAt)
 				fieldSeen[prosecution.FieldInvestigationClosedAt] = struct{}{}
 			}
+		case "dismissalRequestedAt":
+			if _, ok := fieldSeen[prosecution.FieldDismissalRequestedAt]; !ok {
+				selectedFields = append(selectedFields, prosecution.FieldDismissalRequestedAt)
+				fieldSeen[prosecution.FieldDismissalRequestedAt] = struct{}{}
+			}
 		case "trialRequestedAt":
 			if _, ok := fieldSeen[prosecution.FieldTrialRequestedAt]; !ok {
 				selectedFields = append(selectedFields, prosecution.FieldTrialRequestedAt)

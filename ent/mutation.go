@@ -12725,6 +12725,7 @@ type ProsecutionMutation struct {
 	adddeadline_extensions    *int
 	investigation_started_at  *time.Time
 	investigation_closed_at   *time.Time
+	dismissal_requested_at    *time.Time
 	trial_requested_at        *time.Time
 	dismissed_at              *time.Time
 	first_instance_decided_at *time.Time
@@ -13284,6 +13285,55 @@ func (m *ProsecutionMutation) InvestigationClosedAtCleared() bool {
 func (m *ProsecutionMutation) ResetInvestigationClosedAt() {
 	m.investigation_closed_at = nil
 	delete(m.clearedFields, prosecution.FieldInvestigationClosedAt)
+}
+
+// SetDismissalRequestedAt sets the "dismissal_requested_at" field.
+func (m *ProsecutionMutation) SetDismissalRequestedAt(t time.Time) {
+	m.dismissal_requested_at = &t
+}
+
+// DismissalRequestedAt returns the value of the "dismissal_requested_at" field in the mutation.
+func (m *ProsecutionMutation) DismissalRequestedAt() (r time.Time, exists bool) {
+	v := m.dismissal_requested_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDismissalRequestedAt returns the old "dismissal_requested_at" field's value of the Prosecution entity.
+// If the Prosecution object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProsecutionMutation) OldDismissalRequestedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDismissalRequestedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDismissalRequestedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDismissalRequestedAt: %w", err)
+	}
+	return oldValue.DismissalRequestedAt, nil
+}
+
+// ClearDismissalRequestedAt clears the value of the "dismissal_requested_at" field.
+func (m *ProsecutionMutation) ClearDismissalRequestedAt() {
+	m.dismissal_requested_at = nil
+	m.clearedFields[prosecution.FieldDismissalRequestedAt] = struct{}{}
+}
+
+// DismissalRequestedAtCleared returns if the "dismissal_requested_at" field was cleared in this mutation.
+func (m *ProsecutionMutation) DismissalRequestedAtCleared() bool {
+	_, ok := m.clearedFields[prosecution.FieldDismissalRequestedAt]
+	return ok
+}
+
+// ResetDismissalRequestedAt resets all changes to the "dismissal_requested_at" field.
+func (m *ProsecutionMutation) ResetDismissalRequestedAt() {
+	m.dismissal_requested_at = nil
+	delete(m.clearedFields, prosecution.FieldDismissalRequestedAt)
 }
 
 // SetTrialRequestedAt sets the "trial_requested_at" field.
@@ -13853,7 +13903,7 @@ func (m *ProsecutionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProsecutionMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 18)
 	if m.created_at != nil {
 		fields = append(fields, prosecution.FieldCreatedAt)
 	}
@@ -13883,6 +13933,9 @@ func (m *ProsecutionMutation) Fields() []string {
 	}
 	if m.investigation_closed_at != nil {
 		fields = append(fields, prosecution.FieldInvestigationClosedAt)
+	}
+	if m.dismissal_requested_at != nil {
+		fields = append(fields, prosecution.FieldDismissalRequestedAt)
 	}
 	if m.trial_requested_at != nil {
 		fields = append(fields, prosecution.FieldTrialRequestedAt)
@@ -13933,6 +13986,8 @@ func (m *ProsecutionMutation) Field(name string) (ent.Value, bool) {
 		return m.InvestigationStartedAt()
 	case prosecution.FieldInvestigationClosedAt:
 		return m.InvestigationClosedAt()
+	case prosecution.FieldDismissalRequestedAt:
+		return m.DismissalRequestedAt()
 	case prosecution.FieldTrialRequestedAt:
 		return m.TrialRequestedAt()
 	case prosecution.FieldDismissedAt:
@@ -13976,6 +14031,8 @@ func (m *ProsecutionMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldInvestigationStartedAt(ctx)
 	case prosecution.FieldInvestigationClosedAt:
 		return m.OldInvestigationClosedAt(ctx)
+	case prosecution.FieldDismissalRequestedAt:
+		return m.OldDismissalRequestedAt(ctx)
 	case prosecution.FieldTrialRequestedAt:
 		return m.OldTrialRequestedAt(ctx)
 	case prosecution.FieldDismissedAt:
@@ -14068,6 +14125,13 @@ func (m *ProsecutionMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetInvestigationClosedAt(v)
+		return nil
+	case prosecution.FieldDismissalRequestedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDismissalRequestedAt(v)
 		return nil
 	case prosecution.FieldTrialRequestedAt:
 		v, ok := value.(time.Time)
@@ -14184,6 +14248,9 @@ func (m *ProsecutionMutation) ClearedFields() []string {
 	if m.FieldCleared(prosecution.FieldInvestigationClosedAt) {
 		fields = append(fields, prosecution.FieldInvestigationClosedAt)
 	}
+	if m.FieldCleared(prosecution.FieldDismissalRequestedAt) {
+		fields = append(fields, prosecution.FieldDismissalRequestedAt)
+	}
 	if m.FieldCleared(prosecution.FieldTrialRequestedAt) {
 		fields = append(fields, prosecution.FieldTrialRequestedAt)
 	}
@@ -14221,6 +14288,9 @@ func (m *ProsecutionMutation) ClearField(name string) error {
 		return nil
 	case prosecution.FieldInvestigationClosedAt:
 		m.ClearInvestigationClosedAt()
+		return nil
+	case prosecution.FieldDismissalRequestedAt:
+		m.ClearDismissalRequestedAt()
 		return nil
 	case prosecution.FieldTrialRequestedAt:
 		m.ClearTrialRequestedAt()
@@ -14274,6 +14344,9 @@ func (m *ProsecutionMutation) ResetField(name string) error {
 		return nil
 	case prosecution.FieldInvestigationClosedAt:
 		m.ResetInvestigationClosedAt()
+		return nil
+	case prosecution.FieldDismissalRequestedAt:
+		m.ResetDismissalRequestedAt()
 		return nil
 	case prosecution.FieldTrialRequestedAt:
 		m.ResetTrialRequestedAt()

@@ -40,6 +40,8 @@ type Prosecution struct {
 	InvestigationStartedAt *time.Time `json:"investigation_started_at,omitempty"`
 	// InvestigationClosedAt holds the value of the "investigation_closed_at" field.
 	InvestigationClosedAt *time.Time `json:"investigation_closed_at,omitempty"`
+	// DismissalRequestedAt holds the value of the "dismissal_requested_at" field.
+	DismissalRequestedAt *time.Time `json:"dismissal_requested_at,omitempty"`
 	// TrialRequestedAt holds the value of the "trial_requested_at" field.
 	TrialRequestedAt *time.Time `json:"trial_requested_at,omitempty"`
 	// DismissedAt holds the value of the "dismissed_at" field.
@@ -153,7 +155,7 @@ func (*Prosecution) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case prosecution.FieldRegistrationNumber, prosecution.FieldStage:
 			values[i] = new(sql.NullString)
-		case prosecution.FieldCreatedAt, prosecution.FieldUpdatedAt, prosecution.FieldRegisteredAt, prosecution.FieldInvestigationDeadline, prosecution.FieldInvestigationStartedAt, prosecution.FieldInvestigationClosedAt, prosecution.FieldTrialRequestedAt, prosecution.FieldDismissedAt, prosecution.FieldFirstInstanceDecidedAt, prosecution.FieldAppealDecidedAt, prosecution.FieldClosedAt:
+		case prosecution.FieldCreatedAt, prosecution.FieldUpdatedAt, prosecution.FieldRegisteredAt, prosecution.FieldInvestigationDeadline, prosecution.FieldInvestigationStartedAt, prosecution.FieldInvestigationClosedAt, prosecution.FieldDismissalRequestedAt, prosecution.FieldTrialRequestedAt, prosecution.FieldDismissedAt, prosecution.FieldFirstInstanceDecidedAt, prosecution.FieldAppealDecidedAt, prosecution.FieldClosedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -238,6 +240,13 @@ func (_m *Prosecution) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.InvestigationClosedAt = new(time.Time)
 				*_m.InvestigationClosedAt = value.Time
+			}
+		case prosecution.FieldDismissalRequestedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field dismissal_requested_at", values[i])
+			} else if value.Valid {
+				_m.DismissalRequestedAt = new(time.Time)
+				*_m.DismissalRequestedAt = value.Time
 			}
 		case prosecution.FieldTrialRequestedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -385,6 +394,11 @@ func (_m *Prosecution) String() string {
 	builder.WriteString(", ")
 	if v := _m.InvestigationClosedAt; v != nil {
 		builder.WriteString("investigation_closed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.DismissalRequestedAt; v != nil {
+		builder.WriteString("dismissal_requested_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")

@@ -150,6 +150,20 @@ func (_c *ProsecutionCreate) SetNillableInvestigationClosedAt(v *time.Time) *Pro
 	return _c
 }
 
+// SetDismissalRequestedAt sets the "dismissal_requested_at" field.
+func (_c *ProsecutionCreate) SetDismissalRequestedAt(v time.Time) *ProsecutionCreate {
+	_c.mutation.SetDismissalRequestedAt(v)
+	return _c
+}
+
+// SetNillableDismissalRequestedAt sets the "dismissal_requested_at" field if the given value is not nil.
+func (_c *ProsecutionCreate) SetNillableDismissalRequestedAt(v *time.Time) *ProsecutionCreate {
+	if v != nil {
+		_c.SetDismissalRequestedAt(*v)
+	}
+	return _c
+}
+
 // SetTrialRequestedAt sets the "trial_requested_at" field.
 func (_c *ProsecutionCreate) SetTrialRequestedAt(v time.Time) *ProsecutionCreate {
 	_c.mutation.SetTrialRequestedAt(v)
@@ -473,6 +487,10 @@ func (_c *ProsecutionCreate) createSpec() (*Prosecution, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.InvestigationClosedAt(); ok {
 		_spec.SetField(prosecution.FieldInvestigationClosedAt, field.TypeTime, value)
 		_node.InvestigationClosedAt = &value
+	}
+	if value, ok := _c.mutation.DismissalRequestedAt(); ok {
+		_spec.SetField(prosecution.FieldDismissalRequestedAt, field.TypeTime, value)
+		_node.DismissalRequestedAt = &value
 	}
 	if value, ok := _c.mutation.TrialRequestedAt(); ok {
 		_spec.SetField(prosecution.FieldTrialRequestedAt, field.TypeTime, value)

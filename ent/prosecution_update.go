@@ -170,6 +170,26 @@ func (_u *ProsecutionUpdate) ClearInvestigationClosedAt() *ProsecutionUpdate {
 	return _u
 }
 
+// SetDismissalRequestedAt sets the "dismissal_requested_at" field.
+func (_u *ProsecutionUpdate) SetDismissalRequestedAt(v time.Time) *ProsecutionUpdate {
+	_u.mutation.SetDismissalRequestedAt(v)
+	return _u
+}
+
+// SetNillableDismissalRequestedAt sets the "dismissal_requested_at" field if the given value is not nil.
+func (_u *ProsecutionUpdate) SetNillableDismissalRequestedAt(v *time.Time) *ProsecutionUpdate {
+	if v != nil {
+		_u.SetDismissalRequestedAt(*v)
+	}
+	return _u
+}
+
+// ClearDismissalRequestedAt clears the value of the "dismissal_requested_at" field.
+func (_u *ProsecutionUpdate) ClearDismissalRequestedAt() *ProsecutionUpdate {
+	_u.mutation.ClearDismissalRequestedAt()
+	return _u
+}
+
 // SetTrialRequestedAt sets the "trial_requested_at" field.
 func (_u *ProsecutionUpdate) SetTrialRequestedAt(v time.Time) *ProsecutionUpdate {
 	_u.mutation.SetTrialRequestedAt(v)
@@ -533,6 +553,12 @@ func (_u *ProsecutionUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if _u.mutation.InvestigationClosedAtCleared() {
 		_spec.ClearField(prosecution.FieldInvestigationClosedAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.DismissalRequestedAt(); ok {
+		_spec.SetField(prosecution.FieldDismissalRequestedAt, field.TypeTime, value)
+	}
+	if _u.mutation.DismissalRequestedAtCleared() {
+		_spec.ClearField(prosecution.FieldDismissalRequestedAt, field.TypeTime)
+	}
 	if value, ok := _u.mutation.TrialRequestedAt(); ok {
 		_spec.SetField(prosecution.FieldTrialRequestedAt, field.TypeTime, value)
 	}
@@ -882,6 +908,26 @@ func (_u *ProsecutionUpdateOne) SetNillableInvestigationClosedAt(v *time.Time) *
 // ClearInvestigationClosedAt clears the value of the "investigation_closed_at" field.
 func (_u *ProsecutionUpdateOne) ClearInvestigationClosedAt() *ProsecutionUpdateOne {
 	_u.mutation.ClearInvestigationClosedAt()
+	return _u
+}
+
+// SetDismissalRequestedAt sets the "dismissal_requested_at" field.
+func (_u *ProsecutionUpdateOne) SetDismissalRequestedAt(v time.Time) *ProsecutionUpdateOne {
+	_u.mutation.SetDismissalRequestedAt(v)
+	return _u
+}
+
+// SetNillableDismissalRequestedAt sets the "dismissal_requested_at" field if the given value is not nil.
+func (_u *ProsecutionUpdateOne) SetNillableDismissalRequestedAt(v *time.Time) *ProsecutionUpdateOne {
+	if v != nil {
+		_u.SetDismissalRequestedAt(*v)
+	}
+	return _u
+}
+
+// ClearDismissalRequestedAt clears the value of the "dismissal_requested_at" field.
+func (_u *ProsecutionUpdateOne) ClearDismissalRequestedAt() *ProsecutionUpdateOne {
+	_u.mutation.ClearDismissalRequestedAt()
 	return _u
 }
 
@@ -1277,6 +1323,12 @@ func (_u *ProsecutionUpdateOne) sqlSave(ctx context.Context) (_node *Prosecution
 	}
 	if _u.mutation.InvestigationClosedAtCleared() {
 		_spec.ClearField(prosecution.FieldInvestigationClosedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.DismissalRequestedAt(); ok {
+		_spec.SetField(prosecution.FieldDismissalRequestedAt, field.TypeTime, value)
+	}
+	if _u.mutation.DismissalRequestedAtCleared() {
+		_spec.ClearField(prosecution.FieldDismissalRequestedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.TrialRequestedAt(); ok {
 		_spec.SetField(prosecution.FieldTrialRequestedAt, field.TypeTime, value)

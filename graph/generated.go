@@ -444,6 +444,7 @@ type ComplexityRoot struct {
 		DeadlineExtensions     func(childComplexity int) int
 		Decisions              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CourtDecisionOrder) int
 		Defendants             func(childComplexity int) int
+		DismissalRequestedAt   func(childComplexity int) int
 		DismissedAt            func(childComplexity int) int
 		FirstInstanceDecidedAt func(childComplexity int) int
 		ID                     func(childComplexity int) int
@@ -2694,6 +2695,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Prosecution.Defendants(childComplexity), true
+	case "Prosecution.dismissalRequestedAt":
+		if e.ComplexityRoot.Prosecution.DismissalRequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Prosecution.DismissalRequestedAt(childComplexity), true
 	case "Prosecution.dismissedAt":
 		if e.ComplexityRoot.Prosecution.DismissedAt == nil {
 			break
@@ -5869,6 +5876,8 @@ func (ec *executionContext) childFields_Prosecution(ctx context.Context, field g
 		return ec.fieldContext_Prosecution_investigationStartedAt(ctx, field)
 	case "investigationClosedAt":
 		return ec.fieldContext_Prosecution_investigationClosedAt(ctx, field)
+	case "dismissalRequestedAt":
+		return ec.fieldContext_Prosecution_dismissalRequestedAt(ctx, field)
 	case "trialRequestedAt":
 		return ec.fieldContext_Prosecution_trialRequestedAt(ctx, field)
 	case "dismissedAt":
@@ -16302,6 +16311,29 @@ func (ec *executionContext) _Prosecution_investigationClosedAt(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Prosecution_investigationClosedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Prosecution", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Prosecution_dismissalRequestedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Prosecution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Prosecution_dismissalRequestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DismissalRequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Prosecution_dismissalRequestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Prosecution", field, false, false, "Time")
 }
 
@@ -35009,6 +35041,11 @@ func (ec *executionContext) _Prosecution(ctx context.Context, sel ast.SelectionS
 			}
 		case "investigationClosedAt":
 			out.Values[i] = ec._Prosecution_investigationClosedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dismissalRequestedAt":
+			out.Values[i] = ec._Prosecution_dismissalRequestedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

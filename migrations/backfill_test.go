@@ -4,12 +4,15 @@ import (
 	"context"
 	"strconv"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 	"github.com/pressly/goose/v3"
 
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/migrations"
 	"github.com/casegraph/casegraph/viewer"
@@ -77,6 +80,50 @@ func TestSubjectVictimBackfill(t *testing.T) {
 		}
 		if withVictim < 4 { // the three fixtures, and the demo's consents
 			t.Errorf("%d entries concern a victim after the backfill, want the fixtures' three and the demo's consent entries", withVictim)
+		}
+	})
+}
+
+// dismissalRequestedMigration added and filled
+// prosecutions.dismissal_requested_at.
+const dismissalRequestedMigration, beforeDismissalRequested = 20261210090000, 20261209090000
+
+// TestDismissalRequestedBackfill: the migration that dates a proceeding's
+// dismissal request (a court had it) fills it for proceedings moved before
+// it: from the timeline's stage change where there is one, from the last
+// change of one still waiting on the court, and not at all for one the
+// office dismissed alone.
+func TestDismissalRequestedBackfill(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := viewer.SystemContext(context.Background())
+		testdb.Demo(t, db, 1)
+		c := db.Client
+		ps := c.Prosecution.Query().Order(ent.Asc(prosecution.FieldID)).Limit(3).AllX(ctx)
+		asked, waiting, alone := ps[0], ps[1], ps[2]
+		at := time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)
+		c.CaseEvent.Create().SetCaseID(asked.CaseID).SetKind(domain.CaseEventKindProsecutionStageChanged).SetAt(at).
+			SetSummary("Proceeding " + asked.RegistrationNumber + " moved from INVESTIGATION_CLOSED to DISMISSAL_REQUESTED.").
+			SetActorSubject("fixture").SetActorAgencyID(asked.OfficeID).SetSubjectID(strconv.Itoa(asked.ID)).ExecX(ctx)
+		c.Prosecution.UpdateOne(asked).SetStage(domain.ProceedingStageDismissed).ExecX(ctx)
+		waiting = c.Prosecution.UpdateOne(waiting).SetStage(domain.ProceedingStageDismissalRequested).SaveX(ctx)
+		c.Prosecution.UpdateOne(alone).SetStage(domain.ProceedingStageDismissed).ExecX(ctx)
+
+		p := provider(t, db)
+		if _, err := p.DownTo(ctx, beforeDismissalRequested); err != nil {
+			t.Fatalf("migrating down: %v", err)
+		}
+		if res, err := p.UpTo(ctx, dismissalRequestedMigration); err != nil || len(res) != 1 {
+			t.Fatalf("migrating up: %v, %v", res, err)
+		}
+		for _, tc := range []struct {
+			name string
+			id   int
+			want *time.Time
+		}{{"dated by its timeline", asked.ID, &at}, {"waiting on the court", waiting.ID, &waiting.UpdatedAt}, {"dismissed by the office alone", alone.ID, nil}} {
+			got := c.Prosecution.GetX(ctx, tc.id).DismissalRequestedAt
+			if (got == nil) != (tc.want == nil) || got != nil && !got.Equal(*tc.want) {
+				t.Errorf("%s: dismissal_requested_at %v, want %v", tc.name, got, tc.want)
+			}
 		}
 	})
 }

@@ -738,6 +738,7 @@ var (
 		{Name: "deadline_extensions", Type: field.TypeInt, Default: 0},
 		{Name: "investigation_started_at", Type: field.TypeTime, Nullable: true},
 		{Name: "investigation_closed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "dismissal_requested_at", Type: field.TypeTime, Nullable: true},
 		{Name: "trial_requested_at", Type: field.TypeTime, Nullable: true},
 		{Name: "dismissed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "first_instance_decided_at", Type: field.TypeTime, Nullable: true},
@@ -754,13 +755,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "prosecutions_case_files_prosecutions",
-				Columns:    []*schema.Column{ProsecutionsColumns[16]},
+				Columns:    []*schema.Column{ProsecutionsColumns[17]},
 				RefColumns: []*schema.Column{CaseFilesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "prosecutions_agencies_office",
-				Columns:    []*schema.Column{ProsecutionsColumns[17]},
+				Columns:    []*schema.Column{ProsecutionsColumns[18]},
 				RefColumns: []*schema.Column{AgenciesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -799,22 +800,22 @@ var (
 			{
 				Name:    "prosecution_trial_requested_at",
 				Unique:  false,
-				Columns: []*schema.Column{ProsecutionsColumns[11]},
+				Columns: []*schema.Column{ProsecutionsColumns[12]},
 			},
 			{
 				Name:    "prosecution_closed_at",
 				Unique:  false,
-				Columns: []*schema.Column{ProsecutionsColumns[15]},
+				Columns: []*schema.Column{ProsecutionsColumns[16]},
 			},
 			{
 				Name:    "prosecution_case_id",
 				Unique:  false,
-				Columns: []*schema.Column{ProsecutionsColumns[16]},
+				Columns: []*schema.Column{ProsecutionsColumns[17]},
 			},
 			{
 				Name:    "prosecution_office_id",
 				Unique:  false,
-				Columns: []*schema.Column{ProsecutionsColumns[17]},
+				Columns: []*schema.Column{ProsecutionsColumns[18]},
 			},
 		},
 	}

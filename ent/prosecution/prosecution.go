@@ -38,6 +38,8 @@ const (
 	FieldInvestigationStartedAt = "investigation_started_at"
 	// FieldInvestigationClosedAt holds the string denoting the investigation_closed_at field in the database.
 	FieldInvestigationClosedAt = "investigation_closed_at"
+	// FieldDismissalRequestedAt holds the string denoting the dismissal_requested_at field in the database.
+	FieldDismissalRequestedAt = "dismissal_requested_at"
 	// FieldTrialRequestedAt holds the string denoting the trial_requested_at field in the database.
 	FieldTrialRequestedAt = "trial_requested_at"
 	// FieldDismissedAt holds the string denoting the dismissed_at field in the database.
@@ -121,6 +123,7 @@ var Columns = []string{
 	FieldDeadlineExtensions,
 	FieldInvestigationStartedAt,
 	FieldInvestigationClosedAt,
+	FieldDismissalRequestedAt,
 	FieldTrialRequestedAt,
 	FieldDismissedAt,
 	FieldFirstInstanceDecidedAt,
@@ -240,6 +243,11 @@ func ByInvestigationStartedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByInvestigationClosedAt orders the results by the investigation_closed_at field.
 func ByInvestigationClosedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldInvestigationClosedAt, opts...).ToFunc()
+}
+
+// ByDismissalRequestedAt orders the results by the dismissal_requested_at field.
+func ByDismissalRequestedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDismissalRequestedAt, opts...).ToFunc()
 }
 
 // ByTrialRequestedAt orders the results by the trial_requested_at field.

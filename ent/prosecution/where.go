@@ -101,6 +101,11 @@ func InvestigationClosedAt(v time.Time) predicate.Prosecution {
 	return predicate.Prosecution(sql.FieldEQ(FieldInvestigationClosedAt, v))
 }
 
+// DismissalRequestedAt applies equality check predicate on the "dismissal_requested_at" field. It's identical to DismissalRequestedAtEQ.
+func DismissalRequestedAt(v time.Time) predicate.Prosecution {
+	return predicate.Prosecution(sql.FieldEQ(FieldDismissalRequestedAt, v))
+}
+
 // TrialRequestedAt applies equality check predicate on the "trial_requested_at" field. It's identical to TrialRequestedAtEQ.
 func TrialRequestedAt(v time.Time) predicate.Prosecution {
 	return predicate.Prosecution(sql.FieldEQ(FieldTrialRequestedAt, v))
@@ -579,6 +584,56 @@ func InvestigationClosedAtIsNil() predicate.Prosecution {
 // InvestigationClosedAtNotNil applies the NotNil predicate on the "investigation_closed_at" field.
 func InvestigationClosedAtNotNil() predicate.Prosecution {
 	return predicate.Prosecution(sql.FieldNotNull(FieldInvestigationClosedAt))
+}
+
+// DismissalRequestedAtEQ applies the EQ predicate on the "dismissal_requested_at" field.
+func DismissalRequestedAtEQ(v time.Time) predicate.Prosecution {
+	return predicate.Prosecution(sql.FieldEQ(FieldDismissalRequestedAt, v))
+}
+
+// DismissalRequestedAtNEQ applies the NEQ predicate on the "dismissal_requested_at" field.
+func DismissalRequestedAtNEQ(v time.Time) predicate.Prosecution {
+	return predicate.Prosecution(sql.FieldNEQ(FieldDismissalRequestedAt, v))
+}
+
+// DismissalRequestedAtIn applies the In predicate on the "dismissal_requested_at" field.
+func DismissalRequestedAtIn(vs ...time.Time) predicate.Prosecution {
+	return predicate.Prosecution(sql.FieldIn(FieldDismissalRequestedAt, vs...))
+}
+
+// DismissalRequestedAtNotIn applies the NotIn predicate on the "dismissal_requested_at" field.
+func DismissalRequestedAtNotIn(vs ...time.Time) predicate.Prosecution {
+	return predicate.Prosecution(sql.FieldNotIn(FieldDismissalRequestedAt, vs...))
+}
+
+// DismissalRequestedAtGT applies the GT predicate on the "dismissal_requested_at" field.
+func DismissalRequestedAtGT(v time.Time) predicate.Prosecution {
+	return predicate.Prosecution(sql.FieldGT(FieldDismissalRequestedAt, v))
+}
+
+// DismissalRequestedAtGTE applies the GTE predicate on the "dismissal_requested_at" field.
+func DismissalRequestedAtGTE(v time.Time) predicate.Prosecution {
+	return predicate.Prosecution(sql.FieldGTE(FieldDismissalRequestedAt, v))
+}
+
+// DismissalRequestedAtLT applies the LT predicate on the "dismissal_requested_at" field.
+func DismissalRequestedAtLT(v time.Time) predicate.Prosecution {
+	return predicate.Prosecution(sql.FieldLT(FieldDismissalRequestedAt, v))
+}
+
+// DismissalRequestedAtLTE applies the LTE predicate on the "dismissal_requested_at" field.
+func DismissalRequestedAtLTE(v time.Time) predicate.Prosecution {
+	return predicate.Prosecution(sql.FieldLTE(FieldDismissalRequestedAt, v))
+}
+
+// DismissalRequestedAtIsNil applies the IsNil predicate on the "dismissal_requested_at" field.
+func DismissalRequestedAtIsNil() predicate.Prosecution {
+	return predicate.Prosecution(sql.FieldIsNull(FieldDismissalRequestedAt))
+}
+
+// DismissalRequestedAtNotNil applies the NotNil predicate on the "dismissal_requested_at" field.
+func DismissalRequestedAtNotNil() predicate.Prosecution {
+	return predicate.Prosecution(sql.FieldNotNull(FieldDismissalRequestedAt))
 }
 
 // TrialRequestedAtEQ applies the EQ predicate on the "trial_requested_at" field.

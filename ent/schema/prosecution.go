@@ -39,6 +39,10 @@ func (Prosecution) Fields() []ent.Field {
 			Annotations(notSettable)),
 		recordedAt("investigation_started_at"),
 		recordedAt("investigation_closed_at"),
+		// Whether a court had the proceeding: a dismissal the office
+		// decides alone (from INVESTIGATION_CLOSED) is no court's, one it
+		// asked a court for is (casework.decisionFits).
+		recordedAt("dismissal_requested_at"),
 		sortable(field.Time("trial_requested_at").Optional().Nillable().
 			Annotations(notSettable)),
 		recordedAt("dismissed_at"),

@@ -267,7 +267,7 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 			SetRegistrationNumber(r.regNo).SetStage(r.stage).SetRegisteredAt(r.registeredAt).
 			SetNillableInvestigationDeadline(r.deadline).SetDeadlineExtensions(r.extensions).
 			SetNillableInvestigationStartedAt(r.invStart).SetNillableInvestigationClosedAt(r.invClosed).
-			SetNillableTrialRequestedAt(r.trialRequested).SetNillableDismissedAt(r.dismissed).
+			SetNillableDismissalRequestedAt(r.dismissalRequested).SetNillableTrialRequestedAt(r.trialRequested).SetNillableDismissedAt(r.dismissed).
 			SetNillableFirstInstanceDecidedAt(r.fiDecided).SetNillableAppealDecidedAt(r.appealDecided).
 			SetNillableClosedAt(r.closed).SetCaseID(caseIDs[ci]).SetOfficeID(id(r.office))
 	}, func(ctx context.Context, bs []*ent.ProsecutionCreate) ([]*ent.Prosecution, error) {

@@ -414,7 +414,7 @@ func TestDemo(t *testing.T) {
 			}
 			need := map[domain.ProceedingStage]*time.Time{
 				domain.ProceedingStageInvestigationClosed:  p.InvestigationClosedAt,
-				domain.ProceedingStageDismissalRequested:   p.InvestigationClosedAt,
+				domain.ProceedingStageDismissalRequested:   p.DismissalRequestedAt,
 				domain.ProceedingStageTrialRequested:       p.TrialRequestedAt,
 				domain.ProceedingStageFirstInstanceTrial:   p.TrialRequestedAt,
 				domain.ProceedingStageFirstInstanceDecided: p.FirstInstanceDecidedAt,

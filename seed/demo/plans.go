@@ -81,22 +81,24 @@ type suspectPlan struct {
 }
 
 type prosPlan struct {
-	office, regNo    string
-	stage            domain.ProceedingStage
-	registeredAt     time.Time
-	updatedAt        time.Time
-	deadline         *time.Time
-	extensions       int
-	invStart         *time.Time
-	invClosed        *time.Time
-	trialRequested   *time.Time
-	dismissed        *time.Time
-	fiDecided        *time.Time
-	appealDecided    *time.Time
-	closed           *time.Time
-	charges          []*chargePlan
-	decisions        []*decisionPlan
-	fiCourt, apCourt string
+	office, regNo  string
+	stage          domain.ProceedingStage
+	registeredAt   time.Time
+	updatedAt      time.Time
+	deadline       *time.Time
+	extensions     int
+	invStart       *time.Time
+	invClosed      *time.Time
+	trialRequested *time.Time
+	// dismissalRequested is when the office asked a court to dismiss.
+	dismissalRequested *time.Time
+	dismissed          *time.Time
+	fiDecided          *time.Time
+	appealDecided      *time.Time
+	closed             *time.Time
+	charges            []*chargePlan
+	decisions          []*decisionPlan
+	fiCourt, apCourt   string
 }
 
 type chargePlan struct {

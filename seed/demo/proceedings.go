@@ -145,6 +145,7 @@ func (g *gen) afterInvestigation(c *casePlan, closed time.Time, first bool) {
 		g.move(c, domain.ProceedingStageTrialRequested, at, p.office)
 		g.trial(c, at)
 	case first && u < pTrial+(1-pTrial)*0.3:
+		p.dismissalRequested = ptr(at)
 		g.move(c, domain.ProceedingStageDismissalRequested, at, p.office)
 		courtAt := g.after(at, 30, 150)
 		if courtAt.After(g.asOf) {
