@@ -27,8 +27,7 @@ func OpenCase(ctx context.Context, c *ent.Client, in ent.CreateCaseInput, key *s
 		if err != nil {
 			return 0, err
 		}
-		cf, err := createUnique(ctx, c.CaseFile.Create().SetInput(in).Save,
-			"reference", c.CaseFile.Query().Where(casefile.Reference(in.Reference)).Exist,
+		cf, err := createUnique(ctx, "openCase", c.CaseFile.Create().SetInput(in).Save, "reference",
 			"A case with reference %q already exists.", in.Reference)
 		if err != nil {
 			return 0, err

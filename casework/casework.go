@@ -570,28 +570,28 @@ func coordinates(ctx context.Context, mutation string) bool {
 	return r != nil && r.Coordinates(mutation)
 }
 
-// createUnique creates a record through save once its business key is
-// free: a key that a row already uses is refused (CONFLICT naming field,
-// the message made of format and args). Every row counts, seen or not, so
-// that the answer does not depend on the caller's rows. A key taken by a
-// create committed between the look and the save (the key's unique index
-// refuses it: the record's only unique column besides its id) is refused
-// alike: the losers of twenty creates at once were told "The change
-// conflicts with an existing record" with no field (a hunt over HTTP).
-// Any other error of save is translated.
-func createUnique[T any](ctx context.Context, save func(context.Context) (T, error), field string, taken func(context.Context) (bool, error), format string, args ...any) (T, error) {
+// createUnique creates a record of mutation through save, whose business
+// key (input field, the record's only unique column besides its id) may be
+// in use: then the key's unique index refuses the insert, and the request
+// is refused (CONFLICT naming field, the message made of format and args)
+// and recorded as a refusal in the audit trail. Every row counts, seen or
+// not, so that the answer does not depend on the caller's rows. The key is
+// tried last, by the insert, after the input's own checks (ent's
+// validators run at save): when it was looked up first, a create with a
+// taken key and a field out of range answered CONFLICT, and with a free
+// key BAD_USER_INPUT, so a caller counted the hidden cases of a region and
+// year by their sequential references without creating anything, and
+// without a trace (a hunt over HTTP). A create whose key is free and whose
+// later checks refuse it still answers by them; the refusals are the
+// DPO's to see. Any other error of save is translated.
+func createUnique[T any](ctx context.Context, mutation string, save func(context.Context) (T, error), field, format string, args ...any) (T, error) {
 	var none T
-	conflict := &apperr.Error{Code: apperr.Conflict, Field: field, Message: fmt.Sprintf(format, args...)}
-	inUse, err := taken(viewer.SystemContext(ctx))
-	if err != nil {
-		return none, err
-	}
-	if inUse {
-		return none, conflict
-	}
 	v, err := save(ctx)
 	if sqlgraph.IsUniqueConstraintError(err) {
-		return none, conflict
+		if rec := audit.FromContext(ctx); rec != nil {
+			rec.Refusal(audit.Mutation, []string{"Mutation." + mutation}, "its "+field+" is in use")
+		}
+		return none, &apperr.Error{Code: apperr.Conflict, Field: field, Message: fmt.Sprintf(format, args...)}
 	}
 	if err != nil {
 		return none, translate(err)

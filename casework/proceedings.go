@@ -40,8 +40,7 @@ func RecordSuspect(ctx context.Context, c *ent.Client, in ent.CreateSuspectInput
 		if err := requireWorksOnOrCoordinates(ctx, c, "recordSuspect", "caseID", in.CaseID); err != nil {
 			return 0, err
 		}
-		s, err := createUnique(ctx, c.Suspect.Create().SetInput(in).Save,
-			"pseudonym", c.Suspect.Query().Where(suspect.Pseudonym(in.Pseudonym)).Exist,
+		s, err := createUnique(ctx, "recordSuspect", c.Suspect.Create().SetInput(in).Save, "pseudonym",
 			"A suspect with pseudonym %q already exists.", in.Pseudonym)
 		if err != nil {
 			return 0, err
@@ -91,8 +90,7 @@ func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsec
 		if err := requireWorksOnOrCoordinates(ctx, c, "registerProsecution", "officeID", in.CaseID); err != nil {
 			return 0, err
 		}
-		p, err := createUnique(ctx, c.Prosecution.Create().SetInput(in).Save,
-			"registrationNumber", c.Prosecution.Query().Where(prosecution.RegistrationNumber(in.RegistrationNumber)).Exist,
+		p, err := createUnique(ctx, "registerProsecution", c.Prosecution.Create().SetInput(in).Save, "registrationNumber",
 			"A prosecution with registration number %q already exists.", in.RegistrationNumber)
 		if err != nil {
 			return 0, err

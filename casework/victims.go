@@ -36,8 +36,7 @@ func RegisterVictim(ctx context.Context, c *ent.Client, in ent.CreateVictimInput
 				return 0, err
 			}
 		}
-		v, err := createUnique(ctx, c.Victim.Create().SetInput(in).Save,
-			"pseudonym", c.Victim.Query().Where(victim.Pseudonym(in.Pseudonym)).Exist,
+		v, err := createUnique(ctx, "registerVictim", c.Victim.Create().SetInput(in).Save, "pseudonym",
 			"A victim with pseudonym %q already exists.", in.Pseudonym)
 		if err != nil {
 			return 0, err

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/casegraph/casegraph/ent/auditevent"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // ---------------------------------------------------------------------------
@@ -225,5 +228,32 @@ func TestMutationConsent(t *testing.T) {
 		t.Run("WithdrawErrNotFound", func(t *testing.T) {
 			h.refuse(t, h.police, withdrawConsentMutation, map[string]any{"id": adult.ID, "v": 1}, notFound)
 		})
+	})
+}
+
+// TestMutationKeyInUseTellsNoMore: a business key in use is found only by
+// a create that would otherwise be made, and the conflict is a refusal in
+// the audit trail. When the key was looked up before the input's own
+// checks, a create with a hidden victim's pseudonym and an age out of
+// range answered CONFLICT, and with a free one BAD_USER_INPUT: a caller
+// counted hidden records by their sequential keys, creating nothing,
+// leaving no trace (a hunt over HTTP).
+func TestMutationKeyInUseTellsNoMore(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		hidden := h.registerVictim(t, 30, h.openCase(t).ID) // police-tirane's
+		other := h.principal(t, "police-durres", viewer.RoleInvestigator)
+		for _, pseudonym := range []string{hidden.Pseudonym, newVictimName()} {
+			in := victimInput(pseudonym, 131)
+			in["region"] = "DURRES"
+			h.refuse(t, other, registerVictimMutation, map[string]any{"in": in}, badField("input.exactAge"))
+		}
+		in := victimInput(hidden.Pseudonym, 30)
+		in["region"] = "DURRES"
+		h.refuse(t, other, registerVictimMutation, map[string]any{"in": in}, want{Code: "CONFLICT", Field: "input.pseudonym"})
+		n, err := h.s.DB.Client.AuditEvent.Query().Where(auditevent.ActorSubject(other.Subject), auditevent.Decision("DENIED"),
+			auditevent.FieldsContains("Mutation.registerVictim"), auditevent.ReasonContains("in use")).Count(systemCtx())
+		if err != nil || n != 1 {
+			t.Errorf("%d refusals of the pseudonym in use in the audit trail (%v), want 1", n, err)
+		}
 	})
 }
