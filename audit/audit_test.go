@@ -391,6 +391,10 @@ func TestTamperedChainIsDetected(t *testing.T) {
 			broken: k, checked: k - 1, problem: []string{"another type", "altered"}},
 		{name: "EmergencyAsText", tamper: onSQLite("UPDATE audit_events SET emergency = 'true' WHERE id = $1", k),
 			broken: k, checked: k - 1, problem: []string{"altered"}},
+		// A time stored as a blob does not read back as a time: the walk
+		// once stopped with the driver's error instead of naming it.
+		{name: "TimeAsBlob", tamper: onSQLite("UPDATE audit_events SET occurred_at = CAST(occurred_at AS BLOB) WHERE id = $1", k),
+			broken: k, checked: k - 1, problem: []string{"another type", "altered"}},
 		// Event k is about several records (sampleEvents).
 		{name: "RecordRetyped", tamper: onSQLite("UPDATE audit_event_records SET entity_id = CAST(CAST(entity_id AS TEXT) AS BLOB) WHERE event_id = $1", k),
 			broken: k, checked: k - 1, problem: []string{"another type", "altered"}},

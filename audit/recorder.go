@@ -41,7 +41,7 @@ type Recorder struct {
 	// says how many, and names up to MaxSummarisedRecords records in all
 	// (summarised).
 	refusedRecords map[refusedKey]bool
-	summaries      map[refusalKey]*summary
+	summaries      map[summaryKey]*summary
 	summarised     int
 	// refusals are the refusals recorded so far, each once (Refusal).
 	refusals map[refusalKey]bool
@@ -74,6 +74,13 @@ type refusedKey struct {
 	entityType string
 	entityID   int
 	fields     string
+}
+
+// summaryKey is one thing refused past MaxRefusedRecords: its kind, the
+// type of its records (a DPO filters by it), fields and reason.
+type summaryKey struct {
+	kind                       Kind
+	entityType, fields, reason string
 }
 
 // summary is what a request was refused past MaxRefusedRecords, for one
@@ -121,7 +128,7 @@ type Access struct {
 // authentication) from clientAddress.
 func NewRecorder(requestID, clientAddress string, p *viewer.Principal) *Recorder {
 	r := &Recorder{now: time.Now, reads: map[readKey]*pendingEvent{}, refusedRecords: map[refusedKey]bool{}, refusals: map[refusalKey]bool{},
-		summaries: map[refusalKey]*summary{}}
+		summaries: map[summaryKey]*summary{}}
 	r.base = Event{RequestID: requestID, ClientAddress: clientAddress}
 	if p != nil {
 		r.base.ActorSubject = p.Subject
@@ -253,7 +260,7 @@ func (r *Recorder) RefusedRecord(kind Kind, entityType string, entityID int, fie
 	// large as the ids a request may name, which its cost bounds.
 	r.refusedRecords[k] = true
 	if len(r.refusedRecords) > MaxRefusedRecords {
-		sk := refusalKey{kind, joined, reason}
+		sk := summaryKey{kind, entityType, joined, reason}
 		sum := r.summaries[sk]
 		if sum == nil {
 			sum = &summary{fields: fields}
@@ -352,13 +359,13 @@ func (r *Recorder) Take() []Event {
 
 func (r *Recorder) take() []Event {
 	out := groupReads(r.pending)
-	keys := slices.SortedFunc(maps.Keys(r.summaries), func(a, b refusalKey) int {
-		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.fields, b.fields), cmp.Compare(a.reason, b.reason))
+	keys := slices.SortedFunc(maps.Keys(r.summaries), func(a, b summaryKey) int {
+		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.entityType, b.entityType), cmp.Compare(a.fields, b.fields), cmp.Compare(a.reason, b.reason))
 	})
 	for _, k := range keys {
 		sum := r.summaries[k]
 		e := r.event(k.kind)
-		e.Fields, e.Decision, e.Reason = sum.fields, Denied, k.reason
+		e.EntityType, e.Fields, e.Decision, e.Reason = k.entityType, sum.fields, Denied, k.reason
 		if e.Fields == nil {
 			e.Fields = []string{}
 		}
@@ -373,7 +380,7 @@ func (r *Recorder) take() []Event {
 		}
 		out = append(out, e)
 	}
-	r.summaries, r.summarised = map[refusalKey]*summary{}, 0
+	r.summaries, r.summarised = map[summaryKey]*summary{}, 0
 	r.pending = nil
 	clear(r.reads)
 	return out

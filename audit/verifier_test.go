@@ -89,6 +89,7 @@ func TestVerifierWalksOnceAtATime(t *testing.T) {
 	own, _ := audit.NewAnchor(last.Seq, last.Hash)
 	other, _ := audit.NewAnchor(2, last.Hash)
 	past, _ := audit.NewAnchor(last.Seq+5, last.Hash)
+	wrongLast, _ := audit.NewAnchor(last.Seq, trail[0].Hash)
 	for _, tc := range []struct {
 		name    string
 		anchors []audit.Anchor
@@ -100,6 +101,10 @@ func TestVerifierWalksOnceAtATime(t *testing.T) {
 		{"another hash", []audit.Anchor{own, other}, false, 2},
 		{"past the end", []audit.Anchor{past}, false, last.Seq + 1},
 		{"another hash before one past the end", []audit.Anchor{past, other}, false, 2},
+		// Two hashes for one event: one is wrong, in either order (the
+		// command once kept the last, a review).
+		{"its own after another for the same event", []audit.Anchor{wrongLast, own}, false, last.Seq},
+		{"another after its own for the same event", []audit.Anchor{own, wrongLast}, false, last.Seq},
 	} {
 		got, err := v.Verify(ctx, db.Client, tc.anchors...)
 		want, werr := audit.Verify(ctx, db.Client, tc.anchors...)

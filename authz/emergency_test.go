@@ -468,11 +468,12 @@ func TestRefusalsBehindOthersReachTheCasesDPO(t *testing.T) {
 		f := e.f
 		dpo := e.tok(t, "police-tirane", viewer.RoleDPO)
 		// filed lists what the case's DPO is shown of who's refused
-		// mutations of the case.
+		// mutations of the case (of the type Case: a summary once had no
+		// type, a review).
 		filed := func(t *testing.T, who string) [][]string {
 			t.Helper()
 			page := decode[auditPage](t, e.do(t, dpo, auditQuery, map[string]any{"where": map[string]any{
-				"entity": gid(f.caseT), "actorSubject": who, "kind": "MUTATION", "decision": "DENIED"}}).MustOK(t))
+				"entity": gid(f.caseT), "entityType": "Case", "actorSubject": who, "kind": "MUTATION", "decision": "DENIED"}}).MustOK(t))
 			var fields [][]string
 			for _, edge := range page.AuditEvents.Edges {
 				fields = append(fields, edge.Node.Fields)
