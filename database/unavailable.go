@@ -30,8 +30,10 @@ import (
 //     any net.Error (dial refused, reset, timeout) and ECONNREFUSED,
 //     ECONNRESET, ECONNABORTED, EPIPE;
 //   - PostgreSQL errors of class 08 (connection exception), 57P01
-//     admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now and
-//     53300 too_many_connections;
+//     admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
+//     53300 too_many_connections, and the sessions the server ends (57P05
+//     idle_session_timeout, 25P03 idle_in_transaction_session_timeout,
+//     25P04 transaction_timeout);
 //   - SQLite's SQLITE_BUSY and SQLITE_LOCKED (with their extended codes).
 func IsUnavailable(err error) bool {
 	// The request's own deadline or cancellation is not the database's
@@ -74,6 +76,10 @@ func postgresUnavailable(code string) bool {
 	case code == "57P01", code == "57P02", code == "57P03": // shutting down, crashed, starting up
 		return true
 	case code == "53300": // too_many_connections
+		return true
+	// The server ended the session: idle too long, in a transaction or out
+	// of one, or a transaction past transaction_timeout (PostgreSQL 17).
+	case code == "57P05", code == "25P03", code == "25P04":
 		return true
 	}
 	return false

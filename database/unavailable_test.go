@@ -36,6 +36,11 @@ func TestIsUnavailable(t *testing.T) {
 		"postgres crash shutdown": &pq.Error{Code: "57P02", Severity: "FATAL"},
 		"postgres starting up":    &pq.Error{Code: "57P03", Severity: "FATAL"},
 		"postgres too many conns": &pq.Error{Code: "53300", Severity: "FATAL"},
+		// The server ended a session idle too long (in a transaction, or
+		// out of one) or a transaction past transaction_timeout.
+		"postgres idle session":        &pq.Error{Code: "57P05", Severity: "FATAL"},
+		"postgres idle in transaction": &pq.Error{Code: "25P03", Severity: "FATAL"},
+		"postgres transaction timeout": &pq.Error{Code: "25P04", Severity: "FATAL"},
 	}
 	// A port nothing listens on: the dial is refused.
 	refused, err := sql.Open("postgres", "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=2")

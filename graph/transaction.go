@@ -133,6 +133,15 @@ func (m mutationTransactions) InterceptRootField(ctx context.Context, next graph
 // be written. The driver's words go to the log only.
 func (m mutationTransactions) unsaved(ctx context.Context, err error) error {
 	id := requestid.FromContext(ctx)
+	if ctx.Err() != nil || database.IsStatementCanceled(err) {
+		// The request's deadline ended a wait (for a row, or for the
+		// audit trail's lock under contention): no outage, the audit
+		// trail's or the database's (a review found it told as the audit
+		// trail's).
+		m.logger.WarnContext(ctx, "the request's deadline ended the change", "request_id", id, "error", err.Error())
+		return &apperr.Error{Code: apperr.Unavailable,
+			Message: "The request took too long, so the change was not made; try again. Quote the request id " + id + " if it persists."}
+	}
 	if apperr.HasCode(err, apperr.AuditUnavailable) {
 		m.logger.ErrorContext(ctx, "audit trail unavailable: the change was not made", "request_id", id, "error", err.Error())
 		return &apperr.Error{Code: apperr.AuditUnavailable,

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent/agency"
@@ -445,47 +446,59 @@ func TestHeadersBounded(t *testing.T) {
 }
 
 // TestDeadlineWhileWaitingForALock: a mutation that waits past the
-// request's deadline for a row another transaction holds answers
-// UNAVAILABLE and writes nothing, on both databases. PostgreSQL stops the
-// statement with an error of its own (57014), which once answered INTERNAL
-// (a hunt over HTTP).
+// request's deadline for a row another transaction holds, or for the audit
+// trail's lock, answers UNAVAILABLE and writes nothing, on both databases.
+// PostgreSQL stops the statement with an error of its own (57014), which
+// once answered INTERNAL (a hunt over HTTP), and waiting for the audit
+// trail's lock AUDIT_UNAVAILABLE, an outage that was none (a review).
 func TestDeadlineWhileWaitingForALock(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		s := testserver.Start(t, db, testserver.Options{Config: server.Config{RequestTimeout: time.Second}})
 		token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
-		var opened struct {
-			OpenCase struct {
-				ID      string
-				Version int
-			}
-		}
-		s.Do(t, token, `mutation($a: ID!) { openCase(input: {reference: "LOCK-1", title: "Held", region: TIRANE, leadAgencyID: $a}) { id version } }`,
-			map[string]any{"a": fmt.Sprint(s.AgencyIDs(t)["police-tirane"])}).MustOK(t).Decode(t, &opened)
+		for i, hold := range []struct{ name, postgres, sqlite string }{
+			{"a row", `SELECT id FROM case_files WHERE id = $1 FOR UPDATE`, `UPDATE case_files SET title = title WHERE id = ?`},
+			// SQLite's writers are one at a time already: the row's hold.
+			{"the audit trail's lock", fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d) WHERE $1::bigint > 0`, audit.ChainLockKey), ""},
+		} {
+			t.Run(hold.name, func(t *testing.T) {
+				statement := hold.postgres
+				if db.Dialect != "postgres" {
+					if statement = hold.sqlite; statement == "" {
+						t.Skip("SQLite's writers are one at a time: the row's hold is the same")
+					}
+				}
+				var opened struct {
+					OpenCase struct {
+						ID      string
+						Version int
+					}
+				}
+				ref := fmt.Sprintf("LOCK-%d", i)
+				s.Do(t, token, `mutation($a: ID!, $r: String!) { openCase(input: {reference: $r, title: "Held", region: TIRANE, leadAgencyID: $a}) { id version } }`,
+					map[string]any{"a": fmt.Sprint(s.AgencyIDs(t)["police-tirane"]), "r": ref}).MustOK(t).Decode(t, &opened)
 
-		ctx := context.Background()
-		tx, err := db.SQL.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = tx.Rollback() }()
-		hold := `SELECT id FROM case_files WHERE id = $1 FOR UPDATE`
-		if db.Dialect != "postgres" {
-			hold = `UPDATE case_files SET title = title WHERE id = ?` // SQLite: the database's write lock
-		}
-		if _, err := tx.ExecContext(ctx, hold, opened.OpenCase.ID); err != nil {
-			t.Fatal(err)
-		}
-		res := s.Do(t, token, `mutation($id: ID!, $v: Int!) { updateCase(id: $id, expectedVersion: $v, input: {title: "Changed"}) { version } }`,
-			map[string]any{"id": opened.OpenCase.ID, "v": opened.OpenCase.Version})
-		if codes := res.Codes(); len(codes) != 1 || codes[0] != "UNAVAILABLE" {
-			t.Fatalf("want UNAVAILABLE, got %d %v\n%s", res.Status, codes, res.Body)
-		}
-		if err := tx.Rollback(); err != nil {
-			t.Fatal(err)
-		}
-		var title string
-		if err := db.SQL.QueryRow(`SELECT title FROM case_files WHERE reference = 'LOCK-1'`).Scan(&title); err != nil || title != "Held" {
-			t.Errorf("after the refusal the case's title is %q (%v), want it unchanged", title, err)
+				ctx := context.Background()
+				tx, err := db.SQL.BeginTx(ctx, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer func() { _ = tx.Rollback() }()
+				if _, err := tx.ExecContext(ctx, statement, opened.OpenCase.ID); err != nil {
+					t.Fatal(err)
+				}
+				res := s.Do(t, token, `mutation($id: ID!, $v: Int!) { updateCase(id: $id, expectedVersion: $v, input: {title: "Changed"}) { version } }`,
+					map[string]any{"id": opened.OpenCase.ID, "v": opened.OpenCase.Version})
+				if codes := res.Codes(); len(codes) != 1 || codes[0] != "UNAVAILABLE" {
+					t.Fatalf("want UNAVAILABLE, got %d %v\n%s", res.Status, codes, res.Body)
+				}
+				if err := tx.Rollback(); err != nil {
+					t.Fatal(err)
+				}
+				var title string
+				if err := db.SQL.QueryRow(`SELECT title FROM case_files WHERE reference = '` + ref + `'`).Scan(&title); err != nil || title != "Held" {
+					t.Errorf("after the refusal the case's title is %q (%v), want it unchanged", title, err)
+				}
+			})
 		}
 	})
 }
