@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/casegraph/casegraph/apperr"
@@ -447,6 +448,9 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 		if err := decidedAfterRegistration(*in.DecidedOn, p); err != nil {
 			return nil, err
 		}
+		if err := reviewsInOrder(ctx, c, d, *in.DecidedOn); err != nil {
+			return nil, err
+		}
 	}
 	verdict := newValue(in.Verdict, d.Verdict)
 	if err := verdictFits(verdict, d.Instance); err != nil {
@@ -541,6 +545,39 @@ func decisionFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, in ent
 		}
 		if !recorded {
 			return apperr.InvalidField("instance", "A decision at %s reviews one at %s, and none decided on or before it is recorded in this proceeding: record that one first.", in.Instance, reviewed)
+		}
+	}
+	return nil
+}
+
+// reviewsInOrder refuses moving decision d to the date on when a review
+// would then come before every decision it may review: d itself, if it is
+// a review, or a review of d's instance that no other decision there
+// precedes (recordCourtDecision asks the same of a new review; moving the
+// first instance's date past its appeal's was not refused, a review).
+// The proceeding's decisions are its row, locked, so they are few and stay
+// as read.
+func reviewsInOrder(ctx context.Context, c *ent.Client, d *ent.CourtDecision, on time.Time) error {
+	all, err := c.CourtDecision.Query().Where(courtdecision.ProsecutionID(d.ProsecutionID)).All(ctx)
+	if err != nil {
+		return err
+	}
+	dated := func(x *ent.CourtDecision) time.Time {
+		if x.ID == d.ID {
+			return on
+		}
+		return x.DecidedOn
+	}
+	for _, x := range all {
+		reviewed, ok := x.Instance.Reviews()
+		if !ok || x.ID != d.ID && reviewed != d.Instance {
+			continue
+		}
+		if !slices.ContainsFunc(all, func(y *ent.CourtDecision) bool { return y.Instance == reviewed && !dated(y).After(dated(x)) }) {
+			if x.ID == d.ID {
+				return apperr.InvalidField("decidedOn", "A decision at %s reviews one at %s decided on or before it, and none is.", d.Instance, reviewed)
+			}
+			return apperr.InvalidField("decidedOn", "The decision at %s of %s reviews this one: this one cannot be dated after it.", x.Instance, x.DecidedOn.Format(time.DateOnly))
 		}
 	}
 	return nil

@@ -515,6 +515,10 @@ func TestMutationCourtDecision(t *testing.T) {
 			}
 		})
 		h.refuseEach(t, h.judge, updateDecisionMutation, d.ID, []refusal{
+			// The appeal of 11-01 reviews it.
+			{"UpdateErrAfterItsAppeal", func() map[string]any {
+				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"decidedOn": stamp(date(12, 1))}}
+			}, badField("input.decidedOn")},
 			{"UpdateErrBeforeRegistration", func() map[string]any {
 				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"decidedOn": stamp(date(3, 1))}}
 			}, badField("input.decidedOn")},
