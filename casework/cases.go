@@ -27,8 +27,8 @@ func OpenCase(ctx context.Context, c *ent.Client, in ent.CreateCaseInput, key *s
 		if err != nil {
 			return 0, err
 		}
-		cf, err := createUnique(ctx, "openCase", c.CaseFile.Create().SetInput(in).Save, "reference",
-			"A case with reference %q already exists.", in.Reference)
+		cf, err := createUnique(ctx, "openCase", c.CaseFile.Create().SetInput(in).Save, "reference", in.Reference,
+			"A case with reference %q already exists.")
 		if err != nil {
 			return 0, err
 		}

@@ -571,9 +571,9 @@ func coordinates(ctx context.Context, mutation string) bool {
 }
 
 // createUnique creates a record of mutation through save, whose business
-// key (input field, the record's only unique column besides its id) may be
-// in use: then the key's unique index refuses the insert, and the request
-// is refused (CONFLICT naming field, the message made of format and args)
+// key (key, input field, the record's only unique column besides its id)
+// may be in use: then the key's unique index refuses the insert, and the request
+// is refused (CONFLICT naming field, the message format with key)
 // and recorded as a refusal in the audit trail. Every row counts, seen or
 // not, so that the answer does not depend on the caller's rows. The key is
 // tried last, by the insert, after the input's own checks (ent's
@@ -584,14 +584,17 @@ func coordinates(ctx context.Context, mutation string) bool {
 // without a trace (a hunt over HTTP). A create whose key is free and whose
 // later checks refuse it still answers by them; the refusals are the
 // DPO's to see. Any other error of save is translated.
-func createUnique[T any](ctx context.Context, mutation string, save func(context.Context) (T, error), field, format string, args ...any) (T, error) {
+func createUnique[T any](ctx context.Context, mutation string, save func(context.Context) (T, error), field, key, format string) (T, error) {
 	var none T
 	v, err := save(ctx)
 	if sqlgraph.IsUniqueConstraintError(err) {
 		if rec := audit.FromContext(ctx); rec != nil {
-			rec.Refusal(audit.Mutation, []string{"Mutation." + mutation}, "its "+field+" is in use")
+			// The key in the reason: one event a key, so that five keys
+			// tried in one request are five refusals the DPO can read,
+			// not one (a review). Keys are codes, not personal data.
+			rec.Refusal(audit.Mutation, []string{"Mutation." + mutation}, fmt.Sprintf("its %s %q is in use", field, key))
 		}
-		return none, &apperr.Error{Code: apperr.Conflict, Field: field, Message: fmt.Sprintf(format, args...)}
+		return none, &apperr.Error{Code: apperr.Conflict, Field: field, Message: fmt.Sprintf(format, key)}
 	}
 	if err != nil {
 		return none, translate(err)

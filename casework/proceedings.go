@@ -41,8 +41,8 @@ func RecordSuspect(ctx context.Context, c *ent.Client, in ent.CreateSuspectInput
 		if err := requireWorksOnOrCoordinates(ctx, c, "recordSuspect", "caseID", in.CaseID); err != nil {
 			return 0, err
 		}
-		s, err := createUnique(ctx, "recordSuspect", c.Suspect.Create().SetInput(in).Save, "pseudonym",
-			"A suspect with pseudonym %q already exists.", in.Pseudonym)
+		s, err := createUnique(ctx, "recordSuspect", c.Suspect.Create().SetInput(in).Save, "pseudonym", in.Pseudonym,
+			"A suspect with pseudonym %q already exists.")
 		if err != nil {
 			return 0, err
 		}
@@ -91,8 +91,8 @@ func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsec
 		if err := requireWorksOnOrCoordinates(ctx, c, "registerProsecution", "officeID", in.CaseID); err != nil {
 			return 0, err
 		}
-		p, err := createUnique(ctx, "registerProsecution", c.Prosecution.Create().SetInput(in).Save, "registrationNumber",
-			"A prosecution with registration number %q already exists.", in.RegistrationNumber)
+		p, err := createUnique(ctx, "registerProsecution", c.Prosecution.Create().SetInput(in).Save, "registrationNumber", in.RegistrationNumber,
+			"A prosecution with registration number %q already exists.")
 		if err != nil {
 			return 0, err
 		}

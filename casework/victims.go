@@ -36,8 +36,8 @@ func RegisterVictim(ctx context.Context, c *ent.Client, in ent.CreateVictimInput
 				return 0, err
 			}
 		}
-		v, err := createUnique(ctx, "registerVictim", c.Victim.Create().SetInput(in).Save, "pseudonym",
-			"A victim with pseudonym %q already exists.", in.Pseudonym)
+		v, err := createUnique(ctx, "registerVictim", c.Victim.Create().SetInput(in).Save, "pseudonym", in.Pseudonym,
+			"A victim with pseudonym %q already exists.")
 		if err != nil {
 			return 0, err
 		}

@@ -90,9 +90,11 @@ const dismissalRequestedMigration, beforeDismissalRequested = 20261210090000, 20
 
 // TestDismissalRequestedBackfill: the migration that dates a proceeding's
 // dismissal request (a court had it) fills it for proceedings moved before
-// it: from the timeline's stage change where there is one, from the last
-// change of one still waiting on the court, and not at all for one the
-// office dismissed alone.
+// it whose timeline records the request or that still wait on the court,
+// with the earliest date it can have (the close of the investigation, else
+// the registration: the timeline dates the recording, and a later date
+// would refuse stages dated before it, a review), and leaves it empty for
+// one the office dismissed alone.
 func TestDismissalRequestedBackfill(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := viewer.SystemContext(context.Background())
@@ -100,12 +102,12 @@ func TestDismissalRequestedBackfill(t *testing.T) {
 		c := db.Client
 		ps := c.Prosecution.Query().Order(ent.Asc(prosecution.FieldID)).Limit(3).AllX(ctx)
 		asked, waiting, alone := ps[0], ps[1], ps[2]
-		at := time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)
-		c.CaseEvent.Create().SetCaseID(asked.CaseID).SetKind(domain.CaseEventKindProsecutionStageChanged).SetAt(at).
+		closed := time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)
+		c.CaseEvent.Create().SetCaseID(asked.CaseID).SetKind(domain.CaseEventKindProsecutionStageChanged).
 			SetSummary("Proceeding " + asked.RegistrationNumber + " moved from INVESTIGATION_CLOSED to DISMISSAL_REQUESTED.").
 			SetActorSubject("fixture").SetActorAgencyID(asked.OfficeID).SetSubjectID(strconv.Itoa(asked.ID)).ExecX(ctx)
-		c.Prosecution.UpdateOne(asked).SetStage(domain.ProceedingStageDismissed).ExecX(ctx)
-		waiting = c.Prosecution.UpdateOne(waiting).SetStage(domain.ProceedingStageDismissalRequested).SaveX(ctx)
+		c.Prosecution.UpdateOne(asked).SetStage(domain.ProceedingStageDismissed).SetInvestigationClosedAt(closed).ExecX(ctx)
+		waiting = c.Prosecution.UpdateOne(waiting).SetStage(domain.ProceedingStageDismissalRequested).ClearInvestigationClosedAt().SaveX(ctx)
 		c.Prosecution.UpdateOne(alone).SetStage(domain.ProceedingStageDismissed).ExecX(ctx)
 
 		p := provider(t, db)
@@ -119,7 +121,11 @@ func TestDismissalRequestedBackfill(t *testing.T) {
 			name string
 			id   int
 			want *time.Time
-		}{{"dated by its timeline", asked.ID, &at}, {"waiting on the court", waiting.ID, &waiting.UpdatedAt}, {"dismissed by the office alone", alone.ID, nil}} {
+		}{
+			{"recorded by its timeline: the close of its investigation", asked.ID, &closed},
+			{"waiting on the court, its investigation not closed: its registration", waiting.ID, &waiting.RegisteredAt},
+			{"dismissed by the office alone", alone.ID, nil},
+		} {
 			got := c.Prosecution.GetX(ctx, tc.id).DismissalRequestedAt
 			if (got == nil) != (tc.want == nil) || got != nil && !got.Equal(*tc.want) {
 				t.Errorf("%s: dismissal_requested_at %v, want %v", tc.name, got, tc.want)
