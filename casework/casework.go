@@ -445,16 +445,17 @@ func refusedReference(ctx context.Context, id int) {
 	rec.RefusedRecord(audit.Mutation, typ, id, nil, "not found in the caller's rows")
 }
 
-// agencyOfKind checks that field names an existing agency for which ok holds.
-func agencyOfKind(ctx context.Context, c *ent.Client, field string, id int, what string, ok func(domain.AgencyKind) bool) error {
+// agencyOfKind checks that field names an existing agency for which ok
+// holds, and returns it.
+func agencyOfKind(ctx context.Context, c *ent.Client, field string, id int, what string, ok func(domain.AgencyKind) bool) (*ent.Agency, error) {
 	a, err := referenced(ctx, field, "agency", c.Agency.Get, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if ok != nil && !ok(a.Kind) {
-		return apperr.InvalidField(field, "The agency given in %s must be %s; %s is a %s.", field, what, a.Code, a.Kind)
+		return nil, apperr.InvalidField(field, "The agency given in %s must be %s; %s is a %s.", field, what, a.Code, a.Kind)
 	}
-	return nil
+	return a, nil
 }
 
 // agencyOnCase checks an agency that input field of mutation puts on a
@@ -462,7 +463,7 @@ func agencyOfKind(ctx context.Context, c *ent.Client, field string, id int, what
 // agency when ok is nil), and the caller may put an agency there
 // (requireWorksOnOrCoordinates).
 func agencyOnCase(ctx context.Context, c *ent.Client, mutation, field string, caseID, agencyID int, what string, ok func(domain.AgencyKind) bool) error {
-	if err := agencyOfKind(ctx, c, field, agencyID, what, ok); err != nil {
+	if _, err := agencyOfKind(ctx, c, field, agencyID, what, ok); err != nil {
 		return err
 	}
 	return requireWorksOnOrCoordinates(ctx, c, mutation, field, caseID)

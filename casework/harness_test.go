@@ -455,7 +455,7 @@ func (h *harness) registerProsecution(t *testing.T, caseID string, registeredAt 
 
 // bringToTrial moves p, a month after its registration, to a trial
 // requested: a court's decision is recorded only in a proceeding a court
-// has had (domain.ProceedingStage.BroughtToCourt).
+// has had (casework.decisionFits).
 func (h *harness) bringToTrial(t *testing.T, p prosecutionT) prosecutionT {
 	t.Helper()
 	at := p.RegisteredAt.AddDate(0, 1, 0)

@@ -76,7 +76,7 @@ func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsec
 		if err := reference(ctx, aCase(c, "caseID", in.CaseID)); err != nil {
 			return 0, err
 		}
-		if err := agencyOfKind(ctx, c, "officeID", in.OfficeID, "a prosecution office", domain.AgencyKind.IsProsecution); err != nil {
+		if _, err := agencyOfKind(ctx, c, "officeID", in.OfficeID, "a prosecution office", domain.AgencyKind.IsProsecution); err != nil {
 			return 0, err
 		}
 		if err := defendantsOfCase(ctx, c, "defendantIDs", in.CaseID, in.DefendantIDs); err != nil {
@@ -403,13 +403,14 @@ func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtD
 		if err != nil {
 			return 0, err
 		}
-		if err := agencyOfKind(ctx, c, "courtID", in.CourtID, "a court", domain.AgencyKind.IsCourt); err != nil {
+		court, err := agencyOfKind(ctx, c, "courtID", in.CourtID, "a court", domain.AgencyKind.IsCourt)
+		if err != nil {
 			return 0, err
 		}
 		if err := ownCourt(ctx, c, in.CourtID); err != nil {
 			return 0, err
 		}
-		if err := decisionFits(ctx, c, p, in); err != nil {
+		if err := decisionFits(ctx, c, p, court, in); err != nil {
 			return 0, err
 		}
 		if err := decidedAfterRegistration(in.DecidedOn, p); err != nil {
@@ -453,8 +454,12 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 		}
 	}
 	verdict := newValue(in.Verdict, d.Verdict)
-	if err := verdictFits(verdict, d.Instance); err != nil {
-		return nil, err
+	if in.Verdict != nil {
+		// Only a verdict given: a decision stored before the rule still
+		// takes its payment or its sentence.
+		if err := verdictFits(verdict, d.Instance); err != nil {
+			return nil, err
+		}
 	}
 	kind := newOptional(in.SentenceKind, in.ClearSentenceKind, d.SentenceKind)
 	months := newOptional(in.SentenceMonths, in.ClearSentenceMonths, d.SentenceMonths)
@@ -523,13 +528,9 @@ func ownCourt(ctx context.Context, c *ent.Client, courtID int) error {
 // after it (an appeal needs the first instance's, a recourse the
 // appeal's). A decision recorded late, after the proceeding moved on
 // (merged or transferred too, once a court had it), is accepted.
-func decisionFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, in ent.CreateCourtDecisionInput) error {
+func decisionFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, court *ent.Agency, in ent.CreateCourtDecisionInput) error {
 	if p.TrialRequestedAt == nil && p.DismissalRequestedAt == nil {
 		return apperr.InvalidField("prosecutionID", "No court has had the proceeding (%s): neither its trial nor its dismissal was requested, so no court decision can be recorded in it.", p.Stage)
-	}
-	court, err := c.Agency.Get(ctx, in.CourtID)
-	if err != nil {
-		return err
 	}
 	if at, _ := court.Kind.DecidesAt(); at != in.Instance {
 		return apperr.InvalidField("instance", "%s decides at %s; a decision at %s is another court's.", court.Code, at, in.Instance)
@@ -538,16 +539,28 @@ func decisionFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, in ent
 		return err
 	}
 	if reviewed, ok := in.Instance.Reviews(); ok {
-		recorded, err := c.CourtDecision.Query().Where(courtdecision.ProsecutionID(p.ID), courtdecision.InstanceEQ(reviewed),
-			courtdecision.DecidedOnLTE(in.DecidedOn)).Exist(ctx)
+		all, err := c.CourtDecision.Query().Where(courtdecision.ProsecutionID(p.ID)).All(ctx)
 		if err != nil {
 			return err
 		}
-		if !recorded {
+		if !reviewable(all, decidedOn, in.Instance, in.DecidedOn) {
 			return apperr.InvalidField("instance", "A decision at %s reviews one at %s, and none decided on or before it is recorded in this proceeding: record that one first.", in.Instance, reviewed)
 		}
 	}
 	return nil
+}
+
+// decidedOn is a decision's date as stored.
+func decidedOn(d *ent.CourtDecision) time.Time { return d.DecidedOn }
+
+// reviewable reports whether a decision at instance, dated on, has among
+// the proceeding's decisions (dated by date) one it reviews: at the
+// instance it reviews, decided on or before it. Every first-instance
+// decision is. recordCourtDecision asks it of a new decision,
+// updateCourtDecision of the reviews a new date touches.
+func reviewable(all []*ent.CourtDecision, date func(*ent.CourtDecision) time.Time, instance domain.Instance, on time.Time) bool {
+	reviewed, ok := instance.Reviews()
+	return !ok || slices.ContainsFunc(all, func(y *ent.CourtDecision) bool { return y.Instance == reviewed && !date(y).After(on) })
 }
 
 // reviewsInOrder refuses moving decision d to the date on when a review
@@ -573,7 +586,7 @@ func reviewsInOrder(ctx context.Context, c *ent.Client, d *ent.CourtDecision, on
 		if !ok || x.ID != d.ID && reviewed != d.Instance {
 			continue
 		}
-		if !slices.ContainsFunc(all, func(y *ent.CourtDecision) bool { return y.Instance == reviewed && !dated(y).After(dated(x)) }) {
+		if !reviewable(all, dated, x.Instance, dated(x)) {
 			if x.ID == d.ID {
 				return apperr.InvalidField("decidedOn", "A decision at %s reviews one at %s decided on or before it, and none is.", d.Instance, reviewed)
 			}

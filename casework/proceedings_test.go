@@ -536,6 +536,16 @@ func TestMutationCourtDecision(t *testing.T) {
 			}, notFound},
 		})
 
+		// A decision stored before the rules (a review's verdict at first
+		// instance) still takes its payment: the verdict is checked only
+		// when one is given.
+		t.Run("UpdateOKPaymentOfADecisionStoredBefore", func(t *testing.T) {
+			old := h.s.DB.Client.CourtDecision.Create().SetInstance("FIRST_INSTANCE").SetDecidedOn(date(10, 2)).SetVerdict("UPHELD").
+				SetProsecutionID(atoi(t, p.ID)).SetCourtID(atoi(t, h.agency(t, "court-tirane"))).SaveX(systemCtx())
+			call[decisionT](t, h, h.judge, updateDecisionMutation, map[string]any{"id": fmt.Sprint(old.ID), "v": old.Version,
+				"in": map[string]any{"compensationPaid": true}})
+		})
+
 		t.Run("UpdateOKAcquittalClearingSentence", func(t *testing.T) {
 			need(t, d.ID)
 			got := call[decisionT](t, h, h.judge, updateDecisionMutation, map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{
