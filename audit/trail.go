@@ -91,10 +91,11 @@ type Verifier struct {
 // told, is recorded like a read of it (TrailRead).
 func (v *Verifier) Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verification, error) {
 	out, err := v.walk(ctx, client)
-	if err == nil && beyond(out, anchors) {
+	if err == nil && out.Valid && beyond(out, anchors) {
 		// The walk joined may have begun before the anchor's event was
 		// written (it was exported from a newer chain): a walk begun now
-		// says whether the chain reaches it.
+		// says whether the chain reaches it. (A broken chain's anchors past
+		// its break say nothing more.)
 		out, err = v.walk(ctx, client)
 	}
 	if err == nil {

@@ -188,9 +188,9 @@ func countOutside(ctx context.Context, client *ent.Client, query string) (int64,
 // SQLite reads the text '42' back as the number 42, but compares what is
 // stored, so the DPO's filters (by record, by agency, by subject,
 // emergency reads), the agency's scope and an export's --since pass over
-// such an event. A hunt over HTTP's authors, with write access to the
-// file, retyped a read's entity_id as a blob and it vanished from every
-// filter while verify said OK. So each column must hold the storage class
+// such an event. A hunt with write access to the file retyped a read's
+// entity_id as a blob, and the read vanished from every filter while
+// verify said OK. So each column must hold the storage class
 // the writer gives it (text, an integer, an integer or NULL, emergency 0
 // or 1), each record of the event likewise, and the time the UTC text
 // the writer gives every time (time.Time.String of a UTC time, once with
@@ -201,14 +201,14 @@ func storedOtherwise(ctx context.Context, client *ent.Client, dialectName string
 	if dialectName != dialect.SQLite {
 		return nil, nil
 	}
-	rows, err := client.QueryContext(ctx, `SELECT id, CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC' AND CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC m=%'
-		FROM audit_events e WHERE id BETWEEN ? AND ? AND (
-		CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC' AND CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC m=%'
-		OR `+notStoredAs("text", append([]string{"occurred_at"}, textColumns...)...)+`
+	rows, err := client.QueryContext(ctx, `SELECT id, offset FROM (SELECT id,
+		CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC' AND CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC m=%' AS offset,
+		`+notStoredAs("text", append([]string{"occurred_at"}, textColumns...)...)+`
 		OR typeof(actor_agency_id) NOT IN ('integer', 'null') OR typeof(entity_id) NOT IN ('integer', 'null')
 		OR typeof(emergency) != 'integer' OR emergency NOT IN (0, 1)
 		OR EXISTS (SELECT 1 FROM audit_event_records r WHERE r.event_id = e.id
-			AND (typeof(r.event_id) != 'integer' OR typeof(r.entity_id) != 'integer' OR typeof(r.nonce) != 'text')))`, first, last)
+			AND (typeof(r.event_id) != 'integer' OR typeof(r.entity_id) != 'integer' OR typeof(r.nonce) != 'text')) AS retyped
+		FROM audit_events e WHERE id BETWEEN ? AND ?) WHERE offset OR retyped`, first, last)
 	if err != nil {
 		return nil, fmt.Errorf("audit: reading how the chain is stored: %w", err)
 	}
