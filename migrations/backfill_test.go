@@ -42,13 +42,7 @@ func TestSubjectVictimBackfill(t *testing.T) {
 				SetActorSubject("fixture").SetActorAgencyID(agencyID).SetSubjectID(subject).ExecX(ctx)
 		}
 
-		p := provider(t, db)
-		if _, err := p.DownTo(ctx, beforeSubjectVictim); err != nil {
-			t.Fatalf("migrating down: %v", err)
-		}
-		if res, err := p.UpTo(ctx, subjectVictimMigration); err != nil || len(res) != 1 {
-			t.Fatalf("migrating up: %v, %v", res, err)
-		}
+		againFrom(t, db, beforeSubjectVictim, subjectVictimMigration)
 
 		concerns := map[string]int{} // the victim each subject concerns, read from its record
 		for _, v := range c.Victim.Query().AllX(ctx) {
@@ -110,13 +104,7 @@ func TestDismissalRequestedBackfill(t *testing.T) {
 		waiting = c.Prosecution.UpdateOne(waiting).SetStage(domain.ProceedingStageDismissalRequested).ClearInvestigationClosedAt().SaveX(ctx)
 		c.Prosecution.UpdateOne(alone).SetStage(domain.ProceedingStageDismissed).ExecX(ctx)
 
-		p := provider(t, db)
-		if _, err := p.DownTo(ctx, beforeDismissalRequested); err != nil {
-			t.Fatalf("migrating down: %v", err)
-		}
-		if res, err := p.UpTo(ctx, dismissalRequestedMigration); err != nil || len(res) != 1 {
-			t.Fatalf("migrating up: %v, %v", res, err)
-		}
+		againFrom(t, db, beforeDismissalRequested, dismissalRequestedMigration)
 		for _, tc := range []struct {
 			name string
 			id   int
@@ -132,6 +120,20 @@ func TestDismissalRequestedBackfill(t *testing.T) {
 			}
 		}
 	})
+}
+
+// againFrom migrates db down to the version before migration, then up
+// through migration alone: it runs again on the rows as they are.
+func againFrom(t *testing.T, db *database.DB, before, migration int64) {
+	t.Helper()
+	ctx := context.Background()
+	p := provider(t, db)
+	if _, err := p.DownTo(ctx, before); err != nil {
+		t.Fatalf("migrating down: %v", err)
+	}
+	if res, err := p.UpTo(ctx, migration); err != nil || len(res) != 1 {
+		t.Fatalf("migrating up: %v, %v", res, err)
+	}
 }
 
 func provider(t *testing.T, db *database.DB) *goose.Provider {
