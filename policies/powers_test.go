@@ -163,6 +163,9 @@ func TestValidatePurposes(t *testing.T) {
 		}
 		return append(slices.Clone(base), l[0])
 	}
+	noPolicyChangers := without(func(l policies.Line) bool {
+		return l[0] == policies.PtypeP && (l[3] == policies.Policy && l[4] == policies.Change || l[3] == policies.MutationObject("changePolicy"))
+	})
 	for _, tc := range []struct {
 		name  string
 		lines []policies.Line
@@ -177,6 +180,11 @@ func TestValidatePurposes(t *testing.T) {
 		{"nobody may change the policy any more", without(func(l policies.Line) bool {
 			return l[0] == policies.PtypeP && l[3] == policies.Policy && l[4] == policies.Change
 		}), "policy, change"},
+		// A request checks the power and the call at the caller's one kind.
+		{"the power and the call held at different kinds", withLineTo(t, withLineTo(t, noPolicyChangers,
+			"p, admin, HIGH_COURT, policy, change, any"), "p, admin, MINISTRY_OF_INTERIOR, Mutation.changePolicy, call, any"), "policy, change"},
+		{"the power at a family, the call at one of its kinds", withLineTo(t, withLineTo(t, noPolicyChangers,
+			"p, admin, court, policy, change, any"), "p, admin, HIGH_COURT, Mutation.changePolicy, call, any"), ""},
 		{"the data protection officer cannot verify the trail", without(func(l policies.Line) bool {
 			return l[0] == policies.PtypeP && l[1] == string(viewer.RoleDPO) && l[3] == policies.Audit && l[4] == policies.Verify
 		}), "audit, verify"},
