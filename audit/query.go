@@ -2,6 +2,9 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -63,7 +66,80 @@ func Query(ctx context.Context, client *ent.Client, scope Scope, f Filter, newes
 	if err := withRecords(sys, client, dialectName, scope, out); err != nil {
 		return nil, err
 	}
+	if err := withoutLinksElsewhere(sys, client, dialectName, scope, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// withoutLinksElsewhere takes out of the detail of a link (recordLink) the
+// other record it names, for a reader of one agency's events, when the
+// link was made by another agency's people and the reader's agency does
+// not work on that record. The event is shown for the record the agency
+// works on (a victim); the other (a case it does not work on) would tell
+// which hidden case the victim is on, as a referral's caseID once did (a
+// hunt over HTTP). One statement a type of record named.
+func withoutLinksElsewhere(ctx context.Context, client *ent.Client, dialectName string, scope Scope, events []Event) error {
+	if scope.All {
+		return nil
+	}
+	named := map[string][]int{} // type → the records links name
+	for _, e := range events {
+		if id := linkedRecord(e.Detail); id != 0 && e.ActorAgencyID != scope.AgencyID {
+			named[rowscope.TypeOfID(id)] = append(named[rowscope.TypeOfID(id)], id)
+		}
+	}
+	worked := map[int]bool{}
+	for _, ids := range named {
+		sel := rowscope.WorkedOnByOfType(scope.AgencyID, ids[0])
+		if sel == nil {
+			continue // no record of a known type: never shown
+		}
+		sel.Where(rowscope.InIDs(sel.C("id"), ids)).SetDialect(dialectName)
+		query, args := sel.Query()
+		rows, err := client.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			worked[id] = true
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+	}
+	for i := range events {
+		if id := linkedRecord(events[i].Detail); id != 0 && events[i].ActorAgencyID != scope.AgencyID && !worked[id] {
+			events[i].Detail = `{"op":"link"}`
+		}
+	}
+	return nil
+}
+
+// linkedRecord is the other record a link's detail names
+// ({"op":"link","case":12884901893}), or 0 for any other detail.
+func linkedRecord(detail string) int {
+	if !strings.HasPrefix(detail, `{"op":"link",`) {
+		return 0
+	}
+	var d map[string]any
+	dec := json.NewDecoder(strings.NewReader(detail))
+	dec.UseNumber()
+	if dec.Decode(&d) != nil {
+		return 0
+	}
+	for k, v := range d {
+		if n, ok := v.(json.Number); ok && k != "op" {
+			id, _ := n.Int64()
+			return int(id)
+		}
+	}
+	return 0
 }
 
 // dialectInto is a predicate that adds nothing and sets *name to the
@@ -227,9 +303,14 @@ func aboutRecord(id int, scope Scope) predicate.AuditEvent {
 		if scope.All {
 			or = append(or, idIn(s.C(auditevent.FieldID), eventsOf()))
 		} else {
-			// Of the worked-on subqueries, only that of id's table can hold it.
+			// Events about several records, when the agency works on the
+			// record asked about: of the worked-on subqueries, only that of
+			// id's table can hold it. Asked of id itself, not of each record
+			// (a victim's services are records of another table, and the
+			// agency works on them when it works on the victim).
 			if ids := rowscope.WorkedOnByOfType(scope.AgencyID, id); ids != nil {
-				or = append(or, idIn(s.C(auditevent.FieldID), eventsOf(sql.In(t.C("entity_id"), ids))))
+				worked := sql.P(func(b *sql.Builder) { b.Arg(id).WriteString(" IN (").Join(ids).WriteString(")") })
+				or = append(or, idIn(s.C(auditevent.FieldID), eventsOf(worked)))
 			}
 			or = append(or, sql.And(sql.EQ(s.C(auditevent.FieldActorAgencyID), scope.AgencyID), idIn(s.C(auditevent.FieldID), eventsOf())))
 		}

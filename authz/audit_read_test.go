@@ -384,6 +384,26 @@ func TestAuditTrailReading(t *testing.T) {
 				t.Errorf("asking who looked at vD finds the read of vT's support notes")
 			}
 		})
+		// The same when the notes were read with another victim's in one
+		// event: the DPO of an agency that works on vT (and not on vD)
+		// finds it by vT, shown svcT alone. The agency's victims were
+		// matched against the event's records, which are services, so it
+		// found none (a hunt over HTTP).
+		t.Run("GroupedServiceNotesFoundByTheVictim", func(t *testing.T) {
+			e.do(t, e.tok(t, "onac", viewer.RoleCoordinator), `query ($ids: [ID!]!) { nodes(ids: $ids) { ... on SupportService { notes } } }`,
+				map[string]any{"ids": gids(f.svcT, f.svcD)}).Decode(t, &struct{}{})
+			where := map[string]any{"entity": gid(f.vT), "actorAgency": "onac", "field": "SupportService.notes"}
+			if p := list(t, national, where); len(p.AuditEvents.Edges) != 1 || !slices.Equal(about(p), want(f.svcT, f.svcD)) {
+				t.Fatalf("the national DPO asking who read vT's support notes: %+v, want the one event about svcT and svcD", p.AuditEvents.Edges)
+			}
+			if p := list(t, e.tok(t, "police-tirane", viewer.RoleDPO), where); len(p.AuditEvents.Edges) != 1 || !slices.Equal(about(p), want(f.svcT)) {
+				t.Errorf("police-tirane's DPO asking who read vT's support notes: %+v, want the event, about svcT alone", p.AuditEvents.Edges)
+			}
+			where["entity"] = gid(f.vD)
+			if p := list(t, e.tok(t, "police-tirane", viewer.RoleDPO), where); len(p.AuditEvents.Edges) != 0 {
+				t.Errorf("police-tirane's DPO finds the event by vD, a victim it does not work on: %+v", p.AuditEvents.Edges)
+			}
+		})
 		// A probe of one victim behind 20 ids that name nothing: the
 		// records past the 20 recorded one by one are the summary's
 		// records, so the victim's id finds it (it named no record).
@@ -430,6 +450,29 @@ func TestAuditTrailReading(t *testing.T) {
 			p := list(t, national, map[string]any{"entity": gid(f.vD), "actorAgency": "police-durres", "kind": "MUTATION"})
 			if len(p.AuditEvents.Edges) != 1 || !slices.Equal(p.AuditEvents.Edges[0].Node.Fields, []string{"Mutation.updateVictim"}) {
 				t.Errorf("who tried to change vD: %+v, want the refused updateVictim", p.AuditEvents.Edges)
+			}
+		})
+		// A link names the other record in its detail: shown to the DPO of
+		// an agency that works on the victim only when it works on that
+		// case too (ngo-vatra, which vT was referred to, and caseT2, which
+		// only police-tirane works on), or when its own people linked it.
+		t.Run("LinkDetailNamesOnlyRecordsWorkedOn", func(t *testing.T) {
+			e.do(t, e.tok(t, "police-tirane", viewer.RoleInvestigator), `mutation ($v: ID!, $c: ID!) { linkVictimToCase(victimID: $v, caseID: $c) { id } }`,
+				map[string]any{"v": gid(f.vT), "c": gid(f.caseT2)}).MustOK(t)
+			const details = `query ($where: AuditTrailFilter) { auditEvents(where: $where, first: 10) { edges { node { entity detail } } } }`
+			where := map[string]any{"where": map[string]any{"entity": gid(f.vT), "kind": "MUTATION", "actorAgency": "police-tirane"}}
+			caseT2 := gid(f.caseT2) // the detail holds the case's id as a number, as its global id
+			for _, c := range []struct {
+				agency string
+				shown  bool
+			}{{"ngo-vatra", false}, {"police-tirane", true}, {"onac", true}} {
+				r := e.do(t, e.tok(t, c.agency, viewer.RoleDPO), details, where).MustOK(t)
+				if !strings.Contains(string(r.Body), `\"op\":\"link\"`) {
+					t.Errorf("%s's DPO does not see the link of vT: %s", c.agency, r.Body)
+				}
+				if strings.Contains(string(r.Body), caseT2) != c.shown {
+					t.Errorf("%s's DPO, shown caseT2 (%s): want %v: %s", c.agency, caseT2, c.shown, r.Body)
+				}
 			}
 		})
 		// Last: the refusals are recorded, and would be among the events the
