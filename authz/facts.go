@@ -67,6 +67,13 @@ func (f *facts) rowOf(ctx context.Context, obj any) (row, error) {
 			return f.serviceRow.Load(ctx, o.ID)
 		}
 		return row{victimID: o.VictimID, providerID: o.ProviderID}, nil
+	case *ent.Consent:
+		// Every query of consents selects their victim (observe), and no
+		// edge loads them under another table's selection.
+		if o.VictimID == 0 {
+			return row{}, fmt.Errorf("consent %d was loaded without its victim", o.ID)
+		}
+		return row{victimID: o.VictimID}, nil
 	case *ent.Suspect:
 		if o.CaseID == 0 {
 			caseID, err := f.suspectCase.Load(ctx, o.ID)

@@ -8,6 +8,7 @@ import (
 	entgo "entgo.io/ent"
 
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/supportservice"
 	"github.com/casegraph/casegraph/ent/suspect"
 )
@@ -54,6 +55,10 @@ func (s *seen) add(v ent.Value) {
 		for _, r := range rows {
 			s.victims = append(s.victims, r.ID)
 		}
+	case []*ent.Consent:
+		for _, r := range rows {
+			s.victims = append(s.victims, r.VictimID)
+		}
 	case []*ent.SupportService:
 		byParent(rows, func(r *ent.SupportService) (int, int) { return r.ID, r.VictimID }, &s.services, &s.victims)
 	case []*ent.Suspect:
@@ -77,7 +82,7 @@ func byParent[R any](rows []R, ids func(R) (own, parent int), orphans, parents *
 // observe is an ent interceptor that tells the request in ctx which rows
 // its queries returned. It also makes sure the columns that field
 // conditions read (a suspect's case, a support service's victim and
-// provider) are selected, whatever fields the client asked for: entgql
+// provider, a consent's victim) are selected, whatever fields the client asked for: entgql
 // selects only the requested ones.
 func observe() ent.Interceptor {
 	return ent.InterceptFunc(func(next ent.Querier) ent.Querier {
@@ -88,6 +93,8 @@ func observe() ent.Interceptor {
 					selectAlso(ctx, suspect.FieldCaseID)
 				case *ent.SupportServiceQuery:
 					selectAlso(ctx, supportservice.FieldVictimID, supportservice.FieldProviderID)
+				case *ent.ConsentQuery:
+					selectAlso(ctx, consent.FieldVictimID)
 				}
 			}
 			v, err := next.Query(ctx, q)

@@ -155,8 +155,8 @@ func (v Verdict) Access() audit.Access {
 }
 
 // ReadField decides whether the principal may read field (e.g.
-// "Victim.legalName") of obj (an *ent.Victim, *ent.Suspect or
-// *ent.SupportService).
+// "Victim.legalName") of obj (an *ent.Victim, *ent.Suspect,
+// *ent.SupportService or *ent.Consent).
 func (r *Request) ReadField(ctx context.Context, field string, obj any) (Verdict, error) {
 	fr := r.rule(field)
 	row, err := r.facts.rowOf(ctx, obj)

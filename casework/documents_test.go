@@ -16,7 +16,7 @@ const (
 	caseFragment        = ` fragment CaseFields on Case { id version reference title stage region formsOfExploitation openedAt closedAt leadAgency { code } }`
 	assignmentFragment  = ` fragment AssignmentFields on CaseAssignment { id version part case { id } agency { code } }`
 	victimFragment      = ` fragment VictimFields on Victim { id version pseudonym sex ageGroup identificationStatus identifiedBy region formsOfExploitation cases { totalCount } }`
-	consentFragment     = ` fragment ConsentFields on Consent { id version agencyKinds purposes givenBy givenAt withdrawnAt recordedBy recordedByAgency { code } victim { id } }`
+	consentFragment     = ` fragment ConsentFields on Consent { id version agencyKinds purposes givenAt withdrawnAt recordedBy recordedByAgency { code } victim { id } }`
 	suspectFragment     = ` fragment SuspectFields on Suspect { id version pseudonym sex nationality role case { id } }`
 	prosecutionFragment = ` fragment ProsecutionFields on Prosecution { id version registrationNumber stage registeredAt investigationDeadline deadlineExtensions investigationStartedAt investigationClosedAt trialRequestedAt dismissedAt firstInstanceDecidedAt appealDecidedAt closedAt office { code } case { id } defendants { id } }`
 	chargeFragment      = ` fragment ChargeFields on Charge { id version article reclassifiedFrom reclassifiedAt prosecution { id } suspect { id } }`
@@ -114,7 +114,6 @@ type (
 		ID                    string
 		Version               int
 		AgencyKinds, Purposes []string
-		GivenBy               string
 		GivenAt               time.Time
 		WithdrawnAt           *time.Time
 		RecordedBy            string

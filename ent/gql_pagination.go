@@ -2334,20 +2334,6 @@ var (
 			}
 		},
 	}
-	// ConsentOrderFieldGivenBy orders Consent by given_by.
-	ConsentOrderFieldGivenBy = &ConsentOrderField{
-		Value: func(_m *Consent) (ent.Value, error) {
-			return _m.GivenBy, nil
-		},
-		column: consent.FieldGivenBy,
-		toTerm: consent.ByGivenBy,
-		toCursor: func(_m *Consent) Cursor {
-			return Cursor{
-				ID:    _m.ID,
-				Value: _m.GivenBy,
-			}
-		},
-	}
 	// ConsentOrderFieldGivenAt orders Consent by given_at.
 	ConsentOrderFieldGivenAt = &ConsentOrderField{
 		Value: func(_m *Consent) (ent.Value, error) {
@@ -2386,8 +2372,6 @@ func (f ConsentOrderField) String() string {
 		str = "CREATED_AT"
 	case ConsentOrderFieldUpdatedAt.column:
 		str = "UPDATED_AT"
-	case ConsentOrderFieldGivenBy.column:
-		str = "GIVEN_BY"
 	case ConsentOrderFieldGivenAt.column:
 		str = "GIVEN_AT"
 	case ConsentOrderFieldWithdrawnAt.column:
@@ -2412,8 +2396,6 @@ func (f *ConsentOrderField) UnmarshalGQL(v interface{}) error {
 		*f = *ConsentOrderFieldCreatedAt
 	case "UPDATED_AT":
 		*f = *ConsentOrderFieldUpdatedAt
-	case "GIVEN_BY":
-		*f = *ConsentOrderFieldGivenBy
 	case "GIVEN_AT":
 		*f = *ConsentOrderFieldGivenAt
 	case "WITHDRAWN_AT":

@@ -1366,12 +1366,6 @@ type ConsentWhereInput struct {
 	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
-	// "given_by" field predicates.
-	GivenBy      *domain.ConsentGivenBy  `json:"givenBy,omitempty"`
-	GivenByNEQ   *domain.ConsentGivenBy  `json:"givenByNEQ,omitempty"`
-	GivenByIn    []domain.ConsentGivenBy `json:"givenByIn,omitempty"`
-	GivenByNotIn []domain.ConsentGivenBy `json:"givenByNotIn,omitempty"`
-
 	// "given_at" field predicates.
 	GivenAt      *time.Time  `json:"givenAt,omitempty"`
 	GivenAtNEQ   *time.Time  `json:"givenAtNEQ,omitempty"`
@@ -1549,18 +1543,6 @@ func (i *ConsentWhereInput) P() (predicate.Consent, error) {
 	}
 	if i.UpdatedAtLTE != nil {
 		predicates = append(predicates, consent.UpdatedAtLTE(*i.UpdatedAtLTE))
-	}
-	if i.GivenBy != nil {
-		predicates = append(predicates, consent.GivenByEQ(*i.GivenBy))
-	}
-	if i.GivenByNEQ != nil {
-		predicates = append(predicates, consent.GivenByNEQ(*i.GivenByNEQ))
-	}
-	if len(i.GivenByIn) > 0 {
-		predicates = append(predicates, consent.GivenByIn(i.GivenByIn...))
-	}
-	if len(i.GivenByNotIn) > 0 {
-		predicates = append(predicates, consent.GivenByNotIn(i.GivenByNotIn...))
 	}
 	if i.GivenAt != nil {
 		predicates = append(predicates, consent.GivenAtEQ(*i.GivenAt))

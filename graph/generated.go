@@ -13008,12 +13008,30 @@ func (ec *executionContext) _Consent_givenBy(ctx context.Context, field graphql.
 		func(ctx context.Context) (any, error) {
 			return obj.GivenBy, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				category, err := ec.unmarshalNSensitivityCategory2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐSensitivityCategory(ctx, "QUASI_IDENTIFIER")
+				if err != nil {
+					var zeroVal domain.ConsentGivenBy
+					return zeroVal, err
+				}
+				if ec.Directives.Sensitive == nil {
+					var zeroVal domain.ConsentGivenBy
+					return zeroVal, errors.New("directive sensitive is not implemented")
+				}
+				return ec.Directives.Sensitive(ctx, obj, directive0, category)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v domain.ConsentGivenBy) graphql.Marshaler {
-			return ec.marshalNConsentGivenBy2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐConsentGivenBy(ctx, selections, v)
+			return ec.marshalOConsentGivenBy2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐConsentGivenBy(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Consent_givenBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -26186,7 +26204,7 @@ func (ec *executionContext) unmarshalInputConsentWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "givenBy", "givenByNEQ", "givenByIn", "givenByNotIn", "givenAt", "givenAtNEQ", "givenAtIn", "givenAtNotIn", "givenAtGT", "givenAtGTE", "givenAtLT", "givenAtLTE", "withdrawnAt", "withdrawnAtNEQ", "withdrawnAtIn", "withdrawnAtNotIn", "withdrawnAtGT", "withdrawnAtGTE", "withdrawnAtLT", "withdrawnAtLTE", "withdrawnAtIsNil", "withdrawnAtNotNil", "victimID", "victimIDNEQ", "victimIDIn", "victimIDNotIn", "recordedByAgencyID", "recordedByAgencyIDNEQ", "recordedByAgencyIDIn", "recordedByAgencyIDNotIn"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "givenAt", "givenAtNEQ", "givenAtIn", "givenAtNotIn", "givenAtGT", "givenAtGTE", "givenAtLT", "givenAtLTE", "withdrawnAt", "withdrawnAtNEQ", "withdrawnAtIn", "withdrawnAtNotIn", "withdrawnAtGT", "withdrawnAtGTE", "withdrawnAtLT", "withdrawnAtLTE", "withdrawnAtIsNil", "withdrawnAtNotNil", "victimID", "victimIDNEQ", "victimIDIn", "victimIDNotIn", "recordedByAgencyID", "recordedByAgencyIDNEQ", "recordedByAgencyIDIn", "recordedByAgencyIDNotIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -26382,34 +26400,6 @@ func (ec *executionContext) unmarshalInputConsentWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.UpdatedAtLTE = data
-		case "givenBy":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("givenBy"))
-			data, err := ec.unmarshalOConsentGivenBy2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐConsentGivenBy(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GivenBy = data
-		case "givenByNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("givenByNEQ"))
-			data, err := ec.unmarshalOConsentGivenBy2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐConsentGivenBy(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GivenByNEQ = data
-		case "givenByIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("givenByIn"))
-			data, err := ec.unmarshalOConsentGivenBy2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐConsentGivenByᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GivenByIn = data
-		case "givenByNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("givenByNotIn"))
-			data, err := ec.unmarshalOConsentGivenBy2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐConsentGivenByᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GivenByNotIn = data
 		case "givenAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("givenAt"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -33963,7 +33953,7 @@ func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "givenBy":
 			out.Values[i] = ec._Consent_givenBy(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "givenAt":
@@ -39700,55 +39690,13 @@ func (ec *executionContext) marshalOConsentEdge2ᚖgithubᚗcomᚋcasegraphᚋca
 	return ec._ConsentEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOConsentGivenBy2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐConsentGivenByᚄ(ctx context.Context, v any) ([]domain.ConsentGivenBy, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]domain.ConsentGivenBy, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNConsentGivenBy2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐConsentGivenBy(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOConsentGivenBy2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐConsentGivenByᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.ConsentGivenBy) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := marshalListInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNConsentGivenBy2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐConsentGivenBy(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOConsentGivenBy2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐConsentGivenBy(ctx context.Context, v any) (*domain.ConsentGivenBy, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(domain.ConsentGivenBy)
+func (ec *executionContext) unmarshalOConsentGivenBy2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐConsentGivenBy(ctx context.Context, v any) (domain.ConsentGivenBy, error) {
+	var res domain.ConsentGivenBy
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOConsentGivenBy2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐConsentGivenBy(ctx context.Context, sel ast.SelectionSet, v *domain.ConsentGivenBy) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
+func (ec *executionContext) marshalOConsentGivenBy2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐConsentGivenBy(ctx context.Context, sel ast.SelectionSet, v domain.ConsentGivenBy) graphql.Marshaler {
 	return v
 }
 

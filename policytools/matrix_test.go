@@ -80,6 +80,7 @@ var sensitiveFields = map[string]string{
 	"Suspect.legalName":       "Suspect:IDENTITY",
 	"Suspect.personalNumber":  "Suspect:IDENTITY",
 	"SupportService.notes":    "SupportService:HEALTH",
+	"Consent.givenBy":         "Consent:QUASI_IDENTIFIER",
 }
 
 // schemaMutations is every mutation of the schema. A new one fails the test until
@@ -146,8 +147,9 @@ var wantGrants = []grant{
 		reads: map[string]string{
 			"Victim:IDENTITY": policies.OnCase, "Victim:CONTACT": policies.OnCase,
 			"Victim:QUASI_IDENTIFIER": policies.OnCase, "Suspect:IDENTITY": policies.OnCase,
+			"Consent:QUASI_IDENTIFIER": policies.OnCase,
 		},
-		writes: []string{"Victim:IDENTITY", "Victim:CONTACT", "Victim:QUASI_IDENTIFIER", "Suspect:IDENTITY"},
+		writes: []string{"Victim:IDENTITY", "Victim:CONTACT", "Victim:QUASI_IDENTIFIER", "Suspect:IDENTITY", "Consent:QUASI_IDENTIFIER"},
 		mutations: []string{
 			"openCase", "updateCase", "moveCaseStage", "assignAgencyToCase", "registerVictim", "updateVictim",
 			"linkVictimToCase", "recordConsent", "withdrawConsent", "recordSuspect", "updateSuspect",
@@ -163,9 +165,12 @@ var wantGrants = []grant{
 		reads: map[string]string{
 			"Victim:IDENTITY": policies.Proceedings, "Victim:CONTACT": policies.Proceedings,
 			"Victim:TESTIMONY": policies.Proceedings, "Victim:QUASI_IDENTIFIER": policies.Proceedings,
-			"Suspect:IDENTITY": policies.Proceedings,
+			"Suspect:IDENTITY": policies.Proceedings, "Consent:QUASI_IDENTIFIER": policies.Proceedings,
 		},
-		writes: []string{"Victim:IDENTITY", "Victim:CONTACT", "Victim:TESTIMONY", "Victim:QUASI_IDENTIFIER", "Suspect:IDENTITY"},
+		writes: []string{
+			"Victim:IDENTITY", "Victim:CONTACT", "Victim:TESTIMONY", "Victim:QUASI_IDENTIFIER", "Suspect:IDENTITY",
+			"Consent:QUASI_IDENTIFIER",
+		},
 		mutations: []string{
 			"openCase", "updateCase", "moveCaseStage", "assignAgencyToCase", "updateVictim", "linkVictimToCase",
 			"recordConsent", "withdrawConsent", "recordSuspect", "updateSuspect", "registerProsecution",
@@ -201,10 +206,11 @@ var wantGrants = []grant{
 			"Victim:IDENTITY": policies.Referred, "Victim:CONTACT": policies.Referred,
 			"Victim:HEALTH": policies.Referred, "Victim:LOCATION": policies.Referred,
 			"Victim:QUASI_IDENTIFIER": policies.Referred, "SupportService:HEALTH": policies.Referred,
+			"Consent:QUASI_IDENTIFIER": policies.Referred,
 		},
 		writes: []string{
 			"Victim:IDENTITY", "Victim:CONTACT", "Victim:HEALTH", "Victim:LOCATION", "Victim:QUASI_IDENTIFIER",
-			"SupportService:HEALTH",
+			"SupportService:HEALTH", "Consent:QUASI_IDENTIFIER",
 		},
 		mutations: []string{
 			"registerVictim", "updateVictim", "recordConsent", "withdrawConsent", "createReferral",

@@ -97,8 +97,8 @@ var whatIfCases = []struct {
 // investigators at the kinds of the investigation family.
 var (
 	investigatorFields = []string{
-		"Suspect.legalName", "Suspect.personalNumber", "Victim.address", "Victim.dateOfBirth", "Victim.exactAge",
-		"Victim.legalName", "Victim.nationality", "Victim.personalNumber", "Victim.phone",
+		"Consent.givenBy", "Suspect.legalName", "Suspect.personalNumber", "Victim.address", "Victim.dateOfBirth",
+		"Victim.exactAge", "Victim.legalName", "Victim.nationality", "Victim.personalNumber", "Victim.phone",
 	}
 	investigatorMutations = []string{
 		"Mutation.openCase", "Mutation.updateCase", "Mutation.moveCaseStage", "Mutation.assignAgencyToCase",

@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent/schema/field"
 
 	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/sensitivity"
 )
 
 // Consent is a victim's consent (or, for a child under 16, a parent's or
@@ -25,8 +26,11 @@ func (Consent) Fields() []ent.Field {
 			Annotations(immutableInput, entgql.Type("[AgencyKind!]")),
 		field.JSON("purposes", []domain.ConsentPurpose{}).
 			Annotations(immutableInput, entgql.Type("[ConsentPurpose!]")),
-		sortable(field.Enum("given_by").GoType(domain.ConsentGivenBy("")).
-			Annotations(immutableInput)),
+		// Who gave a minor's consent tells more than the age group:
+		// recordConsent refuses the victim alone under 16, so a minor's own
+		// consent says 16 or 17. Read like the victim's exact age.
+		field.Enum("given_by").GoType(domain.ConsentGivenBy("")).
+			Annotations(append(sensitivity.Annotate(sensitivity.QuasiIdentifier), immutableInput)...),
 		sortable(field.Time("given_at").Immutable()),
 		sortable(field.Time("withdrawn_at").Optional().Nillable().
 			Comment("Set by withdrawConsent.").

@@ -14,8 +14,9 @@ import (
 // --- The oracle: policies/policy.csv, written out by hand ---
 
 // noByteScan are fields whose values are too short or too common to look
-// for in raw bytes (an age, a nationality); they are checked structurally.
-var noByteScan = map[string]bool{"Victim.exactAge": true, "Victim.nationality": true}
+// for in raw bytes (an age, a nationality, an enum's value that other
+// enums share: VICTIM in POTENTIAL_VICTIM); they are checked structurally.
+var noByteScan = map[string]bool{"Victim.exactAge": true, "Victim.nationality": true, "Consent.givenBy": true}
 
 // aliases are the aliases the queries below use, and the field each names.
 var aliases = map[string]string{"a": "legalName", "b": "legalName", "x": "legalName", "pn": "personalNumber", "secret": "healthNotes", "n2": "notes"}
@@ -97,11 +98,11 @@ var readRules = map[viewer.Role]struct {
 }{
 	viewer.RoleInvestigator: {"investigation", map[string]string{
 		"Victim:IDENTITY": "on_case", "Victim:CONTACT": "on_case", "Victim:QUASI_IDENTIFIER": "on_case",
-		"Suspect:IDENTITY": "on_case",
+		"Suspect:IDENTITY": "on_case", "Consent:QUASI_IDENTIFIER": "on_case",
 	}},
 	viewer.RoleProsecutor: {"prosecution", map[string]string{
 		"Victim:IDENTITY": "proceedings", "Victim:CONTACT": "proceedings", "Victim:TESTIMONY": "proceedings",
-		"Victim:QUASI_IDENTIFIER": "proceedings", "Suspect:IDENTITY": "proceedings",
+		"Victim:QUASI_IDENTIFIER": "proceedings", "Suspect:IDENTITY": "proceedings", "Consent:QUASI_IDENTIFIER": "proceedings",
 	}},
 	viewer.RoleJudge: {"court", map[string]string{
 		"Victim:IDENTITY": "proceedings", "Victim:TESTIMONY": "proceedings", "Suspect:IDENTITY": "proceedings",
@@ -109,6 +110,7 @@ var readRules = map[viewer.Role]struct {
 	viewer.RoleCaseWorker: {"support", map[string]string{
 		"Victim:IDENTITY": "referred", "Victim:CONTACT": "referred", "Victim:HEALTH": "referred",
 		"Victim:LOCATION": "referred", "Victim:QUASI_IDENTIFIER": "referred", "SupportService:HEALTH": "referred",
+		"Consent:QUASI_IDENTIFIER": "referred",
 	}},
 }
 
@@ -352,6 +354,9 @@ func (v *view) decide(typ string, id int, field string) bool {
 	case "SupportService":
 		victimID = v.w.services[id].VictimID
 		caseIDs = v.w.casesOfVictim[victimID]
+	case "Consent":
+		victimID = v.w.consents[id].VictimID
+		caseIDs = v.w.casesOfVictim[victimID]
 	case "Suspect":
 		caseIDs = []int{v.w.suspects[id].CaseID}
 	}
@@ -383,7 +388,7 @@ func (v *view) roleMayRead(role viewer.Role, typ string, id int, cat string, vic
 		switch typ {
 		case "Victim":
 			holds = v.referred(id)
-		case "SupportService":
+		case "SupportService", "Consent":
 			holds = v.referred(victimID)
 		}
 	}

@@ -14,6 +14,7 @@ var fragments = map[string]string{
   ... on Victim { ...LkVictim a: legalName }
   ... on Suspect { ...LkSuspect case { __typename id } }
   ... on SupportService { ...LkService victim { __typename id legalName healthNotes } }
+  ... on Consent { givenBy victim { __typename id exactAge } }
 }`,
 }
 
@@ -44,6 +45,7 @@ var (
       a: legalName
       b: legalName
       ... on Victim { legalName pn: personalNumber secret: healthNotes }
+      consents(first: 3) { edges { node { __typename id givenBy } } }
     } }
   }
 }`)
@@ -184,7 +186,7 @@ var (
   ... on Case { victims(first: 3) { totalCount edges { node { __typename id legalName healthNotes } } } suspects(first: 2) { totalCount edges { node { __typename id caseID legalName } } } }
   ... on Prosecution { case { __typename id } defendants { __typename id caseID personalNumber } }
   ... on Referral { victim { __typename id legalName phone testimonySummary } }
-  ... on Consent { victim { __typename id legalName address shelterLocation services(first: 2) { totalCount edges { node { __typename id victim { __typename id } notes } } } } }
+  ... on Consent { givenBy victim { __typename id legalName address shelterLocation services(first: 2) { totalCount edges { node { __typename id victim { __typename id } notes } } } } }
 } }`)
 	grantsQuery = `query ($n: Int, $cursor: Cursor) {
   emergencyGrants(first: $n, after: $cursor) {
@@ -193,7 +195,7 @@ var (
   }
 }`
 	victimsGET = withFragments(`query { victims(first: 100, orderBy: [{field: UPDATED_AT, direction: DESC}]) { totalCount edges { node { ...LkVictim } } } }`)
-	nodeLight  = `{ __typename id ... on Victim { legalName healthNotes } ... on Suspect { legalName } ... on SupportService { notes } }`
+	nodeLight  = `{ __typename id ... on Victim { legalName healthNotes } ... on Suspect { legalName } ... on SupportService { notes } ... on Consent { givenBy } }`
 	nodeQuery  = withFragments(`query ($id: ID!) { node(id: $id) { ...LkNode } }`)
 	nodesQuery = withFragments(`query ($ids: [ID!]!) { nodes(ids: $ids) { ...LkNode } }`)
 )

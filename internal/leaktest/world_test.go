@@ -159,13 +159,14 @@ func loadWorld(t *testing.T, c *ent.Client) *world {
 
 // rowTypeNames are the GraphQL types with sensitive fields, in the order
 // the checks visit them.
-var rowTypeNames = []string{"Victim", "Suspect", "SupportService"}
+var rowTypeNames = []string{"Victim", "Suspect", "SupportService", "Consent"}
 
 // rowTypes are the ent types of the GraphQL types with sensitive fields.
 var rowTypes = map[string]reflect.Type{
 	"Victim":         reflect.TypeFor[ent.Victim](),
 	"Suspect":        reflect.TypeFor[ent.Suspect](),
 	"SupportService": reflect.TypeFor[ent.SupportService](),
+	"Consent":        reflect.TypeFor[ent.Consent](),
 }
 
 // row is the stored row of a type with sensitive fields, or nil.
@@ -182,6 +183,10 @@ func (w *world) row(typ string, id int) any {
 	case "SupportService":
 		if s := w.services[id]; s != nil {
 			return s
+		}
+	case "Consent":
+		if k := w.consents[id]; k != nil {
+			return k
 		}
 	}
 	return nil
@@ -209,6 +214,9 @@ func (w *world) value(typ string, id int, field string) any {
 			return nil
 		}
 		f = f.Elem()
+	}
+	if f.Kind() == reflect.String {
+		return f.String() // an enum (domain.ConsentGivenBy) as JSON writes it
 	}
 	return f.Interface()
 }
