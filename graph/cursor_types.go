@@ -54,3 +54,19 @@ func isInteger(k reflect.Kind) bool {
 	}
 	return false
 }
+
+// nullableOrderField reports whether the ordering field field of the
+// ordering type order may be null: its value on a record with nothing set
+// is a nil pointer (ent's Optional().Nillable() fields).
+func nullableOrderField(order, field string) bool {
+	valueOf, ok := ent.OrderValues[order]
+	if !ok {
+		return false
+	}
+	v, err := valueOf(field)
+	if err != nil {
+		return false
+	}
+	rv := reflect.ValueOf(v)
+	return !rv.IsValid() || rv.Kind() == reflect.Pointer && rv.IsNil()
+}

@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,6 +114,17 @@ func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
 	if err := checkPageArguments(f, vars); err != nil {
 		return err
 	}
+	var where map[string]any
+	if arg := f.Arguments.ForName("where"); arg != nil {
+		value, _ := arg.Value.Value(vars)
+		if err := checkFilterLists(f.Name+".where", value); err != nil {
+			return err
+		}
+		where, _ = value.(map[string]any)
+	}
+	if err := order.pageable(f, where); err != nil {
+		return err
+	}
 	for _, name := range cursors {
 		arg := f.Arguments.ForName(name)
 		if arg == nil {
@@ -180,6 +193,79 @@ func checkPageArguments(f *ast.Field, vars map[string]any) *apperr.Error {
 	return apperr.InvalidField(f.Name, "%s takes first or last, not both: page forwards with first/after or backwards with last/before.", f.Name)
 }
 
+// checkFilterLists refuses an empty list anywhere in a filter (idIn: [],
+// or: [], and: [{sexIn: []}]): ent's generated filter drops it, so
+// referenceIn: [] matched every row where it means none (a hunt over
+// HTTP: an integrator asking for "these ids" with an empty set got every
+// case it sees). Refused, not read as "none", since the same drop makes
+// or: [] match every row too: what an empty list means is the caller's to
+// say with no filter or a non-empty list.
+func checkFilterLists(path string, value any) *apperr.Error {
+	switch v := value.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys) // the first in order is the one named
+		for _, k := range keys {
+			if err := checkFilterLists(path+"."+k, v[k]); err != nil {
+				return err
+			}
+		}
+	case []any:
+		if len(v) == 0 {
+			return apperr.InvalidField(path, "%s is an empty list, which a filter cannot take: leave the condition out, or name at least one value.", path)
+		}
+		for i, x := range v {
+			if err := checkFilterLists(path+"."+strconv.Itoa(i), x); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// pageable refuses an ordering by a field that may be empty (a case's
+// closedAt, a proceeding's investigationDeadline) unless the filter keeps
+// only the records that have one (where: {closedAtNotNil: true}). ent's
+// cursors compare values, and no value compares with NULL: paging by
+// closedAt reached 7 of 122 cases on SQLite and 81 on PostgreSQL, which
+// also sort NULLs at opposite ends (a hunt over HTTP). A list without a
+// where (an edge) is ordered by such a field not at all.
+func (o ordering) pageable(f *ast.Field, where map[string]any) *apperr.Error {
+	for _, field := range o.fields {
+		name, ok := field.(string)
+		if !ok || !nullableOrderField(o.typ, name) {
+			continue
+		}
+		notNil := lowerCamel(name) + "NotNil"
+		if where[notNil] == true {
+			continue
+		}
+		if whereType := f.Definition.Arguments.ForName("where"); whereType != nil && hasInputField(whereType.Type.Name(), notNil) {
+			return apperr.InvalidField(f.Name+".orderBy",
+				"%s may be empty, and records without one can be neither ordered alike on every database nor paged past: order %s by %s with where: {%s: true}, or by a field every record has.",
+				name, f.Name, name, notNil)
+		}
+		return apperr.InvalidField(f.Name+".orderBy",
+			"%s may be empty, and records without one can be neither ordered alike on every database nor paged past: order %s by a field every record has.", name, f.Name)
+	}
+	return nil
+}
+
+// lowerCamel turns an ordering field's name (CLOSED_AT) into its filter's
+// (closedAt).
+func lowerCamel(name string) string {
+	words := strings.Split(strings.ToLower(name), "_")
+	for i := 1; i < len(words); i++ {
+		if words[i] != "" {
+			words[i] = strings.ToUpper(words[i][:1]) + words[i][1:]
+		}
+	}
+	return strings.Join(words, "")
+}
+
 // ordering is a connection's orderBy: its GraphQL input type, whether it
 // is a list, and the fields it names, in order.
 type ordering struct {
@@ -244,4 +330,11 @@ func isCursorScalar(v any) bool {
 		return true
 	}
 	return false
+}
+
+// hasInputField reports whether the input type typeName of the served
+// schema has the field name.
+func hasInputField(typeName, name string) bool {
+	t := parsedSchema.Types[typeName]
+	return t != nil && t.Fields.ForName(name) != nil
 }

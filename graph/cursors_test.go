@@ -65,13 +65,20 @@ func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 			// One ordering term written without the list's brackets (input
 			// coercion): the same ordering, the same cursor.
 			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: {field: REFERENCE}) { edges { node { reference } } } }`, byReference, "TIR-CURSOR-1"},
+			// A field that may be empty, among the records that have one.
+			{`query ($c: Cursor) { cases(first: 1, after: $c, where: {closedAtNotNil: true}, orderBy: [{field: CLOSED_AT, direction: DESC}]) { edges { node { reference } } } }`, "", ""},
+			{`query ($c: Cursor) { cases(first: 1, after: $c, where: {referenceIn: ["TIR-CURSOR-1"]}) { edges { node { reference } } } }`, "", "TIR-CURSOR-1"},
 		} {
 			var got struct {
 				Cases struct {
 					Edges []struct{ Node struct{ Reference string } }
 				}
 			}
-			s.Do(t, tok, tc.doc, map[string]any{"c": tc.cursor}).MustOK(t).Decode(t, &got)
+			var vars map[string]any
+			if tc.cursor != "" {
+				vars = map[string]any{"c": tc.cursor}
+			}
+			s.Do(t, tok, tc.doc, vars).MustOK(t).Decode(t, &got)
 			if tc.next != "" && (len(got.Cases.Edges) != 1 || got.Cases.Edges[0].Node.Reference != tc.next) {
 				t.Errorf("%s: the page after the first: %+v, want %s", tc.doc, got, tc.next)
 			}
@@ -101,6 +108,18 @@ func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 		{"FirstAndLast", `{ cases(first: 1, last: 1) { totalCount } }`, "", "cases"},
 		{"OrderingFieldTwice", `{ cases(first: 1, orderBy: [{field: REFERENCE}, {field: REFERENCE, direction: DESC}]) { totalCount } }`, "", "cases.orderBy"},
 		{"OrderingInFragmentSpreadTwice", `{ ...A ...A } fragment A on Query { cases(first: 1, orderBy: [{field: REFERENCE}, {field: REFERENCE}]) { totalCount } }`, "", "cases.orderBy"},
+		// A field that may be empty orders only the records that have one:
+		// no value compares with NULL, so the cursors skipped them (a hunt
+		// over HTTP reached 7 of 122 cases by closedAt on SQLite, 81 on
+		// PostgreSQL).
+		{"OrderingByAFieldThatMayBeEmpty", `{ cases(first: 1, orderBy: [{field: STAGE}, {field: CLOSED_AT}]) { totalCount } }`, "", "cases.orderBy"},
+		{"OrderingByAFieldThatMayBeEmptyWithItsFilterFalse", `{ prosecutions(first: 1, where: {investigationDeadlineNotNil: false}, orderBy: {field: INVESTIGATION_DEADLINE}) { totalCount } }`, "", "prosecutions.orderBy"},
+		{"OrderingAnEdgeByAFieldThatMayBeEmpty", `{ victims(first: 1) { edges { node { services(first: 1, orderBy: {field: ENDED_ON}) { totalCount } } } } }`, "", "services.orderBy"},
+		// An empty list in a filter was dropped: referenceIn: [] matched
+		// every case.
+		{"EmptyListInAFilter", `{ cases(where: {referenceIn: []}) { totalCount } }`, "", "cases.where.referenceIn"},
+		{"EmptyOr", `{ cases(where: {or: []}) { totalCount } }`, "", "cases.where.or"},
+		{"EmptyListNested", `{ victims(where: {and: [{ageGroup: MINOR}, {not: {idIn: []}}]}) { totalCount } }`, "", "victims.where.and.1.not.idIn"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var vars map[string]any

@@ -4425,7 +4425,9 @@ extend type Prosecution {
   Whole days since the investigation deadline passed while the
   investigation is still open (stage REGISTERED or UNDER_INVESTIGATION);
   null when it is not overdue. Sort overdue proceedings by how overdue with
-  orderBy: {field: INVESTIGATION_DEADLINE, direction: ASC}.
+  orderBy: {field: INVESTIGATION_DEADLINE, direction: ASC} and
+  investigationDeadlineNotNil: true in where (a field that may be empty
+  orders only the records that have one).
   """
   overdueDays: Int
 }
