@@ -6,6 +6,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"net/url"
 	"os"
@@ -23,7 +24,7 @@ import (
 	// that limit rows. Every client is built here, so none goes without.
 	_ "github.com/casegraph/casegraph/ent/runtime"
 	// Pure-Go SQLite driver, registered as "sqlite".
-	_ "modernc.org/sqlite"
+	"modernc.org/sqlite"
 
 	"github.com/casegraph/casegraph/ent"
 )
@@ -67,6 +68,33 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 	}
 }
 
+// sqliteTextRules make SQLite compare text as PostgreSQL does (the same
+// filter must select the same rows on both): LIKE minds case, as
+// PostgreSQL's does, where SQLite's ignored ASCII case, so
+// referenceContains: "h2-a_b" found H2-A_B on SQLite alone (a hunt over
+// HTTP). The case-folding filters (…EqualFold, …ContainsFold) are
+// lower(column) against the value lowered in Go on SQLite, and ILIKE on
+// PostgreSQL; SQLite's own lower() folds ASCII only, so lower is
+// redefined (unicodeLower, below) to fold as Go does.
+const sqliteTextRules = "_pragma=case_sensitive_like(1)"
+
+func init() {
+	sqlite.MustRegisterDeterministicScalarFunction("lower", 1, unicodeLower)
+}
+
+// unicodeLower is SQLite's lower() folding every letter, not only ASCII
+// ones: lower('H2-ËLBA') is 'h2-ëlba', as strings.ToLower makes the value
+// compared with it.
+func unicodeLower(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	switch v := args[0].(type) {
+	case string:
+		return strings.ToLower(v), nil
+	case []byte:
+		return strings.ToLower(string(v)), nil
+	}
+	return args[0], nil // NULL and numbers, as SQLite's lower() leaves them
+}
+
 // OpenSQLite opens (creating it and its directory if needed) the SQLite file
 // at path. Foreign keys are on (ent's migrations need them), the journal is
 // in WAL mode so readers do not block the writer, and a writer waits for a
@@ -75,14 +103,14 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
-	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&" + sqliteTextRules + "&_txlock=immediate"
 	return open(ctx, "sqlite", dialect.SQLite, dsn, path)
 }
 
 // OpenSQLiteMemory opens a private in-memory SQLite database named name; it
 // lives as long as one of its connections does.
 func OpenSQLiteMemory(ctx context.Context, name string) (*DB, error) {
-	dsn := "file:" + url.PathEscape(name) + "?mode=memory&cache=shared&_pragma=foreign_keys(1)&_txlock=immediate"
+	dsn := "file:" + url.PathEscape(name) + "?mode=memory&cache=shared&_pragma=foreign_keys(1)&" + sqliteTextRules + "&_txlock=immediate"
 	return open(ctx, "sqlite", dialect.SQLite, dsn, "memory:"+name)
 }
 
