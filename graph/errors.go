@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
 	"strings"
 
@@ -108,6 +109,9 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 	if msg, ok := operationNotFound(ctx); ok {
 		return withCode(out, apperr.BadUserInput, msg, nil, "")
 	}
+	if len(out.Path) > 1 && out.Path[0] == ast.PathName("variable") {
+		return withCode(out, apperr.BadUserInput, variableMessage(out.Path, out.Message), nil, "")
+	}
 	if code, _ := out.Extensions["code"].(string); code == "GRAPHQL_VALIDATION_FAILED" || code == "GRAPHQL_PARSE_FAILED" || out.Rule != "" {
 		// gqlparser's messages describe the document, never data.
 		return withCode(out, apperr.BadUserInput, out.Message, nil, "")
@@ -122,6 +126,41 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 		return withCode(out, apperr.BadUserInput, msg+".", nil, "")
 	}
 	return p.internal(ctx, out, err)
+}
+
+// gqlparser's refusals of a variable's value that quote the value or name
+// Go's types: "Maria Hoxha born 1990-02-03 is not a valid Sex" (a value
+// sent in the wrong field: a victim's name in the log of every proxy that
+// keeps answers), "cannot use map as ID", "cannot use string as Int" (a
+// JSON 24.0, read as a json.Number), "must be a UpdateCaseInput, not a
+// slice". Each keeps the GraphQL type it wanted and nothing else.
+var (
+	cannotUseAs = regexp.MustCompile(`^cannot use .* as (\w+)`)
+	notAValid   = regexp.MustCompile(` is not a valid (\w+)$`)
+	mustBeNotA  = regexp.MustCompile(`^must be a (\w+), not a \w+$`)
+	enumsMustBe = "enums must be ints or strings"
+)
+
+// variableMessage is gqlparser's refusal of a variable's value (path
+// variable.<name>…) as a person reads it, naming where it sits ($in.sex)
+// and the type wanted, never the value sent (a hunt over HTTP).
+func variableMessage(path ast.Path, msg string) string {
+	where := "$" + path[1:].String()
+	if m := cannotUseAs.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("%s must be a value of type %s.", where, m[1])
+	}
+	if m := notAValid.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("%s is not a value of the enum %s.", where, m[1])
+	}
+	if m := mustBeNotA.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("%s must be a %s object.", where, m[1])
+	}
+	if msg == enumsMustBe {
+		return where + " must be a name of its enum."
+	}
+	// The rest name no value: "must be defined", "cannot be null",
+	// "unknown field".
+	return where + " " + msg + "."
 }
 
 // whereItSits names a resolver's error field where it sits in the request
