@@ -241,16 +241,24 @@ func (e *Enforcer) HoldsPower(ctx context.Context, obj, act string) bool {
 // given for one role's purpose does not open a field to another role of
 // the same person.
 func (e *Enforcer) ConsentPurposes(roles []viewer.Role, kind, field, c string) []domain.ConsentPurpose {
-	var out []domain.ConsentPurpose
+	var readers []viewer.Role
 	for _, r := range roles {
-		if !e.Decide(r, kind, field, policies.Read, c).Allowed {
-			continue
+		if e.Decide(r, kind, field, policies.Read, c).Allowed {
+			readers = append(readers, r)
 		}
-		for _, pu := range domain.ConsentPurpose("").Values() {
-			if e.Decide(r, kind, policies.ConsentObject, policies.PurposeAction, pu).Allowed &&
-				!slices.Contains(out, domain.ConsentPurpose(pu)) {
-				out = append(out, domain.ConsentPurpose(pu))
-			}
+	}
+	return e.Purposes(readers, kind)
+}
+
+// Purposes lists the consent purposes the policy gives any of roles at
+// kind ("p, ROLE, *, consent, purpose, PURPOSE"), in the enum's order.
+func (e *Enforcer) Purposes(roles []viewer.Role, kind string) []domain.ConsentPurpose {
+	var out []domain.ConsentPurpose
+	for _, pu := range domain.ConsentPurpose("").Values() {
+		if slices.ContainsFunc(roles, func(r viewer.Role) bool {
+			return e.Decide(r, kind, policies.ConsentObject, policies.PurposeAction, pu).Allowed
+		}) {
+			out = append(out, domain.ConsentPurpose(pu))
 		}
 	}
 	return out

@@ -116,6 +116,8 @@ func Explain(e *authz.Enforcer, q Question) (Explanation, error) {
 		x.Summary = fmt.Sprintf("%s sees %s.", who(q), rowsPhrase(q.Object, x.Level))
 	case q.Object == policies.Statistics && q.Action == policies.Threshold:
 		explainThreshold(e, &x)
+	case q.Object == policies.ConsentObject:
+		explainPurposes(e, &x)
 	default:
 		x.Object, x.Action = q.Object, q.Action
 		explainAllows(e, &x)
@@ -196,6 +198,25 @@ func explainThreshold(e *authz.Enforcer, x *Explanation) {
 	}
 }
 
+// explainPurposes answers "which purposes must a victim's consent name to
+// open a field that needs consent to these roles": their purpose lines.
+// Allowed means they have one, as in the matrix.
+func explainPurposes(e *authz.Enforcer, x *Explanation) {
+	q := x.Question
+	x.Object, x.Action = policies.ConsentObject, policies.PurposeAction
+	var names []string
+	for _, pu := range e.Purposes(q.Roles, string(q.Kind)) {
+		names = append(names, string(pu))
+		x.Rules = append(x.Rules, rulesFor(e, q.Roles, string(q.Kind), policies.ConsentObject, policies.PurposeAction, string(pu))...)
+	}
+	x.Allowed = len(names) > 0
+	if x.Allowed {
+		x.Summary = fmt.Sprintf("%s reads a field that needs consent only with a consent naming %s.", who(q), strings.Join(names, " or "))
+	} else {
+		x.Summary = fmt.Sprintf("%s has no consent purpose: no consent opens a field that needs one.", who(q))
+	}
+}
+
 // explainAllows answers a question without condition (a field write, a
 // mutation, a power), as allows does.
 func explainAllows(e *authz.Enforcer, x *Explanation) {
@@ -272,8 +293,11 @@ func checkQuestion(vocab policies.Vocabulary, q Question) error {
 		}
 	default:
 		actions := policies.ActionsOf(q.Object)
-		if q.Object == policies.Statistics {
+		switch q.Object {
+		case policies.Statistics:
 			actions = append(actions, policies.Threshold) // a value, not a power: explainThreshold
+		case policies.ConsentObject:
+			actions = []string{policies.PurposeAction} // values, not a power: explainPurposes
 		}
 		if len(actions) == 0 {
 			return apperr.InvalidField("object", "Unknown object %q (rows:cases, rows:victims, emergency, policy or audit; or ask about a field or mutation).", q.Object)

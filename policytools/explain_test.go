@@ -304,6 +304,11 @@ func TestExplainAgreesWithMatrix(t *testing.T) {
 			if x.Allowed != c.Allowed || c.Allowed && !strings.Contains(x.Summary, " below "+c.Conditions[0]+" withheld") {
 				t.Errorf("%s @ %s statistics threshold: Explain %v (%s), the matrix %v %v", c.Role, c.Kind, x.Allowed, x.Summary, c.Allowed, c.Conditions)
 			}
+		case c.Object == policies.ConsentObject:
+			x := explain(t, policytools.Question{Roles: roles(c.Role), Kind: c.Kind, Object: c.Object, Action: c.Action})
+			if x.Allowed != c.Allowed || c.Allowed && !strings.Contains(x.Summary, strings.Join(c.Conditions, " or ")) {
+				t.Errorf("%s @ %s consent purposes: Explain %v (%s), the matrix %v %v", c.Role, c.Kind, x.Allowed, x.Summary, c.Allowed, c.Conditions)
+			}
 		default:
 			x := explain(t, policytools.Question{Roles: roles(c.Role), Kind: c.Kind, Object: c.Object, Action: c.Action})
 			if x.Allowed != c.Allowed || x.Allowed != (len(x.Rules) > 0) {
@@ -311,7 +316,7 @@ func TestExplainAgreesWithMatrix(t *testing.T) {
 			}
 		}
 	}
-	want := len(viewer.Roles) * len(allKinds()) * (2 + 2*len(sensitiveFields) + len(schemaMutations) + len(matrixPowers) + 1)
+	want := len(viewer.Roles) * len(allKinds()) * (2 + 2*len(sensitiveFields) + len(schemaMutations) + len(matrixPowers) + 2)
 	if asked != want {
 		t.Errorf("asked about %d cells, want the whole matrix, %d", asked, want)
 	}

@@ -41,7 +41,8 @@ type Matrix struct {
 	// (cases, victims), fields by name (read, write), mutations in the
 	// order the schema declares them, powers as in MatrixPowers, then the
 	// statistics threshold (allowed, its condition k, for a role that
-	// reads statistics with counts of people withheld).
+	// reads statistics with counts of people withheld), then the consent
+	// purposes (allowed, its purposes, for a role that has one).
 	Cells []Cell
 	// Families are the policy's families of agency kinds (its g2 lines),
 	// by name.
@@ -179,6 +180,14 @@ func matrixOf(ctx context.Context, e *authz.Enforcer, include func(viewer.Role, 
 			} else {
 				cell(policies.Statistics, policies.Threshold)
 			}
+			// The purposes a consent must name to open a field to the
+			// role: a change of them opens or closes fields as surely as
+			// a field's line, and the what-if saw none (a hunt over HTTP).
+			var purposes []string
+			for _, pu := range e.Purposes(roles, string(kind)) {
+				purposes = append(purposes, string(pu))
+			}
+			cell(policies.ConsentObject, policies.PurposeAction, purposes...)
 		}
 	}
 	return m, nil

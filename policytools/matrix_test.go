@@ -256,6 +256,15 @@ func cellKey(role viewer.Role, kind domain.AgencyKind, object, action string) st
 	return fmt.Sprintf("%s @ %s %s %s", role, kind, object, action)
 }
 
+// wantPurposes are the purposes a consent must name to open a field that
+// needs consent to each role, at every kind of agency (a purpose line
+// holds at every kind).
+var wantPurposes = map[viewer.Role]string{
+	viewer.RoleInvestigator: "CRIMINAL_PROCEEDINGS", viewer.RoleProsecutor: "CRIMINAL_PROCEEDINGS",
+	viewer.RoleJudge: "CRIMINAL_PROCEEDINGS", viewer.RoleCaseWorker: "SERVICES",
+	viewer.RoleCoordinator: "SERVICES", viewer.RoleAnalyst: "STATISTICS",
+}
+
 // expected expands wantRows and wantGrants over the full cross product:
 // cell → the conditions under which it is allowed, joined ("" = denied).
 func expectedMatrix(t *testing.T) map[string]string {
@@ -279,6 +288,7 @@ func expectedMatrix(t *testing.T) map[string]string {
 				want[cellKey(role, k, obj, act)] = ""
 			}
 			want[cellKey(role, k, policies.Statistics, policies.Threshold)] = ""
+			want[cellKey(role, k, policies.ConsentObject, policies.PurposeAction)] = wantPurposes[role]
 		}
 	}
 	set := func(key, value string) {
@@ -407,7 +417,7 @@ func TestPolicyMatrix(t *testing.T) {
 		for _, d := range diffs {
 			t.Error(d)
 		}
-		want := len(viewer.Roles) * len(allKinds()) * (2 + 2*len(sensitiveFields) + len(schemaMutations) + len(matrixPowers) + 1)
+		want := len(viewer.Roles) * len(allKinds()) * (2 + 2*len(sensitiveFields) + len(schemaMutations) + len(matrixPowers) + 2) // + threshold, purposes
 		if n != want {
 			t.Errorf("compared %d cells, want the full cross product of %d", n, want)
 		}
@@ -440,8 +450,9 @@ func TestPolicyMatrix(t *testing.T) {
 					continue
 				}
 				prefix := fmt.Sprintf("%s @ %s ", role, k)
+				purposes := cellKey(role, k, policies.ConsentObject, policies.PurposeAction) // a role's purpose holds at every kind, and opens nothing alone
 				for key, v := range all {
-					if strings.HasPrefix(key, prefix) && v != "" {
+					if strings.HasPrefix(key, prefix) && v != "" && key != purposes {
 						t.Errorf("%s: allowed %s outside the role's family", key, v)
 					}
 				}

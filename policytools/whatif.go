@@ -148,12 +148,13 @@ func touchedBy(lines []policies.Line) func(viewer.Role, domain.AgencyKind) bool 
 
 // value is a cell as CellChange writes it: "denied", the row level, the
 // conditions of a field read ("on_case, proceedings"), the statistics
-// threshold ("k = 5"), or "allowed".
+// threshold ("k = 5"), a role's consent purposes ("SERVICES,
+// CRIMINAL_PROCEEDINGS"), or "allowed".
 func (m Matrix) value(c Cell) string {
 	switch sec := m.section(c.Object); {
 	case !c.Allowed:
 		return "denied"
-	case sec == 0 || sec == 1 && c.Action == policies.Read:
+	case sec == 0 || sec == 1 && c.Action == policies.Read || c.Object == policies.ConsentObject:
 		return strings.Join(c.Conditions, ", ")
 	case c.Object == policies.Statistics && c.Action == policies.Threshold:
 		return "k = " + c.Conditions[0]

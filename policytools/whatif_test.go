@@ -87,6 +87,15 @@ var whatIfCases = []struct {
 		},
 	},
 	{
+		// A purpose opens every field that needs consent under a consent
+		// naming it: a change the what-if once reported as none (a hunt
+		// over HTTP read victims' names after it).
+		name: "add_investigator_purpose_services",
+		add:  []string{"p, investigator, *, consent, purpose, SERVICES"},
+		want: []wantChange{{viewer.RoleInvestigator, allKinds(), []string{policies.ConsentObject}, policies.PurposeAction,
+			"CRIMINAL_PROCEEDINGS", "SERVICES, CRIMINAL_PROCEEDINGS"}},
+	},
+	{
 		name:   "remove_and_add_the_same_line",
 		add:    []string{"p, admin, *, policy, change, any"},
 		remove: []string{"p, admin, *, policy, change, any"},
