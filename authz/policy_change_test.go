@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/casegraph/casegraph/authz"
+	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/ent/policychange"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -170,6 +171,29 @@ func TestPolicyChange(t *testing.T) {
 			e.readVictim(t, judge, f.vT, judgeBefore...)
 			if got := lines(t); !slices.Equal(got, initial) {
 				t.Errorf("policyLines after removal differ from the initial policy")
+			}
+		})
+
+		// A role that may call changePolicy without the power to change
+		// the policy is refused, and the attempt is recorded as every
+		// refused mutation is (it left no event: a hunt over HTTP).
+		t.Run("RefusedForWantOfThePowerIsRecorded", func(t *testing.T) {
+			call := []string{"p", "dpo", "*", "Mutation.changePolicy", "call", "any"}
+			e.do(t, admin, changePolicy, map[string]any{"add": [][]string{call}, "reason": "Data protection officers propose changes"}).MustOK(t)
+			defer func() {
+				e.do(t, admin, changePolicy, map[string]any{"remove": [][]string{call}, "reason": "Data protection officers propose no changes"}).MustOK(t)
+			}()
+			refused := func() int {
+				return ok(e.db.Client.AuditEvent.Query().Where(auditevent.ActorSubject(subject("police-tirane", viewer.RoleDPO)),
+					auditevent.Kind("MUTATION"), auditevent.Fields("Mutation.changePolicy"), auditevent.Decision("DENIED")).Count(sys()))(t)
+			}
+			before := refused()
+			r := e.do(t, dpo, changePolicy, map[string]any{"add": [][]string{judgePhoneLine}, "reason": changeReason})
+			if codes := r.Codes(); !slices.Equal(codes, []string{"FORBIDDEN"}) || r.Errors[0].Message != "Your role may not change the access policy." {
+				t.Fatalf("a DPO calling changePolicy without the power: %s", r.Body)
+			}
+			if n := refused() - before; n != 1 {
+				t.Errorf("the refused change left %d events, want 1", n)
 			}
 		})
 	})

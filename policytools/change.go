@@ -28,6 +28,11 @@ func Change(ctx context.Context, e *authz.Enforcer, client *ent.Client, add, rem
 		return 0, 0, apperr.Errorf(apperr.Unauthenticated, "This operation needs an authenticated caller.")
 	}
 	if !r.CanChangePolicy() {
+		// Recorded as the mutation guard records a refused call: a role
+		// may hold the call without the power (a policy that gives it).
+		if rec := audit.FromContext(ctx); rec != nil {
+			rec.Refusal(audit.Mutation, []string{"Mutation.changePolicy"}, "does not hold the power policy change")
+		}
 		return 0, 0, apperr.Errorf(apperr.Forbidden, "Your role may not change the access policy.")
 	}
 	reason = strings.TrimSpace(reason)
