@@ -14,6 +14,7 @@ import (
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/prosecution"
+	"github.com/casegraph/casegraph/ent/prosecutiondefendant"
 	"github.com/casegraph/casegraph/ent/suspect"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -350,8 +351,15 @@ func AddCharge(ctx context.Context, c *ent.Client, in ent.CreateChargeInput, key
 			return 0, apperr.InvalidField("prosecutionID", "The proceeding is closed (%s); no charge can be added.", p.Stage)
 		}
 		if in.SuspectID != nil {
-			if err := defendantsOfCase(ctx, c, "suspectID", p.CaseID, []int{*in.SuspectID}); err != nil {
+			// A proceeding charges its own defendants: a suspect of the case
+			// whom it does not prosecute was taken (a hunt over HTTP).
+			charged, err := c.ProsecutionDefendant.Query().Where(
+				prosecutiondefendant.ProsecutionID(p.ID), prosecutiondefendant.SuspectID(*in.SuspectID)).Exist(ctx)
+			if err != nil {
 				return 0, err
+			}
+			if !charged {
+				return 0, apperr.InvalidField("suspectID", "The suspect is not a defendant of this proceeding: a proceeding charges its own defendants (updateProsecution's addDefendantIDs adds one).")
 			}
 		}
 		ch, err := c.Charge.Create().SetInput(in).Save(ctx)

@@ -357,6 +357,7 @@ func TestMutationCharge(t *testing.T) {
 		c, other := h.openCase(t), h.openCase(t)
 		s, stranger := h.recordSuspect(t, c.ID), h.recordSuspect(t, other.ID)
 		p := h.registerProsecution(t, c.ID, date(3, 2), s.ID)
+		bystander := h.recordSuspect(t, c.ID) // of the case, not a defendant of p
 		closed := h.moveProsecution(t, h.registerProsecution(t, c.ID, date(3, 2)), "TRANSFERRED", ptr(date(3, 3)))
 		events := h.timeline(t, c.ID)
 		var ch chargeT
@@ -401,6 +402,9 @@ func TestMutationCharge(t *testing.T) {
 			{"AddErrProsecutionClosed", map[string]any{"article": "CC_110A", "prosecutionID": closed.ID}, badField("input.prosecutionID")},
 			{"AddErrUnknownProsecution", map[string]any{"article": "CC_110A", "prosecutionID": missingProsecutionID}, badField("input.prosecutionID")},
 			{"AddErrSuspectOfOtherCase", map[string]any{"article": "CC_110A", "prosecutionID": p.ID, "suspectID": stranger.ID}, badInput},
+			// A proceeding charges its own defendants (a hunt over HTTP
+			// charged a suspect of the case it did not prosecute).
+			{"AddErrSuspectNotADefendant", map[string]any{"article": "CC_110A", "prosecutionID": p.ID, "suspectID": bystander.ID}, badField("input.suspectID")},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				e := h.refuse(t, h.prosecutor, addChargeMutation, map[string]any{"in": tc.in}, tc.want)
