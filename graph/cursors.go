@@ -114,6 +114,13 @@ func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
 	if err := checkPageArguments(f, vars); err != nil {
 		return err
 	}
+	if isConnection(f) && selects(f.SelectionSet, "pageInfo") && !selects(f.SelectionSet, "edges") {
+		// ent's pagination answers pageInfo from totalCount alone when no
+		// edge is selected: hasNextPage true and no cursor, so a client
+		// paging by pageInfo alone started again at the first page for
+		// ever (a hunt over HTTP).
+		return apperr.InvalidField(f.Name, "pageInfo of %s describes a page of edges: select edges { cursor } with it (totalCount alone needs neither).", f.Name)
+	}
 	var where map[string]any
 	if arg := f.Arguments.ForName("where"); arg != nil {
 		value, _ := arg.Value.Value(vars)
@@ -337,4 +344,38 @@ func isCursorScalar(v any) bool {
 func hasInputField(typeName, name string) bool {
 	t := parsedSchema.Types[typeName]
 	return t != nil && t.Fields.ForName(name) != nil
+}
+
+// selects reports whether set selects the field name at its own level,
+// through inline fragments and fragment spreads.
+func selects(set ast.SelectionSet, name string) bool {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if sel.Name == name {
+				return true
+			}
+		case *ast.InlineFragment:
+			if selects(sel.SelectionSet, name) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if sel.Definition != nil && selects(sel.Definition.SelectionSet, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isConnection reports whether f lists one of ent's connections (of a Node
+// type), whose pagination ent writes; the audit trail's is the server's
+// own and answers pageInfo alone.
+func isConnection(f *ast.Field) bool {
+	node, ok := strings.CutSuffix(f.Definition.Type.Name(), "Connection")
+	if !ok {
+		return false
+	}
+	_, isNode := ent.NodeIDs[node]
+	return isNode
 }

@@ -117,6 +117,10 @@ func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 		{"OrderingAnEdgeByAFieldThatMayBeEmpty", `{ victims(first: 1) { edges { node { services(first: 1, orderBy: {field: ENDED_ON}) { totalCount } } } } }`, "", "services.orderBy"},
 		// An empty list in a filter was dropped: referenceIn: [] matched
 		// every case.
+		// pageInfo without edges was answered from totalCount alone:
+		// hasNextPage true and no cursor, for ever.
+		{"PageInfoWithoutEdges", `{ cases(first: 1) { totalCount pageInfo { hasNextPage endCursor } } }`, "", "cases"},
+		{"PageInfoWithoutEdgesInAFragment", `{ victims(first: 1) { edges { node { cases(first: 1) { ...P } } } } } fragment P on CaseConnection { pageInfo { endCursor } }`, "", "cases"},
 		{"EmptyListInAFilter", `{ cases(where: {referenceIn: []}) { totalCount } }`, "", "cases.where.referenceIn"},
 		{"EmptyOr", `{ cases(where: {or: []}) { totalCount } }`, "", "cases.where.or"},
 		{"EmptyListNested", `{ victims(where: {and: [{ageGroup: MINOR}, {not: {idIn: []}}]}) { totalCount } }`, "", "victims.where.and.1.not.idIn"},
