@@ -50,6 +50,22 @@ func TestMutationReferral(t *testing.T) {
 			events = h.expectEvents(t, c.ID, events, h.police.event("REFERRAL_CREATED", "Referral for SHELTER created."))
 		})
 
+		// Police and prosecutors refer victims: the referring office
+		// revokes a referral not yet decided (the policy let them create
+		// referrals but not move one: 47 of the demo's accepted referrals
+		// could never have been revoked, a hunt over HTTP), and only the
+		// receiving agency accepts it.
+		t.Run("RevokeOKByTheReferringPolice", func(t *testing.T) {
+			mine := call[referralT](t, h, h.police, createReferralMutation, map[string]any{"in": h.referralInput(t, v.ID, c.ID)})
+			events = h.expectEvents(t, c.ID, events, h.police.event("REFERRAL_CREATED", "Referral for SHELTER created."))
+			h.refuse(t, h.police, moveReferralMutation, map[string]any{"id": mine.ID, "v": mine.Version, "status": "ACCEPTED"}, want{Code: "FORBIDDEN"}, mine.ID)
+			got := call[referralT](t, h, h.police, moveReferralMutation, map[string]any{"id": mine.ID, "v": mine.Version, "status": "REVOKED"})
+			if got.Status != "REVOKED" || got.Version != 2 {
+				t.Errorf("moveReferralStatus(REVOKED) by the referring police = %+v", got)
+			}
+			events = h.expectEvents(t, c.ID, events, h.police.event("REFERRAL_STATUS_CHANGED", "Referral for SHELTER moved from PENDING to REVOKED."))
+		})
+
 		t.Run("MoveOK", func(t *testing.T) {
 			need(t, r.ID)
 			history := []step{{"PENDING", h.police.Subject, "police-tirane"}}

@@ -153,7 +153,7 @@ var wantGrants = []grant{
 		mutations: []string{
 			"openCase", "updateCase", "moveCaseStage", "assignAgencyToCase", "registerVictim", "updateVictim",
 			"linkVictimToCase", "recordConsent", "withdrawConsent", "recordSuspect", "updateSuspect",
-			"createReferral", "requestEmergencyAccess",
+			"createReferral", "moveReferralStatus", "requestEmergencyAccess",
 		},
 		powers: []string{"emergency request", "statistics read"}, threshold: "5",
 	},
@@ -175,7 +175,7 @@ var wantGrants = []grant{
 			"openCase", "updateCase", "moveCaseStage", "assignAgencyToCase", "updateVictim", "linkVictimToCase",
 			"recordConsent", "withdrawConsent", "recordSuspect", "updateSuspect", "registerProsecution",
 			"updateProsecution", "moveProsecutionStage", "extendInvestigationDeadline", "addCharge",
-			"reclassifyCharge", "createReferral", "requestEmergencyAccess",
+			"reclassifyCharge", "createReferral", "moveReferralStatus", "requestEmergencyAccess",
 		},
 		powers: []string{"emergency request", "statistics read"}, threshold: "5",
 	},

@@ -113,7 +113,7 @@ var (
 		"Mutation.openCase", "Mutation.updateCase", "Mutation.moveCaseStage", "Mutation.assignAgencyToCase",
 		"Mutation.registerVictim", "Mutation.updateVictim", "Mutation.linkVictimToCase", "Mutation.recordConsent",
 		"Mutation.withdrawConsent", "Mutation.recordSuspect", "Mutation.updateSuspect", "Mutation.createReferral",
-		"Mutation.requestEmergencyAccess",
+		"Mutation.moveReferralStatus", "Mutation.requestEmergencyAccess",
 	}
 )
 
