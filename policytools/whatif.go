@@ -105,6 +105,9 @@ func nextPolicy(current, add, remove []policies.Line, vocab policies.Vocabulary)
 		inCurrent[key(l)] = true
 	}
 	for _, l := range remove {
+		if removed[key(l)] {
+			return nil, apperr.InvalidField("remove", "%q is named twice: name each line once.", l.String())
+		}
 		if !inCurrent[key(l)] {
 			return nil, apperr.InvalidField("remove", "%q is not in the policy.", l.String())
 		}
@@ -115,10 +118,15 @@ func nextPolicy(current, add, remove []policies.Line, vocab policies.Vocabulary)
 	for _, l := range next {
 		inNext[key(l)] = true
 	}
+	added := map[string]bool{}
 	for _, l := range add {
-		if inNext[key(l)] {
+		switch {
+		case added[key(l)]:
+			return nil, apperr.InvalidField("add", "%q is named twice: name each line once.", l.String())
+		case inNext[key(l)]:
 			return nil, apperr.InvalidField("add", "%q is already in the policy.", l.String())
 		}
+		added[key(l)] = true
 		inNext[key(l)] = true
 		next = append(next, l)
 	}

@@ -221,7 +221,11 @@ func TestWhatIf(t *testing.T) {
 			// refuses it: what-if answers whether the change would go
 			// through, and a no-op change would not.
 			{"an existing line", []string{"p, judge, court, Victim:IDENTITY, read, proceedings"}, nil, "add", "already in the policy"},
-			{"the same line twice", []string{"p, judge, court, Victim:CONTACT, read, proceedings", "p, judge, court, Victim:CONTACT, read, proceedings"}, nil, "add", "already in the policy"},
+			// A line named twice is said so: "already in the policy" was
+			// false of a line the change would be first to add (a hunt
+			// over HTTP).
+			{"the same line twice", []string{"p, judge, court, Victim:CONTACT, read, proceedings", "p, judge, court, Victim:CONTACT, read, proceedings"}, nil, "add", "named twice"},
+			{"the same line removed twice", nil, []string{"p, judge, court, Victim:IDENTITY, read, proceedings", "p, judge, court, Victim:IDENTITY, read, proceedings"}, "remove", "named twice"},
 			{"an invalid line", []string{"p, judge, court, Victim:SHOE_SIZE, read, proceedings"}, nil, "add", "p, judge, court, Victim:SHOE_SIZE, read, proceedings"},
 			{"an unknown condition", []string{"p, judge, court, Victim:IDENTITY, read, whenever"}, nil, "add", `"whenever"`},
 			{"a line not in the policy", nil, []string{"p, judge, court, Victim:HEALTH, read, proceedings"}, "remove", "p, judge, court, Victim:HEALTH, read, proceedings"},
