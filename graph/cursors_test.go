@@ -25,12 +25,7 @@ func TestConnectionArgumentsRefused(t *testing.T) {
 }
 
 func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
-	s := testserver.Start(t, db)
-	tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
-	lead := agencyGlobalID(t, db, "police-tirane")
-	for i := range 3 {
-		s.Do(t, tok, openCaseDoc, map[string]any{"in": faultCaseInput("TIR-CURSOR-"+strconv.Itoa(i), lead)}).MustOK(t)
-	}
+	s, tok := withCases(t, db, "TIR-CURSOR-0", "TIR-CURSOR-1", "TIR-CURSOR-2")
 	var page struct {
 		Cases struct {
 			Edges []struct {

@@ -19,12 +19,7 @@ func TestTextFiltersAgree(t *testing.T) {
 }
 
 func testTextFiltersAgree(t *testing.T, db *database.DB) {
-	s := testserver.Start(t, db)
-	tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
-	lead := agencyGlobalID(t, db, "police-tirane")
-	for _, ref := range []string{"H2-A_B", "H2-a", "H2-ËLBA", "H2-ëlba"} {
-		s.Do(t, tok, openCaseDoc, map[string]any{"in": faultCaseInput(ref, lead)}).MustOK(t)
-	}
+	s, tok := withCases(t, db, "H2-A_B", "H2-a", "H2-ËLBA", "H2-ëlba")
 	for _, tc := range []struct {
 		where string
 		want  int
@@ -45,4 +40,17 @@ func testTextFiltersAgree(t *testing.T, db *database.DB) {
 			t.Errorf("cases(where: %s): %d, want %d", tc.where, got.Cases.TotalCount, tc.want)
 		}
 	}
+}
+
+// withCases starts a server on db with a case of each reference, opened by
+// a Tirana investigator, and returns that investigator's token.
+func withCases(t *testing.T, db *database.DB, references ...string) (*testserver.Server, string) {
+	t.Helper()
+	s := testserver.Start(t, db)
+	tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	lead := agencyGlobalID(t, db, "police-tirane")
+	for _, ref := range references {
+		s.Do(t, tok, openCaseDoc, map[string]any{"in": faultCaseInput(ref, lead)}).MustOK(t)
+	}
+	return s, tok
 }

@@ -144,17 +144,6 @@ func TestValidatePurposes(t *testing.T) {
 	without := func(drop func(policies.Line) bool) []policies.Line {
 		return slices.DeleteFunc(slices.Clone(defaults), drop)
 	}
-	withLine := func(t *testing.T, s string) []policies.Line {
-		t.Helper()
-		l, err := policies.Parse(s)
-		if err != nil || len(l) != 1 {
-			t.Fatalf("parsing %q: %v", s, err)
-		}
-		return append(slices.Clone(defaults), l[0])
-	}
-	noAnalystPurpose := without(func(l policies.Line) bool {
-		return l[0] == policies.PtypeP && l[1] == string(viewer.RoleAnalyst) && l[3] == policies.ConsentObject
-	})
 	withLineTo := func(t *testing.T, base []policies.Line, s string) []policies.Line {
 		t.Helper()
 		l, err := policies.Parse(s)
@@ -163,6 +152,13 @@ func TestValidatePurposes(t *testing.T) {
 		}
 		return append(slices.Clone(base), l[0])
 	}
+	withLine := func(t *testing.T, s string) []policies.Line {
+		t.Helper()
+		return withLineTo(t, defaults, s)
+	}
+	noAnalystPurpose := without(func(l policies.Line) bool {
+		return l[0] == policies.PtypeP && l[1] == string(viewer.RoleAnalyst) && l[3] == policies.ConsentObject
+	})
 	noPolicyChangers := without(func(l policies.Line) bool {
 		return l[0] == policies.PtypeP && (l[3] == policies.Policy && l[4] == policies.Change || l[3] == policies.MutationObject("changePolicy"))
 	})

@@ -173,21 +173,22 @@ var rowTypes = map[string]reflect.Type{
 func (w *world) row(typ string, id int) any {
 	switch typ {
 	case "Victim":
-		if v := w.victims[id]; v != nil {
-			return v
-		}
+		return stored(w.victims, id)
 	case "Suspect":
-		if s := w.suspects[id]; s != nil {
-			return s
-		}
+		return stored(w.suspects, id)
 	case "SupportService":
-		if s := w.services[id]; s != nil {
-			return s
-		}
+		return stored(w.services, id)
 	case "Consent":
-		if k := w.consents[id]; k != nil {
-			return k
-		}
+		return stored(w.consents, id)
+	}
+	return nil
+}
+
+// stored is rows[id] as a row, or nil (not a nil pointer in an interface)
+// when there is none.
+func stored[T any](rows map[int]*T, id int) any {
+	if r := rows[id]; r != nil {
+		return r
 	}
 	return nil
 }
