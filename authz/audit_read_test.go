@@ -459,7 +459,7 @@ func TestAuditTrailReading(t *testing.T) {
 		t.Run("LinkDetailNamesOnlyRecordsWorkedOn", func(t *testing.T) {
 			e.do(t, e.tok(t, "police-tirane", viewer.RoleInvestigator), `mutation ($v: ID!, $c: ID!) { linkVictimToCase(victimID: $v, caseID: $c) { id } }`,
 				map[string]any{"v": gid(f.vT), "c": gid(f.caseT2)}).MustOK(t)
-			const details = `query ($where: AuditTrailFilter) { auditEvents(where: $where, first: 10) { edges { node { entity detail } } } }`
+			const details = `query ($where: AuditTrailFilter) { auditEvents(where: $where, first: 10) { edges { node { entity detail hash prevHash } } } }`
 			where := map[string]any{"where": map[string]any{"entity": gid(f.vT), "kind": "MUTATION", "actorAgency": "police-tirane"}}
 			caseT2 := gid(f.caseT2) // the detail holds the case's id as a number, as its global id
 			for _, c := range []struct {
@@ -472,6 +472,23 @@ func TestAuditTrailReading(t *testing.T) {
 				}
 				if strings.Contains(string(r.Body), caseT2) != c.shown {
 					t.Errorf("%s's DPO, shown caseT2 (%s): want %v: %s", c.agency, caseT2, c.shown, r.Body)
+				}
+				// Nor may the hash give it back: it covers the detail, and
+				// every other field is shown, so trying the few case ids
+				// against it found caseT2 (a review). A DPO of one agency
+				// is shown the hash of its own people's events alone, and
+				// no prevHash (the hash of an event it may not see).
+				var got struct {
+					AuditEvents struct {
+						Edges []struct{ Node struct{ Hash, PrevHash string } }
+					}
+				}
+				r.Decode(t, &got)
+				for _, ed := range got.AuditEvents.Edges {
+					national, own := c.agency == "onac", c.agency == "police-tirane"
+					if (ed.Node.Hash != "") != (national || own) || (ed.Node.PrevHash != "") != national {
+						t.Errorf("%s's DPO is shown hash %q, prevHash %q", c.agency, ed.Node.Hash, ed.Node.PrevHash)
+					}
 				}
 			}
 		})

@@ -4554,7 +4554,16 @@ type AuditEvent {
   justification: String!
   "JSON: what else the event records (a policy change's lines before and after)."
   detail: String!
+  """
+  The hash of the event before it in the chain; empty for a reader of one
+  agency's events (it is the hash of an event the reader may not be shown).
+  """
   prevHash: String!
+  """
+  The event's hash; shown to a reader of one agency's events only on its
+  own people's events (a hash covers fields the reader is not shown, and
+  trying their few values against it would give them back).
+  """
   hash: String!
 }
 
