@@ -480,7 +480,9 @@ func TestAuditTrailReading(t *testing.T) {
 				// no prevHash (the hash of an event it may not see).
 				var got struct {
 					AuditEvents struct {
-						Edges []struct{ Node struct{ Hash, PrevHash string } }
+						Edges []struct {
+							Node struct{ Hash, PrevHash string }
+						}
 					}
 				}
 				r.Decode(t, &got)
