@@ -136,6 +136,9 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 	if err := defendantsOfCase(ctx, c, "addDefendantIDs", p.CaseID, in.AddDefendantIDs); err != nil {
 		return nil, err
 	}
+	if err := chargedStay(ctx, c, p.ID, in); err != nil {
+		return nil, err
+	}
 	u := c.Prosecution.Update().Where(prosecution.ID(id), prosecution.Version(expectedVersion)).
 		SetInput(in).AddVersion(1)
 	after, err := saved(ctx, "prosecution", u.Save, c.Prosecution.Get, id)
@@ -670,6 +673,28 @@ func validateSentence(verdict domain.Verdict, kind *domain.SentenceKind, months 
 	}
 	if kind != nil && *kind != domain.SentenceKindFine && months == nil {
 		return apperr.InvalidField("sentenceMonths", "A %s sentence needs its length in months.", *kind)
+	}
+	return nil
+}
+
+// chargedStay refuses taking out of a proceeding's defendants one it
+// charges (removeDefendantIDs, clearDefendants): a charge is against a
+// defendant of its proceeding (addCharge), and removing the defendant
+// left it against someone the proceeding no longer prosecutes (a review).
+func chargedStay(ctx context.Context, c *ent.Client, prosecutionID int, in ent.UpdateProsecutionInput) error {
+	field, removed := "removeDefendantIDs", charge.SuspectIDIn(in.RemoveDefendantIDs...)
+	switch {
+	case in.ClearDefendants:
+		field, removed = "clearDefendants", charge.SuspectIDNotNil()
+	case len(in.RemoveDefendantIDs) == 0:
+		return nil
+	}
+	charged, err := c.Charge.Query().Where(charge.ProsecutionID(prosecutionID), removed).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if charged {
+		return apperr.InvalidField(field, "A defendant this proceeding charges stays its defendant: the charges against them are the proceeding's record.")
 	}
 	return nil
 }

@@ -373,6 +373,19 @@ func TestMutationCharge(t *testing.T) {
 			events = h.expectEvents(t, c.ID, events, h.prosecutor.event("CHARGE_ADDED", "Charge under CC_110A added to "+p.RegistrationNumber+"."))
 		})
 
+		// A defendant the proceeding charges stays its defendant (a review:
+		// removing them left the charge against someone it no longer
+		// prosecutes).
+		t.Run("RemoveErrChargedDefendant", func(t *testing.T) {
+			need(t, ch.ID)
+			for field, in := range map[string]map[string]any{
+				"input.removeDefendantIDs": {"removeDefendantIDs": []string{s.ID}},
+				"input.clearDefendants":    {"clearDefendants": true},
+			} {
+				h.refuse(t, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version, "in": in}, badField(field), p.ID)
+			}
+		})
+
 		t.Run("ReclassifyTwiceKeepsFirstArticle", func(t *testing.T) {
 			need(t, ch.ID)
 			for i, step := range []struct{ from, to string }{{"CC_110A", "CC_128B"}, {"CC_128B", "CC_114"}} {

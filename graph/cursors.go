@@ -94,7 +94,7 @@ func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
 				continue
 			}
 			value, _ := arg.Value.Value(vars)
-			terms, isList := value.([]any)
+			terms, isList := asList(value)
 			if !isList && value != nil {
 				// One term where the type is a list (input coercion) is a
 				// list of it: the same ordering, and the same cursors.
@@ -102,7 +102,7 @@ func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
 			}
 			seen := map[any]bool{}
 			for _, t := range terms {
-				t, _ := t.(map[string]any)
+				t := asMap(t)
 				if seen[t["field"]] {
 					return apperr.InvalidField(f.Name+".orderBy", "orderBy of %s names the field %v twice; name each field once.", f.Name, t["field"])
 				}
@@ -114,7 +114,7 @@ func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
 	if err := checkPageArguments(f, vars); err != nil {
 		return err
 	}
-	if isConnection(f) && selects(f.SelectionSet, "pageInfo") && !selects(f.SelectionSet, "edges") {
+	if isConnection(f) && selects(f.SelectionSet, "pageInfo", vars) && !selects(f.SelectionSet, "edges", vars) {
 		// ent's pagination answers pageInfo from totalCount alone when no
 		// edge is selected: hasNextPage true and no cursor, so a client
 		// paging by pageInfo alone started again at the first page for
@@ -122,12 +122,12 @@ func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
 		return apperr.InvalidField(f.Name, "pageInfo of %s describes a page of edges: select edges { cursor } with it (totalCount alone needs neither).", f.Name)
 	}
 	var where map[string]any
-	if arg := f.Arguments.ForName("where"); arg != nil {
+	if arg := f.Arguments.ForName("where"); arg != nil && isConnection(f) {
 		value, _ := arg.Value.Value(vars)
 		if err := checkFilterLists(f.Name+".where", value); err != nil {
 			return err
 		}
-		where, _ = value.(map[string]any)
+		where = asMap(value)
 	}
 	if err := order.pageable(f, where); err != nil {
 		return err
@@ -208,6 +208,11 @@ func checkPageArguments(f *ast.Field, vars map[string]any) *apperr.Error {
 // or: [] match every row too: what an empty list means is the caller's to
 // say with no filter or a non-empty list.
 func checkFilterLists(path string, value any) *apperr.Error {
+	if list, ok := asList(value); ok {
+		value = list
+	} else if m := asMap(value); m != nil {
+		value = m
+	}
 	switch v := value.(type) {
 	case map[string]any:
 		keys := make([]string, 0, len(v))
@@ -247,7 +252,7 @@ func (o ordering) pageable(f *ast.Field, where map[string]any) *apperr.Error {
 			continue
 		}
 		notNil := lowerCamel(name) + "NotNil"
-		if where[notNil] == true {
+		if keepsOnly(where, notNil) {
 			continue
 		}
 		if whereType := f.Definition.Arguments.ForName("where"); whereType != nil && hasInputField(whereType.Type.Name(), notNil) {
@@ -259,6 +264,16 @@ func (o ordering) pageable(f *ast.Field, where map[string]any) *apperr.Error {
 			"%s may be empty, and records without one can be neither ordered alike on every database nor paged past: order %s by a field every record has.", name, f.Name)
 	}
 	return nil
+}
+
+// keepsOnly reports whether the filter where holds the condition name:
+// true at its top, or in one of the terms of its top-level and.
+func keepsOnly(where map[string]any, name string) bool {
+	if where[name] == true {
+		return true
+	}
+	terms, _ := asList(where["and"])
+	return slices.ContainsFunc(terms, func(t any) bool { return asMap(t)[name] == true })
 }
 
 // lowerCamel turns an ordering field's name (CLOSED_AT) into its filter's
@@ -347,25 +362,48 @@ func hasInputField(typeName, name string) bool {
 }
 
 // selects reports whether set selects the field name at its own level,
-// through inline fragments and fragment spreads.
-func selects(set ast.SelectionSet, name string) bool {
+// through inline fragments and fragment spreads, and not skipped
+// (@skip, @include: edges @skip(if: true) got past the pageInfo rule, a
+// review).
+func selects(set ast.SelectionSet, name string, vars map[string]any) bool {
 	for _, sel := range set {
 		switch sel := sel.(type) {
 		case *ast.Field:
-			if sel.Name == name {
+			if sel.Name == name && included(sel.Directives, vars) {
 				return true
 			}
 		case *ast.InlineFragment:
-			if selects(sel.SelectionSet, name) {
+			if included(sel.Directives, vars) && selects(sel.SelectionSet, name, vars) {
 				return true
 			}
 		case *ast.FragmentSpread:
-			if sel.Definition != nil && selects(sel.Definition.SelectionSet, name) {
+			if sel.Definition != nil && included(sel.Directives, vars) && selects(sel.Definition.SelectionSet, name, vars) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// included reports whether a selection with directives is executed: not
+// skipped by @skip(if: true) nor left out by @include(if: false).
+func included(directives ast.DirectiveList, vars map[string]any) bool {
+	cond := func(d *ast.Directive) bool {
+		arg := d.Arguments.ForName("if")
+		if arg == nil {
+			return false
+		}
+		v, _ := arg.Value.Value(vars)
+		b, _ := v.(bool)
+		return b
+	}
+	if d := directives.ForName("skip"); d != nil && cond(d) {
+		return false
+	}
+	if d := directives.ForName("include"); d != nil && !cond(d) {
+		return false
+	}
+	return true
 }
 
 // isConnection reports whether f lists one of ent's connections (of a Node
@@ -378,4 +416,40 @@ func isConnection(f *ast.Field) bool {
 	}
 	_, isNode := ent.NodeIDs[node]
 	return isNode
+}
+
+// asList is v as a list, whatever its element type: gqlparser hands a
+// variable's list over as []any, but a single value it coerced to a list
+// of one as a typed slice ([]map[string]any for one ordering term sent
+// without brackets), which a type switch on []any missed: orderBy: $o with
+// {"field": "CLOSED_AT"} passed every check (a review).
+func asList(v any) ([]any, bool) {
+	if list, ok := v.([]any); ok {
+		return list, true
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Slice {
+		return nil, false
+	}
+	out := make([]any, rv.Len())
+	for i := range out {
+		out[i] = rv.Index(i).Interface()
+	}
+	return out, true
+}
+
+// asMap is v as an input object, or nil.
+func asMap(v any) map[string]any {
+	if m, ok := v.(map[string]any); ok {
+		return m
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Map || rv.Type().Key().Kind() != reflect.String {
+		return nil
+	}
+	out := make(map[string]any, rv.Len())
+	for it := rv.MapRange(); it.Next(); {
+		out[it.Key().String()] = it.Value().Interface()
+	}
+	return out
 }

@@ -60,8 +60,11 @@ func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 			// One ordering term written without the list's brackets (input
 			// coercion): the same ordering, the same cursor.
 			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: {field: REFERENCE}) { edges { node { reference } } } }`, byReference, "TIR-CURSOR-1"},
-			// A field that may be empty, among the records that have one.
+			// A field that may be empty, among the records that have one
+			// (said at the top of the filter, or in its and).
 			{`query ($c: Cursor) { cases(first: 1, after: $c, where: {closedAtNotNil: true}, orderBy: [{field: CLOSED_AT, direction: DESC}]) { edges { node { reference } } } }`, "", ""},
+			{`query ($c: Cursor) { cases(first: 1, after: $c, where: {and: [{region: TIRANE}, {closedAtNotNil: true}]}, orderBy: {field: CLOSED_AT}) { edges { node { reference } } } }`, "", ""},
+			{`query ($c: Cursor) { cases(first: 1, after: $c) { edges @include(if: true) { cursor } pageInfo { endCursor } } }`, "", ""},
 			{`query ($c: Cursor) { cases(first: 1, after: $c, where: {referenceIn: ["TIR-CURSOR-1"]}) { edges { node { reference } } } }`, "", "TIR-CURSOR-1"},
 		} {
 			var got struct {
@@ -79,6 +82,29 @@ func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 			}
 		}
 	})
+
+	// The same through variables: one ordering term sent without brackets
+	// reaches the checks as a typed slice, which passed them all (a
+	// review), and a forged cursor with it was INTERNAL on PostgreSQL.
+	for _, tc := range []struct {
+		name, doc string
+		vars      map[string]any
+		field     string
+	}{
+		{"OrderingTermAsAVariable", `query ($o: [CaseOrder!]) { cases(first: 1, orderBy: $o) { totalCount } }`,
+			map[string]any{"o": map[string]any{"field": "CLOSED_AT"}}, "cases.orderBy"},
+		{"ForgedCursorWithAnOrderingVariable", `query ($o: [CaseOrder!], $c: Cursor) { cases(first: 1, after: $c, orderBy: $o) { edges { node { id } } } }`,
+			map[string]any{"o": map[string]any{"field": "OPENED_AT"}, "c": forged("zzz")}, "cases.after"},
+		{"EmptyListInAFilterVariable", `query ($w: CaseWhereInput) { cases(where: $w) { totalCount } }`,
+			map[string]any{"w": map[string]any{"referenceIn": []any{}}}, "cases.where.referenceIn"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := s.Do(t, tok, tc.doc, tc.vars)
+			if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.BadUserInput) || res.Errors[0].Extensions["field"] != tc.field {
+				t.Fatalf("want one BAD_USER_INPUT on %s, got:\n%s", tc.field, res.Body)
+			}
+		})
+	}
 
 	for _, tc := range []struct {
 		name, doc, cursor, field string
@@ -115,6 +141,8 @@ func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 		// pageInfo without edges was answered from totalCount alone:
 		// hasNextPage true and no cursor, for ever.
 		{"PageInfoWithoutEdges", `{ cases(first: 1) { totalCount pageInfo { hasNextPage endCursor } } }`, "", "cases"},
+		{"PageInfoWithEdgesSkipped", `{ cases(first: 1) { edges @skip(if: true) { cursor } pageInfo { hasNextPage endCursor } } }`, "", "cases"},
+		{"PageInfoWithEdgesNotIncluded", `{ cases(first: 1) { ... @include(if: false) { edges { cursor } } pageInfo { endCursor } } }`, "", "cases"},
 		{"PageInfoWithoutEdgesInAFragment", `{ victims(first: 1) { edges { node { cases(first: 1) { ...P } } } } } fragment P on CaseConnection { pageInfo { endCursor } }`, "", "cases"},
 		{"EmptyListInAFilter", `{ cases(where: {referenceIn: []}) { totalCount } }`, "", "cases.where.referenceIn"},
 		{"EmptyOr", `{ cases(where: {or: []}) { totalCount } }`, "", "cases.where.or"},

@@ -110,6 +110,13 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 		return withCode(out, apperr.BadUserInput, msg, nil, "")
 	}
 	if len(out.Path) > 1 && out.Path[0] == ast.PathName("variable") {
+		if out.Message == "unknown field" && len(out.Path) > 2 {
+			// The last step of the path is the key the client sent, which
+			// may be anything (a review sent a name): the input object
+			// is named instead.
+			out.Path = out.Path[:len(out.Path)-1]
+			return withCode(out, apperr.BadUserInput, "$"+out.Path[1:].String()+" has a field its type does not have.", nil, "")
+		}
 		return withCode(out, apperr.BadUserInput, variableMessage(out.Path, out.Message), nil, "")
 	}
 	if code, _ := out.Extensions["code"].(string); code == "GRAPHQL_VALIDATION_FAILED" || code == "GRAPHQL_PARSE_FAILED" || out.Rule != "" {
@@ -158,8 +165,7 @@ func variableMessage(path ast.Path, msg string) string {
 	if msg == enumsMustBe {
 		return where + " must be a name of its enum."
 	}
-	// The rest name no value: "must be defined", "cannot be null",
-	// "unknown field".
+	// The rest name no value: "must be defined", "cannot be null".
 	return where + " " + msg + "."
 }
 
