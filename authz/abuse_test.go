@@ -301,8 +301,15 @@ func TestAbuseForgedReferral(t *testing.T) {
 		})
 
 		t.Run("ErrOwnSupportIsNoReferral", func(t *testing.T) {
-			e.do(t, ngo, recordSupport, map[string]any{"in": map[string]any{
-				"kind": "LEGAL_AID", "startedOn": now, "victimID": gid(f.vD), "providerID": gid(ngoID)}}).MustOK(t)
+			// A pending referral gives no standing to write: not even the
+			// agency's own support, which would be standing of its own.
+			e.refuse(t, ngo, recordSupport, map[string]any{"in": map[string]any{
+				"kind": "LEGAL_AID", "startedOn": now, "victimID": gid(f.vD), "providerID": gid(ngoID)}}, "FORBIDDEN", "input.victimID")
+			// Support recorded all the same (before the rule, or once the
+			// referral was accepted and later completed) opens no field
+			// either.
+			ok(c.SupportService.Create().SetKind(domain.ServiceKindLegalAid).SetStartedOn(past).
+				SetVictimID(f.vD).SetProviderID(ngoID).Save(sys()))(t)
 			if n := ok(c.SupportService.Query().Where(supportservice.VictimID(f.vD), supportservice.ProviderID(ngoID)).Count(sys()))(t); n != 1 {
 				t.Fatalf("want one support service of vD by ngo-different-equal, got %d", n)
 			}

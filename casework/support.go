@@ -36,6 +36,9 @@ func CreateReferral(ctx context.Context, c *ent.Client, in ent.CreateReferralInp
 		if in.FromAgencyID == in.ToAgencyID {
 			return 0, apperr.InvalidField("toAgencyID", "An agency cannot refer a victim to itself.")
 		}
+		if err := standsWith(ctx, c, "victimID", in.VictimID); err != nil {
+			return 0, err
+		}
 		if in.CaseID != nil {
 			if err := reference(ctx, aCase(c, "caseID", *in.CaseID)); err != nil {
 				return 0, err
@@ -116,6 +119,10 @@ func RecordSupportService(ctx context.Context, c *ent.Client, in ent.CreateSuppo
 		}
 		if in.ProviderID != p.AgencyID {
 			return 0, &apperr.Error{Code: apperr.Forbidden, Field: "providerID", Message: "You may record only the support your own agency gives."}
+		}
+		// Support recorded would itself be standing (the provider's).
+		if err := standsWith(ctx, c, "victimID", in.VictimID); err != nil {
+			return 0, err
 		}
 		if in.EndedOn != nil && in.EndedOn.Before(in.StartedOn) {
 			return 0, apperr.InvalidField("endedOn", "The support cannot end before it started.")

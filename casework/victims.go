@@ -12,7 +12,10 @@ import (
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/consent"
+	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/victim"
+	"github.com/casegraph/casegraph/rowscope"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // registerVictimRequest is what an idempotent registerVictim is keyed on.
@@ -58,6 +61,9 @@ func UpdateVictim(ctx context.Context, c *ent.Client, id, expectedVersion int, i
 	if err := validateExploitation(append(slices.Clone(in.FormsOfExploitation), in.AppendFormsOfExploitation...)); err != nil {
 		return nil, err
 	}
+	if err := standsWith(ctx, c, "id", id); err != nil {
+		return nil, err
+	}
 	if in.AppendFormsOfExploitation != nil || touchesAge(in) {
 		// The appended forms extend what the client last saw; on a
 		// newer record they would extend something else. The ages must
@@ -97,6 +103,9 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 	return idempotent(ctx, c, "recordConsent", key, in, c.Consent.Get, func() (int, error) {
 		v, err := referenced(ctx, "victimID", "victim", c.Victim.Get, in.VictimID)
 		if err != nil {
+			return 0, err
+		}
+		if err := standsWith(ctx, c, "victimID", v.ID); err != nil {
 			return 0, err
 		}
 		if len(in.AgencyKinds) == 0 {
@@ -211,6 +220,9 @@ func WithdrawConsent(ctx context.Context, c *ent.Client, id, expectedVersion int
 	if err != nil {
 		return nil, err
 	}
+	if err := standsWith(ctx, c, "id", cs.VictimID); err != nil {
+		return nil, err
+	}
 	if cs.WithdrawnAt != nil {
 		return nil, apperr.InvalidField("id", "This consent was already withdrawn.")
 	}
@@ -221,4 +233,31 @@ func WithdrawConsent(ctx context.Context, c *ent.Client, id, expectedVersion int
 		return nil, err
 	}
 	return after, victimEvent(ctx, c, cs.VictimID, domain.CaseEventKindConsentWithdrawn, id, "Consent withdrawn.")
+}
+
+// standsWith refuses a write about a victim whom the caller's agency sees
+// without standing (rowscope.VictimStanding): only through a referral to
+// it that it has not accepted, which lets it see the victim to decide the
+// referral, and nothing more. A hunt over HTTP found an agency that had
+// rejected such a referral renaming the victim and withdrawing another
+// agency's consent. A victim the caller does not see is left to the write
+// itself, which answers as for any record it cannot see.
+func standsWith(ctx context.Context, c *ent.Client, field string, victimID int) error {
+	r := authz.FromContext(ctx)
+	if r == nil || r.Scope() == nil {
+		return nil // the system's own writes
+	}
+	standing := rowscope.VictimStanding(r.Scope())
+	if standing == nil {
+		return nil // every victim
+	}
+	stands, err := c.Victim.Query().Where(victim.ID(victimID), predicate.Victim(standing)).Exist(viewer.SystemContext(ctx))
+	if err != nil || stands {
+		return err
+	}
+	if seen, err := c.Victim.Query().Where(victim.ID(victimID)).Exist(ctx); err != nil || !seen {
+		return err
+	}
+	return &apperr.Error{Code: apperr.Forbidden, Field: field,
+		Message: "Your agency has no standing with this victim: a referral to it gives standing once the agency accepts it."}
 }

@@ -102,26 +102,48 @@ func victimInCaseWorkedOnBy(sc *Scope) func(*sql.Selector) {
 // victimWorkedWithBy: the victim is in a case agencyID works on, was
 // referred to or by the agency, or is supported by it.
 func victimWorkedWithBy(s *Scope) func(*sql.Selector) {
-	agencyID := s.AgencyID
+	return victimTiedTo(s, referral.ToAgencyID(s.AgencyID))
+}
+
+// victimTiedTo: the victim is in a case s's agency works on, was referred
+// by it or (referredTo) to it, or is supported by it.
+func victimTiedTo(s *Scope, referredTo predicate.Referral) func(*sql.Selector) {
 	return victim.Or(
 		victimInCaseWorkedOnBy(s),
-		victim.HasReferralsWith(referral.Or(referral.FromAgencyID(agencyID), referral.ToAgencyID(agencyID))),
-		victim.HasServicesWith(supportservice.ProviderID(agencyID)),
+		victim.HasReferralsWith(referral.Or(referral.FromAgencyID(s.AgencyID), referredTo)),
+		victim.HasServicesWith(supportservice.ProviderID(s.AgencyID)),
 	)
 }
 
 // victimRows is the row predicate of victims for s, or nil for all.
 func victimRows(s *Scope) func(*sql.Selector) {
+	return victimsAtLevel(s, victimWorkedWithBy(s))
+}
+
+// VictimStanding is the predicate of the victims s's agency may write
+// about, or nil for all: its victim rows, but for a referral to the agency
+// that it has not accepted (pending, rejected, revoked). The agency sees
+// such a victim, to decide the referral, and wrote about them as well: a
+// hunt over HTTP renamed a victim and withdrew another agency's consent
+// after rejecting the referral. Standing is given, not taken.
+func VictimStanding(s *Scope) func(*sql.Selector) {
+	return victimsAtLevel(s, victimTiedTo(s, referral.And(referral.ToAgencyID(s.AgencyID),
+		referral.StatusIn(domain.ReferralStatusAccepted, domain.ReferralStatusCompleted))))
+}
+
+// victimsAtLevel is the victims of s's level: all (nil), the region's and
+// those tied to the agency, or those tied to it alone.
+func victimsAtLevel(s *Scope, tied func(*sql.Selector)) func(*sql.Selector) {
 	switch s.Victims {
 	case All:
 		return nil
 	case Region:
 		if s.Region != nil {
-			return victim.Or(victim.RegionEQ(*s.Region), victimWorkedWithBy(s))
+			return victim.Or(victim.RegionEQ(*s.Region), tied)
 		}
-		return victimWorkedWithBy(s)
+		return tied
 	case Assigned:
-		return victimWorkedWithBy(s)
+		return tied
 	}
 	return none
 }
