@@ -6,6 +6,7 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/victim"
 )
 
 // Ages. A victim's age group, exact age and date of birth are as at
@@ -34,8 +35,9 @@ func ageOf(v *ent.Victim) victimAge {
 // (each as at identification) contradicts, naming ageGroup.
 func agesAgree(a victimAge) error {
 	minor := a.group == domain.AgeGroupMinor
-	// An exact age out of its range is the schema's to refuse, naming it.
-	if a.exact != nil && *a.exact >= 0 && minor != (*a.exact < adultAge) {
+	// An exact age out of its range is the schema's to refuse, naming it
+	// (a hunt over HTTP had exactAge: 200 blamed on ageGroup).
+	if a.exact != nil && victim.ExactAgeValidator(*a.exact) == nil && minor != (*a.exact < adultAge) {
 		return apperr.InvalidField("ageGroup", "The age group must agree with the exact age at identification: MINOR under %d, ADULT from %d.", adultAge, adultAge)
 	}
 	if a.birth != nil && minor != (yearsBetween(*a.birth, a.identifiedAt) < adultAge) {

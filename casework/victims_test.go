@@ -52,6 +52,9 @@ func TestMutationVictim(t *testing.T) {
 		}{
 			{"RegisterErrInvalidPseudonym", func() map[string]any { return victimInput("bad", 30) }, nil, badField("input.pseudonym")},
 			{"RegisterErrExactAgeOutOfRange", func() map[string]any { return victimInput(newVictimName(), 200) }, nil, badField("input.exactAge")},
+			// Out of range with the age group that contradicts it: the
+			// range is named, not the group (a hunt over HTTP).
+			{"RegisterErrExactAgeOutOfRangeAsAMinor", withField(func() map[string]any { return victimInput(newVictimName(), 200) }, "ageGroup", "MINOR"), nil, badField("input.exactAge")},
 			{"RegisterErrDuplicatePseudonym", func() map[string]any { return victimInput(v.Pseudonym, 30) }, nil, want{Code: "CONFLICT", Field: "input.pseudonym"}},
 			{"RegisterErrBadSexEnum", withField(func() map[string]any { return victimInput(newVictimName(), 30) }, "sex", "NOPE"), nil, invalid},
 			{"RegisterErrUnknownCase", func() map[string]any { return victimInput(newVictimName(), 30) }, []string{missingCaseID}, badField("caseIDs")},

@@ -36,6 +36,7 @@
 package input
 
 import (
+	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -52,8 +53,10 @@ var Earliest = time.Date(1900, time.January, 1, 0, 0, 0, 0, time.UTC)
 // lie: clocks and time zones of the clients differ.
 const Leeway = 24 * time.Hour
 
-// PlannedHorizon is how far in the future a planned time may lie.
-const PlannedHorizon = 10 * 365 * 24 * time.Hour
+// PlannedYears is how many years ahead a planned time may lie: counted in
+// the calendar (3,650 days fell short of ten years by the leap days, and
+// the message said 2036-12-03 for ten years from 2026-12-06).
+const PlannedYears = 10
 
 // MaxLine and MaxText are the most characters a string may hold: one line
 // (a name, a reference, a pseudonym), and free text of several lines (see
@@ -156,7 +159,12 @@ func NotRFC3339(field string) error {
 func CheckTime(field, name string, t, now time.Time) error {
 	latest, what := now.Add(Leeway), "something that happened cannot lie in the future"
 	if Planned[name] {
-		latest, what = now.Add(PlannedHorizon), "a planned time may lie at most 10 years ahead"
+		latest, what = now.AddDate(PlannedYears, 0, 0), fmt.Sprintf("a planned time may lie at most %d years ahead", PlannedYears)
+	}
+	if t.Before(Earliest) {
+		// Said for what it is: a time before 1900 was told it "cannot lie
+		// in the future" (a hunt over HTTP).
+		what = "nothing CaseGraph records happened before 1900"
 	}
 	if t.Before(Earliest) || t.After(latest) {
 		return apperr.InvalidField(field, "%s must lie between %s and %s: %s.", field,

@@ -92,6 +92,31 @@ func TestParseTime(t *testing.T) {
 	})
 }
 
+// TestCheckTimeSaysWhy: a refused time is told the reason of its own side
+// (a time before 1900 was told it "cannot lie in the future"), and ten
+// years ahead are counted in the calendar (3,650 days fell short).
+func TestCheckTimeSaysWhy(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name, field string
+		at          time.Time
+		says        string // "" = accepted
+	}{
+		{"before 1900", "openedAt", time.Date(1899, 12, 31, 0, 0, 0, 0, time.UTC), "before 1900"},
+		{"tomorrow and more", "openedAt", now.Add(48 * time.Hour), "cannot lie in the future"},
+		{"planned, ten years to the day", "investigationDeadline", now.AddDate(10, 0, 0), ""},
+		{"planned, past ten years", "investigationDeadline", now.AddDate(10, 0, 1), "and 2036-12-06: a planned time may lie at most 10 years ahead"},
+	} {
+		err := input.CheckTime(tc.field, tc.field, tc.at, now)
+		switch {
+		case tc.says == "" && err != nil:
+			t.Errorf("%s: refused: %v", tc.name, err)
+		case tc.says != "" && (err == nil || !strings.Contains(err.Error(), tc.says)):
+			t.Errorf("%s: %v, want it to say %q", tc.name, err, tc.says)
+		}
+	}
+}
+
 // TestUnmarshalInt: an Int is a number, whole, within 32 bits for Go's
 // int and 64 for an amount; a string of digits is not one (gqlgen's own
 // read it as the number).
