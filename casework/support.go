@@ -153,6 +153,11 @@ func UpdateSupportService(ctx context.Context, c *ent.Client, id, expectedVersio
 	start := newValue(in.StartedOn, s.StartedOn)
 	end := newOptional(in.EndedOn, in.ClearEndedOn, s.EndedOn)
 	if end != nil && end.Before(start) {
+		// Named for the date the update moves: a start moved past the
+		// stored end was blamed on endedOn (a hunt over HTTP).
+		if in.EndedOn == nil {
+			return nil, apperr.InvalidField("startedOn", "The support cannot start after it ended.")
+		}
 		return nil, apperr.InvalidField("endedOn", "The support cannot end before it started.")
 	}
 	u := c.SupportService.Update().Where(supportservice.ID(id), supportservice.Version(expectedVersion)).

@@ -172,6 +172,9 @@ func TestMutationSupportService(t *testing.T) {
 		h.refuseEach(t, h.shelter, updateServiceMutation, s.ID, []refusal{
 			{"UpdateErrStartAfterEnd", func() map[string]any {
 				return map[string]any{"id": s.ID, "v": s.Version, "in": map[string]any{"startedOn": stamp(ended.AddDate(0, 0, 1))}}
+			}, badField("input.startedOn")},
+			{"UpdateErrEndBeforeStart", func() map[string]any {
+				return map[string]any{"id": s.ID, "v": s.Version, "in": map[string]any{"endedOn": stamp(started.AddDate(0, 0, -1))}}
 			}, badField("input.endedOn")},
 			{"UpdateErrStaleVersion", func() map[string]any {
 				return map[string]any{"id": s.ID, "v": 1, "in": map[string]any{"clearNotes": true}}
