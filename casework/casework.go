@@ -191,7 +191,8 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 	switch {
 	case err == nil:
 		if prior.RequestHash != hash && prior.RequestHash != asSent {
-			return 0, false, apperr.Errorf(apperr.Conflict, "This idempotency key was already used for a different %s request.", operation)
+			return 0, false, &apperr.Error{Code: apperr.Conflict, Field: "idempotencyKey",
+				Message: fmt.Sprintf("This idempotency key was already used for a different %s request.", operation)}
 		}
 		return prior.ResultID, true, nil
 	case !ent.IsNotFound(err):

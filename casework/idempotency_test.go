@@ -131,7 +131,7 @@ func TestMutationIdempotency(t *testing.T) {
 				})
 
 				t.Run("ErrSameKeyOtherInput", func(t *testing.T) {
-					h.refuse(t, op.by, op.query, withKey(op.vars(2)), want{Code: "CONFLICT"})
+					h.refuse(t, op.by, op.query, withKey(op.vars(2)), want{Code: "CONFLICT", Field: "idempotencyKey"})
 				})
 
 				t.Run("OKOtherPrincipalSameKey", func(t *testing.T) {
@@ -311,7 +311,7 @@ func TestIdempotentRetryOfASetInAnotherOrder(t *testing.T) {
 		if again.ID != first.ID {
 			t.Errorf("the retry in another order made %s, the first %s", again.ID, first.ID)
 		}
-		h.refuse(t, h.police, registerVictimMutation, register([]string{"SEXUAL"}, c1.ID, c2.ID), want{Code: "CONFLICT"})
-		h.refuse(t, h.police, registerVictimMutation, register([]string{"SEXUAL", "FORCED_BEGGING"}, c1.ID), want{Code: "CONFLICT"})
+		h.refuse(t, h.police, registerVictimMutation, register([]string{"SEXUAL"}, c1.ID, c2.ID), want{Code: "CONFLICT", Field: "idempotencyKey"})
+		h.refuse(t, h.police, registerVictimMutation, register([]string{"SEXUAL", "FORCED_BEGGING"}, c1.ID), want{Code: "CONFLICT", Field: "idempotencyKey"})
 	})
 }
