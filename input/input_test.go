@@ -76,6 +76,8 @@ func TestParseTime(t *testing.T) {
 	checkEach(t, []fieldCase{
 		{"happened, past", "openedAt", "2026-05-01T09:00:00Z", true},
 		{"happened, with offset and fraction", "openedAt", "2026-05-01T09:00:00.123+02:00", true},
+		{"happened, letters in lower case (RFC 3339, 5.6)", "openedAt", "2026-05-01t09:00:00z", true},
+		{"another letter in lower case", "openedAt", "2026-05-01x09:00:00z", false},
 		{"happened, first allowed instant", "openedAt", "1900-01-01T00:00:00Z", true},
 		{"happened, before 1900", "openedAt", "1899-12-31T23:59:59Z", false},
 		{"happened, within a day ahead", "openedAt", "2026-06-02T11:59:59Z", true},
@@ -190,5 +192,17 @@ func TestCheckWritten(t *testing.T) {
 		if err != nil && !apperr.HasCode(err, apperr.BadUserInput) {
 			t.Errorf("%s: err = %v, want BAD_USER_INPUT", tt.name, err)
 		}
+	}
+}
+
+// TestUnmarshalTimeLowerCaseLetters: a Time argument with RFC 3339's letters
+// in lower case is the same instant (it was refused).
+func TestUnmarshalTimeLowerCaseLetters(t *testing.T) {
+	got, err := input.UnmarshalTime("2026-01-01t10:30:00+01:00")
+	if want := time.Date(2026, 1, 1, 9, 30, 0, 0, time.UTC); err != nil || !got.Equal(want) {
+		t.Errorf("UnmarshalTime: %v, %v; want %v", got, err, want)
+	}
+	if got, err := input.UnmarshalTime("2026-01-01t09:30:00z"); err != nil || !got.Equal(time.Date(2026, 1, 1, 9, 30, 0, 0, time.UTC)) {
+		t.Errorf("UnmarshalTime with z: %v, %v", got, err)
 	}
 }

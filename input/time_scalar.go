@@ -24,9 +24,27 @@ func MarshalTime(t time.Time) graphql.Marshaler {
 
 // UnmarshalTime reads a Time argument as gqlgen does, in UTC.
 func UnmarshalTime(v any) (time.Time, error) {
+	if s, ok := v.(string); ok {
+		v = rfc3339Letters(s)
+	}
 	t, err := graphql.UnmarshalTime(v)
 	if err != nil {
 		return time.Time{}, err
 	}
 	return t.UTC(), nil
+}
+
+// rfc3339Letters writes the letters of an RFC 3339 time in upper case:
+// the RFC allows 't' and 'z' (section 5.6), Go's time.Parse only 'T' and
+// 'Z', and 2026-01-01t00:00:00z was refused (a hunt over HTTP). Only those
+// two places are touched: any other letter is not RFC 3339 either way.
+func rfc3339Letters(s string) string {
+	b := []byte(s)
+	if len(b) > 10 && b[10] == 't' {
+		b[10] = 'T'
+	}
+	if n := len(b); n > 0 && b[n-1] == 'z' {
+		b[n-1] = 'Z'
+	}
+	return string(b)
 }
