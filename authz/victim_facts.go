@@ -29,7 +29,7 @@ type victimFacts struct {
 	// inGrantedCase: in the case of one of the principal's active
 	// emergency grants (whether the grant covers them is decided then).
 	inGrantedCase bool
-	consents      []consentTerms // current (not withdrawn) consents
+	consents      []consentTerms // current consents: not withdrawn, not given under 16
 }
 
 // consentTerms is what a consent allows: which kinds of agency, for which
@@ -98,8 +98,10 @@ func (f *facts) victimFactsQuery(ids []int) (string, []any) {
 		sql.GT(g.C(emergencygrant.FieldExpiresAt), time.Now()),
 		sql.IsNull(g.C(emergencygrant.FieldRevokedAt)),
 	))))
+	// A victim's own consent given under 16 (by the stored ages,
+	// casework.keepConsentAges) opens nothing, however it was recorded.
 	consents := branch(factConsent, consent.Table)
-	consent.WithdrawnAtIsNil()(consents)
+	consent.And(consent.WithdrawnAtIsNil(), consent.GivenUnder16(false))(consents)
 
 	return onCase.UnionAll(proceedings).UnionAll(referred).UnionAll(granted).UnionAll(consents).Query()
 }

@@ -31,7 +31,7 @@ func RegisterVictim(ctx context.Context, c *ent.Client, in ent.CreateVictimInput
 		if err := validateExploitation(in.FormsOfExploitation); err != nil {
 			return 0, err
 		}
-		if err := agesAgree(victimAge{in.AgeGroup, in.ExactAge, in.DateOfBirth, in.IdentifiedAt}); err != nil {
+		if err := agesAgree(domain.Age{Group: in.AgeGroup, Exact: in.ExactAge, Birth: in.DateOfBirth, IdentifiedAt: in.IdentifiedAt}); err != nil {
 			return 0, err
 		}
 		for _, cid := range caseIDs {
@@ -88,6 +88,11 @@ func UpdateVictim(ctx context.Context, c *ent.Client, id, expectedVersion int, i
 	if err != nil {
 		return nil, err
 	}
+	if touchesAge(in) {
+		if err := keepConsentAges(ctx, c, after); err != nil {
+			return nil, err
+		}
+	}
 	return after, victimEvent(ctx, c, id, domain.CaseEventKindVictimUpdated, id, "Victim record updated.")
 }
 
@@ -130,7 +135,17 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 		if in.GivenBy == domain.ConsentGivenByVictim && mayBeUnder16(ctx, v, in.GivenAt) {
 			return 0, apperr.InvalidField("givenBy", "A victim under 16 (or a minor of unknown age) cannot consent alone; a parent, guardian or legal representative gives consent.")
 		}
-		cs, err := c.Consent.Create().SetInput(in).SetRecordedBy(p.Subject).SetRecordedByAgencyID(p.AgencyID).Save(ctx)
+		// Past the refusal, which reads only what the caller may, the
+		// stored ages decide whether the consent opens anything: a consent
+		// backdated to when an ADULT of hidden birth date was 10 is kept,
+		// and opens nothing. The caller's consent then rests on an age
+		// they may not read, and the trail says so.
+		voided := domain.ConsentVoidedByAge(in.GivenBy, in.GivenAt, ageOf(v))
+		if voided {
+			consultedAge(ctx, v)
+		}
+		cs, err := c.Consent.Create().SetInput(in).SetGivenUnder16(voided).
+			SetRecordedBy(p.Subject).SetRecordedByAgencyID(p.AgencyID).Save(ctx)
 		if err != nil {
 			return 0, translate(err)
 		}
@@ -139,7 +154,7 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 }
 
 // mayBeUnder16 reports whether the victim was, or may have been, under 16
-// at time at (under16At: the date of birth, else the exact age at
+// at time at (domain.Age: the date of birth, else the exact age at
 // identification and the years since). It looks at them only when the
 // caller may read both: otherwise the answer (refused or not) would tell
 // them what they may not read. Without them, every minor counts. The one
@@ -147,19 +162,53 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 // caller trying consents given at times a minute apart would otherwise
 // learn a date of birth with no trace of having looked.
 func mayBeUnder16(ctx context.Context, v *ent.Victim, at time.Time) bool {
-	age, ageOK := readable(ctx, "Victim.exactAge", v)
-	birth, birthOK := readable(ctx, "Victim.dateOfBirth", v)
+	_, ageOK := readable(ctx, "Victim.exactAge", v)
+	_, birthOK := readable(ctx, "Victim.dateOfBirth", v)
 	if ageOK && birthOK {
-		if under, known := under16At(ageOf(v), at); known {
-			if v.DateOfBirth != nil {
-				consulted(ctx, v, "Victim.dateOfBirth", birth)
-			} else {
-				consulted(ctx, v, "Victim.exactAge", age)
-			}
+		if under, known := ageOf(v).UnderConsentAgeAt(at); known {
+			consultedAge(ctx, v)
 			return under
 		}
 	}
 	return v.AgeGroup == domain.AgeGroupMinor
+}
+
+// consultedAge records the field the age of consent is decided by (the date
+// of birth, else the exact age) as read by the caller, with the caller's
+// decision on reading it.
+func consultedAge(ctx context.Context, v *ent.Victim) {
+	field := "Victim.exactAge"
+	if v.DateOfBirth != nil {
+		field = "Victim.dateOfBirth"
+	}
+	a, _ := readable(ctx, field, v)
+	consulted(ctx, v, field, a)
+}
+
+// keepConsentAges decides anew, from v's ages as they now stand, whether
+// each of v's own consents was given under the age of consent: an age
+// recorded after a consent voids it (or lifts the doubt of a minor of
+// unknown age) as if it had been known then. The flag is derived from the
+// victim's record, so it is kept whoever changes the ages; the consents'
+// versions do not move (nothing an integrator wrote changed).
+func keepConsentAges(ctx context.Context, c *ent.Client, v *ent.Victim) error {
+	sys := viewer.SystemContext(ctx)
+	own, err := c.Consent.Query().Where(consent.VictimID(v.ID), consent.GivenByEQ(domain.ConsentGivenByVictim)).All(sys)
+	if err != nil {
+		return err
+	}
+	changed := map[bool][]int{}
+	for _, cs := range own {
+		if voided := domain.ConsentVoidedByAge(cs.GivenBy, cs.GivenAt, ageOf(v)); voided != cs.GivenUnder16 {
+			changed[voided] = append(changed[voided], cs.ID)
+		}
+	}
+	for voided, ids := range changed {
+		if err := c.Consent.Update().Where(consent.IDIn(ids...)).SetGivenUnder16(voided).Exec(sys); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // agesAgreeAsTheCallerMayRead applies agesAgree to the victim as the update

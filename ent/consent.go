@@ -37,6 +37,8 @@ type Consent struct {
 	GivenAt time.Time `json:"given_at,omitempty"`
 	// Set by withdrawConsent.
 	WithdrawnAt *time.Time `json:"withdrawn_at,omitempty"`
+	// A consent given by the victim while under 16 by the victim's stored ages (or a minor of unknown age): it opens nothing. Not in GraphQL.
+	GivenUnder16 bool `json:"given_under_16,omitempty"`
 	// Subject of the principal who recorded the consent.
 	RecordedBy string `json:"recorded_by,omitempty"`
 	// VictimID holds the value of the "victim_id" field.
@@ -91,6 +93,8 @@ func (*Consent) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case consent.FieldAgencyKinds, consent.FieldPurposes:
 			values[i] = new([]byte)
+		case consent.FieldGivenUnder16:
+			values[i] = new(sql.NullBool)
 		case consent.FieldID, consent.FieldVersion, consent.FieldVictimID, consent.FieldRecordedByAgencyID:
 			values[i] = new(sql.NullInt64)
 		case consent.FieldGivenBy, consent.FieldRecordedBy:
@@ -170,6 +174,12 @@ func (_m *Consent) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.WithdrawnAt = new(time.Time)
 				*_m.WithdrawnAt = value.Time
+			}
+		case consent.FieldGivenUnder16:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field given_under_16", values[i])
+			} else if value.Valid {
+				_m.GivenUnder16 = value.Bool
 			}
 		case consent.FieldRecordedBy:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -260,6 +270,9 @@ func (_m *Consent) String() string {
 		builder.WriteString("withdrawn_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("given_under_16=")
+	builder.WriteString(fmt.Sprintf("%v", _m.GivenUnder16))
 	builder.WriteString(", ")
 	builder.WriteString("recorded_by=")
 	builder.WriteString(_m.RecordedBy)

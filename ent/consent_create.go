@@ -103,6 +103,20 @@ func (_c *ConsentCreate) SetNillableWithdrawnAt(v *time.Time) *ConsentCreate {
 	return _c
 }
 
+// SetGivenUnder16 sets the "given_under_16" field.
+func (_c *ConsentCreate) SetGivenUnder16(v bool) *ConsentCreate {
+	_c.mutation.SetGivenUnder16(v)
+	return _c
+}
+
+// SetNillableGivenUnder16 sets the "given_under_16" field if the given value is not nil.
+func (_c *ConsentCreate) SetNillableGivenUnder16(v *bool) *ConsentCreate {
+	if v != nil {
+		_c.SetGivenUnder16(*v)
+	}
+	return _c
+}
+
 // SetRecordedBy sets the "recorded_by" field.
 func (_c *ConsentCreate) SetRecordedBy(v string) *ConsentCreate {
 	_c.mutation.SetRecordedBy(v)
@@ -186,6 +200,10 @@ func (_c *ConsentCreate) defaults() error {
 		v := consent.DefaultVersion
 		_c.mutation.SetVersion(v)
 	}
+	if _, ok := _c.mutation.GivenUnder16(); !ok {
+		v := consent.DefaultGivenUnder16
+		_c.mutation.SetGivenUnder16(v)
+	}
 	return nil
 }
 
@@ -221,6 +239,9 @@ func (_c *ConsentCreate) check() error {
 	}
 	if _, ok := _c.mutation.GivenAt(); !ok {
 		return &ValidationError{Name: "given_at", err: errors.New(`ent: missing required field "Consent.given_at"`)}
+	}
+	if _, ok := _c.mutation.GivenUnder16(); !ok {
+		return &ValidationError{Name: "given_under_16", err: errors.New(`ent: missing required field "Consent.given_under_16"`)}
 	}
 	if _, ok := _c.mutation.RecordedBy(); !ok {
 		return &ValidationError{Name: "recorded_by", err: errors.New(`ent: missing required field "Consent.recorded_by"`)}
@@ -294,6 +315,10 @@ func (_c *ConsentCreate) createSpec() (*Consent, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.WithdrawnAt(); ok {
 		_spec.SetField(consent.FieldWithdrawnAt, field.TypeTime, value)
 		_node.WithdrawnAt = &value
+	}
+	if value, ok := _c.mutation.GivenUnder16(); ok {
+		_spec.SetField(consent.FieldGivenUnder16, field.TypeBool, value)
+		_node.GivenUnder16 = value
 	}
 	if value, ok := _c.mutation.RecordedBy(); ok {
 		_spec.SetField(consent.FieldRecordedBy, field.TypeString, value)

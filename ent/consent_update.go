@@ -116,6 +116,20 @@ func (_u *ConsentUpdate) ClearWithdrawnAt() *ConsentUpdate {
 	return _u
 }
 
+// SetGivenUnder16 sets the "given_under_16" field.
+func (_u *ConsentUpdate) SetGivenUnder16(v bool) *ConsentUpdate {
+	_u.mutation.SetGivenUnder16(v)
+	return _u
+}
+
+// SetNillableGivenUnder16 sets the "given_under_16" field if the given value is not nil.
+func (_u *ConsentUpdate) SetNillableGivenUnder16(v *bool) *ConsentUpdate {
+	if v != nil {
+		_u.SetGivenUnder16(*v)
+	}
+	return _u
+}
+
 // Mutation returns the ConsentMutation object of the builder.
 func (_u *ConsentUpdate) Mutation() *ConsentMutation {
 	return _u.mutation
@@ -236,6 +250,9 @@ func (_u *ConsentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.WithdrawnAtCleared() {
 		_spec.ClearField(consent.FieldWithdrawnAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.GivenUnder16(); ok {
+		_spec.SetField(consent.FieldGivenUnder16, field.TypeBool, value)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -340,6 +357,20 @@ func (_u *ConsentUpdateOne) SetNillableWithdrawnAt(v *time.Time) *ConsentUpdateO
 // ClearWithdrawnAt clears the value of the "withdrawn_at" field.
 func (_u *ConsentUpdateOne) ClearWithdrawnAt() *ConsentUpdateOne {
 	_u.mutation.ClearWithdrawnAt()
+	return _u
+}
+
+// SetGivenUnder16 sets the "given_under_16" field.
+func (_u *ConsentUpdateOne) SetGivenUnder16(v bool) *ConsentUpdateOne {
+	_u.mutation.SetGivenUnder16(v)
+	return _u
+}
+
+// SetNillableGivenUnder16 sets the "given_under_16" field if the given value is not nil.
+func (_u *ConsentUpdateOne) SetNillableGivenUnder16(v *bool) *ConsentUpdateOne {
+	if v != nil {
+		_u.SetGivenUnder16(*v)
+	}
 	return _u
 }
 
@@ -492,6 +523,9 @@ func (_u *ConsentUpdateOne) sqlSave(ctx context.Context) (_node *Consent, err er
 	}
 	if _u.mutation.WithdrawnAtCleared() {
 		_spec.ClearField(consent.FieldWithdrawnAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.GivenUnder16(); ok {
+		_spec.SetField(consent.FieldGivenUnder16, field.TypeBool, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Consent{config: _u.config}

@@ -217,6 +217,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			consent.FieldGivenBy:            {Type: field.TypeEnum, Column: consent.FieldGivenBy},
 			consent.FieldGivenAt:            {Type: field.TypeTime, Column: consent.FieldGivenAt},
 			consent.FieldWithdrawnAt:        {Type: field.TypeTime, Column: consent.FieldWithdrawnAt},
+			consent.FieldGivenUnder16:       {Type: field.TypeBool, Column: consent.FieldGivenUnder16},
 			consent.FieldRecordedBy:         {Type: field.TypeString, Column: consent.FieldRecordedBy},
 			consent.FieldVictimID:           {Type: field.TypeInt, Column: consent.FieldVictimID},
 			consent.FieldRecordedByAgencyID: {Type: field.TypeInt, Column: consent.FieldRecordedByAgencyID},
@@ -2096,6 +2097,11 @@ func (f *ConsentFilter) WhereGivenAt(p entql.TimeP) {
 // WhereWithdrawnAt applies the entql time.Time predicate on the withdrawn_at field.
 func (f *ConsentFilter) WhereWithdrawnAt(p entql.TimeP) {
 	f.Where(p.Field(consent.FieldWithdrawnAt))
+}
+
+// WhereGivenUnder16 applies the entql bool predicate on the given_under_16 field.
+func (f *ConsentFilter) WhereGivenUnder16(p entql.BoolP) {
+	f.Where(p.Field(consent.FieldGivenUnder16))
 }
 
 // WhereRecordedBy applies the entql string predicate on the recorded_by field.

@@ -7477,6 +7477,7 @@ type ConsentMutation struct {
 	given_by                  *domain.ConsentGivenBy
 	given_at                  *time.Time
 	withdrawn_at              *time.Time
+	given_under_16            *bool
 	recorded_by               *string
 	clearedFields             map[string]struct{}
 	victim                    *int
@@ -7937,6 +7938,42 @@ func (m *ConsentMutation) ResetWithdrawnAt() {
 	delete(m.clearedFields, consent.FieldWithdrawnAt)
 }
 
+// SetGivenUnder16 sets the "given_under_16" field.
+func (m *ConsentMutation) SetGivenUnder16(b bool) {
+	m.given_under_16 = &b
+}
+
+// GivenUnder16 returns the value of the "given_under_16" field in the mutation.
+func (m *ConsentMutation) GivenUnder16() (r bool, exists bool) {
+	v := m.given_under_16
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGivenUnder16 returns the old "given_under_16" field's value of the Consent entity.
+// If the Consent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentMutation) OldGivenUnder16(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGivenUnder16 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGivenUnder16 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGivenUnder16: %w", err)
+	}
+	return oldValue.GivenUnder16, nil
+}
+
+// ResetGivenUnder16 resets all changes to the "given_under_16" field.
+func (m *ConsentMutation) ResetGivenUnder16() {
+	m.given_under_16 = nil
+}
+
 // SetRecordedBy sets the "recorded_by" field.
 func (m *ConsentMutation) SetRecordedBy(s string) {
 	m.recorded_by = &s
@@ -8133,7 +8170,7 @@ func (m *ConsentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConsentMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, consent.FieldCreatedAt)
 	}
@@ -8157,6 +8194,9 @@ func (m *ConsentMutation) Fields() []string {
 	}
 	if m.withdrawn_at != nil {
 		fields = append(fields, consent.FieldWithdrawnAt)
+	}
+	if m.given_under_16 != nil {
+		fields = append(fields, consent.FieldGivenUnder16)
 	}
 	if m.recorded_by != nil {
 		fields = append(fields, consent.FieldRecordedBy)
@@ -8191,6 +8231,8 @@ func (m *ConsentMutation) Field(name string) (ent.Value, bool) {
 		return m.GivenAt()
 	case consent.FieldWithdrawnAt:
 		return m.WithdrawnAt()
+	case consent.FieldGivenUnder16:
+		return m.GivenUnder16()
 	case consent.FieldRecordedBy:
 		return m.RecordedBy()
 	case consent.FieldVictimID:
@@ -8222,6 +8264,8 @@ func (m *ConsentMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldGivenAt(ctx)
 	case consent.FieldWithdrawnAt:
 		return m.OldWithdrawnAt(ctx)
+	case consent.FieldGivenUnder16:
+		return m.OldGivenUnder16(ctx)
 	case consent.FieldRecordedBy:
 		return m.OldRecordedBy(ctx)
 	case consent.FieldVictimID:
@@ -8292,6 +8336,13 @@ func (m *ConsentMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetWithdrawnAt(v)
+		return nil
+	case consent.FieldGivenUnder16:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGivenUnder16(v)
 		return nil
 	case consent.FieldRecordedBy:
 		v, ok := value.(string)
@@ -8410,6 +8461,9 @@ func (m *ConsentMutation) ResetField(name string) error {
 		return nil
 	case consent.FieldWithdrawnAt:
 		m.ResetWithdrawnAt()
+		return nil
+	case consent.FieldGivenUnder16:
+		m.ResetGivenUnder16()
 		return nil
 	case consent.FieldRecordedBy:
 		m.ResetRecordedBy()

@@ -2,11 +2,11 @@ package migrations_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/pressly/goose/v3"
 
 	"github.com/casegraph/casegraph/database"
@@ -122,8 +122,83 @@ func TestDismissalRequestedBackfill(t *testing.T) {
 	})
 }
 
+// TestConsentAgesBackfill: the migration that decides consents.given_under_16
+// voids the victims' own consents recorded before it was kept that the
+// victim's ages place under 16 when given (as recordConsent could not
+// always see: an age recorded after the consent, a date of birth the
+// recorder could not read), and no other: not a parent's, not an adult's
+// of unknown age. Over the demo data (whose own consents are all of 16 and
+// over) and fixtures for each way of knowing an age.
+func TestConsentAgesBackfill(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := viewer.SystemContext(context.Background())
+		testdb.Demo(t, db, 1)
+		c := db.Client
+		identified := time.Date(2024, 3, 10, 9, 0, 0, 0, time.UTC)
+		given := identified.AddDate(0, 1, 0)
+		victims := 0
+		victim := func(group domain.AgeGroup, exact *int, birth *time.Time) *ent.Victim {
+			victims++
+			return c.Victim.Create().SetPseudonym(fmt.Sprintf("V-1999-%04d", victims)).SetSex(domain.SexFemale).SetAgeGroup(group).
+				SetIdentificationStatus(domain.IdentificationStatusPotentialVictim).SetIdentifiedBy(domain.IdentifyingBodyStatePolice).
+				SetIdentifiedAt(identified).SetRegion(domain.RegionTirane).SetNillableExactAge(exact).SetNillableDateOfBirth(birth).
+				SetFormsOfExploitation([]domain.Exploitation{domain.ExploitationSexual}).SaveX(ctx)
+		}
+		agencyID := c.Agency.Query().FirstIDX(ctx)
+		consentOf := func(v *ent.Victim, by domain.ConsentGivenBy, at time.Time) int {
+			return c.Consent.Create().SetAgencyKinds([]domain.AgencyKind{domain.AgencyKindNgoShelter}).
+				SetPurposes([]domain.ConsentPurpose{domain.ConsentPurposeServices}).SetGivenBy(by).SetGivenAt(at).
+				SetRecordedBy("fixture").SetRecordedByAgencyID(agencyID).SetVictimID(v.ID).SaveX(ctx).ID
+		}
+		twelve, fifteen, seventeen := 12, 15, 17
+		born := func(y, m, d int) *time.Time { b := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC); return &b }
+		child := victim(domain.AgeGroupMinor, &twelve, nil)
+		turning := victim(domain.AgeGroupMinor, &fifteen, nil)
+		older := victim(domain.AgeGroupMinor, &seventeen, nil)
+		adult := victim(domain.AgeGroupAdult, nil, born(2000, 5, 1))
+		unknownAdult := victim(domain.AgeGroupAdult, nil, nil)
+		unknownMinor := victim(domain.AgeGroupMinor, nil, nil)
+		want := map[int]bool{
+			consentOf(child, domain.ConsentGivenByVictim, given):                                        true,
+			consentOf(child, domain.ConsentGivenByParentOrGuardian, given):                              false,
+			consentOf(turning, domain.ConsentGivenByVictim, given):                                      true,
+			consentOf(turning, domain.ConsentGivenByVictim, identified.AddDate(1, 0, 1)):                false, // 16 by then
+			consentOf(older, domain.ConsentGivenByVictim, given):                                        false,
+			consentOf(adult, domain.ConsentGivenByVictim, time.Date(2016, 4, 30, 0, 0, 0, 0, time.UTC)): true,  // backdated: 15
+			consentOf(adult, domain.ConsentGivenByVictim, time.Date(2016, 5, 1, 0, 0, 0, 0, time.UTC)):  false, // the 16th birthday
+			consentOf(unknownAdult, domain.ConsentGivenByVictim, given):                                 false,
+			consentOf(unknownMinor, domain.ConsentGivenByVictim, given):                                 true,
+		}
+		// As the rows stood before the column was kept.
+		c.Consent.Update().SetGivenUnder16(false).ExecX(ctx)
+
+		againFrom(t, db, migrations.ConsentAgesVersion-1, migrations.ConsentAgesVersion)
+
+		voidedInDemo := 0
+		for _, k := range c.Consent.Query().WithVictim().AllX(ctx) {
+			w, fixture := want[k.ID]
+			if !fixture {
+				// The demo's own consents are of victims 16 and over,
+				// its others a parent's: none is voided.
+				if k.GivenUnder16 {
+					voidedInDemo++
+				}
+				continue
+			}
+			if k.GivenUnder16 != w {
+				t.Errorf("consent %d of %s given by %s at %s: given_under_16 %v, want %v",
+					k.ID, k.Edges.Victim.Pseudonym, k.GivenBy, k.GivenAt.Format(time.DateOnly), k.GivenUnder16, w)
+			}
+		}
+		if voidedInDemo != 0 {
+			t.Errorf("%d of the demo's consents voided, want none", voidedInDemo)
+		}
+	})
+}
+
 // againFrom migrates db down to the version before migration, then up
-// through migration alone: it runs again on the rows as they are.
+// through migration (it runs again on the rows as they are) and the ones
+// after it.
 func againFrom(t *testing.T, db *database.DB, before, migration int64) {
 	t.Helper()
 	ctx := context.Background()
@@ -134,19 +209,15 @@ func againFrom(t *testing.T, db *database.DB, before, migration int64) {
 	if res, err := p.UpTo(ctx, migration); err != nil || len(res) != 1 {
 		t.Fatalf("migrating up: %v, %v", res, err)
 	}
+	// The later ones again too: ent reads the schema of the last.
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("migrating up to the last: %v", err)
+	}
 }
 
 func provider(t *testing.T, db *database.DB) *goose.Provider {
 	t.Helper()
-	fsys, err := migrations.FS(db.Dialect)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gd := goose.DialectSQLite3
-	if db.Dialect == dialect.Postgres {
-		gd = goose.DialectPostgres
-	}
-	p, err := goose.NewProvider(gd, db.SQL, fsys)
+	p, err := migrations.Provider(db.SQL, db.Dialect)
 	if err != nil {
 		t.Fatal(err)
 	}

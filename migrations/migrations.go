@@ -29,7 +29,9 @@ func FS(dialectName string) (fs.FS, error) {
 	return nil, fmt.Errorf("no migrations for dialect %q", dialectName)
 }
 
-func provider(db *sql.DB, dialectName string) (*goose.Provider, error) {
+// Provider is goose's provider of the migrations of dialectName, SQL files
+// and Go migrations both, on db.
+func Provider(db *sql.DB, dialectName string) (*goose.Provider, error) {
 	fsys, err := FS(dialectName)
 	if err != nil {
 		return nil, err
@@ -38,13 +40,13 @@ func provider(db *sql.DB, dialectName string) (*goose.Provider, error) {
 	if dialectName == dialect.Postgres {
 		gd = goose.DialectPostgres
 	}
-	return goose.NewProvider(gd, db, fsys)
+	return goose.NewProvider(gd, db, fsys, goose.WithGoMigrations(goMigrations(dialectName)...))
 }
 
 // Apply applies every pending migration, each in its own transaction, and
 // returns the versions it applied.
 func Apply(ctx context.Context, db *sql.DB, dialectName string) ([]int64, error) {
-	p, err := provider(db, dialectName)
+	p, err := Provider(db, dialectName)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +63,7 @@ func Apply(ctx context.Context, db *sql.DB, dialectName string) ([]int64, error)
 
 // Pending returns how many migrations have not been applied yet.
 func Pending(ctx context.Context, db *sql.DB, dialectName string) (int, error) {
-	p, err := provider(db, dialectName)
+	p, err := Provider(db, dialectName)
 	if err != nil {
 		return 0, err
 	}

@@ -120,7 +120,7 @@ func TestPendingOnEmptyDatabase(t *testing.T) {
 	}
 	src, _ := migrations.FS(db.Dialect)
 	files, _ := fs.Glob(src, "*.sql")
-	if n != len(files) || n == 0 {
-		t.Fatalf("pending = %d, want %d", n, len(files))
+	if want := len(files) + 1; n != want || len(files) == 0 { // and the Go one, ConsentAgesVersion
+		t.Fatalf("pending = %d, want %d", n, want)
 	}
 }

@@ -34,6 +34,8 @@ const (
 	FieldGivenAt = "given_at"
 	// FieldWithdrawnAt holds the string denoting the withdrawn_at field in the database.
 	FieldWithdrawnAt = "withdrawn_at"
+	// FieldGivenUnder16 holds the string denoting the given_under_16 field in the database.
+	FieldGivenUnder16 = "given_under_16"
 	// FieldRecordedBy holds the string denoting the recorded_by field in the database.
 	FieldRecordedBy = "recorded_by"
 	// FieldVictimID holds the string denoting the victim_id field in the database.
@@ -73,6 +75,7 @@ var Columns = []string{
 	FieldGivenBy,
 	FieldGivenAt,
 	FieldWithdrawnAt,
+	FieldGivenUnder16,
 	FieldRecordedBy,
 	FieldVictimID,
 	FieldRecordedByAgencyID,
@@ -106,6 +109,8 @@ var (
 	DefaultVersion int
 	// VersionValidator is a validator for the "version" field. It is called by the builders before save.
 	VersionValidator func(int) error
+	// DefaultGivenUnder16 holds the default value on creation for the "given_under_16" field.
+	DefaultGivenUnder16 bool
 )
 
 // GivenByValidator is a validator for the "given_by" field enum values. It is called by the builders before save.
@@ -154,6 +159,11 @@ func ByGivenAt(opts ...sql.OrderTermOption) OrderOption {
 // ByWithdrawnAt orders the results by the withdrawn_at field.
 func ByWithdrawnAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldWithdrawnAt, opts...).ToFunc()
+}
+
+// ByGivenUnder16 orders the results by the given_under_16 field.
+func ByGivenUnder16(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGivenUnder16, opts...).ToFunc()
 }
 
 // ByRecordedBy orders the results by the recorded_by field.

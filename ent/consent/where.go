@@ -81,6 +81,11 @@ func WithdrawnAt(v time.Time) predicate.Consent {
 	return predicate.Consent(sql.FieldEQ(FieldWithdrawnAt, v))
 }
 
+// GivenUnder16 applies equality check predicate on the "given_under_16" field. It's identical to GivenUnder16EQ.
+func GivenUnder16(v bool) predicate.Consent {
+	return predicate.Consent(sql.FieldEQ(FieldGivenUnder16, v))
+}
+
 // RecordedBy applies equality check predicate on the "recorded_by" field. It's identical to RecordedByEQ.
 func RecordedBy(v string) predicate.Consent {
 	return predicate.Consent(sql.FieldEQ(FieldRecordedBy, v))
@@ -334,6 +339,16 @@ func WithdrawnAtIsNil() predicate.Consent {
 // WithdrawnAtNotNil applies the NotNil predicate on the "withdrawn_at" field.
 func WithdrawnAtNotNil() predicate.Consent {
 	return predicate.Consent(sql.FieldNotNull(FieldWithdrawnAt))
+}
+
+// GivenUnder16EQ applies the EQ predicate on the "given_under_16" field.
+func GivenUnder16EQ(v bool) predicate.Consent {
+	return predicate.Consent(sql.FieldEQ(FieldGivenUnder16, v))
+}
+
+// GivenUnder16NEQ applies the NEQ predicate on the "given_under_16" field.
+func GivenUnder16NEQ(v bool) predicate.Consent {
+	return predicate.Consent(sql.FieldNEQ(FieldGivenUnder16, v))
 }
 
 // RecordedByEQ applies the EQ predicate on the "recorded_by" field.

@@ -423,6 +423,7 @@ var (
 		{Name: "given_by", Type: field.TypeEnum, Enums: []string{"VICTIM", "PARENT_OR_GUARDIAN", "LEGAL_REPRESENTATIVE"}},
 		{Name: "given_at", Type: field.TypeTime},
 		{Name: "withdrawn_at", Type: field.TypeTime, Nullable: true},
+		{Name: "given_under_16", Type: field.TypeBool, Default: false},
 		{Name: "recorded_by", Type: field.TypeString},
 		{Name: "recorded_by_agency_id", Type: field.TypeInt},
 		{Name: "victim_id", Type: field.TypeInt},
@@ -435,13 +436,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "consents_agencies_recorded_by_agency",
-				Columns:    []*schema.Column{ConsentsColumns[10]},
+				Columns:    []*schema.Column{ConsentsColumns[11]},
 				RefColumns: []*schema.Column{AgenciesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "consents_victims_consents",
-				Columns:    []*schema.Column{ConsentsColumns[11]},
+				Columns:    []*schema.Column{ConsentsColumns[12]},
 				RefColumns: []*schema.Column{VictimsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -475,12 +476,12 @@ var (
 			{
 				Name:    "consent_victim_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConsentsColumns[11]},
+				Columns: []*schema.Column{ConsentsColumns[12]},
 			},
 			{
 				Name:    "consent_recorded_by_agency_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConsentsColumns[10]},
+				Columns: []*schema.Column{ConsentsColumns[11]},
 			},
 		},
 	}

@@ -396,6 +396,10 @@ func init() {
 	consent.DefaultVersion = consentDescVersion.Default.(int)
 	// consent.VersionValidator is a validator for the "version" field. It is called by the builders before save.
 	consent.VersionValidator = consentDescVersion.Validators[0].(func(int) error)
+	// consentDescGivenUnder16 is the schema descriptor for given_under_16 field.
+	consentDescGivenUnder16 := consentFields[5].Descriptor()
+	// consent.DefaultGivenUnder16 holds the default value on creation for the given_under_16 field.
+	consent.DefaultGivenUnder16 = consentDescGivenUnder16.Default.(bool)
 	courtdecisionMixin := schema.CourtDecision{}.Mixin()
 	courtdecision.Policy = privacy.NewPolicies(courtdecisionMixin[0], schema.CourtDecision{})
 	courtdecision.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -35,6 +35,14 @@ func (Consent) Fields() []ent.Field {
 		sortable(field.Time("withdrawn_at").Optional().Nillable().
 			Comment("Set by withdrawConsent.").
 			Annotations(notSettable)),
+		// A victim's own consent opens nothing when the victim was, or may
+		// have been, under 16 when giving it (casework.givenUnder16). It is
+		// kept from the victim's stored ages by casework, whoever asks, so
+		// that an age recorded later, or one the recorder may not read,
+		// still voids it; the facts of field checks skip such a consent.
+		field.Bool("given_under_16").Default(false).
+			Comment("A consent given by the victim while under 16 by the victim's stored ages (or a minor of unknown age): it opens nothing. Not in GraphQL.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("recorded_by").Immutable().
 			Comment("Subject of the principal who recorded the consent.").
 			Annotations(notSettable, entgql.Skip(entgql.SkipWhereInput)),
