@@ -82,9 +82,8 @@ func Query(ctx context.Context, client *ent.Client, scope Scope, f Filter, newes
 // hash gives it back (a review did so in under a second), and an event's
 // prevHash is the hash of the event before it, which the reader may not
 // be shown at all. Such a reader keeps the hashes of its own people's
-// events, whose every field it is shown; checking the chain is
-// verifyAuditTrail's, whose answer (and anchors) name hashes without
-// content.
+// events, whose every field it is shown; Verifier.Verify keeps the same
+// line for the chain's answers and anchors.
 func withoutHashes(scope Scope, events []Event) {
 	for i := range events {
 		events[i].PrevHash = ""

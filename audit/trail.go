@@ -3,11 +3,15 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/auditevent"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // TrailQuery is one page of the trail a reader asks for.
@@ -89,7 +93,51 @@ type Verifier struct {
 // request is verified by the command, casegraph audit verify). A
 // verification reads the whole trail: who checked it, and what they were
 // told, is recorded like a read of it (TrailRead).
-func (v *Verifier) Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verification, error) {
+//
+// A reader of one agency's events (scope) anchors only its own people's
+// events, whose hashes ReadTrail shows it, and is told no hash: an event's
+// hash covers fields such a reader is not shown (a link's other record),
+// and the hash of an event before a mismatched anchor, the chain's last,
+// or a yes or no on a hash guessed for another agency's event let a DPO
+// of any agency try values against it until one matched (a hunt over
+// HTTP recovered a hidden case's id so, in well under a second).
+func (v *Verifier) Verify(ctx context.Context, client *ent.Client, scope Scope, anchors ...Anchor) (Verification, error) {
+	if !scope.All {
+		if err := ownAnchors(ctx, client, scope, anchors); err != nil {
+			return Verification{}, err
+		}
+	}
+	out, err := v.verify(ctx, client, anchors)
+	if !scope.All {
+		out.LastHash = ""
+	}
+	return out, err
+}
+
+// ownAnchors refuses an anchor on an event that another agency's people
+// caused (one not stored yet, an anchor past a truncated tail, is the
+// reader's to name). One statement.
+func ownAnchors(ctx context.Context, client *ent.Client, scope Scope, anchors []Anchor) error {
+	if len(anchors) == 0 {
+		return nil
+	}
+	seqs := make([]int64, len(anchors))
+	for i, a := range anchors {
+		seqs[i] = a.Seq
+	}
+	others, err := client.AuditEvent.Query().
+		Where(auditevent.IDIn(seqs...), auditevent.ActorAgencyIDNEQ(scope.AgencyID)).
+		Exist(viewer.SystemContext(ctx))
+	if err != nil {
+		return fmt.Errorf("audit: reading the anchors' events: %w", err)
+	}
+	if others {
+		return apperr.InvalidField("anchors", "An anchor must be an event of your agency's people: the hashes of other agencies' events are not shown to you.")
+	}
+	return nil
+}
+
+func (v *Verifier) verify(ctx context.Context, client *ent.Client, anchors []Anchor) (Verification, error) {
 	out, err := v.walk(ctx, client)
 	if err == nil && out.Valid && beyond(out, anchors) {
 		// The walk joined may have begun before the anchor's event was

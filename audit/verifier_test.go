@@ -45,7 +45,7 @@ func TestVerifierWalksOnceAtATime(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			anchor, _ := audit.NewAnchor(int64(1_000_000+i), strings.Repeat("0", 64))
-			_, errs[i] = v.Verify(ctx, db.Client, anchor)
+			_, errs[i] = v.Verify(ctx, db.Client, audit.Scope{All: true}, anchor)
 		}()
 	}
 	// The walks under way wait on the lock: count them.
@@ -106,7 +106,7 @@ func TestVerifierWalksOnceAtATime(t *testing.T) {
 		{"its own after another for the same event", []audit.Anchor{wrongLast, own}, false, last.Seq},
 		{"another after its own for the same event", []audit.Anchor{own, wrongLast}, false, last.Seq},
 	} {
-		got, err := v.Verify(ctx, db.Client, tc.anchors...)
+		got, err := v.Verify(ctx, db.Client, audit.Scope{All: true}, tc.anchors...)
 		want, werr := audit.Verify(ctx, db.Client, tc.anchors...)
 		if err != nil || werr != nil || got.Valid != tc.valid || got.BrokenAt != tc.broken || got != want {
 			t.Errorf("%s: shared walk %+v (%v), the command's %+v (%v); want valid %v, broken at %d, and the two alike", tc.name, got, err, want, werr, tc.valid, tc.broken)

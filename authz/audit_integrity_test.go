@@ -187,7 +187,8 @@ func TestAuditChainAcrossServers(t *testing.T) {
 
 // TestVerifyAuditTrailThroughGraphQL: a data protection officer checks the
 // chain through the API and sees where it was tampered with; nobody else
-// may check it.
+// may check it. The national coordinator's DPO, who reads every event,
+// anchors any (TestVerifyAuditTrailOneAgency: the others).
 func TestVerifyAuditTrailThroughGraphQL(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		prosecutor := e.tok(t, "prosecution-tirane", viewer.RoleProsecutor)
@@ -208,7 +209,7 @@ func TestVerifyAuditTrailThroughGraphQL(t *testing.T) {
 			BrokenAt *int64
 			Problem  *string
 		}
-		dpo := e.tok(t, "police-tirane", viewer.RoleDPO)
+		dpo := e.tok(t, "onac", viewer.RoleDPO)
 		verifyAsDPO := func(t *testing.T) verification {
 			t.Helper()
 			return decode[struct{ VerifyAuditTrail verification }](t, e.do(t, dpo, query, nil).MustOK(t)).VerifyAuditTrail
@@ -254,6 +255,74 @@ func TestVerifyAuditTrailThroughGraphQL(t *testing.T) {
 
 		investigator := e.tok(t, "police-tirane", viewer.RoleInvestigator)
 		wantRefusal(t, e.do(t, investigator, query, nil), "FORBIDDEN", "")
+	})
+}
+
+// TestVerifyAuditTrailOneAgency: a DPO who reads one agency's events is
+// told whether the chain verifies, but no hash it is not shown in the
+// trail: not the chain's last, not the one before a mismatched anchor, and
+// no yes or no on a hash guessed for another agency's event. A hunt over
+// HTTP had such a DPO get any event's hash so, and try a hidden case's id
+// against a link's event until it matched.
+func TestVerifyAuditTrailOneAgency(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		prosecutor := e.tok(t, "prosecution-tirane", viewer.RoleProsecutor)
+		e.do(t, prosecutor, `query ($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`,
+			map[string]any{"id": gid(e.f.vT)}).MustOK(t)
+		type verification struct {
+			Valid    bool
+			LastSeq  int64
+			LastHash string
+			BrokenAt *int64
+		}
+		const q = `query ($a: [AuditAnchor!]) { verifyAuditTrail(anchors: $a) { valid lastSeq lastHash brokenAt } }`
+		verify := func(t *testing.T, token string, anchors ...audit.Event) (*verification, *testserver.Response) {
+			t.Helper()
+			as := []map[string]any{}
+			for _, a := range anchors {
+				as = append(as, map[string]any{"seq": a.Seq, "hash": a.Hash})
+			}
+			r := e.do(t, token, q, map[string]any{"a": as})
+			return decode[struct{ VerifyAuditTrail *verification }](t, r).VerifyAuditTrail, r
+		}
+		national, durres := e.tok(t, "onac", viewer.RoleDPO), e.tok(t, "police-durres", viewer.RoleDPO)
+		if got, r := verify(t, national); got == nil || !got.Valid || len(got.LastHash) != len(audit.GenesisHash) {
+			t.Errorf("the national DPO: want valid with the chain's last hash:\n%s", r.Body)
+		}
+		got, r := verify(t, durres)
+		if got == nil || !got.Valid || got.LastSeq == 0 || got.LastHash != "" {
+			t.Errorf("police-durres's DPO without anchors: want valid, its end's seq and no hash:\n%s", r.Body)
+		}
+		var tirane, own audit.Event
+		for _, ev := range testdb.AuditTrail(t, e.db) {
+			switch ev.ActorAgencyID {
+			case e.f.id(t, "prosecution-tirane"):
+				tirane = ev
+			case e.f.id(t, "police-durres"):
+				own = ev // the DPO's own verification
+			}
+		}
+		if tirane.Seq == 0 || own.Seq == 0 {
+			t.Fatalf("want an event of prosecution-tirane's and one of police-durres's, have %d and %d", tirane.Seq, own.Seq)
+		}
+		// Another agency's event, with its true hash or a guessed one:
+		// refused alike, the chain not walked.
+		for _, hash := range []string{tirane.Hash, strings.Repeat("0", len(audit.GenesisHash))} {
+			guess := tirane
+			guess.Hash = hash
+			_, r := verify(t, durres, guess)
+			wantRefusal(t, r, "BAD_USER_INPUT", "anchors")
+		}
+		// Its own event: checked; a wrong hash breaks there, and the hash
+		// of the event before it (another agency's, maybe) is not told.
+		if got, r := verify(t, durres, own); got == nil || !got.Valid {
+			t.Errorf("an anchor on the DPO's own event: want valid:\n%s", r.Body)
+		}
+		wrong := own
+		wrong.Hash = strings.Repeat("0", len(audit.GenesisHash))
+		if got, r := verify(t, durres, wrong); got == nil || got.Valid || deref(got.BrokenAt) != own.Seq || got.LastHash != "" {
+			t.Errorf("a wrong hash on the DPO's own event: want broken there and no hash:\n%s", r.Body)
+		}
 	})
 }
 

@@ -125,7 +125,9 @@ func (r *Resolver) verifyAuditTrail(ctx context.Context, anchors []*audit.Anchor
 			return nil, apperr.InvalidField("anchors", "An anchor is an event's seq (from 1) and its 64-character hash.")
 		}
 	}
-	v, err := r.verifications.Verify(ctx, r.client, as...)
+	req := authz.FromContext(ctx)
+	scope := audit.Scope{All: req.CanReadAllAudit(), AgencyID: req.Principal().AgencyID}
+	v, err := r.verifications.Verify(ctx, r.client, scope, as...)
 	if err != nil {
 		return nil, err
 	}

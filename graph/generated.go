@@ -4460,6 +4460,8 @@ extend type Query {
   Walks the audit trail's hash chain from its first event and reports the
   first broken link (data protection officers). Anchors kept from an
   earlier verification also show a removed tail or a chain rewritten whole.
+  A DPO of one agency anchors only its own people's events (whose hashes
+  auditEvents shows it) and is told no hash.
   """
   verifyAuditTrail(anchors: [AuditAnchor!]): AuditVerification! @allowed(object: "audit", action: "verify")
 }
@@ -4585,6 +4587,7 @@ type AuditVerification {
   checked: Int!
   "The chain's end: keep it elsewhere to detect a truncated tail later."
   lastSeq: Int!
+  "The last event's hash; empty for a DPO of one agency, who is shown only its own people's events' hashes."
   lastHash: String!
   "The first event that does not verify."
   brokenAt: Int
