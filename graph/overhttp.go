@@ -251,6 +251,9 @@ func paramsFromBody(r *http.Request) (*graphql.RawParams, *requestRefusal) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, badRequest(`The request body is empty: send a JSON object such as {"query": "{ __typename }"}.`)
 	}
+	if rf := withinJSONBounds(body, "The request body"); rf != nil {
+		return nil, rf
+	}
 	var members map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&members); err != nil {
@@ -353,10 +356,65 @@ func decodeObjectMember(m map[string]json.RawMessage, name string, dst *map[stri
 	if len(raw) == 0 || raw[0] != '{' {
 		return badRequest("%s must be a JSON object (or null).", name)
 	}
+	if rf := withinJSONBounds(raw, name); rf != nil {
+		return rf // a GET's, whose body was not read
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber() // keep 64-bit ids and big numbers exact
 	if err := dec.Decode(dst); err != nil {
 		return badRequest("%s must be a JSON object (or null).", name)
+	}
+	return nil
+}
+
+// The bounds of the JSON a request sends (its body, or a GET's variables
+// and extensions), checked before it is decoded: a megabyte holds 250,000
+// empty objects, each a map once decoded (41 MiB for one request, and 1.5
+// GB for sixty at once, in a hunt over HTTP), whether or not the document
+// declares them. An item is an object's member or an array's element; the
+// largest variables of a real request (a list of a few thousand ids, a
+// policy what-if of 500 lines) are a few thousand.
+const (
+	maxJSONItems = 10_000
+	maxJSONDepth = 64
+)
+
+// withinJSONBounds refuses JSON text holding more than maxJSONItems items
+// or nested deeper than maxJSONDepth. It reads the text once, allocating
+// nothing; text that is not JSON is the decoder's to refuse.
+func withinJSONBounds(raw []byte, what string) *requestRefusal {
+	items, level, deepest := 0, 0, 0
+	inString, escaped := false, false
+	for _, b := range raw {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped = true
+			case b == '"':
+				inString = false
+			}
+			continue
+		}
+		switch b {
+		case '"':
+			inString = true
+		case '{', '[':
+			level++
+			items++ // its first item, or none: one more than it holds at most
+			deepest = max(deepest, level)
+		case '}', ']':
+			level--
+		case ',':
+			items++
+		}
+	}
+	if items > maxJSONItems {
+		return badRequest("%s holds more than %d items (members of objects and elements of lists): send fewer, or split the request.", what, maxJSONItems)
+	}
+	if deepest > maxJSONDepth {
+		return badRequest("%s nests objects and lists %d deep, more than %d.", what, deepest, maxJSONDepth)
 	}
 	return nil
 }

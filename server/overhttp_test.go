@@ -133,6 +133,11 @@ func TestGraphQLOverHTTP(t *testing.T) {
 		{"ErrBodyString", `"{ viewer { subject } }"`, "not a JSON object"},
 		{"ErrBodyNull", `null`, "not a JSON object"},
 		{"ErrBodyTwoValues", `{"query": "{ viewer { subject } }"} {"query": "{ viewer { subject } }"}`, "more than one"},
+		// Counted before decoding: 250,000 empty objects were 41 MiB of
+		// maps for one request of 750 KB.
+		{"ErrVariablesTooManyItems", `{"query": "{ viewer { subject } }", "variables": {"x": [` + strings.Repeat(`{},`, 20_000) + `{}]}}`, "more than 10000 items"},
+		{"ErrBodyTooManyItems", `{"query": "{ viewer { subject } }", ` + strings.Repeat(`"x": 1, `, 20_000) + `"y": 1}`, "more than 10000 items"},
+		{"ErrVariablesTooDeep", `{"query": "{ viewer { subject } }", "variables": {"x": ` + strings.Repeat(`[`, 100) + strings.Repeat(`]`, 100) + `}}`, "deep"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, accept := range []string{jsonType, responseType} {
@@ -156,6 +161,16 @@ func TestGraphQLOverHTTP(t *testing.T) {
 		})
 	}
 
+	// Within the bounds, a long list of ids in the variables is read
+	// (strings holding the characters that count are not counted).
+	t.Run("OKVariablesOfThousandsOfItems", func(t *testing.T) {
+		ids := strings.Repeat(`"[{,}]", `, 9_000)
+		r := raw(t, s.URL, token, http.MethodPost, jsonType, "", `{"query": "{ viewer { subject } }", "variables": {"ids": [`+ids+`"x"]}}`)
+		if r.Status != http.StatusOK || len(r.Errors) > 0 {
+			t.Fatalf("status %d:\n%s", r.Status, r.Body)
+		}
+	})
+
 	t.Run("NullMembersAreAbsentMembers", func(t *testing.T) {
 		r := raw(t, s.URL, token, http.MethodPost, jsonType, "", `{"query": "{ viewer { subject } }", "operationName": null, "variables": null, "extensions": null, "unknown": 1}`)
 		if r.Status != http.StatusOK || len(r.Errors) > 0 {
@@ -173,6 +188,7 @@ func TestGraphQLOverHTTP(t *testing.T) {
 			{"ErrNoQuery", "variables=%7B%7D", http.StatusBadRequest, "BAD_USER_INPUT"},
 			{"ErrVariablesNotJSON", "query=%7B+viewer+%7B+subject+%7D+%7D&variables=nope", http.StatusBadRequest, "BAD_USER_INPUT"},
 			{"ErrVariablesArray", "query=%7B+viewer+%7B+subject+%7D+%7D&variables=%5B%5D", http.StatusBadRequest, "BAD_USER_INPUT"},
+			{"ErrVariablesTooDeep", "query=%7B+viewer+%7B+subject+%7D+%7D&variables=%7B%22x%22%3A" + strings.Repeat("%5B", 70) + strings.Repeat("%5D", 70) + "%7D", http.StatusBadRequest, "BAD_USER_INPUT"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				req := get(t, s.URL, "/graphql?"+tc.query)
