@@ -71,6 +71,11 @@ func TestServerRoleCannotGetRoundTheTrail(t *testing.T) {
 		"TRUNCATE audit_event_records",
 		"ALTER TABLE audit_event_records DISABLE TRIGGER audit_event_records_no_change",
 		"DROP TRIGGER audit_event_records_no_change ON audit_event_records",
+		// A record added to an event written before (its digest broken
+		// for good, a hunt over HTTP), or to the next event's number (the
+		// writer's next batch refused): records come with their event.
+		"INSERT INTO audit_event_records VALUES (4, 51539607999, '0123456789abcdef0123456789abcdef')",
+		"INSERT INTO audit_event_records VALUES (5, 51539607999, '0123456789abcdef0123456789abcdef')",
 	} {
 		if err := exec(app, q); err == nil {
 			t.Errorf("the server's role could run %q", q)
@@ -78,5 +83,10 @@ func TestServerRoleCannotGetRoundTheTrail(t *testing.T) {
 	}
 	if v := verify(t, owner); !v.Valid || v.Checked != 4 {
 		t.Errorf("the trail: %+v", v)
+	}
+	// The writer, adding events with their records, still may.
+	write(t, audit.NewWriter(app.Client, app.Dialect), sampleEvents(4, time.Now()))
+	if v := verify(t, owner); !v.Valid || v.Checked != 8 {
+		t.Errorf("the trail after the writer's second batch: %+v", v)
 	}
 }
