@@ -102,21 +102,25 @@ type Verifier struct {
 // of any agency try values against it until one matched (a hunt over
 // HTTP recovered a hidden case's id so, in well under a second).
 func (v *Verifier) Verify(ctx context.Context, client *ent.Client, scope Scope, anchors ...Anchor) (Verification, error) {
-	if !scope.All {
-		if err := ownAnchors(ctx, client, scope, anchors); err != nil {
-			return Verification{}, err
-		}
-	}
 	out, err := v.verify(ctx, client, anchors)
-	if !scope.All {
-		out.LastHash = ""
+	if err != nil || scope.All {
+		return out, err
 	}
-	return out, err
+	// Checked after the walk, against every event stored by then: an
+	// anchor on an event not yet written when checked before would have
+	// been compared with another agency's event written meanwhile.
+	if err := ownAnchors(ctx, client, scope, anchors); err != nil {
+		return Verification{}, err
+	}
+	out.LastHash = ""
+	return out, nil
 }
 
-// ownAnchors refuses an anchor on an event that another agency's people
-// caused (one not stored yet, an anchor past a truncated tail, is the
-// reader's to name). One statement.
+// ownAnchors refuses an anchor on a stored event that the reader's agency's
+// people did not cause: another agency's, or no agency's (a refused token,
+// the command line). An anchor past the chain's end is the reader's to
+// name: it says the chain ends before it, whatever its hash. One
+// statement.
 func ownAnchors(ctx context.Context, client *ent.Client, scope Scope, anchors []Anchor) error {
 	if len(anchors) == 0 {
 		return nil
@@ -126,7 +130,7 @@ func ownAnchors(ctx context.Context, client *ent.Client, scope Scope, anchors []
 		seqs[i] = a.Seq
 	}
 	others, err := client.AuditEvent.Query().
-		Where(auditevent.IDIn(seqs...), auditevent.ActorAgencyIDNEQ(scope.AgencyID)).
+		Where(auditevent.IDIn(seqs...), auditevent.Or(auditevent.ActorAgencyIDNEQ(scope.AgencyID), auditevent.ActorAgencyIDIsNil())).
 		Exist(viewer.SystemContext(ctx))
 	if err != nil {
 		return fmt.Errorf("audit: reading the anchors' events: %w", err)

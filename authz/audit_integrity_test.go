@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -293,25 +294,35 @@ func TestVerifyAuditTrailOneAgency(t *testing.T) {
 		if got == nil || !got.Valid || got.LastSeq == 0 || got.LastHash != "" {
 			t.Errorf("police-durres's DPO without anchors: want valid, its end's seq and no hash:\n%s", r.Body)
 		}
-		var tirane, own audit.Event
+		// An expired token: an event of no agency's (a review anchored one).
+		expired := testserver.DevClaims("police-tirane", "investigator")
+		expired["iat"], expired["nbf"], expired["exp"] = time.Now().Add(-3*time.Hour).Unix(), time.Now().Add(-3*time.Hour).Unix(), time.Now().Add(-2*time.Hour).Unix()
+		if r := e.do(t, testserver.Sign(t, e.s.Key, expired), `{ viewer { subject } }`, nil); r.Status != http.StatusUnauthorized {
+			t.Fatalf("an expired token: status %d", r.Status)
+		}
+		var tirane, own, noAgency audit.Event
 		for _, ev := range testdb.AuditTrail(t, e.db) {
 			switch ev.ActorAgencyID {
 			case e.f.id(t, "prosecution-tirane"):
 				tirane = ev
 			case e.f.id(t, "police-durres"):
 				own = ev // the DPO's own verification
+			case 0:
+				noAgency = ev
 			}
 		}
-		if tirane.Seq == 0 || own.Seq == 0 {
-			t.Fatalf("want an event of prosecution-tirane's and one of police-durres's, have %d and %d", tirane.Seq, own.Seq)
+		if tirane.Seq == 0 || own.Seq == 0 || noAgency.Seq == 0 {
+			t.Fatalf("want an event of prosecution-tirane's, one of police-durres's and one of no agency's, have %d, %d and %d", tirane.Seq, own.Seq, noAgency.Seq)
 		}
-		// Another agency's event, with its true hash or a guessed one:
-		// refused alike, the chain not walked.
-		for _, hash := range []string{tirane.Hash, strings.Repeat("0", len(audit.GenesisHash))} {
-			guess := tirane
-			guess.Hash = hash
-			_, r := verify(t, durres, guess)
-			wantRefusal(t, r, "BAD_USER_INPUT", "anchors")
+		// Another agency's event, or no agency's, with its true hash or a
+		// guessed one: refused alike.
+		for _, other := range []audit.Event{tirane, noAgency} {
+			for _, hash := range []string{other.Hash, strings.Repeat("0", len(audit.GenesisHash))} {
+				guess := other
+				guess.Hash = hash
+				_, r := verify(t, durres, guess)
+				wantRefusal(t, r, "BAD_USER_INPUT", "anchors")
+			}
 		}
 		// Its own event: checked; a wrong hash breaks there, and the hash
 		// of the event before it (another agency's, maybe) is not told.

@@ -282,6 +282,12 @@ func TestAuditTrailReading(t *testing.T) {
 					t.Errorf("%s %q: %s", field, zero, r.Body)
 				}
 			}
+			// A field's name is matched as LIKE patterns: held to the
+			// filters' bound on them.
+			r = e.do(t, national, auditQuery, map[string]any{"where": map[string]any{"field": strings.Repeat("x", 257)}})
+			if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) || r.Errors[0].Field() != "where.field" {
+				t.Errorf("a field of 257 bytes: %s", r.Body)
+			}
 		})
 		t.Run("ReadingIsRecorded", func(t *testing.T) {
 			p := list(t, national, map[string]any{"kind": "AUDIT_TRAIL_READ", "actorAgency": "police-tirane"})

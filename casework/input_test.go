@@ -350,8 +350,9 @@ func TestFilterInputRefused(t *testing.T) {
 			{"NUL", casesQuery, map[string]any{"reference": "TIR\x00"}, "where.reference"},
 			// SQLite refuses a LIKE pattern over 50,000 bytes (INTERNAL
 			// there, nothing found on PostgreSQL).
-			// Now refused as a filter matching too much text by pattern,
-			// before that.
+			// A string compared whole is held to MaxComparedBytes (a
+			// pattern is refused before, by the bound on patterns).
+			{"LongString", casesQuery, map[string]any{"reference": strings.Repeat("%", 25_000)}, "where.reference"},
 			{"LongPattern", casesQuery, map[string]any{"referenceContains": strings.Repeat("%", 25_000)}, "where"},
 			// PostgreSQL's ILIKE lowers the pattern again for every row:
 			// 45 patterns of 20 KB were 5 s of a core. The patterns of a

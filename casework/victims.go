@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/authz"
@@ -106,7 +107,10 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 		return nil, err
 	}
 	return idempotent(ctx, c, "recordConsent", key, in, c.Consent.Get, func() (int, error) {
-		v, err := referenced(ctx, "victimID", "victim", c.Victim.Get, in.VictimID)
+		// Locked: the ages read here decide the consent's given_under_16,
+		// and an updateVictim committing other ages meanwhile would not see
+		// this consent to decide it again (a review, on PostgreSQL).
+		v, err := referenced(ctx, "victimID", "victim", lockedVictim(c), in.VictimID)
 		if err != nil {
 			return 0, err
 		}
@@ -131,6 +135,14 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 		}
 		if err := happened("givenAt", "A consent", in.GivenAt); err != nil {
 			return 0, err
+		}
+		// Before identification there was no victim to ask. And a consent
+		// dated back past it would let a recorder who may not read the
+		// date of birth learn it, by which of the dates tried opened the
+		// data (an ADULT's age at identification is 18 or more, so from
+		// then on the victim's own consent is never under 16).
+		if in.GivenAt.Before(v.IdentifiedAt) {
+			return 0, apperr.InvalidField("givenAt", "A consent cannot be given before the victim was identified (identifiedAt).")
 		}
 		if in.GivenBy == domain.ConsentGivenByVictim && mayBeUnder16(ctx, v, in.GivenAt) {
 			return 0, apperr.InvalidField("givenBy", "A victim under 16 (or a minor of unknown age) cannot consent alone; a parent, guardian or legal representative gives consent.")
@@ -193,22 +205,39 @@ func consultedAge(ctx context.Context, v *ent.Victim) {
 // versions do not move (nothing an integrator wrote changed).
 func keepConsentAges(ctx context.Context, c *ent.Client, v *ent.Victim) error {
 	sys := viewer.SystemContext(ctx)
-	own, err := c.Consent.Query().Where(consent.VictimID(v.ID), consent.GivenByEQ(domain.ConsentGivenByVictim)).All(sys)
+	var dialectName string
+	own, err := c.Consent.Query().Where(consent.VictimID(v.ID), consent.GivenByEQ(domain.ConsentGivenByVictim),
+		func(s *sql.Selector) { dialectName = s.Dialect() }).All(sys)
 	if err != nil {
 		return err
 	}
-	changed := map[bool][]int{}
+	changed := map[bool][]any{}
 	for _, cs := range own {
 		if voided := domain.ConsentVoidedByAge(cs.GivenBy, cs.GivenAt, ageOf(v)); voided != cs.GivenUnder16 {
 			changed[voided] = append(changed[voided], cs.ID)
 		}
 	}
+	// Written beside ent's hooks, which would move the consents'
+	// updatedAt and file a change of them in the audit trail: either
+	// would tell whoever sees the consent, but not the ages, that the ages
+	// moved across 16 (a review). The victim's update is the change, and
+	// is recorded as one.
 	for voided, ids := range changed {
-		if err := c.Consent.Update().Where(consent.IDIn(ids...)).SetGivenUnder16(voided).Exec(sys); err != nil {
+		query, args := sql.Dialect(dialectName).Update(consent.Table).
+			Set(consent.FieldGivenUnder16, voided).Where(sql.In(consent.FieldID, ids...)).Query()
+		if _, err := c.ExecContext(sys, query, args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// lockedVictim loads a victim as the caller sees it and locks its row for
+// the transaction (forUpdate). A loader, for referenced.
+func lockedVictim(c *ent.Client) func(context.Context, int) (*ent.Victim, error) {
+	return func(ctx context.Context, id int) (*ent.Victim, error) {
+		return c.Victim.Query().Where(victim.ID(id), forUpdate).Only(ctx)
+	}
 }
 
 // agesAgreeAsTheCallerMayRead applies agesAgree to the victim as the update

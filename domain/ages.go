@@ -26,7 +26,7 @@ type Age struct {
 func (a Age) UnderConsentAgeAt(t time.Time) (under, known bool) {
 	switch {
 	case a.Birth != nil:
-		return a.Birth.AddDate(ConsentAge, 0, 0).After(t), true
+		return a.Birth.UTC().AddDate(ConsentAge, 0, 0).After(t), true
 	case a.Exact != nil:
 		// At t the victim was at least exact + the whole years between
 		// identification and t (fewer, or negative, when t comes first).
@@ -53,8 +53,12 @@ func ConsentVoidedByAge(by ConsentGivenBy, at time.Time, a Age) bool {
 }
 
 // YearsBetween is the number of whole years from a to b (negative when b is
-// before a): a person born at a is that old at b.
+// before a): a person born at a is that old at b. Both are read in UTC, as
+// the databases give them back: the same instant sent with the client's
+// offset falls on another day near midnight, and a consent's validity
+// would then depend on how its time was written (a review).
 func YearsBetween(a, b time.Time) int {
+	a, b = a.UTC(), b.UTC()
 	if b.Before(a) {
 		return -YearsBetween(b, a) - 1
 	}

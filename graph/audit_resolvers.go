@@ -98,6 +98,12 @@ func (r *Resolver) auditFilter(ctx context.Context, w *AuditTrailFilter) (audit.
 		f.EntityType = *w.EntityType
 	}
 	if w.Field != nil {
+		// Matched as three LIKE patterns over every event's list of
+		// fields: held to the filters' bound on patterns (a review), far
+		// above any field's name ("SupportService.notes").
+		if len(*w.Field) > MaxFilterPatternBytes {
+			return f, apperr.InvalidField("where.field", "where.field is %d bytes long; no field's name is longer than %d.", len(*w.Field), MaxFilterPatternBytes)
+		}
 		f.Field = *w.Field
 	}
 	if w.Decision != nil {

@@ -356,9 +356,6 @@ func decodeObjectMember(m map[string]json.RawMessage, name string, dst *map[stri
 	if len(raw) == 0 || raw[0] != '{' {
 		return badRequest("%s must be a JSON object (or null).", name)
 	}
-	if rf := withinJSONBounds(raw, name); rf != nil {
-		return rf // a GET's, whose body was not read
-	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber() // keep 64-bit ids and big numbers exact
 	if err := dec.Decode(dst); err != nil {
@@ -439,6 +436,11 @@ func paramsFromURL(rawQuery string) (*graphql.RawParams, *requestRefusal) {
 		v := q.Get(name)
 		if v == "" {
 			continue
+		}
+		// A POST's body is bounded whole before it is decoded; a GET's
+		// members here, with their own message.
+		if rf := withinJSONBounds([]byte(v), "The "+name+" parameter"); rf != nil {
+			return nil, rf
 		}
 		if rf := decodeObjectMember(map[string]json.RawMessage{name: json.RawMessage(v)}, name, dst); rf != nil {
 			rf.err.Message = fmt.Sprintf("The %s parameter must be a URL-encoded JSON object.", name)

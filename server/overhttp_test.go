@@ -197,6 +197,9 @@ func TestGraphQLOverHTTP(t *testing.T) {
 				if r.Status != tc.status || r.code(0) != tc.code {
 					t.Fatalf("status %d code %q, want %d %q:\n%s", r.Status, r.code(0), tc.status, tc.code, r.Body)
 				}
+				if strings.HasSuffix(tc.name, "TooDeep") && !strings.Contains(string(r.Body), "deep, more than 64") {
+					t.Errorf("the refusal does not name the bound:\n%s", r.Body)
+				}
 				if _, ok := r.Top["data"]; ok != (tc.code == "") {
 					t.Errorf("data member present: %v:\n%s", ok, r.Body)
 				}
