@@ -68,6 +68,18 @@ func TestMutationInputTextRefused(t *testing.T) {
 				h.refuse(t, h.police, openCaseMutation, map[string]any{"in": in}, badField("input.title"))
 			})
 		}
+		// A case's reference is its key: a soft hyphen, a decomposed
+		// accent or a trailing space made a second case of one that read
+		// the same (a hunt over HTTP). Refused, naming the reference,
+		// nothing written.
+		for _, bad := range []struct{ name, suffix string }{
+			{"SoftHyphen", "-\u00ad1"}, {"Decomposed", "-E\u0301"}, {"TrailingSpace", "-1 "}, {"InvisibleTimes", "-\u20621"},
+		} {
+			t.Run("OpenCaseReference/"+bad.name, func(t *testing.T) {
+				in := caseInput(h, t, c.Reference+bad.suffix, "police-tirane")
+				h.refuse(t, h.police, openCaseMutation, map[string]any{"in": in}, badField("input.reference"))
+			})
+		}
 		// A multi-line field refuses the same, but takes line breaks and tabs.
 		for _, bad := range badText {
 			t.Run("UpdateVictimTestimony/"+bad.name, func(t *testing.T) {

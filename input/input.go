@@ -43,6 +43,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/casegraph/casegraph/apperr"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Earliest is the earliest time any input may name: nothing CaseGraph
@@ -78,6 +79,19 @@ var Multiline = map[string]bool{
 	"address":          true,
 	"justification":    true,
 	"reason":           true,
+}
+
+// Identifiers lists the input fields, by name, whose value is a record's
+// unique key, compared byte for byte by the database: a reference that
+// looks like another must be the other, so they are held to one spelling
+// (NFC, no white space around them). A client that pasted a reference from
+// macOS (decomposed accents) or with a trailing space opened a second case
+// under what read as the same reference (a hunt over HTTP).
+var Identifiers = map[string]bool{
+	"reference":          true,
+	"registrationNumber": true,
+	"pseudonym":          true,
+	"code":               true,
 }
 
 // Planned lists the time fields, by name, that name a time to come (a
@@ -119,18 +133,45 @@ func CheckText(field, name, s string) error {
 			return apperr.InvalidField(field, "%s holds the control character U+%04X; it takes one line of text without control characters.", field, r)
 		case isBidiControl(r):
 			return apperr.InvalidField(field, "%s holds the bidirectional formatting character U+%04X, which makes text display differently from what it is.", field, r)
-		case !multiline && isInvisibleSpace(r):
+		case !multiline && isInvisible(r):
 			return apperr.InvalidField(field, "%s holds the invisible character U+%04X, which makes two values that look alike differ.", field, r)
+		case Identifiers[name] && isVariationSelector(r):
+			return apperr.InvalidField(field, "%s holds the variation selector U+%04X, which makes two keys that look alike differ.", field, r)
+		}
+	}
+	if Identifiers[name] {
+		if strings.TrimFunc(s, unicode.IsSpace) != s {
+			return apperr.InvalidField(field, "%s begins or ends with white space, which makes two keys that look alike differ.", field)
+		}
+		if !norm.NFC.IsNormalString(s) {
+			return apperr.InvalidField(field, "%s is not in Unicode's composed form (NFC): an accented letter is sent as one character, not a letter and a combining accent, so that two keys that look alike are one.", field)
 		}
 	}
 	return nil
 }
 
-// isInvisibleSpace reports whether r is a zero-width space, word joiner or
-// byte order mark: nothing a name or a reference needs (the zero-width
-// joiner and non-joiner, which some scripts and emoji need, are not).
-func isInvisibleSpace(r rune) bool {
-	return r == 0x200B || r == 0x2060 || r == 0xFEFF
+// isInvisible reports whether r is a character that shows nothing: a
+// format character (a zero-width space, word joiner, byte order mark,
+// soft hyphen, invisible operator, tag…), a Hangul filler or the
+// combining grapheme joiner. Nothing a name or a reference needs; the
+// zero-width joiner and non-joiner (some scripts and emoji need them) and
+// the directional marks (they cannot reorder text) are kept. It held three
+// code points, and a soft hyphen made a second case of a reference that
+// read the same (a hunt over HTTP).
+func isInvisible(r rune) bool {
+	switch r {
+	case 0x200C, 0x200D, 0x200E, 0x200F:
+		return false
+	case 0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0:
+		return true
+	}
+	return unicode.Is(unicode.Cf, r)
+}
+
+// isVariationSelector reports whether r selects a glyph's variant (an
+// emoji's presentation): text may need one, a key does not.
+func isVariationSelector(r rune) bool {
+	return r >= 0xFE00 && r <= 0xFE0F || r >= 0xE0100 && r <= 0xE01EF || r >= 0x180B && r <= 0x180D || r == 0x180F
 }
 
 // isBidiControl reports whether r is a bidirectional embedding, override or
