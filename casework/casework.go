@@ -52,6 +52,7 @@ import (
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/idempotencyrecord"
+	"github.com/casegraph/casegraph/ent/migrate"
 	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/victim"
 	"github.com/casegraph/casegraph/rowscope"
@@ -694,13 +695,52 @@ func inputName(name string) string {
 }
 
 // validationReason is the reason of an ent validation error without ent's
-// prefix; ent's validators describe the rule, never other records.
+// prefix; ent's validators describe the rule, never other records. Two of
+// their words name neither the form nor the limit ("value does not match
+// validation", "value is greater than the required length"), which an
+// integrator had to guess (a hunt over HTTP): those are said here.
 func validationReason(ve *ent.ValidationError) string {
 	msg := ve.Unwrap().Error()
 	if i := strings.LastIndex(msg, ": "); i >= 0 {
 		msg = msg[i+2:]
 	}
-	return strings.TrimSuffix(msg, ".")
+	msg = strings.TrimSuffix(msg, ".")
+	switch {
+	case strings.Contains(msg, "does not match validation"):
+		if form, ok := keyForms[ve.Name]; ok {
+			return "it must look like " + form
+		}
+	case strings.Contains(msg, "greater than the required length"):
+		if n := maxBytes(ve.Name); n > 0 {
+			return fmt.Sprintf("it is longer than its %d bytes (a letter outside ASCII takes two or more)", n)
+		}
+	}
+	return msg
+}
+
+// keyForms says, for each field whose schema holds it to a pattern, what a
+// value looks like.
+var keyForms = map[string]string{
+	"pseudonym": "V-2024-0042: V-, the year, a hyphen and four or more digits",
+	"code":      "police-tirane: lower-case letters and digits in words joined by hyphens",
+}
+
+// maxBytes is the most bytes a string field named name takes (its
+// column's size in the schema), or 0 when the fields of that name differ.
+func maxBytes(name string) int {
+	size := 0
+	for _, t := range migrate.Tables {
+		for _, c := range t.Columns {
+			if c.Name != name || c.Size == 0 {
+				continue
+			}
+			if size != 0 && size != int(c.Size) {
+				return 0
+			}
+			size = int(c.Size)
+		}
+	}
+	return size
 }
 
 // transitionError refuses an impossible stage or status change, listing the

@@ -534,3 +534,29 @@ func TestServerTimeSentBack(t *testing.T) {
 		}
 	})
 }
+
+// TestValidationSaysTheRule: a value the schema refuses is told what it
+// must be: the form of a pattern, the limit of a length in bytes. ent's
+// own words named neither ("value does not match validation", "value is
+// greater than the required length"; a hunt over HTTP).
+func TestValidationSaysTheRule(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		need(t, c.ID)
+		for _, tc := range []struct {
+			name, field, value, says string
+		}{
+			{"VictimPseudonym", "pseudonym", "V-2026-123", "V-2024-0042"},
+			{"LegalNameInBytes", "legalName", strings.Repeat("ë", 101), "200 bytes"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				in := victimInput(newVictimName(), 30)
+				in[tc.field] = tc.value
+				e := h.refuse(t, h.police, registerVictimMutation, map[string]any{"in": in, "cases": []string{c.ID}}, badField("input."+tc.field))
+				if !strings.Contains(e.Message, tc.says) {
+					t.Errorf("the refusal of %s does not say %q: %s", tc.field, tc.says, e.Message)
+				}
+			})
+		}
+	})
+}
