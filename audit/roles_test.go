@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,5 +89,46 @@ func TestServerRoleCannotGetRoundTheTrail(t *testing.T) {
 	write(t, audit.NewWriter(app.Client, app.Dialect), sampleEvents(4, time.Now()))
 	if v := verify(t, owner); !v.Valid || v.Checked != 8 {
 		t.Errorf("the trail after the writer's second batch: %+v", v)
+	}
+}
+
+// TestFieldFilterIndexed: on PostgreSQL the DPO's filter by field read
+// can use an index (the names of the list, as an array), and by type of
+// record too: each was a scan of the whole trail, 0.27 s a statement on a
+// million events (a hunt). Sequential scans are switched off so that the
+// plan says whether an index serves, whatever the table's size.
+func TestFieldFilterIndexed(t *testing.T) {
+	db := testdb.Postgres(t)
+	write(t, audit.NewWriter(db.Client, db.Dialect), sampleEvents(8, time.Now()))
+	ctx := context.Background()
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET enable_seqscan = off"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ where, index string }{
+		// As audit.fieldRead writes it.
+		{`string_to_array("audit_events"."fields", ',') @> ARRAY['Victim.legalName']`, "audit_events_field_names"},
+		{`"audit_events"."entity_type" = 'Victim'`, "auditevent_entity_type_id"},
+	} {
+		rows, err := conn.QueryContext(ctx, `EXPLAIN SELECT "id" FROM "audit_events" WHERE `+tc.where)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan strings.Builder
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			plan.WriteString(line + "\n")
+		}
+		rows.Close()
+		if !strings.Contains(plan.String(), tc.index) {
+			t.Errorf("%s: the plan does not use %s:\n%s", tc.where, tc.index, plan.String())
+		}
 	}
 }

@@ -288,6 +288,12 @@ func TestAuditTrailReading(t *testing.T) {
 			if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) || r.Errors[0].Field() != "where.field" {
 				t.Errorf("a field of 257 bytes: %s", r.Body)
 			}
+			// One field: a list matched the events of both fields on SQLite
+			// and of neither on PostgreSQL.
+			r = e.do(t, national, auditQuery, map[string]any{"where": map[string]any{"field": "Victim.legalName,Victim.phone"}})
+			if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) || r.Errors[0].Field() != "where.field" {
+				t.Errorf("two fields in one: %s", r.Body)
+			}
 		})
 		t.Run("ReadingIsRecorded", func(t *testing.T) {
 			p := list(t, national, map[string]any{"kind": "AUDIT_TRAIL_READ", "actorAgency": "police-tirane"})

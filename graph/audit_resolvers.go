@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"entgo.io/contrib/entgql"
 
@@ -98,11 +99,16 @@ func (r *Resolver) auditFilter(ctx context.Context, w *AuditTrailFilter) (audit.
 		f.EntityType = *w.EntityType
 	}
 	if w.Field != nil {
-		// Matched as three LIKE patterns over every event's list of
+		// Matched as LIKE patterns on SQLite over every event's list of
 		// fields: held to the filters' bound on patterns (a review), far
 		// above any field's name ("SupportService.notes").
 		if len(*w.Field) > MaxFilterPatternBytes {
 			return f, apperr.InvalidField("where.field", "where.field is %d bytes long; no field's name is longer than %d.", len(*w.Field), MaxFilterPatternBytes)
+		}
+		// One name: the list "a,b" would match the events of both on
+		// SQLite (LIKE) and of neither on PostgreSQL (an array's element).
+		if strings.Contains(*w.Field, ",") {
+			return f, apperr.InvalidField("where.field", "where.field names one field (Type.field), without a comma.")
 		}
 		f.Field = *w.Field
 	}

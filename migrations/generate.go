@@ -3,8 +3,10 @@ package migrations
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"ariga.io/atlas/sql/migrate"
+	atlas "ariga.io/atlas/sql/schema"
 	"ariga.io/atlas/sql/sqltool"
 	"entgo.io/ent/dialect/sql/schema"
 
@@ -28,7 +30,39 @@ func Diff(ctx context.Context, client *ent.Client, dialectName, dir, name string
 		schema.WithFormatter(sqltool.GooseFormatter),
 		schema.WithDropColumn(true),
 		schema.WithDropIndex(true),
+		schema.WithDiffHook(keepHandWrittenIndexes),
 	)
+}
+
+// handWrittenIndexes are indexes the migrations create by hand, on what
+// ent does not model (an expression): the diff would drop them.
+var handWrittenIndexes = map[string]bool{
+	"audit_events_field_names": true, // 20261211090003, PostgreSQL
+}
+
+// keepHandWrittenIndexes takes out of the diff the dropping of a
+// hand-written index.
+func keepHandWrittenIndexes(next schema.Differ) schema.Differ {
+	return schema.DiffFunc(func(current, desired *atlas.Schema) ([]atlas.Change, error) {
+		changes, err := next.Diff(current, desired)
+		if err != nil {
+			return nil, err
+		}
+		kept := changes[:0]
+		for _, c := range changes {
+			if m, ok := c.(*atlas.ModifyTable); ok {
+				m.Changes = slices.DeleteFunc(m.Changes, func(c atlas.Change) bool {
+					d, ok := c.(*atlas.DropIndex)
+					return ok && handWrittenIndexes[d.I.Name]
+				})
+				if len(m.Changes) == 0 {
+					continue
+				}
+			}
+			kept = append(kept, c)
+		}
+		return kept, nil
+	})
 }
 
 // Rehash rewrites dir's atlas.sum after a hand-written migration (a trigger,

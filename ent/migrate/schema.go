@@ -123,6 +123,11 @@ var (
 				Columns: []*schema.Column{AuditEventsColumns[2], AuditEventsColumns[0]},
 			},
 			{
+				Name:    "auditevent_entity_type_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[10], AuditEventsColumns[0]},
+			},
+			{
 				Name:    "auditevent_emergency_id",
 				Unique:  false,
 				Columns: []*schema.Column{AuditEventsColumns[16], AuditEventsColumns[0]},
