@@ -315,7 +315,19 @@ func TestVerifyAuditTrailOneAgency(t *testing.T) {
 			t.Fatalf("want an event of prosecution-tirane's, one of police-durres's and one of no agency's, have %d, %d and %d", tirane.Seq, own.Seq, noAgency.Seq)
 		}
 		// Another agency's event, or no agency's, with its true hash or a
-		// guessed one: refused alike.
+		// guessed one: refused alike, and nothing recorded of what the
+		// walk found (the DPO reads its own records: one saying valid or
+		// not answered the guess, a review).
+		ownEvents := func() int {
+			n := 0
+			for _, ev := range testdb.AuditTrail(t, e.db) {
+				if ev.ActorAgencyID == e.f.id(t, "police-durres") {
+					n++
+				}
+			}
+			return n
+		}
+		before := ownEvents()
 		for _, other := range []audit.Event{tirane, noAgency} {
 			for _, hash := range []string{other.Hash, strings.Repeat("0", len(audit.GenesisHash))} {
 				guess := other
@@ -323,6 +335,9 @@ func TestVerifyAuditTrailOneAgency(t *testing.T) {
 				_, r := verify(t, durres, guess)
 				wantRefusal(t, r, "BAD_USER_INPUT", "anchors")
 			}
+		}
+		if after := ownEvents(); after != before {
+			t.Errorf("refused verifications recorded %d events of the DPO's, want none", after-before)
 		}
 		// Its own event: checked; a wrong hash breaks there, and the hash
 		// of the event before it (another agency's, maybe) is not told.

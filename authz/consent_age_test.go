@@ -43,6 +43,15 @@ func TestConsentVoidedByAge(t *testing.T) {
 			}
 			e.readVictim(t, police, vBorn)
 		})
+		// A guardian's consent, which no age voids, may come before the
+		// identification (the first contact): it tells nothing of an age.
+		t.Run("OKGuardianBeforeIdentification", func(t *testing.T) {
+			vFirst := abuseVictim(t, c, f, "V-2026-0115", domain.AgeGroupAdult, &born, nil, time.Time{}, f.caseD)
+			in := consentIn(vFirst, past.AddDate(0, -1, 0))
+			in["givenBy"] = "PARENT_OR_GUARDIAN"
+			e.do(t, police, recordConsent, map[string]any{"in": in}).MustOK(t)
+			e.readVictim(t, police, vFirst, opened...)
+		})
 		t.Run("FromIdentificationOpens", func(t *testing.T) {
 			e.do(t, police, recordConsent, map[string]any{"in": consentIn(vBorn, past)}).MustOK(t)
 			e.readVictim(t, police, vBorn, opened...)

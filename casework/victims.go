@@ -136,13 +136,16 @@ func RecordConsent(ctx context.Context, c *ent.Client, in ent.CreateConsentInput
 		if err := happened("givenAt", "A consent", in.GivenAt); err != nil {
 			return 0, err
 		}
-		// Before identification there was no victim to ask. And a consent
-		// dated back past it would let a recorder who may not read the
-		// date of birth learn it, by which of the dates tried opened the
-		// data (an ADULT's age at identification is 18 or more, so from
-		// then on the victim's own consent is never under 16).
-		if in.GivenAt.Before(v.IdentifiedAt) {
-			return 0, apperr.InvalidField("givenAt", "A consent cannot be given before the victim was identified (identifiedAt).")
+		// The victim's own consent dated back past the identification
+		// would let a recorder who may not read the date of birth learn
+		// it, by which of the dates tried opened the data (a review: to the
+		// day in 14 tries). From the identification on, an ADULT (by ages
+		// that agree with the group) is 18 or more and never under 16, and
+		// a MINOR whose age the recorder may not read is refused above. A
+		// parent's or guardian's consent, which no age voids, may come
+		// first (at the first contact).
+		if in.GivenBy == domain.ConsentGivenByVictim && in.GivenAt.Before(v.IdentifiedAt) {
+			return 0, apperr.InvalidField("givenAt", "A victim's own consent cannot be dated before the victim was identified (identifiedAt); a parent's or guardian's can.")
 		}
 		if in.GivenBy == domain.ConsentGivenByVictim && mayBeUnder16(ctx, v, in.GivenAt) {
 			return 0, apperr.InvalidField("givenBy", "A victim under 16 (or a minor of unknown age) cannot consent alone; a parent, guardian or legal representative gives consent.")

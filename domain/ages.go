@@ -26,7 +26,7 @@ type Age struct {
 func (a Age) UnderConsentAgeAt(t time.Time) (under, known bool) {
 	switch {
 	case a.Birth != nil:
-		return a.Birth.UTC().AddDate(ConsentAge, 0, 0).After(t), true
+		return a.Birth.AddDate(ConsentAge, 0, 0).After(t), true
 	case a.Exact != nil:
 		// At t the victim was at least exact + the whole years between
 		// identification and t (fewer, or negative, when t comes first).

@@ -133,10 +133,10 @@ func CheckText(field, name, s string) error {
 			return apperr.InvalidField(field, "%s holds the control character U+%04X; it takes one line of text without control characters.", field, r)
 		case isBidiControl(r):
 			return apperr.InvalidField(field, "%s holds the bidirectional formatting character U+%04X, which makes text display differently from what it is.", field, r)
-		case !multiline && isInvisible(r):
+		case !multiline && isInvisibleSpace(r):
 			return apperr.InvalidField(field, "%s holds the invisible character U+%04X, which makes two values that look alike differ.", field, r)
-		case Identifiers[name] && isVariationSelector(r):
-			return apperr.InvalidField(field, "%s holds the variation selector U+%04X, which makes two keys that look alike differ.", field, r)
+		case Identifiers[name] && (isInvisibleInKey(r) || unicode.IsSpace(r) && r != ' '):
+			return apperr.InvalidField(field, "%s holds U+%04X, which shows as nothing or as a space: two keys that look alike would differ.", field, r)
 		}
 	}
 	if Identifiers[name] {
@@ -150,28 +150,28 @@ func CheckText(field, name, s string) error {
 	return nil
 }
 
-// isInvisible reports whether r is a character that shows nothing: a
-// format character (a zero-width space, word joiner, byte order mark,
-// soft hyphen, invisible operator, tag…), a Hangul filler or the
-// combining grapheme joiner. Nothing a name or a reference needs; the
-// zero-width joiner and non-joiner (some scripts and emoji need them) and
-// the directional marks (they cannot reorder text) are kept. It held three
-// code points, and a soft hyphen made a second case of a reference that
-// read the same (a hunt over HTTP).
-func isInvisible(r rune) bool {
-	switch r {
-	case 0x200C, 0x200D, 0x200E, 0x200F:
-		return false
-	case 0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0:
-		return true
-	}
-	return unicode.Is(unicode.Cf, r)
+// isInvisibleSpace reports whether r is a zero-width space, word joiner or
+// byte order mark: nothing a name or a title needs (the zero-width joiner
+// and non-joiner, the directional marks, soft hyphens and tags, which
+// scripts, emoji and pasted names hold, are text).
+func isInvisibleSpace(r rune) bool {
+	return r == 0x200B || r == 0x2060 || r == 0xFEFF
 }
 
-// isVariationSelector reports whether r selects a glyph's variant (an
-// emoji's presentation): text may need one, a key does not.
-func isVariationSelector(r rune) bool {
-	return r >= 0xFE00 && r <= 0xFE0F || r >= 0xE0100 && r <= 0xE01EF || r >= 0x180B && r <= 0x180D || r == 0x180F
+// isInvisibleInKey reports whether r may not stand in a key: any format
+// character (Unicode's Cf: joiners, directional marks, soft hyphen,
+// invisible operators, tags…), a Hangul filler, the combining grapheme
+// joiner or a variation selector. A key is compared byte for byte, and a
+// soft hyphen, then a joiner and a no-break space, made second cases of a
+// reference that read the same (a hunt, then a review).
+func isInvisibleInKey(r rune) bool {
+	switch {
+	case unicode.Is(unicode.Cf, r),
+		r == 0x034F, r == 0x115F, r == 0x1160, r == 0x3164, r == 0xFFA0,
+		r >= 0xFE00 && r <= 0xFE0F, r >= 0xE0100 && r <= 0xE01EF, r >= 0x180B && r <= 0x180F:
+		return true
+	}
+	return false
 }
 
 // isBidiControl reports whether r is a bidirectional embedding, override or
