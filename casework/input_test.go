@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -557,6 +558,22 @@ func TestValidationSaysTheRule(t *testing.T) {
 					t.Errorf("the refusal of %s does not say %q: %s", tc.field, tc.says, e.Message)
 				}
 			})
+		}
+	})
+}
+
+// TestArgumentOfTheWrongScalar: an Int sent as a string is refused at the
+// field's path, naming the argument in extensions.field as every refusal
+// of input does; it sat at ["updateCase", "expectedVersion"], no response
+// key, without extensions.field (a hunt over HTTP). Nothing is written.
+func TestArgumentOfTheWrongScalar(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		need(t, c.ID)
+		e := h.refuse(t, h.police, updateCaseMutation, map[string]any{"id": c.ID, "v": strconv.Itoa(c.Version),
+			"in": map[string]any{"title": "Renamed"}}, badField("expectedVersion"), c.ID)
+		if len(e.Path) != 1 || e.Path[0] != "updateCase" {
+			t.Errorf("path %v, want [updateCase]", e.Path)
 		}
 	})
 }

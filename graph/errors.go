@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -63,6 +64,19 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 	var re resolverError
 	switch {
 	case errors.As(err, &ae):
+		if ae.Field == "" {
+			// A scalar's refusal of an argument (an Int sent as a string)
+			// comes at the field's path and the argument's, which is no
+			// response key: it is said at the field's, naming the
+			// argument in extensions.field as every other refusal of
+			// input does (a hunt over HTTP).
+			if path, arg, ok := argumentPath(ctx, out.Path); ok {
+				copied := *ae
+				copied.Field = arg
+				ae = &copied
+				out.Path = path
+			}
+		}
 		if placed := p.whereItSits(ctx, ae.Field); placed != ae.Field {
 			copied := *ae
 			copied.Field = placed
@@ -133,6 +147,25 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 		return withCode(out, apperr.BadUserInput, msg+".", nil, "")
 	}
 	return p.internal(ctx, out, err)
+}
+
+// argumentPath splits path, an error's, into the path of the field being
+// resolved and what follows it ("expectedVersion", "input.sentenceMonths"):
+// an argument of that field. ok is false when path is the field's own or
+// not under it.
+func argumentPath(ctx context.Context, path ast.Path) (field ast.Path, arg string, ok bool) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return nil, "", false
+	}
+	field = fc.Path()
+	if len(path) <= len(field) || !slices.Equal(path[:len(field)], field) {
+		return nil, "", false
+	}
+	if _, named := path[len(field)].(ast.PathName); !named {
+		return nil, "", false // an element of a list the field answers
+	}
+	return field, strings.TrimPrefix(path[len(field):].String(), "."), true
 }
 
 // gqlparser's refusals of a variable's value that quote the value or name
