@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/authz"

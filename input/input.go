@@ -15,7 +15,10 @@
 //     U+2066–U+2069), which make a stored reference or name display
 //     differently from what it is ("Trojan Source"), or, in one line, a
 //     zero-width space, word joiner or byte order mark, which make two
-//     that look alike differ;
+//     that look alike differ; a key ([Identifiers]) holds no invisible
+//     character at all, no space but the plain one and none around it, and
+//     is in Unicode's composed form (NFC), since keys are compared byte for
+//     byte;
 //   - is empty or only white space: a name, title or note that says
 //     nothing is a mistake, and clearing a field has its own clearX flag;
 //   - is longer than MaxLine characters (one line) or MaxText (free text of
@@ -42,8 +45,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/casegraph/casegraph/apperr"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/casegraph/casegraph/apperr"
 )
 
 // Earliest is the earliest time any input may name: nothing CaseGraph
