@@ -217,8 +217,8 @@ func (c *inputChecker) value(path, name string, t *ast.Type, v any, stored bool)
 			_, err := input.ParseTime(path, name, s, c.now)
 			return err
 		}
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
+		t, ok := input.ParseRFC3339(s)
+		if !ok {
 			return input.NotRFC3339(path)
 		}
 		// 9999-12-31T23:59:59-23:59 is RFC 3339 and year 10000 in UTC.

@@ -187,8 +187,8 @@ func isBidiControl(r rune) bool {
 // ParseTime parses a time as the GraphQL Time scalar takes it (RFC 3339,
 // with or without fractions of a second) and checks it with CheckTime.
 func ParseTime(field, name, s string, now time.Time) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, rfc3339Letters(s))
-	if err != nil {
+	t, ok := ParseRFC3339(s)
+	if !ok {
 		return time.Time{}, NotRFC3339(field)
 	}
 	return t, CheckTime(field, name, t, now)

@@ -112,6 +112,10 @@ func TestParseTime(t *testing.T) {
 		{"date only", "openedAt", "2026-05-01", false},
 		{"no zone", "openedAt", "2026-05-01T09:00:00", false},
 		{"space instead of T", "openedAt", "2026-05-01 09:00:00", false},
+		// RFC 3339's offsets run to 23:59 either way; Go read +24:00.
+		{"offset of 23:59", "openedAt", "2026-05-01T09:00:00+23:59", true},
+		{"offset of 24 hours", "openedAt", "2026-05-01T09:00:00+24:00", false},
+		{"offset of minus 24 hours", "openedAt", "2026-05-01T09:00:00-24:00", false},
 	}, func(path, field, value string) error {
 		_, err := input.ParseTime(path, field, value, now)
 		return err
@@ -228,5 +232,10 @@ func TestUnmarshalTimeLowerCaseLetters(t *testing.T) {
 	}
 	if got, err := input.UnmarshalTime("2026-01-01t09:30:00z"); err != nil || !got.Equal(time.Date(2026, 1, 1, 9, 30, 0, 0, time.UTC)) {
 		t.Errorf("UnmarshalTime with z: %v, %v", got, err)
+	}
+	// The scalar, which reads compared times too, holds the offset to
+	// RFC 3339's range.
+	if _, err := input.UnmarshalTime("2026-01-01T09:30:00+24:00"); !apperr.HasCode(err, apperr.BadUserInput) {
+		t.Errorf("UnmarshalTime with +24:00: %v, want BAD_USER_INPUT", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/casegraph/casegraph/apperr"
 )
 
 // MarshalTime and UnmarshalTime are the GraphQL Time scalar (gqlgen.yml):
@@ -31,8 +33,28 @@ func UnmarshalTime(v any) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
+	if !offsetInRange(t) {
+		return time.Time{}, errOffset
+	}
 	return t.UTC(), nil
 }
+
+// ParseRFC3339 reads s as an RFC 3339 time ('t' and 'z' in either case);
+// ok is false when it is not one.
+func ParseRFC3339(s string) (t time.Time, ok bool) {
+	t, err := time.Parse(time.RFC3339Nano, rfc3339Letters(s))
+	return t, err == nil && offsetInRange(t)
+}
+
+// offsetInRange reports whether t's offset is one RFC 3339 can write: its
+// hours run to 23 (time-numoffset), and Go read +24:00 and beyond (a hunt
+// over HTTP).
+func offsetInRange(t time.Time) bool {
+	_, off := t.Zone()
+	return off > -24*3600 && off < 24*3600
+}
+
+var errOffset = &apperr.Error{Code: apperr.BadUserInput, Message: "A Time's offset from UTC is at most 23:59 either way (RFC 3339), such as 2026-03-01T09:30:00+01:00."}
 
 // rfc3339Letters writes the letters of an RFC 3339 time in upper case:
 // the RFC allows 't' and 'z' (section 5.6), Go's time.Parse only 'T' and
