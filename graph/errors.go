@@ -155,15 +155,18 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 // not under it.
 func argumentPath(ctx context.Context, path ast.Path) (field ast.Path, arg string, ok bool) {
 	fc := graphql.GetFieldContext(ctx)
-	if fc == nil {
-		return nil, "", false
+	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil {
+		return nil, "", false // not a field's context (an error of the whole request)
 	}
 	field = fc.Path()
-	if len(path) <= len(field) || !slices.Equal(path[:len(field)], field) {
+	if len(field) == 0 || len(path) <= len(field) || !slices.Equal(path[:len(field)], field) {
 		return nil, "", false
 	}
-	if _, named := path[len(field)].(ast.PathName); !named {
-		return nil, "", false // an element of a list the field answers
+	// Only one of the field's own arguments: an error the field's answer
+	// holds under it (a withheld value) keeps its path.
+	name, named := path[len(field)].(ast.PathName)
+	if !named || fc.Field.Definition.Arguments.ForName(string(name)) == nil {
+		return nil, "", false
 	}
 	return field, strings.TrimPrefix(path[len(field):].String(), "."), true
 }
