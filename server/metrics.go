@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/statistics"
 )
@@ -37,11 +38,18 @@ import (
 // (CASEGRAPH_DEV=0) and neither is set.
 
 // newMetricsRegistry is the registry /metrics shows: the process, the Go
-// runtime, httpMetrics, the SQL statements db has sent, and the statistics
+// runtime, httpMetrics, the SQL statements db has sent and its pool of
+// connections, the audit writer's batches and queue, and the statistics
 // cache when there is one.
-func newMetricsRegistry(db *database.DB, cache *statistics.Cache) *prometheus.Registry {
+func newMetricsRegistry(db *database.DB, writer *audit.Writer, cache *statistics.Cache) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The pool (go_sql_*{db_name="casegraph"}: connections open and in
+	// use, waits for one and their time) and the audit writer: a hunt of
+	// answers leaving 13 s past their deadline under load could tell where
+	// the time went only with a build that logged them.
+	reg.MustRegister(collectors.NewDBStatsCollector(db.SQL, "casegraph"))
+	registerAuditMetrics(reg, writer)
 	// Read from the database's own count when scraped: a load test
 	// divides its growth by the requests it sent (docs/benchmark-http.md).
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -52,6 +60,26 @@ func newMetricsRegistry(db *database.DB, cache *statistics.Cache) *prometheus.Re
 		registerCacheMetrics(reg, cache)
 	}
 	return reg
+}
+
+// registerAuditMetrics shows the audit writer's group commit
+// (docs/audit.md): the batches it began and the events they committed, and
+// the writes waiting for a batch or in the one being written.
+func registerAuditMetrics(reg *prometheus.Registry, w *audit.Writer) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "casegraph_audit_batches_total",
+			Help: "Transactions the audit writer began, each the events of the requests waiting then (committed or not)."},
+			func() float64 { return float64(w.Stats().Batches) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "casegraph_audit_events_total",
+			Help: "Audit events the writer's batches committed."},
+			func() float64 { return float64(w.Stats().Events) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "casegraph_audit_writes_queued",
+			Help: "Requests whose audit events wait for a batch."},
+			func() float64 { return float64(w.Stats().Queued) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "casegraph_audit_writes_writing",
+			Help: "Requests whose audit events are in the batch being written."},
+			func() float64 { return float64(w.Stats().Writing) }),
+	)
 }
 
 // registerCacheMetrics shows the statistics cache (docs/statistics.md):

@@ -112,7 +112,7 @@ func New(cfg Config) *Server {
 	if cfg.Audit == nil {
 		cfg.Audit = audit.Install(cfg.DB.Client, cfg.DB.Dialect)
 	}
-	s := &Server{cfg: cfg, registry: newMetricsRegistry(cfg.DB, cfg.StatisticsCache)}
+	s := &Server{cfg: cfg, registry: newMetricsRegistry(cfg.DB, cfg.Audit, cfg.StatisticsCache)}
 	s.handler = s.routes()
 	return s
 }
