@@ -66,20 +66,15 @@ func newMetricsRegistry(db *database.DB, writer *audit.Writer, cache *statistics
 // (docs/audit.md): the batches it began and the events they committed, and
 // the writes waiting for a batch or in the one being written.
 func registerAuditMetrics(reg *prometheus.Registry, w *audit.Writer) {
-	reg.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "casegraph_audit_batches_total",
-			Help: "Transactions the audit writer began, each the events of the requests waiting then (committed or not)."},
-			func() float64 { return float64(w.Stats().Batches) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "casegraph_audit_events_total",
-			Help: "Audit events the writer's batches committed."},
-			func() float64 { return float64(w.Stats().Events) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "casegraph_audit_writes_queued",
-			Help: "Requests whose audit events wait for a batch."},
-			func() float64 { return float64(w.Stats().Queued) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "casegraph_audit_writes_writing",
-			Help: "Requests whose audit events are in the batch being written."},
-			func() float64 { return float64(w.Stats().Writing) }),
-	)
+	reg.MustRegister(newSnapshotCollector(w.Stats, auditMetrics))
+}
+
+// auditMetrics are the audit writer's figures on /metrics (audit.WriterStats).
+var auditMetrics = []snapshotMetric[audit.WriterStats]{
+	{"casegraph_audit_batches_total", "Transactions the audit writer began, each the events of the requests waiting then (committed or not).", prometheus.CounterValue, func(s audit.WriterStats) float64 { return float64(s.Batches) }},
+	{"casegraph_audit_events_total", "Audit events the writer's batches committed.", prometheus.CounterValue, func(s audit.WriterStats) float64 { return float64(s.Events) }},
+	{"casegraph_audit_writes_queued", "Requests whose audit events wait for a batch.", prometheus.GaugeValue, func(s audit.WriterStats) float64 { return float64(s.Queued) }},
+	{"casegraph_audit_writes_writing", "Requests whose audit events are in the batch being written.", prometheus.GaugeValue, func(s audit.WriterStats) float64 { return float64(s.Writing) }},
 }
 
 // registerCacheMetrics shows the statistics cache (docs/statistics.md):
@@ -87,20 +82,12 @@ func registerAuditMetrics(reg *prometheus.Registry, w *audit.Writer) {
 // what it holds. A cache that is not listening answers nothing: every
 // dashboard then reads its tables afresh.
 func registerCacheMetrics(reg *prometheus.Registry, cache *statistics.Cache) {
-	c := cacheCollector{cache: cache}
-	for _, m := range cacheMetrics {
-		c.descs = append(c.descs, prometheus.NewDesc(m.name, m.help, nil, nil))
-	}
-	reg.MustRegister(c)
+	reg.MustRegister(newSnapshotCollector(cache.Stats, cacheMetrics))
 }
 
-// cacheMetrics are the statistics cache's figures on /metrics, each read
-// from one snapshot of its counters (statistics.CacheStats).
-var cacheMetrics = []struct {
-	name, help string
-	kind       prometheus.ValueType
-	value      func(statistics.CacheStats) float64
-}{
+// cacheMetrics are the statistics cache's figures on /metrics
+// (statistics.CacheStats).
+var cacheMetrics = []snapshotMetric[statistics.CacheStats]{
 	{"casegraph_statistics_cache_listening", "1 while the statistics cache hears changes and keeps values; 0 while its listener is down.", prometheus.GaugeValue, func(s statistics.CacheStats) float64 { return oneIf(s.Listening) }},
 	{"casegraph_statistics_cache_hits_total", "Statistics reads of callers who see every row, answered from the cache.", prometheus.CounterValue, func(s statistics.CacheStats) float64 { return float64(s.Hits) }},
 	{"casegraph_statistics_cache_misses_total", "Statistics reads of callers who see every row, not answered from the cache.", prometheus.CounterValue, func(s statistics.CacheStats) float64 { return float64(s.Misses) }},
@@ -117,23 +104,40 @@ func oneIf(b bool) float64 {
 	return 0
 }
 
-// cacheCollector reads the cache's counters once a scrape, so that the
-// figures of one scrape agree with each other (hits and misses of the
-// same moment).
-type cacheCollector struct {
-	cache *statistics.Cache
-	descs []*prometheus.Desc // cacheMetrics', in order
+// snapshotMetric is one figure read from a snapshot S of a component's
+// counters.
+type snapshotMetric[S any] struct {
+	name, help string
+	kind       prometheus.ValueType
+	value      func(S) float64
 }
 
-func (c cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+// snapshotCollector reads a component's counters once a scrape, so that
+// the figures of one scrape agree with each other (a cache's hits and
+// misses, a writer's queued and writing, of the same moment).
+type snapshotCollector[S any] struct {
+	read    func() S
+	metrics []snapshotMetric[S]
+	descs   []*prometheus.Desc // metrics', in order
+}
+
+func newSnapshotCollector[S any](read func() S, metrics []snapshotMetric[S]) snapshotCollector[S] {
+	c := snapshotCollector[S]{read: read, metrics: metrics}
+	for _, m := range metrics {
+		c.descs = append(c.descs, prometheus.NewDesc(m.name, m.help, nil, nil))
+	}
+	return c
+}
+
+func (c snapshotCollector[S]) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range c.descs {
 		ch <- d
 	}
 }
 
-func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.cache.Stats()
-	for i, m := range cacheMetrics {
+func (c snapshotCollector[S]) Collect(ch chan<- prometheus.Metric) {
+	s := c.read()
+	for i, m := range c.metrics {
 		ch <- prometheus.MustNewConstMetric(c.descs[i], m.kind, m.value(s))
 	}
 }
