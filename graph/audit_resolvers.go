@@ -16,9 +16,7 @@ import (
 // auditEvents reads the audit trail for a caller @allowed to: their
 // agency's events, or every agency's for one the policy lets read all.
 func (r *Resolver) auditEvents(ctx context.Context, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst bool) (*AuditEventConnection, error) {
-	req := authz.FromContext(ctx)
-	q := audit.TrailQuery{Scope: audit.Scope{All: req.CanReadAllAudit(), AgencyID: req.Principal().AgencyID},
-		OldestFirst: oldestFirst, Where: where, Cursor: after}
+	q := audit.TrailQuery{Scope: auditScope(ctx), OldestFirst: oldestFirst, Where: where, Cursor: after}
 	var err error
 	if q.Limit, err = pageSize(first); err != nil {
 		return nil, err
@@ -35,6 +33,13 @@ func (r *Resolver) auditEvents(ctx context.Context, first *int, after *entgql.Cu
 		return nil, err
 	}
 	return auditEventConnection(page), nil
+}
+
+// auditScope is the part of the trail the caller reads: every agency's
+// for one the policy lets read all, else its own agency's.
+func auditScope(ctx context.Context) audit.Scope {
+	req := authz.FromContext(ctx)
+	return audit.Scope{All: req.CanReadAllAudit(), AgencyID: req.Principal().AgencyID}
 }
 
 // auditEventConnection is a page of the trail as a Relay connection, each
@@ -137,9 +142,7 @@ func (r *Resolver) verifyAuditTrail(ctx context.Context, anchors []*audit.Anchor
 			return nil, apperr.InvalidField("anchors", "An anchor is an event's seq (from 1) and its 64-character hash.")
 		}
 	}
-	req := authz.FromContext(ctx)
-	scope := audit.Scope{All: req.CanReadAllAudit(), AgencyID: req.Principal().AgencyID}
-	v, err := r.verifications.Verify(ctx, r.client, scope, as...)
+	v, err := r.verifications.Verify(ctx, r.client, auditScope(ctx), as...)
 	if err != nil {
 		return nil, err
 	}
