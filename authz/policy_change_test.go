@@ -10,6 +10,7 @@ import (
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/ent/policychange"
+	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -171,6 +172,70 @@ func TestPolicyChange(t *testing.T) {
 			e.readVictim(t, judge, f.vT, judgeBefore...)
 			if got := lines(t); !slices.Equal(got, initial) {
 				t.Errorf("policyLines after removal differ from the initial policy")
+			}
+		})
+
+		// A document's later mutations are decided under the policy its
+		// earlier ones changed (a hunt: the field rules read by the first
+		// mutation's payload held for the whole document).
+		t.Run("InForceForTheRestOfTheDocument", func(t *testing.T) {
+			judgeAdmin := e.s.Token(t, "court-tirane", viewer.RoleJudge, viewer.RoleAdmin)
+			const victims = `{ case { victims(first: 10) { edges { node { pseudonym phone } } } } }`
+			document := `mutation ($case: ID!, $court: ID!, $add: [[String!]!], $reason: String!) {
+				before: assignAgencyToCase(caseID: $case, agencyID: $court, part: ADJUDICATING) ` + victims + `
+				change: changePolicy(add: $add, reason: $reason) { added }
+				after: assignAgencyToCase(caseID: $case, agencyID: $court, part: ADJUDICATING) ` + victims + ` }`
+			r := e.s.Do(t, judgeAdmin, document, map[string]any{"case": gid(f.caseT), "court": gid(f.id(t, "court-tirane")),
+				"add": [][]string{judgePhoneLine}, "reason": changeReason})
+			defer e.do(t, admin, changePolicy, map[string]any{"remove": [][]string{judgePhoneLine}, "reason": "Summons go through the prosecution again"}).MustOK(t)
+			type payload struct {
+				Case struct {
+					Victims struct {
+						Edges []struct {
+							Node struct{ Pseudonym, Phone *string }
+						}
+					}
+				}
+			}
+			d := decode[struct{ Before, After payload }](t, r)
+			phoneOfVT := func(p payload) *string {
+				for _, e := range p.Case.Victims.Edges {
+					if e.Node.Pseudonym != nil && *e.Node.Pseudonym == f.pseudonym[f.vT] {
+						return e.Node.Phone
+					}
+				}
+				t.Fatalf("no %s among the case's victims:\n%s", f.pseudonym[f.vT], r.Body)
+				return nil
+			}
+			if got := phoneOfVT(d.Before); got != nil {
+				t.Errorf("before the change, the judge read the phone %q", *got)
+			}
+			if got, want := phoneOfVT(d.After), secret(f.pseudonym[f.vT], "phone"); got == nil || *got != want {
+				t.Errorf("after the change in the same document, the phone is %v, want %q (the policy read by the first mutation held):\n%s", got, want, r.Body)
+			}
+		})
+
+		// The same for rows: the judge's rows, removed by the document's
+		// second mutation, no longer hold the case for its third.
+		t.Run("RowsInForceForTheRestOfTheDocument", func(t *testing.T) {
+			judgeAdmin := e.s.Token(t, "court-tirane", viewer.RoleJudge, viewer.RoleAdmin)
+			rows := [][]string{{"p", "judge", "court", "rows:cases", "see", "assigned"}, {"p", "judge", "court", "rows:victims", "see", "assigned"}}
+			document := `mutation ($case: ID!, $court: ID!, $remove: [[String!]!], $reason: String!) {
+				before: assignAgencyToCase(caseID: $case, agencyID: $court, part: ADJUDICATING) { case { id } }
+				change: changePolicy(remove: $remove, reason: $reason) { removed }
+				after: assignAgencyToCase(caseID: $case, agencyID: $court, part: ADJUDICATING) { case { id } } }`
+			r := e.s.Do(t, judgeAdmin, document, map[string]any{"case": gid(f.caseT), "court": gid(f.id(t, "court-tirane")),
+				"remove": rows, "reason": "Courts see cases through the prosecution's file"})
+			defer e.do(t, admin, changePolicy, map[string]any{"add": rows, "reason": "Courts see the cases assigned to them"}).MustOK(t)
+			d := decode[struct {
+				Before, After *struct{ Case struct{ ID string } }
+				Change        *struct{ Removed int }
+			}](t, r)
+			if d.Before == nil || d.Before.Case.ID != gid(f.caseT) || d.Change == nil || d.Change.Removed != 2 {
+				t.Fatalf("the document's first two mutations did not run as expected:\n%s", r.Body)
+			}
+			if d.After != nil || len(r.Errors) != 1 || testserver.PathString(r.Errors[0].Path) != "after" || r.Errors[0].Field() != "caseID" {
+				t.Errorf("the third mutation saw the case under the rows the second removed, want one error at after, on caseID:\n%s", r.Body)
 			}
 		})
 

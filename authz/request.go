@@ -54,18 +54,21 @@ func (e *Enforcer) NewRequest(ctx context.Context, p *viewer.Principal) (*Reques
 	if err != nil {
 		return nil, err
 	}
-	kind := string(a.Kind)
-	scope := &rowscope.Scope{
-		Subject:        p.Subject,
-		AgencyID:       a.ID,
-		Region:         a.Region,
-		Cases:          e.rowLevel(p, kind, policies.RowsCases),
-		Victims:        e.rowLevel(p, kind, policies.RowsVictims),
-		GrantsOfAgency: e.holds(p, kind, policies.Emergency, policies.Review),
-	}
-	r := &Request{e: e, p: p, kind: a.Kind, scope: scope}
+	r := &Request{e: e, p: p, kind: a.Kind, scope: &rowscope.Scope{Subject: p.Subject, AgencyID: a.ID, Region: a.Region}}
+	r.applyPolicy()
 	r.facts = newFacts(e.client, e.dialect, p, a)
 	return r, nil
+}
+
+// applyPolicy sets what the policy in force says of the principal's rows
+// (the levels of its scope, which the context shares, so they are changed
+// in place) and forgets the field rules read under an earlier policy.
+func (r *Request) applyPolicy() {
+	kind := string(r.kind)
+	r.scope.Cases = r.e.rowLevel(r.p, kind, policies.RowsCases)
+	r.scope.Victims = r.e.rowLevel(r.p, kind, policies.RowsVictims)
+	r.scope.GrantsOfAgency = r.e.holds(r.p, kind, policies.Emergency, policies.Review)
+	r.fields.Clear()
 }
 
 // agency returns the agency with id, from a cache: an agency's kind and
@@ -95,11 +98,15 @@ func FromContext(ctx context.Context) *Request {
 	return r
 }
 
-// Refresh forgets the facts and verdicts loaded so far. A mutation calls it
-// before and after it runs: what it changes (a case link, a consent, an
-// emergency grant) decides the fields of its payload and of what follows.
+// Refresh forgets the facts, verdicts and policy read so far. A mutation
+// calls it before and after it runs: what it changes (a case link, a
+// consent, an emergency grant, the policy itself) decides the fields of its
+// payload and of what follows, and a policy change committed while a
+// document of several mutations waits (on a lock, by another server) holds
+// for its later mutations, as it would for a new request.
 // It must not run while fields of the request are being resolved.
 func (r *Request) Refresh() {
+	r.applyPolicy()
 	r.facts = newFacts(r.e.client, r.e.dialect, r.p, r.facts.agency)
 	r.verdicts.Clear()
 }
