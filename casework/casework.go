@@ -24,12 +24,9 @@
 package casework
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -160,8 +157,9 @@ func versionOf(v any) int {
 
 // createOnce runs create unless the caller already made the same operation
 // with the same key, in which case it returns the id the first call made
-// and replayed. The same key with a different input is a CONFLICT. A nil
-// key always creates.
+// and replayed. The same key with a different input is a CONFLICT:
+// different by its canonical form, or by every older form a record may
+// keep (requestHashes). A nil key always creates.
 //
 // Requests with the same key are taken one at a time (lockKey): two sent
 // at once would otherwise both find none, and the second fail on what the
@@ -178,7 +176,7 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 	if err != nil {
 		return 0, false, err
 	}
-	hash, asSent, err := requestHashes(input)
+	hash, older, err := requestHashes(input)
 	if err != nil {
 		return 0, false, err
 	}
@@ -191,7 +189,7 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 	).Only(ctx)
 	switch {
 	case err == nil:
-		if prior.RequestHash != hash && prior.RequestHash != asSent {
+		if prior.RequestHash != hash && !slices.Contains(older[:], prior.RequestHash) {
 			return 0, false, &apperr.Error{Code: apperr.Conflict, Field: "idempotencyKey",
 				Message: fmt.Sprintf("This idempotency key was already used for a different %s request.", operation)}
 		}
@@ -210,57 +208,6 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 		return 0, false, apperr.Errorf(apperr.Conflict, "A request with the same idempotency key is being processed; retry it.")
 	}
 	return id, false, err
-}
-
-// requestHashes is what an idempotency record keeps of a request: the
-// SHA-256 of its input as JSON with every list of values in order, so that
-// a retry naming the same set in another order (forms of exploitation, a
-// consent's purposes, the cases a victim is linked to: every list a create
-// takes is a set) is the same request. asSent is the hash of the JSON as
-// it was, which records written before 2026-12-05 keep: a retry of one of
-// those still matches.
-func requestHashes(input any) (hash, asSent string, err error) {
-	buf, err := json.Marshal(input)
-	if err != nil {
-		return "", "", err
-	}
-	sum := sha256.Sum256(buf)
-	asSent = hex.EncodeToString(sum[:])
-	var v any
-	d := json.NewDecoder(bytes.NewReader(buf))
-	d.UseNumber() // numbers as written: ids beyond 2^53 stay exact
-	if err := d.Decode(&v); err != nil {
-		return "", "", err
-	}
-	if buf, err = json.Marshal(inOrder(v)); err != nil {
-		return "", "", err
-	}
-	sum = sha256.Sum256(buf)
-	return hex.EncodeToString(sum[:]), asSent, nil
-}
-
-// inOrder sorts, in place, every list of scalars within a decoded JSON
-// value (an object's keys are written in order by encoding/json already).
-func inOrder(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			v[k] = inOrder(x)
-		}
-	case []any:
-		scalars := true
-		for i, x := range v {
-			v[i] = inOrder(x)
-			switch x.(type) {
-			case map[string]any, []any:
-				scalars = false
-			}
-		}
-		if scalars {
-			slices.SortFunc(v, func(a, b any) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
-		}
-	}
-	return v
 }
 
 // idempotencyLocks is the first half of the two-key advisory locks
