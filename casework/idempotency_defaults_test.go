@@ -88,7 +88,7 @@ func TestIdempotentRetrySpellingOutADefault(t *testing.T) {
 }
 
 // TestIdempotentRetryOfARecordHashedBefore: an idempotency record written
-// before 2026-12-07 keeps the hash of its request with nulls and defaults
+// before 2026-12-06 keeps the hash of its request with nulls and defaults
 // as sent (and, before 2026-12-05, its lists as sent too); a retry sent as
 // the first request was still returns the first record.
 func TestIdempotentRetryOfARecordHashedBefore(t *testing.T) {
@@ -106,7 +106,7 @@ func TestIdempotentRetryOfARecordHashedBefore(t *testing.T) {
 		listsInOrder, asSent := casework.RegisterVictimHashesBefore(in, nil)
 		record := h.s.DB.Client.IdempotencyRecord.Query().Where(idempotencyrecord.Key("before-" + name)).OnlyX(systemCtx())
 		if record.RequestHash == listsInOrder || record.RequestHash == asSent {
-			t.Fatalf("the record's hash is the one kept before 2026-12-07, so this test shows nothing")
+			t.Fatalf("the record's hash is the one kept before 2026-12-06, so this test shows nothing")
 		}
 		for what, hash := range map[string]string{"lists in order": listsInOrder, "as sent": asSent} {
 			t.Run(what, func(t *testing.T) {

@@ -22,14 +22,14 @@ import (
 // and the hashes records written under earlier rules keep (older), which a
 // retry of one of those still matches:
 //
-//   - hash (since 2026-12-07): the SHA-256 of the request's canonical form
+//   - hash (since 2026-12-06): the SHA-256 of the request's canonical form
 //     (omittedAsOmitted): every value that means what leaving it out means
 //     is left out, so that a retry spelling out a default the first request
 //     left out (foreignNational: false, formsOfExploitation: [], caseIDs:
 //     [], a null) is the same request, and every list of values is in
 //     order (inOrder), so that a retry naming the same set in another order
 //     is too;
-//   - older[0] (2026-12-05 to 2026-12-07): the input as JSON with its
+//   - older[0] (2026-12-05 to 2026-12-06): the input as JSON with its
 //     lists in order, nulls and defaults as sent;
 //   - older[1] (before 2026-12-05): the input as JSON as it was.
 //

@@ -18,7 +18,7 @@ import (
 // (a set sent in another order is the same request); the older hashes are
 // those idempotency records written before keep, so that retrying one
 // still matches: the JSON with its lists in order, nulls as sent
-// (2026-12-05 to 2026-12-07), and the JSON as it came (before).
+// (2026-12-05 to 2026-12-06), and the JSON as it came (before).
 func TestRequestHashes(t *testing.T) {
 	of := func(s string) string { sum := sha256.Sum256([]byte(s)); return hex.EncodeToString(sum[:]) }
 	type request struct {
