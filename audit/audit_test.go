@@ -209,8 +209,8 @@ func TestChainNumbersAndLinksEvents(t *testing.T) {
 		}
 
 		v := verify(t, db)
-		want := audit.Verification{Valid: true, Checked: 8, LastSeq: 8, LastHash: got[7].Hash}
-		if v != want {
+		want := audit.Verification{Valid: true, Checked: 8, LastSeq: 8, LastHash: got[7].Hash, Walked: 8, WalkedTo: 8, Intact: 8}
+		if !reflect.DeepEqual(v, want) {
 			t.Errorf("verify = %+v, want %+v", v, want)
 		}
 	})

@@ -100,7 +100,9 @@ type Verifier struct {
 // and the hash of an event before a mismatched anchor, the chain's last,
 // or a yes or no on a hash guessed for another agency's event let a DPO
 // of any agency try values against it until one matched (a hunt over
-// HTTP recovered a hidden case's id so, in well under a second).
+// HTTP recovered a hidden case's id so, in well under a second). Of the
+// breaks past the first it is listed those at its own people's events and
+// past the chain's end, and counted the others (Verification.ForAgency).
 func (v *Verifier) Verify(ctx context.Context, client *ent.Client, scope Scope, anchors ...Anchor) (Verification, error) {
 	// Checked before the walk, and again after it against every event
 	// stored by then (an anchor on an event not yet written at first would
@@ -121,6 +123,7 @@ func (v *Verifier) Verify(ctx context.Context, client *ent.Client, scope Scope, 
 		if err := ownAnchors(ctx, client, scope, anchors); err != nil {
 			return Verification{}, err
 		}
+		out = out.ForAgency(scope.AgencyID)
 		out.LastHash = ""
 	}
 	return out, noteVerification(ctx, anchors, out)
@@ -133,7 +136,8 @@ func noteVerification(ctx context.Context, anchors []Anchor, out Verification) e
 	if rec == nil {
 		return nil
 	}
-	detail, err := json.Marshal(map[string]any{"verify": true, "anchors": len(anchors), "valid": out.Valid, "checked": out.Checked, "brokenAt": out.BrokenAt})
+	detail, err := json.Marshal(map[string]any{"verify": true, "anchors": len(anchors), "valid": out.Valid, "checked": out.Checked, "brokenAt": out.BrokenAt,
+		"breaks": out.BreakCount})
 	if err != nil {
 		return err
 	}
@@ -168,11 +172,10 @@ func ownAnchors(ctx context.Context, client *ent.Client, scope Scope, anchors []
 
 func (v *Verifier) verify(ctx context.Context, client *ent.Client, anchors []Anchor) (Verification, error) {
 	out, err := v.walk(ctx, client)
-	if err == nil && out.Valid && beyond(out, anchors) {
+	if err == nil && beyond(out, anchors) {
 		// The walk joined may have begun before the anchor's event was
 		// written (it was exported from a newer chain): a walk begun now
-		// says whether the chain reaches it. (A broken chain's anchors past
-		// its break say nothing more.)
+		// says whether the chain reaches it.
 		out, err = v.walk(ctx, client)
 	}
 	if err == nil {
@@ -199,7 +202,7 @@ func (v *Verifier) walk(ctx context.Context, client *ent.Client) (Verification, 
 // chain as v walked it.
 func beyond(v Verification, anchors []Anchor) bool {
 	for _, a := range anchors {
-		if a.Seq > v.LastSeq {
+		if a.Seq > v.WalkedTo {
 			return true
 		}
 	}

@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -108,7 +109,7 @@ func TestVerifierWalksOnceAtATime(t *testing.T) {
 	} {
 		got, err := v.Verify(ctx, db.Client, audit.Scope{All: true}, tc.anchors...)
 		want, werr := audit.Verify(ctx, db.Client, tc.anchors...)
-		if err != nil || werr != nil || got.Valid != tc.valid || got.BrokenAt != tc.broken || got != want {
+		if err != nil || werr != nil || got.Valid != tc.valid || got.BrokenAt != tc.broken || !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: shared walk %+v (%v), the command's %+v (%v); want valid %v, broken at %d, and the two alike", tc.name, got, err, want, werr, tc.valid, tc.broken)
 		}
 	}

@@ -23,21 +23,137 @@ import (
 	"github.com/casegraph/casegraph/viewer"
 )
 
-// Verification is the result of walking the chain.
+// Verification is the result of walking the chain. The walk goes on past
+// a break to the chain's end, re-anchored on the broken event's stored
+// hash, so that each break is found once and the events after it are
+// checked against each other: Valid, Checked, LastSeq, LastHash, BrokenAt
+// and Problem say what they always said (the chain up to its first
+// break), and Walked, Intact and Breaks what lies beyond.
 type Verification struct {
 	// Valid is true when every event's hash is its content's and links to
 	// the event before it, with no number missing.
 	Valid bool `json:"valid"`
-	// Checked counts the events walked.
+	// Checked counts the events that verify before the first break (all
+	// of them when Valid).
 	Checked int64 `json:"checked"`
-	// LastSeq and LastHash are the chain's end: keep them elsewhere to
-	// detect a truncated tail later.
+	// LastSeq and LastHash are the chain's end, or the last event before
+	// its first break: keep them elsewhere to detect a truncated tail
+	// later.
 	LastSeq  int64  `json:"lastSeq"`
 	LastHash string `json:"lastHash"`
 	// BrokenAt is the first event that does not verify (0 when valid),
 	// and Problem says how.
 	BrokenAt int64  `json:"brokenAt,omitempty"`
 	Problem  string `json:"problem,omitempty"`
+	// Walked counts every event read, past any break, and WalkedTo is the
+	// last one's seq: the chain's end as stored.
+	Walked   int64 `json:"walked"`
+	WalkedTo int64 `json:"walkedTo"`
+	// Intact counts the events walked at which the chain's own checks
+	// found no break (an anchor's mismatch is a break of its own: it says
+	// the chain up to there was rewritten, not that the event is
+	// inconsistent with its neighbours).
+	Intact int64 `json:"intact"`
+	// Breaks lists the first MaxBreaks breaks found, in order of seq;
+	// BreakCount counts them all and BreaksCut says that some were left
+	// off the list.
+	Breaks     []Break `json:"breaks,omitempty"`
+	BreakCount int64   `json:"breakCount"`
+	BreaksCut  bool    `json:"breaksCut"`
+	// BreaksWithheld counts the breaks of the list left off for a reader of
+	// one agency's events: those at other agencies' events (Verifier).
+	BreaksWithheld int64 `json:"breaksWithheld"`
+}
+
+// MaxBreaks bounds the breaks a verification lists: a trail altered
+// throughout has as many breaks as events, and the list is held in memory
+// and sent whole. The count goes on.
+const MaxBreaks = 100
+
+// BreakKind says how the chain breaks at an event.
+type BreakKind string
+
+// The kinds of break, as verifyAuditTrail names them.
+const (
+	// BreakMissingEvents: the event's number is not the one after the
+	// event before it (events were removed); its link is not checked.
+	BreakMissingEvents BreakKind = "MISSING_EVENTS"
+	// BreakOutOfOrder: the event's number is not past the one before (an
+	// export's lines repeated or reordered).
+	BreakOutOfOrder BreakKind = "OUT_OF_ORDER"
+	// BreakPreviousHash: its prevHash is not the stored hash of the event
+	// before it (that event was rehashed, or this one relinked).
+	BreakPreviousHash BreakKind = "PREVIOUS_HASH_MISMATCH"
+	// BreakHash: its content does not hash to its hash (it was altered).
+	BreakHash BreakKind = "HASH_MISMATCH"
+	// BreakRecords: its records are not those its digest covers.
+	BreakRecords BreakKind = "RECORDS_MISMATCH"
+	// BreakStoredOtherwise: a value is stored or written otherwise than the
+	// writers do, which its hash cannot show (an id 0, a value of another
+	// type, a time with an offset, a name holding a comma).
+	BreakStoredOtherwise BreakKind = "STORED_OTHERWISE"
+	// BreakDatedBefore: it is dated before the event before it.
+	BreakDatedBefore BreakKind = "DATED_BEFORE_PREVIOUS"
+	// BreakAnchor: its hash (or, for an export's first event, its
+	// prevHash) is not the anchor's.
+	BreakAnchor BreakKind = "ANCHOR_MISMATCH"
+	// BreakTailRemoved: an anchor names an event past the chain's end.
+	BreakTailRemoved BreakKind = "TAIL_REMOVED"
+	// BreakOutsideChain: events numbered 0 or below, or records of no
+	// event of the chain.
+	BreakOutsideChain BreakKind = "OUTSIDE_CHAIN"
+)
+
+// Break is one place where the chain does not verify: the event's seq (for
+// a break at the chain's end, the seq after its last event), its kind and
+// how.
+type Break struct {
+	Seq     int64     `json:"seq"`
+	Kind    BreakKind `json:"kind"`
+	Problem string    `json:"problem"`
+	// agency is the agency of the event's actor as stored (0: none, or no
+	// event read there): a reader of one agency's events is listed only
+	// its own people's.
+	agency int
+}
+
+// addBreak counts b, the first break when v was valid, and lists it in
+// order of seq (after the breaks of the same seq) among the first
+// MaxBreaks.
+func (v *Verification) addBreak(b Break) {
+	if v.Valid {
+		v.Valid, v.BrokenAt, v.Problem = false, b.Seq, b.Problem
+	}
+	v.BreakCount++
+	i, _ := slices.BinarySearchFunc(v.Breaks, b.Seq+1, func(x Break, seq int64) int { return cmp.Compare(x.Seq, seq) })
+	if i == len(v.Breaks) && len(v.Breaks) >= MaxBreaks {
+		v.BreaksCut = true
+		return
+	}
+	v.Breaks = slices.Insert(v.Breaks, i, b)
+	if len(v.Breaks) > MaxBreaks {
+		v.Breaks, v.BreaksCut = v.Breaks[:MaxBreaks], true
+	}
+}
+
+// ForAgency is v as told to a reader of the events of one agency's
+// people: the breaks at its own people's events, and those past the
+// chain's end (a removed tail, events outside the chain), which name no
+// event. The rest of the list is counted, not listed (BreaksWithheld): the
+// seq of a break at another agency's event, and its kind, say something of
+// an event whose hash the reader is not shown. What the reader was told
+// before the walk went past the first break (BrokenAt, Problem), it still
+// is.
+func (v Verification) ForAgency(agency int) Verification {
+	var own []Break
+	for _, b := range v.Breaks {
+		if b.agency == agency || b.Seq > v.WalkedTo {
+			own = append(own, b)
+		}
+	}
+	v.BreaksWithheld = int64(len(v.Breaks) - len(own))
+	v.Breaks = own
+	return v
 }
 
 // Anchor is an event's number and hash kept outside the database (from an
@@ -52,35 +168,47 @@ type Anchor struct {
 // verifyBatch is how many events are read at a time.
 const verifyBatch = 5000
 
-// Verify walks the whole chain in order and reports the first broken link,
+// Verify walks the whole chain in order and reports every broken link,
 // checking also that each anchor's event is still there with its hash.
 func Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verification, error) {
+	return VerifyEach(ctx, client, nil, anchors...)
+}
+
+// VerifyEach is Verify, handing each break to each (when not nil) as it is
+// found, in order of seq: the command prints them all, however many, where
+// the Verification lists the first MaxBreaks. The walk holds a batch of
+// events at a time, whatever the breaks.
+func VerifyEach(ctx context.Context, client *ent.Client, each func(Break), anchors ...Anchor) (Verification, error) {
 	sys := viewer.SystemContext(ctx)
 	w := newWalk(anchors)
+	w.each = each
 	for {
 		var dialectName string
-		rows, err := client.AuditEvent.Query().Where(auditevent.IDGT(w.v.LastSeq), dialectInto(&dialectName)).
+		rows, err := client.AuditEvent.Query().Where(auditevent.IDGT(w.seq), dialectInto(&dialectName)).
 			Order(ent.Asc(auditevent.FieldID)).Limit(verifyBatch).All(sys)
 		if err != nil {
-			if v, named := misstoredUnreadable(sys, client, dialectName, w); named {
-				return v, nil
+			named, nerr := misstoredUnreadable(sys, client, dialectName, w)
+			if nerr != nil {
+				return w.v, fmt.Errorf("audit: reading the chain's records: %w", nerr)
+			}
+			if named {
+				continue // past the event that could not be read
 			}
 			return w.v, fmt.Errorf("audit: reading the chain: %w", err)
 		}
-		if len(rows) == 0 {
-			return orphans(sys, client, w.finish())
-		}
-		valid, err := stepBatch(sys, client, dialectName, rows, w)
-		if err != nil {
-			return w.v, fmt.Errorf("audit: reading the chain's records: %w", err)
-		}
-		if !valid {
-			return w.v, nil
+		if len(rows) > 0 {
+			if err := stepBatch(sys, client, dialectName, rows, w); err != nil {
+				return w.v, fmt.Errorf("audit: reading the chain's records: %w", err)
+			}
 		}
 		if len(rows) < verifyBatch {
-			return orphans(sys, client, w.finish())
+			break
 		}
 	}
+	if err := orphans(sys, client, w); err != nil {
+		return w.v, err
+	}
+	return w.finish(), nil
 }
 
 // stepBatch steps w through rows, a batch of the chain in order, each
@@ -88,40 +216,38 @@ func Verify(ctx context.Context, client *ent.Client, anchors ...Anchor) (Verific
 // whether its event holds a digest or not (a record added to an event of
 // one record shows), in one pass in the events' order beside them: what
 // it holds is the batch's events and the records of one event, however
-// many records the batch has. It reports whether the walk is still valid.
-func stepBatch(ctx context.Context, client *ent.Client, dialectName string, rows []*ent.AuditEvent, w *walk) (bool, error) {
+// many records the batch has.
+func stepBatch(ctx context.Context, client *ent.Client, dialectName string, rows []*ent.AuditEvent, w *walk) error {
 	misstored, err := storedOtherwise(ctx, client, dialectName, rows[0].ID, rows[len(rows)-1].ID)
 	if err != nil {
-		return false, err
+		return err
 	}
-	next, valid := 0, true
+	next := 0
 	var records []Record // of rows[next]
 	// stepBefore steps every event of the batch numbered below seq.
-	stepBefore := func(seq int64) bool {
-		for valid && next < len(rows) && rows[next].ID < seq {
+	stepBefore := func(seq int64) {
+		for next < len(rows) && rows[next].ID < seq {
 			r := rows[next]
 			e := FromRow(r)
 			e.Records, records = records, nil
 			next++
+			var kind BreakKind
+			problem := ""
 			switch {
 			case r.EntityID != nil && *r.EntityID == 0, r.ActorAgencyID != nil && *r.ActorAgencyID == 0:
 				// The hash writes an id that is absent as 0, so a 0 stored
 				// where there was none hashes alike: it is no id ent gives
 				// out, and the DPO's scope reads it otherwise than none.
-				valid = w.fail(e.Seq, "its entity or agency id is 0, which no record has, where its hash covers none: it was altered")
+				kind, problem = BreakStoredOtherwise, "its entity or agency id is 0, which no record has, where its hash covers none: it was altered"
 			case misstored[e.Seq] != "":
-				valid = w.fail(e.Seq, misstored[e.Seq])
-			default:
-				valid = w.step(e)
+				kind, problem = BreakStoredOtherwise, misstored[e.Seq]
 			}
+			w.step(e, kind, problem)
 		}
-		return valid
 	}
 	err = scanRecords(ctx, client, recordsBetween(dialectName, rows[0].ID, rows[len(rows)-1].ID),
 		func(seq int64, r Record) bool {
-			if !stepBefore(seq) {
-				return false
-			}
+			stepBefore(seq)
 			// A record whose number no event of the batch has is left to
 			// the walk: the chain has a gap there, or orphans finds it.
 			if next < len(rows) && rows[next].ID == seq {
@@ -130,21 +256,20 @@ func stepBatch(ctx context.Context, client *ent.Client, dialectName string, rows
 			return true
 		})
 	if err != nil {
-		return false, err
+		return err
 	}
-	return stepBefore(math.MaxInt64), nil
+	stepBefore(math.MaxInt64)
+	return nil
 }
 
-// orphans checks, at the end of a valid walk, that nothing lies outside
-// the chain: no event numbered 0 or below (the walk starts at 1, but the
+// orphans checks, at the end of the walk, that nothing lies outside the
+// chain: no event numbered 0 or below (the walk starts at 1, but the
 // DPO's queries would list it), and no record of an event that does not
 // exist (records are written with their event, in its transaction, so one
 // appended meanwhile is not counted): such a record, planted ahead of the
-// chain, would join the event that later takes its number.
-func orphans(ctx context.Context, client *ent.Client, v Verification) (Verification, error) {
-	if !v.Valid {
-		return v, nil
-	}
+// chain, would join the event that later takes its number. Each is a break
+// just past the chain's end.
+func orphans(ctx context.Context, client *ent.Client, w *walk) error {
 	for _, outside := range []struct{ query, problem string }{
 		{`SELECT max(id), count(*) FROM audit_events WHERE id <= 0`,
 			"%d events are numbered 0 or below, outside the chain (the last numbered %d): they were added"},
@@ -154,15 +279,13 @@ func orphans(ctx context.Context, client *ent.Client, v Verification) (Verificat
 	} {
 		first, n, err := countOutside(ctx, client, outside.query)
 		if err != nil {
-			return v, fmt.Errorf("audit: reading what lies outside the chain: %w", err)
+			return fmt.Errorf("audit: reading what lies outside the chain: %w", err)
 		}
 		if n > 0 {
-			v.Valid, v.BrokenAt = false, v.LastSeq+1
-			v.Problem = fmt.Sprintf(outside.problem, n, first)
-			return v, nil
+			w.add(Break{Seq: w.v.WalkedTo + 1, Kind: BreakOutsideChain, Problem: fmt.Sprintf(outside.problem, n, first)})
 		}
 	}
-	return v, nil
+	return nil
 }
 
 // countOutside runs a query of one row (an id, a count).
@@ -231,26 +354,46 @@ func storedOtherwise(ctx context.Context, client *ent.Client, dialectName string
 // misstoredUnreadable names the event a batch of the chain could not be
 // read for, when it is one SQLite holds as another type than the writers
 // store (a time stored as a blob does not even read back as a time): the
-// events before it are walked, and the chain breaks there, where reading
-// the batch once failed with the driver's error (a review).
-func misstoredUnreadable(ctx context.Context, client *ent.Client, dialectName string, w *walk) (Verification, bool) {
-	bad, err := storedOtherwise(ctx, client, dialectName, w.v.LastSeq+1, w.v.LastSeq+verifyBatch)
+// events before it are walked, it breaks there, and the walk goes on
+// after it, re-anchored on its stored hash (read as text), where reading
+// the batch once failed with the driver's error (a review). It reports
+// whether it named one.
+func misstoredUnreadable(ctx context.Context, client *ent.Client, dialectName string, w *walk) (bool, error) {
+	bad, err := storedOtherwise(ctx, client, dialectName, w.seq+1, w.seq+verifyBatch)
 	if err != nil || len(bad) == 0 {
-		return w.v, false
+		return false, nil
 	}
 	seq := slices.Min(slices.Collect(maps.Keys(bad)))
-	before, err := client.AuditEvent.Query().Where(auditevent.IDGT(w.v.LastSeq), auditevent.IDLT(seq)).
+	before, err := client.AuditEvent.Query().Where(auditevent.IDGT(w.seq), auditevent.IDLT(seq)).
 		Order(ent.Asc(auditevent.FieldID)).All(ctx)
 	if err != nil {
-		return w.v, false
+		return false, nil
 	}
 	if len(before) > 0 {
-		if valid, err := stepBatch(ctx, client, dialectName, before, w); err != nil || !valid {
-			return w.v, err == nil
+		if err := stepBatch(ctx, client, dialectName, before, w); err != nil {
+			return false, err
 		}
 	}
-	w.fail(seq, bad[seq])
-	return w.v, true
+	if alone, err := client.AuditEvent.Query().Where(auditevent.ID(seq)).All(ctx); err == nil && len(alone) == 1 {
+		return true, stepBatch(ctx, client, dialectName, alone, w)
+	}
+	var hash string
+	var agency stdsql.NullInt64
+	rows, err := client.QueryContext(ctx, `SELECT CAST(hash AS TEXT), CAST(actor_agency_id AS INTEGER) FROM audit_events WHERE id = ?`, seq)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&hash, &agency); err != nil {
+			return false, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	w.stepUnread(seq, int(agency.Int64), hash, bad[seq])
+	return true, nil
 }
 
 // textColumns are the columns of audit_events the writers store as text.
@@ -278,7 +421,14 @@ func notStoredAs(class string, columns ...string) string {
 // encoding/json would read "ACTORSUBJECT" or a second "actorSubject" into
 // the hashed field while every other reader of the file sees another.
 func VerifyExport(r io.Reader, anchors ...Anchor) (Verification, error) {
+	return VerifyExportEach(r, nil, anchors...)
+}
+
+// VerifyExportEach is VerifyExport, handing each break to each (when not
+// nil) as it is found.
+func VerifyExportEach(r io.Reader, each func(Break), anchors ...Anchor) (Verification, error) {
 	w := newWalk(anchors)
+	w.each = each
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16<<20)
 	first := true
@@ -300,21 +450,19 @@ func VerifyExport(r io.Reader, anchors ...Anchor) (Verification, error) {
 					return w.v, fmt.Errorf("the anchor at event %d lies before the export, which starts at event %d: it cannot be checked against this file (give the anchor of event %d, or of one within the export)", a.Seq, e.Seq, e.Seq-1)
 				}
 			}
-			w.v.LastSeq, w.v.LastHash = e.Seq-1, e.PrevHash
+			w.seq, w.hash = e.Seq-1, e.PrevHash
+			w.v.LastSeq, w.v.LastHash, w.v.WalkedTo = e.Seq-1, e.PrevHash, e.Seq-1
 			if want := w.want[e.Seq-1]; want != "" && want != e.PrevHash {
-				w.v.Valid, w.v.BrokenAt = false, e.Seq
-				w.v.Problem = "its previous hash is not the anchor's: the chain was rewritten from here"
-				return w.v, nil
+				w.add(Break{Seq: e.Seq, Kind: BreakAnchor, Problem: "its previous hash is not the anchor's: the chain was rewritten from here", agency: e.ActorAgencyID})
 			}
 			first = false
 		}
+		var kind BreakKind
+		problem := ""
 		if !writtenInUTC(sc.Bytes(), e) {
-			w.fail(e.Seq, "its time is written with an offset other than UTC (Z), as the export never writes it: the same instant hashes alike, but a reader selecting events by the text of their date would miss it; it was altered")
-			return w.v, nil
+			kind, problem = BreakStoredOtherwise, "its time is written with an offset other than UTC (Z), as the export never writes it: the same instant hashes alike, but a reader selecting events by the text of their date would miss it; it was altered"
 		}
-		if !w.step(e) {
-			return w.v, nil
-		}
+		w.step(e, kind, problem)
 	}
 	if err := sc.Err(); err != nil {
 		return w.v, err
@@ -399,16 +547,23 @@ func exportedKeys(line []byte) error {
 	return nil
 }
 
-// walk checks events one after the other.
+// walk checks events one after the other. After a break it goes on from
+// the broken event's stored hash (re-anchors), so that an altered event is
+// one break and the events after it are checked against each other; the
+// time an event may not precede stays the last intact event's, so that a
+// time altered far ahead does not break every event after it.
 type walk struct {
 	v        Verification
 	want     map[int64]string
 	furthest int64
-	lastTime time.Time // of the last event checked, as its hash covers it
+	seq      int64     // the last event walked
+	hash     string    // its stored hash
+	lastTime time.Time // of the last intact event, as its hash covers it
+	each     func(Break)
 }
 
 func newWalk(anchors []Anchor) *walk {
-	w := &walk{v: Verification{Valid: true, LastHash: GenesisHash}, want: map[int64]string{}}
+	w := &walk{v: Verification{Valid: true, LastHash: GenesisHash}, want: map[int64]string{}, hash: GenesisHash}
 	for _, a := range anchors {
 		if had := w.want[a.Seq]; had != "" && had != a.Hash {
 			// Two hashes for one event: one of them is not the chain's,
@@ -422,44 +577,92 @@ func newWalk(anchors []Anchor) *walk {
 	return w
 }
 
-// step checks e, the next event; false at the first broken link.
-func (w *walk) step(e Event) bool {
-	problem := ""
+// step checks e, the next event, given a problem already found with how
+// it is stored (kind and problem, or ""), and goes on from its stored hash.
+// An event is at most one break of its own, the first problem found, and
+// besides may follow a gap and mismatch an anchor.
+func (w *walk) step(e Event, kind BreakKind, problem string) {
+	agency := e.ActorAgencyID
+	linked := w.numbered(e.Seq, agency)
+	if problem == "" {
+		kind, problem = w.check(e, linked)
+	}
+	if problem != "" {
+		w.add(Break{Seq: e.Seq, Kind: kind, Problem: problem, agency: agency})
+	}
+	if want := w.want[e.Seq]; want != "" && want != e.Hash {
+		w.add(Break{Seq: e.Seq, Kind: BreakAnchor, Problem: anchorMismatch, agency: agency})
+	}
+	if linked && problem == "" {
+		w.v.Intact++
+		w.lastTime = hashedTime(e)
+		if w.v.Valid {
+			w.v.Checked++
+			w.v.LastSeq, w.v.LastHash = e.Seq, e.Hash
+		}
+	}
+	w.seq, w.hash = e.Seq, e.Hash
+}
+
+// stepUnread steps past event seq, which could not be read (problem says
+// why): it breaks there and the walk goes on from its stored hash.
+func (w *walk) stepUnread(seq int64, agency int, hash, problem string) {
+	w.numbered(seq, agency)
+	w.add(Break{Seq: seq, Kind: BreakStoredOtherwise, Problem: problem, agency: agency})
+	if want := w.want[seq]; want != "" && want != hash {
+		w.add(Break{Seq: seq, Kind: BreakAnchor, Problem: anchorMismatch, agency: agency})
+	}
+	w.seq, w.hash = seq, hash
+}
+
+// numbered counts event seq walked and checks its number follows the last
+// one's: it reports whether it does, and so whether its link to the event
+// before can be checked.
+func (w *walk) numbered(seq int64, agency int) bool {
+	w.v.Walked++
+	w.v.WalkedTo = max(w.v.WalkedTo, seq)
 	switch {
-	case e.Seq != w.v.LastSeq+1:
-		problem = fmt.Sprintf("events %d to %d are missing", w.v.LastSeq+1, e.Seq-1)
-	case e.PrevHash != w.v.LastHash:
-		problem = "its previous hash is not the hash of the event before it"
+	case seq <= w.seq:
+		w.add(Break{Seq: seq, Kind: BreakOutOfOrder, Problem: fmt.Sprintf("it is numbered %d after event %d: events are repeated or out of order", seq, w.seq), agency: agency})
+	case seq != w.seq+1:
+		w.add(Break{Seq: seq, Kind: BreakMissingEvents, Problem: fmt.Sprintf("events %d to %d are missing", w.seq+1, seq-1), agency: agency})
+	default:
+		return true
+	}
+	return false
+}
+
+// check returns what is wrong with e itself, the first thing found, and
+// its link to the event before when linked.
+func (w *walk) check(e Event, linked bool) (BreakKind, string) {
+	switch {
+	case linked && e.PrevHash != w.hash:
+		return BreakPreviousHash, "its previous hash is not the hash of the event before it"
 	case e.ComputeHash() != e.Hash:
-		problem = "its content does not match its hash: it was altered"
+		return BreakHash, "its content does not match its hash: it was altered"
 	case !recordsMatch(e):
-		problem = "its records do not match the digest its hash covers: records were added or removed"
-	case w.want[e.Seq] != "" && w.want[e.Seq] != e.Hash:
-		problem = anchorMismatch
+		return BreakRecords, "its records do not match the digest its hash covers: records were added or removed"
 	case hashedTime(e).Before(w.lastTime):
 		// The writers date an event, under the chain's lock, no earlier
 		// than the one before it (TestTimesFollowTheChain): one dated
 		// earlier was written by something else, its hashes computed by
 		// hand (the hash has no key), to be found among older events.
-		problem = "it is dated before the event before it, which the writers never do: it was added by hand"
+		return BreakDatedBefore, "it is dated before the event before it, which the writers never do: it was added by hand"
 	case !listsRoundTrip(e.Fields) || !listsRoundTrip(e.ActorRoles):
 		// The hash joins a list with commas: ["a,b"] hashes as ["a","b"],
 		// and an export whose line was so rewritten would verify while a
 		// reader looking for "b" passes it over.
-		problem = "a field or role name is empty or holds a comma, which its hash cannot tell from two: it was altered"
+		return BreakStoredOtherwise, "a field or role name is empty or holds a comma, which its hash cannot tell from two: it was altered"
 	}
-	if problem != "" {
-		return w.fail(e.Seq, problem)
-	}
-	w.v.Checked++
-	w.v.LastSeq, w.v.LastHash, w.lastTime = e.Seq, e.Hash, hashedTime(e)
-	return true
+	return "", ""
 }
 
-// fail records the first broken link, at event seq; it returns false.
-func (w *walk) fail(seq int64, problem string) bool {
-	w.v.Valid, w.v.BrokenAt, w.v.Problem = false, seq, problem
-	return false
+// add records b, handing it on to each.
+func (w *walk) add(b Break) {
+	w.v.addBreak(b)
+	if w.each != nil {
+		w.each(b)
+	}
 }
 
 // hashedTime is e's time as its hash covers it.
@@ -477,49 +680,55 @@ func listsRoundTrip(names []string) bool {
 }
 
 // anchored checks anchors against v, a walk of the chain without them, as
-// the walk would have: the first anchor (by seq) before v's break whose
-// event's stored hash is not its own breaks the chain there, and failing
-// that an anchor past v's end says that the chain lost its end. The
-// hashes are read after the walk, so an event the walk verified and
-// someone changed since shows as a mismatch.
+// the walk would have: each anchor whose event's stored hash is not its
+// own is a break there (the first break, with the chain verified up to the
+// event before it, when it comes before v's), and an anchor past v's end
+// says that the chain lost its end. An anchor on an event missing within
+// the chain adds nothing to the gap's break, as in the walk. The hashes
+// are read after the walk, so an event the walk verified and someone
+// changed since shows as a mismatch.
 func anchored(ctx context.Context, client *ent.Client, v Verification, anchors []Anchor) (Verification, error) {
 	if len(anchors) == 0 {
 		return v, nil
 	}
-	anchors = slices.SortedFunc(slices.Values(anchors), func(a, b Anchor) int { return cmp.Compare(a.Seq, b.Seq) })
-	var seqs []int64
-	for _, a := range anchors {
-		if a.Seq <= v.LastSeq {
-			seqs = append(seqs, a.Seq, a.Seq-1)
+	want := newWalk(anchors).want
+	seqs := slices.Sorted(maps.Keys(want))
+	var read []int64
+	for _, seq := range seqs {
+		if seq <= v.WalkedTo {
+			read = append(read, seq, seq-1)
 		}
 	}
-	hashes := map[int64]string{0: GenesisHash}
-	if len(seqs) > 0 {
-		rows, err := client.AuditEvent.Query().Where(auditevent.IDIn(seqs...)).
-			Select(auditevent.FieldID, auditevent.FieldHash).All(viewer.SystemContext(ctx))
+	hashes, agencies := map[int64]string{0: GenesisHash}, map[int64]int{}
+	if len(read) > 0 {
+		rows, err := client.AuditEvent.Query().Where(auditevent.IDIn(read...)).
+			Select(auditevent.FieldID, auditevent.FieldHash, auditevent.FieldActorAgencyID).All(viewer.SystemContext(ctx))
 		if err != nil {
 			return v, fmt.Errorf("audit: reading the anchors' events: %w", err)
 		}
 		for _, r := range rows {
 			hashes[r.ID] = r.Hash
+			if r.ActorAgencyID != nil {
+				agencies[r.ID] = *r.ActorAgencyID
+			}
 		}
 	}
-	w := &walk{v: v}
-	for _, a := range anchors {
-		if a.Seq > v.LastSeq {
-			break
+	v.Breaks = slices.Clone(v.Breaks) // v is every reader's of a shared walk
+	for _, seq := range seqs {
+		stored, ok := hashes[seq]
+		if seq > v.WalkedTo || !ok || stored == want[seq] {
+			continue
 		}
-		if hashes[a.Seq] != a.Hash {
-			// The walk would have stopped here, its end the event before.
-			w.v.Checked, w.v.LastSeq, w.v.LastHash = a.Seq-1, a.Seq-1, hashes[a.Seq-1]
-			w.fail(a.Seq, anchorMismatch)
-			return w.v, nil
+		first := v.Valid || seq < v.BrokenAt
+		v.addBreak(Break{Seq: seq, Kind: BreakAnchor, Problem: anchorMismatch, agency: agencies[seq]})
+		if first {
+			// The walk would have broken first here, its end the event
+			// before.
+			v.Valid, v.BrokenAt, v.Problem = false, seq, anchorMismatch
+			v.Checked, v.LastSeq, v.LastHash = seq-1, seq-1, hashes[seq-1]
 		}
 	}
-	if !v.Valid {
-		return v, nil
-	}
-	w.furthest = anchors[len(anchors)-1].Seq
+	w := &walk{v: v, seq: v.WalkedTo, furthest: seqs[len(seqs)-1]}
 	return w.finish(), nil
 }
 
@@ -532,9 +741,9 @@ const anchorMismatch = "its hash is not the anchor's: the chain was rewritten up
 
 // finish checks, at the chain's end, that no anchor lies beyond it.
 func (w *walk) finish() Verification {
-	if w.v.LastSeq < w.furthest {
-		w.v.Valid, w.v.BrokenAt = false, w.v.LastSeq+1
-		w.v.Problem = fmt.Sprintf("the chain ends at event %d but an anchor names event %d: events were removed from its end", w.v.LastSeq, w.furthest)
+	if w.v.WalkedTo < w.furthest {
+		w.add(Break{Seq: w.v.WalkedTo + 1, Kind: BreakTailRemoved,
+			Problem: fmt.Sprintf("the chain ends at event %d but an anchor names event %d: events were removed from its end", w.v.WalkedTo, w.furthest)})
 	}
 	return w.v
 }

@@ -1,0 +1,180 @@
+package audit_test
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+)
+
+// at is a break's place and kind, as a test expects it.
+type at struct {
+	Seq  int64
+	Kind audit.BreakKind
+}
+
+func places(breaks []audit.Break) []at {
+	out := []at{}
+	for _, b := range breaks {
+		out = append(out, at{b.Seq, b.Kind})
+		if b.Problem == "" {
+			out = append(out, at{b.Seq, "WITHOUT A PROBLEM"})
+		}
+	}
+	return out
+}
+
+// verifyEach is audit.VerifyEach, with the breaks it handed on.
+func verifyEach(t *testing.T, db *database.DB, anchors ...audit.Anchor) (audit.Verification, []audit.Break) {
+	t.Helper()
+	var each []audit.Break
+	v, err := audit.VerifyEach(context.Background(), db.Client, func(b audit.Break) { each = append(each, b) }, anchors...)
+	if err != nil {
+		t.Fatalf("verifying: %v", err)
+	}
+	return v, each
+}
+
+// alterReason changes the reason of the events numbered from to to,
+// leaving their hashes: each is altered on its own.
+func alterReason(t *testing.T, db *database.DB, from, to int64) {
+	t.Helper()
+	mustExec(t, db, "UPDATE audit_events SET reason = 'nothing happened' WHERE id BETWEEN $1 AND $2", from, to)
+}
+
+// TestVerifyReportsEveryBreak: the walk goes past a break to the chain's
+// end and re-anchors on the broken event's stored hash, so two altered
+// events are two breaks, one each, and the events between and after them
+// verify; a rehashed event, a removed one, are one break each too. It used
+// to stop at the first break: a DPO could not tell one altered event from
+// a trail altered throughout.
+func TestVerifyReportsEveryBreak(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		const n = 14
+		write(t, audit.Install(db.Client, db.Dialect), sampleEvents(n, base))
+		events := testdb.AuditTrail(t, db)
+		bypassTriggers(t, db)
+
+		// Two events altered, far apart; event 4 is about several records.
+		alterReason(t, db, 4, 4)
+		alterReason(t, db, 9, 9)
+		v, each := verifyEach(t, db)
+		want := []at{{4, audit.BreakHash}, {9, audit.BreakHash}}
+		if got := places(v.Breaks); !reflect.DeepEqual(got, want) || v.BreakCount != 2 || v.BreaksCut {
+			t.Errorf("breaks %v (%d in all, cut %v), want %v: one each", got, v.BreakCount, v.BreaksCut, want)
+		}
+		if !reflect.DeepEqual(each, v.Breaks) {
+			t.Errorf("handed on %v, listed %v", places(each), places(v.Breaks))
+		}
+		if v.Walked != n || v.WalkedTo != n || v.Intact != n-2 {
+			t.Errorf("walked %d to event %d, %d intact; want all %d walked, the %d between and after the breaks intact", v.Walked, v.WalkedTo, v.Intact, n, n-2)
+		}
+		// What verify always said: up to the first break.
+		if v.Valid || v.BrokenAt != 4 || v.Checked != 3 || v.LastSeq != 3 || v.LastHash != events[2].Hash || !strings.Contains(v.Problem, "altered") {
+			t.Errorf("verify = %+v, want broken first at 4 with 3 events before it", v)
+		}
+
+		// Event 6 rewritten with a fresh hash: its successor's link breaks,
+		// once. Event 11 removed: a gap, at event 12, once.
+		e := events[5]
+		e.Reason = "rewritten, consistently"
+		mustExec(t, db, "UPDATE audit_events SET reason = $1, hash = $2 WHERE id = 6", e.Reason, e.ComputeHash())
+		mustExec(t, db, "DELETE FROM audit_events WHERE id = 11")
+		v, each = verifyEach(t, db)
+		want = []at{{4, audit.BreakHash}, {7, audit.BreakPreviousHash}, {9, audit.BreakHash}, {12, audit.BreakMissingEvents}}
+		if got := places(v.Breaks); !reflect.DeepEqual(got, want) || v.BreakCount != 4 || !reflect.DeepEqual(each, v.Breaks) {
+			t.Errorf("breaks %v (%d in all; handed on %v), want %v", got, v.BreakCount, places(each), want)
+		}
+		if v.Walked != n-1 || v.WalkedTo != n || v.Intact != n-1-4 {
+			t.Errorf("walked %d to event %d, %d intact; want %d walked to %d, %d intact", v.Walked, v.WalkedTo, v.Intact, n-1, n, n-5)
+		}
+		if !strings.Contains(v.Breaks[3].Problem, "11 to 11") {
+			t.Errorf("the gap's problem %q does not name event 11", v.Breaks[3].Problem)
+		}
+	})
+}
+
+// TestVerifyListsAtMostMaxBreaks: a trail altered throughout has a break
+// at each event; the walk counts them all, lists the first MaxBreaks and
+// says the list was cut, and hands every one to the command.
+func TestVerifyListsAtMostMaxBreaks(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		const n = audit.MaxBreaks + 10
+		write(t, audit.Install(db.Client, db.Dialect), sampleEvents(n, base))
+		bypassTriggers(t, db)
+		alterReason(t, db, 3, n)
+
+		v, each := verifyEach(t, db)
+		if v.BreakCount != n-2 || !v.BreaksCut || len(v.Breaks) != audit.MaxBreaks {
+			t.Fatalf("%d breaks listed of %d, cut %v; want %d listed of %d, cut", len(v.Breaks), v.BreakCount, v.BreaksCut, audit.MaxBreaks, n-2)
+		}
+		for i, b := range v.Breaks {
+			if b.Seq != int64(i+3) || b.Kind != audit.BreakHash {
+				t.Fatalf("break %d is %v, want event %d's hash", i, places([]audit.Break{b}), i+3)
+			}
+		}
+		if len(each) != n-2 || each[len(each)-1].Seq != n {
+			t.Errorf("handed on %d breaks, want every one of %d, the last at %d", len(each), n-2, n)
+		}
+		if v.Walked != n || v.Intact != 2 || v.BrokenAt != 3 || v.Checked != 2 {
+			t.Errorf("verify = walked %d, intact %d, broken first at %d after %d; want %d, 2, 3, 2", v.Walked, v.Intact, v.BrokenAt, v.Checked, n)
+		}
+	})
+}
+
+// TestVerifierBreaksAsTheCommands: the server's verifier checks anchors
+// after a shared walk, the command during its own; on a broken chain both
+// list the same breaks (an anchor's mismatch a break of its own beside
+// the event's), and a reader of one agency's events is listed those at its
+// own people's events and counted the rest.
+func TestVerifierBreaksAsTheCommands(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		const n = 12
+		write(t, audit.Install(db.Client, db.Dialect), sampleEvents(n, base))
+		events := testdb.AuditTrail(t, db)
+		bypassTriggers(t, db)
+		alterReason(t, db, 4, 4) // agency 4's (sampleEvents)
+		alterReason(t, db, 9, 9) // no agency's
+		anchor := func(seq int64, hash string) audit.Anchor { a, _ := audit.NewAnchor(seq, hash); return a }
+		wrong := events[0].Hash
+		anchors := []audit.Anchor{anchor(12, wrong), anchor(2, wrong), anchor(6, events[5].Hash), anchor(9, wrong), anchor(20, wrong)}
+
+		var verifier audit.Verifier
+		ctx := context.Background()
+		got, err := verifier.Verify(ctx, db.Client, audit.Scope{All: true}, anchors...)
+		command, cerr := audit.Verify(ctx, db.Client, anchors...)
+		if err != nil || cerr != nil || !reflect.DeepEqual(got, command) {
+			t.Fatalf("the verifier's %+v (%v), the command's %+v (%v): want them alike", got, err, command, cerr)
+		}
+		want := []at{{2, audit.BreakAnchor}, {4, audit.BreakHash}, {9, audit.BreakHash}, {9, audit.BreakAnchor}, {12, audit.BreakAnchor}, {13, audit.BreakTailRemoved}}
+		if p := places(got.Breaks); !reflect.DeepEqual(p, want) || got.BreakCount != int64(len(want)) {
+			t.Errorf("breaks %v, want %v", p, want)
+		}
+		if got.Valid || got.BrokenAt != 2 || got.Checked != 1 || got.LastSeq != 1 || got.LastHash != events[0].Hash || got.Intact != n-2 {
+			t.Errorf("verify = %+v, want broken first at the anchor of 2, with the %d events but the altered intact", got, n-2)
+		}
+
+		// Agency 4's DPO, anchoring its own event 4 wrongly: its own
+		// breaks are listed, the one at no agency's event 9 counted.
+		own, err := verifier.Verify(ctx, db.Client, audit.Scope{AgencyID: 4}, anchor(4, wrong))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = []at{{4, audit.BreakHash}, {4, audit.BreakAnchor}}
+		if p := places(own.Breaks); !reflect.DeepEqual(p, want) || own.BreakCount != 3 || own.BreaksWithheld != 1 || own.LastHash != "" {
+			t.Errorf("agency 4's DPO: breaks %v of %d, %d withheld, last hash %q; want %v of 3, 1 withheld, no hash", p, own.BreakCount, own.BreaksWithheld, own.LastHash, want)
+		}
+		// The national reader's answer is not changed by the one before
+		// (the walk is shared; each reader's list is its own).
+		if again, err := verifier.Verify(ctx, db.Client, audit.Scope{All: true}, anchors...); err != nil || !reflect.DeepEqual(again, got) {
+			t.Errorf("after agency 4's: %+v (%v), want %+v", again, err, got)
+		}
+	})
+}
