@@ -104,6 +104,11 @@ const (
 	BreakOutsideChain BreakKind = "OUTSIDE_CHAIN"
 )
 
+// BreakKinds lists every kind of break, in the order GraphQL's
+// AuditBreakKind does.
+var BreakKinds = []BreakKind{BreakMissingEvents, BreakOutOfOrder, BreakPreviousHash, BreakHash, BreakRecords,
+	BreakStoredOtherwise, BreakDatedBefore, BreakAnchor, BreakTailRemoved, BreakOutsideChain}
+
 // Break is one place where the chain does not verify: the event's seq (for
 // a break at the chain's end, the seq after its last event), its kind and
 // how.

@@ -37,6 +37,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	AccessExplanation() AccessExplanationResolver
+	AuditBreak() AuditBreakResolver
 	AuditEvent() AuditEventResolver
 	AuditVerification() AuditVerificationResolver
 	EmergencyGrant() EmergencyGrantResolver
@@ -123,6 +124,12 @@ type ComplexityRoot struct {
 		Count   func(childComplexity int) int
 	}
 
+	AuditBreak struct {
+		Kind    func(childComplexity int) int
+		Problem func(childComplexity int) int
+		Seq     func(childComplexity int) int
+	}
+
 	AuditEvent struct {
 		ActorAgency   func(childComplexity int) int
 		ActorRoles    func(childComplexity int) int
@@ -158,12 +165,19 @@ type ComplexityRoot struct {
 	}
 
 	AuditVerification struct {
-		BrokenAt func(childComplexity int) int
-		Checked  func(childComplexity int) int
-		LastHash func(childComplexity int) int
-		LastSeq  func(childComplexity int) int
-		Problem  func(childComplexity int) int
-		Valid    func(childComplexity int) int
+		BreakCount     func(childComplexity int) int
+		Breaks         func(childComplexity int) int
+		BreaksCut      func(childComplexity int) int
+		BreaksWithheld func(childComplexity int) int
+		BrokenAt       func(childComplexity int) int
+		Checked        func(childComplexity int) int
+		Intact         func(childComplexity int) int
+		LastHash       func(childComplexity int) int
+		LastSeq        func(childComplexity int) int
+		Problem        func(childComplexity int) int
+		Valid          func(childComplexity int) int
+		Walked         func(childComplexity int) int
+		WalkedTo       func(childComplexity int) int
 	}
 
 	Case struct {
@@ -740,6 +754,9 @@ type AccessExplanationResolver interface {
 
 	Text(ctx context.Context, obj *policytools.Explanation) (string, error)
 }
+type AuditBreakResolver interface {
+	Kind(ctx context.Context, obj *audit.Break) (AuditBreakKind, error)
+}
 type AuditEventResolver interface {
 	Kind(ctx context.Context, obj *audit.Event) (AuditEventKind, error)
 
@@ -1144,6 +1161,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ArticleCount.Count(childComplexity), true
 
+	case "AuditBreak.kind":
+		if e.ComplexityRoot.AuditBreak.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditBreak.Kind(childComplexity), true
+	case "AuditBreak.problem":
+		if e.ComplexityRoot.AuditBreak.Problem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditBreak.Problem(childComplexity), true
+	case "AuditBreak.seq":
+		if e.ComplexityRoot.AuditBreak.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditBreak.Seq(childComplexity), true
+
 	case "AuditEvent.actorAgency":
 		if e.ComplexityRoot.AuditEvent.ActorAgency == nil {
 			break
@@ -1297,6 +1333,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
 
+	case "AuditVerification.breakCount":
+		if e.ComplexityRoot.AuditVerification.BreakCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.BreakCount(childComplexity), true
+	case "AuditVerification.breaks":
+		if e.ComplexityRoot.AuditVerification.Breaks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Breaks(childComplexity), true
+	case "AuditVerification.breaksCut":
+		if e.ComplexityRoot.AuditVerification.BreaksCut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.BreaksCut(childComplexity), true
+	case "AuditVerification.breaksWithheld":
+		if e.ComplexityRoot.AuditVerification.BreaksWithheld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.BreaksWithheld(childComplexity), true
 	case "AuditVerification.brokenAt":
 		if e.ComplexityRoot.AuditVerification.BrokenAt == nil {
 			break
@@ -1309,6 +1369,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditVerification.Checked(childComplexity), true
+	case "AuditVerification.intact":
+		if e.ComplexityRoot.AuditVerification.Intact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Intact(childComplexity), true
 	case "AuditVerification.lastHash":
 		if e.ComplexityRoot.AuditVerification.LastHash == nil {
 			break
@@ -1333,6 +1399,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditVerification.Valid(childComplexity), true
+	case "AuditVerification.walked":
+		if e.ComplexityRoot.AuditVerification.Walked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Walked(childComplexity), true
+	case "AuditVerification.walkedTo":
+		if e.ComplexityRoot.AuditVerification.WalkedTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.WalkedTo(childComplexity), true
 
 	case "Case.agencies":
 		if e.ComplexityRoot.Case.Agencies == nil {
@@ -4457,8 +4535,9 @@ extend type Query {
   """
   auditEvents(first: Int, after: Cursor, where: AuditTrailFilter, oldestFirst: Boolean = false): AuditEventConnection! @allowed(object: "audit", action: "read")
   """
-  Walks the audit trail's hash chain from its first event and reports the
-  first broken link (data protection officers). Anchors kept from an
+  Walks the audit trail's hash chain from its first event to its end and
+  reports every broken link, the first as brokenAt (data protection
+  officers). Anchors kept from an
   earlier verification also show a removed tail or a chain rewritten whole.
   A DPO of one agency anchors only its own people's events (whose hashes
   auditEvents shows it) and is told no hash.
@@ -4579,13 +4658,20 @@ type AuditEventConnection {
   pageInfo: PageInfo!
 }
 
-"The result of walking the audit trail's hash chain."
+"""
+The result of walking the audit trail's hash chain. The walk goes on past a
+break to the chain's end, going on from the broken event's stored hash, so
+that one altered event is one break and the events after it are checked
+against each other. valid, checked, lastSeq, lastHash, brokenAt and problem
+speak of the chain up to its first break; walked, intact and breaks of the
+whole of it.
+"""
 type AuditVerification {
   "Every event's hash is its content's and links to the one before, with none missing."
   valid: Boolean!
-  "Events that verified."
+  "Events that verified before the first break (all of them when valid)."
   checked: Int!
-  "The chain's end: keep it elsewhere to detect a truncated tail later."
+  "The chain's end, or the last event before its first break: keep it elsewhere (when valid) to detect a truncated tail later."
   lastSeq: Int!
   "The last event's hash; empty for a DPO of one agency, who is shown only its own people's events' hashes."
   lastHash: String!
@@ -4593,6 +4679,59 @@ type AuditVerification {
   brokenAt: Int
   "How it does not verify."
   problem: String
+  "Events walked: the whole chain as stored, past any break."
+  walked: Int!
+  "The last event walked: the chain's end as stored."
+  walkedTo: Int!
+  "Events walked at which no break was found (an anchor's mismatch is a break of its own and does not count against its event)."
+  intact: Int!
+  """
+  The breaks found, in order of seq, at most 100 (breaksCut says when more
+  were found). A DPO of one agency is listed those at its own people's
+  events and past the chain's end, and told how many others there are
+  (breaksWithheld): where another agency's event broke, and how, says
+  something of an event whose hash it is not shown.
+  """
+  breaks: [AuditBreak!]!
+  "How many breaks were found in all (0 when valid)."
+  breakCount: Int!
+  "Whether breaks were left off the list, past its first 100."
+  breaksCut: Boolean!
+  "Breaks of the list not shown to a DPO of one agency, at other agencies' events (0 for the national DPO)."
+  breaksWithheld: Int!
+}
+
+"One place where the audit trail's hash chain does not verify."
+type AuditBreak {
+  "The event that breaks; for a break at the chain's end (TAIL_REMOVED, OUTSIDE_CHAIN), the seq after its last event."
+  seq: Int!
+  kind: AuditBreakKind!
+  "How it breaks, in words."
+  problem: String!
+}
+
+"How the chain breaks at an event (docs/audit.md, Checking a chain)."
+enum AuditBreakKind {
+  "Events numbered before it are missing: they were removed. Its link to the event before is not checked."
+  MISSING_EVENTS
+  "It is numbered no later than the event before it (an export's lines repeated or reordered)."
+  OUT_OF_ORDER
+  "Its previous hash is not the stored hash of the event before it: that event was rehashed, or this one relinked."
+  PREVIOUS_HASH_MISMATCH
+  "Its content does not match its hash: it was altered."
+  HASH_MISMATCH
+  "Its records do not match the digest its hash covers: records were added or removed."
+  RECORDS_MISMATCH
+  "A value is stored otherwise than the writers store it, which its hash cannot show (an id 0, a value of another type, a time with an offset, a name holding a comma)."
+  STORED_OTHERWISE
+  "It is dated before the event before it, which the writers never do."
+  DATED_BEFORE_PREVIOUS
+  "Its hash is not the anchor's: the chain was rewritten up to here."
+  ANCHOR_MISMATCH
+  "An anchor names an event past the chain's end: events were removed from its end."
+  TAIL_REMOVED
+  "Events numbered 0 or below, or records of no event of the chain, lie outside it."
+  OUTSIDE_CHAIN
 }
 
 # --- Reading the access policy (data protection officers and admins) ---
@@ -5302,6 +5441,18 @@ func (ec *executionContext) childFields_ArticleCount(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ArticleCount", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditBreak(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "seq":
+		return ec.fieldContext_AuditBreak_seq(ctx, field)
+	case "kind":
+		return ec.fieldContext_AuditBreak_kind(ctx, field)
+	case "problem":
+		return ec.fieldContext_AuditBreak_problem(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditBreak", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "seq":
@@ -5384,6 +5535,20 @@ func (ec *executionContext) childFields_AuditVerification(ctx context.Context, f
 		return ec.fieldContext_AuditVerification_brokenAt(ctx, field)
 	case "problem":
 		return ec.fieldContext_AuditVerification_problem(ctx, field)
+	case "walked":
+		return ec.fieldContext_AuditVerification_walked(ctx, field)
+	case "walkedTo":
+		return ec.fieldContext_AuditVerification_walkedTo(ctx, field)
+	case "intact":
+		return ec.fieldContext_AuditVerification_intact(ctx, field)
+	case "breaks":
+		return ec.fieldContext_AuditVerification_breaks(ctx, field)
+	case "breakCount":
+		return ec.fieldContext_AuditVerification_breakCount(ctx, field)
+	case "breaksCut":
+		return ec.fieldContext_AuditVerification_breaksCut(ctx, field)
+	case "breaksWithheld":
+		return ec.fieldContext_AuditVerification_breaksWithheld(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditVerification", field.Name)
 }
@@ -10113,6 +10278,75 @@ func (ec *executionContext) fieldContext_ArticleCount_count(_ context.Context, f
 	return graphql.NewScalarFieldContext("ArticleCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _AuditBreak_seq(ctx context.Context, field graphql.CollectedField, obj *audit.Break) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditBreak_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditBreak_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditBreak", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditBreak_kind(ctx context.Context, field graphql.CollectedField, obj *audit.Break) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditBreak_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditBreak().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v AuditBreakKind) graphql.Marshaler {
+			return ec.marshalNAuditBreakKind2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAuditBreakKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditBreak_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditBreak", field, true, true, "AuditBreakKind")
+}
+
+func (ec *executionContext) _AuditBreak_problem(ctx context.Context, field graphql.CollectedField, obj *audit.Break) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditBreak_problem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Problem, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditBreak_problem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditBreak", field, false, false, "String")
+}
+
 func (ec *executionContext) _AuditEvent_seq(ctx context.Context, field graphql.CollectedField, obj *audit.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10851,6 +11085,176 @@ func (ec *executionContext) _AuditVerification_problem(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_AuditVerification_problem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditVerification", field, true, true, "String")
+}
+
+func (ec *executionContext) _AuditVerification_walked(ctx context.Context, field graphql.CollectedField, obj *audit.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_walked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Walked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_walked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditVerification_walkedTo(ctx context.Context, field graphql.CollectedField, obj *audit.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_walkedTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WalkedTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_walkedTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditVerification_intact(ctx context.Context, field graphql.CollectedField, obj *audit.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_intact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_intact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditVerification_breaks(ctx context.Context, field graphql.CollectedField, obj *audit.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_breaks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Breaks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []audit.Break) graphql.Marshaler {
+			return ec.marshalNAuditBreak2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋauditᚐBreakᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_breaks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditVerification",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditBreak(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditVerification_breakCount(ctx context.Context, field graphql.CollectedField, obj *audit.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_breakCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BreakCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_breakCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditVerification_breaksCut(ctx context.Context, field graphql.CollectedField, obj *audit.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_breaksCut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BreaksCut, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_breaksCut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AuditVerification_breaksWithheld(ctx context.Context, field graphql.CollectedField, obj *audit.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_breaksWithheld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BreaksWithheld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_breaksWithheld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Case_id(ctx context.Context, field graphql.CollectedField, obj *ent.CaseFile) (ret graphql.Marshaler) {
@@ -32951,6 +33355,49 @@ func (ec *executionContext) _ArticleCount(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var auditBreakImplementors = []string{"AuditBreak"}
+
+func (ec *executionContext) _AuditBreak(ctx context.Context, sel ast.SelectionSet, obj *audit.Break) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditBreakImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditBreak")
+		case "seq":
+			out.Values[i] = ec._AuditBreak_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._AuditBreak_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "problem":
+			out.Values[i] = ec._AuditBreak_problem(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var auditEventImplementors = []string{"AuditEvent"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *audit.Event) graphql.Marshaler {
@@ -33199,6 +33646,41 @@ func (ec *executionContext) _AuditVerification(ctx context.Context, sel ast.Sele
 		case "problem":
 			out.Values[i] = ec._AuditVerification_problem(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "walked":
+			out.Values[i] = ec._AuditVerification_walked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "walkedTo":
+			out.Values[i] = ec._AuditVerification_walkedTo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "intact":
+			out.Values[i] = ec._AuditVerification_intact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "breaks":
+			out.Values[i] = ec._AuditVerification_breaks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "breakCount":
+			out.Values[i] = ec._AuditVerification_breakCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "breaksCut":
+			out.Values[i] = ec._AuditVerification_breaksCut(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "breaksWithheld":
+			out.Values[i] = ec._AuditVerification_breaksWithheld(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -37437,6 +37919,36 @@ func (ec *executionContext) marshalNArticleCount2ᚖgithubᚗcomᚋcasegraphᚋc
 func (ec *executionContext) unmarshalNAuditAnchor2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauditᚐAnchor(ctx context.Context, v any) (*audit.Anchor, error) {
 	res, err := ec.unmarshalInputAuditAnchor(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuditBreak2githubᚗcomᚋcasegraphᚋcasegraphᚋauditᚐBreak(ctx context.Context, sel ast.SelectionSet, v audit.Break) graphql.Marshaler {
+	return ec._AuditBreak(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAuditBreak2ᚕgithubᚗcomᚋcasegraphᚋcasegraphᚋauditᚐBreakᚄ(ctx context.Context, sel ast.SelectionSet, v []audit.Break) graphql.Marshaler {
+	ret := marshalListInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditBreak2githubᚗcomᚋcasegraphᚋcasegraphᚋauditᚐBreak(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNAuditBreakKind2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAuditBreakKind(ctx context.Context, v any) (AuditBreakKind, error) {
+	var res AuditBreakKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuditBreakKind2githubᚗcomᚋcasegraphᚋcasegraphᚋgraphᚐAuditBreakKind(ctx context.Context, sel ast.SelectionSet, v AuditBreakKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNAuditEvent2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauditᚐEvent(ctx context.Context, sel ast.SelectionSet, v *audit.Event) graphql.Marshaler {

@@ -314,6 +314,88 @@ type Viewer struct {
 	Roles   []viewer.Role `json:"roles"`
 }
 
+// How the chain breaks at an event (docs/audit.md, Checking a chain).
+type AuditBreakKind string
+
+const (
+	// Events numbered before it are missing: they were removed. Its link to the event before is not checked.
+	AuditBreakKindMissingEvents AuditBreakKind = "MISSING_EVENTS"
+	// It is numbered no later than the event before it (an export's lines repeated or reordered).
+	AuditBreakKindOutOfOrder AuditBreakKind = "OUT_OF_ORDER"
+	// Its previous hash is not the stored hash of the event before it: that event was rehashed, or this one relinked.
+	AuditBreakKindPreviousHashMismatch AuditBreakKind = "PREVIOUS_HASH_MISMATCH"
+	// Its content does not match its hash: it was altered.
+	AuditBreakKindHashMismatch AuditBreakKind = "HASH_MISMATCH"
+	// Its records do not match the digest its hash covers: records were added or removed.
+	AuditBreakKindRecordsMismatch AuditBreakKind = "RECORDS_MISMATCH"
+	// A value is stored otherwise than the writers store it, which its hash cannot show (an id 0, a value of another type, a time with an offset, a name holding a comma).
+	AuditBreakKindStoredOtherwise AuditBreakKind = "STORED_OTHERWISE"
+	// It is dated before the event before it, which the writers never do.
+	AuditBreakKindDatedBeforePrevious AuditBreakKind = "DATED_BEFORE_PREVIOUS"
+	// Its hash is not the anchor's: the chain was rewritten up to here.
+	AuditBreakKindAnchorMismatch AuditBreakKind = "ANCHOR_MISMATCH"
+	// An anchor names an event past the chain's end: events were removed from its end.
+	AuditBreakKindTailRemoved AuditBreakKind = "TAIL_REMOVED"
+	// Events numbered 0 or below, or records of no event of the chain, lie outside it.
+	AuditBreakKindOutsideChain AuditBreakKind = "OUTSIDE_CHAIN"
+)
+
+var AllAuditBreakKind = []AuditBreakKind{
+	AuditBreakKindMissingEvents,
+	AuditBreakKindOutOfOrder,
+	AuditBreakKindPreviousHashMismatch,
+	AuditBreakKindHashMismatch,
+	AuditBreakKindRecordsMismatch,
+	AuditBreakKindStoredOtherwise,
+	AuditBreakKindDatedBeforePrevious,
+	AuditBreakKindAnchorMismatch,
+	AuditBreakKindTailRemoved,
+	AuditBreakKindOutsideChain,
+}
+
+func (e AuditBreakKind) IsValid() bool {
+	switch e {
+	case AuditBreakKindMissingEvents, AuditBreakKindOutOfOrder, AuditBreakKindPreviousHashMismatch, AuditBreakKindHashMismatch, AuditBreakKindRecordsMismatch, AuditBreakKindStoredOtherwise, AuditBreakKindDatedBeforePrevious, AuditBreakKindAnchorMismatch, AuditBreakKindTailRemoved, AuditBreakKindOutsideChain:
+		return true
+	}
+	return false
+}
+
+func (e AuditBreakKind) String() string {
+	return string(e)
+}
+
+func (e *AuditBreakKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuditBreakKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuditBreakKind", str)
+	}
+	return nil
+}
+
+func (e AuditBreakKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuditBreakKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuditBreakKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // The decision an audit event records.
 type AuditDecision string
 

@@ -32,6 +32,11 @@ func (r *accessExplanationResolver) Text(ctx context.Context, obj *policytools.E
 }
 
 // Kind is the resolver for the kind field.
+func (r *auditBreakResolver) Kind(ctx context.Context, obj *audit.Break) (AuditBreakKind, error) {
+	return AuditBreakKind(obj.Kind), nil
+}
+
+// Kind is the resolver for the kind field.
 func (r *auditEventResolver) Kind(ctx context.Context, obj *audit.Event) (AuditEventKind, error) {
 	return AuditEventKind(obj.Kind), nil
 }
@@ -251,6 +256,9 @@ func (r *Resolver) AccessExplanation() AccessExplanationResolver {
 	return &accessExplanationResolver{r}
 }
 
+// AuditBreak returns AuditBreakResolver implementation.
+func (r *Resolver) AuditBreak() AuditBreakResolver { return &auditBreakResolver{r} }
+
 // AuditEvent returns AuditEventResolver implementation.
 func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
 
@@ -264,6 +272,7 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 type (
 	accessExplanationResolver struct{ *Resolver }
+	auditBreakResolver        struct{ *Resolver }
 	auditEventResolver        struct{ *Resolver }
 	auditVerificationResolver struct{ *Resolver }
 	mutationResolver          struct{ *Resolver }

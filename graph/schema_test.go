@@ -216,6 +216,8 @@ func TestDomainEnumsMatchGraphQL(t *testing.T) {
 		// The audit trail's kinds and decisions are written by package
 		// audit and read back through these enums.
 		"AuditEventKind": kinds(), "AuditDecision": {audit.Allowed, audit.Denied},
+		// The verifier's kinds of break, read through AuditBreakKind.
+		"AuditBreakKind": breakKinds(),
 	}
 	for name, want := range enums {
 		def := s.Types[name]
@@ -236,6 +238,14 @@ func TestDomainEnumsMatchGraphQL(t *testing.T) {
 			t.Errorf("enum %s duplicates ProceedingStage", name)
 		}
 	}
+}
+
+func breakKinds() []string {
+	out := make([]string, len(audit.BreakKinds))
+	for i, k := range audit.BreakKinds {
+		out[i] = string(k)
+	}
+	return out
 }
 
 func kinds() []string {

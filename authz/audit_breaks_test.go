@@ -1,0 +1,156 @@
+package authz_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// alterEvents changes the reason of the events numbered from to to behind
+// the application's back, leaving their hashes, as only the table's owner
+// can (tamperWithEvent, for several at once).
+func alterEvents(t *testing.T, db *database.DB, from, to int64) {
+	t.Helper()
+	stmts := []string{"DROP TRIGGER IF EXISTS audit_events_no_update"}
+	if db.Dialect == dialect.Postgres {
+		stmts = []string{"ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change"}
+	}
+	stmts = append(stmts, fmt.Sprintf("UPDATE audit_events SET reason = 'nothing happened' WHERE id BETWEEN %d AND %d", from, to))
+	for _, s := range stmts {
+		if _, err := db.SQL.ExecContext(context.Background(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// breaksAnswer is verifyAuditTrail's answer with its breaks.
+type breaksAnswer struct {
+	Valid          bool
+	Checked        int64
+	LastSeq        int64
+	BrokenAt       *int64
+	Walked         int64
+	WalkedTo       int64
+	Intact         int64
+	BreakCount     int64
+	BreaksCut      bool
+	BreaksWithheld int64
+	Breaks         []brk
+}
+
+type brk struct {
+	Seq     int64
+	Kind    string
+	Problem string
+}
+
+const verifyBreaks = `{ verifyAuditTrail { valid checked lastSeq brokenAt walked walkedTo intact
+	breakCount breaksCut breaksWithheld breaks { seq kind problem } } }`
+
+func (e *env) verifyBreaks(t *testing.T, token string) breaksAnswer {
+	t.Helper()
+	a := decode[struct{ VerifyAuditTrail breaksAnswer }](t, e.do(t, token, verifyBreaks, nil).MustOK(t)).VerifyAuditTrail
+	for i, b := range a.Breaks {
+		if b.Problem == "" {
+			t.Errorf("break %v says no problem", b)
+		}
+		a.Breaks[i].Problem = "" // compared by place and kind
+	}
+	return a
+}
+
+// TestVerifyAuditTrailListsEveryBreak: over HTTP, two events altered far
+// apart are two breaks, one each, the events between and after them
+// intact; the national DPO is listed both, a DPO of one agency the one at
+// its own people's event and told there is another (its place and kind
+// say something of an event whose hash it is not shown). Verification
+// used to stop at the first break, hiding the second and all after it.
+func TestVerifyAuditTrailListsEveryBreak(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		durres, national := e.tok(t, "police-durres", viewer.RoleDPO), e.tok(t, "onac", viewer.RoleDPO)
+		prosecutor := e.tok(t, "prosecution-tirane", viewer.RoleProsecutor)
+		read := func() {
+			e.do(t, prosecutor, `query ($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`,
+				map[string]any{"id": gid(e.f.vT)}).MustOK(t)
+		}
+		read()
+		if v := e.verifyBreaks(t, durres); !v.Valid || len(v.Breaks) != 0 || v.BreakCount != 0 {
+			t.Fatalf("intact chain: %+v", v)
+		}
+		for range 4 {
+			read()
+		}
+		// police-durres's verification, and a read of prosecution-tirane's
+		// after it with an event between them and one after.
+		trail := testdb.AuditTrail(t, e.db)
+		n := int64(len(trail))
+		var own, other int64
+		for _, ev := range trail {
+			switch {
+			case ev.ActorAgencyID == e.f.id(t, "police-durres"):
+				own = ev.Seq
+			case own != 0 && other == 0 && ev.Seq > own+1 && ev.Seq < n && ev.ActorAgencyID == e.f.id(t, "prosecution-tirane"):
+				other = ev.Seq
+			}
+		}
+		if own == 0 || other == 0 {
+			t.Fatalf("want police-durres's event, then prosecution-tirane's with one between and one after; have %d and %d of %d", own, other, n)
+		}
+		alterEvents(t, e.db, own, own)
+		alterEvents(t, e.db, other, other)
+
+		got := e.verifyBreaks(t, national)
+		want := []brk{{Seq: own, Kind: "HASH_MISMATCH"}, {Seq: other, Kind: "HASH_MISMATCH"}}
+		if !reflect.DeepEqual(got.Breaks, want) || got.BreakCount != 2 || got.BreaksCut || got.BreaksWithheld != 0 {
+			t.Errorf("the national DPO: breaks %v (%d, cut %v, withheld %d), want %v", got.Breaks, got.BreakCount, got.BreaksCut, got.BreaksWithheld, want)
+		}
+		if got.Walked != n || got.WalkedTo != n || got.Intact != n-2 {
+			t.Errorf("the national DPO: walked %d to %d, %d intact; want %d walked, %d intact", got.Walked, got.WalkedTo, got.Intact, n, n-2)
+		}
+		if got.Valid || deref(got.BrokenAt) != own || got.Checked != own-1 || got.LastSeq != own-1 {
+			t.Errorf("the national DPO: %+v, want broken first at %d as before", got, own)
+		}
+
+		n = int64(len(testdb.AuditTrail(t, e.db))) // with the national DPO's verification
+		got = e.verifyBreaks(t, durres)
+		if want := []brk{{Seq: own, Kind: "HASH_MISMATCH"}}; !reflect.DeepEqual(got.Breaks, want) || got.BreakCount != 2 || got.BreaksWithheld != 1 || got.BreaksCut {
+			t.Errorf("police-durres's DPO: breaks %v (%d, withheld %d, cut %v), want %v of 2, the other withheld", got.Breaks, got.BreakCount, got.BreaksWithheld, got.BreaksCut, want)
+		}
+		if got.Walked != n || got.Intact != n-2 || deref(got.BrokenAt) != own {
+			t.Errorf("police-durres's DPO: %+v, want %d walked, %d intact, broken first at %d", got, n, n-2, own)
+		}
+	})
+}
+
+// TestVerifyAuditTrailCutsItsList: a trail altered throughout is listed
+// its first 100 breaks, with their count and the list said to be cut.
+func TestVerifyAuditTrailCutsItsList(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		prosecutor, national := e.tok(t, "prosecution-tirane", viewer.RoleProsecutor), e.tok(t, "onac", viewer.RoleDPO)
+		for int64(len(testdb.AuditTrail(t, e.db))) <= audit.MaxBreaks+5 {
+			e.do(t, prosecutor, `query ($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`,
+				map[string]any{"id": gid(e.f.vT)}).MustOK(t)
+		}
+		n := int64(len(testdb.AuditTrail(t, e.db)))
+		alterEvents(t, e.db, 1, n)
+
+		got := e.verifyBreaks(t, national)
+		if got.BreakCount != n || !got.BreaksCut || len(got.Breaks) != audit.MaxBreaks || got.Intact != 0 || got.Walked != n {
+			t.Fatalf("breaks: %d listed of %d, cut %v, %d walked, %d intact; want %d of %d, cut, %d walked, none intact",
+				len(got.Breaks), got.BreakCount, got.BreaksCut, got.Walked, got.Intact, audit.MaxBreaks, n, n)
+		}
+		for i, b := range got.Breaks {
+			if b != (brk{Seq: int64(i + 1), Kind: "HASH_MISMATCH"}) {
+				t.Fatalf("break %d is %v, want event %d's hash", i, b, i+1)
+			}
+		}
+	})
+}
