@@ -19,7 +19,8 @@ import (
 const auditUsage = `Usage:
   casegraph audit verify [--anchor SEQ:HASH]... [--file EXPORT.jsonl]
                                          walk the audit trail's hash chain (or an export's, without
-                                         the database); exit 1 at the first broken link
+                                         the database) to its end, print every broken link; exit 1
+                                         if there is one
   casegraph audit export --since TIME [--format jsonl|csv]
                                          write the events since TIME (RFC 3339 or YYYY-MM-DD, UTC) to stdout
 `
@@ -70,6 +71,11 @@ func auditVerify(ctx context.Context, cfg config, args []string, out io.Writer) 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// Every break is printed as the walk finds it, however many, with its
+	// kind as verifyAuditTrail names it.
+	each := func(b audit.Break) {
+		fmt.Fprintf(out, "BROKEN at event %d: %s (%s)\n", b.Seq, b.Problem, b.Kind)
+	}
 	var v audit.Verification
 	if *file != "" {
 		in := io.Reader(os.Stdin)
@@ -82,7 +88,7 @@ func auditVerify(ctx context.Context, cfg config, args []string, out io.Writer) 
 			in = f
 		}
 		var err error
-		if v, err = audit.VerifyExport(in, anchors...); err != nil {
+		if v, err = audit.VerifyExportEach(in, each, anchors...); err != nil {
 			return err
 		}
 	} else {
@@ -91,12 +97,13 @@ func auditVerify(ctx context.Context, cfg config, args []string, out io.Writer) 
 			return err
 		}
 		defer db.Close()
-		if v, err = audit.Verify(ctx, db.Client, anchors...); err != nil {
+		if v, err = audit.VerifyEach(ctx, db.Client, each, anchors...); err != nil {
 			return err
 		}
 	}
 	if !v.Valid {
-		fmt.Fprintf(out, "BROKEN at event %d: %s (%d events before it verify)\n", v.BrokenAt, v.Problem, v.Checked)
+		fmt.Fprintf(out, "%d breaks in %d events walked to event %d, the first at event %d (%d events before it verify); %d events are intact, each checked against the stored hash of the event before it\n",
+			v.BreakCount, v.Walked, v.WalkedTo, v.BrokenAt, v.Checked, v.Intact)
 		return errChainBroken
 	}
 	fmt.Fprintf(out, "OK: %d events verify; the chain ends at event %d with hash %s\n", v.Checked, v.LastSeq, v.LastHash)

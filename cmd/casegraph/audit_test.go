@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -176,6 +177,19 @@ func TestAuditCommand(t *testing.T) {
 		if got, err := auditRun("verify", "--file", path); !errors.Is(err, errChainBroken) || !strings.HasPrefix(got, "BROKEN at event 4: ") {
 			t.Errorf("verify --file of an altered export: %v\n%s", err, got)
 		}
+		// A second line altered, apart from the first: both are printed,
+		// each once, and the run walked to its end.
+		lines[3] = strings.Replace(lines[3], `"decision":"`, `"decision":"X`, 1) // event 6
+		if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := auditRun("verify", "--file", path)
+		if broken := regexp.MustCompile(`(?m)^BROKEN at event (\d+): .*\((\w+)\)$`).FindAllStringSubmatch(got, -1); !errors.Is(err, errChainBroken) ||
+			len(broken) != 2 || broken[0][1] != "4" || broken[1][1] != "6" || broken[0][2] != "HASH_MISMATCH" || broken[1][2] != "HASH_MISMATCH" ||
+			!strings.Contains(got, "2 breaks in 4 events walked to event 6") {
+			t.Errorf("verify --file of an export altered at events 4 and 6: %v\n%s", err, got)
+		}
+		lines[3] = strings.Replace(lines[3], `"decision":"X`, `"decision":"`, 1)
 		lines[1] = "" // event 4 removed
 		if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600); err != nil {
 			t.Fatal(err)
@@ -210,10 +224,12 @@ func TestAuditCommand(t *testing.T) {
 
 	// Last: the tampering cannot be undone.
 	t.Run("VerifyBroken", func(t *testing.T) {
-		const k = 3
+		// Two events altered: each is printed, once, and the events
+		// between and after them verify against each other (the walk
+		// stopped at the first).
 		for _, s := range []string{
 			"DROP TRIGGER audit_events_no_update",
-			fmt.Sprintf("UPDATE audit_events SET reason = 'nothing happened' WHERE id = %d", k),
+			"UPDATE audit_events SET reason = 'nothing happened' WHERE id IN (3, 5)",
 		} {
 			if _, err := db.SQL.ExecContext(ctx, s); err != nil {
 				t.Fatalf("%s: %v", s, err)
@@ -223,8 +239,11 @@ func TestAuditCommand(t *testing.T) {
 		if !errors.Is(err, errChainBroken) {
 			t.Errorf("verify of a tampered chain: err = %v, want errChainBroken", err)
 		}
-		if want := fmt.Sprintf("BROKEN at event %d: ", k); !strings.HasPrefix(out, want) {
-			t.Errorf("verify printed %q, want it to start with %q", out, want)
+		altered := "its content does not match its hash: it was altered (HASH_MISMATCH)"
+		want := "BROKEN at event 3: " + altered + "\nBROKEN at event 5: " + altered + "\n" +
+			"2 breaks in 6 events walked to event 6, the first at event 3 (2 events before it verify); 4 events are intact, each checked against the stored hash of the event before it\n"
+		if out != want {
+			t.Errorf("verify printed\n%s\nwant\n%s", out, want)
 		}
 	})
 }
