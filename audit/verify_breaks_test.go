@@ -178,3 +178,24 @@ func TestVerifierBreaksAsTheCommands(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyGoesPastAnUnreadableEvent: on SQLite an event whose time is
+// stored as a blob does not even read back; the walk names it, goes on
+// from its stored hash and finds the next break after it.
+func TestVerifyGoesPastAnUnreadableEvent(t *testing.T) {
+	t.Parallel()
+	db := testdb.SQLite(t)
+	const n = 14
+	write(t, audit.Install(db.Client, db.Dialect), sampleEvents(n, base))
+	bypassTriggers(t, db)
+	mustExec(t, db, "UPDATE audit_events SET occurred_at = CAST(occurred_at AS BLOB) WHERE id = 4")
+	alterReason(t, db, 9, 9)
+	v, each := verifyEach(t, db)
+	want := []at{{4, audit.BreakStoredOtherwise}, {9, audit.BreakHash}}
+	if got := places(v.Breaks); !reflect.DeepEqual(got, want) || !reflect.DeepEqual(each, v.Breaks) {
+		t.Errorf("breaks %v, want %v", got, want)
+	}
+	if v.Walked != n || v.Intact != n-2 || v.BrokenAt != 4 || v.Checked != 3 {
+		t.Errorf("verify = %+v, want %d walked, %d intact, broken first at 4", v, n, n-2)
+	}
+}
