@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -198,4 +201,45 @@ func TestTrustedProxies(t *testing.T) {
 			t.Errorf("untrusted X-Forwarded-For %s: status %d", xff, r.Status)
 		}
 	}
+}
+
+// TestSlowBodyBoundedByTheDeadline: a body sent slowly is read only until
+// the request's deadline, then refused with 408 and BAD_USER_INPUT. The
+// body was read before the deadline began, within http.Server's
+// ReadTimeout (30 s), so a client trickling its body held a handler six
+// times as long as the longest request (a hunt over HTTP). The test
+// server has no ReadTimeout at all: without the bound it waits forever,
+// and the test's own 15 s bound fails it.
+func TestSlowBodyBoundedByTheDeadline(t *testing.T) {
+	db := testdb.SQLite(t)
+	s := testserver.Start(t, db, testserver.Options{Config: server.Config{RequestTimeout: 500 * time.Millisecond}})
+	token := s.Token(t, "police-tirane")
+	body := `{"query":"{ viewer { subject } }"}`
+	conn, err := net.DialTimeout("tcp", s.HTTP.Listener.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(15 * time.Second))
+	// Headers, and the first bytes of the body: the rest never comes.
+	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		token, len(body), body[:10])
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a body that never arrives (waited 15 s for a request deadline of 0.5 s): %v", err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var answer struct {
+		Data   json.RawMessage
+		Errors []testserver.Error
+	}
+	if err := json.Unmarshal(raw, &answer); err != nil {
+		t.Fatalf("status %d, body not JSON: %v\n%s", res.StatusCode, err, raw)
+	}
+	if res.StatusCode != http.StatusRequestTimeout || len(answer.Errors) != 1 || answer.Errors[0].Code() != "BAD_USER_INPUT" || answer.Data != nil {
+		t.Fatalf("want 408 with one BAD_USER_INPUT and no data, got %d\n%s", res.StatusCode, raw)
+	}
+	// A body sent at once is still read, and the server still answers.
+	s.Do(t, token, `{ viewer { subject } }`, nil).MustOK(t)
 }

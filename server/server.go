@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -164,8 +165,10 @@ func (s *Server) routes() http.Handler {
 					writeGraphQLError(w, http.StatusTooManyRequests, apperr.RateLimited, "Too many requests; slow down and retry.")
 				})))
 		}
-		r.Use(s.limitBody)
+		// The deadline before the body: a body sent slowly is read only
+		// until it (limitBody), not for http.Server's ReadTimeout.
 		r.Use(withDeadline(s.cfg.RequestTimeout))
+		r.Use(s.limitBody)
 		r.Use(withPoolShare(s.cfg.DB))
 		r.Use(auth.Middleware(s.cfg.Verifier, s.resolveAgency, s.cfg.Logger, auth.WithRefusalHook(s.auditRefusal)))
 		r.Use(recordPrincipal)
@@ -226,7 +229,11 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 // limitBody refuses a body over MaxBodyBytes with 413 before GraphQL
-// reads it, whether its length was declared or it came in chunks.
+// reads it, whether its length was declared or it came in chunks, and a
+// body that has not arrived by the request's deadline with 408: it was
+// read within http.Server's ReadTimeout (30 s), before the deadline
+// began, so a client trickling its body held a handler six times as long
+// as the longest request (a hunt over HTTP).
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tooLarge := func() {
@@ -237,7 +244,15 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
+			rc := http.NewResponseController(w)
+			deadline, bounded := r.Context().Deadline()
+			bounded = bounded && rc.SetReadDeadline(deadline) == nil
 			body, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxBodyBytes+1))
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				writeGraphQLError(w, http.StatusRequestTimeout, apperr.BadUserInput,
+					"The request body did not arrive within the request's time limit; send it at once.")
+				return
+			}
 			if err != nil {
 				writeGraphQLError(w, http.StatusBadRequest, apperr.BadUserInput, "The request body could not be read.")
 				return
@@ -245,6 +260,15 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 			if int64(len(body)) > s.cfg.MaxBodyBytes {
 				tooLarge()
 				return
+			}
+			if bounded {
+				// Read whole: no deadline of the connection's is left, or
+				// the server's read after the body (it watches for the
+				// client leaving) would end the request at the deadline as
+				// a client gone, not as the deadline. The next request on
+				// the connection sets its own. A body not read whole keeps
+				// it: net/http drains what is left before answering.
+				_ = rc.SetReadDeadline(time.Time{})
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
