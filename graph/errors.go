@@ -89,9 +89,12 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 	// Either way it is the same answer, never the client's input.
 	// PostgreSQL reports a statement stopped for the request's end, or
 	// for its statement timeout, as an error of its own (57014).
+	// The answer carries one of these (requestEndErrors finds them).
 	case errors.Is(err, context.DeadlineExceeded), database.IsStatementCanceled(err) && !errors.Is(ctx.Err(), context.Canceled):
+		out.Err = requestEnded{err}
 		return withCode(out, apperr.Unavailable, "The request took too long; try again or ask for less.", nil, requestid.FromContext(ctx))
 	case errors.Is(err, context.Canceled), database.IsStatementCanceled(err):
+		out.Err = requestEnded{err}
 		return withCode(out, apperr.Unavailable, "The request was cancelled.", nil, requestid.FromContext(ctx))
 	case errors.As(err, &re):
 		inner := re.err

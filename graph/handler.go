@@ -119,6 +119,9 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	// Registered after the audit trail, so it runs inside it: an answer
 	// dropped for its size disclosed nothing, and no read is recorded.
 	srv.Use(responseSizeLimit{maxBytes: opts.MaxResponseBytes})
+	// Inside the audit trail too: one error for the request's end, and
+	// the trail's own (AUDIT_UNAVAILABLE) added after, untouched.
+	srv.Use(requestEndErrors{})
 	if audited {
 		// Before the transactions, so around them (gqlgen runs the first
 		// registered outermost): what a rolled-back mutation's rule

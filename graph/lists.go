@@ -25,6 +25,14 @@ func marshalListInOrder(
 	ret := make(graphql.Array, length)
 	for i := range length {
 		childCtx := graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i})
+		if stopAtRequestEnd(childCtx) {
+			// The request has ended: the rest of the list is not visited
+			// (each of its fields would only be refused).
+			for j := i; j < length; j++ {
+				ret[j] = graphql.Null
+			}
+			break
+		}
 		if omitPanicHandler {
 			ret[i] = marshalElement(childCtx, i)
 			continue

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"os"
 	"regexp"
 	"slices"
@@ -48,6 +49,33 @@ func TestMarshalListInOrder(t *testing.T) {
 	}
 	if errs := graphql.GetErrors(ctx); len(errs) != 1 {
 		t.Fatalf("want one error for the panicking element, got %v", errs)
+	}
+}
+
+// TestListStopsAtTheRequestsEnd: once the request's context has ended, a
+// list marshals no further element: the rest are null, and the first of
+// them carries the one error of the request's end (every element's
+// fields were each refused, one error each).
+func TestListStopsAtTheRequestsEnd(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ctx = graphql.WithResponseContext(ctx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+	var marshalled []int
+	ret := marshalListInOrder(ctx, 500, 0, false, func(_ context.Context, i int) graphql.Marshaler {
+		marshalled = append(marshalled, i)
+		if i == 2 {
+			cancel() // the deadline passes while element 2 resolves
+		}
+		return graphql.MarshalInt(i)
+	})
+	if want := []int{0, 1, 2}; !slices.Equal(marshalled, want) {
+		t.Fatalf("marshalled %v, want %v", marshalled, want)
+	}
+	if ret[2] == graphql.Null || ret[3] != graphql.Null || ret[499] != graphql.Null {
+		t.Fatalf("want the elements after 2 null: %v", ret[:5])
+	}
+	if errs := graphql.GetErrors(ctx); len(errs) != 1 || !errors.Is(errs[0], context.Canceled) {
+		t.Fatalf("want one error for the request's end, got %v", errs)
 	}
 }
 

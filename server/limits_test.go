@@ -502,3 +502,42 @@ func TestDeadlineWhileWaitingForALock(t *testing.T) {
 		}
 	})
 }
+
+// TestOneErrorForTheDeadline: once a request's deadline has passed, what
+// is left of the operation is not resolved field by field, each with an
+// UNAVAILABLE of its own (a hunt over HTTP found 136 in one answer): the
+// answer carries one error for the deadline. The first root field waits
+// for a table another transaction holds until the deadline; twenty more
+// follow it.
+func TestOneErrorForTheDeadline(t *testing.T) {
+	db := testdb.Postgres(t)
+	s := testserver.Start(t, db, testserver.Options{Config: server.Config{RequestTimeout: time.Second}})
+	token := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	s.Do(t, token, `{ viewer { subject } }`, nil).MustOK(t) // the agency is known: authentication reads nothing
+	var aliases strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&aliases, " v%d: viewer { subject roles }", i)
+	}
+	query := `{ cases(first: 5){ edges{ node{ reference } } }` + aliases.String() + ` }`
+
+	ctx := context.Background()
+	tx, err := db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, `LOCK TABLE case_files IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	res := s.Do(t, token, query, nil)
+	if codes := res.Codes(); len(codes) != 1 || codes[0] != "UNAVAILABLE" {
+		t.Fatalf("want one UNAVAILABLE for the deadline, got %d errors %v\n%.2000s", len(codes), codes, res.Body)
+	}
+	if id, _ := res.Errors[0].Extensions["requestId"].(string); id == "" {
+		t.Errorf("the deadline's error has no requestId: %s", res.Body)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	s.Do(t, token, query, nil).MustOK(t)
+}
