@@ -46,6 +46,9 @@ type Options struct {
 	// counts of people under disclosure control are served from
 	// (statistics.Editions). Required.
 	StatisticsEditions *statistics.Editions
+	// Admission bounds the operations executed at once (one handler's
+	// own); nil: DefaultOperations(0), DefaultQueued of them waiting.
+	Admission *Admission
 }
 
 // DefaultMaxResponseBytes bounds an answer's data. The cost ceiling
@@ -97,7 +100,10 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	srv.Use(extension.Introspection{})
 	// Registered documents are looked up first, then costed like others.
 	srv.Use(trustedDocuments{docs: opts.TrustedDocuments})
-	limits := newRequestLimits(opts.Limits, documents, opts.MaxResponseBytes)
+	if opts.Admission == nil {
+		opts.Admission = NewAdmission(DefaultOperations(0), DefaultQueued(DefaultOperations(0)))
+	}
+	limits := newRequestLimits(opts.Limits, documents, opts.MaxResponseBytes, opts.Admission)
 	srv.Use(limits)
 	srv.Use(connectionArguments{})
 	// The panels of a dashboard that ask the same statistics table share

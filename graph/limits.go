@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -12,7 +11,6 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/cost"
@@ -30,22 +28,20 @@ type requestLimits struct {
 	// documents is the handler's cache of validated documents: a document
 	// found there passed CheckText before.
 	documents graphql.Cache[*ast.QueryDocument]
-	// inFlight holds the costs of the heavy operations running, at most
-	// capacity: the cost ceiling once for each CPU.
-	inFlight *semaphore.Weighted
-	capacity int64
+	// admission bounds the operations executing at once, and the heavy
+	// ones by their costs.
+	admission *Admission
 	// maxText bounds the bytes of text a query's fields resolve: the
 	// answer's limit (responseSizeLimit), reached while it is built.
 	maxText int64
 }
 
-// cheapCost is the cost under which an operation never waits for room:
-// a page of a few dozen records.
+// cheapCost is the cost under which an operation needs no room among the
+// heavy ones, only a slot (Admission): a page of a few dozen records.
 const cheapCost = 2_000
 
-func newRequestLimits(l cost.Limits, documents graphql.Cache[*ast.QueryDocument], maxResponseBytes int) *requestLimits {
-	capacity := int64(l.MaxCost) * int64(runtime.GOMAXPROCS(0))
-	return &requestLimits{limits: l, documents: documents, inFlight: semaphore.NewWeighted(capacity), capacity: capacity,
+func newRequestLimits(l cost.Limits, documents graphql.Cache[*ast.QueryDocument], maxResponseBytes int, admission *Admission) *requestLimits {
+	return &requestLimits{limits: l, documents: documents, admission: admission.withCeiling(l.MaxCost),
 		maxText: int64(maxResponseBytes)}
 }
 
@@ -251,30 +247,36 @@ func tooLarge(n, limit int64) error {
 }
 
 // InterceptResponse implements graphql.ResponseInterceptor: it admits an
-// operation once the costs of the heavy operations running leave room for
-// it. The server's CPUs are few; heavy operations beyond what they can run
-// at once only slow every other request down, health checks and small
-// queries included, so they wait here (until their deadline) while cheap
-// operations pass at once.
+// operation once there is room for it (Admission), before anything of it
+// runs, or refuses it with UNAVAILABLE; the transport adds Retry-After
+// (busyStatsKey).
 func (l *requestLimits) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	if !graphql.HasOperationContext(ctx) {
 		return next(ctx) // a request that could not be read: nothing runs
 	}
-	c, _ := graphql.GetOperationContext(ctx).Stats.GetExtension(costStatsKey).(int)
-	if c <= cheapCost {
-		return next(ctx)
-	}
-	weight := min(int64(c), l.capacity)
-	if err := l.inFlight.Acquire(ctx, weight); err != nil {
+	oc := graphql.GetOperationContext(ctx)
+	c, _ := oc.Stats.GetExtension(costStatsKey).(int)
+	release, ok := l.admission.admit(ctx, c)
+	if !ok {
+		oc.Stats.SetExtension(busyStatsKey, true)
 		id := requestid.FromContext(ctx)
 		return &graphql.Response{Errors: gqlerror.List{{
-			Message:    "The server is busy with other large requests; retry shortly, or ask for less. Quote the request id " + id + " if it persists.",
+			Message:    "The server is busy; nothing of this request was done. Retry after the time in Retry-After, or ask for less. Quote the request id " + id + " if it persists.",
 			Extensions: map[string]any{"code": string(apperr.Unavailable), "requestId": id},
 		}}}
 	}
-	defer l.inFlight.Release(weight)
+	defer release()
 	return next(ctx)
 }
+
+// busyStatsKey marks an operation refused for want of room: the transport
+// answers it 503 with Retry-After whatever the media type, as the rate
+// limit answers 429.
+const busyStatsKey = "busy"
+
+// busyRetryAfter is the Retry-After of a refusal for want of room, in
+// seconds: operations last tens of milliseconds, so a slot is soon free.
+const busyRetryAfter = "1"
 
 // CostBudget charges the cost of a request to its caller (per principal and
 // per client address). The HTTP server installs one per request with

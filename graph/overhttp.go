@@ -128,7 +128,15 @@ func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 	if resp.Data == nil {
 		// An extension refused the operation before it ran: a request
 		// error like a validation failure, with no data.
-		writeResponse(w, answer, requestErrorStatus(answer, resp.Errors), &requestErrorResponse{Errors: resp.Errors, Extensions: resp.Extensions})
+		status := requestErrorStatus(answer, resp.Errors)
+		if busy, _ := opCtx.Stats.GetExtension(busyStatsKey).(bool); busy {
+			// No room to run it (Admission): 503 whatever the media type,
+			// as the rate limit answers 429, so that any client and load
+			// balancer retries, and when.
+			w.Header().Set("Retry-After", busyRetryAfter)
+			status = http.StatusServiceUnavailable
+		}
+		writeResponse(w, answer, status, &requestErrorResponse{Errors: resp.Errors, Extensions: resp.Extensions})
 		return
 	}
 	writeResponse(w, answer, http.StatusOK, resp)

@@ -16,6 +16,7 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/statistics"
 )
 
@@ -41,7 +42,7 @@ import (
 // runtime, httpMetrics, the SQL statements db has sent and its pool of
 // connections, the audit writer's batches and queue, and the statistics
 // cache when there is one.
-func newMetricsRegistry(db *database.DB, writer *audit.Writer, cache *statistics.Cache) *prometheus.Registry {
+func newMetricsRegistry(db *database.DB, writer *audit.Writer, cache *statistics.Cache, admission *graph.Admission) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The pool (go_sql_*{db_name="casegraph"}: connections open and in
@@ -50,6 +51,7 @@ func newMetricsRegistry(db *database.DB, writer *audit.Writer, cache *statistics
 	// the time went only with a build that logged them.
 	reg.MustRegister(collectors.NewDBStatsCollector(db.SQL, "casegraph"))
 	registerAuditMetrics(reg, writer)
+	reg.MustRegister(newSnapshotCollector(admission.Stats, admissionMetrics))
 	// Read from the database's own count when scraped: a load test
 	// divides its growth by the requests it sent (docs/benchmark-http.md).
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -75,6 +77,15 @@ var auditMetrics = []snapshotMetric[audit.WriterStats]{
 	{"casegraph_audit_events_total", "Audit events the writer's batches committed.", prometheus.CounterValue, func(s audit.WriterStats) float64 { return float64(s.Events) }},
 	{"casegraph_audit_writes_queued", "Requests whose audit events wait for a batch.", prometheus.GaugeValue, func(s audit.WriterStats) float64 { return float64(s.Queued) }},
 	{"casegraph_audit_writes_writing", "Requests whose audit events are in the batch being written.", prometheus.GaugeValue, func(s audit.WriterStats) float64 { return float64(s.Writing) }},
+}
+
+// admissionMetrics are the GraphQL operations executing and waiting to
+// (graph.Admission).
+var admissionMetrics = []snapshotMetric[graph.AdmissionStats]{
+	{"casegraph_graphql_operations_limit", "GraphQL operations executed at once at most (CASEGRAPH_MAX_OPERATIONS).", prometheus.GaugeValue, func(s graph.AdmissionStats) float64 { return float64(s.Limit) }},
+	{"casegraph_graphql_operations_in_flight", "GraphQL operations executing.", prometheus.GaugeValue, func(s graph.AdmissionStats) float64 { return float64(s.Running) }},
+	{"casegraph_graphql_operations_queued", "GraphQL operations waiting for room to execute.", prometheus.GaugeValue, func(s graph.AdmissionStats) float64 { return float64(s.Queued) }},
+	{"casegraph_graphql_operations_refused_total", "GraphQL operations refused for want of room (UNAVAILABLE, 503), nothing of them run.", prometheus.CounterValue, func(s graph.AdmissionStats) float64 { return float64(s.Refused) }},
 }
 
 // registerCacheMetrics shows the statistics cache (docs/statistics.md):

@@ -63,6 +63,12 @@ type Config struct {
 	// RequestTimeout bounds one GraphQL request's work; 0 means
 	// DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// MaxOperations bounds the GraphQL operations executed at once, and
+	// MaxQueuedOperations those waiting for one of them to end (for at
+	// most half their deadline); past either an operation is refused
+	// (UNAVAILABLE, 503, Retry-After). 0 means graph.DefaultOperations of
+	// the database's pool and graph.DefaultQueued.
+	MaxOperations, MaxQueuedOperations int
 	// Limits bound what one operation may ask for (package cost); the
 	// zero value means cost.DefaultLimits.
 	Limits cost.Limits
@@ -92,6 +98,8 @@ type Server struct {
 	cfg      Config
 	handler  http.Handler
 	registry *prometheus.Registry
+	// admission bounds the operations of the GraphQL handler.
+	admission *graph.Admission
 	// agencyIDs caches resolveAgency's answers (code → id): the registry
 	// only grows and an agency's code never changes, so a code found once
 	// names the same agency for the server's life. Unknown codes are not
@@ -113,7 +121,14 @@ func New(cfg Config) *Server {
 	if cfg.Audit == nil {
 		cfg.Audit = audit.Install(cfg.DB.Client, cfg.DB.Dialect)
 	}
-	s := &Server{cfg: cfg, registry: newMetricsRegistry(cfg.DB, cfg.Audit, cfg.StatisticsCache)}
+	if cfg.MaxOperations == 0 {
+		cfg.MaxOperations = graph.DefaultOperations(cfg.DB.SQL.Stats().MaxOpenConnections)
+	}
+	if cfg.MaxQueuedOperations == 0 {
+		cfg.MaxQueuedOperations = graph.DefaultQueued(cfg.MaxOperations)
+	}
+	admission := graph.NewAdmission(cfg.MaxOperations, cfg.MaxQueuedOperations)
+	s := &Server{cfg: cfg, admission: admission, registry: newMetricsRegistry(cfg.DB, cfg.Audit, cfg.StatisticsCache, admission)}
 	s.handler = s.routes()
 	return s
 }
@@ -154,7 +169,7 @@ func (s *Server) routes() http.Handler {
 	})
 
 	gql := graph.NewHandler(graph.Options{Client: s.cfg.DB.Client, Logger: s.cfg.Logger, Enforcer: s.cfg.Enforcer, Audit: s.cfg.Audit, Limits: s.cfg.Limits, TrustedDocuments: s.cfg.TrustedDocuments, MaxResponseBytes: s.cfg.MaxResponseBytes,
-		StatisticsCache: s.cfg.StatisticsCache, StatisticsEditions: statistics.NewEditions(s.cfg.DB.Client, s.cfg.DB.Dialect)})
+		StatisticsCache: s.cfg.StatisticsCache, StatisticsEditions: statistics.NewEditions(s.cfg.DB.Client, s.cfg.DB.Dialect), Admission: s.admission})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Compress(5))
 		// The rate limit before the body is read: a client already over

@@ -130,7 +130,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 		logger.Info("serving only trusted documents", "manifest", cfg.TrustedDocuments, "documents", docs.Len())
 	}
 	srv := server.New(server.Config{DB: db, Verifier: verifier, Enforcer: enforcer, Logger: logger, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
-		MaxConns: cfg.MaxConns, MaxConnsPerAddress: cfg.MaxConnsPerAddress,
+		MaxConns: cfg.MaxConns, MaxConnsPerAddress: cfg.MaxConnsPerAddress, MaxOperations: cfg.MaxOperations, MaxQueuedOperations: cfg.MaxQueued,
 		RequestTimeout: cfg.RequestTimeout, CostPerMinute: cfg.CostLimit, Limits: limitsFrom(cfg), TrustedDocuments: docs,
 		MetricsToken: cfg.MetricsToken, MetricsOnOwnListener: cfg.MetricsAddr != "", StatisticsCache: statisticsCache})
 	ln, err := net.Listen("tcp", cfg.Addr)

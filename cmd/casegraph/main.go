@@ -6,7 +6,8 @@
 // environment (see README.md): DATABASE_URL, CASEGRAPH_ADDR,
 // CASEGRAPH_DATA_DIR, CASEGRAPH_DEV, CASEGRAPH_OIDC_ISSUER,
 // CASEGRAPH_OIDC_AUDIENCE, CASEGRAPH_RATE_LIMIT, CASEGRAPH_COST_LIMIT,
-// CASEGRAPH_MAX_COST, CASEGRAPH_REQUEST_TIMEOUT, CASEGRAPH_TRUSTED_DOCUMENTS,
+// CASEGRAPH_MAX_COST, CASEGRAPH_MAX_OPERATIONS, CASEGRAPH_MAX_QUEUED,
+// CASEGRAPH_REQUEST_TIMEOUT, CASEGRAPH_TRUSTED_DOCUMENTS,
 // CASEGRAPH_TRUSTED_PROXIES, CASEGRAPH_METRICS_ADDR, CASEGRAPH_METRICS_TOKEN,
 // CASEGRAPH_LOG_LEVEL.
 package main
@@ -54,6 +55,9 @@ principal, default 1000000; four times that per address),
 CASEGRAPH_MAX_COST (cost ceiling of one operation, default 25000),
 CASEGRAPH_MAX_CONNS and CASEGRAPH_MAX_CONNS_PER_ADDRESS (connections held
 open at once, in all and per client address; default 8192 and 256),
+CASEGRAPH_MAX_OPERATIONS and CASEGRAPH_MAX_QUEUED (GraphQL operations
+executed at once, and waiting; default 4 a CPU, at most the database pool's
+connections, and 8 times that),
 CASEGRAPH_REQUEST_TIMEOUT (default 5s), CASEGRAPH_TRUSTED_DOCUMENTS (a
 manifest of the only GraphQL documents served; default: any),
 CASEGRAPH_TRUSTED_PROXIES (load balancers whose X-Forwarded-For names the
@@ -133,6 +137,10 @@ type config struct {
 	// (CASEGRAPH_MAX_CONNS, CASEGRAPH_MAX_CONNS_PER_ADDRESS); 0: the
 	// server's defaults.
 	MaxConns, MaxConnsPerAddress int
+	// MaxOperations and MaxQueued bound the GraphQL operations executed
+	// at once and those waiting (CASEGRAPH_MAX_OPERATIONS,
+	// CASEGRAPH_MAX_QUEUED); 0: the server's defaults.
+	MaxOperations, MaxQueued int
 	// CostLimit is the cost a principal may spend a minute
 	// (CASEGRAPH_COST_LIMIT); off when RateLimit is 0.
 	CostLimit int
@@ -214,10 +222,12 @@ func configFromEnv() (config, error) {
 	for _, n := range []struct {
 		env  string
 		into *int
-	}{{"CASEGRAPH_MAX_CONNS", &c.MaxConns}, {"CASEGRAPH_MAX_CONNS_PER_ADDRESS", &c.MaxConnsPerAddress}} {
+		what string
+	}{{"CASEGRAPH_MAX_CONNS", &c.MaxConns, "connections"}, {"CASEGRAPH_MAX_CONNS_PER_ADDRESS", &c.MaxConnsPerAddress, "connections"},
+		{"CASEGRAPH_MAX_OPERATIONS", &c.MaxOperations, "operations"}, {"CASEGRAPH_MAX_QUEUED", &c.MaxQueued, "operations"}} {
 		if v := os.Getenv(n.env); v != "" {
 			if _, err := fmt.Sscan(v, n.into); err != nil || *n.into < 1 {
-				return c, fmt.Errorf("%s must be a positive number of connections", n.env)
+				return c, fmt.Errorf("%s must be a positive number of %s", n.env, n.what)
 			}
 		}
 	}
