@@ -96,3 +96,16 @@ func TestExecutorResolvesInOrder(t *testing.T) {
 		t.Fatal("generated.go marshals no list with marshalListInOrder")
 	}
 }
+
+// A mutation's payload is answered under the rows as they are after it: the
+// cases a referral's caseID found visible before are forgotten between
+// mutations, as the facts and the policy are (refreshFacts).
+func TestRefreshForgetsTheCasesSeen(t *testing.T) {
+	ctx := withCasesSeen(context.Background())
+	seen := casesSeenKey.From(ctx)
+	seen.visible[7], seen.visible[8] = true, false
+	refreshFacts(ctx)
+	if len(seen.visible) != 0 {
+		t.Errorf("after a mutation the request still answers caseID from what it saw before: %v", seen.visible)
+	}
+}

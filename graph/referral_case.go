@@ -78,6 +78,15 @@ func (s *casesSeen) toLookUp(id int) []int {
 	return ids
 }
 
+// forget drops what was found out of the cases seen: a mutation may have
+// changed the caller's rows (a case assigned, the policy changed), and the
+// payloads after it are answered under the rows as they are then.
+func (s *casesSeen) forget() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.visible)
+}
+
 var casesSeenKey = &ctxvalue.Key[*casesSeen]{}
 
 // withCasesSeen gives a request's answer its memory of the cases seen.

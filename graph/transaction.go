@@ -165,10 +165,14 @@ func (m mutationTransactions) commitOutcomeUnknown(ctx context.Context, err erro
 			"Retry with the same idempotencyKey, or read the record and retry with its current expectedVersion. Quote the request id " + id + " if it persists."}
 }
 
-// refreshFacts makes the request's field checks load again what they rest
-// on.
+// refreshFacts makes the request's field and row checks load again what
+// they rest on: the facts, the policy, and the cases its referrals'
+// caseID found visible.
 func refreshFacts(ctx context.Context) {
 	if r := authz.FromContext(ctx); r != nil {
 		r.Refresh()
+	}
+	if seen := casesSeenKey.From(ctx); seen != nil {
+		seen.forget()
 	}
 }
