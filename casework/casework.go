@@ -155,6 +155,19 @@ func versionOf(v any) int {
 	return 0
 }
 
+// sameRequest tells whether a request whose canonical hash is hash, and
+// older forms older (requestHashes), is the one prior keeps: by its
+// canonical hash where prior has one; otherwise, or as well, by the form
+// in request_hash, which the previous release also compares. Records keep
+// the previous release's form in request_hash so that a retry reaching a
+// server of that release (a rolling deploy, a rollback) replays too.
+func sameRequest(prior *ent.IdempotencyRecord, hash string, older [2]string) bool {
+	if prior.CanonicalHash != nil && *prior.CanonicalHash == hash {
+		return true
+	}
+	return slices.Contains(older[:], prior.RequestHash)
+}
+
 // createOnce runs create unless the caller already made the same operation
 // with the same key, in which case it returns the id the first call made
 // and replayed. The same key with a different input is a CONFLICT:
@@ -189,7 +202,7 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 	).Only(ctx)
 	switch {
 	case err == nil:
-		if prior.RequestHash != hash && !slices.Contains(older[:], prior.RequestHash) {
+		if !sameRequest(prior, hash, older) {
 			return 0, false, &apperr.Error{Code: apperr.Conflict, Field: "idempotencyKey",
 				Message: fmt.Sprintf("This idempotency key was already used for a different %s request.", operation)}
 		}
@@ -203,7 +216,7 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 	}
 	err = c.IdempotencyRecord.Create().
 		SetAgencyCode(p.AgencyCode).SetSubject(p.Subject).SetOperation(operation).
-		SetKey(*key).SetRequestHash(hash).SetResultID(id).Exec(ctx)
+		SetKey(*key).SetRequestHash(older[0]).SetCanonicalHash(hash).SetResultID(id).Exec(ctx)
 	if ent.IsConstraintError(err) {
 		return 0, false, apperr.Errorf(apperr.Conflict, "A request with the same idempotency key is being processed; retry it.")
 	}

@@ -105,15 +105,23 @@ func TestIdempotentRetryOfARecordHashedBefore(t *testing.T) {
 			FormsOfExploitation: []domain.Exploitation{domain.ExploitationSexual}, ExactAge: ptr(30)}
 		listsInOrder, asSent := casework.RegisterVictimHashesBefore(in, nil)
 		record := h.s.DB.Client.IdempotencyRecord.Query().Where(idempotencyrecord.Key("before-" + name)).OnlyX(systemCtx())
-		if record.RequestHash == listsInOrder || record.RequestHash == asSent {
-			t.Fatalf("the record's hash is the one kept before 2026-12-06, so this test shows nothing")
+		// A record written now keeps, beside its canonical hash, the form
+		// the previous release compares, so that a retry reaching a server
+		// of that release (a rolling deploy, a rollback) replays there too
+		// (a review: it kept the canonical hash alone, and such a retry was
+		// a CONFLICT).
+		if record.RequestHash != listsInOrder {
+			t.Errorf("request_hash is not the previous release's form of the same request: a retry there is a CONFLICT")
+		}
+		if record.CanonicalHash == nil || *record.CanonicalHash == listsInOrder {
+			t.Fatalf("the record keeps no canonical hash of its own (%v), so this test shows nothing", record.CanonicalHash)
 		}
 		for what, hash := range map[string]string{"lists in order": listsInOrder, "as sent": asSent} {
 			t.Run(what, func(t *testing.T) {
 				// As the record was written then (the hash is immutable to ent).
-				update := `UPDATE idempotency_records SET request_hash = ? WHERE id = ?`
+				update := `UPDATE idempotency_records SET request_hash = ?, canonical_hash = NULL WHERE id = ?`
 				if h.s.DB.Dialect == dialect.Postgres {
-					update = `UPDATE idempotency_records SET request_hash = $1 WHERE id = $2`
+					update = `UPDATE idempotency_records SET request_hash = $1, canonical_hash = NULL WHERE id = $2`
 				}
 				if _, err := h.s.DB.SQL.Exec(update, hash, record.ID); err != nil {
 					t.Fatal(err)

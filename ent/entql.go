@@ -283,13 +283,14 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "IdempotencyRecord",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			idempotencyrecord.FieldAgencyCode:  {Type: field.TypeString, Column: idempotencyrecord.FieldAgencyCode},
-			idempotencyrecord.FieldSubject:     {Type: field.TypeString, Column: idempotencyrecord.FieldSubject},
-			idempotencyrecord.FieldOperation:   {Type: field.TypeString, Column: idempotencyrecord.FieldOperation},
-			idempotencyrecord.FieldKey:         {Type: field.TypeString, Column: idempotencyrecord.FieldKey},
-			idempotencyrecord.FieldRequestHash: {Type: field.TypeString, Column: idempotencyrecord.FieldRequestHash},
-			idempotencyrecord.FieldResultID:    {Type: field.TypeInt, Column: idempotencyrecord.FieldResultID},
-			idempotencyrecord.FieldCreatedAt:   {Type: field.TypeTime, Column: idempotencyrecord.FieldCreatedAt},
+			idempotencyrecord.FieldAgencyCode:    {Type: field.TypeString, Column: idempotencyrecord.FieldAgencyCode},
+			idempotencyrecord.FieldSubject:       {Type: field.TypeString, Column: idempotencyrecord.FieldSubject},
+			idempotencyrecord.FieldOperation:     {Type: field.TypeString, Column: idempotencyrecord.FieldOperation},
+			idempotencyrecord.FieldKey:           {Type: field.TypeString, Column: idempotencyrecord.FieldKey},
+			idempotencyrecord.FieldRequestHash:   {Type: field.TypeString, Column: idempotencyrecord.FieldRequestHash},
+			idempotencyrecord.FieldCanonicalHash: {Type: field.TypeString, Column: idempotencyrecord.FieldCanonicalHash},
+			idempotencyrecord.FieldResultID:      {Type: field.TypeInt, Column: idempotencyrecord.FieldResultID},
+			idempotencyrecord.FieldCreatedAt:     {Type: field.TypeTime, Column: idempotencyrecord.FieldCreatedAt},
 		},
 	}
 	graph.Nodes[11] = &sqlgraph.Node{
@@ -2461,6 +2462,11 @@ func (f *IdempotencyRecordFilter) WhereKey(p entql.StringP) {
 // WhereRequestHash applies the entql string predicate on the request_hash field.
 func (f *IdempotencyRecordFilter) WhereRequestHash(p entql.StringP) {
 	f.Where(p.Field(idempotencyrecord.FieldRequestHash))
+}
+
+// WhereCanonicalHash applies the entql string predicate on the canonical_hash field.
+func (f *IdempotencyRecordFilter) WhereCanonicalHash(p entql.StringP) {
+	f.Where(p.Field(idempotencyrecord.FieldCanonicalHash))
 }
 
 // WhereResultID applies the entql int predicate on the result_id field.

@@ -25,8 +25,10 @@ type IdempotencyRecord struct {
 	Operation string `json:"operation,omitempty"`
 	// Key holds the value of the "key" field.
 	Key string `json:"key,omitempty"`
-	// SHA-256 of the request's input: the same key with other input is a CONFLICT.
+	// SHA-256 of the request's input with its lists in order, as releases before 2026-12-06 compare a retry: kept so that a retry reaching a server of the previous release during a rolling deploy or a rollback still replays.
 	RequestHash string `json:"request_hash,omitempty"`
+	// SHA-256 of the request's canonical form (a value that stores what omission stores left out): the same key with other input is a CONFLICT. Null on records written before 2026-12-06.
+	CanonicalHash *string `json:"canonical_hash,omitempty"`
 	// ResultID holds the value of the "result_id" field.
 	ResultID int `json:"result_id,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
@@ -41,7 +43,7 @@ func (*IdempotencyRecord) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case idempotencyrecord.FieldID, idempotencyrecord.FieldResultID:
 			values[i] = new(sql.NullInt64)
-		case idempotencyrecord.FieldAgencyCode, idempotencyrecord.FieldSubject, idempotencyrecord.FieldOperation, idempotencyrecord.FieldKey, idempotencyrecord.FieldRequestHash:
+		case idempotencyrecord.FieldAgencyCode, idempotencyrecord.FieldSubject, idempotencyrecord.FieldOperation, idempotencyrecord.FieldKey, idempotencyrecord.FieldRequestHash, idempotencyrecord.FieldCanonicalHash:
 			values[i] = new(sql.NullString)
 		case idempotencyrecord.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -95,6 +97,13 @@ func (_m *IdempotencyRecord) assignValues(columns []string, values []any) error 
 				return fmt.Errorf("unexpected type %T for field request_hash", values[i])
 			} else if value.Valid {
 				_m.RequestHash = value.String
+			}
+		case idempotencyrecord.FieldCanonicalHash:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field canonical_hash", values[i])
+			} else if value.Valid {
+				_m.CanonicalHash = new(string)
+				*_m.CanonicalHash = value.String
 			}
 		case idempotencyrecord.FieldResultID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -158,6 +167,11 @@ func (_m *IdempotencyRecord) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("request_hash=")
 	builder.WriteString(_m.RequestHash)
+	builder.WriteString(", ")
+	if v := _m.CanonicalHash; v != nil {
+		builder.WriteString("canonical_hash=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("result_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ResultID))

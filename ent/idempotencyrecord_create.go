@@ -50,6 +50,20 @@ func (_c *IdempotencyRecordCreate) SetRequestHash(v string) *IdempotencyRecordCr
 	return _c
 }
 
+// SetCanonicalHash sets the "canonical_hash" field.
+func (_c *IdempotencyRecordCreate) SetCanonicalHash(v string) *IdempotencyRecordCreate {
+	_c.mutation.SetCanonicalHash(v)
+	return _c
+}
+
+// SetNillableCanonicalHash sets the "canonical_hash" field if the given value is not nil.
+func (_c *IdempotencyRecordCreate) SetNillableCanonicalHash(v *string) *IdempotencyRecordCreate {
+	if v != nil {
+		_c.SetCanonicalHash(*v)
+	}
+	return _c
+}
+
 // SetResultID sets the "result_id" field.
 func (_c *IdempotencyRecordCreate) SetResultID(v int) *IdempotencyRecordCreate {
 	_c.mutation.SetResultID(v)
@@ -190,6 +204,10 @@ func (_c *IdempotencyRecordCreate) createSpec() (*IdempotencyRecord, *sqlgraph.C
 	if value, ok := _c.mutation.RequestHash(); ok {
 		_spec.SetField(idempotencyrecord.FieldRequestHash, field.TypeString, value)
 		_node.RequestHash = value
+	}
+	if value, ok := _c.mutation.CanonicalHash(); ok {
+		_spec.SetField(idempotencyrecord.FieldCanonicalHash, field.TypeString, value)
+		_node.CanonicalHash = &value
 	}
 	if value, ok := _c.mutation.ResultID(); ok {
 		_spec.SetField(idempotencyrecord.FieldResultID, field.TypeInt, value)

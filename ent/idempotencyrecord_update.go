@@ -75,6 +75,9 @@ func (_u *IdempotencyRecordUpdate) sqlSave(ctx context.Context) (_node int, err 
 			}
 		}
 	}
+	if _u.mutation.CanonicalHashCleared() {
+		_spec.ClearField(idempotencyrecord.FieldCanonicalHash, field.TypeString)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -173,6 +176,9 @@ func (_u *IdempotencyRecordUpdateOne) sqlSave(ctx context.Context) (_node *Idemp
 				ps[i](selector)
 			}
 		}
+	}
+	if _u.mutation.CanonicalHashCleared() {
+		_spec.ClearField(idempotencyrecord.FieldCanonicalHash, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &IdempotencyRecord{config: _u.config}

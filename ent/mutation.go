@@ -10800,21 +10800,22 @@ func (m *EmergencyGrantMutation) ResetEdge(name string) error {
 // IdempotencyRecordMutation represents an operation that mutates the IdempotencyRecord nodes in the graph.
 type IdempotencyRecordMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	agency_code   *string
-	subject       *string
-	operation     *string
-	key           *string
-	request_hash  *string
-	result_id     *int
-	addresult_id  *int
-	created_at    *time.Time
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*IdempotencyRecord, error)
-	predicates    []predicate.IdempotencyRecord
+	op             Op
+	typ            string
+	id             *int
+	agency_code    *string
+	subject        *string
+	operation      *string
+	key            *string
+	request_hash   *string
+	canonical_hash *string
+	result_id      *int
+	addresult_id   *int
+	created_at     *time.Time
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*IdempotencyRecord, error)
+	predicates     []predicate.IdempotencyRecord
 }
 
 var _ ent.Mutation = (*IdempotencyRecordMutation)(nil)
@@ -11095,6 +11096,55 @@ func (m *IdempotencyRecordMutation) ResetRequestHash() {
 	m.request_hash = nil
 }
 
+// SetCanonicalHash sets the "canonical_hash" field.
+func (m *IdempotencyRecordMutation) SetCanonicalHash(s string) {
+	m.canonical_hash = &s
+}
+
+// CanonicalHash returns the value of the "canonical_hash" field in the mutation.
+func (m *IdempotencyRecordMutation) CanonicalHash() (r string, exists bool) {
+	v := m.canonical_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCanonicalHash returns the old "canonical_hash" field's value of the IdempotencyRecord entity.
+// If the IdempotencyRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyRecordMutation) OldCanonicalHash(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCanonicalHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCanonicalHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCanonicalHash: %w", err)
+	}
+	return oldValue.CanonicalHash, nil
+}
+
+// ClearCanonicalHash clears the value of the "canonical_hash" field.
+func (m *IdempotencyRecordMutation) ClearCanonicalHash() {
+	m.canonical_hash = nil
+	m.clearedFields[idempotencyrecord.FieldCanonicalHash] = struct{}{}
+}
+
+// CanonicalHashCleared returns if the "canonical_hash" field was cleared in this mutation.
+func (m *IdempotencyRecordMutation) CanonicalHashCleared() bool {
+	_, ok := m.clearedFields[idempotencyrecord.FieldCanonicalHash]
+	return ok
+}
+
+// ResetCanonicalHash resets all changes to the "canonical_hash" field.
+func (m *IdempotencyRecordMutation) ResetCanonicalHash() {
+	m.canonical_hash = nil
+	delete(m.clearedFields, idempotencyrecord.FieldCanonicalHash)
+}
+
 // SetResultID sets the "result_id" field.
 func (m *IdempotencyRecordMutation) SetResultID(i int) {
 	m.result_id = &i
@@ -11221,7 +11271,7 @@ func (m *IdempotencyRecordMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *IdempotencyRecordMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.agency_code != nil {
 		fields = append(fields, idempotencyrecord.FieldAgencyCode)
 	}
@@ -11236,6 +11286,9 @@ func (m *IdempotencyRecordMutation) Fields() []string {
 	}
 	if m.request_hash != nil {
 		fields = append(fields, idempotencyrecord.FieldRequestHash)
+	}
+	if m.canonical_hash != nil {
+		fields = append(fields, idempotencyrecord.FieldCanonicalHash)
 	}
 	if m.result_id != nil {
 		fields = append(fields, idempotencyrecord.FieldResultID)
@@ -11261,6 +11314,8 @@ func (m *IdempotencyRecordMutation) Field(name string) (ent.Value, bool) {
 		return m.Key()
 	case idempotencyrecord.FieldRequestHash:
 		return m.RequestHash()
+	case idempotencyrecord.FieldCanonicalHash:
+		return m.CanonicalHash()
 	case idempotencyrecord.FieldResultID:
 		return m.ResultID()
 	case idempotencyrecord.FieldCreatedAt:
@@ -11284,6 +11339,8 @@ func (m *IdempotencyRecordMutation) OldField(ctx context.Context, name string) (
 		return m.OldKey(ctx)
 	case idempotencyrecord.FieldRequestHash:
 		return m.OldRequestHash(ctx)
+	case idempotencyrecord.FieldCanonicalHash:
+		return m.OldCanonicalHash(ctx)
 	case idempotencyrecord.FieldResultID:
 		return m.OldResultID(ctx)
 	case idempotencyrecord.FieldCreatedAt:
@@ -11331,6 +11388,13 @@ func (m *IdempotencyRecordMutation) SetField(name string, value ent.Value) error
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetRequestHash(v)
+		return nil
+	case idempotencyrecord.FieldCanonicalHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCanonicalHash(v)
 		return nil
 	case idempotencyrecord.FieldResultID:
 		v, ok := value.(int)
@@ -11390,7 +11454,11 @@ func (m *IdempotencyRecordMutation) AddField(name string, value ent.Value) error
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *IdempotencyRecordMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(idempotencyrecord.FieldCanonicalHash) {
+		fields = append(fields, idempotencyrecord.FieldCanonicalHash)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -11403,6 +11471,11 @@ func (m *IdempotencyRecordMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *IdempotencyRecordMutation) ClearField(name string) error {
+	switch name {
+	case idempotencyrecord.FieldCanonicalHash:
+		m.ClearCanonicalHash()
+		return nil
+	}
 	return fmt.Errorf("unknown IdempotencyRecord nullable field %s", name)
 }
 
@@ -11424,6 +11497,9 @@ func (m *IdempotencyRecordMutation) ResetField(name string) error {
 		return nil
 	case idempotencyrecord.FieldRequestHash:
 		m.ResetRequestHash()
+		return nil
+	case idempotencyrecord.FieldCanonicalHash:
+		m.ResetCanonicalHash()
 		return nil
 	case idempotencyrecord.FieldResultID:
 		m.ResetResultID()

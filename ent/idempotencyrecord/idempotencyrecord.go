@@ -24,6 +24,8 @@ const (
 	FieldKey = "key"
 	// FieldRequestHash holds the string denoting the request_hash field in the database.
 	FieldRequestHash = "request_hash"
+	// FieldCanonicalHash holds the string denoting the canonical_hash field in the database.
+	FieldCanonicalHash = "canonical_hash"
 	// FieldResultID holds the string denoting the result_id field in the database.
 	FieldResultID = "result_id"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
@@ -40,6 +42,7 @@ var Columns = []string{
 	FieldOperation,
 	FieldKey,
 	FieldRequestHash,
+	FieldCanonicalHash,
 	FieldResultID,
 	FieldCreatedAt,
 }
@@ -99,6 +102,11 @@ func ByKey(opts ...sql.OrderTermOption) OrderOption {
 // ByRequestHash orders the results by the request_hash field.
 func ByRequestHash(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRequestHash, opts...).ToFunc()
+}
+
+// ByCanonicalHash orders the results by the canonical_hash field.
+func ByCanonicalHash(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCanonicalHash, opts...).ToFunc()
 }
 
 // ByResultID orders the results by the result_id field.

@@ -79,6 +79,11 @@ func RequestHash(v string) predicate.IdempotencyRecord {
 	return predicate.IdempotencyRecord(sql.FieldEQ(FieldRequestHash, v))
 }
 
+// CanonicalHash applies equality check predicate on the "canonical_hash" field. It's identical to CanonicalHashEQ.
+func CanonicalHash(v string) predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldEQ(FieldCanonicalHash, v))
+}
+
 // ResultID applies equality check predicate on the "result_id" field. It's identical to ResultIDEQ.
 func ResultID(v int) predicate.IdempotencyRecord {
 	return predicate.IdempotencyRecord(sql.FieldEQ(FieldResultID, v))
@@ -412,6 +417,81 @@ func RequestHashEqualFold(v string) predicate.IdempotencyRecord {
 // RequestHashContainsFold applies the ContainsFold predicate on the "request_hash" field.
 func RequestHashContainsFold(v string) predicate.IdempotencyRecord {
 	return predicate.IdempotencyRecord(sql.FieldContainsFold(FieldRequestHash, v))
+}
+
+// CanonicalHashEQ applies the EQ predicate on the "canonical_hash" field.
+func CanonicalHashEQ(v string) predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldEQ(FieldCanonicalHash, v))
+}
+
+// CanonicalHashNEQ applies the NEQ predicate on the "canonical_hash" field.
+func CanonicalHashNEQ(v string) predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldNEQ(FieldCanonicalHash, v))
+}
+
+// CanonicalHashIn applies the In predicate on the "canonical_hash" field.
+func CanonicalHashIn(vs ...string) predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldIn(FieldCanonicalHash, vs...))
+}
+
+// CanonicalHashNotIn applies the NotIn predicate on the "canonical_hash" field.
+func CanonicalHashNotIn(vs ...string) predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldNotIn(FieldCanonicalHash, vs...))
+}
+
+// CanonicalHashGT applies the GT predicate on the "canonical_hash" field.
+func CanonicalHashGT(v string) predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldGT(FieldCanonicalHash, v))
+}
+
+// CanonicalHashGTE applies the GTE predicate on the "canonical_hash" field.
+func CanonicalHashGTE(v string) predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldGTE(FieldCanonicalHash, v))
+}
+
+// CanonicalHashLT applies the LT predicate on the "canonical_hash" field.
+func CanonicalHashLT(v string) predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldLT(FieldCanonicalHash, v))
+}
+
+// CanonicalHashLTE applies the LTE predicate on the "canonical_hash" field.
+func CanonicalHashLTE(v string) predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldLTE(FieldCanonicalHash, v))
+}
+
+// CanonicalHashContains applies the Contains predicate on the "canonical_hash" field.
+func CanonicalHashContains(v string) predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldContains(FieldCanonicalHash, v))
+}
+
+// CanonicalHashHasPrefix applies the HasPrefix predicate on the "canonical_hash" field.
+func CanonicalHashHasPrefix(v string) predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldHasPrefix(FieldCanonicalHash, v))
+}
+
+// CanonicalHashHasSuffix applies the HasSuffix predicate on the "canonical_hash" field.
+func CanonicalHashHasSuffix(v string) predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldHasSuffix(FieldCanonicalHash, v))
+}
+
+// CanonicalHashIsNil applies the IsNil predicate on the "canonical_hash" field.
+func CanonicalHashIsNil() predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldIsNull(FieldCanonicalHash))
+}
+
+// CanonicalHashNotNil applies the NotNil predicate on the "canonical_hash" field.
+func CanonicalHashNotNil() predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldNotNull(FieldCanonicalHash))
+}
+
+// CanonicalHashEqualFold applies the EqualFold predicate on the "canonical_hash" field.
+func CanonicalHashEqualFold(v string) predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldEqualFold(FieldCanonicalHash, v))
+}
+
+// CanonicalHashContainsFold applies the ContainsFold predicate on the "canonical_hash" field.
+func CanonicalHashContainsFold(v string) predicate.IdempotencyRecord {
+	return predicate.IdempotencyRecord(sql.FieldContainsFold(FieldCanonicalHash, v))
 }
 
 // ResultIDEQ applies the EQ predicate on the "result_id" field.

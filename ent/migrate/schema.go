@@ -663,6 +663,7 @@ var (
 		{Name: "operation", Type: field.TypeString},
 		{Name: "key", Type: field.TypeString, Size: 200},
 		{Name: "request_hash", Type: field.TypeString},
+		{Name: "canonical_hash", Type: field.TypeString, Nullable: true},
 		{Name: "result_id", Type: field.TypeInt},
 		{Name: "created_at", Type: field.TypeTime},
 	}
@@ -680,7 +681,7 @@ var (
 			{
 				Name:    "idempotencyrecord_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{IdempotencyRecordsColumns[7]},
+				Columns: []*schema.Column{IdempotencyRecordsColumns[8]},
 			},
 		},
 	}

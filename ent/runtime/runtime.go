@@ -507,7 +507,7 @@ func init() {
 		}
 	}()
 	// idempotencyrecordDescCreatedAt is the schema descriptor for created_at field.
-	idempotencyrecordDescCreatedAt := idempotencyrecordFields[6].Descriptor()
+	idempotencyrecordDescCreatedAt := idempotencyrecordFields[7].Descriptor()
 	// idempotencyrecord.DefaultCreatedAt holds the default value on creation for the created_at field.
 	idempotencyrecord.DefaultCreatedAt = idempotencyrecordDescCreatedAt.Default.(func() time.Time)
 	policychangeMixin := schema.PolicyChange{}.Mixin()

@@ -27,7 +27,9 @@ func (IdempotencyRecord) Fields() []ent.Field {
 		field.String("operation").Immutable(),
 		field.String("key").Immutable().NotEmpty().MaxLen(200),
 		field.String("request_hash").Immutable().
-			Comment("SHA-256 of the request's input: the same key with other input is a CONFLICT."),
+			Comment("SHA-256 of the request's input with its lists in order, as releases before 2026-12-06 compare a retry: kept so that a retry reaching a server of the previous release during a rolling deploy or a rollback still replays."),
+		field.String("canonical_hash").Optional().Nillable().Immutable().
+			Comment("SHA-256 of the request's canonical form (a value that stores what omission stores left out): the same key with other input is a CONFLICT. Null on records written before 2026-12-06."),
 		field.Int("result_id").Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 	}
