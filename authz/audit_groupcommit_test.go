@@ -37,9 +37,11 @@ func startWithWriter(t *testing.T, db *database.DB) (*env, *audit.Writer) {
 
 // manyClientsConfig is the configuration of a server that tests send many
 // requests at once, with audit writer w: its requests may take a while
-// on a loaded machine, and these tests are about the trail, not deadlines.
+// on a loaded machine, and these tests are about the trail, not deadlines
+// nor room to run, so all of them execute at once (the default, a few a
+// CPU, would have them wait their turn and never share a batch).
 func manyClientsConfig(w *audit.Writer) server.Config {
-	return server.Config{Audit: w, RequestTimeout: time.Minute}
+	return server.Config{Audit: w, RequestTimeout: time.Minute, MaxOperations: 128}
 }
 
 // readAtOnce sends n reads of the legal name of victim at once, as a

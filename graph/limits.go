@@ -255,9 +255,20 @@ func (l *requestLimits) InterceptResponse(ctx context.Context, next graphql.Resp
 		return next(ctx) // a request that could not be read: nothing runs
 	}
 	oc := graphql.GetOperationContext(ctx)
+	if dispatched, _ := oc.Stats.GetExtension(dispatchedStatsKey).(bool); !dispatched {
+		// A request refused before it runs (unparsable, invalid, too
+		// costly, over its budget) passes here too, with its errors: it
+		// needs no room, and its own error is its answer (a review: it
+		// queued, and was told to retry something that never succeeds).
+		return next(ctx)
+	}
 	c, _ := oc.Stats.GetExtension(costStatsKey).(int)
 	release, ok := l.admission.admit(ctx, c)
 	if !ok {
+		// Nothing of it ran: the caller's budget gets its cost back, or a
+		// client retrying as Retry-After says through a busy spell would
+		// spend its budget on refusals (a review).
+		refundCost(ctx, c)
 		oc.Stats.SetExtension(busyStatsKey, true)
 		id := requestid.FromContext(ctx)
 		return &graphql.Response{Errors: gqlerror.List{{
@@ -268,6 +279,17 @@ func (l *requestLimits) InterceptResponse(ctx context.Context, next graphql.Resp
 	defer release()
 	return next(ctx)
 }
+
+// InterceptOperation implements graphql.OperationInterceptor, which gqlgen
+// runs for an operation that will execute and not for a request refused
+// before (DispatchError): it marks the operation for InterceptResponse.
+func (l *requestLimits) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	graphql.GetOperationContext(ctx).Stats.SetExtension(dispatchedStatsKey, true)
+	return next(ctx)
+}
+
+// dispatchedStatsKey marks an operation gqlgen dispatches to execute.
+const dispatchedStatsKey = "dispatched"
 
 // busyStatsKey marks an operation refused for want of room: the transport
 // answers it 503 with Retry-After whatever the media type, as the rate
@@ -288,6 +310,9 @@ type CostBudget struct {
 	// Charge adds what was only known once it ran (the audit events it
 	// wrote), refusing nothing: the caller's next requests pay for it.
 	Charge func(cost int)
+	// Refund gives back what Spend charged for an operation refused, for
+	// want of room, before anything of it ran.
+	Refund func(cost int)
 }
 
 // AuditEventCost is what each audit event a request writes adds to its
@@ -302,6 +327,13 @@ const AuditEventCost = 10
 func chargeAuditEvents(ctx context.Context, n int) {
 	if budget, ok := ctx.Value(costBudgetKey{}).(CostBudget); ok && budget.Charge != nil && n > 0 {
 		budget.Charge(n * AuditEventCost)
+	}
+}
+
+// refundCost gives cost back to the caller's budget (CostBudget.Refund).
+func refundCost(ctx context.Context, cost int) {
+	if budget, ok := ctx.Value(costBudgetKey{}).(CostBudget); ok && budget.Refund != nil && cost > 0 {
+		budget.Refund(cost)
 	}
 }
 

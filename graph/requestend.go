@@ -31,9 +31,12 @@ func isRequestEnd(e *gqlerror.Error) bool {
 }
 
 // requestEndErrors keeps, of the errors an answer carries for the
-// request's end, the first: in a query, the first of all; in a mutation,
-// the first of each root field, since each mutation is committed or not
-// on its own and the client must know which did not run. It runs inside
+// request's end, the first of each root field: in a mutation each root
+// field is committed or not on its own and the client must know which did
+// not run, and in a query a root field left without an error would read as
+// an answer (a non-null one nulls the data with no error of its own at its
+// path: a review). Under a root field with such an error, any value may be
+// missing without one of its own. It runs inside
 // the audit trail, so what the trail withholds, and its
 // AUDIT_UNAVAILABLE errors, are as they were.
 type requestEndErrors struct{}
@@ -46,13 +49,12 @@ func (requestEndErrors) InterceptResponse(ctx context.Context, next graphql.Resp
 	if resp == nil || len(resp.Errors) < 2 || ctx.Err() == nil {
 		return resp
 	}
-	perRoot := graphql.HasOperationContext(ctx) && isMutation(graphql.GetOperationContext(ctx))
 	seen := map[ast.PathElement]bool{}
 	kept := resp.Errors[:0]
 	for _, e := range resp.Errors {
 		if isRequestEnd(e) {
 			var root ast.PathElement
-			if perRoot && len(e.Path) > 0 {
+			if len(e.Path) > 0 {
 				root = e.Path[0]
 			}
 			if seen[root] {

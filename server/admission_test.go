@@ -95,3 +95,78 @@ func waitForMetric(t *testing.T, base, name string, want float64) {
 		}
 	}
 }
+
+// busyServer starts a server that executes one operation at once and
+// queues one, and fills both: the operation executing is held by a table
+// another transaction locks until the test ends (or free is called).
+func busyServer(t *testing.T, cfg server.Config) (s *testserver.Server, token string, free func()) {
+	t.Helper()
+	db := testdb.Postgres(t)
+	cfg.RequestTimeout, cfg.MaxOperations, cfg.MaxQueuedOperations = 4*time.Second, 1, 1
+	s = testserver.Start(t, db, testserver.Options{Config: cfg})
+	token = s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	other := s.Token(t, "police-durres", viewer.RoleInvestigator)
+	s.Do(t, other, `{ viewer { subject } }`, nil).MustOK(t)
+	ctx := context.Background()
+	tx, err := db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `LOCK TABLE case_files IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan struct{}, 2)
+	go func() {
+		s.Do(t, other, `{ cases(first: 1) { edges { node { reference } } } }`, nil)
+		held <- struct{}{}
+	}()
+	waitForMetric(t, s.URL, "casegraph_graphql_operations_in_flight", 1)
+	go func() { s.Do(t, other, `{ viewer { subject } }`, nil); held <- struct{}{} }()
+	waitForMetric(t, s.URL, "casegraph_graphql_operations_queued", 1)
+	freed := false
+	free = func() {
+		if !freed {
+			freed = true
+			_ = tx.Rollback()
+			<-held
+			<-held
+		}
+	}
+	t.Cleanup(free)
+	return s, token, free
+}
+
+// TestAdmissionLeavesRequestErrorsTheirOwn: a request refused before it
+// runs (unparsable, invalid, over the page or cost ceiling) needs no room
+// and answers its own error on a busy server: gqlgen runs the response
+// interceptors for it too, and it queued, then was told the server was busy
+// (200, no Retry-After) about a request that can never succeed (a review).
+func TestAdmissionLeavesRequestErrorsTheirOwn(t *testing.T) {
+	s, token, _ := busyServer(t, server.Config{})
+	for _, q := range []string{`{ nope }`, `{ viewer {`, `{ cases(first: 501) { totalCount } }`,
+		`{ agencies(first: 500) { edges { node { cases(first: 500) { edges { node { reference } } } } } } }`} {
+		r := s.Do(t, token, q, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Code() == "UNAVAILABLE" || r.Header.Get("Retry-After") != "" {
+			t.Errorf("%q on a busy server: %d Retry-After=%q %s, want its own error", q, r.Status, r.Header.Get("Retry-After"), r.Body)
+		}
+	}
+	if got := metric(t, s.URL, "casegraph_graphql_operations_refused_total"); got != 0 {
+		t.Errorf("casegraph_graphql_operations_refused_total = %v, want 0: requests refused for themselves took room", got)
+	}
+}
+
+// TestAdmissionRefundsItsRefusals: an operation refused for want of room
+// costs its caller nothing. It was charged before it queued, so a client
+// retrying as Retry-After says through a busy spell spent its budget on
+// refusals and was then refused 429 with the server free (a review).
+func TestAdmissionRefundsItsRefusals(t *testing.T) {
+	s, token, free := busyServer(t, server.Config{CostPerMinute: 100})
+	const page = `{ cases(first: 5) { edges { node { reference title stage } } } }` // costs 20
+	for range 6 {
+		wantBusy(t, "a retry through a busy spell", s.Do(t, token, page, nil))
+	}
+	free()
+	if r := s.Do(t, token, page, nil); r.Status != http.StatusOK {
+		t.Errorf("once there is room, a caller none of whose requests ran is answered %d: %s", r.Status, r.Body)
+	}
+}

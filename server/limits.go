@@ -98,7 +98,16 @@ func (b *costBudgets) middleware(next http.Handler) http.Handler {
 			}
 			b.perAddress.OnLimit(discardHeaders{}, charged, address)
 		}
-		budget := graph.CostBudget{Spend: spend, Charge: charge}
+		// A refund is a negative increment: httprate's counters add it
+		// (an operation spent, then refused for want of room before it ran).
+		refund := func(cost int) {
+			refunded := r.WithContext(httprate.WithIncrement(r.Context(), -max(cost, 1)))
+			if principal != "" {
+				b.perPrincipal.OnLimit(discardHeaders{}, refunded, principal)
+			}
+			b.perAddress.OnLimit(discardHeaders{}, refunded, address)
+		}
+		budget := graph.CostBudget{Spend: spend, Charge: charge, Refund: refund}
 		next.ServeHTTP(lw, r.WithContext(graph.WithCostBudget(r.Context(), budget)))
 	})
 }
