@@ -18,7 +18,8 @@ import (
 //
 // Every operation takes one of its slots to execute. A heavy one (over
 // cheapCost) first takes its cost of the heavy operations' room (the
-// cost ceiling once for each CPU), then a slot: one weighted queue for
+// cost ceiling once for each CPU) and one of the slots heavy ones may
+// hold, then a slot: one weighted queue for
 // both would put a cheap operation behind a heavy one waiting for room
 // (x/sync's semaphore serves its waiters in order), and a small query
 // would wait for the large ones. An operation that finds no slot waits,
@@ -33,6 +34,10 @@ type Admission struct {
 	// ceiling).
 	heavy     *semaphore.Weighted
 	heavyRoom int64
+	// heavySlots are the slots heavy operations may hold: all but a
+	// quarter (at least one, when there are two or more), kept for cheap
+	// ones.
+	heavySlots *semaphore.Weighted
 
 	running, queued atomic.Int64
 	refused         atomic.Uint64
@@ -42,7 +47,12 @@ type Admission struct {
 // with at most queued waiting.
 func NewAdmission(operations, queued int) *Admission {
 	operations = max(operations, 1)
-	return &Admission{size: int64(operations), maxQueued: int64(max(queued, 0)), slots: semaphore.NewWeighted(int64(operations))}
+	reserve := 0
+	if operations >= 2 {
+		reserve = max(1, operations/4)
+	}
+	return &Admission{size: int64(operations), maxQueued: int64(max(queued, 0)), slots: semaphore.NewWeighted(int64(operations)),
+		heavySlots: semaphore.NewWeighted(int64(operations - reserve))}
 }
 
 // withCeiling sets the heavy operations' room from the cost ceiling:
@@ -73,47 +83,59 @@ func (a *Admission) Stats() AdmissionStats {
 const queueWait = 2500 * time.Millisecond
 
 // admit waits for room for an operation of cost c, and returns the
-// function that gives it back, or false when there is none in time.
+// function that gives it back, or false when there is none in time. A heavy
+// operation takes, in this order, its cost of the heavy room, one of the
+// slots heavy operations may hold (all but a reserve for cheap ones: a
+// burst of operations costing a little over cheapCost filled every slot,
+// and a small query, which never waited before slots, waited behind them;
+// a review), then a slot; a cheap one a slot alone. Each is tried at once
+// first; an operation that must wait for any queues (if fewer than the
+// bound are waiting) until waitUntil.
 func (a *Admission) admit(ctx context.Context, c int) (release func(), ok bool) {
-	var weight int64
+	holds := []hold{{a.slots, 1}}
 	if c > cheapCost {
-		weight = min(int64(c), a.heavyRoom)
+		holds = []hold{{a.heavy, min(int64(c), a.heavyRoom)}, {a.heavySlots, 1}, {a.slots, 1}}
 	}
-	heavyHeld := weight == 0 || a.heavy.TryAcquire(weight)
-	if !heavyHeld || !a.slots.TryAcquire(1) {
+	taken := 0
+	for taken < len(holds) && holds[taken].sem.TryAcquire(holds[taken].n) {
+		taken++
+	}
+	if taken < len(holds) {
 		if a.queued.Add(1) > a.maxQueued {
 			a.queued.Add(-1)
-			return a.refuse(weight, heavyHeld)
+			return a.refuse(holds[:taken])
 		}
 		wctx, cancel := context.WithDeadline(ctx, waitUntil(ctx, time.Now()))
-		err := error(nil)
-		if !heavyHeld {
-			err = a.heavy.Acquire(wctx, weight)
-			heavyHeld = err == nil
-		}
-		if err == nil {
-			err = a.slots.Acquire(wctx, 1)
+		for taken < len(holds) && holds[taken].sem.Acquire(wctx, holds[taken].n) == nil {
+			taken++
 		}
 		cancel()
 		a.queued.Add(-1)
-		if err != nil {
-			return a.refuse(weight, heavyHeld)
+		if taken < len(holds) {
+			return a.refuse(holds[:taken])
 		}
 	}
 	a.running.Add(1)
 	return func() {
 		a.running.Add(-1)
-		a.slots.Release(1)
-		if weight > 0 {
-			a.heavy.Release(weight)
-		}
+		releaseAll(holds)
 	}, true
 }
 
-func (a *Admission) refuse(weight int64, heavyHeld bool) (func(), bool) {
-	if heavyHeld && weight > 0 {
-		a.heavy.Release(weight)
+// hold is n of a semaphore's units an operation takes to run.
+type hold struct {
+	sem *semaphore.Weighted
+	n   int64
+}
+
+func releaseAll(holds []hold) {
+	for _, h := range holds {
+		h.sem.Release(h.n)
 	}
+}
+
+func (a *Admission) refuse(held []hold) (func(), bool) {
+	releaseAll(held)
 	a.refused.Add(1)
 	return nil, false
 }
