@@ -50,9 +50,11 @@ type Verification struct {
 	Walked   int64 `json:"walked"`
 	WalkedTo int64 `json:"walkedTo"`
 	// Intact counts the events walked at which the chain's own checks
-	// found no break (an anchor's mismatch is a break of its own: it says
-	// the chain up to there was rewritten, not that the event is
-	// inconsistent with its neighbours).
+	// found no break, and to which the event after them, if linked, links
+	// (an anchor's mismatch is a break of its own: it says the chain up to
+	// there was rewritten, not that the event is inconsistent with its
+	// neighbours). A PREVIOUS_HASH_MISMATCH concerns both its events, the
+	// one rehashed or the one relinked: neither is intact.
 	Intact int64 `json:"intact"`
 	// Breaks lists the first MaxBreaks breaks found, in order of seq;
 	// BreakCount counts them all and BreaksCut says that some were left
@@ -556,7 +558,11 @@ func exportedKeys(line []byte) error {
 // the broken event's stored hash (re-anchors), so that an altered event is
 // one break and the events after it are checked against each other; the
 // time an event may not precede stays the last intact event's, so that a
-// time altered far ahead does not break every event after it.
+// time altered far ahead does not break every event after it. An event
+// whose successor does not link to it is not intact after all (it was
+// rehashed, or its successor relinked): it is counted back and its time
+// is no reference, so that one event rehashed with its time moved ahead
+// is one break, not a break at every event after it (a review).
 type walk struct {
 	v        Verification
 	want     map[int64]string
@@ -564,7 +570,11 @@ type walk struct {
 	seq      int64     // the last event walked
 	hash     string    // its stored hash
 	lastTime time.Time // of the last intact event, as its hash covers it
-	each     func(Break)
+	// intact says the last event walked was counted intact, and
+	// timeBefore is lastTime as it was before it.
+	intact     bool
+	timeBefore time.Time
+	each       func(Break)
 }
 
 func newWalk(anchors []Anchor) *walk {
@@ -589,6 +599,12 @@ func newWalk(anchors []Anchor) *walk {
 func (w *walk) step(e Event, kind BreakKind, problem string) {
 	agency := e.ActorAgencyID
 	linked := w.numbered(e.Seq, agency)
+	if linked && e.PrevHash != w.hash && w.intact {
+		// The event before does not hold: its hash is not the one this
+		// event links to.
+		w.v.Intact--
+		w.lastTime = w.timeBefore
+	}
 	if problem == "" {
 		kind, problem = w.check(e, linked)
 	}
@@ -598,9 +614,10 @@ func (w *walk) step(e Event, kind BreakKind, problem string) {
 	if want := w.want[e.Seq]; want != "" && want != e.Hash {
 		w.add(Break{Seq: e.Seq, Kind: BreakAnchor, Problem: anchorMismatch, agency: agency})
 	}
-	if linked && problem == "" {
+	w.intact = linked && problem == ""
+	if w.intact {
 		w.v.Intact++
-		w.lastTime = hashedTime(e)
+		w.timeBefore, w.lastTime = w.lastTime, hashedTime(e)
 		if w.v.Valid {
 			w.v.Checked++
 			w.v.LastSeq, w.v.LastHash = e.Seq, e.Hash
@@ -613,6 +630,7 @@ func (w *walk) step(e Event, kind BreakKind, problem string) {
 // why): it breaks there and the walk goes on from its stored hash.
 func (w *walk) stepUnread(seq int64, agency int, hash, problem string) {
 	w.numbered(seq, agency)
+	w.intact = false
 	w.add(Break{Seq: seq, Kind: BreakStoredOtherwise, Problem: problem, agency: agency})
 	if want := w.want[seq]; want != "" && want != hash {
 		w.add(Break{Seq: seq, Kind: BreakAnchor, Problem: anchorMismatch, agency: agency})

@@ -5,6 +5,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
@@ -90,8 +93,10 @@ func TestVerifyReportsEveryBreak(t *testing.T) {
 		if got := places(v.Breaks); !reflect.DeepEqual(got, want) || v.BreakCount != 4 || !reflect.DeepEqual(each, v.Breaks) {
 			t.Errorf("breaks %v (%d in all; handed on %v), want %v", got, v.BreakCount, places(each), want)
 		}
-		if v.Walked != n-1 || v.WalkedTo != n || v.Intact != n-1-4 {
-			t.Errorf("walked %d to event %d, %d intact; want %d walked to %d, %d intact", v.Walked, v.WalkedTo, v.Intact, n-1, n, n-5)
+		// Event 6, rehashed, is no more intact than event 7, which does not
+		// link to it.
+		if v.Walked != n-1 || v.WalkedTo != n || v.Intact != n-1-5 {
+			t.Errorf("walked %d to event %d, %d intact; want %d walked to %d, %d intact", v.Walked, v.WalkedTo, v.Intact, n-1, n, n-6)
 		}
 		if !strings.Contains(v.Breaks[3].Problem, "11 to 11") {
 			t.Errorf("the gap's problem %q does not name event 11", v.Breaks[3].Problem)
@@ -198,4 +203,40 @@ func TestVerifyGoesPastAnUnreadableEvent(t *testing.T) {
 	if v.Walked != n || v.Intact != n-2 || v.BrokenAt != 4 || v.Checked != 3 {
 		t.Errorf("verify = %+v, want %d walked, %d intact, broken first at 4", v, n, n-2)
 	}
+}
+
+// TestVerifyRehashedEventMovedAheadIsOneBreak: an event rewritten with its
+// time an hour ahead and a fresh hash, which links to the event before it,
+// is one break, at the event after it, which does not link to it; the
+// events after that verify against the time of the last event still
+// linked to. Its time used to become the reference, so every later event
+// was DATED_BEFORE_PREVIOUS (a review). Neither event of the broken link
+// counts as intact.
+func TestVerifyRehashedEventMovedAheadIsOneBreak(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		const n = 14
+		write(t, audit.Install(db.Client, db.Dialect), sampleEvents(n, base))
+		events := testdb.AuditTrail(t, db)
+		bypassTriggers(t, db)
+		e := events[4] // event 5
+		e.OccurredAt = e.OccurredAt.Add(time.Hour)
+		ahead := "UPDATE audit_events SET occurred_at = occurred_at + interval '1 hour', hash = $1 WHERE id = 5"
+		if db.Dialect == dialect.SQLite {
+			ahead = "UPDATE audit_events SET occurred_at = replace(occurred_at, '2026-03-03 09:', '2026-03-03 10:'), hash = $1 WHERE id = 5"
+		}
+		mustExec(t, db, ahead, e.ComputeHash())
+		if moved := testdb.AuditTrail(t, db)[4]; !moved.OccurredAt.Equal(e.OccurredAt) || moved.ComputeHash() != moved.Hash {
+			t.Fatalf("fixture: event 5 at %v (want %v), its hash its own %v", moved.OccurredAt, e.OccurredAt, moved.ComputeHash() == moved.Hash)
+		}
+
+		v, each := verifyEach(t, db)
+		want := []at{{6, audit.BreakPreviousHash}}
+		if got := places(v.Breaks); !reflect.DeepEqual(got, want) || v.BreakCount != 1 || !reflect.DeepEqual(each, v.Breaks) {
+			t.Errorf("breaks %v (%d in all), want %v: one", got, v.BreakCount, want)
+		}
+		if v.Walked != n || v.Intact != n-2 || v.BrokenAt != 6 || v.Checked != 5 {
+			t.Errorf("verify = walked %d, intact %d, broken first at %d after %d; want %d, %d (but 5 and 6), 6, 5", v.Walked, v.Intact, v.BrokenAt, v.Checked, n, n-2)
+		}
+	})
 }
