@@ -120,8 +120,15 @@ type Break struct {
 	Problem string    `json:"problem"`
 	// agency is the agency of the event's actor as stored (0: none, or no
 	// event read there): a reader of one agency's events is listed only
-	// its own people's.
-	agency int
+	// its own people's. A PREVIOUS_HASH_MISMATCH is about the event before
+	// too, whose hash no longer matches (it was rehashed, or this one
+	// relinked): before is that event's agency.
+	agency, before int
+}
+
+// concerns reports whether b is about an event of agency's people.
+func (b Break) concerns(agency int) bool {
+	return b.agency == agency || b.Kind == BreakPreviousHash && b.before == agency
 }
 
 // addBreak counts b, the first break when v was valid, and lists it in
@@ -144,7 +151,8 @@ func (v *Verification) addBreak(b Break) {
 }
 
 // ForAgency is v as told to a reader of the events of one agency's
-// people: the breaks at its own people's events, and those past the
+// people: the breaks at its own people's events (a broken link at the
+// event after one of them too), and those past the
 // chain's end (a removed tail, events outside the chain), which name no
 // event. The rest of the list is counted, not listed (BreaksWithheld): the
 // seq of a break at another agency's event, and its kind, say something of
@@ -154,7 +162,7 @@ func (v *Verification) addBreak(b Break) {
 func (v Verification) ForAgency(agency int) Verification {
 	var own []Break
 	for _, b := range v.Breaks {
-		if b.agency == agency || b.Seq > v.WalkedTo {
+		if b.concerns(agency) || b.Seq > v.WalkedTo {
 			own = append(own, b)
 		}
 	}
@@ -569,6 +577,7 @@ type walk struct {
 	furthest int64
 	seq      int64     // the last event walked
 	hash     string    // its stored hash
+	agency   int       // its actor's agency as stored
 	lastTime time.Time // of the last intact event, as its hash covers it
 	// intact says the last event walked was counted intact, and
 	// timeBefore is lastTime as it was before it.
@@ -609,7 +618,7 @@ func (w *walk) step(e Event, kind BreakKind, problem string) {
 		kind, problem = w.check(e, linked)
 	}
 	if problem != "" {
-		w.add(Break{Seq: e.Seq, Kind: kind, Problem: problem, agency: agency})
+		w.add(Break{Seq: e.Seq, Kind: kind, Problem: problem, agency: agency, before: w.agency})
 	}
 	if want := w.want[e.Seq]; want != "" && want != e.Hash {
 		w.add(Break{Seq: e.Seq, Kind: BreakAnchor, Problem: anchorMismatch, agency: agency})
@@ -623,7 +632,7 @@ func (w *walk) step(e Event, kind BreakKind, problem string) {
 			w.v.LastSeq, w.v.LastHash = e.Seq, e.Hash
 		}
 	}
-	w.seq, w.hash = e.Seq, e.Hash
+	w.seq, w.hash, w.agency = e.Seq, e.Hash, agency
 }
 
 // stepUnread steps past event seq, which could not be read (problem says
@@ -635,7 +644,7 @@ func (w *walk) stepUnread(seq int64, agency int, hash, problem string) {
 	if want := w.want[seq]; want != "" && want != hash {
 		w.add(Break{Seq: seq, Kind: BreakAnchor, Problem: anchorMismatch, agency: agency})
 	}
-	w.seq, w.hash = seq, hash
+	w.seq, w.hash, w.agency = seq, hash, agency
 }
 
 // numbered counts event seq walked and checks its number follows the last

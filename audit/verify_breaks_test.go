@@ -240,3 +240,47 @@ func TestVerifyRehashedEventMovedAheadIsOneBreak(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyListsABrokenLinkToBothAgencies: an event rehashed breaks the
+// link of the event after it, and that break is about both: the DPO of
+// the rehashed event's agency is listed it, as is the DPO of the next
+// event's. It was listed to the latter only, so a DPO whose own event was
+// rewritten was listed nothing and told one break was withheld (a
+// review).
+func TestVerifyListsABrokenLinkToBothAgencies(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		const n = 8
+		sample := sampleEvents(n, base)
+		sample[5].ActorAgencyID, sample[5].ActorAgency = 7, "police-durres" // event 6
+		write(t, audit.Install(db.Client, db.Dialect), sample)
+		events := testdb.AuditTrail(t, db)
+		bypassTriggers(t, db)
+		e := events[4] // event 5, agency 4's
+		if e.ActorAgencyID != 4 || events[5].ActorAgencyID != 7 || events[7].ActorAgencyID != 4 {
+			t.Fatalf("fixture: agencies %d, %d, %d", e.ActorAgencyID, events[5].ActorAgencyID, events[7].ActorAgencyID)
+		}
+		e.Reason = "rewritten, consistently"
+		mustExec(t, db, "UPDATE audit_events SET reason = $1, hash = $2 WHERE id = 5", e.Reason, e.ComputeHash())
+		alterReason(t, db, 8, 8) // agency 4's too
+
+		var verifier audit.Verifier
+		for _, c := range []struct {
+			agency   int
+			want     []at
+			withheld int64
+		}{
+			{4, []at{{6, audit.BreakPreviousHash}, {8, audit.BreakHash}}, 0},
+			{7, []at{{6, audit.BreakPreviousHash}}, 1},
+			{9, []at{}, 2},
+		} {
+			own, err := verifier.Verify(context.Background(), db.Client, audit.Scope{AgencyID: c.agency})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := places(own.Breaks); !reflect.DeepEqual(got, c.want) || own.BreakCount != 2 || own.BreaksWithheld != c.withheld || own.BreaksCut {
+				t.Errorf("agency %d's DPO: breaks %v of %d, %d withheld, cut %v; want %v of 2, %d withheld", c.agency, got, own.BreakCount, own.BreaksWithheld, own.BreaksCut, c.want, c.withheld)
+			}
+		}
+	})
+}
