@@ -62,9 +62,19 @@ type Verification struct {
 	Breaks     []Break `json:"breaks,omitempty"`
 	BreakCount int64   `json:"breakCount"`
 	BreaksCut  bool    `json:"breaksCut"`
-	// BreaksWithheld counts the breaks of the list left off for a reader of
-	// one agency's events: those at other agencies' events (Verifier).
+	// BreaksWithheld counts, for a reader of one agency's events, the
+	// breaks about other agencies' events only, all of them: they are not
+	// listed to it (Verifier, ForAgency).
 	BreaksWithheld int64 `json:"breaksWithheld"`
+
+	// own holds, during the walk, the first MaxBreaks breaks about each
+	// agency's events (of at most maxAgencyLists agencies: agenciesCut
+	// says breaks of others were not held), and past those past the
+	// chain's end: ForAgency lists a reader's own from them, whatever
+	// came before them in Breaks.
+	own         map[int]agencyBreaks
+	past        []Break
+	agenciesCut bool
 }
 
 // MaxBreaks bounds the breaks a verification lists: a trail altered
@@ -133,41 +143,115 @@ func (b Break) concerns(agency int) bool {
 
 // addBreak counts b, the first break when v was valid, and lists it in
 // order of seq (after the breaks of the same seq) among the first
-// MaxBreaks.
+// MaxBreaks, and among the first MaxBreaks of each agency it concerns.
 func (v *Verification) addBreak(b Break) {
 	if v.Valid {
 		v.Valid, v.BrokenAt, v.Problem = false, b.Seq, b.Problem
 	}
 	v.BreakCount++
-	i, _ := slices.BinarySearchFunc(v.Breaks, b.Seq+1, func(x Break, seq int64) int { return cmp.Compare(x.Seq, seq) })
-	if i == len(v.Breaks) && len(v.Breaks) >= MaxBreaks {
-		v.BreaksCut = true
+	v.Breaks = insertBreak(v.Breaks, b)
+	v.BreaksCut = v.BreaksCut || v.BreakCount > int64(len(v.Breaks))
+	if b.Kind == BreakTailRemoved || b.Kind == BreakOutsideChain {
+		// Past the chain's end, every reader's: at most one of each kind
+		// per walk, and one more tail after it (anchored).
+		v.past = append(v.past, b)
 		return
 	}
-	v.Breaks = slices.Insert(v.Breaks, i, b)
-	if len(v.Breaks) > MaxBreaks {
-		v.Breaks, v.BreaksCut = v.Breaks[:MaxBreaks], true
+	agencies := []int{b.agency}
+	if b.Kind == BreakPreviousHash && b.before != b.agency {
+		agencies = append(agencies, b.before)
+	}
+	for _, agency := range agencies {
+		own, ok := v.own[agency]
+		if !ok && len(v.own) >= maxAgencyLists {
+			v.agenciesCut = true
+			continue
+		}
+		if v.own == nil {
+			v.own = map[int]agencyBreaks{}
+		}
+		own.count++
+		own.list = insertBreak(own.list, b)
+		v.own[agency] = own
 	}
 }
 
-// ForAgency is v as told to a reader of the events of one agency's
-// people: the breaks at its own people's events (a broken link at the
-// event after one of them too), and those past the
-// chain's end (a removed tail, events outside the chain), which name no
-// event. The rest of the list is counted, not listed (BreaksWithheld): the
-// seq of a break at another agency's event, and its kind, say something of
-// an event whose hash the reader is not shown. What the reader was told
-// before the walk went past the first break (BrokenAt, Problem), it still
-// is.
-func (v Verification) ForAgency(agency int) Verification {
-	var own []Break
-	for _, b := range v.Breaks {
-		if b.concerns(agency) || b.Seq > v.WalkedTo {
-			own = append(own, b)
-		}
+// insertBreak inserts b in list, in order of seq after the breaks of the
+// same seq, keeping the first MaxBreaks.
+func insertBreak(list []Break, b Break) []Break {
+	i, _ := slices.BinarySearchFunc(list, b.Seq+1, func(x Break, seq int64) int { return cmp.Compare(x.Seq, seq) })
+	if i == len(list) && len(list) >= MaxBreaks {
+		return list
 	}
-	v.BreaksWithheld = int64(len(v.Breaks) - len(own))
-	v.Breaks = own
+	list = slices.Insert(list, i, b)
+	if len(list) > MaxBreaks {
+		list = list[:MaxBreaks]
+	}
+	return list
+}
+
+// agencyBreaks are the first MaxBreaks breaks about one agency's events,
+// and how many there are.
+type agencyBreaks struct {
+	list  []Break
+	count int64
+}
+
+// maxAgencyLists bounds the agencies whose breaks a walk lists apart: the
+// registry holds a few tens, but an agency id is what the events store,
+// and a trail rewritten with a fresh id at every event would otherwise
+// hold a list per event.
+const maxAgencyLists = 256
+
+// clone is v with lists of its own, for a reader to add to: v is every
+// reader's of a shared walk.
+func (v Verification) clone() Verification {
+	v.Breaks, v.past = slices.Clone(v.Breaks), slices.Clone(v.past)
+	if v.own != nil {
+		own := make(map[int]agencyBreaks, len(v.own))
+		for agency, a := range v.own {
+			own[agency] = agencyBreaks{list: slices.Clone(a.list), count: a.count}
+		}
+		v.own = own
+	}
+	return v
+}
+
+// ForAgency is v as told to a reader of the events of one agency's
+// people: the first MaxBreaks breaks at its own people's events (a broken
+// link at the event after one of them too), kept apart during the walk
+// however many others come before them, and those past the chain's end (a
+// removed tail, events outside the chain), which name no event;
+// BreaksCut says whether its own list was cut. The others are counted,
+// not listed (BreaksWithheld): the seq of a break at another agency's
+// event, and its kind, say something of an event whose hash the reader is
+// not shown. What the reader was told before the walk went past the first
+// break (BrokenAt, Problem), it still is. When breaks were at the events
+// of more agencies than the walk lists apart, and not at this one's
+// among them, the reader is listed its own of the first MaxBreaks of all
+// and told its list was cut.
+func (v Verification) ForAgency(agency int) Verification {
+	own, ok := v.own[agency]
+	switch {
+	case ok || !v.agenciesCut:
+		v.Breaks = slices.Concat(own.list, v.past)
+		v.BreaksCut = own.count > int64(len(own.list))
+		v.BreaksWithheld = v.BreakCount - own.count - int64(len(v.past))
+	default:
+		var listed []Break
+		withheld := int64(0)
+		for _, b := range v.Breaks {
+			switch {
+			case b.Kind == BreakTailRemoved || b.Kind == BreakOutsideChain:
+			case b.concerns(agency):
+				listed = append(listed, b)
+			default:
+				withheld++
+			}
+		}
+		v.Breaks, v.BreaksCut, v.BreaksWithheld = append(listed, v.past...), true, withheld
+	}
+	v.own, v.past, v.agenciesCut = nil, nil, false
 	return v
 }
 
@@ -745,7 +829,7 @@ func anchored(ctx context.Context, client *ent.Client, v Verification, anchors [
 			}
 		}
 	}
-	v.Breaks = slices.Clone(v.Breaks) // v is every reader's of a shared walk
+	v = v.clone() // v is every reader's of a shared walk
 	for _, seq := range seqs {
 		stored, ok := hashes[seq]
 		if seq > v.WalkedTo || !ok || stored == want[seq] {

@@ -284,3 +284,54 @@ func TestVerifyListsABrokenLinkToBothAgencies(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyListsAnAgencyItsBreaksPastOthers: the list of all breaks is
+// cut at MaxBreaks, but a DPO of one agency is listed its own people's
+// first MaxBreaks, whatever came before them, and told its own list was
+// cut only when it was. The list of all was cut first and filtered after,
+// so 103 breaks at no agency's events hid one at agency 4's from its DPO,
+// who was listed nothing and told the list was cut (a review).
+func TestVerifyListsAnAgencyItsBreaksPastOthers(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		const n = 3*audit.MaxBreaks + 30
+		write(t, audit.Install(db.Client, db.Dialect), sampleEvents(n, base))
+		bypassTriggers(t, db)
+		mustExec(t, db, "UPDATE audit_events SET reason = 'x' WHERE actor_agency_id IS NULL AND id <= $1", 3*audit.MaxBreaks+10)
+		alterReason(t, db, n-1, n-1) // agency 4's (sampleEvents)
+		var verifier audit.Verifier
+		ctx := context.Background()
+		all, err := verifier.Verify(ctx, db.Client, audit.Scope{All: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all.BreakCount != audit.MaxBreaks+4 || !all.BreaksCut || len(all.Breaks) != audit.MaxBreaks {
+			t.Fatalf("the national DPO: %d listed of %d, cut %v; want %d of %d, cut", len(all.Breaks), all.BreakCount, all.BreaksCut, audit.MaxBreaks, audit.MaxBreaks+4)
+		}
+		own, err := verifier.Verify(ctx, db.Client, audit.Scope{AgencyID: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []at{{n - 1, audit.BreakHash}}
+		if got := places(own.Breaks); !reflect.DeepEqual(got, want) || own.BreaksCut || own.BreakCount != all.BreakCount || own.BreaksWithheld != all.BreakCount-1 {
+			t.Errorf("agency 4's DPO: breaks %v of %d, cut %v, %d withheld; want %v of %d, not cut, %d withheld", got, own.BreakCount, own.BreaksCut, own.BreaksWithheld, want, all.BreakCount, all.BreakCount-1)
+		}
+
+		// Every event altered: agency 4's DPO is listed the first
+		// MaxBreaks of its own, told the list was cut, and counted the
+		// others withheld.
+		alterReason(t, db, 1, n)
+		own, err = verifier.Verify(ctx, db.Client, audit.Scope{AgencyID: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if own.BreakCount != n || !own.BreaksCut || len(own.Breaks) != audit.MaxBreaks || own.BreaksWithheld != n/3 {
+			t.Fatalf("agency 4's DPO: %d listed of %d, cut %v, %d withheld; want %d, of %d, cut, %d withheld", len(own.Breaks), own.BreakCount, own.BreaksCut, own.BreaksWithheld, audit.MaxBreaks, n, n/3)
+		}
+		for i, b := range own.Breaks {
+			if seq := int64(i/2*3 + i%2 + 1); b.Seq != seq || b.Kind != audit.BreakHash {
+				t.Fatalf("break %d is %v, want agency 4's event %d's hash", i, places([]audit.Break{b}), seq)
+			}
+		}
+	})
+}
