@@ -90,7 +90,7 @@ const (
 	// BreakMissingEvents: the event's number is not the one after the
 	// event before it (events were removed); its link is not checked.
 	BreakMissingEvents BreakKind = "MISSING_EVENTS"
-	// BreakOutOfOrder: the event's number is not past the one before (an
+	// BreakOutOfOrder: the event's number is not past the furthest before (an
 	// export's lines repeated or reordered).
 	BreakOutOfOrder BreakKind = "OUT_OF_ORDER"
 	// BreakPreviousHash: its prevHash is not the stored hash of the event
@@ -659,7 +659,7 @@ type walk struct {
 	v        Verification
 	want     map[int64]string
 	furthest int64
-	seq      int64     // the last event walked
+	seq      int64     // the furthest event walked (an export's lines may go back)
 	hash     string    // its stored hash
 	agency   int       // its actor's agency as stored
 	lastTime time.Time // of the last intact event, as its hash covers it
@@ -691,6 +691,7 @@ func newWalk(anchors []Anchor) *walk {
 // besides may follow a gap and mismatch an anchor.
 func (w *walk) step(e Event, kind BreakKind, problem string) {
 	agency := e.ActorAgencyID
+	inOrder := e.Seq > w.seq
 	linked := w.numbered(e.Seq, agency)
 	if linked && e.PrevHash != w.hash && w.intact {
 		// The event before does not hold: its hash is not the one this
@@ -699,13 +700,20 @@ func (w *walk) step(e Event, kind BreakKind, problem string) {
 		w.lastTime = w.timeBefore
 	}
 	if problem == "" {
-		kind, problem = w.check(e, linked)
+		kind, problem = w.check(e, linked, inOrder)
 	}
 	if problem != "" {
 		w.add(Break{Seq: e.Seq, Kind: kind, Problem: problem, agency: agency, before: w.agency})
 	}
 	if want := w.want[e.Seq]; want != "" && want != e.Hash {
 		w.add(Break{Seq: e.Seq, Kind: BreakAnchor, Problem: anchorMismatch, agency: agency})
+	}
+	if !inOrder {
+		// A line repeated or moved back: the walk stays at the furthest
+		// event, which the next one follows and links to; this one was
+		// a break of its own (a line moved back made the next line a
+		// gap back to it, a review).
+		return
 	}
 	w.intact = linked && problem == ""
 	if w.intact {
@@ -749,8 +757,10 @@ func (w *walk) numbered(seq int64, agency int) bool {
 }
 
 // check returns what is wrong with e itself, the first thing found, and
-// its link to the event before when linked.
-func (w *walk) check(e Event, linked bool) (BreakKind, string) {
+// its link to the event before when linked. An event numbered out of
+// order (inOrder false) is not checked against the time of events
+// numbered after it.
+func (w *walk) check(e Event, linked, inOrder bool) (BreakKind, string) {
 	switch {
 	case linked && e.PrevHash != w.hash:
 		return BreakPreviousHash, "its previous hash is not the hash of the event before it"
@@ -758,7 +768,7 @@ func (w *walk) check(e Event, linked bool) (BreakKind, string) {
 		return BreakHash, "its content does not match its hash: it was altered"
 	case !recordsMatch(e):
 		return BreakRecords, "its records do not match the digest its hash covers: records were added or removed"
-	case hashedTime(e).Before(w.lastTime):
+	case inOrder && hashedTime(e).Before(w.lastTime):
 		// The writers date an event, under the chain's lock, no earlier
 		// than the one before it (TestTimesFollowTheChain): one dated
 		// earlier was written by something else, its hashes computed by
