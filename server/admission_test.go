@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/server"
@@ -28,15 +29,7 @@ func TestAdmission(t *testing.T) {
 		t.Fatalf("casegraph_graphql_operations_limit = %v, want 1", got)
 	}
 
-	ctx := context.Background()
-	tx, err := db.SQL.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `LOCK TABLE case_files IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	unlock := lockCases(t, db)
 	held := make(chan *testserver.Response, 1)
 	go func() { held <- s.Do(t, token, `{ cases(first: 5){ edges{ node{ reference } } } }`, nil) }()
 	waitForMetric(t, s.URL, "casegraph_graphql_operations_in_flight", 1)
@@ -54,9 +47,7 @@ func TestAdmission(t *testing.T) {
 	// The one waiting is refused at half its deadline, the one held still
 	// running.
 	wantBusy(t, "after waiting", <-queued)
-	if err := tx.Rollback(); err != nil {
-		t.Fatal(err)
-	}
+	unlock()
 	(<-held).MustOK(t)
 	if got := metric(t, s.URL, "casegraph_graphql_operations_refused_total"); got != 2 {
 		t.Errorf("casegraph_graphql_operations_refused_total = %v, want 2", got)
@@ -107,14 +98,7 @@ func busyServer(t *testing.T, cfg server.Config) (s *testserver.Server, token st
 	token = s.Token(t, "police-tirane", viewer.RoleInvestigator)
 	other := s.Token(t, "police-durres", viewer.RoleInvestigator)
 	s.Do(t, other, `{ viewer { subject } }`, nil).MustOK(t)
-	ctx := context.Background()
-	tx, err := db.SQL.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.ExecContext(ctx, `LOCK TABLE case_files IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	unlock := lockCases(t, db)
 	held := make(chan struct{}, 2)
 	go func() {
 		s.Do(t, other, `{ cases(first: 1) { edges { node { reference } } } }`, nil)
@@ -127,7 +111,7 @@ func busyServer(t *testing.T, cfg server.Config) (s *testserver.Server, token st
 	free = func() {
 		if !freed {
 			freed = true
-			_ = tx.Rollback()
+			unlock()
 			<-held
 			<-held
 		}
@@ -169,4 +153,22 @@ func TestAdmissionRefundsItsRefusals(t *testing.T) {
 	if r := s.Do(t, token, page, nil); r.Status != http.StatusOK {
 		t.Errorf("once there is room, a caller none of whose requests ran is answered %d: %s", r.Status, r.Body)
 	}
+}
+
+// lockCases holds the cases' table (another transaction's lock) until
+// unlock is called or the test ends: an operation reading cases waits on
+// it, executing, as long as the test needs.
+func lockCases(t *testing.T, db *database.DB) (unlock func()) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock = func() { _ = tx.Rollback() }
+	t.Cleanup(unlock)
+	if _, err := tx.ExecContext(ctx, `LOCK TABLE case_files IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	return unlock
 }

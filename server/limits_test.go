@@ -520,15 +520,7 @@ func TestOneErrorForTheDeadline(t *testing.T) {
 	}
 	query := `{ cases(first: 5){ edges{ node{ reference } } } me: viewer {` + aliases.String() + ` } }`
 
-	ctx := context.Background()
-	tx, err := db.SQL.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `LOCK TABLE case_files IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	unlock := lockCases(t, db)
 	// One error for each root field (a review: with one for the whole
 	// answer, the non-null viewer nulled the data with no error at its
 	// path), not one for each of its forty fields.
@@ -546,8 +538,6 @@ func TestOneErrorForTheDeadline(t *testing.T) {
 	if len(res.Errors) != 2 || !roots["cases"] || !roots["me"] {
 		t.Fatalf("want one UNAVAILABLE for each root field (cases, me), got %d errors\n%.2000s", len(res.Errors), res.Body)
 	}
-	if err := tx.Rollback(); err != nil {
-		t.Fatal(err)
-	}
+	unlock()
 	s.Do(t, token, query, nil).MustOK(t)
 }
