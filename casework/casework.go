@@ -160,12 +160,17 @@ func versionOf(v any) int {
 // canonical hash where prior has one; otherwise, or as well, by the form
 // in request_hash, which the previous release also compares. Records keep
 // the previous release's form in request_hash so that a retry reaching a
-// server of that release (a rolling deploy, a rollback) replays too.
+// server of that release (a rolling deploy, a rollback) replays too. The
+// builds of 2026-12-06 before canonical_hash stored the canonical hash in
+// request_hash, so it is compared there too (a review: their records
+// refused their exact retry); no two requests differ in one form and
+// meet in another (the canonical form only merges what the older forms
+// already would, less the omitted values).
 func sameRequest(prior *ent.IdempotencyRecord, hash string, older [2]string) bool {
 	if prior.CanonicalHash != nil && *prior.CanonicalHash == hash {
 		return true
 	}
-	return slices.Contains(older[:], prior.RequestHash)
+	return prior.RequestHash == hash || slices.Contains(older[:], prior.RequestHash)
 }
 
 // createOnce runs create unless the caller already made the same operation

@@ -339,6 +339,12 @@ func refundCost(ctx context.Context, cost int) {
 
 type costBudgetKey struct{}
 
+// CostBudgetOf returns the budget ctx's operations are charged to.
+func CostBudgetOf(ctx context.Context) (CostBudget, bool) {
+	b, ok := ctx.Value(costBudgetKey{}).(CostBudget)
+	return b, ok
+}
+
 // WithCostBudget returns ctx whose operations are charged to b.
 func WithCostBudget(ctx context.Context, b CostBudget) context.Context {
 	return context.WithValue(ctx, costBudgetKey{}, b)

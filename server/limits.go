@@ -75,11 +75,23 @@ func (b *costBudgets) middleware(next http.Handler) http.Handler {
 			// NUL cannot occur in a token's claims: no two principals share a key.
 			principal = p.AgencyCode + "\x00" + p.Subject
 		}
+		// The windows the last spend fell in, by limiter, for a refund.
+		var spentIn struct{ principal, address string }
 		spend := func(cost int) error {
-			charged := r.WithContext(httprate.WithIncrement(r.Context(), max(cost, 1)))
-			refused := principal != "" && b.perPrincipal.OnLimit(w, charged, principal)
+			n := max(cost, 1)
+			refused := false
+			if principal != "" {
+				spentIn.principal, refused = take(w, r, b.perPrincipal, principal, n)
+			}
 			if !refused {
-				refused = b.perAddress.OnLimit(w, charged, address)
+				spentIn.address, refused = take(w, r, b.perAddress, address, n)
+				if refused && principal != "" {
+					// Refused at its address after its principal was
+					// charged: the principal gets it back, or colleagues
+					// behind one office address would pay for refusals
+					// (a review).
+					giveBack(r, b.perPrincipal, principal, n, spentIn.principal)
+				}
 			}
 			if refused {
 				lw.limited = true
@@ -98,19 +110,47 @@ func (b *costBudgets) middleware(next http.Handler) http.Handler {
 			}
 			b.perAddress.OnLimit(discardHeaders{}, charged, address)
 		}
-		// A refund is a negative increment: httprate's counters add it
-		// (an operation spent, then refused for want of room before it ran).
+		// An operation spent, then refused for want of room before it ran.
 		refund := func(cost int) {
-			refunded := r.WithContext(httprate.WithIncrement(r.Context(), -max(cost, 1)))
 			if principal != "" {
-				b.perPrincipal.OnLimit(discardHeaders{}, refunded, principal)
+				giveBack(r, b.perPrincipal, principal, max(cost, 1), spentIn.principal)
 			}
-			b.perAddress.OnLimit(discardHeaders{}, refunded, address)
+			giveBack(r, b.perAddress, address, max(cost, 1), spentIn.address)
 		}
 		budget := graph.CostBudget{Spend: spend, Charge: charge, Refund: refund}
 		next.ServeHTTP(lw, r.WithContext(graph.WithCostBudget(r.Context(), budget)))
 	})
 }
+
+// take charges n to l under key, setting l's headers on w, and returns
+// the end of the window the charge fell in (X-RateLimit-Reset, which
+// OnLimit sets whatever its verdict) and whether l refused it.
+func take(w http.ResponseWriter, r *http.Request, l *httprate.RateLimiter, key string, n int) (window string, refused bool) {
+	refused = l.OnLimit(w, r.WithContext(httprate.WithIncrement(r.Context(), n)), key)
+	return w.Header().Get("X-RateLimit-Reset"), refused
+}
+
+// giveBack takes back n that take charged to l under key in window, if
+// window is still l's current one: a refund is a negative increment, and
+// one in a later window would leave the charge weighing there through the
+// previous window while taking it out of the current one whole, a budget
+// the caller never had, at a moment it can choose by leaving while queued
+// (a review). A refund that comes too late is not made.
+func giveBack(r *http.Request, l *httprate.RateLimiter, key string, n int, window string) {
+	probe := headerRecorder{http.Header{}}
+	l.OnLimit(probe, r.WithContext(httprate.WithIncrement(r.Context(), 0)), key)
+	if window == "" || probe.h.Get("X-RateLimit-Reset") != window {
+		return
+	}
+	l.OnLimit(discardHeaders{}, r.WithContext(httprate.WithIncrement(r.Context(), -n)), key)
+}
+
+// headerRecorder keeps the headers a limiter sets, and nothing else.
+type headerRecorder struct{ h http.Header }
+
+func (w headerRecorder) Header() http.Header       { return w.h }
+func (headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (headerRecorder) WriteHeader(int)             {}
 
 // discardHeaders takes the rate-limit headers of a charge made after the
 // answer has left.
