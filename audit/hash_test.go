@@ -224,9 +224,15 @@ func TestEveryHashedColumnIsCovered(t *testing.T) {
 				if after := testdb.AuditTrail(t, db)[k-1]; sameEvent(after, original) {
 					t.Fatalf("the update changed nothing of event %d", k)
 				}
+				// A broken link cannot say which of its two events was
+				// altered, so the one before it is not vouched for either.
+				checked := int64(k - 1)
+				if c == auditevent.FieldPrevHash {
+					checked = k - 2
+				}
 				v := verify(t, db)
-				if v.Valid || v.BrokenAt != k || v.Checked != k-1 {
-					t.Errorf("with %s changed, verify = %+v, want broken at %d after %d checked", c, v, k, k-1)
+				if v.Valid || v.BrokenAt != k || v.Checked != checked {
+					t.Errorf("with %s changed, verify = %+v, want broken at %d after %d checked", c, v, k, checked)
 				}
 				// Put it back, so that the next column is the only change.
 				mustExec(t, db, "UPDATE audit_events SET "+c+" = $1 WHERE id = $2", stored, k)

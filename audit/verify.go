@@ -664,10 +664,15 @@ type walk struct {
 	agency   int       // its actor's agency as stored
 	lastTime time.Time // of the last intact event, as its hash covers it
 	// intact says the last event walked was counted intact, and
-	// timeBefore is lastTime as it was before it.
-	intact     bool
-	timeBefore time.Time
-	each       func(Break)
+	// timeBefore is lastTime as it was before it; verifiedBefore is the
+	// verified end (LastSeq, LastHash) as it was before it.
+	intact         bool
+	timeBefore     time.Time
+	verifiedBefore struct {
+		seq  int64
+		hash string
+	}
+	each func(Break)
 }
 
 func newWalk(anchors []Anchor) *walk {
@@ -688,16 +693,28 @@ func newWalk(anchors []Anchor) *walk {
 // step checks e, the next event, given a problem already found with how
 // it is stored (kind and problem, or ""), and goes on from its stored hash.
 // An event is at most one break of its own, the first problem found, and
-// besides may follow a gap and mismatch an anchor.
+// besides may follow a gap and mismatch an anchor; a broken link is listed
+// even where a problem with how the event is stored was found first.
 func (w *walk) step(e Event, kind BreakKind, problem string) {
 	agency := e.ActorAgencyID
 	inOrder := e.Seq > w.seq
 	linked := w.numbered(e.Seq, agency)
 	if linked && e.PrevHash != w.hash && w.intact {
 		// The event before does not hold: its hash is not the one this
-		// event links to.
+		// event links to. Nor is it verified: its hash, which a DPO keeps
+		// as an anchor, may be a forgery (a review).
 		w.v.Intact--
 		w.lastTime = w.timeBefore
+		if w.v.Valid {
+			w.v.Checked--
+			w.v.LastSeq, w.v.LastHash = w.verifiedBefore.seq, w.verifiedBefore.hash
+		}
+	}
+	if problem != "" && linked && e.PrevHash != w.hash {
+		// A problem with how the event is stored must not hide that it
+		// does not link to the event before: that one's agency is told
+		// of the link (a review).
+		w.add(Break{Seq: e.Seq, Kind: BreakPreviousHash, Problem: brokenLink, agency: agency, before: w.agency})
 	}
 	if problem == "" {
 		kind, problem = w.check(e, linked, inOrder)
@@ -721,6 +738,7 @@ func (w *walk) step(e Event, kind BreakKind, problem string) {
 		w.timeBefore, w.lastTime = w.lastTime, hashedTime(e)
 		if w.v.Valid {
 			w.v.Checked++
+			w.verifiedBefore.seq, w.verifiedBefore.hash = w.v.LastSeq, w.v.LastHash
 			w.v.LastSeq, w.v.LastHash = e.Seq, e.Hash
 		}
 	}
@@ -763,7 +781,7 @@ func (w *walk) numbered(seq int64, agency int) bool {
 func (w *walk) check(e Event, linked, inOrder bool) (BreakKind, string) {
 	switch {
 	case linked && e.PrevHash != w.hash:
-		return BreakPreviousHash, "its previous hash is not the hash of the event before it"
+		return BreakPreviousHash, brokenLink
 	case e.ComputeHash() != e.Hash:
 		return BreakHash, "its content does not match its hash: it was altered"
 	case !recordsMatch(e):
@@ -782,6 +800,10 @@ func (w *walk) check(e Event, linked, inOrder bool) (BreakKind, string) {
 	}
 	return "", ""
 }
+
+// brokenLink is the problem of an event that does not link to the one
+// before it.
+const brokenLink = "its previous hash is not the hash of the event before it"
 
 // add records b, handing it on to each.
 func (w *walk) add(b Break) {

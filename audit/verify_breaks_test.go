@@ -235,8 +235,10 @@ func TestVerifyRehashedEventMovedAheadIsOneBreak(t *testing.T) {
 		if got := places(v.Breaks); !reflect.DeepEqual(got, want) || v.BreakCount != 1 || !reflect.DeepEqual(each, v.Breaks) {
 			t.Errorf("breaks %v (%d in all), want %v: one", got, v.BreakCount, want)
 		}
-		if v.Walked != n || v.Intact != n-2 || v.BrokenAt != 6 || v.Checked != 5 {
-			t.Errorf("verify = walked %d, intact %d, broken first at %d after %d; want %d, %d (but 5 and 6), 6, 5", v.Walked, v.Intact, v.BrokenAt, v.Checked, n, n-2)
+		// Verified up to 4: event 5, which 6 does not link to, is vouched
+		// for no more than counted intact (TestVerifyVouchesForNoRehashedEvent).
+		if v.Walked != n || v.Intact != n-2 || v.BrokenAt != 6 || v.Checked != 4 {
+			t.Errorf("verify = walked %d, intact %d, broken first at %d after %d; want %d, %d (but 5 and 6), 6, 4", v.Walked, v.Intact, v.BrokenAt, v.Checked, n, n-2)
 		}
 	})
 }
@@ -370,4 +372,57 @@ func TestVerifyExportMovedLine(t *testing.T) {
 	if len(v.Breaks) == 2 && !strings.Contains(v.Breaks[0].Problem, "numbered 4 after event 6") {
 		t.Errorf("out of order: %q, want it numbered 4 after event 6", v.Breaks[0].Problem)
 	}
+}
+
+// TestVerifyListsABrokenLinkBehindAStorageProblem: event 5 (agency 4's)
+// rehashed consistently breaks the link of event 6 (agency 7's), which
+// also has an entity id stored as 0 where its hash covers none. The
+// storage problem, found first, hid the link: the only break was about
+// agency 7, and agency 4's DPO, whose event was rewritten, was listed
+// nothing (a review). Both are listed now.
+func TestVerifyListsABrokenLinkBehindAStorageProblem(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		sample := sampleEvents(8, base)
+		sample[5].ActorAgencyID, sample[5].ActorAgency = 7, "police-durres" // event 6
+		sample[5].EntityID, sample[5].EntityType = 0, ""                    // stored NULL
+		write(t, audit.Install(db.Client, db.Dialect), sample)
+		e := testdb.AuditTrail(t, db)[4] // event 5, agency 4's
+		bypassTriggers(t, db)
+		e.Reason = "rewritten, consistently"
+		mustExec(t, db, "UPDATE audit_events SET reason = $1, hash = $2 WHERE id = 5", e.Reason, e.ComputeHash())
+		mustExec(t, db, "UPDATE audit_events SET entity_id = 0 WHERE id = 6") // its hash alike
+
+		if v, _ := verifyEach(t, db); !reflect.DeepEqual(places(v.Breaks), []at{{6, audit.BreakPreviousHash}, {6, audit.BreakStoredOtherwise}}) {
+			t.Errorf("breaks %v, want the broken link and the storage problem at 6", places(v.Breaks))
+		}
+		var verifier audit.Verifier
+		own, err := verifier.Verify(context.Background(), db.Client, audit.Scope{AgencyID: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := places(own.Breaks); !reflect.DeepEqual(got, []at{{6, audit.BreakPreviousHash}}) {
+			t.Errorf("agency 4's DPO, whose event 5 was rewritten, is listed %v (%d withheld), want the broken link at 6", got, own.BreaksWithheld)
+		}
+	})
+}
+
+// TestVerifyVouchesForNoRehashedEvent: event 5 rehashed consistently is not
+// intact, and not verified either: its hash, the chain's last verified one
+// by the old fields, is what a DPO keeps as an anchor, and a later rewrite
+// from event 6 on would have verified against it (a review).
+func TestVerifyVouchesForNoRehashedEvent(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		write(t, audit.Install(db.Client, db.Dialect), sampleEvents(8, base))
+		events := testdb.AuditTrail(t, db)
+		e := events[4]
+		bypassTriggers(t, db)
+		e.Reason = "rewritten, consistently"
+		mustExec(t, db, "UPDATE audit_events SET reason = $1, hash = $2 WHERE id = 5", e.Reason, e.ComputeHash())
+		v, _ := verifyEach(t, db)
+		if v.LastSeq != 4 || v.LastHash != events[3].Hash || v.Checked != 4 || v.BrokenAt != 6 {
+			t.Errorf("verified up to event %d (%d checked, broken at %d), want 4 (4, 6): event 5's forged hash is vouched for", v.LastSeq, v.Checked, v.BrokenAt)
+		}
+	})
 }
