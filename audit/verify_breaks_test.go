@@ -49,6 +49,16 @@ func alterReason(t *testing.T, db *database.DB, from, to int64) {
 	mustExec(t, db, "UPDATE audit_events SET reason = 'nothing happened' WHERE id BETWEEN $1 AND $2", from, to)
 }
 
+// tamperable writes n sample events and returns them as stored, with the
+// triggers that keep the trail append-only out of the way of tampering.
+func tamperable(t *testing.T, db *database.DB, n int) []audit.Event {
+	t.Helper()
+	write(t, audit.Install(db.Client, db.Dialect), sampleEvents(n, base))
+	events := testdb.AuditTrail(t, db)
+	bypassTriggers(t, db)
+	return events
+}
+
 // TestVerifyReportsEveryBreak: the walk goes past a break to the chain's
 // end and re-anchors on the broken event's stored hash, so two altered
 // events are two breaks, one each, and the events between and after them
@@ -59,9 +69,7 @@ func TestVerifyReportsEveryBreak(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		const n = 14
-		write(t, audit.Install(db.Client, db.Dialect), sampleEvents(n, base))
-		events := testdb.AuditTrail(t, db)
-		bypassTriggers(t, db)
+		events := tamperable(t, db, n)
 
 		// Two events altered, far apart; event 4 is about several records.
 		alterReason(t, db, 4, 4)
@@ -111,8 +119,7 @@ func TestVerifyListsAtMostMaxBreaks(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		const n = audit.MaxBreaks + 10
-		write(t, audit.Install(db.Client, db.Dialect), sampleEvents(n, base))
-		bypassTriggers(t, db)
+		tamperable(t, db, n)
 		alterReason(t, db, 3, n)
 
 		v, each := verifyEach(t, db)
@@ -142,9 +149,7 @@ func TestVerifierBreaksAsTheCommands(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		const n = 12
-		write(t, audit.Install(db.Client, db.Dialect), sampleEvents(n, base))
-		events := testdb.AuditTrail(t, db)
-		bypassTriggers(t, db)
+		events := tamperable(t, db, n)
 		alterReason(t, db, 4, 4) // agency 4's (sampleEvents)
 		alterReason(t, db, 9, 9) // no agency's
 		anchor := func(seq int64, hash string) audit.Anchor { a, _ := audit.NewAnchor(seq, hash); return a }
@@ -191,8 +196,7 @@ func TestVerifyGoesPastAnUnreadableEvent(t *testing.T) {
 	t.Parallel()
 	db := testdb.SQLite(t)
 	const n = 14
-	write(t, audit.Install(db.Client, db.Dialect), sampleEvents(n, base))
-	bypassTriggers(t, db)
+	tamperable(t, db, n)
 	mustExec(t, db, "UPDATE audit_events SET occurred_at = CAST(occurred_at AS BLOB) WHERE id = 4")
 	alterReason(t, db, 9, 9)
 	v, each := verifyEach(t, db)
@@ -216,9 +220,7 @@ func TestVerifyRehashedEventMovedAheadIsOneBreak(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		const n = 14
-		write(t, audit.Install(db.Client, db.Dialect), sampleEvents(n, base))
-		events := testdb.AuditTrail(t, db)
-		bypassTriggers(t, db)
+		events := tamperable(t, db, n)
 		e := events[4] // event 5
 		e.OccurredAt = e.OccurredAt.Add(time.Hour)
 		ahead := "UPDATE audit_events SET occurred_at = occurred_at + interval '1 hour', hash = $1 WHERE id = 5"
@@ -297,8 +299,7 @@ func TestVerifyListsAnAgencyItsBreaksPastOthers(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		const n = 3*audit.MaxBreaks + 30
-		write(t, audit.Install(db.Client, db.Dialect), sampleEvents(n, base))
-		bypassTriggers(t, db)
+		tamperable(t, db, n)
 		mustExec(t, db, "UPDATE audit_events SET reason = 'x' WHERE actor_agency_id IS NULL AND id <= $1", 3*audit.MaxBreaks+10)
 		alterReason(t, db, n-1, n-1) // agency 4's (sampleEvents)
 		var verifier audit.Verifier
@@ -414,10 +415,8 @@ func TestVerifyListsABrokenLinkBehindAStorageProblem(t *testing.T) {
 func TestVerifyVouchesForNoRehashedEvent(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		write(t, audit.Install(db.Client, db.Dialect), sampleEvents(8, base))
-		events := testdb.AuditTrail(t, db)
+		events := tamperable(t, db, 8)
 		e := events[4]
-		bypassTriggers(t, db)
 		e.Reason = "rewritten, consistently"
 		mustExec(t, db, "UPDATE audit_events SET reason = $1, hash = $2 WHERE id = 5", e.Reason, e.ComputeHash())
 		v, _ := verifyEach(t, db)
