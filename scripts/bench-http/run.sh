@@ -234,10 +234,21 @@ postgres_ticks() {
     *@127.0.0.1:* | *@localhost:* | *@\[::1\]:* | *@127.0.0.1 | *@localhost | *@\[::1\]) ;;
     *) echo -; return ;;
   esac
-  local pids
+  local pids stats roots
   pids=$(pgrep -x postgres | tr '\n' ' ')
   [ -n "$pids" ] || { echo -; return; }
-  for p in $pids; do cat "/proc/$p/stat" 2>/dev/null || true; done | awk -v pids=" $pids" '
+  stats=$(for p in $pids; do cat "/proc/$p/stat" 2>/dev/null || true; done)
+  # The postmaster (a process whose parent is not one of them) is read
+  # again last: read first, a backend that exited and was reaped between
+  # its listing and its own read was in neither its stat nor the
+  # postmaster's children's times, and the total went backwards on a busy
+  # server (CI, other tests' databases coming and going). Read last, such
+  # a backend is counted once; one reaped after its own read, twice.
+  roots=$(echo "$stats" | awk -v pids=" $pids" 'index(pids, " " $4 " ") == 0 { printf " %s", $1 }')
+  {
+    echo "$stats" | awk -v roots="$roots " 'index(roots, " " $1 " ") == 0'
+    for p in $roots; do cat "/proc/$p/stat" 2>/dev/null || true; done
+  } | awk -v pids=" $pids" '
     { t += $14 + $15; if (index(pids, " " $4 " ") == 0) t += $16 + $17 }
     END { print t }'
 }
