@@ -104,11 +104,10 @@ func (b *costBudgets) middleware(next http.Handler) http.Handler {
 		// already at it is refused its next requests anyway. The headers
 		// this would set go nowhere: the answer has left.
 		charge := func(cost int) {
-			charged := r.WithContext(httprate.WithIncrement(r.Context(), max(cost, 1)))
 			if principal != "" {
-				b.perPrincipal.OnLimit(discardHeaders{}, charged, principal)
+				take(headersOnly(), r, b.perPrincipal, principal, max(cost, 1))
 			}
-			b.perAddress.OnLimit(discardHeaders{}, charged, address)
+			take(headersOnly(), r, b.perAddress, address, max(cost, 1))
 		}
 		// An operation spent, then refused for want of room before it ran.
 		refund := func(cost int) {
@@ -137,28 +136,21 @@ func take(w http.ResponseWriter, r *http.Request, l *httprate.RateLimiter, key s
 // the caller never had, at a moment it can choose by leaving while queued
 // (a review). A refund that comes too late is not made.
 func giveBack(r *http.Request, l *httprate.RateLimiter, key string, n int, window string) {
-	probe := headerRecorder{http.Header{}}
-	l.OnLimit(probe, r.WithContext(httprate.WithIncrement(r.Context(), 0)), key)
-	if window == "" || probe.h.Get("X-RateLimit-Reset") != window {
+	if now, _ := take(headersOnly(), r, l, key, 0); window == "" || now != window {
 		return
 	}
-	l.OnLimit(discardHeaders{}, r.WithContext(httprate.WithIncrement(r.Context(), -n)), key)
+	take(headersOnly(), r, l, key, -n)
 }
 
-// headerRecorder keeps the headers a limiter sets, and nothing else.
+// headerRecorder keeps the headers a limiter sets, and nothing else: for
+// a charge made after the answer has left, and for the probe of a refund.
 type headerRecorder struct{ h http.Header }
+
+func headersOnly() headerRecorder { return headerRecorder{http.Header{}} }
 
 func (w headerRecorder) Header() http.Header       { return w.h }
 func (headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (headerRecorder) WriteHeader(int)             {}
-
-// discardHeaders takes the rate-limit headers of a charge made after the
-// answer has left.
-type discardHeaders struct{}
-
-func (discardHeaders) Header() http.Header         { return http.Header{} }
-func (discardHeaders) Write(b []byte) (int, error) { return len(b), nil }
-func (discardHeaders) WriteHeader(int)             {}
 
 // limitedWriter answers 429 for a request its budget refused: the GraphQL
 // handler writes the status itself, and knows nothing of HTTP's.
