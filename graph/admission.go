@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 	"runtime"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,12 +25,23 @@ import (
 // both would put a cheap operation behind a heavy one waiting for room
 // (x/sync's semaphore serves its waiters in order), and a small query
 // would wait for the large ones. An operation that finds no slot waits,
-// if fewer than its queue's bound are waiting already, for at most half
-// of what is left of its deadline; otherwise, or then, it is refused
-// (UNAVAILABLE, HTTP 503 with Retry-After) before anything of it runs.
+// if there is a place for it in the queue, for at most half of what is
+// left of its deadline; otherwise, or then, it is refused (UNAVAILABLE,
+// HTTP 503 with Retry-After) before anything of it runs.
+//
+// Room is shared between callers (principals, viewer.Principal.Key): a
+// free slot goes to the waiting caller with the fewest operations
+// running, and a caller arriving at a full queue takes the place of the
+// newest waiter of the caller holding most of it, if that one holds more
+// than the newcomer would. Served in order of arrival, one client keeping
+// the queue full (an integrator's bulk job, a dashboard reloading in a
+// loop) had every other caller refused 503, or waiting behind all of its
+// operations (a review). One caller alone is served in order of arrival,
+// as before.
 type Admission struct {
-	size, maxQueued int64
-	slots           *semaphore.Weighted
+	size  int64
+	slots *fairSlots
+	queue *admissionQueue
 	// heavy holds the costs of the heavy operations admitted or waiting
 	// for a slot, at most heavyRoom (set by the handler: it knows the
 	// ceiling).
@@ -39,8 +52,8 @@ type Admission struct {
 	// ones.
 	heavySlots *semaphore.Weighted
 
-	running, queued atomic.Int64
-	refused         atomic.Uint64
+	running atomic.Int64
+	refused atomic.Uint64
 }
 
 // NewAdmission returns an Admission executing at most operations at once,
@@ -51,7 +64,7 @@ func NewAdmission(operations, queued int) *Admission {
 	if operations >= 2 {
 		reserve = max(1, operations/4)
 	}
-	return &Admission{size: int64(operations), maxQueued: int64(max(queued, 0)), slots: semaphore.NewWeighted(int64(operations)),
+	return &Admission{size: int64(operations), slots: newFairSlots(operations), queue: newAdmissionQueue(max(queued, 0)),
 		heavySlots: semaphore.NewWeighted(int64(operations - reserve))}
 }
 
@@ -75,49 +88,54 @@ type AdmissionStats struct {
 
 // Stats reads the Admission's figures.
 func (a *Admission) Stats() AdmissionStats {
-	return AdmissionStats{Limit: a.size, Running: a.running.Load(), Queued: a.queued.Load(), Refused: a.refused.Load()}
+	return AdmissionStats{Limit: a.size, Running: a.running.Load(), Queued: a.queue.len(), Refused: a.refused.Load()}
 }
 
 // queueWait is how long an operation waits for room without a deadline
 // (a caller in process): half the server's default deadline.
 const queueWait = 2500 * time.Millisecond
 
-// admit waits for room for an operation of cost c, and returns the
-// function that gives it back, or false when there is none in time. A heavy
-// operation takes, in this order, its cost of the heavy room, one of the
-// slots heavy operations may hold (all but a reserve for cheap ones: a
-// burst of operations costing a little over cheapCost filled every slot,
-// and a small query, which never waited before slots, waited behind them;
-// a review), then a slot; a cheap one a slot alone. Each is tried at once
-// first; an operation that must wait for any queues (if fewer than the
-// bound are waiting) until waitUntil.
-func (a *Admission) admit(ctx context.Context, c int) (release func(), ok bool) {
-	holds := []hold{{a.slots, 1}}
+// admit waits for room for an operation of cost c sent by caller (a
+// viewer.Principal.Key), and returns the function that gives it back, or
+// false when there is none in time. A heavy operation takes, in this
+// order, its cost of the heavy room, one of the slots heavy operations
+// may hold (all but a reserve for cheap ones: a burst of operations
+// costing a little over cheapCost filled every slot, and a small query,
+// which never waited before slots, waited behind them; a review), then a
+// slot; a cheap one a slot alone. Each is tried at once first; an
+// operation that must wait for any takes a place in the queue (maybe
+// another caller's, admissionQueue.join) and waits until waitUntil, or
+// until its place is taken.
+func (a *Admission) admit(ctx context.Context, c int, caller string) (release func(), ok bool) {
+	var holds []hold
 	if c > cheapCost {
-		holds = []hold{{a.heavy, min(int64(c), a.heavyRoom)}, {a.heavySlots, 1}, {a.slots, 1}}
+		holds = []hold{{a.heavy, min(int64(c), a.heavyRoom)}, {a.heavySlots, 1}}
 	}
 	taken := 0
 	for taken < len(holds) && holds[taken].sem.TryAcquire(holds[taken].n) {
 		taken++
 	}
-	if taken < len(holds) {
-		if a.queued.Add(1) > a.maxQueued {
-			a.queued.Add(-1)
+	slot := taken == len(holds) && a.slots.tryAcquire(caller)
+	if !slot {
+		wctx, cancel := context.WithDeadline(ctx, waitUntil(ctx, time.Now()))
+		defer cancel()
+		place, ok := a.queue.join(caller, cancel)
+		if !ok {
 			return a.refuse(holds[:taken])
 		}
-		wctx, cancel := context.WithDeadline(ctx, waitUntil(ctx, time.Now()))
 		for taken < len(holds) && holds[taken].sem.Acquire(wctx, holds[taken].n) == nil {
 			taken++
 		}
-		cancel()
-		a.queued.Add(-1)
-		if taken < len(holds) {
+		slot = taken == len(holds) && a.slots.acquire(wctx, caller) == nil
+		a.queue.leave(caller, place)
+		if !slot {
 			return a.refuse(holds[:taken])
 		}
 	}
 	a.running.Add(1)
 	return func() {
 		a.running.Add(-1)
+		a.slots.release(caller)
 		releaseAll(holds)
 	}, true
 }
@@ -170,3 +188,174 @@ func DefaultOperations(poolSize int) int {
 // answer being built; at tens of milliseconds an operation, eight rounds
 // of the slots clear well within half a deadline.
 func DefaultQueued(operations int) int { return 8 * operations }
+
+// fairSlots are the slots operations execute in. A slot freed goes to
+// the waiting caller with the fewest operations running (the earliest of
+// them on a tie), not to the first waiting: otherwise a caller with many
+// operations queued takes each slot freed, and another's one operation
+// waits behind all of them.
+type fairSlots struct {
+	mu      sync.Mutex
+	free    int64
+	running map[string]int
+	waiting []*slotWaiter // in order of arrival
+}
+
+// slotWaiter is an operation waiting for a slot; granted is closed when
+// it is given one.
+type slotWaiter struct {
+	caller  string
+	granted chan struct{}
+}
+
+func newFairSlots(n int) *fairSlots {
+	return &fairSlots{free: int64(n), running: map[string]int{}}
+}
+
+// tryAcquire takes a slot for caller if one is free and nobody waits.
+func (f *fairSlots) tryAcquire(caller string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.free == 0 || len(f.waiting) > 0 {
+		return false
+	}
+	f.take(caller)
+	return true
+}
+
+// acquire takes a slot for caller, waiting its turn until ctx ends.
+func (f *fairSlots) acquire(ctx context.Context, caller string) error {
+	f.mu.Lock()
+	if f.free > 0 && len(f.waiting) == 0 {
+		f.take(caller)
+		f.mu.Unlock()
+		return nil
+	}
+	w := &slotWaiter{caller: caller, granted: make(chan struct{})}
+	f.waiting = append(f.waiting, w)
+	f.mu.Unlock()
+	select {
+	case <-w.granted:
+		return nil
+	case <-ctx.Done():
+	}
+	f.mu.Lock()
+	select {
+	case <-w.granted:
+		// Given a slot as it stopped waiting: it goes to the next.
+		f.mu.Unlock()
+		f.release(caller)
+	default:
+		f.waiting = slices.DeleteFunc(f.waiting, func(o *slotWaiter) bool { return o == w })
+		f.mu.Unlock()
+	}
+	return ctx.Err()
+}
+
+// release gives caller's slot back, to the waiting caller with the fewest
+// running.
+func (f *fairSlots) release(caller string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.running[caller]--; f.running[caller] == 0 {
+		delete(f.running, caller)
+	}
+	f.free++
+	for f.free > 0 && len(f.waiting) > 0 {
+		next := 0
+		for i, w := range f.waiting {
+			if f.running[w.caller] < f.running[f.waiting[next].caller] {
+				next = i
+			}
+		}
+		w := f.waiting[next]
+		f.waiting = slices.Delete(f.waiting, next, next+1)
+		f.take(w.caller)
+		close(w.granted)
+	}
+}
+
+func (f *fairSlots) take(caller string) {
+	f.free--
+	f.running[caller]++
+}
+
+// admissionQueue bounds the operations waiting for room, and shares its
+// places between callers: one arriving at a full queue takes the place of
+// the newest waiter of the caller holding most places, if that caller
+// holds more than the newcomer would with it (so callers end with equal
+// shares, and the one that filled the queue alone keeps its oldest
+// waiters). The waiter whose place is taken stops waiting and is refused.
+type admissionQueue struct {
+	mu       sync.Mutex
+	max      int
+	total    int
+	byCaller map[string][]*queuePlace // in order of arrival
+}
+
+// queuePlace is one waiter's place; stop ends its wait when another takes
+// the place (taken).
+type queuePlace struct {
+	stop  context.CancelFunc
+	taken bool
+}
+
+func newAdmissionQueue(n int) *admissionQueue {
+	return &admissionQueue{max: n, byCaller: map[string][]*queuePlace{}}
+}
+
+func (q *admissionQueue) len() int64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return int64(q.total)
+}
+
+// join takes a place for one of caller's operations, whose wait stop
+// ends, or returns false when the queue is full and no caller holds more
+// of it than caller would.
+func (q *admissionQueue) join(caller string, stop context.CancelFunc) (*queuePlace, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.total >= q.max {
+		most, held := "", 0
+		for c, places := range q.byCaller {
+			// The smaller key on a tie: which caller yields does not
+			// depend on the map's order.
+			if len(places) > held || (len(places) == held && c < most) {
+				most, held = c, len(places)
+			}
+		}
+		if len(q.byCaller[caller])+1 >= held {
+			return nil, false
+		}
+		newest := q.byCaller[most][held-1]
+		q.remove(most, held-1)
+		newest.taken = true
+		newest.stop()
+	}
+	place := &queuePlace{stop: stop}
+	q.byCaller[caller] = append(q.byCaller[caller], place)
+	q.total++
+	return place, true
+}
+
+// leave gives caller's place back when its wait ends, unless another
+// caller took it.
+func (q *admissionQueue) leave(caller string, place *queuePlace) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if place.taken {
+		return
+	}
+	q.remove(caller, slices.Index(q.byCaller[caller], place))
+}
+
+func (q *admissionQueue) remove(caller string, i int) {
+	places := slices.Delete(q.byCaller[caller], i, i+1)
+	if len(places) == 0 {
+		delete(q.byCaller, caller)
+	} else {
+		q.byCaller[caller] = places
+	}
+	q.total--
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/requestid"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // requestLimits applies package cost to every operation: the document's
@@ -263,7 +264,7 @@ func (l *requestLimits) InterceptResponse(ctx context.Context, next graphql.Resp
 		return next(ctx)
 	}
 	c, _ := oc.Stats.GetExtension(costStatsKey).(int)
-	release, ok := l.admission.admit(ctx, c)
+	release, ok := l.admission.admit(ctx, c, viewer.FromContext(ctx).Key())
 	if !ok {
 		// Nothing of it ran: the caller's budget gets its cost back, or a
 		// client retrying as Retry-After says through a busy spell would

@@ -60,6 +60,49 @@ func TestAdmission(t *testing.T) {
 	waitForMetric(t, s.URL, "casegraph_graphql_operations_in_flight", 0)
 }
 
+// TestAdmissionSharesTheRoom: a client keeping the queue full does not
+// have every other client refused. One arriving at the full queue takes
+// the place of the filler's newest waiter, which is refused at once; the
+// filler's older waiters keep theirs. Served in order of arrival, a
+// dashboard was refused 503 for as long as an integrator's bulk job kept
+// the queue full (a review).
+func TestAdmissionSharesTheRoom(t *testing.T) {
+	db := testdb.Postgres(t)
+	s := testserver.Start(t, db, testserver.Options{Config: server.Config{RequestTimeout: 4 * time.Second, MaxOperations: 1, MaxQueuedOperations: 2}})
+	bulk := s.Token(t, "police-durres", viewer.RoleInvestigator)
+	dashboard := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+	s.Do(t, bulk, `{ viewer { subject } }`, nil).MustOK(t)
+	s.Do(t, dashboard, `{ viewer { subject } }`, nil).MustOK(t)
+
+	unlock := lockCases(t, db)
+	answers := make([]chan *testserver.Response, 4) // bulk's running one, its two waiting, the dashboard's
+	send := func(i int, token, query string) {
+		answers[i] = make(chan *testserver.Response, 1)
+		go func() { answers[i] <- s.Do(t, token, query, nil) }()
+	}
+	send(0, bulk, `{ cases(first: 1) { edges { node { reference } } } }`)
+	waitForMetric(t, s.URL, "casegraph_graphql_operations_in_flight", 1)
+	send(1, bulk, `{ viewer { subject } }`)
+	waitForMetric(t, s.URL, "casegraph_graphql_operations_queued", 1)
+	send(2, bulk, `{ viewer { subject } }`)
+	waitForMetric(t, s.URL, "casegraph_graphql_operations_queued", 2)
+
+	send(3, dashboard, `{ viewer { subject } }`)
+	wantBusy(t, "bulk's newest waiter, its place taken", <-answers[2])
+	if got := metric(t, s.URL, "casegraph_graphql_operations_queued"); got != 2 {
+		t.Errorf("casegraph_graphql_operations_queued = %v, want 2 (bulk's oldest and the dashboard's)", got)
+	}
+	unlock()
+	for i, who := range map[int]string{0: "bulk's running", 1: "bulk's oldest waiting", 3: "the dashboard's"} {
+		if r := <-answers[i]; r.Status != http.StatusOK || len(r.Errors) != 0 {
+			t.Errorf("%s operation: %d %s", who, r.Status, r.Body)
+		}
+	}
+	if got := metric(t, s.URL, "casegraph_graphql_operations_refused_total"); got != 1 {
+		t.Errorf("casegraph_graphql_operations_refused_total = %v, want 1", got)
+	}
+}
+
 func wantBusy(t *testing.T, when string, r *testserver.Response) {
 	t.Helper()
 	if r.Status != http.StatusServiceUnavailable || len(r.Errors) != 1 || r.Errors[0].Code() != "UNAVAILABLE" || r.Data != nil {

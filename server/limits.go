@@ -70,11 +70,7 @@ func (b *costBudgets) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lw := &limitedWriter{ResponseWriter: w}
 		address, _ := addressKey(r)
-		principal := ""
-		if p := viewer.FromContext(r.Context()); p != nil {
-			// NUL cannot occur in a token's claims: no two principals share a key.
-			principal = p.AgencyCode + "\x00" + p.Subject
-		}
+		principal := viewer.FromContext(r.Context()).Key()
 		// The windows the last spend fell in, by limiter, for a refund.
 		var spentIn struct{ principal, address string }
 		spend := func(cost int) error {

@@ -46,6 +46,17 @@ type Principal struct {
 	Roles    []Role
 }
 
+// Key names the principal in maps of what each caller is given (its cost
+// budget, its share of the room to run): its agency and subject, which
+// together name one caller. NUL cannot occur in a token's claims, so no
+// two principals share a key. Nil (no principal) has the key "".
+func (p *Principal) Key() string {
+	if p == nil {
+		return ""
+	}
+	return p.AgencyCode + "\x00" + p.Subject
+}
+
 // HasRole reports whether the principal holds role r.
 func (p *Principal) HasRole(r Role) bool { return p != nil && slices.Contains(p.Roles, r) }
 
