@@ -5,6 +5,8 @@ import (
 	stdsql "database/sql"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,10 +66,31 @@ func (f *facts) victimFactsOf(ctx context.Context, ids []int) (map[int]victimFac
 	return readVictimFacts(rows, len(ids))
 }
 
-// victimFactsQuery is victimFactsOf's statement and its arguments.
+// victimFactsQuery is victimFactsOf's statement and its arguments. Its
+// text depends on the dialect alone (the ids are one argument), so it is
+// built once a dialect (factsTemplateFor) and each request fills in its
+// arguments: built for each page it took some 850 allocations and 0.3 ms
+// of a dashboard page's CPU.
 func (f *facts) victimFactsQuery(ids []int) (string, []any) {
-	a := f.agency.ID
-	b := sql.Dialect(f.dialect)
+	t := factsTemplateFor(f.dialect)
+	return t.text, t.fill(f.dialect, factsInputs{agency: f.agency.ID, subject: f.p.Subject,
+		principalAgency: f.p.AgencyID, now: time.Now(), ids: ids})
+}
+
+// factsInputs is what victimFactsOf's statement changes with: the
+// principal, its agency, the time, the page's victims.
+type factsInputs struct {
+	agency, principalAgency int
+	subject                 string
+	now                     time.Time
+	ids                     []int
+}
+
+// buildVictimFactsQuery writes victimFactsOf's statement: the one
+// definition of it, which factsTemplateFor builds once a dialect.
+func buildVictimFactsQuery(d string, in factsInputs) (string, []any) {
+	a := in.agency
+	b := sql.Dialect(d)
 	branch := func(fact, table string) *sql.Selector {
 		t := sql.Table(table)
 		sel := b.Select().From(t)
@@ -77,7 +100,7 @@ func (f *facts) victimFactsQuery(ids []int) (string, []any) {
 			purposes = "CAST(" + sel.C(consent.FieldPurposes) + " AS TEXT)"
 		}
 		return sel.SelectExpr(sql.Expr("'"+fact+"'"), sql.Expr(sel.C("victim_id")), sql.Expr(kinds), sql.Expr(purposes)).
-			Where(rowscope.InIDs(sel.C("victim_id"), ids))
+			Where(rowscope.InIDs(sel.C("victim_id"), in.ids))
 	}
 
 	onCase := branch(factOnCase, casevictim.Table)
@@ -93,9 +116,9 @@ func (f *facts) victimFactsQuery(ids []int) (string, []any) {
 	granted := branch(factGranted, casevictim.Table)
 	g := sql.Table(emergencygrant.Table)
 	granted.Where(sql.In(granted.C(casevictim.FieldCaseID), b.Select(g.C(emergencygrant.FieldCaseID)).From(g).Where(sql.And(
-		sql.EQ(g.C(emergencygrant.FieldSubject), f.p.Subject),
-		sql.EQ(g.C(emergencygrant.FieldAgencyID), f.p.AgencyID),
-		sql.GT(g.C(emergencygrant.FieldExpiresAt), time.Now()),
+		sql.EQ(g.C(emergencygrant.FieldSubject), in.subject),
+		sql.EQ(g.C(emergencygrant.FieldAgencyID), in.principalAgency),
+		sql.GT(g.C(emergencygrant.FieldExpiresAt), in.now),
 		sql.IsNull(g.C(emergencygrant.FieldRevokedAt)),
 	))))
 	// A victim's own consent given under 16 (by the stored ages,
@@ -104,6 +127,106 @@ func (f *facts) victimFactsQuery(ids []int) (string, []any) {
 	consent.And(consent.WithdrawnAtIsNil(), consent.GivenUnder16(false))(consents)
 
 	return onCase.UnionAll(proceedings).UnionAll(referred).UnionAll(granted).UnionAll(consents).Query()
+}
+
+// factsTemplate is victimFactsOf's statement built once for a dialect:
+// its text, its arguments, and which of them a request fills in.
+type factsTemplate struct {
+	text string
+	args []any
+	// inputs[i] says which of factsInputs argument i is, or factsConstant.
+	inputs []factsInput
+}
+
+// factsInput names one of factsInputs.
+type factsInput int
+
+const (
+	factsConstant factsInput = iota
+	factsAgency
+	factsPrincipalAgency
+	factsSubject
+	factsNow
+	factsIDs
+)
+
+var factsTemplates sync.Map // dialect → *factsTemplate
+
+// factsTemplateFor returns the dialect's template, building it the first
+// time.
+func factsTemplateFor(d string) *factsTemplate {
+	if t, ok := factsTemplates.Load(d); ok {
+		return t.(*factsTemplate)
+	}
+	t, _ := factsTemplates.LoadOrStore(d, newFactsTemplate(d))
+	return t.(*factsTemplate)
+}
+
+// The stand-ins a template is built with: values no real input takes, so
+// that each argument equal to one is that input. A second set checks the
+// template (newFactsTemplate).
+var factsStandIns = [2]factsInputs{
+	{agency: -1_000_000_001, principalAgency: -1_000_000_002, subject: "\x00stand-in subject 1",
+		now: time.Date(1901, 1, 1, 0, 0, 1, 0, time.UTC), ids: []int{-1_000_000_003, -1_000_000_004}},
+	{agency: -2_000_000_001, principalAgency: -2_000_000_002, subject: "\x00stand-in subject 2",
+		now: time.Date(1902, 1, 1, 0, 0, 2, 0, time.UTC), ids: []int{-2_000_000_003}},
+}
+
+// newFactsTemplate builds the statement with stand-ins for the inputs and
+// marks the arguments that are them. It panics if the statement filled in
+// from the template differs from the one built with other inputs (an
+// argument that is a function of an input, not the input, such as a
+// time's truncation): a programming error every test that reads a
+// victim's facts meets.
+func newFactsTemplate(d string) *factsTemplate {
+	in := factsStandIns[0]
+	text, args := buildVictimFactsQuery(d, in)
+	t := &factsTemplate{text: text, args: args, inputs: make([]factsInput, len(args))}
+	ids := rowscope.IDsArg(d, in.ids)
+	for i, arg := range args {
+		switch {
+		case arg == any(in.agency):
+			t.inputs[i] = factsAgency
+		case arg == any(in.principalAgency):
+			t.inputs[i] = factsPrincipalAgency
+		case arg == any(in.subject):
+			t.inputs[i] = factsSubject
+		case arg == any(in.now):
+			t.inputs[i] = factsNow
+		case arg == ids:
+			t.inputs[i] = factsIDs
+		}
+	}
+	check := factsStandIns[1]
+	wantText, wantArgs := buildVictimFactsQuery(d, check)
+	if gotArgs := t.fill(d, check); wantText != text || !reflect.DeepEqual(gotArgs, wantArgs) {
+		panic(fmt.Sprintf("authz: the victims' facts statement is not a template of its inputs:\n%s\n%v\nagainst\n%s\n%v", text, gotArgs, wantText, wantArgs))
+	}
+	return t
+}
+
+// fill returns the template's arguments for in.
+func (t *factsTemplate) fill(d string, in factsInputs) []any {
+	args := slices.Clone(t.args)
+	var ids any
+	for i, input := range t.inputs {
+		switch input {
+		case factsAgency:
+			args[i] = in.agency
+		case factsPrincipalAgency:
+			args[i] = in.principalAgency
+		case factsSubject:
+			args[i] = in.subject
+		case factsNow:
+			args[i] = in.now
+		case factsIDs:
+			if ids == nil {
+				ids = rowscope.IDsArg(d, in.ids) // encoded once for every branch
+			}
+			args[i] = ids
+		}
+	}
+	return args
 }
 
 // readVictimFacts reads the rows of victimFactsOf's statement.

@@ -18,17 +18,29 @@ func InIDs(column string, ids []int) *sql.Predicate {
 		b.Ident(column)
 		switch b.Dialect() {
 		case dialect.Postgres:
-			arr := make(pq.Int64Array, len(ids))
-			for i, id := range ids {
-				arr[i] = int64(id)
-			}
-			b.WriteString(" = ANY(").Arg(arr).WriteString("::bigint[])")
+			b.WriteString(" = ANY(").Arg(IDsArg(b.Dialect(), ids)).WriteString("::bigint[])")
 		default:
-			list, _ := json.Marshal(ids) // a []int always marshals
-			if ids == nil {
-				list = []byte("[]")
-			}
-			b.WriteString(" IN (SELECT value FROM json_each(").Arg(string(list)).WriteString("))")
+			b.WriteString(" IN (SELECT value FROM json_each(").Arg(IDsArg(b.Dialect(), ids)).WriteString("))")
 		}
 	})
+}
+
+// IDsArg is the argument InIDs passes for ids in the dialect: an array's
+// text on PostgreSQL (as lib/pq would write pq.Int64Array), a JSON array
+// on SQLite. A caller filling in a statement built once (authz's facts)
+// encodes a page's ids once with it, not once a branch.
+func IDsArg(d string, ids []int) any {
+	if d == dialect.Postgres {
+		arr := make(pq.Int64Array, len(ids))
+		for i, id := range ids {
+			arr[i] = int64(id)
+		}
+		text, _ := arr.Value() // an Int64Array always encodes
+		return text
+	}
+	list, _ := json.Marshal(ids) // a []int always marshals
+	if ids == nil {
+		list = []byte("[]")
+	}
+	return string(list)
 }
