@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/semaphore"
 )
 
 // Admission bounds the operations a server executes at once, and those
@@ -19,38 +17,28 @@ import (
 // collecting garbage, a hunt over HTTP).
 //
 // Every operation takes one of its slots to execute. A heavy one (over
-// cheapCost) first takes its cost of the heavy operations' room (the
-// cost ceiling once for each CPU) and one of the slots heavy ones may
-// hold, then a slot: one weighted queue for
-// both would put a cheap operation behind a heavy one waiting for room
-// (x/sync's semaphore serves its waiters in order), and a small query
-// would wait for the large ones. An operation that finds no slot waits,
-// if there is a place for it in the queue, for at most half of what is
-// left of its deadline; otherwise, or then, it is refused (UNAVAILABLE,
-// HTTP 503 with Retry-After) before anything of it runs.
+// cheapCost) also takes one of the slots heavy ones may hold (all but a
+// quarter, kept for cheap ones) and its cost of the heavy operations'
+// room (the cost ceiling once for each CPU); a cheap one never waits for
+// heavy room, so a small query does not wait behind large ones (room).
+// An operation that finds no room waits, if there is a place for it in
+// the queue, for at most half of what is left of its deadline;
+// otherwise, or then, it is refused (UNAVAILABLE, HTTP 503 with
+// Retry-After) before anything of it runs.
 //
-// Room is shared between callers (principals, viewer.Principal.Key): a
-// free slot goes to the waiting caller with the fewest operations
-// running, and a caller arriving at a full queue takes the place of the
-// newest waiter of the caller holding most of it, if that one holds more
-// than the newcomer would. Served in order of arrival, one client keeping
-// the queue full (an integrator's bulk job, a dashboard reloading in a
-// loop) had every other caller refused 503, or waiting behind all of its
+// Room is shared between callers (principals, viewer.Principal.Key): room
+// freed goes to the waiting caller with the fewest operations running,
+// and a caller arriving at a full queue takes the place of the newest
+// waiter of the caller holding most of it, if that one holds more than
+// the newcomer would. Served in order of arrival, one client keeping the
+// queue full (an integrator's bulk job, a dashboard reloading in a loop)
+// had every other caller refused 503, or waiting behind all of its
 // operations (a review). One caller alone is served in order of arrival,
 // as before.
 type Admission struct {
 	size  int64
-	slots *fairSlots
+	room  *room
 	queue *admissionQueue
-	// heavy holds the costs of the heavy operations admitted or waiting
-	// for a slot, at most heavyRoom (set by the handler: it knows the
-	// ceiling).
-	heavy     *semaphore.Weighted
-	heavyRoom int64
-	// heavySlots are the slots heavy operations may hold: all but a
-	// quarter (at least one, when there are two or more), kept for cheap
-	// ones.
-	heavySlots *semaphore.Weighted
 
 	running atomic.Int64
 	refused atomic.Uint64
@@ -64,16 +52,16 @@ func NewAdmission(operations, queued int) *Admission {
 	if operations >= 2 {
 		reserve = max(1, operations/4)
 	}
-	return &Admission{size: int64(operations), slots: newFairSlots(operations), queue: newAdmissionQueue(max(queued, 0)),
-		heavySlots: semaphore.NewWeighted(int64(operations - reserve))}
+	return &Admission{size: int64(operations), queue: newAdmissionQueue(max(queued, 0)),
+		room: &room{slots: int64(operations), heavySlots: int64(operations - reserve), running: map[string]int{}}}
 }
 
 // withCeiling sets the heavy operations' room from the cost ceiling:
 // it once for each CPU. An operation resolves its fields in order on one
 // goroutine, so it keeps one CPU busy at the most.
 func (a *Admission) withCeiling(maxCost int) *Admission {
-	a.heavyRoom = int64(maxCost) * int64(runtime.GOMAXPROCS(0))
-	a.heavy = semaphore.NewWeighted(a.heavyRoom)
+	a.room.heavyRoom = int64(maxCost) * int64(runtime.GOMAXPROCS(0))
+	a.room.heavyRoomSize = a.room.heavyRoom
 	return a
 }
 
@@ -97,66 +85,46 @@ const queueWait = 2500 * time.Millisecond
 
 // admit waits for room for an operation of cost c sent by caller (a
 // viewer.Principal.Key), and returns the function that gives it back, or
-// false when there is none in time. A heavy operation takes, in this
-// order, its cost of the heavy room, one of the slots heavy operations
-// may hold (all but a reserve for cheap ones: a burst of operations
-// costing a little over cheapCost filled every slot, and a small query,
-// which never waited before slots, waited behind them; a review), then a
-// slot; a cheap one a slot alone. Each is tried at once first; an
-// operation that must wait for any takes a place in the queue (maybe
-// another caller's, admissionQueue.join) and waits until waitUntil, or
-// until its place is taken.
+// false when there is none in time. It takes the room at once if it can
+// (room.take); otherwise it takes a place in the queue (maybe another
+// caller's, admissionQueue.join) and waits until waitUntil, or until its
+// place is taken.
 func (a *Admission) admit(ctx context.Context, c int, caller string) (release func(), ok bool) {
-	var holds []hold
-	if c > cheapCost {
-		holds = []hold{{a.heavy, min(int64(c), a.heavyRoom)}, {a.heavySlots, 1}}
+	n := need{heavy: c > cheapCost}
+	if n.heavy {
+		n.cost = min(int64(c), a.room.heavyRoomSize)
 	}
-	taken := 0
-	for taken < len(holds) && holds[taken].sem.TryAcquire(holds[taken].n) {
-		taken++
-	}
-	slot := taken == len(holds) && a.slots.tryAcquire(caller)
-	if !slot {
-		wctx, cancel := context.WithDeadline(ctx, waitUntil(ctx, time.Now()))
+	if !a.room.tryTake(caller, n) {
+		until := waitUntil(ctx, time.Now())
+		wctx, cancel := context.WithDeadline(ctx, until)
 		defer cancel()
-		place, ok := a.queue.join(caller, cancel)
+		// Only an operation that can wait takes another caller's place:
+		// one whose client left, or whose body was sent until its
+		// deadline, would have that caller's waiter refused for nothing
+		// (a review).
+		displace := ctx.Err() == nil && time.Until(until) >= minWaitToDisplace
+		place, ok := a.queue.join(caller, cancel, displace)
 		if !ok {
-			return a.refuse(holds[:taken])
+			a.refused.Add(1)
+			return nil, false
 		}
-		for taken < len(holds) && holds[taken].sem.Acquire(wctx, holds[taken].n) == nil {
-			taken++
-		}
-		slot = taken == len(holds) && a.slots.acquire(wctx, caller) == nil
+		err := a.room.take(wctx, caller, n)
 		a.queue.leave(caller, place)
-		if !slot {
-			return a.refuse(holds[:taken])
+		if err != nil {
+			a.refused.Add(1)
+			return nil, false
 		}
 	}
 	a.running.Add(1)
 	return func() {
 		a.running.Add(-1)
-		a.slots.release(caller)
-		releaseAll(holds)
+		a.room.give(caller, n)
 	}, true
 }
 
-// hold is n of a semaphore's units an operation takes to run.
-type hold struct {
-	sem *semaphore.Weighted
-	n   int64
-}
-
-func releaseAll(holds []hold) {
-	for _, h := range holds {
-		h.sem.Release(h.n)
-	}
-}
-
-func (a *Admission) refuse(held []hold) (func(), bool) {
-	releaseAll(held)
-	a.refused.Add(1)
-	return nil, false
-}
+// minWaitToDisplace is the least wait an operation must have left to take
+// another caller's place in a full queue: a few operations' time.
+const minWaitToDisplace = 100 * time.Millisecond
 
 // waitUntil is when an operation stops waiting for room: half of what is
 // left of its deadline, so that an operation admitted has time to run.
@@ -189,95 +157,161 @@ func DefaultOperations(poolSize int) int {
 // of the slots clear well within half a deadline.
 func DefaultQueued(operations int) int { return 8 * operations }
 
-// fairSlots are the slots operations execute in. A slot freed goes to
-// the waiting caller with the fewest operations running (the earliest of
-// them on a tie), not to the first waiting: otherwise a caller with many
-// operations queued takes each slot freed, and another's one operation
-// waits behind all of them.
-type fairSlots struct {
-	mu      sync.Mutex
-	free    int64
-	running map[string]int
-	waiting []*slotWaiter // in order of arrival
+// room is what operations execute in: the slots, the slots heavy
+// operations may hold, and the heavy operations' cost room; one
+// scheduler hands out all three, so that callers share every kind fairly
+// (with x/sync's semaphores for the heavy ones, served in order of
+// arrival, one caller's heavy operations took every heavy slot freed
+// while another's waited: a review).
+//
+// A waiter is given what it needs as soon as it fits, the waiting caller
+// with the fewest operations running first (the earliest on a tie): a
+// caller with many operations queued would otherwise take each slot
+// freed, and another's one operation wait behind all of them. A waiter
+// that does not fit does not hold back the others, except that the heavy
+// room goes to the first heavy waiter in that order once it fits (x/sync's
+// rule within the heavy ones): a large heavy operation is not passed
+// forever by smaller ones, and a cheap one never waits for heavy room.
+type room struct {
+	mu sync.Mutex
+	// What is free; heavyRoomSize is all of the heavy room (withCeiling).
+	slots, heavySlots, heavyRoom int64
+	heavyRoomSize                int64
+	running                      map[string]int // by caller
+	waiting                      []*roomWaiter  // in order of arrival
 }
 
-// slotWaiter is an operation waiting for a slot; granted is closed when
-// it is given one.
-type slotWaiter struct {
+// need is what an operation takes of the room: a slot, and if heavy a
+// heavy slot and cost of the heavy room.
+type need struct {
+	heavy bool
+	cost  int64
+}
+
+// roomWaiter is an operation waiting for room; granted is closed when it
+// is given what it needs.
+type roomWaiter struct {
 	caller  string
+	need    need
 	granted chan struct{}
 }
 
-func newFairSlots(n int) *fairSlots {
-	return &fairSlots{free: int64(n), running: map[string]int{}}
+// tryTake takes what n needs for caller if it is its turn now.
+func (r *room) tryTake(caller string, n need) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w := r.enter(caller, n)
+	if r.isGranted(w) {
+		return true
+	}
+	r.leaveWaiting(w)
+	return false
 }
 
-// tryAcquire takes a slot for caller if one is free and nobody waits.
-func (f *fairSlots) tryAcquire(caller string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.free == 0 || len(f.waiting) > 0 {
-		return false
+// take waits for caller's turn to take what n needs, until ctx ends.
+func (r *room) take(ctx context.Context, caller string, n need) error {
+	r.mu.Lock()
+	if err := ctx.Err(); err != nil {
+		// Ended before it waited (its place taken, its client gone): it
+		// does not run, even with room free.
+		r.mu.Unlock()
+		return err
 	}
-	f.take(caller)
-	return true
-}
-
-// acquire takes a slot for caller, waiting its turn until ctx ends.
-func (f *fairSlots) acquire(ctx context.Context, caller string) error {
-	f.mu.Lock()
-	if f.free > 0 && len(f.waiting) == 0 {
-		f.take(caller)
-		f.mu.Unlock()
-		return nil
-	}
-	w := &slotWaiter{caller: caller, granted: make(chan struct{})}
-	f.waiting = append(f.waiting, w)
-	f.mu.Unlock()
+	w := r.enter(caller, n)
+	r.mu.Unlock()
 	select {
 	case <-w.granted:
 		return nil
 	case <-ctx.Done():
 	}
-	f.mu.Lock()
-	select {
-	case <-w.granted:
-		// Given a slot as it stopped waiting: it goes to the next.
-		f.mu.Unlock()
-		f.release(caller)
-	default:
-		f.waiting = slices.DeleteFunc(f.waiting, func(o *slotWaiter) bool { return o == w })
-		f.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.isGranted(w) {
+		// Given room as it stopped waiting: it goes to the next.
+		r.put(caller, n)
+	} else {
+		r.leaveWaiting(w)
 	}
 	return ctx.Err()
 }
 
-// release gives caller's slot back, to the waiting caller with the fewest
-// running.
-func (f *fairSlots) release(caller string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.running[caller]--; f.running[caller] == 0 {
-		delete(f.running, caller)
+// give returns what n took for caller.
+func (r *room) give(caller string, n need) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.put(caller, n)
+}
+
+// enter adds a waiter and hands out the room; the caller holds mu.
+func (r *room) enter(caller string, n need) *roomWaiter {
+	w := &roomWaiter{caller: caller, need: n, granted: make(chan struct{})}
+	r.waiting = append(r.waiting, w)
+	r.grant()
+	return w
+}
+
+// leaveWaiting removes a waiter not granted: one that did not fit may have
+// held the heavy room for itself, so the room is handed out again.
+func (r *room) leaveWaiting(w *roomWaiter) {
+	r.waiting = slices.DeleteFunc(r.waiting, func(o *roomWaiter) bool { return o == w })
+	r.grant()
+}
+
+func (r *room) put(caller string, n need) {
+	if r.running[caller]--; r.running[caller] == 0 {
+		delete(r.running, caller)
 	}
-	f.free++
-	for f.free > 0 && len(f.waiting) > 0 {
-		next := 0
-		for i, w := range f.waiting {
-			if f.running[w.caller] < f.running[f.waiting[next].caller] {
-				next = i
-			}
-		}
-		w := f.waiting[next]
-		f.waiting = slices.Delete(f.waiting, next, next+1)
-		f.take(w.caller)
-		close(w.granted)
+	r.slots++
+	if n.heavy {
+		r.heavySlots++
+		r.heavyRoom += n.cost
+	}
+	r.grant()
+}
+
+func (r *room) isGranted(w *roomWaiter) bool {
+	select {
+	case <-w.granted:
+		return true
+	default:
+		return false
 	}
 }
 
-func (f *fairSlots) take(caller string) {
-	f.free--
-	f.running[caller]++
+// grant gives the room to waiters in their order (fewest running for
+// their caller, then arrival) while one fits; the caller holds mu.
+func (r *room) grant() {
+	for {
+		order := slices.Clone(r.waiting)
+		slices.SortStableFunc(order, func(x, y *roomWaiter) int { return r.running[x.caller] - r.running[y.caller] })
+		var next *roomWaiter
+		heavyHeld := false // the heavy room is kept for a heavy waiter ahead
+		for _, w := range order {
+			if w.need.heavy && heavyHeld {
+				continue
+			}
+			if r.fits(w.need) {
+				next = w
+				break
+			}
+			heavyHeld = heavyHeld || w.need.heavy
+		}
+		if next == nil {
+			return
+		}
+		r.waiting = slices.DeleteFunc(r.waiting, func(o *roomWaiter) bool { return o == next })
+		r.running[next.caller]++
+		r.slots--
+		if next.need.heavy {
+			r.heavySlots--
+			r.heavyRoom -= next.need.cost
+		}
+		close(next.granted)
+	}
+}
+
+func (r *room) fits(n need) bool {
+	return r.slots > 0 && (!n.heavy || r.heavySlots > 0 && r.heavyRoom >= n.cost)
 }
 
 // admissionQueue bounds the operations waiting for room, and shares its
@@ -312,11 +346,14 @@ func (q *admissionQueue) len() int64 {
 
 // join takes a place for one of caller's operations, whose wait stop
 // ends, or returns false when the queue is full and no caller holds more
-// of it than caller would.
-func (q *admissionQueue) join(caller string, stop context.CancelFunc) (*queuePlace, bool) {
+// of it than caller would (or the operation may not displace one).
+func (q *admissionQueue) join(caller string, stop context.CancelFunc, displace bool) (*queuePlace, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.total >= q.max {
+		if !displace {
+			return nil, false
+		}
 		most, held := "", 0
 		for c, places := range q.byCaller {
 			// The smaller key on a tie: which caller yields does not

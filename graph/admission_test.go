@@ -2,6 +2,9 @@ package graph
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 )
@@ -172,5 +175,149 @@ func TestAdmissionGivesAFreedSlotToTheFewestRunning(t *testing.T) {
 	bulk[1].release()
 	if s := a.Stats(); s.Running != 0 || s.Queued != 0 {
 		t.Fatalf("stats %+v after every release", s)
+	}
+}
+
+// queueCost is queue for an operation of cost c with its own context.
+func queueCost(t *testing.T, a *Admission, ctx context.Context, caller string, c int) *queuedOperation {
+	t.Helper()
+	op := &queuedOperation{caller: caller, done: make(chan bool, 1)}
+	before := a.Stats()
+	go func() {
+		release, ok := a.admit(ctx, c, caller)
+		op.release = release
+		op.done <- ok
+	}()
+	waitFor(t, caller+"'s operation queued or decided", func() bool {
+		s := a.Stats()
+		return s.Queued > before.Queued || s.Refused > before.Refused || len(op.done) > 0
+	})
+	return op
+}
+
+// TestAdmissionSharesHeavyRoom: heavy operations are shared between
+// callers as cheap ones are. They waited in order of arrival for the
+// slots heavy ones may hold (x/sync's semaphore) before the fair
+// choice, so a caller keeping its heavy operations queued took every
+// heavy slot freed, and another's waited until refused (a review).
+func TestAdmissionSharesHeavyRoom(t *testing.T) {
+	a := NewAdmission(4, 16).withCeiling(1_000_000) // three slots for heavy ones
+	heavy := cheapCost + 1
+	var running []func()
+	for range 3 {
+		release, ok := a.admit(context.Background(), heavy, "bulk")
+		if !ok {
+			t.Fatal("a heavy operation refused with heavy slots free")
+		}
+		running = append(running, release)
+	}
+	bulk := []*queuedOperation{queueCost(t, a, context.Background(), "bulk", heavy), queueCost(t, a, context.Background(), "bulk", heavy)}
+	dashboard := queueCost(t, a, context.Background(), "dashboard", heavy)
+	running[0]()
+	if !dashboard.outcome(t) {
+		t.Fatal("the dashboard's heavy operation refused")
+	}
+	if bulk[0].decided() {
+		t.Fatal("bulk's first waiter took the heavy slot freed, with bulk running two and the dashboard none")
+	}
+	dashboard.release()
+	running[1]()
+	running[2]()
+	for _, op := range bulk {
+		if !op.outcome(t) {
+			t.Fatal("bulk's waiter refused with room free")
+		}
+		op.release()
+	}
+}
+
+// TestAdmissionKeepsHeavyRoomForTheFirstHeavyWaiter: a heavy operation
+// waiting for the heavy room is not passed by smaller heavy ones (it would
+// wait until refused), but a cheap one never waits for heavy room.
+func TestAdmissionKeepsHeavyRoomForTheFirstHeavyWaiter(t *testing.T) {
+	a := NewAdmission(8, 16).withCeiling(1_000_000)
+	size := int(a.room.heavyRoomSize)
+	half, ok := a.admit(context.Background(), size/2, "x")
+	if !ok {
+		t.Fatal("half the heavy room refused")
+	}
+	large := queueCost(t, a, context.Background(), "y", size)
+	small := queueCost(t, a, context.Background(), "z", size/4)
+	if small.decided() {
+		t.Fatal("a small heavy operation passed a large one waiting for the heavy room")
+	}
+	cheap, ok := a.admit(context.Background(), 10, "z")
+	if !ok {
+		t.Fatal("a cheap operation waited for heavy room")
+	}
+	cheap()
+	half()
+	if !large.outcome(t) || small.decided() {
+		t.Fatal("the large heavy operation was not admitted first")
+	}
+	large.release()
+	if !small.outcome(t) {
+		t.Fatal("the small heavy operation refused with the room free")
+	}
+	small.release()
+}
+
+// TestAdmissionEndedRequestTakesNoPlace: an operation that cannot wait
+// (its client gone, or its body sent until its deadline) does not take
+// another caller's place in a full queue: that caller's waiter was
+// refused for nothing (a review).
+func TestAdmissionEndedRequestTakesNoPlace(t *testing.T) {
+	a := NewAdmission(1, 2).withCeiling(1_000_000)
+	hold, _ := a.admit(context.Background(), 10, "bulk")
+	defer hold()
+	bulk := []*queuedOperation{queue(t, a, "bulk"), queue(t, a, "bulk")}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	almostDue, cancel2 := context.WithTimeout(context.Background(), minWaitToDisplace)
+	defer cancel2()
+	for _, ctx := range []context.Context{gone, almostDue} {
+		if release, ok := a.admit(ctx, 10, "other"); ok {
+			release()
+			t.Fatal("admitted with the only slot held")
+		}
+	}
+	if bulk[0].decided() || bulk[1].decided() {
+		t.Fatalf("a waiter refused for a request that could not wait; stats %+v", a.Stats())
+	}
+}
+
+// TestAdmissionReturnsEverything: operations of many callers, cheap and
+// heavy, with deadlines that end while they wait: once all are done, all
+// the room is free and nothing waits.
+func TestAdmissionReturnsEverything(t *testing.T) {
+	for round := range 12 {
+		a := NewAdmission(4, []int{0, 3, 40}[round%3]).withCeiling(5000)
+		rng := rand.New(rand.NewPCG(uint64(round), 1))
+		var wg sync.WaitGroup
+		for i := range 300 {
+			caller, c := fmt.Sprint(rng.IntN(5)), 10
+			if i%7 == 0 {
+				caller = ""
+			}
+			if rng.IntN(2) == 0 {
+				c = cheapCost + 1 + rng.IntN(4000)
+			}
+			timeout, work := time.Duration(rng.IntN(4000))*time.Microsecond, time.Duration(rng.IntN(300))*time.Microsecond
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), timeout)
+				defer cancel()
+				if release, ok := a.admit(ctx, c, caller); ok {
+					time.Sleep(work)
+					release()
+				}
+			})
+		}
+		wg.Wait()
+		r := a.room
+		if s := a.Stats(); s.Running != 0 || s.Queued != 0 || r.slots != 4 || r.heavySlots != 3 || r.heavyRoom != r.heavyRoomSize ||
+			len(r.running) != 0 || len(r.waiting) != 0 || len(a.queue.byCaller) != 0 {
+			t.Fatalf("round %d: after every operation, %+v, room %d slots, %d heavy, %d of %d heavy room, %d callers running, %d waiting, %d holding places",
+				round, s, r.slots, r.heavySlots, r.heavyRoom, r.heavyRoomSize, len(r.running), len(r.waiting), len(a.queue.byCaller))
+		}
 	}
 }
