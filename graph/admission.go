@@ -94,6 +94,12 @@ func (a *Admission) admit(ctx context.Context, c int, caller string) (release fu
 	if n.heavy {
 		n.cost = min(int64(c), a.room.heavyRoomSize)
 	}
+	if ctx.Err() != nil {
+		// Its client is gone (or its deadline passed): nothing of it runs,
+		// room free or not.
+		a.refused.Add(1)
+		return nil, false
+	}
 	if !a.room.tryTake(caller, n) {
 		until := waitUntil(ctx, time.Now())
 		wctx, cancel := context.WithDeadline(ctx, until)
@@ -169,9 +175,10 @@ func DefaultQueued(operations int) int { return 8 * operations }
 // caller with many operations queued would otherwise take each slot
 // freed, and another's one operation wait behind all of them. A waiter
 // that does not fit does not hold back the others, except that the heavy
-// room goes to the first heavy waiter in that order once it fits (x/sync's
-// rule within the heavy ones): a large heavy operation is not passed
-// forever by smaller ones, and a cheap one never waits for heavy room.
+// room is kept for the first heavy waiter that found too little of it
+// (holder) until it has it: a large heavy operation is not passed by
+// smaller ones until it is refused, and a cheap one never waits for heavy
+// room.
 type room struct {
 	mu sync.Mutex
 	// What is free; heavyRoomSize is all of the heavy room (withCeiling).
@@ -179,6 +186,13 @@ type room struct {
 	heavyRoomSize                int64
 	running                      map[string]int // by caller
 	waiting                      []*roomWaiter  // in order of arrival
+	// holder is the heavy waiter the heavy room is kept for: the first in
+	// order that found too little of it. It stays the holder until it is
+	// given room or stops waiting, whatever its caller's rank meanwhile:
+	// chosen anew at each grant, a large operation of a caller with one
+	// running ranked behind each newcomer's smaller one, and was passed
+	// until refused (a review).
+	holder *roomWaiter
 }
 
 // need is what an operation takes of the room: a slot, and if heavy a
@@ -254,6 +268,9 @@ func (r *room) enter(caller string, n need) *roomWaiter {
 // held the heavy room for itself, so the room is handed out again.
 func (r *room) leaveWaiting(w *roomWaiter) {
 	r.waiting = slices.DeleteFunc(r.waiting, func(o *roomWaiter) bool { return o == w })
+	if r.holder == w {
+		r.holder = nil
+	}
 	r.grant()
 }
 
@@ -278,26 +295,25 @@ func (r *room) isGranted(w *roomWaiter) bool {
 	}
 }
 
-// grant gives the room to waiters in their order (fewest running for
-// their caller, then arrival) while one fits; the caller holds mu.
+// grant gives the room to waiters while one fits, the first in order
+// (fewest running for its caller, then arrival), skipping heavy waiters
+// while the heavy room is held for another (holder); the caller holds mu.
+// Two passes over the waiters a grant, no sort: the queue may be long (a
+// review measured a sort a grant at 1.5 ms under the lock for 2,048
+// waiters, and 8.6 ms for 10,000).
 func (r *room) grant() {
-	for {
-		order := slices.Clone(r.waiting)
-		slices.SortStableFunc(order, func(x, y *roomWaiter) int { return r.running[x.caller] - r.running[y.caller] })
-		var next *roomWaiter
-		heavyHeld := false // the heavy room is kept for a heavy waiter ahead
-		for _, w := range order {
-			if w.need.heavy && heavyHeld {
-				continue
-			}
-			if r.fits(w.need) {
-				next = w
-				break
-			}
-			heavyHeld = heavyHeld || w.need.heavy
+	for len(r.waiting) > 0 {
+		if r.holder == nil {
+			r.holder = r.first(func(w *roomWaiter) bool { return w.need.heavy && r.heavyRoom < w.need.cost })
 		}
+		next := r.first(func(w *roomWaiter) bool {
+			return r.fits(w.need) && (!w.need.heavy || r.holder == nil || w == r.holder)
+		})
 		if next == nil {
 			return
+		}
+		if next == r.holder {
+			r.holder = nil
 		}
 		r.waiting = slices.DeleteFunc(r.waiting, func(o *roomWaiter) bool { return o == next })
 		r.running[next.caller]++
@@ -308,6 +324,19 @@ func (r *room) grant() {
 		}
 		close(next.granted)
 	}
+}
+
+// first is the first waiter in order (fewest running for its caller, the
+// earliest of them) that ok accepts, or nil.
+func (r *room) first(ok func(*roomWaiter) bool) *roomWaiter {
+	var best *roomWaiter
+	least := 0
+	for _, w := range r.waiting {
+		if n := r.running[w.caller]; ok(w) && (best == nil || n < least) {
+			best, least = w, n
+		}
+	}
+	return best
 }
 
 func (r *room) fits(n need) bool {

@@ -321,3 +321,45 @@ func TestAdmissionReturnsEverything(t *testing.T) {
 		}
 	}
 }
+
+// TestAdmissionLargeHeavyNotPassedByNewcomers: the heavy room kept for a
+// large operation stays kept when smaller heavy ones of callers ranking
+// before it arrive. Chosen anew at each grant, the holder was whoever
+// ranked first: a large operation of a caller with one running ranked
+// behind each newcomer, and was passed until refused (a review).
+func TestAdmissionLargeHeavyNotPassedByNewcomers(t *testing.T) {
+	a := NewAdmission(8, 16).withCeiling(1_000_000)
+	size := int(a.room.heavyRoomSize)
+	half, _ := a.admit(context.Background(), size/2, "x")
+	panel, _ := a.admit(context.Background(), 10, "y") // a dashboard's other panel
+	defer panel()
+	large := queueCost(t, a, context.Background(), "y", size)
+	small := queueCost(t, a, context.Background(), "z", size/4) // z runs none: it ranks before y
+	if small.decided() {
+		t.Fatal("a newcomer's small heavy operation took the heavy room kept for a large one")
+	}
+	half()
+	if !large.outcome(t) || small.decided() {
+		t.Fatal("the large operation was not the one given the heavy room")
+	}
+	large.release()
+	if !small.outcome(t) {
+		t.Fatal("the small operation refused with the heavy room free")
+	}
+	small.release()
+}
+
+// TestAdmissionGoneClientNotRun: an operation whose request has ended (its
+// client gone) is not run, even with room free.
+func TestAdmissionGoneClientNotRun(t *testing.T) {
+	a := NewAdmission(4, 4).withCeiling(1_000_000)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if release, ok := a.admit(ctx, 10, "x"); ok {
+		release()
+		t.Fatal("an ended request was admitted")
+	}
+	if s := a.Stats(); s.Running != 0 || s.Refused != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}
