@@ -92,7 +92,7 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 	// The answer carries one of these (requestEndErrors finds them).
 	case errors.Is(err, context.DeadlineExceeded), database.IsStatementCanceled(err) && !errors.Is(ctx.Err(), context.Canceled):
 		out.Err = requestEnded{err}
-		return withCode(out, apperr.Unavailable, "The request took too long; try again or ask for less.", nil, requestid.FromContext(ctx))
+		return withCode(out, apperr.Unavailable, deadlineMessage(ctx), nil, requestid.FromContext(ctx))
 	case errors.Is(err, context.Canceled), database.IsStatementCanceled(err):
 		out.Err = requestEnded{err}
 		return withCode(out, apperr.Unavailable, "The request was cancelled.", nil, requestid.FromContext(ctx))
@@ -318,3 +318,19 @@ func operationNotFound(ctx context.Context) (string, bool) {
 	}
 	return fmt.Sprintf("The document has no operation named %q.", truncate(oc.OperationName, 60)), true
 }
+
+// deadlineMessage is what a field stopped by the request's deadline says.
+// In a mutation it says the change was not made: a mutation commits only
+// when it and its payload finished in time (mutationTransactions), and an
+// integrator must know whether to retry (a hunt over HTTP: one stopped in
+// its resolver said only that the request took too long, one stopped at
+// its commit that the change was not made).
+func deadlineMessage(ctx context.Context) string {
+	if graphql.HasOperationContext(ctx) && isMutation(graphql.GetOperationContext(ctx)) {
+		return changeNotMadeInTime
+	}
+	return "The request took too long; try again or ask for less."
+}
+
+// changeNotMadeInTime is the error of a mutation the deadline stopped.
+const changeNotMadeInTime = "The request took too long, so the change was not made; try again."

@@ -140,7 +140,7 @@ func (m mutationTransactions) unsaved(ctx context.Context, err error) error {
 		// trail's).
 		m.logger.WarnContext(ctx, "the request's deadline ended the change", "request_id", id, "error", err.Error())
 		return &apperr.Error{Code: apperr.Unavailable,
-			Message: "The request took too long, so the change was not made; try again. Quote the request id " + id + " if it persists."}
+			Message: changeNotMadeInTime + " Quote the request id " + id + " if it persists."}
 	}
 	if apperr.HasCode(err, apperr.AuditUnavailable) {
 		m.logger.ErrorContext(ctx, "audit trail unavailable: the change was not made", "request_id", id, "error", err.Error())

@@ -491,6 +491,13 @@ func TestDeadlineWhileWaitingForALock(t *testing.T) {
 				if codes := res.Codes(); len(codes) != 1 || codes[0] != "UNAVAILABLE" {
 					t.Fatalf("want UNAVAILABLE, got %d %v\n%s", res.Status, codes, res.Body)
 				}
+				// An integrator must know whether to retry: the change was
+				// not made, and the answer says so wherever the deadline
+				// stopped it (a hunt: stopped in its resolver, it said only
+				// "took too long").
+				if msg := res.Errors[0].Message; !strings.Contains(msg, "the change was not made") {
+					t.Errorf("the deadline's error does not say the change was not made: %q", msg)
+				}
 				if err := tx.Rollback(); err != nil {
 					t.Fatal(err)
 				}
