@@ -223,7 +223,8 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 		SetAgencyCode(p.AgencyCode).SetSubject(p.Subject).SetOperation(operation).
 		SetKey(*key).SetRequestHash(older[0]).SetCanonicalHash(hash).SetResultID(id).Exec(ctx)
 	if ent.IsConstraintError(err) {
-		return 0, false, apperr.Errorf(apperr.Conflict, "A request with the same idempotency key is being processed; retry it.")
+		return 0, false, &apperr.Error{Code: apperr.Conflict, Field: "idempotencyKey",
+			Message: "A request with the same idempotency key is being processed; retry it."}
 	}
 	return id, false, err
 }
