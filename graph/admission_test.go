@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -315,9 +317,9 @@ func TestAdmissionReturnsEverything(t *testing.T) {
 		wg.Wait()
 		r := a.room
 		if s := a.Stats(); s.Running != 0 || s.Queued != 0 || r.slots != 4 || r.heavySlots != 3 || r.heavyRoom != r.heavyRoomSize ||
-			len(r.running) != 0 || len(r.waiting) != 0 || len(a.queue.byCaller) != 0 {
+			len(r.callers) != 0 || len(r.waiting) != 0 || len(a.queue.byCaller) != 0 {
 			t.Fatalf("round %d: after every operation, %+v, room %d slots, %d heavy, %d of %d heavy room, %d callers running, %d waiting, %d holding places",
-				round, s, r.slots, r.heavySlots, r.heavyRoom, r.heavyRoomSize, len(r.running), len(r.waiting), len(a.queue.byCaller))
+				round, s, r.slots, r.heavySlots, r.heavyRoom, r.heavyRoomSize, len(r.callers), len(r.waiting), len(a.queue.byCaller))
 		}
 	}
 }
@@ -361,5 +363,26 @@ func TestAdmissionGoneClientNotRun(t *testing.T) {
 	}
 	if s := a.Stats(); s.Running != 0 || s.Refused != 1 {
 		t.Fatalf("stats %+v", s)
+	}
+}
+
+// BenchmarkAdmission is the scheduler's own cost: 64 goroutines on 8
+// slots admitting operations that do nothing, so the queue is never
+// empty (real operations take milliseconds). One caller, and 64.
+func BenchmarkAdmission(b *testing.B) {
+	for _, callers := range []int{1, 64} {
+		b.Run(fmt.Sprintf("%d callers", callers), func(b *testing.B) {
+			a := NewAdmission(8, 64).withCeiling(10_000)
+			var next atomic.Int64
+			b.SetParallelism(64 / runtime.GOMAXPROCS(0))
+			b.RunParallel(func(pb *testing.PB) {
+				caller := fmt.Sprint(next.Add(1) % int64(callers))
+				for pb.Next() {
+					if release, ok := a.admit(context.Background(), 10, caller); ok {
+						release()
+					}
+				}
+			})
+		})
 	}
 }
