@@ -292,6 +292,9 @@ func (r *room) give(caller string, n need) {
 func (r *room) enter(caller string, n need) *roomWaiter {
 	w := &roomWaiter{caller: r.callerOf(caller), need: n, granted: make(chan struct{})}
 	r.waiting = append(r.waiting, w)
+	if n.heavy && r.holder == nil && r.heavyRoom < n.cost {
+		r.holder = w // the first to lack the heavy room: no waiter before it does (holder)
+	}
 	r.grant()
 	return w
 }
@@ -301,7 +304,7 @@ func (r *room) enter(caller string, n need) *roomWaiter {
 func (r *room) leaveWaiting(w *roomWaiter) {
 	r.waiting = slices.DeleteFunc(r.waiting, func(o *roomWaiter) bool { return o == w })
 	if r.holder == w {
-		r.holder = nil
+		r.holder = r.firstLacking()
 	}
 	r.done(w.caller)
 	r.grant()
@@ -337,17 +340,11 @@ func (r *room) grant() {
 	// Without a free slot nothing fits: a waiter arriving then (most of
 	// them under load) costs no pass.
 	for len(r.waiting) > 0 && r.slots > 0 {
-		if r.holder == nil {
-			r.holder = r.first(func(w *roomWaiter) bool { return w.need.heavy && r.heavyRoom < w.need.cost })
-		}
 		next := r.first(func(w *roomWaiter) bool {
 			return r.fits(w.need) && (!w.need.heavy || r.holder == nil || w == r.holder)
 		})
 		if next == nil {
 			return
-		}
-		if next == r.holder {
-			r.holder = nil
 		}
 		r.waiting = slices.DeleteFunc(r.waiting, func(o *roomWaiter) bool { return o == next })
 		next.caller.running++
@@ -355,9 +352,24 @@ func (r *room) grant() {
 		if next.need.heavy {
 			r.heavySlots--
 			r.heavyRoom -= next.need.cost
+			// The holder has the room (a heavy waiter given room while
+			// one holds it is the holder), or the room shrank: the first
+			// heavy waiter lacking it now holds it.
+			r.holder = r.firstLacking()
 		}
 		close(next.granted)
 	}
+}
+
+// firstLacking is the first heavy waiter in order that lacks heavy room,
+// or nil. The holder is chosen by it whenever one may newly lack the room
+// or the holder goes, and otherwise when a waiter arrives lacking it
+// (enter), so that with no holder no waiter lacks the room, slots free or
+// not (a review: chosen only while a slot was free, a later caller's
+// smaller operation could become the holder before a large one that
+// arrived first).
+func (r *room) firstLacking() *roomWaiter {
+	return r.first(func(w *roomWaiter) bool { return w.need.heavy && r.heavyRoom < w.need.cost })
 }
 
 // first is the first waiter in order (fewest running for its caller, the

@@ -386,3 +386,34 @@ func BenchmarkAdmission(b *testing.B) {
 		})
 	}
 }
+
+// TestAdmissionLargeHeavyHoldsWhileSlotsAreFull: the heavy room is kept
+// for the first heavy waiter to lack it even when it arrives with no slot
+// free. Chosen only while a slot was free, the holder was picked when one
+// freed, by rank, and a later caller running none took the place of a
+// large operation that arrived first (a review).
+func TestAdmissionLargeHeavyHoldsWhileSlotsAreFull(t *testing.T) {
+	a := NewAdmission(4, 16).withCeiling(1_000_000)
+	size := int(a.room.heavyRoomSize)
+	half, _ := a.admit(context.Background(), size/2, "x")
+	panel, _ := a.admit(context.Background(), 10, "y")
+	defer panel()
+	first, _ := a.admit(context.Background(), 10, "w")
+	second, _ := a.admit(context.Background(), 10, "w") // every slot held
+	defer second()
+	large := queueCost(t, a, context.Background(), "y", size)
+	later := queueCost(t, a, context.Background(), "z", size*3/4) // z runs none: it ranks before y
+	first()
+	half()
+	if !large.outcome(t) {
+		t.Fatal("the large operation refused")
+	}
+	if later.decided() {
+		t.Fatal("a later caller's heavy operation was given the heavy room with the large one, which arrived first and lacked it")
+	}
+	large.release()
+	if !later.outcome(t) {
+		t.Fatal("the later operation refused with the room free")
+	}
+	later.release()
+}
