@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -296,6 +297,9 @@ func TestAdmissionReturnsEverything(t *testing.T) {
 		a := NewAdmission(4, []int{0, 3, 40}[round%3]).withCeiling(5000)
 		rng := rand.New(rand.NewPCG(uint64(round), 1))
 		var wg sync.WaitGroup
+		checked := make(chan error, 1)
+		stop := make(chan struct{})
+		go func() { checked <- a.room.checkWhile(stop) }()
 		for i := range 300 {
 			caller, c := fmt.Sprint(rng.IntN(5)), 10
 			if i%7 == 0 {
@@ -315,6 +319,10 @@ func TestAdmissionReturnsEverything(t *testing.T) {
 			})
 		}
 		wg.Wait()
+		close(stop)
+		if err := <-checked; err != nil {
+			t.Fatalf("round %d, while operations came and went: %v", round, err)
+		}
 		r := a.room
 		if s := a.Stats(); s.Running != 0 || s.Queued != 0 || r.slots != 4 || r.heavySlots != 3 || r.heavyRoom != r.heavyRoomSize ||
 			len(r.callers) != 0 || len(r.waiting) != 0 || len(a.queue.byCaller) != 0 {
@@ -416,4 +424,60 @@ func TestAdmissionLargeHeavyHoldsWhileSlotsAreFull(t *testing.T) {
 		t.Fatal("the later operation refused with the room free")
 	}
 	later.release()
+}
+
+// checkWhile checks the room's books until stop is closed, and returns the
+// first thing wrong: each waiter's caller is the one the map holds for its
+// key; a caller's active operations are its running ones and its waiters;
+// the slots free and the operations running add up to all of them; with
+// no holder, no heavy waiter lacks the heavy room, and a holder waits.
+func (r *room) checkWhile(stop <-chan struct{}) error {
+	size := func() int64 {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		n := r.slots
+		for _, c := range r.callers {
+			n += int64(c.running)
+		}
+		return n
+	}()
+	for {
+		select {
+		case <-stop:
+			return nil
+		default:
+		}
+		if err := r.checkOnce(size); err != nil {
+			return err
+		}
+	}
+}
+
+func (r *room) checkOnce(size int64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	waiting := map[*callerState]int{}
+	for _, w := range r.waiting {
+		if r.callers[w.caller.key] != w.caller {
+			return fmt.Errorf("a waiter of %q counts in a state the map does not hold", w.caller.key)
+		}
+		waiting[w.caller]++
+		if r.holder == nil && w.need.heavy && r.heavyRoom < w.need.cost {
+			return fmt.Errorf("no holder, and a heavy waiter lacks the heavy room (%d of %d)", r.heavyRoom, w.need.cost)
+		}
+	}
+	if r.holder != nil && !slices.Contains(r.waiting, r.holder) {
+		return fmt.Errorf("the holder is not waiting")
+	}
+	n := r.slots
+	for key, c := range r.callers {
+		if c.key != key || c.running < 0 || c.active != c.running+waiting[c] || c.active == 0 {
+			return fmt.Errorf("caller %q: %+v with %d waiting", key, *c, waiting[c])
+		}
+		n += int64(c.running)
+	}
+	if n != size {
+		return fmt.Errorf("%d slots free and running, of %d", n, size)
+	}
+	return nil
 }
