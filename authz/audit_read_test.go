@@ -11,6 +11,7 @@ import (
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -503,6 +504,23 @@ func TestAuditTrailReading(t *testing.T) {
 					if (ed.Node.Hash != "") != (national || own) || (ed.Node.PrevHash != "") != national {
 						t.Errorf("%s's DPO is shown hash %q, prevHash %q", c.agency, ed.Node.Hash, ed.Node.PrevHash)
 					}
+				}
+			}
+		})
+		// A consent's givenBy is the victim's (a quasi-identifier: it tells
+		// a minor's age, docs/leak-test.md), held on a record of its own like
+		// a service's notes: who looked at the victim finds its reads, of one
+		// consent or of several in one event. Filed under the consents' ids,
+		// they were found only by those (a hunt over HTTP). After the
+		// subtests that count vD's events: it adds a consent and reads.
+		t.Run("ConsentGiverFoundByTheVictim", func(t *testing.T) {
+			con2 := addConsent(t, e.db.Client, f, f.vD, []domain.AgencyKind{domain.AgencyKindNgoShelter}, []domain.ConsentPurpose{domain.ConsentPurposeServices})
+			e.do(t, e.tok(t, "police-durres", viewer.RoleInvestigator), `query ($id: ID!) { node(id: $id) { ... on Victim { consents(first: 10) { edges { node { givenBy } } } } } }`,
+				map[string]any{"id": gid(f.vD)}).MustOK(t)
+			where := map[string]any{"entity": gid(f.vD), "actorAgency": "police-durres", "field": "Consent.givenBy"}
+			for _, dpo := range []string{"onac", "police-durres"} {
+				if p := list(t, e.tok(t, dpo, viewer.RoleDPO), where); !slices.Equal(about(p), want(f.conD, con2)) {
+					t.Errorf("%s's DPO asking who read the giver of vD's consents finds events about %v, want conD and the second consent", dpo, about(p))
 				}
 			}
 		})
