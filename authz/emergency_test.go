@@ -508,3 +508,71 @@ func TestRefusalsBehindOthersReachTheCasesDPO(t *testing.T) {
 		})
 	})
 }
+
+// legalNameAs is victimID's legalName as token reads it ("" when refused).
+func (e *env) legalNameAs(t *testing.T, token string, victimID int) string {
+	t.Helper()
+	var d struct{ Node struct{ LegalName *string } }
+	e.do(t, token, `query ($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`, map[string]any{"id": gid(victimID)}).Decode(t, &d)
+	if d.Node.LegalName == nil {
+		return ""
+	}
+	return *d.Node.LegalName
+}
+
+// TestEmergencyRevocationHolds: a grant a data protection officer revoked
+// cannot be asked for again by its grantee, on that case, until it would
+// have ended; the refusal is filed under the case. The grantee asked again
+// a second after the revocation and read the victims again (a hunt over
+// HTTP): revoking is the officer's brake on break-glass access.
+func TestEmergencyRevocationHolds(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		police := e.tok(t, "police-durres", viewer.RoleInvestigator)
+		ask := map[string]any{"case": gid(f.caseD), "j": justification, "h": 4}
+		g := decode[struct{ RequestEmergencyAccess grantT }](t, e.do(t, police, requestEmergency, ask).MustOK(t)).RequestEmergencyAccess
+		if got := e.legalNameAs(t, police, f.vD); got != secret(f.pseudonym[f.vD], "legalName") {
+			t.Fatalf("the grant did not open vD: %q", got)
+		}
+		e.do(t, e.tok(t, "police-durres", viewer.RoleDPO), revokeEmergency, map[string]any{"id": g.ID}).MustOK(t)
+
+		wantRefusal(t, e.do(t, police, requestEmergency, ask), "FORBIDDEN", "")
+		if got := e.legalNameAs(t, police, f.vD); got != "" {
+			t.Errorf("the grantee read vD again after the revocation: %q", got)
+		}
+		n, err := e.db.Client.AuditEvent.Query().Where(auditevent.ActorSubject(subject("police-durres", viewer.RoleInvestigator)),
+			auditevent.EntityID(f.caseD), auditevent.Decision("DENIED"), auditevent.ReasonContains("revoked")).
+			Count(viewer.SystemContext(context.Background()))
+		if err != nil || n != 1 {
+			t.Errorf("%d refusals filed under the case for asking again after the revocation (%v), want 1", n, err)
+		}
+		// Another case, or the same once the revoked grant would have
+		// ended, may be asked for.
+		e.do(t, police, requestEmergency, map[string]any{"case": gid(f.caseD2), "j": justification, "h": 1}).MustOK(t)
+		expireGrant(t, e.db, g.ID)
+		e.do(t, police, requestEmergency, ask).MustOK(t)
+	})
+}
+
+// TestEmergencyGrantEndsWithThePower: a grant opens nothing once the policy
+// no longer lets its grantee's role ask for emergency access. Removing the
+// power (the police's emergency access suspended) ended no grant already
+// given, which ran on for up to four hours (a hunt over HTTP).
+func TestEmergencyGrantEndsWithThePower(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		police := e.tok(t, "police-durres", viewer.RoleInvestigator)
+		e.do(t, police, requestEmergency, map[string]any{"case": gid(f.caseD), "j": justification, "h": 4}).MustOK(t)
+		if got := e.legalNameAs(t, police, f.vD); got == "" {
+			t.Fatal("the grant did not open vD")
+		}
+		e.do(t, e.tok(t, "onac", viewer.RoleAdmin), `mutation ($remove: [[String!]!]) { changePolicy(remove: $remove, reason: "Emergency access by the police suspended pending review") { removed } }`,
+			map[string]any{"remove": [][]string{
+				{"p", "investigator", "investigation", "emergency", "request", "any"},
+				{"p", "investigator", "investigation", "Mutation.requestEmergencyAccess", "call", "any"},
+			}}).MustOK(t)
+		if got := e.legalNameAs(t, police, f.vD); got != "" {
+			t.Errorf("the police may no longer ask for emergency access, yet its grant still opens vD: %q", got)
+		}
+	})
+}

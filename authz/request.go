@@ -223,7 +223,12 @@ func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, 
 	if err != nil {
 		return Verdict{}, err
 	}
-	if grant != nil {
+	// A grant is honoured while the policy still lets the role ask for
+	// one: a power removed (the police's emergency access suspended) ended
+	// no grant given before, which ran on for up to four hours (a hunt).
+	// Asked only when there is a grant, so the refusals of a page pay
+	// nothing for it.
+	if grant != nil && r.CanRequestEmergency() {
 		return Verdict{Allowed: true, Emergency: true, Rule: "emergency access", Grant: grant}, nil
 	}
 	return Verdict{Reason: reason, Refusal: refusal}, nil

@@ -42,10 +42,11 @@ const (
 // the sensitive fields of one case's victims and suspects. The case must be
 // one the caller sees; the policy must let their role ask; the
 // justification is required; one person is granted at most
-// MaxEmergencyGrantsPerDay a day. A retry with the same key returns the
-// grant the first call made (and counts once). Returns FORBIDDEN,
-// BAD_USER_INPUT, NOT_FOUND, RATE_LIMITED or, for a key used for another
-// request, CONFLICT.
+// MaxEmergencyGrantsPerDay a day, and not on a case where a data
+// protection officer revoked their grant before it ended (noStandingGrant).
+// A retry with the same key returns the grant the first call made (and
+// counts once). Returns FORBIDDEN, BAD_USER_INPUT, NOT_FOUND, RATE_LIMITED
+// or, for a key used for another request, CONFLICT.
 func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, justification string, hours int, key *string) (*ent.EmergencyGrant, error) {
 	r := authz.FromContext(ctx)
 	if r == nil {
@@ -93,6 +94,15 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 			}
 			return 0, err
 		}
+		if err := noStandingGrant(ctx, c, p, caseID, now); err != nil {
+			// Filed under the case like the day's bound: a refusal
+			// survives the rollback.
+			if rec := audit.FromContext(ctx); rec != nil && apperr.HasCode(err, apperr.Forbidden) {
+				rec.RefusedRecord(audit.Mutation, "Case", caseID, []string{"Mutation.requestEmergencyAccess"},
+					"emergency access to the case was revoked by a data protection officer")
+			}
+			return 0, err
+		}
 		g, err := c.EmergencyGrant.Create().
 			SetSubject(p.Subject).SetAgencyID(p.AgencyID).SetCaseID(caseID).
 			SetJustification(justification).SetGrantedAt(now).SetExpiresAt(now.Add(time.Duration(hours) * time.Hour)).
@@ -109,6 +119,27 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 		}
 		return g.ID, event(ctx, c, caseID, domain.CaseEventKindEmergencyAccessGranted, g.ID, fmt.Sprintf(emergencyGrantedSummary, p.Subject, hours))
 	})
+}
+
+// noStandingGrant refuses a grant of caseID to p while one a data
+// protection officer revoked would still have run (FORBIDDEN): revoking is
+// the officer's brake on break-glass access, and the grantee undid it by
+// asking again a second later (a hunt over HTTP). The officer's agency
+// sees the refusal, filed under the case.
+func noStandingGrant(ctx context.Context, c *ent.Client, p *viewer.Principal, caseID int, now time.Time) error {
+	revoked, err := c.EmergencyGrant.Query().
+		Where(emergencygrant.Subject(p.Subject), emergencygrant.AgencyID(p.AgencyID), emergencygrant.CaseID(caseID),
+			emergencygrant.ExpiresAtGT(now), emergencygrant.RevokedAtNotNil()).
+		Order(ent.Desc(emergencygrant.FieldExpiresAt)).First(viewer.SystemContext(ctx))
+	if ent.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return apperr.Errorf(apperr.Forbidden, "Your emergency access to this case was revoked by a data protection officer; "+
+		"it cannot be asked for again before %s, when the revoked grant would have ended. Ask your agency's data protection officer.",
+		revoked.ExpiresAt.UTC().Format(time.RFC3339))
 }
 
 // withinDailyGrants refuses a grant to p beyond MaxEmergencyGrantsPerDay
