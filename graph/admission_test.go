@@ -66,21 +66,11 @@ type queuedOperation struct {
 	release func()
 }
 
+// queue sends a cheap operation of caller, and returns once it waits or
+// was decided.
 func queue(t *testing.T, a *Admission, caller string) *queuedOperation {
 	t.Helper()
-	op := &queuedOperation{caller: caller, done: make(chan bool, 1)}
-	before := a.Stats()
-	go func() {
-		release, ok := a.admit(context.Background(), 10, caller)
-		op.release = release
-		op.done <- ok
-	}()
-	// Queued, or decided at once (refused, or another's place taken).
-	waitFor(t, caller+"'s operation queued or decided", func() bool {
-		s := a.Stats()
-		return s.Queued > before.Queued || s.Refused > before.Refused || len(op.done) > 0
-	})
-	return op
+	return queueCost(t, a, context.Background(), caller, 10)
 }
 
 // outcome is what admit decided for op, within 5 s.
@@ -140,12 +130,7 @@ func TestAdmissionSharesTheQueue(t *testing.T) {
 	// The queue drains: every operation left in it runs, one at a time (so
 	// nobody runs any when the next is chosen: the earliest goes).
 	hold()
-	for _, op := range []*queuedOperation{bulk[0], bulk[1], dashboard[0], dashboard[1]} {
-		if !op.outcome(t) {
-			t.Fatalf("%s's queued operation refused while the queue drained", op.caller)
-		}
-		op.release()
-	}
+	wantInTurn(t, bulk[0], bulk[1], dashboard[0], dashboard[1])
 }
 
 // TestAdmissionGivesAFreedSlotToTheFewestRunning: a slot freed goes to the
@@ -181,7 +166,8 @@ func TestAdmissionGivesAFreedSlotToTheFewestRunning(t *testing.T) {
 	}
 }
 
-// queueCost is queue for an operation of cost c with its own context.
+// queueCost sends an operation of caller costing c with context ctx, and
+// returns once it waits or was decided (refused, or its place taken).
 func queueCost(t *testing.T, a *Admission, ctx context.Context, caller string, c int) *queuedOperation {
 	t.Helper()
 	op := &queuedOperation{caller: caller, done: make(chan bool, 1)}
@@ -255,14 +241,24 @@ func TestAdmissionKeepsHeavyRoomForTheFirstHeavyWaiter(t *testing.T) {
 	}
 	cheap()
 	half()
-	if !large.outcome(t) || small.decided() {
-		t.Fatal("the large heavy operation was not admitted first")
+	wantInTurn(t, large, small)
+}
+
+// wantInTurn: the waiting operations ops are admitted in their order, each
+// once the one before gives its room back, and none before its turn.
+func wantInTurn(t *testing.T, ops ...*queuedOperation) {
+	t.Helper()
+	for i, op := range ops {
+		if !op.outcome(t) {
+			t.Fatalf("%s's operation refused in its turn", op.caller)
+		}
+		for _, later := range ops[i+1:] {
+			if later.decided() {
+				t.Fatalf("%s's operation was decided before %s's gave its room back", later.caller, op.caller)
+			}
+		}
+		op.release()
 	}
-	large.release()
-	if !small.outcome(t) {
-		t.Fatal("the small heavy operation refused with the room free")
-	}
-	small.release()
 }
 
 // TestAdmissionEndedRequestTakesNoPlace: an operation that cannot wait
@@ -349,14 +345,7 @@ func TestAdmissionLargeHeavyNotPassedByNewcomers(t *testing.T) {
 		t.Fatal("a newcomer's small heavy operation took the heavy room kept for a large one")
 	}
 	half()
-	if !large.outcome(t) || small.decided() {
-		t.Fatal("the large operation was not the one given the heavy room")
-	}
-	large.release()
-	if !small.outcome(t) {
-		t.Fatal("the small operation refused with the heavy room free")
-	}
-	small.release()
+	wantInTurn(t, large, small)
 }
 
 // TestAdmissionGoneClientNotRun: an operation whose request has ended (its
@@ -413,17 +402,7 @@ func TestAdmissionLargeHeavyHoldsWhileSlotsAreFull(t *testing.T) {
 	later := queueCost(t, a, context.Background(), "z", size*3/4) // z runs none: it ranks before y
 	first()
 	half()
-	if !large.outcome(t) {
-		t.Fatal("the large operation refused")
-	}
-	if later.decided() {
-		t.Fatal("a later caller's heavy operation was given the heavy room with the large one, which arrived first and lacked it")
-	}
-	large.release()
-	if !later.outcome(t) {
-		t.Fatal("the later operation refused with the room free")
-	}
-	later.release()
+	wantInTurn(t, large, later)
 }
 
 // checkWhile checks the room's books until stop is closed, and returns the
