@@ -40,7 +40,6 @@ type Admission struct {
 	room  *room
 	queue *admissionQueue
 
-	running atomic.Int64
 	refused atomic.Uint64
 }
 
@@ -76,7 +75,7 @@ type AdmissionStats struct {
 
 // Stats reads the Admission's figures.
 func (a *Admission) Stats() AdmissionStats {
-	return AdmissionStats{Limit: a.size, Running: a.running.Load(), Queued: a.queue.len(), Refused: a.refused.Load()}
+	return AdmissionStats{Limit: a.size, Running: a.size - a.room.freeSlots(), Queued: a.queue.len(), Refused: a.refused.Load()}
 }
 
 // queueWait is how long an operation waits for room without a deadline
@@ -86,7 +85,7 @@ const queueWait = 2500 * time.Millisecond
 // admit waits for room for an operation of cost c sent by caller (a
 // viewer.Principal.Key), and returns the function that gives it back, or
 // false when there is none in time. It takes the room at once if it can
-// (room.take); otherwise it takes a place in the queue (maybe another
+// (room.tryTake); otherwise it takes a place in the queue (maybe another
 // caller's, admissionQueue.join) and waits until waitUntil, or until its
 // place is taken.
 func (a *Admission) admit(ctx context.Context, c int, caller string) (release func(), ok bool) {
@@ -97,8 +96,7 @@ func (a *Admission) admit(ctx context.Context, c int, caller string) (release fu
 	if ctx.Err() != nil {
 		// Its client is gone (or its deadline passed): nothing of it runs,
 		// room free or not.
-		a.refused.Add(1)
-		return nil, false
+		return a.refuse()
 	}
 	if !a.room.tryTake(caller, n) {
 		until := waitUntil(ctx, time.Now())
@@ -111,21 +109,21 @@ func (a *Admission) admit(ctx context.Context, c int, caller string) (release fu
 		displace := ctx.Err() == nil && time.Until(until) >= minWaitToDisplace
 		place, ok := a.queue.join(caller, cancel, displace)
 		if !ok {
-			a.refused.Add(1)
-			return nil, false
+			return a.refuse()
 		}
 		err := a.room.take(wctx, caller, n)
 		a.queue.leave(caller, place)
 		if err != nil {
-			a.refused.Add(1)
-			return nil, false
+			return a.refuse()
 		}
 	}
-	a.running.Add(1)
-	return func() {
-		a.running.Add(-1)
-		a.room.give(caller, n)
-	}, true
+	return func() { a.room.give(caller, n) }, true
+}
+
+// refuse counts an operation refused for want of room.
+func (a *Admission) refuse() (func(), bool) {
+	a.refused.Add(1)
+	return nil, false
 }
 
 // minWaitToDisplace is the least wait an operation must have left to take
@@ -279,6 +277,14 @@ func (r *room) take(ctx context.Context, caller string, n need) error {
 		r.leaveWaiting(w)
 	}
 	return ctx.Err()
+}
+
+// freeSlots is the slots no operation holds: the operations running are
+// the rest.
+func (r *room) freeSlots() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.slots
 }
 
 // give returns what n took for caller.

@@ -75,7 +75,7 @@ func (l *requestLimits) MutateOperationContext(ctx context.Context, oc *graphql.
 	if report.DefaultPages > 0 {
 		oc.Doc, oc.Operation = cost.WithDefaultPages(oc.Doc, oc.Operation, oc.Variables, l.limits)
 	}
-	if budget, ok := ctx.Value(costBudgetKey{}).(CostBudget); ok {
+	if budget, ok := CostBudgetOf(ctx); ok {
 		if err := budget.Spend(report.Cost); err != nil {
 			return requestError(err)
 		}
@@ -326,14 +326,14 @@ const AuditEventCost = 10
 // chargeAuditEvents adds n written entries (audit.Entries) to the caller's
 // budget.
 func chargeAuditEvents(ctx context.Context, n int) {
-	if budget, ok := ctx.Value(costBudgetKey{}).(CostBudget); ok && budget.Charge != nil && n > 0 {
+	if budget, ok := CostBudgetOf(ctx); ok && budget.Charge != nil && n > 0 {
 		budget.Charge(n * AuditEventCost)
 	}
 }
 
 // refundCost gives cost back to the caller's budget (CostBudget.Refund).
 func refundCost(ctx context.Context, cost int) {
-	if budget, ok := ctx.Value(costBudgetKey{}).(CostBudget); ok && budget.Refund != nil && cost > 0 {
+	if budget, ok := CostBudgetOf(ctx); ok && budget.Refund != nil && cost > 0 {
 		budget.Refund(cost)
 	}
 }
