@@ -43,7 +43,7 @@ const (
 // one the caller sees; the policy must let their role ask; the
 // justification is required; one person is granted at most
 // MaxEmergencyGrantsPerDay a day, and not on a case where a data
-// protection officer revoked their grant before it ended (noStandingGrant).
+// protection officer revoked their grant before it ended (refuseAfterRevocation).
 // A retry with the same key returns the grant the first call made (and
 // counts once). Returns FORBIDDEN, BAD_USER_INPUT, NOT_FOUND, RATE_LIMITED
 // or, for a key used for another request, CONFLICT.
@@ -94,7 +94,7 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 			}
 			return 0, err
 		}
-		if err := noStandingGrant(ctx, c, p, caseID, now); err != nil {
+		if err := refuseAfterRevocation(ctx, c, p, caseID, now); err != nil {
 			// Filed under the case like the day's bound: a refusal
 			// survives the rollback.
 			if rec := audit.FromContext(ctx); rec != nil && apperr.HasCode(err, apperr.Forbidden) {
@@ -121,12 +121,12 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 	})
 }
 
-// noStandingGrant refuses a grant of caseID to p while one a data
+// refuseAfterRevocation refuses a grant of caseID to p while one a data
 // protection officer revoked would still have run (FORBIDDEN): revoking is
 // the officer's brake on break-glass access, and the grantee undid it by
 // asking again a second later (a hunt over HTTP). The officer's agency
 // sees the refusal, filed under the case.
-func noStandingGrant(ctx context.Context, c *ent.Client, p *viewer.Principal, caseID int, now time.Time) error {
+func refuseAfterRevocation(ctx context.Context, c *ent.Client, p *viewer.Principal, caseID int, now time.Time) error {
 	revoked, err := c.EmergencyGrant.Query().
 		Where(emergencygrant.Subject(p.Subject), emergencygrant.AgencyID(p.AgencyID), emergencygrant.CaseID(caseID),
 			emergencygrant.ExpiresAtGT(now), emergencygrant.RevokedAtNotNil()).
