@@ -554,6 +554,41 @@ func TestEmergencyRevocationHolds(t *testing.T) {
 	})
 }
 
+// TestEmergencyRevocationEndsEveryGrantOfTheCase: revoking a grant ends
+// its grantee's emergency access to the case, not the one grant alone. A
+// grantee who had asked twice (the second while the first ran) read the
+// victims on after the officer revoked the grant it named.
+func TestEmergencyRevocationEndsEveryGrantOfTheCase(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		police := e.tok(t, "police-durres", viewer.RoleInvestigator)
+		colleague := e.s.Colleague(t, "police-durres", viewer.RoleInvestigator).Token
+		ask := map[string]any{"case": gid(f.caseD), "j": justification, "h": 4}
+		first := decode[struct{ RequestEmergencyAccess grantT }](t, e.do(t, police, requestEmergency, ask).MustOK(t)).RequestEmergencyAccess
+		e.do(t, police, requestEmergency, map[string]any{"case": gid(f.caseD), "j": justification, "h": 2}).MustOK(t)
+		e.do(t, police, requestEmergency, map[string]any{"case": gid(f.caseD2), "j": justification, "h": 1}).MustOK(t)
+		e.do(t, colleague, requestEmergency, ask).MustOK(t)
+
+		e.do(t, e.tok(t, "police-durres", viewer.RoleDPO), revokeEmergency, map[string]any{"id": first.ID}).MustOK(t)
+		if got := e.legalNameAs(t, police, f.vD); got != "" {
+			t.Errorf("the grantee read vD through its second grant after the officer revoked the first: %q", got)
+		}
+		// The grantee's grant of another case, and a colleague's of the
+		// same case, are theirs: untouched.
+		if got := e.legalNameAs(t, police, f.vD2); got != secret(f.pseudonym[f.vD2], "legalName") {
+			t.Errorf("revoking a grant of caseD ended the grantee's grant of caseD2: %q", got)
+		}
+		if got := e.legalNameAs(t, colleague, f.vD); got != secret(f.pseudonym[f.vD], "legalName") {
+			t.Errorf("revoking the grantee's grant ended a colleague's: %q", got)
+		}
+		revoked, err := e.db.Client.AuditEvent.Query().Where(auditevent.Kind(string(audit.EmergencyRevoked)), auditevent.EntityID(f.caseD)).
+			Count(viewer.SystemContext(context.Background()))
+		if err != nil || revoked != 2 {
+			t.Errorf("%d revocations recorded under caseD (%v), want 2: one for each grant ended", revoked, err)
+		}
+	})
+}
+
 // TestEmergencyGrantEndsWithThePower: a grant opens nothing once the policy
 // no longer lets its grantee's role ask for emergency access. Removing the
 // power (the police's emergency access suspended) ended no grant already

@@ -179,9 +179,12 @@ func withinDailyGrants(ctx context.Context, c *ent.Client, p *viewer.Principal, 
 	}
 }
 
-// RevokeEmergencyAccess ends a grant at once. Only grants the caller sees
-// (a data protection officer sees their agency's) can be revoked; revoking
-// twice is BAD_USER_INPUT.
+// RevokeEmergencyAccess ends a grant at once, and with it every other
+// grant of the same person on the same case that still runs: revoking ends
+// the grantee's emergency access to the case, which a second grant asked
+// for while the first ran kept open (a hunt over HTTP). Only grants the
+// caller sees (a data protection officer sees their agency's) can be
+// revoked; revoking twice is BAD_USER_INPUT.
 func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.EmergencyGrant, error) {
 	p, err := actor(ctx)
 	if err != nil {
@@ -194,18 +197,43 @@ func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.Eme
 	if err != nil {
 		return nil, err
 	}
+	alreadyRevoked := apperr.InvalidField("id", "This grant was already revoked.")
 	if g.RevokedAt != nil {
-		return nil, apperr.InvalidField("id", "This grant was already revoked.")
+		return nil, alreadyRevoked
 	}
-	n, err := c.EmergencyGrant.Update().Where(emergencygrant.ID(id), emergencygrant.RevokedAtIsNil()).
-		SetRevokedAt(time.Now()).SetRevokedBy(p.Subject).AddVersion(1).Save(ctx)
+	now := time.Now()
+	revoked, err := revokeGrant(ctx, c, p, g, now)
 	if err != nil {
 		return nil, err
 	}
-	if n == 0 {
+	if !revoked {
 		// Revoked by another request since it was read (revoking is the
 		// one change a grant takes): the same answer as revoking it after.
-		return nil, apperr.InvalidField("id", "This grant was already revoked.")
+		return nil, alreadyRevoked
+	}
+	running, err := c.EmergencyGrant.Query().
+		Where(emergencygrant.Subject(g.Subject), emergencygrant.AgencyID(g.AgencyID), emergencygrant.CaseID(g.CaseID),
+			emergencygrant.ExpiresAtGT(now), emergencygrant.RevokedAtIsNil()).
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, other := range running {
+		// One revoked by another request meanwhile is ended all the same.
+		if _, err := revokeGrant(ctx, c, p, other, now); err != nil {
+			return nil, err
+		}
+	}
+	return c.EmergencyGrant.Get(ctx, id)
+}
+
+// revokeGrant ends g at now, recording it in the audit trail and on the
+// case's timeline; false when g was revoked already.
+func revokeGrant(ctx context.Context, c *ent.Client, p *viewer.Principal, g *ent.EmergencyGrant, now time.Time) (bool, error) {
+	n, err := c.EmergencyGrant.Update().Where(emergencygrant.ID(g.ID), emergencygrant.RevokedAtIsNil()).
+		SetRevokedAt(now).SetRevokedBy(p.Subject).AddVersion(1).Save(ctx)
+	if err != nil || n == 0 {
+		return false, err
 	}
 	if rec := audit.FromContext(ctx); rec != nil {
 		rec.Change(audit.EmergencyRevoked, "Case", g.CaseID, nil, func(ev *audit.Event) {
@@ -214,9 +242,5 @@ func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.Eme
 			ev.Detail = fmt.Sprintf(`{"grant":%d,"grantedTo":%q}`, g.ID, g.Subject)
 		})
 	}
-	err = event(ctx, c, g.CaseID, domain.CaseEventKindEmergencyAccessRevoked, g.ID, fmt.Sprintf(emergencyRevokedSummary, g.Subject))
-	if err != nil {
-		return nil, err
-	}
-	return c.EmergencyGrant.Get(ctx, id)
+	return true, event(ctx, c, g.CaseID, domain.CaseEventKindEmergencyAccessRevoked, g.ID, fmt.Sprintf(emergencyRevokedSummary, g.Subject))
 }
