@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
@@ -263,5 +264,51 @@ func TestConsentCaseWorkerReferral(t *testing.T) {
 			t.Cleanup(func() { _ = e.db.Client.Consent.DeleteOneID(id).Exec(sys()) })
 			e.readVictim(t, shelter, f.vD, readable...)
 		})
+	})
+}
+
+// TestConsentPurposeOfEachRole: a person with two roles reads each field
+// for the purposes of the roles whose lines open it, and the trail names
+// the line that did. With the police's case workers allowed the victim's
+// phone (purpose SERVICES) and its investigators the category (purpose
+// CRIMINAL_PROCEEDINGS), a consent naming the police for SERVICES opens the
+// phone to an investigator–case worker, not the address: a hunt found the
+// address shown beside the phone, the phone's verdict (the purposes of
+// both roles) served to the address (the investigator's alone), and the
+// read filed under the investigator's line.
+func TestConsentPurposeOfEachRole(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		e.do(t, e.tok(t, "onac", viewer.RoleAdmin), changePolicy, map[string]any{
+			"add":    [][]string{{"p", "case_worker", "investigation", "Victim.phone", "read", "on_case"}},
+			"reason": "Victim liaison officers at the police phone the victims of their cases",
+		}).MustOK(t)
+		addConsent(t, e.db.Client, f, f.vT, []domain.AgencyKind{domain.AgencyKindLocalPoliceDirectorate},
+			[]domain.ConsentPurpose{domain.ConsentPurposeServices})
+		liaison := e.s.Token(t, "police-tirane", viewer.RoleInvestigator, viewer.RoleCaseWorker)
+		const query = `query ($id: ID!) { node(id: $id) { ... on Victim { pseudonym %s } } }`
+		vars := map[string]any{"id": gid(f.vT)}
+		for _, fields := range []string{"address", "phone address", "address phone"} {
+			r := e.do(t, liaison, strings.ReplaceAll(query, "%s", fields), vars)
+			wantErrors(t, r, forbidden("Victim.address", "node.address"))
+			var d struct{ Node struct{ Phone, Address *string } }
+			r.Decode(t, &d)
+			if d.Node.Address != nil {
+				t.Errorf("%s: the address, which no consent for the investigator's purpose opens, is shown", fields)
+			}
+			if strings.Contains(fields, "phone") && (d.Node.Phone == nil || *d.Node.Phone != secret(f.pseudonym[f.vT], "phone")) {
+				t.Errorf("%s: the phone, which the case worker's line and the consent open, is %v", fields, d.Node.Phone)
+			}
+		}
+		rules, err := e.db.Client.AuditEvent.Query().Where(auditevent.Decision("ALLOWED"), auditevent.FieldsContains("Victim.phone")).
+			Select(auditevent.FieldRule).Strings(sys())
+		if err != nil || len(rules) != 2 {
+			t.Fatalf("%d reads of the phone recorded (%v), want 2", len(rules), err)
+		}
+		for _, rule := range rules {
+			if rule != "p, case_worker, investigation, Victim.phone, read, on_case" {
+				t.Errorf("the phone's read is filed under %q, not the case worker's line that opened it", rule)
+			}
+		}
 	})
 }

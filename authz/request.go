@@ -33,12 +33,27 @@ type Request struct {
 // fieldRule is what the policy says about reading one field, for this
 // request's principal.
 type fieldRule struct {
-	field        string
-	conds        map[string][]string
+	field string
+	// conds: for each condition under which the field may be read, the
+	// principal's roles that may read it so, in the token's order.
+	conds        map[string][]reader
 	needsConsent bool
-	// signature identifies fields that are decided alike (same conditions,
-	// same consent rule), so a row's verdict serves all of them.
+	// signature identifies fields that are decided alike (the same
+	// readers with the same lines and purposes under the same conditions,
+	// the same consent rule), so a row's verdict serves all of them. It is
+	// written from everything decide reads of the rule: a hunt found two
+	// fields of one category sharing a verdict though their readers'
+	// purposes differed (a person with two roles read an address under the
+	// consent that opened the phone).
 	signature string
+}
+
+// reader is one of the principal's roles that may read a field under a
+// condition: the policy line that lets it, and, where the condition asks
+// for the victim's consent, the purposes the role reads for.
+type reader struct {
+	rule     []string
+	purposes []domain.ConsentPurpose
 }
 
 type verdictKey struct {
@@ -118,17 +133,27 @@ func (r *Request) rule(field string) *fieldRule {
 	if c, ok := r.fields.Load(field); ok {
 		return c.(*fieldRule)
 	}
-	fr := &fieldRule{field: field, conds: r.e.readConditions(r.p, string(r.kind), field)}
+	kind := string(r.kind)
 	category := r.e.vocab.Fields[field]
-	typ, _, _ := strings.Cut(category, ":")
 	// Consent is asked for under every condition but proceedings (see
 	// decide); ConsentRequired is the one statement of that rule.
-	fr.needsConsent = ConsentRequired(category, policies.Any)
+	fr := &fieldRule{field: field, conds: map[string][]reader{}, needsConsent: ConsentRequired(category, policies.Any)}
+	typ, _, _ := strings.Cut(category, ":")
 	var sig strings.Builder
 	sig.WriteString(typ)
 	for _, c := range policies.FieldConditions {
-		if _, ok := fr.conds[c]; ok {
-			sig.WriteString("|" + c + "=" + RuleString(fr.conds[c]))
+		consent := fr.needsConsent && ConsentRequired(category, c)
+		for _, role := range r.p.Roles {
+			d := r.e.Decide(role, kind, field, policies.Read, c)
+			if !d.Allowed {
+				continue
+			}
+			rd := reader{rule: d.Rule}
+			if consent {
+				rd.purposes = r.e.Purposes([]viewer.Role{role}, kind)
+			}
+			fr.conds[c] = append(fr.conds[c], rd)
+			fmt.Fprintf(&sig, "|%s=%s%v", c, RuleString(rd.rule), rd.purposes)
 		}
 	}
 	if fr.needsConsent {
@@ -186,7 +211,7 @@ func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, 
 	reason, refusal := "no policy rule lets your role read it", apperr.RefusedByRole
 	rowHeld := false // some condition held on the row: then consent refused it
 	for _, c := range policies.FieldConditions {
-		rule, ok := conds[c]
+		readers, ok := conds[c]
 		if !ok {
 			continue
 		}
@@ -201,17 +226,21 @@ func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, 
 			continue
 		}
 		rowHeld = true
-		if needsConsent && ConsentRequired(r.e.vocab.Fields[fr.field], c) {
-			covered, err := r.facts.consented(ctx, row, r.kind, r.e.ConsentPurposes(r.p.Roles, string(r.kind), fr.field, c))
+		if !(needsConsent && ConsentRequired(r.e.vocab.Fields[fr.field], c)) {
+			return Verdict{Allowed: true, Rule: RuleString(readers[0].rule)}, nil
+		}
+		// Each role reads for its own purposes: the read is the line's of
+		// the first role whose purpose the victim's consent names.
+		for _, rd := range readers {
+			covered, err := r.facts.consented(ctx, row, r.kind, rd.purposes)
 			if err != nil {
 				return Verdict{}, err
 			}
-			if !covered {
-				reason, refusal = "the victim's consent does not cover your agency for your purpose", apperr.RefusedByConsent
-				continue
+			if covered {
+				return Verdict{Allowed: true, Rule: RuleString(rd.rule)}, nil
 			}
 		}
-		return Verdict{Allowed: true, Rule: RuleString(rule)}, nil
+		reason, refusal = "the victim's consent does not cover your agency for your purpose", apperr.RefusedByConsent
 	}
 	// Emergency access opens only fields the role may read at all (an
 	// investigator still never reads health notes), and only for victims
