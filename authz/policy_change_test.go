@@ -112,6 +112,14 @@ func TestPolicyChange(t *testing.T) {
 				{"ErrUnknownMutation", admin, map[string]any{"add": [][]string{{"p", "judge", "court", "Mutation.dropTables", "call", "any"}}, "reason": changeReason}, "BAD_USER_INPUT", "add", 200},
 				{"ErrShortLine", admin, map[string]any{"add": [][]string{{"p", "judge", "court"}}, "reason": changeReason}, "BAD_USER_INPUT", "add", 200},
 				{"ErrValidWithInvalid", admin, map[string]any{"add": [][]string{valid, {"p", "janitor", "court", "Victim:CONTACT", "read", "proceedings"}}, "reason": changeReason}, "BAD_USER_INPUT", "add", 200},
+				// A threshold the enforcer would not match ("020" is asked
+				// about as "20"): a hunt had it stored and listed, and
+				// without effect.
+				{"ErrThresholdWithALeadingZero", admin, map[string]any{"add": [][]string{{"p", "coordinator", "governance", "statistics", "threshold", "020"}}, "reason": changeReason}, "BAD_USER_INPUT", "add", 200},
+				{"ErrThresholdWithASign", admin, map[string]any{"add": [][]string{{"p", "coordinator", "governance", "statistics", "threshold", "+20"}}, "reason": changeReason}, "BAD_USER_INPUT", "add", 200},
+				// A short line beside a guardian's removal: validation
+				// panicked (INTERNAL), reading the short line's fields.
+				{"ErrShortLineWithTheDPOsVerifyRemoved", admin, map[string]any{"add": [][]string{{"p"}}, "remove": [][]string{{"p", "dpo", "*", "audit", "verify", "any"}}, "reason": changeReason}, "BAD_USER_INPUT", "add", 200},
 				{"ErrRemoveAbsent", admin, map[string]any{"add": [][]string{valid}, "remove": [][]string{{"p", "judge", "court", "Victim:HEALTH", "read", "proceedings"}}, "reason": changeReason}, "BAD_USER_INPUT", "remove", 200},
 			} {
 				t.Run(tc.name, func(t *testing.T) {

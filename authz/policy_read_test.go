@@ -140,6 +140,13 @@ func TestPolicyReadingOverGraphQL(t *testing.T) {
 		if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) {
 			t.Errorf("an invalid line: %s", r.Body)
 		}
+		// A short line beside the DPO's verify removed: validation
+		// panicked (INTERNAL) for a DPO's what-if, as for a change.
+		r = e.do(t, dpo, `query ($add: [[String!]!], $remove: [[String!]!]) { policyWhatIf(add: $add, remove: $remove) { role } }`,
+			map[string]any{"add": [][]string{{"p"}}, "remove": [][]string{{"p", "dpo", "*", "audit", "verify", "any"}}})
+		if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) {
+			t.Errorf("a short line and the DPO's verify removed: %s", r.Body)
+		}
 		// What a change refuses as text, a what-if refuses too: a line
 		// break, a zero-width space.
 		for _, v := range []string{"judge\n", "ju\u200bdge"} {

@@ -90,10 +90,12 @@ const (
 	MaxThreshold = 100
 )
 
-// ParseThreshold reads the k of a threshold line.
+// ParseThreshold reads the k of a threshold line, written as the enforcer
+// asks for it (strconv.Itoa): "020" or "+20" would validate as 20 and
+// never match, leaving the default in force (a hunt).
 func ParseThreshold(cond string) (int, error) {
 	k, err := strconv.Atoi(cond)
-	if err != nil || k < MinThreshold || k > MaxThreshold {
+	if err != nil || strconv.Itoa(k) != cond || k < MinThreshold || k > MaxThreshold {
 		return 0, fmt.Errorf("a statistics threshold is a whole number from %d to %d, not %q", MinThreshold, MaxThreshold, cond)
 	}
 	return k, nil
@@ -242,9 +244,16 @@ func guardiansKept(lines []Line, v Vocabulary, valid func(int) bool) []string {
 		problems = append(problems, "no role both holds \"policy, change\" and may call Mutation.changePolicy at one kind of agency: nobody could change the policy again")
 	}
 	for _, act := range []string{Read, Verify} {
-		if !slices.ContainsFunc(lines, func(l Line) bool {
-			return l[0] == PtypeP && l[1] == string(viewer.RoleDPO) && l[2] == "*" && l[3] == Audit && l[4] == act
-		}) {
+		held := false
+		for i, l := range lines {
+			// valid(i) first: an invalid line may be shorter than a
+			// policy line (it panicked here).
+			if valid(i) && l[0] == PtypeP && l[1] == string(viewer.RoleDPO) && l[2] == "*" && l[3] == Audit && l[4] == act {
+				held = true
+				break
+			}
+		}
+		if !held {
 			problems = append(problems, fmt.Sprintf("the data protection officer no longer holds \"audit, %s\" at every kind (\"p, dpo, *, audit, %s, any\")", act, act))
 		}
 	}
