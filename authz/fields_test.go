@@ -291,7 +291,9 @@ func TestConsentPurposeOfEachRole(t *testing.T) {
 		for _, fields := range []string{"address", "phone address", "address phone"} {
 			r := e.do(t, liaison, strings.ReplaceAll(query, "%s", fields), vars)
 			wantErrors(t, r, forbidden("Victim.address", "node.address"))
-			var d struct{ Node struct{ Phone, Address *string } }
+			var d struct {
+				Node struct{ Phone, Address *string }
+			}
 			r.Decode(t, &d)
 			if d.Node.Address != nil {
 				t.Errorf("%s: the address, which no consent for the investigator's purpose opens, is shown", fields)
