@@ -611,3 +611,42 @@ func TestEmergencyGrantEndsWithThePower(t *testing.T) {
 		}
 	})
 }
+
+// TestExplainEmergencyEndsWithThePower: explainAccess says what a grant
+// does. A grant opens a field only while its holder's role may ask for one
+// (TestEmergencyGrantEndsWithThePower); once the police's "emergency,
+// request" was removed, explainAccess still answered that a grant opens
+// the name "whatever the condition and consent say" (a hunt over HTTP).
+func TestExplainEmergencyEndsWithThePower(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		police := e.tok(t, "police-durres", viewer.RoleInvestigator)
+		admin := e.tok(t, "onac", viewer.RoleAdmin)
+		type emergency struct {
+			Opens, CanRequest bool
+			Note              string
+		}
+		explain := func() emergency {
+			var x struct{ ExplainAccess struct{ Emergency emergency } }
+			e.do(t, admin, `{ explainAccess(question: {roles: [investigator], agencyKind: LOCAL_POLICE_DIRECTORATE, field: "Victim.legalName"}) { emergency { opens canRequest note } } }`, nil).
+				MustOK(t).Decode(t, &x)
+			return x.ExplainAccess.Emergency
+		}
+		e.do(t, police, requestEmergency, map[string]any{"case": gid(f.caseD), "j": justification, "h": 4}).MustOK(t)
+		if x, opened := explain(), e.legalNameAs(t, police, f.vD) != ""; !x.Opens || !x.CanRequest || !opened {
+			t.Fatalf("before the power is removed: explainAccess %+v, the grant opened the name: %v; want both to open it", x, opened)
+		}
+
+		e.do(t, admin, `mutation ($remove: [[String!]!]) { changePolicy(remove: $remove, reason: "Emergency access by the police suspended pending review") { removed } }`,
+			map[string]any{"remove": [][]string{
+				{"p", "investigator", "investigation", "emergency", "request", "any"},
+				{"p", "investigator", "investigation", "Mutation.requestEmergencyAccess", "call", "any"},
+			}}).MustOK(t)
+		if got := e.legalNameAs(t, police, f.vD); got != "" {
+			t.Fatalf("the grant still opens the name after the power was removed: %q", got)
+		}
+		if x := explain(); x.Opens || x.CanRequest || strings.Contains(x.Note, "A grant opens it") {
+			t.Errorf("explainAccess after the power was removed: %+v; want a grant to open nothing, as it does", x)
+		}
+	})
+}

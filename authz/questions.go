@@ -35,6 +35,13 @@ func (e *Enforcer) ReadConditions(roles []viewer.Role, kind domain.AgencyKind, f
 	return e.readConditions(&viewer.Principal{Roles: roles}, string(kind), field)
 }
 
+// MayRequestEmergency reports whether any of roles may ask for emergency
+// access at kind: the check Request.CanRequestEmergency makes, which also
+// decides whether a grant already given still opens anything.
+func (e *Enforcer) MayRequestEmergency(roles []viewer.Role, kind domain.AgencyKind) bool {
+	return e.mayRequestEmergency(&viewer.Principal{Roles: roles}, string(kind))
+}
+
 // StatisticsThreshold is the threshold k a line of the policy gives any
 // of roles at kind for counts of people in statistics, 0 when none does
 // (statistics.DefaultThreshold then applies).

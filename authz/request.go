@@ -338,9 +338,15 @@ func entityOfInput(inputType string) string {
 }
 
 // CanRequestEmergency reports whether the principal may ask for emergency
-// access.
+// access; a grant is honoured only while they may (decide).
 func (r *Request) CanRequestEmergency() bool {
-	return r.e.holds(r.p, string(r.kind), policies.Emergency, policies.Request)
+	return r.e.mayRequestEmergency(r.p, string(r.kind))
+}
+
+// mayRequestEmergency is the one statement of who may ask for emergency
+// access, for a request and for explainAccess alike.
+func (e *Enforcer) mayRequestEmergency(p *viewer.Principal, kind string) bool {
+	return e.holds(p, kind, policies.Emergency, policies.Request)
 }
 
 // CanChangePolicy reports whether the principal may change the policy.

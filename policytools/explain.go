@@ -74,8 +74,9 @@ type ConditionAnswer struct {
 
 // EmergencyAnswer is whether an emergency grant opens a field.
 type EmergencyAnswer struct {
-	// Opens: the roles read the field under some condition, so a grant
-	// opens it whatever the condition and consent say.
+	// Opens: the roles read the field under some condition and one of
+	// them may ask for a grant, so a grant opens it whatever the condition
+	// and consent say (a grant is honoured only while its holder may ask).
 	Opens bool
 	// CanRequest: one of the roles may ask for a grant (emergency, request).
 	CanRequest bool
@@ -148,19 +149,22 @@ func explainRead(e *authz.Enforcer, x *Explanation) {
 		x.Conditions = append(x.Conditions, a)
 	}
 	x.Allowed = len(conds) > 0
-	em := &EmergencyAnswer{Opens: x.Allowed, CanRequest: e.Allows(q.Roles, q.Kind, policies.Emergency, policies.Request)}
+	// A grant opens a field only while its holder may still ask for one
+	// (Request.decide): explaining a grant given before the power was
+	// removed as open said what the server no longer does (a hunt).
+	em := &EmergencyAnswer{CanRequest: e.MayRequestEmergency(q.Roles, q.Kind)}
+	em.Opens = x.Allowed && em.CanRequest
 	switch {
-	case !em.Opens:
+	case !x.Allowed:
 		em.Note = "A grant cannot open it: a grant opens only the fields the role reads under some condition."
+	case !em.CanRequest:
+		em.Note = "A grant cannot open it: a grant opens a field only while one of the roles may ask for emergency access " +
+			"(emergency, request), and none of these may; a grant given before that power was removed opens nothing."
 	default:
 		em.Note = fmt.Sprintf("A grant opens it whatever the condition and consent say: for at most %d hours, "+
 			"for the victims in one case when it was granted and the case's suspects, "+
-			"asked with a written justification of at least %d letters or digits.", casework.MaxEmergencyHours, casework.MinJustificationLength)
-		if em.CanRequest {
-			em.Note += " These roles may ask for one."
-		} else {
-			em.Note += " None of these roles may ask for one (emergency, request)."
-		}
+			"asked with a written justification of at least %d letters or digits. These roles may ask for one.",
+			casework.MaxEmergencyHours, casework.MinJustificationLength)
 	}
 	x.Emergency = em
 	if x.Allowed {
