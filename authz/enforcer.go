@@ -301,28 +301,36 @@ func RuleString(rule []string) string {
 func (e *Enforcer) Client() *ent.Client { return e.client }
 
 // StatisticsControl is how statistics protect counts of people from the
-// caller of ctx: exact when one of their roles holds statistics exact at
-// their agency's kind and sees, alone, every row the person sees (the
-// rows counted); otherwise k, the smallest threshold a line gives any of
-// their roles there (statisticsThreshold), 0 when none does. A prosecutor
-// holds exact counts over their district's records; with an analyst's
-// role beside it, the person counts the nation's, which are not the
-// prosecutor's to see exactly (a review read live national counts so).
+// caller of ctx (statisticsControl).
 func (e *Enforcer) StatisticsControl(ctx context.Context) (k int, exact bool) {
 	r := FromContext(ctx)
 	if r == nil {
 		return 0, false
 	}
-	kind := string(r.kind)
-	for _, role := range r.p.Roles {
+	return e.statisticsControl(r.p, string(r.kind))
+}
+
+// statisticsControl is how statistics protect counts of people from p at
+// kind: exact when one of their roles holds statistics exact there and
+// sees, alone, every row the person sees (the rows counted); otherwise k,
+// the smallest threshold a line gives any of their roles there
+// (statisticsThreshold), 0 when none does. A prosecutor holds exact counts
+// over their district's records; with an analyst's role beside it, the
+// person counts the nation's, which are not the prosecutor's to see
+// exactly (a review read live national counts so). It is the one
+// statement of the rule: a request's statistics, explainAccess and the
+// matrix ask it (explainAccess had its own, and told a prosecutor-analyst
+// every count was exact where the server withheld those below 10).
+func (e *Enforcer) statisticsControl(p *viewer.Principal, kind string) (k int, exact bool) {
+	for _, role := range p.Roles {
 		alone := &viewer.Principal{Roles: []viewer.Role{role}}
 		if e.holds(alone, kind, policies.Statistics, policies.Exact) &&
-			e.rowLevel(alone, kind, policies.RowsCases) == e.rowLevel(r.p, kind, policies.RowsCases) &&
-			e.rowLevel(alone, kind, policies.RowsVictims) == e.rowLevel(r.p, kind, policies.RowsVictims) {
+			e.rowLevel(alone, kind, policies.RowsCases) == e.rowLevel(p, kind, policies.RowsCases) &&
+			e.rowLevel(alone, kind, policies.RowsVictims) == e.rowLevel(p, kind, policies.RowsVictims) {
 			return 0, true
 		}
 	}
-	return e.statisticsThreshold(r.p, kind), false
+	return e.statisticsThreshold(p, kind), false
 }
 
 // statisticsThreshold is the smallest k of a threshold line

@@ -1,9 +1,11 @@
 package authz_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -186,6 +188,48 @@ func TestPolicyReadingOverGraphQL(t *testing.T) {
 			e.do(t, dpo, `query ($n: Int) { policyChanges(first: $n) { reason } }`, map[string]any{"n": first}).MustOK(t).Decode(t, &page)
 			if len(page.PolicyChanges) != first {
 				t.Errorf("policyChanges(first: %d) listed %d changes", first, len(page.PolicyChanges))
+			}
+		}
+	})
+}
+
+// TestExplainThresholdOfTwoRoles: explainAccess says which threshold the
+// server applies to a person's statistics. A prosecutor's exact counts
+// cover only the prosecutor's rows: with an analyst's role beside it the
+// person counts the nation's, and statistics withhold counts below the
+// analyst's 10 (Enforcer.StatisticsControl). explainAccess answered that
+// no threshold applies and every count is exact, as it asked only whether
+// one of the roles holds "statistics, exact" (a hunt over HTTP).
+func TestExplainThresholdOfTwoRoles(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		admin := e.tok(t, "onac", viewer.RoleAdmin)
+		for _, tc := range []struct {
+			roles     []viewer.Role
+			threshold int
+		}{
+			{[]viewer.Role{viewer.RoleProsecutor}, 0},
+			{[]viewer.Role{viewer.RoleProsecutor, viewer.RoleAnalyst}, 10},
+		} {
+			var s struct{ VictimStatistics struct{ Threshold int } }
+			e.do(t, e.s.Token(t, "prosecution-tirane", tc.roles...), `{ victimStatistics { threshold } }`, nil).MustOK(t).Decode(t, &s)
+			if s.VictimStatistics.Threshold != tc.threshold {
+				t.Fatalf("%v at a prosecution office: the server applies k = %d, want %d", tc.roles, s.VictimStatistics.Threshold, tc.threshold)
+			}
+			var x struct {
+				ExplainAccess struct {
+					Allowed bool
+					Summary string
+					Rules   []string
+				}
+			}
+			e.do(t, admin, `query ($roles: [Role!]!) { explainAccess(question: {roles: $roles, agencyKind: PROSECUTION_OFFICE, object: "statistics", action: "threshold"}) { allowed summary rules } }`,
+				map[string]any{"roles": tc.roles}).MustOK(t).Decode(t, &x)
+			got := x.ExplainAccess
+			if tc.threshold == 0 && (got.Allowed || !strings.Contains(got.Summary, "exact")) ||
+				tc.threshold > 0 && (!got.Allowed || !strings.Contains(got.Summary, fmt.Sprintf(" below %d withheld", tc.threshold)) ||
+					!slices.Equal(got.Rules, []string{"p, analyst, *, statistics, threshold, 10"})) {
+				t.Errorf("%v at a prosecution office: the server applies k = %d, explainAccess says allowed=%v %q (rules %v)",
+					tc.roles, tc.threshold, got.Allowed, got.Summary, got.Rules)
 			}
 		}
 	})

@@ -42,11 +42,13 @@ func (e *Enforcer) MayRequestEmergency(roles []viewer.Role, kind domain.AgencyKi
 	return e.mayRequestEmergency(&viewer.Principal{Roles: roles}, string(kind))
 }
 
-// StatisticsThreshold is the threshold k a line of the policy gives any
-// of roles at kind for counts of people in statistics, 0 when none does
-// (statistics.DefaultThreshold then applies).
-func (e *Enforcer) StatisticsThreshold(roles []viewer.Role, kind domain.AgencyKind) int {
-	return e.statisticsThreshold(&viewer.Principal{Roles: roles}, string(kind))
+// StatisticsControlOf is how statistics protect counts of people from a
+// person holding roles at kind, as a request's statistics are protected
+// (Enforcer.StatisticsControl): exact, or the threshold k a line gives, 0
+// when none does (statistics.DefaultThreshold then applies). Whether the
+// roles read statistics at all is for the caller to ask.
+func (e *Enforcer) StatisticsControlOf(roles []viewer.Role, kind domain.AgencyKind) (k int, exact bool) {
+	return e.statisticsControl(&viewer.Principal{Roles: roles}, string(kind))
 }
 
 // Families returns the policy's families of agency kinds (its g2 lines):

@@ -176,28 +176,31 @@ func explainRead(e *authz.Enforcer, x *Explanation) {
 
 // explainThreshold answers "below which count are counts of people
 // withheld from these roles": the threshold line that applies, or the
-// default, as the statistics of a request apply it. Allowed means a
-// threshold applies (not to those who may not read statistics, nor to
-// those who see exact counts), as in the matrix.
+// default, as the statistics of a request apply it (statisticsThreshold,
+// the matrix's cell). Allowed means a threshold applies (not to those who
+// may not read statistics, nor to those who see exact counts), as in the
+// matrix.
 func explainThreshold(e *authz.Enforcer, x *Explanation) {
 	q := x.Question
 	x.Object, x.Action = q.Object, q.Action
 	kind := string(q.Kind)
+	k := statisticsThreshold(e, q.Roles, q.Kind)
 	switch {
 	case !e.Allows(q.Roles, q.Kind, policies.Statistics, policies.Read):
 		x.Summary = fmt.Sprintf("%s may not read statistics, so no threshold applies.", who(q))
-	case e.Allows(q.Roles, q.Kind, policies.Statistics, policies.Exact):
+	case k == 0:
 		x.Rules = rulesFor(e, q.Roles, kind, policies.Statistics, policies.Exact, policies.Any)
 		x.Summary = fmt.Sprintf("%s sees exact statistics of the rows the role sees: no threshold applies, no count is withheld.", who(q))
 	default:
 		x.Allowed = true
-		k := e.StatisticsThreshold(q.Roles, q.Kind)
-		if k > 0 {
-			x.Rules = rulesFor(e, q.Roles, kind, policies.Statistics, policies.Threshold, strconv.Itoa(k))
+		if x.Rules = rulesFor(e, q.Roles, kind, policies.Statistics, policies.Threshold, strconv.Itoa(k)); len(x.Rules) > 0 {
 			x.Summary = fmt.Sprintf("%s reads statistics with counts of people below %d withheld.", who(q), k)
 		} else {
 			x.Summary = fmt.Sprintf("%s reads statistics with counts of people below %d withheld: no threshold line applies, so the default.",
 				who(q), statistics.DefaultThreshold)
+		}
+		if e.Allows(q.Roles, q.Kind, policies.Statistics, policies.Exact) {
+			x.Summary += " A role's exact counts (statistics, exact) cover only the rows that role sees, and these roles together see more."
 		}
 	}
 }

@@ -196,12 +196,17 @@ func matrixOf(ctx context.Context, e *authz.Enforcer, include func(viewer.Role, 
 // statisticsThreshold is the k under which statistics withhold counts of
 // people from roles at kind: the policy's line, or the default when it
 // has none; 0 (no threshold) when they read no statistics or see exact
-// counts.
+// counts. Exact or k is the server's own answer (StatisticsControlOf), so
+// the matrix and explainAccess cannot say other than what it applies.
 func statisticsThreshold(e *authz.Enforcer, roles []viewer.Role, kind domain.AgencyKind) int {
-	if !e.Allows(roles, kind, policies.Statistics, policies.Read) || e.Allows(roles, kind, policies.Statistics, policies.Exact) {
+	if !e.Allows(roles, kind, policies.Statistics, policies.Read) {
 		return 0
 	}
-	if k := e.StatisticsThreshold(roles, kind); k > 0 {
+	k, exact := e.StatisticsControlOf(roles, kind)
+	switch {
+	case exact:
+		return 0
+	case k > 0:
 		return k
 	}
 	return statistics.DefaultThreshold
