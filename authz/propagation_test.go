@@ -3,6 +3,7 @@ package authz_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/policies"
@@ -196,6 +198,91 @@ func TestConflictingPolicyChangesAtOnce(t *testing.T) {
 		} else {
 			one.Do(t, one.Token(t, "onac", viewer.RoleAdmin), `mutation { changePolicy(remove: [["p", "coordinator", "governance", "Victim:CONTACT", "read", "referred"]], reason: "back to the policy as it was") { added } }`, nil).MustOK(t)
 		}
+	}
+}
+
+// TestPolicyChangeCallerCheckedUnderTheLock: whether the caller may
+// change the policy is decided, like the change itself, under the lock
+// (authz.PolicyLockKey), on the policy the changes before it left. It was
+// asked before the lock, of the policy in memory: an admin whose change
+// waited behind one that took the power (or the call) from admins changed
+// the policy after it (a hunt over HTTP). The test holds the lock so that
+// both changes wait, the hand-over first; the late one is refused,
+// recorded as a refused change, and changes nothing.
+func TestPolicyChangeCallerCheckedUnderTheLock(t *testing.T) {
+	for _, tc := range []struct{ name, object, action string }{
+		{"Power", "policy", "change"},
+		{"Call", "Mutation.changePolicy", "call"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := testdb.Postgres(t)
+			s := testserver.Start(t, db)
+			ctx := context.Background()
+			conn, err := db.SQL.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", int64(authz.PolicyLockKey)); err != nil {
+				t.Fatal(err)
+			}
+			waiting := func(n int) {
+				t.Helper()
+				for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+					var got int
+					if err := db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&got); err != nil {
+						t.Fatal(err)
+					}
+					if got >= n {
+						return
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("%d changes waiting for the policy lock, want %d", got, n)
+					}
+				}
+			}
+			// The hand-over takes the power, or the call, from admins and
+			// gives both to the national coordinator (one role must hold
+			// both: policies.Validate).
+			handOver := fmt.Sprintf(`mutation { changePolicy(
+				remove: [["p", "admin", "*", %[1]q, %[2]q, "any"]],
+				add: [["p", "coordinator", "NATIONAL_ANTI_TRAFFICKING_COORDINATOR", "policy", "change", "any"],
+					["p", "coordinator", "NATIONAL_ANTI_TRAFFICKING_COORDINATOR", "Mutation.changePolicy", "call", "any"]],
+				reason: "The national coordinator governs the policy from now on") { added removed } }`, tc.object, tc.action)
+			late := `mutation { changePolicy(add: [` + judgesReadPhones + `], reason: "Courts summon victims by phone") { added } }`
+			lateAdmin := s.As(t, "moi", viewer.RoleAdmin)
+			refused := func() int {
+				return db.Client.AuditEvent.Query().Where(auditevent.ActorSubject(lateAdmin.Subject), auditevent.Kind("MUTATION"),
+					auditevent.Fields("Mutation.changePolicy"), auditevent.Decision("DENIED")).CountX(viewer.SystemContext(ctx))
+			}
+
+			var first, second *testserver.Response
+			var wg sync.WaitGroup
+			wg.Go(func() { first = s.Do(t, s.Token(t, "onac", viewer.RoleAdmin), handOver, nil) })
+			waiting(1)
+			wg.Go(func() { second = s.Do(t, lateAdmin.Token, late, nil) })
+			waiting(2)
+			if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", int64(authz.PolicyLockKey)); err != nil {
+				t.Fatal(err)
+			}
+			wg.Wait()
+			if codes := first.Codes(); len(codes) != 0 {
+				t.Fatalf("the hand-over was refused %v:\n%s", codes, first.Body)
+			}
+			if codes := second.Codes(); !slices.Equal(codes, []string{"FORBIDDEN"}) {
+				t.Errorf("an admin changed the policy after the change before it took that from admins: codes %v, want [FORBIDDEN]:\n%s", codes, second.Body)
+			}
+			if n := refused(); n != 1 {
+				t.Errorf("the refused change left %d refusals in the audit trail, want 1", n)
+			}
+			lines, err := authz.LinesIn(viewer.SystemContext(ctx), db.Client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.ContainsFunc(lines, func(l policies.Line) bool { return l.String() == judgePhoneRule }) {
+				t.Errorf("the refused change is in the policy")
+			}
+		})
 	}
 }
 

@@ -354,6 +354,23 @@ func (r *Request) CanChangePolicy() bool {
 	return r.e.holds(r.p, string(r.kind), policies.Policy, policies.Change)
 }
 
+// MayChangePolicyUnder reports whether the principal may change the
+// policy under lines, the policy as a change reads it under the policy
+// lock (LockPolicy): whether they hold the power (power) and may call
+// changePolicy (call). CanChangePolicy and the mutation's guard ask the
+// policy in memory, which a change committed while this one waited for
+// the lock may have taken either from the caller's roles: an admin whose
+// power the change ahead removed still changed the policy (a hunt).
+func (r *Request) MayChangePolicyUnder(lines []policies.Line) (power, call bool, err error) {
+	e, err := NewInMemory(lines, r.e.vocab)
+	if err != nil {
+		return false, false, err
+	}
+	kind := string(r.kind)
+	return e.holds(r.p, kind, policies.Policy, policies.Change),
+		e.allows(r.p, kind, policies.MutationObject("changePolicy"), policies.Call), nil
+}
+
 // Coordinates reports whether the principal acts as a coordinator for
 // mutation: they hold the coordinator role, and the policy lets that role,
 // at their agency's kind, call it. Casework lets a coordinator do what

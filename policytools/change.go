@@ -27,13 +27,10 @@ func Change(ctx context.Context, e *authz.Enforcer, client *ent.Client, add, rem
 	if r == nil {
 		return 0, 0, apperr.Errorf(apperr.Unauthenticated, "This operation needs an authenticated caller.")
 	}
+	// Asked first of the policy in force here, so that a caller without
+	// the power does not wait for the lock; asked again under it.
 	if !r.CanChangePolicy() {
-		// Recorded as the mutation guard records a refused call: a role
-		// may hold the call without the power (a policy that gives it).
-		if rec := audit.FromContext(ctx); rec != nil {
-			rec.Refusal(audit.Mutation, []string{"Mutation.changePolicy"}, "does not hold the power policy change")
-		}
-		return 0, 0, apperr.Errorf(apperr.Forbidden, "Your role may not change the access policy.")
+		return 0, 0, refuseChange(ctx, true)
 	}
 	reason = strings.TrimSpace(reason)
 	if err := input.CheckWritten("reason", "A policy change needs a written reason", reason, MinReasonLength); err != nil {
@@ -45,6 +42,15 @@ func Change(ctx context.Context, e *authz.Enforcer, client *ent.Client, add, rem
 	current, err := authz.LinesIn(ctx, client)
 	if err != nil {
 		return 0, 0, err
+	}
+	// Who may change the policy is decided, like the change, on the
+	// policy the changes before it left.
+	power, call, err := r.MayChangePolicyUnder(current)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !power || !call {
+		return 0, 0, refuseChange(ctx, call)
 	}
 	next, err := nextPolicy(current, add, remove, e.Vocabulary())
 	if err != nil {
@@ -70,6 +76,24 @@ func Change(ctx context.Context, e *authz.Enforcer, client *ent.Client, add, rem
 		return 0, 0, err
 	}
 	return len(add), len(remove), nil
+}
+
+// refuseChange records a change refused for want of the power (call: the
+// caller may call changePolicy) or of the call, as the mutation guard
+// records a refused call, and returns its FORBIDDEN error: a role may hold
+// the call without the power (a policy that gives it), and a change ahead
+// may have taken either (MayChangePolicyUnder).
+func refuseChange(ctx context.Context, call bool) error {
+	reason, err := "does not hold the power policy change", apperr.Errorf(apperr.Forbidden, "Your role may not change the access policy.")
+	if !call {
+		// The mutation guard's own refusal (authz.CheckMutation).
+		err = &apperr.Error{Code: apperr.Forbidden, Field: "Mutation.changePolicy", Message: "Your role may not call changePolicy."}
+		reason = err.Message
+	}
+	if rec := audit.FromContext(ctx); rec != nil {
+		rec.Refusal(audit.Mutation, []string{"Mutation.changePolicy"}, reason)
+	}
+	return err
 }
 
 func toStrings(lines []policies.Line) [][]string {
