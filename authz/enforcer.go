@@ -5,8 +5,8 @@
 // which sensitive fields a mutation may write. The policy lives in the
 // database, is seeded from package policies, and every change reaches every
 // server (PostgreSQL LISTEN/NOTIFY); a server that cannot confirm its policy
-// is current refuses sensitive fields and mutations until it can (Follow,
-// docs/policy-propagation.md).
+// is current refuses sensitive fields, powers and mutations until it can
+// (Follow, docs/policy-propagation.md).
 package authz
 
 import (
@@ -230,10 +230,19 @@ func (e *Enforcer) holds(p *viewer.Principal, kind, obj, act string) bool {
 	return false
 }
 
-// HoldsPower implements graph.PowerGuard for the request in ctx.
-func (e *Enforcer) HoldsPower(ctx context.Context, obj, act string) bool {
+// HoldsPower implements graph.PowerGuard for the request in ctx. While
+// the policy is unconfirmed it refuses field with UNAVAILABLE, as
+// CanReadField does: a stale server served a prosecutor exact statistics
+// under a power another server had revoked (a hunt).
+func (e *Enforcer) HoldsPower(ctx context.Context, field, obj, act string) (bool, error) {
 	r := FromContext(ctx)
-	return r != nil && e.holds(r.p, string(r.kind), obj, act)
+	if r == nil {
+		return false, nil
+	}
+	if e.StaleReason() != "" {
+		return false, errPolicyUnconfirmed(field)
+	}
+	return e.holds(r.p, string(r.kind), obj, act), nil
 }
 
 // ConsentPurposes lists the purposes of those of roles that may read field

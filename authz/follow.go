@@ -105,8 +105,8 @@ func errPolicyUnconfirmed(what string) *apperr.Error {
 // Follow keeps the policy current with the database at databaseURL
 // (PostgreSQL): it listens for the changes other servers announce and
 // reloads on each. Whenever the listener's connection is lost, the policy
-// is unconfirmed (StaleReason; /readyz answers 503, sensitive fields and
-// mutations UNAVAILABLE) until the connection is back and a reload begun
+// is unconfirmed (StaleReason; /readyz answers 503, sensitive fields,
+// powers and mutations UNAVAILABLE) until the connection is back and a reload begun
 // after that has succeeded; a failed reload is retried, with backoff,
 // until one succeeds, and until then the policy is unconfirmed too. It
 // returns once listening, or the error of the first connection.

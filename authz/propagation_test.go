@@ -550,3 +550,70 @@ func (p *proxy) restore() {
 	defer p.mu.Unlock()
 	p.refused = false
 }
+
+// TestStaleServerRefusesPowers: a server that cannot confirm its policy is
+// current refuses what the policy opens, powers included, so that a
+// revocation does not stay in force on it. While a follower's listener is
+// down, an admin removes the district prosecutors' "statistics, exact" on
+// another server; the follower, which answered /readyz 503, still served
+// a prosecutor exact counts (threshold 0) under the revoked power, and
+// every other power @allowed checks (a hunt over HTTP). It answers
+// UNAVAILABLE, as for a sensitive field, until it has reloaded.
+func TestStaleServerRefusesPowers(t *testing.T) {
+	db := testdb.Postgres(t)
+	changer := testserver.Start(t, db)
+	pg, err := url.Parse(db.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	listener := startProxy(t, pg.Host)
+	followerDB, err := database.OpenPostgres(context.Background(), db.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = followerDB.Close() })
+	follower := testserver.Start(t, followerDB, testserver.Options{
+		NoAgencies: true, ListenForPolicy: true, PolicyListenerURL: listener.dsn(pg, ""),
+	})
+	waitReady(t, follower, http.StatusOK)
+
+	// threshold is the k s applies to a district prosecutor's statistics,
+	// or -1 and the codes of the errors.
+	threshold := func(s *testserver.Server) (int, []string) {
+		r := s.Do(t, s.Token(t, "prosecution-tirane", viewer.RoleProsecutor), `{ victimStatistics { threshold } }`, nil)
+		if len(r.Errors) > 0 {
+			return -1, r.Codes()
+		}
+		var d struct{ VictimStatistics struct{ Threshold int } }
+		r.Decode(t, &d)
+		return d.VictimStatistics.Threshold, nil
+	}
+	policyRead := func() *testserver.Response {
+		return follower.Do(t, follower.Token(t, "onac", viewer.RoleAdmin), `{ policyChanges(first: 1) { reason } }`, nil)
+	}
+	if k, codes := threshold(follower); k != 0 {
+		t.Fatalf("before the change a district prosecutor sees exact counts: got k=%d %v", k, codes)
+	}
+	policyRead().MustOK(t)
+
+	listener.cut()
+	waitReady(t, follower, http.StatusServiceUnavailable)
+	changer.Do(t, changer.Token(t, "onac", viewer.RoleAdmin),
+		`mutation { changePolicy(remove: [["p", "prosecutor", "PROSECUTION_OFFICE", "statistics", "exact", "any"]], reason: "Small counts of a district identify victims") { removed } }`, nil).MustOK(t)
+	if k, codes := threshold(changer); k != 5 {
+		t.Fatalf("the server that made the change: k=%d %v, want 5", k, codes)
+	}
+	if k, codes := threshold(follower); !slices.Equal(codes, []string{phoneUnavailable}) {
+		t.Errorf("the follower, whose policy is unconfirmed, answers statistics k=%d %v; want UNAVAILABLE, as for a sensitive field", k, codes)
+	}
+	testserver.WantRefusal(t, policyRead(), testserver.Want{Code: phoneUnavailable, Field: "Query.policyChanges"})
+
+	// Once its listener is back and it has reloaded, the follower applies
+	// the policy as changed.
+	listener.restore()
+	waitReady(t, follower, http.StatusOK)
+	if k, codes := threshold(follower); k != 5 {
+		t.Errorf("the follower, current again: k=%d %v, want 5", k, codes)
+	}
+	policyRead().MustOK(t)
+}

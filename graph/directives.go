@@ -35,9 +35,10 @@ type MutationGuard interface {
 
 // PowerGuard decides whether the caller holds a power of the policy: an
 // action on an object that is neither a field nor a mutation (the table
-// policies.Powers).
+// policies.Powers), which field ("Query.auditEvents") needs. An error
+// refuses the field without deciding (a policy that may be stale).
 type PowerGuard interface {
-	HoldsPower(ctx context.Context, object, action string) bool
+	HoldsPower(ctx context.Context, field, object, action string) (bool, error)
 }
 
 // allowedDirective implements @allowed: the field resolves only for a
@@ -47,12 +48,27 @@ type PowerGuard interface {
 // is refused too.
 func allowedDirective(guard PowerGuard) func(ctx context.Context, obj any, next graphql.Resolver, object, action string) (any, error) {
 	return func(ctx context.Context, _ any, next graphql.Resolver, object, action string) (any, error) {
+		var field string
+		fc := graphql.GetFieldContext(ctx)
+		if fc != nil {
+			field = fc.Object + "." + fc.Field.Name
+		}
 		power, known := policies.PowerOf(object, action)
-		if !known || guard == nil || !guard.HoldsPower(ctx, object, action) {
+		held := false
+		if known && guard != nil {
+			var err error
+			// Refused undecided (UNAVAILABLE) while the policy may be
+			// stale, as a sensitive field is: nothing is decided about
+			// the caller, so nothing is recorded.
+			if held, err = guard.HoldsPower(ctx, field, object, action); err != nil {
+				return nil, err
+			}
+		}
+		if !held {
 			// Who tried to read the audit trail or the statistics without
 			// the power is for a DPO to see, as a refused field is.
-			if rec, fc := audit.FromContext(ctx), graphql.GetFieldContext(ctx); rec != nil && fc != nil {
-				rec.Refusal(audit.FieldAccess, []string{fc.Object + "." + fc.Field.Name}, "does not hold the power "+object+" "+action)
+			if rec := audit.FromContext(ctx); rec != nil && fc != nil {
+				rec.Refusal(audit.FieldAccess, []string{field}, "does not hold the power "+object+" "+action)
 			}
 			return nil, apperr.Errorf(apperr.Forbidden, "%s", power.Refusal)
 		}
