@@ -23,6 +23,7 @@ import (
 
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/policychange"
 	"github.com/casegraph/casegraph/ent/policyrule"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/rowscope"
@@ -117,14 +118,29 @@ func seedDefault(ctx context.Context, client *ent.Client, vocab policies.Vocabul
 }
 
 // addDefaultPurposes brings a policy stored before the roles' consent
-// purposes were policy lines up to date: when it names no purpose at all,
-// the default policy's purpose lines are added, as a recorded change, so
-// that every role keeps the purpose it had.
+// purposes were policy lines up to date: when it names no purpose at all
+// and its history never held one, the default policy's purpose lines are
+// added, as a recorded change, so that every role keeps the purpose it
+// had. A policy whose history holds a purpose line was stored since (the
+// default policy loaded with them, or this upgrade made): one without
+// purposes is what an admin left, and a start re-added the purposes an
+// admin removed, at every start, with no audit event (a hunt).
 func addDefaultPurposes(ctx context.Context, client *ent.Client) error {
 	sys := viewer.SystemContext(ctx)
 	n, err := client.PolicyRule.Query().Where(policyrule.Ptype(policies.PtypeP), policyrule.V2(policies.ConsentObject)).Count(sys)
 	if err != nil || n > 0 {
 		return err
+	}
+	// Read only when the policy has no purpose, which is rare: a whole
+	// history is a few hundred short rows.
+	history, err := client.PolicyChange.Query().Select(policychange.FieldAdded).All(sys)
+	if err != nil {
+		return err
+	}
+	for _, c := range history {
+		if slices.ContainsFunc(c.Added, isPurposeLine) {
+			return nil
+		}
 	}
 	defaults, err := policies.Parse(policies.DefaultPolicy)
 	if err != nil {
@@ -132,11 +148,16 @@ func addDefaultPurposes(ctx context.Context, client *ent.Client) error {
 	}
 	var lines []policies.Line
 	for _, l := range defaults {
-		if l[0] == policies.PtypeP && l[3] == policies.ConsentObject {
+		if isPurposeLine(l) {
 			lines = append(lines, l)
 		}
 	}
 	return insertLines(sys, client, lines, "The roles' consent purposes, until then fixed in the code, became policy lines.")
+}
+
+// isPurposeLine reports whether l is a consent purpose line.
+func isPurposeLine(l []string) bool {
+	return len(l) > 3 && l[0] == policies.PtypeP && l[3] == policies.ConsentObject
 }
 
 // insertLines adds lines to the policy table in one transaction, recorded

@@ -3,23 +3,26 @@ package authz_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/casegraph/casegraph/authz"
+	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/policychange"
 	"github.com/casegraph/casegraph/ent/policyrule"
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/viewer"
 )
 
 // TestConsentPurposesComeFromThePolicy checks that each role's purposes are
 // its policy lines (the same as when they were fixed in the code), and that
-// a policy stored before they were lines gets the default ones, recorded,
-// when a server starts on it.
+// a policy stored before they were lines (none in it, none in its history)
+// gets the default ones, recorded, when a server starts on it.
 func TestConsentPurposesComeFromThePolicy(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -56,12 +59,27 @@ func TestConsentPurposesComeFromThePolicy(t *testing.T) {
 				t.Errorf("purposes: got %v, want %v", got, want)
 			}
 
-			// An older policy: no purpose lines.
+			// An older policy: no purpose lines, and a history that never
+			// held one (an older version loaded its default policy
+			// without them).
 			sys := viewer.SystemContext(ctx)
 			n, err := db.Client.PolicyRule.Delete().Where(policyrule.V2(policies.ConsentObject)).Exec(sys)
 			if err != nil || n != len(viewer.Roles)-2 {
 				t.Fatalf("deleting the purpose lines: %d, %v", n, err)
 			}
+			old, err := authz.LinesIn(sys, db.Client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			added := make([][]string, len(old))
+			for i, l := range old {
+				added[i] = l
+			}
+			if _, err := db.Client.PolicyChange.Delete().Exec(sys); err != nil {
+				t.Fatalf("deleting the history: %v", err)
+			}
+			db.Client.PolicyChange.Create().SetActorSubject(authz.DefaultPolicyActor).SetActorAgency(authz.DefaultPolicyActor).
+				SetReason("The default policy of an older version.").SetAdded(added).SetRemoved([][]string{}).ExecX(sys)
 			before, err := db.Client.PolicyChange.Query().Count(sys)
 			if err != nil {
 				t.Fatal(err)
@@ -85,4 +103,60 @@ func TestConsentPurposesComeFromThePolicy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestConsentPurposesRemovedStayRemoved: a policy an admin left without
+// consent purposes (nobody reads a field that needs consent, so it
+// validates) is the policy after a restart. A start took "no purpose line"
+// for a policy stored before purposes were lines, and added the default
+// purposes of six roles back at every start: a change nobody asked for,
+// with no POLICY_CHANGE event in the audit trail (a hunt over HTTP).
+func TestConsentPurposesRemovedStayRemoved(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		s := testserver.Start(t, db)
+		remove := [][]string{
+			{"p", "investigator", "investigation", "Victim:IDENTITY", "read", "on_case"},
+			{"p", "investigator", "investigation", "Victim:CONTACT", "read", "on_case"},
+			{"p", "case_worker", "support", "Victim:IDENTITY", "read", "referred"},
+			{"p", "case_worker", "support", "Victim:CONTACT", "read", "referred"},
+			{"p", "case_worker", "support", "Victim:HEALTH", "read", "referred"},
+			{"p", "case_worker", "support", "SupportService:HEALTH", "read", "referred"},
+		}
+		shipped, err := policies.Parse(policies.DefaultPolicy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range shipped {
+			if l[0] == policies.PtypeP && l[3] == policies.ConsentObject {
+				remove = append(remove, l)
+			}
+		}
+		s.Ask(t, s.Token(t, "onac", viewer.RoleAdmin), changePolicy, map[string]any{"remove": remove,
+			"reason": "No data that needs the victim's consent is read until the new consent form is in use"}).MustOK(t)
+		purposeLines := func(s *testserver.Server) []string {
+			var d struct{ PolicyLines [][]string }
+			s.Ask(t, s.Token(t, "onac", viewer.RoleAdmin), policyLines, nil).MustOK(t).Decode(t, &d)
+			var out []string
+			for _, l := range d.PolicyLines {
+				if len(l) > 3 && l[3] == policies.ConsentObject {
+					out = append(out, strings.Join(l, ", "))
+				}
+			}
+			return out
+		}
+		if got := purposeLines(s); len(got) != 0 {
+			t.Fatalf("after the change the policy still has purposes %v", got)
+		}
+		changes := db.Client.PolicyChange.Query().CountX(sys())
+
+		// The same database, served again (a restart, or a second server).
+		again := testserver.Start(t, db, testserver.Options{NoAgencies: true})
+		if got := purposeLines(again); len(got) != 0 {
+			t.Errorf("after a restart the policy has purposes the admin removed: %v", got)
+		}
+		if n := db.Client.PolicyChange.Query().CountX(sys()); n != changes {
+			t.Errorf("the restart changed the policy: %d changes in its history, were %d", n, changes)
+		}
+	})
 }
