@@ -78,14 +78,14 @@ func Change(ctx context.Context, e *authz.Enforcer, client *ent.Client, add, rem
 	return len(add), len(remove), nil
 }
 
-// refuseChange records a change refused for want of the power (call: the
-// caller may call changePolicy) or of the call, as the mutation guard
+// refuseChange records a change refused for want of the power (mayCall:
+// the caller may call changePolicy) or of the call, as the mutation guard
 // records a refused call, and returns its FORBIDDEN error: a role may hold
 // the call without the power (a policy that gives it), and a change ahead
 // may have taken either (MayChangePolicyUnder).
-func refuseChange(ctx context.Context, call bool) error {
+func refuseChange(ctx context.Context, mayCall bool) error {
 	reason, err := "does not hold the power policy change", apperr.Errorf(apperr.Forbidden, "Your role may not change the access policy.")
-	if !call {
+	if !mayCall {
 		// The mutation guard's own refusal (authz.CheckMutation).
 		err = &apperr.Error{Code: apperr.Forbidden, Field: "Mutation.changePolicy", Message: "Your role may not call changePolicy."}
 		reason = err.Message
