@@ -4826,7 +4826,9 @@ type AccessCondition {
 
 "Whether an emergency grant opens a field."
 type EmergencyAnswer {
+  "Whether a grant opens the field now: the roles may read it under some condition and one of them may still ask for emergency access (a grant given before that power was removed opens nothing)."
   opens: Boolean!
+  "Whether the roles may ask for emergency access."
   canRequest: Boolean!
   note: String!
 }
