@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"regexp"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/privacy"
 
+	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent/auditevent"
@@ -142,12 +144,13 @@ func bypassTriggers(t *testing.T, db *database.DB) {
 	case dialect.SQLite:
 		stmts = []string{"DROP TRIGGER audit_events_no_update", "DROP TRIGGER audit_events_no_delete",
 			"DROP TRIGGER audit_event_records_no_update", "DROP TRIGGER audit_event_records_no_delete",
-			"DROP TRIGGER audit_events_numbered"}
+			"DROP TRIGGER audit_events_numbered", "DROP TRIGGER audit_events_follow_the_chain"}
 	case dialect.Postgres:
 		stmts = []string{"ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change",
 			"ALTER TABLE audit_event_records DISABLE TRIGGER audit_event_records_no_change",
 			"ALTER TABLE audit_event_records DISABLE TRIGGER audit_event_records_of_new_events",
-			"ALTER TABLE audit_events DISABLE TRIGGER audit_events_numbered"}
+			"ALTER TABLE audit_events DISABLE TRIGGER audit_events_numbered",
+			"ALTER TABLE audit_events DISABLE TRIGGER audit_events_follow_the_chain"}
 	}
 	for _, s := range stmts {
 		if err := exec(db, s); err != nil {
@@ -670,6 +673,120 @@ func TestClockAheadDoesNotDateTheChain(t *testing.T) {
 		}
 		if v := verify(t, db); !v.Valid {
 			t.Fatalf("chain: %+v", v)
+		}
+	})
+}
+
+// TestEventDatedAheadDoesNotDateTheChain: whoever may INSERT into the
+// trail (on PostgreSQL the server's own role) appends an event hashed as
+// docs/audit.md says, dated years ahead. PostgreSQL refuses it. Appended
+// anyway (on SQLite, or by the tables' owner), it must not date the events
+// written after it: the writers dated every later event no earlier than
+// it, so genuine reads fell out of every DPO time range, hashed so for
+// good, and verify said the chain was valid (a hunt). They are dated now,
+// and verify names the event dated past its clock.
+func TestEventDatedAheadDoesNotDateTheChain(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		w := audit.Install(db.Client, db.Dialect)
+		start := time.Now().UTC()
+		write(t, w, sampleEvents(3, start))
+		trail := testdb.AuditTrail(t, db)
+		last := trail[len(trail)-1]
+		forged := audit.Event{Seq: last.Seq + 1, OccurredAt: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC),
+			Kind: audit.TrailRead, ActorSubject: "nobody", ActorRoles: []string{}, Fields: []string{}, PrevHash: last.Hash}
+		forged.Hash = forged.ComputeHash()
+		when := any(forged.OccurredAt)
+		if db.Dialect == dialect.SQLite {
+			when = forged.OccurredAt.String() // as the writer stores it there
+		}
+		insert := "INSERT INTO audit_events (id, occurred_at, kind, actor_subject, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6)"
+		args := []any{forged.Seq, when, string(forged.Kind), forged.ActorSubject, forged.PrevHash, forged.Hash}
+		if db.Dialect == dialect.Postgres {
+			if err := exec(db, insert, args...); err == nil {
+				t.Fatal("PostgreSQL took an event dated 2099")
+			}
+			bypassTriggers(t, db) // as the tables' owner could
+		}
+		mustExec(t, db, insert, args...)
+
+		write(t, w, sampleEvents(4, time.Now()))
+		end := time.Now().UTC()
+		for _, e := range testdb.AuditTrail(t, db)[len(trail)+1:] {
+			if e.OccurredAt.Before(start.Truncate(time.Microsecond)) || e.OccurredAt.After(end) {
+				t.Errorf("event %d, written after the forgery, is dated %s, not between %s and %s", e.Seq, e.OccurredAt, start, end)
+			}
+		}
+		v := verify(t, db)
+		want := []at{{forged.Seq, audit.BreakDatedInFuture}}
+		if got := places(v.Breaks); v.Valid || v.BrokenAt != forged.Seq || !reflect.DeepEqual(got, want) {
+			t.Errorf("verify = %+v, breaks %v; want one break, at event %d dated 2099: %v", v, got, forged.Seq, want)
+		}
+	})
+}
+
+// TestOneInsertCannotStopTheTrail: whoever may INSERT into the trail (the
+// server's own role on PostgreSQL) must not stop it for good with one row
+// it cannot take back: an event numbered 9223372036854775807, after which
+// the next number overflowed, or one past the chain's next number, is
+// refused, and on PostgreSQL one dated 'infinity' too, which the writers
+// could not read back as a time ("reading the chain's end" failed for
+// every batch, a hunt). The trail goes on.
+func TestOneInsertCannotStopTheTrail(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		w := audit.Install(db.Client, db.Dialect)
+		write(t, w, sampleEvents(3, time.Now()))
+		now := any(time.Now().UTC())
+		if db.Dialect == dialect.SQLite {
+			now = time.Now().UTC().String()
+		}
+		insert := "INSERT INTO audit_events (id, occurred_at, kind, prev_hash, hash) VALUES ($1, $2, 'FIELD_ACCESS', '', '')"
+		refused := map[string][]any{
+			"numbered 9223372036854775807": {int64(math.MaxInt64), now},
+			"numbered past the next":       {5, now},
+		}
+		if db.Dialect == dialect.Postgres {
+			refused["dated infinity"] = []any{4, "infinity"}
+			refused["dated -infinity"] = []any{4, "-infinity"}
+		}
+		for what, args := range refused {
+			if err := exec(db, insert, args...); err == nil {
+				t.Errorf("an event %s was taken", what)
+			}
+		}
+		if err := w.Write(context.Background(), sampleEvents(1, time.Now())); err != nil {
+			t.Fatalf("the trail can no longer be written: %v", err)
+		}
+		if v := verify(t, db); !v.Valid || v.Checked != 4 || v.BreakCount != 0 {
+			t.Errorf("verify = %+v, want 4 events and no break", v)
+		}
+	})
+}
+
+// TestWriterNumbersNothingPastTheLargest: once the chain's last event is
+// numbered 9223372036854775807 (appended by the tables' owner, round the
+// triggers), the writer refuses to write rather than number the next
+// event -9223372036854775808, outside the chain.
+func TestWriterNumbersNothingPastTheLargest(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		w := audit.Install(db.Client, db.Dialect)
+		write(t, w, sampleEvents(3, time.Now()))
+		bypassTriggers(t, db)
+		now := any(time.Now().UTC())
+		if db.Dialect == dialect.SQLite {
+			now = time.Now().UTC().String()
+		}
+		mustExec(t, db, "INSERT INTO audit_events (id, occurred_at, kind, prev_hash, hash) VALUES ($1, $2, 'FIELD_ACCESS', '', '')", int64(math.MaxInt64), now)
+		err := w.Write(context.Background(), sampleEvents(1, time.Now()))
+		var ae *apperr.Error
+		if !errors.As(err, &ae) || ae.Code != apperr.AuditUnavailable {
+			t.Errorf("writing after event 9223372036854775807: %v, want AUDIT_UNAVAILABLE", err)
+		}
+		var below int
+		if err := db.SQL.QueryRowContext(context.Background(), "SELECT count(*) FROM audit_events WHERE id <= 0").Scan(&below); err != nil {
+			t.Fatal(err)
+		}
+		if below != 0 {
+			t.Errorf("%d events are numbered 0 or below", below)
 		}
 	})
 }

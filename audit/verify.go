@@ -106,6 +106,9 @@ const (
 	BreakStoredOtherwise BreakKind = "STORED_OTHERWISE"
 	// BreakDatedBefore: it is dated before the event before it.
 	BreakDatedBefore BreakKind = "DATED_BEFORE_PREVIOUS"
+	// BreakDatedInFuture: it is dated after the verification's clock,
+	// give or take ClockSkew.
+	BreakDatedInFuture BreakKind = "DATED_IN_FUTURE"
 	// BreakAnchor: its hash (or, for an export's first event, its
 	// prevHash) is not the anchor's.
 	BreakAnchor BreakKind = "ANCHOR_MISMATCH"
@@ -119,7 +122,7 @@ const (
 // BreakKinds lists every kind of break, in the order GraphQL's
 // AuditBreakKind does.
 var BreakKinds = []BreakKind{BreakMissingEvents, BreakOutOfOrder, BreakPreviousHash, BreakHash, BreakRecords,
-	BreakStoredOtherwise, BreakDatedBefore, BreakAnchor, BreakTailRemoved, BreakOutsideChain}
+	BreakStoredOtherwise, BreakDatedBefore, BreakDatedInFuture, BreakAnchor, BreakTailRemoved, BreakOutsideChain}
 
 // Break is one place where the chain does not verify: the event's seq (for
 // a break at the chain's end, the seq after its last event), its kind and
@@ -317,6 +320,13 @@ func VerifyEach(ctx context.Context, client *ent.Client, each func(Break), ancho
 // it holds is the batch's events and the records of one event, however
 // many records the batch has.
 func stepBatch(ctx context.Context, client *ent.Client, dialectName string, rows []*ent.AuditEvent, w *walk) error {
+	// The clock is read after the rows: every event among them was
+	// written before it.
+	clock, err := clockOf(ctx, client, dialectName)
+	if err != nil {
+		return err
+	}
+	w.clock = clock.Add(ClockSkew)
 	misstored, err := storedOtherwise(ctx, client, dialectName, rows[0].ID, rows[len(rows)-1].ID)
 	if err != nil {
 		return err
@@ -359,6 +369,27 @@ func stepBatch(ctx context.Context, client *ent.Client, dialectName string, rows
 	}
 	stepBefore(math.MaxInt64)
 	return nil
+}
+
+// clockOf reads the clock the writers of the chain share: PostgreSQL's
+// (appendTx dates events by it), on SQLite this process's.
+func clockOf(ctx context.Context, client *ent.Client, dialectName string) (time.Time, error) {
+	if dialectName != dialect.Postgres {
+		return time.Now(), nil
+	}
+	rows, err := client.QueryContext(ctx, "SELECT clock_timestamp()")
+	if err != nil {
+		return time.Time{}, fmt.Errorf("audit: reading the clock: %w", err)
+	}
+	defer rows.Close()
+	var now time.Time
+	if !rows.Next() {
+		return time.Time{}, fmt.Errorf("audit: reading the clock: no answer (%v)", rows.Err())
+	}
+	if err := rows.Scan(&now); err != nil {
+		return time.Time{}, fmt.Errorf("audit: reading the clock: %w", err)
+	}
+	return now, rows.Close()
 }
 
 // orphans checks, at the end of the walk, that nothing lies outside the
@@ -450,6 +481,29 @@ func storedOtherwise(ctx context.Context, client *ent.Client, dialectName string
 	return bad, rows.Err()
 }
 
+// nonFinite returns the events numbered first to last that PostgreSQL
+// holds dated 'infinity' or '-infinity': a value of the column's type,
+// which the writers never store and the driver cannot read back as a time,
+// so that reading a batch holding one fails.
+func nonFinite(ctx context.Context, client *ent.Client, first, last int64) (map[int64]string, error) {
+	rows, err := client.QueryContext(ctx, `SELECT id, occurred_at::text FROM audit_events
+		WHERE id BETWEEN $1 AND $2 AND NOT isfinite(occurred_at)`, first, last)
+	if err != nil {
+		return nil, fmt.Errorf("audit: reading how the chain is stored: %w", err)
+	}
+	defer rows.Close()
+	bad := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var at string
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, fmt.Errorf("audit: reading how the chain is stored: %w", err)
+		}
+		bad[id] = fmt.Sprintf("it is dated %s, which no writer stores and no reader can read as a time: it was added by hand", at)
+	}
+	return bad, rows.Err()
+}
+
 // misstoredUnreadable names the event a batch of the chain could not be
 // read for, when it is one SQLite holds as another type than the writers
 // store (a time stored as a blob does not even read back as a time): the
@@ -458,7 +512,13 @@ func storedOtherwise(ctx context.Context, client *ent.Client, dialectName string
 // the batch once failed with the driver's error (a review). It reports
 // whether it named one.
 func misstoredUnreadable(ctx context.Context, client *ent.Client, dialectName string, w *walk) (bool, error) {
-	bad, err := storedOtherwise(ctx, client, dialectName, w.seq+1, w.seq+verifyBatch)
+	find := storedOtherwise
+	if dialectName == dialect.Postgres {
+		find = func(ctx context.Context, client *ent.Client, _ string, first, last int64) (map[int64]string, error) {
+			return nonFinite(ctx, client, first, last)
+		}
+	}
+	bad, err := find(ctx, client, dialectName, w.seq+1, w.seq+verifyBatch)
 	if err != nil || len(bad) == 0 {
 		return false, nil
 	}
@@ -478,7 +538,11 @@ func misstoredUnreadable(ctx context.Context, client *ent.Client, dialectName st
 	}
 	var hash string
 	var agency stdsql.NullInt64
-	rows, err := client.QueryContext(ctx, `SELECT CAST(hash AS TEXT), CAST(actor_agency_id AS INTEGER) FROM audit_events WHERE id = ?`, seq)
+	query := `SELECT CAST(hash AS TEXT), CAST(actor_agency_id AS INTEGER) FROM audit_events WHERE id = ?`
+	if dialectName == dialect.Postgres {
+		query = `SELECT hash, actor_agency_id FROM audit_events WHERE id = $1`
+	}
+	rows, err := client.QueryContext(ctx, query, seq)
 	if err != nil {
 		return false, err
 	}
@@ -672,11 +736,15 @@ type walk struct {
 		seq  int64
 		hash string
 	}
-	each func(Break)
+	// clock is the latest time an event may bear: the verification's
+	// clock, read after the events were, plus ClockSkew.
+	clock time.Time
+	each  func(Break)
 }
 
 func newWalk(anchors []Anchor) *walk {
-	w := &walk{v: Verification{Valid: true, LastHash: GenesisHash}, want: map[int64]string{}, hash: GenesisHash}
+	w := &walk{v: Verification{Valid: true, LastHash: GenesisHash}, want: map[int64]string{}, hash: GenesisHash,
+		clock: time.Now().Add(ClockSkew)}
 	for _, a := range anchors {
 		if had := w.want[a.Seq]; had != "" && had != a.Hash {
 			// Two hashes for one event: one of them is not the chain's,
@@ -792,6 +860,11 @@ func (w *walk) check(e Event, linked, inOrder bool) (BreakKind, string) {
 		// earlier was written by something else, its hashes computed by
 		// hand (the hash has no key), to be found among older events.
 		return BreakDatedBefore, "it is dated before the event before it, which the writers never do: it was added by hand"
+	case hashedTime(e).After(w.clock):
+		// The writers date no event past the clock they share (appendTx):
+		// one dated ahead was appended by hand, and once made every later
+		// event dated in its future (a hunt).
+		return BreakDatedInFuture, "it is dated after the clock of the verification, which the writers never do: it was added by hand"
 	case !listsRoundTrip(e.Fields) || !listsRoundTrip(e.ActorRoles):
 		// The hash joins a list with commas: ["a,b"] hashes as ["a","b"],
 		// and an export whose line was so rewritten would verify while a

@@ -209,6 +209,28 @@ func TestVerifyGoesPastAnUnreadableEvent(t *testing.T) {
 	}
 }
 
+// TestVerifyGoesPastAnInfiniteTime: on PostgreSQL an event dated
+// 'infinity' (which the tables' owner can still append: the server's role
+// is refused it) does not read back as a time. The walk stopped with the
+// driver's error; it names the event, as an unreadable SQLite time, and
+// goes on past it.
+func TestVerifyGoesPastAnInfiniteTime(t *testing.T) {
+	t.Parallel()
+	db := testdb.Postgres(t)
+	const n = 14
+	tamperable(t, db, n)
+	mustExec(t, db, "UPDATE audit_events SET occurred_at = 'infinity' WHERE id = 4")
+	alterReason(t, db, 9, 9)
+	v, each := verifyEach(t, db)
+	want := []at{{4, audit.BreakStoredOtherwise}, {9, audit.BreakHash}}
+	if got := places(v.Breaks); !reflect.DeepEqual(got, want) || !reflect.DeepEqual(each, v.Breaks) {
+		t.Errorf("breaks %v, want %v", got, want)
+	}
+	if v.Walked != n || v.Intact != n-2 || v.BrokenAt != 4 || v.Checked != 3 {
+		t.Errorf("verify = %+v, want %d walked, %d intact, broken first at 4", v, n, n-2)
+	}
+}
+
 // TestVerifyRehashedEventMovedAheadIsOneBreak: an event rewritten with its
 // time an hour ahead and a fresh hash, which links to the event before it,
 // is one break, at the event after it, which does not link to it; the

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -32,6 +33,14 @@ type Writer struct {
 	dialect string
 	group   group
 }
+
+// ClockSkew is how far past the clock the trail takes an event's time
+// (the writers', the PostgreSQL trigger's, verify's): the writers date no
+// event past the clock they share, and an event dated further ahead was
+// appended by hand. The margin is for a clock read a moment apart, or set
+// back a little by time synchronisation; the PostgreSQL trigger
+// audit_events_follow_the_chain (migrations) says the same minute.
+const ClockSkew = time.Minute
 
 // ChainLockKey is the PostgreSQL advisory lock that orders appends to the
 // trail, across every server on one database.
@@ -119,11 +128,27 @@ func (w *Writer) appendTx(ctx context.Context, tx *ent.Tx, batch [][]Event) erro
 	default:
 		seq, prev, notBefore = last.ID, last.Hash, last.OccurredAt
 	}
+	if notBefore.After(now.Add(ClockSkew)) {
+		// The last event is dated past the clock: none of the writers
+		// dated it (they date no event past now), so it was appended by
+		// hand. Carried forward, it dated every later event in its future,
+		// hashed so for good and out of every time range, while verify
+		// said valid (a hunt). The events are dated now instead: verify
+		// names the event dated ahead (DATED_IN_FUTURE), or, once the clock
+		// has passed it, the first event after it (DATED_BEFORE_PREVIOUS).
+		notBefore = now
+	}
 	var rows []row
 	var records []recordRow
 	for _, events := range batch {
 		for i := range events {
 			e := &events[i]
+			if seq == math.MaxInt64 {
+				// An event numbered the largest number, which no writer
+				// reaches, was appended by hand: the next one would be
+				// numbered below 1, outside the chain.
+				return unavailable("numbering", fmt.Errorf("the chain's last event is numbered %d: no number follows it", seq))
+			}
 			seq++
 			e.Seq, e.PrevHash = seq, prev
 			// Times never go back along the chain (a request that waited for

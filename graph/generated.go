@@ -4726,6 +4726,8 @@ enum AuditBreakKind {
   STORED_OTHERWISE
   "It is dated before the event before it, which the writers never do."
   DATED_BEFORE_PREVIOUS
+  "It is dated after the verification's clock (plus a minute), which the writers never do."
+  DATED_IN_FUTURE
   "Its hash is not the anchor's: the chain was rewritten up to here."
   ANCHOR_MISMATCH
   "An anchor names an event past the chain's end: events were removed from its end."

@@ -332,6 +332,8 @@ const (
 	AuditBreakKindStoredOtherwise AuditBreakKind = "STORED_OTHERWISE"
 	// It is dated before the event before it, which the writers never do.
 	AuditBreakKindDatedBeforePrevious AuditBreakKind = "DATED_BEFORE_PREVIOUS"
+	// It is dated after the verification's clock (plus a minute), which the writers never do.
+	AuditBreakKindDatedInFuture AuditBreakKind = "DATED_IN_FUTURE"
 	// Its hash is not the anchor's: the chain was rewritten up to here.
 	AuditBreakKindAnchorMismatch AuditBreakKind = "ANCHOR_MISMATCH"
 	// An anchor names an event past the chain's end: events were removed from its end.
@@ -348,6 +350,7 @@ var AllAuditBreakKind = []AuditBreakKind{
 	AuditBreakKindRecordsMismatch,
 	AuditBreakKindStoredOtherwise,
 	AuditBreakKindDatedBeforePrevious,
+	AuditBreakKindDatedInFuture,
 	AuditBreakKindAnchorMismatch,
 	AuditBreakKindTailRemoved,
 	AuditBreakKindOutsideChain,
@@ -355,7 +358,7 @@ var AllAuditBreakKind = []AuditBreakKind{
 
 func (e AuditBreakKind) IsValid() bool {
 	switch e {
-	case AuditBreakKindMissingEvents, AuditBreakKindOutOfOrder, AuditBreakKindPreviousHashMismatch, AuditBreakKindHashMismatch, AuditBreakKindRecordsMismatch, AuditBreakKindStoredOtherwise, AuditBreakKindDatedBeforePrevious, AuditBreakKindAnchorMismatch, AuditBreakKindTailRemoved, AuditBreakKindOutsideChain:
+	case AuditBreakKindMissingEvents, AuditBreakKindOutOfOrder, AuditBreakKindPreviousHashMismatch, AuditBreakKindHashMismatch, AuditBreakKindRecordsMismatch, AuditBreakKindStoredOtherwise, AuditBreakKindDatedBeforePrevious, AuditBreakKindDatedInFuture, AuditBreakKindAnchorMismatch, AuditBreakKindTailRemoved, AuditBreakKindOutsideChain:
 		return true
 	}
 	return false

@@ -1,0 +1,45 @@
+-- Whoever may INSERT into audit_events (the server's role) could stop the
+-- trail for good with one row it cannot take back (a hunt): an event
+-- numbered 9223372036854775807, after which the writers' next number
+-- overflowed; one dated 'infinity', which no writer can read back as a
+-- time ("reading the chain's end" failed for every batch); and one dated
+-- years ahead, which the writers then dated every later event after, out
+-- of every time range. So a statement's events must be numbered from the
+-- chain's last plus 1, one after the other, and dated finitely, no later
+-- than the clock plus a minute (audit.ClockSkew: the writers date events
+-- by this clock, read under the chain's lock, and never past it). One
+-- check a statement, over the statement's rows, not one a row. The events
+-- are already in the table when it runs (AFTER): no event may be numbered
+-- past the statement's last, and the one before its first must be there.
+-- Hand-written (ent does not model triggers): after editing, `make migration-sums`.
+-- +goose Up
+-- +goose StatementBegin
+CREATE FUNCTION "audit_events_off_the_chain"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  first_id bigint;
+  last_id bigint;
+  n bigint;
+BEGIN
+  SELECT min("id"), max("id"), count(*) INTO first_id, last_id, n FROM new_events;
+  IF n > 0 AND (last_id - first_id + 1 <> n
+      OR EXISTS (SELECT 1 FROM "audit_events" WHERE "id" > last_id)
+      OR (first_id > 1 AND NOT EXISTS (SELECT 1 FROM "audit_events" WHERE "id" = first_id - 1))) THEN
+    RAISE EXCEPTION 'audit_events are numbered from the chain''s last plus 1, one after the other'
+      USING ERRCODE = 'check_violation';
+  END IF;
+  IF EXISTS (SELECT 1 FROM new_events
+      WHERE NOT isfinite("occurred_at") OR "occurred_at" > clock_timestamp() + interval '1 minute') THEN
+    RAISE EXCEPTION 'audit_events are dated by the clock, no later than it'
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END;
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER "audit_events_follow_the_chain" AFTER INSERT ON "audit_events"
+  REFERENCING NEW TABLE AS new_events
+  FOR EACH STATEMENT EXECUTE FUNCTION "audit_events_off_the_chain"();
+
+-- +goose Down
+DROP TRIGGER "audit_events_follow_the_chain" ON "audit_events";
+DROP FUNCTION "audit_events_off_the_chain"();
