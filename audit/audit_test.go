@@ -399,6 +399,21 @@ func TestTamperedChainIsDetected(t *testing.T) {
 		// once stopped with the driver's error instead of naming it.
 		{name: "TimeAsBlob", tamper: onSQLite("UPDATE audit_events SET occurred_at = CAST(occurred_at AS BLOB) WHERE id = $1", k),
 			broken: k, checked: k - 1, problem: []string{"another type", "altered"}},
+		// SQLite compares the text of a time: one that the driver reads
+		// back as the same instant, so its hash holds, but stored with a
+		// space or a newline before it, or an hour of one digit, sorts
+		// apart from the others and fell out of the DPO's time ranges and
+		// of an export's --since, while verify said OK (a hunt).
+		{name: "TimeWithLeadingSpace", tamper: onSQLite("UPDATE audit_events SET occurred_at = ' ' || occurred_at WHERE id = $1", k),
+			broken: k, checked: k - 1, problem: []string{"UTC", "altered"}},
+		{name: "TimeWithLeadingNewline", tamper: onSQLite("UPDATE audit_events SET occurred_at = char(10) || occurred_at WHERE id = $1", k),
+			broken: k, checked: k - 1, problem: []string{"UTC", "altered"}},
+		{name: "TimeWithHourOfOneDigit", tamper: onSQLite("UPDATE audit_events SET occurred_at = substr(occurred_at, 1, 11) || ltrim(substr(occurred_at, 12, 2), '0') || substr(occurred_at, 14) WHERE id = $1", k),
+			broken: k, checked: k - 1, problem: []string{"UTC", "altered"}},
+		// Text ending as the writer's times do, which the driver cannot
+		// read: the walk stopped with its error instead of naming it.
+		{name: "TimeUnreadable", tamper: onSQLite("UPDATE audit_events SET occurred_at = 'tampered +0000 UTC' WHERE id = $1", k),
+			broken: k, checked: k - 1, problem: []string{"UTC", "altered"}},
 		// Event k is about several records (sampleEvents).
 		{name: "RecordRetyped", tamper: onSQLite("UPDATE audit_event_records SET entity_id = CAST(CAST(entity_id AS TEXT) AS BLOB) WHERE event_id = $1", k),
 			broken: k, checked: k - 1, problem: []string{"another type", "altered"}},

@@ -448,20 +448,26 @@ func countOutside(ctx context.Context, client *ent.Client, query string) (int64,
 // or 1), each record of the event likewise, and the time the UTC text
 // the writer gives every time (time.Time.String of a UTC time, once with
 // the monotonic clock reading the driver wrote before
-// database.wallClock). PostgreSQL stores each value as its column's type:
-// nothing to check there.
+// database.wallClock), exactly: a check of its suffix alone (" +0000 UTC")
+// passed a time with a space or a newline before it, or an hour of one
+// digit, which the driver reads back as the same instant but which sorts
+// apart from every other time, out of the DPO's time ranges and an
+// export's --since (a hunt), and text the driver cannot read at all,
+// which stopped the walk with its error. PostgreSQL stores each value as
+// its column's type: nothing to check there.
 func storedOtherwise(ctx context.Context, client *ent.Client, dialectName string, first, last int64) (map[int64]string, error) {
 	if dialectName != dialect.SQLite {
 		return nil, nil
 	}
-	rows, err := client.QueryContext(ctx, `SELECT id, offset FROM (SELECT id,
-		CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC' AND CAST(occurred_at AS TEXT) NOT LIKE '% +0000 UTC m=%' AS offset,
+	// Every event's time is read as text, to be compared in Go with the
+	// writer's: a pattern in SQL cannot say that the date is one.
+	rows, err := client.QueryContext(ctx, `SELECT id, CAST(occurred_at AS TEXT),
 		`+notStoredAs("text", append([]string{"occurred_at"}, textColumns...)...)+`
 		OR typeof(actor_agency_id) NOT IN ('integer', 'null') OR typeof(entity_id) NOT IN ('integer', 'null')
 		OR typeof(emergency) != 'integer' OR emergency NOT IN (0, 1)
 		OR EXISTS (SELECT 1 FROM audit_event_records r WHERE r.event_id = e.id
 			AND (typeof(r.event_id) != 'integer' OR typeof(r.entity_id) != 'integer' OR typeof(r.nonce) != 'text')) AS retyped
-		FROM audit_events e WHERE id BETWEEN ? AND ?) WHERE offset OR retyped`, first, last)
+		FROM audit_events e WHERE id BETWEEN ? AND ?`, first, last)
 	if err != nil {
 		return nil, fmt.Errorf("audit: reading how the chain is stored: %w", err)
 	}
@@ -469,16 +475,46 @@ func storedOtherwise(ctx context.Context, client *ent.Client, dialectName string
 	bad := map[int64]string{}
 	for rows.Next() {
 		var id int64
-		var offset bool
-		if err := rows.Scan(&id, &offset); err != nil {
+		var at stdsql.NullString
+		var retyped bool
+		if err := rows.Scan(&id, &at, &retyped); err != nil {
 			return nil, fmt.Errorf("audit: reading how the chain is stored: %w", err)
 		}
-		bad[id] = "a value of it or of its records is stored as another type than the writers store (text for a number, say): its hash reads it back alike, but SQLite compares what is stored, so the DPO's searches would miss it; it was altered"
-		if offset {
-			bad[id] = "its time is stored with an offset other than UTC: SQLite compares times as text, so a search by time would miss it; it was altered"
+		if retyped {
+			bad[id] = "a value of it or of its records is stored as another type than the writers store (text for a number, say): its hash reads it back alike, but SQLite compares what is stored, so the DPO's searches would miss it; it was altered"
+		}
+		if !storedAsWritten(at.String) {
+			bad[id] = fmt.Sprintf("its time is stored as %q, not as the writers store a time (in UTC, as time.Time.String writes it): SQLite compares times as text, so a search by time would miss it; it was altered", at.String)
 		}
 	}
 	return bad, rows.Err()
+}
+
+// sqliteTimeLayout is the layout of time.Time.String, as the writers store
+// a time on SQLite.
+const sqliteTimeLayout = "2006-01-02 15:04:05.999999999 -0700 MST"
+
+// storedAsWritten reports whether text is a time as the writers store it
+// on SQLite: time.Time.String of a UTC time, with the monotonic clock
+// reading the driver once wrote after it (" m=+0.012345678") or without.
+func storedAsWritten(text string) bool {
+	at, monotonic, hasMonotonic := strings.Cut(text, " m=")
+	if hasMonotonic && !monotonicReading(monotonic) {
+		return false
+	}
+	t, err := time.Parse(sqliteTimeLayout, at)
+	return err == nil && t.UTC().String() == at
+}
+
+// monotonicReading reports whether s is what time.Time.String writes of
+// the monotonic clock after "m=": a sign, seconds, and nine decimals.
+func monotonicReading(s string) bool {
+	if len(s) < 1 || (s[0] != '+' && s[0] != '-') {
+		return false
+	}
+	whole, decimals, ok := strings.Cut(s[1:], ".")
+	return ok && whole != "" && len(decimals) == 9 &&
+		strings.Trim(whole, "0123456789") == "" && strings.Trim(decimals, "0123456789") == ""
 }
 
 // nonFinite returns the events numbered first to last that PostgreSQL
