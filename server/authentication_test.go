@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -11,8 +12,10 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/auth"
 	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -150,4 +153,77 @@ func jwtSegment(t *testing.T, claims jwt.MapClaims) string {
 		t.Fatal(err)
 	}
 	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// TestRefusedTokenIsRecordedWhenItsClientLeaves: a token a trusted key
+// signed, refused for its claims (expired), is recorded
+// (AUTHENTICATION_REFUSED) even when its client closes the connection while
+// the event waits for the trail, behind another batch as under load. The
+// event was written with the request's own context, so it dropped out of
+// the queue and nothing of it was written (a hunt); the reads' events have
+// a context of their own for this reason (graph.auditWriteDeadline).
+func TestRefusedTokenIsRecordedWhenItsClientLeaves(t *testing.T) {
+	t.Parallel()
+	db := testdb.SQLiteFile(t)
+	s := testserver.Start(t, db)
+	ctx := context.Background()
+	expired := testserver.DevClaims("police-tirane", "investigator")
+	expired["iat"] = time.Now().Add(-3 * time.Hour).Unix()
+	expired["nbf"] = time.Now().Add(-3 * time.Hour).Unix()
+	expired["exp"] = time.Now().Add(-2 * time.Hour).Unix()
+	token := testserver.Sign(t, s.Key, expired)
+	ask := func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/graphql", strings.NewReader(`{"query":"{ viewer { subject } }"}`))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		return resp.Body.Close()
+	}
+
+	// Another writer holds SQLite's write lock for a moment: the trail's
+	// next batch waits for it, and the next refusal waits behind that.
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() { first <- ask(ctx) }()
+	time.Sleep(300 * time.Millisecond)
+	leave, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	if err := ask(leave); err == nil {
+		t.Error("the second refusal was answered while the trail was locked: the test holds nothing up")
+	}
+	cancel()
+	time.Sleep(300 * time.Millisecond) // the server notices its client left
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("the first refusal: %v", err)
+	}
+
+	// The second's write may end after the first's answer: wait for it.
+	var events []audit.Event
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		events, err = audit.Query(ctx, db.Client, audit.Scope{All: true}, audit.Filter{Kind: audit.AuthenticationRefused}, false, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) == 2 {
+			break
+		}
+	}
+	if len(events) != 2 {
+		t.Errorf("two signed tokens were refused; the trail records %d (the one whose client left is not written)", len(events))
+	}
 }
