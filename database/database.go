@@ -98,12 +98,16 @@ func unicodeLower(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value,
 // OpenSQLite opens (creating it and its directory if needed) the SQLite file
 // at path. Foreign keys are on (ent's migrations need them), the journal is
 // in WAL mode so readers do not block the writer, and a writer waits for a
-// busy lock instead of failing at once.
+// busy lock instead of failing at once. Every commit is synced
+// (synchronous=FULL): with NORMAL, WAL is synced only at checkpoints, so a
+// commit of the audit trail, whose read was already answered, could be lost
+// to a power cut (docs/audit.md: durable before the answer; the cost is in
+// docs/performance.md).
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
-	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&" + sqliteTextRules + "&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&" + sqliteTextRules + "&_txlock=immediate"
 	return open(ctx, "sqlite", dialect.SQLite, dsn, path)
 }
 

@@ -20,3 +20,25 @@ func TestPostgresSessionsRunWithoutJIT(t *testing.T) {
 		t.Fatalf("jit = %q in a CaseGraph session, want off", jit)
 	}
 }
+
+// TestSQLiteCommitsAreSynced: docs/audit.md promises that a request's
+// events are durable before its answer leaves. In WAL mode with
+// synchronous=NORMAL, SQLite syncs the log only at checkpoints, so a commit
+// Write reported may roll back after a power cut or an operating system
+// crash, and since the lost events are the chain's tail verify says OK (a
+// hunt). FULL syncs the log at every commit.
+func TestSQLiteCommitsAreSynced(t *testing.T) {
+	db := testdb.SQLiteFile(t)
+	ctx := context.Background()
+	var journal string
+	var synchronous int
+	if err := db.SQL.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&journal); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SQL.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&synchronous); err != nil {
+		t.Fatal(err)
+	}
+	if synchronous < 2 { // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
+		t.Errorf("synchronous = %d in %s mode, want FULL (2): a commit may be lost to a power cut", synchronous, journal)
+	}
+}

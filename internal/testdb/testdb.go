@@ -32,11 +32,17 @@ var counter atomic.Int64
 var Backends = []string{dialect.SQLite, dialect.Postgres}
 
 // Open returns a fresh migrated database of dialectName for tb, closed (and
-// for PostgreSQL dropped) at cleanup.
+// for PostgreSQL dropped) at cleanup. SQLite's is in memory, or with
+// CASEGRAPH_TEST_SQLITE_FILE=1 a file as the server opens it
+// (SQLiteFile): a benchmark in memory measures no sync of a commit
+// (docs/performance.md, the cost of synchronous=FULL).
 func Open(tb testing.TB, dialectName string) *database.DB {
 	tb.Helper()
 	if dialectName == dialect.Postgres {
 		return Postgres(tb)
+	}
+	if os.Getenv("CASEGRAPH_TEST_SQLITE_FILE") == "1" {
+		return SQLiteFile(tb)
 	}
 	return SQLite(tb)
 }
