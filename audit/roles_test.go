@@ -77,6 +77,14 @@ func TestServerRoleCannotGetRoundTheTrail(t *testing.T) {
 		// writer's next batch refused): records come with their event.
 		"INSERT INTO audit_event_records VALUES (4, 51539607999, '0123456789abcdef0123456789abcdef')",
 		"INSERT INTO audit_event_records VALUES (5, 51539607999, '0123456789abcdef0123456789abcdef')",
+		// One event that stopped every later write (the next number
+		// overflowing, a time no writer reads back), or dated every later
+		// event in its future (a hunt): events follow the chain.
+		"INSERT INTO audit_events (id, occurred_at, kind, prev_hash, hash) VALUES (9223372036854775807, now(), 'FIELD_ACCESS', '', '')",
+		"INSERT INTO audit_events (id, occurred_at, kind, prev_hash, hash) VALUES (6, now(), 'FIELD_ACCESS', '', '')",
+		"INSERT INTO audit_events (id, occurred_at, kind, prev_hash, hash) VALUES (5, 'infinity', 'FIELD_ACCESS', '', '')",
+		"INSERT INTO audit_events (id, occurred_at, kind, prev_hash, hash) VALUES (5, '2099-01-01', 'FIELD_ACCESS', '', '')",
+		"ALTER TABLE audit_events DISABLE TRIGGER audit_events_follow_the_chain",
 	} {
 		if err := exec(app, q); err == nil {
 			t.Errorf("the server's role could run %q", q)
