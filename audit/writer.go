@@ -129,8 +129,9 @@ func (w *Writer) appendTx(ctx context.Context, tx *ent.Tx, batch [][]Event) erro
 		seq, prev, notBefore = last.ID, last.Hash, last.OccurredAt
 	}
 	if notBefore.After(now.Add(ClockSkew)) {
-		// The last event is dated past the clock: none of the writers
-		// dated it (they date no event past now), so it was appended by
+		// The last event is dated past the clock and its margin: none of
+		// the writers dated it (they date no event past now, and carry a
+		// last time forward only within the margin), so it was appended by
 		// hand. Carried forward, it dated every later event in its future,
 		// hashed so for good and out of every time range, while verify
 		// said valid (a hunt). The events are dated now instead: verify
