@@ -121,7 +121,7 @@ func measureCell(c statistics.MeasureCell) *ProsecutionMeasuresCell {
 		ImprisonmentAgainstRange: &SentencesAgainstRange{Below: c.ImprisonmentAgainstRange.Below, Within: c.ImprisonmentAgainstRange.Within,
 			Above: c.ImprisonmentAgainstRange.Above, NoRange: c.ImprisonmentAgainstRange.NoRange},
 		CompensationOrdered: c.CompensationOrdered,
-		CompensationPaid:    c.CompensationPaid, CompensationOrderedLek: lek(c.CompensationOrderedLek),
+		CompensationPaid:    c.CompensationPaid, CompensationOrderedLek: c.CompensationOrderedLek,
 		TraffickingCharges: c.TraffickingCharges, ReclassifiedTo: []*ArticleCount{}}
 	for _, a := range slices.Sorted(maps.Keys(c.ReclassifiedTo)) {
 		out.ReclassifiedTo = append(out.ReclassifiedTo, &ArticleCount{Article: domain.Article(a), Count: c.ReclassifiedTo[a]})
@@ -130,15 +130,6 @@ func measureCell(c statistics.MeasureCell) *ProsecutionMeasuresCell {
 		out.Period = &c.Period
 	}
 	return out
-}
-
-// lek is a sum of lek as GraphQL's Float (an Int is 32 bits), nil kept.
-func lek(n *int64) *float64 {
-	if n == nil {
-		return nil
-	}
-	f := float64(*n)
-	return &f
 }
 
 func duration(d statistics.Distribution) *DurationMeasure {

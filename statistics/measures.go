@@ -82,8 +82,11 @@ type MeasureCell struct {
 	// paid, and in all (lek). The sum is nil for callers under disclosure
 	// control: two looks at it give the award of a decision made between
 	// them, one victim's.
+	// The sum is a float, as GraphQL answers it: amounts stored before
+	// they were bounded (domain.MaxCompensationLek) may reach 2^63-1 each,
+	// and their sum more than 64 bits hold.
 	CompensationOrdered, CompensationPaid int
-	CompensationOrderedLek                *int64
+	CompensationOrderedLek                *float64
 	// TraffickingCharges are the charges brought under a trafficking
 	// article (TraffickingArticles), as first brought; ReclassifiedTo
 	// counts those of them reclassified since, by the article they carry
@@ -154,18 +157,18 @@ type measureRow struct {
 // decisions of one month, value of each dimension (of their proceeding),
 // verdict, sentence and compensation.
 type outcomeRow struct {
-	Month          string  `sql:"month"`
-	D0             string  `sql:"d0"`
-	D1             string  `sql:"d1"`
-	D2             string  `sql:"d2"`
-	Verdict        string  `sql:"verdict"`
-	SentenceKind   *string `sql:"sentence_kind"`
-	SentenceMonths *int    `sql:"sentence_months"`
-	Paid           bool    `sql:"paid"`
-	Ordered        int     `sql:"ordered"`
-	Lek            *int64  `sql:"lek"`
-	SentenceRange  string  `sql:"sentence_range"`
-	N              int     `sql:"n"`
+	Month          string   `sql:"month"`
+	D0             string   `sql:"d0"`
+	D1             string   `sql:"d1"`
+	D2             string   `sql:"d2"`
+	Verdict        string   `sql:"verdict"`
+	SentenceKind   *string  `sql:"sentence_kind"`
+	SentenceMonths *int     `sql:"sentence_months"`
+	Paid           bool     `sql:"paid"`
+	Ordered        int      `sql:"ordered"`
+	Lek            *float64 `sql:"lek"`
+	SentenceRange  string   `sql:"sentence_range"`
+	N              int      `sql:"n"`
 }
 
 // chargeRow is one row of the charges statement: charges of one month,
@@ -244,7 +247,13 @@ func readOutcomes(ctx context.Context, client *ent.Client) ([]outcomeRow, error)
 			"sentence_kind": s.C(courtdecision.FieldSentenceKind), "sentence_months": s.C(courtdecision.FieldSentenceMonths),
 			"paid": s.C(courtdecision.FieldCompensationPaid), "ordered": "CASE WHEN " + lek + " > 0 THEN 1 ELSE 0 END",
 			"sentence_range": sentenceRange(s, s)},
-			sql.As("SUM("+lek+")", "lek"))
+			// Summed as floats: a SUM of bigints overflows past 2^63-1
+			// (SQLite: "integer overflow"; PostgreSQL's numeric sum does
+			// not fit the int64 it was read into), and two amounts stored
+			// before the bound did, failing the page for every caller (a
+			// hunt over HTTP). A float has no such end; above 2^53 lek it
+			// rounds, and GraphQL answers the sum as a Float anyway.
+			sql.As("SUM(CAST("+lek+" AS DOUBLE PRECISION))", "lek"))
 	}).Scan(ctx, &rows)
 	return rows, err
 }
@@ -285,7 +294,7 @@ func groupByProceeding(s *sql.Selector, p interface{ C(string) string }, named m
 type measureSum struct {
 	cell                      MeasureCell
 	pastDays, toTrial, months map[int]int // days (months) → proceedings (people sentenced)
-	lek                       int64       // compensation ordered, in all
+	lek                       float64     // compensation ordered, in all (see MeasureCell)
 }
 
 func (m *measureSum) addOutcome(r outcomeRow) {

@@ -14,7 +14,10 @@ import (
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/ent/auditevent"
+	"github.com/casegraph/casegraph/ent/courtdecision"
+	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
@@ -398,6 +401,48 @@ func peoplesRank(sorted []int, percent, k int) *int {
 		return nil
 	}
 	return &sorted[r-1]
+}
+
+// TestCompensationSumBeyond64Bits: amounts stored before compensation was
+// bounded (domain.MaxCompensationLek) may be as large as 64 bits hold, and
+// two of them in one cell overflowed the sum: SQLite's SUM failed
+// ("integer overflow"), PostgreSQL's numeric sum did not fit the int64 it
+// was read into, and prosecutionMeasures was INTERNAL for every caller (a
+// hunt over HTTP). The page answers, and the sum is the amounts' sum.
+func TestCompensationSumBeyond64Bits(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		s, coordinator := seededServer(t, db)
+		// A second decision like one of prosecution-tirane's, so that two
+		// amounts fall in one group of the SQL sum, as a retried
+		// proceeding's do.
+		sys := viewer.SystemContext(context.Background())
+		d := db.Client.CourtDecision.Query().Where(courtdecision.InstanceEQ(domain.InstanceFirstInstance), courtdecision.CompensationOrderedLekGT(0),
+			courtdecision.HasProsecutionWith(prosecution.HasOfficeWith(agency.Code("prosecution-tirane")))).FirstX(sys)
+		db.Client.CourtDecision.Create().SetInstance(d.Instance).SetDecidedOn(d.DecidedOn).SetVerdict(d.Verdict).
+			SetNillableSentenceKind(d.SentenceKind).SetNillableSentenceMonths(d.SentenceMonths).SetCompensationOrderedLek(1).
+			SetCompensationPaid(d.CompensationPaid).SetProsecutionID(d.ProsecutionID).SetCourtID(d.CourtID).ExecX(sys)
+		// Past the rules, as rows written before them are.
+		const huge = 5_000_000_000_000_000_000
+		if _, err := db.SQL.Exec(fmt.Sprintf("UPDATE court_decisions SET compensation_ordered_lek = %d WHERE compensation_ordered_lek > 0", huge)); err != nil {
+			t.Fatal(err)
+		}
+		prosecutor := s.As(t, "prosecution-tirane", viewer.RoleProsecutor)
+		for _, who := range []testserver.Principal{coordinator, prosecutor} {
+			got := testserver.Call[measuresJSON](t, s, who, measuresQuery, request{[]string{"OFFICE"}, "YEAR", nil}.vars())
+			if got.Threshold > 0 {
+				continue // the sum is withheld; that it answered is the test
+			}
+			if got.Total.CompensationOrdered < 2 {
+				t.Fatalf("%s sees %d decisions ordering compensation; the test needs two", who.Agency, got.Total.CompensationOrdered)
+			}
+			for _, c := range append(got.Cells, got.Total) {
+				want := float64(c.CompensationOrdered) * huge
+				if c.CompensationOrdered > 0 && (c.CompensationOrderedLek == nil || *c.CompensationOrderedLek != want) {
+					t.Errorf("%s: compensationOrderedLek of %v = %s, want %g", who.Agency, c.Values, jsonText(c.CompensationOrderedLek), want)
+				}
+			}
+		}
+	})
 }
 
 var referralMeasuresQuery = measuresTableQuery("referralMeasures", "ReferralDimension", "ReferralStatisticsFilter", "ReferralMeasuresCell", `  period values acceptanceRate suppressed
