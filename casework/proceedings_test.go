@@ -475,6 +475,9 @@ func TestMutationCourtDecision(t *testing.T) {
 			{"RecordErrCourtIsProsecution", withField(func() map[string]any { return input("CONVICTED", "FINE", nil) }, "courtID", h.agency(t, "prosecution-tirane")), badField("input.courtID")},
 			{"RecordErrUnknownProsecution", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "prosecutionID", c.ID), badField("input.prosecutionID")},
 			{"RecordErrNegativeCompensation", withField(func() map[string]any { return input("CONVICTED", "FINE", nil) }, "compensationOrderedLek", -1), badField("input.compensationOrderedLek")},
+			// At most a trillion lek (domain.MaxCompensationLek): 5·10^18 twice
+			// in one cell overflowed the statistics' sum (a hunt).
+			{"RecordErrCompensationOverTheBound", withField(func() map[string]any { return input("CONVICTED", "FINE", nil) }, "compensationOrderedLek", int64(1_000_000_000_001)), badField("input.compensationOrderedLek")},
 			{"RecordErrNoMonths", func() map[string]any { return input("CONVICTED", "IMPRISONMENT", 0) }, badField("input.sentenceMonths")},
 			{"RecordErrBeforeRegistration", withField(func() map[string]any { return input("ACQUITTED", nil, nil) }, "decidedOn", stamp(date(3, 1))), badField("input.decidedOn")},
 			// A court records its own decisions, not another court's.
@@ -545,6 +548,9 @@ func TestMutationCourtDecision(t *testing.T) {
 			{"UpdateErrAcquittalKeepingSentence", func() map[string]any {
 				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"verdict": "ACQUITTED"}}
 			}, badField("input.sentenceKind")},
+			{"UpdateErrCompensationOverTheBound", func() map[string]any {
+				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"compensationOrderedLek": int64(5_000_000_000_000_000_000)}}
+			}, badField("input.compensationOrderedLek")},
 			{"UpdateErrStaleVersion", func() map[string]any {
 				return map[string]any{"id": d.ID, "v": 1, "in": map[string]any{"compensationPaid": false}}
 			}, conflict},
@@ -569,6 +575,16 @@ func TestMutationCourtDecision(t *testing.T) {
 				"verdict": "ACQUITTED", "clearSentenceKind": true, "clearSentenceMonths": true,
 			}})
 			if got.Version != 3 || got.Verdict != "ACQUITTED" || got.SentenceKind != nil || got.SentenceMonths != nil {
+				t.Errorf("updateCourtDecision = %+v", got)
+			}
+			d = got
+		})
+
+		t.Run("UpdateOKCompensationAtTheBound", func(t *testing.T) {
+			need(t, d.ID)
+			got := call[decisionT](t, h, h.judge, updateDecisionMutation, map[string]any{"id": d.ID, "v": d.Version,
+				"in": map[string]any{"compensationOrderedLek": int64(1_000_000_000_000)}})
+			if got.CompensationOrderedLek == nil || *got.CompensationOrderedLek != 1_000_000_000_000 {
 				t.Errorf("updateCourtDecision = %+v", got)
 			}
 		})

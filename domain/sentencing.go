@@ -31,3 +31,12 @@ func RangedArticlesBySeverity() []Article {
 		return cmp.Or(cmp.Compare(rb.Min, ra.Min), cmp.Compare(rb.Max, ra.Max), cmp.Compare(a, b))
 	})
 }
+
+// MaxCompensationLek is the most compensation one court decision may
+// order, in lek: a trillion, about ten billion euros, near half of
+// Albania's yearly output and far above any award a court makes, so that
+// no real amount is refused. Without a bound an amount took anything 64
+// bits hold, and two of 5·10^18 lek in one cell overflowed the statistics'
+// sum, failing prosecutionMeasures for every caller (a hunt over HTTP);
+// bounded, the sum of nine million decisions still fits.
+const MaxCompensationLek int64 = 1_000_000_000_000

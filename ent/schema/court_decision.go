@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"fmt"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema/field"
@@ -28,7 +30,7 @@ func (CourtDecision) Fields() []ent.Field {
 		sortable(field.Enum("verdict").GoType(domain.Verdict(""))),
 		sortable(field.Enum("sentence_kind").GoType(domain.SentenceKind("")).Optional().Nillable()),
 		sortable(field.Int("sentence_months").Optional().Nillable().Range(0, 1200)),
-		field.Int64("compensation_ordered_lek").Optional().Nillable().NonNegative().
+		field.Int64("compensation_ordered_lek").Optional().Nillable().Validate(compensationInBounds).
 			Comment("Compensation ordered to the victim, in Albanian lek.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Bool("compensation_paid").Default(false),
@@ -51,4 +53,15 @@ func (CourtDecision) Indexes() []ent.Index {
 		"instance", "decided_on", "verdict", "sentence_kind", "sentence_months",
 		"compensation_paid", "prosecution_id", "court_id",
 	)
+}
+
+// compensationInBounds refuses an amount below nothing or above
+// domain.MaxCompensationLek, saying both ends (ent's own Range says only
+// "value out of range", and a client had to guess the limit). The message
+// holds no ": ", after which casework.validationReason would cut it.
+func compensationInBounds(lek int64) error {
+	if lek < 0 || lek > domain.MaxCompensationLek {
+		return fmt.Errorf("it must lie between 0 and %d lek, the most one decision may order", domain.MaxCompensationLek)
+	}
+	return nil
 }
