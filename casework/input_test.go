@@ -71,16 +71,28 @@ func TestMutationInputTextRefused(t *testing.T) {
 		}
 		// A case's reference is its key: a soft hyphen, a decomposed
 		// accent or a trailing space made a second case of one that read
-		// the same (a hunt over HTTP). Refused, naming the reference,
-		// nothing written.
+		// the same (a hunt over HTTP), and so did the Khmer inherent
+		// vowels, the unassigned default-ignorable U+2065 and the blank
+		// Braille pattern (a later hunt). Refused, naming the reference,
+		// nothing written; so is a character Unicode has not assigned.
 		for _, bad := range []struct{ name, suffix string }{
 			{"SoftHyphen", "-\u00ad1"}, {"Decomposed", "-E\u0301"}, {"TrailingSpace", "-1 "}, {"InvisibleTimes", "-\u20621"},
+			{"KhmerVowelInherentAq", "\u17b4"}, {"KhmerVowelInherentAa", "\u17b5"}, {"UnassignedIgnorable2065", "\u2065"},
+			{"BrailleBlank", "\u2800"}, {"Unassigned0378", "\u0378"},
 		} {
 			t.Run("OpenCaseReference/"+bad.name, func(t *testing.T) {
 				in := caseInput(h, t, c.Reference+bad.suffix, "police-tirane")
 				h.refuse(t, h.police, openCaseMutation, map[string]any{"in": in}, badField("input.reference"))
 			})
 		}
+		// A proceeding's registration number is a key by the same rule.
+		t.Run("RegisterProsecutionRegistrationNumber/BrailleBlank", func(t *testing.T) {
+			p := h.registerProsecution(t, c.ID, date(3, 2))
+			need(t, p.ID)
+			h.refuse(t, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{
+				"registrationNumber": p.RegistrationNumber + "\u2800", "registeredAt": stamp(date(3, 2)), "caseID": c.ID,
+				"officeID": h.agency(t, "prosecution-tirane")}}, badField("input.registrationNumber"), c.ID)
+		})
 		// A multi-line field refuses the same, but takes line breaks and tabs.
 		for _, bad := range badText {
 			t.Run("UpdateVictimTestimony/"+bad.name, func(t *testing.T) {

@@ -16,9 +16,10 @@
 //     differently from what it is ("Trojan Source"), or, in one line, a
 //     zero-width space, word joiner or byte order mark, which make two
 //     that look alike differ; a key ([Identifiers]) holds no invisible
-//     character at all, no space but the plain one and none around it, and
-//     is in Unicode's composed form (NFC), since keys are compared byte for
-//     byte;
+//     character at all (the same ones a written reason may not hold,
+//     [CheckWritten]), no character Unicode has not assigned, no space but
+//     the plain one and none around it, and is in Unicode's composed form
+//     (NFC), since keys are compared byte for byte;
 //   - is empty or only white space: a name, title or note that says
 //     nothing is a mistake, and clearing a field has its own clearX flag;
 //   - is longer than MaxLine characters (one line) or MaxText (free text of
@@ -139,8 +140,10 @@ func CheckText(field, name, s string) error {
 			return apperr.InvalidField(field, "%s holds the bidirectional formatting character U+%04X, which makes text display differently from what it is.", field, r)
 		case !multiline && isInvisibleSpace(r):
 			return apperr.InvalidField(field, "%s holds the invisible character U+%04X, which makes two values that look alike differ.", field, r)
-		case Identifiers[name] && (isInvisibleInKey(r) || unicode.IsSpace(r) && r != ' '):
+		case Identifiers[name] && (invisible(r) || unicode.IsSpace(r) && r != ' '):
 			return apperr.InvalidField(field, "%s holds U+%04X, which shows as nothing or as a space: two keys that look alike would differ.", field, r)
+		case Identifiers[name] && !assigned(r):
+			return apperr.InvalidField(field, "%s holds U+%04X, which Unicode does not assign to any character: it shows as nothing or as a box, and two keys that look alike would differ.", field, r)
 		}
 	}
 	if Identifiers[name] {
@@ -162,20 +165,31 @@ func isInvisibleSpace(r rune) bool {
 	return r == 0x200B || r == 0x2060 || r == 0xFEFF
 }
 
-// isInvisibleInKey reports whether r may not stand in a key: any format
-// character (Unicode's Cf: joiners, directional marks, soft hyphen,
-// invisible operators, tags…), a Hangul filler, the combining grapheme
-// joiner or a variation selector. A key is compared byte for byte, and a
-// soft hyphen, then a joiner and a no-break space, made second cases of a
-// reference that read the same (a hunt, then a review).
-func isInvisibleInKey(r rune) bool {
-	switch {
-	case unicode.Is(unicode.Cf, r),
-		r == 0x034F, r == 0x115F, r == 0x1160, r == 0x3164, r == 0xFFA0,
-		r >= 0xFE00 && r <= 0xFE0F, r >= 0xE0100 && r <= 0xE01EF, r >= 0x180B && r <= 0x180F:
-		return true
-	}
-	return false
+// invisible reports whether r shows nothing where it stands: a format
+// character (Unicode's Cf: joiners, directional marks, the soft hyphen,
+// invisible operators, tags…), any other default-ignorable code point
+// (Other_Default_Ignorable_Code_Point: the Hangul fillers, the combining
+// grapheme joiner, the Khmer inherent vowels U+17B4 and U+17B5, and code
+// points kept for more, such as U+2065, assigned or not), a variation
+// selector, or the blank Braille pattern U+2800, which displays as a
+// space but is no white space. It is the one definition of invisible text:
+// a key holds none (CheckText), nor does a written reason, but for one
+// variation selector after what it selects (CheckWritten). Listing some
+// by hand let the others through: a soft hyphen, then a joiner and a
+// no-break space, then the Khmer vowels, U+2065 and U+2800 each made a
+// second case of a reference that read the same (a hunt, a review, a
+// hunt).
+func invisible(r rune) bool {
+	return unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) || r == '\u2800'
+}
+
+// assigned reports whether Unicode (the version Go's tables hold) assigns r
+// to a character, a private-use one included; an unassigned code point
+// (Cn, noncharacters too) displays as nothing or a box. Go's unicode.C
+// holds the unassigned code points, so its assigned parts are named.
+func assigned(r rune) bool {
+	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z,
+		unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs)
 }
 
 // isBidiControl reports whether r is a bidirectional embedding, override or
@@ -221,10 +235,11 @@ func CheckTime(field, name string, t, now time.Time) error {
 // CheckWritten refuses a written reason a reader cannot read (an emergency
 // access's justification, a policy change's reason: what the audit trail
 // and the policy's history show beside what was done): fewer than min
-// letters or digits, or a character that shows nothing (a format character
-// such as a zero-width joiner or a left-to-right mark, a default-ignorable
-// character such as a Hangul filler or a Khmer invisible vowel, a blank
-// Braille pattern, a variation selector that selects nothing). need says
+// letters or digits, or a character that shows nothing (invisible: a
+// format character such as a zero-width joiner or a left-to-right mark, a
+// default-ignorable character such as a Hangul filler or a Khmer invisible
+// vowel, a blank Braille pattern; a variation selector only when it
+// selects nothing). need says
 // what is asked for, as in "Emergency access needs a written
 // justification". A review had twenty zero-width
 // spaces accepted as a justification, and the audit trail then showed a
@@ -244,7 +259,7 @@ func CheckWritten(field, need, s string, min int) error {
 			}
 			afterVisible = false
 			continue
-		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r), r == '\u2800':
+		case invisible(r):
 			return invisibleIn(field)
 		case unicode.IsLetter(r) || unicode.IsNumber(r):
 			readable++

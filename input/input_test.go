@@ -77,6 +77,18 @@ func TestCheckText(t *testing.T) {
 		{"reference with a trailing space", "reference", "H5-IDEM-3 ", false},
 		{"registration number with a leading no-break space", "registrationNumber", "\u00a0PR-1", false},
 		{"variation selector in a reference", "reference", "H5-\u27640\ufe0f", false},
+		// The same invisible characters as in a written reason
+		// (CheckWritten): every default-ignorable one and the blank Braille
+		// pattern (a hunt opened second cases with each), and a character
+		// Unicode has not assigned, which shows as nothing or a box.
+		{"Khmer inherent vowel in a reference", "reference", "H5-1\u17b4", false},
+		{"Khmer inherent vowel in a registration number", "registrationNumber", "PR-1\u17b5", false},
+		{"unassigned default-ignorable in a reference", "reference", "H5-1\u2065", false},
+		{"blank Braille pattern in a pseudonym", "pseudonym", "V-2026-0001\u2800", false},
+		{"unassigned character in a reference", "reference", "H5-1\u0378", false},
+		{"noncharacter in a registration number", "registrationNumber", "PR-1\ufdd0", false},
+		{"Braille letters in a reference", "reference", "H5-\u2801\u2803", true},
+		{"Khmer letters in a reference", "reference", "H5-\u1780\u17b6", true},
 		// Other one-line text is text: what scripts, emoji and pasted names
 		// hold stays (a review: the Arabic letter mark, tag flags).
 		{"title in NFD", "title", "E\u0301", true},
@@ -212,6 +224,8 @@ func TestCheckWritten(t *testing.T) {
 		{"a Hangul filler", "Victim\u3164 in danger need contact now", false},
 		{"a blank Braille pattern", "Victim\u2800 in danger need contact now", false},
 		{"the combining grapheme joiner", "Victim\u034f in danger need contact now", false},
+		{"an unassigned default-ignorable", "Victim\u2065 in danger need contact now", false},
+		{"Mongolian free variation selector after a letter", "Victim\u180b in danger need contact now", true},
 	} {
 		err := input.CheckWritten("justification", "A justification", tt.s, 20)
 		if tt.ok != (err == nil) {
