@@ -374,18 +374,27 @@ func AddCharge(ctx context.Context, c *ent.Client, in ent.CreateChargeInput, key
 }
 
 // ReclassifyCharge moves a charge to another article, keeping the article it
-// was first brought under in reclassifiedFrom.
+// was first brought under in reclassifiedFrom. The charges of an ended
+// proceeding stay as they were, as addCharge and updateProsecution keep it.
 func ReclassifyCharge(ctx context.Context, c *ent.Client, id, expectedVersion int, article domain.Article) (*ent.Charge, error) {
 	ch, err := current(ctx, "charge", c.Charge.Get, id, expectedVersion, func(ch *ent.Charge) int { return ch.Version })
 	if err != nil {
 		return nil, err
 	}
-	p, err := c.Prosecution.Get(ctx, ch.ProsecutionID)
+	// Locked, as addCharge does, so that a proceeding being ended at the
+	// same moment is seen ended.
+	p, err := lockedProsecution(c)(ctx, ch.ProsecutionID)
 	if err != nil {
 		return nil, err
 	}
 	if err := ownProceeding(ctx, c, p, "reclassifyCharge", "id", false); err != nil {
 		return nil, err
+	}
+	if p.Stage.Terminal() {
+		// A hunt reclassified a charge of a dismissed proceeding, which
+		// moved the statistics' count of trafficking charges reclassified
+		// to a lesser offence after the proceeding had ended.
+		return nil, apperr.InvalidField("id", "The charge's proceeding has ended (%s); its charges are not changed any more.", p.Stage)
 	}
 	if ch.Article == article {
 		return nil, apperr.InvalidField("article", "The charge is already under %s.", article)
@@ -497,8 +506,8 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 // updateCourtDecision), each reading what the other writes: without the
 // lock, a registration moved after a decision's day and that decision,
 // committed at the same moment, would each pass their check against the
-// other's old state. addCharge takes it to see whether the proceeding has
-// ended. A loader, for current and referenced.
+// other's old state. addCharge and reclassifyCharge take it to see whether
+// the proceeding has ended. A loader, for current and referenced.
 func lockedProsecution(c *ent.Client) func(context.Context, int) (*ent.Prosecution, error) {
 	return func(ctx context.Context, id int) (*ent.Prosecution, error) {
 		return c.Prosecution.Query().Where(prosecution.ID(id), forUpdate).Only(ctx)

@@ -338,17 +338,23 @@ func TestMutationProsecution(t *testing.T) {
 
 // TestMutationEndedProsecutionUnchanged: an ended proceeding is a record of
 // what was; it is not moved to another office (which would give that
-// office standing on its case) nor otherwise changed.
+// office standing on its case) nor otherwise changed, its charges
+// included: a hunt reclassified a charge of a dismissed proceeding, which
+// moved the monitoring mechanism's count of trafficking charges
+// reclassified to a lesser offence.
 func TestMutationEndedProsecutionUnchanged(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		p := h.registerProsecution(t, c.ID, date(3, 2))
+		ch := call[chargeT](t, h, h.prosecutor, addChargeMutation, map[string]any{"in": map[string]any{"article": "CC_110A", "prosecutionID": p.ID}})
 		for _, stage := range []string{"UNDER_INVESTIGATION", "INVESTIGATION_CLOSED", "DISMISSED"} {
 			p = h.moveProsecution(t, p, stage, nil)
 		}
+		need(t, p.ID, ch.ID)
 		for _, in := range []map[string]any{{"officeID": h.agency(t, "prosecution-durres")}, {"registeredAt": stamp(date(3, 3))}} {
 			h.refuse(t, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version, "in": in}, badField("id"), p.ID)
 		}
+		h.refuse(t, h.prosecutor, reclassifyMutation, map[string]any{"id": ch.ID, "v": ch.Version, "article": "CC_114"}, badField("id"), ch.ID, p.ID)
 	})
 }
 
