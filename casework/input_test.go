@@ -480,6 +480,17 @@ func TestMutationInputEmptyUpdate(t *testing.T) {
 		// A false that is a value, not a clear, is a change.
 		call[victimT](t, h, h.police, updateVictimMutation, map[string]any{"id": v.ID, "v": v.Version,
 			"in": map[string]any{"foreignNational": false}})
+		// An empty list of records to add or remove adds or removes none
+		// (a hunt: each moved the proceeding's version and wrote a
+		// timeline entry).
+		p := h.registerProsecution(t, c.ID, date(3, 2), h.recordSuspect(t, c.ID).ID)
+		need(t, p.ID)
+		for _, field := range []string{"addDefendantIDs", "removeDefendantIDs"} {
+			t.Run("UpdateProsecution/"+field, func(t *testing.T) {
+				h.refuse(t, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
+					"in": map[string]any{field: []string{}}}, badField("input"), p.ID, c.ID)
+			})
+		}
 	})
 }
 

@@ -364,9 +364,11 @@ func setAndCleared(path string, m map[string]any) error {
 
 // changesNothing reports whether v is an update input (an Update…Input)
 // that names nothing to change: no field, or only fields that do nothing
-// (null, clearX: false, an empty appendX list). It would only move the
+// (null, clearX: false, an empty appendX list, an empty addXIDs or
+// removeXIDs list of records to link or unlink). It would only move the
 // record's version and write a timeline entry, which is a client's
-// mistake, not a change.
+// mistake, not a change. An empty list that sets a field
+// (formsOfExploitation: []) empties it, which is a change.
 func changesNothing(t *ast.Type, v any) bool {
 	m, ok := v.(map[string]any)
 	if !ok || t.Elem != nil || !strings.HasPrefix(t.NamedType, "Update") || !strings.HasSuffix(t.NamedType, "Input") {
@@ -380,7 +382,7 @@ func changesNothing(t *ast.Type, v any) bool {
 				return false
 			}
 		case []any:
-			if len(fv) > 0 || !strings.HasPrefix(name, "append") {
+			if len(fv) > 0 || !addsOrRemoves(name) {
 				return false
 			}
 		default:
@@ -388,4 +390,18 @@ func changesNothing(t *ast.Type, v any) bool {
 		}
 	}
 	return true
+}
+
+// addsOrRemoves reports whether an update input's field named name adds
+// to or takes from what the record holds (appendFormsOfExploitation,
+// addDefendantIDs, removeDefendantIDs), rather than setting it: the
+// generated inputs name such lists so. An empty one does nothing (a hunt
+// had addDefendantIDs: [] move a proceeding's version).
+func addsOrRemoves(name string) bool {
+	for _, prefix := range []string{"append", "add", "remove"} {
+		if rest, ok := strings.CutPrefix(name, prefix); ok && rest != "" && rest[0] >= 'A' && rest[0] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
