@@ -454,6 +454,22 @@ func TestMutationInputSetAndCleared(t *testing.T) {
 		// Clearing alone, or setting alone, is fine.
 		call[victimT](t, h, h.police, updateVictimMutation, map[string]any{"id": v.ID, "v": v.Version,
 			"in": map[string]any{"phone": "+355690000002", "clearPhone": false}})
+
+		// Adding and removing one record at once is the same ambiguity (a
+		// hunt: the removal won, silently, as ent drops the id from those
+		// it adds). Refused naming the list it is added in; one added and
+		// another removed is fine.
+		s, other := h.recordSuspect(t, c.ID), h.recordSuspect(t, c.ID)
+		p := h.registerProsecution(t, c.ID, date(3, 2), other.ID)
+		need(t, p.ID, s.ID)
+		h.refuse(t, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
+			"in": map[string]any{"addDefendantIDs": []string{s.ID}, "removeDefendantIDs": []string{other.ID, s.ID}}},
+			badField("input.addDefendantIDs"), p.ID, c.ID)
+		got := call[prosecutionT](t, h, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
+			"in": map[string]any{"addDefendantIDs": []string{s.ID}, "removeDefendantIDs": []string{other.ID}}})
+		if len(got.Defendants) != 1 || got.Defendants[0].ID != s.ID {
+			t.Errorf("defendants after adding %s and removing %s = %+v", s.ID, other.ID, got.Defendants)
+		}
 	})
 }
 

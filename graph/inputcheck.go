@@ -190,6 +190,9 @@ func (c *inputChecker) value(path, name string, t *ast.Type, v any, stored bool)
 		if err := setAndCleared(path, m); err != nil {
 			return err
 		}
+		if err := addedAndRemoved(path, m); err != nil {
+			return err
+		}
 		for _, f := range def.Fields {
 			if fv, ok := m[f.Name]; ok {
 				if err := c.value(path+"."+f.Name, f.Name, f.Type, fv, stored); err != nil {
@@ -357,6 +360,36 @@ func setAndCleared(path string, m map[string]any) error {
 		field = strings.ToLower(field[:1]) + field[1:]
 		if v, set := m[field]; set && v != nil {
 			return apperr.InvalidField(path+"."+field, "%s.%s is set and cleared (%s) at once; send one of them.", path, field, name)
+		}
+	}
+	return nil
+}
+
+// sameItem reports whether two items of a list of ids or enumeration
+// values name the same one: an id may come as a JSON string or number, or
+// as a literal in the document (input.UnmarshalID), and "7" and 7 are one
+// record. A value no scalar takes is gqlgen's to refuse after.
+func sameItem(a, b any) bool {
+	return a != nil && b != nil && fmt.Sprint(a) == fmt.Sprint(b)
+}
+
+// addedAndRemoved refuses an update input that adds a record and removes
+// it at once (addDefendantIDs and removeDefendantIDs naming one suspect):
+// as with setAndCleared, which was meant cannot be told, and ent quietly
+// let the removal win (its RemoveXIDs drops the id from those to add; a
+// hunt). The refusal names the list it is added in.
+func addedAndRemoved(path string, m map[string]any) error {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		what, ok := strings.CutPrefix(name, "add")
+		if !ok || what == "" {
+			continue
+		}
+		added, _ := m[name].([]any)
+		removed, _ := m["remove"+what].([]any)
+		for _, id := range added {
+			if id != nil && slices.ContainsFunc(removed, func(r any) bool { return sameItem(r, id) }) {
+				return apperr.InvalidField(path+"."+name, "%s.%s adds %v and %s.remove%s removes it at once; send one of them.", path, name, id, path, what)
+			}
 		}
 	}
 	return nil
