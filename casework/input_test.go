@@ -536,8 +536,20 @@ func TestMutationInputRepeatedValue(t *testing.T) {
 		h.refuse(t, h.police, updateCaseMutation, map[string]any{"id": c.ID, "v": c.Version,
 			"in": map[string]any{"appendFormsOfExploitation": []string{"FORCED_BEGGING", "FORCED_BEGGING"}}},
 			badField("input.appendFormsOfExploitation"), c.ID)
+		// A list of ids a mutation writes is a set too (a hunt: caseIDs
+		// [c, c] linked c once, and a retry under its idempotency key
+		// naming [c], the same set, was CONFLICT).
+		h.refuse(t, h.police, registerVictimMutation, map[string]any{"in": victimInput(newVictimName(), 30), "cases": []string{c.ID, c.ID}, "key": "cases-twice"},
+			badField("caseIDs"), c.ID)
+		suspect := h.recordSuspect(t, c.ID)
+		need(t, suspect.ID)
+		h.refuse(t, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{
+			"registrationNumber": newRegistration(), "registeredAt": stamp(date(3, 2)), "caseID": c.ID,
+			"officeID": h.agency(t, "prosecution-tirane"), "defendantIDs": []string{suspect.ID, suspect.ID}}},
+			badField("input.defendantIDs"), c.ID)
 		// Each value once is fine.
 		call[consentT](t, h, h.police, recordConsentMutation, consent([]string{"NGO_SHELTER", "LOCAL_POLICE_DIRECTORATE"}, []string{"SERVICES"}))
+		call[victimT](t, h, h.police, registerVictimMutation, map[string]any{"in": victimInput(newVictimName(), 30), "cases": []string{c.ID}, "key": "cases-twice"})
 
 		// Appending a form the case names already, and one it does not:
 		// each is there once.

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -232,21 +233,27 @@ func (c *inputChecker) value(path, name string, t *ast.Type, v any, stored bool)
 	return nil
 }
 
-// repeatedValue refuses a list of enumeration values, written by a
-// mutation, that names one value twice. Such a list is a set (a consent's
-// agency kinds and purposes, a victim's forms of exploitation): a repeated
-// value means nothing more, yet it would be stored, shown and counted as
-// often as it was sent, and a client could store one value a thousand times.
+// repeatedValue refuses a list of enumeration values or of ids, written by
+// a mutation, that names one value twice. Such a list is a set (a
+// consent's agency kinds and purposes, a victim's forms of exploitation,
+// the cases a victim is registered on, a proceeding's defendants): a
+// repeated value means nothing more, yet an enumeration value would be
+// stored, shown and counted as often as it was sent (a client could store
+// one a thousand times), and a repeated id was linked once but kept in the
+// request an idempotent retry is compared with, so the retry naming the
+// same set ([c] after [c, c]) was CONFLICT (a hunt).
 func (c *inputChecker) repeatedValue(path string, elem *ast.Type, items []any) error {
-	if def := c.schema.Types[elem.NamedType]; def == nil || def.Kind != ast.Enum {
+	if def := c.schema.Types[elem.NamedType]; def == nil || def.Kind != ast.Enum && elem.NamedType != "ID" {
 		return nil
 	}
 	seen := make(map[string]bool, len(items))
 	for _, item := range items {
-		value, ok := item.(string) // anything else is gqlgen's to refuse
-		if !ok {
+		switch item.(type) { // anything else is gqlgen's to refuse
+		case string, json.Number, int, int64:
+		default:
 			continue
 		}
+		value := fmt.Sprint(item) // an id may come as a string or a number (sameItem)
 		if seen[value] {
 			return apperr.InvalidField(path, "%s names %s more than once; name each value once.", path, value)
 		}
