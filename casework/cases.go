@@ -72,6 +72,14 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 	if err := requireWorksOnOrCoordinates(ctx, c, "updateCase", "id", id); err != nil {
 		return nil, err
 	}
+	// A case is never opened after it closed (followProceedings keeps it
+	// from closing before it opened); a hunt moved openedAt past closedAt,
+	// and the case then read as closed before it was opened. closedAt
+	// changes only with the case's version, which the update below
+	// requires unchanged.
+	if in.OpenedAt != nil && cf.ClosedAt != nil && in.OpenedAt.After(*cf.ClosedAt) {
+		return nil, apperr.InvalidField("openedAt", "The case closed on %s; it cannot have been opened after that.", cf.ClosedAt.UTC().Format(time.RFC3339))
+	}
 	if in.AppendFormsOfExploitation != nil {
 		in.FormsOfExploitation = appendForms(cf.FormsOfExploitation, in.FormsOfExploitation, in.AppendFormsOfExploitation)
 		in.AppendFormsOfExploitation = nil

@@ -215,6 +215,24 @@ func TestMutationUpdateCase(t *testing.T) {
 				return map[string]any{"id": c.ID, "v": c.Version, "in": map[string]any{"region": "NOPE"}}
 			}, invalid},
 		})
+
+		// A case is never opened after it closed: followProceedings keeps
+		// it from closing before it opened, and updateCase moved openedAt
+		// past closedAt (a hunt). Before it, it may move.
+		t.Run("ErrOpenedAfterItClosed", func(t *testing.T) {
+			closed := h.openCase(t) // opened on 2/20
+			p := h.registerProsecution(t, closed.ID, date(3, 2))
+			h.moveProsecution(t, p, "TRANSFERRED", ptr(date(3, 3)))
+			st := h.caseState(t, closed.ID)
+			if !st.closed {
+				t.Fatalf("case not closed: %+v", st)
+			}
+			h.refuse(t, h.police, updateCaseMutation, map[string]any{"id": closed.ID, "v": st.version,
+				"in": map[string]any{"openedAt": stamp(date(6, 1))}}, badField("input.openedAt"), closed.ID)
+			got := call[caseT](t, h, h.police, updateCaseMutation, map[string]any{"id": closed.ID, "v": st.version,
+				"in": map[string]any{"openedAt": stamp(date(2, 25))}})
+			sameTime(t, "openedAt", &got.OpenedAt, date(2, 25))
+		})
 	})
 }
 
