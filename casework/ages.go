@@ -1,6 +1,8 @@
 package casework
 
 import (
+	"time"
+
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
@@ -20,9 +22,17 @@ func ageOf(v *ent.Victim) domain.Age {
 	return domain.Age{Group: v.AgeGroup, Exact: v.ExactAge, Birth: v.DateOfBirth, IdentifiedAt: v.IdentifiedAt}
 }
 
-// agesAgree refuses an age group that the exact age or the date of birth
-// (each as at identification) contradicts, naming ageGroup.
+// agesAgree refuses a date of birth after the day of identification,
+// naming dateOfBirth, and an age group that the exact age or the date of
+// birth (each as at identification) contradicts, naming ageGroup.
 func agesAgree(a domain.Age) error {
+	// Nobody is identified before they are born: a hunt registered a
+	// victim born a month after, a MINOR since the years between were
+	// negative. Checked first, so that it is not blamed on the age group.
+	// By days, as a date of birth is a day (sent as some time of it).
+	if a.Birth != nil && a.Birth.UTC().Truncate(24*time.Hour).After(a.IdentifiedAt.UTC().Truncate(24*time.Hour)) {
+		return apperr.InvalidField("dateOfBirth", "The date of birth is after the day the victim was identified (identifiedAt).")
+	}
 	minor := a.Group == domain.AgeGroupMinor
 	// An exact age out of its range is the schema's to refuse, naming it
 	// (a hunt over HTTP had exactAge: 200 blamed on ageGroup).

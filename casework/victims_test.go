@@ -63,6 +63,13 @@ func TestMutationVictim(t *testing.T) {
 			{"RegisterErrAdultAged14", withField(func() map[string]any { return victimInput(newVictimName(), 14) }, "ageGroup", "ADULT"), nil, badField("input.ageGroup")},
 			{"RegisterErrMinorBornLongBefore", withField(withField(func() map[string]any { return victimInput(newVictimName(), 16) }, "exactAge", nil),
 				"dateOfBirth", stamp(date(2, 15).AddDate(-30, 0, 0))), nil, badField("input.ageGroup")},
+			// Nobody is identified before they are born (a hunt registered
+			// a MINOR born a month after, the years between negative),
+			// whatever the age group says.
+			{"RegisterErrBornAfterIdentified", withField(withField(func() map[string]any { return victimInput(newVictimName(), 10) }, "exactAge", nil),
+				"dateOfBirth", stamp(date(2, 15).AddDate(0, 1, 0))), nil, badField("input.dateOfBirth")},
+			{"RegisterErrAdultBornAfterIdentified", withField(withField(func() map[string]any { return victimInput(newVictimName(), 30) }, "exactAge", nil),
+				"dateOfBirth", stamp(date(2, 16))), nil, badField("input.dateOfBirth")},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				need(t, v.ID)
@@ -121,6 +128,14 @@ func TestMutationVictim(t *testing.T) {
 			{"UpdateErrStaleVersion", func() map[string]any {
 				return map[string]any{"id": v.ID, "v": 1, "in": map[string]any{"identificationStatus": "NOT_CONFIRMED"}}
 			}, conflict},
+			{"UpdateErrBornAfterIdentified", func() map[string]any {
+				return map[string]any{"id": v.ID, "v": v.Version, "in": map[string]any{
+					"clearExactAge": true, "ageGroup": "MINOR", "dateOfBirth": stamp(date(3, 15))}}
+			}, badField("input.dateOfBirth")},
+			{"UpdateErrIdentifiedBeforeBorn", func() map[string]any {
+				return map[string]any{"id": v.ID, "v": v.Version, "in": map[string]any{
+					"clearExactAge": true, "ageGroup": "ADULT", "dateOfBirth": stamp(date(2, 1).AddDate(-30, 0, 0)), "identifiedAt": stamp(date(2, 1).AddDate(-31, 0, 0))}}
+			}, badField("input.dateOfBirth")},
 			{"UpdateErrExactAgeNegative", func() map[string]any {
 				return map[string]any{"id": v.ID, "v": v.Version, "in": map[string]any{"exactAge": -1}}
 			}, badField("input.exactAge")},
