@@ -189,45 +189,37 @@ func TestVerifierBreaksAsTheCommands(t *testing.T) {
 	})
 }
 
-// TestVerifyGoesPastAnUnreadableEvent: on SQLite an event whose time is
-// stored as a blob does not even read back; the walk names it, goes on
-// from its stored hash and finds the next break after it.
+// TestVerifyGoesPastAnUnreadableEvent: an event whose time does not even
+// read back (on SQLite stored as a blob; on PostgreSQL dated 'infinity',
+// which the tables' owner can still append: the server's role is refused
+// it, and the walk stopped with the driver's error): the walk names it,
+// goes on from its stored hash and finds the next break after it.
 func TestVerifyGoesPastAnUnreadableEvent(t *testing.T) {
 	t.Parallel()
-	db := testdb.SQLite(t)
-	const n = 14
-	tamperable(t, db, n)
-	mustExec(t, db, "UPDATE audit_events SET occurred_at = CAST(occurred_at AS BLOB) WHERE id = 4")
-	alterReason(t, db, 9, 9)
-	v, each := verifyEach(t, db)
-	want := []at{{4, audit.BreakStoredOtherwise}, {9, audit.BreakHash}}
-	if got := places(v.Breaks); !reflect.DeepEqual(got, want) || !reflect.DeepEqual(each, v.Breaks) {
-		t.Errorf("breaks %v, want %v", got, want)
-	}
-	if v.Walked != n || v.Intact != n-2 || v.BrokenAt != 4 || v.Checked != 3 {
-		t.Errorf("verify = %+v, want %d walked, %d intact, broken first at 4", v, n, n-2)
-	}
-}
-
-// TestVerifyGoesPastAnInfiniteTime: on PostgreSQL an event dated
-// 'infinity' (which the tables' owner can still append: the server's role
-// is refused it) does not read back as a time. The walk stopped with the
-// driver's error; it names the event, as an unreadable SQLite time, and
-// goes on past it.
-func TestVerifyGoesPastAnInfiniteTime(t *testing.T) {
-	t.Parallel()
-	db := testdb.Postgres(t)
-	const n = 14
-	tamperable(t, db, n)
-	mustExec(t, db, "UPDATE audit_events SET occurred_at = 'infinity' WHERE id = 4")
-	alterReason(t, db, 9, 9)
-	v, each := verifyEach(t, db)
-	want := []at{{4, audit.BreakStoredOtherwise}, {9, audit.BreakHash}}
-	if got := places(v.Breaks); !reflect.DeepEqual(got, want) || !reflect.DeepEqual(each, v.Breaks) {
-		t.Errorf("breaks %v, want %v", got, want)
-	}
-	if v.Walked != n || v.Intact != n-2 || v.BrokenAt != 4 || v.Checked != 3 {
-		t.Errorf("verify = %+v, want %d walked, %d intact, broken first at 4", v, n, n-2)
+	for _, tc := range []struct {
+		name   string
+		db     func(testing.TB) *database.DB
+		tamper string
+	}{
+		{"BlobOnSQLite", testdb.SQLite, "UPDATE audit_events SET occurred_at = CAST(occurred_at AS BLOB) WHERE id = 4"},
+		{"InfinityOnPostgres", testdb.Postgres, "UPDATE audit_events SET occurred_at = 'infinity' WHERE id = 4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			db := tc.db(t)
+			const n = 14
+			tamperable(t, db, n)
+			mustExec(t, db, tc.tamper)
+			alterReason(t, db, 9, 9)
+			v, each := verifyEach(t, db)
+			want := []at{{4, audit.BreakStoredOtherwise}, {9, audit.BreakHash}}
+			if got := places(v.Breaks); !reflect.DeepEqual(got, want) || !reflect.DeepEqual(each, v.Breaks) {
+				t.Errorf("breaks %v, want %v", got, want)
+			}
+			if v.Walked != n || v.Intact != n-2 || v.BrokenAt != 4 || v.Checked != 3 {
+				t.Errorf("verify = %+v, want %d walked, %d intact, broken first at 4", v, n, n-2)
+			}
+		})
 	}
 }
 

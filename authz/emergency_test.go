@@ -601,15 +601,22 @@ func TestEmergencyGrantEndsWithThePower(t *testing.T) {
 		if got := e.legalNameAs(t, police, f.vD); got == "" {
 			t.Fatal("the grant did not open vD")
 		}
-		e.do(t, e.tok(t, "onac", viewer.RoleAdmin), `mutation ($remove: [[String!]!]) { changePolicy(remove: $remove, reason: "Emergency access by the police suspended pending review") { removed } }`,
-			map[string]any{"remove": [][]string{
-				{"p", "investigator", "investigation", "emergency", "request", "any"},
-				{"p", "investigator", "investigation", "Mutation.requestEmergencyAccess", "call", "any"},
-			}}).MustOK(t)
+		suspendPoliceEmergencyAccess(t, e)
 		if got := e.legalNameAs(t, police, f.vD); got != "" {
 			t.Errorf("the police may no longer ask for emergency access, yet its grant still opens vD: %q", got)
 		}
 	})
+}
+
+// suspendPoliceEmergencyAccess has an admin take from investigators the
+// power to ask for emergency access, and the call that asks.
+func suspendPoliceEmergencyAccess(t *testing.T, e *env) {
+	t.Helper()
+	e.do(t, e.tok(t, "onac", viewer.RoleAdmin), `mutation ($remove: [[String!]!]) { changePolicy(remove: $remove, reason: "Emergency access by the police suspended pending review") { removed } }`,
+		map[string]any{"remove": [][]string{
+			{"p", "investigator", "investigation", "emergency", "request", "any"},
+			{"p", "investigator", "investigation", "Mutation.requestEmergencyAccess", "call", "any"},
+		}}).MustOK(t)
 }
 
 // TestExplainEmergencyEndsWithThePower: explainAccess says what a grant
@@ -637,11 +644,7 @@ func TestExplainEmergencyEndsWithThePower(t *testing.T) {
 			t.Fatalf("before the power is removed: explainAccess %+v, the grant opened the name: %v; want both to open it", x, opened)
 		}
 
-		e.do(t, admin, `mutation ($remove: [[String!]!]) { changePolicy(remove: $remove, reason: "Emergency access by the police suspended pending review") { removed } }`,
-			map[string]any{"remove": [][]string{
-				{"p", "investigator", "investigation", "emergency", "request", "any"},
-				{"p", "investigator", "investigation", "Mutation.requestEmergencyAccess", "call", "any"},
-			}}).MustOK(t)
+		suspendPoliceEmergencyAccess(t, e)
 		if got := e.legalNameAs(t, police, f.vD); got != "" {
 			t.Fatalf("the grant still opens the name after the power was removed: %q", got)
 		}
