@@ -36,11 +36,18 @@ type Writer struct {
 
 // ClockSkew is how far past the clock the trail takes an event's time
 // (the writers', the PostgreSQL trigger's, verify's): the writers date no
-// event past the clock they share, and an event dated further ahead was
-// appended by hand. The margin is for a clock read a moment apart, or set
-// back a little by time synchronisation; the PostgreSQL trigger
-// audit_events_follow_the_chain (migrations) says the same minute.
-const ClockSkew = time.Minute
+// event past the clock they share, but carry the last event's time forward
+// (times never go back along the chain), so after the clock was set back
+// their events are dated a little ahead of it until it catches up. A day,
+// far beyond what a time service or a failover to a standby sets a clock
+// back by: with a minute (the first form), such a step made the writers
+// date events back and verify call every genuine event of the step
+// "added by hand", and an export checked on a machine whose clock ran a
+// few minutes slow showed false breaks (a review). The cost: an event
+// appended by hand up to a day ahead dates the events after it until the
+// clock passes it (docs/audit.md). The PostgreSQL trigger
+// audit_events_follow_the_chain (migrations) says the same day.
+const ClockSkew = 24 * time.Hour
 
 // ChainLockKey is the PostgreSQL advisory lock that orders appends to the
 // trail, across every server on one database.
@@ -129,10 +136,10 @@ func (w *Writer) appendTx(ctx context.Context, tx *ent.Tx, batch [][]Event) erro
 		seq, prev, notBefore = last.ID, last.Hash, last.OccurredAt
 	}
 	if notBefore.After(now.Add(ClockSkew)) {
-		// The last event is dated past the clock and its margin: none of
-		// the writers dated it (they date no event past now, and carry a
-		// last time forward only within the margin), so it was appended by
-		// hand. Carried forward, it dated every later event in its future,
+		// The last event is dated more than a day past the clock: no
+		// writer dated it, and PostgreSQL refuses it to the server's role,
+		// so it was appended round the trigger or into the SQLite file.
+		// Carried forward, it dated every later event in its future,
 		// hashed so for good and out of every time range, while verify
 		// said valid (a hunt). The events are dated now instead: verify
 		// names the event dated ahead (DATED_IN_FUTURE), or, once the clock
