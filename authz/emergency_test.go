@@ -17,9 +17,13 @@ import (
 	"github.com/casegraph/casegraph/casework"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/ent/caseevent"
+	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/emergencygrant"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -652,4 +656,89 @@ func TestExplainEmergencyEndsWithThePower(t *testing.T) {
 			t.Errorf("explainAccess after the power was removed: %+v; want a grant to open nothing, as it does", x)
 		}
 	})
+}
+
+// TestEmergencyRevocationHoldsAgainstARequestInFlight: a revocation ends
+// every running grant of its grantee on the case
+// (TestEmergencyRevocationEndsEveryGrantOfTheCase); a second grant whose
+// request had passed refuseAfterRevocation before the revocation
+// committed, and committed after the revocation had listed the running
+// grants, was neither refused nor revoked (a review): the revocation took
+// no lock the request takes. It now takes the grantee's lock
+// (withinDailyGrants' lockKey on the person), so one waits for the other. The test holds the request just before its commit (an
+// uncommitted idempotency record with the same key makes its INSERT wait),
+// revokes the first grant meanwhile, then lets the request commit.
+func TestEmergencyRevocationHoldsAgainstARequestInFlight(t *testing.T) {
+	db := testdb.Postgres(t)
+	s := testserver.Start(t, db)
+	victim := victimBeforeCourt(t, db.Client)
+	ctx := viewer.SystemContext(context.Background())
+	police := db.Client.Agency.Query().Where(agency.Code("police-tirane")).OnlyX(ctx)
+	cf := db.Client.CaseFile.Query().Where(casefile.Reference("TIR-2026-9001")).OnlyX(ctx)
+	officer := s.As(t, "police-tirane", viewer.RoleInvestigator)
+	phone := func() bool {
+		r := s.Do(t, officer.Token, `query ($id: ID!) { node(id: $id) { ... on Victim { phone } } }`, map[string]any{"id": testserver.GlobalID(victim)})
+		return strings.Contains(string(r.Body), victimPhone)
+	}
+	if phone() {
+		t.Fatal("without a grant the officer reads the phone (no consent): the test proves nothing")
+	}
+	now := time.Now()
+	first := db.Client.EmergencyGrant.Create().SetSubject(officer.Subject).SetAgencyID(police.ID).SetCaseID(cf.ID).
+		SetJustification("Victim missing, whereabouts needed at once").SetGrantedAt(now).SetExpiresAt(now.Add(2 * time.Hour)).SaveX(ctx)
+
+	// Hold the request just before it commits.
+	tx, err := db.Client.Tx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	tx.IdempotencyRecord.Create().SetAgencyCode("police-tirane").SetSubject(officer.Subject).
+		SetOperation("requestEmergencyAccess").SetKey("second-grant").SetRequestHash("held").SetResultID(1).ExecX(ctx)
+
+	waiting := func(n int) bool {
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			var got int
+			if err := db.SQL.QueryRowContext(context.Background(), `SELECT count(*) FROM pg_locks WHERE NOT granted`).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got >= n {
+				return true
+			}
+		}
+		return false
+	}
+	var request, revoke *testserver.Response
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		request = s.Do(t, officer.Token, `mutation ($case: ID!) { requestEmergencyAccess(caseID: $case, hours: 2, idempotencyKey: "second-grant",
+			justification: "Victim missing, whereabouts still needed at once") { id } }`, map[string]any{"case": testserver.GlobalID(cf.ID)})
+	})
+	if !waiting(1) {
+		t.Fatal("the second request did not wait at its idempotency record")
+	}
+	revoked := make(chan struct{})
+	wg.Go(func() {
+		defer close(revoked)
+		revoke = s.Do(t, s.Token(t, "police-tirane", viewer.RoleDPO), `mutation ($id: ID!) { revokeEmergencyAccess(id: $id) { id revokedAt } }`,
+			map[string]any{"id": testserver.GlobalID(first.ID)})
+	})
+	// The revocation either completes (as now) or waits for the request
+	// (a fix that takes the person's lock); then the request may commit.
+	select {
+	case <-revoked:
+	case <-time.After(2 * time.Second):
+	}
+	_ = tx.Rollback()
+	wg.Wait()
+	revoke.MustOK(t)
+
+	running := db.Client.EmergencyGrant.Query().Where(emergencygrant.Subject(officer.Subject), emergencygrant.CaseID(cf.ID),
+		emergencygrant.RevokedAtIsNil(), emergencygrant.ExpiresAtGT(time.Now())).CountX(ctx)
+	if running != 0 {
+		t.Errorf("after the DPO revoked the officer's grant, %d grant of the officer on the case still runs (the request answered %s)", running, request.Body)
+	}
+	if phone() {
+		t.Errorf("after the revocation the officer still reads the victim's phone under emergency access")
+	}
 }

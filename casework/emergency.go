@@ -150,8 +150,7 @@ func refuseAfterRevocation(ctx context.Context, c *ent.Client, p *viewer.Princip
 // time (lockKey on the subject alone), so that two at once cannot both
 // pass the count.
 func withinDailyGrants(ctx context.Context, c *ent.Client, p *viewer.Principal, now time.Time) error {
-	person := viewer.Principal{Subject: p.Subject, AgencyID: p.AgencyID} // lockKey keys on agency code and subject
-	if err := lockKey(ctx, c, &person, "requestEmergencyAccess", ""); err != nil {
+	if err := lockPersonsGrants(ctx, c, p.Subject, p.AgencyID); err != nil {
 		return err
 	}
 	// As the system: the count is of the person's own grants, whatever
@@ -179,6 +178,17 @@ func withinDailyGrants(ctx context.Context, c *ent.Client, p *viewer.Principal, 
 	}
 }
 
+// lockPersonsGrants takes, for the transaction, the lock on one person's
+// emergency grants (their subject, whichever agency: lockKey keys on the
+// agency's code, left empty, and the subject; agencyID only names an
+// agency row to lock through). Requests for a grant and revocations take
+// it, so that a request's checks and a revocation's sweep of the running
+// grants do not interleave.
+func lockPersonsGrants(ctx context.Context, c *ent.Client, subject string, agencyID int) error {
+	person := viewer.Principal{Subject: subject, AgencyID: agencyID}
+	return lockKey(ctx, c, &person, "requestEmergencyAccess", "")
+}
+
 // RevokeEmergencyAccess ends a grant at once, and with it every other
 // grant of the same person on the same case that still runs: revoking ends
 // the grantee's emergency access to the case, which a second grant asked
@@ -200,6 +210,12 @@ func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.Eme
 	alreadyRevoked := apperr.InvalidField("id", "This grant was already revoked.")
 	if g.RevokedAt != nil {
 		return nil, alreadyRevoked
+	}
+	// A request of the grantee's in flight either commits before the
+	// sweep below lists it, or finds this grant revoked (a review found a
+	// second grant committed after the sweep, running on).
+	if err := lockPersonsGrants(ctx, c, g.Subject, g.AgencyID); err != nil {
+		return nil, err
 	}
 	now := time.Now()
 	revoked, err := revokeGrant(ctx, c, p, g, now)
