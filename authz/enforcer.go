@@ -76,6 +76,9 @@ func New(ctx context.Context, client *ent.Client, dialectName string, vocab poli
 	if err := addDefaultPurposes(ctx, client); err != nil {
 		return nil, err
 	}
+	if err := dropUnplainThresholds(ctx, client); err != nil {
+		return nil, err
+	}
 	a := &adapter{client: client, fields: vocab.Fields}
 	lines, err := a.rules(ctx)
 	if err != nil {
@@ -153,6 +156,59 @@ func addDefaultPurposes(ctx context.Context, client *ent.Client) error {
 		}
 	}
 	return insertLines(sys, client, lines, "The roles' consent purposes, until then fixed in the code, became policy lines.")
+}
+
+// dropUnplainThresholds removes, as a recorded change, the statistics
+// threshold lines written otherwise than the enforcer asks for them ("020"
+// for 20): releases before 2026-12-06 stored such lines, which never took
+// effect (the default threshold applied), and validation now refuses
+// them, so that a database holding one no longer started a server (a
+// review). Dropping them leaves every threshold in force as it was; an
+// admin who meant one adds it again, written plainly.
+func dropUnplainThresholds(ctx context.Context, client *ent.Client) error {
+	sys := viewer.SystemContext(ctx)
+	rules, err := client.PolicyRule.Query().
+		Where(policyrule.Ptype(policies.PtypeP), policyrule.V2(policies.Statistics), policyrule.V3(policies.Threshold)).All(sys)
+	if err != nil {
+		return err
+	}
+	var unplain []policies.Line
+	for _, r := range rules {
+		if _, err := strconv.Atoi(r.V4); err == nil {
+			if _, err := policies.ParseThreshold(r.V4); err != nil {
+				unplain = append(unplain, policies.Line{r.Ptype, r.V0, r.V1, r.V2, r.V3, r.V4})
+			}
+		}
+	}
+	if len(unplain) == 0 {
+		return nil
+	}
+	tx, err := client.Tx(sys)
+	if err != nil {
+		return err
+	}
+	var removed []policies.Line // another server starting at once may have dropped some
+	for _, l := range unplain {
+		gone, err := deleteRule(sys, tx.Client(), l)
+		if err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		if gone {
+			removed = append(removed, l)
+		}
+	}
+	if len(removed) == 0 {
+		return tx.Rollback()
+	}
+	err = tx.PolicyChange.Create().SetActorSubject(DefaultPolicyActor).SetActorAgency(DefaultPolicyActor).
+		SetReason("Statistics thresholds not written as plain whole numbers (\"020\") never took effect and are refused since 2026-12-06: dropped; the thresholds in force are unchanged.").
+		SetAdded([][]string{}).SetRemoved(toStrings(removed)).Exec(sys)
+	if err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // isPurposeLine reports whether l is a consent purpose line.

@@ -160,3 +160,36 @@ func TestConsentPurposesRemovedStayRemoved(t *testing.T) {
 		}
 	})
 }
+
+// TestThresholdStoredUnplainlyIsDroppedAtStart: a threshold line written
+// otherwise than the enforcer asks for it ("020"), which releases before
+// 2026-12-06 validated and stored although it never took effect, is
+// dropped at start, recorded in the policy's history: validation refuses
+// it now, and a database holding one no longer started a server (a
+// review). The threshold in force does not move: it is still the default.
+func TestThresholdStoredUnplainlyIsDroppedAtStart(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		testserver.Start(t, db) // the database as an earlier release left it
+		ctx := viewer.SystemContext(context.Background())
+		line := []string{"p", "analyst", "*", "statistics", "threshold", "020"}
+		db.Client.PolicyRule.Create().SetPtype(line[0]).SetV0(line[1]).SetV1(line[2]).SetV2(line[3]).
+			SetV3(line[4]).SetV4(line[5]).SetV5("").ExecX(ctx)
+		db.Client.PolicyChange.Create().SetActorSubject("test-admin@onac").SetActorAgency("onac").
+			SetReason("Analysts' threshold raised to twenty").SetAdded([][]string{line}).SetRemoved([][]string{}).ExecX(ctx)
+
+		s := testserver.Start(t, db, testserver.Options{NoAgencies: true})
+		var d struct{ VictimStatistics struct{ Threshold int } }
+		s.Ask(t, s.Token(t, "onac", viewer.RoleAnalyst), `{ victimStatistics { threshold } }`, nil).MustOK(t).Decode(t, &d)
+		if d.VictimStatistics.Threshold != 10 {
+			t.Errorf("the analysts' threshold is %d after the start, want 10, the one in force before it", d.VictimStatistics.Threshold)
+		}
+		if n := db.Client.PolicyRule.Query().Where(policyrule.V2("statistics"), policyrule.V4("020")).CountX(ctx); n != 0 {
+			t.Errorf("the line %v is still stored", line)
+		}
+		last := db.Client.PolicyChange.Query().Order(ent.Desc(policychange.FieldID)).FirstX(ctx)
+		if last.ActorSubject != authz.DefaultPolicyActor || len(last.Removed) != 1 || strings.Join(last.Removed[0], ",") != strings.Join(line, ",") {
+			t.Errorf("the history's last change: %s removed %v, want %s removing %v", last.ActorSubject, last.Removed, authz.DefaultPolicyActor, line)
+		}
+	})
+}
