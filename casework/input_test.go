@@ -74,11 +74,11 @@ func TestMutationInputTextRefused(t *testing.T) {
 		// the same (a hunt over HTTP), and so did the Khmer inherent
 		// vowels, the unassigned default-ignorable U+2065 and the blank
 		// Braille pattern (a later hunt). Refused, naming the reference,
-		// nothing written; so is a character Unicode has not assigned.
+		// nothing written; so is a noncharacter, which is never text.
 		for _, bad := range []struct{ name, suffix string }{
 			{"SoftHyphen", "-\u00ad1"}, {"Decomposed", "-E\u0301"}, {"TrailingSpace", "-1 "}, {"InvisibleTimes", "-\u20621"},
 			{"KhmerVowelInherentAq", "\u17b4"}, {"KhmerVowelInherentAa", "\u17b5"}, {"UnassignedIgnorable2065", "\u2065"},
-			{"BrailleBlank", "\u2800"}, {"Unassigned0378", "\u0378"},
+			{"BrailleBlank", "\u2800"}, {"NoncharacterFDD0", "\ufdd0"}, {"NoncharacterFFFF", "\uffff"},
 		} {
 			t.Run("OpenCaseReference/"+bad.name, func(t *testing.T) {
 				in := caseInput(h, t, c.Reference+bad.suffix, "police-tirane")
@@ -170,6 +170,44 @@ func TestMutationInputTextRefused(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				h.refuse(t, tc.who, tc.query, tc.vars(), badField(tc.field), c.ID)
+			})
+		}
+	})
+}
+
+// TestMutationInputKeyNewerCharacters: a key may hold a visible character
+// Unicode assigned after the tables of the server's Go (Unicode 15.0): an
+// emoji phones type since 2025 (U+1FAE9, U+1FAC6: Emoji 16.0), a letter of
+// Todhri, the historical Albanian alphabet (U+105C0, Unicode 16.0), a CJK
+// ideograph of Extension I (U+2EBF0, Unicode 15.1). A review had each
+// refused as a code point "Unicode does not assign", which was false: the
+// server cannot tell such a character from an unassigned code point, and
+// takes both.
+func TestMutationInputKeyNewerCharacters(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		need(t, c.ID)
+		for _, tc := range []struct{ name, suffix string }{
+			{"Emoji16FaceWithBagsUnderEyes", "-\U0001FAE9"},
+			{"Emoji16Fingerprint", "-\U0001FAC6"},
+			{"TodhriLetterA", "-\U000105C0"},
+			{"CJKExtensionI", "-\U0002EBF0"},
+		} {
+			t.Run("RecordSuspectPseudonym/"+tc.name, func(t *testing.T) {
+				name := newSuspectName() + tc.suffix
+				got := call[suspectT](t, h, h.police, recordSuspectMutation, map[string]any{"in": map[string]any{
+					"pseudonym": name, "sex": "MALE", "nationality": "AL", "role": "RECRUITER", "caseID": c.ID,
+				}})
+				if got.Pseudonym != name {
+					t.Errorf("pseudonym = %+q, want %+q", got.Pseudonym, name)
+				}
+			})
+			t.Run("OpenCaseReference/"+tc.name, func(t *testing.T) {
+				ref := newReference() + tc.suffix
+				got := call[caseT](t, h, h.police, openCaseMutation, map[string]any{"in": caseInput(h, t, ref, "police-tirane")})
+				if got.Reference != ref {
+					t.Errorf("reference = %+q, want %+q", got.Reference, ref)
+				}
 			})
 		}
 	})

@@ -79,14 +79,28 @@ func TestCheckText(t *testing.T) {
 		{"variation selector in a reference", "reference", "H5-\u27640\ufe0f", false},
 		// The same invisible characters as in a written reason
 		// (CheckWritten): every default-ignorable one and the blank Braille
-		// pattern (a hunt opened second cases with each), and a character
-		// Unicode has not assigned, which shows as nothing or a box.
+		// pattern (a hunt opened second cases with each), and a
+		// noncharacter, which Unicode keeps from ever being text.
 		{"Khmer inherent vowel in a reference", "reference", "H5-1\u17b4", false},
 		{"Khmer inherent vowel in a registration number", "registrationNumber", "PR-1\u17b5", false},
 		{"unassigned default-ignorable in a reference", "reference", "H5-1\u2065", false},
 		{"blank Braille pattern in a pseudonym", "pseudonym", "V-2026-0001\u2800", false},
-		{"unassigned character in a reference", "reference", "H5-1\u0378", false},
 		{"noncharacter in a registration number", "registrationNumber", "PR-1\ufdd0", false},
+		{"noncharacter U+FDEF in a reference", "reference", "H5-1\ufdef", false},
+		{"noncharacter U+FFFE in a reference", "reference", "H5-1\ufffe", false},
+		{"noncharacter U+FFFF in a pseudonym", "pseudonym", "S-1\uffff", false},
+		{"noncharacter U+1FFFE in a reference", "reference", "H5-1\U0001FFFE", false},
+		{"noncharacter U+10FFFF in a code", "code", "x\U0010FFFF", false},
+		// A character Unicode assigned after Go's tables (Unicode 15.0)
+		// cannot be told from an unassigned code point, and is taken (a
+		// review had these refused as unassigned): an Emoji 16.0 face,
+		// a Todhri letter (Unicode 16.0), a CJK ideograph of Extension I
+		// (15.1), and so U+0378, unassigned as yet.
+		{"Emoji 16.0 in a pseudonym", "pseudonym", "S-1-\U0001FAE9", true},
+		{"Todhri letter in a pseudonym", "pseudonym", "S-1-\U000105C0", true},
+		{"CJK Extension I in a reference", "reference", "H5-\U0002EBF0", true},
+		{"code point Go does not know in a reference", "reference", "H5-1\u0378", true},
+		{"private use in a reference", "reference", "H5-1\ue000", true},
 		{"Braille letters in a reference", "reference", "H5-\u2801\u2803", true},
 		{"Khmer letters in a reference", "reference", "H5-\u1780\u17b6", true},
 		// Other one-line text is text: what scripts, emoji and pasted names
