@@ -511,6 +511,53 @@ func TestMutationInputSetAndCleared(t *testing.T) {
 	})
 }
 
+// TestMutationInputAddedAndRemovedSingleValue: GraphQL takes a single value
+// for a list (input coercion), so addDefendantIDs: S is a list of one. A
+// review had a record added and removed at once accepted when either side
+// was sent so, and the removal silently won again; refused as the lists
+// are. A single value alone adds it: a change, taken.
+func TestMutationInputAddedAndRemovedSingleValue(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		need(t, c.ID)
+		for _, tc := range []struct {
+			name        string
+			add, remove func(id string) any
+		}{
+			{"BothSingle", func(id string) any { return id }, func(id string) any { return id }},
+			{"AddListRemoveSingle", func(id string) any { return []string{id} }, func(id string) any { return id }},
+			{"AddSingleRemoveList", func(id string) any { return id }, func(id string) any { return []string{id} }},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s, other := h.recordSuspect(t, c.ID), h.recordSuspect(t, c.ID)
+				p := h.registerProsecution(t, c.ID, date(3, 2), other.ID)
+				need(t, p.ID, s.ID)
+				h.refuse(t, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
+					"in": map[string]any{"addDefendantIDs": tc.add(s.ID), "removeDefendantIDs": tc.remove(s.ID)}},
+					badField("input.addDefendantIDs"), p.ID, c.ID)
+			})
+		}
+		t.Run("BothSingleInTheDocument", func(t *testing.T) {
+			s, other := h.recordSuspect(t, c.ID), h.recordSuspect(t, c.ID)
+			p := h.registerProsecution(t, c.ID, date(3, 2), other.ID)
+			need(t, p.ID, s.ID)
+			q := fmt.Sprintf(`mutation { updateProsecution(id: %q, expectedVersion: %d, input: {addDefendantIDs: %q, removeDefendantIDs: %q}) { id } }`,
+				p.ID, p.Version, s.ID, s.ID)
+			h.refuse(t, h.prosecutor, q, nil, badField("input.addDefendantIDs"), p.ID, c.ID)
+		})
+		t.Run("OKAddSingle", func(t *testing.T) {
+			s, other := h.recordSuspect(t, c.ID), h.recordSuspect(t, c.ID)
+			p := h.registerProsecution(t, c.ID, date(3, 2), other.ID)
+			need(t, p.ID, s.ID)
+			got := call[prosecutionT](t, h, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
+				"in": map[string]any{"addDefendantIDs": s.ID, "removeDefendantIDs": other.ID}})
+			if len(got.Defendants) != 1 || got.Defendants[0].ID != s.ID {
+				t.Errorf("defendants after adding %s and removing %s, each as a single value = %+v", s.ID, other.ID, got.Defendants)
+			}
+		})
+	})
+}
+
 // TestMutationInputEmptyUpdate: an update that names no field, or only
 // fields that do nothing, is refused, and changes nothing: it moved the
 // version and wrote a timeline entry.

@@ -391,8 +391,7 @@ func addedAndRemoved(path string, m map[string]any) error {
 		if !ok || what == "" {
 			continue
 		}
-		added, _ := m[name].([]any)
-		removed, _ := m["remove"+what].([]any)
+		added, removed := listOf(m[name]), listOf(m["remove"+what])
 		for _, id := range added {
 			if id != nil && slices.ContainsFunc(removed, func(r any) bool { return sameItem(r, id) }) {
 				return apperr.InvalidField(path+"."+name, "%s.%s adds %v and %s.remove%s removes it at once; send one of them.", path, name, id, path, what)
@@ -400,6 +399,24 @@ func addedAndRemoved(path string, m map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// listOf is the list a value given for a list type stands for. GraphQL's
+// input coercion takes a single value for a list of one: addDefendantIDs:
+// S in the document is the string S, and in variables gqlparser hands it
+// over as a typed slice ([]string{S}, asList). Reading only []any let a
+// record added and removed as single values through addedAndRemoved, and
+// the removal silently won (a review). nil, no value, is no list.
+// repeatedValue needs no such reading (one value repeats nothing), nor
+// does changesNothing (a single value adds or removes one: a change).
+func listOf(v any) []any {
+	if v == nil {
+		return nil
+	}
+	if list, ok := asList(v); ok {
+		return list
+	}
+	return []any{v}
 }
 
 // changesNothing reports whether v is an update input (an Update…Input)
