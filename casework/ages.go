@@ -30,8 +30,8 @@ func agesAgree(a domain.Age) error {
 	// victim born a month after, a MINOR since the years between were
 	// negative. Checked first, so that it is not blamed on the age group.
 	// By days, as a date of birth is a day (sent as some time of it).
-	if a.Birth != nil && a.Birth.UTC().Truncate(24*time.Hour).After(a.IdentifiedAt.UTC().Truncate(24*time.Hour)) {
-		return apperr.InvalidField("dateOfBirth", "The date of birth is after the day the victim was identified (identifiedAt).")
+	if a.Birth != nil && bornAfterIdentified(*a.Birth, a.IdentifiedAt) {
+		return apperr.InvalidField("dateOfBirth", "The date of birth is after the day the victim was identified (identifiedAt) in every time zone.")
 	}
 	minor := a.Group == domain.AgeGroupMinor
 	// An exact age out of its range is the schema's to refuse, naming it
@@ -43,6 +43,20 @@ func agesAgree(a domain.Age) error {
 		return apperr.InvalidField("ageGroup", "The age group must agree with the date of birth: MINOR when under %d at identification, ADULT from %d.", adultAge, adultAge)
 	}
 	return nil
+}
+
+// bornAfterIdentified reports whether the day of birth (a calendar day,
+// sent as some time of it, read in UTC) is after the calendar day of the
+// instant identified in every time zone in use. The day of an instant
+// depends on where it is read: a newborn identified at 00:30 in Tirana on
+// the day of birth was identified at 23:30 UTC the day before, and was
+// refused as born after (a review). No zone is more than a day ahead of
+// UTC (UTC+14 is the furthest), so a date of birth up to the day after
+// identifiedAt's UTC day is the day of identification somewhere; zones
+// behind UTC only make that day earlier.
+func bornAfterIdentified(birth, identified time.Time) bool {
+	day := func(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
+	return day(birth).After(day(identified).AddDate(0, 0, 1))
 }
 
 // updatedAge is a's values after an update sets or clears them.

@@ -65,11 +65,12 @@ func TestMutationVictim(t *testing.T) {
 				"dateOfBirth", stamp(date(2, 15).AddDate(-30, 0, 0))), nil, badField("input.ageGroup")},
 			// Nobody is identified before they are born (a hunt registered
 			// a MINOR born a month after, the years between negative),
-			// whatever the age group says.
+			// whatever the age group says: two days after the UTC day of
+			// identification is after its day in every time zone.
 			{"RegisterErrBornAfterIdentified", withField(withField(func() map[string]any { return victimInput(newVictimName(), 10) }, "exactAge", nil),
 				"dateOfBirth", stamp(date(2, 15).AddDate(0, 1, 0))), nil, badField("input.dateOfBirth")},
 			{"RegisterErrAdultBornAfterIdentified", withField(withField(func() map[string]any { return victimInput(newVictimName(), 30) }, "exactAge", nil),
-				"dateOfBirth", stamp(date(2, 16))), nil, badField("input.dateOfBirth")},
+				"dateOfBirth", stamp(date(2, 17))), nil, badField("input.dateOfBirth")},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				need(t, v.ID)
@@ -189,6 +190,45 @@ func (h *harness) givenBy(t *testing.T, id string) string {
 		t.Fatalf("reading consent %s: %v", id, err)
 	}
 	return string(k.GivenBy)
+}
+
+// TestMutationVictimBornOnTheDayOfIdentification: a date of birth is a
+// calendar day (sent as its midnight UTC), an identification an instant,
+// whose day depends on the time zone it is read in. A review had a newborn
+// identified at 00:30 in Tirana on the day of birth (23:30 UTC the day
+// before) refused as born after the day of identification. The date of
+// birth may be the day of identification in any zone in use, so at most
+// the day after its UTC day (UTC+14 is the furthest ahead); later is
+// refused.
+func TestMutationVictimBornOnTheDayOfIdentification(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		born := time.Date(lastYear, time.March, 1, 0, 0, 0, 0, time.UTC)
+		newborn := func(identified time.Time, birth time.Time) map[string]any {
+			in := victimInput(newVictimName(), 0)
+			delete(in, "exactAge")
+			in["identifiedAt"] = identified.Format(time.RFC3339) // with its zone's offset, read as the instant
+			in["dateOfBirth"] = stamp(birth)
+			return map[string]any{"in": in}
+		}
+		for _, tc := range []struct {
+			name string
+			zone *time.Location
+		}{
+			{"Tirana", time.FixedZone("CET", 1*60*60)},
+			{"Kiribati", time.FixedZone("+14", 14*60*60)},
+		} {
+			t.Run("OK"+tc.name, func(t *testing.T) {
+				// 00:30 on the day of birth there, the day before in UTC.
+				identified := time.Date(lastYear, time.March, 1, 0, 30, 0, 0, tc.zone)
+				call[victimT](t, h, h.police, registerVictimMutation, newborn(identified, born))
+			})
+		}
+		t.Run("ErrTwoDaysAfterTheUTCDay", func(t *testing.T) {
+			// The day after the day of birth in every zone: born after.
+			identified := born.Add(-30 * time.Minute)
+			h.refuse(t, h.police, registerVictimMutation, newborn(identified, born.AddDate(0, 0, 1)), badField("input.dateOfBirth"))
+		})
+	})
 }
 
 func TestMutationConsent(t *testing.T) {
