@@ -411,6 +411,11 @@ func TestFilterInputRefused(t *testing.T) {
 			{"TooDeep", casesQuery, orTree(17), "where"},
 			{"SecondFieldTooManyIDs", secondQuery, map[string]any{"idIn": ids(1001)}, "where"},
 			{"NUL", casesQuery, map[string]any{"reference": "TIR\x00"}, "where.reference"},
+			// A single value for a list is a list of one (input coercion),
+			// which gqlparser hands over from variables as a typed slice:
+			// its strings were not checked (a review), and PostgreSQL could
+			// not compare the NUL.
+			{"NULInASingleValueForAList", casesQuery, map[string]any{"referenceIn": "TIR\x00"}, "where.referenceIn"},
 			// SQLite refuses a LIKE pattern over 50,000 bytes (INTERNAL
 			// there, nothing found on PostgreSQL).
 			// A string compared whole is held to MaxComparedBytes (a
@@ -464,6 +469,9 @@ func TestFilterInputRefused(t *testing.T) {
 			{"OKAtConditionLimit", map[string]any{"or": branches(199)}},
 			{"OKAtDepthLimit", orTree(16)},
 			{"OKTimeAt9999", map[string]any{"id": c.ID, "openedAtLT": "9999-12-31T23:59:59Z"}},
+			// A single time for a list of times is one time, not a value
+			// that "must be a time in RFC 3339 format" (a review).
+			{"OKSingleTimeForAList", map[string]any{"id": c.ID, "openedAtIn": stamp(date(2, 20))}},
 			{"OKAtPatternLimit", map[string]any{"id": c.ID, "or": []any{
 				map[string]any{"referenceContainsFold": c.Reference},
 				map[string]any{"referenceHasPrefix": strings.Repeat("x", 256-len(c.Reference))}}}},

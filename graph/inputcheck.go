@@ -158,6 +158,15 @@ func (c *inputChecker) value(path, name string, t *ast.Type, v any, stored bool)
 	if t.Elem != nil {
 		items, ok := v.([]any)
 		if !ok { // a single value given for a list (input coercion)
+			// From variables gqlparser hands it over as a typed slice of
+			// one ([]string{s}, asList), which is no string and no time:
+			// where: {referenceIn: "TIR\x00"} went unchecked to the
+			// database, INTERNAL on PostgreSQL, and openedAtIn: t was
+			// refused as no time (a review). It is checked as the single
+			// value it was sent as, naming the list, as in the document.
+			if list, typed := asList(v); typed && len(list) == 1 {
+				v = list[0]
+			}
 			return c.value(path, name, t.Elem, v, stored)
 		}
 		// A list of ids (nodes(ids:), caseIDs…) becomes one IN (…) of
