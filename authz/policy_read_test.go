@@ -234,3 +234,32 @@ func TestExplainThresholdOfTwoRoles(t *testing.T) {
 		}
 	})
 }
+
+// TestExplainExactOfTwoRoles: "statistics, exact" for a prosecutor-analyst
+// is answered as the server decides it: not exact, since the prosecutor's
+// exact counts cover only its own rows and the server applies k = 10; it
+// was answered by whether some role holds the line (a review).
+func TestExplainExactOfTwoRoles(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		roles := []viewer.Role{viewer.RoleProsecutor, viewer.RoleAnalyst}
+		var s struct{ VictimStatistics struct{ Threshold int } }
+		e.do(t, e.s.Token(t, "prosecution-tirane", roles...), `{ victimStatistics { threshold } }`, nil).MustOK(t).Decode(t, &s)
+		if s.VictimStatistics.Threshold != 10 {
+			t.Fatalf("the server applies k = %d to a prosecutor-analyst, want 10", s.VictimStatistics.Threshold)
+		}
+		var x struct {
+			ExplainAccess struct {
+				Allowed bool
+				Summary string
+				Rules   []string
+			}
+		}
+		e.do(t, e.tok(t, "onac", viewer.RoleAdmin), `query ($roles: [Role!]!) { explainAccess(question: {roles: $roles, agencyKind: PROSECUTION_OFFICE, object: "statistics", action: "exact"}) { allowed summary rules } }`,
+			map[string]any{"roles": roles}).MustOK(t).Decode(t, &x)
+		got := x.ExplainAccess
+		if got.Allowed || strings.Contains(got.Summary, "no count suppressed") {
+			t.Errorf("the server withholds counts below 10 from a prosecutor-analyst, yet explainAccess(statistics, exact) says allowed=%v %q (rules %v)",
+				got.Allowed, got.Summary, got.Rules)
+		}
+	})
+}
