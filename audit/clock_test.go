@@ -6,10 +6,9 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	stdsql "database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
@@ -18,48 +17,6 @@ import (
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
 )
-
-// serverRole sets PostgreSQL up as README.md advises (as
-// TestServerRoleCannotGetRoundTheTrail does): the owner migrates, the
-// server's role may only SELECT and INSERT the trail.
-func serverRole(t *testing.T, extra ...string) (owner, app *database.DB, appURL string) {
-	t.Helper()
-	owner = testdb.Postgres(t)
-	ctx := context.Background()
-	role := fmt.Sprintf("casegraph_clock_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000)
-	for _, q := range []string{
-		"CREATE ROLE " + role + " LOGIN PASSWORD 'app-secret'",
-		"GRANT USAGE ON SCHEMA public TO " + role,
-		"GRANT SELECT, INSERT ON audit_events, audit_event_records TO " + role,
-	} {
-		mustExec(t, owner, q)
-	}
-	for _, q := range extra {
-		mustExec(t, owner, q+" "+role)
-	}
-	t.Cleanup(func() {
-		_, _ = owner.SQL.Exec("DROP OWNED BY " + role)
-		_, _ = owner.SQL.Exec("REVOKE ALL ON audit_events, audit_event_records FROM " + role)
-		_, _ = owner.SQL.Exec("REVOKE ALL ON SCHEMA public FROM " + role)
-		_, _ = owner.SQL.Exec("DROP ROLE IF EXISTS " + role)
-	})
-	var dbName string
-	if err := owner.SQL.QueryRowContext(ctx, "SELECT current_database()").Scan(&dbName); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(testdb.PostgresURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.UserPassword(role, "app-secret")
-	u.Path = "/" + dbName
-	app, err = database.OpenPostgres(ctx, u.String())
-	if err != nil {
-		testdb.PostgresUnusable(t, "cannot log in as %s: %v", role, err)
-	}
-	t.Cleanup(func() { _ = app.Close() })
-	return owner, app, u.String()
-}
 
 // TestServerRoleCannotShadowTheChainsEnd: the trigger
 // audit_events_follow_the_chain reads "audit_events" unqualified, with the
@@ -85,20 +42,9 @@ func TestServerRoleCannotShadowTheChainsEnd(t *testing.T) {
 			w := audit.NewWriter(app.Client, app.Dialect)
 			write(t, w, sampleEvents(3, time.Now()))
 
-			// A session of its own, as a forger's would be.
-			forger := openPool(t, database.OpenPostgres, appURL)
-			conn, err := forger.SQL.Conn(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, q := range []string{
+			conn := forgerSession(t, appURL,
 				"CREATE TEMP TABLE audit_events (id bigint)",
-				fmt.Sprintf("INSERT INTO audit_events VALUES (%d), (%d)", c.shadow[0], c.shadow[1]),
-			} {
-				if _, err := conn.ExecContext(ctx, q); err != nil {
-					t.Fatalf("the server's role: %s: %v", q, err)
-				}
-			}
+				fmt.Sprintf("INSERT INTO audit_events VALUES (%d), (%d)", c.shadow[0], c.shadow[1]))
 			_, forgeErr := conn.ExecContext(ctx, `INSERT INTO public.audit_events (id, occurred_at, kind, prev_hash, hash)
 				VALUES ($1, now(), 'FIELD_ACCESS', '', '')`, c.forged)
 			if _, err := conn.ExecContext(ctx, "DROP TABLE pg_temp.audit_events"); err != nil {
@@ -108,7 +54,7 @@ func TestServerRoleCannotShadowTheChainsEnd(t *testing.T) {
 			if forgeErr == nil {
 				t.Errorf("the server's role appended event %d after event 3, round audit_events_follow_the_chain, with a temporary table named audit_events", c.forged)
 			}
-			err = w.Write(ctx, sampleEvents(1, time.Now()))
+			err := w.Write(ctx, sampleEvents(1, time.Now()))
 			var ae *apperr.Error
 			if errors.As(err, &ae) {
 				t.Errorf("after the forged event the trail can no longer be written: %v", err)
@@ -231,20 +177,10 @@ func TestServerRoleCannotShadowTheClock(t *testing.T) {
 	_, app, appURL := serverRole(t, "GRANT CREATE ON SCHEMA public TO")
 	w := audit.NewWriter(app.Client, app.Dialect)
 	write(t, w, sampleEvents(3, time.Now()))
-	forger := openPool(t, database.OpenPostgres, appURL)
-	conn, err := forger.SQL.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	conn := forgerSession(t, appURL,
 		"CREATE FUNCTION public.isfinite(timestamptz) RETURNS boolean LANGUAGE sql AS 'SELECT true'",
 		"CREATE FUNCTION public.clock_timestamp() RETURNS timestamptz LANGUAGE sql AS $$SELECT 'infinity'::timestamptz$$",
-		"SET search_path = public, pg_catalog",
-	} {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatalf("the server's role: %s: %v", q, err)
-		}
-	}
+		"SET search_path = public, pg_catalog")
 	_, forgeErr := conn.ExecContext(ctx, `INSERT INTO audit_events (id, occurred_at, kind, prev_hash, hash) VALUES (4, 'infinity', 'FIELD_ACCESS', '', '')`)
 	_ = conn.Close()
 	t.Logf("forging: %v", forgeErr)
@@ -254,4 +190,21 @@ func TestServerRoleCannotShadowTheClock(t *testing.T) {
 	if err := w.Write(ctx, sampleEvents(1, time.Now())); err != nil {
 		t.Errorf("after the forged event the trail can no longer be written: %v", err)
 	}
+}
+
+// forgerSession opens a session of its own at url (the server's role, as a
+// forger's would be) and runs statements in it first.
+func forgerSession(t *testing.T, url string, statements ...string) *stdsql.Conn {
+	t.Helper()
+	forger := openPool(t, database.OpenPostgres, url)
+	conn, err := forger.SQL.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range statements {
+		if _, err := conn.ExecContext(context.Background(), q); err != nil {
+			t.Fatalf("the server's role: %s: %v", q, err)
+		}
+	}
+	return conn
 }

@@ -14,17 +14,13 @@ import (
 	"github.com/casegraph/casegraph/internal/testdb"
 )
 
-// TestServerRoleCannotGetRoundTheTrail sets up PostgreSQL as README.md
-// advises: the migrations run as the table's owner, the server as a role
-// granted only SELECT and INSERT on the trail and its records. That role
-// writes events, cannot alter, delete or truncate them or their records,
-// and cannot disable the triggers either; RoleOwnsTrail tells the two apart (serve warns on the owner).
-func TestServerRoleCannotGetRoundTheTrail(t *testing.T) {
-	owner := testdb.Postgres(t)
+// serverRole sets PostgreSQL up as README.md advises: the owner migrates,
+// the server's role (extra grants it more, "GRANT … TO" completed with the
+// role's name) may only SELECT and INSERT the trail.
+func serverRole(t *testing.T, extra ...string) (owner, app *database.DB, appURL string) {
+	t.Helper()
+	owner = testdb.Postgres(t)
 	ctx := context.Background()
-	if owns, err := audit.RoleOwnsTrail(ctx, owner.SQL); err != nil || !owns {
-		t.Fatalf("the migrating role owns the trail: %v %v", owns, err)
-	}
 	role := fmt.Sprintf("casegraph_app_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000)
 	for _, q := range []string{
 		"CREATE ROLE " + role + " LOGIN PASSWORD 'app-secret'",
@@ -33,7 +29,11 @@ func TestServerRoleCannotGetRoundTheTrail(t *testing.T) {
 	} {
 		mustExec(t, owner, q)
 	}
+	for _, q := range extra {
+		mustExec(t, owner, q+" "+role)
+	}
 	t.Cleanup(func() {
+		_, _ = owner.SQL.Exec("DROP OWNED BY " + role)
 		_, _ = owner.SQL.Exec("REVOKE ALL ON audit_events, audit_event_records FROM " + role)
 		_, _ = owner.SQL.Exec("REVOKE ALL ON SCHEMA public FROM " + role)
 		_, _ = owner.SQL.Exec("DROP ROLE IF EXISTS " + role)
@@ -48,13 +48,27 @@ func TestServerRoleCannotGetRoundTheTrail(t *testing.T) {
 	}
 	u.User = url.UserPassword(role, "app-secret")
 	u.Path = "/" + dbName
-	app, err := database.OpenPostgres(ctx, u.String())
+	app, err = database.OpenPostgres(ctx, u.String())
 	if err != nil {
 		// pg_hba.conf decides whether a password login works; CI's trusts
 		// local connections, so there it must.
 		testdb.PostgresUnusable(t, "cannot log in as the role %s the test created (%v): allow password or trust logins on 127.0.0.1 in pg_hba.conf", role, err)
 	}
 	t.Cleanup(func() { _ = app.Close() })
+	return owner, app, u.String()
+}
+
+// TestServerRoleCannotGetRoundTheTrail sets up PostgreSQL as README.md
+// advises: the migrations run as the table's owner, the server as a role
+// granted only SELECT and INSERT on the trail and its records. That role
+// writes events, cannot alter, delete or truncate them or their records,
+// and cannot disable the triggers either; RoleOwnsTrail tells the two apart (serve warns on the owner).
+func TestServerRoleCannotGetRoundTheTrail(t *testing.T) {
+	ctx := context.Background()
+	owner, app, _ := serverRole(t)
+	if owns, err := audit.RoleOwnsTrail(ctx, owner.SQL); err != nil || !owns {
+		t.Fatalf("the migrating role owns the trail: %v %v", owns, err)
+	}
 
 	if owns, err := audit.RoleOwnsTrail(ctx, app.SQL); err != nil || owns {
 		t.Fatalf("the server's role does not own the trail: %v %v", owns, err)
