@@ -305,8 +305,7 @@ func (e *Enforcer) CheckMutation(ctx context.Context, mutation, inputType string
 		return errPolicyUnconfirmed("Mutation." + mutation)
 	}
 	if !e.allows(r.p, string(r.kind), policies.MutationObject(mutation), policies.Call) {
-		return &apperr.Error{Code: apperr.Forbidden, Field: "Mutation." + mutation,
-			Message: fmt.Sprintf("Your role may not call %s.", mutation)}
+		return MayNotCall(mutation)
 	}
 	typ := entityOfInput(inputType)
 	for _, k := range inputKeys {
@@ -324,6 +323,14 @@ func (e *Enforcer) CheckMutation(ctx context.Context, mutation, inputType string
 		}
 	}
 	return nil
+}
+
+// MayNotCall is the refusal of a mutation the caller's roles may not call
+// (FORBIDDEN, on the field Mutation.NAME): CheckMutation's, and a policy
+// change's found under the policy lock (policytools.Change).
+func MayNotCall(mutation string) *apperr.Error {
+	return &apperr.Error{Code: apperr.Forbidden, Field: "Mutation." + mutation,
+		Message: fmt.Sprintf("Your role may not call %s.", mutation)}
 }
 
 // entityOfInput maps CreateVictimInput or UpdateVictimInput to Victim.

@@ -87,8 +87,8 @@ func refuseChange(ctx context.Context, mayCall bool) error {
 	reason, err := "does not hold the power policy change", apperr.Errorf(apperr.Forbidden, "Your role may not change the access policy.")
 	if !mayCall {
 		// The mutation guard's own refusal (authz.CheckMutation).
-		err = &apperr.Error{Code: apperr.Forbidden, Field: "Mutation.changePolicy", Message: "Your role may not call changePolicy."}
-		reason = err.Message
+		refusal := authz.MayNotCall("changePolicy")
+		reason, err = refusal.Message, refusal
 	}
 	if rec := audit.FromContext(ctx); rec != nil {
 		rec.Refusal(audit.Mutation, []string{"Mutation.changePolicy"}, reason)
