@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -37,35 +36,6 @@ type auditTrail struct {
 
 func (auditTrail) ExtensionName() string                   { return "AuditTrail" }
 func (auditTrail) Validate(graphql.ExecutableSchema) error { return nil }
-
-// The write of a response's events is bounded once the request's own
-// context no longer is (see InterceptResponse): it may run auditWriteGrace
-// past the request's deadline, or auditWriteTimeout for a request without
-// one (a caller in process). Past it the trail is unavailable and the
-// sensitive values are withheld. It was 5 s from whenever the answer was
-// ready, and answers left up to 13 s after a 5 s deadline under load (a
-// hunt).
-const (
-	auditWriteGrace   = time.Second
-	auditWriteTimeout = 5 * time.Second
-)
-
-// auditWriteDeadline is when the write of a response's events, ready now,
-// gives up (see auditWriteGrace).
-func auditWriteDeadline(ctx context.Context, now time.Time) time.Time {
-	d, ok := ctx.Deadline()
-	if !ok {
-		return now.Add(auditWriteTimeout)
-	}
-	return later(d, now).Add(auditWriteGrace)
-}
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
 
 // InterceptResponse implements graphql.ResponseInterceptor. It runs
 // outside the transaction of a mutation.
@@ -98,7 +68,7 @@ func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.Response
 	// with the request's context, a request that ran to its deadline sent
 	// its refusals (which say which victims have not consented) with no
 	// event at all.
-	wctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), auditWriteDeadline(ctx, time.Now()))
+	wctx, cancel := audit.DetachedContext(ctx)
 	defer cancel()
 	if err := a.writer.Write(wctx, events); err != nil {
 		a.logger.ErrorContext(ctx, "audit trail unavailable: withholding sensitive values",

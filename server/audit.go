@@ -1,10 +1,8 @@
 package server
 
 import (
-	"context"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/auth"
@@ -37,21 +35,17 @@ func (s *Server) auditRefusal(r *http.Request, reason error) {
 	rec := audit.NewRecorder(requestid.FromContext(r.Context()), clientAddress(r), nil)
 	rec.SetOperation(r.Method + " " + r.URL.Path)
 	rec.Refusal(audit.AuthenticationRefused, nil, reason.Error())
-	// A context of its own, as the reads' events have (graph's
-	// auditWriteDeadline): with the request's, a client that left while the
-	// event waited for the trail (behind another batch, under load) took
-	// it out of the queue, and the refusal went unrecorded (a hunt).
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), refusalWriteTimeout)
+	// A context of its own, as the reads' events have: with the
+	// request's, a client that left while the event waited for the trail
+	// (behind another batch, under load) took it out of the queue, and the
+	// refusal went unrecorded (a hunt).
+	ctx, cancel := audit.DetachedContext(r.Context())
 	defer cancel()
 	if err := s.cfg.Audit.Write(ctx, rec.Take()); err != nil {
 		s.cfg.Logger.ErrorContext(r.Context(), "audit trail unavailable: a refused authentication is not recorded",
 			"request_id", requestid.FromContext(r.Context()), "error", err.Error())
 	}
 }
-
-// refusalWriteTimeout bounds the write of a refused authentication's
-// event, whether or not its client is still there.
-const refusalWriteTimeout = 5 * time.Second
 
 // clientAddress is the address the request came from: the client's, or
 // behind a load balancer not in TrustedProxies, the balancer's (see

@@ -161,7 +161,7 @@ func jwtSegment(t *testing.T, claims jwt.MapClaims) string {
 // the event waits for the trail, behind another batch as under load. The
 // event was written with the request's own context, so it dropped out of
 // the queue and nothing of it was written (a hunt); the reads' events have
-// a context of their own for this reason (graph.auditWriteDeadline).
+// a context of their own for this reason (audit.DetachedContext).
 func TestRefusedTokenIsRecordedWhenItsClientLeaves(t *testing.T) {
 	t.Parallel()
 	db := testdb.SQLiteFile(t)
