@@ -12,6 +12,7 @@ package authz
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +48,7 @@ type Enforcer struct {
 
 	// fresh says whether the policy is known to be current (see Follow).
 	fresh freshness
+	log   atomic.Pointer[slog.Logger] // Follow's logger (see logger)
 }
 
 // Decision is casbin's answer to one question, with the policy line that

@@ -32,9 +32,14 @@ const (
 // was down is lost, so losing it makes the policy unconfirmed until a
 // reload that began after it came back has succeeded.
 type freshness struct {
-	mu        sync.Mutex
-	epoch     uint64 // changes whenever the listener goes down or comes back
+	mu sync.Mutex
+	// epoch changes whenever the listener goes down or comes back, and when
+	// a change this server committed could not be loaded: a reload begun
+	// before either cannot confirm the policy.
+	epoch     uint64
+	following bool // Follow was called: only a listening server is current
 	listening bool
+	retrying  bool // reloadUntilLoaded's loop is running
 	// stale is why the policy is unconfirmed; nil (or "") when current.
 	// Read without the lock on every sensitive field.
 	stale atomic.Pointer[string]
@@ -64,22 +69,100 @@ func (f *freshness) reloadStarting() uint64 {
 	return f.epoch
 }
 
-// reloaded confirms the policy current if the listener was up from before
-// the reload began until now.
+// reloaded confirms the policy current after a reload begun at epoch, if
+// nothing since needs a later one, and, on a server that follows, the
+// listener was up from before the reload began until now.
 func (f *freshness) reloaded(epoch uint64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.listening && f.epoch == epoch {
+	f.confirm(epoch)
+}
+
+// confirm is reloaded under f.mu; it says whether the reload begun at epoch
+// was the last one needed.
+func (f *freshness) confirm(epoch uint64) bool {
+	if f.epoch != epoch {
+		return false
+	}
+	if !f.following || f.listening {
 		f.stale.Store(nil)
 	}
+	return true
 }
 
 func (f *freshness) reloadFailed() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.listening {
+	if f.listening || !f.following {
 		f.setStale(staleReloadFailed)
 	}
+}
+
+// changeNotLoaded records that a change this server committed could not be
+// loaded: the policy is unconfirmed, no reload begun before now can confirm
+// it, and someone must retry. It says whether the caller is that someone
+// (no retry loop is running).
+func (f *freshness) changeNotLoaded() (retry bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.epoch++
+	if f.listening || !f.following {
+		f.setStale(staleReloadFailed)
+	}
+	retry, f.retrying = !f.retrying, true
+	return retry
+}
+
+// retryReloaded ends the retry loop if its reload, begun at epoch, was the
+// last one needed (as reloaded), in one step with the check, so that a
+// change failing to load meanwhile finds the loop running or starts one.
+func (f *freshness) retryReloaded(epoch uint64) (done bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.confirm(epoch) {
+		f.retrying = false
+		return true
+	}
+	return false
+}
+
+// reloadUntilLoaded follows a reload that failed after a change this server
+// committed (Publish): the change is made, so the server answers as
+// unconfirmed (a fixed phrase on /readyz; the error goes to the log, as the
+// follower's reloads' do) and reloads, with backoff, until a reload begun
+// after the last such failure succeeds. A server that follows would reload
+// on the change's notification too, but that reload may have run before
+// this one failed; a single server on SQLite has no other reload at all
+// (it stayed unconfirmed until restarted, a review found).
+func (e *Enforcer) reloadUntilLoaded(err error) {
+	logger := e.logger()
+	logger.Error("loading the access policy after a change; retrying", "error", err.Error())
+	if !e.fresh.changeNotLoaded() {
+		return
+	}
+	go func() {
+		for wait := reloadRetryFirst; ; wait = min(2*wait, reloadRetryMax) {
+			time.Sleep(wait)
+			epoch := e.fresh.reloadStarting()
+			err := e.Reload()
+			if err == nil && e.fresh.retryReloaded(epoch) {
+				return
+			}
+			if err != nil {
+				e.fresh.reloadFailed()
+				logger.Error("loading the access policy after a change; retrying", "error", err.Error())
+			}
+		}
+	}()
+}
+
+// logger is where the enforcer reports what it retries: Follow's, or the
+// default before (or without) it.
+func (e *Enforcer) logger() *slog.Logger {
+	if l := e.log.Load(); l != nil {
+		return l
+	}
+	return slog.Default()
 }
 
 // StaleReason says why this server cannot confirm that the policy it
@@ -111,6 +194,10 @@ func errPolicyUnconfirmed(what string) *apperr.Error {
 // until one succeeds, and until then the policy is unconfirmed too. It
 // returns once listening, or the error of the first connection.
 func (e *Enforcer) Follow(ctx context.Context, databaseURL string, logger *slog.Logger) error {
+	e.log.Store(logger)
+	e.fresh.mu.Lock()
+	e.fresh.following = true
+	e.fresh.mu.Unlock()
 	// The policy was loaded before anything listened: a change made in
 	// between would be missed without a reload once listening.
 	e.fresh.setStale(staleNotListening)

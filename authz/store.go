@@ -63,10 +63,9 @@ func (e *Enforcer) Publish(ctx context.Context, client *ent.Client) error {
 				}
 				// The change is made: a reload that fails now must not
 				// report it as not made. This server answers as unconfirmed
-				// until it loads the policy (it follows the change's
-				// notification, or its next check, like every other server).
+				// until it has loaded the policy.
 				if err := e.Reload(); err != nil {
-					e.fresh.setStale("the policy changed and could not be loaded: " + err.Error())
+					e.reloadUntilLoaded(err)
 				}
 				return nil
 			})

@@ -27,9 +27,10 @@ type Faults struct {
 }
 
 type statementFault struct {
-	match string
-	times int
-	err   error
+	match     string
+	times     int
+	err       error
+	outsideTx bool // only statements outside a transaction
 }
 
 // WithFaults returns db with an ent client whose calls fail as f says;
@@ -46,6 +47,15 @@ func (f *Faults) FailStatements(match string, times int, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.statements = append(f.statements, statementFault{match: match, times: times, err: err})
+}
+
+// FailStatementsOutsideTransactions is FailStatements for the statements
+// sent outside a transaction only: those a server runs after a write has
+// committed (a reload of the policy it changed) but not the write's own.
+func (f *Faults) FailStatementsOutsideTransactions(match string, times int, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.statements = append(f.statements, statementFault{match: match, times: times, err: err, outsideTx: true})
 }
 
 // FailBegins makes the next times transactions fail at BEGIN with err.
@@ -70,12 +80,12 @@ func (f *Faults) Clear() {
 	f.statements, f.begins, f.commits = nil, 0, 0
 }
 
-func (f *Faults) statement(query string) error {
+func (f *Faults) statement(query string, inTx bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i := range f.statements {
 		s := &f.statements[i]
-		if s.times != 0 && strings.Contains(query, s.match) {
+		if s.times != 0 && strings.Contains(query, s.match) && !(s.outsideTx && inTx) {
 			if s.times > 0 {
 				s.times--
 			}
@@ -102,17 +112,18 @@ func take(mu *sync.Mutex, n *int, err error) error {
 type faultGate struct {
 	next dialect.ExecQuerier
 	f    *Faults
+	inTx bool
 }
 
 func (g faultGate) Exec(ctx context.Context, query string, args, v any) error {
-	if err := g.f.statement(query); err != nil {
+	if err := g.f.statement(query, g.inTx); err != nil {
 		return err
 	}
 	return g.next.Exec(ctx, query, args, v)
 }
 
 func (g faultGate) Query(ctx context.Context, query string, args, v any) error {
-	if err := g.f.statement(query); err != nil {
+	if err := g.f.statement(query, g.inTx); err != nil {
 		return err
 	}
 	return g.next.Query(ctx, query, args, v)
@@ -130,7 +141,7 @@ func newFaultDriver(drv *entsql.Driver, f *Faults) *faultDriver {
 // ExecContext is what ent's client.ExecContext reaches (raw statements,
 // such as the audit trail's INSERT): it fails as Exec does.
 func (d *faultDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := d.f.statement(query); err != nil {
+	if err := d.f.statement(query, false); err != nil {
 		return nil, err
 	}
 	return d.Driver.ExecContext(ctx, query, args...)
@@ -147,7 +158,7 @@ func (d *faultDriver) BeginTx(ctx context.Context, opts *entsql.TxOptions) (dial
 		return nil, err
 	}
 	entTx := tx.(*entsql.Tx)
-	return &faultTx{Tx: entTx, faultGate: faultGate{next: entTx, f: d.f}}, nil
+	return &faultTx{Tx: entTx, faultGate: faultGate{next: entTx, f: d.f, inTx: true}}, nil
 }
 
 type faultTx struct {
@@ -157,7 +168,7 @@ type faultTx struct {
 
 // ExecContext: see faultDriver.ExecContext.
 func (t *faultTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := t.f.statement(query); err != nil {
+	if err := t.f.statement(query, true); err != nil {
 		return nil, err
 	}
 	return t.Tx.ExecContext(ctx, query, args...)
