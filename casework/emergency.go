@@ -124,11 +124,15 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 // refuseAfterRevocation refuses a grant of caseID to p while one a data
 // protection officer revoked would still have run (FORBIDDEN): revoking is
 // the officer's brake on break-glass access, and the grantee undid it by
-// asking again a second later (a hunt over HTTP). The officer's agency
-// sees the refusal, filed under the case.
+// asking again a second later (a hunt over HTTP). The brake holds for the
+// person, whichever agency their token names, as the day's bound does
+// (withinDailyGrants): keyed on the agency too, it let the grantee ask
+// again at once through a token of a second agency that sees the case (a
+// hunt, 2026-12-06). The officer's agency sees the refusal, filed under
+// the case.
 func refuseAfterRevocation(ctx context.Context, c *ent.Client, p *viewer.Principal, caseID int, now time.Time) error {
 	revoked, err := c.EmergencyGrant.Query().
-		Where(emergencygrant.Subject(p.Subject), emergencygrant.AgencyID(p.AgencyID), emergencygrant.CaseID(caseID),
+		Where(emergencygrant.Subject(p.Subject), emergencygrant.CaseID(caseID),
 			emergencygrant.ExpiresAtGT(now), emergencygrant.RevokedAtNotNil()).
 		Order(ent.Desc(emergencygrant.FieldExpiresAt)).First(viewer.SystemContext(ctx))
 	if ent.IsNotFound(err) {
@@ -190,9 +194,10 @@ func lockPersonsGrants(ctx context.Context, c *ent.Client, subject string, agenc
 }
 
 // RevokeEmergencyAccess ends a grant at once, and with it every other
-// grant of the same person on the same case that still runs: revoking ends
-// the grantee's emergency access to the case, which a second grant asked
-// for while the first ran kept open (a hunt over HTTP). Only grants the
+// grant of the same person on the same case that still runs, whichever
+// agency it was asked through: revoking ends the grantee's emergency
+// access to the case, which a second grant asked for while the first ran
+// kept open (a hunt over HTTP). Only grants the
 // caller sees (a data protection officer sees their agency's) can be
 // revoked; revoking twice is BAD_USER_INPUT.
 func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.EmergencyGrant, error) {
@@ -228,9 +233,9 @@ func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.Eme
 		return nil, alreadyRevoked
 	}
 	running, err := c.EmergencyGrant.Query().
-		Where(emergencygrant.Subject(g.Subject), emergencygrant.AgencyID(g.AgencyID), emergencygrant.CaseID(g.CaseID),
+		Where(emergencygrant.Subject(g.Subject), emergencygrant.CaseID(g.CaseID),
 			emergencygrant.ExpiresAtGT(now), emergencygrant.RevokedAtIsNil()).
-		All(ctx)
+		All(viewer.SystemContext(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -244,10 +249,13 @@ func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.Eme
 }
 
 // revokeGrant ends g at now, recording it in the audit trail and on the
-// case's timeline; false when g was revoked already.
+// case's timeline; false when g was revoked already. It writes as the
+// system: the caller may revoke the grant it named (it sees it) and, with
+// it, the grantee's other grants of the case, which another agency's row
+// scope may hold.
 func revokeGrant(ctx context.Context, c *ent.Client, p *viewer.Principal, g *ent.EmergencyGrant, now time.Time) (bool, error) {
 	n, err := c.EmergencyGrant.Update().Where(emergencygrant.ID(g.ID), emergencygrant.RevokedAtIsNil()).
-		SetRevokedAt(now).SetRevokedBy(p.Subject).AddVersion(1).Save(ctx)
+		SetRevokedAt(now).SetRevokedBy(p.Subject).AddVersion(1).Save(viewer.SystemContext(ctx))
 	if err != nil || n == 0 {
 		return false, err
 	}
