@@ -205,7 +205,7 @@ func dropUnplainThresholds(ctx context.Context, client *ent.Client) error {
 	}
 	err = tx.PolicyChange.Create().SetActorSubject(DefaultPolicyActor).SetActorAgency(DefaultPolicyActor).
 		SetReason("Statistics thresholds not written as plain whole numbers (\"020\") never took effect and are refused since 2026-12-06: dropped; the thresholds in force are unchanged.").
-		SetAdded([][]string{}).SetRemoved(toStrings(removed)).Exec(sys)
+		SetAdded([][]string{}).SetRemoved(policies.Strings(removed)).Exec(sys)
 	if err != nil {
 		_ = tx.Rollback()
 		return err
@@ -236,7 +236,7 @@ func insertLines(sys context.Context, client *ent.Client, lines []policies.Line,
 		}
 	}
 	err = tx.PolicyChange.Create().SetActorSubject(DefaultPolicyActor).SetActorAgency(DefaultPolicyActor).
-		SetReason(reason).SetAdded(toStrings(lines)).SetRemoved([][]string{}).Exec(sys)
+		SetReason(reason).SetAdded(policies.Strings(lines)).SetRemoved([][]string{}).Exec(sys)
 	if err != nil {
 		_ = tx.Rollback()
 		return err

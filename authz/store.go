@@ -45,7 +45,7 @@ func Store(ctx context.Context, client *ent.Client, actor *viewer.Principal, rea
 	}
 	return client.PolicyChange.Create().
 		SetActorSubject(actor.Subject).SetActorAgency(actor.AgencyCode).SetReason(reason).
-		SetAdded(toStrings(add)).SetRemoved(toStrings(remove)).Exec(viewer.SystemContext(ctx))
+		SetAdded(policies.Strings(add)).SetRemoved(policies.Strings(remove)).Exec(viewer.SystemContext(ctx))
 }
 
 // Publish makes a change stored with client take effect: it is announced
@@ -101,13 +101,4 @@ func (e *Enforcer) announce(ctx context.Context, client *ent.Client) error {
 	}
 	_, err := client.ExecContext(ctx, "SELECT pg_notify($1, '')", PolicyChannel)
 	return err
-}
-
-// toStrings is lines as the policy's history stores them.
-func toStrings(lines []policies.Line) [][]string {
-	out := make([][]string, len(lines))
-	for i, l := range lines {
-		out[i] = []string(l)
-	}
-	return out
 }

@@ -91,6 +91,16 @@ type Line []string
 // String renders l as in policy.csv.
 func (l Line) String() string { return strings.Join(l, ", ") }
 
+// Strings is lines as plain lists of strings: as the policy's history
+// stores them and a change's audit event names them.
+func Strings(lines []Line) [][]string {
+	out := make([][]string, len(lines))
+	for i, l := range lines {
+		out[i] = []string(l)
+	}
+	return out
+}
+
 // Parse reads policy lines in casbin's CSV form; # starts a comment.
 func Parse(text string) ([]Line, error) {
 	var out []Line

@@ -61,8 +61,8 @@ func Change(ctx context.Context, e *authz.Enforcer, client *ent.Client, add, rem
 	}
 	if rec := audit.FromContext(ctx); rec != nil {
 		detail, err := json.Marshal(map[string]any{
-			"reason": reason, "added": toStrings(add), "removed": toStrings(remove),
-			"before": toStrings(current), "after": toStrings(next),
+			"reason": reason, "added": policies.Strings(add), "removed": policies.Strings(remove),
+			"before": policies.Strings(current), "after": policies.Strings(next),
 		})
 		if err != nil {
 			return 0, 0, err
@@ -94,14 +94,6 @@ func refuseChange(ctx context.Context, mayCall bool) error {
 		rec.Refusal(audit.Mutation, []string{"Mutation.changePolicy"}, reason)
 	}
 	return err
-}
-
-func toStrings(lines []policies.Line) [][]string {
-	out := make([][]string, len(lines))
-	for i, l := range lines {
-		out[i] = []string(l)
-	}
-	return out
 }
 
 // ParseLines turns the lists a client sent, the lines to add and to
