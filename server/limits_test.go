@@ -306,6 +306,39 @@ func TestAuditEventsSpendTheBudget(t *testing.T) {
 	}
 }
 
+// TestAuditChargeLargerThanTheHeadroomIsKept: the events a request writes
+// are charged after it whole, even past the caller's limit, and its next
+// requests are refused until it has paid (graph.CostBudget.Charge;
+// docs/limits.md, "Budgets"). With a budget of 3,000, a page of 250 names
+// the coordinator may not read costs about 500 and writes 250 refusals
+// (2,500): the first answer spends the budget. The charge went through
+// httprate's OnLimit, which adds nothing when the increment would take the
+// caller over its limit: each was dropped whole, five such pages were
+// answered, 1,250 refusals in the append-only trail for a budget of 300,
+// and a caller keeping its budget nearly spent (a bulk job) never paid for
+// its events (a hunt).
+func TestAuditChargeLargerThanTheHeadroomIsKept(t *testing.T) {
+	db := testdb.SQLite(t)
+	s := testserver.Start(t, db, testserver.Options{Config: server.Config{CostPerMinute: 3_000}})
+	testdb.Demo(t, db, 1)
+	coordinator := s.Token(t, "onac", viewer.RoleCoordinator)
+	const refusedNames = `{ victims(first: 250){ edges{ node{ legalName } } } }`
+	answered := 0
+	for range 10 {
+		res := s.Do(t, coordinator, refusedNames, nil)
+		if res.Status == http.StatusTooManyRequests {
+			break
+		}
+		if res.Status != http.StatusOK {
+			t.Fatalf("status %d: %.300s", res.Status, res.Body)
+		}
+		answered++
+	}
+	if answered != 1 {
+		t.Errorf("%d pages of 250 refused names answered on a budget of 3,000; the first one's 2,500 of events should have spent it", answered)
+	}
+}
+
 // TestConnectionsPerAddress: one client address holds at most
 // MaxConnsPerAddress connections open; another is closed at once, and a
 // slot freed lets the next in. One client holding 20,000 idle keep-alive
@@ -547,37 +580,4 @@ func TestOneErrorForTheDeadline(t *testing.T) {
 	}
 	unlock()
 	s.Do(t, token, query, nil).MustOK(t)
-}
-
-// TestAuditChargeLargerThanTheHeadroomIsKept: the events a request writes
-// are charged after it (graph.CostBudget.Charge: "refusing nothing: the
-// caller's next requests pay for it"; docs/limits.md, "Budgets"). The
-// charge goes through httprate's OnLimit, which adds nothing when the
-// increment would take the caller over its limit: a charge larger than
-// what is left of the budget is dropped whole. With a budget of 3,000,
-// a page of 250 names the coordinator may not read costs about 500 and
-// writes 250 refusals (2,500): the first answer alone should spend the
-// budget, yet each charge is dropped and five such pages are answered,
-// 1,250 refusals in the append-only trail for a budget of 300. A caller who
-// keeps its budget nearly full (a bulk job) never pays for its events.
-func TestAuditChargeLargerThanTheHeadroomIsKept(t *testing.T) {
-	db := testdb.SQLite(t)
-	s := testserver.Start(t, db, testserver.Options{Config: server.Config{CostPerMinute: 3_000}})
-	testdb.Demo(t, db, 1)
-	coordinator := s.Token(t, "onac", viewer.RoleCoordinator)
-	const refusedNames = `{ victims(first: 250){ edges{ node{ legalName } } } }`
-	answered := 0
-	for range 10 {
-		res := s.Do(t, coordinator, refusedNames, nil)
-		if res.Status == http.StatusTooManyRequests {
-			break
-		}
-		if res.Status != http.StatusOK {
-			t.Fatalf("status %d: %.300s", res.Status, res.Body)
-		}
-		answered++
-	}
-	if answered != 1 {
-		t.Errorf("%d pages of 250 refused names answered on a budget of 3,000; the first one's 2,500 of events should have spent it", answered)
-	}
 }
