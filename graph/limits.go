@@ -309,7 +309,8 @@ type CostBudget struct {
 	// (RATE_LIMITED) refuses it.
 	Spend func(cost int) error
 	// Charge adds what was only known once it ran (the audit events it
-	// wrote), refusing nothing: the caller's next requests pay for it.
+	// wrote), refusing nothing and kept whole, past the caller's limit if
+	// need be: the caller's next requests pay for it.
 	Charge func(cost int)
 	// Refund gives back what Spend charged for an operation refused, for
 	// want of room, before anything of it ran.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -88,5 +89,39 @@ func TestRefusedAtItsAddressCostsThePrincipalNothing(t *testing.T) {
 	elsewhere := &costBudgets{perPrincipal: b.perPrincipal, perAddress: httprate.NewRateLimiter(1000, time.Minute)}
 	if err := budgetFor(t, elsewhere, p).Spend(100); err != nil {
 		t.Errorf("a principal refused three times at its address, having run nothing, is refused its own budget: %v", err)
+	}
+}
+
+// TestChargePastTheLimitKeepsRefunds: a charge after the answer counts
+// whole, past the caller's limit if need be, against the caller alone; and
+// a refund made while its budget is past the limit still counts. OnLimit
+// drops any increment, a negative one too, while the count stays over the
+// limit: an operation refused for want of room beside another whose events
+// took its caller past the limit was paid for all the same.
+func TestChargePastTheLimitKeepsRefunds(t *testing.T) {
+	b := &costBudgets{perPrincipal: httprate.NewRateLimiter(100, time.Minute), perAddress: httprate.NewRateLimiter(1000, time.Minute)}
+	p := &viewer.Principal{AgencyCode: "police-tirane", Subject: "u1"}
+	spent := func() int {
+		_, rate, _ := b.perPrincipal.Status(p.Key())
+		return int(math.Round(rate))
+	}
+	queued, answered := budgetFor(t, b, p), budgetFor(t, b, p)
+	if err := queued.Spend(30); err != nil {
+		t.Fatal(err)
+	}
+	if err := answered.Spend(70); err != nil {
+		t.Fatal(err)
+	}
+	answered.Charge(200)
+	if got := spent(); got != 300 {
+		t.Fatalf("a charge of 200 after the answer on a spent budget of 100: %d counted, want 300", got)
+	}
+	queued.Refund(30)
+	if got := spent(); got != 270 {
+		t.Errorf("a refund of 30 on a budget 200 past its limit: %d counted, want 270", got)
+	}
+	colleague := &viewer.Principal{AgencyCode: "police-tirane", Subject: "u2"}
+	if err := budgetFor(t, b, colleague).Spend(100); err != nil {
+		t.Errorf("a colleague behind the same address is refused its own budget for another's events: %v", err)
 	}
 }

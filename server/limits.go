@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"time"
 
@@ -96,14 +97,16 @@ func (b *costBudgets) middleware(next http.Handler) http.Handler {
 			}
 			return nil
 		}
-		// After the answer: counted if under the limit, and a caller
-		// already at it is refused its next requests anyway. The headers
-		// this would set go nowhere: the answer has left.
+		// After the answer: always counted, past the limit if need be,
+		// so the caller's next requests are refused until it has paid
+		// (keep). Through OnLimit a charge larger than the room left was
+		// dropped whole, and a caller keeping its budget nearly spent
+		// never paid for its events (a hunt).
 		charge := func(cost int) {
 			if principal != "" {
-				take(headersOnly(), r, b.perPrincipal, principal, max(cost, 1))
+				keep(r, b.perPrincipal, principal, max(cost, 1))
 			}
-			take(headersOnly(), r, b.perAddress, address, max(cost, 1))
+			keep(r, b.perAddress, address, max(cost, 1))
 		}
 		// An operation spent, then refused for want of room before it ran.
 		refund := func(cost int) {
@@ -131,15 +134,36 @@ func take(w http.ResponseWriter, r *http.Request, l *httprate.RateLimiter, key s
 // previous window while taking it out of the current one whole, a budget
 // the caller never had, at a moment it can choose by leaving while queued
 // (a review). A refund that comes too late is not made.
+//
+// It is kept whatever the count (keep): a charge after the fact may have
+// taken the caller past its limit, and OnLimit would drop the refund then.
 func giveBack(r *http.Request, l *httprate.RateLimiter, key string, n int, window string) {
-	if now, _ := take(headersOnly(), r, l, key, 0); window == "" || now != window {
+	if now := keep(r, l, key, 0); window == "" || now != window {
 		return
 	}
-	take(headersOnly(), r, l, key, -n)
+	keep(r, l, key, -n)
+}
+
+// noLimit is a limit no count reaches (a count is a minute or two of
+// costs), with room above it for one so that none overflows.
+const noLimit = math.MaxInt / 2
+
+// keep adds n to l under key whatever its count, and returns the end of
+// the window it fell in (as take): a charge made after the answer may take
+// the caller past its limit. Its spends are then refused while the charge
+// weighs: through the rest of the window it fell in, and, fading, through
+// the next, two minutes at most. It is OnLimit with a limit of its own for
+// this one call (httprate.WithRequestLimit), so it counts in l's current
+// window under l's lock as a spend does; the headers it sets go nowhere
+// (the answer has left, or is refused anyway).
+func keep(r *http.Request, l *httprate.RateLimiter, key string, n int) (window string) {
+	window, _ = take(headersOnly(), r.WithContext(httprate.WithRequestLimit(r.Context(), noLimit)), l, key, n)
+	return window
 }
 
 // headerRecorder keeps the headers a limiter sets, and nothing else: for
-// a charge made after the answer has left, and for the probe of a refund.
+// what keep counts (a charge made after the answer has left, a refund and
+// its probe).
 type headerRecorder struct{ h http.Header }
 
 func headersOnly() headerRecorder { return headerRecorder{http.Header{}} }
