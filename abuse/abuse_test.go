@@ -438,12 +438,13 @@ func TestListsThatLoopStop(t *testing.T) {
 	t.Logf("%v, heap +%d KB, %d bytes", elapsed.Round(time.Millisecond), extraHeap>>10, len(res.Body))
 }
 
-// TestIDListsCountAgainstTheAnswersSize: docs/limits.md promises that "the
-// texts resolved are counted as the answer is built, and past 8 MiB nothing
-// more is resolved", and the cost model charges a list of scalars as one
-// field whatever its length. An audit event's entities is such a list (an
-// event about a page of victims read alike names 500 of them), resolved as
-// []int, which the answer's text count does not see: a DPO's request of
+// TestIDListsCountAgainstTheAnswersSize: every value that can be long is
+// counted against the answer's size as the answer is built, and past 8 MiB
+// nothing more is resolved (docs/limits.md, "Refusals"), since the cost
+// model charges a list of scalars as one field whatever its length. An
+// audit event's entities is such a list (an event about a page of victims
+// read alike names 500 of them), resolved as []int, which the count of
+// texts alone did not see: a DPO's request of
 // cost about 5,000 (twenty aliases of auditEvents(first: 12), each with
 // twenty aliases of entities) built a 33 MB answer, 1.9 s of CPU and
 // +215 MB of memory on the demo data before it was refused for its size
@@ -476,7 +477,7 @@ func TestIDListsCountAgainstTheAnswersSize(t *testing.T) {
 	for _, e := range res.Errors {
 		if e.Extensions["limit"] == "responseBytes" {
 			if v, _ := e.Extensions["value"].(float64); v > 2*maxAnswerBytes {
-				t.Errorf("the answer was built to %.0f bytes before it was refused; its texts should stop it near %d", v, maxAnswerBytes)
+				t.Errorf("the answer was built to %.0f bytes before it was refused; its values counted should stop it near %d", v, maxAnswerBytes)
 			}
 		}
 	}

@@ -158,8 +158,8 @@ func newHandler(opts Options, audited bool) *handler.Server {
 // dashboard page), each costing a closure and a few stack frames there, so
 // the steps every field needs share one: the field budget and the
 // request's end (requestLimits.admitField), the marking of a resolver's
-// errors (markResolverErrors), then the count of its text against the
-// answer's size (fieldBudget.countText).
+// errors (markResolverErrors), then the count of its value against the
+// answer's size (fieldBudget.countAnswer).
 func fieldMiddleware(limits *requestLimits) graphql.FieldMiddleware {
 	return func(ctx context.Context, next graphql.Resolver) (any, error) {
 		budget, err := limits.admitField(ctx)
@@ -167,8 +167,8 @@ func fieldMiddleware(limits *requestLimits) graphql.FieldMiddleware {
 			return nil, err
 		}
 		res, err := markResolverErrors(ctx, next)
-		if err == nil && !budget.countText(res) {
-			return nil, textOverflow
+		if err == nil && !budget.countAnswer(ctx, res) {
+			return nil, answerOverflow
 		}
 		return res, err
 	}

@@ -32,9 +32,9 @@ type requestLimits struct {
 	// admission bounds the operations executing at once, and the heavy
 	// ones by their costs.
 	admission *Admission
-	// maxText bounds the bytes of text a query's fields resolve: the
+	// maxAnswerBytes bounds the bytes a query's fields resolve: the
 	// answer's limit (responseSizeLimit), reached while it is built.
-	maxText int64
+	maxAnswerBytes int64
 }
 
 // cheapCost is the cost under which an operation needs no room among the
@@ -43,7 +43,7 @@ const cheapCost = 2_000
 
 func newRequestLimits(l cost.Limits, documents graphql.Cache[*ast.QueryDocument], maxResponseBytes int, admission *Admission) *requestLimits {
 	return &requestLimits{limits: l, documents: documents, admission: admission.withCeiling(l.MaxCost),
-		maxText: int64(maxResponseBytes)}
+		maxAnswerBytes: int64(maxResponseBytes)}
 }
 
 func (*requestLimits) ExtensionName() string { return "RequestLimits" }
@@ -85,7 +85,7 @@ func (l *requestLimits) MutateOperationContext(ctx context.Context, oc *graphql.
 	if !isMutation(oc) {
 		// A mutation's answer is sent whatever its size: its writes are
 		// made (responseSizeLimit).
-		b.maxText = l.maxText
+		b.maxAnswerBytes = l.maxAnswerBytes
 	}
 	oc.Stats.SetExtension(fieldBudgetKey, b)
 	return nil
@@ -106,48 +106,46 @@ const (
 // request's context has ended (its deadline, or the client gone): gqlgen
 // checks the context only where a resolver does.
 //
-// It also counts the bytes of the texts the fields resolve, up to maxText
-// (0: not counted): the cost model counts values, not their length, so 20
-// pages of 100 victims' health notes of 80 KB built an answer of 160 MB,
-// and half a gigabyte of memory, before responseSizeLimit refused it. Past
-// maxText each further text is an error, and responseSizeLimit refuses
-// the answer as it would have.
+// It also counts the bytes the fields' values take in the answer, up to
+// maxAnswerBytes (0: not counted): the cost model counts values, not their
+// length, so 20 pages of 100 victims' health notes of 80 KB built an
+// answer of 160 MB, and half a gigabyte of memory, before
+// responseSizeLimit refused it. Every value that can be long is counted
+// (answerBytes): texts, and lists of ids or of any scalar. Past
+// maxAnswerBytes each further field is an error, and responseSizeLimit
+// refuses the answer as it would have.
 type fieldBudget struct {
 	resolved atomic.Int64
 	limit    int64
 	// introspected counts the fields of introspection past limit.
-	introspected atomic.Int64
-	text         atomic.Int64
-	maxText      int64
+	introspected   atomic.Int64
+	answerBytes    atomic.Int64
+	maxAnswerBytes int64
 }
 
-// countText adds the bytes of a field's value, when it is text, and
-// reports whether the answer's texts are still within maxText.
-func (b *fieldBudget) countText(value any) bool {
-	if b == nil || b.maxText == 0 {
+// countAnswer adds the bytes a field's value takes in the answer, when it
+// can be long (answerBytes), and reports whether the answer is still
+// within maxAnswerBytes.
+func (b *fieldBudget) countAnswer(ctx context.Context, value any) bool {
+	if b == nil || b.maxAnswerBytes == 0 {
 		return true
 	}
-	n := 0
-	switch v := value.(type) {
-	case string:
-		n = len(v)
-	case *string:
-		if v != nil {
-			n = len(*v)
-		}
-	case []string:
-		for _, s := range v {
-			n += len(s)
-		}
-	default:
+	n := answerBytes(ctx, value)
+	if n == 0 {
 		return true
 	}
-	return b.text.Add(int64(n)) <= b.maxText
+	return b.answerBytes.Add(int64(n)) <= b.maxAnswerBytes
 }
 
-// textOverflow is the error of a text past the answer's limit; the answer
-// is then refused whole (responseSizeLimit).
-var textOverflow = &apperr.Error{Code: apperr.TooComplex, Message: "The answer grew past its size limit."}
+// overAnswerLimit reports whether the values counted went past the
+// answer's limit: the answer will be refused (responseSizeLimit).
+func (b *fieldBudget) overAnswerLimit() bool {
+	return b.maxAnswerBytes > 0 && b.answerBytes.Load() > b.maxAnswerBytes
+}
+
+// answerOverflow is the error of a field past the answer's limit; the
+// answer is then refused whole (responseSizeLimit).
+var answerOverflow = &apperr.Error{Code: apperr.TooComplex, Message: "The answer grew past its size limit."}
 
 // fieldSlack lets small operations resolve a few more fields than they cost.
 const fieldSlack = 1_000
@@ -159,7 +157,7 @@ func newFieldBudget(cost int) *fieldBudget {
 // admitField counts one more field against the operation's field budget
 // and refuses it once the budget is spent or the request has ended. It is
 // a step of the one field middleware (fieldMiddleware), which counts the
-// field's text against the budget it returns (nil when there is none).
+// field's value against the budget it returns (nil when there is none).
 func (l *requestLimits) admitField(ctx context.Context) (*fieldBudget, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -170,10 +168,10 @@ func (l *requestLimits) admitField(ctx context.Context) (*fieldBudget, error) {
 	if !ok {
 		return nil, nil
 	}
-	if b.maxText > 0 && b.text.Load() > b.maxText {
+	if b.overAnswerLimit() {
 		// The answer will be refused: nothing more of it is resolved
 		// (no resolver, no statement).
-		return nil, textOverflow
+		return nil, answerOverflow
 	}
 	if n := b.resolved.Add(1); n > b.limit {
 		switch l.rootOf(ctx, oc) {
@@ -380,10 +378,10 @@ func (l responseSizeLimit) InterceptResponse(ctx context.Context, next graphql.R
 	}
 	size := len(resp.Data)
 	if graphql.HasOperationContext(ctx) {
-		// The texts resolved went past the limit: the answer was stopped
-		// there, and is refused as one built whole would be.
-		if b, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(fieldBudgetKey).(*fieldBudget); ok && b.text.Load() > b.maxText && b.maxText > 0 {
-			size = max(size, int(b.text.Load()))
+		// The values resolved went past the limit: the answer was
+		// stopped there, and is refused as one built whole would be.
+		if b, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(fieldBudgetKey).(*fieldBudget); ok && b.overAnswerLimit() {
+			size = max(size, int(b.answerBytes.Load()))
 		}
 	}
 	if size <= l.maxBytes {
