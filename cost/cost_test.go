@@ -62,6 +62,10 @@ func TestCost(t *testing.T) {
 		{"a plain list with a page", `{ policyChanges{ reason at } }`, nil, 101},
 		// the access matrix costs building it, whatever is read of it
 		{"a field of fixed cost", `{ accessMatrix{ cells{ role kind object action allowed condition } } }`, nil, 5000},
+		// each field once under a field of fixed cost: merged under one
+		// name, from fragments too; two tables are two costs
+		{"fields of a fixed cost asked once", `{ a: caseStatistics{ cells{ count } cells{ count ...C } total{ count } }
+			b: caseStatistics(groupBy: [REGION]){ cells{ values count } } } fragment C on StatisticsCell { count suppressed }`, nil, 2000},
 		// a mutation's input lists: 1 + 3 case ids × lookup 20 + id 1
 		{"a mutation's ids are looked up", `mutation($c: [ID!]){ registerVictim(input: {pseudonym: "V-2026-0001", sex: FEMALE, ageGroup: ADULT,
 			identificationStatus: POTENTIAL_VICTIM, identifiedBy: STATE_POLICE, identifiedAt: "2026-01-01T00:00:00Z", region: TIRANE,
@@ -145,6 +149,19 @@ func TestRefusals(t *testing.T) {
 			apperr.BadUserInput, "nodes.ids", ""},
 		{"over the cost ceiling", `{ agencies(first: 500){ edges{ node{ cases{ edges{ node{ reference } } } } } } }`, nil,
 			apperr.TooComplex, "", "cost"},
+		// A fixed cost pays for reading once what the field builds: a
+		// field asked for again under another name resolves again for
+		// every cell.
+		{"a field asked twice under a field of fixed cost", `{ caseStatistics{ cells{ count c: count } } }`, nil,
+			apperr.TooComplex, "", "fixedCostAliases"},
+		{"a list asked twice under a field of fixed cost", `{ accessMatrix{ a: cells{ allowed } b: cells{ allowed } } }`, nil,
+			apperr.TooComplex, "", "fixedCostAliases"},
+		{"a field asked twice in the merged selections of a list", `{ accessMatrix{ cells{ allowed } cells{ a: allowed } } }`, nil,
+			apperr.TooComplex, "", "fixedCostAliases"},
+		{"a field asked twice through fragments", `{ policyWhatIf{ ...A ... on PolicyCellChange { b: before } } } fragment A on PolicyCellChange { before }`, nil,
+			apperr.TooComplex, "", "fixedCostAliases"},
+		{"__typename asked twice under a field of fixed cost", `{ accessMatrix{ cells{ a: __typename b: __typename } } }`, nil,
+			apperr.TooComplex, "", "fixedCostAliases"},
 		{"three introspections", `{ a: __schema{ queryType{ name } } b: __schema{ queryType{ name } } c: __type(name: "Case"){ name } }`, nil,
 			apperr.TooComplex, "", "introspection"},
 	} {

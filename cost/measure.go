@@ -143,6 +143,9 @@ func (m *measurer) field(f *ast.Field, page int, parent string) measured {
 	}
 	if f.ObjectDefinition != nil {
 		if c, ok := m.limits.FixedCosts[f.ObjectDefinition.Name+"."+f.Name]; ok {
+			if err := m.askedOnce([]ast.SelectionSet{f.SelectionSet}, path); err != nil && m.err == nil {
+				m.err = err
+			}
 			return measured{cost: c, depth: m.set(f.SelectionSet, 0, path).depth + 1}
 		}
 	}
@@ -191,6 +194,64 @@ func (m *measurer) field(f *ast.Field, page int, parent string) measured {
 		cost:  saturatingAdd(1, saturatingMul(times, children.cost)),
 		depth: children.depth + 1,
 	}
+}
+
+// askedOnce checks that a selection under a field of fixed cost asks for
+// each field under one name only, and the selections under each of its
+// fields in turn. A fixed cost pays for building what the field computes
+// and reading it once, whatever fields are read of it: the fields under
+// it are not counted against the fields budget (graph.requestLimits).
+// Each other name would resolve the field again for every object built,
+// which grows with the data, not with the price: twenty aliases of a
+// statistics table's cells, each with twenty aliases of count, resolved
+// 250,000 fields for a cost of 1,000 (a hunt). group is the selections
+// the answer merges into one (those of the fields answered under one
+// name), fragments expanded as they are spread: their fields, at most
+// MaxFields (CheckText), are each visited once.
+func (m *measurer) askedOnce(group []ast.SelectionSet, path string) error {
+	answeredAs := map[string]string{} // a field's name → the name it is answered under
+	var keys []string
+	under := map[string][]ast.SelectionSet{}
+	var err error
+	var collect func(set ast.SelectionSet)
+	collect = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				key := responseKey(sel)
+				first, asked := answeredAs[sel.Name]
+				if !asked {
+					answeredAs[sel.Name] = key
+					keys = append(keys, key)
+				} else if first != key && err == nil {
+					err = tooComplex("fixedCostAliases", 2, 1, fmt.Sprintf(
+						"Under %s the field %s is asked for under two names, %q and %q: under a field of fixed cost each field is asked for once, since its price pays for reading once what it builds.",
+						truncateName(path), truncateName(sel.Name), truncateName(first), truncateName(key)))
+				}
+				if len(sel.SelectionSet) > 0 {
+					under[key] = append(under[key], sel.SelectionSet)
+				}
+			case *ast.InlineFragment:
+				collect(sel.SelectionSet)
+			case *ast.FragmentSpread:
+				if def := m.doc.Fragments.ForName(sel.Name); def != nil {
+					collect(def.SelectionSet)
+				}
+			}
+		}
+	}
+	for _, set := range group {
+		collect(set)
+	}
+	for _, key := range keys {
+		if err != nil {
+			break
+		}
+		if sets := under[key]; len(sets) > 0 {
+			err = m.askedOnce(sets, path+"."+key)
+		}
+	}
+	return err
 }
 
 // lookupByID reports whether f looks a record up by its id for reading

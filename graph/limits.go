@@ -177,7 +177,8 @@ func (l *requestLimits) admitField(ctx context.Context) (*fieldBudget, error) {
 		switch l.rootOf(ctx, oc) {
 		case rootFixedCost:
 			// Under a field of fixed cost (the access matrix), computed
-			// whole in memory: its fields were paid for.
+			// whole in memory: its fields were paid for, each once
+			// (cost.Measure refuses one asked for under a second name).
 			b.resolved.Add(-1)
 			return b, nil
 		case rootIntrospection:
