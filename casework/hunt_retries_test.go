@@ -93,3 +93,39 @@ func TestHuntRetryAfterThePolicyChanged(t *testing.T) {
 		}
 	})
 }
+
+// TestHuntUpdateSpellingOutNothingForAFieldTheRoleMayNotWrite: the update
+// face of TestHuntRetrySpellingOutANullTheRoleMayNotWrite. docs/input.md
+// lists `title: null` and `clearPhone: false` as fields that do nothing;
+// an investigator's updateVictim that changes the nationality and spells
+// out `healthNotes: null` or `clearHealthNotes: false` (a client writing
+// every field of UpdateVictimInput) writes no health note, yet is refused
+// FORBIDDEN "Your role may not write Victim.healthNotes", and the trail
+// records a refused write of health notes.
+func TestHuntUpdateSpellingOutNothingForAFieldTheRoleMayNotWrite(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		v := call[victimT](t, h, h.police, registerVictimMutation, map[string]any{"in": victimInput(newVictimName(), 30)})
+		need(t, v.ID)
+		for what, nothing := range map[string]any{"healthNotes": nil, "clearHealthNotes": false} {
+			t.Run(what, func(t *testing.T) {
+				cur := h.s.DB.Client.Victim.GetX(systemCtx(), mustID(t, v.ID))
+				r := h.do(t, h.police, updateVictimMutation, map[string]any{"id": v.ID, "v": cur.Version,
+					"in": map[string]any{"nationality": "AL", what: nothing}})
+				var data struct{ UpdateVictim *struct{ ID string } }
+				r.Decode(t, &data)
+				if data.UpdateVictim == nil {
+					t.Errorf("an update spelling out %s: %v, which writes nothing, was refused:\n%s", what, nothing, r.Body)
+				}
+			})
+		}
+	})
+}
+
+func mustID(t *testing.T, id string) int {
+	t.Helper()
+	var n int
+	if _, err := fmt.Sscan(id, &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
