@@ -294,9 +294,10 @@ func (e *Enforcer) CanReadField(ctx context.Context, _ *viewer.Principal, field 
 
 // CheckMutation implements graph.MutationGuard: the principal's roles must
 // allow calling the mutation, and writing every sensitive field its input
-// sets. inputType is the GraphQL type of its input argument ("" if none)
-// and inputKeys the keys the client sent in it.
-func (e *Enforcer) CheckMutation(ctx context.Context, mutation, inputType string, inputKeys []string) error {
+// writes. inputType is the GraphQL type of its input argument ("" if none)
+// and written the fields of it the input writes (graph.fieldsWritten: a
+// clearX flag that is true clears field x).
+func (e *Enforcer) CheckMutation(ctx context.Context, mutation, inputType string, written []string) error {
 	r := FromContext(ctx)
 	if r == nil {
 		return apperr.Errorf(apperr.Unauthenticated, "This operation needs an authenticated caller.")
@@ -308,7 +309,7 @@ func (e *Enforcer) CheckMutation(ctx context.Context, mutation, inputType string
 		return MayNotCall(mutation)
 	}
 	typ := entityOfInput(inputType)
-	for _, k := range inputKeys {
+	for _, k := range written {
 		name := strings.TrimPrefix(k, "clear")
 		if name != k {
 			name = strings.ToLower(name[:1]) + name[1:]

@@ -433,6 +433,19 @@ func (h *harness) refusalsAbout(t *testing.T, who principal, typ, id string) int
 	return n
 }
 
+// refusedCalls counts the audit trail's refusals of who's calls of
+// mutation (the call, or a field its input writes), about any record or
+// none.
+func (h *harness) refusedCalls(t *testing.T, who principal, mutation string) int {
+	t.Helper()
+	n, err := h.s.DB.Client.AuditEvent.Query().Where(auditevent.ActorSubject(who.Subject), auditevent.Decision("DENIED"),
+		auditevent.FieldsContains("Mutation."+mutation)).Count(systemCtx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func (h *harness) registerVictim(t *testing.T, age int, caseIDs ...string) victimT {
 	t.Helper()
 	return call[victimT](t, h, h.police, registerVictimMutation, map[string]any{"in": victimInput(newVictimName(), age), "cases": caseIDs})

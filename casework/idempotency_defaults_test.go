@@ -87,6 +87,38 @@ func TestIdempotentRetrySpellingOutADefault(t *testing.T) {
 	})
 }
 
+// TestIdempotentRetrySpellingOutANullTheRoleMayNotWrite: a null writes
+// nothing (docs/mutations.md: null is omission), so a retry that spells
+// out a null for a sensitive field the role may not write (an
+// investigator's healthNotes, testimonySummary or shelterLocation,
+// policies/policy.csv), as a client library writing every optional field
+// does, asks the role for nothing: it replays the first record, writes
+// nothing, and the trail records no refused write. It was FORBIDDEN "Your
+// role may not write Victim.healthNotes" (a hunt): the mutation guard
+// read the keys sent, not what they write, and an integrator retrying
+// after an unknown outcome was told the victim was not registered.
+func TestIdempotentRetrySpellingOutANullTheRoleMayNotWrite(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		name := newVictimName()
+		key := "null-unwritable-" + name
+		v := call[victimT](t, h, h.police, registerVictimMutation, map[string]any{"in": victimInput(name, 30), "key": key})
+		need(t, v.ID)
+		for _, field := range []string{"healthNotes", "testimonySummary", "shelterLocation"} {
+			t.Run(field, func(t *testing.T) {
+				before, refusals := h.rows(t), h.refusedCalls(t, h.police, "registerVictim")
+				again := with(victimInput(name, 30), field, nil)
+				if r := call[victimT](t, h, h.police, registerVictimMutation, map[string]any{"in": again, "key": key}); r.ID != v.ID {
+					t.Errorf("the retry spelling out %s: null made victim %s, the first call %s", field, r.ID, v.ID)
+				}
+				testserver.WantUnchanged(t, h.s.DB.Client, before)
+				if n := h.refusedCalls(t, h.police, "registerVictim"); n != refusals {
+					t.Errorf("the trail records %d refused registerVictim calls after a replay, want %d", n, refusals)
+				}
+			})
+		}
+	})
+}
+
 // TestIdempotentRetryOfARecordHashedBefore: an idempotency record written
 // before 2026-12-06 keeps the hash of its request with nulls and defaults
 // as sent (and, before 2026-12-05, its lists as sent too); a retry sent as

@@ -2,6 +2,7 @@ package casework_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -74,6 +75,49 @@ func TestSensitiveFieldRefusalReason(t *testing.T) {
 				t.Errorf("legalName %v, errors %v; want it read", legalName, exts)
 			}
 		})
+	})
+}
+
+// TestMutationWritingNothingToAFieldTheRoleMayNotWrite: the policy asks
+// for the sensitive fields an input writes, not those it names.
+// docs/input.md lists healthNotes: null and clearHealthNotes: false among
+// the fields that do nothing, so an investigator's update of a victim's
+// nationality that spells them out (a client writing every field of
+// UpdateVictimInput) is made, and the trail records no refused write of
+// health notes. It was FORBIDDEN "Your role may not write
+// Victim.healthNotes" (a hunt). A value, or clearHealthNotes: true, does
+// write them, and is refused.
+func TestMutationWritingNothingToAFieldTheRoleMayNotWrite(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		v := h.registerVictim(t, 30)
+		need(t, v.ID)
+		update := func(t *testing.T, field string, value any) (map[string]any, func() int) {
+			t.Helper()
+			version := h.stored(t, v.ID).Version
+			vars := map[string]any{"id": v.ID, "v": version, "in": map[string]any{"nationality": "AL", field: value}}
+			refusals := h.refusedCalls(t, h.police, "updateVictim")
+			return vars, func() int { return h.refusedCalls(t, h.police, "updateVictim") - refusals }
+		}
+		for field, nothing := range map[string]any{"healthNotes": nil, "clearHealthNotes": false} {
+			t.Run(fmt.Sprintf("OK %s %v", field, nothing), func(t *testing.T) {
+				vars, refused := update(t, field, nothing)
+				if got := call[victimT](t, h, h.police, updateVictimMutation, vars); got.Version != vars["v"].(int)+1 {
+					t.Errorf("version %d after the update, want %d", got.Version, vars["v"].(int)+1)
+				}
+				if n := refused(); n != 0 {
+					t.Errorf("the trail records %d refused updates of a victim after an update that wrote no health note", n)
+				}
+			})
+		}
+		for field, something := range map[string]any{"healthNotes": "Needs care.", "clearHealthNotes": true} {
+			t.Run(fmt.Sprintf("Err %s %v", field, something), func(t *testing.T) {
+				vars, refused := update(t, field, something)
+				h.refuse(t, h.police, updateVictimMutation, vars, want{Code: "FORBIDDEN", Field: "Victim.healthNotes"}, v.ID)
+				if n := refused(); n != 1 {
+					t.Errorf("the trail records %d refused updates of the victim, want 1", n)
+				}
+			})
+		}
 	})
 }
 

@@ -26,11 +26,11 @@ type FieldGuard interface {
 }
 
 // MutationGuard decides whether the caller may call a mutation with the
-// input keys it sent: calling the mutation at all, and writing each
-// sensitive field the input sets. It returns a FORBIDDEN *apperr.Error when
-// not.
+// input it sent: calling the mutation at all, and writing each sensitive
+// field the input writes (fieldsWritten). It returns a FORBIDDEN
+// *apperr.Error when not.
 type MutationGuard interface {
-	CheckMutation(ctx context.Context, mutation, inputType string, inputKeys []string) error
+	CheckMutation(ctx context.Context, mutation, inputType string, written []string) error
 }
 
 // PowerGuard decides whether the caller holds a power of the policy: an
@@ -85,8 +85,8 @@ func checkMutations(guard MutationGuard) graphql.RootFieldMiddleware {
 			return next(ctx)
 		}
 		field := graphql.GetRootFieldContext(ctx).Field
-		inputType, keys := inputKeys(field, oc.Variables)
-		if err := guard.CheckMutation(ctx, field.Name, inputType, keys); err != nil {
+		inputType, written := fieldsWritten(field, oc.Variables)
+		if err := guard.CheckMutation(ctx, field.Name, inputType, written); err != nil {
 			if rec := audit.FromContext(ctx); rec != nil {
 				// A mutation of one record (its id argument) is refused about
 				// that record, so that who tried to change a victim is found
@@ -160,9 +160,13 @@ func recordArgument(field graphql.CollectedField, vars map[string]any) (string, 
 	return typ, id
 }
 
-// inputKeys returns the type of the mutation's "input" argument and the
-// keys the client sent in it.
-func inputKeys(field graphql.CollectedField, vars map[string]any) (string, []string) {
+// fieldsWritten returns the type of the mutation's "input" argument and
+// the fields of it the client's input writes (writes): a field sent as
+// null, or a clearX flag sent as false, writes nothing, so it asks the
+// role for nothing. Until 2026-12-06 every key sent was asked for, and an
+// investigator's retry spelling out healthNotes: null was refused
+// "Your role may not write Victim.healthNotes" instead of replayed.
+func fieldsWritten(field graphql.CollectedField, vars map[string]any) (string, []string) {
 	arg := field.Arguments.ForName("input")
 	if arg == nil || field.Definition == nil {
 		return "", nil
@@ -176,11 +180,13 @@ func inputKeys(field graphql.CollectedField, vars map[string]any) (string, []str
 		return def.Type.Name(), nil
 	}
 	m, _ := val.(map[string]any)
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	written := make([]string, 0, len(m))
+	for name, v := range m {
+		if writes(name, v) {
+			written = append(written, name)
+		}
 	}
-	return def.Type.Name(), keys
+	return def.Type.Name(), written
 }
 
 // refusalReason is the message of a refusal, for the audit trail.

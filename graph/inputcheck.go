@@ -429,31 +429,39 @@ func listOf(v any) []any {
 }
 
 // changesNothing reports whether v is an update input (an Update…Input)
-// that names nothing to change: no field, or only fields that do nothing
-// (null, clearX: false, an empty appendX list, an empty addXIDs or
-// removeXIDs list of records to link or unlink). It would only move the
-// record's version and write a timeline entry, which is a client's
-// mistake, not a change. An empty list that sets a field
-// (formsOfExploitation: []) empties it, which is a change.
+// that names nothing to change: no field, or only fields that write
+// nothing (writes). It would only move the record's version and write a
+// timeline entry, which is a client's mistake, not a change.
 func changesNothing(t *ast.Type, v any) bool {
 	m, ok := v.(map[string]any)
 	if !ok || t.Elem != nil || !strings.HasPrefix(t.NamedType, "Update") || !strings.HasSuffix(t.NamedType, "Input") {
 		return false
 	}
 	for name, fv := range m {
-		switch fv := fv.(type) {
-		case nil:
-		case bool:
-			if fv || !strings.HasPrefix(name, "clear") {
-				return false
-			}
-		case []any:
-			if len(fv) > 0 || !addsOrRemoves(name) {
-				return false
-			}
-		default:
+		if writes(name, fv) {
 			return false
 		}
+	}
+	return true
+}
+
+// writes reports whether an input field named name, sent with value,
+// writes anything: the one reading of "this input writes this field",
+// for the update that changes nothing (changesNothing) and for the fields
+// the mutation guard checks the role may write (fieldsWritten). null,
+// clearX: false, an empty appendX list and an empty addXIDs or
+// removeXIDs list of records to link or unlink write nothing
+// (docs/input.md, docs/mutations.md: null is omission). An empty list
+// that sets a field (formsOfExploitation: []) empties it, and false for
+// a field that is not a clear flag (foreignNational) sets it: both write.
+func writes(name string, value any) bool {
+	switch value := value.(type) {
+	case nil:
+		return false
+	case bool:
+		return value || !strings.HasPrefix(name, "clear")
+	case []any:
+		return len(value) > 0 || !addsOrRemoves(name)
 	}
 	return true
 }
