@@ -292,21 +292,29 @@ func (e *Enforcer) CanReadField(ctx context.Context, _ *viewer.Principal, field 
 	return v.Access(), err
 }
 
-// CheckMutation implements graph.MutationGuard: the principal's roles must
-// allow calling the mutation, and writing every sensitive field its input
-// writes. inputType is the GraphQL type of its input argument ("" if none)
-// and written the fields of it the input writes (graph.fieldsWritten: a
-// clearX flag that is true clears field x).
-func (e *Enforcer) CheckMutation(ctx context.Context, mutation, inputType string, written []string) error {
-	r := FromContext(ctx)
-	if r == nil {
-		return apperr.Errorf(apperr.Unauthenticated, "This operation needs an authenticated caller.")
-	}
-	if e.StaleReason() != "" {
-		return errPolicyUnconfirmed("Mutation." + mutation)
+// CheckCall implements graph.MutationGuard: the principal's roles must
+// allow calling the mutation. It holds for every request, a replay too:
+// taking the call from a role is the policy owner's cut-off.
+func (e *Enforcer) CheckCall(ctx context.Context, mutation string) error {
+	r, err := e.deciding(ctx, mutation)
+	if err != nil {
+		return err
 	}
 	if !e.allows(r.p, string(r.kind), policies.MutationObject(mutation), policies.Call) {
 		return MayNotCall(mutation)
+	}
+	return nil
+}
+
+// CheckWrites implements graph.MutationGuard: the principal's roles must
+// allow writing every sensitive field the mutation's input writes.
+// inputType is the GraphQL type of its input argument ("" if none) and
+// written the fields of it the input writes (graph.fieldsWritten: a
+// clearX flag that is true clears field x).
+func (e *Enforcer) CheckWrites(ctx context.Context, mutation, inputType string, written []string) error {
+	r, err := e.deciding(ctx, mutation)
+	if err != nil {
+		return err
 	}
 	typ := entityOfInput(inputType)
 	for _, k := range written {
@@ -326,8 +334,22 @@ func (e *Enforcer) CheckMutation(ctx context.Context, mutation, inputType string
 	return nil
 }
 
+// deciding is the request in ctx, for which the policy decides mutation:
+// UNAUTHENTICATED without a caller, UNAVAILABLE while the policy may be
+// stale.
+func (e *Enforcer) deciding(ctx context.Context, mutation string) (*Request, error) {
+	r := FromContext(ctx)
+	if r == nil {
+		return nil, apperr.Errorf(apperr.Unauthenticated, "This operation needs an authenticated caller.")
+	}
+	if e.StaleReason() != "" {
+		return nil, errPolicyUnconfirmed("Mutation." + mutation)
+	}
+	return r, nil
+}
+
 // MayNotCall is the refusal of a mutation the caller's roles may not call
-// (FORBIDDEN, on the field Mutation.NAME): CheckMutation's, and a policy
+// (FORBIDDEN, on the field Mutation.NAME): CheckCall's, and a policy
 // change's found under the policy lock (policytools.Change).
 func MayNotCall(mutation string) *apperr.Error {
 	return &apperr.Error{Code: apperr.Forbidden, Field: "Mutation." + mutation,

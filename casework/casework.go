@@ -179,11 +179,21 @@ func sameRequest(prior *ent.IdempotencyRecord, hash string, older [2]string) boo
 // different by its canonical form, or by every older form a record may
 // keep (requestHashes). A nil key always creates.
 //
+// A replay writes nothing, so the policy's refusal of a field the request
+// would write (RefusedUnlessReplay) does not refuse it; any other request
+// with that refusal is refused by it, before it is compared or made.
+//
 // Requests with the same key are taken one at a time (lockKey): two sent
 // at once would otherwise both find none, and the second fail on what the
-// first made. Retrying after a timeout is what keys are for.
+// first made. Retrying after a timeout is what keys are for. A replay is
+// told from a write under that lock too, so a write the policy refuses
+// is never let through as the replay of a first call still running.
 func createOnce(ctx context.Context, c *ent.Client, operation string, key *string, input any, create func() (int, error)) (int, bool, error) {
+	refusal, _ := ctx.Value(writeRefusalKey{}).(*writeRefusal)
 	if key == nil {
+		if refusal != nil {
+			return 0, false, refusal.err
+		}
 		id, err := create()
 		return id, false, err
 	}
@@ -206,14 +216,18 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 		idempotencyrecord.Operation(operation), idempotencyrecord.Key(*key),
 	).Only(ctx)
 	switch {
-	case err == nil:
-		if !sameRequest(prior, hash, older) {
-			return 0, false, &apperr.Error{Code: apperr.Conflict, Field: "idempotencyKey",
-				Message: fmt.Sprintf("This idempotency key was already used for a different %s request.", operation)}
+	case err == nil && sameRequest(prior, hash, older):
+		if refusal != nil {
+			refusal.replayed = true
 		}
 		return prior.ResultID, true, nil
-	case !ent.IsNotFound(err):
+	case err != nil && !ent.IsNotFound(err):
 		return 0, false, err
+	case refusal != nil:
+		return 0, false, refusal.err
+	case err == nil:
+		return 0, false, &apperr.Error{Code: apperr.Conflict, Field: "idempotencyKey",
+			Message: fmt.Sprintf("This idempotency key was already used for a different %s request.", operation)}
 	}
 	id, err := create()
 	if err != nil {
@@ -227,6 +241,31 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 			Message: "A request with the same idempotency key is being processed; retry it."}
 	}
 	return id, false, err
+}
+
+// writeRefusal is the policy's refusal of a sensitive field a create's
+// input writes, which stands unless the create is a replay (createOnce),
+// and whether it was.
+type writeRefusal struct {
+	err      error
+	replayed bool
+}
+
+type writeRefusalKey struct{}
+
+// RefusedUnlessReplay returns ctx carrying refusal, the policy's refusal
+// of a sensitive field the input of an idempotent create writes (the
+// mutation guard's, which asks before the create runs), for createOnce to
+// answer unless the request is the replay of a write already made: the
+// same caller, operation, key and canonical request as an idempotency
+// record. A replay writes nothing, so a role since refused a field its
+// first call set (the policy changed between a call and its retry) is
+// told the record was made, which it was, instead of FORBIDDEN. replayed
+// reports, once the create has run, whether it was a replay; until it
+// is, the refusal stands (docs/mutations.md).
+func RefusedUnlessReplay(ctx context.Context, refusal error) (_ context.Context, replayed func() bool) {
+	w := &writeRefusal{err: refusal}
+	return context.WithValue(ctx, writeRefusalKey{}, w), func() bool { return w.replayed }
 }
 
 // idempotencyLocks is the first half of the two-key advisory locks

@@ -3,6 +3,7 @@ package casework_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -313,5 +314,80 @@ func TestIdempotentRetryOfASetInAnotherOrder(t *testing.T) {
 		}
 		h.refuse(t, h.police, registerVictimMutation, register([]string{"SEXUAL"}, c1.ID, c2.ID), want{Code: "CONFLICT", Field: "idempotencyKey"})
 		h.refuse(t, h.police, registerVictimMutation, register([]string{"SEXUAL", "FORCED_BEGGING"}, c1.ID), want{Code: "CONFLICT", Field: "idempotencyKey"})
+	})
+}
+
+// TestIdempotentRetryAfterThePolicyChanged: a retry that matches the
+// idempotency record of a write already made writes nothing, so the
+// policy's rules for the fields it would write do not refuse it. After an
+// admin took the investigator's right to write a victim's contact fields,
+// the investigator's retry of a registration with a phone replays the
+// first victim (its payload read under the rules of now, as every
+// answer), and the trail records no refused write. It was FORBIDDEN "Your
+// role may not write Victim.phone" (a hunt): an integrator retrying to
+// learn an unknown outcome was told the victim was not registered. A
+// request that is no replay (another key, or another request under the
+// key) would write, and is refused and recorded. The call is the policy
+// owner's cut-off: a role that may no longer call registerVictim is
+// refused its replay too, and nothing is written (docs/mutations.md).
+func TestIdempotentRetryAfterThePolicyChanged(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		admin := h.principal(t, "police-gd", viewer.RoleAdmin)
+		const change = `mutation ($add: [[String!]!], $remove: [[String!]!], $r: String!) { changePolicy(add: $add, remove: $remove, reason: $r) { added removed } }`
+		// registeredBefore registers a victim with a phone under a key,
+		// then takes line out of the policy until the subtest ends.
+		registeredBefore := func(t *testing.T, line []string) (victimT, map[string]any) {
+			t.Helper()
+			name := newVictimName()
+			in := victimInput(name, 30)
+			in["phone"] = "+355 69 000 0001"
+			vars := map[string]any{"in": in, "key": "policy-" + name}
+			v := call[victimT](t, h, h.police, registerVictimMutation, vars)
+			need(t, v.ID)
+			call[map[string]any](t, h, admin, change, map[string]any{"remove": [][]string{line}, "r": "A line taken out between a call and its retry"})
+			t.Cleanup(func() {
+				call[map[string]any](t, h, admin, change, map[string]any{"add": [][]string{line}, "r": "The line put back"})
+			})
+			return v, vars
+		}
+		// refused sends vars, which must be refused as w says, change
+		// nothing, and be one more refused registerVictim in the trail.
+		refused := func(t *testing.T, vars map[string]any, w want) {
+			t.Helper()
+			before := h.refusedCalls(t, h.police, "registerVictim")
+			h.refuse(t, h.police, registerVictimMutation, vars, w)
+			if n := h.refusedCalls(t, h.police, "registerVictim") - before; n != 1 {
+				t.Errorf("the trail records %d more refused registerVictim calls, want 1", n)
+			}
+		}
+
+		t.Run("WriteOfAFieldItSet", func(t *testing.T) {
+			v, vars := registeredBefore(t, []string{"p", "investigator", "investigation", "Victim:CONTACT", "write", "any"})
+			t.Run("OKTheRetryReplays", func(t *testing.T) {
+				before, refusals := h.rows(t), h.refusedCalls(t, h.police, "registerVictim")
+				if again := call[victimT](t, h, h.police, registerVictimMutation, vars); again.ID != v.ID {
+					t.Errorf("the retry answered victim %s, want the first call's %s", again.ID, v.ID)
+				}
+				testserver.WantUnchanged(t, h.s.DB.Client, before)
+				if n := h.refusedCalls(t, h.police, "registerVictim"); n != refusals {
+					t.Errorf("the trail records %d refused registerVictim calls after a replay, want %d", n, refusals)
+				}
+			})
+			mayNotWritePhone := want{Code: "FORBIDDEN", Field: "Victim.phone"}
+			t.Run("ErrAnotherKey", func(t *testing.T) {
+				other := maps.Clone(vars)
+				other["key"] = "another-" + v.Pseudonym
+				refused(t, other, mayNotWritePhone)
+			})
+			t.Run("ErrAnotherRequestUnderTheKey", func(t *testing.T) {
+				other := maps.Clone(vars)
+				other["in"] = with(maps.Clone(vars["in"].(map[string]any)), "phone", "+355 69 000 0002")
+				refused(t, other, mayNotWritePhone)
+			})
+		})
+		t.Run("ErrCallOfTheMutation", func(t *testing.T) {
+			_, vars := registeredBefore(t, []string{"p", "investigator", "investigation", "Mutation.registerVictim", "call", "any"})
+			refused(t, vars, want{Code: "FORBIDDEN", Field: "Mutation.registerVictim"})
+		})
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/casework"
 	"github.com/casegraph/casegraph/input"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/rowscope"
@@ -26,11 +27,12 @@ type FieldGuard interface {
 }
 
 // MutationGuard decides whether the caller may call a mutation with the
-// input it sent: calling the mutation at all, and writing each sensitive
-// field the input writes (fieldsWritten). It returns a FORBIDDEN
-// *apperr.Error when not.
+// input it sent: calling the mutation at all (CheckCall), and writing
+// each sensitive field the input writes (CheckWrites, fieldsWritten). Each
+// returns a FORBIDDEN *apperr.Error when not.
 type MutationGuard interface {
-	CheckMutation(ctx context.Context, mutation, inputType string, written []string) error
+	CheckCall(ctx context.Context, mutation string) error
+	CheckWrites(ctx context.Context, mutation, inputType string, written []string) error
 }
 
 // PowerGuard decides whether the caller holds a power of the policy: an
@@ -76,8 +78,20 @@ func allowedDirective(guard PowerGuard) func(ctx context.Context, obj any, next 
 	}
 }
 
-// checkMutations is a root-field middleware that asks guard before any
-// mutation runs, so a refused mutation changes nothing.
+// checkMutations is a root-field middleware, inside the mutation's
+// transaction (handler.go), that asks guard whether the caller may make
+// the mutation, so that a refused mutation changes nothing:
+//   - the call is asked of every request, a replay too, and refused before
+//     the resolver runs;
+//   - a sensitive field the input writes is refused before the resolver
+//     runs, but for an idempotent create (sent with an idempotencyKey):
+//     the replay of a write already made writes nothing, and is answered
+//     (docs/mutations.md). casework tells a replay from a write under the
+//     key's lock and refuses the write (casework.RefusedUnlessReplay).
+//     Such a refusal is recorded as any refused write, also when the
+//     create failed first on something else (its input); a create that
+//     resolved without being told apart (not made through casework) is
+//     refused after all, and rolls back.
 func checkMutations(guard MutationGuard) graphql.RootFieldMiddleware {
 	return func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 		oc := graphql.GetOperationContext(ctx)
@@ -85,24 +99,66 @@ func checkMutations(guard MutationGuard) graphql.RootFieldMiddleware {
 			return next(ctx)
 		}
 		field := graphql.GetRootFieldContext(ctx).Field
+		if err := guard.CheckCall(ctx, field.Name); err != nil {
+			return refuseMutation(ctx, field, oc.Variables, err)
+		}
 		inputType, written := fieldsWritten(field, oc.Variables)
-		if err := guard.CheckMutation(ctx, field.Name, inputType, written); err != nil {
-			if rec := audit.FromContext(ctx); rec != nil {
-				// A mutation of one record (its id argument) is refused about
-				// that record, so that who tried to change a victim is found
-				// by the victim's id; it named no record.
-				fields, reason := []string{"Mutation." + field.Name}, refusalReason(err)
-				if typ, id := recordArgument(field, oc.Variables); typ != "" {
-					rec.RefusedRecord(audit.Mutation, typ, id, fields, reason)
-				} else {
-					rec.Refusal(audit.Mutation, fields, reason)
-				}
-			}
-			graphql.AddError(onRootField(ctx), err)
+		err := guard.CheckWrites(ctx, field.Name, inputType, written)
+		switch {
+		case err == nil:
+			return next(ctx)
+		case !idempotencyKeyGiven(field, oc.Variables):
+			return refuseMutation(ctx, field, oc.Variables, err)
+		}
+		ctx, replayed := casework.RefusedUnlessReplay(ctx, err)
+		out := next(ctx)
+		if replayed() {
+			return out
+		}
+		if out == nil || out == graphql.Null {
+			// Refused (casework returned the refusal) or failed before
+			// it was told apart: its error is on the field already.
+			recordPolicyRefusal(ctx, field, oc.Variables, err)
 			return graphql.Null
 		}
-		return next(ctx)
+		return refuseMutation(ctx, field, oc.Variables, err)
 	}
+}
+
+// refuseMutation refuses the mutation field with err, on its path, and
+// records the refusal (recordPolicyRefusal).
+func refuseMutation(ctx context.Context, field graphql.CollectedField, vars map[string]any, err error) graphql.Marshaler {
+	recordPolicyRefusal(ctx, field, vars, err)
+	graphql.AddError(onRootField(ctx), err)
+	return graphql.Null
+}
+
+// recordPolicyRefusal records, in the audit trail, the mutation field
+// refused by the policy with err. A mutation of one record (its id
+// argument) is refused about that record, so that who tried to change a
+// victim is found by the victim's id; it named no record.
+func recordPolicyRefusal(ctx context.Context, field graphql.CollectedField, vars map[string]any, err error) {
+	rec := audit.FromContext(ctx)
+	if rec == nil {
+		return
+	}
+	fields, reason := []string{"Mutation." + field.Name}, refusalReason(err)
+	if typ, id := recordArgument(field, vars); typ != "" {
+		rec.RefusedRecord(audit.Mutation, typ, id, fields, reason)
+	} else {
+		rec.Refusal(audit.Mutation, fields, reason)
+	}
+}
+
+// idempotencyKeyGiven reports whether the mutation field was sent with an
+// idempotencyKey (a create casework makes once: casework.createOnce).
+func idempotencyKeyGiven(field graphql.CollectedField, vars map[string]any) bool {
+	arg := field.Arguments.ForName("idempotencyKey")
+	if arg == nil {
+		return false
+	}
+	v, err := arg.Value.Value(vars)
+	return err == nil && v != nil
 }
 
 // recordArgumentNames are the arguments that name the record a mutation is

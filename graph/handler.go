@@ -115,8 +115,10 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	})
 	// The audit trail writes what no mutation's transaction did (reads of
 	// queries, refusals) after the operation ends. checkMutations is added
-	// after the transactions so that it runs first: a refused mutation
-	// opens none.
+	// after the transactions, so it runs inside a mutation's (gqlgen runs
+	// the first registered outermost; this said "first, opens none"): a
+	// mutation it refuses, before its resolver or after it (a write
+	// refused unless a replay), is null, and its transaction rolls back.
 	var opener entgql.TxOpener = opts.Client
 	if audited {
 		srv.Use(auditTrail{writer: opts.Audit, logger: opts.Logger})

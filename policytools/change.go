@@ -86,7 +86,7 @@ func Change(ctx context.Context, e *authz.Enforcer, client *ent.Client, add, rem
 func refuseChange(ctx context.Context, mayCall bool) error {
 	reason, err := "does not hold the power policy change", apperr.Errorf(apperr.Forbidden, "Your role may not change the access policy.")
 	if !mayCall {
-		// The mutation guard's own refusal (authz.CheckMutation).
+		// The mutation guard's own refusal (authz.CheckCall).
 		refusal := authz.MayNotCall("changePolicy")
 		reason, err = refusal.Message, refusal
 	}
