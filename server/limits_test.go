@@ -278,64 +278,50 @@ func TestTrustedDocumentsAtStart(t *testing.T) {
 }
 
 // TestAuditEventsSpendTheBudget: the events a request writes to the
-// append-only trail are charged to its caller's budget, so refused looks at
-// victims cannot flood the trail within a budget meant for pages.
+// append-only trail are charged to its caller's budget after it, whole,
+// even past the caller's limit, and its next requests are refused until it
+// has paid (graph.CostBudget.Charge; docs/limits.md, "Budgets"), so refused
+// looks at victims cannot flood the trail within a budget meant for pages.
+// The coordinator may read no legalName: each page writes a refusal a
+// victim, charged 10. The charge went through httprate's OnLimit, which
+// adds nothing when the increment would take the caller over its limit:
+// one larger than the room left was dropped whole, five pages of 250 were
+// answered, 1,250 refusals in the trail for a budget of 300, and a caller
+// keeping its budget nearly spent (a bulk job) never paid for its events
+// (a hunt).
 func TestAuditEventsSpendTheBudget(t *testing.T) {
-	db := testdb.SQLite(t)
-	s := testserver.Start(t, db, testserver.Options{Config: server.Config{CostPerMinute: 3_000}})
-	testdb.Demo(t, db, 1)
-	coordinator := s.Token(t, "onac", viewer.RoleCoordinator)
-	// Cost 1 + 1 + 100 × 2 = 202; the coordinator may read no legalName,
-	// so each answer writes 100 refusals, charged 1,000. Without the
-	// charge fourteen of these fit in 3,000; with it, three (the third
-	// fits in the 596 left, and its charge takes the budget to 3,606).
-	const refusedNames = `{ victims(first: 100){ edges{ node{ legalName } } } }`
-	answered := 0
-	for range 9 {
-		res := s.Do(t, coordinator, refusedNames, nil)
-		if res.Status == http.StatusTooManyRequests {
-			break
+	for _, c := range []struct {
+		page, answered int
+		why            string
+	}{
+		// Cost 1 + 1 + 100 × 2 = 202, charged 1,000 after: without the
+		// charge fourteen fit in 3,000; with it three (the third fits in
+		// the 596 left, and its charge takes the budget to 3,606).
+		{100, 3, "their audit events should have spent the budget after 3"},
+		// Cost about 500, charged 2,500 after: the first spends it.
+		{250, 1, "the first one's 2,500 of events should have spent it"},
+	} {
+		// A server of its own for each case: budgets are a person's and
+		// an address's.
+		db := testdb.SQLite(t)
+		s := testserver.Start(t, db, testserver.Options{Config: server.Config{CostPerMinute: 3_000}})
+		testdb.Demo(t, db, 1)
+		coordinator := s.Token(t, "onac", viewer.RoleCoordinator)
+		refusedNames := fmt.Sprintf(`{ victims(first: %d){ edges{ node{ legalName } } } }`, c.page)
+		answered := 0
+		for range 10 {
+			res := s.Do(t, coordinator, refusedNames, nil)
+			if res.Status == http.StatusTooManyRequests {
+				break
+			}
+			if res.Status != http.StatusOK {
+				t.Fatalf("status %d: %.300s", res.Status, res.Body)
+			}
+			answered++
 		}
-		answered++
-	}
-	if answered > 3 {
-		t.Errorf("%d requests answered; their audit events should have spent the budget after 3", answered)
-	}
-	if answered == 0 {
-		t.Error("not even the first request was answered")
-	}
-}
-
-// TestAuditChargeLargerThanTheHeadroomIsKept: the events a request writes
-// are charged after it whole, even past the caller's limit, and its next
-// requests are refused until it has paid (graph.CostBudget.Charge;
-// docs/limits.md, "Budgets"). With a budget of 3,000, a page of 250 names
-// the coordinator may not read costs about 500 and writes 250 refusals
-// (2,500): the first answer spends the budget. The charge went through
-// httprate's OnLimit, which adds nothing when the increment would take the
-// caller over its limit: each was dropped whole, five such pages were
-// answered, 1,250 refusals in the append-only trail for a budget of 300,
-// and a caller keeping its budget nearly spent (a bulk job) never paid for
-// its events (a hunt).
-func TestAuditChargeLargerThanTheHeadroomIsKept(t *testing.T) {
-	db := testdb.SQLite(t)
-	s := testserver.Start(t, db, testserver.Options{Config: server.Config{CostPerMinute: 3_000}})
-	testdb.Demo(t, db, 1)
-	coordinator := s.Token(t, "onac", viewer.RoleCoordinator)
-	const refusedNames = `{ victims(first: 250){ edges{ node{ legalName } } } }`
-	answered := 0
-	for range 10 {
-		res := s.Do(t, coordinator, refusedNames, nil)
-		if res.Status == http.StatusTooManyRequests {
-			break
+		if answered != c.answered {
+			t.Errorf("%d pages of %d refused names answered on a budget of 3,000, want %d: %s", answered, c.page, c.answered, c.why)
 		}
-		if res.Status != http.StatusOK {
-			t.Fatalf("status %d: %.300s", res.Status, res.Body)
-		}
-		answered++
-	}
-	if answered != 1 {
-		t.Errorf("%d pages of 250 refused names answered on a budget of 3,000; the first one's 2,500 of events should have spent it", answered)
 	}
 }
 
