@@ -33,7 +33,8 @@ import (
 //     admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
 //     53300 too_many_connections, and the sessions the server ends (57P05
 //     idle_session_timeout, 25P03 idle_in_transaction_session_timeout,
-//     25P04 transaction_timeout);
+//     25P04 transaction_timeout), and 55000 as a session starts in a
+//     database whose connections an operator stopped;
 //   - SQLite's SQLITE_BUSY and SQLITE_LOCKED (with their extended codes).
 func IsUnavailable(err error) bool {
 	// The request's own deadline or cancellation is not the database's
@@ -56,7 +57,7 @@ func IsUnavailable(err error) bool {
 	}
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) {
-		return postgresUnavailable(string(pqErr.Code))
+		return postgresUnavailable(pqErr)
 	}
 	var liteErr *sqlite.Error
 	if errors.As(err, &liteErr) {
@@ -69,7 +70,8 @@ func IsUnavailable(err error) bool {
 
 // postgresUnavailable reports whether a SQLSTATE says the server cannot
 // serve this session, rather than that it refused the statement.
-func postgresUnavailable(code string) bool {
+func postgresUnavailable(e *pq.Error) bool {
+	code := string(e.Code)
 	switch {
 	case strings.HasPrefix(code, "08"): // connection_exception
 		return true
@@ -80,6 +82,13 @@ func postgresUnavailable(code string) bool {
 	// The server ended the session: idle too long, in a transaction or out
 	// of one, or a transaction past transaction_timeout (PostgreSQL 17).
 	case code == "57P05", code == "25P03", code == "25P04":
+		return true
+	// An operator stopped the database's connections (ALTER DATABASE …
+	// ALLOW_CONNECTIONS false): object_not_in_prerequisite_state, raised
+	// as the session starts (CheckMyDatabase; the routine, unlike the
+	// severity, is not translated). Of a statement, the same code is the
+	// statement's fault (currval before nextval).
+	case code == "55000" && e.Routine == "CheckMyDatabase":
 		return true
 	}
 	return false

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +51,7 @@ func TestIsUnavailable(t *testing.T) {
 	}
 	unavailable["connection refused"] = wrap(refused.PingContext(ctx))
 	_ = refused.Close()
+	unavailable["postgres not accepting connections"] = notAcceptingConnections(t)
 	// A pool closed under a request.
 	closed := testdb.SQLite(t)
 	_ = closed.SQL.Close()
@@ -74,16 +77,48 @@ func TestIsUnavailable(t *testing.T) {
 		"unique violation":   &pq.Error{Code: "23505", Severity: "ERROR"},
 		"serialization":      &pq.Error{Code: "40001", Severity: "ERROR"},
 		"statement canceled": &pq.Error{Code: "57014", Severity: "ERROR"},
-		"empty sqlstate":     &pq.Error{},
-		"cancelled request":  wrap(context.Canceled),
-		"request deadline":   wrap(context.DeadlineExceeded),
-		"plain error":        errors.New("something else"),
+		// 55000 of a statement (currval before nextval, say) is the
+		// statement's fault, not the database's.
+		"object not in prerequisite state": &pq.Error{Code: "55000", Severity: "ERROR", Routine: "currval_oid"},
+		"empty sqlstate":                   &pq.Error{},
+		"cancelled request":                wrap(context.Canceled),
+		"request deadline":                 wrap(context.DeadlineExceeded),
+		"plain error":                      errors.New("something else"),
 	}
 	for name, err := range refusedStatements {
 		if database.IsUnavailable(err) {
 			t.Errorf("%s: IsUnavailable(%v) = true, want false", name, err)
 		}
 	}
+}
+
+// notAcceptingConnections returns what a new connection to a PostgreSQL
+// database is told when an operator stopped its connections (ALTER
+// DATABASE … ALLOW_CONNECTIONS false, as before maintenance): reads
+// answered INTERNAL while mutations answered UNAVAILABLE (a new user's
+// report, 2026-12-06).
+func notAcceptingConnections(t *testing.T) error {
+	t.Helper()
+	dsn := testdb.CreatePostgres(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := sql.Open("postgres", testdb.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	name := strings.TrimPrefix(u.Path, "/")
+	if _, err := admin.Exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false"); err != nil {
+		t.Fatal(err)
+	}
+	closed, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closed.Close()
+	return closed.PingContext(context.Background())
 }
 
 // sqliteBusy returns the error of a write to a SQLite file that another
