@@ -6,7 +6,7 @@
   'use strict';
 
   var TOKEN_PLACEHOLDER =
-    '<paste a token from: casegraph token --subject you --agency police-tirane --role investigator>';
+    '<paste a token from: bin/casegraph token --subject you --agency police-tirane --role investigator>';
 
   var defaultHeaders = JSON.stringify(
     { Authorization: 'Bearer ' + TOKEN_PLACEHOLDER },
@@ -17,13 +17,17 @@
   var defaultQuery = [
     '# Welcome to CaseGraph.',
     '#',
-    '# Requests need a bearer token. Get one with',
+    '# Requests need a bearer token. make run printed',
+    '# ready-made headers for a few demo roles when it',
+    '# started: paste one over all of the Headers tab',
+    '# below. Or, in the folder where the server runs,',
+    '# get a token with',
     '#',
-    '#   casegraph token --subject you \\',
+    '#   bin/casegraph token --subject you \\',
     '#     --agency police-tirane --role investigator',
     '#',
-    '# and paste it into the Headers tab below, in place',
-    '# of the <paste ...> placeholder. Then click the',
+    '# and paste it into the Headers tab, in place of',
+    '# the <paste ...> placeholder. Then click the',
     '# circular arrow at the bottom left to re-fetch the',
     '# schema, for docs and autocompletion.',
     '#',
