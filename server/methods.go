@@ -29,7 +29,7 @@ func methodNotAllowed(routes chi.Routes) http.HandlerFunc {
 			}
 		}
 		if len(allowed) == 0 {
-			http.NotFound(w, r)
+			notFound(w, r)
 			return
 		}
 		allow := strings.Join(allowed, ", ")
@@ -45,4 +45,13 @@ func cut(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// notFound answers a path nothing serves as every other refusal is
+// answered: a GraphQL error with a code, saying where the API is. It was
+// Go's plain-text "404 page not found", with no code (a new user's
+// report). The path is not echoed.
+func notFound(w http.ResponseWriter, _ *http.Request) {
+	apperr.WriteHTTP(w, http.StatusNotFound, apperr.NotFound,
+		"Nothing is served at this path: the API is /graphql (POST, or GET for queries), GraphiQL is at /.", "")
 }

@@ -145,3 +145,25 @@ func TestRequestID(t *testing.T) {
 		t.Errorf("a refused request id reached the log:\n%s", logs)
 	}
 }
+
+// TestUnknownPathIsACodedError: a path nothing serves answers 404 as every
+// other refusal does, a GraphQL error with a code, saying where the API
+// is; it was Go's plain-text "404 page not found" (a new user's report, a
+// typo in /graphql). The path is not echoed back.
+func TestUnknownPathIsACodedError(t *testing.T) {
+	s := startParallel(t)
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		req, err := http.NewRequest(method, s.URL+"/grapql-<b>typo</b>", strings.NewReader(`{"query":"{ viewer { subject } }"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := send(t, req)
+		if r.Status != http.StatusNotFound || r.code(0) != "NOT_FOUND" || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("%s of an unknown path: %d %q, Content-Type %q, want 404 NOT_FOUND in JSON:\n%s",
+				method, r.Status, r.code(0), r.Header.Get("Content-Type"), r.Body)
+		}
+		if !strings.Contains(string(r.Body), "/graphql") || strings.Contains(string(r.Body), "typo") {
+			t.Errorf("%s: the answer should say where the API is, and not echo the path: %s", method, r.Body)
+		}
+	}
+}

@@ -141,6 +141,7 @@ func (s *Server) routes() http.Handler {
 
 	r := chi.NewRouter()
 	r.MethodNotAllowed(methodNotAllowed(r))
+	r.NotFound(notFound)
 	r.Use(securityHeaders)
 	r.Use(clientBehindProxies(s.cfg.TrustedProxies))
 	r.Use(requestid.Middleware)
