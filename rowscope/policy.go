@@ -49,8 +49,8 @@ type entity struct {
 }
 
 // entities is the table of row access, one row an entity. A new entity is
-// denied to every principal until it has a row here (TestEveryEntityHasARow
-// fails until then). The records an agency works on come first, in the
+// denied to every principal until it has a row here (TestEverySchemaHasTheRowScope
+// and TestEveryTableHasARow fail until then). The records an agency works on come first, in the
 // order WorkedOnBy lists them.
 var entities = []entity{
 	{typ: gen.TypeCaseFile, table: casefile.Table, record: "Case", rows: caseRows},
