@@ -1,0 +1,50 @@
+package authz_test
+
+import (
+	"testing"
+
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// TestExplainMutationNeedsItsPower: requestEmergencyAccess is called only
+// by a person whose role holds both the call line and the power
+// "emergency, request" (docs/powers.md: the power is checked by its
+// mutation). With the police's break-glass suspended (the power removed,
+// the call line left, the scenario docs/powers.md names), the server
+// refuses every investigator's request with FORBIDDEN, while explainAccess,
+// asked about the mutation, answers "allowed: true ... may call
+// requestEmergencyAccess": an admin or DPO checking whether the suspension
+// took effect is told it did not. docs/policy-tools.md: explain asks the
+// questions a request asks, "so it cannot disagree with what a request
+// decides".
+func TestExplainMutationNeedsItsPower(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		admin := e.tok(t, "onac", viewer.RoleAdmin)
+		e.do(t, admin, `mutation ($r: [[String!]!]) { changePolicy(remove: $r, reason: "Police break-glass suspended pending review") { __typename } }`,
+			map[string]any{"r": [][]string{{"p", "investigator", "investigation", "emergency", "request", "any"}}}).MustOK(t)
+
+		r := e.do(t, e.tok(t, "police-tirane", viewer.RoleInvestigator),
+			`mutation ($c: ID!) { requestEmergencyAccess(caseID: $c, justification: "Victim missing from the shelter tonight, contact needed", hours: 1) { id } }`,
+			map[string]any{"c": gid(e.f.caseT)})
+		served := len(r.Errors) == 0
+		if served {
+			t.Fatalf("the server granted emergency access after the power was removed: %s", r.Body)
+		}
+		if c := r.Codes(); len(c) != 1 || c[0] != "FORBIDDEN" {
+			t.Fatalf("want one FORBIDDEN, got %s", r.Body)
+		}
+
+		var a struct {
+			ExplainAccess struct {
+				Allowed bool
+				Summary string
+			}
+		}
+		e.do(t, e.tok(t, "onac", viewer.RoleDPO), `query { explainAccess(question: {roles: [investigator], agencyKind: LOCAL_POLICE_DIRECTORATE, mutation: "requestEmergencyAccess"}) { allowed summary } }`,
+			nil).MustOK(t).Decode(t, &a)
+		if a.ExplainAccess.Allowed != served {
+			t.Errorf("explainAccess says investigators at a local police directorate may call requestEmergencyAccess (allowed %v: %q); the server refuses them FORBIDDEN",
+				a.ExplainAccess.Allowed, a.ExplainAccess.Summary)
+		}
+	})
+}
