@@ -48,3 +48,39 @@ func TestExplainMutationNeedsItsPower(t *testing.T) {
 		}
 	})
 }
+
+// TestExplainCanRequestNeedsTheCall is the other half: with the call line
+// removed and the power kept (requests for emergency access taken by a
+// duty officer, not through the API), the server refuses every
+// investigator's requestEmergencyAccess FORBIDDEN, while explainAccess
+// answers emergency.canRequest true ("These roles may ask for one") for
+// the fields they read, and "may ask for emergency access to one case" for
+// the power.
+func TestExplainCanRequestNeedsTheCall(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		e.do(t, e.tok(t, "onac", viewer.RoleAdmin), `mutation ($r: [[String!]!]) { changePolicy(remove: $r, reason: "Break-glass requests go through the duty officer") { __typename } }`,
+			map[string]any{"r": [][]string{{"p", "investigator", "investigation", "Mutation.requestEmergencyAccess", "call", "any"}}}).MustOK(t)
+
+		r := e.do(t, e.tok(t, "police-tirane", viewer.RoleInvestigator),
+			`mutation ($c: ID!) { requestEmergencyAccess(caseID: $c, justification: "Victim missing from the shelter tonight, contact needed", hours: 1) { id } }`,
+			map[string]any{"c": gid(e.f.caseT)})
+		if c := r.Codes(); len(c) != 1 || c[0] != "FORBIDDEN" {
+			t.Fatalf("want one FORBIDDEN, got %s", r.Body)
+		}
+
+		var a struct {
+			Field struct{ Emergency struct{ CanRequest bool } }
+			Power struct{ Allowed bool }
+		}
+		e.do(t, e.tok(t, "onac", viewer.RoleDPO), `query {
+			field: explainAccess(question: {roles: [investigator], agencyKind: LOCAL_POLICE_DIRECTORATE, field: "Victim.legalName"}) { emergency { canRequest } }
+			power: explainAccess(question: {roles: [investigator], agencyKind: LOCAL_POLICE_DIRECTORATE, object: "emergency", action: "request"}) { allowed } }`,
+			nil).MustOK(t).Decode(t, &a)
+		if a.Field.Emergency.CanRequest {
+			t.Errorf("explainAccess says investigators may ask for emergency access (emergency.canRequest true); the server refuses their requestEmergencyAccess FORBIDDEN")
+		}
+		if a.Power.Allowed {
+			t.Errorf("explainAccess says investigators may ask for emergency access to one case; the server refuses their requestEmergencyAccess FORBIDDEN")
+		}
+	})
+}
