@@ -84,3 +84,27 @@ func TestExplainCanRequestNeedsTheCall(t *testing.T) {
 		}
 	})
 }
+
+// TestExplainChangePolicyNeedsThePower: the same for changePolicy, which
+// needs the power "policy, change" beside its call line. With the call
+// line given to data protection officers (a valid policy: admins still
+// hold both), explainAccess says a DPO may call changePolicy; the server
+// refuses the DPO's change FORBIDDEN.
+func TestExplainChangePolicyNeedsThePower(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		e.do(t, e.tok(t, "onac", viewer.RoleAdmin), `mutation ($a: [[String!]!]) { changePolicy(add: $a, reason: "DPOs may propose changes through the API") { __typename } }`,
+			map[string]any{"a": [][]string{{"p", "dpo", "*", "Mutation.changePolicy", "call", "any"}}}).MustOK(t)
+		dpo := e.tok(t, "onac", viewer.RoleDPO)
+		r := e.do(t, dpo, `mutation ($a: [[String!]!]) { changePolicy(add: $a, reason: "Judges read victims' phones on their cases") { __typename } }`,
+			map[string]any{"a": [][]string{{"p", "judge", "court", "Victim:CONTACT", "read", "proceedings"}}})
+		if c := r.Codes(); len(c) != 1 || c[0] != "FORBIDDEN" {
+			t.Fatalf("want the DPO's change refused FORBIDDEN, got %s", r.Body)
+		}
+		var a struct{ ExplainAccess struct{ Allowed bool } }
+		e.do(t, dpo, `query { explainAccess(question: {roles: [dpo], agencyKind: NATIONAL_ANTI_TRAFFICKING_COORDINATOR, mutation: "changePolicy"}) { allowed } }`,
+			nil).MustOK(t).Decode(t, &a)
+		if a.ExplainAccess.Allowed {
+			t.Errorf("explainAccess says a DPO may call changePolicy; the server refuses the DPO's change FORBIDDEN")
+		}
+	})
+}
