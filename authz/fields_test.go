@@ -2,6 +2,7 @@ package authz_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/ent/consent"
+	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -310,6 +312,69 @@ func TestConsentPurposeOfEachRole(t *testing.T) {
 		for _, rule := range rules {
 			if rule != "p, case_worker, investigation, Victim.phone, read, on_case" {
 				t.Errorf("the phone's read is filed under %q, not the case worker's line that opened it", rule)
+			}
+		}
+	})
+}
+
+// TestExplainNamesTheLineTheServerReadsUnder: explainAccess names, under
+// each condition, the line of each role that reads under it with that
+// role's purposes, as the server keeps them (docs/powers.md, "Consent
+// purposes": the read is filed under the line of the role whose purpose
+// the victim's consent names). A person is investigator and case worker
+// at the police, both reading names on their cases; the victim's consent
+// names only the case worker's purpose (SERVICES), so the server opens the
+// name by the case worker's line and the audit trail files the read under
+// it. explainAccess named only the first role's line, in its rules and
+// for the condition, beside the purposes of both: a DPO checking an audit
+// event's rule against explain was told that line does not allow the
+// read, and the investigator's line was paired with a purpose (SERVICES)
+// under which it opens nothing (a hunt).
+func TestExplainNamesTheLineTheServerReadsUnder(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		caseWorkerLine := []string{"p", "case_worker", "investigation", "Victim:IDENTITY", "read", "on_case"}
+		e.do(t, e.tok(t, "onac", viewer.RoleAdmin), `mutation ($a: [[String!]!]) { changePolicy(add: $a, reason: "Victim support officers inside police directorates read names on their cases") { __typename } }`,
+			map[string]any{"a": [][]string{caseWorkerLine}}).MustOK(t)
+		addConsent(t, e.db.Client, f, f.vT, []domain.AgencyKind{domain.AgencyKindLocalPoliceDirectorate}, []domain.ConsentPurpose{domain.ConsentPurposeServices})
+
+		roles := []viewer.Role{viewer.RoleInvestigator, viewer.RoleCaseWorker}
+		tok, err := e.s.Issuer.Issue("two-roles@police-tirane", "police-tirane", roles, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d struct{ Node struct{ LegalName *string } }
+		e.do(t, tok, `query ($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`, map[string]any{"id": gid(f.vT)}).MustOK(t).Decode(t, &d)
+		if d.Node.LegalName == nil {
+			t.Fatalf("the two-role person should read vT's name under the case worker's line and the consent for services")
+		}
+		var rule string
+		for _, ev := range testdb.AuditTrail(t, e.db) {
+			if ev.ActorSubject == "two-roles@police-tirane" && slices.Contains(ev.Fields, "Victim.legalName") && ev.Decision == "ALLOWED" {
+				rule = ev.Rule
+			}
+		}
+		if rule != "p, case_worker, investigation, Victim:IDENTITY, read, on_case" {
+			t.Fatalf("the read is filed under %q, want the case worker's line", rule)
+		}
+
+		var a struct {
+			ExplainAccess struct {
+				Rules      []string
+				Conditions []struct {
+					Condition, Rule string
+					Purposes        []string
+				}
+			}
+		}
+		e.do(t, e.tok(t, "onac", viewer.RoleDPO), `query ($q: AccessQuestion!) { explainAccess(question: $q) { rules conditions { condition rule purposes } } }`,
+			map[string]any{"q": map[string]any{"roles": roles, "agencyKind": "LOCAL_POLICE_DIRECTORATE", "field": "Victim.legalName"}}).MustOK(t).Decode(t, &a)
+		if !slices.Contains(a.ExplainAccess.Rules, rule) {
+			t.Errorf("explainAccess's rules %q do not name %q, the line the server read the name under and the audit trail names", a.ExplainAccess.Rules, rule)
+		}
+		for _, c := range a.ExplainAccess.Conditions {
+			if c.Condition == "on_case" && c.Rule != rule && slices.Contains(c.Purposes, "SERVICES") {
+				t.Errorf("explainAccess pairs on_case's line %q with the purposes %v; that line opens nothing under a consent for SERVICES (the server reads under %q)", c.Rule, c.Purposes, rule)
 			}
 		}
 	})
