@@ -593,23 +593,36 @@ func TestEmergencyRevocationEndsEveryGrantOfTheCase(t *testing.T) {
 	})
 }
 
-// TestEmergencyGrantEndsWithThePower: a grant opens nothing once the policy
-// no longer lets its grantee's role ask for emergency access. Removing the
-// power (the police's emergency access suspended) ended no grant already
-// given, which ran on for up to four hours (a hunt over HTTP).
+// TestEmergencyGrantEndsWithThePower: a grant opens nothing once its
+// grantee may no longer ask for emergency access, which takes both the
+// power "emergency, request" and requestEmergencyAccess's call line
+// (authz's callRefusal; docs/powers.md). Removing the power (the police's
+// emergency access suspended) ended no grant already given, which ran on
+// for up to four hours (a hunt over HTTP); removing the call line alone
+// ended none until 2026-12-06, when explainAccess came to answer "may ask"
+// from both lines (TestExplainCanRequestNeedsTheCall) and the grant's life
+// with it.
 func TestEmergencyGrantEndsWithThePower(t *testing.T) {
-	each(t, func(t *testing.T, e *env) {
-		f := e.f
-		police := e.tok(t, "police-durres", viewer.RoleInvestigator)
-		e.do(t, police, requestEmergency, map[string]any{"case": gid(f.caseD), "j": justification, "h": 4}).MustOK(t)
-		if got := e.legalNameAs(t, police, f.vD); got == "" {
-			t.Fatal("the grant did not open vD")
-		}
-		suspendPoliceEmergencyAccess(t, e)
-		if got := e.legalNameAs(t, police, f.vD); got != "" {
-			t.Errorf("the police may no longer ask for emergency access, yet its grant still opens vD: %q", got)
-		}
-	})
+	for name, removed := range map[string][]string{
+		"Power": {"p", "investigator", "investigation", "emergency", "request", "any"},
+		"Call":  {"p", "investigator", "investigation", "Mutation.requestEmergencyAccess", "call", "any"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			each(t, func(t *testing.T, e *env) {
+				f := e.f
+				police := e.tok(t, "police-durres", viewer.RoleInvestigator)
+				e.do(t, police, requestEmergency, map[string]any{"case": gid(f.caseD), "j": justification, "h": 4}).MustOK(t)
+				if got := e.legalNameAs(t, police, f.vD); got == "" {
+					t.Fatal("the grant did not open vD")
+				}
+				e.do(t, e.tok(t, "onac", viewer.RoleAdmin), changePolicy, map[string]any{"remove": [][]string{removed},
+					"reason": "Emergency access by the police suspended pending review"}).MustOK(t)
+				if got := e.legalNameAs(t, police, f.vD); got != "" {
+					t.Errorf("without %v the police may no longer ask for emergency access, yet its grant still opens vD: %q", removed, got)
+				}
+			})
+		})
+	}
 }
 
 // suspendPoliceEmergencyAccess has an admin take from investigators the

@@ -321,7 +321,7 @@ func (e *Enforcer) HoldsPower(ctx context.Context, field, obj, act string) (bool
 	if e.StaleReason() != "" {
 		return false, errPolicyUnconfirmed(field)
 	}
-	return e.holds(r.p, string(r.kind), obj, act), nil
+	return e.usesPower(r.p, string(r.kind), obj, act), nil
 }
 
 // ConsentPurposes lists the purposes of those of roles that may read field

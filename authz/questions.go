@@ -23,10 +23,26 @@ func (e *Enforcer) RowLevel(roles []viewer.Role, kind domain.AgencyKind, obj str
 	return e.rowLevel(&viewer.Principal{Roles: roles}, string(kind), obj)
 }
 
-// Allows reports whether any of roles may act on obj without condition (a
-// field write, a mutation, a power).
+// Allows reports whether any of roles has a line letting it act on obj
+// without condition (a field write, statistics read). Whether they may
+// make a call or use a power is MayCall's and MayUsePower's to say: a
+// call may need a power besides its line.
 func (e *Enforcer) Allows(roles []viewer.Role, kind domain.AgencyKind, obj, act string) bool {
 	return e.allows(&viewer.Principal{Roles: roles}, string(kind), obj, act)
+}
+
+// MayCall reports whether a person holding roles at kind may call
+// mutation: its call line and, for a mutation that needs one, the power
+// (the check the mutation guard makes, callRefusal).
+func (e *Enforcer) MayCall(roles []viewer.Role, kind domain.AgencyKind, mutation string) bool {
+	return e.callRefusal(&viewer.Principal{Roles: roles}, string(kind), mutation) == nil
+}
+
+// MayUsePower reports whether a person holding roles at kind may use the
+// power of act on obj: holds it, and, for a power a mutation needs, may
+// make that call (usesPower, as @allowed and the mutations ask it).
+func (e *Enforcer) MayUsePower(roles []viewer.Role, kind domain.AgencyKind, obj, act string) bool {
+	return e.usesPower(&viewer.Principal{Roles: roles}, string(kind), obj, act)
 }
 
 // ReadConditions lists the conditions under which any of roles may read
@@ -35,9 +51,9 @@ func (e *Enforcer) ReadConditions(roles []viewer.Role, kind domain.AgencyKind, f
 	return e.readConditions(&viewer.Principal{Roles: roles}, string(kind), field)
 }
 
-// MayRequestEmergency reports whether any of roles may ask for emergency
-// access at kind: the check Request.CanRequestEmergency makes, which also
-// decides whether a grant already given still opens anything.
+// MayRequestEmergency reports whether a person holding roles may ask for
+// emergency access at kind: the check Request.CanRequestEmergency makes,
+// which also decides whether a grant already given still opens anything.
 func (e *Enforcer) MayRequestEmergency(roles []viewer.Role, kind domain.AgencyKind) bool {
 	return e.mayRequestEmergency(&viewer.Principal{Roles: roles}, string(kind))
 }

@@ -292,16 +292,17 @@ func (e *Enforcer) CanReadField(ctx context.Context, _ *viewer.Principal, field 
 	return v.Access(), err
 }
 
-// CheckCall implements graph.MutationGuard: the principal's roles must
-// allow calling the mutation. It holds for every request, a replay too:
-// taking the call from a role is the policy owner's cut-off.
+// CheckCall implements graph.MutationGuard: the principal must be one who
+// may make the call (callRefusal: its line, and the power it needs). It
+// holds for every request, a replay too: taking the call from a role is
+// the policy owner's cut-off.
 func (e *Enforcer) CheckCall(ctx context.Context, mutation string) error {
 	r, err := e.deciding(ctx, mutation)
 	if err != nil {
 		return err
 	}
-	if !e.allows(r.p, string(r.kind), policies.MutationObject(mutation), policies.Call) {
-		return MayNotCall(mutation)
+	if refusal := e.callRefusal(r.p, string(r.kind), mutation); refusal != nil {
+		return refusal
 	}
 	return nil
 }
@@ -349,11 +350,43 @@ func (e *Enforcer) deciding(ctx context.Context, mutation string) (*Request, err
 }
 
 // MayNotCall is the refusal of a mutation the caller's roles may not call
-// (FORBIDDEN, on the field Mutation.NAME): CheckCall's, and a policy
-// change's found under the policy lock (policytools.Change).
+// (FORBIDDEN, on the field Mutation.NAME), for want of its call line.
 func MayNotCall(mutation string) *apperr.Error {
 	return &apperr.Error{Code: apperr.Forbidden, Field: "Mutation." + mutation,
 		Message: fmt.Sprintf("Your role may not call %s.", mutation)}
+}
+
+// callRefusal is the refusal of a call of mutation to p at kind, nil when
+// p may make it: one of p's roles has the mutation's call line and, for a
+// mutation that needs a power besides (policies.PowerNeededBy:
+// requestEmergencyAccess needs emergency request, changePolicy policy
+// change), one of them holds the power, else the power's own refusal. It
+// is the one statement of who may make a call: the mutation guard asks it,
+// so do the mutations that ask again (Request.CallRefusal,
+// CallRefusalUnder), a grant's life (mayRequestEmergency) and the policy
+// tools (MayCall, MayUsePower). The tools answered from the call line
+// alone, or the power alone, and told an admin that investigators whose
+// break-glass was suspended could still ask (a hunt).
+func (e *Enforcer) callRefusal(p *viewer.Principal, kind, mutation string) *apperr.Error {
+	if !e.allows(p, kind, policies.MutationObject(mutation), policies.Call) {
+		return MayNotCall(mutation)
+	}
+	if pw, ok := policies.PowerNeededBy(mutation); ok && !e.holds(p, kind, pw.Object, pw.Action) {
+		return &apperr.Error{Code: apperr.Forbidden, Field: "Mutation." + mutation, Message: pw.Refusal}
+	}
+	return nil
+}
+
+// usesPower reports whether p may use the power of act on obj at kind: p
+// holds it (holds), and, for a power a mutation needs (Power.NeededBy),
+// may make that call, the only way to use it (callRefusal).
+func (e *Enforcer) usesPower(p *viewer.Principal, kind, obj, act string) bool {
+	if pw, ok := policies.PowerOf(obj, act); ok {
+		if mutation, ok := pw.NeededBy(); ok {
+			return e.callRefusal(p, kind, mutation) == nil
+		}
+	}
+	return e.holds(p, kind, obj, act)
 }
 
 // entityOfInput maps CreateVictimInput or UpdateVictimInput to Victim.
@@ -374,31 +407,31 @@ func (r *Request) CanRequestEmergency() bool {
 }
 
 // mayRequestEmergency is the one statement of who may ask for emergency
-// access, for a request and for explainAccess alike.
+// access, for a request and for explainAccess alike: who may use the power
+// emergency request, through its mutation.
 func (e *Enforcer) mayRequestEmergency(p *viewer.Principal, kind string) bool {
-	return e.holds(p, kind, policies.Emergency, policies.Request)
+	return e.usesPower(p, kind, policies.Emergency, policies.Request)
 }
 
-// CanChangePolicy reports whether the principal may change the policy.
-func (r *Request) CanChangePolicy() bool {
-	return r.e.holds(r.p, string(r.kind), policies.Policy, policies.Change)
+// CallRefusal is the refusal of a call of mutation to the principal under
+// the policy in force, nil when they may make it (callRefusal): what a
+// mutation asks again after the guard, of the policy as it is when it
+// runs.
+func (r *Request) CallRefusal(mutation string) *apperr.Error {
+	return r.e.callRefusal(r.p, string(r.kind), mutation)
 }
 
-// MayChangePolicyUnder reports whether the principal may change the
-// policy under lines, the policy as a change reads it under the policy
-// lock (LockPolicy): whether they hold the power (power) and may call
-// changePolicy (call). CanChangePolicy and the mutation's guard ask the
-// policy in memory, which a change committed while this one waited for
-// the lock may have taken either from the caller's roles: an admin whose
-// power the change ahead removed still changed the policy (a hunt).
-func (r *Request) MayChangePolicyUnder(lines []policies.Line) (power, call bool, err error) {
+// CallRefusalUnder is CallRefusal under lines, the policy as a change
+// reads it under the policy lock (LockPolicy). The guard asked the policy
+// in memory, which a change committed while this one waited for the lock
+// may have taken the power or the call from: an admin whose power the
+// change ahead removed still changed the policy (a hunt).
+func (r *Request) CallRefusalUnder(lines []policies.Line, mutation string) (*apperr.Error, error) {
 	e, err := NewInMemory(lines, r.e.vocab)
 	if err != nil {
-		return false, false, err
+		return nil, err
 	}
-	kind := string(r.kind)
-	return e.holds(r.p, kind, policies.Policy, policies.Change),
-		e.allows(r.p, kind, policies.MutationObject("changePolicy"), policies.Call), nil
+	return e.callRefusal(r.p, string(r.kind), mutation), nil
 }
 
 // Coordinates reports whether the principal acts as a coordinator for

@@ -52,8 +52,11 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 	if r == nil {
 		return nil, apperr.Errorf(apperr.Unauthenticated, "This operation needs an authenticated caller.")
 	}
-	if !r.CanRequestEmergency() {
-		return nil, apperr.Errorf(apperr.Forbidden, "Your role may not ask for emergency access.")
+	// The mutation guard refused already whoever may not make this call
+	// (its line and the power emergency request); asked again where the
+	// grant is made, so that no other way in grants to them.
+	if refusal := r.CallRefusal("requestEmergencyAccess"); refusal != nil {
+		return nil, refusal
 	}
 	justification = strings.TrimSpace(justification)
 	if err := input.CheckWritten("justification", "Emergency access needs a written justification", justification, MinJustificationLength); err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/cost"
+	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/policies"
@@ -48,7 +49,8 @@ func allowedFields(t *testing.T) []allowedField {
 
 // TestEveryPowerIsChecked proves that every @allowed names a row of the
 // table of powers, and that every power is checked somewhere: declared by
-// a field, or, for a power no field needs, named where it is checked.
+// a field, or, for a power no field needs, named where it is checked; a
+// power checked by a mutation names one of the schema.
 func TestEveryPowerIsChecked(t *testing.T) {
 	used := map[string]bool{}
 	for _, f := range allowedFields(t) {
@@ -57,6 +59,9 @@ func TestEveryPowerIsChecked(t *testing.T) {
 	for _, p := range policies.Powers {
 		if !used[p.Object+" "+p.Action] && p.CheckedBy == "" {
 			t.Errorf("no field is @allowed(object: %q, action: %q) and policies.Powers names no other place that checks it", p.Object, p.Action)
+		}
+		if mutation, ok := p.NeededBy(); ok && !slices.Contains(graph.Vocabulary().Mutations, mutation) {
+			t.Errorf("%s %s is checked by %s, which is not a mutation of the schema", p.Object, p.Action, p.CheckedBy)
 		}
 	}
 }

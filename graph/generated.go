@@ -4830,7 +4830,7 @@ type AccessCondition {
 type EmergencyAnswer {
   "Whether a grant opens the field now: the roles may read it under some condition and one of them may still ask for emergency access (a grant given before that power was removed opens nothing)."
   opens: Boolean!
-  "Whether the roles may ask for emergency access."
+  "Whether the roles may ask for emergency access: call requestEmergencyAccess, which needs its line and the power emergency request."
   canRequest: Boolean!
   note: String!
 }

@@ -41,8 +41,19 @@ type Power struct {
 	// CheckedBy names where the power is checked when no field of the
 	// schema declares it with @allowed (a mutation that checks it itself,
 	// a row scope); graph's schema test holds every power to one or the
-	// other.
+	// other. A mutation, written "Mutation.NAME", is the declaration that
+	// NAME needs the power besides its own call line (NeededBy).
 	CheckedBy string
+}
+
+// NeededBy is the mutation that needs the power besides its own call line,
+// when CheckedBy names one: the power is used only through that call, so
+// a person may make the call only holding the power as well, and holds
+// the power to any use only while they may make the call (authz's
+// callRefusal, which the server, explainAccess, the matrix and what-if
+// all ask).
+func (p Power) NeededBy() (mutation string, ok bool) {
+	return strings.CutPrefix(p.CheckedBy, "Mutation.")
 }
 
 // PowerObjects are the non-field objects of the policy, in the matrix's
@@ -104,6 +115,19 @@ func ParseThreshold(cond string) (int, error) {
 // PowerOf returns the power of action on object.
 func PowerOf(object, action string) (Power, bool) {
 	i := slices.IndexFunc(Powers, func(p Power) bool { return p.Object == object && p.Action == action })
+	if i < 0 {
+		return Power{}, false
+	}
+	return Powers[i], true
+}
+
+// PowerNeededBy returns the power mutation needs besides its call line
+// (Power.NeededBy), if it needs one.
+func PowerNeededBy(mutation string) (Power, bool) {
+	i := slices.IndexFunc(Powers, func(p Power) bool {
+		m, ok := p.NeededBy()
+		return ok && m == mutation
+	})
 	if i < 0 {
 		return Power{}, false
 	}

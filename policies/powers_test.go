@@ -120,6 +120,9 @@ func TestPowersTable(t *testing.T) {
 		if p.Refusal == "" && p.CheckedBy == "" {
 			t.Errorf("%s: neither a refusal for @allowed nor the place that checks it", key)
 		}
+		if _, ok := p.NeededBy(); ok && p.Refusal == "" {
+			t.Errorf("%s: needed by a mutation, which refuses a caller without it with its refusal, and it has none", key)
+		}
 		if _, ok := policies.PowerOf(p.Object, p.Implies); p.Implies != "" && !ok {
 			t.Errorf("%s implies %s, which is not a power", key, p.Implies)
 		}

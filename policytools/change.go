@@ -29,8 +29,8 @@ func Change(ctx context.Context, e *authz.Enforcer, client *ent.Client, add, rem
 	}
 	// Asked first of the policy in force here, so that a caller without
 	// the power does not wait for the lock; asked again under it.
-	if !r.CanChangePolicy() {
-		return 0, 0, refuseChange(ctx, true)
+	if refusal := r.CallRefusal(changePolicy); refusal != nil {
+		return 0, 0, refuseChange(ctx, refusal)
 	}
 	reason = strings.TrimSpace(reason)
 	if err := input.CheckWritten("reason", "A policy change needs a written reason", reason, MinReasonLength); err != nil {
@@ -45,12 +45,12 @@ func Change(ctx context.Context, e *authz.Enforcer, client *ent.Client, add, rem
 	}
 	// Who may change the policy is decided, like the change, on the
 	// policy the changes before it left.
-	power, call, err := r.MayChangePolicyUnder(current)
+	refusal, err := r.CallRefusalUnder(current, changePolicy)
 	if err != nil {
 		return 0, 0, err
 	}
-	if !power || !call {
-		return 0, 0, refuseChange(ctx, call)
+	if refusal != nil {
+		return 0, 0, refuseChange(ctx, refusal)
 	}
 	next, err := nextPolicy(current, add, remove, e.Vocabulary())
 	if err != nil {
@@ -78,22 +78,18 @@ func Change(ctx context.Context, e *authz.Enforcer, client *ent.Client, add, rem
 	return len(add), len(remove), nil
 }
 
-// refuseChange records a change refused for want of the power (mayCall:
-// the caller may call changePolicy) or of the call, as the mutation guard
-// records a refused call, and returns its FORBIDDEN error: a role may hold
-// the call without the power (a policy that gives it), and a change ahead
-// may have taken either (MayChangePolicyUnder).
-func refuseChange(ctx context.Context, mayCall bool) error {
-	reason, err := "does not hold the power policy change", apperr.Errorf(apperr.Forbidden, "Your role may not change the access policy.")
-	if !mayCall {
-		// The mutation guard's own refusal (authz.CheckCall).
-		refusal := authz.MayNotCall("changePolicy")
-		reason, err = refusal.Message, refusal
-	}
+// changePolicy is the mutation Change is the work of.
+const changePolicy = "changePolicy"
+
+// refuseChange records a change refused for want of the call or the power
+// (refusal, the mutation guard's own: authz.Request.CallRefusal), as the
+// guard records a refused call, and returns it: a change ahead may have
+// taken either since the guard asked (CallRefusalUnder).
+func refuseChange(ctx context.Context, refusal *apperr.Error) error {
 	if rec := audit.FromContext(ctx); rec != nil {
-		rec.Refusal(audit.Mutation, []string{"Mutation.changePolicy"}, reason)
+		rec.Refusal(audit.Mutation, []string{"Mutation." + changePolicy}, refusal.Message)
 	}
-	return err
+	return refusal
 }
 
 // ParseLines turns the lists a client sent, the lines to add and to

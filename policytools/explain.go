@@ -34,7 +34,7 @@ type Question struct {
 // Explanation is the policy's answer to a Question, with the lines that
 // give it and what the code still checks on the row. It agrees with what a
 // request decides because it asks the same functions (Decide, rowLevel,
-// readConditions, allows).
+// readConditions, MayCall, MayUsePower).
 type Explanation struct {
 	Question Question
 	// Object and Action are what the policy was asked: the field,
@@ -102,8 +102,9 @@ func Explain(e *authz.Enforcer, q Question) (Explanation, error) {
 			x.Summary += " A write is always limited to the rows the role sees."
 		}
 	case q.Mutation != "":
-		x.Object, x.Action = policies.MutationObject(strings.TrimPrefix(q.Mutation, "Mutation.")), policies.Call
-		explainAllows(e, &x)
+		mutation := strings.TrimPrefix(q.Mutation, "Mutation.")
+		x.Object, x.Action = policies.MutationObject(mutation), policies.Call
+		explainCall(e, &x, mutation)
 		if x.Allowed {
 			x.Summary += " Each sensitive field its input sets must also be one the role may write."
 		}
@@ -123,6 +124,12 @@ func Explain(e *authz.Enforcer, q Question) (Explanation, error) {
 		explainPurposes(e, &x)
 	default:
 		x.Object, x.Action = q.Object, q.Action
+		if pw, ok := policies.PowerOf(q.Object, q.Action); ok {
+			if mutation, ok := pw.NeededBy(); ok {
+				explainCall(e, &x, mutation)
+				break
+			}
+		}
 		explainAllows(e, &x)
 	}
 	return x, nil
@@ -161,7 +168,8 @@ func explainRead(e *authz.Enforcer, x *Explanation) {
 		em.Note = "A grant cannot open it: a grant opens only the fields the role reads under some condition."
 	case !em.CanRequest:
 		em.Note = "A grant cannot open it: a grant opens a field only while one of the roles may ask for emergency access " +
-			"(emergency, request), and none of these may; a grant given before that power was removed opens nothing."
+			"(call requestEmergencyAccess, which needs its line and the power emergency request), and none of these may; " +
+			"a grant given before that was taken from them opens nothing."
 	default:
 		em.Note = fmt.Sprintf("A grant opens it whatever the condition and consent say: for at most %d hours, "+
 			"for the victims in one case when it was granted and the case's suspects, "+
@@ -252,11 +260,53 @@ func explainPurposes(e *authz.Enforcer, x *Explanation) {
 	}
 }
 
+// explainCall answers a call of mutation (x asks the call, or the power
+// the call needs) as the mutation guard decides it (MayCall): the call
+// line and, for a mutation that needs one, the power (policies.PowerNeededBy),
+// each held by one of the roles. Explain answered from one of the two and
+// said a role whose power was removed may still call requestEmergencyAccess,
+// where the server refused it (a hunt).
+func explainCall(e *authz.Enforcer, x *Explanation, mutation string) {
+	q := x.Question
+	kind := string(q.Kind)
+	x.Allowed = e.MayCall(q.Roles, q.Kind, mutation)
+	callLines := rulesFor(e, q.Roles, kind, policies.MutationObject(mutation), policies.Call, policies.Any)
+	pw, needsPower := policies.PowerNeededBy(mutation)
+	var powerLines []string
+	if needsPower {
+		powerLines = rulesFor(e, q.Roles, kind, pw.Object, pw.Action, policies.Any)
+	}
+	askedPower := x.Object != policies.MutationObject(mutation)
+	phrase := actionPhrase(x.Object, x.Action)
+	switch {
+	case x.Allowed:
+		x.Rules = slices.Concat(callLines, powerLines)
+		x.Summary = fmt.Sprintf("%s may %s.", who(q), phrase)
+	case askedPower && len(powerLines) == 0 || !askedPower && len(callLines) == 0:
+		x.Summary = fmt.Sprintf("%s may not %s: no policy line allows it.", who(q), phrase)
+	case askedPower:
+		x.Summary = fmt.Sprintf("%s may not %s: one of the roles holds the power (%s, %s), but it is used only through %s, which no policy line lets them call.",
+			who(q), phrase, pw.Object, pw.Action, mutation)
+	default:
+		x.Summary = fmt.Sprintf("%s may not %s: a policy line lets them call it, but it also needs the power to %s (%s, %s), which no line gives them.",
+			who(q), phrase, pw.Does, pw.Object, pw.Action)
+	}
+}
+
 // explainAllows answers a question without condition (a field write, a
-// mutation, a power), as allows does.
+// power no mutation needs), as allows and MayUsePower do.
 func explainAllows(e *authz.Enforcer, x *Explanation) {
-	x.Allowed = e.Allows(x.Question.Roles, x.Question.Kind, x.Object, x.Action)
-	x.Rules = rulesFor(e, x.Question.Roles, string(x.Question.Kind), x.Object, x.Action, policies.Any)
+	q := x.Question
+	acts := []string{x.Action}
+	if _, power := policies.PowerOf(x.Object, x.Action); power {
+		// A power is held through another that implies it, too.
+		x.Allowed, acts = e.MayUsePower(q.Roles, q.Kind, x.Object, x.Action), policies.ImpliedBy(x.Object, x.Action)
+	} else {
+		x.Allowed = e.Allows(q.Roles, q.Kind, x.Object, x.Action)
+	}
+	for _, act := range acts {
+		x.Rules = append(x.Rules, rulesFor(e, q.Roles, string(q.Kind), x.Object, act, policies.Any)...)
+	}
 	verb := "may"
 	if !x.Allowed {
 		verb = "may not"

@@ -122,7 +122,7 @@ func matrixPowers() []Power {
 // MatrixOf computes the access matrix of the policy e holds now: for every
 // role (viewer.Roles) at every kind of agency, asked as a principal holding
 // that role alone, exactly as a request asks (RowLevel, ReadConditions,
-// Allows).
+// Allows, MayCall, MayUsePower).
 func MatrixOf(e *authz.Enforcer) Matrix {
 	m, _ := matrixOf(context.Background(), e, func(viewer.Role, domain.AgencyKind) bool { return true }) // a context never done: no error
 	return m
@@ -151,8 +151,8 @@ func matrixOf(ctx context.Context, e *authz.Enforcer, include func(viewer.Role, 
 				m.index[question{role, kind, obj, act}] = len(m.Cells)
 				m.Cells = append(m.Cells, Cell{Role: role, Kind: kind, Object: obj, Action: act, Allowed: len(conds) > 0, Conditions: conds})
 			}
-			allows := func(obj, act string) {
-				if e.Allows(roles, kind, obj, act) {
+			cellIf := func(obj, act string, allowed bool) {
+				if allowed {
 					cell(obj, act, policies.Any)
 				} else {
 					cell(obj, act)
@@ -167,13 +167,16 @@ func matrixOf(ctx context.Context, e *authz.Enforcer, include func(viewer.Role, 
 			}
 			for _, f := range fields {
 				cell(f, policies.Read, slices.Sorted(maps.Keys(e.ReadConditions(roles, kind, f)))...)
-				allows(f, policies.Write)
+				cellIf(f, policies.Write, e.Allows(roles, kind, f, policies.Write))
 			}
+			// A call is allowed with its line and the power it needs, and
+			// a power a mutation needs only with the call: the cells said
+			// either alone was enough, where the server refuses (a hunt).
 			for _, mu := range vocab.Mutations {
-				allows(policies.MutationObject(mu), policies.Call)
+				cellIf(policies.MutationObject(mu), policies.Call, e.MayCall(roles, kind, mu))
 			}
 			for _, pw := range MatrixPowers {
-				allows(pw.Object, pw.Action)
+				cellIf(pw.Object, pw.Action, e.MayUsePower(roles, kind, pw.Object, pw.Action))
 			}
 			if k := statisticsThreshold(e, roles, kind); k > 0 {
 				cell(policies.Statistics, policies.Threshold, strconv.Itoa(k))

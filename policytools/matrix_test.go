@@ -520,6 +520,10 @@ func TestPolicyMatrix(t *testing.T) {
 	})
 }
 
+// emergencyCells are the investigators' cells of asking for emergency access.
+var emergencyCells = append(matrixCrossKeys([]viewer.Role{viewer.RoleInvestigator}, policeKinds, []string{"Mutation.requestEmergencyAccess"}, policies.Call),
+	matrixCrossKeys([]viewer.Role{viewer.RoleInvestigator}, policeKinds, []string{policies.Emergency}, policies.Request)...)
+
 // TestPolicyMatrixCatchesChanges proves the comparison reports a change of
 // the policy in the database: each case adds (or removes) one line, builds
 // a new enforcer over it, and expects exactly the cells it changes.
@@ -562,6 +566,16 @@ func TestPolicyMatrixCatchesChanges(t *testing.T) {
 			name: "a shelter joins the police family",
 			add:  policies.Line{"g2", "NGO_SHELTER", "investigation"},
 			want: []string{"investigator @ NGO_SHELTER "},
+		},
+		{ // A call needs its power, and the power is used only through the call: either line takes both cells.
+			name:   "investigators lose the power to ask for emergency access",
+			remove: policies.Line{"p", "investigator", "investigation", "emergency", "request", "any"},
+			want:   emergencyCells,
+		},
+		{
+			name:   "investigators lose the call that asks for emergency access",
+			remove: policies.Line{"p", "investigator", "investigation", "Mutation.requestEmergencyAccess", "call", "any"},
+			want:   emergencyCells,
 		},
 		{
 			name:   "judges lose testimony",
