@@ -325,15 +325,14 @@ func (e *Enforcer) HoldsPower(ctx context.Context, field, obj, act string) (bool
 }
 
 // ConsentPurposes lists the purposes of those of roles that may read field
-// at kind under condition c: a consent must name one of them. A consent
-// given for one role's purpose does not open a field to another role of
-// the same person.
+// at kind under condition c (their readers): a consent must name one of
+// them. A consent given for one role's purpose does not open a field to
+// another role of the same person: each reader opens it for its own
+// (Reader).
 func (e *Enforcer) ConsentPurposes(roles []viewer.Role, kind, field, c string) []domain.ConsentPurpose {
 	var readers []viewer.Role
-	for _, r := range roles {
-		if e.Decide(r, kind, field, policies.Read, c).Allowed {
-			readers = append(readers, r)
-		}
+	for _, rd := range e.readers(&viewer.Principal{Roles: roles}, kind, field)[c] {
+		readers = append(readers, rd.Role)
 	}
 	return e.Purposes(readers, kind)
 }
@@ -362,16 +361,39 @@ func (e *Enforcer) allows(p *viewer.Principal, kind, obj, act string) bool {
 	return false
 }
 
-// readConditions lists the conditions under which any of p's roles may read
-// field, with the rule that allows each.
-func (e *Enforcer) readConditions(p *viewer.Principal, kind, field string) map[string][]string {
-	out := map[string][]string{}
+// Reader is one of a person's roles that may read a field under a
+// condition: the policy line that lets it, and, where the condition asks
+// for the victim's consent, the purposes the role reads for.
+type Reader struct {
+	Role     viewer.Role
+	Rule     []string
+	Purposes []domain.ConsentPurpose
+}
+
+// readers lists, for each condition under which any of p's roles may read
+// field at kind, those roles, in p's order, each with its line and
+// purposes. It is the one model of a field's reading: a request decides
+// by it (Request.rule; decide opens the field by the first reader whose
+// purposes the victim's consent names, and files the read under that
+// reader's line), and explainAccess and the matrix say it
+// (ReadConditions). Until 2026-12-06 the tools read a model of their own,
+// one line a condition (the first role's) beside the purposes of every
+// role, and named a line the server did not read under (a hunt).
+func (e *Enforcer) readers(p *viewer.Principal, kind, field string) map[string][]Reader {
+	category := e.vocab.Fields[field]
+	out := map[string][]Reader{}
 	for _, c := range policies.FieldConditions {
-		for _, r := range p.Roles {
-			if d := e.Decide(r, kind, field, policies.Read, c); d.Allowed {
-				out[c] = d.Rule
-				break
+		consent := ConsentRequired(category, c)
+		for _, role := range p.Roles {
+			d := e.Decide(role, kind, field, policies.Read, c)
+			if !d.Allowed {
+				continue
 			}
+			rd := Reader{Role: role, Rule: d.Rule}
+			if consent {
+				rd.Purposes = e.Purposes([]viewer.Role{role}, kind)
+			}
+			out[c] = append(out[c], rd)
 		}
 	}
 	return out

@@ -46,9 +46,10 @@ func (e *Enforcer) MayUsePower(roles []viewer.Role, kind domain.AgencyKind, obj,
 }
 
 // ReadConditions lists the conditions under which any of roles may read
-// field, with the policy line that allows each.
-func (e *Enforcer) ReadConditions(roles []viewer.Role, kind domain.AgencyKind, field string) map[string][]string {
-	return e.readConditions(&viewer.Principal{Roles: roles}, string(kind), field)
+// field, with the roles that may read it under each, their lines and
+// purposes (readers: the model a request decides by).
+func (e *Enforcer) ReadConditions(roles []viewer.Role, kind domain.AgencyKind, field string) map[string][]Reader {
+	return e.readers(&viewer.Principal{Roles: roles}, string(kind), field)
 }
 
 // MayRequestEmergency reports whether a person holding roles may ask for

@@ -35,8 +35,9 @@ type Request struct {
 type fieldRule struct {
 	field string
 	// conds: for each condition under which the field may be read, the
-	// principal's roles that may read it so, in the token's order.
-	conds        map[string][]reader
+	// principal's roles that may read it so, in the token's order
+	// (Enforcer.readers).
+	conds        map[string][]Reader
 	needsConsent bool
 	// signature identifies fields that are decided alike (the same
 	// readers with the same lines and purposes under the same conditions,
@@ -46,14 +47,6 @@ type fieldRule struct {
 	// purposes differed (a person with two roles read an address under the
 	// consent that opened the phone).
 	signature string
-}
-
-// reader is one of the principal's roles that may read a field under a
-// condition: the policy line that lets it, and, where the condition asks
-// for the victim's consent, the purposes the role reads for.
-type reader struct {
-	rule     []string
-	purposes []domain.ConsentPurpose
 }
 
 type verdictKey struct {
@@ -133,27 +126,16 @@ func (r *Request) rule(field string) *fieldRule {
 	if c, ok := r.fields.Load(field); ok {
 		return c.(*fieldRule)
 	}
-	kind := string(r.kind)
 	category := r.e.vocab.Fields[field]
 	// Consent is asked for under every condition but proceedings (see
 	// decide); ConsentRequired is the one statement of that rule.
-	fr := &fieldRule{field: field, conds: map[string][]reader{}, needsConsent: ConsentRequired(category, policies.Any)}
+	fr := &fieldRule{field: field, conds: r.e.readers(r.p, string(r.kind), field), needsConsent: ConsentRequired(category, policies.Any)}
 	typ, _, _ := strings.Cut(category, ":")
 	var sig strings.Builder
 	sig.WriteString(typ)
 	for _, c := range policies.FieldConditions {
-		consent := fr.needsConsent && ConsentRequired(category, c)
-		for _, role := range r.p.Roles {
-			d := r.e.Decide(role, kind, field, policies.Read, c)
-			if !d.Allowed {
-				continue
-			}
-			rd := reader{rule: d.Rule}
-			if consent {
-				rd.purposes = r.e.Purposes([]viewer.Role{role}, kind)
-			}
-			fr.conds[c] = append(fr.conds[c], rd)
-			fmt.Fprintf(&sig, "|%s=%s%v", c, RuleString(rd.rule), rd.purposes)
+		for _, rd := range fr.conds[c] {
+			fmt.Fprintf(&sig, "|%s=%s%v", c, RuleString(rd.Rule), rd.Purposes)
 		}
 	}
 	if fr.needsConsent {
@@ -227,17 +209,17 @@ func (r *Request) decide(ctx context.Context, fr *fieldRule, row row) (Verdict, 
 		}
 		rowHeld = true
 		if !(needsConsent && ConsentRequired(r.e.vocab.Fields[fr.field], c)) {
-			return Verdict{Allowed: true, Rule: RuleString(readers[0].rule)}, nil
+			return Verdict{Allowed: true, Rule: RuleString(readers[0].Rule)}, nil
 		}
 		// Each role reads for its own purposes: the read is the line's of
 		// the first role whose purpose the victim's consent names.
 		for _, rd := range readers {
-			covered, err := r.facts.consented(ctx, row, r.kind, rd.purposes)
+			covered, err := r.facts.consented(ctx, row, r.kind, rd.Purposes)
 			if err != nil {
 				return Verdict{}, err
 			}
 			if covered {
-				return Verdict{Allowed: true, Rule: RuleString(rd.rule)}, nil
+				return Verdict{Allowed: true, Rule: RuleString(rd.Rule)}, nil
 			}
 		}
 		reason, refusal = "the victim's consent does not cover your agency for your purpose", apperr.RefusedByConsent

@@ -4804,7 +4804,13 @@ type AccessExplanation {
   rules: [String!]!
   "The field's category object, e.g. Victim:IDENTITY."
   category: String!
-  "For a field read: the answer under each condition."
+  """
+  For a field read: the answer under each condition; under a condition
+  several of the roles read under, one answer for each, in the roles'
+  order, with that role's line and purposes (the server reads by the
+  first whose purposes the victim's consent names, and files the read
+  under its line).
+  """
   conditions: [AccessCondition!]!
   "For a field read: whether emergency access opens it."
   emergency: EmergencyAnswer
@@ -4815,12 +4821,12 @@ type AccessExplanation {
   text: String!
 }
 
-"Whether a field may be read under one condition, and what the code checks on the row."
+"Whether a field may be read under one condition, by which role's line, and what the code checks on the row."
 type AccessCondition {
   condition: String!
   allowed: Boolean!
   rule: String!
-  "Reading under this condition also needs the victim's consent naming the agency's kind and one of purposes."
+  "Reading under this condition by this line also needs the victim's consent naming the agency's kind and one of purposes, those of the line's role."
   consentRequired: Boolean!
   purposes: [ConsentPurpose!]!
   checks: String!

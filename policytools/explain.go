@@ -34,7 +34,7 @@ type Question struct {
 // Explanation is the policy's answer to a Question, with the lines that
 // give it and what the code still checks on the row. It agrees with what a
 // request decides because it asks the same functions (Decide, rowLevel,
-// readConditions, MayCall, MayUsePower).
+// the readers of ReadConditions, MayCall, MayUsePower).
 type Explanation struct {
 	Question Question
 	// Object and Action are what the policy was asked: the field,
@@ -49,7 +49,11 @@ type Explanation struct {
 	// Category is the field's category object, e.g. "Victim:IDENTITY".
 	Category string
 	// Conditions are, for a field read, the answer under each of
-	// policies.FieldConditions, in that order.
+	// policies.FieldConditions, in that order: one answer for a condition
+	// none of the roles reads under, and one for each role that does, in
+	// the roles' order, with that role's line and purposes (a request
+	// reads by the first of them whose purposes the victim's consent
+	// names, and files the read under its line).
 	Conditions []ConditionAnswer
 	// Emergency says, for a field read, whether emergency access opens it.
 	Emergency *EmergencyAnswer
@@ -59,13 +63,16 @@ type Explanation struct {
 	Summary string
 }
 
-// ConditionAnswer is whether a field may be read under one condition.
+// ConditionAnswer is whether a field may be read under one condition, and,
+// when it may, by which role's line (authz.Reader).
 type ConditionAnswer struct {
 	Condition string
 	Allowed   bool
+	Role      viewer.Role
 	Rule      string
-	// ConsentRequired: reading under this condition also needs a current
-	// consent of the victim naming the agency's kind and one of Purposes.
+	// ConsentRequired: reading under this condition by Rule also needs a
+	// current consent of the victim naming the agency's kind and one of
+	// Purposes, the purposes of Role.
 	ConsentRequired bool
 	Purposes        []domain.ConsentPurpose
 	// Checks says what the code checks on the row for this condition.
@@ -143,19 +150,24 @@ func explainRead(e *authz.Enforcer, x *Explanation) {
 	conds := e.ReadConditions(q.Roles, q.Kind, q.Field)
 	var allowed []string
 	for _, c := range policies.FieldConditions {
-		a := ConditionAnswer{Condition: c, Checks: conditionChecks(c)}
-		if rule, ok := conds[c]; ok {
-			a.Allowed, a.Rule = true, authz.RuleString(rule)
-			a.ConsentRequired = authz.ConsentRequired(x.Category, c)
-			if a.ConsentRequired {
-				a.Purposes = e.ConsentPurposes(q.Roles, string(q.Kind), q.Field, c)
-			}
+		readers := conds[c]
+		if len(readers) == 0 {
+			x.Conditions = append(x.Conditions, ConditionAnswer{Condition: c, Checks: conditionChecks(c)})
+			continue
+		}
+		for _, rd := range readers {
+			a := ConditionAnswer{Condition: c, Allowed: true, Role: rd.Role, Rule: authz.RuleString(rd.Rule),
+				ConsentRequired: authz.ConsentRequired(x.Category, c), Purposes: rd.Purposes, Checks: conditionChecks(c)}
 			if !slices.Contains(x.Rules, a.Rule) {
 				x.Rules = append(x.Rules, a.Rule)
 			}
-			allowed = append(allowed, conditionSummary(a, q.Kind))
+			s := conditionSummary(a, q.Kind)
+			if len(readers) > 1 {
+				s += " (as " + string(rd.Role) + ")"
+			}
+			allowed = append(allowed, s)
+			x.Conditions = append(x.Conditions, a)
 		}
-		x.Conditions = append(x.Conditions, a)
 	}
 	x.Allowed = len(conds) > 0
 	// A grant opens a field only while its holder may still ask for one
@@ -456,7 +468,7 @@ func conditionSummary(a ConditionAnswer, kind domain.AgencyKind) string {
 
 func consentPhrase(purposes []domain.ConsentPurpose, kind domain.AgencyKind) string {
 	if len(purposes) == 0 {
-		return "a consent of the victim, which no consent can give: none of these roles has a purpose a consent names"
+		return "a consent of the victim, which no consent can give: the role has no purpose a consent names"
 	}
 	names := make([]string, len(purposes))
 	for i, p := range purposes {
@@ -514,13 +526,16 @@ func (x Explanation) Text() string {
 	fmt.Fprintf(&b, "\nAnswer:   %s\n\n%s\n", answer, x.Summary)
 	if x.Conditions != nil {
 		b.WriteString("\nUnder each condition:\n")
-		for _, c := range x.Conditions {
+		for i, c := range x.Conditions {
 			if c.Allowed {
 				fmt.Fprintf(&b, "  %-12s allowed by %s\n", c.Condition, c.Rule)
 			} else {
 				fmt.Fprintf(&b, "  %-12s denied\n", c.Condition)
 			}
-			fmt.Fprintf(&b, "  %-12s %s\n", "", c.Checks)
+			// Said once a condition, before its first role's line.
+			if i == 0 || x.Conditions[i-1].Condition != c.Condition {
+				fmt.Fprintf(&b, "  %-12s %s\n", "", c.Checks)
+			}
 			switch {
 			case c.Allowed && c.ConsentRequired:
 				fmt.Fprintf(&b, "  %-12s Consent: also needs %s.\n", "", consentPhrase(c.Purposes, x.Question.Kind))
