@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,13 +15,14 @@ import (
 	"github.com/casegraph/casegraph/migrations"
 )
 
-const auditUsage = `Usage:
-  casegraph audit verify [--anchor SEQ:HASH]... [--file EXPORT.jsonl]
-                                         walk the audit trail's hash chain (or an export's, without
-                                         the database) to its end, print every broken link; exit 1
-                                         if there is one
+// auditUsage is the usage of `casegraph audit`, for main's usage text.
+const auditUsage = `  casegraph audit verify [--anchor SEQ:HASH]... [--file EXPORT.jsonl]
+                                           walk the audit trail's hash chain (or an export's, without
+                                           the database) to its end, print every broken link; exit 1
+                                           if there is one
   casegraph audit export --since TIME [--format jsonl|csv]
-                                         write the events since TIME (RFC 3339 or YYYY-MM-DD, UTC) to stdout
+                                           write the events since TIME (RFC 3339 or YYYY-MM-DD, UTC),
+                                           for the Commissioner
 `
 
 // errChainBroken makes `audit verify` exit non-zero.
@@ -31,18 +31,10 @@ var errChainBroken = errors.New("the audit trail does not verify")
 // auditCmd reads the audit trail for the data protection officer and the
 // Commissioner: it needs the database, not a token.
 func auditCmd(ctx context.Context, cfg config, args []string, out io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(out, auditUsage)
-		return flag.ErrHelp
-	}
-	switch args[0] {
-	case "verify":
-		return auditVerify(ctx, cfg, args[1:], out)
-	case "export":
-		return auditExport(ctx, cfg, args[1:], out)
-	}
-	fmt.Fprint(out, auditUsage)
-	return fmt.Errorf("unknown audit command %q", args[0])
+	return dispatch("audit", args, out, map[string]func([]string) error{
+		"verify": func(args []string) error { return auditVerify(ctx, cfg, args, out) },
+		"export": func(args []string) error { return auditExport(ctx, cfg, args, out) },
+	})
 }
 
 // openMigrated opens the database and checks it is migrated: reading the
@@ -64,11 +56,11 @@ func openMigrated(ctx context.Context, cfg config) (*database.DB, error) {
 }
 
 func auditVerify(ctx context.Context, cfg config, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	fs := newFlagSet("audit verify")
 	var anchors anchorFlags
 	fs.Var(&anchors, "anchor", "SEQ:HASH of an event kept from an earlier verification (repeatable): shows a removed tail or a rewritten chain")
 	file := fs.String("file", "", "check a JSON-lines export (audit export --format jsonl) instead of the database; - for stdin")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, out); err != nil {
 		return err
 	}
 	// Every break is printed as the walk finds it, however many, with its
@@ -121,17 +113,17 @@ func (a *anchorFlags) Set(v string) error {
 	n, err := strconv.ParseInt(seq, 10, 64)
 	anchor, valid := audit.NewAnchor(n, hash)
 	if !ok || err != nil || !valid {
-		return fmt.Errorf("an anchor is SEQ:HASH as audit verify prints it, not %q", v)
+		return fmt.Errorf("an anchor is SEQ:HASH as audit verify prints it, the hash whole (%d hexadecimal digits)", len(audit.GenesisHash))
 	}
 	*a = append(*a, anchor)
 	return nil
 }
 
 func auditExport(ctx context.Context, cfg config, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("audit export", flag.ContinueOnError)
+	fs := newFlagSet("audit export")
 	sinceFlag := fs.String("since", "", "first time to export (RFC 3339, or YYYY-MM-DD in UTC)")
 	format := fs.String("format", audit.FormatJSONL, "jsonl or csv")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, out); err != nil {
 		return err
 	}
 	if *sinceFlag == "" {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,10 +31,10 @@ import (
 // serve starts the API. The embedded database is migrated at start; a
 // PostgreSQL database must be migrated on purpose (casegraph migrate), and
 // serve refuses to start on one with pending migrations.
-func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, banner io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, out, banner io.Writer) error {
+	fs := newFlagSet("serve")
 	seedIfEmpty := fs.Bool("seed-demo-if-empty", false, "load the demo data when the database has no cases")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, out); err != nil {
 		return err
 	}
 	// A statement outlives its request by at most a second on PostgreSQL.
@@ -209,9 +208,9 @@ func printBanner(w io.Writer, addr net.Addr, dev *auth.DevIssuer) {
 
 // migrate applies pending migrations, or reports how many are pending.
 func migrate(ctx context.Context, cfg config, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs := newFlagSet("migrate")
 	status := fs.Bool("status", false, "only report how many migrations are pending")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, out); err != nil {
 		return err
 	}
 	// Asking for the status of a database creates none.
@@ -242,13 +241,13 @@ func migrate(ctx context.Context, cfg config, args []string, out io.Writer) erro
 // seedCmd loads the agency registry or the demo data into a migrated
 // database.
 func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs := newFlagSet("seed")
 	loadDemo := fs.Bool("demo", false, "load the agencies, five years of synthetic cases and the current year up to --today")
 	agencies := fs.Bool("agencies", false, "load only the agency registry")
 	scale := fs.Int("scale", 1, "multiply the demo volumes (for benchmarks)")
 	seedValue := fs.Int64("seed", 1, "random seed: the same seed and --today make the same data")
 	todayFlag := fs.String("today", "", "the demo's date, YYYY-MM-DD (default: today, UTC); the demo ends the day before")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, out); err != nil {
 		return err
 	}
 	today := time.Now().UTC()
@@ -343,13 +342,13 @@ func roleNames() []string {
 // directory, which the server in development mode accepts. It never makes
 // a key: one that no server uses would sign tokens every server refuses.
 func token(cfg config, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs := newFlagSet("token")
 	subject := fs.String("subject", "", "who the token is for")
 	agencyCode := fs.String("agency", "", "the agency code they act for, e.g. police-tirane")
 	ttl := fs.Duration("ttl", auth.DefaultTokenTTL, "how long the token is valid")
 	var roles roleFlags
 	fs.Var(&roles, "role", "a role (repeatable): "+strings.Join(roleNames(), ", "))
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, out); err != nil {
 		return err
 	}
 	dev, err := existingDevKey(cfg)

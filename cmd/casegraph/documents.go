@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,26 +19,31 @@ const documentsUsage = `  casegraph documents add --manifest FILE DOC.graphql...
 // documentsCmd keeps the manifest of trusted documents that a production
 // server (CASEGRAPH_TRUSTED_DOCUMENTS) runs, and only those.
 func documentsCmd(cfg config, args []string, out io.Writer) error {
-	if len(args) == 0 || (args[0] != "add" && args[0] != "check") {
-		return errors.New("usage: casegraph documents add --manifest FILE DOC.graphql... | documents check --manifest FILE")
-	}
-	fs := flag.NewFlagSet("documents "+args[0], flag.ContinueOnError)
+	return dispatch("documents", args, out, map[string]func([]string) error{
+		"add":   func(args []string) error { return documents(cfg, "add", args, out) },
+		"check": func(args []string) error { return documents(cfg, "check", args, out) },
+	})
+}
+
+// documents runs documents add or check (command).
+func documents(cfg config, command string, args []string, out io.Writer) error {
+	fs := newFlagSet("documents " + command)
 	manifest := fs.String("manifest", "", "the manifest file (Apollo persisted query manifest)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseArgs(fs, args, out); err != nil {
 		return err
 	}
 	if *manifest == "" {
 		return errors.New("--manifest is required")
 	}
 	docs := trusted.New()
-	if _, err := os.Stat(*manifest); err == nil || args[0] == "check" {
+	if _, err := os.Stat(*manifest); err == nil || command == "check" {
 		loaded, err := trusted.Load(*manifest)
 		if err != nil {
 			return err
 		}
 		docs = loaded
 	}
-	if args[0] == "add" {
+	if command == "add" {
 		if fs.NArg() == 0 {
 			return errors.New("name the .graphql files to register")
 		}
@@ -54,7 +58,7 @@ func documentsCmd(cfg config, args []string, out io.Writer) error {
 	if err := graph.CheckTrustedDocuments(docs, limitsFrom(cfg)); err != nil {
 		return err
 	}
-	if args[0] == "check" {
+	if command == "check" {
 		fmt.Fprintf(out, "%d documents, all valid\n", docs.Len())
 		return nil
 	}

@@ -112,6 +112,59 @@ func TestE2EConfigRefusals(t *testing.T) {
 	}
 }
 
+// TestE2EHelp: --help and -h of every command and subcommand print its
+// usage on stdout and exit 0, with nothing on stderr and nothing opened or
+// created (they exited 2, and a group of commands took --help for an
+// unknown command).
+func TestE2EHelp(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	env := childEnv("CASEGRAPH_DATA_DIR=" + dataDir)
+	for _, command := range []string{
+		"serve", "migrate", "seed", "token",
+		"policy", "policy matrix", "policy explain", "policy what-if", "policy history",
+		"audit", "audit verify", "audit export", "report", "report annual",
+		"documents", "documents add", "documents check",
+	} {
+		for _, help := range []string{"--help", "-h"} {
+			args := append(strings.Fields(command), help)
+			r := run(t, env, args...)
+			if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, "Usage:\n") || !strings.Contains(r.stdout, "\n  casegraph "+command+" ") {
+				t.Errorf("want exit 0, the usage of %q on stdout and nothing on stderr:\n%s", command, r)
+			}
+		}
+	}
+	// Among other flags, too.
+	if r := run(t, env, "token", "--subject", "s", "--help"); r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, "-agency") {
+		t.Errorf("want the flags of token:\n%s", r)
+	}
+	if _, err := os.Stat(dataDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("asking for help created %s (%v)", dataDir, err)
+	}
+}
+
+// TestE2EFlagErrorSaidOnce: a wrong flag is said once, on stderr, with
+// where the flags are listed (the flag package printed it, then the usage,
+// and main printed it again).
+func TestE2EFlagErrorSaidOnce(t *testing.T) {
+	t.Parallel()
+	env := childEnv("CASEGRAPH_DATA_DIR=" + filepath.Join(t.TempDir(), "data"))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		// README's anchor, its hash cut short.
+		{[]string{"audit", "verify", "--anchor", "1234:9f86d08"}, `invalid value "1234:9f86d08" for flag -anchor`},
+		{[]string{"token", "--subject", "s", "--admin"}, "flag provided but not defined: -admin"},
+		{[]string{"report", "annual", "--year", "last"}, `invalid value "last" for flag -year`},
+	} {
+		r := mustRefuse(t, env, []string{tc.want, "--help lists its flags"}, tc.args...)
+		if n := strings.Count(r.stderr, tc.want); n != 1 || r.code != 2 || r.stdout != "" || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("want exit 2 and one line on stderr, saying %q once (%d times):\n%s", tc.want, n, r)
+		}
+	}
+}
+
 // TestE2ETrustedDocuments: with CASEGRAPH_TRUSTED_DOCUMENTS naming a
 // manifest made by `casegraph documents add`, `serve` says so and answers a
 // registered document, and refuses any other (introspection included).

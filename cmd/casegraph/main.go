@@ -40,11 +40,7 @@ Usage:
   casegraph token --subject S --agency CODE --role ROLE [--role ROLE2] [--ttl 8h]
                                            print a development token, signed with the key
                                            serve made in the data directory (never a new one)
-` + policyUsage + `  casegraph audit verify [--anchor SEQ:HASH] [--file EXPORT.jsonl]
-                                           walk the audit trail's hash chain, or an export's (exit 1 if broken)
-  casegraph audit export --since TIME [--format jsonl|csv]
-                                           the audit events since TIME, for the Commissioner
-` + reportUsage + documentsUsage
+` + policyUsage + auditUsage + reportUsage + documentsUsage
 
 const usageEnvironment = `Environment: DATABASE_URL (empty: embedded SQLite under CASEGRAPH_DATA_DIR,
 default ./data; every command says on stderr which files there it uses), CASEGRAPH_ADDR (default :8080), CASEGRAPH_DEV (1 or 0),
@@ -98,10 +94,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.Notices = stderr
+	if err := runCommand(ctx, cfg, args, stdout, stderr); !errors.Is(err, errHelpShown) {
+		return err
+	}
+	return nil
+}
+
+// runCommand runs the command args name.
+func runCommand(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	switch args[0] {
 	case "serve":
-		return serve(ctx, cfg, logger, args[1:], stderr)
+		return serve(ctx, cfg, logger, args[1:], stdout, stderr)
 	case "migrate":
 		return migrate(ctx, cfg, args[1:], stdout)
 	case "seed":
@@ -113,15 +117,112 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "audit":
 		return auditCmd(ctx, cfg, args[1:], stdout)
 	case "report":
-		return reportCmd(ctx, cfg, args[1:], stdout, stderr)
+		return reportCmd(ctx, cfg, args[1:], stdout)
 	case "documents":
 		return documentsCmd(cfg, args[1:], stdout)
-	case "help", "-h", "--help":
+	}
+	if args[0] == "help" || askedForHelp(args[0]) {
 		fmt.Fprint(stdout, usage+"\n"+usageEnvironment)
 		return nil
 	}
 	fmt.Fprint(stderr, usage+"\n"+usageEnvironment)
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// errHelpShown ends a command whose usage was asked for (--help or -h,
+// wherever a flag may be) once it is printed on stdout: run answers nil, so
+// the command exits 0 with no error line. Every command's flags are parsed
+// by parseArgs and every group of commands (policy, audit, report,
+// documents) is dispatched by dispatch, so that all answer help alike (they
+// exited 2, and a group took --help for an unknown command).
+var errHelpShown = errors.New("usage shown")
+
+// askedForHelp reports whether arg asks for a command's usage, as the flag
+// package reads it.
+func askedForHelp(arg string) bool {
+	switch arg {
+	case "-h", "--h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// newFlagSet returns the flag set of command ("token", "policy explain"),
+// for parseArgs. The flag package prints nothing of its own: it printed a
+// wrong flag's error, then the usage, and main printed the error again.
+func newFlagSet(command string) *flag.FlagSet {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseArgs parses the arguments of the command of fs (newFlagSet). Asked
+// for help, it prints the command's usage on out and returns errHelpShown;
+// a wrong flag is one error, which says where the flags are listed.
+func parseArgs(fs *flag.FlagSet, args []string, out io.Writer) error {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return showUsage(out, fs.Name(), fs)
+	case err != nil:
+		return fmt.Errorf("%w (casegraph %s --help lists its flags)", err, fs.Name())
+	}
+	return nil
+}
+
+// dispatch runs the command of group (policy, audit, report, documents)
+// that args name, with the arguments after it. With none, or one the group
+// has not, it refuses with the group's usage; asked for help, it prints it.
+func dispatch(group string, args []string, out io.Writer, commands map[string]func(args []string) error) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%s needs a command:\n%s", group, usageOf(group))
+	}
+	if askedForHelp(args[0]) {
+		return showUsage(out, group, nil)
+	}
+	command, ok := commands[args[0]]
+	if !ok {
+		return fmt.Errorf("unknown %s command %q:\n%s", group, args[0], usageOf(group))
+	}
+	return command(args[1:])
+}
+
+// showUsage prints the usage of command on out: its lines of the usage
+// text, then the flags of fs, if any (nil: a group of commands). It returns
+// errHelpShown.
+func showUsage(out io.Writer, command string, fs *flag.FlagSet) error {
+	fmt.Fprintf(out, "Usage:\n%s", usageOf(command))
+	flags := 0
+	if fs != nil {
+		fs.VisitAll(func(*flag.Flag) { flags++ })
+	}
+	if flags > 0 {
+		fmt.Fprintln(out, "\nFlags:")
+		fs.SetOutput(out)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return errHelpShown
+}
+
+// usageOf returns the lines of the usage text about command ("token",
+// "policy", "policy explain"): each line naming it, with the lines that
+// continue it. The usage text is the one description of every command.
+func usageOf(command string) string {
+	var b strings.Builder
+	in := false
+	for _, line := range strings.SplitAfter(usage, "\n") {
+		if rest, ok := strings.CutPrefix(line, "  casegraph "); ok {
+			in = strings.HasPrefix(rest+" ", command+" ") || strings.HasPrefix(rest, command+"\n")
+		} else if !strings.HasPrefix(line, "   ") {
+			in = false
+		}
+		if in {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }
 
 // config is what the environment says.

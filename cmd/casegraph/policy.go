@@ -41,26 +41,18 @@ const policyUsage = `  casegraph policy matrix [--format md|csv]
 // database does (migrating the embedded one, seeding an empty policy), and
 // creates no database (datadir.go).
 func policyCmd(ctx context.Context, cfg config, args []string, out io.Writer) error {
-	if len(args) == 0 {
-		return fmt.Errorf("policy needs a command:\n%s", policyUsage)
-	}
-	switch args[0] {
-	case "matrix":
-		return policyMatrix(ctx, cfg, args[1:], out)
-	case "explain":
-		return policyExplain(ctx, cfg, args[1:], out)
-	case "what-if":
-		return policyWhatIf(ctx, cfg, args[1:], out)
-	case "history":
-		return policyHistory(ctx, cfg, args[1:], out)
-	}
-	return fmt.Errorf("unknown policy command %q:\n%s", args[0], policyUsage)
+	return dispatch("policy", args, out, map[string]func([]string) error{
+		"matrix":  func(args []string) error { return policyMatrix(ctx, cfg, args, out) },
+		"explain": func(args []string) error { return policyExplain(ctx, cfg, args, out) },
+		"what-if": func(args []string) error { return policyWhatIf(ctx, cfg, args, out) },
+		"history": func(args []string) error { return policyHistory(ctx, cfg, args, out) },
+	})
 }
 
 func policyMatrix(ctx context.Context, cfg config, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("policy matrix", flag.ContinueOnError)
+	fs := newFlagSet("policy matrix")
 	format := fs.String("format", "md", "md (tables for people) or csv (one line per cell)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, out); err != nil {
 		return err
 	}
 	if *format != "md" && *format != "csv" {
@@ -80,7 +72,7 @@ func policyMatrix(ctx context.Context, cfg config, args []string, out io.Writer)
 }
 
 func policyExplain(ctx context.Context, cfg config, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("policy explain", flag.ContinueOnError)
+	fs := newFlagSet("policy explain")
 	var q policytools.Question
 	var roles roleFlags
 	fs.Var(&roles, "role", "a role (repeatable): "+strings.Join(roleNames(), ", "))
@@ -90,7 +82,7 @@ func policyExplain(ctx context.Context, cfg config, args []string, out io.Writer
 	fs.StringVar(&q.Mutation, "mutation", "", "a mutation, e.g. openCase")
 	fs.StringVar(&q.Object, "object", "", "rows:cases, rows:victims, emergency, policy or audit")
 	fs.StringVar(&q.Action, "action", "", "read or write (a field; default read), or the object's action")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, out); err != nil {
 		return err
 	}
 	if (*kind == "") == (*agencyCode == "") {
@@ -121,11 +113,11 @@ func policyExplain(ctx context.Context, cfg config, args []string, out io.Writer
 }
 
 func policyWhatIf(ctx context.Context, cfg config, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("policy what-if", flag.ContinueOnError)
+	fs := newFlagSet("policy what-if")
 	var add, remove policyLineFlags
 	fs.Var(&add, "add", `a policy line to add (repeatable), e.g. "p, judge, court, Victim:CONTACT, read, proceedings"`)
 	fs.Var(&remove, "remove", "a policy line to remove (repeatable)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, out); err != nil {
 		return err
 	}
 	db, e, err := openPolicy(ctx, cfg)
@@ -142,8 +134,8 @@ func policyWhatIf(ctx context.Context, cfg config, args []string, out io.Writer)
 }
 
 func policyHistory(ctx context.Context, cfg config, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("policy history", flag.ContinueOnError)
-	if err := parseFlags(fs, args); err != nil {
+	fs := newFlagSet("policy history")
+	if err := parseFlags(fs, args, out); err != nil {
 		return err
 	}
 	// Not the enforcer: the history is wanted most when the policy in
@@ -218,9 +210,9 @@ func openForPolicy(ctx context.Context, cfg config) (*database.DB, error) {
 	return db, nil
 }
 
-// parseFlags parses args and refuses anything left over.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+// parseFlags parses args (parseArgs) and refuses anything left over.
+func parseFlags(fs *flag.FlagSet, args []string, out io.Writer) error {
+	if err := parseArgs(fs, args, out); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

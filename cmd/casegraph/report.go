@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os/user"
@@ -47,15 +46,10 @@ const suppressedMark = "suppressed"
 // reportCmd writes published statistics. It reads the database as system
 // work, over every row (national scope), and never bypasses disclosure
 // control: each table is statistics.Compute under an explicit Control.
-func reportCmd(ctx context.Context, cfg config, args []string, out, stderr io.Writer) error {
-	if len(args) == 0 {
-		return fmt.Errorf("report needs a command:\n%s", reportUsage)
-	}
-	switch args[0] {
-	case "annual":
-		return reportAnnual(ctx, cfg, args[1:], out, stderr)
-	}
-	return fmt.Errorf("unknown report command %q:\n%s", args[0], reportUsage)
+func reportCmd(ctx context.Context, cfg config, args []string, out io.Writer) error {
+	return dispatch("report", args, out, map[string]func([]string) error{
+		"annual": func(args []string) error { return reportAnnual(ctx, cfg, args, out) },
+	})
 }
 
 // annualTable is one table of the annual report: a statistics query of
@@ -150,14 +144,13 @@ type annualReport struct {
 	NotAvailable []notAvailable `json:"notAvailable"`
 }
 
-func reportAnnual(ctx context.Context, cfg config, args []string, out, stderr io.Writer) error {
-	fs := flag.NewFlagSet("report annual", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func reportAnnual(ctx context.Context, cfg config, args []string, out io.Writer) error {
+	fs := newFlagSet("report annual")
 	year := fs.Int("year", 0, "the calendar year to report (UTC), e.g. 2025")
 	format := fs.String("format", reportMD, "md (a Markdown document), csv (one table after another) or json")
 	threshold := fs.Int("threshold", statistics.DefaultThreshold,
 		fmt.Sprintf("k: counts of people below it are suppressed (%d to %d)", statistics.DefaultThreshold, policies.MaxThreshold))
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, out); err != nil {
 		return err
 	}
 	now := time.Now().UTC()
