@@ -65,8 +65,12 @@ func auditVerify(ctx context.Context, cfg config, args []string, out io.Writer) 
 	}
 	// Every break is printed as the walk finds it, however many, with its
 	// kind as verifyAuditTrail names it.
+	var rewrittenTo int64
 	each := func(b audit.Break) {
 		fmt.Fprintf(out, "BROKEN at event %d: %s (%s)\n", b.Seq, b.Problem, b.Kind)
+		if b.Kind == audit.BreakAnchor {
+			rewrittenTo = max(rewrittenTo, b.Seq)
+		}
 	}
 	var v audit.Verification
 	if *file != "" {
@@ -94,13 +98,31 @@ func auditVerify(ctx context.Context, cfg config, args []string, out io.Writer) 
 		}
 	}
 	if !v.Valid {
-		fmt.Fprintf(out, "%d breaks in %d events walked to event %d, the first at event %d (%d events before it verify); %d events are intact, each checked against the stored hash of the event before it\n",
-			v.BreakCount, v.Walked, v.WalkedTo, v.BrokenAt, v.Checked, v.Intact)
+		fmt.Fprintln(out, brokenSummary(v, rewrittenTo))
 		return errChainBroken
 	}
 	fmt.Fprintf(out, "OK: %d events verify; the chain ends at event %d with hash %s\n", v.Checked, v.LastSeq, v.LastHash)
 	fmt.Fprintf(out, "Keep the anchor %d:%s elsewhere and pass it with --anchor next time.\n", v.LastSeq, v.LastHash)
 	return nil
+}
+
+// brokenSummary is the last line of a verification that found breaks,
+// given the furthest event at which an anchor did not match (0: none).
+// The chain's own checks vouch for the events before the first break, and
+// count as intact each event that agrees with the one before it; an
+// anchor's mismatch says the chain up to it was rewritten, hashes and all,
+// which those checks cannot see: no event up to it is known to be intact
+// (the summary said all of them were, under the break that said they were
+// not).
+func brokenSummary(v audit.Verification, rewrittenTo int64) string {
+	s := fmt.Sprintf("%d breaks in %d events walked to event %d, the first at event %d", v.BreakCount, v.Walked, v.WalkedTo, v.BrokenAt)
+	if rewrittenTo == 0 {
+		return s + fmt.Sprintf(" (%d events before it verify); %d events are intact, each checked against the stored hash of the event before it",
+			v.Checked, v.Intact)
+	}
+	return s + fmt.Sprintf("; an anchor does not match at event %d: the chain up to there was rewritten, or the anchor is not this chain's, "+
+		"so no event up to event %d is known to be intact; %d events agree with the stored hash of the event before them, "+
+		"as the events of a chain rewritten with fresh hashes do", rewrittenTo, rewrittenTo, v.Intact)
 }
 
 // anchorFlags are repeated --anchor SEQ:HASH flags.

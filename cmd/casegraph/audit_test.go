@@ -81,6 +81,19 @@ func TestAuditCommand(t *testing.T) {
 		if out, err := auditRun("verify", "--anchor", fmt.Sprintf("3:%s", events[5].Hash)); !errors.Is(err, errChainBroken) || !strings.HasPrefix(out, "BROKEN at event 3: ") {
 			t.Errorf("an anchor with another hash (a rewritten chain): %v\n%s", err, out)
 		}
+		// Under an anchor's mismatch, the summary vouches for no event up
+		// to it: the chain up to there was rewritten, hashes and all (it
+		// said all six events were intact, five verifying before it).
+		for _, seq := range []int{3, 6} {
+			out, err := auditRun("verify", "--anchor", fmt.Sprintf("%d:%s", seq, strings.Repeat("0", 63)+"1"))
+			want := fmt.Sprintf("BROKEN at event %d: its hash is not the anchor's: the chain was rewritten up to here (ANCHOR_MISMATCH)\n"+
+				"1 breaks in 6 events walked to event 6, the first at event %d; an anchor does not match at event %d: "+
+				"the chain up to there was rewritten, or the anchor is not this chain's, so no event up to event %d is known to be intact; "+
+				"6 events agree with the stored hash of the event before them, as the events of a chain rewritten with fresh hashes do\n", seq, seq, seq, seq)
+			if !errors.Is(err, errChainBroken) || out != want {
+				t.Errorf("an anchor of event %d with another hash: %v\n%s\nwant\n%s", seq, err, out, want)
+			}
+		}
 		if _, err := auditRun("verify", "--anchor", "six:abc"); err == nil || errors.Is(err, errChainBroken) {
 			t.Errorf("a malformed anchor: %v", err)
 		}
