@@ -128,6 +128,23 @@ func MatrixOf(e *authz.Enforcer) Matrix {
 	return m
 }
 
+// RolesWithAccessAt lists, in viewer.Roles' order, the roles to which the
+// policy e holds now gives anything at an agency of kind: an allowed cell
+// of the matrix, consent purposes aside (a purpose opens nothing by itself,
+// and every role has one at every kind). A person holding none of them at
+// such an agency is answered empty pages and refusals, without a word of
+// why: `casegraph token` warns of it.
+func RolesWithAccessAt(e *authz.Enforcer, kind domain.AgencyKind) []viewer.Role {
+	m, _ := matrixOf(context.Background(), e, func(_ viewer.Role, k domain.AgencyKind) bool { return k == kind }) // a context never done: no error
+	var out []viewer.Role
+	for _, c := range m.Cells {
+		if c.Allowed && c.Object != policies.ConsentObject && !slices.Contains(out, c.Role) {
+			out = append(out, c.Role)
+		}
+	}
+	return out
+}
+
 // matrixOf computes the cells of the roles at the kinds that include
 // accepts, in Matrix's order; WhatIf asks only for those a change can
 // touch, since every cell costs casbin a pass over the whole policy. It

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/migrations"
+	"github.com/casegraph/casegraph/policytools"
 	"github.com/casegraph/casegraph/seed"
 	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/server"
@@ -341,7 +344,12 @@ func roleNames() []string {
 // token prints a development token signed with the key under the data
 // directory, which the server in development mode accepts. It never makes
 // a key: one that no server uses would sign tokens every server refuses.
-func token(cfg config, args []string, out io.Writer) error {
+// For the same reason it refuses an agency code the registry does not
+// have (the server refused such a token, 401 "unknown agency", and token
+// had signed it without a word), and it warns of a role the policy gives
+// nothing at the agency's kind, which the server answers with empty pages
+// and refusals, naming the roles the policy gives something there.
+func token(ctx context.Context, cfg config, args []string, out io.Writer) error {
 	fs := newFlagSet("token")
 	subject := fs.String("subject", "", "who the token is for")
 	agencyCode := fs.String("agency", "", "the agency code they act for, e.g. police-tirane")
@@ -358,6 +366,27 @@ func token(cfg config, args []string, out io.Writer) error {
 	tok, err := dev.Issue(*subject, *agencyCode, roles, *ttl)
 	if err != nil {
 		return err
+	}
+	db, e, err := openPolicy(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a, err := agencyByCode(ctx, db, *agencyCode)
+	if err != nil {
+		return err
+	}
+	given := policytools.RolesWithAccessAt(e, a.Kind)
+	for _, r := range roles {
+		if slices.Contains(given, r) {
+			continue
+		}
+		names := make([]string, len(given))
+		for i, g := range given {
+			names[i] = string(g)
+		}
+		cfg.notice("warning: the policy gives the role %s nothing at %s, an agency of kind %s, so the server will answer this token with empty pages and refusals; "+
+			"the roles it gives something at %s: %s (casegraph policy matrix shows what)", r, a.Code, a.Kind, a.Kind, cmp.Or(strings.Join(names, ", "), "none"))
 	}
 	fmt.Fprintln(out, tok)
 	return nil

@@ -74,7 +74,7 @@ func TestE2EPostgres(t *testing.T) {
 func TestE2ETokenRefusals(t *testing.T) {
 	t.Parallel()
 	env := childEnv("CASEGRAPH_DATA_DIR=" + filepath.Join(t.TempDir(), "data"))
-	mustRun(t, env, "migrate") // sets the data directory up, signing key included
+	mustRun(t, env, "seed", "--agencies") // sets the data directory up, signing key and agencies included
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -88,6 +88,8 @@ func TestE2ETokenRefusals(t *testing.T) {
 		{"ttl beyond the maximum", []string{"--subject", "s", "--agency", "police-tirane", "--role", "investigator", "--ttl", "1000h"}, "lifetime"},
 		{"negative ttl", []string{"--subject", "s", "--agency", "police-tirane", "--role", "investigator", "--ttl", "-1h"}, "lifetime"},
 		{"unknown flag", []string{"--subject", "s", "--agency", "police-tirane", "--role", "investigator", "--admin"}, "flag provided but not defined"},
+		// The server would refuse it: 401 "unknown agency".
+		{"unknown agency", []string{"--subject", "s", "--agency", "police-tirana", "--role", "investigator"}, `no agency has the code "police-tirana"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mustRefuse(t, env, []string{tc.want}, append([]string{"token"}, tc.args...)...)
@@ -97,5 +99,16 @@ func TestE2ETokenRefusals(t *testing.T) {
 		})
 	}
 	// Two roles are fine.
-	token(t, env, "--subject", "s", "--agency", "police-tirane", "--role", "investigator", "--role", "analyst")
+	r := mustRun(t, env, "token", "--subject", "s", "--agency", "police-tirane", "--role", "investigator", "--role", "analyst")
+	if strings.Contains(r.stderr, "warning") {
+		t.Errorf("a token of roles the policy gives something warns:\n%s", r)
+	}
+	// A role the policy gives nothing at the agency's kind is signed, with
+	// a warning naming the roles it gives something there: the server
+	// would answer empty pages and refusals with no hint why.
+	r = mustRun(t, env, "token", "--subject", "s", "--agency", "police-tirane", "--role", "judge")
+	if want := "warning: the policy gives the role judge nothing at police-tirane, an agency of kind LOCAL_POLICE_DIRECTORATE"; !strings.Contains(r.stderr, want) ||
+		!strings.Contains(r.stderr, "at LOCAL_POLICE_DIRECTORATE: investigator, analyst, dpo, admin") || strings.Count(strings.TrimSpace(r.stdout), ".") != 2 {
+		t.Errorf("want a token and a warning %q naming the roles the policy gives something there:\n%s", want, r)
+	}
 }

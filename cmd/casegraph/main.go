@@ -111,7 +111,7 @@ func runCommand(ctx context.Context, cfg config, args []string, stdout, stderr i
 	case "seed":
 		return seedCmd(ctx, cfg, args[1:], stdout)
 	case "token":
-		return token(cfg, args[1:], stdout)
+		return token(ctx, cfg, args[1:], stdout)
 	case "policy":
 		return policyCmd(ctx, cfg, args[1:], stdout)
 	case "audit":

@@ -95,10 +95,7 @@ func policyExplain(ctx context.Context, cfg config, args []string, out io.Writer
 	defer db.Close()
 	q.Roles, q.Kind = roles, domain.AgencyKind(*kind)
 	if *agencyCode != "" {
-		a, err := db.Client.Agency.Query().Where(agency.Code(*agencyCode)).Only(viewer.SystemContext(ctx))
-		if ent.IsNotFound(err) {
-			return fmt.Errorf("no agency has the code %q", *agencyCode)
-		}
+		a, err := agencyByCode(ctx, db, *agencyCode)
 		if err != nil {
 			return err
 		}
@@ -171,6 +168,18 @@ func policyHistory(ctx context.Context, cfg config, args []string, out io.Writer
 		}
 	}
 	return nil
+}
+
+// agencyByCode returns the agency of the registry whose code is code, or
+// an error naming the code when none has it: the server refuses a token of
+// such an agency (401 "unknown agency"), and a question about one has no
+// answer.
+func agencyByCode(ctx context.Context, db *database.DB, code string) (*ent.Agency, error) {
+	a, err := db.Client.Agency.Query().Where(agency.Code(code)).Only(viewer.SystemContext(ctx))
+	if ent.IsNotFound(err) {
+		return nil, fmt.Errorf("no agency has the code %q", code)
+	}
+	return a, err
 }
 
 // openPolicy opens the database (see openForPolicy) and builds the enforcer
