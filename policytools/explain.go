@@ -355,7 +355,15 @@ func checkQuestion(vocab policies.Vocabulary, q Question) error {
 		}
 	}
 	if !q.Kind.Valid() {
-		return apperr.InvalidField("kind", "Unknown agency kind %q.", q.Kind)
+		// The kinds there are, as the role's refusal lists the roles: the
+		// command line's --kind takes any word (--kind COURT was answered
+		// with no hint of COURT_FIRST_INSTANCE).
+		kinds := domain.All[domain.AgencyKind]()
+		names := make([]string, len(kinds))
+		for i, k := range kinds {
+			names[i] = string(k)
+		}
+		return apperr.InvalidField("kind", "Unknown agency kind %q (known: %s).", q.Kind, strings.Join(names, ", "))
 	}
 	asked := 0
 	for _, s := range []string{q.Field, q.Mutation, q.Object} {

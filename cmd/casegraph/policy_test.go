@@ -14,6 +14,7 @@ import (
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -133,6 +134,20 @@ func TestPolicyCommand(t *testing.T) {
 					t.Errorf("got %v, want code %q", err, tc.code)
 				}
 			})
+		}
+	})
+
+	// README's --kind COURT is no kind: the refusal lists those there are
+	// (it named only the one given).
+	t.Run("unknown kind lists the kinds", func(t *testing.T) {
+		err := policyCmd(ctx, cfg, []string{"explain", "--role", "judge", "--kind", "COURT", "--field", "Victim.legalName"}, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), `Unknown agency kind "COURT"`) {
+			t.Fatalf("got %v, want a refusal of the kind COURT", err)
+		}
+		for _, k := range domain.All[domain.AgencyKind]() {
+			if !strings.Contains(err.Error(), string(k)) {
+				t.Errorf("the refusal does not list the kind %s: %v", k, err)
+			}
 		}
 	})
 
