@@ -3,6 +3,7 @@ package policytools
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/casegraph/casegraph/apperr"
@@ -104,7 +105,11 @@ func ParseLines(add, remove [][]string) (addLines, removeLines []policies.Line, 
 
 // parseLines reads the lines of field (add or remove). Each value is one
 // line of text (input.CheckText): a what-if, which is a query, refused what
-// a change refuses only where the mutations' input check ran.
+// a change refuses only where the mutations' input check ran. A value
+// holding a comma is a line, or part of one, written as policy.csv and the
+// command line write it: no field of a valid line holds one, and the
+// refusal was "unknown policy type" naming the whole line; it says now
+// that over GraphQL a line is a list of its fields, and shows this one so.
 func parseLines(field string, raw [][]string) ([]policies.Line, error) {
 	out := make([]policies.Line, len(raw))
 	for i, r := range raw {
@@ -118,7 +123,25 @@ func parseLines(field string, raw [][]string) ([]policies.Line, error) {
 			}
 			l[j] = strings.TrimSpace(v)
 		}
+		for _, v := range l {
+			if strings.Contains(v, ",") {
+				return nil, apperr.InvalidField(field, "A value of line %d holds a comma (%q): over GraphQL a line is a list of its fields, each a string of its own, e.g. %s.",
+					i+1, v, fieldsList(l))
+			}
+		}
 		out[i] = l
 	}
 	return out, nil
+}
+
+// fieldsList writes l, a line with commas in its values, as GraphQL takes
+// it: ["p", "judge", …], its values split at their commas.
+func fieldsList(l policies.Line) string {
+	var fields []string
+	for _, v := range l {
+		for f := range strings.SplitSeq(v, ",") {
+			fields = append(fields, strconv.Quote(strings.TrimSpace(f)))
+		}
+	}
+	return "[" + strings.Join(fields, ", ") + "]"
 }

@@ -44,6 +44,25 @@ func TestE2ESQLite(t *testing.T) {
 		checkGCPercent(t, base, "100")
 	})
 
+	// A user who writes a policy line over GraphQL as the command line
+	// takes it, one string, is told that a line is a list of its fields
+	// (the refusal said "unknown policy type", naming the whole line).
+	t.Run("graphql policy lines are lists of fields", func(t *testing.T) {
+		admin := token(t, env, "--subject", "e2e-admin", "--agency", "onac", "--role", "admin")
+		const line = "p, judge, court, Victim.phone, read, on_case"
+		for _, doc := range []string{
+			`query ($add: [[String!]!]) { policyWhatIf(add: $add) { role } }`,
+			`mutation ($add: [[String!]!]) { changePolicy(add: $add, reason: "Courts summon victims by phone") { added } }`,
+		} {
+			r := testserver.Send(t, testserver.Post(t, base, admin, doc, map[string]any{"add": [][]string{{line}}}))
+			if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" ||
+				!strings.Contains(r.Errors[0].Message, "over GraphQL a line is a list of its fields") ||
+				!strings.Contains(r.Errors[0].Message, `["p", "judge", "court", "Victim.phone", "read", "on_case"]`) {
+				t.Errorf("%s with the line %q: want one BAD_USER_INPUT saying a line is a list of its fields:\n%s", doc, line, r.Body)
+			}
+		}
+	})
+
 	t.Run("graphql refuses no token", func(t *testing.T) {
 		res, err := http.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ viewer { subject } }"}`))
 		if err != nil {
