@@ -171,17 +171,23 @@ func (w *explainWorld) consented(victim int, kind domain.AgencyKind, purposes []
 	})
 }
 
+// explainAnswer is explainAccess's answer as the tests decode it (rules
+// and text only where a query asks for them).
 type explainAnswer struct {
 	ExplainAccess struct {
 		Allowed    bool
-		Conditions []struct {
-			Condition       string
-			Allowed         bool
-			ConsentRequired bool
-			Purposes        []string
-		}
-		Emergency struct{ Opens bool }
+		Rules      []string
+		Text       string
+		Conditions []explainedCondition
+		Emergency  struct{ Opens bool }
 	}
+}
+
+type explainedCondition struct {
+	Condition       string
+	Allowed         bool
+	ConsentRequired bool
+	Purposes        []string
 }
 
 const explainQuery = `query ($q: AccessQuestion!) { explainAccess(question: $q) {

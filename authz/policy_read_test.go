@@ -81,20 +81,7 @@ func TestPolicyReadingOverGraphQL(t *testing.T) {
 		}
 	})
 	t.Run("Explain", func(t *testing.T) {
-		var d struct {
-			ExplainAccess struct {
-				Allowed    bool
-				Rules      []string
-				Text       string
-				Conditions []struct {
-					Condition       string
-					Allowed         bool
-					ConsentRequired bool
-					Purposes        []string
-				}
-				Emergency struct{ Opens bool }
-			}
-		}
+		var d explainAnswer
 		e.do(t, admin, `{ explainAccess(question: {roles: [case_worker], agencyKind: NGO_SHELTER, field: "Victim.legalName"}) {
 			allowed rules text conditions { condition allowed consentRequired purposes } emergency { opens } } }`, nil).MustOK(t).Decode(t, &d)
 		x := d.ExplainAccess
@@ -102,14 +89,7 @@ func TestPolicyReadingOverGraphQL(t *testing.T) {
 			x.Text != readGolden(t, "explain_case_worker_ngo_shelter_read_legal_name.golden") {
 			t.Errorf("explanation = %+v", x)
 		}
-		if i := slices.IndexFunc(x.Conditions, func(c struct {
-			Condition       string
-			Allowed         bool
-			ConsentRequired bool
-			Purposes        []string
-		}) bool {
-			return c.Condition == "referred"
-		}); i < 0 || !x.Conditions[i].Allowed || !x.Conditions[i].ConsentRequired || !slices.Equal(x.Conditions[i].Purposes, []string{"SERVICES"}) {
+		if i := slices.IndexFunc(x.Conditions, func(c explainedCondition) bool { return c.Condition == "referred" }); i < 0 || !x.Conditions[i].Allowed || !x.Conditions[i].ConsentRequired || !slices.Equal(x.Conditions[i].Purposes, []string{"SERVICES"}) {
 			t.Errorf("referred condition = %+v", x.Conditions)
 		}
 		// A refused question names where the part sits in the request.
