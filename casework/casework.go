@@ -217,8 +217,8 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 	).Only(ctx)
 	switch {
 	case err == nil && sameRequest(prior, hash, older):
-		if refusal != nil {
-			refusal.replayed = true
+		for r := refusal; r != nil; r = r.outer {
+			r.replayed = true
 		}
 		return prior.ResultID, true, nil
 	case err != nil && !ent.IsNotFound(err):
@@ -243,28 +243,33 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 	return id, false, err
 }
 
-// writeRefusal is the policy's refusal of a sensitive field a create's
-// input writes, which stands unless the create is a replay (createOnce),
-// and whether it was.
+// writeRefusal is a refusal of what a create's input writes (the policy's,
+// of a sensitive field; the input rules', of a value), which stands unless
+// the create is a replay (createOnce), and whether it was. A request
+// refused both ways carries both, the later (inner) one answered: the
+// input's, as when the input rules refused it before the resolver.
 type writeRefusal struct {
 	err      error
 	replayed bool
+	outer    *writeRefusal
 }
 
 type writeRefusalKey struct{}
 
-// RefusedUnlessReplay returns ctx carrying refusal, the policy's refusal
-// of a sensitive field the input of an idempotent create writes (the
-// mutation guard's, which asks before the create runs), for createOnce to
-// answer unless the request is the replay of a write already made: the
-// same caller, operation, key and canonical request as an idempotency
-// record. A replay writes nothing, so a role since refused a field its
-// first call set (the policy changed between a call and its retry) is
-// told the record was made, which it was, instead of FORBIDDEN. replayed
-// reports, once the create has run, whether it was a replay; until it
-// is, the refusal stands (docs/mutations.md).
+// RefusedUnlessReplay returns ctx carrying refusal, a refusal of what the
+// input of an idempotent create writes made before the create runs (the
+// mutation guard's of a sensitive field, the input rules' of a value),
+// for createOnce to answer unless the request is the replay of a write
+// already made: the same caller, operation, key and canonical request as
+// an idempotency record. A replay writes nothing, so a role since refused
+// a field its first call set (the policy changed between a call and its
+// retry), or a request whose value a rule added since refuses, is told
+// the record was made, which it was, instead of FORBIDDEN or
+// BAD_USER_INPUT. replayed reports, once the create has run, whether it
+// was a replay; until it is, the refusal stands (docs/mutations.md).
 func RefusedUnlessReplay(ctx context.Context, refusal error) (_ context.Context, replayed func() bool) {
-	w := &writeRefusal{err: refusal}
+	outer, _ := ctx.Value(writeRefusalKey{}).(*writeRefusal)
+	w := &writeRefusal{err: refusal, outer: outer}
 	return context.WithValue(ctx, writeRefusalKey{}, w), func() bool { return w.replayed }
 }
 

@@ -13,3 +13,14 @@ func RegisterVictimHashesBefore(in ent.CreateVictimInput, caseIDs []int) (listsI
 	}
 	return older[0], older[1]
 }
+
+// RegisterVictimHashes are the hashes an idempotency record of a
+// registerVictim request keeps now: its canonical hash (canonical_hash)
+// and the previous release's form (request_hash).
+func RegisterVictimHashes(in ent.CreateVictimInput, caseIDs []int) (canonical, previous string) {
+	hash, older, err := requestHashes(registerVictimRequest{in, caseIDs})
+	if err != nil {
+		panic(err)
+	}
+	return hash, older[0]
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/idempotencyrecord"
 	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // TestIdempotentRetrySpellingOutADefault: a retry that spells out what the
@@ -167,6 +168,84 @@ func TestIdempotentRetryOfARecordHashedBefore(t *testing.T) {
 					want{Code: "CONFLICT", Field: "idempotencyKey"}, first.ID)
 			})
 		}
+	})
+}
+
+// TestIdempotentRetryRefusedByARuleAddedSince: the input rules grow (an
+// invisible character in a key is refused since 2026-12-06). A create an
+// earlier release made, whose answer was lost, retried after the rule
+// came, was made: the retry is answered with the first record and writes
+// nothing. It was BAD_USER_INPUT, the input rules running before anything
+// looked for the key (a hunt), so the integrator was told a write it had
+// made was not. Any request that is not that replay keeps the refusal: the
+// same input under another key, another input under the key. A retry
+// the policy refuses too (the role may no longer write the victim's
+// phone, which the first call set) is answered as well.
+func TestIdempotentRetryRefusedByARuleAddedSince(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		name := newVictimName()
+		key := "rule-" + name
+		const phone = "+355 69 000 0003"
+		first := call[victimT](t, h, h.police, registerVictimMutation, map[string]any{"in": with(victimInput(name, 30), "phone", phone), "key": key})
+		need(t, first.ID)
+		// As an earlier release stored it: the pseudonym with a zero-width
+		// space, and the key's record of that request.
+		hidden := name + "\u200b"
+		in := ent.CreateVictimInput{Pseudonym: hidden, Sex: domain.SexFemale, AgeGroup: domain.AgeGroupAdult,
+			IdentificationStatus: domain.IdentificationStatusPotentialVictim, IdentifiedBy: domain.IdentifyingBodyStatePolice,
+			IdentifiedAt: date(2, 15), Region: domain.RegionTirane,
+			FormsOfExploitation: []domain.Exploitation{domain.ExploitationSexual}, ExactAge: ptr(30), Phone: ptr(phone)}
+		canonical, previous := casework.RegisterVictimHashes(in, nil)
+		for _, q := range []struct {
+			sqlite, postgres string
+			args             []any
+		}{
+			{`UPDATE victims SET pseudonym = ? WHERE pseudonym = ?`, `UPDATE victims SET pseudonym = $1 WHERE pseudonym = $2`, []any{hidden, name}},
+			{`UPDATE idempotency_records SET canonical_hash = ?, request_hash = ? WHERE key = ?`,
+				`UPDATE idempotency_records SET canonical_hash = $1, request_hash = $2 WHERE key = $3`, []any{canonical, previous, key}},
+		} {
+			stmt := q.sqlite
+			if h.s.DB.Dialect == dialect.Postgres {
+				stmt = q.postgres
+			}
+			if res, err := h.s.DB.SQL.Exec(stmt, q.args...); err != nil {
+				t.Fatal(err)
+			} else if n, _ := res.RowsAffected(); n != 1 {
+				t.Fatalf("%s changed %d rows, want 1", stmt, n)
+			}
+		}
+		refused := badField("input.pseudonym")
+		sent := func(key string) map[string]any {
+			return map[string]any{"in": with(victimInput(hidden, 30), "phone", phone), "key": key}
+		}
+		h.refuse(t, h.police, registerVictimMutation, sent("another-"+key), refused, first.ID)
+		replays := func(t *testing.T) {
+			t.Helper()
+			before := h.rows(t)
+			again := call[victimT](t, h, h.police, registerVictimMutation, sent(key))
+			if again.ID != first.ID || again.Pseudonym != hidden {
+				t.Errorf("the retry answered victim %s %q, want the first call's %s %q", again.ID, again.Pseudonym, first.ID, hidden)
+			}
+			testserver.WantUnchanged(t, h.s.DB.Client, before)
+		}
+		replays(t)
+		t.Run("AndThePolicyRefusesItsWrite", func(t *testing.T) {
+			admin := h.principal(t, "police-gd", viewer.RoleAdmin)
+			const change = `mutation ($add: [[String!]!], $remove: [[String!]!], $r: String!) { changePolicy(add: $add, remove: $remove, reason: $r) { added removed } }`
+			line := []string{"p", "investigator", "investigation", "Victim:CONTACT", "write", "any"}
+			call[map[string]any](t, h, admin, change, map[string]any{"remove": [][]string{line}, "r": "A line taken out between a call and its retry"})
+			t.Cleanup(func() {
+				call[map[string]any](t, h, admin, change, map[string]any{"add": [][]string{line}, "r": "The line put back"})
+			})
+			replays(t)
+			h.refuse(t, h.police, registerVictimMutation, sent("third-"+key), refused, first.ID)
+		})
+		other := sent(key)
+		other["in"] = with(other["in"].(map[string]any), "pseudonym", hidden+"x")
+		h.refuse(t, h.police, registerVictimMutation, other, refused, first.ID)
+		// A key the rules refuse is no key to look for: PostgreSQL cannot
+		// even compare one holding NUL (it was INTERNAL).
+		h.refuse(t, h.police, registerVictimMutation, sent(key+"\x00"), refused, first.ID)
 	})
 }
 
