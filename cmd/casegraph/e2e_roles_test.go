@@ -111,11 +111,13 @@ func sqlOpen(t *testing.T, dbURL string) *sql.DB {
 // revokes the role cannot do.
 func TestE2EPostgresREADMERole(t *testing.T) {
 	t.Parallel()
-	ownerURL := testdb.CreatePostgres(t)
-	binary(t)
+	// README's block first: without PostgreSQL too, the test fails when it
+	// cannot find it.
 	role := fmt.Sprintf("casegraph_app_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000)
 	password := "readme-role-secret"
 	statements := readmeRoleStatements(t, role, password)
+	ownerURL := testdb.CreatePostgres(t)
+	binary(t)
 
 	dataDir := filepath.Join(t.TempDir(), "data")
 	owner := childEnv("DATABASE_URL="+ownerURL, "CASEGRAPH_DATA_DIR="+dataDir)
@@ -156,7 +158,7 @@ func TestE2EPostgresREADMERole(t *testing.T) {
 		t.Errorf("/readyz as the role: status %d: %s", status, body)
 	}
 
-	t.Run("serving", func(t *testing.T) { checkServesAsRole(t, base, dev, ownerDB) })
+	t.Run("serving", func(t *testing.T) { checkServesAsRole(t, s, dev, ownerDB) })
 	t.Run("revoked", func(t *testing.T) { checkRevoked(t, roleDB) })
 
 	s.terminate(t, 10*time.Second)
@@ -181,15 +183,25 @@ func ownerOf(t *testing.T, db *sql.DB, table string) string {
 	return owner
 }
 
-// asRole sends query with vars and token to the server at base and
-// decodes data into out; any error fails the test, naming the operation,
-// its codes and the answer (AUDIT_UNAVAILABLE when the trail cannot be
-// written, INTERNAL when a statement was refused).
-func asRole(t *testing.T, what, base, token, query string, vars map[string]any, out any) {
+// asRole sends query with vars and token to the server s and decodes
+// data into out; any error fails the test, naming the operation, its
+// codes, and what the server logged of the request: a statement the role
+// may not run is INTERNAL to the client and "permission denied for table
+// …" in the log; a trail the role cannot write is AUDIT_UNAVAILABLE.
+func asRole(t *testing.T, s *serving, what, token, query string, vars map[string]any, out any) {
 	t.Helper()
-	r := testserver.Send(t, testserver.Post(t, base, token, query, vars))
+	r := testserver.Send(t, testserver.Post(t, s.base(), token, query, vars))
 	if r.Status != http.StatusOK || len(r.Errors) > 0 || r.Top == nil {
-		t.Fatalf("%s, served as README's role: status %d, errors %v (a grant missing?):\n%.2000s", what, r.Status, r.Codes(), r.Body)
+		var logged []string
+		for _, e := range r.Errors {
+			id, _ := e.Extensions["requestId"].(string)
+			for _, rec := range testserver.DecodeLog(t, s.stdout.String()) {
+				if id != "" && rec.String("request_id") == id && rec.Msg() != "request" {
+					logged = append(logged, rec.Msg()+": "+rec.String("error"))
+				}
+			}
+		}
+		t.Fatalf("%s, served as README's role: status %d, errors %v, the server logged %q (a grant missing?):\n%.2000s", what, r.Status, r.Codes(), logged, r.Body)
 	}
 	r.Decode(t, out)
 }
@@ -207,7 +219,7 @@ func countRows(t *testing.T, db *sql.DB, table string) int {
 // checkServesAsRole does over HTTP, with tokens `casegraph token` signs,
 // each kind of write the server makes, and checks as the owner that the
 // rows are there.
-func checkServesAsRole(t *testing.T, base string, env []string, ownerDB *sql.DB) {
+func checkServesAsRole(t *testing.T, s *serving, env []string, ownerDB *sql.DB) {
 	var agency int
 	if err := ownerDB.QueryRow("SELECT id FROM agencies WHERE code = 'police-tirane'").Scan(&agency); err != nil {
 		t.Fatalf("the agency registry as seed --agencies loads it: %v", err)
@@ -222,7 +234,7 @@ func checkServesAsRole(t *testing.T, base string, env []string, ownerDB *sql.DB)
 		return time.Date(year, m, d, 9, 0, 0, 0, time.UTC).Format(time.RFC3339)
 	}
 	var opened struct{ OpenCase struct{ ID string } }
-	asRole(t, "openCase", base, police, `mutation($in: CreateCaseInput!) { openCase(input: $in) { id } }`, map[string]any{"in": map[string]any{
+	asRole(t, s, "openCase", police, `mutation($in: CreateCaseInput!) { openCase(input: $in) { id } }`, map[string]any{"in": map[string]any{
 		"reference": fmt.Sprintf("TIR-%d-0001", year), "title": "Recruitment through false job offers", "region": "TIRANE",
 		"formsOfExploitation": []string{"SEXUAL"}, "openedAt": at(2, 20), "leadAgencyID": testserver.GlobalID(agency),
 	}}, &opened)
@@ -231,7 +243,7 @@ func checkServesAsRole(t *testing.T, base string, env []string, ownerDB *sql.DB)
 	}
 	const legalName = "Readme Role Victim"
 	var registered struct{ RegisterVictim struct{ ID string } }
-	asRole(t, "registerVictim", base, police, `mutation($in: CreateVictimInput!, $cases: [ID!]) { registerVictim(input: $in, caseIDs: $cases) { id } }`, map[string]any{
+	asRole(t, s, "registerVictim", police, `mutation($in: CreateVictimInput!, $cases: [ID!]) { registerVictim(input: $in, caseIDs: $cases) { id } }`, map[string]any{
 		"in": map[string]any{
 			"pseudonym": fmt.Sprintf("V-%d-0001", year), "legalName": legalName, "sex": "FEMALE", "ageGroup": "ADULT", "exactAge": 30,
 			"identificationStatus": "POTENTIAL_VICTIM", "identifiedBy": "STATE_POLICE", "identifiedAt": at(2, 15), "region": "TIRANE",
@@ -241,7 +253,7 @@ func checkServesAsRole(t *testing.T, base string, env []string, ownerDB *sql.DB)
 	}, &registered)
 	victim := registered.RegisterVictim.ID
 	var consent struct{ RecordConsent struct{ ID string } }
-	asRole(t, "recordConsent", base, police, `mutation($in: CreateConsentInput!) { recordConsent(input: $in) { id } }`, map[string]any{"in": map[string]any{
+	asRole(t, s, "recordConsent", police, `mutation($in: CreateConsentInput!) { recordConsent(input: $in) { id } }`, map[string]any{"in": map[string]any{
 		"victimID": victim, "givenBy": "VICTIM", "givenAt": at(3, 1),
 		"agencyKinds": []string{"LOCAL_POLICE_DIRECTORATE"}, "purposes": []string{"CRIMINAL_PROCEEDINGS"},
 	}}, &consent)
@@ -249,7 +261,7 @@ func checkServesAsRole(t *testing.T, base string, env []string, ownerDB *sql.DB)
 	// A sensitive read, audited before it is answered: AUDIT_UNAVAILABLE
 	// (an error, failing asRole) when the role cannot write the trail.
 	var read struct{ Node struct{ LegalName *string } }
-	asRole(t, "a read of Victim.legalName", base, police, `query($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`, map[string]any{"id": victim}, &read)
+	asRole(t, s, "a read of Victim.legalName", police, `query($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`, map[string]any{"id": victim}, &read)
 	if read.Node.LegalName == nil || *read.Node.LegalName != legalName {
 		t.Errorf("Victim.legalName read as the case's lead agency: %v, want %q", read.Node.LegalName, legalName)
 	}
@@ -264,7 +276,7 @@ func checkServesAsRole(t *testing.T, base string, env []string, ownerDB *sql.DB)
 			}
 		}
 	}
-	asRole(t, "auditEvents", base, dpo, `query($id: ID!) { auditEvents(where: {entity: $id}, first: 50) { edges { node { kind decision actorSubject } } } }`, map[string]any{"id": victim}, &trail)
+	asRole(t, s, "auditEvents", dpo, `query($id: ID!) { auditEvents(where: {entity: $id}, first: 50) { edges { node { kind decision actorSubject } } } }`, map[string]any{"id": victim}, &trail)
 	found := false
 	for _, e := range trail.AuditEvents.Edges {
 		found = found || (e.Node.Kind == "FIELD_ACCESS" && e.Node.Decision == "ALLOWED" && e.Node.ActorSubject == "readme-role-police")
@@ -277,7 +289,7 @@ func checkServesAsRole(t *testing.T, base string, env []string, ownerDB *sql.DB)
 	admin := token(t, env, "--subject", "readme-role-admin", "--agency", "onac", "--role", "admin")
 	changesBefore := countRows(t, ownerDB, "policy_changes")
 	var changed struct{ ChangePolicy struct{ Added int } }
-	asRole(t, "changePolicy", base, admin, `mutation { changePolicy(add: [["p", "analyst", "*", "statistics", "exact", "any"]], reason: "README's role test") { added } }`, nil, &changed)
+	asRole(t, s, "changePolicy", admin, `mutation { changePolicy(add: [["p", "analyst", "*", "statistics", "exact", "any"]], reason: "README's role test") { added } }`, nil, &changed)
 	if changed.ChangePolicy.Added != 1 {
 		t.Errorf("changePolicy added %d lines, want 1", changed.ChangePolicy.Added)
 	}
@@ -285,7 +297,7 @@ func checkServesAsRole(t *testing.T, base string, env []string, ownerDB *sql.DB)
 		t.Errorf("policy_changes has %d rows after a change, %d before", after, changesBefore)
 	}
 	var history struct{ PolicyChanges []struct{ Reason string } }
-	asRole(t, "policyChanges", base, admin, `{ policyChanges(first: 5) { reason } }`, nil, &history)
+	asRole(t, s, "policyChanges", admin, `{ policyChanges(first: 5) { reason } }`, nil, &history)
 	if len(history.PolicyChanges) == 0 || history.PolicyChanges[0].Reason != "README's role test" {
 		t.Errorf("policyChanges does not lead with the change: %+v", history.PolicyChanges)
 	}
@@ -294,7 +306,7 @@ func checkServesAsRole(t *testing.T, base string, env []string, ownerDB *sql.DB)
 	// years at the first look: statistics_editions.
 	coordinator := token(t, env, "--subject", "readme-role-coordinator", "--agency", "onac", "--role", "coordinator")
 	var stats struct{ VictimStatistics struct{ Threshold int } }
-	asRole(t, "victimStatistics", base, coordinator, `{ victimStatistics(period: YEAR) { threshold total { count suppressed } } }`, nil, &stats)
+	asRole(t, s, "victimStatistics", coordinator, `{ victimStatistics(period: YEAR) { threshold total { count suppressed } } }`, nil, &stats)
 	if stats.VictimStatistics.Threshold == 0 {
 		t.Errorf("the coordinator reads exact statistics: no edition is taken, so the test does not check statistics_editions")
 	}
