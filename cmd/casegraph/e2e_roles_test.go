@@ -228,18 +228,21 @@ func checkServesAsRole(t *testing.T, s *serving, env []string, ownerDB *sql.DB) 
 	workBefore := countRows(t, ownerDB, "case_work")
 
 	// Casework: the case's lead agency enters case_work by a trigger that
-	// runs as the role.
+	// runs as the role; the key is kept in idempotency_records.
 	year := time.Now().UTC().Year() - 1
 	at := func(m time.Month, d int) string {
 		return time.Date(year, m, d, 9, 0, 0, 0, time.UTC).Format(time.RFC3339)
 	}
 	var opened struct{ OpenCase struct{ ID string } }
-	asRole(t, s, "openCase", police, `mutation($in: CreateCaseInput!) { openCase(input: $in) { id } }`, map[string]any{"in": map[string]any{
+	asRole(t, s, "openCase", police, `mutation($in: CreateCaseInput!, $key: String) { openCase(input: $in, idempotencyKey: $key) { id } }`, map[string]any{"key": "readme-role-case", "in": map[string]any{
 		"reference": fmt.Sprintf("TIR-%d-0001", year), "title": "Recruitment through false job offers", "region": "TIRANE",
 		"formsOfExploitation": []string{"SEXUAL"}, "openedAt": at(2, 20), "leadAgencyID": testserver.GlobalID(agency),
 	}}, &opened)
 	if after := countRows(t, ownerDB, "case_work"); after <= workBefore {
 		t.Errorf("case_work has %d rows after openCase, %d before: its trigger did not add the lead agency", after, workBefore)
+	}
+	if n := countRows(t, ownerDB, "idempotency_records"); n == 0 {
+		t.Errorf("idempotency_records is empty after openCase with a key")
 	}
 	const legalName = "Readme Role Victim"
 	var registered struct{ RegisterVictim struct{ ID string } }
