@@ -1,0 +1,334 @@
+// Package schemacompat is the GraphQL schema as published to clients (the
+// contract agency integrators build against, schema.published.graphql) and
+// what a change to it does to them: Compare lists the changes between two
+// schemas, each BREAKING, DANGEROUS or SAFE as graphql-inspector classifies
+// them; Print writes a schema in the published form; ReadAccepted reads the
+// breaking changes accepted on purpose (docs/schema-changes.md).
+// cmd/schemacontract, run by `make generate`, publishes with them.
+package schemacompat
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Level is how a change affects a client written against the old schema.
+type Level string
+
+const (
+	// Breaking: a query or mutation that worked may now fail to validate,
+	// or a client may read a value it cannot handle (a null, a list).
+	Breaking Level = "BREAKING"
+	// Dangerous: every query still validates, but a client may see values
+	// or behaviour it did not expect (a new enum value in an output, a
+	// changed default).
+	Dangerous Level = "DANGEROUS"
+	// Safe: no client written against the old schema can tell.
+	Safe Level = "SAFE"
+)
+
+// Change is one difference between two schemas.
+type Change struct {
+	Level Level
+	// Path names what changed, stably: "Object Case", "Case.reference",
+	// "Query.cases(where:)", "CaseWhereInput.region", "Enum CaseStage.FINAL",
+	// "@sensitive(category:)".
+	Path string
+	// What says what happened to it: "removed", "type changed from String!
+	// to String".
+	What string
+}
+
+// Text is the change without its level, as docs/schema-changes.md lists
+// an accepted one: "Enum CaseStage.FINAL removed".
+func (c Change) Text() string { return c.Path + " " + c.What }
+
+func (c Change) String() string { return string(c.Level) + ": " + c.Text() }
+
+// Compare lists the changes from old to new, ordered by path.
+func Compare(old, new *ast.Schema) []Change {
+	var d diff
+	for _, name := range names(old.Types, new.Types) {
+		o, n := old.Types[name], new.Types[name]
+		switch {
+		case o != nil && o.BuiltIn || n != nil && n.BuiltIn:
+			// The prelude's scalars and introspection types: the same
+			// in every schema this parser reads.
+		case n == nil:
+			d.add(Breaking, typePath(o), "removed")
+		case o == nil:
+			d.add(Safe, typePath(n), "added")
+		case o.Kind != n.Kind:
+			d.add(Breaking, typePath(o), fmt.Sprintf("changed kind to %s", kindWord(n.Kind)))
+		default:
+			d.definition(o, n)
+		}
+	}
+	for _, name := range names(old.Directives, new.Directives) {
+		d.directive(old.Directives[name], new.Directives[name])
+	}
+	slices.SortStableFunc(d.changes, func(a, b Change) int {
+		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.What, b.What))
+	})
+	return d.changes
+}
+
+// BreakingOf is the breaking changes among changes.
+func BreakingOf(changes []Change) []Change {
+	var out []Change
+	for _, c := range changes {
+		if c.Level == Breaking {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+type diff struct{ changes []Change }
+
+func (d *diff) add(l Level, path, what string) {
+	d.changes = append(d.changes, Change{l, path, what})
+}
+
+// definition compares two types of the same name and kind.
+func (d *diff) definition(o, n *ast.Definition) {
+	switch o.Kind {
+	case ast.Object, ast.Interface:
+		d.outputFields(o, n)
+		for _, name := range added(n.Interfaces, o.Interfaces) {
+			d.add(Dangerous, typePath(n), "implements "+name+
+				" (a client that switches over the implementations of "+name+" meets a new one)")
+		}
+		for _, name := range added(o.Interfaces, n.Interfaces) {
+			d.add(Breaking, typePath(o), "no longer implements "+name)
+		}
+	case ast.InputObject:
+		d.inputFields(o.Name, o.Fields, n.Fields)
+	case ast.Enum:
+		for _, v := range o.EnumValues {
+			path := typePath(o) + "." + v.Name
+			nv := n.EnumValues.ForName(v.Name)
+			if nv == nil {
+				d.add(Breaking, path, "removed")
+				continue
+			}
+			d.deprecation(path, v.Directives, nv.Directives)
+		}
+		for _, v := range n.EnumValues {
+			if o.EnumValues.ForName(v.Name) == nil {
+				d.add(Dangerous, typePath(n)+"."+v.Name,
+					"added (a client that reads the enum in an output may not handle it)")
+			}
+		}
+	case ast.Union:
+		for _, name := range added(o.Types, n.Types) {
+			d.add(Breaking, typePath(o), "no longer includes "+name)
+		}
+		for _, name := range added(n.Types, o.Types) {
+			d.add(Dangerous, typePath(n), "includes "+name+" (a client that switches over its members meets a new one)")
+		}
+	}
+}
+
+// outputFields compares the fields of an object or interface.
+func (d *diff) outputFields(o, n *ast.Definition) {
+	for _, f := range o.Fields {
+		if strings.HasPrefix(f.Name, "__") {
+			continue
+		}
+		path := o.Name + "." + f.Name
+		nf := n.Fields.ForName(f.Name)
+		if nf == nil {
+			d.add(Breaking, path, "removed")
+			continue
+		}
+		if !outputCompatible(f.Type, nf.Type) {
+			d.add(Breaking, path, typeChange(f.Type, nf.Type))
+		} else if f.Type.String() != nf.Type.String() {
+			d.add(Safe, path, typeChange(f.Type, nf.Type))
+		}
+		d.arguments(path, f.Arguments, nf.Arguments)
+		d.deprecation(path, f.Directives, nf.Directives)
+	}
+	for _, f := range n.Fields {
+		if o.Fields.ForName(f.Name) == nil && !strings.HasPrefix(f.Name, "__") {
+			d.add(Safe, n.Name+"."+f.Name, "added")
+		}
+	}
+}
+
+// arguments compares the arguments of a field or directive at path.
+func (d *diff) arguments(path string, o, n ast.ArgumentDefinitionList) {
+	for _, a := range o {
+		p := path + "(" + a.Name + ":)"
+		na := n.ForName(a.Name)
+		if na == nil {
+			d.add(Breaking, p, "removed")
+			continue
+		}
+		d.input(p, a.Type, na.Type, a.DefaultValue, na.DefaultValue)
+		d.deprecation(p, a.Directives, na.Directives)
+	}
+	for _, a := range n {
+		if o.ForName(a.Name) == nil {
+			d.inputAdded(path+"("+a.Name+":)", a.Type, a.DefaultValue)
+		}
+	}
+}
+
+// inputFields compares the fields of an input object named name.
+func (d *diff) inputFields(name string, o, n ast.FieldList) {
+	for _, f := range o {
+		path := name + "." + f.Name
+		nf := n.ForName(f.Name)
+		if nf == nil {
+			d.add(Breaking, path, "removed")
+			continue
+		}
+		d.input(path, f.Type, nf.Type, f.DefaultValue, nf.DefaultValue)
+		d.deprecation(path, f.Directives, nf.Directives)
+	}
+	for _, f := range n {
+		if o.ForName(f.Name) == nil {
+			d.inputAdded(name+"."+f.Name, f.Type, f.DefaultValue)
+		}
+	}
+}
+
+// input compares an argument or input field that both schemas have.
+func (d *diff) input(path string, o, n *ast.Type, od, nd *ast.Value) {
+	if !inputCompatible(o, n) {
+		d.add(Breaking, path, typeChange(o, n))
+	} else if o.String() != n.String() {
+		d.add(Safe, path, typeChange(o, n))
+	}
+	switch {
+	case od == nil && nd == nil:
+	case od == nil:
+		d.add(Dangerous, path, "default "+nd.String()+" added")
+	case nd == nil:
+		d.add(Dangerous, path, "default "+od.String()+" removed")
+	case od.String() != nd.String():
+		d.add(Dangerous, path, "default changed from "+od.String()+" to "+nd.String())
+	}
+}
+
+// inputAdded classifies a new argument or input field: one a client must
+// now send breaks every request written without it.
+func (d *diff) inputAdded(path string, t *ast.Type, def *ast.Value) {
+	if t.NonNull && def == nil {
+		d.add(Breaking, path, "added, required ("+t.String()+" without a default)")
+	} else {
+		d.add(Safe, path, "added")
+	}
+}
+
+// deprecation notes @deprecated added or removed: safe either way, and
+// worth telling integrators.
+func (d *diff) deprecation(path string, o, n ast.DirectiveList) {
+	od, nd := o.ForName("deprecated"), n.ForName("deprecated")
+	switch {
+	case od == nil && nd != nil:
+		d.add(Safe, path, "deprecated")
+	case od != nil && nd == nil:
+		d.add(Safe, path, "no longer deprecated")
+	}
+}
+
+// directive compares a directive's definitions; either may be nil.
+func (d *diff) directive(o, n *ast.DirectiveDefinition) {
+	switch {
+	case builtIn(o) || builtIn(n):
+		// @deprecated, @include…: the prelude's, in every schema.
+	case n == nil:
+		d.add(Breaking, "@"+o.Name, "removed")
+	case o == nil:
+		d.add(Safe, "@"+n.Name, "added")
+	default:
+		d.arguments("@"+o.Name, o.Arguments, n.Arguments)
+		for _, l := range o.Locations {
+			if !slices.Contains(n.Locations, l) {
+				d.add(Breaking, "@"+o.Name, "no longer allowed on "+string(l))
+			}
+		}
+	}
+}
+
+// outputCompatible says whether a client that read a value of type o can
+// read one of type n: the same type, or one that promises more (T to T!),
+// at every level of lists.
+func outputCompatible(o, n *ast.Type) bool {
+	if o.NonNull && !n.NonNull {
+		return false
+	}
+	return sameShape(o, n, outputCompatible)
+}
+
+// inputCompatible says whether every value a client sent as type o is
+// still accepted as type n: the same type, or one that asks less (T! to T).
+func inputCompatible(o, n *ast.Type) bool {
+	if n.NonNull && !o.NonNull {
+		return false
+	}
+	return sameShape(o, n, inputCompatible)
+}
+
+// sameShape says whether o and n are both the same named type, or both
+// lists whose elements are compatible.
+func sameShape(o, n *ast.Type, compatible func(o, n *ast.Type) bool) bool {
+	if (o.Elem == nil) != (n.Elem == nil) {
+		return false
+	}
+	if o.Elem != nil {
+		return compatible(o.Elem, n.Elem)
+	}
+	return o.NamedType == n.NamedType
+}
+
+func builtIn(d *ast.DirectiveDefinition) bool {
+	return d != nil && d.Position != nil && d.Position.Src != nil && d.Position.Src.BuiltIn
+}
+
+func typeChange(o, n *ast.Type) string {
+	return "type changed from " + o.String() + " to " + n.String()
+}
+
+// typePath names a type with its kind: "Enum CaseStage".
+func typePath(def *ast.Definition) string { return kindWord(def.Kind) + " " + def.Name }
+
+func kindWord(k ast.DefinitionKind) string {
+	if k == ast.InputObject {
+		return "Input"
+	}
+	return string(k[0]) + strings.ToLower(string(k[1:]))
+}
+
+// names is the keys of both maps, sorted.
+func names[V any](a, b map[string]V) []string {
+	var out []string
+	for k := range a {
+		out = append(out, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// added is the names in n that o lacks.
+func added(n, o []string) []string {
+	var out []string
+	for _, name := range n {
+		if !slices.Contains(o, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
