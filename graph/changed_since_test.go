@@ -2,12 +2,15 @@ package graph_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/server"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // TestChangedSinceWithTheOverlap: an integrator mirroring victims asks
@@ -127,4 +130,53 @@ func TestChangedSinceWithTheOverlap(t *testing.T) {
 		t.Errorf("a pull of what changed since the last one, less the deadline, never returned V-2026-9901, committed after the first pull"+
 			" with updatedAt %s, before V-2026-9902's %s (the watermark)", made.RegisterVictim.UpdatedAt, seen["V-2026-9902"])
 	}
+}
+
+// TestCaseEventsPullWhatMovesNoRecord: a link moves neither the case's
+// nor the victim's updatedAt (docs/mutations.md), so a mirror pulling the
+// root lists by updatedAt misses it; caseEvents lists the timeline
+// entries of the cases the caller sees, and a pull by createdAt (less the
+// deadline) finds the link. An agency that does not work on the case
+// finds none of its entries.
+func TestCaseEventsPullWhatMovesNoRecord(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		s, tok := withCases(t, db, "TIR-LINK-0")
+		var opened struct {
+			Cases struct{ Edges []struct{ Node struct{ ID string } } }
+		}
+		s.Do(t, tok, `{ cases(first: 1) { edges { node { id } } } }`, nil).MustOK(t).Decode(t, &opened)
+		if len(opened.Cases.Edges) != 1 {
+			t.Fatalf("%d cases", len(opened.Cases.Edges))
+		}
+		caseID := opened.Cases.Edges[0].Node.ID
+		since := time.Now().Add(-server.DefaultRequestTimeout).UTC().Format(time.RFC3339Nano)
+		var made struct{ RegisterVictim struct{ ID string } }
+		s.Do(t, tok, `mutation ($in: CreateVictimInput!) { registerVictim(input: $in) { id } }`, map[string]any{"in": map[string]any{
+			"pseudonym": "V-2026-9911", "sex": "FEMALE", "ageGroup": "ADULT", "identificationStatus": "POTENTIAL_VICTIM",
+			"identifiedBy": "STATE_POLICE", "identifiedAt": "2026-02-15T10:00:00Z", "region": "TIRANE",
+		}}).MustOK(t).Decode(t, &made)
+		s.Do(t, tok, `mutation ($v: ID!, $c: ID!) { linkVictimToCase(victimID: $v, caseID: $c) { id } }`,
+			map[string]any{"v": made.RegisterVictim.ID, "c": caseID}).MustOK(t)
+
+		type entry struct{ Kind, SubjectID, CaseID string }
+		pull := func(token string) []entry {
+			var p struct {
+				CaseEvents struct{ Edges []struct{ Node entry } }
+			}
+			s.Do(t, token, `query ($since: Time!) { caseEvents(first: 100, where: {createdAtGTE: $since}, orderBy: [{field: CREATED_AT}]) {
+  edges { node { kind subjectID caseID } } } }`, map[string]any{"since": since}).MustOK(t).Decode(t, &p)
+			var out []entry
+			for _, e := range p.CaseEvents.Edges {
+				out = append(out, e.Node)
+			}
+			return out
+		}
+		want := entry{Kind: "VICTIM_LINKED", SubjectID: made.RegisterVictim.ID, CaseID: caseID}
+		if got := pull(tok); !slices.Contains(got, want) {
+			t.Errorf("caseEvents since the link's stamp less the deadline = %v, want it to hold %v", got, want)
+		}
+		if got := pull(s.Token(t, "police-durres", viewer.RoleInvestigator)); len(got) != 0 {
+			t.Errorf("an agency that does not work on the case pulled its entries: %v", got)
+		}
+	})
 }

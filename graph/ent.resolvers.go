@@ -28,6 +28,12 @@ func (r *queryResolver) Agencies(ctx context.Context, after *entgql.Cursor[int],
 		ent.WithAgencyOrder(orderBy), ent.WithAgencyFilter(where.Filter))
 }
 
+// CaseEvents is the resolver for the caseEvents field.
+func (r *queryResolver) CaseEvents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseEventOrder, where *ent.CaseEventWhereInput) (*ent.CaseEventConnection, error) {
+	return r.client.CaseEvent.Query().Paginate(ctx, after, first, before, last,
+		ent.WithCaseEventOrder(orderBy), ent.WithCaseEventFilter(where.Filter))
+}
+
 // Cases is the resolver for the cases field.
 func (r *queryResolver) Cases(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseOrder, where *ent.CaseWhereInput) (*ent.CaseConnection, error) {
 	return r.client.CaseFile.Query().Paginate(ctx, after, first, before, last,

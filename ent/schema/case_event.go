@@ -19,8 +19,16 @@ type CaseEvent struct {
 }
 
 // Mixin of CaseEvent: read-only in GraphQL; written by the mutations
-// themselves.
-func (CaseEvent) Mixin() []ent.Mixin { return []ent.Mixin{Record{}, listed()} }
+// themselves. Listed at the root too: the one place a mirror finds what
+// moves no record's updatedAt (a victim linked, a charge added, a consent
+// recorded), across the cases it sees (docs/mutations.md).
+func (CaseEvent) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record{}, listed(entgql.QueryField("caseEvents").Description(
+		"The timeline entries of the cases you see, less those about a victim you do not see: what happened to each case, " +
+			"links and records made under it included. To pull what changed since your last pull, ask " +
+			"createdAtGTE your latest createdAt less the request deadline (an entry is stamped before its change commits).",
+	))}
+}
 
 // Fields of CaseEvent.
 func (CaseEvent) Fields() []ent.Field {
