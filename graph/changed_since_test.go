@@ -142,7 +142,9 @@ func TestCaseEventsPullWhatMovesNoRecord(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		s, tok := withCases(t, db, "TIR-LINK-0")
 		var opened struct {
-			Cases struct{ Edges []struct{ Node struct{ ID string } } }
+			Cases struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		s.Do(t, tok, `{ cases(first: 1) { edges { node { id } } } }`, nil).MustOK(t).Decode(t, &opened)
 		if len(opened.Cases.Edges) != 1 {
