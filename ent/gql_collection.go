@@ -141,7 +141,7 @@ func (_q *AgencyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(agency.ChildrenColumn, limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(agency.ChildrenColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -234,7 +234,7 @@ func (_q *AgencyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(agency.CasesPrimaryKey[1], limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(agency.CasesPrimaryKey[1], limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -323,7 +323,7 @@ func (_q *AgencyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(agency.LedCasesColumn, limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(agency.LedCasesColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -412,7 +412,7 @@ func (_q *AgencyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(agency.AssignmentsColumn, limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(agency.AssignmentsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -966,7 +966,7 @@ func (_q *CaseFileQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(casefile.AgenciesPrimaryKey[0], limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(casefile.AgenciesPrimaryKey[0], limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -1059,7 +1059,7 @@ func (_q *CaseFileQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(casefile.VictimsPrimaryKey[0], limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(casefile.VictimsPrimaryKey[0], limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -1148,7 +1148,7 @@ func (_q *CaseFileQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(casefile.SuspectsColumn, limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(casefile.SuspectsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -1237,7 +1237,7 @@ func (_q *CaseFileQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(casefile.ProsecutionsColumn, limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(casefile.ProsecutionsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -1326,7 +1326,7 @@ func (_q *CaseFileQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(casefile.ReferralsColumn, limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(casefile.ReferralsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -1415,7 +1415,7 @@ func (_q *CaseFileQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(casefile.EventsColumn, limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(casefile.EventsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -1504,7 +1504,7 @@ func (_q *CaseFileQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(casefile.AssignmentsColumn, limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(casefile.AssignmentsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -2456,7 +2456,7 @@ func (_q *ProsecutionQuery) collectField(ctx context.Context, oneNode bool, opCt
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(prosecution.ChargesColumn, limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(prosecution.ChargesColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -2545,7 +2545,7 @@ func (_q *ProsecutionQuery) collectField(ctx context.Context, oneNode bool, opCt
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(prosecution.DecisionsColumn, limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(prosecution.DecisionsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -3356,7 +3356,7 @@ func (_q *VictimQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(victim.CasesPrimaryKey[1], limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(victim.CasesPrimaryKey[1], limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -3445,7 +3445,7 @@ func (_q *VictimQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(victim.ReferralsColumn, limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(victim.ReferralsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -3534,7 +3534,7 @@ func (_q *VictimQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(victim.ServicesColumn, limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(victim.ServicesColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -3623,7 +3623,7 @@ func (_q *VictimQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(victim.ConsentsColumn, limit, pager.orderExpr(query))
+					modify := limitPerRowInOrder(victim.ConsentsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {

@@ -2,7 +2,10 @@ package graph_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,6 +179,158 @@ func TestEmptyNestedFilterRefused(t *testing.T) {
 		res := s.Do(t, tok, doc, nil)
 		if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.BadUserInput) {
 			t.Errorf("%s: want BAD_USER_INPUT, got:\n%s", doc, res.Body)
+		}
+	}
+}
+
+// TestNestedPageKeepsItsOrder: a nested connection under a list
+// (a case's victims, asked of each case of a page of cases) answers the
+// page its orderBy asks for, in that order, as the same connection asked
+// of one case through node(id:) does. An integrator walking each case's
+// victims (the first page under the list, the next ones through node(id:)
+// after the page's endCursor) gets every victim exactly once.
+//
+// Under a list, ent's eager loading limits each parent's rows with a
+// window function (entgql.LimitPerRow), which sent no ORDER BY around it
+// until 2026-12-06 (a hunt): the rows came back in whatever order the
+// database returned them, the page dropped as the one past it a row that
+// was not, and its endCursor was not its last edge's place.
+func TestNestedPageKeepsItsOrder(t *testing.T) {
+	testdb.Each(t, testNestedPageKeepsItsOrder)
+}
+
+func testNestedPageKeepsItsOrder(t *testing.T, db *database.DB) {
+	seedDemo(t, db)
+	s := testserver.Start(t, db)
+	tok := s.Token(t, "onac", viewer.RoleCoordinator)
+
+	type victimPage struct {
+		Edges []struct {
+			Node struct{ ID, Pseudonym string }
+		}
+		PageInfo struct {
+			HasNextPage bool
+			EndCursor   *string
+		}
+	}
+	var list struct {
+		Cases struct {
+			Edges []struct {
+				Node struct {
+					ID   string
+					All  victimPage
+					Page victimPage
+				}
+			}
+		}
+	}
+	s.Do(t, tok, `{ cases(first: 100) { edges { node { id
+  all: victims(first: 50) { edges { node { id pseudonym } } }
+  page: victims(first: 2, orderBy: [{field: PSEUDONYM, direction: DESC}]) {
+    edges { node { id pseudonym } } pageInfo { hasNextPage endCursor } } } } } }`, nil).MustOK(t).Decode(t, &list)
+
+	const next = `query ($id: ID!, $after: Cursor) { node(id: $id) { ... on Case {
+  victims(first: 2, after: $after, orderBy: [{field: PSEUDONYM, direction: DESC}]) {
+    edges { node { id pseudonym } } pageInfo { hasNextPage endCursor } } } } }`
+	checked, wrong := 0, []string{}
+	for _, c := range list.Cases.Edges {
+		var all []string
+		for _, e := range c.Node.All.Edges {
+			all = append(all, e.Node.Pseudonym)
+		}
+		if len(all) < 3 {
+			continue
+		}
+		checked++
+		slices.Sort(all)
+		slices.Reverse(all)
+		var first []string
+		for _, e := range c.Node.Page.Edges {
+			first = append(first, e.Node.Pseudonym)
+		}
+		// The walk: the first page from the list, the rest case by case.
+		walked := slices.Clone(first)
+		page := c.Node.Page
+		for n := 0; page.PageInfo.HasNextPage && n < 50; n++ {
+			var got struct{ Node struct{ Victims victimPage } }
+			s.Do(t, tok, next, map[string]any{"id": c.Node.ID, "after": *page.PageInfo.EndCursor}).MustOK(t).Decode(t, &got)
+			page = got.Node.Victims
+			for _, e := range page.Edges {
+				walked = append(walked, e.Node.Pseudonym)
+			}
+		}
+		if !slices.Equal(first, all[:2]) || !slices.Equal(walked, all) {
+			wrong = append(wrong, "case "+c.Node.ID+": first page "+strings.Join(first, ",")+
+				" (want "+strings.Join(all[:2], ",")+"), walk "+strings.Join(walked, ",")+" (want "+strings.Join(all, ",")+")")
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no case of the first 100 has three victims; the test needs some")
+	}
+	if len(wrong) > 0 {
+		t.Errorf("%d of %d cases with three victims or more: victims(first: 2, orderBy: PSEUDONYM DESC) under cases is not the page asked for:\n%s",
+			len(wrong), checked, strings.Join(wrong, "\n"))
+	}
+}
+
+// TestNestedPageIsTheOneNodeGives: each parent's page of a nested
+// connection under a list is the page node(id:) of that parent gives, the
+// same records in the same order with the same cursors and pageInfo,
+// forwards and backwards, through a join table (a case's victims, where
+// one victim may be in two cases of the list) and through a foreign key
+// (the cases an agency leads).
+func TestNestedPageIsTheOneNodeGives(t *testing.T) {
+	testdb.Each(t, testNestedPageIsTheOneNodeGives)
+}
+
+func testNestedPageIsTheOneNodeGives(t *testing.T, db *database.DB) {
+	seedDemo(t, db)
+	s := testserver.Start(t, db)
+	tok := s.Token(t, "onac", viewer.RoleCoordinator)
+	const page = `{ edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }`
+	for _, tc := range []struct {
+		list, parent, edge string
+		size               int
+	}{
+		{"cases(first: 100)", "Case", `victims(first: 2, orderBy: [{field: PSEUDONYM, direction: DESC}])`, 2},
+		{"cases(first: 100)", "Case", `victims(last: 2, orderBy: [{field: PSEUDONYM, direction: DESC}])`, 2},
+		{"agencies(first: 100)", "Agency", `ledCases(first: 3, orderBy: [{field: REFERENCE, direction: DESC}])`, 3},
+		{"agencies(first: 100)", "Agency", `ledCases(last: 3, orderBy: [{field: OPENED_AT}, {field: STAGE}])`, 3},
+	} {
+		var list struct {
+			List struct {
+				Edges []struct {
+					Node struct {
+						ID   string
+						Page json.RawMessage
+					}
+				}
+			}
+		}
+		s.Do(t, tok, `{ list: `+tc.list+` { edges { node { id page: `+tc.edge+` `+page+` } } } }`, nil).MustOK(t).Decode(t, &list)
+		cut := 0
+		for _, p := range list.List.Edges {
+			var one struct {
+				Node struct{ Page json.RawMessage }
+			}
+			s.Do(t, tok, `query ($id: ID!) { node(id: $id) { ... on `+tc.parent+` { page: `+tc.edge+` `+page+` } } }`,
+				map[string]any{"id": p.Node.ID}).MustOK(t).Decode(t, &one)
+			if !bytes.Equal(p.Node.Page, one.Node.Page) {
+				t.Errorf("%s { %s } of %s %s:\n%s\nnode(id:) gives:\n%s", tc.list, tc.edge, tc.parent, p.Node.ID, p.Node.Page, one.Node.Page)
+			}
+			var info struct {
+				Edges    []struct{}
+				PageInfo struct{ HasNextPage, HasPreviousPage bool }
+			}
+			if err := json.Unmarshal(one.Node.Page, &info); err != nil {
+				t.Fatal(err)
+			}
+			if len(info.Edges) == tc.size && (info.PageInfo.HasNextPage || info.PageInfo.HasPreviousPage) {
+				cut++
+			}
+		}
+		if cut == 0 {
+			t.Errorf("%s { %s }: no parent has more records than the page; the test needs some", tc.list, tc.edge)
 		}
 	}
 }
