@@ -182,22 +182,38 @@ func decodeCursor(value any) (c entgql.Cursor[int], ok bool) {
 }
 
 // checkPageArguments refuses first and last together on any connection
-// (ent's pagination answers it with an uncoded error). Their bounds are the
-// cost model's (package cost).
+// (ent's pagination answers it with an uncoded error), and a cursor of the
+// other direction than the page's: a page goes forwards, first from after,
+// or backwards, last from before (a page without either is the default
+// first, cost.WithDefaultPages). ent's pagination reads every cursor as
+// "past it in the direction of the page", so first with before answered
+// records after the cursor, last with after records before it, and after
+// with before a window that is not between them, INTERNAL under an orderBy
+// (a hunt). Relay's algorithm would cut the edges by both cursors, then
+// take first or last of them; no client needs it to page, and README says
+// why it is refused rather than built. Their bounds are the cost model's
+// (package cost).
 func checkPageArguments(f *ast.Field, vars map[string]any) *apperr.Error {
-	if f.Definition.Arguments.ForName("first") == nil || f.Definition.Arguments.ForName("last") == nil {
-		return nil
-	}
-	for _, name := range []string{"first", "last"} {
+	given := func(name string) bool {
+		if f.Definition.Arguments.ForName(name) == nil {
+			return false
+		}
 		arg := f.Arguments.ForName(name)
 		if arg == nil {
-			return nil
+			return false
 		}
-		if value, err := arg.Value.Value(vars); err != nil || value == nil {
-			return nil
-		}
+		value, err := arg.Value.Value(vars)
+		return err == nil && value != nil
 	}
-	return apperr.InvalidField(f.Name, "%s takes first or last, not both: page forwards with first/after or backwards with last/before.", f.Name)
+	switch backwards := given("last"); {
+	case backwards && given("first"):
+		return apperr.InvalidField(f.Name, "%s takes first or last, not both: page forwards with first/after or backwards with last/before.", f.Name)
+	case backwards && given("after"):
+		return apperr.InvalidField(f.Name+".after", "after of %s goes with first, not last: page forwards with first/after or backwards with last/before.", f.Name)
+	case !backwards && given("before"):
+		return apperr.InvalidField(f.Name+".before", "before of %s goes with last, not first (nor after): page forwards with first/after or backwards with last/before.", f.Name)
+	}
+	return nil
 }
 
 // checkFilterLists refuses an empty list anywhere in a filter (idIn: [],

@@ -334,3 +334,70 @@ func testNestedPageIsTheOneNodeGives(t *testing.T, db *database.DB) {
 		}
 	}
 }
+
+// TestCursorsGoWithTheirDirection: a page goes forwards (first, from
+// after) or backwards (last, from before); a cursor of the other
+// direction is BAD_USER_INPUT naming it, on root and nested connections,
+// with and without an orderBy. ent's pagination (entgql.MultiCursorsPredicate)
+// reads every cursor as "past it in the direction of the page", so until
+// 2026-12-06 (a hunt) first with before answered records after the cursor,
+// last with after records before it, after with before together a window
+// that was not between them, and that under an orderBy INTERNAL (the first
+// cursor's predicate appends the id to the options the second one reads).
+// Relay's algorithm (after and before cut the edges, then first or last
+// take from them) is what these would have to answer; README says why
+// they are refused instead.
+func TestCursorsGoWithTheirDirection(t *testing.T) {
+	testdb.Each(t, testCursorsGoWithTheirDirection)
+}
+
+func testCursorsGoWithTheirDirection(t *testing.T, db *database.DB) {
+	refs := []string{"TIR-WIN-0", "TIR-WIN-1", "TIR-WIN-2", "TIR-WIN-3", "TIR-WIN-4"}
+	s, tok := withCases(t, db, refs...)
+	for _, order := range []string{``, `, orderBy: [{field: REFERENCE}]`} {
+		var all struct {
+			Cases struct {
+				Edges []struct {
+					Cursor string
+					Node   struct{ Reference string }
+				}
+			}
+		}
+		s.Do(t, tok, `{ cases(first: 10`+order+`) { edges { cursor node { reference } } } }`, nil).MustOK(t).Decode(t, &all)
+		var got []string
+		cursor := map[string]string{}
+		for _, e := range all.Cases.Edges {
+			got = append(got, e.Node.Reference)
+			cursor[e.Node.Reference] = e.Cursor
+		}
+		if !slices.Equal(got, refs) {
+			t.Fatalf("cases%s: %v, want %v", order, got, refs)
+		}
+		for _, tc := range []struct {
+			args  string
+			vars  map[string]any
+			field string
+		}{
+			{`first: 2, before: $b`, map[string]any{"b": cursor["TIR-WIN-2"]}, "cases.before"},
+			{`last: 2, after: $a`, map[string]any{"a": cursor["TIR-WIN-2"]}, "cases.after"},
+			{`first: 5, after: $a, before: $b`, map[string]any{"a": cursor["TIR-WIN-0"], "b": cursor["TIR-WIN-3"]}, "cases.before"},
+			{`last: 5, after: $a, before: $b`, map[string]any{"a": cursor["TIR-WIN-1"], "b": cursor["TIR-WIN-4"]}, "cases.after"},
+			// Without first or last the page is the default first 50.
+			{`before: $b`, map[string]any{"b": cursor["TIR-WIN-2"]}, "cases.before"},
+			{`after: $a, before: $b`, map[string]any{"a": cursor["TIR-WIN-0"], "b": cursor["TIR-WIN-3"]}, "cases.before"},
+		} {
+			var decl []string
+			for _, v := range []string{"a", "b"} {
+				if _, ok := tc.vars[v]; ok {
+					decl = append(decl, "$"+v+": Cursor")
+				}
+			}
+			doc := `query (` + strings.Join(decl, ", ") + `) { cases(` + tc.args + order + `) { edges { node { reference } } } }`
+			testserver.WantRefusal(t, s.Do(t, tok, doc, tc.vars), testserver.Want{Code: string(apperr.BadUserInput), Field: tc.field})
+			// The same under a list: the check is the document's, before
+			// the eager loading plans anything.
+			nested := `query (` + strings.Join(decl, ", ") + `) { agencies(first: 1) { edges { node { ledCases(` + tc.args + order + `) { edges { node { reference } } } } } } }`
+			testserver.WantRefusal(t, s.Do(t, tok, nested, tc.vars), testserver.Want{Code: string(apperr.BadUserInput), Field: strings.Replace(tc.field, "cases", "ledCases", 1)})
+		}
+	}
+}
