@@ -63,3 +63,59 @@ func deref(n *int) any {
 	}
 	return *n
 }
+
+// TestHuntAliasedEdges: a page's edges are its records whatever the client
+// calls them. Asked under an alias (page: edges), ent's pagination finds
+// no field whose alias is "edges", loads no record, and answers an empty
+// list, with pageInfo saying there is a next page and giving no cursor to
+// reach it: the walk returns nothing, or starts again for ever. At the
+// root and nested alike.
+func TestHuntAliasedEdges(t *testing.T) {
+	testdb.Each(t, testHuntAliasedEdges)
+}
+
+func testHuntAliasedEdges(t *testing.T, db *database.DB) {
+	s, tok := withCases(t, db, "TIR-ALIAS-0", "TIR-ALIAS-1", "TIR-ALIAS-2")
+	type page struct {
+		Page []struct {
+			Cursor string
+			Node   struct{ Reference string }
+		}
+		PageInfo struct {
+			HasNextPage bool
+			EndCursor   *string
+		}
+	}
+	check := func(name, doc string, got page) {
+		t.Helper()
+		var refs []string
+		for _, e := range got.Page {
+			refs = append(refs, e.Node.Reference)
+		}
+		if len(refs) != 2 || refs[0] != "TIR-ALIAS-0" || refs[1] != "TIR-ALIAS-1" {
+			t.Errorf("%s: %s\nanswers the edges %v, want [TIR-ALIAS-0 TIR-ALIAS-1]", name, doc, refs)
+		}
+		if !got.PageInfo.HasNextPage || got.PageInfo.EndCursor == nil ||
+			(len(got.Page) > 0 && *got.PageInfo.EndCursor != got.Page[len(got.Page)-1].Cursor) {
+			t.Errorf("%s: pageInfo %+v (endCursor %v), want hasNextPage and the last edge's cursor", name, got.PageInfo, got.PageInfo.EndCursor)
+		}
+	}
+
+	const root = `{ cases(first: 2) { page: edges { cursor node { reference } } pageInfo { hasNextPage endCursor } } }`
+	var r struct{ Cases page }
+	s.Do(t, tok, root, nil).MustOK(t).Decode(t, &r)
+	check("root", root, r.Cases)
+
+	const nested = `{ agencies(where: {code: "police-tirane"}) { edges { node {
+  cases(first: 2) { page: edges { cursor node { reference } } pageInfo { hasNextPage endCursor } } } } } }`
+	var n struct {
+		Agencies struct {
+			Edges []struct{ Node struct{ Cases page } }
+		}
+	}
+	s.Do(t, tok, nested, nil).MustOK(t).Decode(t, &n)
+	if len(n.Agencies.Edges) != 1 {
+		t.Fatalf("%d agencies police-tirane", len(n.Agencies.Edges))
+	}
+	check("nested", nested, n.Agencies.Edges[0].Node.Cases)
+}
