@@ -33,6 +33,7 @@ func main() {
 		entgql.WithSchemaPath("graph/ent.graphqls"),
 		entgql.WithWhereInputs(true),
 		entgql.WithSchemaHook(sensitiveFieldsNullable),
+		entgql.WithTemplates(entgqlTemplates()...),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
@@ -67,6 +68,23 @@ func main() {
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}
+}
+
+// entgqlTemplates are entgql's templates, the where inputs included
+// (WithWhereInputs above), with its pagination replaced by
+// ent/template/gql_pagination.tmpl: entgql's looks a connection's own
+// fields up by the alias the client gave them, and loses them under one.
+func entgqlTemplates() []*gen.Template {
+	pagination := gen.MustParse(gen.NewTemplate("gql_pagination").Funcs(entgql.TemplateFuncs).
+		ParseFiles("ent/template/gql_pagination.tmpl"))
+	templates := []*gen.Template{entgql.WhereTemplate}
+	for _, t := range entgql.AllTemplates {
+		if t == entgql.PaginationTemplate {
+			t = pagination
+		}
+		templates = append(templates, t)
+	}
+	return templates
 }
 
 // nameDomainEnums gives every enum field whose Go type comes from the domain

@@ -76,7 +76,7 @@ func collectedField(ctx context.Context, path ...string) *graphql.CollectedField
 walk:
 	for _, name := range path {
 		for _, f := range graphql.CollectFields(oc, field.Selections, nil) {
-			if f.Alias == name {
+			if pathName(f) == name {
 				field = f
 				continue walk
 			}
@@ -84,6 +84,53 @@ walk:
 		return nil
 	}
 	return &field
+}
+
+// pathName is the name a path of collectedField gives f. A connection is
+// named by the name the client answers it under (its alias, or its own
+// name), as its eager-loaded edges are kept under it and two connections
+// of one field under two aliases are two pages. A connection's and an
+// edge's own fields (edges, node, pageInfo, totalCount) are named by their
+// field name, whatever alias the client gave them: the path names them by
+// it (edgesField, nodeField...), and looked up by their alias they were
+// not found, so that an aliased totalCount counted nothing and aliased
+// edges loaded no record.
+func pathName(f graphql.CollectedField) string {
+	if f.ObjectDefinition != nil && paginationTypes[f.ObjectDefinition.Name] {
+		return f.Name
+	}
+	return f.Alias
+}
+
+// paginationTypes are the GraphQL connection and edge types of the nodes:
+// the types whose fields pathName names by their field name.
+var paginationTypes = map[string]bool{
+	"AgencyConnection":         true,
+	"AgencyEdge":               true,
+	"CaseAssignmentConnection": true,
+	"CaseAssignmentEdge":       true,
+	"CaseEventConnection":      true,
+	"CaseEventEdge":            true,
+	"CaseConnection":           true,
+	"CaseEdge":                 true,
+	"ChargeConnection":         true,
+	"ChargeEdge":               true,
+	"ConsentConnection":        true,
+	"ConsentEdge":              true,
+	"CourtDecisionConnection":  true,
+	"CourtDecisionEdge":        true,
+	"EmergencyGrantConnection": true,
+	"EmergencyGrantEdge":       true,
+	"ProsecutionConnection":    true,
+	"ProsecutionEdge":          true,
+	"ReferralConnection":       true,
+	"ReferralEdge":             true,
+	"SupportServiceConnection": true,
+	"SupportServiceEdge":       true,
+	"SuspectConnection":        true,
+	"SuspectEdge":              true,
+	"VictimConnection":         true,
+	"VictimEdge":               true,
 }
 
 func hasCollectedField(ctx context.Context, path ...string) bool {
