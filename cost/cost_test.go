@@ -46,6 +46,11 @@ func TestCost(t *testing.T) {
 		{"a nested connection without a page gets 50", `{ cases(first: 2){ edges{ node{ victims{ edges{ node{ pseudonym } } } } } } }`, nil, 208},
 		{"the same through a fragment", `{ cases(first: 2){ ...C } } fragment C on CaseConnection { edges{ node{ victims{ edges{ node{ pseudonym } } } } } }`, nil, 208},
 		{"the same through an inline fragment", `{ cases(first: 2){ ... on CaseConnection { edges{ node{ victims{ edges{ node{ pseudonym } } } } } } } }`, nil, 208},
+		// a connection's own fields under aliases cost what they do under
+		// their names: edges and node are the field they are
+		{"aliased edges and node", `{ cases(first: 3){ page: edges{ item: node{ ref: reference } } } }`, nil, 8},
+		{"aliased totalCount", `{ cases{ n: totalCount } }`, nil, 2},
+		{"aliased nested edges", `{ cases(first: 2){ e: edges{ n: node{ v: victims{ p: edges{ x: node{ pseudonym } } } } } } }`, nil, 208},
 		// two aliases cost twice
 		{"aliases count", `{ a: cases(first: 3){ edges{ node{ reference } } } b: cases(first: 3){ edges{ node{ reference } } } }`, nil, 16},
 		// last counts like first
