@@ -1,0 +1,123 @@
+package graph
+
+import (
+	"context"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/casegraph/casegraph/apperr"
+)
+
+// connectionFields refuses, before anything runs, a connection's edges,
+// or an edge's node, asked under two names in one selection (`a: edges
+// b: edges`). ent loads one page of records for each connection a client
+// names, finding its edges and nodes by their field name (whatever alias
+// each has: ent/template/gql_pagination.tmpl), and eager-loads the
+// connections nested in the first edges it finds: under a second name the
+// nested connections were answered from the first's page, which another
+// page size or filter of the same alias made a wrong page. One name for
+// each is every answer a client needs; aliases of totalCount, pageInfo and
+// cursor, which load nothing, are answered under as many names as asked.
+type connectionFields struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = connectionFields{}
+
+func (connectionFields) ExtensionName() string                   { return "ConnectionFields" }
+func (connectionFields) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext implements graphql.OperationContextMutator.
+func (connectionFields) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	if err := pagedFieldsOnce([]ast.SelectionSet{oc.Operation.SelectionSet}, ""); err != nil {
+		return &gqlerror.Error{Message: err.Message, Err: err}
+	}
+	return nil
+}
+
+// pagedFieldsOnce checks one selection as the answer merges it: group is
+// the selection sets of the fields answered under one name (`cases { edges }
+// cases { a: edges }` is one connection asking edges under two names), with
+// their fragments spread. Each field as expanded is visited once, so the
+// work is bounded by the fields the cost model allows (cost.CheckShape).
+// path is the answer's path to the selection (aliases), for the error.
+func pagedFieldsOnce(group []ast.SelectionSet, path string) *apperr.Error {
+	answeredAs := map[string]string{} // edges or node → the name it is answered under
+	var keys []string
+	under := map[string][]ast.SelectionSet{}
+	var err *apperr.Error
+	var collect func(set ast.SelectionSet)
+	collect = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				key := sel.Alias
+				if key == "" {
+					key = sel.Name
+				}
+				if loadsPage(sel) {
+					if first, asked := answeredAs[sel.Name]; !asked {
+						answeredAs[sel.Name] = key
+					} else if first != key && err == nil {
+						err = apperr.InvalidField(path+"."+sel.Name, "%s of %s is asked for under two names, %q and %q: ask for a connection's edges, and an edge's node, under one name.",
+							sel.Name, path, truncate(first, 60), truncate(key, 60))
+					}
+				}
+				if _, seen := under[key]; !seen {
+					keys = append(keys, key)
+				}
+				under[key] = append(under[key], sel.SelectionSet)
+			case *ast.InlineFragment:
+				collect(sel.SelectionSet)
+			case *ast.FragmentSpread:
+				if sel.Definition != nil {
+					collect(sel.Definition.SelectionSet)
+				}
+			}
+		}
+	}
+	for _, set := range group {
+		collect(set)
+	}
+	for _, key := range keys {
+		if err != nil {
+			break
+		}
+		if sets := under[key]; hasSelections(sets) {
+			err = pagedFieldsOnce(sets, strings.TrimPrefix(path+"."+key, "."))
+		}
+	}
+	return err
+}
+
+// loadsPage reports whether f is a connection's edges or an edge's node:
+// the fields ent loads a page's records for.
+func loadsPage(f *ast.Field) bool {
+	obj := f.ObjectDefinition
+	if obj == nil {
+		return false
+	}
+	switch f.Name {
+	case "edges":
+		return obj.Fields.ForName("pageInfo") != nil
+	case "node":
+		return obj.Fields.ForName("cursor") != nil
+	}
+	return false
+}
+
+func hasSelections(sets []ast.SelectionSet) bool {
+	for _, s := range sets {
+		if len(s) > 0 {
+			return true
+		}
+	}
+	return false
+}
