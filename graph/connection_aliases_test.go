@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -328,5 +329,30 @@ func TestEdgesAndNodeUnderOneName(t *testing.T) {
 		`{ a: cases(first: 1) { page: edges { node { id } } } b: cases(first: 2) { page: edges { node { id } } } }`,
 	} {
 		s.Ask(t, tok, doc, nil).MustOK(t)
+	}
+}
+
+// TestPaginationTemplateMatchesEntgql: ent/template/gql_pagination.tmpl is
+// entgql's pagination template copied whole with one change (it names the
+// connection's own fields by name), so it is the copy of the entgql in
+// use: after an upgrade of entgo.io/contrib, copy its template again and
+// make the change again.
+func TestPaginationTemplateMatchesEntgql(t *testing.T) {
+	mod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version string
+	for line := range strings.Lines(string(mod)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "entgo.io/contrib "); ok {
+			version = strings.Fields(v)[0]
+		}
+	}
+	tmpl, err := os.ReadFile("../ent/template/gql_pagination.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if copied := "of entgo.io/contrib " + version + ","; version == "" || !strings.Contains(string(tmpl), copied) {
+		t.Errorf("ent/template/gql_pagination.tmpl does not say it is the template %q: copy entgql's template/pagination.tmpl of the version in go.mod and make its change again", "of entgo.io/contrib "+version)
 	}
 }
