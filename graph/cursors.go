@@ -2,13 +2,13 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -20,12 +20,13 @@ import (
 
 // connectionArguments refuses, before anything runs, a connection
 // argument that ent's generated pagination cannot take: a cursor that does
-// not decode or has not the shape the connection gives out for its
-// ordering, an ordering that names a field twice, or first and last
-// together. Left to ent, these
-// fail deep inside execution with an uncoded error (INTERNAL), and a bad
+// not decode, was not given out for the connection and its ordering, or
+// has not the shape the connection gives out for its ordering, an ordering
+// that names a field twice, or first and last together. Left to ent, these
+// fail deep inside execution with an uncoded error (INTERNAL), a bad
 // cursor on a nested connection even panics while the parent's query is
-// planned (found by FuzzCursor). Each fragment is looked at once, so a
+// planned (found by FuzzCursor), and a cursor of another ordering pages
+// from a place that means nothing in this one. Each fragment is looked at once, so a
 // document of spreads cannot make the check expensive.
 type connectionArguments struct{}
 
@@ -81,35 +82,13 @@ func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
 	if f.Definition == nil {
 		return nil
 	}
-	var cursors []string
-	var order ordering
-	for _, def := range f.Definition.Arguments {
-		switch {
-		case def.Type.Name() == "Cursor":
-			cursors = append(cursors, def.Name)
-		case def.Name == "orderBy":
-			order.typ, order.isList = def.Type.Name(), def.Type.Elem != nil
-			arg := f.Arguments.ForName("orderBy")
-			if arg == nil {
-				continue
-			}
-			value, _ := arg.Value.Value(vars)
-			terms, isList := asList(value)
-			if !isList && value != nil {
-				// One term where the type is a list (input coercion) is a
-				// list of it: the same ordering, and the same cursors.
-				terms = []any{value}
-			}
-			seen := map[any]bool{}
-			for _, t := range terms {
-				t := asMap(t)
-				if seen[t["field"]] {
-					return apperr.InvalidField(f.Name+".orderBy", "orderBy of %s names the field %v twice; name each field once.", f.Name, t["field"])
-				}
-				seen[t["field"]] = true
-				order.fields = append(order.fields, t["field"])
-			}
+	order := orderingOf(f, vars)
+	seen := map[any]bool{}
+	for _, field := range order.fields {
+		if seen[field] {
+			return apperr.InvalidField(f.Name+".orderBy", "orderBy of %s names the field %v twice; name each field once.", f.Name, field)
 		}
+		seen[field] = true
 	}
 	if err := checkPageArguments(f, vars); err != nil {
 		return err
@@ -132,9 +111,9 @@ func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
 	if err := order.pageable(f, where); err != nil {
 		return err
 	}
-	for _, name := range cursors {
-		arg := f.Arguments.ForName(name)
-		if arg == nil {
+	for _, def := range f.Definition.Arguments {
+		arg := f.Arguments.ForName(def.Name)
+		if def.Type.Name() != "Cursor" || arg == nil {
 			continue
 		}
 		value, err := arg.Value.Value(vars)
@@ -142,9 +121,9 @@ func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
 			continue
 		}
 		c, ok := decodeCursor(value)
-		if !ok || !order.fits(c.Value) || ofAnotherType(f, c.ID) {
-			return apperr.InvalidField(f.Name+"."+name,
-				"%s of %s is not a cursor this server gave out for this ordering: pass edges.cursor or pageInfo.startCursor/endCursor from a page with the same orderBy.", name, f.Name)
+		if !ok || !order.gaveOut(f, c) || !order.fits(c.Value) || ofAnotherType(f, c.ID) {
+			return apperr.InvalidField(f.Name+"."+def.Name,
+				"%s of %s is not a cursor this server gave out for this list and ordering: pass edges.cursor or pageInfo.startCursor/endCursor from a page of the same list with the same orderBy.", def.Name, f.Name)
 		}
 	}
 	return nil
@@ -164,21 +143,6 @@ func ofAnotherType(f *ast.Field, id int) bool {
 	}
 	typ := rowscope.TypeOfID(id)
 	return typ != "" && typ != node
-}
-
-// decodeCursor decodes a cursor as ent's pagination does. The msgpack
-// decoder underneath panics on some malformed input (a map that names "v"
-// twice, with values of different kinds; found by FuzzCursor), so a panic
-// is a cursor that does not decode, refused here before execution ever
-// decodes it again.
-func decodeCursor(value any) (c entgql.Cursor[int], ok bool) {
-	defer func() {
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	ok = c.UnmarshalGQL(value) == nil
-	return c, ok
 }
 
 // checkPageArguments refuses first and last together on any connection
@@ -305,11 +269,91 @@ func lowerCamel(name string) string {
 }
 
 // ordering is a connection's orderBy: its GraphQL input type, whether it
-// is a list, and the fields it names, in order.
+// is a list, and the fields it names with their directions, in order.
 type ordering struct {
-	typ    string
-	isList bool
-	fields []any
+	typ        string
+	isList     bool
+	fields     []any
+	directions []any
+}
+
+// orderingOf reads the orderBy of the connection field f, each term's
+// direction its input type's default where the term leaves it out.
+func orderingOf(f *ast.Field, vars map[string]any) ordering {
+	def := f.Definition.Arguments.ForName("orderBy")
+	if def == nil {
+		return ordering{}
+	}
+	o := ordering{typ: def.Type.Name(), isList: def.Type.Elem != nil}
+	arg := f.Arguments.ForName("orderBy")
+	if arg == nil {
+		return o
+	}
+	value, _ := arg.Value.Value(vars)
+	terms, isList := asList(value)
+	if !isList && value != nil {
+		// One term where the type is a list (input coercion) is a list of
+		// it: the same ordering, and the same cursors.
+		terms = []any{value}
+	}
+	for _, t := range terms {
+		t := asMap(t)
+		direction := t["direction"]
+		if direction == nil {
+			direction = defaultDirection(o.typ)
+		}
+		o.fields = append(o.fields, t["field"])
+		o.directions = append(o.directions, direction)
+	}
+	return o
+}
+
+// defaultDirection is the direction an ordering term of the input type
+// typ has when it names none (ASC, in entgql's ordering inputs).
+func defaultDirection(typ string) any {
+	if t := parsedSchema.Types[typ]; t != nil {
+		if d := t.Fields.ForName("direction"); d != nil && d.DefaultValue != nil {
+			return d.DefaultValue.Raw
+		}
+	}
+	return nil
+}
+
+// key names the ordering of a page of the connection field f, as its
+// cursors carry it: the field's schema coordinate (Query.cases,
+// Victim.cases, so a cursor of one list is not taken by another) and each
+// term's field and direction ("Query.cases:OPENED_AT DESC,STAGE ASC"). An
+// alias, a variable for a literal, one term without brackets or a
+// direction left to its default make the same key, so a cursor is taken
+// by every request for the same page.
+func (o ordering) key(f *ast.Field) string {
+	var b strings.Builder
+	if f.ObjectDefinition != nil {
+		b.WriteString(f.ObjectDefinition.Name)
+	}
+	b.WriteString(".")
+	b.WriteString(f.Name)
+	for i := range o.fields {
+		sep := ","
+		if i == 0 {
+			sep = ":"
+		}
+		fmt.Fprintf(&b, "%s%v %v", sep, o.fields[i], o.directions[i])
+	}
+	return b.String()
+}
+
+// gaveOut reports whether the cursor c belongs to the ordering o of the
+// connection field f: it carries o's key. A cursor given out before
+// 2026-12-06 carries none; one without values can only be of a page in
+// the connection's default order (by id), and is taken there, where it
+// means what it meant; one with values may be of any ordering of the same
+// types, and is not taken.
+func (o ordering) gaveOut(f *ast.Field, c servedCursor) bool {
+	if c.Ordering == "" {
+		return c.Value == nil && len(o.fields) == 0
+	}
+	return c.Ordering == o.key(f)
 }
 
 // fits reports whether a decoded cursor's value has the shape ent's

@@ -2,7 +2,9 @@ package graph_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"entgo.io/contrib/entgql"
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/database"
@@ -29,40 +32,41 @@ func TestConnectionArgumentsRefused(t *testing.T) {
 
 func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 	s, tok := withCases(t, db, "TIR-CURSOR-0", "TIR-CURSOR-1", "TIR-CURSOR-2")
-	var page struct {
-		Cases struct {
-			Edges []struct {
-				Cursor string
-				Node   struct{ Reference string }
-			}
-		}
-	}
-	s.Do(t, tok, `{ cases(first: 1, orderBy: [{field: REFERENCE}]) { edges { cursor node { reference } } } }`, nil).MustOK(t).Decode(t, &page)
-	byReference := page.Cases.Edges[0].Cursor
-	s.Do(t, tok, `{ cases(first: 1) { edges { cursor node { reference } } } }`, nil).MustOK(t).Decode(t, &page)
-	byID := page.Cases.Edges[0].Cursor
-	s.Do(t, tok, `{ cases(first: 1, orderBy: [{field: OPENED_AT, direction: DESC}, {field: STAGE}]) { edges { cursor node { reference } } } }`, nil).MustOK(t).Decode(t, &page)
-	byOpenedAndStage := page.Cases.Edges[0].Cursor
-	forged := func(values ...any) string {
-		var b bytes.Buffer
-		entgql.Cursor[int]{ID: 1, Value: values}.MarshalGQL(&b)
-		c, err := strconv.Unquote(b.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
+	lead := agencyGlobalID(t, db, "police-tirane")
+	byReference := firstCursor(t, s, tok, `{ cases(first: 1, orderBy: [{field: REFERENCE}]) { edges { cursor } } }`, nil)
+	byID := firstCursor(t, s, tok, `{ cases(first: 1) { edges { cursor } } }`, nil)
+	byOpenedAndStage := firstCursor(t, s, tok, `{ cases(first: 1, orderBy: [{field: OPENED_AT, direction: DESC}, {field: STAGE}]) { edges { cursor } } }`, nil)
+	byOpened := firstCursor(t, s, tok, `{ cases(first: 1, orderBy: [{field: OPENED_AT}]) { edges { cursor } } }`, nil)
+	byStage := firstCursor(t, s, tok, `{ cases(first: 1, orderBy: [{field: STAGE}]) { edges { cursor } } }`, nil)
+	ledByStage := firstCursor(t, s, tok, `query ($a: ID!) { node(id: $a) { ... on Agency { ledCases(first: 1, orderBy: [{field: STAGE}]) { edges { cursor } } } } }`, map[string]any{"a": lead})
+	ledByID := firstCursor(t, s, tok, `query ($a: ID!) { node(id: $a) { ... on Agency { ledCases(first: 1) { edges { cursor } } } } }`, map[string]any{"a": lead})
+	// forged is a cursor the server gave out with its values replaced:
+	// the ordering it carries is the page's, so only the values are wrong.
+	forged := func(from string, values ...any) string {
+		var c map[string]any
+		decodeCursor(t, from, &c)
+		c["v"] = values
+		return encodeCursor(t, c)
 	}
 
 	t.Run("OK", func(t *testing.T) {
 		for _, tc := range []struct{ doc, cursor, next string }{
 			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { reference } } } }`, byReference, "TIR-CURSOR-1"},
 			{`query ($c: Cursor) { cases(first: 1, after: $c) { edges { node { reference } } } }`, byID, "TIR-CURSOR-1"},
-			{`query ($c: Cursor) { agencies(first: 1) { edges { node { cases(first: 1, after: $c) { totalCount } } } } }`, byID, ""},
+			{`query ($c: Cursor, $a: ID!) { node(id: $a) { ... on Agency { ledCases(first: 1, after: $c) { totalCount } } } }`, ledByID, ""},
 			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT, direction: DESC}, {field: STAGE}]) { edges { node { reference } } } }`, byOpenedAndStage, ""},
-			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { reference } } } }`, forged(nil), ""},
+			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { reference } } } }`, forged(byReference, nil), ""},
 			// One ordering term written without the list's brackets (input
 			// coercion): the same ordering, the same cursor.
 			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: {field: REFERENCE}) { edges { node { reference } } } }`, byReference, "TIR-CURSOR-1"},
+			// Its direction spelled out, or paging backwards: the same
+			// ordering.
+			{`query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE, direction: ASC}]) { edges { node { reference } } } }`, byReference, "TIR-CURSOR-1"},
+			{`query ($c: Cursor) { cases(last: 1, before: $c, orderBy: [{field: REFERENCE}]) { edges { node { reference } } } }`, byReference, ""},
+			// A cursor given out before cursors carried their ordering
+			// (2026-12-06) is taken where it can only have come from: a
+			// page in the default order.
+			{`query ($c: Cursor) { cases(first: 1, after: $c) { edges { node { reference } } } }`, givenOutBefore(t, byID), "TIR-CURSOR-1"},
 			// A field that may be empty, among the records that have one
 			// (said at the top of the filter, or in its and).
 			{`query ($c: Cursor) { cases(first: 1, after: $c, where: {closedAtNotNil: true}, orderBy: [{field: CLOSED_AT, direction: DESC}]) { edges { node { reference } } } }`, "", ""},
@@ -75,9 +79,9 @@ func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 					Edges []struct{ Node struct{ Reference string } }
 				}
 			}
-			var vars map[string]any
+			vars := map[string]any{"a": lead}
 			if tc.cursor != "" {
-				vars = map[string]any{"c": tc.cursor}
+				vars["c"] = tc.cursor
 			}
 			s.Do(t, tok, tc.doc, vars).MustOK(t).Decode(t, &got)
 			if tc.next != "" && (len(got.Cases.Edges) != 1 || got.Cases.Edges[0].Node.Reference != tc.next) {
@@ -97,7 +101,7 @@ func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 		{"OrderingTermAsAVariable", `query ($o: [CaseOrder!]) { cases(first: 1, orderBy: $o) { totalCount } }`,
 			map[string]any{"o": map[string]any{"field": "CLOSED_AT"}}, "cases.orderBy"},
 		{"ForgedCursorWithAnOrderingVariable", `query ($o: [CaseOrder!], $c: Cursor) { cases(first: 1, after: $c, orderBy: $o) { edges { node { id } } } }`,
-			map[string]any{"o": map[string]any{"field": "OPENED_AT"}, "c": forged("zzz")}, "cases.after"},
+			map[string]any{"o": map[string]any{"field": "OPENED_AT"}, "c": forged(byOpened, "zzz")}, "cases.after"},
 		{"EmptyListInAFilterVariable", `query ($w: CaseWhereInput) { cases(where: $w) { totalCount } }`,
 			map[string]any{"w": map[string]any{"referenceIn": []any{}}}, "cases.where.referenceIn"},
 	} {
@@ -116,15 +120,24 @@ func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 		{"CursorOfAnotherOrdering", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT}, {field: REFERENCE}]) { totalCount } }`, byReference, "cases.after"},
 		{"CursorWithOrderingUsedWithout", `query ($c: Cursor) { cases(last: 1, before: $c) { totalCount } }`, byReference, "cases.before"},
 		{"CursorValueNotScalar", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { totalCount } }`, "gqFpAaF2kYGhYQE", "cases.after"},
-		{"CursorValueOfAnotherTypeForADate", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT}]) { edges { node { id } } } }`, forged("abc"), "cases.after"},
-		{"CursorValueOfAnotherTypeForAString", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { id } } } }`, forged(true), "cases.after"},
-		{"CursorValueOfAnotherTypeForAnEnum", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: STAGE}]) { edges { node { id } } } }`, forged(int64(3)), "cases.after"},
+		{"CursorValueOfAnotherTypeForADate", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT}]) { edges { node { id } } } }`, forged(byOpened, "abc"), "cases.after"},
+		{"CursorValueOfAnotherTypeForAString", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { id } } } }`, forged(byReference, true), "cases.after"},
+		{"CursorValueOfAnotherTypeForAnEnum", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: STAGE}]) { edges { node { id } } } }`, forged(byStage, int64(3)), "cases.after"},
 		// Values no database compares alike: NUL was INTERNAL on
 		// PostgreSQL and an empty page on SQLite; invalid UTF-8 the same;
 		// year 10000 opposite pages on the two.
-		{"CursorValueWithNUL", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { id } } } }`, forged("a\x00b"), "cases.after"},
-		{"CursorValueNotUTF8", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { id } } } }`, forged("a\xffb"), "cases.after"},
-		{"CursorValueYear10000", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT}]) { edges { node { id } } } }`, forged(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)), "cases.after"},
+		{"CursorValueWithNUL", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { id } } } }`, forged(byReference, "a\x00b"), "cases.after"},
+		{"CursorValueNotUTF8", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { id } } } }`, forged(byReference, "a\xffb"), "cases.after"},
+		{"CursorValueYear10000", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: OPENED_AT}]) { edges { node { id } } } }`, forged(byOpened, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)), "cases.after"},
+		// A cursor carries its list and ordering: another list's, or one
+		// of another ordering whose values have the same types (the
+		// hunt's, TestCursorOfAnotherOrderingRefused), is refused, nested
+		// too; so is one given out before cursors carried their ordering
+		// (2026-12-06) that has values, which may be of any ordering.
+		{"CursorOfAnotherList", `query ($c: Cursor, $a: ID!) { node(id: $a) { ... on Agency { ledCases(first: 1, after: $c) { totalCount } } } }`, byID, "ledCases.after"},
+		{"NestedCursorOfAnotherList", `query ($c: Cursor) { cases(first: 1, after: $c) { totalCount } }`, ledByID, "cases.after"},
+		{"NestedCursorOfAnotherOrdering", `query ($c: Cursor, $a: ID!) { node(id: $a) { ... on Agency { ledCases(first: 1, after: $c, orderBy: [{field: REGION}]) { totalCount } } } }`, ledByStage, "ledCases.after"},
+		{"CursorGivenOutBeforeWithValues", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: [{field: REFERENCE}]) { edges { node { id } } } }`, givenOutBefore(t, byReference), "cases.after"},
 		{"CursorWithoutOrderingForOneTerm", `query ($c: Cursor) { cases(first: 1, after: $c, orderBy: {field: REFERENCE}) { edges { node { id } } } }`, byID, "cases.after"},
 		// Each type has its own range of ids: a cursor of cases given to
 		// victims paged from the start as if it were the victims'.
@@ -152,14 +165,47 @@ func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 		{"EmptyListNested", `{ victims(where: {and: [{ageGroup: MINOR}, {not: {idIn: []}}]}) { totalCount } }`, "", "victims.where.and.1.not.idIn"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var vars map[string]any
+			vars := map[string]any{"a": lead}
 			if tc.cursor != "" {
-				vars = map[string]any{"c": tc.cursor}
+				vars["c"] = tc.cursor
 			}
 			res := s.Do(t, tok, tc.doc, vars)
 			if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.BadUserInput) || res.Errors[0].Extensions["field"] != tc.field {
 				t.Fatalf("want one BAD_USER_INPUT on %s, got:\n%s", tc.field, res.Body)
 			}
+		})
+	}
+}
+
+// TestCursorOfAnotherOrderingRefused: a cursor is taken only by the
+// ordering of the page it came from (docs/errors.md), BAD_USER_INPUT on
+// <field>.after otherwise. The check compared only the cursor's shape (how
+// many values, of which Go type), so a cursor of a page ordered by STAGE
+// was taken by an ordering by REGION (both strings: the page started after
+// the region "UNDER_INVESTIGATION", skipping every case of a region before
+// it), one ordered by OPENED_AT by one ordered by CREATED_AT, and one of a
+// descending page by the ascending ordering of the same field: each paged
+// silently from a place that meant nothing in the order asked (a hunt,
+// 2026-12-06).
+func TestCursorOfAnotherOrderingRefused(t *testing.T) {
+	testdb.Each(t, testCursorOfAnotherOrderingRefused)
+}
+
+func testCursorOfAnotherOrderingRefused(t *testing.T, db *database.DB) {
+	s, tok := withCases(t, db, "TIR-ORDER-0", "TIR-ORDER-1", "TIR-ORDER-2")
+	cursorOf := func(orderBy string) string {
+		return firstCursor(t, s, tok, `{ cases(first: 1, orderBy: `+orderBy+`) { edges { cursor } } }`, nil)
+	}
+	for _, tc := range []struct{ name, from, to string }{
+		{"STAGE for REGION", `[{field: STAGE}]`, `[{field: REGION}]`},
+		{"OPENED_AT for CREATED_AT", `[{field: OPENED_AT}]`, `[{field: CREATED_AT}]`},
+		{"REFERENCE DESC for REFERENCE ASC", `[{field: REFERENCE, direction: DESC}]`, `[{field: REFERENCE, direction: ASC}]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := cursorOf(tc.from)
+			r := s.Do(t, tok, `query ($c: Cursor) { cases(first: 2, after: $c, orderBy: `+tc.to+`) { edges { node { reference } } } }`,
+				map[string]any{"c": c})
+			testserver.WantRefusal(t, r, testserver.Want{Code: string(apperr.BadUserInput), Field: "cases.after"})
 		})
 	}
 }
@@ -400,4 +446,54 @@ func testCursorsGoWithTheirDirection(t *testing.T, db *database.DB) {
 			testserver.WantRefusal(t, s.Do(t, tok, nested, tc.vars), testserver.Want{Code: string(apperr.BadUserInput), Field: strings.Replace(tc.field, "cases", "ledCases", 1)})
 		}
 	}
+}
+
+// firstCursor is the cursor of the first edge of the one connection doc
+// asks for, wherever it is in the answer.
+func firstCursor(t *testing.T, s *testserver.Server, tok, doc string, vars map[string]any) string {
+	t.Helper()
+	r := s.Do(t, tok, doc, vars).MustOK(t)
+	m := regexp.MustCompile(`"cursor":"([^"]+)"`).FindSubmatch(r.Body)
+	if m == nil {
+		t.Fatalf("%s: no edge:\n%s", doc, r.Body)
+	}
+	return string(m[1])
+}
+
+// decodeCursor decodes a cursor as the server writes it (msgpack, then
+// base64) into v.
+func decodeCursor(t *testing.T, cursor string, v any) {
+	t.Helper()
+	raw, err := base64.RawStdEncoding.DecodeString(cursor)
+	if err == nil {
+		err = msgpack.Unmarshal(raw, v)
+	}
+	if err != nil {
+		t.Fatalf("cursor %q: %v", cursor, err)
+	}
+}
+
+func encodeCursor(t *testing.T, v any) string {
+	t.Helper()
+	raw, err := msgpack.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.RawStdEncoding.EncodeToString(raw)
+}
+
+// givenOutBefore is the cursor the server gave out before cursors carried
+// their page's ordering (2026-12-06) where it now gives out cursor: ent's
+// alone, as ent writes it.
+func givenOutBefore(t *testing.T, cursor string) string {
+	t.Helper()
+	var c entgql.Cursor[int]
+	decodeCursor(t, cursor, &c)
+	var b bytes.Buffer
+	c.MarshalGQL(&b)
+	old, err := strconv.Unquote(b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return old
 }

@@ -109,10 +109,11 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	srv.Use(connectionFields{})
 	// The panels of a dashboard that ask the same statistics table share
 	// its one statement within the request (statistics.Readings); counts
-	// of people are the server's editions'.
+	// of people are the server's editions'; a page's cursors, the key of
+	// its ordering (pageOrderings).
 	installReferralCases(opts.Client)
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(withCasesSeen(statistics.WithEditions(statistics.WithReadings(ctx, opts.StatisticsCache), opts.StatisticsEditions)))
+		return next(withPageOrderings(withCasesSeen(statistics.WithEditions(statistics.WithReadings(ctx, opts.StatisticsCache), opts.StatisticsEditions))))
 	})
 	// The audit trail writes what no mutation's transaction did (reads of
 	// queries, refusals) after the operation ends. checkMutations is added
