@@ -71,8 +71,9 @@ func (c cursorOfPage) MarshalGQLContext(ctx context.Context, w io.Writer) error 
 
 // pageOrderings is a request's memory of the ordering key of each of its
 // connection fields: a page's cursors are written one an edge, and
-// working the key out again for each cost four times what writing the
-// cursor did. One operation has one set of variables, so a field has one
+// working the key out again for each tripled the allocations of writing
+// one (a benchmark of one cursor: 41 against ent's 13; 13 with the
+// memory). One operation has one set of variables, so a field has one
 // key in it, however many pages of it there are (a nested list's).
 type pageOrderings struct {
 	mu   sync.Mutex

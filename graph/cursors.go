@@ -26,8 +26,8 @@ import (
 // fail deep inside execution with an uncoded error (INTERNAL), a bad
 // cursor on a nested connection even panics while the parent's query is
 // planned (found by FuzzCursor), and a cursor of another ordering pages
-// from a place that means nothing in this one. Each fragment is looked at once, so a
-// document of spreads cannot make the check expensive.
+// from a place that means nothing in this one. Each fragment is looked at
+// once, so a document of spreads cannot make the check expensive.
 type connectionArguments struct{}
 
 var _ interface {
