@@ -110,10 +110,12 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	// The panels of a dashboard that ask the same statistics table share
 	// its one statement within the request (statistics.Readings); counts
 	// of people are the server's editions'; a page's cursors, the key of
-	// its ordering (pageOrderings).
-	installReferralCases(opts.Client)
+	// its ordering (pageOrderings). The fields that need a fact about
+	// their record's case look up the cases of the records loaded
+	// together (case_lookup.go).
+	installCaseLookups(opts.Client)
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(withPageOrderings(withCasesSeen(statistics.WithEditions(statistics.WithReadings(ctx, opts.StatisticsCache), opts.StatisticsEditions))))
+		return next(withPageOrderings(withCaseLookups(statistics.WithEditions(statistics.WithReadings(ctx, opts.StatisticsCache), opts.StatisticsEditions))))
 	})
 	// The audit trail writes what no mutation's transaction did (reads of
 	// queries, refusals) after the operation ends. checkMutations is added

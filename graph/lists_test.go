@@ -97,15 +97,18 @@ func TestExecutorResolvesInOrder(t *testing.T) {
 	}
 }
 
-// A mutation's payload is answered under the rows as they are after it: the
-// cases a referral's caseID found visible before are forgotten between
-// mutations, as the facts and the policy are (refreshFacts).
+// A mutation's payload is answered under the rows as they are after it: what
+// the request found out about cases (the cases a referral's caseID found
+// visible) is forgotten between mutations, as the facts and the policy are
+// (refreshFacts).
 func TestRefreshForgetsTheCasesSeen(t *testing.T) {
-	ctx := withCasesSeen(context.Background())
-	seen := casesSeenKey.From(ctx)
-	seen.visible[7], seen.visible[8] = true, false
+	ctx := withCaseLookups(context.Background())
+	l := caseLookupsKey.From(ctx)
+	l.visible.found[7], l.visible.asked[7], l.visible.asked[8] = true, true, true
+	l.references.found[7], l.references.asked[7] = "TIR-2026-0001", true
 	refreshFacts(ctx)
-	if len(seen.visible) != 0 {
-		t.Errorf("after a mutation the request still answers caseID from what it saw before: %v", seen.visible)
+	if len(l.visible.found)+len(l.visible.asked)+len(l.references.found)+len(l.references.asked) != 0 {
+		t.Errorf("after a mutation the request still answers from what it found out before: %v %v %v %v",
+			l.visible.found, l.visible.asked, l.references.found, l.references.asked)
 	}
 }

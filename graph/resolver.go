@@ -14,7 +14,6 @@ import (
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/ent"
-	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/policytools"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -112,12 +111,4 @@ func (r *queryResolver) policyLines(ctx context.Context) ([][]string, error) {
 		out[i] = []string(l)
 	}
 	return out, nil
-}
-
-// caseReference names the case of an emergency grant for its reviewer, who
-// may not see the case itself: the reference is read as system work, and
-// only the reference. One query a grant; an agency's grants are few.
-func (r *emergencyGrantResolver) caseReference(ctx context.Context, g *ent.EmergencyGrant) (string, error) {
-	return r.client.CaseFile.Query().Where(casefile.ID(g.CaseID)).
-		Select(casefile.FieldReference).String(viewer.SystemContext(ctx))
 }

@@ -166,13 +166,13 @@ func (m mutationTransactions) commitOutcomeUnknown(ctx context.Context, err erro
 }
 
 // refreshFacts makes the request's field and row checks load again what
-// they rest on: the facts, the policy, and the cases its referrals'
-// caseID found visible.
+// they rest on: the facts, the policy, and what it found out about cases
+// (which its referrals' caseID found visible, caseLookups).
 func refreshFacts(ctx context.Context) {
 	if r := authz.FromContext(ctx); r != nil {
 		r.Refresh()
 	}
-	if seen := casesSeenKey.From(ctx); seen != nil {
-		seen.forget()
+	if l := caseLookupsKey.From(ctx); l != nil {
+		l.forget()
 	}
 }
