@@ -77,6 +77,21 @@ func event(ctx context.Context, c *ent.Client, caseID int, kind domain.CaseEvent
 // see the victim does not see the entry (rowscope.caseEventRows); victimID
 // 0 is an entry about no victim.
 func victimCaseEvent(ctx context.Context, c *ent.Client, caseID, victimID int, kind domain.CaseEventKind, subjectID int, summary string) error {
+	return victimCaseEvents(ctx, c, []int{caseID}, victimID, kind, subjectID, summary)
+}
+
+// entriesAtOnce bounds the timeline entries of one INSERT: eleven columns
+// a row, so 11,000 parameters, below SQLite's 32,766 and PostgreSQL's
+// 65,535.
+const entriesAtOnce = 1000
+
+// victimCaseEvents adds the entry victimCaseEvent describes to the
+// timelines of caseIDs, with one INSERT for up to entriesAtOnce cases:
+// the statements of a mutation that tells every case of a victim do not
+// grow with the victim's cases, which its input and its price do not show
+// (docs/limits.md). ent's bulk create runs each entry's hooks (the row
+// scope, the audit hook) as a create of its own would.
+func victimCaseEvents(ctx context.Context, c *ent.Client, caseIDs []int, victimID int, kind domain.CaseEventKind, subjectID int, summary string) error {
 	if kind.AboutAVictim() != (victimID != 0) {
 		// Row scope hides an entry about a victim by the victim it keeps:
 		// one written without it would be hidden from nearly everyone, and
@@ -87,16 +102,25 @@ func victimCaseEvent(ctx context.Context, c *ent.Client, caseID, victimID int, k
 	if err != nil {
 		return err
 	}
-	b := c.CaseEvent.Create().
-		SetCaseID(caseID).SetKind(kind).SetSummary(summary).
-		SetActorSubject(p.Subject).SetActorAgencyID(p.AgencyID)
-	if subjectID != 0 {
-		b.SetSubjectID(fmt.Sprint(subjectID))
+	entries := make([]*ent.CaseEventCreate, len(caseIDs))
+	for i, caseID := range caseIDs {
+		b := c.CaseEvent.Create().
+			SetCaseID(caseID).SetKind(kind).SetSummary(summary).
+			SetActorSubject(p.Subject).SetActorAgencyID(p.AgencyID)
+		if subjectID != 0 {
+			b.SetSubjectID(fmt.Sprint(subjectID))
+		}
+		if victimID != 0 {
+			b.SetSubjectVictimID(victimID)
+		}
+		entries[i] = b
 	}
-	if victimID != 0 {
-		b.SetSubjectVictimID(victimID)
+	for batch := range slices.Chunk(entries, entriesAtOnce) {
+		if err := c.CaseEvent.CreateBulk(batch...).Exec(ctx); err != nil {
+			return err
+		}
 	}
-	return b.Exec(ctx)
+	return nil
 }
 
 // victimEvent adds an entry about victimID's record subjectID to every case
@@ -108,12 +132,7 @@ func victimEvent(ctx context.Context, c *ent.Client, victimID int, kind domain.C
 	if err != nil {
 		return err
 	}
-	for _, id := range caseIDs {
-		if err := victimCaseEvent(ctx, c, id, victimID, kind, subjectID, summary); err != nil {
-			return err
-		}
-	}
-	return nil
+	return victimCaseEvents(ctx, c, caseIDs, victimID, kind, subjectID, summary)
 }
 
 // idempotent runs create unless the caller already made the same operation
