@@ -108,6 +108,88 @@ func TestNestedPageStatementCount(t *testing.T) {
 	})
 }
 
+// grantsPage is what a data protection officer's review of emergency
+// access shows: each grant with the reference of its case (caseReference
+// exists so that the reviewer, who sees no case, can name it).
+const grantsPage = `query ($n: Int!) {
+  emergencyGrants(first: $n, orderBy: {field: GRANTED_AT, direction: DESC}) {
+    totalCount
+    edges { node { subject justification grantedAt expiresAt revokedAt caseID caseReference agency { code } } }
+  }
+}`
+
+// TestEmergencyGrantsPageCostsNoStatementPerGrant: a DPO's page of the
+// agency's emergency grants with caseReference costs as many SQL
+// statements for 50 grants as for 5: the cases of the page's grants are
+// looked up in one statement (graph/case_lookup.go). Until 2026-12-06
+// caseReference read the case of each grant with a statement of its own
+// (53 statements for 50 grants against 8 for 5, on SQLite and
+// PostgreSQL), so a DPO's review grew a statement per grant, up to 500 a
+// request.
+func TestEmergencyGrantsPageCostsNoStatementPerGrant(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		s, n := startCountedDemo(t, db)
+		// Sixty grants of the General Directorate's investigators (five a
+		// person a day at most), each on a case of its own, made through
+		// the API.
+		ctx := viewer.SystemContext(context.Background())
+		cases := db.Client.CaseFile.Query().Limit(60).AllX(ctx)
+		if len(cases) < 60 {
+			t.Fatalf("the demo data has %d cases; the test needs 60", len(cases))
+		}
+		references := map[string]string{} // global id → reference
+		for _, c := range cases {
+			references[testserver.GlobalID(c.ID)] = c.Reference
+		}
+		const request = `mutation ($case: ID!) { requestEmergencyAccess(caseID: $case, justification: "Victim missing since last night; need her phone to locate her.", hours: 1) { id caseReference } }`
+		var who testserver.Principal
+		for i, c := range cases {
+			if i%5 == 0 {
+				subject := fmt.Sprintf("investigator-%d@police-gd", i/5)
+				tok, err := s.Issuer.Issue(subject, "police-gd", []viewer.Role{viewer.RoleInvestigator}, time.Hour)
+				if err != nil {
+					t.Fatal(err)
+				}
+				who = testserver.Principal{Token: tok, Subject: subject, Agency: "police-gd"}
+			}
+			// The payload's caseReference is read in the mutation's transaction.
+			g := testserver.Call[struct{ ID, CaseReference string }](t, s, who, request, map[string]any{"case": testserver.GlobalID(c.ID)})
+			if g.CaseReference != c.Reference {
+				t.Fatalf("the grant on case %s answers caseReference %q, want %q", c.Reference, g.CaseReference, c.Reference)
+			}
+		}
+		dpo := s.Token(t, "police-gd", viewer.RoleDPO)
+		count := func(size int) int64 {
+			n.Reset()
+			r := s.Ask(t, dpo, grantsPage, map[string]any{"n": size}).MustOK(t)
+			var data struct {
+				EmergencyGrants struct {
+					TotalCount int
+					Edges      []struct {
+						Node struct{ CaseID, CaseReference string }
+					}
+				}
+			}
+			r.Decode(t, &data)
+			if len(data.EmergencyGrants.Edges) != size || data.EmergencyGrants.TotalCount != len(cases) {
+				t.Fatalf("want %d of %d grants, got %d of %d", size, len(cases), len(data.EmergencyGrants.Edges), data.EmergencyGrants.TotalCount)
+			}
+			for _, e := range data.EmergencyGrants.Edges {
+				if want := references[e.Node.CaseID]; e.Node.CaseReference != want {
+					t.Fatalf("a grant on case %s answers caseReference %q, want %q: %s", e.Node.CaseID, e.Node.CaseReference, want, r.Body)
+				}
+			}
+			return n.All.Load() - n.InTx.Load()
+		}
+		count(5) // the first request of a principal fills the server's caches
+		small, big := count(5), count(50)
+		t.Logf("%s: %d statements for 5 grants, %d for 50", db.Dialect, small, big)
+		if small != big {
+			t.Errorf("statements grow with the page of emergency grants: %d for 5 grants, %d for 50 (caseReference reads each grant's case alone)", small, big)
+		}
+	})
+}
+
 // TestPagination walks victims forwards and backwards with a filter and an
 // ordering, and checks that the pages tile the filtered, ordered list.
 func TestPagination(t *testing.T) {
