@@ -154,33 +154,40 @@ func buildRegistry() []AgencyDef {
 // Agencies creates every agency of AgencyRegistry whose code does not exist
 // yet, with its parent, in one transaction. Existing agencies are left as
 // they are, so calling it again creates nothing.
-func Agencies(ctx context.Context, client *ent.Client) error {
-	_, err := AgencyIDs(ctx, client)
-	return err
-}
-
-// AgencyIDs is Agencies returning the id of every code of AgencyRegistry
-// (the demo data refers to agencies by code).
-func AgencyIDs(ctx context.Context, client *ent.Client) (ids map[string]int, err error) {
+func Agencies(ctx context.Context, client *ent.Client) (err error) {
 	ctx = viewer.SystemContext(ctx)
-	codes := make([]string, len(AgencyRegistry))
-	for i, d := range AgencyRegistry {
-		codes[i] = d.Code
-	}
 	tx, err := client.Tx(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("seed: starting transaction: %w", err)
+		return fmt.Errorf("seed: starting transaction: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback()
 		}
 	}()
+	if _, err := AgencyIDs(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("seed: committing agencies: %w", err)
+	}
+	return nil
+}
+
+// AgencyIDs is Agencies inside the caller's transaction, returning the id of
+// every code of AgencyRegistry: the demo data refers to agencies by code,
+// and writes them in the one transaction that holds all of it.
+func AgencyIDs(ctx context.Context, tx *ent.Tx) (map[string]int, error) {
+	ctx = viewer.SystemContext(ctx)
+	codes := make([]string, len(AgencyRegistry))
+	for i, d := range AgencyRegistry {
+		codes[i] = d.Code
+	}
 	existing, err := tx.Agency.Query().Where(agency.CodeIn(codes...)).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("seed: reading agencies: %w", err)
 	}
-	ids = make(map[string]int, len(AgencyRegistry))
+	ids := make(map[string]int, len(AgencyRegistry))
 	for _, a := range existing {
 		ids[a.Code] = a.ID
 	}
@@ -204,9 +211,6 @@ func AgencyIDs(ctx context.Context, client *ent.Client) (ids map[string]int, err
 			return nil, fmt.Errorf("seed: creating agency %s: %w", d.Code, err)
 		}
 		ids[d.Code] = a.ID
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("seed: committing agencies: %w", err)
 	}
 	return ids, nil
 }

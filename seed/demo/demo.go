@@ -61,22 +61,37 @@ func IsEmpty(ctx context.Context, client *ent.Client) (bool, error) {
 // cases, victims, suspects, proceedings, court decisions, referrals,
 // services, consents and case events, at opts.Scale times the Albanian
 // volumes of docs/domain.md, as of opts.Today (see Years and AsOf).
-// It writes one transaction per year. It returns ErrNotEmpty when the
-// database already holds cases, and an error when opts.Scale < 1.
-func Load(ctx context.Context, client *ent.Client, opts Options) (Stats, error) {
-	var st Stats
+// It returns ErrNotEmpty when the database already holds cases, and an
+// error when opts.Scale < 1.
+//
+// It writes all of it in one transaction: a load that fails or is
+// interrupted (its context ended, the process killed) keeps nothing, so
+// the database still holds no case and the next Load writes the whole
+// demo. Written a year at a time, an interrupted load kept the years
+// already committed, and every later start took that part for the demo.
+func Load(ctx context.Context, client *ent.Client, opts Options) (st Stats, err error) {
 	if opts.Scale < 1 {
 		return st, fmt.Errorf("seed: scale must be at least 1, got %d", opts.Scale)
 	}
 	ctx = viewer.SystemContext(ctx)
-	empty, err := IsEmpty(ctx, client)
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return st, fmt.Errorf("seed: starting transaction: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+			st = Stats{}
+		}
+	}()
+	empty, err := IsEmpty(ctx, tx.Client())
 	if err != nil {
 		return st, err
 	}
 	if !empty {
 		return st, ErrNotEmpty
 	}
-	agencies, err := seed.AgencyIDs(ctx, client)
+	agencies, err := seed.AgencyIDs(ctx, tx)
 	if err != nil {
 		return st, err
 	}
@@ -93,9 +108,12 @@ func Load(ctx context.Context, client *ent.Client, opts Options) (Stats, error) 
 		if len(plan.cases) == 0 {
 			continue // the first day of a year: nothing yet
 		}
-		if err := insertYear(ctx, client, plan, agencies, &st); err != nil {
+		if err := writeYear(ctx, tx, plan, agencies, &st); err != nil {
 			return st, fmt.Errorf("seed: year %d: %w", y, err)
 		}
+	}
+	if err := tx.Commit(); err != nil {
+		return st, fmt.Errorf("seed: committing the demo data: %w", err)
 	}
 	return st, nil
 }
@@ -120,26 +138,6 @@ func insertBatches[B, N any](ctx context.Context, n int, mk func(i int) B,
 				got(start+k, node)
 			}
 		}
-	}
-	return nil
-}
-
-// insertYear writes one year's plan in a transaction.
-func insertYear(ctx context.Context, client *ent.Client, p *yearPlan, agencies map[string]int, st *Stats) (err error) {
-	tx, err := client.Tx(ctx)
-	if err != nil {
-		return fmt.Errorf("starting transaction: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	if err := writeYear(ctx, tx, p, agencies, st); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("committing: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package demo_test
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -9,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/caseevent"
@@ -16,6 +19,7 @@ import (
 	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/ent/prosecutiondefendant"
 	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/seed"
 	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -40,6 +44,34 @@ func TestDemoErrors(t *testing.T) {
 	if _, err := demo.Load(ctx, client, demo.Options{Scale: 1, Seed: 2}); err != demo.ErrNotEmpty {
 		t.Errorf("second Load: %v, want ErrNotEmpty", err)
 	}
+}
+
+// A Load that fails part-way keeps nothing, not even the agencies it began
+// with, so that the next Load writes the whole demo (it committed the
+// agencies, then each year, on their own).
+func TestFailedLoadKeepsNothing(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		opts := demo.Options{Scale: 1, Seed: 1, Today: demoToday}
+		faulty, faults := testdb.WithFaults(db)
+		before := testdb.RowCounts(t, db.Client)
+		faults.FailStatements("case_events", 1, errors.New("disk full"))
+		if _, err := demo.Load(ctx, faulty.Client, opts); err == nil {
+			t.Fatal("Load with a failing statement: no error")
+		}
+		if after := testdb.RowCounts(t, db.Client); !maps.Equal(after, before) {
+			t.Errorf("a failed Load kept rows: before %v, after %v", before, after)
+		}
+
+		st, err := demo.Load(ctx, db.Client, opts)
+		if err != nil {
+			t.Fatalf("Load after a failed one: %v", err)
+		}
+		cases, err := db.Client.CaseFile.Query().Count(viewer.SystemContext(ctx))
+		if err != nil || cases != st.Cases || st.Agencies != len(seed.AgencyRegistry) {
+			t.Errorf("Load after a failed one: %d cases stored (%v), Stats %+v", cases, err, st)
+		}
+	})
 }
 
 // world is everything Load wrote, loaded back.
