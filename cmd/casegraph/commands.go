@@ -91,7 +91,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 			logger.Info("loading demo data into the empty database")
 			stats, err := demo.Load(ctx, db.Client, demo.Options{Scale: 1, Seed: 1, Today: time.Now()})
 			if err != nil {
-				return fmt.Errorf("seeding demo data: %w", err)
+				return demoNotLoaded(ctx, err, "the next start with --seed-demo-if-empty loads all of it")
 			}
 			logger.Info("demo data loaded", "cases", stats.Cases, "victims", stats.Victims)
 			if err := db.Analyze(ctx); err != nil {
@@ -299,9 +299,11 @@ func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) erro
 	if !empty {
 		return errors.New("the database already has cases; demo data goes into an empty database")
 	}
+	// Minutes at the scale of benchmarks, with nothing to show until the end.
+	cfg.notice("loading the demo data (all of it or, if stopped, none)")
 	stats, err := demo.Load(ctx, db.Client, demo.Options{Scale: *scale, Seed: *seedValue, Today: today})
 	if err != nil {
-		return err
+		return demoNotLoaded(ctx, err, "run seed --demo again")
 	}
 	if err := db.Analyze(ctx); err != nil {
 		return err
@@ -311,6 +313,16 @@ func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) erro
 		stats.Agencies, stats.Cases, stats.Victims, stats.Suspects, stats.Prosecutions, stats.Decisions, stats.Referrals,
 		first, demo.AsOf(today).AddDate(0, 0, -1).Format(time.DateOnly))
 	return nil
+}
+
+// demoNotLoaded is the error of a demo.Load that failed or was interrupted
+// (ctx ended: Ctrl-C, SIGTERM), telling the user that the database holds
+// none of the demo (Load writes it in one transaction) and what loads it.
+func demoNotLoaded(ctx context.Context, err error, retry string) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("loading the demo data was interrupted and none of it was kept: %s", retry)
+	}
+	return fmt.Errorf("loading the demo data: %w; none of it was kept: %s", err, retry)
 }
 
 // roleFlags collects repeated --role flags.

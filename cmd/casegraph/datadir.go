@@ -33,7 +33,8 @@ import (
 // whereToRun is the advice of every refusal about a data directory.
 const whereToRun = "run the command in the folder where `casegraph serve` runs, or set CASEGRAPH_DATA_DIR to the server's data directory"
 
-// notice writes one line about the data directory to the command's stderr.
+// notice writes one line to the command's stderr: the data directory it uses, or
+// what a long step does.
 func (c config) notice(format string, args ...any) {
 	w := c.Notices
 	if w == nil {

@@ -148,9 +148,9 @@ func mustRefuse(t *testing.T, env []string, wants []string, args ...string) resu
 	return r
 }
 
-// serving is a running `casegraph serve`.
+// serving is a running `casegraph serve` (or another command, spawned).
 type serving struct {
-	addr           string
+	addr           string // serve's; empty for another command
 	cmd            *exec.Cmd
 	stdout, stderr *syncBuffer
 	done           chan struct{}
@@ -160,7 +160,7 @@ type serving struct {
 func (s *serving) base() string { return "http://" + s.addr }
 
 func (s *serving) output() string {
-	return fmt.Sprintf("--- serve stdout:\n%s\n--- serve stderr:\n%s", s.stdout, s.stderr)
+	return fmt.Sprintf("--- stdout:\n%s\n--- stderr:\n%s", s.stdout, s.stderr)
 }
 
 // exited reports whether the process has exited, waiting up to d.
@@ -170,6 +170,17 @@ func (s *serving) exited(d time.Duration) bool {
 		return true
 	case <-time.After(d):
 		return false
+	}
+}
+
+// waitUntil waits until ok(s) holds (something the process says), failing
+// the test if it exits first.
+func (s *serving) waitUntil(t *testing.T, what string, ok func(*serving) bool) {
+	t.Helper()
+	for !ok(s) {
+		if s.exited(2 * time.Millisecond) {
+			t.Fatalf("casegraph %s exited before it %s:\n%s", strings.Join(s.cmd.Args[1:], " "), what, s.output())
+		}
 	}
 }
 
@@ -207,10 +218,19 @@ func startServe(t *testing.T, env []string, args ...string) *serving {
 func spawnServe(t *testing.T, env []string, args ...string) *serving {
 	t.Helper()
 	addr := testserver.FreeAddr(t)
-	cmd := exec.Command(binary(t), append([]string{"serve"}, args...)...)
-	cmd.Env = append(append([]string{}, env...), "CASEGRAPH_ADDR="+addr)
+	s := spawn(t, append(append([]string{}, env...), "CASEGRAPH_ADDR="+addr), append([]string{"serve"}, args...)...)
+	s.addr = addr
+	return s
+}
+
+// spawn starts the binary with args and returns at once, for a test that
+// stops it while it works (killed at cleanup if still running).
+func spawn(t *testing.T, env []string, args ...string) *serving {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = env
 	cmd.Dir = t.TempDir()
-	s := &serving{addr: addr, cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	s := &serving{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting casegraph serve: %v", err)
@@ -225,7 +245,7 @@ func spawnServe(t *testing.T, env []string, args ...string) *serving {
 			<-s.done
 		}
 		if t.Failed() {
-			t.Logf("casegraph serve on %s (exit %v):\n%s", addr, s.waitErr, s.output())
+			t.Logf("casegraph %s (exit %v):\n%s", strings.Join(args, " "), s.waitErr, s.output())
 		}
 	})
 	return s

@@ -4,18 +4,22 @@ package main_test
 
 import (
 	"bufio"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/casegraph/casegraph/internal/testserver"
+
+	_ "modernc.org/sqlite"
 )
 
 func TestE2ESQLite(t *testing.T) {
@@ -216,3 +220,113 @@ func TestE2EServeSeedIfEmptyAndSIGTERM(t *testing.T) {
 // ---------------------------------------------------------------------------
 // PostgreSQL
 // ---------------------------------------------------------------------------
+
+// A load of the demo data, by `make run`'s first start (serve
+// --seed-demo-if-empty) or by seed --demo, keeps all of it or none: stopped
+// part-way (Ctrl-C, a kill), it keeps nothing, so that the next start, or
+// seed --demo again, loads the whole demo. It was written a year at a time:
+// an interrupted load kept the years already committed, every later start
+// served them as the whole demo, and seed --demo refused the database as
+// one that already held cases.
+func TestInterruptedDemoLoadKeepsNothing(t *testing.T) {
+	t.Parallel()
+	// The whole demo, and how long loading it takes on this machine now.
+	whole := spawn(t, childEnv("CASEGRAPH_DATA_DIR="+filepath.Join(t.TempDir(), "whole")), "seed", "--demo")
+	whole.waitUntil(t, "began loading the demo", seedBegan)
+	began := time.Now()
+	<-whole.done
+	took := time.Since(began)
+	m := demoLoaded.FindStringSubmatch(whole.stdout.String())
+	if m == nil {
+		t.Fatalf("seed --demo does not say what it loaded:\n%s", whole.output())
+	}
+	want, _ := strconv.Atoi(m[2])
+
+	for _, load := range []struct {
+		args []string
+		// began reports whether the command said it is loading the demo.
+		began func(*serving) bool
+		// again runs the command again, after the interrupted load.
+		again func(t *testing.T, env []string)
+	}{{
+		args:  []string{"serve", "--seed-demo-if-empty"},
+		began: func(s *serving) bool { return strings.Contains(s.stdout.String(), "loading demo data") }, // its log
+		again: func(t *testing.T, env []string) {
+			startServe(t, env, "--seed-demo-if-empty").terminate(t, 10*time.Second)
+		},
+	}, {
+		args:  []string{"seed", "--demo"},
+		began: seedBegan,
+		again: func(t *testing.T, env []string) { seedDemo(t, env) },
+	}} {
+		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
+			t.Run(strings.Join(load.args, " ")+"/"+sig.String(), func(t *testing.T) {
+				// Stopped at points along the load, from half its time to
+				// none, until two stops came before it ended.
+				var env []string
+				var dataDir string
+				stopped := 0
+				for _, part := range []float64{0.5, 0.25, 0.12, 0.06, 0} {
+					if stopped == 2 {
+						break
+					}
+					dir := filepath.Join(t.TempDir(), "data")
+					e := childEnv("CASEGRAPH_DATA_DIR=" + dir)
+					if load.args[0] == "serve" {
+						e = append(e, "CASEGRAPH_ADDR="+testserver.FreeAddr(t))
+					}
+					s := spawn(t, e, load.args...)
+					s.waitUntil(t, "began loading the demo", load.began)
+					time.Sleep(time.Duration(part * float64(took)))
+					_ = s.cmd.Process.Signal(sig)
+					<-s.done
+					after := time.Duration(part * float64(took))
+					got := countCases(t, dir)
+					t.Logf("stopped (%v) %v after it began loading: %d of the demo's %d cases", sig, after, got, want)
+					switch {
+					case got == want:
+						continue // the load ended first
+					case got != 0:
+						t.Fatalf("stopped (%v) %v after it began loading, %s kept %d of the demo's %d cases",
+							sig, after, strings.Join(load.args, " "), got, want)
+					}
+					stopped++
+					env, dataDir = e, dir
+					if sig == syscall.SIGINT && !strings.Contains(s.stderr.String(), "interrupted and none of it was kept") {
+						t.Errorf("stopped by Ctrl-C, %s does not say it kept none of the demo:\n%s", strings.Join(load.args, " "), s.output())
+					}
+				}
+				if stopped == 0 {
+					t.Fatalf("every load of the demo ended before it was stopped (a whole load took %v)", took)
+				}
+				load.again(t, env)
+				if got := countCases(t, dataDir); got != want {
+					t.Errorf("after an interrupted load and %s again, the database holds %d cases, the demo %d",
+						strings.Join(load.args, " "), got, want)
+				}
+			})
+		}
+	}
+}
+
+// seedBegan reports whether seed --demo said it is loading the demo.
+func seedBegan(s *serving) bool { return strings.Contains(s.stderr.String(), "loading the demo data") }
+
+// countCases counts the cases stored in the embedded database of dataDir,
+// read-only, beside a command that may be writing it.
+func countCases(t *testing.T, dataDir string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dataDir, "casegraph.db")+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM case_files").Scan(&n); err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			return 0
+		}
+		t.Fatal(err)
+	}
+	return n
+}

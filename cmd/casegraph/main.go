@@ -261,8 +261,8 @@ type config struct {
 	// needs; empty: none.
 	MetricsToken string
 	LogLevel     slog.Level
-	// Notices is where commands say which data directory they use (the
-	// command's stderr); nil discards.
+	// Notices is where commands say which data directory they use, and
+	// what a long step is doing (the command's stderr); nil discards.
 	Notices io.Writer
 }
 
