@@ -1,8 +1,8 @@
-// Package demo draws CaseGraph's demo data. Load writes the agencies of
-// seed.AgencyRegistry, then five whole years of synthetic cases at the
-// Albanian volumes of docs/domain.md, or any multiple of them
-// (Options.Scale), and the current year up to yesterday at its share of
-// them, as of Options.Today (by default the current date): the demo always
+// Package demo draws CaseGraph's demo data. Load writes, in one transaction
+// (all of it or none), the agencies of seed.AgencyRegistry, then five whole
+// years of synthetic cases at the Albanian volumes of docs/domain.md, or any
+// multiple of them (Options.Scale), and the current year up to yesterday at
+// its share of them, as of Options.Today (by default the current date): the demo always
 // ends where the clock is, so some investigations are within their deadline
 // and others overdue, as in a live system. The same seed, scale and date
 // always give the same data.
