@@ -10,6 +10,7 @@ import (
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/ent/caseevent"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/seed"
@@ -40,11 +41,7 @@ func TestTimelineEntriesOfManyCasesFitTheirStatements(t *testing.T) {
 		if err := seed.Agencies(ctx, db.Client); err != nil {
 			t.Fatal(err)
 		}
-		agencies, err := seed.AgencyIDs(ctx, db.Client)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lead := agencies["police-tirane"]
+		lead := db.Client.Agency.Query().Where(agency.Code("police-tirane")).OnlyIDX(ctx)
 		var caseIDs []int
 		for batch := range slices.Chunk(make([]int, 3*entriesAtOnce+1), 500) {
 			creates := make([]*ent.CaseFileCreate, len(batch))
