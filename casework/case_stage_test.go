@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // caseState is what a case says of its stage and who prosecutes it.
@@ -214,5 +215,103 @@ func TestRepeatedWritesAtOnce(t *testing.T) {
 		if n := data.Node.Victims.TotalCount; n != 1 {
 			t.Errorf("the case has %d victims, want the one linked", n)
 		}
+	})
+}
+
+// TestClosedAtFollowsOpenedAt: a case with proceedings closes on the date
+// the last of them ended, never before it was opened (followProceedings
+// clamps closedAt to openedAt), so its closedAt depends on its openedAt,
+// and updateCase moving openedAt recomputes it by the same rule. It kept
+// the clamp to the old opening date (a hunt): the case read as closed 41
+// days after its only proceeding ended, and a closedAtLTE filter of that
+// day missed it.
+func TestClosedAtFollowsOpenedAt(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		// mergedBeforeOpened is a case opened on date(2, 20) whose only
+		// proceeding merged on date(1, 10): closed when it was opened.
+		mergedBeforeOpened := func(t *testing.T) (caseT, caseState, prosecutionT) {
+			c := h.openCase(t)
+			p := h.registerProsecution(t, c.ID, date(1, 5))
+			p = h.moveProsecution(t, p, "MERGED", ptr(date(1, 10)))
+			st := h.caseState(t, c.ID)
+			if st.stage != "MERGED" || st.closedAt != stamp(c.OpenedAt) {
+				t.Fatalf("setup: case %+v, want MERGED and closed when it was opened (%s)", st, stamp(c.OpenedAt))
+			}
+			return c, st, p
+		}
+		updateOpenedAt := func(t *testing.T, id string, version int, opened time.Time) caseT {
+			got := call[caseT](t, h, h.police, updateCaseMutation, map[string]any{"id": id, "v": version,
+				"in": map[string]any{"openedAt": stamp(opened)}})
+			sameTime(t, "openedAt", &got.OpenedAt, opened)
+			return got
+		}
+		// wantClosed checks the payload and the case as read afterwards
+		// (closedAt as answered; "" while open).
+		wantClosed := func(t *testing.T, got caseT, stage, closedAt string) {
+			t.Helper()
+			answered := ""
+			if got.ClosedAt != nil {
+				answered = got.ClosedAt.UTC().Format(time.RFC3339Nano)
+			}
+			if got.Stage != stage || answered != closedAt {
+				t.Errorf("the payload says %s closed at %q, want %s closed at %q", got.Stage, answered, stage, closedAt)
+			}
+			if after := h.caseState(t, got.ID); after.stage != stage || after.closedAt != closedAt || after.version != got.Version {
+				t.Errorf("case %+v, want %s closed at %q, version %d as the payload said", after, stage, closedAt, got.Version)
+			}
+		}
+
+		t.Run("BeforeTheLastEndClosesWhenItEnded", func(t *testing.T) {
+			c, st, _ := mergedBeforeOpened(t)
+			events := h.timeline(t, c.ID)
+			got := updateOpenedAt(t, c.ID, st.version, date(1, 1))
+			wantClosed(t, got, "MERGED", stamp(date(1, 10)))
+			// As any change of the case: a new version and a timeline entry.
+			if got.Version <= st.version+1 {
+				t.Errorf("version %d after %d, want the update's and the closing date's", got.Version, st.version)
+			}
+			h.expectEvents(t, c.ID, events,
+				h.police.event("CASE_UPDATED", "Case details updated."),
+				h.police.event("CASE_UPDATED", "Closing date moved from "+stamp(c.OpenedAt)+" to "+stamp(date(1, 10))+", following its proceedings."))
+		})
+
+		t.Run("AfterTheLastEndClosesWhenOpened", func(t *testing.T) {
+			c, st, _ := mergedBeforeOpened(t)
+			got := updateOpenedAt(t, c.ID, st.version, date(2, 1))
+			wantClosed(t, got, "MERGED", stamp(date(2, 1)))
+		})
+
+		// A proceeding ended without a date (not one CaseGraph wrote)
+		// closed the case at the server's time: it ended no later, and
+		// stays so when openedAt moves.
+		t.Run("UndatedEndKeepsTheDateItClosed", func(t *testing.T) {
+			c, st, p := mergedBeforeOpened(t)
+			if err := h.s.DB.Client.Prosecution.UpdateOneID(atoi(t, p.ID)).ClearClosedAt().Exec(systemCtx()); err != nil {
+				t.Fatal(err)
+			}
+			got := updateOpenedAt(t, c.ID, st.version, date(1, 1))
+			wantClosed(t, got, "MERGED", stamp(c.OpenedAt))
+		})
+
+		t.Run("OpenStaysOpen", func(t *testing.T) {
+			c := h.openCase(t)
+			h.registerProsecution(t, c.ID, date(3, 2))
+			st := h.caseState(t, c.ID)
+			events := h.timeline(t, c.ID)
+			got := updateOpenedAt(t, c.ID, st.version, date(1, 1))
+			wantClosed(t, got, "REGISTERED", "")
+			h.expectEvents(t, c.ID, events, h.police.event("CASE_UPDATED", "Case details updated."))
+		})
+
+		// A case without proceedings is closed by hand, on the day it was:
+		// no rule derives its closedAt from openedAt.
+		t.Run("ClosedByHandKeepsItsDate", func(t *testing.T) {
+			c := h.openCase(t)
+			closed := call[caseT](t, h, h.prosecutor, moveCaseStageMutation, map[string]any{"id": c.ID, "v": c.Version, "stage": "TRANSFERRED"})
+			events := h.timeline(t, c.ID)
+			got := updateOpenedAt(t, c.ID, closed.Version, date(1, 1))
+			wantClosed(t, got, "TRANSFERRED", closed.ClosedAt.UTC().Format(time.RFC3339Nano))
+			h.expectEvents(t, c.ID, events, h.police.event("CASE_UPDATED", "Case details updated."))
+		})
 	})
 }

@@ -95,7 +95,21 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 	if err != nil {
 		return nil, err
 	}
-	return after, event(ctx, c, id, domain.CaseEventKindCaseUpdated, id, "Case details updated.")
+	if err := event(ctx, c, id, domain.CaseEventKindCaseUpdated, id, "Case details updated."); err != nil {
+		return nil, err
+	}
+	// openedAt is the one field of the input that the rule of a case with
+	// proceedings reads (followingProceedings: the case never closes
+	// before it opened); the others (title, region, forms, lead) it does
+	// not. Without this a closed case kept the closedAt clamped to the
+	// opening date it no longer had (a hunt).
+	if in.OpenedAt == nil {
+		return after, nil
+	}
+	if err := followProceedings(ctx, c, id); err != nil {
+		return nil, err
+	}
+	return c.CaseFile.Get(ctx, id)
 }
 
 // MoveCaseStage moves a case along the proceeding lifecycle; reaching a

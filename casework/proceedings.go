@@ -754,10 +754,13 @@ func assignProsecutingOffice(ctx context.Context, c *ent.Client, caseID, officeI
 	return err
 }
 
-// followProceedings sets the case's stage to the one its proceedings give
-// it (domain.CaseStageFollowing), closing the case when they have all
-// ended and reopening it when a new one starts. The case's version moves,
-// so a client holding the old one gets CONFLICT on its next update.
+// followProceedings sets the case's stage and closedAt to what its
+// proceedings and its opening date give it (followingProceedings), closing
+// the case when they have all ended and reopening it when a new one
+// starts. Whatever changes moves the case's version and is a timeline
+// entry, so a client holding the old version gets CONFLICT on its next
+// update. It is called whenever something the rule reads changes: a
+// proceeding's stage, a new proceeding, the case's openedAt (UpdateCase).
 // The case is locked first (lockCase): two proceedings ending at once
 // would otherwise each read the other as still open.
 func followProceedings(ctx context.Context, c *ent.Client, caseID int) error {
@@ -770,46 +773,79 @@ func followProceedings(ctx context.Context, c *ent.Client, caseID int) error {
 	if err != nil {
 		return err
 	}
+	stage, closedAt, ok := followingProceedings(cf, proceedings)
+	if !ok || cf.Stage == stage && sameInstant(cf.ClosedAt, closedAt) {
+		return nil
+	}
+	u := cf.Update().SetStage(stage).SetNillableClosedAt(closedAt).AddVersion(1)
+	if closedAt == nil {
+		u.ClearClosedAt()
+	}
+	if err := u.Exec(viewer.SystemContext(ctx)); err != nil {
+		return translate(err)
+	}
+	if cf.Stage == stage {
+		return event(ctx, c, caseID, domain.CaseEventKindCaseUpdated, caseID,
+			fmt.Sprintf("Closing date moved from %s to %s, following its proceedings.", closingDate(cf.ClosedAt), closingDate(closedAt)))
+	}
+	return event(ctx, c, caseID, domain.CaseEventKindStageChanged, caseID,
+		fmt.Sprintf("Stage changed from %s to %s, following its proceedings.", cf.Stage, stage))
+}
+
+// followingProceedings is the one rule of a case with proceedings: its
+// stage is domain.CaseStageFollowing of theirs, and once that is an
+// outcome the case is closed (closedAt), else open (nil). ok is false for
+// a case without proceedings, whose stage is moved by hand.
+//
+// The case closes when its last proceeding ended, on the date that
+// proceeding records (a stage may be dated in the past), not when the
+// server learnt of it. It is never closed before it was opened (a
+// proceeding may be registered with an earlier date than the case's), so
+// closedAt depends on openedAt too. A proceeding ended without a date
+// (not one CaseGraph wrote) leaves the server's time when the case
+// closes, and the closedAt it was given then while it stays closed: the
+// server learnt of the end no later.
+func followingProceedings(cf *ent.CaseFile, proceedings []*ent.Prosecution) (stage domain.ProceedingStage, closedAt *time.Time, ok bool) {
 	ps := make([]domain.ProceedingStage, len(proceedings))
-	// The case closes when its last proceeding ended, on the date that
-	// proceeding records (a stage may be dated in the past), not when the
-	// server learnt of it.
-	// It is never closed before it was opened (a proceeding may be
-	// registered with an earlier date than the case's), and a proceeding
-	// ended without a date (not one CaseGraph wrote) leaves the server's
-	// time.
-	closedAt := cf.OpenedAt
+	lastEnded := cf.OpenedAt
 	undated := false
 	for i, p := range proceedings {
 		ps[i] = p.Stage
 		switch {
 		case p.Stage.Terminal() && p.ClosedAt == nil:
 			undated = true
-		case p.ClosedAt != nil && p.ClosedAt.After(closedAt):
-			closedAt = *p.ClosedAt
+		case p.ClosedAt != nil && p.ClosedAt.After(lastEnded):
+			lastEnded = *p.ClosedAt
 		}
 	}
-	if undated {
-		closedAt = time.Now()
+	stage, ok = domain.CaseStageFollowing(ps)
+	switch {
+	case !ok || !stage.Terminal():
+		return stage, nil, ok
+	case undated && cf.ClosedAt != nil && cf.Stage.Terminal():
+		return stage, cf.ClosedAt, true
+	case undated:
+		now := time.Now()
+		return stage, &now, true
 	}
-	stage, ok := domain.CaseStageFollowing(ps)
-	if !ok {
-		return nil
+	return stage, &lastEnded, true
+}
+
+// closingDate is a case's closedAt as a timeline entry says it.
+func closingDate(closedAt *time.Time) string {
+	if closedAt == nil {
+		return "none"
 	}
-	if cf.Stage == stage {
-		return nil
+	return closedAt.UTC().Format(time.RFC3339)
+}
+
+// sameInstant reports whether a and b are both unset or name the same
+// instant.
+func sameInstant(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
 	}
-	u := cf.Update().SetStage(stage).AddVersion(1)
-	if stage.Terminal() {
-		u.SetClosedAt(closedAt)
-	} else {
-		u.ClearClosedAt()
-	}
-	if err := u.Exec(viewer.SystemContext(ctx)); err != nil {
-		return translate(err)
-	}
-	return event(ctx, c, caseID, domain.CaseEventKindStageChanged, caseID,
-		fmt.Sprintf("Stage changed from %s to %s, following its proceedings.", cf.Stage, stage))
+	return a.Equal(*b)
 }
 
 // stageFollowsProceedings refuses to move by hand the stage of a case that
