@@ -1,0 +1,72 @@
+package casework_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/casegraph/casegraph/internal/testserver"
+)
+
+// TestHuntDeadlineMonthsInTirana: an investigation's three months (its
+// first deadline, and the most one extension adds) are calendar months of
+// the prosecutor's calendar, in Tirana. A proceeding put under
+// investigation at midnight on 1 March in Tirana (2025-03-01T00:00+01:00,
+// 28 February 23:00 UTC) is due on 1 June at midnight in Tirana, not on 29
+// May: casework.addMonths counts the months on the UTC calendar, where the
+// day is 28 February, and keeps to "the last day of a shorter month" on
+// the wrong month (28 + 3 months = 28 May). Likewise a deadline of 1 March
+// extended by three months to 1 June is refused as more than three months.
+// The proceeding then reads overdue from 29 May (overdueDays), three days
+// before its legal deadline.
+func TestHuntDeadlineMonthsInTirana(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		y := lastYear
+		tirana := func(month time.Month, day int) string {
+			// Midnight in Tirana: CET (+01:00) before the last Sunday of
+			// March, CEST (+02:00) from then to the last Sunday of October.
+			off := "+01:00"
+			if month >= time.April && month <= time.September {
+				off = "+02:00"
+			}
+			return fmt.Sprintf("%d-%02d-%02dT00:00:00%s", y, month, day, off)
+		}
+		instant := func(s string) time.Time {
+			at, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return at
+		}
+
+		t.Run("FirstDeadline", func(t *testing.T) {
+			p := h.registerProsecution(t, c.ID, time.Date(y, time.February, 20, 9, 0, 0, 0, time.UTC))
+			start := instant(tirana(time.March, 1))
+			got := h.moveProsecution(t, p, "UNDER_INVESTIGATION", &start)
+			want := instant(tirana(time.June, 1)) // 2025-05-31T22:00:00Z
+			if got.InvestigationDeadline == nil || !got.InvestigationDeadline.Equal(want) {
+				t.Errorf("under investigation from %s (1 March in Tirana): investigationDeadline = %v, want %s (1 June in Tirana, three months later)",
+					tirana(time.March, 1), got.InvestigationDeadline, want.UTC().Format(time.RFC3339))
+			}
+		})
+
+		t.Run("Extension", func(t *testing.T) {
+			p := call[prosecutionT](t, h, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{
+				"registrationNumber": newRegistration(), "registeredAt": stamp(time.Date(y, time.January, 10, 9, 0, 0, 0, time.UTC)),
+				"caseID": c.ID, "officeID": h.agency(t, "prosecution-tirane"), "investigationDeadline": tirana(time.March, 1),
+			}})
+			p = h.moveProsecution(t, p, "UNDER_INVESTIGATION", ptr(time.Date(y, time.January, 15, 9, 0, 0, 0, time.UTC)))
+			until := tirana(time.June, 1)
+			r := h.do(t, h.prosecutor, extendDeadlineMutation, map[string]any{"id": p.ID, "v": p.Version, "until": until})
+			if len(r.Errors) != 0 {
+				t.Fatalf("extending the deadline 1 March (%s) by three months to 1 June (%s), in Tirana: %s",
+					tirana(time.March, 1), until, r.Body)
+			}
+			got := testserver.Data[struct{ ExtendInvestigationDeadline prosecutionT }](t, r).ExtendInvestigationDeadline
+			if got.InvestigationDeadline == nil || !got.InvestigationDeadline.Equal(instant(until)) || got.DeadlineExtensions != 1 {
+				t.Errorf("after the extension: deadline %v, extensions %d; want %s, 1", got.InvestigationDeadline, got.DeadlineExtensions, until)
+			}
+		})
+	})
+}
