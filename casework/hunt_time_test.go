@@ -70,3 +70,27 @@ func TestHuntDeadlineMonthsInTirana(t *testing.T) {
 		})
 	})
 }
+
+// TestHuntDeadlineExtendedSummaryInTirana: the case's timeline tells every
+// agency on the case the day an investigation deadline was extended to.
+// A prosecutor in Tirana extends it to 1 June (midnight in Tirana,
+// 2025-06-01T00:00+02:00); the entry reads "extended to 2025-05-31", the
+// instant's UTC day (casework.ExtendInvestigationDeadline formats until
+// in UTC), a day before the deadline the office set.
+func TestHuntDeadlineExtendedSummaryInTirana(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		y := lastYear
+		p := call[prosecutionT](t, h, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{
+			"registrationNumber": newRegistration(), "registeredAt": stamp(time.Date(y, time.March, 10, 9, 0, 0, 0, time.UTC)),
+			"caseID": c.ID, "officeID": h.agency(t, "prosecution-tirane"),
+			"investigationDeadline": fmt.Sprintf("%d-04-15T00:00:00+02:00", y),
+		}})
+		p = h.moveProsecution(t, p, "UNDER_INVESTIGATION", ptr(time.Date(y, time.March, 12, 9, 0, 0, 0, time.UTC)))
+		before := h.timeline(t, c.ID)
+		until := fmt.Sprintf("%d-06-01T00:00:00+02:00", y) // 1 June in Tirana
+		call[prosecutionT](t, h, h.prosecutor, extendDeadlineMutation, map[string]any{"id": p.ID, "v": p.Version, "until": until})
+		h.expectEvents(t, c.ID, before, h.prosecutor.event("DEADLINE_EXTENDED",
+			fmt.Sprintf("Investigation deadline of %s extended to %d-06-01.", p.RegistrationNumber, y)))
+	})
+}
