@@ -94,3 +94,38 @@ func TestHuntDeadlineExtendedSummaryInTirana(t *testing.T) {
 			fmt.Sprintf("Investigation deadline of %s extended to %d-06-01.", p.RegistrationNumber, y)))
 	})
 }
+
+// TestHuntReopenedInvestigationKeepsItsOldDeadline: a request to dismiss
+// that the court sends back reopens the investigation (DISMISSAL_REQUESTED
+// → UNDER_INVESTIGATION, docs/domain.md). The proceeding keeps the
+// deadline of its first investigation, months past, so the monitoring
+// mechanism lists an investigation reopened today as overdue (600 days
+// here), with a deadline before the investigationStartedAt the move
+// just set; and the office cannot give it a deadline ahead in one step
+// (updateProsecution has no deadline, an extension adds at most three
+// months to the past one and counts as an extension). Starting an
+// investigation gives it three months (MoveProsecutionStage) only when no
+// deadline was ever set.
+func TestHuntReopenedInvestigationKeepsItsOldDeadline(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		p := h.registerProsecution(t, c.ID, date(1, 10))
+		p = h.moveProsecution(t, p, "UNDER_INVESTIGATION", ptr(date(1, 15))) // deadline 15 April
+		p = h.moveProsecution(t, p, "INVESTIGATION_CLOSED", ptr(date(3, 1)))
+		p = h.moveProsecution(t, p, "DISMISSAL_REQUESTED", ptr(date(3, 5)))
+		// The court sends the request back; the investigation reopens now.
+		p = h.moveProsecution(t, p, "UNDER_INVESTIGATION", nil)
+		if p.InvestigationStartedAt == nil || p.InvestigationDeadline == nil || !p.InvestigationDeadline.After(*p.InvestigationStartedAt) {
+			t.Errorf("reopened under investigation at %v: investigationDeadline = %v, before the investigation (re)started",
+				p.InvestigationStartedAt, p.InvestigationDeadline)
+		}
+		var got struct {
+			Node struct{ OverdueDays *int }
+		}
+		h.do(t, h.prosecutor, `query ($id: ID!) { node(id: $id) { ... on Prosecution { overdueDays } } }`,
+			map[string]any{"id": p.ID}).MustOK(t).Decode(t, &got)
+		if got.Node.OverdueDays != nil {
+			t.Errorf("an investigation reopened a moment ago is overdue by %d days (deadline %v)", *got.Node.OverdueDays, p.InvestigationDeadline)
+		}
+	})
+}
