@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/internal/testdb"
@@ -366,6 +367,12 @@ func newRegistration() string { return fmt.Sprintf("PR-TIR-%04d/2026", serial.Ad
 var lastYear = time.Now().UTC().Year() - 1
 
 func date(m time.Month, d int) time.Time { return time.Date(lastYear, m, d, 9, 0, 0, 0, time.UTC) }
+
+// tiranaDate is day d of month m of lastYear at hour on Tirana's clock,
+// whose calendar an investigation's months are counted on.
+func tiranaDate(m time.Month, d, hour int) time.Time {
+	return time.Date(lastYear, m, d, hour, 0, 0, 0, domain.Tirana)
+}
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 

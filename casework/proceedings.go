@@ -19,19 +19,6 @@ import (
 	"github.com/casegraph/casegraph/viewer"
 )
 
-// DeadlineMonths is the length of an investigation's first period and the
-// most one extension may add, in calendar months.
-const DeadlineMonths = 3
-
-// addMonths adds n calendar months to t, keeping to the last day of a
-// shorter month (31 August + 3 months is 30 November, not 1 December).
-func addMonths(t time.Time, n int) time.Time {
-	y, m, d := t.Date()
-	first := time.Date(y, m+time.Month(n), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
-	last := first.AddDate(0, 1, -1).Day()
-	return first.AddDate(0, 0, min(d, last)-1)
-}
-
 // RecordSuspect records a suspect in a case. Returns CONFLICT when the
 // pseudonym is taken.
 func RecordSuspect(ctx context.Context, c *ent.Client, in ent.CreateSuspectInput, key *string) (*ent.Suspect, error) {
@@ -198,7 +185,7 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 	case domain.ProceedingStageUnderInvestigation:
 		u.SetInvestigationStartedAt(when)
 		if p.InvestigationDeadline == nil {
-			u.SetInvestigationDeadline(addMonths(when, DeadlineMonths))
+			u.SetInvestigationDeadline(domain.AddMonthsInTirana(when, domain.InvestigationDeadlineMonths))
 		}
 	case domain.ProceedingStageInvestigationClosed:
 		u.SetInvestigationClosedAt(when)
@@ -304,7 +291,7 @@ func latestStageDate(p *ent.Prosecution) datedStage {
 }
 
 // ExtendInvestigationDeadline extends the deadline of a proceeding under
-// investigation to until, at most DeadlineMonths past the current one.
+// investigation to until, at most domain.InvestigationDeadlineMonths past the current one.
 func ExtendInvestigationDeadline(ctx context.Context, c *ent.Client, id, expectedVersion int, until time.Time) (*ent.Prosecution, error) {
 	p, err := current(ctx, "prosecution", c.Prosecution.Get, id, expectedVersion, func(p *ent.Prosecution) int { return p.Version })
 	if err != nil {
@@ -321,10 +308,10 @@ func ExtendInvestigationDeadline(ctx context.Context, c *ent.Client, id, expecte
 		current = *p.InvestigationDeadline
 	}
 	if !until.After(current) {
-		return nil, apperr.InvalidField("until", "The new deadline must be later than the current one (%s).", current.Format(time.DateOnly))
+		return nil, apperr.InvalidField("until", "The new deadline must be later than the current one (%s).", domain.DayInTirana(current))
 	}
-	if until.After(addMonths(current, DeadlineMonths)) {
-		return nil, apperr.InvalidField("until", "One extension may add at most three months to the current deadline (%s).", current.Format(time.DateOnly))
+	if until.After(domain.AddMonthsInTirana(current, domain.InvestigationDeadlineMonths)) {
+		return nil, apperr.InvalidField("until", "One extension may add at most three months to the current deadline (%s).", domain.DayInTirana(current))
 	}
 	u := c.Prosecution.Update().Where(prosecution.ID(id), prosecution.Version(expectedVersion)).
 		SetInvestigationDeadline(until).AddDeadlineExtensions(1).AddVersion(1)
@@ -332,7 +319,7 @@ func ExtendInvestigationDeadline(ctx context.Context, c *ent.Client, id, expecte
 	if err != nil {
 		return nil, err
 	}
-	summary := fmt.Sprintf("Investigation deadline of %s extended to %s.", p.RegistrationNumber, until.Format(time.DateOnly))
+	summary := fmt.Sprintf("Investigation deadline of %s extended to %s.", p.RegistrationNumber, domain.DayInTirana(until))
 	return after, event(ctx, c, p.CaseID, domain.CaseEventKindDeadlineExtended, id, summary)
 }
 

@@ -185,7 +185,9 @@ func TestMutationProsecution(t *testing.T) {
 				t.Errorf("moveProsecutionStage = %+v", got)
 			}
 			sameTime(t, "investigationStartedAt", got.InvestigationStartedAt, startedAt)
-			sameTime(t, "investigationDeadline", got.InvestigationDeadline, date(6, 10)) // three months later
+			// Three months later on Tirana's clock: 09:00 UTC on 10 March is
+			// 10:00 in Tirana, and 10 June at 10:00 there is in summer time.
+			sameTime(t, "investigationDeadline", got.InvestigationDeadline, tiranaDate(time.June, 10, 10))
 			events = h.expectEvents(t, c.ID, events, moved("REGISTERED", "UNDER_INVESTIGATION"), caseFollows("REGISTERED", "UNDER_INVESTIGATION"))
 			p = got
 		})
@@ -315,7 +317,7 @@ func TestMutationProsecution(t *testing.T) {
 				t.Errorf("BUG: a proceeding under investigation from %s gets the deadline %s, three months and a day; want %s",
 					date(8, 31).Format(time.DateOnly), q.InvestigationDeadline.Format(time.DateOnly), date(11, 30).Format(time.DateOnly))
 			}
-			sameTime(t, "investigationDeadline", q.InvestigationDeadline, date(11, 30))
+			sameTime(t, "investigationDeadline", q.InvestigationDeadline, tiranaDate(time.November, 30, 11)) // 09:00 UTC on 31 August is 11:00 in Tirana
 		})
 
 		t.Run("ExtendErrThreeMonthsAndADay", func(t *testing.T) {

@@ -157,6 +157,10 @@ func (s ProceedingStage) InvestigationOpen() bool {
 // for SQL filters.
 var InvestigationOpenStages = []ProceedingStage{ProceedingStageRegistered, ProceedingStageUnderInvestigation}
 
+// InvestigationDeadlineMonths is the length of an investigation's first
+// period and the most one extension may add: calendar months of Tirana's calendar (AddMonthsInTirana).
+const InvestigationDeadlineMonths = 3
+
 // OverdueDays is how many whole days past its investigation deadline a
 // proceeding in stage with deadline is at now; false when it is not
 // overdue (no deadline, the investigation closed, or the deadline not yet

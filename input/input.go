@@ -49,6 +49,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/domain"
 )
 
 // Earliest is the earliest time any input may name: nothing CaseGraph
@@ -232,7 +233,7 @@ func CheckTime(field, name string, t, now time.Time) error {
 	}
 	if t.Before(Earliest) || t.After(latest) {
 		return apperr.InvalidField(field, "%s must lie between %s and %s: %s.", field,
-			Earliest.Format(time.DateOnly), latest.UTC().Format(time.DateOnly), what)
+			domain.DayInTirana(Earliest), domain.DayInTirana(latest), what)
 	}
 	return nil
 }

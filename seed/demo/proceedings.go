@@ -96,13 +96,13 @@ func (g *gen) investigate(c *casePlan, start time.Time) (time.Time, bool) {
 	if !exit.IsZero() {
 		limit = exit
 	}
-	deadline := start.AddDate(0, 3, 0)
+	deadline := domain.AddMonthsInTirana(start, domain.InvestigationDeadlineMonths)
 	for k := 0; k < plan && !deadline.After(limit); k++ {
 		extAt := deadline.AddDate(0, 0, -g.between(1, 10))
 		p.extensions++
-		deadline = deadline.AddDate(0, 3, 0)
+		deadline = domain.AddMonthsInTirana(deadline, domain.InvestigationDeadlineMonths)
 		g.event(c, domain.CaseEventKindDeadlineExtended, extAt, p.office,
-			"Investigation deadline extended to "+deadline.Format(time.DateOnly), refProsecution, 0)
+			"Investigation deadline extended to "+domain.DayInTirana(deadline), refProsecution, 0)
 	}
 	p.deadline = ptr(deadline)
 
