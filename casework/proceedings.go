@@ -146,7 +146,9 @@ func UpdateProsecution(ctx context.Context, c *ent.Client, id, expectedVersion i
 // MoveProsecutionStage moves a proceeding along its lifecycle and records
 // the date it reached the stage (at; by default now, or the proceeding's
 // latest date if a client's clock put it a little ahead). Starting the
-// investigation sets a three-month deadline if none was set.
+// investigation sets a three-month deadline if none was set; reopening it
+// (a dismissal request the court sent back) sets three months from the
+// reopening, whatever deadline the first investigation had.
 func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersion int, stage domain.ProceedingStage, at *time.Time) (*ent.Prosecution, error) {
 	p, err := current(ctx, "prosecution", c.Prosecution.Get, id, expectedVersion, func(p *ent.Prosecution) int { return p.Version })
 	if err != nil {
@@ -184,7 +186,11 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 	switch stage {
 	case domain.ProceedingStageUnderInvestigation:
 		u.SetInvestigationStartedAt(when)
-		if p.InvestigationDeadline == nil {
+		// A reopened investigation's old deadline passed while the court
+		// had the file: kept, the proceeding was overdue the moment it
+		// reopened, with a deadline before its start (a hunt over HTTP).
+		reopened := p.Stage == domain.ProceedingStageDismissalRequested
+		if p.InvestigationDeadline == nil || reopened {
 			u.SetInvestigationDeadline(domain.AddMonthsInTirana(when, domain.InvestigationDeadlineMonths))
 		}
 	case domain.ProceedingStageInvestigationClosed:

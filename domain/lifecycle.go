@@ -158,7 +158,8 @@ func (s ProceedingStage) InvestigationOpen() bool {
 var InvestigationOpenStages = []ProceedingStage{ProceedingStageRegistered, ProceedingStageUnderInvestigation}
 
 // InvestigationDeadlineMonths is the length of an investigation's first
-// period and the most one extension may add: calendar months of Tirana's calendar (AddMonthsInTirana).
+// period, of one reopened by the court, and the most one extension may
+// add: calendar months of Tirana's calendar (AddMonthsInTirana).
 const InvestigationDeadlineMonths = 3
 
 // OverdueDays is how many whole days past its investigation deadline a
