@@ -222,11 +222,14 @@ func readMeasures(ctx context.Context, client *ent.Client, now time.Time) ([]mea
 			open[i] = "'" + string(st) + "'"
 		}
 		deadline, registered, trial := s.C(prosecution.FieldInvestigationDeadline), s.C(prosecution.FieldRegisteredAt), s.C(prosecution.FieldTrialRequestedAt)
-		// Whole days, as domain.OverdueDays counts them, from whole
-		// seconds: integer division, no rounding of fractions of a day.
-		nowSeconds := strconv.FormatInt(now.Unix(), 10)
+		// domain.OverdueDays in SQL, to the nanosecond: past the deadline
+		// by more than nothing, by whole days (integer division). Cut to
+		// whole seconds, a deadline with a fraction of a second disagreed
+		// with Prosecution.overdueDays within a second of it, or of each
+		// day past it.
+		sinceDeadline := nanosecondsSince(s, deadline, now)
 		past := "CASE WHEN " + s.C(prosecution.FieldStage) + " IN (" + strings.Join(open, ", ") + ") AND " +
-			secondsOf(s, deadline) + " < " + nowSeconds + " THEN (" + nowSeconds + " - " + secondsOf(s, deadline) + ") / 86400 END"
+			sinceDeadline + " > 0 THEN " + sinceDeadline + " / " + strconv.FormatInt(int64(24*time.Hour), 10) + " END"
 		toTrial := "CASE WHEN " + trial + " IS NOT NULL THEN (" + secondsOf(s, trial) + " - " + secondsOf(s, registered) + ") / 86400 END"
 		groupByProceeding(s, s, map[string]string{"dismissed": s.C(prosecution.FieldDismissedAt) + " IS NOT NULL",
 			"past_deadline": past, "to_trial_request": toTrial})

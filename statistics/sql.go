@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
@@ -60,6 +61,26 @@ func secondsOf(s *sql.Selector, column string) string {
 		return "FLOOR(EXTRACT(EPOCH FROM " + column + "))::bigint"
 	}
 	return "CAST(strftime('%s', " + sqliteTime(column) + ") AS INTEGER)"
+}
+
+// nanosecondsSince is the SQL of the time from a time column to the
+// instant now in nanoseconds, as Go's now.Sub(column) counts it: whole
+// seconds (secondsOf) and the fraction of the second each has, so that a
+// figure in SQL agrees to the nanosecond with the same rule in Go. The
+// fraction is read exactly: on PostgreSQL from the epoch, a numeric
+// (microseconds are all a timestamptz keeps, and all Go reads back); on
+// SQLite from the digits after the seconds in the text Go's driver writes
+// ("2025-05-01 10:00:00.6 +0000 UTC"), which strftime would round to
+// milliseconds. Within int64 for any two times CaseGraph accepts (1900 to
+// a few years ahead: under 300 years of nanoseconds).
+func nanosecondsSince(s *sql.Selector, column string, now time.Time) string {
+	fraction := "CAST((EXTRACT(EPOCH FROM " + column + ") - FLOOR(EXTRACT(EPOCH FROM " + column + "))) * 1000000000 AS BIGINT)"
+	if s.Dialect() != dialect.Postgres {
+		digits := "substr(" + column + ", 21, instr(substr(" + column + ", 21) || ' ', ' ') - 1)"
+		fraction = "CASE WHEN substr(" + column + ", 20, 1) = '.' THEN CAST(substr(" + digits + " || '000000000', 1, 9) AS INTEGER) ELSE 0 END"
+	}
+	return "((" + strconv.FormatInt(now.Unix(), 10) + " - " + secondsOf(s, column) + ") * 1000000000 + (" +
+		strconv.Itoa(now.Nanosecond()) + " - " + fraction + "))"
 }
 
 // grouped is one row of a finest-cell statement: the month and the values
