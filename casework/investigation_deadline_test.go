@@ -8,18 +8,17 @@ import (
 	"github.com/casegraph/casegraph/internal/testserver"
 )
 
-// TestHuntDeadlineMonthsInTirana: an investigation's three months (its
-// first deadline, and the most one extension adds) are calendar months of
-// the prosecutor's calendar, in Tirana. A proceeding put under
-// investigation at midnight on 1 March in Tirana (2025-03-01T00:00+01:00,
-// 28 February 23:00 UTC) is due on 1 June at midnight in Tirana, not on 29
-// May: casework.addMonths counts the months on the UTC calendar, where the
-// day is 28 February, and keeps to "the last day of a shorter month" on
-// the wrong month (28 + 3 months = 28 May). Likewise a deadline of 1 March
-// extended by three months to 1 June is refused as more than three months.
-// The proceeding then reads overdue from 29 May (overdueDays), three days
-// before its legal deadline.
-func TestHuntDeadlineMonthsInTirana(t *testing.T) {
+// TestDeadlineMonthsAreTiranasCalendarMonths: an investigation's three
+// months (its first deadline, and the most one extension adds) are
+// calendar months of Tirana's calendar (docs/domain.md). A proceeding put
+// under investigation at midnight on 1 March in Tirana
+// (2025-03-01T00:00+01:00, 28 February 23:00 UTC) is due on 1 June at
+// midnight in Tirana; and a deadline of 1 March may be extended by three
+// months to 1 June. Until the seventeenth session the months were counted
+// on the UTC calendar, where the day is 28 February: due on 28 May, read
+// overdue days before the legal deadline, and the extension refused (a
+// hunt over HTTP).
+func TestDeadlineMonthsAreTiranasCalendarMonths(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		y := lastYear
@@ -71,13 +70,13 @@ func TestHuntDeadlineMonthsInTirana(t *testing.T) {
 	})
 }
 
-// TestHuntDeadlineExtendedSummaryInTirana: the case's timeline tells every
-// agency on the case the day an investigation deadline was extended to.
-// A prosecutor in Tirana extends it to 1 June (midnight in Tirana,
-// 2025-06-01T00:00+02:00); the entry reads "extended to 2025-05-31", the
-// instant's UTC day (casework.ExtendInvestigationDeadline formats until
-// in UTC), a day before the deadline the office set.
-func TestHuntDeadlineExtendedSummaryInTirana(t *testing.T) {
+// TestDeadlineExtendedToTiranasDay: the case's timeline tells every
+// agency on the case the day an investigation deadline was extended to,
+// as an Albanian reads it (domain.DayInTirana). A prosecutor in Tirana
+// extends it to 1 June (midnight in Tirana, 2025-06-01T00:00+02:00); the
+// entry read "extended to 2025-05-31", the instant's UTC day, a day
+// before the deadline the office set, until the seventeenth session.
+func TestDeadlineExtendedToTiranasDay(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		y := lastYear
@@ -95,18 +94,17 @@ func TestHuntDeadlineExtendedSummaryInTirana(t *testing.T) {
 	})
 }
 
-// TestHuntReopenedInvestigationKeepsItsOldDeadline: a request to dismiss
+// TestReopenedInvestigationGetsAFreshThreeMonths: a request to dismiss
 // that the court sends back reopens the investigation (DISMISSAL_REQUESTED
-// → UNDER_INVESTIGATION, docs/domain.md). The proceeding keeps the
+// → UNDER_INVESTIGATION, docs/domain.md), which gets three months from its
+// reopening. Until the seventeenth session the proceeding kept the
 // deadline of its first investigation, months past, so the monitoring
-// mechanism lists an investigation reopened today as overdue (600 days
-// here), with a deadline before the investigationStartedAt the move
-// just set; and the office cannot give it a deadline ahead in one step
+// mechanism listed an investigation reopened today as overdue (600 days
+// here), with a deadline before the investigationStartedAt the move just
+// set; and the office could not give it a deadline ahead in one step
 // (updateProsecution has no deadline, an extension adds at most three
-// months to the past one and counts as an extension). Starting an
-// investigation gives it three months (MoveProsecutionStage) only when no
-// deadline was ever set.
-func TestHuntReopenedInvestigationKeepsItsOldDeadline(t *testing.T) {
+// months to the past one and counts as an extension).
+func TestReopenedInvestigationGetsAFreshThreeMonths(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		p := h.registerProsecution(t, c.ID, date(1, 10))
@@ -126,6 +124,20 @@ func TestHuntReopenedInvestigationKeepsItsOldDeadline(t *testing.T) {
 			map[string]any{"id": p.ID}).MustOK(t).Decode(t, &got)
 		if got.Node.OverdueDays != nil {
 			t.Errorf("an investigation reopened a moment ago is overdue by %d days (deadline %v)", *got.Node.OverdueDays, p.InvestigationDeadline)
+		}
+
+		// Reopened on a given day, after an extension: three months from
+		// that day on Tirana's clock, whatever the old deadline was; the
+		// extension stays counted (prosecutionMeasures' "extended": ever).
+		q := h.registerProsecution(t, c.ID, date(1, 10))
+		q = h.moveProsecution(t, q, "UNDER_INVESTIGATION", ptr(date(1, 15)))
+		q = call[prosecutionT](t, h, h.prosecutor, extendDeadlineMutation, map[string]any{"id": q.ID, "v": q.Version, "until": stamp(date(7, 1))})
+		q = h.moveProsecution(t, q, "INVESTIGATION_CLOSED", ptr(date(3, 1)))
+		q = h.moveProsecution(t, q, "DISMISSAL_REQUESTED", ptr(date(3, 5)))
+		q = h.moveProsecution(t, q, "UNDER_INVESTIGATION", ptr(date(6, 1))) // 11:00 in Tirana
+		sameTime(t, "investigationDeadline", q.InvestigationDeadline, tiranaDate(time.September, 1, 11))
+		if q.DeadlineExtensions != 1 {
+			t.Errorf("deadlineExtensions = %d after reopening, want the 1 extension of the first investigation", q.DeadlineExtensions)
 		}
 	})
 }
