@@ -1,48 +1,26 @@
 package graph
 
 import (
-	"context"
 	"strings"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/casegraph/casegraph/apperr"
 )
 
-// connectionFields refuses, before anything runs, a connection's edges,
-// or an edge's node, asked under two names in one selection (`a: edges
-// b: edges`). ent loads one page of records for each connection a client
-// names, finding its edges and nodes by their field name (whatever alias
-// each has: ent/template/gql_pagination.tmpl), and eager-loads the
-// connections nested in the first edges it finds: under a second name the
-// nested connections were answered from the first's page, which another
-// page size or filter of the same alias made a wrong page. One name for
-// each is every answer a client needs; aliases of totalCount, pageInfo and
-// cursor, which load nothing, are answered under as many names as asked.
-type connectionFields struct{}
-
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = connectionFields{}
-
-func (connectionFields) ExtensionName() string                   { return "ConnectionFields" }
-func (connectionFields) Validate(graphql.ExecutableSchema) error { return nil }
-
-// MutateOperationContext implements graphql.OperationContextMutator.
-func (connectionFields) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil {
-		return nil
-	}
-	if err := pagedFieldsOnce([]ast.SelectionSet{oc.Operation.SelectionSet}, ""); err != nil {
-		return &gqlerror.Error{Message: err.Message, Err: err}
-	}
-	return nil
-}
-
-// pagedFieldsOnce checks one selection as the answer merges it: group is
+// pagedFieldsOnce is how connectionArguments (cursors.go) refuses, before
+// anything runs, a connection's edges, or an edge's node, asked under two
+// names in one selection (`a: edges b: edges`). ent loads one page of
+// records for each connection a client names, finding its edges and nodes
+// by their field name (whatever alias each has:
+// ent/template/gql_pagination.tmpl), and eager-loads the connections
+// nested in the first edges it finds: under a second name the nested
+// connections were answered from the first's page, which another page size
+// or filter of the same alias made a wrong page. One name for each is every
+// answer a client needs; aliases of totalCount, pageInfo and cursor, which
+// load nothing, are answered under as many names as asked.
+//
+// It checks one selection as the answer merges it: group is
 // the selection sets of the fields answered under one name (`cases { edges }
 // cases { a: edges }` is one connection asking edges under two names), with
 // their fragments spread. Each field as expanded is visited once, so the

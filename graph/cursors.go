@@ -22,7 +22,9 @@ import (
 // argument that ent's generated pagination cannot take: a cursor that does
 // not decode, was not given out for the connection and its ordering, or
 // has not the shape the connection gives out for its ordering, an ordering
-// that names a field twice, or first and last together. Left to ent, these
+// that names a field twice, or first and last together; and a
+// connection's edges or an edge's node asked under two names
+// (pagedFieldsOnce, connection_fields.go). Left to ent, these
 // fail deep inside execution with an uncoded error (INTERNAL), a bad
 // cursor on a nested connection even panics while the parent's query is
 // planned (found by FuzzCursor), and a cursor of another ordering pages
@@ -71,7 +73,11 @@ func (connectionArguments) MutateOperationContext(_ context.Context, oc *graphql
 		}
 		return nil
 	}
-	if err := check(oc.Operation.SelectionSet); err != nil {
+	err := check(oc.Operation.SelectionSet)
+	if err == nil {
+		err = pagedFieldsOnce([]ast.SelectionSet{oc.Operation.SelectionSet}, "")
+	}
+	if err != nil {
 		return &gqlerror.Error{Message: err.Message, Err: err}
 	}
 	return nil

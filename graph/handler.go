@@ -106,7 +106,6 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	limits := newRequestLimits(opts.Limits, documents, opts.MaxResponseBytes, opts.Admission)
 	srv.Use(limits)
 	srv.Use(connectionArguments{})
-	srv.Use(connectionFields{})
 	// The panels of a dashboard that ask the same statistics table share
 	// its one statement within the request (statistics.Readings); counts
 	// of people are the server's editions'; a page's cursors, the key of
