@@ -163,38 +163,59 @@ func (d *diff) outputFields(o, n *ast.Definition) {
 
 // arguments compares the arguments of a field or directive at path.
 func (d *diff) arguments(path string, o, n ast.ArgumentDefinitionList) {
-	for _, a := range o {
-		p := path + "(" + a.Name + ":)"
-		na := n.ForName(a.Name)
-		if na == nil {
-			d.add(Breaking, p, "removed")
-			continue
-		}
-		d.input(p, a.Type, na.Type, a.DefaultValue, na.DefaultValue)
-		d.deprecation(p, a.Directives, na.Directives)
-	}
-	for _, a := range n {
-		if o.ForName(a.Name) == nil {
-			d.inputAdded(path+"("+a.Name+":)", a.Type, a.DefaultValue)
-		}
-	}
+	d.inputs(func(name string) string { return path + "(" + name + ":)" }, inputsOf(o), inputsOf(n))
 }
 
 // inputFields compares the fields of an input object named name.
 func (d *diff) inputFields(name string, o, n ast.FieldList) {
-	for _, f := range o {
-		path := name + "." + f.Name
-		nf := n.ForName(f.Name)
-		if nf == nil {
-			d.add(Breaking, path, "removed")
+	d.inputs(func(field string) string { return name + "." + field }, inputsOf(o), inputsOf(n))
+}
+
+// input is what a client sends a value to: an argument or an input
+// object's field, which break clients by the same rules.
+type input struct {
+	name       string
+	typ        *ast.Type
+	defaultsTo *ast.Value
+	directives ast.DirectiveList
+}
+
+func inputsOf[D *ast.ArgumentDefinition | *ast.FieldDefinition](list []D) []input {
+	out := make([]input, len(list))
+	for i, x := range list {
+		switch x := any(x).(type) {
+		case *ast.ArgumentDefinition:
+			out[i] = input{x.Name, x.Type, x.DefaultValue, x.Directives}
+		case *ast.FieldDefinition:
+			out[i] = input{x.Name, x.Type, x.DefaultValue, x.Directives}
+		}
+	}
+	return out
+}
+
+// inputs compares the inputs o and n, each at the path pathOf gives.
+func (d *diff) inputs(pathOf func(string) string, o, n []input) {
+	find := func(list []input, name string) *input {
+		for i := range list {
+			if list[i].name == name {
+				return &list[i]
+			}
+		}
+		return nil
+	}
+	for _, a := range o {
+		p := pathOf(a.name)
+		na := find(n, a.name)
+		if na == nil {
+			d.add(Breaking, p, "removed")
 			continue
 		}
-		d.input(path, f.Type, nf.Type, f.DefaultValue, nf.DefaultValue)
-		d.deprecation(path, f.Directives, nf.Directives)
+		d.input(p, a.typ, na.typ, a.defaultsTo, na.defaultsTo)
+		d.deprecation(p, a.directives, na.directives)
 	}
-	for _, f := range n {
-		if o.ForName(f.Name) == nil {
-			d.inputAdded(name+"."+f.Name, f.Type, f.DefaultValue)
+	for _, a := range n {
+		if find(o, a.name) == nil {
+			d.inputAdded(pathOf(a.name), a.typ, a.defaultsTo)
 		}
 	}
 }
