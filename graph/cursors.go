@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -398,13 +399,17 @@ func (o ordering) fits(value any) bool {
 // compare, as the arguments of a query must be (storable, and a time's
 // year within 0001 to 9999 in UTC; inputChecker): a forged cursor holding
 // NUL was INTERNAL on PostgreSQL and an empty page on SQLite, one holding
-// year 10000 opposite pages on the two.
+// year 10000 opposite pages on the two. An integer is a signed 64-bit one,
+// as every integer column is: neither driver takes a uint64 beyond it (a
+// review found it INTERNAL).
 func comparableValue(v any) bool {
 	switch v := v.(type) {
 	case string:
 		return storable("", v) == nil
 	case time.Time:
 		return inComparableYears(v)
+	case uint64:
+		return v <= math.MaxInt64
 	}
 	return true
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -496,4 +497,25 @@ func givenOutBefore(t *testing.T, cursor string) string {
 		t.Fatal(err)
 	}
 	return old
+}
+
+// TestCursorIntegerBeyondInt64Refused: a cursor carrying the key of the
+// page's ordering (cursor_codec.go) and, for an integer field, a msgpack
+// uint64 above 2^63-1 is refused BAD_USER_INPUT, root and nested. It
+// passed connectionArguments (an integer field took any integer kind) and
+// reached the database driver, which refuses a uint64 with its high bit
+// set: INTERNAL on SQLite and PostgreSQL (a review).
+func TestCursorIntegerBeyondInt64Refused(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		s := testserver.Start(t, db)
+		tok := s.Token(t, "prosecution-tirane", viewer.RoleProsecutor)
+		for _, v := range []any{uint64(math.MaxUint64), uint64(1<<63 + 1)} {
+			cursor := encodeCursor(t, map[string]any{"i": 1, "v": []any{v}, "o": "Query.prosecutions:DEADLINE_EXTENSIONS ASC"})
+			r := s.Do(t, tok, `query ($a: Cursor) { prosecutions(first: 5, after: $a, orderBy: [{field: DEADLINE_EXTENSIONS}]) {
+  totalCount edges { cursor node { id } } } }`, map[string]any{"a": cursor})
+			if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) {
+				t.Errorf("a forged cursor holding %d for DEADLINE_EXTENSIONS: codes %v, want [BAD_USER_INPUT]\n%s", v, codes, r.Body)
+			}
+		}
+	})
 }
