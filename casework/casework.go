@@ -292,6 +292,15 @@ func RefusedUnlessReplay(ctx context.Context, refusal error) (_ context.Context,
 	return context.WithValue(ctx, writeRefusalKey{}, w), func() bool { return w.replayed }
 }
 
+// refusalPending reports whether a refusal made before the create
+// (RefusedUnlessReplay) waits for createOnce, which answers the request as
+// the replay of a write already made or refuses it: nothing else of it is
+// to be checked or looked up before, its input may be one the rules refuse.
+func refusalPending(ctx context.Context) bool {
+	_, pending := ctx.Value(writeRefusalKey{}).(*writeRefusal)
+	return pending
+}
+
 // idempotencyLocks is the first half of the two-key advisory locks
 // lockKey takes (PostgreSQL's other lock space from the audit chain's
 // one-key lock): "CGIK".

@@ -59,25 +59,10 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 		return nil, refusal
 	}
 	justification = strings.TrimSpace(justification)
-	if err := input.CheckWritten("justification", "Emergency access needs a written justification", justification, MinJustificationLength); err != nil {
-		return nil, err
-	}
-	if len(justification) > maxJustificationLength {
-		return nil, apperr.InvalidField("justification", "A justification holds at most %d bytes (a letter outside ASCII takes two to four).", maxJustificationLength)
-	}
-	if hours < 1 || hours > MaxEmergencyHours {
-		return nil, apperr.InvalidField("hours", "Emergency access lasts 1 to %d hours.", MaxEmergencyHours)
-	}
-	// A case outside the caller's rows answers like one that does not exist.
-	ok, err := c.CaseFile.Query().Where(casefile.ID(caseID)).Exist(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		// The field lets the refusal's audit event name the case
-		// (graph's recordNotFound), so that the DPOs of the agencies on
-		// it find the attempt by its id (the trail had it without one).
-		return nil, &apperr.Error{Code: apperr.NotFound, Field: "caseID", Message: "No case with that id exists."}
+	if !refusalPending(ctx) {
+		if err := requestAllowed(ctx, c, caseID, justification, hours); err != nil {
+			return nil, err
+		}
 	}
 	p := r.Principal()
 	request := struct {
@@ -270,4 +255,34 @@ func revokeGrant(ctx context.Context, c *ent.Client, p *viewer.Principal, g *ent
 		})
 	}
 	return true, event(ctx, c, g.CaseID, domain.CaseEventKindEmergencyAccessRevoked, g.ID, fmt.Sprintf(emergencyRevokedSummary, g.Subject))
+}
+
+// requestAllowed checks an emergency request's own terms before its
+// create: a written justification, its hours, a case the caller sees. A
+// request whose input the input rules refused (refusalPending) skips them:
+// it is either the replay of a grant made, answered, or refused for its
+// input, and its unchecked justification is no case for NOT_FOUND and an
+// audit event about the case (a review found both).
+func requestAllowed(ctx context.Context, c *ent.Client, caseID int, justification string, hours int) error {
+	if err := input.CheckWritten("justification", "Emergency access needs a written justification", justification, MinJustificationLength); err != nil {
+		return err
+	}
+	if len(justification) > maxJustificationLength {
+		return apperr.InvalidField("justification", "A justification holds at most %d bytes (a letter outside ASCII takes two to four).", maxJustificationLength)
+	}
+	if hours < 1 || hours > MaxEmergencyHours {
+		return apperr.InvalidField("hours", "Emergency access lasts 1 to %d hours.", MaxEmergencyHours)
+	}
+	// A case outside the caller's rows answers like one that does not exist.
+	ok, err := c.CaseFile.Query().Where(casefile.ID(caseID)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		// The field lets the refusal's audit event name the case
+		// (graph's recordNotFound), so that the DPOs of the agencies on
+		// it find the attempt by its id (the trail had it without one).
+		return &apperr.Error{Code: apperr.NotFound, Field: "caseID", Message: "No case with that id exists."}
+	}
+	return nil
 }
