@@ -27,7 +27,16 @@ func AddMonthsInTirana(t time.Time, n int) time.Time {
 	t = t.In(Tirana)
 	y, m, d := t.Date()
 	lastDay := time.Date(y, m+time.Month(n)+1, 0, 12, 0, 0, 0, Tirana).Day()
-	return time.Date(y, m+time.Month(n), min(d, lastDay), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), Tirana).UTC()
+	due := time.Date(y, m+time.Month(n), min(d, lastDay), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), Tirana)
+	if due.Hour() != t.Hour() || due.Minute() != t.Minute() {
+		// The clock time does not exist that day (the hour skipped when
+		// summer time starts), and Go moves it on by the hour skipped: a
+		// start at 02:30 was due at 03:30, later than one at 03:10 (a
+		// review). It is due when that hour ends, the first moment after
+		// the gap, as every start within it is.
+		due = time.Date(due.Year(), due.Month(), due.Day(), due.Hour(), 0, 0, 0, Tirana)
+	}
+	return due.UTC()
 }
 
 // DayInTirana is the day of the instant t as an Albanian reads it
