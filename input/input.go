@@ -49,7 +49,6 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/casegraph/casegraph/apperr"
-	"github.com/casegraph/casegraph/domain"
 )
 
 // Earliest is the earliest time any input may name: nothing CaseGraph
@@ -232,8 +231,10 @@ func CheckTime(field, name string, t, now time.Time) error {
 		what = "nothing CaseGraph records happened before 1900"
 	}
 	if t.Before(Earliest) || t.After(latest) {
+		// The bounds as the instants compared: named as days (Tirana's),
+		// the first day named refused its own first hour (a review).
 		return apperr.InvalidField(field, "%s must lie between %s and %s: %s.", field,
-			domain.DayInTirana(Earliest), domain.DayInTirana(latest), what)
+			Earliest.UTC().Format(time.RFC3339), latest.UTC().Format(time.RFC3339), what)
 	}
 	return nil
 }

@@ -161,7 +161,7 @@ func TestCheckTimeSaysWhy(t *testing.T) {
 		{"before 1900", "openedAt", time.Date(1899, 12, 31, 0, 0, 0, 0, time.UTC), "before 1900"},
 		{"tomorrow and more", "openedAt", now.Add(48 * time.Hour), "cannot lie in the future"},
 		{"planned, ten years to the day", "investigationDeadline", now.AddDate(10, 0, 0), ""},
-		{"planned, past ten years", "investigationDeadline", now.AddDate(10, 0, 1), "and 2036-12-06: a planned time may lie at most 10 years ahead"},
+		{"planned, past ten years", "investigationDeadline", now.AddDate(10, 0, 1), "and 2036-12-06T12:00:00Z: a planned time may lie at most 10 years ahead"},
 	} {
 		err := input.CheckTime(tc.field, tc.field, tc.at, now)
 		switch {
