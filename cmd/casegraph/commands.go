@@ -90,12 +90,18 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 		if empty {
 			logger.Info("loading demo data into the empty database")
 			stats, err := demo.Load(ctx, db.Client, demo.Options{Scale: 1, Seed: 1, Today: time.Now()})
-			if err != nil {
+			switch {
+			case errors.Is(err, demo.ErrNotEmpty):
+				// Another server started on the same empty database
+				// loaded it meanwhile.
+				logger.Info("another server loaded the demo data meanwhile")
+			case err != nil:
 				return demoNotLoaded(ctx, err, "the next start with --seed-demo-if-empty loads all of it")
-			}
-			logger.Info("demo data loaded", "cases", stats.Cases, "victims", stats.Victims)
-			if err := db.Analyze(ctx); err != nil {
-				return err
+			default:
+				logger.Info("demo data loaded", "cases", stats.Cases, "victims", stats.Victims)
+				if err := db.Analyze(ctx); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -302,6 +308,9 @@ func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) erro
 	// Minutes at the scale of benchmarks, with nothing to show until the end.
 	cfg.notice("loading the demo data (all of it or, if stopped, none)")
 	stats, err := demo.Load(ctx, db.Client, demo.Options{Scale: *scale, Seed: *seedValue, Today: today})
+	if errors.Is(err, demo.ErrNotEmpty) {
+		return errors.New("the database already has cases (loaded meanwhile by another command or server); demo data goes into an empty database")
+	}
 	if err != nil {
 		return demoNotLoaded(ctx, err, "run seed --demo again")
 	}
