@@ -7,13 +7,12 @@ import (
 
 // TestLaterStartIsNeverDueEarlier: an investigation started later is never
 // due earlier. Across the spring-forward gap in Tirana (the last Sunday of
-// March, 02:00 → 03:00) AddMonthsInTirana lets time.Date normalise the
-// missing wall-clock time forward by the hour of the gap: a start at 02:30
-// on 29 December 2025 is due at 03:30 CEST on 29 March 2026 (01:30 UTC),
-// while a start forty minutes later, at 03:10, is due at 03:10 CEST
-// (01:10 UTC), twenty minutes earlier. The same inversion bounds
-// extensions: a deadline at 02:30 may be extended further than one at
-// 03:10. The first instant after the gap (03:00 CEST) keeps the order.
+// March, 02:00 → 03:00) AddMonthsInTirana let time.Date move the missing
+// wall-clock time on by the hour of the gap: a start at 02:30 on 29
+// December 2025 was due at 03:30 CEST on 29 March 2026, a start forty
+// minutes later, at 03:10, twenty minutes earlier, and extensions were
+// bounded alike (a review). Every time in the gap is now due when the gap
+// ends, 03:00 CEST.
 func TestLaterStartIsNeverDueEarlier(t *testing.T) {
 	for _, c := range []struct {
 		name           string

@@ -16,11 +16,11 @@ import (
 // demo into the same empty database at once (two servers started with
 // --seed-demo-if-empty on a fresh PostgreSQL, or seed --demo run twice)
 // end with one demo and, for the other, ErrNotEmpty: the database then
-// holds the demo, as "already holds cases" says. In one transaction, both
-// read an empty database (neither sees the other's uncommitted rows), both
-// write the agencies, and the second fails on the first's agency codes
-// when it commits: an error that is not ErrNotEmpty, which serve reports
-// as "none of it was kept: the next start loads all of it" and exits.
+// holds the demo, as "already holds cases" says. In one transaction each,
+// both read an empty database (neither sees the other's uncommitted rows)
+// and both write the agencies; the second failed on the first's agency
+// codes, an error that was not ErrNotEmpty, which serve reported as "none
+// of it was kept: the next start loads all of it" and exited (a review).
 func TestConcurrentLoadsOneLoadsTheOtherFindsItNotEmpty(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
