@@ -141,3 +141,41 @@ func TestReopenedInvestigationGetsAFreshThreeMonths(t *testing.T) {
 		}
 	})
 }
+
+// TestHuntLaterStartInTheRepeatedHourIsNeverDueEarlier: docs/domain.md
+// ("Investigation deadlines") counts an investigation's three months on
+// Tirana's calendar, and the seventeenth session mended the spring gap so
+// that "a later start is never due earlier" (commit 1c6d5a8,
+// domain.TestLaterStartIsNeverDueEarlier; docs/leak-test.md: "a due time
+// in the hour Tirana skips in spring came later than a later start's").
+// The autumn hour Tirana lives twice (the last Sunday of October, 03:00
+// CEST → 02:00 CET) still breaks it: a proceeding put under investigation
+// at 02:50 CEST (00:50 UTC) is due at 02:50 CET three months on, one
+// started twenty minutes later at 02:10 CET (01:10 UTC) is due at 02:10
+// CET, forty minutes earlier. AddMonthsInTirana keeps the wall-clock time
+// and drops which pass of the hour it was, so the earlier start gets three
+// months and an hour. Over HTTP with moveProsecutionStage(at:).
+func TestHuntLaterStartInTheRepeatedHourIsNeverDueEarlier(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		y := lastYear
+		// The last Sunday of October: summer time ends at 01:00 UTC.
+		sunday := time.Date(y, time.October, 31, 0, 0, 0, 0, time.UTC)
+		for sunday.Weekday() != time.Sunday {
+			sunday = sunday.AddDate(0, 0, -1)
+		}
+		earlier := sunday.Add(50 * time.Minute) // 02:50 CEST, the hour's first pass
+		later := sunday.Add(70 * time.Minute)   // 02:10 CET, its second pass
+		registered := sunday.AddDate(0, 0, -6)
+		a := h.moveProsecution(t, h.registerProsecution(t, c.ID, registered), "UNDER_INVESTIGATION", &earlier)
+		b := h.moveProsecution(t, h.registerProsecution(t, c.ID, registered), "UNDER_INVESTIGATION", &later)
+		if a.InvestigationDeadline == nil || b.InvestigationDeadline == nil {
+			t.Fatalf("deadlines %v, %v", a.InvestigationDeadline, b.InvestigationDeadline)
+		}
+		if b.InvestigationDeadline.Before(*a.InvestigationDeadline) {
+			t.Errorf("under investigation from %s is due %s, but the later start %s is due earlier, %s",
+				earlier.Format(time.RFC3339), a.InvestigationDeadline.UTC().Format(time.RFC3339),
+				later.Format(time.RFC3339), b.InvestigationDeadline.UTC().Format(time.RFC3339))
+		}
+	})
+}
