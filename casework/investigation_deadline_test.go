@@ -142,20 +142,16 @@ func TestReopenedInvestigationGetsAFreshThreeMonths(t *testing.T) {
 	})
 }
 
-// TestHuntLaterStartInTheRepeatedHourIsNeverDueEarlier: docs/domain.md
-// ("Investigation deadlines") counts an investigation's three months on
-// Tirana's calendar, and the seventeenth session mended the spring gap so
-// that "a later start is never due earlier" (commit 1c6d5a8,
-// domain.TestLaterStartIsNeverDueEarlier; docs/leak-test.md: "a due time
-// in the hour Tirana skips in spring came later than a later start's").
-// The autumn hour Tirana lives twice (the last Sunday of October, 03:00
-// CEST → 02:00 CET) still breaks it: a proceeding put under investigation
-// at 02:50 CEST (00:50 UTC) is due at 02:50 CET three months on, one
-// started twenty minutes later at 02:10 CET (01:10 UTC) is due at 02:10
-// CET, forty minutes earlier. AddMonthsInTirana keeps the wall-clock time
-// and drops which pass of the hour it was, so the earlier start gets three
-// months and an hour. Over HTTP with moveProsecutionStage(at:).
-func TestHuntLaterStartInTheRepeatedHourIsNeverDueEarlier(t *testing.T) {
+// TestLaterStartInTheRepeatedHourIsNeverDueEarlier: a later start is
+// never due earlier, in the hour Tirana lives twice too (the last Sunday
+// of October, 03:00 CEST → 02:00 CET). Until 2026-12-07 (eighteenth
+// session) AddMonthsInTirana kept the wall-clock time and dropped which
+// pass of the hour it was: a proceeding put under investigation at 02:50
+// CEST (00:50 UTC) was due at 02:50 CET three months on, one started
+// twenty minutes later at 02:10 CET (01:10 UTC) at 02:10 CET, forty
+// minutes earlier (a hunt). A start in the second pass is now due when
+// the hour ends, 03:00. Over HTTP with moveProsecutionStage(at:).
+func TestLaterStartInTheRepeatedHourIsNeverDueEarlier(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)
 		y := lastYear

@@ -23,8 +23,19 @@ var Tirana = func() *time.Location {
 // not exist in the later month, keeping to that month's last day (31
 // August + 3 months is 30 November, not 1 December). The result is in UTC,
 // as every time the server stores (cmd/casegraph sets time.Local so).
+//
+// A later start is never due earlier, where the clock is not monotone:
+// the hour Tirana skips in spring (below), and the hour it lives twice in
+// autumn (the last Sunday of October, 03:00 summer time → 02:00). A start
+// in that hour's second pass is due when the hour ends (03:00 on the later
+// day), as the spring gap's starts are: kept to its clock time, a start at
+// 02:10 in the second pass was due forty minutes before one at 02:50 in
+// the first, twenty minutes earlier (a hunt over HTTP).
 func AddMonthsInTirana(t time.Time, n int) time.Time {
 	t = t.In(Tirana)
+	if inSecondPass(t) {
+		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour()+1, 0, 0, 0, Tirana)
+	}
 	y, m, d := t.Date()
 	lastDay := time.Date(y, m+time.Month(n)+1, 0, 12, 0, 0, 0, Tirana).Day()
 	due := time.Date(y, m+time.Month(n), min(d, lastDay), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), Tirana)
@@ -37,6 +48,13 @@ func AddMonthsInTirana(t time.Time, n int) time.Time {
 		due = time.Date(due.Year(), due.Month(), due.Day(), due.Hour(), 0, 0, 0, Tirana)
 	}
 	return due.UTC()
+}
+
+// inSecondPass reports whether t falls in the second pass of an hour
+// Tirana's clock lives twice: an hour before, the clock read the same.
+func inSecondPass(t time.Time) bool {
+	before := t.Add(-time.Hour).In(Tirana)
+	return before.Hour() == t.Hour() && before.Minute() == t.Minute() && before.Day() == t.Day()
 }
 
 // DayInTirana is the day of the instant t as an Albanian reads it

@@ -31,3 +31,27 @@ func TestLaterStartIsNeverDueEarlier(t *testing.T) {
 		})
 	}
 }
+
+// TestNoLaterStartOfADayIsDueEarlier walks four years of starts, five
+// minutes apart in UTC (so both passes of the autumn hour Tirana lives
+// twice, and the spring gap on the later days), and checks that within a
+// day of Tirana's calendar a later start is never due earlier, for the
+// months an investigation and its extensions add and for a year. Across
+// days it is not asked: 30 and 31 August are both due on 30 November, at
+// their clock times, as the month-end rule says (docs/domain.md).
+func TestNoLaterStartOfADayIsDueEarlier(t *testing.T) {
+	from := time.Date(2024, time.January, 1, 0, 0, 0, 0, Tirana)
+	until := from.AddDate(4, 0, 0)
+	for _, months := range []int{1, InvestigationDeadlineMonths, 12} {
+		var prevStart, prevDue time.Time
+		for start := from; start.Before(until); start = start.Add(5 * time.Minute) {
+			due := AddMonthsInTirana(start, months)
+			if DayInTirana(start) == DayInTirana(prevStart) && due.Before(prevDue) {
+				t.Fatalf("+%d months: start %s is due %s, but the later start %s is due earlier, %s", months,
+					prevStart.In(Tirana).Format(time.RFC3339), prevDue.In(Tirana).Format(time.RFC3339),
+					start.In(Tirana).Format(time.RFC3339), due.In(Tirana).Format(time.RFC3339))
+			}
+			prevStart, prevDue = start, due
+		}
+	}
+}
