@@ -6,21 +6,16 @@ import (
 	"github.com/casegraph/casegraph/viewer"
 )
 
-// TestHuntAuditCursorOfTheOtherOrderRefused: README says "A cursor pages
-// only the list and orderBy it came from", and docs/errors.md ("Connection
-// arguments ent cannot take") refuses BAD_USER_INPUT "a cursor ... that is
-// of another list or a page ordered differently". auditEvents' order is
-// its oldestFirst argument (newest first unless oldestFirst, schema), but
-// the key its cursors carry is "Query.auditEvents" whatever the order
-// (graph.ordering.key reads only orderBy), so a cursor of a newest-first
-// page is taken by an oldest-first one: a DPO paging the trail newest
-// first who turns the order round with the cursor in hand is answered,
-// from that seq, the events on its other side (the ones already read) in
-// place of a refusal. The cursor's seq is a position in both orders, so
-// the page is not meaningless, but it is not the page asked for either:
-// after the last event read there is nothing older, yet the answer is
-// every event newer than it.
-func TestHuntAuditCursorOfTheOtherOrderRefused(t *testing.T) {
+// TestAuditCursorOfTheOtherOrderRefused: "a cursor pages only the list
+// and orderBy it came from" (README; docs/errors.md refuses a cursor "of a
+// page ordered differently" BAD_USER_INPUT). auditEvents' order is its
+// oldestFirst argument, not an orderBy; until 2026-12-07 (eighteenth
+// session) the key its cursors carried did not tell the order, so a DPO
+// paging newest first who turned the order round with the cursor in hand
+// was answered, from that seq, the events already read (a hunt). Both
+// ways round are refused now; paging in one order is tested in
+// TestAuditTrailReading.
+func TestAuditCursorOfTheOtherOrderRefused(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		f := e.f
 		const readVictim = `query ($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`
@@ -46,6 +41,13 @@ func TestHuntAuditCursorOfTheOtherOrderRefused(t *testing.T) {
 			}
 			t.Errorf("a cursor of a newest-first page (seq %d) given to an oldest-first page: codes %v, events %v; want BAD_USER_INPUT on auditEvents.after",
 				newest.AuditEvents.Edges[1].Node.Seq, got, seqs)
+		}
+		var oldest auditPage
+		e.do(t, national, auditQuery, map[string]any{"first": 2, "oldest": true}).MustOK(t).Decode(t, &oldest)
+		if end := oldest.AuditEvents.PageInfo.EndCursor; end == nil {
+			t.Fatalf("the oldest page: %+v", oldest)
+		} else if got := e.s.Do(t, national, auditQuery, map[string]any{"first": 2, "after": *end}).Codes(); len(got) != 1 || got[0] != "BAD_USER_INPUT" {
+			t.Errorf("a cursor of an oldest-first page given to a newest-first page: codes %v, want BAD_USER_INPUT", got)
 		}
 	})
 }

@@ -282,11 +282,26 @@ type ordering struct {
 	isList     bool
 	fields     []any
 	directions []any
+	// oldestFirst is auditEvents' order, which an argument of its own
+	// sets rather than an orderBy (the trail is in the order of its seq,
+	// one way or the other).
+	oldestFirst bool
 }
 
 // orderingOf reads the orderBy of the connection field f, each term's
-// direction its input type's default where the term leaves it out.
+// direction its input type's default where the term leaves it out, and
+// the oldestFirst of a list ordered by it.
 func orderingOf(f *ast.Field, vars map[string]any) ordering {
+	o := orderByOf(f, vars)
+	if arg := f.Arguments.ForName("oldestFirst"); arg != nil && f.Definition.Arguments.ForName("oldestFirst") != nil {
+		value, _ := arg.Value.Value(vars)
+		o.oldestFirst = value == true
+	}
+	return o
+}
+
+// orderByOf reads the orderBy of the connection field f.
+func orderByOf(f *ast.Field, vars map[string]any) ordering {
 	def := f.Definition.Arguments.ForName("orderBy")
 	if def == nil {
 		return ordering{}
@@ -332,7 +347,10 @@ func defaultDirection(typ string) any {
 // term's field and direction ("Query.cases:OPENED_AT DESC,STAGE ASC"). An
 // alias, a variable for a literal, one term without brackets or a
 // direction left to its default make the same key, so a cursor is taken
-// by every request for the same page.
+// by every request for the same page. An oldest-first page of the audit
+// trail adds ":oldestFirst" ("Query.auditEvents:oldestFirst"); a
+// newest-first one, the trail's default, adds nothing, so its cursors
+// given out before the order was in the key are still taken.
 func (o ordering) key(f *ast.Field) string {
 	var b strings.Builder
 	if f.ObjectDefinition != nil {
@@ -347,6 +365,9 @@ func (o ordering) key(f *ast.Field) string {
 		}
 		fmt.Fprintf(&b, "%s%v %v", sep, o.fields[i], o.directions[i])
 	}
+	if o.oldestFirst {
+		b.WriteString(":oldestFirst")
+	}
 	return b.String()
 }
 
@@ -358,7 +379,7 @@ func (o ordering) key(f *ast.Field) string {
 // types, and is not taken.
 func (o ordering) gaveOut(f *ast.Field, c servedCursor) bool {
 	if c.Ordering == "" {
-		return c.Value == nil && len(o.fields) == 0
+		return c.Value == nil && len(o.fields) == 0 && !o.oldestFirst
 	}
 	return c.Ordering == o.key(f)
 }
