@@ -107,8 +107,6 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 			return p.databaseUnavailable(ctx, out, inner)
 		case database.IsCollision(inner):
 			return p.collision(ctx, out, inner)
-		case isEmptyNestedFilter(inner):
-			return withCode(out, apperr.BadUserInput, "A filter inside not, and or or in where is empty ({}): give it at least one condition, or leave it out.", nil, "")
 		}
 		return p.internal(ctx, out, inner)
 	}
