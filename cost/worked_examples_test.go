@@ -32,7 +32,7 @@ func TestLimitsWorkedExamplesAreTheCosts(t *testing.T) {
 	if start < 0 {
 		t.Fatal("docs/limits.md has no worked examples")
 	}
-	row := regexp.MustCompile("(?m)^\\| (.+?) \\| ([0-9,]+)(?: \\(.*\\))? \\|$")
+	row := regexp.MustCompile(`(?m)^\| (.+?) \| ([0-9,]+)(?: \(.*\))? \|$`)
 	seen := 0
 	for _, m := range row.FindAllStringSubmatch(page[start:], -1) {
 		label := m[1]
