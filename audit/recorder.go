@@ -282,6 +282,18 @@ func (r *Recorder) RefusedRecord(kind Kind, entityType string, entityID int, fie
 	r.add(&pendingEvent{Event: e})
 }
 
+// Answered marks answer (a path in the response; empty for the whole
+// answer) as telling the caller what a refusal recorded since the request
+// began is about (node's null for a record refused, a list's page without
+// it): withheld, like a sensitive value, when the request's events cannot
+// be written. A refused look whose event is not written would be an
+// attempt on a record that no DPO can find.
+func (r *Recorder) Answered(answer ast.Path) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.released = append(r.released, answer)
+}
+
 // Note records something done that is neither a read of a record nor a
 // change (reading the audit trail), with detail.
 func (r *Recorder) Note(kind Kind, detail string) {

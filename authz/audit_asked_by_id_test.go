@@ -315,6 +315,13 @@ func TestEveryListFilterAsksByID(t *testing.T) {
 						if len(want) != 1 || !slices.Equal(refusalShapes(got), refusalShapes(want)) {
 							t.Errorf("%s: the list's events\n%s\nwant those of node(id:)\n%s\n(answer %s)", query, dump(got), dump(want), r.Body)
 						}
+						// nodes(ids:) too: until 2026-12-07 (eighteenth
+						// session) it filed an agency's or an emergency
+						// grant's id under the id, node(id:) under no record.
+						nodes := e.refusalsOf(t, e.do(t, investigator, `query ($id: ID!) { nodes(ids: [$id]) { id } }`, vars))
+						if !slices.Equal(refusalShapes(nodes), refusalShapes(want)) {
+							t.Errorf("nodes(ids:) of %s's id: events\n%s\nwant those of node(id:)\n%s", field.Name, dump(nodes), dump(want))
+						}
 					})
 				}
 			}

@@ -44,11 +44,14 @@ func main() {
 		ParseFiles("ent/template/type_tables.tmpl"))
 	nestedPages := gen.MustParse(gen.NewTemplate("nested_pages").
 		ParseFiles("ent/template/nested_pages.tmpl"))
+	// What each where input asks for by id, for the audit trail.
+	whereIDs := gen.MustParse(gen.NewTemplate("where_ids").Funcs(entgql.TemplateFuncs).
+		ParseFiles("ent/template/where_ids.tmpl"))
 	if err := orderNestedPages(entgql.CollectionTemplate); err != nil {
 		log.Fatalf("ordering nested pages: %v", err)
 	}
 	err = entc.Generate("./ent/schema", &gen.Config{
-		Templates: []*gen.Template{typeTables, nestedPages},
+		Templates: []*gen.Template{typeTables, nestedPages, whereIDs},
 		// Runs before the extension's hooks, so entgql sees the names.
 		Hooks: []gen.Hook{nameDomainEnums, edgesNotFilterable},
 		Features: []gen.Feature{

@@ -415,15 +415,15 @@ func recordNotFound(ctx context.Context, e *gqlerror.Error) {
 	} else {
 		id = errorRecord(root, e)
 	}
-	// The type comes from the id's range, not from the database: asking
-	// whether the record exists would cost a query per refused id.
-	typ := rowscope.TypeOfID(id)
 	oc := graphql.GetOperationContext(ctx)
 	if oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
-		rec.RefusedRecord(audit.Mutation, typ, id, []string{"Mutation." + name}, "not found in the caller's rows")
+		// The type comes from the id's range, as for a read (refusedReads).
+		rec.RefusedRecord(audit.Mutation, rowscope.TypeOfID(id), id, []string{"Mutation." + name}, "not found in the caller's rows")
 		return
 	}
-	rec.RefusedRecord(audit.RecordRefused, typ, id, nil, "not found in the caller's rows")
+	// node's null, or nodes' at the id's index, is withheld with the
+	// event (until 2026-12-07, eighteenth session, NOT_FOUND left without it).
+	refusedReads(rec, []int{id}, e.Path)
 }
 
 // recordRefusedMutation records a mutation refused as a whole (FORBIDDEN

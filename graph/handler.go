@@ -140,7 +140,11 @@ func newHandler(opts Options, audited bool) *handler.Server {
 		srv.AroundRootFields(releaseNotedAnswers)
 	}
 	srv.Use(mutationTransactions{opener: opener, logger: opts.Logger})
-	srv.AroundFields(fieldMiddleware(limits))
+	var lookup *ent.Client
+	if audited {
+		lookup = opts.Client
+	}
+	srv.AroundFields(fieldMiddleware(limits, lookup))
 	// The policy first: a caller who may not call a mutation is refused
 	// for that, and audited, whatever its input holds.
 	srv.AroundRootFields(checkMutations(opts.Enforcer))
@@ -162,14 +166,21 @@ func newHandler(opts Options, audited bool) *handler.Server {
 // field middleware on every field of an answer (about 1,500 on the
 // dashboard page), each costing a closure and a few stack frames there, so
 // the steps every field needs share one: the field budget and the
-// request's end (requestLimits.admitField), the marking of a resolver's
-// errors (markResolverErrors), then the count of its value against the
-// answer's size (fieldBudget.countAnswer).
-func fieldMiddleware(limits *requestLimits) graphql.FieldMiddleware {
+// request's end (requestLimits.admitField), the records a list's where
+// asks for by id and does not show, when the trail is kept
+// (recordIDsAsked, with lookup; nil otherwise), the marking of a
+// resolver's errors (markResolverErrors), then the count of its value
+// against the answer's size (fieldBudget.countAnswer).
+func fieldMiddleware(limits *requestLimits, lookup *ent.Client) graphql.FieldMiddleware {
 	return func(ctx context.Context, next graphql.Resolver) (any, error) {
 		budget, err := limits.admitField(ctx)
 		if err != nil {
 			return nil, err
+		}
+		if lookup != nil {
+			if err := recordIDsAsked(ctx, lookup); err != nil {
+				return nil, err
+			}
 		}
 		res, err := markResolverErrors(ctx, next)
 		if err == nil && !budget.countAnswer(ctx, res) {

@@ -47,6 +47,15 @@ func TypeOfID(id int) string {
 	return e.record
 }
 
+// TableOfID names the table whose range of global ids holds id, without
+// asking the database; "" for an id outside every table's range. A list's
+// filter names a record of its own type only by an id of its table
+// (graph.recordIDsAsked).
+func TableOfID(id int) string {
+	e, _ := entityOfID(id)
+	return e.table
+}
+
 // entityOfID is the entity whose table's id range holds id.
 func entityOfID(id int) (entity, bool) {
 	for _, e := range entities {
