@@ -252,6 +252,10 @@ func TestRowScopeOtherRegion(t *testing.T) {
 				`{ cases(where: {hasVictimsWith: [{region: TIRANE}]}) { totalCount } }`,
 				`{ agencies(where: {hasLedCasesWith: [{region: TIRANE}]}) { totalCount } }`,
 				`{ cases(where: {hasVictims: true}) { totalCount } }`,
+				// A case's prosecutions take a where of their own (eighteenth
+				// session); the cases' filter still has no edge into them.
+				`{ cases(where: {hasProsecutionsWith: [{stage: FINAL}]}) { totalCount } }`,
+				`{ cases(where: {hasProsecutions: true}) { totalCount } }`,
 			} {
 				r := e.do(t, durres, q, nil)
 				if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "is not defined") || !nullData(r.Data) {

@@ -63,6 +63,14 @@ func TestCost(t *testing.T) {
 		{"ids are looked up", `{ nodes(ids: ["1", "2", "3"]){ id } }`, nil, 64},
 		// node 1 + lookup 20 + id 1
 		{"an id is looked up", `{ node(id: "1"){ id } }`, nil, 22},
+		// a proceeding's defendants as a connection, by its first:
+		// defendantsConnection 1 + edges (1 + 30 × 2) = 62; node 63; edges 1 + 50 × 63; prosecutions 1 + 3,151
+		{"defendants by their page", `{ prosecutions(first: 50){ edges{ node{ defendantsConnection(first: 30){ edges{ node{ pseudonym } } } } } } }`, nil, 3152},
+		// without a page, the default one: 1 + (1 + 50 × 2) = 102; node 103; edges 1 + 2 × 103; 1 + 207
+		{"defendants without a page get 50", `{ prosecutions(first: 2){ edges{ node{ defendantsConnection{ edges{ node{ pseudonym } } } } } } }`, nil, 208},
+		// the deprecated list is priced as the connection's default page:
+		// defendants 1 + 50 × 1 = 51; node 52; edges 1 + 2 × 52; prosecutions 1 + 105
+		{"the list of defendants counts 50", `{ prosecutions(first: 2){ edges{ node{ defendants{ pseudonym } } } } }`, nil, 106},
 		// policyChanges is a plain list with a page: 1 + 50 × (1 + 1)
 		{"a plain list with a page", `{ policyChanges{ reason at } }`, nil, 101},
 		// the access matrix costs building it, whatever is read of it
@@ -148,6 +156,8 @@ func TestRefusals(t *testing.T) {
 		{"a negative first on a nested list", `{ cases(first: 2){ edges{ node{ victims(first: -1){ totalCount } } } } }`, nil,
 			apperr.BadUserInput, "cases.edges.node.victims.first", ""},
 		{"a negative last under an alias", `{ c: cases(last: -5){ totalCount } }`, nil, apperr.BadUserInput, "c.last", ""},
+		{"first over the maximum on a proceeding's defendants", `{ prosecutions(first: 2){ edges{ node{ defendantsConnection(first: 501){ totalCount } } } } }`, nil,
+			apperr.BadUserInput, "prosecutions.edges.node.defendantsConnection.first", ""},
 		{"first from a variable, too large", `query($n: Int){ cases(first: $n){ totalCount } }`, map[string]any{"n": int64(100000)},
 			apperr.BadUserInput, "cases.first", ""},
 		{"more than 500 ids", `query($ids: [ID!]!){ nodes(ids: $ids){ id } }`, map[string]any{"ids": make([]any, 501)},

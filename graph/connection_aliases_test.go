@@ -189,6 +189,7 @@ func TestEveryConnectionAnswersItsFieldsUnderAliases(t *testing.T) {
 			{name: "case victims", place: underCases, connection: "victims(first: %d)"},
 			{name: "case suspects", place: underCases, connection: "suspects(first: %d)"},
 			{name: "case prosecutions", place: underCases, connection: "prosecutions(first: %d)"},
+			{name: "case prosecutions by deadline", place: underCases, connection: "prosecutions(first: %d, where: {investigationDeadlineNotNil: true}, orderBy: [{field: INVESTIGATION_DEADLINE}])"},
 			{name: "case referrals", place: underCases, connection: "referrals(first: %d)"},
 			{name: "case timeline", place: underCases, connection: "events(first: %d)"},
 			{name: "case assignments", place: underCases, connection: "assignments(first: %d)"},
@@ -197,6 +198,7 @@ func TestEveryConnectionAnswersItsFieldsUnderAliases(t *testing.T) {
 			{name: "agency cases", place: underAgencies, connection: "cases(first: %d)"},
 			{name: "prosecution charges", place: underProsec, connection: "charges(first: %d)"},
 			{name: "prosecution decisions", place: underProsec, connection: "decisions(first: %d)"},
+			{name: "prosecution defendants", place: underProsec, connection: "defendantsConnection(first: %d)"},
 		} {
 			token := tc.token
 			if token == "" {

@@ -324,8 +324,8 @@ func testNestedPageKeepsItsOrder(t *testing.T, db *database.DB) {
 // connection under a list is the page node(id:) of that parent gives, the
 // same records in the same order with the same cursors and pageInfo,
 // forwards and backwards, through a join table (a case's victims, where
-// one victim may be in two cases of the list) and through a foreign key
-// (the cases an agency leads).
+// one victim may be in two cases of the list; a proceeding's defendants)
+// and through a foreign key (the cases an agency leads).
 func TestNestedPageIsTheOneNodeGives(t *testing.T) {
 	testdb.Each(t, testNestedPageIsTheOneNodeGives)
 }
@@ -343,6 +343,8 @@ func testNestedPageIsTheOneNodeGives(t *testing.T, db *database.DB) {
 		{"cases(first: 100)", "Case", `victims(last: 2, orderBy: [{field: PSEUDONYM, direction: DESC}])`, 2},
 		{"agencies(first: 100)", "Agency", `ledCases(first: 3, orderBy: [{field: REFERENCE, direction: DESC}])`, 3},
 		{"agencies(first: 100)", "Agency", `ledCases(last: 3, orderBy: [{field: OPENED_AT}, {field: STAGE}])`, 3},
+		{"prosecutions(first: 100)", "Prosecution", `defendantsConnection(first: 1, orderBy: [{field: PSEUDONYM, direction: DESC}])`, 1},
+		{"prosecutions(first: 100)", "Prosecution", `defendantsConnection(last: 1)`, 1},
 	} {
 		var list struct {
 			List struct {

@@ -42,7 +42,8 @@ func startCountedDemo(t *testing.T, db *database.DB) (*testserver.Server, *testd
 }
 
 // nestedCasesQuery is what a dashboard asks for: a page of cases with their
-// victims, prosecutions (with charges and decisions) and agencies.
+// victims, prosecutions (with charges, decisions and defendants, and those
+// with a deadline by it) and agencies.
 const nestedCasesQuery = `query ($n: Int!) {
   cases(first: $n, orderBy: [{field: OPENED_AT, direction: DESC}]) {
     totalCount
@@ -53,7 +54,9 @@ const nestedCasesQuery = `query ($n: Int!) {
         registrationNumber stage office { code }
         charges(first: 3) { edges { node { article reclassifiedFrom } } }
         decisions(first: 3) { totalCount edges { node { verdict court { code } } } }
+        defendantsConnection(first: 2) { totalCount edges { node { pseudonym legalName } } }
       } } }
+      byDeadline: prosecutions(first: 2, where: {investigationDeadlineNotNil: true}, orderBy: [{field: INVESTIGATION_DEADLINE}]) { totalCount edges { node { registrationNumber } } }
       agencies(first: 3) { edges { node { code kind } } }
       assignments(first: 3) { edges { node { part agency { code } } } }
       events(first: 3) { totalCount }
@@ -70,6 +73,9 @@ const factQueries = 8
 // TestNestedPageStatementCount fails if loading a page of cases with their
 // victims, prosecutions and agencies costs a statement per row: 100 cases
 // may cost no more than 10 do, give or take the policy's fact queries.
+// Each nested page is one statement a level: a proceeding's
+// defendantsConnection and a case's prosecutions ordered by deadline too
+// (eighteenth session).
 func TestNestedPageStatementCount(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		s, n := startCountedDemo(t, db)
