@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math"
 	"regexp"
 	"slices"
@@ -382,6 +383,64 @@ func testNestedPageIsTheOneNodeGives(t *testing.T, db *database.DB) {
 			t.Errorf("%s { %s }: no parent has more records than the page; the test needs some", tc.list, tc.edge)
 		}
 	}
+}
+
+// TestNestedOrderingOfOneTerm: an orderBy of one term without brackets,
+// in the document or in a variable, is a list of that term (GraphQL's
+// input coercion), and orders a nested page as the list of it does, under
+// a list and through node(id:). ent's eager loading of a nested page
+// reads the orderBy as the document holds it, and took only a list: until
+// 2026-12-07 (eighteenth session) such a page came in the order of ids,
+// under cursors that claimed the ordering asked, while the root list
+// (whose arguments gqlgen coerces) was ordered.
+func TestNestedOrderingOfOneTerm(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		seedDemo(t, db)
+		s := testserver.Start(t, db)
+		tok := s.Token(t, "onac", viewer.RoleCoordinator)
+		var list struct {
+			Cases struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		s.Do(t, tok, `{ cases(first: 20) { edges { node { id } } } }`, nil).MustOK(t).Decode(t, &list)
+		// The documents take the variables' declarations, then the
+		// ordering.
+		const (
+			page   = `victims(first: 3, orderBy: %s) { edges { cursor node { id } } pageInfo { endCursor } }`
+			term   = `{field: PSEUDONYM, direction: DESC}`
+			asList = `query (%s) { cases(first: 20) { edges { node { id ` + page + ` } } } }`
+			asNode = `query (%s$id: ID!) { node(id: $id) { ... on Case { ` + page + ` } } }`
+		)
+		for _, doc := range []string{asList, asNode} {
+			for _, c := range list.Cases.Edges {
+				vars := map[string]any{"id": c.Node.ID}
+				if doc == asList {
+					vars = map[string]any{}
+				}
+				ask := func(order string, v map[string]any) []byte {
+					t.Helper()
+					declared := ""
+					if order == "$o" {
+						declared = "$o: [VictimOrder!], "
+					}
+					q := strings.Replace(fmt.Sprintf(doc, declared, order), "query (, ", "query (", 1)
+					q = strings.Replace(q, "query () ", "", 1)
+					return s.Do(t, tok, q, v).MustOK(t).Data
+				}
+				want := ask("["+term+"]", vars)
+				oneTerm := ask(term, vars)
+				vars["o"] = map[string]any{"field": "PSEUDONYM", "direction": "DESC"}
+				inVariable := ask("$o", vars)
+				if !bytes.Equal(oneTerm, want) || !bytes.Equal(inVariable, want) {
+					t.Fatalf("%s: one term gives\n%s\nin a variable\n%s\nthe list of it\n%s", doc, oneTerm, inVariable, want)
+				}
+				if doc == asList {
+					break
+				}
+			}
+		}
+	})
 }
 
 // TestCursorsGoWithTheirDirection: a page goes forwards (first, from

@@ -230,10 +230,15 @@ func TestNestedProsecutionsByDeadline(t *testing.T) {
 		tok := s.Token(t, "onac", viewer.RoleCoordinator)
 
 		page := fmt.Sprintf(nestedPageFields, "investigationDeadline")
-		for _, tc := range []struct{ where, order string }{
-			{`{investigationDeadlineNotNil: true}`, `[{field: INVESTIGATION_DEADLINE, direction: DESC}]`},
-			{`{and: [{investigationDeadlineNotNil: true}, {stageNEQ: FINAL}]}`, `[{field: INVESTIGATION_DEADLINE}, {field: REGISTERED_AT}]`},
-			{`{overdue: false, investigationDeadlineNotNil: true}`, `{field: INVESTIGATION_DEADLINE}`},
+		// Each filter, and the root list's filter to the case ($id) that
+		// means the same.
+		for _, tc := range []struct{ where, order, root string }{
+			{`{investigationDeadlineNotNil: true}`, `[{field: INVESTIGATION_DEADLINE, direction: DESC}]`,
+				`{caseID: $id, investigationDeadlineNotNil: true}`},
+			{`{and: [{investigationDeadlineNotNil: true}, {stageNEQ: FINAL}]}`, `[{field: INVESTIGATION_DEADLINE}, {field: REGISTERED_AT}]`,
+				`{and: [{caseID: $id}, {investigationDeadlineNotNil: true}, {stageNEQ: FINAL}]}`},
+			{`{overdue: false, investigationDeadlineNotNil: true}`, `{field: INVESTIGATION_DEADLINE}`,
+				`{caseID: $id, overdue: false, investigationDeadlineNotNil: true}`},
 		} {
 			edge := `prosecutions(first: 2, where: ` + tc.where + `, orderBy: ` + tc.order + `)`
 			var list struct {
@@ -263,7 +268,7 @@ func TestNestedProsecutionsByDeadline(t *testing.T) {
 				}
 				// The root list, filtered to the case, read whole.
 				var root struct{ Prosecutions nestedPage }
-				s.Do(t, tok, `query ($id: ID!) { prosecutions(first: 100, where: {and: [{caseID: $id}, `+tc.where+`]}, orderBy: `+tc.order+`) `+page+` }`,
+				s.Do(t, tok, `query ($id: ID!) { prosecutions(first: 100, where: `+tc.root+`, orderBy: `+tc.order+`) `+page+` }`,
 					map[string]any{"id": cs.Node.ID}).MustOK(t).Decode(t, &root)
 				all := root.Prosecutions
 				if nested.TotalCount != all.TotalCount || !slices.Equal(nested.ids(), all.ids()[:min(2, len(all.Edges))]) {
