@@ -385,9 +385,13 @@ func auditEvents(t *testing.T, db *database.DB) int {
 // TestListsThatLoopStop: a proceeding's defendants and a suspect's
 // proceedings are lists without page arguments, which the cost model can
 // only estimate. When every one of 30 suspects is a defendant in every one
-// of 30 proceedings, four levels of them would be 810,000 fields from a
-// request the model prices at about 11,000: the server stops the answer
-// from growing past twice its cost, quickly, with TOO_COMPLEX.
+// of 30 proceedings, three levels of them from a suspect would be 27,000
+// fields from a request the model prices at about 5,500: the server stops
+// the answer from growing past twice its cost, quickly, with TOO_COMPLEX.
+// Four levels from a proceeding (810,000 fields) were priced at about
+// 11,000 and stopped the same way until 2026-12-07 (eighteenth session);
+// the defendants' list is priced as 50 since, and that request is refused
+// for its cost (275,551) before it runs.
 func TestListsThatLoopStop(t *testing.T) {
 	db := testdb.SQLite(t)
 	srv := startSeeded(t, db)
@@ -419,7 +423,12 @@ func TestListsThatLoopStop(t *testing.T) {
 		}
 	}
 	gpo := srv.Token(t, "prosecution-general", viewer.RoleProsecutor)
-	a := attack{query: `{ prosecutions(first: 1){ edges{ node{ defendants{ prosecutions{ defendants{ prosecutions{ registrationNumber } } } } } } } }`}
+	four := attack{query: `{ prosecutions(first: 1){ edges{ node{ defendants{ prosecutions{ defendants{ prosecutions{ registrationNumber } } } } } } } }`}
+	if res, _ := send(t, srv, gpo, four); len(res.Errors) != 1 || res.Errors[0].Code() != "TOO_COMPLEX" || res.Errors[0].Extensions["limit"] != "cost" {
+		t.Errorf("four levels from a proceeding: want TOO_COMPLEX for its cost, got status %d %.300s", res.Status, res.Body)
+	}
+	a := attack{query: `query ($id: ID!) { node(id: $id){ ... on Suspect{ prosecutions{ defendants{ prosecutions{ registrationNumber } } } } } }`,
+		vars: map[string]any{"id": testserver.GlobalID(suspects[0])}}
 	var res *testserver.Response
 	var elapsed time.Duration
 	extraHeap := peakHeapGrowth(func() { res, elapsed = send(t, srv, gpo, a) })

@@ -92,6 +92,14 @@ func DefaultLimits() Limits {
 		ListSizes: map[string]int{
 			// The policy's lines.
 			"Query.policyLines": 500,
+			// A proceeding's defendants in one list, deprecated for
+			// defendantsConnection: priced as that connection's default
+			// page. At ten, a page of 50 proceedings of 30 defendants
+			// each resolved more than twice its cost and was stopped (a
+			// hunt); the list has no bound of its own, so a proceeding of
+			// more than 50 is still an estimate the fields-resolved bound
+			// (graph.fieldBudget) answers for.
+			"Prosecution.defendants": 50,
 		},
 		FixedCosts: map[string]int{
 			// The access matrix is computed in memory from the policy, the

@@ -2702,6 +2702,22 @@ func (c *ProsecutionClient) QueryDefendantLinks(_m *Prosecution) *ProsecutionDef
 	return query
 }
 
+// QueryDefendantsConnection queries the defendants_connection edge of a Prosecution.
+func (c *ProsecutionClient) QueryDefendantsConnection(_m *Prosecution) *SuspectQuery {
+	query := (&SuspectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(prosecution.Table, prosecution.FieldID, id),
+			sqlgraph.To(suspect.Table, suspect.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, prosecution.DefendantsConnectionTable, prosecution.DefendantsConnectionPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ProsecutionClient) Hooks() []Hook {
 	hooks := c.hooks.Prosecution

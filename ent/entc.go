@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log"
 	"runtime"
+	"strings"
 	"text/template/parse"
 
 	"entgo.io/contrib/entgql"
@@ -32,7 +33,7 @@ func main() {
 		entgql.WithSchemaGenerator(),
 		entgql.WithSchemaPath("graph/ent.graphqls"),
 		entgql.WithWhereInputs(true),
-		entgql.WithSchemaHook(sensitiveFieldsNullable),
+		entgql.WithSchemaHook(sensitiveFieldsNullable, describeConnectionsBeside),
 		entgql.WithTemplates(entgqlTemplates()...),
 	)
 	if err != nil {
@@ -53,7 +54,7 @@ func main() {
 	err = entc.Generate("./ent/schema", &gen.Config{
 		Templates: []*gen.Template{typeTables, nestedPages, whereIDs},
 		// Runs before the extension's hooks, so entgql sees the names.
-		Hooks: []gen.Hook{nameDomainEnums, edgesNotFilterable},
+		Hooks: []gen.Hook{nameDomainEnums, connectionsBeside, edgesNotFilterable},
 		Features: []gen.Feature{
 			gen.FeaturePrivacy,
 			gen.FeatureEntQL,
@@ -166,7 +167,75 @@ func orderNestedPages(collection *gen.Template) error {
 const (
 	domainPkg        = "github.com/casegraph/casegraph/domain"
 	entgqlAnnotation = "EntGQL"
+	// The annotation of ent/schema schema.ConnectionBeside, by its name.
+	connectionBesideAnnotation = "CaseGraphConnectionBeside"
 )
+
+// connectionsBeside adds, for each list edge annotated
+// schema.ConnectionBeside, a second edge over the same join table, named
+// as the annotation says and served as a Relay connection: the list keeps
+// its type for the clients that read it (a list made a connection breaks
+// them: docs/schema-changes.md), and the connection is eager-loaded and
+// paged as every other, one statement a level (a page of it under a list
+// of parents through limitPerRowInOrder), because entgql's collection
+// knows it as an edge. A field written by hand beside the list would be
+// loaded a parent at a time. ent refuses two edges through one edge
+// schema in a schema (it would not know which one a link written through
+// the edge schema is of); the second edge here is never written (it is
+// kept out of every mutation input, and nothing in casework sets it), so
+// it only reads the links the first one writes.
+func connectionsBeside(next gen.Generator) gen.Generator {
+	return gen.GenerateFunc(func(g *gen.Graph) error {
+		for _, n := range g.Nodes {
+			for _, e := range n.Edges {
+				ant, ok := e.Annotations[connectionBesideAnnotation].(map[string]any)
+				if !ok || e.Type.IsEdgeSchema() {
+					// ent gives the edge to the join table's rows
+					// (defendant_links) the annotations of the edge.
+					continue
+				}
+				name, _ := ant["edge"].(string)
+				if name == "" || e.Unique || !e.M2M() || hasEdge(n, name) {
+					return fmt.Errorf("%s.%s: a connection beside it needs a new name and a many-to-many edge", n.Name, e.Name)
+				}
+				twin := *e
+				twin.Name = name
+				twin.StructTag = fmt.Sprintf(`json:"%s,omitempty"`, name)
+				twin.Annotations = gen.Annotations{}
+				for k, v := range e.Annotations {
+					if k != connectionBesideAnnotation && k != entgqlAnnotation {
+						twin.Annotations[k] = v
+					}
+				}
+				// The connection takes the list's GraphQL annotation but for
+				// its shape and its directives (the list's deprecation), and
+				// is in no mutation input.
+				gql := map[string]any{}
+				if list, ok := e.Annotations[entgqlAnnotation].(map[string]any); ok {
+					for k, v := range list {
+						gql[k] = v
+					}
+				}
+				delete(gql, "Directives")
+				gql["RelayConnection"] = true
+				skip, _ := gql["Skip"].(float64)
+				gql["Skip"] = float64(int(skip) | int(entgql.SkipMutationCreateInput|entgql.SkipMutationUpdateInput))
+				twin.Annotations[entgqlAnnotation] = gql
+				n.Edges = append(n.Edges, &twin)
+			}
+		}
+		return next.Generate(g)
+	})
+}
+
+func hasEdge(n *gen.Type, name string) bool {
+	for _, e := range n.Edges {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
+}
 
 // edgesNotFilterable keeps every edge out of the generated where inputs
 // (hasVictims, hasCasesWith…). Their SQL subqueries do not pass through the
@@ -207,4 +276,51 @@ func sensitiveFieldsNullable(_ *gen.Graph, s *ast.Schema) error {
 		}
 	}
 	return nil
+}
+
+// describeConnectionsBeside gives each connection connectionsBeside added
+// the description of its annotation (ent's comment of an edge is the
+// list's, which both edges share).
+func describeConnectionsBeside(g *gen.Graph, s *ast.Schema) error {
+	for _, n := range g.Nodes {
+		for _, e := range n.Edges {
+			ant, ok := e.Annotations[connectionBesideAnnotation].(map[string]any)
+			if !ok || e.Type.IsEdgeSchema() {
+				continue
+			}
+			name, _ := ant["edge"].(string)
+			description, _ := ant["description"].(string)
+			var field *ast.FieldDefinition
+			if def := s.Types[gqlTypeName(n)]; def != nil {
+				field = def.Fields.ForName(lowerCamel(name))
+			}
+			if field == nil {
+				return fmt.Errorf("%s.%s: no field %s in the GraphQL schema to describe", n.Name, e.Name, lowerCamel(name))
+			}
+			field.Description = description
+		}
+	}
+	return nil
+}
+
+// gqlTypeName is the GraphQL name of the type of n (Case for CaseFile).
+func gqlTypeName(n *gen.Type) string {
+	if ant, ok := n.Annotations[entgqlAnnotation].(map[string]any); ok {
+		if name, _ := ant["Type"].(string); name != "" {
+			return name
+		}
+	}
+	return n.Name
+}
+
+// lowerCamel is an ent name as entgql spells it in GraphQL
+// (defendants_connection: defendantsConnection).
+func lowerCamel(name string) string {
+	words := strings.Split(name, "_")
+	for i := 1; i < len(words); i++ {
+		if words[i] != "" {
+			words[i] = strings.ToUpper(words[i][:1]) + words[i][1:]
+		}
+	}
+	return strings.Join(words, "")
 }

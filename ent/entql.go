@@ -897,6 +897,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"ProsecutionDefendant",
 	)
 	graph.MustAddE(
+		"defendants_connection",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prosecution.DefendantsConnectionTable,
+			Columns: prosecution.DefendantsConnectionPrimaryKey,
+			Bidi:    false,
+		},
+		"Prosecution",
+		"Suspect",
+	)
+	graph.MustAddE(
 		"prosecution",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -2832,6 +2844,20 @@ func (f *ProsecutionFilter) WhereHasDefendantLinks() {
 // WhereHasDefendantLinksWith applies a predicate to check if query has an edge defendant_links with a given conditions (other predicates).
 func (f *ProsecutionFilter) WhereHasDefendantLinksWith(preds ...predicate.ProsecutionDefendant) {
 	f.Where(entql.HasEdgeWith("defendant_links", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDefendantsConnection applies a predicate to check if query has an edge defendants_connection.
+func (f *ProsecutionFilter) WhereHasDefendantsConnection() {
+	f.Where(entql.HasEdge("defendants_connection"))
+}
+
+// WhereHasDefendantsConnectionWith applies a predicate to check if query has an edge defendants_connection with a given conditions (other predicates).
+func (f *ProsecutionFilter) WhereHasDefendantsConnectionWith(preds ...predicate.Suspect) {
+	f.Where(entql.HasEdgeWith("defendants_connection", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -2554,6 +2554,99 @@ func (_q *ProsecutionQuery) collectField(ctx context.Context, oneNode bool, opCt
 			_q.WithNamedDecisions(alias, func(wq *CourtDecisionQuery) {
 				*wq = *query
 			})
+
+		case "defendantsConnection":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&SuspectClient{config: _q.config}).Query()
+			)
+			args := newSuspectPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newSuspectPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Prosecution) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"prosecution_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							joinT := sql.Table(prosecution.DefendantsConnectionTable)
+							s.Join(joinT).On(s.C(suspect.FieldID), joinT.C(prosecution.DefendantsConnectionPrimaryKey[1]))
+							s.Where(sql.InValues(joinT.C(prosecution.DefendantsConnectionPrimaryKey[0]), ids...))
+							s.Select(joinT.C(prosecution.DefendantsConnectionPrimaryKey[0]), sql.Count("*"))
+							s.GroupBy(joinT.C(prosecution.DefendantsConnectionPrimaryKey[0]))
+						})
+						if err := query.Select().Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[5] == nil {
+								nodes[i].Edges.totalCount[5] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[5][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Prosecution) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.DefendantsConnection)
+							if nodes[i].Edges.totalCount[5] == nil {
+								nodes[i].Edges.totalCount[5] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[5][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, suspectImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := limitPerRowInOrder(prosecution.DefendantsConnectionPrimaryKey[0], limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedDefendantsConnection(alias, func(wq *SuspectQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[prosecution.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, prosecution.FieldCreatedAt)

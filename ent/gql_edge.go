@@ -400,6 +400,26 @@ func (_m *Prosecution) Decisions(
 	return _m.QueryDecisions().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Prosecution) DefendantsConnection(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SuspectOrder,
+) (*SuspectConnection, error) {
+	opts := []SuspectPaginateOption{
+		WithSuspectOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[5][alias]
+	if nodes, err := _m.NamedDefendantsConnection(alias); err == nil || hasTotalCount {
+		pager, err := newSuspectPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &SuspectConnection{Edges: []*SuspectEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryDefendantsConnection().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Referral) Victim(ctx context.Context) (*Victim, error) {
 	result, err := _m.Edges.VictimOrErr()
 	if IsNotLoaded(err) {

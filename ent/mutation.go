@@ -12840,44 +12840,47 @@ func (m *PolicyRuleMutation) ResetEdge(name string) error {
 // ProsecutionMutation represents an operation that mutates the Prosecution nodes in the graph.
 type ProsecutionMutation struct {
 	config
-	op                        Op
-	typ                       string
-	id                        *int
-	created_at                *time.Time
-	updated_at                *time.Time
-	version                   *int
-	addversion                *int
-	registration_number       *string
-	stage                     *domain.ProceedingStage
-	registered_at             *time.Time
-	investigation_deadline    *time.Time
-	deadline_extensions       *int
-	adddeadline_extensions    *int
-	investigation_started_at  *time.Time
-	investigation_closed_at   *time.Time
-	dismissal_requested_at    *time.Time
-	trial_requested_at        *time.Time
-	dismissed_at              *time.Time
-	first_instance_decided_at *time.Time
-	appeal_decided_at         *time.Time
-	closed_at                 *time.Time
-	clearedFields             map[string]struct{}
-	_case                     *int
-	cleared_case              bool
-	office                    *int
-	clearedoffice             bool
-	defendants                map[int]struct{}
-	removeddefendants         map[int]struct{}
-	cleareddefendants         bool
-	charges                   map[int]struct{}
-	removedcharges            map[int]struct{}
-	clearedcharges            bool
-	decisions                 map[int]struct{}
-	removeddecisions          map[int]struct{}
-	cleareddecisions          bool
-	done                      bool
-	oldValue                  func(context.Context) (*Prosecution, error)
-	predicates                []predicate.Prosecution
+	op                           Op
+	typ                          string
+	id                           *int
+	created_at                   *time.Time
+	updated_at                   *time.Time
+	version                      *int
+	addversion                   *int
+	registration_number          *string
+	stage                        *domain.ProceedingStage
+	registered_at                *time.Time
+	investigation_deadline       *time.Time
+	deadline_extensions          *int
+	adddeadline_extensions       *int
+	investigation_started_at     *time.Time
+	investigation_closed_at      *time.Time
+	dismissal_requested_at       *time.Time
+	trial_requested_at           *time.Time
+	dismissed_at                 *time.Time
+	first_instance_decided_at    *time.Time
+	appeal_decided_at            *time.Time
+	closed_at                    *time.Time
+	clearedFields                map[string]struct{}
+	_case                        *int
+	cleared_case                 bool
+	office                       *int
+	clearedoffice                bool
+	defendants                   map[int]struct{}
+	removeddefendants            map[int]struct{}
+	cleareddefendants            bool
+	charges                      map[int]struct{}
+	removedcharges               map[int]struct{}
+	clearedcharges               bool
+	decisions                    map[int]struct{}
+	removeddecisions             map[int]struct{}
+	cleareddecisions             bool
+	defendants_connection        map[int]struct{}
+	removeddefendants_connection map[int]struct{}
+	cleareddefendants_connection bool
+	done                         bool
+	oldValue                     func(context.Context) (*Prosecution, error)
+	predicates                   []predicate.Prosecution
 }
 
 var _ ent.Mutation = (*ProsecutionMutation)(nil)
@@ -13999,6 +14002,60 @@ func (m *ProsecutionMutation) ResetDecisions() {
 	m.removeddecisions = nil
 }
 
+// AddDefendantsConnectionIDs adds the "defendants_connection" edge to the Suspect entity by ids.
+func (m *ProsecutionMutation) AddDefendantsConnectionIDs(ids ...int) {
+	if m.defendants_connection == nil {
+		m.defendants_connection = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.defendants_connection[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDefendantsConnection clears the "defendants_connection" edge to the Suspect entity.
+func (m *ProsecutionMutation) ClearDefendantsConnection() {
+	m.cleareddefendants_connection = true
+}
+
+// DefendantsConnectionCleared reports if the "defendants_connection" edge to the Suspect entity was cleared.
+func (m *ProsecutionMutation) DefendantsConnectionCleared() bool {
+	return m.cleareddefendants_connection
+}
+
+// RemoveDefendantsConnectionIDs removes the "defendants_connection" edge to the Suspect entity by IDs.
+func (m *ProsecutionMutation) RemoveDefendantsConnectionIDs(ids ...int) {
+	if m.removeddefendants_connection == nil {
+		m.removeddefendants_connection = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.defendants_connection, ids[i])
+		m.removeddefendants_connection[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDefendantsConnection returns the removed IDs of the "defendants_connection" edge to the Suspect entity.
+func (m *ProsecutionMutation) RemovedDefendantsConnectionIDs() (ids []int) {
+	for id := range m.removeddefendants_connection {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DefendantsConnectionIDs returns the "defendants_connection" edge IDs in the mutation.
+func (m *ProsecutionMutation) DefendantsConnectionIDs() (ids []int) {
+	for id := range m.defendants_connection {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDefendantsConnection resets all changes to the "defendants_connection" edge.
+func (m *ProsecutionMutation) ResetDefendantsConnection() {
+	m.defendants_connection = nil
+	m.cleareddefendants_connection = false
+	m.removeddefendants_connection = nil
+}
+
 // Where appends a list predicates to the ProsecutionMutation builder.
 func (m *ProsecutionMutation) Where(ps ...predicate.Prosecution) {
 	m.predicates = append(m.predicates, ps...)
@@ -14505,7 +14562,7 @@ func (m *ProsecutionMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProsecutionMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m._case != nil {
 		edges = append(edges, prosecution.EdgeCase)
 	}
@@ -14520,6 +14577,9 @@ func (m *ProsecutionMutation) AddedEdges() []string {
 	}
 	if m.decisions != nil {
 		edges = append(edges, prosecution.EdgeDecisions)
+	}
+	if m.defendants_connection != nil {
+		edges = append(edges, prosecution.EdgeDefendantsConnection)
 	}
 	return edges
 }
@@ -14554,13 +14614,19 @@ func (m *ProsecutionMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case prosecution.EdgeDefendantsConnection:
+		ids := make([]ent.Value, 0, len(m.defendants_connection))
+		for id := range m.defendants_connection {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProsecutionMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.removeddefendants != nil {
 		edges = append(edges, prosecution.EdgeDefendants)
 	}
@@ -14569,6 +14635,9 @@ func (m *ProsecutionMutation) RemovedEdges() []string {
 	}
 	if m.removeddecisions != nil {
 		edges = append(edges, prosecution.EdgeDecisions)
+	}
+	if m.removeddefendants_connection != nil {
+		edges = append(edges, prosecution.EdgeDefendantsConnection)
 	}
 	return edges
 }
@@ -14595,13 +14664,19 @@ func (m *ProsecutionMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case prosecution.EdgeDefendantsConnection:
+		ids := make([]ent.Value, 0, len(m.removeddefendants_connection))
+		for id := range m.removeddefendants_connection {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProsecutionMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.cleared_case {
 		edges = append(edges, prosecution.EdgeCase)
 	}
@@ -14616,6 +14691,9 @@ func (m *ProsecutionMutation) ClearedEdges() []string {
 	}
 	if m.cleareddecisions {
 		edges = append(edges, prosecution.EdgeDecisions)
+	}
+	if m.cleareddefendants_connection {
+		edges = append(edges, prosecution.EdgeDefendantsConnection)
 	}
 	return edges
 }
@@ -14634,6 +14712,8 @@ func (m *ProsecutionMutation) EdgeCleared(name string) bool {
 		return m.clearedcharges
 	case prosecution.EdgeDecisions:
 		return m.cleareddecisions
+	case prosecution.EdgeDefendantsConnection:
+		return m.cleareddefendants_connection
 	}
 	return false
 }
@@ -14670,6 +14750,9 @@ func (m *ProsecutionMutation) ResetEdge(name string) error {
 		return nil
 	case prosecution.EdgeDecisions:
 		m.ResetDecisions()
+		return nil
+	case prosecution.EdgeDefendantsConnection:
+		m.ResetDefendantsConnection()
 		return nil
 	}
 	return fmt.Errorf("unknown Prosecution edge %s", name)

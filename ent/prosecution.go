@@ -68,7 +68,7 @@ type ProsecutionEdges struct {
 	Case *CaseFile `json:"case,omitempty"`
 	// Office holds the value of the office edge.
 	Office *Agency `json:"office,omitempty"`
-	// Defendants holds the value of the defendants edge.
+	// The suspects the proceeding is against, all of them in one list.
 	Defendants []*Suspect `json:"defendants,omitempty"`
 	// Charges holds the value of the charges edge.
 	Charges []*Charge `json:"charges,omitempty"`
@@ -76,16 +76,19 @@ type ProsecutionEdges struct {
 	Decisions []*CourtDecision `json:"decisions,omitempty"`
 	// DefendantLinks holds the value of the defendant_links edge.
 	DefendantLinks []*ProsecutionDefendant `json:"defendant_links,omitempty"`
+	// The suspects the proceeding is against, all of them in one list.
+	DefendantsConnection []*Suspect `json:"defendants_connection,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [6]bool
+	loadedTypes [7]bool
 	// totalCount holds the count of the edges above.
-	totalCount [5]map[string]int
+	totalCount [6]map[string]int
 
-	namedDefendants     map[string][]*Suspect
-	namedCharges        map[string][]*Charge
-	namedDecisions      map[string][]*CourtDecision
-	namedDefendantLinks map[string][]*ProsecutionDefendant
+	namedDefendants           map[string][]*Suspect
+	namedCharges              map[string][]*Charge
+	namedDecisions            map[string][]*CourtDecision
+	namedDefendantLinks       map[string][]*ProsecutionDefendant
+	namedDefendantsConnection map[string][]*Suspect
 }
 
 // CaseOrErr returns the Case value or an error if the edge
@@ -144,6 +147,15 @@ func (e ProsecutionEdges) DefendantLinksOrErr() ([]*ProsecutionDefendant, error)
 		return e.DefendantLinks, nil
 	}
 	return nil, &NotLoadedError{edge: "defendant_links"}
+}
+
+// DefendantsConnectionOrErr returns the DefendantsConnection value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProsecutionEdges) DefendantsConnectionOrErr() ([]*Suspect, error) {
+	if e.loadedTypes[6] {
+		return e.DefendantsConnection, nil
+	}
+	return nil, &NotLoadedError{edge: "defendants_connection"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -338,6 +350,11 @@ func (_m *Prosecution) QueryDefendantLinks() *ProsecutionDefendantQuery {
 	return NewProsecutionClient(_m.config).QueryDefendantLinks(_m)
 }
 
+// QueryDefendantsConnection queries the "defendants_connection" edge of the Prosecution entity.
+func (_m *Prosecution) QueryDefendantsConnection() *SuspectQuery {
+	return NewProsecutionClient(_m.config).QueryDefendantsConnection(_m)
+}
+
 // Update returns a builder for updating this Prosecution.
 // Note that you need to call Prosecution.Unwrap() before calling this method if this Prosecution
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -529,6 +546,30 @@ func (_m *Prosecution) appendNamedDefendantLinks(name string, edges ...*Prosecut
 		_m.Edges.namedDefendantLinks[name] = []*ProsecutionDefendant{}
 	} else {
 		_m.Edges.namedDefendantLinks[name] = append(_m.Edges.namedDefendantLinks[name], edges...)
+	}
+}
+
+// NamedDefendantsConnection returns the DefendantsConnection named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Prosecution) NamedDefendantsConnection(name string) ([]*Suspect, error) {
+	if _m.Edges.namedDefendantsConnection == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDefendantsConnection[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Prosecution) appendNamedDefendantsConnection(name string, edges ...*Suspect) {
+	if _m.Edges.namedDefendantsConnection == nil {
+		_m.Edges.namedDefendantsConnection = make(map[string][]*Suspect)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDefendantsConnection[name] = []*Suspect{}
+	} else {
+		_m.Edges.namedDefendantsConnection[name] = append(_m.Edges.namedDefendantsConnection[name], edges...)
 	}
 }
 

@@ -301,6 +301,21 @@ func (_c *ProsecutionCreate) AddDecisions(v ...*CourtDecision) *ProsecutionCreat
 	return _c.AddDecisionIDs(ids...)
 }
 
+// AddDefendantsConnectionIDs adds the "defendants_connection" edge to the Suspect entity by IDs.
+func (_c *ProsecutionCreate) AddDefendantsConnectionIDs(ids ...int) *ProsecutionCreate {
+	_c.mutation.AddDefendantsConnectionIDs(ids...)
+	return _c
+}
+
+// AddDefendantsConnection adds the "defendants_connection" edges to the Suspect entity.
+func (_c *ProsecutionCreate) AddDefendantsConnection(v ...*Suspect) *ProsecutionCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddDefendantsConnectionIDs(ids...)
+}
+
 // Mutation returns the ProsecutionMutation object of the builder.
 func (_c *ProsecutionCreate) Mutation() *ProsecutionMutation {
 	return _c.mutation
@@ -587,6 +602,22 @@ func (_c *ProsecutionCreate) createSpec() (*Prosecution, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(courtdecision.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DefendantsConnectionIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prosecution.DefendantsConnectionTable,
+			Columns: prosecution.DefendantsConnectionPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(suspect.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -27,22 +27,24 @@ import (
 // ProsecutionQuery is the builder for querying Prosecution entities.
 type ProsecutionQuery struct {
 	config
-	ctx                     *QueryContext
-	order                   []prosecution.OrderOption
-	inters                  []Interceptor
-	predicates              []predicate.Prosecution
-	withCase                *CaseFileQuery
-	withOffice              *AgencyQuery
-	withDefendants          *SuspectQuery
-	withCharges             *ChargeQuery
-	withDecisions           *CourtDecisionQuery
-	withDefendantLinks      *ProsecutionDefendantQuery
-	loadTotal               []func(context.Context, []*Prosecution) error
-	modifiers               []func(*sql.Selector)
-	withNamedDefendants     map[string]*SuspectQuery
-	withNamedCharges        map[string]*ChargeQuery
-	withNamedDecisions      map[string]*CourtDecisionQuery
-	withNamedDefendantLinks map[string]*ProsecutionDefendantQuery
+	ctx                           *QueryContext
+	order                         []prosecution.OrderOption
+	inters                        []Interceptor
+	predicates                    []predicate.Prosecution
+	withCase                      *CaseFileQuery
+	withOffice                    *AgencyQuery
+	withDefendants                *SuspectQuery
+	withCharges                   *ChargeQuery
+	withDecisions                 *CourtDecisionQuery
+	withDefendantLinks            *ProsecutionDefendantQuery
+	withDefendantsConnection      *SuspectQuery
+	loadTotal                     []func(context.Context, []*Prosecution) error
+	modifiers                     []func(*sql.Selector)
+	withNamedDefendants           map[string]*SuspectQuery
+	withNamedCharges              map[string]*ChargeQuery
+	withNamedDecisions            map[string]*CourtDecisionQuery
+	withNamedDefendantLinks       map[string]*ProsecutionDefendantQuery
+	withNamedDefendantsConnection map[string]*SuspectQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -204,6 +206,28 @@ func (_q *ProsecutionQuery) QueryDefendantLinks() *ProsecutionDefendantQuery {
 			sqlgraph.From(prosecution.Table, prosecution.FieldID, selector),
 			sqlgraph.To(prosecutiondefendant.Table, prosecutiondefendant.ProsecutionColumn),
 			sqlgraph.Edge(sqlgraph.O2M, true, prosecution.DefendantLinksTable, prosecution.DefendantLinksColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDefendantsConnection chains the current query on the "defendants_connection" edge.
+func (_q *ProsecutionQuery) QueryDefendantsConnection() *SuspectQuery {
+	query := (&SuspectClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(prosecution.Table, prosecution.FieldID, selector),
+			sqlgraph.To(suspect.Table, suspect.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, prosecution.DefendantsConnectionTable, prosecution.DefendantsConnectionPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -398,17 +422,18 @@ func (_q *ProsecutionQuery) Clone() *ProsecutionQuery {
 		return nil
 	}
 	return &ProsecutionQuery{
-		config:             _q.config,
-		ctx:                _q.ctx.Clone(),
-		order:              append([]prosecution.OrderOption{}, _q.order...),
-		inters:             append([]Interceptor{}, _q.inters...),
-		predicates:         append([]predicate.Prosecution{}, _q.predicates...),
-		withCase:           _q.withCase.Clone(),
-		withOffice:         _q.withOffice.Clone(),
-		withDefendants:     _q.withDefendants.Clone(),
-		withCharges:        _q.withCharges.Clone(),
-		withDecisions:      _q.withDecisions.Clone(),
-		withDefendantLinks: _q.withDefendantLinks.Clone(),
+		config:                   _q.config,
+		ctx:                      _q.ctx.Clone(),
+		order:                    append([]prosecution.OrderOption{}, _q.order...),
+		inters:                   append([]Interceptor{}, _q.inters...),
+		predicates:               append([]predicate.Prosecution{}, _q.predicates...),
+		withCase:                 _q.withCase.Clone(),
+		withOffice:               _q.withOffice.Clone(),
+		withDefendants:           _q.withDefendants.Clone(),
+		withCharges:              _q.withCharges.Clone(),
+		withDecisions:            _q.withDecisions.Clone(),
+		withDefendantLinks:       _q.withDefendantLinks.Clone(),
+		withDefendantsConnection: _q.withDefendantsConnection.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -479,6 +504,17 @@ func (_q *ProsecutionQuery) WithDefendantLinks(opts ...func(*ProsecutionDefendan
 		opt(query)
 	}
 	_q.withDefendantLinks = query
+	return _q
+}
+
+// WithDefendantsConnection tells the query-builder to eager-load the nodes that are connected to
+// the "defendants_connection" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProsecutionQuery) WithDefendantsConnection(opts ...func(*SuspectQuery)) *ProsecutionQuery {
+	query := (&SuspectClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDefendantsConnection = query
 	return _q
 }
 
@@ -566,13 +602,14 @@ func (_q *ProsecutionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*Prosecution{}
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [7]bool{
 			_q.withCase != nil,
 			_q.withOffice != nil,
 			_q.withDefendants != nil,
 			_q.withCharges != nil,
 			_q.withDecisions != nil,
 			_q.withDefendantLinks != nil,
+			_q.withDefendantsConnection != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -638,6 +675,15 @@ func (_q *ProsecutionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			return nil, err
 		}
 	}
+	if query := _q.withDefendantsConnection; query != nil {
+		if err := _q.loadDefendantsConnection(ctx, query, nodes,
+			func(n *Prosecution) { n.Edges.DefendantsConnection = []*Suspect{} },
+			func(n *Prosecution, e *Suspect) {
+				n.Edges.DefendantsConnection = append(n.Edges.DefendantsConnection, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedDefendants {
 		if err := _q.loadDefendants(ctx, query, nodes,
 			func(n *Prosecution) { n.appendNamedDefendants(name) },
@@ -663,6 +709,13 @@ func (_q *ProsecutionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 		if err := _q.loadDefendantLinks(ctx, query, nodes,
 			func(n *Prosecution) { n.appendNamedDefendantLinks(name) },
 			func(n *Prosecution, e *ProsecutionDefendant) { n.appendNamedDefendantLinks(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDefendantsConnection {
+		if err := _q.loadDefendantsConnection(ctx, query, nodes,
+			func(n *Prosecution) { n.appendNamedDefendantsConnection(name) },
+			func(n *Prosecution, e *Suspect) { n.appendNamedDefendantsConnection(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -883,6 +936,67 @@ func (_q *ProsecutionQuery) loadDefendantLinks(ctx context.Context, query *Prose
 	}
 	return nil
 }
+func (_q *ProsecutionQuery) loadDefendantsConnection(ctx context.Context, query *SuspectQuery, nodes []*Prosecution, init func(*Prosecution), assign func(*Prosecution, *Suspect)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*Prosecution)
+	nids := make(map[int]map[*Prosecution]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(prosecution.DefendantsConnectionTable)
+		s.Join(joinT).On(s.C(suspect.FieldID), joinT.C(prosecution.DefendantsConnectionPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(prosecution.DefendantsConnectionPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(prosecution.DefendantsConnectionPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Prosecution]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Suspect](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "defendants_connection" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
 
 func (_q *ProsecutionQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1062,6 +1176,20 @@ func (_q *ProsecutionQuery) WithNamedDefendantLinks(name string, opts ...func(*P
 		_q.withNamedDefendantLinks = make(map[string]*ProsecutionDefendantQuery)
 	}
 	_q.withNamedDefendantLinks[name] = query
+	return _q
+}
+
+// WithNamedDefendantsConnection tells the query-builder to eager-load the nodes that are connected to the "defendants_connection"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProsecutionQuery) WithNamedDefendantsConnection(name string, opts ...func(*SuspectQuery)) *ProsecutionQuery {
+	query := (&SuspectClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDefendantsConnection == nil {
+		_q.withNamedDefendantsConnection = make(map[string]*SuspectQuery)
+	}
+	_q.withNamedDefendantsConnection[name] = query
 	return _q
 }
 

@@ -354,6 +354,21 @@ func (_u *ProsecutionUpdate) AddDecisions(v ...*CourtDecision) *ProsecutionUpdat
 	return _u.AddDecisionIDs(ids...)
 }
 
+// AddDefendantsConnectionIDs adds the "defendants_connection" edge to the Suspect entity by IDs.
+func (_u *ProsecutionUpdate) AddDefendantsConnectionIDs(ids ...int) *ProsecutionUpdate {
+	_u.mutation.AddDefendantsConnectionIDs(ids...)
+	return _u
+}
+
+// AddDefendantsConnection adds the "defendants_connection" edges to the Suspect entity.
+func (_u *ProsecutionUpdate) AddDefendantsConnection(v ...*Suspect) *ProsecutionUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDefendantsConnectionIDs(ids...)
+}
+
 // Mutation returns the ProsecutionMutation object of the builder.
 func (_u *ProsecutionUpdate) Mutation() *ProsecutionMutation {
 	return _u.mutation
@@ -426,6 +441,27 @@ func (_u *ProsecutionUpdate) RemoveDecisions(v ...*CourtDecision) *ProsecutionUp
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDecisionIDs(ids...)
+}
+
+// ClearDefendantsConnection clears all "defendants_connection" edges to the Suspect entity.
+func (_u *ProsecutionUpdate) ClearDefendantsConnection() *ProsecutionUpdate {
+	_u.mutation.ClearDefendantsConnection()
+	return _u
+}
+
+// RemoveDefendantsConnectionIDs removes the "defendants_connection" edge to Suspect entities by IDs.
+func (_u *ProsecutionUpdate) RemoveDefendantsConnectionIDs(ids ...int) *ProsecutionUpdate {
+	_u.mutation.RemoveDefendantsConnectionIDs(ids...)
+	return _u
+}
+
+// RemoveDefendantsConnection removes "defendants_connection" edges to Suspect entities.
+func (_u *ProsecutionUpdate) RemoveDefendantsConnection(v ...*Suspect) *ProsecutionUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDefendantsConnectionIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -746,6 +782,51 @@ func (_u *ProsecutionUpdate) sqlSave(ctx context.Context) (_node int, err error)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(courtdecision.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DefendantsConnectionCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prosecution.DefendantsConnectionTable,
+			Columns: prosecution.DefendantsConnectionPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(suspect.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDefendantsConnectionIDs(); len(nodes) > 0 && !_u.mutation.DefendantsConnectionCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prosecution.DefendantsConnectionTable,
+			Columns: prosecution.DefendantsConnectionPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(suspect.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DefendantsConnectionIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prosecution.DefendantsConnectionTable,
+			Columns: prosecution.DefendantsConnectionPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(suspect.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1095,6 +1176,21 @@ func (_u *ProsecutionUpdateOne) AddDecisions(v ...*CourtDecision) *ProsecutionUp
 	return _u.AddDecisionIDs(ids...)
 }
 
+// AddDefendantsConnectionIDs adds the "defendants_connection" edge to the Suspect entity by IDs.
+func (_u *ProsecutionUpdateOne) AddDefendantsConnectionIDs(ids ...int) *ProsecutionUpdateOne {
+	_u.mutation.AddDefendantsConnectionIDs(ids...)
+	return _u
+}
+
+// AddDefendantsConnection adds the "defendants_connection" edges to the Suspect entity.
+func (_u *ProsecutionUpdateOne) AddDefendantsConnection(v ...*Suspect) *ProsecutionUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDefendantsConnectionIDs(ids...)
+}
+
 // Mutation returns the ProsecutionMutation object of the builder.
 func (_u *ProsecutionUpdateOne) Mutation() *ProsecutionMutation {
 	return _u.mutation
@@ -1167,6 +1263,27 @@ func (_u *ProsecutionUpdateOne) RemoveDecisions(v ...*CourtDecision) *Prosecutio
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDecisionIDs(ids...)
+}
+
+// ClearDefendantsConnection clears all "defendants_connection" edges to the Suspect entity.
+func (_u *ProsecutionUpdateOne) ClearDefendantsConnection() *ProsecutionUpdateOne {
+	_u.mutation.ClearDefendantsConnection()
+	return _u
+}
+
+// RemoveDefendantsConnectionIDs removes the "defendants_connection" edge to Suspect entities by IDs.
+func (_u *ProsecutionUpdateOne) RemoveDefendantsConnectionIDs(ids ...int) *ProsecutionUpdateOne {
+	_u.mutation.RemoveDefendantsConnectionIDs(ids...)
+	return _u
+}
+
+// RemoveDefendantsConnection removes "defendants_connection" edges to Suspect entities.
+func (_u *ProsecutionUpdateOne) RemoveDefendantsConnection(v ...*Suspect) *ProsecutionUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDefendantsConnectionIDs(ids...)
 }
 
 // Where appends a list predicates to the ProsecutionUpdate builder.
@@ -1517,6 +1634,51 @@ func (_u *ProsecutionUpdateOne) sqlSave(ctx context.Context) (_node *Prosecution
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(courtdecision.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DefendantsConnectionCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prosecution.DefendantsConnectionTable,
+			Columns: prosecution.DefendantsConnectionPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(suspect.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDefendantsConnectionIDs(); len(nodes) > 0 && !_u.mutation.DefendantsConnectionCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prosecution.DefendantsConnectionTable,
+			Columns: prosecution.DefendantsConnectionPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(suspect.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DefendantsConnectionIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prosecution.DefendantsConnectionTable,
+			Columns: prosecution.DefendantsConnectionPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(suspect.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -458,6 +458,7 @@ type ComplexityRoot struct {
 		DeadlineExtensions     func(childComplexity int) int
 		Decisions              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CourtDecisionOrder) int
 		Defendants             func(childComplexity int) int
+		DefendantsConnection   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SuspectOrder) int
 		DismissalRequestedAt   func(childComplexity int) int
 		DismissedAt            func(childComplexity int) int
 		FirstInstanceDecidedAt func(childComplexity int) int
@@ -2775,6 +2776,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Prosecution.Defendants(childComplexity), true
+	case "Prosecution.defendantsConnection":
+		if e.ComplexityRoot.Prosecution.DefendantsConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Prosecution_defendantsConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Prosecution.DefendantsConnection(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SuspectOrder)), true
 	case "Prosecution.dismissalRequestedAt":
 		if e.ComplexityRoot.Prosecution.DismissalRequestedAt == nil {
 			break
@@ -6104,6 +6116,8 @@ func (ec *executionContext) childFields_Prosecution(ctx context.Context, field g
 		return ec.fieldContext_Prosecution_charges(ctx, field)
 	case "decisions":
 		return ec.fieldContext_Prosecution_decisions(ctx, field)
+	case "defendantsConnection":
+		return ec.fieldContext_Prosecution_defendantsConnection(ctx, field)
 	case "overdueDays":
 		return ec.fieldContext_Prosecution_overdueDays(ctx, field)
 	}
@@ -8030,6 +8044,52 @@ func (ec *executionContext) field_Prosecution_decisions_args(ctx context.Context
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*ent.CourtDecisionOrder, error) {
 			return ec.unmarshalOCourtDecisionOrder2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCourtDecisionOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Prosecution_defendantsConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.SuspectOrder, error) {
+			return ec.unmarshalOSuspectOrder2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSuspectOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -17189,6 +17249,50 @@ func (ec *executionContext) fieldContext_Prosecution_decisions(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Prosecution_decisions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Prosecution_defendantsConnection(ctx context.Context, field graphql.CollectedField, obj *ent.Prosecution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Prosecution_defendantsConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.DefendantsConnection(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.SuspectOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SuspectConnection) graphql.Marshaler {
+			return ec.marshalNSuspectConnection2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐSuspectConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Prosecution_defendantsConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Prosecution",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SuspectConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Prosecution_defendantsConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -35713,6 +35817,11 @@ func (ec *executionContext) _Prosecution(ctx context.Context, sel ast.SelectionS
 			}
 		case "decisions":
 			out.Values[i] = ec._Prosecution_decisions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "defendantsConnection":
+			out.Values[i] = ec._Prosecution_defendantsConnection(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -66,6 +66,8 @@ const (
 	EdgeDecisions = "decisions"
 	// EdgeDefendantLinks holds the string denoting the defendant_links edge name in mutations.
 	EdgeDefendantLinks = "defendant_links"
+	// EdgeDefendantsConnection holds the string denoting the defendants_connection edge name in mutations.
+	EdgeDefendantsConnection = "defendants_connection"
 	// Table holds the table name of the prosecution in the database.
 	Table = "prosecutions"
 	// CaseTable is the table that holds the case relation/edge.
@@ -108,6 +110,11 @@ const (
 	DefendantLinksInverseTable = "prosecution_defendants"
 	// DefendantLinksColumn is the table column denoting the defendant_links relation/edge.
 	DefendantLinksColumn = "prosecution_id"
+	// DefendantsConnectionTable is the table that holds the defendants_connection relation/edge. The primary key declared below.
+	DefendantsConnectionTable = "prosecution_defendants"
+	// DefendantsConnectionInverseTable is the table name for the Suspect entity.
+	// It exists in this package in order to avoid circular dependency with the "suspect" package.
+	DefendantsConnectionInverseTable = "suspects"
 )
 
 // Columns holds all SQL columns for prosecution fields.
@@ -137,6 +144,9 @@ var (
 	// DefendantsPrimaryKey and DefendantsColumn2 are the table columns denoting the
 	// primary key for the defendants relation (M2M).
 	DefendantsPrimaryKey = []string{"prosecution_id", "suspect_id"}
+	// DefendantsConnectionPrimaryKey and DefendantsConnectionColumn2 are the table columns denoting the
+	// primary key for the defendants_connection relation (M2M).
+	DefendantsConnectionPrimaryKey = []string{"prosecution_id", "suspect_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -354,6 +364,20 @@ func ByDefendantLinks(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newDefendantLinksStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByDefendantsConnectionCount orders the results by defendants_connection count.
+func ByDefendantsConnectionCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDefendantsConnectionStep(), opts...)
+	}
+}
+
+// ByDefendantsConnection orders the results by defendants_connection terms.
+func ByDefendantsConnection(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDefendantsConnectionStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newCaseStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -394,6 +418,13 @@ func newDefendantLinksStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(DefendantLinksInverseTable, DefendantLinksColumn),
 		sqlgraph.Edge(sqlgraph.O2M, true, DefendantLinksTable, DefendantLinksColumn),
+	)
+}
+func newDefendantsConnectionStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DefendantsConnectionInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, false, DefendantsConnectionTable, DefendantsConnectionPrimaryKey...),
 	)
 }
 

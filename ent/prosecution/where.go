@@ -1064,6 +1064,29 @@ func HasDefendantLinksWith(preds ...predicate.ProsecutionDefendant) predicate.Pr
 	})
 }
 
+// HasDefendantsConnection applies the HasEdge predicate on the "defendants_connection" edge.
+func HasDefendantsConnection() predicate.Prosecution {
+	return predicate.Prosecution(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, DefendantsConnectionTable, DefendantsConnectionPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDefendantsConnectionWith applies the HasEdge predicate on the "defendants_connection" edge with a given conditions (other predicates).
+func HasDefendantsConnectionWith(preds ...predicate.Suspect) predicate.Prosecution {
+	return predicate.Prosecution(func(s *sql.Selector) {
+		step := newDefendantsConnectionStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Prosecution) predicate.Prosecution {
 	return predicate.Prosecution(sql.AndPredicates(predicates...))

@@ -153,3 +153,41 @@ func listed(extra ...schema.Annotation) api { return exposed(connectionAnnotatio
 // unlisted keeps an entity out of the generated API: it is read through
 // hand-written queries, or not at all.
 var unlisted = exposed(entgql.Skip(entgql.SkipAll))
+
+// ConnectionBeside is the annotation of a list edge that is also served as
+// a connection, under another name (ent/entc.go, connectionsBeside): the
+// list stays for the clients that read it, deprecated, and the connection
+// pages it like every other list. A list's type cannot become a
+// connection's without breaking every client that reads it
+// (docs/schema-changes.md).
+type ConnectionBeside struct {
+	// Edge is the connection's name in ent (defendants_connection, which
+	// GraphQL calls defendantsConnection); Description its description.
+	Edge        string `json:"edge"`
+	Description string `json:"description"`
+}
+
+// Name of the annotation, as ent/entc.go reads it.
+func (ConnectionBeside) Name() string { return "CaseGraphConnectionBeside" }
+
+// connectionBeside serves a list edge also as the connection name,
+// described by description, and deprecates the list in its favour,
+// saying why.
+func connectionBeside(name, description, why string) []schema.Annotation {
+	return []schema.Annotation{
+		ConnectionBeside{Edge: name, Description: description},
+		entgql.Directives(entgql.Deprecated("Use " + camelCase(name) + ": " + why)),
+	}
+}
+
+// camelCase is an ent name as GraphQL spells it (defendants_connection:
+// defendantsConnection).
+func camelCase(name string) string {
+	words := strings.Split(name, "_")
+	for i := 1; i < len(words); i++ {
+		if words[i] != "" {
+			words[i] = strings.ToUpper(words[i][:1]) + words[i][1:]
+		}
+	}
+	return strings.Join(words, "")
+}

@@ -61,7 +61,12 @@ func (Prosecution) Edges() []ent.Edge {
 	return []ent.Edge{
 		belongsTo("case", CaseFile.Type, "prosecutions"),
 		edge.To("office", Agency.Type).Field("office_id").Unique().Required(),
-		edge.To("defendants", Suspect.Type).Through("defendant_links", ProsecutionDefendant.Type),
+		edge.To("defendants", Suspect.Type).Through("defendant_links", ProsecutionDefendant.Type).
+			Comment("The suspects the proceeding is against, all of them in one list.").
+			Annotations(connectionBeside("defendants_connection",
+				"The suspects the proceeding is against, a page at a time, ordered by orderBy (then by id): "+
+					"the same records as defendants, priced by first or last as every connection is.",
+				"it pages the same suspects. This list holds every defendant however many, and is priced as 50.")...),
 		owns("charges", Charge.Type),
 		owns("decisions", CourtDecision.Type),
 	}

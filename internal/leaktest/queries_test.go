@@ -80,7 +80,8 @@ var (
         } } }
       } } }
       suspects(first: 5) { totalCount edges { node { ...LkSuspect } } }
-      prosecutions(first: 3) { totalCount edges { node { __typename id registrationNumber defendants { ...LkSuspect } } } }
+      prosecutions(first: 3) { totalCount edges { node { __typename id registrationNumber defendants { ...LkSuspect }
+        defendantsConnection(first: 5, orderBy: [{field: PSEUDONYM}]) { totalCount edges { node { ...LkSuspect } } } } } }
       referrals(first: 3) { totalCount edges { node { __typename id status victim { __typename id a: legalName } } } }
       events(first: 5) { totalCount edges { node { summary subjectID } } }
     } }
@@ -99,7 +100,8 @@ var (
 	prosecutionsFlat = withFragments(`query ($n: Int, $cursor: Cursor) {
   prosecutions(first: $n, after: $cursor) {
     totalCount ` + pageInfoFields + `
-    edges { cursor node { __typename id case { __typename id } defendants { __typename id caseID legalName } } }
+    edges { cursor node { __typename id case { __typename id } defendants { __typename id caseID legalName }
+      defendantsConnection { totalCount edges { cursor node { __typename id caseID legalName personalNumber } } } } }
   }
 }`)
 	referralsFlat = withFragments(`query ($n: Int, $cursor: Cursor) {
