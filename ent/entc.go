@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log"
 	"runtime"
+	"slices"
 	"strings"
 	"text/template/parse"
 
@@ -33,7 +34,7 @@ func main() {
 		entgql.WithSchemaGenerator(),
 		entgql.WithSchemaPath("graph/ent.graphqls"),
 		entgql.WithWhereInputs(true),
-		entgql.WithSchemaHook(sensitiveFieldsNullable, describeConnectionsBeside),
+		entgql.WithSchemaHook(sensitiveFieldsNullable, pageFiltersOnly, describeConnectionsBeside),
 		entgql.WithTemplates(entgqlTemplates()...),
 	)
 	if err != nil {
@@ -167,8 +168,10 @@ func orderNestedPages(collection *gen.Template) error {
 const (
 	domainPkg        = "github.com/casegraph/casegraph/domain"
 	entgqlAnnotation = "EntGQL"
-	// The annotation of ent/schema schema.ConnectionBeside, by its name.
+	// The annotations of ent/schema (schema.ConnectionBeside,
+	// schema.FilteredPage), by their names.
 	connectionBesideAnnotation = "CaseGraphConnectionBeside"
+	filteredPageAnnotation     = "CaseGraphFilteredPage"
 )
 
 // connectionsBeside adds, for each list edge annotated
@@ -241,12 +244,20 @@ func hasEdge(n *gen.Type, name string) bool {
 // (hasVictims, hasCasesWith…). Their SQL subqueries do not pass through the
 // privacy rules that limit rows, so a filter through an edge would match
 // visible rows by the attributes of rows the caller may not see: an oracle.
+// entgql reads one annotation for both the owner's hasEdge filters and the
+// where of the edge's own connection, so an edge annotated
+// schema.FilteredPage keeps it, for its connection to take a where (a
+// case's prosecutions, by deadline), and pageFiltersOnly takes its
+// hasEdge filters out of the GraphQL schema.
 func edgesNotFilterable(next gen.Generator) gen.Generator {
 	return gen.GenerateFunc(func(g *gen.Graph) error {
 		for _, n := range g.Nodes {
 			for _, e := range n.Edges {
 				if e.Annotations == nil {
 					e.Annotations = gen.Annotations{}
+				}
+				if _, filtered := e.Annotations[filteredPageAnnotation]; filtered {
+					continue
 				}
 				ant, _ := e.Annotations[entgqlAnnotation].(map[string]any)
 				if ant == nil {
@@ -272,6 +283,37 @@ func sensitiveFieldsNullable(_ *gen.Graph, s *ast.Schema) error {
 		for _, f := range def.Fields {
 			if f.Directives.ForName(sensitivity.DirectiveName) != nil {
 				f.Type.NonNull = false
+			}
+		}
+	}
+	return nil
+}
+
+// pageFiltersOnly takes out of the owner's where input the filters through
+// an edge annotated schema.FilteredPage (hasProsecutions,
+// hasProsecutionsWith on CaseWhereInput), which entgql writes beside the
+// where of the edge's connection: the filters the connection takes are of
+// its own records' fields, the root list's, which see only the rows the
+// caller may see; a filter through the edge would not (edgesNotFilterable).
+// The generated Go where input keeps the fields, which nothing a client
+// sends can set. A filter this does not find stops the generation: entgql
+// names them otherwise now, and they must not be published.
+func pageFiltersOnly(g *gen.Graph, s *ast.Schema) error {
+	for _, n := range g.Nodes {
+		for _, e := range n.Edges {
+			if _, filtered := e.Annotations[filteredPageAnnotation]; !filtered {
+				continue
+			}
+			input := s.Types[gqlTypeName(n)+"WhereInput"]
+			if input == nil {
+				return fmt.Errorf("%s.%s: no where input %sWhereInput to take its edge filters out of", n.Name, e.Name, gqlTypeName(n))
+			}
+			for _, name := range []string{lowerCamel("has_" + e.Name), lowerCamel("has_" + e.Name + "_with")} {
+				i := slices.IndexFunc(input.Fields, func(f *ast.FieldDefinition) bool { return f.Name == name })
+				if i < 0 {
+					return fmt.Errorf("%s.%s: %s has no filter %s to take out", n.Name, e.Name, input.Name, name)
+				}
+				input.Fields = slices.Delete(input.Fields, i, i+1)
 			}
 		}
 	}
@@ -314,7 +356,7 @@ func gqlTypeName(n *gen.Type) string {
 }
 
 // lowerCamel is an ent name as entgql spells it in GraphQL
-// (defendants_connection: defendantsConnection).
+// (has_prosecutions_with: hasProsecutionsWith).
 func lowerCamel(name string) string {
 	words := strings.Split(name, "_")
 	for i := 1; i < len(words); i++ {

@@ -1164,7 +1164,7 @@ func (_q *CaseFileQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				path  = append(path, alias)
 				query = (&ProsecutionClient{config: _q.config}).Query()
 			)
-			args := newProsecutionPaginateArgs(fieldArgs(ctx, nil, path...))
+			args := newProsecutionPaginateArgs(fieldArgs(ctx, new(ProsecutionWhereInput), path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}

@@ -197,10 +197,11 @@ func (_m *CaseFile) Suspects(
 }
 
 func (_m *CaseFile) Prosecutions(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ProsecutionOrder,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ProsecutionOrder, where *ProsecutionWhereInput,
 ) (*ProsecutionConnection, error) {
 	opts := []ProsecutionPaginateOption{
 		WithProsecutionOrder(orderBy),
+		WithProsecutionFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]

@@ -764,6 +764,10 @@ type CaseWhereInput struct {
 	LeadAgencyIDNEQ   *int  `json:"leadAgencyIDNEQ,omitempty"`
 	LeadAgencyIDIn    []int `json:"leadAgencyIDIn,omitempty"`
 	LeadAgencyIDNotIn []int `json:"leadAgencyIDNotIn,omitempty"`
+
+	// "prosecutions" edge predicates.
+	HasProsecutions     *bool                    `json:"hasProsecutions,omitempty"`
+	HasProsecutionsWith []*ProsecutionWhereInput `json:"hasProsecutionsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1039,6 +1043,24 @@ func (i *CaseWhereInput) P() (predicate.CaseFile, error) {
 		predicates = append(predicates, casefile.LeadAgencyIDNotIn(i.LeadAgencyIDNotIn...))
 	}
 
+	if i.HasProsecutions != nil {
+		p := casefile.HasProsecutions()
+		if !*i.HasProsecutions {
+			p = casefile.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasProsecutionsWith) > 0 {
+		with := make([]predicate.Prosecution, 0, len(i.HasProsecutionsWith))
+		for _, w := range i.HasProsecutionsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasProsecutionsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, casefile.HasProsecutionsWith(with...))
+	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyCaseWhereInput

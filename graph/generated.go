@@ -191,7 +191,7 @@ type ComplexityRoot struct {
 		LeadAgency          func(childComplexity int) int
 		LeadAgencyID        func(childComplexity int) int
 		OpenedAt            func(childComplexity int) int
-		Prosecutions        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder) int
+		Prosecutions        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder, where *ent.ProsecutionWhereInput) int
 		Reference           func(childComplexity int) int
 		Referrals           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReferralOrder) int
 		Region              func(childComplexity int) int
@@ -1500,7 +1500,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Case.Prosecutions(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ProsecutionOrder)), true
+		return e.ComplexityRoot.Case.Prosecutions(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ProsecutionOrder), args["where"].(*ent.ProsecutionWhereInput)), true
 	case "Case.reference":
 		if e.ComplexityRoot.Case.Reference == nil {
 			break
@@ -4530,7 +4530,8 @@ extend type Prosecution {
   null when it is not overdue. Sort overdue proceedings by how overdue with
   orderBy: {field: INVESTIGATION_DEADLINE, direction: ASC} and
   investigationDeadlineNotNil: true in where (a field that may be empty
-  orders only the records that have one).
+  orders only the records that have one), on Query.prosecutions or on a
+  case's prosecutions alike.
   """
   overdueDays: Int
 }
@@ -7119,6 +7120,14 @@ func (ec *executionContext) field_Case_prosecutions_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.ProsecutionWhereInput, error) {
+			return ec.unmarshalOProsecutionWhereInput2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecutionWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
 	return args, nil
 }
 
@@ -11844,7 +11853,7 @@ func (ec *executionContext) _Case_prosecutions(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Prosecutions(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ProsecutionOrder))
+			return obj.Prosecutions(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ProsecutionOrder), fc.Args["where"].(*ent.ProsecutionWhereInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProsecutionConnection) graphql.Marshaler {

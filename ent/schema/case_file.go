@@ -56,7 +56,10 @@ func (CaseFile) Edges() []ent.Edge {
 		edge.To("victims", Victim.Type).Through("victim_links", CaseVictim.Type).
 			Annotations(entgql.RelayConnection(), notSettable),
 		owns("suspects", Suspect.Type),
-		owns("prosecutions", Prosecution.Type),
+		// A case's proceedings take the where of the root list, so that
+		// they can be ordered by investigationDeadline, which needs
+		// investigationDeadlineNotNil (graph.ordering.pageable).
+		owns("prosecutions", Prosecution.Type, FilteredPage{}),
 		owns("referrals", Referral.Type),
 		owns("events", CaseEvent.Type),
 	}

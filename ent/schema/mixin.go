@@ -126,9 +126,9 @@ func indexed(columns ...string) []ent.Index {
 
 // owns is the edge from a record to the records that belong to it (a
 // case's suspects, a victim's consents), listed as a connection and set
-// from their side (belongsTo).
-func owns(name string, t any) ent.Edge {
-	return edge.To(name, t).Annotations(entgql.RelayConnection(), notSettable)
+// from their side (belongsTo), with extra annotations (FilteredPage).
+func owns(name string, t any, extra ...schema.Annotation) ent.Edge {
+	return edge.To(name, t).Annotations(append([]schema.Annotation{entgql.RelayConnection(), notSettable}, extra...)...)
 }
 
 // api is how an entity shows in the generated GraphQL API. It is a mixin,
@@ -179,6 +179,15 @@ func connectionBeside(name, description, why string) []schema.Annotation {
 		entgql.Directives(entgql.Deprecated("Use " + camelCase(name) + ": " + why)),
 	}
 }
+
+// FilteredPage is the annotation of a connection edge that takes a where,
+// the filter of its records' own fields that the root list of them takes
+// (ent/entc.go, edgesNotFilterable). The owner's where input still has no
+// filter through the edge.
+type FilteredPage struct{}
+
+// Name of the annotation, as ent/entc.go reads it.
+func (FilteredPage) Name() string { return "CaseGraphFilteredPage" }
 
 // camelCase is an ent name as GraphQL spells it (defendants_connection:
 // defendantsConnection).
