@@ -342,6 +342,40 @@ fragment C on CaseConnection { edges{ node{ victims{ totalCount } prosecutions(l
 	}
 }
 
+// TestOrderingTermsAsLists: a connection's orderBy of one term is the list
+// of it in the copy (the eager loading of nested pages takes only a list),
+// in the document and in a variable; a list stays as it was.
+func TestOrderingTermsAsLists(t *testing.T) {
+	const query = `query($o: [VictimOrder!]){ cases(first: 2, orderBy: {field: REFERENCE}){ ...C } victims(first: 1, orderBy: [{field: PSEUDONYM}]){ totalCount } }
+fragment C on CaseConnection { edges{ node{ victims(first: 3, orderBy: $o){ totalCount } } } }`
+	doc, errs := gqlparser.LoadQueryWithRules(schema, query, nil)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	before := format(doc)
+	vars := map[string]any{"o": []map[string]any{{"field": "PSEUDONYM", "direction": "DESC"}}}
+	r, err := cost.Measure(cost.NewSchema(schema), doc, doc.Operations[0], vars, cost.DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.OrderingTerms != 2 {
+		t.Errorf("OrderingTerms %d, want 2", r.OrderingTerms)
+	}
+	out, _ := cost.WithDefaultPages(doc, doc.Operations[0], vars, cost.DefaultLimits())
+	if format(doc) != before {
+		t.Fatal("the shared document was changed")
+	}
+	got := format(out)
+	for _, want := range []string{"cases(first: 2, orderBy: [{field:REFERENCE}])", "victims(first: 1, orderBy: [{field:PSEUDONYM}])", "victims(first: 3, orderBy: $o)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the copy lacks %q:\n%s", want, got)
+		}
+	}
+	if list, ok := vars["o"].([]any); !ok || len(list) != 1 {
+		t.Errorf("the variable is %#v, want a list of any of one term", vars["o"])
+	}
+}
+
 func format(doc *ast.QueryDocument) string {
 	var b strings.Builder
 	formatter.NewFormatter(&b).FormatQueryDocument(doc)

@@ -47,6 +47,10 @@ type Report struct {
 	// DefaultPages counts the connections asked for without a page size:
 	// WithDefaultPages gives them the default page.
 	DefaultPages int
+	// OrderingTerms counts the connections whose orderBy is one term
+	// where the argument is a list: WithDefaultPages makes it the list of
+	// that term.
+	OrderingTerms int
 }
 
 // Measure computes op's cost with vars (coerced) and checks it and every
@@ -72,7 +76,7 @@ func Measure(schema Schema, doc *ast.QueryDocument, op *ast.OperationDefinition,
 		return Report{}, tooComplex("cost", r.cost, l.MaxCost,
 			fmt.Sprintf("The operation would cost %d points, over the limit of %d: ask for smaller pages (first/last) or fewer nested lists.", r.cost, l.MaxCost))
 	}
-	return Report{Cost: r.cost, Depth: r.depth, DefaultPages: m.defaults}, nil
+	return Report{Cost: r.cost, Depth: r.depth, DefaultPages: m.defaults, OrderingTerms: m.orderingTerms}, nil
 }
 
 type measurer struct {
@@ -83,6 +87,7 @@ type measurer struct {
 	memo          map[memoKey]measured
 	introspection int
 	defaults      int
+	orderingTerms int
 	err           error
 	// mutation: the operation's top-level fields write (see inputCost).
 	mutation bool
@@ -171,6 +176,9 @@ func (m *measurer) field(f *ast.Field, page int, parent string) measured {
 	}
 	childPage := 0
 	if paginated(def) {
+		if orderingTerm(f, m.vars) {
+			m.orderingTerms++
+		}
 		page := m.page(f, path)
 		if def.Type.Elem != nil {
 			times = page // a plain list with a page size (policyChanges)

@@ -72,7 +72,7 @@ func (l *requestLimits) MutateOperationContext(ctx context.Context, oc *graphql.
 	if err != nil {
 		return requestError(err)
 	}
-	if report.DefaultPages > 0 {
+	if report.DefaultPages > 0 || report.OrderingTerms > 0 {
 		oc.Doc, oc.Operation = cost.WithDefaultPages(oc.Doc, oc.Operation, oc.Variables, l.limits)
 	}
 	if budget, ok := CostBudgetOf(ctx); ok {
