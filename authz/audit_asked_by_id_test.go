@@ -2,6 +2,7 @@ package authz_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -238,10 +239,11 @@ func TestIDsAskedPastTwentyAreSummarised(t *testing.T) {
 // TestEveryListFilterAsksByID walks the served schema: every field that
 // takes a where of records (a …WhereInput), at the root or nested under
 // another type, records a record of its type named by id and not shown as
-// node(id:) records it. No nested list takes a where today (entgql gives
-// an edge none: ent/entc.go, edgesNotFilterable); the check is made where
-// the where reaches any field (graph's field middleware), so a nested one
-// added later is recorded alike, and this test asks for its probe.
+// node(id:) records it. A nested list with a where (a case's
+// prosecutions) is probed through a record the caller sees; the check is
+// made where the where reaches any field (graph's field middleware), so a
+// nested one added later is recorded alike, and this test asks for its
+// probe.
 func TestEveryListFilterAsksByID(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		f := e.f
@@ -300,16 +302,32 @@ func TestEveryListFilterAsksByID(t *testing.T) {
 					}
 					record := strings.TrimSuffix(input, "WhereInput")
 					id, ok := hidden[record]
-					if typ.Name != "Query" || !ok {
+					// A nested list is reached through a record the
+					// caller sees: Durrës's case for a case's lists.
+					list, through := field.Name+"(where: {idIn: [$id]}) { totalCount }", map[string]any{}
+					if typ.Name != "Query" {
+						parent, known := map[string]int{"Case": f.caseD}[typ.Name]
+						ok = ok && known
+						list = fmt.Sprintf("node(id: $parent) { ... on %s { %s } }", typ.Name, list)
+						through = map[string]any{"parent": gid(parent)}
+					}
+					if !ok {
 						t.Errorf("%s.%s takes a where of %s records: add its probe here (a record of the type the caller does not see, reached through the field)",
 							typ.Name, field.Name, record)
 						continue
 					}
-					probed++
-					t.Run(field.Name, func(t *testing.T) {
+					if typ.Name == "Query" {
+						probed++
+					}
+					t.Run(typ.Name+"."+field.Name, func(t *testing.T) {
 						vars := map[string]any{"id": gid(id)}
-						query := fmt.Sprintf(`query ($id: ID!) { %s(where: {idIn: [$id]}) { totalCount } }`, field.Name)
-						r := e.do(t, investigator, query, vars).MustOK(t)
+						query, args := fmt.Sprintf(`query ($id: ID!) { %s }`, list), vars
+						if len(through) > 0 {
+							query = fmt.Sprintf(`query ($id: ID!, $parent: ID!) { %s }`, list)
+							args = maps.Clone(through)
+							maps.Copy(args, vars)
+						}
+						r := e.do(t, investigator, query, args).MustOK(t)
 						got := e.refusalsOf(t, r)
 						want := e.refusalsOf(t, e.do(t, investigator, nodeProbe, vars))
 						if len(want) != 1 || !slices.Equal(refusalShapes(got), refusalShapes(want)) {
