@@ -1,0 +1,56 @@
+package graph_test
+
+import (
+	"testing"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// TestReviewListIDLookupOnLostConnectionIsUnavailable: docs/audit.md,
+// "Records asked for by id": "A look-up that fails (the database gone)
+// answers the list UNAVAILABLE"; docs/errors.md and
+// TestQueryOnLostConnectionIsUnavailable: a read whose statement finds the
+// connection gone answers UNAVAILABLE with a request id. What happens:
+// the look-up of the ids a where names (graph.recordIDsAsked) runs in the
+// field middleware before markResolverErrors, so its error is no
+// resolverError; the error presenter takes it for an argument gqlgen could
+// not read and answers BAD_USER_INPUT "A value in the request is not
+// valid (at cases)": the client is told its (valid) request is wrong and
+// not to retry, with no request id for the outage. (Found by review.)
+func TestReviewListIDLookupOnLostConnectionIsUnavailable(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, base *database.DB) {
+		db, faults := testdb.WithFaults(base)
+		s := testserver.Start(t, db)
+		tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+		opened := s.Do(t, tok, openCaseDoc, map[string]any{"in": faultCaseInput("TIR-REVIEW-1", agencyGlobalID(t, db, "police-tirane"))}).MustOK(t)
+		var made struct{ OpenCase struct{ ID string } }
+		opened.Decode(t, &made)
+		const query = `query ($ids: [ID!]) { cases(first: 2, where: {idIn: $ids}) { totalCount } }`
+		vars := map[string]any{"ids": []string{made.OpenCase.ID}}
+		s.Do(t, tok, query, vars).MustOK(t)
+
+		for name, lost := range lostConnections {
+			t.Run(name, func(t *testing.T) {
+				// The first statement on case_files is the look-up of the ids
+				// named; the list's own statements then go through.
+				faults.FailStatements("case_files", 1, lost)
+				defer faults.Clear()
+				res := s.Do(t, tok, query, vars)
+				if len(res.Errors) == 0 {
+					t.Fatalf("want an error, got %s", res.Body)
+				}
+				for _, e := range res.Errors {
+					if e.Code() != string(apperr.Unavailable) || e.Extensions["requestId"] == nil {
+						t.Errorf("the look-up of where's ids lost its connection: code %q (requestId %v), want UNAVAILABLE with a request id:\n%s",
+							e.Code(), e.Extensions["requestId"], res.Body)
+					}
+				}
+			})
+		}
+		s.Do(t, tok, query, vars).MustOK(t)
+	})
+}
