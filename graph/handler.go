@@ -179,7 +179,12 @@ func fieldMiddleware(limits *requestLimits, lookup *ent.Client) graphql.FieldMid
 		}
 		if lookup != nil {
 			if err := recordIDsAsked(ctx, lookup); err != nil {
-				return nil, err
+				// A failed look-up is the list's own failure (UNAVAILABLE
+				// when the database is gone, INTERNAL and logged else), as
+				// a resolver's is: returned bare, the presenter took it
+				// for an argument that could not be read, BAD_USER_INPUT
+				// (a review).
+				return nil, resolverError{err}
 			}
 		}
 		res, err := markResolverErrors(ctx, next)

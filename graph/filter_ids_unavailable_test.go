@@ -10,18 +10,14 @@ import (
 	"github.com/casegraph/casegraph/viewer"
 )
 
-// TestReviewListIDLookupOnLostConnectionIsUnavailable: docs/audit.md,
-// "Records asked for by id": "A look-up that fails (the database gone)
-// answers the list UNAVAILABLE"; docs/errors.md and
-// TestQueryOnLostConnectionIsUnavailable: a read whose statement finds the
-// connection gone answers UNAVAILABLE with a request id. What happens:
-// the look-up of the ids a where names (graph.recordIDsAsked) runs in the
-// field middleware before markResolverErrors, so its error is no
-// resolverError; the error presenter takes it for an argument gqlgen could
-// not read and answers BAD_USER_INPUT "A value in the request is not
-// valid (at cases)": the client is told its (valid) request is wrong and
-// not to retry, with no request id for the outage. (Found by review.)
-func TestReviewListIDLookupOnLostConnectionIsUnavailable(t *testing.T) {
+// TestListIDLookupOnLostConnectionIsUnavailable: the look-up of the ids a
+// where names (graph.recordIDsAsked) fails as the list's own read does:
+// UNAVAILABLE with a request id when the connection is gone (docs/audit.md,
+// "Records asked for by id"). As first written (2026-12-07) it ran before
+// the field's errors were marked as a resolver's, and the presenter took
+// its error for an argument that could not be read: BAD_USER_INPUT, and
+// the client was told not to retry (a review).
+func TestListIDLookupOnLostConnectionIsUnavailable(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, base *database.DB) {
 		db, faults := testdb.WithFaults(base)
 		s := testserver.Start(t, db)
