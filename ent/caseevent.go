@@ -42,6 +42,8 @@ type CaseEvent struct {
 	CaseID int `json:"case_id,omitempty"`
 	// ActorAgencyID holds the value of the "actor_agency_id" field.
 	ActorAgencyID int `json:"actor_agency_id,omitempty"`
+	// The writing transaction: its id on PostgreSQL, 0 on SQLite (the id is the commit order there). Set by the column's default; never by the code.
+	CommitTxid int64 `json:"commit_txid,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CaseEventQuery when eager-loading is set.
 	Edges        CaseEventEdges `json:"edges"`
@@ -88,7 +90,7 @@ func (*CaseEvent) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case caseevent.FieldID, caseevent.FieldVersion, caseevent.FieldSubjectVictimID, caseevent.FieldCaseID, caseevent.FieldActorAgencyID:
+		case caseevent.FieldID, caseevent.FieldVersion, caseevent.FieldSubjectVictimID, caseevent.FieldCaseID, caseevent.FieldActorAgencyID, caseevent.FieldCommitTxid:
 			values[i] = new(sql.NullInt64)
 		case caseevent.FieldKind, caseevent.FieldActorSubject, caseevent.FieldSummary, caseevent.FieldSubjectID:
 			values[i] = new(sql.NullString)
@@ -182,6 +184,12 @@ func (_m *CaseEvent) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ActorAgencyID = int(value.Int64)
 			}
+		case caseevent.FieldCommitTxid:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field commit_txid", values[i])
+			} else if value.Valid {
+				_m.CommitTxid = value.Int64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -262,6 +270,9 @@ func (_m *CaseEvent) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("actor_agency_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ActorAgencyID))
+	builder.WriteString(", ")
+	builder.WriteString("commit_txid=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CommitTxid))
 	builder.WriteByte(')')
 	return builder.String()
 }

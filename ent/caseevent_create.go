@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/casegraph/casegraph/domain"
@@ -137,6 +138,12 @@ func (_c *CaseEventCreate) SetActorAgencyID(v int) *CaseEventCreate {
 	return _c
 }
 
+// SetCommitTxid sets the "commit_txid" field.
+func (_c *CaseEventCreate) SetCommitTxid(v int64) *CaseEventCreate {
+	_c.mutation.SetCommitTxid(v)
+	return _c
+}
+
 // SetCase sets the "case" edge to the CaseFile entity.
 func (_c *CaseEventCreate) SetCase(v *CaseFile) *CaseEventCreate {
 	return _c.SetCaseID(v.ID)
@@ -256,6 +263,12 @@ func (_c *CaseEventCreate) check() error {
 	if _, ok := _c.mutation.ActorAgencyID(); !ok {
 		return &ValidationError{Name: "actor_agency_id", err: errors.New(`ent: missing required field "CaseEvent.actor_agency_id"`)}
 	}
+	switch _c.driver.Dialect() {
+	case dialect.MySQL:
+		if _, ok := _c.mutation.CommitTxid(); !ok {
+			return &ValidationError{Name: "commit_txid", err: errors.New(`ent: missing required field "CaseEvent.commit_txid"`)}
+		}
+	}
 	if len(_c.mutation.CaseIDs()) == 0 {
 		return &ValidationError{Name: "case", err: errors.New(`ent: missing required edge "CaseEvent.case"`)}
 	}
@@ -323,6 +336,10 @@ func (_c *CaseEventCreate) createSpec() (*CaseEvent, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.SubjectVictimID(); ok {
 		_spec.SetField(caseevent.FieldSubjectVictimID, field.TypeInt, value)
 		_node.SubjectVictimID = &value
+	}
+	if value, ok := _c.mutation.CommitTxid(); ok {
+		_spec.SetField(caseevent.FieldCommitTxid, field.TypeInt64, value)
+		_node.CommitTxid = value
 	}
 	if nodes := _c.mutation.CaseIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -129,6 +129,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			caseevent.FieldSubjectVictimID: {Type: field.TypeInt, Column: caseevent.FieldSubjectVictimID},
 			caseevent.FieldCaseID:          {Type: field.TypeInt, Column: caseevent.FieldCaseID},
 			caseevent.FieldActorAgencyID:   {Type: field.TypeInt, Column: caseevent.FieldActorAgencyID},
+			caseevent.FieldCommitTxid:      {Type: field.TypeInt64, Column: caseevent.FieldCommitTxid},
 		},
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
@@ -1595,6 +1596,11 @@ func (f *CaseEventFilter) WhereCaseID(p entql.IntP) {
 // WhereActorAgencyID applies the entql int predicate on the actor_agency_id field.
 func (f *CaseEventFilter) WhereActorAgencyID(p entql.IntP) {
 	f.Where(p.Field(caseevent.FieldActorAgencyID))
+}
+
+// WhereCommitTxid applies the entql int64 predicate on the commit_txid field.
+func (f *CaseEventFilter) WhereCommitTxid(p entql.Int64P) {
+	f.Where(p.Field(caseevent.FieldCommitTxid))
 }
 
 // WhereHasCase applies a predicate to check if query has an edge case.

@@ -3506,6 +3506,8 @@ type CaseEventMutation struct {
 	subject_id           *string
 	subject_victim_id    *int
 	addsubject_victim_id *int
+	commit_txid          *int64
+	addcommit_txid       *int64
 	clearedFields        map[string]struct{}
 	_case                *int
 	cleared_case         bool
@@ -4077,6 +4079,62 @@ func (m *CaseEventMutation) ResetActorAgencyID() {
 	m.actor_agency = nil
 }
 
+// SetCommitTxid sets the "commit_txid" field.
+func (m *CaseEventMutation) SetCommitTxid(i int64) {
+	m.commit_txid = &i
+	m.addcommit_txid = nil
+}
+
+// CommitTxid returns the value of the "commit_txid" field in the mutation.
+func (m *CaseEventMutation) CommitTxid() (r int64, exists bool) {
+	v := m.commit_txid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommitTxid returns the old "commit_txid" field's value of the CaseEvent entity.
+// If the CaseEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CaseEventMutation) OldCommitTxid(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommitTxid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommitTxid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommitTxid: %w", err)
+	}
+	return oldValue.CommitTxid, nil
+}
+
+// AddCommitTxid adds i to the "commit_txid" field.
+func (m *CaseEventMutation) AddCommitTxid(i int64) {
+	if m.addcommit_txid != nil {
+		*m.addcommit_txid += i
+	} else {
+		m.addcommit_txid = &i
+	}
+}
+
+// AddedCommitTxid returns the value that was added to the "commit_txid" field in this mutation.
+func (m *CaseEventMutation) AddedCommitTxid() (r int64, exists bool) {
+	v := m.addcommit_txid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCommitTxid resets all changes to the "commit_txid" field.
+func (m *CaseEventMutation) ResetCommitTxid() {
+	m.commit_txid = nil
+	m.addcommit_txid = nil
+}
+
 // ClearCase clears the "case" edge to the CaseFile entity.
 func (m *CaseEventMutation) ClearCase() {
 	m.cleared_case = true
@@ -4165,7 +4223,7 @@ func (m *CaseEventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CaseEventMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, caseevent.FieldCreatedAt)
 	}
@@ -4199,6 +4257,9 @@ func (m *CaseEventMutation) Fields() []string {
 	if m.actor_agency != nil {
 		fields = append(fields, caseevent.FieldActorAgencyID)
 	}
+	if m.commit_txid != nil {
+		fields = append(fields, caseevent.FieldCommitTxid)
+	}
 	return fields
 }
 
@@ -4229,6 +4290,8 @@ func (m *CaseEventMutation) Field(name string) (ent.Value, bool) {
 		return m.CaseID()
 	case caseevent.FieldActorAgencyID:
 		return m.ActorAgencyID()
+	case caseevent.FieldCommitTxid:
+		return m.CommitTxid()
 	}
 	return nil, false
 }
@@ -4260,6 +4323,8 @@ func (m *CaseEventMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldCaseID(ctx)
 	case caseevent.FieldActorAgencyID:
 		return m.OldActorAgencyID(ctx)
+	case caseevent.FieldCommitTxid:
+		return m.OldCommitTxid(ctx)
 	}
 	return nil, fmt.Errorf("unknown CaseEvent field %s", name)
 }
@@ -4346,6 +4411,13 @@ func (m *CaseEventMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetActorAgencyID(v)
 		return nil
+	case caseevent.FieldCommitTxid:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommitTxid(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CaseEvent field %s", name)
 }
@@ -4360,6 +4432,9 @@ func (m *CaseEventMutation) AddedFields() []string {
 	if m.addsubject_victim_id != nil {
 		fields = append(fields, caseevent.FieldSubjectVictimID)
 	}
+	if m.addcommit_txid != nil {
+		fields = append(fields, caseevent.FieldCommitTxid)
+	}
 	return fields
 }
 
@@ -4372,6 +4447,8 @@ func (m *CaseEventMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedVersion()
 	case caseevent.FieldSubjectVictimID:
 		return m.AddedSubjectVictimID()
+	case caseevent.FieldCommitTxid:
+		return m.AddedCommitTxid()
 	}
 	return nil, false
 }
@@ -4394,6 +4471,13 @@ func (m *CaseEventMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddSubjectVictimID(v)
+		return nil
+	case caseevent.FieldCommitTxid:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCommitTxid(v)
 		return nil
 	}
 	return fmt.Errorf("unknown CaseEvent numeric field %s", name)
@@ -4469,6 +4553,9 @@ func (m *CaseEventMutation) ResetField(name string) error {
 		return nil
 	case caseevent.FieldActorAgencyID:
 		m.ResetActorAgencyID()
+		return nil
+	case caseevent.FieldCommitTxid:
+		m.ResetCommitTxid()
 		return nil
 	}
 	return fmt.Errorf("unknown CaseEvent field %s", name)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/pressly/goose/v3"
 
 	"github.com/casegraph/casegraph/database"
@@ -192,6 +193,58 @@ func TestConsentAgesBackfill(t *testing.T) {
 		}
 		if voidedInDemo != 0 {
 			t.Errorf("%d of the demo's consents voided, want none", voidedInDemo)
+		}
+	})
+}
+
+// commitOrderMigration added case_events.commit_txid, the order of the
+// timeline's feed (docs/mutations.md).
+const commitOrderMigration, beforeCommitOrder = 20261213090000, 20261212090001
+
+// TestCommitOrderOfEntriesBeforeIt: the entries written before the column
+// (the demo's, in one transaction, and three more, one a transaction) all
+// get one value, the migration's transaction on PostgreSQL and 0 on
+// SQLite, so that the feed orders them by id, before every entry written
+// after it, which gets its own writing transaction's (the column's
+// default, whatever the writer: here ent, which never sets it).
+func TestCommitOrderOfEntriesBeforeIt(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := viewer.SystemContext(context.Background())
+		testdb.Demo(t, db, 1)
+		c := db.Client
+		caseID := c.CaseFile.Query().FirstIDX(ctx)
+		agencyID := c.Agency.Query().FirstIDX(ctx)
+		entry := func() int {
+			return c.CaseEvent.Create().SetCaseID(caseID).SetKind(domain.CaseEventKindCaseUpdated).SetSummary("Fixture.").
+				SetActorSubject("fixture").SetActorAgencyID(agencyID).SaveX(ctx).ID
+		}
+		for range 3 {
+			entry()
+		}
+
+		againFrom(t, db, beforeCommitOrder, commitOrderMigration)
+
+		values := map[int64]int{}
+		for _, e := range c.CaseEvent.Query().AllX(ctx) {
+			values[e.CommitTxid]++
+		}
+		if len(values) != 1 {
+			t.Fatalf("the entries before the migration have %d values of commit_txid (%v), want one", len(values), values)
+		}
+		var before int64
+		for v := range values {
+			before = v
+		}
+		after := c.CaseEvent.GetX(ctx, entry()).CommitTxid
+		switch db.Dialect {
+		case dialect.Postgres:
+			if before <= 0 || after <= before {
+				t.Errorf("commit_txid %d before the migration, %d for an entry written after it; want a transaction id, then a greater one", before, after)
+			}
+		default:
+			if before != 0 || after != 0 {
+				t.Errorf("commit_txid %d before the migration, %d after it; want 0 on SQLite, whose ids are in commit order", before, after)
+			}
 		}
 	})
 }

@@ -40,6 +40,8 @@ const (
 	FieldCaseID = "case_id"
 	// FieldActorAgencyID holds the string denoting the actor_agency_id field in the database.
 	FieldActorAgencyID = "actor_agency_id"
+	// FieldCommitTxid holds the string denoting the commit_txid field in the database.
+	FieldCommitTxid = "commit_txid"
 	// EdgeCase holds the string denoting the case edge name in mutations.
 	EdgeCase = "case"
 	// EdgeActorAgency holds the string denoting the actor_agency edge name in mutations.
@@ -76,6 +78,7 @@ var Columns = []string{
 	FieldSubjectVictimID,
 	FieldCaseID,
 	FieldActorAgencyID,
+	FieldCommitTxid,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -183,6 +186,11 @@ func ByCaseID(opts ...sql.OrderTermOption) OrderOption {
 // ByActorAgencyID orders the results by the actor_agency_id field.
 func ByActorAgencyID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldActorAgencyID, opts...).ToFunc()
+}
+
+// ByCommitTxid orders the results by the commit_txid field.
+func ByCommitTxid(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCommitTxid, opts...).ToFunc()
 }
 
 // ByCaseField orders the results by case field.

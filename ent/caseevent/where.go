@@ -106,6 +106,11 @@ func ActorAgencyID(v int) predicate.CaseEvent {
 	return predicate.CaseEvent(sql.FieldEQ(FieldActorAgencyID, v))
 }
 
+// CommitTxid applies equality check predicate on the "commit_txid" field. It's identical to CommitTxidEQ.
+func CommitTxid(v int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldEQ(FieldCommitTxid, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.CaseEvent {
 	return predicate.CaseEvent(sql.FieldEQ(FieldCreatedAt, v))
@@ -589,6 +594,46 @@ func ActorAgencyIDIn(vs ...int) predicate.CaseEvent {
 // ActorAgencyIDNotIn applies the NotIn predicate on the "actor_agency_id" field.
 func ActorAgencyIDNotIn(vs ...int) predicate.CaseEvent {
 	return predicate.CaseEvent(sql.FieldNotIn(FieldActorAgencyID, vs...))
+}
+
+// CommitTxidEQ applies the EQ predicate on the "commit_txid" field.
+func CommitTxidEQ(v int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldEQ(FieldCommitTxid, v))
+}
+
+// CommitTxidNEQ applies the NEQ predicate on the "commit_txid" field.
+func CommitTxidNEQ(v int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldNEQ(FieldCommitTxid, v))
+}
+
+// CommitTxidIn applies the In predicate on the "commit_txid" field.
+func CommitTxidIn(vs ...int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldIn(FieldCommitTxid, vs...))
+}
+
+// CommitTxidNotIn applies the NotIn predicate on the "commit_txid" field.
+func CommitTxidNotIn(vs ...int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldNotIn(FieldCommitTxid, vs...))
+}
+
+// CommitTxidGT applies the GT predicate on the "commit_txid" field.
+func CommitTxidGT(v int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldGT(FieldCommitTxid, v))
+}
+
+// CommitTxidGTE applies the GTE predicate on the "commit_txid" field.
+func CommitTxidGTE(v int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldGTE(FieldCommitTxid, v))
+}
+
+// CommitTxidLT applies the LT predicate on the "commit_txid" field.
+func CommitTxidLT(v int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldLT(FieldCommitTxid, v))
+}
+
+// CommitTxidLTE applies the LTE predicate on the "commit_txid" field.
+func CommitTxidLTE(v int64) predicate.CaseEvent {
+	return predicate.CaseEvent(sql.FieldLTE(FieldCommitTxid, v))
 }
 
 // HasCase applies the HasEdge predicate on the "case" edge.

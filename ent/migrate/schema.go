@@ -199,6 +199,7 @@ var (
 		{Name: "summary", Type: field.TypeString, Size: 500},
 		{Name: "subject_id", Type: field.TypeString, Nullable: true},
 		{Name: "subject_victim_id", Type: field.TypeInt, Nullable: true},
+		{Name: "commit_txid", Type: field.TypeInt64, Default: map[string]schema.Expr{"postgres": "pg_current_xact_id()::text::bigint", "sqlite": "0", "sqlite3": "0"}},
 		{Name: "actor_agency_id", Type: field.TypeInt},
 		{Name: "case_id", Type: field.TypeInt},
 	}
@@ -210,13 +211,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "case_events_agencies_actor_agency",
-				Columns:    []*schema.Column{CaseEventsColumns[10]},
+				Columns:    []*schema.Column{CaseEventsColumns[11]},
 				RefColumns: []*schema.Column{AgenciesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "case_events_case_files_events",
-				Columns:    []*schema.Column{CaseEventsColumns[11]},
+				Columns:    []*schema.Column{CaseEventsColumns[12]},
 				RefColumns: []*schema.Column{CaseFilesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -245,12 +246,17 @@ var (
 			{
 				Name:    "caseevent_case_id_at",
 				Unique:  false,
-				Columns: []*schema.Column{CaseEventsColumns[11], CaseEventsColumns[5]},
+				Columns: []*schema.Column{CaseEventsColumns[12], CaseEventsColumns[5]},
 			},
 			{
 				Name:    "caseevent_actor_agency_id",
 				Unique:  false,
-				Columns: []*schema.Column{CaseEventsColumns[10]},
+				Columns: []*schema.Column{CaseEventsColumns[11]},
+			},
+			{
+				Name:    "caseevent_commit_txid_id",
+				Unique:  false,
+				Columns: []*schema.Column{CaseEventsColumns[10], CaseEventsColumns[0]},
 			},
 		},
 	}
