@@ -235,10 +235,22 @@ func WithAgencyFilter(filter func(*AgencyQuery) (*AgencyQuery, error)) AgencyPag
 	}
 }
 
+// WithAgencyCursorBounds gives the page's statement conditions of its own, made
+// from its cursors, beside those entgql makes: the same rows past the
+// cursors, said so that the database bounds an index by them. The count of
+// totalCount, which counts the whole list, does not take them.
+func WithAgencyCursorBounds(bounds func(after, before *Cursor) []func(*sql.Selector)) AgencyPaginateOption {
+	return func(pager *agencyPager) error {
+		pager.cursorBounds = bounds
+		return nil
+	}
+}
+
 type agencyPager struct {
-	reverse bool
-	order   []*AgencyOrder
-	filter  func(*AgencyQuery) (*AgencyQuery, error)
+	reverse      bool
+	order        []*AgencyOrder
+	filter       func(*AgencyQuery) (*AgencyQuery, error)
+	cursorBounds func(after, before *Cursor) []func(*sql.Selector) // CaseGraph
 }
 
 func newAgencyPager(opts []AgencyPaginateOption, reverse bool) (*agencyPager, error) {
@@ -296,6 +308,11 @@ func (p *agencyPager) applyCursors(query *AgencyQuery, after, before *Cursor) (*
 	}
 	for _, predicate := range predicates {
 		query = query.Where(predicate)
+	}
+	if p.cursorBounds != nil {
+		for _, predicate := range p.cursorBounds(after, before) {
+			query = query.Where(predicate)
+		}
 	}
 	return query, nil
 }
@@ -662,10 +679,22 @@ func WithCaseAssignmentFilter(filter func(*CaseAssignmentQuery) (*CaseAssignment
 	}
 }
 
+// WithCaseAssignmentCursorBounds gives the page's statement conditions of its own, made
+// from its cursors, beside those entgql makes: the same rows past the
+// cursors, said so that the database bounds an index by them. The count of
+// totalCount, which counts the whole list, does not take them.
+func WithCaseAssignmentCursorBounds(bounds func(after, before *Cursor) []func(*sql.Selector)) CaseAssignmentPaginateOption {
+	return func(pager *caseassignmentPager) error {
+		pager.cursorBounds = bounds
+		return nil
+	}
+}
+
 type caseassignmentPager struct {
-	reverse bool
-	order   *CaseAssignmentOrder
-	filter  func(*CaseAssignmentQuery) (*CaseAssignmentQuery, error)
+	reverse      bool
+	order        *CaseAssignmentOrder
+	filter       func(*CaseAssignmentQuery) (*CaseAssignmentQuery, error)
+	cursorBounds func(after, before *Cursor) []func(*sql.Selector) // CaseGraph
 }
 
 func newCaseAssignmentPager(opts []CaseAssignmentPaginateOption, reverse bool) (*caseassignmentPager, error) {
@@ -699,6 +728,11 @@ func (p *caseassignmentPager) applyCursors(query *CaseAssignmentQuery, after, be
 	}
 	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCaseAssignmentOrder.Field.column, p.order.Field.column, direction) {
 		query = query.Where(predicate)
+	}
+	if p.cursorBounds != nil {
+		for _, predicate := range p.cursorBounds(after, before) {
+			query = query.Where(predicate)
+		}
 	}
 	return query, nil
 }
@@ -971,10 +1005,22 @@ func WithCaseEventFilter(filter func(*CaseEventQuery) (*CaseEventQuery, error)) 
 	}
 }
 
+// WithCaseEventCursorBounds gives the page's statement conditions of its own, made
+// from its cursors, beside those entgql makes: the same rows past the
+// cursors, said so that the database bounds an index by them. The count of
+// totalCount, which counts the whole list, does not take them.
+func WithCaseEventCursorBounds(bounds func(after, before *Cursor) []func(*sql.Selector)) CaseEventPaginateOption {
+	return func(pager *caseeventPager) error {
+		pager.cursorBounds = bounds
+		return nil
+	}
+}
+
 type caseeventPager struct {
-	reverse bool
-	order   []*CaseEventOrder
-	filter  func(*CaseEventQuery) (*CaseEventQuery, error)
+	reverse      bool
+	order        []*CaseEventOrder
+	filter       func(*CaseEventQuery) (*CaseEventQuery, error)
+	cursorBounds func(after, before *Cursor) []func(*sql.Selector) // CaseGraph
 }
 
 func newCaseEventPager(opts []CaseEventPaginateOption, reverse bool) (*caseeventPager, error) {
@@ -1032,6 +1078,11 @@ func (p *caseeventPager) applyCursors(query *CaseEventQuery, after, before *Curs
 	}
 	for _, predicate := range predicates {
 		query = query.Where(predicate)
+	}
+	if p.cursorBounds != nil {
+		for _, predicate := range p.cursorBounds(after, before) {
+			query = query.Where(predicate)
+		}
 	}
 	return query, nil
 }
@@ -1360,10 +1411,22 @@ func WithCaseFilter(filter func(*CaseFileQuery) (*CaseFileQuery, error)) CasePag
 	}
 }
 
+// WithCaseCursorBounds gives the page's statement conditions of its own, made
+// from its cursors, beside those entgql makes: the same rows past the
+// cursors, said so that the database bounds an index by them. The count of
+// totalCount, which counts the whole list, does not take them.
+func WithCaseCursorBounds(bounds func(after, before *Cursor) []func(*sql.Selector)) CasePaginateOption {
+	return func(pager *casePager) error {
+		pager.cursorBounds = bounds
+		return nil
+	}
+}
+
 type casePager struct {
-	reverse bool
-	order   []*CaseOrder
-	filter  func(*CaseFileQuery) (*CaseFileQuery, error)
+	reverse      bool
+	order        []*CaseOrder
+	filter       func(*CaseFileQuery) (*CaseFileQuery, error)
+	cursorBounds func(after, before *Cursor) []func(*sql.Selector) // CaseGraph
 }
 
 func newCasePager(opts []CasePaginateOption, reverse bool) (*casePager, error) {
@@ -1421,6 +1484,11 @@ func (p *casePager) applyCursors(query *CaseFileQuery, after, before *Cursor) (*
 	}
 	for _, predicate := range predicates {
 		query = query.Where(predicate)
+	}
+	if p.cursorBounds != nil {
+		for _, predicate := range p.cursorBounds(after, before) {
+			query = query.Where(predicate)
+		}
 	}
 	return query, nil
 }
@@ -1800,10 +1868,22 @@ func WithChargeFilter(filter func(*ChargeQuery) (*ChargeQuery, error)) ChargePag
 	}
 }
 
+// WithChargeCursorBounds gives the page's statement conditions of its own, made
+// from its cursors, beside those entgql makes: the same rows past the
+// cursors, said so that the database bounds an index by them. The count of
+// totalCount, which counts the whole list, does not take them.
+func WithChargeCursorBounds(bounds func(after, before *Cursor) []func(*sql.Selector)) ChargePaginateOption {
+	return func(pager *chargePager) error {
+		pager.cursorBounds = bounds
+		return nil
+	}
+}
+
 type chargePager struct {
-	reverse bool
-	order   []*ChargeOrder
-	filter  func(*ChargeQuery) (*ChargeQuery, error)
+	reverse      bool
+	order        []*ChargeOrder
+	filter       func(*ChargeQuery) (*ChargeQuery, error)
+	cursorBounds func(after, before *Cursor) []func(*sql.Selector) // CaseGraph
 }
 
 func newChargePager(opts []ChargePaginateOption, reverse bool) (*chargePager, error) {
@@ -1861,6 +1941,11 @@ func (p *chargePager) applyCursors(query *ChargeQuery, after, before *Cursor) (*
 	}
 	for _, predicate := range predicates {
 		query = query.Where(predicate)
+	}
+	if p.cursorBounds != nil {
+		for _, predicate := range p.cursorBounds(after, before) {
+			query = query.Where(predicate)
+		}
 	}
 	return query, nil
 }
@@ -2186,10 +2271,22 @@ func WithConsentFilter(filter func(*ConsentQuery) (*ConsentQuery, error)) Consen
 	}
 }
 
+// WithConsentCursorBounds gives the page's statement conditions of its own, made
+// from its cursors, beside those entgql makes: the same rows past the
+// cursors, said so that the database bounds an index by them. The count of
+// totalCount, which counts the whole list, does not take them.
+func WithConsentCursorBounds(bounds func(after, before *Cursor) []func(*sql.Selector)) ConsentPaginateOption {
+	return func(pager *consentPager) error {
+		pager.cursorBounds = bounds
+		return nil
+	}
+}
+
 type consentPager struct {
-	reverse bool
-	order   []*ConsentOrder
-	filter  func(*ConsentQuery) (*ConsentQuery, error)
+	reverse      bool
+	order        []*ConsentOrder
+	filter       func(*ConsentQuery) (*ConsentQuery, error)
+	cursorBounds func(after, before *Cursor) []func(*sql.Selector) // CaseGraph
 }
 
 func newConsentPager(opts []ConsentPaginateOption, reverse bool) (*consentPager, error) {
@@ -2247,6 +2344,11 @@ func (p *consentPager) applyCursors(query *ConsentQuery, after, before *Cursor) 
 	}
 	for _, predicate := range predicates {
 		query = query.Where(predicate)
+	}
+	if p.cursorBounds != nil {
+		for _, predicate := range p.cursorBounds(after, before) {
+			query = query.Where(predicate)
+		}
 	}
 	return query, nil
 }
@@ -2572,10 +2674,22 @@ func WithCourtDecisionFilter(filter func(*CourtDecisionQuery) (*CourtDecisionQue
 	}
 }
 
+// WithCourtDecisionCursorBounds gives the page's statement conditions of its own, made
+// from its cursors, beside those entgql makes: the same rows past the
+// cursors, said so that the database bounds an index by them. The count of
+// totalCount, which counts the whole list, does not take them.
+func WithCourtDecisionCursorBounds(bounds func(after, before *Cursor) []func(*sql.Selector)) CourtDecisionPaginateOption {
+	return func(pager *courtdecisionPager) error {
+		pager.cursorBounds = bounds
+		return nil
+	}
+}
+
 type courtdecisionPager struct {
-	reverse bool
-	order   []*CourtDecisionOrder
-	filter  func(*CourtDecisionQuery) (*CourtDecisionQuery, error)
+	reverse      bool
+	order        []*CourtDecisionOrder
+	filter       func(*CourtDecisionQuery) (*CourtDecisionQuery, error)
+	cursorBounds func(after, before *Cursor) []func(*sql.Selector) // CaseGraph
 }
 
 func newCourtDecisionPager(opts []CourtDecisionPaginateOption, reverse bool) (*courtdecisionPager, error) {
@@ -2633,6 +2747,11 @@ func (p *courtdecisionPager) applyCursors(query *CourtDecisionQuery, after, befo
 	}
 	for _, predicate := range predicates {
 		query = query.Where(predicate)
+	}
+	if p.cursorBounds != nil {
+		for _, predicate := range p.cursorBounds(after, before) {
+			query = query.Where(predicate)
+		}
 	}
 	return query, nil
 }
@@ -3012,10 +3131,22 @@ func WithEmergencyGrantFilter(filter func(*EmergencyGrantQuery) (*EmergencyGrant
 	}
 }
 
+// WithEmergencyGrantCursorBounds gives the page's statement conditions of its own, made
+// from its cursors, beside those entgql makes: the same rows past the
+// cursors, said so that the database bounds an index by them. The count of
+// totalCount, which counts the whole list, does not take them.
+func WithEmergencyGrantCursorBounds(bounds func(after, before *Cursor) []func(*sql.Selector)) EmergencyGrantPaginateOption {
+	return func(pager *emergencygrantPager) error {
+		pager.cursorBounds = bounds
+		return nil
+	}
+}
+
 type emergencygrantPager struct {
-	reverse bool
-	order   []*EmergencyGrantOrder
-	filter  func(*EmergencyGrantQuery) (*EmergencyGrantQuery, error)
+	reverse      bool
+	order        []*EmergencyGrantOrder
+	filter       func(*EmergencyGrantQuery) (*EmergencyGrantQuery, error)
+	cursorBounds func(after, before *Cursor) []func(*sql.Selector) // CaseGraph
 }
 
 func newEmergencyGrantPager(opts []EmergencyGrantPaginateOption, reverse bool) (*emergencygrantPager, error) {
@@ -3073,6 +3204,11 @@ func (p *emergencygrantPager) applyCursors(query *EmergencyGrantQuery, after, be
 	}
 	for _, predicate := range predicates {
 		query = query.Where(predicate)
+	}
+	if p.cursorBounds != nil {
+		for _, predicate := range p.cursorBounds(after, before) {
+			query = query.Where(predicate)
+		}
 	}
 	return query, nil
 }
@@ -3434,10 +3570,22 @@ func WithProsecutionFilter(filter func(*ProsecutionQuery) (*ProsecutionQuery, er
 	}
 }
 
+// WithProsecutionCursorBounds gives the page's statement conditions of its own, made
+// from its cursors, beside those entgql makes: the same rows past the
+// cursors, said so that the database bounds an index by them. The count of
+// totalCount, which counts the whole list, does not take them.
+func WithProsecutionCursorBounds(bounds func(after, before *Cursor) []func(*sql.Selector)) ProsecutionPaginateOption {
+	return func(pager *prosecutionPager) error {
+		pager.cursorBounds = bounds
+		return nil
+	}
+}
+
 type prosecutionPager struct {
-	reverse bool
-	order   []*ProsecutionOrder
-	filter  func(*ProsecutionQuery) (*ProsecutionQuery, error)
+	reverse      bool
+	order        []*ProsecutionOrder
+	filter       func(*ProsecutionQuery) (*ProsecutionQuery, error)
+	cursorBounds func(after, before *Cursor) []func(*sql.Selector) // CaseGraph
 }
 
 func newProsecutionPager(opts []ProsecutionPaginateOption, reverse bool) (*prosecutionPager, error) {
@@ -3495,6 +3643,11 @@ func (p *prosecutionPager) applyCursors(query *ProsecutionQuery, after, before *
 	}
 	for _, predicate := range predicates {
 		query = query.Where(predicate)
+	}
+	if p.cursorBounds != nil {
+		for _, predicate := range p.cursorBounds(after, before) {
+			query = query.Where(predicate)
+		}
 	}
 	return query, nil
 }
@@ -3910,10 +4063,22 @@ func WithReferralFilter(filter func(*ReferralQuery) (*ReferralQuery, error)) Ref
 	}
 }
 
+// WithReferralCursorBounds gives the page's statement conditions of its own, made
+// from its cursors, beside those entgql makes: the same rows past the
+// cursors, said so that the database bounds an index by them. The count of
+// totalCount, which counts the whole list, does not take them.
+func WithReferralCursorBounds(bounds func(after, before *Cursor) []func(*sql.Selector)) ReferralPaginateOption {
+	return func(pager *referralPager) error {
+		pager.cursorBounds = bounds
+		return nil
+	}
+}
+
 type referralPager struct {
-	reverse bool
-	order   []*ReferralOrder
-	filter  func(*ReferralQuery) (*ReferralQuery, error)
+	reverse      bool
+	order        []*ReferralOrder
+	filter       func(*ReferralQuery) (*ReferralQuery, error)
+	cursorBounds func(after, before *Cursor) []func(*sql.Selector) // CaseGraph
 }
 
 func newReferralPager(opts []ReferralPaginateOption, reverse bool) (*referralPager, error) {
@@ -3971,6 +4136,11 @@ func (p *referralPager) applyCursors(query *ReferralQuery, after, before *Cursor
 	}
 	for _, predicate := range predicates {
 		query = query.Where(predicate)
+	}
+	if p.cursorBounds != nil {
+		for _, predicate := range p.cursorBounds(after, before) {
+			query = query.Where(predicate)
+		}
 	}
 	return query, nil
 }
@@ -4314,10 +4484,22 @@ func WithSupportServiceFilter(filter func(*SupportServiceQuery) (*SupportService
 	}
 }
 
+// WithSupportServiceCursorBounds gives the page's statement conditions of its own, made
+// from its cursors, beside those entgql makes: the same rows past the
+// cursors, said so that the database bounds an index by them. The count of
+// totalCount, which counts the whole list, does not take them.
+func WithSupportServiceCursorBounds(bounds func(after, before *Cursor) []func(*sql.Selector)) SupportServicePaginateOption {
+	return func(pager *supportservicePager) error {
+		pager.cursorBounds = bounds
+		return nil
+	}
+}
+
 type supportservicePager struct {
-	reverse bool
-	order   []*SupportServiceOrder
-	filter  func(*SupportServiceQuery) (*SupportServiceQuery, error)
+	reverse      bool
+	order        []*SupportServiceOrder
+	filter       func(*SupportServiceQuery) (*SupportServiceQuery, error)
+	cursorBounds func(after, before *Cursor) []func(*sql.Selector) // CaseGraph
 }
 
 func newSupportServicePager(opts []SupportServicePaginateOption, reverse bool) (*supportservicePager, error) {
@@ -4375,6 +4557,11 @@ func (p *supportservicePager) applyCursors(query *SupportServiceQuery, after, be
 	}
 	for _, predicate := range predicates {
 		query = query.Where(predicate)
+	}
+	if p.cursorBounds != nil {
+		for _, predicate := range p.cursorBounds(after, before) {
+			query = query.Where(predicate)
+		}
 	}
 	return query, nil
 }
@@ -4718,10 +4905,22 @@ func WithSuspectFilter(filter func(*SuspectQuery) (*SuspectQuery, error)) Suspec
 	}
 }
 
+// WithSuspectCursorBounds gives the page's statement conditions of its own, made
+// from its cursors, beside those entgql makes: the same rows past the
+// cursors, said so that the database bounds an index by them. The count of
+// totalCount, which counts the whole list, does not take them.
+func WithSuspectCursorBounds(bounds func(after, before *Cursor) []func(*sql.Selector)) SuspectPaginateOption {
+	return func(pager *suspectPager) error {
+		pager.cursorBounds = bounds
+		return nil
+	}
+}
+
 type suspectPager struct {
-	reverse bool
-	order   []*SuspectOrder
-	filter  func(*SuspectQuery) (*SuspectQuery, error)
+	reverse      bool
+	order        []*SuspectOrder
+	filter       func(*SuspectQuery) (*SuspectQuery, error)
+	cursorBounds func(after, before *Cursor) []func(*sql.Selector) // CaseGraph
 }
 
 func newSuspectPager(opts []SuspectPaginateOption, reverse bool) (*suspectPager, error) {
@@ -4779,6 +4978,11 @@ func (p *suspectPager) applyCursors(query *SuspectQuery, after, before *Cursor) 
 	}
 	for _, predicate := range predicates {
 		query = query.Where(predicate)
+	}
+	if p.cursorBounds != nil {
+		for _, predicate := range p.cursorBounds(after, before) {
+			query = query.Where(predicate)
+		}
 	}
 	return query, nil
 }
@@ -5140,10 +5344,22 @@ func WithVictimFilter(filter func(*VictimQuery) (*VictimQuery, error)) VictimPag
 	}
 }
 
+// WithVictimCursorBounds gives the page's statement conditions of its own, made
+// from its cursors, beside those entgql makes: the same rows past the
+// cursors, said so that the database bounds an index by them. The count of
+// totalCount, which counts the whole list, does not take them.
+func WithVictimCursorBounds(bounds func(after, before *Cursor) []func(*sql.Selector)) VictimPaginateOption {
+	return func(pager *victimPager) error {
+		pager.cursorBounds = bounds
+		return nil
+	}
+}
+
 type victimPager struct {
-	reverse bool
-	order   []*VictimOrder
-	filter  func(*VictimQuery) (*VictimQuery, error)
+	reverse      bool
+	order        []*VictimOrder
+	filter       func(*VictimQuery) (*VictimQuery, error)
+	cursorBounds func(after, before *Cursor) []func(*sql.Selector) // CaseGraph
 }
 
 func newVictimPager(opts []VictimPaginateOption, reverse bool) (*victimPager, error) {
@@ -5201,6 +5417,11 @@ func (p *victimPager) applyCursors(query *VictimQuery, after, before *Cursor) (*
 	}
 	for _, predicate := range predicates {
 		query = query.Where(predicate)
+	}
+	if p.cursorBounds != nil {
+		for _, predicate := range p.cursorBounds(after, before) {
+			query = query.Where(predicate)
+		}
 	}
 	return query, nil
 }
