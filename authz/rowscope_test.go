@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/viewer"
@@ -441,6 +442,69 @@ func TestTimelineHidesEntriesAboutHiddenVictims(t *testing.T) {
 		lead := timeline(e.tok(t, "police-gd", viewer.RoleInvestigator))
 		if !slices.Contains(lead, gid(opened)) || !slices.Contains(lead, gid(linked)) || !slices.Contains(lead, gid(referred)) {
 			t.Errorf("police-gd sees entries %v of caseD3, want %s, %s and %s", lead, gid(opened), gid(linked), gid(referred))
+		}
+	})
+}
+
+// TestCommitOrderKeepsTheRowScope: the feed of the timeline
+// (caseEvents in COMMIT_ORDER, docs/mutations.md) pages the rows the
+// row scope leaves, as caseEvents in any order does: police-durres, which
+// does not see caseT, gets none of its entries, nor the entry of caseD3
+// (which it sees) about vX (whom it does not see); police-tirane gets
+// caseT's and none of Durrës's. Its totalCount counts the same rows. On
+// PostgreSQL the feed answers an entry once every write transaction older
+// than it has ended, so the test waits for the entries it wants.
+func TestCommitOrderKeepsTheRowScope(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		linked := ok(e.db.Client.CaseEvent.Create().SetCaseID(f.caseD3).SetKind(domain.CaseEventKindVictimLinked).
+			SetActorSubject("fixture@police-gd").SetActorAgencyID(f.id(t, "police-gd")).
+			SetSubjectID(fmt.Sprint(f.vX)).SetSubjectVictimID(f.vX).SetSummary("Victim linked to the case.").Save(sys()))(t).ID
+		feed := func(token string) conn {
+			t.Helper()
+			var all conn
+			var after any
+			for page := 0; ; page++ {
+				var data struct {
+					CaseEvents struct {
+						conn
+						PageInfo struct {
+							HasNextPage bool
+							EndCursor   *string
+						}
+					}
+				}
+				e.do(t, token, `query ($after: Cursor) { caseEvents(first: 2, after: $after, orderBy: [{field: COMMIT_ORDER}]) {
+  totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`, map[string]any{"after": after}).MustOK(t).Decode(t, &data)
+				if page == 0 {
+					all.TotalCount = data.CaseEvents.TotalCount
+				}
+				all.Edges = append(all.Edges, data.CaseEvents.Edges...)
+				if !data.CaseEvents.PageInfo.HasNextPage {
+					return all
+				}
+				after = *data.CaseEvents.PageInfo.EndCursor
+			}
+		}
+		for _, c := range []struct {
+			agency string
+			want   []string
+		}{
+			{"police-durres", []string{gid(f.evD)}},
+			{"police-tirane", []string{gid(f.evT)}},
+		} {
+			token := e.tok(t, c.agency, viewer.RoleInvestigator)
+			var got conn
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				got = feed(token)
+				if ids := got.ids(); time.Now().After(deadline) || !slices.ContainsFunc(c.want, func(id string) bool { return !slices.Contains(ids, id) }) {
+					break
+				}
+			}
+			wantConn(t, c.agency+"'s caseEvents in COMMIT_ORDER", got, c.want...)
+			if slices.Contains(got.ids(), gid(linked)) {
+				t.Errorf("%s got the entry %d about vX", c.agency, linked)
+			}
 		}
 	})
 }

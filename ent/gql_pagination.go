@@ -1245,6 +1245,20 @@ var (
 			}
 		},
 	}
+	// CaseEventOrderFieldCommitTxid orders CaseEvent by commit_txid.
+	CaseEventOrderFieldCommitTxid = &CaseEventOrderField{
+		Value: func(_m *CaseEvent) (ent.Value, error) {
+			return _m.CommitTxid, nil
+		},
+		column: caseevent.FieldCommitTxid,
+		toTerm: caseevent.ByCommitTxid,
+		toCursor: func(_m *CaseEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CommitTxid,
+			}
+		},
+	}
 )
 
 // String implement fmt.Stringer interface.
@@ -1259,6 +1273,8 @@ func (f CaseEventOrderField) String() string {
 		str = "KIND"
 	case CaseEventOrderFieldAt.column:
 		str = "AT"
+	case CaseEventOrderFieldCommitTxid.column:
+		str = "COMMIT_ORDER"
 	}
 	return str
 }
@@ -1283,6 +1299,8 @@ func (f *CaseEventOrderField) UnmarshalGQL(v interface{}) error {
 		*f = *CaseEventOrderFieldKind
 	case "AT":
 		*f = *CaseEventOrderFieldAt
+	case "COMMIT_ORDER":
+		*f = *CaseEventOrderFieldCommitTxid
 	default:
 		return fmt.Errorf("%s is not a valid CaseEventOrderField", str)
 	}

@@ -23,7 +23,8 @@ import (
 // argument that ent's generated pagination cannot take: a cursor that does
 // not decode, was not given out for the connection and its ordering, or
 // has not the shape the connection gives out for its ordering, an ordering
-// that names a field twice, or first and last together; and a
+// that names a field twice or asks COMMIT_ORDER where it cannot hold
+// (checkCommitOrder, commit_order.go), or first and last together; and a
 // connection's edges or an edge's node asked under two names
 // (pagedFieldsOnce, connection_fields.go). Left to ent, these
 // fail deep inside execution with an uncoded error (INTERNAL), a bad
@@ -96,6 +97,9 @@ func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
 			return apperr.InvalidField(f.Name+".orderBy", "orderBy of %s names the field %v twice; name each field once.", f.Name, field)
 		}
 		seen[field] = true
+	}
+	if err := order.checkCommitOrder(f); err != nil {
+		return err
 	}
 	if err := checkPageArguments(f, vars); err != nil {
 		return err

@@ -31,7 +31,8 @@ func (r *queryResolver) Agencies(ctx context.Context, after *entgql.Cursor[int],
 // CaseEvents is the resolver for the caseEvents field.
 func (r *queryResolver) CaseEvents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CaseEventOrder, where *ent.CaseEventWhereInput) (*ent.CaseEventConnection, error) {
 	return r.client.CaseEvent.Query().Paginate(ctx, after, first, before, last,
-		ent.WithCaseEventOrder(orderBy), ent.WithCaseEventFilter(where.Filter))
+		ent.WithCaseEventOrder(orderBy), ent.WithCaseEventFilter(caseEventsFilter(orderBy, where)),
+		ent.WithCaseEventCursorBounds(caseEventsCursorBounds(orderBy)))
 }
 
 // Cases is the resolver for the cases field.

@@ -28,7 +28,11 @@ func (CaseEvent) Mixin() []ent.Mixin {
 	return []ent.Mixin{Record{}, listed(entgql.QueryField("caseEvents").Description(
 		"The timeline entries of the cases you see, less those about a victim you do not see: what happened to each case, " +
 			"links and records made under it included. To pull what changed since your last pull, ask " +
-			"createdAtGTE your latest createdAt less the request deadline (an entry is stamped before its change commits).",
+			"orderBy: [{field: COMMIT_ORDER}] with first and, after the first pull, after: the last endCursor you got: " +
+			"an entry committed later always comes after it, and none comes twice. A page in that order holds an entry back " +
+			"until every write that began before it has ended, so the latest entries come a moment late, and later still while " +
+			"a long write is open. Ordered by createdAt, ask createdAtGTE your latest createdAt less the request deadline " +
+			"(an entry is stamped before its change commits) and drop what you hold.",
 	))}
 }
 
@@ -83,7 +87,8 @@ func commitOrder() ent.Field {
 				// was refused for want of the column the database fills.
 				"sqlite": "0",
 			}),
-			entgql.Skip(entgql.SkipAll),
+			entgql.OrderField("COMMIT_ORDER"),
+			entgql.Skip(entgql.SkipType|entgql.SkipWhereInput|entgql.SkipMutationCreateInput|entgql.SkipMutationUpdateInput),
 		)
 }
 
