@@ -406,8 +406,8 @@ func ReclassifyCharge(ctx context.Context, c *ent.Client, id, expectedVersion in
 }
 
 // RecordCourtDecision records a court's decision in a proceeding. The court
-// must be a court; a sentence needs a conviction, and a sentence kind
-// needs a length unless it is a fine.
+// must be a court; a sentence and compensation need a conviction, and a
+// sentence kind needs a length unless it is a fine.
 func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtDecisionInput, key *string) (*ent.CourtDecision, error) {
 	return idempotent(ctx, c, "recordCourtDecision", key, in, c.CourtDecision.Get, func() (int, error) {
 		// The registration the decision is checked against is the one that
@@ -430,6 +430,9 @@ func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtD
 			return 0, err
 		}
 		if err := validateSentence(in.Verdict, in.SentenceKind, in.SentenceMonths); err != nil {
+			return 0, err
+		}
+		if err := validateCompensation(in.Verdict, in.CompensationOrderedLek, in.CompensationPaid != nil && *in.CompensationPaid); err != nil {
 			return 0, err
 		}
 		if err := atLeastAMonth(in.SentenceMonths); err != nil {
@@ -477,6 +480,14 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 	kind := newOptional(in.SentenceKind, in.ClearSentenceKind, d.SentenceKind)
 	months := newOptional(in.SentenceMonths, in.ClearSentenceMonths, d.SentenceMonths)
 	if err := validateSentence(verdict, kind, months); err != nil {
+		return nil, err
+	}
+	// Checked with what the decision keeps, as the sentence: a verdict
+	// made an acquittal takes its compensation away with it, and an
+	// acquittal stored with compensation before the rule takes no other
+	// change until it does.
+	lek := newOptional(in.CompensationOrderedLek, in.ClearCompensationOrderedLek, d.CompensationOrderedLek)
+	if err := validateCompensation(verdict, lek, newValue(in.CompensationPaid, d.CompensationPaid)); err != nil {
 		return nil, err
 	}
 	if err := atLeastAMonth(in.SentenceMonths); err != nil {
@@ -664,10 +675,11 @@ func atLeastAMonth(months *int) error {
 	return nil
 }
 
+// validateSentence refuses a sentence on a decision that convicts no one
+// (domain.Verdict.MayConvict), a length without a kind, and a kind other
+// than a fine without a length.
 func validateSentence(verdict domain.Verdict, kind *domain.SentenceKind, months *int) error {
-	convicted := verdict == domain.VerdictConvicted || verdict == domain.VerdictConvictedOfLesserOffence ||
-		verdict == domain.VerdictUpheld || verdict == domain.VerdictAmended
-	if kind != nil && !convicted {
+	if kind != nil && !verdict.MayConvict() {
 		return apperr.InvalidField("sentenceKind", "A %s decision carries no sentence.", verdict)
 	}
 	if months != nil && kind == nil {
@@ -675,6 +687,25 @@ func validateSentence(verdict domain.Verdict, kind *domain.SentenceKind, months 
 	}
 	if kind != nil && *kind != domain.SentenceKindFine && months == nil {
 		return apperr.InvalidField("sentenceMonths", "A %s sentence needs its length in months.", *kind)
+	}
+	return nil
+}
+
+// validateCompensation refuses compensation (an amount, 0 included, or a
+// payment) on a decision that convicts no one, as validateSentence refuses
+// its sentence: compensation to the victim is ordered with a conviction
+// (docs/domain.md). An ACQUITTED or DISMISSED decision ordering 500,000
+// lek, paid, was recorded and counted by prosecutionMeasures as
+// compensation ordered and paid (a hunt). lek and paid are what the
+// decision would hold: an update is checked with what it keeps.
+func validateCompensation(verdict domain.Verdict, lek *int64, paid bool) error {
+	switch {
+	case verdict.MayConvict():
+		return nil
+	case lek != nil:
+		return apperr.InvalidField("compensationOrderedLek", "A %s decision orders no compensation: only a conviction does.", verdict)
+	case paid:
+		return apperr.InvalidField("compensationPaid", "A %s decision orders no compensation, so none is paid: only a conviction orders it.", verdict)
 	}
 	return nil
 }

@@ -577,17 +577,6 @@ func TestMutationCourtDecision(t *testing.T) {
 				"in": map[string]any{"compensationPaid": true}})
 		})
 
-		t.Run("UpdateOKAcquittalClearingSentence", func(t *testing.T) {
-			need(t, d.ID)
-			got := call[decisionT](t, h, h.judge, updateDecisionMutation, map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{
-				"verdict": "ACQUITTED", "clearSentenceKind": true, "clearSentenceMonths": true,
-			}})
-			if got.Version != 3 || got.Verdict != "ACQUITTED" || got.SentenceKind != nil || got.SentenceMonths != nil {
-				t.Errorf("updateCourtDecision = %+v", got)
-			}
-			d = got
-		})
-
 		t.Run("UpdateOKCompensationAtTheBound", func(t *testing.T) {
 			need(t, d.ID)
 			got := call[decisionT](t, h, h.judge, updateDecisionMutation, map[string]any{"id": d.ID, "v": d.Version,
@@ -595,7 +584,132 @@ func TestMutationCourtDecision(t *testing.T) {
 			if got.CompensationOrderedLek == nil || *got.CompensationOrderedLek != 1_000_000_000_000 {
 				t.Errorf("updateCourtDecision = %+v", got)
 			}
+			d = got
 		})
+
+		// An acquittal carries no sentence and orders no compensation
+		// (TestDecisionConvictingNoOneOrdersNoCompensation): both go.
+		t.Run("UpdateOKAcquittalClearingSentence", func(t *testing.T) {
+			need(t, d.ID)
+			got := call[decisionT](t, h, h.judge, updateDecisionMutation, map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{
+				"verdict": "ACQUITTED", "clearSentenceKind": true, "clearSentenceMonths": true,
+				"clearCompensationOrderedLek": true, "compensationPaid": false,
+			}})
+			if got.Version != 4 || got.Verdict != "ACQUITTED" || got.SentenceKind != nil || got.SentenceMonths != nil || got.CompensationOrderedLek != nil || got.CompensationPaid {
+				t.Errorf("updateCourtDecision = %+v", got)
+			}
+		})
+	})
+}
+
+// TestDecisionConvictingNoOneOrdersNoCompensation: a conviction carries a
+// sentence and may order compensation to the victim (docs/domain.md); a
+// decision whose verdict convicts no one (domain.Verdict.MayConvict: an
+// acquittal, a dismissal) orders none, neither an amount nor a payment,
+// recorded or updated (BAD_USER_INPUT naming the field, as the sentence's
+// refusal), and compensation stored on one before the rule is not counted
+// by the statistics. Until 2026-12-07 (eighteenth session) the server
+// refused such a decision's sentence but recorded an ACQUITTED or
+// DISMISSED decision ordering 500,000 lek, paid, and prosecutionMeasures
+// counted it as compensation ordered and paid to the victim of a
+// proceeding in which nobody was convicted (a hunt over HTTP).
+func TestDecisionConvictingNoOneOrdersNoCompensation(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openAssigned(t, "ADJUDICATING", "court-tirane")
+		p := h.bringToTrial(t, h.registerProsecution(t, c.ID, date(3, 2)))
+		input := func(verdict string, more map[string]any) func() map[string]any {
+			return func() map[string]any {
+				in := map[string]any{"instance": "FIRST_INSTANCE", "decidedOn": stamp(date(6, 1)), "verdict": verdict,
+					"prosecutionID": p.ID, "courtID": h.agency(t, "court-tirane")}
+				for k, v := range more {
+					in[k] = v
+				}
+				return in
+			}
+		}
+		ordered := map[string]any{"compensationOrderedLek": 500000, "compensationPaid": true}
+		var refusals []inputRefusal
+		for _, verdict := range []string{"ACQUITTED", "DISMISSED"} {
+			refusals = append(refusals,
+				inputRefusal{"RecordErr" + verdict + "OrderingCompensation", input(verdict, ordered), badField("input.compensationOrderedLek")},
+				inputRefusal{"RecordErr" + verdict + "OrderingNothing", input(verdict, map[string]any{"compensationOrderedLek": 0}), badField("input.compensationOrderedLek")},
+				inputRefusal{"RecordErr" + verdict + "Paying", input(verdict, map[string]any{"compensationPaid": true}), badField("input.compensationPaid")})
+		}
+		h.refuseEachInput(t, h.judge, recordDecisionMutation, refusals)
+
+		// A conviction ordering compensation, made an acquittal: the
+		// compensation goes with the sentence, or the update is refused.
+		d := call[decisionT](t, h, h.judge, recordDecisionMutation, map[string]any{"in": input("CONVICTED", map[string]any{
+			"sentenceKind": "FINE", "compensationOrderedLek": 500000, "compensationPaid": true})()})
+		acquit := map[string]any{"verdict": "ACQUITTED", "clearSentenceKind": true}
+		with := func(in map[string]any, k string, v any) map[string]any {
+			out := map[string]any{k: v}
+			for k, v := range in {
+				out[k] = v
+			}
+			return out
+		}
+		h.refuseEach(t, h.judge, updateDecisionMutation, d.ID, []refusal{
+			{"UpdateErrAcquittalKeepingCompensation", func() map[string]any {
+				return map[string]any{"id": d.ID, "v": d.Version, "in": acquit}
+			}, badField("input.compensationOrderedLek")},
+			{"UpdateErrAcquittalKeepingPayment", func() map[string]any {
+				return map[string]any{"id": d.ID, "v": d.Version, "in": with(acquit, "clearCompensationOrderedLek", true)}
+			}, badField("input.compensationPaid")},
+		})
+		d = call[decisionT](t, h, h.judge, updateDecisionMutation, map[string]any{"id": d.ID, "v": d.Version,
+			"in": with(with(acquit, "clearCompensationOrderedLek", true), "compensationPaid", false)})
+		if d.Verdict != "ACQUITTED" || d.CompensationOrderedLek != nil || d.CompensationPaid || d.SentenceKind != nil {
+			t.Errorf("acquittal clearing its sentence and compensation = %+v", d)
+		}
+		h.refuseEach(t, h.judge, updateDecisionMutation, d.ID, []refusal{
+			{"UpdateErrAcquittalOrderingCompensation", func() map[string]any {
+				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"compensationOrderedLek": 1}}
+			}, badField("input.compensationOrderedLek")},
+			{"UpdateErrAcquittalPaying", func() map[string]any {
+				return map[string]any{"id": d.ID, "v": d.Version, "in": map[string]any{"compensationPaid": true}}
+			}, badField("input.compensationPaid")},
+		})
+
+		// Compensation stored on an acquittal before the rule: recorded as
+		// it was, counted as ordered by no statistic. Beside it a
+		// conviction ordering 200,000 lek, unpaid, which they count.
+		h.s.DB.Client.CourtDecision.Create().SetInstance("FIRST_INSTANCE").SetDecidedOn(date(6, 2)).SetVerdict("ACQUITTED").
+			SetCompensationOrderedLek(700000).SetCompensationPaid(true).
+			SetProsecutionID(atoi(t, p.ID)).SetCourtID(atoi(t, h.agency(t, "court-tirane"))).ExecX(systemCtx())
+		call[decisionT](t, h, h.judge, recordDecisionMutation, map[string]any{"in": input("CONVICTED", map[string]any{
+			"sentenceKind": "FINE", "compensationOrderedLek": 200000})()})
+		var stats struct {
+			ProsecutionMeasures struct {
+				Total struct {
+					CompensationOrdered, CompensationPaid int
+					CompensationOrderedLek                *float64
+				}
+			}
+			DecisionStatistics struct {
+				Cells []struct {
+					Values []string
+					Count  int
+				}
+			}
+		}
+		h.do(t, h.prosecutor, `{ prosecutionMeasures { total { compensationOrdered compensationPaid compensationOrderedLek } }
+			decisionStatistics(groupBy: [VERDICT, COMPENSATION]) { cells { values count } } }`, nil).MustOK(t).Decode(t, &stats)
+		if m := stats.ProsecutionMeasures.Total; m.CompensationOrdered != 1 || m.CompensationPaid != 0 || m.CompensationOrderedLek == nil || *m.CompensationOrderedLek != 200000 {
+			lek := "null"
+			if m.CompensationOrderedLek != nil {
+				lek = fmt.Sprint(*m.CompensationOrderedLek)
+			}
+			t.Errorf("prosecutionMeasures: compensation ordered %d, paid %d, %s lek; want the conviction's alone: 1, 0, 200000",
+				m.CompensationOrdered, m.CompensationPaid, lek)
+		}
+		cells := map[string]int{}
+		for _, cell := range stats.DecisionStatistics.Cells {
+			cells[strings.Join(cell.Values, " ")] = cell.Count
+		}
+		if want := map[string]int{"ACQUITTED NOT_ORDERED": 2, "CONVICTED ORDERED_UNPAID": 1}; !reflect.DeepEqual(cells, want) {
+			t.Errorf("decisionStatistics by verdict and compensation = %v, want %v", cells, want)
+		}
 	})
 }
 

@@ -239,13 +239,14 @@ func readMeasures(ctx context.Context, client *ent.Client, now time.Time) ([]mea
 
 // readOutcomes groups the first-instance decisions the caller sees by
 // their proceeding's month and dimensions, verdict, sentence and whether
-// compensation was ordered and paid, summing the compensation ordered.
+// compensation was ordered and paid, summing the compensation ordered
+// (compensationOrdered: by a decision that may convict).
 func readOutcomes(ctx context.Context, client *ent.Client) ([]outcomeRow, error) {
 	var rows []outcomeRow
 	err := client.CourtDecision.Query().Where(courtdecision.InstanceEQ(domain.InstanceFirstInstance)).Modify(func(s *sql.Selector) {
 		p := sql.Table(prosecution.Table).As("proceeding")
 		s.Join(p).On(s.C(courtdecision.FieldProsecutionID), p.C(prosecution.FieldID))
-		lek := s.C(courtdecision.FieldCompensationOrderedLek)
+		lek := compensationOrdered(s)
 		groupByProceeding(s, p, map[string]string{"verdict": s.C(courtdecision.FieldVerdict),
 			"sentence_kind": s.C(courtdecision.FieldSentenceKind), "sentence_months": s.C(courtdecision.FieldSentenceMonths),
 			"paid": s.C(courtdecision.FieldCompensationPaid), "ordered": "CASE WHEN " + lek + " > 0 THEN 1 ELSE 0 END",

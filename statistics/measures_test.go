@@ -182,7 +182,9 @@ func expectedMeasures(ps []proceeding, groupBy []string, period string, keep fun
 					a.c.Fines++
 				}
 			}
-			if d.CompensationOrderedLek != nil {
+			// A decision that convicts no one orders no compensation: an
+			// amount stored on one is not counted (docs/statistics.md).
+			if d.CompensationOrderedLek != nil && d.Verdict.MayConvict() {
 				a.lek += float64(*d.CompensationOrderedLek)
 				if *d.CompensationOrderedLek > 0 {
 					a.c.CompensationOrdered++

@@ -273,7 +273,7 @@ var decisionDims = []string{"COURT", "INSTANCE", "VERDICT", "SENTENCE", "COMPENS
 func readDecisions(ctx context.Context, client *ent.Client, by grouping) ([]fineCell, error) {
 	var rows []grouped
 	err := client.CourtDecision.Query().Modify(func(s *sql.Selector) {
-		lek := s.C(courtdecision.FieldCompensationOrderedLek)
+		lek := compensationOrdered(s)
 		groupFinest(s, by, monthOf(s, s.C(courtdecision.FieldDecidedOn)),
 			s.C(courtdecision.FieldCourtID), s.C(courtdecision.FieldInstance), s.C(courtdecision.FieldVerdict),
 			"COALESCE("+s.C(courtdecision.FieldSentenceKind)+", 'NONE')",
@@ -287,6 +287,25 @@ func readDecisions(ctx context.Context, client *ent.Client, by grouping) ([]fine
 		return nil, err
 	}
 	return withAgencies(ctx, client, rows, by, len(decisionDims), map[int]func(agencyFacts) string{0: agencyFacts.code})
+}
+
+// compensationOrdered is the SQL of the compensation a court decision (d,
+// its table in the statement) ordered, in lek: its amount when its
+// verdict may convict (domain.Verdict.MayConvict), else NULL. A decision
+// that convicts no one orders none, and casework refuses one that does
+// (from 2026-12-07); an amount stored on an acquittal or a dismissal
+// before that is not counted as ordered, nor paid, nor summed, by
+// prosecutionMeasures and decisionStatistics alike: the decision keeps
+// it as the court recorded it, and the court may correct either.
+func compensationOrdered(d interface{ C(string) string }) string {
+	var verdicts []string
+	for _, v := range domain.All[domain.Verdict]() {
+		if v.MayConvict() {
+			verdicts = append(verdicts, "'"+string(v)+"'")
+		}
+	}
+	return "CASE WHEN " + d.C(courtdecision.FieldVerdict) + " IN (" + strings.Join(verdicts, ", ") + ") THEN " +
+		d.C(courtdecision.FieldCompensationOrderedLek) + " END"
 }
 
 // The values of a court decision's sentence against the statutory range

@@ -534,6 +534,13 @@ func TestDemo(t *testing.T) {
 					t.Errorf("appeal decision %d by a %s", d.ID, court)
 				}
 			}
+			// The demo writes decisions past casework: it keeps its rules
+			// itself. A decision that convicts no one carries no sentence
+			// and orders no compensation (docs/domain.md).
+			if !d.Verdict.MayConvict() && (d.SentenceKind != nil || d.CompensationOrderedLek != nil || d.CompensationPaid) {
+				t.Errorf("decision %d, %s: a sentence %t, an amount of compensation %t, paid %t; want none",
+					d.ID, d.Verdict, d.SentenceKind != nil, d.CompensationOrderedLek != nil, d.CompensationPaid)
+			}
 			if d.SentenceKind != nil && *d.SentenceKind == domain.SentenceKindSuspendedOrProbation {
 				probation++
 			}
