@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/casegraph/casegraph/internal/testserver"
 )
 
 // caseState is what a case says of its stage and who prosecutes it.
@@ -312,6 +314,79 @@ func TestClosedAtFollowsOpenedAt(t *testing.T) {
 			got := updateOpenedAt(t, c.ID, closed.Version, date(1, 1))
 			wantClosed(t, got, "TRANSFERRED", closed.ClosedAt.UTC().Format(time.RFC3339Nano))
 			h.expectEvents(t, c.ID, events, h.police.event("CASE_UPDATED", "Case details updated."))
+		})
+	})
+}
+
+// TestOpenedAtMovedPastTheLastEndClosesTheCaseInEitherOrder: a case with
+// proceedings is closed on the date the last of them ended, or on its
+// openedAt if that is later (README, "The case follows its proceedings"),
+// so the same facts leave the case in the same state whatever order they
+// were typed in: its opening date corrected (20 → 25 February), then its
+// only proceeding merged on 10 January; or the proceeding merged first,
+// then the opening date corrected. Either way it is closed on 25
+// February. Only a closing date that is not its openedAt's bounds the
+// opening date (docs/input.md): a case closed by hand, and one whose
+// proceeding ended without a date. Until 2026-12-07 (eighteenth session)
+// updateCase compared the new openedAt with the closedAt the rule had
+// clamped to the old one: with the proceeding merged first, moving
+// openedAt to 25 February was refused, BAD_USER_INPUT on input.openedAt
+// "The case closed on …; it cannot have been opened after that", and the
+// case stayed closed on 20 February (a hunt over HTTP).
+func TestOpenedAtMovedPastTheLastEndClosesTheCaseInEitherOrder(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		corrected := date(2, 25) // the opening date as corrected; the case was opened on 2/20
+		updateOpenedAt := func(t *testing.T, id string, version int) *testserver.Response {
+			return h.do(t, h.police, updateCaseMutation, map[string]any{"id": id, "v": version,
+				"in": map[string]any{"openedAt": stamp(corrected)}})
+		}
+
+		// The opening date corrected first, the proceeding ended after.
+		first := h.openCase(t)
+		p := h.registerProsecution(t, first.ID, date(1, 5))
+		st := h.caseState(t, first.ID)
+		if r := updateOpenedAt(t, first.ID, st.version); len(r.Errors) > 0 {
+			t.Fatalf("moving openedAt of an open case: %s", r.Body)
+		}
+		h.moveProsecution(t, p, "MERGED", ptr(date(1, 10)))
+		want := h.caseState(t, first.ID)
+		if want.stage != "MERGED" || want.closedAt != stamp(corrected) {
+			t.Fatalf("openedAt first: case %+v, want MERGED closed on %s (README: the case's openedAt if that is later)", want, stamp(corrected))
+		}
+
+		// The same facts, the proceeding ended first.
+		second := h.openCase(t)
+		p = h.registerProsecution(t, second.ID, date(1, 5))
+		h.moveProsecution(t, p, "MERGED", ptr(date(1, 10)))
+		st = h.caseState(t, second.ID)
+		if st.closedAt != stamp(second.OpenedAt) {
+			t.Fatalf("setup: case %+v, want closed when it was opened (%s)", st, stamp(second.OpenedAt))
+		}
+		events := h.timeline(t, second.ID)
+		r := updateOpenedAt(t, second.ID, st.version)
+		if len(r.Errors) > 0 {
+			t.Errorf("the proceeding ended first, moving the case's openedAt from %s to %s is refused, where the other order took it and closed the case on %s: %s",
+				stamp(second.OpenedAt), stamp(corrected), stamp(corrected), r.Body)
+		}
+		if got := h.caseState(t, second.ID); got.stage != want.stage || got.closedAt != want.closedAt {
+			t.Errorf("proceeding ended first: case %s closed %q, the other order %s closed %q", got.stage, got.closedAt, want.stage, want.closedAt)
+		}
+		h.expectEvents(t, second.ID, events,
+			h.police.event("CASE_UPDATED", "Case details updated."),
+			h.police.event("CASE_UPDATED", "Closing date moved from "+stamp(second.OpenedAt)+" to "+stamp(corrected)+", following its proceedings."))
+
+		// A proceeding ended without a date (not one CaseGraph wrote)
+		// closed the case at the server's time, which it keeps: no rule
+		// moves it with openedAt, so openedAt is not moved past it.
+		t.Run("ErrPastAnUndatedEnd", func(t *testing.T) {
+			c := h.openCase(t)
+			p := h.moveProsecution(t, h.registerProsecution(t, c.ID, date(1, 5)), "MERGED", ptr(date(1, 10)))
+			if err := h.s.DB.Client.Prosecution.UpdateOneID(atoi(t, p.ID)).ClearClosedAt().Exec(systemCtx()); err != nil {
+				t.Fatal(err)
+			}
+			st := h.caseState(t, c.ID)
+			h.refuse(t, h.police, updateCaseMutation, map[string]any{"id": c.ID, "v": st.version,
+				"in": map[string]any{"openedAt": stamp(corrected)}}, badField("input.openedAt"), c.ID)
 		})
 	})
 }

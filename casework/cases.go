@@ -72,13 +72,14 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 	if err := requireWorksOnOrCoordinates(ctx, c, "updateCase", "id", id); err != nil {
 		return nil, err
 	}
-	// A case is never opened after it closed (followProceedings keeps it
-	// from closing before it opened); a hunt moved openedAt past closedAt,
-	// and the case then read as closed before it was opened. closedAt
-	// changes only with the case's version, which the update below
-	// requires unchanged.
+	// A case is never opened after it closed; a hunt moved openedAt past
+	// closedAt, and the case then read as closed before it was opened.
+	// closedAt changes only with the case's version, which the update
+	// below requires unchanged.
 	if in.OpenedAt != nil && cf.ClosedAt != nil && in.OpenedAt.After(*cf.ClosedAt) {
-		return nil, apperr.InvalidField("openedAt", "The case closed on %s; it cannot have been opened after that.", cf.ClosedAt.UTC().Format(time.RFC3339))
+		if err := closesOnceOpened(ctx, c, cf, *in.OpenedAt); err != nil {
+			return nil, err
+		}
 	}
 	if in.AppendFormsOfExploitation != nil {
 		in.FormsOfExploitation = appendForms(cf.FormsOfExploitation, in.FormsOfExploitation, in.AppendFormsOfExploitation)
@@ -110,6 +111,38 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 		return nil, err
 	}
 	return c.CaseFile.Get(ctx, id)
+}
+
+// closesOnceOpened refuses moving the opening date of closed case cf to
+// openedAt, past its closedAt, when the case would then have closed
+// before it opened: when its closing date is not one the rule of its
+// proceedings moves with openedAt. A case closed by hand (no proceedings)
+// closed on the day it was, and one whose proceeding ended without a date
+// keeps the server's time it closed at (followingProceedings): those
+// bound openedAt. A case whose proceedings all ended on dates they record
+// closes on the latest of them or on its openedAt if that is later
+// (README, "The case follows its proceedings"), so openedAt moves past
+// the stored closedAt, the clamp to the old opening date, and closedAt
+// follows it (followProceedings, after the update). Comparing with the
+// clamp refused that move, which the same facts typed in the other order
+// (openedAt first, the proceeding ended after) made: the case ended in two
+// states by the order of its clerks (a hunt over HTTP). Asked only when
+// openedAt passes closedAt: one statement more then, none otherwise.
+func closesOnceOpened(ctx context.Context, c *ent.Client, cf *ent.CaseFile, openedAt time.Time) error {
+	proceedings, err := proceedingEnds(ctx, c, cf.ID)
+	if err != nil {
+		return err
+	}
+	closedAt := cf.ClosedAt
+	if len(proceedings) > 0 {
+		moved := *cf
+		moved.OpenedAt = openedAt
+		_, closedAt, _ = followingProceedings(&moved, proceedings)
+	}
+	if closedAt != nil && closedAt.Before(openedAt) {
+		return apperr.InvalidField("openedAt", "The case closed on %s; it cannot have been opened after that.", closedAt.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // MoveCaseStage moves a case along the proceeding lifecycle; reaching a

@@ -216,20 +216,21 @@ func TestMutationUpdateCase(t *testing.T) {
 			}, invalid},
 		})
 
-		// A case is never opened after it closed: followProceedings keeps
-		// it from closing before it opened, and updateCase moved openedAt
-		// past closedAt (a hunt). Before it, it may move.
+		// A case is never opened after it closed: updateCase moved openedAt
+		// past closedAt (a hunt). A case closed by hand was closed on the
+		// day it was, which no rule moves with openedAt; before it,
+		// openedAt may move. (A case whose closedAt follows dated
+		// proceedings takes any openedAt, and closes on it if that is
+		// later: TestOpenedAtMovedPastTheLastEndClosesTheCaseInEitherOrder.)
 		t.Run("ErrOpenedAfterItClosed", func(t *testing.T) {
 			closed := h.openCase(t) // opened on 2/20
-			p := h.registerProsecution(t, closed.ID, date(3, 2))
-			h.moveProsecution(t, p, "TRANSFERRED", ptr(date(3, 3)))
-			st := h.caseState(t, closed.ID)
-			if !st.closed {
-				t.Fatalf("case not closed: %+v", st)
+			moved := call[caseT](t, h, h.prosecutor, moveCaseStageMutation, map[string]any{"id": closed.ID, "v": closed.Version, "stage": "TRANSFERRED"})
+			if moved.ClosedAt == nil {
+				t.Fatalf("case not closed: %+v", moved)
 			}
-			h.refuse(t, h.police, updateCaseMutation, map[string]any{"id": closed.ID, "v": st.version,
-				"in": map[string]any{"openedAt": stamp(date(6, 1))}}, badField("input.openedAt"), closed.ID)
-			got := call[caseT](t, h, h.police, updateCaseMutation, map[string]any{"id": closed.ID, "v": st.version,
+			h.refuse(t, h.police, updateCaseMutation, map[string]any{"id": closed.ID, "v": moved.Version,
+				"in": map[string]any{"openedAt": stamp(moved.ClosedAt.Add(time.Hour))}}, badField("input.openedAt"), closed.ID)
+			got := call[caseT](t, h, h.police, updateCaseMutation, map[string]any{"id": closed.ID, "v": moved.Version,
 				"in": map[string]any{"openedAt": stamp(date(2, 25))}})
 			sameTime(t, "openedAt", &got.OpenedAt, date(2, 25))
 		})

@@ -3,78 +3,11 @@ package casework_test
 import (
 	"testing"
 	"time"
-
-	"github.com/casegraph/casegraph/internal/testserver"
 )
 
 // Tests of a hunt over HTTP for the rules of docs/domain.md: each fails on
 // the code it was written against, and passes once the rule it quotes
 // holds.
-
-// TestHuntOpenedAtFollowedByClosedAtInEitherOrder: the same three
-// mutations (register a proceeding dated before the case was opened, end
-// it, move the case's openedAt later) leave the case differently, or are
-// refused, by their order.
-//
-// The promise: README, "The case follows its proceedings": "its closedAt
-// the date the last of them ended, or the case's openedAt if that is later
-// (also after updateCase moves it)"; docs/domain.md, Cases: the case is
-// "closed on the date the last proceeding ended, but never before the case
-// was opened ... so closedAt depends on openedAt too.
-// casework.followProceedings applies the rule whenever what it reads
-// changes: a proceeding registered or moved, and openedAt moved by
-// updateCase".
-//
-// What the server does: with openedAt moved first (20 → 25 February) and
-// the proceeding ended after (merged on 10 January), the case is closed on
-// 25 February, by the rule. With the proceeding ended first, the case is
-// closed on 20 February only because it was opened then (the clamp), and
-// moving openedAt to 25 February is refused, BAD_USER_INPUT on
-// input.openedAt, "The case closed on …; it cannot have been opened after
-// that": the check meant for a case closed by hand (docs/input.md, "a case
-// never closes before it opened") reads the clamp, which the rule would
-// move with openedAt, as a date the case closed. A correction of the
-// opening date that the rule would take is lost, and which state an office
-// ends in depends on the order its clerks typed the same facts.
-func TestHuntOpenedAtFollowedByClosedAtInEitherOrder(t *testing.T) {
-	each(t, func(t *testing.T, h *harness) {
-		corrected := date(2, 25) // the opening date as corrected; the case was opened on 2/20
-		updateOpenedAt := func(t *testing.T, id string, version int) *testserver.Response {
-			return h.do(t, h.police, updateCaseMutation, map[string]any{"id": id, "v": version,
-				"in": map[string]any{"openedAt": stamp(corrected)}})
-		}
-
-		// The opening date corrected first, the proceeding ended after.
-		first := h.openCase(t)
-		p := h.registerProsecution(t, first.ID, date(1, 5))
-		st := h.caseState(t, first.ID)
-		if r := updateOpenedAt(t, first.ID, st.version); len(r.Errors) > 0 {
-			t.Fatalf("moving openedAt of an open case: %s", r.Body)
-		}
-		h.moveProsecution(t, p, "MERGED", ptr(date(1, 10)))
-		want := h.caseState(t, first.ID)
-		if want.stage != "MERGED" || want.closedAt != stamp(corrected) {
-			t.Fatalf("openedAt first: case %+v, want MERGED closed on %s (README: the case's openedAt if that is later)", want, stamp(corrected))
-		}
-
-		// The same facts, the proceeding ended first.
-		second := h.openCase(t)
-		p = h.registerProsecution(t, second.ID, date(1, 5))
-		h.moveProsecution(t, p, "MERGED", ptr(date(1, 10)))
-		st = h.caseState(t, second.ID)
-		if st.closedAt != stamp(second.OpenedAt) {
-			t.Fatalf("setup: case %+v, want closed when it was opened (%s)", st, stamp(second.OpenedAt))
-		}
-		r := updateOpenedAt(t, second.ID, st.version)
-		if len(r.Errors) > 0 {
-			t.Errorf("BUG: the proceeding ended first, moving the case's openedAt from %s to %s is refused, where the other order took it and closed the case on %s: %s",
-				stamp(second.OpenedAt), stamp(corrected), stamp(corrected), r.Body)
-		}
-		if got := h.caseState(t, second.ID); got.stage != want.stage || got.closedAt != want.closedAt {
-			t.Errorf("proceeding ended first: case %s closed %q, the other order %s closed %q", got.stage, got.closedAt, want.stage, want.closedAt)
-		}
-	})
-}
 
 // TestHuntRegisteredProceedingPastItsDeadlineIsExtended: a proceeding
 // whose office set its investigation deadline at registration reads

@@ -792,8 +792,7 @@ func followProceedings(ctx context.Context, c *ent.Client, caseID int) error {
 	if err != nil {
 		return err
 	}
-	proceedings, err := c.Prosecution.Query().Where(prosecution.CaseID(caseID)).
-		Select(prosecution.FieldStage, prosecution.FieldClosedAt).All(viewer.SystemContext(ctx))
+	proceedings, err := proceedingEnds(ctx, c, caseID)
 	if err != nil {
 		return err
 	}
@@ -814,6 +813,14 @@ func followProceedings(ctx context.Context, c *ent.Client, caseID int) error {
 	}
 	return event(ctx, c, caseID, domain.CaseEventKindStageChanged, caseID,
 		fmt.Sprintf("Stage changed from %s to %s, following its proceedings.", cf.Stage, stage))
+}
+
+// proceedingEnds reads what followingProceedings reads of a case's
+// proceedings, all of them whoever asks: their stages and the dates they
+// ended.
+func proceedingEnds(ctx context.Context, c *ent.Client, caseID int) ([]*ent.Prosecution, error) {
+	return c.Prosecution.Query().Where(prosecution.CaseID(caseID)).
+		Select(prosecution.FieldStage, prosecution.FieldClosedAt).All(viewer.SystemContext(ctx))
 }
 
 // followingProceedings is the one rule of a case with proceedings: its
