@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/internal/testserver"
 )
 
@@ -173,5 +174,85 @@ func TestLaterStartInTheRepeatedHourIsNeverDueEarlier(t *testing.T) {
 				earlier.Format(time.RFC3339), a.InvestigationDeadline.UTC().Format(time.RFC3339),
 				later.Format(time.RFC3339), b.InvestigationDeadline.UTC().Format(time.RFC3339))
 		}
+	})
+}
+
+// TestDeadlineSetAtRegistrationIsExtendedWhileTheInvestigationIsOpen: the
+// office may set the investigation deadline when it registers the
+// proceeding, and the investigation is open from then on (REGISTERED and
+// UNDER_INVESTIGATION, docs/domain.md), so the deadline is extended in
+// either stage, by at most three months of Tirana's calendar at a time;
+// and starting the investigation keeps the deadline the office set, even
+// one already past: the proceeding stays overdue until the office extends
+// it. Until 2026-12-07 (eighteenth session) extendInvestigationDeadline
+// refused a REGISTERED proceeding ("Only a proceeding under investigation
+// has a deadline to extend"), while overdueDays counted the days past the
+// deadline set at registration: the office's proceeding stayed on the
+// overdue list with a deadline nothing could extend (a hunt over HTTP).
+func TestDeadlineSetAtRegistrationIsExtendedWhileTheInvestigationIsOpen(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		deadline := time.Now().UTC().Add(-10 * 24 * time.Hour).Truncate(time.Second)
+		registerPastDeadline := func(t *testing.T) prosecutionT {
+			return call[prosecutionT](t, h, h.prosecutor, registerProsMutation, map[string]any{"in": map[string]any{
+				"registrationNumber": newRegistration(), "registeredAt": stamp(deadline.AddDate(0, -1, 0)), "caseID": c.ID,
+				"investigationDeadline": stamp(deadline), "officeID": h.agency(t, "prosecution-tirane"),
+			}})
+		}
+		overdueDays := func(t *testing.T, id string) *int {
+			var got struct{ Node struct{ OverdueDays *int } }
+			h.do(t, h.prosecutor, `query($id: ID!) { node(id: $id) { ... on Prosecution { overdueDays } } }`, map[string]any{"id": id}).
+				MustOK(t).Decode(t, &got)
+			return got.Node.OverdueDays
+		}
+
+		p := registerPastDeadline(t)
+		if days := overdueDays(t, p.ID); p.Stage != "REGISTERED" || days == nil || *days < 9 {
+			t.Fatalf("setup: %s, overdueDays %v, want REGISTERED and about 10 days overdue", p.Stage, days)
+		}
+		// The bound is the one of a proceeding under investigation.
+		h.refuse(t, h.prosecutor, extendDeadlineMutation, map[string]any{"id": p.ID, "v": p.Version, "until": stamp(deadline.AddDate(0, 3, 1))},
+			badField("until"), p.ID)
+		h.refuse(t, h.prosecutor, extendDeadlineMutation, map[string]any{"id": p.ID, "v": p.Version, "until": stamp(deadline.Add(-time.Hour))},
+			badField("until"), p.ID)
+
+		events := h.timeline(t, c.ID)
+		until := deadline.AddDate(0, 2, 0)
+		r := h.do(t, h.prosecutor, extendDeadlineMutation, map[string]any{"id": p.ID, "v": p.Version, "until": stamp(until)})
+		if len(r.Errors) > 0 {
+			t.Fatalf("a proceeding %d days past the deadline its office set at registration (its investigation open, REGISTERED) cannot have that deadline extended: %s",
+				*overdueDays(t, p.ID), r.Body)
+		}
+		var got struct{ ExtendInvestigationDeadline prosecutionT }
+		r.Decode(t, &got)
+		p = got.ExtendInvestigationDeadline
+		sameTime(t, "investigationDeadline", p.InvestigationDeadline, until)
+		if p.Stage != "REGISTERED" || p.DeadlineExtensions != 1 || p.Version != 2 {
+			t.Errorf("extended: %s, %d extensions, version %d; want REGISTERED, 1, 2", p.Stage, p.DeadlineExtensions, p.Version)
+		}
+		if days := overdueDays(t, p.ID); days != nil {
+			t.Errorf("overdue by %d days after its deadline was extended to %s", *days, stamp(until))
+		}
+		h.expectEvents(t, c.ID, events, h.prosecutor.event("DEADLINE_EXTENDED",
+			fmt.Sprintf("Investigation deadline of %s extended to %s.", p.RegistrationNumber, domain.DayInTirana(until))))
+
+		// Starting the investigation keeps the deadline extended, and the
+		// extension stays counted.
+		p = h.moveProsecution(t, p, "UNDER_INVESTIGATION", nil)
+		sameTime(t, "investigationDeadline after the start", p.InvestigationDeadline, until)
+		if p.DeadlineExtensions != 1 {
+			t.Errorf("deadlineExtensions = %d after the start, want 1", p.DeadlineExtensions)
+		}
+
+		// Started past the deadline set at registration: the deadline
+		// stays, and so does the proceeding on the overdue list, until the
+		// office extends it (now under investigation).
+		q := h.moveProsecution(t, registerPastDeadline(t), "UNDER_INVESTIGATION", nil)
+		sameTime(t, "investigationDeadline of a proceeding started past it", q.InvestigationDeadline, deadline)
+		if days := overdueDays(t, q.ID); days == nil || *days < 9 {
+			t.Errorf("started 10 days past the deadline set at registration: overdueDays %v, want about 10", days)
+		}
+		q = call[prosecutionT](t, h, h.prosecutor, extendDeadlineMutation, map[string]any{"id": q.ID, "v": q.Version, "until": stamp(until)})
+		sameTime(t, "investigationDeadline extended under investigation", q.InvestigationDeadline, until)
 	})
 }

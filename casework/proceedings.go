@@ -189,6 +189,11 @@ func MoveProsecutionStage(ctx context.Context, c *ent.Client, id, expectedVersio
 		// A reopened investigation's old deadline passed while the court
 		// had the file: kept, the proceeding was overdue the moment it
 		// reopened, with a deadline before its start (a hunt over HTTP).
+		// A deadline the office set at registration stays, even one
+		// already past: the investigation was open since then, and a
+		// start that reset it would take an overdue proceeding off the
+		// monitoring mechanism's list uncounted, where an extension is
+		// counted (deadlineExtensions); the office extends it instead.
 		reopened := p.Stage == domain.ProceedingStageDismissalRequested
 		if p.InvestigationDeadline == nil || reopened {
 			u.SetInvestigationDeadline(domain.AddMonthsInTirana(when, domain.InvestigationDeadlineMonths))
@@ -296,8 +301,10 @@ func latestStageDate(p *ent.Prosecution) datedStage {
 	return latest
 }
 
-// ExtendInvestigationDeadline extends the deadline of a proceeding under
-// investigation to until, at most domain.InvestigationDeadlineMonths past the current one.
+// ExtendInvestigationDeadline extends the deadline of a proceeding whose
+// investigation is open (REGISTERED with a deadline set at registration,
+// or UNDER_INVESTIGATION) to until, at most
+// domain.InvestigationDeadlineMonths past the current one.
 func ExtendInvestigationDeadline(ctx context.Context, c *ent.Client, id, expectedVersion int, until time.Time) (*ent.Prosecution, error) {
 	p, err := current(ctx, "prosecution", c.Prosecution.Get, id, expectedVersion, func(p *ent.Prosecution) int { return p.Version })
 	if err != nil {
@@ -306,8 +313,16 @@ func ExtendInvestigationDeadline(ctx context.Context, c *ent.Client, id, expecte
 	if err := ownProceeding(ctx, c, p, "extendInvestigationDeadline", "id", false); err != nil {
 		return nil, err
 	}
-	if p.Stage != domain.ProceedingStageUnderInvestigation {
-		return nil, apperr.InvalidField("id", "Only a proceeding under investigation has a deadline to extend; this one is %s.", p.Stage)
+	// The investigation is open, and its deadline runs, from the
+	// registration (ProceedingStage.InvestigationOpen): a REGISTERED
+	// proceeding whose office set the deadline at registration is overdue
+	// past it, so its deadline is extended too. Refused, it stayed on the
+	// overdue list with a deadline nothing could change (a hunt over HTTP).
+	if !p.Stage.InvestigationOpen() {
+		return nil, apperr.InvalidField("id", "Only a proceeding whose investigation is open (REGISTERED or UNDER_INVESTIGATION) has a deadline to extend; this one is %s.", p.Stage)
+	}
+	if p.InvestigationDeadline == nil && p.Stage == domain.ProceedingStageRegistered {
+		return nil, apperr.InvalidField("id", "This proceeding has no investigation deadline yet: starting the investigation sets one three months on.")
 	}
 	current := p.RegisteredAt
 	if p.InvestigationDeadline != nil {

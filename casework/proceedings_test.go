@@ -164,7 +164,9 @@ func TestMutationProsecution(t *testing.T) {
 			{"MoveErrNotFound", moveProsStageMutation, func() map[string]any {
 				return map[string]any{"id": missingProsecutionID, "v": 1, "stage": "UNDER_INVESTIGATION"}
 			}, notFound, ""},
-			{"ExtendErrNotUnderInvestigation", extendDeadlineMutation, func() map[string]any {
+			// Registered without a deadline: starting the investigation
+			// sets one; there is none to extend yet.
+			{"ExtendErrNoDeadlineYet", extendDeadlineMutation, func() map[string]any {
 				return map[string]any{"id": p.ID, "v": p.Version, "until": stamp(date(9, 1))}
 			}, badField("id"), ""},
 		} {

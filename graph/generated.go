@@ -4470,7 +4470,7 @@ type Mutation {
   updateProsecution(id: ID!, expectedVersion: Int!, input: UpdateProsecutionInput!): Prosecution
   "Moves a proceeding to its next stage and records the date it reached it (default: now, or the proceeding's latest date when a client's clock put that a few seconds ahead)."
   moveProsecutionStage(id: ID!, expectedVersion: Int!, stage: ProceedingStage!, at: Time): Prosecution
-  "Extends the investigation deadline of a proceeding under investigation, by at most three months at a time."
+  "Extends the investigation deadline of a proceeding whose investigation is open (REGISTERED, with the deadline its office set at registration, or UNDER_INVESTIGATION), by at most three months at a time."
   extendInvestigationDeadline(id: ID!, expectedVersion: Int!, until: Time!): Prosecution
 
   addCharge(input: CreateChargeInput!, idempotencyKey: String): Charge
