@@ -68,6 +68,7 @@ func Compare(old, new *ast.Schema) []Change {
 			d.definition(o, n)
 		}
 	}
+	d.roots(old, new)
 	for _, name := range names(old.Directives, new.Directives) {
 		d.directive(old.Directives[name], new.Directives[name])
 	}
@@ -94,8 +95,30 @@ func (d *diff) add(l Level, path, what string) {
 	d.changes = append(d.changes, Change{l, path, what})
 }
 
+// roots compares the operation types: a client's operation names no type,
+// so a root that is another type, or none, is another API even when every
+// type is the same (until 2026-12-07, nineteenth session, not compared).
+func (d *diff) roots(old, new *ast.Schema) {
+	for _, r := range []struct {
+		operation string
+		o, n      *ast.Definition
+	}{{"query", old.Query, new.Query}, {"mutation", old.Mutation, new.Mutation}, {"subscription", old.Subscription, new.Subscription}} {
+		path := "Schema " + r.operation
+		switch {
+		case r.o == nil && r.n == nil:
+		case r.n == nil:
+			d.add(Breaking, path, "root "+r.o.Name+" removed")
+		case r.o == nil:
+			d.add(Safe, path, "root "+r.n.Name+" added")
+		case r.o.Name != r.n.Name:
+			d.add(Breaking, path, "root changed from "+r.o.Name+" to "+r.n.Name)
+		}
+	}
+}
+
 // definition compares two types of the same name and kind.
 func (d *diff) definition(o, n *ast.Definition) {
+	d.usages(typePath(o), o.Directives, n.Directives)
 	switch o.Kind {
 	case ast.Object, ast.Interface:
 		d.outputFields(o, n)
@@ -108,6 +131,7 @@ func (d *diff) definition(o, n *ast.Definition) {
 		}
 	case ast.InputObject:
 		d.inputFields(o.Name, o.Fields, n.Fields)
+		d.oneOf(o, n)
 	case ast.Enum:
 		for _, v := range o.EnumValues {
 			path := typePath(o) + "." + v.Name
@@ -249,14 +273,72 @@ func (d *diff) inputAdded(path string, t *ast.Type, def *ast.Value) {
 }
 
 // deprecation notes @deprecated added or removed: safe either way, and
-// worth telling integrators.
+// worth telling integrators; and the other directives used at path
+// (usages).
 func (d *diff) deprecation(path string, o, n ast.DirectiveList) {
+	d.usages(path, o, n)
 	od, nd := o.ForName("deprecated"), n.ForName("deprecated")
 	switch {
 	case od == nil && nd != nil:
 		d.add(Safe, path, "deprecated")
 	case od != nil && nd == nil:
 		d.add(Safe, path, "no longer deprecated")
+	}
+}
+
+// ownRules is the directives whose use a rule of its own classifies.
+var ownRules = []string{"deprecated", "oneOf"}
+
+// usages compares the directives used on one thing (a type, field,
+// argument or enum value), other than those of ownRules. What a use says
+// is part of the contract: @sensitive or @allowed put on a field tells
+// that it may now come back null with FORBIDDEN, so a use added, removed
+// or given other arguments is DANGEROUS: every document still validates,
+// and a client may see an answer it did not (until 2026-12-07, nineteenth
+// session, not compared).
+func (d *diff) usages(path string, o, n ast.DirectiveList) {
+	text := func(dir *ast.Directive) string {
+		var b strings.Builder
+		b.WriteString("@" + dir.Name)
+		if len(dir.Arguments) > 0 {
+			args := make([]string, len(dir.Arguments))
+			for i, a := range dir.Arguments {
+				args[i] = a.Name + ": " + a.Value.String()
+			}
+			slices.Sort(args)
+			b.WriteString("(" + strings.Join(args, ", ") + ")")
+		}
+		return b.String()
+	}
+	set := func(list ast.DirectiveList) []string {
+		var out []string
+		for _, dir := range list {
+			if !slices.Contains(ownRules, dir.Name) {
+				out = append(out, text(dir))
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	before, after := set(o), set(n)
+	for _, u := range added(before, after) {
+		d.add(Dangerous, path, "no longer "+u)
+	}
+	for _, u := range added(after, before) {
+		d.add(Dangerous, path, "now "+u)
+	}
+}
+
+// oneOf compares @oneOf on an input: one that becomes @oneOf refuses what a
+// client sent with two of its fields, or none; one that no longer is
+// accepts all it did (until 2026-12-07, nineteenth session, not compared).
+func (d *diff) oneOf(o, n *ast.Definition) {
+	was, is := o.Directives.ForName("oneOf") != nil, n.Directives.ForName("oneOf") != nil
+	switch {
+	case !was && is:
+		d.add(Breaking, typePath(o), "made @oneOf (a value with two of its fields, or none, is refused)")
+	case was && !is:
+		d.add(Safe, typePath(o), "no longer @oneOf")
 	}
 }
 
@@ -275,6 +357,19 @@ func (d *diff) directive(o, n *ast.DirectiveDefinition) {
 			if !slices.Contains(n.Locations, l) {
 				d.add(Breaking, "@"+o.Name, "no longer allowed on "+string(l))
 			}
+		}
+		for _, l := range n.Locations {
+			if !slices.Contains(o.Locations, l) {
+				d.add(Safe, "@"+n.Name, "allowed on "+string(l))
+			}
+		}
+		// A document that used it twice in one place no longer validates
+		// (until 2026-12-07, nineteenth session, not compared).
+		switch {
+		case o.IsRepeatable && !n.IsRepeatable:
+			d.add(Breaking, "@"+o.Name, "no longer repeatable")
+		case !o.IsRepeatable && n.IsRepeatable:
+			d.add(Safe, "@"+n.Name, "made repeatable")
 		}
 	}
 }

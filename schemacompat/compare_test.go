@@ -73,6 +73,24 @@ func TestCompare(t *testing.T) {
 		{"required directive argument added", q + "directive @d on FIELD_DEFINITION", q + "directive @d(x: Int!) on FIELD_DEFINITION", []string{"BREAKING: @d(x:) added, required (Int! without a default)"}},
 		{"directive location removed", q + "directive @d on FIELD_DEFINITION | OBJECT", q + "directive @d on FIELD_DEFINITION", []string{"BREAKING: @d no longer allowed on OBJECT"}},
 
+		{"directive made repeatable", q + "directive @d on FIELD_DEFINITION", q + "directive @d repeatable on FIELD_DEFINITION", []string{"SAFE: @d made repeatable"}},
+		{"directive no longer repeatable", q + "directive @d repeatable on FIELD_DEFINITION", q + "directive @d on FIELD_DEFINITION", []string{"BREAKING: @d no longer repeatable"}},
+		{"directive location added", q + "directive @d on FIELD_DEFINITION", q + "directive @d on FIELD_DEFINITION | OBJECT", []string{"SAFE: @d allowed on OBJECT"}},
+
+		{"query root changed", "schema { query: Q } type Q { a: Int } type R { a: Int }", "schema { query: R } type Q { a: Int } type R { a: Int }", []string{"BREAKING: Schema query root changed from Q to R"}},
+		{"mutation root removed", q + "type M { a: Int } schema { query: Query mutation: M }", q + "type M { a: Int }", []string{"BREAKING: Schema mutation root M removed"}},
+		{"mutation root added", q + "type M { a: Int }", q + "type M { a: Int } schema { query: Query mutation: M }", []string{"SAFE: Schema mutation root M added"}},
+
+		{"input made @oneOf", q + "input In { a: Int b: Int }", q + "input In @oneOf { a: Int b: Int }", []string{"BREAKING: Input In made @oneOf (a value with two of its fields, or none, is refused)"}},
+		{"input no longer @oneOf", q + "input In @oneOf { a: Int b: Int }", q + "input In { a: Int b: Int }", []string{"SAFE: Input In no longer @oneOf"}},
+
+		{"directive put on a field", q + "directive @d(c: String) on FIELD_DEFINITION", q + `directive @d(c: String) on FIELD_DEFINITION type T { a: Int @d(c: "x") }`, []string{"SAFE: Object T added"}},
+		{"directive used on a field added", q + "directive @d(c: String) on FIELD_DEFINITION type T { a: Int }", q + `directive @d(c: String) on FIELD_DEFINITION type T { a: Int @d(c: "x") }`, []string{`DANGEROUS: T.a now @d(c: "x")`}},
+		{"directive used on a field removed", q + `directive @d on FIELD_DEFINITION type T { a: Int @d }`, q + "directive @d on FIELD_DEFINITION type T { a: Int }", []string{"DANGEROUS: T.a no longer @d"}},
+		{"directive used on a field given another argument", q + `directive @d(c: String) on FIELD_DEFINITION type T { a: Int @d(c: "x") }`, q + `directive @d(c: String) on FIELD_DEFINITION type T { a: Int @d(c: "y") }`, []string{`DANGEROUS: T.a no longer @d(c: "x")`, `DANGEROUS: T.a now @d(c: "y")`}},
+		{"directive used on a type added", q + "directive @d on OBJECT type T { a: Int }", q + "directive @d on OBJECT type T @d { a: Int }", []string{"DANGEROUS: Object T now @d"}},
+		{"directive used on an argument added", q + "directive @d on ARGUMENT_DEFINITION type T { a(x: Int): Int }", q + "directive @d on ARGUMENT_DEFINITION type T { a(x: Int @d): Int }", []string{"DANGEROUS: T.a(x:) now @d"}},
+
 		{"field deprecated", q, `type Query { a: Int @deprecated(reason: "b") }`, []string{"SAFE: Query.a deprecated"}},
 		{"enum value deprecated", q + "enum E { A B }", q + "enum E { A B @deprecated }", []string{"SAFE: Enum E.B deprecated"}},
 		{"deprecation removed", `type Query { a: Int @deprecated }`, q, []string{"SAFE: Query.a no longer deprecated"}},
