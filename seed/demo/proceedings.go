@@ -265,7 +265,13 @@ func (g *gen) reclassifyDuring(c *casePlan, from, to time.Time, prob float64) {
 			continue
 		}
 		span := to.Sub(from)
-		at := from.Add(time.Duration(g.r.Int64N(int64(span) + 1)))
+		// To the minute, as every other time of the demo: PostgreSQL
+		// keeps microseconds and SQLite nanoseconds, and the same demo
+		// must be the same rows on both (TestDemoSameOnBothDatabases).
+		at := from.Add(time.Duration(g.r.Int64N(int64(span) + 1))).Truncate(time.Minute)
+		if at.Before(from) {
+			at = from
+		}
 		g.reclassify(c, i, at, c.pros.office)
 	}
 }
