@@ -114,6 +114,15 @@ func TestRowScopeOtherRegion(t *testing.T) {
 				t.Errorf("nodes: want [caseD, null, vD, null, null], got %s", r.Body)
 			}
 			wantErrors(t, r, "NOT_FOUND  nodes.1", "NOT_FOUND  nodes.3", "NOT_FOUND  nodes.4")
+			// In node(id:)'s words: a client handles one not-found, not
+			// two (until 2026-12-07, nineteenth session, nodes answered
+			// entgql's "Could not resolve to a node…", quoting the id).
+			for k, got := range r.Errors {
+				one := e.do(t, durres, nodeQuery, map[string]any{"id": hidden[k]})
+				if len(one.Errors) != 1 || got.Message != one.Errors[0].Message {
+					t.Errorf("nodes' not-found says %q, node(id:)'s %s", got.Message, one.Body)
+				}
+			}
 			if a, b := masked(r, hidden...), masked(m, none...); a != b {
 				t.Errorf("nodes out of scope differ from nonexistent ids:\n hidden  %s\n missing %s", a, b)
 			}

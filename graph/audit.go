@@ -406,13 +406,9 @@ func recordNotFound(ctx context.Context, e *gqlerror.Error) {
 	}
 	// By the field's name, not the path's: an alias (x: nodes(ids: …))
 	// would otherwise lose which ids were refused.
-	name, args := root.Field.Name, root.Args
-	id := 0
-	if i, ok := pathIndex(e.Path); ok && name == "nodes" {
-		if ids, ok := args["ids"].([]int); ok && i < len(ids) {
-			id = ids[i]
-		}
-	} else {
+	name := root.Field.Name
+	id, ok := nodesID(root, e)
+	if !ok && name != "nodes" {
 		id = errorRecord(root, e)
 	}
 	oc := graphql.GetOperationContext(ctx)
@@ -456,6 +452,20 @@ func rootField(ctx context.Context) *graphql.FieldContext {
 		fc = fc.Parent
 	}
 	return fc
+}
+
+// nodesID is the id a NOT_FOUND of nodes(ids:) is about: the one at its
+// index in the list asked for, when root is nodes.
+func nodesID(root *graphql.FieldContext, e *gqlerror.Error) (int, bool) {
+	if root == nil || root.Field.Name != "nodes" {
+		return 0, false
+	}
+	i, ok := pathIndex(e.Path)
+	ids, listed := root.Args["ids"].([]int)
+	if !ok || !listed || i >= len(ids) {
+		return 0, false
+	}
+	return ids[i], true
 }
 
 func pathIndex(p ast.Path) (int, bool) {

@@ -119,7 +119,11 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 	// Not from a resolver: gqlgen's own errors about the request (parse,
 	// validation, argument coercion, entgql's node-not-found).
 	if code, _ := out.Extensions["code"].(string); code == "NOT_FOUND" {
-		return withCode(out, apperr.NotFound, out.Message, nil, "")
+		msg := out.Message
+		if id, ok := nodesID(rootField(ctx), out); ok {
+			msg = notFoundNodeMessage(id) // node(id:)'s words
+		}
+		return withCode(out, apperr.NotFound, msg, nil, "")
 	}
 	if msg, ok := operationNotFound(ctx); ok {
 		return withCode(out, apperr.BadUserInput, msg, nil, "")

@@ -7,6 +7,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -74,7 +75,15 @@ func (r *queryResolver) nodes(ctx context.Context, ids []int) ([]ent.Noder, erro
 }
 
 func notFoundNode(id int) error {
-	return apperr.Errorf(apperr.NotFound, "No node with id %d exists.", id)
+	return apperr.Errorf(apperr.NotFound, "%s", notFoundNodeMessage(id))
+}
+
+// notFoundNodeMessage is what node(id:) and nodes(ids:) alike answer for
+// an id that names no record the caller sees: one wording for one case
+// (until 2026-12-07, nineteenth session, nodes answered entgql's "Could
+// not resolve to a node…").
+func notFoundNodeMessage(id int) string {
+	return fmt.Sprintf("No node with id %d exists.", id)
 }
 
 func valueOr[T any](p *T, def T) T {
