@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"iter"
 	"log"
 	"runtime"
 	"slices"
@@ -189,6 +190,58 @@ const (
 // it only reads the links the first one writes.
 func connectionsBeside(next gen.Generator) gen.Generator {
 	return gen.GenerateFunc(func(g *gen.Graph) error {
+		for b := range listsWithConnectionBeside(g) {
+			n, e := b.owner, b.list
+			if b.name == "" || e.Unique || !e.M2M() || hasEdge(n, b.name) {
+				return fmt.Errorf("%s.%s: a connection beside it needs a new name and a many-to-many edge", n.Name, e.Name)
+			}
+			twin := *e
+			twin.Name = b.name
+			twin.StructTag = fmt.Sprintf(`json:"%s,omitempty"`, b.name)
+			twin.Annotations = gen.Annotations{}
+			for k, v := range e.Annotations {
+				if k != connectionBesideAnnotation && k != entgqlAnnotation {
+					twin.Annotations[k] = v
+				}
+			}
+			// The connection takes the list's GraphQL annotation but for
+			// its shape and its directives (the list's deprecation), and
+			// is in no mutation input.
+			gql := map[string]any{}
+			if list, ok := e.Annotations[entgqlAnnotation].(map[string]any); ok {
+				for k, v := range list {
+					gql[k] = v
+				}
+			}
+			delete(gql, "Directives")
+			gql["RelayConnection"] = true
+			skip, _ := gql["Skip"].(float64)
+			gql["Skip"] = float64(int(skip) | int(entgql.SkipMutationCreateInput|entgql.SkipMutationUpdateInput))
+			twin.Annotations[entgqlAnnotation] = gql
+			n.Edges = append(n.Edges, &twin)
+		}
+		return next.Generate(g)
+	})
+}
+
+// listWithConnectionBeside is a list edge annotated
+// schema.ConnectionBeside, with what the annotation says: the name in ent
+// of the connection served beside it, and the connection's description.
+type listWithConnectionBeside struct {
+	owner             *gen.Type
+	list              *gen.Edge
+	name, description string
+}
+
+// listsWithConnectionBeside yields every list edge of g annotated
+// schema.ConnectionBeside, the one walk of the annotation that
+// connectionsBeside (which adds the connections) and
+// describeConnectionsBeside (which describes them in the GraphQL schema)
+// both read, so that they cannot disagree on which edges it names. The
+// connections added carry no such annotation, so they are not yielded
+// even when added during the walk.
+func listsWithConnectionBeside(g *gen.Graph) iter.Seq[listWithConnectionBeside] {
+	return func(yield func(listWithConnectionBeside) bool) {
 		for _, n := range g.Nodes {
 			for _, e := range n.Edges {
 				ant, ok := e.Annotations[connectionBesideAnnotation].(map[string]any)
@@ -198,37 +251,13 @@ func connectionsBeside(next gen.Generator) gen.Generator {
 					continue
 				}
 				name, _ := ant["edge"].(string)
-				if name == "" || e.Unique || !e.M2M() || hasEdge(n, name) {
-					return fmt.Errorf("%s.%s: a connection beside it needs a new name and a many-to-many edge", n.Name, e.Name)
+				description, _ := ant["description"].(string)
+				if !yield(listWithConnectionBeside{owner: n, list: e, name: name, description: description}) {
+					return
 				}
-				twin := *e
-				twin.Name = name
-				twin.StructTag = fmt.Sprintf(`json:"%s,omitempty"`, name)
-				twin.Annotations = gen.Annotations{}
-				for k, v := range e.Annotations {
-					if k != connectionBesideAnnotation && k != entgqlAnnotation {
-						twin.Annotations[k] = v
-					}
-				}
-				// The connection takes the list's GraphQL annotation but for
-				// its shape and its directives (the list's deprecation), and
-				// is in no mutation input.
-				gql := map[string]any{}
-				if list, ok := e.Annotations[entgqlAnnotation].(map[string]any); ok {
-					for k, v := range list {
-						gql[k] = v
-					}
-				}
-				delete(gql, "Directives")
-				gql["RelayConnection"] = true
-				skip, _ := gql["Skip"].(float64)
-				gql["Skip"] = float64(int(skip) | int(entgql.SkipMutationCreateInput|entgql.SkipMutationUpdateInput))
-				twin.Annotations[entgqlAnnotation] = gql
-				n.Edges = append(n.Edges, &twin)
 			}
 		}
-		return next.Generate(g)
-	})
+	}
 }
 
 func hasEdge(n *gen.Type, name string) bool {
@@ -324,23 +353,15 @@ func pageFiltersOnly(g *gen.Graph, s *ast.Schema) error {
 // the description of its annotation (ent's comment of an edge is the
 // list's, which both edges share).
 func describeConnectionsBeside(g *gen.Graph, s *ast.Schema) error {
-	for _, n := range g.Nodes {
-		for _, e := range n.Edges {
-			ant, ok := e.Annotations[connectionBesideAnnotation].(map[string]any)
-			if !ok || e.Type.IsEdgeSchema() {
-				continue
-			}
-			name, _ := ant["edge"].(string)
-			description, _ := ant["description"].(string)
-			var field *ast.FieldDefinition
-			if def := s.Types[gqlTypeName(n)]; def != nil {
-				field = def.Fields.ForName(lowerCamel(name))
-			}
-			if field == nil {
-				return fmt.Errorf("%s.%s: no field %s in the GraphQL schema to describe", n.Name, e.Name, lowerCamel(name))
-			}
-			field.Description = description
+	for b := range listsWithConnectionBeside(g) {
+		var field *ast.FieldDefinition
+		if def := s.Types[gqlTypeName(b.owner)]; def != nil {
+			field = def.Fields.ForName(lowerCamel(b.name))
 		}
+		if field == nil {
+			return fmt.Errorf("%s.%s: no field %s in the GraphQL schema to describe", b.owner.Name, b.list.Name, lowerCamel(b.name))
+		}
+		field.Description = b.description
 	}
 	return nil
 }
