@@ -384,27 +384,31 @@ func auditEvents(t *testing.T, db *database.DB) int {
 
 // TestListsThatLoopStop: a proceeding's defendants and a suspect's
 // proceedings are lists without page arguments, which the cost model can
-// only estimate. When every one of 30 suspects is a defendant in every one
-// of 30 proceedings, three levels of them from a suspect would be 27,000
-// fields from a request the model prices at about 5,500: the server stops
-// the answer from growing past twice its cost, quickly, with TOO_COMPLEX.
-// Four levels from a proceeding (810,000 fields) were priced at about
-// 11,000 and stopped the same way until 2026-12-07 (eighteenth session);
-// the defendants' list is priced as 50 since, and that request is refused
-// for its cost (275,551) before it runs.
+// only estimate, and they refer back to each other. When every one of 30
+// suspects was a defendant in every one of 30 proceedings, four levels of
+// them from a proceeding (810,000 fields) were priced at about 11,000,
+// and three from a suspect (27,000) at about 5,500: the server stopped
+// each answer from growing past twice its cost. Both lists are priced as
+// 50 since (the defendants' 2026-12-07, eighteenth session; a suspect's
+// proceedings the same day, nineteenth session), and those loops are
+// refused for their cost before they run. A list longer than its price
+// still stops this way: with 100 suspects in the same 100 proceedings,
+// two levels from a suspect are 10,100 fields from a request priced at
+// 2,572.
 func TestListsThatLoopStop(t *testing.T) {
+	const n = 100
 	db := testdb.SQLite(t)
 	srv := startSeeded(t, db)
 	ctx := viewer.SystemContext(context.Background())
-	suspects, err := db.Client.Suspect.Query().Limit(30).IDs(ctx)
+	suspects, err := db.Client.Suspect.Query().Limit(n).IDs(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proceedings, err := db.Client.Prosecution.Query().Limit(30).IDs(ctx)
+	proceedings, err := db.Client.Prosecution.Query().Limit(n).IDs(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(suspects) < 30 || len(proceedings) < 30 {
+	if len(suspects) < n || len(proceedings) < n {
 		t.Fatalf("the demo data has %d suspects and %d proceedings", len(suspects), len(proceedings))
 	}
 	for _, p := range proceedings {
@@ -423,12 +427,17 @@ func TestListsThatLoopStop(t *testing.T) {
 		}
 	}
 	gpo := srv.Token(t, "prosecution-general", viewer.RoleProsecutor)
-	four := attack{query: `{ prosecutions(first: 1){ edges{ node{ defendants{ prosecutions{ defendants{ prosecutions{ registrationNumber } } } } } } } }`}
-	if res, _ := send(t, srv, gpo, four); len(res.Errors) != 1 || res.Errors[0].Code() != "TOO_COMPLEX" || res.Errors[0].Extensions["limit"] != "cost" {
-		t.Errorf("four levels from a proceeding: want TOO_COMPLEX for its cost, got status %d %.300s", res.Status, res.Body)
+	suspect := map[string]any{"id": testserver.GlobalID(suspects[0])}
+	for name, loop := range map[string]attack{
+		"four levels from a proceeding": {query: `{ prosecutions(first: 1){ edges{ node{ defendants{ prosecutions{ defendants{ prosecutions{ registrationNumber } } } } } } } }`},
+		"three levels from a suspect": {query: `query ($id: ID!) { node(id: $id){ ... on Suspect{ prosecutions{ defendants{ prosecutions{ registrationNumber } } } } } }`,
+			vars: suspect},
+	} {
+		if res, _ := send(t, srv, gpo, loop); len(res.Errors) != 1 || res.Errors[0].Code() != "TOO_COMPLEX" || res.Errors[0].Extensions["limit"] != "cost" {
+			t.Errorf("%s: want TOO_COMPLEX for its cost, got status %d %.300s", name, res.Status, res.Body)
+		}
 	}
-	a := attack{query: `query ($id: ID!) { node(id: $id){ ... on Suspect{ prosecutions{ defendants{ prosecutions{ registrationNumber } } } } } }`,
-		vars: map[string]any{"id": testserver.GlobalID(suspects[0])}}
+	a := attack{query: `query ($id: ID!) { node(id: $id){ ... on Suspect{ prosecutions{ defendants{ pseudonym } } } } }`, vars: suspect}
 	var res *testserver.Response
 	var elapsed time.Duration
 	extraHeap := peakHeapGrowth(func() { res, elapsed = send(t, srv, gpo, a) })

@@ -33,6 +33,29 @@ func TestDefendantsConnectionAnswersAsTheList(t *testing.T) {
 	})
 }
 
+// TestProsecutionsConnectionAnswersAsTheList: a suspect's
+// prosecutionsConnection holds exactly the proceedings its deprecated
+// list prosecutions holds, for every principal, as a proceeding's
+// defendants do (above): a proceeding outside the caller's rows is in
+// neither, and the fields read under each proceeding (its defendants'
+// names) are the same values or the same refusals on both. sD, of
+// Durres's case, is also a defendant in Tirana's pT, which the Durres
+// agencies do not see, and sT in Durres's pD.
+func TestProsecutionsConnectionAnswersAsTheList(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		sT2 := addSuspect(t, e, "S-2026-0003", f.caseT)
+		ok(0, e.db.Client.Prosecution.UpdateOneID(f.pT).AddDefendantIDs(f.sD, sT2).Exec(sys()))(t)
+		ok(0, e.db.Client.Prosecution.UpdateOneID(f.pD).AddDefendantIDs(f.sT).Exec(sys()))(t)
+		answersAsTheList(t, e, listAndConnection{
+			parents: "suspects(first: 5)", items: "prosecutions(first: 50)",
+			list: "prosecutions", connection: "prosecutionsConnection",
+			item:      "{ id registrationNumber stage defendantsConnection(first: 5) { edges { node { id legalName personalNumber } } } }",
+			sensitive: []string{"legalName", "personalNumber"},
+		}, map[string][]string{gid(f.sT): gids(f.pT, f.pD), gid(f.sD): gids(f.pD, f.pT), gid(sT2): gids(f.pT)})
+	})
+}
+
 // addSuspect adds a suspect of caseID with a legal name.
 func addSuspect(t *testing.T, e *env, pseudonym string, caseID int) int {
 	t.Helper()

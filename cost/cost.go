@@ -100,6 +100,15 @@ func DefaultLimits() Limits {
 			// more than 50 is still an estimate the fields-resolved bound
 			// (graph.fieldBudget) answers for.
 			"Prosecution.defendants": 50,
+			// A suspect's proceedings in one list, deprecated for
+			// prosecutionsConnection, priced as the defendants' list and
+			// for the same reason: at ten, a suspect of 300 proceedings
+			// resolved thirty times its price, and the two lists refer
+			// back to each other, so that each level of the loop
+			// (suspect, proceedings, defendants, proceedings…) multiplied
+			// what the model missed. Past 50 the fields-resolved bound
+			// answers for it, as for the defendants.
+			"Suspect.prosecutions": 50,
 		},
 		FixedCosts: map[string]int{
 			// The access matrix is computed in memory from the policy, the

@@ -71,6 +71,10 @@ func TestCost(t *testing.T) {
 		// the deprecated list is priced as the connection's default page:
 		// defendants 1 + 50 × 1 = 51; node 52; edges 1 + 2 × 52; prosecutions 1 + 105
 		{"the list of defendants counts 50", `{ prosecutions(first: 2){ edges{ node{ defendants{ pseudonym } } } } }`, nil, 106},
+		// a suspect's proceedings likewise: prosecutionsConnection 1 + edges (1 + 30 × 2) = 62; node 63; edges 1 + 50 × 63; suspects 1 + 3,151
+		{"a suspect's proceedings by their page", `{ suspects(first: 50){ edges{ node{ prosecutionsConnection(first: 30){ edges{ node{ registrationNumber } } } } } } }`, nil, 3152},
+		// and their deprecated list as 50: prosecutions 1 + 50 × 1 = 51; node 52; edges 1 + 2 × 52; suspects 1 + 105
+		{"the list of a suspect's proceedings counts 50", `{ suspects(first: 2){ edges{ node{ prosecutions{ registrationNumber } } } } }`, nil, 106},
 		// policyChanges is a plain list with a page: 1 + 50 × (1 + 1)
 		{"a plain list with a page", `{ policyChanges{ reason at } }`, nil, 101},
 		// the access matrix costs building it, whatever is read of it
@@ -158,6 +162,8 @@ func TestRefusals(t *testing.T) {
 		{"a negative last under an alias", `{ c: cases(last: -5){ totalCount } }`, nil, apperr.BadUserInput, "c.last", ""},
 		{"first over the maximum on a proceeding's defendants", `{ prosecutions(first: 2){ edges{ node{ defendantsConnection(first: 501){ totalCount } } } } }`, nil,
 			apperr.BadUserInput, "prosecutions.edges.node.defendantsConnection.first", ""},
+		{"last over the maximum on a suspect's proceedings", `{ suspects(first: 2){ edges{ node{ prosecutionsConnection(last: 501){ totalCount } } } } }`, nil,
+			apperr.BadUserInput, "suspects.edges.node.prosecutionsConnection.last", ""},
 		{"first from a variable, too large", `query($n: Int){ cases(first: $n){ totalCount } }`, map[string]any{"n": int64(100000)},
 			apperr.BadUserInput, "cases.first", ""},
 		{"more than 500 ids", `query($ids: [ID!]!){ nodes(ids: $ids){ id } }`, map[string]any{"ids": make([]any, 501)},

@@ -3381,6 +3381,22 @@ func (c *SuspectClient) QueryDefendantLinks(_m *Suspect) *ProsecutionDefendantQu
 	return query
 }
 
+// QueryProsecutionsConnection queries the prosecutions_connection edge of a Suspect.
+func (c *SuspectClient) QueryProsecutionsConnection(_m *Suspect) *ProsecutionQuery {
+	query := (&ProsecutionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(suspect.Table, suspect.FieldID, id),
+			sqlgraph.To(prosecution.Table, prosecution.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, suspect.ProsecutionsConnectionTable, suspect.ProsecutionsConnectionPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *SuspectClient) Hooks() []Hook {
 	hooks := c.hooks.Suspect

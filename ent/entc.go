@@ -187,7 +187,10 @@ const (
 // schema in a schema (it would not know which one a link written through
 // the edge schema is of); the second edge here is never written (it is
 // kept out of every mutation input, and nothing in casework sets it), so
-// it only reads the links the first one writes.
+// it only reads the links the first one writes. The list may be either
+// side of the join (Prosecution.defendants, or Suspect.prosecutions, its
+// inverse): the twin is a copy of it, so it reads the links from the same
+// side.
 func connectionsBeside(next gen.Generator) gen.Generator {
 	return gen.GenerateFunc(func(g *gen.Graph) error {
 		for b := range listsWithConnectionBeside(g) {

@@ -1042,6 +1042,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"ProsecutionDefendant",
 	)
 	graph.MustAddE(
+		"prosecutions_connection",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   suspect.ProsecutionsConnectionTable,
+			Columns: suspect.ProsecutionsConnectionPrimaryKey,
+			Bidi:    false,
+		},
+		"Suspect",
+		"Prosecution",
+	)
+	graph.MustAddE(
 		"cases",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -3333,6 +3345,20 @@ func (f *SuspectFilter) WhereHasDefendantLinks() {
 // WhereHasDefendantLinksWith applies a predicate to check if query has an edge defendant_links with a given conditions (other predicates).
 func (f *SuspectFilter) WhereHasDefendantLinksWith(preds ...predicate.ProsecutionDefendant) {
 	f.Where(entql.HasEdgeWith("defendant_links", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasProsecutionsConnection applies a predicate to check if query has an edge prosecutions_connection.
+func (f *SuspectFilter) WhereHasProsecutionsConnection() {
+	f.Where(entql.HasEdge("prosecutions_connection"))
+}
+
+// WhereHasProsecutionsConnectionWith applies a predicate to check if query has an edge prosecutions_connection with a given conditions (other predicates).
+func (f *SuspectFilter) WhereHasProsecutionsConnectionWith(preds ...predicate.Prosecution) {
+	f.Where(entql.HasEdgeWith("prosecutions_connection", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

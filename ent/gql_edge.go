@@ -489,6 +489,26 @@ func (_m *Suspect) Prosecutions(ctx context.Context) (result []*Prosecution, err
 	return result, err
 }
 
+func (_m *Suspect) ProsecutionsConnection(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ProsecutionOrder,
+) (*ProsecutionConnection, error) {
+	opts := []ProsecutionPaginateOption{
+		WithProsecutionOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	if nodes, err := _m.NamedProsecutionsConnection(alias); err == nil || hasTotalCount {
+		pager, err := newProsecutionPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ProsecutionConnection{Edges: []*ProsecutionEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryProsecutionsConnection().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Victim) Cases(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CaseOrder,
 ) (*CaseConnection, error) {

@@ -17297,28 +17297,31 @@ func (m *SupportServiceMutation) ResetEdge(name string) error {
 // SuspectMutation represents an operation that mutates the Suspect nodes in the graph.
 type SuspectMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *int
-	created_at          *time.Time
-	updated_at          *time.Time
-	version             *int
-	addversion          *int
-	pseudonym           *string
-	sex                 *domain.Sex
-	nationality         *string
-	role                *domain.SuspectRole
-	legal_name          *string
-	personal_number     *string
-	clearedFields       map[string]struct{}
-	_case               *int
-	cleared_case        bool
-	prosecutions        map[int]struct{}
-	removedprosecutions map[int]struct{}
-	clearedprosecutions bool
-	done                bool
-	oldValue            func(context.Context) (*Suspect, error)
-	predicates          []predicate.Suspect
+	op                             Op
+	typ                            string
+	id                             *int
+	created_at                     *time.Time
+	updated_at                     *time.Time
+	version                        *int
+	addversion                     *int
+	pseudonym                      *string
+	sex                            *domain.Sex
+	nationality                    *string
+	role                           *domain.SuspectRole
+	legal_name                     *string
+	personal_number                *string
+	clearedFields                  map[string]struct{}
+	_case                          *int
+	cleared_case                   bool
+	prosecutions                   map[int]struct{}
+	removedprosecutions            map[int]struct{}
+	clearedprosecutions            bool
+	prosecutions_connection        map[int]struct{}
+	removedprosecutions_connection map[int]struct{}
+	clearedprosecutions_connection bool
+	done                           bool
+	oldValue                       func(context.Context) (*Suspect, error)
+	predicates                     []predicate.Suspect
 }
 
 var _ ent.Mutation = (*SuspectMutation)(nil)
@@ -17906,6 +17909,60 @@ func (m *SuspectMutation) ResetProsecutions() {
 	m.removedprosecutions = nil
 }
 
+// AddProsecutionsConnectionIDs adds the "prosecutions_connection" edge to the Prosecution entity by ids.
+func (m *SuspectMutation) AddProsecutionsConnectionIDs(ids ...int) {
+	if m.prosecutions_connection == nil {
+		m.prosecutions_connection = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.prosecutions_connection[ids[i]] = struct{}{}
+	}
+}
+
+// ClearProsecutionsConnection clears the "prosecutions_connection" edge to the Prosecution entity.
+func (m *SuspectMutation) ClearProsecutionsConnection() {
+	m.clearedprosecutions_connection = true
+}
+
+// ProsecutionsConnectionCleared reports if the "prosecutions_connection" edge to the Prosecution entity was cleared.
+func (m *SuspectMutation) ProsecutionsConnectionCleared() bool {
+	return m.clearedprosecutions_connection
+}
+
+// RemoveProsecutionsConnectionIDs removes the "prosecutions_connection" edge to the Prosecution entity by IDs.
+func (m *SuspectMutation) RemoveProsecutionsConnectionIDs(ids ...int) {
+	if m.removedprosecutions_connection == nil {
+		m.removedprosecutions_connection = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.prosecutions_connection, ids[i])
+		m.removedprosecutions_connection[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedProsecutionsConnection returns the removed IDs of the "prosecutions_connection" edge to the Prosecution entity.
+func (m *SuspectMutation) RemovedProsecutionsConnectionIDs() (ids []int) {
+	for id := range m.removedprosecutions_connection {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ProsecutionsConnectionIDs returns the "prosecutions_connection" edge IDs in the mutation.
+func (m *SuspectMutation) ProsecutionsConnectionIDs() (ids []int) {
+	for id := range m.prosecutions_connection {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetProsecutionsConnection resets all changes to the "prosecutions_connection" edge.
+func (m *SuspectMutation) ResetProsecutionsConnection() {
+	m.prosecutions_connection = nil
+	m.clearedprosecutions_connection = false
+	m.removedprosecutions_connection = nil
+}
+
 // Where appends a list predicates to the SuspectMutation builder.
 func (m *SuspectMutation) Where(ps ...predicate.Suspect) {
 	m.predicates = append(m.predicates, ps...)
@@ -18222,12 +18279,15 @@ func (m *SuspectMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *SuspectMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m._case != nil {
 		edges = append(edges, suspect.EdgeCase)
 	}
 	if m.prosecutions != nil {
 		edges = append(edges, suspect.EdgeProsecutions)
+	}
+	if m.prosecutions_connection != nil {
+		edges = append(edges, suspect.EdgeProsecutionsConnection)
 	}
 	return edges
 }
@@ -18246,15 +18306,24 @@ func (m *SuspectMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case suspect.EdgeProsecutionsConnection:
+		ids := make([]ent.Value, 0, len(m.prosecutions_connection))
+		for id := range m.prosecutions_connection {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *SuspectMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removedprosecutions != nil {
 		edges = append(edges, suspect.EdgeProsecutions)
+	}
+	if m.removedprosecutions_connection != nil {
+		edges = append(edges, suspect.EdgeProsecutionsConnection)
 	}
 	return edges
 }
@@ -18269,18 +18338,27 @@ func (m *SuspectMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case suspect.EdgeProsecutionsConnection:
+		ids := make([]ent.Value, 0, len(m.removedprosecutions_connection))
+		for id := range m.removedprosecutions_connection {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *SuspectMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.cleared_case {
 		edges = append(edges, suspect.EdgeCase)
 	}
 	if m.clearedprosecutions {
 		edges = append(edges, suspect.EdgeProsecutions)
+	}
+	if m.clearedprosecutions_connection {
+		edges = append(edges, suspect.EdgeProsecutionsConnection)
 	}
 	return edges
 }
@@ -18293,6 +18371,8 @@ func (m *SuspectMutation) EdgeCleared(name string) bool {
 		return m.cleared_case
 	case suspect.EdgeProsecutions:
 		return m.clearedprosecutions
+	case suspect.EdgeProsecutionsConnection:
+		return m.clearedprosecutions_connection
 	}
 	return false
 }
@@ -18317,6 +18397,9 @@ func (m *SuspectMutation) ResetEdge(name string) error {
 		return nil
 	case suspect.EdgeProsecutions:
 		m.ResetProsecutions()
+		return nil
+	case suspect.EdgeProsecutionsConnection:
+		m.ResetProsecutionsConnection()
 		return nil
 	}
 	return fmt.Errorf("unknown Suspect edge %s", name)

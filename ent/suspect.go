@@ -49,18 +49,21 @@ type Suspect struct {
 type SuspectEdges struct {
 	// Case holds the value of the case edge.
 	Case *CaseFile `json:"case,omitempty"`
-	// Prosecutions holds the value of the prosecutions edge.
+	// The proceedings against the suspect, all of them in one list.
 	Prosecutions []*Prosecution `json:"prosecutions,omitempty"`
 	// DefendantLinks holds the value of the defendant_links edge.
 	DefendantLinks []*ProsecutionDefendant `json:"defendant_links,omitempty"`
+	// The proceedings against the suspect, all of them in one list.
+	ProsecutionsConnection []*Prosecution `json:"prosecutions_connection,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
-	namedProsecutions   map[string][]*Prosecution
-	namedDefendantLinks map[string][]*ProsecutionDefendant
+	namedProsecutions           map[string][]*Prosecution
+	namedDefendantLinks         map[string][]*ProsecutionDefendant
+	namedProsecutionsConnection map[string][]*Prosecution
 }
 
 // CaseOrErr returns the Case value or an error if the edge
@@ -90,6 +93,15 @@ func (e SuspectEdges) DefendantLinksOrErr() ([]*ProsecutionDefendant, error) {
 		return e.DefendantLinks, nil
 	}
 	return nil, &NotLoadedError{edge: "defendant_links"}
+}
+
+// ProsecutionsConnectionOrErr returns the ProsecutionsConnection value or an error if the edge
+// was not loaded in eager-loading.
+func (e SuspectEdges) ProsecutionsConnectionOrErr() ([]*Prosecution, error) {
+	if e.loadedTypes[3] {
+		return e.ProsecutionsConnection, nil
+	}
+	return nil, &NotLoadedError{edge: "prosecutions_connection"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -214,6 +226,11 @@ func (_m *Suspect) QueryDefendantLinks() *ProsecutionDefendantQuery {
 	return NewSuspectClient(_m.config).QueryDefendantLinks(_m)
 }
 
+// QueryProsecutionsConnection queries the "prosecutions_connection" edge of the Suspect entity.
+func (_m *Suspect) QueryProsecutionsConnection() *ProsecutionQuery {
+	return NewSuspectClient(_m.config).QueryProsecutionsConnection(_m)
+}
+
 // Update returns a builder for updating this Suspect.
 // Note that you need to call Suspect.Unwrap() before calling this method if this Suspect
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -319,6 +336,30 @@ func (_m *Suspect) appendNamedDefendantLinks(name string, edges ...*ProsecutionD
 		_m.Edges.namedDefendantLinks[name] = []*ProsecutionDefendant{}
 	} else {
 		_m.Edges.namedDefendantLinks[name] = append(_m.Edges.namedDefendantLinks[name], edges...)
+	}
+}
+
+// NamedProsecutionsConnection returns the ProsecutionsConnection named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Suspect) NamedProsecutionsConnection(name string) ([]*Prosecution, error) {
+	if _m.Edges.namedProsecutionsConnection == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedProsecutionsConnection[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Suspect) appendNamedProsecutionsConnection(name string, edges ...*Prosecution) {
+	if _m.Edges.namedProsecutionsConnection == nil {
+		_m.Edges.namedProsecutionsConnection = make(map[string][]*Prosecution)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedProsecutionsConnection[name] = []*Prosecution{}
+	} else {
+		_m.Edges.namedProsecutionsConnection[name] = append(_m.Edges.namedProsecutionsConnection[name], edges...)
 	}
 }
 

@@ -143,6 +143,21 @@ func (_c *SuspectCreate) AddProsecutions(v ...*Prosecution) *SuspectCreate {
 	return _c.AddProsecutionIDs(ids...)
 }
 
+// AddProsecutionsConnectionIDs adds the "prosecutions_connection" edge to the Prosecution entity by IDs.
+func (_c *SuspectCreate) AddProsecutionsConnectionIDs(ids ...int) *SuspectCreate {
+	_c.mutation.AddProsecutionsConnectionIDs(ids...)
+	return _c
+}
+
+// AddProsecutionsConnection adds the "prosecutions_connection" edges to the Prosecution entity.
+func (_c *SuspectCreate) AddProsecutionsConnection(v ...*Prosecution) *SuspectCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddProsecutionsConnectionIDs(ids...)
+}
+
 // Mutation returns the SuspectMutation object of the builder.
 func (_c *SuspectCreate) Mutation() *SuspectMutation {
 	return _c.mutation
@@ -350,6 +365,22 @@ func (_c *SuspectCreate) createSpec() (*Suspect, *sqlgraph.CreateSpec) {
 			Inverse: true,
 			Table:   suspect.ProsecutionsTable,
 			Columns: suspect.ProsecutionsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(prosecution.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ProsecutionsConnectionIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   suspect.ProsecutionsConnectionTable,
+			Columns: suspect.ProsecutionsConnectionPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(prosecution.FieldID, field.TypeInt),

@@ -24,17 +24,19 @@ import (
 // SuspectQuery is the builder for querying Suspect entities.
 type SuspectQuery struct {
 	config
-	ctx                     *QueryContext
-	order                   []suspect.OrderOption
-	inters                  []Interceptor
-	predicates              []predicate.Suspect
-	withCase                *CaseFileQuery
-	withProsecutions        *ProsecutionQuery
-	withDefendantLinks      *ProsecutionDefendantQuery
-	loadTotal               []func(context.Context, []*Suspect) error
-	modifiers               []func(*sql.Selector)
-	withNamedProsecutions   map[string]*ProsecutionQuery
-	withNamedDefendantLinks map[string]*ProsecutionDefendantQuery
+	ctx                             *QueryContext
+	order                           []suspect.OrderOption
+	inters                          []Interceptor
+	predicates                      []predicate.Suspect
+	withCase                        *CaseFileQuery
+	withProsecutions                *ProsecutionQuery
+	withDefendantLinks              *ProsecutionDefendantQuery
+	withProsecutionsConnection      *ProsecutionQuery
+	loadTotal                       []func(context.Context, []*Suspect) error
+	modifiers                       []func(*sql.Selector)
+	withNamedProsecutions           map[string]*ProsecutionQuery
+	withNamedDefendantLinks         map[string]*ProsecutionDefendantQuery
+	withNamedProsecutionsConnection map[string]*ProsecutionQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -130,6 +132,28 @@ func (_q *SuspectQuery) QueryDefendantLinks() *ProsecutionDefendantQuery {
 			sqlgraph.From(suspect.Table, suspect.FieldID, selector),
 			sqlgraph.To(prosecutiondefendant.Table, prosecutiondefendant.SuspectColumn),
 			sqlgraph.Edge(sqlgraph.O2M, true, suspect.DefendantLinksTable, suspect.DefendantLinksColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryProsecutionsConnection chains the current query on the "prosecutions_connection" edge.
+func (_q *SuspectQuery) QueryProsecutionsConnection() *ProsecutionQuery {
+	query := (&ProsecutionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(suspect.Table, suspect.FieldID, selector),
+			sqlgraph.To(prosecution.Table, prosecution.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, suspect.ProsecutionsConnectionTable, suspect.ProsecutionsConnectionPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -324,14 +348,15 @@ func (_q *SuspectQuery) Clone() *SuspectQuery {
 		return nil
 	}
 	return &SuspectQuery{
-		config:             _q.config,
-		ctx:                _q.ctx.Clone(),
-		order:              append([]suspect.OrderOption{}, _q.order...),
-		inters:             append([]Interceptor{}, _q.inters...),
-		predicates:         append([]predicate.Suspect{}, _q.predicates...),
-		withCase:           _q.withCase.Clone(),
-		withProsecutions:   _q.withProsecutions.Clone(),
-		withDefendantLinks: _q.withDefendantLinks.Clone(),
+		config:                     _q.config,
+		ctx:                        _q.ctx.Clone(),
+		order:                      append([]suspect.OrderOption{}, _q.order...),
+		inters:                     append([]Interceptor{}, _q.inters...),
+		predicates:                 append([]predicate.Suspect{}, _q.predicates...),
+		withCase:                   _q.withCase.Clone(),
+		withProsecutions:           _q.withProsecutions.Clone(),
+		withDefendantLinks:         _q.withDefendantLinks.Clone(),
+		withProsecutionsConnection: _q.withProsecutionsConnection.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -369,6 +394,17 @@ func (_q *SuspectQuery) WithDefendantLinks(opts ...func(*ProsecutionDefendantQue
 		opt(query)
 	}
 	_q.withDefendantLinks = query
+	return _q
+}
+
+// WithProsecutionsConnection tells the query-builder to eager-load the nodes that are connected to
+// the "prosecutions_connection" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *SuspectQuery) WithProsecutionsConnection(opts ...func(*ProsecutionQuery)) *SuspectQuery {
+	query := (&ProsecutionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withProsecutionsConnection = query
 	return _q
 }
 
@@ -456,10 +492,11 @@ func (_q *SuspectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Susp
 	var (
 		nodes       = []*Suspect{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withCase != nil,
 			_q.withProsecutions != nil,
 			_q.withDefendantLinks != nil,
+			_q.withProsecutionsConnection != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -503,6 +540,15 @@ func (_q *SuspectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Susp
 			return nil, err
 		}
 	}
+	if query := _q.withProsecutionsConnection; query != nil {
+		if err := _q.loadProsecutionsConnection(ctx, query, nodes,
+			func(n *Suspect) { n.Edges.ProsecutionsConnection = []*Prosecution{} },
+			func(n *Suspect, e *Prosecution) {
+				n.Edges.ProsecutionsConnection = append(n.Edges.ProsecutionsConnection, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedProsecutions {
 		if err := _q.loadProsecutions(ctx, query, nodes,
 			func(n *Suspect) { n.appendNamedProsecutions(name) },
@@ -514,6 +560,13 @@ func (_q *SuspectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Susp
 		if err := _q.loadDefendantLinks(ctx, query, nodes,
 			func(n *Suspect) { n.appendNamedDefendantLinks(name) },
 			func(n *Suspect, e *ProsecutionDefendant) { n.appendNamedDefendantLinks(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedProsecutionsConnection {
+		if err := _q.loadProsecutionsConnection(ctx, query, nodes,
+			func(n *Suspect) { n.appendNamedProsecutionsConnection(name) },
+			func(n *Suspect, e *Prosecution) { n.appendNamedProsecutionsConnection(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -642,6 +695,67 @@ func (_q *SuspectQuery) loadDefendantLinks(ctx context.Context, query *Prosecuti
 			return fmt.Errorf(`unexpected referenced foreign-key "suspect_id" returned %v for node %v`, fk, n)
 		}
 		assign(node, n)
+	}
+	return nil
+}
+func (_q *SuspectQuery) loadProsecutionsConnection(ctx context.Context, query *ProsecutionQuery, nodes []*Suspect, init func(*Suspect), assign func(*Suspect, *Prosecution)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*Suspect)
+	nids := make(map[int]map[*Suspect]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(suspect.ProsecutionsConnectionTable)
+		s.Join(joinT).On(s.C(prosecution.FieldID), joinT.C(suspect.ProsecutionsConnectionPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(suspect.ProsecutionsConnectionPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(suspect.ProsecutionsConnectionPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Suspect]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Prosecution](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "prosecutions_connection" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }
@@ -793,6 +907,20 @@ func (_q *SuspectQuery) WithNamedDefendantLinks(name string, opts ...func(*Prose
 		_q.withNamedDefendantLinks = make(map[string]*ProsecutionDefendantQuery)
 	}
 	_q.withNamedDefendantLinks[name] = query
+	return _q
+}
+
+// WithNamedProsecutionsConnection tells the query-builder to eager-load the nodes that are connected to the "prosecutions_connection"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *SuspectQuery) WithNamedProsecutionsConnection(name string, opts ...func(*ProsecutionQuery)) *SuspectQuery {
+	query := (&ProsecutionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedProsecutionsConnection == nil {
+		_q.withNamedProsecutionsConnection = make(map[string]*ProsecutionQuery)
+	}
+	_q.withNamedProsecutionsConnection[name] = query
 	return _q
 }
 

@@ -155,6 +155,21 @@ func (_u *SuspectUpdate) AddProsecutions(v ...*Prosecution) *SuspectUpdate {
 	return _u.AddProsecutionIDs(ids...)
 }
 
+// AddProsecutionsConnectionIDs adds the "prosecutions_connection" edge to the Prosecution entity by IDs.
+func (_u *SuspectUpdate) AddProsecutionsConnectionIDs(ids ...int) *SuspectUpdate {
+	_u.mutation.AddProsecutionsConnectionIDs(ids...)
+	return _u
+}
+
+// AddProsecutionsConnection adds the "prosecutions_connection" edges to the Prosecution entity.
+func (_u *SuspectUpdate) AddProsecutionsConnection(v ...*Prosecution) *SuspectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddProsecutionsConnectionIDs(ids...)
+}
+
 // Mutation returns the SuspectMutation object of the builder.
 func (_u *SuspectUpdate) Mutation() *SuspectMutation {
 	return _u.mutation
@@ -179,6 +194,27 @@ func (_u *SuspectUpdate) RemoveProsecutions(v ...*Prosecution) *SuspectUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveProsecutionIDs(ids...)
+}
+
+// ClearProsecutionsConnection clears all "prosecutions_connection" edges to the Prosecution entity.
+func (_u *SuspectUpdate) ClearProsecutionsConnection() *SuspectUpdate {
+	_u.mutation.ClearProsecutionsConnection()
+	return _u
+}
+
+// RemoveProsecutionsConnectionIDs removes the "prosecutions_connection" edge to Prosecution entities by IDs.
+func (_u *SuspectUpdate) RemoveProsecutionsConnectionIDs(ids ...int) *SuspectUpdate {
+	_u.mutation.RemoveProsecutionsConnectionIDs(ids...)
+	return _u
+}
+
+// RemoveProsecutionsConnection removes "prosecutions_connection" edges to Prosecution entities.
+func (_u *SuspectUpdate) RemoveProsecutionsConnection(v ...*Prosecution) *SuspectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveProsecutionsConnectionIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -354,6 +390,51 @@ func (_u *SuspectUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ProsecutionsConnectionCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   suspect.ProsecutionsConnectionTable,
+			Columns: suspect.ProsecutionsConnectionPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(prosecution.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedProsecutionsConnectionIDs(); len(nodes) > 0 && !_u.mutation.ProsecutionsConnectionCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   suspect.ProsecutionsConnectionTable,
+			Columns: suspect.ProsecutionsConnectionPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(prosecution.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ProsecutionsConnectionIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   suspect.ProsecutionsConnectionTable,
+			Columns: suspect.ProsecutionsConnectionPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(prosecution.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -500,6 +581,21 @@ func (_u *SuspectUpdateOne) AddProsecutions(v ...*Prosecution) *SuspectUpdateOne
 	return _u.AddProsecutionIDs(ids...)
 }
 
+// AddProsecutionsConnectionIDs adds the "prosecutions_connection" edge to the Prosecution entity by IDs.
+func (_u *SuspectUpdateOne) AddProsecutionsConnectionIDs(ids ...int) *SuspectUpdateOne {
+	_u.mutation.AddProsecutionsConnectionIDs(ids...)
+	return _u
+}
+
+// AddProsecutionsConnection adds the "prosecutions_connection" edges to the Prosecution entity.
+func (_u *SuspectUpdateOne) AddProsecutionsConnection(v ...*Prosecution) *SuspectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddProsecutionsConnectionIDs(ids...)
+}
+
 // Mutation returns the SuspectMutation object of the builder.
 func (_u *SuspectUpdateOne) Mutation() *SuspectMutation {
 	return _u.mutation
@@ -524,6 +620,27 @@ func (_u *SuspectUpdateOne) RemoveProsecutions(v ...*Prosecution) *SuspectUpdate
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveProsecutionIDs(ids...)
+}
+
+// ClearProsecutionsConnection clears all "prosecutions_connection" edges to the Prosecution entity.
+func (_u *SuspectUpdateOne) ClearProsecutionsConnection() *SuspectUpdateOne {
+	_u.mutation.ClearProsecutionsConnection()
+	return _u
+}
+
+// RemoveProsecutionsConnectionIDs removes the "prosecutions_connection" edge to Prosecution entities by IDs.
+func (_u *SuspectUpdateOne) RemoveProsecutionsConnectionIDs(ids ...int) *SuspectUpdateOne {
+	_u.mutation.RemoveProsecutionsConnectionIDs(ids...)
+	return _u
+}
+
+// RemoveProsecutionsConnection removes "prosecutions_connection" edges to Prosecution entities.
+func (_u *SuspectUpdateOne) RemoveProsecutionsConnection(v ...*Prosecution) *SuspectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveProsecutionsConnectionIDs(ids...)
 }
 
 // Where appends a list predicates to the SuspectUpdate builder.
@@ -719,6 +836,51 @@ func (_u *SuspectUpdateOne) sqlSave(ctx context.Context) (_node *Suspect, err er
 			Inverse: true,
 			Table:   suspect.ProsecutionsTable,
 			Columns: suspect.ProsecutionsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(prosecution.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ProsecutionsConnectionCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   suspect.ProsecutionsConnectionTable,
+			Columns: suspect.ProsecutionsConnectionPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(prosecution.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedProsecutionsConnectionIDs(); len(nodes) > 0 && !_u.mutation.ProsecutionsConnectionCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   suspect.ProsecutionsConnectionTable,
+			Columns: suspect.ProsecutionsConnectionPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(prosecution.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ProsecutionsConnectionIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   suspect.ProsecutionsConnectionTable,
+			Columns: suspect.ProsecutionsConnectionPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(prosecution.FieldID, field.TypeInt),

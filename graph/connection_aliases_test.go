@@ -172,6 +172,7 @@ func TestEveryConnectionAnswersItsFieldsUnderAliases(t *testing.T) {
 			underVictims  = `{ victims(first: 5) { edges { node { %s } } } }`
 			underAgencies = `{ agencies(first: 20) { edges { node { %s } } } }`
 			underProsec   = `{ prosecutions(first: 5) { edges { node { %s } } } }`
+			underSuspects = `{ suspects(first: 5) { edges { node { %s } } } }`
 		)
 		for _, tc := range []struct {
 			name, token, place, connection string
@@ -199,6 +200,7 @@ func TestEveryConnectionAnswersItsFieldsUnderAliases(t *testing.T) {
 			{name: "prosecution charges", place: underProsec, connection: "charges(first: %d)"},
 			{name: "prosecution decisions", place: underProsec, connection: "decisions(first: %d)"},
 			{name: "prosecution defendants", place: underProsec, connection: "defendantsConnection(first: %d)"},
+			{name: "suspect prosecutions", place: underSuspects, connection: "prosecutionsConnection(first: %d)"},
 		} {
 			token := tc.token
 			if token == "" {

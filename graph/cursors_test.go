@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/suspect"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
@@ -154,6 +157,7 @@ func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 		{"OrderingByAFieldThatMayBeEmpty", `{ cases(first: 1, orderBy: [{field: STAGE}, {field: CLOSED_AT}]) { totalCount } }`, "", "cases.orderBy"},
 		{"OrderingByAFieldThatMayBeEmptyWithItsFilterFalse", `{ prosecutions(first: 1, where: {investigationDeadlineNotNil: false}, orderBy: {field: INVESTIGATION_DEADLINE}) { totalCount } }`, "", "prosecutions.orderBy"},
 		{"OrderingAnEdgeByAFieldThatMayBeEmpty", `{ victims(first: 1) { edges { node { services(first: 1, orderBy: {field: ENDED_ON}) { totalCount } } } } }`, "", "services.orderBy"},
+		{"OrderingASuspectsProceedingsByTheirDeadline", `{ suspects(first: 1) { edges { node { prosecutionsConnection(first: 1, orderBy: {field: INVESTIGATION_DEADLINE}) { totalCount } } } } }`, "", "prosecutionsConnection.orderBy"},
 		// An empty list in a filter was dropped: referenceIn: [] matched
 		// every case.
 		// pageInfo without edges was answered from totalCount alone:
@@ -325,14 +329,28 @@ func testNestedPageKeepsItsOrder(t *testing.T, db *database.DB) {
 // connection under a list is the page node(id:) of that parent gives, the
 // same records in the same order with the same cursors and pageInfo,
 // forwards and backwards, through a join table (a case's victims, where
-// one victim may be in two cases of the list; a proceeding's defendants)
-// and through a foreign key (the cases an agency leads).
+// one victim may be in two cases of the list; a proceeding's defendants,
+// and from the other side a suspect's proceedings) and through a foreign
+// key (the cases an agency leads).
 func TestNestedPageIsTheOneNodeGives(t *testing.T) {
 	testdb.Each(t, testNestedPageIsTheOneNodeGives)
 }
 
 func testNestedPageIsTheOneNodeGives(t *testing.T, db *database.DB) {
 	seedDemo(t, db)
+	// In the demo data a suspect is a defendant in one proceeding: three
+	// suspects are in two more of their case, so that their proceedings
+	// take several pages.
+	ctx := viewer.SystemContext(context.Background())
+	c := db.Client
+	office := c.Agency.Query().Where(agency.Code("prosecution-tirane")).OnlyX(ctx)
+	for i, sp := range c.Suspect.Query().Order(suspect.ByID()).Limit(3).AllX(ctx) {
+		for j := range 2 {
+			c.Prosecution.Create().SetRegistrationNumber(fmt.Sprintf("PR-SUSPECT-%d-%d", i, j)).
+				SetRegisteredAt(time.Date(2026, time.March, 1+j, 9, 0, 0, 0, time.UTC)).SetCaseID(sp.CaseID).
+				SetOfficeID(office.ID).AddDefendantIDs(sp.ID).ExecX(ctx)
+		}
+	}
 	s := testserver.Start(t, db)
 	tok := s.Token(t, "onac", viewer.RoleCoordinator)
 	const page = `{ edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }`
@@ -346,6 +364,8 @@ func testNestedPageIsTheOneNodeGives(t *testing.T, db *database.DB) {
 		{"agencies(first: 100)", "Agency", `ledCases(last: 3, orderBy: [{field: OPENED_AT}, {field: STAGE}])`, 3},
 		{"prosecutions(first: 100)", "Prosecution", `defendantsConnection(first: 1, orderBy: [{field: PSEUDONYM, direction: DESC}])`, 1},
 		{"prosecutions(first: 100)", "Prosecution", `defendantsConnection(last: 1)`, 1},
+		{"suspects(first: 100)", "Suspect", `prosecutionsConnection(first: 1, orderBy: [{field: REGISTERED_AT, direction: DESC}])`, 1},
+		{"suspects(first: 100)", "Suspect", `prosecutionsConnection(last: 1)`, 1},
 	} {
 		var list struct {
 			List struct {

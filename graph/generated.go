@@ -656,19 +656,20 @@ type ComplexityRoot struct {
 	}
 
 	Suspect struct {
-		Case           func(childComplexity int) int
-		CaseID         func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		ID             func(childComplexity int) int
-		LegalName      func(childComplexity int) int
-		Nationality    func(childComplexity int) int
-		PersonalNumber func(childComplexity int) int
-		Prosecutions   func(childComplexity int) int
-		Pseudonym      func(childComplexity int) int
-		Role           func(childComplexity int) int
-		Sex            func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
-		Version        func(childComplexity int) int
+		Case                   func(childComplexity int) int
+		CaseID                 func(childComplexity int) int
+		CreatedAt              func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		LegalName              func(childComplexity int) int
+		Nationality            func(childComplexity int) int
+		PersonalNumber         func(childComplexity int) int
+		Prosecutions           func(childComplexity int) int
+		ProsecutionsConnection func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProsecutionOrder) int
+		Pseudonym              func(childComplexity int) int
+		Role                   func(childComplexity int) int
+		Sex                    func(childComplexity int) int
+		UpdatedAt              func(childComplexity int) int
+		Version                func(childComplexity int) int
 	}
 
 	SuspectConnection struct {
@@ -3832,6 +3833,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Suspect.Prosecutions(childComplexity), true
+	case "Suspect.prosecutionsConnection":
+		if e.ComplexityRoot.Suspect.ProsecutionsConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Suspect_prosecutionsConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Suspect.ProsecutionsConnection(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ProsecutionOrder)), true
 	case "Suspect.pseudonym":
 		if e.ComplexityRoot.Suspect.Pseudonym == nil {
 			break
@@ -6449,6 +6461,8 @@ func (ec *executionContext) childFields_Suspect(ctx context.Context, field graph
 		return ec.fieldContext_Suspect_case(ctx, field)
 	case "prosecutions":
 		return ec.fieldContext_Suspect_prosecutions(ctx, field)
+	case "prosecutionsConnection":
+		return ec.fieldContext_Suspect_prosecutionsConnection(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Suspect", field.Name)
 }
@@ -8958,6 +8972,52 @@ func (ec *executionContext) field_Query_victims_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Suspect_prosecutionsConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.ProsecutionOrder, error) {
+			return ec.unmarshalOProsecutionOrder2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecutionOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
 	return args, nil
 }
 
@@ -21837,6 +21897,50 @@ func (ec *executionContext) fieldContext_Suspect_prosecutions(_ context.Context,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Prosecution(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Suspect_prosecutionsConnection(ctx context.Context, field graphql.CollectedField, obj *ent.Suspect) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suspect_prosecutionsConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.ProsecutionsConnection(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ProsecutionOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProsecutionConnection) graphql.Marshaler {
+			return ec.marshalNProsecutionConnection2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐProsecutionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suspect_prosecutionsConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Suspect",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProsecutionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Suspect_prosecutionsConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -37117,6 +37221,11 @@ func (ec *executionContext) _Suspect(ctx context.Context, sel ast.SelectionSet, 
 		case "prosecutions":
 			out.Values[i] = ec._Suspect_prosecutions(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "prosecutionsConnection":
+			out.Values[i] = ec._Suspect_prosecutionsConnection(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:

@@ -43,7 +43,7 @@ func startCountedDemo(t *testing.T, db *database.DB) (*testserver.Server, *testd
 
 // nestedCasesQuery is what a dashboard asks for: a page of cases with their
 // victims, prosecutions (with charges, decisions and defendants, and those
-// with a deadline by it) and agencies.
+// with a deadline by it), suspects (with their proceedings) and agencies.
 const nestedCasesQuery = `query ($n: Int!) {
   cases(first: $n, orderBy: [{field: OPENED_AT, direction: DESC}]) {
     totalCount
@@ -57,6 +57,9 @@ const nestedCasesQuery = `query ($n: Int!) {
         defendantsConnection(first: 2) { totalCount edges { node { pseudonym legalName } } }
       } } }
       byDeadline: prosecutions(first: 2, where: {investigationDeadlineNotNil: true}, orderBy: [{field: INVESTIGATION_DEADLINE}]) { totalCount edges { node { registrationNumber } } }
+      suspects(first: 2) { edges { node {
+        prosecutionsConnection(first: 2, orderBy: [{field: REGISTERED_AT, direction: DESC}]) { totalCount edges { node { registrationNumber } } }
+      } } }
       agencies(first: 3) { edges { node { code kind } } }
       assignments(first: 3) { edges { node { part agency { code } } } }
       events(first: 3) { totalCount }
@@ -75,7 +78,8 @@ const factQueries = 8
 // may cost no more than 10 do, give or take the policy's fact queries.
 // Each nested page is one statement a level: a proceeding's
 // defendantsConnection and a case's prosecutions ordered by deadline too
-// (eighteenth session).
+// (eighteenth session), and a suspect's prosecutionsConnection
+// (nineteenth).
 func TestNestedPageStatementCount(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		s, n := startCountedDemo(t, db)

@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 
@@ -42,7 +43,11 @@ func (Suspect) Edges() []ent.Edge {
 	return []ent.Edge{
 		belongsTo("case", CaseFile.Type, "suspects"),
 		edge.From("prosecutions", Prosecution.Type).Ref("defendants").Through("defendant_links", ProsecutionDefendant.Type).
-			Annotations(notSettable),
+			Comment("The proceedings against the suspect, all of them in one list.").
+			Annotations(append([]schema.Annotation{notSettable}, connectionBeside("prosecutions_connection",
+				"The proceedings against the suspect, a page at a time, ordered by orderBy (then by id): "+
+					"the same records as prosecutions, priced by first or last as every connection is.",
+				"it pages the same proceedings. This list holds every proceeding however many, and is priced as 50.")...)...),
 	}
 }
 

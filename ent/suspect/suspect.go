@@ -44,6 +44,8 @@ const (
 	EdgeProsecutions = "prosecutions"
 	// EdgeDefendantLinks holds the string denoting the defendant_links edge name in mutations.
 	EdgeDefendantLinks = "defendant_links"
+	// EdgeProsecutionsConnection holds the string denoting the prosecutions_connection edge name in mutations.
+	EdgeProsecutionsConnection = "prosecutions_connection"
 	// Table holds the table name of the suspect in the database.
 	Table = "suspects"
 	// CaseTable is the table that holds the case relation/edge.
@@ -65,6 +67,11 @@ const (
 	DefendantLinksInverseTable = "prosecution_defendants"
 	// DefendantLinksColumn is the table column denoting the defendant_links relation/edge.
 	DefendantLinksColumn = "suspect_id"
+	// ProsecutionsConnectionTable is the table that holds the prosecutions_connection relation/edge. The primary key declared below.
+	ProsecutionsConnectionTable = "prosecution_defendants"
+	// ProsecutionsConnectionInverseTable is the table name for the Prosecution entity.
+	// It exists in this package in order to avoid circular dependency with the "prosecution" package.
+	ProsecutionsConnectionInverseTable = "prosecutions"
 )
 
 // Columns holds all SQL columns for suspect fields.
@@ -86,6 +93,9 @@ var (
 	// ProsecutionsPrimaryKey and ProsecutionsColumn2 are the table columns denoting the
 	// primary key for the prosecutions relation (M2M).
 	ProsecutionsPrimaryKey = []string{"prosecution_id", "suspect_id"}
+	// ProsecutionsConnectionPrimaryKey and ProsecutionsConnectionColumn2 are the table columns denoting the
+	// primary key for the prosecutions_connection relation (M2M).
+	ProsecutionsConnectionPrimaryKey = []string{"prosecution_id", "suspect_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -238,6 +248,20 @@ func ByDefendantLinks(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newDefendantLinksStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByProsecutionsConnectionCount orders the results by prosecutions_connection count.
+func ByProsecutionsConnectionCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newProsecutionsConnectionStep(), opts...)
+	}
+}
+
+// ByProsecutionsConnection orders the results by prosecutions_connection terms.
+func ByProsecutionsConnection(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newProsecutionsConnectionStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newCaseStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -257,6 +281,13 @@ func newDefendantLinksStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(DefendantLinksInverseTable, DefendantLinksColumn),
 		sqlgraph.Edge(sqlgraph.O2M, true, DefendantLinksTable, DefendantLinksColumn),
+	)
+}
+func newProsecutionsConnectionStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ProsecutionsConnectionInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, ProsecutionsConnectionTable, ProsecutionsConnectionPrimaryKey...),
 	)
 }
 

@@ -645,6 +645,29 @@ func HasDefendantLinksWith(preds ...predicate.ProsecutionDefendant) predicate.Su
 	})
 }
 
+// HasProsecutionsConnection applies the HasEdge predicate on the "prosecutions_connection" edge.
+func HasProsecutionsConnection() predicate.Suspect {
+	return predicate.Suspect(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, ProsecutionsConnectionTable, ProsecutionsConnectionPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasProsecutionsConnectionWith applies the HasEdge predicate on the "prosecutions_connection" edge with a given conditions (other predicates).
+func HasProsecutionsConnectionWith(preds ...predicate.Prosecution) predicate.Suspect {
+	return predicate.Suspect(func(s *sql.Selector) {
+		step := newProsecutionsConnectionStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Suspect) predicate.Suspect {
 	return predicate.Suspect(sql.AndPredicates(predicates...))

@@ -433,6 +433,7 @@ var edgeRules = map[string]edgeRule{
 	"Victim.referrals":                 {"connection", "Referral", func(w *world, id int) []int { return w.referralsOfVictim[id] }},
 	"Suspect.case":                     {"object", "Case", func(w *world, id int) []int { return []int{w.suspects[id].CaseID} }},
 	"Suspect.prosecutions":             {"list", "Prosecution", func(w *world, id int) []int { return w.prosOfSuspect[id] }},
+	"Suspect.prosecutionsConnection":   {"connection", "Prosecution", func(w *world, id int) []int { return w.prosOfSuspect[id] }},
 	"Prosecution.case":                 {"object", "Case", func(w *world, id int) []int { return []int{w.prosecutions[id].CaseID} }},
 	"Prosecution.defendants":           {"list", "Suspect", func(w *world, id int) []int { return w.defendantsOfPros[id] }},
 	"Prosecution.defendantsConnection": {"connection", "Suspect", func(w *world, id int) []int { return w.defendantsOfPros[id] }},

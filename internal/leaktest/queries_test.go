@@ -128,6 +128,8 @@ var (
       a: legalName
       case { __typename id reference }
       prosecutions { __typename id case { __typename id } }
+      prosecutionsConnection(first: 5, orderBy: [{field: REGISTERED_AT}]) { totalCount edges { cursor node { __typename id case { __typename id }
+        defendantsConnection(first: 3) { totalCount edges { node { __typename id caseID legalName personalNumber } } } } } }
     } }
   }
 }`)
