@@ -72,13 +72,13 @@ func New(ctx context.Context, client *ent.Client, dialectName string, vocab poli
 	if err != nil {
 		return nil, fmt.Errorf("policy model: %w", err)
 	}
-	if err := seedDefault(ctx, client, vocab); err != nil {
+	if err := seedDefault(ctx, client, dialectName, vocab); err != nil {
 		return nil, err
 	}
-	if err := addDefaultPurposes(ctx, client); err != nil {
+	if err := addDefaultPurposes(ctx, client, dialectName); err != nil {
 		return nil, err
 	}
-	if err := dropUnplainThresholds(ctx, client); err != nil {
+	if err := dropUnplainThresholds(ctx, client, dialectName); err != nil {
 		return nil, err
 	}
 	a := &adapter{client: client, fields: vocab.Fields}
@@ -104,7 +104,7 @@ func New(ctx context.Context, client *ent.Client, dialectName string, vocab poli
 const DefaultPolicyActor = "casegraph"
 
 // seedDefault loads the default policy into an empty policy table.
-func seedDefault(ctx context.Context, client *ent.Client, vocab policies.Vocabulary) error {
+func seedDefault(ctx context.Context, client *ent.Client, dialectName string, vocab policies.Vocabulary) error {
 	sys := viewer.SystemContext(ctx)
 	n, err := client.PolicyRule.Query().Count(sys)
 	if err != nil || n > 0 {
@@ -119,7 +119,7 @@ func seedDefault(ctx context.Context, client *ent.Client, vocab policies.Vocabul
 	}
 	// The history starts with the policy as loaded, so that every line in
 	// force can be traced to the change that brought it.
-	return insertLines(sys, client, lines, "The default policy (policies/policy.csv) was loaded into an empty policy table.")
+	return insertLines(sys, client, dialectName, lines, "The default policy (policies/policy.csv) was loaded into an empty policy table.")
 }
 
 // addDefaultPurposes brings a policy stored before the roles' consent
@@ -130,7 +130,7 @@ func seedDefault(ctx context.Context, client *ent.Client, vocab policies.Vocabul
 // default policy loaded with them, or this upgrade made): one without
 // purposes is what an admin left, and a start re-added the purposes an
 // admin removed, at every start, with no audit event (a hunt).
-func addDefaultPurposes(ctx context.Context, client *ent.Client) error {
+func addDefaultPurposes(ctx context.Context, client *ent.Client, dialectName string) error {
 	sys := viewer.SystemContext(ctx)
 	n, err := client.PolicyRule.Query().Where(policyrule.Ptype(policies.PtypeP), policyrule.V2(policies.ConsentObject)).Count(sys)
 	if err != nil || n > 0 {
@@ -157,7 +157,7 @@ func addDefaultPurposes(ctx context.Context, client *ent.Client) error {
 			lines = append(lines, l)
 		}
 	}
-	return insertLines(sys, client, lines, "The roles' consent purposes, until then fixed in the code, became policy lines.")
+	return insertLines(sys, client, dialectName, lines, "The roles' consent purposes, until then fixed in the code, became policy lines.")
 }
 
 // dropUnplainThresholds removes, as a recorded change, the statistics
@@ -167,7 +167,7 @@ func addDefaultPurposes(ctx context.Context, client *ent.Client) error {
 // them, so that a database holding one no longer started a server (a
 // review). Dropping them leaves every threshold in force as it was; an
 // admin who meant one adds it again, written plainly.
-func dropUnplainThresholds(ctx context.Context, client *ent.Client) error {
+func dropUnplainThresholds(ctx context.Context, client *ent.Client, dialectName string) error {
 	sys := viewer.SystemContext(ctx)
 	rules, err := client.PolicyRule.Query().
 		Where(policyrule.Ptype(policies.PtypeP), policyrule.V2(policies.Statistics), policyrule.V3(policies.Threshold)).All(sys)
@@ -187,6 +187,10 @@ func dropUnplainThresholds(ctx context.Context, client *ent.Client) error {
 	}
 	tx, err := client.Tx(sys)
 	if err != nil {
+		return err
+	}
+	if err := lockPolicy(sys, tx.Client(), dialectName); err != nil {
+		_ = tx.Rollback()
 		return err
 	}
 	var removed []policies.Line // another server starting at once may have dropped some
@@ -221,9 +225,13 @@ func isPurposeLine(l []string) bool {
 // insertLines adds lines to the policy table in one transaction, recorded
 // in the policy's history as a change by CaseGraph itself. Another server
 // adding the same lines first is not an error.
-func insertLines(sys context.Context, client *ent.Client, lines []policies.Line, reason string) error {
+func insertLines(sys context.Context, client *ent.Client, dialectName string, lines []policies.Line, reason string) error {
 	tx, err := client.Tx(sys)
 	if err != nil {
+		return err
+	}
+	if err := lockPolicy(sys, tx.Client(), dialectName); err != nil {
+		_ = tx.Rollback()
 		return err
 	}
 	for _, l := range lines {

@@ -86,7 +86,15 @@ const PolicyLockKey = 0x4347504f4c494359
 // invalid policy that no server would load). SQLite's write transactions
 // are one at a time already.
 func (e *Enforcer) LockPolicy(ctx context.Context, client *ent.Client) error {
-	if e.dialect != dialect.Postgres {
+	return lockPolicy(ctx, client, e.dialect)
+}
+
+// lockPolicy is LockPolicy for every change of the policy, those a server
+// makes at start (loading the default policy, bringing an old one up to
+// date) too: each adds an entry to the history, and the history's order
+// is then the order in which the changes committed.
+func lockPolicy(ctx context.Context, client *ent.Client, dialectName string) error {
+	if dialectName != dialect.Postgres {
 		return nil
 	}
 	_, err := client.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(PolicyLockKey))
