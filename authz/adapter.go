@@ -35,16 +35,22 @@ func (a *adapter) rules(ctx context.Context) ([]policies.Line, error) {
 	}
 	out := make([]policies.Line, 0, len(rows))
 	for _, r := range rows {
-		l := policies.Line{r.Ptype}
-		for _, v := range []string{r.V0, r.V1, r.V2, r.V3, r.V4, r.V5} {
-			if v == "" {
-				break
-			}
-			l = append(l, v)
-		}
-		out = append(out, l)
+		out = append(out, line(r.Ptype, r.V0, r.V1, r.V2, r.V3, r.V4, r.V5))
 	}
 	return out, nil
+}
+
+// line is a stored row of the policy as a line: its type and its values
+// up to the first empty one.
+func line(ptype string, values ...string) policies.Line {
+	l := policies.Line{ptype}
+	for _, v := range values {
+		if v == "" {
+			break
+		}
+		l = append(l, v)
+	}
+	return l
 }
 
 // LoadPolicy implements persist.Adapter.

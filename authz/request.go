@@ -28,6 +28,10 @@ type Request struct {
 	facts    *facts
 	fields   sync.Map // field → *fieldRule
 	verdicts sync.Map // verdictKey → Verdict
+
+	// stored is the policy as stored, read once a request (StoredPolicy).
+	storedMu sync.Mutex
+	stored   *StoredPolicy
 }
 
 // fieldRule is what the policy says about reading one field, for this
@@ -117,6 +121,28 @@ func (r *Request) Refresh() {
 	r.applyPolicy()
 	r.facts = newFacts(r.e.client, r.e.dialect, r.p, r.facts.agency)
 	r.verdicts.Clear()
+	r.storedMu.Lock()
+	r.stored = nil
+	r.storedMu.Unlock()
+}
+
+// StoredPolicy is the policy as stored (PolicyIn), read once a request:
+// policyLines and policyVersion asked in one request answer the same
+// version, whichever comes first, however many aliases ask them, and
+// whatever change commits in between, so that a client who edits the
+// lines it read and sends their version as expectedVersion sends the
+// version of those lines.
+func (r *Request) StoredPolicy(ctx context.Context) (StoredPolicy, error) {
+	r.storedMu.Lock()
+	defer r.storedMu.Unlock()
+	if r.stored == nil {
+		p, err := PolicyIn(ctx, r.e.client)
+		if err != nil {
+			return StoredPolicy{}, err
+		}
+		r.stored = &p
+	}
+	return *r.stored, nil
 }
 
 // Scope returns the request's row scope.

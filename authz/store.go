@@ -4,9 +4,12 @@ import (
 	"context"
 
 	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/policychange"
+	"github.com/casegraph/casegraph/ent/policyrule"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -20,32 +23,89 @@ func LinesIn(ctx context.Context, client *ent.Client) ([]policies.Line, error) {
 	return (&adapter{client: client}).rules(ctx)
 }
 
+// StoredPolicy is the policy as the database holds it: its lines, and its
+// version, the number of changes in its history (policy_changes, which
+// is only added to). Every change of the lines adds one entry to the
+// history in its own transaction (Store, and the changes a server makes
+// at start), so two reads of one version read the same lines.
+type StoredPolicy struct {
+	Lines   []policies.Line
+	Version int
+}
+
+// PolicyIn reads the policy as client (a transaction's, or the server's)
+// reads it: its lines and its version in one statement, so that they
+// agree on every database, also while a change commits (two statements
+// outside a transaction may read either side of it on PostgreSQL).
+func PolicyIn(ctx context.Context, client *ent.Client) (StoredPolicy, error) {
+	var rows []struct {
+		ID      int    `json:"id"`
+		Ptype   string `json:"ptype"`
+		V0      string `json:"v0"`
+		V1      string `json:"v1"`
+		V2      string `json:"v2"`
+		V3      string `json:"v3"`
+		V4      string `json:"v4"`
+		V5      string `json:"v5"`
+		Version int    `json:"policy_version"`
+	}
+	sys := viewer.SystemContext(ctx)
+	err := client.PolicyRule.Query().Order(ent.Asc(policyrule.FieldID)).Modify(func(s *sql.Selector) {
+		s.AppendSelectExprAs(sql.Raw("(SELECT COUNT(*) FROM "+policychange.Table+")"), "policy_version")
+	}).Scan(sys, &rows)
+	if err != nil {
+		return StoredPolicy{}, err
+	}
+	if len(rows) == 0 {
+		// No line to carry the version (no valid policy is empty).
+		n, err := client.PolicyChange.Query().Count(sys)
+		return StoredPolicy{Version: n}, err
+	}
+	out := StoredPolicy{Lines: make([]policies.Line, 0, len(rows)), Version: rows[0].Version}
+	for _, r := range rows {
+		out.Lines = append(out.Lines, line(r.Ptype, r.V0, r.V1, r.V2, r.V3, r.V4, r.V5))
+	}
+	return out, nil
+}
+
+// VersionAfter is the version of the policy the change changeID (an id of
+// policy_changes) made: the entries of the history up to it. Every change
+// is made under the policy lock (lockPolicy), on PostgreSQL too, so the
+// history's ids follow the order in which the changes committed.
+func VersionAfter(ctx context.Context, client *ent.Client, changeID int) (int, error) {
+	return client.PolicyChange.Query().Where(policychange.IDLTE(changeID)).Count(viewer.SystemContext(ctx))
+}
+
 // Store removes remove and adds add to the policy table with client (the
 // transaction of a change, which policytools.Change has validated), and
-// records in the policy's history who made the change and why. A line to
-// remove that is not there, or to add that is there already (another
-// change came first), is BAD_USER_INPUT.
-func Store(ctx context.Context, client *ent.Client, actor *viewer.Principal, reason string, add, remove []policies.Line) error {
+// records in the policy's history who made the change and why. It returns
+// the history entry's id. A line to remove that is not there, or to add
+// that is there already (another change came first), is BAD_USER_INPUT.
+func Store(ctx context.Context, client *ent.Client, actor *viewer.Principal, reason string, add, remove []policies.Line) (int, error) {
 	for _, l := range remove {
 		found, err := deleteRule(ctx, client, l)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if !found {
-			return apperr.InvalidField("remove", "%q is not in the policy.", l.String())
+			return 0, apperr.InvalidField("remove", "%q is not in the policy.", l.String())
 		}
 	}
 	for _, l := range add {
 		if err := createRule(ctx, client, l); err != nil {
 			if ent.IsConstraintError(err) {
-				return apperr.InvalidField("add", "%q is already in the policy.", l.String())
+				return 0, apperr.InvalidField("add", "%q is already in the policy.", l.String())
 			}
-			return err
+			return 0, err
 		}
 	}
-	return client.PolicyChange.Create().
+	c, err := client.PolicyChange.Create().
 		SetActorSubject(actor.Subject).SetActorAgency(actor.AgencyCode).SetReason(reason).
-		SetAdded(policies.Strings(add)).SetRemoved(policies.Strings(remove)).Exec(viewer.SystemContext(ctx))
+		SetAdded(policies.Strings(add)).SetRemoved(policies.Strings(remove)).Save(viewer.SystemContext(ctx))
+	if err != nil {
+		return 0, err
+	}
+	return c.ID, nil
 }
 
 // Publish makes a change stored with client take effect: it is announced
@@ -83,8 +143,10 @@ const PolicyLockKey = 0x4347504f4c494359
 // that orders policy changes, on PostgreSQL: a change validates the policy
 // it reads under it, so that two changes each valid alone cannot both
 // commit into a policy that is not (a review made two at once leave an
-// invalid policy that no server would load). SQLite's write transactions
-// are one at a time already.
+// invalid policy that no server would load), and checks the version its
+// client expects under it, so that two changes made from one version
+// cannot both commit. SQLite's write transactions are one at a time
+// already.
 func (e *Enforcer) LockPolicy(ctx context.Context, client *ent.Client) error {
 	return lockPolicy(ctx, client, e.dialect)
 }
@@ -92,7 +154,7 @@ func (e *Enforcer) LockPolicy(ctx context.Context, client *ent.Client) error {
 // lockPolicy is LockPolicy for every change of the policy, those a server
 // makes at start (loading the default policy, bringing an old one up to
 // date) too: each adds an entry to the history, and the history's order
-// is then the order in which the changes committed.
+// is the order of the versions (VersionAfter).
 func lockPolicy(ctx context.Context, client *ent.Client, dialectName string) error {
 	if dialectName != dialect.Postgres {
 		return nil

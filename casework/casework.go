@@ -161,6 +161,17 @@ func idempotent[T any](ctx context.Context, c *ent.Client, operation string, key
 	return v, err
 }
 
+// Once is createOnce for a write made outside casework under an
+// idempotency key (a policy change, policytools.Change): write runs
+// unless the caller already made operation with key and the same input,
+// and returns the id of what it made, which a replay returns instead,
+// with replayed. The key's rules, its lock, its record and its CONFLICT
+// are the creates' own, so a key behaves alike on every mutation
+// (docs/mutations.md).
+func Once(ctx context.Context, c *ent.Client, operation string, key *string, input any, write func() (int, error)) (id int, replayed bool, err error) {
+	return createOnce(ctx, c, operation, key, input, write)
+}
+
 // versionOf is the version of a record (ent's entities, all of which
 // casework creates have one: the Record mixin), 0 for a value without one.
 func versionOf(v any) int {
@@ -292,11 +303,11 @@ func RefusedUnlessReplay(ctx context.Context, refusal error) (_ context.Context,
 	return context.WithValue(ctx, writeRefusalKey{}, w), func() bool { return w.replayed }
 }
 
-// refusalPending reports whether a refusal made before the create
+// RefusalPending reports whether a refusal made before the create
 // (RefusedUnlessReplay) waits for createOnce, which answers the request as
 // the replay of a write already made or refuses it: nothing else of it is
 // to be checked or looked up before, its input may be one the rules refuse.
-func refusalPending(ctx context.Context) bool {
+func RefusalPending(ctx context.Context) bool {
 	_, pending := ctx.Value(writeRefusalKey{}).(*writeRefusal)
 	return pending
 }

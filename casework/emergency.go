@@ -59,7 +59,7 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 		return nil, refusal
 	}
 	justification = strings.TrimSpace(justification)
-	if !refusalPending(ctx) {
+	if !RefusalPending(ctx) {
 		if err := requestAllowed(ctx, c, caseID, justification, hours); err != nil {
 			return nil, err
 		}
@@ -259,7 +259,7 @@ func revokeGrant(ctx context.Context, c *ent.Client, p *viewer.Principal, g *ent
 
 // requestAllowed checks an emergency request's own terms before its
 // create: a written justification, its hours, a case the caller sees. A
-// request whose input the input rules refused (refusalPending) skips them:
+// request whose input the input rules refused (RefusalPending) skips them:
 // it is either the replay of a grant made, answered, or refused for its
 // input, and its unchecked justification is no case for NOT_FOUND and an
 // audit event about the case (a review found both).

@@ -69,6 +69,7 @@ func TestEveryPowerIsChecked(t *testing.T) {
 // allowedQueries ask each @allowed field over HTTP.
 var allowedQueries = map[string]string{
 	"Query.policyLines":            `{ policyLines }`,
+	"Query.policyVersion":          `{ policyVersion }`,
 	"Query.accessMatrix":           `{ accessMatrix { csv } }`,
 	"Query.explainAccess":          `{ explainAccess(question: {roles: [judge], agencyKind: HIGH_COURT, field: "Victim.legalName"}) { allowed } }`,
 	"Query.policyWhatIf":           `{ policyWhatIf(add: [["p","judge","court","Victim.phone","read","proceedings"]]) { role } }`,

@@ -392,7 +392,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddCharge                   func(childComplexity int, input ent.CreateChargeInput, idempotencyKey *string) int
 		AssignAgencyToCase          func(childComplexity int, caseID int, agencyID int, part domain.CasePart) int
-		ChangePolicy                func(childComplexity int, add [][]string, remove [][]string, reason string) int
+		ChangePolicy                func(childComplexity int, add [][]string, remove [][]string, reason string, expectedVersion *int, idempotencyKey *string) int
 		CreateReferral              func(childComplexity int, input ent.CreateReferralInput, idempotencyKey *string) int
 		ExtendInvestigationDeadline func(childComplexity int, id int, expectedVersion int, until time.Time) int
 		LinkVictimToCase            func(childComplexity int, victimID int, caseID int) int
@@ -444,8 +444,9 @@ type ComplexityRoot struct {
 	}
 
 	PolicyChangeResult struct {
-		Added   func(childComplexity int) int
-		Removed func(childComplexity int) int
+		Added         func(childComplexity int) int
+		PolicyVersion func(childComplexity int) int
+		Removed       func(childComplexity int) int
 	}
 
 	Prosecution struct {
@@ -537,6 +538,7 @@ type ComplexityRoot struct {
 		Nodes                  func(childComplexity int, ids []int) int
 		PolicyChanges          func(childComplexity int, first *int) int
 		PolicyLines            func(childComplexity int) int
+		PolicyVersion          func(childComplexity int) int
 		PolicyWhatIf           func(childComplexity int, add [][]string, remove [][]string) int
 		ProsecutionMeasures    func(childComplexity int, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) int
 		ProsecutionStatistics  func(childComplexity int, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) int
@@ -801,7 +803,7 @@ type MutationResolver interface {
 	UpdateSupportService(ctx context.Context, id int, expectedVersion int, input ent.UpdateSupportServiceInput) (*ent.SupportService, error)
 	RequestEmergencyAccess(ctx context.Context, caseID int, justification string, hours *int, idempotencyKey *string) (*ent.EmergencyGrant, error)
 	RevokeEmergencyAccess(ctx context.Context, id int) (*ent.EmergencyGrant, error)
-	ChangePolicy(ctx context.Context, add [][]string, remove [][]string, reason string) (*PolicyChangeResult, error)
+	ChangePolicy(ctx context.Context, add [][]string, remove [][]string, reason string, expectedVersion *int, idempotencyKey *string) (*PolicyChangeResult, error)
 }
 type ProsecutionResolver interface {
 	OverdueDays(ctx context.Context, obj *ent.Prosecution) (*int, error)
@@ -819,6 +821,7 @@ type QueryResolver interface {
 	Victims(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VictimOrder, where *ent.VictimWhereInput) (*ent.VictimConnection, error)
 	Viewer(ctx context.Context) (*Viewer, error)
 	PolicyLines(ctx context.Context) ([][]string, error)
+	PolicyVersion(ctx context.Context) (int, error)
 	AuditEvents(ctx context.Context, first *int, after *entgql.Cursor[int], where *AuditTrailFilter, oldestFirst *bool) (*AuditEventConnection, error)
 	VerifyAuditTrail(ctx context.Context, anchors []*audit.Anchor) (*audit.Verification, error)
 	AccessMatrix(ctx context.Context) (*policytools.Matrix, error)
@@ -2346,7 +2349,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ChangePolicy(childComplexity, args["add"].([][]string), args["remove"].([][]string), args["reason"].(string)), true
+		return e.ComplexityRoot.Mutation.ChangePolicy(childComplexity, args["add"].([][]string), args["remove"].([][]string), args["reason"].(string), args["expectedVersion"].(*int), args["idempotencyKey"].(*string)), true
 	case "Mutation.createReferral":
 		if e.ComplexityRoot.Mutation.CreateReferral == nil {
 			break
@@ -2706,6 +2709,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PolicyChangeResult.Added(childComplexity), true
+	case "PolicyChangeResult.policyVersion":
+		if e.ComplexityRoot.PolicyChangeResult.PolicyVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChangeResult.PolicyVersion(childComplexity), true
 	case "PolicyChangeResult.removed":
 		if e.ComplexityRoot.PolicyChangeResult.Removed == nil {
 			break
@@ -3227,6 +3236,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PolicyLines(childComplexity), true
+	case "Query.policyVersion":
+		if e.ComplexityRoot.Query.PolicyVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PolicyVersion(childComplexity), true
 	case "Query.policyWhatIf":
 		if e.ComplexityRoot.Query.PolicyWhatIf == nil {
 			break
@@ -4450,9 +4465,11 @@ earlier one's success. Creates take
 an optional idempotencyKey: a retried request with the same key and the same
 input returns the record the first one made; the same key with other input is
 refused with CONFLICT. Updates take the version the client last saw and are
-refused with CONFLICT if the record changed since. Stage and status changes
-follow the lifecycles of the domain; an impossible one is refused with
-BAD_USER_INPUT, whose extensions.allowed lists the possible next values.
+refused with CONFLICT if the record changed since. changePolicy takes both,
+optional: an idempotencyKey, and as expectedVersion the policyVersion the
+client last read (CONFLICT if the policy changed since). Stage and status
+changes follow the lifecycles of the domain; an impossible one is refused
+with BAD_USER_INPUT, whose extensions.allowed lists the possible next values.
 """
 type Mutation {
   "Opens a case. Its stage starts at NOTICE_RECEIVED; the lead agency is assigned to it."
@@ -4520,19 +4537,36 @@ extend type Mutation {
   "Victim:CONTACT", "read", "proceedings"]. A reason is required. The change
   is validated (an unknown role, kind, object, action or condition is
   BAD_USER_INPUT), recorded, and in force on every server within a second.
+  Send as expectedVersion the policyVersion you read with the lines you
+  changed: if the policy was changed since, the change is refused with
+  CONFLICT (extensions.currentVersion says the version now) and nothing is
+  written; of two changes made from one version, one is made. Send an
+  idempotencyKey to retry safely: a retry with the same key and the same
+  change (its lines in any order) answers what the first call did and
+  changes nothing, even though the version it expected has passed; the
+  same key with another change is CONFLICT.
   """
-  changePolicy(add: [[String!]!], remove: [[String!]!], reason: String!): PolicyChangeResult
+  changePolicy(add: [[String!]!], remove: [[String!]!], reason: String!, expectedVersion: Int, idempotencyKey: String): PolicyChangeResult
 }
 
 "What a policy change did."
 type PolicyChangeResult {
   added: Int!
   removed: Int!
+  "The version of the policy the change left (policyVersion): the expectedVersion of a change made from it."
+  policyVersion: Int!
 }
 
 extend type Query {
   "The access policy in force, one line a list (admins and data protection officers)."
   policyLines: [[String!]!]! @allowed(object: "policy", action: "read")
+  """
+  The version of the access policy in force: the number of changes in its
+  history, one more with every change. Asked with policyLines in one
+  request, it is the version of those lines. Send it as changePolicy's
+  expectedVersion.
+  """
+  policyVersion: Int! @allowed(object: "policy", action: "read")
 }
 
 extend type Prosecution {
@@ -6075,6 +6109,8 @@ func (ec *executionContext) childFields_PolicyChangeResult(ctx context.Context, 
 		return ec.fieldContext_PolicyChangeResult_added(ctx, field)
 	case "removed":
 		return ec.fieldContext_PolicyChangeResult_removed(ctx, field)
+	case "policyVersion":
+		return ec.fieldContext_PolicyChangeResult_policyVersion(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PolicyChangeResult", field.Name)
 }
@@ -7362,6 +7398,22 @@ func (ec *executionContext) field_Mutation_changePolicy_args(ctx context.Context
 		return nil, err
 	}
 	args["reason"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg4
 	return args, nil
 }
 
@@ -16255,7 +16307,7 @@ func (ec *executionContext) _Mutation_changePolicy(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ChangePolicy(ctx, fc.Args["add"].([][]string), fc.Args["remove"].([][]string), fc.Args["reason"].(string))
+			return ec.Resolvers.Mutation().ChangePolicy(ctx, fc.Args["add"].([][]string), fc.Args["remove"].([][]string), fc.Args["reason"].(string), fc.Args["expectedVersion"].(*int), fc.Args["idempotencyKey"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *PolicyChangeResult) graphql.Marshaler {
@@ -16700,6 +16752,29 @@ func (ec *executionContext) _PolicyChangeResult_removed(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PolicyChangeResult_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChangeResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PolicyChangeResult_policyVersion(ctx context.Context, field graphql.CollectedField, obj *PolicyChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChangeResult_policyVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PolicyVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChangeResult_policyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PolicyChangeResult", field, false, false, "Int")
 }
 
@@ -18779,6 +18854,52 @@ func (ec *executionContext) _Query_policyLines(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Query_policyLines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
+}
+
+func (ec *executionContext) _Query_policyVersion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_policyVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PolicyVersion(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "policy")
+				if err != nil {
+					var zeroVal int
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal int
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_policyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "Int")
 }
 
 func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -35785,6 +35906,11 @@ func (ec *executionContext) _PolicyChangeResult(ctx context.Context, sel ast.Sel
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "policyVersion":
+			out.Values[i] = ec._PolicyChangeResult_policyVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36341,6 +36467,13 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		case "policyLines":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query_policyLines(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "policyVersion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Query_policyVersion(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

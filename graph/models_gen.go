@@ -110,6 +110,8 @@ type DurationMeasure struct {
 type PolicyChangeResult struct {
 	Added   int `json:"added"`
 	Removed int `json:"removed"`
+	// The version of the policy the change left (policyVersion): the expectedVersion of a change made from it.
+	PolicyVersion int `json:"policyVersion"`
 }
 
 // Measures of criminal proceedings for the monitoring mechanism (docs/statistics.md).

@@ -94,30 +94,43 @@ func valueOr[T any](p *T, def T) T {
 }
 
 // changePolicy applies a policy change through the enforcer.
-func (r *mutationResolver) changePolicy(ctx context.Context, add, remove [][]string, reason string) (*PolicyChangeResult, error) {
+func (r *mutationResolver) changePolicy(ctx context.Context, req policytools.ChangeRequest) (*PolicyChangeResult, error) {
 	if r.enforcer == nil {
 		return nil, apperr.Errorf(apperr.Unavailable, "This server has no access policy to change.")
 	}
-	addLines, removeLines, err := policytools.ParseLines(add, remove)
+	made, err := policytools.Change(ctx, r.enforcer, ent.FromContext(ctx), req)
 	if err != nil {
 		return nil, err
 	}
-	added, removed, err := policytools.Change(ctx, r.enforcer, ent.FromContext(ctx), addLines, removeLines, reason)
-	if err != nil {
-		return nil, err
+	return &PolicyChangeResult{Added: made.Added, Removed: made.Removed, PolicyVersion: made.Version}, nil
+}
+
+// storedPolicy is the policy as stored, read once a request
+// (authz.Request.StoredPolicy), so that policyLines and policyVersion
+// agree.
+func (r *queryResolver) storedPolicy(ctx context.Context) (authz.StoredPolicy, error) {
+	if req := authz.FromContext(ctx); req != nil {
+		return req.StoredPolicy(ctx)
 	}
-	return &PolicyChangeResult{Added: added, Removed: removed}, nil
+	return authz.PolicyIn(ctx, r.client)
 }
 
 // policyLines lists the policy in force for those @allowed to read it.
 func (r *queryResolver) policyLines(ctx context.Context) ([][]string, error) {
-	lines, err := r.enforcer.Lines(ctx)
+	p, err := r.storedPolicy(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]string, len(lines))
-	for i, l := range lines {
+	out := make([][]string, len(p.Lines))
+	for i, l := range p.Lines {
 		out[i] = []string(l)
 	}
 	return out, nil
+}
+
+// policyVersion is the version of the policy in force, that of the lines
+// policyLines lists in the same request.
+func (r *queryResolver) policyVersion(ctx context.Context) (int, error) {
+	p, err := r.storedPolicy(ctx)
+	return p.Version, err
 }

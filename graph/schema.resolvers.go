@@ -197,8 +197,8 @@ func (r *mutationResolver) RevokeEmergencyAccess(ctx context.Context, id int) (*
 }
 
 // ChangePolicy is the resolver for the changePolicy field.
-func (r *mutationResolver) ChangePolicy(ctx context.Context, add [][]string, remove [][]string, reason string) (*PolicyChangeResult, error) {
-	return r.changePolicy(ctx, add, remove, reason)
+func (r *mutationResolver) ChangePolicy(ctx context.Context, add [][]string, remove [][]string, reason string, expectedVersion *int, idempotencyKey *string) (*PolicyChangeResult, error) {
+	return r.changePolicy(ctx, policytools.ChangeRequest{Add: add, Remove: remove, Reason: reason, ExpectedVersion: expectedVersion, IdempotencyKey: idempotencyKey})
 }
 
 // OverdueDays is the resolver for the overdueDays field.
@@ -214,6 +214,11 @@ func (r *queryResolver) Viewer(ctx context.Context) (*Viewer, error) {
 // PolicyLines is the resolver for the policyLines field.
 func (r *queryResolver) PolicyLines(ctx context.Context) ([][]string, error) {
 	return r.policyLines(ctx)
+}
+
+// PolicyVersion is the resolver for the policyVersion field.
+func (r *queryResolver) PolicyVersion(ctx context.Context) (int, error) {
+	return r.policyVersion(ctx)
 }
 
 // AuditEvents is the resolver for the auditEvents field.
