@@ -371,8 +371,9 @@ func TestEveryListFilterAsksByID(t *testing.T) {
 // "Records asked for by id"): with the trail failing, a list whose where
 // named a hidden record, and node(id:) of it, answer AUDIT_UNAVAILABLE in
 // its place. Until 2026-12-07 (eighteenth session) node(id:) answered
-// NOT_FOUND with no event written. A list naming only records the caller
-// sees needs no event and is answered.
+// NOT_FOUND with no event written. A nested list is withheld under each of
+// its parents, though its ids are looked up once (nineteenth session). A
+// list naming only records the caller sees needs no event and is answered.
 func TestRefusalWithheldWithoutItsEvent(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		f := e.f
@@ -389,6 +390,22 @@ func TestRefusalWithheldWithoutItsEvent(t *testing.T) {
 		wantErrors(t, r, "AUDIT_UNAVAILABLE  node")
 		if !strings.Contains(string(r.Data), `"node":null`) || !strings.Contains(string(r.Data), `"totalCount"`) {
 			t.Errorf("node(id:) of a hidden victim, the trail failing: want node withheld and the rest kept, got %s", r.Body)
+		}
+		// A case's prosecutions naming a hidden proceeding, under two cases
+		// the caller sees: the ids are looked up once for the field
+		// (graph.askedByID), and each case's list tells it was not shown,
+		// so each case is withheld (its node: the list may not be null).
+		r = e.do(t, investigator, `query ($cases: [ID!], $hidden: ID!) { cases(where: {idIn: $cases}) { edges { node { reference prosecutions(where: {idIn: [$hidden]}) { totalCount } } } } }`,
+			map[string]any{"cases": gids(f.caseD, f.caseD2), "hidden": gid(f.pT)})
+		var parents struct {
+			Cases struct {
+				Edges []struct{ Node *struct{ Reference string } }
+			}
+		}
+		r.Decode(t, &parents)
+		if len(parents.Cases.Edges) != 2 || parents.Cases.Edges[0].Node != nil || parents.Cases.Edges[1].Node != nil ||
+			!slices.Contains(r.Codes(), "AUDIT_UNAVAILABLE") || strings.Contains(string(r.Body), "totalCount") {
+			t.Errorf("a case's prosecutions naming a hidden proceeding under two cases, the trail failing: want both cases withheld with AUDIT_UNAVAILABLE, got %d %s", r.Status, r.Body)
 		}
 		var seen struct {
 			Victims struct {

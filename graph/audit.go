@@ -413,7 +413,7 @@ func recordNotFound(ctx context.Context, e *gqlerror.Error) {
 	}
 	oc := graphql.GetOperationContext(ctx)
 	if oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
-		// The type comes from the id's range, as for a read (refusedReads).
+		// The type comes from the id's range, as for a read (recordRefusedReads).
 		rec.RefusedRecord(audit.Mutation, rowscope.TypeOfID(id), id, []string{"Mutation." + name}, "not found in the caller's rows")
 		return
 	}

@@ -111,10 +111,11 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	// of people are the server's editions'; a page's cursors, the key of
 	// its ordering (pageOrderings). The fields that need a fact about
 	// their record's case look up the cases of the records loaded
-	// together (case_lookup.go).
+	// together (case_lookup.go); a where naming ids, looked up once for
+	// the field of the document however many parents it has (askedByID).
 	installCaseLookups(opts.Client)
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(withPageOrderings(withCaseLookups(statistics.WithEditions(statistics.WithReadings(ctx, opts.StatisticsCache), opts.StatisticsEditions))))
+		return next(withAskedByID(withPageOrderings(withCaseLookups(statistics.WithEditions(statistics.WithReadings(ctx, opts.StatisticsCache), opts.StatisticsEditions)))))
 	})
 	// The audit trail writes what no mutation's transaction did (reads of
 	// queries, refusals) after the operation ends. checkMutations is added

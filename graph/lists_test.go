@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // TestMarshalListInOrder: the elements are marshalled one after the
@@ -110,5 +111,20 @@ func TestRefreshForgetsTheCasesSeen(t *testing.T) {
 	if len(l.visible.found)+len(l.visible.asked)+len(l.references.found)+len(l.references.asked) != 0 {
 		t.Errorf("after a mutation the request still answers from what it found out before: %v %v %v %v",
 			l.visible.found, l.visible.asked, l.references.found, l.references.asked)
+	}
+}
+
+// What a where naming ids refused is forgotten between mutations too: a
+// field of a fragment spread under two mutations' payloads is one
+// *ast.Field, and the second is answered, and its refusals recorded,
+// under the rows as they are after the first (askedByID).
+func TestRefreshForgetsWhatWheresRefused(t *testing.T) {
+	ctx := withAskedByID(context.Background())
+	a := askedByIDKey.From(ctx)
+	field := &ast.Field{Name: "prosecutions"}
+	a.of(field).once.Do(func() {})
+	refreshFacts(ctx)
+	if len(a.fields) != 0 {
+		t.Errorf("after a mutation the request still answers from what its wheres refused before: %v", a.fields)
 	}
 }

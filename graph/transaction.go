@@ -166,13 +166,17 @@ func (m mutationTransactions) commitOutcomeUnknown(ctx context.Context, err erro
 }
 
 // refreshFacts makes the request's field and row checks load again what
-// they rest on: the facts, the policy, and what it found out about cases
-// (which its referrals' caseID found visible, caseLookups).
+// they rest on: the facts, the policy, what it found out about cases
+// (which its referrals' caseID found visible, caseLookups) and which
+// records its wheres named and were not shown (askedByID).
 func refreshFacts(ctx context.Context) {
 	if r := authz.FromContext(ctx); r != nil {
 		r.Refresh()
 	}
 	if l := caseLookupsKey.From(ctx); l != nil {
 		l.forget()
+	}
+	if a := askedByIDKey.From(ctx); a != nil {
+		a.forget()
 	}
 }
