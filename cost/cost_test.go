@@ -90,8 +90,20 @@ func TestCost(t *testing.T) {
 		// a policy line is one item, whatever its length: 1 + 2 × 20 + 1
 		{"a policy change's lines", `mutation{ changePolicy(add: [["p", "judge", "court", "Victim:CONTACT", "read", "proceedings"], ["g2", "NGO_SHELTER", "support"]],
 			reason: "Two lines for a test"){ added } }`, nil, 1 + 2*20 + 1},
-		// only a mutation's own arguments: a query's filter lists are not charged
-		{"a query's filter is not", `{ cases(first: 3, where: {referenceIn: ["A", "B", "C"]}){ edges{ node{ reference } } } }`, nil, 8},
+		// a where's list items count as fields: 8 + 3 (until 2026-12-07,
+		// nineteenth session, a query's filter lists were not charged)
+		{"a where's values", `{ cases(first: 3, where: {referenceIn: ["A", "B", "C"]}){ edges{ node{ reference } } } }`, nil, 11},
+		// cases 1 + (totalCount 1 + 3 items) + 3 ids × 10, looked up once
+		{"a where's ids are looked up", `{ cases(where: {idIn: ["1", "2", "3"]}){ totalCount } }`, nil, 1 + (1 + 3) + 3*10},
+		{"an id alone", `{ cases(where: {id: "1"}){ totalCount } }`, nil, 1 + 1 + 10},
+		// or's 2 items + idNotIn's 2; ids 1 + 2, nots not followed
+		{"ids through or and not", `{ cases(where: {or: [{id: "1"}, {not: {idNotIn: ["2", "3"]}}]}){ totalCount } }`, nil, 1 + (1 + 4) + 3*10},
+		{"ids from a variable", `query($ids: [ID!]){ cases(where: {idIn: $ids}){ totalCount } }`, map[string]any{"ids": []any{"1", "2"}}, 1 + (1 + 2) + 2*10},
+		// prosecutions 1 + (1 + 3); node 1 + 5; edges 1 + 50 × 6; cases 1 +
+		// 301; the ids' look-up once for the field, not for each case: + 30
+		{"a nested where's ids are looked up once", `{ cases(first: 50){ edges{ node{ prosecutions(where: {idIn: ["1", "2", "3"]}){ totalCount } } } } }`, nil, 302 + 30},
+		// the foreign keys are values, not ids looked up
+		{"a foreign key", `{ cases(where: {leadAgencyIDIn: ["1", "2"]}){ totalCount } }`, nil, 1 + 1 + 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := measure(t, tc.query, tc.vars, l)
@@ -115,6 +127,8 @@ func TestEverydayDocumentsPass(t *testing.T) {
 		"README's example":           readmeExample,
 		"a DPO's page of 500 events": `{ auditEvents(first: 500){ edges{ node{ seq occurredAt kind actorSubject actorAgency entityType entity fields decision reason } } } }`,
 		"GraphiQL's introspection":   readFile(t, "testdata/introspection.graphql"),
+		// A where's largest list (docs/input.md), a page of 500 of them
+		"a pull of 1,000 cases by id": pullByID(1000),
 	} {
 		t.Run(name, func(t *testing.T) {
 			if err := cost.CheckText(q, l); err != nil {

@@ -72,11 +72,12 @@ func Measure(schema Schema, doc *ast.QueryDocument, op *ast.OperationDefinition,
 		return Report{}, tooComplex("depth", r.depth, l.MaxDepth,
 			fmt.Sprintf("Fields nest %d deep; at most %d levels are allowed.", r.depth, l.MaxDepth))
 	}
-	if r.cost > l.MaxCost {
-		return Report{}, tooComplex("cost", r.cost, l.MaxCost,
-			fmt.Sprintf("The operation would cost %d points, over the limit of %d: ask for smaller pages (first/last) or fewer nested lists.", r.cost, l.MaxCost))
+	total := saturatingAdd(r.cost, r.once)
+	if total > l.MaxCost {
+		return Report{}, tooComplex("cost", total, l.MaxCost,
+			fmt.Sprintf("The operation would cost %d points, over the limit of %d: ask for smaller pages (first/last) or fewer nested lists.", total, l.MaxCost))
 	}
-	return Report{Cost: r.cost, Depth: r.depth, DefaultPages: m.defaults, OrderingTerms: m.orderingTerms}, nil
+	return Report{Cost: total, Depth: r.depth, DefaultPages: m.defaults, OrderingTerms: m.orderingTerms}, nil
 }
 
 type measurer struct {
@@ -100,7 +101,10 @@ type memoKey struct {
 	page     int
 }
 
-type measured struct{ cost, depth int }
+// measured is what a selection costs: cost for each object it is asked
+// of (multiplied by the pages above it), once for the request whatever
+// the pages above it (the ids a where looks up, filterIDs), and its depth.
+type measured struct{ cost, once, depth int }
 
 func (m *measurer) set(set ast.SelectionSet, page int, path string) measured {
 	var out measured
@@ -122,6 +126,7 @@ func (m *measurer) set(set ast.SelectionSet, page int, path string) measured {
 			}
 		}
 		out.cost = saturatingAdd(out.cost, r.cost)
+		out.once = saturatingAdd(out.once, r.once)
 		out.depth = max(out.depth, r.depth)
 	}
 	return out
@@ -198,10 +203,54 @@ func (m *measurer) field(f *ast.Field, page int, parent string) measured {
 		// fragments cost what two thousand fields do (a review's finding).
 		children.cost = saturatingAdd(children.cost, m.limits.LookupCost)
 	}
+	if where := f.Arguments.ForName("where"); where != nil {
+		if v, err := where.Value.Value(m.vars); err == nil {
+			// gqlgen reads a field's where again for each object the
+			// field is asked of (a case's prosecutions, under each case
+			// of the page): each item of its lists is counted as a field
+			// is. The ids it names are looked up once for the field of
+			// the document, however many objects it is asked of.
+			children.cost = saturatingAdd(children.cost, inputItems(v))
+			children.once = saturatingAdd(children.once, saturatingMul(filterIDs(v), m.limits.FilterIDCost))
+		}
+	}
 	return measured{
 		cost:  saturatingAdd(1, saturatingMul(times, children.cost)),
+		once:  children.once,
 		depth: children.depth + 1,
 	}
+}
+
+// filterIDs counts the ids a where names: id and idNEQ (one each), idIn
+// and idNotIn (their items), at any depth. Which of them a where asks for
+// depends on the nots above them (graph.recordIDsAsked looks up those it
+// asks for); the model does not follow the nots and prices them all.
+func filterIDs(v any) int {
+	n := 0
+	switch v := v.(type) {
+	case map[string]any:
+		for name, e := range v {
+			switch name {
+			case "id", "idNEQ":
+				if e != nil {
+					n = saturatingAdd(n, 1)
+				}
+			case "idIn", "idNotIn":
+				if list, ok := e.([]any); ok {
+					n = saturatingAdd(n, len(list))
+				} else if e != nil {
+					n = saturatingAdd(n, 1) // a single value is coerced to a list of one
+				}
+			default:
+				n = saturatingAdd(n, filterIDs(e))
+			}
+		}
+	case []any:
+		for _, e := range v {
+			n = saturatingAdd(n, filterIDs(e))
+		}
+	}
+	return n
 }
 
 // askedOnce checks that a selection under a field of fixed cost asks for

@@ -22,10 +22,11 @@ func TestLimitsWorkedExamplesAreTheCosts(t *testing.T) {
 		"README's dashboard page": `{ cases(first: 50){ edges{ node{ reference stage leadAgency{ name }
 			victims(first: 20){ edges{ node{ pseudonym sex legalName } } }
 			prosecutions(first: 10){ edges{ node{ registrationNumber stage charges(first: 10){ edges{ node{ article } } } } } } } } } }`,
-		"README's example query":           readmeExample,
-		"a DPO's page of 500 audit events": `{ auditEvents(first: 500){ edges{ node{ seq occurredAt kind actorSubject actorAgency entityType entity fields decision reason } } } }`,
-		"the access matrix with its cells": `{ accessMatrix{ cells{ role kind object action allowed condition } } }`,
-		"GraphiQL's introspection query":   readFile(t, "testdata/introspection.graphql"),
+		"README's example query":                            readmeExample,
+		"a DPO's page of 500 audit events":                  `{ auditEvents(first: 500){ edges{ node{ seq occurredAt kind actorSubject actorAgency entityType entity fields decision reason } } } }`,
+		"the access matrix with its cells":                  `{ accessMatrix{ cells{ role kind object action allowed condition } } }`,
+		"GraphiQL's introspection query":                    readFile(t, "testdata/introspection.graphql"),
+		"an integrator's pull of 500 known cases by `idIn`": pullByID(500),
 	}
 	page := readFile(t, "../docs/limits.md")
 	start := strings.Index(page, "Worked examples")
@@ -68,4 +69,15 @@ func TestLimitsWorkedExamplesAreTheCosts(t *testing.T) {
 	if seen < len(documents) {
 		t.Errorf("found %d of the table's rows, want at least %d", seen, len(documents))
 	}
+}
+
+// pullByID is an integrator's pull of n cases it knows the ids of, a page
+// of them with seven fields each: what a where's ids cost beside the page
+// (docs/limits.md).
+func pullByID(n int) string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = strconv.Quote(strconv.Itoa(34359738368 + i))
+	}
+	return `{ cases(first: 500, where: {idIn: [` + strings.Join(ids, ", ") + `]}){ edges{ node{ id reference title stage region openedAt leadAgency{ code } } } } }`
 }
