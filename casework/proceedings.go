@@ -3,7 +3,6 @@ package casework
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/casegraph/casegraph/apperr"
@@ -421,8 +420,9 @@ func ReclassifyCharge(ctx context.Context, c *ent.Client, id, expectedVersion in
 }
 
 // RecordCourtDecision records a court's decision in a proceeding. The court
-// must be a court; a sentence and compensation need a conviction, and a
-// sentence kind needs a length unless it is a fine.
+// must be a court; a sentence and compensation need a decision that
+// convicts someone (decisionOutcome), and a sentence kind needs a length
+// unless it is a fine.
 func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtDecisionInput, key *string) (*ent.CourtDecision, error) {
 	return idempotent(ctx, c, "recordCourtDecision", key, in, c.CourtDecision.Get, func() (int, error) {
 		// The registration the decision is checked against is the one that
@@ -438,16 +438,21 @@ func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtD
 		if err := ownCourt(ctx, c, in.CourtID); err != nil {
 			return 0, err
 		}
-		if err := decisionFits(ctx, c, p, court, in); err != nil {
+		all, err := decisionFits(ctx, c, p, court, in)
+		if err != nil {
 			return 0, err
 		}
 		if err := decidedAfterRegistration(in.DecidedOn, p); err != nil {
 			return 0, err
 		}
-		if err := validateSentence(in.Verdict, in.SentenceKind, in.SentenceMonths); err != nil {
+		// A review's outcome reads the decision it reviews, among those
+		// decisionFits read; a first-instance decision's, its verdict.
+		o := decisionOutcome(domain.Decision{Instance: in.Instance, DecidedOn: in.DecidedOn, Verdict: in.Verdict,
+			Sentenced: in.SentenceKind != nil}, all)
+		if err := validateSentence(o, in.SentenceKind, in.SentenceMonths); err != nil {
 			return 0, err
 		}
-		if err := validateCompensation(in.Verdict, in.CompensationOrderedLek, in.CompensationPaid != nil && *in.CompensationPaid); err != nil {
+		if err := validateCompensation(o, in.CompensationOrderedLek, in.CompensationPaid != nil && *in.CompensationPaid); err != nil {
 			return 0, err
 		}
 		if err := atLeastAMonth(in.SentenceMonths); err != nil {
@@ -476,15 +481,35 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 	if err != nil {
 		return nil, err
 	}
+	verdict := newValue(in.Verdict, d.Verdict)
+	kind := newOptional(in.SentenceKind, in.ClearSentenceKind, d.SentenceKind)
+	months := newOptional(in.SentenceMonths, in.ClearSentenceMonths, d.SentenceMonths)
+	lek := newOptional(in.CompensationOrderedLek, in.ClearCompensationOrderedLek, d.CompensationOrderedLek)
+	paid := newValue(in.CompensationPaid, d.CompensationPaid)
+	changed := domain.Decision{ID: d.ID, Instance: d.Instance, DecidedOn: newValue(in.DecidedOn, d.DecidedOn),
+		Verdict: verdict, Sentenced: kind != nil}
+	// The proceeding's decisions, read once (its row is locked, so they
+	// stay as read), only when a rule needs them: the order of reviews
+	// when the date moves, what a review of this one convicts when its
+	// verdict, its sentence or its date moves, and what this one convicts
+	// when it upholds another and carries a sentence or compensation.
+	moves := in.DecidedOn != nil || verdict != d.Verdict || (kind != nil) != (d.SentenceKind != nil)
+	upholds := verdict.Conviction() == domain.ConvictsAsReviewed && (kind != nil || lek != nil || paid)
+	var stored []*ent.CourtDecision
+	if moves || upholds {
+		if stored, err = proceedingDecisions(ctx, c, d.ProsecutionID); err != nil {
+			return nil, err
+		}
+	}
+	all := decisionFacts(stored)
 	if in.DecidedOn != nil {
 		if err := decidedAfterRegistration(*in.DecidedOn, p); err != nil {
 			return nil, err
 		}
-		if err := reviewsInOrder(ctx, c, d, *in.DecidedOn); err != nil {
+		if err := reviewsInOrder(all, changed); err != nil {
 			return nil, err
 		}
 	}
-	verdict := newValue(in.Verdict, d.Verdict)
 	if in.Verdict != nil {
 		// Only a verdict given: a decision stored before the rule still
 		// takes its payment or its sentence.
@@ -492,18 +517,21 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 			return nil, err
 		}
 	}
-	kind := newOptional(in.SentenceKind, in.ClearSentenceKind, d.SentenceKind)
-	months := newOptional(in.SentenceMonths, in.ClearSentenceMonths, d.SentenceMonths)
-	if err := validateSentence(verdict, kind, months); err != nil {
+	// Checked with what the decision keeps: a verdict made an acquittal
+	// takes its sentence and its compensation away with it, and a
+	// decision stored with either before the rule takes no other change
+	// until it does.
+	o := decisionOutcome(changed, domain.WithDecision(all, changed))
+	if err := validateSentence(o, kind, months); err != nil {
 		return nil, err
 	}
-	// Checked with what the decision keeps, as the sentence: a verdict
-	// made an acquittal takes its compensation away with it, and an
-	// acquittal stored with compensation before the rule takes no other
-	// change until it does.
-	lek := newOptional(in.CompensationOrderedLek, in.ClearCompensationOrderedLek, d.CompensationOrderedLek)
-	if err := validateCompensation(verdict, lek, newValue(in.CompensationPaid, d.CompensationPaid)); err != nil {
+	if err := validateCompensation(o, lek, paid); err != nil {
 		return nil, err
+	}
+	if moves {
+		if err := reviewsStillConvict(stored, changed, movedField(in, d)); err != nil {
+			return nil, err
+		}
 	}
 	if err := atLeastAMonth(in.SentenceMonths); err != nil {
 		return nil, err
@@ -567,65 +595,65 @@ func ownCourt(ctx context.Context, c *ent.Client, courtID int) error {
 // after it (an appeal needs the first instance's, a recourse the
 // appeal's). A decision recorded late, after the proceeding moved on
 // (merged or transferred too, once a court had it), is accepted.
-func decisionFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, court *ent.Agency, in ent.CreateCourtDecisionInput) error {
+// It returns the proceeding's decisions when it read them (for a
+// review), else nil.
+func decisionFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, court *ent.Agency, in ent.CreateCourtDecisionInput) ([]domain.Decision, error) {
 	if p.TrialRequestedAt == nil && p.DismissalRequestedAt == nil {
-		return apperr.InvalidField("prosecutionID", "No court has had the proceeding (%s): neither its trial nor its dismissal was requested, so no court decision can be recorded in it.", p.Stage)
+		return nil, apperr.InvalidField("prosecutionID", "No court has had the proceeding (%s): neither its trial nor its dismissal was requested, so no court decision can be recorded in it.", p.Stage)
 	}
 	if at, _ := court.Kind.DecidesAt(); at != in.Instance {
-		return apperr.InvalidField("instance", "%s decides at %s; a decision at %s is another court's.", court.Code, at, in.Instance)
+		return nil, apperr.InvalidField("instance", "%s decides at %s; a decision at %s is another court's.", court.Code, at, in.Instance)
 	}
 	if err := verdictFits(in.Verdict, in.Instance); err != nil {
-		return err
+		return nil, err
 	}
-	if reviewed, ok := in.Instance.Reviews(); ok {
-		all, err := c.CourtDecision.Query().Where(courtdecision.ProsecutionID(p.ID)).All(ctx)
-		if err != nil {
-			return err
-		}
-		if !reviewable(all, decidedOn, in.Instance, in.DecidedOn) {
-			return apperr.InvalidField("instance", "A decision at %s reviews one at %s, and none decided on or before it is recorded in this proceeding: record that one first.", in.Instance, reviewed)
-		}
+	reviewed, ok := in.Instance.Reviews()
+	if !ok {
+		return nil, nil
 	}
-	return nil
-}
-
-// decidedOn is a decision's date as stored.
-func decidedOn(d *ent.CourtDecision) time.Time { return d.DecidedOn }
-
-// reviewable reports whether a decision at instance, dated on, has among
-// the proceeding's decisions (dated by date) one it reviews: at the
-// instance it reviews, decided on or before it. Every first-instance
-// decision is. recordCourtDecision asks it of a new decision,
-// updateCourtDecision of the reviews a new date touches.
-func reviewable(all []*ent.CourtDecision, date func(*ent.CourtDecision) time.Time, instance domain.Instance, on time.Time) bool {
-	reviewed, ok := instance.Reviews()
-	return !ok || slices.ContainsFunc(all, func(y *ent.CourtDecision) bool { return y.Instance == reviewed && !date(y).After(on) })
-}
-
-// reviewsInOrder refuses moving decision d to the date on when a review
-// would then come before every decision it may review: d itself, if it is
-// a review, or a review of d's instance that no other decision there
-// precedes (recordCourtDecision asks the same of a new review; moving the
-// first instance's date past its appeal's was not refused, a review).
-// The proceeding's decisions are its row, locked, so they are few and stay
-// as read.
-func reviewsInOrder(ctx context.Context, c *ent.Client, d *ent.CourtDecision, on time.Time) error {
-	all, err := c.CourtDecision.Query().Where(courtdecision.ProsecutionID(d.ProsecutionID)).All(ctx)
+	stored, err := proceedingDecisions(ctx, c, p.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	dated := func(x *ent.CourtDecision) time.Time {
-		if x.ID == d.ID {
-			return on
-		}
-		return x.DecidedOn
+	all := decisionFacts(stored)
+	if _, ok := (domain.Decision{Instance: in.Instance, DecidedOn: in.DecidedOn}).Reviewed(all); !ok {
+		return nil, apperr.InvalidField("instance", "A decision at %s reviews one at %s, and none decided on or before it is recorded in this proceeding: record that one first.", in.Instance, reviewed)
 	}
-	for _, x := range all {
+	return all, nil
+}
+
+// proceedingDecisions reads the decisions of proceeding prosecutionID:
+// one statement. The callers hold the proceeding's row locked
+// (lockedProsecution), so they stay as read; a proceeding has a few.
+func proceedingDecisions(ctx context.Context, c *ent.Client, prosecutionID int) ([]*ent.CourtDecision, error) {
+	return c.CourtDecision.Query().Where(courtdecision.ProsecutionID(prosecutionID)).All(ctx)
+}
+
+// decisionFacts are decisions as the rules of reviews read them
+// (domain.Decision).
+func decisionFacts(decisions []*ent.CourtDecision) []domain.Decision {
+	out := make([]domain.Decision, len(decisions))
+	for i, d := range decisions {
+		out[i] = domain.Decision{ID: d.ID, Instance: d.Instance, DecidedOn: d.DecidedOn, Verdict: d.Verdict, Sentenced: d.SentenceKind != nil}
+	}
+	return out
+}
+
+// reviewsInOrder refuses moving a decision to d (its new date) when a
+// review would then come before every decision it may review
+// (domain.Decision.Reviewed): d itself, if it is a review, or a review of
+// d's instance that no other decision there precedes (recordCourtDecision
+// asks the same of a new review; moving the first instance's date past its
+// appeal's was not refused, a review). all are the proceeding's decisions
+// as stored.
+func reviewsInOrder(all []domain.Decision, d domain.Decision) error {
+	moved := domain.WithDecision(all, d)
+	for _, x := range moved {
 		reviewed, ok := x.Instance.Reviews()
 		if !ok || x.ID != d.ID && reviewed != d.Instance {
 			continue
 		}
-		if !reviewable(all, dated, x.Instance, dated(x)) {
+		if _, ok := x.Reviewed(moved); !ok {
 			if x.ID == d.ID {
 				return apperr.InvalidField("decidedOn", "A decision at %s reviews one at %s decided on or before it, and none is.", d.Instance, reviewed)
 			}
@@ -633,6 +661,48 @@ func reviewsInOrder(ctx context.Context, c *ent.Client, d *ent.CourtDecision, on
 		}
 	}
 	return nil
+}
+
+// reviewsStillConvict refuses a change of a decision, to d, that would
+// leave a review carrying a sentence or compensation on a decision that
+// convicts no one: a review that upholds it (or upholds one that does)
+// convicted before the change and would not after it (the first
+// instance's conviction made an acquittal under an appeal upholding it
+// with compensation, an amended conviction's sentence cleared under the
+// High Court upholding it, or a date moved so that the review upholds
+// another decision). The review's court clears its sentence and
+// compensation first. A review that convicted no one before the change
+// (stored before the rule) does not hold the change back. stored are the
+// proceeding's decisions as stored, field the input's field that made the
+// change (movedField).
+func reviewsStillConvict(stored []*ent.CourtDecision, d domain.Decision, field string) error {
+	all := decisionFacts(stored)
+	changed := domain.WithDecision(all, d)
+	for i, x := range all {
+		s := stored[i]
+		carries := s.SentenceKind != nil || s.CompensationOrderedLek != nil || s.CompensationPaid
+		if x.ID == d.ID || !carries || !x.Convicts(all) || x.Convicts(changed) {
+			continue
+		}
+		return apperr.InvalidField(field, "The %s decision at %s of %s upholds this one and carries a sentence or compensation: after this change it would uphold a decision that convicts no one. Its court clears them first.",
+			x.Verdict, x.Instance, x.DecidedOn.Format(time.DateOnly))
+	}
+	return nil
+}
+
+// movedField is the field of update input in that changes what decision
+// d, as stored, says of who it convicts: its verdict, else its sentence
+// (set or cleared), else its date.
+func movedField(in ent.UpdateCourtDecisionInput, d *ent.CourtDecision) string {
+	switch {
+	case in.Verdict != nil && *in.Verdict != d.Verdict:
+		return "verdict"
+	case in.ClearSentenceKind && d.SentenceKind != nil && in.SentenceKind == nil:
+		return "clearSentenceKind"
+	case in.SentenceKind != nil && d.SentenceKind == nil:
+		return "sentenceKind"
+	}
+	return "decidedOn"
 }
 
 // verdictFits refuses a verdict given only on review (upheld, amended,
@@ -690,12 +760,35 @@ func atLeastAMonth(months *int) error {
 	return nil
 }
 
+// outcome is whether a decision convicts someone (domain.Decision.Convicts)
+// and, when it does not, why, as a refusal says it.
+type outcome struct {
+	convicts bool
+	why      string
+}
+
+// decisionOutcome is the outcome of decision d among all, its
+// proceeding's decisions.
+func decisionOutcome(d domain.Decision, all []domain.Decision) outcome {
+	if d.Convicts(all) {
+		return outcome{convicts: true}
+	}
+	switch x := d.Deciding(all); d.Verdict.Conviction() {
+	case domain.ConvictsAsReviewed:
+		return outcome{why: fmt.Sprintf("This %s decision upholds the %s decision at %s of %s, which convicts no one",
+			d.Verdict, x.Verdict, x.Instance, x.DecidedOn.Format(time.DateOnly))}
+	case domain.ConvictsWhenSentenced:
+		return outcome{why: fmt.Sprintf("An %s decision without a sentence convicts no one (an amendment into a conviction states its sentence)", d.Verdict)}
+	}
+	return outcome{why: fmt.Sprintf("A %s decision convicts no one", d.Verdict)}
+}
+
 // validateSentence refuses a sentence on a decision that convicts no one
-// (domain.Verdict.MayConvict), a length without a kind, and a kind other
-// than a fine without a length.
-func validateSentence(verdict domain.Verdict, kind *domain.SentenceKind, months *int) error {
-	if kind != nil && !verdict.MayConvict() {
-		return apperr.InvalidField("sentenceKind", "A %s decision carries no sentence.", verdict)
+// (o), a length without a kind, and a kind other than a fine without a
+// length.
+func validateSentence(o outcome, kind *domain.SentenceKind, months *int) error {
+	if kind != nil && !o.convicts {
+		return apperr.InvalidField("sentenceKind", "%s: it carries no sentence.", o.why)
 	}
 	if months != nil && kind == nil {
 		return apperr.InvalidField("sentenceKind", "A sentence length needs a sentence kind.")
@@ -707,20 +800,22 @@ func validateSentence(verdict domain.Verdict, kind *domain.SentenceKind, months 
 }
 
 // validateCompensation refuses compensation (an amount, 0 included, or a
-// payment) on a decision that convicts no one, as validateSentence refuses
-// its sentence: compensation to the victim is ordered with a conviction
-// (docs/domain.md). An ACQUITTED or DISMISSED decision ordering 500,000
-// lek, paid, was recorded and counted by prosecutionMeasures as
-// compensation ordered and paid (a hunt). lek and paid are what the
-// decision would hold: an update is checked with what it keeps.
-func validateCompensation(verdict domain.Verdict, lek *int64, paid bool) error {
+// payment) on a decision that convicts no one (o), as validateSentence
+// refuses its sentence: compensation to the victim is ordered with a
+// conviction (docs/domain.md). An ACQUITTED or DISMISSED decision
+// ordering 500,000 lek, paid, was recorded and counted by
+// prosecutionMeasures as compensation ordered and paid (a hunt), and so
+// was an appeal upholding an acquittal (nineteenth session). lek and paid
+// are what the decision would hold: an update is checked with what it
+// keeps.
+func validateCompensation(o outcome, lek *int64, paid bool) error {
 	switch {
-	case verdict.MayConvict():
+	case o.convicts:
 		return nil
 	case lek != nil:
-		return apperr.InvalidField("compensationOrderedLek", "A %s decision orders no compensation: only a conviction does.", verdict)
+		return apperr.InvalidField("compensationOrderedLek", "%s: it orders no compensation, as only a conviction does.", o.why)
 	case paid:
-		return apperr.InvalidField("compensationPaid", "A %s decision orders no compensation, so none is paid: only a conviction orders it.", verdict)
+		return apperr.InvalidField("compensationPaid", "%s: it orders no compensation, so none is paid.", o.why)
 	}
 	return nil
 }

@@ -96,22 +96,6 @@ func (v Verdict) OnReviewOnly() bool {
 	return false
 }
 
-// MayConvict reports whether a decision of verdict v may convict someone,
-// and so carry a sentence and order compensation to the victim: a
-// conviction, of the offence charged or of a lesser one, or a review that
-// upholds or amends a decision (the conviction it upholds, or an acquittal
-// it amends into one; the verdict alone does not say which). An
-// acquittal, a dismissal and a retrial ordered convict no one. It is the
-// one list of them: casework's refusals of a sentence and of compensation,
-// and the statistics' count of compensation ordered, all read it.
-func (v Verdict) MayConvict() bool {
-	switch v {
-	case VerdictConvicted, VerdictConvictedOfLesserOffence, VerdictUpheld, VerdictAmended:
-		return true
-	}
-	return false
-}
-
 // IsCourt reports whether agencies of kind k are courts.
 func (k AgencyKind) IsCourt() bool {
 	switch k {

@@ -240,7 +240,7 @@ func readMeasures(ctx context.Context, client *ent.Client, now time.Time) ([]mea
 // readOutcomes groups the first-instance decisions the caller sees by
 // their proceeding's month and dimensions, verdict, sentence and whether
 // compensation was ordered and paid, summing the compensation ordered
-// (compensationOrdered: by a decision that may convict).
+// (compensationOrdered: by a decision that convicts someone).
 func readOutcomes(ctx context.Context, client *ent.Client) ([]outcomeRow, error) {
 	var rows []outcomeRow
 	err := client.CourtDecision.Query().Where(courtdecision.InstanceEQ(domain.InstanceFirstInstance)).Modify(func(s *sql.Selector) {

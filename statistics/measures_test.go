@@ -96,6 +96,20 @@ func proceedings(t *testing.T, c *ent.Client) []proceeding {
 	return out
 }
 
+// convicts reports whether court decision d of a proceeding whose
+// decisions are all convicts someone, by domain.Decision.Convicts, the
+// rule the statistics' SQL says too.
+func convicts(d *ent.CourtDecision, all []*ent.CourtDecision) bool {
+	facts := func(d *ent.CourtDecision) domain.Decision {
+		return domain.Decision{ID: d.ID, Instance: d.Instance, DecidedOn: d.DecidedOn, Verdict: d.Verdict, Sentenced: d.SentenceKind != nil}
+	}
+	fs := make([]domain.Decision, len(all))
+	for i, x := range all {
+		fs[i] = facts(x)
+	}
+	return facts(d).Convicts(fs)
+}
+
 // expectedMeasures computes, from the proceedings, the cell each one falls
 // in and its measures as of now, as the test understands them: the
 // overdue rule of domain.OverdueDays, days as whole 24-hour spans, the
@@ -184,7 +198,7 @@ func expectedMeasures(ps []proceeding, groupBy []string, period string, keep fun
 			}
 			// A decision that convicts no one orders no compensation: an
 			// amount stored on one is not counted (docs/statistics.md).
-			if d.CompensationOrderedLek != nil && d.Verdict.MayConvict() {
+			if d.CompensationOrderedLek != nil && convicts(d, p.decisions) {
 				a.lek += float64(*d.CompensationOrderedLek)
 				if *d.CompensationOrderedLek > 0 {
 					a.c.CompensationOrdered++

@@ -201,9 +201,9 @@ func prosecutionRows(t *testing.T, c *ent.Client) []row {
 // decisionRows reads every court decision by the test's own means: its
 // month decided, court, instance, verdict, sentence (NONE for none) and
 // compensation (ordered when more than nothing was, by a decision that
-// may convict; paid only then).
+// convicts someone; paid only then).
 func decisionRows(t *testing.T, c *ent.Client) []row {
-	ds := c.CourtDecision.Query().WithCourt().WithProsecution(func(q *ent.ProsecutionQuery) { q.WithCharges() }).
+	ds := c.CourtDecision.Query().WithCourt().WithProsecution(func(q *ent.ProsecutionQuery) { q.WithCharges().WithDecisions() }).
 		AllX(viewer.SystemContext(context.Background()))
 	out := make([]row, len(ds))
 	for i, d := range ds {
@@ -211,7 +211,7 @@ func decisionRows(t *testing.T, c *ent.Client) []row {
 		if d.SentenceKind != nil {
 			sentence = string(*d.SentenceKind)
 		}
-		if d.CompensationOrderedLek != nil && *d.CompensationOrderedLek > 0 && d.Verdict.MayConvict() {
+		if d.CompensationOrderedLek != nil && *d.CompensationOrderedLek > 0 && convicts(d, d.Edges.Prosecution.Edges.Decisions) {
 			compensation = map[bool]string{true: "ORDERED_PAID", false: "ORDERED_UNPAID"}[d.CompensationPaid]
 		}
 		out[i] = row{month: d.DecidedOn.UTC().Format("2006-01"), values: map[string]string{

@@ -289,23 +289,73 @@ func readDecisions(ctx context.Context, client *ent.Client, by grouping) ([]fine
 	return withAgencies(ctx, client, rows, by, len(decisionDims), map[int]func(agencyFacts) string{0: agencyFacts.code})
 }
 
-// compensationOrdered is the SQL of the compensation a court decision (d,
-// its table in the statement) ordered, in lek: its amount when its
-// verdict may convict (domain.Verdict.MayConvict), else NULL. A decision
-// that convicts no one orders none, and casework refuses one that does
-// (from 2026-12-07); an amount stored on an acquittal or a dismissal
-// before that is not counted as ordered, nor paid, nor summed, by
-// prosecutionMeasures and decisionStatistics alike: the decision keeps
-// it as the court recorded it, and the court may correct either.
-func compensationOrdered(d interface{ C(string) string }) string {
-	var verdicts []string
+// compensationOrdered is the SQL of the compensation court decision s
+// (the statement's own table) ordered, in lek: its amount when it
+// convicts someone (convicts), else NULL. A decision that convicts no one
+// orders none, and casework refuses one that does (an acquittal's or a
+// dismissal's from 2026-12-07, eighteenth session; a review's that
+// upholds or amends into no conviction from the nineteenth); an amount
+// stored on one before that is not counted as ordered, nor paid, nor
+// summed, by prosecutionMeasures and decisionStatistics alike: the
+// decision keeps it as the court recorded it, and the court may correct
+// either.
+func compensationOrdered(s *sql.Selector) string {
+	return "CASE WHEN " + convicts(s, s.C, domain.ReviewDepth()) + " = 1 THEN " +
+		s.C(courtdecision.FieldCompensationOrderedLek) + " END"
+}
+
+// convicts is the SQL of domain.Decision.Convicts of the court decision
+// whose columns col names (a table of s): 1 when it convicts someone,
+// else 0, by its verdict's domain.Verdict.Conviction, the one table of
+// it. An UPHELD decision convicts as the decision it upholds
+// (domain.Decision.Reviewed: the latest of its proceeding at the instance
+// it reviews, decided on or before it, the last recorded of a date), read
+// by a subquery, and an UPHELD one of those by a subquery in it: depth
+// (domain.ReviewDepth) levels, after which no instance is left to review,
+// and a review upholding no decision recorded convicts, as before the
+// rule. The subqueries read the decisions of the same proceeding, which a
+// caller who sees the decision sees too (row scope goes by the case).
+func convicts(s *sql.Selector, col func(string) string, depth int) string {
+	verdict := col(courtdecision.FieldVerdict)
+	var b strings.Builder
+	b.WriteString("CASE")
 	for _, v := range domain.All[domain.Verdict]() {
-		if v.MayConvict() {
-			verdicts = append(verdicts, "'"+string(v)+"'")
+		switch v.Conviction() {
+		case domain.ConvictsSomeone:
+			fmt.Fprintf(&b, " WHEN %s = '%s' THEN 1", verdict, v)
+		case domain.ConvictsWhenSentenced:
+			fmt.Fprintf(&b, " WHEN %s = '%s' AND %s IS NOT NULL THEN 1", verdict, v, col(courtdecision.FieldSentenceKind))
+		case domain.ConvictsAsReviewed:
+			upheld := "1"
+			if depth > 0 {
+				alias := s.Quote(fmt.Sprintf("reviewed_%d", depth))
+				r := func(c string) string { return alias + "." + s.Quote(c) }
+				upheld = fmt.Sprintf("COALESCE((SELECT %s FROM %s AS %s WHERE %s = %s AND %s = %s AND %s <= %s ORDER BY %s DESC, %s DESC LIMIT 1), 1)",
+					convicts(s, r, depth-1), s.Quote(courtdecision.Table), alias,
+					r(courtdecision.FieldProsecutionID), col(courtdecision.FieldProsecutionID),
+					r(courtdecision.FieldInstance), reviewedInstance(col(courtdecision.FieldInstance)),
+					r(courtdecision.FieldDecidedOn), col(courtdecision.FieldDecidedOn),
+					r(courtdecision.FieldDecidedOn), r(courtdecision.FieldID))
+			}
+			fmt.Fprintf(&b, " WHEN %s = '%s' THEN %s", verdict, v, upheld)
 		}
 	}
-	return "CASE WHEN " + d.C(courtdecision.FieldVerdict) + " IN (" + strings.Join(verdicts, ", ") + ") THEN " +
-		d.C(courtdecision.FieldCompensationOrderedLek) + " END"
+	b.WriteString(" ELSE 0 END")
+	return b.String()
+}
+
+// reviewedInstance is the SQL of the instance a decision at the instance
+// in column reviews (domain.Instance.Reviews), NULL at first instance.
+func reviewedInstance(column string) string {
+	var b strings.Builder
+	b.WriteString("CASE " + column)
+	for _, i := range domain.All[domain.Instance]() {
+		if reviewed, ok := i.Reviews(); ok {
+			fmt.Fprintf(&b, " WHEN '%s' THEN '%s'", i, reviewed)
+		}
+	}
+	b.WriteString(" END")
+	return b.String()
 }
 
 // The values of a court decision's sentence against the statutory range

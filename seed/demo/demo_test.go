@@ -517,6 +517,15 @@ func TestDemo(t *testing.T) {
 		convictions := map[int]int{}
 		verdicts := map[domain.Verdict]int{}
 		probation := 0
+		// Each proceeding's decisions, as the rule of who a decision
+		// convicts reads them (domain.Decision).
+		facts := func(d *ent.CourtDecision) domain.Decision {
+			return domain.Decision{ID: d.ID, Instance: d.Instance, DecidedOn: d.DecidedOn, Verdict: d.Verdict, Sentenced: d.SentenceKind != nil}
+		}
+		byProceeding := map[int][]domain.Decision{}
+		for _, d := range w.decisions {
+			byProceeding[d.ProsecutionID] = append(byProceeding[d.ProsecutionID], facts(d))
+		}
 		for _, d := range w.decisions {
 			verdicts[d.Verdict]++
 			inRange("decision", d.DecidedOn)
@@ -535,9 +544,10 @@ func TestDemo(t *testing.T) {
 				}
 			}
 			// The demo writes decisions past casework: it keeps its rules
-			// itself. A decision that convicts no one carries no sentence
-			// and orders no compensation (docs/domain.md).
-			if !d.Verdict.MayConvict() && (d.SentenceKind != nil || d.CompensationOrderedLek != nil || d.CompensationPaid) {
+			// itself. A decision that convicts no one (a review by what it
+			// upholds) carries no sentence and orders no compensation
+			// (docs/domain.md).
+			if !facts(d).Convicts(byProceeding[d.ProsecutionID]) && (d.SentenceKind != nil || d.CompensationOrderedLek != nil || d.CompensationPaid) {
 				t.Errorf("decision %d, %s: a sentence %t, an amount of compensation %t, paid %t; want none",
 					d.ID, d.Verdict, d.SentenceKind != nil, d.CompensationOrderedLek != nil, d.CompensationPaid)
 			}
