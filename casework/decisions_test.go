@@ -213,3 +213,64 @@ func TestReviewRuleStatements(t *testing.T) {
 		}
 	})
 }
+
+// TestConvictionNeedsATrialRequest: a court convicts or acquits at trial,
+// so a decision that convicts or acquits (Verdict.GivenAtTrial) is
+// recorded only in a proceeding whose trial was requested. A request to
+// dismiss lets the court dismiss (DISMISSED) or send the file back
+// (DISMISSAL_REQUESTED → UNDER_INVESTIGATION, the only mark a send-back
+// leaves besides the reopened investigation's dates); after a send-back
+// the office requests a trial before any conviction, and the lifecycle has
+// no way back from a trial request to the investigation, so a trial
+// requested is one requested after the send-back. BAD_USER_INPUT on the
+// verdict, recorded or updated. Until 2026-12-07 (nineteenth session) a
+// dismissal requested was enough: a court of first instance recorded a
+// conviction in a proceeding whose dismissal request it had sent back,
+// under investigation again (a hunt).
+func TestConvictionNeedsATrialRequest(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		dismissalRequested := func() prosecutionT {
+			p := h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, date(3, 2))
+			for i, stage := range []string{"UNDER_INVESTIGATION", "INVESTIGATION_CLOSED", "DISMISSAL_REQUESTED"} {
+				p = h.moveProsecution(t, p, stage, ptr(date(4, 1+i)))
+			}
+			return p
+		}
+		atTrial := func(p prosecutionT) []inputRefusal {
+			in := func(verdict string, more map[string]any) func() map[string]any {
+				return func() map[string]any {
+					return h.decisionIn(t, p, "FIRST_INSTANCE", "court-tirane", verdict, date(7, 1), more)
+				}
+			}
+			return []inputRefusal{
+				{"RecordErrConvicted", in("CONVICTED", map[string]any{"sentenceKind": "FINE", "compensationOrderedLek": 100000}), badField("input.verdict")},
+				{"RecordErrConvictedOfALesserOffence", in("CONVICTED_OF_LESSER_OFFENCE", nil), badField("input.verdict")},
+				{"RecordErrAcquitted", in("ACQUITTED", nil), badField("input.verdict")},
+			}
+		}
+
+		// A request to dismiss before the court: it dismisses, and that
+		// decision is not made a conviction.
+		pending := dismissalRequested()
+		t.Run("DismissalRequested", func(t *testing.T) { h.refuseEachInput(t, h.judge, recordDecisionMutation, atTrial(pending)) })
+		dismissal := call[decisionT](t, h, h.judge, recordDecisionMutation, map[string]any{"in": h.decisionIn(t, pending, "FIRST_INSTANCE", "court-tirane", "DISMISSED", date(7, 1), nil)})
+		h.refuseEach(t, h.judge, updateDecisionMutation, dismissal.ID, []refusal{
+			{"UpdateErrDismissalMadeAConviction", func() map[string]any {
+				return map[string]any{"id": dismissal.ID, "v": dismissal.Version, "in": map[string]any{"verdict": "CONVICTED", "sentenceKind": "FINE"}}
+			}, badField("input.verdict")},
+		})
+
+		// Sent back: under investigation again, no court decides a
+		// conviction until the office requests a trial.
+		sentBack := h.moveProsecutionAs(t, h.judge, dismissalRequested(), "UNDER_INVESTIGATION", ptr(date(5, 1)))
+		t.Run("SentBack", func(t *testing.T) { h.refuseEachInput(t, h.judge, recordDecisionMutation, atTrial(sentBack)) })
+		sentBack = h.moveProsecution(t, sentBack, "INVESTIGATION_CLOSED", ptr(date(6, 1)))
+		t.Run("SentBackAndClosed", func(t *testing.T) { h.refuseEachInput(t, h.judge, recordDecisionMutation, atTrial(sentBack)) })
+		sentBack = h.moveProsecution(t, sentBack, "TRIAL_REQUESTED", ptr(date(6, 2)))
+		got := call[decisionT](t, h, h.judge, recordDecisionMutation, map[string]any{"in": h.decisionIn(t, sentBack, "FIRST_INSTANCE", "court-tirane", "CONVICTED", date(7, 1),
+			map[string]any{"sentenceKind": "FINE", "compensationOrderedLek": 100000})})
+		if got.Verdict != "CONVICTED" {
+			t.Errorf("a conviction after the trial requested = %+v", got)
+		}
+	})
+}

@@ -513,7 +513,7 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 	if in.Verdict != nil {
 		// Only a verdict given: a decision stored before the rule still
 		// takes its payment or its sentence.
-		if err := verdictFits(verdict, d.Instance); err != nil {
+		if err := verdictFits(verdict, d.Instance, p); err != nil {
 			return nil, err
 		}
 	}
@@ -591,9 +591,10 @@ func ownCourt(ctx context.Context, c *ent.Client, courtID int) error {
 // still being registered, and in one merged before any court had it, a
 // hunt over HTTP; and a conviction in one the office dismissed alone, a
 // review), at an instance that is not the court's, a verdict on review
-// at first instance, or a review of a decision not recorded, or decided
-// after it (an appeal needs the first instance's, a recourse the
-// appeal's). A decision recorded late, after the proceeding moved on
+// at first instance, a conviction or an acquittal in a proceeding whose
+// trial was never requested (verdictFits), or a review of a decision not
+// recorded, or decided after it (an appeal needs the first instance's, a
+// recourse the appeal's). A decision recorded late, after the proceeding moved on
 // (merged or transferred too, once a court had it), is accepted.
 // It returns the proceeding's decisions when it read them (for a
 // review), else nil.
@@ -604,7 +605,7 @@ func decisionFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, court 
 	if at, _ := court.Kind.DecidesAt(); at != in.Instance {
 		return nil, apperr.InvalidField("instance", "%s decides at %s; a decision at %s is another court's.", court.Code, at, in.Instance)
 	}
-	if err := verdictFits(in.Verdict, in.Instance); err != nil {
+	if err := verdictFits(in.Verdict, in.Instance, p); err != nil {
 		return nil, err
 	}
 	reviewed, ok := in.Instance.Reviews()
@@ -706,10 +707,22 @@ func movedField(in ent.UpdateCourtDecisionInput, d *ent.CourtDecision) string {
 }
 
 // verdictFits refuses a verdict given only on review (upheld, amended,
-// quashed) at first instance.
-func verdictFits(v domain.Verdict, at domain.Instance) error {
+// quashed) at first instance, and one given only at trial (a conviction,
+// an acquittal: domain.Verdict.GivenAtTrial) in proceeding p whose trial
+// was never requested. A request to dismiss lets the court dismiss or
+// send the file back (DISMISSAL_REQUESTED → UNDER_INVESTIGATION, which
+// keeps dismissalRequestedAt); after a send-back the office requests a
+// trial before a court convicts, and no stage leads from a trial request
+// back to the investigation, so trialRequestedAt set is a request made
+// after any send-back. A court of first instance recorded a conviction in
+// a proceeding whose dismissal request it had sent back, under
+// investigation again (a hunt).
+func verdictFits(v domain.Verdict, at domain.Instance, p *ent.Prosecution) error {
 	if v.OnReviewOnly() && at == domain.InstanceFirstInstance {
 		return apperr.InvalidField("verdict", "%s is a verdict on review (appeal or High Court), not at first instance.", v)
+	}
+	if v.GivenAtTrial() && p.TrialRequestedAt == nil {
+		return apperr.InvalidField("verdict", "%s is given at trial, and this proceeding's trial was never requested (it is %s): a request to dismiss lets the court dismiss or send the file back, and after a send-back the office requests a trial first.", v, p.Stage)
 	}
 	return nil
 }

@@ -96,6 +96,19 @@ func (v Verdict) OnReviewOnly() bool {
 	return false
 }
 
+// GivenAtTrial reports whether v is given only at a trial: a conviction,
+// of the offence charged or of a lesser one, or an acquittal. A request
+// to dismiss lets the court dismiss (DISMISSED) or send the file back for
+// further investigation, not try the case; a review decides on the
+// decision it reviews.
+func (v Verdict) GivenAtTrial() bool {
+	switch v {
+	case VerdictConvicted, VerdictConvictedOfLesserOffence, VerdictAcquitted:
+		return true
+	}
+	return false
+}
+
 // IsCourt reports whether agencies of kind k are courts.
 func (k AgencyKind) IsCourt() bool {
 	switch k {

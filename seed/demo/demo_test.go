@@ -526,6 +526,10 @@ func TestDemo(t *testing.T) {
 		for _, d := range w.decisions {
 			byProceeding[d.ProsecutionID] = append(byProceeding[d.ProsecutionID], facts(d))
 		}
+		trialRequested := map[int]bool{}
+		for _, p := range w.pros {
+			trialRequested[p.ID] = p.TrialRequestedAt != nil
+		}
 		for _, d := range w.decisions {
 			verdicts[d.Verdict]++
 			inRange("decision", d.DecidedOn)
@@ -550,6 +554,11 @@ func TestDemo(t *testing.T) {
 			if !facts(d).Convicts(byProceeding[d.ProsecutionID]) && (d.SentenceKind != nil || d.CompensationOrderedLek != nil || d.CompensationPaid) {
 				t.Errorf("decision %d, %s: a sentence %t, an amount of compensation %t, paid %t; want none",
 					d.ID, d.Verdict, d.SentenceKind != nil, d.CompensationOrderedLek != nil, d.CompensationPaid)
+			}
+			// A conviction or an acquittal is given at trial: its
+			// proceeding's trial was requested.
+			if d.Verdict.GivenAtTrial() && !trialRequested[d.ProsecutionID] {
+				t.Errorf("decision %d, %s, in a proceeding whose trial was never requested", d.ID, d.Verdict)
 			}
 			if d.SentenceKind != nil && *d.SentenceKind == domain.SentenceKindSuspendedOrProbation {
 				probation++
