@@ -33,10 +33,11 @@ import (
 //     carries its top-level transaction's id, which pg_current_xact_id()
 //     gives there, and becomes visible with it; a statement inside a write
 //     transaction counts its own transaction as open, so its own entries,
-//     which may yet roll back, are not answered. The horizon is the whole
-//     server's, every database on it: any write transaction left open
-//     (an audit batch, a demo load, a session in psql) holds the feed at
-//     its id until it ends; the entries past it come in the pull after.
+//     which may yet roll back, are not answered. The horizon is the
+//     database's (commitHorizon): any write transaction left open on it (an
+//     audit batch, a demo load, a session in psql) holds the feed at its id
+//     until it ends; the entries past it come in the pull after. Another
+//     database's transactions do not, once pg_stat_activity names them.
 //   - SQLite: every write transaction holds the database's one write lock
 //     from BEGIN IMMEDIATE (database.OpenSQLite's _txlock) to COMMIT, and
 //     ids are given out under it, growing (AUTOINCREMENT), so an entry
@@ -135,16 +136,37 @@ func commitOrdered(orderBy []*ent.CaseEventOrder) bool {
 	return false
 }
 
+// commitHorizon is the SQL of the lowest transaction id that may still
+// commit an entry into this database: the least of the transactions the
+// statement's snapshot holds running (pg_snapshot_xip, which leaves out
+// the statement's own, so that is added), the snapshot's xmax when none
+// runs, less those known to be another database's. A transaction belongs
+// to one database for ever, so pg_stat_activity, read at any moment,
+// only ever proves an id is not this database's; an id it does not name
+// (ended meanwhile, a prepared transaction, a session whose transaction
+// id the role may not read) stays in, and only holds the feed longer.
+// Until 2026-12-07 (nineteenth session) the horizon was the snapshot's
+// xmin, the whole server's: a demo load in another database held this
+// database's feed for as long as it ran. pg_stat_activity keeps 32 bits
+// of an id: those of running transactions differ (less than 2^31 apart),
+// so the low 32 bits identify one. It is a subquery of constants for the
+// statement, evaluated once, a bound of the index (commit_txid, id).
+const commitHorizon = `(SELECT LEAST(
+	COALESCE(MIN(x::text::bigint), pg_snapshot_xmax(pg_current_snapshot())::text::bigint),
+	COALESCE(pg_current_xact_id_if_assigned()::text::bigint, pg_snapshot_xmax(pg_current_snapshot())::text::bigint))
+FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+WHERE (x::text::bigint % 4294967296) NOT IN (
+	SELECT a.backend_xid::text::bigint FROM pg_stat_activity a
+	WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database()))`
+
 // committedBeforeEveryOpenWrite keeps the entries written by transactions
-// below the xmin of the statement's snapshot (PostgreSQL), and every entry
-// on SQLite. The xmin is a stable expression, evaluated once for the
-// statement and used as a bound of the index (commit_txid, id).
+// below commitHorizon (PostgreSQL), and every entry on SQLite.
 func committedBeforeEveryOpenWrite() predicate.CaseEvent {
 	return func(s *sql.Selector) {
 		if s.Dialect() != dialect.Postgres {
 			return
 		}
-		s.Where(sql.ExprP(s.C(caseevent.FieldCommitTxid) + " < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
+		s.Where(sql.ExprP(s.C(caseevent.FieldCommitTxid) + " < " + commitHorizon))
 	}
 }
 

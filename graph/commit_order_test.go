@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -430,5 +431,38 @@ func TestCommitOrderCostsNoStatement(t *testing.T) {
 		if after := len(testdb.AuditTrail(t, db)); after != audited {
 			t.Errorf("the pages wrote %d audit events", after-audited)
 		}
+	})
+}
+
+// TestCommitOrderIsNotHeldByAnotherDatabase: a write transaction left open
+// in another database of the same PostgreSQL server (another tenant, a
+// demo load, a test) writes nothing into this one, so the feed does not
+// wait for it: the case opened meanwhile is in the next pull. Until
+// 2026-12-07 (nineteenth session) the horizon was the snapshot's xmin, the
+// whole server's, and such a transaction held the feed for as long as it
+// ran (CI's commit-order tests waited on other packages' demo loads).
+func TestCommitOrderIsNotHeldByAnotherDatabase(t *testing.T) {
+	other, err := sql.Open("postgres", testdb.CreatePostgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ctx := context.Background()
+	tx, err := other.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var xid int64
+	if err := tx.QueryRowContext(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&xid); err != nil {
+		t.Fatal(err) // the transaction now has an id: it is running
+	}
+
+	db := testdb.Postgres(t)
+	s, tok := withCases(t, db, "TIR-FEED-OTHER")
+	// A moment for the other tests' transactions on the server to end;
+	// the one held open above never does.
+	eventually(t, fmt.Sprintf("the case's opening never reached the feed while transaction %d of another database was open", xid), func() bool {
+		return len(pullFeed(t, s, tok, nil, 10).Entries) == 1
 	})
 }
