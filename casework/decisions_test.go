@@ -158,10 +158,76 @@ func TestReviewConvictsAsTheDecisionItUpholds(t *testing.T) {
 	})
 }
 
+// TestDecisionRecordedUnderAReviewKeepsItConvicting: a decision recorded
+// at the instance a review reviews, dated on or before it, may become the
+// decision the review upholds (domain.Decision.Reviewed: the latest on or
+// before it, the last recorded of a date, a decision being recorded last).
+// When the review carries a sentence or compensation and would then
+// uphold a decision that convicts no one, the decision is refused
+// (BAD_USER_INPUT on input.decidedOn, which puts it under the review), as
+// the same move by an update is; through two reviews too. A conviction
+// there, an acquittal after the review, and an acquittal under a review
+// that carries nothing are recorded: decisions are recorded late, in any
+// order. Until 2026-12-07 (nineteenth session) recordCourtDecision did
+// not ask: a first-instance acquittal recorded for the day of the
+// conviction an appeal had upheld with 200,000 lek, or a fortnight
+// after it, was accepted, and the appeal ordered compensation on an
+// acquittal that the statistics no longer counted (a review's hunt).
+func TestDecisionRecordedUnderAReviewKeepsItConvicting(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		appeal := h.principal(t, "court-appeal", viewer.RoleJudge)
+		highCourt := h.principal(t, "high-court", viewer.RoleJudge)
+		record := func(who principal, p prosecutionT, instance, court, verdict string, on time.Time, more map[string]any) {
+			call[decisionT](t, h, who, recordDecisionMutation, map[string]any{"in": h.decisionIn(t, p, instance, court, verdict, on, more)})
+		}
+		// A conviction of 1 June that an appeal of 1 July upholds, with
+		// compensation when ordering.
+		upheld := func(ordering bool) prosecutionT {
+			c := h.openAssigned(t, "ADJUDICATING", "court-tirane", "court-appeal", "high-court")
+			p := h.bringToTrial(t, h.registerProsecution(t, c.ID, date(3, 2)))
+			record(h.judge, p, "FIRST_INSTANCE", "court-tirane", "CONVICTED", date(6, 1), map[string]any{"sentenceKind": "FINE", "compensationOrderedLek": 200000})
+			var more map[string]any
+			if ordering {
+				more = map[string]any{"compensationOrderedLek": 200000, "compensationPaid": true}
+			}
+			record(appeal, p, "APPEAL", "court-appeal", "UPHELD", date(7, 1), more)
+			return p
+		}
+		firstInstance := func(p prosecutionT, verdict string, on time.Time) func() map[string]any {
+			return func() map[string]any { return h.decisionIn(t, p, "FIRST_INSTANCE", "court-tirane", verdict, on, nil) }
+		}
+		ordering := upheld(true)
+		h.refuseEachInput(t, h.judge, recordDecisionMutation, []inputRefusal{
+			{"RecordErrAcquittalOfTheUpheldConvictionsDate", firstInstance(ordering, "ACQUITTED", date(6, 1)), badField("input.decidedOn")},
+			{"RecordErrAcquittalBeforeTheAppeal", firstInstance(ordering, "ACQUITTED", date(6, 15)), badField("input.decidedOn")},
+			{"RecordErrDismissalOfTheAppealsDate", firstInstance(ordering, "DISMISSED", date(7, 1)), badField("input.decidedOn")},
+		})
+		// Through two reviews: the High Court upholding, with compensation,
+		// an appeal that upholds the conviction.
+		throughTwo := upheld(false)
+		record(highCourt, throughTwo, "HIGH_COURT", "high-court", "UPHELD", date(9, 1), map[string]any{"compensationOrderedLek": 200000})
+		h.refuseEachInput(t, h.judge, recordDecisionMutation, []inputRefusal{
+			{"RecordErrAcquittalUnderTheHighCourtsReview", firstInstance(throughTwo, "ACQUITTED", date(6, 15)), badField("input.decidedOn")},
+		})
+		h.refuseEachInput(t, appeal, recordDecisionMutation, []inputRefusal{
+			{"RecordErrQuashedUnderTheHighCourtsReview", func() map[string]any {
+				return h.decisionIn(t, throughTwo, "APPEAL", "court-appeal", "QUASHED_RETRIAL", date(8, 1), nil)
+			}, badField("input.decidedOn")},
+		})
+		// Recorded: a conviction under the review, an acquittal after it
+		// (a retrial's, say), an acquittal under a review carrying nothing.
+		record(h.judge, ordering, "FIRST_INSTANCE", "court-tirane", "CONVICTED_OF_LESSER_OFFENCE", date(6, 15), nil)
+		record(h.judge, ordering, "FIRST_INSTANCE", "court-tirane", "ACQUITTED", date(7, 2), nil)
+		record(h.judge, upheld(false), "FIRST_INSTANCE", "court-tirane", "ACQUITTED", date(6, 15), nil)
+	})
+}
+
 // TestReviewRuleStatements: the rule of who a review convicts reads the
 // proceeding's decisions in one statement, and only when it needs them.
 // recordCourtDecision reads them for a review already (a review needs a
-// decision to review), so it sends no statement more; updateCourtDecision
+// decision to review), so it sends no statement more, and for a
+// first-instance acquittal or dismissal (a review may come to uphold it),
+// one statement more than a first-instance conviction; updateCourtDecision
 // reads them when the decision's verdict, sentence or date moves (a date
 // moved read them before, for the order of reviews), or when an UPHELD
 // decision keeps a sentence or compensation: one statement more than a
@@ -201,10 +267,16 @@ func TestReviewRuleStatements(t *testing.T) {
 		verdict := update(h.judge, &first, map[string]any{"verdict": "CONVICTED_OF_LESSER_OFFENCE"})
 		moved := update(h.judge, &first, map[string]any{"decidedOn": stamp(date(6, 2))})
 		upheldPaid := update(appeal, &upholding, map[string]any{"compensationPaid": true})
-		t.Logf("%s: recordCourtDecision of an appeal %d statements, ordering compensation %d; updateCourtDecision of a payment %d, a verdict %d, a date %d, an upholding review's payment %d",
-			db.Dialect, bare, ordering, payment, verdict, moved, upheldPaid)
+		// After every review, so that no review upholds them.
+		convicting := count(func() { record(h.judge, "FIRST_INSTANCE", "court-tirane", "CONVICTED", date(8, 1), nil) })
+		acquitting := count(func() { record(h.judge, "FIRST_INSTANCE", "court-tirane", "ACQUITTED", date(8, 2), nil) })
+		t.Logf("%s: recordCourtDecision of an appeal %d statements, ordering compensation %d, of a first-instance conviction %d, an acquittal %d; updateCourtDecision of a payment %d, a verdict %d, a date %d, an upholding review's payment %d",
+			db.Dialect, bare, ordering, convicting, acquitting, payment, verdict, moved, upheldPaid)
 		if ordering != bare {
 			t.Errorf("an appeal ordering compensation took %d statements, one ordering none %d: want as many", ordering, bare)
+		}
+		if acquitting != convicting+1 {
+			t.Errorf("recordCourtDecision of a first-instance acquittal took %d statements, want %d: a conviction's and one", acquitting, convicting+1)
 		}
 		for what, got := range map[string]int64{"a verdict": verdict, "a date": moved, "an upholding review's payment": upheldPaid} {
 			if got != payment+1 {

@@ -438,7 +438,7 @@ func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtD
 		if err := ownCourt(ctx, c, in.CourtID); err != nil {
 			return 0, err
 		}
-		all, err := decisionFits(ctx, c, p, court, in)
+		stored, err := decisionFits(ctx, c, p, court, in)
 		if err != nil {
 			return 0, err
 		}
@@ -447,12 +447,19 @@ func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtD
 		}
 		// A review's outcome reads the decision it reviews, among those
 		// decisionFits read; a first-instance decision's, its verdict.
-		o := decisionOutcome(domain.Decision{Instance: in.Instance, DecidedOn: in.DecidedOn, Verdict: in.Verdict,
-			Sentenced: in.SentenceKind != nil}, all)
+		recorded := domain.Decision{Instance: in.Instance, DecidedOn: in.DecidedOn, Verdict: in.Verdict, Sentenced: in.SentenceKind != nil}
+		o := decisionOutcome(recorded, decisionFacts(stored))
 		if err := validateSentence(o, in.SentenceKind, in.SentenceMonths); err != nil {
 			return 0, err
 		}
 		if err := validateCompensation(o, in.CompensationOrderedLek, in.CompensationPaid != nil && *in.CompensationPaid); err != nil {
+			return 0, err
+		}
+		// Dated on or before a review of its instance, it may become the
+		// decision that review upholds (the latest, the last recorded of
+		// a date): the review must still convict, as when a decision is
+		// moved under it by its date.
+		if err := reviewsStillConvict(stored, recorded, "decidedOn"); err != nil {
 			return 0, err
 		}
 		if err := atLeastAMonth(in.SentenceMonths); err != nil {
@@ -596,9 +603,12 @@ func ownCourt(ctx context.Context, c *ent.Client, courtID int) error {
 // recorded, or decided after it (an appeal needs the first instance's, a
 // recourse the appeal's). A decision recorded late, after the proceeding moved on
 // (merged or transferred too, once a court had it), is accepted.
-// It returns the proceeding's decisions when it read them (for a
-// review), else nil.
-func decisionFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, court *ent.Agency, in ent.CreateCourtDecisionInput) ([]domain.Decision, error) {
+// It returns the proceeding's decisions when it read them, else nil: for
+// a review, and for a decision that convicts no one by its verdict, which
+// a review already recorded may come to uphold (reviewsStillConvict); a
+// first-instance conviction leaves any review that comes to uphold it
+// convicting, and reads nothing more.
+func decisionFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, court *ent.Agency, in ent.CreateCourtDecisionInput) ([]*ent.CourtDecision, error) {
 	if p.TrialRequestedAt == nil && p.DismissalRequestedAt == nil {
 		return nil, apperr.InvalidField("prosecutionID", "No court has had the proceeding (%s): neither its trial nor its dismissal was requested, so no court decision can be recorded in it.", p.Stage)
 	}
@@ -608,19 +618,18 @@ func decisionFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, court 
 	if err := verdictFits(in.Verdict, in.Instance, p); err != nil {
 		return nil, err
 	}
-	reviewed, ok := in.Instance.Reviews()
-	if !ok {
+	reviewed, isReview := in.Instance.Reviews()
+	if !isReview && in.Verdict.Conviction() == domain.ConvictsSomeone {
 		return nil, nil
 	}
 	stored, err := proceedingDecisions(ctx, c, p.ID)
-	if err != nil {
-		return nil, err
+	if err != nil || !isReview {
+		return stored, err
 	}
-	all := decisionFacts(stored)
-	if _, ok := (domain.Decision{Instance: in.Instance, DecidedOn: in.DecidedOn}).Reviewed(all); !ok {
+	if _, ok := (domain.Decision{Instance: in.Instance, DecidedOn: in.DecidedOn}).Reviewed(decisionFacts(stored)); !ok {
 		return nil, apperr.InvalidField("instance", "A decision at %s reviews one at %s, and none decided on or before it is recorded in this proceeding: record that one first.", in.Instance, reviewed)
 	}
-	return all, nil
+	return stored, nil
 }
 
 // proceedingDecisions reads the decisions of proceeding prosecutionID:
@@ -664,18 +673,20 @@ func reviewsInOrder(all []domain.Decision, d domain.Decision) error {
 	return nil
 }
 
-// reviewsStillConvict refuses a change of a decision, to d, that would
-// leave a review carrying a sentence or compensation on a decision that
-// convicts no one: a review that upholds it (or upholds one that does)
-// convicted before the change and would not after it (the first
-// instance's conviction made an acquittal under an appeal upholding it
-// with compensation, an amended conviction's sentence cleared under the
-// High Court upholding it, or a date moved so that the review upholds
-// another decision). The review's court clears its sentence and
-// compensation first. A review that convicted no one before the change
-// (stored before the rule) does not hold the change back. stored are the
-// proceeding's decisions as stored, field the input's field that made the
-// change (movedField).
+// reviewsStillConvict refuses a change of a decision, to d, or a decision
+// d recorded (ID 0), that would leave a review carrying a sentence or
+// compensation on a decision that convicts no one: a review that upholds
+// it (or upholds one that does) convicted before the change and would not
+// after it (the first instance's conviction made an acquittal under an
+// appeal upholding it with compensation, an amended conviction's sentence
+// cleared under the High Court upholding it, a date moved so that the
+// review upholds another decision, or an acquittal recorded under the
+// review, which it would then uphold). The review's court clears its
+// sentence and compensation first. A review that convicted no one before
+// the change (stored before the rule) does not hold the change back.
+// stored are the proceeding's decisions as stored, field the input's
+// field that made the change (movedField; decidedOn for one recorded,
+// whose date puts it under the review).
 func reviewsStillConvict(stored []*ent.CourtDecision, d domain.Decision, field string) error {
 	all := decisionFacts(stored)
 	changed := domain.WithDecision(all, d)

@@ -47,7 +47,8 @@ func (v Verdict) Conviction() Conviction {
 // Decision is what the rule of who a court decision convicts reads of
 // one: its instance, date and verdict, and whether it carries a sentence
 // (a sentence kind). ID orders the decisions of one date, the last
-// recorded last; a decision not yet recorded has 0.
+// recorded last; a decision not yet recorded has 0 and is read as
+// recorded after every other, as it will be (recordedAfter).
 type Decision struct {
 	ID        int
 	Instance  Instance
@@ -75,11 +76,17 @@ func (d Decision) Reviewed(all []Decision) (Decision, bool) {
 		if x.Instance != instance || x.DecidedOn.After(d.DecidedOn) {
 			continue
 		}
-		if !found || x.DecidedOn.After(reviewed.DecidedOn) || x.DecidedOn.Equal(reviewed.DecidedOn) && x.ID > reviewed.ID {
+		if !found || x.DecidedOn.After(reviewed.DecidedOn) || x.DecidedOn.Equal(reviewed.DecidedOn) && recordedAfter(x, reviewed) {
 			reviewed, found = x, true
 		}
 	}
 	return reviewed, found
+}
+
+// recordedAfter reports whether x was recorded after y: by a higher ID,
+// or being recorded now (ID 0), after every decision stored.
+func recordedAfter(x, y Decision) bool {
+	return x.ID != y.ID && (x.ID == 0 || y.ID != 0 && x.ID > y.ID)
 }
 
 // Deciding is the decision whose verdict says whether d convicts: d

@@ -39,6 +39,10 @@ func TestDecisionConvicts(t *testing.T) {
 		// Of one date, the last recorded.
 		{"UpheldTheLastRecordedOfADate", d(9, appeal, 5, domain.VerdictUpheld, true),
 			[]domain.Decision{d(4, first, 3, domain.VerdictConvicted, true), acquitted}, true},
+		// A decision being recorded (ID 0) is the last recorded of its
+		// date: the acquittal recorded now, not the conviction stored.
+		{"UpheldTheOneBeingRecordedOfADate", d(9, appeal, 5, domain.VerdictUpheld, true),
+			[]domain.Decision{d(4, first, 3, domain.VerdictConvicted, true), d(0, first, 3, domain.VerdictAcquitted, false)}, false},
 		{"UpheldAtTheHighCourtThroughAnAppeal", d(9, high, 9, domain.VerdictUpheld, true),
 			[]domain.Decision{acquitted, d(5, appeal, 5, domain.VerdictUpheld, false)}, false},
 		{"UpheldAtTheHighCourtAnAmendedConviction", d(9, high, 9, domain.VerdictUpheld, false),
