@@ -63,3 +63,14 @@ func inSecondPass(t time.Time) bool {
 func DayInTirana(t time.Time) string {
 	return t.In(Tirana).Format(time.DateOnly)
 }
+
+// MonthInTirana is the month (2006-01) of the instant t on Tirana's
+// calendar: the month the statistics count t in, whatever offset it came
+// with (docs/statistics.md). A day sent as its local midnight
+// (2025-01-01T00:00:00+01:00, which is 2024-12-31T23:00:00Z) is in
+// January 2025, not in December 2024 as UTC's calendar has it. The one
+// definition: PostgreSQL's statements name the same zone
+// (Tirana.String()), and SQLite's call this (database.SQLiteMonthInTirana).
+func MonthInTirana(t time.Time) string {
+	return t.In(Tirana).Format("2006-01")
+}
