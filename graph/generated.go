@@ -4986,7 +4986,12 @@ enum ExploitationGroup {
   MULTIPLE
 }
 
-"The period a table's cells are counted by: months, summed to quarters or years."
+"""
+The period a table's cells are counted by: months of Tirana's calendar
+(Europe/Tirane, whatever offset a time was sent with: a day sent as its
+local midnight is in its own month), summed to quarters or years. Every
+period and every from and to of the statistics is on that calendar.
+"""
 enum StatisticsPeriod {
   MONTH
   QUARTER

@@ -1114,7 +1114,10 @@ func (e SensitivityCategory) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// The period a table's cells are counted by: months, summed to quarters or years.
+// The period a table's cells are counted by: months of Tirana's calendar
+// (Europe/Tirane, whatever offset a time was sent with: a day sent as its
+// local midnight is in its own month), summed to quarters or years. Every
+// period and every from and to of the statistics is on that calendar.
 type StatisticsPeriod string
 
 const (

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/input"
 	"github.com/casegraph/casegraph/internal/ctxvalue"
@@ -35,7 +36,7 @@ import (
 // cells of victims and of referrals, and the rows of support and of days
 // to accept, read once, from one snapshot, for the caller's row scope,
 // stored in statistics_editions and served unchanged from then on. A year
-// is closed from editionMonth of the next year (the clock's, in UTC: two
+// is closed from editionMonth of the next year (the clock's, in Tirana: two
 // months for late registrations); a year not closed is withheld whole, as
 // the open year always was. What a caller under k > 0 is shown is then a
 // function of the editions alone: it never changes.
@@ -48,9 +49,10 @@ import (
 const editionMonth = time.March
 
 // Closed reports whether year's edition may be taken at now: from the
-// first of editionMonth of the next year, in UTC.
+// first of editionMonth of the next year in Tirana, whose calendar the
+// months are counted on (domain.MonthInTirana).
 func Closed(year int, now time.Time) bool {
-	return !now.UTC().Before(time.Date(year+1, editionMonth, 1, 0, 0, 0, 0, time.UTC))
+	return !now.Before(time.Date(year+1, editionMonth, 1, 0, 0, 0, 0, domain.Tirana))
 }
 
 // editionsTable is the table of migration statistics_editions.
@@ -99,6 +101,13 @@ type scopeEditions struct {
 
 // edition is one closed year of one scope, as stored (JSON).
 type edition struct {
+	// Months names the calendar its months are on: Tirana's
+	// (domain.Tirana's name) since 2026-12-07, when statistics took to
+	// counting Tirana's months; empty, UTC's, in an edition taken before.
+	// An edition is never taken again (docs/statistics.md, "Editions"),
+	// so those stay UTC's, and the first take after them counts only the
+	// rows they did not (countedFrom).
+	Months    string       `json:"months,omitempty"`
 	Victims   []storedCell `json:"victims"`
 	Referrals []storedCell `json:"referrals"`
 	Support   []supportRow `json:"support"`
@@ -232,7 +241,7 @@ func fixedFor(ctx context.Context) (*joined, []string, error) {
 	}
 	now := e.now()
 	var closed, withheld []string
-	for y := input.Earliest.Year(); y <= now.UTC().Year(); y++ {
+	for y := input.Earliest.Year(); y <= now.In(domain.Tirana).Year(); y++ {
 		if Closed(y, now) {
 			closed = append(closed, strconv.Itoa(y))
 		} else {
@@ -335,7 +344,7 @@ func (e *Editions) fixed(ctx context.Context, closed []string) (*joined, error) 
 // (another server's, if it took some first), and returns se's editions
 // joined. Called holding se's turn.
 func (e *Editions) takeMissing(ctx context.Context, scope string, se *scopeEditions, missing []string) (*joined, error) {
-	if err := e.take(ctx, scope, missing); err != nil {
+	if err := e.take(ctx, scope, missing, se.countedFrom()); err != nil {
 		return nil, err
 	}
 	if err := e.load(ctx, scope, se, missing); err != nil {
@@ -347,6 +356,27 @@ func (e *Editions) takeMissing(ctx context.Context, scope string, se *scopeEditi
 		}
 	}
 	return se.joinedNow(), nil
+}
+
+// countedFrom is the instant from which a take of se's missing years
+// counts rows: the end of the last edition stored, when that edition is
+// on UTC's calendar (taken before 2026-12-07), since it counted the rows
+// up to its end in UTC. In Tirana's months the first hour of the next
+// year (23:00 to midnight UTC on 31 December) is January's, and would be
+// counted twice, in both editions. Zero (every row) when the last
+// edition is Tirana's, or there is none: a row before the end of an
+// edition on Tirana's calendar falls in its year and is left out of the
+// take as a year already taken. Called holding se's turn.
+func (se *scopeEditions) countedFrom() time.Time {
+	last := ""
+	for y := range se.years {
+		last = max(last, y)
+	}
+	if last == "" || se.years[last].Months != "" {
+		return time.Time{}
+	}
+	y, _ := strconv.Atoi(last)
+	return time.Date(y+1, time.January, 1, 0, 0, 0, 0, time.UTC)
 }
 
 // joinedNow is se's editions joined, made again when years were added.
@@ -422,9 +452,13 @@ func (e *Editions) load(ctx context.Context, scope string, se *scopeEditions, ye
 
 // take reads the country's tables of people (publishedScope, whoever the
 // caller), in one snapshot, and stores each of years as an edition, unless
-// one is stored already (taken by another server, or request, first).
-func (e *Editions) take(ctx context.Context, scope string, years []string) error {
+// one is stored already (taken by another server, or request, first). It
+// counts the rows from from (every row when zero: countedFrom).
+func (e *Editions) take(ctx context.Context, scope string, years []string, from time.Time) error {
 	ctx = viewer.SystemContext(ctx)
+	if !from.IsZero() {
+		ctx = countedFromKey.With(ctx, from)
+	}
 	var (
 		victims, referrals []fineCell
 		support            []supportRow
@@ -447,7 +481,7 @@ func (e *Editions) take(ctx context.Context, scope string, years []string) error
 	}
 	taken := map[string]*edition{}
 	for _, y := range years {
-		taken[y] = &edition{Victims: []storedCell{}, Referrals: []storedCell{}, Support: []supportRow{}, Days: []acceptRow{}}
+		taken[y] = &edition{Months: domain.Tirana.String(), Victims: []storedCell{}, Referrals: []storedCell{}, Support: []supportRow{}, Days: []acceptRow{}}
 	}
 	for _, c := range victims {
 		if ed := taken[c.month[:4]]; ed != nil {

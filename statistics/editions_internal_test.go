@@ -21,9 +21,11 @@ import (
 )
 
 // TestYearClosesInMarch: a year is withheld whole until the first of March
-// of the next year (two months for late registrations), and shown from
-// then on, from its edition; a caller without editions gets an error, not
-// live counts.
+// of the next year in Tirana (two months for late registrations), and
+// shown from then on, from its edition; a caller without editions gets an
+// error, not live counts. Until 2026-12-07 (nineteenth session) it closed
+// on the first of March in UTC, an hour after Tirana's, whose calendar the
+// months are now counted on; the clocks of this test were UTC's.
 func TestYearClosesInMarch(t *testing.T) {
 	db := testdb.SQLite(t)
 	if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: 1, Seed: 7}); err != nil {
@@ -47,7 +49,8 @@ func TestYearClosesInMarch(t *testing.T) {
 		t.Fatalf("no cell of %d: %+v", year, got.Cells)
 		return nil
 	}
-	february := time.Date(year+1, time.February, 28, 23, 59, 0, 0, time.UTC)
+	march := time.Date(year+1, time.March, 1, 0, 0, 0, 0, domain.Tirana) // 23:00 UTC on the last of February
+	february := march.Add(-time.Minute)
 	if c := yearOf(february).Cells[0]; !c.Suppressed || c.Count != nil {
 		t.Errorf("%d on %s: %+v, want it withheld", year, february.Format(time.DateOnly), c)
 	}
@@ -56,7 +59,6 @@ func TestYearClosesInMarch(t *testing.T) {
 	} else if stored := n.Next(); n.Close() != nil || stored {
 		t.Errorf("an edition was taken before %d closed", year)
 	}
-	march := time.Date(year+1, time.March, 1, 0, 0, 0, 0, time.UTC)
 	if c := yearOf(march).Cells[0]; c.Suppressed || c.Count == nil || *c.Count == 0 {
 		t.Errorf("%d on %s: %+v, want its count", year, march.Format(time.DateOnly), c)
 	}
@@ -311,7 +313,7 @@ func TestConcurrentTakesKeepThePool(t *testing.T) {
 	takes := db.SQL.Stats().MaxOpenConnections/2 + 1
 	errs := make(chan error, takes)
 	for i := range takes {
-		go func() { errs <- e.take(ctx, fmt.Sprintf("scope %d", i), []string{"2020"}) }()
+		go func() { errs <- e.take(ctx, fmt.Sprintf("scope %d", i), []string{"2020"}, time.Time{}) }()
 	}
 	for range takes {
 		if err := <-errs; err != nil {

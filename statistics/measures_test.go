@@ -89,7 +89,7 @@ func proceedings(t *testing.T, c *ent.Client) []proceeding {
 	}
 	out := make([]proceeding, len(ps))
 	for i, p := range ps {
-		out[i] = proceeding{registrationNumber: p.RegistrationNumber, month: p.RegisteredAt.UTC().Format("2006-01"), office: p.Edges.Office.Code, stage: string(p.Stage),
+		out[i] = proceeding{registrationNumber: p.RegistrationNumber, month: domain.MonthInTirana(p.RegisteredAt), office: p.Edges.Office.Code, stage: string(p.Stage),
 			extended: yesNo(p.DeadlineExtensions > 0), deadline: p.InvestigationDeadline, registered: p.RegisteredAt,
 			trial: p.TrialRequestedAt, dismissed: p.DismissedAt, decisions: p.Edges.Decisions, charges: p.Edges.Charges}
 	}
@@ -498,7 +498,7 @@ func referralFactsOf(t *testing.T, c *ent.Client) []referralFacts {
 	}
 	out := make([]referralFacts, len(rs))
 	for i, r := range rs {
-		out[i] = referralFacts{month: r.ReferredAt.UTC().Format("2006-01"), days: -1, values: map[string]string{
+		out[i] = referralFacts{month: domain.MonthInTirana(r.ReferredAt), days: -1, values: map[string]string{
 			"SERVICE_KIND": string(r.ServiceKind), "FROM_AGENCY_KIND": string(r.Edges.FromAgency.Kind),
 			"TO_AGENCY_KIND": string(r.Edges.ToAgency.Kind), "STATUS": string(r.Status)}}
 		var first *time.Time

@@ -96,7 +96,7 @@ func victimRows(t *testing.T, c *ent.Client) []row {
 	vs := c.Victim.Query().AllX(viewer.SystemContext(context.Background()))
 	out := make([]row, len(vs))
 	for i, v := range vs {
-		out[i] = row{month: v.IdentifiedAt.UTC().Format("2006-01"), values: map[string]string{
+		out[i] = row{month: domain.MonthInTirana(v.IdentifiedAt), values: map[string]string{
 			"REGION": string(v.Region), "SEX": string(v.Sex), "AGE_GROUP": string(v.AgeGroup),
 			"FOREIGN_NATIONAL": yesNo(v.ForeignNational), "IDENTIFICATION_STATUS": string(v.IdentificationStatus),
 			"IDENTIFIED_BY": string(v.IdentifiedBy), "EXPLOITATION": exploitationGroup(v.FormsOfExploitation)}}
@@ -112,7 +112,7 @@ func caseRows(t *testing.T, c *ent.Client) []row {
 		if k.ClosedAt != nil {
 			open = "CLOSED"
 		}
-		out[i] = row{month: k.OpenedAt.UTC().Format("2006-01"), values: map[string]string{
+		out[i] = row{month: domain.MonthInTirana(k.OpenedAt), values: map[string]string{
 			"REGION": string(k.Region), "STAGE": string(k.Stage), "LEAD_AGENCY_KIND": string(k.Edges.LeadAgency.Kind), "OPEN": open,
 			"EXPLOITATION": exploitationGroup(k.FormsOfExploitation)}}
 	}
@@ -192,7 +192,7 @@ func prosecutionRows(t *testing.T, c *ent.Client) []row {
 	ps := c.Prosecution.Query().WithOffice().AllX(viewer.SystemContext(context.Background()))
 	out := make([]row, len(ps))
 	for i, p := range ps {
-		out[i] = row{month: p.RegisteredAt.UTC().Format("2006-01"), values: map[string]string{
+		out[i] = row{month: domain.MonthInTirana(p.RegisteredAt), values: map[string]string{
 			"OFFICE": p.Edges.Office.Code, "STAGE": string(p.Stage), "EXTENDED": yesNo(p.DeadlineExtensions > 0)}}
 	}
 	return out
@@ -214,7 +214,7 @@ func decisionRows(t *testing.T, c *ent.Client) []row {
 		if d.CompensationOrderedLek != nil && *d.CompensationOrderedLek > 0 && convicts(d, d.Edges.Prosecution.Edges.Decisions) {
 			compensation = map[bool]string{true: "ORDERED_PAID", false: "ORDERED_UNPAID"}[d.CompensationPaid]
 		}
-		out[i] = row{month: d.DecidedOn.UTC().Format("2006-01"), values: map[string]string{
+		out[i] = row{month: domain.MonthInTirana(d.DecidedOn), values: map[string]string{
 			"COURT": d.Edges.Court.Code, "INSTANCE": string(d.Instance), "VERDICT": string(d.Verdict),
 			"SENTENCE": sentence, "COMPENSATION": compensation, "SENTENCE_RANGE": sentenceAgainstRange(d, d.Edges.Prosecution.Edges.Charges)}}
 	}
@@ -257,7 +257,7 @@ func referralRows(t *testing.T, c *ent.Client) []row {
 	rs := c.Referral.Query().WithFromAgency().WithToAgency().AllX(viewer.SystemContext(context.Background()))
 	out := make([]row, len(rs))
 	for i, r := range rs {
-		out[i] = row{month: r.ReferredAt.UTC().Format("2006-01"), values: map[string]string{
+		out[i] = row{month: domain.MonthInTirana(r.ReferredAt), values: map[string]string{
 			"SERVICE_KIND": string(r.ServiceKind), "FROM_AGENCY_KIND": string(r.Edges.FromAgency.Kind),
 			"TO_AGENCY_KIND": string(r.Edges.ToAgency.Kind), "STATUS": string(r.Status)}}
 	}

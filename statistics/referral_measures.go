@@ -250,6 +250,7 @@ func readDaysToAccept(ctx context.Context, client *ent.Client) ([]acceptRow, err
 				") AS h WHERE json_extract(h.value, '$.status') = '" + string(domain.ReferralStatusAccepted) + "')"
 		}
 		days := "(" + accepted + " - " + secondsOf(s, s.C(referral.FieldReferredAt)) + ") / 86400"
+		countFrom(ctx, s, s.C(referral.FieldReferredAt))
 		m := monthOf(s, s.C(referral.FieldReferredAt))
 		exprs := []string{m.group, s.C(referral.FieldServiceKind), from.C(agency.FieldKind),
 			to.C(agency.FieldKind), s.C(referral.FieldStatus), days}

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
+	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
@@ -20,27 +21,43 @@ import (
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/ent/referral"
 	"github.com/casegraph/casegraph/ent/victim"
+	"github.com/casegraph/casegraph/internal/ctxvalue"
 )
 
-// month is the SQL of the month (YYYY-MM, in UTC) of a time column, in a
-// selector's dialect: a statement groups by group and selects text, a
-// function of group. On PostgreSQL they differ: to_char costs about a
-// microsecond a row (100 of the 145 ms of the cases by month and region
-// at demo scale 400), date_trunc a tenth of that, so the rows are grouped
-// by date_trunc and to_char formats each group once. SQLite keeps a time
-// as the text Go's driver writes ("2021-01-01 08:29:00.5 +0100 CET"),
-// which strftime does not read whole: it is given the date and time (the
-// first 19 characters) and the offset as +01:00, and converts to UTC as
-// PostgreSQL does.
+// month is the SQL of the month (YYYY-MM) of a time column on Tirana's
+// calendar (domain.MonthInTirana), in a selector's dialect: a statement
+// groups by group and selects text, a function of group. On PostgreSQL
+// they differ: to_char costs about a microsecond a row (100 of the 145 ms
+// of the cases by month and region at demo scale 400), date_trunc a tenth
+// of that, so the rows are grouped by date_trunc of the time in Tirana
+// (AT TIME ZONE, PostgreSQL's zone database) and to_char formats each
+// group once. SQLite has no zone database: it calls domain.MonthInTirana,
+// registered on its connections (database.SQLiteMonthInTirana).
 type month struct{ group, text string }
 
 func monthOf(s *sql.Selector, column string) month {
 	if s.Dialect() == dialect.Postgres {
-		trunc := "date_trunc('month', " + column + " AT TIME ZONE 'UTC')"
+		trunc := "date_trunc('month', " + column + " AT TIME ZONE '" + domain.Tirana.String() + "')"
 		return month{group: trunc, text: "to_char(" + trunc + ", 'YYYY-MM')"}
 	}
-	m := "strftime('%Y-%m', " + sqliteTime(column) + ")"
+	m := database.SQLiteMonthInTirana + "(" + column + ")"
 	return month{group: m, text: m}
+}
+
+// countedFromKey bounds the rows a take of editions counts: from the end
+// of the last edition stored on UTC's calendar (scopeEditions.countedFrom).
+var countedFromKey = &ctxvalue.Key[time.Time]{}
+
+// countFrom keeps in s only the rows whose time column is at or after the
+// instant ctx bounds a take of editions by (countedFromKey), if any. The
+// readers of the tables in the editions call it beside monthOf, on the
+// column they count months of.
+func countFrom(ctx context.Context, s *sql.Selector, column string) {
+	if from := countedFromKey.From(ctx); !from.IsZero() {
+		s.Where(sql.P(func(b *sql.Builder) {
+			b.WriteString(secondsOf(s, column) + " >= ").Arg(from.Unix())
+		}))
+	}
 }
 
 // sqliteTime is the SQL of a time column as SQLite's date functions read
@@ -166,6 +183,7 @@ var victimGrids = [][]string{{"SEX", "AGE_GROUP"}, {"REGION"}, {"FOREIGN_NATIONA
 func readVictims(ctx context.Context, client *ent.Client, by grouping) ([]fineCell, error) {
 	var rows []grouped
 	err := client.Victim.Query().Modify(func(s *sql.Selector) {
+		countFrom(ctx, s, s.C(victim.FieldIdentifiedAt))
 		groupFinest(s, by, monthOf(s, s.C(victim.FieldIdentifiedAt)),
 			s.C(victim.FieldRegion), s.C(victim.FieldSex), s.C(victim.FieldAgeGroup),
 			yesNo(s.C(victim.FieldForeignNational)),
@@ -260,6 +278,7 @@ func readReferrals(ctx context.Context, client *ent.Client, by grouping) ([]fine
 	var rows []grouped
 	err := client.Referral.Query().Modify(func(s *sql.Selector) {
 		from, to := joinReferralAgencies(s)
+		countFrom(ctx, s, s.C(referral.FieldReferredAt))
 		groupFinest(s, by, monthOf(s, s.C(referral.FieldReferredAt)),
 			s.C(referral.FieldServiceKind), from.C(agency.FieldKind), to.C(agency.FieldKind), s.C(referral.FieldStatus))
 	}).Scan(ctx, &rows)

@@ -285,7 +285,7 @@ func TestStatistics(t *testing.T) {
 			var rows []row
 			for _, p := range db.Client.Prosecution.Query().WithOffice().AllX(viewer.SystemContext(context.Background())) {
 				if p.TrialRequestedAt != nil {
-					rows = append(rows, row{month: p.TrialRequestedAt.UTC().Format("2006-01"), values: map[string]string{
+					rows = append(rows, row{month: domain.MonthInTirana(*p.TrialRequestedAt), values: map[string]string{
 						"OFFICE": p.Edges.Office.Code, "STAGE": string(p.Stage), "EXTENDED": yesNo(p.DeadlineExtensions > 0)}})
 				}
 			}

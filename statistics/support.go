@@ -305,6 +305,7 @@ func readSupport(ctx context.Context, client *ent.Client) ([]supportRow, error) 
 		s.Join(first).On(s.C(victim.FieldID), first.C(supportservice.FieldVictimID))
 		days := "(" + first.C("first_at") + " - " + secondsOf(s, s.C(victim.FieldIdentifiedAt)) + ") / 86400"
 		days = "CASE WHEN " + days + " < 0 THEN 0 ELSE " + days + " END"
+		countFrom(ctx, s, s.C(victim.FieldIdentifiedAt))
 		month := monthOf(s, s.C(victim.FieldIdentifiedAt))
 		s.Select(sql.As(month.text, "month"), sql.As(first.C("kind"), "kind"), sql.As(days, "days"), sql.As(sql.Count("*"), "n")).
 			GroupBy(month.group, first.C("kind"), days)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
@@ -58,7 +59,7 @@ func supportFactsOf(t *testing.T, c *ent.Client) []supportFacts {
 	}
 	out := make([]supportFacts, len(vs))
 	for i, v := range vs {
-		f := supportFacts{id: v.ID, month: v.IdentifiedAt.UTC().Format("2006-01"), days: map[string]int{}}
+		f := supportFacts{id: v.ID, month: domain.MonthInTirana(v.IdentifiedAt), days: map[string]int{}}
 		for _, s := range v.Edges.Services {
 			d := max(0, int(s.StartedOn.Unix()-v.IdentifiedAt.Unix())/86400)
 			for _, kind := range []string{string(s.Kind), "ANY"} {

@@ -146,7 +146,7 @@ type annualReport struct {
 
 func reportAnnual(ctx context.Context, cfg config, args []string, out io.Writer) error {
 	fs := newFlagSet("report annual")
-	year := fs.Int("year", 0, "the calendar year to report (UTC), e.g. 2025")
+	year := fs.Int("year", 0, "the calendar year to report (on Tirana's calendar), e.g. 2025")
 	format := fs.String("format", reportMD, "md (a Markdown document), csv (one table after another) or json")
 	threshold := fs.Int("threshold", statistics.DefaultThreshold,
 		fmt.Sprintf("k: counts of people below it are suppressed (%d to %d)", statistics.DefaultThreshold, policies.MaxThreshold))
@@ -154,11 +154,12 @@ func reportAnnual(ctx context.Context, cfg config, args []string, out io.Writer)
 		return err
 	}
 	now := time.Now().UTC()
+	thisYear := now.In(domain.Tirana).Year()
 	switch {
 	case *year == 0:
 		return errors.New("report annual needs --year (e.g. --year 2025)")
-	case *year < 1990 || *year > now.Year():
-		return fmt.Errorf("--year must be a year from 1990 to %d, not %d", now.Year(), *year)
+	case *year < 1990 || *year > thisYear:
+		return fmt.Errorf("--year must be a year from 1990 to %d, not %d", thisYear, *year)
 	}
 	if *format != reportMD && *format != reportCSV && *format != reportJSON {
 		return fmt.Errorf("--format is md, csv or json, not %q", *format)
@@ -302,7 +303,7 @@ func (t reportTable) control() string {
 func reportMarkdown(r *annualReport) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# CaseGraph annual report %d\n\n", r.Year)
-	fmt.Fprintf(&b, "Months %s to %s (UTC), the whole country, generated %s from one snapshot of the database. "+
+	fmt.Fprintf(&b, "Months %s to %s (Tirana), the whole country, generated %s from one snapshot of the database. "+
 		"Counts of people below %d are suppressed, and so are the cells that would reveal them (docs/statistics.md).\n",
 		r.From, r.To, r.GeneratedAt, r.Threshold)
 	for _, t := range r.Tables {
