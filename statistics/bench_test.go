@@ -1,8 +1,6 @@
 package statistics_test
 
 import (
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -25,14 +23,7 @@ import (
 // CASEGRAPH_DASHBOARD_SCALE=400 measures the larger target (under
 // 300 ms; seeding that scale takes about three minutes).
 func BenchmarkNationalDashboard(b *testing.B) {
-	scale := 40
-	if v := os.Getenv("CASEGRAPH_DASHBOARD_SCALE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			b.Fatalf("CASEGRAPH_DASHBOARD_SCALE=%q: want a whole number above 0", v)
-		}
-		scale = n
-	}
+	scale := testdb.DemoScale(b, 40)
 	testdb.EachDemo(b, scale, func(b *testing.B, db *database.DB) {
 		s := testserver.Start(b, db)
 		token := s.Token(b, "onac", viewer.RoleCoordinator)

@@ -3,9 +3,7 @@ package statistics
 import (
 	"context"
 	"database/sql"
-	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,14 +27,7 @@ import (
 // seeded by the benchmark. It reports each rule's milliseconds a statement
 // (docs/statistics.md, "How a table is computed").
 func BenchmarkMonthRule(b *testing.B) {
-	scale := 40
-	if v := os.Getenv("CASEGRAPH_DASHBOARD_SCALE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			b.Fatalf("CASEGRAPH_DASHBOARD_SCALE=%q: want a whole number above 0", v)
-		}
-		scale = n
-	}
+	scale := testdb.DemoScale(b, 40)
 	reads := []struct {
 		name string
 		read func(context.Context, *ent.Client) error

@@ -2,6 +2,8 @@ package testdb
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/casegraph/casegraph/database"
@@ -34,4 +36,19 @@ func EachDemo(b *testing.B, scale int, f func(b *testing.B, db *database.DB)) {
 			f(b, db)
 		})
 	}
+}
+
+// DemoScale is the demo's scale a benchmark seeds: CASEGRAPH_DASHBOARD_SCALE
+// when set (a whole number above 0), else def.
+func DemoScale(tb testing.TB, def int) int {
+	tb.Helper()
+	v := os.Getenv("CASEGRAPH_DASHBOARD_SCALE")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		tb.Fatalf("CASEGRAPH_DASHBOARD_SCALE=%q: want a whole number above 0", v)
+	}
+	return n
 }
