@@ -222,16 +222,20 @@ func (m *measurer) field(f *ast.Field, page int, parent string) measured {
 }
 
 // filterIDs counts the ids a where names: id and idNEQ (one each), idIn
-// and idNotIn (their items), at any depth. Which of them a where asks for
-// depends on the nots above them (graph.recordIDsAsked looks up those it
-// asks for); the model does not follow the nots and prices them all.
+// and idNotIn (their items), and each id bound (idGT, idGTE, idLT,
+// idLTE: bounds that leave one id are looked up and recorded as that id,
+// graph.recordIDsAsked; until 2026-12-07, nineteenth session, a range
+// was free, and 99 one-id ranges under or cost a tenth of the same ids by
+// idIn), at any depth. Which of them a where asks for depends on the nots
+// and the other bounds around them; the model follows neither and prices
+// them all.
 func filterIDs(v any) int {
 	n := 0
 	switch v := v.(type) {
 	case map[string]any:
 		for name, e := range v {
 			switch name {
-			case "id", "idNEQ":
+			case "id", "idNEQ", "idGT", "idGTE", "idLT", "idLTE":
 				if e != nil {
 					n = saturatingAdd(n, 1)
 				}

@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"math"
+	"reflect"
 
 	"github.com/casegraph/casegraph/ent/agency"
 	"github.com/casegraph/casegraph/ent/caseevent"
@@ -20,40 +21,63 @@ import (
 	"github.com/casegraph/casegraph/ent/victim"
 )
 
-// oneIDRange is the id a where's bounds leave when they leave one
-// (idGTE: X, idLTE: X; idGT: X-1, idLT: X+1): such a range asks for X as
-// id: X does. A wider one lists what the caller sees in it and names no
-// record (docs/audit.md, "Records asked for by id"). Until 2026-12-07
+// idInterval is the ids a where's bounds keep (idGT, idGTE, idLT,
+// idLTE): lo to hi, each side only when bounded. Bounds that leave one id
+// (idGTE: X, idLTE: X; idGT: X-1, idLT: X+1), at one level or over its
+// And (and: [{idGTE: X}, {idLTE: X}]) or a Not of one bound (idGTE: X,
+// not: {idGT: X}), ask for X as id: X does. A wider
+// range lists what the caller sees in it and names no record
+// (docs/audit.md, "Records asked for by id"). Until 2026-12-07
 // (nineteenth session) a range of one id probed with no trace.
-func oneIDRange(gt, gte, lt, lte *int) (int, bool) {
-	if gt == nil && gte == nil || lt == nil && lte == nil {
-		return 0, false
-	}
-	lo, hi := math.MinInt, math.MaxInt
+type idInterval struct {
+	lo, hi       int
+	hasLo, hasHi bool
+	empty        bool
+}
+
+func (r *idInterval) bound(gt, gte, lt, lte *int) {
 	if gte != nil {
-		lo = *gte
+		r.above(*gte)
 	}
 	if gt != nil {
 		if *gt == math.MaxInt {
-			return 0, false
+			r.empty = true
+		} else {
+			r.above(*gt + 1)
 		}
-		lo = max(lo, *gt+1)
 	}
 	if lte != nil {
-		hi = *lte
+		r.below(*lte)
 	}
 	if lt != nil {
 		if *lt == math.MinInt {
-			return 0, false
+			r.empty = true
+		} else {
+			r.below(*lt - 1)
 		}
-		hi = min(hi, *lt-1)
 	}
-	return lo, lo == hi
+}
+
+func (r *idInterval) above(x int) {
+	if !r.hasLo || x > r.lo {
+		r.lo, r.hasLo = x, true
+	}
+}
+
+func (r *idInterval) below(x int) {
+	if !r.hasHi || x < r.hi {
+		r.hi, r.hasHi = x, true
+	}
+}
+
+// one is the id the interval leaves, when it leaves one.
+func (r idInterval) one() (int, bool) {
+	return r.lo, !r.empty && r.hasLo && r.hasHi && r.lo == r.hi
 }
 
 // IDsAsked returns the table of the records i filters and the ids it names
 // positively, in the order named (an id may repeat): ID and IDIn,
-// a range of one id (oneIDRange), and under an odd number of Nots IDNEQ
+// bounds that leave one id (idInterval), and under an odd number of Nots IDNEQ
 // and IDNotIn (not: {idNEQ: X} is id X), through And and Or. ID under
 // one Not asks for the records it does not name, and a wider range (GT,
 // LT, …) names none. Until 2026-12-07 (eighteenth session) nothing under
@@ -73,7 +97,9 @@ func (i *AgencyWhereInput) idsAsked(ids *[]int, negated bool) {
 			*ids = append(*ids, *i.ID)
 		}
 		*ids = append(*ids, i.IDIn...)
-		if id, ok := oneIDRange(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE); ok {
+		var r idInterval
+		i.idBounds(&r)
+		if id, ok := r.one(); ok {
 			*ids = append(*ids, id)
 		}
 	} else {
@@ -91,6 +117,53 @@ func (i *AgencyWhereInput) idsAsked(ids *[]int, negated bool) {
 	i.Not.idsAsked(ids, !negated)
 }
 
+// idBounds narrows r by i's id bounds and those of its And, at any depth,
+// and of a Not holding one bound (notBound): what the conjunction keeps.
+// Bounds under Or are not put together.
+func (i *AgencyWhereInput) idBounds(r *idInterval) {
+	if i == nil {
+		return
+	}
+	r.bound(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE)
+	for _, w := range i.And {
+		w.idBounds(r)
+	}
+	i.Not.notBound(r)
+}
+
+// notBound narrows r by i as a Not that holds one id bound and nothing
+// else: not: {idGT: X} keeps the ids up to X. A Not holding more keeps
+// what any of its conditions refuses, no interval.
+func (i *AgencyWhereInput) notBound(r *idInterval) {
+	if i == nil {
+		return
+	}
+	rest := *i
+	gt, gte, lt, lte := rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE
+	rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE = nil, nil, nil, nil
+	if !reflect.DeepEqual(rest, AgencyWhereInput{}) {
+		return
+	}
+	switch {
+	case gt != nil && gte == nil && lt == nil && lte == nil:
+		r.below(*gt)
+	case gte != nil && gt == nil && lt == nil && lte == nil:
+		if *gte == math.MinInt {
+			r.empty = true
+		} else {
+			r.below(*gte - 1)
+		}
+	case lt != nil && gt == nil && gte == nil && lte == nil:
+		r.above(*lt)
+	case lte != nil && gt == nil && gte == nil && lt == nil:
+		if *lte == math.MaxInt {
+			r.empty = true
+		} else {
+			r.above(*lte + 1)
+		}
+	}
+}
+
 // IDsShown returns those of ids (of i's table) whose records ctx may see,
 // in one statement: the privacy rules limit it as they limit the list.
 func (*AgencyWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([]int, error) {
@@ -99,7 +172,7 @@ func (*AgencyWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([]
 
 // IDsAsked returns the table of the records i filters and the ids it names
 // positively, in the order named (an id may repeat): ID and IDIn,
-// a range of one id (oneIDRange), and under an odd number of Nots IDNEQ
+// bounds that leave one id (idInterval), and under an odd number of Nots IDNEQ
 // and IDNotIn (not: {idNEQ: X} is id X), through And and Or. ID under
 // one Not asks for the records it does not name, and a wider range (GT,
 // LT, …) names none. Until 2026-12-07 (eighteenth session) nothing under
@@ -119,7 +192,9 @@ func (i *CaseEventWhereInput) idsAsked(ids *[]int, negated bool) {
 			*ids = append(*ids, *i.ID)
 		}
 		*ids = append(*ids, i.IDIn...)
-		if id, ok := oneIDRange(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE); ok {
+		var r idInterval
+		i.idBounds(&r)
+		if id, ok := r.one(); ok {
 			*ids = append(*ids, id)
 		}
 	} else {
@@ -137,6 +212,53 @@ func (i *CaseEventWhereInput) idsAsked(ids *[]int, negated bool) {
 	i.Not.idsAsked(ids, !negated)
 }
 
+// idBounds narrows r by i's id bounds and those of its And, at any depth,
+// and of a Not holding one bound (notBound): what the conjunction keeps.
+// Bounds under Or are not put together.
+func (i *CaseEventWhereInput) idBounds(r *idInterval) {
+	if i == nil {
+		return
+	}
+	r.bound(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE)
+	for _, w := range i.And {
+		w.idBounds(r)
+	}
+	i.Not.notBound(r)
+}
+
+// notBound narrows r by i as a Not that holds one id bound and nothing
+// else: not: {idGT: X} keeps the ids up to X. A Not holding more keeps
+// what any of its conditions refuses, no interval.
+func (i *CaseEventWhereInput) notBound(r *idInterval) {
+	if i == nil {
+		return
+	}
+	rest := *i
+	gt, gte, lt, lte := rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE
+	rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE = nil, nil, nil, nil
+	if !reflect.DeepEqual(rest, CaseEventWhereInput{}) {
+		return
+	}
+	switch {
+	case gt != nil && gte == nil && lt == nil && lte == nil:
+		r.below(*gt)
+	case gte != nil && gt == nil && lt == nil && lte == nil:
+		if *gte == math.MinInt {
+			r.empty = true
+		} else {
+			r.below(*gte - 1)
+		}
+	case lt != nil && gt == nil && gte == nil && lte == nil:
+		r.above(*lt)
+	case lte != nil && gt == nil && gte == nil && lt == nil:
+		if *lte == math.MaxInt {
+			r.empty = true
+		} else {
+			r.above(*lte + 1)
+		}
+	}
+}
+
 // IDsShown returns those of ids (of i's table) whose records ctx may see,
 // in one statement: the privacy rules limit it as they limit the list.
 func (*CaseEventWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([]int, error) {
@@ -145,7 +267,7 @@ func (*CaseEventWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) 
 
 // IDsAsked returns the table of the records i filters and the ids it names
 // positively, in the order named (an id may repeat): ID and IDIn,
-// a range of one id (oneIDRange), and under an odd number of Nots IDNEQ
+// bounds that leave one id (idInterval), and under an odd number of Nots IDNEQ
 // and IDNotIn (not: {idNEQ: X} is id X), through And and Or. ID under
 // one Not asks for the records it does not name, and a wider range (GT,
 // LT, …) names none. Until 2026-12-07 (eighteenth session) nothing under
@@ -165,7 +287,9 @@ func (i *CaseWhereInput) idsAsked(ids *[]int, negated bool) {
 			*ids = append(*ids, *i.ID)
 		}
 		*ids = append(*ids, i.IDIn...)
-		if id, ok := oneIDRange(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE); ok {
+		var r idInterval
+		i.idBounds(&r)
+		if id, ok := r.one(); ok {
 			*ids = append(*ids, id)
 		}
 	} else {
@@ -183,6 +307,53 @@ func (i *CaseWhereInput) idsAsked(ids *[]int, negated bool) {
 	i.Not.idsAsked(ids, !negated)
 }
 
+// idBounds narrows r by i's id bounds and those of its And, at any depth,
+// and of a Not holding one bound (notBound): what the conjunction keeps.
+// Bounds under Or are not put together.
+func (i *CaseWhereInput) idBounds(r *idInterval) {
+	if i == nil {
+		return
+	}
+	r.bound(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE)
+	for _, w := range i.And {
+		w.idBounds(r)
+	}
+	i.Not.notBound(r)
+}
+
+// notBound narrows r by i as a Not that holds one id bound and nothing
+// else: not: {idGT: X} keeps the ids up to X. A Not holding more keeps
+// what any of its conditions refuses, no interval.
+func (i *CaseWhereInput) notBound(r *idInterval) {
+	if i == nil {
+		return
+	}
+	rest := *i
+	gt, gte, lt, lte := rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE
+	rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE = nil, nil, nil, nil
+	if !reflect.DeepEqual(rest, CaseWhereInput{}) {
+		return
+	}
+	switch {
+	case gt != nil && gte == nil && lt == nil && lte == nil:
+		r.below(*gt)
+	case gte != nil && gt == nil && lt == nil && lte == nil:
+		if *gte == math.MinInt {
+			r.empty = true
+		} else {
+			r.below(*gte - 1)
+		}
+	case lt != nil && gt == nil && gte == nil && lte == nil:
+		r.above(*lt)
+	case lte != nil && gt == nil && gte == nil && lt == nil:
+		if *lte == math.MaxInt {
+			r.empty = true
+		} else {
+			r.above(*lte + 1)
+		}
+	}
+}
+
 // IDsShown returns those of ids (of i's table) whose records ctx may see,
 // in one statement: the privacy rules limit it as they limit the list.
 func (*CaseWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([]int, error) {
@@ -191,7 +362,7 @@ func (*CaseWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([]in
 
 // IDsAsked returns the table of the records i filters and the ids it names
 // positively, in the order named (an id may repeat): ID and IDIn,
-// a range of one id (oneIDRange), and under an odd number of Nots IDNEQ
+// bounds that leave one id (idInterval), and under an odd number of Nots IDNEQ
 // and IDNotIn (not: {idNEQ: X} is id X), through And and Or. ID under
 // one Not asks for the records it does not name, and a wider range (GT,
 // LT, …) names none. Until 2026-12-07 (eighteenth session) nothing under
@@ -211,7 +382,9 @@ func (i *ChargeWhereInput) idsAsked(ids *[]int, negated bool) {
 			*ids = append(*ids, *i.ID)
 		}
 		*ids = append(*ids, i.IDIn...)
-		if id, ok := oneIDRange(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE); ok {
+		var r idInterval
+		i.idBounds(&r)
+		if id, ok := r.one(); ok {
 			*ids = append(*ids, id)
 		}
 	} else {
@@ -229,6 +402,53 @@ func (i *ChargeWhereInput) idsAsked(ids *[]int, negated bool) {
 	i.Not.idsAsked(ids, !negated)
 }
 
+// idBounds narrows r by i's id bounds and those of its And, at any depth,
+// and of a Not holding one bound (notBound): what the conjunction keeps.
+// Bounds under Or are not put together.
+func (i *ChargeWhereInput) idBounds(r *idInterval) {
+	if i == nil {
+		return
+	}
+	r.bound(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE)
+	for _, w := range i.And {
+		w.idBounds(r)
+	}
+	i.Not.notBound(r)
+}
+
+// notBound narrows r by i as a Not that holds one id bound and nothing
+// else: not: {idGT: X} keeps the ids up to X. A Not holding more keeps
+// what any of its conditions refuses, no interval.
+func (i *ChargeWhereInput) notBound(r *idInterval) {
+	if i == nil {
+		return
+	}
+	rest := *i
+	gt, gte, lt, lte := rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE
+	rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE = nil, nil, nil, nil
+	if !reflect.DeepEqual(rest, ChargeWhereInput{}) {
+		return
+	}
+	switch {
+	case gt != nil && gte == nil && lt == nil && lte == nil:
+		r.below(*gt)
+	case gte != nil && gt == nil && lt == nil && lte == nil:
+		if *gte == math.MinInt {
+			r.empty = true
+		} else {
+			r.below(*gte - 1)
+		}
+	case lt != nil && gt == nil && gte == nil && lte == nil:
+		r.above(*lt)
+	case lte != nil && gt == nil && gte == nil && lt == nil:
+		if *lte == math.MaxInt {
+			r.empty = true
+		} else {
+			r.above(*lte + 1)
+		}
+	}
+}
+
 // IDsShown returns those of ids (of i's table) whose records ctx may see,
 // in one statement: the privacy rules limit it as they limit the list.
 func (*ChargeWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([]int, error) {
@@ -237,7 +457,7 @@ func (*ChargeWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([]
 
 // IDsAsked returns the table of the records i filters and the ids it names
 // positively, in the order named (an id may repeat): ID and IDIn,
-// a range of one id (oneIDRange), and under an odd number of Nots IDNEQ
+// bounds that leave one id (idInterval), and under an odd number of Nots IDNEQ
 // and IDNotIn (not: {idNEQ: X} is id X), through And and Or. ID under
 // one Not asks for the records it does not name, and a wider range (GT,
 // LT, …) names none. Until 2026-12-07 (eighteenth session) nothing under
@@ -257,7 +477,9 @@ func (i *ConsentWhereInput) idsAsked(ids *[]int, negated bool) {
 			*ids = append(*ids, *i.ID)
 		}
 		*ids = append(*ids, i.IDIn...)
-		if id, ok := oneIDRange(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE); ok {
+		var r idInterval
+		i.idBounds(&r)
+		if id, ok := r.one(); ok {
 			*ids = append(*ids, id)
 		}
 	} else {
@@ -275,6 +497,53 @@ func (i *ConsentWhereInput) idsAsked(ids *[]int, negated bool) {
 	i.Not.idsAsked(ids, !negated)
 }
 
+// idBounds narrows r by i's id bounds and those of its And, at any depth,
+// and of a Not holding one bound (notBound): what the conjunction keeps.
+// Bounds under Or are not put together.
+func (i *ConsentWhereInput) idBounds(r *idInterval) {
+	if i == nil {
+		return
+	}
+	r.bound(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE)
+	for _, w := range i.And {
+		w.idBounds(r)
+	}
+	i.Not.notBound(r)
+}
+
+// notBound narrows r by i as a Not that holds one id bound and nothing
+// else: not: {idGT: X} keeps the ids up to X. A Not holding more keeps
+// what any of its conditions refuses, no interval.
+func (i *ConsentWhereInput) notBound(r *idInterval) {
+	if i == nil {
+		return
+	}
+	rest := *i
+	gt, gte, lt, lte := rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE
+	rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE = nil, nil, nil, nil
+	if !reflect.DeepEqual(rest, ConsentWhereInput{}) {
+		return
+	}
+	switch {
+	case gt != nil && gte == nil && lt == nil && lte == nil:
+		r.below(*gt)
+	case gte != nil && gt == nil && lt == nil && lte == nil:
+		if *gte == math.MinInt {
+			r.empty = true
+		} else {
+			r.below(*gte - 1)
+		}
+	case lt != nil && gt == nil && gte == nil && lte == nil:
+		r.above(*lt)
+	case lte != nil && gt == nil && gte == nil && lt == nil:
+		if *lte == math.MaxInt {
+			r.empty = true
+		} else {
+			r.above(*lte + 1)
+		}
+	}
+}
+
 // IDsShown returns those of ids (of i's table) whose records ctx may see,
 // in one statement: the privacy rules limit it as they limit the list.
 func (*ConsentWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([]int, error) {
@@ -283,7 +552,7 @@ func (*ConsentWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([
 
 // IDsAsked returns the table of the records i filters and the ids it names
 // positively, in the order named (an id may repeat): ID and IDIn,
-// a range of one id (oneIDRange), and under an odd number of Nots IDNEQ
+// bounds that leave one id (idInterval), and under an odd number of Nots IDNEQ
 // and IDNotIn (not: {idNEQ: X} is id X), through And and Or. ID under
 // one Not asks for the records it does not name, and a wider range (GT,
 // LT, …) names none. Until 2026-12-07 (eighteenth session) nothing under
@@ -303,7 +572,9 @@ func (i *CourtDecisionWhereInput) idsAsked(ids *[]int, negated bool) {
 			*ids = append(*ids, *i.ID)
 		}
 		*ids = append(*ids, i.IDIn...)
-		if id, ok := oneIDRange(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE); ok {
+		var r idInterval
+		i.idBounds(&r)
+		if id, ok := r.one(); ok {
 			*ids = append(*ids, id)
 		}
 	} else {
@@ -321,6 +592,53 @@ func (i *CourtDecisionWhereInput) idsAsked(ids *[]int, negated bool) {
 	i.Not.idsAsked(ids, !negated)
 }
 
+// idBounds narrows r by i's id bounds and those of its And, at any depth,
+// and of a Not holding one bound (notBound): what the conjunction keeps.
+// Bounds under Or are not put together.
+func (i *CourtDecisionWhereInput) idBounds(r *idInterval) {
+	if i == nil {
+		return
+	}
+	r.bound(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE)
+	for _, w := range i.And {
+		w.idBounds(r)
+	}
+	i.Not.notBound(r)
+}
+
+// notBound narrows r by i as a Not that holds one id bound and nothing
+// else: not: {idGT: X} keeps the ids up to X. A Not holding more keeps
+// what any of its conditions refuses, no interval.
+func (i *CourtDecisionWhereInput) notBound(r *idInterval) {
+	if i == nil {
+		return
+	}
+	rest := *i
+	gt, gte, lt, lte := rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE
+	rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE = nil, nil, nil, nil
+	if !reflect.DeepEqual(rest, CourtDecisionWhereInput{}) {
+		return
+	}
+	switch {
+	case gt != nil && gte == nil && lt == nil && lte == nil:
+		r.below(*gt)
+	case gte != nil && gt == nil && lt == nil && lte == nil:
+		if *gte == math.MinInt {
+			r.empty = true
+		} else {
+			r.below(*gte - 1)
+		}
+	case lt != nil && gt == nil && gte == nil && lte == nil:
+		r.above(*lt)
+	case lte != nil && gt == nil && gte == nil && lt == nil:
+		if *lte == math.MaxInt {
+			r.empty = true
+		} else {
+			r.above(*lte + 1)
+		}
+	}
+}
+
 // IDsShown returns those of ids (of i's table) whose records ctx may see,
 // in one statement: the privacy rules limit it as they limit the list.
 func (*CourtDecisionWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([]int, error) {
@@ -329,7 +647,7 @@ func (*CourtDecisionWhereInput) IDsShown(ctx context.Context, c *Client, ids []i
 
 // IDsAsked returns the table of the records i filters and the ids it names
 // positively, in the order named (an id may repeat): ID and IDIn,
-// a range of one id (oneIDRange), and under an odd number of Nots IDNEQ
+// bounds that leave one id (idInterval), and under an odd number of Nots IDNEQ
 // and IDNotIn (not: {idNEQ: X} is id X), through And and Or. ID under
 // one Not asks for the records it does not name, and a wider range (GT,
 // LT, …) names none. Until 2026-12-07 (eighteenth session) nothing under
@@ -349,7 +667,9 @@ func (i *EmergencyGrantWhereInput) idsAsked(ids *[]int, negated bool) {
 			*ids = append(*ids, *i.ID)
 		}
 		*ids = append(*ids, i.IDIn...)
-		if id, ok := oneIDRange(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE); ok {
+		var r idInterval
+		i.idBounds(&r)
+		if id, ok := r.one(); ok {
 			*ids = append(*ids, id)
 		}
 	} else {
@@ -367,6 +687,53 @@ func (i *EmergencyGrantWhereInput) idsAsked(ids *[]int, negated bool) {
 	i.Not.idsAsked(ids, !negated)
 }
 
+// idBounds narrows r by i's id bounds and those of its And, at any depth,
+// and of a Not holding one bound (notBound): what the conjunction keeps.
+// Bounds under Or are not put together.
+func (i *EmergencyGrantWhereInput) idBounds(r *idInterval) {
+	if i == nil {
+		return
+	}
+	r.bound(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE)
+	for _, w := range i.And {
+		w.idBounds(r)
+	}
+	i.Not.notBound(r)
+}
+
+// notBound narrows r by i as a Not that holds one id bound and nothing
+// else: not: {idGT: X} keeps the ids up to X. A Not holding more keeps
+// what any of its conditions refuses, no interval.
+func (i *EmergencyGrantWhereInput) notBound(r *idInterval) {
+	if i == nil {
+		return
+	}
+	rest := *i
+	gt, gte, lt, lte := rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE
+	rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE = nil, nil, nil, nil
+	if !reflect.DeepEqual(rest, EmergencyGrantWhereInput{}) {
+		return
+	}
+	switch {
+	case gt != nil && gte == nil && lt == nil && lte == nil:
+		r.below(*gt)
+	case gte != nil && gt == nil && lt == nil && lte == nil:
+		if *gte == math.MinInt {
+			r.empty = true
+		} else {
+			r.below(*gte - 1)
+		}
+	case lt != nil && gt == nil && gte == nil && lte == nil:
+		r.above(*lt)
+	case lte != nil && gt == nil && gte == nil && lt == nil:
+		if *lte == math.MaxInt {
+			r.empty = true
+		} else {
+			r.above(*lte + 1)
+		}
+	}
+}
+
 // IDsShown returns those of ids (of i's table) whose records ctx may see,
 // in one statement: the privacy rules limit it as they limit the list.
 func (*EmergencyGrantWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([]int, error) {
@@ -375,7 +742,7 @@ func (*EmergencyGrantWhereInput) IDsShown(ctx context.Context, c *Client, ids []
 
 // IDsAsked returns the table of the records i filters and the ids it names
 // positively, in the order named (an id may repeat): ID and IDIn,
-// a range of one id (oneIDRange), and under an odd number of Nots IDNEQ
+// bounds that leave one id (idInterval), and under an odd number of Nots IDNEQ
 // and IDNotIn (not: {idNEQ: X} is id X), through And and Or. ID under
 // one Not asks for the records it does not name, and a wider range (GT,
 // LT, …) names none. Until 2026-12-07 (eighteenth session) nothing under
@@ -395,7 +762,9 @@ func (i *ProsecutionWhereInput) idsAsked(ids *[]int, negated bool) {
 			*ids = append(*ids, *i.ID)
 		}
 		*ids = append(*ids, i.IDIn...)
-		if id, ok := oneIDRange(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE); ok {
+		var r idInterval
+		i.idBounds(&r)
+		if id, ok := r.one(); ok {
 			*ids = append(*ids, id)
 		}
 	} else {
@@ -413,6 +782,53 @@ func (i *ProsecutionWhereInput) idsAsked(ids *[]int, negated bool) {
 	i.Not.idsAsked(ids, !negated)
 }
 
+// idBounds narrows r by i's id bounds and those of its And, at any depth,
+// and of a Not holding one bound (notBound): what the conjunction keeps.
+// Bounds under Or are not put together.
+func (i *ProsecutionWhereInput) idBounds(r *idInterval) {
+	if i == nil {
+		return
+	}
+	r.bound(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE)
+	for _, w := range i.And {
+		w.idBounds(r)
+	}
+	i.Not.notBound(r)
+}
+
+// notBound narrows r by i as a Not that holds one id bound and nothing
+// else: not: {idGT: X} keeps the ids up to X. A Not holding more keeps
+// what any of its conditions refuses, no interval.
+func (i *ProsecutionWhereInput) notBound(r *idInterval) {
+	if i == nil {
+		return
+	}
+	rest := *i
+	gt, gte, lt, lte := rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE
+	rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE = nil, nil, nil, nil
+	if !reflect.DeepEqual(rest, ProsecutionWhereInput{}) {
+		return
+	}
+	switch {
+	case gt != nil && gte == nil && lt == nil && lte == nil:
+		r.below(*gt)
+	case gte != nil && gt == nil && lt == nil && lte == nil:
+		if *gte == math.MinInt {
+			r.empty = true
+		} else {
+			r.below(*gte - 1)
+		}
+	case lt != nil && gt == nil && gte == nil && lte == nil:
+		r.above(*lt)
+	case lte != nil && gt == nil && gte == nil && lt == nil:
+		if *lte == math.MaxInt {
+			r.empty = true
+		} else {
+			r.above(*lte + 1)
+		}
+	}
+}
+
 // IDsShown returns those of ids (of i's table) whose records ctx may see,
 // in one statement: the privacy rules limit it as they limit the list.
 func (*ProsecutionWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([]int, error) {
@@ -421,7 +837,7 @@ func (*ProsecutionWhereInput) IDsShown(ctx context.Context, c *Client, ids []int
 
 // IDsAsked returns the table of the records i filters and the ids it names
 // positively, in the order named (an id may repeat): ID and IDIn,
-// a range of one id (oneIDRange), and under an odd number of Nots IDNEQ
+// bounds that leave one id (idInterval), and under an odd number of Nots IDNEQ
 // and IDNotIn (not: {idNEQ: X} is id X), through And and Or. ID under
 // one Not asks for the records it does not name, and a wider range (GT,
 // LT, …) names none. Until 2026-12-07 (eighteenth session) nothing under
@@ -441,7 +857,9 @@ func (i *ReferralWhereInput) idsAsked(ids *[]int, negated bool) {
 			*ids = append(*ids, *i.ID)
 		}
 		*ids = append(*ids, i.IDIn...)
-		if id, ok := oneIDRange(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE); ok {
+		var r idInterval
+		i.idBounds(&r)
+		if id, ok := r.one(); ok {
 			*ids = append(*ids, id)
 		}
 	} else {
@@ -459,6 +877,53 @@ func (i *ReferralWhereInput) idsAsked(ids *[]int, negated bool) {
 	i.Not.idsAsked(ids, !negated)
 }
 
+// idBounds narrows r by i's id bounds and those of its And, at any depth,
+// and of a Not holding one bound (notBound): what the conjunction keeps.
+// Bounds under Or are not put together.
+func (i *ReferralWhereInput) idBounds(r *idInterval) {
+	if i == nil {
+		return
+	}
+	r.bound(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE)
+	for _, w := range i.And {
+		w.idBounds(r)
+	}
+	i.Not.notBound(r)
+}
+
+// notBound narrows r by i as a Not that holds one id bound and nothing
+// else: not: {idGT: X} keeps the ids up to X. A Not holding more keeps
+// what any of its conditions refuses, no interval.
+func (i *ReferralWhereInput) notBound(r *idInterval) {
+	if i == nil {
+		return
+	}
+	rest := *i
+	gt, gte, lt, lte := rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE
+	rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE = nil, nil, nil, nil
+	if !reflect.DeepEqual(rest, ReferralWhereInput{}) {
+		return
+	}
+	switch {
+	case gt != nil && gte == nil && lt == nil && lte == nil:
+		r.below(*gt)
+	case gte != nil && gt == nil && lt == nil && lte == nil:
+		if *gte == math.MinInt {
+			r.empty = true
+		} else {
+			r.below(*gte - 1)
+		}
+	case lt != nil && gt == nil && gte == nil && lte == nil:
+		r.above(*lt)
+	case lte != nil && gt == nil && gte == nil && lt == nil:
+		if *lte == math.MaxInt {
+			r.empty = true
+		} else {
+			r.above(*lte + 1)
+		}
+	}
+}
+
 // IDsShown returns those of ids (of i's table) whose records ctx may see,
 // in one statement: the privacy rules limit it as they limit the list.
 func (*ReferralWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([]int, error) {
@@ -467,7 +932,7 @@ func (*ReferralWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) (
 
 // IDsAsked returns the table of the records i filters and the ids it names
 // positively, in the order named (an id may repeat): ID and IDIn,
-// a range of one id (oneIDRange), and under an odd number of Nots IDNEQ
+// bounds that leave one id (idInterval), and under an odd number of Nots IDNEQ
 // and IDNotIn (not: {idNEQ: X} is id X), through And and Or. ID under
 // one Not asks for the records it does not name, and a wider range (GT,
 // LT, …) names none. Until 2026-12-07 (eighteenth session) nothing under
@@ -487,7 +952,9 @@ func (i *SupportServiceWhereInput) idsAsked(ids *[]int, negated bool) {
 			*ids = append(*ids, *i.ID)
 		}
 		*ids = append(*ids, i.IDIn...)
-		if id, ok := oneIDRange(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE); ok {
+		var r idInterval
+		i.idBounds(&r)
+		if id, ok := r.one(); ok {
 			*ids = append(*ids, id)
 		}
 	} else {
@@ -505,6 +972,53 @@ func (i *SupportServiceWhereInput) idsAsked(ids *[]int, negated bool) {
 	i.Not.idsAsked(ids, !negated)
 }
 
+// idBounds narrows r by i's id bounds and those of its And, at any depth,
+// and of a Not holding one bound (notBound): what the conjunction keeps.
+// Bounds under Or are not put together.
+func (i *SupportServiceWhereInput) idBounds(r *idInterval) {
+	if i == nil {
+		return
+	}
+	r.bound(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE)
+	for _, w := range i.And {
+		w.idBounds(r)
+	}
+	i.Not.notBound(r)
+}
+
+// notBound narrows r by i as a Not that holds one id bound and nothing
+// else: not: {idGT: X} keeps the ids up to X. A Not holding more keeps
+// what any of its conditions refuses, no interval.
+func (i *SupportServiceWhereInput) notBound(r *idInterval) {
+	if i == nil {
+		return
+	}
+	rest := *i
+	gt, gte, lt, lte := rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE
+	rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE = nil, nil, nil, nil
+	if !reflect.DeepEqual(rest, SupportServiceWhereInput{}) {
+		return
+	}
+	switch {
+	case gt != nil && gte == nil && lt == nil && lte == nil:
+		r.below(*gt)
+	case gte != nil && gt == nil && lt == nil && lte == nil:
+		if *gte == math.MinInt {
+			r.empty = true
+		} else {
+			r.below(*gte - 1)
+		}
+	case lt != nil && gt == nil && gte == nil && lte == nil:
+		r.above(*lt)
+	case lte != nil && gt == nil && gte == nil && lt == nil:
+		if *lte == math.MaxInt {
+			r.empty = true
+		} else {
+			r.above(*lte + 1)
+		}
+	}
+}
+
 // IDsShown returns those of ids (of i's table) whose records ctx may see,
 // in one statement: the privacy rules limit it as they limit the list.
 func (*SupportServiceWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([]int, error) {
@@ -513,7 +1027,7 @@ func (*SupportServiceWhereInput) IDsShown(ctx context.Context, c *Client, ids []
 
 // IDsAsked returns the table of the records i filters and the ids it names
 // positively, in the order named (an id may repeat): ID and IDIn,
-// a range of one id (oneIDRange), and under an odd number of Nots IDNEQ
+// bounds that leave one id (idInterval), and under an odd number of Nots IDNEQ
 // and IDNotIn (not: {idNEQ: X} is id X), through And and Or. ID under
 // one Not asks for the records it does not name, and a wider range (GT,
 // LT, …) names none. Until 2026-12-07 (eighteenth session) nothing under
@@ -533,7 +1047,9 @@ func (i *SuspectWhereInput) idsAsked(ids *[]int, negated bool) {
 			*ids = append(*ids, *i.ID)
 		}
 		*ids = append(*ids, i.IDIn...)
-		if id, ok := oneIDRange(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE); ok {
+		var r idInterval
+		i.idBounds(&r)
+		if id, ok := r.one(); ok {
 			*ids = append(*ids, id)
 		}
 	} else {
@@ -551,6 +1067,53 @@ func (i *SuspectWhereInput) idsAsked(ids *[]int, negated bool) {
 	i.Not.idsAsked(ids, !negated)
 }
 
+// idBounds narrows r by i's id bounds and those of its And, at any depth,
+// and of a Not holding one bound (notBound): what the conjunction keeps.
+// Bounds under Or are not put together.
+func (i *SuspectWhereInput) idBounds(r *idInterval) {
+	if i == nil {
+		return
+	}
+	r.bound(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE)
+	for _, w := range i.And {
+		w.idBounds(r)
+	}
+	i.Not.notBound(r)
+}
+
+// notBound narrows r by i as a Not that holds one id bound and nothing
+// else: not: {idGT: X} keeps the ids up to X. A Not holding more keeps
+// what any of its conditions refuses, no interval.
+func (i *SuspectWhereInput) notBound(r *idInterval) {
+	if i == nil {
+		return
+	}
+	rest := *i
+	gt, gte, lt, lte := rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE
+	rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE = nil, nil, nil, nil
+	if !reflect.DeepEqual(rest, SuspectWhereInput{}) {
+		return
+	}
+	switch {
+	case gt != nil && gte == nil && lt == nil && lte == nil:
+		r.below(*gt)
+	case gte != nil && gt == nil && lt == nil && lte == nil:
+		if *gte == math.MinInt {
+			r.empty = true
+		} else {
+			r.below(*gte - 1)
+		}
+	case lt != nil && gt == nil && gte == nil && lte == nil:
+		r.above(*lt)
+	case lte != nil && gt == nil && gte == nil && lt == nil:
+		if *lte == math.MaxInt {
+			r.empty = true
+		} else {
+			r.above(*lte + 1)
+		}
+	}
+}
+
 // IDsShown returns those of ids (of i's table) whose records ctx may see,
 // in one statement: the privacy rules limit it as they limit the list.
 func (*SuspectWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([]int, error) {
@@ -559,7 +1122,7 @@ func (*SuspectWhereInput) IDsShown(ctx context.Context, c *Client, ids []int) ([
 
 // IDsAsked returns the table of the records i filters and the ids it names
 // positively, in the order named (an id may repeat): ID and IDIn,
-// a range of one id (oneIDRange), and under an odd number of Nots IDNEQ
+// bounds that leave one id (idInterval), and under an odd number of Nots IDNEQ
 // and IDNotIn (not: {idNEQ: X} is id X), through And and Or. ID under
 // one Not asks for the records it does not name, and a wider range (GT,
 // LT, …) names none. Until 2026-12-07 (eighteenth session) nothing under
@@ -579,7 +1142,9 @@ func (i *VictimWhereInput) idsAsked(ids *[]int, negated bool) {
 			*ids = append(*ids, *i.ID)
 		}
 		*ids = append(*ids, i.IDIn...)
-		if id, ok := oneIDRange(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE); ok {
+		var r idInterval
+		i.idBounds(&r)
+		if id, ok := r.one(); ok {
 			*ids = append(*ids, id)
 		}
 	} else {
@@ -595,6 +1160,53 @@ func (i *VictimWhereInput) idsAsked(ids *[]int, negated bool) {
 		w.idsAsked(ids, negated)
 	}
 	i.Not.idsAsked(ids, !negated)
+}
+
+// idBounds narrows r by i's id bounds and those of its And, at any depth,
+// and of a Not holding one bound (notBound): what the conjunction keeps.
+// Bounds under Or are not put together.
+func (i *VictimWhereInput) idBounds(r *idInterval) {
+	if i == nil {
+		return
+	}
+	r.bound(i.IDGT, i.IDGTE, i.IDLT, i.IDLTE)
+	for _, w := range i.And {
+		w.idBounds(r)
+	}
+	i.Not.notBound(r)
+}
+
+// notBound narrows r by i as a Not that holds one id bound and nothing
+// else: not: {idGT: X} keeps the ids up to X. A Not holding more keeps
+// what any of its conditions refuses, no interval.
+func (i *VictimWhereInput) notBound(r *idInterval) {
+	if i == nil {
+		return
+	}
+	rest := *i
+	gt, gte, lt, lte := rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE
+	rest.IDGT, rest.IDGTE, rest.IDLT, rest.IDLTE = nil, nil, nil, nil
+	if !reflect.DeepEqual(rest, VictimWhereInput{}) {
+		return
+	}
+	switch {
+	case gt != nil && gte == nil && lt == nil && lte == nil:
+		r.below(*gt)
+	case gte != nil && gt == nil && lt == nil && lte == nil:
+		if *gte == math.MinInt {
+			r.empty = true
+		} else {
+			r.below(*gte - 1)
+		}
+	case lt != nil && gt == nil && gte == nil && lte == nil:
+		r.above(*lt)
+	case lte != nil && gt == nil && gte == nil && lt == nil:
+		if *lte == math.MaxInt {
+			r.empty = true
+		} else {
+			r.above(*lte + 1)
+		}
+	}
 }
 
 // IDsShown returns those of ids (of i's table) whose records ctx may see,
