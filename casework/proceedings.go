@@ -281,7 +281,7 @@ func registrationFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, at
 	if err != nil && !ent.IsNotFound(err) {
 		return err
 	}
-	if first != nil && first.DecidedOn.Before(at.UTC().Truncate(24*time.Hour)) {
+	if first != nil && decidedBeforeRegistrationDay(first.DecidedOn, at) {
 		return apperr.InvalidField("registeredAt", "The registration cannot be dated after a court decision of this proceeding, of %s.",
 			first.DecidedOn.Format(time.DateOnly))
 	}
@@ -569,13 +569,23 @@ func lockedProsecution(c *ent.Client) func(context.Context, int) (*ent.Prosecuti
 }
 
 // decidedAfterRegistration refuses a decision dated before the day its
-// proceeding was registered (a decision is dated by its day, which may be
-// given as that day's midnight).
+// proceeding was registered.
 func decidedAfterRegistration(decidedOn time.Time, p *ent.Prosecution) error {
-	if decidedOn.Before(p.RegisteredAt.UTC().Truncate(24 * time.Hour)) {
+	if decidedBeforeRegistrationDay(decidedOn, p.RegisteredAt) {
 		return apperr.InvalidField("decidedOn", "A decision cannot be dated before its proceeding was registered.")
 	}
 	return nil
+}
+
+// decidedBeforeRegistrationDay says whether a decision dated decidedOn
+// comes before the day, in Tirana, of a registration at registeredAt: a
+// decision is dated by its day, which may be sent as that day's midnight
+// in Tirana or in UTC. Until 2026-12-07 (nineteenth session) the day was
+// UTC's: a decision dated as local midnight on the day of registration
+// (23:00 UTC the day before) was refused, and one of the day before
+// accepted under a registration in Tirana's first hour.
+func decidedBeforeRegistrationDay(decidedOn, registeredAt time.Time) bool {
+	return decidedOn.Before(domain.StartOfDayInTirana(registeredAt))
 }
 
 // ownCourt refuses a court's judge recording another court's decision: a

@@ -27,6 +27,32 @@ func TestMutationRegistrationAfterWhatItRecords(t *testing.T) {
 			call[prosecutionT](t, h, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
 				"in": map[string]any{"registeredAt": stamp(date(3, 5))}})
 		})
+		// A decision is dated by its day in Tirana: sent as local midnight
+		// on the day of registration it is not before the registration,
+		// and a decision of the day before a registration in Tirana's
+		// first hour (23:30 UTC) is. Until 2026-12-07 (nineteenth
+		// session) the registration's day was UTC's, so each went the
+		// other way, and the registration could not be moved to the
+		// decision's own day either.
+		t.Run("DecisionDayIsTiranas", func(t *testing.T) {
+			court := h.agency(t, "court-tirane")
+			decide := func(p prosecutionT, on string) map[string]any {
+				return map[string]any{"in": map[string]any{"instance": "FIRST_INSTANCE", "decidedOn": on,
+					"verdict": "ACQUITTED", "prosecutionID": p.ID, "courtID": court}}
+			}
+			// Registered at 09:00 UTC on 2 March, 10:00 in Tirana; decided
+			// that day, sent as Tirana's midnight (23:00 UTC on 1 March).
+			registered := date(3, 2)
+			p := h.bringToTrial(t, h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, registered))
+			localMidnight := time.Date(lastYear, 3, 2, 0, 0, 0, 0, time.FixedZone("CET", 3600)).Format(time.RFC3339)
+			call[decisionT](t, h, h.judge, recordDecisionMutation, decide(p, localMidnight))
+			// Registered at 00:30 in Tirana on 3 March (23:30 UTC on 2
+			// March); a decision of 2 March, sent as UTC's midnight, comes
+			// before it.
+			late := time.Date(lastYear, 3, 2, 23, 30, 0, 0, time.UTC)
+			q := h.bringToTrial(t, h.registerProsecution(t, h.openAssigned(t, "ADJUDICATING", "court-tirane").ID, late))
+			h.refuse(t, h.judge, recordDecisionMutation, decide(q, stamp(time.Date(lastYear, 3, 2, 0, 0, 0, 0, time.UTC))), badField("input.decidedOn"))
+		})
 		// A registration is dated when it happened, as a stage is: one
 		// dated later today (a local time sent as UTC) would leave its
 		// proceeding unable to move until then.

@@ -64,6 +64,16 @@ func DayInTirana(t time.Time) string {
 	return t.In(Tirana).Format(time.DateOnly)
 }
 
+// StartOfDayInTirana is the first instant of t's day on Tirana's calendar
+// (midnight there, which every day has: the clock changes at 02:00 and
+// 03:00), in UTC. A record dated by its day may be sent as that day's
+// local midnight (2025-03-02T00:00:00+01:00, the UTC day before) or UTC's:
+// both are on or after it.
+func StartOfDayInTirana(t time.Time) time.Time {
+	y, m, d := t.In(Tirana).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, Tirana).UTC()
+}
+
 // MonthInTirana is the month (2006-01) of the instant t on Tirana's
 // calendar: the month the statistics count t in, whatever offset it came
 // with (docs/statistics.md). A day sent as its local midnight
