@@ -74,14 +74,7 @@ func TestDemoDeterministic(t *testing.T) {
 	}
 	// The same day at another hour is the same date.
 	a, b := run(42, demoToday), run(42, demoToday.Add(5*time.Hour))
-	if !bytes.Equal(a, b) {
-		i := 0
-		for i < len(a) && i < len(b) && a[i] == b[i] {
-			i++
-		}
-		lo := max(0, i-200)
-		t.Fatalf("same seed and date, different data at byte %d:\n%s\nvs\n%s", i, a[lo:min(len(a), i+200)], b[lo:min(len(b), i+200)])
-	}
+	sameDump(t, "same seed and date, different data", "one day", a, "an hour later", b)
 	if bytes.Equal(a, run(43, demoToday)) {
 		t.Fatal("different seeds, same data")
 	}
@@ -216,12 +209,19 @@ func TestDemoSameOnBothDatabases(t *testing.T) {
 		return dump(t, db.Client)
 	}
 	a, b := run(testdb.SQLite(t)), run(testdb.Postgres(t))
-	if !bytes.Equal(a, b) {
-		i := 0
-		for i < len(a) && i < len(b) && a[i] == b[i] {
-			i++
-		}
-		lo := max(0, i-200)
-		t.Fatalf("the same seed and date, other rows at byte %d:\nSQLite:     %s\nPostgreSQL: %s", i, a[lo:min(len(a), i+200)], b[lo:min(len(b), i+200)])
+	sameDump(t, "the same seed and date, other rows", "SQLite", a, "PostgreSQL", b)
+}
+
+// sameDump fails t when two dumps differ, showing where they first do.
+func sameDump(t *testing.T, what, nameA string, a []byte, nameB string, b []byte) {
+	t.Helper()
+	if bytes.Equal(a, b) {
+		return
 	}
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	lo := max(0, i-200)
+	t.Fatalf("%s at byte %d:\n%s: %s\n%s: %s", what, i, nameA, a[lo:min(len(a), i+200)], nameB, b[lo:min(len(b), i+200)])
 }
