@@ -46,17 +46,19 @@ func agesAgree(a domain.Age) error {
 }
 
 // bornAfterIdentified reports whether the day of birth (a calendar day,
-// sent as some time of it, read in UTC) is after the calendar day of the
-// instant identified in every time zone in use. The day of an instant
-// depends on where it is read: a newborn identified at 00:30 in Tirana on
-// the day of birth was identified at 23:30 UTC the day before, and was
-// refused as born after (a review). No zone is more than a day ahead of
-// UTC (UTC+14 is the furthest), so a date of birth up to the day after
-// identifiedAt's UTC day is the day of identification somewhere; zones
-// behind UTC only make that day earlier.
+// sent as some time of it: its day in Tirana, domain.BirthDay) is after the
+// calendar day of the instant identified in every time zone in use. The
+// day of an instant depends on where it is read: a newborn identified at
+// 00:30 in Tirana on the day of birth was identified at 23:30 UTC the day
+// before, and was refused as born after (a review). No zone is more than a
+// day ahead of UTC (UTC+14 is the furthest), so a date of birth up to the
+// day after identifiedAt's UTC day is the day of identification somewhere;
+// zones behind UTC only make that day earlier. Until 2026-12-07 (twentieth
+// session) the day of birth was read in UTC too, and one sent as Tirana's
+// midnight (the UTC day before) was let a day later.
 func bornAfterIdentified(birth, identified time.Time) bool {
-	day := func(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
-	return day(birth).After(day(identified).AddDate(0, 0, 1))
+	latestDayOfIdentification := identified.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	return domain.BirthDay(birth).After(latestDayOfIdentification)
 }
 
 // updatedAge is a's values after an update sets or clears them.

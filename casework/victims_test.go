@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -193,41 +194,93 @@ func (h *harness) givenBy(t *testing.T, id string) string {
 }
 
 // TestMutationVictimBornOnTheDayOfIdentification: a date of birth is a
-// calendar day (sent as its midnight UTC), an identification an instant,
+// calendar day, its day in Tirana (domain.BirthDay: sent as its midnight
+// in UTC or in Tirana, the UTC day before), an identification an instant,
 // whose day depends on the time zone it is read in. A review had a newborn
 // identified at 00:30 in Tirana on the day of birth (23:30 UTC the day
 // before) refused as born after the day of identification. The date of
 // birth may be the day of identification in any zone in use, so at most
 // the day after its UTC day (UTC+14 is the furthest ahead); later is
-// refused.
+// refused, however the date of birth is sent (until 2026-12-07, twentieth
+// session, its day was UTC's, and one sent as Tirana's midnight was let
+// a day later).
 func TestMutationVictimBornOnTheDayOfIdentification(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		born := time.Date(lastYear, time.March, 1, 0, 0, 0, 0, time.UTC)
+		bornOn := func(d int) map[string]time.Time {
+			return map[string]time.Time{
+				"UTC":    time.Date(lastYear, time.March, d, 0, 0, 0, 0, time.UTC),
+				"Tirana": time.Date(lastYear, time.March, d, 0, 0, 0, 0, domain.Tirana),
+			}
+		}
 		newborn := func(identified time.Time, birth time.Time) map[string]any {
 			in := victimInput(newVictimName(), 0)
 			delete(in, "exactAge")
 			in["identifiedAt"] = identified.Format(time.RFC3339) // with its zone's offset, read as the instant
-			in["dateOfBirth"] = stamp(birth)
+			in["dateOfBirth"] = birth.Format(time.RFC3339)
 			return map[string]any{"in": in}
 		}
-		for _, tc := range []struct {
-			name string
-			zone *time.Location
-		}{
-			{"Tirana", time.FixedZone("CET", 1*60*60)},
-			{"Kiribati", time.FixedZone("+14", 14*60*60)},
-		} {
-			t.Run("OK"+tc.name, func(t *testing.T) {
-				// 00:30 on the day of birth there, the day before in UTC.
-				identified := time.Date(lastYear, time.March, 1, 0, 30, 0, 0, tc.zone)
-				call[victimT](t, h, h.police, registerVictimMutation, newborn(identified, born))
+		for sentAs, born := range bornOn(1) {
+			for _, tc := range []struct {
+				name string
+				zone *time.Location
+			}{
+				{"Tirana", time.FixedZone("CET", 1*60*60)},
+				{"Kiribati", time.FixedZone("+14", 14*60*60)},
+			} {
+				t.Run("OK"+tc.name+"BornAtMidnightIn"+sentAs, func(t *testing.T) {
+					// 00:30 on the day of birth there, the day before in UTC.
+					identified := time.Date(lastYear, time.March, 1, 0, 30, 0, 0, tc.zone)
+					call[victimT](t, h, h.police, registerVictimMutation, newborn(identified, born))
+				})
+			}
+		}
+		for sentAs, born := range bornOn(2) {
+			t.Run("ErrTwoDaysAfterTheUTCDayBornAtMidnightIn"+sentAs, func(t *testing.T) {
+				// The day after the day of birth in every zone: born after.
+				identified := time.Date(lastYear, time.March, 1, 0, 0, 0, 0, time.UTC).Add(-30 * time.Minute)
+				h.refuse(t, h.police, registerVictimMutation, newborn(identified, born), badField("input.dateOfBirth"))
 			})
 		}
-		t.Run("ErrTwoDaysAfterTheUTCDay", func(t *testing.T) {
-			// The day after the day of birth in every zone: born after.
-			identified := born.Add(-30 * time.Minute)
-			h.refuse(t, h.police, registerVictimMutation, newborn(identified, born.AddDate(0, 0, 1)), badField("input.dateOfBirth"))
-		})
+	})
+}
+
+// TestMutationConsentOnThe16thBirthday: recordConsent decides a victim's
+// own consent by the 16th birthday on Tirana's calendar (domain.Age): given
+// at 00:30 in Tirana on it, the consent is the victim's to give, and kept
+// as opening what it names; at 23:30 the evening before it is refused,
+// naming givenBy. Whether the date of birth was sent as its midnight in UTC
+// or in Tirana: until 2026-12-07 (twentieth session) days were UTC's, and
+// a victim born at UTC's midnight was 16 only from 01:00 in Tirana.
+func TestMutationConsentOnThe16thBirthday(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		birthday := func(hour, minute int) time.Time {
+			return time.Date(lastYear, time.March, 5, hour, minute, 0, 0, domain.Tirana)
+		}
+		consent := func(victimID, givenBy string, at time.Time) map[string]any {
+			return map[string]any{"in": map[string]any{"victimID": victimID, "givenBy": givenBy, "givenAt": at.Format(time.RFC3339),
+				"agencyKinds": []string{"LOCAL_POLICE_DIRECTORATE"}, "purposes": []string{"CRIMINAL_PROCEEDINGS"}}}
+		}
+		for sentAs, born := range map[string]time.Time{
+			"UTC":    time.Date(lastYear-16, time.March, 5, 0, 0, 0, 0, time.UTC),
+			"Tirana": time.Date(lastYear-16, time.March, 5, 0, 0, 0, 0, domain.Tirana),
+		} {
+			t.Run("BornAtMidnightIn"+sentAs, func(t *testing.T) {
+				in := victimInput(newVictimName(), 15) // identified on date(2, 15), at 15
+				delete(in, "exactAge")
+				in["dateOfBirth"] = born.Format(time.RFC3339)
+				v := call[victimT](t, h, h.police, registerVictimMutation, map[string]any{"in": in, "cases": []string{c.ID}})
+				// A guardian's consent opens the date of birth to the
+				// police, who then decide by it (not by the age group).
+				call[consentT](t, h, h.police, recordConsentMutation, consent(v.ID, "PARENT_OR_GUARDIAN", date(2, 20)))
+
+				h.refuse(t, h.police, recordConsentMutation, consent(v.ID, "VICTIM", birthday(0, 0).Add(-30*time.Minute)), badField("input.givenBy"))
+				own := call[consentT](t, h, h.police, recordConsentMutation, consent(v.ID, "VICTIM", birthday(0, 30)))
+				if k := h.s.DB.Client.Consent.GetX(systemCtx(), atoi(t, own.ID)); k.GivenUnder16 {
+					t.Errorf("the consent given at %s, on the 16th birthday in Tirana, is kept as given under 16", birthday(0, 30).Format(time.RFC3339))
+				}
+			})
+		}
 	})
 }
 

@@ -22,11 +22,14 @@ type Age struct {
 
 // UnderConsentAgeAt reports whether the victim was under ConsentAge at time
 // t, from the date of birth, else the exact age at identification plus the
-// whole years since; known is false when neither is recorded.
+// whole years since; known is false when neither is recorded. Both are read
+// on Tirana's calendar (YearsBetween): the victim turns 16 at the start of
+// the 16th birthday in Tirana, whatever offset t or the date of birth came
+// with.
 func (a Age) UnderConsentAgeAt(t time.Time) (under, known bool) {
 	switch {
 	case a.Birth != nil:
-		return a.Birth.AddDate(ConsentAge, 0, 0).After(t), true
+		return YearsBetween(*a.Birth, t) < ConsentAge, true
 	case a.Exact != nil:
 		// At t the victim was at least exact + the whole years between
 		// identification and t (fewer, or negative, when t comes first).
@@ -52,18 +55,31 @@ func ConsentVoidedByAge(by ConsentGivenBy, at time.Time, a Age) bool {
 	return by == ConsentGivenByVictim && a.MayBeUnderConsentAgeAt(at)
 }
 
-// YearsBetween is the number of whole years from a to b (negative when b is
-// before a): a person born at a is that old at b. Both are read in UTC, as
-// the databases give them back: the same instant sent with the client's
-// offset falls on another day near midnight, and a consent's validity
-// would then depend on how its time was written (a review).
+// BirthDay is the calendar day a date of birth names, its day in Tirana
+// (as YearsBetween reads it), as that day's midnight in UTC: calendar days
+// to compare, whatever offset the date of birth came with.
+func BirthDay(birth time.Time) time.Time {
+	y, m, d := birth.In(Tirana).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// YearsBetween is the number of whole years from a's day to b's day on
+// Tirana's calendar (negative when b's day is before a's): a person born
+// at a is that old at b. Days are read in Tirana, as the law reads them
+// (docs/domain.md, Consent), whatever offset a and b came with: a date of
+// birth is the day in Tirana of the instant stored, so its midnight sent
+// in UTC (01:00 in Tirana, 02:00 in summer) and in Tirana (23:00 UTC the
+// day before) are the same day, and the birthday begins at midnight in
+// Tirana. Born on 29 February, a person is a year older on 1 March of a
+// year without one (28 February is still the day before), as Go's
+// time.Date reads 29 February of such a year. Until 2026-12-07 (twentieth
+// session) the days were UTC's, and a date of birth sent as Tirana's
+// midnight was a day earlier than one sent as UTC's.
 func YearsBetween(a, b time.Time) int {
-	a, b = a.UTC(), b.UTC()
-	if b.Before(a) {
-		return -YearsBetween(b, a) - 1
-	}
-	years := b.Year() - a.Year()
-	if b.Month() < a.Month() || b.Month() == a.Month() && b.Day() < a.Day() {
+	ay, am, ad := a.In(Tirana).Date()
+	by, bm, bd := b.In(Tirana).Date()
+	years := by - ay
+	if bm < am || bm == am && bd < ad {
 		years-- // the anniversary has not come yet in b's year
 	}
 	return years

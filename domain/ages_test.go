@@ -5,44 +5,146 @@ import (
 	"time"
 )
 
-// TestAgeOfConsentByInstant: the age of consent is decided by the instant,
-// whatever offset a time was written with. A consent's time comes from a
-// client with its offset and back from the database in UTC; near midnight
-// the two fall on different days, and the consent was 15 when recorded and
-// 16 when decided again (a review).
-func TestAgeOfConsentByInstant(t *testing.T) {
+// tiranaClock is the instant Tirana's clock reads h:minute on day d of month m
+// of year y.
+func tiranaClock(y int, m time.Month, d, h, minute int) time.Time {
+	return time.Date(y, m, d, h, minute, 0, 0, Tirana)
+}
+
+// arrivals are zones an instant may come in: the API's UTC, Tirana's
+// offset, one behind UTC (a PostgreSQL session's TimeZone) and the zone
+// furthest ahead.
+var arrivals = []*time.Location{time.UTC, Tirana, time.FixedZone("UTC-1", -3600), time.FixedZone("UTC+14", 14*3600)}
+
+// birthSentAs is a date of birth as clients send a day: its midnight in
+// UTC and its midnight in Tirana (the UTC day before).
+func birthSentAs(y int, m time.Month, d int) map[string]time.Time {
+	return map[string]time.Time{
+		"UTC midnight":    time.Date(y, m, d, 0, 0, 0, 0, time.UTC),
+		"Tirana midnight": time.Date(y, m, d, 0, 0, 0, 0, Tirana),
+	}
+}
+
+// TestAgeOfConsentOnTiranasCalendar: a victim turns 16 at the start of the
+// 16th birthday on Tirana's calendar, the date of birth being the day in
+// Tirana of the instant stored, so that its midnight sent in UTC and in
+// Tirana are the same birthday; and a year since identification (for an
+// exact age) is whole on Tirana's calendar too. Whatever offset either
+// time came with. Until 2026-12-07 (twentieth session) the days were
+// UTC's: a date of birth sent as UTC midnight turned 16 at 01:00 in Tirana
+// (02:00 in summer), one sent as Tirana's midnight at 23:00 the evening
+// before when the 16th birthday was in winter time and the birth in
+// summer time, and a year since identification ended at 01:00 in Tirana.
+func TestAgeOfConsentOnTiranasCalendar(t *testing.T) {
 	fifteen := 15
-	identified := time.Date(2024, 3, 10, 9, 0, 0, 0, time.UTC)
-	byExact := Age{Group: AgeGroupMinor, Exact: &fifteen, IdentifiedAt: identified}
-	born := time.Date(2000, 5, 1, 0, 0, 0, 0, time.UTC)
-	byBirth := Age{Group: AgeGroupAdult, Birth: &born, IdentifiedAt: identified}
-	west := time.FixedZone("UTC-1", -3600)
+	exactFrom := func(identified time.Time) map[string]Age {
+		return map[string]Age{"exact age": {Group: AgeGroupMinor, Exact: &fifteen, IdentifiedAt: identified}}
+	}
+	byBirth := func(y int, m time.Month, d int) map[string]Age {
+		ages := map[string]Age{}
+		for sent, born := range birthSentAs(y, m, d) {
+			ages["born "+sent] = Age{Group: AgeGroupMinor, Birth: &born, IdentifiedAt: born.AddDate(10, 0, 0)}
+		}
+		return ages
+	}
 	for _, tc := range []struct {
 		name  string
-		age   Age
-		at    time.Time // in UTC
+		ages  map[string]Age
+		at    time.Time
 		under bool
 	}{
-		{"ExactAgeAnniversaryJustPast", byExact, time.Date(2025, 3, 10, 0, 30, 0, 0, time.UTC), false},
-		{"ExactAgeAnniversaryNotYet", byExact, time.Date(2025, 3, 9, 23, 30, 0, 0, time.UTC), true},
-		{"BirthdayJustPast", byBirth, time.Date(2016, 5, 1, 0, 30, 0, 0, time.UTC), false},
-		{"BirthdayNotYet", byBirth, time.Date(2016, 4, 30, 23, 30, 0, 0, time.UTC), true},
+		{"BirthdayAtHalfPastMidnight", byBirth(2010, time.March, 5), tiranaClock(2026, time.March, 5, 0, 30), false},
+		{"BirthdayEveHalfPastEleven", byBirth(2010, time.March, 5), tiranaClock(2026, time.March, 4, 23, 30), true},
+		{"SummerBirthdayAtHalfPastMidnight", byBirth(2010, time.July, 5), tiranaClock(2026, time.July, 5, 0, 30), false},
+		{"SummerBirthdayAtOne", byBirth(2010, time.July, 5), tiranaClock(2026, time.July, 5, 1, 0), false},
+		{"SummerBirthdayEveHalfPastEleven", byBirth(2010, time.July, 5), tiranaClock(2026, time.July, 4, 23, 30), true},
+		// Born in summer time (it began on 28 March 2010), 16 in winter
+		// time (it begins at 02:00 on 29 March 2026).
+		{"BirthInSummerTimeBirthdayInWinterTimeEve", byBirth(2010, time.March, 29), tiranaClock(2026, time.March, 28, 23, 30), true},
+		{"BirthInSummerTimeBirthdayInWinterTime", byBirth(2010, time.March, 29), tiranaClock(2026, time.March, 29, 0, 30), false},
+		// Born on 29 February: 16 on 1 March of a year without one (2100
+		// is not a leap year), 28 February being still the day before.
+		{"LeapDayBirthOn28February", byBirth(2084, time.February, 29), tiranaClock(2100, time.February, 28, 23, 30), true},
+		{"LeapDayBirthOn1March", byBirth(2084, time.February, 29), tiranaClock(2100, time.March, 1, 0, 30), false},
+		// 15 when identified at noon in Tirana: 16 from the first
+		// anniversary's start there (23:00 UTC the day before).
+		{"ExactAgeAnniversaryAtHalfPastMidnight", exactFrom(tiranaClock(2024, time.March, 10, 12, 0)), tiranaClock(2025, time.March, 10, 0, 30), false},
+		{"ExactAgeAnniversaryEve", exactFrom(tiranaClock(2024, time.March, 10, 12, 0)), tiranaClock(2025, time.March, 9, 23, 30), true},
+		// Identified at 00:30 in Tirana, the UTC day before: the year is
+		// not whole on the UTC day before the anniversary.
+		{"ExactAgeIdentifiedAfterMidnightEve", exactFrom(tiranaClock(2024, time.March, 10, 0, 30)), tiranaClock(2025, time.March, 9, 23, 30), true},
 	} {
-		for _, at := range []time.Time{tc.at, tc.at.In(west)} {
-			under, known := tc.age.UnderConsentAgeAt(at)
-			if !known || under != tc.under {
-				t.Errorf("%s at %s: under 16 %v (known %v), want %v", tc.name, at.Format(time.RFC3339), under, known, tc.under)
+		t.Run(tc.name, func(t *testing.T) {
+			for name, age := range tc.ages {
+				for _, zone := range arrivals {
+					at := tc.at.In(zone)
+					if age.Birth != nil {
+						born := age.Birth.In(zone)
+						age.Birth = &born
+					}
+					age.IdentifiedAt = age.IdentifiedAt.In(zone)
+					under, known := age.UnderConsentAgeAt(at)
+					if !known || under != tc.under {
+						t.Errorf("%s, at %s: under 16 %v (known %v), want %v", name, at.Format(time.RFC3339), under, known, tc.under)
+					}
+					if got := ConsentVoidedByAge(ConsentGivenByVictim, at, age); got != tc.under {
+						t.Errorf("%s, at %s: a victim's own consent voided %v, want %v", name, at.Format(time.RFC3339), got, tc.under)
+					}
+				}
 			}
-			if got := ConsentVoidedByAge(ConsentGivenByVictim, at, tc.age); got != tc.under {
-				t.Errorf("%s at %s: a victim's own consent voided %v, want %v", tc.name, at.Format(time.RFC3339), got, tc.under)
-			}
-		}
+		})
 	}
-	if ConsentVoidedByAge(ConsentGivenByParentOrGuardian, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), byExact) {
+	if ConsentVoidedByAge(ConsentGivenByParentOrGuardian, tiranaClock(2025, time.January, 1, 0, 0), exactFrom(tiranaClock(2024, time.March, 10, 12, 0))["exact age"]) {
 		t.Error("a parent's consent voided by the victim's age")
 	}
+	identified := tiranaClock(2024, time.March, 10, 12, 0)
 	unknownMinor := Age{Group: AgeGroupMinor, IdentifiedAt: identified}
 	if !ConsentVoidedByAge(ConsentGivenByVictim, identified, unknownMinor) {
 		t.Error("a minor of unknown age consenting alone: not voided")
+	}
+}
+
+// TestYearsBetweenOnTiranasCalendar: whole years between the days in
+// Tirana of two instants, whatever offsets they came with (the age group
+// agrees with a date of birth by them: 18 at identification is ADULT).
+func TestYearsBetweenOnTiranasCalendar(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		a, b time.Time
+		want int
+	}{
+		{"EighteenthBirthdayStarts", tiranaClock(2008, time.March, 5, 0, 0), tiranaClock(2026, time.March, 5, 0, 0), 18},
+		{"EighteenthBirthdayEve", tiranaClock(2008, time.March, 5, 0, 0), tiranaClock(2026, time.March, 4, 23, 59), 17},
+		{"BornAtUTCMidnightBirthdayStarts", time.Date(2008, time.March, 5, 0, 0, 0, 0, time.UTC), tiranaClock(2026, time.March, 5, 0, 0), 18},
+		{"LeapDayOn28February", tiranaClock(2008, time.February, 29, 0, 0), tiranaClock(2026, time.February, 28, 23, 59), 17},
+		{"LeapDayOn1March", tiranaClock(2008, time.February, 29, 0, 0), tiranaClock(2026, time.March, 1, 0, 0), 18},
+		{"SameDayEarlierHour", tiranaClock(2024, time.March, 10, 12, 0), tiranaClock(2024, time.March, 10, 0, 30), 0},
+		{"DayBefore", tiranaClock(2024, time.March, 10, 0, 30), tiranaClock(2024, time.March, 9, 23, 30), -1},
+		{"AYearBeforeToTheDay", tiranaClock(2024, time.March, 10, 12, 0), tiranaClock(2023, time.March, 10, 0, 30), -1},
+		{"AYearAndADayBefore", tiranaClock(2024, time.March, 10, 12, 0), tiranaClock(2023, time.March, 9, 23, 30), -2},
+	} {
+		for _, za := range arrivals {
+			for _, zb := range arrivals {
+				a, b := tc.a.In(za), tc.b.In(zb)
+				if got := YearsBetween(a, b); got != tc.want {
+					t.Errorf("%s: YearsBetween(%s, %s) = %d, want %d", tc.name, a.Format(time.RFC3339), b.Format(time.RFC3339), got, tc.want)
+				}
+			}
+		}
+	}
+}
+
+// TestBirthDayWhateverTheEncoding: a date of birth sent as its midnight in
+// UTC or in Tirana, in winter or in summer time, in whatever zone it comes
+// back, is the same calendar day.
+func TestBirthDayWhateverTheEncoding(t *testing.T) {
+	for _, day := range []time.Time{time.Date(2010, time.March, 5, 0, 0, 0, 0, time.UTC), time.Date(2010, time.July, 5, 0, 0, 0, 0, time.UTC)} {
+		for sent, born := range birthSentAs(day.Date()) {
+			for _, zone := range arrivals {
+				if got := BirthDay(born.In(zone)); !got.Equal(day) || got.Location() != time.UTC {
+					t.Errorf("born %s (%s): BirthDay %s, want %s", born.In(zone).Format(time.RFC3339), sent, got.Format(time.RFC3339), day.Format(time.RFC3339))
+				}
+			}
+		}
 	}
 }
