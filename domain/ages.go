@@ -6,8 +6,9 @@ import "time"
 // identification. The age of consent (a victim under 16 never consents
 // alone, Criminal Procedure Code Art. 58/a) is decided from them here, once:
 // by casework when a consent is recorded, and whenever the ages change, and
-// by the migration that decided it for the consents recorded before it was
-// kept (docs/domain.md, Consent).
+// by the migrations that decided it for the consents recorded before it was
+// kept, and again when these rules moved to Tirana's calendar
+// (docs/domain.md, Consent).
 
 // ConsentAge is the age from which a victim may consent alone.
 const ConsentAge = 16

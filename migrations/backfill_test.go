@@ -2,17 +2,20 @@ package migrations_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/pressly/goose/v3"
 
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/consent"
 	"github.com/casegraph/casegraph/ent/prosecution"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/migrations"
@@ -140,16 +143,11 @@ func TestConsentAgesBackfill(t *testing.T) {
 		victims := 0
 		victim := func(group domain.AgeGroup, exact *int, birth *time.Time) *ent.Victim {
 			victims++
-			return c.Victim.Create().SetPseudonym(fmt.Sprintf("V-1999-%04d", victims)).SetSex(domain.SexFemale).SetAgeGroup(group).
-				SetIdentificationStatus(domain.IdentificationStatusPotentialVictim).SetIdentifiedBy(domain.IdentifyingBodyStatePolice).
-				SetIdentifiedAt(identified).SetRegion(domain.RegionTirane).SetNillableExactAge(exact).SetNillableDateOfBirth(birth).
-				SetFormsOfExploitation([]domain.Exploitation{domain.ExploitationSexual}).SaveX(ctx)
+			return ages{group, exact, birth, identified}.victim(ctx, c, fmt.Sprintf("V-1999-%04d", victims))
 		}
 		agencyID := c.Agency.Query().FirstIDX(ctx)
 		consentOf := func(v *ent.Victim, by domain.ConsentGivenBy, at time.Time) int {
-			return c.Consent.Create().SetAgencyKinds([]domain.AgencyKind{domain.AgencyKindNgoShelter}).
-				SetPurposes([]domain.ConsentPurpose{domain.ConsentPurposeServices}).SetGivenBy(by).SetGivenAt(at).
-				SetRecordedBy("fixture").SetRecordedByAgencyID(agencyID).SetVictimID(v.ID).SaveX(ctx).ID
+			return ownConsent(c, agencyID, v.ID, at).SetGivenBy(by).SaveX(ctx).ID
 		}
 		twelve, fifteen, seventeen := 12, 15, 17
 		born := func(y, m, d int) *time.Time { b := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC); return &b }
@@ -195,6 +193,172 @@ func TestConsentAgesBackfill(t *testing.T) {
 			t.Errorf("%d of the demo's consents voided, want none", voidedInDemo)
 		}
 	})
+}
+
+// TestConsentAgesOnTiranasCalendar: the migration that decides
+// consents.given_under_16 again once the age rules read Tirana's calendar
+// changes the flags the UTC rule had set on the victims' own consents near
+// a 16th birthday or an anniversary of the identification, both ways, and
+// no other: not a parent's, nor the demo's, nor a consent's version or
+// updatedAt (the ages are what changed). Each fixture's flag is first set
+// as the UTC rule decided it.
+func TestConsentAgesOnTiranasCalendar(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := viewer.SystemContext(context.Background())
+		testdb.Demo(t, db, 1)
+		c := db.Client
+		tirana := func(y int, m time.Month, d, h, minute int) time.Time {
+			return time.Date(y, m, d, h, minute, 0, 0, domain.Tirana)
+		}
+		victims := 0
+		victim := func(exact *int, birth *time.Time, identified time.Time) *ent.Victim {
+			victims++
+			return ages{domain.AgeGroupMinor, exact, birth, identified}.victim(ctx, c, fmt.Sprintf("V-1998-%04d", victims))
+		}
+		agencyID := c.Agency.Query().FirstIDX(ctx)
+		type fixture struct{ utc, tirana bool } // given_under_16 by UTC's calendar, and by Tirana's
+		fixtures := map[int]fixture{}
+		consentOf := func(v *ent.Victim, by domain.ConsentGivenBy, at time.Time, f fixture) {
+			fixtures[ownConsent(c, agencyID, v.ID, at).SetGivenBy(by).SetGivenUnder16(f.utc).SaveX(ctx).ID] = f
+		}
+		fifteen := 15
+		bornAtUTCMidnight := time.Date(2008, time.March, 5, 0, 0, 0, 0, time.UTC)
+		// Born in summer time (from 30 March 2008), 16 in winter time
+		// (until 02:00 on 31 March 2024), sent as Tirana's midnight: 16
+		// at 23:00 the evening before by UTC's calendar.
+		bornInSummerTime := tirana(2008, time.March, 31, 0, 0)
+		byUTCBirth := victim(nil, &bornAtUTCMidnight, tirana(2023, time.June, 1, 12, 0))
+		bySummerBirth := victim(nil, &bornInSummerTime, tirana(2023, time.June, 1, 12, 0))
+		identifiedAtNoon := victim(&fifteen, nil, tirana(2024, time.March, 10, 12, 0))
+		identifiedAfterMidnight := victim(&fifteen, nil, tirana(2024, time.March, 10, 0, 30))
+
+		consentOf(byUTCBirth, domain.ConsentGivenByVictim, tirana(2024, time.March, 5, 0, 30), fixture{utc: true, tirana: false})
+		consentOf(byUTCBirth, domain.ConsentGivenByVictim, tirana(2024, time.March, 4, 23, 30), fixture{utc: true, tirana: true})
+		consentOf(byUTCBirth, domain.ConsentGivenByParentOrGuardian, tirana(2024, time.March, 4, 23, 30), fixture{utc: false, tirana: false})
+		consentOf(bySummerBirth, domain.ConsentGivenByVictim, tirana(2024, time.March, 30, 23, 30), fixture{utc: false, tirana: true})
+		consentOf(bySummerBirth, domain.ConsentGivenByVictim, tirana(2024, time.March, 31, 0, 30), fixture{utc: false, tirana: false})
+		consentOf(identifiedAtNoon, domain.ConsentGivenByVictim, tirana(2025, time.March, 10, 0, 30), fixture{utc: true, tirana: false})
+		consentOf(identifiedAfterMidnight, domain.ConsentGivenByVictim, tirana(2025, time.March, 9, 23, 30), fixture{utc: false, tirana: true})
+		before := map[int]*ent.Consent{}
+		for _, k := range c.Consent.Query().AllX(ctx) {
+			before[k.ID] = k
+		}
+
+		againFrom(t, db, migrations.ConsentAgesOnTiranasCalendarVersion-1, migrations.ConsentAgesOnTiranasCalendarVersion)
+
+		for _, k := range c.Consent.Query().WithVictim().AllX(ctx) {
+			was := before[k.ID]
+			want := was.GivenUnder16 // the demo's: of victims 16 and over, or a parent's
+			if f, fixture := fixtures[k.ID]; fixture {
+				want = f.tirana
+			}
+			if k.GivenUnder16 != want {
+				t.Errorf("consent %d of %s given by %s at %s: given_under_16 %v, want %v",
+					k.ID, k.Edges.Victim.Pseudonym, k.GivenBy, k.GivenAt.In(domain.Tirana).Format(time.RFC3339), k.GivenUnder16, want)
+			}
+			if k.Version != was.Version || !k.UpdatedAt.Equal(was.UpdatedAt) {
+				t.Errorf("consent %d moved: version %d → %d, updatedAt %s → %s", k.ID, was.Version, k.Version, was.UpdatedAt, k.UpdatedAt)
+			}
+		}
+	})
+}
+
+// TestConsentAgesStatements: deciding the consents' flags costs one read
+// of the victims' own consents, and one update for every 1,000 consents
+// whose flag changes, each way; nothing more however many consents there
+// are. Over the demo data, 2,500 consents of a child stored as not voided
+// and one of an adult stored as voided.
+func TestConsentAgesStatements(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := viewer.SystemContext(context.Background())
+		testdb.Demo(t, db, 1)
+		c := db.Client
+		twelve, thirty := 12, 30
+		identified := time.Date(2024, 3, 10, 9, 0, 0, 0, time.UTC)
+		child := ages{domain.AgeGroupMinor, &twelve, nil, identified}.victim(ctx, c, "V-1997-0001").ID
+		adult := ages{domain.AgeGroupAdult, &thirty, nil, identified}.victim(ctx, c, "V-1997-0002").ID
+		agencyID := c.Agency.Query().FirstIDX(ctx)
+		given := identified.AddDate(0, 1, 0)
+		const voiding = 2500
+		for range voiding / 500 {
+			builders := make([]*ent.ConsentCreate, 500)
+			for i := range builders {
+				builders[i] = ownConsent(c, agencyID, child, given)
+			}
+			c.Consent.CreateBulk(builders...).ExecX(ctx)
+		}
+		ownConsent(c, agencyID, adult, given).SetGivenUnder16(true).ExecX(ctx)
+
+		for _, tc := range []struct {
+			name       string
+			statements int
+		}{
+			{"2,500 voided, 1 lifted: a read, 3 updates and 1", 1 + 3 + 1},
+			{"again, nothing to change: the read", 1},
+		} {
+			tx, err := db.SQL.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			counted := &countingStatements{ExecQuerier: tx}
+			if err := migrations.DecideConsentAges(ctx, counted, db.Dialect); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if counted.n != tc.statements {
+				t.Errorf("%s: %d statements, want %d", tc.name, counted.n, tc.statements)
+			}
+		}
+		if n := c.Consent.Query().Where(consent.VictimID(child), consent.GivenUnder16(true)).CountX(ctx); n != voiding {
+			t.Errorf("%d of the child's consents voided, want %d", n, voiding)
+		}
+		if c.Consent.Query().Where(consent.VictimID(adult)).OnlyX(ctx).GivenUnder16 {
+			t.Error("the adult's consent still voided")
+		}
+	})
+}
+
+// ages are a fixture victim's: its age group, exact age, date of birth
+// and identification.
+type ages struct {
+	group      domain.AgeGroup
+	exact      *int
+	birth      *time.Time
+	identified time.Time
+}
+
+// victim creates a victim of these ages, named pseudonym.
+func (a ages) victim(ctx context.Context, c *ent.Client, pseudonym string) *ent.Victim {
+	return c.Victim.Create().SetPseudonym(pseudonym).SetSex(domain.SexFemale).SetAgeGroup(a.group).
+		SetIdentificationStatus(domain.IdentificationStatusPotentialVictim).SetIdentifiedBy(domain.IdentifyingBodyStatePolice).
+		SetIdentifiedAt(a.identified).SetRegion(domain.RegionTirane).SetNillableExactAge(a.exact).SetNillableDateOfBirth(a.birth).
+		SetFormsOfExploitation([]domain.Exploitation{domain.ExploitationSexual}).SaveX(ctx)
+}
+
+// ownConsent is the victim's own consent given at, recorded by the agency
+// agencyID, stored as not voided: what to change before saving it.
+func ownConsent(c *ent.Client, agencyID, victimID int, at time.Time) *ent.ConsentCreate {
+	return c.Consent.Create().SetAgencyKinds([]domain.AgencyKind{domain.AgencyKindNgoShelter}).
+		SetPurposes([]domain.ConsentPurpose{domain.ConsentPurposeServices}).SetGivenBy(domain.ConsentGivenByVictim).SetGivenAt(at).
+		SetRecordedBy("fixture").SetRecordedByAgencyID(agencyID).SetVictimID(victimID)
+}
+
+// countingStatements counts the statements sent through it.
+type countingStatements struct {
+	entsql.ExecQuerier
+	n int
+}
+
+func (c *countingStatements) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	c.n++
+	return c.ExecQuerier.ExecContext(ctx, query, args...)
+}
+
+func (c *countingStatements) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	c.n++
+	return c.ExecQuerier.QueryContext(ctx, query, args...)
 }
 
 // commitOrderMigration added case_events.commit_txid, the order of the

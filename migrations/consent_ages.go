@@ -4,9 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
-	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/pressly/goose/v3"
 
 	"github.com/casegraph/casegraph/domain"
@@ -21,37 +22,56 @@ import (
 // each dialect's SQL date arithmetic.
 const ConsentAgesVersion = 20261211090001
 
+// ConsentAgesOnTiranasCalendarVersion decides given_under_16 again, the
+// same way, for the consents decided before the age rules read Tirana's
+// calendar (2026-12-07, twentieth session; UTC's until then): near a
+// birthday, or an anniversary of the identification, a consent's flag may
+// change either way.
+const ConsentAgesOnTiranasCalendarVersion = 20261215090001
+
 // goMigrations are the migrations written in Go, for dialectName.
 func goMigrations(dialectName string) []*goose.Migration {
+	decide := &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error { return decideConsentAges(ctx, tx, dialectName) }}
 	return []*goose.Migration{
-		goose.NewGoMigration(ConsentAgesVersion,
-			&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error { return decideConsentAges(ctx, tx, dialectName) }},
-			// Going down, the column it filled goes with the migration before.
-			&goose.GoFunc{RunTx: func(context.Context, *sql.Tx) error { return nil }}),
+		// Going down, the column it filled goes with the migration before.
+		goose.NewGoMigration(ConsentAgesVersion, decide, &goose.GoFunc{RunTx: func(context.Context, *sql.Tx) error { return nil }}),
+		// Going down, the flags stay as the rule of now decided them:
+		// the old rule read a date of birth's day by the offset it was
+		// sent with, which it is not worth keeping to restore.
+		goose.NewGoMigration(ConsentAgesOnTiranasCalendarVersion, decide, &goose.GoFunc{RunTx: func(context.Context, *sql.Tx) error { return nil }}),
 	}
 }
 
-// decideConsentAges sets given_under_16 on each victim's own consent given
-// while the victim was, or may have been, under 16, by the ages stored now.
-// Its cost is one read of the victims' own consents (a few per victim) and
-// one update per consent it voids (none, where recordConsent refused them).
-func decideConsentAges(ctx context.Context, tx *sql.Tx, dialectName string) error {
-	rows, err := tx.QueryContext(ctx, `SELECT c.id, c.given_by, c.given_at, v.age_group, v.exact_age, v.date_of_birth, v.identified_at
+// decidedPerStatement bounds the consents one UPDATE names (its
+// parameters: SQLite takes 32,766, PostgreSQL 65,535).
+const decidedPerStatement = 1000
+
+// decideConsentAges sets given_under_16 on each victim's own consent to
+// whether the victim was, or may have been, under 16 when giving it, by
+// the ages stored now (domain.ConsentVoidedByAge), where it says otherwise:
+// either way, as casework.keepConsentAges does for one victim. Its cost is
+// one read of the victims' own consents (a few per victim) and one update
+// for every 1,000 consents whose flag changes, each way (none, where every
+// flag stands: the demo's; where recordConsent refused the voided ones).
+// The migration's transaction is tx (a test counts what it sends).
+func decideConsentAges(ctx context.Context, tx entsql.ExecQuerier, dialectName string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT c.id, c.given_by, c.given_at, c.given_under_16, v.age_group, v.exact_age, v.date_of_birth, v.identified_at
 FROM consents c JOIN victims v ON v.id = c.victim_id WHERE c.given_by = 'VICTIM'`)
 	if err != nil {
 		return fmt.Errorf("reading the victims' own consents: %w", err)
 	}
-	var voided []int64
+	changed := map[bool][]any{} // the flag decided → the consents it changes
 	for rows.Next() {
 		var (
 			id         int64
 			by, group  string
 			givenAt    time.Time
+			stored     bool
 			exact      sql.NullInt64
 			birth      sql.NullTime
 			identified time.Time
 		)
-		if err := rows.Scan(&id, &by, &givenAt, &group, &exact, &birth, &identified); err != nil {
+		if err := rows.Scan(&id, &by, &givenAt, &stored, &group, &exact, &birth, &identified); err != nil {
 			rows.Close()
 			return fmt.Errorf("reading a consent and its victim's ages: %w", err)
 		}
@@ -63,8 +83,8 @@ FROM consents c JOIN victims v ON v.id = c.victim_id WHERE c.given_by = 'VICTIM'
 		if birth.Valid {
 			age.Birth = &birth.Time
 		}
-		if domain.ConsentVoidedByAge(domain.ConsentGivenBy(by), givenAt, age) {
-			voided = append(voided, id)
+		if voided := domain.ConsentVoidedByAge(domain.ConsentGivenBy(by), givenAt, age); voided != stored {
+			changed[voided] = append(changed[voided], id)
 		}
 	}
 	if err := rows.Close(); err != nil {
@@ -73,13 +93,13 @@ FROM consents c JOIN victims v ON v.id = c.victim_id WHERE c.given_by = 'VICTIM'
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	update := "UPDATE consents SET given_under_16 = TRUE WHERE id = ?"
-	if dialectName == dialect.Postgres {
-		update = "UPDATE consents SET given_under_16 = TRUE WHERE id = $1"
-	}
-	for _, id := range voided {
-		if _, err := tx.ExecContext(ctx, update, id); err != nil {
-			return fmt.Errorf("voiding consent %d: %w", id, err)
+	for voided, ids := range changed {
+		for chunk := range slices.Chunk(ids, decidedPerStatement) {
+			query, args := entsql.Dialect(dialectName).Update("consents").
+				Set("given_under_16", voided).Where(entsql.In("id", chunk...)).Query()
+			if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+				return fmt.Errorf("setting given_under_16 to %v on %d consents: %w", voided, len(chunk), err)
+			}
 		}
 	}
 	return nil
