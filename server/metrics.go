@@ -50,7 +50,7 @@ func newMetricsRegistry(db *database.DB, writer *audit.Writer, cache *statistics
 	// answers leaving 13 s past their deadline under load could tell where
 	// the time went only with a build that logged them.
 	reg.MustRegister(collectors.NewDBStatsCollector(db.SQL, "casegraph"))
-	registerAuditMetrics(reg, writer)
+	reg.MustRegister(newSnapshotCollector(writer.Stats, auditMetrics))
 	reg.MustRegister(newSnapshotCollector(admission.Stats, admissionMetrics))
 	// Read from the database's own count when scraped: a load test
 	// divides its growth by the requests it sent (docs/benchmark-http.md).
@@ -59,19 +59,15 @@ func newMetricsRegistry(db *database.DB, writer *audit.Writer, cache *statistics
 		Help: "SQL statements sent to the database, BEGIN, COMMIT and ROLLBACK included.",
 	}, func() float64 { return float64(db.StatementsSent()) }))
 	if cache != nil {
-		registerCacheMetrics(reg, cache)
+		reg.MustRegister(newSnapshotCollector(cache.Stats, cacheMetrics))
 	}
 	return reg
 }
 
-// registerAuditMetrics shows the audit writer's group commit
-// (docs/audit.md): the batches it began and the events they committed, and
-// the writes waiting for a batch or in the one being written.
-func registerAuditMetrics(reg *prometheus.Registry, w *audit.Writer) {
-	reg.MustRegister(newSnapshotCollector(w.Stats, auditMetrics))
-}
-
-// auditMetrics are the audit writer's figures on /metrics (audit.WriterStats).
+// auditMetrics are the audit writer's figures on /metrics
+// (audit.WriterStats): its group commit (docs/audit.md), the batches it
+// began and the events they committed, and the writes waiting for a batch
+// or in the one being written.
 var auditMetrics = []snapshotMetric[audit.WriterStats]{
 	{"casegraph_audit_batches_total", "Transactions the audit writer began, each the events of the requests waiting then (committed or not).", prometheus.CounterValue, func(s audit.WriterStats) float64 { return float64(s.Batches) }},
 	{"casegraph_audit_events_total", "Audit events the writer's batches committed.", prometheus.CounterValue, func(s audit.WriterStats) float64 { return float64(s.Events) }},
@@ -88,16 +84,11 @@ var admissionMetrics = []snapshotMetric[graph.AdmissionStats]{
 	{"casegraph_graphql_operations_refused_total", "GraphQL operations refused for want of room (UNAVAILABLE, 503), nothing of them run.", prometheus.CounterValue, func(s graph.AdmissionStats) float64 { return float64(s.Refused) }},
 }
 
-// registerCacheMetrics shows the statistics cache (docs/statistics.md):
-// whether it keeps anything (its listener up), how often it answers, and
-// what it holds. A cache that is not listening answers nothing: every
-// dashboard then reads its tables afresh.
-func registerCacheMetrics(reg *prometheus.Registry, cache *statistics.Cache) {
-	reg.MustRegister(newSnapshotCollector(cache.Stats, cacheMetrics))
-}
-
 // cacheMetrics are the statistics cache's figures on /metrics
-// (statistics.CacheStats).
+// (statistics.CacheStats, docs/statistics.md): whether it keeps anything
+// (its listener up), how often it answers, and what it holds. A cache
+// that is not listening answers nothing: every dashboard then reads its
+// tables afresh.
 var cacheMetrics = []snapshotMetric[statistics.CacheStats]{
 	{"casegraph_statistics_cache_listening", "1 while the statistics cache hears changes and keeps values; 0 while its listener is down.", prometheus.GaugeValue, func(s statistics.CacheStats) float64 { return oneIf(s.Listening) }},
 	{"casegraph_statistics_cache_hits_total", "Statistics reads of callers who see every row, answered from the cache.", prometheus.CounterValue, func(s statistics.CacheStats) float64 { return float64(s.Hits) }},
