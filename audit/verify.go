@@ -461,30 +461,47 @@ func storedOtherwise(ctx context.Context, client *ent.Client, dialectName string
 	}
 	// Every event's time is read as text, to be compared in Go with the
 	// writer's: a pattern in SQL cannot say that the date is one.
-	rows, err := client.QueryContext(ctx, `SELECT id, CAST(occurred_at AS TEXT),
-		`+notStoredAs("text", append([]string{"occurred_at"}, textColumns...)...)+`
+	query := `SELECT id, CAST(occurred_at AS TEXT),
+		` + notStoredAs("text", append([]string{"occurred_at"}, textColumns...)...) + `
 		OR typeof(actor_agency_id) NOT IN ('integer', 'null') OR typeof(entity_id) NOT IN ('integer', 'null')
 		OR typeof(emergency) != 'integer' OR emergency NOT IN (0, 1)
 		OR EXISTS (SELECT 1 FROM audit_event_records r WHERE r.event_id = e.id
 			AND (typeof(r.event_id) != 'integer' OR typeof(r.entity_id) != 'integer' OR typeof(r.nonce) != 'text')) AS retyped
-		FROM audit_events e WHERE id BETWEEN ? AND ?`, first, last)
+		FROM audit_events e WHERE id BETWEEN ? AND ?`
+	return eventsStoredWrong(ctx, client, query, first, last, func(rows *stdsql.Rows) (int64, string, error) {
+		var id int64
+		var at stdsql.NullString
+		var retyped bool
+		if err := rows.Scan(&id, &at, &retyped); err != nil {
+			return 0, "", err
+		}
+		if !storedAsWritten(at.String) {
+			return id, fmt.Sprintf("its time is stored as %q, not as the writers store a time (in UTC, as time.Time.String writes it): SQLite compares times as text, so a search by time would miss it; it was altered", at.String), nil
+		}
+		if retyped {
+			return id, "a value of it or of its records is stored as another type than the writers store (text for a number, say): its hash reads it back alike, but SQLite compares what is stored, so the DPO's searches would miss it; it was altered", nil
+		}
+		return id, "", nil
+	})
+}
+
+// eventsStoredWrong runs query, a statement over the events numbered first
+// to last, and returns what read says is wrong with each event it reads
+// from a row, by event; read says "" of an event stored as written.
+func eventsStoredWrong(ctx context.Context, client *ent.Client, query string, first, last int64, read func(*stdsql.Rows) (int64, string, error)) (map[int64]string, error) {
+	rows, err := client.QueryContext(ctx, query, first, last)
 	if err != nil {
 		return nil, fmt.Errorf("audit: reading how the chain is stored: %w", err)
 	}
 	defer rows.Close()
 	bad := map[int64]string{}
 	for rows.Next() {
-		var id int64
-		var at stdsql.NullString
-		var retyped bool
-		if err := rows.Scan(&id, &at, &retyped); err != nil {
+		id, wrong, err := read(rows)
+		if err != nil {
 			return nil, fmt.Errorf("audit: reading how the chain is stored: %w", err)
 		}
-		if retyped {
-			bad[id] = "a value of it or of its records is stored as another type than the writers store (text for a number, say): its hash reads it back alike, but SQLite compares what is stored, so the DPO's searches would miss it; it was altered"
-		}
-		if !storedAsWritten(at.String) {
-			bad[id] = fmt.Sprintf("its time is stored as %q, not as the writers store a time (in UTC, as time.Time.String writes it): SQLite compares times as text, so a search by time would miss it; it was altered", at.String)
+		if wrong != "" {
+			bad[id] = wrong
 		}
 	}
 	return bad, rows.Err()
@@ -522,22 +539,14 @@ func monotonicReading(s string) bool {
 // which the writers never store and the driver cannot read back as a time,
 // so that reading a batch holding one fails.
 func nonFinite(ctx context.Context, client *ent.Client, first, last int64) (map[int64]string, error) {
-	rows, err := client.QueryContext(ctx, `SELECT id, occurred_at::text FROM audit_events
-		WHERE id BETWEEN $1 AND $2 AND NOT isfinite(occurred_at)`, first, last)
-	if err != nil {
-		return nil, fmt.Errorf("audit: reading how the chain is stored: %w", err)
-	}
-	defer rows.Close()
-	bad := map[int64]string{}
-	for rows.Next() {
+	query := `SELECT id, occurred_at::text FROM audit_events
+		WHERE id BETWEEN $1 AND $2 AND NOT isfinite(occurred_at)`
+	return eventsStoredWrong(ctx, client, query, first, last, func(rows *stdsql.Rows) (int64, string, error) {
 		var id int64
 		var at string
-		if err := rows.Scan(&id, &at); err != nil {
-			return nil, fmt.Errorf("audit: reading how the chain is stored: %w", err)
-		}
-		bad[id] = fmt.Sprintf("it is dated %s, which no writer stores and no reader can read as a time: it was added by hand", at)
-	}
-	return bad, rows.Err()
+		err := rows.Scan(&id, &at)
+		return id, fmt.Sprintf("it is dated %s, which no writer stores and no reader can read as a time: it was added by hand", at), err
+	})
 }
 
 // misstoredUnreadable names the event a batch of the chain could not be
