@@ -33,17 +33,13 @@ const subjectVictimMigration, beforeSubjectVictim = 20261208090000, 202612070900
 // subject that is no number, the column after migrating down and up again
 // is the victim the test reads from the subject's own record.
 func TestSubjectVictimBackfill(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		ctx := viewer.SystemContext(context.Background())
-		testdb.Demo(t, db, 1)
+	overDemo(t, func(t *testing.T, ctx context.Context, db *database.DB) {
 		c := db.Client
 		r := c.Referral.Query().FirstX(ctx)
 		s := c.SupportService.Query().FirstX(ctx)
-		caseID := c.CaseFile.Query().FirstIDX(ctx)
-		agencyID := c.Agency.Query().FirstIDX(ctx)
+		caseID := c.CaseFile.Query().FirstIDX(ctx) // the case fixtureEntry writes on
 		for _, subject := range []string{strconv.Itoa(r.VictimID), strconv.Itoa(r.ID), strconv.Itoa(s.ID), "case-7", strconv.Itoa(caseID)} {
-			c.CaseEvent.Create().SetCaseID(caseID).SetKind(domain.CaseEventKindCaseUpdated).SetSummary("Fixture.").
-				SetActorSubject("fixture").SetActorAgencyID(agencyID).SetSubjectID(subject).ExecX(ctx)
+			fixtureEntry(ctx, c).SetSubjectID(subject).ExecX(ctx)
 		}
 
 		againFrom(t, db, beforeSubjectVictim, subjectVictimMigration)
@@ -94,9 +90,7 @@ const dismissalRequestedMigration, beforeDismissalRequested = 20261210090000, 20
 // would refuse stages dated before it, a review), and leaves it empty for
 // one the office dismissed alone.
 func TestDismissalRequestedBackfill(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		ctx := viewer.SystemContext(context.Background())
-		testdb.Demo(t, db, 1)
+	overDemo(t, func(t *testing.T, ctx context.Context, db *database.DB) {
 		c := db.Client
 		ps := c.Prosecution.Query().Order(ent.Asc(prosecution.FieldID)).Limit(3).AllX(ctx)
 		asked, waiting, alone := ps[0], ps[1], ps[2]
@@ -134,9 +128,7 @@ func TestDismissalRequestedBackfill(t *testing.T) {
 // of unknown age. Over the demo data (whose own consents are all of 16 and
 // over) and fixtures for each way of knowing an age.
 func TestConsentAgesBackfill(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		ctx := viewer.SystemContext(context.Background())
-		testdb.Demo(t, db, 1)
+	overDemo(t, func(t *testing.T, ctx context.Context, db *database.DB) {
 		c := db.Client
 		identified := time.Date(2024, 3, 10, 9, 0, 0, 0, time.UTC)
 		given := identified.AddDate(0, 1, 0)
@@ -372,16 +364,9 @@ const commitOrderMigration, beforeCommitOrder = 20261213090000, 20261212090001
 // after it, which gets its own writing transaction's (the column's
 // default, whatever the writer: here ent, which never sets it).
 func TestCommitOrderOfEntriesBeforeIt(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		ctx := viewer.SystemContext(context.Background())
-		testdb.Demo(t, db, 1)
+	overDemo(t, func(t *testing.T, ctx context.Context, db *database.DB) {
 		c := db.Client
-		caseID := c.CaseFile.Query().FirstIDX(ctx)
-		agencyID := c.Agency.Query().FirstIDX(ctx)
-		entry := func() int {
-			return c.CaseEvent.Create().SetCaseID(caseID).SetKind(domain.CaseEventKindCaseUpdated).SetSummary("Fixture.").
-				SetActorSubject("fixture").SetActorAgencyID(agencyID).SaveX(ctx).ID
-		}
+		entry := func() int { return fixtureEntry(ctx, c).SaveX(ctx).ID }
 		for range 3 {
 			entry()
 		}
@@ -411,6 +396,23 @@ func TestCommitOrderOfEntriesBeforeIt(t *testing.T) {
 			}
 		}
 	})
+}
+
+// overDemo runs test on SQLite and on PostgreSQL over a year of the demo
+// data, as the system: the fixtures and the checks write and read every
+// row.
+func overDemo(t *testing.T, test func(t *testing.T, ctx context.Context, db *database.DB)) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		testdb.Demo(t, db, 1)
+		test(t, viewer.SystemContext(context.Background()), db)
+	})
+}
+
+// fixtureEntry is an entry on the timeline of the first case, by the
+// first agency, as the tests write one before running a migration again.
+func fixtureEntry(ctx context.Context, c *ent.Client) *ent.CaseEventCreate {
+	return c.CaseEvent.Create().SetCaseID(c.CaseFile.Query().FirstIDX(ctx)).SetKind(domain.CaseEventKindCaseUpdated).
+		SetSummary("Fixture.").SetActorSubject("fixture").SetActorAgencyID(c.Agency.Query().FirstIDX(ctx))
 }
 
 // againFrom migrates db down to the version before migration, then up
