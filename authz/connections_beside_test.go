@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -113,21 +114,18 @@ func answersAsTheList(t *testing.T, e *env, b listAndConnection, stored map[stri
 		return v.ID
 	}
 	hidden, read, refused := 0, 0, 0
-	for _, who := range []struct {
-		agency string
-		role   viewer.Role
-	}{
-		{"police-tirane", viewer.RoleInvestigator},
-		{"police-durres", viewer.RoleInvestigator},
-		{"prosecution-tirane", viewer.RoleProsecutor},
-		{"prosecution-durres", viewer.RoleProsecutor},
-		{"prosecution-general", viewer.RoleProsecutor},
-		{"court-tirane", viewer.RoleJudge},
-		{"onac", viewer.RoleCoordinator},
-		{"ngo-vatra", viewer.RoleCaseWorker},
+	for _, who := range []testserver.Principal{
+		e.s.As(t, "police-tirane", viewer.RoleInvestigator),
+		e.s.As(t, "police-durres", viewer.RoleInvestigator),
+		e.s.As(t, "prosecution-tirane", viewer.RoleProsecutor),
+		e.s.As(t, "prosecution-durres", viewer.RoleProsecutor),
+		e.s.As(t, "prosecution-general", viewer.RoleProsecutor),
+		e.s.As(t, "court-tirane", viewer.RoleJudge),
+		e.s.As(t, "onac", viewer.RoleCoordinator),
+		e.s.As(t, "ngo-vatra", viewer.RoleCaseWorker),
 	} {
-		name := who.agency + " " + string(who.role)
-		r := e.do(t, e.tok(t, who.agency, who.role), query, nil)
+		name := who.Subject
+		r := e.do(t, who.Token, query, nil)
 		a := decode[answer](t, r)
 		sees := map[string]bool{}
 		for _, s := range a.Items.Edges {

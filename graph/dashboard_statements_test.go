@@ -5,6 +5,7 @@ import (
 
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -42,30 +43,26 @@ const dashboardStatements = 6
 func TestDashboardStatementCount(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		s, n := startCountedDemo(t, db)
-		for _, who := range []struct {
-			agency string
-			role   viewer.Role
-		}{
-			{"prosecution-general", viewer.RoleProsecutor},
-			{"prosecution-tirane", viewer.RoleProsecutor},
-			{"police-tirane", viewer.RoleInvestigator},
-			{"ngo-vatra", viewer.RoleCaseWorker},
+		for _, who := range []testserver.Principal{
+			s.As(t, "prosecution-general", viewer.RoleProsecutor),
+			s.As(t, "prosecution-tirane", viewer.RoleProsecutor),
+			s.As(t, "police-tirane", viewer.RoleInvestigator),
+			s.As(t, "ngo-vatra", viewer.RoleCaseWorker),
 		} {
-			token := s.Token(t, who.agency, who.role)
 			type cost struct{ page, audit int64 }
 			count := func(size int) cost {
 				n.Reset()
-				r := s.Do(t, token, dashboardQuery, map[string]any{"n": size})
+				r := s.Do(t, who.Token, dashboardQuery, map[string]any{"n": size})
 				var data struct {
 					Cases struct{ Edges []struct{} }
 				}
 				r.Decode(t, &data)
 				if len(data.Cases.Edges) != size {
-					t.Fatalf("%s: want %d cases, got %d\n%s", who.agency, size, len(data.Cases.Edges), r.Body)
+					t.Fatalf("%s: want %d cases, got %d\n%s", who.Agency, size, len(data.Cases.Edges), r.Body)
 				}
 				for _, e := range r.Errors {
 					if e.Code() != "FORBIDDEN" {
-						t.Fatalf("%s: unexpected error: %s", who.agency, r.Body)
+						t.Fatalf("%s: unexpected error: %s", who.Agency, r.Body)
 					}
 				}
 				all, audit := n.All.Load(), n.InTx.Load()
@@ -74,12 +71,12 @@ func TestDashboardStatementCount(t *testing.T) {
 			count(5) // the first request of a principal fills the server's caches
 			small, big := count(5), count(50)
 			t.Logf("%s %s: %d+%d statements (page+audit) for 5 cases, %d+%d for 50",
-				db.Dialect, who.agency, small.page, small.audit, big.page, big.audit)
+				db.Dialect, who.Agency, small.page, small.audit, big.page, big.audit)
 			if small != big {
-				t.Errorf("%s: statements grow with the page: %+v for 5 cases, %+v for 50", who.agency, small, big)
+				t.Errorf("%s: statements grow with the page: %+v for 5 cases, %+v for 50", who.Agency, small, big)
 			}
 			if big.page > dashboardStatements {
-				t.Errorf("%s: %d statements for the dashboard page, want at most %d", who.agency, big.page, dashboardStatements)
+				t.Errorf("%s: %d statements for the dashboard page, want at most %d", who.Agency, big.page, dashboardStatements)
 			}
 		}
 	})
