@@ -61,6 +61,36 @@ func sendAtOnce(e *env, token, query string, vars map[string]any, n int) []excha
 	return answers
 }
 
+// manyClients is how many requests a test of the group commit sends at once.
+const manyClients = 64
+
+// recordedByRequest is what manyClients requests sent at once left in the
+// audit trail, past the before events it held: each request's events, by
+// request id (none for a request that left none). It fails the test unless
+// requests are manyClients ids, and unless the chain, those events
+// included, verifies.
+func recordedByRequest(t *testing.T, db *database.DB, w *audit.Writer, before int, requests map[string]bool) map[string][]audit.Event {
+	t.Helper()
+	if len(requests) != manyClients {
+		t.Fatalf("%d distinct request ids for %d requests", len(requests), manyClients)
+	}
+	events := testdb.AuditTrail(t, db)
+	byRequest := make(map[string][]audit.Event, len(requests))
+	for id := range requests {
+		byRequest[id] = nil
+	}
+	for _, ev := range events[before:] {
+		if requests[ev.RequestID] {
+			byRequest[ev.RequestID] = append(byRequest[ev.RequestID], ev)
+		}
+	}
+	if v, err := audit.Verify(context.Background(), db.Client); err != nil || !v.Valid || v.Checked != int64(len(events)) {
+		t.Errorf("verify = %+v, %v; want valid over %d events", v, err, len(events))
+	}
+	t.Logf("%d requests, %d audit transactions", manyClients, w.Stats().Batches)
+	return byRequest
+}
+
 // TestConcurrentSensitiveReadsAreRecorded: 64 requests read a sensitive
 // field at once; all are answered with the value, each has its one read
 // event, and the chain verifies.
@@ -70,8 +100,7 @@ func TestConcurrentSensitiveReadsAreRecorded(t *testing.T) {
 		e, w := startWithWriter(t, db)
 		f := e.f
 		before := len(testdb.AuditTrail(t, db))
-		const clients = 64
-		answers := readAtOnce(e, e.tok(t, "prosecution-tirane", viewer.RoleProsecutor), f.vT, clients)
+		answers := readAtOnce(e, e.tok(t, "prosecution-tirane", viewer.RoleProsecutor), f.vT, manyClients)
 		want := secret(f.pseudonym[f.vT], "legalName")
 		requests := map[string]bool{}
 		eachLegalNameAnswer(t, answers, func(x exchange, legalName *string, errs []testserver.Error) {
@@ -80,25 +109,17 @@ func TestConcurrentSensitiveReadsAreRecorded(t *testing.T) {
 			}
 			requests[x.requestID] = true
 		})
-		if len(requests) != clients {
-			t.Fatalf("%d distinct request ids for %d requests", len(requests), clients)
-		}
-		events := testdb.AuditTrail(t, db)
-		recorded := map[string]int{}
-		for _, ev := range events[before:] {
-			if ev.Kind == audit.FieldAccess && ev.EntityID == f.vT && ev.Decision == audit.Allowed {
-				recorded[ev.RequestID]++
+		for id, events := range recordedByRequest(t, db, w, before, requests) {
+			recorded := 0
+			for _, ev := range events {
+				if ev.Kind == audit.FieldAccess && ev.EntityID == f.vT && ev.Decision == audit.Allowed {
+					recorded++
+				}
+			}
+			if recorded != 1 {
+				t.Errorf("request %s has %d read events, want 1", id, recorded)
 			}
 		}
-		for id := range requests {
-			if recorded[id] != 1 {
-				t.Errorf("request %s has %d read events, want 1", id, recorded[id])
-			}
-		}
-		if v, err := audit.Verify(context.Background(), db.Client); err != nil || !v.Valid || v.Checked != int64(len(events)) {
-			t.Errorf("verify = %+v, %v; want valid over %d events", v, err, len(events))
-		}
-		t.Logf("%d requests, %d audit transactions", clients, w.Stats().Batches)
 	})
 }
 
@@ -112,9 +133,8 @@ func TestConcurrentReadsOfSeveralRecordsAreRecorded(t *testing.T) {
 		e, w := startWithWriter(t, db)
 		f := e.f
 		before := len(testdb.AuditTrail(t, db))
-		const clients = 64
 		answers := sendAtOnce(e, e.tok(t, "onac", viewer.RoleCoordinator),
-			`query ($ids: [ID!]!) { nodes(ids: $ids) { ... on Victim { legalName } } }`, map[string]any{"ids": gids(f.vT, f.vD)}, clients)
+			`query ($ids: [ID!]!) { nodes(ids: $ids) { ... on Victim { legalName } } }`, map[string]any{"ids": gids(f.vT, f.vD)}, manyClients)
 		requests := map[string]bool{}
 		for _, x := range answers {
 			if x.err != nil || x.status != http.StatusOK || x.requestID == "" {
@@ -123,26 +143,18 @@ func TestConcurrentReadsOfSeveralRecordsAreRecorded(t *testing.T) {
 			}
 			requests[x.requestID] = true
 		}
-		if len(requests) != clients {
-			t.Fatalf("%d distinct request ids for %d requests", len(requests), clients)
-		}
-		events := testdb.AuditTrail(t, db)
-		reads := map[string][]audit.Event{}
-		for _, ev := range events[before:] {
-			if ev.Kind == audit.FieldAccess {
-				reads[ev.RequestID] = append(reads[ev.RequestID], ev)
-			}
-		}
 		both := []int{min(f.vT, f.vD), max(f.vT, f.vD)}
-		for id := range requests {
-			if got := reads[id]; len(got) != 1 || got[0].Decision != audit.Denied || got[0].EntityID != 0 || !slices.Equal(got[0].EntityIDs(), both) {
-				t.Errorf("request %s has read events %+v, want one refusal about both victims", id, got)
+		for id, events := range recordedByRequest(t, db, w, before, requests) {
+			var reads []audit.Event
+			for _, ev := range events {
+				if ev.Kind == audit.FieldAccess {
+					reads = append(reads, ev)
+				}
+			}
+			if len(reads) != 1 || reads[0].Decision != audit.Denied || reads[0].EntityID != 0 || !slices.Equal(reads[0].EntityIDs(), both) {
+				t.Errorf("request %s has read events %+v, want one refusal about both victims", id, reads)
 			}
 		}
-		if v, err := audit.Verify(context.Background(), db.Client); err != nil || !v.Valid || v.Checked != int64(len(events)) {
-			t.Errorf("verify = %+v, %v; want valid over %d events", v, err, len(events))
-		}
-		t.Logf("%d requests, %d audit transactions", clients, w.Stats().Batches)
 	})
 }
 
