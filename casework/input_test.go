@@ -505,18 +505,36 @@ func TestMutationInputSetAndCleared(t *testing.T) {
 		// hunt: the removal won, silently, as ent drops the id from those
 		// it adds). Refused naming the list it is added in; one added and
 		// another removed is fine.
-		s, other := h.recordSuspect(t, c.ID), h.recordSuspect(t, c.ID)
-		p := h.registerProsecution(t, c.ID, date(3, 2), other.ID)
-		need(t, p.ID, s.ID)
+		p, s, other := h.proceedingAndSuspect(t, c.ID)
 		h.refuse(t, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
 			"in": map[string]any{"addDefendantIDs": []string{s.ID}, "removeDefendantIDs": []string{other.ID, s.ID}}},
 			badField("input.addDefendantIDs"), p.ID, c.ID)
 		got := call[prosecutionT](t, h, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
 			"in": map[string]any{"addDefendantIDs": []string{s.ID}, "removeDefendantIDs": []string{other.ID}}})
-		if len(got.Defendants) != 1 || got.Defendants[0].ID != s.ID {
-			t.Errorf("defendants after adding %s and removing %s = %+v", s.ID, other.ID, got.Defendants)
-		}
+		wantDefendantInstead(t, got, s, other)
 	})
+}
+
+// proceedingAndSuspect registers, on case caseID, a proceeding against a
+// new suspect (other), and records another suspect (s), not its
+// defendant: a test adds s and removes other, or adds and removes s at
+// once.
+func (h *harness) proceedingAndSuspect(t *testing.T, caseID string) (p prosecutionT, s, other suspectT) {
+	t.Helper()
+	s, other = h.recordSuspect(t, caseID), h.recordSuspect(t, caseID)
+	p = h.registerProsecution(t, caseID, date(3, 2), other.ID)
+	need(t, p.ID, s.ID)
+	return p, s, other
+}
+
+// wantDefendantInstead checks that got, the proceeding of
+// proceedingAndSuspect updated to add s and remove other, has s alone as
+// its defendant.
+func wantDefendantInstead(t *testing.T, got prosecutionT, s, other suspectT) {
+	t.Helper()
+	if len(got.Defendants) != 1 || got.Defendants[0].ID != s.ID {
+		t.Errorf("defendants after adding %s and removing %s = %+v", s.ID, other.ID, got.Defendants)
+	}
 }
 
 // TestMutationInputAddedAndRemovedSingleValue: GraphQL takes a single value
@@ -537,31 +555,23 @@ func TestMutationInputAddedAndRemovedSingleValue(t *testing.T) {
 			{"AddSingleRemoveList", func(id string) any { return id }, func(id string) any { return []string{id} }},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				s, other := h.recordSuspect(t, c.ID), h.recordSuspect(t, c.ID)
-				p := h.registerProsecution(t, c.ID, date(3, 2), other.ID)
-				need(t, p.ID, s.ID)
+				p, s, _ := h.proceedingAndSuspect(t, c.ID)
 				h.refuse(t, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
 					"in": map[string]any{"addDefendantIDs": tc.add(s.ID), "removeDefendantIDs": tc.remove(s.ID)}},
 					badField("input.addDefendantIDs"), p.ID, c.ID)
 			})
 		}
 		t.Run("BothSingleInTheDocument", func(t *testing.T) {
-			s, other := h.recordSuspect(t, c.ID), h.recordSuspect(t, c.ID)
-			p := h.registerProsecution(t, c.ID, date(3, 2), other.ID)
-			need(t, p.ID, s.ID)
+			p, s, _ := h.proceedingAndSuspect(t, c.ID)
 			q := fmt.Sprintf(`mutation { updateProsecution(id: %q, expectedVersion: %d, input: {addDefendantIDs: %q, removeDefendantIDs: %q}) { id } }`,
 				p.ID, p.Version, s.ID, s.ID)
 			h.refuse(t, h.prosecutor, q, nil, badField("input.addDefendantIDs"), p.ID, c.ID)
 		})
 		t.Run("OKAddSingle", func(t *testing.T) {
-			s, other := h.recordSuspect(t, c.ID), h.recordSuspect(t, c.ID)
-			p := h.registerProsecution(t, c.ID, date(3, 2), other.ID)
-			need(t, p.ID, s.ID)
+			p, s, other := h.proceedingAndSuspect(t, c.ID)
 			got := call[prosecutionT](t, h, h.prosecutor, updateProsMutation, map[string]any{"id": p.ID, "v": p.Version,
 				"in": map[string]any{"addDefendantIDs": s.ID, "removeDefendantIDs": other.ID}})
-			if len(got.Defendants) != 1 || got.Defendants[0].ID != s.ID {
-				t.Errorf("defendants after adding %s and removing %s, each as a single value = %+v", s.ID, other.ID, got.Defendants)
-			}
+			wantDefendantInstead(t, got, s, other)
 		})
 	})
 }
