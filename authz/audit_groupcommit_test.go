@@ -199,11 +199,7 @@ func TestFailedBatchWithholdsEveryAnswer(t *testing.T) {
 			}
 			answers := <-done
 			_, undo := auditBreakage(db.Dialect)
-			for _, s := range undo {
-				if _, err := db.SQL.ExecContext(ctx, s); err != nil {
-					t.Fatalf("mending the audit trail: %v", err)
-				}
-			}
+			execEach(t, db.SQL, "mending the audit trail", undo)
 
 			value := secret(f.pseudonym[f.vT], "legalName")
 			eachLegalNameAnswer(t, answers, func(x exchange, legalName *string, errs []testserver.Error) {
@@ -246,9 +242,5 @@ func waitWriting(t *testing.T, w *audit.Writer, n int) {
 func breakInside(t *testing.T, tx *sql.Tx, dialectName string) {
 	t.Helper()
 	stmts, _ := auditBreakage(dialectName)
-	for _, s := range stmts {
-		if _, err := tx.ExecContext(context.Background(), s); err != nil {
-			t.Fatalf("breaking the audit trail: %v", err)
-		}
-	}
+	execEach(t, tx, "breaking the audit trail", stmts)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -13,31 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
-
-// tamperWithEvent changes the reason of event seq behind the application's
-// back, as only someone with the table owner's rights can: first switching
-// off the triggers that keep the trail append-only.
-func tamperWithEvent(t *testing.T, db *database.DB, seq int64) {
-	t.Helper()
-	stmts := []string{"DROP TRIGGER audit_events_no_update"}
-	if db.Dialect == dialect.Postgres {
-		stmts = []string{"ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change"}
-	}
-	stmts = append(stmts, fmt.Sprintf("UPDATE audit_events SET reason = 'nothing happened' WHERE id = %d", seq))
-	for _, s := range stmts {
-		if _, err := db.SQL.ExecContext(context.Background(), s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-}
 
 // exchange is one GraphQL request and its response, sent from a goroutine
 // (where a test must not stop): failures are returned, not reported.
@@ -248,7 +228,7 @@ func TestVerifyAuditTrailThroughGraphQL(t *testing.T) {
 		}
 
 		k := n/2 + 1
-		tamperWithEvent(t, e.db, k)
+		alterEvents(t, e.db, k, k)
 		got := verifyAsDPO(t)
 		if got.Valid || got.BrokenAt == nil || *got.BrokenAt != k || got.Problem == nil || *got.Problem == "" || got.Checked != k-1 {
 			t.Errorf("tampered chain: %+v (brokenAt %v), want invalid, broken at %d, with a problem", got, deref(got.BrokenAt), k)

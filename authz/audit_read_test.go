@@ -2,6 +2,7 @@ package authz_test
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
 	"testing"
@@ -19,18 +20,20 @@ import (
 // disk or a lost table would; the returned function mends it.
 func breakAuditWrites(t *testing.T, db *database.DB) (mend func()) {
 	t.Helper()
-	ctx := context.Background()
 	stmts, undo := auditBreakage(db.Dialect)
+	execEach(t, db.SQL, "breaking the audit trail", stmts)
+	return func() { execEach(t, db.SQL, "mending the audit trail", undo) }
+}
+
+// execEach runs stmts in order on db (a database or a transaction), and
+// fails the test at the first that fails, saying what they were doing.
+func execEach(t *testing.T, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, doing string, stmts []string) {
+	t.Helper()
 	for _, s := range stmts {
-		if _, err := db.SQL.ExecContext(ctx, s); err != nil {
-			t.Fatalf("breaking the audit trail: %v", err)
-		}
-	}
-	return func() {
-		for _, s := range undo {
-			if _, err := db.SQL.ExecContext(ctx, s); err != nil {
-				t.Fatalf("mending the audit trail: %v", err)
-			}
+		if _, err := db.ExecContext(context.Background(), s); err != nil {
+			t.Fatalf("%s (%s): %v", doing, s, err)
 		}
 	}
 }
