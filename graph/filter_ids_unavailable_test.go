@@ -3,7 +3,6 @@ package graph_test
 import (
 	"testing"
 
-	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
@@ -35,16 +34,7 @@ func TestListIDLookupOnLostConnectionIsUnavailable(t *testing.T) {
 				// named; the list's own statements then go through.
 				faults.FailStatements("case_files", 1, lost)
 				defer faults.Clear()
-				res := s.Do(t, tok, query, vars)
-				if len(res.Errors) == 0 {
-					t.Fatalf("want an error, got %s", res.Body)
-				}
-				for _, e := range res.Errors {
-					if e.Code() != string(apperr.Unavailable) || e.Extensions["requestId"] == nil {
-						t.Errorf("the look-up of where's ids lost its connection: code %q (requestId %v), want UNAVAILABLE with a request id:\n%s",
-							e.Code(), e.Extensions["requestId"], res.Body)
-					}
-				}
+				wantUnavailable(t, s.Do(t, tok, query, vars), "the look-up of where's ids lost its connection")
 			})
 		}
 		s.Do(t, tok, query, vars).MustOK(t)

@@ -50,18 +50,25 @@ func TestQueryOnLostConnectionIsUnavailable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			faults.FailStatements("case_files", -1, lost)
 			defer faults.Clear()
-			res := s.Do(t, tok, query, nil)
-			if len(res.Errors) == 0 {
-				t.Fatalf("want an error, got %s", res.Body)
-			}
-			for _, e := range res.Errors {
-				if e.Code() != string(apperr.Unavailable) || e.Extensions["requestId"] == nil {
-					t.Errorf("code %q (requestId %v), want UNAVAILABLE with a request id:\n%s", e.Code(), e.Extensions["requestId"], res.Body)
-				}
-			}
+			wantUnavailable(t, s.Do(t, tok, query, nil), "the list's statement lost its connection")
 		})
 	}
 	s.Do(t, tok, query, nil).MustOK(t)
+}
+
+// wantUnavailable checks the answer to a request that lost its connection
+// to the database (what says where): errors, each UNAVAILABLE with a
+// request id.
+func wantUnavailable(t *testing.T, res *testserver.Response, what string) {
+	t.Helper()
+	if len(res.Errors) == 0 {
+		t.Fatalf("%s: want an error, got %s", what, res.Body)
+	}
+	for _, e := range res.Errors {
+		if e.Code() != string(apperr.Unavailable) || e.Extensions["requestId"] == nil {
+			t.Errorf("%s: code %q (requestId %v), want UNAVAILABLE with a request id:\n%s", what, e.Code(), e.Extensions["requestId"], res.Body)
+		}
+	}
 }
 
 // TestMutationBeginRetriedOnce: a transaction whose BEGIN found the
