@@ -259,13 +259,7 @@ func decode[T any](t *testing.T, r *testserver.Response) T {
 
 func gid(id int) string { return testserver.GlobalID(id) }
 
-func gids(ids ...int) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = gid(id)
-	}
-	return out
-}
+func gids(ids ...int) []string { return testserver.GlobalIDs(ids...) }
 
 // forbidden is the error a denied sensitive field gives.
 func forbidden(field, path string) string { return "FORBIDDEN " + field + " " + path }

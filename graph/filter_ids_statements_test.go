@@ -37,20 +37,8 @@ func TestListFilterByIDCostsOneStatement(t *testing.T) {
 		if err != nil || len(other) < 30 {
 			t.Fatalf("the demo data has %d victims of Shkodër (%v); the test needs 30", len(other), err)
 		}
-		var seen struct {
-			Victims struct {
-				Edges []struct{ Node struct{ ID string } }
-			}
-		}
-		s.Ask(t, token, `{ victims(first: 3) { edges { node { id } } } }`, nil).MustOK(t).Decode(t, &seen)
-		if len(seen.Victims.Edges) != 3 {
-			t.Fatalf("police-tirane sees %d victims", len(seen.Victims.Edges))
-		}
-		visible := []string{seen.Victims.Edges[0].Node.ID, seen.Victims.Edges[1].Node.ID, seen.Victims.Edges[2].Node.ID}
-		hidden := make([]string, len(other))
-		for i, id := range other {
-			hidden[i] = testserver.GlobalID(id)
-		}
+		visible := firstSeen(t, s, token, "victims", 3)
+		hidden := testserver.GlobalIDs(other...)
 		count := func(where map[string]any) int64 {
 			n.Reset()
 			s.Ask(t, token, `query ($w: VictimWhereInput) { victims(first: 5, where: $w) { totalCount edges { node { id pseudonym } } } }`,
@@ -85,6 +73,24 @@ func TestListFilterByIDCostsOneStatement(t *testing.T) {
 	})
 }
 
+// firstSeen returns the ids of the first n records of the root list that
+// token's principal sees, failing the test unless it sees n.
+func firstSeen(t *testing.T, s *testserver.Server, token, list string, n int) []string {
+	t.Helper()
+	var seen map[string]struct {
+		Edges []struct{ Node struct{ ID string } }
+	}
+	s.Ask(t, token, fmt.Sprintf(`{ %s(first: %d) { edges { node { id } } } }`, list, n), nil).MustOK(t).Decode(t, &seen)
+	ids := []string{}
+	for _, e := range seen[list].Edges {
+		ids = append(ids, e.Node.ID)
+	}
+	if len(ids) != n {
+		t.Fatalf("the principal sees %d %s, want %d", len(ids), list, n)
+	}
+	return ids
+}
+
 // TestNestedFilterByIDCostsOneStatementAField: a case's prosecutions whose
 // where names records by id, under a page of cases, look the ids up once
 // for the field of the document, not once for each case of the page: a
@@ -106,22 +112,7 @@ func TestNestedFilterByIDCostsOneStatementAField(t *testing.T) {
 		if err != nil || len(other) < 40 {
 			t.Fatalf("the demo data has %d proceedings of cases outside Tiranë (%v); the test needs 40", len(other), err)
 		}
-		var seen struct {
-			Prosecutions struct {
-				Edges []struct{ Node struct{ ID string } }
-			}
-		}
-		s.Ask(t, token, `{ prosecutions(first: 3) { edges { node { id } } } }`, nil).MustOK(t).Decode(t, &seen)
-		if len(seen.Prosecutions.Edges) != 3 {
-			t.Fatalf("police-tirane sees %d proceedings", len(seen.Prosecutions.Edges))
-		}
-		ids := []string{}
-		for _, id := range other {
-			ids = append(ids, testserver.GlobalID(id))
-		}
-		for _, e := range seen.Prosecutions.Edges {
-			ids = append(ids, e.Node.ID)
-		}
+		ids := append(testserver.GlobalIDs(other...), firstSeen(t, s, token, "prosecutions", 3)...)
 		// A summary's digest covers its records' nonces, drawn for each
 		// event: what it summarises is its records and notItemised.
 		digest := regexp.MustCompile(`"recordsDigest":"[0-9a-f]{64}"`)

@@ -53,6 +53,15 @@ func (s *Server) AgencyIDs(tb testing.TB) map[string]int {
 // GlobalID is the GraphQL id of a row id.
 func GlobalID(id int) string { return strconv.Itoa(id) }
 
+// GlobalIDs are the GraphQL ids of row ids, in their order.
+func GlobalIDs(ids ...int) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = GlobalID(id)
+	}
+	return out
+}
+
 // Atoi parses a GraphQL id back into a row id, failing the test when it is
 // not one.
 func Atoi(tb testing.TB, id string) int {
