@@ -11,7 +11,6 @@ import (
 	"log"
 	"runtime"
 	"slices"
-	"strings"
 	"text/template/parse"
 
 	"entgo.io/contrib/entgql"
@@ -19,6 +18,7 @@ import (
 	"entgo.io/ent/entc/gen"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/casegraph/casegraph/internal/gqlname"
 	"github.com/casegraph/casegraph/sensitivity"
 )
 
@@ -340,7 +340,7 @@ func pageFiltersOnly(g *gen.Graph, s *ast.Schema) error {
 			if input == nil {
 				return fmt.Errorf("%s.%s: no where input %sWhereInput to take its edge filters out of", n.Name, e.Name, gqlTypeName(n))
 			}
-			for _, name := range []string{lowerCamel("has_" + e.Name), lowerCamel("has_" + e.Name + "_with")} {
+			for _, name := range []string{gqlname.Of("has_" + e.Name), gqlname.Of("has_" + e.Name + "_with")} {
 				i := slices.IndexFunc(input.Fields, func(f *ast.FieldDefinition) bool { return f.Name == name })
 				if i < 0 {
 					return fmt.Errorf("%s.%s: %s has no filter %s to take out", n.Name, e.Name, input.Name, name)
@@ -359,10 +359,10 @@ func describeConnectionsBeside(g *gen.Graph, s *ast.Schema) error {
 	for b := range listsWithConnectionBeside(g) {
 		var field *ast.FieldDefinition
 		if def := s.Types[gqlTypeName(b.owner)]; def != nil {
-			field = def.Fields.ForName(lowerCamel(b.name))
+			field = def.Fields.ForName(gqlname.Of(b.name))
 		}
 		if field == nil {
-			return fmt.Errorf("%s.%s: no field %s in the GraphQL schema to describe", b.owner.Name, b.list.Name, lowerCamel(b.name))
+			return fmt.Errorf("%s.%s: no field %s in the GraphQL schema to describe", b.owner.Name, b.list.Name, gqlname.Of(b.name))
 		}
 		field.Description = b.description
 	}
@@ -377,16 +377,4 @@ func gqlTypeName(n *gen.Type) string {
 		}
 	}
 	return n.Name
-}
-
-// lowerCamel is an ent name as entgql spells it in GraphQL
-// (has_prosecutions_with: hasProsecutionsWith).
-func lowerCamel(name string) string {
-	words := strings.Split(name, "_")
-	for i := 1; i < len(words); i++ {
-		if words[i] != "" {
-			words[i] = strings.ToUpper(words[i][:1]) + words[i][1:]
-		}
-	}
-	return strings.Join(words, "")
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/internal/gqlname"
 	"github.com/casegraph/casegraph/rowscope"
 )
 
@@ -255,7 +256,10 @@ func (o ordering) pageable(f *ast.Field, where map[string]any) *apperr.Error {
 		if !ok || !nullableOrderField(o.typ, name) {
 			continue
 		}
-		notNil := lowerCamel(name) + "NotNil"
+		// An ordering field's name is its ent field's in upper case
+		// (CLOSED_AT, closed_at), its filter's in GraphQL's spelling
+		// (closedAtNotNil).
+		notNil := gqlname.Of(strings.ToLower(name)) + "NotNil"
 		if keepsOnly(where, notNil) {
 			continue
 		}
@@ -278,18 +282,6 @@ func keepsOnly(where map[string]any, name string) bool {
 	}
 	terms, _ := asList(where["and"])
 	return slices.ContainsFunc(terms, func(t any) bool { return asMap(t)[name] == true })
-}
-
-// lowerCamel turns an ordering field's name (CLOSED_AT) into its filter's
-// (closedAt).
-func lowerCamel(name string) string {
-	words := strings.Split(strings.ToLower(name), "_")
-	for i := 1; i < len(words); i++ {
-		if words[i] != "" {
-			words[i] = strings.ToUpper(words[i][:1]) + words[i][1:]
-		}
-	}
-	return strings.Join(words, "")
 }
 
 // ordering is a connection's orderBy: its GraphQL input type, whether it

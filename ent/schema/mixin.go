@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/schema/index"
 	"entgo.io/ent/schema/mixin"
 
+	"github.com/casegraph/casegraph/internal/gqlname"
 	"github.com/casegraph/casegraph/rowscope"
 )
 
@@ -176,7 +177,7 @@ func (ConnectionBeside) Name() string { return "CaseGraphConnectionBeside" }
 func connectionBeside(name, description, why string) []schema.Annotation {
 	return []schema.Annotation{
 		ConnectionBeside{Edge: name, Description: description},
-		entgql.Directives(entgql.Deprecated("Use " + camelCase(name) + ": " + why)),
+		entgql.Directives(entgql.Deprecated("Use " + gqlname.Of(name) + ": " + why)),
 	}
 }
 
@@ -188,15 +189,3 @@ type FilteredPage struct{}
 
 // Name of the annotation, as ent/entc.go reads it.
 func (FilteredPage) Name() string { return "CaseGraphFilteredPage" }
-
-// camelCase is an ent name as GraphQL spells it (defendants_connection:
-// defendantsConnection).
-func camelCase(name string) string {
-	words := strings.Split(name, "_")
-	for i := 1; i < len(words); i++ {
-		if words[i] != "" {
-			words[i] = strings.ToUpper(words[i][:1]) + words[i][1:]
-		}
-	}
-	return strings.Join(words, "")
-}
