@@ -14,31 +14,25 @@ import (
 	"github.com/casegraph/casegraph/viewer"
 )
 
-// adapter is a casbin adapter over the policy_rules table (ent's
-// PolicyRule). On load it adds, in memory only, the grouping of each
-// sensitive field under its category ("g, Victim.legalName,
-// Victim:IDENTITY"), which comes from the ent schema and is never stored.
-// Changes go through policytools.Change (Store), which writes rows itself; the
-// auto-save methods refuse, so nothing writes behind its back.
+// adapter is casbin's adapter for an enforcer: it loads lines held in
+// memory, never the table, so that casbin loads exactly the lines the
+// enforcer read and validated (Reload), or a policy it is asked about
+// (NewInMemory). It read the table itself until 2026-12-07 (twentieth
+// session), a second read after the one validated, and a change committed
+// between the two was loaded unvalidated. On load it adds, in memory
+// only, the grouping of each sensitive field under its category ("g,
+// Victim.legalName, Victim:IDENTITY"), which comes from the ent schema and
+// is never stored. Changes go through policytools.Change (Store), which
+// writes rows itself; the auto-save methods refuse, so nothing writes
+// behind its back.
 type adapter struct {
-	client *ent.Client
 	fields map[string]string
+	// lines is the policy the next LoadPolicy loads (Enforcer.load sets
+	// it, under Enforcer.loadedMu).
+	lines []policies.Line
 }
 
 var errReadOnly = errors.New("policy changes go through policytools.Change")
-
-func (a *adapter) rules(ctx context.Context) ([]policies.Line, error) {
-	rows, err := a.client.PolicyRule.Query().
-		Order(ent.Asc(policyrule.FieldID)).All(viewer.SystemContext(ctx))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]policies.Line, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, line(r.Ptype, r.V0, r.V1, r.V2, r.V3, r.V4, r.V5))
-	}
-	return out, nil
-}
 
 // line is a stored row of the policy as a line: its type and its values
 // up to the first empty one.
@@ -53,45 +47,26 @@ func line(ptype string, values ...string) policies.Line {
 	return l
 }
 
-// LoadPolicy implements persist.Adapter.
+// LoadPolicy implements persist.Adapter: it loads a.lines, with the
+// grouping of each sensitive field under its category.
 func (a *adapter) LoadPolicy(m model.Model) error {
-	lines, err := a.rules(context.Background())
-	if err != nil {
-		return err
-	}
-	return loadLines(m, lines, a.fields)
-}
-
-// loadLines loads lines into m, with the grouping of each sensitive field
-// under its category (fields: field → category object).
-func loadLines(m model.Model, lines []policies.Line, fields map[string]string) error {
-	for _, l := range lines {
+	for _, l := range a.lines {
 		if err := persist.LoadPolicyArray(l, m); err != nil {
 			return err
 		}
 	}
-	names := make([]string, 0, len(fields))
-	for f := range fields {
+	names := make([]string, 0, len(a.fields))
+	for f := range a.fields {
 		names = append(names, f)
 	}
 	sort.Strings(names)
 	for _, f := range names {
-		if err := persist.LoadPolicyArray([]string{policies.PtypeG, f, fields[f]}, m); err != nil {
+		if err := persist.LoadPolicyArray([]string{policies.PtypeG, f, a.fields[f]}, m); err != nil {
 			return err
 		}
 	}
 	return nil
 }
-
-// memoryAdapter loads a policy held in memory, not the one in force: what
-// WhatIf asks about. Like adapter, it refuses every write.
-type memoryAdapter struct {
-	adapter
-	lines []policies.Line
-}
-
-// LoadPolicy implements persist.Adapter.
-func (a *memoryAdapter) LoadPolicy(m model.Model) error { return loadLines(m, a.lines, a.fields) }
 
 // SavePolicy implements persist.Adapter; see errReadOnly.
 func (a *adapter) SavePolicy(model.Model) error { return errReadOnly }

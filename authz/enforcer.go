@@ -35,8 +35,18 @@ import (
 // database, with decisions cached until the policy changes.
 type Enforcer struct {
 	casbin *casbin.SyncedEnforcer
+	source *adapter // casbin's: the lines it loads
 	client *ent.Client
 	vocab  policies.Vocabulary
+
+	// reloading takes reloads one at a time, so that the last to load
+	// is the last to have read the policy.
+	reloading sync.Mutex
+	// loadedMu guards loading a policy into casbin, and loaded.
+	loadedMu sync.RWMutex
+	// loaded is the policy in force: the lines casbin loaded, and the
+	// version they were read at.
+	loaded StoredPolicy
 
 	// generation counts reloads; the cache belongs to one generation.
 	generation atomic.Int64
@@ -68,10 +78,6 @@ type decisionKey struct {
 // unknown role, kind, object, action or condition is an error, not a
 // silent deny.
 func New(ctx context.Context, client *ent.Client, dialectName string, vocab policies.Vocabulary) (*Enforcer, error) {
-	m, err := model.NewModelFromString(policies.Model)
-	if err != nil {
-		return nil, fmt.Errorf("policy model: %w", err)
-	}
 	if err := seedDefault(ctx, client, dialectName, vocab); err != nil {
 		return nil, err
 	}
@@ -81,21 +87,36 @@ func New(ctx context.Context, client *ent.Client, dialectName string, vocab poli
 	if err := dropUnplainThresholds(ctx, client, dialectName); err != nil {
 		return nil, err
 	}
-	a := &adapter{client: client, fields: vocab.Fields}
-	lines, err := a.rules(ctx)
+	p, err := PolicyIn(ctx, client)
 	if err != nil {
 		return nil, err
 	}
-	if err := policies.Validate(lines, vocab); err != nil {
+	if err := policies.Validate(p.Lines, vocab); err != nil {
 		return nil, fmt.Errorf("the policy in the database: %w", err)
 	}
+	e, err := over(p, vocab)
+	if err != nil {
+		return nil, err
+	}
+	e.client, e.dialect = client, dialectName
+	client.Intercept(observe())
+	return e, nil
+}
+
+// over is an enforcer of p's lines, as read (New, Reload) or held in
+// memory (NewInMemory), without a client.
+func over(p StoredPolicy, vocab policies.Vocabulary) (*Enforcer, error) {
+	m, err := model.NewModelFromString(policies.Model)
+	if err != nil {
+		return nil, fmt.Errorf("policy model: %w", err)
+	}
+	a := &adapter{fields: vocab.Fields, lines: p.Lines}
 	ce, err := casbin.NewSyncedEnforcer(m, a)
 	if err != nil {
 		return nil, fmt.Errorf("loading policy: %w", err)
 	}
 	ce.EnableAutoSave(false)
-	client.Intercept(observe())
-	return &Enforcer{casbin: ce, client: client, vocab: vocab, dialect: dialectName}, nil
+	return &Enforcer{casbin: ce, source: a, vocab: vocab, loaded: p}, nil
 }
 
 // DefaultPolicyActor is the actor of the changes CaseGraph makes to the
@@ -258,20 +279,33 @@ func insertLines(sys context.Context, client *ent.Client, dialectName string, li
 // Vocabulary returns what the policy may name.
 func (e *Enforcer) Vocabulary() policies.Vocabulary { return e.vocab }
 
-// Reload reads the policy from the database again and forgets every cached
-// decision. A policy that does not validate (edited in the database by
-// hand) is refused and the one in force stays.
+// Reload reads the policy from the database again, its lines and their
+// version in one statement (PolicyIn), and loads exactly those lines, so
+// that a change committed meanwhile is never loaded unvalidated; it
+// forgets every cached decision. A policy that does not validate (edited
+// in the database by hand) is refused and the one in force stays.
 func (e *Enforcer) Reload() error {
-	lines, err := (&adapter{client: e.client}).rules(context.Background())
+	e.reloading.Lock()
+	defer e.reloading.Unlock()
+	p, err := PolicyIn(context.Background(), e.client)
 	if err != nil {
 		return err
 	}
-	if err := policies.Validate(lines, e.vocab); err != nil {
+	if err := policies.Validate(p.Lines, e.vocab); err != nil {
 		return fmt.Errorf("not reloading an invalid policy: %w", err)
 	}
+	return e.load(p)
+}
+
+// load makes p, which the caller has validated, the policy in force.
+func (e *Enforcer) load(p StoredPolicy) error {
+	e.loadedMu.Lock()
+	defer e.loadedMu.Unlock()
+	e.source.lines = p.Lines
 	if err := e.casbin.LoadPolicy(); err != nil {
 		return err
 	}
+	e.loaded = p
 	e.generation.Add(1)
 	e.cache.Clear() // decisions of older generations are never asked again
 	return nil
@@ -291,7 +325,7 @@ func (e *Enforcer) Decide(role viewer.Role, kind, obj, act, cond string) Decisio
 
 // Lines returns the policy in force, as stored.
 func (e *Enforcer) Lines(ctx context.Context) ([]policies.Line, error) {
-	return (&adapter{client: e.client}).rules(ctx)
+	return LinesIn(ctx, e.client)
 }
 
 // rowLevel is the widest level of rows any of p's roles may see of obj.

@@ -1,11 +1,6 @@
 package authz
 
 import (
-	"fmt"
-
-	"github.com/casbin/casbin/v2"
-	"github.com/casbin/casbin/v2/model"
-
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/rowscope"
@@ -94,14 +89,5 @@ func ConsentRequired(category, cond string) bool { return policies.ConsentRequir
 // database: what a policy would decide, without touching the one in force.
 // It has no client: it only answers Decide and the questions above.
 func NewInMemory(lines []policies.Line, vocab policies.Vocabulary) (*Enforcer, error) {
-	m, err := model.NewModelFromString(policies.Model)
-	if err != nil {
-		return nil, fmt.Errorf("policy model: %w", err)
-	}
-	ce, err := casbin.NewSyncedEnforcer(m, &memoryAdapter{adapter: adapter{fields: vocab.Fields}, lines: lines})
-	if err != nil {
-		return nil, fmt.Errorf("loading policy: %w", err)
-	}
-	ce.EnableAutoSave(false)
-	return &Enforcer{casbin: ce, vocab: vocab}, nil
+	return over(StoredPolicy{Lines: lines}, vocab)
 }

@@ -1,12 +1,21 @@
 package authz_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/policyrule"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
@@ -61,4 +70,55 @@ func jsonLine(t *testing.T, line string) []string {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// TestReloadLoadsTheLinesItValidated: a reload loads exactly the lines it
+// validated. It read the policy twice, once to validate it and again
+// inside casbin's LoadPolicy, so that a change committed between the two
+// (another server's, on PostgreSQL) was loaded unvalidated: here an
+// invalid policy (a line of no role beside a judge's grant of phones),
+// which no reload would have let in, opened victims' phones to judges.
+// Now a reload reads the policy once, in one statement.
+func TestReloadLoadsTheLinesItValidated(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		var armed atomic.Bool
+		var reads atomic.Int64
+		hooked := onPolicyReads(db, func() {
+			if armed.Load() && reads.Add(1) == 2 {
+				// Between a reload's two reads, a policy that does not
+				// validate: a judge's grant beside a line of no role.
+				for _, l := range [][]string{judgePhoneLine, {"p", "nobody", "court", "Victim:CONTACT", "read", "proceedings"}} {
+					db.Client.PolicyRule.Create().SetPtype(l[0]).SetV0(l[1]).SetV1(l[2]).SetV2(l[3]).SetV3(l[4]).SetV4(l[5]).ExecX(sys())
+				}
+			}
+		})
+		s := testserver.Start(t, hooked)
+		victim := victimBeforeCourt(t, db.Client)
+
+		armed.Store(true)
+		s.Do(t, s.Token(t, "onac", viewer.RoleAdmin), changePolicy, map[string]any{
+			"add": [][]string{judgeHealthLine}, "reason": "Judges read health notes to order protective measures",
+		}).MustOK(t)
+		armed.Store(false)
+		if n := reads.Load(); n != 1 {
+			t.Errorf("the reload after a change read the policy's lines %d times, want once", n)
+		}
+		if got := judgeAsksPhone(t, s, victim); got != phoneForbidden {
+			t.Errorf("after a reload, a judge's phone read is %s, want %s: the server loaded lines it had not validated", got, phoneForbidden)
+		}
+	})
+}
+
+// onPolicyReads returns db with an ent client that calls read before each
+// statement it sends outside a transaction that reads the policy's lines,
+// as a reload does (ent's debug driver names a transaction's statements
+// "Tx(…)").
+func onPolicyReads(db *database.DB, read func()) *database.DB {
+	drv := dialect.DebugWithContext(entsql.OpenDB(db.Dialect, db.SQL), func(_ context.Context, v ...any) {
+		if line := fmt.Sprint(v...); strings.HasPrefix(line, "driver.Query") && strings.Contains(line, policyrule.Table) {
+			read()
+		}
+	})
+	return &database.DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db.SQL, Dialect: db.Dialect, Location: db.Location}
 }

@@ -18,9 +18,11 @@ import (
 // change is announced to every server.
 const PolicyChannel = "casegraph_policy"
 
-// LinesIn returns the policy as client (a transaction's) reads it.
+// LinesIn returns the policy's lines as client (a transaction's) reads
+// them (PolicyIn).
 func LinesIn(ctx context.Context, client *ent.Client) ([]policies.Line, error) {
-	return (&adapter{client: client}).rules(ctx)
+	p, err := PolicyIn(ctx, client)
+	return p.Lines, err
 }
 
 // StoredPolicy is the policy as the database holds it: its lines, and its
