@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"fmt"
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
@@ -70,12 +71,69 @@ func PolicyIn(ctx context.Context, client *ent.Client) (StoredPolicy, error) {
 	return out, nil
 }
 
-// VersionAfter is the version of the policy the change changeID (an id of
-// policy_changes) made: the entries of the history up to it. Every change
-// is made under the policy lock (lockPolicy), on PostgreSQL too, so the
-// history's ids follow the order in which the changes committed.
-func VersionAfter(ctx context.Context, client *ent.Client, changeID int) (int, error) {
-	return client.PolicyChange.Query().Where(policychange.IDLTE(changeID)).Count(viewer.SystemContext(ctx))
+// PolicyChangeMade is an entry of the policy's history with the version
+// of the policy its change made: the policyVersion read right after it,
+// which changePolicy answered.
+type PolicyChangeMade struct {
+	*ent.PolicyChange
+	PolicyVersion int
+}
+
+// History lists the policy's history newest first, at most limit (> 0)
+// entries, each with its version, in one statement. Newest first is the
+// history's own order, that of the versions, not that of "at", which
+// each server reads on its own clock.
+func History(ctx context.Context, client *ent.Client, limit int) ([]*PolicyChangeMade, error) {
+	return changesMade(ctx, client.PolicyChange.Query().Order(ent.Desc(policychange.FieldID)).Limit(limit))
+}
+
+// ChangeMade is the entry changeID of the policy's history with its
+// version, in one statement: what a change's replay answers.
+func ChangeMade(ctx context.Context, client *ent.Client, changeID int) (*PolicyChangeMade, error) {
+	made, err := changesMade(ctx, client.PolicyChange.Query().Where(policychange.ID(changeID)))
+	if err != nil {
+		return nil, err
+	}
+	if len(made) == 0 {
+		return nil, fmt.Errorf("no policy change %d in the history", changeID)
+	}
+	return made[0], nil
+}
+
+// versionMade names the column changesMade selects the version in.
+const versionMade = "policy_version_made"
+
+// changesMade reads the entries q selects, each with the version of the
+// policy its change made: the entries of the history up to it, in the
+// order of their ids. Every change is made under the policy lock
+// (lockPolicy), the ones a server makes as it starts too, so the ids
+// follow the order in which the changes committed, and an entry's place
+// is the version read right after it. It is the one statement of that
+// rule, for every entry, those recorded before the version was shown
+// included (docs/policy-tools.md, "Versions and retries").
+func changesMade(ctx context.Context, q *ent.PolicyChangeQuery) ([]*PolicyChangeMade, error) {
+	rows, err := q.Modify(func(s *sql.Selector) {
+		earlier := sql.Table(policychange.Table).As("earlier")
+		upTo := sql.Dialect(s.Dialect()).Select(sql.Count("*")).From(earlier).
+			Where(sql.ColumnsLTE(earlier.C(policychange.FieldID), s.C(policychange.FieldID)))
+		s.AppendSelectExprAs(upTo, versionMade)
+	}).All(viewer.SystemContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*PolicyChangeMade, len(rows))
+	for i, c := range rows {
+		v, err := c.Value(versionMade)
+		if err != nil {
+			return nil, err
+		}
+		n, ok := v.(int64)
+		if !ok {
+			return nil, fmt.Errorf("policy change %d: version read as %T", c.ID, v)
+		}
+		out[i] = &PolicyChangeMade{PolicyChange: c, PolicyVersion: int(n)}
+	}
+	return out, nil
 }
 
 // Store removes remove and adds add to the policy table with client (the
@@ -156,7 +214,7 @@ func (e *Enforcer) LockPolicy(ctx context.Context, client *ent.Client) error {
 // lockPolicy is LockPolicy for every change of the policy, those a server
 // makes at start (loading the default policy, bringing an old one up to
 // date) too: each adds an entry to the history, and the history's order
-// is the order of the versions (VersionAfter).
+// is the order of the versions (changesMade).
 func lockPolicy(ctx context.Context, client *ent.Client, dialectName string) error {
 	if dialectName != dialect.Postgres {
 		return nil

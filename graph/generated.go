@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/input"
@@ -435,12 +436,13 @@ type ComplexityRoot struct {
 	}
 
 	PolicyChange struct {
-		ActorAgency  func(childComplexity int) int
-		ActorSubject func(childComplexity int) int
-		Added        func(childComplexity int) int
-		At           func(childComplexity int) int
-		Reason       func(childComplexity int) int
-		Removed      func(childComplexity int) int
+		ActorAgency   func(childComplexity int) int
+		ActorSubject  func(childComplexity int) int
+		Added         func(childComplexity int) int
+		At            func(childComplexity int) int
+		PolicyVersion func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		Removed       func(childComplexity int) int
 	}
 
 	PolicyChangeResult struct {
@@ -827,7 +829,7 @@ type QueryResolver interface {
 	AccessMatrix(ctx context.Context) (*policytools.Matrix, error)
 	ExplainAccess(ctx context.Context, question AccessQuestion) (*policytools.Explanation, error)
 	PolicyWhatIf(ctx context.Context, add [][]string, remove [][]string) ([]*policytools.CellChange, error)
-	PolicyChanges(ctx context.Context, first *int) ([]*ent.PolicyChange, error)
+	PolicyChanges(ctx context.Context, first *int) ([]*authz.PolicyChangeMade, error)
 	VictimStatistics(ctx context.Context, groupBy []VictimDimension, period *StatisticsPeriod, where *VictimStatisticsFilter) (*StatisticsTable, error)
 	CaseStatistics(ctx context.Context, groupBy []CaseDimension, period *StatisticsPeriod, where *CaseStatisticsFilter) (*StatisticsTable, error)
 	ProsecutionStatistics(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*StatisticsTable, error)
@@ -2690,6 +2692,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PolicyChange.At(childComplexity), true
+	case "PolicyChange.policyVersion":
+		if e.ComplexityRoot.PolicyChange.PolicyVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyChange.PolicyVersion(childComplexity), true
 	case "PolicyChange.reason":
 		if e.ComplexityRoot.PolicyChange.Reason == nil {
 			break
@@ -4829,7 +4837,7 @@ extend type Query {
   changePolicy would refuse is refused the same way (BAD_USER_INPUT).
   """
   policyWhatIf(add: [[String!]!], remove: [[String!]!]): [PolicyCellChange!]! @allowed(object: "policy", action: "read")
-  "The changes of the policy, newest first, with who made them and why."
+  "The changes of the policy, newest first (by the version each made), with who made them and why."
   policyChanges(first: Int = 50): [PolicyChange!]! @allowed(object: "policy", action: "read")
 }
 
@@ -4931,6 +4939,13 @@ type PolicyChange {
   reason: String!
   added: [[String!]!]!
   removed: [[String!]!]!
+  """
+  The version of the policy this change made: the policyVersion read right
+  after it, which changePolicy answered for it (its place in the history,
+  the default policy loaded first being 1). Every change has one, those
+  recorded before this field was added too.
+  """
+  policyVersion: Int
 }
 `, BuiltIn: false},
 	{Name: "../statistics.graphqls", Input: `# Statistics for dashboards, safe to publish (docs/statistics.md): grouped
@@ -6104,6 +6119,8 @@ func (ec *executionContext) childFields_PolicyChange(ctx context.Context, field 
 		return ec.fieldContext_PolicyChange_added(ctx, field)
 	case "removed":
 		return ec.fieldContext_PolicyChange_removed(ctx, field)
+	case "policyVersion":
+		return ec.fieldContext_PolicyChange_policyVersion(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PolicyChange", field.Name)
 }
@@ -16576,7 +16593,7 @@ func (ec *executionContext) fieldContext_PolicyCellChange_after(_ context.Contex
 	return graphql.NewScalarFieldContext("PolicyCellChange", field, false, false, "String")
 }
 
-func (ec *executionContext) _PolicyChange_at(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _PolicyChange_at(ctx context.Context, field graphql.CollectedField, obj *authz.PolicyChangeMade) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16599,7 +16616,7 @@ func (ec *executionContext) fieldContext_PolicyChange_at(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "Time")
 }
 
-func (ec *executionContext) _PolicyChange_actorSubject(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _PolicyChange_actorSubject(ctx context.Context, field graphql.CollectedField, obj *authz.PolicyChangeMade) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16622,7 +16639,7 @@ func (ec *executionContext) fieldContext_PolicyChange_actorSubject(_ context.Con
 	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "String")
 }
 
-func (ec *executionContext) _PolicyChange_actorAgency(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _PolicyChange_actorAgency(ctx context.Context, field graphql.CollectedField, obj *authz.PolicyChangeMade) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16645,7 +16662,7 @@ func (ec *executionContext) fieldContext_PolicyChange_actorAgency(_ context.Cont
 	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "String")
 }
 
-func (ec *executionContext) _PolicyChange_reason(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _PolicyChange_reason(ctx context.Context, field graphql.CollectedField, obj *authz.PolicyChangeMade) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16668,7 +16685,7 @@ func (ec *executionContext) fieldContext_PolicyChange_reason(_ context.Context, 
 	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "String")
 }
 
-func (ec *executionContext) _PolicyChange_added(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _PolicyChange_added(ctx context.Context, field graphql.CollectedField, obj *authz.PolicyChangeMade) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16691,7 +16708,7 @@ func (ec *executionContext) fieldContext_PolicyChange_added(_ context.Context, f
 	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "String")
 }
 
-func (ec *executionContext) _PolicyChange_removed(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _PolicyChange_removed(ctx context.Context, field graphql.CollectedField, obj *authz.PolicyChangeMade) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16712,6 +16729,29 @@ func (ec *executionContext) _PolicyChange_removed(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_PolicyChange_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyChange_policyVersion(ctx context.Context, field graphql.CollectedField, obj *authz.PolicyChangeMade) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyChange_policyVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PolicyVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalOInt2int(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyChange_policyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyChange", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PolicyChangeResult_added(ctx context.Context, field graphql.CollectedField, obj *PolicyChangeResult) (ret graphql.Marshaler) {
@@ -19248,16 +19288,16 @@ func (ec *executionContext) _Query_policyChanges(ctx context.Context, field grap
 			directive1 := func(ctx context.Context) (any, error) {
 				object, err := ec.unmarshalNString2string(ctx, "policy")
 				if err != nil {
-					var zeroVal []*ent.PolicyChange
+					var zeroVal []*authz.PolicyChangeMade
 					return zeroVal, err
 				}
 				action, err := ec.unmarshalNString2string(ctx, "read")
 				if err != nil {
-					var zeroVal []*ent.PolicyChange
+					var zeroVal []*authz.PolicyChangeMade
 					return zeroVal, err
 				}
 				if ec.Directives.Allowed == nil {
-					var zeroVal []*ent.PolicyChange
+					var zeroVal []*authz.PolicyChangeMade
 					return zeroVal, errors.New("directive allowed is not implemented")
 				}
 				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
@@ -19266,8 +19306,8 @@ func (ec *executionContext) _Query_policyChanges(ctx context.Context, field grap
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PolicyChange) graphql.Marshaler {
-			return ec.marshalNPolicyChange2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐPolicyChangeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*authz.PolicyChangeMade) graphql.Marshaler {
+			return ec.marshalNPolicyChange2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐPolicyChangeMadeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -35834,7 +35874,7 @@ func (ec *executionContext) _PolicyCellChange(ctx context.Context, sel ast.Selec
 
 var policyChangeImplementors = []string{"PolicyChange"}
 
-func (ec *executionContext) _PolicyChange(ctx context.Context, sel ast.SelectionSet, obj *ent.PolicyChange) graphql.Marshaler {
+func (ec *executionContext) _PolicyChange(ctx context.Context, sel ast.SelectionSet, obj *authz.PolicyChangeMade) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, policyChangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -35871,6 +35911,11 @@ func (ec *executionContext) _PolicyChange(ctx context.Context, sel ast.Selection
 		case "removed":
 			out.Values[i] = ec._PolicyChange_removed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "policyVersion":
+			out.Values[i] = ec._PolicyChange_policyVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -39192,11 +39237,11 @@ func (ec *executionContext) marshalNPolicyCellChange2ᚖgithubᚗcomᚋcasegraph
 	return ec._PolicyCellChange(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPolicyChange2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐPolicyChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PolicyChange) graphql.Marshaler {
+func (ec *executionContext) marshalNPolicyChange2ᚕᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐPolicyChangeMadeᚄ(ctx context.Context, sel ast.SelectionSet, v []*authz.PolicyChangeMade) graphql.Marshaler {
 	ret := marshalListInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPolicyChange2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐPolicyChange(ctx, sel, v[i])
+		return ec.marshalNPolicyChange2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐPolicyChangeMade(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -39208,7 +39253,7 @@ func (ec *executionContext) marshalNPolicyChange2ᚕᚖgithubᚗcomᚋcasegraph�
 	return ret
 }
 
-func (ec *executionContext) marshalNPolicyChange2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐPolicyChange(ctx context.Context, sel ast.SelectionSet, v *ent.PolicyChange) graphql.Marshaler {
+func (ec *executionContext) marshalNPolicyChange2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐPolicyChangeMade(ctx context.Context, sel ast.SelectionSet, v *authz.PolicyChangeMade) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PolicyChange!")
 		return graphql.Null
@@ -41339,6 +41384,18 @@ func (ec *executionContext) marshalOInstance2ᚖgithubᚗcomᚋcasegraphᚋcaseg
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOInt2int(ctx context.Context, v any) (int, error) {
+	res, err := input.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := input.MarshalInt(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {

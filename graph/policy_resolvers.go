@@ -5,10 +5,8 @@ import (
 	"errors"
 
 	"github.com/casegraph/casegraph/apperr"
-	"github.com/casegraph/casegraph/ent"
-	"github.com/casegraph/casegraph/ent/policychange"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/policytools"
-	"github.com/casegraph/casegraph/viewer"
 )
 
 // accessMatrix is the matrix of the policy in force, computed once for
@@ -50,12 +48,11 @@ func (r *Resolver) policyWhatIf(ctx context.Context, add, remove [][]string) ([]
 	return out, err
 }
 
-func (r *Resolver) policyChanges(ctx context.Context, first *int) ([]*ent.PolicyChange, error) {
+func (r *Resolver) policyChanges(ctx context.Context, first *int) ([]*authz.PolicyChangeMade, error) {
 	limit, err := pageSize(first)
 	if err != nil || limit == 0 {
 		// ent's Limit(0) is no limit at all: first: 0 listed every change.
 		return nil, err
 	}
-	return r.client.PolicyChange.Query().Order(ent.Desc(policychange.FieldAt), ent.Desc(policychange.FieldID)).
-		Limit(limit).All(viewer.SystemContext(ctx))
+	return authz.History(ctx, r.client, limit)
 }

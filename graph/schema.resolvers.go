@@ -11,6 +11,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/casework"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
@@ -247,7 +248,7 @@ func (r *queryResolver) PolicyWhatIf(ctx context.Context, add [][]string, remove
 }
 
 // PolicyChanges is the resolver for the policyChanges field.
-func (r *queryResolver) PolicyChanges(ctx context.Context, first *int) ([]*ent.PolicyChange, error) {
+func (r *queryResolver) PolicyChanges(ctx context.Context, first *int) ([]*authz.PolicyChangeMade, error) {
 	return r.policyChanges(ctx, first)
 }
 

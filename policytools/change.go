@@ -14,7 +14,6 @@ import (
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/input"
 	"github.com/casegraph/casegraph/policies"
-	"github.com/casegraph/casegraph/viewer"
 )
 
 // MinReasonLength is the letters or digits a policy change's reason holds
@@ -121,15 +120,11 @@ func keyedLines(raw [][]string) []string {
 // changeMade is what the change with history entry id did, for the
 // replay of its idempotency key.
 func changeMade(ctx context.Context, client *ent.Client, id int) (ChangeResult, error) {
-	c, err := client.PolicyChange.Get(viewer.SystemContext(ctx), id)
+	c, err := authz.ChangeMade(ctx, client, id)
 	if err != nil {
 		return ChangeResult{}, err
 	}
-	version, err := authz.VersionAfter(ctx, client, id)
-	if err != nil {
-		return ChangeResult{}, err
-	}
-	return ChangeResult{Added: len(c.Added), Removed: len(c.Removed), Version: version}, nil
+	return ChangeResult{Added: len(c.Added), Removed: len(c.Removed), Version: c.PolicyVersion}, nil
 }
 
 // change makes the change under the policy lock, and returns what it did

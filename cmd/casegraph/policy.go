@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -16,7 +17,6 @@ import (
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/agency"
-	"github.com/casegraph/casegraph/ent/policychange"
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/migrations"
 	"github.com/casegraph/casegraph/policies"
@@ -32,7 +32,7 @@ const policyUsage = `  casegraph policy matrix [--format md|csv]
                                            what the policy lets those roles do, and why
   casegraph policy what-if [--add "p, …"]... [--remove "p, …"]...
                                            the cells of the matrix a change would change
-  casegraph policy history                 the changes of the policy, newest first
+  casegraph policy history                 the changes of the policy, newest first, each with the version it made
 `
 
 // policyCmd reads the policy in force for data protection officers and
@@ -142,8 +142,7 @@ func policyHistory(ctx context.Context, cfg config, args []string, out io.Writer
 		return err
 	}
 	defer db.Close()
-	changes, err := db.Client.PolicyChange.Query().
-		Order(ent.Desc(policychange.FieldAt), ent.Desc(policychange.FieldID)).All(viewer.SystemContext(ctx))
+	changes, err := authz.History(ctx, db.Client, math.MaxInt32) // every entry
 	if err != nil {
 		return err
 	}
@@ -155,7 +154,7 @@ func policyHistory(ctx context.Context, cfg config, args []string, out io.Writer
 		if i > 0 {
 			fmt.Fprintln(out)
 		}
-		fmt.Fprintf(out, "%s  %s (%s)\n  Reason: %s\n", c.At.UTC().Format(time.RFC3339), c.ActorSubject, c.ActorAgency, c.Reason)
+		fmt.Fprintf(out, "%s  %s (%s)  version %d\n  Reason: %s\n", c.At.UTC().Format(time.RFC3339), c.ActorSubject, c.ActorAgency, c.PolicyVersion, c.Reason)
 		if c.ActorSubject == authz.DefaultPolicyActor {
 			fmt.Fprintf(out, "  + the %d lines of the default policy (casegraph policy matrix shows what they allow)\n", len(c.Added))
 			continue
