@@ -42,7 +42,9 @@ type Enforcer struct {
 	// reloading takes reloads one at a time, so that the last to load
 	// is the last to have read the policy.
 	reloading sync.Mutex
-	// loadedMu guards loading a policy into casbin, and loaded.
+	// loadedMu guards loading a policy into casbin, and loaded: a load
+	// holds it alone, the policy tools share it while they answer from
+	// the policy loaded (At), so that an answer is all of one policy.
 	loadedMu sync.RWMutex
 	// loaded is the policy in force: the lines casbin loaded, and the
 	// version they were read at.
@@ -309,6 +311,45 @@ func (e *Enforcer) load(p StoredPolicy) error {
 	e.generation.Add(1)
 	e.cache.Clear() // decisions of older generations are never asked again
 	return nil
+}
+
+// At calls answer with an enforcer that decides by exactly p, the
+// policy as a request read it (PolicyIn, lines and version in one
+// statement): the policy tools answer of the version policyVersion reads
+// in the same request, not of one this server has not loaded yet. The
+// enforcer is this server's when it has loaded p, first reloading when
+// it has not and is not ahead of p (another server's change not yet
+// announced: a request after the answer decides as the answer says), and
+// held so while answer runs (a reload waits). When this server is ahead
+// of p (a change loaded since the request read it), it is an enforcer
+// over p's lines in memory, as what-if's are.
+func (e *Enforcer) At(p StoredPolicy, answer func(*Enforcer) error) error {
+	e.loadedMu.RLock()
+	loaded, ahead := e.hasLoaded(p), e.loaded.Version > p.Version
+	e.loadedMu.RUnlock()
+	if !loaded && !ahead {
+		if err := e.Reload(); err != nil {
+			return err
+		}
+	}
+	e.loadedMu.RLock()
+	if e.hasLoaded(p) {
+		defer e.loadedMu.RUnlock()
+		return answer(e)
+	}
+	e.loadedMu.RUnlock()
+	at, err := NewInMemory(p.Lines, e.vocab)
+	if err != nil {
+		return err
+	}
+	return answer(at)
+}
+
+// hasLoaded reports, under loadedMu, whether p is the policy in force:
+// its version and its lines (a line edited in the table by hand changes
+// no version).
+func (e *Enforcer) hasLoaded(p StoredPolicy) bool {
+	return e.loaded.Version == p.Version && slices.EqualFunc(e.loaded.Lines, p.Lines, slices.Equal)
 }
 
 // Decide asks the policy one question, cached per policy generation.

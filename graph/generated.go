@@ -4570,8 +4570,9 @@ extend type Query {
   policyLines: [[String!]!]! @allowed(object: "policy", action: "read")
   """
   The version of the access policy in force: the number of changes in its
-  history, one more with every change. Asked with policyLines in one
-  request, it is the version of those lines. Send it as changePolicy's
+  history, one more with every change. Asked with policyLines,
+  accessMatrix, explainAccess or policyWhatIf in one request, it is the
+  version of those lines and of those answers. Send it as changePolicy's
   expectedVersion.
   """
   policyVersion: Int! @allowed(object: "policy", action: "read")
@@ -4822,7 +4823,9 @@ extend type Query {
   """
   The access matrix of the policy in force: every role × kind of agency ×
   sensitive field (read under which conditions, write), rows, mutations and
-  powers, before the conditions on the row are checked.
+  powers, before the conditions on the row are checked. Like explainAccess
+  and policyWhatIf, it is of the version policyVersion answers in the
+  same request.
   """
   accessMatrix: AccessMatrix! @allowed(object: "policy", action: "read")
   """

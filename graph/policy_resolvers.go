@@ -9,16 +9,37 @@ import (
 	"github.com/casegraph/casegraph/policytools"
 )
 
+// The policy tools answer of the policy as the request reads it once
+// (storedPolicy), the version policyVersion answers beside them, not of
+// one this server has not loaded yet (authz.Enforcer.At).
+
 // accessMatrix is the matrix of the policy in force, computed once for
 // its Markdown, CSV and cells.
-func (r *Resolver) accessMatrix(ctx context.Context) (*policytools.Matrix, error) {
-	m := policytools.MatrixOf(r.enforcer)
-	return &m, nil
+func (r *queryResolver) accessMatrix(ctx context.Context) (*policytools.Matrix, error) {
+	p, err := r.storedPolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var m policytools.Matrix
+	err = r.enforcer.At(p, func(e *authz.Enforcer) error {
+		m = policytools.MatrixOf(e)
+		return nil
+	})
+	return &m, err
 }
 
-func (r *Resolver) explainAccess(ctx context.Context, q AccessQuestion) (*policytools.Explanation, error) {
-	x, err := policytools.Explain(r.enforcer, policytools.Question{Roles: q.Roles, Kind: q.AgencyKind,
-		Field: valueOr(q.Field, ""), Mutation: valueOr(q.Mutation, ""), Object: valueOr(q.Object, ""), Action: valueOr(q.Action, "")})
+func (r *queryResolver) explainAccess(ctx context.Context, q AccessQuestion) (*policytools.Explanation, error) {
+	p, err := r.storedPolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var x policytools.Explanation
+	err = r.enforcer.At(p, func(e *authz.Enforcer) error {
+		var err error
+		x, err = policytools.Explain(e, policytools.Question{Roles: q.Roles, Kind: q.AgencyKind,
+			Field: valueOr(q.Field, ""), Mutation: valueOr(q.Mutation, ""), Object: valueOr(q.Object, ""), Action: valueOr(q.Action, "")})
+		return err
+	})
 	if ae, ok := errors.AsType[*apperr.Error](err); ok && ae.Field != "" {
 		// policytools names the question's parts as the command line does
 		// (--role, --kind); the error names where they sit in the request.
@@ -35,12 +56,16 @@ func (r *Resolver) explainAccess(ctx context.Context, q AccessQuestion) (*policy
 	return &x, nil
 }
 
-func (r *Resolver) policyWhatIf(ctx context.Context, add, remove [][]string) ([]*policytools.CellChange, error) {
+func (r *queryResolver) policyWhatIf(ctx context.Context, add, remove [][]string) ([]*policytools.CellChange, error) {
 	addLines, removeLines, err := policytools.ParseLines(add, remove)
 	if err != nil {
 		return nil, err
 	}
-	changes, err := policytools.WhatIf(ctx, r.enforcer, addLines, removeLines)
+	p, err := r.storedPolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := policytools.WhatIfFrom(ctx, r.enforcer.Vocabulary(), p.Lines, addLines, removeLines)
 	out := make([]*policytools.CellChange, len(changes))
 	for i := range changes {
 		out[i] = &changes[i]

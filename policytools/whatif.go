@@ -43,23 +43,29 @@ type CellChange struct {
 // done: over a large policy the two matrices take seconds of CPU, and
 // more at once than there are CPUs only slow every request down.
 func WhatIf(ctx context.Context, e *authz.Enforcer, add, remove []policies.Line) ([]CellChange, error) {
-	if err := whatIfsRunning.Acquire(ctx, 1); err != nil {
-		return nil, err
-	}
-	defer whatIfsRunning.Release(1)
 	current, err := e.Lines(ctx)
 	if err != nil {
 		return nil, err
 	}
-	next, err := nextPolicy(current, add, remove, e.Vocabulary())
+	return WhatIfFrom(ctx, e.Vocabulary(), current, add, remove)
+}
+
+// WhatIfFrom is WhatIf of a change to current, the policy's lines as the
+// caller read them (a request, with their version: authz.StoredPolicy).
+func WhatIfFrom(ctx context.Context, vocab policies.Vocabulary, current, add, remove []policies.Line) ([]CellChange, error) {
+	if err := whatIfsRunning.Acquire(ctx, 1); err != nil {
+		return nil, err
+	}
+	defer whatIfsRunning.Release(1)
+	next, err := nextPolicy(current, add, remove, vocab)
 	if err != nil {
 		return nil, err
 	}
-	before, err := authz.NewInMemory(current, e.Vocabulary())
+	before, err := authz.NewInMemory(current, vocab)
 	if err != nil {
 		return nil, err
 	}
-	after, err := authz.NewInMemory(next, e.Vocabulary())
+	after, err := authz.NewInMemory(next, vocab)
 	if err != nil {
 		return nil, err
 	}
