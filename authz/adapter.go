@@ -27,8 +27,8 @@ import (
 // behind its back.
 type adapter struct {
 	fields map[string]string
-	// lines is the policy the next LoadPolicy loads (Enforcer.load sets
-	// it, under Enforcer.loadedMu).
+	// lines is the policy LoadPolicy loads, once (loadPolicy: each
+	// policy loaded is a casbin enforcer of its own).
 	lines []policies.Line
 }
 

@@ -34,26 +34,19 @@ import (
 // Enforcer is the policy of one server: casbin over the policy in the
 // database, with decisions cached until the policy changes.
 type Enforcer struct {
-	casbin *casbin.SyncedEnforcer
-	source *adapter // casbin's: the lines it loads
+	// policy is the policy in force, with the decisions asked of it. A
+	// reload puts a new one in its place and never changes one loaded, so
+	// that whoever holds one (a decision, a policy tool's answer: At)
+	// decides by it alone while the next is loaded, and nobody waits.
+	policy atomic.Pointer[loadedPolicy]
 	client *ent.Client
 	vocab  policies.Vocabulary
 
 	// reloading takes reloads one at a time, so that the last to load
 	// is the last to have read the policy.
 	reloading sync.Mutex
-	// loadedMu guards loading a policy into casbin, and loaded: a load
-	// holds it alone, the policy tools share it while they answer from
-	// the policy loaded (At), so that an answer is all of one policy.
-	loadedMu sync.RWMutex
-	// loaded is the policy in force: the lines casbin loaded, and the
-	// version they were read at.
-	loaded StoredPolicy
 
-	// generation counts reloads; the cache belongs to one generation.
-	generation atomic.Int64
-	cache      sync.Map // decisionKey → decision
-	agencies   sync.Map // agency id → *ent.Agency
+	agencies sync.Map // agency id → *ent.Agency
 
 	// dialect decides how a change is announced to other servers.
 	dialect string
@@ -71,8 +64,38 @@ type Decision struct {
 }
 
 type decisionKey struct {
-	gen                        int64
 	role, kind, obj, act, cond string
+}
+
+// loadedPolicy is one policy as casbin loaded it, never changed after:
+// its lines and the version they were read at, and the decisions asked of
+// it so far.
+type loadedPolicy struct {
+	casbin *casbin.SyncedEnforcer
+	stored StoredPolicy
+	cache  sync.Map // decisionKey → Decision
+}
+
+// loadPolicy loads p's lines (as read, New and Reload, or held in memory,
+// NewInMemory) into casbin, with the grouping of each of vocab's
+// sensitive fields under its category.
+func loadPolicy(p StoredPolicy, vocab policies.Vocabulary) (*loadedPolicy, error) {
+	m, err := model.NewModelFromString(policies.Model)
+	if err != nil {
+		return nil, fmt.Errorf("policy model: %w", err)
+	}
+	ce, err := casbin.NewSyncedEnforcer(m, &adapter{fields: vocab.Fields, lines: p.Lines})
+	if err != nil {
+		return nil, fmt.Errorf("loading policy: %w", err)
+	}
+	ce.EnableAutoSave(false)
+	return &loadedPolicy{casbin: ce, stored: p}, nil
+}
+
+// is reports whether lp is p: its version and its lines (a line edited in
+// the table by hand changes no version).
+func (lp *loadedPolicy) is(p StoredPolicy) bool {
+	return lp.stored.Version == p.Version && slices.EqualFunc(lp.stored.Lines, p.Lines, slices.Equal)
 }
 
 // New builds the enforcer over client's policy table, seeding it from the
@@ -96,29 +119,22 @@ func New(ctx context.Context, client *ent.Client, dialectName string, vocab poli
 	if err := policies.Validate(p.Lines, vocab); err != nil {
 		return nil, fmt.Errorf("the policy in the database: %w", err)
 	}
-	e, err := over(p, vocab)
+	lp, err := loadPolicy(p, vocab)
 	if err != nil {
 		return nil, err
 	}
+	e := decidingBy(lp, vocab)
 	e.client, e.dialect = client, dialectName
 	client.Intercept(observe())
 	return e, nil
 }
 
-// over is an enforcer of p's lines, as read (New, Reload) or held in
-// memory (NewInMemory), without a client.
-func over(p StoredPolicy, vocab policies.Vocabulary) (*Enforcer, error) {
-	m, err := model.NewModelFromString(policies.Model)
-	if err != nil {
-		return nil, fmt.Errorf("policy model: %w", err)
-	}
-	a := &adapter{fields: vocab.Fields, lines: p.Lines}
-	ce, err := casbin.NewSyncedEnforcer(m, a)
-	if err != nil {
-		return nil, fmt.Errorf("loading policy: %w", err)
-	}
-	ce.EnableAutoSave(false)
-	return &Enforcer{casbin: ce, source: a, vocab: vocab, loaded: p}, nil
+// decidingBy is an enforcer deciding by lp, without a client: until a
+// reload, for New's; for good, for NewInMemory's and At's.
+func decidingBy(lp *loadedPolicy, vocab policies.Vocabulary) *Enforcer {
+	e := &Enforcer{vocab: vocab}
+	e.policy.Store(lp)
+	return e
 }
 
 // DefaultPolicyActor is the actor of the changes CaseGraph makes to the
@@ -283,9 +299,10 @@ func (e *Enforcer) Vocabulary() policies.Vocabulary { return e.vocab }
 
 // Reload reads the policy from the database again, its lines and their
 // version in one statement (PolicyIn), and loads exactly those lines, so
-// that a change committed meanwhile is never loaded unvalidated; it
-// forgets every cached decision. A policy that does not validate (edited
-// in the database by hand) is refused and the one in force stays.
+// that a change committed meanwhile is never loaded unvalidated, with none
+// of the decisions cached of the one before. A policy that does not
+// validate (edited in the database by hand) is refused and the one in
+// force stays.
 func (e *Enforcer) Reload() error {
 	e.reloading.Lock()
 	defer e.reloading.Unlock()
@@ -296,71 +313,58 @@ func (e *Enforcer) Reload() error {
 	if err := policies.Validate(p.Lines, e.vocab); err != nil {
 		return fmt.Errorf("not reloading an invalid policy: %w", err)
 	}
-	return e.load(p)
-}
-
-// load makes p, which the caller has validated, the policy in force.
-func (e *Enforcer) load(p StoredPolicy) error {
-	e.loadedMu.Lock()
-	defer e.loadedMu.Unlock()
-	e.source.lines = p.Lines
-	if err := e.casbin.LoadPolicy(); err != nil {
+	lp, err := loadPolicy(p, e.vocab)
+	if err != nil {
 		return err
 	}
-	e.loaded = p
-	e.generation.Add(1)
-	e.cache.Clear() // decisions of older generations are never asked again
+	e.policy.Store(lp)
 	return nil
 }
 
 // At calls answer with an enforcer that decides by exactly p, the
 // policy as a request read it (PolicyIn, lines and version in one
 // statement): the policy tools answer of the version policyVersion reads
-// in the same request, not of one this server has not loaded yet. The
-// enforcer is this server's when it has loaded p, first reloading when
-// it has not and is not ahead of p (another server's change not yet
-// announced: a request after the answer decides as the answer says), and
-// held so while answer runs (a reload waits). When this server is ahead
-// of p (a change loaded since the request read it), it is an enforcer
-// over p's lines in memory, as what-if's are.
+// in the same request, not of one this server has not loaded yet. It is
+// the policy this server has loaded when that is p (its decisions
+// cached), first reloading when the server is not ahead of p (another
+// server's change not yet announced: a request after the answer decides
+// as the answer says); when the server is ahead of p (a change loaded
+// since the request read it), p's lines loaded in memory, as what-if's
+// are. Either way the enforcer decides by p alone while answer runs, and
+// a reload meanwhile neither waits nor moves it: until 2026-12-07
+// (twentieth session, its review) the answer held the server's policy
+// and a reload waited for it, so that while a matrix was computed the
+// server enforced a superseded policy as current.
 func (e *Enforcer) At(p StoredPolicy, answer func(*Enforcer) error) error {
-	e.loadedMu.RLock()
-	loaded, ahead := e.hasLoaded(p), e.loaded.Version > p.Version
-	e.loadedMu.RUnlock()
-	if !loaded && !ahead {
+	lp := e.policy.Load()
+	if !lp.is(p) && lp.stored.Version <= p.Version {
 		if err := e.Reload(); err != nil {
 			return err
 		}
+		lp = e.policy.Load()
 	}
-	e.loadedMu.RLock()
-	if e.hasLoaded(p) {
-		defer e.loadedMu.RUnlock()
-		return answer(e)
+	if !lp.is(p) {
+		var err error
+		if lp, err = loadPolicy(p, e.vocab); err != nil {
+			return err
+		}
 	}
-	e.loadedMu.RUnlock()
-	at, err := NewInMemory(p.Lines, e.vocab)
-	if err != nil {
-		return err
-	}
-	return answer(at)
+	return answer(decidingBy(lp, e.vocab))
 }
 
-// hasLoaded reports, under loadedMu, whether p is the policy in force:
-// its version and its lines (a line edited in the table by hand changes
-// no version).
-func (e *Enforcer) hasLoaded(p StoredPolicy) bool {
-	return e.loaded.Version == p.Version && slices.EqualFunc(e.loaded.Lines, p.Lines, slices.Equal)
-}
-
-// Decide asks the policy one question, cached per policy generation.
+// Decide asks the policy in force one question, cached with it.
 func (e *Enforcer) Decide(role viewer.Role, kind, obj, act, cond string) Decision {
-	k := decisionKey{e.generation.Load(), string(role), kind, obj, act, cond}
-	if d, ok := e.cache.Load(k); ok {
+	return e.policy.Load().decide(decisionKey{string(role), kind, obj, act, cond})
+}
+
+// decide answers k of lp, once.
+func (lp *loadedPolicy) decide(k decisionKey) Decision {
+	if d, ok := lp.cache.Load(k); ok {
 		return d.(Decision)
 	}
-	ok, rule, err := e.casbin.EnforceEx(string(role), kind, obj, act, cond)
+	ok, rule, err := lp.casbin.EnforceEx(k.role, k.kind, k.obj, k.act, k.cond)
 	d := Decision{Allowed: ok && err == nil, Rule: rule}
-	e.cache.Store(k, d)
+	lp.cache.Store(k, d)
 	return d
 }
 
@@ -532,7 +536,7 @@ func (e *Enforcer) statisticsControl(p *viewer.Principal, kind string) (k int, e
 // union of their roles'. Only the values the policy's threshold lines
 // name are asked, smallest first.
 func (e *Enforcer) statisticsThreshold(p *viewer.Principal, kind string) int {
-	lines, _ := e.casbin.GetFilteredPolicy(2, policies.Statistics, policies.Threshold)
+	lines, _ := e.policy.Load().casbin.GetFilteredPolicy(2, policies.Statistics, policies.Threshold)
 	var ks []int
 	for _, l := range lines {
 		if len(l) > 4 {

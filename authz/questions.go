@@ -66,7 +66,7 @@ func (e *Enforcer) StatisticsControlOf(roles []viewer.Role, kind domain.AgencyKi
 // Families returns the policy's families of agency kinds (its g2 lines):
 // family name → the kinds in it, in the order of the lines.
 func (e *Enforcer) Families() map[string][]domain.AgencyKind {
-	lines, _ := e.casbin.GetNamedGroupingPolicy(policies.PtypeG2)
+	lines, _ := e.policy.Load().casbin.GetNamedGroupingPolicy(policies.PtypeG2)
 	out := map[string][]domain.AgencyKind{}
 	for _, l := range lines {
 		if len(l) == 2 {
@@ -89,5 +89,9 @@ func ConsentRequired(category, cond string) bool { return policies.ConsentRequir
 // database: what a policy would decide, without touching the one in force.
 // It has no client: it only answers Decide and the questions above.
 func NewInMemory(lines []policies.Line, vocab policies.Vocabulary) (*Enforcer, error) {
-	return over(StoredPolicy{Lines: lines}, vocab)
+	lp, err := loadPolicy(StoredPolicy{Lines: lines}, vocab)
+	if err != nil {
+		return nil, err
+	}
+	return decidingBy(lp, vocab), nil
 }
