@@ -115,10 +115,6 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 	}
 	var statisticsCache *statistics.Cache
 	if db.Dialect == dialect.Postgres {
-		// Every server reloads the policy when any of them changes it.
-		if err := enforcer.Follow(ctx, cfg.DatabaseURL, logger); err != nil {
-			return fmt.Errorf("listening for policy changes: %w", err)
-		}
 		// Statistics are kept across requests only while every change to
 		// their tables is heard; without it, each request reads its own.
 		statisticsCache = statistics.NewCache()
@@ -141,6 +137,16 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 		MaxConns: cfg.MaxConns, MaxConnsPerAddress: cfg.MaxConnsPerAddress, MaxOperations: cfg.MaxOperations, MaxQueuedOperations: cfg.MaxQueued,
 		RequestTimeout: cfg.RequestTimeout, CostPerMinute: cfg.CostLimit, Limits: limitsFrom(cfg), TrustedDocuments: docs,
 		MetricsToken: cfg.MetricsToken, MetricsOnOwnListener: cfg.MetricsAddr != "", StatisticsCache: statisticsCache})
+	if db.Dialect == dialect.Postgres {
+		// Every server reloads the policy when any of them changes it.
+		// Only once server.New has installed its interceptors on
+		// db.Client, which the reloads read through: before it, the first
+		// reload raced with their installation (the race detector's
+		// finding, the review of 2026-12-07, twentieth session).
+		if err := enforcer.Follow(ctx, cfg.DatabaseURL, logger); err != nil {
+			return fmt.Errorf("listening for policy changes: %w", err)
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

@@ -89,6 +89,10 @@ func Start(tb testing.TB, db *database.DB, opts ...Options) *Server {
 		tb.Fatalf("loading the access policy: %v", err)
 	}
 	cfg.Enforcer = enforcer
+	hs := httptest.NewServer(server.New(cfg).Handler())
+	// After server.New, which installs interceptors on db.Client: the
+	// reloads Follow starts read through it (cmd/casegraph's serve, the
+	// same order).
 	if o.ListenForPolicy && db.Dialect == dialect.Postgres {
 		ctx, cancel := context.WithCancel(context.Background())
 		tb.Cleanup(cancel)
@@ -97,10 +101,10 @@ func Start(tb testing.TB, db *database.DB, opts ...Options) *Server {
 			listenAt = db.DSN()
 		}
 		if err := enforcer.Follow(ctx, listenAt, cfg.Logger); err != nil {
+			hs.Close()
 			tb.Fatalf("listening for policy changes: %v", err)
 		}
 	}
-	hs := httptest.NewServer(server.New(cfg).Handler())
 	tb.Cleanup(hs.Close)
 	return &Server{URL: hs.URL, DB: db, Issuer: issuer, HTTP: hs, Enforcer: cfg.Enforcer,
 		Key: ReadDevKey(tb, filepath.Join(keyDir, auth.DevKeyFile)), logs: logs}
