@@ -54,7 +54,7 @@ func PolicyIn(ctx context.Context, client *ent.Client) (StoredPolicy, error) {
 	}
 	sys := viewer.SystemContext(ctx)
 	err := client.PolicyRule.Query().Order(ent.Asc(policyrule.FieldID)).Modify(func(s *sql.Selector) {
-		s.AppendSelectExprAs(sql.Raw("(SELECT COUNT(*) FROM "+policychange.Table+")"), "policy_version")
+		s.AppendSelectExprAs(historyLength, "policy_version")
 	}).Scan(sys, &rows)
 	if err != nil {
 		return StoredPolicy{}, err
@@ -82,9 +82,19 @@ type PolicyChangeMade struct {
 // History lists the policy's history newest first, at most limit (> 0)
 // entries, each with its version, in one statement. Newest first is the
 // history's own order, that of the versions, not that of "at", which
-// each server reads on its own clock.
+// each server reads on its own clock. The page starts at the newest
+// entry, so the i-th entry's version (the entries up to it, changesMade's
+// rule) is the history's length less i: one count for the page, read by
+// the statement once, where counting each entry's predecessors cost a
+// count a row (a page of 500 of 10,001 entries took 0.28 s on PostgreSQL,
+// the whole history 5.2 s, the review of 2026-12-07, twentieth session).
 func History(ctx context.Context, client *ent.Client, limit int) ([]*PolicyChangeMade, error) {
-	return changesMade(ctx, client.PolicyChange.Query().Order(ent.Desc(policychange.FieldID)).Limit(limit))
+	rows, err := client.PolicyChange.Query().Order(ent.Desc(policychange.FieldID)).Limit(limit).
+		Modify(func(s *sql.Selector) { s.AppendSelectExprAs(historyLength, versionMade) }).All(viewer.SystemContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return withVersions(rows, func(i int, length int64) int { return int(length) - i })
 }
 
 // ChangeMade is the entry changeID of the policy's history with its
@@ -100,11 +110,17 @@ func ChangeMade(ctx context.Context, client *ent.Client, changeID int) (*PolicyC
 	return made[0], nil
 }
 
+// historyLength is the number of entries in the policy's history, the
+// policy's version, as a column of a statement that reads it with what it
+// is the version of.
+var historyLength = sql.Raw("(SELECT COUNT(*) FROM " + policychange.Table + ")")
+
 // versionMade names the column changesMade selects the version in.
 const versionMade = "policy_version_made"
 
 // changesMade reads the entries q selects, each with the version of the
-// policy its change made: the entries of the history up to it, in the
+// policy its change made (a count a row: for one entry; History reads a
+// page with one count): the entries of the history up to it, in the
 // order of their ids. Every change is made under the policy lock
 // (lockPolicy), the ones a server makes as it starts too, so the ids
 // follow the order in which the changes committed, and an entry's place
@@ -121,6 +137,12 @@ func changesMade(ctx context.Context, q *ent.PolicyChangeQuery) ([]*PolicyChange
 	if err != nil {
 		return nil, err
 	}
+	return withVersions(rows, func(_ int, upTo int64) int { return int(upTo) })
+}
+
+// withVersions gives each of rows (read with a count in the column
+// versionMade) its version, version(i, count).
+func withVersions(rows []*ent.PolicyChange, version func(i int, count int64) int) ([]*PolicyChangeMade, error) {
 	out := make([]*PolicyChangeMade, len(rows))
 	for i, c := range rows {
 		v, err := c.Value(versionMade)
@@ -131,7 +153,7 @@ func changesMade(ctx context.Context, q *ent.PolicyChangeQuery) ([]*PolicyChange
 		if !ok {
 			return nil, fmt.Errorf("policy change %d: version read as %T", c.ID, v)
 		}
-		out[i] = &PolicyChangeMade{PolicyChange: c, PolicyVersion: int(n)}
+		out[i] = &PolicyChangeMade{PolicyChange: c, PolicyVersion: version(i, n)}
 	}
 	return out, nil
 }
