@@ -45,26 +45,33 @@ func (v Verdict) Conviction() Conviction {
 }
 
 // Decision is what the rule of who a court decision convicts reads of
-// one: its instance, date and verdict, and whether it carries a sentence
-// (a sentence kind). ID orders the decisions of one date, the last
-// recorded last; a decision not yet recorded has 0 and is read as
-// recorded after every other, as it will be (recordedAfter).
+// one: its instance, date and verdict, whether it carries a sentence (a
+// sentence kind), and for a review the decision it names as the one it
+// reviews (ReviewedID, 0 when it names none). ID orders the decisions of
+// one date, the last recorded last; a decision not yet recorded has 0
+// and is read as recorded after every other, as it will be
+// (recordedAfter).
 type Decision struct {
-	ID        int
-	Instance  Instance
-	DecidedOn time.Time
-	Verdict   Verdict
-	Sentenced bool
+	ID         int
+	Instance   Instance
+	DecidedOn  time.Time
+	Verdict    Verdict
+	Sentenced  bool
+	ReviewedID int
 }
 
 // Reviewed is the decision d reviews among all, its proceeding's
 // decisions: at the instance d's reviews (Instance.Reviews), decided on
-// or before d, the latest, and of those decided on one date the last
-// recorded. A decision records no link to the one it reviews; a retrial
+// or before d, the one d names (ReviewedID) when it names one; else the
+// latest, and of those decided on one date the last recorded: a retrial
 // after a review that quashed the first decision is decided after that
-// review, so the latest before a review is the one it reviewed. ok is
-// false at first instance, and when no such decision is recorded (only a
-// review stored before recordCourtDecision required one).
+// review, so the latest before a review is the one it reviewed; but of
+// two decisions of one day (co-defendants decided together, a
+// correction) the order of recording, which a clerk cannot see, decides,
+// and a review that names one says which. ok is false at first instance,
+// and when no such decision is recorded (only a review stored before
+// recordCourtDecision required one, or one naming a decision that is none
+// of these, which casework refuses). statistics.convicts is its SQL.
 func (d Decision) Reviewed(all []Decision) (Decision, bool) {
 	instance, ok := d.Instance.Reviews()
 	if !ok {
@@ -73,7 +80,7 @@ func (d Decision) Reviewed(all []Decision) (Decision, bool) {
 	var reviewed Decision
 	found := false
 	for _, x := range all {
-		if x.Instance != instance || x.DecidedOn.After(d.DecidedOn) {
+		if x.Instance != instance || x.DecidedOn.After(d.DecidedOn) || d.ReviewedID != 0 && x.ID != d.ReviewedID {
 			continue
 		}
 		if !found || x.DecidedOn.After(reviewed.DecidedOn) || x.DecidedOn.Equal(reviewed.DecidedOn) && recordedAfter(x, reviewed) {

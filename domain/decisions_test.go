@@ -9,14 +9,16 @@ import (
 
 // TestDecisionConvicts: who a decision convicts, by its verdict, an
 // AMENDED decision by its sentence, an UPHELD one by the decision it
-// upholds (the latest at the instance it reviews decided on or before it,
-// the last recorded of a date), through two reviews.
+// upholds (at the instance it reviews decided on or before it, the one it
+// names, else the latest, the last recorded of a date), through two
+// reviews.
 func TestDecisionConvicts(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2025, 6, d, 0, 0, 0, 0, time.UTC) }
 	first, appeal, high := domain.InstanceFirstInstance, domain.InstanceAppeal, domain.InstanceHighCourt
 	d := func(id int, i domain.Instance, on int, v domain.Verdict, sentenced bool) domain.Decision {
 		return domain.Decision{ID: id, Instance: i, DecidedOn: day(on), Verdict: v, Sentenced: sentenced}
 	}
+	named := func(x domain.Decision, reviewed int) domain.Decision { x.ReviewedID = reviewed; return x }
 	convicted, acquitted := d(1, first, 1, domain.VerdictConvicted, true), d(2, first, 3, domain.VerdictAcquitted, false)
 	for _, tc := range []struct {
 		name string
@@ -43,6 +45,19 @@ func TestDecisionConvicts(t *testing.T) {
 		// date: the acquittal recorded now, not the conviction stored.
 		{"UpheldTheOneBeingRecordedOfADate", d(9, appeal, 5, domain.VerdictUpheld, true),
 			[]domain.Decision{d(4, first, 3, domain.VerdictConvicted, true), d(0, first, 3, domain.VerdictAcquitted, false)}, false},
+		// Named (ReviewedID): the one named, of whatever date and order
+		// of recording, when it is at the instance reviewed and decided on
+		// or before the review; a name of none of those upholds none.
+		{"UpheldTheNamedOfADate", named(d(9, appeal, 5, domain.VerdictUpheld, true), 4),
+			[]domain.Decision{acquitted, d(4, first, 3, domain.VerdictConvicted, true), d(6, first, 3, domain.VerdictAcquitted, false)}, true},
+		{"UpheldTheNamedNotTheLatest", named(d(9, appeal, 5, domain.VerdictUpheld, true), 1),
+			[]domain.Decision{convicted, acquitted}, true},
+		{"UpheldTheNamedAcquittal", named(d(9, appeal, 5, domain.VerdictUpheld, true), 2),
+			[]domain.Decision{d(4, first, 3, domain.VerdictConvicted, true), acquitted}, false},
+		{"UpheldANamedDecisionAfterIt", named(d(9, appeal, 2, domain.VerdictUpheld, true), 2),
+			[]domain.Decision{convicted, acquitted}, true},
+		{"UpheldANamedDecisionAtItsOwnInstance", named(d(9, appeal, 9, domain.VerdictUpheld, true), 5),
+			[]domain.Decision{acquitted, d(5, appeal, 5, domain.VerdictAmended, false)}, true},
 		{"UpheldAtTheHighCourtThroughAnAppeal", d(9, high, 9, domain.VerdictUpheld, true),
 			[]domain.Decision{acquitted, d(5, appeal, 5, domain.VerdictUpheld, false)}, false},
 		{"UpheldAtTheHighCourtAnAmendedConviction", d(9, high, 9, domain.VerdictUpheld, false),
