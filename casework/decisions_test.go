@@ -231,7 +231,9 @@ func TestDecisionRecordedUnderAReviewKeepsItConvicting(t *testing.T) {
 // reads them when the decision's verdict, sentence or date moves (a date
 // moved read them before, for the order of reviews), or when an UPHELD
 // decision keeps a sentence or compensation: one statement more than a
-// payment recorded, whatever the proceeding holds.
+// payment recorded, whatever the proceeding holds. A review naming the
+// decision it reviews (reviewedDecisionID) costs nothing more recorded,
+// and an update naming one the statement a verdict's costs.
 func TestReviewRuleStatements(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
@@ -267,18 +269,27 @@ func TestReviewRuleStatements(t *testing.T) {
 		verdict := update(h.judge, &first, map[string]any{"verdict": "CONVICTED_OF_LESSER_OFFENCE"})
 		moved := update(h.judge, &first, map[string]any{"decidedOn": stamp(date(6, 2))})
 		upheldPaid := update(appeal, &upholding, map[string]any{"compensationPaid": true})
+		// A review naming the decision it reviews: read among the
+		// decisions a review reads already; an update naming one reads
+		// them as a verdict's does.
+		naming := count(func() {
+			record(appeal, "APPEAL", "court-appeal", "UPHELD", date(7, 3), map[string]any{"reviewedDecisionID": first.ID})
+		})
+		renamed := update(appeal, &upholding, map[string]any{"reviewedDecisionID": first.ID})
 		// After every review, so that no review upholds them.
 		convicting := count(func() { record(h.judge, "FIRST_INSTANCE", "court-tirane", "CONVICTED", date(8, 1), nil) })
 		acquitting := count(func() { record(h.judge, "FIRST_INSTANCE", "court-tirane", "ACQUITTED", date(8, 2), nil) })
-		t.Logf("%s: recordCourtDecision of an appeal %d statements, ordering compensation %d, of a first-instance conviction %d, an acquittal %d; updateCourtDecision of a payment %d, a verdict %d, a date %d, an upholding review's payment %d",
-			db.Dialect, bare, ordering, convicting, acquitting, payment, verdict, moved, upheldPaid)
-		if ordering != bare {
-			t.Errorf("an appeal ordering compensation took %d statements, one ordering none %d: want as many", ordering, bare)
+		t.Logf("%s: recordCourtDecision of an appeal %d statements, ordering compensation %d, naming the decision it reviews %d, of a first-instance conviction %d, an acquittal %d; updateCourtDecision of a payment %d, a verdict %d, a date %d, an upholding review's payment %d, the decision a review names %d",
+			db.Dialect, bare, ordering, naming, convicting, acquitting, payment, verdict, moved, upheldPaid, renamed)
+		for what, got := range map[string]int64{"ordering compensation": ordering, "naming the decision it reviews": naming} {
+			if got != bare {
+				t.Errorf("an appeal %s took %d statements, one ordering none and naming none %d: want as many", what, got, bare)
+			}
 		}
 		if acquitting != convicting+1 {
 			t.Errorf("recordCourtDecision of a first-instance acquittal took %d statements, want %d: a conviction's and one", acquitting, convicting+1)
 		}
-		for what, got := range map[string]int64{"a verdict": verdict, "a date": moved, "an upholding review's payment": upheldPaid} {
+		for what, got := range map[string]int64{"a verdict": verdict, "a date": moved, "an upholding review's payment": upheldPaid, "the decision a review names": renamed} {
 			if got != payment+1 {
 				t.Errorf("updateCourtDecision of %s took %d statements, want %d: a payment's and one", what, got, payment+1)
 			}

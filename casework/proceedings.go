@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/casegraph/casegraph/apperr"
@@ -447,7 +448,7 @@ func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtD
 		}
 		// A review's outcome reads the decision it reviews, among those
 		// decisionFits read; a first-instance decision's, its verdict.
-		recorded := domain.Decision{Instance: in.Instance, DecidedOn: in.DecidedOn, Verdict: in.Verdict, Sentenced: in.SentenceKind != nil}
+		recorded := recordedFacts(in)
 		o := decisionOutcome(recorded, decisionFacts(stored))
 		if err := validateSentence(o, in.SentenceKind, in.SentenceMonths); err != nil {
 			return 0, err
@@ -493,14 +494,17 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 	months := newOptional(in.SentenceMonths, in.ClearSentenceMonths, d.SentenceMonths)
 	lek := newOptional(in.CompensationOrderedLek, in.ClearCompensationOrderedLek, d.CompensationOrderedLek)
 	paid := newValue(in.CompensationPaid, d.CompensationPaid)
+	named := newOptional(in.ReviewedDecisionID, in.ClearReviewedDecision, d.ReviewedDecisionID)
 	changed := domain.Decision{ID: d.ID, Instance: d.Instance, DecidedOn: newValue(in.DecidedOn, d.DecidedOn),
-		Verdict: verdict, Sentenced: kind != nil}
+		Verdict: verdict, Sentenced: kind != nil, ReviewedID: orNone(named)}
 	// The proceeding's decisions, read once (its row is locked, so they
 	// stay as read), only when a rule needs them: the order of reviews
-	// when the date moves, what a review of this one convicts when its
-	// verdict, its sentence or its date moves, and what this one convicts
-	// when it upholds another and carries a sentence or compensation.
-	moves := in.DecidedOn != nil || verdict != d.Verdict || (kind != nil) != (d.SentenceKind != nil)
+	// when the date moves, the decision named when one is, what a review
+	// of this one convicts when its verdict, its sentence, its date or the
+	// decision it names moves, and what this one convicts when it upholds
+	// another and carries a sentence or compensation.
+	renames := in.ReviewedDecisionID != nil || in.ClearReviewedDecision && d.ReviewedDecisionID != nil
+	moves := in.DecidedOn != nil || verdict != d.Verdict || (kind != nil) != (d.SentenceKind != nil) || renames
 	upholds := verdict.Conviction() == domain.ConvictsAsReviewed && (kind != nil || lek != nil || paid)
 	var stored []*ent.CourtDecision
 	if moves || upholds {
@@ -509,6 +513,9 @@ func UpdateCourtDecision(ctx context.Context, c *ent.Client, id, expectedVersion
 		}
 	}
 	all := decisionFacts(stored)
+	if err := namedDecisionFits(domain.WithDecision(all, changed), changed, in.ReviewedDecisionID); err != nil {
+		return nil, err
+	}
 	if in.DecidedOn != nil {
 		if err := decidedAfterRegistration(*in.DecidedOn, p); err != nil {
 			return nil, err
@@ -611,13 +618,16 @@ func ownCourt(ctx context.Context, c *ent.Client, courtID int) error {
 // at first instance, a conviction or an acquittal in a proceeding whose
 // trial was never requested (verdictFits), or a review of a decision not
 // recorded, or decided after it (an appeal needs the first instance's, a
-// recourse the appeal's). A decision recorded late, after the proceeding moved on
-// (merged or transferred too, once a court had it), is accepted.
+// recourse the appeal's), or naming as the decision it reviews one it may
+// not review (namedDecisionFits). A decision recorded late, after the
+// proceeding moved on (merged or transferred too, once a court had it),
+// is accepted.
 // It returns the proceeding's decisions when it read them, else nil: for
 // a review, and for a decision that convicts no one by its verdict, which
 // a review already recorded may come to uphold (reviewsStillConvict); a
 // first-instance conviction leaves any review that comes to uphold it
-// convicting, and reads nothing more.
+// convicting, and reads nothing more, unless it names a decision, which
+// is refused.
 func decisionFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, court *ent.Agency, in ent.CreateCourtDecisionInput) ([]*ent.CourtDecision, error) {
 	if p.TrialRequestedAt == nil && p.DismissalRequestedAt == nil {
 		return nil, apperr.InvalidField("prosecutionID", "No court has had the proceeding (%s): neither its trial nor its dismissal was requested, so no court decision can be recorded in it.", p.Stage)
@@ -629,17 +639,70 @@ func decisionFits(ctx context.Context, c *ent.Client, p *ent.Prosecution, court 
 		return nil, err
 	}
 	reviewed, isReview := in.Instance.Reviews()
-	if !isReview && in.Verdict.Conviction() == domain.ConvictsSomeone {
+	if !isReview && in.Verdict.Conviction() == domain.ConvictsSomeone && in.ReviewedDecisionID == nil {
 		return nil, nil
 	}
 	stored, err := proceedingDecisions(ctx, c, p.ID)
-	if err != nil || !isReview {
+	if err != nil {
+		return nil, err
+	}
+	recorded, all := recordedFacts(in), decisionFacts(stored)
+	if err := namedDecisionFits(all, recorded, in.ReviewedDecisionID); err != nil || !isReview {
 		return stored, err
 	}
-	if _, ok := (domain.Decision{Instance: in.Instance, DecidedOn: in.DecidedOn}).Reviewed(decisionFacts(stored)); !ok {
+	if _, ok := recorded.Reviewed(all); !ok {
 		return nil, apperr.InvalidField("instance", "A decision at %s reviews one at %s, and none decided on or before it is recorded in this proceeding: record that one first.", in.Instance, reviewed)
 	}
 	return stored, nil
+}
+
+// recordedFacts is the decision input in records, as the rules of
+// reviews read it (domain.Decision): not yet recorded, so without an ID.
+func recordedFacts(in ent.CreateCourtDecisionInput) domain.Decision {
+	return domain.Decision{Instance: in.Instance, DecidedOn: in.DecidedOn, Verdict: in.Verdict,
+		Sentenced: in.SentenceKind != nil, ReviewedID: orNone(in.ReviewedDecisionID)}
+}
+
+// orNone is the id of a record an optional reference names, 0 when it
+// names none (no record has id 0).
+func orNone(id *int) int {
+	if id == nil {
+		return 0
+	}
+	return *id
+}
+
+// namedDecisionFits refuses the decision a review, d, names as the one it
+// reviews (named, the input's reviewedDecisionID; nil names none, and a
+// name cleared is checked as none): BAD_USER_INPUT on reviewedDecisionID
+// when d is no review (a decision at first instance), when named is no
+// decision of d's proceeding (all, its decisions, d among them with what
+// it will hold), or when it is not one d may review
+// (domain.Decision.Reviewed: at the instance d reviews, decided on or
+// before d). A decision of another proceeding, seen by the caller or not,
+// is refused in the words an id of no decision is: the refusal tells
+// nothing of it.
+func namedDecisionFits(all []domain.Decision, d domain.Decision, named *int) error {
+	if named == nil {
+		return nil
+	}
+	reviewed, isReview := d.Instance.Reviews()
+	if !isReview {
+		return apperr.InvalidField("reviewedDecisionID", "A decision at %s reviews no other decision: leave reviewedDecisionID out.", d.Instance)
+	}
+	i := slices.IndexFunc(all, func(x domain.Decision) bool { return x.ID == *named })
+	if i < 0 {
+		return apperr.InvalidField("reviewedDecisionID", "reviewedDecisionID names no decision of this proceeding: a review names a decision of its own proceeding.")
+	}
+	if _, ok := d.Reviewed(all); ok {
+		return nil
+	}
+	x := all[i]
+	if x.Instance != reviewed {
+		return apperr.InvalidField("reviewedDecisionID", "A decision at %s reviews one at %s; the decision named is at %s.", d.Instance, reviewed, x.Instance)
+	}
+	return apperr.InvalidField("reviewedDecisionID", "The decision named was decided on %s, after this one (%s): a review is of a decision decided on or before it.",
+		x.DecidedOn.Format(time.DateOnly), d.DecidedOn.Format(time.DateOnly))
 }
 
 // proceedingDecisions reads the decisions of proceeding prosecutionID:
@@ -654,7 +717,8 @@ func proceedingDecisions(ctx context.Context, c *ent.Client, prosecutionID int) 
 func decisionFacts(decisions []*ent.CourtDecision) []domain.Decision {
 	out := make([]domain.Decision, len(decisions))
 	for i, d := range decisions {
-		out[i] = domain.Decision{ID: d.ID, Instance: d.Instance, DecidedOn: d.DecidedOn, Verdict: d.Verdict, Sentenced: d.SentenceKind != nil}
+		out[i] = domain.Decision{ID: d.ID, Instance: d.Instance, DecidedOn: d.DecidedOn, Verdict: d.Verdict,
+			Sentenced: d.SentenceKind != nil, ReviewedID: orNone(d.ReviewedDecisionID)}
 	}
 	return out
 }
@@ -664,8 +728,9 @@ func decisionFacts(decisions []*ent.CourtDecision) []domain.Decision {
 // (domain.Decision.Reviewed): d itself, if it is a review, or a review of
 // d's instance that no other decision there precedes (recordCourtDecision
 // asks the same of a new review; moving the first instance's date past its
-// appeal's was not refused, a review). all are the proceeding's decisions
-// as stored.
+// appeal's was not refused, a review). A review that names the decision
+// it reviews may review that one only: neither is moved past the other.
+// all are the proceeding's decisions as stored.
 func reviewsInOrder(all []domain.Decision, d domain.Decision) error {
 	moved := domain.WithDecision(all, d)
 	for _, x := range moved {
@@ -674,7 +739,10 @@ func reviewsInOrder(all []domain.Decision, d domain.Decision) error {
 			continue
 		}
 		if _, ok := x.Reviewed(moved); !ok {
-			if x.ID == d.ID {
+			switch {
+			case x.ID == d.ID && d.ReviewedID != 0:
+				return apperr.InvalidField("decidedOn", "This decision names the one it reviews (reviewedDecisionID), decided after %s: it cannot be dated before it.", d.DecidedOn.Format(time.DateOnly))
+			case x.ID == d.ID:
 				return apperr.InvalidField("decidedOn", "A decision at %s reviews one at %s decided on or before it, and none is.", d.Instance, reviewed)
 			}
 			return apperr.InvalidField("decidedOn", "The decision at %s of %s reviews this one: this one cannot be dated after it.", x.Instance, x.DecidedOn.Format(time.DateOnly))
@@ -690,9 +758,10 @@ func reviewsInOrder(all []domain.Decision, d domain.Decision) error {
 // after it (the first instance's conviction made an acquittal under an
 // appeal upholding it with compensation, an amended conviction's sentence
 // cleared under the High Court upholding it, a date moved so that the
-// review upholds another decision, or an acquittal recorded under the
-// review, which it would then uphold). The review's court clears its
-// sentence and compensation first. A review that convicted no one before
+// review upholds another decision, an appeal made to name another under
+// the High Court upholding it, or an acquittal recorded under a review
+// that names none, which it would then uphold). The review's court clears
+// its sentence and compensation first. A review that convicted no one before
 // the change (stored before the rule) does not hold the change back.
 // stored are the proceeding's decisions as stored, field the input's
 // field that made the change (movedField; decidedOn for one recorded,
@@ -714,7 +783,8 @@ func reviewsStillConvict(stored []*ent.CourtDecision, d domain.Decision, field s
 
 // movedField is the field of update input in that changes what decision
 // d, as stored, says of who it convicts: its verdict, else its sentence
-// (set or cleared), else its date.
+// (set or cleared), else the decision it names as the one it reviews (set
+// or cleared), else its date.
 func movedField(in ent.UpdateCourtDecisionInput, d *ent.CourtDecision) string {
 	switch {
 	case in.Verdict != nil && *in.Verdict != d.Verdict:
@@ -723,6 +793,10 @@ func movedField(in ent.UpdateCourtDecisionInput, d *ent.CourtDecision) string {
 		return "clearSentenceKind"
 	case in.SentenceKind != nil && d.SentenceKind == nil:
 		return "sentenceKind"
+	case in.ReviewedDecisionID != nil:
+		return "reviewedDecisionID"
+	case in.ClearReviewedDecision && d.ReviewedDecisionID != nil:
+		return "clearReviewedDecision"
 	}
 	return "decidedOn"
 }

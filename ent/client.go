@@ -1904,6 +1904,38 @@ func (c *CourtDecisionClient) QueryCourt(_m *CourtDecision) *AgencyQuery {
 	return query
 }
 
+// QueryReviewedDecision queries the reviewed_decision edge of a CourtDecision.
+func (c *CourtDecisionClient) QueryReviewedDecision(_m *CourtDecision) *CourtDecisionQuery {
+	query := (&CourtDecisionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(courtdecision.Table, courtdecision.FieldID, id),
+			sqlgraph.To(courtdecision.Table, courtdecision.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, courtdecision.ReviewedDecisionTable, courtdecision.ReviewedDecisionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryNamingReviews queries the naming_reviews edge of a CourtDecision.
+func (c *CourtDecisionClient) QueryNamingReviews(_m *CourtDecision) *CourtDecisionQuery {
+	query := (&CourtDecisionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(courtdecision.Table, courtdecision.FieldID, id),
+			sqlgraph.To(courtdecision.Table, courtdecision.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, courtdecision.NamingReviewsTable, courtdecision.NamingReviewsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *CourtDecisionClient) Hooks() []Hook {
 	hooks := c.hooks.CourtDecision

@@ -44,6 +44,8 @@ type CourtDecision struct {
 	ProsecutionID int `json:"prosecution_id,omitempty"`
 	// CourtID holds the value of the "court_id" field.
 	CourtID int `json:"court_id,omitempty"`
+	// The decision this review names as the one it reviews: of its proceeding, at the instance it reviews, decided on or before it. Null when none is named: the decision reviewed is then the proceeding's latest at that instance decided on or before the review, the last recorded of a date.
+	ReviewedDecisionID *int `json:"reviewed_decision_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CourtDecisionQuery when eager-loading is set.
 	Edges        CourtDecisionEdges `json:"edges"`
@@ -56,11 +58,17 @@ type CourtDecisionEdges struct {
 	Prosecution *Prosecution `json:"prosecution,omitempty"`
 	// Court holds the value of the court edge.
 	Court *Agency `json:"court,omitempty"`
+	// ReviewedDecision holds the value of the reviewed_decision edge.
+	ReviewedDecision *CourtDecision `json:"reviewed_decision,omitempty"`
+	// NamingReviews holds the value of the naming_reviews edge.
+	NamingReviews []*CourtDecision `json:"naming_reviews,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
+
+	namedNamingReviews map[string][]*CourtDecision
 }
 
 // ProsecutionOrErr returns the Prosecution value or an error if the edge
@@ -85,6 +93,26 @@ func (e CourtDecisionEdges) CourtOrErr() (*Agency, error) {
 	return nil, &NotLoadedError{edge: "court"}
 }
 
+// ReviewedDecisionOrErr returns the ReviewedDecision value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e CourtDecisionEdges) ReviewedDecisionOrErr() (*CourtDecision, error) {
+	if e.ReviewedDecision != nil {
+		return e.ReviewedDecision, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: courtdecision.Label}
+	}
+	return nil, &NotLoadedError{edge: "reviewed_decision"}
+}
+
+// NamingReviewsOrErr returns the NamingReviews value or an error if the edge
+// was not loaded in eager-loading.
+func (e CourtDecisionEdges) NamingReviewsOrErr() ([]*CourtDecision, error) {
+	if e.loadedTypes[3] {
+		return e.NamingReviews, nil
+	}
+	return nil, &NotLoadedError{edge: "naming_reviews"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*CourtDecision) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -92,7 +120,7 @@ func (*CourtDecision) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case courtdecision.FieldCompensationPaid:
 			values[i] = new(sql.NullBool)
-		case courtdecision.FieldID, courtdecision.FieldVersion, courtdecision.FieldSentenceMonths, courtdecision.FieldCompensationOrderedLek, courtdecision.FieldProsecutionID, courtdecision.FieldCourtID:
+		case courtdecision.FieldID, courtdecision.FieldVersion, courtdecision.FieldSentenceMonths, courtdecision.FieldCompensationOrderedLek, courtdecision.FieldProsecutionID, courtdecision.FieldCourtID, courtdecision.FieldReviewedDecisionID:
 			values[i] = new(sql.NullInt64)
 		case courtdecision.FieldInstance, courtdecision.FieldVerdict, courtdecision.FieldSentenceKind:
 			values[i] = new(sql.NullString)
@@ -194,6 +222,13 @@ func (_m *CourtDecision) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.CourtID = int(value.Int64)
 			}
+		case courtdecision.FieldReviewedDecisionID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field reviewed_decision_id", values[i])
+			} else if value.Valid {
+				_m.ReviewedDecisionID = new(int)
+				*_m.ReviewedDecisionID = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -215,6 +250,16 @@ func (_m *CourtDecision) QueryProsecution() *ProsecutionQuery {
 // QueryCourt queries the "court" edge of the CourtDecision entity.
 func (_m *CourtDecision) QueryCourt() *AgencyQuery {
 	return NewCourtDecisionClient(_m.config).QueryCourt(_m)
+}
+
+// QueryReviewedDecision queries the "reviewed_decision" edge of the CourtDecision entity.
+func (_m *CourtDecision) QueryReviewedDecision() *CourtDecisionQuery {
+	return NewCourtDecisionClient(_m.config).QueryReviewedDecision(_m)
+}
+
+// QueryNamingReviews queries the "naming_reviews" edge of the CourtDecision entity.
+func (_m *CourtDecision) QueryNamingReviews() *CourtDecisionQuery {
+	return NewCourtDecisionClient(_m.config).QueryNamingReviews(_m)
 }
 
 // Update returns a builder for updating this CourtDecision.
@@ -281,8 +326,37 @@ func (_m *CourtDecision) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("court_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CourtID))
+	builder.WriteString(", ")
+	if v := _m.ReviewedDecisionID; v != nil {
+		builder.WriteString("reviewed_decision_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedNamingReviews returns the NamingReviews named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *CourtDecision) NamedNamingReviews(name string) ([]*CourtDecision, error) {
+	if _m.Edges.namedNamingReviews == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedNamingReviews[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *CourtDecision) appendNamedNamingReviews(name string, edges ...*CourtDecision) {
+	if _m.Edges.namedNamingReviews == nil {
+		_m.Edges.namedNamingReviews = make(map[string][]*CourtDecision)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedNamingReviews[name] = []*CourtDecision{}
+	} else {
+		_m.Edges.namedNamingReviews[name] = append(_m.Edges.namedNamingReviews[name], edges...)
+	}
 }
 
 // CourtDecisions is a parsable slice of CourtDecision.

@@ -151,6 +151,20 @@ func (_c *CourtDecisionCreate) SetCourtID(v int) *CourtDecisionCreate {
 	return _c
 }
 
+// SetReviewedDecisionID sets the "reviewed_decision_id" field.
+func (_c *CourtDecisionCreate) SetReviewedDecisionID(v int) *CourtDecisionCreate {
+	_c.mutation.SetReviewedDecisionID(v)
+	return _c
+}
+
+// SetNillableReviewedDecisionID sets the "reviewed_decision_id" field if the given value is not nil.
+func (_c *CourtDecisionCreate) SetNillableReviewedDecisionID(v *int) *CourtDecisionCreate {
+	if v != nil {
+		_c.SetReviewedDecisionID(*v)
+	}
+	return _c
+}
+
 // SetProsecution sets the "prosecution" edge to the Prosecution entity.
 func (_c *CourtDecisionCreate) SetProsecution(v *Prosecution) *CourtDecisionCreate {
 	return _c.SetProsecutionID(v.ID)
@@ -159,6 +173,26 @@ func (_c *CourtDecisionCreate) SetProsecution(v *Prosecution) *CourtDecisionCrea
 // SetCourt sets the "court" edge to the Agency entity.
 func (_c *CourtDecisionCreate) SetCourt(v *Agency) *CourtDecisionCreate {
 	return _c.SetCourtID(v.ID)
+}
+
+// SetReviewedDecision sets the "reviewed_decision" edge to the CourtDecision entity.
+func (_c *CourtDecisionCreate) SetReviewedDecision(v *CourtDecision) *CourtDecisionCreate {
+	return _c.SetReviewedDecisionID(v.ID)
+}
+
+// AddNamingReviewIDs adds the "naming_reviews" edge to the CourtDecision entity by IDs.
+func (_c *CourtDecisionCreate) AddNamingReviewIDs(ids ...int) *CourtDecisionCreate {
+	_c.mutation.AddNamingReviewIDs(ids...)
+	return _c
+}
+
+// AddNamingReviews adds the "naming_reviews" edges to the CourtDecision entity.
+func (_c *CourtDecisionCreate) AddNamingReviews(v ...*CourtDecision) *CourtDecisionCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddNamingReviewIDs(ids...)
 }
 
 // Mutation returns the CourtDecisionMutation object of the builder.
@@ -386,6 +420,39 @@ func (_c *CourtDecisionCreate) createSpec() (*CourtDecision, *sqlgraph.CreateSpe
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.CourtID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ReviewedDecisionIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   courtdecision.ReviewedDecisionTable,
+			Columns: []string{courtdecision.ReviewedDecisionColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(courtdecision.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ReviewedDecisionID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.NamingReviewsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   courtdecision.NamingReviewsTable,
+			Columns: []string{courtdecision.NamingReviewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(courtdecision.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -22,14 +23,17 @@ import (
 // CourtDecisionQuery is the builder for querying CourtDecision entities.
 type CourtDecisionQuery struct {
 	config
-	ctx             *QueryContext
-	order           []courtdecision.OrderOption
-	inters          []Interceptor
-	predicates      []predicate.CourtDecision
-	withProsecution *ProsecutionQuery
-	withCourt       *AgencyQuery
-	loadTotal       []func(context.Context, []*CourtDecision) error
-	modifiers       []func(*sql.Selector)
+	ctx                    *QueryContext
+	order                  []courtdecision.OrderOption
+	inters                 []Interceptor
+	predicates             []predicate.CourtDecision
+	withProsecution        *ProsecutionQuery
+	withCourt              *AgencyQuery
+	withReviewedDecision   *CourtDecisionQuery
+	withNamingReviews      *CourtDecisionQuery
+	loadTotal              []func(context.Context, []*CourtDecision) error
+	modifiers              []func(*sql.Selector)
+	withNamedNamingReviews map[string]*CourtDecisionQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -103,6 +107,50 @@ func (_q *CourtDecisionQuery) QueryCourt() *AgencyQuery {
 			sqlgraph.From(courtdecision.Table, courtdecision.FieldID, selector),
 			sqlgraph.To(agency.Table, agency.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, courtdecision.CourtTable, courtdecision.CourtColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryReviewedDecision chains the current query on the "reviewed_decision" edge.
+func (_q *CourtDecisionQuery) QueryReviewedDecision() *CourtDecisionQuery {
+	query := (&CourtDecisionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(courtdecision.Table, courtdecision.FieldID, selector),
+			sqlgraph.To(courtdecision.Table, courtdecision.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, courtdecision.ReviewedDecisionTable, courtdecision.ReviewedDecisionColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryNamingReviews chains the current query on the "naming_reviews" edge.
+func (_q *CourtDecisionQuery) QueryNamingReviews() *CourtDecisionQuery {
+	query := (&CourtDecisionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(courtdecision.Table, courtdecision.FieldID, selector),
+			sqlgraph.To(courtdecision.Table, courtdecision.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, courtdecision.NamingReviewsTable, courtdecision.NamingReviewsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -297,13 +345,15 @@ func (_q *CourtDecisionQuery) Clone() *CourtDecisionQuery {
 		return nil
 	}
 	return &CourtDecisionQuery{
-		config:          _q.config,
-		ctx:             _q.ctx.Clone(),
-		order:           append([]courtdecision.OrderOption{}, _q.order...),
-		inters:          append([]Interceptor{}, _q.inters...),
-		predicates:      append([]predicate.CourtDecision{}, _q.predicates...),
-		withProsecution: _q.withProsecution.Clone(),
-		withCourt:       _q.withCourt.Clone(),
+		config:               _q.config,
+		ctx:                  _q.ctx.Clone(),
+		order:                append([]courtdecision.OrderOption{}, _q.order...),
+		inters:               append([]Interceptor{}, _q.inters...),
+		predicates:           append([]predicate.CourtDecision{}, _q.predicates...),
+		withProsecution:      _q.withProsecution.Clone(),
+		withCourt:            _q.withCourt.Clone(),
+		withReviewedDecision: _q.withReviewedDecision.Clone(),
+		withNamingReviews:    _q.withNamingReviews.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -330,6 +380,28 @@ func (_q *CourtDecisionQuery) WithCourt(opts ...func(*AgencyQuery)) *CourtDecisi
 		opt(query)
 	}
 	_q.withCourt = query
+	return _q
+}
+
+// WithReviewedDecision tells the query-builder to eager-load the nodes that are connected to
+// the "reviewed_decision" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CourtDecisionQuery) WithReviewedDecision(opts ...func(*CourtDecisionQuery)) *CourtDecisionQuery {
+	query := (&CourtDecisionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withReviewedDecision = query
+	return _q
+}
+
+// WithNamingReviews tells the query-builder to eager-load the nodes that are connected to
+// the "naming_reviews" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CourtDecisionQuery) WithNamingReviews(opts ...func(*CourtDecisionQuery)) *CourtDecisionQuery {
+	query := (&CourtDecisionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withNamingReviews = query
 	return _q
 }
 
@@ -417,9 +489,11 @@ func (_q *CourtDecisionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	var (
 		nodes       = []*CourtDecision{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [4]bool{
 			_q.withProsecution != nil,
 			_q.withCourt != nil,
+			_q.withReviewedDecision != nil,
+			_q.withNamingReviews != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -452,6 +526,26 @@ func (_q *CourtDecisionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	if query := _q.withCourt; query != nil {
 		if err := _q.loadCourt(ctx, query, nodes, nil,
 			func(n *CourtDecision, e *Agency) { n.Edges.Court = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withReviewedDecision; query != nil {
+		if err := _q.loadReviewedDecision(ctx, query, nodes, nil,
+			func(n *CourtDecision, e *CourtDecision) { n.Edges.ReviewedDecision = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withNamingReviews; query != nil {
+		if err := _q.loadNamingReviews(ctx, query, nodes,
+			func(n *CourtDecision) { n.Edges.NamingReviews = []*CourtDecision{} },
+			func(n *CourtDecision, e *CourtDecision) { n.Edges.NamingReviews = append(n.Edges.NamingReviews, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedNamingReviews {
+		if err := _q.loadNamingReviews(ctx, query, nodes,
+			func(n *CourtDecision) { n.appendNamedNamingReviews(name) },
+			func(n *CourtDecision, e *CourtDecision) { n.appendNamedNamingReviews(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -521,6 +615,71 @@ func (_q *CourtDecisionQuery) loadCourt(ctx context.Context, query *AgencyQuery,
 	}
 	return nil
 }
+func (_q *CourtDecisionQuery) loadReviewedDecision(ctx context.Context, query *CourtDecisionQuery, nodes []*CourtDecision, init func(*CourtDecision), assign func(*CourtDecision, *CourtDecision)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*CourtDecision)
+	for i := range nodes {
+		if nodes[i].ReviewedDecisionID == nil {
+			continue
+		}
+		fk := *nodes[i].ReviewedDecisionID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(courtdecision.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "reviewed_decision_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *CourtDecisionQuery) loadNamingReviews(ctx context.Context, query *CourtDecisionQuery, nodes []*CourtDecision, init func(*CourtDecision), assign func(*CourtDecision, *CourtDecision)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*CourtDecision)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(courtdecision.FieldReviewedDecisionID)
+	}
+	query.Where(predicate.CourtDecision(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(courtdecision.NamingReviewsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ReviewedDecisionID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "reviewed_decision_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "reviewed_decision_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *CourtDecisionQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -555,6 +714,9 @@ func (_q *CourtDecisionQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withCourt != nil {
 			_spec.Node.AddColumnOnce(courtdecision.FieldCourtID)
+		}
+		if _q.withReviewedDecision != nil {
+			_spec.Node.AddColumnOnce(courtdecision.FieldReviewedDecisionID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {
@@ -645,6 +807,20 @@ func (_q *CourtDecisionQuery) ForShare(opts ...sql.LockOption) *CourtDecisionQue
 func (_q *CourtDecisionQuery) Modify(modifiers ...func(s *sql.Selector)) *CourtDecisionSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedNamingReviews tells the query-builder to eager-load the nodes that are connected to the "naming_reviews"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CourtDecisionQuery) WithNamedNamingReviews(name string, opts ...func(*CourtDecisionQuery)) *CourtDecisionQuery {
+	query := (&CourtDecisionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedNamingReviews == nil {
+		_q.withNamedNamingReviews = make(map[string]*CourtDecisionQuery)
+	}
+	_q.withNamedNamingReviews[name] = query
+	return _q
 }
 
 // CourtDecisionGroupBy is the group-by builder for CourtDecision entities.

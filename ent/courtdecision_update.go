@@ -187,9 +187,76 @@ func (_u *CourtDecisionUpdate) SetNillableCompensationPaid(v *bool) *CourtDecisi
 	return _u
 }
 
+// SetReviewedDecisionID sets the "reviewed_decision_id" field.
+func (_u *CourtDecisionUpdate) SetReviewedDecisionID(v int) *CourtDecisionUpdate {
+	_u.mutation.SetReviewedDecisionID(v)
+	return _u
+}
+
+// SetNillableReviewedDecisionID sets the "reviewed_decision_id" field if the given value is not nil.
+func (_u *CourtDecisionUpdate) SetNillableReviewedDecisionID(v *int) *CourtDecisionUpdate {
+	if v != nil {
+		_u.SetReviewedDecisionID(*v)
+	}
+	return _u
+}
+
+// ClearReviewedDecisionID clears the value of the "reviewed_decision_id" field.
+func (_u *CourtDecisionUpdate) ClearReviewedDecisionID() *CourtDecisionUpdate {
+	_u.mutation.ClearReviewedDecisionID()
+	return _u
+}
+
+// SetReviewedDecision sets the "reviewed_decision" edge to the CourtDecision entity.
+func (_u *CourtDecisionUpdate) SetReviewedDecision(v *CourtDecision) *CourtDecisionUpdate {
+	return _u.SetReviewedDecisionID(v.ID)
+}
+
+// AddNamingReviewIDs adds the "naming_reviews" edge to the CourtDecision entity by IDs.
+func (_u *CourtDecisionUpdate) AddNamingReviewIDs(ids ...int) *CourtDecisionUpdate {
+	_u.mutation.AddNamingReviewIDs(ids...)
+	return _u
+}
+
+// AddNamingReviews adds the "naming_reviews" edges to the CourtDecision entity.
+func (_u *CourtDecisionUpdate) AddNamingReviews(v ...*CourtDecision) *CourtDecisionUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddNamingReviewIDs(ids...)
+}
+
 // Mutation returns the CourtDecisionMutation object of the builder.
 func (_u *CourtDecisionUpdate) Mutation() *CourtDecisionMutation {
 	return _u.mutation
+}
+
+// ClearReviewedDecision clears the "reviewed_decision" edge to the CourtDecision entity.
+func (_u *CourtDecisionUpdate) ClearReviewedDecision() *CourtDecisionUpdate {
+	_u.mutation.ClearReviewedDecision()
+	return _u
+}
+
+// ClearNamingReviews clears all "naming_reviews" edges to the CourtDecision entity.
+func (_u *CourtDecisionUpdate) ClearNamingReviews() *CourtDecisionUpdate {
+	_u.mutation.ClearNamingReviews()
+	return _u
+}
+
+// RemoveNamingReviewIDs removes the "naming_reviews" edge to CourtDecision entities by IDs.
+func (_u *CourtDecisionUpdate) RemoveNamingReviewIDs(ids ...int) *CourtDecisionUpdate {
+	_u.mutation.RemoveNamingReviewIDs(ids...)
+	return _u
+}
+
+// RemoveNamingReviews removes "naming_reviews" edges to CourtDecision entities.
+func (_u *CourtDecisionUpdate) RemoveNamingReviews(v ...*CourtDecision) *CourtDecisionUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveNamingReviewIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -337,6 +404,80 @@ func (_u *CourtDecisionUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if value, ok := _u.mutation.CompensationPaid(); ok {
 		_spec.SetField(courtdecision.FieldCompensationPaid, field.TypeBool, value)
+	}
+	if _u.mutation.ReviewedDecisionCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   courtdecision.ReviewedDecisionTable,
+			Columns: []string{courtdecision.ReviewedDecisionColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(courtdecision.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ReviewedDecisionIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   courtdecision.ReviewedDecisionTable,
+			Columns: []string{courtdecision.ReviewedDecisionColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(courtdecision.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.NamingReviewsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   courtdecision.NamingReviewsTable,
+			Columns: []string{courtdecision.NamingReviewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(courtdecision.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedNamingReviewsIDs(); len(nodes) > 0 && !_u.mutation.NamingReviewsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   courtdecision.NamingReviewsTable,
+			Columns: []string{courtdecision.NamingReviewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(courtdecision.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.NamingReviewsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   courtdecision.NamingReviewsTable,
+			Columns: []string{courtdecision.NamingReviewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(courtdecision.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -517,9 +658,76 @@ func (_u *CourtDecisionUpdateOne) SetNillableCompensationPaid(v *bool) *CourtDec
 	return _u
 }
 
+// SetReviewedDecisionID sets the "reviewed_decision_id" field.
+func (_u *CourtDecisionUpdateOne) SetReviewedDecisionID(v int) *CourtDecisionUpdateOne {
+	_u.mutation.SetReviewedDecisionID(v)
+	return _u
+}
+
+// SetNillableReviewedDecisionID sets the "reviewed_decision_id" field if the given value is not nil.
+func (_u *CourtDecisionUpdateOne) SetNillableReviewedDecisionID(v *int) *CourtDecisionUpdateOne {
+	if v != nil {
+		_u.SetReviewedDecisionID(*v)
+	}
+	return _u
+}
+
+// ClearReviewedDecisionID clears the value of the "reviewed_decision_id" field.
+func (_u *CourtDecisionUpdateOne) ClearReviewedDecisionID() *CourtDecisionUpdateOne {
+	_u.mutation.ClearReviewedDecisionID()
+	return _u
+}
+
+// SetReviewedDecision sets the "reviewed_decision" edge to the CourtDecision entity.
+func (_u *CourtDecisionUpdateOne) SetReviewedDecision(v *CourtDecision) *CourtDecisionUpdateOne {
+	return _u.SetReviewedDecisionID(v.ID)
+}
+
+// AddNamingReviewIDs adds the "naming_reviews" edge to the CourtDecision entity by IDs.
+func (_u *CourtDecisionUpdateOne) AddNamingReviewIDs(ids ...int) *CourtDecisionUpdateOne {
+	_u.mutation.AddNamingReviewIDs(ids...)
+	return _u
+}
+
+// AddNamingReviews adds the "naming_reviews" edges to the CourtDecision entity.
+func (_u *CourtDecisionUpdateOne) AddNamingReviews(v ...*CourtDecision) *CourtDecisionUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddNamingReviewIDs(ids...)
+}
+
 // Mutation returns the CourtDecisionMutation object of the builder.
 func (_u *CourtDecisionUpdateOne) Mutation() *CourtDecisionMutation {
 	return _u.mutation
+}
+
+// ClearReviewedDecision clears the "reviewed_decision" edge to the CourtDecision entity.
+func (_u *CourtDecisionUpdateOne) ClearReviewedDecision() *CourtDecisionUpdateOne {
+	_u.mutation.ClearReviewedDecision()
+	return _u
+}
+
+// ClearNamingReviews clears all "naming_reviews" edges to the CourtDecision entity.
+func (_u *CourtDecisionUpdateOne) ClearNamingReviews() *CourtDecisionUpdateOne {
+	_u.mutation.ClearNamingReviews()
+	return _u
+}
+
+// RemoveNamingReviewIDs removes the "naming_reviews" edge to CourtDecision entities by IDs.
+func (_u *CourtDecisionUpdateOne) RemoveNamingReviewIDs(ids ...int) *CourtDecisionUpdateOne {
+	_u.mutation.RemoveNamingReviewIDs(ids...)
+	return _u
+}
+
+// RemoveNamingReviews removes "naming_reviews" edges to CourtDecision entities.
+func (_u *CourtDecisionUpdateOne) RemoveNamingReviews(v ...*CourtDecision) *CourtDecisionUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveNamingReviewIDs(ids...)
 }
 
 // Where appends a list predicates to the CourtDecisionUpdate builder.
@@ -697,6 +905,80 @@ func (_u *CourtDecisionUpdateOne) sqlSave(ctx context.Context) (_node *CourtDeci
 	}
 	if value, ok := _u.mutation.CompensationPaid(); ok {
 		_spec.SetField(courtdecision.FieldCompensationPaid, field.TypeBool, value)
+	}
+	if _u.mutation.ReviewedDecisionCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   courtdecision.ReviewedDecisionTable,
+			Columns: []string{courtdecision.ReviewedDecisionColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(courtdecision.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ReviewedDecisionIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   courtdecision.ReviewedDecisionTable,
+			Columns: []string{courtdecision.ReviewedDecisionColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(courtdecision.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.NamingReviewsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   courtdecision.NamingReviewsTable,
+			Columns: []string{courtdecision.NamingReviewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(courtdecision.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedNamingReviewsIDs(); len(nodes) > 0 && !_u.mutation.NamingReviewsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   courtdecision.NamingReviewsTable,
+			Columns: []string{courtdecision.NamingReviewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(courtdecision.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.NamingReviewsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   courtdecision.NamingReviewsTable,
+			Columns: []string{courtdecision.NamingReviewsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(courtdecision.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &CourtDecision{config: _u.config}

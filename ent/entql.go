@@ -247,6 +247,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			courtdecision.FieldCompensationPaid:       {Type: field.TypeBool, Column: courtdecision.FieldCompensationPaid},
 			courtdecision.FieldProsecutionID:          {Type: field.TypeInt, Column: courtdecision.FieldProsecutionID},
 			courtdecision.FieldCourtID:                {Type: field.TypeInt, Column: courtdecision.FieldCourtID},
+			courtdecision.FieldReviewedDecisionID:     {Type: field.TypeInt, Column: courtdecision.FieldReviewedDecisionID},
 		},
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
@@ -800,6 +801,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"CourtDecision",
 		"Agency",
+	)
+	graph.MustAddE(
+		"reviewed_decision",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   courtdecision.ReviewedDecisionTable,
+			Columns: []string{courtdecision.ReviewedDecisionColumn},
+			Bidi:    false,
+		},
+		"CourtDecision",
+		"CourtDecision",
+	)
+	graph.MustAddE(
+		"naming_reviews",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   courtdecision.NamingReviewsTable,
+			Columns: []string{courtdecision.NamingReviewsColumn},
+			Bidi:    false,
+		},
+		"CourtDecision",
+		"CourtDecision",
 	)
 	graph.MustAddE(
 		"agency",
@@ -2278,6 +2303,11 @@ func (f *CourtDecisionFilter) WhereCourtID(p entql.IntP) {
 	f.Where(p.Field(courtdecision.FieldCourtID))
 }
 
+// WhereReviewedDecisionID applies the entql int predicate on the reviewed_decision_id field.
+func (f *CourtDecisionFilter) WhereReviewedDecisionID(p entql.IntP) {
+	f.Where(p.Field(courtdecision.FieldReviewedDecisionID))
+}
+
 // WhereHasProsecution applies a predicate to check if query has an edge prosecution.
 func (f *CourtDecisionFilter) WhereHasProsecution() {
 	f.Where(entql.HasEdge("prosecution"))
@@ -2300,6 +2330,34 @@ func (f *CourtDecisionFilter) WhereHasCourt() {
 // WhereHasCourtWith applies a predicate to check if query has an edge court with a given conditions (other predicates).
 func (f *CourtDecisionFilter) WhereHasCourtWith(preds ...predicate.Agency) {
 	f.Where(entql.HasEdgeWith("court", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasReviewedDecision applies a predicate to check if query has an edge reviewed_decision.
+func (f *CourtDecisionFilter) WhereHasReviewedDecision() {
+	f.Where(entql.HasEdge("reviewed_decision"))
+}
+
+// WhereHasReviewedDecisionWith applies a predicate to check if query has an edge reviewed_decision with a given conditions (other predicates).
+func (f *CourtDecisionFilter) WhereHasReviewedDecisionWith(preds ...predicate.CourtDecision) {
+	f.Where(entql.HasEdgeWith("reviewed_decision", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasNamingReviews applies a predicate to check if query has an edge naming_reviews.
+func (f *CourtDecisionFilter) WhereHasNamingReviews() {
+	f.Where(entql.HasEdge("naming_reviews"))
+}
+
+// WhereHasNamingReviewsWith applies a predicate to check if query has an edge naming_reviews with a given conditions (other predicates).
+func (f *CourtDecisionFilter) WhereHasNamingReviewsWith(preds ...predicate.CourtDecision) {
+	f.Where(entql.HasEdgeWith("naming_reviews", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

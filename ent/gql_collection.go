@@ -2023,6 +2023,21 @@ func (_q *CourtDecisionQuery) collectField(ctx context.Context, oneNode bool, op
 				selectedFields = append(selectedFields, courtdecision.FieldCourtID)
 				fieldSeen[courtdecision.FieldCourtID] = struct{}{}
 			}
+
+		case "reviewedDecision":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CourtDecisionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, courtdecisionImplementors)...); err != nil {
+				return err
+			}
+			_q.withReviewedDecision = query
+			if _, ok := fieldSeen[courtdecision.FieldReviewedDecisionID]; !ok {
+				selectedFields = append(selectedFields, courtdecision.FieldReviewedDecisionID)
+				fieldSeen[courtdecision.FieldReviewedDecisionID] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[courtdecision.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, courtdecision.FieldCreatedAt)
@@ -2082,6 +2097,11 @@ func (_q *CourtDecisionQuery) collectField(ctx context.Context, oneNode bool, op
 			if _, ok := fieldSeen[courtdecision.FieldCourtID]; !ok {
 				selectedFields = append(selectedFields, courtdecision.FieldCourtID)
 				fieldSeen[courtdecision.FieldCourtID] = struct{}{}
+			}
+		case "reviewedDecisionID":
+			if _, ok := fieldSeen[courtdecision.FieldReviewedDecisionID]; !ok {
+				selectedFields = append(selectedFields, courtdecision.FieldReviewedDecisionID)
+				fieldSeen[courtdecision.FieldReviewedDecisionID] = struct{}{}
 			}
 		case "id":
 		case "__typename":

@@ -325,6 +325,14 @@ func (_m *CourtDecision) Court(ctx context.Context) (*Agency, error) {
 	return result, err
 }
 
+func (_m *CourtDecision) ReviewedDecision(ctx context.Context) (*CourtDecision, error) {
+	result, err := _m.Edges.ReviewedDecisionOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryReviewedDecision().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *EmergencyGrant) Agency(ctx context.Context) (*Agency, error) {
 	result, err := _m.Edges.AgencyOrErr()
 	if IsNotLoaded(err) {

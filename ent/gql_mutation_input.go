@@ -143,6 +143,7 @@ type CreateCourtDecisionInput struct {
 	CompensationPaid       *bool
 	ProsecutionID          int
 	CourtID                int
+	ReviewedDecisionID     *int
 }
 
 // Mutate applies the CreateCourtDecisionInput on the CourtDecisionMutation builder.
@@ -164,6 +165,9 @@ func (i *CreateCourtDecisionInput) Mutate(m *CourtDecisionMutation) {
 	}
 	m.SetProsecutionID(i.ProsecutionID)
 	m.SetCourtID(i.CourtID)
+	if v := i.ReviewedDecisionID; v != nil {
+		m.SetReviewedDecisionID(*v)
+	}
 }
 
 // SetInput applies the change-set in the CreateCourtDecisionInput on the CourtDecisionCreate builder.
@@ -183,6 +187,8 @@ type UpdateCourtDecisionInput struct {
 	ClearCompensationOrderedLek bool
 	CompensationOrderedLek      *int64
 	CompensationPaid            *bool
+	ClearReviewedDecision       bool
+	ReviewedDecisionID          *int
 }
 
 // Mutate applies the UpdateCourtDecisionInput on the CourtDecisionMutation builder.
@@ -213,6 +219,12 @@ func (i *UpdateCourtDecisionInput) Mutate(m *CourtDecisionMutation) {
 	}
 	if v := i.CompensationPaid; v != nil {
 		m.SetCompensationPaid(*v)
+	}
+	if i.ClearReviewedDecision {
+		m.ClearReviewedDecision()
+	}
+	if v := i.ReviewedDecisionID; v != nil {
+		m.SetReviewedDecisionID(*v)
 	}
 }
 

@@ -1749,6 +1749,14 @@ type CourtDecisionWhereInput struct {
 	CourtIDNEQ   *int  `json:"courtIDNEQ,omitempty"`
 	CourtIDIn    []int `json:"courtIDIn,omitempty"`
 	CourtIDNotIn []int `json:"courtIDNotIn,omitempty"`
+
+	// "reviewed_decision_id" field predicates.
+	ReviewedDecisionID       *int  `json:"reviewedDecisionID,omitempty"`
+	ReviewedDecisionIDNEQ    *int  `json:"reviewedDecisionIDNEQ,omitempty"`
+	ReviewedDecisionIDIn     []int `json:"reviewedDecisionIDIn,omitempty"`
+	ReviewedDecisionIDNotIn  []int `json:"reviewedDecisionIDNotIn,omitempty"`
+	ReviewedDecisionIDIsNil  bool  `json:"reviewedDecisionIDIsNil,omitempty"`
+	ReviewedDecisionIDNotNil bool  `json:"reviewedDecisionIDNotNil,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -2019,6 +2027,24 @@ func (i *CourtDecisionWhereInput) P() (predicate.CourtDecision, error) {
 	}
 	if len(i.CourtIDNotIn) > 0 {
 		predicates = append(predicates, courtdecision.CourtIDNotIn(i.CourtIDNotIn...))
+	}
+	if i.ReviewedDecisionID != nil {
+		predicates = append(predicates, courtdecision.ReviewedDecisionIDEQ(*i.ReviewedDecisionID))
+	}
+	if i.ReviewedDecisionIDNEQ != nil {
+		predicates = append(predicates, courtdecision.ReviewedDecisionIDNEQ(*i.ReviewedDecisionIDNEQ))
+	}
+	if len(i.ReviewedDecisionIDIn) > 0 {
+		predicates = append(predicates, courtdecision.ReviewedDecisionIDIn(i.ReviewedDecisionIDIn...))
+	}
+	if len(i.ReviewedDecisionIDNotIn) > 0 {
+		predicates = append(predicates, courtdecision.ReviewedDecisionIDNotIn(i.ReviewedDecisionIDNotIn...))
+	}
+	if i.ReviewedDecisionIDIsNil {
+		predicates = append(predicates, courtdecision.ReviewedDecisionIDIsNil())
+	}
+	if i.ReviewedDecisionIDNotNil {
+		predicates = append(predicates, courtdecision.ReviewedDecisionIDNotNil())
 	}
 
 	switch len(predicates) {

@@ -8681,6 +8681,11 @@ type CourtDecisionMutation struct {
 	clearedprosecution          bool
 	court                       *int
 	clearedcourt                bool
+	reviewed_decision           *int
+	clearedreviewed_decision    bool
+	naming_reviews              map[int]struct{}
+	removednaming_reviews       map[int]struct{}
+	clearednaming_reviews       bool
 	done                        bool
 	oldValue                    func(context.Context) (*CourtDecision, error)
 	predicates                  []predicate.CourtDecision
@@ -9317,6 +9322,55 @@ func (m *CourtDecisionMutation) ResetCourtID() {
 	m.court = nil
 }
 
+// SetReviewedDecisionID sets the "reviewed_decision_id" field.
+func (m *CourtDecisionMutation) SetReviewedDecisionID(i int) {
+	m.reviewed_decision = &i
+}
+
+// ReviewedDecisionID returns the value of the "reviewed_decision_id" field in the mutation.
+func (m *CourtDecisionMutation) ReviewedDecisionID() (r int, exists bool) {
+	v := m.reviewed_decision
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewedDecisionID returns the old "reviewed_decision_id" field's value of the CourtDecision entity.
+// If the CourtDecision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CourtDecisionMutation) OldReviewedDecisionID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewedDecisionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewedDecisionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewedDecisionID: %w", err)
+	}
+	return oldValue.ReviewedDecisionID, nil
+}
+
+// ClearReviewedDecisionID clears the value of the "reviewed_decision_id" field.
+func (m *CourtDecisionMutation) ClearReviewedDecisionID() {
+	m.reviewed_decision = nil
+	m.clearedFields[courtdecision.FieldReviewedDecisionID] = struct{}{}
+}
+
+// ReviewedDecisionIDCleared returns if the "reviewed_decision_id" field was cleared in this mutation.
+func (m *CourtDecisionMutation) ReviewedDecisionIDCleared() bool {
+	_, ok := m.clearedFields[courtdecision.FieldReviewedDecisionID]
+	return ok
+}
+
+// ResetReviewedDecisionID resets all changes to the "reviewed_decision_id" field.
+func (m *CourtDecisionMutation) ResetReviewedDecisionID() {
+	m.reviewed_decision = nil
+	delete(m.clearedFields, courtdecision.FieldReviewedDecisionID)
+}
+
 // ClearProsecution clears the "prosecution" edge to the Prosecution entity.
 func (m *CourtDecisionMutation) ClearProsecution() {
 	m.clearedprosecution = true
@@ -9371,6 +9425,87 @@ func (m *CourtDecisionMutation) ResetCourt() {
 	m.clearedcourt = false
 }
 
+// ClearReviewedDecision clears the "reviewed_decision" edge to the CourtDecision entity.
+func (m *CourtDecisionMutation) ClearReviewedDecision() {
+	m.clearedreviewed_decision = true
+	m.clearedFields[courtdecision.FieldReviewedDecisionID] = struct{}{}
+}
+
+// ReviewedDecisionCleared reports if the "reviewed_decision" edge to the CourtDecision entity was cleared.
+func (m *CourtDecisionMutation) ReviewedDecisionCleared() bool {
+	return m.ReviewedDecisionIDCleared() || m.clearedreviewed_decision
+}
+
+// ReviewedDecisionIDs returns the "reviewed_decision" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ReviewedDecisionID instead. It exists only for internal usage by the builders.
+func (m *CourtDecisionMutation) ReviewedDecisionIDs() (ids []int) {
+	if id := m.reviewed_decision; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetReviewedDecision resets all changes to the "reviewed_decision" edge.
+func (m *CourtDecisionMutation) ResetReviewedDecision() {
+	m.reviewed_decision = nil
+	m.clearedreviewed_decision = false
+}
+
+// AddNamingReviewIDs adds the "naming_reviews" edge to the CourtDecision entity by ids.
+func (m *CourtDecisionMutation) AddNamingReviewIDs(ids ...int) {
+	if m.naming_reviews == nil {
+		m.naming_reviews = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.naming_reviews[ids[i]] = struct{}{}
+	}
+}
+
+// ClearNamingReviews clears the "naming_reviews" edge to the CourtDecision entity.
+func (m *CourtDecisionMutation) ClearNamingReviews() {
+	m.clearednaming_reviews = true
+}
+
+// NamingReviewsCleared reports if the "naming_reviews" edge to the CourtDecision entity was cleared.
+func (m *CourtDecisionMutation) NamingReviewsCleared() bool {
+	return m.clearednaming_reviews
+}
+
+// RemoveNamingReviewIDs removes the "naming_reviews" edge to the CourtDecision entity by IDs.
+func (m *CourtDecisionMutation) RemoveNamingReviewIDs(ids ...int) {
+	if m.removednaming_reviews == nil {
+		m.removednaming_reviews = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.naming_reviews, ids[i])
+		m.removednaming_reviews[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedNamingReviews returns the removed IDs of the "naming_reviews" edge to the CourtDecision entity.
+func (m *CourtDecisionMutation) RemovedNamingReviewsIDs() (ids []int) {
+	for id := range m.removednaming_reviews {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// NamingReviewsIDs returns the "naming_reviews" edge IDs in the mutation.
+func (m *CourtDecisionMutation) NamingReviewsIDs() (ids []int) {
+	for id := range m.naming_reviews {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetNamingReviews resets all changes to the "naming_reviews" edge.
+func (m *CourtDecisionMutation) ResetNamingReviews() {
+	m.naming_reviews = nil
+	m.clearednaming_reviews = false
+	m.removednaming_reviews = nil
+}
+
 // Where appends a list predicates to the CourtDecisionMutation builder.
 func (m *CourtDecisionMutation) Where(ps ...predicate.CourtDecision) {
 	m.predicates = append(m.predicates, ps...)
@@ -9405,7 +9540,7 @@ func (m *CourtDecisionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CourtDecisionMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.created_at != nil {
 		fields = append(fields, courtdecision.FieldCreatedAt)
 	}
@@ -9442,6 +9577,9 @@ func (m *CourtDecisionMutation) Fields() []string {
 	if m.court != nil {
 		fields = append(fields, courtdecision.FieldCourtID)
 	}
+	if m.reviewed_decision != nil {
+		fields = append(fields, courtdecision.FieldReviewedDecisionID)
+	}
 	return fields
 }
 
@@ -9474,6 +9612,8 @@ func (m *CourtDecisionMutation) Field(name string) (ent.Value, bool) {
 		return m.ProsecutionID()
 	case courtdecision.FieldCourtID:
 		return m.CourtID()
+	case courtdecision.FieldReviewedDecisionID:
+		return m.ReviewedDecisionID()
 	}
 	return nil, false
 }
@@ -9507,6 +9647,8 @@ func (m *CourtDecisionMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldProsecutionID(ctx)
 	case courtdecision.FieldCourtID:
 		return m.OldCourtID(ctx)
+	case courtdecision.FieldReviewedDecisionID:
+		return m.OldReviewedDecisionID(ctx)
 	}
 	return nil, fmt.Errorf("unknown CourtDecision field %s", name)
 }
@@ -9600,6 +9742,13 @@ func (m *CourtDecisionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCourtID(v)
 		return nil
+	case courtdecision.FieldReviewedDecisionID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewedDecisionID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CourtDecision field %s", name)
 }
@@ -9678,6 +9827,9 @@ func (m *CourtDecisionMutation) ClearedFields() []string {
 	if m.FieldCleared(courtdecision.FieldCompensationOrderedLek) {
 		fields = append(fields, courtdecision.FieldCompensationOrderedLek)
 	}
+	if m.FieldCleared(courtdecision.FieldReviewedDecisionID) {
+		fields = append(fields, courtdecision.FieldReviewedDecisionID)
+	}
 	return fields
 }
 
@@ -9700,6 +9852,9 @@ func (m *CourtDecisionMutation) ClearField(name string) error {
 		return nil
 	case courtdecision.FieldCompensationOrderedLek:
 		m.ClearCompensationOrderedLek()
+		return nil
+	case courtdecision.FieldReviewedDecisionID:
+		m.ClearReviewedDecisionID()
 		return nil
 	}
 	return fmt.Errorf("unknown CourtDecision nullable field %s", name)
@@ -9745,18 +9900,27 @@ func (m *CourtDecisionMutation) ResetField(name string) error {
 	case courtdecision.FieldCourtID:
 		m.ResetCourtID()
 		return nil
+	case courtdecision.FieldReviewedDecisionID:
+		m.ResetReviewedDecisionID()
+		return nil
 	}
 	return fmt.Errorf("unknown CourtDecision field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CourtDecisionMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.prosecution != nil {
 		edges = append(edges, courtdecision.EdgeProsecution)
 	}
 	if m.court != nil {
 		edges = append(edges, courtdecision.EdgeCourt)
+	}
+	if m.reviewed_decision != nil {
+		edges = append(edges, courtdecision.EdgeReviewedDecision)
+	}
+	if m.naming_reviews != nil {
+		edges = append(edges, courtdecision.EdgeNamingReviews)
 	}
 	return edges
 }
@@ -9773,30 +9937,57 @@ func (m *CourtDecisionMutation) AddedIDs(name string) []ent.Value {
 		if id := m.court; id != nil {
 			return []ent.Value{*id}
 		}
+	case courtdecision.EdgeReviewedDecision:
+		if id := m.reviewed_decision; id != nil {
+			return []ent.Value{*id}
+		}
+	case courtdecision.EdgeNamingReviews:
+		ids := make([]ent.Value, 0, len(m.naming_reviews))
+		for id := range m.naming_reviews {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CourtDecisionMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
+	if m.removednaming_reviews != nil {
+		edges = append(edges, courtdecision.EdgeNamingReviews)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *CourtDecisionMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case courtdecision.EdgeNamingReviews:
+		ids := make([]ent.Value, 0, len(m.removednaming_reviews))
+		for id := range m.removednaming_reviews {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CourtDecisionMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.clearedprosecution {
 		edges = append(edges, courtdecision.EdgeProsecution)
 	}
 	if m.clearedcourt {
 		edges = append(edges, courtdecision.EdgeCourt)
+	}
+	if m.clearedreviewed_decision {
+		edges = append(edges, courtdecision.EdgeReviewedDecision)
+	}
+	if m.clearednaming_reviews {
+		edges = append(edges, courtdecision.EdgeNamingReviews)
 	}
 	return edges
 }
@@ -9809,6 +10000,10 @@ func (m *CourtDecisionMutation) EdgeCleared(name string) bool {
 		return m.clearedprosecution
 	case courtdecision.EdgeCourt:
 		return m.clearedcourt
+	case courtdecision.EdgeReviewedDecision:
+		return m.clearedreviewed_decision
+	case courtdecision.EdgeNamingReviews:
+		return m.clearednaming_reviews
 	}
 	return false
 }
@@ -9823,6 +10018,9 @@ func (m *CourtDecisionMutation) ClearEdge(name string) error {
 	case courtdecision.EdgeCourt:
 		m.ClearCourt()
 		return nil
+	case courtdecision.EdgeReviewedDecision:
+		m.ClearReviewedDecision()
+		return nil
 	}
 	return fmt.Errorf("unknown CourtDecision unique edge %s", name)
 }
@@ -9836,6 +10034,12 @@ func (m *CourtDecisionMutation) ResetEdge(name string) error {
 		return nil
 	case courtdecision.EdgeCourt:
 		m.ResetCourt()
+		return nil
+	case courtdecision.EdgeReviewedDecision:
+		m.ResetReviewedDecision()
+		return nil
+	case courtdecision.EdgeNamingReviews:
+		m.ResetNamingReviews()
 		return nil
 	}
 	return fmt.Errorf("unknown CourtDecision edge %s", name)

@@ -330,6 +330,8 @@ type ComplexityRoot struct {
 		Instance               func(childComplexity int) int
 		Prosecution            func(childComplexity int) int
 		ProsecutionID          func(childComplexity int) int
+		ReviewedDecision       func(childComplexity int) int
+		ReviewedDecisionID     func(childComplexity int) int
 		SentenceKind           func(childComplexity int) int
 		SentenceMonths         func(childComplexity int) int
 		UpdatedAt              func(childComplexity int) int
@@ -2089,6 +2091,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CourtDecision.ProsecutionID(childComplexity), true
+	case "CourtDecision.reviewedDecision":
+		if e.ComplexityRoot.CourtDecision.ReviewedDecision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CourtDecision.ReviewedDecision(childComplexity), true
+	case "CourtDecision.reviewedDecisionID":
+		if e.ComplexityRoot.CourtDecision.ReviewedDecisionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CourtDecision.ReviewedDecisionID(childComplexity), true
 	case "CourtDecision.sentenceKind":
 		if e.ComplexityRoot.CourtDecision.SentenceKind == nil {
 			break
@@ -5962,10 +5976,14 @@ func (ec *executionContext) childFields_CourtDecision(ctx context.Context, field
 		return ec.fieldContext_CourtDecision_prosecutionID(ctx, field)
 	case "courtID":
 		return ec.fieldContext_CourtDecision_courtID(ctx, field)
+	case "reviewedDecisionID":
+		return ec.fieldContext_CourtDecision_reviewedDecisionID(ctx, field)
 	case "prosecution":
 		return ec.fieldContext_CourtDecision_prosecution(ctx, field)
 	case "court":
 		return ec.fieldContext_CourtDecision_court(ctx, field)
+	case "reviewedDecision":
+		return ec.fieldContext_CourtDecision_reviewedDecision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CourtDecision", field.Name)
 }
@@ -14359,6 +14377,29 @@ func (ec *executionContext) fieldContext_CourtDecision_courtID(_ context.Context
 	return graphql.NewScalarFieldContext("CourtDecision", field, false, false, "ID")
 }
 
+func (ec *executionContext) _CourtDecision_reviewedDecisionID(ctx context.Context, field graphql.CollectedField, obj *ent.CourtDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CourtDecision_reviewedDecisionID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewedDecisionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CourtDecision_reviewedDecisionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CourtDecision", field, false, false, "ID")
+}
+
 func (ec *executionContext) _CourtDecision_prosecution(ctx context.Context, field graphql.CollectedField, obj *ent.CourtDecision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14418,6 +14459,38 @@ func (ec *executionContext) fieldContext_CourtDecision_court(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Agency(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CourtDecision_reviewedDecision(ctx context.Context, field graphql.CollectedField, obj *ent.CourtDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CourtDecision_reviewedDecision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewedDecision(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CourtDecision) graphql.Marshaler {
+			return ec.marshalOCourtDecision2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋentᚐCourtDecision(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CourtDecision_reviewedDecision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CourtDecision",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CourtDecision(ctx, field)
 		},
 	}
 	return fc, nil
@@ -27588,7 +27661,7 @@ func (ec *executionContext) unmarshalInputCourtDecisionWhereInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "instance", "instanceNEQ", "instanceIn", "instanceNotIn", "decidedOn", "decidedOnNEQ", "decidedOnIn", "decidedOnNotIn", "decidedOnGT", "decidedOnGTE", "decidedOnLT", "decidedOnLTE", "verdict", "verdictNEQ", "verdictIn", "verdictNotIn", "sentenceKind", "sentenceKindNEQ", "sentenceKindIn", "sentenceKindNotIn", "sentenceKindIsNil", "sentenceKindNotNil", "sentenceMonths", "sentenceMonthsNEQ", "sentenceMonthsIn", "sentenceMonthsNotIn", "sentenceMonthsGT", "sentenceMonthsGTE", "sentenceMonthsLT", "sentenceMonthsLTE", "sentenceMonthsIsNil", "sentenceMonthsNotNil", "compensationPaid", "compensationPaidNEQ", "prosecutionID", "prosecutionIDNEQ", "prosecutionIDIn", "prosecutionIDNotIn", "courtID", "courtIDNEQ", "courtIDIn", "courtIDNotIn"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "instance", "instanceNEQ", "instanceIn", "instanceNotIn", "decidedOn", "decidedOnNEQ", "decidedOnIn", "decidedOnNotIn", "decidedOnGT", "decidedOnGTE", "decidedOnLT", "decidedOnLTE", "verdict", "verdictNEQ", "verdictIn", "verdictNotIn", "sentenceKind", "sentenceKindNEQ", "sentenceKindIn", "sentenceKindNotIn", "sentenceKindIsNil", "sentenceKindNotNil", "sentenceMonths", "sentenceMonthsNEQ", "sentenceMonthsIn", "sentenceMonthsNotIn", "sentenceMonthsGT", "sentenceMonthsGTE", "sentenceMonthsLT", "sentenceMonthsLTE", "sentenceMonthsIsNil", "sentenceMonthsNotNil", "compensationPaid", "compensationPaidNEQ", "prosecutionID", "prosecutionIDNEQ", "prosecutionIDIn", "prosecutionIDNotIn", "courtID", "courtIDNEQ", "courtIDIn", "courtIDNotIn", "reviewedDecisionID", "reviewedDecisionIDNEQ", "reviewedDecisionIDIn", "reviewedDecisionIDNotIn", "reviewedDecisionIDIsNil", "reviewedDecisionIDNotNil"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28078,6 +28151,48 @@ func (ec *executionContext) unmarshalInputCourtDecisionWhereInput(ctx context.Co
 				return it, err
 			}
 			it.CourtIDNotIn = data
+		case "reviewedDecisionID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reviewedDecisionID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReviewedDecisionID = data
+		case "reviewedDecisionIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reviewedDecisionIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReviewedDecisionIDNEQ = data
+		case "reviewedDecisionIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reviewedDecisionIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReviewedDecisionIDIn = data
+		case "reviewedDecisionIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reviewedDecisionIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReviewedDecisionIDNotIn = data
+		case "reviewedDecisionIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reviewedDecisionIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReviewedDecisionIDIsNil = data
+		case "reviewedDecisionIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reviewedDecisionIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReviewedDecisionIDNotNil = data
 		}
 	}
 	return it, nil
@@ -28309,7 +28424,7 @@ func (ec *executionContext) unmarshalInputCreateCourtDecisionInput(ctx context.C
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instance", "decidedOn", "verdict", "sentenceKind", "sentenceMonths", "compensationOrderedLek", "compensationPaid", "prosecutionID", "courtID"}
+	fieldsInOrder := [...]string{"instance", "decidedOn", "verdict", "sentenceKind", "sentenceMonths", "compensationOrderedLek", "compensationPaid", "prosecutionID", "courtID", "reviewedDecisionID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28379,6 +28494,13 @@ func (ec *executionContext) unmarshalInputCreateCourtDecisionInput(ctx context.C
 				return it, err
 			}
 			it.CourtID = data
+		case "reviewedDecisionID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reviewedDecisionID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReviewedDecisionID = data
 		}
 	}
 	return it, nil
@@ -32097,7 +32219,7 @@ func (ec *executionContext) unmarshalInputUpdateCourtDecisionInput(ctx context.C
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"decidedOn", "verdict", "sentenceKind", "clearSentenceKind", "sentenceMonths", "clearSentenceMonths", "compensationOrderedLek", "clearCompensationOrderedLek", "compensationPaid"}
+	fieldsInOrder := [...]string{"decidedOn", "verdict", "sentenceKind", "clearSentenceKind", "sentenceMonths", "clearSentenceMonths", "compensationOrderedLek", "clearCompensationOrderedLek", "compensationPaid", "reviewedDecisionID", "clearReviewedDecision"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32167,6 +32289,20 @@ func (ec *executionContext) unmarshalInputUpdateCourtDecisionInput(ctx context.C
 				return it, err
 			}
 			it.CompensationPaid = data
+		case "reviewedDecisionID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reviewedDecisionID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReviewedDecisionID = data
+		case "clearReviewedDecision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearReviewedDecision"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearReviewedDecision = data
 		}
 	}
 	return it, nil
@@ -35168,6 +35304,11 @@ func (ec *executionContext) _CourtDecision(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "reviewedDecisionID":
+			out.Values[i] = ec._CourtDecision_reviewedDecisionID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "prosecution":
 			out.Values[i] = ec._CourtDecision_prosecution(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -35176,6 +35317,11 @@ func (ec *executionContext) _CourtDecision(ctx context.Context, sel ast.Selectio
 		case "court":
 			out.Values[i] = ec._CourtDecision_court(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reviewedDecision":
+			out.Values[i] = ec._CourtDecision_reviewedDecision(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:

@@ -101,7 +101,11 @@ func proceedings(t *testing.T, c *ent.Client) []proceeding {
 // rule the statistics' SQL says too.
 func convicts(d *ent.CourtDecision, all []*ent.CourtDecision) bool {
 	facts := func(d *ent.CourtDecision) domain.Decision {
-		return domain.Decision{ID: d.ID, Instance: d.Instance, DecidedOn: d.DecidedOn, Verdict: d.Verdict, Sentenced: d.SentenceKind != nil}
+		x := domain.Decision{ID: d.ID, Instance: d.Instance, DecidedOn: d.DecidedOn, Verdict: d.Verdict, Sentenced: d.SentenceKind != nil}
+		if d.ReviewedDecisionID != nil {
+			x.ReviewedID = *d.ReviewedDecisionID
+		}
+		return x
 	}
 	fs := make([]domain.Decision, len(all))
 	for i, x := range all {

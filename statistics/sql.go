@@ -327,13 +327,16 @@ func compensationOrdered(s *sql.Selector) string {
 // whose columns col names (a table of s): 1 when it convicts someone,
 // else 0, by its verdict's domain.Verdict.Conviction, the one table of
 // it. An UPHELD decision convicts as the decision it upholds
-// (domain.Decision.Reviewed: the latest of its proceeding at the instance
-// it reviews, decided on or before it, the last recorded of a date), read
-// by a subquery, and an UPHELD one of those by a subquery in it: depth
-// (domain.ReviewDepth) levels, after which no instance is left to review,
-// and a review upholding no decision recorded convicts, as before the
-// rule. The subqueries read the decisions of the same proceeding, which a
-// caller who sees the decision sees too (row scope goes by the case).
+// (domain.Decision.Reviewed: of its proceeding at the instance it
+// reviews, decided on or before it, the one it names in
+// reviewed_decision_id when it names one, else the latest, the last
+// recorded of a date), read by a subquery, and an UPHELD one of those by
+// a subquery in it: depth (domain.ReviewDepth) levels, after which no
+// instance is left to review, and a review upholding no decision
+// recorded convicts, as before the rule. The subqueries read the
+// decisions of the same proceeding, which a caller who sees the decision
+// sees too (row scope goes by the case); the name is one more condition
+// of the same subquery, no statement more.
 func convicts(s *sql.Selector, col func(string) string, depth int) string {
 	verdict := col(courtdecision.FieldVerdict)
 	var b strings.Builder
@@ -349,11 +352,13 @@ func convicts(s *sql.Selector, col func(string) string, depth int) string {
 			if depth > 0 {
 				alias := s.Quote(fmt.Sprintf("reviewed_%d", depth))
 				r := func(c string) string { return alias + "." + s.Quote(c) }
-				upheld = fmt.Sprintf("COALESCE((SELECT %s FROM %s AS %s WHERE %s = %s AND %s = %s AND %s <= %s ORDER BY %s DESC, %s DESC LIMIT 1), 1)",
+				named := col(courtdecision.FieldReviewedDecisionID)
+				upheld = fmt.Sprintf("COALESCE((SELECT %s FROM %s AS %s WHERE %s = %s AND %s = %s AND %s <= %s AND (%s IS NULL OR %s = %s) ORDER BY %s DESC, %s DESC LIMIT 1), 1)",
 					convicts(s, r, depth-1), s.Quote(courtdecision.Table), alias,
 					r(courtdecision.FieldProsecutionID), col(courtdecision.FieldProsecutionID),
 					r(courtdecision.FieldInstance), reviewedInstance(col(courtdecision.FieldInstance)),
 					r(courtdecision.FieldDecidedOn), col(courtdecision.FieldDecidedOn),
+					named, r(courtdecision.FieldID), named,
 					r(courtdecision.FieldDecidedOn), r(courtdecision.FieldID))
 			}
 			fmt.Fprintf(&b, " WHEN %s = '%s' THEN %s", verdict, v, upheld)

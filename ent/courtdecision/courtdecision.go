@@ -42,10 +42,16 @@ const (
 	FieldProsecutionID = "prosecution_id"
 	// FieldCourtID holds the string denoting the court_id field in the database.
 	FieldCourtID = "court_id"
+	// FieldReviewedDecisionID holds the string denoting the reviewed_decision_id field in the database.
+	FieldReviewedDecisionID = "reviewed_decision_id"
 	// EdgeProsecution holds the string denoting the prosecution edge name in mutations.
 	EdgeProsecution = "prosecution"
 	// EdgeCourt holds the string denoting the court edge name in mutations.
 	EdgeCourt = "court"
+	// EdgeReviewedDecision holds the string denoting the reviewed_decision edge name in mutations.
+	EdgeReviewedDecision = "reviewed_decision"
+	// EdgeNamingReviews holds the string denoting the naming_reviews edge name in mutations.
+	EdgeNamingReviews = "naming_reviews"
 	// Table holds the table name of the courtdecision in the database.
 	Table = "court_decisions"
 	// ProsecutionTable is the table that holds the prosecution relation/edge.
@@ -62,6 +68,14 @@ const (
 	CourtInverseTable = "agencies"
 	// CourtColumn is the table column denoting the court relation/edge.
 	CourtColumn = "court_id"
+	// ReviewedDecisionTable is the table that holds the reviewed_decision relation/edge.
+	ReviewedDecisionTable = "court_decisions"
+	// ReviewedDecisionColumn is the table column denoting the reviewed_decision relation/edge.
+	ReviewedDecisionColumn = "reviewed_decision_id"
+	// NamingReviewsTable is the table that holds the naming_reviews relation/edge.
+	NamingReviewsTable = "court_decisions"
+	// NamingReviewsColumn is the table column denoting the naming_reviews relation/edge.
+	NamingReviewsColumn = "reviewed_decision_id"
 )
 
 // Columns holds all SQL columns for courtdecision fields.
@@ -79,6 +93,7 @@ var Columns = []string{
 	FieldCompensationPaid,
 	FieldProsecutionID,
 	FieldCourtID,
+	FieldReviewedDecisionID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -215,6 +230,11 @@ func ByCourtID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCourtID, opts...).ToFunc()
 }
 
+// ByReviewedDecisionID orders the results by the reviewed_decision_id field.
+func ByReviewedDecisionID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReviewedDecisionID, opts...).ToFunc()
+}
+
 // ByProsecutionField orders the results by prosecution field.
 func ByProsecutionField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -226,6 +246,27 @@ func ByProsecutionField(field string, opts ...sql.OrderTermOption) OrderOption {
 func ByCourtField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newCourtStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByReviewedDecisionField orders the results by reviewed_decision field.
+func ByReviewedDecisionField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newReviewedDecisionStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByNamingReviewsCount orders the results by naming_reviews count.
+func ByNamingReviewsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newNamingReviewsStep(), opts...)
+	}
+}
+
+// ByNamingReviews orders the results by naming_reviews terms.
+func ByNamingReviews(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newNamingReviewsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 func newProsecutionStep() *sqlgraph.Step {
@@ -240,6 +281,20 @@ func newCourtStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CourtInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, CourtTable, CourtColumn),
+	)
+}
+func newReviewedDecisionStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(Table, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, ReviewedDecisionTable, ReviewedDecisionColumn),
+	)
+}
+func newNamingReviewsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(Table, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, NamingReviewsTable, NamingReviewsColumn),
 	)
 }
 

@@ -101,6 +101,11 @@ func CourtID(v int) predicate.CourtDecision {
 	return predicate.CourtDecision(sql.FieldEQ(FieldCourtID, v))
 }
 
+// ReviewedDecisionID applies equality check predicate on the "reviewed_decision_id" field. It's identical to ReviewedDecisionIDEQ.
+func ReviewedDecisionID(v int) predicate.CourtDecision {
+	return predicate.CourtDecision(sql.FieldEQ(FieldReviewedDecisionID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.CourtDecision {
 	return predicate.CourtDecision(sql.FieldEQ(FieldCreatedAt, v))
@@ -511,6 +516,36 @@ func CourtIDNotIn(vs ...int) predicate.CourtDecision {
 	return predicate.CourtDecision(sql.FieldNotIn(FieldCourtID, vs...))
 }
 
+// ReviewedDecisionIDEQ applies the EQ predicate on the "reviewed_decision_id" field.
+func ReviewedDecisionIDEQ(v int) predicate.CourtDecision {
+	return predicate.CourtDecision(sql.FieldEQ(FieldReviewedDecisionID, v))
+}
+
+// ReviewedDecisionIDNEQ applies the NEQ predicate on the "reviewed_decision_id" field.
+func ReviewedDecisionIDNEQ(v int) predicate.CourtDecision {
+	return predicate.CourtDecision(sql.FieldNEQ(FieldReviewedDecisionID, v))
+}
+
+// ReviewedDecisionIDIn applies the In predicate on the "reviewed_decision_id" field.
+func ReviewedDecisionIDIn(vs ...int) predicate.CourtDecision {
+	return predicate.CourtDecision(sql.FieldIn(FieldReviewedDecisionID, vs...))
+}
+
+// ReviewedDecisionIDNotIn applies the NotIn predicate on the "reviewed_decision_id" field.
+func ReviewedDecisionIDNotIn(vs ...int) predicate.CourtDecision {
+	return predicate.CourtDecision(sql.FieldNotIn(FieldReviewedDecisionID, vs...))
+}
+
+// ReviewedDecisionIDIsNil applies the IsNil predicate on the "reviewed_decision_id" field.
+func ReviewedDecisionIDIsNil() predicate.CourtDecision {
+	return predicate.CourtDecision(sql.FieldIsNull(FieldReviewedDecisionID))
+}
+
+// ReviewedDecisionIDNotNil applies the NotNil predicate on the "reviewed_decision_id" field.
+func ReviewedDecisionIDNotNil() predicate.CourtDecision {
+	return predicate.CourtDecision(sql.FieldNotNull(FieldReviewedDecisionID))
+}
+
 // HasProsecution applies the HasEdge predicate on the "prosecution" edge.
 func HasProsecution() predicate.CourtDecision {
 	return predicate.CourtDecision(func(s *sql.Selector) {
@@ -549,6 +584,52 @@ func HasCourt() predicate.CourtDecision {
 func HasCourtWith(preds ...predicate.Agency) predicate.CourtDecision {
 	return predicate.CourtDecision(func(s *sql.Selector) {
 		step := newCourtStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasReviewedDecision applies the HasEdge predicate on the "reviewed_decision" edge.
+func HasReviewedDecision() predicate.CourtDecision {
+	return predicate.CourtDecision(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, ReviewedDecisionTable, ReviewedDecisionColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasReviewedDecisionWith applies the HasEdge predicate on the "reviewed_decision" edge with a given conditions (other predicates).
+func HasReviewedDecisionWith(preds ...predicate.CourtDecision) predicate.CourtDecision {
+	return predicate.CourtDecision(func(s *sql.Selector) {
+		step := newReviewedDecisionStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasNamingReviews applies the HasEdge predicate on the "naming_reviews" edge.
+func HasNamingReviews() predicate.CourtDecision {
+	return predicate.CourtDecision(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, NamingReviewsTable, NamingReviewsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasNamingReviewsWith applies the HasEdge predicate on the "naming_reviews" edge with a given conditions (other predicates).
+func HasNamingReviewsWith(preds ...predicate.CourtDecision) predicate.CourtDecision {
+	return predicate.CourtDecision(func(s *sql.Selector) {
+		step := newNamingReviewsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

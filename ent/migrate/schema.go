@@ -510,6 +510,7 @@ var (
 		{Name: "compensation_ordered_lek", Type: field.TypeInt64, Nullable: true},
 		{Name: "compensation_paid", Type: field.TypeBool, Default: false},
 		{Name: "court_id", Type: field.TypeInt},
+		{Name: "reviewed_decision_id", Type: field.TypeInt, Nullable: true},
 		{Name: "prosecution_id", Type: field.TypeInt},
 	}
 	// CourtDecisionsTable holds the schema information for the "court_decisions" table.
@@ -525,8 +526,14 @@ var (
 				OnDelete:   schema.NoAction,
 			},
 			{
-				Symbol:     "court_decisions_prosecutions_decisions",
+				Symbol:     "court_decisions_court_decisions_naming_reviews",
 				Columns:    []*schema.Column{CourtDecisionsColumns[12]},
+				RefColumns: []*schema.Column{CourtDecisionsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "court_decisions_prosecutions_decisions",
+				Columns:    []*schema.Column{CourtDecisionsColumns[13]},
 				RefColumns: []*schema.Column{ProsecutionsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -575,12 +582,17 @@ var (
 			{
 				Name:    "courtdecision_prosecution_id",
 				Unique:  false,
-				Columns: []*schema.Column{CourtDecisionsColumns[12]},
+				Columns: []*schema.Column{CourtDecisionsColumns[13]},
 			},
 			{
 				Name:    "courtdecision_court_id",
 				Unique:  false,
 				Columns: []*schema.Column{CourtDecisionsColumns[11]},
+			},
+			{
+				Name:    "courtdecision_reviewed_decision_id",
+				Unique:  false,
+				Columns: []*schema.Column{CourtDecisionsColumns[12]},
 			},
 		},
 	}
@@ -1229,7 +1241,8 @@ func init() {
 		IncrementStart: func(i int) *int { return &i }(21474836480),
 	}
 	CourtDecisionsTable.ForeignKeys[0].RefTable = AgenciesTable
-	CourtDecisionsTable.ForeignKeys[1].RefTable = ProsecutionsTable
+	CourtDecisionsTable.ForeignKeys[1].RefTable = CourtDecisionsTable
+	CourtDecisionsTable.ForeignKeys[2].RefTable = ProsecutionsTable
 	CourtDecisionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(25769803776),
 	}

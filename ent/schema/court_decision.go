@@ -5,6 +5,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 
 	"github.com/casegraph/casegraph/domain"
@@ -36,6 +37,11 @@ func (CourtDecision) Fields() []ent.Field {
 		field.Bool("compensation_paid").Default(false),
 		field.Int("prosecution_id").Immutable(),
 		field.Int("court_id").Immutable(),
+		// Set and changed by the review's court, checked by casework
+		// (namedDecisionFits); without it the decision reviewed is
+		// inferred (domain.Decision.Reviewed).
+		field.Int("reviewed_decision_id").Optional().Nillable().
+			Comment("The decision this review names as the one it reviews: of its proceeding, at the instance it reviews, decided on or before it. Null when none is named: the decision reviewed is then the proceeding's latest at that instance decided on or before the review, the last recorded of a date."),
 	}
 }
 
@@ -44,6 +50,12 @@ func (CourtDecision) Edges() []ent.Edge {
 	return []ent.Edge{
 		belongsTo("prosecution", Prosecution.Type, "decisions"),
 		refersTo("court", Agency.Type),
+		// A decision of the same type: ent makes an edge to its own type
+		// without an inverse both ways (a link named by either end), so
+		// the link is the inverse of the reviews that name a decision,
+		// which GraphQL does not serve.
+		edge.To("naming_reviews", CourtDecision.Type).Annotations(entgql.Skip(entgql.SkipAll)).
+			From("reviewed_decision").Field("reviewed_decision_id").Unique(),
 	}
 }
 
@@ -51,7 +63,7 @@ func (CourtDecision) Edges() []ent.Edge {
 func (CourtDecision) Indexes() []ent.Index {
 	return indexed(
 		"instance", "decided_on", "verdict", "sentence_kind", "sentence_months",
-		"compensation_paid", "prosecution_id", "court_id",
+		"compensation_paid", "prosecution_id", "court_id", "reviewed_decision_id",
 	)
 }
 

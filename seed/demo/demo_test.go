@@ -520,7 +520,11 @@ func TestDemo(t *testing.T) {
 		// Each proceeding's decisions, as the rule of who a decision
 		// convicts reads them (domain.Decision).
 		facts := func(d *ent.CourtDecision) domain.Decision {
-			return domain.Decision{ID: d.ID, Instance: d.Instance, DecidedOn: d.DecidedOn, Verdict: d.Verdict, Sentenced: d.SentenceKind != nil}
+			x := domain.Decision{ID: d.ID, Instance: d.Instance, DecidedOn: d.DecidedOn, Verdict: d.Verdict, Sentenced: d.SentenceKind != nil}
+			if d.ReviewedDecisionID != nil {
+				x.ReviewedID = *d.ReviewedDecisionID
+			}
+			return x
 		}
 		byProceeding := map[int][]domain.Decision{}
 		for _, d := range w.decisions {
