@@ -42,3 +42,30 @@ func TestSQLiteCommitsAreSynced(t *testing.T) {
 		t.Errorf("synchronous = %d in %s mode, want FULL (2): a commit may be lost to a power cut", synchronous, journal)
 	}
 }
+
+// TestAnalyzeMarksABulkLoadVisible: after a bulk load, Analyze leaves
+// PostgreSQL's visibility map set (pg_class.relallvisible), so that the
+// first requests read as later ones do: index-only scans that do not read
+// the table's rows, no hint bits left to set. ANALYZE alone left it at 0.
+func TestAnalyzeMarksABulkLoadVisible(t *testing.T) {
+	db := testdb.Postgres(t)
+	ctx := context.Background()
+	for _, stmt := range []string{
+		"CREATE TABLE bulk (id bigint PRIMARY KEY, note text)",
+		"INSERT INTO bulk SELECT n, 'row ' || n FROM generate_series(1, 20000) AS n",
+	} {
+		if _, err := db.SQL.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if err := db.Analyze(ctx); err != nil {
+		t.Fatalf("Analyze: %v", err)
+	}
+	var visible, pages int
+	if err := db.SQL.QueryRowContext(ctx, "SELECT relallvisible, relpages FROM pg_class WHERE relname = 'bulk'").Scan(&visible, &pages); err != nil {
+		t.Fatal(err)
+	}
+	if pages == 0 || visible < pages {
+		t.Errorf("after Analyze %d of the bulk load's %d pages are marked all-visible, want all", visible, pages)
+	}
+}
