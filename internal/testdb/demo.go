@@ -22,7 +22,8 @@ func Demo(tb testing.TB, db *database.DB, scale int) {
 
 // EachDemo runs f as a sub-benchmark on every backend, over a fresh
 // database holding the demo data at scale with its planner statistics up
-// to date (ANALYZE), so that benchmarks measure the plans a loaded
+// to date and, on PostgreSQL, vacuumed (database.Analyze), so that
+// benchmarks measure the plans and reads a loaded
 // database would run.
 func EachDemo(b *testing.B, scale int, f func(b *testing.B, db *database.DB)) {
 	b.Helper()
