@@ -141,6 +141,13 @@ func TestReviewNamesTheDecisionItReviews(t *testing.T) {
 			{"UpdateErrNamingItself", func() map[string]any {
 				return map[string]any{"id": upheld.ID, "v": upheld.Version, "in": map[string]any{"reviewedDecisionID": upheld.ID}}
 			}, badField("input.reviewedDecisionID")},
+			// Named and cleared at once, as any field set and cleared
+			// (docs/input.md): which was meant cannot be told. The clear
+			// flag names the edge, the value its id: it was taken, the
+			// name set and checked.
+			{"UpdateErrNamedAndCleared", func() map[string]any {
+				return map[string]any{"id": upheld.ID, "v": upheld.Version, "in": map[string]any{"reviewedDecisionID": conviction.ID, "clearReviewedDecision": true}}
+			}, badField("input.reviewedDecisionID")},
 		})
 		h.refuseEach(t, h.judge, updateDecisionMutation, acquittal.ID, []refusal{
 			{"UpdateErrNamingAtFirstInstance", func() map[string]any {

@@ -423,7 +423,10 @@ func (m *filterMeasure) measure(v any, depth int) {
 
 // setAndCleared refuses an update input that sets a field and clears it
 // (legalName with clearLegalName: true): which one was meant cannot be told,
-// and ent would quietly keep the value.
+// and ent would quietly keep the value. A reference to one record is set
+// by its id and cleared by the edge's name (reviewedDecisionID with
+// clearReviewedDecision: true), so the flag clears either spelling; until
+// 2026-12-07 (twentieth session) that pair was taken, the name set.
 func setAndCleared(path string, m map[string]any) error {
 	for _, name := range slices.Sorted(maps.Keys(m)) { // the same field named whatever the order
 		field, ok := strings.CutPrefix(name, "clear")
@@ -431,8 +434,10 @@ func setAndCleared(path string, m map[string]any) error {
 			continue
 		}
 		field = strings.ToLower(field[:1]) + field[1:]
-		if v, set := m[field]; set && v != nil {
-			return apperr.InvalidField(path+"."+field, "%s.%s is set and cleared (%s) at once; send one of them.", path, field, name)
+		for _, set := range []string{field, field + "ID"} {
+			if v, ok := m[set]; ok && v != nil {
+				return apperr.InvalidField(path+"."+set, "%s.%s is set and cleared (%s) at once; send one of them.", path, set, name)
+			}
 		}
 	}
 	return nil
