@@ -16,6 +16,28 @@ import (
 // Court decisions: who a review convicts
 // ---------------------------------------------------------------------------
 
+// decisionsByCompensation is the prosecutor's decisionStatistics by
+// instance, verdict and compensation, as "INSTANCE VERDICT COMPENSATION"
+// → count: what the rules of who a decision convicts leave counted.
+func (h *harness) decisionsByCompensation(t *testing.T) map[string]int {
+	t.Helper()
+	var stats struct {
+		DecisionStatistics struct {
+			Cells []struct {
+				Values []string
+				Count  int
+			}
+		}
+	}
+	h.do(t, h.prosecutor, `{ decisionStatistics(groupBy: [INSTANCE, VERDICT, COMPENSATION]) { cells { values count } } }`, nil).
+		MustOK(t).Decode(t, &stats)
+	cells := map[string]int{}
+	for _, cell := range stats.DecisionStatistics.Cells {
+		cells[strings.Join(cell.Values, " ")] = cell.Count
+	}
+	return cells
+}
+
 // decisionIn is the input of a decision at instance by court in
 // proceeding p, decided on, with more fields.
 func (h *harness) decisionIn(t *testing.T, p prosecutionT, instance, court, verdict string, on time.Time, more map[string]any) map[string]any {
@@ -131,20 +153,7 @@ func TestReviewConvictsAsTheDecisionItUpholds(t *testing.T) {
 				SetCompensationOrderedLek(700000).SetCompensationPaid(true).
 				SetProsecutionID(atoi(t, upheldAcquittal.ID)).SetCourtID(atoi(t, h.agency(t, old.court))).ExecX(systemCtx())
 		}
-		var stats struct {
-			DecisionStatistics struct {
-				Cells []struct {
-					Values []string
-					Count  int
-				}
-			}
-		}
-		h.do(t, h.prosecutor, `{ decisionStatistics(groupBy: [INSTANCE, VERDICT, COMPENSATION]) { cells { values count } } }`, nil).
-			MustOK(t).Decode(t, &stats)
-		cells := map[string]int{}
-		for _, cell := range stats.DecisionStatistics.Cells {
-			cells[strings.Join(cell.Values, " ")] = cell.Count
-		}
+		cells := h.decisionsByCompensation(t)
 		want := map[string]int{
 			"FIRST_INSTANCE ACQUITTED NOT_ORDERED": 4,
 			"APPEAL AMENDED ORDERED_UNPAID":        1,

@@ -2,7 +2,6 @@ package casework_test
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/casegraph/casegraph/viewer"
@@ -167,20 +166,7 @@ func TestReviewNamesTheDecisionItReviews(t *testing.T) {
 
 		// The statistics read the name too: both appeals order
 		// compensation on the conviction they name.
-		var stats struct {
-			DecisionStatistics struct {
-				Cells []struct {
-					Values []string
-					Count  int
-				}
-			}
-		}
-		h.do(t, h.prosecutor, `{ decisionStatistics(groupBy: [INSTANCE, VERDICT, COMPENSATION]) { cells { values count } } }`, nil).
-			MustOK(t).Decode(t, &stats)
-		cells := map[string]int{}
-		for _, cell := range stats.DecisionStatistics.Cells {
-			cells[strings.Join(cell.Values, " ")] = cell.Count
-		}
+		cells := h.decisionsByCompensation(t)
 		want := map[string]int{
 			"FIRST_INSTANCE CONVICTED ORDERED_UNPAID": 1,
 			"FIRST_INSTANCE CONVICTED NOT_ORDERED":    1,
