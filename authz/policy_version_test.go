@@ -333,7 +333,7 @@ func TestPolicyChangesFromOneVersionAtOnce(t *testing.T) {
 // for the policy lock like an admin's change, on PostgreSQL, so that the
 // history's order is the order in which changes committed, and the
 // version a replay reports is the one the change answered
-// (authz.VersionAfter).
+// (authz.ChangeMade).
 func TestStartUpChangesTakeThePolicyLock(t *testing.T) {
 	t.Parallel()
 	db := testdb.Postgres(t)

@@ -16,10 +16,11 @@ import (
 // Court decisions: who a review convicts
 // ---------------------------------------------------------------------------
 
-// decisionsByCompensation is the prosecutor's decisionStatistics by
-// instance, verdict and compensation, as "INSTANCE VERDICT COMPENSATION"
-// → count: what the rules of who a decision convicts leave counted.
-func (h *harness) decisionsByCompensation(t *testing.T) map[string]int {
+// wantDecisionsByCompensation checks the prosecutor's decisionStatistics
+// by instance, verdict and compensation, as "INSTANCE VERDICT
+// COMPENSATION" → count: what the rules of who a decision convicts leave
+// counted.
+func (h *harness) wantDecisionsByCompensation(t *testing.T, want map[string]int) {
 	t.Helper()
 	var stats struct {
 		DecisionStatistics struct {
@@ -35,7 +36,9 @@ func (h *harness) decisionsByCompensation(t *testing.T) map[string]int {
 	for _, cell := range stats.DecisionStatistics.Cells {
 		cells[strings.Join(cell.Values, " ")] = cell.Count
 	}
-	return cells
+	if !reflect.DeepEqual(cells, want) {
+		t.Errorf("decisionStatistics by instance, verdict and compensation = %v, want %v", cells, want)
+	}
 }
 
 // decisionIn is the input of a decision at instance by court in
@@ -153,17 +156,13 @@ func TestReviewConvictsAsTheDecisionItUpholds(t *testing.T) {
 				SetCompensationOrderedLek(700000).SetCompensationPaid(true).
 				SetProsecutionID(atoi(t, upheldAcquittal.ID)).SetCourtID(atoi(t, h.agency(t, old.court))).ExecX(systemCtx())
 		}
-		cells := h.decisionsByCompensation(t)
-		want := map[string]int{
+		h.wantDecisionsByCompensation(t, map[string]int{
 			"FIRST_INSTANCE ACQUITTED NOT_ORDERED": 4,
 			"APPEAL AMENDED ORDERED_UNPAID":        1,
 			"APPEAL UPHELD NOT_ORDERED":            3,
 			"HIGH_COURT UPHELD NOT_ORDERED":        1,
 			"HIGH_COURT UPHELD ORDERED_PAID":       1,
-		}
-		if !reflect.DeepEqual(cells, want) {
-			t.Errorf("decisionStatistics by instance, verdict and compensation = %v, want %v", cells, want)
-		}
+		})
 	})
 }
 
