@@ -302,13 +302,19 @@ func (e *Enforcer) Vocabulary() policies.Vocabulary { return e.vocab }
 // that a change committed meanwhile is never loaded unvalidated, with none
 // of the decisions cached of the one before. A policy that does not
 // validate (edited in the database by hand) is refused and the one in
-// force stays.
+// force stays. The policy in force read again (a notice of a change this
+// server has loaded already, policy tools' requests catching up at once:
+// At) stays as it is, its decisions cached: each of those reloads built
+// a policy anew and dropped the cache every request decides from.
 func (e *Enforcer) Reload() error {
 	e.reloading.Lock()
 	defer e.reloading.Unlock()
 	p, err := PolicyIn(context.Background(), e.client)
 	if err != nil {
 		return err
+	}
+	if e.policy.Load().is(p) {
+		return nil
 	}
 	if err := policies.Validate(p.Lines, e.vocab); err != nil {
 		return fmt.Errorf("not reloading an invalid policy: %w", err)

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/policyrule"
@@ -106,6 +107,33 @@ func TestReloadLoadsTheLinesItValidated(t *testing.T) {
 		}
 		if got := judgeAsksPhone(t, s, victim); got != phoneForbidden {
 			t.Errorf("after a reload, a judge's phone read is %s, want %s: the server loaded lines it had not validated", got, phoneForbidden)
+		}
+	})
+}
+
+// TestReloadOfThePolicyInForceKeepsIt: a reload that reads the policy in
+// force (a notice of a change already loaded; policy tools' requests
+// catching up together) keeps it, with the decisions cached of it, and a
+// reload that reads other lines replaces it. Each such reload built the
+// policy anew and dropped every cached decision.
+func TestReloadOfThePolicyInForceKeepsIt(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		s := testserver.Start(t, db)
+		before := authz.LoadedPolicy(s.Enforcer)
+		if err := s.Enforcer.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		if authz.LoadedPolicy(s.Enforcer) != before {
+			t.Errorf("a reload of the policy in force replaced it, and its cached decisions with it")
+		}
+		l := judgePhoneLine
+		db.Client.PolicyRule.Create().SetPtype(l[0]).SetV0(l[1]).SetV1(l[2]).SetV2(l[3]).SetV3(l[4]).SetV4(l[5]).ExecX(sys())
+		if err := s.Enforcer.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		if authz.LoadedPolicy(s.Enforcer) == before {
+			t.Errorf("a reload of other lines kept the policy loaded before")
 		}
 	})
 }
