@@ -19,6 +19,8 @@
 #   PORT 8090, POSTGRAPHILE_PORT 5679, THREADS 1 (wrk threads; the load generator shares the CPUs)
 #   PEERS_DIR    unset              a PostGraphile harness (start-postgraphile.sh): adds its rows
 #                                   on the PostgreSQL database, measured in the same run
+#   FLOOR        0                  1: adds the rows of the floor (scripts/bench-http/floor, the allowed
+#                                   page compiled by hand) on the PostgreSQL database, port FLOOR_PORT 8091
 # Needs: wrk, curl, jq, psql (for PostgreSQL).
 set -euo pipefail
 
@@ -43,6 +45,8 @@ PORT=${PORT:-8090}
 POSTGRAPHILE_PORT=${POSTGRAPHILE_PORT:-5679}
 THREADS=${THREADS:-1}
 PEERS_DIR=${PEERS_DIR:-}
+FLOOR=${FLOOR:-0}
+FLOOR_PORT=${FLOOR_PORT:-8091}
 
 admin_url="$POSTGRES_SERVER/postgres?sslmode=disable"
 bench_url="$POSTGRES_SERVER/$BENCH_DATABASE?sslmode=disable"
@@ -64,8 +68,10 @@ mkdir -p "$BENCH_DIR"
 # Every server this script started is stopped however it ends.
 server_pid=
 peer_started=
+floor_pid=
 cleanup() {
   stop_casegraph
+  stop_floor
   if [ -n "$peer_started" ]; then "$PEERS_DIR/start-postgraphile.sh" stop >&2 || true; fi
   rm -f "$rows"
 }
@@ -147,6 +153,31 @@ stop_casegraph() {
   kill "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   server_pid=
+}
+
+# The floor answers the allowed arm's page as its principal only
+# (docs/performance.md, "The floor"); it makes its own audit tables in
+# the benchmark's database.
+start_floor() {
+  local log="$BENCH_DIR/floor.log"
+  (cd "$root" && go build -o "$BENCH_DIR/floor" ./scripts/bench-http/floor) || fail "building the floor failed"
+  env DATABASE_URL="$bench_url" ADDR="127.0.0.1:$FLOOR_PORT" AGENCY="$(arm_line allowed | cut -d' ' -f2)" \
+    "$BENCH_DIR/floor" >"$log" 2>&1 &
+  floor_pid=$!
+  for _ in $(seq 1 60); do
+    grep -q "floor: the allowed page" "$log" && return 0
+    kill -0 "$floor_pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  tail -5 "$log" >&2
+  fail "the floor did not start (log: $log)"
+}
+
+stop_floor() {
+  [ -n "$floor_pid" ] || return 0
+  kill "$floor_pid" 2>/dev/null || true
+  wait "$floor_pid" 2>/dev/null || true
+  floor_pid=
 }
 
 start_postgraphile() {
@@ -288,7 +319,7 @@ measure() {
   esac
   echo "$result" | awk -v db="$db" -v arm="$arm" -v conns="$conns" -v rss="$rss" -v stmts="$stmts" \
     -v cpu="$((cpu1 - cpu0))" -v pg0="$pg0" -v pg1="$pg1" -v hz="$(getconf CLK_TCK)" \
-    -v dbi="$(index_of "$db" $DATABASES)" -v armi="$(index_of "$arm" $ARMS postgraphile)" '
+    -v dbi="$(index_of "$db" $DATABASES)" -v armi="$(index_of "$arm" $ARMS floor postgraphile)" '
     function per_request(ticks) { return v["requests"] > 0 ? sprintf("%.2f", ticks * 1000 / hz / v["requests"]) : "-" }
     { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
     END {
@@ -332,17 +363,27 @@ for db in $DATABASES; do
     peer_body=$(body_of "$here/postgraphile-dashboard.graphql" postgraphile)
     preflight "postgres postgraphile" "http://127.0.0.1:$POSTGRAPHILE_PORT/graphql" "$peer_body" clean ""
   fi
+  floor_body=
+  if [ "$db" = postgres ] && [ "$FLOOR" = 1 ]; then
+    start_floor
+    floor_body=$(body_of "$here/$(arm_line allowed | cut -d' ' -f1)" floor)
+    preflight "postgres floor" "http://127.0.0.1:$FLOOR_PORT/graphql" "$floor_body" clean ""
+  fi
   # Arms alternate within each number of connections, PostGraphile among
   # them, so that a slow spell of the machine does not fall on one arm.
   for conns in $CONNECTIONS; do
     for arm in $ARMS; do
       measure "$db" "$arm" "$casegraph_url/graphql" "${bodies[$arm]}" "${expects[$arm]}" "${tokens[$arm]}" "$server_pid" "$conns" 1
     done
+    if [ -n "$floor_body" ]; then
+      measure "$db" floor "http://127.0.0.1:$FLOOR_PORT/graphql" "$floor_body" clean "" "$floor_pid" "$conns" 0
+    fi
     if [ -n "$peer_pid" ]; then
       measure "$db" postgraphile "http://127.0.0.1:$POSTGRAPHILE_PORT/graphql" "$peer_body" clean "" "$peer_pid" "$conns" 0
     fi
   done
   stop_casegraph
+  stop_floor
   if [ -n "$peer_started" ]; then
     "$PEERS_DIR/start-postgraphile.sh" stop >&2
     peer_started=

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"reflect"
+	"testing"
+
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/internal/testserver"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// TestFloorAnswersAsCaseGraphDoes: the floor measures the least work for
+// the benchmark's allowed page only while it answers what CaseGraph
+// answers, so its answer, decoded, must equal CaseGraph's for the same
+// principal on the same data, and its audit trail must hold one event a
+// page, chained, with a record for each legalName it showed. A rule that
+// changes in CaseGraph's policy and not in the floor's statement fails
+// here.
+func TestFloorAnswersAsCaseGraphDoes(t *testing.T) {
+	db := testdb.Postgres(t)
+	testdb.Demo(t, db, 1)
+	s := testserver.Start(t, db)
+	query, err := os.ReadFile("../dashboard.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := s.Token(t, "prosecution-tirane", viewer.Role("prosecutor"))
+	ctx := context.Background()
+	f, err := New(ctx, db.SQL, "prosecution-tirane", "bench", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	floor := httptest.NewServer(f)
+	t.Cleanup(floor.Close)
+
+	want := caseGraphsPage(t, s, token, query)
+	for page := 1; page <= 2; page++ {
+		wantSamePage(t, want, askFloor(t, floor.URL, query))
+	}
+	_, shown := victimsShown(want)
+	if shown == 0 {
+		t.Fatal("CaseGraph shows no legalName on the page: the floor would measure no audit write")
+	}
+	var events, records, chained int
+	if err := db.SQL.QueryRowContext(ctx, `SELECT
+		  (SELECT count(*) FROM bench_floor_events),
+		  (SELECT count(*) FROM bench_floor_event_records),
+		  (SELECT count(*) FROM bench_floor_events e JOIN bench_floor_events n ON n.id = e.id + 1 AND n.prev_hash = e.hash)`).
+		Scan(&events, &records, &chained); err != nil {
+		t.Fatal(err)
+	}
+	if events != 2 || records != 2*shown || chained != 1 {
+		t.Fatalf("the floor's audit trail after two pages of %d legalNames: %d events, %d records, %d links of the chain; want 2, %d, 1",
+			shown, events, records, chained, 2*shown)
+	}
+
+	// The demo's office prosecutes every case it leads, so every legalName
+	// of its page is allowed: the statement's decision is seen to refuse
+	// only once cases it leads are prosecuted by another office (the first
+	// two moved below), and to allow through an assignment to prosecute
+	// alone (the third keeps its assignment).
+	if _, err := db.SQL.ExecContext(ctx, `
+		CREATE TEMPORARY TABLE moved AS SELECT c.id, row_number() OVER (ORDER BY c.id) AS n
+		  FROM case_files c JOIN agencies a ON a.id = c.lead_agency_id
+		  WHERE a.code = 'prosecution-tirane' AND EXISTS (SELECT 1 FROM case_victims cv WHERE cv.case_id = c.id)
+		  ORDER BY c.id LIMIT 3;
+		DELETE FROM case_assignments WHERE case_id IN (SELECT id FROM moved WHERE n <= 2) AND part = 'PROSECUTING';
+		UPDATE prosecutions SET office_id =
+		  (SELECT id FROM agencies WHERE kind = 'PROSECUTION_OFFICE' AND code <> 'prosecution-tirane' ORDER BY id LIMIT 1)
+		WHERE case_id IN (SELECT id FROM moved)`); err != nil {
+		t.Fatal(err)
+	}
+	want = caseGraphsPage(t, s, token, query)
+	if victims, named := victimsShown(want); named == victims {
+		t.Fatal("no legalName refused after the proceedings moved: the fixture no longer tests the floor's decision")
+	}
+	wantSamePage(t, want, askFloor(t, floor.URL, query))
+}
+
+// caseGraphsPage asks CaseGraph for the page; a legalName it refuses
+// comes as null with a FORBIDDEN error, which the floor does not write.
+func caseGraphsPage(t *testing.T, s *testserver.Server, token string, query []byte) any {
+	t.Helper()
+	r := s.Ask(t, token, string(query), nil)
+	for _, e := range r.Errors {
+		if e.Code() != "FORBIDDEN" {
+			t.Fatalf("CaseGraph's answer has an error other than a refusal:\n%s", r.Body)
+		}
+	}
+	var page any
+	if err := json.Unmarshal(r.Data, &page); err != nil {
+		t.Fatal(err)
+	}
+	return page
+}
+
+func wantSamePage(t *testing.T, want, got any) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		a, _ := json.MarshalIndent(want, "", " ")
+		b, _ := json.MarshalIndent(got, "", " ")
+		t.Fatalf("the floor's page differs from CaseGraph's\nCaseGraph:\n%s\nfloor:\n%s", a, b)
+	}
+}
+
+// TestFloorRefusesAnotherKindOfAgency: its statement decides as a
+// district prosecution office only.
+func TestFloorRefusesAnotherKindOfAgency(t *testing.T) {
+	db := testdb.Postgres(t)
+	testdb.Demo(t, db, 1)
+	if _, err := New(context.Background(), db.SQL, "prosecution-general", "bench", true); err == nil {
+		t.Fatal("the floor took the General Prosecution Office, whose rules its statement does not write")
+	}
+}
+
+func askFloor(t *testing.T, url string, query []byte) any {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"query": string(query)})
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the floor answered %s: %s", resp.Status, raw)
+	}
+	var answer struct{ Data any }
+	if err := json.Unmarshal(raw, &answer); err != nil {
+		t.Fatalf("the floor's answer is not JSON: %v\n%s", err, raw)
+	}
+	return answer.Data
+}
+
+// victimsShown counts the victims the page shows, and those of them
+// whose legalName it shows (a victim of two cases of the page once: one
+// record an event a victim).
+func victimsShown(data any) (victims, legalNames int) {
+	seen := map[any]bool{}
+	named := map[any]bool{}
+	for _, c := range dig(data, "cases", "edges") {
+		for _, v := range dig(c, "node", "victims", "edges") {
+			pseudonym := dig1(v, "node", "pseudonym")
+			seen[pseudonym] = true
+			if name, _ := dig1(v, "node", "legalName").(string); name != "" {
+				named[pseudonym] = true
+			}
+		}
+	}
+	return len(seen), len(named)
+}
+
+func dig(v any, path ...string) []any {
+	list, _ := dig1(v, path...).([]any)
+	return list
+}
+
+func dig1(v any, path ...string) any {
+	for _, k := range path {
+		m, _ := v.(map[string]any)
+		v = m[k]
+	}
+	return v
+}
