@@ -15,9 +15,6 @@ import (
 // they must agree: an age group changed to ADULT beside an exact age of 9
 // let a child's consent be recorded as given alone (an adversarial review).
 
-// adultAge is the age from which a victim is not a MINOR.
-const adultAge = 18
-
 func ageOf(v *ent.Victim) domain.Age {
 	return domain.Age{Group: v.AgeGroup, Exact: v.ExactAge, Birth: v.DateOfBirth, IdentifiedAt: v.IdentifiedAt}
 }
@@ -33,14 +30,13 @@ func agesAgree(a domain.Age) error {
 	if a.Birth != nil && bornAfterIdentified(*a.Birth, a.IdentifiedAt) {
 		return apperr.InvalidField("dateOfBirth", "The date of birth is after the day the victim was identified (identifiedAt) in every time zone.")
 	}
-	minor := a.Group == domain.AgeGroupMinor
 	// An exact age out of its range is the schema's to refuse, naming it
 	// (a hunt over HTTP had exactAge: 200 blamed on ageGroup).
-	if a.Exact != nil && victim.ExactAgeValidator(*a.Exact) == nil && minor != (*a.Exact < adultAge) {
-		return apperr.InvalidField("ageGroup", "The age group must agree with the exact age at identification: MINOR under %d, ADULT from %d.", adultAge, adultAge)
+	if a.Exact != nil && victim.ExactAgeValidator(*a.Exact) == nil && a.Group != domain.AgeGroupOf(*a.Exact) {
+		return apperr.InvalidField("ageGroup", "The age group must agree with the exact age at identification: MINOR under %d, ADULT from %d.", domain.AdultAge, domain.AdultAge)
 	}
-	if a.Birth != nil && minor != (domain.YearsBetween(*a.Birth, a.IdentifiedAt) < adultAge) {
-		return apperr.InvalidField("ageGroup", "The age group must agree with the date of birth: MINOR when under %d at identification, ADULT from %d.", adultAge, adultAge)
+	if byBirth, known := a.GroupByBirth(); known && a.Group != byBirth {
+		return apperr.InvalidField("ageGroup", "The age group must agree with the date of birth: MINOR when under %d at identification, ADULT from %d.", domain.AdultAge, domain.AdultAge)
 	}
 	return nil
 }

@@ -13,6 +13,18 @@ import "time"
 // ConsentAge is the age from which a victim may consent alone.
 const ConsentAge = 16
 
+// AdultAge is the age from which a person is not a MINOR.
+const AdultAge = 18
+
+// AgeGroupOf is the age group of a person years old: MINOR under
+// AdultAge, ADULT from it.
+func AgeGroupOf(years int) AgeGroup {
+	if years < AdultAge {
+		return AgeGroupMinor
+	}
+	return AgeGroupAdult
+}
+
 // Age is what the age rules read of a victim's record.
 type Age struct {
 	Group        AgeGroup
@@ -37,6 +49,19 @@ func (a Age) UnderConsentAgeAt(t time.Time) (under, known bool) {
 		return *a.Exact+YearsBetween(a.IdentifiedAt, t) < ConsentAge, true
 	}
 	return false, false
+}
+
+// GroupByBirth is the age group the date of birth gives: the victim's at
+// identification (the age group is as at identification, as the date of
+// birth is), by the whole years between them on Tirana's calendar
+// (YearsBetween); known is false without a date of birth. casework refuses
+// an age group it contradicts, and `casegraph victims age-conflicts` lists
+// the victims stored with one (docs/domain.md, Consent).
+func (a Age) GroupByBirth() (group AgeGroup, known bool) {
+	if a.Birth == nil {
+		return "", false
+	}
+	return AgeGroupOf(YearsBetween(*a.Birth, a.IdentifiedAt)), true
 }
 
 // MayBeUnderConsentAgeAt reports whether the victim was, or may have been,

@@ -148,3 +148,37 @@ func TestBirthDayWhateverTheEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupByBirth: the age group a date of birth gives is the victim's
+// at identification, on Tirana's calendar, whatever offset either time
+// came with: MINOR until the start of the 18th birthday in Tirana. A date
+// of birth sent as Tirana's midnight of the day after the identification
+// (23:00 UTC on its day) gives MINOR, where UTC's days made it ADULT until
+// 2026-12-07 (twentieth session): the victims stored so are those
+// `casegraph victims age-conflicts` lists. Without a date of birth it
+// gives nothing.
+func TestGroupByBirth(t *testing.T) {
+	identified := tiranaClock(2026, time.March, 5, 12, 0)
+	for _, tc := range []struct {
+		name string
+		born map[string]time.Time
+		want AgeGroup
+	}{
+		{"EighteenthBirthdayOnTheDay", birthSentAs(2008, time.March, 5), AgeGroupAdult},
+		{"EighteenthBirthdayTheDayAfter", birthSentAs(2008, time.March, 6), AgeGroupMinor},
+		{"SeventeenthBirthdayOnTheDay", birthSentAs(2009, time.March, 5), AgeGroupMinor},
+	} {
+		for sent, born := range tc.born {
+			for _, zone := range arrivals {
+				b := born.In(zone)
+				got, known := Age{Group: AgeGroupAdult, Birth: &b, IdentifiedAt: identified.In(zone)}.GroupByBirth()
+				if !known || got != tc.want {
+					t.Errorf("%s, born %s (%s): GroupByBirth %q (known %v), want %q", tc.name, b.Format(time.RFC3339), sent, got, known, tc.want)
+				}
+			}
+		}
+	}
+	if got, known := (Age{Group: AgeGroupMinor, IdentifiedAt: identified}).GroupByBirth(); known {
+		t.Errorf("no date of birth: GroupByBirth %q, known", got)
+	}
+}
