@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/user"
 	"strconv"
 	"strings"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/policies"
-	"github.com/casegraph/casegraph/requestid"
 	"github.com/casegraph/casegraph/statistics"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -27,11 +25,6 @@ const reportUsage = `  casegraph report annual --year Y [--format md|csv|json] [
                                            the year's tables for GRETA and the trafficking-in-persons
                                            report, national, with disclosure control (docs/statistics.md)
 `
-
-// reportActor is who the audit trail says read the statistics of a
-// report: CaseGraph itself, as for the default policy (system work, not a
-// principal's request); the operation names the report and the OS user.
-const reportActor = "casegraph"
 
 // Report formats.
 const (
@@ -194,12 +187,7 @@ func reportAnnual(ctx context.Context, cfg config, args []string, out io.Writer)
 // event per table to the audit trail before it returns: a report whose
 // reads cannot be recorded is not made.
 func annual(ctx context.Context, db *database.DB, year, k int, now time.Time) (*annualReport, error) {
-	operation := fmt.Sprintf("report annual --year %d --threshold %d", year, k)
-	if u, err := user.Current(); err == nil {
-		operation += " (OS user " + u.Username + ")"
-	}
-	rec := audit.NewRecorder(requestid.New(), "", &viewer.Principal{Subject: reportActor, AgencyCode: reportActor})
-	rec.SetOperation(operation)
+	rec := commandRecorder(fmt.Sprintf("report annual --year %d --threshold %d", year, k))
 	// System work: the whole country's rows. Disclosure control is not
 	// bypassed by it: every table is computed under ctl.
 	ctx = audit.NewContext(viewer.SystemContext(ctx), rec)

@@ -22,9 +22,7 @@ import (
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/auditevent"
-	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/migrations"
 	"github.com/casegraph/casegraph/seed/demo"
 	"github.com/casegraph/casegraph/statistics"
 	"github.com/casegraph/casegraph/viewer"
@@ -41,37 +39,6 @@ var reportToday = time.Date(2026, time.March, 1, 0, 0, 0, 0, time.UTC)
 // totals included, so nothing shown would be compared; at 4 the totals
 // are shown (docs/statistics.md, Annual report).
 const reportScale = 4
-
-// reportBackends runs f on every backend, as testdb.Each does, on a
-// database the command can open from the environment: an embedded SQLite
-// file under CASEGRAPH_DATA_DIR, or PostgreSQL at DATABASE_URL (skipped,
-// or failed under CASEGRAPH_REQUIRE_POSTGRES=1, when no server answers).
-// The environment is set for f's test (t.Setenv: not parallel).
-func reportBackends(t *testing.T, f func(t *testing.T, db *database.DB)) {
-	for _, backend := range testdb.Backends {
-		t.Run(backend, func(t *testing.T) {
-			dataDir := t.TempDir()
-			t.Setenv("CASEGRAPH_DATA_DIR", dataDir)
-			t.Setenv("CASEGRAPH_DEV", "")
-			var db *database.DB
-			if backend == dialect.Postgres {
-				db = testdb.Postgres(t)
-				t.Setenv("DATABASE_URL", db.DSN())
-			} else {
-				t.Setenv("DATABASE_URL", "")
-				var err error
-				if db, err = database.Open(context.Background(), "", dataDir); err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _ = db.Close() })
-				if _, err := migrations.Apply(context.Background(), db.SQL, db.Dialect); err != nil {
-					t.Fatal(err)
-				}
-			}
-			f(t, db)
-		})
-	}
-}
 
 // runReport runs `casegraph report annual --year 2025 args…` in-process,
 // through run as main does, and returns its stdout.
@@ -205,7 +172,7 @@ func victimsOfYear(t *testing.T, c *ent.Client) map[string]map[string]int {
 var generatedAt = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
 
 func TestReportAnnual(t *testing.T) {
-	reportBackends(t, func(t *testing.T, db *database.DB) {
+	commandBackends(t, func(t *testing.T, db *database.DB) {
 		if _, err := demo.Load(context.Background(), db.Client, demo.Options{Scale: reportScale, Seed: 1, Today: reportToday}); err != nil {
 			t.Fatalf("seeding: %v", err)
 		}
@@ -329,7 +296,7 @@ func TestReportAnnual(t *testing.T) {
 		t.Run("every table read is in the audit trail, no value", func(t *testing.T) {
 			sys := viewer.SystemContext(context.Background())
 			reads := func() []*ent.AuditEvent {
-				return db.Client.AuditEvent.Query().Where(auditevent.Kind(string(audit.StatisticsRead)), auditevent.ActorSubject(reportActor)).
+				return db.Client.AuditEvent.Query().Where(auditevent.Kind(string(audit.StatisticsRead)), auditevent.ActorSubject(commandActor)).
 					Order(ent.Asc(auditevent.FieldID)).AllX(sys)
 			}
 			before := len(reads())
