@@ -123,7 +123,7 @@ func TestE2EHelp(t *testing.T) {
 	for _, command := range []string{
 		"serve", "migrate", "seed", "token",
 		"policy", "policy matrix", "policy explain", "policy what-if", "policy history",
-		"audit", "audit verify", "audit export", "report", "report annual",
+		"audit", "audit verify", "audit export", "report", "report annual", "victims", "victims age-conflicts",
 		"documents", "documents add", "documents check",
 	} {
 		for _, help := range []string{"--help", "-h"} {

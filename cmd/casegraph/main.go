@@ -2,7 +2,9 @@
 // `migrate` applies the schema migrations, `seed` loads agencies and demo
 // data, `token` prints a development token, `policy` reads the access
 // policy, `audit` verifies and exports the audit trail, `report annual`
-// writes the year's published statistics. Configuration comes from the
+// writes the year's published statistics, `victims age-conflicts` lists
+// the victims whose stored age group their date of birth contradicts.
+// Configuration comes from the
 // environment (see README.md): DATABASE_URL, CASEGRAPH_ADDR,
 // CASEGRAPH_DATA_DIR, CASEGRAPH_DEV, CASEGRAPH_OIDC_ISSUER,
 // CASEGRAPH_OIDC_AUDIENCE, CASEGRAPH_RATE_LIMIT, CASEGRAPH_COST_LIMIT,
@@ -40,7 +42,7 @@ Usage:
   casegraph token --subject S --agency CODE --role ROLE [--role ROLE2] [--ttl 8h]
                                            print a development token, signed with the key
                                            serve made in the data directory (never a new one)
-` + policyUsage + auditUsage + reportUsage + documentsUsage
+` + policyUsage + auditUsage + reportUsage + victimsUsage + documentsUsage
 
 const usageEnvironment = `Environment: DATABASE_URL (empty: embedded SQLite under CASEGRAPH_DATA_DIR,
 default ./data; every command says on stderr which files there it uses), CASEGRAPH_ADDR (default :8080), CASEGRAPH_DEV (1 or 0),
@@ -77,11 +79,25 @@ func main() {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "casegraph:", err)
 		}
-		if errors.Is(err, errChainBroken) {
-			os.Exit(1) // a finding, not a failure to run
-		}
-		os.Exit(2)
+		os.Exit(exitStatus(err))
 	}
+}
+
+// findings are the errors of a command that ran and found what it looks
+// for: a broken audit trail (audit verify), victims whose age groups
+// contradict their dates of birth (victims age-conflicts).
+var findings = []error{errChainBroken, errAgeConflicts}
+
+// exitStatus is the status casegraph exits with after err: 1 for a
+// finding, 2 for a failure to run (a wrong flag, no database, the audit
+// trail unavailable), so that a script tells them apart.
+func exitStatus(err error) int {
+	for _, f := range findings {
+		if errors.Is(err, f) {
+			return 1
+		}
+	}
+	return 2
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -118,6 +134,8 @@ func runCommand(ctx context.Context, cfg config, args []string, stdout, stderr i
 		return auditCmd(ctx, cfg, args[1:], stdout)
 	case "report":
 		return reportCmd(ctx, cfg, args[1:], stdout)
+	case "victims":
+		return victimsCmd(ctx, cfg, args[1:], stdout)
 	case "documents":
 		return documentsCmd(cfg, args[1:], stdout)
 	}
@@ -133,7 +151,7 @@ func runCommand(ctx context.Context, cfg config, args []string, stdout, stderr i
 // wherever a flag may be) once it is printed on stdout: run answers nil, so
 // the command exits 0 with no error line. Every command's flags are parsed
 // by parseArgs and every group of commands (policy, audit, report,
-// documents) is dispatched by dispatch, so that all answer help alike (they
+// victims, documents) is dispatched by dispatch, so that all answer help alike (they
 // exited 2, and a group took --help for an unknown command).
 var errHelpShown = errors.New("usage shown")
 
@@ -171,7 +189,8 @@ func parseArgs(fs *flag.FlagSet, args []string, out io.Writer) error {
 	return nil
 }
 
-// dispatch runs the command of group (policy, audit, report, documents)
+// dispatch runs the command of group (policy, audit, report, victims,
+// documents)
 // that args name, with the arguments after it. With none, or one the group
 // has not, it refuses with the group's usage; asked for help, it prints it.
 func dispatch(group string, args []string, out io.Writer, commands map[string]func(args []string) error) error {

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/internal/testdb"
+	"github.com/casegraph/casegraph/viewer"
+)
+
+// Ages stored while the age rules read UTC's days (until 2026-12-07,
+// twentieth session), which Tirana's calendar contradicts.
+var (
+	// identifiedByDay is identified at 10:00 in Tirana, on 10 March 2024
+	// in Tirana and in UTC alike.
+	identifiedByDay = time.Date(2024, time.March, 10, 9, 0, 0, 0, time.UTC)
+	// bornTheDayAfter turns 18 the day after identifiedByDay, sent as
+	// Tirana's midnight (23:00 UTC on the day of identification): ADULT by
+	// UTC's days, MINOR by Tirana's.
+	bornTheDayAfter = time.Date(2006, time.March, 11, 0, 0, 0, 0, domain.Tirana)
+	// identifiedAfterMidnight is identified at 00:30 in Tirana on 10
+	// March 2024, 23:30 UTC on the 9th.
+	identifiedAfterMidnight = time.Date(2024, time.March, 9, 23, 30, 0, 0, time.UTC)
+	// bornThatDay turns 18 on 10 March 2024, sent as UTC's midnight:
+	// identified at identifiedAfterMidnight, MINOR by UTC's days (the 9th),
+	// ADULT by Tirana's.
+	bornThatDay = time.Date(2006, time.March, 10, 0, 0, 0, 0, time.UTC)
+)
+
+// storedVictim is a victim of age group group, born at birth (nil: no
+// date of birth recorded), identified at identified, named pseudonym, to
+// be created through ent directly: the API refuses an age group the date
+// of birth contradicts.
+func storedVictim(c *ent.Client, pseudonym string, group domain.AgeGroup, birth *time.Time, identified time.Time) *ent.VictimCreate {
+	return c.Victim.Create().SetPseudonym(pseudonym).SetSex(domain.SexFemale).SetAgeGroup(group).
+		SetIdentificationStatus(domain.IdentificationStatusPotentialVictim).SetIdentifiedBy(domain.IdentifyingBodyStatePolice).
+		SetIdentifiedAt(identified).SetRegion(domain.RegionTirane).SetNillableDateOfBirth(birth).
+		SetFormsOfExploitation([]domain.Exploitation{domain.ExploitationSexual})
+}
+
+// runAgeConflicts runs `casegraph victims age-conflicts args…` in-process,
+// through run as main does, and returns its stdout and error.
+func runAgeConflicts(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errs bytes.Buffer
+	err := run(context.Background(), append([]string{"victims", "age-conflicts"}, args...), &out, &errs)
+	return out.String(), err
+}
+
+// commandReadsOfBirth are the events recording the dates of birth the
+// command read, in chain order.
+func commandReadsOfBirth(t *testing.T, db *database.DB, f audit.Filter) []audit.Event {
+	t.Helper()
+	f.Kind, f.ActorSubject, f.Field = audit.FieldAccess, commandActor, "Victim.dateOfBirth"
+	events, err := audit.Query(context.Background(), db.Client, audit.Scope{All: true}, f, false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+// TestVictimsAgeConflicts: `casegraph victims age-conflicts` lists the
+// victims whose stored age group their date of birth contradicts by
+// today's rule (domain.Age.GroupByBirth), either way, with their GraphQL id
+// and the two age groups, nothing that identifies them; it exits 1 then
+// (exitStatus), 0 once they are mended, 2 when it cannot run. Every date
+// of birth it read is in the audit trail, found by the victim's id.
+func TestVictimsAgeConflicts(t *testing.T) {
+	commandBackends(t, func(t *testing.T, db *database.DB) {
+		ctx := viewer.SystemContext(context.Background())
+		c := db.Client
+		adultByUTC := storedVictim(c, "V-2024-0001", domain.AgeGroupAdult, &bornTheDayAfter, identifiedByDay).SaveX(ctx)
+		minorByUTC := storedVictim(c, "V-2024-0002", domain.AgeGroupMinor, &bornThatDay, identifiedAfterMidnight).SaveX(ctx)
+		agrees := storedVictim(c, "V-2024-0003", domain.AgeGroupMinor, &bornTheDayAfter, identifiedByDay).SaveX(ctx)
+		noBirth := storedVictim(c, "V-2024-0004", domain.AgeGroupAdult, nil, identifiedByDay).SetExactAge(30).SaveX(ctx)
+
+		out, err := runAgeConflicts(t)
+		want := fmt.Sprintf("CONFLICT victim %d: age group ADULT stored, MINOR by the date of birth\n", adultByUTC.ID) +
+			fmt.Sprintf("CONFLICT victim %d: age group MINOR stored, ADULT by the date of birth\n", minorByUTC.ID) +
+			"2 of 3 victims with a date of birth have an age group it contradicts: mend each with updateVictim (docs/domain.md, Consent)\n"
+		if out != want || !errors.Is(err, errAgeConflicts) || exitStatus(err) != 1 {
+			t.Errorf("victims age-conflicts: exit %d (%v)\n%s\nwant exit 1\n%s", exitStatus(err), err, out, want)
+		}
+		for _, v := range []*ent.Victim{adultByUTC, minorByUTC, agrees, noBirth} {
+			if strings.Contains(out, v.Pseudonym) {
+				t.Errorf("the output names the victim %d by its pseudonym %s", v.ID, v.Pseudonym)
+			}
+		}
+		for _, born := range []time.Time{bornTheDayAfter, bornThatDay} {
+			for _, layout := range []string{time.DateOnly, "02.01.2006", "02/01/2006", "Jan 2"} {
+				if s := born.Format(layout); strings.Contains(out, s) || strings.Contains(out, born.UTC().Format(layout)) {
+					t.Errorf("the output holds a date of birth (%s)", s)
+				}
+			}
+		}
+
+		reads := commandReadsOfBirth(t, db, audit.Filter{})
+		if len(reads) != 1 {
+			t.Fatalf("%d events of the dates of birth read, want 1 about the three victims with one: %+v", len(reads), reads)
+		}
+		e := reads[0]
+		if got, want := e.EntityIDs(), []int{adultByUTC.ID, minorByUTC.ID, agrees.ID}; !slices.Equal(got, want) || e.EntityType != "Victim" ||
+			e.Decision != audit.Allowed || e.Rule != "system work" || !strings.HasPrefix(e.Operation, "victims age-conflicts") || e.ActorAgency != commandActor {
+			t.Errorf("the event of the reads: records %v (want %v), %+v", got, want, e)
+		}
+		// A DPO asking who looked at a victim finds it; at one without a
+		// date of birth, nothing.
+		if n := len(commandReadsOfBirth(t, db, audit.Filter{EntityType: "Victim", EntityID: minorByUTC.ID})); n != 1 {
+			t.Errorf("%d events found about victim %d, want 1", n, minorByUTC.ID)
+		}
+		if n := len(commandReadsOfBirth(t, db, audit.Filter{EntityType: "Victim", EntityID: noBirth.ID})); n != 0 {
+			t.Errorf("%d events found about victim %d, who has no date of birth, want 0", n, noBirth.ID)
+		}
+
+		// Mended: the age groups their dates of birth give.
+		c.Victim.UpdateOne(adultByUTC).SetAgeGroup(domain.AgeGroupMinor).ExecX(ctx)
+		c.Victim.UpdateOne(minorByUTC).SetAgeGroup(domain.AgeGroupAdult).ExecX(ctx)
+		out, err = runAgeConflicts(t)
+		if want := "OK: the age groups of 3 victims with a date of birth agree with it\n"; out != want || err != nil {
+			t.Errorf("victims age-conflicts once mended: %v\n%s\nwant exit 0\n%s", err, out, want)
+		}
+		if n := len(commandReadsOfBirth(t, db, audit.Filter{})); n != 2 {
+			t.Errorf("%d events of the dates of birth read after two runs, want 2", n)
+		}
+
+		// A failure to run is not a finding.
+		if _, err := runAgeConflicts(t, "--format", "csv"); err == nil || exitStatus(err) != 2 {
+			t.Errorf("victims age-conflicts --format csv: %v, exit %d, want a refusal, exit 2", err, exitStatus(err))
+		}
+	})
+}
+
+// TestVictimsAgeConflictsInBatches: the command reads the victims with a
+// date of birth 1,000 at a time in the order of their ids, each batch with
+// one read and one append to the audit trail (an event about its victims),
+// and one read more to find the end when their number is a multiple of
+// 1,000: a victim at either side of a batch's end is listed, once.
+func TestVictimsAgeConflictsInBatches(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := viewer.SystemContext(context.Background())
+		const withBirth = 2*ageConflictsBatch + 1
+		conflicting := []int{0, ageConflictsBatch - 1, ageConflictsBatch, withBirth - 1} // the first and last of each batch but the last's only
+		var builders []*ent.VictimCreate
+		for i := range withBirth {
+			group := domain.AgeGroupMinor
+			if slices.Contains(conflicting, i) {
+				group = domain.AgeGroupAdult
+			}
+			builders = append(builders, storedVictim(db.Client, fmt.Sprintf("V-2024-%05d", len(builders)), group, &bornTheDayAfter, identifiedByDay))
+			if i%700 == 0 { // victims without a date of birth among them, which it does not read
+				builders = append(builders, storedVictim(db.Client, fmt.Sprintf("V-2024-%05d", len(builders)), domain.AgeGroupAdult, nil, identifiedByDay))
+			}
+		}
+		var victims []*ent.Victim
+		for chunk := range slices.Chunk(builders, 500) {
+			victims = append(victims, db.Client.Victim.CreateBulk(chunk...).SaveX(ctx)...)
+		}
+		var want strings.Builder
+		var dated []*ent.Victim // the victims with a date of birth, in the order of their ids
+		for _, v := range victims {
+			if v.DateOfBirth == nil {
+				continue
+			}
+			if slices.Contains(conflicting, len(dated)) {
+				fmt.Fprintf(&want, "CONFLICT victim %d: age group ADULT stored, MINOR by the date of birth\n", v.ID)
+			}
+			dated = append(dated, v)
+		}
+
+		// An append to the trail: begin, the chain's lock (PostgreSQL's
+		// advisory lock; SQLite's transaction excludes other writers), its
+		// last event, the events, their records, commit.
+		appendStatements := map[string]int{dialect.SQLite: 5, dialect.Postgres: 6}[db.Dialect]
+		counted, statements := testdb.CountingStatements(db)
+		for _, tc := range []struct {
+			name             string
+			read, statements int
+			batches          []int
+		}{
+			// The last batch's one victim is an event's own record: no
+			// records to insert.
+			{"2,001 with a date of birth: 3 batches", withBirth, 3*(1+appendStatements) - 1, []int{1000, 1000, 1}},
+			{"2,000: 2 batches and a read that finds the end", withBirth - 1, 3 + 2*appendStatements, []int{1000, 1000}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				dated = dated[:tc.read]
+				if tc.read < withBirth {
+					db.Client.Victim.UpdateOneID(victims[len(victims)-1].ID).ClearDateOfBirth().ExecX(ctx)
+					want.Reset()
+					for _, i := range conflicting[:len(conflicting)-1] {
+						fmt.Fprintf(&want, "CONFLICT victim %d: age group ADULT stored, MINOR by the date of birth\n", dated[i].ID)
+					}
+				}
+				before := len(commandReadsOfBirth(t, db, audit.Filter{}))
+				statements.Store(0)
+				var out bytes.Buffer
+				read, found, err := listAgeConflicts(ctx, counted, &out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if read != tc.read || found != strings.Count(want.String(), "\n") || out.String() != want.String() {
+					t.Errorf("read %d, found %d:\n%s\nwant read %d:\n%s", read, found, out.String(), tc.read, want.String())
+				}
+				if n := statements.Load(); int(n) != tc.statements {
+					t.Errorf("%d statements, want %d", n, tc.statements)
+				}
+				var ids []int
+				var sizes []int
+				for _, e := range commandReadsOfBirth(t, db, audit.Filter{})[before:] {
+					ids = append(ids, e.EntityIDs()...)
+					sizes = append(sizes, len(e.EntityIDs()))
+				}
+				wantIDs := make([]int, len(dated))
+				for i, v := range dated {
+					wantIDs[i] = v.ID
+				}
+				if !slices.Equal(sizes, tc.batches) || !slices.Equal(ids, wantIDs) {
+					t.Errorf("events about %v victims, want %v; every victim with a date of birth once: %v", sizes, tc.batches, slices.Equal(ids, wantIDs))
+				}
+			})
+		}
+	})
+}
