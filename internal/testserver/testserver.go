@@ -226,7 +226,12 @@ func Get(tb testing.TB, base, path string) *http.Request {
 // send sends req and reads the whole response; a JSON body is decoded.
 func send(tb testing.TB, req *http.Request) *Response {
 	tb.Helper()
-	client := &http.Client{Timeout: 30 * time.Second}
+	// The timeout only stops a test waiting for ever on a server that never
+	// answers: the server's own request deadline answers first. It is
+	// longer than any deadline a test gives (a minute for the policy tools'
+	// whole matrix), since under the race detector on a busy 2-core machine
+	// that matrix took more than 30 s (CI, 2026-12-07).
+	client := &http.Client{Timeout: 3 * time.Minute}
 	res, err := client.Do(req)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
