@@ -16,7 +16,7 @@ import (
 	"github.com/casegraph/casegraph/viewer"
 )
 
-// TestFloorAnswersAsCaseGraphDoes: the floor measures the least work for
+// TestFloorAnswersAsCaseGraphDoes: the floor, in both shapes, measures the least work for
 // the benchmark's allowed page only while it answers what CaseGraph
 // answers, so its answer, decoded, must equal CaseGraph's for the same
 // principal on the same data, and its audit trail must hold one event a
@@ -32,34 +32,38 @@ func TestFloorAnswersAsCaseGraphDoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := s.Token(t, "prosecution-tirane", viewer.Role("prosecutor"))
-	ctx := context.Background()
-	f, err := New(ctx, db.SQL, "prosecution-tirane", "bench", true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.Close)
-	floor := httptest.NewServer(f)
-	t.Cleanup(floor.Close)
-
 	want := caseGraphsPage(t, s, token, query)
-	for page := 1; page <= 2; page++ {
-		wantSamePage(t, want, askFloor(t, floor.URL, query))
-	}
 	_, shown := victimsShown(want)
 	if shown == 0 {
 		t.Fatal("CaseGraph shows no legalName on the page: the floor would measure no audit write")
 	}
-	var events, records, chained int
-	if err := db.SQL.QueryRowContext(ctx, `SELECT
-		  (SELECT count(*) FROM bench_floor_events),
-		  (SELECT count(*) FROM bench_floor_event_records),
-		  (SELECT count(*) FROM bench_floor_events e JOIN bench_floor_events n ON n.id = e.id + 1 AND n.prev_hash = e.hash)`).
-		Scan(&events, &records, &chained); err != nil {
-		t.Fatal(err)
-	}
-	if events != 2 || records != 2*shown || chained != 1 {
-		t.Fatalf("the floor's audit trail after two pages of %d legalNames: %d events, %d records, %d links of the chain; want 2, %d, 1",
-			shown, events, records, chained, 2*shown)
+	ctx := context.Background()
+	floors := map[Shape]string{}
+	for _, shape := range []Shape{"json", "rows"} {
+		// Each start makes the audit tables anew: the trail is this shape's.
+		f, err := New(ctx, db.SQL, "prosecution-tirane", "bench", shape, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(f.Close)
+		floor := httptest.NewServer(f)
+		t.Cleanup(floor.Close)
+		floors[shape] = floor.URL
+		for page := 1; page <= 2; page++ {
+			wantSamePage(t, shape, want, askFloor(t, floor.URL, query))
+		}
+		var events, records, chained int
+		if err := db.SQL.QueryRowContext(ctx, `SELECT
+			  (SELECT count(*) FROM bench_floor_events),
+			  (SELECT count(*) FROM bench_floor_event_records),
+			  (SELECT count(*) FROM bench_floor_events e JOIN bench_floor_events n ON n.id = e.id + 1 AND n.prev_hash = e.hash)`).
+			Scan(&events, &records, &chained); err != nil {
+			t.Fatal(err)
+		}
+		if events != 2 || records != 2*shown || chained != 1 {
+			t.Fatalf("%s: the floor's audit trail after two pages of %d legalNames: %d events, %d records, %d links of the chain; want 2, %d, 1",
+				shape, shown, events, records, chained, 2*shown)
+		}
 	}
 
 	// The demo's office prosecutes every case it leads, so every legalName
@@ -79,10 +83,23 @@ func TestFloorAnswersAsCaseGraphDoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = caseGraphsPage(t, s, token, query)
-	if victims, named := victimsShown(want); named == victims {
+	victims, named := victimsShown(want)
+	if named == victims {
 		t.Fatal("no legalName refused after the proceedings moved: the fixture no longer tests the floor's decision")
 	}
-	wantSamePage(t, want, askFloor(t, floor.URL, query))
+	records := func() (n int) {
+		if err := db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM bench_floor_event_records`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for shape, url := range floors {
+		before := records()
+		wantSamePage(t, shape, want, askFloor(t, url, query))
+		if recorded := records() - before; recorded != named {
+			t.Errorf("%s: %d records of a page that shows %d of its %d victims' legalName", shape, recorded, named, victims)
+		}
+	}
 }
 
 // caseGraphsPage asks CaseGraph for the page; a legalName it refuses
@@ -102,12 +119,12 @@ func caseGraphsPage(t *testing.T, s *testserver.Server, token string, query []by
 	return page
 }
 
-func wantSamePage(t *testing.T, want, got any) {
+func wantSamePage(t *testing.T, shape Shape, want, got any) {
 	t.Helper()
 	if !reflect.DeepEqual(got, want) {
 		a, _ := json.MarshalIndent(want, "", " ")
 		b, _ := json.MarshalIndent(got, "", " ")
-		t.Fatalf("the floor's page differs from CaseGraph's\nCaseGraph:\n%s\nfloor:\n%s", a, b)
+		t.Fatalf("the floor's page (%s) differs from CaseGraph's\nCaseGraph:\n%s\nfloor:\n%s", shape, a, b)
 	}
 }
 
@@ -116,7 +133,7 @@ func wantSamePage(t *testing.T, want, got any) {
 func TestFloorRefusesAnotherKindOfAgency(t *testing.T) {
 	db := testdb.Postgres(t)
 	testdb.Demo(t, db, 1)
-	if _, err := New(context.Background(), db.SQL, "prosecution-general", "bench", true); err == nil {
+	if _, err := New(context.Background(), db.SQL, "prosecution-general", "bench", "rows", true); err == nil {
 		t.Fatal("the floor took the General Prosecution Office, whose rules its statement does not write")
 	}
 }

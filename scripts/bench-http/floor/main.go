@@ -12,7 +12,9 @@ import (
 
 // main serves the floor on ADDR (default 127.0.0.1:8091) over the
 // PostgreSQL database at DATABASE_URL, for the prosecution office AGENCY
-// (default prosecution-tirane); FLOOR_AUDIT=0 leaves the audit trail out.
+// (default prosecution-tirane); FLOOR_SHAPE json writes the answer in
+// PostgreSQL, rows (the default) in the server; FLOOR_AUDIT=0 leaves the
+// audit trail out.
 func main() {
 	addr := env("ADDR", "127.0.0.1:8091")
 	db, err := sql.Open("postgres", os.Getenv("DATABASE_URL"))
@@ -21,7 +23,8 @@ func main() {
 	}
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(20)
-	s, err := New(context.Background(), db, env("AGENCY", "prosecution-tirane"), "bench", os.Getenv("FLOOR_AUDIT") != "0")
+	s, err := New(context.Background(), db, env("AGENCY", "prosecution-tirane"), "bench",
+		Shape(env("FLOOR_SHAPE", "rows")), os.Getenv("FLOOR_AUDIT") != "0")
 	if err != nil {
 		log.Fatal(err)
 	}
