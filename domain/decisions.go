@@ -135,13 +135,22 @@ func (d Decision) Convicts(all []Decision) bool {
 func ReviewDepth() int {
 	depth := 0
 	for _, i := range All[Instance]() {
-		n := 0
-		for next, ok := i.Reviews(); ok; next, ok = next.Reviews() {
-			n++
-		}
-		depth = max(depth, n)
+		depth = max(depth, i.Depth())
 	}
 	return depth
+}
+
+// Depth is how many instances lie below i along what its decisions
+// review (Instance.Reviews): none at first instance, one on appeal (a
+// first instance's decision), two at the High Court. A decision at i
+// reviews one of depth one less, so decisions written in order of depth
+// find the decision a review names already written (seed/demo).
+func (i Instance) Depth() int {
+	n := 0
+	for next, ok := i.Reviews(); ok; next, ok = next.Reviews() {
+		n++
+	}
+	return n
 }
 
 // WithDecision is all with d in place of the decision of its ID (added

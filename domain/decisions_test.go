@@ -74,4 +74,9 @@ func TestDecisionConvicts(t *testing.T) {
 	if got := domain.ReviewDepth(); got != 2 {
 		t.Errorf("ReviewDepth = %d, want 2 (the High Court's review of an appeal's of a first instance's)", got)
 	}
+	for i, want := range map[domain.Instance]int{first: 0, appeal: 1, high: 2} {
+		if got := i.Depth(); got != want {
+			t.Errorf("%s.Depth() = %d, want %d", i, got, want)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/seed"
 
@@ -330,19 +331,33 @@ func writeYear(ctx context.Context, tx *ent.Tx, p *yearPlan, agencies map[string
 	}
 	st.Charges += len(charges)
 
-	err = insertBatches(ctx, len(decisions), func(i int) *ent.CourtDecisionCreate {
-		ci := decisions[i].a
-		d := p.cases[ci].pros.decisions[decisions[i].b]
-		return tx.CourtDecision.Create().SetCreatedAt(d.decidedOn).SetUpdatedAt(d.decidedOn).
-			SetInstance(d.instance).SetDecidedOn(d.decidedOn).SetVerdict(d.verdict).
-			SetNillableSentenceKind(d.sentenceKind).SetNillableSentenceMonths(d.months).
-			SetNillableCompensationOrderedLek(d.compensation).SetCompensationPaid(d.paid).
-			SetProsecutionID(prosIDs[ci]).SetCourtID(id(d.court))
-	}, func(ctx context.Context, bs []*ent.CourtDecisionCreate) ([]*ent.CourtDecision, error) {
-		return tx.CourtDecision.CreateBulk(bs...).Save(ctx)
-	}, func(i int, d *ent.CourtDecision) { decisionIDs[decisions[i].a][decisions[i].b] = d.ID })
-	if err != nil {
-		return fmt.Errorf("court decisions: %w", err)
+	// A review names the decision it reviews by its id: the decisions are
+	// written an instance at a time, first instance first, so that the
+	// decision a review names is written before it (domain.Instance.Depth).
+	// Within an instance they keep their order, which is the order of
+	// recording the inferred rule reads among the decisions of one date.
+	for depth := range domain.ReviewDepth() + 1 {
+		atDepth := slices.DeleteFunc(slices.Clone(decisions), func(x pair) bool {
+			return p.cases[x.a].pros.decisions[x.b].instance.Depth() != depth
+		})
+		err = insertBatches(ctx, len(atDepth), func(i int) *ent.CourtDecisionCreate {
+			ci := atDepth[i].a
+			d := p.cases[ci].pros.decisions[atDepth[i].b]
+			b := tx.CourtDecision.Create().SetCreatedAt(d.decidedOn).SetUpdatedAt(d.decidedOn).
+				SetInstance(d.instance).SetDecidedOn(d.decidedOn).SetVerdict(d.verdict).
+				SetNillableSentenceKind(d.sentenceKind).SetNillableSentenceMonths(d.months).
+				SetNillableCompensationOrderedLek(d.compensation).SetCompensationPaid(d.paid).
+				SetProsecutionID(prosIDs[ci]).SetCourtID(id(d.court))
+			if d.reviewed != nil {
+				b.SetReviewedDecisionID(decisionIDs[ci][*d.reviewed])
+			}
+			return b
+		}, func(ctx context.Context, bs []*ent.CourtDecisionCreate) ([]*ent.CourtDecision, error) {
+			return tx.CourtDecision.CreateBulk(bs...).Save(ctx)
+		}, func(i int, d *ent.CourtDecision) { decisionIDs[atDepth[i].a][atDepth[i].b] = d.ID })
+		if err != nil {
+			return fmt.Errorf("court decisions: %w", err)
+		}
 	}
 	st.Decisions += len(decisions)
 

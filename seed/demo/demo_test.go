@@ -534,9 +534,24 @@ func TestDemo(t *testing.T) {
 		for _, p := range w.pros {
 			trialRequested[p.ID] = p.TrialRequestedAt != nil
 		}
+		named, unnamed := 0, 0
 		for _, d := range w.decisions {
 			verdicts[d.Verdict]++
 			inRange("decision", d.DecidedOn)
+			// A review names the decision it reviews, or none (the older
+			// ones): one the rules let it name, of its proceeding, at the
+			// instance it reviews, decided on or before it, which is then
+			// the one it reviews (domain.Decision.Reviewed).
+			if _, review := d.Instance.Reviews(); review && d.ReviewedDecisionID == nil {
+				unnamed++
+			} else if review {
+				named++
+				if r, ok := facts(d).Reviewed(byProceeding[d.ProsecutionID]); !ok || r.ID != *d.ReviewedDecisionID {
+					t.Errorf("decision %d, %s of %s, names decision %d, which it may not review", d.ID, d.Instance, d.DecidedOn.Format(time.DateOnly), *d.ReviewedDecisionID)
+				}
+			} else if d.ReviewedDecisionID != nil {
+				t.Errorf("decision %d at %s names decision %d as the one it reviews", d.ID, d.Instance, *d.ReviewedDecisionID)
+			}
 			court := w.agencies[d.CourtID].Kind
 			switch d.Instance {
 			case domain.InstanceFirstInstance:
@@ -571,7 +586,14 @@ func TestDemo(t *testing.T) {
 				t.Errorf("decision %d: %d months", d.ID, *d.SentenceMonths)
 			}
 		}
-		t.Logf("decisions %d, verdicts %v, convictions per year %v, probation %d", len(w.decisions), verdicts, convictions, probation)
+		t.Logf("decisions %d, verdicts %v, convictions per year %v, probation %d; reviews naming the decision reviewed %d, naming none %d",
+			len(w.decisions), verdicts, convictions, probation, named, unnamed)
+		// Both kinds of review, most of them named: the leak test reads
+		// reviewedDecision of the demo's reviews (docs/leak-test.md), and
+		// the statistics read both rules.
+		if named <= unnamed || unnamed == 0 {
+			t.Errorf("%d reviews name the decision they review, %d name none: want most named, some not", named, unnamed)
+		}
 		total := 0
 		for y, n := range convictions {
 			total += n

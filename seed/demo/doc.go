@@ -12,6 +12,12 @@
 // to fit them, generic addresses, health notes and testimony phrases. None
 // describes a real person or event.
 //
+// A review (an appeal, a recourse to the High Court) names the decision it
+// reviews when it was decided in the demo's last two years (namesReviewed),
+// and names none when older, as a record stored before reviews could name
+// one; so the demo holds both, which docs/domain.md reads alike. Since
+// 2026-12-07 (twenty-first session); the demo named none before.
+//
 // The generator follows each record's lifecycle in its own file: a year's
 // cases and suspects (cases.go), victims (victims.go), criminal proceedings
 // and court decisions (proceedings.go), referrals, services and consents

@@ -120,6 +120,10 @@ type decisionPlan struct {
 	paid         bool
 	court        string
 	article      domain.Article // the article the sentence is measured against
+	// reviewed is, for a review that names the decision it reviews, that
+	// decision's index among its proceeding's decisions; nil when it
+	// names none.
+	reviewed *int
 }
 
 type victimPlan struct {

@@ -386,7 +386,25 @@ func (g *gen) sentence(d *decisionPlan, v domain.Verdict) {
 	}
 }
 
-// review is an appeal or High Court decision on decision prev.
+// reviewsNamedYears is how many years before the demo's end reviews
+// begin to name the decision they review (reviewedDecisionID,
+// docs/domain.md): the later ones name it, as courts' decisions say what
+// they review, and the older ones name none, as records stored before a
+// review could name one do, so that the demo holds reviews read both
+// ways.
+const reviewsNamedYears = 2
+
+// namesReviewed reports whether a review decided at names the decision it
+// reviews. It draws nothing: the rest of the demo is what it was before
+// reviews named one.
+func (g *gen) namesReviewed(at time.Time) bool {
+	return !at.Before(g.asOf.AddDate(-reviewsNamedYears, 0, 0))
+}
+
+// review is an appeal or High Court decision on decision prev, which it
+// names as the one it reviews when namesReviewed says so (prev is always
+// the decision the inferred rule would take: the latest of the reviewed
+// instance, a retrial's after the review that quashed the first).
 func (g *gen) review(c *casePlan, prev *decisionPlan, inst domain.Instance, at time.Time, court string, mayQuash bool) *decisionPlan {
 	p := c.pros
 	d := &decisionPlan{instance: inst, decidedOn: at, court: court, article: prev.article}
@@ -398,6 +416,9 @@ func (g *gen) review(c *casePlan, prev *decisionPlan, inst domain.Instance, at t
 		ws = append(ws, weighted[domain.Verdict]{domain.VerdictQuashedRetrial, 15})
 	}
 	d.verdict = pickW(g, ws)
+	if g.namesReviewed(at) {
+		d.reviewed = ptr(slices.Index(p.decisions, prev))
+	}
 	switch {
 	case d.verdict == domain.VerdictUpheld:
 		d.sentenceKind, d.months, d.compensation, d.paid = prev.sentenceKind, prev.months, prev.compensation, prev.paid
