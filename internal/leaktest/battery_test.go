@@ -235,15 +235,16 @@ func (r *leakRun) everyNode() {
 		r.do(fmt.Sprintf("node(id) ×%d from #%d", len(chunk), i), withFragments(b.String()), nil, want)
 	}
 	// nodes(ids:), in batches.
-	r.askNodes("nodes(ids)", nodesQuery, refs, 400)
+	r.askNodes("nodes(ids)", nodesQuery, refs, 400, nil)
 }
 
 // askNodes asks query (a nodes(ids:) query) for refs in batches of
-// perBatch, each named label and checked against the oracle.
-func (r *leakRun) askNodes(label, query string, refs []nodeWant, perBatch int) {
+// perBatch, each named label and checked against the oracle; then, if
+// answered is not nil, hands it each batch's data with its refs.
+func (r *leakRun) askNodes(label, query string, refs []nodeWant, perBatch int, answered func(data any, refs []nodeWant)) {
 	for i := 0; i < len(refs); i += perBatch {
 		chunk := refs[i:min(i+perBatch, len(refs))]
-		if len(chunk) == 1 { // one id takes node's path; keep batches plural
+		if len(chunk) == 1 && i > 0 { // one id takes node's path; keep batches plural
 			chunk = refs[i-1:]
 		}
 		ids := make([]string, len(chunk))
@@ -252,7 +253,10 @@ func (r *leakRun) askNodes(label, query string, refs []nodeWant, perBatch int) {
 			ids[j] = strconv.Itoa(ref.id)
 			want[fmt.Sprintf("nodes/%d", j)] = ref
 		}
-		r.do(fmt.Sprintf("%s ×%d from #%d", label, len(chunk), i), query, map[string]any{"ids": ids}, want)
+		data := r.do(fmt.Sprintf("%s ×%d from #%d", label, len(chunk), i), query, map[string]any{"ids": ids}, want)
+		if answered != nil {
+			answered(data, chunk)
+		}
 	}
 }
 
@@ -317,6 +321,7 @@ func (r *leakRun) battery() {
 
 	r.everyNode()
 	r.otherNodes()
+	r.namedReviews()
 	r.nodeShapes()
 	r.overGET()
 }
@@ -330,7 +335,7 @@ func (r *leakRun) otherNodes() {
 			refs = append(refs, nodeWant{typ: typ, id: id})
 		}
 	}
-	r.askNodes("nodes(ids) of other types", otherNodes, refs, 500)
+	r.askNodes("nodes(ids) of other types", otherNodes, refs, 500, nil)
 }
 
 // overGET sends a query with GET, the other transport.

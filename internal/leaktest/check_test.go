@@ -123,6 +123,8 @@ type leakRun struct {
 	// reached are the schema paths of the generated queries at which a
 	// response held an object with sensitive fields.
 	reached map[string]bool
+	// reviews counts the named decisions of the reviews seen (namedReviews).
+	reviews reviewsCoverage
 	// expectedEvents are the decisions on sensitive fields each response
 	// carried, by request id; requestNames name the requests.
 	expectedEvents map[string]map[auditKey]bool
@@ -389,10 +391,18 @@ func (r *leakRun) checkObject(rc *responseChecks, typ string, id int, obj map[st
 	}
 	for key, val := range obj {
 		want, shape, ok := r.v.edge(typ, id, key)
-		if !ok || val == nil {
+		if !ok {
 			continue
 		}
 		where := fmt.Sprintf("%s: %s %d .%s at %s", rc.name, typ, id, key, at)
+		if val == nil {
+			// Null where the principal sees the row: withheld (a mutation's
+			// answer is checked for what it shows only).
+			if shape == "object" && len(want) > 0 && !rc.onlyLeaks {
+				r.add("visible row withheld by an edge", "%s: null, the principal sees %v", where, sortedKeys(want))
+			}
+			continue
+		}
 		idOf := func(n any) int {
 			m, _ := n.(map[string]any)
 			s, _ := m["id"].(string)
@@ -546,6 +556,9 @@ func (r *leakRun) checkNode(rc *responseChecks, data any, pk string, nw nodeWant
 	}
 	if vis, _ := r.v.visible(nw.typ, nw.id); vis {
 		obj, _ := got.(map[string]any)
+		if obj == nil && len(errs) == 0 && r.refusedThrough(rc, pk, nw) {
+			return
+		}
 		if obj == nil || obj["id"] != idStr || obj["__typename"] != nw.typ || len(errs) > 0 {
 			var msgs []string
 			for _, e := range errs {
@@ -570,6 +583,38 @@ func (r *leakRun) checkNode(rc *responseChecks, data any, pk string, nw nodeWant
 		r.add("node of a row outside the scope differs from a missing id", "%s: %s %s at %s: got %v, errors %v; an id naming nothing gives null and NOT_FOUND %q",
 			rc.name, nw.typ, idStr, pk, got, msgs, tmpl)
 	}
+}
+
+// refusedThrough reports whether a row the principal sees is null at pk
+// because the query asked for an edge of it the schema declares non-null
+// to a row outside the principal's rows (view.refusedEdges): exactly one
+// error, NOT_FOUND, on such an edge, and otherwise only the FORBIDDEN
+// refusals of sensitive fields below the row, of the fields that resolved
+// before it was nulled (the byte scan still reads every message). It marks
+// them used.
+func (r *leakRun) refusedThrough(rc *responseChecks, pk string, nw nodeWant) bool {
+	var refusals []*errorUse
+	for _, edge := range r.v.refusedEdges(nw.typ, nw.id) {
+		refusals = append(refusals, rc.errs[pk+"/"+edge]...)
+	}
+	if len(refusals) != 1 || refusals[0].e.Code() != "NOT_FOUND" {
+		return false
+	}
+	var below []*errorUse
+	for path, errs := range rc.errs {
+		if strings.HasPrefix(path, pk+"/") {
+			below = append(below, errs...)
+		}
+	}
+	for _, e := range below {
+		if e != refusals[0] && e.e.Code() != "FORBIDDEN" {
+			return false
+		}
+	}
+	for _, e := range below {
+		e.used = true
+	}
+	return true
 }
 
 // check runs every check on a response: rows in scope, denied fields null

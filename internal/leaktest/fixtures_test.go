@@ -45,8 +45,7 @@ func addReachabilityFixtures(t *testing.T, c *ent.Client) {
 	t.Helper()
 	ctx := viewer.SystemContext(context.Background())
 	must := fatalOn(t, "adding the reachability fixtures")
-	onac, err := c.Agency.Query().Where(agency.Code("onac")).Only(ctx)
-	must(err)
+	onac := agencyOf(ctx, c, must, "onac")
 	kinds := domain.All[domain.AgencyKind]()
 	purposes := domain.All[domain.ConsentPurpose]()
 	victims, err := c.Victim.Query().Order(ent.Asc(victim.FieldID)).All(ctx)
@@ -77,8 +76,7 @@ func addReachabilityFixtures(t *testing.T, c *ent.Client) {
 	}
 	// A notice the police still work on, with a victim and no proceedings:
 	// the only kind of case whose stage is moved by hand (moveCaseStage).
-	police, err := c.Agency.Query().Where(agency.Code("police-tirane")).Only(ctx)
-	must(err)
+	police := agencyOf(ctx, c, must, "police-tirane")
 	led, err := c.CaseFile.Query().Where(casefile.LeadAgencyID(police.ID), casefile.HasVictims()).
 		Order(ent.Asc(casefile.FieldID)).First(ctx)
 	must(err)
@@ -87,6 +85,14 @@ func addReachabilityFixtures(t *testing.T, c *ent.Client) {
 	must(c.CaseFile.Create().SetReference("TIR-NOTICE-LEAK").SetTitle("A notice without proceedings").
 		SetRegion(domain.RegionTirane).SetLeadAgencyID(police.ID).SetOpenedAt(time.Now().Add(-48 * time.Hour)).
 		AddVictimIDs(victimID).Exec(ctx))
+}
+
+// agencyOf is the agency of the registry with code; an error reading it
+// ends the test through must.
+func agencyOf(ctx context.Context, c *ent.Client, must func(error), code string) *ent.Agency {
+	a, err := c.Agency.Query().Where(agency.Code(code)).Only(ctx)
+	must(err)
+	return a
 }
 
 // readsSensitive reports whether a policy line can allow reading a

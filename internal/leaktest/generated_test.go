@@ -2,6 +2,7 @@ package leaktest_test
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -34,7 +35,10 @@ func (r *leakRun) generated(queries []generatedQuery) {
 
 // nodeSample picks rows of typ spread over its ids: up to
 // generatedNodeSample inside the principal's rows and as many outside
-// (where the oracle models the type's rows), or twice as many of any.
+// (where the oracle models the type's rows), or twice as many of any; and
+// every row the principal sees whose non-null edges lead outside its rows
+// (view.refusedEdges: a court's own decision in a proceeding it does not
+// see), so that the battery meets the refusal (refusedThrough).
 func (r *leakRun) nodeSample(typ string) []int {
 	all := r.w.nodeIDs[typ]
 	spread := func(ids []int, n int) []int {
@@ -48,13 +52,16 @@ func (r *leakRun) nodeSample(typ string) []int {
 	if !r.v.rowsModelled(typ) {
 		return spread(all, 2*generatedNodeSample)
 	}
-	var in, out []int
+	var in, out, refused []int
 	for _, id := range all {
-		if vis, _ := r.v.visible(typ, id); vis {
+		switch vis, _ := r.v.visible(typ, id); {
+		case vis && len(r.v.refusedEdges(typ, id)) > 0:
+			refused = append(refused, id)
+		case vis:
 			in = append(in, id)
-		} else {
+		default:
 			out = append(out, id)
 		}
 	}
-	return append(spread(in, generatedNodeSample), spread(out, generatedNodeSample)...)
+	return slices.Concat(refused, spread(in, generatedNodeSample), spread(out, generatedNodeSample))
 }

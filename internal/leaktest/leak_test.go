@@ -5,8 +5,9 @@ package leaktest_test
 // battery of real GraphQL queries over HTTP (top-level lists paged both
 // ways, nested edges in both directions, agencies → cases, node and nodes
 // over every victim, suspect and support service in the database and over
-// every case, proceeding, referral and consent, aliases, inline and named
-// fragments, filters and orderings, one query over GET) asking for every
+// every case, proceeding, referral and consent, and over every review
+// naming the decision it reviews, aliases, inline and named fragments,
+// filters and orderings, one query over GET) asking for every
 // sensitive field, and checks every response against an oracle written here
 // from the rules of policies/policy.csv and the facts in the database (read
 // with system rights, never through package authz):
@@ -15,8 +16,10 @@ package leaktest_test
 //     value of a sensitive field the principal may not read, unless a row the
 //     principal may read carries the same value;
 //   - every returned victim, suspect, support service, case, referral,
-//     proceeding, consent and emergency grant is within the principal's rows,
-//     and every nested edge holds only the related rows the principal sees;
+//     proceeding, court decision, consent and emergency grant is within the
+//     principal's rows, and every nested edge holds only the related rows
+//     the principal sees (an edge to one row, such as a review's
+//     reviewedDecision, holds it when the principal sees it, else is null);
 //   - every sensitive field the oracle denies is null with exactly one
 //     FORBIDDEN error on its path naming the field; every field it allows
 //     holds the true value (so the test cannot pass by returning nothing);
@@ -83,6 +86,9 @@ var principals = []principal{
 	{[]viewer.Role{viewer.RoleProsecutor}, "spak", false, false},
 	{[]viewer.Role{viewer.RoleProsecutor}, "prosecution-general", false, false},
 	{[]viewer.Role{viewer.RoleJudge}, "court-tirane", true, false},
+	// An appellate court, which also sees its own review of a proceeding
+	// it does not see (addUnseenProceedingReview).
+	{[]viewer.Role{viewer.RoleJudge}, "court-appeal", true, false},
 	{[]viewer.Role{viewer.RoleCaseWorker}, "ngo-vatra", true, false},
 	{[]viewer.Role{viewer.RoleCaseWorker}, "shelter-national", false, false},
 	{[]viewer.Role{viewer.RoleCaseWorker}, "miu-durres", false, false},
@@ -203,6 +209,7 @@ func TestNoSensitiveValueLeaks(t *testing.T) {
 		s := testserver.Start(t, db, testserver.Options{Config: server.Config{
 			Limits: testserver.SweepLimits(), RequestTimeout: 5 * time.Minute}})
 		addReachabilityFixtures(t, db.Client)
+		addUnseenProceedingReview(t, db.Client)
 		w := loadWorld(t, db.Client)
 		t.Logf("%s: seeded in %s: %d cases, %d victims, %d suspects, %d services, %d referrals, %d proceedings, %d consents",
 			db.Dialect, time.Since(start).Round(time.Millisecond), len(w.cases), len(w.victims), len(w.suspects), len(w.services),
@@ -222,6 +229,7 @@ func TestNoSensitiveValueLeaks(t *testing.T) {
 		queries := walk.generatedQueries(paths)
 		var mu sync.Mutex
 		var audited auditCoverage
+		var reviews reviewsCoverage
 		reached := map[string]bool{}
 		t.Run("principals", func(t *testing.T) {
 			for _, p := range principals {
@@ -237,12 +245,14 @@ func TestNoSensitiveValueLeaks(t *testing.T) {
 					for k := range r.reached {
 						reached[k] = true
 					}
+					reviews.add(r.reviews)
 					mu.Unlock()
 					t.Logf("%s: %s", p, time.Since(begin).Round(time.Millisecond))
 				})
 			}
 		})
 		checkPathsReached(t, walk, paths, reached)
+		reviews.check(t)
 		audited.check(t)
 		checkPolicyLinesExercised(t, s, db)
 		// Mutations write: they come once every read-only run is done.

@@ -3,6 +3,7 @@ package leaktest_test
 import (
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,6 +184,13 @@ func newView(t *testing.T, w *world, p principal, grants []*ent.EmergencyGrant) 
 		p := w.prosecutions[id]
 		return atLevel(v.caseLvl, v.rows["Case"][p.CaseID] || p.OfficeID == a.ID)
 	})
+	// A court decision: those of the proceedings seen, and, as rowscope's
+	// throughOrOwn has it, those of the agency's own court, also where it
+	// does not see the proceeding.
+	set("CourtDecision", w.nodeIDs["CourtDecision"], func(id int) bool {
+		d := w.decisions[id]
+		return atLevel(v.caseLvl, v.rows["Prosecution"][d.ProsecutionID] || d.CourtID == a.ID)
+	})
 	set("Referral", sortedKeys(w.referrals), func(id int) bool {
 		r := w.referrals[id]
 		return atLevel(v.victLvl, v.rows["Victim"][r.VictimID] || r.FromAgencyID == a.ID || r.ToAgencyID == a.ID)
@@ -336,7 +344,7 @@ func (v *view) visible(typ string, id int) (vis, known bool) {
 // rows the oracle scopes; any other is taken to exist).
 func (w *world) exists(typ string, id int) bool {
 	switch typ {
-	case "Case", "Victim", "Suspect", "Prosecution", "Referral", "SupportService", "Consent":
+	case "Case", "Victim", "Suspect", "Prosecution", "CourtDecision", "Referral", "SupportService", "Consent":
 		_, found := slices.BinarySearch(w.nodeIDs[typ], id)
 		return found
 	}
@@ -414,9 +422,12 @@ func (v *view) may(typ string, id int, field string) bool {
 }
 
 // edgeRule is what the oracle knows of one nested edge of a row: its
-// shape ("connection", "list" or "object") and the related rows. The rows
-// of a connection or a list are of rowType and must be filtered by what the
-// principal sees; an object edge must hold its one row as is.
+// shape ("connection", "list" or "object") and the related rows, of
+// rowType. A connection or a list holds those the principal sees; an
+// object edge holds its row when the principal sees it, and otherwise is
+// null, or, when the schema declares it non-null, refuses with NOT_FOUND
+// and nulls the row it leaves (refusedEdges): an edge never shows a row
+// that node(id) would not.
 type edgeRule struct {
 	shape, rowType string
 	related        func(w *world, id int) []int
@@ -437,6 +448,9 @@ var edgeRules = map[string]edgeRule{
 	"Prosecution.case":                 {"object", "Case", func(w *world, id int) []int { return []int{w.prosecutions[id].CaseID} }},
 	"Prosecution.defendants":           {"list", "Suspect", func(w *world, id int) []int { return w.defendantsOfPros[id] }},
 	"Prosecution.defendantsConnection": {"connection", "Suspect", func(w *world, id int) []int { return w.defendantsOfPros[id] }},
+	"Prosecution.decisions":            {"connection", "CourtDecision", func(w *world, id int) []int { return w.decisionIDsOfPros(id) }},
+	"CourtDecision.prosecution":        {"object", "Prosecution", func(w *world, id int) []int { return []int{w.decisions[id].ProsecutionID} }},
+	"CourtDecision.reviewedDecision":   {"object", "CourtDecision", func(w *world, id int) []int { return w.reviewedDecisionOf(id) }},
 	"Referral.victim":                  {"object", "Victim", func(w *world, id int) []int { return []int{w.referrals[id].VictimID} }},
 	"SupportService.victim":            {"object", "Victim", func(w *world, id int) []int { return []int{w.services[id].VictimID} }},
 	"Consent.victim":                   {"object", "Victim", func(w *world, id int) []int { return []int{w.consents[id].VictimID} }},
@@ -454,9 +468,49 @@ func (v *view) edge(typ string, id int, key string) (want map[int]bool, shape st
 	}
 	want = map[int]bool{}
 	for _, x := range rule.related(v.w, id) {
-		if rule.shape == "object" || v.rows[rule.rowType][x] {
+		if v.rows[rule.rowType][x] {
 			want[x] = true
 		}
 	}
 	return want, rule.shape, true
+}
+
+// refusedEdges are the object edges of a row that the schema declares
+// non-null and that lead to a row outside the principal's rows: asked
+// for, each refuses with NOT_FOUND, and the row that holds it is null. A
+// court sees its own decision in a proceeding it does not see (rowscope's
+// throughOrOwn): the decision's prosecution is refused.
+func (v *view) refusedEdges(typ string, id int) []string {
+	var out []string
+	for key, rule := range edgeRules {
+		from, edge, _ := strings.Cut(key, ".")
+		if from != typ || rule.shape != "object" {
+			continue
+		}
+		if f := servedSchema.Types[typ].Fields.ForName(edge); f == nil || !f.Type.NonNull {
+			continue
+		}
+		if want, _, _ := v.edge(typ, id, edge); len(want) == 0 {
+			out = append(out, edge)
+		}
+	}
+	return out
+}
+
+// decisionIDsOfPros are the ids of a proceeding's court decisions.
+func (w *world) decisionIDsOfPros(id int) []int {
+	var ids []int
+	for _, d := range w.decisionsOfPros[id] {
+		ids = append(ids, d.ID)
+	}
+	return ids
+}
+
+// reviewedDecisionOf is the decision a court decision names as the one
+// it reviews, if it names one.
+func (w *world) reviewedDecisionOf(id int) []int {
+	if named := w.decisions[id].ReviewedDecisionID; named != nil {
+		return []int{*named}
+	}
+	return nil
 }

@@ -25,6 +25,7 @@ type world struct {
 	assignments       map[int][]*ent.CaseAssignment // by case
 	prosecutions      map[int]*ent.Prosecution
 	prosOfCase        map[int][]int
+	decisions         map[int]*ent.CourtDecision
 	decisionsOfPros   map[int][]*ent.CourtDecision
 	defendantsOfPros  map[int][]int
 	prosOfSuspect     map[int][]int
@@ -76,7 +77,7 @@ func loadWorld(t *testing.T, c *ent.Client) *world {
 	w := &world{
 		agencies: map[int]*ent.Agency{}, byCode: map[string]*ent.Agency{}, cases: map[int]*ent.CaseFile{},
 		victimsOfCase: map[int][]int{}, casesOfVictim: map[int][]int{}, assignments: map[int][]*ent.CaseAssignment{},
-		prosecutions: map[int]*ent.Prosecution{}, prosOfCase: map[int][]int{}, decisionsOfPros: map[int][]*ent.CourtDecision{},
+		prosecutions: map[int]*ent.Prosecution{}, prosOfCase: map[int][]int{}, decisions: map[int]*ent.CourtDecision{}, decisionsOfPros: map[int][]*ent.CourtDecision{},
 		defendantsOfPros: map[int][]int{}, prosOfSuspect: map[int][]int{},
 		victims: map[int]*ent.Victim{}, suspects: map[int]*ent.Suspect{}, suspectsOfCase: map[int][]int{},
 		referrals: map[int]*ent.Referral{}, referralsOfVictim: map[int][]int{}, referralsOfCase: map[int][]int{},
@@ -103,6 +104,7 @@ func loadWorld(t *testing.T, c *ent.Client) *world {
 		w.prosOfCase[p.CaseID] = append(w.prosOfCase[p.CaseID], p.ID)
 	})
 	forEachRow(ctx, must, c.CourtDecision.Query().All, func(d *ent.CourtDecision) {
+		w.decisions[d.ID] = d
 		w.decisionsOfPros[d.ProsecutionID] = append(w.decisionsOfPros[d.ProsecutionID], d)
 	})
 	forEachRow(ctx, must, c.ProsecutionDefendant.Query().All, func(d *ent.ProsecutionDefendant) {
