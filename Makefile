@@ -27,9 +27,10 @@ test: ## Run every test (PostgreSQL tests skip, saying so, when no server answer
 	$(MAKE) --no-print-directory test-race
 
 # The race detector slows a test several times over, so it runs the tests
-# whose point is concurrency: policy reloads beside the policy tools and
-# changes from several servers, the audit trail's group commit and
-# concurrent writers (about a minute here). It found the first reload of a
+# whose point is concurrency: policy reloads beside the policy tools,
+# the tools' policies built in memory at once (their slots), changes
+# from several servers, the audit trail's group commit and concurrent
+# writers (about a minute here). It found the first reload of a
 # following server racing with server.New's interceptors (2026-12-07).
 RACE_TESTS := Conflicting|PolicyTools|Reload|Propagat|GroupCommit|Concurrent
 # The detector needs cgo (a C compiler): without one this says so and

@@ -334,14 +334,17 @@ func (e *Enforcer) Reload() error {
 // the policy this server has loaded when that is p (its decisions
 // cached), first reloading when the server is not ahead of p (another
 // server's change not yet announced: a request after the answer decides
-// as the answer says); when the server is ahead of p (a change loaded
-// since the request read it), p's lines loaded in memory, as what-if's
-// are. Either way the enforcer decides by p alone while answer runs, and
-// a reload meanwhile neither waits nor moves it: until 2026-12-07
-// (twentieth session, its review) the answer held the server's policy
-// and a reload waited for it, so that while a matrix was computed the
-// server enforced a superseded policy as current.
-func (e *Enforcer) At(p StoredPolicy, answer func(*Enforcer) error) error {
+// as the answer says). When the server is ahead of p (a change loaded
+// since the request read it) it is p's lines loaded in memory, as
+// what-if's are, in one of what-if's slots (InMemorySlot), waited for
+// until ctx is done. Either way the enforcer decides by p alone while
+// answer runs, and a reload meanwhile neither waits nor moves it: until
+// 2026-12-07 (twentieth session, its review) the answer held the
+// server's policy and a reload waited for it, so that while a matrix
+// was computed the server enforced a superseded policy as current. Until
+// the twenty-first session the same day a policy in memory took no
+// slot, however many tools were building one.
+func (e *Enforcer) At(ctx context.Context, p StoredPolicy, answer func(*Enforcer) error) error {
 	lp := e.policy.Load()
 	if !lp.is(p) && lp.stored.Version <= p.Version {
 		if err := e.Reload(); err != nil {
@@ -349,13 +352,16 @@ func (e *Enforcer) At(p StoredPolicy, answer func(*Enforcer) error) error {
 		}
 		lp = e.policy.Load()
 	}
-	if !lp.is(p) {
-		var err error
-		if lp, err = loadPolicy(p, e.vocab); err != nil {
+	if lp.is(p) {
+		return answer(decidingBy(lp, e.vocab))
+	}
+	return InMemorySlot(ctx, func() error {
+		lp, err := loadPolicy(p, e.vocab)
+		if err != nil {
 			return err
 		}
-	}
-	return answer(decidingBy(lp, e.vocab))
+		return answer(decidingBy(lp, e.vocab))
+	})
 }
 
 // Decide asks the policy in force one question, cached with it.

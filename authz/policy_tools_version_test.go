@@ -2,13 +2,18 @@ package authz_test
 
 import (
 	"context"
+	"errors"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
@@ -89,21 +94,28 @@ func TestPolicyToolsAnswerTheVersionStored(t *testing.T) {
 // the servers of the test hear nothing.
 func storeElsewhere(t *testing.T, db *database.DB, add ...[]string) {
 	t.Helper()
-	tx, err := db.Client.Tx(sys())
-	if err != nil {
-		t.Fatal(err)
-	}
 	lines := make([]policies.Line, len(add))
 	for i, l := range add {
 		lines[i] = l
 	}
+	if err := changeElsewhere(db, lines, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// changeElsewhere is storeElsewhere's change, removing lines too, for a
+// goroutine other than the test's (a server's, hearing of it).
+func changeElsewhere(db *database.DB, add, remove []policies.Line) error {
+	tx, err := db.Client.Tx(sys())
+	if err != nil {
+		return err
+	}
 	if _, err := authz.Store(sys(), tx.Client(), &viewer.Principal{Subject: "admin@another-server", AgencyCode: "onac"},
-		"A change made on another server", lines, nil); err != nil {
-		t.Fatal(err)
+		"A change made on another server", add, remove); err != nil {
+		_ = tx.Rollback()
+		return err
 	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	return tx.Commit()
 }
 
 // TestPolicyToolsAtTheVersionRead: the enforcer a tool answers with
@@ -122,28 +134,10 @@ func TestPolicyToolsAtTheVersionRead(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
-		e, err := authz.New(ctx, db.Client, db.Dialect, graph.Vocabulary())
-		if err != nil {
-			t.Fatal(err)
-		}
-		reads := func(e *authz.Enforcer, category string) bool {
-			return e.Decide(viewer.RoleJudge, "COURT_FIRST_INSTANCE", category, policies.Read, "proceedings").Allowed
-		}
-		readsPhones := func(e *authz.Enforcer) bool { return reads(e, "Victim:CONTACT") }
-		readsHealth := func(e *authz.Enforcer) bool { return reads(e, "Victim:HEALTH") }
-		read, err := authz.PolicyIn(ctx, db.Client)
-		if err != nil {
-			t.Fatal(err)
-		}
-		storeElsewhere(t, db, judgePhoneLine)
-		if err := e.Reload(); err != nil {
-			t.Fatal(err)
-		}
-		now, err := authz.PolicyIn(ctx, db.Client)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.At(read, func(at *authz.Enforcer) error {
+		e := newEnforcer(t, db)
+		read := policyStored(t, db)
+		now := changeHeard(t, db, e, judgePhoneLine)
+		if err := e.At(ctx, read, func(at *authz.Enforcer) error {
 			if readsPhones(at) || !readsPhones(e) {
 				t.Errorf("at version %d, read before the server loaded %d, the tools answer from one where judges read phones", read.Version, now.Version)
 			}
@@ -154,7 +148,7 @@ func TestPolicyToolsAtTheVersionRead(t *testing.T) {
 
 		reloaded := make(chan error, 1)
 		waited := false
-		if err := e.At(now, func(at *authz.Enforcer) error {
+		if err := e.At(ctx, now, func(at *authz.Enforcer) error {
 			if !readsPhones(at) {
 				t.Errorf("at version %d, loaded, the tools answer from one where judges do not read phones", now.Version)
 			}
@@ -185,4 +179,271 @@ func TestPolicyToolsAtTheVersionRead(t *testing.T) {
 			t.Errorf("after the reload the server does not decide by the change it loaded")
 		}
 	})
+}
+
+// newEnforcer is a server's policy over db, as it starts.
+func newEnforcer(t *testing.T, db *database.DB) *authz.Enforcer {
+	t.Helper()
+	e, err := authz.New(context.Background(), db.Client, db.Dialect, graph.Vocabulary())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// policyStored is the policy as a request reads it.
+func policyStored(t *testing.T, db *database.DB) authz.StoredPolicy {
+	t.Helper()
+	p, err := authz.PolicyIn(context.Background(), db.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// changeHeard stores a change as another server makes it and has e
+// reload, as a server hearing of it does, and returns the policy stored
+// then.
+func changeHeard(t *testing.T, db *database.DB, e *authz.Enforcer, add ...[]string) authz.StoredPolicy {
+	t.Helper()
+	storeElsewhere(t, db, add...)
+	if err := e.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	return policyStored(t, db)
+}
+
+// The judges' reads the changes of these tests open (judgePhoneLine,
+// judgeHealthLine).
+func readsPhones(e *authz.Enforcer) bool { return judgeReads(e, "Victim:CONTACT") }
+func readsHealth(e *authz.Enforcer) bool { return judgeReads(e, "Victim:HEALTH") }
+
+func judgeReads(e *authz.Enforcer, category string) bool {
+	return e.Decide(viewer.RoleJudge, "COURT_FIRST_INSTANCE", category, policies.Read, "proceedings").Allowed
+}
+
+// TestPolicyToolsWaitForAnInMemorySlot: a policy tool whose request read
+// a version this server has replaced since answers over that version
+// built in memory, in one of the slots what-ifs take
+// (authz.InMemorySlot, one per CPU). With every slot held it waits, and
+// gives up when its request's context ends, at its deadline or cancelled,
+// at once and with that context's error (UNAVAILABLE over GraphQL, as a
+// what-if's wait: policytools' TestWhatIfWaitsForASlot), holding no slot
+// after; a tool at the version the server holds takes none. Until
+// 2026-12-07 (twenty-first session) At built such a version with no
+// slot, however many tools were building one.
+func TestPolicyToolsWaitForAnInMemorySlot(t *testing.T) {
+	// Not parallel: every slot is held, which other tests' what-ifs take.
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		e := newEnforcer(t, db)
+		read := policyStored(t, db)
+		changeHeard(t, db, e, judgePhoneLine)
+		now := changeHeard(t, db, e, judgeHealthLine)
+
+		slots := int64(runtime.GOMAXPROCS(0))
+		if err := authz.InMemoryBuilds.Acquire(context.Background(), slots); err != nil {
+			t.Fatal(err)
+		}
+		held := true
+		release := func() {
+			if held {
+				authz.InMemoryBuilds.Release(slots)
+				held = false
+			}
+		}
+		defer release()
+		unanswered := func(*authz.Enforcer) error {
+			t.Errorf("with every slot held, a tool answered of version %d, which the server replaced", read.Version)
+			return nil
+		}
+		deadline, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		if err := e.At(deadline, read, unanswered); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("with every slot held, past its deadline: err = %v, want the deadline's", err)
+		}
+		leaving, leave := context.WithCancel(context.Background())
+		time.AfterFunc(50*time.Millisecond, leave)
+		start := time.Now()
+		if err := e.At(leaving, read, unanswered); !errors.Is(err, context.Canceled) {
+			t.Errorf("with every slot held, its client gone: err = %v, want the cancellation's", err)
+		}
+		if waited := time.Since(start); waited > 2*time.Second {
+			t.Errorf("a tool whose client left after 50ms waited %v for a slot", waited)
+		}
+		// A bound on the wait, should the server's own policy wait too.
+		bounded, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := e.At(bounded, now, func(at *authz.Enforcer) error {
+			if !readsHealth(at) {
+				t.Errorf("at version %d, loaded, the tools answer from one where judges do not read health", now.Version)
+			}
+			return nil
+		}); err != nil {
+			t.Errorf("with every slot held, a tool at the version loaded: %v", err)
+		}
+
+		release()
+		if !authz.InMemoryBuilds.TryAcquire(slots) {
+			t.Fatal("the tools that gave up hold a slot")
+		}
+		authz.InMemoryBuilds.Release(slots)
+		if err := e.At(context.Background(), read, func(at *authz.Enforcer) error {
+			if readsPhones(at) || readsHealth(at) {
+				t.Errorf("at version %d, read before the server loaded %d, the tools answer from one where judges read phones or health", read.Version, now.Version)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestPolicyToolsInMemoryAtOnce: tools answering at once of a version
+// this server has replaced since build it in memory at most one per CPU
+// at a time (authz.InMemorySlot), each answering of that version. make
+// test-race runs it under the race detector.
+func TestPolicyToolsInMemoryAtOnce(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		e := newEnforcer(t, db)
+		read := policyStored(t, db)
+		changeHeard(t, db, e, judgePhoneLine)
+		changeHeard(t, db, e, judgeHealthLine)
+		slots := int64(runtime.GOMAXPROCS(0))
+		var answering, most atomic.Int64
+		var tools sync.WaitGroup
+		for range 4 * slots {
+			tools.Go(func() {
+				err := e.At(context.Background(), read, func(at *authz.Enforcer) error {
+					n := answering.Add(1)
+					defer answering.Add(-1)
+					for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+					}
+					if readsPhones(at) || readsHealth(at) {
+						t.Errorf("at version %d, the tools answer from one where judges read phones or health", read.Version)
+					}
+					time.Sleep(20 * time.Millisecond) // a matrix takes longer
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		tools.Wait()
+		if most.Load() > slots {
+			t.Errorf("%d tools answered at once over a policy built in memory, on %d slots", most.Load(), slots)
+		}
+	})
+}
+
+// TestPolicyToolsBusyOverHTTP: another server makes two changes while a
+// DPO's explainAccess runs, and this one loads them between the
+// request's read of the policy and its answer, which is then of a
+// version the server no longer holds, built in memory in one of
+// what-if's slots (authz.InMemorySlot). With every slot held it is
+// refused as a request past its deadline is, UNAVAILABLE on
+// explainAccess, holding no slot after; with one free it answers of the
+// version it read, not of the server's.
+func TestPolicyToolsBusyOverHTTP(t *testing.T) {
+	// Not parallel: every slot is held, which other tests' what-ifs take.
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		hook := hookPolicyRead(db)
+		s := testserver.Start(t, db, testserver.Options{Config: server.Config{RequestTimeout: 3 * time.Second}})
+		e := s.Enforcer
+		dpo := s.Token(t, "ngo-vatra", viewer.RoleDPO)
+		const explainPhone = `{ policyVersion explainAccess(question: {roles: [judge], agencyKind: COURT_FIRST_INSTANCE, field: "Victim.phone"}) { allowed } }`
+		type answer struct {
+			PolicyVersion int
+			ExplainAccess struct{ Allowed bool }
+		}
+		first := testserver.Data[answer](t, s.Ask(t, dpo, explainPhone, nil).MustOK(t)) // fills the server's caches
+		// heardDuringTheRequest arms the hook: right after the next
+		// request's read of the policy, another server adds (or removes)
+		// each line, a change each, and this server loads each change.
+		heardDuringTheRequest := func(removed bool, lines ...[]string) {
+			hook.arm(func() error {
+				for _, l := range lines {
+					add, remove := []policies.Line{l}, []policies.Line(nil)
+					if removed {
+						add, remove = remove, add
+					}
+					if err := changeElsewhere(db, add, remove); err != nil {
+						return err
+					}
+					if err := e.Reload(); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+
+		slots := int64(runtime.GOMAXPROCS(0))
+		if err := authz.InMemoryBuilds.Acquire(context.Background(), slots); err != nil {
+			t.Fatal(err)
+		}
+		heardDuringTheRequest(false, judgePhoneLine, judgeHealthLine)
+		r := s.Ask(t, dpo, explainPhone, nil)
+		authz.InMemoryBuilds.Release(slots)
+		hook.check(t)
+		testserver.WantErrors(t, r, "UNAVAILABLE  explainAccess")
+		if !testserver.NullData(r.Data) {
+			t.Errorf("with every slot held, an answer of a version the server replaced: %s", r.Data)
+		}
+		if !authz.InMemoryBuilds.TryAcquire(slots) {
+			t.Fatal("the request refused holds a slot")
+		}
+		authz.InMemoryBuilds.Release(slots)
+
+		heardDuringTheRequest(true, judgePhoneLine, judgeHealthLine)
+		second := testserver.Data[answer](t, s.Ask(t, dpo, explainPhone, nil).MustOK(t))
+		hook.check(t)
+		if second.PolicyVersion != first.PolicyVersion+2 || !second.ExplainAccess.Allowed {
+			t.Errorf("at version %d, read with the judges' phone line, explainAccess says %+v of version %d", first.PolicyVersion+2, second.ExplainAccess, second.PolicyVersion)
+		}
+		if readsPhones(e) || policyStored(t, db).Version != first.PolicyVersion+4 {
+			t.Errorf("the server did not load the changes made during the request")
+		}
+	})
+}
+
+// policyReadHook runs what it is armed with once, right after the next
+// read of the policy through a database's client, in the goroutine that
+// read it: what another server changes between a request's read of the
+// policy and its answer, heard by this one.
+type policyReadHook struct {
+	armed atomic.Pointer[func() error]
+	err   atomic.Pointer[error]
+}
+
+func hookPolicyRead(db *database.DB) *policyReadHook {
+	h := &policyReadHook{}
+	db.Client.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+			v, err := next.Query(ctx, q)
+			if _, ok := q.(*ent.PolicyRuleQuery); ok {
+				if f := h.armed.Swap(nil); f != nil {
+					if err := (*f)(); err != nil {
+						h.err.Store(&err)
+					}
+				}
+			}
+			return v, err
+		})
+	}))
+	return h
+}
+
+func (h *policyReadHook) arm(f func() error) { h.armed.Store(&f) }
+
+// check fails t when the hook was not run since it was armed, or failed.
+func (h *policyReadHook) check(t *testing.T) {
+	t.Helper()
+	if h.armed.Load() != nil {
+		t.Fatal("the request did not read the policy")
+	}
+	if err := h.err.Swap(nil); err != nil {
+		t.Fatal(*err)
+	}
 }

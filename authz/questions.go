@@ -1,6 +1,11 @@
 package authz
 
 import (
+	"context"
+	"runtime"
+
+	"golang.org/x/sync/semaphore"
+
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/policies"
 	"github.com/casegraph/casegraph/rowscope"
@@ -95,3 +100,28 @@ func NewInMemory(lines []policies.Line, vocab policies.Vocabulary) (*Enforcer, e
 	}
 	return decidingBy(lp, vocab), nil
 }
+
+// InMemorySlot runs work holding one of the slots of the policies built
+// in memory that are not the server's own: what-if's, before and after
+// its change (package policytools), and the version a policy tool's
+// request read when this server has loaded a newer one since (At). Such
+// a build is casbin over a whole policy, and a matrix asked of it is a
+// pass of casbin a cell (7 s of CPU over a policy of 500 lines more):
+// more at once than there are CPUs only slow every request down, and
+// each holds its policies' memory. Work waits for a slot until ctx is
+// done and then returns ctx's error (UNAVAILABLE over GraphQL, as any
+// request's end), so a busy server answers as its deadline does and a
+// request whose client left stops waiting. One rule for both since
+// 2026-12-07 (twenty-first session): until then only what-ifs took a
+// slot, and At built its version in memory however many were building.
+func InMemorySlot(ctx context.Context, work func() error) error {
+	if err := inMemoryBuilds.Acquire(ctx, 1); err != nil {
+		return err
+	}
+	defer inMemoryBuilds.Release(1)
+	return work()
+}
+
+// inMemoryBuilds holds a slot for each work over policies built in
+// memory (InMemorySlot): one per CPU.
+var inMemoryBuilds = semaphore.NewWeighted(int64(runtime.GOMAXPROCS(0)))

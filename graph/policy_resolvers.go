@@ -21,11 +21,15 @@ func (r *queryResolver) accessMatrix(ctx context.Context) (*policytools.Matrix, 
 		return nil, err
 	}
 	var m policytools.Matrix
-	err = r.enforcer.At(p, func(e *authz.Enforcer) error {
-		m = policytools.MatrixOf(e)
-		return nil
+	err = r.enforcer.At(ctx, p, func(e *authz.Enforcer) error {
+		var err error
+		m, err = policytools.MatrixWithin(ctx, e)
+		return err
 	})
-	return &m, err
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
 }
 
 func (r *queryResolver) explainAccess(ctx context.Context, q AccessQuestion) (*policytools.Explanation, error) {
@@ -34,7 +38,7 @@ func (r *queryResolver) explainAccess(ctx context.Context, q AccessQuestion) (*p
 		return nil, err
 	}
 	var x policytools.Explanation
-	err = r.enforcer.At(p, func(e *authz.Enforcer) error {
+	err = r.enforcer.At(ctx, p, func(e *authz.Enforcer) error {
 		var err error
 		x, err = policytools.Explain(e, policytools.Question{Roles: q.Roles, Kind: q.AgencyKind,
 			Field: valueOr(q.Field, ""), Mutation: valueOr(q.Mutation, ""), Object: valueOr(q.Object, ""), Action: valueOr(q.Action, "")})

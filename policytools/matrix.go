@@ -124,8 +124,16 @@ func matrixPowers() []Power {
 // that role alone, exactly as a request asks (RowLevel, ReadConditions,
 // Allows, MayCall, MayUsePower).
 func MatrixOf(e *authz.Enforcer) Matrix {
-	m, _ := matrixOf(context.Background(), e, func(viewer.Role, domain.AgencyKind) bool { return true }) // a context never done: no error
+	m, _ := MatrixWithin(context.Background(), e) // a context never done: no error
 	return m
+}
+
+// MatrixWithin is MatrixOf for a request: it stops with ctx's error once
+// ctx is done (its deadline, its client gone), as what-if's matrices do,
+// so that accessMatrix over a policy built in memory (authz.Enforcer.At)
+// holds its slot no longer than its request.
+func MatrixWithin(ctx context.Context, e *authz.Enforcer) (Matrix, error) {
+	return matrixOf(ctx, e, func(viewer.Role, domain.AgencyKind) bool { return true })
 }
 
 // RolesWithAccessAt lists, in viewer.Roles' order, the roles to which the

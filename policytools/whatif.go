@@ -3,12 +3,9 @@ package policytools
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
-
-	"golang.org/x/sync/semaphore"
 
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/authz"
@@ -39,9 +36,11 @@ type CellChange struct {
 //
 // It refuses what Change refuses, with the same check (nextPolicy).
 //
-// What-ifs run one per CPU at a time (whatIfsRunning), each until ctx is
-// done: over a large policy the two matrices take seconds of CPU, and
-// more at once than there are CPUs only slow every request down.
+// What-ifs take one of the slots of policies built in memory
+// (authz.InMemorySlot), one per CPU, each waiting until ctx is done: over
+// a large policy the two matrices take seconds of CPU, and more at once
+// than there are CPUs only slow every request down. The slots are shared
+// with the policy tools' answers of an older version (authz.Enforcer.At).
 func WhatIf(ctx context.Context, e *authz.Enforcer, add, remove []policies.Line) ([]CellChange, error) {
 	current, err := e.Lines(ctx)
 	if err != nil {
@@ -53,36 +52,34 @@ func WhatIf(ctx context.Context, e *authz.Enforcer, add, remove []policies.Line)
 // WhatIfFrom is WhatIf of a change to current, the policy's lines as the
 // caller read them (a request, with their version: authz.StoredPolicy).
 func WhatIfFrom(ctx context.Context, vocab policies.Vocabulary, current, add, remove []policies.Line) ([]CellChange, error) {
-	if err := whatIfsRunning.Acquire(ctx, 1); err != nil {
-		return nil, err
-	}
-	defer whatIfsRunning.Release(1)
-	next, err := nextPolicy(current, add, remove, vocab)
-	if err != nil {
-		return nil, err
-	}
-	before, err := authz.NewInMemory(current, vocab)
-	if err != nil {
-		return nil, err
-	}
-	after, err := authz.NewInMemory(next, vocab)
-	if err != nil {
-		return nil, err
-	}
-	touched := touchedBy(slices.Concat(add, remove))
-	was, err := matrixOf(ctx, before, touched)
-	if err != nil {
-		return nil, err
-	}
-	will, err := matrixOf(ctx, after, touched)
-	if err != nil {
-		return nil, err
-	}
-	return diffMatrices(was, will), nil
+	var changes []CellChange
+	err := authz.InMemorySlot(ctx, func() error {
+		next, err := nextPolicy(current, add, remove, vocab)
+		if err != nil {
+			return err
+		}
+		before, err := authz.NewInMemory(current, vocab)
+		if err != nil {
+			return err
+		}
+		after, err := authz.NewInMemory(next, vocab)
+		if err != nil {
+			return err
+		}
+		touched := touchedBy(slices.Concat(add, remove))
+		was, err := matrixOf(ctx, before, touched)
+		if err != nil {
+			return err
+		}
+		will, err := matrixOf(ctx, after, touched)
+		if err != nil {
+			return err
+		}
+		changes = diffMatrices(was, will)
+		return nil
+	})
+	return changes, err
 }
-
-// whatIfsRunning holds a slot for each what-if running: one per CPU.
-var whatIfsRunning = semaphore.NewWeighted(int64(runtime.GOMAXPROCS(0)))
 
 // MaxChangeLines is the most lines one policy change (or what-if) may add
 // and remove together: about the size of the whole policy. A larger one

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -370,22 +371,69 @@ func TestWhatIfStopsAtTheDeadline(t *testing.T) {
 	}
 }
 
-// TestWhatIfWaitsForASlot: what-ifs run one per CPU at a time; with every
-// slot taken, one waits, and gives up at its deadline.
+// TestMatrixWithinStopsWithItsContext: accessMatrix's matrix
+// (MatrixWithin) is MatrixOf's, and stops when its request ends, as a
+// what-if's do, so a matrix over a policy built in memory holds its slot
+// (authz.InMemorySlot) no longer than its request.
+func TestMatrixWithinStopsWithItsContext(t *testing.T) {
+	e, _ := newPolicyEnforcer(t)
+	m, err := policytools.MatrixWithin(context.Background(), e)
+	if err != nil || !reflect.DeepEqual(m, policytools.MatrixOf(e)) {
+		t.Errorf("MatrixWithin (err %v) is not MatrixOf", err)
+	}
+	gone, leave := context.WithCancel(context.Background())
+	leave()
+	if _, err := policytools.MatrixWithin(gone, e); !errors.Is(err, context.Canceled) {
+		t.Errorf("its client gone: err = %v, want the cancellation's", err)
+	}
+}
+
+// TestWhatIfWaitsForASlot: what-ifs take one of the slots of policies
+// built in memory, one per CPU, which the policy tools' answers of an
+// older version take too (authz.Enforcer.At); with every slot held by
+// such work, a what-if waits, and gives up at its deadline, given
+// several times what it takes with a slot free.
 func TestWhatIfWaitsForASlot(t *testing.T) {
 	e, _ := newPolicyEnforcer(t)
 	add := []policies.Line{line(t, "p, judge, court, Victim.phone, read, on_case")}
-	slots := int64(runtime.GOMAXPROCS(0))
-	if err := policytools.WhatIfsRunning.Acquire(context.Background(), slots); err != nil {
+	start := time.Now()
+	if _, err := policytools.WhatIf(context.Background(), e, add, nil); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	enough := 3*time.Since(start) + 100*time.Millisecond
+	release := holdEveryInMemorySlot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), enough)
 	defer cancel()
 	if _, err := policytools.WhatIf(ctx, e, add, nil); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("with every slot taken: err = %v, want the deadline's", err)
+		t.Errorf("with every slot taken, given %v: err = %v, want the deadline's", enough, err)
 	}
-	policytools.WhatIfsRunning.Release(slots)
+	release()
 	if _, err := policytools.WhatIf(context.Background(), e, add, nil); err != nil {
 		t.Errorf("with the slots free: %v", err)
 	}
+}
+
+// holdEveryInMemorySlot takes every slot of policies built in memory,
+// one work per CPU waiting in each, and returns what lets them go.
+func holdEveryInMemorySlot(t *testing.T) (release func()) {
+	t.Helper()
+	slots := runtime.GOMAXPROCS(0)
+	held, done := make(chan struct{}), make(chan struct{})
+	var works sync.WaitGroup
+	for range slots {
+		works.Go(func() {
+			_ = authz.InMemorySlot(context.Background(), func() error {
+				held <- struct{}{}
+				<-done
+				return nil
+			})
+		})
+	}
+	for range slots {
+		<-held
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { close(done); works.Wait() }) }
+	t.Cleanup(release)
+	return release
 }
