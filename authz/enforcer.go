@@ -39,8 +39,12 @@ type Enforcer struct {
 	// that whoever holds one (a decision, a policy tool's answer: At)
 	// decides by it alone while the next is loaded, and nobody waits.
 	policy atomic.Pointer[loadedPolicy]
-	client *ent.Client
-	vocab  policies.Vocabulary
+	// replaced is the policy the last reload replaced: a policy tool
+	// whose request read it just before that reload answers from it, its
+	// decisions cached, with no policy built in memory (At).
+	replaced atomic.Pointer[loadedPolicy]
+	client   *ent.Client
+	vocab    policies.Vocabulary
 
 	// reloading takes reloads one at a time, so that the last to load
 	// is the last to have read the policy.
@@ -323,6 +327,7 @@ func (e *Enforcer) Reload() error {
 	if err != nil {
 		return err
 	}
+	e.replaced.Store(e.policy.Load())
 	e.policy.Store(lp)
 	return nil
 }
@@ -335,14 +340,16 @@ func (e *Enforcer) Reload() error {
 // cached), first reloading when the server is not ahead of p (another
 // server's change not yet announced: a request after the answer decides
 // as the answer says). When the server is ahead of p (a change loaded
-// since the request read it) it is p's lines loaded in memory, as
-// what-if's are, in one of what-if's slots (InMemorySlot), waited for
-// until ctx is done. Either way the enforcer decides by p alone while
-// answer runs, and a reload meanwhile neither waits nor moves it: until
-// 2026-12-07 (twentieth session, its review) the answer held the
-// server's policy and a reload waited for it, so that while a matrix
-// was computed the server enforced a superseded policy as current. Until
-// the twenty-first session the same day a policy in memory took no
+// since the request read it) it is the policy the last reload replaced
+// when that is p (one change during the request, the common case), else
+// p's lines loaded in memory, as what-if's are, in one of what-if's
+// slots (InMemorySlot), waited for until ctx is done. Either way the
+// enforcer decides by p alone while answer runs, and a reload meanwhile
+// neither waits nor moves it: until 2026-12-07 (twentieth session, its
+// review) the answer held the server's policy and a reload waited for
+// it, so that while a matrix was computed the server enforced a
+// superseded policy as current. Until the twenty-first session the same
+// day every version the server was past was loaded in memory, with no
 // slot, however many tools were building one.
 func (e *Enforcer) At(ctx context.Context, p StoredPolicy, answer func(*Enforcer) error) error {
 	lp := e.policy.Load()
@@ -352,8 +359,10 @@ func (e *Enforcer) At(ctx context.Context, p StoredPolicy, answer func(*Enforcer
 		}
 		lp = e.policy.Load()
 	}
-	if lp.is(p) {
-		return answer(decidingBy(lp, e.vocab))
+	for _, loaded := range []*loadedPolicy{lp, e.replaced.Load()} {
+		if loaded != nil && loaded.is(p) {
+			return answer(decidingBy(loaded, e.vocab))
+		}
 	}
 	return InMemorySlot(ctx, func() error {
 		lp, err := loadPolicy(p, e.vocab)

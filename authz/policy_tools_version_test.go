@@ -229,16 +229,20 @@ func judgeReads(e *authz.Enforcer, category string) bool {
 // gives up when its request's context ends, at its deadline or cancelled,
 // at once and with that context's error (UNAVAILABLE over GraphQL, as a
 // what-if's wait: policytools' TestWhatIfWaitsForASlot), holding no slot
-// after; a tool at the version the server holds takes none. Until
-// 2026-12-07 (twenty-first session) At built such a version with no
-// slot, however many tools were building one.
+// after. A tool at a version the server holds takes none: the one in
+// force, and the one its last reload replaced (a change loaded during
+// the request), whose policy and cached decisions it answers from. Until
+// 2026-12-07 (twenty-first session) At built every version the server
+// was past with no slot, however many tools were building one.
 func TestPolicyToolsWaitForAnInMemorySlot(t *testing.T) {
 	// Not parallel: every slot is held, which other tests' what-ifs take.
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		e := newEnforcer(t, db)
 		read := policyStored(t, db)
-		changeHeard(t, db, e, judgePhoneLine)
+		replaced := changeHeard(t, db, e, judgePhoneLine)
+		replacedPolicy := authz.LoadedPolicy(e)
 		now := changeHeard(t, db, e, judgeHealthLine)
+		inForce := authz.LoadedPolicy(e)
 
 		slots := int64(runtime.GOMAXPROCS(0))
 		if err := authz.InMemoryBuilds.Acquire(context.Background(), slots); err != nil {
@@ -270,16 +274,26 @@ func TestPolicyToolsWaitForAnInMemorySlot(t *testing.T) {
 		if waited := time.Since(start); waited > 2*time.Second {
 			t.Errorf("a tool whose client left after 50ms waited %v for a slot", waited)
 		}
-		// A bound on the wait, should the server's own policy wait too.
+		// The policies the server holds: the one in force and the one its
+		// last reload replaced, each with its decisions cached. A bound on
+		// the wait, should they wait too.
 		bounded, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := e.At(bounded, now, func(at *authz.Enforcer) error {
-			if !readsHealth(at) {
-				t.Errorf("at version %d, loaded, the tools answer from one where judges do not read health", now.Version)
+		for _, held := range []struct {
+			p      authz.StoredPolicy
+			policy any
+		}{{now, inForce}, {replaced, replacedPolicy}} {
+			if err := e.At(bounded, held.p, func(at *authz.Enforcer) error {
+				if authz.LoadedPolicy(at) != held.policy {
+					t.Errorf("at version %d, which the server holds, a tool answered over a policy built anew", held.p.Version)
+				}
+				if !readsPhones(at) || readsHealth(at) != (held.p.Version == now.Version) {
+					t.Errorf("at version %d, a tool answers from a policy of another version", held.p.Version)
+				}
+				return nil
+			}); err != nil {
+				t.Errorf("with every slot held, a tool at version %d, which the server holds: %v", held.p.Version, err)
 			}
-			return nil
-		}); err != nil {
-			t.Errorf("with every slot held, a tool at the version loaded: %v", err)
 		}
 
 		release()
