@@ -105,9 +105,9 @@ func NewInMemory(lines []policies.Line, vocab policies.Vocabulary) (*Enforcer, e
 // in memory that are not the server's own: what-if's, before and after
 // its change (package policytools), and the version a policy tool's
 // request read when this server has loaded a newer one since (At). Such
-// a build is casbin over a whole policy, and a matrix asked of it is a
-// pass of casbin a cell (7 s of CPU over a policy of 500 lines more):
-// more at once than there are CPUs only slow every request down, and
+// a build is casbin over a whole policy, and a matrix asked of it a pass
+// of casbin a cell (a what-if of 500 lines, two matrices, took 7 s of
+// CPU): more at once than there are CPUs only slow every request down, and
 // each holds its policies' memory. Work waits for a slot until ctx is
 // done and then returns ctx's error (UNAVAILABLE over GraphQL, as any
 // request's end), so a busy server answers as its deadline does and a
