@@ -182,3 +182,47 @@ func TestGroupByBirth(t *testing.T) {
 		t.Errorf("no date of birth: GroupByBirth %q, known", got)
 	}
 }
+
+// TestBornAfterIdentified: a date of birth is after the day of
+// identification when its day in Tirana is after the identification's
+// day in every zone, the day after its UTC day (UTC+14 is the furthest
+// ahead), whatever offset either time came with. A date of birth sent as
+// Tirana's midnight two days after the UTC day of identification (23:00
+// UTC the day before) is after it, where UTC's days let it be until
+// 2026-12-07 (twentieth session): the victims stored so are those
+// `casegraph victims age-conflicts` lists as born after their
+// identification. Without a date of birth, none is.
+func TestBornAfterIdentified(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		identified time.Time
+		born       map[string]time.Time
+		after      bool
+	}{
+		{"OnTheDay", tiranaClock(2026, time.March, 5, 10, 0), birthSentAs(2026, time.March, 5), false},
+		{"TheDayAfterTheDayOfIdentificationInUTC+14", tiranaClock(2026, time.March, 5, 10, 0), birthSentAs(2026, time.March, 6), false},
+		{"TwoDaysAfter", tiranaClock(2026, time.March, 5, 10, 0), birthSentAs(2026, time.March, 7), true},
+		// 00:30 in Tirana is the UTC day before: the day of birth is the
+		// day of identification in Tirana, the day after it is after the
+		// day in every zone.
+		{"IdentifiedAfterMidnightOnTheDay", tiranaClock(2026, time.March, 5, 0, 30), birthSentAs(2026, time.March, 5), false},
+		{"IdentifiedAfterMidnightBornTheDayAfter", tiranaClock(2026, time.March, 5, 0, 30), birthSentAs(2026, time.March, 6), true},
+		{"YearsBefore", tiranaClock(2026, time.March, 5, 10, 0), birthSentAs(2008, time.March, 6), false},
+	} {
+		for sent, born := range tc.born {
+			for _, zb := range arrivals {
+				for _, zi := range arrivals {
+					b := born.In(zb)
+					age := Age{Group: AgeGroupMinor, Birth: &b, IdentifiedAt: tc.identified.In(zi)}
+					if got := age.BornAfterIdentified(); got != tc.after {
+						t.Errorf("%s, born %s (%s), identified %s: BornAfterIdentified %v, want %v", tc.name, b.Format(time.RFC3339), sent,
+							age.IdentifiedAt.Format(time.RFC3339), got, tc.after)
+					}
+				}
+			}
+		}
+	}
+	if (Age{Group: AgeGroupMinor, IdentifiedAt: tiranaClock(2026, time.March, 5, 10, 0)}).BornAfterIdentified() {
+		t.Error("no date of birth: born after the identification")
+	}
+}
