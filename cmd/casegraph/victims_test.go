@@ -37,6 +37,14 @@ var (
 	// identified at identifiedAfterMidnight, MINOR by UTC's days (the 9th),
 	// ADULT by Tirana's.
 	bornThatDay = time.Date(2006, time.March, 10, 0, 0, 0, 0, time.UTC)
+	// bornTwoDaysAfter is born two days after identifiedByDay, sent as
+	// Tirana's midnight (23:00 UTC the day after the identification): the
+	// day of identification nowhere (UTC+14 is a day ahead at most), so
+	// after it by Tirana's days, not by UTC's.
+	bornTwoDaysAfter = time.Date(2024, time.March, 12, 0, 0, 0, 0, domain.Tirana)
+	// newbornThatDay is born on the day in Tirana of
+	// identifiedAfterMidnight, sent as Tirana's midnight: not after it.
+	newbornThatDay = time.Date(2024, time.March, 10, 0, 0, 0, 0, domain.Tirana)
 )
 
 // storedVictim is a victim of age group group, born at birth (nil: no
@@ -72,11 +80,16 @@ func commandReadsOfBirth(t *testing.T, db *database.DB, f audit.Filter) []audit.
 }
 
 // TestVictimsAgeConflicts: `casegraph victims age-conflicts` lists the
-// victims whose stored age group their date of birth contradicts by
-// today's rule (domain.Age.GroupByBirth), either way, with their GraphQL id
-// and the two age groups, nothing that identifies them; it exits 1 then
-// (exitStatus), 0 once they are mended, 2 when it cannot run. Every date
-// of birth it read is in the audit trail, found by the victim's id.
+// victims whose ages an update may not keep by today's rules: a stored age
+// group the date of birth contradicts (domain.Age.GroupByBirth), either
+// way, with their GraphQL id and the two age groups, and a date of birth
+// after the day of identification (domain.Age.BornAfterIdentified), with
+// the id alone, that line only even when the age group is contradicted
+// too (casework refuses the date of birth first); a newborn identified on
+// its day of birth in Tirana is not listed. Nothing that identifies them;
+// it exits 1 then (exitStatus), 0 once they are mended, 2 when it cannot
+// run. Every date of birth it read is in the audit trail, found by the
+// victim's id.
 func TestVictimsAgeConflicts(t *testing.T) {
 	commandBackends(t, func(t *testing.T, db *database.DB) {
 		ctx := viewer.SystemContext(context.Background())
@@ -85,20 +98,27 @@ func TestVictimsAgeConflicts(t *testing.T) {
 		minorByUTC := storedVictim(c, "V-2024-0002", domain.AgeGroupMinor, &bornThatDay, identifiedAfterMidnight).SaveX(ctx)
 		agrees := storedVictim(c, "V-2024-0003", domain.AgeGroupMinor, &bornTheDayAfter, identifiedByDay).SaveX(ctx)
 		noBirth := storedVictim(c, "V-2024-0004", domain.AgeGroupAdult, nil, identifiedByDay).SetExactAge(30).SaveX(ctx)
+		bornAfter := storedVictim(c, "V-2024-0005", domain.AgeGroupMinor, &bornTwoDaysAfter, identifiedByDay).SaveX(ctx)
+		// Stored ADULT too, which no rule let: said born after alone.
+		bornAfterAdult := storedVictim(c, "V-2024-0006", domain.AgeGroupAdult, &bornTwoDaysAfter, identifiedByDay).SaveX(ctx)
+		newborn := storedVictim(c, "V-2024-0007", domain.AgeGroupMinor, &newbornThatDay, identifiedAfterMidnight).SaveX(ctx)
 
 		out, err := runAgeConflicts(t)
 		want := fmt.Sprintf("CONFLICT victim %d: age group ADULT stored, MINOR by the date of birth\n", adultByUTC.ID) +
 			fmt.Sprintf("CONFLICT victim %d: age group MINOR stored, ADULT by the date of birth\n", minorByUTC.ID) +
-			"2 of 3 victims with a date of birth have an age group it contradicts: mend each with updateVictim (docs/domain.md, Consent)\n"
+			fmt.Sprintf("BORN-AFTER-IDENTIFICATION victim %d\n", bornAfter.ID) +
+			fmt.Sprintf("BORN-AFTER-IDENTIFICATION victim %d\n", bornAfterAdult.ID) +
+			"4 of 6 victims with a date of birth to mend with updateVictim: 2 with an age group it contradicts, 2 born after the day of identification (docs/domain.md, Consent)\n"
 		if out != want || !errors.Is(err, errAgeConflicts) || exitStatus(err) != 1 {
 			t.Errorf("victims age-conflicts: exit %d (%v)\n%s\nwant exit 1\n%s", exitStatus(err), err, out, want)
 		}
-		for _, v := range []*ent.Victim{adultByUTC, minorByUTC, agrees, noBirth} {
+		stored := []*ent.Victim{adultByUTC, minorByUTC, agrees, noBirth, bornAfter, bornAfterAdult, newborn}
+		for _, v := range stored {
 			if strings.Contains(out, v.Pseudonym) {
 				t.Errorf("the output names the victim %d by its pseudonym %s", v.ID, v.Pseudonym)
 			}
 		}
-		for _, born := range []time.Time{bornTheDayAfter, bornThatDay} {
+		for _, born := range []time.Time{bornTheDayAfter, bornThatDay, bornTwoDaysAfter, newbornThatDay} {
 			for _, layout := range []string{time.DateOnly, "02.01.2006", "02/01/2006", "Jan 2"} {
 				if s := born.Format(layout); strings.Contains(out, s) || strings.Contains(out, born.UTC().Format(layout)) {
 					t.Errorf("the output holds a date of birth (%s)", s)
@@ -108,10 +128,10 @@ func TestVictimsAgeConflicts(t *testing.T) {
 
 		reads := commandReadsOfBirth(t, db, audit.Filter{})
 		if len(reads) != 1 {
-			t.Fatalf("%d events of the dates of birth read, want 1 about the three victims with one: %+v", len(reads), reads)
+			t.Fatalf("%d events of the dates of birth read, want 1 about the six victims with one: %+v", len(reads), reads)
 		}
 		e := reads[0]
-		if got, want := e.EntityIDs(), []int{adultByUTC.ID, minorByUTC.ID, agrees.ID}; !slices.Equal(got, want) || e.EntityType != "Victim" ||
+		if got, want := e.EntityIDs(), []int{adultByUTC.ID, minorByUTC.ID, agrees.ID, bornAfter.ID, bornAfterAdult.ID, newborn.ID}; !slices.Equal(got, want) || e.EntityType != "Victim" ||
 			e.Decision != audit.Allowed || e.Rule != "system work" || !strings.HasPrefix(e.Operation, "victims age-conflicts") || e.ActorAgency != commandActor {
 			t.Errorf("the event of the reads: records %v (want %v), %+v", got, want, e)
 		}
@@ -124,11 +144,14 @@ func TestVictimsAgeConflicts(t *testing.T) {
 			t.Errorf("%d events found about victim %d, who has no date of birth, want 0", n, noBirth.ID)
 		}
 
-		// Mended: the age groups their dates of birth give.
+		// Mended: the age groups their dates of birth give, and dates of
+		// birth on the day of identification.
 		c.Victim.UpdateOne(adultByUTC).SetAgeGroup(domain.AgeGroupMinor).ExecX(ctx)
 		c.Victim.UpdateOne(minorByUTC).SetAgeGroup(domain.AgeGroupAdult).ExecX(ctx)
+		c.Victim.UpdateOne(bornAfter).SetDateOfBirth(time.Date(2024, time.March, 10, 0, 0, 0, 0, domain.Tirana)).ExecX(ctx)
+		c.Victim.UpdateOne(bornAfterAdult).SetDateOfBirth(time.Date(2006, time.March, 10, 0, 0, 0, 0, domain.Tirana)).ExecX(ctx)
 		out, err = runAgeConflicts(t)
-		if want := "OK: the age groups of 3 victims with a date of birth agree with it\n"; out != want || err != nil {
+		if want := "OK: 6 victims with a date of birth, none born after the day of identification nor with an age group it contradicts\n"; out != want || err != nil {
 			t.Errorf("victims age-conflicts once mended: %v\n%s\nwant exit 0\n%s", err, out, want)
 		}
 		if n := len(commandReadsOfBirth(t, db, audit.Filter{})); n != 2 {
@@ -146,19 +169,32 @@ func TestVictimsAgeConflicts(t *testing.T) {
 // date of birth 1,000 at a time in the order of their ids, each batch with
 // one read and one append to the audit trail (an event about its victims),
 // and one read more to find the end when their number is a multiple of
-// 1,000: a victim at either side of a batch's end is listed, once.
+// 1,000: a victim at either side of a batch's end is listed, once, and
+// counted by its kind.
 func TestVictimsAgeConflictsInBatches(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := viewer.SystemContext(context.Background())
 		const withBirth = 2*ageConflictsBatch + 1
 		conflicting := []int{0, ageConflictsBatch - 1, ageConflictsBatch, withBirth - 1} // the first and last of each batch but the last's only
+		// Of them, the first of the second batch is born after its
+		// identification.
+		const bornAfter = ageConflictsBatch
+		line := func(i, id int) string {
+			if i == bornAfter {
+				return fmt.Sprintf("BORN-AFTER-IDENTIFICATION victim %d\n", id)
+			}
+			return fmt.Sprintf("CONFLICT victim %d: age group ADULT stored, MINOR by the date of birth\n", id)
+		}
 		var builders []*ent.VictimCreate
 		for i := range withBirth {
-			group := domain.AgeGroupMinor
-			if slices.Contains(conflicting, i) {
+			group, born := domain.AgeGroupMinor, &bornTheDayAfter
+			switch {
+			case i == bornAfter:
+				born = &bornTwoDaysAfter
+			case slices.Contains(conflicting, i):
 				group = domain.AgeGroupAdult
 			}
-			builders = append(builders, storedVictim(db.Client, fmt.Sprintf("V-2024-%05d", len(builders)), group, &bornTheDayAfter, identifiedByDay))
+			builders = append(builders, storedVictim(db.Client, fmt.Sprintf("V-2024-%05d", len(builders)), group, born, identifiedByDay))
 			if i%700 == 0 { // victims without a date of birth among them, which it does not read
 				builders = append(builders, storedVictim(db.Client, fmt.Sprintf("V-2024-%05d", len(builders)), domain.AgeGroupAdult, nil, identifiedByDay))
 			}
@@ -174,7 +210,7 @@ func TestVictimsAgeConflictsInBatches(t *testing.T) {
 				continue
 			}
 			if slices.Contains(conflicting, len(dated)) {
-				fmt.Fprintf(&want, "CONFLICT victim %d: age group ADULT stored, MINOR by the date of birth\n", v.ID)
+				want.WriteString(line(len(dated), v.ID))
 			}
 			dated = append(dated, v)
 		}
@@ -200,18 +236,19 @@ func TestVictimsAgeConflictsInBatches(t *testing.T) {
 					db.Client.Victim.UpdateOneID(victims[len(victims)-1].ID).ClearDateOfBirth().ExecX(ctx)
 					want.Reset()
 					for _, i := range conflicting[:len(conflicting)-1] {
-						fmt.Fprintf(&want, "CONFLICT victim %d: age group ADULT stored, MINOR by the date of birth\n", dated[i].ID)
+						want.WriteString(line(i, dated[i].ID))
 					}
 				}
 				before := len(commandReadsOfBirth(t, db, audit.Filter{}))
 				statements.Store(0)
 				var out bytes.Buffer
-				read, found, err := listAgeConflicts(ctx, counted, &out)
+				found, err := listAgeConflicts(ctx, counted, &out)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if read != tc.read || found != strings.Count(want.String(), "\n") || out.String() != want.String() {
-					t.Errorf("read %d, found %d:\n%s\nwant read %d:\n%s", read, found, out.String(), tc.read, want.String())
+				wantFound := ageFindings{read: tc.read, conflicts: strings.Count(want.String(), "CONFLICT"), bornAfter: 1}
+				if found != wantFound || out.String() != want.String() {
+					t.Errorf("%+v:\n%s\nwant %+v:\n%s", found, out.String(), wantFound, want.String())
 				}
 				if n := statements.Load(); int(n) != tc.statements {
 					t.Errorf("%d statements, want %d", n, tc.statements)
