@@ -41,3 +41,14 @@ func commandBackends(t *testing.T, f func(t *testing.T, db *database.DB)) {
 		})
 	}
 }
+
+// refuseAuditAppends makes every append to db's audit trail fail (SQLite's
+// trigger, as a full disk would) until the test ends: a command whose
+// reads cannot be recorded must print nothing of them.
+func refuseAuditAppends(t *testing.T, db *database.DB) {
+	t.Helper()
+	if _, err := db.SQL.Exec(`CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = db.SQL.Exec(`DROP TRIGGER refuse_audit`) })
+}

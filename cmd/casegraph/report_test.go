@@ -330,10 +330,7 @@ func TestReportAnnual(t *testing.T) {
 
 		if db.Dialect == dialect.SQLite {
 			t.Run("no report when its reads cannot be recorded", func(t *testing.T) {
-				if _, err := db.SQL.Exec(`CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`); err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _, _ = db.SQL.Exec(`DROP TRIGGER refuse_audit`) })
+				refuseAuditAppends(t, db)
 				var out, errs bytes.Buffer
 				err := run(context.Background(), []string{"report", "annual", "--year", "2025"}, &out, &errs)
 				if err == nil || !strings.Contains(err.Error(), "audit trail") || out.Len() > 0 {
