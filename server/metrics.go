@@ -182,5 +182,5 @@ func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
 	mux.Handle("GET /metrics", s.MetricsHandler())
 	// A scrape is small both ways: shorter bounds than /graphql's.
 	hs := s.httpServer(securityHeaders(mux), 10*time.Second, 30*time.Second)
-	return serveUntilDone(ctx, hs, s.limitConnections(ln, hs.SetKeepAlivesEnabled), 5*time.Second)
+	return serveUntilDone(ctx, hs, s.limitConnections(ln, hs.SetKeepAlivesEnabled), 5*time.Second, nil)
 }

@@ -332,13 +332,19 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// ListenAndServe serves on addr until ctx is done, then stops accepting
-// connections and lets requests in flight finish (up to grace). Then it
-// closes the audit trail's writer: what requests queued is committed,
-// and a request still running past grace is refused its sensitive values.
+// ListenAndServe serves on addr until ctx is done, then logs "shutting
+// down" with ctx's cause, stops accepting connections and lets requests
+// in flight finish (up to grace). Then it closes the audit trail's writer:
+// what requests queued is committed, and a request still running past
+// grace is refused its sensitive values.
 func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time.Duration) error {
 	hs := s.httpServer(s.handler, 30*time.Second, 60*time.Second)
-	err := serveUntilDone(ctx, hs, s.limitConnections(ln, hs.SetKeepAlivesEnabled), grace)
+	err := serveUntilDone(ctx, hs, s.limitConnections(ln, hs.SetKeepAlivesEnabled), grace, func() {
+		// Why it stops: a server that exits 0 with no error was told to,
+		// and the cause says what told it (a signal: "terminated signal
+		// received", through cmd/casegraph's signal.NotifyContext).
+		s.cfg.Logger.Info("shutting down", "cause", context.Cause(ctx).Error(), "grace", grace.String())
+	})
 	closeCtx, cancel := context.WithTimeout(context.Background(), auditDrainTimeout)
 	defer cancel()
 	if cerr := s.cfg.Audit.Close(closeCtx); cerr != nil {
@@ -375,15 +381,19 @@ const MaxHeaderBytes = 64 << 10
 // server stops: longer than one batch may take (audit.Writer).
 const auditDrainTimeout = 15 * time.Second
 
-// serveUntilDone serves ln with hs until ctx is done, then stops accepting
-// connections and lets requests in flight finish (up to grace).
-func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener, grace time.Duration) error {
+// serveUntilDone serves ln with hs until ctx is done, then calls stopping
+// (if not nil), stops accepting connections and lets requests in flight
+// finish (up to grace).
+func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener, grace time.Duration, stopping func()) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	if stopping != nil {
+		stopping()
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
