@@ -9,6 +9,7 @@ package main_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -150,11 +151,16 @@ func mustRefuse(t *testing.T, env []string, wants []string, args ...string) resu
 
 // serving is a running `casegraph serve` (or another command, spawned).
 type serving struct {
-	addr           string // serve's; empty for another command
+	addr           string // serve's, as it logged it (waitReady); empty for another command
 	cmd            *exec.Cmd
 	stdout, stderr *syncBuffer
 	done           chan struct{}
-	waitErr        error // set before done is closed
+	waitErr        error     // set before done is closed
+	exitedAt       time.Time // set before done is closed
+	// sent is what the test did to stop it (signal), empty while it did
+	// nothing: a process that exits without it was stopped by something
+	// else, which ended says.
+	sent string
 }
 
 func (s *serving) base() string { return "http://" + s.addr }
@@ -173,13 +179,54 @@ func (s *serving) exited(d time.Duration) bool {
 	}
 }
 
+// signal sends sig to the process and records that the test sent it.
+func (s *serving) signal(sig os.Signal) error {
+	s.sent = sig.String()
+	return s.cmd.Process.Signal(sig)
+}
+
+// ended says how the process ended, for a failing test's message: its exit
+// status and when, the signal the test had sent it, and why serve said it
+// shut down. A server that exits 0 with no error was told to stop (serve
+// logs "shutting down" with the signal); with no signal from the test, it
+// came from outside the test (another process's kill).
+func (s *serving) ended() string {
+	if !s.exited(0) {
+		return "still running"
+	}
+	how := fmt.Sprintf("exited at %s (%s)", s.exitedAt.Format("15:04:05.000"), s.cmd.ProcessState)
+	if s.sent != "" {
+		how += ", after the test signalled it (" + s.sent + ")"
+	} else {
+		how += ", the test having sent it no signal"
+	}
+	if rec, ok := s.logged("shutting down"); ok {
+		how += fmt.Sprintf("; it logged %q (cause: %s)", rec.Msg(), rec.String("cause"))
+	}
+	return how
+}
+
+// logged returns the first record of serve's log (stdout) whose message is
+// msg. Only whole lines count (the last may still be arriving), and lines
+// that are not JSON are passed over (another command prints text there).
+func (s *serving) logged(msg string) (testserver.LogRecord, bool) {
+	out := s.stdout.String()
+	for _, line := range strings.Split(out[:strings.LastIndexByte(out, '\n')+1], "\n") {
+		var rec testserver.LogRecord
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg() == msg {
+			return rec, true
+		}
+	}
+	return nil, false
+}
+
 // waitUntil waits until ok(s) holds (something the process says), failing
 // the test if it exits first.
 func (s *serving) waitUntil(t *testing.T, what string, ok func(*serving) bool) {
 	t.Helper()
 	for !ok(s) {
 		if s.exited(2 * time.Millisecond) {
-			t.Fatalf("casegraph %s exited before it %s:\n%s", strings.Join(s.cmd.Args[1:], " "), what, s.output())
+			t.Fatalf("casegraph %s %s before it %s:\n%s", strings.Join(s.cmd.Args[1:], " "), s.ended(), what, s.output())
 		}
 	}
 }
@@ -195,31 +242,22 @@ func (s *serving) exitCode() int {
 	return 0
 }
 
-// startServe starts `casegraph serve` on a free loopback port and waits
-// until /readyz answers 200. The process is killed at cleanup if still
-// running; its output is printed if the test failed.
+// anyPort has serve listen on a loopback port the kernel picks, which
+// waitReady reads from serve's log. An address the test picked
+// (testserver.FreeAddr) was free only until serve listened on it: a
+// sibling test's server could take it first, answer /readyz in its place,
+// and the test then ran against that server.
+const anyPort = "CASEGRAPH_ADDR=127.0.0.1:0"
+
+// startServe starts `casegraph serve` on a loopback port and waits until
+// /readyz answers 200. The process is killed at cleanup if still running;
+// its output is printed if the test failed.
 func startServe(t *testing.T, env []string, args ...string) *serving {
 	t.Helper()
-	for attempt := 1; ; attempt++ {
-		s := spawnServe(t, env, args...)
-		err := s.waitReady(30 * time.Second)
-		if err == nil {
-			return s
-		}
-		// Another process may have taken the port between testserver.FreeAddr and
-		// serve: try another one.
-		if attempt < 3 && strings.Contains(s.stderr.String(), "address already in use") {
-			continue
-		}
+	s := spawn(t, append(append([]string{}, env...), anyPort), append([]string{"serve"}, args...)...)
+	if err := s.waitReady(30 * time.Second); err != nil {
 		t.Fatalf("casegraph serve did not become ready: %v\n%s", err, s.output())
 	}
-}
-
-func spawnServe(t *testing.T, env []string, args ...string) *serving {
-	t.Helper()
-	addr := testserver.FreeAddr(t)
-	s := spawn(t, append(append([]string{}, env...), "CASEGRAPH_ADDR="+addr), append([]string{"serve"}, args...)...)
-	s.addr = addr
 	return s
 }
 
@@ -237,56 +275,68 @@ func spawn(t *testing.T, env []string, args ...string) *serving {
 	}
 	go func() {
 		s.waitErr = cmd.Wait()
+		s.exitedAt = time.Now()
 		close(s.done)
 	}()
 	t.Cleanup(func() {
 		if !s.exited(0) {
-			_ = cmd.Process.Kill()
+			_ = s.signal(os.Kill)
 			<-s.done
 		}
 		if t.Failed() {
-			t.Logf("casegraph %s (exit %v):\n%s", strings.Join(args, " "), s.waitErr, s.output())
+			t.Logf("casegraph %s %s:\n%s", strings.Join(args, " "), s.ended(), s.output())
 		}
 	})
 	return s
 }
 
+// waitReady waits until serve has logged the address it listens on and
+// /readyz there answers 200. Only the process's own "serving" line names
+// the address: whatever answered elsewhere would not be this server.
 func (s *serving) waitReady(within time.Duration) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(within)
 	for {
-		select {
-		case <-s.done:
-			return fmt.Errorf("serve exited early: %v", s.waitErr)
-		default:
+		if s.exited(0) {
+			return fmt.Errorf("serve %s", s.ended())
 		}
-		res, err := client.Get(s.base() + "/readyz")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
+		var err error
+		if rec, ok := s.logged("serving"); ok {
+			s.addr = rec.String("addr")
+			var res *http.Response
+			if res, err = client.Get(s.base() + "/readyz"); err == nil {
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode == http.StatusOK {
+					return nil
+				}
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no 200 from /readyz within %v (last: %v)", within, err)
+			return fmt.Errorf("no 200 from /readyz within %v (serving at %q; last: %v)", within, s.addr, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
 // terminate sends SIGTERM and fails the test unless serve exits 0 within
-// the given time.
+// the given time, saying it shuts down because of the signal.
 func (s *serving) terminate(t *testing.T, within time.Duration) {
 	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if s.exited(0) {
+		t.Fatalf("casegraph serve had %s, before the test's SIGTERM", s.ended())
+	}
+	if err := s.signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
 	}
 	if !s.exited(within) {
 		t.Fatalf("casegraph serve still running %v after SIGTERM", within)
 	}
 	if code := s.exitCode(); code != 0 {
-		t.Fatalf("casegraph serve exited %d after SIGTERM (%v), want 0", code, s.waitErr)
+		t.Fatalf("casegraph serve %s; want exit 0 after SIGTERM", s.ended())
+	}
+	if rec, ok := s.logged("shutting down"); !ok || rec.String("cause") != "terminated signal received" {
+		t.Errorf("casegraph serve, stopped by SIGTERM, does not log that it shuts down because of it (%v):\n%s", rec, s.stdout)
 	}
 }
 

@@ -182,12 +182,12 @@ func TestE2ESQLite(t *testing.T) {
 	// process then exits 0.
 	t.Run("graceful shutdown", func(t *testing.T) {
 		f := testserver.StartInflight(t, s.addr, tok, `{ viewer { subject } cases(first: 1) { totalCount } }`)
-		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		if err := s.signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
 		testserver.WaitRefused(t, s.addr, 10*time.Second)
 		if s.exited(0) {
-			t.Fatalf("serve exited (%v) with a request in flight", s.waitErr)
+			t.Fatalf("serve %s with a request in flight", s.ended())
 		}
 		status, body := f.Finish(t)
 		if status != http.StatusOK || !strings.Contains(string(body), `"subject":"e2e"`) {
@@ -197,7 +197,7 @@ func TestE2ESQLite(t *testing.T) {
 			t.Fatal("serve still running 10s after SIGTERM and its last request")
 		}
 		if code := s.exitCode(); code != 0 {
-			t.Fatalf("serve exited %d after SIGTERM, want 0", code)
+			t.Fatalf("serve %s; want exit 0 after SIGTERM", s.ended())
 		}
 	})
 }
@@ -215,6 +215,26 @@ func TestE2EServeSeedIfEmptyAndSIGTERM(t *testing.T) {
 		t.Errorf("the banner does not name http://%s/:\n%s", s.addr, s.stderr)
 	}
 	s.terminate(t, 5*time.Second)
+}
+
+// A server is ready when its own /readyz answers, not whatever answers on
+// the address it was given: startServe gave serve a port free a moment
+// before (testserver.FreeAddr) and polled that port, so a sibling test's
+// server that took the port first answered for it, and the test ran
+// against that server while its own exited (address already in use). Here
+// a stand-in holds the address first and answers every request 200.
+func TestE2EReadyIsTheServersOwn(t *testing.T) {
+	t.Parallel()
+	taken := testserver.Loopback(t)
+	t.Cleanup(func() { _ = taken.Close() })
+	go func() { _ = http.Serve(taken, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})) }()
+	s := spawn(t, childEnv("CASEGRAPH_DATA_DIR="+filepath.Join(t.TempDir(), "data"), "CASEGRAPH_ADDR="+taken.Addr().String()), "serve")
+	if err := s.waitReady(30 * time.Second); err == nil {
+		t.Fatalf("casegraph serve, given an address another server holds, was taken for ready (%s):\n%s", s.ended(), s.output())
+	}
+	if s.exitCode() != 2 || !strings.Contains(s.stderr.String(), "address already in use") {
+		t.Errorf("casegraph serve on an address another server holds: %s, want exit 2 saying the address is in use:\n%s", s.ended(), s.output())
+	}
 }
 
 // ---------------------------------------------------------------------------
@@ -273,12 +293,12 @@ func TestInterruptedDemoLoadKeepsNothing(t *testing.T) {
 					dir := filepath.Join(t.TempDir(), "data")
 					e := childEnv("CASEGRAPH_DATA_DIR=" + dir)
 					if load.args[0] == "serve" {
-						e = append(e, "CASEGRAPH_ADDR="+testserver.FreeAddr(t))
+						e = append(e, anyPort)
 					}
 					s := spawn(t, e, load.args...)
 					s.waitUntil(t, "began loading the demo", load.began)
 					time.Sleep(time.Duration(part * float64(took)))
-					_ = s.cmd.Process.Signal(sig)
+					_ = s.signal(sig)
 					<-s.done
 					after := time.Duration(part * float64(took))
 					got := countCases(t, dir)

@@ -18,10 +18,16 @@ import (
 func TestE2EMetricsAddressAndToken(t *testing.T) {
 	t.Parallel()
 	const metricsToken = "e2e-scrape-token"
-	metricsAddr := testserver.FreeAddr(t)
+	// A port the kernel picks, which serve logs (as for its main address:
+	// anyPort).
 	env := childEnv("CASEGRAPH_DATA_DIR="+filepath.Join(t.TempDir(), "data"),
-		"CASEGRAPH_METRICS_ADDR="+metricsAddr, "CASEGRAPH_METRICS_TOKEN="+metricsToken)
+		"CASEGRAPH_METRICS_ADDR=127.0.0.1:0", "CASEGRAPH_METRICS_TOKEN="+metricsToken)
 	s := startServe(t, env)
+	logged, ok := s.logged("serving /metrics")
+	metricsAddr := logged.String("addr")
+	if !ok || metricsAddr == "" {
+		t.Fatalf("serve does not log where it serves /metrics:\n%s", s.stdout)
+	}
 
 	if status, _, body := httpGet(t, s.base(), "/metrics"); status != http.StatusNotFound || strings.Contains(string(body), "go_goroutines") {
 		t.Errorf("/metrics on CASEGRAPH_ADDR: status %d, want 404", status)

@@ -18,7 +18,9 @@ func Loopback(tb testing.TB) net.Listener {
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment
-// ago, for a child process to listen on.
+// ago, for a child process to listen on. Another process may take it
+// before the child does and answer in its place: a child that says where it
+// listens (casegraph serve's "serving" log line) is better given port 0.
 func FreeAddr(tb testing.TB) string {
 	tb.Helper()
 	ln := Loopback(tb)
