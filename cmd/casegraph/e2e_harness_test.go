@@ -171,6 +171,16 @@ func (s *serving) output() string {
 
 // exited reports whether the process has exited, waiting up to d.
 func (s *serving) exited(d time.Duration) bool {
+	if d <= 0 {
+		// Not a select beside time.After(0), which picks either when both
+		// are ready: a process long gone was "still running".
+		select {
+		case <-s.done:
+			return true
+		default:
+			return false
+		}
+	}
 	select {
 	case <-s.done:
 		return true
@@ -179,10 +189,14 @@ func (s *serving) exited(d time.Duration) bool {
 	}
 }
 
-// signal sends sig to the process and records that the test sent it.
+// signal sends sig to the process and records that the test sent it
+// (os.ErrProcessDone when it had exited: nothing sent).
 func (s *serving) signal(sig os.Signal) error {
-	s.sent = sig.String()
-	return s.cmd.Process.Signal(sig)
+	err := s.cmd.Process.Signal(sig)
+	if err == nil {
+		s.sent = sig.String()
+	}
+	return err
 }
 
 // ended says how the process ended, for a failing test's message: its exit
@@ -323,10 +337,12 @@ func (s *serving) waitReady(within time.Duration) error {
 // the given time, saying it shuts down because of the signal.
 func (s *serving) terminate(t *testing.T, within time.Duration) {
 	t.Helper()
-	if s.exited(0) {
+	err := s.signal(syscall.SIGTERM)
+	if errors.Is(err, os.ErrProcessDone) {
+		s.exited(10 * time.Second) // Wait returns once the output is read
 		t.Fatalf("casegraph serve had %s, before the test's SIGTERM", s.ended())
 	}
-	if err := s.signal(syscall.SIGTERM); err != nil {
+	if err != nil {
 		t.Fatalf("SIGTERM: %v", err)
 	}
 	if !s.exited(within) {
