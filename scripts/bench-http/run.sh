@@ -161,7 +161,7 @@ stop_casegraph() {
 start_floor() {
   local log="$BENCH_DIR/floor.log"
   (cd "$root" && go build -o "$BENCH_DIR/floor" ./scripts/bench-http/floor) || fail "building the floor failed"
-  env DATABASE_URL="$bench_url" ADDR="127.0.0.1:$FLOOR_PORT" AGENCY="$(arm_line allowed | cut -d' ' -f2)" \
+  env FLOOR_DATABASE_URL="$bench_url" ADDR="127.0.0.1:$FLOOR_PORT" AGENCY="$(arm_line allowed | cut -d' ' -f2)" \
     "$BENCH_DIR/floor" >"$log" 2>&1 &
   floor_pid=$!
   for _ in $(seq 1 60); do
