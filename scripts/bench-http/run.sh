@@ -161,6 +161,9 @@ stop_casegraph() {
 start_floor() {
   local log="$BENCH_DIR/floor.log"
   (cd "$root" && go build -o "$BENCH_DIR/floor" ./scripts/bench-http/floor) || fail "building the floor failed"
+  # Emptied here, not by the background command's redirection, which may
+  # come after the first look: the last run's line would pass for this one's.
+  : >"$log"
   env FLOOR_DATABASE_URL="$bench_url" ADDR="127.0.0.1:$FLOOR_PORT" AGENCY="$(arm_line allowed | cut -d' ' -f2)" \
     "$BENCH_DIR/floor" >"$log" 2>&1 &
   floor_pid=$!
