@@ -30,7 +30,7 @@ func agesAgree(a domain.Age) error {
 	}
 	// An exact age out of its range is the schema's to refuse, naming it
 	// (a hunt over HTTP had exactAge: 200 blamed on ageGroup).
-	if a.Exact != nil && victim.ExactAgeValidator(*a.Exact) == nil && a.Group != domain.AgeGroupOf(*a.Exact) {
+	if byExact, known := a.GroupByExactAge(); known && victim.ExactAgeValidator(*a.Exact) == nil && a.Group != byExact {
 		return apperr.InvalidField("ageGroup", "The age group must agree with the exact age at identification: MINOR under %d, ADULT from %d.", domain.AdultAge, domain.AdultAge)
 	}
 	if byBirth, known := a.GroupByBirth(); known && a.Group != byBirth {

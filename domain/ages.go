@@ -51,6 +51,21 @@ func (a Age) UnderConsentAgeAt(t time.Time) (under, known bool) {
 	return false, false
 }
 
+// GroupByExactAge is the age group the exact age gives: the victim's at
+// identification, as both are; known is false without an exact age.
+// casework refuses an age group it contradicts, and `casegraph victims
+// age-conflicts` lists the victims stored with one (docs/domain.md,
+// Consent). Since 2026-12-07 (twenty-first session) the rule is here, not
+// in casework, so that the command lists by the rule an update is refused
+// by: casework refused such an age group without a migration naming the
+// victims stored with one.
+func (a Age) GroupByExactAge() (group AgeGroup, known bool) {
+	if a.Exact == nil {
+		return "", false
+	}
+	return AgeGroupOf(*a.Exact), true
+}
+
 // GroupByBirth is the age group the date of birth gives: the victim's at
 // identification (the age group is as at identification, as the date of
 // birth is), by the whole years between them on Tirana's calendar

@@ -183,6 +183,21 @@ func TestGroupByBirth(t *testing.T) {
 	}
 }
 
+// TestGroupByExactAge: an exact age under 18 gives MINOR, 18 and over
+// ADULT; without an exact age it gives nothing. casework refuses an age
+// group it contradicts and `casegraph victims age-conflicts` lists the
+// victims stored with one (since 2026-12-07, twenty-first session).
+func TestGroupByExactAge(t *testing.T) {
+	for exact, want := range map[int]AgeGroup{0: AgeGroupMinor, 9: AgeGroupMinor, AdultAge - 1: AgeGroupMinor, AdultAge: AgeGroupAdult, 30: AgeGroupAdult} {
+		if got, known := (Age{Group: AgeGroupAdult, Exact: &exact}).GroupByExactAge(); !known || got != want {
+			t.Errorf("exact age %d: GroupByExactAge %q (known %v), want %q", exact, got, known, want)
+		}
+	}
+	if got, known := (Age{Group: AgeGroupMinor}).GroupByExactAge(); known {
+		t.Errorf("no exact age: GroupByExactAge %q, known", got)
+	}
+}
+
 // TestBornAfterIdentified: a date of birth is after the day of
 // identification when its day in Tirana is after the identification's
 // day in every zone, the day after its UTC day (UTC+14 is the furthest
