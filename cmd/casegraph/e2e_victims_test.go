@@ -50,8 +50,8 @@ func TestE2EVictimsAgeConflicts(t *testing.T) {
 	r := run(t, env, "victims", "age-conflicts")
 	want := fmt.Sprintf("CONFLICT victim %d: age group ADULT stored, MINOR by the date of birth\n", v.ID) +
 		fmt.Sprintf("BORN-AFTER-IDENTIFICATION victim %d\n", newborn.ID) +
-		"2 of 2 victims with a date of birth to mend with updateVictim: 1 with an age group it contradicts, 1 born after the day of identification (docs/domain.md, Consent)\n"
-	if r.code != 1 || r.stdout != want || !strings.Contains(r.stderr, "casegraph: victims' stored dates of birth contradict their age groups or their identification\n") {
+		"2 of 2 victims with an exact age or a date of birth to mend with updateVictim: 0 with an age group the exact age contradicts, 1 with one the date of birth contradicts, 1 born after the day of identification (docs/domain.md, Consent)\n"
+	if r.code != 1 || r.stdout != want || !strings.Contains(r.stderr, "casegraph: victims' stored exact ages or dates of birth contradict their age groups, or dates of birth their identification\n") {
 		t.Errorf("want exit 1, the victims listed and the finding on stderr:\n%s", r)
 	}
 
@@ -60,7 +60,7 @@ func TestE2EVictimsAgeConflicts(t *testing.T) {
 		t.Errorf("one victim born after its identification left: want exit 1:\n%s", r)
 	}
 	db.Client.Victim.UpdateOne(newborn).SetDateOfBirth(time.Date(2024, time.March, 10, 0, 0, 0, 0, domain.Tirana)).ExecX(ctx)
-	if r := mustRun(t, env, "victims", "age-conflicts"); r.stdout != "OK: 2 victims with a date of birth, none born after the day of identification nor with an age group it contradicts\n" {
+	if r := mustRun(t, env, "victims", "age-conflicts"); r.stdout != "OK: 2 victims with an exact age or a date of birth, none born after the day of identification nor with an age group either contradicts\n" {
 		t.Errorf("once mended:\n%s", r)
 	}
 

@@ -71,7 +71,14 @@ func runAgeConflicts(t *testing.T, args ...string) (string, error) {
 // command read, in chain order.
 func commandReadsOfBirth(t *testing.T, db *database.DB, f audit.Filter) []audit.Event {
 	t.Helper()
-	f.Kind, f.ActorSubject, f.Field = audit.FieldAccess, commandActor, "Victim.dateOfBirth"
+	return commandReads(t, db, "Victim.dateOfBirth", f)
+}
+
+// commandReads are the events recording the command's reads of field, in
+// chain order.
+func commandReads(t *testing.T, db *database.DB, field string, f audit.Filter) []audit.Event {
+	t.Helper()
+	f.Kind, f.ActorSubject, f.Field = audit.FieldAccess, commandActor, field
 	events, err := audit.Query(context.Background(), db.Client, audit.Scope{All: true}, f, false, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -82,14 +89,17 @@ func commandReadsOfBirth(t *testing.T, db *database.DB, f audit.Filter) []audit.
 // TestVictimsAgeConflicts: `casegraph victims age-conflicts` lists the
 // victims whose ages an update may not keep by today's rules: a stored age
 // group the date of birth contradicts (domain.Age.GroupByBirth), either
-// way, with their GraphQL id and the two age groups, and a date of birth
+// way, or the exact age does (domain.Age.GroupByExactAge, since
+// 2026-12-07, twenty-first session: ADULT beside an exact age of 9, which
+// casework refused with no migration naming such victims), with their
+// GraphQL id and the two age groups, and a date of birth
 // after the day of identification (domain.Age.BornAfterIdentified), with
 // the id alone, that line only even when the age group is contradicted
 // too (casework refuses the date of birth first); a newborn identified on
 // its day of birth in Tirana is not listed. Nothing that identifies them;
 // it exits 1 then (exitStatus), 0 once they are mended, 2 when it cannot
-// run. Every date of birth it read is in the audit trail, found by the
-// victim's id.
+// run. Every exact age and date of birth it read is in the audit trail,
+// found by the victim's id.
 func TestVictimsAgeConflicts(t *testing.T) {
 	commandBackends(t, func(t *testing.T, db *database.DB) {
 		ctx := viewer.SystemContext(context.Background())
@@ -102,17 +112,22 @@ func TestVictimsAgeConflicts(t *testing.T) {
 		// Stored ADULT too, which no rule let: said born after alone.
 		bornAfterAdult := storedVictim(c, "V-2024-0006", domain.AgeGroupAdult, &bornTwoDaysAfter, identifiedByDay).SaveX(ctx)
 		newborn := storedVictim(c, "V-2024-0007", domain.AgeGroupMinor, &newbornThatDay, identifiedAfterMidnight).SaveX(ctx)
+		// Stored ADULT beside an exact age of 9, with no date of birth.
+		adultAtNine := storedVictim(c, "V-2024-0008", domain.AgeGroupAdult, nil, identifiedByDay).SetExactAge(9).SaveX(ctx)
+		// Neither an exact age nor a date of birth: not read.
+		noAges := storedVictim(c, "V-2024-0009", domain.AgeGroupAdult, nil, identifiedByDay).SaveX(ctx)
 
 		out, err := runAgeConflicts(t)
 		want := fmt.Sprintf("CONFLICT victim %d: age group ADULT stored, MINOR by the date of birth\n", adultByUTC.ID) +
 			fmt.Sprintf("CONFLICT victim %d: age group MINOR stored, ADULT by the date of birth\n", minorByUTC.ID) +
 			fmt.Sprintf("BORN-AFTER-IDENTIFICATION victim %d\n", bornAfter.ID) +
 			fmt.Sprintf("BORN-AFTER-IDENTIFICATION victim %d\n", bornAfterAdult.ID) +
-			"4 of 6 victims with a date of birth to mend with updateVictim: 2 with an age group it contradicts, 2 born after the day of identification (docs/domain.md, Consent)\n"
+			fmt.Sprintf("CONFLICT victim %d: age group ADULT stored, MINOR by the exact age\n", adultAtNine.ID) +
+			"5 of 8 victims with an exact age or a date of birth to mend with updateVictim: 1 with an age group the exact age contradicts, 2 with one the date of birth contradicts, 2 born after the day of identification (docs/domain.md, Consent)\n"
 		if out != want || !errors.Is(err, errAgeConflicts) || exitStatus(err) != 1 {
 			t.Errorf("victims age-conflicts: exit %d (%v)\n%s\nwant exit 1\n%s", exitStatus(err), err, out, want)
 		}
-		stored := []*ent.Victim{adultByUTC, minorByUTC, agrees, noBirth, bornAfter, bornAfterAdult, newborn}
+		stored := []*ent.Victim{adultByUTC, minorByUTC, agrees, noBirth, bornAfter, bornAfterAdult, newborn, adultAtNine, noAges}
 		for _, v := range stored {
 			if strings.Contains(out, v.Pseudonym) {
 				t.Errorf("the output names the victim %d by its pseudonym %s", v.ID, v.Pseudonym)
@@ -126,22 +141,29 @@ func TestVictimsAgeConflicts(t *testing.T) {
 			}
 		}
 
+		// One event about the eight victims read, naming both fields: the
+		// exact ages are quasi-identifiers read as the dates of birth are.
 		reads := commandReadsOfBirth(t, db, audit.Filter{})
 		if len(reads) != 1 {
-			t.Fatalf("%d events of the dates of birth read, want 1 about the six victims with one: %+v", len(reads), reads)
+			t.Fatalf("%d events of the dates of birth read, want 1 about the eight victims with an exact age or one: %+v", len(reads), reads)
 		}
 		e := reads[0]
-		if got, want := e.EntityIDs(), []int{adultByUTC.ID, minorByUTC.ID, agrees.ID, bornAfter.ID, bornAfterAdult.ID, newborn.ID}; !slices.Equal(got, want) || e.EntityType != "Victim" ||
+		if got, want := e.EntityIDs(), []int{adultByUTC.ID, minorByUTC.ID, agrees.ID, noBirth.ID, bornAfter.ID, bornAfterAdult.ID, newborn.ID, adultAtNine.ID}; !slices.Equal(got, want) || e.EntityType != "Victim" ||
+			!slices.Equal(e.Fields, []string{"Victim.dateOfBirth", "Victim.exactAge"}) ||
 			e.Decision != audit.Allowed || e.Rule != "system work" || !strings.HasPrefix(e.Operation, "victims age-conflicts") || e.ActorAgency != commandActor {
 			t.Errorf("the event of the reads: records %v (want %v), %+v", got, want, e)
 		}
-		// A DPO asking who looked at a victim finds it; at one without a
-		// date of birth, nothing.
-		if n := len(commandReadsOfBirth(t, db, audit.Filter{EntityType: "Victim", EntityID: minorByUTC.ID})); n != 1 {
-			t.Errorf("%d events found about victim %d, want 1", n, minorByUTC.ID)
-		}
-		if n := len(commandReadsOfBirth(t, db, audit.Filter{EntityType: "Victim", EntityID: noBirth.ID})); n != 0 {
-			t.Errorf("%d events found about victim %d, who has no date of birth, want 0", n, noBirth.ID)
+		// A DPO asking who looked at a victim's exact age or date of birth
+		// finds it; at one with neither, nothing.
+		for _, field := range []string{"Victim.exactAge", "Victim.dateOfBirth"} {
+			for _, v := range []*ent.Victim{minorByUTC, adultAtNine} {
+				if n := len(commandReads(t, db, field, audit.Filter{EntityType: "Victim", EntityID: v.ID})); n != 1 {
+					t.Errorf("%d events found of %s about victim %d, want 1", n, field, v.ID)
+				}
+			}
+			if n := len(commandReads(t, db, field, audit.Filter{EntityType: "Victim", EntityID: noAges.ID})); n != 0 {
+				t.Errorf("%d events found of %s about victim %d, who has no exact age nor date of birth, want 0", n, field, noAges.ID)
+			}
 		}
 
 		if db.Dialect == dialect.SQLite {
@@ -156,14 +178,15 @@ func TestVictimsAgeConflicts(t *testing.T) {
 			})
 		}
 
-		// Mended: the age groups their dates of birth give, and dates of
-		// birth on the day of identification.
+		// Mended: the age groups their exact ages and dates of birth give,
+		// and dates of birth on the day of identification.
+		c.Victim.UpdateOne(adultAtNine).SetAgeGroup(domain.AgeGroupMinor).ExecX(ctx)
 		c.Victim.UpdateOne(adultByUTC).SetAgeGroup(domain.AgeGroupMinor).ExecX(ctx)
 		c.Victim.UpdateOne(minorByUTC).SetAgeGroup(domain.AgeGroupAdult).ExecX(ctx)
 		c.Victim.UpdateOne(bornAfter).SetDateOfBirth(time.Date(2024, time.March, 10, 0, 0, 0, 0, domain.Tirana)).ExecX(ctx)
 		c.Victim.UpdateOne(bornAfterAdult).SetDateOfBirth(time.Date(2006, time.March, 10, 0, 0, 0, 0, domain.Tirana)).ExecX(ctx)
 		out, err = runAgeConflicts(t)
-		if want := "OK: 6 victims with a date of birth, none born after the day of identification nor with an age group it contradicts\n"; out != want || err != nil {
+		if want := "OK: 8 victims with an exact age or a date of birth, none born after the day of identification nor with an age group either contradicts\n"; out != want || err != nil {
 			t.Errorf("victims age-conflicts once mended: %v\n%s\nwant exit 0\n%s", err, out, want)
 		}
 		if n := len(commandReadsOfBirth(t, db, audit.Filter{})); n != 2 {
@@ -258,7 +281,7 @@ func TestVictimsAgeConflictsInBatches(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				wantFound := ageFindings{read: tc.read, conflicts: strings.Count(want.String(), "CONFLICT"), bornAfter: 1}
+				wantFound := ageFindings{read: tc.read, byBirth: strings.Count(want.String(), "CONFLICT"), bornAfter: 1}
 				if found != wantFound || out.String() != want.String() {
 					t.Errorf("%+v:\n%s\nwant %+v:\n%s", found, out.String(), wantFound, want.String())
 				}
