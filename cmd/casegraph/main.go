@@ -3,8 +3,8 @@
 // data, `token` prints a development token, `policy` reads the access
 // policy, `audit` verifies and exports the audit trail, `report annual`
 // writes the year's published statistics, `victims age-conflicts` lists
-// the victims whose stored age group their date of birth contradicts or
-// whose date of birth is after their identification.
+// the victims whose stored age group their exact age or date of birth
+// contradicts or whose date of birth is after their identification.
 // Configuration comes from the
 // environment (see README.md): DATABASE_URL, CASEGRAPH_ADDR,
 // CASEGRAPH_DATA_DIR, CASEGRAPH_DEV, CASEGRAPH_OIDC_ISSUER,
@@ -85,9 +85,9 @@ func main() {
 }
 
 // findings are the errors of a command that ran and found what it looks
-// for: a broken audit trail (audit verify), victims whose dates of birth
-// contradict their age groups or their identification (victims
-// age-conflicts).
+// for: a broken audit trail (audit verify), victims whose exact ages or
+// dates of birth contradict their age groups, or dates of birth their
+// identification (victims age-conflicts).
 var findings = []error{errChainBroken, errAgeConflicts}
 
 // exitStatus is the status casegraph exits with after err: 1 for a

@@ -28,7 +28,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -271,8 +270,5 @@ func (s *Server) commit(batch []*pending) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE bench_floor_chain SET hash = $1, last_id = $2 WHERE one`, head, last); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil && !errors.Is(err, sql.ErrTxDone) {
-		return err
-	}
-	return nil
+	return tx.Commit()
 }
