@@ -14,8 +14,9 @@ import (
 // main serves the floor on ADDR (default 127.0.0.1:8091, loopback only)
 // over the PostgreSQL database at FLOOR_DATABASE_URL, for the prosecution office AGENCY
 // (default prosecution-tirane); FLOOR_SHAPE json writes the answer in
-// PostgreSQL, rows (the default) in the server; FLOOR_AUDIT=0 leaves the
-// audit trail out.
+// PostgreSQL, rows (the default) in the server; FLOOR_TRAIL records (the
+// default, CaseGraph's shape) or array says how an event holds its
+// records (Trail); FLOOR_AUDIT=0 leaves the audit trail out.
 func main() {
 	// The floor shows legal names to whoever asks, with no token: it serves
 	// the loopback interface only, and it reads a variable of its own, not
@@ -34,8 +35,12 @@ func main() {
 	}
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(20)
+	trail := Trail(env("FLOOR_TRAIL", "records"))
+	if os.Getenv("FLOOR_AUDIT") == "0" {
+		trail = "none"
+	}
 	s, err := New(context.Background(), db, env("AGENCY", "prosecution-tirane"), "bench",
-		Shape(env("FLOOR_SHAPE", "rows")), os.Getenv("FLOOR_AUDIT") != "0")
+		Shape(env("FLOOR_SHAPE", "rows")), trail)
 	if err != nil {
 		log.Fatal(err)
 	}
