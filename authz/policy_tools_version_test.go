@@ -461,3 +461,46 @@ func (h *policyReadHook) check(t *testing.T) {
 		t.Fatal(*err)
 	}
 }
+
+// TestMalformedWhatIfOnABusyServer: a what-if's change is checked
+// (policytools' nextPolicy, changePolicy's check) before it waits for
+// one of the slots of policies built in memory. With every slot held, a
+// change changePolicy would refuse is refused BAD_USER_INPUT, naming
+// what is wrong, not left waiting until its deadline and answered
+// UNAVAILABLE (a retry would fail the same way: the client must mend
+// its input, not wait); a change that would go through still waits and
+// is UNAVAILABLE at its deadline. The check needs no slot: it builds no
+// policy (until 2026-12-07, twenty-second session, it ran inside one).
+func TestMalformedWhatIfOnABusyServer(t *testing.T) {
+	// Not parallel: every slot is held, which other tests' what-ifs take.
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		s := testserver.Start(t, db, testserver.Options{Config: server.Config{RequestTimeout: 2 * time.Second}})
+		dpo := s.Token(t, "ngo-vatra", viewer.RoleDPO)
+		const whatIf = `query ($add: [[String!]!], $remove: [[String!]!]) { policyWhatIf(add: $add, remove: $remove) { object } }`
+		s.Ask(t, dpo, `{ policyVersion }`, nil).MustOK(t) // fills the server's caches
+
+		slots := int64(runtime.GOMAXPROCS(0))
+		if err := authz.InMemoryBuilds.Acquire(context.Background(), slots); err != nil {
+			t.Fatal(err)
+		}
+		defer authz.InMemoryBuilds.Release(slots)
+		shipped := []string{"p", "judge", "court", "Victim:IDENTITY", "read", "proceedings"}
+		for _, tc := range []struct {
+			name        string
+			add, remove [][]string
+			want        string
+		}{
+			{"an action no line has", [][]string{{"p", "judge", "court", "Victim.phone", "peek", "on_case"}}, nil, "BAD_USER_INPUT add policyWhatIf"},
+			{"a line already in the policy", [][]string{shipped}, nil, "BAD_USER_INPUT add policyWhatIf"},
+			{"a line not in the policy removed", nil, [][]string{judgePhoneLine}, "BAD_USER_INPUT remove policyWhatIf"},
+			{"no line at all", nil, nil, "BAD_USER_INPUT add policyWhatIf"},
+			{"a change changePolicy makes", [][]string{judgePhoneLine}, nil, "UNAVAILABLE  policyWhatIf"},
+		} {
+			r := s.Ask(t, dpo, whatIf, map[string]any{"add": tc.add, "remove": tc.remove})
+			testserver.WantErrors(t, r, tc.want)
+			if !testserver.NullData(r.Data) {
+				t.Errorf("%s: data %s", tc.name, r.Data)
+			}
+		}
+	})
+}
