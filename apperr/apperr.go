@@ -96,3 +96,22 @@ func HasCode(err error, code Code) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == code
 }
+
+// RecordNotFoundMessage is what every NOT_FOUND of a record says, however
+// it arose: node(id:) and nodes(ids:), a non-null edge to a row outside
+// the caller's rows, a mutation's id. One wording, so that a client
+// handles one not-found; and the same bytes for an id that names nothing
+// and one the caller may not see. It names no id: node's is in the
+// request (and in the error's path, for nodes), and an edge's belongs to
+// a row the caller may not see. Until 2026-12-07 (twenty-second session)
+// node and nodes said "No node with id N exists.", an edge "Not found."
+// and the mutations "No case with that id exists." (or victim, …).
+const RecordNotFoundMessage = "No record with that id exists."
+
+// RecordNotFound is NOT_FOUND for a record that does not exist or is
+// outside the caller's rows, in RecordNotFoundMessage's words. Set Field
+// to name the argument that holds the id, where it is not the field's
+// own "id".
+func RecordNotFound() *Error {
+	return &Error{Code: NotFound, Message: RecordNotFoundMessage}
+}

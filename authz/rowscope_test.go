@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -513,6 +514,59 @@ func TestCommitOrderKeepsTheRowScope(t *testing.T) {
 			wantConn(t, c.agency+"'s caseEvents in COMMIT_ORDER", got, c.want...)
 			if slices.Contains(got.ids(), gid(linked)) {
 				t.Errorf("%s got the entry %d about vX", c.agency, linked)
+			}
+		}
+	})
+}
+
+// TestNotFoundSaysOneThing: every NOT_FOUND of a record says the same
+// words, however it arises: node(id:) and nodes(ids:) of an id that
+// names nothing or a row outside the caller's rows, a non-null edge to
+// such a row (a court's own decision in a proceeding it does not see,
+// asked for its prosecution), and a mutation of a record the caller
+// does not see. Until 2026-12-07 (twenty-second session) node and nodes
+// said "No node with id N exists.", the edge "Not found." and casework
+// "No case with that id exists."; now one message (apperr.RecordNotFound),
+// which names no id, so a hidden row and a missing id answer the same
+// bytes, not the same bytes once the ids are masked.
+func TestNotFoundSaysOneThing(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		// A decision court-tirane made in Durrës's proceeding, which
+		// court-tirane does not see: it sees its own decisions.
+		own := ok(e.db.Client.CourtDecision.Create().SetInstance(domain.InstanceFirstInstance).SetDecidedOn(past.Add(48 * time.Hour)).
+			SetVerdict(domain.VerdictAcquitted).SetProsecutionID(f.pD).SetCourtID(f.id(t, "court-tirane")).Save(sys()))(t).ID
+		judge := e.tok(t, "court-tirane", viewer.RoleJudge)
+		var messages []string
+		say := func(name string, r *testserver.Response, want ...string) {
+			t.Helper()
+			wantErrors(t, r, want...)
+			for _, err := range r.Errors {
+				messages = append(messages, name+": "+err.Message)
+			}
+		}
+
+		node := e.do(t, judge, nodeQuery, map[string]any{"id": gid(missing(f.pD))})
+		say("node(id:) of an id that names nothing", node, "NOT_FOUND  node")
+		hidden := e.do(t, judge, nodeQuery, map[string]any{"id": gid(f.pD)})
+		say("node(id:) of a row outside the caller's rows", hidden, "NOT_FOUND  node")
+		if string(hidden.Body) != string(node.Body) {
+			t.Errorf("a hidden row and a missing id answer different bytes:\n hidden  %s\n missing %s", hidden.Body, node.Body)
+		}
+		say("nodes(ids:)", e.do(t, judge, `query ($ids: [ID!]!) { nodes(ids: $ids) { id } }`,
+			map[string]any{"ids": gids(f.pD, own, missing(f.pD))}), "NOT_FOUND  nodes.0", "NOT_FOUND  nodes.2")
+		edge := e.do(t, judge, `query ($id: ID!) { node(id: $id) { ... on CourtDecision { id prosecution { id } } } }`, map[string]any{"id": gid(own)})
+		say("CourtDecision.prosecution", edge, "NOT_FOUND  node.prosecution")
+		if string(edge.Data) != `{"node":null}` {
+			t.Errorf("the decision whose prosecution is refused: %s", edge.Data)
+		}
+		say("moveCaseStage", e.do(t, judge, `mutation ($id: ID!) { moveCaseStage(id: $id, expectedVersion: 1, stage: APPEAL) { id } }`,
+			map[string]any{"id": gid(f.caseD)}), "NOT_FOUND  moveCaseStage")
+
+		for _, m := range messages[1:] {
+			if _, got, _ := strings.Cut(m, ": "); got != strings.SplitN(messages[0], ": ", 2)[1] {
+				t.Errorf("NOT_FOUND says more than one thing:\n  %s", strings.Join(messages, "\n  "))
+				break
 			}
 		}
 	})

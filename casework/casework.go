@@ -384,7 +384,7 @@ func saved[T any](ctx context.Context, entity string, save func(context.Context)
 	case n > 0:
 		return v, err
 	case ent.IsNotFound(err):
-		return v, notFound(entity)
+		return v, notFound()
 	case err != nil:
 		return v, err
 	}
@@ -412,8 +412,11 @@ func staleVersion(entity string) error {
 	}
 }
 
-func notFound(entity string) error {
-	return apperr.Errorf(apperr.NotFound, "No %s with that id exists.", entity)
+// notFound is NOT_FOUND for the record an update names, in the words of
+// every NOT_FOUND of a record (apperr.RecordNotFound; until 2026-12-07,
+// twenty-second session, "No case with that id exists." and so on).
+func notFound() error {
+	return apperr.RecordNotFound()
 }
 
 // current loads the record an update starts from (NOT_FOUND when there is
@@ -423,7 +426,7 @@ func current[T any](ctx context.Context, entity string, load func(context.Contex
 	v, err := load(ctx, id)
 	switch {
 	case ent.IsNotFound(err):
-		return v, notFound(entity)
+		return v, notFound()
 	case err != nil:
 		return v, err
 	}
@@ -717,7 +720,7 @@ func translate(err error) error {
 	case ent.IsConstraintError(err):
 		return apperr.Errorf(apperr.Conflict, "The change conflicts with an existing record.")
 	case ent.IsNotFound(err):
-		return apperr.Errorf(apperr.NotFound, "The record does not exist.")
+		return apperr.RecordNotFound()
 	}
 	return err
 }

@@ -195,7 +195,7 @@ func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.Eme
 	}
 	g, err := c.EmergencyGrant.Get(ctx, id)
 	if ent.IsNotFound(err) {
-		return nil, apperr.Errorf(apperr.NotFound, "No emergency grant with that id exists.")
+		return nil, apperr.RecordNotFound()
 	}
 	if err != nil {
 		return nil, err
@@ -282,7 +282,9 @@ func requestAllowed(ctx context.Context, c *ent.Client, caseID int, justificatio
 		// The field lets the refusal's audit event name the case
 		// (graph's recordNotFound), so that the DPOs of the agencies on
 		// it find the attempt by its id (the trail had it without one).
-		return &apperr.Error{Code: apperr.NotFound, Field: "caseID", Message: "No case with that id exists."}
+		refused := apperr.RecordNotFound()
+		refused.Field = "caseID"
+		return refused
 	}
 	return nil
 }

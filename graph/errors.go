@@ -99,10 +99,12 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 	case errors.As(err, &re):
 		inner := re.err
 		switch {
-		case errors.As(inner, &ge) && ge.Extensions["code"] == "NOT_FOUND":
-			return withCode(out, apperr.NotFound, "Not found.", nil, "")
-		case ent.IsNotFound(inner):
-			return withCode(out, apperr.NotFound, "Not found.", nil, "")
+		// A resolver's not-found (a non-null edge to a row outside the
+		// caller's rows, as a court's own decision's prosecution in a
+		// proceeding it does not see) says what node(id:)'s says: it said
+		// "Not found." until 2026-12-07 (twenty-second session).
+		case errors.As(inner, &ge) && ge.Extensions["code"] == "NOT_FOUND", ent.IsNotFound(inner):
+			return withCode(out, apperr.NotFound, apperr.RecordNotFoundMessage, nil, "")
 		case database.IsUnavailable(inner):
 			return p.databaseUnavailable(ctx, out, inner)
 		case database.IsCollision(inner):
@@ -119,11 +121,9 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 	// Not from a resolver: gqlgen's own errors about the request (parse,
 	// validation, argument coercion, entgql's node-not-found).
 	if code, _ := out.Extensions["code"].(string); code == "NOT_FOUND" {
-		msg := out.Message
-		if id, ok := nodesID(rootField(ctx), out); ok {
-			msg = notFoundNodeMessage(id) // node(id:)'s words
-		}
-		return withCode(out, apperr.NotFound, msg, nil, "")
+		// entgql's "Could not resolve to a node…" (nodes(ids:)), in
+		// node(id:)'s words.
+		return withCode(out, apperr.NotFound, apperr.RecordNotFoundMessage, nil, "")
 	}
 	if msg, ok := operationNotFound(ctx); ok {
 		return withCode(out, apperr.BadUserInput, msg, nil, "")

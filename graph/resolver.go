@@ -7,7 +7,6 @@ package graph
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -56,7 +55,7 @@ func (r *queryResolver) viewer(ctx context.Context) (*Viewer, error) {
 func (r *queryResolver) node(ctx context.Context, id int) (ent.Noder, error) {
 	n, err := r.client.Noder(ctx, id)
 	if ent.IsNotFound(err) {
-		return nil, notFoundNode(id)
+		return nil, notFoundNode()
 	}
 	return n, err
 }
@@ -74,16 +73,13 @@ func (r *queryResolver) nodes(ctx context.Context, ids []int) ([]ent.Noder, erro
 	return r.client.Noders(ctx, ids)
 }
 
-func notFoundNode(id int) error {
-	return apperr.Errorf(apperr.NotFound, "%s", notFoundNodeMessage(id))
-}
-
-// notFoundNodeMessage is what node(id:) and nodes(ids:) alike answer for
-// an id that names no record the caller sees: one wording for one case
-// (until 2026-12-07, nineteenth session, nodes answered entgql's "Could
-// not resolve to a node…").
-func notFoundNodeMessage(id int) string {
-	return fmt.Sprintf("No node with id %d exists.", id)
+// notFoundNode is what node(id:) and nodes(ids:) alike answer for an id
+// that names no record the caller sees, in the words of every NOT_FOUND
+// of a record (apperr.RecordNotFound; until 2026-12-07, nineteenth
+// session, nodes answered entgql's "Could not resolve to a node…", and
+// until the twenty-second both said "No node with id N exists.").
+func notFoundNode() error {
+	return apperr.RecordNotFound()
 }
 
 func valueOr[T any](p *T, def T) T {
