@@ -28,6 +28,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -141,6 +142,7 @@ type Server struct {
 	trail   Trail
 	events  chan *pending
 	stop    chan struct{}
+	stopped chan struct{} // closed when the writer has returned
 }
 
 type pending struct {
@@ -151,7 +153,7 @@ type pending struct {
 // New prepares the page for the prosecution office with the code agency,
 // makes the floor's audit tables, and starts the audit writer.
 func New(ctx context.Context, db *sql.DB, agency, subject string, shape Shape, trail Trail) (*Server, error) {
-	s := &Server{db: db, subject: subject, shape: shape, trail: trail, events: make(chan *pending, 1024), stop: make(chan struct{})}
+	s := &Server{db: db, subject: subject, shape: shape, trail: trail, events: make(chan *pending, 1024), stop: make(chan struct{}), stopped: make(chan struct{})}
 	statement := map[Shape]string{"json": jsonStatement, "rows": rowsStatement}[shape]
 	if statement == "" {
 		return nil, fmt.Errorf("shape %q: json or rows", shape)
@@ -178,8 +180,39 @@ func New(ctx context.Context, db *sql.DB, agency, subject string, shape Shape, t
 	return s, nil
 }
 
-// Close stops the audit writer.
-func (s *Server) Close() { close(s.stop) }
+// errClosed answers the pages whose event the writer will not commit
+// because the floor is closing.
+var errClosed = errors.New("the floor is closing: the page's audit event was not written")
+
+// Close stops the audit writer; a page waiting for it, or asked after,
+// is answered with errClosed, not left waiting.
+func (s *Server) Close() {
+	close(s.stop)
+	<-s.stopped
+}
+
+// record hands the page's event to the writer and waits for its commit.
+func (s *Server) record(victims []int64) error {
+	p := &pending{victims: victims, done: make(chan error, 1)}
+	select {
+	case s.events <- p:
+	case <-s.stopped:
+		return errClosed
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-s.stopped:
+		// The writer answers every batch it commits before it returns:
+		// an answer already given is the truth, none means not written.
+		select {
+		case err := <-p.done:
+			return err
+		default:
+			return errClosed
+		}
+	}
+}
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(io.Discard, r.Body)
@@ -189,9 +222,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.trail != "none" && len(victims) > 0 {
-		p := &pending{victims: victims, done: make(chan error, 1)}
-		s.events <- p
-		if err := <-p.done; err != nil {
+		if err := s.record(victims); err != nil {
 			http.Error(w, "the audit trail failed: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
@@ -219,6 +250,7 @@ func (s *Server) answer(ctx context.Context) ([]byte, []int64, error) {
 // writeEvents commits the events waiting at the same moment in one
 // transaction, as CaseGraph's audit trail does (group commit).
 func (s *Server) writeEvents() {
+	defer close(s.stopped)
 	for {
 		var first *pending
 		select {

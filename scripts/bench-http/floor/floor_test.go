@@ -10,6 +10,7 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
@@ -192,4 +193,37 @@ func dig1(v any, path ...string) any {
 		v = m[k]
 	}
 	return v
+}
+
+// TestFloorClosedAnswersAtOnce: a page asked once the floor is closing
+// gets an error, not a wait for a writer that has gone (it waited
+// forever: its event sat in the queue nobody read).
+func TestFloorClosedAnswersAtOnce(t *testing.T) {
+	db := testdb.Postgres(t)
+	testdb.Demo(t, db, 1)
+	query, err := os.ReadFile("../dashboard.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := New(context.Background(), db.SQL, "prosecution-tirane", "bench", "rows", "records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	floor := httptest.NewServer(f)
+	t.Cleanup(floor.Close)
+	askFloor(t, floor.URL, query) // its trail is written while open
+	f.Close()
+	body, _ := json.Marshal(map[string]string{"query": string(query)})
+	// The client's timeout only stops a hang from holding the test for
+	// the whole run; the assertion is on the answer.
+	client := &http.Client{Timeout: time.Minute}
+	resp, err := client.Post(floor.URL, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("a page asked of a closed floor got no answer: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusInternalServerError || !bytes.Contains(raw, []byte(errClosed.Error())) {
+		t.Fatalf("a page asked of a closed floor: %s %s; want 500 saying %q", resp.Status, raw, errClosed)
+	}
 }
