@@ -56,6 +56,8 @@ rows=$(mktemp)
 
 say() { echo "bench-http: $*" >&2; }
 fail() { say "$*"; exit 1; }
+# shellcheck source=scripts/servers.sh
+. "$root/scripts/servers.sh"
 
 for tool in wrk curl jq; do
   command -v "$tool" >/dev/null || fail "$tool is needed and not installed (apt-get install $tool)"
@@ -65,14 +67,12 @@ case " $DATABASES " in *" postgres "*) command -v psql >/dev/null || fail "psql 
 [[ $BENCH_DATABASE =~ ^[a-z_][a-z0-9_]*$ ]] || fail "BENCH_DATABASE must be a plain lower-case name"
 mkdir -p "$BENCH_DIR"
 
-# Every server this script started is stopped however it ends.
-server_pid=
-peer_started=
-floor_pid=
+# Every server this script started is stopped however it ends, if it
+# still runs (scripts/servers.sh: casegraph, floor, postgraphile).
 cleanup() {
-  stop_casegraph
-  stop_floor
-  if [ -n "$peer_started" ]; then "$PEERS_DIR/start-postgraphile.sh" stop >&2 || true; fi
+  server_stop casegraph || true
+  server_stop floor || true
+  stop_postgraphile || true
   rm -f "$rows"
 }
 trap cleanup EXIT
@@ -126,13 +126,30 @@ prepare_sqlite() {
   echo "$seeded_as" >"$dir/seeded-as"
 }
 
-wait_for() { # URL WHAT PID: wait until URL answers, while PID lives
+wait_for() { # URL SERVER: wait until URL answers, while the server runs
   for _ in $(seq 1 120); do
     curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    kill -0 "$3" 2>/dev/null || return 1
+    server_running "$2" || return 1
     sleep 0.5
   done
   return 1
+}
+
+# not_started SERVER LOG WHAT: the server did not start; says how it ended
+# if it has, with the end of its log, and fails.
+not_started() {
+  if ! server_running "$1"; then server_ended "$1"; say "$server_how"; fi
+  tail -20 "$2" >&2
+  fail "$3 (log: $2)"
+}
+
+# still_running SERVER WHAT: fails, loudly, unless the server still runs:
+# the figures of one that exited during a run (and whatever now has its
+# pid) are not the server's.
+still_running() {
+  server_running "$1" && return 0
+  server_ended "$1"
+  fail "$2: during the benchmark, $server_how: no table (its figures would not be the server's)"
 }
 
 start_casegraph() { # DATABASE
@@ -143,16 +160,9 @@ start_casegraph() { # DATABASE
   # asking as fast as it can.
   env DATABASE_URL="$(database_url "$1")" CASEGRAPH_DATA_DIR="$(data_dir "$1")" CASEGRAPH_DEV=1 \
     CASEGRAPH_RATE_LIMIT=0 CASEGRAPH_ADDR="127.0.0.1:$PORT" "$CASEGRAPH" serve >"$log" 2>&1 &
-  server_pid=$!
-  wait_for "$casegraph_url/readyz" casegraph "$server_pid" || { tail -20 "$log" >&2; fail "$1: casegraph serve did not become ready (log: $log)"; }
-  say "$1: casegraph serve pid $server_pid on $casegraph_url"
-}
-
-stop_casegraph() {
-  [ -n "$server_pid" ] || return 0
-  kill "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=
+  server_started casegraph $!
+  wait_for "$casegraph_url/readyz" casegraph || not_started casegraph "$log" "$1: casegraph serve did not become ready"
+  say "$1: casegraph serve pid ${server_pid[casegraph]} on $casegraph_url"
 }
 
 # The floor answers the allowed arm's page as its principal only
@@ -166,27 +176,47 @@ start_floor() {
   : >"$log"
   env FLOOR_DATABASE_URL="$bench_url" ADDR="127.0.0.1:$FLOOR_PORT" AGENCY="$(arm_line allowed | cut -d' ' -f2)" \
     "$BENCH_DIR/floor" >"$log" 2>&1 &
-  floor_pid=$!
+  server_started floor $!
   for _ in $(seq 1 60); do
     grep -q "floor: the allowed page" "$log" && return 0
-    kill -0 "$floor_pid" 2>/dev/null || break
+    server_running floor || break
     sleep 0.5
   done
-  tail -5 "$log" >&2
-  fail "the floor did not start (log: $log)"
+  not_started floor "$log" "the floor did not start"
 }
 
-stop_floor() {
-  [ -n "$floor_pid" ] || return 0
-  kill "$floor_pid" 2>/dev/null || true
-  wait "$floor_pid" 2>/dev/null || true
-  floor_pid=
-}
+# PostGraphile is the harness's child, not this script's: the harness
+# writes its pid to a file and stops it by that file.
+peer_pidfile() { echo "$PEERS_DIR/data/postgraphile.pid"; }
 
 start_postgraphile() {
   [ -x "$PEERS_DIR/start-postgraphile.sh" ] || fail "PEERS_DIR=$PEERS_DIR has no start-postgraphile.sh"
   DATABASE_URL=$bench_url PORT=$POSTGRAPHILE_PORT "$PEERS_DIR/start-postgraphile.sh" >&2
-  peer_started=1
+  peer_pid=$(cat "$(peer_pidfile)")
+  server_started postgraphile "$peer_pid" other
+}
+
+# stop_postgraphile: the harness stops PostGraphile while it is still the
+# process this script had it start. Once it has exited, the harness's
+# stop would signal whatever now has the pid in its file: the file is
+# removed instead (if it still names that pid), and this fails, saying so
+# unless still_running has.
+peer_pid=
+stop_postgraphile() {
+  local pid=$peer_pid
+  [ -n "$pid" ] || return 0
+  peer_pid=
+  if server_running postgraphile; then
+    "$PEERS_DIR/start-postgraphile.sh" stop >&2
+    server_forget postgraphile
+    return 0
+  fi
+  [ "$(cat "$(peer_pidfile)" 2>/dev/null)" != "$pid" ] || rm -f "$(peer_pidfile)"
+  if [ -n "${server_pid[postgraphile]+set}" ]; then
+    server_ended postgraphile
+    say "$server_how before this script stopped it"
+  fi
+  return 1
 }
 
 # The request body of a query file: {"query": <its text>}.
@@ -287,23 +317,31 @@ postgres_ticks() {
     END { print t }'
 }
 
-# measure DATABASE ARM URL BODY EXPECT TOKEN PID CONNECTIONS COUNTS: one
-# row of the table. COUNTS=1: the server is CaseGraph, whose /metrics
-# gives statements per request.
+# measure DATABASE ARM URL BODY EXPECT TOKEN SERVER CONNECTIONS COUNTS:
+# one row of the table. SERVER: casegraph, floor or postgraphile (its
+# pid's /proc files are read). COUNTS=1: the server is CaseGraph, whose
+# /metrics gives statements per request.
 measure() {
-  local db=$1 arm=$2 url=$3 body=$4 expect=$5 token=$6 pid=$7 conns=$8 counts=$9
-  local before after result rss stmts=- cpu0 cpu1 pg0=- pg1=-
+  local db=$1 arm=$2 url=$3 body=$4 expect=$5 token=$6 server=$7 conns=$8 counts=$9
+  local pid=${server_pid[$7]:-} what="$1 $2, $8 connections" before after result rss stmts=- cpu0 cpu1 pg0=- pg1=-
   say "$db $arm: $conns connections, ${DURATION}s"
-  [ "$WARMUP" -gt 0 ] && load "$url" "$body" any "$token" "$conns" "$WARMUP" >/dev/null
+  # wrk fails where it cannot connect: a server that has exited is said so.
+  if [ "$WARMUP" -gt 0 ]; then
+    load "$url" "$body" any "$token" "$conns" "$WARMUP" >/dev/null || { still_running "$server" "$what"; fail "$what: wrk failed in the warm-up"; }
+  fi
   # Requests of the warm-up finish before the measured seconds begin.
   if [ "$counts" = 1 ]; then before=$(settle); else sleep 1; fi
+  # The server's /proc files are read only while it runs, and it is
+  # looked at again after: running then, it ran through the reads.
+  still_running "$server" "$what"
   # Peak memory of this run alone: 5 resets the process's VmHWM
   # (proc(5), clear_refs); where refused, VmHWM is the peak since start.
   echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || say "cannot reset the peak RSS of $pid: the column is the peak since it started"
   cpu0=$(cpu_ticks "$pid")
   [ "$db" = postgres ] && pg0=$(postgres_ticks)
   result=$(load "$url" "$body" "$expect" "$token" "$conns" "$DURATION" | grep '^result ') ||
-    fail "$db $arm: wrk printed no result"
+    { still_running "$server" "$what"; fail "$db $arm: wrk printed no result"; }
+  still_running "$server" "$what"
   rss=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
   if [ "$counts" = 1 ]; then
     after=$(settle)
@@ -311,15 +349,18 @@ measure() {
   else
     sleep 1 # the requests wrk left in flight end
   fi
+  still_running "$server" "$what"
   # CPU a request: what the server (and PostgreSQL) used from the measured
   # seconds' start until their requests ended, over the requests wrk counted.
   cpu1=$(cpu_ticks "$pid")
   [ "$db" = postgres ] && pg1=$(postgres_ticks)
+  still_running "$server" "$what"
   # result requests=N seconds=S p50_ms=X p99_ms=Y non2xx=A socket_errors=B wrong_answers=C
   case "$result" in
     *" non2xx=0 socket_errors=0 wrong_answers=0") ;;
     *) say "$db $arm, $conns connections: errors: non2xx=${result#* non2xx=}" ;;
   esac
+  # shellcheck disable=SC2086 # the lists of DATABASES and ARMS, split into words
   echo "$result" | awk -v db="$db" -v arm="$arm" -v conns="$conns" -v rss="$rss" -v stmts="$stmts" \
     -v cpu="$((cpu1 - cpu0))" -v pg0="$pg0" -v pg1="$pg1" -v hz="$(getconf CLK_TCK)" \
     -v dbi="$(index_of "$db" $DATABASES)" -v armi="$(index_of "$arm" $ARMS floor postgraphile)" '
@@ -359,10 +400,9 @@ for db in $DATABASES; do
       fail "$db $arm: casegraph token failed (see $BENCH_DIR/token.log)"
     preflight "$db $arm" "$casegraph_url/graphql" "${bodies[$arm]}" "$expect" "${tokens[$arm]}"
   done
-  peer_pid=
+  peer_body=
   if [ "$db" = postgres ] && [ -n "$PEERS_DIR" ]; then
     start_postgraphile
-    peer_pid=$(cat "$PEERS_DIR/data/postgraphile.pid")
     peer_body=$(body_of "$here/postgraphile-dashboard.graphql" postgraphile)
     preflight "postgres postgraphile" "http://127.0.0.1:$POSTGRAPHILE_PORT/graphql" "$peer_body" clean ""
   fi
@@ -376,21 +416,20 @@ for db in $DATABASES; do
   # them, so that a slow spell of the machine does not fall on one arm.
   for conns in $CONNECTIONS; do
     for arm in $ARMS; do
-      measure "$db" "$arm" "$casegraph_url/graphql" "${bodies[$arm]}" "${expects[$arm]}" "${tokens[$arm]}" "$server_pid" "$conns" 1
+      measure "$db" "$arm" "$casegraph_url/graphql" "${bodies[$arm]}" "${expects[$arm]}" "${tokens[$arm]}" casegraph "$conns" 1
     done
     if [ -n "$floor_body" ]; then
-      measure "$db" floor "http://127.0.0.1:$FLOOR_PORT/graphql" "$floor_body" clean "" "$floor_pid" "$conns" 0
+      measure "$db" floor "http://127.0.0.1:$FLOOR_PORT/graphql" "$floor_body" clean "" floor "$conns" 0
     fi
-    if [ -n "$peer_pid" ]; then
-      measure "$db" postgraphile "http://127.0.0.1:$POSTGRAPHILE_PORT/graphql" "$peer_body" clean "" "$peer_pid" "$conns" 0
+    if [ -n "$peer_body" ]; then
+      measure "$db" postgraphile "http://127.0.0.1:$POSTGRAPHILE_PORT/graphql" "$peer_body" clean "" postgraphile "$conns" 0
     fi
   done
-  stop_casegraph
-  stop_floor
-  if [ -n "$peer_started" ]; then
-    "$PEERS_DIR/start-postgraphile.sh" stop >&2
-    peer_started=
-  fi
+  # A server that exited after its last run still fails the benchmark:
+  # it crashed under the load just measured.
+  server_stop casegraph || fail "$db: no table (a server measured exited on its own)"
+  server_stop floor || fail "$db: no table (a server measured exited on its own)"
+  stop_postgraphile || fail "$db: no table (a server measured exited on its own)"
 done
 
 echo "| database | arm | connections | requests/s | p50 ms | p99 ms | errors | server RSS peak MiB | SQL statements/request | server CPU ms/request | PostgreSQL CPU ms/request |"

@@ -1,6 +1,7 @@
 package benchhttp_test
 
 import (
+	"bufio"
 	"bytes"
 	"net"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/casegraph/casegraph/internal/testdb"
@@ -22,14 +24,7 @@ import (
 // /metrics) and the CPU a request of the server and of PostgreSQL. A
 // second run reuses the seeded data instead of seeding again.
 func TestRunPrintsOneTable(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the benchmark script against a built server; skipped with -short")
-	}
-	for _, tool := range []string{"wrk", "jq", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("skipping: the benchmark script needs %s, which is not installed", tool)
-		}
-	}
+	needTools(t)
 	binary := buildServer(t)
 	for _, database := range []string{"sqlite", "postgres"} {
 		t.Run(database, func(t *testing.T) {
@@ -67,6 +62,103 @@ func TestRunPrintsOneTable(t *testing.T) {
 			}
 			wantTable(t, table, database, localPostgres, arms, []string{"1"})
 		})
+	}
+}
+
+// fakeServer is the casegraph of TestRunFailsWhenTheServerExits: every
+// command is the real one's (REAL_CASEGRAPH), but serve runs the real
+// server as its child and, once the test writes a line to EXIT_FIFO,
+// kills it and exits with status 3, as a server that crashed would.
+const fakeServer = `#!/usr/bin/env bash
+set -euo pipefail
+[ "${1:-}" = serve ] || exec "$REAL_CASEGRAPH" "$@"
+say() { echo "fake casegraph: $*" >&2; }
+. "$SERVERS_SH"
+"$REAL_CASEGRAPH" serve & server_started real $!
+read -r _ <"$EXIT_FIFO"
+if server_running real; then kill -KILL "${server_pid[real]}"; fi
+wait || true
+exit 3
+`
+
+// TestRunFailsWhenTheServerExits: a server that exits during the
+// benchmark fails the run, which says how it ended (its exit status) and
+// prints no table: the figures of a server that is gone, read from its
+// pid's /proc files or from whatever process has that pid since, are not
+// the server's. The server exits as the run's first measurement begins.
+func TestRunFailsWhenTheServerExits(t *testing.T) {
+	needTools(t)
+	binary := buildServer(t)
+	dir := t.TempDir()
+	fifo, fake := filepath.Join(dir, "exit"), filepath.Join(dir, "casegraph")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(fake, []byte(fakeServer), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	servers, err := filepath.Abs("../servers.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("./run.sh")
+	cmd.Env = append(os.Environ(), "CASEGRAPH="+fake, "REAL_CASEGRAPH="+binary, "EXIT_FIFO="+fifo, "SERVERS_SH="+servers,
+		"BENCH_DIR="+t.TempDir(), "PORT="+freePort(t), "DATABASES=sqlite", "ARMS=nolegal",
+		"SCALE=1", "CONNECTIONS=1", "DURATION=1", "WARMUP=1")
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	told := false
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() {
+		log.WriteString(lines.Text() + "\n")
+		if !told && strings.Contains(lines.Text(), "sqlite nolegal: 1 connections") {
+			// The fake server reads the FIFO since it started: it has
+			// a reader, and the write does not block.
+			f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+			if err == nil {
+				_, err = f.WriteString("exit\n")
+				f.Close()
+			}
+			if err != nil {
+				t.Errorf("telling the fake server to exit: %v", err)
+			}
+			told = true
+		}
+	}
+	err = cmd.Wait()
+	if !told {
+		t.Fatalf("run.sh never began a measurement (%v):\n%s", err, log.String())
+	}
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 {
+		t.Errorf("run.sh: %v, want exit status 1\n%s", err, log.String())
+	}
+	if stdout.Len() > 0 {
+		t.Errorf("run.sh printed, with the server gone:\n%s", stdout.String())
+	}
+	if want := ") exited with status 3: no table"; !strings.Contains(log.String(), want) {
+		t.Errorf("run.sh did not say the server exited with status 3 (%q):\n%s", want, log.String())
+	}
+}
+
+// needTools skips the test where the benchmark script cannot run: with
+// -short, or without wrk, jq or curl.
+func needTools(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the benchmark script against a built server; skipped with -short")
+	}
+	for _, tool := range []string{"wrk", "jq", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("skipping: the benchmark script needs %s, which is not installed", tool)
+		}
 	}
 }
 
