@@ -1,8 +1,10 @@
 package authz_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"slices"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/policies"
+	"github.com/casegraph/casegraph/policytools"
 	"github.com/casegraph/casegraph/server"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -501,6 +504,42 @@ func TestMalformedWhatIfOnABusyServer(t *testing.T) {
 			if !testserver.NullData(r.Data) {
 				t.Errorf("%s: data %s", tc.name, r.Data)
 			}
+		}
+	})
+}
+
+// TestInvalidChangeAnswerStaysSmall: a change of many invalid lines is
+// answered with the first few problems and a count of the rest, by
+// what-if and changePolicy alike (one check), not with every line
+// quoted back (500 lines with a role of 400 characters were answered
+// with about 400 KB, twice what was sent).
+func TestInvalidChangeAnswerStaysSmall(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		s := testserver.Start(t, db)
+		admin := s.Token(t, "onac", viewer.RoleAdmin)
+		before := s.Ask(t, admin, `{ policyVersion }`, nil).MustOK(t)
+		var lines [][]string
+		for i := range policytools.MaxChangeLines {
+			lines = append(lines, []string{"p", fmt.Sprintf("role-%04d-%s", i, strings.Repeat("x", 400)), "court", "Victim:IDENTITY", "read", "proceedings"})
+		}
+		for _, ask := range []string{
+			`query ($add: [[String!]!]) { policyWhatIf(add: $add) { object } }`,
+			`mutation ($add: [[String!]!]) { changePolicy(add: $add, reason: "many lines at once") { added } }`,
+		} {
+			r := s.Ask(t, admin, ask, map[string]any{"add": lines})
+			if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
+				t.Fatalf("%s: want one BAD_USER_INPUT, got %s", ask, r.Body)
+			}
+			message := r.Errors[0].Message
+			if !strings.Contains(message, "role-0000-") || !strings.Contains(message, "and 480 more problems") {
+				t.Errorf("%s: the message does not name the first problem and count the rest:\n%.600s", ask, message)
+			}
+			if len(r.Body) > 16<<10 {
+				t.Errorf("%s: an answer of %d bytes to a change of %d lines", ask, len(r.Body), len(lines))
+			}
+		}
+		if after := s.Ask(t, admin, `{ policyVersion }`, nil).MustOK(t); !bytes.Equal(after.Data, before.Data) {
+			t.Errorf("the refused change moved the policy's version: %s, then %s", before.Data, after.Data)
 		}
 	})
 }

@@ -164,9 +164,38 @@ func Validate(lines []Line, v Vocabulary) error {
 	problems = append(problems, purposesCovered(lines, v, valid)...)
 	problems = append(problems, guardiansKept(lines, v, valid)...)
 	if len(problems) > 0 {
-		return fmt.Errorf("invalid policy:\n  %s", strings.Join(problems, "\n  "))
+		return &InvalidPolicyError{Problems: problems}
 	}
 	return nil
+}
+
+// InvalidPolicyError is Validate's answer: one problem a line or rule.
+// Its Error lists them all (for `casegraph policy check` and the server's
+// log); a caller over the API is told at most a few (Summary).
+type InvalidPolicyError struct{ Problems []string }
+
+func (e *InvalidPolicyError) Error() string {
+	return "invalid policy:\n  " + strings.Join(e.Problems, "\n  ")
+}
+
+// Summary lists the first most problems, each cut to at most 300
+// characters, and how many more there are: a change of 500 invalid lines
+// of 2,000 characters each quoted every line twice, an answer twice the
+// size of its request (a review's finding, 2026-12-07).
+func (e *InvalidPolicyError) Summary(most int) string {
+	shown := e.Problems[:min(most, len(e.Problems))]
+	var b strings.Builder
+	b.WriteString("invalid policy:")
+	for _, p := range shown {
+		if r := []rune(p); len(r) > 300 {
+			p = string(r[:299]) + "…"
+		}
+		b.WriteString("\n  " + p)
+	}
+	if more := len(e.Problems) - len(shown); more > 0 {
+		fmt.Fprintf(&b, "\n  and %d more problems", more)
+	}
+	return b.String()
 }
 
 // familyName is what a family of agency kinds may be called.

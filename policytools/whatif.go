@@ -2,6 +2,7 @@ package policytools
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -90,6 +91,11 @@ func WhatIfFrom(ctx context.Context, vocab policies.Vocabulary, current, add, re
 // took a minute of CPU to check (the matrix is rebuilt over it).
 const MaxChangeLines = 500
 
+// maxProblemsTold is how many of an invalid change's problems its answer
+// lists (the rest are counted): enough to mend a typo or two, while the
+// answer to a change of 500 bad lines stays small.
+const maxProblemsTold = 20
+
 // nextPolicy is the policy current becomes when add is added and remove
 // removed, checked as a whole. It refuses, with BAD_USER_INPUT, an empty
 // change, removing a line not in the policy, adding a line already in it
@@ -138,7 +144,11 @@ func nextPolicy(current, add, remove []policies.Line, vocab policies.Vocabulary)
 		next = append(next, l)
 	}
 	if err := policies.Validate(next, vocab); err != nil {
-		return nil, apperr.InvalidField("add", "%s", err.Error())
+		message := err.Error()
+		if invalid, ok := errors.AsType[*policies.InvalidPolicyError](err); ok {
+			message = invalid.Summary(maxProblemsTold)
+		}
+		return nil, apperr.InvalidField("add", "%s", message)
 	}
 	return next, nil
 }
