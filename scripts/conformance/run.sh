@@ -32,11 +32,15 @@ unset DATABASE_URL
 "$bin" seed --agencies >/dev/null
 "$bin" serve >"$data/serve.log" 2>&1 &
 server_started casegraph $!
+ready=
 for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && { ready=1; break; }
   server_running casegraph || { server_ended casegraph; say "casegraph serve did not become ready: $server_how:"; cat "$data/serve.log" >&2; exit 1; }
   sleep 0.1
 done
+# Audits of a server that never answered /readyz would fail for a reason
+# they cannot name: say so instead.
+[ -n "$ready" ] || { say "casegraph serve still not ready after 10 s:"; cat "$data/serve.log" >&2; exit 1; }
 token=$("$bin" token --subject conformance --agency police-tirane --role investigator --ttl 10m)
 status=0
 CASEGRAPH_TOKEN="$token" node "$here/audit.mjs" "http://127.0.0.1:$port/graphql" || status=$?
