@@ -184,6 +184,10 @@ func TestValidatePurposes(t *testing.T) {
 			"p, admin, HIGH_COURT, policy, change, any"), "p, admin, MINISTRY_OF_INTERIOR, Mutation.changePolicy, call, any"), "policy, change"},
 		{"the power at a family, the call at one of its kinds", withLineTo(t, withLineTo(t, noPolicyChangers,
 			"p, admin, court, policy, change, any"), "p, admin, HIGH_COURT, Mutation.changePolicy, call, any"), ""},
+		{"the power at every kind, the call at one", withLineTo(t, withLineTo(t, noPolicyChangers,
+			"p, admin, *, policy, change, any"), "p, admin, HIGH_COURT, Mutation.changePolicy, call, any"), ""},
+		{"the power and the call held by different roles", withLineTo(t, withLineTo(t, noPolicyChangers,
+			"p, admin, *, policy, change, any"), "p, dpo, *, Mutation.changePolicy, call, any"), "policy, change"},
 		{"the data protection officer cannot verify the trail", without(func(l policies.Line) bool {
 			return l[0] == policies.PtypeP && l[1] == string(viewer.RoleDPO) && l[3] == policies.Audit && l[4] == policies.Verify
 		}), "audit, verify"},
