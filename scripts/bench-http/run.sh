@@ -152,6 +152,18 @@ still_running() {
   fail "$2: during the benchmark, $server_how: no table (its figures would not be the server's)"
 }
 
+# after_wrk_failed SERVER WHAT: wrk failed, most often because the server
+# is gone; one on its way out (its port closed, its process not yet ended)
+# is given five seconds to end, so that how it ended is what is said
+# (a loaded CI machine once reported only that wrk failed).
+after_wrk_failed() {
+  for _ in $(seq 1 50); do
+    server_running "$1" || break
+    sleep 0.1
+  done
+  still_running "$1" "$2"
+}
+
 start_casegraph() { # DATABASE
   local log="$BENCH_DIR/serve-$1.log"
   # Another server on the port would answer in its place.
@@ -327,7 +339,7 @@ measure() {
   say "$db $arm: $conns connections, ${DURATION}s"
   # wrk fails where it cannot connect: a server that has exited is said so.
   if [ "$WARMUP" -gt 0 ]; then
-    load "$url" "$body" any "$token" "$conns" "$WARMUP" >/dev/null || { still_running "$server" "$what"; fail "$what: wrk failed in the warm-up"; }
+    load "$url" "$body" any "$token" "$conns" "$WARMUP" >/dev/null || { after_wrk_failed "$server" "$what"; fail "$what: wrk failed in the warm-up"; }
   fi
   # Requests of the warm-up finish before the measured seconds begin.
   if [ "$counts" = 1 ]; then before=$(settle); else sleep 1; fi
@@ -340,7 +352,7 @@ measure() {
   cpu0=$(cpu_ticks "$pid")
   [ "$db" = postgres ] && pg0=$(postgres_ticks)
   result=$(load "$url" "$body" "$expect" "$token" "$conns" "$DURATION" | grep '^result ') ||
-    { still_running "$server" "$what"; fail "$db $arm: wrk printed no result"; }
+    { after_wrk_failed "$server" "$what"; fail "$db $arm: wrk printed no result"; }
   still_running "$server" "$what"
   rss=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
   if [ "$counts" = 1 ]; then

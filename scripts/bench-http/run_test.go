@@ -68,7 +68,10 @@ func TestRunPrintsOneTable(t *testing.T) {
 // fakeServer is the casegraph of TestRunFailsWhenTheServerExits: every
 // command is the real one's (REAL_CASEGRAPH), but serve runs the real
 // server as its child and, once the test writes a line to EXIT_FIFO,
-// kills it and exits with status 3, as a server that crashed would.
+// kills it and exits with status 3, as a server that crashed would. It
+// ends a second after its port closes, as a loaded machine once
+// made it (CI, 2026-12-07): wrk fails first, and run.sh must still say
+// how the server ended, not only that wrk failed.
 const fakeServer = `#!/usr/bin/env bash
 set -euo pipefail
 [ "${1:-}" = serve ] || exec "$REAL_CASEGRAPH" "$@"
@@ -78,6 +81,7 @@ say() { echo "fake casegraph: $*" >&2; }
 read -r _ <"$EXIT_FIFO"
 if server_running real; then kill -KILL "${server_pid[real]}"; fi
 wait || true
+sleep 1
 exit 3
 `
 
