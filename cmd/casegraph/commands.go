@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -147,15 +148,15 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 			return fmt.Errorf("listening for policy changes: %w", err)
 		}
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := listen("CASEGRAPH_ADDR", cfg.Addr, " (CASEGRAPH_ADDR=:8081 make run, say)")
 	if err != nil {
 		return err
 	}
 	if cfg.MetricsAddr != "" {
-		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		mln, err := listen("CASEGRAPH_METRICS_ADDR", cfg.MetricsAddr, "")
 		if err != nil {
 			ln.Close()
-			return fmt.Errorf("CASEGRAPH_METRICS_ADDR: %w", err)
+			return err
 		}
 		logger.Info("serving /metrics", "addr", mln.Addr().String(), "token", cfg.MetricsToken != "")
 		go func() {
@@ -172,6 +173,21 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 		printBanner(banner, ln.Addr(), dev)
 	}
 	return srv.ListenAndServe(ctx, ln, 20*time.Second)
+}
+
+// listen listens on addr, the value of variable. An address another
+// program holds (make run's :8080, on a machine where something else
+// serves there) is refused naming the variable that chooses another, and
+// example, how; any other failure names the variable.
+func listen(variable, addr, example string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("%s: %w: another program listens there; stop it, or set %s to another address%s", variable, err, variable, example)
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", variable, err)
+	}
+	return ln, nil
 }
 
 // verifierFor returns the development issuer or the OIDC verifier.

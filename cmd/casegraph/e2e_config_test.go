@@ -112,6 +112,20 @@ func TestE2EConfigRefusals(t *testing.T) {
 	}
 }
 
+// TestE2EAddressInUse: serve on an address another program listens on
+// says which variable chooses it, and how: `make run` on a machine where
+// :8080 is taken said only "bind: address already in use" (a new user's
+// run of README, 2026-12-07), and its metrics listener likewise.
+func TestE2EAddressInUse(t *testing.T) {
+	t.Parallel()
+	taken := testserver.Loopback(t)
+	defer taken.Close()
+	env := childEnv("CASEGRAPH_DATA_DIR="+filepath.Join(t.TempDir(), "data"), "CASEGRAPH_ADDR="+taken.Addr().String())
+	mustRefuse(t, env, []string{"address already in use", "set CASEGRAPH_ADDR to another address", "CASEGRAPH_ADDR=:8081 make run"}, "serve")
+	env = childEnv("CASEGRAPH_DATA_DIR="+filepath.Join(t.TempDir(), "data"), "CASEGRAPH_ADDR=127.0.0.1:0", "CASEGRAPH_METRICS_ADDR="+taken.Addr().String())
+	mustRefuse(t, env, []string{"address already in use", "set CASEGRAPH_METRICS_ADDR to another address"}, "serve")
+}
+
 // TestE2EHelp: --help and -h of every command and subcommand print its
 // usage on stdout and exit 0, with nothing on stderr and nothing opened or
 // created (they exited 2, and a group of commands took --help for an
