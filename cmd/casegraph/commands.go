@@ -41,6 +41,22 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 	if err := parseArgs(fs, args, out); err != nil {
 		return err
 	}
+	// The addresses are taken first: a port in use is said at once, not
+	// after the database is migrated and the demo loaded (a new user's
+	// run of README, 2026-12-07, waited for the demo to learn it). Until
+	// the server serves, a client's connection waits in the listen queue.
+	ln, err := listen("CASEGRAPH_ADDR", cfg.Addr, " (CASEGRAPH_ADDR=:8081 make run, say)")
+	if err != nil {
+		return err
+	}
+	defer ln.Close() // the server closes it too; a second Close does nothing
+	var mln net.Listener
+	if cfg.MetricsAddr != "" {
+		if mln, err = listen("CASEGRAPH_METRICS_ADDR", cfg.MetricsAddr, ""); err != nil {
+			return err
+		}
+		defer mln.Close()
+	}
 	// A statement outlives its request by at most a second on PostgreSQL.
 	dbCfg := cfg
 	dbCfg.DatabaseURL = database.WithStatementTimeout(cfg.DatabaseURL, cfg.RequestTimeout+time.Second)
@@ -148,16 +164,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 			return fmt.Errorf("listening for policy changes: %w", err)
 		}
 	}
-	ln, err := listen("CASEGRAPH_ADDR", cfg.Addr, " (CASEGRAPH_ADDR=:8081 make run, say)")
-	if err != nil {
-		return err
-	}
-	if cfg.MetricsAddr != "" {
-		mln, err := listen("CASEGRAPH_METRICS_ADDR", cfg.MetricsAddr, "")
-		if err != nil {
-			ln.Close()
-			return err
-		}
+	if mln != nil {
 		logger.Info("serving /metrics", "addr", mln.Addr().String(), "token", cfg.MetricsToken != "")
 		go func() {
 			if err := srv.ServeMetrics(ctx, mln); err != nil {

@@ -124,6 +124,14 @@ func TestE2EAddressInUse(t *testing.T) {
 	mustRefuse(t, env, []string{"address already in use", "set CASEGRAPH_ADDR to another address", "CASEGRAPH_ADDR=:8081 make run"}, "serve")
 	env = childEnv("CASEGRAPH_DATA_DIR="+filepath.Join(t.TempDir(), "data"), "CASEGRAPH_ADDR=127.0.0.1:0", "CASEGRAPH_METRICS_ADDR="+taken.Addr().String())
 	mustRefuse(t, env, []string{"address already in use", "set CASEGRAPH_METRICS_ADDR to another address"}, "serve")
+	// Said before anything else is done: no database made, no demo
+	// loaded first (make run loaded the demo, then said it).
+	dataDir := filepath.Join(t.TempDir(), "data")
+	env = childEnv("CASEGRAPH_DATA_DIR="+dataDir, "CASEGRAPH_ADDR="+taken.Addr().String())
+	mustRefuse(t, env, []string{"set CASEGRAPH_ADDR to another address"}, "serve", "--seed-demo-if-empty")
+	if _, err := os.Stat(dataDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("serve on an address in use made %s before it said so (%v)", dataDir, err)
+	}
 }
 
 // TestE2EHelp: --help and -h of every command and subcommand print its
