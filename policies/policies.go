@@ -179,9 +179,9 @@ func (e *InvalidPolicyError) Error() string {
 }
 
 // Summary lists the first most problems, each cut to at most 300
-// characters, and how many more there are: a change of 500 invalid lines
-// of 2,000 characters each quoted every line twice, an answer twice the
-// size of its request (a review's finding, 2026-12-07).
+// characters, and how many more there are: the answer to a change of 500
+// lines naming a role of 400 characters quoted each line twice, twice the
+// size of the request (a review's finding, 2026-12-07).
 func (e *InvalidPolicyError) Summary(most int) string {
 	shown := e.Problems[:min(most, len(e.Problems))]
 	var b strings.Builder
