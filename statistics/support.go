@@ -241,6 +241,11 @@ func supportTable(ctx context.Context, in published, rows []supportRow, service 
 	return out
 }
 
+// minSupportThreshold is the least k victimSupport's figures are withheld
+// under (supportMonths): the policy allows k = 2, under which a withheld
+// figure of a month could be told from the month's total and "any service".
+const minSupportThreshold = 3
+
 // supportMonths is each month's figures for service, withheld by the rules
 // of VictimSupport: decided per month, on the whole table, so the same in
 // every request.
@@ -269,6 +274,15 @@ func supportMonths(fine []fineCell, dc *decision, rows []supportRow, service str
 			m.received += r.N
 			m.days[r.Days] += r.N
 		}
+	}
+	// Below 3, "small" is 1 alone, and the reasons a figure is withheld
+	// (the kind small, not received small, any less the kind small) can
+	// all name one count: at k = 2, a month of 4 showing 2 given any
+	// service withheld a kind only when 1 received it (0 and 2 would be
+	// shown), so that count was told. From 3, each reason leaves at least
+	// two counts (TestSupportAtThresholdTwo).
+	if k > 0 {
+		k = max(k, minSupportThreshold)
 	}
 	small := func(n int) bool { return n > 0 && n < k }
 	for month, m := range months {
