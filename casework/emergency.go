@@ -59,11 +59,6 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 		return nil, refusal
 	}
 	justification = strings.TrimSpace(justification)
-	if !RefusalPending(ctx) {
-		if err := requestAllowed(ctx, c, caseID, justification, hours); err != nil {
-			return nil, err
-		}
-	}
 	p := r.Principal()
 	request := struct {
 		CaseID        int    `json:"caseID"`
@@ -71,6 +66,15 @@ func RequestEmergencyAccess(ctx context.Context, c *ent.Client, caseID int, just
 		Hours         int    `json:"hours"`
 	}{caseID, justification, hours}
 	return idempotent(ctx, c, "requestEmergencyAccess", key, request, c.EmergencyGrant.Get, func() (int, error) {
+		// The request's own terms are checked here, where a grant is
+		// made, as every create checks its input: a replay of a grant
+		// made is answered with it whatever the case or the rules are
+		// now (a hunt: checked before the key, a retry after the case had
+		// left the caller's rows was NOT_FOUND, a "not made" for a grant
+		// made and counted in the day's bound).
+		if err := requestAllowed(ctx, c, caseID, justification, hours); err != nil {
+			return 0, err
+		}
 		now := time.Now()
 		if err := withinDailyGrants(ctx, c, p, now); err != nil {
 			// The bound is there so that harvesting shows as refusals:
@@ -257,12 +261,13 @@ func revokeGrant(ctx context.Context, c *ent.Client, p *viewer.Principal, g *ent
 	return true, event(ctx, c, g.CaseID, domain.CaseEventKindEmergencyAccessRevoked, g.ID, fmt.Sprintf(emergencyRevokedSummary, g.Subject))
 }
 
-// requestAllowed checks an emergency request's own terms before its
-// create: a written justification, its hours, a case the caller sees. A
-// request whose input the input rules refused (RefusalPending) skips them:
-// it is either the replay of a grant made, answered, or refused for its
-// input, and its unchecked justification is no case for NOT_FOUND and an
-// audit event about the case (a review found both).
+// requestAllowed checks an emergency request's own terms in its create:
+// a written justification, its hours, a case the caller sees. It runs only
+// for a request that is to make a grant (createOnce runs the create
+// neither for a replay nor for a request the input rules refused,
+// RefusedUnlessReplay): a replay is answered with its grant, and a refused
+// request's unchecked justification is no case for NOT_FOUND and an audit
+// event about the case (a review found both).
 func requestAllowed(ctx context.Context, c *ent.Client, caseID int, justification string, hours int) error {
 	if err := input.CheckWritten("justification", "Emergency access needs a written justification", justification, MinJustificationLength); err != nil {
 		return err

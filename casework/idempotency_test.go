@@ -391,3 +391,38 @@ func TestIdempotentRetryAfterThePolicyChanged(t *testing.T) {
 		})
 	})
 }
+
+// TestIdempotentEmergencyRetryAfterTheCaseLeftTheRows: a grant of
+// emergency access is a create like any other; its retry is answered with
+// the grant while it is unchanged, even once its case has left the
+// caller's rows (another agency moved it to another region). Its own
+// checks (the case seen, the justification, the hours) ran before the key
+// was read, and the retry was NOT_FOUND: "not made" for a grant made and
+// counted in the day's bound (a hunt over HTTP). Another request is
+// refused as before.
+func TestIdempotentEmergencyRetryAfterTheCaseLeftTheRows(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		// Led by the General Directorate, seen by police-tirane for its region.
+		c := call[caseT](t, h, h.reader, openCaseMutation, map[string]any{"in": caseInput(h, t, newReference(), "police-gd")})
+		const request = `mutation($c: ID!, $key: String) { requestEmergencyAccess(caseID: $c, justification: "Victim missing since last night; need her phone.", hours: 1, idempotencyKey: $key) { id version } }`
+		type grant struct{ RequestEmergencyAccess struct{ ID string } }
+		vars := map[string]any{"c": c.ID, "key": "emergency-" + newReference()}
+		first := call[struct{ ID string }](t, h, h.police, request, vars).ID
+		need(t, first)
+		call[caseT](t, h, h.reader, updateCaseMutation, map[string]any{"id": c.ID, "v": c.Version, "in": map[string]any{"region": "DURRES"}})
+		grants := h.s.DB.Client.EmergencyGrant.Query().CountX(systemCtx())
+
+		r := h.do(t, h.police, request, vars)
+		var again grant
+		if len(r.Errors) == 0 {
+			r.Decode(t, &again)
+		}
+		if again.RequestEmergencyAccess.ID != first {
+			t.Errorf("the retry of grant %s after its case left the caller's rows answered:\n%s", first, r.Body)
+		}
+		h.refuse(t, h.police, request, map[string]any{"c": c.ID, "key": "emergency-" + newReference()}, want{Code: "NOT_FOUND", Field: "caseID"})
+		if n := h.s.DB.Client.EmergencyGrant.Query().CountX(systemCtx()); n != grants {
+			t.Errorf("%d grants after the retry and a refused request, want %d", n, grants)
+		}
+	})
+}
