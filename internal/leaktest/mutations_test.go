@@ -24,7 +24,9 @@ import (
 // answer is checked for leaks against the database as the mutation left
 // it. Whether a refused payload field nulls the whole payload (and rolls
 // the mutation back) or only itself is not this test's business: it
-// asserts that nothing the principal may not read is shown.
+// asserts that nothing the principal may not read is shown. A create
+// taking an idempotencyKey is called with one and replayed, its replays
+// held to the full read oracle and the audit trail (replay_test.go).
 
 // mutationDepth bounds the paths followed in a payload.
 const mutationDepth = 2
@@ -302,6 +304,11 @@ func runMutations(t *testing.T, s *testserver.Server, db *database.DB) {
 	}
 	sort.Strings(names)
 	var missing []string
+	// Keyed creates made, replayed again once every mutation is done, and
+	// the decisions of their first replay.
+	var made []keyedCreate
+	replayed := map[string]map[auditKey]bool{}
+	var replayTime time.Duration
 	for _, name := range names {
 		call, ok := mutationCalls[name]
 		if !ok {
@@ -318,6 +325,10 @@ func runMutations(t *testing.T, s *testserver.Server, db *database.DB) {
 				t.Fatalf("the data offers nothing to call %s on", name)
 			}
 			m := servedSchema.Mutation.Fields.ForName(name)
+			keyed := m.Arguments.ForName(replayKeyArg) != nil
+			if keyed {
+				c.args[replayKeyArg] = "leaktest-" + name
+			}
 			op := mutationOperation(walk, m, c.args)
 			token := s.Token(t, c.by.agency, c.by.roles...)
 			resp := s.Do(t, token, op, c.args)
@@ -336,6 +347,20 @@ func runMutations(t *testing.T, s *testserver.Server, db *database.DB) {
 			after := loadWorld(t, db.Client)
 			r := newLeakRun(t, s, after, c.by, after.grants)
 			r.checkResponse("mutation "+name, resp, nil, true)
+			// A keyed create that made its record is replayed at once:
+			// the same caller, key and input, answered with the record
+			// and its fields decided afresh (replayOnce).
+			if typ, id, ok := madeRecord(name, resp); ok && keyed {
+				begin := time.Now()
+				k := keyedCreate{name: name, op: op, token: token, by: c.by, args: c.args, typ: typ, id: id}
+				replayed[name] = r.replayOnce(k, "right after")
+				made = append(made, k)
+				var cov auditCoverage
+				r.checkAudit(db, &cov)
+				replayTime += time.Since(begin)
+			} else if keyed {
+				t.Errorf("%s made no record, so its replay is not checked: %s", name, clip(resp.Body, 0, 400))
+			}
 			r.reportFindings(t)
 			t.Logf("%s by %s: errors %v; %d values checked shown, %d denied shown", name, c.by, resp.Codes(), r.allowedChecked, r.deniedChecked)
 			if len(resp.Errors) > 0 && !domainRefusal(resp) {
@@ -343,6 +368,10 @@ func runMutations(t *testing.T, s *testserver.Server, db *database.DB) {
 			}
 		})
 	}
+	begin := time.Now()
+	t.Run("replays", func(t *testing.T) { replayAfterChanges(t, s, db, made, replayed) })
+	t.Logf("replays of %d keyed creates: %s right after, %s after the world changed", len(made),
+		replayTime.Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
 	if len(missing) > 0 {
 		t.Errorf("mutations whose payload reaches sensitive fields have no entry in mutationCalls, so their payload is never checked for leaks: %s",
 			strings.Join(missing, ", "))
