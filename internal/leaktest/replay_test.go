@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,7 +109,14 @@ func (r *leakRun) replayOnce(k keyedCreate, label string) map[auditKey]bool {
 			rc.replayRoot, rc.replayID = k.name, k.id
 		}
 	case r.refusedThrough(rc, k.name, nodeWant{typ: k.typ, id: k.id, single: true}):
-		// Null for a non-null edge of it to a row outside the rows.
+		// Null for a non-null edge of it to a row outside the rows; the
+		// refusals of its fields resolved before were decided.
+		for pk, list := range rc.errs {
+			field, ok := strings.CutPrefix(pk, k.name+"/")
+			if _, sens := sensitive[k.typ][field]; ok && sens && len(list) == 1 && list[0].e.Code() == "FORBIDDEN" {
+				r.expectEvent(rc, k.typ, k.id, field, false)
+			}
+		}
 	case unchanged || (modelled && vis):
 		r.add("replay withheld its record", "%s: %s %d (version %d) is null, errors %v", name, k.typ, k.id, ver, resp.Codes())
 	case len(errs) != 1 || errs[0].e.Code() != "NOT_FOUND":
@@ -117,6 +125,11 @@ func (r *leakRun) replayOnce(k keyedCreate, label string) map[auditKey]bool {
 		errs[0].used = true
 	}
 	r.checkWith(rc, resp, nil)
+	// Compared with the trail even when it carried no decision: the trail
+	// must then hold none under its request id.
+	if rc.requestID != "" && r.expectedEvents[rc.requestID] == nil {
+		r.expectedEvents[rc.requestID] = map[auditKey]bool{}
+	}
 	got := r.expectedEvents[rc.requestID]
 	allowed := 0
 	for d := range got {
