@@ -289,12 +289,11 @@ func (s *Server) commit(batch []*pending) error {
 	}
 	at := time.Now().UTC().Format(time.RFC3339Nano)
 	var ids, recordEvents, recordVictims []int64
-	var prevs, hashes, nonces, eventRecords, eventNonces []string
+	var prevs, hashes, nonces []string
 	for _, p := range batch {
 		last++
 		h := sha256.New()
 		fmt.Fprintf(h, "%d\n%s\n%s\n%d\nread\nVictim\nlegalName\nallow\n%s\n", last, at, s.subject, s.agency, head)
-		var records, ownNonces []string
 		for _, v := range p.victims {
 			var n [16]byte
 			if _, err := rand.Read(n[:]); err != nil {
@@ -303,17 +302,13 @@ func (s *Server) commit(batch []*pending) error {
 			nonce := hex.EncodeToString(n[:])
 			fmt.Fprintf(h, "%d %s\n", v, nonce)
 			recordEvents, recordVictims, nonces = append(recordEvents, last), append(recordVictims, v), append(nonces, nonce)
-			records, ownNonces = append(records, strconv.FormatInt(v, 10)), append(ownNonces, nonce)
 		}
-		// Each event's arrays go as one array literal ("{1,2}"): hex
-		// nonces and ids need no quoting.
-		eventRecords = append(eventRecords, "{"+strings.Join(records, ",")+"}")
-		eventNonces = append(eventNonces, "{"+strings.Join(ownNonces, ",")+"}")
 		ids, prevs = append(ids, last), append(prevs, head)
 		head = hex.EncodeToString(h.Sum(nil))
 		hashes = append(hashes, head)
 	}
 	if s.trail == "array" {
+		eventRecords, eventNonces := arrayLiterals(ids, recordEvents, recordVictims, nonces)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO bench_floor_events
 			  (id, occurred_at, kind, actor_subject, actor_agency_id, entity_type, fields, decision, prev_hash, hash, records, nonces)
 			SELECT i, $2, 'read', $3, $4, 'Victim', 'legalName', 'allow', p, h, r::bigint[], n::text[]
@@ -339,4 +334,21 @@ func (s *Server) commit(batch []*pending) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// arrayLiterals groups the batch's records (in the order of their events)
+// into one array literal an event ("{1,2}", hex nonces and ids need no
+// quoting), for the array trail alone: the records trail does not pay for
+// them.
+func arrayLiterals(events, recordEvents, victims []int64, nonces []string) (records, eventNonces []string) {
+	i := 0
+	for _, e := range events {
+		var ids, ns []string
+		for ; i < len(recordEvents) && recordEvents[i] == e; i++ {
+			ids, ns = append(ids, strconv.FormatInt(victims[i], 10)), append(ns, nonces[i])
+		}
+		records = append(records, "{"+strings.Join(ids, ",")+"}")
+		eventNonces = append(eventNonces, "{"+strings.Join(ns, ",")+"}")
+	}
+	return records, eventNonces
 }
