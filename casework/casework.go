@@ -384,7 +384,7 @@ func saved[T any](ctx context.Context, entity string, save func(context.Context)
 	case n > 0:
 		return v, err
 	case ent.IsNotFound(err):
-		return v, notFound()
+		return v, apperr.RecordNotFound()
 	case err != nil:
 		return v, err
 	}
@@ -412,13 +412,6 @@ func staleVersion(entity string) error {
 	}
 }
 
-// notFound is NOT_FOUND for the record an update names, in the words of
-// every NOT_FOUND of a record (apperr.RecordNotFound; until 2026-12-07,
-// twenty-second session, "No case with that id exists." and so on).
-func notFound() error {
-	return apperr.RecordNotFound()
-}
-
 // current loads the record an update starts from (NOT_FOUND when there is
 // none) and refuses a stale expectedVersion (CONFLICT, see checkVersion);
 // version reads the record's version.
@@ -426,7 +419,7 @@ func current[T any](ctx context.Context, entity string, load func(context.Contex
 	v, err := load(ctx, id)
 	switch {
 	case ent.IsNotFound(err):
-		return v, notFound()
+		return v, apperr.RecordNotFound()
 	case err != nil:
 		return v, err
 	}

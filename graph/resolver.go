@@ -55,7 +55,8 @@ func (r *queryResolver) viewer(ctx context.Context) (*Viewer, error) {
 func (r *queryResolver) node(ctx context.Context, id int) (ent.Noder, error) {
 	n, err := r.client.Noder(ctx, id)
 	if ent.IsNotFound(err) {
-		return nil, notFoundNode()
+		// The words of every NOT_FOUND of a record, nodes(ids:)'s too.
+		return nil, apperr.RecordNotFound()
 	}
 	return n, err
 }
@@ -71,15 +72,6 @@ func (r *queryResolver) nodes(ctx context.Context, ids []int) ([]ent.Noder, erro
 		return []ent.Noder{n}, nil
 	}
 	return r.client.Noders(ctx, ids)
-}
-
-// notFoundNode is what node(id:) and nodes(ids:) alike answer for an id
-// that names no record the caller sees, in the words of every NOT_FOUND
-// of a record (apperr.RecordNotFound; until 2026-12-07, nineteenth
-// session, nodes answered entgql's "Could not resolve to a node…", and
-// until the twenty-second both said "No node with id N exists.").
-func notFoundNode() error {
-	return apperr.RecordNotFound()
 }
 
 func valueOr[T any](p *T, def T) T {
