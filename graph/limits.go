@@ -82,11 +82,14 @@ func (l *requestLimits) MutateOperationContext(ctx context.Context, oc *graphql.
 	}
 	oc.Stats.SetExtension(costStatsKey, report.Cost)
 	b := newFieldBudget(report.Cost)
-	if !isMutation(oc) {
-		// A mutation's answer is sent whatever its size: its writes are
-		// made (responseSizeLimit).
-		b.maxAnswerBytes = l.maxAnswerBytes
-	}
+	// A mutation's answer is counted as a query's: the mutation whose
+	// answer reaches the limit is not made (mutationTransactions), and
+	// nothing after it is resolved. Until 2026-12-07 (twenty-third
+	// session) it was not counted at all: a payload reading twenty aliases
+	// of long testimonies through a case's victims and their cases (cost
+	// about 20,000) was an answer of 385 MB, 2 GB of memory and 9 s of
+	// CPU, its transaction open meanwhile.
+	b.maxAnswerBytes = l.maxAnswerBytes
 	oc.Stats.SetExtension(fieldBudgetKey, b)
 	return nil
 }
@@ -389,9 +392,13 @@ func (l responseSizeLimit) InterceptResponse(ctx context.Context, next graphql.R
 		return resp
 	}
 	if graphql.HasOperationContext(ctx) && isMutation(graphql.GetOperationContext(ctx)) {
-		// The mutations of the answer are committed: dropping it would
-		// report as failed a write that was made. Their payloads are
-		// bounded by the cost ceiling.
+		// The mutations of the answer before the one that reached the
+		// limit are committed: dropping it would report as failed a
+		// write that was made. That one and those after it are null and
+		// were not made (mutationTransactions), and nothing was resolved
+		// past it (fieldBudget): it is sent as it stands, with one error
+		// for each root field stopped.
+		resp.Errors = oneOverflowPerRootField(resp.Errors, size, l.maxBytes)
 		return resp
 	}
 	resp.Data = nil
@@ -402,6 +409,34 @@ func (l responseSizeLimit) InterceptResponse(ctx context.Context, next graphql.R
 		},
 	}}
 	return resp
+}
+
+// oneOverflowPerRootField keeps, of the errors of a mutation's answer
+// stopped at its size limit (answerOverflow), the first of each root
+// field, saying the limit: each field refused past it had one, hundreds in
+// an answer. Each of those root fields is null, and its mutation was not
+// made (mutationTransactions).
+func oneOverflowPerRootField(errs gqlerror.List, size, maxBytes int) gqlerror.List {
+	seen := map[ast.PathElement]bool{}
+	kept := errs[:0]
+	for _, e := range errs {
+		if errors.Is(e.Err, answerOverflow) {
+			var root ast.PathElement
+			if len(e.Path) > 0 {
+				root = e.Path[0]
+			}
+			if seen[root] {
+				continue
+			}
+			seen[root] = true
+			e.Message = fmt.Sprintf("The answer reached its size limit of %d bytes here: this mutation and those after it were not made. Ask for fewer or shorter fields in its answer.", maxBytes)
+			e.Extensions = map[string]any{
+				"code": string(apperr.TooComplex), "limit": "responseBytes", "value": size, "maximum": maxBytes,
+			}
+		}
+		kept = append(kept, e)
+	}
+	return kept
 }
 
 // maxErrorsPerRule bounds the errors each validation rule reports about

@@ -27,7 +27,9 @@ import (
 //     payload the caller may not read is null with FORBIDDEN, like
 //     anywhere else, and does not undo the write. A mutation whose field
 //     is null (its own error, or a non-null payload field that could not
-//     be read) rolls back: nothing of it is written.
+//     be read) rolls back: nothing of it is written. So does one whose
+//     payload took the answer past its size limit (fieldBudget), and
+//     its field is null.
 //   - Mutations of one document run one after another and each commits on
 //     its own: a later failure never undoes an earlier success the
 //     response reports.
@@ -111,7 +113,13 @@ func (m mutationTransactions) InterceptRootField(ctx context.Context, next graph
 	}()
 	out := next(txCtx)
 	done = true
-	if out == nil || out == graphql.Null {
+	if out == nil || out == graphql.Null || answerOverLimit(ctx) {
+		// An answer past its size limit (fieldBudget) stopped resolving
+		// within this payload: the mutation is not made, as one whose
+		// payload could not be read, and its answer is not sent. Made,
+		// its answer would be sent whole (responseSizeLimit): until
+		// 2026-12-07 (twenty-third session) a mutation's answer was not
+		// counted, and one payload was 385 MB.
 		_ = tx.Rollback()
 		return graphql.Null
 	}
@@ -126,6 +134,13 @@ func (m mutationTransactions) InterceptRootField(ctx context.Context, next graph
 		return graphql.Null
 	}
 	return out
+}
+
+// answerOverLimit reports whether the operation of ctx has resolved values
+// past its answer's size limit (fieldBudget).
+func answerOverLimit(ctx context.Context) bool {
+	b, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(fieldBudgetKey).(*fieldBudget)
+	return ok && b.overAnswerLimit()
 }
 
 // unsaved is the error of a mutation whose transaction could not begin or

@@ -17,6 +17,7 @@ import (
 	"github.com/casegraph/casegraph/cost"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent/agency"
+	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
@@ -102,7 +103,10 @@ func TestResponseSizeLimit(t *testing.T) {
 	s.Do(t, prosecutor, `{ viewer { subject } }`, nil).MustOK(t)
 
 	// A mutation's answer is never dropped: its write is made, and the
-	// answer is how the client knows.
+	// answer is how the client knows. It is counted as a query's
+	// (until 2026-12-07, twenty-third session, it was not, and one
+	// payload was 385 MB): the mutation whose payload reaches the limit
+	// is not made, nor are those after it, each null with TOO_COMPLEX.
 	lead, err := db.Client.Agency.Query().Where(agency.Code("police-tirane")).OnlyID(viewer.SystemContext(context.Background()))
 	if err != nil {
 		t.Fatal(err)
@@ -112,15 +116,44 @@ func TestResponseSizeLimit(t *testing.T) {
 	for i := range 20 { // 20 × 110 bytes: over the 2,000
 		fmt.Fprintf(&titles, " t%d: title", i)
 	}
+	in := func(reference string) map[string]any {
+		return map[string]any{"reference": reference, "title": title, "region": "TIRANE",
+			"formsOfExploitation": []string{"SEXUAL"}, "leadAgencyID": fmt.Sprint(lead)}
+	}
 	res = s.Do(t, s.Token(t, "police-tirane", viewer.RoleInvestigator),
-		`mutation($in: CreateCaseInput!) { openCase(input: $in) { id reference`+titles.String()+` } }`,
-		map[string]any{"in": map[string]any{"reference": "TIR-SIZE-0001", "title": title, "region": "TIRANE",
-			"formsOfExploitation": []string{"SEXUAL"}, "leadAgencyID": fmt.Sprint(lead)}})
-	res.MustOK(t)
-	var created struct{ OpenCase struct{ Reference string } }
+		`mutation($a: CreateCaseInput!, $b: CreateCaseInput!, $c: CreateCaseInput!) {
+			a: openCase(input: $a) { id reference title }
+			b: openCase(input: $b) { id reference`+titles.String()+` }
+			c: openCase(input: $c) { id reference } }`,
+		map[string]any{"a": in("TIR-SIZE-0001"), "b": in("TIR-SIZE-0002"), "c": in("TIR-SIZE-0003")})
+	var created struct{ A, B, C *struct{ Reference string } }
 	res.Decode(t, &created)
-	if created.OpenCase.Reference != "TIR-SIZE-0001" {
-		t.Fatalf("the mutation's answer was dropped: %.300s", res.Body)
+	if created.A == nil || created.A.Reference != "TIR-SIZE-0001" {
+		t.Fatalf("the answer of the mutation made was dropped: %.500s", res.Body)
+	}
+	if created.B != nil || created.C != nil {
+		t.Errorf("want the mutation that reached the limit, and the one after it, null: %.500s", res.Body)
+	}
+	var stopped []string
+	for _, e := range res.Errors {
+		if e.Code() != "TOO_COMPLEX" || e.Extensions["limit"] != "responseBytes" {
+			t.Errorf("want TOO_COMPLEX on responseBytes, got %v: %s", e.Extensions, e.Message)
+		}
+		if len(e.Path) > 0 {
+			stopped = append(stopped, fmt.Sprint(e.Path[0]))
+		}
+	}
+	if strings.Join(stopped, " ") != "b c" {
+		t.Errorf("want one error for each root field stopped (b c), got %q: %.500s", stopped, res.Body)
+	}
+	if len(res.Body) > 2*2_000 {
+		t.Errorf("the answer is %d bytes for a limit of 2,000 on its values: %.500s", len(res.Body), res.Body)
+	}
+	ctx := viewer.SystemContext(context.Background())
+	for reference, want := range map[string]int{"TIR-SIZE-0001": 1, "TIR-SIZE-0002": 0, "TIR-SIZE-0003": 0} {
+		if n := db.Client.CaseFile.Query().Where(casefile.Reference(reference)).CountX(ctx); n != want {
+			t.Errorf("%d cases %s, want %d", n, reference, want)
+		}
 	}
 }
 
