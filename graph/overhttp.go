@@ -142,6 +142,20 @@ func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 	writeResponse(w, answer, http.StatusOK, resp)
 }
 
+// WriteUnavailable answers a request to /graphql that the server refuses
+// whole, before reading it, because it can run none yet (it is starting:
+// server.Start): 503 with retryAfter (seconds) in Retry-After whatever
+// the media type, as a refusal for want of room is answered (Admission),
+// in the media type Accept asks for, with one UNAVAILABLE error saying
+// message and no "data" member. The body is not read.
+func WriteUnavailable(w http.ResponseWriter, r *http.Request, message, retryAfter string) {
+	w.Header().Set("Retry-After", retryAfter)
+	writeResponse(w, responseMediaType(r.Header.Get("Accept")), http.StatusServiceUnavailable, &requestErrorResponse{Errors: gqlerror.List{{
+		Message:    message,
+		Extensions: map[string]any{"code": string(apperr.Unavailable)},
+	}}})
+}
+
 // requestRefusal is a request refused before GraphQL reads it.
 type requestRefusal struct {
 	status int

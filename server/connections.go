@@ -33,14 +33,14 @@ const (
 )
 
 // limitConnections bounds ln's connections in total (netutil.LimitListener)
-// and per client address. Past three quarters of the total, keepAlive is
+// and per client address, as cfg says. Past three quarters of the total, keepAlive is
 // told false (http.Server.SetKeepAlivesEnabled, which closes the idle
 // connections) until the connections fall to half: a few dozen addresses
 // holding idle keep-alive connections would otherwise fill the total, and
 // every new connection, the load balancer's health check included, would
 // wait (the second review's finding).
-func (s *Server) limitConnections(ln net.Listener, keepAlive func(bool)) net.Listener {
-	total, perAddress := s.cfg.MaxConns, s.cfg.MaxConnsPerAddress
+func limitConnections(cfg Config, ln net.Listener, keepAlive func(bool)) net.Listener {
+	total, perAddress := cfg.MaxConns, cfg.MaxConnsPerAddress
 	if total == 0 {
 		total = DefaultMaxConns
 	}
@@ -48,7 +48,7 @@ func (s *Server) limitConnections(ln net.Listener, keepAlive func(bool)) net.Lis
 		perAddress = DefaultMaxConnsPerAddress
 	}
 	return &addressLimitListener{Listener: netutil.LimitListener(ln, total), max: perAddress,
-		trusted: s.cfg.TrustedProxies, open: map[string]int{}, logger: s.cfg.Logger,
+		trusted: cfg.TrustedProxies, open: map[string]int{}, logger: cfg.Logger,
 		crowded: total * 3 / 4, calm: total / 2, keepAlive: keepAlive}
 }
 

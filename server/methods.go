@@ -18,9 +18,10 @@ var routableMethods = []string{
 
 // methodNotAllowed answers a method a path does not serve: 405 with the
 // Allow header the router's routes give and a coded error that says what
-// to use, or 404 when no method at all serves the path (the router calls
-// this for any method it does not know, before it looks at the path).
-func methodNotAllowed(routes chi.Routes) http.HandlerFunc {
+// to use, or otherwise's answer when no method at all serves the path (the
+// router calls this for any method it does not know, before it looks at
+// the path): the router's own answer to a path it does not serve.
+func methodNotAllowed(routes chi.Routes, otherwise http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var allowed []string
 		for _, m := range routableMethods {
@@ -29,7 +30,7 @@ func methodNotAllowed(routes chi.Routes) http.HandlerFunc {
 			}
 		}
 		if len(allowed) == 0 {
-			notFound(w, r)
+			otherwise(w, r)
 			return
 		}
 		allow := strings.Join(allowed, ", ")

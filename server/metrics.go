@@ -148,11 +148,17 @@ func (c snapshotCollector[S]) Collect(ch chan<- prometheus.Metric) {
 // token when one is configured. Mount it on its own listener when
 // Config.MetricsOnOwnListener is set (ServeMetrics does).
 func (s *Server) MetricsHandler() http.Handler {
-	h := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
-	if s.cfg.MetricsToken == "" {
+	return metricsHandler(s.registry, s.cfg.MetricsToken)
+}
+
+// metricsHandler serves reg in Prometheus' text format, to a request
+// with "Authorization: Bearer <token>" when token is not empty.
+func metricsHandler(reg *prometheus.Registry, token string) http.Handler {
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if token == "" {
 		return h
 	}
-	want := sha256.Sum256([]byte(s.cfg.MetricsToken))
+	want := sha256.Sum256([]byte(token))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Hashing first makes the comparison's time independent of the
 		// length of either token too.
@@ -167,6 +173,15 @@ func (s *Server) MetricsHandler() http.Handler {
 	})
 }
 
+// startingRegistry is the registry /metrics shows while the server starts
+// (Start): the process and the Go runtime, all there is before the
+// database is open.
+func startingRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
 func bearerToken(r *http.Request) string {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
@@ -176,11 +191,23 @@ func bearerToken(r *http.Request) string {
 }
 
 // ServeMetrics serves /metrics alone on ln until ctx is done (any other
-// path is 404). It is for Config.MetricsOnOwnListener.
+// path is 404). It is for Config.MetricsOnOwnListener; `casegraph serve`
+// has Start and Serve serve that listener instead, from the moment it is
+// bound.
 func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", s.MetricsHandler())
-	// A scrape is small both ways: shorter bounds than /graphql's.
-	hs := s.httpServer(securityHeaders(mux), 10*time.Second, 30*time.Second)
-	return serveUntilDone(ctx, hs, s.limitConnections(ln, hs.SetKeepAlivesEnabled), 5*time.Second, nil)
+	return serveListener(s.cfg, ln, metricsRoutes(s.MetricsHandler()), metricsTimeouts, nil).serveUntil(ctx, metricsGrace, nil)
 }
+
+// metricsRoutes serves metrics at /metrics alone, on a listener of its
+// own: any other path is 404.
+func metricsRoutes(metrics http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	return securityHeaders(mux)
+}
+
+// A scrape is small both ways: the metrics listener's bounds are shorter
+// than /graphql's, and so is the wait for a scrape in flight at shutdown.
+var metricsTimeouts = timeouts{read: 10 * time.Second, write: 30 * time.Second}
+
+const metricsGrace = 5 * time.Second

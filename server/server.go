@@ -140,7 +140,7 @@ func (s *Server) routes() http.Handler {
 	metrics := newHTTPMetrics(s.registry)
 
 	r := chi.NewRouter()
-	r.MethodNotAllowed(methodNotAllowed(r))
+	r.MethodNotAllowed(methodNotAllowed(r, notFound))
 	r.NotFound(notFound)
 	r.Use(securityHeaders)
 	r.Use(clientBehindProxies(s.cfg.TrustedProxies))
@@ -151,9 +151,6 @@ func (s *Server) routes() http.Handler {
 
 	// The probes answer HEAD as GET (a load balancer's check may use
 	// either); Go's server sends no body to a HEAD.
-	healthz := func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	}
 	for _, m := range []string{http.MethodGet, http.MethodHead} {
 		r.MethodFunc(m, "/healthz", healthz)
 		r.MethodFunc(m, "/readyz", s.ready)
@@ -223,6 +220,14 @@ func (s *Server) resolveAgency(ctx context.Context, code string) (int, bool, err
 	}
 	s.agencyIDs.Store(code, id)
 	return id, true, nil
+}
+
+// healthz answers the liveness probe: the process is up and answering,
+// whatever the database does (a liveness probe that failed with it would
+// have the server restarted for an outage a restart does not mend), from
+// the moment the listener is bound (Start).
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // ready answers 200 while the database answers and the access policy is
@@ -332,34 +337,22 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// ListenAndServe serves on addr until ctx is done, then logs "shutting
+// ListenAndServe serves on ln until ctx is done, then logs "shutting
 // down" with ctx's cause, stops accepting connections and lets requests
 // in flight finish (up to grace). Then it closes the audit trail's writer:
 // what requests queued is committed, and a request still running past
-// grace is refused its sensitive values.
+// grace is refused its sensitive values. It is Start and Serve at once,
+// for a server built before its listener was bound.
 func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time.Duration) error {
-	hs := s.httpServer(s.handler, 30*time.Second, 60*time.Second)
-	err := serveUntilDone(ctx, hs, s.limitConnections(ln, hs.SetKeepAlivesEnabled), grace, func() {
-		// Why it stops: a server that exits 0 with no error was told to,
-		// and the cause says what told it (a signal: "terminated signal
-		// received", through cmd/casegraph's signal.NotifyContext).
-		s.cfg.Logger.Info("shutting down", "cause", context.Cause(ctx).Error(), "grace", grace.String())
-	})
-	closeCtx, cancel := context.WithTimeout(context.Background(), auditDrainTimeout)
-	defer cancel()
-	if cerr := s.cfg.Audit.Close(closeCtx); cerr != nil {
-		s.cfg.Logger.Error("audit trail: writes still queued at shutdown did not finish", "error", cerr.Error())
-		err = errors.Join(err, cerr)
-	}
-	return err
+	return Start(s.cfg, ln, nil).Serve(ctx, s, grace)
 }
 
 // httpServer is the HTTP server of each listener: a client that sends its
 // headers, its body or reads the answer slowly holds a connection no longer
 // than the bounds given (headers: 10 s; idle between requests: 60 s), its
 // headers are bounded (MaxHeaderBytes), and the server's own errors go to
-// the server's log.
-func (s *Server) httpServer(h http.Handler, read, write time.Duration) *http.Server {
+// logger.
+func httpServer(logger *slog.Logger, h http.Handler, read, write time.Duration) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -367,7 +360,7 @@ func (s *Server) httpServer(h http.Handler, read, write time.Duration) *http.Ser
 		WriteTimeout:      write,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }
 
@@ -380,29 +373,6 @@ const MaxHeaderBytes = 64 << 10
 // auditDrainTimeout bounds the wait for the audit writes queued when the
 // server stops: longer than one batch may take (audit.Writer).
 const auditDrainTimeout = 15 * time.Second
-
-// serveUntilDone serves ln with hs until ctx is done, then calls stopping
-// (if not nil), stops accepting connections and lets requests in flight
-// finish (up to grace).
-func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener, grace time.Duration, stopping func()) error {
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	if stopping != nil {
-		stopping()
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	err := hs.Shutdown(shutdownCtx)
-	if serveErr := <-errc; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		return serveErr
-	}
-	return err
-}
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
