@@ -43,8 +43,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 	}
 	// The addresses are taken first: a port in use is said at once, not
 	// after the database is migrated and the demo loaded (a new user's
-	// run of README, 2026-12-07, waited for the demo to learn it). Until
-	// the server serves, a client's connection waits in the listen queue.
+	// run of README, 2026-12-07, waited for the demo to learn it).
 	ln, err := listen("CASEGRAPH_ADDR", cfg.Addr, " (CASEGRAPH_ADDR=:8081 make run, say)")
 	if err != nil {
 		return err
@@ -57,14 +56,68 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 		}
 		defer mln.Close()
 	}
+	scfg := server.Config{Logger: logger, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
+		MaxConns: cfg.MaxConns, MaxConnsPerAddress: cfg.MaxConnsPerAddress, MaxOperations: cfg.MaxOperations, MaxQueuedOperations: cfg.MaxQueued,
+		RequestTimeout: cfg.RequestTimeout, CostPerMinute: cfg.CostLimit, Limits: limitsFrom(cfg),
+		MetricsToken: cfg.MetricsToken, MetricsOnOwnListener: mln != nil}
+	// Until the server is built, the addresses answer as a server that is
+	// starting (server.Start): alive to /healthz, 503 to /readyz and 503
+	// with Retry-After to /graphql. Until 2026-12-07 (twenty-third
+	// session) a client's connection waited in the listen queue meanwhile,
+	// and a probe timed out.
+	front := server.Start(scfg, ln, mln)
+	starting := []any{"addr", ln.Addr().String()}
+	if mln != nil {
+		starting = append(starting, "metrics_addr", mln.Addr().String())
+	}
+	logger.Info("starting", starting...)
+	srv, db, dev, err := startUp(ctx, cfg, logger, scfg, *seedIfEmpty)
+	if err != nil {
+		front.Close()
+		if ctx.Err() == nil {
+			return err
+		}
+		// Stopped while starting (a signal): a stop, not a failure. What
+		// was under way was undone or is finished by the next start (a
+		// migration is one transaction, and so is the demo load).
+		if errors.Is(err, errDemoInterrupted) {
+			cfg.notice("%v", err)
+		}
+		logger.Info("shutting down", "cause", context.Cause(ctx).Error(), "while", "starting")
+		return nil
+	}
+	defer db.Close()
+	if mln != nil {
+		logger.Info("serving /metrics", "addr", mln.Addr().String(), "token", cfg.MetricsToken != "")
+	} else if cfg.MetricsToken == "" && dev == nil {
+		logger.Warn("/metrics is open to anyone who reaches " + cfg.Addr +
+			": set CASEGRAPH_METRICS_ADDR to an internal address or CASEGRAPH_METRICS_TOKEN (README: Configuration)")
+	}
+	logger.Info("serving", "addr", ln.Addr().String(), "database", db.Dialect, "location", db.Location, "dev_tokens", dev != nil)
+	if dev != nil {
+		printBanner(banner, ln.Addr(), dev)
+	}
+	return front.Serve(ctx, srv, 20*time.Second)
+}
+
+// startUp is what serve does between binding its addresses and serving:
+// it opens the database, migrates the embedded one or checks PostgreSQL's
+// migrations, loads the demo data into an empty database if seedIfEmpty,
+// and builds the server of scfg (which it completes). On an error it
+// closes the database; otherwise the caller does.
+func startUp(ctx context.Context, cfg config, logger *slog.Logger, scfg server.Config, seedIfEmpty bool) (_ *server.Server, _ *database.DB, _ *auth.DevIssuer, err error) {
 	// A statement outlives its request by at most a second on PostgreSQL.
 	dbCfg := cfg
 	dbCfg.DatabaseURL = database.WithStatementTimeout(cfg.DatabaseURL, cfg.RequestTimeout+time.Second)
 	db, err := openDatabase(ctx, dbCfg, true)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	defer db.Close()
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
 	// On PostgreSQL only: SQLite's page cache lives in the process, outside
 	// the heap the memory limit counts (see gc.go).
 	if db.Dialect == dialect.Postgres && tuneGC(os.Getenv) {
@@ -73,36 +126,36 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 	if db.Dialect == dialect.SQLite {
 		applied, err := migrations.Apply(ctx, db.SQL, db.Dialect)
 		if err != nil {
-			return err
+			return nil, nil, nil, err
 		}
 		if len(applied) > 0 {
 			logger.Info("migrated the embedded database", "versions", applied)
 		}
 		// Keep SQLite's planner statistics current (cheap when they are).
 		if _, err := db.SQL.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
-			return err
+			return nil, nil, nil, err
 		}
 	} else {
 		pending, err := migrations.Pending(ctx, db.SQL, db.Dialect)
 		if err != nil {
-			return err
+			return nil, nil, nil, err
 		}
 		if pending > 0 {
-			return fmt.Errorf("the database has %d pending migrations: run `casegraph migrate` first", pending)
+			return nil, nil, nil, fmt.Errorf("the database has %d pending migrations: run `casegraph migrate` first", pending)
 		}
 		owns, err := audit.RoleOwnsTrail(ctx, db.SQL)
 		if err != nil {
-			return err
+			return nil, nil, nil, err
 		}
 		if owns {
 			logger.Warn("the server's database role owns audit_events, so it could disable the triggers that keep the audit trail append-only; " +
 				"run `casegraph migrate` as the owner and `serve` as a role granted only SELECT, INSERT on it (README: The audit trail)")
 		}
 	}
-	if *seedIfEmpty {
+	if seedIfEmpty {
 		empty, err := demo.IsEmpty(ctx, db.Client)
 		if err != nil {
-			return err
+			return nil, nil, nil, err
 		}
 		if empty {
 			logger.Info("loading demo data into the empty database")
@@ -113,47 +166,43 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 				// loaded it meanwhile.
 				logger.Info("another server loaded the demo data meanwhile")
 			case err != nil:
-				return demoNotLoaded(ctx, err, "the next start with --seed-demo-if-empty loads all of it")
+				return nil, nil, nil, demoNotLoaded(ctx, err, "the next start with --seed-demo-if-empty loads all of it")
 			default:
 				logger.Info("demo data loaded", "cases", stats.Cases, "victims", stats.Victims)
 				if err := db.Analyze(ctx); err != nil {
-					return err
+					return nil, nil, nil, err
 				}
 			}
 		}
 	}
 	verifier, dev, err := verifierFor(ctx, cfg)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	enforcer, err := authz.New(ctx, db.Client, db.Dialect, graph.Vocabulary())
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	var statisticsCache *statistics.Cache
 	if db.Dialect == dialect.Postgres {
 		// Statistics are kept across requests only while every change to
 		// their tables is heard; without it, each request reads its own.
-		statisticsCache = statistics.NewCache()
-		if err := statisticsCache.Follow(ctx, cfg.DatabaseURL, logger); err != nil {
+		scfg.StatisticsCache = statistics.NewCache()
+		if err := scfg.StatisticsCache.Follow(ctx, cfg.DatabaseURL, logger); err != nil {
 			logger.Warn("statistics are read afresh by every request: cannot listen for changes", "error", err.Error())
-			statisticsCache = nil
+			scfg.StatisticsCache = nil
 		}
 	}
-	var docs *trusted.Documents
 	if cfg.TrustedDocuments != "" {
-		if docs, err = trusted.Load(cfg.TrustedDocuments); err != nil {
-			return err
+		if scfg.TrustedDocuments, err = trusted.Load(cfg.TrustedDocuments); err != nil {
+			return nil, nil, nil, err
 		}
-		if err := graph.CheckTrustedDocuments(docs, limitsFrom(cfg)); err != nil {
-			return err
+		if err := graph.CheckTrustedDocuments(scfg.TrustedDocuments, scfg.Limits); err != nil {
+			return nil, nil, nil, err
 		}
-		logger.Info("serving only trusted documents", "manifest", cfg.TrustedDocuments, "documents", docs.Len())
+		logger.Info("serving only trusted documents", "manifest", cfg.TrustedDocuments, "documents", scfg.TrustedDocuments.Len())
 	}
-	srv := server.New(server.Config{DB: db, Verifier: verifier, Enforcer: enforcer, Logger: logger, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
-		MaxConns: cfg.MaxConns, MaxConnsPerAddress: cfg.MaxConnsPerAddress, MaxOperations: cfg.MaxOperations, MaxQueuedOperations: cfg.MaxQueued,
-		RequestTimeout: cfg.RequestTimeout, CostPerMinute: cfg.CostLimit, Limits: limitsFrom(cfg), TrustedDocuments: docs,
-		MetricsToken: cfg.MetricsToken, MetricsOnOwnListener: cfg.MetricsAddr != "", StatisticsCache: statisticsCache})
+	scfg.DB, scfg.Verifier, scfg.Enforcer = db, verifier, enforcer
+	srv := server.New(scfg)
 	if db.Dialect == dialect.Postgres {
 		// Every server reloads the policy when any of them changes it.
 		// Only once server.New has installed its interceptors on
@@ -161,25 +210,10 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 		// reload raced with their installation (the race detector's
 		// finding, the review of 2026-12-07, twentieth session).
 		if err := enforcer.Follow(ctx, cfg.DatabaseURL, logger); err != nil {
-			return fmt.Errorf("listening for policy changes: %w", err)
+			return nil, nil, nil, fmt.Errorf("listening for policy changes: %w", err)
 		}
 	}
-	if mln != nil {
-		logger.Info("serving /metrics", "addr", mln.Addr().String(), "token", cfg.MetricsToken != "")
-		go func() {
-			if err := srv.ServeMetrics(ctx, mln); err != nil {
-				logger.Error("serving /metrics", "error", err.Error())
-			}
-		}()
-	} else if cfg.MetricsToken == "" && dev == nil {
-		logger.Warn("/metrics is open to anyone who reaches " + cfg.Addr +
-			": set CASEGRAPH_METRICS_ADDR to an internal address or CASEGRAPH_METRICS_TOKEN (README: Configuration)")
-	}
-	logger.Info("serving", "addr", ln.Addr().String(), "database", db.Dialect, "location", db.Location, "dev_tokens", dev != nil)
-	if dev != nil {
-		printBanner(banner, ln.Addr(), dev)
-	}
-	return srv.ListenAndServe(ctx, ln, 20*time.Second)
+	return srv, db, dev, nil
 }
 
 // listen listens on addr, the value of variable. An address another
@@ -353,12 +387,16 @@ func seedCmd(ctx context.Context, cfg config, args []string, out io.Writer) erro
 	return nil
 }
 
+// errDemoInterrupted is the error of a demo.Load its context ended.
+var errDemoInterrupted = errors.New("loading the demo data was interrupted and none of it was kept")
+
 // demoNotLoaded is the error of a demo.Load that failed or was interrupted
-// (ctx ended: Ctrl-C, SIGTERM), telling the user that the database holds
-// none of the demo (Load writes it in one transaction) and what loads it.
+// (ctx ended: Ctrl-C, SIGTERM; errDemoInterrupted), telling the user that
+// the database holds none of the demo (Load writes it in one transaction)
+// and what loads it.
 func demoNotLoaded(ctx context.Context, err error, retry string) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("loading the demo data was interrupted and none of it was kept: %s", retry)
+		return fmt.Errorf("%w: %s", errDemoInterrupted, retry)
 	}
 	return fmt.Errorf("loading the demo data: %w; none of it was kept: %s", err, retry)
 }
