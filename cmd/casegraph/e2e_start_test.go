@@ -372,6 +372,9 @@ func TestServeStoppedWhileItStarts(t *testing.T) {
 	if a := ask(t, http.MethodGet, "http://"+addr+"/readyz", nil, ""); a.body != startingReadiness {
 		t.Fatalf("/readyz: %s, want that serve is starting", a)
 	}
+	// Into the migration's wait for the lock, which shows nowhere outside
+	// the process: the migration begins within milliseconds of the start.
+	time.Sleep(time.Second)
 	stopWhileStarting(t, s, addr, syscall.SIGTERM)
 }
 
