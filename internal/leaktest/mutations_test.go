@@ -139,9 +139,12 @@ var prosecutionMutationCalls = map[string]func(w *world) mutationCall{
 		return mutationCall{prosecutorTirane, map[string]any{"input": in}}
 	},
 	"reclassifyCharge": func(w *world) mutationCall {
+		// A charge with a suspect (the payload's way to sensitive fields)
+		// of a proceeding of the office that has not ended: the charges of
+		// an ended one are not changed (BAD_USER_INPUT, casework).
 		for _, id := range sortedKeys(w.charges) {
 			c := w.charges[id]
-			if p := w.prosecutions[c.ProsecutionID]; p != nil && p.OfficeID == w.byCode["prosecution-tirane"].ID && c.SuspectID != nil {
+			if p := w.prosecutions[c.ProsecutionID]; p != nil && p.OfficeID == w.byCode["prosecution-tirane"].ID && !p.Stage.Terminal() && c.SuspectID != nil {
 				article := "CC_110B"
 				if string(c.Article) == article {
 					article = "CC_110A"
@@ -344,6 +347,10 @@ func runMutations(t *testing.T, s *testserver.Server, db *database.DB) {
 					resp = s.Do(t, token, op, c.args)
 				}
 			}
+			if !didItsWork(name, resp) {
+				t.Errorf("%s by %s did not do its work: its answer is a refusal of the call (%v), so its payload is never checked; "+
+					"give it an input it takes in mutationCalls: %s", name, c.by, resp.Codes(), clip(resp.Body, 0, 400))
+			}
 			after := loadWorld(t, db.Client)
 			r := newLeakRun(t, s, after, c.by, after.grants)
 			r.checkResponse("mutation "+name, resp, nil, true)
@@ -376,6 +383,26 @@ func runMutations(t *testing.T, s *testserver.Server, db *database.DB) {
 		t.Errorf("mutations whose payload reaches sensitive fields have no entry in mutationCalls, so their payload is never checked for leaks: %s",
 			strings.Join(missing, ", "))
 	}
+}
+
+// didItsWork reports whether a mutation's answer shows it did its work:
+// its field holds a payload, or an error inside the payload (a sensitive
+// field refused FORBIDDEN, or a non-null edge refused, which nulled it)
+// shows that the payload was being answered. A null field with errors on
+// itself only (BAD_USER_INPUT, CONFLICT, NOT_FOUND, the call FORBIDDEN,
+// UNAVAILABLE…), or a document refused whole, is a call that did nothing:
+// a fixture that no longer fits the data.
+func didItsWork(name string, resp *testserver.Response) bool {
+	data, _ := decodeJSON(resp.Data).(map[string]any)
+	if data[name] != nil {
+		return true
+	}
+	for _, e := range resp.Errors {
+		if len(e.Path) > 1 && e.Path[0] == name {
+			return true
+		}
+	}
+	return false
 }
 
 // domainRefusal: every error is a refusal of a sensitive field.
