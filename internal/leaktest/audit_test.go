@@ -10,6 +10,8 @@ import (
 
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/ent/auditevent"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -34,6 +36,20 @@ func (k auditKey) String() string {
 		d = "ALLOWED"
 	}
 	return fmt.Sprintf("%s %d %s %s", k.typ, k.id, k.field, d)
+}
+
+// expectTrail notes a response to compare with the trail under its request
+// id, named name: even one that carries no decision, for which the trail
+// must then hold none (checkAudit).
+func (r *leakRun) expectTrail(requestID, name string) {
+	if requestID == "" {
+		r.add("no request id", "%s: the response has no X-Request-Id", name)
+		return
+	}
+	r.requestNames[requestID] = name
+	if r.expectedEvents[requestID] == nil {
+		r.expectedEvents[requestID] = map[auditKey]bool{}
+	}
 }
 
 // expectEvent notes that the response of rc carried a decision.
@@ -87,11 +103,12 @@ func (c *auditCoverage) check(t *testing.T) {
 }
 
 // checkAudit compares the trail with the decisions the principal's
-// responses carried, request by request.
+// responses carried, request by request (reading the events after
+// r.trailAfter only, where the run's requests all came after it).
 func (r *leakRun) checkAudit(db *database.DB, cov *auditCoverage) {
 	ctx := viewer.SystemContext(context.Background())
 	events, err := audit.Query(ctx, db.Client, audit.Scope{All: true},
-		audit.Filter{Kind: audit.FieldAccess, ActorSubject: r.v.subject}, false, 0)
+		audit.Filter{Kind: audit.FieldAccess, ActorSubject: r.v.subject, AfterSeq: r.trailAfter}, false, 0)
 	if err != nil {
 		r.t.Fatalf("reading the audit trail: %v", err)
 	}
@@ -141,4 +158,18 @@ func (r *leakRun) checkAudit(db *database.DB, cov *auditCoverage) {
 		}
 	}
 	r.t.Logf("%s: %d decisions of %d responses found in the audit trail", r.v.p, checked, len(r.expectedEvents))
+}
+
+// trailHead is the sequence number of the trail's last event, 0 if none:
+// the events of requests sent after it are all after it.
+func trailHead(t *testing.T, db *database.DB) int64 {
+	t.Helper()
+	ids, err := db.Client.AuditEvent.Query().Order(ent.Desc(auditevent.FieldID)).Limit(1).IDs(viewer.SystemContext(context.Background()))
+	if err != nil {
+		t.Fatalf("reading the audit trail's last event: %v", err)
+	}
+	if len(ids) == 0 {
+		return 0
+	}
+	return ids[0]
 }

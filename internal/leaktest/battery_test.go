@@ -138,11 +138,13 @@ func (r *leakRun) notFoundTemplates() {
 		r.t.Fatalf("node(%s) of an id that names nothing: want null and one NOT_FOUND, got %s", missing, resp.Body)
 	}
 	r.nfNode = strings.ReplaceAll(resp.Errors[0].Message, missing, "<ID>")
+	r.expectTrail(resp.Header.Get("X-Request-Id"), "node(id) naming nothing")
 	resp = r.s.Do(r.t, r.token, nodesQuery, map[string]any{"ids": []string{missing, missing2}})
 	if string(resp.Data) != `{"nodes":[null,null]}` || len(resp.Errors) != 2 || resp.Errors[0].Code() != "NOT_FOUND" {
 		r.t.Fatalf("nodes([%s, %s]) of ids that name nothing: want two nulls with NOT_FOUND, got %s", missing, missing2, resp.Body)
 	}
 	r.nfNodes = strings.ReplaceAll(resp.Errors[0].Message, missing, "<ID>")
+	r.expectTrail(resp.Header.Get("X-Request-Id"), "nodes(ids) naming nothing")
 	if strings.Contains(r.nfNode, missing) || strings.Contains(r.nfNodes, missing) {
 		r.t.Fatalf("the id is in the message twice: %q %q", r.nfNode, r.nfNodes)
 	}
@@ -170,24 +172,30 @@ func (r *leakRun) nodeShapes() {
 		norm := func(b []byte, id int) string {
 			return strings.ReplaceAll(string(b), strconv.Itoa(id), "<ID>")
 		}
-		compare := func(what, q string, vars func(id int) map[string]any, want map[string]nodeWant) {
+		// want(id) are the node positions of the answer asking for id (the
+		// row outside the scope, or the missing one).
+		compare := func(what, q string, vars func(id int) map[string]any, want func(id int) map[string]nodeWant) {
 			a := r.s.Do(r.t, r.token, q, vars(out))
 			b := r.s.Do(r.t, r.token, q, vars(missing))
 			if a.Status != b.Status || norm(a.Body, out) != norm(b.Body, missing) {
 				r.add("node of a row outside the scope differs from a missing id", "%s %s: %s %d (outside the scope) gave %d %s; %d (no such row) gave %d %s",
 					typ, what, typ, out, a.Status, a.Body, missing, b.Status, b.Body)
 			}
-			// Both responses go through the leak checks too.
-			r.check(what+" of "+typ+" outside the scope", a, want)
+			// Both responses go through the leak checks too, and are
+			// compared with the trail.
+			r.check(what+" of "+typ+" outside the scope", a, want(out))
+			r.check(what+" of "+typ+" naming nothing", b, want(missing))
 		}
-		one := map[string]nodeWant{"node": {typ, out, true}}
-		compare("node(id)", nodeQuery, func(id int) map[string]any { return map[string]any{"id": strconv.Itoa(id)} }, one)
+		compare("node(id)", nodeQuery, func(id int) map[string]any { return map[string]any{"id": strconv.Itoa(id)} },
+			func(id int) map[string]nodeWant { return map[string]nodeWant{"node": {typ, id, true}} })
 		compare("nodes([id])", nodesQuery, func(id int) map[string]any { return map[string]any{"ids": []string{strconv.Itoa(id)}} },
-			map[string]nodeWant{"nodes/0": {typ, out, true}})
+			func(id int) map[string]nodeWant { return map[string]nodeWant{"nodes/0": {typ, id, true}} })
 		if in != 0 {
 			compare("nodes([visible, id])", nodesQuery, func(id int) map[string]any {
 				return map[string]any{"ids": []string{strconv.Itoa(in), strconv.Itoa(id)}}
-			}, map[string]nodeWant{"nodes/0": {typ, in, false}, "nodes/1": {typ, out, false}})
+			}, func(id int) map[string]nodeWant {
+				return map[string]nodeWant{"nodes/0": {typ, in, false}, "nodes/1": {typ, id, false}}
+			})
 		}
 	}
 }

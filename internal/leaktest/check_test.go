@@ -84,7 +84,9 @@ type responseChecks struct {
 	requestID string
 	// onlyLeaks: the response is a mutation's, whose refusals may take
 	// several shapes (the whole payload null, or a field null with its
-	// error); only what it shows is checked, not how it refuses.
+	// error); what it shows is checked, not how it refuses, and its trail
+	// must hold the decisions it carried (a field answered, allowed; a
+	// field null with its FORBIDDEN, refused).
 	onlyLeaks bool
 	// replayRoot, replayID: the response is an idempotent replay of an
 	// unchanged record, which it answers at replayRoot as it was made,
@@ -136,6 +138,9 @@ type leakRun struct {
 	requestNames   map[string]string
 	findings       map[string][]finding
 	order          []string
+	// trailAfter: the run's requests were all sent after the trail's event
+	// of that sequence number (0: read the whole trail).
+	trailAfter int64
 }
 
 func newLeakRun(t *testing.T, s *testserver.Server, w *world, p principal, grants []*ent.EmergencyGrant) *leakRun {
@@ -485,6 +490,12 @@ func (r *leakRun) checkField(rc *responseChecks, typ string, id int, field strin
 	key := fieldKey{typ, id, field}
 	if rc.onlyLeaks {
 		r.checkShown(rc, typ, id, field, got, pk)
+		// The trail holds what the answer carried: a refusal where the
+		// field is null with its FORBIDDEN, a read where it is answered.
+		refused := len(errs) == 1 && errs[0].e.Code() == "FORBIDDEN" && errs[0].e.Extensions["field"] == name
+		if refused || len(errs) == 0 {
+			r.expectEvent(rc, typ, id, field, !refused)
+		}
 		return
 	}
 	r.expectEvent(rc, typ, id, field, r.v.may(typ, id, field))
@@ -596,7 +607,8 @@ func (r *leakRun) checkNode(rc *responseChecks, data any, pk string, nw nodeWant
 // error, NOT_FOUND, on such an edge, and otherwise only the FORBIDDEN
 // refusals of sensitive fields below the row, of the fields that resolved
 // before it was nulled (the byte scan still reads every message). It marks
-// them used.
+// them used, and expects in the trail the refusals of the row's own
+// sensitive fields among them: they were decided.
 func (r *leakRun) refusedThrough(rc *responseChecks, pk string, nw nodeWant) bool {
 	var refusals []*errorUse
 	for _, edge := range r.v.refusedEdges(nw.typ, nw.id) {
@@ -619,6 +631,15 @@ func (r *leakRun) refusedThrough(rc *responseChecks, pk string, nw nodeWant) boo
 	for _, e := range below {
 		e.used = true
 	}
+	for path, errs := range rc.errs {
+		key, ok := strings.CutPrefix(path, pk+"/")
+		if f, alias := aliases[key]; alias {
+			key = f
+		}
+		if _, sens := sensitive[nw.typ][key]; ok && sens && len(errs) == 1 && errs[0].e.Code() == "FORBIDDEN" {
+			r.expectEvent(rc, nw.typ, nw.id, key, false)
+		}
+	}
 	return true
 }
 
@@ -638,11 +659,7 @@ func (r *leakRun) checkResponse(name string, resp *testserver.Response, want map
 // newChecks starts the checks of one response.
 func (r *leakRun) newChecks(name string, resp *testserver.Response, onlyLeaks bool) *responseChecks {
 	rc := &responseChecks{name: name, errs: map[string][]*errorUse{}, reached: r.reached, requestID: resp.Header.Get("X-Request-Id"), onlyLeaks: onlyLeaks}
-	if rc.requestID != "" {
-		r.requestNames[rc.requestID] = name
-	} else {
-		r.add("no request id", "%s: the response has no X-Request-Id", name)
-	}
+	r.expectTrail(rc.requestID, name)
 	for _, e := range resp.Errors {
 		k := pathKey(e.Path)
 		rc.errs[k] = append(rc.errs[k], &errorUse{e: e})

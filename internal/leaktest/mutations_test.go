@@ -24,9 +24,13 @@ import (
 // answer is checked for leaks against the database as the mutation left
 // it. Whether a refused payload field nulls the whole payload (and rolls
 // the mutation back) or only itself is not this test's business: it
-// asserts that nothing the principal may not read is shown. A create
-// taking an idempotencyKey is called with one and replayed, its replays
-// held to the full read oracle and the audit trail (replay_test.go).
+// asserts that nothing the principal may not read is shown, and that the
+// trail holds, under the call's request id, exactly the decisions the
+// answer carried (a field answered, allowed; one null with its FORBIDDEN,
+// refused), as for a read. A call must do its work (didItsWork): one
+// refused outright checks nothing. A create taking an idempotencyKey is
+// called with one and replayed, its replays held to the full read oracle
+// and the audit trail (replay_test.go).
 
 // mutationDepth bounds the paths followed in a payload.
 const mutationDepth = 2
@@ -311,7 +315,9 @@ func runMutations(t *testing.T, s *testserver.Server, db *database.DB) {
 	// the decisions of their first replay.
 	var made []keyedCreate
 	replayed := map[string]map[auditKey]bool{}
-	var replayTime time.Duration
+	var replayTime, trailTime time.Duration
+	// Every event of this phase comes after it: the trail is read from there.
+	trailStart := trailHead(t, db)
 	for _, name := range names {
 		call, ok := mutationCalls[name]
 		if !ok {
@@ -353,6 +359,7 @@ func runMutations(t *testing.T, s *testserver.Server, db *database.DB) {
 			}
 			after := loadWorld(t, db.Client)
 			r := newLeakRun(t, s, after, c.by, after.grants)
+			r.trailAfter = trailStart
 			r.checkResponse("mutation "+name, resp, nil, true)
 			// A keyed create that made its record is replayed at once:
 			// the same caller, key and input, answered with the record
@@ -362,12 +369,16 @@ func runMutations(t *testing.T, s *testserver.Server, db *database.DB) {
 				k := keyedCreate{name: name, op: op, token: token, by: c.by, args: c.args, typ: typ, id: id}
 				replayed[name] = r.replayOnce(k, "right after")
 				made = append(made, k)
-				var cov auditCoverage
-				r.checkAudit(db, &cov)
 				replayTime += time.Since(begin)
 			} else if keyed {
 				t.Errorf("%s made no record, so its replay is not checked: %s", name, clip(resp.Body, 0, 400))
 			}
+			// The call and its replay, each under its own request id, are
+			// held to the trail: exactly the decisions each carried.
+			begin := time.Now()
+			var cov auditCoverage
+			r.checkAudit(db, &cov)
+			trailTime += time.Since(begin)
 			r.reportFindings(t)
 			t.Logf("%s by %s: errors %v; %d values checked shown, %d denied shown", name, c.by, resp.Codes(), r.allowedChecked, r.deniedChecked)
 			if len(resp.Errors) > 0 && !domainRefusal(resp) {
@@ -376,9 +387,9 @@ func runMutations(t *testing.T, s *testserver.Server, db *database.DB) {
 		})
 	}
 	begin := time.Now()
-	t.Run("replays", func(t *testing.T) { replayAfterChanges(t, s, db, made, replayed) })
-	t.Logf("replays of %d keyed creates: %s right after, %s after the world changed", len(made),
-		replayTime.Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
+	t.Run("replays", func(t *testing.T) { replayAfterChanges(t, s, db, made, replayed, trailStart) })
+	t.Logf("replays of %d keyed creates: %s right after, %s after the world changed; the trail of every call and its replay compared in %s", len(made),
+		replayTime.Round(time.Millisecond), time.Since(begin).Round(time.Millisecond), trailTime.Round(time.Millisecond))
 	if len(missing) > 0 {
 		t.Errorf("mutations whose payload reaches sensitive fields have no entry in mutationCalls, so their payload is never checked for leaks: %s",
 			strings.Join(missing, ", "))
