@@ -367,7 +367,7 @@ func runMutations(t *testing.T, s *testserver.Server, db *database.DB) {
 			if typ, id, ok := madeRecord(name, resp); ok && keyed {
 				begin := time.Now()
 				k := keyedCreate{name: name, op: op, token: token, by: c.by, args: c.args, typ: typ, id: id}
-				replayed[name] = r.replayOnce(k, "right after")
+				replayed[name] = r.replayOnce(k, "right after").decisions
 				made = append(made, k)
 				replayTime += time.Since(begin)
 			} else if keyed {

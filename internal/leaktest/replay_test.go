@@ -80,12 +80,20 @@ func (w *world) version(typ string, id int) (int, bool) {
 	return int(reflect.Indirect(reflect.ValueOf(row)).FieldByName("Version").Int()), true
 }
 
+// replayResult is what one replay met: the decisions its answer carried
+// (which checkAudit compares with the trail under its request id), and,
+// for a record changed since its key (version > 1), how it was answered.
+type replayResult struct {
+	decisions map[auditKey]bool
+	// changed is "" for a record unchanged since it was made; otherwise
+	// "answered", "refused through an edge" or "NOT_FOUND".
+	changed string
+}
+
 // replayOnce sends k again and checks its answer with r (whose world is the
 // database as it is now): the record k made, or NOT_FOUND where the record
 // has changed and left the caller's rows, held to the full read oracle.
-// It returns the decisions the answer carried, which checkAudit later
-// compares with the trail under the replay's request id.
-func (r *leakRun) replayOnce(k keyedCreate, label string) map[auditKey]bool {
+func (r *leakRun) replayOnce(k keyedCreate, label string) replayResult {
 	resp := r.s.Do(r.t, k.token, k.op, k.args)
 	name := "replay of " + k.name + " " + label
 	rc := r.newChecks(name, resp, false)
@@ -95,6 +103,7 @@ func (r *leakRun) replayOnce(k keyedCreate, label string) map[auditKey]bool {
 	data, _ := decodeJSON(resp.Data).(map[string]any)
 	root, _ := data[k.name].(map[string]any)
 	errs := rc.errs[k.name]
+	var res replayResult
 	switch {
 	case !stored:
 		r.add("replay of a record gone", "%s: %s %d is no longer in the database", name, k.typ, k.id)
@@ -106,39 +115,51 @@ func (r *leakRun) replayOnce(k keyedCreate, label string) map[auditKey]bool {
 		if unchanged {
 			// Answered as it was made, in the caller's rows or not.
 			rc.replayRoot, rc.replayID = k.name, k.id
+		} else {
+			// Answered as the caller reads it now.
+			res.changed = "answered"
 		}
-	case r.refusedThrough(rc, k.name, nodeWant{typ: k.typ, id: k.id, single: true}):
-		// Null for a non-null edge of it to a row outside the rows (the
-		// refusals of its fields resolved before were decided).
+	case (unchanged || !modelled || vis) && r.refusedThrough(rc, k.name, nodeWant{typ: k.typ, id: k.id, single: true}):
+		// Null for a non-null edge of it to a row outside the rows (not
+		// for a changed record outside them, which is one NOT_FOUND: it
+		// is read as the caller, and its fields are never decided).
+		if !unchanged {
+			res.changed = "refused through an edge"
+		}
 	case unchanged || (modelled && vis):
 		r.add("replay withheld its record", "%s: %s %d (version %d) is null, errors %v", name, k.typ, k.id, ver, resp.Codes())
 	case len(errs) != 1 || errs[0].e.Code() != "NOT_FOUND":
 		r.add("replay of a record that left the rows", "%s: %s %d changed and left the caller's rows: want null and one NOT_FOUND, got errors %v", name, k.typ, k.id, resp.Codes())
 	default:
 		errs[0].used = true
+		res.changed = "NOT_FOUND"
 	}
 	r.checkWith(rc, resp, nil)
-	got := r.expectedEvents[rc.requestID]
+	res.decisions = r.expectedEvents[rc.requestID]
 	allowed := 0
-	for d := range got {
+	for d := range res.decisions {
 		if d.allowed {
 			allowed++
 		}
 	}
 	r.t.Logf("%s by %s: %s %d (version %d, in the rows %v): errors %v; %d decisions allowed, %d refused",
-		name, k.by, k.typ, k.id, ver, vis || !modelled, resp.Codes(), allowed, len(got)-allowed)
-	return got
+		name, k.by, k.typ, k.id, ver, vis || !modelled, resp.Codes(), allowed, len(res.decisions)-allowed)
+	return res
 }
 
 // replayAfterChanges replays every keyed create made twice more, each time
 // after changing the world in a way that moves field decisions, and fails
 // unless each change moved some decision of some replay: a consent added
 // (some field refused before is allowed), then the police's case moved
-// away (some field or row allowed before is refused).
+// away (some field or row allowed before is refused). Before both, a record
+// a key made is changed over GraphQL (changeKeyedRecord), and the run fails
+// unless some replay met a record changed since its key, answered as the
+// caller reads it now, and some one NOT_FOUND once it left the rows.
 func replayAfterChanges(t *testing.T, s *testserver.Server, db *database.DB, made []keyedCreate, before map[string]map[auditKey]bool, trailStart int64) {
 	if len(made) == 0 {
 		t.Fatal("no keyed create made a record: nothing was replayed")
 	}
+	changed := map[string]int{}
 	run := func(label string) map[string]map[auditKey]bool {
 		w := loadWorld(t, db.Client)
 		runs := map[string]*leakRun{}
@@ -150,7 +171,11 @@ func replayAfterChanges(t *testing.T, s *testserver.Server, db *database.DB, mad
 				r.trailAfter = trailStart
 				runs[k.by.String()] = r
 			}
-			got[k.name] = r.replayOnce(k, label)
+			res := r.replayOnce(k, label)
+			got[k.name] = res.decisions
+			if res.changed != "" {
+				changed[res.changed]++
+			}
 		}
 		for _, r := range runs {
 			var cov auditCoverage
@@ -159,6 +184,7 @@ func replayAfterChanges(t *testing.T, s *testserver.Server, db *database.DB, mad
 		}
 		return got
 	}
+	changeKeyedRecord(t, s, db, made, "recordSuspect")
 	w := loadWorld(t, db.Client)
 	addReplayConsents(t, db.Client, w, made)
 	consented := run("after a consent was added")
@@ -174,6 +200,43 @@ func replayAfterChanges(t *testing.T, s *testserver.Server, db *database.DB, mad
 	} else {
 		t.Logf("replays after the case moved away: %d decisions allowed before are refused", n)
 	}
+	for _, want := range []string{"answered", "NOT_FOUND"} {
+		if changed[want] == 0 {
+			t.Errorf("no replay met a record changed since its key and %s (met: %v): the replay's branch of a changed record is not exercised", want, changed)
+		}
+	}
+	t.Logf("replays of a record changed since its key: %v", changed)
+}
+
+// changeKeyedRecord changes, over GraphQL and as the caller who made it,
+// the suspect the keyed create named made (a new legal name, which the
+// byte scan then looks for where the caller may not read it): its version
+// is 2, and every replay after it reads it as the caller, as it is now.
+func changeKeyedRecord(t *testing.T, s *testserver.Server, db *database.DB, made []keyedCreate, name string) {
+	t.Helper()
+	for _, k := range made {
+		if k.name != name {
+			continue
+		}
+		if k.typ != "Suspect" {
+			t.Fatalf("%s made a %s; changeKeyedRecord changes a suspect", name, k.typ)
+		}
+		var data struct {
+			UpdateSuspect struct {
+				ID      string
+				Version int
+			}
+		}
+		s.Do(t, k.token, `mutation ($id: ID!, $v: Int!, $name: String!) {
+  updateSuspect(id: $id, expectedVersion: $v, input: {legalName: $name}) { id version }
+}`, map[string]any{"id": gid(k.id), "v": 1, "name": mutationValue + " Changed Suspect"}).MustOK(t).Decode(t, &data)
+		if data.UpdateSuspect.Version != 2 {
+			t.Fatalf("changing %s %d as %s: version %d, want 2", k.typ, k.id, k.by, data.UpdateSuspect.Version)
+		}
+		t.Logf("replays: %s %d (made by %s under its key) changed by its maker over GraphQL", k.typ, k.id, name)
+		return
+	}
+	t.Fatalf("%s made no record under its key: there is no record of a key to change", name)
 }
 
 // flipped counts the decisions, over every replayed create, that were
