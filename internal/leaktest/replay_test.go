@@ -2,7 +2,9 @@ package leaktest_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -29,6 +31,10 @@ import (
 // (a field refused for want of consent is then allowed), once after the
 // case the police's records were made on is moved to another region and
 // another police (the investigator's rows and its on_case rule lose it).
+// Two records the keys made are changed over GraphQL on the way (the
+// registered victim by its maker, the recorded suspect by the police that
+// took its case), so that replays meet a changed record both in the
+// caller's rows and out of them.
 // Each replay is held to the read oracle in full, not only for what it
 // shows: every denied field null with its FORBIDDEN, every allowed field
 // the stored value, the trail holding exactly the decisions it carried.
@@ -81,13 +87,13 @@ func (w *world) version(typ string, id int) (int, bool) {
 }
 
 // replayResult is what one replay met: the decisions its answer carried
-// (which checkAudit compares with the trail under its request id), and,
-// for a record changed since its key (version > 1), how it was answered.
+// (which checkAudit compares with the trail under its request id), and
+// how it answered: "unchanged, answered", "unchanged, refused through an
+// edge", "changed, answered", "changed, refused through an edge" or
+// "changed, NOT_FOUND" (changed: version > 1), "" for a finding.
 type replayResult struct {
 	decisions map[auditKey]bool
-	// changed is "" for a record unchanged since it was made; otherwise
-	// "answered", "refused through an edge" or "NOT_FOUND".
-	changed string
+	outcome   string
 }
 
 // replayOnce sends k again and checks its answer with r (whose world is the
@@ -100,6 +106,10 @@ func (r *leakRun) replayOnce(k keyedCreate, label string) replayResult {
 	ver, stored := r.w.version(k.typ, k.id)
 	vis, modelled := r.v.visible(k.typ, k.id)
 	unchanged := stored && ver == 1
+	state := "changed"
+	if unchanged {
+		state = "unchanged"
+	}
 	data, _ := decodeJSON(resp.Data).(map[string]any)
 	root, _ := data[k.name].(map[string]any)
 	errs := rc.errs[k.name]
@@ -112,27 +122,24 @@ func (r *leakRun) replayOnce(k keyedCreate, label string) replayResult {
 	case root != nil && !unchanged && modelled && !vis:
 		r.add("LEAK of a changed record outside the rows by a replay", "%s: %s %d (version %d) is outside the caller's rows, the replay showed it", name, k.typ, k.id, ver)
 	case root != nil:
+		// Answered as it was made, in the caller's rows or not, while
+		// unchanged; once changed, as the caller reads it now.
 		if unchanged {
-			// Answered as it was made, in the caller's rows or not.
 			rc.replayRoot, rc.replayID = k.name, k.id
-		} else {
-			// Answered as the caller reads it now.
-			res.changed = "answered"
 		}
+		res.outcome = state + ", answered"
 	case (unchanged || !modelled || vis) && r.refusedThrough(rc, k.name, nodeWant{typ: k.typ, id: k.id, single: true}):
 		// Null for a non-null edge of it to a row outside the rows (not
 		// for a changed record outside them, which is one NOT_FOUND: it
 		// is read as the caller, and its fields are never decided).
-		if !unchanged {
-			res.changed = "refused through an edge"
-		}
+		res.outcome = state + ", refused through an edge"
 	case unchanged || (modelled && vis):
 		r.add("replay withheld its record", "%s: %s %d (version %d) is null, errors %v", name, k.typ, k.id, ver, resp.Codes())
 	case len(errs) != 1 || errs[0].e.Code() != "NOT_FOUND":
 		r.add("replay of a record that left the rows", "%s: %s %d changed and left the caller's rows: want null and one NOT_FOUND, got errors %v", name, k.typ, k.id, resp.Codes())
 	default:
 		errs[0].used = true
-		res.changed = "NOT_FOUND"
+		res.outcome = state + ", NOT_FOUND"
 	}
 	r.checkWith(rc, resp, nil)
 	res.decisions = r.expectedEvents[rc.requestID]
@@ -151,20 +158,27 @@ func (r *leakRun) replayOnce(k keyedCreate, label string) replayResult {
 // after changing the world in a way that moves field decisions, and fails
 // unless each change moved some decision of some replay: a consent added
 // (some field refused before is allowed), then the police's case moved
-// away (some field or row allowed before is refused). Before both, a record
-// a key made is changed over GraphQL (changeKeyedRecord), and the run fails
-// unless some replay met a record changed since its key, answered as the
-// caller reads it now, and some one NOT_FOUND once it left the rows.
+// away (some field or row allowed before is refused). Records the keys
+// made are changed over GraphQL too (changeKeyedRecord): the victim of
+// registerVictim by its maker before both, the suspect of recordSuspect,
+// once its case has moved away, by the police that took the case, after
+// which it is replayed once more. The run fails unless the replays met
+// every outcome of replayOutcomes.
 func replayAfterChanges(t *testing.T, s *testserver.Server, db *database.DB, made []keyedCreate, before map[string]map[auditKey]bool, trailStart int64) {
 	if len(made) == 0 {
 		t.Fatal("no keyed create made a record: nothing was replayed")
 	}
-	changed := map[string]int{}
-	run := func(label string) map[string]map[auditKey]bool {
+	met := map[string]int{}
+	// run replays the keyed creates (those named in only, if any) in the
+	// world as it is, and returns their decisions and that world.
+	run := func(label string, only ...string) (map[string]map[auditKey]bool, *world) {
 		w := loadWorld(t, db.Client)
 		runs := map[string]*leakRun{}
 		got := map[string]map[auditKey]bool{}
 		for _, k := range made {
+			if len(only) > 0 && !slices.Contains(only, k.name) {
+				continue
+			}
 			r := runs[k.by.String()]
 			if r == nil {
 				r = newLeakRun(t, s, w, k.by, w.grants)
@@ -173,70 +187,71 @@ func replayAfterChanges(t *testing.T, s *testserver.Server, db *database.DB, mad
 			}
 			res := r.replayOnce(k, label)
 			got[k.name] = res.decisions
-			if res.changed != "" {
-				changed[res.changed]++
-			}
+			met[res.outcome]++
 		}
 		for _, r := range runs {
 			var cov auditCoverage
 			r.checkAudit(db, &cov)
 			r.reportFindings(t)
 		}
-		return got
+		return got, w
 	}
-	changeKeyedRecord(t, s, db, made, "recordSuspect")
 	w := loadWorld(t, db.Client)
+	changeKeyedRecord(t, s, w, made, "registerVictim", investigatorTirane, map[string]any{"address": mutationValue + " Changed Address"})
 	addReplayConsents(t, db.Client, w, made)
-	consented := run("after a consent was added")
+	consented, _ := run("after a consent was added")
 	if n := flipped(before, consented, false, true); n == 0 {
 		t.Errorf("no replay's decision moved from refused to allowed after the consents were added: the change exercises nothing")
 	} else {
 		t.Logf("replays after a consent was added: %d decisions refused before are allowed", n)
 	}
 	moveCaseAway(t, db.Client, w, "police-tirane", "police-durres")
-	moved := run("after the case moved away")
+	moved, w := run("after the case moved away")
 	if n := flipped(consented, moved, true, false); n == 0 {
 		t.Errorf("no replay's decision moved from allowed to refused after the case moved away: the change exercises nothing")
 	} else {
 		t.Logf("replays after the case moved away: %d decisions allowed before are refused", n)
 	}
-	for _, want := range []string{"answered", "NOT_FOUND"} {
-		if changed[want] == 0 {
-			t.Errorf("no replay met a record changed since its key and %s (met: %v): the replay's branch of a changed record is not exercised", want, changed)
+	changeKeyedRecord(t, s, w, made, "recordSuspect",
+		principal{roles: []viewer.Role{viewer.RoleInvestigator}, agency: "police-durres"}, map[string]any{"legalName": mutationValue + " Changed Suspect"})
+	run("after another agency changed it", "recordSuspect")
+	for _, want := range replayOutcomes {
+		if met[want] == 0 {
+			t.Errorf("no replay met a record %s (met: %v): that branch of the replays is not exercised", want, met)
 		}
 	}
-	t.Logf("replays of a record changed since its key: %v", changed)
+	t.Logf("replays met: %v", met)
 }
 
-// changeKeyedRecord changes, over GraphQL and as the caller who made it,
-// the suspect the keyed create named made (a new legal name, which the
+// replayOutcomes are the ways a replay must have answered in every run:
+// an unchanged record nulled through a non-null edge out of the caller's
+// rows, a changed one read as the caller, and a changed one out of the
+// caller's rows.
+var replayOutcomes = []string{"unchanged, refused through an edge", "changed, answered", "changed, NOT_FOUND"}
+
+// changeKeyedRecord changes, over GraphQL and as by, the record the keyed
+// create name made (update<Type> with input, a new sensitive value the
 // byte scan then looks for where the caller may not read it): its version
-// is 2, and every replay after it reads it as the caller, as it is now.
-func changeKeyedRecord(t *testing.T, s *testserver.Server, db *database.DB, made []keyedCreate, name string) {
+// goes up, and every replay after it reads it as the caller, as it is now.
+func changeKeyedRecord(t *testing.T, s *testserver.Server, w *world, made []keyedCreate, name string, by principal, input map[string]any) {
 	t.Helper()
-	for _, k := range made {
-		if k.name != name {
-			continue
-		}
-		if k.typ != "Suspect" {
-			t.Fatalf("%s made a %s; changeKeyedRecord changes a suspect", name, k.typ)
-		}
-		var data struct {
-			UpdateSuspect struct {
-				ID      string
-				Version int
-			}
-		}
-		s.Do(t, k.token, `mutation ($id: ID!, $v: Int!, $name: String!) {
-  updateSuspect(id: $id, expectedVersion: $v, input: {legalName: $name}) { id version }
-}`, map[string]any{"id": gid(k.id), "v": 1, "name": mutationValue + " Changed Suspect"}).MustOK(t).Decode(t, &data)
-		if data.UpdateSuspect.Version != 2 {
-			t.Fatalf("changing %s %d as %s: version %d, want 2", k.typ, k.id, k.by, data.UpdateSuspect.Version)
-		}
-		t.Logf("replays: %s %d (made by %s under its key) changed by its maker over GraphQL", k.typ, k.id, name)
-		return
+	i := slices.IndexFunc(made, func(k keyedCreate) bool { return k.name == name })
+	if i < 0 {
+		t.Fatalf("%s made no record under its key: there is no record of a key to change", name)
 	}
-	t.Fatalf("%s made no record under its key: there is no record of a key to change", name)
+	k := made[i]
+	ver, ok := w.version(k.typ, k.id)
+	if !ok {
+		t.Fatalf("%s %d, made by %s, is not in the database", k.typ, k.id, name)
+	}
+	op := fmt.Sprintf(`mutation ($id: ID!, $v: Int!, $in: Update%[1]sInput!) { update%[1]s(id: $id, expectedVersion: $v, input: $in) { id version } }`, k.typ)
+	resp := s.Do(t, s.Token(t, by.agency, by.roles...), op, map[string]any{"id": gid(k.id), "v": ver, "in": input}).MustOK(t)
+	var data map[string]struct{ Version int }
+	resp.Decode(t, &data)
+	if got := data["update"+k.typ].Version; got != ver+1 {
+		t.Fatalf("changing %s %d as %s: version %d, want %d: %s", k.typ, k.id, by, got, ver+1, resp.Body)
+	}
+	t.Logf("replays: %s %d (made by %s under its key) changed by %s over GraphQL", k.typ, k.id, name, by)
 }
 
 // flipped counts the decisions, over every replayed create, that were
