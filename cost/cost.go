@@ -23,6 +23,15 @@ type Limits struct {
 	MaxTokens int
 	// MaxDepth bounds how deeply fields nest, fragments expanded.
 	MaxDepth int
+	// MaxValueDepth bounds how deeply the lists and objects of a value
+	// written in the document (an argument, a directive's argument, a
+	// variable's default) nest: validation's work on a value grows with
+	// the square of its depth, before any cost is charged (a `where` of
+	// 980 nested `not`s, 6.9 KB, took 0.2 s of CPU to be refused; a
+	// review's finding, 2026-12-07). Variables sent as JSON are bounded
+	// alike, at the same depth, before they are decoded (graph's
+	// withinJSONBounds).
+	MaxValueDepth int
 	// MaxFields bounds how many fields the operation selects once every
 	// fragment spread is expanded (a fragment spread twice counts twice):
 	// it stops "fragment bombs" whose text is small and whose tree is not.
@@ -86,6 +95,7 @@ func DefaultLimits() Limits {
 		MaxCost:          25_000,
 		MaxTokens:        15_000,
 		MaxDepth:         20,
+		MaxValueDepth:    64,
 		MaxFields:        2_000,
 		MaxAliases:       20,
 		MaxAliasBytes:    64,

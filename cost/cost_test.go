@@ -260,6 +260,12 @@ func TestCheckText(t *testing.T) {
 		{"a long alias", "{ viewer { " + strings.Repeat("a", l.MaxAliasBytes+1) + ": subject } }", "aliasBytes"},
 		{"a long alias in a fragment", "{ viewer { ...F } } fragment F on Viewer { " + strings.Repeat("a", l.MaxAliasBytes+1) + ": subject }", "aliasBytes"},
 		{"too deep", "{ viewer { agency { " + strings.Repeat("parent { ", l.MaxDepth) + "code" + strings.Repeat(" }", l.MaxDepth) + " } } }", "depth"},
+		// Validation's work on a value grows with the square of its depth.
+		{"a value nested too deep", "{ cases(first: 5, where: " + nested(l.MaxValueDepth+1) + ") { totalCount } }", "valueDepth"},
+		{"a list nested too deep", "{ nodes(ids: " + strings.Repeat("[", l.MaxValueDepth+1) + strings.Repeat("]", l.MaxValueDepth+1) + ") { id } }", "valueDepth"},
+		{"a value nested too deep in a fragment", "{ ...F } fragment F on Query { cases(where: " + nested(980) + ") { totalCount } }", "valueDepth"},
+		{"a directive's value nested too deep", "{ viewer @include(if: " + nested(l.MaxValueDepth+1) + ") { subject } }", "valueDepth"},
+		{"a variable's default nested too deep", "query($w: CaseWhereInput = " + nested(l.MaxValueDepth+1) + ") { cases(where: $w) { totalCount } }", "valueDepth"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := cost.CheckText(tc.query, l)
@@ -285,6 +291,9 @@ func TestCheckText(t *testing.T) {
 	})
 	t.Run("just under the limits", func(t *testing.T) {
 		if err := cost.CheckText(chain(l.MaxFragments-1), l); err != nil {
+			t.Fatal(err)
+		}
+		if err := cost.CheckText("{ cases(first: 5, where: "+nested(l.MaxValueDepth)+") { totalCount } }", l); err != nil {
 			t.Fatal(err)
 		}
 		if err := cost.CheckText("{ viewer { "+strings.Repeat("a", l.MaxAliasBytes)+": subject } }", l); err != nil {
@@ -417,4 +426,10 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// nested is a case filter whose objects nest depth deep: depth-1 `not`s
+// around a condition.
+func nested(depth int) string {
+	return strings.Repeat("{not: ", depth-1) + `{nameContains: "a"}` + strings.Repeat("}", depth-1)
 }

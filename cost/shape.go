@@ -50,12 +50,26 @@ func CheckShape(doc *ast.QueryDocument, l Limits) error {
 	}
 	s := shape{doc: doc, limits: l, fragments: map[string]*expanded{}}
 	for _, f := range doc.Fragments {
+		if err := s.valuesWithin(f.Directives); err != nil {
+			return err
+		}
 		if err := s.scan(f.SelectionSet); err != nil {
 			return err
 		}
 	}
 	fields, depth := 0, 0
 	for _, op := range doc.Operations {
+		if err := s.valuesWithin(op.Directives); err != nil {
+			return err
+		}
+		for _, v := range op.VariableDefinitions {
+			if err := s.valueWithin(v.DefaultValue); err != nil {
+				return err
+			}
+			if err := s.valuesWithin(v.Directives); err != nil {
+				return err
+			}
+		}
 		if err := s.scan(op.SelectionSet); err != nil {
 			return err
 		}
@@ -218,14 +232,28 @@ func (s *shape) scanInto(set ast.SelectionSet, names answers) error {
 			if err := names.add(sel.Name, responseKey(sel), s.limits); err != nil {
 				return err
 			}
+			for _, a := range sel.Arguments {
+				if err := s.valueWithin(a.Value); err != nil {
+					return err
+				}
+			}
+			if err := s.valuesWithin(sel.Directives); err != nil {
+				return err
+			}
 			if err := s.scan(sel.SelectionSet); err != nil {
 				return err
 			}
 		case *ast.InlineFragment:
+			if err := s.valuesWithin(sel.Directives); err != nil {
+				return err
+			}
 			if err := s.scanInto(sel.SelectionSet, names); err != nil {
 				return err
 			}
 		case *ast.FragmentSpread:
+			if err := s.valuesWithin(sel.Directives); err != nil {
+				return err
+			}
 			s.spreads++
 			if s.spreads > s.limits.MaxSpreads {
 				return tooComplex("spreads", s.spreads, s.limits.MaxSpreads,
@@ -241,6 +269,48 @@ func (s *shape) scanInto(set ast.SelectionSet, names answers) error {
 		}
 	}
 	return nil
+}
+
+// valuesWithin checks the values of directives' arguments (valueWithin).
+func (s *shape) valuesWithin(directives ast.DirectiveList) error {
+	for _, d := range directives {
+		for _, a := range d.Arguments {
+			if err := s.valueWithin(a.Value); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// valueWithin refuses a value written in the document whose lists and
+// objects nest deeper than MaxValueDepth. Each value is read once, as the
+// text holds it: linear in the document.
+func (s *shape) valueWithin(v *ast.Value) error {
+	if d := valueDepth(v, s.limits.MaxValueDepth+1); d > s.limits.MaxValueDepth {
+		return tooComplex("valueDepth", d, s.limits.MaxValueDepth,
+			fmt.Sprintf("A value in the document nests lists and objects more than %d deep; at most %d levels are allowed.", s.limits.MaxValueDepth, s.limits.MaxValueDepth))
+	}
+	return nil
+}
+
+// valueDepth is how deeply v's lists and objects nest (a scalar or a
+// variable 0, [1] 1, {a: [1]} 2), counted no further than stop.
+func valueDepth(v *ast.Value, stop int) int {
+	if v == nil || (v.Kind != ast.ListValue && v.Kind != ast.ObjectValue) {
+		return 0
+	}
+	if stop <= 1 {
+		return 1
+	}
+	deepest := 0
+	for _, c := range v.Children {
+		deepest = max(deepest, valueDepth(c.Value, stop-1))
+		if deepest >= stop-1 {
+			break
+		}
+	}
+	return 1 + deepest
 }
 
 // responseKey is the name a field is answered under: its alias, or else
