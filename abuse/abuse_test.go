@@ -122,6 +122,10 @@ func attacks() []attack {
 		// Within the values' depth, the filter's own bound answers.
 		{name: "a where of 40 nested nots", want: "BAD_USER_INPUT",
 			query: "{ cases(first: 5, where: " + strings.Repeat("{not: ", 40) + `{referenceContains: "a"}` + strings.Repeat("}", 40) + ") { totalCount } }"},
+		// A mutation's transaction, checks and audit are priced besides its
+		// payload: 300 that changed nothing cost 600 and took 0.15 s of
+		// CPU on SQLite, 1,044 statements (a review, 2026-12-07).
+		{name: "120 mutations that change nothing", want: "TOO_COMPLEX", query: manyMutations(20)},
 		{name: "aliases of 64 bytes under a page of cases", want: "",
 			query: "{ cases(first: 500) { edges { node { " + strings.Repeat("a", 64) + ": __typename " + strings.Repeat("b", 64) + ": id } } } }"},
 		{name: "1000 operations in one document", want: "",
@@ -155,6 +159,27 @@ func aliases(n int, field string) string {
 	b.WriteString("{")
 	for i := range n {
 		fmt.Fprintf(&b, " a%d: %s", i, field)
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+// manyMutations asks each of six mutations under n aliases, every one
+// naming records that do not exist.
+func manyMutations(n int) string {
+	var b strings.Builder
+	b.WriteString("mutation {")
+	for k, m := range []string{
+		`withdrawConsent(id: "x", expectedVersion: 1) { id }`,
+		`linkVictimToCase(victimID: "x", caseID: "y") { id }`,
+		`updateCase(id: "x", expectedVersion: 1, input: {}) { id }`,
+		`updateVictim(id: "x", expectedVersion: 1, input: {}) { id }`,
+		`updateSuspect(id: "x", expectedVersion: 1, input: {}) { id }`,
+		`updateProsecution(id: "x", expectedVersion: 1, input: {}) { id }`,
+	} {
+		for i := range n {
+			fmt.Fprintf(&b, " m%d_%d: %s", k, i, m)
+		}
 	}
 	b.WriteString(" }")
 	return b.String()

@@ -74,6 +74,17 @@ type Limits struct {
 	// top of the fields read from it: measured, a refused id costs the
 	// server as much as some twenty fields.
 	LookupCost int
+	// MutationCost is the cost of each mutation field on top of its
+	// payload's fields and its input's items: its transaction, its checks
+	// and its audit events, which no field of its payload counts. At
+	// nothing, a document of 300 mutations refused or changing nothing
+	// (each asking its id) cost 600, and took 0.13–0.15 s of the server's
+	// CPU on SQLite, 0.22–0.29 s on PostgreSQL (a review, 2026-12-07),
+	// where the dashboard page of README, priced 16,952, takes 0.02–0.04 s:
+	// the budget of a minute bought a few CPUs' worth of such work. 250 is
+	// that work measured as the page's fields are priced (about 0.45 ms of
+	// CPU on SQLite, at 1.8 µs a unit).
+	MutationCost int
 	// FilterIDCost is the cost of each id a list's where names (id, idIn,
 	// idNEQ, idNotIn), once for the field of the document however many
 	// objects it is asked under: the ids are looked up in one statement
@@ -107,6 +118,7 @@ func DefaultLimits() Limits {
 		MaxPage:          500,
 		UnpagedList:      10,
 		LookupCost:       20,
+		MutationCost:     250,
 		FilterIDCost:     10,
 		ListSizes: map[string]int{
 			// The policy's lines.

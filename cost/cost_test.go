@@ -86,10 +86,14 @@ func TestCost(t *testing.T) {
 		// a mutation's input lists: 1 + 3 case ids × lookup 20 + id 1
 		{"a mutation's ids are looked up", `mutation($c: [ID!]){ registerVictim(input: {pseudonym: "V-2026-0001", sex: FEMALE, ageGroup: ADULT,
 			identificationStatus: POTENTIAL_VICTIM, identifiedBy: STATE_POLICE, identifiedAt: "2026-01-01T00:00:00Z", region: TIRANE,
-			formsOfExploitation: [SEXUAL]}, caseIDs: $c){ id } }`, map[string]any{"c": []any{"1", "2", "3"}}, 1 + (3+1)*20 + 1},
-		// a policy line is one item, whatever its length: 1 + 2 × 20 + 1
+			formsOfExploitation: [SEXUAL]}, caseIDs: $c){ id } }`, map[string]any{"c": []any{"1", "2", "3"}}, 1 + (3+1)*20 + 1 + 250},
+		// a policy line is one item, whatever its length: 1 + 2 × 20 + 1,
+		// and the mutation's own work (MutationCost)
 		{"a policy change's lines", `mutation{ changePolicy(add: [["p", "judge", "court", "Victim:CONTACT", "read", "proceedings"], ["g2", "NGO_SHELTER", "support"]],
-			reason: "Two lines for a test"){ added } }`, nil, 1 + 2*20 + 1},
+			reason: "Two lines for a test"){ added } }`, nil, 1 + 2*20 + 1 + 250},
+		// each mutation field pays for its own work: three that change
+		// nothing cost 3 × (1 + 1 + 250) whatever their payload asks
+		{"each mutation's own work", `mutation{ a: withdrawConsent(id: "1", expectedVersion: 1){ id } b: withdrawConsent(id: "2", expectedVersion: 1){ id } c: withdrawConsent(id: "3", expectedVersion: 1){ id } }`, nil, 3 * (1 + 1 + 250)},
 		// a where's list items count as fields: 8 + 3 (until 2026-12-07,
 		// nineteenth session, a query's filter lists were not charged)
 		{"a where's values", `{ cases(first: 3, where: {referenceIn: ["A", "B", "C"]}){ edges{ node{ reference } } } }`, nil, 11},

@@ -193,7 +193,7 @@ func (m *measurer) field(f *ast.Field, page int, parent string) measured {
 	}
 	children := m.set(f.SelectionSet, childPage, path)
 	if m.mutation && parent == "" {
-		children.cost = saturatingAdd(children.cost, m.inputCost(f))
+		children.cost = saturatingAdd(children.cost, saturatingAdd(m.inputCost(f), m.limits.MutationCost))
 	}
 	if def.Arguments.ForName("ids") != nil || lookupByID(f) {
 		// Looking a record up by id, and refusing it when it is not the
