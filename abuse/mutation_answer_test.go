@@ -79,6 +79,14 @@ func TestMutationAnswerStopsAtItsSizeLimit(t *testing.T) {
 		pages = append(pages, fmt.Sprintf(`c%d: cases(first: 1) { edges { node { victims(first: 1) { edges { node { %s
 			cases(first: 1) { edges { node { victims(first: 1) { edges { node { %s } } } } } } } } } } } }`, i, leaf, leaf))
 	}
+	allowedReads := func() int {
+		var n int
+		if err := db.SQL.QueryRow(`SELECT count(*) FROM audit_events WHERE decision = 'ALLOWED'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := allowedReads()
 	res, elapsed := send(t, srv, prosecutor, attack{
 		query: update + strings.Join(pages, " ") + ` } }`,
 		vars:  map[string]any{"id": victimID, "v": version, "in": map[string]any{"testimonySummary": "Changed. " + testimony[:len(testimony)-9]}},
@@ -93,6 +101,11 @@ func TestMutationAnswerStopsAtItsSizeLimit(t *testing.T) {
 	var data struct{ UpdateVictim *struct{ Version int } }
 	if err := json.Unmarshal(res.Data, &data); err != nil || data.UpdateVictim != nil {
 		t.Errorf("want the mutation's field null, not made (err %v): %.300s", err, res.Data)
+	}
+	// The testimonies resolved before the limit were not sent: no read
+	// of them is recorded as disclosed, as for a query's dropped answer.
+	if n := allowedReads() - before; n != 0 {
+		t.Errorf("%d reads recorded as disclosed for a mutation's answer that was not sent", n)
 	}
 	var after struct{ Node struct{ Version int } }
 	srv.Do(t, prosecutor, `query($id: ID!) { node(id: $id) { ... on Victim { version } } }`, map[string]any{"id": victimID}).

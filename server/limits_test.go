@@ -155,6 +155,20 @@ func TestResponseSizeLimit(t *testing.T) {
 			t.Errorf("%d cases %s, want %d", n, reference, want)
 		}
 	}
+
+	// The limit reached under a nullable field (an edge's node): the null
+	// of the field stopped goes no further up, so the mutation's field
+	// would be answered, and the mutation made, but for the answer's limit.
+	res = s.Do(t, s.Token(t, "police-tirane", viewer.RoleInvestigator),
+		`mutation($d: CreateCaseInput!) { d: openCase(input: $d) { id
+			agencies(first: 1) { edges { node { cases(first: 5) { edges { node { id`+titles.String()+` } } } } } } } }`,
+		map[string]any{"d": in("TIR-SIZE-0004")})
+	if len(res.Errors) != 1 || res.Errors[0].Code() != "TOO_COMPLEX" || !strings.Contains(string(res.Data), `"d":null`) {
+		t.Errorf("want d null with one TOO_COMPLEX: %v %.500s", res.Codes(), res.Body)
+	}
+	if n := db.Client.CaseFile.Query().Where(casefile.Reference("TIR-SIZE-0004")).CountX(ctx); n != 0 {
+		t.Errorf("%d cases TIR-SIZE-0004 made by a mutation answered as not made", n)
+	}
 }
 
 // TestTrustedDocuments: a server given a manifest runs its documents, by
