@@ -417,24 +417,15 @@ func (l responseSizeLimit) InterceptResponse(ctx context.Context, next graphql.R
 // an answer. Each of those root fields is null, and its mutation was not
 // made (mutationTransactions).
 func oneOverflowPerRootField(errs gqlerror.List, size, maxBytes int) gqlerror.List {
-	seen := map[ast.PathElement]bool{}
-	kept := errs[:0]
-	for _, e := range errs {
-		if errors.Is(e.Err, answerOverflow) {
-			var root ast.PathElement
-			if len(e.Path) > 0 {
-				root = e.Path[0]
-			}
-			if seen[root] {
-				continue
-			}
-			seen[root] = true
+	isOverflow := func(e *gqlerror.Error) bool { return errors.Is(e.Err, answerOverflow) }
+	kept := firstPerRootField(errs, isOverflow)
+	for _, e := range kept {
+		if isOverflow(e) {
 			e.Message = fmt.Sprintf("The answer reached its size limit of %d bytes here: this mutation and those after it were not made. Ask for fewer or shorter fields in its answer.", maxBytes)
 			e.Extensions = map[string]any{
 				"code": string(apperr.TooComplex), "limit": "responseBytes", "value": size, "maximum": maxBytes,
 			}
 		}
-		kept = append(kept, e)
 	}
 	return kept
 }

@@ -49,10 +49,20 @@ func (requestEndErrors) InterceptResponse(ctx context.Context, next graphql.Resp
 	if resp == nil || len(resp.Errors) < 2 || ctx.Err() == nil {
 		return resp
 	}
+	resp.Errors = firstPerRootField(resp.Errors, isRequestEnd)
+	return resp
+}
+
+// firstPerRootField keeps, of the errors that match, the first under each
+// root field (the first at no path, for errors at none), and every error
+// that does not match, in their order. A stop that ends a request (its
+// deadline, the answer's size) leaves an error at every field it stopped,
+// hundreds in an answer, where the client needs one a root field.
+func firstPerRootField(errs gqlerror.List, match func(*gqlerror.Error) bool) gqlerror.List {
 	seen := map[ast.PathElement]bool{}
-	kept := resp.Errors[:0]
-	for _, e := range resp.Errors {
-		if isRequestEnd(e) {
+	kept := errs[:0]
+	for _, e := range errs {
+		if match(e) {
 			var root ast.PathElement
 			if len(e.Path) > 0 {
 				root = e.Path[0]
@@ -64,8 +74,7 @@ func (requestEndErrors) InterceptResponse(ctx context.Context, next graphql.Resp
 		}
 		kept = append(kept, e)
 	}
-	resp.Errors = kept
-	return resp
+	return kept
 }
 
 // stopAtRequestEnd reports whether the list being marshalled under ctx
