@@ -24,42 +24,9 @@ import (
 // cmd/casegraph's e2e_start_test.go holds a real serve's start-up.
 // ---------------------------------------------------------------------------
 
-const (
-	startingError     = `{"errors":[{"message":"The server is starting; nothing of this request was done. Retry after the time in Retry-After.","extensions":{"code":"UNAVAILABLE"}}]}`
-	startingReadiness = `{"server":"starting","status":"unavailable"}` + "\n"
-)
-
-// rawAnswer is an answer read whole.
-type rawAnswer struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func (a rawAnswer) String() string {
-	return fmt.Sprintf("%d Content-Type=%q Retry-After=%q Allow=%q %q", a.status, a.header.Get("Content-Type"), a.header.Get("Retry-After"), a.header.Get("Allow"), a.body)
-}
-
-func exchange(client *http.Client, method, url string, header map[string]string, body string) (rawAnswer, error) {
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		return rawAnswer{}, err
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	res, err := client.Do(req)
-	if err != nil {
-		return rawAnswer{}, err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	return rawAnswer{status: res.StatusCode, header: res.Header, body: string(raw)}, err
-}
-
-func mustExchange(t *testing.T, method, url string, header map[string]string, body string) rawAnswer {
+func mustExchange(t *testing.T, method, url string, header map[string]string, body string) testserver.Answer {
 	t.Helper()
-	a, err := exchange(&http.Client{Timeout: 10 * time.Second}, method, url, header, body)
+	a, err := testserver.Exchange(&http.Client{Timeout: 10 * time.Second}, method, url, header, body)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
@@ -107,39 +74,39 @@ func TestStartingAnswers(t *testing.T) {
 	}{
 		{http.MethodGet, "/healthz", nil, "", 200, plain, `{"status":"ok"}` + "\n", "", ""},
 		{http.MethodHead, "/healthz", nil, "", 200, plain, "", "", ""},
-		{http.MethodGet, "/readyz", nil, "", 503, plain, startingReadiness, "", ""},
+		{http.MethodGet, "/readyz", nil, "", 503, plain, testserver.StartingReadiness, "", ""},
 		{http.MethodHead, "/readyz", nil, "", 503, plain, "", "", ""},
 		{http.MethodPost, "/healthz", nil, "", 405, plain,
 			`{"errors":[{"message":"\"/healthz\" does not serve \"POST\": use GET, HEAD.","extensions":{"code":"BAD_USER_INPUT"}}]}`, "", "GET, HEAD"},
-		{http.MethodPost, "/graphql", jsonBody, query, 503, graphQL, startingError, "1", ""},
-		{http.MethodPost, "/graphql", map[string]string{"Content-Type": "application/json", "Accept": "application/graphql-response+json"}, query, 503, gqlResp, startingError, "1", ""},
-		{http.MethodPost, "/graphql", map[string]string{"Content-Type": "application/json", "Accept": "application/json;q=0.5, application/graphql-response+json"}, query, 503, gqlResp, startingError, "1", ""},
-		{http.MethodPost, "/graphql", map[string]string{"Content-Type": "application/json", "Accept": "text/html"}, query, 503, graphQL, startingError, "1", ""},
-		{http.MethodPost, "/graphql", map[string]string{"Content-Type": "text/plain"}, "not even JSON", 503, graphQL, startingError, "1", ""},
-		{http.MethodGet, "/graphql?query=%7B__typename%7D", nil, "", 503, graphQL, startingError, "1", ""},
-		{http.MethodOptions, "/graphql", nil, "", 503, graphQL, startingError, "1", ""},
-		{"PURGE", "/graphql", nil, "", 503, graphQL, startingError, "1", ""},
-		{http.MethodGet, "/", nil, "", 503, plain, startingError, "1", ""},
-		{http.MethodGet, "/graphiql/app.js", nil, "", 503, plain, startingError, "1", ""},
-		{http.MethodGet, "/nowhere", nil, "", 503, plain, startingError, "1", ""},
-		{"PURGE", "/nowhere", nil, "", 503, plain, startingError, "1", ""},
+		{http.MethodPost, "/graphql", jsonBody, query, 503, graphQL, testserver.StartingError, "1", ""},
+		{http.MethodPost, "/graphql", map[string]string{"Content-Type": "application/json", "Accept": "application/graphql-response+json"}, query, 503, gqlResp, testserver.StartingError, "1", ""},
+		{http.MethodPost, "/graphql", map[string]string{"Content-Type": "application/json", "Accept": "application/json;q=0.5, application/graphql-response+json"}, query, 503, gqlResp, testserver.StartingError, "1", ""},
+		{http.MethodPost, "/graphql", map[string]string{"Content-Type": "application/json", "Accept": "text/html"}, query, 503, graphQL, testserver.StartingError, "1", ""},
+		{http.MethodPost, "/graphql", map[string]string{"Content-Type": "text/plain"}, "not even JSON", 503, graphQL, testserver.StartingError, "1", ""},
+		{http.MethodGet, "/graphql?query=%7B__typename%7D", nil, "", 503, graphQL, testserver.StartingError, "1", ""},
+		{http.MethodOptions, "/graphql", nil, "", 503, graphQL, testserver.StartingError, "1", ""},
+		{"PURGE", "/graphql", nil, "", 503, graphQL, testserver.StartingError, "1", ""},
+		{http.MethodGet, "/", nil, "", 503, plain, testserver.StartingError, "1", ""},
+		{http.MethodGet, "/graphiql/app.js", nil, "", 503, plain, testserver.StartingError, "1", ""},
+		{http.MethodGet, "/nowhere", nil, "", 503, plain, testserver.StartingError, "1", ""},
+		{"PURGE", "/nowhere", nil, "", 503, plain, testserver.StartingError, "1", ""},
 		{http.MethodGet, "/metrics", nil, "", 401, plain,
 			`{"errors":[{"message":"/metrics needs the metrics token: send Authorization: Bearer \u003cCASEGRAPH_METRICS_TOKEN\u003e.","extensions":{"code":"UNAUTHENTICATED"}}]}`, "", ""},
 	} {
 		a := mustExchange(t, c.method, base+c.path, c.header, c.body)
-		if a.status != c.status || a.header.Get("Content-Type") != c.contentType || a.body != c.want ||
-			a.header.Get("Retry-After") != c.retryAfter || a.header.Get("Allow") != c.allow {
+		if a.Status != c.status || a.Header.Get("Content-Type") != c.contentType || a.Body != c.want ||
+			a.Header.Get("Retry-After") != c.retryAfter || a.Header.Get("Allow") != c.allow {
 			t.Errorf("%s %s %v while starting:\n got %s\nwant %d Content-Type=%q Retry-After=%q Allow=%q %q",
 				c.method, c.path, c.header, a, c.status, c.contentType, c.retryAfter, c.allow, c.want)
 		}
-		if a.header.Get("X-Content-Type-Options") != "nosniff" || a.header.Get("Cache-Control") != "no-store" ||
-			a.header.Get("Content-Security-Policy") == "" {
-			t.Errorf("%s %s while starting lacks the security headers: %v", c.method, c.path, a.header)
+		if a.Header.Get("X-Content-Type-Options") != "nosniff" || a.Header.Get("Cache-Control") != "no-store" ||
+			a.Header.Get("Content-Security-Policy") == "" {
+			t.Errorf("%s %s while starting lacks the security headers: %v", c.method, c.path, a.Header)
 		}
 	}
 	a := mustExchange(t, http.MethodGet, base+"/metrics", map[string]string{"Authorization": "Bearer scrape"}, "")
-	if a.status != http.StatusOK || !strings.Contains(a.body, "go_goroutines") || strings.Contains(a.body, "casegraph_") {
-		t.Errorf("/metrics with its token while starting: %d, want 200, the process's metrics and none of the server's:\n%.500s", a.status, a.body)
+	if a.Status != http.StatusOK || !strings.Contains(a.Body, "go_goroutines") || strings.Contains(a.Body, "casegraph_") {
+		t.Errorf("/metrics with its token while starting: %d, want 200, the process's metrics and none of the server's:\n%.500s", a.Status, a.Body)
 	}
 }
 
@@ -193,11 +160,11 @@ func TestStartingSwitchesWithoutADrop(t *testing.T) {
 	if status := kept.get(t, "/readyz"); status != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz while starting: %d", status)
 	}
-	if a := mustExchange(t, http.MethodGet, base+"/metrics", nil, ""); a.status != http.StatusServiceUnavailable {
+	if a := mustExchange(t, http.MethodGet, base+"/metrics", nil, ""); a.Status != http.StatusServiceUnavailable {
 		t.Errorf("/metrics on the main address while starting, with a listener of its own: %s, want 503", a)
 	}
-	if a := mustExchange(t, http.MethodGet, metricsBase+"/metrics", nil, ""); a.status != http.StatusOK || strings.Contains(a.body, "casegraph_") {
-		t.Errorf("/metrics on its own listener while starting: %d:\n%.300s", a.status, a.body)
+	if a := mustExchange(t, http.MethodGet, metricsBase+"/metrics", nil, ""); a.Status != http.StatusOK || strings.Contains(a.Body, "casegraph_") {
+		t.Errorf("/metrics on its own listener while starting: %d:\n%.300s", a.Status, a.Body)
 	}
 
 	var (
@@ -220,14 +187,14 @@ func TestStartingSwitchesWithoutADrop(t *testing.T) {
 					return
 				default:
 				}
-				a, err := exchange(client, http.MethodGet, base+"/readyz", nil, "")
+				a, err := testserver.Exchange(client, http.MethodGet, base+"/readyz", nil, "")
 				mu.Lock()
 				switch {
 				case err != nil:
 					wrong = append(wrong, err.Error())
-				case a.status == http.StatusServiceUnavailable && a.body == startingReadiness:
+				case a.Status == http.StatusServiceUnavailable && a.Body == testserver.StartingReadiness:
 					starting++
-				case a.status == http.StatusOK:
+				case a.Status == http.StatusOK:
 					served[i]++
 				default:
 					wrong = append(wrong, a.String())
@@ -265,11 +232,11 @@ func TestStartingSwitchesWithoutADrop(t *testing.T) {
 	if status := kept.get(t, "/readyz"); status != http.StatusOK {
 		t.Errorf("/readyz on the connection kept alive from the start-up: %d, want 200", status)
 	}
-	if a := mustExchange(t, http.MethodGet, metricsBase+"/metrics", nil, ""); a.status != http.StatusOK ||
-		!strings.Contains(a.body, `casegraph_http_requests_total{method="GET",route="/readyz",status="200"}`) {
-		t.Errorf("/metrics on its own listener once serving: %d:\n%.300s", a.status, a.body)
+	if a := mustExchange(t, http.MethodGet, metricsBase+"/metrics", nil, ""); a.Status != http.StatusOK ||
+		!strings.Contains(a.Body, `casegraph_http_requests_total{method="GET",route="/readyz",status="200"}`) {
+		t.Errorf("/metrics on its own listener once serving: %d:\n%.300s", a.Status, a.Body)
 	}
-	if a := mustExchange(t, http.MethodGet, base+"/metrics", nil, ""); a.status != http.StatusNotFound {
+	if a := mustExchange(t, http.MethodGet, base+"/metrics", nil, ""); a.Status != http.StatusNotFound {
 		t.Errorf("/metrics on the main address once serving, with a listener of its own: %s, want 404", a)
 	}
 	cancel()

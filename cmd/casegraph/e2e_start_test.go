@@ -27,16 +27,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/casegraph/casegraph/internal/testserver"
 )
-
-// startingMessage is what every UNAVAILABLE says while serve starts.
-const startingMessage = "The server is starting; nothing of this request was done. Retry after the time in Retry-After."
-
-// startingError is the body of a request refused while serve starts.
-const startingError = `{"errors":[{"message":"` + startingMessage + `","extensions":{"code":"UNAVAILABLE"}}]}`
-
-// startingReadiness is /readyz's body while serve starts.
-const startingReadiness = `{"server":"starting","status":"unavailable"}` + "\n"
 
 // waitStarting waits until serve logs that it is starting, and returns the
 // addresses that line names: the main one, and the metrics listener's
@@ -57,47 +50,16 @@ func (s *serving) waitStarting(t *testing.T) (addr, metricsAddr string) {
 	}
 }
 
-// answer is one HTTP answer, read whole.
-type answer struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func (a answer) String() string {
-	return fmt.Sprintf("%d %s Retry-After=%q %q", a.status, a.header.Get("Content-Type"), a.header.Get("Retry-After"), a.body)
-}
-
-// ask sends one request to base and reads its answer; a request that gets
+// ask sends one request to base and reads its testserver.Answer; a request that gets
 // none within 5 s fails the test (before 2026-12-07, every request sent
 // while serve started).
-func ask(t *testing.T, method, url string, header map[string]string, body string) answer {
+func ask(t *testing.T, method, url string, header map[string]string, body string) testserver.Answer {
 	t.Helper()
-	a, err := tryAsk(&http.Client{Timeout: 5 * time.Second}, method, url, header, body)
+	a, err := testserver.Exchange(&http.Client{Timeout: 5 * time.Second}, method, url, header, body)
 	if err != nil {
 		t.Fatalf("%s %s while serve starts: %v", method, url, err)
 	}
 	return a
-}
-
-func tryAsk(client *http.Client, method, url string, header map[string]string, body string) (answer, error) {
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		return answer{}, err
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	res, err := client.Do(req)
-	if err != nil {
-		return answer{}, err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return answer{}, err
-	}
-	return answer{status: res.StatusCode, header: res.Header, body: string(raw)}, nil
 }
 
 // checkStarting checks, byte for byte, what serve at base answers while it
@@ -115,22 +77,22 @@ func checkStarting(t *testing.T, base string) {
 		retryAfter         string
 	}{
 		{"liveness", http.MethodGet, "/healthz", nil, "", http.StatusOK, "application/json", `{"status":"ok"}` + "\n", ""},
-		{"readiness", http.MethodGet, "/readyz", nil, "", http.StatusServiceUnavailable, "application/json", startingReadiness, ""},
+		{"readiness", http.MethodGet, "/readyz", nil, "", http.StatusServiceUnavailable, "application/json", testserver.StartingReadiness, ""},
 		{"a query", http.MethodPost, "/graphql", postJSON, `{"query":"{ viewer { subject } }"}`,
-			http.StatusServiceUnavailable, "application/json; charset=utf-8", startingError, "1"},
+			http.StatusServiceUnavailable, "application/json; charset=utf-8", testserver.StartingError, "1"},
 		{"a query asking for application/graphql-response+json", http.MethodPost, "/graphql",
 			map[string]string{"Content-Type": "application/json", "Accept": "application/graphql-response+json, application/json;q=0.9"},
-			`{"query":"{ viewer { subject } }"}`, http.StatusServiceUnavailable, "application/graphql-response+json; charset=utf-8", startingError, "1"},
+			`{"query":"{ viewer { subject } }"}`, http.StatusServiceUnavailable, "application/graphql-response+json; charset=utf-8", testserver.StartingError, "1"},
 		{"a query over GET", http.MethodGet, "/graphql?query=%7B__typename%7D", nil, "",
-			http.StatusServiceUnavailable, "application/json; charset=utf-8", startingError, "1"},
-		{"GraphiQL", http.MethodGet, "/", nil, "", http.StatusServiceUnavailable, "application/json", startingError, "1"},
+			http.StatusServiceUnavailable, "application/json; charset=utf-8", testserver.StartingError, "1"},
+		{"GraphiQL", http.MethodGet, "/", nil, "", http.StatusServiceUnavailable, "application/json", testserver.StartingError, "1"},
 	} {
 		a := ask(t, c.method, base+c.path, c.header, c.body)
-		if a.status != c.status || a.header.Get("Content-Type") != c.contentType || a.body != c.want || a.header.Get("Retry-After") != c.retryAfter {
+		if a.Status != c.status || a.Header.Get("Content-Type") != c.contentType || a.Body != c.want || a.Header.Get("Retry-After") != c.retryAfter {
 			t.Errorf("%s (%s %s) while serve starts:\n got %s\nwant %d %s Retry-After=%q %q", c.what, c.method, c.path, a, c.status, c.contentType, c.retryAfter, c.want)
 		}
-		if a.header.Get("X-Content-Type-Options") != "nosniff" || a.header.Get("Cache-Control") != "no-store" {
-			t.Errorf("%s while serve starts lacks the security headers: %v", c.what, a.header)
+		if a.Header.Get("X-Content-Type-Options") != "nosniff" || a.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s while serve starts lacks the security headers: %v", c.what, a.Header)
 		}
 	}
 }
@@ -162,7 +124,7 @@ func (k *keptAlive) readyz(t *testing.T) int {
 	}
 	res, err := http.ReadResponse(k.r, nil)
 	if err != nil {
-		t.Fatalf("a connection kept alive got no answer: %v", err)
+		t.Fatalf("a connection kept alive got no testserver.Answer: %v", err)
 	}
 	_, _ = io.Copy(io.Discard, res.Body)
 	res.Body.Close()
@@ -174,7 +136,7 @@ func (k *keptAlive) readyz(t *testing.T) int {
 
 // hammer sends requests to serve without a pause while it switches from
 // its starting answers to the server's, on connections kept alive and on
-// new ones, and records every answer that is neither.
+// new ones, and records every testserver.Answer that is neither.
 type hammer struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -202,7 +164,7 @@ func startHammer(base string) *hammer {
 				if n%2 == 1 {
 					path, method, body = "/graphql", http.MethodPost, `{"query":"{ viewer { subject } }"}`
 				}
-				a, err := tryAsk(client, method, base+path, map[string]string{"Content-Type": "application/json"}, body)
+				a, err := testserver.Exchange(client, method, base+path, map[string]string{"Content-Type": "application/json"}, body)
 				h.record(i, path, a, err)
 			}
 		}()
@@ -210,19 +172,19 @@ func startHammer(base string) *hammer {
 	return h
 }
 
-// record sorts one answer: the starting one, the server's (/readyz ready,
+// record sorts one testserver.Answer: the starting one, the server's (/readyz ready,
 // /graphql refusing the request without a token), or wrong.
-func (h *hammer) record(client int, path string, a answer, err error) {
+func (h *hammer) record(client int, path string, a testserver.Answer, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
 	case err != nil:
 		h.wrong = append(h.wrong, fmt.Sprintf("%s: %v", path, err))
-	case path == "/readyz" && a.status == http.StatusServiceUnavailable && a.body == startingReadiness,
-		path == "/graphql" && a.status == http.StatusServiceUnavailable && a.body == startingError:
+	case path == "/readyz" && a.Status == http.StatusServiceUnavailable && a.Body == testserver.StartingReadiness,
+		path == "/graphql" && a.Status == http.StatusServiceUnavailable && a.Body == testserver.StartingError:
 		h.starting++
-	case path == "/readyz" && a.status == http.StatusOK,
-		path == "/graphql" && a.status == http.StatusUnauthorized:
+	case path == "/readyz" && a.Status == http.StatusOK,
+		path == "/graphql" && a.Status == http.StatusUnauthorized:
 		h.served[client]++
 	default:
 		h.wrong = append(h.wrong, fmt.Sprintf("%s: %s", path, a))
@@ -230,7 +192,7 @@ func (h *hammer) record(client int, path string, a answer, err error) {
 }
 
 // finish waits until every client has had a few of the server's answers,
-// stops them, and fails the test on any answer that was neither the
+// stops them, and fails the test on any testserver.Answer that was neither the
 // starting one nor the server's.
 func (h *hammer) finish(t *testing.T) {
 	t.Helper()
@@ -251,10 +213,10 @@ func (h *hammer) finish(t *testing.T) {
 	h.wg.Wait()
 	t.Logf("across the switch: %d starting answers, %v of the server's by client", h.starting, h.served)
 	if len(h.wrong) > 0 {
-		t.Errorf("%d requests across the switch got neither the starting answer nor the server's, first: %s", len(h.wrong), h.wrong[0])
+		t.Errorf("%d requests across the switch got neither the starting testserver.Answer nor the server's, first: %s", len(h.wrong), h.wrong[0])
 	}
 	if h.starting == 0 {
-		t.Error("no request got the starting answer: the switch was not crossed")
+		t.Error("no request got the starting testserver.Answer: the switch was not crossed")
 	}
 }
 
@@ -293,7 +255,7 @@ func holdSQLite(t *testing.T, dataDir string) (release func()) {
 }
 
 // scrape reads /metrics at addr with token (none when empty).
-func scrape(t *testing.T, addr, token string) answer {
+func scrape(t *testing.T, addr, token string) testserver.Answer {
 	t.Helper()
 	header := map[string]string{}
 	if token != "" {
@@ -319,14 +281,14 @@ func TestServeAnswersWhileItStarts(t *testing.T) {
 	base := "http://" + addr
 
 	checkStarting(t, base)
-	if a := scrape(t, metricsAddr, metricsToken); a.status != http.StatusOK || !strings.Contains(a.body, "go_goroutines") ||
-		!strings.Contains(a.body, "process_resident_memory_bytes") || strings.Contains(a.body, "casegraph_") {
-		t.Errorf("/metrics while serve starts: %d, want 200 with the process's metrics and none of the server's:\n%.1000s", a.status, a.body)
+	if a := scrape(t, metricsAddr, metricsToken); a.Status != http.StatusOK || !strings.Contains(a.Body, "go_goroutines") ||
+		!strings.Contains(a.Body, "process_resident_memory_bytes") || strings.Contains(a.Body, "casegraph_") {
+		t.Errorf("/metrics while serve starts: %d, want 200 with the process's metrics and none of the server's:\n%.1000s", a.Status, a.Body)
 	}
-	if a := scrape(t, metricsAddr, ""); a.status != http.StatusUnauthorized || strings.Contains(a.body, "go_goroutines") {
+	if a := scrape(t, metricsAddr, ""); a.Status != http.StatusUnauthorized || strings.Contains(a.Body, "go_goroutines") {
 		t.Errorf("/metrics without the token while serve starts: %s, want 401", a)
 	}
-	if a := ask(t, http.MethodGet, base+"/metrics", nil, ""); a.status != http.StatusServiceUnavailable {
+	if a := ask(t, http.MethodGet, base+"/metrics", nil, ""); a.Status != http.StatusServiceUnavailable {
 		t.Errorf("/metrics on CASEGRAPH_ADDR while serve starts (it has its own address): %s, want 503", a)
 	}
 	kept := keepAlive(t, addr)
@@ -350,13 +312,13 @@ func TestServeAnswersWhileItStarts(t *testing.T) {
 	if status := kept.readyz(t); status != http.StatusOK {
 		t.Errorf("/readyz on the connection kept alive from the start-up: %d, want 200", status)
 	}
-	if a := ask(t, http.MethodGet, base+"/readyz", nil, ""); a.status != http.StatusOK || a.body != `{"database":"ok","policy":"current","status":"ok"}`+"\n" {
+	if a := ask(t, http.MethodGet, base+"/readyz", nil, ""); a.Status != http.StatusOK || a.Body != `{"database":"ok","policy":"current","status":"ok"}`+"\n" {
 		t.Errorf("/readyz once serving: %s", a)
 	}
 	tok := token(t, env, "--subject", "e2e-start", "--agency", "police-tirane", "--role", "investigator")
 	checkCases(t, base, tok, "e2e-start", countCases(t, dataDir))
-	if a := scrape(t, metricsAddr, metricsToken); a.status != http.StatusOK || !strings.Contains(a.body, `casegraph_http_requests_total{method="GET",route="/readyz",status="200"}`) {
-		t.Errorf("/metrics once serving: %d, want the server's series:\n%.1000s", a.status, a.body)
+	if a := scrape(t, metricsAddr, metricsToken); a.Status != http.StatusOK || !strings.Contains(a.Body, `casegraph_http_requests_total{method="GET",route="/readyz",status="200"}`) {
+		t.Errorf("/metrics once serving: %d, want the server's series:\n%.1000s", a.Status, a.Body)
 	}
 	s.terminate(t, 10*time.Second)
 }
@@ -369,7 +331,7 @@ func TestServeStoppedWhileItStarts(t *testing.T) {
 	holdSQLite(t, dataDir)
 	s := spawn(t, append(childEnv("CASEGRAPH_DATA_DIR="+dataDir), anyPort), "serve")
 	addr, _ := s.waitStarting(t)
-	if a := ask(t, http.MethodGet, "http://"+addr+"/readyz", nil, ""); a.body != startingReadiness {
+	if a := ask(t, http.MethodGet, "http://"+addr+"/readyz", nil, ""); a.Body != testserver.StartingReadiness {
 		t.Fatalf("/readyz: %s, want that serve is starting", a)
 	}
 	// Into the migration's wait for the lock, which shows nowhere outside
