@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -59,6 +60,9 @@ type Options struct {
 	// PolicyListenerURL is where the policy listener connects, when not to
 	// the database's own URL (a test's proxy, to cut it alone).
 	PolicyListenerURL string
+	// Listener, when set, wraps the server's listener (a test's socket
+	// options on the connections it accepts).
+	Listener func(net.Listener) net.Listener
 }
 
 // Start loads the agency registry into db (unless told not to) and serves
@@ -89,7 +93,11 @@ func Start(tb testing.TB, db *database.DB, opts ...Options) *Server {
 		tb.Fatalf("loading the access policy: %v", err)
 	}
 	cfg.Enforcer = enforcer
-	hs := httptest.NewServer(server.New(cfg).Handler())
+	hs := httptest.NewUnstartedServer(server.New(cfg).Handler())
+	if o.Listener != nil {
+		hs.Listener = o.Listener(hs.Listener)
+	}
+	hs.Start()
 	// After server.New, which installs interceptors on db.Client: the
 	// reloads Follow starts read through it (cmd/casegraph's serve, the
 	// same order).
