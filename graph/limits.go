@@ -250,9 +250,10 @@ func tooLarge(n, limit int64) error {
 }
 
 // InterceptResponse implements graphql.ResponseInterceptor: it admits an
-// operation once there is room for it (Admission), before anything of it
-// runs, or refuses it with UNAVAILABLE; the transport adds Retry-After
-// (busyStatsKey).
+// operation once there is room for it (Admission) and for its answer
+// (UnsentAnswers), before anything of it runs, or refuses it with
+// UNAVAILABLE; the transport adds Retry-After (busyStatsKey). The answer
+// built is counted as not yet sent before the room is given back.
 func (l *requestLimits) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	if !graphql.HasOperationContext(ctx) {
 		return next(ctx) // a request that could not be read: nothing runs
@@ -272,15 +273,38 @@ func (l *requestLimits) InterceptResponse(ctx context.Context, next graphql.Resp
 		// client retrying as Retry-After says through a busy spell would
 		// spend its budget on refusals (a review).
 		refundCost(ctx, c)
-		oc.Stats.SetExtension(busyStatsKey, true)
 		id := requestid.FromContext(ctx)
-		return &graphql.Response{Errors: gqlerror.List{{
-			Message:    "The server is busy; nothing of this request was done. Retry after the time in Retry-After, or ask for less. Quote the request id " + id + " if it persists.",
-			Extensions: map[string]any{"code": string(apperr.Unavailable), "requestId": id},
-		}}}
+		return busy(oc, id, "The server is busy; nothing of this request was done. Retry after the time in Retry-After, or ask for less. Quote the request id "+id+" if it persists.")
+	}
+	// Room to run, but its caller's answers built before may still be
+	// waiting for its client to read them (they were built while it
+	// waited): then it does not run either (UnsentAnswers).
+	if refusal := checkUnsentAnswers(ctx); refusal != "" {
+		release()
+		refundCost(ctx, c)
+		return busy(oc, requestid.FromContext(ctx), refusal)
 	}
 	defer release()
-	return next(ctx)
+	resp := next(ctx)
+	if resp != nil {
+		// The answer is built, and waits to be sent from the moment the
+		// room is given back (deferred): counted from before, so that an
+		// operation given this room sees it.
+		holdUnsentAnswer(ctx, len(resp.Data))
+	}
+	return resp
+}
+
+// busy is the answer of an operation refused before anything of it ran,
+// for want of room (or of room for its answer): UNAVAILABLE with the
+// request id, which the transport answers 503 with Retry-After
+// (busyStatsKey).
+func busy(oc *graphql.OperationContext, id, message string) *graphql.Response {
+	oc.Stats.SetExtension(busyStatsKey, true)
+	return &graphql.Response{Errors: gqlerror.List{{
+		Message:    message,
+		Extensions: map[string]any{"code": string(apperr.Unavailable), "requestId": id},
+	}}}
 }
 
 // InterceptOperation implements graphql.OperationInterceptor, which gqlgen

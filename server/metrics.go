@@ -42,7 +42,7 @@ import (
 // runtime, httpMetrics, the SQL statements db has sent and its pool of
 // connections, the audit writer's batches and queue, and the statistics
 // cache when there is one.
-func newMetricsRegistry(db *database.DB, writer *audit.Writer, cache *statistics.Cache, admission *graph.Admission) *prometheus.Registry {
+func newMetricsRegistry(db *database.DB, writer *audit.Writer, cache *statistics.Cache, admission *graph.Admission, unsent *unsentAnswers) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The pool (go_sql_*{db_name="casegraph"}: connections open and in
@@ -52,6 +52,7 @@ func newMetricsRegistry(db *database.DB, writer *audit.Writer, cache *statistics
 	reg.MustRegister(collectors.NewDBStatsCollector(db.SQL, "casegraph"))
 	reg.MustRegister(newSnapshotCollector(writer.Stats, auditMetrics))
 	reg.MustRegister(newSnapshotCollector(admission.Stats, admissionMetrics))
+	reg.MustRegister(newSnapshotCollector(unsent.stats, unsentMetrics))
 	// Read from the database's own count when scraped: a load test
 	// divides its growth by the requests it sent (docs/benchmark-http.md).
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -82,6 +83,13 @@ var admissionMetrics = []snapshotMetric[graph.AdmissionStats]{
 	{"casegraph_graphql_operations_in_flight", "GraphQL operations executing.", prometheus.GaugeValue, func(s graph.AdmissionStats) float64 { return float64(s.Running) }},
 	{"casegraph_graphql_operations_queued", "GraphQL operations waiting for room to execute.", prometheus.GaugeValue, func(s graph.AdmissionStats) float64 { return float64(s.Queued) }},
 	{"casegraph_graphql_operations_refused_total", "GraphQL operations refused for want of room (UNAVAILABLE, 503), nothing of them run.", prometheus.CounterValue, func(s graph.AdmissionStats) float64 { return float64(s.Refused) }},
+}
+
+// unsentMetrics are the answers built and not yet sent (unsent.go).
+var unsentMetrics = []snapshotMetric[unsentStats]{
+	{"casegraph_graphql_unsent_answer_bytes", "Bytes of /graphql answers built and not yet written to their clients.", prometheus.GaugeValue, func(s unsentStats) float64 { return float64(s.Bytes) }},
+	{"casegraph_graphql_unsent_answer_bytes_limit", "The server's budget of bytes of answers not yet written (CASEGRAPH_MAX_UNSENT_BYTES); a principal's share is a quarter of it, a client address's half.", prometheus.GaugeValue, func(s unsentStats) float64 { return float64(s.Limit) }},
+	{"casegraph_graphql_unsent_answers_refused_total", "Requests to /graphql refused (UNAVAILABLE, 503) while the answers not yet written to their principal, their address or the server were over budget; nothing of them run.", prometheus.CounterValue, func(s unsentStats) float64 { return float64(s.Refused) }},
 }
 
 // cacheMetrics are the statistics cache's figures on /metrics

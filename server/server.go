@@ -78,6 +78,16 @@ type Config struct {
 	// MaxResponseBytes bounds an answer's data; 0 means
 	// graph.DefaultMaxResponseBytes.
 	MaxResponseBytes int
+	// MaxUnsentAnswerBytes bounds the bytes of /graphql answers built and
+	// not yet sent to their clients (unsent.go): past it, or past a
+	// quarter of it for one principal or half of it for one client
+	// address, a request is refused (UNAVAILABLE, 503, Retry-After)
+	// before anything of it runs. 0 means DefaultMaxUnsentAnswerBytes.
+	MaxUnsentAnswerBytes int
+	// AnswerStall is how long a client may take to read each 64 KiB of
+	// an answer before it is cut off (within http.Server's WriteTimeout);
+	// 0 means DefaultAnswerStall.
+	AnswerStall time.Duration
 	// StatisticsCache keeps statistics across requests (PostgreSQL, once
 	// it follows the database's notifications); nil keeps them for one
 	// request.
@@ -100,6 +110,8 @@ type Server struct {
 	registry *prometheus.Registry
 	// admission bounds the operations of the GraphQL handler.
 	admission *graph.Admission
+	// unsent bounds the answers built and not yet sent.
+	unsent *unsentAnswers
 	// agencyIDs caches resolveAgency's answers (code → id): the registry
 	// only grows and an agency's code never changes, so a code found once
 	// names the same agency for the server's life. Unknown codes are not
@@ -128,7 +140,8 @@ func New(cfg Config) *Server {
 		cfg.MaxQueuedOperations = graph.DefaultQueued(cfg.MaxOperations)
 	}
 	admission := graph.NewAdmission(cfg.MaxOperations, cfg.MaxQueuedOperations)
-	s := &Server{cfg: cfg, admission: admission, registry: newMetricsRegistry(cfg.DB, cfg.Audit, cfg.StatisticsCache, admission)}
+	unsent := newUnsentAnswers(cfg.MaxUnsentAnswerBytes, cfg.AnswerStall)
+	s := &Server{cfg: cfg, admission: admission, unsent: unsent, registry: newMetricsRegistry(cfg.DB, cfg.Audit, cfg.StatisticsCache, admission, unsent)}
 	s.handler = s.routes()
 	return s
 }
@@ -178,6 +191,10 @@ func (s *Server) routes() http.Handler {
 					writeGraphQLError(w, http.StatusTooManyRequests, apperr.RateLimited, "Too many requests; slow down and retry.")
 				})))
 		}
+		// Answers not yet sent, of the server and of the request's
+		// address, before the body too; and what is written of the
+		// answer counted, and written within the stall time.
+		r.Use(s.unsent.watch)
 		// The deadline before the body: a body sent slowly is read only
 		// until it (limitBody), not for http.Server's ReadTimeout.
 		r.Use(withDeadline(s.cfg.RequestTimeout))
@@ -185,6 +202,9 @@ func (s *Server) routes() http.Handler {
 		r.Use(withPoolShare(s.cfg.DB))
 		r.Use(auth.Middleware(s.cfg.Verifier, s.resolveAgency, s.cfg.Logger, auth.WithRefusalHook(s.auditRefusal)))
 		r.Use(recordPrincipal)
+		// Before the budget is spent or anything audited: a request
+		// refused here did nothing.
+		r.Use(s.unsent.admitCaller)
 		if s.cfg.CostPerMinute > 0 {
 			r.Use(newCostBudgets(s.cfg.CostPerMinute).middleware)
 		}
