@@ -58,7 +58,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string, 
 	}
 	scfg := server.Config{Logger: logger, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
 		MaxConns: cfg.MaxConns, MaxConnsPerAddress: cfg.MaxConnsPerAddress, MaxOperations: cfg.MaxOperations, MaxQueuedOperations: cfg.MaxQueued,
-		RequestTimeout: cfg.RequestTimeout, CostPerMinute: cfg.CostLimit, Limits: limitsFrom(cfg),
+		MaxUnsentAnswerBytes: cfg.MaxUnsentBytes, RequestTimeout: cfg.RequestTimeout, CostPerMinute: cfg.CostLimit, Limits: limitsFrom(cfg),
 		MetricsToken: cfg.MetricsToken, MetricsOnOwnListener: mln != nil}
 	// Until the server is built, the addresses answer as a server that is
 	// starting (server.Start): alive to /healthz, 503 to /readyz and 503

@@ -95,6 +95,9 @@ func TestE2EConfigRefusals(t *testing.T) {
 		{"unknown command", base, []string{"frobnicate"}, `unknown command "frobnicate"`},
 		{"CASEGRAPH_DEV not a boolean", with("CASEGRAPH_DEV=maybe"), []string{"serve"}, "CASEGRAPH_DEV"},
 		{"CASEGRAPH_RATE_LIMIT not a number", with("CASEGRAPH_RATE_LIMIT=lots"), []string{"serve"}, "CASEGRAPH_RATE_LIMIT"},
+		// The whole value is read: "32MiB" was 32 bytes, "10k" 10.
+		{"CASEGRAPH_MAX_UNSENT_BYTES not a number of bytes", with("CASEGRAPH_MAX_UNSENT_BYTES=32MiB"), []string{"serve"}, "CASEGRAPH_MAX_UNSENT_BYTES must be a positive number of bytes"},
+		{"CASEGRAPH_MAX_CONNS with a suffix", with("CASEGRAPH_MAX_CONNS=10k"), []string{"serve"}, "CASEGRAPH_MAX_CONNS must be a positive number of connections"},
 		{"CASEGRAPH_LOG_LEVEL unknown", with("CASEGRAPH_LOG_LEVEL=chatty"), []string{"serve"}, "CASEGRAPH_LOG_LEVEL"},
 		{"DATABASE_URL not postgres", with("DATABASE_URL=mysql://x"), []string{"migrate"}, "DATABASE_URL"},
 		{"dev tokens turned off on SQLite without OIDC", with("CASEGRAPH_DEV=0"), []string{"serve"}, "CASEGRAPH_OIDC_ISSUER"},

@@ -10,6 +10,7 @@
 // CASEGRAPH_DATA_DIR, CASEGRAPH_DEV, CASEGRAPH_OIDC_ISSUER,
 // CASEGRAPH_OIDC_AUDIENCE, CASEGRAPH_RATE_LIMIT, CASEGRAPH_COST_LIMIT,
 // CASEGRAPH_MAX_COST, CASEGRAPH_MAX_OPERATIONS, CASEGRAPH_MAX_QUEUED,
+// CASEGRAPH_MAX_UNSENT_BYTES,
 // CASEGRAPH_REQUEST_TIMEOUT, CASEGRAPH_TRUSTED_DOCUMENTS,
 // CASEGRAPH_TRUSTED_PROXIES, CASEGRAPH_METRICS_ADDR, CASEGRAPH_METRICS_TOKEN,
 // CASEGRAPH_LOG_LEVEL.
@@ -25,6 +26,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -57,6 +59,8 @@ open at once, in all and per client address; default 8192 and 256),
 CASEGRAPH_MAX_OPERATIONS and CASEGRAPH_MAX_QUEUED (GraphQL operations
 executed at once, and waiting; default 4 a CPU, at most the database pool's
 connections, and 8 times that),
+CASEGRAPH_MAX_UNSENT_BYTES (bytes of answers built and not yet sent to
+their clients; a principal a quarter, an address half; default 33554432),
 CASEGRAPH_REQUEST_TIMEOUT (default 5s), CASEGRAPH_TRUSTED_DOCUMENTS (a
 manifest of the only GraphQL documents served; default: any),
 CASEGRAPH_TRUSTED_PROXIES (load balancers whose X-Forwarded-For names the
@@ -263,6 +267,9 @@ type config struct {
 	// at once and those waiting (CASEGRAPH_MAX_OPERATIONS,
 	// CASEGRAPH_MAX_QUEUED); 0: the server's defaults.
 	MaxOperations, MaxQueued int
+	// MaxUnsentBytes bounds the bytes of answers built and not yet sent
+	// (CASEGRAPH_MAX_UNSENT_BYTES); 0: the server's default.
+	MaxUnsentBytes int
 	// CostLimit is the cost a principal may spend a minute
 	// (CASEGRAPH_COST_LIMIT); off when RateLimit is 0.
 	CostLimit int
@@ -346,9 +353,13 @@ func configFromEnv() (config, error) {
 		into *int
 		what string
 	}{{"CASEGRAPH_MAX_CONNS", &c.MaxConns, "connections"}, {"CASEGRAPH_MAX_CONNS_PER_ADDRESS", &c.MaxConnsPerAddress, "connections"},
-		{"CASEGRAPH_MAX_OPERATIONS", &c.MaxOperations, "operations"}, {"CASEGRAPH_MAX_QUEUED", &c.MaxQueued, "operations"}} {
+		{"CASEGRAPH_MAX_OPERATIONS", &c.MaxOperations, "operations"}, {"CASEGRAPH_MAX_QUEUED", &c.MaxQueued, "operations"},
+		{"CASEGRAPH_MAX_UNSENT_BYTES", &c.MaxUnsentBytes, "bytes"}} {
 		if v := os.Getenv(n.env); v != "" {
-			if _, err := fmt.Sscan(v, n.into); err != nil || *n.into < 1 {
+			// The whole value: Sscan read "32MiB" as 32 and "10k" as 10,
+			// a bound a thousandth of the one meant, without a word.
+			var err error
+			if *n.into, err = strconv.Atoi(strings.TrimSpace(v)); err != nil || *n.into < 1 {
 				return c, fmt.Errorf("%s must be a positive number of %s", n.env, n.what)
 			}
 		}

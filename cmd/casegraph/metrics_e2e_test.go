@@ -14,14 +14,15 @@ import (
 )
 
 // CASEGRAPH_METRICS_ADDR moves /metrics off the main address and
-// CASEGRAPH_METRICS_TOKEN closes it: `casegraph serve` wires both.
+// CASEGRAPH_METRICS_TOKEN closes it: `casegraph serve` wires both. And
+// CASEGRAPH_MAX_UNSENT_BYTES, which /metrics shows.
 func TestE2EMetricsAddressAndToken(t *testing.T) {
 	t.Parallel()
 	const metricsToken = "e2e-scrape-token"
 	// A port the kernel picks, which serve logs (as for its main address:
 	// anyPort).
 	env := childEnv("CASEGRAPH_DATA_DIR="+filepath.Join(t.TempDir(), "data"),
-		"CASEGRAPH_METRICS_ADDR=127.0.0.1:0", "CASEGRAPH_METRICS_TOKEN="+metricsToken)
+		"CASEGRAPH_METRICS_ADDR=127.0.0.1:0", "CASEGRAPH_METRICS_TOKEN="+metricsToken, "CASEGRAPH_MAX_UNSENT_BYTES=20000000")
 	s := startServe(t, env)
 	logged, ok := s.logged("serving /metrics")
 	metricsAddr := logged.String("addr")
@@ -52,8 +53,12 @@ func TestE2EMetricsAddressAndToken(t *testing.T) {
 	if status, body := scrape(""); status != http.StatusUnauthorized || strings.Contains(body, "go_goroutines") {
 		t.Errorf("/metrics without the token: status %d, want 401", status)
 	}
-	if status, body := scrape(metricsToken); status != http.StatusOK || !strings.Contains(body, `route="/readyz"`) {
+	status, body := scrape(metricsToken)
+	if status != http.StatusOK || !strings.Contains(body, `route="/readyz"`) {
 		t.Errorf("/metrics with the token: status %d:\n%.500s", status, body)
+	}
+	if !strings.Contains(body, "\ncasegraph_graphql_unsent_answer_bytes_limit 2e+07\n") {
+		t.Errorf("/metrics does not show CASEGRAPH_MAX_UNSENT_BYTES=20000000 as the budget of answers not yet sent:\n%s", body)
 	}
 	s.terminate(t, 10*time.Second)
 }
