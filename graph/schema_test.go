@@ -14,6 +14,7 @@ import (
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/sensitivity"
+	"github.com/casegraph/casegraph/viewer"
 )
 
 var (
@@ -218,6 +219,9 @@ func TestDomainEnumsMatchGraphQL(t *testing.T) {
 		"AuditEventKind": kinds(), "AuditDecision": {audit.Allowed, audit.Denied},
 		// The verifier's kinds of break, read through AuditBreakKind.
 		"AuditBreakKind": breakKinds(),
+		// The roles a token may name (package viewer), which Viewer.roles
+		// answers and explainAccess asks about.
+		"Role": roleNames(),
 	}
 	for name, want := range enums {
 		def := s.Types[name]
@@ -238,6 +242,14 @@ func TestDomainEnumsMatchGraphQL(t *testing.T) {
 			t.Errorf("enum %s duplicates ProceedingStage", name)
 		}
 	}
+}
+
+func roleNames() []string {
+	out := make([]string, len(viewer.Roles))
+	for i, r := range viewer.Roles {
+		out[i] = string(r)
+	}
+	return out
 }
 
 func breakKinds() []string {
