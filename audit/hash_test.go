@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -158,6 +159,37 @@ func TestRecordsDigest(t *testing.T) {
 	}
 	if !bytes.Contains(doc, []byte(want)) {
 		t.Errorf("docs/audit.md's digest example is not current; it must show %s", want)
+	}
+}
+
+// TestKindsAreDocumented: the kind row of docs/audit.md's canonical form,
+// which exports and outside verifiers read, names every kind the trail
+// records (audit.Kinds), in its order, and no other.
+func TestKindsAreDocumented(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../docs/audit.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row string
+	for line := range strings.Lines(string(doc)) {
+		if strings.HasPrefix(line, "| 3 | `kind` |") {
+			row = line
+		}
+	}
+	if row == "" {
+		t.Fatal("docs/audit.md has no row | 3 | `kind` | in its canonical form")
+	}
+	var named []string
+	for _, m := range regexp.MustCompile("`([A-Z_]+)`").FindAllStringSubmatch(row, -1) {
+		named = append(named, m[1])
+	}
+	var want []string
+	for _, k := range audit.Kinds {
+		want = append(want, string(k))
+	}
+	if !slices.Equal(named, want) {
+		t.Errorf("docs/audit.md's kind row names %v; audit.Kinds is %v", named, want)
 	}
 }
 
