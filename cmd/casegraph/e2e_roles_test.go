@@ -36,9 +36,9 @@ const (
 )
 
 // readmeRoleBlock returns the statements of README.md's ```sql block of
-// "Roles on PostgreSQL", in order, each without its semicolon. It fails the
-// test, naming what it looked for, when README has no such block: the
-// test guards that block and cannot guard one it does not find.
+// its section "Roles on PostgreSQL", in order, each without its semicolon.
+// It fails the test, naming what it looked for, when README has no such
+// block: the test guards that block and cannot guard one it does not find.
 func readmeRoleBlock(t *testing.T) []string {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
@@ -46,15 +46,14 @@ func readmeRoleBlock(t *testing.T) []string {
 		t.Fatalf("reading README.md: %v", err)
 	}
 	text := string(raw)
-	const heading = "**Roles on PostgreSQL.**"
+	const heading = "\n### Roles on PostgreSQL\n"
 	at := strings.Index(text, heading)
 	if at < 0 {
 		t.Fatalf("README.md has no %q: this test runs that section's ```sql block of grants; say where it went", heading)
 	}
 	section := text[at+len(heading):]
-	// The section is one item of "The audit trail"'s list: it ends at the
-	// next item or heading.
-	if end := regexp.MustCompile(`\n(- \*\*|#)`).FindStringIndex(section); end != nil {
+	// The section ends at the next heading.
+	if end := regexp.MustCompile(`\n#`).FindStringIndex(section); end != nil {
 		section = section[:end[0]]
 	}
 	block := regexp.MustCompile("(?s)\n[ \t]*```sql\n(.*?)\n[ \t]*```").FindStringSubmatch(section)
