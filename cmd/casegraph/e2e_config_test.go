@@ -98,6 +98,9 @@ func TestE2EConfigRefusals(t *testing.T) {
 		// The whole value is read: "32MiB" was 32 bytes, "10k" 10.
 		{"CASEGRAPH_MAX_UNSENT_BYTES not a number of bytes", with("CASEGRAPH_MAX_UNSENT_BYTES=32MiB"), []string{"serve"}, "CASEGRAPH_MAX_UNSENT_BYTES must be a positive number of bytes"},
 		{"CASEGRAPH_MAX_CONNS with a suffix", with("CASEGRAPH_MAX_CONNS=10k"), []string{"serve"}, "CASEGRAPH_MAX_CONNS must be a positive number of connections"},
+		{"CASEGRAPH_COST_LIMIT with a suffix", with("CASEGRAPH_COST_LIMIT=1m"), []string{"serve"}, "CASEGRAPH_COST_LIMIT must be a cost a minute"},
+		{"CASEGRAPH_RATE_LIMIT with a unit", with("CASEGRAPH_RATE_LIMIT=1200/min"), []string{"serve"}, "CASEGRAPH_RATE_LIMIT must be a number"},
+		{"CASEGRAPH_MAX_COST with a suffix", with("CASEGRAPH_MAX_COST=25k"), []string{"serve"}, "CASEGRAPH_MAX_COST must be a positive number"},
 		{"CASEGRAPH_LOG_LEVEL unknown", with("CASEGRAPH_LOG_LEVEL=chatty"), []string{"serve"}, "CASEGRAPH_LOG_LEVEL"},
 		{"DATABASE_URL not postgres", with("DATABASE_URL=mysql://x"), []string{"migrate"}, "DATABASE_URL"},
 		{"dev tokens turned off on SQLite without OIDC", with("CASEGRAPH_DEV=0"), []string{"serve"}, "CASEGRAPH_OIDC_ISSUER"},

@@ -335,18 +335,14 @@ func configFromEnv() (config, error) {
 		}
 		c.TrustedProxies = p
 	}
-	if v := os.Getenv("CASEGRAPH_RATE_LIMIT"); v != "" {
-		if _, err := fmt.Sscan(v, &c.RateLimit); err != nil || c.RateLimit < 0 {
-			return c, fmt.Errorf("CASEGRAPH_RATE_LIMIT must be a number of requests a minute (0: no limit)")
-		}
+	if err := envWhole("CASEGRAPH_RATE_LIMIT", 0, &c.RateLimit, "CASEGRAPH_RATE_LIMIT must be a number of requests a minute (0: no limit)"); err != nil {
+		return c, err
 	}
 	if c.RateLimit == 0 {
 		c.CostLimit = 0 // no rate limit of any kind (a load test)
 	}
-	if v := os.Getenv("CASEGRAPH_COST_LIMIT"); v != "" {
-		if _, err := fmt.Sscan(v, &c.CostLimit); err != nil || c.CostLimit < 0 {
-			return c, fmt.Errorf("CASEGRAPH_COST_LIMIT must be a cost a minute per principal (0: no limit)")
-		}
+	if err := envWhole("CASEGRAPH_COST_LIMIT", 0, &c.CostLimit, "CASEGRAPH_COST_LIMIT must be a cost a minute per principal (0: no limit)"); err != nil {
+		return c, err
 	}
 	for _, n := range []struct {
 		env  string
@@ -355,19 +351,12 @@ func configFromEnv() (config, error) {
 	}{{"CASEGRAPH_MAX_CONNS", &c.MaxConns, "connections"}, {"CASEGRAPH_MAX_CONNS_PER_ADDRESS", &c.MaxConnsPerAddress, "connections"},
 		{"CASEGRAPH_MAX_OPERATIONS", &c.MaxOperations, "operations"}, {"CASEGRAPH_MAX_QUEUED", &c.MaxQueued, "operations"},
 		{"CASEGRAPH_MAX_UNSENT_BYTES", &c.MaxUnsentBytes, "bytes"}} {
-		if v := os.Getenv(n.env); v != "" {
-			// The whole value: Sscan read "32MiB" as 32 and "10k" as 10,
-			// a bound a thousandth of the one meant, without a word.
-			var err error
-			if *n.into, err = strconv.Atoi(strings.TrimSpace(v)); err != nil || *n.into < 1 {
-				return c, fmt.Errorf("%s must be a positive number of %s", n.env, n.what)
-			}
+		if err := envWhole(n.env, 1, n.into, fmt.Sprintf("%s must be a positive number of %s", n.env, n.what)); err != nil {
+			return c, err
 		}
 	}
-	if v := os.Getenv("CASEGRAPH_MAX_COST"); v != "" {
-		if _, err := fmt.Sscan(v, &c.MaxCost); err != nil || c.MaxCost < 1 {
-			return c, fmt.Errorf("CASEGRAPH_MAX_COST must be a positive number (the cost ceiling of one operation)")
-		}
+	if err := envWhole("CASEGRAPH_MAX_COST", 1, &c.MaxCost, "CASEGRAPH_MAX_COST must be a positive number (the cost ceiling of one operation)"); err != nil {
+		return c, err
 	}
 	if v := os.Getenv("CASEGRAPH_REQUEST_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -396,4 +385,22 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// envWhole sets *into from the environment variable name, when it is set,
+// to the whole number it holds, at least least; otherwise it is refused
+// with refusal. The whole value is read: fmt.Sscan, used until
+// 2026-12-07, read "32MiB" as 32 and "1m" as 1, a bound a thousandth or
+// a millionth of the one meant, without a word.
+func envWhole(name string, least int, into *int, refusal string) error {
+	v := os.Getenv(name)
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < least {
+		return errors.New(refusal)
+	}
+	*into = n
+	return nil
 }
