@@ -146,6 +146,27 @@ type hammer struct {
 	served   [4]int // by client
 }
 
+// crossTheSwitch lets serve at addr, held starting, go on (release)
+// while clients keep asking (startHammer), and checks that it comes to
+// serve within the time given on the same address, every request across
+// the switch answered, and the connection kept from the start-up alive.
+func crossTheSwitch(t *testing.T, s *serving, addr string, kept *keptAlive, release func(), within time.Duration) {
+	t.Helper()
+	h := startHammer("http://" + addr)
+	time.Sleep(100 * time.Millisecond) // a few starting answers first
+	release()
+	if err := s.waitReady(within); err != nil {
+		t.Fatalf("serve did not become ready once the lock was let go: %v\n%s", err, s.output())
+	}
+	h.finish(t)
+	if s.addr != addr {
+		t.Errorf("serve serves at %s, having started at %s", s.addr, addr)
+	}
+	if status := kept.readyz(t); status != http.StatusOK {
+		t.Errorf("/readyz on the connection kept alive from the start-up: %d, want 200", status)
+	}
+}
+
 func startHammer(base string) *hammer {
 	h := &hammer{stop: make(chan struct{})}
 	for i := range len(h.served) {
@@ -299,19 +320,7 @@ func TestServeAnswersWhileItStarts(t *testing.T) {
 		t.Fatalf("serve served while the test held the database's lock: the start-up was not held\n%s", s.output())
 	}
 
-	h := startHammer(base)
-	time.Sleep(100 * time.Millisecond) // a few starting answers first
-	release()
-	if err := s.waitReady(30 * time.Second); err != nil {
-		t.Fatalf("serve did not become ready once the lock was let go: %v\n%s", err, s.output())
-	}
-	h.finish(t)
-	if s.addr != addr {
-		t.Errorf("serve serves at %s, having started at %s", s.addr, addr)
-	}
-	if status := kept.readyz(t); status != http.StatusOK {
-		t.Errorf("/readyz on the connection kept alive from the start-up: %d, want 200", status)
-	}
+	crossTheSwitch(t, s, addr, kept, release, 30*time.Second)
 	if a := ask(t, http.MethodGet, base+"/readyz", nil, ""); a.Status != http.StatusOK || a.Body != `{"database":"ok","policy":"current","status":"ok"}`+"\n" {
 		t.Errorf("/readyz once serving: %s", a)
 	}
@@ -459,19 +468,7 @@ func TestServeAnswersWhileItStartsOnPostgres(t *testing.T) {
 	if status := kept.readyz(t); status != http.StatusServiceUnavailable {
 		t.Errorf("/readyz on a kept connection while serve starts: %d, want 503", status)
 	}
-	h := startHammer(base)
-	time.Sleep(100 * time.Millisecond)
-	release()
-	if err := s.waitReady(time.Minute); err != nil {
-		t.Fatalf("serve did not become ready once the lock was let go: %v\n%s", err, s.output())
-	}
-	h.finish(t)
-	if s.addr != addr {
-		t.Errorf("serve serves at %s, having started at %s", s.addr, addr)
-	}
-	if status := kept.readyz(t); status != http.StatusOK {
-		t.Errorf("/readyz on the connection kept alive from the start-up: %d, want 200", status)
-	}
+	crossTheSwitch(t, s, addr, kept, release, time.Minute)
 	loaded, ok := s.logged("demo data loaded")
 	if !ok {
 		t.Fatalf("serve does not say it loaded the demo:\n%s", s.stdout)
