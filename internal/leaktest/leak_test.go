@@ -43,6 +43,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/graph"
@@ -327,18 +328,54 @@ func requestEmergency(t *testing.T, s *testserver.Server, w *world, p principal)
 		t.Fatalf("%s: no case of the region with health notes to ask emergency access for", p)
 	}
 	var data struct{ RequestEmergencyAccess struct{ ID, CaseID string } }
-	s.Do(t, s.Token(t, p.agency, p.roles...), `mutation ($c: ID!) {
-  requestEmergencyAccess(caseID: $c, justification: "Leak test: a victim is missing; the family must be reached now.", hours: 1) { id caseID }
-}`, map[string]any{"c": strconv.Itoa(best)}).MustOK(t).Decode(t, &data)
+	const justification = "Leak test: a victim is missing; the family must be reached now."
+	before := trailHead(t, s.DB)
+	resp := s.Do(t, s.Token(t, p.agency, p.roles...), `mutation ($c: ID!, $j: String!) {
+  requestEmergencyAccess(caseID: $c, justification: $j, hours: 1) { id caseID }
+}`, map[string]any{"c": strconv.Itoa(best), "j": justification}).MustOK(t)
+	resp.Decode(t, &data)
 	if data.RequestEmergencyAccess.CaseID != strconv.Itoa(best) {
 		t.Fatalf("%s: emergency access granted for case %s, asked for %d", p, data.RequestEmergencyAccess.CaseID, best)
 	}
+	checkGrantTrail(t, s.DB, p, resp.Header.Get("X-Request-Id"), before, best, justification)
 	grants, err := s.DB.Client.EmergencyGrant.Query().All(viewer.SystemContext(context.Background()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%s: emergency access to case %d (%d victims with health notes)", p, best, bestN)
 	return grants
+}
+
+// checkGrantTrail compares the emergency request's answer with the trail,
+// as every response of the principals phase is: the answer selected no
+// sensitive field, so the request's events are the grant's one
+// EMERGENCY_ACCESS_GRANTED on the case, with the justification the
+// person gave and flagged as emergency, and no decision on a field.
+func checkGrantTrail(t *testing.T, db *database.DB, p principal, requestID string, after int64, caseID int, justification string) {
+	t.Helper()
+	if requestID == "" {
+		t.Fatalf("%s: the emergency request's response has no X-Request-Id", p)
+	}
+	events, err := audit.Query(viewer.SystemContext(context.Background()), db.Client, audit.Scope{All: true},
+		audit.Filter{AfterSeq: after}, false, 0)
+	if err != nil {
+		t.Fatalf("reading the audit trail: %v", err)
+	}
+	var ours []audit.Event
+	for _, e := range events {
+		if e.RequestID == requestID {
+			ours = append(ours, e)
+		}
+	}
+	if len(ours) != 1 {
+		t.Fatalf("%s: the emergency request left %d events in the trail, want the grant's one: %+v", p, len(ours), ours)
+	}
+	e := ours[0]
+	if e.Kind != audit.EmergencyGranted || e.EntityType != "Case" || e.EntityID != caseID || !e.Emergency ||
+		e.Justification != justification || e.ActorAgency != p.agency {
+		t.Errorf("%s: the grant's event is %s %s %d (emergency %v, agency %q, justification %q), want %s Case %d by %s with the justification given",
+			p, e.Kind, e.EntityType, e.EntityID, e.Emergency, e.ActorAgency, e.Justification, audit.EmergencyGranted, caseID, p.agency)
+	}
 }
 
 // scanLogs looks for every sensitive value in the server's log.
