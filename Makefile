@@ -91,7 +91,7 @@ check-generated: ## Fail when `go generate ./...` changes anything (generated co
 		echo "generated code is out of date: run 'make generate' and commit" >&2; exit 1; \
 	fi
 
-migration: ## Write a new migration from the ent schema: make migration NAME=add_x (needs PostgreSQL for its dialect).
+migration: ## Write a new migration from the ent schema, numbered after every committed one: make migration NAME=add_x (needs PostgreSQL for its dialect).
 	@test -n "$(NAME)" || (echo "usage: make migration NAME=what_it_does" >&2; exit 2)
 	$(GO) run ./cmd/migrategen -name $(NAME)
 

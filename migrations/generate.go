@@ -3,7 +3,14 @@ package migrations
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
 
 	"ariga.io/atlas/sql/migrate"
 	atlas "ariga.io/atlas/sql/schema"
@@ -13,12 +20,12 @@ import (
 	"github.com/casegraph/casegraph/ent"
 )
 
-// Diff writes to dir a new migration named name that brings the state of
-// the migrations already in dir to the current ent schema, in goose's
-// format, for the dialect of client. client must be an empty database: the
-// existing migrations are replayed on it first. It writes nothing when the
-// migrations are up to date.
-func Diff(ctx context.Context, client *ent.Client, dialectName, dir, name string) error {
+// Diff writes to dir a new migration numbered version (NextVersion) and
+// named name that brings the state of the migrations already in dir to the
+// current ent schema, in goose's format, for the dialect of client. client
+// must be an empty database: the existing migrations are replayed on it
+// first. It writes nothing when the migrations are up to date.
+func Diff(ctx context.Context, client *ent.Client, dialectName, dir, version, name string) error {
 	d, err := sqltool.NewGooseDir(dir)
 	if err != nil {
 		return fmt.Errorf("opening migration directory: %w", err)
@@ -27,11 +34,80 @@ func Diff(ctx context.Context, client *ent.Client, dialectName, dir, name string
 		schema.WithDir(d),
 		schema.WithDialect(dialectName),
 		schema.WithMigrationMode(schema.ModeReplay),
-		schema.WithFormatter(sqltool.GooseFormatter),
+		schema.WithFormatter(numbered{sqltool.GooseFormatter, version}),
 		schema.WithDropColumn(true),
 		schema.WithDropIndex(true),
 		schema.WithDiffHook(keepHandWrittenIndexes),
 	)
+}
+
+// versionLayout is goose's version of a migration file: its UTC time to
+// the second, as the clock names it.
+const versionLayout = "20060102150405"
+
+// NextVersion is the version of a new migration: now's, or, when a
+// committed migration (a file of one of dirs, or a migration written in Go)
+// is numbered at or after it, one second after the latest of them. goose
+// refuses, on a database already past it, a migration numbered below the
+// last one applied, and the committed versions may lie ahead of the clock
+// (they run to 2026-12-16 while written on 2026-12-07): named by the clock
+// alone, a new migration sorted before them and a database migrated by the
+// last release would not take it. Both dialects' files take the same
+// version, from both folders.
+func NextVersion(now time.Time, dirs ...string) (string, error) {
+	latest := int64(0)
+	for _, m := range goMigrations(dialect.SQLite) {
+		latest = max(latest, m.Version)
+	}
+	for _, dir := range dirs {
+		files, err := filepath.Glob(filepath.Join(dir, "*.sql"))
+		if err != nil {
+			return "", err
+		}
+		if len(files) == 0 {
+			if _, err := os.Stat(dir); err != nil {
+				return "", fmt.Errorf("reading the migrations: %w", err)
+			}
+		}
+		for _, f := range files {
+			prefix, _, _ := strings.Cut(filepath.Base(f), "_")
+			v, err := strconv.ParseInt(prefix, 10, 64)
+			if err != nil {
+				return "", fmt.Errorf("%s: not numbered as goose numbers a migration (%s)", f, versionLayout)
+			}
+			latest = max(latest, v)
+		}
+	}
+	next := now.UTC().Truncate(time.Second)
+	if latest > 0 {
+		t, err := time.Parse(versionLayout, strconv.FormatInt(latest, 10))
+		if err != nil {
+			return "", fmt.Errorf("the latest migration's version %d is not a time (%s): %w", latest, versionLayout, err)
+		}
+		if !next.After(t) {
+			next = t.Add(time.Second)
+		}
+	}
+	return next.Format(versionLayout), nil
+}
+
+// numbered names the files of a migration by version instead of by the
+// clock, as GooseFormatter does.
+type numbered struct {
+	migrate.Formatter
+	version string
+}
+
+func (n numbered) Format(p *migrate.Plan) ([]migrate.File, error) {
+	files, err := n.Formatter.Format(p)
+	if err != nil {
+		return nil, err
+	}
+	for i, f := range files {
+		rest := strings.TrimLeft(f.Name(), "0123456789")
+		files[i] = migrate.NewLocalFile(n.version+rest, f.Bytes())
+	}
+	return files, nil
 }
 
 // handWrittenIndexes are indexes the migrations create by hand, on what

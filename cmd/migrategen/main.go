@@ -3,6 +3,9 @@
 //
 //	go run ./cmd/migrategen -name add_something
 //
+// Both files take one version, one second after the latest committed
+// migration, or the clock's when that is later (migrations.NextVersion).
+//
 // SQLite needs nothing; PostgreSQL needs a server where it may create and
 // drop a scratch database (DEV_DATABASE_URL, default the local one).
 package main
@@ -15,6 +18,7 @@ import (
 	"log"
 	"net/url"
 	"os"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -38,24 +42,29 @@ func main() {
 		log.Fatal("migrategen: -name is required")
 	}
 	ctx := context.Background()
-	if err := sqlite(ctx, *name); err != nil {
+	// One version for both dialects, after every committed migration.
+	version, err := migrations.NextVersion(time.Now(), "migrations/sqlite", "migrations/postgres")
+	if err != nil {
+		log.Fatalf("migrategen: %v", err)
+	}
+	if err := sqlite(ctx, version, *name); err != nil {
 		log.Fatalf("migrategen: sqlite: %v", err)
 	}
-	if err := postgres(ctx, *name); err != nil {
+	if err := postgres(ctx, version, *name); err != nil {
 		log.Fatalf("migrategen: postgres: %v", err)
 	}
 }
 
-func sqlite(ctx context.Context, name string) error {
+func sqlite(ctx context.Context, version, name string) error {
 	db, err := database.OpenSQLiteMemory(ctx, "migrategen")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return migrations.Diff(ctx, db.Client, dialect.SQLite, "migrations/sqlite", name)
+	return migrations.Diff(ctx, db.Client, dialect.SQLite, "migrations/sqlite", version, name)
 }
 
-func postgres(ctx context.Context, name string) error {
+func postgres(ctx context.Context, version, name string) error {
 	base := os.Getenv("DEV_DATABASE_URL")
 	if base == "" {
 		base = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
@@ -80,5 +89,5 @@ func postgres(ctx context.Context, name string) error {
 		return err
 	}
 	defer db.Close()
-	return migrations.Diff(ctx, db.Client, dialect.Postgres, "migrations/postgres", name)
+	return migrations.Diff(ctx, db.Client, dialect.Postgres, "migrations/postgres", version, name)
 }
