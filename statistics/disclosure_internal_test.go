@@ -119,7 +119,7 @@ func TestMonthsStayHiddenAsTheYearGoesOn(t *testing.T) {
 // would link two grids, whose hidden cells could then be bounded against
 // each other (docs/statistics.md, "Grids").
 func TestGridsPartitionDimensions(t *testing.T) {
-	for _, d := range []Dataset{Victims, Referrals} {
+	for _, d := range griddedDatasets {
 		if !d.people || d.grids == nil {
 			t.Fatalf("%s: people %v, grids %v", d.name, d.people, d.grids)
 		}
