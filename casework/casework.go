@@ -52,6 +52,7 @@ import (
 	"github.com/casegraph/casegraph/ent/migrate"
 	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/victim"
+	"github.com/casegraph/casegraph/input"
 	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -218,7 +219,7 @@ func sameRequest(prior *ent.IdempotencyRecord, hash string, older [2]string) boo
 // first made. Retrying after a timeout is what keys are for. A replay is
 // told from a write under that lock too, so a write the policy refuses
 // is never let through as the replay of a first call still running.
-func createOnce(ctx context.Context, c *ent.Client, operation string, key *string, input any, create func() (int, error)) (int, bool, error) {
+func createOnce(ctx context.Context, c *ent.Client, operation string, key *string, request any, create func() (int, error)) (int, bool, error) {
 	refusal, _ := ctx.Value(writeRefusalKey{}).(*writeRefusal)
 	if key == nil {
 		if refusal != nil {
@@ -230,11 +231,12 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 	if *key == "" || len(*key) > 200 {
 		return 0, false, apperr.InvalidField("idempotencyKey", "The idempotency key must be 1 to 200 bytes long (a letter outside ASCII takes two to four).")
 	}
+	spelling := input.CheckKey("idempotencyKey", *key)
 	p, err := actor(ctx)
 	if err != nil {
 		return 0, false, err
 	}
-	hash, older, err := requestHashes(input)
+	hash, older, err := requestHashes(request)
 	if err != nil {
 		return 0, false, err
 	}
@@ -255,6 +257,15 @@ func createOnce(ctx context.Context, c *ent.Client, operation string, key *strin
 		return 0, false, err
 	case refusal != nil:
 		return 0, false, refusal.err
+	case err != nil && spelling != nil: // err is not found here
+		// A new key has one spelling, as a business key has (docs/input.md):
+		// the database compares keys byte for byte, and a retry sent
+		// decomposed, or with a space trimmed, was another key and made a
+		// second record (a hunt, twenty-fourth session). Only a key no
+		// record holds is refused, so that a key an earlier release took
+		// still replays, or is CONFLICT; a request refused already (above)
+		// keeps its refusal and its audit event.
+		return 0, false, spelling
 	case err == nil:
 		return 0, false, &apperr.Error{Code: apperr.Conflict, Field: "idempotencyKey",
 			Message: fmt.Sprintf("This idempotency key was already used for a different %s request.", operation)}

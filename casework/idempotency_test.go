@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/casegraph/casegraph/ent/casefile"
+	"github.com/casegraph/casegraph/ent/idempotencyrecord"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -424,5 +427,53 @@ func TestIdempotentEmergencyRetryAfterTheCaseLeftTheRows(t *testing.T) {
 		if n := h.s.DB.Client.EmergencyGrant.Query().CountX(systemCtx()); n != grants {
 			t.Errorf("%d grants after the retry and a refused request, want %d", n, grants)
 		}
+	})
+}
+
+// TestIdempotencyKeyHasOneSpelling: a new idempotency key is held to the
+// rules of a key (docs/input.md): no white space before or after it, no
+// invisible character, Unicode's composed form. The database compares
+// keys byte for byte, so "intake-Zoë" sent composed and retried
+// decomposed (a queue or client library that normalises), or with a
+// trailing space trimmed on the retry, were two keys: the retry after a
+// lost answer made a second consent, which no business key stops (a
+// hunt, twenty-fourth session). A key an earlier release took keeps
+// answering: its retry replays (and another request under it is
+// CONFLICT), since a rule added since must not refuse a write made.
+func TestIdempotencyKeyHasOneSpelling(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		v := h.registerVictim(t, 30)
+		consent := func(day int, key string) map[string]any {
+			return map[string]any{"key": key, "in": map[string]any{"victimID": v.ID, "givenBy": "VICTIM", "givenAt": stamp(date(5, day)),
+				"agencyKinds": []string{"NGO_SHELTER"}, "purposes": []string{"SERVICES"}}}
+		}
+		composed := "intake-Zo\u00eb-" + newReference()
+		decomposed := strings.Replace(composed, "\u00eb", "e\u0308", 1)
+		first := call[consentT](t, h, h.police, recordConsentMutation, consent(1, composed))
+		for _, key := range []string{decomposed, composed + " ", " " + composed, composed + "\u00a0", "intake\u2800" + composed} {
+			h.refuse(t, h.police, recordConsentMutation, consent(1, key), badField("idempotencyKey"))
+		}
+		if again := call[consentT](t, h, h.police, recordConsentMutation, consent(1, composed)); again.ID != first.ID {
+			t.Errorf("the retry under the key made %s, the first call %s", again.ID, first.ID)
+		}
+
+		// A record an earlier release made under a key spelt otherwise
+		// (stored as it was sent) still replays, and another request
+		// under it is CONFLICT, not a refusal of its spelling.
+		placeholder := "old-intake-" + newReference()
+		old := placeholder + " "
+		made := call[consentT](t, h, h.police, recordConsentMutation, consent(2, placeholder))
+		record := h.s.DB.Client.IdempotencyRecord.Query().Where(idempotencyrecord.Key(placeholder)).OnlyX(systemCtx())
+		update := `UPDATE idempotency_records SET key = ? WHERE id = ?`
+		if h.s.DB.Dialect == dialect.Postgres {
+			update = `UPDATE idempotency_records SET key = $1 WHERE id = $2`
+		}
+		if _, err := h.s.DB.SQL.Exec(update, old, record.ID); err != nil {
+			t.Fatal(err)
+		}
+		if again := call[consentT](t, h, h.police, recordConsentMutation, consent(2, old)); again.ID != made.ID {
+			t.Errorf("the retry under an earlier release's key made %s, the first call %s", again.ID, made.ID)
+		}
+		h.refuse(t, h.police, recordConsentMutation, consent(3, old), want{Code: "CONFLICT", Field: "idempotencyKey"})
 	})
 }

@@ -140,19 +140,35 @@ func CheckText(field, name, s string) error {
 			return apperr.InvalidField(field, "%s holds the bidirectional formatting character U+%04X, which makes text display differently from what it is.", field, r)
 		case !multiline && isInvisibleSpace(r):
 			return apperr.InvalidField(field, "%s holds the invisible character U+%04X, which makes two values that look alike differ.", field, r)
-		case Identifiers[name] && (invisible(r) || unicode.IsSpace(r) && r != ' '):
-			return apperr.InvalidField(field, "%s holds U+%04X, which shows as nothing or as a space: two keys that look alike would differ.", field, r)
-		case Identifiers[name] && noncharacter(r):
-			return apperr.InvalidField(field, "%s holds U+%04X, a noncharacter, which Unicode keeps from ever being text: it shows as nothing or as a box, and two keys that look alike would differ.", field, r)
 		}
 	}
 	if Identifiers[name] {
-		if strings.TrimFunc(s, unicode.IsSpace) != s {
-			return apperr.InvalidField(field, "%s begins or ends with white space, which makes two keys that look alike differ.", field)
+		return CheckKey(field, s)
+	}
+	return nil
+}
+
+// CheckKey returns a BAD_USER_INPUT *apperr.Error naming field when s,
+// text CheckText takes, breaks the rules of a key (Identifiers): one
+// spelling, so that two keys that look alike are one. CheckText applies
+// it to the fields listed there; casework applies it to a new
+// idempotency key (createOnce), which is not refused here for every
+// request, since the retry of a write an earlier release made under a
+// key spelt otherwise must still be answered (docs/mutations.md).
+func CheckKey(field, s string) error {
+	for _, r := range s {
+		switch {
+		case invisible(r) || unicode.IsSpace(r) && r != ' ':
+			return apperr.InvalidField(field, "%s holds U+%04X, which shows as nothing or as a space: two keys that look alike would differ.", field, r)
+		case noncharacter(r):
+			return apperr.InvalidField(field, "%s holds U+%04X, a noncharacter, which Unicode keeps from ever being text: it shows as nothing or as a box, and two keys that look alike would differ.", field, r)
 		}
-		if !norm.NFC.IsNormalString(s) {
-			return apperr.InvalidField(field, "%s is not in Unicode's composed form (NFC): an accented letter is sent as one character, not a letter and a combining accent, so that two keys that look alike are one.", field)
-		}
+	}
+	if strings.TrimFunc(s, unicode.IsSpace) != s {
+		return apperr.InvalidField(field, "%s begins or ends with white space, which makes two keys that look alike differ.", field)
+	}
+	if !norm.NFC.IsNormalString(s) {
+		return apperr.InvalidField(field, "%s is not in Unicode's composed form (NFC): an accented letter is sent as one character, not a letter and a combining accent, so that two keys that look alike are one.", field)
 	}
 	return nil
 }
