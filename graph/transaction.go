@@ -171,13 +171,18 @@ func (m mutationTransactions) unsaved(ctx context.Context, err error) error {
 // made: UNAVAILABLE, extensions.outcome UNKNOWN, and how to find out safely
 // (retrying with the same idempotencyKey returns the record if it was made;
 // an update retried with the expectedVersion it sent answers CONFLICT if it
-// was made).
+// was made). Never "retry with the current version": until 2026-12-07
+// (twenty-fourth session) the message said so, and a client doing as told
+// wrote a change that had been made again, over whatever another person
+// wrote since (a lost write), without learning whether its own was made
+// (TestUpdateWhoseCommitAnswerWasLost).
 func (m mutationTransactions) commitOutcomeUnknown(ctx context.Context, err error) error {
 	id := requestid.FromContext(ctx)
 	m.logger.ErrorContext(ctx, "commit outcome unknown: the connection was lost while committing", "request_id", id, "error", err.Error())
 	return &apperr.Error{Code: apperr.Unavailable, Details: map[string]any{"outcome": "UNKNOWN"},
 		Message: "The connection to the database was lost while the change was being saved, so it may or may not have been saved. " +
-			"Retry with the same idempotencyKey, or read the record and retry with its current expectedVersion. Quote the request id " + id + " if it persists."}
+			"Send it again unchanged to find out: with the same idempotencyKey, the record is returned if it was made; an update with the expectedVersion you sent is CONFLICT if it was made (or the record changed since: read it to see). " +
+			"Quote the request id " + id + " if it persists."}
 }
 
 // refreshFacts makes the request's field and row checks load again what

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -153,6 +154,57 @@ func TestMutationFaultAnswers(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestUpdateWhoseCommitAnswerWasLost: the answer to an update's COMMIT
+// is lost after the change was made, and another person changes the
+// record next. The client is told how to find out safely: send the
+// update again with the expectedVersion it sent, which is CONFLICT when
+// it was made (docs/errors.md) and changes nothing. Until 2026-12-07
+// (twenty-fourth session) the message said to "read the record and retry
+// with its current expectedVersion": a client doing as told wrote its
+// change again over the other person's, a lost write, and never learnt
+// whether its own had been made.
+func TestUpdateWhoseCommitAnswerWasLost(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, base *database.DB) {
+		db, faults := testdb.WithFaults(base)
+		s := testserver.Start(t, db)
+		tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+		other, err := s.Issuer.Issue("colleague@police-tirane", "police-tirane", []viewer.Role{viewer.RoleInvestigator}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var made struct {
+			OpenCase struct{ ID string } `json:"openCase"`
+		}
+		s.Do(t, tok, openCaseDoc, map[string]any{"in": faultCaseInput("TIR-LOST-UPDATE", agencyGlobalID(t, db, "police-tirane"))}).MustOK(t).Decode(t, &made)
+		const update = `mutation ($id: ID!, $v: Int!, $title: String!) { updateCase(id: $id, expectedVersion: $v, input: {title: $title}) { version title } }`
+		mine := map[string]any{"id": made.OpenCase.ID, "v": 1, "title": "Forced begging, two minors"}
+
+		faults.LoseCommitAnswers(1, fmt.Errorf("pq: %w", io.EOF))
+		res := s.Do(t, tok, update, mine)
+		if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.Unavailable) || res.Errors[0].Extensions["outcome"] != "UNKNOWN" {
+			t.Fatalf("want UNAVAILABLE with outcome UNKNOWN:\n%s", res.Body)
+		}
+		says := res.Errors[0].Message
+		if strings.Contains(says, "current expectedVersion") || !strings.Contains(says, "expectedVersion you sent") {
+			t.Errorf("the message does not tell the client to retry with the expectedVersion it sent (retrying with the current one writes the change again over others'):\n%s", says)
+		}
+		s.Do(t, other, update, map[string]any{"id": made.OpenCase.ID, "v": 2, "title": "Forced begging and labour"}).MustOK(t)
+
+		// Done as told: CONFLICT, and the other person's change stands.
+		retry := s.Do(t, tok, update, mine)
+		if codes := retry.Codes(); len(codes) != 1 || codes[0] != string(apperr.Conflict) {
+			t.Fatalf("the retry with the version sent: want CONFLICT:\n%s", retry.Body)
+		}
+		var now struct {
+			Node struct{ Title string } `json:"node"`
+		}
+		s.Do(t, tok, `query ($id: ID!) { node(id: $id) { ... on Case { title } } }`, map[string]any{"id": made.OpenCase.ID}).MustOK(t).Decode(t, &now)
+		if now.Node.Title != "Forced begging and labour" {
+			t.Errorf("the case's title is %q, want the other person's change", now.Node.Title)
+		}
+	})
 }
 
 const openCaseDoc = `mutation ($in: CreateCaseInput!, $key: String) { openCase(input: $in, idempotencyKey: $key) { id reference } }`
