@@ -284,10 +284,22 @@ func TestEmergencyAccess(t *testing.T) {
 					t.Errorf("want one EMERGENCY_ACCESS_REVOKED event on caseD, got %d", n)
 				}
 			})
-			t.Run("ErrTwice", func(t *testing.T) {
+			// Revoking twice changes nothing and answers the grant as the
+			// first revocation left it (a retry after a lost answer;
+			// BAD_USER_INPUT until the twenty-fourth session).
+			t.Run("TwiceChangesNothing", func(t *testing.T) {
+				stored := ok(e.db.Client.EmergencyGrant.Query().Where(emergencygrant.ID(atoi(t, second.ID))).Only(sys()))(t)
 				before := counts(t, e.db.Client)
-				wantRefusal(t, e.do(t, dpo, revokeEmergency, map[string]any{"id": second.ID}), "BAD_USER_INPUT", "id")
+				r := e.do(t, dpo, revokeEmergency, map[string]any{"id": second.ID}).MustOK(t)
+				g := decode[struct{ RevokeEmergencyAccess grantT }](t, r).RevokeEmergencyAccess
+				if g.ID != second.ID || g.RevokedAt == nil || !g.RevokedAt.Equal(*stored.RevokedAt) || g.RevokedBy == nil || *g.RevokedBy != *stored.RevokedBy {
+					t.Errorf("revoked again = %+v, want the grant as revoked first (%v by %v)", g, stored.RevokedAt, stored.RevokedBy)
+				}
 				unchanged(t, e.db.Client, before)
+				again := ok(e.db.Client.EmergencyGrant.Query().Where(emergencygrant.ID(atoi(t, second.ID))).Only(sys()))(t)
+				if again.Version != stored.Version || !again.RevokedAt.Equal(*stored.RevokedAt) {
+					t.Errorf("the grant changed: version %d → %d, revokedAt %v → %v", stored.Version, again.Version, stored.RevokedAt, again.RevokedAt)
+				}
 			})
 		})
 	})

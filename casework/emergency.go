@@ -191,7 +191,15 @@ func lockPersonsGrants(ctx context.Context, c *ent.Client, subject string, agenc
 // access to the case, which a second grant asked for while the first ran
 // kept open (a hunt over HTTP). Only grants the
 // caller sees (a data protection officer sees their agency's) can be
-// revoked; revoking twice is BAD_USER_INPUT.
+// revoked.
+//
+// Revoking a grant already revoked changes nothing and answers the grant
+// as it stands (its revokedAt and revokedBy the first revocation's), as
+// linking twice does: the grant is where the caller asked it to be. Until
+// the twenty-fourth session (2026-12-07) it was BAD_USER_INPUT ("already
+// revoked"), so an officer's system retrying after an answer it never got
+// was told its input was wrong for a revocation that had happened (an
+// integrator's review).
 func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.EmergencyGrant, error) {
 	p, err := actor(ctx)
 	if err != nil {
@@ -204,9 +212,8 @@ func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.Eme
 	if err != nil {
 		return nil, err
 	}
-	alreadyRevoked := apperr.InvalidField("id", "This grant was already revoked.")
 	if g.RevokedAt != nil {
-		return nil, alreadyRevoked
+		return g, nil
 	}
 	// A request of the grantee's in flight either commits before the
 	// sweep below lists it, or finds this grant revoked (a review found a
@@ -221,8 +228,9 @@ func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.Eme
 	}
 	if !revoked {
 		// Revoked by another request since it was read (revoking is the
-		// one change a grant takes): the same answer as revoking it after.
-		return nil, alreadyRevoked
+		// one change a grant takes): the same answer as revoking it after,
+		// the grant as that revocation left it.
+		return c.EmergencyGrant.Get(ctx, id)
 	}
 	running, err := c.EmergencyGrant.Query().
 		Where(emergencygrant.Subject(g.Subject), emergencygrant.CaseID(g.CaseID),

@@ -4550,7 +4550,11 @@ extend type Mutation {
   the grant the first call made.
   """
   requestEmergencyAccess(caseID: ID!, justification: String!, hours: Int = 2, idempotencyKey: String): EmergencyGrant
-  "Revokes an emergency grant at once (data protection officers of the grant's agency)."
+  """
+  Revokes an emergency grant at once (data protection officers of the grant's
+  agency). Revoking a grant already revoked changes nothing and answers it as
+  the first revocation left it (revokedAt, revokedBy): a retry is safe.
+  """
   revokeEmergencyAccess(id: ID!): EmergencyGrant
 
   """
