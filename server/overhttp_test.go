@@ -133,6 +133,13 @@ func TestGraphQLOverHTTP(t *testing.T) {
 		{"ErrBodyString", `"{ viewer { subject } }"`, "not a JSON object"},
 		{"ErrBodyNull", `null`, "not a JSON object"},
 		{"ErrBodyTwoValues", `{"query": "{ viewer { subject } }"} {"query": "{ viewer { subject } }"}`, "more than one"},
+		// A name twice in one object: Go's decoder kept the last, a
+		// gateway before the server may read the first (a review).
+		{"ErrQueryTwice", `{"query": "{ __typename }", "query": "{ viewer { subject } }"}`, `"query" twice`},
+		{"ErrQueryTwiceEscaped", `{"query": "{ __typename }", "\u0071uery": "{ viewer { subject } }"}`, `"query" twice`},
+		{"ErrVariableTwice", `{"query": "{ viewer { subject } }", "variables": {"a": 1, "a": 2}}`, `"a" twice`},
+		{"ErrNameTwiceAsDecoded", "{\"query\": \"{ viewer { subject } }\", \"variables\": {\"\xff\": 1, \"\xfe\": 2}}", "twice"},
+		{"ErrNameTwiceDeep", `{"query": "{ viewer { subject } }", "variables": {"x": [{"k": 1}, {"k": 1, "k": 2}]}}`, `"k" twice`},
 		// Counted before decoding: 250,000 empty objects were 41 MiB of
 		// maps for one request of 750 KB.
 		{"ErrVariablesTooManyItems", `{"query": "{ viewer { subject } }", "variables": {"x": [` + strings.Repeat(`{},`, 20_000) + `{}]}}`, "more than 10000 items"},
@@ -171,6 +178,14 @@ func TestGraphQLOverHTTP(t *testing.T) {
 		}
 	})
 
+	// One name in several objects is no name twice.
+	t.Run("OKOneNameInSeveralObjects", func(t *testing.T) {
+		r := raw(t, s.URL, token, http.MethodPost, jsonType, "", `{"query": "{ viewer { subject } }", "variables": {"query": {"query": [{"query": 1}, {"query": 2}]}, "x": {}}, "extensions": {"query": 1}}`)
+		if r.Status != http.StatusOK || len(r.Errors) > 0 {
+			t.Fatalf("status %d:\n%s", r.Status, r.Body)
+		}
+	})
+
 	t.Run("NullMembersAreAbsentMembers", func(t *testing.T) {
 		r := raw(t, s.URL, token, http.MethodPost, jsonType, "", `{"query": "{ viewer { subject } }", "operationName": null, "variables": null, "extensions": null, "unknown": 1}`)
 		if r.Status != http.StatusOK || len(r.Errors) > 0 {
@@ -189,6 +204,10 @@ func TestGraphQLOverHTTP(t *testing.T) {
 			{"ErrVariablesNotJSON", "query=%7B+viewer+%7B+subject+%7D+%7D&variables=nope", http.StatusBadRequest, "BAD_USER_INPUT"},
 			{"ErrVariablesArray", "query=%7B+viewer+%7B+subject+%7D+%7D&variables=%5B%5D", http.StatusBadRequest, "BAD_USER_INPUT"},
 			{"ErrVariablesTooDeep", "query=%7B+viewer+%7B+subject+%7D+%7D&variables=%7B%22x%22%3A" + strings.Repeat("%5B", 70) + strings.Repeat("%5D", 70) + "%7D", http.StatusBadRequest, "BAD_USER_INPUT"},
+			// A parameter twice: url.Values.Get read the first, another
+			// reader may read the last.
+			{"ErrQueryTwice", "query=%7B+__typename+%7D&query=%7B+viewer+%7B+subject+%7D+%7D", http.StatusBadRequest, "BAD_USER_INPUT"},
+			{"ErrVariableNamedTwice", "query=%7B+viewer+%7B+subject+%7D+%7D&variables=%7B%22a%22%3A1%2C%22a%22%3A2%7D", http.StatusBadRequest, "BAD_USER_INPUT"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				req := get(t, s.URL, "/graphql?"+tc.query)
