@@ -8,42 +8,33 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vektah/gqlparser/v2/ast"
-
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/casevictim"
 	"github.com/casegraph/casegraph/graph"
 	"github.com/casegraph/casegraph/internal/testserver"
-	"github.com/casegraph/casegraph/sensitivity"
 	"github.com/casegraph/casegraph/viewer"
 )
 
 // explainFields are the sensitive fields of each type the comparison asks
 // for, as the policy names them: every field the served schema marks
-// @sensitive (which the ent annotation of package sensitivity, the one
-// declaration, writes), so that a new sensitive field is compared the day
-// it is added.
-var explainFields = sensitiveFieldsOf(graph.NewExecutableSchema(graph.Config{}).Schema())
+// @sensitive, read by graph.Vocabulary (which the policy's validation
+// reads too), so that a new sensitive field is compared the day it is
+// added.
+var explainFields = sensitiveFields(graph.Vocabulary().Fields)
 
 // explainJudged are the types whose records explainWorld knows how to tie
 // to a victim or a case (holds, victimOf): a type with sensitive fields
 // outside it fails the comparison until the world judges it too.
 var explainJudged = []string{"Victim", "Suspect", "SupportService", "Consent"}
 
-// sensitiveFieldsOf lists, by type, the fields of s marked @sensitive, in
-// the schema's order.
-func sensitiveFieldsOf(s *ast.Schema) map[string][]string {
+// sensitiveFields groups the vocabulary's fields ("Victim.legalName") by
+// type, each type's fields sorted.
+func sensitiveFields(vocabulary map[string]string) map[string][]string {
 	out := map[string][]string{}
-	for name, def := range s.Types {
-		if def.Kind != ast.Object || strings.HasPrefix(name, "__") {
-			continue
-		}
-		for _, f := range def.Fields {
-			if f.Directives.ForName(sensitivity.DirectiveName) != nil {
-				out[name] = append(out[name], f.Name)
-			}
-		}
+	for _, name := range slices.Sorted(maps.Keys(vocabulary)) {
+		typ, field, _ := strings.Cut(name, ".")
+		out[typ] = append(out[typ], field)
 	}
 	return out
 }
