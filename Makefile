@@ -6,7 +6,7 @@ GO       ?= go
 BIN      := bin/casegraph
 PKGS     := ./...
 
-.PHONY: all build run test test-race test-short bench bench-http conformance generate check-generated migration migration-sums lint vet clean help fuzz
+.PHONY: all build run test test-race test-short bench bench-http conformance generate check-generated migration migration-by-hand migration-sums lint vet clean help fuzz
 
 all: build
 
@@ -94,6 +94,10 @@ check-generated: ## Fail when `go generate ./...` changes anything (generated co
 migration: ## Write a new migration from the ent schema, numbered after every committed one: make migration NAME=add_x (needs PostgreSQL for its dialect).
 	@test -n "$(NAME)" || (echo "usage: make migration NAME=what_it_does" >&2; exit 2)
 	$(GO) run ./cmd/migrategen -name $(NAME)
+
+migration-by-hand: ## Start a migration written by hand (a trigger, a backfill), numbered as `make migration` numbers one: make migration-by-hand NAME=add_x; fill in both files, then make migration-sums.
+	@test -n "$(NAME)" || (echo "usage: make migration-by-hand NAME=what_it_does" >&2; exit 2)
+	$(GO) run ./cmd/migrategen -by-hand -name $(NAME)
 
 migration-sums: ## Rewrite atlas.sum after adding a hand-written migration (a trigger ent cannot model).
 	$(GO) run ./cmd/migrategen -rehash

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,4 +155,46 @@ func Rehash(dir string) error {
 		return fmt.Errorf("summing %s: %w", dir, err)
 	}
 	return migrate.WriteSumFile(d, sum)
+}
+
+// byHandName is a migration's name as `make migration` takes it: lower
+// snake case, so that the file name says what it does and sorts by version.
+var byHandName = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+
+// WriteByHand starts a migration written by hand (a trigger, a backfill:
+// what ent does not model) in each of dirs, one file a dialect folder, all
+// numbered with one version after every committed migration (NextVersion),
+// and rewrites each folder's atlas.sum so that the next `make migration`
+// takes the folder. The files hold goose's Up and Down markers and a
+// comment to fill in; after editing them, `make migration-sums`. It
+// returns the files written, and writes nothing when name is not lower
+// snake case or a file of that name would be replaced.
+func WriteByHand(now time.Time, name string, dirs ...string) ([]string, error) {
+	if !byHandName.MatchString(name) {
+		return nil, fmt.Errorf("the name %q is not lower_snake_case (letters, digits and single underscores, a letter first)", name)
+	}
+	version, err := NextVersion(now, dirs...)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, len(dirs))
+	for i, dir := range dirs {
+		paths[i] = filepath.Join(dir, version+"_"+name+".sql")
+		if _, err := os.Stat(paths[i]); err == nil {
+			return nil, fmt.Errorf("%s exists already", paths[i])
+		}
+	}
+	const body = "-- What this migration does and why ent cannot write it. Hand-written:\n" +
+		"-- after editing, `make migration-sums`.\n" +
+		"-- +goose Up\n\n" +
+		"-- +goose Down\n"
+	for i, path := range paths {
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			return paths[:i], err
+		}
+		if err := Rehash(dirs[i]); err != nil {
+			return paths[:i+1], err
+		}
+	}
+	return paths, nil
 }

@@ -8,6 +8,11 @@
 //
 // SQLite needs nothing; PostgreSQL needs a server where it may create and
 // drop a scratch database (DEV_DATABASE_URL, default the local one).
+//
+//	go run ./cmd/migrategen -by-hand -name add_a_trigger
+//
+// starts a migration written by hand instead (what ent does not model): an
+// empty file in each folder, under the same version, and the sums rewritten.
 package main
 
 import (
@@ -29,6 +34,7 @@ import (
 func main() {
 	name := flag.String("name", "", "name of the migration (lower_snake)")
 	rehash := flag.Bool("rehash", false, "only rewrite atlas.sum after adding a hand-written migration")
+	byHand := flag.Bool("by-hand", false, "write an empty migration to fill in by hand, in each dialect's folder, instead of the diff")
 	flag.Parse()
 	if *rehash {
 		for _, dir := range []string{"migrations/sqlite", "migrations/postgres"} {
@@ -40,6 +46,16 @@ func main() {
 	}
 	if *name == "" {
 		log.Fatal("migrategen: -name is required")
+	}
+	if *byHand {
+		written, err := migrations.WriteByHand(time.Now(), *name, "migrations/sqlite", "migrations/postgres")
+		for _, f := range written {
+			fmt.Println(f)
+		}
+		if err != nil {
+			log.Fatalf("migrategen: %v", err)
+		}
+		return
 	}
 	ctx := context.Background()
 	// One version for both dialects, after every committed migration.
