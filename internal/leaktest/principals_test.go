@@ -102,3 +102,91 @@ func TestPrincipalsCoverEveryRoleAndKind(t *testing.T) {
 	}
 	t.Logf("%d roles; %d treatments of a role that sees rows, each by a principal", len(viewer.Roles), classes)
 }
+
+// TestOracleKnowsWhatThePolicyGives holds the oracle's hand-written tables
+// (familyOf, rowLevels, readRules, purposeOf in oracle_test.go) to the
+// lines of the shipped policy they restate, for every role and agency
+// kind: the family of each kind, the level at which the role sees cases
+// and victims, each sensitive category it reads and under what condition,
+// and the consent purpose of a role that reads with consent. The oracle
+// stays written by hand, apart from the code that reads the policy, so that
+// a fault in that code is a finding; this only says, in a second, where a
+// new role or a changed line left it behind, which the leak test would say
+// after minutes, as a leak or an over-refusal of some principal, or not at
+// all for a kind no principal sits at.
+func TestOracleKnowsWhatThePolicyGives(t *testing.T) {
+	t.Parallel()
+	lines, err := policies.Parse(policies.DefaultPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	family := map[string]string{}
+	purpose := map[viewer.Role]string{}
+	for _, l := range lines {
+		switch {
+		case len(l) == 3 && l[0] == "g2":
+			family[l[1]] = l[2]
+		case len(l) == 6 && l[0] == "p" && l[3] == "consent" && l[4] == "purpose":
+			purpose[viewer.Role(l[1])] = l[5]
+		}
+	}
+	// given is what the policy's lines for role at kind say: the level of
+	// each rows: object, and the condition of each Type:CATEGORY read.
+	given := func(role viewer.Role, kind string) (levels, reads map[string]string) {
+		levels, reads = map[string]string{}, map[string]string{}
+		for _, l := range lines {
+			if len(l) != 6 || l[0] != "p" || l[1] != string(role) {
+				continue
+			}
+			if s := l[2]; s != "*" && s != kind && s != family[kind] {
+				continue
+			}
+			switch {
+			case strings.HasPrefix(l[3], "rows:") && l[4] == "see":
+				levels[strings.TrimPrefix(l[3], "rows:")] = l[5]
+			case strings.Contains(l[3], ":") && l[4] == "read":
+				reads[l[3]] = l[5]
+			}
+		}
+		return levels, reads
+	}
+	for _, kind := range domain.All[domain.AgencyKind]() {
+		k := string(kind)
+		if familyOf[k] != family[k] {
+			t.Errorf("the oracle puts the kind %s in the family %q, the policy in %q (familyOf)", k, familyOf[k], family[k])
+		}
+		for _, role := range viewer.Roles {
+			levels, reads := given(role, k)
+			cases, victims := rowLevels(role, k)
+			for object, want := range map[string]string{"cases": cases, "victims": victims} {
+				got := levels[object]
+				if got == "" {
+					got = "none"
+				}
+				if got != want {
+					t.Errorf("%s at %s sees %s at the level %q by the policy, %q by the oracle (rowLevels)", role, k, object, got, want)
+				}
+			}
+			oracle := map[string]string{}
+			if r, ok := readRules[role]; ok && r.family == familyOf[k] {
+				oracle = r.cats
+			}
+			for cat, cond := range reads {
+				if oracle[cat] != cond {
+					t.Errorf("%s at %s reads %s when %s by the policy, the oracle says %q (readRules)", role, k, cat, cond, oracle[cat])
+				}
+			}
+			for cat, cond := range oracle {
+				if _, ok := reads[cat]; !ok {
+					t.Errorf("%s at %s reads %s when %s by the oracle, not at all by the policy (readRules)", role, k, cat, cond)
+				}
+			}
+			for cat, cond := range reads {
+				_, category, _ := strings.Cut(cat, ":")
+				if consentCategories[category] && cond != "proceedings" && string(purposeOf[role]) != purpose[role] {
+					t.Errorf("%s reads %s with consent; its purpose is %q by the policy, %q by the oracle (purposeOf)", role, cat, purpose[role], purposeOf[role])
+				}
+			}
+		}
+	}
+}
