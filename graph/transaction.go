@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 
@@ -148,6 +149,14 @@ func answerOverLimit(ctx context.Context) bool {
 // be written. The driver's words go to the log only.
 func (m mutationTransactions) unsaved(ctx context.Context, err error) error {
 	id := requestid.FromContext(ctx)
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// The client went away (it closed its connection, or the server
+		// closed it past its shutdown's grace): the change was rolled
+		// back, and no one reads this answer. Logged as what it is, not
+		// as the deadline, which told an operator the server was slow.
+		m.logger.InfoContext(ctx, "the client went away: the change was not made", "request_id", id, "error", err.Error())
+		return &apperr.Error{Code: apperr.Unavailable, Message: "The request was cancelled; the change was not made."}
+	}
 	if ctx.Err() != nil || database.IsStatementCanceled(err) {
 		// The request's deadline ended a wait (for a row, or for the
 		// audit trail's lock under contention): no outage, the audit

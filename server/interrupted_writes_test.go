@@ -293,9 +293,34 @@ func TestClientGoneWhileItsMutationRuns(t *testing.T) {
 				first := w.wantStored(t, db, id, step.made, before)
 				nothingHeld(t, func(name string) float64 { return metric(t, s.URL, name) })
 				noPanic(t, s.Logs())
+				if !step.made {
+					toldAsClientGone(t, s.LogRecords(t), id)
+				}
 				w.retried(t, s, tok, first)
 			})
 		})
+	}
+}
+
+// toldAsClientGone: the log tells the operator a change ended by its
+// client's going as that, at INFO, not as the request's deadline (a WARN
+// saying the server took too long, until the twenty-fifth session).
+func toldAsClientGone(t *testing.T, records []testserver.LogRecord, id string) {
+	t.Helper()
+	told := false
+	for _, r := range records {
+		if r.String("request_id") != id {
+			continue
+		}
+		switch r.Msg() {
+		case "the client went away: the change was not made":
+			told = told || r.String("level") == "INFO"
+		case "the request's deadline ended the change":
+			t.Errorf("a change ended by its client's going was logged as the deadline's: %v", r)
+		}
+	}
+	if !told {
+		t.Error("no INFO line says the client went away and the change was not made")
 	}
 }
 
@@ -364,11 +389,12 @@ func TestClientGoneWhileItsMutationWaitsInTheDatabase(t *testing.T) {
 
 // TestServerStoppedWhileAMutationRuns: the server is told to stop while a
 // create is held. Within the grace period the create finishes and is
-// answered as made. Past it, the server stops waiting: the create is then
-// as its step left it (its COMMIT made, or nothing of it), and its
-// client, which gets no answer once the process ends (here it hangs up, as
-// the end of the process would have it), retries against a new server on
-// the same database with the same key and ends with exactly one case.
+// answered as made. Past it, the server closes the connections still
+// open, which cancels their requests: the create is then as its step left
+// it (its COMMIT made, or nothing of it), nothing more of it runs after
+// ListenAndServe returned, and its client, which gets no answer, retries
+// against a new server on the same database with the same key and ends
+// with exactly one case.
 func TestServerStoppedWhileAMutationRuns(t *testing.T) {
 	cases := []struct {
 		step  interruptedAt
@@ -436,10 +462,17 @@ func TestServerStoppedWhileAMutationRuns(t *testing.T) {
 					case <-time.After(c.grace + 10*time.Second):
 						t.Fatal("ListenAndServe did not return past its grace period")
 					}
-					// As the process ends: nothing more of the create runs.
+					// The server closed the connection still open: the
+					// create's request is cancelled, as if the process
+					// had ended, and nothing more of it runs. At once,
+					// well before the request's own deadline (5 s) would
+					// have cancelled it anyway.
+					select {
+					case <-ctx.Done():
+					case <-time.After(2 * time.Second):
+						t.Fatal("the create cut off past the grace period still runs after ListenAndServe returned")
+					}
 					first = w.wantStored(t, db, requestid.FromContext(ctx), c.step.made, before)
-					f.conn.Close()
-					ended(t, ctx, "the client hung up")
 					hold.Release()
 					waitAnswered(t, logs.String, requestid.FromContext(ctx))
 					if after := w.stored(t, db, requestid.FromContext(ctx)); after != first {

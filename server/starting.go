@@ -228,13 +228,20 @@ func (l *frontListener) serveUntil(ctx context.Context, grace time.Duration, sto
 }
 
 // shutdown stops accepting connections, closes the idle ones and lets the
-// requests in flight finish, up to grace. It returns the error of a
-// listener that had failed, or the cut-off's; called again, the same.
+// requests in flight finish, up to grace; past it, it closes the
+// connections still open, which cancels their requests: a write not yet
+// committed is rolled back, and none goes on after the server said it
+// stopped (http.Server.Shutdown alone leaves them running). It returns the
+// error of a listener that had failed, or the cut-off's; called again, the
+// same.
 func (l *frontListener) shutdown(grace time.Duration) error {
 	l.stopOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), grace)
 		defer cancel()
 		l.stopErr = l.hs.Shutdown(ctx)
+		if l.stopErr != nil {
+			l.hs.Close()
+		}
 		<-l.served
 		if l.serveErr != nil && !errors.Is(l.serveErr, http.ErrServerClosed) {
 			l.stopErr = l.serveErr
