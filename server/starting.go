@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -238,9 +239,11 @@ func (l *frontListener) shutdown(grace time.Duration) error {
 	l.stopOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), grace)
 		defer cancel()
-		l.stopErr = l.hs.Shutdown(ctx)
-		if l.stopErr != nil {
+		if err := l.hs.Shutdown(ctx); err != nil {
 			l.hs.Close()
+			// Said in words: "context deadline exceeded" alone told an
+			// operator nothing of the requests cut off.
+			l.stopErr = fmt.Errorf("stopped after a grace period of %s, cutting off the requests still running (their writes not committed are rolled back): %w", grace, err)
 		}
 		<-l.served
 		if l.serveErr != nil && !errors.Is(l.serveErr, http.ErrServerClosed) {

@@ -94,6 +94,10 @@ func TestServeStoppedPastItsGraceWithAWriteInFlight(t *testing.T) {
 	if code := s.exitCode(); code != 2 {
 		t.Errorf("serve %s, with a request cut off at the end of its grace period; want exit 2", s.ended())
 	}
+	// The operator is told why it exited 2, not "context deadline exceeded" alone.
+	if !strings.Contains(s.output(), "cutting off the requests still running") {
+		t.Errorf("serve's output does not say it cut off the requests still running:\n%s", s.output())
+	}
 	if res, err := http.ReadResponse(bufio.NewReader(conn), nil); err == nil {
 		t.Fatalf("the create cut off with the process was answered %s", res.Status)
 	}
