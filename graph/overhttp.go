@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -466,12 +467,16 @@ func withinJSONBounds(raw []byte, what string) *requestRefusal {
 // last, so {"query": A, "query": B} ran B, while a gateway or a firewall
 // before the server that reads the first (a trusted-documents check, a
 // filter of mutations) judged A (an integrator's review, twenty-fourth
-// session). Names are compared as the decoder reads them. It runs after
+// session). Names are compared as the decoder reads them, and without
+// regard to case (foldName): Go's encoding/json, decoding into a
+// structure, takes "Query" (or "QUERY", "variableſ") for the field
+// "query" and keeps the last, so {"query": A, "Query": B} ran A here
+// and B in such a gateway (a review, twenty-fifth session). It runs after
 // withinJSONBounds, which bounds the names it keeps; text that is not
 // JSON is the decoder's to refuse.
 func namesOnce(raw []byte, what string) *requestRefusal {
 	type object struct {
-		names   map[string]bool // nil for a list
+		names   map[string]string // folded name → the name as sent; nil for a list
 		wantKey bool
 	}
 	var stack []object
@@ -479,7 +484,7 @@ func namesOnce(raw []byte, what string) *requestRefusal {
 	scanJSON(raw, func(b byte) bool {
 		switch b {
 		case '{':
-			stack = append(stack, object{names: map[string]bool{}, wantKey: true})
+			stack = append(stack, object{names: map[string]string{}, wantKey: true})
 		case '[':
 			stack = append(stack, object{})
 		case '}', ']':
@@ -509,14 +514,53 @@ func namesOnce(raw []byte, what string) *requestRefusal {
 		} else {
 			name = string(quoted[1 : len(quoted)-1])
 		}
-		if stack[top].names[name] {
-			refusal = badRequest("%s names the member %s twice in one object: send each name once.", what, strconv.Quote(truncate(name, 30)))
+		folded := foldName(name)
+		if first, twice := stack[top].names[folded]; twice {
+			refusal = nameTwice(what, "member", first, name)
 			return false
 		}
-		stack[top].names[name] = true
+		stack[top].names[folded] = name
 		return true
 	})
 	return refusal
+}
+
+// nameTwice refuses a name sent twice, as first and then as again (the
+// same, or the same but for case).
+func nameTwice(what, kind, first, again string) *requestRefusal {
+	if first == again {
+		return badRequest("%s names the %s %s twice in one object: send each name once.", what, kind, strconv.Quote(truncate(first, 30)))
+	}
+	return badRequest("%s names the %s %s twice in one object, as %s and %s: a reader that ignores case, as Go's encoding/json does, takes them for one name. Send each name once.",
+		what, kind, strconv.Quote(truncate(first, 30)), strconv.Quote(truncate(first, 30)), strconv.Quote(truncate(again, 30)))
+}
+
+// foldName is name as a reader that ignores case reads it: each letter
+// the least of the letters Unicode folds it with (unicode.SimpleFold), so
+// that foldName(a) == foldName(b) exactly when strings.EqualFold(a, b),
+// which is how Go's encoding/json matches a member with a field ("K",
+// the Kelvin sign, is "k"; "ſ", the long s, is "s").
+func foldName(name string) string {
+	ascii := true
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToUpper(name) // each ASCII letter's orbit's least is its capital
+	}
+	var b strings.Builder
+	b.Grow(len(name))
+	for _, r := range name {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
 }
 
 // paramsFromURL reads a GET's query string.
@@ -536,6 +580,18 @@ func paramsFromURL(rawQuery string) (*graphql.RawParams, *requestRefusal) {
 		// namesOnce).
 		if len(q[name]) > 1 {
 			return nil, badRequest("The URL's query string names the parameter %s %d times: send it once.", name, len(q[name]))
+		}
+		// A reader that ignores the case of a parameter's name (ASP.NET's)
+		// takes Query for query, as encoding/json does for a member.
+		var spelt []string
+		for other := range q {
+			if strings.EqualFold(other, name) {
+				spelt = append(spelt, other)
+			}
+		}
+		if len(spelt) > 1 {
+			sort.Strings(spelt) // "Query" before "query": one message for one request
+			return nil, nameTwice("The URL's query string", "parameter", spelt[0], spelt[1])
 		}
 	}
 	params := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}

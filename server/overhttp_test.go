@@ -140,6 +140,16 @@ func TestGraphQLOverHTTP(t *testing.T) {
 		{"ErrVariableTwice", `{"query": "{ viewer { subject } }", "variables": {"a": 1, "a": 2}}`, `"a" twice`},
 		{"ErrNameTwiceAsDecoded", "{\"query\": \"{ viewer { subject } }\", \"variables\": {\"\xff\": 1, \"\xfe\": 2}}", "twice"},
 		{"ErrNameTwiceDeep", `{"query": "{ viewer { subject } }", "variables": {"x": [{"k": 1}, {"k": 1, "k": 2}]}}`, `"k" twice`},
+		// Names that differ only in case are one name to a reader that
+		// decodes into a structure (Go's encoding/json matches a field's
+		// name without regard to case, Unicode's folding included, and
+		// keeps the last): the server ran "query", such a gateway judged
+		// "Query" (a review, twenty-fifth session).
+		{"ErrQueryTwiceInAnotherCase", `{"query": "mutation { __typename }", "Query": "{ viewer { subject } }"}`, `"query" twice`},
+		{"ErrQueryTwiceInCapitals", `{"QUERY": "{ viewer { subject } }", "query": "{ __typename }"}`, `twice`},
+		{"ErrVariablesTwiceFolded", "{\"query\": \"{ viewer { subject } }\", \"variables\": {}, \"variable\u017f\": {}}", `"variables" twice`},
+		{"ErrNameTwiceKelvin", "{\"query\": \"{ viewer { subject } }\", \"variables\": {\"k\": 1, \"\u212a\": 2}}", `twice`},
+		{"ErrPersistedQueryHashTwiceInAnotherCase", `{"query": "{ viewer { subject } }", "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "a", "SHA256Hash": "b"}}}`, `"sha256Hash" twice`},
 		// Counted before decoding: 250,000 empty objects were 41 MiB of
 		// maps for one request of 750 KB.
 		{"ErrVariablesTooManyItems", `{"query": "{ viewer { subject } }", "variables": {"x": [` + strings.Repeat(`{},`, 20_000) + `{}]}}`, "more than 10000 items"},
@@ -208,6 +218,10 @@ func TestGraphQLOverHTTP(t *testing.T) {
 			// reader may read the last.
 			{"ErrQueryTwice", "query=%7B+__typename+%7D&query=%7B+viewer+%7B+subject+%7D+%7D", http.StatusBadRequest, "BAD_USER_INPUT"},
 			{"ErrVariableNamedTwice", "query=%7B+viewer+%7B+subject+%7D+%7D&variables=%7B%22a%22%3A1%2C%22a%22%3A2%7D", http.StatusBadRequest, "BAD_USER_INPUT"},
+			// A reader of parameters that ignores case (ASP.NET's) takes
+			// Query for query.
+			{"ErrQueryTwiceInAnotherCase", "query=%7B+__typename+%7D&Query=%7B+viewer+%7B+subject+%7D+%7D", http.StatusBadRequest, "BAD_USER_INPUT"},
+			{"ErrVariableNamedTwiceInAnotherCase", "query=%7B+viewer+%7B+subject+%7D+%7D&variables=%7B%22a%22%3A1%2C%22A%22%3A2%7D", http.StatusBadRequest, "BAD_USER_INPUT"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				req := get(t, s.URL, "/graphql?"+tc.query)
