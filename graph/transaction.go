@@ -185,13 +185,53 @@ func (m mutationTransactions) unsaved(ctx context.Context, err error) error {
 // wrote a change that had been made again, over whatever another person
 // wrote since (a lost write), without learning whether its own was made
 // (TestUpdateWhoseCommitAnswerWasLost).
+//
+// The advice is the mutation's own (findOutSafely): "send it again
+// unchanged" was said to every mutation in the twenty-fourth session,
+// and a create sent without an idempotencyKey, done as told, made its
+// record a second time (TestCreateWithoutKeyWhoseCommitAnswerWasLost).
 func (m mutationTransactions) commitOutcomeUnknown(ctx context.Context, err error) error {
 	id := requestid.FromContext(ctx)
 	m.logger.ErrorContext(ctx, "commit outcome unknown: the connection was lost while committing", "request_id", id, "error", err.Error())
 	return &apperr.Error{Code: apperr.Unavailable, Details: map[string]any{"outcome": "UNKNOWN"},
 		Message: "The connection to the database was lost while the change was being saved, so it may or may not have been saved. " +
-			"Send it again unchanged to find out: with the same idempotencyKey, the record is returned if it was made; an update with the expectedVersion you sent is CONFLICT if it was made (or the record changed since: read it to see). " +
-			"Quote the request id " + id + " if it persists."}
+			findOutSafely(ctx) + " Quote the request id " + id + " if it persists."}
+}
+
+// findOutSafely is how the client of the mutation of ctx (a root field)
+// finds out whether a change whose COMMIT answer was lost was made: by
+// its idempotencyKey, or its expectedVersion, when it sent one; a create
+// that could have taken a key and was sent without one must read first,
+// since sending it again would make it twice.
+func findOutSafely(ctx context.Context) string {
+	var field graphql.CollectedField
+	if rc := graphql.GetRootFieldContext(ctx); rc != nil {
+		field = rc.Field
+	}
+	var vars map[string]any
+	if oc := graphql.GetOperationContext(ctx); oc != nil {
+		vars = oc.Variables
+	}
+	given := func(name string) bool {
+		arg := field.Arguments.ForName(name)
+		if arg == nil {
+			return false
+		}
+		v, err := arg.Value.Value(vars)
+		return err == nil && v != nil
+	}
+	takes := func(name string) bool {
+		return field.Definition != nil && field.Definition.Arguments.ForName(name) != nil
+	}
+	switch {
+	case given("idempotencyKey"):
+		return "Send it again unchanged, with the same idempotencyKey: what it made is returned if it was made, and it is made if not."
+	case given("expectedVersion"):
+		return "Send it again unchanged, with the expectedVersion you sent: it is CONFLICT if it was made (or if the record changed since: read it to see)."
+	case takes("idempotencyKey"):
+		return "It was sent without an idempotencyKey, so sending it again would make a second record if the first was made: read to see whether it was made before sending it again, and send an idempotencyKey with every create."
+	}
+	return "Read to see whether it was made before sending it again."
 }
 
 // refreshFacts makes the request's field and row checks load again what

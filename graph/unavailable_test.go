@@ -233,3 +233,41 @@ func casesWithReference(t *testing.T, db *database.DB, ref string) int {
 	}
 	return n
 }
+
+// TestCreateWithoutKeyWhoseCommitAnswerWasLost: the answer to the COMMIT
+// of a create sent without an idempotencyKey is lost. Sending it again
+// would make a second record if the first was made (an emergency grant
+// here: a second EMERGENCY_ACCESS_GRANTED, one more of the five a day;
+// a consent or a referral likewise), so the client is told to read
+// first, not to send it again unchanged, which the twenty-fourth
+// session's message told every mutation (a review, twenty-fifth
+// session). The same create sent with a key is told to send it again
+// with that key.
+func TestCreateWithoutKeyWhoseCommitAnswerWasLost(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, base *database.DB) {
+		db, faults := testdb.WithFaults(base)
+		s := testserver.Start(t, db)
+		tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
+		var made struct {
+			OpenCase struct{ ID string } `json:"openCase"`
+		}
+		s.Do(t, tok, openCaseDoc, map[string]any{"in": faultCaseInput("TIR-LOST-GRANT", agencyGlobalID(t, db, "police-tirane"))}).MustOK(t).Decode(t, &made)
+		const request = `mutation ($case: ID!, $key: String) { requestEmergencyAccess(caseID: $case, justification: "A victim may be moved tonight; the shelter must be warned.", idempotencyKey: $key) { id } }`
+
+		lost := func(vars map[string]any) string {
+			t.Helper()
+			faults.LoseCommitAnswers(1, fmt.Errorf("pq: %w", io.EOF))
+			res := s.Do(t, tok, request, vars)
+			if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.Unavailable) || res.Errors[0].Extensions["outcome"] != "UNKNOWN" {
+				t.Fatalf("want UNAVAILABLE with outcome UNKNOWN:\n%s", res.Body)
+			}
+			return res.Errors[0].Message
+		}
+		if says := lost(map[string]any{"case": made.OpenCase.ID}); strings.Contains(says, "Send it again unchanged") || !strings.Contains(says, "without an idempotencyKey") {
+			t.Errorf("a create sent without a key is told to send it again (a second grant if the first was made), or not told why not:\n%s", says)
+		}
+		if says := lost(map[string]any{"case": made.OpenCase.ID, "key": "grant-lost-1"}); !strings.Contains(says, "same idempotencyKey") {
+			t.Errorf("a create sent with a key is not told to send it again with that key:\n%s", says)
+		}
+	})
+}
