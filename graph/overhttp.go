@@ -268,6 +268,9 @@ func paramsFromBody(r *http.Request) (*graphql.RawParams, *requestRefusal) {
 	if rf := checkContentEncoding(r.Header.Values("Content-Encoding")); rf != nil {
 		return nil, rf
 	}
+	if rf := noParametersInURL(r.URL.RawQuery); rf != nil {
+		return nil, rf
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return nil, badRequest("The request body could not be read.")
@@ -299,6 +302,33 @@ func paramsFromBody(r *http.Request) (*graphql.RawParams, *requestRefusal) {
 		return nil, badRequest("The request body is not a JSON object: send a JSON object with a query string.")
 	}
 	return paramsFromMembers(members)
+}
+
+// noParametersInURL refuses a POST whose URL names a GraphQL parameter
+// (query, operationName, variables, extensions, in any case), or whose
+// query string is not URL encoding: the server reads a POST's parameters
+// from its body alone, while a reader before it may take the URL's
+// (express-graphql reads ?query= before the body's), so {"query":
+// "mutation …"} sent to /graphql?query={__typename} ran the mutation
+// where such a gateway judged the query (a review, twenty-fifth
+// session), as with a member named twice (namesOnce). Other parameters
+// (a client's ?op= for its logs) are no GraphQL's and are left alone.
+func noParametersInURL(rawQuery string) *requestRefusal {
+	if rawQuery == "" {
+		return nil
+	}
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return badRequest("The URL's query string is not valid URL encoding.")
+	}
+	for name := range q {
+		for _, param := range []string{"query", "operationName", "variables", "extensions"} {
+			if strings.EqualFold(name, param) {
+				return badRequest("A POST sends %s in its JSON body, not in the URL, which names %s: send each parameter once, in the body.", param, strconv.Quote(truncate(name, 30)))
+			}
+		}
+	}
+	return nil
 }
 
 func atOffset(syntax *json.SyntaxError) string {
