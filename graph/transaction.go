@@ -209,8 +209,15 @@ func findOutSafely(ctx context.Context) string {
 		field = rc.Field
 	}
 	var vars map[string]any
+	alone := ""
 	if oc := graphql.GetOperationContext(ctx); oc != nil {
 		vars = oc.Variables
+		if oc.Operation != nil && len(graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Mutation"})) > 1 {
+			// Each mutation of a document commits on its own: the
+			// others were answered, and sending the document again
+			// would make again those that take no key or version.
+			alone = " Send this mutation alone: the document's others were answered on their own."
+		}
 	}
 	given := func(name string) bool {
 		arg := field.Arguments.ForName(name)
@@ -225,13 +232,13 @@ func findOutSafely(ctx context.Context) string {
 	}
 	switch {
 	case given("idempotencyKey"):
-		return "Send it again unchanged, with the same idempotencyKey: what it made is returned if it was made, and it is made if not."
+		return "Send it again unchanged, with the same idempotencyKey: what it made is returned if it was made, and it is made if not." + alone
 	case given("expectedVersion"):
-		return "Send it again unchanged, with the expectedVersion you sent: it is CONFLICT if it was made (or if the record changed since: read it to see)."
+		return "Send it again unchanged, with the expectedVersion you sent: it is CONFLICT if it was made (or if the record changed since: read it to see)." + alone
 	case takes("idempotencyKey"):
-		return "It was sent without an idempotencyKey, so sending it again would make a second record if the first was made: read to see whether it was made before sending it again, and send an idempotencyKey with every create."
+		return "It was sent without an idempotencyKey, so sending it again would make a second record if the first was made: read to see whether it was made before sending it again, and send an idempotencyKey with every create." + alone
 	}
-	return "Read to see whether it was made before sending it again."
+	return "Read to see whether it was made before sending it again." + alone
 }
 
 // refreshFacts makes the request's field and row checks load again what

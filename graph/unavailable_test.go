@@ -269,5 +269,16 @@ func TestCreateWithoutKeyWhoseCommitAnswerWasLost(t *testing.T) {
 		if says := lost(map[string]any{"case": made.OpenCase.ID, "key": "grant-lost-1"}); !strings.Contains(says, "same idempotencyKey") {
 			t.Errorf("a create sent with a key is not told to send it again with that key:\n%s", says)
 		}
+
+		// Two mutations in one document each commit on their own: the
+		// one whose answer was lost is to be sent alone, since the
+		// other, answered, would be made again (a keyless create).
+		faults.LoseCommitAnswers(1, fmt.Errorf("pq: %w", io.EOF))
+		res := s.Do(t, tok, `mutation ($case: ID!) {
+			first: requestEmergencyAccess(caseID: $case, justification: "A victim may be moved tonight; the shelter must be warned.", idempotencyKey: "grant-lost-2") { id }
+			second: requestEmergencyAccess(caseID: $case, justification: "A victim may be moved tonight; the shelter must be warned.") { id } }`, map[string]any{"case": made.OpenCase.ID})
+		if len(res.Errors) != 1 || res.Errors[0].Extensions["outcome"] != "UNKNOWN" || !strings.Contains(res.Errors[0].Message, "alone") {
+			t.Errorf("the lost mutation of a document of two is not told to be sent alone:\n%s", res.Body)
+		}
 	})
 }
