@@ -160,9 +160,19 @@ type Response struct {
 
 // Error is one GraphQL error.
 type Error struct {
-	Message    string         `json:"message"`
-	Path       []any          `json:"path"`
+	Message string `json:"message"`
+	Path    []any  `json:"path"`
+	// Locations are the points of the document the error is about
+	// (docs/errors.md, "Where an error points").
+	Locations  []Location     `json:"locations"`
 	Extensions map[string]any `json:"extensions"`
+}
+
+// Location is a point of a GraphQL document: its line and column,
+// counted from 1.
+type Location struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
 }
 
 // Code returns extensions.code.
