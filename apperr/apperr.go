@@ -7,6 +7,8 @@ package apperr
 import (
 	"errors"
 	"fmt"
+
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // Code is a stable error code, sent to clients as extensions.code.
@@ -77,6 +79,26 @@ type Error struct {
 	Field string
 	// Details are extra, client-safe facts (e.g. the allowed transitions).
 	Details map[string]any
+	// At is the point of the request's document that a refusal made
+	// before any field runs is about: the field whose argument it
+	// refuses, or a field asked for twice. The error presenter sends it
+	// as the error's locations; an error at a field of the answer takes
+	// that field's position there instead (docs/errors.md, "Where an
+	// error points"). The zero Location is none.
+	At Location
+}
+
+// Location is a point of a GraphQL document: its line and column,
+// counted from 1.
+type Location struct{ Line, Column int }
+
+// LocationOf is the point pos marks (a field's or an argument's position
+// in the parsed document); none for nil.
+func LocationOf(pos *ast.Position) Location {
+	if pos == nil {
+		return Location{}
+	}
+	return Location{Line: pos.Line, Column: pos.Column}
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }

@@ -167,7 +167,7 @@ func (m *measurer) field(f *ast.Field, page int, parent string) measured {
 		case def.Arguments.ForName("ids") != nil:
 			times = m.listLength(f, "ids")
 			if times > m.limits.MaxPage && m.err == nil {
-				m.err = &apperr.Error{Code: apperr.BadUserInput, Field: path + ".ids",
+				m.err = &apperr.Error{Code: apperr.BadUserInput, Field: path + ".ids", At: apperr.LocationOf(f.Position),
 					Message: fmt.Sprintf("At most %d ids at a time.", m.limits.MaxPage), Details: map[string]any{"maximum": m.limits.MaxPage}}
 			}
 		default:
@@ -285,9 +285,12 @@ func (m *measurer) askedOnce(group []ast.SelectionSet, path string) error {
 					answeredAs[sel.Name] = key
 					keys = append(keys, key)
 				} else if first != key && err == nil {
-					err = tooComplex("fixedCostAliases", 2, 1, fmt.Sprintf(
+					refusal := tooComplex("fixedCostAliases", 2, 1, fmt.Sprintf(
 						"Under %s the field %s is asked for under two names, %q and %q: under a field of fixed cost each field is asked for once, since its price pays for reading once what it builds.",
 						truncateName(path), truncateName(sel.Name), truncateName(first), truncateName(key)))
+					// Where it is asked for under its second name.
+					refusal.At = apperr.LocationOf(sel.Position)
+					err = refusal
 				}
 				if len(sel.SelectionSet) > 0 {
 					under[key] = append(under[key], sel.SelectionSet)
@@ -379,6 +382,7 @@ func (m *measurer) page(f *ast.Field, path string) int {
 				m.err = &apperr.Error{
 					Code:    apperr.BadUserInput,
 					Field:   path + "." + name,
+					At:      apperr.LocationOf(f.Position),
 					Message: fmt.Sprintf("%s on %s must be between 0 and %d.", name, path, m.limits.MaxPage),
 					Details: map[string]any{"maximum": m.limits.MaxPage},
 				}

@@ -129,16 +129,18 @@ func operationLabel(oc *graphql.OperationContext) string {
 // reason, ROW or CONSENT, is a fact about the record).
 func withhold(ctx context.Context, resp *graphql.Response, paths []ast.Path) {
 	id := requestid.FromContext(ctx)
-	unavailable := func(p ast.Path) *gqlerror.Error {
-		return &gqlerror.Error{
-			Message:    "The audit trail is unavailable, so this value is withheld; try again later. Quote the request id " + id + " if it persists.",
-			Path:       p,
-			Extensions: map[string]any{"code": string(apperr.AuditUnavailable), "requestId": id},
-		}
+	// Built as the presenter builds every error at a field (withCode), at
+	// the field's locations (locate): a refusal's own, which the presenter
+	// gave it; a value's found in the document, the answer being built.
+	// Until 2026-12-07 (twenty-fifth session) these were written here by
+	// hand, without locations.
+	unavailable := func(p ast.Path, at []gqlerror.Location) *gqlerror.Error {
+		out := &gqlerror.Error{Path: p, Locations: at}
+		return withCode(out, apperr.AuditUnavailable, "The audit trail is unavailable, so this value is withheld; try again later. Quote the request id "+id+" if it persists.", nil, id)
 	}
 	for i, e := range resp.Errors {
 		if isFieldRefusal(e) {
-			resp.Errors[i] = unavailable(e.Path)
+			resp.Errors[i] = unavailable(e.Path, e.Locations)
 		}
 	}
 	if len(paths) == 0 {
@@ -158,7 +160,7 @@ func withhold(ctx context.Context, resp *graphql.Response, paths []ast.Path) {
 		return slices.ContainsFunc(paths, func(p ast.Path) bool { return hasPrefix(e.Path, p) })
 	})
 	for _, p := range paths {
-		resp.Errors = append(resp.Errors, unavailable(p))
+		resp.Errors = append(resp.Errors, unavailable(p, fieldLocations(ctx, p)))
 	}
 }
 

@@ -46,6 +46,8 @@ func pagedFieldsOnce(group []ast.SelectionSet, path string) *apperr.Error {
 					} else if first != key && err == nil {
 						err = apperr.InvalidField(path+"."+sel.Name, "%s of %s is asked for under two names, %q and %q: ask for a connection's edges, and an edge's node, under one name.",
 							sel.Name, path, truncate(first, 60), truncate(key, 60))
+						// Where it is asked for under its second name.
+						err.At = apperr.LocationOf(sel.Position)
 					}
 				}
 				if _, seen := under[key]; !seen {

@@ -55,6 +55,9 @@ func (connectionArguments) MutateOperationContext(_ context.Context, oc *graphql
 			switch sel := sel.(type) {
 			case *ast.Field:
 				if err := checkConnectionField(sel, oc.Variables); err != nil {
+					// The refusal names one of the field's arguments:
+					// it points at the field (apperr.Error.At).
+					err.At = apperr.LocationOf(sel.Position)
 					return err
 				}
 				if err := check(sel.SelectionSet); err != nil {

@@ -57,7 +57,16 @@ type errorPresenter struct {
 	schema *ast.Schema
 }
 
+// present is the error as the client gets it: its code and message
+// (coded), and where it points in the request's document (locate).
 func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error {
+	out := p.coded(ctx, err)
+	locate(ctx, out, err)
+	return out
+}
+
+// coded maps err to its code, message and extensions, at its path.
+func (p errorPresenter) coded(ctx context.Context, err error) *gqlerror.Error {
 	out := graphql.DefaultErrorPresenter(ctx, err)
 	var ae *apperr.Error
 	var ge *gqlerror.Error
@@ -152,6 +161,147 @@ func (p errorPresenter) present(ctx context.Context, err error) *gqlerror.Error 
 		return withCode(out, apperr.BadUserInput, msg+".", nil, "")
 	}
 	return p.internal(ctx, out, err)
+}
+
+// locate sets where out, err as presented, points in the request's
+// document: the one rule of every error the client gets (docs/errors.md,
+// "Where an error points"), here and nowhere else.
+//
+//   - An error at a field of the answer (one with a path, raised while
+//     the operation runs) points at that field: the position of the
+//     field its path names, as gqlgen's field context holds it (its own
+//     position, under its alias, in the fragment that asks for it); an
+//     error at an element of a list (nodes' second id) at the list's
+//     field. gqlgen already gave a resolver's own error that location;
+//     the errors a root field's middleware adds (a mutation the policy
+//     refuses, an input the rules refuse, a transaction that could not
+//     begin or commit) and those added at an element of a list had
+//     none.
+//   - A refusal of a variable's value points at the variable's
+//     definition, and one made before any field runs that names a point
+//     (apperr.Error.At: the field whose argument it refuses, a field
+//     asked for twice) at that point; it has no path, there being no
+//     answer.
+//   - gqlparser's own errors (a document that does not parse or
+//     validate) keep the locations gqlparser gave them.
+//   - The rest, about the request as a whole (its cost, its size, an
+//     operation not named), point nowhere.
+func locate(ctx context.Context, out *gqlerror.Error, err error) {
+	executing := graphql.GetFieldContext(ctx) != nil || graphql.GetRootFieldContext(ctx) != nil
+	switch {
+	case executing && len(out.Path) > 0:
+		out.Locations = fieldLocations(ctx, out.Path)
+	case executing:
+	case len(out.Path) > 1 && out.Path[0] == ast.PathName("variable") && graphql.HasOperationContext(ctx):
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil {
+			if name, ok := out.Path[1].(ast.PathName); ok {
+				if def := op.VariableDefinitions.ForName(string(name)); def != nil {
+					out.Locations = locations(def.Position)
+				}
+			}
+		}
+	default:
+		var ae *apperr.Error
+		if errors.As(err, &ae) && ae.At.Line > 0 {
+			out.Locations = []gqlerror.Location{{Line: ae.At.Line, Column: ae.At.Column}}
+		}
+	}
+}
+
+// fieldLocations are the locations of an error at path in the answer of
+// the operation of ctx: the position of the field at path (an element of
+// a list: of the list's field), from the field context of ctx when it or
+// one of its parents is that field's, the root field's context for the
+// errors of a root field's middleware, and else (once the answer is
+// built: a value withheld, audit.go) from the operation's document. None
+// when no field of the operation is at path.
+func fieldLocations(ctx context.Context, path ast.Path) []gqlerror.Location {
+	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
+		if fc.Field.Field != nil && atOrInList(path, fc.Path()) {
+			return locations(fc.Field.Position)
+		}
+	}
+	if rc := graphql.GetRootFieldContext(ctx); rc != nil && rc.Field.Field != nil && atOrInList(path, ast.Path{ast.PathName(rc.Field.Alias)}) {
+		return locations(rc.Field.Position)
+	}
+	if !graphql.HasOperationContext(ctx) {
+		return nil
+	}
+	if op := graphql.GetOperationContext(ctx).Operation; op != nil {
+		if f := fieldAt(op.SelectionSet, path); f != nil {
+			return locations(f.Position)
+		}
+	}
+	return nil
+}
+
+// atOrInList reports whether path is field's own, or that of an element
+// of its list (of a list of lists).
+func atOrInList(path, field ast.Path) bool {
+	if len(field) == 0 || len(path) < len(field) || !slices.Equal(path[:len(field)], field) {
+		return false
+	}
+	for _, el := range path[len(field):] {
+		if _, index := el.(ast.PathIndex); !index {
+			return false
+		}
+	}
+	return true
+}
+
+// fieldAt is the field of set (an operation's selections) answered at
+// path: at each step the first field of that response key in the
+// document's order, through fragments, and below it the selections of
+// every field answered under that key, as gqlgen collects them. Under an
+// interface or union two fragments may answer one key with different
+// fields; the first is taken.
+func fieldAt(set ast.SelectionSet, path ast.Path) *ast.Field {
+	sets := []ast.SelectionSet{set}
+	var found *ast.Field
+	for _, el := range path {
+		key, named := el.(ast.PathName)
+		if !named {
+			continue // an element of the list found last
+		}
+		found = nil
+		var under []ast.SelectionSet
+		var collect func(ast.SelectionSet)
+		collect = func(set ast.SelectionSet) {
+			for _, sel := range set {
+				switch sel := sel.(type) {
+				case *ast.Field:
+					if sel.Alias == string(key) || sel.Alias == "" && sel.Name == string(key) {
+						if found == nil {
+							found = sel
+						}
+						under = append(under, sel.SelectionSet)
+					}
+				case *ast.InlineFragment:
+					collect(sel.SelectionSet)
+				case *ast.FragmentSpread:
+					if sel.Definition != nil {
+						collect(sel.Definition.SelectionSet)
+					}
+				}
+			}
+		}
+		for _, s := range sets {
+			collect(s)
+		}
+		if found == nil {
+			return nil
+		}
+		sets = under
+	}
+	return found
+}
+
+// locations is pos as an error's locations; none for nil.
+func locations(pos *ast.Position) []gqlerror.Location {
+	if pos == nil || pos.Line == 0 {
+		return nil
+	}
+	return []gqlerror.Location{{Line: pos.Line, Column: pos.Column}}
 }
 
 // argumentPath splits path, an error's, into the path of the field being

@@ -114,6 +114,12 @@ func wantBusy(t *testing.T, when string, r *testserver.Response) {
 	if id, _ := r.Errors[0].Extensions["requestId"].(string); id == "" {
 		t.Errorf("%s: no requestId", when)
 	}
+	// About the request as a whole, nothing of which ran: no point of the
+	// document, no field of an answer (docs/errors.md, "Where an error
+	// points").
+	if e := r.Errors[0]; e.Path != nil || e.Locations != nil {
+		t.Errorf("%s: the refusal has path %v and locations %v, want neither", when, e.Path, e.Locations)
+	}
 }
 
 // waitForMetric waits (up to 10 s) until the metric name reads want.
