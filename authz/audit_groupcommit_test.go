@@ -198,7 +198,7 @@ func TestFailedBatchWithholdsEveryAnswer(t *testing.T) {
 				t.Fatal(err)
 			}
 			answers := <-done
-			_, undo := auditBreakage(db.Dialect)
+			_, undo := testdb.AuditBreakage(db.Dialect)
 			execEach(t, db.SQL, "mending the audit trail", undo)
 
 			value := secret(f.pseudonym[f.vT], "legalName")
@@ -241,6 +241,6 @@ func waitWriting(t *testing.T, w *audit.Writer, n int) {
 // effect when tx commits.
 func breakInside(t *testing.T, tx *sql.Tx, dialectName string) {
 	t.Helper()
-	stmts, _ := auditBreakage(dialectName)
+	stmts, _ := testdb.AuditBreakage(dialectName)
 	execEach(t, tx, "breaking the audit trail", stmts)
 }

@@ -8,11 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/domain"
+	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/viewer"
 )
 
@@ -20,7 +19,7 @@ import (
 // disk or a lost table would; the returned function mends it.
 func breakAuditWrites(t *testing.T, db *database.DB) (mend func()) {
 	t.Helper()
-	stmts, undo := auditBreakage(db.Dialect)
+	stmts, undo := testdb.AuditBreakage(db.Dialect)
 	execEach(t, db.SQL, "breaking the audit trail", stmts)
 	return func() { execEach(t, db.SQL, "mending the audit trail", undo) }
 }
@@ -36,20 +35,6 @@ func execEach(t *testing.T, db interface {
 			t.Fatalf("%s (%s): %v", doing, s, err)
 		}
 	}
-}
-
-// auditBreakage returns the statements that make every insert into the
-// audit trail fail, and those that undo them.
-func auditBreakage(dialectName string) (stmts, undo []string) {
-	if dialectName == dialect.Postgres {
-		return []string{
-				`CREATE FUNCTION audit_broken() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit storage failed'; END; $$`,
-				`CREATE TRIGGER audit_broken BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_broken()`,
-			},
-			[]string{`DROP TRIGGER audit_broken ON audit_events`, `DROP FUNCTION audit_broken()`}
-	}
-	return []string{`CREATE TRIGGER audit_broken BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit storage failed'); END`},
-		[]string{`DROP TRIGGER audit_broken`}
 }
 
 // TestAuditBeforeAnswer breaks the audit write: sensitive values are

@@ -17,8 +17,6 @@ import (
 	"strings"
 	"testing"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
@@ -79,7 +77,7 @@ func TestWhereErrorsPoint(t *testing.T) {
 		for i := range 12 {
 			twelvePages += fmt.Sprintf("\n      led%d: ledCases(first: 200) { ...titles }", i)
 		}
-		brokenAudit, mendedAudit := auditBreakage(db.Dialect)
+		brokenAudit, mendedAudit := testdb.AuditBreakage(db.Dialect)
 		for _, tc := range []struct {
 			name  string
 			token string
@@ -383,20 +381,6 @@ func describeErrors(r *testserver.Response) string {
 		out = append(out, fmt.Sprintf("%s path=%t locations=%v", e.Code(), len(e.Path) > 0, e.Locations))
 	}
 	return strings.Join(slices.Compact(out), ", ")
-}
-
-// auditBreakage returns the statements that make every insert into the
-// audit trail fail, and those that undo them.
-func auditBreakage(dialectName string) (stmts, undo []string) {
-	if dialectName == dialect.Postgres {
-		return []string{
-				`CREATE FUNCTION audit_broken() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit storage failed'; END; $$`,
-				`CREATE TRIGGER audit_broken BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_broken()`,
-			},
-			[]string{`DROP TRIGGER audit_broken ON audit_events`, `DROP FUNCTION audit_broken()`}
-	}
-	return []string{`CREATE TRIGGER audit_broken BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit storage failed'); END`},
-		[]string{`DROP TRIGGER audit_broken`}
 }
 
 // execAll runs stmts on db's connection pool, in order.
