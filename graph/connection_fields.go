@@ -31,40 +31,25 @@ func pagedFieldsOnce(group []ast.SelectionSet, path string) *apperr.Error {
 	var keys []string
 	under := map[string][]ast.SelectionSet{}
 	var err *apperr.Error
-	var collect func(set ast.SelectionSet)
-	collect = func(set ast.SelectionSet) {
-		for _, sel := range set {
-			switch sel := sel.(type) {
-			case *ast.Field:
-				key := sel.Alias
-				if key == "" {
-					key = sel.Name
-				}
-				if loadsPage(sel) {
-					if first, asked := answeredAs[sel.Name]; !asked {
-						answeredAs[sel.Name] = key
-					} else if first != key && err == nil {
-						err = apperr.InvalidField(path+"."+sel.Name, "%s of %s is asked for under two names, %q and %q: ask for a connection's edges, and an edge's node, under one name.",
-							sel.Name, path, truncate(first, 60), truncate(key, 60))
-						// Where it is asked for under its second name.
-						err.At = apperr.LocationOf(sel.Position)
-					}
-				}
-				if _, seen := under[key]; !seen {
-					keys = append(keys, key)
-				}
-				under[key] = append(under[key], sel.SelectionSet)
-			case *ast.InlineFragment:
-				collect(sel.SelectionSet)
-			case *ast.FragmentSpread:
-				if sel.Definition != nil {
-					collect(sel.Definition.SelectionSet)
-				}
+	collect := func(sel *ast.Field) {
+		key := responseKey(sel)
+		if loadsPage(sel) {
+			if first, asked := answeredAs[sel.Name]; !asked {
+				answeredAs[sel.Name] = key
+			} else if first != key && err == nil {
+				err = apperr.InvalidField(path+"."+sel.Name, "%s of %s is asked for under two names, %q and %q: ask for a connection's edges, and an edge's node, under one name.",
+					sel.Name, path, truncate(first, 60), truncate(key, 60))
+				// Where it is asked for under its second name.
+				err.At = apperr.LocationOf(sel.Position)
 			}
 		}
+		if _, seen := under[key]; !seen {
+			keys = append(keys, key)
+		}
+		under[key] = append(under[key], sel.SelectionSet)
 	}
 	for _, set := range group {
-		collect(set)
+		eachField(set, collect)
 	}
 	for _, key := range keys {
 		if err != nil {
@@ -100,4 +85,33 @@ func hasSelections(sets []ast.SelectionSet) bool {
 		}
 	}
 	return false
+}
+
+// eachField calls f with each field of set, through its inline fragments
+// and the fragments it spreads, in the document's order: the fields gqlgen
+// collects under set's response keys, before @skip, @include and type
+// conditions are applied (validation has refused fragments that spread
+// themselves). One walk for the checks that merge a selection as the
+// answer does and for where an error points (fieldAt).
+func eachField(set ast.SelectionSet, f func(*ast.Field)) {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			f(sel)
+		case *ast.InlineFragment:
+			eachField(sel.SelectionSet, f)
+		case *ast.FragmentSpread:
+			if sel.Definition != nil {
+				eachField(sel.Definition.SelectionSet, f)
+			}
+		}
+	}
+}
+
+// responseKey is the name f is answered under: its alias, or its name.
+func responseKey(f *ast.Field) string {
+	if f.Alias != "" {
+		return f.Alias
+	}
+	return f.Name
 }

@@ -265,28 +265,15 @@ func fieldAt(set ast.SelectionSet, path ast.Path) *ast.Field {
 		}
 		found = nil
 		var under []ast.SelectionSet
-		var collect func(ast.SelectionSet)
-		collect = func(set ast.SelectionSet) {
-			for _, sel := range set {
-				switch sel := sel.(type) {
-				case *ast.Field:
-					if sel.Alias == string(key) || sel.Alias == "" && sel.Name == string(key) {
-						if found == nil {
-							found = sel
-						}
-						under = append(under, sel.SelectionSet)
-					}
-				case *ast.InlineFragment:
-					collect(sel.SelectionSet)
-				case *ast.FragmentSpread:
-					if sel.Definition != nil {
-						collect(sel.Definition.SelectionSet)
-					}
-				}
-			}
-		}
 		for _, s := range sets {
-			collect(s)
+			eachField(s, func(f *ast.Field) {
+				if responseKey(f) == string(key) {
+					if found == nil {
+						found = f
+					}
+					under = append(under, f.SelectionSet)
+				}
+			})
 		}
 		if found == nil {
 			return nil
