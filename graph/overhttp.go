@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -304,6 +305,10 @@ func paramsFromBody(r *http.Request) (*graphql.RawParams, *requestRefusal) {
 	return paramsFromMembers(members)
 }
 
+// graphQLParameters are the members of a request, in a POST's body or a
+// GET's query string, that GraphQL over HTTP defines and the server reads.
+var graphQLParameters = []string{"query", "operationName", "variables", "extensions"}
+
 // noParametersInURL refuses a POST whose URL names a GraphQL parameter
 // (query, operationName, variables, extensions, in any case), or whose
 // query string is not URL encoding: the server reads a POST's parameters
@@ -322,7 +327,7 @@ func noParametersInURL(rawQuery string) *requestRefusal {
 		return badRequest("The URL's query string is not valid URL encoding.")
 	}
 	for name := range q {
-		for _, param := range []string{"query", "operationName", "variables", "extensions"} {
+		for _, param := range graphQLParameters {
 			if strings.EqualFold(name, param) {
 				return badRequest("A POST sends %s in its JSON body, not in the URL, which names %s: send each parameter once, in the body.", param, strconv.Quote(truncate(name, 30)))
 			}
@@ -604,7 +609,7 @@ func paramsFromURL(rawQuery string) (*graphql.RawParams, *requestRefusal) {
 	if err != nil {
 		return nil, badRequest("The URL's query string is not valid URL encoding.")
 	}
-	for _, name := range []string{"query", "operationName", "variables", "extensions"} {
+	for _, name := range graphQLParameters {
 		// url.Values.Get reads the first of a repeated parameter, where
 		// another reader before the server may read the last (see
 		// namesOnce).
@@ -665,9 +670,7 @@ func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "
 func unknownMembers(m map[string]json.RawMessage) string {
 	var names []string
 	for name := range m {
-		switch name {
-		case "query", "operationName", "variables", "extensions":
-		default:
+		if !slices.Contains(graphQLParameters, name) {
 			names = append(names, strconv.Quote(truncate(name, 30)))
 		}
 	}
