@@ -16,8 +16,9 @@ import (
 const maxTrackedBytes = 4 << 20
 
 // TestRepositoryHoldsNoBuiltProgram: no file git tracks is a compiled
-// program (ELF, Mach-O) or over maxTrackedBytes. The twenty-fourth
-// session's `make migration-by-hand` commit carried a 46 MB migrategen
+// program (ELF, Mach-O, or a universal or Java class file by the same
+// magic) or over maxTrackedBytes. The twenty-fifth session's `make
+// migration-by-hand` commit carried a 46 MB migrategen
 // binary that `go build ./cmd/migrategen` had left at the root, which
 // .gitignore did not name, and no test said so; it was taken out by
 // rewriting main's history (twenty-fifth session (2026-12-07), a review).
