@@ -295,6 +295,21 @@ func TestExplainAgreesWithTheServer(t *testing.T) {
 			{"onac", []viewer.Role{viewer.RoleAnalyst}},
 			{"police-tirane", []viewer.Role{viewer.RoleInvestigator, viewer.RoleAnalyst}},
 			{"prosecution-tirane", []viewer.Role{viewer.RoleProsecutor, viewer.RoleInvestigator}},
+			{"police-durres", []viewer.Role{viewer.RoleDPO}},
+			{"onac", []viewer.Role{viewer.RoleAdmin}},
+		}
+		// Every role is here: a role missing from people is one whose
+		// explanations no one holds to the server's answers, so a role
+		// added to viewer.Roles must be added, at an agency whose kind
+		// holds it. The data protection officer and the administrator
+		// (missing until the twenty-sixth session) see no record of the
+		// fixture under the shipped policy, so they add no comparison
+		// today; they are here so that a line giving them rows has their
+		// fields compared.
+		for _, role := range viewer.Roles {
+			if !slices.ContainsFunc(people, func(p person) bool { return slices.Contains(p.roles, role) }) {
+				t.Fatalf("no person of role %s is compared: add one to people", role)
+			}
 		}
 		compare := func(t *testing.T) {
 			clear(explained)
