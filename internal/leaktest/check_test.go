@@ -84,9 +84,10 @@ type responseChecks struct {
 	requestID string
 	// onlyLeaks: the response is a mutation's, whose refusals may take
 	// several shapes (the whole payload null, or a field null with its
-	// error); what it shows is checked, not how it refuses, and its trail
-	// must hold the decisions it carried (a field answered, allowed; a
-	// field null with its FORBIDDEN, refused).
+	// error); what it shows is checked, and a field the policy allows
+	// refused with its own FORBIDDEN, but not how else it refuses, and its
+	// trail must hold the decisions it carried (a field answered, allowed;
+	// a field null with its FORBIDDEN, refused).
 	onlyLeaks bool
 	// replayRoot, replayID: the response is an idempotent replay of an
 	// unchanged record, which it answers at replayRoot as it was made,
@@ -495,6 +496,16 @@ func (r *leakRun) checkField(rc *responseChecks, typ string, id int, field strin
 		refused := len(errs) == 1 && errs[0].e.Code() == "FORBIDDEN" && errs[0].e.Extensions["field"] == name
 		if refused || len(errs) == 0 {
 			r.expectEvent(rc, typ, id, field, !refused)
+		}
+		// A field the policy lets the caller read, refused in the answer
+		// to the caller's own write, is an over-refusal as in a read: the
+		// integrator is told it may not see what it may (until the
+		// twenty-sixth session the answer was checked for leaks only).
+		if refused && r.v.may(typ, id, field) {
+			r.allowedChecked++
+			b, _ := json.Marshal(errs[0].e)
+			r.addSig("allowed value withheld", queryBase(rc.name)+" "+pathShape(pk),
+				fmt.Sprintf("%s: %s of %s %d at %s: the policy allows it, the server answered %s", rc.name, name, typ, id, pk, b))
 		}
 		return
 	}

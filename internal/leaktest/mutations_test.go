@@ -24,7 +24,8 @@ import (
 // answer is checked for leaks against the database as the mutation left
 // it. Whether a refused payload field nulls the whole payload (and rolls
 // the mutation back) or only itself is not this test's business: it
-// asserts that nothing the principal may not read is shown, and that the
+// asserts that nothing the principal may not read is shown, that no field
+// it may read is refused with its own FORBIDDEN, and that the
 // trail holds, under the call's request id, exactly the decisions the
 // answer carried (a field answered, allowed; one null with its FORBIDDEN,
 // refused), as for a read. A call must do its work (didItsWork): one
