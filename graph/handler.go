@@ -103,6 +103,9 @@ func newHandler(opts Options, audited bool) *handler.Server {
 	if opts.Admission == nil {
 		opts.Admission = NewAdmission(DefaultOperations(0), DefaultQueued(DefaultOperations(0)))
 	}
+	// A variable's enum value in another case is refused as gqlparser
+	// refuses a value of no enum, before the request is costed or charged.
+	srv.Use(enumVariables{schema: schema.Schema()})
 	limits := newRequestLimits(opts.Limits, documents, opts.MaxResponseBytes, opts.Admission)
 	srv.Use(limits)
 	srv.Use(connectionArguments{})
