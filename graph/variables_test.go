@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/internal/testdb"
 	"github.com/casegraph/casegraph/internal/testserver"
 	"github.com/casegraph/casegraph/viewer"
@@ -59,7 +60,11 @@ func TestVariableErrorsQuoteNoValue(t *testing.T) {
 // error looked like a partial result (twenty-sixth session, an
 // integrator's walk over HTTP).
 func TestEnumVariableInAnotherCase(t *testing.T) {
-	s := testserver.Start(t, testdb.SQLite(t))
+	testdb.Each(t, func(t *testing.T, db *database.DB) { enumVariableInAnotherCase(t, db) })
+}
+
+func enumVariableInAnotherCase(t *testing.T, db *database.DB) {
+	s := testserver.Start(t, db)
 	tok := s.Token(t, "police-tirane", viewer.RoleInvestigator)
 	victim := map[string]any{"pseudonym": "V-2026-0777", "sex": "female", "ageGroup": "ADULT",
 		"identificationStatus": "POTENTIAL_VICTIM", "identifiedBy": "STATE_POLICE",
