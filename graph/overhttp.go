@@ -269,9 +269,6 @@ func paramsFromBody(r *http.Request) (*graphql.RawParams, *requestRefusal) {
 	if rf := checkContentEncoding(r.Header.Values("Content-Encoding")); rf != nil {
 		return nil, rf
 	}
-	if rf := noParametersInURL(r.URL.RawQuery); rf != nil {
-		return nil, rf
-	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return nil, badRequest("The request body could not be read.")
@@ -302,7 +299,14 @@ func paramsFromBody(r *http.Request) (*graphql.RawParams, *requestRefusal) {
 	if members == nil {
 		return nil, badRequest("The request body is not a JSON object: send a JSON object with a query string.")
 	}
-	return paramsFromMembers(members)
+	params, rf := paramsFromMembers(members)
+	if rf == nil {
+		rf = noParametersInURL(r.URL.RawQuery, params.OperationName)
+	}
+	if rf != nil {
+		return nil, rf
+	}
+	return params, nil
 }
 
 // graphQLParameters are the members of a request, in a POST's body or a
@@ -317,8 +321,13 @@ var graphQLParameters = []string{"query", "operationName", "variables", "extensi
 // "mutation …"} sent to /graphql?query={__typename} ran the mutation
 // where such a gateway judged the query (a review, twenty-fifth
 // session), as with a member named twice (namesOnce). Other parameters
-// (a client's ?op= for its logs) are no GraphQL's and are left alone.
-func noParametersInURL(rawQuery string) *requestRefusal {
+// (a client's ?op= for its logs) are no GraphQL's and are left alone, and
+// so is operationName, the body's (operationName) repeated once, as
+// clients that name the operation in the URL for their logs send it
+// (/graphql?operationName=Dashboard): every reader runs that operation.
+// Until the twenty-sixth session (2026-12-07) that was refused too, and
+// such a client's every request failed.
+func noParametersInURL(rawQuery, operationName string) *requestRefusal {
 	if rawQuery == "" {
 		return nil
 	}
@@ -326,7 +335,10 @@ func noParametersInURL(rawQuery string) *requestRefusal {
 	if err != nil {
 		return badRequest("The URL's query string is not valid URL encoding.")
 	}
-	for name := range q {
+	for name, values := range q {
+		if name == "operationName" && operationName != "" && len(values) == 1 && values[0] == operationName {
+			continue
+		}
 		for _, param := range graphQLParameters {
 			if strings.EqualFold(name, param) {
 				return badRequest("A POST sends %s in its JSON body, not in the URL, which names %s: send each parameter once, in the body.", param, strconv.Quote(truncate(name, 30)))
