@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -17,6 +18,7 @@ import (
 	"github.com/casegraph/casegraph/apperr"
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/ent"
+	"github.com/casegraph/casegraph/internal/ctxvalue"
 	"github.com/casegraph/casegraph/requestid"
 	"github.com/casegraph/casegraph/rowscope"
 	"github.com/casegraph/casegraph/viewer"
@@ -51,6 +53,7 @@ func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.Response
 		ctx = audit.NewContext(ctx, rec)
 	}
 	rec.SetOperation(operationLabel(graphql.GetOperationContext(ctx)))
+	ctx = valuesAskedKey.With(ctx, &valuesAsked{at: map[string]*ast.Position{}})
 	resp := next(ctx)
 	if resp != nil && (len(resp.Data) == 0 || string(resp.Data) == "null") {
 		// A mutation rolled back, or an error nulled the whole answer: the
@@ -159,9 +162,53 @@ func withhold(ctx context.Context, resp *graphql.Response, paths []ast.Path) {
 	resp.Errors = slices.DeleteFunc(resp.Errors, func(e *gqlerror.Error) bool {
 		return slices.ContainsFunc(paths, func(p ast.Path) bool { return hasPrefix(e.Path, p) })
 	})
+	asked := valuesAskedKey.From(ctx)
 	for _, p := range paths {
-		resp.Errors = append(resp.Errors, unavailable(p, fieldLocations(ctx, p)))
+		at := locations(asked.of(p))
+		if at == nil {
+			at = fieldLocations(ctx, p)
+		}
+		resp.Errors = append(resp.Errors, unavailable(p, at))
 	}
+}
+
+// valuesAsked is where the request's document asks for each sensitive
+// value the request read, by the value's path in the answer: the
+// position of the field that answered it, from its field context as it
+// was read (sensitiveDirective). withhold points each value's
+// AUDIT_UNAVAILABLE there. The document alone cannot say which field
+// answered a path when fragments on two types answer one response key
+// (nodes(ids:) with ... on Victim { name: legalName } and ... on
+// Suspect { name: legalName }) or a field left out by @skip or @include
+// shares its key: until the twenty-sixth session (2026-12-07) the
+// suspect's value pointed at the victim's field, and a value at the
+// field left out (TestWhereErrorsPoint).
+type valuesAsked struct {
+	mu sync.Mutex
+	at map[string]*ast.Position
+}
+
+var valuesAskedKey = &ctxvalue.Key[*valuesAsked]{}
+
+// note records that the value at path was asked for at pos; nothing
+// outside a request's answer (v nil).
+func (v *valuesAsked) note(path ast.Path, pos *ast.Position) {
+	if v == nil || pos == nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.at[path.String()] = pos
+}
+
+// of is where the value at path was asked for; nil if not noted.
+func (v *valuesAsked) of(path ast.Path) *ast.Position {
+	if v == nil {
+		return nil
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.at[path.String()]
 }
 
 // isFieldRefusal reports whether e is a sensitive field's refusal

@@ -279,6 +279,8 @@ func sensitiveDirective(guard FieldGuard) func(ctx context.Context, obj any, nex
 			var path ast.Path
 			if access.Allowed {
 				path = fc.Path()
+				// Where the document asks for it, should it be withheld.
+				valuesAskedKey.From(ctx).note(path, fc.Field.Position)
 			}
 			rec.FieldRead(fc.Object, entityID(obj), field, access, path)
 		}

@@ -78,6 +78,38 @@ func TestWhereErrorsPoint(t *testing.T) {
 			twelvePages += fmt.Sprintf("\n      led%d: ledCases(first: 200) { ...titles }", i)
 		}
 		brokenAudit, mendedAudit := testdb.AuditBreakage(db.Dialect)
+		// A victim and a suspect whose identity the office reads.
+		var read struct {
+			Cases struct {
+				Edges []struct {
+					Node struct {
+						Victims, Suspects struct {
+							Edges []struct {
+								Node struct {
+									ID        string
+									LegalName *string
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		s.Do(t, tirane, `{ cases(first: 8) { edges { node {
+  victims(first: 1) { edges { node { id legalName } } }
+  suspects(first: 1) { edges { node { id legalName } } }
+} } } }`, nil).Decode(t, &read)
+		var victimID, suspectID string
+		for _, e := range read.Cases.Edges {
+			v, sus := e.Node.Victims.Edges, e.Node.Suspects.Edges
+			if len(v) > 0 && len(sus) > 0 && v[0].Node.LegalName != nil && sus[0].Node.LegalName != nil {
+				victimID, suspectID = v[0].Node.ID, sus[0].Node.ID
+				break
+			}
+		}
+		if victimID == "" {
+			t.Fatal("the demo data has no case whose victim's and suspect's identity prosecution-tirane reads")
+		}
 		for _, tc := range []struct {
 			name  string
 			token string
@@ -219,6 +251,27 @@ fragment identity on Victim {
 				before: func(t *testing.T) { execAll(t, db, brokenAudit) },
 				after:  func(t *testing.T) { execAll(t, db, mendedAudit) },
 				want:   []pointAt{{"AUDIT_UNAVAILABLE", "*", at(5, 7)}},
+			},
+			{
+				// Each value at the field that asked for it: not the first
+				// field of its response key in the document, which may be
+				// another type's (the Victim's for the Suspect's) or one
+				// left out (@include(if: false)). Until the twenty-sixth
+				// session (2026-12-07) both pointed at (3, 21).
+				name:  "AUDIT_UNAVAILABLE: values asked for under one name in two fragments, after a field left out",
+				token: tirane,
+				query: `query ($no: Boolean!) {
+  records: nodes(ids: ["` + victimID + `", "` + suspectID + `"]) {
+    ... on Victim { name: legalName @include(if: $no) id name: legalName }
+    ... on Suspect {
+      name: legalName
+    }
+  }
+}`,
+				vars:   map[string]any{"no": false},
+				before: func(t *testing.T) { execAll(t, db, brokenAudit) },
+				after:  func(t *testing.T) { execAll(t, db, mendedAudit) },
+				want:   []pointAt{{"AUDIT_UNAVAILABLE", "records.0.name", at(3, 58)}, {"AUDIT_UNAVAILABLE", "records.1.name", at(5, 7)}},
 			},
 			{
 				name:  "TOO_COMPLEX: a mutation's answer reached its size limit",
