@@ -201,8 +201,10 @@ func (m mutationTransactions) commitOutcomeUnknown(ctx context.Context, err erro
 // findOutSafely is how the client of the mutation of ctx (a root field)
 // finds out whether a change whose COMMIT answer was lost was made: by
 // its idempotencyKey, or its expectedVersion, when it sent one; a create
-// that could have taken a key and was sent without one must read first,
-// since sending it again would make it twice.
+// (a mutation that takes a key and no version) that was sent without a
+// key must read first, since sending it again would make it twice.
+// changePolicy takes both and makes no record: until the twenty-sixth
+// session (2026-12-07) it was told as a create, of "a second record".
 func findOutSafely(ctx context.Context) string {
 	var field graphql.CollectedField
 	if rc := graphql.GetRootFieldContext(ctx); rc != nil {
@@ -235,7 +237,7 @@ func findOutSafely(ctx context.Context) string {
 		return "Send it again unchanged, with the same idempotencyKey: what it made is returned if it was made, and it is made if not." + alone
 	case given("expectedVersion"):
 		return "Send it again unchanged, with the expectedVersion you sent: it is CONFLICT if it was made (or if the record changed since: read it to see)." + alone
-	case takes("idempotencyKey"):
+	case takes("idempotencyKey") && !takes("expectedVersion"):
 		return "It was sent without an idempotencyKey, so sending it again would make a second record if the first was made: read to see whether it was made before sending it again, and send an idempotencyKey with every create." + alone
 	}
 	return "Read to see whether it was made before sending it again." + alone

@@ -282,3 +282,26 @@ func TestCreateWithoutKeyWhoseCommitAnswerWasLost(t *testing.T) {
 		}
 	})
 }
+
+// TestPolicyChangeWithoutKeyWhoseCommitAnswerWasLost: changePolicy takes
+// an idempotencyKey but makes no record: sent again once made, it is
+// refused (its lines are in the policy already), and read, the policy's
+// version says whether it was made. The message of its lost COMMIT, sent
+// without a key or a version, told the admin that sending it again would
+// make "a second record", and to send a key "with every create", as a
+// create without a key is told (a review, twenty-sixth session).
+func TestPolicyChangeWithoutKeyWhoseCommitAnswerWasLost(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, base *database.DB) {
+		db, faults := testdb.WithFaults(base)
+		s := testserver.Start(t, db)
+		tok := s.Token(t, "onac", viewer.RoleAdmin)
+		faults.LoseCommitAnswers(1, fmt.Errorf("pq: %w", io.EOF))
+		res := s.Do(t, tok, `mutation { changePolicy(add: [["p", "judge", "court", "Victim:CONTACT", "read", "proceedings"]], reason: "Courts read the contact details of their proceedings' victims") { policyVersion } }`, nil)
+		if codes := res.Codes(); len(codes) != 1 || codes[0] != string(apperr.Unavailable) || res.Errors[0].Extensions["outcome"] != "UNKNOWN" {
+			t.Fatalf("want UNAVAILABLE with outcome UNKNOWN:\n%s", res.Body)
+		}
+		if says := res.Errors[0].Message; strings.Contains(says, "second record") || strings.Contains(says, "create") || !strings.Contains(says, "Read to see whether it was made") {
+			t.Errorf("a policy change sent without a key or a version is told it is a create, or not told to read first:\n%s", says)
+		}
+	})
+}
