@@ -414,6 +414,21 @@ func TestTamperedChainIsDetected(t *testing.T) {
 		// read: the walk stopped with its error instead of naming it.
 		{name: "TimeUnreadable", tamper: onSQLite("UPDATE audit_events SET occurred_at = 'tampered +0000 UTC' WHERE id = $1", k),
 			broken: k, checked: k - 1, problem: []string{"UTC", "altered"}},
+		// The writers store a time to the microsecond, which is what the
+		// hash covers: digits past it were read back and shown to the DPO
+		// as the event's time, and sorted by, while verify said OK (the
+		// DPO's hunt, twenty-sixth session).
+		{
+			name: "TimeMovedWithinItsMicrosecond",
+			tamper: func(t *testing.T, db *database.DB, events []audit.Event) {
+				if db.Dialect != dialect.SQLite {
+					t.Skip("PostgreSQL keeps a time to the microsecond")
+				}
+				at := events[k-1].OccurredAt.UTC().Add(999 * time.Nanosecond).String()
+				mustExec(t, db, "UPDATE audit_events SET occurred_at = $1 WHERE id = $2", at, k)
+			},
+			broken: k, checked: k - 1, problem: []string{"microsecond", "altered"},
+		},
 		// Event k is about several records (sampleEvents).
 		{name: "RecordRetyped", tamper: onSQLite("UPDATE audit_event_records SET entity_id = CAST(CAST(entity_id AS TEXT) AS BLOB) WHERE event_id = $1", k),
 			broken: k, checked: k - 1, problem: []string{"another type", "altered"}},

@@ -99,6 +99,27 @@ func TestVerifyExportIsStrict(t *testing.T) {
 		}
 	})
 
+	// The hash covers a time to the microsecond: digits past it changed
+	// nothing it covers, and verified, while a reader of the file read
+	// (and sorted by) another time (the DPO's hunt, twenty-sixth session).
+	t.Run("TimeToTheMicrosecond", func(t *testing.T) {
+		seventh := lines[6]
+		var e audit.Event
+		if err := json.Unmarshal([]byte(seventh), &e); err != nil {
+			t.Fatal(err)
+		}
+		written := e.OccurredAt.UTC().Format(time.RFC3339Nano)
+		moved := e.OccurredAt.UTC().Add(999 * time.Nanosecond).Format(time.RFC3339Nano)
+		forged := strings.Replace(seventh, `"occurredAt":"`+written+`"`, `"occurredAt":"`+moved+`"`, 1)
+		if forged == seventh {
+			t.Fatalf("the forgery changed nothing: %s", seventh)
+		}
+		v, err := audit.VerifyExport(strings.NewReader(strings.Join([]string{lines[5], forged}, "\n")))
+		if err != nil || v.Valid || v.BrokenAt != 7 || !strings.Contains(v.Problem, "microsecond") {
+			t.Errorf("%+v, %v; want broken at 7, saying why", v, err)
+		}
+	})
+
 	t.Run("AnchorBeforeTheRun", func(t *testing.T) {
 		anchor := func(seq int, hash string) audit.Anchor {
 			a, ok := audit.NewAnchor(int64(seq), hash)

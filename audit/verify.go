@@ -476,7 +476,7 @@ func storedOtherwise(ctx context.Context, client *ent.Client, dialectName string
 			return 0, "", err
 		}
 		if !storedAsWritten(at.String) {
-			return id, fmt.Sprintf("its time is stored as %q, not as the writers store a time (in UTC, as time.Time.String writes it): SQLite compares times as text, so a search by time would miss it; it was altered", at.String), nil
+			return id, fmt.Sprintf("its time is stored as %q, not as the writers store a time (in UTC, to the microsecond, as time.Time.String writes it): SQLite compares times as text, so a search by time would miss it, and the hash covers no digit past the microsecond; it was altered", at.String), nil
 		}
 		if retyped {
 			return id, "a value of it or of its records is stored as another type than the writers store (text for a number, say): its hash reads it back alike, but SQLite compares what is stored, so the DPO's searches would miss it; it was altered", nil
@@ -512,16 +512,23 @@ func eventsStoredWrong(ctx context.Context, client *ent.Client, query string, fi
 const sqliteTimeLayout = "2006-01-02 15:04:05.999999999 -0700 MST"
 
 // storedAsWritten reports whether text is a time as the writers store it
-// on SQLite: time.Time.String of a UTC time, with the monotonic clock
-// reading the driver once wrote after it (" m=+0.012345678") or without.
+// on SQLite: time.Time.String of a UTC time truncated to the microsecond
+// (timePrecision, as the hash covers it), with the monotonic clock reading
+// the driver once wrote after it (" m=+0.012345678") or without. Digits
+// past the microsecond, which the hash does not cover, were read back as
+// the event's time and verified (the DPO's hunt, twenty-sixth session).
 func storedAsWritten(text string) bool {
 	at, monotonic, hasMonotonic := strings.Cut(text, " m=")
 	if hasMonotonic && !monotonicReading(monotonic) {
 		return false
 	}
 	t, err := time.Parse(sqliteTimeLayout, at)
-	return err == nil && t.UTC().String() == at
+	return err == nil && t.UTC().String() == at && toThePrecision(t)
 }
+
+// toThePrecision reports whether t has no digit past timePrecision, the
+// precision the writers store and the hash covers.
+func toThePrecision(t time.Time) bool { return t.Equal(t.Truncate(timePrecision)) }
 
 // monotonicReading reports whether s is what time.Time.String writes of
 // the monotonic clock after "m=": a sign, seconds, and nine decimals.
@@ -669,6 +676,8 @@ func VerifyExportEach(r io.Reader, each func(Break), anchors ...Anchor) (Verific
 		problem := ""
 		if !writtenInUTC(sc.Bytes(), e) {
 			kind, problem = BreakStoredOtherwise, "its time is written with an offset other than UTC (Z), as the export never writes it: the same instant hashes alike, but a reader selecting events by the text of their date would miss it; it was altered"
+		} else if !toThePrecision(e.OccurredAt) {
+			kind, problem = BreakStoredOtherwise, "its time is written past the microsecond, as the export never writes it: the hash covers no digit past the microsecond, so another time verified alike; it was altered"
 		}
 		w.step(e, kind, problem)
 	}

@@ -144,7 +144,10 @@ func (w *Writer) appendTx(ctx context.Context, tx *ent.Tx, batch [][]Event) erro
 		// said valid (a hunt). The events are dated now instead: verify
 		// names the event dated ahead (DATED_IN_FUTURE), or, once the clock
 		// has passed it, the first event after it (DATED_BEFORE_PREVIOUS).
-		notBefore = now
+		// To the microsecond, as every time is stored: on SQLite the
+		// clock's nanoseconds were stored, which the hash does not cover
+		// (verify names such a time since the twenty-sixth session).
+		notBefore = now.Truncate(timePrecision)
 	}
 	var rows []row
 	var records []recordRow

@@ -3,7 +3,10 @@ package authz_test
 import (
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -149,4 +152,38 @@ func TestVerifyAuditTrailCutsItsList(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestVerifyAuditTrailNamesATimePastTheMicrosecond: over HTTP on SQLite,
+// a read's time moved within its microsecond in the file (the hash covers
+// a time to the microsecond, as the writers store it) is what the DPO is
+// shown as the event's time, and verifyAuditTrail names the event where it
+// said the chain was valid (the DPO's hunt, twenty-sixth session).
+func TestVerifyAuditTrailNamesATimePastTheMicrosecond(t *testing.T) {
+	t.Parallel()
+	e := start(t, testdb.SQLite(t))
+	prosecutor := e.tok(t, "prosecution-tirane", viewer.RoleProsecutor)
+	e.do(t, prosecutor, `query ($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`,
+		map[string]any{"id": gid(e.f.vT)}).MustOK(t)
+	trail := testdb.AuditTrail(t, e.db)
+	read := trail[len(trail)-1]
+	if read.Kind != audit.FieldAccess || read.EntityID != e.f.vT {
+		t.Fatalf("the last event is not the read: %s", dump([]audit.Event{read}))
+	}
+	moved := read.OccurredAt.UTC().Add(999 * time.Nanosecond)
+	execEach(t, e.db.SQL, "moving a time within its microsecond", []string{
+		"DROP TRIGGER IF EXISTS audit_events_no_update",
+		fmt.Sprintf("UPDATE audit_events SET occurred_at = '%s' WHERE id = %d", moved.String(), read.Seq),
+	})
+
+	dpo := e.tok(t, "onac", viewer.RoleDPO)
+	r := e.do(t, dpo, `query ($id: ID!) { auditEvents(where: {entity: $id, kind: FIELD_ACCESS}) { edges { node { seq occurredAt } } } }`,
+		map[string]any{"id": gid(e.f.vT)}).MustOK(t)
+	if shown := moved.Format(time.RFC3339Nano); !strings.Contains(string(r.Body), `"occurredAt":"`+shown+`"`) {
+		t.Fatalf("the DPO is not shown the time moved (%s): %s", shown, r.Body)
+	}
+	a := e.verifyBreaks(t, dpo)
+	if want := []brk{{Seq: read.Seq, Kind: "STORED_OTHERWISE"}}; a.Valid || !slices.Equal(a.Breaks, want) {
+		t.Errorf("a time moved within its microsecond: %+v, want the one break %v", a, want)
+	}
 }
