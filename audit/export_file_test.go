@@ -120,6 +120,32 @@ func TestVerifyExportIsStrict(t *testing.T) {
 		}
 	})
 
+	// Every chain starts from 64 zeros: an export from event 1 rewritten
+	// whole from another start verified, where the same chain in the
+	// database breaks at event 1 (the DPO's hunt, twenty-sixth session).
+	t.Run("FromTheChainsStart", func(t *testing.T) {
+		prev := strings.Repeat("f", len(audit.GenesisHash))
+		var rewritten []string
+		for _, l := range lines {
+			var e audit.Event
+			if err := json.Unmarshal([]byte(l), &e); err != nil {
+				t.Fatal(err)
+			}
+			e.PrevHash = prev
+			e.Hash = e.ComputeHash()
+			prev = e.Hash
+			b, err := json.Marshal(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rewritten = append(rewritten, string(b))
+		}
+		v, err := audit.VerifyExport(strings.NewReader(strings.Join(rewritten, "\n")))
+		if err != nil || v.Valid || v.BrokenAt != 1 || len(v.Breaks) != 1 || v.Breaks[0].Kind != audit.BreakPreviousHash {
+			t.Errorf("an export from event 1 linked to another start: %+v, %v; want one break at event 1, its previous hash", v, err)
+		}
+	})
+
 	t.Run("AnchorBeforeTheRun", func(t *testing.T) {
 		anchor := func(seq int, hash string) audit.Anchor {
 			a, ok := audit.NewAnchor(int64(seq), hash)

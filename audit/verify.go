@@ -631,7 +631,7 @@ func notStoredAs(class string, columns ...string) string {
 // database: the Commissioner's check. An export is a run of the chain; its
 // first event's prevHash is taken as given unless an anchor names the
 // event just before the run (pass what an earlier export or verification
-// ended with). An anchor before that cannot be checked against the file
+// ended with), or the run starts at event 1, whose prevHash is 64 zeros. An anchor before that cannot be checked against the file
 // and is refused, as is a line whose keys are not exactly an event's:
 // encoding/json would read "ACTORSUBJECT" or a second "actorSubject" into
 // the hashed field while every other reader of the file sees another.
@@ -666,7 +666,13 @@ func VerifyExportEach(r io.Reader, each func(Break), anchors ...Anchor) (Verific
 				}
 			}
 			w.seq, w.hash = e.Seq-1, e.PrevHash
-			w.v.LastSeq, w.v.LastHash, w.v.WalkedTo = e.Seq-1, e.PrevHash, e.Seq-1
+			if e.Seq == 1 {
+				// Every chain starts from 64 zeros, as the walk of the
+				// database does: an export from event 1 linked elsewhere
+				// verified (the DPO's hunt, twenty-sixth session).
+				w.hash = GenesisHash
+			}
+			w.v.LastSeq, w.v.LastHash, w.v.WalkedTo = e.Seq-1, w.hash, e.Seq-1
 			if want := w.want[e.Seq-1]; want != "" && want != e.PrevHash {
 				w.add(Break{Seq: e.Seq, Kind: BreakAnchor, Problem: "its previous hash is not the anchor's: the chain was rewritten from here", agency: e.ActorAgencyID})
 			}

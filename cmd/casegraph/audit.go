@@ -103,7 +103,26 @@ func auditVerify(ctx context.Context, cfg config, args []string, out io.Writer) 
 	}
 	fmt.Fprintf(out, "OK: %d events verify; the chain ends at event %d with hash %s\n", v.Checked, v.LastSeq, v.LastHash)
 	fmt.Fprintf(out, "Keep the anchor %d:%s elsewhere and pass it with --anchor next time.\n", v.LastSeq, v.LastHash)
+	if *file != "" && len(anchors) == 0 {
+		fmt.Fprint(out, unanchoredRun(v))
+	}
 	return nil
+}
+
+// unanchoredRun says, of an export that verified with no anchor, what
+// ties it to the chain: nothing, when it starts past the chain's first
+// event. Its first prevHash is taken as given, so a run rewritten whole,
+// hashes and all, verifies alike; the Commissioner, who has the file
+// alone, was told "OK" and nothing of that (the DPO's hunt, twenty-sixth
+// session). A run starting at event 1 links to the 64 zeros every chain
+// starts from; an empty one says nothing.
+func unanchoredRun(v audit.Verification) string {
+	first := v.WalkedTo - v.Walked + 1 // a valid run has no gap
+	if v.Walked == 0 || first <= 1 {
+		return ""
+	}
+	return fmt.Sprintf("The export starts at event %d: nothing in it shows that it follows event %d of the chain (its first prevHash is taken as given). "+
+		"Pass --anchor %d:HASH with the hash of event %d kept from an earlier verification or export to check it.\n", first, first-1, first-1, first-1)
 }
 
 // brokenSummary is the last line of a verification that found breaks,

@@ -174,12 +174,21 @@ func TestAuditCommand(t *testing.T) {
 		if err := os.WriteFile(path, []byte(out), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := auditRun("verify", "--file", path); err != nil || !strings.HasPrefix(got, "OK: 4 events verify") {
-			t.Errorf("verify --file of a good export: %v\n%s", err, got)
+		// The run starts at event 3: its first prevHash, event 2's hash, is
+		// taken as given, so a run rewritten whole, hashes and all,
+		// verifies alike. The Commissioner, who has the file alone, was
+		// told "OK" and nothing of it (the DPO's hunt, twenty-sixth
+		// session): the verdict says what ties the run to the chain.
+		unanchored := "The export starts at event 3: nothing in it shows that it follows event 2 of the chain"
+		if got, err := auditRun("verify", "--file", path); err != nil || !strings.HasPrefix(got, "OK: 4 events verify") ||
+			!strings.Contains(got, unanchored) || !strings.Contains(got, "--anchor 2:") {
+			t.Errorf("verify --file of a good export starting at event 3: %v\n%s", err, got)
 		}
-		// The run starts at event 3: its first prevHash is event 2's hash.
-		if got, err := auditRun("verify", "--file", path, "--anchor", fmt.Sprintf("6:%s", events[5].Hash)); err != nil {
+		if got, err := auditRun("verify", "--file", path, "--anchor", fmt.Sprintf("6:%s", events[5].Hash)); err != nil || strings.Contains(got, unanchored) {
 			t.Errorf("verify --file with the chain's anchor: %v\n%s", err, got)
+		}
+		if got, err := auditRun("verify", "--file", path, "--anchor", fmt.Sprintf("2:%s", events[1].Hash)); err != nil || strings.Contains(got, unanchored) {
+			t.Errorf("verify --file with the anchor before the run: %v\n%s", err, got)
 		}
 		lines := strings.SplitAfter(out, "\n")
 		lines[1] = strings.Replace(lines[1], `"decision":"`, `"decision":"X`, 1) // event 4
