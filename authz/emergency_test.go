@@ -284,6 +284,34 @@ func TestEmergencyAccess(t *testing.T) {
 					t.Errorf("want one EMERGENCY_ACCESS_REVOKED event on caseD, got %d", n)
 				}
 			})
+			// The DPO's emergencyOnly lists the grants, the reads under
+			// them and the revocation, each marked emergency: the schema
+			// said "only reads" until the DPO's hunt (twenty-sixth session).
+			t.Run("EmergencyOnlyInTheTrail", func(t *testing.T) {
+				r := e.do(t, dpo, `{ auditEvents(where: {emergencyOnly: true}, first: 100) { edges { node { kind emergency entityType } } } }`, nil).MustOK(t)
+				var data struct {
+					AuditEvents struct {
+						Edges []struct {
+							Node struct {
+								Kind       string
+								Emergency  bool
+								EntityType string
+							}
+						}
+					}
+				}
+				r.Decode(t, &data)
+				kinds := map[string]int{}
+				for _, ed := range data.AuditEvents.Edges {
+					if !ed.Node.Emergency {
+						t.Errorf("emergencyOnly listed an event not of emergency access: %+v", ed.Node)
+					}
+					kinds[ed.Node.Kind]++
+				}
+				if kinds["EMERGENCY_ACCESS_GRANTED"] != 2 || kinds["EMERGENCY_ACCESS_REVOKED"] != 1 || kinds["FIELD_ACCESS"] == 0 || len(kinds) != 3 {
+					t.Errorf("emergencyOnly: %v, want the two grants, the reads under them and the revocation:\n%s", kinds, r.Body)
+				}
+			})
 			// Revoking twice changes nothing and answers the grant as the
 			// first revocation left it (a retry after a lost answer;
 			// BAD_USER_INPUT until the twenty-fourth session).

@@ -4694,7 +4694,7 @@ input AuditTrailFilter {
   since: Time
   "Events before this time."
   until: Time
-  "Only reads made under emergency access."
+  "Only the events of emergency access: grants, their revocations, and the reads made under a grant (a refused request is a MUTATION, DENIED, about the case)."
   emergencyOnly: Boolean
 }
 
@@ -4726,7 +4726,7 @@ type AuditEvent {
   decision: AuditDecision
   "The policy line that allowed it, as casbin reports it; or the emergency grant."
   rule: String!
-  "Why it was refused."
+  "Why it was refused; of a POLICY_CHANGE, the reason the change was made."
   reason: String!
   "Read under emergency access."
   emergency: Boolean!
@@ -4821,11 +4821,11 @@ enum AuditBreakKind {
   HASH_MISMATCH
   "Its records do not match the digest its hash covers: records were added or removed."
   RECORDS_MISMATCH
-  "A value is stored otherwise than the writers store it, which its hash cannot show (an id 0, a value of another type, a time with an offset, a name holding a comma)."
+  "A value is stored otherwise than the writers store it, which its hash cannot show (an id 0, a value of another type, a time with an offset or past the microsecond, a name holding a comma)."
   STORED_OTHERWISE
   "It is dated before the event before it, which the writers never do."
   DATED_BEFORE_PREVIOUS
-  "It is dated after the verification's clock (plus a minute), which the writers never do."
+  "It is dated more than a day after the verification's clock, which the writers never do."
   DATED_IN_FUTURE
   "Its hash is not the anchor's: the chain was rewritten up to here."
   ANCHOR_MISMATCH

@@ -64,7 +64,7 @@ type AuditTrailFilter struct {
 	Since *time.Time `json:"since,omitempty"`
 	// Events before this time.
 	Until *time.Time `json:"until,omitempty"`
-	// Only reads made under emergency access.
+	// Only the events of emergency access: grants, their revocations, and the reads made under a grant (a refused request is a MUTATION, DENIED, about the case).
 	EmergencyOnly *bool `json:"emergencyOnly,omitempty"`
 }
 
@@ -330,11 +330,11 @@ const (
 	AuditBreakKindHashMismatch AuditBreakKind = "HASH_MISMATCH"
 	// Its records do not match the digest its hash covers: records were added or removed.
 	AuditBreakKindRecordsMismatch AuditBreakKind = "RECORDS_MISMATCH"
-	// A value is stored otherwise than the writers store it, which its hash cannot show (an id 0, a value of another type, a time with an offset, a name holding a comma).
+	// A value is stored otherwise than the writers store it, which its hash cannot show (an id 0, a value of another type, a time with an offset or past the microsecond, a name holding a comma).
 	AuditBreakKindStoredOtherwise AuditBreakKind = "STORED_OTHERWISE"
 	// It is dated before the event before it, which the writers never do.
 	AuditBreakKindDatedBeforePrevious AuditBreakKind = "DATED_BEFORE_PREVIOUS"
-	// It is dated after the verification's clock (plus a minute), which the writers never do.
+	// It is dated more than a day after the verification's clock, which the writers never do.
 	AuditBreakKindDatedInFuture AuditBreakKind = "DATED_IN_FUTURE"
 	// Its hash is not the anchor's: the chain was rewritten up to here.
 	AuditBreakKindAnchorMismatch AuditBreakKind = "ANCHOR_MISMATCH"

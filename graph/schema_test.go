@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"entgo.io/ent/entc"
 	"entgo.io/ent/entc/gen"
@@ -266,4 +267,22 @@ func kinds() []string {
 		out[i] = string(k)
 	}
 	return out
+}
+
+// TestAuditBreakKindsSayTheVerifiersBounds: the schema's words for
+// DATED_IN_FUTURE name the skew the verifier allows (audit.ClockSkew).
+// They said "plus a minute" for a day from 2026-12-06 until the DPO's
+// hunt (twenty-sixth session): a DPO told an event dated ten minutes
+// ahead breaks the chain looked for a break verify never reports.
+func TestAuditBreakKindsSayTheVerifiersBounds(t *testing.T) {
+	words := map[time.Duration]string{time.Minute: "a minute", time.Hour: "an hour", 24 * time.Hour: "a day"}[audit.ClockSkew]
+	if words == "" {
+		t.Fatalf("audit.ClockSkew is %v: say it in words here", audit.ClockSkew)
+	}
+	def := servedSchema().Types["AuditBreakKind"]
+	for _, v := range def.EnumValues {
+		if v.Name == string(audit.BreakDatedInFuture) && !strings.Contains(v.Description, "more than "+words) {
+			t.Errorf("AuditBreakKind.%s says %q, want it to say more than %s (audit.ClockSkew)", v.Name, v.Description, words)
+		}
+	}
 }
