@@ -277,6 +277,28 @@ func TestAuditTrailReading(t *testing.T) {
 			if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) || r.Errors[0].Field() != "where.field" {
 				t.Errorf("a field of 257 bytes: %s", r.Body)
 			}
+			// A type or field spelt otherwise than the trail spells it
+			// matched no event, which read as "nobody looked": its form
+			// is refused (twenty-sixth session). A name of the right form
+			// is taken, whether or not any event carries it.
+			for field, name := range map[string]string{"entityType": "victim", "field": "victim.legalName"} {
+				r = e.do(t, national, auditQuery, map[string]any{"where": map[string]any{field: name}})
+				if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) || r.Errors[0].Field() != "where."+field {
+					t.Errorf("%s %q: %s", field, name, r.Body)
+				}
+			}
+			for _, name := range []string{"Victim.LegalName", "legalName", "Victim.legal_name", "Victim. legalName"} {
+				r = e.do(t, national, auditQuery, map[string]any{"where": map[string]any{"field": name}})
+				if codes := r.Codes(); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) || r.Errors[0].Field() != "where.field" {
+					t.Errorf("field %q: %s", name, r.Body)
+				}
+			}
+			if p := list(t, national, map[string]any{"entityType": "Victim", "field": "Victim.healthNotes"}); len(p.AuditEvents.Edges) == 0 {
+				t.Error("entityType Victim and field Victim.healthNotes, as the trail spells them, found no event")
+			}
+			for _, name := range []string{"Query.auditEvents", "Mutation.requestEmergencyAccess", "Victim.caseID", "Victim.givenUnder16"} {
+				e.do(t, national, auditQuery, map[string]any{"where": map[string]any{"field": name}}).MustOK(t)
+			}
 			// One field: a list matched the events of both fields on SQLite
 			// and of neither on PostgreSQL.
 			r = e.do(t, national, auditQuery, map[string]any{"where": map[string]any{"field": "Victim.legalName,Victim.phone"}})

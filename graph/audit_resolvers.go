@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"regexp"
 	"strings"
 
 	"entgo.io/contrib/entgql"
@@ -58,6 +59,15 @@ func auditEventConnection(page audit.TrailPage) *AuditEventConnection {
 	return conn
 }
 
+// recordTypeName and fieldName are the forms of the names the audit trail
+// holds: a type as GraphQL names it (ent's, CaseFile as Case), and a field
+// of it ("Victim.legalName", "Case.victims", "Mutation.requestEmergencyAccess"),
+// audit.Event's Fields.
+var (
+	recordTypeName = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
+	fieldName      = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9]*$`)
+)
+
 // auditFilter turns the GraphQL filter into the trail's.
 func (r *Resolver) auditFilter(ctx context.Context, w *AuditTrailFilter) (audit.Filter, error) {
 	var f audit.Filter
@@ -80,6 +90,19 @@ func (r *Resolver) auditFilter(ctx context.Context, w *AuditTrailFilter) (audit.
 		if given.empty {
 			return f, apperr.InvalidField("where."+given.name, "where.%s is empty; leave it out to read events of every %s.", given.name, given.name)
 		}
+	}
+	// The trail names types and fields as the schema spells them
+	// (Victim, Victim.legalName, Query.auditEvents) and compares them
+	// exactly, so a name spelt otherwise ("victim", "Victim.LegalName",
+	// "legalName") matched no event and read as "nobody looked" (the data
+	// protection officer's hunt, twenty-sixth session). Its form is
+	// refused; a name of the right form that no event carries still
+	// answers an empty page.
+	if w.EntityType != nil && !recordTypeName.MatchString(*w.EntityType) {
+		return f, apperr.InvalidField("where.entityType", "where.entityType names a type of record as the schema spells it, such as Victim or Case, and is compared exactly.")
+	}
+	if w.Field != nil && len(*w.Field) <= MaxFilterPatternBytes && !strings.Contains(*w.Field, ",") && !fieldName.MatchString(*w.Field) {
+		return f, apperr.InvalidField("where.field", "where.field names one field as Type.field, spelt as the schema spells them, such as Victim.legalName, and is compared exactly.")
 	}
 	if w.Kind != nil {
 		f.Kind = audit.Kind(*w.Kind)

@@ -4685,9 +4685,9 @@ input AuditTrailFilter {
   actorAgency: String
   "One record, e.g. a victim's id: who looked at this person."
   entity: ID
-  "A type of record: Victim, Suspect, SupportService, Case…"
+  "A type of record, spelt as the schema spells it and compared exactly: Victim, Suspect, SupportService, Case… Another form (victim) is refused."
   entityType: String
-  "A sensitive field, as the policy names it: Victim.legalName."
+  "A field as Type.field, spelt as the schema spells them and compared exactly: Victim.legalName, or Mutation.requestEmergencyAccess for a power's call. Another form (Victim.LegalName, legalName) is refused."
   field: String
   decision: AuditDecision
   "Events at or after this time."

@@ -55,9 +55,9 @@ type AuditTrailFilter struct {
 	ActorAgency *string `json:"actorAgency,omitempty"`
 	// One record, e.g. a victim's id: who looked at this person.
 	Entity *int `json:"entity,omitempty"`
-	// A type of record: Victim, Suspect, SupportService, Case…
+	// A type of record, spelt as the schema spells it and compared exactly: Victim, Suspect, SupportService, Case… Another form (victim) is refused.
 	EntityType *string `json:"entityType,omitempty"`
-	// A sensitive field, as the policy names it: Victim.legalName.
+	// A field as Type.field, spelt as the schema spells them and compared exactly: Victim.legalName, or Mutation.requestEmergencyAccess for a power's call. Another form (Victim.LegalName, legalName) is refused.
 	Field    *string        `json:"field,omitempty"`
 	Decision *AuditDecision `json:"decision,omitempty"`
 	// Events at or after this time.
