@@ -408,14 +408,25 @@ func saved[T any](ctx context.Context, entity string, save func(context.Context)
 // (CONFLICT, read it again), not that a move from the winner's new state is
 // impossible. The versioned UPDATE still guards the write itself, for a
 // change made between this read and it.
+//
+// The refusal says the version now (extensions.currentVersion, as
+// changePolicy's does): the caller may read the record, and an integrator
+// whose answer was lost learns from it whether its update was made
+// (docs/errors.md) without another request. A version the record never
+// had (ahead of its own) is said as that, not as a change since.
 func checkVersion(entity string, current, expected int) error {
-	if current != expected {
-		return staleVersion(entity)
+	if current == expected {
+		return nil
 	}
-	return nil
+	err := staleVersion(entity)
+	if expected > current {
+		err.Message = fmt.Sprintf("The %s has no version %d: its version is %d. Read it, and retry with the version you read.", entity, expected, current)
+	}
+	err.Details = map[string]any{"currentVersion": current}
+	return err
 }
 
-func staleVersion(entity string) error {
+func staleVersion(entity string) *apperr.Error {
 	return &apperr.Error{
 		Code:    apperr.Conflict,
 		Field:   "expectedVersion",

@@ -1,6 +1,9 @@
 package casework_test
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,5 +79,34 @@ func TestMutationStaleVersionIsConflictBeforeRules(t *testing.T) {
 			h.refuse(t, h.shelter, updateServiceMutation, map[string]any{"id": s.ID, "v": s.Version,
 				"in": map[string]any{"endedOn": stamp(date(5, 1))}}, conflict, s.ID)
 		})
+	})
+}
+
+// A stale expectedVersion is told the version now (extensions.currentVersion,
+// as changePolicy's is), and one the record never had is told as that, not
+// as a change made since: an integrator whose answer was lost learns from
+// the refusal whether its update was made (twenty-sixth session).
+func TestMutationStaleVersionSaysTheCurrentOne(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		updated := call[caseT](t, h, h.police, updateCaseMutation, map[string]any{"id": c.ID, "v": c.Version, "in": map[string]any{"title": "Changed once"}})
+		for _, tc := range []struct {
+			name    string
+			version int
+			message string
+		}{
+			{"Stale", c.Version, "changed since you read it"},
+			{"Ahead", updated.Version + 97, fmt.Sprintf("has no version %d: its version is %d", updated.Version+97, updated.Version)},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				e := h.refuse(t, h.police, updateCaseMutation, map[string]any{"id": c.ID, "v": tc.version, "in": map[string]any{"title": "Changed twice"}}, conflict, c.ID)
+				if got := fmt.Sprint(e.Extensions["currentVersion"]); got != strconv.Itoa(updated.Version) {
+					t.Errorf("extensions.currentVersion = %s, want %d: %+v", got, updated.Version, e)
+				}
+				if !strings.Contains(e.Message, tc.message) {
+					t.Errorf("message %q does not say %q", e.Message, tc.message)
+				}
+			})
+		}
 	})
 }
