@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/database"
 	"github.com/casegraph/casegraph/migrations"
 )
@@ -18,8 +19,8 @@ import (
 // auditUsage is the usage of `casegraph audit`, for main's usage text.
 const auditUsage = `  casegraph audit verify [--anchor SEQ:HASH]... [--file EXPORT.jsonl]
                                            walk the audit trail's hash chain (or an export's, without
-                                           the database) to its end, print every broken link; exit 1
-                                           if there is one
+                                           the database) to its end, print every broken link, and the
+                                           policy's lines its history does not make; exit 1 if any
   casegraph audit export --since TIME [--format jsonl|csv]
                                            write the events since TIME (RFC 3339 or YYYY-MM-DD, UTC),
                                            for the Commissioner
@@ -73,6 +74,7 @@ func auditVerify(ctx context.Context, cfg config, args []string, out io.Writer) 
 		}
 	}
 	var v audit.Verification
+	var drift authz.Drift // of the database's policy; none for an export
 	if *file != "" {
 		in := io.Reader(os.Stdin)
 		if *file != "-" {
@@ -96,9 +98,13 @@ func auditVerify(ctx context.Context, cfg config, args []string, out io.Writer) 
 		if v, err = audit.VerifyEach(ctx, db.Client, each, anchors...); err != nil {
 			return err
 		}
+		if drift, err = authz.PolicyDrift(ctx, db.Client); err != nil {
+			return err
+		}
 	}
 	if !v.Valid {
 		fmt.Fprintln(out, brokenSummary(v, rewrittenTo))
+		printDrift(out, drift)
 		return errChainBroken
 	}
 	fmt.Fprintf(out, "OK: %d events verify; the chain ends at event %d with hash %s\n", v.Checked, v.LastSeq, v.LastHash)
@@ -106,7 +112,35 @@ func auditVerify(ctx context.Context, cfg config, args []string, out io.Writer) 
 	if *file != "" && len(anchors) == 0 {
 		fmt.Fprint(out, unanchoredRun(v))
 	}
+	if printDrift(out, drift) {
+		return errPolicyDrift
+	}
 	return nil
+}
+
+// errPolicyDrift makes `audit verify` exit non-zero when the policy in
+// force is not the one its history makes.
+var errPolicyDrift = errors.New("the policy in force is not the one its history makes")
+
+// printDrift says each line by which the policy in force differs from
+// its history (authz.Drift), and reports whether there was one. The
+// trail's events name the line that decided each read, so a line in
+// force that no change added is a read decided by a rule no one is
+// recorded to have made (the DPO's hunt, twenty-sixth session).
+func printDrift(out io.Writer, d authz.Drift) bool {
+	for _, l := range d.Unexplained {
+		fmt.Fprintf(out, "POLICY: in force, and added by no change of its history (written into policy_rules by hand?): %s\n", l)
+	}
+	for _, l := range d.Missing {
+		fmt.Fprintf(out, "POLICY: made by its history, and not in force (removed from policy_rules by hand?): %s\n", l)
+	}
+	if d.None() {
+		return false
+	}
+	fmt.Fprintf(out, "The policy in force is not the one its history makes: %d lines no change added, %d lines no change removed. "+
+		"Compare `casegraph policy history` with the lines in force; a change belongs in changePolicy, which records it.\n",
+		len(d.Unexplained), len(d.Missing))
+	return true
 }
 
 // unanchoredRun says, of an export that verified with no anchor, what

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/audit"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/database"
+	"github.com/casegraph/casegraph/graph"
 )
 
 // TestAuditCommand runs `casegraph audit …` in-process on a fresh embedded
@@ -267,4 +269,44 @@ func TestAuditCommand(t *testing.T) {
 			t.Errorf("verify printed\n%s\nwant\n%s", out, want)
 		}
 	})
+}
+
+// TestAuditVerifySaysWhenThePolicyIsNotItsHistory: `audit verify` names a
+// line in force that no change of the policy's history added (written
+// into policy_rules by hand) and exits 1, a finding, with the chain
+// itself intact: the trail's events name the rule that decided each read,
+// and the data protection officer's hunt (twenty-sixth session) had an
+// analyst read shelters under a line added by SQL, `audit verify` OK.
+func TestAuditVerifySaysWhenThePolicyIsNotItsHistory(t *testing.T) {
+	ctx := context.Background()
+	cfg := config{DataDir: t.TempDir()}
+	if err := migrate(ctx, cfg, nil, io.Discard); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	db, err := database.Open(ctx, "", cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if _, err := authz.New(ctx, db.Client, db.Dialect, graph.Vocabulary()); err != nil { // the default policy, as serve loads it
+		t.Fatal(err)
+	}
+	verify := func() (string, error) {
+		var out bytes.Buffer
+		err := auditCmd(ctx, cfg, []string{"verify"}, &out)
+		return out.String(), err
+	}
+	if out, err := verify(); err != nil || strings.Contains(out, "POLICY") {
+		t.Fatalf("the default policy as loaded: %v\n%s", err, out)
+	}
+	if _, err := db.SQL.ExecContext(ctx, `INSERT INTO policy_rules (ptype, v0, v1, v2, v3, v4, v5) VALUES ('p', 'analyst', '*', 'Victim:LOCATION', 'read', 'any', '')`); err != nil {
+		t.Fatal(err)
+	}
+	out, err := verify()
+	if !errors.Is(err, errPolicyDrift) || exitStatus(err) != 1 {
+		t.Errorf("a line written by hand: err %v (exit %d), want errPolicyDrift (exit 1)", err, exitStatus(err))
+	}
+	if !strings.Contains(out, "OK: 0 events verify") || !strings.Contains(out, "POLICY: in force, and added by no change of its history (written into policy_rules by hand?): p, analyst, *, Victim:LOCATION, read, any\n") {
+		t.Errorf("a line written by hand is not named:\n%s", out)
+	}
 }

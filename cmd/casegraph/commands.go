@@ -183,6 +183,17 @@ func startUp(ctx context.Context, cfg config, logger *slog.Logger, scfg server.C
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	// A policy line written into policy_rules by hand decides reads with
+	// no trace (authz.Drift): said at every start, as the trail's owner
+	// role is, and by `audit verify`. The server still starts: the lines
+	// are valid, and refusing to serve would stop an agency's work for a
+	// line a data protection officer must judge.
+	if drift, err := authz.PolicyDrift(ctx, db.Client); err != nil {
+		return nil, nil, nil, err
+	} else if !drift.None() {
+		logger.Error("the policy in force is not the one its history makes: lines written into or removed from policy_rules by hand decide reads with no history entry and no audit event; `casegraph audit verify` names them",
+			"added_by_no_change", drift.Unexplained, "removed_by_no_change", drift.Missing)
+	}
 	if db.Dialect == dialect.Postgres {
 		// Statistics are kept across requests only while every change to
 		// their tables is heard; without it, each request reads its own.

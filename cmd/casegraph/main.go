@@ -89,10 +89,10 @@ func main() {
 }
 
 // findings are the errors of a command that ran and found what it looks
-// for: a broken audit trail (audit verify), victims whose exact ages or
-// dates of birth contradict their age groups, or dates of birth their
-// identification (victims age-conflicts).
-var findings = []error{errChainBroken, errAgeConflicts}
+// for: a broken audit trail or a policy its history does not make (audit
+// verify), victims whose exact ages or dates of birth contradict their age
+// groups, or dates of birth their identification (victims age-conflicts).
+var findings = []error{errChainBroken, errPolicyDrift, errAgeConflicts}
 
 // exitStatus is the status casegraph exits with after err: 1 for a
 // finding, 2 for a failure to run (a wrong flag, no database, the audit
