@@ -200,10 +200,28 @@ func lockPersonsGrants(ctx context.Context, c *ent.Client, subject string, agenc
 // revoked"), so an officer's system retrying after an answer it never got
 // was told its input was wrong for a revocation that had happened (an
 // integrator's review).
-func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.EmergencyGrant, error) {
+//
+// reason, when given, is why the grant is ended, written as a
+// justification is (at least MinJustificationLength letters or digits,
+// nothing invisible, at most maxJustificationLength bytes), and kept in
+// the trail's EMERGENCY_ACCESS_REVOKED events: a data protection officer
+// reading the trail saw who ended a break-glass grant and when, never why
+// (the DPO's hunt, twenty-sixth session). A revocation already made keeps
+// the reason it was made with.
+func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int, reason *string) (*ent.EmergencyGrant, error) {
 	p, err := actor(ctx)
 	if err != nil {
 		return nil, err
+	}
+	why := ""
+	if reason != nil {
+		if err := input.CheckWritten("reason", "A revocation's reason must be written out", *reason, MinJustificationLength); err != nil {
+			return nil, err
+		}
+		if len(*reason) > maxJustificationLength {
+			return nil, apperr.InvalidField("reason", "A reason holds at most %d bytes (a letter outside ASCII takes two to four).", maxJustificationLength)
+		}
+		why = *reason
 	}
 	g, err := c.EmergencyGrant.Get(ctx, id)
 	if ent.IsNotFound(err) {
@@ -222,7 +240,7 @@ func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.Eme
 		return nil, err
 	}
 	now := time.Now()
-	revoked, err := revokeGrant(ctx, c, p, g, now)
+	revoked, err := revokeGrant(ctx, c, p, g, now, why)
 	if err != nil {
 		return nil, err
 	}
@@ -241,19 +259,20 @@ func RevokeEmergencyAccess(ctx context.Context, c *ent.Client, id int) (*ent.Eme
 	}
 	for _, other := range running {
 		// One revoked by another request meanwhile is ended all the same.
-		if _, err := revokeGrant(ctx, c, p, other, now); err != nil {
+		if _, err := revokeGrant(ctx, c, p, other, now, why); err != nil {
 			return nil, err
 		}
 	}
 	return c.EmergencyGrant.Get(ctx, id)
 }
 
-// revokeGrant ends g at now, recording it in the audit trail and on the
-// case's timeline; false when g was revoked already. It writes as the
+// revokeGrant ends g at now, recording it, with the reason given (if
+// any), in the audit trail and on the case's timeline; false when g was
+// revoked already. It writes as the
 // system: the caller may revoke the grant it named (it sees it) and, with
 // it, the grantee's other grants of the case, which another agency's row
 // scope may hold.
-func revokeGrant(ctx context.Context, c *ent.Client, p *viewer.Principal, g *ent.EmergencyGrant, now time.Time) (bool, error) {
+func revokeGrant(ctx context.Context, c *ent.Client, p *viewer.Principal, g *ent.EmergencyGrant, now time.Time, reason string) (bool, error) {
 	n, err := c.EmergencyGrant.Update().Where(emergencygrant.ID(g.ID), emergencygrant.RevokedAtIsNil()).
 		SetRevokedAt(now).SetRevokedBy(p.Subject).AddVersion(1).Save(viewer.SystemContext(ctx))
 	if err != nil || n == 0 {
@@ -263,6 +282,7 @@ func revokeGrant(ctx context.Context, c *ent.Client, p *viewer.Principal, g *ent
 		rec.Change(audit.EmergencyRevoked, "Case", g.CaseID, nil, func(ev *audit.Event) {
 			ev.Emergency = true
 			ev.Justification = g.Justification
+			ev.Reason = reason
 			ev.Detail = fmt.Sprintf(`{"grant":%d,"grantedTo":%q}`, g.ID, g.Subject)
 		})
 	}

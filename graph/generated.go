@@ -411,7 +411,7 @@ type ComplexityRoot struct {
 		RegisterProsecution         func(childComplexity int, input ent.CreateProsecutionInput, idempotencyKey *string) int
 		RegisterVictim              func(childComplexity int, input ent.CreateVictimInput, caseIDs []int, idempotencyKey *string) int
 		RequestEmergencyAccess      func(childComplexity int, caseID int, justification string, hours *int, idempotencyKey *string) int
-		RevokeEmergencyAccess       func(childComplexity int, id int) int
+		RevokeEmergencyAccess       func(childComplexity int, id int, reason *string) int
 		UpdateCase                  func(childComplexity int, id int, expectedVersion int, input ent.UpdateCaseInput) int
 		UpdateCourtDecision         func(childComplexity int, id int, expectedVersion int, input ent.UpdateCourtDecisionInput) int
 		UpdateProsecution           func(childComplexity int, id int, expectedVersion int, input ent.UpdateProsecutionInput) int
@@ -806,7 +806,7 @@ type MutationResolver interface {
 	RecordSupportService(ctx context.Context, input ent.CreateSupportServiceInput, idempotencyKey *string) (*ent.SupportService, error)
 	UpdateSupportService(ctx context.Context, id int, expectedVersion int, input ent.UpdateSupportServiceInput) (*ent.SupportService, error)
 	RequestEmergencyAccess(ctx context.Context, caseID int, justification string, hours *int, idempotencyKey *string) (*ent.EmergencyGrant, error)
-	RevokeEmergencyAccess(ctx context.Context, id int) (*ent.EmergencyGrant, error)
+	RevokeEmergencyAccess(ctx context.Context, id int, reason *string) (*ent.EmergencyGrant, error)
 	ChangePolicy(ctx context.Context, add [][]string, remove [][]string, reason string, expectedVersion *int, idempotencyKey *string) (*PolicyChangeResult, error)
 }
 type ProsecutionResolver interface {
@@ -2541,7 +2541,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RevokeEmergencyAccess(childComplexity, args["id"].(int)), true
+		return e.ComplexityRoot.Mutation.RevokeEmergencyAccess(childComplexity, args["id"].(int), args["reason"].(*string)), true
 	case "Mutation.updateCase":
 		if e.ComplexityRoot.Mutation.UpdateCase == nil {
 			break
@@ -4554,8 +4554,11 @@ extend type Mutation {
   Revokes an emergency grant at once (data protection officers of the grant's
   agency). Revoking a grant already revoked changes nothing and answers it as
   the first revocation left it (revokedAt, revokedBy): a retry is safe.
+  reason, why the grant is ended (at least 20 letters or digits), is kept in
+  the audit trail's EMERGENCY_ACCESS_REVOKED events (their reason); a retry's
+  reason is not kept again.
   """
-  revokeEmergencyAccess(id: ID!): EmergencyGrant
+  revokeEmergencyAccess(id: ID!, reason: String): EmergencyGrant
 
   """
   Changes the access policy (admins): adds and removes policy lines, each
@@ -4726,7 +4729,7 @@ type AuditEvent {
   decision: AuditDecision
   "The policy line that allowed it, as casbin reports it; or the emergency grant."
   rule: String!
-  "Why it was refused; of a POLICY_CHANGE, the reason the change was made."
+  "Why it was refused; of a POLICY_CHANGE, the reason the change was made; of an EMERGENCY_ACCESS_REVOKED, why the grant was ended (when given)."
   reason: String!
   "Read under emergency access."
   emergency: Boolean!
@@ -7877,6 +7880,14 @@ func (ec *executionContext) field_Mutation_revokeEmergencyAccess_args(ctx contex
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -16365,7 +16376,7 @@ func (ec *executionContext) _Mutation_revokeEmergencyAccess(ctx context.Context,
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RevokeEmergencyAccess(ctx, fc.Args["id"].(int))
+			return ec.Resolvers.Mutation().RevokeEmergencyAccess(ctx, fc.Args["id"].(int), fc.Args["reason"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.EmergencyGrant) graphql.Marshaler {

@@ -193,8 +193,8 @@ func (r *mutationResolver) RequestEmergencyAccess(ctx context.Context, caseID in
 }
 
 // RevokeEmergencyAccess is the resolver for the revokeEmergencyAccess field.
-func (r *mutationResolver) RevokeEmergencyAccess(ctx context.Context, id int) (*ent.EmergencyGrant, error) {
-	return casework.RevokeEmergencyAccess(ctx, ent.FromContext(ctx), id)
+func (r *mutationResolver) RevokeEmergencyAccess(ctx context.Context, id int, reason *string) (*ent.EmergencyGrant, error) {
+	return casework.RevokeEmergencyAccess(ctx, ent.FromContext(ctx), id, reason)
 }
 
 // ChangePolicy is the resolver for the changePolicy field.
