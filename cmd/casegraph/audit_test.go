@@ -21,19 +21,27 @@ import (
 	"github.com/casegraph/casegraph/graph"
 )
 
-// TestAuditCommand runs `casegraph audit …` in-process on a fresh embedded
-// database holding events written as the server writes them.
-func TestAuditCommand(t *testing.T) {
-	ctx := context.Background()
+// migratedEmbedded is a fresh embedded database, migrated, and the
+// configuration that names it, for the audit commands' tests.
+func migratedEmbedded(t *testing.T) (config, *database.DB) {
+	t.Helper()
 	cfg := config{DataDir: t.TempDir()}
-	if err := migrate(ctx, cfg, nil, io.Discard); err != nil {
+	if err := migrate(context.Background(), cfg, nil, io.Discard); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	db, err := database.Open(ctx, "", cfg.DataDir)
+	db, err := database.Open(context.Background(), "", cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
+	return cfg, db
+}
+
+// TestAuditCommand runs `casegraph audit …` in-process on a fresh embedded
+// database holding events written as the server writes them.
+func TestAuditCommand(t *testing.T) {
+	ctx := context.Background()
+	cfg, db := migratedEmbedded(t)
 
 	// Two events of 1999, before every --since below but one, then four.
 	old := time.Date(1999, time.December, 31, 23, 59, 59, 0, time.UTC)
@@ -279,15 +287,7 @@ func TestAuditCommand(t *testing.T) {
 // analyst read shelters under a line added by SQL, `audit verify` OK.
 func TestAuditVerifySaysWhenThePolicyIsNotItsHistory(t *testing.T) {
 	ctx := context.Background()
-	cfg := config{DataDir: t.TempDir()}
-	if err := migrate(ctx, cfg, nil, io.Discard); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	db, err := database.Open(ctx, "", cfg.DataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	cfg, db := migratedEmbedded(t)
 	if _, err := authz.New(ctx, db.Client, db.Dialect, graph.Vocabulary()); err != nil { // the default policy, as serve loads it
 		t.Fatal(err)
 	}
