@@ -155,7 +155,7 @@ func newFacts(client *ent.Client, dialectName string, p *viewer.Principal, agenc
 func inProceedingsOf(agencyID int) predicate.CaseFile {
 	return casefile.Or(
 		casefile.HasAssignmentsWith(caseassignment.AgencyID(agencyID),
-			caseassignment.PartIn(domain.CasePartProsecuting, domain.CasePartAdjudicating)),
+			caseassignment.PartIn(domain.LegalBasisParts()...)),
 		casefile.HasProsecutionsWith(prosecution.Or(
 			prosecution.OfficeID(agencyID),
 			prosecution.HasDecisionsWith(courtdecision.CourtID(agencyID)),

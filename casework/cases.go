@@ -196,7 +196,60 @@ func AssignAgency(ctx context.Context, c *ent.Client, caseID, agencyID int, part
 	if !partFits(a.Kind, part) {
 		return nil, apperr.InvalidField("part", "%s is a %s; it cannot take the part %s in a case.", a.Code, a.Kind, part)
 	}
-	return assign(ctx, c, caseID, a, part)
+	return assign(ctx, c, caseID, a, part, func(had domain.CasePart) error {
+		return requireMayGivePart(ctx, c, caseID, had, part)
+	})
+}
+
+// requireMayGivePart refuses a change of an agency's part in a case from
+// had ("" when it had none) to part unless the caller's agency may give
+// and take away each of them that is a legal basis (legalBasisGiver).
+// PROSECUTING and ADJUDICATING let the agency read the case's victims'
+// data without their consent (authz's "proceedings" condition), so they
+// come from the criminal proceedings' own actors, not from any agency on
+// the case: before this a police directorate, a supporting NGO or the
+// Responsible Authority could put a court on a case with no proceeding
+// and its judges read every victim's name, or take a court's part away.
+// The case is locked when this runs (assign), so had is the part the
+// change replaces.
+func requireMayGivePart(ctx context.Context, c *ent.Client, caseID int, had, part domain.CasePart) error {
+	own, err := ownAgency(ctx, c)
+	if err != nil {
+		return err
+	}
+	for _, p := range []domain.CasePart{had, part} {
+		if !p.IsLegalBasis() || legalBasisGiver(own.Kind, p) {
+			continue
+		}
+		return refusedOnCase(ctx, caseID, "assignAgencyToCase", "may not give or take away the part "+string(p), "part",
+			fmt.Sprintf("Only %s gives or takes away the part %s: it opens the case's victims' data without their consent.",
+				legalBasisGivers(p), p))
+	}
+	return nil
+}
+
+// legalBasisGiver reports whether an agency of kind k that works on a case
+// may give another agency (or itself) the legal-basis part p, or take it
+// away: a prosecution office PROSECUTING (it brings the case to court, or
+// hands it to another office) and ADJUDICATING (it asks a court for
+// trial, or for a measure in the investigation); a court ADJUDICATING
+// (a court of first instance hands the case to the court of appeal).
+func legalBasisGiver(k domain.AgencyKind, p domain.CasePart) bool {
+	switch p {
+	case domain.CasePartProsecuting:
+		return k.IsProsecution()
+	case domain.CasePartAdjudicating:
+		return k.IsProsecution() || k.IsCourt()
+	}
+	return true
+}
+
+// legalBasisGivers names who legalBasisGiver lets give p, for the refusal.
+func legalBasisGivers(p domain.CasePart) string {
+	if p == domain.CasePartAdjudicating {
+		return "a prosecution office or a court that works on the case"
+	}
+	return "a prosecution office that works on the case"
 }
 
 // LinkVictim links a victim to a case; linking twice changes nothing.

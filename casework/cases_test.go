@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/casegraph/casegraph/viewer"
 )
 
 // ---------------------------------------------------------------------------
@@ -277,6 +279,61 @@ func TestMutationMoveCaseStage(t *testing.T) {
 				return map[string]any{"id": c.ID, "v": c.Version - 1, "stage": "TRIAL_REQUESTED"}
 			}, conflict},
 			{"ErrNotFound", func() map[string]any { return map[string]any{"id": missingCaseID, "v": 1, "stage": "REGISTERED"} }, notFound},
+		})
+	})
+}
+
+// TestMutationLegalBasisPartsComeFromTheProceedings: PROSECUTING and
+// ADJUDICATING open a case's victims' data without consent, so only a
+// prosecution office (both) or a court (ADJUDICATING) that works on the
+// case gives them or takes them away; the police on the case and a
+// coordinator may not, though both may assign other parts. Each refusal
+// changes nothing and is an audit event about the case.
+func TestMutationLegalBasisPartsComeFromTheProceedings(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.openCase(t)
+		coordinator := h.principal(t, "responsible-authority", viewer.RoleCoordinator)
+		court, appeal := h.agency(t, "court-tirane"), h.agency(t, "court-appeal")
+		forbidden := want{Code: "FORBIDDEN", Field: "part"}
+		give := func(agency, part string) map[string]any {
+			return map[string]any{"case": c.ID, "agency": agency, "part": part}
+		}
+		refused := func(t *testing.T, p principal, vars map[string]any) {
+			t.Helper()
+			before := h.refusalsAbout(t, p, "Case", c.ID)
+			h.refuse(t, p, assignAgencyMutation, vars, forbidden, c.ID)
+			if after := h.refusalsAbout(t, p, "Case", c.ID); after != before+1 {
+				t.Errorf("refusals of %s about the case: %d → %d, want one more", p.Subject, before, after)
+			}
+		}
+
+		t.Run("ErrPoliceGivesAdjudicating", func(t *testing.T) { refused(t, h.police, give(court, "ADJUDICATING")) })
+		t.Run("ErrCoordinatorGivesAdjudicating", func(t *testing.T) { refused(t, coordinator, give(court, "ADJUDICATING")) })
+		t.Run("ErrPoliceGivesProsecuting", func(t *testing.T) {
+			refused(t, h.police, give(h.agency(t, "prosecution-durres"), "PROSECUTING"))
+		})
+		t.Run("OKCoordinatorGivesSupporting", func(t *testing.T) {
+			call[assignmentT](t, h, coordinator, assignAgencyMutation, give(h.agency(t, "shelter-national"), "SUPPORTING"))
+		})
+
+		t.Run("OKProsecutionGivesAdjudicating", func(t *testing.T) {
+			got := call[assignmentT](t, h, h.prosecutor, assignAgencyMutation, give(court, "ADJUDICATING"))
+			if got.Part != "ADJUDICATING" || got.Agency.Code != "court-tirane" {
+				t.Errorf("assignAgencyToCase = %+v, want court-tirane ADJUDICATING", got)
+			}
+		})
+		// Taking the part away is giving another: the police may not
+		// demote the court to COORDINATING, nor may a court hand out
+		// PROSECUTING, but it hands the case on to the court of appeal.
+		t.Run("ErrPoliceTakesAdjudicatingAway", func(t *testing.T) { refused(t, h.police, give(court, "COORDINATING")) })
+		t.Run("ErrCourtGivesProsecuting", func(t *testing.T) {
+			refused(t, h.judge, give(h.agency(t, "prosecution-durres"), "PROSECUTING"))
+		})
+		t.Run("OKCourtGivesAdjudicating", func(t *testing.T) {
+			got := call[assignmentT](t, h, h.judge, assignAgencyMutation, give(appeal, "ADJUDICATING"))
+			if got.Part != "ADJUDICATING" || got.Agency.Code != "court-appeal" {
+				t.Errorf("assignAgencyToCase = %+v, want court-appeal ADJUDICATING", got)
+			}
 		})
 	})
 }

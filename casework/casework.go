@@ -622,14 +622,20 @@ func requireWorksOnOrCoordinates(ctx context.Context, c *ent.Client, mutation, f
 		return err
 	}
 	if !ok {
-		// An audit event about the case: its agencies' DPOs find who tried.
-		if rec := audit.FromContext(ctx); rec != nil {
-			rec.RefusedRecord(audit.Mutation, "Case", caseID, []string{"Mutation." + mutation}, "does not work on the case")
-		}
-		return &apperr.Error{Code: apperr.Forbidden, Field: field,
-			Message: "Your agency does not work on this case; an agency that does, or a coordinator, does this."}
+		return refusedOnCase(ctx, caseID, mutation, "does not work on the case", field,
+			"Your agency does not work on this case; an agency that does, or a coordinator, does this.")
 	}
 	return nil
+}
+
+// refusedOnCase is FORBIDDEN naming field, for a mutation of caseID that
+// the caller may not make (reason says why, for the trail); the refusal is
+// an audit event about the case, where its agencies' DPOs find who tried.
+func refusedOnCase(ctx context.Context, caseID int, mutation, reason, field, message string) error {
+	if rec := audit.FromContext(ctx); rec != nil {
+		rec.RefusedRecord(audit.Mutation, "Case", caseID, []string{"Mutation." + mutation}, reason)
+	}
+	return &apperr.Error{Code: apperr.Forbidden, Field: field, Message: message}
 }
 
 // coordinates reports whether the caller acts as a coordinator for
@@ -696,13 +702,24 @@ func newOptional[T any](set *T, clear bool, current *T) *T {
 
 // assign gives agency a the part on the case, unless it has it already (a
 // retry changes nothing), and tells the case's timeline. Returns the
-// assignment.
-func assign(ctx context.Context, c *ent.Client, caseID int, a *ent.Agency, part domain.CasePart) (*ent.CaseAssignment, error) {
+// assignment. may, when given, is asked with the part the agency has
+// ("" for none) once the case is locked, so that what it allows is what
+// the change replaces; its error refuses the change.
+func assign(ctx context.Context, c *ent.Client, caseID int, a *ent.Agency, part domain.CasePart, may func(had domain.CasePart) error) (*ent.CaseAssignment, error) {
 	if _, err := lockCase(ctx, c, caseID); err != nil {
 		return nil, err
 	}
 	existing, err := c.CaseAssignment.Query().
 		Where(caseassignment.CaseID(caseID), caseassignment.AgencyID(a.ID)).Only(ctx)
+	if may != nil && (err == nil || ent.IsNotFound(err)) {
+		var had domain.CasePart
+		if err == nil {
+			had = existing.Part
+		}
+		if merr := may(had); merr != nil {
+			return nil, merr
+		}
+	}
 	switch {
 	case err == nil && existing.Part == part:
 		return existing, nil

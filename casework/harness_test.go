@@ -420,11 +420,17 @@ func (h *harness) openAssigned(t *testing.T, part string, agencyCodes ...string)
 }
 
 // assign assigns agencies to a case in a part, as a case is worked on:
-// an agency acts on the cases it is assigned to.
+// an agency acts on the cases it is assigned to. The police assign, but
+// a part that is a legal basis (PROSECUTING, ADJUDICATING) comes from the
+// prosecution office competent for the case (casework.requireMayGivePart).
 func (h *harness) assign(t *testing.T, caseID, part string, agencyCodes ...string) {
 	t.Helper()
+	by := h.police
+	if domain.CasePart(part).IsLegalBasis() {
+		by = h.prosecutor
+	}
 	for _, code := range agencyCodes {
-		call[assignmentT](t, h, h.police, assignAgencyMutation, map[string]any{"case": caseID, "agency": h.agency(t, code), "part": part})
+		call[assignmentT](t, h, by, assignAgencyMutation, map[string]any{"case": caseID, "agency": h.agency(t, code), "part": part})
 	}
 }
 

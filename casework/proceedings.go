@@ -992,7 +992,7 @@ func assignProsecutingOffice(ctx context.Context, c *ent.Client, caseID, officeI
 	if err != nil {
 		return err
 	}
-	_, err = assign(ctx, c, caseID, office, domain.CasePartProsecuting)
+	_, err = assign(ctx, c, caseID, office, domain.CasePartProsecuting, nil)
 	return err
 }
 

@@ -118,3 +118,16 @@ func (k AgencyKind) IsCourt() bool {
 	}
 	return false
 }
+
+// LegalBasisParts are the parts in a case that are a legal basis for
+// reading its victims' data without their consent: the criminal
+// proceedings' own (authz's "proceedings" condition reads them; casework
+// lets only the proceedings' actors give them).
+func LegalBasisParts() []CasePart {
+	return []CasePart{CasePartProsecuting, CasePartAdjudicating}
+}
+
+// IsLegalBasis reports whether p is one of LegalBasisParts.
+func (p CasePart) IsLegalBasis() bool {
+	return slices.Contains(LegalBasisParts(), p)
+}

@@ -4499,7 +4499,7 @@ type Mutation {
   updateCase(id: ID!, expectedVersion: Int!, input: UpdateCaseInput!): Case
   "Moves a case to its next stage; a terminal stage closes it. A case with criminal proceedings follows them and is not moved by hand (BAD_USER_INPUT on stage)."
   moveCaseStage(id: ID!, expectedVersion: Int!, stage: ProceedingStage!): Case
-  "Assigns an agency to a case in a part, or changes the part it has. Assigning the same part again changes nothing."
+  "Assigns an agency to a case in a part, or changes the part it has. Assigning the same part again changes nothing. PROSECUTING and ADJUDICATING open the case's victims' data without consent: only a prosecution office (both) or a court (ADJUDICATING) that works on the case gives them or takes them away (FORBIDDEN on part)."
   assignAgencyToCase(caseID: ID!, agencyID: ID!, part: CasePart!): CaseAssignment
 
   "Registers a victim, optionally linking them to cases at once."
