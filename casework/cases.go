@@ -27,6 +27,11 @@ func OpenCase(ctx context.Context, c *ent.Client, in ent.CreateCaseInput, key *s
 		if err != nil {
 			return 0, err
 		}
+		// The lead takes its kind's part (partOf): a court or another
+		// prosecution office as lead is given a legal basis.
+		if err := requireMayGivePart(ctx, c, "openCase", "leadAgencyID", "Agency", lead.ID, partOf(lead.Kind)); err != nil {
+			return 0, err
+		}
 		cf, err := createUnique(ctx, "openCase", c.CaseFile.Create().SetInput(in).Save, "reference", in.Reference,
 			"A case with reference %q already exists.")
 		if err != nil {
@@ -87,6 +92,16 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 	}
 	if in.LeadAgencyID != nil {
 		if err := agencyOnCase(ctx, c, "updateCase", "leadAgencyID", id, *in.LeadAgencyID, "", nil); err != nil {
+			return nil, err
+		}
+		// The lead works on the case, and a court or a prosecution office
+		// that does gives itself its part (assignAgencyToCase): naming one
+		// is giving that part, as in OpenCase.
+		lead, err := c.Agency.Get(ctx, *in.LeadAgencyID)
+		if err != nil {
+			return nil, err
+		}
+		if err := requireMayGivePart(ctx, c, "updateCase", "leadAgencyID", "Case", id, partOf(lead.Kind)); err != nil {
 			return nil, err
 		}
 	}
@@ -197,31 +212,31 @@ func AssignAgency(ctx context.Context, c *ent.Client, caseID, agencyID int, part
 		return nil, apperr.InvalidField("part", "%s is a %s; it cannot take the part %s in a case.", a.Code, a.Kind, part)
 	}
 	return assign(ctx, c, caseID, a, part, func(had domain.CasePart) error {
-		return requireMayGivePart(ctx, c, caseID, had, part)
+		return requireMayGivePart(ctx, c, "assignAgencyToCase", "part", "Case", caseID, had, part)
 	})
 }
 
-// requireMayGivePart refuses a change of an agency's part in a case from
-// had ("" when it had none) to part unless the caller's agency may give
-// and take away each of them that is a legal basis (legalBasisGiver).
-// PROSECUTING and ADJUDICATING let the agency read the case's victims'
-// data without their consent (authz's "proceedings" condition), so they
-// come from the criminal proceedings' own actors, not from any agency on
-// the case: before this a police directorate, a supporting NGO or the
-// Responsible Authority could put a court on a case with no proceeding
-// and its judges read every victim's name, or take a court's part away.
-// The case is locked when this runs (assign), so had is the part the
-// change replaces.
-func requireMayGivePart(ctx context.Context, c *ent.Client, caseID int, had, part domain.CasePart) error {
+// requireMayGivePart refuses mutation unless the caller's agency may give
+// and take away each of parts that is a legal basis (legalBasisGiver):
+// an assignment's part before and after a change ("" for none), a new
+// case's lead's. PROSECUTING and ADJUDICATING let the agency read the
+// case's victims' data without their consent (authz's "proceedings"
+// condition), so they come from the criminal proceedings' own actors, not
+// from any agency on the case: before this a police directorate, or the
+// Responsible Authority on any case, could put a court on a case with no
+// proceeding (or open one led by a court) and its judges read every
+// victim linked into it, or take a court's part away. The refusal names
+// field and is an audit event about the record of entityType and id.
+func requireMayGivePart(ctx context.Context, c *ent.Client, mutation, field, entityType string, id int, parts ...domain.CasePart) error {
 	own, err := ownAgency(ctx, c)
 	if err != nil {
 		return err
 	}
-	for _, p := range []domain.CasePart{had, part} {
+	for _, p := range parts {
 		if !p.IsLegalBasis() || legalBasisGiver(own.Kind, p) {
 			continue
 		}
-		return refusedOnCase(ctx, caseID, "assignAgencyToCase", "may not give or take away the part "+string(p), "part",
+		return refused(ctx, entityType, id, mutation, "may not give or take away the part "+string(p), field,
 			fmt.Sprintf("Only %s gives or takes away the part %s: it opens the case's victims' data without their consent.",
 				legalBasisGivers(p), p))
 	}

@@ -79,16 +79,21 @@ func TestMutationOpenCase(t *testing.T) {
 			h.expectEvents(t, c.ID, nil, h.police.event("CASE_OPENED", "Case "+ref+" opened; lead agency police-tirane."))
 		})
 
-		// The lead agency is assigned to the case in the part its kind plays.
-		for _, tc := range []struct{ lead, part string }{
-			{"police-tirane", "INVESTIGATING"},
-			{"spak", "PROSECUTING"},
-			{"court-tirane", "ADJUDICATING"},
-			{"onac", "COORDINATING"},
-			{"ngo-vatra", "SUPPORTING"},
+		// The lead agency is assigned to the case in the part its kind
+		// plays; a part that is a legal basis only by a prosecution office
+		// (TestMutationLegalBasisPartsComeFromTheProceedings).
+		for _, tc := range []struct {
+			lead, part string
+			by         principal
+		}{
+			{"police-tirane", "INVESTIGATING", h.police},
+			{"spak", "PROSECUTING", h.prosecutor},
+			{"court-tirane", "ADJUDICATING", h.prosecutor},
+			{"onac", "COORDINATING", h.police},
+			{"ngo-vatra", "SUPPORTING", h.police},
 		} {
 			t.Run("OKLeadAssigned/"+tc.lead, func(t *testing.T) {
-				c := call[caseT](t, h, h.police, openCaseMutation, map[string]any{"in": caseInput(h, t, newReference(), tc.lead)})
+				c := call[caseT](t, h, tc.by, openCaseMutation, map[string]any{"in": caseInput(h, t, newReference(), tc.lead)})
 				var data struct {
 					Node struct {
 						Assignments struct {
@@ -109,8 +114,9 @@ func TestMutationOpenCase(t *testing.T) {
 					got[e.Node.Agency.Code] = e.Node.Part
 				}
 				want := map[string]string{tc.lead: tc.part}
-				if _, ok := got["police-tirane"]; ok && tc.lead != "police-tirane" {
-					want["police-tirane"] = "INVESTIGATING"
+				// The opener is on the case too, in its own kind's part.
+				if opener := tc.by.Agency; opener != tc.lead {
+					want[opener] = map[string]string{"police-tirane": "INVESTIGATING", "prosecution-tirane": "PROSECUTING"}[opener]
 				}
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("assignments = %v, want %v", got, want)
@@ -294,23 +300,29 @@ func TestMutationLegalBasisPartsComeFromTheProceedings(t *testing.T) {
 		c := h.openCase(t)
 		coordinator := h.principal(t, "responsible-authority", viewer.RoleCoordinator)
 		court, appeal := h.agency(t, "court-tirane"), h.agency(t, "court-appeal")
-		forbidden := want{Code: "FORBIDDEN", Field: "part"}
 		give := func(agency, part string) map[string]any {
 			return map[string]any{"case": c.ID, "agency": agency, "part": part}
 		}
-		refused := func(t *testing.T, p principal, vars map[string]any) {
+		// refused is query refused as forbidden says, changing nothing,
+		// and one more refusal of p about the case in the trail.
+		refused := func(t *testing.T, p principal, query string, vars map[string]any, forbidden want) {
 			t.Helper()
 			before := h.refusalsAbout(t, p, "Case", c.ID)
-			h.refuse(t, p, assignAgencyMutation, vars, forbidden, c.ID)
+			h.refuse(t, p, query, vars, forbidden, c.ID)
 			if after := h.refusalsAbout(t, p, "Case", c.ID); after != before+1 {
 				t.Errorf("refusals of %s about the case: %d → %d, want one more", p.Subject, before, after)
 			}
 		}
+		// refusedPart is assignAgencyToCase refused as FORBIDDEN on part.
+		refusedPart := func(t *testing.T, p principal, vars map[string]any) {
+			t.Helper()
+			refused(t, p, assignAgencyMutation, vars, want{Code: "FORBIDDEN", Field: "part"})
+		}
 
-		t.Run("ErrPoliceGivesAdjudicating", func(t *testing.T) { refused(t, h.police, give(court, "ADJUDICATING")) })
-		t.Run("ErrCoordinatorGivesAdjudicating", func(t *testing.T) { refused(t, coordinator, give(court, "ADJUDICATING")) })
+		t.Run("ErrPoliceGivesAdjudicating", func(t *testing.T) { refusedPart(t, h.police, give(court, "ADJUDICATING")) })
+		t.Run("ErrCoordinatorGivesAdjudicating", func(t *testing.T) { refusedPart(t, coordinator, give(court, "ADJUDICATING")) })
 		t.Run("ErrPoliceGivesProsecuting", func(t *testing.T) {
-			refused(t, h.police, give(h.agency(t, "prosecution-durres"), "PROSECUTING"))
+			refusedPart(t, h.police, give(h.agency(t, "prosecution-durres"), "PROSECUTING"))
 		})
 		t.Run("OKCoordinatorGivesSupporting", func(t *testing.T) {
 			call[assignmentT](t, h, coordinator, assignAgencyMutation, give(h.agency(t, "shelter-national"), "SUPPORTING"))
@@ -325,9 +337,9 @@ func TestMutationLegalBasisPartsComeFromTheProceedings(t *testing.T) {
 		// Taking the part away is giving another: the police may not
 		// demote the court to COORDINATING, nor may a court hand out
 		// PROSECUTING, but it hands the case on to the court of appeal.
-		t.Run("ErrPoliceTakesAdjudicatingAway", func(t *testing.T) { refused(t, h.police, give(court, "COORDINATING")) })
+		t.Run("ErrPoliceTakesAdjudicatingAway", func(t *testing.T) { refusedPart(t, h.police, give(court, "COORDINATING")) })
 		t.Run("ErrCourtGivesProsecuting", func(t *testing.T) {
-			refused(t, h.judge, give(h.agency(t, "prosecution-durres"), "PROSECUTING"))
+			refusedPart(t, h.judge, give(h.agency(t, "prosecution-durres"), "PROSECUTING"))
 		})
 		t.Run("OKCourtGivesAdjudicating", func(t *testing.T) {
 			got := call[assignmentT](t, h, h.judge, assignAgencyMutation, give(appeal, "ADJUDICATING"))
@@ -335,6 +347,28 @@ func TestMutationLegalBasisPartsComeFromTheProceedings(t *testing.T) {
 				t.Errorf("assignAgencyToCase = %+v, want court-appeal ADJUDICATING", got)
 			}
 		})
+
+		// A case's lead takes its kind's part, or may give it to itself:
+		// the police may not open a case led by a court or by a
+		// prosecution office (SPAK here), nor make one the lead, whose
+		// judges or prosecutors would read every victim linked into it.
+		for _, lead := range []string{"court-tirane", "spak"} {
+			leadID := func() string { return h.agency(t, lead) }
+			t.Run("ErrPoliceOpensCaseLedBy/"+lead, func(t *testing.T) {
+				before := h.refusalsAbout(t, h.police, "Agency", leadID())
+				h.refuse(t, h.police, openCaseMutation, map[string]any{"in": caseInput(h, t, newReference(), lead)},
+					want{Code: "FORBIDDEN", Field: "input.leadAgencyID"})
+				if after := h.refusalsAbout(t, h.police, "Agency", leadID()); after != before+1 {
+					t.Errorf("refusals of the police about %s: %d → %d, want one more", lead, before, after)
+				}
+			})
+			t.Run("ErrPoliceMakesLead/"+lead, func(t *testing.T) {
+				var now struct{ Node struct{ Version int } }
+				h.do(t, h.reader, `query($id: ID!) { node(id: $id) { ... on Case { version } } }`, map[string]any{"id": c.ID}).MustOK(t).Decode(t, &now)
+				refused(t, h.police, updateCaseMutation, map[string]any{"id": c.ID, "v": now.Node.Version, "in": map[string]any{"leadAgencyID": leadID()}},
+					want{Code: "FORBIDDEN", Field: "input.leadAgencyID"})
+			})
+		}
 	})
 }
 

@@ -622,18 +622,19 @@ func requireWorksOnOrCoordinates(ctx context.Context, c *ent.Client, mutation, f
 		return err
 	}
 	if !ok {
-		return refusedOnCase(ctx, caseID, mutation, "does not work on the case", field,
+		return refused(ctx, "Case", caseID, mutation, "does not work on the case", field,
 			"Your agency does not work on this case; an agency that does, or a coordinator, does this.")
 	}
 	return nil
 }
 
-// refusedOnCase is FORBIDDEN naming field, for a mutation of caseID that
-// the caller may not make (reason says why, for the trail); the refusal is
-// an audit event about the case, where its agencies' DPOs find who tried.
-func refusedOnCase(ctx context.Context, caseID int, mutation, reason, field, message string) error {
+// refused is FORBIDDEN naming field, for a mutation the caller may not
+// make (reason says why, for the trail); the refusal is an audit event
+// about the record of entityType and id it touched (a case: where its
+// agencies' DPOs find who tried).
+func refused(ctx context.Context, entityType string, id int, mutation, reason, field, message string) error {
 	if rec := audit.FromContext(ctx); rec != nil {
-		rec.RefusedRecord(audit.Mutation, "Case", caseID, []string{"Mutation." + mutation}, reason)
+		rec.RefusedRecord(audit.Mutation, entityType, id, []string{"Mutation." + mutation}, reason)
 	}
 	return &apperr.Error{Code: apperr.Forbidden, Field: field, Message: message}
 }

@@ -4494,8 +4494,9 @@ changes follow the lifecycles of the domain; an impossible one is refused
 with BAD_USER_INPUT, whose extensions.allowed lists the possible next values.
 """
 type Mutation {
-  "Opens a case. Its stage starts at NOTICE_RECEIVED; the lead agency is assigned to it."
+  "Opens a case. Its stage starts at NOTICE_RECEIVED; the lead agency is assigned to it in its kind's part. A prosecution office or a court as lead (PROSECUTING, ADJUDICATING: parts that open the victims' data without consent) is named only by a prosecution office (FORBIDDEN on input.leadAgencyID)."
   openCase(input: CreateCaseInput!, idempotencyKey: String): Case
+  "Changes a case's details. A prosecution office or a court as its new lead is named only by a prosecution office (FORBIDDEN on input.leadAgencyID): a lead works on the case and may give itself the part that opens the victims' data without consent."
   updateCase(id: ID!, expectedVersion: Int!, input: UpdateCaseInput!): Case
   "Moves a case to its next stage; a terminal stage closes it. A case with criminal proceedings follows them and is not moved by hand (BAD_USER_INPUT on stage)."
   moveCaseStage(id: ID!, expectedVersion: Int!, stage: ProceedingStage!): Case
