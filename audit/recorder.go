@@ -141,6 +141,27 @@ func NewRecorder(requestID, clientAddress string, p *viewer.Principal) *Recorder
 	return r
 }
 
+// MaxJustification bounds the justification an event keeps: the longest an
+// emergency grant accepts (casework), so that a refused request cannot
+// write a body's worth of text into the append-only trail.
+const MaxJustification = 2000
+
+// Justify gives the events recorded from now on the justification the
+// caller wrote (an emergency request's), until Justify(""): a refused
+// request then tells the data protection officer why it was made, as its
+// grant would have. Surrounding white space is not kept (nor is it in a
+// grant), and past MaxJustification bytes the text is cut at a letter's
+// boundary.
+func (r *Recorder) Justify(justification string) {
+	j := strings.TrimSpace(justification)
+	if len(j) > MaxJustification {
+		j = strings.ToValidUTF8(j[:MaxJustification], "")
+	}
+	r.mu.Lock()
+	r.base.Justification = j
+	r.mu.Unlock()
+}
+
 // SetOperation names the GraphQL operation the events belong to.
 func (r *Recorder) SetOperation(name string) {
 	r.mu.Lock()

@@ -122,3 +122,27 @@ func TestReadsAroundAChangeAreNotGrouped(t *testing.T) {
 		t.Errorf("events %q, want %q", got, want)
 	}
 }
+
+// TestJustifyHoldsUntilCleared: the events recorded while a justification
+// is given carry it, trimmed and cut to MaxJustification bytes at a
+// letter's boundary; those before and after carry none.
+func TestJustifyHoldsUntilCleared(t *testing.T) {
+	rec := audit.NewRecorder("req-1", "127.0.0.1", nil)
+	rec.RefusedRecord(audit.Mutation, "Case", 1, nil, "before")
+	// "x" first, so that the cut falls inside a two-byte letter.
+	rec.Justify("  x" + strings.Repeat("é", audit.MaxJustification) + "  ")
+	rec.RefusedRecord(audit.Mutation, "Case", 2, nil, "during")
+	rec.Justify("")
+	rec.RefusedRecord(audit.Mutation, "Case", 3, nil, "after")
+	events := rec.Take()
+	if len(events) != 3 {
+		t.Fatalf("%d events, want 3", len(events))
+	}
+	during := events[1].Justification
+	if want := "x" + strings.Repeat("é", audit.MaxJustification/2-1); during != want {
+		t.Errorf("justification while given: %d bytes, want x and %d bytes of é", len(during), len(want)-1)
+	}
+	if events[0].Justification != "" || events[2].Justification != "" {
+		t.Errorf("justifications before and after: %q, %q; want none", events[0].Justification, events[2].Justification)
+	}
+}

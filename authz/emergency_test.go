@@ -455,7 +455,10 @@ func TestEmergencyAccessPerDay(t *testing.T) {
 // may not ask, the caller has had the day's grants), so that the data
 // protection officers of the agencies on the case find the attempt by its
 // id. They were recorded without the case, or, past the day's bound, not
-// at all (a helper's hunt).
+// at all (a helper's hunt). Each carries the justification the request
+// gave, as a grant's event does: until the twenty-seventh session
+// (2026-12-08) a refused request's event had none, and the officer could
+// not tell why it was made.
 func TestEmergencyRefusalsAreFiledUnderTheCase(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		f := e.f
@@ -464,12 +467,12 @@ func TestEmergencyRefusalsAreFiledUnderTheCase(t *testing.T) {
 			t.Helper()
 			n, err := e.db.Client.AuditEvent.Query().Where(auditevent.ActorSubject(who), auditevent.Kind(string(audit.Mutation)),
 				auditevent.EntityType("Case"), auditevent.EntityID(f.caseT), auditevent.Decision("DENIED"),
-				auditevent.ReasonContains(reason)).Count(viewer.SystemContext(context.Background()))
+				auditevent.ReasonContains(reason), auditevent.Justification(justification)).Count(viewer.SystemContext(context.Background()))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if n != 1 {
-				t.Errorf("%d refusals of %s about case %d with a reason holding %q, want 1", n, who, f.caseT, reason)
+				t.Errorf("%d refusals of %s about case %d with a reason holding %q and the request's justification, want 1", n, who, f.caseT, reason)
 			}
 		}
 		t.Run("OutsideTheRows", func(t *testing.T) {

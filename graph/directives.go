@@ -99,6 +99,14 @@ func checkMutations(guard MutationGuard) graphql.RootFieldMiddleware {
 			return next(ctx)
 		}
 		field := graphql.GetRootFieldContext(ctx).Field
+		// What a mutation's justification argument says is on every event
+		// the field records, its refusals included (audit.Recorder.Justify).
+		if j, ok := field.ArgumentMap(oc.Variables)["justification"].(string); ok {
+			if rec := audit.FromContext(ctx); rec != nil {
+				rec.Justify(j)
+				defer rec.Justify("")
+			}
+		}
 		if err := guard.CheckCall(ctx, field.Name); err != nil {
 			return refuseMutation(ctx, field, oc.Variables, err)
 		}
