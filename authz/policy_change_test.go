@@ -120,6 +120,11 @@ func TestPolicyChange(t *testing.T) {
 				// A short line beside a guardian's removal: validation
 				// panicked (INTERNAL), reading the short line's fields.
 				{"ErrShortLineWithTheDPOsVerifyRemoved", admin, map[string]any{"add": [][]string{{"p"}}, "remove": [][]string{{"p", "dpo", "*", "audit", "verify", "any"}}, "reason": changeReason}, "BAD_USER_INPUT", "add", 200},
+				// The break glass keeps its brake: the officers' review
+				// and revocation of emergency grants are not removed while
+				// anyone may ask for one (twenty-seventh session).
+				{"ErrTheDPOsRevokeRemoved", admin, map[string]any{"remove": [][]string{{"p", "dpo", "*", "Mutation.revokeEmergencyAccess", "call", "any"}}, "reason": changeReason}, "BAD_USER_INPUT", "remove", 200},
+				{"ErrTheDPOsReviewRemoved", admin, map[string]any{"remove": [][]string{{"p", "dpo", "*", "emergency", "review", "any"}}, "reason": changeReason}, "BAD_USER_INPUT", "remove", 200},
 				{"ErrRemoveAbsent", admin, map[string]any{"add": [][]string{valid}, "remove": [][]string{{"p", "judge", "court", "Victim:HEALTH", "read", "proceedings"}}, "reason": changeReason}, "BAD_USER_INPUT", "remove", 200},
 			} {
 				t.Run(tc.name, func(t *testing.T) {

@@ -258,6 +258,10 @@ func purposesCovered(lines []Line, v Vocabulary, valid func(int) bool) []string 
 //     changePolicy, or no later change could mend it;
 //   - the data protection officer reads and verifies the audit trail at
 //     every kind of agency;
+//   - while any role may ask for emergency access, the data protection
+//     officer reviews and revokes grants at every kind of agency: the
+//     break glass keeps its brake (an administrator's change could
+//     otherwise leave grants nobody can end before they run out);
 //   - the administrator and the data protection officer, who govern and
 //     watch, are given no rows and no victim or suspect data to read (an
 //     administrator's change could otherwise give the role every victim's
@@ -267,18 +271,13 @@ func guardiansKept(lines []Line, v Vocabulary, valid func(int) bool) []string {
 	if !someoneChangesPolicy(lines, valid) {
 		problems = append(problems, "no role both holds \"policy, change\" and may call Mutation.changePolicy at one kind of agency: nobody could change the policy again")
 	}
-	for _, act := range []string{Read, Verify} {
-		held := false
-		for i, l := range lines {
-			// valid(i) first: an invalid line may be shorter than a
-			// policy line (it panicked here).
-			if valid(i) && l[0] == PtypeP && l[1] == string(viewer.RoleDPO) && l[2] == "*" && l[3] == Audit && l[4] == act {
-				held = true
-				break
-			}
-		}
-		if !held {
-			problems = append(problems, fmt.Sprintf("the data protection officer no longer holds \"audit, %s\" at every kind (\"p, dpo, *, audit, %s, any\")", act, act))
+	watches := [][2]string{{Audit, Read}, {Audit, Verify}}
+	if someoneAsksForEmergency(lines, valid) {
+		watches = append(watches, [2]string{Emergency, Review}, [2]string{MutationObject("revokeEmergencyAccess"), Call})
+	}
+	for _, w := range watches {
+		if !dpoHoldsEverywhere(lines, valid, w[0], w[1]) {
+			problems = append(problems, fmt.Sprintf("the data protection officer no longer holds \"%s, %s\" at every kind (\"p, dpo, *, %s, %s, any\")", w[0], w[1], w[0], w[1]))
 		}
 	}
 	for i, l := range lines {
@@ -291,6 +290,31 @@ func guardiansKept(lines []Line, v Vocabulary, valid func(int) bool) []string {
 		}
 	}
 	return problems
+}
+
+// dpoHoldsEverywhere reports whether a valid line gives the data
+// protection officer act on object at every kind of agency ("p, dpo, *,
+// object, act, …").
+func dpoHoldsEverywhere(lines []Line, valid func(int) bool, object, act string) bool {
+	for i, l := range lines {
+		// valid(i) first: an invalid line may be shorter than a policy
+		// line (it panicked here).
+		if valid(i) && l[0] == PtypeP && l[1] == string(viewer.RoleDPO) && l[2] == AnyKind && l[3] == object && l[4] == act {
+			return true
+		}
+	}
+	return false
+}
+
+// someoneAsksForEmergency reports whether a valid line lets some role ask
+// for emergency access.
+func someoneAsksForEmergency(lines []Line, valid func(int) bool) bool {
+	for i, l := range lines {
+		if valid(i) && l[0] == PtypeP && l[3] == Emergency && l[4] == Request {
+			return true
+		}
+	}
+	return false
 }
 
 // someoneChangesPolicy reports whether some role, at some kind of agency,

@@ -191,6 +191,17 @@ func TestValidatePurposes(t *testing.T) {
 		{"the data protection officer cannot verify the trail", without(func(l policies.Line) bool {
 			return l[0] == policies.PtypeP && l[1] == string(viewer.RoleDPO) && l[3] == policies.Audit && l[4] == policies.Verify
 		}), "audit, verify"},
+		// The break glass keeps its brake while anyone may break it.
+		{"the data protection officer cannot review emergency grants", without(func(l policies.Line) bool {
+			return l[0] == policies.PtypeP && l[1] == string(viewer.RoleDPO) && l[3] == policies.Emergency && l[4] == policies.Review
+		}), "emergency, review"},
+		{"the data protection officer cannot call revokeEmergencyAccess", without(func(l policies.Line) bool {
+			return l[0] == policies.PtypeP && l[1] == string(viewer.RoleDPO) && l[3] == policies.MutationObject("revokeEmergencyAccess")
+		}), "Mutation.revokeEmergencyAccess, call"},
+		{"nobody may ask for emergency access, nor review it", without(func(l policies.Line) bool {
+			return l[0] == policies.PtypeP && (l[3] == policies.Emergency || l[3] == policies.MutationObject("revokeEmergencyAccess") ||
+				l[3] == policies.MutationObject("requestEmergencyAccess"))
+		}), ""},
 		{"a purpose held at one kind only", withLine(t, "p, dpo, court, consent, purpose, SERVICES"), "court"},
 		{"an unknown purpose", withLine(t, "p, dpo, *, consent, purpose, CURIOSITY"), "CURIOSITY"},
 		{"an unknown consent action", withLine(t, "p, dpo, *, consent, give, SERVICES"), "give"},

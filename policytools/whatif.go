@@ -148,7 +148,14 @@ func nextPolicy(current, add, remove []policies.Line, vocab policies.Vocabulary)
 		if invalid, ok := errors.AsType[*policies.InvalidPolicyError](err); ok {
 			message = invalid.Summary(maxProblemsTold)
 		}
-		return nil, apperr.InvalidField("add", "%s", message)
+		// The change made the policy invalid: named by what it adds, or
+		// by what it removes when it adds nothing (a guardian's line
+		// removed was refused on add, which the change did not send).
+		field := "add"
+		if len(add) == 0 {
+			field = "remove"
+		}
+		return nil, apperr.InvalidField(field, "%s", message)
 	}
 	return next, nil
 }
