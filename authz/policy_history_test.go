@@ -1,6 +1,7 @@
 package authz_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -72,5 +73,74 @@ func TestPolicyChangesSayTheirVersion(t *testing.T) {
 			t.Errorf("policyChanges costs %d statements with each entry's version, %d without: want the same", withVersions, without)
 		}
 		t.Logf("policyVersion and the history with its versions: %d statements", withVersions)
+	})
+}
+
+// TestPolicyChangesPageOn: beforeVersion pages through the history, so that a
+// data protection officer reads all of it however long (first stops at
+// 500, and until the twenty-seventh session, 2026-12-08, nothing older
+// could be read over GraphQL). Reading page after page, each from the
+// smallest version of the one before, gives every version once, newest
+// first, as one page does; beforeVersion 1 is nothing, one past the
+// newest version the newest first, and 0 is refused. Each page is one
+// statement at most, as the first is.
+func TestPolicyChangesPageOn(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		counted, n := testdb.CountingByKind(db)
+		s := testserver.Start(t, counted)
+		admin, dpo := s.Token(t, "onac", viewer.RoleAdmin), s.Token(t, "ngo-vatra", viewer.RoleDPO)
+		// Seven changes: each line added, then removed, and so on.
+		for i := range 7 {
+			vars := map[string]any{"add": [][]string{judgePhoneLine}, "reason": fmt.Sprintf("Change %d: courts summon by phone", i)}
+			if i%2 == 1 {
+				vars = map[string]any{"remove": [][]string{judgePhoneLine}, "reason": fmt.Sprintf("Change %d: summons go through the prosecution", i)}
+			}
+			s.Ask(t, admin, changePolicy, vars).MustOK(t)
+		}
+		type page struct{ PolicyChanges []historyEntry }
+		ask := func(t *testing.T, before any) page {
+			t.Helper()
+			return testserver.Data[page](t, s.Ask(t, dpo, `query($b: Int) { policyChanges(first: 3, beforeVersion: $b) { reason policyVersion } }`,
+				map[string]any{"b": before}).MustOK(t))
+		}
+		all := testserver.Data[page](t, s.Ask(t, dpo, `{ policyChanges(first: 500) { reason policyVersion } }`, nil).MustOK(t)).PolicyChanges
+		if len(all) < 8 {
+			t.Fatalf("%d changes in the history, want the default policy and 7", len(all))
+		}
+
+		var read []historyEntry
+		var before any // null: the newest page
+		for range len(all) {
+			n.Reset()
+			p := ask(t, before)
+			// One statement; none for the page before version 1.
+			if got := n.All.Load(); got > 1 {
+				t.Errorf("a page of the history before %v: %d statements, want at most 1", before, got)
+			}
+			if len(p.PolicyChanges) == 0 {
+				break
+			}
+			read = append(read, p.PolicyChanges...)
+			before = *p.PolicyChanges[len(p.PolicyChanges)-1].PolicyVersion
+		}
+		if len(read) != len(all) {
+			t.Fatalf("paging read %d entries, one page %d", len(read), len(all))
+		}
+		for i := range all {
+			if read[i].Reason != all[i].Reason || deref(read[i].PolicyVersion) != deref(all[i].PolicyVersion) {
+				t.Errorf("entry %d paged: %q version %d; in one page: %q version %d",
+					i, read[i].Reason, deref(read[i].PolicyVersion), all[i].Reason, deref(all[i].PolicyVersion))
+			}
+		}
+
+		if p := ask(t, 1); len(p.PolicyChanges) != 0 {
+			t.Errorf("before 1 listed %d changes, want none", len(p.PolicyChanges))
+		}
+		if p := ask(t, 1_000_000); len(p.PolicyChanges) != 3 || deref(p.PolicyChanges[0].PolicyVersion) != deref(all[0].PolicyVersion) {
+			t.Errorf("before past the newest version: %+v, want the newest three", p.PolicyChanges)
+		}
+		testserver.WantRefusal(t, s.Ask(t, dpo, `{ policyChanges(beforeVersion: 0) { reason } }`, nil),
+			testserver.Want{Code: "BAD_USER_INPUT", Field: "beforeVersion"})
 	})
 }

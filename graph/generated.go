@@ -540,7 +540,7 @@ type ComplexityRoot struct {
 		ExplainAccess          func(childComplexity int, question AccessQuestion) int
 		Node                   func(childComplexity int, id int) int
 		Nodes                  func(childComplexity int, ids []int) int
-		PolicyChanges          func(childComplexity int, first *int) int
+		PolicyChanges          func(childComplexity int, first *int, beforeVersion *int) int
 		PolicyLines            func(childComplexity int) int
 		PolicyVersion          func(childComplexity int) int
 		PolicyWhatIf           func(childComplexity int, add [][]string, remove [][]string) int
@@ -831,7 +831,7 @@ type QueryResolver interface {
 	AccessMatrix(ctx context.Context) (*policytools.Matrix, error)
 	ExplainAccess(ctx context.Context, question AccessQuestion) (*policytools.Explanation, error)
 	PolicyWhatIf(ctx context.Context, add [][]string, remove [][]string) ([]*policytools.CellChange, error)
-	PolicyChanges(ctx context.Context, first *int) ([]*authz.PolicyChangeMade, error)
+	PolicyChanges(ctx context.Context, first *int, beforeVersion *int) ([]*authz.PolicyChangeMade, error)
 	VictimStatistics(ctx context.Context, groupBy []VictimDimension, period *StatisticsPeriod, where *VictimStatisticsFilter) (*StatisticsTable, error)
 	CaseStatistics(ctx context.Context, groupBy []CaseDimension, period *StatisticsPeriod, where *CaseStatisticsFilter) (*StatisticsTable, error)
 	ProsecutionStatistics(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*StatisticsTable, error)
@@ -3251,7 +3251,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.PolicyChanges(childComplexity, args["first"].(*int)), true
+		return e.ComplexityRoot.Query.PolicyChanges(childComplexity, args["first"].(*int), args["beforeVersion"].(*int)), true
 	case "Query.policyLines":
 		if e.ComplexityRoot.Query.PolicyLines == nil {
 			break
@@ -4862,8 +4862,14 @@ extend type Query {
   changePolicy would refuse is refused the same way (BAD_USER_INPUT).
   """
   policyWhatIf(add: [[String!]!], remove: [[String!]!]): [PolicyCellChange!]! @allowed(object: "policy", action: "read")
-  "The changes of the policy, newest first (by the version each made), with who made them and why."
-  policyChanges(first: Int = 50): [PolicyChange!]! @allowed(object: "policy", action: "read")
+  """
+  The changes of the policy, newest first (by the version each made), with
+  who made them and why. beforeVersion pages on: only the changes that made
+  a version before it (pass the smallest policyVersion of a page to read the
+  next; past the newest version, the newest first as without it; 1 or more,
+  else BAD_USER_INPUT).
+  """
+  policyChanges(first: Int = 50, beforeVersion: Int): [PolicyChange!]! @allowed(object: "policy", action: "read")
 }
 
 "The access matrix, for people (Markdown tables) and for tools (cells, also as CSV)."
@@ -8613,6 +8619,14 @@ func (ec *executionContext) field_Query_policyChanges_args(ctx context.Context, 
 		return nil, err
 	}
 	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "beforeVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["beforeVersion"] = arg1
 	return args, nil
 }
 
@@ -19372,7 +19386,7 @@ func (ec *executionContext) _Query_policyChanges(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().PolicyChanges(ctx, fc.Args["first"].(*int))
+			return ec.Resolvers.Query().PolicyChanges(ctx, fc.Args["first"].(*int), fc.Args["beforeVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next

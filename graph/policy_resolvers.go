@@ -77,11 +77,18 @@ func (r *queryResolver) policyWhatIf(ctx context.Context, add, remove [][]string
 	return out, err
 }
 
-func (r *Resolver) policyChanges(ctx context.Context, first *int) ([]*authz.PolicyChangeMade, error) {
+func (r *Resolver) policyChanges(ctx context.Context, first, beforeVersion *int) ([]*authz.PolicyChangeMade, error) {
 	limit, err := pageSize(first)
 	if err != nil || limit == 0 {
 		// ent's Limit(0) is no limit at all: first: 0 listed every change.
 		return nil, err
 	}
-	return authz.History(ctx, r.client, limit)
+	bound := 0
+	if beforeVersion != nil {
+		if *beforeVersion < 1 {
+			return nil, apperr.InvalidField("beforeVersion", "beforeVersion is a policy version, 1 or more.")
+		}
+		bound = *beforeVersion
+	}
+	return authz.History(ctx, r.client, limit, bound)
 }

@@ -248,8 +248,8 @@ func (r *queryResolver) PolicyWhatIf(ctx context.Context, add [][]string, remove
 }
 
 // PolicyChanges is the resolver for the policyChanges field.
-func (r *queryResolver) PolicyChanges(ctx context.Context, first *int) ([]*authz.PolicyChangeMade, error) {
-	return r.policyChanges(ctx, first)
+func (r *queryResolver) PolicyChanges(ctx context.Context, first *int, beforeVersion *int) ([]*authz.PolicyChangeMade, error) {
+	return r.policyChanges(ctx, first, beforeVersion)
 }
 
 // Overdue is the resolver for the overdue field.

@@ -142,7 +142,7 @@ func policyHistory(ctx context.Context, cfg config, args []string, out io.Writer
 		return err
 	}
 	defer db.Close()
-	changes, err := authz.History(ctx, db.Client, math.MaxInt32) // every entry
+	changes, err := authz.History(ctx, db.Client, math.MaxInt32, 0) // every entry
 	if err != nil {
 		return err
 	}
