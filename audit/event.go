@@ -82,7 +82,21 @@ type Event struct {
 	// 0 and Detail holds their digest, see Record); nil otherwise. Not
 	// part of the canonical form: the digest is.
 	Records []Record `json:"records,omitempty"`
+
+	// altered is set by Query for an event read with content that does
+	// not hash to its stored hash; not part of the event (HashMatches).
+	altered bool
 }
+
+// HashMatches reports whether the event, as Query read it from the
+// database, hashed to its stored hash: false marks an event altered
+// after it was written, so that a reader of the trail is not shown an
+// altered event as if it were sound. It covers the event's own content
+// (its records through their digest, which the content holds), not its
+// place in the chain: an event removed, or one inserted with hashes
+// computed anew, shows only to Verify, which walks the whole chain.
+// True for an event not read by Query.
+func (e Event) HashMatches() bool { return !e.altered }
 
 // timePrecision is what both databases keep of a time (PostgreSQL keeps
 // microseconds): an event's hash covers its time as stored.

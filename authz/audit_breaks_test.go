@@ -187,3 +187,51 @@ func TestVerifyAuditTrailNamesATimePastTheMicrosecond(t *testing.T) {
 		t.Errorf("a time moved within its microsecond: %+v, want the one break %v", a, want)
 	}
 }
+
+// TestAuditEventsMarkAnAlteredEvent: over HTTP, auditEvents marks an event
+// altered behind the application's back (hashMatches false) and no other,
+// for the national DPO and for a DPO of one agency reading its own
+// people's events (whose shown fields are partly taken out: the mark is
+// decided on the event as stored). Until the twenty-seventh session
+// (2026-12-08) the altered event was listed like any other, and only
+// verifyAuditTrail told.
+func TestAuditEventsMarkAnAlteredEvent(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		durres, national := e.tok(t, "police-durres", viewer.RoleDPO), e.tok(t, "onac", viewer.RoleDPO)
+		for range 3 {
+			e.verifyBreaks(t, durres) // police-durres's events
+		}
+		trail := testdb.AuditTrail(t, e.db)
+		var altered int64
+		for _, ev := range trail {
+			if ev.ActorAgencyID == e.f.id(t, "police-durres") {
+				altered = ev.Seq // the last of them
+			}
+		}
+		if altered == 0 {
+			t.Fatal("no event of police-durres's people in the trail")
+		}
+		alterEvents(t, e.db, altered, altered)
+
+		type event struct {
+			Seq         int64
+			HashMatches bool
+		}
+		for _, reader := range []struct{ name, token string }{{"national", national}, {"police-durres", durres}} {
+			events := decode[struct {
+				AuditEvents struct{ Edges []struct{ Node event } }
+			}](t, e.do(t, reader.token, `{ auditEvents(first: 500) { edges { node { seq hashMatches } } } }`, nil).MustOK(t)).AuditEvents.Edges
+			var seen bool
+			for _, edge := range events {
+				ev := edge.Node
+				seen = seen || ev.Seq == altered
+				if ev.HashMatches != (ev.Seq != altered) {
+					t.Errorf("%s DPO: event %d hashMatches %v; the event altered is %d", reader.name, ev.Seq, ev.HashMatches, altered)
+				}
+			}
+			if !seen || len(events) < 2 {
+				t.Errorf("%s DPO: %d events listed, the altered one %v; want it among others", reader.name, len(events), seen)
+			}
+		}
+	})
+}

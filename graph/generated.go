@@ -144,6 +144,7 @@ type ComplexityRoot struct {
 		EntityType    func(childComplexity int) int
 		Fields        func(childComplexity int) int
 		Hash          func(childComplexity int) int
+		HashMatches   func(childComplexity int) int
 		Justification func(childComplexity int) int
 		Kind          func(childComplexity int) int
 		OccurredAt    func(childComplexity int) int
@@ -1263,6 +1264,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEvent.Hash(childComplexity), true
+	case "AuditEvent.hashMatches":
+		if e.ComplexityRoot.AuditEvent.HashMatches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.HashMatches(childComplexity), true
 	case "AuditEvent.justification":
 		if e.ComplexityRoot.AuditEvent.Justification == nil {
 			break
@@ -4734,7 +4741,7 @@ type AuditEvent {
   reason: String!
   "Read under emergency access."
   emergency: Boolean!
-  "The emergency grant's written justification."
+  "The emergency grant's written justification, or a refused request's for one."
   justification: String!
   "JSON: what else the event records (a policy change's lines before and after)."
   detail: String!
@@ -4749,6 +4756,14 @@ type AuditEvent {
   trying their few values against it would give them back).
   """
   hash: String!
+  """
+  Whether the event, as stored, hashes to its stored hash: false marks an
+  event altered after it was written. It speaks of the event alone (its
+  records through the digest its content holds); an event removed, or one
+  inserted with its hashes computed anew, shows only to verifyAuditTrail,
+  which walks the whole chain.
+  """
+  hashMatches: Boolean!
 }
 
 type AuditEventEdge {
@@ -5630,6 +5645,8 @@ func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field gr
 		return ec.fieldContext_AuditEvent_prevHash(ctx, field)
 	case "hash":
 		return ec.fieldContext_AuditEvent_hash(ctx, field)
+	case "hashMatches":
+		return ec.fieldContext_AuditEvent_hashMatches(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEvent", field.Name)
 }
@@ -11159,6 +11176,29 @@ func (ec *executionContext) _AuditEvent_hash(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_AuditEvent_hash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_hashMatches(ctx context.Context, field graphql.CollectedField, obj *audit.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_hashMatches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HashMatches(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_hashMatches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *AuditEventConnection) (ret graphql.Marshaler) {
@@ -34184,6 +34224,11 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 			}
 		case "hash":
 			out.Values[i] = ec._AuditEvent_hash(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hashMatches":
+			out.Values[i] = ec._AuditEvent_hashMatches(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
