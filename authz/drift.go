@@ -36,6 +36,21 @@ type Drift struct {
 // None reports whether the policy in force is the one its history makes.
 func (d Drift) None() bool { return len(d.Unexplained) == 0 && len(d.Missing) == 0 }
 
+// UnexplainedLines and MissingLines are the lines as lists of their fields,
+// as GraphQL gives a policy line (policyDrift).
+func (d Drift) UnexplainedLines() [][]string { return linesAsLists(d.Unexplained) }
+
+// MissingLines: see UnexplainedLines.
+func (d Drift) MissingLines() [][]string { return linesAsLists(d.Missing) }
+
+func linesAsLists(lines []policies.Line) [][]string {
+	out := make([][]string, len(lines))
+	for i, l := range lines {
+		out[i] = l
+	}
+	return out
+}
+
 // PolicyDrift compares the lines in force with those the history makes,
 // replaying its changes from none in the order they were made. The two
 // are read in two statements; a change committed between them (it adds a

@@ -32,6 +32,10 @@ func TestPolicyDriftNamesLinesNoChangeMade(t *testing.T) {
 		if d := drift(); !d.None() {
 			t.Fatalf("the default policy as loaded differs from its history: %+v", d)
 		}
+		none := s.Ask(t, s.Token(t, "ngo-vatra", viewer.RoleDPO), `{ policyDrift { none unexplained missing } }`, nil).MustOK(t)
+		if string(none.Data) != `{"policyDrift":{"none":true,"unexplained":[],"missing":[]}}` {
+			t.Errorf("policyDrift over HTTP of the default policy: %s", none.Data)
+		}
 		admin := s.Token(t, "onac", viewer.RoleAdmin)
 		s.Ask(t, admin, keyedChange, map[string]any{"add": [][]string{judgePhoneLine}, "reason": "Courts summon victims by phone"}).MustOK(t)
 		s.Ask(t, admin, `mutation ($rm: [[String!]!]) { changePolicy(remove: $rm, reason: "Courts no longer summon by phone") { policyVersion } }`,
@@ -45,6 +49,20 @@ func TestPolicyDriftNamesLinesNoChangeMade(t *testing.T) {
 		d := drift()
 		if len(d.Unexplained) != 1 || d.Unexplained[0].String() != byHand.String() || len(d.Missing) != 0 {
 			t.Fatalf("a line written by hand: %+v", d)
+		}
+
+		// The same over HTTP, for the data protection officer who has no
+		// command line (policyDrift; twenty-seventh session, 2026-12-08).
+		dpo := s.Token(t, "ngo-vatra", viewer.RoleDPO)
+		type driftAnswer struct {
+			PolicyDrift struct {
+				None                 bool
+				Unexplained, Missing [][]string
+			}
+		}
+		got := testserver.Data[driftAnswer](t, s.Ask(t, dpo, `{ policyDrift { none unexplained missing } }`, nil).MustOK(t)).PolicyDrift
+		if got.None || len(got.Unexplained) != 1 || policies.Line(got.Unexplained[0]).String() != byHand.String() || len(got.Missing) != 0 {
+			t.Errorf("policyDrift over HTTP after a line written by hand: %+v", got)
 		}
 
 		gone, err := db.Client.PolicyRule.Query().First(sys())

@@ -454,6 +454,12 @@ type ComplexityRoot struct {
 		Removed       func(childComplexity int) int
 	}
 
+	PolicyDrift struct {
+		MissingLines     func(childComplexity int) int
+		None             func(childComplexity int) int
+		UnexplainedLines func(childComplexity int) int
+	}
+
 	Prosecution struct {
 		AppealDecidedAt        func(childComplexity int) int
 		Case                   func(childComplexity int) int
@@ -542,6 +548,7 @@ type ComplexityRoot struct {
 		Node                   func(childComplexity int, id int) int
 		Nodes                  func(childComplexity int, ids []int) int
 		PolicyChanges          func(childComplexity int, first *int, beforeVersion *int) int
+		PolicyDrift            func(childComplexity int) int
 		PolicyLines            func(childComplexity int) int
 		PolicyVersion          func(childComplexity int) int
 		PolicyWhatIf           func(childComplexity int, add [][]string, remove [][]string) int
@@ -833,6 +840,7 @@ type QueryResolver interface {
 	ExplainAccess(ctx context.Context, question AccessQuestion) (*policytools.Explanation, error)
 	PolicyWhatIf(ctx context.Context, add [][]string, remove [][]string) ([]*policytools.CellChange, error)
 	PolicyChanges(ctx context.Context, first *int, beforeVersion *int) ([]*authz.PolicyChangeMade, error)
+	PolicyDrift(ctx context.Context) (*authz.Drift, error)
 	VictimStatistics(ctx context.Context, groupBy []VictimDimension, period *StatisticsPeriod, where *VictimStatisticsFilter) (*StatisticsTable, error)
 	CaseStatistics(ctx context.Context, groupBy []CaseDimension, period *StatisticsPeriod, where *CaseStatisticsFilter) (*StatisticsTable, error)
 	ProsecutionStatistics(ctx context.Context, groupBy []ProsecutionDimension, period *StatisticsPeriod, where *ProsecutionStatisticsFilter) (*StatisticsTable, error)
@@ -2751,6 +2759,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PolicyChangeResult.Removed(childComplexity), true
 
+	case "PolicyDrift.missing":
+		if e.ComplexityRoot.PolicyDrift.MissingLines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDrift.MissingLines(childComplexity), true
+	case "PolicyDrift.none":
+		if e.ComplexityRoot.PolicyDrift.None == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDrift.None(childComplexity), true
+	case "PolicyDrift.unexplained":
+		if e.ComplexityRoot.PolicyDrift.UnexplainedLines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDrift.UnexplainedLines(childComplexity), true
+
 	case "Prosecution.appealDecidedAt":
 		if e.ComplexityRoot.Prosecution.AppealDecidedAt == nil {
 			break
@@ -3259,6 +3286,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PolicyChanges(childComplexity, args["first"].(*int), args["beforeVersion"].(*int)), true
+	case "Query.policyDrift":
+		if e.ComplexityRoot.Query.PolicyDrift == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PolicyDrift(childComplexity), true
 	case "Query.policyLines":
 		if e.ComplexityRoot.Query.PolicyLines == nil {
 			break
@@ -4885,6 +4918,14 @@ extend type Query {
   else BAD_USER_INPUT).
   """
   policyChanges(first: Int = 50, beforeVersion: Int): [PolicyChange!]! @allowed(object: "policy", action: "read")
+  """
+  The policy in force compared with the one its history makes (its changes
+  replayed in order): lines written into the policy table by hand, around
+  changePolicy, show here, as in casegraph audit verify. The
+  audit trail records every change made through changePolicy; a line here
+  was not.
+  """
+  policyDrift: PolicyDrift! @allowed(object: "policy", action: "read")
 }
 
 "The access matrix, for people (Markdown tables) and for tools (cells, also as CSV)."
@@ -4975,6 +5016,16 @@ type PolicyCellChange {
   action: String!
   before: String!
   after: String!
+}
+
+"How the policy in force differs from the one its history makes (policyDrift)."
+type PolicyDrift {
+  "Whether the policy in force is the one its history makes."
+  none: Boolean!
+  "Lines in force that no change of the history made."
+  unexplained: [[String!]!]!
+  "Lines the history made that are not in force."
+  missing: [[String!]!]!
 }
 
 "One change of the access policy."
@@ -6187,6 +6238,18 @@ func (ec *executionContext) childFields_PolicyChangeResult(ctx context.Context, 
 		return ec.fieldContext_PolicyChangeResult_policyVersion(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PolicyChangeResult", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyDrift(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "none":
+		return ec.fieldContext_PolicyDrift_none(ctx, field)
+	case "unexplained":
+		return ec.fieldContext_PolicyDrift_unexplained(ctx, field)
+	case "missing":
+		return ec.fieldContext_PolicyDrift_missing(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyDrift", field.Name)
 }
 
 func (ec *executionContext) childFields_Prosecution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -16969,6 +17032,75 @@ func (ec *executionContext) fieldContext_PolicyChangeResult_policyVersion(_ cont
 	return graphql.NewScalarFieldContext("PolicyChangeResult", field, false, false, "Int")
 }
 
+func (ec *executionContext) _PolicyDrift_none(ctx context.Context, field graphql.CollectedField, obj *authz.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyDrift_none(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.None(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyDrift_none(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyDrift", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _PolicyDrift_unexplained(ctx context.Context, field graphql.CollectedField, obj *authz.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyDrift_unexplained(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnexplainedLines(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v [][]string) graphql.Marshaler {
+			return ec.marshalNString2ᚕᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyDrift_unexplained(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyDrift", field, true, false, "String")
+}
+
+func (ec *executionContext) _PolicyDrift_missing(ctx context.Context, field graphql.CollectedField, obj *authz.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyDrift_missing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MissingLines(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v [][]string) graphql.Marshaler {
+			return ec.marshalNString2ᚕᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyDrift_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyDrift", field, true, false, "String")
+}
+
 func (ec *executionContext) _Prosecution_id(ctx context.Context, field graphql.CollectedField, obj *ent.Prosecution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19479,6 +19611,61 @@ func (ec *executionContext) fieldContext_Query_policyChanges(ctx context.Context
 	if fc.Args, err = ec.field_Query_policyChanges_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_policyDrift(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_policyDrift(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PolicyDrift(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				object, err := ec.unmarshalNString2string(ctx, "policy")
+				if err != nil {
+					var zeroVal *authz.Drift
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *authz.Drift
+					return zeroVal, err
+				}
+				if ec.Directives.Allowed == nil {
+					var zeroVal *authz.Drift
+					return zeroVal, errors.New("directive allowed is not implemented")
+				}
+				return ec.Directives.Allowed(ctx, nil, directive0, object, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *authz.Drift) graphql.Marshaler {
+			return ec.marshalNPolicyDrift2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐDrift(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_policyDrift(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyDrift(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -36202,6 +36389,49 @@ func (ec *executionContext) _PolicyChangeResult(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var policyDriftImplementors = []string{"PolicyDrift"}
+
+func (ec *executionContext) _PolicyDrift(ctx context.Context, sel ast.SelectionSet, obj *authz.Drift) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, policyDriftImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PolicyDrift")
+		case "none":
+			out.Values[i] = ec._PolicyDrift_none(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unexplained":
+			out.Values[i] = ec._PolicyDrift_unexplained(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "missing":
+			out.Values[i] = ec._PolicyDrift_missing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var prosecutionImplementors = []string{"Prosecution", "Node"}
 
 func (ec *executionContext) _Prosecution(ctx context.Context, sel ast.SelectionSet, obj *ent.Prosecution) graphql.Marshaler {
@@ -36790,6 +37020,13 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		case "policyChanges":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query_policyChanges(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "policyDrift":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Query_policyDrift(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -39483,6 +39720,14 @@ func (ec *executionContext) marshalNPolicyChange2ᚖgithubᚗcomᚋcasegraphᚋc
 		return graphql.Null
 	}
 	return ec._PolicyChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPolicyDrift2ᚖgithubᚗcomᚋcasegraphᚋcasegraphᚋauthzᚐDrift(ctx context.Context, sel ast.SelectionSet, v *authz.Drift) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PolicyDrift!")
+		return graphql.Null
+	}
+	return ec._PolicyDrift(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNProceedingStage2githubᚗcomᚋcasegraphᚋcasegraphᚋdomainᚐProceedingStage(ctx context.Context, v any) (domain.ProceedingStage, error) {

@@ -92,3 +92,13 @@ func (r *Resolver) policyChanges(ctx context.Context, first, beforeVersion *int)
 	}
 	return authz.History(ctx, r.client, limit, bound)
 }
+
+// policyDrift compares the policy in force with its history, as `audit
+// verify` does: two statements, those of the history and of the lines.
+func (r *Resolver) policyDrift(ctx context.Context) (*authz.Drift, error) {
+	d, err := authz.PolicyDrift(ctx, r.client)
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}

@@ -252,6 +252,11 @@ func (r *queryResolver) PolicyChanges(ctx context.Context, first *int, beforeVer
 	return r.policyChanges(ctx, first, beforeVersion)
 }
 
+// PolicyDrift is the resolver for the policyDrift field.
+func (r *queryResolver) PolicyDrift(ctx context.Context) (*authz.Drift, error) {
+	return r.policyDrift(ctx)
+}
+
 // Overdue is the resolver for the overdue field.
 func (r *prosecutionWhereInputResolver) Overdue(ctx context.Context, obj *ent.ProsecutionWhereInput, data *bool) error {
 	return r.overdue(ctx, obj, data)
