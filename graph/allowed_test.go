@@ -74,6 +74,7 @@ var allowedQueries = map[string]string{
 	"Query.explainAccess":          `{ explainAccess(question: {roles: [judge], agencyKind: HIGH_COURT, field: "Victim.legalName"}) { allowed } }`,
 	"Query.policyWhatIf":           `{ policyWhatIf(add: [["p","judge","court","Victim.phone","read","proceedings"]]) { role } }`,
 	"Query.policyChanges":          `{ policyChanges { reason } }`,
+	"Query.policyDrift":            `{ policyDrift { none } }`,
 	"Query.auditEvents":            `{ auditEvents(first: 1) { pageInfo { hasNextPage } } }`,
 	"Query.verifyAuditTrail":       `{ verifyAuditTrail { valid } }`,
 	"Query.victimStatistics":       `{ victimStatistics(groupBy: [SEX]) { total { count suppressed } } }`,
