@@ -116,7 +116,7 @@ func checkConnectionField(f *ast.Field, vars map[string]any) *apperr.Error {
 		return apperr.InvalidField(f.Name, "pageInfo of %s describes a page of edges: select edges { cursor } with it (totalCount alone needs neither).", f.Name)
 	}
 	var where map[string]any
-	if arg := f.Arguments.ForName("where"); arg != nil && isConnection(f) {
+	if arg := f.Arguments.ForName("where"); arg != nil && (isConnection(f) || isStatistics(f)) {
 		value, _ := arg.Value.Value(vars)
 		if err := checkFilter(f.Name+".where", value, false); err != nil {
 			return err
@@ -520,6 +520,15 @@ func isConnection(f *ast.Field) bool {
 	}
 	_, isNode := ent.NodeIDs[node]
 	return isNode
+}
+
+// isStatistics is whether f is a statistics field (its where a
+// …StatisticsFilter): an empty list there was taken as no filter, so a
+// dashboard whose multi-select was cleared (office: []) got the whole
+// table where it meant none (twenty-seventh session, 2026-12-08).
+func isStatistics(f *ast.Field) bool {
+	def := f.Definition.Arguments.ForName("where")
+	return def != nil && strings.HasSuffix(def.Type.Name(), "StatisticsFilter")
 }
 
 // asList is v as a list, whatever its element type: gqlparser hands a

@@ -169,6 +169,12 @@ func testConnectionArgumentsRefused(t *testing.T, db *database.DB) {
 		{"EmptyListInAFilter", `{ cases(where: {referenceIn: []}) { totalCount } }`, "", "cases.where.referenceIn"},
 		{"EmptyOr", `{ cases(where: {or: []}) { totalCount } }`, "", "cases.where.or"},
 		{"EmptyListNested", `{ victims(where: {and: [{ageGroup: MINOR}, {not: {idIn: []}}]}) { totalCount } }`, "", "victims.where.and.1.not.idIn"},
+		// A statistics filter took an empty list as no filter: a dashboard
+		// whose offices' multi-select was cleared (office: []) was given
+		// the country's proceedings (twenty-seventh session, 2026-12-08).
+		{"EmptyListInAStatisticsFilter", `{ prosecutionStatistics(where: {office: []}) { total { count } } }`, "", "prosecutionStatistics.where.office"},
+		{"EmptyListInAStatisticsFilterUnderAnAlias", `{ n: victimStatistics(groupBy: [SEX], where: {sex: []}) { total { count } } }`, "", "victimStatistics.where.sex"},
+		{"EmptyListInMeasuresFilter", `{ referralMeasures(where: {serviceKind: [], from: "2024-01"}) { total { suppressed } } }`, "", "referralMeasures.where.serviceKind"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			vars := map[string]any{"a": lead}
