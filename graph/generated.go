@@ -5207,7 +5207,7 @@ enum ReferralDimension {
 
 "Which proceedings to count; from and to are months, YYYY-MM, both included, of registration."
 input ProsecutionStatisticsFilter {
-  "Agency codes of prosecution offices."
+  "Agency codes of prosecution offices, as the registry writes them (agencies { code }); a code no agency has is BAD_USER_INPUT."
   office: [String!]
   stage: [ProceedingStage!]
   extended: Boolean
@@ -5471,7 +5471,7 @@ enum DecisionSentenceRange {
 
 "Which court decisions to count; from and to are months, YYYY-MM, both included, of the decision."
 input DecisionStatisticsFilter {
-  "Agency codes of courts."
+  "Agency codes of courts, as the registry writes them (agencies { code }); a code no agency has is BAD_USER_INPUT."
   court: [String!]
   instance: [Instance!]
   verdict: [Verdict!]

@@ -82,7 +82,7 @@ type CaseStatisticsFilter struct {
 
 // Which court decisions to count; from and to are months, YYYY-MM, both included, of the decision.
 type DecisionStatisticsFilter struct {
-	// Agency codes of courts.
+	// Agency codes of courts, as the registry writes them (agencies { code }); a code no agency has is BAD_USER_INPUT.
 	Court         []string                `json:"court,omitempty"`
 	Instance      []domain.Instance       `json:"instance,omitempty"`
 	Verdict       []domain.Verdict        `json:"verdict,omitempty"`
@@ -176,7 +176,7 @@ type ProsecutionMeasuresCell struct {
 
 // Which proceedings to count; from and to are months, YYYY-MM, both included, of registration.
 type ProsecutionStatisticsFilter struct {
-	// Agency codes of prosecution offices.
+	// Agency codes of prosecution offices, as the registry writes them (agencies { code }); a code no agency has is BAD_USER_INPUT.
 	Office   []string                 `json:"office,omitempty"`
 	Stage    []domain.ProceedingStage `json:"stage,omitempty"`
 	Extended *bool                    `json:"extended,omitempty"`

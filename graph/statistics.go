@@ -4,6 +4,10 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"unicode/utf8"
+
+	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/ent/agency"
 
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/statistics"
@@ -12,6 +16,9 @@ import (
 // statistics answers q of table d for the caller, under the disclosure
 // control the policy gives them.
 func (r *queryResolver) statistics(ctx context.Context, d statistics.Dataset, q statistics.Query) (*StatisticsTable, error) {
+	if err := r.checkAgencyCodes(ctx, q.Where); err != nil {
+		return nil, err
+	}
 	k, exact := r.enforcer.StatisticsControl(ctx)
 	t, err := statistics.Compute(ctx, r.client, d, q, statistics.Control{K: k, Exact: exact})
 	if err != nil {
@@ -29,6 +36,9 @@ func (r *queryResolver) prosecutionMeasures(ctx context.Context, q statistics.Qu
 		q.Where = prosecutionFilter(w)
 		q.From, q.To = deref(w.From), deref(w.To)
 	}
+	if err := r.checkAgencyCodes(ctx, q.Where); err != nil {
+		return nil, err
+	}
 	k, exact := r.enforcer.StatisticsControl(ctx)
 	m, err := statistics.ComputeMeasures(ctx, r.client, q, statistics.Control{K: k, Exact: exact}, operationNow(ctx))
 	if err != nil {
@@ -36,6 +46,34 @@ func (r *queryResolver) prosecutionMeasures(ctx context.Context, q statistics.Qu
 	}
 	return &ProsecutionMeasures{GroupBy: m.GroupBy, Threshold: m.Threshold, Period: statisticsPeriod(m.Period),
 		Total: measureCell(m.Total), Cells: mapped(m.Cells, measureCell)}, nil
+}
+
+// checkAgencyCodes refuses a filter by office or court naming a code the
+// agency registry does not have: it matched no row, and a dashboard drew a
+// believable 0 for a typo ("Prosecution-Tirane") where the office has
+// dozens of proceedings (twenty-seventh session, 2026-12-08). The registry
+// is every caller's to list (agencies), so the refusal tells nothing new.
+func (r *queryResolver) checkAgencyCodes(ctx context.Context, where map[string][]string) error {
+	for _, f := range []struct{ dim, field string }{{"OFFICE", "where.office"}, {"COURT", "where.court"}} {
+		codes := where[f.dim]
+		if len(codes) == 0 {
+			continue
+		}
+		known, err := r.client.Agency.Query().Where(agency.CodeIn(codes...)).Select(agency.FieldCode).Strings(ctx)
+		if err != nil {
+			return err
+		}
+		for _, c := range codes {
+			if slices.Contains(known, c) {
+				continue
+			}
+			if len(c) > 64 || !utf8.ValidString(c) {
+				return apperr.InvalidField(f.field, "%s names a code of %d bytes that no agency has: name agencies by their code in the registry (agencies { code }).", f.field, len(c))
+			}
+			return apperr.InvalidField(f.field, "%s names %q, which no agency has as its code: name agencies by their code in the registry (agencies { code }), as it writes them.", f.field, c)
+		}
+	}
+	return nil
 }
 
 // referralQuery is q filtered by where, as the statistics package names
