@@ -264,7 +264,8 @@ type StatisticsTable struct {
 }
 
 // Which victims to count. Each list keeps the victims whose value is one of
-// those listed (none: no restriction). from and to are months, YYYY-MM,
+// those listed (left out or null: no restriction; an empty list is
+// BAD_USER_INPUT). from and to are months, YYYY-MM,
 // both included, of the date of identification.
 type VictimStatisticsFilter struct {
 	Region               []domain.Region               `json:"region,omitempty"`
@@ -1118,6 +1119,8 @@ func (e SensitivityCategory) MarshalJSON() ([]byte, error) {
 // (Europe/Tirane, whatever offset a time was sent with: a day sent as its
 // local midnight is in its own month), summed to quarters or years. Every
 // period and every from and to of the statistics is on that calendar.
+// A quarter or year that from or to cuts counts only its months within
+// them: by QUARTER from 2025-02, the cell 2025-Q1 is February and March.
 type StatisticsPeriod string
 
 const (
