@@ -89,7 +89,7 @@ func newFacts(client *ent.Client, dialectName string, p *viewer.Principal, agenc
 	db := f.db
 	a := agency.ID
 	assigned := rowscope.CaseWorkedOnBy(a)
-	proceedings := inProceedingsOf(a)
+	proceedings := InProceedingsOf(a)
 	casesIn := func(cases predicate.CaseFile) func(context.Context, []int) (map[int]bool, error) {
 		return func(ctx context.Context, ids []int) (map[int]bool, error) {
 			found, err := db(ctx).CaseFile.Query().Where(casefile.IDIn(ids...), cases).IDs(viewer.SystemContext(ctx))
@@ -149,10 +149,13 @@ func newFacts(client *ent.Client, dialectName string, p *viewer.Principal, agenc
 	return f
 }
 
-// inProceedingsOf is "agencyID takes part in the case's criminal
+// InProceedingsOf is "agencyID takes part in the case's criminal
 // proceedings": it prosecutes or adjudicates it as an assigned party, its
 // office registered one of its proceedings, or its court decided in one.
-func inProceedingsOf(agencyID int) predicate.CaseFile {
+// It is the policy's "proceedings" condition, and casework asks it of an
+// agency that would give that standing to another (requireMayGivePart):
+// the one definition of both.
+func InProceedingsOf(agencyID int) predicate.CaseFile {
 	return casefile.Or(
 		casefile.HasAssignmentsWith(caseassignment.AgencyID(agencyID),
 			caseassignment.PartIn(domain.LegalBasisParts()...)),

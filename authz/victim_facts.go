@@ -106,7 +106,7 @@ func buildVictimFactsQuery(d string, in factsInputs) (string, []any) {
 	onCase := branch(factOnCase, casevictim.Table)
 	onCase.Where(rowscope.CaseIDWorkedOnBy(a, onCase.C(casevictim.FieldCaseID)))
 	proceedings := branch(factProceedings, casevictim.Table)
-	casevictim.HasCaseWith(inProceedingsOf(a))(proceedings)
+	casevictim.HasCaseWith(InProceedingsOf(a))(proceedings)
 	// Only a referral another agency made, and this one accepted, opens
 	// the victim's data: a support service the agency records itself does
 	// not.

@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/apperr"
+	"github.com/casegraph/casegraph/authz"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/casevictim"
+	"github.com/casegraph/casegraph/ent/predicate"
 	"github.com/casegraph/casegraph/ent/victim"
 	"github.com/casegraph/casegraph/viewer"
 )
@@ -29,7 +31,7 @@ func OpenCase(ctx context.Context, c *ent.Client, in ent.CreateCaseInput, key *s
 		}
 		// The lead takes its kind's part (partOf): a court or another
 		// prosecution office as lead is given a legal basis.
-		if err := requireMayGivePart(ctx, c, "openCase", "leadAgencyID", "Agency", lead.ID, partOf(lead.Kind)); err != nil {
+		if err := requireMayGivePart(ctx, c, "openCase", "leadAgencyID", "Agency", lead.ID, 0, partOf(lead.Kind)); err != nil {
 			return 0, err
 		}
 		cf, err := createUnique(ctx, "openCase", c.CaseFile.Create().SetInput(in).Save, "reference", in.Reference,
@@ -94,14 +96,15 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 		if err := agencyOnCase(ctx, c, "updateCase", "leadAgencyID", id, *in.LeadAgencyID, "", nil); err != nil {
 			return nil, err
 		}
-		// The lead works on the case, and a court or a prosecution office
-		// that does gives itself its part (assignAgencyToCase): naming one
-		// is giving that part, as in OpenCase.
+		// A court or a prosecution office as lead is named as in OpenCase,
+		// where the lead takes its kind's part; named here it is given no
+		// part, and works on the case without being in its proceedings
+		// (requireMayGivePart refuses it the part it would give itself).
 		lead, err := c.Agency.Get(ctx, *in.LeadAgencyID)
 		if err != nil {
 			return nil, err
 		}
-		if err := requireMayGivePart(ctx, c, "updateCase", "leadAgencyID", "Case", id, partOf(lead.Kind)); err != nil {
+		if err := requireMayGivePart(ctx, c, "updateCase", "leadAgencyID", "Case", id, id, partOf(lead.Kind)); err != nil {
 			return nil, err
 		}
 	}
@@ -212,43 +215,82 @@ func AssignAgency(ctx context.Context, c *ent.Client, caseID, agencyID int, part
 		return nil, apperr.InvalidField("part", "%s is a %s; it cannot take the part %s in a case.", a.Code, a.Kind, part)
 	}
 	return assign(ctx, c, caseID, a, part, func(had domain.CasePart) error {
-		return requireMayGivePart(ctx, c, "assignAgencyToCase", "part", "Case", caseID, had, part)
+		return requireMayGivePart(ctx, c, "assignAgencyToCase", "part", "Case", caseID, caseID, had, part)
 	})
 }
 
 // requireMayGivePart refuses mutation unless the caller's agency may give
-// and take away each of parts that is a legal basis (legalBasisGiver):
-// an assignment's part before and after a change ("" for none), a new
-// case's lead's. PROSECUTING and ADJUDICATING let the agency read the
-// case's victims' data without their consent (authz's "proceedings"
-// condition), so they come from the criminal proceedings' own actors, not
-// from any agency on the case: before this a police directorate, or the
-// Responsible Authority on any case, could put a court on a case with no
-// proceeding (or open one led by a court) and its judges read every
-// victim linked into it, or take a court's part away. The refusal names
-// field and is an audit event about the record of entityType and id.
-func requireMayGivePart(ctx context.Context, c *ent.Client, mutation, field, entityType string, id int, parts ...domain.CasePart) error {
+// and take away each of parts that is a legal basis in the case caseID
+// (0 for a case the caller is opening, in which it takes its own kind's
+// part): an assignment's part before and after a change ("" for none), a
+// lead's, a proceeding's office's, a decision's court's. PROSECUTING and
+// ADJUDICATING let the agency read the case's victims' data without their
+// consent (authz's "proceedings" condition), so they come from the
+// criminal proceedings' own actors: an agency of a kind that gives the
+// part (legalBasisGiver) that is itself in the case's proceedings
+// (inTheProceedings). Before the twenty-seventh session (2026-12-08) a
+// police directorate, or the Responsible Authority on any case, could put
+// a court on a case with no proceeding (or open one led by a court) and
+// its judges read every victim linked into it, or take a court's part
+// away; and, once that was refused, still put a court or another office on
+// the case as COORDINATING, after which it worked on the case and gave
+// itself the part, registered a proceeding of its own or recorded a
+// decision there. The refusal names field and is an audit event about the
+// record of entityType and id.
+func requireMayGivePart(ctx context.Context, c *ent.Client, mutation, field, entityType string, id, caseID int, parts ...domain.CasePart) error {
 	own, err := ownAgency(ctx, c)
 	if err != nil {
 		return err
 	}
+	var given []domain.CasePart
 	for _, p := range parts {
-		if !p.IsLegalBasis() || legalBasisGiver(own.Kind, p) {
+		if !p.IsLegalBasis() {
 			continue
 		}
-		return refused(ctx, entityType, id, mutation, "may not give or take away the part "+string(p), field,
-			fmt.Sprintf("Only %s gives or takes away the part %s: it opens the case's victims' data without their consent.",
-				legalBasisGivers(p), p))
+		if !legalBasisGiver(own.Kind, p) {
+			return refused(ctx, entityType, id, mutation, "may not give or take away the part "+string(p), field,
+				fmt.Sprintf("Only %s gives or takes away the part %s: it opens the case's victims' data without their consent.",
+					legalBasisGivers(p), p))
+		}
+		given = append(given, p)
 	}
-	return nil
+	if len(given) == 0 || caseID == 0 {
+		return nil
+	}
+	in, err := inTheProceedings(ctx, c, own, caseID)
+	if err != nil || in {
+		return err
+	}
+	p := given[0]
+	return refused(ctx, entityType, id, mutation, "not in the case's proceedings: may not give or take away the part "+string(p), field,
+		fmt.Sprintf("Only %s gives or takes away the part %s: it opens the case's victims' data without their consent. Your agency works on this case, but not in its criminal proceedings.",
+			legalBasisGivers(p), p))
 }
 
-// legalBasisGiver reports whether an agency of kind k that works on a case
-// may give another agency (or itself) the legal-basis part p, or take it
-// away: a prosecution office PROSECUTING (it brings the case to court, or
-// hands it to another office) and ADJUDICATING (it asks a court for
-// trial, or for a measure in the investigation); a court ADJUDICATING
-// (a court of first instance hands the case to the court of appeal).
+// inTheProceedings reports whether agency own is in the criminal
+// proceedings of case caseID (authz.InProceedingsOf: it prosecutes or
+// adjudicates the case, registered one of its proceedings or decided in
+// one) or, a prosecution office, is competent for the case by territory
+// (the district office registers every notice of its district, and brings
+// the first proceeding). Working on the case in another part is not
+// enough: the police or a coordinator assign a court or an office as
+// COORDINATING, and it would then give itself what they may not give it.
+// A court is never competent by territory (docs/domain.md).
+func inTheProceedings(ctx context.Context, c *ent.Client, own *ent.Agency, caseID int) (bool, error) {
+	standing := []predicate.CaseFile{authz.InProceedingsOf(own.ID)}
+	if own.Kind.IsProsecution() && own.Region != nil {
+		standing = append(standing, casefile.RegionEQ(*own.Region))
+	}
+	return c.CaseFile.Query().Where(casefile.ID(caseID), casefile.Or(standing...)).Exist(viewer.SystemContext(ctx))
+}
+
+// legalBasisGiver reports whether an agency of kind k that is in a case's
+// proceedings (inTheProceedings) may give another agency (or itself) the
+// legal-basis part p, or take it away: a prosecution office PROSECUTING
+// (it brings the case to court, or hands it to another office) and
+// ADJUDICATING (it asks a court for trial, or for a measure in the
+// investigation); a court ADJUDICATING (a court of first instance hands
+// the case to the court of appeal).
 func legalBasisGiver(k domain.AgencyKind, p domain.CasePart) bool {
 	switch p {
 	case domain.CasePartProsecuting:
@@ -259,12 +301,13 @@ func legalBasisGiver(k domain.AgencyKind, p domain.CasePart) bool {
 	return true
 }
 
-// legalBasisGivers names who legalBasisGiver lets give p, for the refusal.
+// legalBasisGivers names who requireMayGivePart lets give p, for the
+// refusal.
 func legalBasisGivers(p domain.CasePart) string {
 	if p == domain.CasePartAdjudicating {
-		return "a prosecution office or a court that works on the case"
+		return "a prosecution office or a court in the case's criminal proceedings"
 	}
-	return "a prosecution office that works on the case"
+	return "a prosecution office in the case's criminal proceedings (or the district office competent for it)"
 }
 
 // LinkVictim links a victim to a case; linking twice changes nothing.

@@ -372,6 +372,99 @@ func TestMutationLegalBasisPartsComeFromTheProceedings(t *testing.T) {
 	})
 }
 
+// TestMutationLegalBasisGiverIsInTheProceedings: working on a case is not
+// enough to give PROSECUTING or ADJUDICATING, nor to take on what they
+// give (a proceeding's office, a decision's court): the police and a
+// coordinator may put a court or an office on a case in another part
+// (COORDINATING), and until the twenty-seventh session (2026-12-08) it then
+// gave itself the part, registered a proceeding of its own or recorded a
+// decision, and its judges or prosecutors read every victim's name. Only
+// an agency in the case's criminal proceedings (or the district office
+// competent for it) gives them; a court demoted by the office does not
+// take the part back. Each refusal changes nothing and is an audit event
+// about the case; the court so refused still reads no victim's name.
+func TestMutationLegalBasisGiverIsInTheProceedings(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		coordinator := h.principal(t, "responsible-authority", viewer.RoleCoordinator)
+		durres := h.principal(t, "court-durres", viewer.RoleJudge)
+		spak := h.principal(t, "spak", viewer.RoleProsecutor)
+		courtDurres, spakID := h.agency(t, "court-durres"), h.agency(t, "spak")
+		named := victimInput(newVictimName(), 30)
+		named["legalName"] = "Named Only In Proceedings"
+		c := h.openCase(t)
+		v := call[victimT](t, h, h.police, registerVictimMutation, map[string]any{"in": named, "cases": []string{c.ID}})
+		p := h.bringToTrial(t, h.registerProsecution(t, c.ID, date(3, 2)))
+
+		// refused is query refused as FORBIDDEN on field, changing nothing,
+		// and one more refusal of who about the case in the trail.
+		refused := func(t *testing.T, who principal, query, field string, vars map[string]any) {
+			t.Helper()
+			before := h.refusalsAbout(t, who, "Case", c.ID)
+			h.refuse(t, who, query, vars, want{Code: "FORBIDDEN", Field: field}, c.ID)
+			if after := h.refusalsAbout(t, who, "Case", c.ID); after != before+1 {
+				t.Errorf("refusals of %s about the case: %d → %d, want one more", who.Subject, before, after)
+			}
+		}
+		give := func(agency, part string) map[string]any {
+			return map[string]any{"case": c.ID, "agency": agency, "part": part}
+		}
+		readsName := func(t *testing.T, who principal) bool {
+			t.Helper()
+			var data struct{ Node struct{ LegalName *string } }
+			h.do(t, who, `query($id: ID!) { node(id: $id) { ... on Victim { legalName } } }`, map[string]any{"id": v.ID}).Decode(t, &data)
+			return data.Node.LegalName != nil
+		}
+
+		t.Run("OKPolicePutCourtOnAsCoordinating", func(t *testing.T) {
+			call[assignmentT](t, h, h.police, assignAgencyMutation, give(courtDurres, "COORDINATING"))
+		})
+		t.Run("ErrCourtGivesItselfAdjudicating", func(t *testing.T) {
+			refused(t, durres, assignAgencyMutation, "part", give(courtDurres, "ADJUDICATING"))
+		})
+		t.Run("ErrCourtRecordsADecisionWhereItDoesNotAdjudicate", func(t *testing.T) {
+			refused(t, durres, recordDecisionMutation, "input.courtID",
+				map[string]any{"in": h.decisionIn(t, p, "FIRST_INSTANCE", "court-durres", "ACQUITTED", date(6, 1), nil)})
+		})
+		t.Run("CourtStillReadsNoName", func(t *testing.T) {
+			if readsName(t, durres) {
+				t.Error("court-durres, on the case as COORDINATING, reads the victim's legal name")
+			}
+		})
+
+		t.Run("OKCoordinatorPutsSpakOnAsCoordinating", func(t *testing.T) {
+			call[assignmentT](t, h, coordinator, assignAgencyMutation, give(spakID, "COORDINATING"))
+		})
+		t.Run("ErrOfficeGivesItselfProsecuting", func(t *testing.T) {
+			refused(t, spak, assignAgencyMutation, "part", give(spakID, "PROSECUTING"))
+		})
+		t.Run("ErrOfficeRegistersAProceedingOfItsOwn", func(t *testing.T) {
+			refused(t, spak, registerProsMutation, "input.officeID", map[string]any{"in": map[string]any{
+				"registrationNumber": newRegistration(), "registeredAt": stamp(date(3, 2)), "caseID": c.ID, "officeID": spakID}})
+		})
+		t.Run("ErrOfficeGivesACourtAdjudicating", func(t *testing.T) {
+			refused(t, spak, assignAgencyMutation, "part", give(courtDurres, "ADJUDICATING"))
+		})
+
+		// The office in the proceedings gives the court its part, and may
+		// take it away: the court does not take it back.
+		t.Run("OKOfficeGivesAndTakesAway", func(t *testing.T) {
+			call[assignmentT](t, h, h.prosecutor, assignAgencyMutation, give(courtDurres, "ADJUDICATING"))
+			if !readsName(t, durres) {
+				t.Error("court-durres, ADJUDICATING, does not read the victim's legal name")
+			}
+			call[assignmentT](t, h, h.prosecutor, assignAgencyMutation, give(courtDurres, "COORDINATING"))
+		})
+		t.Run("ErrDemotedCourtTakesItsPartBack", func(t *testing.T) {
+			refused(t, durres, assignAgencyMutation, "part", give(courtDurres, "ADJUDICATING"))
+		})
+		t.Run("DemotedCourtReadsNoName", func(t *testing.T) {
+			if readsName(t, durres) {
+				t.Error("court-durres, demoted to COORDINATING, reads the victim's legal name")
+			}
+		})
+	})
+}
+
 func TestMutationAssignAgency(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		c := h.openCase(t)

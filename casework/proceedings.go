@@ -79,6 +79,14 @@ func RegisterProsecution(ctx context.Context, c *ent.Client, in ent.CreateProsec
 		if err := requireWorksOnOrCoordinates(ctx, c, "registerProsecution", "officeID", in.CaseID); err != nil {
 			return 0, err
 		}
+		// The office of a proceeding is in the case's proceedings, and is
+		// given PROSECUTING (proceedingRegistered): only an office already
+		// in them, or the district office competent for the case, names
+		// it; an office the police or a coordinator put on the case in
+		// another part does not name itself.
+		if err := requireMayGivePart(ctx, c, "registerProsecution", "officeID", "Case", in.CaseID, in.CaseID, domain.CasePartProsecuting); err != nil {
+			return 0, err
+		}
 		p, err := createUnique(ctx, "registerProsecution", c.Prosecution.Create().SetInput(in).Save, "registrationNumber", in.RegistrationNumber,
 			"A prosecution with registration number %q already exists.")
 		if err != nil {
@@ -437,6 +445,14 @@ func RecordCourtDecision(ctx context.Context, c *ent.Client, in ent.CreateCourtD
 			return 0, err
 		}
 		if err := ownCourt(ctx, c, in.CourtID); err != nil {
+			return 0, err
+		}
+		// The court of a decision is in the case's proceedings: a court
+		// records one only where it is in them already (it adjudicates the
+		// case, or decided in it), as it would give itself ADJUDICATING; a
+		// court the police or a coordinator put on the case in another
+		// part, which sees its proceedings, does not.
+		if err := requireMayGivePart(ctx, c, "recordCourtDecision", "courtID", "Case", p.CaseID, p.CaseID, domain.CasePartAdjudicating); err != nil {
 			return 0, err
 		}
 		stored, err := decisionFits(ctx, c, p, court, in)

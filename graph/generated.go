@@ -4536,11 +4536,11 @@ with BAD_USER_INPUT, whose extensions.allowed lists the possible next values.
 type Mutation {
   "Opens a case. Its stage starts at NOTICE_RECEIVED; the lead agency is assigned to it in its kind's part. A prosecution office or a court as lead (PROSECUTING, ADJUDICATING: parts that open the victims' data without consent) is named only by a prosecution office (FORBIDDEN on input.leadAgencyID)."
   openCase(input: CreateCaseInput!, idempotencyKey: String): Case
-  "Changes a case's details. A prosecution office or a court as its new lead is named only by a prosecution office (FORBIDDEN on input.leadAgencyID): a lead works on the case and may give itself the part that opens the victims' data without consent."
+  "Changes a case's details. A prosecution office or a court as its new lead is named only by a prosecution office (FORBIDDEN on input.leadAgencyID), as by openCase; a lead works on the case (it sees it) but is not thereby in its criminal proceedings, whose parts open the victims' data without consent."
   updateCase(id: ID!, expectedVersion: Int!, input: UpdateCaseInput!): Case
   "Moves a case to its next stage; a terminal stage closes it. A case with criminal proceedings follows them and is not moved by hand (BAD_USER_INPUT on stage)."
   moveCaseStage(id: ID!, expectedVersion: Int!, stage: ProceedingStage!): Case
-  "Assigns an agency to a case in a part, or changes the part it has. Assigning the same part again changes nothing. PROSECUTING and ADJUDICATING open the case's victims' data without consent: only a prosecution office (both) or a court (ADJUDICATING) that works on the case gives them or takes them away (FORBIDDEN on part)."
+  "Assigns an agency to a case in a part, or changes the part it has. Assigning the same part again changes nothing. PROSECUTING and ADJUDICATING open the case's victims' data without consent: only a prosecution office (both) or a court (ADJUDICATING) in the case's criminal proceedings, or the district prosecution office competent for the case, gives them or takes them away (FORBIDDEN on part); working on the case in another part is not enough."
   assignAgencyToCase(caseID: ID!, agencyID: ID!, part: CasePart!): CaseAssignment
 
   "Registers a victim, optionally linking them to cases at once."
@@ -4557,7 +4557,7 @@ type Mutation {
   recordSuspect(input: CreateSuspectInput!, idempotencyKey: String): Suspect
   updateSuspect(id: ID!, expectedVersion: Int!, input: UpdateSuspectInput!): Suspect
 
-  "Registers a criminal proceeding (Art. 287); it starts at REGISTERED. The office is assigned to the case as PROSECUTING, and the case's stage follows its proceedings."
+  "Registers a criminal proceeding (Art. 287); it starts at REGISTERED. The office is assigned to the case as PROSECUTING, and the case's stage follows its proceedings. Only an office in the case's criminal proceedings, or the district office competent for it, registers one (FORBIDDEN on input.officeID)."
   registerProsecution(input: CreateProsecutionInput!, idempotencyKey: String): Prosecution
   updateProsecution(id: ID!, expectedVersion: Int!, input: UpdateProsecutionInput!): Prosecution
   "Moves a proceeding to its next stage and records the date it reached it (default: now, or the proceeding's latest date when a client's clock put that a few seconds ahead)."
@@ -4569,6 +4569,7 @@ type Mutation {
   "Reclassifies a charge to another article, keeping the article it was first brought under."
   reclassifyCharge(id: ID!, expectedVersion: Int!, article: Article!): Charge
 
+  "Records a court's decision in a proceeding. A court records its own decisions, and only in a case whose criminal proceedings it is in (it adjudicates the case, or decided in it): FORBIDDEN on input.courtID otherwise."
   recordCourtDecision(input: CreateCourtDecisionInput!, idempotencyKey: String): CourtDecision
   updateCourtDecision(id: ID!, expectedVersion: Int!, input: UpdateCourtDecisionInput!): CourtDecision
 
