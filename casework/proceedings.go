@@ -10,7 +10,6 @@ import (
 	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
-	"github.com/casegraph/casegraph/ent/casefile"
 	"github.com/casegraph/casegraph/ent/charge"
 	"github.com/casegraph/casegraph/ent/courtdecision"
 	"github.com/casegraph/casegraph/ent/prosecution"
@@ -841,7 +840,8 @@ func verdictFits(v domain.Verdict, at domain.Instance, p *ent.Prosecution) error
 // ownProceeding refuses a change to proceeding p (mutation, field naming
 // what is refused) by anyone but its own prosecution office, or, where
 // courtMay (a move that is no transfer or merger: moveProsecutionStage
-// says), a court that works on its case and that the proceeding is before
+// says), a court in its case's proceedings (inTheProceedings: it
+// adjudicates the case, or decided in it) and that the proceeding is before
 // (domain.ProceedingStage.BeforeCourt). Seeing a proceeding is not owning
 // it: without this, an office that saw another office's proceeding (a
 // district office those of its region, the General Prosecution Office every
@@ -862,8 +862,12 @@ func ownProceeding(ctx context.Context, c *ent.Client, p *ent.Prosecution, mutat
 			return err
 		}
 		if own.Kind.IsCourt() && p.Stage.BeforeCourt(own.Kind) {
-			works, err := anyCaseWorkedOn(ctx, c, own, casefile.ID(p.CaseID))
-			if err != nil || works {
+			// In the case's proceedings (it adjudicates the case, or decided
+			// in it), not merely on the case: a court the police or a
+			// coordinator put on it as COORDINATING moved the proceeding
+			// through trial (twenty-seventh session, 2026-12-08).
+			in, err := inTheProceedings(ctx, c, own, p.CaseID)
+			if err != nil || in {
 				return err
 			}
 		}
@@ -872,7 +876,7 @@ func ownProceeding(ctx context.Context, c *ent.Client, p *ent.Prosecution, mutat
 		rec.RefusedRecord(audit.Mutation, "Prosecution", p.ID, []string{"Mutation." + mutation}, "not the proceeding's office")
 	}
 	return &apperr.Error{Code: apperr.Forbidden, Field: field,
-		Message: "Only the proceeding's prosecution office changes it, its charges and its deadline; a court on its case moves it through trial and appeal."}
+		Message: "Only the proceeding's prosecution office changes it, its charges and its deadline; a court that adjudicates its case moves it through trial and appeal."}
 }
 
 // atLeastAMonth refuses a sentence length given as less than a month (a

@@ -777,6 +777,17 @@ func TestMutationCourtMovesWhatIsBeforeIt(t *testing.T) {
 		t.Run("NotToTransferIt", func(t *testing.T) {
 			h.refuse(t, h.judge, moveProsStageMutation, map[string]any{"id": p.ID, "v": p.Version, "stage": "TRANSFERRED"}, forbidden, p.ID)
 		})
+		// A court on the case in another part (the police may assign one
+		// COORDINATING) sees the proceeding but does not adjudicate it.
+		t.Run("NotByACourtOnTheCaseInAnotherPart", func(t *testing.T) {
+			call[assignmentT](t, h, h.police, assignAgencyMutation, map[string]any{"case": c.ID, "agency": h.agency(t, "court-durres"), "part": "COORDINATING"})
+			durres := h.principal(t, "court-durres", viewer.RoleJudge)
+			before := h.refusalsAbout(t, durres, "Prosecution", p.ID)
+			h.refuse(t, durres, moveProsStageMutation, map[string]any{"id": p.ID, "v": p.Version, "stage": "FIRST_INSTANCE_TRIAL"}, forbidden, p.ID)
+			if after := h.refusalsAbout(t, durres, "Prosecution", p.ID); after != before+1 {
+				t.Errorf("refusals of court-durres about the proceeding: %d → %d, want one more", before, after)
+			}
+		})
 		t.Run("ThroughTheTrial", func(t *testing.T) {
 			for _, stage := range []string{"FIRST_INSTANCE_TRIAL", "FIRST_INSTANCE_DECIDED", "APPEAL"} {
 				if p = h.moveProsecutionAs(t, h.judge, p, stage, nil); p.Stage != stage {
