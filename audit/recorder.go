@@ -89,6 +89,10 @@ type summary struct {
 	fields []string
 	count  int
 	ids    []int
+	// justification is the one given (Justify) when the first record of
+	// the summary was refused: the summary's event is made when the
+	// events are taken, after the field that gave it has returned.
+	justification string
 }
 
 type pendingEvent struct {
@@ -284,7 +288,7 @@ func (r *Recorder) RefusedRecord(kind Kind, entityType string, entityID int, fie
 		sk := summaryKey{kind, entityType, joined, reason}
 		sum := r.summaries[sk]
 		if sum == nil {
-			sum = &summary{fields: fields}
+			sum = &summary{fields: fields, justification: r.base.Justification}
 			r.summaries[sk] = sum
 		}
 		sum.count++
@@ -398,7 +402,7 @@ func (r *Recorder) take() []Event {
 	for _, k := range keys {
 		sum := r.summaries[k]
 		e := r.event(k.kind)
-		e.EntityType, e.Fields, e.Decision, e.Reason = k.entityType, sum.fields, Denied, k.reason
+		e.EntityType, e.Fields, e.Decision, e.Reason, e.Justification = k.entityType, sum.fields, Denied, k.reason, sum.justification
 		if e.Fields == nil {
 			e.Fields = []string{}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -797,4 +798,76 @@ func TestEmergencyRevocationHoldsAgainstARequestInFlight(t *testing.T) {
 	if phone() {
 		t.Errorf("after the revocation the officer still reads the victim's phone under emergency access")
 	}
+}
+
+// TestRefusedEmergencyRequestsKeepTheirOwnJustification: in one document of
+// several mutations, each refused request for emergency access keeps the
+// justification it gave, and no other mutation's event takes it, whatever
+// their order: beside a refused updateCase of the same case (before and
+// after it), and behind twenty other refusals, past which the refusals
+// are summarised in one event written after the mutation's field has
+// returned. The summary had none: its event was made when the request's
+// events were taken, after checkMutations had cleared the justification
+// (a review, twenty-seventh session, 2026-12-08).
+func TestRefusedEmergencyRequestsKeepTheirOwnJustification(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		// justified lists, by the fields refused, the justifications of
+		// who's refused mutations.
+		justified := func(t *testing.T, who string) map[string][]string {
+			t.Helper()
+			got := map[string][]string{}
+			for _, ev := range testdb.AuditTrail(t, e.db) {
+				if ev.ActorSubject == who && ev.Kind == audit.Mutation && ev.Decision == audit.Denied {
+					k := strings.Join(ev.Fields, ",")
+					got[k] = append(got[k], ev.Justification)
+				}
+			}
+			return got
+		}
+		const other = "A second justification, for the other request of the document."
+		vars := map[string]any{"case": gid(f.caseT), "j": justification}
+		for _, tc := range []struct{ name, agency, doc string }{
+			{"RequestFirst", "police-kukes", `mutation ($case: ID!, $j: String!) {
+				b: requestEmergencyAccess(caseID: $case, justification: $j) { id }
+				a: updateCase(id: $case, expectedVersion: 1, input: {title: "x"}) { id } }`},
+			{"RequestLast", "police-durres", `mutation ($case: ID!, $j: String!) {
+				a: updateCase(id: $case, expectedVersion: 1, input: {title: "x"}) { id }
+				b: requestEmergencyAccess(caseID: $case, justification: $j) { id } }`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				e.do(t, e.tok(t, tc.agency, viewer.RoleInvestigator), tc.doc, vars)
+				got := justified(t, subject(tc.agency, viewer.RoleInvestigator))
+				want := map[string][]string{"Mutation.requestEmergencyAccess": {justification}, "Mutation.updateCase": {""}}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("justifications of the refused mutations: %q, want %q", got, want)
+				}
+			})
+		}
+		t.Run("BehindTwentyOthers", func(t *testing.T) {
+			var doc strings.Builder
+			doc.WriteString("mutation ($case: ID!, $case2: ID!, $j: String!, $k: String!) {")
+			// Twenty refused updates (at most twenty aliases of one
+			// field), the last of a case the caller does not see, then
+			// two requests past audit.MaxRefusedRecords.
+			for i := range audit.MaxRefusedRecords - 1 {
+				fmt.Fprintf(&doc, " u%d: updateCase(id: %q, expectedVersion: 1, input: {title: \"x\"}) { id }", i, gid(f.caseT+1_000_000+i))
+			}
+			doc.WriteString(" u: updateCase(id: $case2, expectedVersion: 1, input: {title: \"x\"}) { id }")
+			doc.WriteString(" e: requestEmergencyAccess(caseID: $case, justification: $j) { id }")
+			doc.WriteString(" f: requestEmergencyAccess(caseID: $case2, justification: $k) { id } }")
+			who := "police-elbasan"
+			e.do(t, e.tok(t, who, viewer.RoleInvestigator), doc.String(),
+				map[string]any{"case": gid(f.caseT), "case2": gid(f.caseT2), "j": justification, "k": other})
+			got := justified(t, subject(who, viewer.RoleInvestigator))
+			if j := got["Mutation.requestEmergencyAccess"]; len(j) != 1 || j[0] != justification {
+				t.Errorf("the summarised refusals of emergency requests have justifications %q, want the first request's, %q", j, justification)
+			}
+			for _, j := range got["Mutation.updateCase"] {
+				if j != "" {
+					t.Errorf("a refused updateCase has the justification %q, want none", j)
+				}
+			}
+		})
+	})
 }
