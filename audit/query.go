@@ -64,9 +64,15 @@ func Query(ctx context.Context, client *ent.Client, scope Scope, f Filter, newes
 	for i, r := range rows {
 		out[i] = FromRow(r)
 		// Before anything is taken out for a reader of one agency: the
-		// hash covers every field as stored.
-		out[i].altered = out[i].ComputeHash() != out[i].Hash
+		// hash covers every field as stored. What the hash cannot tell
+		// apart is checked as Verify checks it: an id stored as 0 where
+		// the hash covers none, a field or role name holding a comma.
+		out[i].altered = out[i].ComputeHash() != out[i].Hash ||
+			r.EntityID != nil && *r.EntityID == 0 || r.ActorAgencyID != nil && *r.ActorAgencyID == 0 ||
+			!listsRoundTrip(out[i].Fields) || !listsRoundTrip(out[i].ActorRoles)
 	}
+	// The records too (withRecords), every one read with its nonce
+	// before those a reader of one agency is not shown are left out.
 	if err := withRecords(sys, client, dialectName, scope, out); err != nil {
 		return nil, err
 	}
@@ -181,15 +187,15 @@ const recordsTable = "audit_event_records"
 // in one statement. A reader of one agency's events is shown all the
 // records of its own people's events, and of the others only those it
 // works on, without their nonces: the rest are other agencies' (see
-// Record).
+// Record). Every record of every event listed is read, shown or not, so
+// that an event whose records are not those its digest covers (one
+// swapped, added or removed behind the application's back) is marked
+// altered (HashMatches), as Verify calls it broken, whoever reads it.
 func withRecords(ctx context.Context, client *ent.Client, dialectName string, scope Scope, events []Event) error {
 	at := map[int64]*Event{}
 	var ids, own []int
 	for i := range events {
 		e := &events[i]
-		if _, ok := digestOf(e.Detail); !ok || e.EntityID != 0 {
-			continue
-		}
 		at[e.Seq] = e
 		ids = append(ids, int(e.Seq))
 		if e.ActorAgencyID == scope.AgencyID {
@@ -204,17 +210,51 @@ func withRecords(ctx context.Context, client *ent.Client, dialectName string, sc
 	sel := b.Select(t.C("event_id"), t.C("entity_id"), t.C("nonce")).From(t).
 		Where(rowscope.InIDs(t.C("event_id"), ids)).OrderBy(t.C("event_id"), t.C("entity_id"))
 	if !scope.All {
-		sel.Where(sql.Or(rowscope.InIDs(t.C("event_id"), own), workedOnBy(t.C("entity_id"), scope.AgencyID)))
+		shown := sql.Or(rowscope.InIDs(t.C("event_id"), own), workedOnBy(t.C("entity_id"), scope.AgencyID))
+		sel.AppendSelectExpr(sql.ExprFunc(func(b *sql.Builder) {
+			b.WriteString("CASE WHEN ").Join(shown).WriteString(" THEN 1 ELSE 0 END")
+		}))
 	}
-	return scanRecords(ctx, client, sel, func(seq int64, r Record) bool {
+	query, args := sel.Query()
+	rows, err := client.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	stored := map[int64][]Record{}
+	for rows.Next() {
+		var seq int64
+		var r Record
+		shown := 1
+		dest := []any{&seq, &r.ID, &r.Nonce}
+		if !scope.All {
+			dest = append(dest, &shown)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		stored[seq] = append(stored[seq], r)
+		e := at[seq]
+		if e == nil || shown == 0 || e.EntityID != 0 {
+			continue
+		}
+		if _, several := digestOf(e.Detail); !several {
+			continue // an event about one record shows none
+		}
 		if !scope.All {
 			r.Nonce = ""
 		}
-		if e := at[seq]; e != nil {
-			e.Records = append(e.Records, r)
-		}
-		return true
-	})
+		e.Records = append(e.Records, r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range events {
+		e := &events[i]
+		whole := Event{EntityID: e.EntityID, Detail: e.Detail, Records: stored[e.Seq]}
+		e.altered = e.altered || !recordsMatch(whole)
+	}
+	return nil
 }
 
 // recordsBetween is the statement of the records of the events first to

@@ -235,3 +235,78 @@ func TestAuditEventsMarkAnAlteredEvent(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditEventsMarkAnEventWhoseRecordsWereAltered: over HTTP, auditEvents
+// marks hashMatches false on an event about several records whose records
+// were changed behind the application's back (one of its victims swapped
+// for another: the look at the first then hides from "who looked at this
+// victim", and the second is framed), as verifyAuditTrail's walk calls it
+// broken (RECORDS); and on an event whose absent record id was set to 0,
+// which its hash covers alike but no filter reads as none. Until the
+// twenty-seventh session (2026-12-08) hashMatches was decided on the row's
+// hash alone, and said true of both, though its description said it
+// covered the records through their digest (a review).
+func TestAuditEventsMarkAnEventWhoseRecordsWereAltered(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		f := e.f
+		// Refused for want of consent, alike: one event about those victims.
+		e.do(t, e.tok(t, "police-tirane", viewer.RoleInvestigator), `{ victims(first: 50) { edges { node { legalName } } } }`, nil)
+		national := e.tok(t, "onac", viewer.RoleDPO)
+		e.verifyBreaks(t, national) // an event about no record
+		var several, none int64
+		var about int
+		for _, ev := range testdb.AuditTrail(t, e.db) {
+			if len(ev.Records) >= 2 && several == 0 {
+				several, about = ev.Seq, ev.Records[0].ID
+			}
+			if ev.EntityID == 0 && len(ev.Records) == 0 && ev.Seq != several {
+				none = ev.Seq
+			}
+		}
+		if several == 0 || none == 0 {
+			t.Fatalf("no event about several records (%d) or about none (%d) in the trail", several, none)
+		}
+		stmts := []string{"DROP TRIGGER IF EXISTS audit_event_records_no_update", "DROP TRIGGER IF EXISTS audit_events_no_update"}
+		if e.db.Dialect == dialect.Postgres {
+			stmts = []string{"ALTER TABLE audit_event_records DISABLE TRIGGER audit_event_records_no_change",
+				"ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change"}
+		}
+		stmts = append(stmts,
+			fmt.Sprintf("UPDATE audit_event_records SET entity_id = %d WHERE event_id = %d AND entity_id = %d", f.vD2, several, about),
+			fmt.Sprintf("UPDATE audit_events SET entity_id = 0 WHERE id = %d", none))
+		execEach(t, e.db.SQL, "altering the audit trail", stmts)
+
+		v := e.verifyBreaks(t, national)
+		for _, seq := range []int64{several, none} {
+			if !slices.ContainsFunc(v.Breaks, func(b brk) bool { return b.Seq == seq }) {
+				t.Errorf("verifyAuditTrail: no break at the altered event %d: %+v", seq, v.Breaks)
+			}
+		}
+		for _, reader := range []struct{ name, token string }{{"national", national}, {"police-tirane", e.tok(t, "police-tirane", viewer.RoleDPO)}} {
+			events := decode[struct {
+				AuditEvents struct {
+					Edges []struct {
+						Node struct {
+							Seq         int64
+							HashMatches bool
+						}
+					}
+				}
+			}](t, e.do(t, reader.token, `{ auditEvents(first: 500) { edges { node { seq hashMatches } } } }`, nil).MustOK(t)).AuditEvents.Edges
+			seen := 0
+			for _, edge := range events {
+				ev := edge.Node
+				altered := ev.Seq == several || ev.Seq == none
+				if altered {
+					seen++
+				}
+				if ev.HashMatches == altered {
+					t.Errorf("%s DPO: event %d hashMatches %v; the events altered are %d (records) and %d (an id 0)", reader.name, ev.Seq, ev.HashMatches, several, none)
+				}
+			}
+			if reader.name == "national" && seen != 2 {
+				t.Errorf("%s DPO: %d of the altered events listed, want 2", reader.name, seen)
+			}
+		}
+	})
+}

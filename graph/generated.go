@@ -4791,9 +4791,10 @@ type AuditEvent {
   """
   hash: String!
   """
-  Whether the event, as stored, hashes to its stored hash: false marks an
-  event altered after it was written. It speaks of the event alone (its
-  records through the digest its content holds); an event removed, or one
+  Whether the event, as stored, hashes to its stored hash and its records
+  are those the digest its content holds covers: false marks an event
+  altered after it was written (its content, or the records it is about),
+  whoever reads it. It speaks of the event alone; an event removed, or one
   inserted with its hashes computed anew, shows only to verifyAuditTrail,
   which walks the whole chain.
   """
