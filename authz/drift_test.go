@@ -76,3 +76,21 @@ func TestPolicyDriftNamesLinesNoChangeMade(t *testing.T) {
 		}
 	})
 }
+
+// TestPolicyDriftIsOneARequest: policyDrift replays the whole history, so
+// its work grows with every change ever made (1,001 changes of 500 lines
+// took 2 s a call on either database), whatever is read of its answer: it
+// is priced whole, as verifyAuditTrail is, and twenty aliases of it in one
+// request, which each did the work (40 s of a shared server's time for
+// one request of a policy reader), are refused before any runs. Until the
+// twenty-seventh session (2026-12-08, a review) it cost as a field.
+func TestPolicyDriftIsOneARequest(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		s := testserver.Start(t, db)
+		dpo := s.Token(t, "ngo-vatra", viewer.RoleDPO)
+		s.Ask(t, dpo, `{ policyDrift { none } }`, nil).MustOK(t)
+		testserver.WantRefusal(t, s.Ask(t, dpo, `{ a: policyDrift { none } b: policyDrift { none } }`, nil),
+			testserver.Want{Code: "TOO_COMPLEX"})
+	})
+}

@@ -153,6 +153,11 @@ func DefaultLimits() Limits {
 			"Query.policyWhatIf": 10_000,
 			// Verifying walks the whole audit trail: one a request.
 			"Query.verifyAuditTrail": 20_000,
+			// The drift replays the policy's whole history (1,001 changes
+			// of 500 lines took 2 s a call): one a request too, since the
+			// twenty-seventh session (2026-12-08), before which twenty
+			// aliases of it were one request.
+			"Query.policyDrift": 20_000,
 			// A statistics table is at most one grouped statement over a
 			// whole table (a request reads a few groupings of a table, then
 			// its finest cells: statistics.maxGroupingsPerTable), summed in
