@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/casegraph/casegraph/internal/ctxvalue"
 
@@ -155,11 +156,13 @@ const MaxJustification = 2000
 // request then tells the data protection officer why it was made, as its
 // grant would have. Surrounding white space is not kept (nor is it in a
 // grant), and past MaxJustification bytes the text is cut at a letter's
-// boundary.
+// boundary, without the white space the cut leaves at its end.
 func (r *Recorder) Justify(justification string) {
 	j := strings.TrimSpace(justification)
 	if len(j) > MaxJustification {
-		j = strings.ToValidUTF8(j[:MaxJustification], "")
+		// What the cut leaves ends as text does: a carriage return
+		// without its line feed, or a space, is not kept at its end.
+		j = strings.TrimRightFunc(strings.ToValidUTF8(j[:MaxJustification], ""), unicode.IsSpace)
 	}
 	r.mu.Lock()
 	r.base.Justification = j

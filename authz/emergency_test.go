@@ -871,3 +871,30 @@ func TestRefusedEmergencyRequestsKeepTheirOwnJustification(t *testing.T) {
 		})
 	})
 }
+
+// TestRefusedRequestsJustificationIsCutToText: a refused request's
+// justification past audit.MaxJustification bytes is cut, and what the cut
+// leaves is text the input rules would take: no carriage return left
+// without its line feed (which overwrites a printed line of the trail),
+// nor white space at its end. A refusal's is not checked as a grant's is,
+// so the cut's leftovers reached the trail (a review, twenty-seventh
+// session, 2026-12-08); the chain, its export and its verification hold
+// whatever the text.
+func TestRefusedRequestsJustificationIsCutToText(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		j := strings.Repeat("a", audit.MaxJustification-1) + "\r\n" + "what was cut"
+		wantRefusal(t, e.do(t, e.tok(t, "onac", viewer.RoleAnalyst), requestEmergency, map[string]any{"case": gid(e.f.caseT), "j": j}), "FORBIDDEN", "")
+		var got []string
+		for _, ev := range testdb.AuditTrail(t, e.db) {
+			if ev.Justification != "" {
+				got = append(got, ev.Justification)
+			}
+		}
+		if want := strings.Repeat("a", audit.MaxJustification-1); len(got) != 1 || got[0] != want {
+			t.Errorf("justifications in the trail: %q, want %d letters a", got, len(want))
+		}
+		if v, err := audit.Verify(t.Context(), e.db.Client); err != nil || len(v.Breaks) > 0 {
+			t.Errorf("verify: %v, %+v", err, v.Breaks)
+		}
+	})
+}
