@@ -238,23 +238,27 @@ func AssignAgency(ctx context.Context, c *ent.Client, caseID, agencyID int, part
 // decision there. The refusal names field and is an audit event about the
 // record of entityType and id.
 func requireMayGivePart(ctx context.Context, c *ent.Client, mutation, field, entityType string, id, caseID int, parts ...domain.CasePart) error {
+	var given []domain.CasePart
+	for _, p := range parts {
+		if p.IsLegalBasis() {
+			given = append(given, p)
+		}
+	}
+	if len(given) == 0 {
+		return nil // no statement for the other parts, most writes' case
+	}
 	own, err := ownAgency(ctx, c)
 	if err != nil {
 		return err
 	}
-	var given []domain.CasePart
-	for _, p := range parts {
-		if !p.IsLegalBasis() {
-			continue
-		}
+	for _, p := range given {
 		if !legalBasisGiver(own.Kind, p) {
 			return refused(ctx, entityType, id, mutation, "may not give or take away the part "+string(p), field,
 				fmt.Sprintf("Only %s gives or takes away the part %s: it opens the case's victims' data without their consent.",
 					legalBasisGivers(p), p))
 		}
-		given = append(given, p)
 	}
-	if len(given) == 0 || caseID == 0 {
+	if caseID == 0 {
 		return nil
 	}
 	in, err := inTheProceedings(ctx, c, own, caseID)
