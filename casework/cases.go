@@ -93,14 +93,12 @@ func UpdateCase(ctx context.Context, c *ent.Client, id, expectedVersion int, in 
 		in.AppendFormsOfExploitation = nil
 	}
 	if in.LeadAgencyID != nil {
-		if err := agencyOnCase(ctx, c, "updateCase", "leadAgencyID", id, *in.LeadAgencyID, "", nil); err != nil {
-			return nil, err
-		}
-		// A court or a prosecution office as lead is named as in OpenCase,
-		// where the lead takes its kind's part; named here it is given no
-		// part, and works on the case without being in its proceedings
+		// The caller works on the case (checked above). A court or a
+		// prosecution office as lead is named as in OpenCase, where the
+		// lead takes its kind's part; named here it is given no part, and
+		// works on the case without being in its proceedings
 		// (requireMayGivePart refuses it the part it would give itself).
-		lead, err := c.Agency.Get(ctx, *in.LeadAgencyID)
+		lead, err := agencyOfKind(ctx, c, "leadAgencyID", *in.LeadAgencyID, "", nil)
 		if err != nil {
 			return nil, err
 		}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/casegraph/casegraph/apperr"
-	"github.com/casegraph/casegraph/audit"
 	"github.com/casegraph/casegraph/domain"
 	"github.com/casegraph/casegraph/ent"
 	"github.com/casegraph/casegraph/ent/charge"
@@ -872,11 +871,8 @@ func ownProceeding(ctx context.Context, c *ent.Client, p *ent.Prosecution, mutat
 			}
 		}
 	}
-	if rec := audit.FromContext(ctx); rec != nil {
-		rec.RefusedRecord(audit.Mutation, "Prosecution", p.ID, []string{"Mutation." + mutation}, "not the proceeding's office")
-	}
-	return &apperr.Error{Code: apperr.Forbidden, Field: field,
-		Message: "Only the proceeding's prosecution office changes it, its charges and its deadline; a court that adjudicates its case moves it through trial and appeal."}
+	return refused(ctx, "Prosecution", p.ID, mutation, "not the proceeding's office", field,
+		"Only the proceeding's prosecution office changes it, its charges and its deadline; a court that adjudicates its case moves it through trial and appeal.")
 }
 
 // atLeastAMonth refuses a sentence length given as less than a month (a
