@@ -907,13 +907,13 @@ func (w *walk) numbered(seq int64, agency int) bool {
 // order (inOrder false) is not checked against the time of events
 // numbered after it.
 func (w *walk) check(e Event, linked, inOrder bool) (BreakKind, string) {
-	switch {
-	case linked && e.PrevHash != w.hash:
+	if linked && e.PrevHash != w.hash {
 		return BreakPreviousHash, brokenLink
-	case e.ComputeHash() != e.Hash:
-		return BreakHash, "its content does not match its hash: it was altered"
-	case !recordsMatch(e):
-		return BreakRecords, "its records do not match the digest its hash covers: records were added or removed"
+	}
+	if kind, problem := ownBreak(e); kind != "" {
+		return kind, problem
+	}
+	switch {
 	case inOrder && hashedTime(e).Before(w.lastTime):
 		// The writers date an event, under the chain's lock, no earlier
 		// than the one before it (TestTimesFollowTheChain): one dated
@@ -925,6 +925,19 @@ func (w *walk) check(e Event, linked, inOrder bool) (BreakKind, string) {
 		// one dated ahead was appended by hand, and once made every later
 		// event dated in its future (a hunt).
 		return BreakDatedInFuture, "it is dated after the clock of the verification, which the writers never do: it was added by hand"
+	}
+	return "", ""
+}
+
+// ownBreak returns what is wrong with e alone, with all its records, the
+// first thing found: the checks of the walk that need no other event and
+// no clock, which Query also asks of each event it lists (HashMatches).
+func ownBreak(e Event) (BreakKind, string) {
+	switch {
+	case e.ComputeHash() != e.Hash:
+		return BreakHash, "its content does not match its hash: it was altered"
+	case !recordsMatch(e):
+		return BreakRecords, "its records do not match the digest its hash covers: records were added or removed"
 	case !listsRoundTrip(e.Fields) || !listsRoundTrip(e.ActorRoles):
 		// The hash joins a list with commas: ["a,b"] hashes as ["a","b"],
 		// and an export whose line was so rewritten would verify while a
