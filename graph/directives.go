@@ -101,10 +101,16 @@ func checkMutations(guard MutationGuard) graphql.RootFieldMiddleware {
 		field := graphql.GetRootFieldContext(ctx).Field
 		// What a mutation's justification argument says is on every event
 		// the field records, its refusals included (audit.Recorder.Justify).
-		if j, ok := field.ArgumentMap(oc.Variables)["justification"].(string); ok {
-			if rec := audit.FromContext(ctx); rec != nil {
-				rec.Justify(j)
-				defer rec.Justify("")
+		// Only that argument is read: ArgumentMap would build every
+		// argument of every mutation, input objects and all.
+		if rec := audit.FromContext(ctx); rec != nil {
+			if a := field.Arguments.ForName("justification"); a != nil {
+				if v, err := a.Value.Value(oc.Variables); err == nil {
+					if j, ok := v.(string); ok {
+						rec.Justify(j)
+						defer rec.Justify("")
+					}
+				}
 			}
 		}
 		if err := guard.CheckCall(ctx, field.Name); err != nil {
